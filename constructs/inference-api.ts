@@ -233,7 +233,8 @@ export class InferenceApi extends Construct {
 
     const router = new LambdaFunction(this, 'Router', {
       handlerFile: 'inference/router-handler', roleName: PLATFORM_ROLE_NAMES.router, encryptionKey: props.encryptionKey,
-      // API Gateway's longest stream is 15 minutes; a healthy stream is cut only by the upstream's idle timeout.
+      // API Gateway's longest stream is 15 minutes; a healthy stream is cut only by the upstream's idle timeout, or 15 s
+      // before this timeout by the router itself, which then settles the reservation (lambdas/inference/lambda-deadline.ts).
       environment: { ...environment, [GATEWAY_ENV.responsesTable]: props.responsesTable.tableName, [GATEWAY_ENV.corsOriginsTable]: props.corsOriginsTable.tableName },
       define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: 200,
       assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }],

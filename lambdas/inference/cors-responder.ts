@@ -17,11 +17,13 @@ export class CorsResponder implements GatewayResponder {
    */
   requestId?: string;
   readonly signal: AbortSignal | undefined;
+  readonly deadline: AbortSignal | undefined;
   readonly empty: GatewayResponder['empty'];
   readonly content: GatewayResponder['content'];
 
   constructor(private readonly raw: GatewayResponder) {
     this.signal = raw.signal;
+    this.deadline = raw.deadline;
     this.empty = raw.empty ? this.emptyWithCors : undefined;
     this.content = raw.content ? this.contentWithCors : undefined;
   }

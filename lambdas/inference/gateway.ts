@@ -51,6 +51,12 @@ export interface GatewayResponder {
   content?(status: number, body: string, contentType: string, headers?: Record<string, string>): void | Promise<void>;
   /** Aborted when the caller closes the connection before the answer has ended. @default - never */
   signal?: AbortSignal;
+  /**
+   * Aborted when the answer must end, so that the reservation is settled and the audit record
+   * written before the transport's own time runs out (the router Lambda: its remaining time less
+   * lambda-deadline.ts SETTLE_MARGIN_MS). @default - never (`tessera serve` has no deadline)
+   */
+  deadline?: AbortSignal;
 }
 
 export interface GatewayDeps {
@@ -179,7 +185,7 @@ export class Gateway {
         return await answer(res, audit, await tenantUsers(this.deps.users, caller, req.method, path, req.body));
       }
       const policy = this.policyOf(caller);
-      const request = { caller, policy, audit, signal: res.signal ?? NEVER };
+      const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {

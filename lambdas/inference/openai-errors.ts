@@ -121,3 +121,9 @@ export const limited = (message: string, code: string, headers: Record<string, s
 export const internalError = (requestId: string) => new GatewayError(500, `internal error (request ${requestId})`, 'server_error', 'internal_error');
 export const upstream = (message: string, code = 'upstream_error') => new GatewayError(502, message, 'upstream_error', code);
 export const upstreamTimeout = (message: string) => new GatewayError(504, message, 'timeout_error', 'upstream_timeout');
+/**
+ * 504 `request_deadline_exceeded`: the gateway's own time for the request ran out (the router
+ * Lambda's timeout less the settle margin, lambda-deadline.ts) and it stopped the upstream call;
+ * `x-should-retry: false` as every 504 (the same request would run as long again).
+ */
+export const deadlineExceeded = (message: string) => new GatewayError(504, message, 'timeout_error', 'request_deadline_exceeded');

@@ -37,6 +37,12 @@ export interface PipelineRequest {
   audit: AuditRecord;
   /** Aborted when the caller disconnects. */
   signal: AbortSignal;
+  /**
+   * Aborted when the request must end so that its reservation is settled in time (the router
+   * Lambda's timeout less the margin: lambda-deadline.ts): the upstream call is stopped and settled
+   * with what it produced. @default - none (`tessera serve`: no deadline)
+   */
+  deadline?: AbortSignal;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
 }

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { answerOptions, type GatewayResponder } from './gateway.js';
 import { lambdaCorsOrigins } from './lambda-cors.js';
+import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
 import { lambdaGateway } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
 
@@ -12,11 +13,17 @@ loadTokenizer().catch(() => undefined);
  * streaming → the gateway. `awslambda` is the Lambda Node.js runtime's global.
  */
 declare const awslambda: {
-  streamifyResponse(fn: (event: APIGatewayProxyEvent, stream: NodeJS.WritableStream) => Promise<void>): unknown;
+  streamifyResponse(fn: (event: APIGatewayProxyEvent, stream: NodeJS.WritableStream, context: RemainingTime) => Promise<void>): unknown;
   HttpResponseStream: { from(stream: NodeJS.WritableStream, meta: { statusCode: number; headers: Record<string, string> }): NodeJS.WritableStream };
 };
 
-export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
+/**
+ * The gateway's responder on a Lambda response stream.
+ * @param deadline aborted when the answer must end (lambda-deadline.ts): passed on to the gateway, and a write
+ *   waiting for a slow reader stops waiting then, so that the stream can end and the reservation be settled
+ *   @default - none
+ */
+export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal): GatewayResponder {
   // Lambda closes the response stream when API Gateway's client disconnects: that cancels the upstream call.
   const gone = new AbortController();
   let ended = false;
@@ -28,6 +35,7 @@ export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
   const finish = (s: NodeJS.WritableStream) => { ended = true; s.end(); };
   return {
     signal: gone.signal,
+    deadline,
     json(status, body, headers = {}) {
       if (opened) return finish(opened); // an error after a stream began: the stream carried it
       const s = (opened = open(status, { ...headers, 'content-type': 'application/json' }));
@@ -41,9 +49,25 @@ export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
     stream(headers = {}) {
       const s = (opened = open(200, { ...headers, 'content-type': 'text/event-stream' }));
       // A slow reader is waited for (the upstream is read no faster than API Gateway takes the stream).
-      return { write: (event) => (s.write(event) ? undefined : new Promise<void>((ok) => { s.once('drain', ok); s.once('close', ok); })), end: () => finish(s) };
+      // Not past the deadline: what is written then stays in the stream's buffer for the runtime to send.
+      return { write: (event) => (s.write(event) || deadline?.aborted ? undefined : drained(s, deadline)), end: () => finish(s) };
     },
   };
+}
+
+/** Resolves when `s` drained or closed, or `deadline` came. */
+function drained(s: NodeJS.WritableStream, deadline: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((ok) => {
+    const done = () => {
+      s.off('drain', done);
+      s.off('close', done);
+      deadline?.removeEventListener('abort', done);
+      ok();
+    };
+    s.once('drain', done);
+    s.once('close', done);
+    deadline?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
@@ -54,7 +78,12 @@ export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
  */
 export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.path.replace(/^\/[^/]+(?=\/v1\/)/, '');
 
-export const handler = awslambda.streamifyResponse(async (event, raw) => {
+/**
+ * The router's invocation: a preflight from the origin index, anything else through the gateway,
+ * with the invocation's deadline (lambda-deadline.ts: the Lambda's remaining time less
+ * SETTLE_MARGIN_MS) so that a request still running then is stopped and settled, not cut by the runtime.
+ */
+export const handler = awslambda.streamifyResponse(async (event, raw, context) => {
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
   // A preflight (API Gateway's OPTIONS methods have no authorizer) is answered from the origin index alone.
   // The router answers the preflights of its resources; on /v1/models/{proxy+} the fine-tuning Lambda (always deployed
@@ -62,5 +91,10 @@ export const handler = awslambda.streamifyResponse(async (event, raw) => {
   if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins(), true);
   const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
-  await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, query }, responderFor(raw));
+  const deadline = lambdaDeadline(context);
+  try {
+    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, query }, responderFor(raw, deadline.signal));
+  } finally {
+    deadline.dispose();
+  }
 });

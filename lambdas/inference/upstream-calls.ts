@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ModelEntry } from '../../lib/config/schema.js';
-import { GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
+import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
@@ -23,29 +23,46 @@ export class CallerGone extends Error {
 
 type ProviderLookup = (name: ProviderName, tenantId: string) => Promise<Provider>;
 
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, ...signals: Array<AbortSignal | undefined>) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    for (const signal of signals) signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
+const NEVER = new AbortController().signal;
+
+/** The caller's answer when the deadline came before any answer (a whole one, or a stream's first chunk). */
+const noAnswerInTime = () => deadlineExceeded("no answer came before the gateway's time for this request ran out (the router Lambda's timeout, less the time kept to settle the budget and write the audit record); the upstream call was stopped. Stream the answer, or ask for a shorter one (max_completion_tokens)");
+
 /**
- * One model call with its deadline: an AbortController that the caller's disconnect and a timer
- * abort. The timer first waits `firstByteMs`; a stream re-arms it with `idleMs` before each chunk.
+ * The upstream call stopped because the request's deadline came (the router Lambda's remaining
+ * time less the margin kept to settle: lambda-deadline.ts), not for anything the upstream did.
+ */
+const pastDeadline = () => new ProviderError("the gateway's time for this request ran out", undefined, false, { deadline: true });
+
+/**
+ * One model call with its timeouts: an AbortController that the caller's disconnect, the
+ * request's deadline and a timer abort. The timer first waits `firstByteMs`; a stream re-arms it
+ * with `idleMs` before each chunk.
  */
 class Attempt {
   readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   timedOut = false;
 
-  constructor(private readonly caller: AbortSignal) {
-    if (caller.aborted) this.controller.abort();
-    else caller.addEventListener('abort', this, { once: true });
+  constructor(private readonly caller: AbortSignal, private readonly deadline: AbortSignal = NEVER) {
+    if (caller.aborted) this.controller.abort(new CallerGone());
+    else if (deadline.aborted) this.controller.abort(pastDeadline());
+    else {
+      caller.addEventListener('abort', this, { once: true });
+      deadline.addEventListener('abort', this, { once: true });
+    }
   }
 
-  /** The caller's `abort` (the attempt is its own listener object: no closure per attempt). */
+  /** The caller's or the deadline's `abort` (the attempt is its own listener object: no closure per attempt). */
   handleEvent(): void {
-    this.controller.abort(new CallerGone());
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(this.caller.aborted ? new CallerGone() : pastDeadline());
   }
 
   arm(ms: number): void {
@@ -71,11 +88,18 @@ class Attempt {
   done(): void {
     this.disarm();
     this.caller.removeEventListener('abort', this);
+    this.deadline.removeEventListener('abort', this);
+  }
+
+  /** Whether the request's deadline has come (the call is, or is to be, stopped). */
+  get pastDeadline(): boolean {
+    return this.deadline.aborted;
   }
 
   /** What an exception thrown during this attempt means. */
   failure(e: unknown): ProviderError | CallerGone {
     if (this.caller.aborted) return new CallerGone();
+    if (this.deadline.aborted) return pastDeadline();
     if (this.timedOut) return new ProviderError('upstream timed out', undefined, true, { timedOut: true });
     if (e instanceof ProviderError) return e;
     return new ProviderError(`upstream unreachable: ${(e as Error).message}`, undefined, true);
@@ -102,8 +126,8 @@ export interface OpenStream {
 export class UpstreamCalls {
   constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts) {}
 
-  async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<{ result: ChatCompletion; model: ModelEntry }> {
-    return await this.attempts(chain, caller, async (model, attempt) => {
+  async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ChatCompletion; model: ModelEntry }> {
+    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
@@ -120,8 +144,8 @@ export class UpstreamCalls {
    * embeddings endpoint passes embedding models only.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
-    return await this.attempts(chain, caller, async (model, attempt) => {
+  async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
+    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
@@ -134,8 +158,8 @@ export class UpstreamCalls {
   }
 
   /** Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer. */
-  async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<OpenStream> {
-    return await this.attempts(chain, caller, async (model, attempt) => {
+  async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<OpenStream> {
+    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       let iterator: AsyncIterator<ChatCompletionChunk>;
       let head: IteratorResult<ChatCompletionChunk>;
@@ -168,6 +192,7 @@ export class UpstreamCalls {
               throw attempt.failure(e);
             }
             if (next.done) return;
+            if (attempt.pastDeadline) throw pastDeadline(); // even from a provider that does not honour the abort
             // The idle timeout measures the upstream, not the caller: time spent on a chunk after it
             // arrived (a slow reader, the output guardrail checking a window) is not the upstream's.
             attempt.disarm();
@@ -182,18 +207,21 @@ export class UpstreamCalls {
     });
   }
 
-  private async attempts<T>(chain: ModelEntry[], caller: AbortSignal, call: (model: ModelEntry, attempt: Attempt) => Promise<T>): Promise<T> {
+  private async attempts<T>(chain: ModelEntry[], caller: AbortSignal, deadline: AbortSignal | undefined, call: (model: ModelEntry, attempt: Attempt) => Promise<T>): Promise<T> {
     const { retries, firstByteMs } = this.timeouts;
     let last: ProviderError | undefined;
     for (const model of chain) {
       let waitedOut = false;
       for (let n = 0; n <= retries; n++) {
-        const attempt = new Attempt(caller);
+        // The deadline ends the chain: no retry, no fallback, nothing left to wait for.
+        if (deadline?.aborted) throw noAnswerInTime();
+        const attempt = new Attempt(caller, deadline);
         try {
           return await call(model, attempt);
         } catch (e) {
           const failure = attempt.failure(e);
           if (failure instanceof CallerGone) throw failure;
+          if (failure.details.deadline) throw noAnswerInTime();
           last = failure;
           if (!failure.retryable || n === retries) break;
           const wait = failure.details.retryAfterMs;
@@ -201,7 +229,7 @@ export class UpstreamCalls {
           // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
           if (wait !== undefined && (waitedOut || wait > firstByteMs)) break;
           if (wait !== undefined) waitedOut = true;
-          await sleep(wait ?? Math.random() * 100 * 2 ** n, caller);
+          await sleep(wait ?? Math.random() * 100 * 2 ** n, caller, deadline);
           if (caller.aborted) throw new CallerGone();
         }
       }

@@ -4,7 +4,7 @@ import type { ModelEntry } from '../../../lib/config/schema.js';
 import { noteGuardrailMasked, sha256 } from '../audit.js';
 import { applyInputGuardrails } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
-import { GatewayError, invalid } from '../openai-errors.js';
+import { deadlineExceeded, GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { ProviderError } from '../providers/provider.js';
@@ -210,7 +210,7 @@ function answerText(result: ChatCompletion): string {
 export async function completeChat(x: ChatExchange, id: string): Promise<ChatCompletion> {
   const { pipeline, r } = x;
   const called = performance.now();
-  const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
+  const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal, r.deadline);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
   // What the answer said: counted with o200k on every answer (the billed usage when the upstream
   // reported none, and the usage ledger's reconciliation count when it did).
@@ -352,7 +352,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const { pipeline, r } = x;
   const chain = x.chain;
   const called = performance.now();
-  const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
+  const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal, r.deadline);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
   // The gateway holds the upstream to the request's output limit (an upstream may ignore it).
@@ -447,8 +447,12 @@ function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
   return new GatewayError(502, e.message, 'upstream_error', 'guardrail_unavailable');
 }
 
-/** An upstream's mid-stream error as the caller's error event: its own message and code, a timeout as 504. */
+/**
+ * An upstream's mid-stream error as the caller's error event: its own message and code, a timeout
+ * as 504; the request's deadline (the gateway stopped the stream itself) as 504 `request_deadline_exceeded`.
+ */
 function midStreamError(e: ProviderError, model: ModelEntry): GatewayError {
+  if (e.details.deadline) return deadlineExceeded("the answer was cut: the gateway's time for this request ran out (the router Lambda's timeout, less the time kept to settle the budget and write the audit record). What was streamed until then is billed; ask for a shorter answer (max_completion_tokens) or split the task");
   if (e.details.timedOut) return new GatewayError(504, `the upstream sent nothing for longer than the idle timeout: ${e.message}`, 'timeout_error', 'upstream_timeout');
   if (e.status !== undefined) return callerErrorOf(e, [model]);
   return new GatewayError(502, e.message, e.details.type ?? 'upstream_error', e.details.code ?? 'upstream_stream_error', e.details.param ?? null);

@@ -80,6 +80,8 @@ export interface UpstreamErrorDetails {
   retryAfterMs?: number;
   /** No answer (or no next chunk) within the timeout. */
   timedOut?: boolean;
+  /** Not the upstream's failure: the gateway stopped the call because the request's deadline came (upstream-calls.ts). */
+  deadline?: boolean;
 }
 
 /**

@@ -40,6 +40,9 @@ function installLambdaStreamingGlobal(): () => void {
   };
 }
 
+/** The router Lambda's timeout (constructs/inference-api.ts: 15 minutes), which its context's remaining time counts down. */
+const ROUTER_TIMEOUT_MS = 15 * 60_000;
+
 const read = (req: IncomingMessage) => new Promise<Buffer>((resolve) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
@@ -162,7 +165,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   const fineTuning = options.fineTuning ? (await import('../../../lambdas/fine-tuning/api-handler.js')).handler : undefined;
   const removeLambdaStreamingGlobal = installLambdaStreamingGlobal();
   const authorizer = (await import('../../../lambdas/inference/authorizer-handler.js')).handler;
-  const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
+  const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable, context: { getRemainingTimeInMillis(): number }) => Promise<void>;
   let authorizerCalls = 0;
   let edgeRefusal: ((req: { method: string; path: string }) => Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'> | undefined) | undefined;
   let jwksStatus = 200;
@@ -228,7 +231,9 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       },
     });
     res.once('close', () => { if (!res.writableFinished) stream.destroy(); });
-    await router(event, stream).catch((e) => {
+    // The Lambda context's remaining time, as the deployed router has it: its 15-minute timeout (constructs/inference-api.ts) from the invocation's start.
+    const endsAt = Date.now() + ROUTER_TIMEOUT_MS;
+    await router(event, stream, { getRemainingTimeInMillis: () => endsAt - Date.now() }).catch((e) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
     });
   });

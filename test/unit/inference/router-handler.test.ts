@@ -33,4 +33,22 @@ describe('router Lambda response streaming', () => {
     expect(chunks).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
     expect(stream.writableEnded).toBe(true);
   });
+
+  it('a write waiting for a slow reader stops waiting at the deadline, so the stream can end and be settled', async () => {
+    // GIVEN a reader that takes nothing (its buffer of 1 byte full after the first write)
+    const stalled = new Writable({ highWaterMark: 1, write() { /* never calls back */ } });
+    const deadline = new AbortController();
+    const out = responderFor(stalled, deadline.signal).stream();
+    const waiting = out.write('data: {"a":1}\n\n');
+    expect(waiting).toBeInstanceOf(Promise);
+    let woke = false;
+    void (waiting as Promise<void>).then(() => { woke = true; });
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toBe(false);
+    // WHEN the deadline comes, THEN the write returns, and later writes do not wait
+    deadline.abort();
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toBe(true);
+    expect(out.write('data: {"error":{}}\n\n')).toBeUndefined();
+  });
 });

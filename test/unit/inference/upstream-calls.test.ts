@@ -183,4 +183,51 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(aborted).toBe(true);
     expect(p.calls).toEqual(['a']);
   });
+
+  it('stops at the request\'s deadline: the call aborted, no retry, no fallback, a 504 request_deadline_exceeded that the SDKs do not retry', async () => {
+    const deadline = new AbortController();
+    let aborted = false;
+    const p = scripted([async (r) => {
+      r.signal.addEventListener('abort', () => { aborted = true; });
+      queueMicrotask(() => deadline.abort());
+      return await new Promise<ChatCompletion>((_, reject) => r.signal.addEventListener('abort', () => reject(r.signal.reason)));
+    }]);
+    const err = await new UpstreamCalls(p.lookup, { ...timeouts, firstByteMs: 2_000, retries: 0 }).complete([model('a'), model('b')], base, never, deadline.signal).catch((e) => e);
+    expect(aborted).toBe(true);
+    expect(p.calls).toEqual(['a']);
+    expect(err).toMatchObject({ status: 504, type: 'timeout_error', code: 'request_deadline_exceeded', headers: { 'x-should-retry': 'false' } });
+  });
+
+  it('a deadline that comes while a retry waits out its Retry-After ends the wait and the chain', async () => {
+    const deadline = new AbortController();
+    const p = scripted([async () => {
+      queueMicrotask(() => deadline.abort());
+      throw new ProviderError('slow down', 429, true, { retryAfterMs: 1_500 });
+    }]);
+    const err = await new UpstreamCalls(p.lookup, { ...timeouts, firstByteMs: 2_000 }).complete([model('a'), model('b')], base, never, deadline.signal).catch((e) => e);
+    expect(p.calls).toEqual(['a']);
+    expect(err).toMatchObject({ status: 504, code: 'request_deadline_exceeded' });
+  });
+
+  it('past its first chunk, a stream stopped at the deadline throws the deadline\'s ProviderError (settled and reported by the endpoint), not CallerGone', async () => {
+    const deadline = new AbortController();
+    const p = scripted([], async function* (r) {
+      yield chunk('a');
+      yield chunk('b');
+      r.signal.throwIfAborted(); // as an HTTP provider's read on an aborted connection
+      await new Promise((_, reject) => r.signal.addEventListener('abort', () => reject(r.signal.reason)));
+    });
+    const open = await new UpstreamCalls(p.lookup, { ...timeouts, idleMs: 2_000 }).stream([model('a')], base, never, deadline.signal);
+    const got: string[] = [];
+    const err = await (async () => {
+      for await (const c of open.rest) {
+        got.push(c.choices[0].delta.content!);
+        deadline.abort();
+      }
+    })().catch((e) => e);
+    expect(got).toEqual(['b']);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.details).toEqual({ deadline: true });
+  });
 });
+
