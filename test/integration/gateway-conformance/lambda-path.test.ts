@@ -1,8 +1,9 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SETTLE_MARGIN_MS } from '../../../lambdas/inference/lambda-deadline.js';
 import { DynamoDbStore } from '../../../lambdas/inference/stores/dynamodb-store.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
-import { countPromptTokens, loadTokenizer } from '../../../lambdas/inference/token-count.js';
+import { countCompletionTokens, countPromptTokens, loadTokenizer } from '../../../lambdas/inference/token-count.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
@@ -98,4 +99,44 @@ describe('conformance through the Lambda adapters (authorizer, streaming router)
     expect(billed - before).toBeGreaterThanOrEqual(prompt + received);
     expect(billed - before).toBeLessThanOrEqual(prompt + upstream.calls[0].eventsWritten);
   });
+
+  describe('the router\'s deadline (its remaining time less SETTLE_MARGIN_MS), seen by the official Node client', () => {
+    const usage = () => new DynamoDbStore('tessera-tenants', 'tessera-usage', unscopedDocumentClient()).usage('acme', new Date());
+    const chunk = (content: string) => ({ id: 'up', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+    // A Lambda with 1.5 s to spare past the margin: the deadline comes 1.5 s into the invocation.
+    beforeEach(() => apigw.setRouterTimeout(SETTLE_MARGIN_MS + 1_500));
+    afterEach(() => apigw.setRouterTimeout());
+
+    it('a stream still running is cut with the error event (APIError request_deadline_exceeded), the words produced billed, nothing left held', async () => {
+      const words = [' slow', ' thought', ' goes', ' on'];
+      upstream.script({ events: words.map((w) => ({ data: chunk(w) })), hang: true });
+      const before = await usage();
+      const client = new OpenAI({ baseURL: apigw.url, apiKey: token });
+      const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Think.' }], stream: true });
+      const got: string[] = [];
+      const err = await (async () => { for await (const c of stream) got.push(c.choices[0]?.delta.content ?? ''); })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(err).toMatchObject({ code: 'request_deadline_exceeded', type: 'timeout_error' });
+      expect(got.join('')).toBe(words.join(''));
+      await loadTokenizer();
+      const after = await usage();
+      expect(after.held!.month.tokens).toBe(before.held!.month.tokens);
+      expect(after.month.tokens - before.month.tokens).toBe(countPromptTokens({ model, messages: [{ role: 'user', content: 'Think.' }] }) + countCompletionTokens(words.join('')));
+      expect(upstream.calls).toHaveLength(1);
+    });
+
+    it('a whole answer that has not come: one 504 request_deadline_exceeded (the SDK does not retry it: x-should-retry: false), the reservation released', async () => {
+      upstream.script({ body: openAiAnswer(SCENARIOS[0]), delayMs: 30_000 });
+      const before = await usage();
+      const client = new OpenAI({ baseURL: apigw.url, apiKey: token });
+      const err = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Think.' }] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(err).toMatchObject({ status: 504, code: 'request_deadline_exceeded' });
+      expect(upstream.calls).toHaveLength(1);
+      const after = await usage();
+      expect(after.held!.month.tokens).toBe(before.held!.month.tokens);
+      expect(after.month.tokens).toBe(before.month.tokens);
+    });
+  });
 });
+

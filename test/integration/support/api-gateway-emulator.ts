@@ -169,6 +169,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   let authorizerCalls = 0;
   let edgeRefusal: ((req: { method: string; path: string }) => Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'> | undefined) | undefined;
   let jwksStatus = 200;
+  let routerTimeoutMs = ROUTER_TIMEOUT_MS;
 
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const body = await read(req);
@@ -232,7 +233,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     });
     res.once('close', () => { if (!res.writableFinished) stream.destroy(); });
     // The Lambda context's remaining time, as the deployed router has it: its 15-minute timeout (constructs/inference-api.ts) from the invocation's start.
-    const endsAt = Date.now() + ROUTER_TIMEOUT_MS;
+    const endsAt = Date.now() + routerTimeoutMs;
     await router(event, stream, { getRemainingTimeInMillis: () => endsAt - Date.now() }).catch((e) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
     });
@@ -251,6 +252,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     refuseAtEdge: (refuse?: typeof edgeRefusal) => { edgeRefusal = refuse; },
     /** The status the issuer's JWKS endpoint answers (200 serves the key set; anything else, `unavailable`). */
     setJwksStatus: (status: number) => { jwksStatus = status; },
+    /** The router Lambda's timeout that its context's remaining time counts down from each invocation's start. @default 15 minutes */
+    setRouterTimeout: (ms = ROUTER_TIMEOUT_MS) => { routerTimeoutMs = ms; },
     stop: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
