@@ -31,6 +31,8 @@ export interface LambdaDeadline {
  * The gateway then stops the upstream call and settles the reservation with what was produced
  * (GatewayResponder.deadline), instead of the runtime cutting the invocation with the whole
  * reservation still counted against the budgets.
+ * A cleared setTimeout rather than `AbortSignal.timeout`, which cannot be cleared: a frozen
+ * execution environment would carry it into later invocations, and a test's fake timers drive this one.
  * @param marginMs @default SETTLE_MARGIN_MS
  */
 export function lambdaDeadline(context: RemainingTime, marginMs = SETTLE_MARGIN_MS): LambdaDeadline {

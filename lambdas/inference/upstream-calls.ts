@@ -121,7 +121,10 @@ export interface OpenStream {
  * `Retry-After` is waited out once when it is no longer than the first-byte timeout, else the
  * next model is tried at once), then the tenant's fallback chain. An upstream 4xx other than
  * 401/403/408/429 is the caller's error and ends the chain at once: another model would refuse it too, and SDKs must
- * not retry it. Each attempt is one upstream call.
+ * not retry it. Each attempt is one upstream call. The request's `deadline` (the router's:
+ * lambda-deadline.ts; none for `tessera serve`) aborts the call in flight and ends the chain: before an
+ * answer, GatewayError 504 `request_deadline_exceeded` (no retry, no fallback); past a stream's first
+ * chunk, `rest` throws a ProviderError with `details.deadline`, which the endpoint reports in the stream.
  */
 export class UpstreamCalls {
   constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts) {}
