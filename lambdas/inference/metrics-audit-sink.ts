@@ -16,7 +16,9 @@ export const NO_TIER = 'none';
  *   (prompt + completion), `CostUsd` (USD at the catalog's prices);
  * - `[StatusCode]`: `ErrorResponses`, one per answer of 400 or more;
  * - `[Provider]`: `ProviderRequests`, `UpstreamLatency` (ms to the answer or first chunk),
- *   `UpstreamErrors` (502/504: the upstream failed or timed out).
+ *   `UpstreamErrors` (502/504: the upstream failed or timed out; not the 504 `request_deadline_exceeded`
+ *   of a request the router ended itself before its Lambda's timeout, lambda-deadline.ts: a long
+ *   request, not a failing provider, whose alarm it would otherwise raise).
  */
 export const GATEWAY_METRICS = {
   requests: 'Requests', latency: 'Latency', clientErrors: 'ClientErrors', serverErrors: 'ServerErrors', throttles: 'Throttles',
@@ -88,7 +90,7 @@ export function gatewayMetricsOf(record: AuditRecord): Record<string, unknown> {
     Object.assign(line, {
       Provider: record.provider,
       [m.providerRequests]: 1,
-      [m.upstreamErrors]: status === 502 || status === 504 ? 1 : 0,
+      [m.upstreamErrors]: status === 502 || (status === 504 && record.outcome !== 'request_deadline_exceeded') ? 1 : 0,
       ...(record.upstreamLatencyMs !== undefined ? { [m.upstreamLatency]: record.upstreamLatencyMs } : {}),
     });
   }

@@ -77,6 +77,11 @@ describe('gatewayMetricsOf', () => {
     expect(gatewayMetricsOf({ ...served, status: 504 })).toMatchObject({ UpstreamErrors: 1, ServerErrors: 1 });
   });
 
+  it('does not count the router\'s own deadline (504 request_deadline_exceeded) as an upstream error of the provider: a long request, not a failing provider', () => {
+    expect(gatewayMetricsOf({ ...served, status: 504, outcome: 'request_deadline_exceeded' })).toMatchObject({ UpstreamErrors: 0, ServerErrors: 1, ErrorResponses: 1, StatusCode: '504' });
+    expect(gatewayMetricsOf({ ...served, status: 504, outcome: 'upstream_timeout' })).toMatchObject({ UpstreamErrors: 1 });
+  });
+
   it('counts a 429 as a throttle and a client error, not an upstream error', () => {
     expect(gatewayMetricsOf({ ...served, status: 429, outcome: 'budget_exceeded' })).toMatchObject({ Throttles: 1, ClientErrors: 1, ServerErrors: 0, UpstreamErrors: 0, ErrorResponses: 1, StatusCode: '429' });
   });
