@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -57,7 +57,13 @@ export class GpuNodeGroup extends Construct {
       cluster: props.cluster,
       subnets: props.subnets,
       amiType: props.amiType as eks.NodegroupAmiType,
-      instanceTypes: props.instanceTypes.map((t) => new ec2.InstanceType(t)),
+      // The instance types go on the L1 below, not here: aws-eks-v2 matches the AMI type against its own
+      // list of GPU families (aws-cdk-lib 2.276: P2-P4de, G3-G6e, Inf), which lacks P5, P5e and P5en, and
+      // so refuses BOTTLEROCKET_x86_64_NVIDIA for a p5.48xlarge ("The specified AMI does not match the
+      // instance types architecture") although EKS documents both NVIDIA AMI types for p5, p5e and p5en
+      // (https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html). The config has
+      // already checked the types (lib/config/instance-catalog.ts gpuInstanceTypeProblem: x86_64 GPU
+      // families of the catalog, which that page lists for both AMI types).
       capacityType: eks.CapacityType.ON_DEMAND,
       diskSize: props.diskSizeGiB,
       minSize: props.minSize,
@@ -68,6 +74,7 @@ export class GpuNodeGroup extends Construct {
       enableNodeAutoRepair: true,
       nodeRole: props.nodeRole,
     });
+    (this.nodegroup.node.defaultChild as eks.CfnNodegroup).instanceTypes = [...props.instanceTypes];
     pinNodegroupVersion(this.nodegroup, props.kubernetesVersion);
   }
 }

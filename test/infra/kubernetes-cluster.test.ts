@@ -63,6 +63,16 @@ describe('KubernetesCluster', () => {
     });
   });
 
+
+  it('takes the P5 family the config offers (aws-eks-v2 does not know it as GPU) on either NVIDIA AMI type, in the config\'s order', () => {
+    // GIVEN GPU types of the catalog that aws-cdk-lib 2.276's GPU list lacks (p5, p5e, p5en) beside one it knows
+    // WHEN the node group is built, THEN it keeps the NVIDIA AMI type and every type, in priority order
+    // (the old code died at synth: "The specified AMI does not match the instance types architecture")
+    for (const amiType of ['BOTTLEROCKET_x86_64_NVIDIA', 'AL2023_x86_64_NVIDIA'] as const) {
+      build({ amiType, instanceTypes: ['p5.48xlarge', 'p5e.48xlarge', 'p5en.48xlarge', 'g6e.48xlarge'], minSize: 0, maxSize: 2, diskSizeGiB: 500 })
+        .hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: amiType, InstanceTypes: ['p5.48xlarge', 'p5e.48xlarge', 'p5en.48xlarge', 'g6e.48xlarge'], DiskSize: 500 });
+    }
+  });
   it('has an untainted system node group on the standard AL2023 AMI', () => {
     build().hasResourceProperties('AWS::EKS::Nodegroup', {
       AmiType: 'AL2023_x86_64_STANDARD', InstanceTypes: ['m7i.xlarge'], ScalingConfig: { MinSize: 2, MaxSize: 6, DesiredSize: 2 }, Taints: Match.absent(),
