@@ -22,6 +22,17 @@ export function parseCidr(cidr: string): Ipv4Range | undefined {
   return { cidr, first: address, last: address + size - 1, prefix };
 }
 
+/**
+ * Why `range` cannot be a VPC's CidrBlock, or undefined when it can: "The smallest VPC you can create
+ * uses a /28 netmask (16 IP addresses), and the largest uses a /16 netmask (65,536 IP addresses)" (EC2
+ * API Reference, CreateVpc, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html).
+ * Neither CDK nor cfn-lint checks it: a /12 synthesized clean and failed at CreateVpc.
+ */
+export function vpcCidrProblem(range: Ipv4Range): string | undefined {
+  if (range.prefix >= 16 && range.prefix <= 28) return undefined;
+  return `is a /${range.prefix}, but it becomes a VPC's CIDR block and CreateVpc accepts /16 (65,536 addresses) to /28 (16 addresses): use a prefix length from 16 to 28`;
+}
+
 export function overlaps(a: Ipv4Range, b: Ipv4Range): boolean {
   return a.first <= b.last && b.first <= a.last;
 }

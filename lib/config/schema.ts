@@ -3,7 +3,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
-import { overlaps, parseCidr, type Ipv4Range } from './cidr.js';
+import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
@@ -22,7 +22,11 @@ const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id, quoted in YAML ("012345678901")');
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name such as us-east-1')
   // Policies and nag acknowledgements assume the aws partition; GovCloud would fail synth later, without a path.
-  .refine((r) => !r.includes('-gov-'), 'is an AWS GovCloud region (partition aws-us-gov), which Tessera does not support yet: use a region of the aws partition');
+  .refine((r) => !r.includes('-gov-'), 'is an AWS GovCloud region (partition aws-us-gov), which Tessera does not support yet: use a region of the aws partition')
+  // The China regions (cn-north-1 Beijing, cn-northwest-1 Ningxia) are the aws-cn partition, with their own
+  // ARNs (arn:aws-cn:), endpoints (amazonaws.com.cn) and service set (no Cognito user pools in cn-north-1):
+  // synth died on the platform stack without a path. https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+  .refine((r) => !r.startsWith('cn-'), 'is an AWS China region (partition aws-cn), which Tessera does not support: use a region of the aws partition');
 /** The rule for tier names, spelled out: they become parts of stack, role and DNS names. */
 export const TIER_NAME_RULE = 'a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter and not ending with "-" (it becomes part of stack, role, DNS names and Kubernetes labels)';
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$/, `is not a valid tier name: ${TIER_NAME_RULE}`);
@@ -440,6 +444,7 @@ export const PlatformConfigSchema = z
      * @default 'none'
      */
     platformDisasterRecovery: z.union([z.literal('none'), z.strictObject({ region })]).default('none'),
+    /** The platform VPC, built when a tier uses shared compute: then `cidr` is /16 to /28 (vpcCidrProblem). */
     platformNetwork: z.strictObject({ cidr, maxAzs: z.number().int().min(2).max(3) }),
     sharedCluster: z.strictObject({
       kubernetesVersion,
@@ -508,8 +513,9 @@ export const PlatformConfigSchema = z
     }
     const platform = parseCidr(c.platformNetwork.cidr);
     // The shared cluster's VPC (built when a tier uses shared compute) has the same layout as a tenant's.
-    const sharedProblem = platform && Object.values(c.tiers).some((t) => t.compute.mode === 'shared')
-      ? computeSubnetProblem(platform.prefix, c.platformNetwork.maxAzs, false, SHARED_CLUSTER_VPC_ENDPOINTS) : undefined;
+    const platformVpc = platform && Object.values(c.tiers).some((t) => t.compute.mode === 'shared') ? platform : undefined;
+    const sharedProblem = platformVpc
+      ? vpcCidrProblem(platformVpc) ?? computeSubnetProblem(platformVpc.prefix, c.platformNetwork.maxAzs, false, SHARED_CLUSTER_VPC_ENDPOINTS) : undefined;
     if (sharedProblem) ctx.addIssue({ code: 'custom', path: ['platformNetwork', 'cidr'], message: `is the shared cluster's VPC: ${sharedProblem}` });
     const named: Array<{ path: (string | number)[]; range: Ipv4Range }> = [];
     if (platform) named.push({ path: ['platformNetwork', 'cidr'], range: platform });

@@ -128,6 +128,29 @@ describe('compute subnets too small for the interface endpoints, EKS and a node'
   });
 });
 
+describe('the platform VPC\'s CIDR (CreateVpc: /16 to /28)', () => {
+  it.each(['172.16.0.0/12', '192.168.0.0/15'])('refuses platformNetwork.cidr = %s when a tier uses the shared cluster (it synthesized clean and failed at CreateVpc)', (cidr) => {
+    const prefix = cidr.split('/')[1];
+    expect(configErrorOf({ platformNetwork: { cidr } })).toContain(
+      `platformNetwork.cidr = "${cidr}": is the shared cluster's VPC: is a /${prefix}, but it becomes a VPC's CIDR block and CreateVpc accepts /16 (65,536 addresses) to /28 (16 addresses): use a prefix length from 16 to 28`);
+  });
+
+  it('accepts /16, and a larger range when no tier uses the shared cluster (then no platform VPC is built)', () => {
+    expect(loadConfig({ overrides: { platformNetwork: { cidr: '172.16.0.0/16' } } }).platformNetwork.cidr).toBe('172.16.0.0/16');
+    const noShared = { tiers: { starter: null, professional: null }, defaultTier: 'enterprise' };
+    expect(() => loadConfig({ overrides: { ...noShared, platformNetwork: { cidr: '172.16.0.0/12' } } })).not.toThrow();
+  });
+});
+
+describe('regions of another partition', () => {
+  it.each([
+    ['homeRegion', { homeRegion: 'cn-north-1', allowedRegions: ['cn-north-1'] }, '"cn-north-1"'],
+    ['allowedRegions[1]', { allowedRegions: ['us-east-1', 'cn-northwest-1'] }, '"cn-northwest-1"'],
+  ])('refuses an AWS China region at %s, with the reason (synth died later on the platform stack without a path)', (path, overrides, value) => {
+    expect(configErrorOf(overrides)).toContain(`${path} = ${value}: is an AWS China region (partition aws-cn), which Tessera does not support: use a region of the aws partition`);
+  });
+});
+
 function grepSources(pattern: RegExp): string[] {
   const root = join(__dirname, '../../..');
   const hits: string[] = [];
