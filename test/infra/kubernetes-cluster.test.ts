@@ -4,12 +4,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { GpuNodeGroup } from '../../constructs/gpu-node-group.js';
 import { KubernetesCluster } from '../../constructs/kubernetes-cluster.js';
+import type { GpuNodeGroupConfig } from '../../lib/config/schema.js';
 import { configErrorOf } from '../support/config-errors.js';
 import { configWith } from '../support/config-with.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { newStack, template } from '../support/synth.js';
 
-function build(gpu = { amiType: 'BOTTLEROCKET_x86_64_NVIDIA' as const, instanceTypes: ['g5.2xlarge', 'p4d.24xlarge'], minSize: 1, maxSize: 5, diskSizeGiB: 200 }, kubernetesVersion = '1.34') {
+function build(gpu: GpuNodeGroupConfig = { amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge', 'p4d.24xlarge'], minSize: 1, maxSize: 5, diskSizeGiB: 200 }, kubernetesVersion = '1.34') {
   const stack = newStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { restrictDefaultSecurityGroup: false, subnetConfiguration: [{ name: 'compute', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   new KubernetesCluster(stack, 'Compute', {
