@@ -145,6 +145,39 @@ export function sageMakerInstanceTypeProblem(type: string): string | undefined {
 }
 
 /**
+ * Types of the SageMaker catalog above that one SageMaker API does not take: each API validates its
+ * InstanceType against its own enum, and a type outside it fails the call with a ValidationException
+ * ("Member must satisfy enum value set"). Read from the enums of botocore 1.44.8's SageMaker model
+ * (TrainingInstanceType, ProductionVariantInstanceType), which are the API Reference's "Valid Values":
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html (CreateTrainingJob)
+ * and https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html
+ * (CreateEndpointConfig). A family listed alone (`m7g`) stands for all its sizes.
+ */
+const SAGEMAKER_REFUSED = {
+  training: { api: 'CreateTrainingJob (ResourceConfig.InstanceType)', types: ['g4dn.metal', 'm7g'] },
+  endpoint: { api: 'CreateEndpointConfig (ProductionVariant.InstanceType)', types: ['g4dn.metal', 'p3dn.24xlarge', 'm7g', 't3'] },
+} as const;
+
+function sageMakerApiProblem(type: string, use: keyof typeof SAGEMAKER_REFUSED): string | undefined {
+  const problem = sageMakerInstanceTypeProblem(type);
+  if (problem) return problem;
+  const { api, types } = SAGEMAKER_REFUSED[use];
+  const bare = type.slice(3);
+  if (!(types as readonly string[]).some((t) => t === bare || t === bare.split('.')[0])) return undefined;
+  return `is not an instance type SageMaker offers for ${use === 'training' ? 'training jobs' : 'endpoints'}: ${api} refuses it (not in the API's valid values); ${use === 'training' ? 'e.g. ml.g5.2xlarge, ml.p4d.24xlarge' : 'e.g. ml.g5.xlarge, ml.g6.2xlarge'}`;
+}
+
+/** A training job's instance type (`tiers.<tier>.training.instanceTypes`): the SageMaker catalog, less what CreateTrainingJob refuses. */
+export function sageMakerTrainingInstanceTypeProblem(type: string): string | undefined {
+  return sageMakerApiProblem(type, 'training');
+}
+
+/** A fine-tuned model endpoint's instance type (`tiers.<tier>.training.endpointInstanceTypes`): the SageMaker catalog, less what CreateEndpointConfig refuses. */
+export function sageMakerEndpointInstanceTypeProblem(type: string): string | undefined {
+  return sageMakerApiProblem(type, 'endpoint');
+}
+
+/**
  * Families with local NVMe instance storage: SageMaker encrypts those volumes in hardware and
  * refuses a VolumeKmsKeyId for them (CreateTrainingJob fails with a ValidationException).
  */

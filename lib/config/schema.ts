@@ -8,7 +8,8 @@ import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
   gpuInstanceTypeProblem,
-  sageMakerInstanceTypeProblem,
+  sageMakerEndpointInstanceTypeProblem,
+  sageMakerTrainingInstanceTypeProblem,
   systemNodeInstanceTypeProblem,
 } from './instance-catalog.js';
 
@@ -196,9 +197,9 @@ export const TierConfigSchema = z
       enabled: z.boolean(),
       maxConcurrentJobs: z.number().int().min(0),
       /** Training instance types a job may ask for; the first is the default. */
-      instanceTypes: z.array(catalogChecked(sageMakerInstanceTypeProblem)),
+      instanceTypes: z.array(catalogChecked(sageMakerTrainingInstanceTypeProblem)),
       /** Instance types the endpoint of a fine-tuned model runs on; the first is used. */
-      endpointInstanceTypes: z.array(catalogChecked(sageMakerInstanceTypeProblem)).default([]),
+      endpointInstanceTypes: z.array(catalogChecked(sageMakerEndpointInstanceTypeProblem)).default([]),
       /** Base models of `fineTuning.baseModels` the tier may fine-tune; `*` allows all. */
       baseModels: z.array(z.string().min(1)).default(['*']),
       /** Managed spot training, with checkpoints in the tenant bucket. */

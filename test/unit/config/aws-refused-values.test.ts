@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +142,40 @@ describe('the platform VPC\'s CIDR (CreateVpc: /16 to /28)', () => {
     expect(() => loadConfig({ overrides: { ...noShared, platformNetwork: { cidr: '172.16.0.0/12' } } })).not.toThrow();
   });
 });
+
+describe('SageMaker instance types per API (CreateTrainingJob, CreateEndpointConfig: each its own enum)', () => {
+  it.each([
+    ['instanceTypes', 'ml.m7g.xlarge', 'training jobs: CreateTrainingJob (ResourceConfig.InstanceType) refuses it'],
+    ['instanceTypes', 'ml.g4dn.metal', 'training jobs: CreateTrainingJob (ResourceConfig.InstanceType) refuses it'],
+    ['endpointInstanceTypes', 'ml.t3.medium', 'endpoints: CreateEndpointConfig (ProductionVariant.InstanceType) refuses it'],
+    ['endpointInstanceTypes', 'ml.p3dn.24xlarge', 'endpoints: CreateEndpointConfig (ProductionVariant.InstanceType) refuses it'],
+    ['endpointInstanceTypes', 'ml.m7g.large', 'endpoints: CreateEndpointConfig (ProductionVariant.InstanceType) refuses it'],
+  ])('refuses tiers.professional.training.%s = [%s] (the schema took it; SageMaker would refuse the job or endpoint)', (key, type, rule) => {
+    expect(configErrorOf({ tiers: { professional: { training: { [key]: [type] } } } })).toContain(
+      `tiers.professional.training.${key}[0] = "${type}": is not an instance type SageMaker offers for ${rule}`);
+  });
+
+  it('accepts every other type of the catalog for each, and each accepted type is in botocore\'s enum of that API (the API Reference\'s valid values)', () => {
+    const enums = sageMakerEnums();
+    const { gpu, general } = catalogInstanceTypes();
+    const catalog = [...gpu, ...general, 'm5.large', 'm5.xlarge', 'm5.2xlarge', 'm5.4xlarge', 'm5.12xlarge', 'm5.24xlarge'].map((t) => `ml.${t}`);
+    for (const [key, enumName] of [['instanceTypes', 'TrainingInstanceType'], ['endpointInstanceTypes', 'ProductionVariantInstanceType']] as const) {
+      const accepted = catalog.filter((type) => { try { loadConfig({ overrides: { tiers: { professional: { training: { [key]: [type] } } } } }); return true; } catch { return false; } });
+      expect(accepted.length).toBeGreaterThan(40);
+      expect(accepted.filter((t) => !enums[enumName].includes(t))).toEqual([]);
+    }
+  });
+});
+
+/** SageMaker's instance-type enums from the botocore installed in .venv (node scripts/ensure-moto.mjs installs it). */
+function sageMakerEnums(): Record<'TrainingInstanceType' | 'ProductionVariantInstanceType', string[]> {
+  const lib = join(__dirname, '../../../.venv/lib');
+  const python = readdirSync(lib).find((d) => d.startsWith('python'))!;
+  const data = join(lib, python, 'site-packages/botocore/data/sagemaker');
+  const version = readdirSync(data).sort().at(-1)!;
+  const model = JSON.parse(gunzipSync(readFileSync(join(data, version, 'service-2.json.gz'))).toString('utf8')) as { shapes: Record<string, { enum: string[] }> };
+  return { TrainingInstanceType: model.shapes.TrainingInstanceType.enum, ProductionVariantInstanceType: model.shapes.ProductionVariantInstanceType.enum };
+}
 
 describe('regions of another partition', () => {
   it.each([
