@@ -30,7 +30,7 @@ export function parseCidr(cidr: string): Ipv4Range | undefined {
  */
 export function vpcCidrProblem(range: Ipv4Range): string | undefined {
   if (range.prefix >= 16 && range.prefix <= 28) return undefined;
-  return `is a /${range.prefix}, but it becomes a VPC's CIDR block and CreateVpc accepts /16 (65,536 addresses) to /28 (16 addresses): use a prefix length from 16 to 28`;
+  return `a /${range.prefix} cannot be a VPC's CIDR block, CreateVpc accepts /16 (65,536 addresses) to /28 (16 addresses): use a prefix length from 16 to 28`;
 }
 
 export function overlaps(a: Ipv4Range, b: Ipv4Range): boolean {

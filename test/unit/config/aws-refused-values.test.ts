@@ -133,7 +133,7 @@ describe('the platform VPC\'s CIDR (CreateVpc: /16 to /28)', () => {
   it.each(['172.16.0.0/12', '192.168.0.0/15'])('refuses platformNetwork.cidr = %s when a tier uses the shared cluster (it synthesized clean and failed at CreateVpc)', (cidr) => {
     const prefix = cidr.split('/')[1];
     expect(configErrorOf({ platformNetwork: { cidr } })).toContain(
-      `platformNetwork.cidr = "${cidr}": is the shared cluster's VPC: is a /${prefix}, but it becomes a VPC's CIDR block and CreateVpc accepts /16 (65,536 addresses) to /28 (16 addresses): use a prefix length from 16 to 28`);
+      `platformNetwork.cidr = "${cidr}": is the shared cluster's VPC: a /${prefix} cannot be a VPC's CIDR block, CreateVpc accepts /16 (65,536 addresses) to /28 (16 addresses): use a prefix length from 16 to 28`);
   });
 
   it('accepts /16, and a larger range when no tier uses the shared cluster (then no platform VPC is built)', () => {
