@@ -20,15 +20,28 @@ export function lruOptions(max: number, now: () => number, name = 'max') {
 /**
  * lru-cache set options (`ttl` and `start`, milliseconds) under which an entry is stale from the
  * epoch-millisecond `deadline` on: fresh while `now() < deadline`, as the hand-written caches had
- * it (a key that expires at X is refused at X). lru-cache counts an entry fresh while its age is at
- * most `ttl` (stale only when `now - start > ttl`), so `start` is one millisecond before the store
- * (integer clocks, as Date.now's; a fractional clock goes stale up to 1 ms early, never late). A
- * deadline already reached still gets `ttl` 1 (stale at once, dropped when next read): lru-cache
- * reads a `ttl` of 0 as "never stale" (and a `start` of 0 as "no TTL": clocks are epoch ms, far from 0).
+ * it (a key that expires at X is refused at X), to the clock's last bit, fractional clocks
+ * included. lru-cache counts an entry fresh while its age is at most `ttl` (stale only when
+ * `now - start > ttl`), so `ttl` is the double just below `deadline - start`: for doubles,
+ * `a > nextDown(b)` exactly when `a >= b`, and both differences are exact for clocks of one
+ * magnitude (Sterbenz). `start` is one millisecond before the store, never 0 (lru-cache reads a
+ * `start` of 0 as "no TTL"). A deadline that is not in the future, or not a number (NaN: a
+ * malformed STS `Expiration` or record), gives an entry that is stale at once, whatever the clock
+ * does next (`start` -Infinity; dropped when next read): lru-cache reads a `ttl` of 0, or of NaN,
+ * as "never stale". An infinite deadline is never stale.
  * @param deadline epoch ms from which the entry is not served
  * @param now epoch ms now, by the cache's clock
  */
 export function staleFrom(deadline: number, now: number): Required<Pick<LRUCache.SetOptions<unknown, unknown, unknown>, 'ttl' | 'start'>> {
-  const ttl = Math.max(deadline - now, 1);
-  return { ttl, start: deadline - ttl - 1 };
+  if (!(deadline > now)) return { ttl: 1, start: Number.NEGATIVE_INFINITY };
+  const start = now - 1 === 0 ? -1 : now - 1;
+  return { ttl: nextDown(deadline - start), start };
+}
+
+/** The largest double below `x` (a positive number; Infinity stays Infinity: never stale). */
+function nextDown(x: number): number {
+  if (x === Number.POSITIVE_INFINITY) return x;
+  const bits = new BigInt64Array(new Float64Array([x]).buffer);
+  bits[0] -= 1n; // a positive double's bit pattern, less one, is the next double down
+  return new Float64Array(bits.buffer)[0];
 }

@@ -31,6 +31,42 @@ describe('lru-cache entries stale from a deadline (lambdas/shared/lru-deadline.t
     expect(cacheWith(T0 - 5_000).at(T0)).toBeUndefined();
   });
 
+  it('is exact on a fractional clock: served until just before its deadline (the 1 ms early start went stale up to 1 ms early)', () => {
+    let clock = T0 + 0.5;
+    const cache = new LRUCache<string, string>(lruOptions(2, () => clock));
+    cache.set('k', 'v', staleFrom(T0 + 100.25, clock));
+    for (const t of [T0 + 99.5, T0 + 100, T0 + 100.25 - 2 ** -12]) {
+      clock = t;
+      expect(cache.get('k'), `at T0 + ${t - T0}`).toBe('v');
+    }
+    clock = T0 + 100.25;
+    expect(cache.get('k')).toBeUndefined();
+  });
+
+  it('never serves an entry whose deadline is not a number (NaN: a malformed STS Expiration or record), even with the clock going back', () => {
+    let clock = T0;
+    const cache = new LRUCache<string, string>(lruOptions(2, () => clock));
+    cache.set('k', 'v', staleFrom(Number.NaN, clock));
+    expect(cache.get('k')).toBeUndefined();
+    cache.set('k', 'v', staleFrom(T0 - 1, clock));
+    clock = T0 - 10_000; // an NTP step back
+    expect(cache.get('k')).toBeUndefined();
+  });
+
+  it('keeps an entry of an infinite deadline, and goes stale on a clock that starts at 1 ms (a start of 0 is lru-cache\'s "no TTL")', () => {
+    let clock = T0;
+    const cache = new LRUCache<string, string>(lruOptions(2, () => clock));
+    cache.set('forever', 'v', staleFrom(Number.POSITIVE_INFINITY, clock));
+    clock = T0 + 1e12;
+    expect(cache.get('forever')).toBe('v');
+    clock = 1;
+    cache.set('k', 'v', staleFrom(31, clock));
+    clock = 30;
+    expect(cache.get('k')).toBe('v');
+    clock = 31;
+    expect(cache.get('k')).toBeUndefined();
+  });
+
   it('forgets the least recently used entry first', () => {
     const cache = new LRUCache<string, number>(lruOptions(2, () => T0));
     cache.set('a', 1, staleFrom(T0 + 1_000, T0));

@@ -122,6 +122,17 @@ describe('tenant-scoped credentials (the tenant-data role, tagged with the tenan
     expect((await creds.credentials('acme')).sessionToken).toBe('token-2');
   });
 
+  it('never reuses a session whose Expiration is not a date (an Invalid Date: each call assumes again, as when its renewal is due)', async () => {
+    sts.on(AssumeRoleCommand).callsFake(async () => {
+      issued += 1;
+      return { Credentials: { AccessKeyId: `ASIA${issued}`, SecretAccessKey: 'secret', SessionToken: `token-${issued}`, Expiration: new Date('not a date') } };
+    });
+    const creds = new TenantCredentials({ roleArn: ROLE, now });
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-1');
+    clock += 3_600_000; // an hour on: whatever the session's real expiry was, it is past
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-2');
+  });
+
   it('answers the callers of an AssumeRole whose place was taken while in flight (uncached), and refused ids take no place', async () => {
     let release: (() => void) | undefined;
     const creds = new TenantCredentials({
