@@ -123,12 +123,13 @@ export const GUARDRAIL_SDK_ATTEMPTS = 3;
 /**
  * Bedrock ApplyGuardrail on a tenant's input or a model's answer (`guardrailId`: the id or ARN,
  * optionally `:version`, guardrailReference), one content block per text: `guardrailVerdict`.
+ * @param signal aborts the call (the SDK's `abortSignal`: the request's deadline) @default - none
  */
-export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT'): Promise<GuardrailVerdict> {
+export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT', signal?: AbortSignal): Promise<GuardrailVerdict> {
   const { identifier, version } = guardrailReference(guardrailId);
   const out = await platformClient(BedrockRuntimeClient, 'guardrail', { maxAttempts: GUARDRAIL_SDK_ATTEMPTS }).send(new ApplyGuardrailCommand({
     guardrailIdentifier: identifier, guardrailVersion: version, source,
     content: texts.map((text) => ({ text: { text } })),
-  }));
+  }), { abortSignal: signal });
   return guardrailVerdict(out, texts, { guardrailId, source });
 }

@@ -13,7 +13,7 @@ import { responses } from './endpoints/responses.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantUsage } from './endpoints/usage.js';
-import { GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
+import { deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
@@ -127,7 +127,7 @@ export class Gateway {
 
   constructor(private readonly deps: GatewayDeps) {
     this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders), deps.withheldModels);
-    const applyGuardrail = guardrailFailuresNamed(deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source)));
+    const applyGuardrail = guardrailFailuresNamed(deps.applyGuardrail ?? (async (id, texts, source, signal) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source, signal)));
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail, deps.budgetAlerts);
     this.keyService = deps.keyService ?? (deps.keys && new ApiKeyService(deps.keys, deps.config));
     // Off the first request's path as far as possible (Lambda: during init). A failure is logged; counts then stay the byte bound.
@@ -308,16 +308,25 @@ export async function answerOptions(req: { path: string; headers: Record<string,
  * already made its 3 attempts with backoff (bedrock-guardrail.ts GUARDRAIL_SDK_ATTEMPTS), and a
  * missing region, credentials or permission does not heal on a retry (the OpenAI SDKs' 2 retries
  * made each such request 3 × 3 ApplyGuardrail calls).
+ * A call stopped by its `signal` (the request's deadline), or not started because the deadline
+ * has come, is the 504 `request_deadline_exceeded` instead, and logs nothing.
  */
 function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
-  return async (guardrailId, texts, source) => {
+  return async (guardrailId, texts, source, signal) => {
     try {
-      return await apply(guardrailId, texts, source);
+      if (signal?.aborted) throw signal.reason;
+      return await apply(guardrailId, texts, source, signal);
     } catch (e) {
       if (e instanceof GatewayError) throw e;
+      if (signal?.aborted) throw guardrailPastDeadline(source);
       const name = (e as Error)?.name || 'Error';
       console.error(JSON.stringify({ level: 'ERROR', message: 'ApplyGuardrail failed', guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e) }));
       throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${errorCause(e)}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable');
     }
   };
 }
+
+/** The 504 of a guardrail call stopped by the request's deadline (router Lambda: lambda-deadline.ts). */
+const guardrailPastDeadline = (source: 'INPUT' | 'OUTPUT' | undefined) => deadlineExceeded(source === 'OUTPUT'
+  ? "the gateway's time for this request ran out while the tenant's Bedrock guardrail checked the answer: the text not yet checked was not sent (what the model produced is billed); ask for a shorter answer (max_completion_tokens) or split the task"
+  : "the gateway's time for this request ran out while the tenant's Bedrock guardrail checked the input; nothing was sent to the model");

@@ -24,8 +24,9 @@ export interface GuardrailVerdict {
 /**
  * Bedrock ApplyGuardrail on `texts` (one content block each): blocked or not, the guardrail's
  * message, and, when it masked them, one masked text per text sent (bedrock-guardrail.ts guardrailVerdict).
+ * `signal` stops the call (the request's deadline: PipelineRequest.deadline); the call then rejects.
  */
-export type ApplyGuardrail = (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => Promise<GuardrailVerdict>;
+export type ApplyGuardrail = (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT', signal?: AbortSignal) => Promise<GuardrailVerdict>;
 
 /** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */
 export const costOf = (m: ModelEntry, prompt: number, completion: number) => (prompt * m.inputPricePer1k + completion * m.outputPricePer1k) / 1000;

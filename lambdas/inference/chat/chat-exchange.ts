@@ -150,7 +150,7 @@ export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, b
     // The user and tool texts, their text files' decoded texts, then the predicted output's text (the caller's too).
     const texts = callerTextsOf(messages, roles, { files: true });
     const predicted = prediction?.type === 'content' ? textOfContent(prediction.content) : '';
-    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, predicted ? [...texts, predicted] : texts);
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, predicted ? [...texts, predicted] : texts, 'INPUT', r.deadline);
     if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
     if (verdict.masked) {
       // The guardrail masked (ANONYMIZE): the model gets the masked texts; the audit record says how many, never what.
@@ -240,7 +240,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     // function_call arguments (an upstream asked with the deprecated `functions`) as texts of their own.
     const extras = answerExtras(answer.choices);
     const texts = [...answer.choices.map((c) => textOfContent(c.message.content)), ...extras.map((e) => e.text)];
-    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, texts, 'OUTPUT');
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, texts, 'OUTPUT', r.deadline);
     // A masked tool call (or function_call) whose arguments are no longer JSON cannot be shown: the answer is blocked (fail closed).
     const brokenArgs = verdict.masked !== undefined && extras.some((e, k) => isCallArguments(e) && verdict.masked![answer.choices.length + k] !== e.text && !isJson(verdict.masked![answer.choices.length + k]));
     // A masked audio transcript cannot un-say the audio that speaks it: blocked too (fail closed), as a stream's.
@@ -359,7 +359,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const limiter = new OutputLimiter(overrunCeiling(x.outputLimit), x.choices);
   // With the tenant's Bedrock output guardrail, text goes out only once it passed (windows); without, chunks go out as they come.
   const guardrailId = r.policy.gateway.guardrails.bedrockGuardrailId;
-  const guard = guardrailId ? new StreamOutputGuard((texts) => pipeline.applyGuardrail(guardrailId, texts, 'OUTPUT'), (c) => sink.chunk(c), { requestId: r.audit.requestId, tenantId: r.caller.tenantId, guardrailId }) : undefined;
+  const guard = guardrailId ? new StreamOutputGuard((texts) => pipeline.applyGuardrail(guardrailId, texts, 'OUTPUT', r.deadline), (c) => sink.chunk(c), { requestId: r.audit.requestId, tenantId: r.caller.tenantId, guardrailId }) : undefined;
   /** Sends a relayed chunk (through the guard when there is one); false once the guardrail blocked the answer. */
   const send = async (chunk: ChatCompletionChunk | undefined): Promise<boolean> => {
     if (!chunk) return true;
@@ -441,8 +441,12 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   return { cancelled: r.audit.outcome === 'cancelled', failure, usage, model: open.model, created: relay.created, serviceTier: relay.serviceTier };
 }
 
-/** ApplyGuardrail failing mid-stream: the stream ends with an error event, the held text unsent. */
+/**
+ * ApplyGuardrail failing mid-stream: the stream ends with an error event, the held text unsent; a
+ * check stopped by the request's deadline is its 504 `request_deadline_exceeded` (the pipeline's wrapper made it).
+ */
 function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
+  if (e.cause instanceof GatewayError && e.cause.code === 'request_deadline_exceeded') return e.cause;
   // The same code as a whole answer's (the pipeline's guardrail wrapper already named the guardrail and the AWS error)
   return new GatewayError(502, e.message, 'upstream_error', 'guardrail_unavailable');
 }

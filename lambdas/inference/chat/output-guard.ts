@@ -21,7 +21,7 @@ export const GUARD_WINDOW_CHARS = 750;
  */
 export const GUARD_CONTEXT_CHARS = 250;
 
-/** ApplyGuardrail failed (throttled, unreachable): the held text is not released (the check fails closed). */
+/** ApplyGuardrail failed (throttled, unreachable, stopped by the request's deadline: `cause`): the held text is not released (the check fails closed). */
 export class OutputGuardrailFailed extends Error {}
 
 /** Bedrock ApplyGuardrail (OUTPUT) on one text per choice. */
@@ -217,7 +217,7 @@ export class StreamOutputGuard {
       const texts = [...[...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text), ...thoughtTexts, ...extras.map((e) => e.text)];
       const verdict = await this.check(texts).catch((e: unknown) => {
         this.failed = true;
-        throw new OutputGuardrailFailed((e as Error)?.message ?? String(e));
+        throw new OutputGuardrailFailed((e as Error)?.message ?? String(e), { cause: e });
       });
       if (verdict.blocked) {
         this.blocked = verdict.reason ?? WITHHELD;

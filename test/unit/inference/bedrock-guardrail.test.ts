@@ -19,6 +19,15 @@ describe('Bedrock guardrail', () => {
     expect(bedrock.commandCalls(ApplyGuardrailCommand)[0].args[0].input).toEqual({ guardrailIdentifier: 'abc123', guardrailVersion: '2', source: 'INPUT', content: [{ text: { text: 'how do I launder money' } }] });
   });
 
+  it('hands the request\'s deadline to the SDK as the call\'s abortSignal (a stalled ApplyGuardrail is stopped, not waited for past the Lambda timeout)', async () => {
+    const { applyBedrockGuardrail } = await import('../../../lambdas/inference/bedrock-guardrail.js');
+    const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    bedrock.on(ApplyGuardrailCommand).resolves({ action: 'NONE', outputs: [], usage: undefined as never, assessments: [] });
+    const deadline = new AbortController();
+    await applyBedrockGuardrail('abc123', ['an answer'], 'OUTPUT', deadline.signal);
+    expect((bedrock.commandCalls(ApplyGuardrailCommand)[0].args as unknown[])[1]).toMatchObject({ abortSignal: deadline.signal });
+  });
+
   it('takes the guardrail as an id or an ARN, with its version after the last colon (DRAFT without one), as ApplyGuardrail does', async () => {
     const { guardrailReference } = await import('../../../lambdas/inference/bedrock-guardrail.js');
     const arn = 'arn:aws:bedrock:us-east-1:111122223333:guardrail/abc123def456';

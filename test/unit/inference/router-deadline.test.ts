@@ -10,6 +10,7 @@ import { Gateway } from '../../../lambdas/inference/gateway.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import type { Provider, ProviderRequest } from '../../../lambdas/inference/providers/provider.js';
 import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
+import type { ApplyGuardrail } from '../../../lambdas/inference/pipeline.js';
 import type { GatewayStore } from '../../../lambdas/inference/stores/gateway-store.js';
 import { DynamoDbStore, usageIds } from '../../../lambdas/inference/stores/dynamodb-store.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
@@ -35,6 +36,8 @@ const { handler } = (await import('../../../lambdas/inference/router-handler.js'
 const REMAINING_MS = 60_000;
 const DEADLINE_MS = 45_000;
 const WORDS = ['Thinking', ' hard', ' about', ' it'];
+/** Text the slow model says after WORDS (a test sets it; reset before each). */
+const longTail = { text: '' };
 const acme = localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never);
 const chunk = (content: string): ChatCompletionChunk => ({ id: 'up', object: 'chat.completion.chunk', created: 1, model: 'slow', choices: [{ index: 0, delta: { content }, finish_reason: null, logprobs: null }] });
 
@@ -45,6 +48,7 @@ const aborted = (signal: AbortSignal) => new Promise<never>((_, reject) => signa
 const slowModel: Provider = {
   async *stream(r: ProviderRequest) {
     for (const w of WORDS) yield chunk(w);
+    if (longTail.text) yield chunk(longTail.text);
     await aborted(r.signal);
   },
   complete: (r) => aborted(r.signal),
@@ -58,7 +62,7 @@ class SlowProviders extends ProviderRegistry {
   }
 }
 
-function slowGateway(store: GatewayStore) {
+function slowGateway(store: GatewayStore, applyGuardrail?: ApplyGuardrail, caller: Caller = { tenantId: 'acme', userId: 'u-1', role: 'member', tenant: acme }) {
   const config = configWith({
     gateway: {
       // A healthy stream is never cut by the upstream timeouts: only the deadline ends this one.
@@ -69,12 +73,11 @@ function slowGateway(store: GatewayStore) {
       ],
     },
   });
-  const caller: Caller = { tenantId: 'acme', userId: 'u-1', role: 'member', tenant: acme };
   const records: AuditRecord[] = [];
   const gateway = new Gateway({
     config, store, audit: { write: async (r) => void records.push(r) }, awaitAudit: true,
     authorizer: { authorize: async () => caller, settled: async () => undefined } as unknown as Authorizer,
-    providers: new SlowProviders(config, async () => 'k'),
+    providers: new SlowProviders(config, async () => 'k'), applyGuardrail,
   });
   return { gateway, records };
 }
@@ -113,6 +116,7 @@ describe('router Lambda: a request still running at the deadline is stopped, set
   let store: MemoryStore;
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    longTail.text = '';
     store = new MemoryStore();
     store.putTenant(acme);
   });
@@ -166,6 +170,50 @@ describe('router Lambda: a request still running at the deadline is stopped, set
     const usage = await store.usage('acme', new Date());
     expect(usage.held!.day.tokens).toBe(0);
     expect(usage.day.tokens).toBe(records[0].promptTokens! + records[0].completionTokens!);
+  });
+
+  it('a Bedrock output guardrail check in flight at the deadline is stopped: the stream ends with request_deadline_exceeded and is settled (it waited for ApplyGuardrail past the Lambda timeout, the reservation held)', async () => {
+    const guarded = localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } } as never);
+    store.putTenant(guarded);
+    longTail.text = ' …'.repeat(400); // 800 characters: a Bedrock output guardrail's window (750 characters) is full
+    const checks: Array<{ source?: string; signal?: AbortSignal }> = [];
+    // INPUT passes; OUTPUT (a window of the answer) is a call that never answers, as a stalled connection: only its abort ends it.
+    const applyGuardrail: ApplyGuardrail = async (_id, _texts, source, signal) => {
+      checks.push({ source, signal });
+      if (source !== 'OUTPUT') return { blocked: false };
+      return await new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    };
+    const { gateway, records } = slowGateway(store, applyGuardrail, { tenantId: 'guarded', userId: 'u-1', role: 'member', tenant: guarded });
+    const state = invoke(gateway, '/v1/chat/completions', { model: 'openai-compatible/slow', stream: true, messages: [{ role: 'user', content: 'think' }] });
+    expect(await until(() => checks.some((c) => c.source === 'OUTPUT'))).toBe(true); // a window is being checked
+    await reachDeadline(state);
+    const sent = events(state.chunks);
+    expect(JSON.parse(sent.at(-1)!)).toMatchObject({ error: { type: 'timeout_error', code: 'request_deadline_exceeded' } });
+    expect(sent.some((e) => e.includes('Thinking'))).toBe(false); // the text not yet checked is not sent
+    expect(records[0]).toMatchObject({ status: 504, outcome: 'request_deadline_exceeded', usageEstimated: true });
+    const usage = await store.usage('guarded', new Date());
+    expect(usage.held).toEqual({ day: { tokens: 0, costUsd: 0 }, month: { tokens: 0, costUsd: 0 } });
+    expect(usage.day.tokens).toBe(records[0].promptTokens! + records[0].completionTokens!);
+  });
+
+  it('a Bedrock input guardrail check in flight at the deadline is stopped: 504 request_deadline_exceeded, nothing reserved, the model never called', async () => {
+    const guarded = localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } } as never);
+    store.putTenant(guarded);
+    let checking = false;
+    const applyGuardrail: ApplyGuardrail = async (_id, _texts, _source, signal) => {
+      checking = true;
+      return await new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    };
+    const { gateway, records } = slowGateway(store, applyGuardrail, { tenantId: 'guarded', userId: 'u-1', role: 'member', tenant: guarded });
+    const state = invoke(gateway, '/v1/chat/completions', { model: 'openai-compatible/slow', messages: [{ role: 'user', content: 'think' }] });
+    expect(await until(() => checking)).toBe(true);
+    await reachDeadline(state);
+    expect(state.raw.meta).toMatchObject({ statusCode: 504, headers: { 'x-should-retry': 'false' } });
+    expect(JSON.parse(state.chunks.join(''))).toEqual({ error: { message: expect.stringContaining('checked the input'), type: 'timeout_error', param: null, code: 'request_deadline_exceeded' } });
+    expect(records[0]).toMatchObject({ status: 504, outcome: 'request_deadline_exceeded' });
+    const usage = await store.usage('guarded', new Date());
+    expect(usage.held).toEqual({ day: { tokens: 0, costUsd: 0 }, month: { tokens: 0, costUsd: 0 } });
+    expect(usage.day.tokens).toBe(0);
   });
 
   it('embeddings: 504 request_deadline_exceeded, the reservation released', async () => {
