@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { admitPeers } from './admit-peers.js';
+import { TENANT_CACHE_ENGINE } from '../lib/tenant-store-settings.js';
 
 /** Engine of the RBAC users and user group (see the constructor for why it is not "valkey"). */
 export const RBAC_ENGINE = 'redis';
@@ -119,7 +120,7 @@ export class TenantCache extends Construct {
 
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
       replicationGroupDescription: 'Tessera tenant cache',
-      engine: 'valkey',
+      engine: TENANT_CACHE_ENGINE,
       engineVersion: props.engineVersion ?? '8.0',
       cacheNodeType: props.nodeType,
       numCacheClusters: 1 + props.replicas,

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { admitPeers } from './admit-peers.js';
 import { SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+import { TENANT_DB_ENGINE, TENANT_DB_STORAGE_TYPE } from '../lib/tenant-store-settings.js';
 
 export interface TenantDatabaseProps {
   /**
@@ -177,12 +178,12 @@ export class TenantDatabase extends Construct {
     });
     this.instance = new rds.CfnDBInstance(this, 'Instance', {
       dbInstanceIdentifier: props.instanceIdentifier,
-      engine: 'postgres',
+      engine: TENANT_DB_ENGINE,
       engineVersion: props.engineMajorVersion,
       dbInstanceClass: props.instanceClass,
       allocatedStorage: String(props.allocatedStorageGiB),
       maxAllocatedStorage: props.maxAllocatedStorageGiB,
-      storageType: 'gp3',
+      storageType: TENANT_DB_STORAGE_TYPE,
       storageEncrypted: true,
       kmsKeyId: props.encryptionKey.keyArn,
       masterUsername: 'tessera_admin',

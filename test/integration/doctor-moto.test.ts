@@ -34,13 +34,18 @@ import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfi
  * - SES v2: GetEmailIdentity is answered but never verified (VerifiedForSendingStatus false) and
  *   GetAccount is not implemented, so the healthy estate mails nobody (one `budget-alert-mail`
  *   line, no SES call); a mailing tier's missing and unverified senders are asserted below.
+ * - RDS DescribeOrderableDBInstanceOptions: moto's data has Aurora engines only (an empty answer for
+ *   postgres, so every tier's database reads as not offered), and ElastiCache
+ *   DescribeReservedCacheNodesOfferings is not implemented (a warning that doctor could not check).
+ * EC2 DescribeInstanceTypeOfferings, by zone and by zone ID, is answered from moto's copy of AWS's
+ * offerings, so the EKS node groups' instance-type lines run against moto.
  * moto's STS also assumes any role without reading its trust policy, so "the lookup role cannot be
  * assumed" (bootstrap or --trust missing) is a unit test; here a missing bootstrap shows as the
  * missing version parameter. moto's ECR answers BatchGetImage only for its own account's
  * repositories, so the test images live in the platform account's registry.
  */
 
-const MOTO_LACKS = /^(bedrock-model|gpu-quota:shared-cluster|gpu-quota:tier)/;
+const MOTO_LACKS = /^(bedrock-model|gpu-quota:shared-cluster|gpu-quota:tier|instance-offer:database:|instance-offer:cache:)/;
 
 let moto: MotoServer;
 let dir: string;
@@ -82,13 +87,19 @@ describe('tessera doctor against moto', () => {
 
   it('passes every check of a healthy estate that moto can answer', async () => {
     const report = await doctor(estate);
-    expect(answerable(report).filter((c) => c.status !== 'pass')).toEqual([]);
+    // moto's offerings (its copy of AWS's) have p4d.24xlarge, of the default enterprise tier, in 4 of
+    // us-east-1's 5 zone IDs EKS supports: a tenant VPC in use1-az5 could not hold the GPU node group
+    expect(answerable(report).filter((c) => c.status !== 'pass').map((c) => [c.id, c.status])).toEqual([['instance-offer:gpu:enterprise:us-east-1', 'warn']]);
+    expect(line(report, 'instance-offer:gpu:enterprise:us-east-1').detail).toMatch(/^tiers\.enterprise\.compute\.gpu\.instanceTypes: p4d\.24xlarge is not offered in use1-az5 \(the usable zone IDs of us-east-1: use1-az6, use1-az1, use1-az2, use1-az4, use1-az5\)/);
     expect(answerable(report).map((c) => c.id)).toEqual([
       'config', 'credentials', 'organization', 'organization-root', 'trusted-access:cloudtrail.amazonaws.com',
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
       'provider-secret:openai', 'provider-secret:huggingface',
       'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,
-      'platform-zones', 'shared-cluster-version', 'cognito-user-pool', 'platform-admins', 'budget-alert-mail',
+      'platform-zones',
+      'instance-offer:shared-cluster:system-nodes', 'instance-offer:shared-cluster:gpu',
+      'instance-offer:system-nodes:enterprise:us-east-1', 'instance-offer:gpu:enterprise:us-east-1',
+      'shared-cluster-version', 'cognito-user-pool', 'platform-admins', 'budget-alert-mail',
     ]);
     expect(line(report, 'budget-alert-mail').detail).toBe('no tier sets budgetAlerts.emailTenantAdmins: true: nothing is mailed, no SES call made');
     expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
@@ -96,15 +107,23 @@ describe('tessera doctor against moto', () => {
     expect(line(report, 'platform-zones').detail).toBe('us-east-1a (use1-az6), us-east-1b (use1-az1) from Fn::GetAZs (availabilityZones.us-east-1 not set): none is a zone ID EKS refuses');
   });
 
-  it('reports what moto lacks (Bedrock availability, EC2 quotas) as failed calls, not crashes', async () => {
+  it('reports what moto lacks (Bedrock availability, EC2 quotas, RDS and ElastiCache offers) as failed calls or empty answers, not crashes', async () => {
     const report = await doctor(estate);
     const lacking = report.checks.filter((c) => MOTO_LACKS.test(c.id));
     expect(lacking.map((c) => c.id)).toEqual([
       'bedrock-model:bedrock/anthropic.claude-3-5-haiku', 'bedrock-model:bedrock/amazon.nova-lite',
       'bedrock-model:bedrock/amazon.titan-embed-text-v2', 'bedrock-model:bedrock/cohere.embed-english-v3',
       'gpu-quota:shared-cluster:L-DB2E81BA', 'gpu-quota:tier:enterprise:L-DB2E81BA', 'gpu-quota:tier:enterprise:L-417A185B',
+      'instance-offer:database:starter:us-east-1', 'instance-offer:cache:starter:us-east-1',
+      'instance-offer:database:professional:us-east-1', 'instance-offer:cache:professional:us-east-1',
+      'instance-offer:database:enterprise:us-east-1', 'instance-offer:cache:enterprise:us-east-1',
     ]);
-    for (const c of lacking) expect(c.detail).toMatch(/^(bedrock:GetFoundationModelAvailability|servicequotas:Get(AWSDefault)?ServiceQuota ec2\/L-\w+) failed: /);
+    const [quotas, databases, caches] = [lacking.filter((c) => !c.id.startsWith('instance-offer:')), lacking.filter((c) => c.id.startsWith('instance-offer:database:')), lacking.filter((c) => c.id.startsWith('instance-offer:cache:'))];
+    for (const c of quotas) expect(c.detail).toMatch(/^(bedrock:GetFoundationModelAvailability|servicequotas:Get(AWSDefault)?ServiceQuota ec2\/L-\w+) failed: /);
+    // moto has no postgres orderable options: an empty answer, which doctor can only read as "not offered"
+    for (const c of databases) expect(c).toMatchObject({ status: 'fail', detail: expect.stringMatching(/: RDS offers no db\.\w+\.\w+ for PostgreSQL 17 on gp3 storage in a VPC in us-east-1 /) });
+    // not implemented in moto: doctor says it could not check, not that the node type is missing
+    for (const c of caches) expect(c).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^could not check whether us-east-1 offers tiers\.\w+\.cache\.nodeType cache\.\w+\.\w+: elasticache:DescribeReservedCacheNodesOfferings failed: /) });
   });
 
   it('SCPs disabled on the root', async () => {
@@ -169,6 +188,17 @@ describe('tessera doctor against moto', () => {
   it('no platform admin assigned', async () => {
     await client(SSOAdminClient, estate.creds.management).send(new DeleteAccountAssignmentCommand({ InstanceArn: estate.instanceArn, PermissionSetArn: estate.permissionSetArn, TargetId: PLATFORM, TargetType: 'AWS_ACCOUNT', PrincipalType: 'USER', PrincipalId: 'u-alice' }));
     expect(line(await doctor(estate), 'platform-admins')).toMatchObject({ status: 'fail', fix: 'npx tessera admins create --user <user name>' });
+  });
+
+  it('a shared-cluster GPU type one of the pinned platform zones does not offer (moto\'s offerings: p4d.24xlarge not in us-east-1f)', async () => {
+    await moto.reset();
+    const pinned = await buildEstate({ availabilityZones: { [REGION]: ['us-east-1a', 'us-east-1f'] }, sharedCluster: { gpu: { instanceTypes: ['g5.2xlarge', 'p4d.24xlarge'] } } });
+    const report = await doctor(pinned);
+    expect(line(report, 'instance-offer:shared-cluster:gpu')).toMatchObject({
+      status: 'fail', account: PLATFORM, region: REGION,
+      detail: expect.stringMatching(/^sharedCluster\.gpu\.instanceTypes: p4d\.24xlarge not in us-east-1f \(the platform VPC's zones in us-east-1: us-east-1a, us-east-1f, from availabilityZones\.us-east-1\); EKS refuses/),
+    });
+    expect(line(report, 'instance-offer:shared-cluster:system-nodes').status).toBe('pass');
   });
 });
 
@@ -235,29 +265,35 @@ async function cli(args: string[], env: Record<string, string>): Promise<Run> {
 }
 
 describe('tessera doctor CLI against moto', () => {
-  // No bedrock/ model and no GPU node group: every check is one moto answers, so the run can pass.
+  // No bedrock/ model and no GPU node group: every check is one moto answers but the tiers' RDS and
+  // ElastiCache offers (no postgres orderable options, no DescribeReservedCacheNodesOfferings in moto).
   const noMotoGaps = {
     gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006 }] },
     sharedCluster: { gpu: { minSize: 0, maxSize: 0 } },
     tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } },
   };
+  const offerGaps = (report: DoctorReport) => report.checks.filter((c) => /^instance-offer:(database|cache):/.test(c.id));
 
-  it('--json: exit 0 on a healthy estate, exit 1 with the failing line when a secret is missing', async () => {
+  it('--json: every line passes on a healthy estate but the RDS/ElastiCache offers moto lacks (exit 1 for those), one more failing line when a secret is missing', async () => {
     await moto.reset();
     const estate = await buildEstate(noMotoGaps);
     const env = { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: estate.creds.management.accessKeyId, AWS_SECRET_ACCESS_KEY: estate.creds.management.secretAccessKey, AWS_SESSION_TOKEN: estate.creds.management.sessionToken!, AWS_REGION: REGION };
     const healthy = await cli(['--config', estate.configFile, '--json'], env);
     expect(healthy.stderr).toBe('');
     const report = JSON.parse(healthy.stdout) as DoctorReport;
-    expect(report.summary).toEqual({ pass: report.checks.length, fail: 0, warn: 0 });
+    const gaps = offerGaps(report);
+    // 3 tiers × (database: fail on moto's empty answer, cache: warn on its NotImplemented)
+    expect(gaps.map((c) => c.status)).toEqual(['fail', 'warn', 'fail', 'warn', 'fail', 'warn']);
+    expect(report.summary).toEqual({ pass: report.checks.length - 6, fail: 3, warn: 3 });
     expect(report.checks.map((c) => c.id)).toContain('gpu-quota:tier:enterprise');
-    expect(healthy.code).toBe(0);
+    expect(report.checks.map((c) => c.id)).toContain('instance-offer:system-nodes:enterprise:us-east-1');
+    expect(healthy.code).toBe(1);
 
     await client(SecretsManagerClient, estate.creds.platform).send(new DeleteSecretCommand({ SecretId: 'tessera/providers/openai', ForceDeleteWithoutRecovery: true }));
     const broken = await cli(['--config', estate.configFile, '--json'], env);
     const after = JSON.parse(broken.stdout) as DoctorReport;
-    expect(after.summary.fail).toBe(1);
-    expect(after.checks.filter((c) => c.status === 'fail')).toEqual([{
+    expect(after.summary.fail).toBe(4);
+    expect(after.checks.filter((c) => c.status === 'fail' && !offerGaps(after).includes(c))).toEqual([{
       id: 'provider-secret:openai', title: 'Secret tessera/providers/openai (openai)', status: 'fail', detail: `no secret tessera/providers/openai in account ${PLATFORM} (${REGION})`,
       fix: `in account ${PLATFORM}: aws secretsmanager create-secret --region ${REGION} --name tessera/providers/openai --secret-string '<openai API key>'`, account: PLATFORM, region: REGION,
     }]);

@@ -3,9 +3,11 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -28,6 +30,10 @@ export interface AwsClients {
   readonly cloudFormation: CloudFormationClient;
   readonly ec2: EC2Client;
   readonly eks: EKSClient;
+  /** RDS (the Region's orderable DB instance classes). */
+  readonly rds: RDSClient;
+  /** ElastiCache (the Region's reserved-node offerings, which show its node types). */
+  readonly elastiCache: ElastiCacheClient;
   readonly cognito: CognitoIdentityProviderClient;
   readonly ssoAdmin: SSOAdminClient;
   /** SES v2 (the budget alert mail's sender identities and sandbox state). */
@@ -72,6 +78,8 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       cloudFormation: new CloudFormationClient(common),
       ec2: new EC2Client(common),
       eks: new EKSClient(common),
+      rds: new RDSClient(common),
+      elastiCache: new ElastiCacheClient(common),
       cognito: new CognitoIdentityProviderClient(common),
       ssoAdmin: new SSOAdminClient(common),
       sesv2: new SESv2Client(common),

@@ -11,12 +11,14 @@ import { bedrockChecks } from './bedrock-checks.js';
 import { bootstrapChecks } from './bootstrap-checks.js';
 import { awsClientFactory, type AwsClients, type ClientFactory } from './clients.js';
 import { gpuQuotaChecks } from './gpu-quota-checks.js';
+import { nodeTypeOfferChecks } from './node-type-offer-checks.js';
 import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
 import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
 import { providerSecretChecks } from './provider-secret-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
 import { result } from './results.js';
 import { sesChecks } from './ses-checks.js';
+import { storeOfferChecks } from './store-offer-checks.js';
 import { platformZoneChecks } from './zone-checks.js';
 import { sharedClusterVersionChecks } from './cluster-version-checks.js';
 import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
@@ -32,6 +34,8 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'base-models', run: baseModelChecks },
   { name: 'gpu-quotas', run: gpuQuotaChecks },
   { name: 'platform-zones', run: platformZoneChecks },
+  { name: 'store-offers', run: storeOfferChecks },
+  { name: 'node-type-offers', run: nodeTypeOfferChecks },
   { name: 'shared-cluster-version', run: sharedClusterVersionChecks },
   { name: 'cognito', run: userPoolChecks },
   { name: 'platform-admins', run: platformAdminChecks },
