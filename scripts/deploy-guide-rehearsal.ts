@@ -159,6 +159,14 @@ async function serveAdminApi(moto: MotoServer, creds: AwsCredentialIdentity, poo
   return startAdminApiFront(handler, `arn:aws:sts::${PLATFORM}:assumed-role/AWSReservedSSO_TesseraPlatformAdmin_0123456789abcdef/alice`);
 }
 
+/**
+ * The ✗ lines of a doctor run but those moto cannot answer: each tier's RDS class (moto has no
+ * PostgreSQL orderable options, so the empty answer reads as "not offered").
+ */
+function failedBesidesMotoGaps(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('✗') && !/^✗ RDS db\.\S+ tier /.test(l));
+}
+
 async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Promise<void>>): Promise<void> {
   say('# The deploy guide (README "Deploying into a real organization"), rehearsed against moto');
   say(`# moto ${moto.endpoint} plays AWS for a made-up organization: management ${MANAGEMENT}, platform ${PLATFORM}, workload ${WORKLOAD}, ${REGION}.`);
@@ -236,6 +244,9 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   say(`#   gateway.models: [openai/gpt-4o-mini]; sharedCluster.gpu: {minSize: 0, maxSize: 0}; tiers.enterprise.compute.gpu: {minSize: 0, maxSize: 0}`);
   say('# moto\'s ECR also answers BatchGetImage only for the caller\'s own registry, so the AWS Deep Learning Containers images init wrote');
   say(`# (account 763104351884) are replaced by images in the platform account's registry: ${TRAIN_IMAGE}, ${SERVE_IMAGE}.`);
+  say('# moto has no orderable options for RDS PostgreSQL (an empty DescribeOrderableDBInstanceOptions) and no ElastiCache');
+  say('# DescribeReservedCacheNodesOfferings, so doctor\'s lines on each tier\'s RDS class (✗ not offered) and cache node type (! could not');
+  say('# check) cannot pass here, whatever the config says (tested with aws-sdk-client-mock, test/unit/doctor/store-offer-checks.test.ts).');
 
   // Step 4's weights upload for every base model init wrote (the estate has the first one's).
   const s3 = client(S3Client, estate.creds.platform);
@@ -273,8 +284,9 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   heading('Step 7. tessera doctor again');
   const management = awsEnv(moto, estate.creds.management);
   const firstDoctor = await tessera(dir, ['doctor', '--config', 'tessera.config.yaml'], { env: management });
-  expectThat(firstDoctor.code === 1 && /^✗ .*TesseraPlatformAdmin/m.test(firstDoctor.stdout), 'doctor before step 8 should fail only for the missing TesseraPlatformAdmin permission set');
-  say('# As the guide says: everything passes but the platform admins, which step 8 creates.');
+  expectThat(firstDoctor.code === 1 && /^✗ .*TesseraPlatformAdmin/m.test(firstDoctor.stdout) && failedBesidesMotoGaps(firstDoctor.stdout).length === 1,
+    'doctor before step 8 should fail only for the missing TesseraPlatformAdmin permission set (and the RDS offers moto cannot answer)');
+  say('# As the guide says: everything passes but the platform admins, which step 8 creates (and, here only, the RDS and ElastiCache offers moto lacks).');
 
   heading('Step 8. The first platform admin');
   const admin = await tessera(dir, ['admins', 'create', '--user', 'alice', '--config', 'tessera.config.yaml'], { env: management });
@@ -282,7 +294,7 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   const admins = await tessera(dir, ['admins', 'list', '--config', 'tessera.config.yaml'], { env: management });
   expectThat(admins.code === 0 && new RegExp(`^alice\\s+USER\\s+\\S+\\s+${PLATFORM}$`, 'm').test(admins.stdout), 'tessera admins list does not show alice on the platform account');
   const doctor = await tessera(dir, ['doctor', '--config', 'tessera.config.yaml'], { env: management });
-  expectThat(doctor.code === 0 && !/^✗/m.test(doctor.stdout), 'tessera doctor still fails after step 8');
+  expectThat(failedBesidesMotoGaps(doctor.stdout).length === 0 && !/^! (?!ElastiCache )/m.test(doctor.stdout), 'tessera doctor still fails after step 8 (besides the RDS and ElastiCache offers moto lacks)');
 
   heading('Step 9. The first tenant');
   say('# tessera tenants create --id acme ... --watch runs the whole onboarding workflow (Step Functions, the lifecycle Lambdas, CloudFormation');
