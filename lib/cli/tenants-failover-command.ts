@@ -146,14 +146,23 @@ const restorable = (p: PlanRecoveryPoint) => p.status === 'COMPLETED' && !!p.cre
  * Refuses the plan of a tenant that is offboarded or being offboarded, or whose DR stack its
  * offboarding removed: following it would rebuild, from the DR vault's remaining recovery points,
  * a tenant its offboarding deleted on purpose (its stacks, its account closed or queued for
- * closure, its data exported to the admin archive).
+ * closure, its data exported to the admin archive). A DR stack recorded REMOVED on a tenant in any
+ * other status is one whose create failed, removed by *Record failure* with nothing of it left:
+ * refused too (no DR copy exists), saying so, and how it is deployed again.
  * @throws CliError (exit 1) naming the tenant, its status and why
  */
 function refuseOffboarded(tenantId: string, status: TenantRecord['status'] | undefined, dr: TenantRecord['disasterRecovery']): void {
   const why = 'a failover would rebuild, from the DR vault\'s remaining recovery points, a tenant its offboarding deletes on purpose (its stacks, its data exported to the admin archive, its account queued for closure); no plan is printed';
   if (status === 'OFFBOARDED') throw new CliError(`tenant ${tenantId} is OFFBOARDED: ${why}`, 1);
   if (status === 'OFFBOARDING') throw new CliError(`tenant ${tenantId} is OFFBOARDING: ${why}. If the offboarding must be undone, that is a decision for the tenant's owner, not a failover (tessera tenants show ${tenantId} shows where it stands)`, 1);
-  if (dr?.status === 'REMOVED') throw new CliError(`tenant ${tenantId}: its DR stack ${dr.stackName} was REMOVED by its offboarding (status ${status ?? 'unknown'}): ${why}`, 1);
+  if (dr?.status !== 'REMOVED') return;
+  // Not offboarded: the REMOVED is Record failure's, for a DR stack whose create failed, recorded only once none of its
+  // stores was left (lambdas/lifecycle/record-failure.ts removeDeadDrStack): a failed onboarding or move to a DR tier.
+  if (status !== undefined) {
+    throw new CliError(`tenant ${tenantId} (${status}): its DR stack ${dr.stackName} in ${dr.region} is recorded REMOVED: its create failed and the failure removed it (nothing of it was left in ${dr.region}), so there is no DR copy to fail over to; `
+      + `${status === 'FAILED' ? `tessera tenants retry ${tenantId}` : 'a change to a tier with DR (tessera tenants update)'} deploys it again`, 1);
+  }
+  throw new CliError(`tenant ${tenantId}: its DR stack ${dr.stackName} was REMOVED by its offboarding (status unknown): ${why}`, 1);
 }
 
 /**

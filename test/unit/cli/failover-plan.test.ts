@@ -354,17 +354,34 @@ describe('failoverPlan: tenants it must not rebuild, recovery points it must not
   const dr = (status: 'ACTIVE' | 'RETAINED' | 'REMOVED', region = 'us-west-2') => ({ region, stackName: 'tessera-acme-dr', status, updatedAt: now.toISOString() });
 
   it('refuses an OFFBOARDED or OFFBOARDING tenant, or one whose DR stack its offboarding REMOVED (exit 1): the plan would rebuild it from the vault\'s remaining copies', () => {
-    for (const [status, drStatus] of [['OFFBOARDED', 'REMOVED'], ['OFFBOARDING', 'ACTIVE'], ['FAILED', 'REMOVED']] as const) {
+    for (const [status, drStatus] of [['OFFBOARDED', 'REMOVED'], ['OFFBOARDING', 'ACTIVE']] as const) {
       let error: unknown;
       try {
         failoverPlan({ ...base, status, disasterRecovery: dr(drStatus), recoveryPoints: { points: [point(1)] } });
       } catch (e) {
         error = e;
       }
-      expect(error, status).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^tenant acme( is OFFBOARD(ED|ING)|: its DR stack tessera-acme-dr was REMOVED by its offboarding \(status FAILED\)): a failover would rebuild, from the DR vault's remaining recovery points, a tenant its offboarding deletes on purpose/) });
+      expect(error, status).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^tenant acme is OFFBOARD(ED|ING): a failover would rebuild, from the DR vault's remaining recovery points, a tenant its offboarding deletes on purpose/) });
     }
     // an ACTIVE or SUSPENDED tenant still gets its plan
     expect(failoverPlan({ ...base, status: 'SUSPENDED', disasterRecovery: dr('ACTIVE'), recoveryPoints: { points: [point(1)] } }).drRegion).toBe('us-west-2');
+  });
+
+  it('refuses a tenant whose DR stack a failed create left REMOVED (exit 1), saying so: no offboarding removed it (the message said one did, for a FAILED onboarding or a failed move to a DR tier)', () => {
+    // Record failure records a DR stack REMOVED that never came up (record-failure.ts removeDeadDrStack): the tenant is FAILED
+    // (onboarding) or still ACTIVE on its tier (a change to a DR tier); only an offboarding removes one that came up.
+    for (const status of ['FAILED', 'ACTIVE'] as const) {
+      let error: unknown;
+      try {
+        failoverPlan({ ...base, status, disasterRecovery: dr('REMOVED'), recoveryPoints: { points: [point(1)] } });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, status).toMatchObject({ exitCode: 1 });
+      const message = (error as Error).message;
+      expect(message, status).not.toMatch(/offboarding/);
+      expect(message, status).toContain(`tenant acme (${status}): its DR stack tessera-acme-dr in us-west-2 is recorded REMOVED: its create failed and the failure removed it (nothing of it was left in us-west-2), so there is no DR copy to fail over to`);
+    }
   });
 
   it('restores only a COMPLETED recovery point: with none, it names no point (it used to offer a copy still being made)', () => {
