@@ -452,6 +452,15 @@ export const DisasterRecoveryRecord = z.object({
    * fails leaves the DR stack ahead of the tenant's `tier` / `blueprintVersion`, and this says so.
    */
   deployedWith: z.object({ tier: z.string(), blueprintVersion: z.string(), executionArn: z.string().optional() }).optional(),
+  /**
+   * When the tenant first moved to a tier without DR (the DR stack RETAINED): from then on its primary replicates no
+   * more into the DR bucket, and S3 replicates no deletion made after that, so what is deleted from the tenant bucket
+   * since stays current in the DR bucket, which is no longer a replica of it (its noncurrent versions expire at home
+   * after 30 days, and the offboarding's export reads the tenant bucket). Kept when the tenant moves back to a DR
+   * tier: what was deleted meanwhile stays in the DR bucket. The offboarding's inventory then records the DR bucket
+   * `review`, not `archived` (lambdas/lifecycle/inventory-retained-stores.ts). ISO 8601.
+   */
+  replicationStoppedAt: z.string().optional(),
   /** The latest restore test of the tenant's DR recovery points (AWS Backup `Restore Job State Change`). */
   latestRestoreTest: z.object({
     restoreJobId: z.string(),

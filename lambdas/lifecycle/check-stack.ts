@@ -88,13 +88,15 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
       const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? '']));
       // What the stack now is: its outputs, its version and (after a tier change) its tier, so the
       // registry agrees with the stack even if a later step of the change fails.
-      // A tenant moved to a tier without DR keeps its DR stack (and the data in it) until offboarding: RETAINED.
+      // A tenant moved to a tier without DR keeps its DR stack (and the data in it) until offboarding: RETAINED, and its DR
+      // bucket, no longer replicated into, stops being a replica of the tenant bucket (replicationStoppedAt).
+      const now = new Date().toISOString();
       const drLeft = state.change?.tier && record.disasterRecovery && ['ACTIVE', 'DEPLOYING'].includes(record.disasterRecovery.status) && !drRegionOf(tierConfig(state.change.tier));
       await updateTenant(record.tenantId, {
         stackOutputs: outputs,
         blueprintVersion: outputs.BlueprintVersion ?? state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion),
         ...(state.change?.tier ? { tier: outputs.Tier ?? state.change.tier } : {}),
-        ...(drLeft ? { disasterRecovery: { ...record.disasterRecovery!, status: 'RETAINED' as const, updatedAt: new Date().toISOString() } } : {}),
+        ...(drLeft ? { disasterRecovery: { ...record.disasterRecovery!, status: 'RETAINED' as const, updatedAt: now, replicationStoppedAt: record.disasterRecovery!.replicationStoppedAt ?? now } } : {}),
       });
     }
     if (kind === 'dr') {

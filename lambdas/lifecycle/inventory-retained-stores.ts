@@ -200,7 +200,9 @@ function clients(credentials: AwsCredentialIdentity, region?: string): Clients {
 
 /**
  * The stores the tenant's DR stack retained in its DR region (8.): the DR bucket (a replica of the
- * tenant bucket, which the export archived), the DR vault and its recovery points, and the DR key.
+ * tenant bucket, which the export archived: `archived`; `review` when the tenant left its DR tier at
+ * some time, `replicationStoppedAt`, since when it holds what was deleted at home), the DR vault and
+ * its recovery points, and the DR key.
  * All are under the DR key, not the tenant key, so none holds the tenant key; the DR key is left
  * for review (its deletion is not scheduled with the tenant key's). Each note names the region.
  */
@@ -217,13 +219,18 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
   }
   const c = clients(credentials, dr.region);
   const stores: RetainedStore[] = [];
+  // A DR bucket the primary stopped replicating into (the tenant left its DR tier) holds what was deleted at home since.
+  const stopped = dr.replicationStoppedAt;
+  const bucketNote = stopped
+    ? `not a replica of the tenant bucket since ${stopped} (the tenant moved to a tier without DR, and the primary stopped replicating into it): objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, for review`
+    : 'replica of the tenant bucket (exported to the archive), under the DR key';
   for (const r of resources) {
     const found = await readable(r, () => storesOf(c, r, { now }));
     stores.push(...found.map((s) => ({
       ...s,
       holdsKey: false,
-      ...(s.store === 'bucket' ? { disposition: 'archived' as const } : {}),
-      note: `DR region ${dr.region}: ${s.store === 'bucket' ? 'replica of the tenant bucket (exported to the archive), under the DR key' : s.store === 'key' ? 'the tenant\'s DR key; not scheduled for deletion with the tenant key, for review' : s.note ?? ''}`,
+      ...(s.store === 'bucket' ? { disposition: stopped ? 'review' as const : 'archived' as const } : {}),
+      note: `DR region ${dr.region}: ${s.store === 'bucket' ? bucketNote : s.store === 'key' ? 'the tenant\'s DR key; not scheduled for deletion with the tenant key, for review' : s.note ?? ''}`,
     })));
   }
   return stores;

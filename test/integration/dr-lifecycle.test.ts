@@ -141,6 +141,13 @@ describe('a tenant of a tier with disaster recovery', () => {
     const bucket = `tessera-dracme-dr-${accountId}-${DR_REGION}`;
     await new S3Client({ credentials: await local.fixture.as(accountId), region: DR_REGION, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: bucket }));
     const stores = record!.offboarding!.retainedStores!;
+    // The tenant left its DR tier (RETAINED) before: the primary replicated no more into the DR bucket, so what was deleted
+    // at home since is still current there and not in the export (which reads the tenant bucket): no `archived` replica.
+    expect(stores.find((s) => s.id === bucket)).toMatchObject({ disposition: 'review', note: expect.stringContaining(`DR region ${DR_REGION}: not a replica of the tenant bucket since `) });
+    // since the move (recorded when the DR stack became RETAINED), which the note names
+    const retainedSince = record!.disasterRecovery!.replicationStoppedAt!;
+    expect(Date.parse(retainedSince)).not.toBeNaN();
+    expect(stores.find((s) => s.id === bucket)!.note).toBe(`DR region ${DR_REGION}: not a replica of the tenant bucket since ${retainedSince} (the tenant moved to a tier without DR, and the primary stopped replicating into it): objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, for review`);
     expect(stores).toEqual(expect.arrayContaining([
       expect.objectContaining({ store: 'bucket', id: bucket, holdsKey: false, note: expect.stringContaining(`DR region ${DR_REGION}`) }),
       expect.objectContaining({ store: 'key', holdsKey: false, note: expect.stringContaining(`DR region ${DR_REGION}`) }),
