@@ -1,5 +1,7 @@
 import { DeleteStackCommand, UpdateTerminationProtectionCommand, paginateListStacks, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
+import { tierConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
@@ -189,6 +191,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
     ...(record.accountId ? await removeDeadDrStack(record, input.executionArn, lease.acquiredAt, cleanup, leftBehind, notes) : {}),
   };
+  if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(record, input, notes));
 
   const liftedProtections = [...earlier, ...lifts];
   const lifted = liftedProtections.length ? { liftedProtections } : {};
@@ -336,6 +339,34 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
     logger.warn('cleanup of the DR stack failed; a re-run retries it', { error: e as Error });
     return {};
   }
+}
+
+/**
+ * A change or upgrade that deployed the tenant's DR stack (DR stacks go first: DEPLOYING, then ACTIVE
+ * by *Check DR blueprint*, which saw it complete) and then failed leaves the tenant on its tier (the primary's tier is recorded
+ * only when the primary is complete). When that tier has no DR region (a move to a DR tier that failed
+ * at or after the primary), the primary replicates and copies nothing into the DR stack: it is
+ * recorded RETAINED (standing, kept until offboarding), as a move to a tier without DR records it, not
+ * ACTIVE (which says the tenant's tier has DR). One still DEPLOYING (its operation failed or still
+ * running) is left to removeDeadDrStack and the next deploy. `replicationStoppedAt` is kept as it is.
+ * Before, a failed move back from RETAINED left the record ACTIVE on a tier without DR.
+ */
+function drStackLeftRetained(record: TenantRecord, input: FailureInput, notes: string[]): Partial<TenantRecord> {
+  const dr = record.disasterRecovery;
+  // ACTIVE only: *Check DR blueprint* saw it complete, so it stands. A DEPLOYING one may be a create that failed (then deleted).
+  if ((input.kind !== 'change' && input.kind !== 'upgrade') || dr?.status !== 'ACTIVE') return {};
+  const deployed = dr.deployedWith;
+  if (!deployed || deployed.executionArn !== input.executionArn) return {};
+  let tierHasDr: boolean;
+  try {
+    tierHasDr = drRegionOf(tierConfig(record.tier)) !== undefined;
+  } catch (e) {
+    logger.warn('the tenant\'s tier is not in the config: its DR stack left as recorded', { tier: record.tier, error: e as Error });
+    return {};
+  }
+  if (tierHasDr) return {};
+  notes.push(`DR stack ${dr.stackName} (${dr.region}) recorded RETAINED: this execution deployed it with tier ${deployed.tier}, and the tenant stays on tier ${record.tier}, which has no DR (its primary replicates nothing into it); kept until offboarding, or used again by a move to a tier with DR in ${dr.region}`);
+  return { disasterRecovery: { ...dr, status: 'RETAINED', updatedAt: new Date().toISOString() } };
 }
 
 /**

@@ -119,6 +119,27 @@ describe('a tenant of a tier with disaster recovery', () => {
     expect(await stackStatus('tessera-dracme-dr', DR_REGION)).toBe('UPDATE_COMPLETE');
   });
 
+  it('keeps the DR stack RETAINED when a move back to the DR tier fails after the DR stack was deployed: the tenant stays on a tier without DR', async () => {
+    // GIVEN the move's primary change set is refused (it would replace the database), after the DR stack went to professional
+    const undo = rewrite('replace-database-on-move', 'DescribeChangeSetCommand', (out, input) => {
+      if (input.StackName !== `tessera-${tenant}`) return;
+      out.Changes = [...(out.Changes ?? []), { Type: 'Resource', ResourceChange: {
+        Action: 'Modify', LogicalResourceId: 'Database', PhysicalResourceId: 'db-1', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'True',
+        Details: [{ Target: { Attribute: 'Properties', Name: 'DBInstanceIdentifier', RequiresRecreation: 'Always' } }],
+      } }];
+    });
+    const before = (await getTenant(tenant))!.disasterRecovery!;
+    const back = await local.workflows.run('change', { request: { tenantId: tenant, requestId: 'req-dracme-change-3' }, change: { tier: 'professional', blueprintVersion: '2.0.0' } });
+    undo();
+    // THEN the DR stack was deployed (it goes first) and the primary was not: the tenant is still on residency, whose primary
+    // replicates nothing into the DR stack, so the registry must not say ACTIVE (deployed, the tenant's tier has DR)
+    expect(back.error?.message).toMatch(/ChangeRefused/);
+    expect(back.states).toContain('DR blueprint ready');
+    const after = (await getTenant(tenant))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'residency', failure: { step: 'Deploy blueprint' } });
+    expect(after.disasterRecovery).toMatchObject({ region: DR_REGION, stackName: 'tessera-dracme-dr', status: 'RETAINED', replicationStoppedAt: before.replicationStoppedAt, deployedWith: { tier: 'professional' } });
+  });
+
   it('is offboarded (on a tier without DR now): the primary stacks go, then the DR stack found through the registry; the DR bucket is retained and inventoried', async () => {
     deletions = [];
     local.workflows.wrap = (name, handler) => (name === 'delete-tenant-stacks'
