@@ -39,7 +39,8 @@ async function protectDatabase(cfn: CloudFormationClient, stack: Stack): Promise
 
 /**
  * Polls the stack; on success records the tenant stack's outputs in the registry, and a DR stack
- * (`dr`, in the tier's DR region) as ACTIVE in `disasterRecovery`. A tier change to a tier without
+ * (`dr`, in the tier's DR region) as ACTIVE in `disasterRecovery`; a DR stack that failed is named
+ * with its region (`stack tessera-<id>-dr in <region> is ROLLBACK_COMPLETE: …`). A tier change to a tier without
  * DR leaves the tenant's DR stack in place and records it RETAINED (removed at offboarding).
  *
  * A tenant stack is complete only with its database protected: *Deploy blueprint* creates it with
@@ -61,8 +62,10 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   const drRegion = kind === 'dr' ? drRegionFor(record, state.change?.tier ?? record.tier) : undefined;
   const cfn = await cloudFormationFor(record, kind, 'check', drRegion);
   const name = stackName(record.tenantId, kind);
+  // A DR stack is named with its region: the failure recorded says which region's stack failed.
+  const where = drRegion ? `${name} in ${drRegion}` : name;
   const stack = await describeStack(cfn, name);
-  if (!stack) throw new StackFailedError(`stack ${name} does not exist`);
+  if (!stack) throw new StackFailedError(`stack ${where} does not exist`);
   if (kind !== 'baseline') assertOwned(stack, record, kind);
   const status = stack.StackStatus!;
   if (kind === 'baseline' && (DONE.has(status) || status === 'UPDATE_ROLLBACK_COMPLETE')) {
@@ -110,5 +113,5 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   if (kind === 'tenant' && databaseProtection(stack) === 'false' && status.startsWith('UPDATE_ROLLBACK')) {
     throw new StackFailedError(`stack ${name} is ${status}: the update that switches the database's deletion protection on (${DATABASE_DELETION_PROTECTION_PARAMETER}=true) rolled back: ${reason}`);
   }
-  throw new StackFailedError(`stack ${name} is ${status}: ${reason}`);
+  throw new StackFailedError(`stack ${where} is ${status}: ${reason}`);
 });

@@ -1,6 +1,7 @@
 import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
+import type { DisasterRecoveryRecord, TenantRecord } from '../../lib/tenant-record.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { firstFailure } from './stack-events.js';
@@ -27,30 +28,47 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
   if (!record.accountId) return { state: 'COMPLETE' as const };
   const dr = record.disasterRecovery && record.disasterRecovery.status !== 'REMOVED' ? record.disasterRecovery : undefined;
   for (const kind of ['namespace', 'tenant', ...(dr ? ['dr'] : [])] as BlueprintKind[]) {
-    const cfn = await cloudFormationFor(record, kind, 'delete', dr?.region);
     const name = stackName(record.tenantId, kind);
-    const stack = await describeStack(cfn, name);
-    if (!stack || stack.StackStatus === 'DELETE_COMPLETE') continue;
-    if (kind === 'dr' && dr!.stackId !== stack.StackId) await updateTenant(record.tenantId, { disasterRecovery: { ...dr!, stackId: stack.StackId, updatedAt: new Date().toISOString() } });
-    const notOurs = ownershipProblem(stack, record, kind);
-    // The registry says the tenant has a stack, and the one under its name is not it: stop before anything is destroyed.
-    if (notOurs && kind === 'tenant' && record.stackName) assertOwned(stack, record, kind);
-    if (notOurs) {
-      logger.warn('a stack with the tenant\'s name that Tessera did not create is left alone', { stack: name, why: notOurs });
-      continue;
+    // The failure recorded names the stack (and a DR stack's region) the step stopped at: three stacks, two regions.
+    const where = kind === 'dr' ? `${name} in ${dr!.region}` : name;
+    try {
+      const step = await deleteStep({ ...record, accountId: record.accountId }, kind, name, where, dr, retried);
+      if (step) return step;
+    } catch (e) {
+      if (e instanceof Error && !e.message.includes(where)) e.message = `stack ${where}: ${e.message}`;
+      throw e;
     }
-    // DELETE_FAILED: a resumed offboarding (a new execution, after an operator removed the cause)
-    // asks CloudFormation once more (DeleteStack is allowed on a DELETE_FAILED stack); failed again, it stops.
-    if (stack.StackStatus === 'DELETE_FAILED' && retried.includes(name)) {
-      throw new StackFailedError(`stack ${name} could not be deleted: ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason}`);
-    }
-    if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
-      await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-      await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
-    }
-    const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;
-    return { state: 'IN_PROGRESS' as const, stack: name, ...(asked.length ? { retried: asked } : {}) };
   }
   if (dr) await updateTenant(record.tenantId, { disasterRecovery: { ...dr, status: 'REMOVED', updatedAt: new Date().toISOString() } });
   return { state: 'COMPLETE' as const };
 });
+
+/**
+ * One stack of the offboarding (handler above): undefined when it is gone (the next one is deleted),
+ * else the step's IN_PROGRESS answer after asking CloudFormation to delete it. Errors keep their name
+ * (the state machine's retriers match it).
+ */
+async function deleteStep(record: TenantRecord & { accountId: string }, kind: BlueprintKind, name: string, where: string, dr: DisasterRecoveryRecord | undefined, retried: string[]) {
+  const cfn = await cloudFormationFor(record, kind, 'delete', dr?.region);
+  const stack = await describeStack(cfn, name);
+  if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return undefined;
+  if (kind === 'dr' && dr!.stackId !== stack.StackId) await updateTenant(record.tenantId, { disasterRecovery: { ...dr!, stackId: stack.StackId, updatedAt: new Date().toISOString() } });
+  const notOurs = ownershipProblem(stack, record, kind);
+  // The registry says the tenant has a stack, and the one under its name is not it: stop before anything is destroyed.
+  if (notOurs && kind === 'tenant' && record.stackName) assertOwned(stack, record, kind);
+  if (notOurs) {
+    logger.warn('a stack with the tenant\'s name that Tessera did not create is left alone', { stack: name, why: notOurs });
+    return undefined;
+  }
+  // DELETE_FAILED: a resumed offboarding (a new execution, after an operator removed the cause)
+  // asks CloudFormation once more (DeleteStack is allowed on a DELETE_FAILED stack); failed again, it stops.
+  if (stack.StackStatus === 'DELETE_FAILED' && retried.includes(name)) {
+    throw new StackFailedError(`stack ${where} could not be deleted: ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason}`);
+  }
+  if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
+  }
+  const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;
+  return { state: 'IN_PROGRESS' as const, stack: name, ...(asked.length ? { retried: asked } : {}) };
+}

@@ -389,7 +389,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       // not hold is deleted now (a re-run needs its names); moto deletes the others with the stack.
       const reached = [...plan.deleted, ...plan.snapshot].filter((id) => !plan.held.includes(id));
       for (const id of reached) {
-        if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials);
+        if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials, c.region);
         if (plan.created.includes(id)) event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });
       }
       stack.status = 'ROLLBACK_FAILED';
@@ -398,7 +398,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       await deleteInMoto(name, template, deployed, c);
       // moto kept what its copy calls Retain: delete what the rollback deletes of it.
       for (const id of [...plan.deleted, ...plan.snapshot]) {
-        if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials);
+        if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials, c.region);
       }
       for (const id of [...plan.snapshot, ...plan.deleted].filter((x) => plan.created.includes(x))) {
         event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });

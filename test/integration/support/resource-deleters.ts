@@ -20,29 +20,30 @@ export interface DeployedResource {
   readonly physicalId: string;
 }
 
-type Deleter = (r: DeployedResource, credentials: AwsCredentialIdentity, stackName: string) => Promise<void>;
+/** `client`: the credentials and region of the stack's caller (a DR stack's resources are in its DR region). */
+type Deleter = (r: DeployedResource, client: { credentials: AwsCredentialIdentity; region: string }, stackName: string) => Promise<void>;
 
 const DELETERS: Record<string, Deleter> = {
-  'AWS::Logs::LogGroup': async (r, credentials) => {
-    await new CloudWatchLogsClient({ credentials }).send(new DeleteLogGroupCommand({ logGroupName: r.physicalId }));
+  'AWS::Logs::LogGroup': async (r, client) => {
+    await new CloudWatchLogsClient(client).send(new DeleteLogGroupCommand({ logGroupName: r.physicalId }));
   },
-  'AWS::S3::Bucket': async (r, credentials) => {
-    await new S3Client({ credentials, forcePathStyle: true }).send(new DeleteBucketCommand({ Bucket: r.physicalId }));
+  'AWS::S3::Bucket': async (r, client) => {
+    await new S3Client({ ...client, forcePathStyle: true }).send(new DeleteBucketCommand({ Bucket: r.physicalId }));
   },
   // The KMS key handler schedules the deletion (PendingWindowInDays, default 30) rather than deleting.
-  'AWS::KMS::Key': async (r, credentials) => {
-    await new KMSClient({ credentials }).send(new ScheduleKeyDeletionCommand({ KeyId: r.physicalId, PendingWindowInDays: 30 }));
+  'AWS::KMS::Key': async (r, client) => {
+    await new KMSClient(client).send(new ScheduleKeyDeletionCommand({ KeyId: r.physicalId, PendingWindowInDays: 30 }));
   },
   // A queue's physical id is its URL (the dead-letter queues are retained: RetainExceptOnCreate).
-  'AWS::SQS::Queue': async (r, credentials) => {
+  'AWS::SQS::Queue': async (r, client) => {
     // moto's queue URLs name sqs.<region>.amazonaws.com: the endpoint stays moto's (AWS_ENDPOINT_URL).
-    const sqs = new SQSClient({ credentials, useQueueUrlAsEndpoint: false });
+    const sqs = new SQSClient({ ...client, useQueueUrlAsEndpoint: false });
     const url = r.physicalId.startsWith('http') ? r.physicalId : (await sqs.send(new GetQueueUrlCommand({ QueueName: r.physicalId }))).QueueUrl!;
     await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
   },
   // moto reports no physical id for a subnet group; its name is the one moto generates (`<stack>-<logicalId>-<suffix>`).
-  'AWS::RDS::DBSubnetGroup': async (r, credentials, stackName) => {
-    const rds = new RDSClient({ credentials });
+  'AWS::RDS::DBSubnetGroup': async (r, client, stackName) => {
+    const rds = new RDSClient(client);
     const prefix = `${stackName}-${r.logicalId}-`.toLowerCase();
     const groups = r.physicalId ? [r.physicalId] : ((await rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups ?? [])
       .map((g) => g.DBSubnetGroupName!).filter((n) => n.toLowerCase().startsWith(prefix));
@@ -50,11 +51,11 @@ const DELETERS: Record<string, Deleter> = {
   },
 };
 
-/** Deletes `resource` by API; throws for a type without a known deleter. */
-export async function deleteResource(stackName: string, resource: DeployedResource, credentials: AwsCredentialIdentity): Promise<void> {
+/** Deletes `resource` by API in `region` (the stack's); throws for a type without a known deleter. */
+export async function deleteResource(stackName: string, resource: DeployedResource, credentials: AwsCredentialIdentity, region: string): Promise<void> {
   const deleter = DELETERS[resource.type];
   if (!deleter) throw new Error(`the rollback emulation cannot delete ${resource.logicalId} (${resource.type}); add a deleter to test/integration/support/resource-deleters.ts`);
-  await deleter(resource, credentials, stackName);
+  await deleter(resource, { credentials, region }, stackName);
 }
 
 /**
