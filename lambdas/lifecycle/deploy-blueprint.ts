@@ -244,6 +244,10 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     if (kind === 'tenant' && rerun) {
       remnantsRemoved = await completeFailedRollbacks(cfn, { ...record, accountId: record.accountId! }, name, { requestId: state.request.requestId, executionArn: state.executionArn });
     }
+    // A DR stack is recorded before it is created: offboarding finds it (in its region) only through the registry, so a
+    // create whose record failed afterwards would leave it, its key, bucket and vault, unrecorded. One recorded that
+    // CreateStack never made is found absent by Record failure (removeDeadDrStack) or created by the next attempt.
+    if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
     await cfn.send(new CreateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(false)], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
   } else if (status.endsWith('_IN_PROGRESS')) {
     if (status.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);

@@ -61,6 +61,29 @@ describe('DR faults', () => {
     expect(await getTenant('drthrot')).toMatchObject({ status: 'ACTIVE', disasterRecovery: { status: 'ACTIVE' } });
   });
 
+  it('a DR stack is recorded before it is created: a registry write that keeps failing at Deploy DR blueprint orphans no DR stack, and the offboarding leaves none', async () => {
+    // GIVEN every registry write that records the DR stack DEPLOYING fails (an item over DynamoDB's 400 KB: not retried)
+    const undo = inject('dr-record-fails', (next, context) => async (args) => {
+      if (/^Update(Item)?Command$/.test(context.commandName ?? '') && JSON.stringify(args.input).includes('"DEPLOYING"')) {
+        throw Object.assign(new Error('injected: Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+      return next(args);
+    });
+    const run = await local.workflows.run('onboard', onboardRequest('drorph', 'professional'));
+    undo();
+    // THEN the onboarding failed at the DR step, and any DR stack standing in the DR region is one the registry records
+    expect(run.error?.message).toMatch(/ValidationException/);
+    const failed = (await getTenant('drorph'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Deploy DR blueprint' } });
+    const standing = await liveStacks('drorph', 'tessera-drorph-dr', DR_REGION);
+    if (standing.length) expect(failed.disasterRecovery).toMatchObject({ region: DR_REGION, stackName: 'tessera-drorph-dr' });
+    // WHEN the tenant is offboarded instead of retried
+    const off = await local.workflows.run('offboard', { request: { tenantId: 'drorph', requestId: 'req-drorph-offboard' } });
+    // THEN no DR stack is left behind in the DR region
+    expect(off.error).toBeUndefined();
+    expect(await liveStacks('drorph', 'tessera-drorph-dr', DR_REGION)).toEqual([]);
+  });
+
   it('an offboarding stopped after the primary is gone, before the DR stack is deleted: recorded, and a re-run deletes the DR stack and inventories its stores', async () => {
     expect((await local.workflows.run('onboard', onboardRequest('droff', 'professional'))).error).toBeUndefined();
     // GIVEN the DR stack's DeleteStack is refused (a hand-edited role, an SCP)
