@@ -15,6 +15,7 @@ import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { cloudFormationFor, stackName } from './blueprints.js';
 import { stackResources } from './offboarding-support.js';
+import { checkDrStores } from './dr-stores.js';
 import type { LifecycleState } from './state.js';
 
 /*
@@ -214,8 +215,8 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
     resources = await stackResources(cfn, dr.stackId ?? dr.stackName);
   } catch (e) {
     if (!/does not exist/.test((e as Error).message)) throw e;
-    logger.warn('DR stack resources not listable', { stack: dr.stackId ?? dr.stackName, region: dr.region });
-    return [{ store: 'key', id: `${dr.stackName} (${dr.region})`, disposition: 'review', holdsKey: false, note: `DR stack ${dr.stackName} in ${dr.region} could not be listed: check its retained DR bucket, vault and key there` }];
+    logger.warn('DR stack resources not listable: its stores looked up by name', { stack: dr.stackId ?? dr.stackName, region: dr.region });
+    return drStoresByName(record, dr);
   }
   const c = clients(credentials, dr.region);
   const stores: RetainedStore[] = [];
@@ -232,6 +233,30 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
       ...(s.store === 'bucket' ? { disposition: stopped ? 'review' as const : 'archived' as const } : {}),
       note: `DR region ${dr.region}: ${s.store === 'bucket' ? bucketNote : s.store === 'key' ? 'the tenant\'s DR key; not scheduled for deletion with the tenant key, for review' : s.note ?? ''}`,
     })));
+  }
+  return stores;
+}
+
+/**
+ * The DR stores when the DR stack cannot be listed (no id recorded: deleted outside Tessera, or its create failed and
+ * *Record failure* removed it): its key alias, bucket and vault, fixed names, looked up (checkDrStores). Each found or
+ * not checkable is listed `review`, naming the answer. The DR key is RETAIN but its alias is not: with the alias gone
+ * and a bucket or vault there (or not checkable), the key is listed too, by its alias, to be found in KMS. All three
+ * checked absent: nothing is listed, as nothing of a DR stack holds data there (Record failure records a DR stack
+ * REMOVED only then). Before, one `review` entry said to check a retained bucket, vault and key in every case, also for
+ * a DR stack whose create failed and left nothing.
+ */
+async function drStoresByName(record: TenantRecord, dr: NonNullable<TenantRecord['disasterRecovery']>): Promise<RetainedStore[]> {
+  const checks = await checkDrStores(record.tenantId, record.accountId!, dr.region, 'inventory');
+  const type = { 'key alias': 'key', 'replica bucket': 'bucket', 'backup vault': 'backup-vault' } as const;
+  const stores: RetainedStore[] = checks.filter((c) => c.state !== 'absent').map((c) => ({
+    store: type[c.store], id: c.name, disposition: 'review' as const, holdsKey: false,
+    note: `DR region ${dr.region}: DR stack ${dr.stackName} could not be listed; its DR ${c.store} ${c.state === 'present' ? `is there${c.detail ? ` (${c.detail})` : ''}` : `was not checked (${c.detail}): it may remain`}, for review`,
+  }));
+  const alias = checks.find((c) => c.store === 'key alias')!;
+  if (alias.state === 'absent' && stores.length) {
+    stores.push({ store: 'key', id: alias.name, disposition: 'review', holdsKey: false,
+      note: `DR region ${dr.region}: DR stack ${dr.stackName} could not be listed; its alias ${alias.name} is gone (it goes with the stack) but the DR key is RETAIN and encrypts the DR stores above: find it in KMS of ${dr.region}, for review` });
   }
   return stores;
 }

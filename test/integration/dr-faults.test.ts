@@ -1,9 +1,12 @@
-import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, ListStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
+import { upgradeItems } from '../../lambdas/lifecycle/list-tier-tenants.js';
+import { clientWith } from '../../lambdas/shared/aws-clients.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
-import { inject, throttle } from './support/faults.js';
+import { inject, rewrite, throttle } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+import type { Definition } from './support/workflow-runner.js';
 
 /**
  * Faults on the DR paths of the lifecycle (aws-local-stepfunctions + moto, professional with a DR
@@ -45,6 +48,39 @@ describe('DR faults', () => {
     expect(rerun.error).toBeUndefined();
     expect(await liveStacks('drfail', 'tessera-drfail-dr', DR_REGION)).toEqual(['CREATE_COMPLETE']);
     expect(await getTenant('drfail')).toMatchObject({ status: 'ACTIVE', disasterRecovery: { region: DR_REGION, status: 'ACTIVE' } });
+  });
+
+  it('a tenant offboarded after its DR stack\'s create failed (recorded REMOVED, nothing of it left): the inventory lists no DR store', async () => {
+    const dr = local.fixture.catalog.find((b) => b.file === 'professional-dr.template.json' && b.version === '1.0.0')!;
+    const key = Object.entries(dr.derived.Resources as Record<string, { Type: string }>).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
+    local.fixture.cloudFormation.failCreate('tessera-drgone-dr', key, 'Resource handler returned message: "LimitExceededException" (HandlerErrorCode: ServiceLimitExceeded)');
+    expect((await local.workflows.run('onboard', onboardRequest('drgone', 'professional'))).error?.message).toMatch(/StackFailed/);
+    expect((await getTenant('drgone'))!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+    // WHEN it is offboarded instead of retried
+    const off = await local.workflows.run('offboard', { request: { tenantId: 'drgone', requestId: 'req-drgone-offboard' } });
+    // THEN nothing of a DR stack is inventoried as retained: there is none, and its stores were checked absent
+    expect(off.error).toBeUndefined();
+    const stores = (await getTenant('drgone'))!.offboarding!.retainedStores ?? [];
+    expect(stores.filter((s) => s.id.includes('-dr') || (s.note ?? '').includes(DR_REGION))).toEqual([]);
+  });
+
+  it('a tenant offboarded after its DR stack was deleted outside Tessera: the DR stores it retained are found by name and listed for review', async () => {
+    expect((await local.workflows.run('onboard', onboardRequest('drhand', 'professional'))).error).toBeUndefined();
+    const accountId = (await getTenant('drhand'))!.accountId!;
+    // GIVEN someone deleted the DR stack by hand (its key, alias and buckets are retained)
+    // (a client of the Lambdas' kind: the CloudFormation emulation deletes what moto's DeleteStack would leave)
+    const cfn = clientWith(CloudFormationClient, await local.fixture.as(accountId), { region: DR_REGION });
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: 'tessera-drhand-dr', EnableTerminationProtection: false }));
+    await cfn.send(new DeleteStackCommand({ StackName: 'tessera-drhand-dr' }));
+    // WHEN the tenant is offboarded
+    const off = await local.workflows.run('offboard', { request: { tenantId: 'drhand', requestId: 'req-drhand-offboard' } });
+    // THEN its DR bucket and key are inventoried for review, by name, in the DR region (the key's alias went with the stack: the key is RETAIN)
+    expect(off.error).toBeUndefined();
+    const stores = (await getTenant('drhand'))!.offboarding!.retainedStores!;
+    expect(stores).toEqual(expect.arrayContaining([
+      expect.objectContaining({ store: 'bucket', id: `tessera-drhand-dr-${accountId}-${DR_REGION}`, disposition: 'review', note: expect.stringContaining(`DR region ${DR_REGION}: DR stack tessera-drhand-dr could not be listed; its DR replica bucket`) }),
+      expect.objectContaining({ store: 'key', id: 'alias/tessera-drhand-dr', disposition: 'review', note: expect.stringContaining('the DR key is RETAIN') }),
+    ]));
   });
 
   it('a throttled DescribeStacks of the DR stack is retried; the same onboarding request replayed does nothing more', async () => {
@@ -113,5 +149,33 @@ describe('DR faults', () => {
     expect(done.offboarding!.retainedStores).toEqual(expect.arrayContaining([
       expect.objectContaining({ store: 'bucket', disposition: 'archived', note: expect.stringContaining(`DR region ${DR_REGION}`) }),
     ]));
+  });
+
+  it('a rolling upgrade whose DR stack change set would replace the DR bucket is refused at the DR stack: neither stack changes, the refusal is recorded', async () => {
+    expect((await local.workflows.run('onboard', onboardRequest('drupg', 'professional'))).error).toBeUndefined();
+    const before = (await getTenant('drupg'))!;
+    const target = before.blueprintVersion === '2.0.0' ? '1.0.0' : '2.0.0';
+    // GIVEN the DR stack's change set would replace its bucket (a renamed DR bucket in the new version)
+    local.cleanups.push(rewrite('replace-dr-bucket', 'DescribeChangeSetCommand', (out, input) => {
+      if (input.StackName !== 'tessera-drupg-dr') return;
+      out.Changes = [...(out.Changes ?? []), { Type: 'Resource', ResourceChange: {
+        Action: 'Modify', LogicalResourceId: 'StorageBucket', PhysicalResourceId: `tessera-drupg-dr-${before.accountId}-${DR_REGION}`, ResourceType: 'AWS::S3::Bucket', Replacement: 'True',
+        Details: [{ Target: { Attribute: 'Properties', Name: 'BucketName', RequiresRecreation: 'Always' } }],
+      } }];
+    }));
+    // WHEN the rolling upgrade's run for this tenant runs (the distributed Map's ItemProcessor, as one child execution)
+    const { ProcessorConfig: _c, ...item } = (local.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+    const [listed] = upgradeItems([before], { tier: 'professional', blueprintVersion: target, requestId: 'upgrade-drupg' });
+    const child = await local.workflows.run(item, listed, { executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/upgrade-drupg:drupg' });
+    // THEN refused (not failed: the map's tolerance is not spent), before the primary was touched
+    expect(child.status).toBe('SUCCEEDED');
+    expect(child.output).toMatchObject({ tenantId: 'drupg', refused: true });
+    expect(child.states).not.toContain('Deploy blueprint');
+    const after = (await getTenant('drupg'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: before.blueprintVersion, disasterRecovery: { status: 'ACTIVE' },
+      changeSetRefusal: { stack: 'tessera-drupg-dr', kind: 'upgrade', resources: [expect.objectContaining({ logicalId: 'StorageBucket' })] } });
+    const version = async (name: string, region: string) => (await (await cfnIn('drupg', region)).send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].Tags!.find((t) => t.Key === 'tessera:blueprint-version')!.Value;
+    expect(await version('tessera-drupg-dr', DR_REGION)).toBe(before.blueprintVersion);
+    expect(await version('tessera-drupg', 'us-east-1')).toBe(before.blueprintVersion);
   });
 });
