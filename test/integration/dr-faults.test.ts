@@ -83,7 +83,7 @@ describe('DR faults', () => {
     ]));
   });
 
-  it('a throttled DescribeStacks of the DR stack is retried; the same onboarding request replayed does nothing more', async () => {
+  it('a throttled DescribeStacks of the DR stack is retried; the same onboarding request replayed does nothing more; suspend and resume leave the DR stack as it is', async () => {
     const throttled = throttle('DescribeStacksCommand', 3, 'Throttling', (i) => i.StackName === 'tessera-drthrot-dr');
     local.cleanups.push(throttled.removed);
     const run = await local.workflows.run('onboard', onboardRequest('drthrot', 'professional'));
@@ -94,7 +94,14 @@ describe('DR faults', () => {
     expect(replay.states).toContain('Nothing to do');
     expect(replay.states).not.toContain('Deploy DR blueprint');
     expect(await liveStacks('drthrot', 'tessera-drthrot-dr', DR_REGION)).toEqual(['CREATE_COMPLETE']);
-    expect(await getTenant('drthrot')).toMatchObject({ status: 'ACTIVE', disasterRecovery: { status: 'ACTIVE' } });
+    const active = (await getTenant('drthrot'))!;
+    expect(active).toMatchObject({ status: 'ACTIVE', disasterRecovery: { status: 'ACTIVE' } });
+    // suspended and resumed: its DR stack and record as they were
+    for (const action of ['suspend', 'resume'] as const) {
+      expect((await local.workflows.run('status', { request: { tenantId: 'drthrot', requestId: `req-drthrot-${action}` }, action })).error).toBeUndefined();
+    }
+    expect(await getTenant('drthrot')).toMatchObject({ status: 'ACTIVE', disasterRecovery: active.disasterRecovery });
+    expect(await liveStacks('drthrot', 'tessera-drthrot-dr', DR_REGION)).toEqual(['CREATE_COMPLETE']);
   });
 
   it('a DR stack is recorded before it is created: a registry write that keeps failing at Deploy DR blueprint orphans no DR stack, and the offboarding leaves none', async () => {
