@@ -1,6 +1,7 @@
 // How every `tessera` command (and `npm run preflight`) reports a failure: one line (or a short
 // list) on stderr, no stack trace unless --debug, an exit code that says whose fault it was.
 import { CommanderError, type Command } from 'commander';
+import { nearest } from '../config/config-issues.js';
 import { ConfigError } from '../config/load-config.js';
 import { CliError } from './cli-error.js';
 
@@ -75,10 +76,31 @@ export function politeCommander(cmd: Command): Command {
   return cmd;
 }
 
+/**
+ * The first option typed on `cmd`'s line that neither `cmd` nor a command above it knows
+ * (`--tenat` of `tessera dev-token --tenat acme`), with the nearest known flag, in commander's
+ * words; undefined when every option is known. Commander checks required options before unknown
+ * ones, so a misspelt required option would otherwise be reported as missing, never as misspelt.
+ * Commander keeps no trace of `--` here, so an operand after `--` that starts with `-` counts as an
+ * option too (only when a required option is missing as well).
+ */
+function unknownOptionLine(cmd: Command): string | undefined {
+  const known = new Set<string>();
+  for (let c: Command | null = cmd; c; c = c.parent) for (const o of c.options) for (const f of [o.long, o.short]) if (f) known.add(f);
+  known.add('--help').add('-h');
+  const typed = cmd.args.find((a) => a.startsWith('-') && a !== '-' && a !== '--' && !known.has(a.split('=')[0]));
+  if (typed === undefined) return undefined;
+  const flag = typed.split('=')[0];
+  const near = flag.startsWith('--') ? nearest(flag, [...known].filter((f) => f.startsWith('--'))) : undefined;
+  return `error: unknown option '${flag}'${near ? ` (Did you mean ${near}?)` : ''}`;
+}
+
 /** A commander refusal in house style: one line, and the help pointer. */
 export function usageLine(cmd: Command, code: string, commanderText: string): string {
   let line = commanderText.trimEnd().split('\n').join(' '); // commander puts its suggestion on a line of its own
   if (code === 'commander.missingMandatoryOptionValue') {
+    const unknown = unknownOptionLine(cmd);
+    if (unknown) return `${unknown}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
     const missing = cmd.options.filter((o) => o.mandatory && cmd.getOptionValue(o.attributeName()) === undefined).map((o) => o.flags);
     line = `error: ${commandPath(cmd)} needs ${missing.length === 1 ? 'the option' : 'the options'} ${missing.join(', ')}`;
   }

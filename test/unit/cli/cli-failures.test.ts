@@ -164,6 +164,13 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
       /^error: tessera tenants create needs the options --name <name>, --tier <tier>, --admin-email <email>\n {2}see `tessera tenants create --help`/, 2);
   });
 
+  it('a misspelt required option is named as unknown, with the nearest flag, not reported as missing', async () => {
+    // commander checks required options first: it said "needs the option --tenant <id>" and never named --tenat.
+    expectPolite(await tessera(['dev-token', '--tenat', 'acme']), 2, /^error: unknown option '--tenat' \(Did you mean --tenant\?\)\n {2}see `tessera dev-token --help` for the options$/m, 2);
+    expectPolite(await tessera(['tenants', 'create', '--id', 'acme', '--tier', 'starter', '--nmae', 'Acme', '--admin-email', 'a@acme.example']), 2,
+      /^error: unknown option '--nmae' \(Did you mean --name\?\)\n {2}see `tessera tenants create --help`/, 2);
+  });
+
   it('a missing argument, a bad choice, a bad number', async () => {
     expectPolite(await tessera(['tenants', 'show']), 2, /^error: missing required argument 'id'\n {2}see `tessera tenants show --help`/, 2);
     expectPolite(await tessera(['tenants', 'list', '--status', 'active']), 2, /^error: option '--status <status>' argument 'active' is invalid\. Allowed choices are REQUESTED, .*ACTIVE/, 2);
