@@ -5,6 +5,7 @@ import { AllowReplacement, IDEMPOTENCY_KEY, TENANT_STATUSES, type GatewayPolicy,
 import { AdminClient } from './admin-client.js';
 import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
+import { onboardBody } from './onboard-body.js';
 import { table, tenantDetails } from './format.js';
 import { pollSeconds } from './option-parsers.js';
 import { adminTarget } from './admin-target.js';
@@ -127,9 +128,10 @@ export function tenantsCommand(): Command {
     .option('--watch', 'follow the onboarding until it ends')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (o, cmd: Command) => {
-      const { api, json } = client(cmd);
       const requestId = o.requestId ?? `cli-${randomUUID()}`;
-      const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', { tenantId: o.id, name: o.name, tier: o.tier, adminEmail: o.adminEmail, requestId });
+      const body = onboardBody(o, requestId);
+      const { api, json } = client(cmd);
+      const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', body);
       if (json) print(JSON.stringify({ ...out, requestId }));
       else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}`);
       if (o.watch) {

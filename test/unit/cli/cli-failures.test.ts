@@ -171,6 +171,16 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
       /^error: unknown option '--nmae' \(Did you mean --name\?\)\n {2}see `tessera tenants create --help`/, 2);
   });
 
+  it('tenants create refuses a bad --id, --admin-email or --request-id before calling the admin API', async () => {
+    // The API's own schema (OnboardRequest) runs first: the request used to be sent, so an unreachable API hid the typo (exit 1).
+    const create = (...flags: string[]) => tessera(['tenants', 'create', '--api-url', refusedUrl, '--name', 'Acme', '--tier', 'starter', ...flags]);
+    expectPolite(await create('--id', 'Acme', '--admin-email', 'admin@acme.example'), 2, /^error: --id "Acme": must be a lower-case DNS label of 3-24 characters/, 1);
+    expectPolite(await create('--id', 'acme', '--admin-email', 'nope', '--request-id', 'x y'), 2,
+      /^error: 2 problems with the flags of tessera tenants create:\n {2}- --admin-email "nope": .*\n {2}- --request-id "x y": /, 3);
+    // Good flags still go to the API (here: a closed port, exit 1).
+    expect((await create('--id', 'acme', '--admin-email', 'admin@acme.example')).code).toBe(1);
+  });
+
   it('a missing argument, a bad choice, a bad number', async () => {
     expectPolite(await tessera(['tenants', 'show']), 2, /^error: missing required argument 'id'\n {2}see `tessera tenants show --help`/, 2);
     expectPolite(await tessera(['tenants', 'list', '--status', 'active']), 2, /^error: option '--status <status>' argument 'active' is invalid\. Allowed choices are REQUESTED, .*ACTIVE/, 2);
