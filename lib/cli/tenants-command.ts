@@ -7,7 +7,7 @@ import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { onboardBody } from './onboard-body.js';
 import { table, tenantDetails } from './format.js';
-import { pollSeconds } from './option-parsers.js';
+import { pollSeconds, tenantIdArgument } from './option-parsers.js';
 import { adminTarget } from './admin-target.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
@@ -150,14 +150,14 @@ export function tenantsCommand(): Command {
       else print(tenants.length ? table(tenants as never, ['tenantId', 'tier', 'status', 'isolation', 'accountId', 'blueprintVersion', 'currentStep']) : 'no tenants');
     });
 
-  tenants.command('show').description('show a tenant: status, resources, history').argument('<id>')
+  tenants.command('show').description('show a tenant: status, resources, history').argument('<id>', 'tenant id', tenantIdArgument)
     .action(async (id: string, _o, cmd: Command) => {
       const { api, json } = client(cmd);
       const t = await api.call<TenantRecord>('GET', `/admin/tenants/${encodeURIComponent(id)}`);
       print(json ? JSON.stringify(t, null, 2) : tenantDetails(t));
     });
 
-  tenants.command('update').description('change tier or roll to another blueprint version; --repair re-applies the current one (reverts drift)').argument('<id>')
+  tenants.command('update').description('change tier or roll to another blueprint version; --repair re-applies the current one (reverts drift)').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--tier <tier>', 'target tier (same isolation mode)')
     .option('--blueprint-version <version>', 'target blueprint version')
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
@@ -182,7 +182,7 @@ export function tenantsCommand(): Command {
     });
 
   tenants.command('gateway').description('replace a tenant\'s gateway policy (allowed browser origins, response storage, models, budgets, guardrails) with the JSON in --file')
-    .argument('<id>')
+    .argument('<id>', 'tenant id', tenantIdArgument)
     .requiredOption('--file <policy.json>', 'JSON object: the whole gateway policy (keys of GatewayPolicy; a key it does not know is refused, an absent one takes its default)')
     .action(async (id: string, o, cmd: Command) => {
       const policy = await readPolicyFile(o.file, id);
@@ -193,7 +193,7 @@ export function tenantsCommand(): Command {
     });
 
   tenants.command('usage').description('a tenant\'s gateway usage today and this month (tokens, cost, requests), or per user or per key; with --month, its statement of that month')
-    .argument('<id>')
+    .argument('<id>', 'tenant id', tenantIdArgument)
     .addOption(new Option('--by <subject>', 'one row per user or per key that used the gateway this month').choices(['user', 'key']))
     .option('--month <YYYY-MM>', 'the month\'s statement: gateway by model, day, user and key, fine-tuning, infrastructure (Cost Explorer), total')
     .option('--csv', 'with --month: the statement as CSV (RFC 4180)')
@@ -214,7 +214,7 @@ export function tenantsCommand(): Command {
     });
 
   for (const action of ['suspend', 'resume'] as const) {
-    tenants.command(action).description(action === 'suspend' ? 'stop serving a tenant at once; keep every resource' : 'serve a suspended tenant again').argument('<id>')
+    tenants.command(action).description(action === 'suspend' ? 'stop serving a tenant at once; keep every resource' : 'serve a suspended tenant again').argument('<id>', 'tenant id', tenantIdArgument)
       .option('--watch', `follow the ${action} until it ends (the tenant is ${action === 'suspend' ? 'SUSPENDED' : 'ACTIVE'} once it succeeds)`)
       .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
       .action(async (id: string, o, cmd: Command) => {
@@ -226,7 +226,7 @@ export function tenantsCommand(): Command {
       });
   }
 
-  tenants.command('delete').description('offboard: archive data, delete the stack (data stores kept), schedule key deletion, close the account').argument('<id>')
+  tenants.command('delete').description('offboard: archive data, delete the stack (data stores kept), schedule key deletion, close the account').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--yes', 'confirm; without it nothing happens')
     .option('--watch', 'follow the offboarding until it ends')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
@@ -240,7 +240,7 @@ export function tenantsCommand(): Command {
     });
 
   tenants.command('retry').description('run a FAILED onboarding again (or resume a stopped offboarding) as a new execution; steps already done are skipped')
-    .argument('<id>')
+    .argument('<id>', 'tenant id', tenantIdArgument)
     .option('--admin-email <email>', 'correct the recorded administrator email (e.g. after EMAIL_ALREADY_EXISTS); only while no account was created or requested with the old one')
     .option('--name <name>', 'correct the recorded display name')
     .option('--watch', 'follow the new execution until it ends')
@@ -256,7 +256,7 @@ export function tenantsCommand(): Command {
   tenants.addCommand(tenantsDriftCommand());
   tenants.addCommand(tenantsFailoverCommand());
 
-  tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>')
+  tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--interval <seconds>', 'poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);

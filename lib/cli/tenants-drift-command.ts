@@ -4,6 +4,7 @@ import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
 import { table } from './format.js';
+import { tenantIdArgument } from './option-parsers.js';
 
 /** Every page of `GET /admin/drift` (lambdas/admin/drift-routes.ts), the rows together. */
 interface DriftList {
@@ -77,7 +78,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
  */
 export function tenantsDriftCommand(): Command {
   return new Command('drift').description('drift of tenant stacks: every tenant\'s drift status, or one tenant\'s drifted resources (recorded by the daily drift workflow)')
-    .argument('[id]', 'a tenant id: show its drifted resources')
+    .argument('[id]', 'a tenant id: show its drifted resources', tenantIdArgument)
     .addOption(new Option('--status <status>', 'only tenants with this drift status').choices(['DRIFTED', 'IN_SYNC', 'UNKNOWN', 'NOT_CHECKED']))
     .action(async (id: string | undefined, o: { status?: string }, cmd: Command) => {
       const { api, json } = adminTarget(cmd);

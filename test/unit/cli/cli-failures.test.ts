@@ -181,6 +181,16 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
     expect((await create('--id', 'acme', '--admin-email', 'admin@acme.example')).code).toBe(1);
   });
 
+  it('a tenant id argument that cannot be one is refused before calling the admin API, on every command on one tenant', async () => {
+    // It used to be sent: the API answered 400 or 404, or an unreachable API hid the typo (exit 1).
+    const rule = /^error: command-argument value '(.*)' is invalid for argument 'id'\. Expected a tenant id: a lower-case DNS label of 3-24 characters/;
+    for (const args of [['show', 'Acme'], ['usage', 'acme_corp'], ['watch', 'ab'], ['drift', 'Foo'], ['suspend', 'acme-'], ['delete', 'ACME', '--yes'], ['update', 'a--b', '--tier', 'starter']]) {
+      expectPolite(await tessera(['tenants', ...args, '--api-url', refusedUrl]), 2, rule, 2);
+    }
+    // A well-formed id still goes to the API (here: a closed port, exit 1).
+    expect((await tessera(['tenants', 'show', 'acme', '--api-url', refusedUrl])).code).toBe(1);
+  });
+
   it('a missing argument, a bad choice, a bad number', async () => {
     expectPolite(await tessera(['tenants', 'show']), 2, /^error: missing required argument 'id'\n {2}see `tessera tenants show --help`/, 2);
     expectPolite(await tessera(['tenants', 'list', '--status', 'active']), 2, /^error: option '--status <status>' argument 'active' is invalid\. Allowed choices are REQUESTED, .*ACTIVE/, 2);
