@@ -408,9 +408,10 @@ function contentTokens(content: string | AnyPart[] | null | undefined, budget: B
 /**
  * Tokens of an image of `width`×`height` px at `detail`, by OpenAI's vision rule (see
  * `IMAGE_BASE_TOKENS`); an unknown size (undefined, 0) at high/auto is the 1445 bound.
- * 1024×1024 high = 765, 2048×4096 high = 1105, any size low = 85.
+ * 1024×1024 high = 765, 2048×4096 high = 1105, any size low = 85. `original` (chat accepts it
+ * from openai 7) is counted as `high`: an estimate, settled by the usage the upstream reports.
  */
-export function imageTokens(width: number | undefined, height: number | undefined, detail: 'auto' | 'low' | 'high' = 'auto'): number {
+export function imageTokens(width: number | undefined, height: number | undefined, detail: ImageDetail = 'auto'): number {
   if (detail === 'low') return IMAGE_BASE_TOKENS;
   if (!width || !height || !(width > 0 && height > 0) || !Number.isFinite(width * height)) return IMAGE_UNKNOWN_SIZE_TOKENS;
   let w = width;
@@ -426,7 +427,10 @@ export function imageTokens(width: number | undefined, height: number | undefine
 /** Base64 characters decoded first to find an image's size (JPEG's may follow EXIF/ICC data). */
 const IMAGE_HEAD_BASE64_CHARS = 96 * 1024;
 
-function imagePartTokens(url: string | undefined, detail: 'auto' | 'low' | 'high' | undefined): number {
+/** An image part's `detail` (`ChatCompletionContentPartImage.ImageURL['detail']`). */
+type ImageDetail = 'auto' | 'low' | 'high' | 'original';
+
+function imagePartTokens(url: string | undefined, detail: ImageDetail | undefined): number {
   if (detail === 'low') return IMAGE_BASE_TOKENS;
   const data = typeof url === 'string' ? base64Of(url, true) : undefined;
   const read = tokenizer?.imageSize;

@@ -9,6 +9,8 @@ type OpenAiTier = NonNullable<ChatCompletion['service_tier']>;
  *
  *   request  'auto' → nothing (Bedrock's default tier, as OpenAI's project default)
  *            'default' → {type:'default'}, 'flex' → {type:'flex'}, 'priority' → {type:'priority'}
+ *            'fast' → {type:'priority'} (OpenAI's fast mode is its priority tier: an answer to
+ *              either says `service_tier: 'priority'`, per the `openai` package's `service_tier` doc)
  *            'scale' → {type:'reserved'} (both are capacity bought ahead, overflowing to the default tier)
  *   response {type:'default'|'flex'|'priority'} → the same, {type:'reserved'} → 'scale'
  *
@@ -28,5 +30,5 @@ export function openAiServiceTier(tier: ServiceTier | undefined): OpenAiTier | u
   return tier?.type ? FROM_BEDROCK[tier.type] : undefined;
 }
 
-const TO_BEDROCK: Record<Exclude<OpenAiTier, 'auto'>, ServiceTierType> = { default: 'default', flex: 'flex', priority: 'priority', scale: 'reserved' };
+const TO_BEDROCK: Record<Exclude<OpenAiTier, 'auto'>, ServiceTierType> = { default: 'default', flex: 'flex', priority: 'priority', fast: 'priority', scale: 'reserved' };
 const FROM_BEDROCK: Record<string, OpenAiTier> = { default: 'default', flex: 'flex', priority: 'priority', reserved: 'scale' };

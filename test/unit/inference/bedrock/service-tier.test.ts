@@ -8,9 +8,13 @@ describe('service tiers', () => {
     expect(serviceTier(body({ service_tier: 'priority' }))).toEqual({ type: 'priority' });
     expect(serviceTier(body({ service_tier: 'default' }))).toEqual({ type: 'default' });
     expect(serviceTier(body({ service_tier: 'scale' }))).toEqual({ type: 'reserved' });
+    // openai 7's `fast`: OpenAI serves it as priority (its answer says 'priority'), so does Converse.
+    expect(serviceTier(body({ service_tier: 'fast' }))).toEqual({ type: 'priority' });
     expect(serviceTier(body({ service_tier: 'auto' }))).toBeUndefined();
     expect(serviceTier(body())).toBeUndefined();
     expectUnsupported(() => serviceTier(body({ service_tier: 'turbo' })), 'service_tier');
+    // Responses' `ultrafast` is no chat tier, and Converse has no such tier either.
+    expectUnsupported(() => serviceTier(body({ service_tier: 'ultrafast' as 'auto' })), 'service_tier');
   });
 
   it('names the tier Bedrock used in OpenAI’s words', () => {
