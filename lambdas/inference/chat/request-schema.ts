@@ -18,7 +18,8 @@ const ImagePart = z.looseObject({
   // (the gateway and a self-hosted upstream inside the VPC must not be made to fetch internal URLs).
   image_url: z.looseObject({
     url: z.string().regex(/^(data:|https:\/\/)/i, 'must be a data URL (data:image/png;base64,...) or an https URL'),
-    detail: opt(z.enum(['auto', 'low', 'high'])),
+    // `original` (the image at its own resolution) is a chat detail since openai 7.x's ChatCompletionContentPartImage.
+    detail: opt(z.enum(['auto', 'low', 'high', 'original'])),
   }),
 });
 const AudioPart = z.looseObject({ type: z.literal('input_audio'), input_audio: z.looseObject({ data: z.string(), format: z.string() }) });

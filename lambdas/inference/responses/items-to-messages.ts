@@ -15,7 +15,7 @@ const str = (v: unknown, path: string): string => {
 /**
  * One content part of a user, system or developer message as a chat content part:
  * `input_text` → `text`; `input_image` with `image_url` (a data URL or https URL) → `image_url`
- * with its `detail` (`original` is refused: chat has auto, low and high); `input_file` with
+ * with its `detail` (auto, low, high or original: chat has the four since openai 7.x); `input_file` with
  * `file_data` → `file` (`file_data`, `filename`). A `file_id` (OpenAI's Files API) and a
  * `file_url` cannot be served: the gateway keeps no files as model input and fetches no URLs for the upstream.
  * @throws GatewayError 400 naming the part's path
@@ -29,7 +29,6 @@ export function inputPartToChat(part: Item, path: string): ChatCompletionContent
       if (part.file_id != null) throw fileIdNotServed(`${path}.file_id`, 'send the image as image_url (a data URL or an https URL)');
       const url = str(part.image_url, `${path}.image_url`);
       if (!/^(data:|https:\/\/)/i.test(url)) throw invalid(`${path}.image_url must be a data URL (data:image/png;base64,...) or an https URL`, `${path}.image_url`);
-      if (part.detail === 'original') throw invalid(`${path}.detail 'original' has no chat-completions equivalent; send auto, low or high`, `${path}.detail`, 'unsupported_parameter');
       return { type: 'image_url', image_url: { url, ...(part.detail != null ? { detail: part.detail } : {}) } };
     }
     case 'input_file': {

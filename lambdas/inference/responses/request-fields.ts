@@ -51,6 +51,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
     if (kind === undefined) throw invalid(`${shownKey(field)} is not served by this gateway's /v1/responses (not a field it maps); leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unsupported_parameter');
     if (kind === 'refused' && value != null && !(field === 'background' && value === false)) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
   }
+  if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');
   if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');
   (body.include ?? []).forEach((value, i) => {
     if (!HONOURED_INCLUDES.includes(value)) throw invalid(`include[${i}] '${value}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, `include[${i}]`, 'unsupported_parameter');

@@ -36,7 +36,8 @@ export const ResponsesRequest = z.looseObject({
   safety_identifier: opt(z.string().max(64)),
   prompt_cache_key: opt(z.string()),
   prompt_cache_retention: opt(z.enum(['in_memory', '24h'])),
-  service_tier: opt(z.enum(['auto', 'default', 'flex', 'scale', 'priority'])),
+  /** OpenAI's `ServiceTier` (openai 7.x): `fast` goes to chat as it is; `ultrafast` is refused (request-fields.ts). */
+  service_tier: opt(z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'])),
   reasoning: opt(z.looseObject({ effort: opt(z.string()), summary: opt(z.string()), generate_summary: opt(z.string()) })),
   include: opt(z.array(z.string())),
   truncation: opt(z.enum(['auto', 'disabled'])),

@@ -118,6 +118,21 @@ describe('the SDKs\' fields the gateway serves no tools for, and echoes (hostile
     expect(suite.env.upstream.calls).toHaveLength(1);
   });
 
+  it.each(CLIENTS)('openai 7.x\'s new values pass: service_tier fast and an input_image\'s detail original reach the upstream as sent (chat has both), a chat image\'s detail original too; ultrafast (no chat tier) is a 400 naming service_tier (%s client)', async (client) => {
+    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    suite.env.upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    const input = [{ role: 'user', content: [{ type: 'input_text', text: 'What is it?' }, { type: 'input_image', image_url: png, detail: 'original' }] }];
+    const out = await run(client, { op: 'create', params: { model: MODEL, input, service_tier: 'fast' } });
+    expect(out.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ service_tier: 'fast', messages: [{ role: 'user', content: [{ type: 'text' }, { type: 'image_url', image_url: { url: png, detail: 'original' } }] }] });
+    const ultra = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', service_tier: 'ultrafast' } });
+    expect(ultra.error).toMatchObject({ status: 400, body: { param: 'service_tier', code: 'unsupported_parameter' } });
+    expect(suite.env.upstream.calls).toHaveLength(1);
+    if (client !== 'node') return;
+    await nodeClient(suite.env.gw.url, suite.env.tokens.acme).chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: png, detail: 'original' } }] }] });
+    expect(suite.env.upstream.calls[1].body.messages[0].content[0]).toEqual({ type: 'image_url', image_url: { url: png, detail: 'original' } });
+  });
+
   it('GET /v1/responses/{id} with an include the gateway does not honour is a 400 naming include, as create is (node client)', async () => {
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const created = await run('node', { op: 'create', params: { model: MODEL, input: 'Hi' } });

@@ -1,4 +1,4 @@
-import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { ChatCompletionContentPartImage, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
 import { ChatCompletionRequest } from '../../../../lambdas/inference/chat/request-schema.js';
 
@@ -29,6 +29,14 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     expect(out.data).toMatchObject({ seed: 7, logit_bias: { '50256': -100 }, top_k: 5, chat_template_kwargs: { enable_thinking: false }, prediction: { type: 'content', content: 'p' } });
     expect((out.data as { messages: unknown[] }).messages[3]).toEqual(body.messages[3]);
   });
+
+  it.each(['auto', 'low', 'high', 'original'] as const satisfies ReadonlyArray<NonNullable<ChatCompletionContentPartImage.ImageURL['detail']>>)(
+    'accepts image detail %s, as the openai package\'s chat type does', (detail) => {
+      const r = parse({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail } }] }] });
+      expect(r.success).toBe(true);
+      expect(parse({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'huge' } }] }] }).success).toBe(false);
+    },
+  );
 
   it('takes null as absent for every optional field it reads', () => {
     const out = parse({ max_tokens: null, max_completion_tokens: null, n: null, stream: null, stream_options: null, tools: null, temperature: null });

@@ -107,6 +107,15 @@ describe('fields the gateway refuses, each named', () => {
     expect(thrown(() => checkRequestFields(req({ input: 'Hi', top_k: 5 }))).message).not.toMatch(/not a Responses API parameter/);
   });
 
+  it('service_tier: openai 7.x\'s fast is accepted and sent to chat as it is (a chat tier too); ultrafast, a Responses-only tier, is a 400 naming service_tier', () => {
+    expect(ResponsesRequest.safeParse({ model: 'm', service_tier: 'fast' }).success).toBe(true);
+    expect(() => checkRequestFields(req({ input: 'Hi', service_tier: 'fast' }))).not.toThrow();
+    expect(translate({ input: 'Hi', service_tier: 'fast' }).body).toMatchObject({ service_tier: 'fast' });
+    expect(ResponsesRequest.safeParse({ model: 'm', service_tier: 'ultrafast' }).success).toBe(true);
+    expect(thrown(() => checkRequestFields(req({ input: 'Hi', service_tier: 'ultrafast' })))).toMatchObject({ status: 400, param: 'service_tier', code: 'unsupported_parameter' });
+    expect(ResponsesRequest.safeParse({ model: 'm', service_tier: 'turbo' }).success).toBe(false);
+  });
+
   it('max_tool_calls (built-in tools only, none served) is accepted as a no-op: a count >= 0 or null; it is not sent upstream (hostile fxresp item 7)', () => {
     for (const value of [0, 5, null]) expect(() => checkRequestFields(req({ input: 'Hi', max_tool_calls: value }))).not.toThrow();
     for (const value of [0, 5, null]) expect(ResponsesRequest.safeParse({ model: 'm', max_tool_calls: value }).success).toBe(true);

@@ -45,13 +45,14 @@ describe('input items → chat messages', () => {
 
   it('input_image with a data URL and detail is an image_url part; input_file with file_data is a file part', () => {
     expect(inputPartToChat({ type: 'input_image', image_url: PNG, detail: 'low' }, 'p')).toEqual({ type: 'image_url', image_url: { url: PNG, detail: 'low' } });
+    // `original` too: chat-completions takes it since openai 7.x (ChatCompletionContentPartImage.ImageURL.detail).
+    expect(inputPartToChat({ type: 'input_image', image_url: PNG, detail: 'original' }, 'p')).toEqual({ type: 'image_url', image_url: { url: PNG, detail: 'original' } });
     expect(inputPartToChat({ type: 'input_file', file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' }, 'p')).toEqual({ type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } });
   });
 
   it.each([
     [{ type: 'input_image', file_id: 'file-1' }, 'input[0].content[0].file_id'],
     [{ type: 'input_image', image_url: 'http://169.254.169.254/latest' }, 'input[0].content[0].image_url'],
-    [{ type: 'input_image', image_url: PNG, detail: 'original' }, 'input[0].content[0].detail'],
     [{ type: 'input_file', file_url: 'https://example.com/a.pdf' }, 'input[0].content[0].file_url'],
     [{ type: 'input_file', file_id: 'file-1' }, 'input[0].content[0].file_id'],
     [{ type: 'input_audio', data: 'x' }, 'input[0].content[0].type'],
