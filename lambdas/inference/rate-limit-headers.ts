@@ -16,10 +16,10 @@ export interface RateLimitState {
 
 /**
  * The longest `retry-after` the official SDKs are left to retry on their own. Beyond it a 429 also
- * says `x-should-retry: false`: openai-node sleeps whatever `retry-after` says (hours for a daily
+ * says `x-should-retry: false`: openai-node 6.x slept whatever `retry-after` says (hours for a daily
  * budget, and a wait past setTimeout's 2^31-1 ms fires at once, so a monthly budget's three attempts
- * came in 211 ms); openai-python ignores a `retry-after` over 60 s and retries after its own short
- * backoff, into the same 429. `retry-after` is still sent: it says when the limit resets.
+ * came in 211 ms); openai-node 7.x and openai-python ignore a `retry-after` over 60 s and retry after
+ * their own short backoff, into the same 429. `retry-after` is still sent: it says when the limit resets.
  */
 export const MAX_SDK_RETRY_WAIT_MS = 60_000;
 

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { describe, expect, it, vi } from 'vitest';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
+import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { plainTenant, useConformanceGateway } from '../gateway-conformance/setup.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
 
@@ -42,6 +43,18 @@ describe('streams that do not complete', () => {
       expect(out.error!.message).toMatch(/response.completed/);
     }
     expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', stream: true, outcome: 'engine_error' });
+  });
+
+  it('an upstream error mid-stream, iterated raw with openai 7 (node): response.failed is yielded, then the error event is thrown as an APIError carrying its code and message', async () => {
+    const head = openAiChunks('text').slice(0, 2);
+    suite.env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error', code: 'engine_error' } } }] });
+    const types: string[] = [];
+    const stream = await nodeClient(suite.env.gw.url, suite.env.tokens.acme).responses.create({ model: MODEL, input: 'Hi', stream: true });
+    const thrown = await (async () => { for await (const e of stream) types.push(e.type); })().then(() => undefined, (e: unknown) => e);
+    expect(types.at(-1)).toBe('response.failed');
+    expect(types).not.toContain('error');
+    expect(thrown).toBeInstanceOf(OpenAI.APIError);
+    expect(thrown).toMatchObject({ status: undefined, code: 'engine_error', message: 'CUDA out of memory' });
   });
 
   it.each(CLIENTS)('a failed stream is not stored and says so: response.failed has store: false, retrieve is a 404 (hostile fxresp item 4) (%s client)', async (client) => {
