@@ -1,5 +1,4 @@
-import { LRUCache } from 'lru-cache';
-import { lruOptions, staleFrom } from '../shared/lru-deadline.js';
+import { answerCache, type AnswerCache } from '../shared/lru-deadline.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 
 /**
@@ -29,23 +28,15 @@ export interface CachedTenantExistenceOptions {
  * it still answers its callers (`ignoreFetchAbort`), uncached.
  */
 export class CachedTenantExistence implements TenantExistence {
-  private readonly answers: LRUCache<string, boolean>;
-  private readonly cacheMs: number;
-  private readonly now: () => number;
+  private readonly answers: AnswerCache<boolean>;
 
-  constructor(private readonly inner: TenantExistence, options: CachedTenantExistenceOptions = {}) {
-    this.cacheMs = options.cacheMs ?? TENANT_EXISTENCE_CACHE_MS;
-    this.now = options.now ?? Date.now;
-    this.answers = new LRUCache<string, boolean>({
-      ...lruOptions(options.maxEntries ?? TENANT_EXISTENCE_ENTRIES, this.now, 'maxEntries'),
-      ignoreFetchAbort: true,
-      fetchMethod: async (tenantId, _stale, { options: stored }) => {
-        const exists = await this.inner.exists(tenantId);
-        const now = this.now();
-        // FetcherFetchOptions are the set options of the answer ("any of these may be modified"); `start` is one of SetOptions.
-        Object.assign(stored as LRUCache.SetOptions<string, boolean, unknown>, staleFrom(now + this.cacheMs, now));
-        return exists;
-      },
+  constructor(inner: TenantExistence, options: CachedTenantExistenceOptions = {}) {
+    this.answers = answerCache({
+      read: (tenantId) => inner.exists(tenantId),
+      ttlMs: options.cacheMs ?? TENANT_EXISTENCE_CACHE_MS,
+      max: options.maxEntries ?? TENANT_EXISTENCE_ENTRIES,
+      maxName: 'maxEntries',
+      now: options.now ?? Date.now,
     });
   }
 
@@ -54,8 +45,7 @@ export class CachedTenantExistence implements TenantExistence {
    * @throws what the inner store's read throws (not cached)
    */
   exists(tenantId: string): Promise<boolean> {
-    // Never undefined: fetchMethod returns a boolean, and an eviction in flight is ignored (ignoreFetchAbort).
-    return this.answers.fetch(tenantId) as Promise<boolean>;
+    return this.answers.fetch(tenantId);
   }
 
   /** Answers kept now, reads in flight and expired answers not yet read or evicted included (tests: the bound holds). */

@@ -1,4 +1,4 @@
-import type { LRUCache } from 'lru-cache';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Constructor options the gateway's caches share (lru-cache, isaacs): at most `max` entries, the
@@ -44,4 +44,56 @@ function nextDown(x: number): number {
   const bits = new BigInt64Array(new Float64Array([x]).buffer);
   bits[0] -= 1n; // a positive double's bit pattern, less one, is the next double down
   return new Float64Array(bits.buffer)[0];
+}
+
+/** What answerCache needs: the read to cache, and how long and how many of its answers to keep. */
+export interface AnswerCacheOptions<V extends {}> {
+  /** The read whose answers are kept; a rejection is not kept. */
+  readonly read: (key: string) => Promise<V>;
+  /** Milliseconds an answer is reused, from the read's end. */
+  readonly ttlMs: number;
+  /** Most answers kept, a positive integer (reads in flight included). */
+  readonly max: number;
+  /** The clock, epoch milliseconds. */
+  readonly now: () => number;
+  /** The option that gave `max`, for lruOptions' RangeError. @default 'max' */
+  readonly maxName?: string;
+}
+
+/** A read's answers by key (answerCache). */
+export interface AnswerCache<V> {
+  /** The kept answer, or the read's (then kept). @throws what the read throws (not kept) */
+  fetch(key: string): Promise<V>;
+  /** Entries now: answers, reads in flight, and stale answers not yet read or evicted. */
+  readonly size: number;
+}
+
+/**
+ * A cache of a read's answers by key: `fetch(key)` answers from the cache while the answer is
+ * younger than `ttlMs`, else reads (then keeps the answer, stale from `ttlMs` after the read ended:
+ * staleFrom). Concurrent first asks of one key share one read (LRUCache.fetch); a rejected read is
+ * not kept (its rejection removes the entry and reaches every caller that shares it). A read in
+ * flight holds one of the `max` places; evicted before it ends, it still answers its callers
+ * (`ignoreFetchAbort`), uncached. Used by the gateway's tenant-existence and CORS-origin caches.
+ * @throws RangeError when `max` is not a positive integer (naming `maxName`)
+ */
+export function answerCache<V extends {}>(options: AnswerCacheOptions<V>): AnswerCache<V> {
+  const cache = new LRUCache<string, V>({
+    ...lruOptions(options.max, options.now, options.maxName),
+    ignoreFetchAbort: true,
+    fetchMethod: async (key, _stale, { options: stored }) => {
+      const answer = await options.read(key);
+      const at = options.now();
+      // FetcherFetchOptions are the set options of the answer ("any of these may be modified"); `start` is one of SetOptions.
+      Object.assign(stored as LRUCache.SetOptions<string, V, unknown>, staleFrom(at + options.ttlMs, at));
+      return answer;
+    },
+  });
+  return {
+    // Never undefined: `read` returns a value, and an eviction in flight is ignored (ignoreFetchAbort).
+    fetch: (key) => cache.fetch(key) as Promise<V>,
+    get size() {
+      return cache.size;
+    },
+  };
 }

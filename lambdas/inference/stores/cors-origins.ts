@@ -1,7 +1,6 @@
-import { LRUCache } from 'lru-cache';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { canonicalOrigin } from '../cors.js';
-import { lruOptions, staleFrom } from '../../shared/lru-deadline.js';
+import { answerCache, type AnswerCache } from '../../shared/lru-deadline.js';
 
 /**
  * The origin index: "does some tenant allow this browser origin?". A CORS preflight carries no
@@ -48,25 +47,15 @@ export function tenantOrigins(tenants: Iterable<TenantRecord>): CorsOrigins {
  * callers (`ignoreFetchAbort`), uncached.
  */
 export class CachedCorsOrigins implements CorsOrigins {
-  private readonly answers: LRUCache<string, boolean>;
+  private readonly answers: AnswerCache<boolean>;
 
   /**
    * @param ttlMs how long an answer is reused @default 60 000 ms
    * @param maxEntries origins kept, a positive integer (RangeError otherwise) @default 1000
    * @param now the clock, epoch milliseconds (tests) @default Date.now
    */
-  constructor(private readonly inner: CorsOrigins, private readonly ttlMs = 60_000, maxEntries = 1000, private readonly now: () => number = Date.now) {
-    this.answers = new LRUCache<string, boolean>({
-      ...lruOptions(maxEntries, now, 'maxEntries'),
-      ignoreFetchAbort: true,
-      fetchMethod: async (origin, _stale, { options: stored }) => {
-        const allowed = await this.inner.allows(origin);
-        const at = this.now();
-        // FetcherFetchOptions are the set options of the answer ("any of these may be modified"); `start` is one of SetOptions.
-        Object.assign(stored as LRUCache.SetOptions<string, boolean, unknown>, staleFrom(at + this.ttlMs, at));
-        return allowed;
-      },
-    });
+  constructor(inner: CorsOrigins, ttlMs = 60_000, maxEntries = 1000, now: () => number = Date.now) {
+    this.answers = answerCache({ read: (origin) => inner.allows(origin), ttlMs, max: maxEntries, maxName: 'maxEntries', now });
   }
 
   /**
@@ -74,7 +63,6 @@ export class CachedCorsOrigins implements CorsOrigins {
    * @throws what the inner index's lookup throws (not cached)
    */
   allows(origin: string): Promise<boolean> {
-    // Never undefined: fetchMethod returns a boolean, and an eviction in flight is ignored (ignoreFetchAbort).
-    return this.answers.fetch(origin) as Promise<boolean>;
+    return this.answers.fetch(origin);
   }
 }
