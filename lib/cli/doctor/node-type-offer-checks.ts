@@ -3,6 +3,7 @@ import { EKS_UNSUPPORTED_ZONE_IDS, getAzsZones, regionZones, zonesNamed, type Zo
 import { configuredZones } from '../../config/availability-zones.js';
 import type { GpuNodeGroupConfig } from '../../config/schema.js';
 import { describeAwsError, isAccessDenied } from '../aws-errors.js';
+import { pages } from './pages.js';
 import { result, unreadable } from './results.js';
 import { once, tierRegions, tierWhere } from './tier-regions.js';
 import type { CheckResult, DoctorContext } from './types.js';
@@ -29,7 +30,7 @@ function nodeGroups(prefix: string, systemType: string, gpu: GpuNodeGroupConfig)
 /** Location → the instance types of `types` offered there (DescribeInstanceTypeOfferings, filter `instance-type`; every page). */
 async function offerings(ec2: EC2Client, location: LocationType, types: readonly string[]): Promise<Map<string, Set<string>>> {
   const byType = new Map<string, Set<string>>(types.map((t) => [t, new Set<string>()]));
-  for await (const page of paginateDescribeInstanceTypeOfferings({ client: ec2, pageSize: 1000 }, { LocationType: location, Filters: [{ Name: 'instance-type', Values: [...types] }] })) {
+  for await (const page of paginateDescribeInstanceTypeOfferings(pages(ec2, 1000), { LocationType: location, Filters: [{ Name: 'instance-type', Values: [...types] }] })) {
     for (const o of page.InstanceTypeOfferings ?? []) {
       if (o.InstanceType && o.Location) byType.get(o.InstanceType)?.add(o.Location);
     }

@@ -2,6 +2,7 @@ import { paginateDescribeReservedCacheNodesOfferings, type ElastiCacheClient } f
 import { paginateDescribeOrderableDBInstanceOptions, type OrderableDBInstanceOption, type RDSClient } from '@aws-sdk/client-rds';
 import { TENANT_DB_ENGINE, TENANT_DB_STORAGE_TYPE } from '../../tenant-store-settings.js';
 import { describeAwsError, isAccessDenied } from '../aws-errors.js';
+import { pages } from './pages.js';
 import { result } from './results.js';
 import { once, tierRegions, tierWhere, type TierRegion } from './tier-regions.js';
 import type { CheckResult, DoctorContext } from './types.js';
@@ -19,20 +20,26 @@ const CACHE_PRODUCTS = ['valkey', 'redis'];
 
 /**
  * RDS's orderable options for one DB instance class of the tenant database's engine in a VPC
- * (DescribeOrderableDBInstanceOptions: Engine, DBInstanceClass, Vpc true; every page), those of
- * PostgreSQL `major` (EngineVersion `<major>.<minor>`) on the blueprint's storage type. The request
- * names no EngineVersion: the tier gives a major version only (CreateDBInstance picks its minor), and
- * the filter takes a whole version; any `<major>.x` offering the class is taken as the offer.
+ * (DescribeOrderableDBInstanceOptions: Engine, DBInstanceClass, Vpc true; every page) on the
+ * blueprint's storage type, every engine version: one read per Region and class serves every
+ * tier's major (ofMajor). The request names no EngineVersion: the tier gives a major version only
+ * (CreateDBInstance picks its minor), and the filter takes a whole version.
  */
-async function orderable(rds: RDSClient, instanceClass: string, major: string): Promise<OrderableDBInstanceOption[]> {
+async function orderable(rds: RDSClient, instanceClass: string): Promise<OrderableDBInstanceOption[]> {
   const out: OrderableDBInstanceOption[] = [];
-  for await (const page of paginateDescribeOrderableDBInstanceOptions({ client: rds, pageSize: 1000 }, { Engine: TENANT_DB_ENGINE, DBInstanceClass: instanceClass, Vpc: true })) {
+  for await (const page of paginateDescribeOrderableDBInstanceOptions(pages(rds, 1000), { Engine: TENANT_DB_ENGINE, DBInstanceClass: instanceClass, Vpc: true })) {
     for (const o of page.OrderableDBInstanceOptions ?? []) {
-      if (o.DBInstanceClass === instanceClass && o.EngineVersion?.split('.')[0] === major && o.StorageType === TENANT_DB_STORAGE_TYPE) out.push(o);
+      if (o.DBInstanceClass === instanceClass && o.StorageType === TENANT_DB_STORAGE_TYPE) out.push(o);
     }
   }
   return out;
 }
+
+/** The options of PostgreSQL `major` (EngineVersion `<major>.<minor>`): any `<major>.x` offering the class is taken as the offer. */
+const ofMajor = (options: readonly OrderableDBInstanceOption[], major: string) => options.filter((o) => o.EngineVersion?.split('.')[0] === major);
+
+/** Engine versions lowest first by number (`17.4` before `17.10`), as `localeCompare` with `numeric` orders digit runs. */
+const byVersion = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 /**
  * The product descriptions of ElastiCache's reserved-node offerings of `nodeType` in the client's
@@ -50,7 +57,7 @@ async function orderable(rds: RDSClient, instanceClass: string, major: string): 
  */
 async function cacheOfferingProducts(elastiCache: ElastiCacheClient, nodeType: string): Promise<Set<string>> {
   const products = new Set<string>();
-  for await (const page of paginateDescribeReservedCacheNodesOfferings({ client: elastiCache, pageSize: 100 }, { CacheNodeType: nodeType })) {
+  for await (const page of paginateDescribeReservedCacheNodesOfferings(pages(elastiCache, 100), { CacheNodeType: nodeType })) {
     for (const o of page.ReservedCacheNodesOfferings ?? []) {
       if (o.CacheNodeType === nodeType && o.ProductDescription) products.add(o.ProductDescription.toLowerCase());
     }
@@ -78,7 +85,7 @@ async function databaseLine(t: TierRegion, rds: RDSClient, read: ReturnType<type
   const command = orderableClassesCommand(t.region, major, multiAz);
   let options: OrderableDBInstanceOption[];
   try {
-    options = await read(`${t.region}|${instanceClass}|${major}`, () => orderable(rds, instanceClass, major));
+    options = ofMajor(await read(`${t.region}|${instanceClass}`, () => orderable(rds, instanceClass)), major);
   } catch (e) {
     return unchecked(id, title, 'rds:DescribeOrderableDBInstanceOptions', e, key, instanceClass, t.region, command);
   }
@@ -88,7 +95,7 @@ async function databaseLine(t: TierRegion, rds: RDSClient, read: ReturnType<type
       ...where, fix: `set ${key} to a class RDS offers in ${t.region}${orRegion(t)}; the classes offered: ${command}`,
     });
   }
-  const versions = [...new Set(options.map((o) => o.EngineVersion!))].sort();
+  const versions = [...new Set(options.map((o) => o.EngineVersion!))].sort(byVersion);
   const shown = `${versions.length} version(s) ${versions[0]}${versions.length > 1 ? ` to ${versions.at(-1)}` : ''}`;
   if (multiAz && !options.some((o) => o.MultiAZCapable)) {
     return result(id, title, 'fail', `${key} ${instanceClass}: offered in ${t.region} for ${what} (${shown}) but not Multi-AZ (MultiAZCapable false), and tiers.${t.tier}.database.multiAz is true`, {

@@ -103,6 +103,19 @@ describe('doctor: the zones offer the EKS node groups\' instance types', () => {
     expect(lines[2].title).toBe('EC2 m7i.xlarge tier enterprise DR (us-west-2) system-nodes');
   });
 
+  it('ends a listing whose next page has the NextToken it was asked with, instead of asking for ever', async () => {
+    // The SDK's paginators stop on an absent token only (stopOnSameToken is off by default). The fake
+    // gives up after 50 pages so that the old code ends too.
+    let calls = 0;
+    ec2.on(DescribeInstanceTypeOfferingsCommand).callsFake((input: { LocationType: string; Filters: Array<{ Values: string[] }> }) => ({
+      InstanceTypeOfferings: input.Filters[0].Values.flatMap((t) => ZONES.map((z) => ({ InstanceType: t as _InstanceType, LocationType: input.LocationType as 'availability-zone', Location: input.LocationType === 'availability-zone-id' ? z.ZoneId : z.ZoneName }))),
+      ...(++calls < 50 ? { NextToken: 'same' } : {}),
+    }));
+    const lines = await nodeTypeOfferChecks(testContext());
+    expect(lines.map((l) => l.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    expect(ec2.commandCalls(DescribeInstanceTypeOfferingsCommand)).toHaveLength(4); // 2 listings (by name, by zone ID), 2 pages each
+  });
+
   it('a refused or throttled read is a warning that the check could not be done', async () => {
     ec2.on(DescribeInstanceTypeOfferingsCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403));
     const lines = await nodeTypeOfferChecks(testContext());

@@ -100,6 +100,40 @@ describe('doctor: the Region offers each tier\'s RDS class and ElastiCache node 
     expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand)).toHaveLength(4);
   });
 
+  it('ends a listing whose next page has the Marker it was asked with (a proxy or endpoint that repeats its last page), instead of asking for ever', async () => {
+    // The SDK's paginators stop on an absent token only (stopOnSameToken is off by default): a Marker
+    // answered again loops. The fake gives up after 50 pages so that the old code ends too.
+    const CAP = 50;
+    let dbPages = 0;
+    let cachePages = 0;
+    rds.on(DescribeOrderableDBInstanceOptionsCommand).callsFake((input: { DBInstanceClass: string }) =>
+      ({ OrderableDBInstanceOptions: [option(input.DBInstanceClass, '17.5')], ...(++dbPages < CAP ? { Marker: 'same' } : {}) }));
+    cache.on(DescribeReservedCacheNodesOfferingsCommand).callsFake((input: { CacheNodeType: string }) =>
+      ({ ReservedCacheNodesOfferings: [offering(input.CacheNodeType)], ...(++cachePages < CAP ? { Marker: 'same' } : {}) }));
+    const config = testConfig({ tiers: { starter: null, professional: null }, defaultTier: 'enterprise' });
+    const lines = await storeOfferChecks(testContext(config));
+    expect(lines.map((l) => l.status)).toEqual(['pass', 'pass']);
+    // the first page, then the page of Marker 'same', which names 'same' again: the end
+    expect([dbPages, cachePages]).toEqual([2, 2]);
+  });
+
+  it('shows the versions offered from lowest to highest by number (17.10 comes after 17.9)', async () => {
+    answer({ 'us-east-1': { db: ['17.10', '17.4', '17.9'].map((v) => option('db.r7g.xlarge', v)), cache: EVERYTHING.cache } });
+    const config = testConfig({ tiers: { starter: null, professional: null }, defaultTier: 'enterprise' });
+    const [db] = await storeOfferChecks(testContext(config));
+    expect(db.detail).toBe('offered for PostgreSQL 17 on gp3 storage in a VPC (3 version(s) 17.4 to 17.10), Multi-AZ capable');
+  });
+
+  it('asks RDS once per Region and class, whatever the tiers\' PostgreSQL majors', async () => {
+    answer({ 'us-east-1': { db: ['16.8', '17.4'].flatMap((v) => ['db.t4g.medium', 'db.m7g.large', 'db.r7g.xlarge'].map((c) => option(c, v))), cache: EVERYTHING.cache } });
+    const config = testConfig({ tiers: { starter: { database: { engineMajorVersion: '16' } }, professional: { database: { instanceClass: 'db.t4g.medium' } } } });
+    const lines = await storeOfferChecks(testContext(config));
+    expect(lines.map((l) => l.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    expect(lines[0].detail).toBe('offered for PostgreSQL 16 on gp3 storage in a VPC (1 version(s) 16.8)');
+    expect(lines[2].detail).toBe('offered for PostgreSQL 17 on gp3 storage in a VPC (1 version(s) 17.4), Multi-AZ capable');
+    expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand).map((c) => c.args[0].input.DBInstanceClass)).toEqual(['db.t4g.medium', 'db.r7g.xlarge']);
+  });
+
   it('fails a PostgreSQL major the class is not offered with, and a class that is not Multi-AZ capable for a Multi-AZ tier', async () => {
     answer({ 'us-east-1': {
       db: [option('db.t4g.medium', '16.8'), option('db.m7g.large', '17.4', { MultiAZCapable: false }), option('db.r7g.xlarge', '17.4', { StorageType: 'io1' })],
