@@ -7,7 +7,13 @@ export interface Ipv4Range {
   readonly prefix: number;
 }
 
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+/**
+ * Dotted decimal without leading zeros (`0`, or 1-3 digits not starting with 0), then a prefix
+ * length the same way: `010.0.0.0/16` is refused, since inet_aton and other parsers read `010` as
+ * octal 8 and others as 10 (Python's ipaddress refuses it since 3.9.5, CVE-2021-29921).
+ */
+const OCTET = '(0|[1-9]\\d{0,2})';
+const CIDR = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}\\/(0|[1-9]\\d?)$`);
 
 /** The range of a CIDR, or undefined when the text is not a canonical IPv4 CIDR. */
 export function parseCidr(cidr: string): Ipv4Range | undefined {

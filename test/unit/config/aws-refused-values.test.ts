@@ -143,6 +143,26 @@ describe('the platform VPC\'s CIDR (CreateVpc: /16 to /28)', () => {
   });
 });
 
+describe('CIDRs in canonical form only (an octet or prefix with a leading zero is ambiguous)', () => {
+  // inet_aton and many tools read 010 as octal 8, others as decimal 10 (Python's ipaddress refuses it
+  // since 3.9.5, CVE-2021-29921); the config compared 010.0.0.0/16 as 10.0.0.0/16 and handed the
+  // text as is to CreateVpc.
+  it.each([
+    ['platformNetwork.cidr', '010.0.0.0/16', { platformNetwork: { cidr: '010.0.0.0/16' } }],
+    ['platformNetwork.cidr', '10.0.00.0/16', { platformNetwork: { cidr: '10.0.00.0/16' } }],
+    ['platformNetwork.cidr', '10.0.0.0/016', { platformNetwork: { cidr: '10.0.0.0/016' } }],
+    ['platformNetwork.cidr', '10.0.0.0/08', { tiers: { starter: null, professional: null }, defaultTier: 'enterprise', platformNetwork: { cidr: '10.0.0.0/08' } }],
+    ['tiers.enterprise.network.tenantCidrPool', '10.128.000.0/16', { tiers: { enterprise: { network: { tenantCidrPool: '10.128.000.0/16' } } } }],
+  ])('refuses %s = %s', (path, value, overrides) => {
+    expect(configErrorOf(overrides)).toContain(`${path} = "${value}": must be an IPv4 network in CIDR form such as 10.0.0.0/16`);
+  });
+
+  it('still accepts canonical ranges, zero octets included', () => {
+    expect(loadConfig({ overrides: { platformNetwork: { cidr: '10.0.0.0/16' } } }).platformNetwork.cidr).toBe('10.0.0.0/16');
+    expect(loadConfig({ overrides: { platformNetwork: { cidr: '100.64.0.0/20' } } }).platformNetwork.cidr).toBe('100.64.0.0/20');
+  });
+});
+
 describe('SageMaker instance types per API (CreateTrainingJob, CreateEndpointConfig: each its own enum)', () => {
   it.each([
     ['instanceTypes', 'ml.m7g.xlarge', 'training jobs: CreateTrainingJob (ResourceConfig.InstanceType) refuses it'],
