@@ -4,6 +4,7 @@ import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } 
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
+import { regionProblem } from './region.js';
 import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
@@ -21,13 +22,11 @@ import {
 
 const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name: 1-64 characters of letters, digits and +=,.@_-, without a path');
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id, quoted in YAML ("012345678901")');
-const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name such as us-east-1')
-  // Policies and nag acknowledgements assume the aws partition; GovCloud would fail synth later, without a path.
-  .refine((r) => !r.includes('-gov-'), 'is an AWS GovCloud region (partition aws-us-gov), which Tessera does not support yet: use a region of the aws partition')
-  // The China regions (cn-north-1 Beijing, cn-northwest-1 Ningxia) are the aws-cn partition, with their own
-  // ARNs (arn:aws-cn:), endpoints (amazonaws.com.cn) and service set (no Cognito user pools in cn-north-1):
-  // synth died on the platform stack without a path. https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
-  .refine((r) => !r.startsWith('cn-'), 'is an AWS China region (partition aws-cn), which Tessera does not support: use a region of the aws partition');
+/** A region of the aws partition (regionProblem: another partition's is refused naming it). */
+const region = z.string().check((c) => {
+  const problem = regionProblem(c.value);
+  if (problem) c.issues.push({ code: 'custom', message: problem, input: c.value });
+});
 /** The rule for tier names, spelled out: they become parts of stack, role and DNS names. */
 export const TIER_NAME_RULE = 'a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter and not ending with "-" (it becomes part of stack, role, DNS names and Kubernetes labels)';
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$/, `is not a valid tier name: ${TIER_NAME_RULE}`);

@@ -206,6 +206,24 @@ describe('regions of another partition', () => {
   });
 });
 
+describe('regions of the isolated and sovereign partitions (real region names, not typos)', () => {
+  it.each([
+    ['us-iso-east-1', 'aws-iso'],
+    ['us-isob-east-1', 'aws-iso-b'],
+    ['eu-isoe-west-1', 'aws-iso-e'],
+    ['us-isof-south-1', 'aws-iso-f'],
+    ['eusc-de-east-1', 'aws-eusc'],
+  ])('refuses homeRegion %s naming its partition %s (was "must be an AWS region name such as us-east-1")', (r, partition) => {
+    const message = configErrorOf({ homeRegion: r, allowedRegions: [r] });
+    expect(message).toContain(`homeRegion = "${r}": is a region of the ${partition} partition, which Tessera does not support: use a region of the aws partition`);
+    expect(message).not.toContain('must be an AWS region name');
+  });
+
+  it.each(['US-EAST-1', ' us-east-1', 'us-east-1 ', 'us-east', 'us-isob-east'])('still calls %j not a region name', (r) => {
+    expect(configErrorOf({ homeRegion: r, allowedRegions: [r] })).toContain(`homeRegion = ${JSON.stringify(r)}: must be an AWS region name such as us-east-1`);
+  });
+});
+
 function grepSources(pattern: RegExp): string[] {
   const root = join(__dirname, '../../..');
   const hits: string[] = [];
