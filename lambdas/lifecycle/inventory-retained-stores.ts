@@ -5,10 +5,11 @@ import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-ela
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { DLQ_RETENTION_DAYS } from '../../lib/dead-letters.js';
 import type { RetainedStore, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
-import { ENV, requireEnv } from '../shared/environment.js';
+import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { RETRYABLE_ERRORS } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -200,6 +201,27 @@ function clients(credentials: AwsCredentialIdentity, region?: string): Clients {
 }
 
 /**
+ * Since when the tenant's primary no longer replicates into its DR bucket, as the inventory note
+ * says it after "not a replica of the tenant bucket since ", or undefined while it still does. The
+ * record's `replicationStoppedAt` when set; else, when the tenant's tier has no DR (or is no longer
+ * in the config: the inventory cannot tell, and review is the safe side), the tenant left its DR
+ * tier at a time the record does not say: a DR stack RETAINED by the code before
+ * replicationStoppedAt was recorded, whose bucket was read as an archived replica.
+ */
+function replicationStopped(record: TenantRecord): string | undefined {
+  const at = record.disasterRecovery?.replicationStoppedAt;
+  if (at) return `${at} (the tenant moved to a tier without DR, and the primary stopped replicating into it)`;
+  let tierHasDr: boolean | undefined;
+  try {
+    tierHasDr = drRegionOf(tierConfig(record.tier)) !== undefined;
+  } catch (e) {
+    logger.warn('the tenant\'s tier is not in the config: its DR bucket is inventoried for review', { tier: record.tier, error: e as Error });
+  }
+  if (tierHasDr) return undefined;
+  return `the tenant moved to tier ${record.tier}, which ${tierHasDr === false ? 'has no DR' : 'is not in the config'} (when is not recorded: the move was recorded before replicationStoppedAt existed), and the primary stopped replicating into it`;
+}
+
+/**
  * The stores the tenant's DR stack retained in its DR region (8.): the DR bucket (a replica of the
  * tenant bucket, which the export archived: `archived`; `review` when the tenant left its DR tier at
  * some time, `replicationStoppedAt`, since when it holds what was deleted at home), the DR vault and
@@ -221,9 +243,9 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
   const c = clients(credentials, dr.region);
   const stores: RetainedStore[] = [];
   // A DR bucket the primary stopped replicating into (the tenant left its DR tier) holds what was deleted at home since.
-  const stopped = dr.replicationStoppedAt;
+  const stopped = replicationStopped(record);
   const bucketNote = stopped
-    ? `not a replica of the tenant bucket since ${stopped} (the tenant moved to a tier without DR, and the primary stopped replicating into it): objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, for review`
+    ? `not a replica of the tenant bucket since ${stopped}: objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, for review`
     : 'replica of the tenant bucket (exported to the archive), under the DR key';
   for (const r of resources) {
     const found = await readable(r, () => storesOf(c, r, { now }));
