@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -182,19 +182,34 @@ describe('SageMaker instance types per API (CreateTrainingJob, CreateEndpointCon
     for (const [key, enumName] of [['instanceTypes', 'TrainingInstanceType'], ['endpointInstanceTypes', 'ProductionVariantInstanceType']] as const) {
       const accepted = catalog.filter((type) => { try { loadConfig({ overrides: { tiers: { professional: { training: { [key]: [type] } } } } }); return true; } catch { return false; } });
       expect(accepted.length).toBeGreaterThan(40);
-      expect(accepted.filter((t) => !enums[enumName].includes(t))).toEqual([]);
+      expect(accepted.filter((t) => !enums[enumName].includes(t)), `accepted but not in botocore ${enums.version}'s ${enumName}`).toEqual([]);
+      // and the other way: a type refused must be one the API refuses (a newer botocore that adds one says so here)
+      const refused = catalog.filter((t) => !accepted.includes(t));
+      expect(refused.filter((t) => enums[enumName].includes(t)), `refused for ${key} but in botocore ${enums.version}'s ${enumName}: update SAGEMAKER_REFUSED or the catalog (lib/config/instance-catalog.ts)`).toEqual([]);
     }
   });
 });
 
-/** SageMaker's instance-type enums from the botocore installed in .venv (node scripts/ensure-moto.mjs installs it). */
-function sageMakerEnums(): Record<'TrainingInstanceType' | 'ProductionVariantInstanceType', string[]> {
+/**
+ * SageMaker's instance-type enums from the botocore installed in .venv (node scripts/ensure-moto.mjs
+ * installs moto, which brings it; its version is moto's choice, not pinned), with that version.
+ * @throws Error naming what is missing (no .venv, no botocore, no such shape) and how to get it
+ */
+function sageMakerEnums(): Record<'TrainingInstanceType' | 'ProductionVariantInstanceType', string[]> & { version: string } {
   const lib = join(__dirname, '../../../.venv/lib');
-  const python = readdirSync(lib).find((d) => d.startsWith('python'))!;
-  const data = join(lib, python, 'site-packages/botocore/data/sagemaker');
-  const version = readdirSync(data).sort().at(-1)!;
-  const model = JSON.parse(gunzipSync(readFileSync(join(data, version, 'service-2.json.gz'))).toString('utf8')) as { shapes: Record<string, { enum: string[] }> };
-  return { TrainingInstanceType: model.shapes.TrainingInstanceType.enum, ProductionVariantInstanceType: model.shapes.ProductionVariantInstanceType.enum };
+  const python = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith('python')) : undefined;
+  const site = python && join(lib, python, 'site-packages');
+  const dist = site && existsSync(site) ? readdirSync(site).find((d) => /^botocore-.*\.dist-info$/.test(d)) : undefined;
+  if (!site || !dist) throw new Error(`no botocore in ${lib}/python*/site-packages: run node scripts/ensure-moto.mjs (moto brings botocore)`);
+  const version = dist.replace(/^botocore-/, '').replace(/\.dist-info$/, '');
+  const data = join(site, 'botocore/data/sagemaker');
+  const model = JSON.parse(gunzipSync(readFileSync(join(data, readdirSync(data).sort().at(-1)!, 'service-2.json.gz'))).toString('utf8')) as { shapes: Record<string, { enum?: string[] }> };
+  const shape = (name: string) => {
+    const values = model.shapes[name]?.enum;
+    if (!values) throw new Error(`botocore ${version}'s SageMaker model has no enum ${name} (renamed?): compare with the API Reference's valid values`);
+    return values;
+  };
+  return { version, TrainingInstanceType: shape('TrainingInstanceType'), ProductionVariantInstanceType: shape('ProductionVariantInstanceType') };
 }
 
 describe('regions of another partition', () => {
