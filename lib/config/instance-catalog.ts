@@ -47,7 +47,7 @@ const CACHE_FAMILIES: Record<string, readonly string[]> = {
 /** `what` carries its article ("an RDS", "a SageMaker"). */
 function checkAgainst(catalog: Record<string, readonly string[]>, type: string, what: string, prefix = ''): string | undefined {
   const match = /^([a-z0-9-]+)\.([a-z0-9]+)$/.exec(type);
-  if (!match) return `is not ${what} instance type (expected family.size, e.g. ${exampleOf(catalog)})`;
+  if (!match) return `is not ${what} instance type (expected ${prefix}family.size, e.g. ${prefix}${exampleOf(catalog)})`;
   const [, family, size] = match;
   const sizes = catalog[family];
   if (!sizes) {

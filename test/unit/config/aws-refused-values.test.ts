@@ -175,6 +175,11 @@ describe('SageMaker instance types per API (CreateTrainingJob, CreateEndpointCon
       `tiers.professional.training.${key}[0] = "${type}": is not an instance type SageMaker offers for ${rule}`);
   });
 
+  it.each(['ml.g5.2xlarge ', 'ml.G5.2xlarge', 'ml.g5'])('refuses %j saying the form with its ml. prefix (was "expected family.size, e.g. g4dn.xlarge", the EC2 form)', (type) => {
+    const message = configErrorOf({ tiers: { professional: { training: { instanceTypes: [type] } } } });
+    expect(message).toContain(`tiers.professional.training.instanceTypes[0] = ${JSON.stringify(type)}: is not a SageMaker instance type (expected ml.family.size, e.g. ml.`);
+  });
+
   it('accepts every other type of the catalog for each, and each accepted type is in botocore\'s enum of that API (the API Reference\'s valid values)', () => {
     const enums = sageMakerEnums();
     const { gpu, general } = catalogInstanceTypes();
