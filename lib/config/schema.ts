@@ -104,7 +104,13 @@ export const GpuNodeGroupConfigSchema = z
     ...scalingShape(0),
     /** Bottlerocket NVIDIA ships the NVIDIA device plugin; AL2023 NVIDIA needs it installed (shared cluster only). */
     amiType: z.enum(GPU_AMI_TYPES),
-    instanceTypes: z.array(catalogChecked(gpuInstanceTypeProblem)).min(1),
+    /** The node group's instance types, each once (a repeat is a typo for another type, or nothing). */
+    instanceTypes: z.array(catalogChecked(gpuInstanceTypeProblem)).min(1).check((c) => {
+      c.value.forEach((type, i) => {
+        const first = c.value.indexOf(type);
+        if (first !== i) c.issues.push({ code: 'custom', path: [i], message: `repeats ${type} (entry ${first}): list each instance type once`, input: c.value });
+      });
+    }),
     diskSizeGiB: z.number().int().min(50).max(16384),
   })
   .superRefine(checkScaling);

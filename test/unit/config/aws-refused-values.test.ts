@@ -100,6 +100,15 @@ describe('system node instance types (the AL2023 x86_64 AMI)', () => {
   });
 });
 
+describe('GPU node groups\' instance types (EKS CreateNodegroup instanceTypes)', () => {
+  it.each([
+    ['sharedCluster.gpu.instanceTypes', { sharedCluster: { gpu: { instanceTypes: ['g5.2xlarge', 'g6.2xlarge', 'g5.2xlarge'] } } }],
+    ['tiers.enterprise.compute.gpu.instanceTypes', { tiers: { enterprise: { compute: { gpu: { instanceTypes: ['g5.2xlarge', 'g5.2xlarge'] } } } } }],
+  ])('refuses a type listed twice in %s (the config took it; doctor then named it twice)', (path, overrides) => {
+    expect(configErrorOf(overrides)).toMatch(new RegExp(`${path.replace(/\./g, '\\.')}\\[\\d\\] = "g5\\.2xlarge": repeats g5\\.2xlarge \\(entry 0\\): list each instance type once`));
+  });
+});
+
 describe('compute subnets too small for the interface endpoints, EKS and a node', () => {
   it.each([
     // /24, 3 AZs with egress: 9 subnets of /28, 11 usable; 13 endpoints + 6 EKS + 16 = 35.
