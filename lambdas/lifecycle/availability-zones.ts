@@ -1,5 +1,5 @@
 import { paginateListStackResources, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, type AvailabilityZone, type EC2Client, type Subnet } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, paginateDescribeSubnets, type AvailabilityZone, type EC2Client, type Subnet } from '@aws-sdk/client-ec2';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { EKS_UNSUPPORTED_ZONE_IDS } from '../../lib/vpc-layout.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -57,15 +57,14 @@ export async function zonesNamed(ec2: EC2Client, names: readonly string[]): Prom
   return names.map((zoneName) => ({ zoneName, zoneId: ids.get(zoneName) ?? '' }));
 }
 
-/** Every page of a DescribeSubnets with these filters (a filter matches what exists: values that match nothing are no error). */
+/**
+ * Every page of a DescribeSubnets with these filters (a filter matches what exists: values that
+ * match nothing are no error). The SDK's paginator with `stopOnSameToken`: a page that answers the
+ * token it was asked with ends the listing (the paginators' default goes on asking for ever).
+ */
 async function subnetsFiltered(ec2: EC2Client, Filters: Array<{ Name: string; Values: string[] }>): Promise<Subnet[]> {
   const out: Subnet[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(new DescribeSubnetsCommand({ Filters, ...(NextToken ? { NextToken } : {}) }));
-    out.push(...(page?.Subnets ?? []));
-    NextToken = page?.NextToken;
-  } while (NextToken);
+  for await (const page of paginateDescribeSubnets({ client: ec2, stopOnSameToken: true }, { Filters })) out.push(...(page?.Subnets ?? []));
   return out;
 }
 

@@ -6,7 +6,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS, regionZones } from '../../../lambdas/lifecycle/availability-zones.js';
+import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS, getAzsZones, regionZones } from '../../../lambdas/lifecycle/availability-zones.js';
 import { blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
@@ -55,6 +55,18 @@ beforeEach(() => {
 describe('chooseZones', () => {
   const client = () => new EC2Client({ region: 'us-east-1' });
   const where = { accountId: '333333333333', region: 'us-east-1' };
+
+  it('ends a subnet listing whose page answers the token it was asked with (the loop asked for ever)', async () => {
+    ec2.reset();
+    let calls = 0;
+    ec2.on(DescribeSubnetsCommand).callsFake(async () => {
+      if (++calls > 5) throw new Error(`DescribeSubnets asked ${calls} times for the same page`);
+      return { Subnets: [{ SubnetId: 'subnet-a', AvailabilityZone: 'us-east-1a', AvailabilityZoneId: 'use1-az1', DefaultForAz: true }], NextToken: 'same' };
+    });
+    const zones = await getAzsZones(new EC2Client({ region: 'us-east-1' }));
+    expect(calls).toBe(2);
+    expect(zones).toEqual([{ zoneName: 'us-east-1a', zoneId: 'use1-az1' }]);
+  });
 
   it('lists the EKS User Guide\'s unsupported zone IDs', () => {
     expect(EKS_UNSUPPORTED_ZONE_IDS).toEqual(['use1-az3', 'usw1-az2', 'cac1-az3']);
