@@ -165,7 +165,7 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * (ChangeRefused): it would create the stack again with empty data stores, without the guard.
  *
  * A dead tenant stack (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) met by an
- * onboarding is removed (removeDeadStack: protections lifted and recorded, then deleted) and
+ * onboarding, and a DR stack in one of the last three met by an onboarding, is removed (removeDeadStack: protections lifted and recorded, then deleted) and
  * answered with StackBusy. Once it is gone, a re-run of a failed onboarding first completes what a
  * failed rollback of it could not (completeFailedRollbacks: the RetainExceptOnCreate resources its
  * deletion kept, whose names the new create needs). A change or upgrade never deletes a stack: a
@@ -260,6 +260,14 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
       throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${state.change.tier ? 'tier change' : 'blueprint change'} does not delete a tenant's stack, an operator must repair or offboard it`);
     }
     await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
+  } else if (kind === 'dr' && DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE' && !state.change) {
+    // An onboarding re-run that meets its DR stack ROLLBACK_FAILED, CREATE_FAILED or DELETE_FAILED (a failed rollback, or the
+    // deletion by Record failure that failed): removed as a dead primary stack is (protections lifted and recorded, then
+    // DeleteStack as the execution role, in the DR region), never updated: CloudFormation refuses a change set on such a stack.
+    // No RetainResources: what failed to delete is deleted again (the DR stores are Retain: DeleteStack never deletes them).
+    await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
+  } else if (kind === 'dr' && DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE') {
+    throw new StackFailedError(`stack ${name} in ${drRegion} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's DR stack, an operator must repair or offboard it`);
   } else if (kind === 'dr' && status === 'ROLLBACK_COMPLETE') {
     // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources).
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));

@@ -1,4 +1,5 @@
-import { DeleteStackCommand, UpdateTerminationProtectionCommand, paginateListStacks, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DeleteStackCommand, UpdateTerminationProtectionCommand, paginateListStacks, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import { TIER_TAG } from '../../lib/tenant-naming.js';
 import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierConfig } from '../shared/environment.js';
@@ -6,7 +7,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
-import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, executionRoleArn, stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { describeStack } from './deploy-blueprint.js';
 import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
@@ -189,7 +190,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const notes: string[] = [];
   const changes: Partial<TenantRecord> = {
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
-    ...(record.accountId ? await removeDeadDrStack(record, input.executionArn, lease.acquiredAt, cleanup, leftBehind, notes) : {}),
+    ...(record.accountId ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind }, cleanup, leftBehind, notes) : {}),
   };
   if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(record, input, notes));
 
@@ -258,7 +259,8 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
 
 /**
  * A DR stack recorded DEPLOYING that never came up (ROLLBACK_COMPLETE, ROLLBACK_FAILED or CREATE_FAILED in
- * CloudFormation) is deleted like a dead namespace stack: a create that rolled back holds nothing
+ * CloudFormation; DELETE_FAILED too after an onboarding or offboarding, as `removable` says for the primary) is
+ * deleted like a dead namespace stack (one whose update rolled back: drUpdateRolledBack): a create that rolled back holds nothing
  * (RetainExceptOnCreate), and the stack's name must be free for a create or an import. One that no longer
  * exists is not touched. Either is recorded REMOVED — it would otherwise pin the tenant's DR region (a later
  * move to another DR region is refused while a DR stack is recorded) and be checked for drift — only when
@@ -279,7 +281,8 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
  * ROLLBACK_COMPLETE stack recorded DEPLOYING by an earlier execution was recorded REMOVED unchecked, and
  * the reason for a missing one said the stores remain without asking. Best effort: never hides the failure.
  */
-async function removeDeadDrStack(record: TenantRecord, executionArn: string, since: string, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
+async function removeDeadDrStack(record: TenantRecord, run: { executionArn: string; since: string; kind: LifecycleKind }, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
+  const { executionArn, since } = run;
   const dr = record.disasterRecovery;
   if (!dr || dr.status !== 'DEPLOYING') return {};
   const removed = { disasterRecovery: { ...dr, status: 'REMOVED' as const, updatedAt: new Date().toISOString() } };
@@ -314,7 +317,9 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
       return removed;
     }
     const status = stack.StackStatus ?? '';
-    if (!NEVER_WORKED.has(status)) return {};
+    if (status === 'UPDATE_ROLLBACK_COMPLETE' && !ownershipProblem(stack, record, 'dr')) return drUpdateRolledBack(record, dr, stack, cleanup, notes);
+    // DELETE_FAILED (the deletion of a ROLLBACK_FAILED one by an earlier Record failure failed) only for an onboarding or offboarding, as for the primary.
+    if (!removable(status, run.kind)) return {};
     const notOurs = ownershipProblem(stack, record, 'dr');
     if (notOurs) {
       cleanup.push(`left ${status} stack ${dr.stackName} alone: ${notOurs}`);
@@ -329,7 +334,7 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
     await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!) }));
     const { gone, why, stores } = await storesGone();
     if (!gone) {
-      keep(`${by()} and its stack was ${status} (deleted now: a create that rolled back holds nothing)`, stores);
+      keep(`${by()} and its stack was ${status} (deleted now: ${status === 'DELETE_FAILED' ? 'a DR stack that never served, its Retain stores kept by the deletion' : 'a create that rolled back holds nothing'})`, stores);
       cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region}); left it recorded DEPLOYING: ${own ? why : 'not this execution\'s create, and its stores not all checked absent'}`);
       return {};
     }
@@ -339,6 +344,33 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
     logger.warn('cleanup of the DR stack failed; a re-run retries it', { error: e as Error });
     return {};
   }
+}
+
+/**
+ * A DR stack recorded DEPLOYING whose update rolled back (UPDATE_ROLLBACK_COMPLETE: a tier change or upgrade that
+ * failed in the DR region): it stands as it was before, running the tier and version its stack tags say (CloudFormation
+ * rolls the stack's tags back with it). The record is put back to what is true: ACTIVE when the tenant's tier (which a
+ * failed change leaves as it was) has its DR in the stack's region, RETAINED otherwise (a move to a DR tier from a tier
+ * without DR), `deployedWith` the tier and version it still runs (no execution: the one that deployed it is not known),
+ * and the failure's reason says the DR stack rolled back. Before, the record stayed DEPLOYING with `deployedWith` naming
+ * the version the stack never reached.
+ */
+function drUpdateRolledBack(record: TenantRecord, dr: NonNullable<TenantRecord['disasterRecovery']>, stack: Stack, cleanup: string[], notes: string[]): Partial<TenantRecord> {
+  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
+  const tier = tag(TIER_TAG);
+  const version = tag(VERSION_TAG);
+  let tierHasDrHere: boolean;
+  try {
+    tierHasDrHere = drRegionOf(tierConfig(record.tier)) === dr.region;
+  } catch {
+    tierHasDrHere = false; // the tenant's tier is gone from the config: not ACTIVE, which says its tier has DR
+  }
+  const status = tierHasDrHere ? 'ACTIVE' as const : 'RETAINED' as const;
+  const runs = tier && version ? `tier ${tier} at version ${version}` : 'what it ran before (its stack tags do not say which tier and version)';
+  notes.push(`DR stack ${dr.stackName} (${dr.region}) rolled back its update (UPDATE_ROLLBACK_COMPLETE${stack.StackStatusReason ? `: ${stack.StackStatusReason}` : ''}): it still runs ${runs}; recorded ${status}`);
+  cleanup.push(`DR stack ${dr.stackName} (${dr.region}) is UPDATE_ROLLBACK_COMPLETE: recorded ${status}${tier && version ? ` with tier ${tier}, version ${version}` : ''}`);
+  const { deployedWith: _target, ...rest } = dr;
+  return { disasterRecovery: { ...rest, status, updatedAt: new Date().toISOString(), ...(tier && version ? { deployedWith: { tier, blueprintVersion: version } } : {}) } };
 }
 
 /**

@@ -1,0 +1,129 @@
+import { CloudFormationClient, CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { BackupClient, DescribeBackupVaultCommand } from '@aws-sdk/client-backup';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { configWith } from '../../support/config-with.js';
+import { records, registryMock } from './registry-mock.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const bus = mockClient(EventBridgeClient);
+const kms = mockClient(KMSClient);
+const s3 = mockClient(S3Client);
+const backup = mockClient(BackupClient);
+const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
+const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+
+const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
+const STACK_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1';
+
+beforeEach(() => {
+  setLifecycleEnv();
+  process.env[ENV.config] = JSON.stringify(drConfig);
+  records.clear();
+  for (const m of [cfn, sts, bus, kms, s3, backup]) m.reset();
+  // The DR stores (key alias, replica bucket, vault) absent in the DR region.
+  kms.on(DescribeKeyCommand).rejects(named('NotFoundException', 'Alias alias/tessera-acme-dr is not found.'));
+  s3.on(GetBucketEncryptionCommand).rejects(named('NoSuchBucket', 'The specified bucket does not exist'));
+  backup.on(DescribeBackupVaultCommand).rejects(named('ResourceNotFoundException', 'Backup vault tessera-acme-dr does not exist'));
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
+  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
+  cfn.on(DeleteStackCommand).resolves({});
+  cfn.on(UpdateTerminationProtectionCommand).resolves({});
+});
+
+const drStack = (status: string, extra: Record<string, unknown> = {}) => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{
+  StackName: 'tessera-acme-dr', StackId: STACK_ID, StackStatus: status as never, StackStatusReason: 'The following resource(s) failed to delete: [ReplicaKey]. ',
+  CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags(), ...extra,
+}] });
+
+/**
+ * hdr2 (s19): an onboarding retried onto a DR stack left ROLLBACK_FAILED, CREATE_FAILED or DELETE_FAILED went into a
+ * change set CloudFormation refuses on such a stack (only ROLLBACK_COMPLETE was deleted), and Record failure removed
+ * DELETE_FAILED ones never: every retry failed for ever. Now it is removed as a dead primary stack is, in one retry.
+ */
+describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () => {
+  for (const status of ['ROLLBACK_FAILED', 'CREATE_FAILED', 'DELETE_FAILED']) {
+    it(`${status}: termination protection lifted and recorded, deleted as the execution role, StackBusy (no change set)`, async () => {
+      records.set('acme', leased('onboard', {
+        tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
+        disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: 'arn:aws:states:us-east-1:111111111111:execution:tessera-onboard:earlier' } },
+      }));
+      drStack(status);
+      const thrown = await deploy({ ...state('acme'), blueprint: 'dr' } as never, {} as never).then(() => undefined, (e: Error) => e);
+      expect(thrown).toMatchObject({ name: 'StackBusy', message: expect.stringContaining(`stack tessera-acme-dr is ${status} from an earlier attempt`) });
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
+      const deletes = cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input);
+      expect(deletes).toEqual([{ StackName: 'tessera-acme-dr', RoleARN: expect.stringMatching(/^arn:aws:iam::333333333333:role\//) }]);
+      expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-dr', EnableTerminationProtection: false }]);
+      expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme-dr', protection: 'TerminationProtection', physicalId: STACK_ID })]);
+    });
+  }
+
+  it('a change that meets its DR stack DELETE_FAILED fails the step (StackFailed) and deletes nothing: a live tenant\'s DR stack is for an operator', async () => {
+    records.set('acme', leased('change', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z' } }));
+    drStack('DELETE_FAILED');
+    const thrown = await deploy({ ...state('acme'), blueprint: 'dr', change: { tier: 'professional', previousTier: 'professional', blueprintVersion: '2.0.0', drRegion: 'us-west-2' } } as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'StackFailed', message: expect.stringContaining('stack tessera-acme-dr in us-west-2 is DELETE_FAILED') });
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
+  });
+});
+
+describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', () => {
+  it('is deleted and recorded REMOVED (its stores checked absent), so the retry creates it afresh', async () => {
+    records.set('acme', leased('onboard', {
+      tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: state('acme').executionArn } },
+    }));
+    drStack('DELETE_FAILED');
+    const st = state('acme');
+    const out = await recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never) as { cleanup: string[] };
+    expect(out.cleanup).toContain('deleted DELETE_FAILED DR stack tessera-acme-dr (us-west-2)');
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toContain('tessera-acme-dr');
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+  });
+});
+
+/**
+ * hdr2 (s19): a tier change or upgrade whose DR stack update rolled back (UPDATE_ROLLBACK_COMPLETE) left the DR record
+ * DEPLOYING, `deployedWith` naming the version the stack never reached.
+ */
+describe('Record failure: a DR stack whose update rolled back', () => {
+  const fail = async (tier: string) => {
+    records.set('acme', leased('upgrade', {
+      tier, blueprintVersion: '1.0.0', accountId: '333333333333',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', replicationStoppedAt: tier === 'starter' ? '2026-11-01T00:00:00.000Z' : undefined, deployedWith: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: state('acme').executionArn } },
+    }));
+    drStack('UPDATE_ROLLBACK_COMPLETE', { StackStatusReason: 'The following resource(s) failed to update: [ReplicaBucket]. ', Tags: [...ownedTags(), { Key: 'tessera:tier', Value: 'professional' }, { Key: 'tessera:blueprint-version', Value: '1.0.0' }] });
+    const st = state('acme');
+    return recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'upgrade', error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme-dr in us-west-2 is UPDATE_ROLLBACK_COMPLETE' }) }, failedStep: 'Check DR blueprint' } as never, {} as never) as Promise<{ reason: string }>;
+  };
+
+  it('on a tier with DR there: recorded ACTIVE with the tier and version it still runs, the reason saying it rolled back; nothing deleted', async () => {
+    const out = await fail('professional');
+    const dr = records.get('acme')!.disasterRecovery!;
+    expect(dr).toMatchObject({ status: 'ACTIVE', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } });
+    expect(dr.deployedWith!.executionArn).toBeUndefined();
+    expect(out.reason).toContain('DR stack tessera-acme-dr (us-west-2) rolled back its update (UPDATE_ROLLBACK_COMPLETE: The following resource(s) failed to update: [ReplicaBucket]. ): it still runs tier professional at version 1.0.0; recorded ACTIVE');
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+  });
+
+  it('the tenant on a tier without DR (a move to a DR tier that failed): recorded RETAINED, replicationStoppedAt kept', async () => {
+    const out = await fail('starter');
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'RETAINED', replicationStoppedAt: '2026-11-01T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0' } });
+    expect(out.reason).toContain('recorded RETAINED');
+  });
+});
