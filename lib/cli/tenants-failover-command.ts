@@ -70,6 +70,14 @@ export interface FailoverPlan {
   rpoHours: number;
   rtoHours: number;
   drStack: { name: string; status: string };
+  /**
+   * Printed first, before the plan: the tenant is PROVISIONING (its onboarding running, with an account) or FAILED (its
+   * onboarding or a later operation failed), so it may never have served and its DR stack may never have come up or
+   * received a copy. Not a refusal: a FAILED tenant may have been ACTIVE for a while (a change's failure leaves it
+   * ACTIVE; an onboarding can fail after activation's write), and then its recovery points are its data.
+   * @default - absent for any other status (and offline, where the status is not read)
+   */
+  warning?: string;
   drBucket: string;
   drVault: string;
   drKeyAlias: string;
@@ -374,8 +382,10 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
       commands: [],
     },
   ];
+  const warning = notServing(tenantId, input.status, input.disasterRecovery);
   return {
     tenantId, tier: input.tier, accountId, homeRegion: config.homeRegion, drRegion, ...(configDrRegion ? { configDrRegion } : {}), drRegionFrom, rpoHours, rtoHours,
+    ...(warning ? { warning } : {}),
     // Read, a record without disasterRecovery: none deployed yet (the tier's DR region in the config); offline: unknown.
     drStack: { name: stack, status: input.disasterRecovery?.status ?? (input.offline === false ? 'NOT RECORDED (none in the registry record)' : 'UNKNOWN (registry not read)') },
     drBucket: bucket, drVault: vault, drKeyAlias: drKeyAlias(tenantId),
@@ -390,10 +400,24 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   };
 }
 
+/**
+ * The warning a plan for a PROVISIONING or FAILED tenant opens with (FailoverPlan.warning); undefined for any other
+ * status. The DR stack's recorded status is named: DEPLOYING there says only that a deploy started.
+ */
+export function notServing(tenantId: string, status: TenantRecord['status'] | undefined, dr: TenantRecord['disasterRecovery']): string | undefined {
+  if (status !== 'PROVISIONING' && status !== 'FAILED') return undefined;
+  const drState = dr ? `its DR stack is recorded ${dr.status}${dr.status === 'DEPLOYING' ? ' (a deploy started; whether it came up, and whether any copy reached the DR vault, is not known from the record)' : ''}` : 'no DR stack is recorded';
+  const why = status === 'PROVISIONING'
+    ? 'its onboarding is still running: it has not served yet'
+    : `its last operation failed: it may never have served (a failed onboarding), or may have served before the failure (tessera tenants show ${tenantId} shows its history)`;
+  return `tenant ${tenantId} is ${status}: ${why}; ${drState}. Check that there is data to recover (the recovery points below) before following this plan`;
+}
+
 /** The plan as text for a terminal. */
 export function failoverPlanLines(p: FailoverPlan): string {
   const hours = (h: number) => (Number.isNaN(h) ? 'n/a (tier has no DR now)' : `${h} h`);
   const lines = [
+    ...(p.warning ? [`WARNING: ${p.warning}`] : []),
     `failover plan for tenant ${p.tenantId} (tier ${p.tier}, account ${p.accountId}): ${p.homeRegion} -> ${p.drRegion}`,
     `  RPO ${hours(p.rpoHours)}, RTO ${hours(p.rtoHours)}`,
     ...(p.configDrRegion ? [`  the config now gives tier ${p.tier} the DR region ${p.configDrRegion}, but this tenant's DR stack and recovery points are in ${p.drRegion} (${p.drRegionFrom === 'registry' ? 'its registry record' : '--dr-region'}): the plan fails over to ${p.drRegion}`] : []),

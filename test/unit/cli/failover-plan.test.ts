@@ -661,4 +661,38 @@ describe('tessera tenants failover-plan', () => {
     expect(listed).toEqual([]);
     expect(out.join('')).toBe('');
   });
+
+  it('a PROVISIONING (with an account) or FAILED tenant: the plan is printed with a warning line first (it may never have served; its DR stack DEPLOYING says only that a deploy started), exit code unchanged; an ACTIVE one has none (hdr2)', async () => {
+    backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [] });
+    const { tenantsFailoverCommand } = await import('../../../lib/cli/tenants-failover-command.js');
+    const io = { backup: async (region: string) => new BackupClient({ region }), assumeRole: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }), now: () => new Date() };
+    const env = { TESSERA_API_URL: process.env.TESSERA_API_URL, AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY, AWS_REGION: process.env.AWS_REGION };
+    Object.assign(process.env, { TESSERA_API_URL: 'https://admin.example.com/prod', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
+    try {
+      for (const status of ['PROVISIONING', 'FAILED', 'ACTIVE'] as const) {
+        out.length = 0;
+        process.exitCode = undefined;
+        const record = { tenantId: 'acme', tier: 'starter', status, accountId: '210987654321', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: status === 'ACTIVE' ? 'ACTIVE' : 'DEPLOYING', updatedAt: now.toISOString() } };
+        vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(record), { status: 200 })));
+        const { Command } = await import('commander');
+        const program = new Command().option('--json').option('--api-url <url>').option('--region <region>').exitOverride();
+        program.addCommand(tenantsFailoverCommand(io));
+        await program.parseAsync(['node', 'tessera', 'failover-plan', 'acme', '--config', file]);
+        const [first, second] = out.join('').split('\n');
+        expect(process.exitCode, status).toBeUndefined();
+        if (status === 'ACTIVE') {
+          expect(first).toMatch(/^failover plan for tenant acme /);
+          continue;
+        }
+        expect(first, status).toMatch(new RegExp(`^WARNING: tenant acme is ${status}: .*its DR stack is recorded DEPLOYING \\(a deploy started; whether it came up, and whether any copy reached the DR vault, is not known from the record\\)\\. Check that there is data to recover`));
+        expect(first).toContain(status === 'PROVISIONING' ? 'its onboarding is still running: it has not served yet' : 'it may never have served (a failed onboarding), or may have served before the failure');
+        expect(second).toMatch(/^failover plan for tenant acme /);
+        vi.unstubAllGlobals();
+      }
+    } finally {
+      vi.unstubAllGlobals();
+      process.exitCode = undefined;
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  });
 });
