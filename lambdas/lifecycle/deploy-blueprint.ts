@@ -121,6 +121,8 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
   const execution = { kind: 'onboard' as const, requestId: state.request.requestId, executionArn: state.executionArn };
   const entry = record.executions.find((e) => sameExecution(e, execution)) ?? { ...execution, startedAt: new Date().toISOString(), status: 'RUNNING' as const };
   const lifts: LiftedProtection[] = [];
+  // Read before the deletion: a deleted stack's events answer only by its id (by name: "does not exist").
+  const why = stack.StackStatus === 'DELETE_FAILED' ? `: ${(await latestResourceFailure(cfn, stack.StackId ?? name)) ?? stack.StackStatusReason ?? 'no reason reported'}` : '';
   let removal: Awaited<ReturnType<typeof removeDeadTenantStack>>;
   try {
     removal = await removeDeadTenantStack(cfn, record, stack, {
@@ -129,7 +131,6 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
   } finally {
     if (lifts.length) await recordExecution(record.tenantId, { ...entry, liftedProtections: [...(entry.liftedProtections ?? []), ...lifts] });
   }
-  const why = stack.StackStatus === 'DELETE_FAILED' ? `: ${(await latestResourceFailure(cfn, name)) ?? stack.StackStatusReason ?? 'no reason reported'}` : '';
   const lifted = lifts.length ? `; lifted ${lifts.map((l) => `${l.protection} of ${l.logicalId}`).join(', ')}` : '';
   if (!removal.deleted) {
     throw new StackBusyError(`stack ${name} is ${stack.StackStatus}${why}${lifted}; waiting for the protection of ${removal.waitingFor.join(', ')} to be lifted before deleting it`);

@@ -210,6 +210,22 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     expect(records.get('acme')!.executions[0].liftedProtections).toBeUndefined();
   });
 
+  it('a DELETE_FAILED stack whose deletion completes at once: why it failed is read by its id before the deletion (by name a deleted stack "does not exist"; the step failed ValidationError) (hdr2)', async () => {
+    records.set('acme', leased('onboard', { executions: [running()] }));
+    dbProtected = false;
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { EnableTerminationProtection: false }));
+    let deleted = false;
+    cfn.on(DeleteStackCommand).callsFake(() => { deleted = true; return {}; });
+    cfn.on(DescribeStackEventsCommand).callsFake((input: { StackName?: string }) => {
+      if (deleted && input.StackName === 'tessera-acme') throw Object.assign(new Error('Stack [tessera-acme] does not exist'), { name: 'ValidationError' });
+      return { StackEvents: [event('Subnet', 'AWS::EC2::Subnet', 'DELETE_FAILED', 'subnet-1', 'has dependencies')] };
+    });
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({
+      name: 'StackBusy', message: 'stack tessera-acme is DELETE_FAILED from an earlier attempt: Subnet DELETE_FAILED: has dependencies; deleted it, creating it again once it is gone',
+    });
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
+  });
+
   it('fails a change that meets a DELETE_FAILED stack, for an operator: no lift, no deletion, no update', async () => {
     records.set('acme', leased('change'));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { StackStatusReason: 'The following resource(s) failed to delete: [Database]. ' }));
