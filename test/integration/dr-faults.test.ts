@@ -186,3 +186,82 @@ describe('DR faults', () => {
     expect(await version('tessera-drupg', 'us-east-1')).toBe(before.blueprintVersion);
   });
 });
+
+/**
+ * hdr2 (s19): a DR stack left ROLLBACK_FAILED or DELETE_FAILED when an onboarding is retried, and a DR update that
+ * rolls back, with the emulation's failDelete and failUpdate.
+ */
+describe('DR faults: dead DR stacks and a DR update that rolls back', () => {
+  /** The DR stack's status as the Lambdas' clients see it (through the CloudFormation emulation, which moto's own answers bypass). */
+  const drStatus = async (tenantId: string) => {
+    const cfn = clientWith(CloudFormationClient, await local.fixture.as((await getTenant(tenantId))!.accountId!), { region: DR_REGION });
+    return (await cfn.send(new DescribeStacksCommand({ StackName: `tessera-${tenantId}-dr` }))).Stacks![0].StackStatus;
+  };
+  const offboard = async (tenantId: string) => expect((await local.workflows.run('offboard', { request: { tenantId, requestId: `req-${tenantId}-offboard` } })).error).toBeUndefined();
+  const drResources = () => local.fixture.catalog.find((b) => b.file === 'professional-dr.template.json' && b.version === '1.0.0')!.derived.Resources as Record<string, { Type: string; DeletionPolicy?: string }>;
+
+  it('a DR create whose rollback fails and whose deletion by Record failure fails too (DELETE_FAILED): one retry deletes it and creates it afresh', async () => {
+    const resources = drResources();
+    const key = Object.entries(resources).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
+    const bucket = Object.entries(resources).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    // GIVEN the DR key's create fails, and the bucket refuses its deletion twice (the rollback, then Record failure's DeleteStack)
+    local.fixture.cloudFormation.failCreate('tessera-drdel-dr', key, 'Resource handler returned message: "LimitExceededException" (HandlerErrorCode: ServiceLimitExceeded)');
+    local.fixture.cloudFormation.failDelete('tessera-drdel-dr', bucket, 'Resource handler returned message: "The bucket you tried to delete is not empty" (HandlerErrorCode: GeneralServiceException)', 2);
+    const run = await local.workflows.run('onboard', onboardRequest('drdel', 'professional'));
+    expect(run.error?.message).toMatch(/StackFailed/);
+    expect((await getTenant('drdel'))!.status).toBe('FAILED');
+    expect(await drStatus('drdel')).toBe('DELETE_FAILED');
+    // WHEN the onboarding runs again (tessera tenants retry)
+    const rerun = await local.workflows.run('onboard', onboardRequest('drdel', 'professional'));
+    // THEN it finishes: the dead DR stack deleted, one created, recorded ACTIVE
+    expect(rerun.error).toBeUndefined();
+    expect(await liveStacks('drdel', 'tessera-drdel-dr', DR_REGION)).toEqual(['CREATE_COMPLETE']);
+    expect(await drStatus('drdel')).toBe('CREATE_COMPLETE');
+    expect(await getTenant('drdel')).toMatchObject({ status: 'ACTIVE', disasterRecovery: { region: DR_REGION, status: 'ACTIVE' } });
+    await offboard('drdel'); // its VPC freed: the shared workload account holds 5 per region (moto's quota)
+  });
+
+  it('a DR create whose rollback fails (ROLLBACK_FAILED) and whose cleanup by Record failure was denied: one retry deletes it and creates it afresh', async () => {
+    const resources = drResources();
+    const key = Object.entries(resources).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
+    const bucket = Object.entries(resources).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    local.fixture.cloudFormation.failCreate('tessera-drrbf-dr', key, 'Resource handler returned message: "LimitExceededException" (HandlerErrorCode: ServiceLimitExceeded)');
+    local.fixture.cloudFormation.failDelete('tessera-drrbf-dr', bucket, 'Resource handler returned message: "The bucket you tried to delete is not empty" (HandlerErrorCode: GeneralServiceException)');
+    // GIVEN Record failure's DeleteStack of the DR stack is refused (throttled for good, an SCP for a while)
+    const undo = inject('deny-drrbf-delete', (next, context) => async (args) => {
+      if (context.commandName === 'DeleteStackCommand' && args.input.StackName === 'tessera-drrbf-dr') {
+        throw Object.assign(new Error('injected: not authorized to perform cloudformation:DeleteStack'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return next(args);
+    });
+    const run = await local.workflows.run('onboard', onboardRequest('drrbf', 'professional'));
+    undo();
+    expect(run.error?.message).toMatch(/StackFailed/);
+    expect(await drStatus('drrbf')).toBe('ROLLBACK_FAILED');
+    const rerun = await local.workflows.run('onboard', onboardRequest('drrbf', 'professional'));
+    expect(rerun.error).toBeUndefined();
+    expect(await liveStacks('drrbf', 'tessera-drrbf-dr', DR_REGION)).toEqual(['CREATE_COMPLETE']);
+    expect(await drStatus('drrbf')).toBe('CREATE_COMPLETE');
+    expect(await getTenant('drrbf')).toMatchObject({ status: 'ACTIVE', disasterRecovery: { region: DR_REGION, status: 'ACTIVE' } });
+    await offboard('drrbf'); // its VPC freed: the shared workload account holds 5 per region (moto's quota)
+  });
+
+  it('an upgrade whose DR stack update rolls back (UPDATE_ROLLBACK_COMPLETE): the DR record is ACTIVE again with the version it still runs, the failure saying it rolled back', async () => {
+    expect((await local.workflows.run('onboard', onboardRequest('drupr', 'professional'))).error).toBeUndefined();
+    const before = (await getTenant('drupr'))!;
+    const target = before.blueprintVersion === '2.0.0' ? '1.0.0' : '2.0.0';
+    const bucket = Object.entries(drResources()).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    local.fixture.cloudFormation.failUpdate('tessera-drupr-dr', bucket, 'Resource handler returned message: "Rate exceeded" (HandlerErrorCode: Throttling)');
+    const { ProcessorConfig: _c, ...item } = (local.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+    const [listed] = upgradeItems([before], { tier: 'professional', blueprintVersion: target, requestId: 'upgrade-drupr' });
+    await local.workflows.run(item, listed, { executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/upgrade-drupr:drupr' });
+    const after = (await getTenant('drupr'))!;
+    expect(await drStatus('drupr')).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(after).toMatchObject({
+      status: 'ACTIVE', blueprintVersion: before.blueprintVersion,
+      disasterRecovery: { status: 'ACTIVE', deployedWith: { tier: 'professional', blueprintVersion: before.blueprintVersion } },
+      failure: { step: 'Check DR blueprint', reason: expect.stringContaining(`DR stack tessera-drupr-dr (${DR_REGION}) rolled back its update (UPDATE_ROLLBACK_COMPLETE`) },
+    });
+    await offboard('drupr');
+  });
+});

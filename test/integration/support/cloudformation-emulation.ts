@@ -16,7 +16,7 @@ import { templateForMoto } from './moto-template.js';
 import { checkParameterValues } from './parameter-constraints.js';
 import { createNamedResource, deleteNamedResource, namedResourceExists, namedResources } from './named-resources.js';
 import { deleteResource, snapshotDatabase, type DeployedResource } from './resource-deleters.js';
-import { rollbackPlan, type RollbackPlan } from './rollback-plan.js';
+import { dependenciesOf, rollbackPlan, type RollbackPlan } from './rollback-plan.js';
 import { StackOverlay, summary, type EmulatedStack } from './stack-overlay.js';
 import { databaseProtected, parameterValues as withDefaults } from './template-conditions.js';
 
@@ -93,8 +93,14 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  *   the UpdateStack above (same token rules); DescribeChangeSet and DeleteChangeSet answer from
  *   the record (ChangeSetNotFoundException for an unknown one).
  *
+ * - Injected deletion and update failures (failDelete, failUpdate): a resource whose deletion a rollback or a
+ *   DeleteStack meets fails as a protected database does (ROLLBACK_FAILED, DELETE_FAILED), with the reason given;
+ *   an update fails at a resource and rolls back (UPDATE_ROLLBACK_COMPLETE; moto's stack untouched). ListStacks
+ *   lists a stack moto holds with the status answered here (DELETE_FAILED, ROLLBACK_FAILED, UPDATE_ROLLBACK_COMPLETE).
+ *
  * Simplifications: a failed delete leaves every resource in moto (AWS would have deleted those
- * the failed one does not hold); an update that fails is moto's error, with no UPDATE_ROLLBACK.
+ * the failed one does not hold); an update that fails on its own is moto's error, with no UPDATE_ROLLBACK
+ * (failUpdate injects one); the events of an injected update rollback go with the stack's next update or delete.
  */
 
 export interface RollbackRecord {
@@ -114,6 +120,20 @@ export interface RollbackRecord {
 export interface CloudFormationEmulation {
   /** The next CreateStack of `stackName` fails at `logicalId` with `reason` (after moto created the stack), and rolls back. */
   failCreate(stackName: string, logicalId: string, reason: string): void;
+  /**
+   * The next `times` deletions of resource `logicalId` of `stackName` fail with `reason` (a resource handler's refusal,
+   * as a non-empty bucket's or a dependency's): a create's rollback (after failCreate) then ends ROLLBACK_FAILED, the
+   * resource and what it depends on kept in the stack, and a DeleteStack ends DELETE_FAILED, nothing deleted. Each
+   * rollback or DeleteStack that meets the resource uses one.
+   * @default times 1
+   */
+  failDelete(stackName: string, logicalId: string, reason: string, times?: number): void;
+  /**
+   * The next UpdateStack (or ExecuteChangeSet) of `stackName` fails at `logicalId` with `reason` and rolls back:
+   * the stack ends UPDATE_ROLLBACK_COMPLETE as it was (template, parameters, tags: moto is not updated), with the
+   * events CloudFormation records. A later update or delete of the stack clears the status and those events.
+   */
+  failUpdate(stackName: string, logicalId: string, reason: string): void;
   /** Every rollback emulated so far. */
   readonly rollbacks: readonly RollbackRecord[];
   uninstall(): void;
@@ -219,6 +239,19 @@ interface Applied {
 export function emulateCloudFormation(options: { readTemplate(url: string): Promise<CfnTemplate>; moto: MotoCloudFormation }): CloudFormationEmulation {
   const overlay = new StackOverlay();
   const failures = new Map<string, { logicalId: string; reason: string }>();
+  /** failDelete: by stack name, the resource whose deletion fails, why, and how many more times. */
+  const deleteFailures = new Map<string, { logicalId: string; reason: string; times: number }>();
+  /** failUpdate: by stack name. */
+  const updateFailures = new Map<string, { logicalId: string; reason: string }>();
+  /** Stacks whose update rolled back (failUpdate), by stack id: the status DescribeStacks answers and the rollback's events, newest first. */
+  const rolledBackUpdates = new Map<string, { stackId: string; stackName: string; reason: string; events: StackEvent[] }>();
+  /** Takes one failure of failDelete for `stackName` when its resource is among `logicalIds`. */
+  const takeDeleteFailure = (stackName: string, logicalIds: readonly string[]) => {
+    const f = deleteFailures.get(stackName);
+    if (!f || !logicalIds.includes(f.logicalId)) return undefined;
+    if (--f.times <= 0) deleteFailures.delete(stackName);
+    return { logicalId: f.logicalId, reason: f.reason };
+  };
   const rollbacks: RollbackRecord[] = [];
   const accounts = new Map<string, string>();
   /** Resources of the stacks deleted through the emulation, by stack id, as ListStackResources reports them (moto keeps no final status). */
@@ -375,13 +408,26 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     event(stack, { status: 'ROLLBACK_IN_PROGRESS', reason: `The following resource(s) failed to create: [${failed.map((f) => f.logicalId).join(', ')}]. Rollback requested by user.` });
 
     const retainExceptOnCreate = input.RetainExceptOnCreate === true;
-    const plan = rollbackPlan({ template, retainExceptOnCreate, failed: new Set(failed.map((f) => f.logicalId)), createdInMoto: deployed.map((r) => r.logicalId), parameters: values });
+    let plan = rollbackPlan({ template, retainExceptOnCreate, failed: new Set(failed.map((f) => f.logicalId)), createdInMoto: deployed.map((r) => r.logicalId), parameters: values });
+    // failDelete: the rollback's deletion of that resource fails as a protected database's does (the rollback fails).
+    const deleteFault = takeDeleteFailure(name, [...plan.deleted, ...plan.snapshot]);
+    if (deleteFault) {
+      const refused = [...plan.refused, deleteFault.logicalId];
+      plan = {
+        ...plan, refused, deleted: plan.deleted.filter((id) => id !== deleteFault.logicalId), snapshot: plan.snapshot.filter((id) => id !== deleteFault.logicalId),
+        held: [...dependenciesOf(template, refused)].filter((id) => plan.created.includes(id) && !refused.includes(id)),
+      };
+    }
     for (const id of plan.survive) event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_SKIPPED' });
     const snapshots: string[] = [];
     for (const id of plan.snapshot) if (typeOf(id) === 'AWS::RDS::DBInstance') snapshots.push(await snapshotDatabase(name, byId.get(id)!, c.credentials));
     const refused = plan.refused.map((id) => byId.get(id)!);
     if (refused.length) {
       for (const db of refused) {
+        if (db.logicalId === deleteFault?.logicalId) {
+          event(stack, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: deleteFault.reason });
+          continue;
+        }
         await protect(db.physicalId, c);
         event(stack, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
       }
@@ -464,6 +510,21 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const changed = Object.keys(values).filter((k) => before[k] !== values[k]);
     const dropped = Object.entries(body.Resources).filter(([id, r]) => current.Resources[id] && !options.moto.updates(r.Type) && changed.some((k) => JSON.stringify(r).includes(`{"Ref":"${k}"}`)));
     if (dropped.length) throw new Error(`moto would drop ${dropped.map(([id, r]) => `${id} (${r.Type})`).join(', ')} on this update (a changed parameter it refers to, and no moto update for its type); the emulation cannot update it in place`);
+    const injected = updateFailures.get(input.StackName!);
+    if (injected) {
+      // failUpdate: the update fails at the resource and rolls back; moto's stack is left as it was.
+      updateFailures.delete(input.StackName!);
+      const rolled = { stackId: stack.StackId!, stackName: stack.StackName!, reason: `The following resource(s) failed to update: [${injected.logicalId}]. `, events: [] as StackEvent[] };
+      const at = (e: Parameters<typeof StackOverlay.event>[1]) => StackOverlay.event(rolled, { ...e, token: input.ClientRequestToken });
+      at({ status: 'UPDATE_IN_PROGRESS', reason: 'User Initiated' });
+      at({ logicalId: injected.logicalId, type: template.Resources[injected.logicalId]?.Type, physicalId: deployed.get(injected.logicalId)?.physicalId, status: 'UPDATE_FAILED', reason: injected.reason });
+      at({ status: 'UPDATE_ROLLBACK_IN_PROGRESS', reason: rolled.reason });
+      at({ status: 'UPDATE_ROLLBACK_COMPLETE' });
+      rolledBackUpdates.set(stack.StackId!, rolled);
+      tokens.set(stack.StackId!, { ...tokens.get(stack.StackId!), update: input.ClientRequestToken });
+      return { StackId: stack.StackId! };
+    }
+    rolledBackUpdates.delete(stack.StackId!);
     const removed = [...deployed.values()].filter((r) => !template.Resources[r.logicalId] && !RETAINED_BY_MOTO.includes(current.Resources[r.logicalId]?.DeletionPolicy ?? ''));
     await deleteWhatMotoLeaves(removed, c.credentials, options.moto);
     const out = await c.cfn.send(new UpdateStackCommand({
@@ -516,13 +577,21 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     }
     const databases = deployed.filter((r) => r.type === 'AWS::RDS::DBInstance');
     const state = async (db: DeployedResource) => (await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db.physicalId }))).DBInstances?.[0];
-    const blocked: DeployedResource[] = [];
+    const blocked: Array<DeployedResource & { reason?: string }> = [];
     for (const db of databases) if ((await state(db))?.DeletionProtection) blocked.push(db);
+    const deleteFault = takeDeleteFailure(stackName, deployed.map((r) => r.logicalId));
+    if (deleteFault) blocked.push({ ...deployed.find((r) => r.logicalId === deleteFault.logicalId)!, reason: deleteFault.reason });
+    if (id) rolledBackUpdates.delete(id);
     if (blocked.length) {
-      const stackId = emulated?.stackId ?? (await c.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0].StackId!;
-      const failed: EmulatedStack = emulated ?? { stackId, stackName, status: 'DELETE_FAILED', creationTime: new Date(), events: [] };
+      // A stack moto holds keeps what DescribeStacks answered for it (its tags name the tenant: ownership is checked on them).
+      const moto = emulated ? undefined : (await c.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0];
+      const stackId = emulated?.stackId ?? moto!.StackId!;
+      const failed: EmulatedStack = emulated ?? {
+        stackId, stackName, status: 'DELETE_FAILED', creationTime: moto!.CreationTime ?? new Date(), description: moto!.Description,
+        parameters: awsParameters(moto!.Parameters), tags: moto!.Tags, roleArn: moto!.RoleARN, events: [],
+      };
       event(failed, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
-      for (const db of blocked) event(failed, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
+      for (const db of blocked) event(failed, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: db.reason ?? `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
       failed.status = 'DELETE_FAILED';
       failed.reason = `The following resource(s) failed to delete: [${blocked.map((b) => b.logicalId).join(', ')}]. `;
       event(failed, { status: 'DELETE_FAILED', reason: failed.reason });
@@ -559,6 +628,9 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     if ((input.ChangeSetType ?? 'UPDATE') !== 'UPDATE') throw awsError('ValidationError', `the emulation supports UPDATE change sets only, not ${input.ChangeSetType}`);
     const key = `${c.account}/${input.StackName}/${input.ChangeSetName}`;
     if (changeSets.has(key)) throw awsError('AlreadyExistsException', `ChangeSet ${input.ChangeSetName} already exists`);
+    // AWS refuses a change set on a stack that cannot be updated (ROLLBACK_COMPLETE, ROLLBACK_FAILED, DELETE_FAILED), as UpdateStack.
+    const emulated = overlay.get(c.account, input.StackName);
+    if (emulated) throw awsError('ValidationError', `Stack:${emulated.stackId} is in ${emulated.status} state and can not be updated.`);
     const stack = (await c.cfn.send(new DescribeStacksCommand({ StackName: input.StackName }))).Stacks![0];
     const template = await templateOf(input);
     const previous = applied.get(stack.StackId!);
@@ -632,9 +704,26 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       const out = emulated ? { output: { Stacks: [StackOverlay.describe(emulated)], $metadata: {} } } : await next();
       for (const s of (out.output.Stacks ?? []) as Array<{ StackId?: string; EnableTerminationProtection?: boolean; Parameters?: Parameter[] }>) {
         if (s.StackId && termination.has(s.StackId)) s.EnableTerminationProtection = termination.get(s.StackId);
+        const rolled = s.StackId && !emulated ? rolledBackUpdates.get(s.StackId) : undefined;
+        if (rolled) Object.assign(s, { StackStatus: 'UPDATE_ROLLBACK_COMPLETE', StackStatusReason: rolled.reason });
         if (s.Parameters) s.Parameters = awsParameters(s.Parameters);
       }
       return out;
+    },
+    // A stack moto lists as standing that is DELETE_FAILED or ROLLBACK_FAILED here, or whose update rolled back (failUpdate),
+    // is listed with that status, as AWS lists it (filtered again by StackStatusFilter).
+    ListStacksCommand: async (input, c, next) => {
+      const out = await next();
+      const summaries = (out.output.StackSummaries ?? []) as Array<{ StackId?: string; StackStatus?: string; StackStatusReason?: string }>;
+      for (const s of summaries) {
+        if (!s.StackId || s.StackStatus === 'DELETE_COMPLETE') continue;
+        const emulated = overlay.get(c.account, s.StackId);
+        const rolled = rolledBackUpdates.get(s.StackId);
+        if (emulated && emulated.stackId === s.StackId) Object.assign(s, { StackStatus: emulated.status, StackStatusReason: emulated.reason });
+        else if (rolled) Object.assign(s, { StackStatus: 'UPDATE_ROLLBACK_COMPLETE', StackStatusReason: rolled.reason });
+      }
+      const wanted = input.StackStatusFilter as string[] | undefined;
+      return { output: { ...out.output, StackSummaries: wanted?.length ? summaries.filter((s) => wanted.includes(s.StackStatus ?? '')) : summaries } };
     },
     UpdateTerminationProtectionCommand: async (input, c) => {
       const id = await stackIdOf(input.StackName, c);
@@ -657,6 +746,14 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       const gone = deletedEvents.get(input.StackName);
       if (gone) return { output: { StackEvents: gone, $metadata: {} } };
       const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
+      if (!emulated && rolledBackUpdates.size) {
+        const id = await stackIdOf(input.StackName, c).catch(() => undefined);
+        const rolled = id ? rolledBackUpdates.get(id) : undefined;
+        if (rolled) {
+          const out = await next();
+          return { output: { ...out.output, StackEvents: [...rolled.events, ...((out.output.StackEvents ?? []) as StackEvent[])] } };
+        }
+      }
       if (!emulated) return next();
       const moto = emulated.status === 'ROLLBACK_COMPLETE' ? [] : ((await c.cfn.send(new DescribeStackEventsCommand({ StackName: emulated.stackName })).catch(() => undefined))?.StackEvents ?? []);
       return { output: { StackEvents: [...emulated.events, ...moto], $metadata: {} } };
@@ -678,6 +775,8 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
 
   return {
     failCreate: (stackName, logicalId, reason) => void failures.set(stackName, { logicalId, reason }),
+    failDelete: (stackName, logicalId, reason, times = 1) => void deleteFailures.set(stackName, { logicalId, reason, times }),
+    failUpdate: (stackName, logicalId, reason) => void updateFailures.set(stackName, { logicalId, reason }),
     rollbacks,
     uninstall,
   };
