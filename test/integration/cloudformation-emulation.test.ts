@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { describe, expect, it } from 'vitest';
@@ -208,6 +208,41 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     await expect(cfn.send(new UpdateStackCommand({ StackName: 'older', TemplateBody: body, Parameters: params({ AvailabilityZones: 'us-east-1a,us-east-1b' }) }))).rejects.toMatchObject(refusal);
     await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'older', ChangeSetName: 'repair', TemplateBody: body, Parameters: params({ AvailabilityZones: 'us-east-1a,us-east-1b' }) }))).rejects.toMatchObject(refusal);
     expect((await cfn.send(new DescribeStacksCommand({ StackName: 'older' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+  });
+
+  it('failDelete: a DeleteStack that meets the resource ends DELETE_FAILED (tags kept, listed so, the reason in its events, no change set), and the next one deletes it (hdr2)', async () => {
+    const cfn = await cfnIn();
+    const body = JSON.stringify({ Resources: { Keep: { Type: 'AWS::SNS::Topic' }, Stuck: { Type: 'AWS::SNS::Topic' } } });
+    await cfn.send(new CreateStackCommand({ StackName: 'stuck', TemplateBody: body, Tags: [{ Key: 'owner', Value: 'hdr2' }] }));
+    local.fixture.cloudFormation.failDelete('stuck', 'Stuck', 'Resource handler returned message: "has dependencies"');
+    // WHEN
+    await cfn.send(new DeleteStackCommand({ StackName: 'stuck' }));
+    // THEN
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'stuck' }))).Stacks![0];
+    expect(stack).toMatchObject({ StackStatus: 'DELETE_FAILED', StackStatusReason: 'The following resource(s) failed to delete: [Stuck]. ', Tags: [{ Key: 'owner', Value: 'hdr2' }] });
+    expect((await cfn.send(new ListStacksCommand({}))).StackSummaries!.filter((x) => x.StackId === stack.StackId).map((x) => x.StackStatus)).toEqual(['DELETE_FAILED']);
+    const events = (await cfn.send(new DescribeStackEventsCommand({ StackName: 'stuck' }))).StackEvents!;
+    expect(events.find((e) => e.LogicalResourceId === 'Stuck')).toMatchObject({ ResourceStatus: 'DELETE_FAILED', ResourceStatusReason: 'Resource handler returned message: "has dependencies"' });
+    await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'stuck', ChangeSetName: 'again', TemplateBody: body }))).rejects.toThrow(/is in DELETE_FAILED state and can not be updated/);
+    // the failure was for one deletion: the next one goes through
+    await cfn.send(new DeleteStackCommand({ StackName: 'stuck' }));
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'stuck' }))).rejects.toThrow(/does not exist/);
+  });
+
+  it('failUpdate: the next update fails at the resource and rolls back (UPDATE_ROLLBACK_COMPLETE, tags as before, the reason in its events); a later update clears it (hdr2)', async () => {
+    const cfn = await cfnIn();
+    const body = (name: string) => JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: name } } } });
+    await cfn.send(new CreateStackCommand({ StackName: 'rolls', TemplateBody: body('rolls-1'), Tags: [{ Key: 'v', Value: '1' }] }));
+    local.fixture.cloudFormation.failUpdate('rolls', 'Topic', 'Resource handler returned message: "Rate exceeded"');
+    // WHEN
+    await cfn.send(new UpdateStackCommand({ StackName: 'rolls', TemplateBody: body('rolls-2'), Tags: [{ Key: 'v', Value: '2' }] }));
+    // THEN
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'rolls' }))).Stacks![0]).toMatchObject({ StackStatus: 'UPDATE_ROLLBACK_COMPLETE', Tags: [{ Key: 'v', Value: '1' }] });
+    const events = (await cfn.send(new DescribeStackEventsCommand({ StackName: 'rolls' }))).StackEvents!;
+    expect(events.slice(0, 4).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`)).toEqual(['rolls UPDATE_ROLLBACK_COMPLETE', 'rolls UPDATE_ROLLBACK_IN_PROGRESS', 'Topic UPDATE_FAILED', 'rolls UPDATE_IN_PROGRESS']);
+    expect(events[2].ResourceStatusReason).toBe('Resource handler returned message: "Rate exceeded"');
+    await cfn.send(new UpdateStackCommand({ StackName: 'rolls', TemplateBody: body('rolls-2'), Tags: [{ Key: 'v', Value: '2' }] }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'rolls' }))).Stacks![0]).toMatchObject({ StackStatus: 'UPDATE_COMPLETE', Tags: [{ Key: 'v', Value: '2' }] });
   });
 
   it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {
