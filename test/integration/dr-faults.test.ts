@@ -264,4 +264,23 @@ describe('DR faults: dead DR stacks and a DR update that rolls back', () => {
     });
     await offboard('drupr');
   });
+
+  it('an upgrade whose PRIMARY update rolls back (after the DR stack was updated): the tenant stays ACTIVE on its version, the DR record says the version its stack is on', async () => {
+    expect((await local.workflows.run('onboard', onboardRequest('prupr', 'professional'))).error).toBeUndefined();
+    const before = (await getTenant('prupr'))!;
+    const target = before.blueprintVersion === '2.0.0' ? '1.0.0' : '2.0.0';
+    const primary = local.fixture.catalog.find((b) => b.file === 'professional.template.json' && b.version === target)!.derived.Resources as Record<string, { Type: string }>;
+    const bucket = Object.entries(primary).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    local.fixture.cloudFormation.failUpdate('tessera-prupr', bucket, 'Resource handler returned message: "Rate exceeded" (HandlerErrorCode: Throttling)');
+    const { ProcessorConfig: _c, ...item } = (local.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+    const [listed] = upgradeItems([before], { tier: 'professional', blueprintVersion: target, requestId: 'upgrade-prupr' });
+    await local.workflows.run(item, listed, { executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/upgrade-prupr:prupr' });
+    const after = (await getTenant('prupr'))!;
+    expect(after).toMatchObject({
+      status: 'ACTIVE', tier: 'professional', blueprintVersion: before.blueprintVersion, stackOutputs: before.stackOutputs,
+      failure: { step: 'Check blueprint', reason: expect.stringContaining('stack tessera-prupr is UPDATE_ROLLBACK_COMPLETE') },
+      disasterRecovery: { status: 'ACTIVE', deployedWith: { tier: 'professional', blueprintVersion: target } },
+    });
+    await offboard('prupr');
+  });
 });
