@@ -23,7 +23,7 @@ export const MAX_LIVE_KEYS = 100;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-/** What bounds the keys a key creates (the creating key's record). */
+/** What bounds the keys a key creates, rotates or revokes (the calling key's record). */
 export type CreatorKey = Pick<ApiKeyRecord, 'keyId' | 'models' | 'limits' | 'expiresAt' | 'usageKeyId'>;
 
 const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as const;
@@ -32,6 +32,21 @@ const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as 
 function ownLimits(key: CreatorKey): string | undefined {
   const limited = LIMIT_FIELDS.filter((f) => key.limits?.[f] !== undefined);
   return limited.length ? limited.map((f) => `${f} ${key.limits![f]}`).join(', ') : undefined;
+}
+
+/**
+ * A key's bounds as prose (`models a, b`, `limits tokensPerDay 1000`, `expiry 2027-01-01T00:00:00.000Z`),
+ * empty for an unbounded key: a key is bounded when it has a `models` subset, any limit of its own or
+ * an expiry. A bounded admin key creates, rotates and revokes only keys within its bounds and invites
+ * or promotes no users (lambdas/inference/endpoints/tenant-users.ts).
+ */
+export function keyBounds(key: Pick<ApiKeyRecord, 'models' | 'limits' | 'expiresAt'>): string[] {
+  const limits = Object.entries(key.limits ?? {}).filter(([, v]) => v !== undefined);
+  return [
+    key.models && `models ${key.models.join(', ')}`,
+    limits.length > 0 && `limits ${limits.map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    key.expiresAt && `expiry ${key.expiresAt}`,
+  ].filter((b): b is string => typeof b === 'string');
 }
 
 /** The rotation chain a key's usage counts under (lib/identity/api-key-record.ts `usageKeyId`): its first key's id. */
@@ -169,10 +184,22 @@ export class ApiKeyService {
 
   /**
    * Revokes a key at once (`revokedAt` = now). Idempotent: an already revoked key is returned unchanged.
+   * A bounded `revokerKey` (keyBounds: a `models` subset, limits or an expiry) revokes only itself,
+   * its own rotation chain and keys it could have made: within its models, limits and expiry
+   * (widerThan, as for rotate). Without that, a leaked key made for one CI job could revoke every
+   * admin key and every other team's key of the tenant. The check comes before the idempotent
+   * answer: a key it may not revoke is refused even when someone else revoked it already (a 200
+   * would put that revocation in its audit record).
+   * @param revokerKey the record of the key making the request, when a key makes it. @default - none: a user or the platform admin, who revoke any key of the tenant
    * @throws IdentityError 404 `key_not_found` for an id the tenant has no key with (another tenant's too)
+   * @throws IdentityError 403 `key_is_bounded`, param `keyId`, naming the revoker's bounds and the field the key is wider in
    */
-  async revoke(tenantId: string, keyId: string, now: Date = new Date()): Promise<ApiKeyRecord> {
+  async revoke(tenantId: string, keyId: string, now: Date = new Date(), revokerKey?: CreatorKey): Promise<ApiKeyRecord> {
     const record = await this.find(tenantId, keyId);
+    const wider = revokerKey && chainOf(record) !== chainOf(revokerKey) ? widerThan(revokerKey, record) : undefined;
+    if (wider) {
+      throw new IdentityError(403, `API key ${revokerKey!.keyId} is bounded (${keyBounds(revokerKey!).join('; ')}), so it revokes only itself, its rotation chain and keys within its bounds, not key ${keyId} (${wider}): otherwise a leaked narrow key could revoke every wider key of the tenant. A tenant admin signed in as a user, an admin key without a models subset, limits or expiry, or the platform admin (tessera keys revoke), can revoke it`, 'key_is_bounded', 'keyId');
+    }
     if (record.revokedAt !== undefined) return record;
     const revokedAt = now.toISOString();
     await this.store.update(tenantId, record.keyHash, { revokedAt });

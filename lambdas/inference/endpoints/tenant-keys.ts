@@ -8,7 +8,7 @@ import { actorOf, asGatewayError, segment, tenantBody } from './tenant-admin-io.
 export interface TenantKeyService {
   create(tenant: TenantRecord, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord }>;
   list(tenantId: string): Promise<ApiKeyRecord[]>;
-  revoke(tenantId: string, keyId: string, now?: Date): Promise<ApiKeyRecord>;
+  revoke(tenantId: string, keyId: string, now?: Date, revokerKey?: ApiKeyRecord): Promise<ApiKeyRecord>;
   rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }>;
 }
 
@@ -30,8 +30,9 @@ export interface TenantAnswer { status: number; body: string; action: string; de
  *   new key as for create, plus `previous`: the old record, valid until its new `expiresAt`.
  * `createdBy` is `user:<sub>` or `key:<keyId>`; a key caller creates and rotates keys only within its own
  * models, limits and expiry (403 `exceeds_creating_key`), and creates none, and rotates none but itself, when it has
- * limits (403 `creating_key_has_limits`). A body naming a tenant is a 400; the service's
- * refusals keep their status, code and param (unknown model, limit above the tenant's: 400;
+ * limits (403 `creating_key_has_limits`); a bounded key (a models subset, limits or an expiry) revokes only itself, its
+ * rotation chain and keys within its bounds (403 `key_is_bounded`, param `keyId`). A body naming a tenant is a 400; the
+ * service's refusals keep their status, code and param (unknown model, limit above the tenant's: 400;
  * another tenant's or no such key: 404 `key_not_found`).
  * @param path `/v1/tenant/keys...` without a trailing slash
  * @throws GatewayError (OpenAI's shape)
@@ -55,7 +56,8 @@ export async function tenantKeys(service: TenantKeyService, caller: Caller, meth
     }
     if (id !== undefined && action === undefined && method === 'DELETE') {
       tenantBody(body);
-      const revoked = await service.revoke(caller.tenantId, id);
+      // A bounded key revokes only what it could have made (api-keys.ts revoke).
+      const revoked = await service.revoke(caller.tenantId, id, undefined, caller.key);
       return { status: 200, body: JSON.stringify(publicKey(revoked)), action: 'tenant.key.revoked', detail: { keyId: revoked.keyId } };
     }
     if (id !== undefined && action === 'rotate' && method === 'POST') {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Role } from '../../../lib/identity/roles.js';
+import { keyBounds } from '../../identity/api-keys.js';
 import type { TenantUserDirectory } from '../../identity/tenant-users.js';
 import type { Caller } from '../auth.js';
 import { GatewayError } from '../openai-errors.js';
@@ -16,17 +17,14 @@ const SetRoleRequest = z.strictObject({ role: Role });
  * A key narrowed by a model subset, limits or an expiry invites no users and changes no roles: a
  * user has none of those bounds (the tenant's models, the tenant's `userLimits`, no expiry), so an
  * admin it invited, or a user it made admin, would create the unbounded keys the key itself may not
- * (api-keys.ts checkWithinCreator). Disabling a user and listing them stay allowed.
+ * (api-keys.ts checkWithinCreator). Disabling a user and listing them stay allowed. "Bounded" is api-keys.ts keyBounds,
+ * which revoke uses too.
  * @throws GatewayError 403 `permission_error` `key_is_bounded`, naming the key's bounds
  */
 function refuseBoundedKey(caller: Caller, what: string): void {
   const key = caller.key;
   if (!key) return;
-  const bounds = [
-    key.models && `models ${key.models.join(', ')}`,
-    key.limits && Object.keys(key.limits).length > 0 && `limits ${Object.entries(key.limits).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    key.expiresAt && `expiry ${key.expiresAt}`,
-  ].filter(Boolean);
+  const bounds = keyBounds(key);
   if (bounds.length === 0) return;
   throw new GatewayError(403, `API key ${caller.keyId} is bounded (${bounds.join('; ')}), so it cannot ${what}: a user has none of those bounds, and an admin it invited or promoted could create the wider keys the key itself may not. A tenant admin signed in as a user, or an admin key without a models subset, limits or expiry, can`, 'permission_error', 'key_is_bounded');
 }

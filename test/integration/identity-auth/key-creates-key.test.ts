@@ -107,6 +107,28 @@ describe('a key creating keys stays within its own models, limits and expiry', (
     expect((await gw.apiKeys.list('acme')).find((k) => k.keyId === successor)?.usageKeyId).toBe(limited.record.keyId);
   });
 
+  // hrevoke: a bounded key revoked any key of the tenant (unbounded admin keys, other teams' keys) with DELETE.
+  it('a bounded key revokes only itself and keys within its bounds: a wider key is 403 key_is_bounded (param keyId) and stays working', async () => {
+    const ci = await gw.apiKey('acme', { role: 'admin', models: [MODEL], limits: { tokensPerDay: 1000 }, expiresAt: in10Days() });
+    const revoke = (keyId: string) => fetch(`${gw.url}/tenant/keys/${keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${ci.key}` } });
+    const wider = [
+      [(await gw.apiKey('acme', { role: 'admin' })).record, 'models'],
+      [(await gw.apiKey('acme', { models: [MODEL], expiresAt: in10Days() })).record, 'limits.tokensPerDay'],
+      [(await gw.apiKey('acme', { models: [MODEL], limits: { tokensPerDay: 1000 } })).record, 'expiresAt'],
+    ] as const;
+    for (const [record, field] of wider) {
+      const res = await revoke(record.keyId);
+      const refusal = await res.json() as Refusal;
+      expect([res.status, refusal.error.type, refusal.error.code, refusal.error.param], field).toEqual([403, 'permission_error', 'key_is_bounded', 'keyId']);
+      expect(refusal.error.message, field).toContain(`not key ${record.keyId} (${field}: `);
+      expect((await gw.apiKeys.get('acme', record.keyHash))!.revokedAt, field).toBeUndefined();
+    }
+    const within = await gw.apiKey('acme', { models: [MODEL], limits: { tokensPerDay: 10 }, expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
+    const ok = await revoke(within.record.keyId);
+    expect([ok.status, typeof (await ok.json() as { revokedAt?: string }).revokedAt]).toEqual([200, 'string']);
+    expect((await revoke(ci.record.keyId)).status).toBe(200);
+  });
+
   it('a user admin and an unbounded admin key are not limited', async () => {
     const admin = await gw.token('acme', { role: 'admin', sub: 'ada' });
     expect((await create(admin, { name: 'any' })).status).toBe(201);

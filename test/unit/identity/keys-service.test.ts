@@ -160,6 +160,80 @@ describe('ApiKeyService.list and revoke', () => {
   });
 });
 
+// hrevoke: a bounded admin key (a models subset, limits or an expiry) revoked any key of the tenant, unbounded admin
+// keys and other teams' keys included: a leaked narrow CI key could take the whole tenant's access down.
+describe('ApiKeyService.revoke by a bounded key: only itself, its rotation chain and keys within its bounds', () => {
+  const MINI = 'openai/gpt-4o-mini';
+  const NOVA = 'bedrock/amazon.nova-lite';
+
+  it('refuses keys wider in models, limits or expiry with 403 key_is_bounded (param keyId, naming the field), and revokes nothing', async () => {
+    const { store, keys } = setup();
+    const make = (body: Record<string, unknown>) => keys.create(tenant(), { name: 'k', ...body }, ADMIN, NOW).then((k) => k.record);
+    const cases: Array<[revoker: Record<string, unknown>, wider: Record<string, unknown>, field: string]> = [
+      [{ models: [MINI] }, {}, 'models'],
+      [{ models: [MINI] }, { models: [MINI, NOVA] }, 'models'],
+      [{ limits: { tokensPerDay: 1000 } }, {}, 'limits.tokensPerDay'],
+      [{ limits: { tokensPerDay: 1000 } }, { limits: { tokensPerDay: 1001 } }, 'limits.tokensPerDay'],
+      [{ expiresInDays: 10 }, {}, 'expiresAt'],
+      [{ expiresInDays: 10 }, { expiresInDays: 11 }, 'expiresAt'],
+    ];
+    for (const [bounds, wider, field] of cases) {
+      const revoker = await make(bounds);
+      const target = await make(wider);
+      const e = await refusal(keys.revoke('acme', target.keyId, hours(1), revoker));
+      expect({ status: e.status, code: e.code, param: e.param }, field).toEqual({ status: 403, code: 'key_is_bounded', param: 'keyId' });
+      expect(e.message, field).toContain(`API key ${revoker.keyId} is bounded (`);
+      expect(e.message, field).toContain(`not key ${target.keyId} (${field}: `);
+      expect(await store.get('acme', target.keyHash), field).toEqual(target);
+    }
+  });
+
+  it('revokes keys within its models, limits and expiry (narrower or equal), and keys its own bounds do not name', async () => {
+    const { keys } = setup();
+    const revoker = (await keys.create(tenant(), { name: 'ci', models: [MINI, NOVA], limits: { tokensPerDay: 1000 }, expiresInDays: 10 }, ADMIN, NOW)).record;
+    for (const body of [
+      { models: [MINI], limits: { tokensPerDay: 1000 }, expiresInDays: 10 },
+      { models: [NOVA], limits: { tokensPerDay: 10, requestsPerMinute: 5 }, expiresInDays: 1 },
+    ]) {
+      const target = (await keys.create(tenant(), { name: 'within', ...body }, ADMIN, NOW)).record;
+      expect((await keys.revoke('acme', target.keyId, hours(1), revoker)).revokedAt, JSON.stringify(body)).toBe(hours(1).toISOString());
+    }
+  });
+
+  it('revokes itself and its rotation chain always, even a successor whose expiry is past its own shortened one', async () => {
+    const { keys } = setup();
+    const first = await keys.create(tenant(), { name: 'ci', models: [MINI], limits: { tokensPerDay: 1000 }, expiresInDays: 10 }, ADMIN, NOW);
+    const { record: successor, previous } = await keys.rotate(tenant(), first.record.keyId, { gracePeriodHours: 6 }, ADMIN, hours(1));
+    // previous (in its grace period) expires at hours(7), its successor in 10 days: wider, but the same chain
+    expect((await keys.revoke('acme', successor.keyId, hours(2), previous)).revokedAt).toBe(hours(2).toISOString());
+    expect((await keys.revoke('acme', previous.keyId, hours(2), successor)).revokedAt).toBe(hours(2).toISOString());
+    const self = (await keys.create(tenant(), { name: 'self', expiresInDays: 1 }, ADMIN, NOW)).record;
+    expect((await keys.revoke('acme', self.keyId, hours(1), self)).revokedAt).toBe(hours(1).toISOString());
+  });
+
+  it('an already revoked key answers as before to whoever may revoke it (unchanged); a wider one stays 403 for a bounded key', async () => {
+    const { keys } = setup();
+    const revoker = (await keys.create(tenant(), { name: 'ci', models: [MINI] }, ADMIN, NOW)).record;
+    const within = (await keys.create(tenant(), { name: 'within', models: [MINI] }, ADMIN, NOW)).record;
+    const wide = (await keys.create(tenant(), { name: 'wide' }, ADMIN, NOW)).record;
+    const revoked = await keys.revoke('acme', within.keyId, hours(1), revoker);
+    expect(await keys.revoke('acme', within.keyId, hours(2), revoker)).toEqual(revoked);
+    const byAdmin = await keys.revoke('acme', wide.keyId, hours(1));
+    expect(await keys.revoke('acme', wide.keyId, hours(2))).toEqual(byAdmin);
+    expect((await refusal(keys.revoke('acme', wide.keyId, hours(2), revoker))).code).toBe('key_is_bounded');
+  });
+
+  it('an unbounded admin key, a user and the platform admin (no revoker key) revoke any key', async () => {
+    const { keys } = setup();
+    const unbounded = (await keys.create(tenant(), { name: 'admin', role: 'admin' }, ADMIN, NOW)).record;
+    const narrow = (await keys.create(tenant(), { name: 'narrow', models: [MINI], expiresInDays: 1 }, ADMIN, NOW)).record;
+    const other = (await keys.create(tenant(), { name: 'other' }, ADMIN, NOW)).record;
+    expect((await keys.revoke('acme', other.keyId, hours(1), unbounded)).revokedAt).toBe(hours(1).toISOString());
+    expect((await keys.revoke('acme', unbounded.keyId, hours(1))).revokedAt).toBe(hours(1).toISOString());
+    expect((await keys.revoke('acme', narrow.keyId, hours(1), { ...unbounded, limits: {} })).revokedAt).toBe(hours(1).toISOString());
+  });
+});
+
 describe('ApiKeyService.rotate', () => {
   it('rotations racing on one key: exactly one returns a key, the others 409 key_rotated and leave no live key behind', async () => {
     const { store, keys } = setup();
