@@ -183,6 +183,14 @@ export class ApiKeyService {
   }
 
   /**
+   * One key of the tenant (revoked and expired ones included).
+   * @throws IdentityError 404 `key_not_found`, param `keyId`, for an id the tenant has no key with (another tenant's too), as revoke and rotate
+   */
+  async get(tenantId: string, keyId: string): Promise<ApiKeyRecord> {
+    return this.find(tenantId, keyId);
+  }
+
+  /**
    * Revokes a key at once (`revokedAt` = now). Idempotent: an already revoked key is returned unchanged.
    * A bounded `revokerKey` (keyBounds: a `models` subset, limits or an expiry) revokes only itself,
    * its own rotation chain and keys it could have made: within its models, limits and expiry

@@ -1,13 +1,14 @@
 import { publicKey, type ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import type { Caller } from '../auth.js';
-import { GatewayError, notFound } from '../openai-errors.js';
+import { GatewayError } from '../openai-errors.js';
 import { actorOf, asGatewayError, segment, tenantBody } from './tenant-admin-io.js';
 
 /** What the endpoint needs of lambdas/identity/api-keys.ts `ApiKeyService` (engineer K's), which refuses with IdentityError. */
 export interface TenantKeyService {
   create(tenant: TenantRecord, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord }>;
   list(tenantId: string): Promise<ApiKeyRecord[]>;
+  get(tenantId: string, keyId: string): Promise<ApiKeyRecord>;
   revoke(tenantId: string, keyId: string, now?: Date, revokerKey?: ApiKeyRecord): Promise<ApiKeyRecord>;
   rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }>;
 }
@@ -33,7 +34,7 @@ export interface TenantAnswer { status: number; body: string; action: string; de
  * limits (403 `creating_key_has_limits`); a bounded key (a models subset, limits or an expiry) revokes only itself, its
  * rotation chain and keys within its bounds (403 `key_is_bounded`, param `keyId`). A body naming a tenant is a 400; the
  * service's refusals keep their status, code and param (unknown model, limit above the tenant's: 400;
- * another tenant's or no such key: 404 `key_not_found`).
+ * another tenant's or no such key: 404 `key_not_found`, the same answer for GET, DELETE and rotate).
  * @param path `/v1/tenant/keys...` without a trailing slash
  * @throws GatewayError (OpenAI's shape)
  */
@@ -50,8 +51,8 @@ export async function tenantKeys(service: TenantKeyService, caller: Caller, meth
       return { status: 200, body: JSON.stringify({ object: 'list', data: (await service.list(caller.tenantId)).map(publicKey) }), action: 'tenant.key.listed' };
     }
     if (id !== undefined && action === undefined && method === 'GET') {
-      const record = (await service.list(caller.tenantId)).find((r) => r.keyId === id);
-      if (!record) throw notFound(`no API key ${id.slice(0, 64)} in tenant ${caller.tenantId}`, 'keyId', 'key_not_found');
+      // The service's 404, as DELETE and rotate answer it (type, code, param and message): another tenant's id reads as none.
+      const record = await service.get(caller.tenantId, id);
       return { status: 200, body: JSON.stringify(publicKey(record)), action: 'tenant.key.read', detail: { keyId: record.keyId } };
     }
     if (id !== undefined && action === undefined && method === 'DELETE') {

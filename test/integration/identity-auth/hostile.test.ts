@@ -79,6 +79,22 @@ describe('hostile inputs at the gateway: the right 4xx, nothing changed', () => 
     expect(await snapshot()).toBe(before);
   });
 
+  // hrevoke: GET answered another tenant's key id 404 type invalid_request_error, DELETE 404 type not_found_error.
+  it('GET and DELETE of another tenant\'s key id answer the same 404 as an id that does not exist (type, code, param), and nothing changes', async () => {
+    const before = await snapshot();
+    const answers = [];
+    for (const keyId of [acmeKey.keyId, 'key_0123456789abcdef']) {
+      for (const method of ['GET', 'DELETE']) {
+        const answer = await send(method, `/tenant/keys/${keyId}`, `Bearer ${bearer.globexAdmin}`);
+        answers.push({ status: answer.status, type: answer.error.type, code: answer.error.code, param: answer.error.param });
+        expect(answer.error.message).not.toContain('acme');
+      }
+    }
+    expect(answers[0]).toEqual({ status: 404, type: 'not_found_error', code: 'key_not_found', param: 'keyId' });
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(await snapshot()).toBe(before);
+  });
+
   it('a role claim that does not exist: 403 unknown_role naming it, nothing called', async () => {
     const before = await snapshot();
     const answer = await send('POST', '/chat/completions', `Bearer ${await gw.token('acme', { role: 'superuser' })}`, chat);

@@ -232,6 +232,22 @@ describe('ApiKeyService.revoke by a bounded key: only itself, its rotation chain
     expect((await keys.revoke('acme', unbounded.keyId, hours(1))).revokedAt).toBe(hours(1).toISOString());
     expect((await keys.revoke('acme', narrow.keyId, hours(1), { ...unbounded, limits: {} })).revokedAt).toBe(hours(1).toISOString());
   });
+
+  it('get answers another tenant\'s key id as revoke and rotate do: 404 key_not_found, param keyId, one message', async () => {
+    const { keys } = setup();
+    const theirs = await keys.create(tenant('globex'), { name: 'theirs' }, ADMIN, NOW);
+    const mine = await keys.create(tenant(), { name: 'mine' }, ADMIN, NOW);
+    expect(await keys.get('acme', mine.record.keyId)).toEqual(mine.record);
+    const answers = await Promise.all([
+      refusal(keys.get('acme', theirs.record.keyId)),
+      refusal(keys.revoke('acme', theirs.record.keyId, NOW)),
+      refusal(keys.rotate(tenant(), theirs.record.keyId, {}, ADMIN, NOW)),
+    ]);
+    const shapes = answers.map((e) => ({ status: e.status, code: e.code, param: e.param, message: e.message }));
+    expect(shapes[0]).toMatchObject({ status: 404, code: 'key_not_found', param: 'keyId' });
+    expect(shapes[1]).toEqual(shapes[0]);
+    expect(shapes[2]).toEqual(shapes[0]);
+  });
 });
 
 describe('ApiKeyService.rotate', () => {
