@@ -27,11 +27,15 @@ async function liveStacks(tenantId: string, name: string, region: string): Promi
   return all.filter((s) => s.StackName === name && s.StackStatus !== 'DELETE_COMPLETE').map((s) => s.StackStatus!);
 }
 
+/** The professional tier's DR blueprint (1.0.0) resources, as the harness's catalog derived them. */
+const drResources = () => local.fixture.catalog.find((b) => b.file === 'professional-dr.template.json' && b.version === '1.0.0')!.derived.Resources as Record<string, { Type: string; DeletionPolicy?: string }>;
+/** The logical id of the DR blueprint's (only) resource of `type`. */
+const drLogicalId = (type: string) => Object.entries(drResources()).find(([, r]) => r.Type === type)![0];
+
 describe('DR faults', () => {
   it('a DR stack whose create fails: the failure names the DR stack and its region, the stack is removed, and a re-run creates exactly one', async () => {
     // GIVEN the DR key's create fails in the DR region (the stack rolls back)
-    const dr = local.fixture.catalog.find((b) => b.file === 'professional-dr.template.json' && b.version === '1.0.0')!;
-    const key = Object.entries(dr.derived.Resources as Record<string, { Type: string }>).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
+    const key = drLogicalId('AWS::KMS::Key');
     local.fixture.cloudFormation.failCreate('tessera-drfail-dr', key, 'Resource handler returned message: "LimitExceededException" (HandlerErrorCode: ServiceLimitExceeded)');
     // WHEN
     const run = await local.workflows.run('onboard', onboardRequest('drfail', 'professional'));
@@ -51,8 +55,7 @@ describe('DR faults', () => {
   });
 
   it('a tenant offboarded after its DR stack\'s create failed (recorded REMOVED, nothing of it left): the inventory lists no DR store', async () => {
-    const dr = local.fixture.catalog.find((b) => b.file === 'professional-dr.template.json' && b.version === '1.0.0')!;
-    const key = Object.entries(dr.derived.Resources as Record<string, { Type: string }>).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
+    const key = drLogicalId('AWS::KMS::Key');
     local.fixture.cloudFormation.failCreate('tessera-drgone-dr', key, 'Resource handler returned message: "LimitExceededException" (HandlerErrorCode: ServiceLimitExceeded)');
     expect((await local.workflows.run('onboard', onboardRequest('drgone', 'professional'))).error?.message).toMatch(/StackFailed/);
     expect((await getTenant('drgone'))!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
@@ -198,12 +201,10 @@ describe('DR faults: dead DR stacks and a DR update that rolls back', () => {
     return (await cfn.send(new DescribeStacksCommand({ StackName: `tessera-${tenantId}-dr` }))).Stacks![0].StackStatus;
   };
   const offboard = async (tenantId: string) => expect((await local.workflows.run('offboard', { request: { tenantId, requestId: `req-${tenantId}-offboard` } })).error).toBeUndefined();
-  const drResources = () => local.fixture.catalog.find((b) => b.file === 'professional-dr.template.json' && b.version === '1.0.0')!.derived.Resources as Record<string, { Type: string; DeletionPolicy?: string }>;
 
   it('a DR create whose rollback fails and whose deletion by Record failure fails too (DELETE_FAILED): one retry deletes it and creates it afresh', async () => {
-    const resources = drResources();
-    const key = Object.entries(resources).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
-    const bucket = Object.entries(resources).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    const key = drLogicalId('AWS::KMS::Key');
+    const bucket = drLogicalId('AWS::S3::Bucket');
     // GIVEN the DR key's create fails, and the bucket refuses its deletion twice (the rollback, then Record failure's DeleteStack)
     local.fixture.cloudFormation.failCreate('tessera-drdel-dr', key, 'Resource handler returned message: "LimitExceededException" (HandlerErrorCode: ServiceLimitExceeded)');
     local.fixture.cloudFormation.failDelete('tessera-drdel-dr', bucket, 'Resource handler returned message: "The bucket you tried to delete is not empty" (HandlerErrorCode: GeneralServiceException)', 2);
@@ -222,9 +223,8 @@ describe('DR faults: dead DR stacks and a DR update that rolls back', () => {
   });
 
   it('a DR create whose rollback fails (ROLLBACK_FAILED) and whose cleanup by Record failure was denied: one retry deletes it and creates it afresh', async () => {
-    const resources = drResources();
-    const key = Object.entries(resources).find(([, r]) => r.Type === 'AWS::KMS::Key')![0];
-    const bucket = Object.entries(resources).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    const key = drLogicalId('AWS::KMS::Key');
+    const bucket = drLogicalId('AWS::S3::Bucket');
     local.fixture.cloudFormation.failCreate('tessera-drrbf-dr', key, 'Resource handler returned message: "LimitExceededException" (HandlerErrorCode: ServiceLimitExceeded)');
     local.fixture.cloudFormation.failDelete('tessera-drrbf-dr', bucket, 'Resource handler returned message: "The bucket you tried to delete is not empty" (HandlerErrorCode: GeneralServiceException)');
     // GIVEN Record failure's DeleteStack of the DR stack is refused (throttled for good, an SCP for a while)
@@ -250,7 +250,7 @@ describe('DR faults: dead DR stacks and a DR update that rolls back', () => {
     expect((await local.workflows.run('onboard', onboardRequest('drupr', 'professional'))).error).toBeUndefined();
     const before = (await getTenant('drupr'))!;
     const target = before.blueprintVersion === '2.0.0' ? '1.0.0' : '2.0.0';
-    const bucket = Object.entries(drResources()).find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
+    const bucket = drLogicalId('AWS::S3::Bucket');
     local.fixture.cloudFormation.failUpdate('tessera-drupr-dr', bucket, 'Resource handler returned message: "Rate exceeded" (HandlerErrorCode: Throttling)');
     const { ProcessorConfig: _c, ...item } = (local.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
     const [listed] = upgradeItems([before], { tier: 'professional', blueprintVersion: target, requestId: 'upgrade-drupr' });

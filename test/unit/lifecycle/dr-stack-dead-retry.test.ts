@@ -1,8 +1,8 @@
 import { CloudFormationClient, CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { BackupClient, DescribeBackupVaultCommand } from '@aws-sdk/client-backup';
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,7 @@ import { ENV } from '../../../lambdas/shared/environment.js';
 import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
 import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { mockDrStores } from './dr-store-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
@@ -19,7 +20,6 @@ const bus = mockClient(EventBridgeClient);
 const kms = mockClient(KMSClient);
 const s3 = mockClient(S3Client);
 const backup = mockClient(BackupClient);
-const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
@@ -32,9 +32,7 @@ beforeEach(() => {
   records.clear();
   for (const m of [cfn, sts, bus, kms, s3, backup]) m.reset();
   // The DR stores (key alias, replica bucket, vault) absent in the DR region.
-  kms.on(DescribeKeyCommand).rejects(named('NotFoundException', 'Alias alias/tessera-acme-dr is not found.'));
-  s3.on(GetBucketEncryptionCommand).rejects(named('NoSuchBucket', 'The specified bucket does not exist'));
-  backup.on(DescribeBackupVaultCommand).rejects(named('ResourceNotFoundException', 'Backup vault tessera-acme-dr does not exist'));
+  mockDrStores({ kms, s3, backup });
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));

@@ -11,6 +11,7 @@ import { drRegionConflict } from '../../../lambdas/lifecycle/dr-region-change.js
 import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
 import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { mockDrStores } from './dr-store-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
@@ -21,16 +22,8 @@ const kms = mockClient(KMSClient);
 const s3 = mockClient(S3Client);
 const backup = mockClient(BackupClient);
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
-/** The DR stores (key alias, replica bucket, vault: RETAIN, fixed names) in the DR region: absent unless a test says so. */
-function drStores(present: { key?: boolean; bucket?: boolean; vault?: boolean; keyDenied?: boolean } = {}) {
-  if (present.keyDenied) kms.on(DescribeKeyCommand).rejects(named('AccessDeniedException', 'User is not authorized to perform: kms:DescribeKey'));
-  else if (present.key) kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k-1', KeyState: 'Enabled' } as never });
-  else kms.on(DescribeKeyCommand).rejects(named('NotFoundException', 'Alias alias/tessera-acme-dr is not found.'));
-  if (present.bucket) s3.on(GetBucketEncryptionCommand).resolves({});
-  else s3.on(GetBucketEncryptionCommand).rejects(named('NoSuchBucket', 'The specified bucket does not exist'));
-  if (present.vault) backup.on(DescribeBackupVaultCommand).resolves({ BackupVaultName: 'tessera-acme-dr', NumberOfRecoveryPoints: 3 });
-  else backup.on(DescribeBackupVaultCommand).rejects(named('ResourceNotFoundException', 'Backup vault tessera-acme-dr does not exist'));
-}
+/** The DR stores in the DR region: absent unless a test says so (dr-store-mocks.ts). */
+const drStores = (present?: Parameters<typeof mockDrStores>[1]) => mockDrStores({ kms, s3, backup }, present);
 const { handler: check } = await import('../../../lambdas/lifecycle/check-stack.js');
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
