@@ -1,8 +1,7 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseAccountProfiles, readDoctorConfig } from '../../../lib/cli/doctor-command.js';
@@ -13,6 +12,7 @@ import { runDoctor } from '../../../lib/cli/doctor/runner.js';
 import type { DoctorReport } from '../../../lib/cli/doctor/types.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { awsError, MANAGEMENT, PLATFORM, testConfig } from './support.js';
+import { tempDir } from '../../support/temp-dirs.js';
 
 const sts = mockClient(STSClient);
 const factory = awsClientFactory({ maxAttempts: 1 });
@@ -45,7 +45,7 @@ describe('runDoctor', () => {
   });
 
   it('fails the config line for a file synth refuses (a placeholder sender email), naming the key and the value, and still runs the checks', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'doctor-config-'));
+    const dir = tempDir('doctor-config-');
     const file = join(dir, 'acme.yaml');
     const config = testConfig();
     writeFileSync(file, stringify({

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { removeOrphanedTempDirs, tempDir } from '../../support/temp-dirs.js';
@@ -20,5 +20,17 @@ describe('temp dirs of killed test processes', () => {
     expect(existsSync(join(parent, names.live))).toBe(true);
     expect(existsSync(join(parent, names.unrelated))).toBe(true);
     expect(existsSync(join(parent, names.deadFile))).toBe(true);
+  });
+});
+
+describe('test files make their temp dirs through tempDir', () => {
+  it('has no test file that calls mkdtemp itself (its dir would outlive the run: runner-format left one per run in /tmp)', () => {
+    // Test files and their helpers; test/bench holds scripts run by hand, which remove their own dirs.
+    const root = join(import.meta.dirname, '..', '..');
+    const offenders = ['unit', 'integration', 'infra', 'isolation', 'preflight', 'support']
+      .flatMap((dir) => readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).map((file) => join(dir, file)))
+      .filter((file) => /\.(ts|mts)$/.test(file) && file !== join('support', 'temp-dirs.ts'))
+      .filter((file) => /\bmkdtemp(Sync)?\(\s*join\(\s*tmpdir\(\)/.test(readFileSync(join(root, file), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
