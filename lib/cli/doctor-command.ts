@@ -30,7 +30,7 @@ export function readDoctorConfig(file: string | undefined): LoadedConfig {
   try {
     return loadConfigReport({ file });
   } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(`tessera doctor: ${e.message}\n  fix the config file named above`, 2);
+    if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above`, 2);
     throw e;
   }
 }
@@ -60,16 +60,8 @@ export function doctorCommand(): Command {
     .option('--identity-center-region <region>', 'Region of the IAM Identity Center instance (default: --region)')
     .option('--json', 'print { checks, summary } as JSON')
     .option('--debug', 'print the stack trace of an unexpected error')
-    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
     .action(async (_o, command: Command) => {
-      const flags = command.optsWithGlobals<DoctorFlags>();
-      try {
-        process.exitCode = await doctor(flags);
-      } catch (e) {
-        const cli = e instanceof CliError;
-        process.stderr.write(`${cli ? e.message : `tessera doctor: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}${flags.debug ? '' : ' (--debug prints the stack trace)'}`}\n`);
-        if (flags.debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-        process.exitCode = cli ? e.exitCode : 1;
-      }
+      // Errors go to runTesseraProgram's reportError, as every command's: `error: <message>`, its exit code.
+      process.exitCode = await doctor(command.optsWithGlobals<DoctorFlags>());
     });
 }

@@ -302,11 +302,14 @@ describe('tessera doctor CLI against moto', () => {
 
   it('no credentials: one line, exit 1, no stack trace', async () => {
     const run = await cli(['--config', join(dir, 'unused.yaml')], { AWS_REGION: REGION });
-    // the config is read first: a missing file is a config error (exit 2)
+    // the config is read first: a missing file is a config error (exit 2), in every command's words (`error: `)
     expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: Invalid Tessera config \(.*unused\.yaml\):\n  - cannot read the config file: ENOENT/);
+    const badProfile = await cli(['--account-profile', 'platform'], { AWS_REGION: REGION });
+    expect([badProfile.code, badProfile.stderr]).toEqual([2, 'error: --account-profile platform: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly\n']);
     writeFileSync(join(dir, 'acme-min.yaml'), toYaml(configFileBody(estateConfig('o-abcdefghij', 'r-abcd'), {})));
     const none = await cli(['--config', join(dir, 'acme-min.yaml')], { AWS_REGION: REGION });
-    expect(none.stderr).toMatch(/^tessera doctor: no AWS credentials \(.*\): sign in to the management account/);
+    expect(none.stderr).toMatch(/^error: no AWS credentials \(.*\): sign in to the management account/);
     expect(none.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(none.stderr).not.toMatch(/^\s+at /m);
     expect(none.stdout).toBe('');
@@ -316,7 +319,7 @@ describe('tessera doctor CLI against moto', () => {
   it('unreachable endpoint: one line naming the call and the cause, exit 1', async () => {
     writeFileSync(join(dir, 'acme-min.yaml'), toYaml(configFileBody(estateConfig('o-abcdefghij', 'r-abcd'), {})));
     const run = await cli(['--config', join(dir, 'acme-min.yaml')], { AWS_REGION: REGION, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' });
-    expect(run.stderr).toMatch(/^tessera doctor: sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL\)\n$/);
+    expect(run.stderr).toMatch(/^error: sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL\)\n$/);
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.code).toBe(1);
   });

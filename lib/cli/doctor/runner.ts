@@ -105,12 +105,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     identity = await caller.sts.send(new GetCallerIdentityCommand({}));
   } catch (e) {
     if (isCredentialsError(e)) {
-      throw new CliError(`tessera doctor: no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)}): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE`, 1);
+      throw new CliError(`no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)}): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE`, 1);
     }
     if (isConnectionError(e)) {
-      throw new CliError(`tessera doctor: ${describeAwsError('sts:GetCallerIdentity', e)}`, 1);
+      throw new CliError(`${describeAwsError('sts:GetCallerIdentity', e)}`, 1);
     }
-    throw new CliError(`tessera doctor: ${describeAwsError('sts:GetCallerIdentity', e)}: check the credentials${options.profile ? ` of profile ${options.profile}` : ''}`, 1);
+    throw new CliError(`${describeAwsError('sts:GetCallerIdentity', e)}: check the credentials${options.profile ? ` of profile ${options.profile}` : ''}`, 1);
   }
   const callerAccount = identity.Account ?? '';
   const management = config.organization.managementAccountId;

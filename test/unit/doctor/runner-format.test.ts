@@ -78,19 +78,19 @@ describe('runDoctor', () => {
     const error = await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).exitCode).toBe(1);
-    expect((error as CliError).message).toBe('tessera doctor: no AWS credentials (Could not load credentials from any providers): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE');
+    expect((error as CliError).message).toBe('no AWS credentials (Could not load credentials from any providers): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE');
   });
 
   it('refuses politely when the endpoint cannot be reached', async () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
     const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as CliError;
-    expect(error.message).toBe('tessera doctor: sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)');
+    expect(error.message).toBe('sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)');
   });
 
   it('refuses politely with invalid credentials', async () => {
     sts.on(GetCallerIdentityCommand).rejects(awsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403));
     const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as CliError;
-    expect(error.message).toMatch(/^tessera doctor: sts:GetCallerIdentity failed: InvalidClientTokenId: The security token included in the request is invalid\./);
+    expect(error.message).toMatch(/^sts:GetCallerIdentity failed: InvalidClientTokenId: The security token included in the request is invalid\./);
   });
 });
 
