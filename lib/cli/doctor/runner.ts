@@ -141,6 +141,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       account: callerAccount, fix: `use credentials of the management account ${management}: --profile <its profile> (the other accounts are read through their CDK lookup roles)`,
     }));
 
+  // `cdk deploy` and the lifecycle put the platform in homeRegion: checks of another Region answer for a deploy that will not happen there.
+  if (options.region && options.region !== config.homeRegion) {
+    head.push(result('region', 'Region', 'warn', `--region ${options.region} is not the config's homeRegion ${config.homeRegion}: the platform, its secrets and the shared cluster deploy in ${config.homeRegion}, and the checks below read ${options.region}`, {
+      fix: `leave out --region to check ${config.homeRegion}, or set homeRegion: ${options.region} in the config if that is where the platform goes`, region: options.region,
+    }));
+  }
   // Placeholder account ids may belong to someone: doctor assumes no role there and reads nothing of theirs.
   const groups = placeholders.length ? [] : options.groups ?? CHECK_GROUPS;
   const lines = await Promise.all(groups.map(async (g) => {

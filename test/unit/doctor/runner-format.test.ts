@@ -61,6 +61,20 @@ describe('runDoctor', () => {
     expect(report.checks.map((c) => c.id)).toEqual(['config', 'credentials', 'ok']);
   });
 
+  it('warns when --region is not the config\'s homeRegion, and still runs the checks there', async () => {
+    const config = testConfig();
+    const other = config.homeRegion === 'eu-west-1' ? 'us-west-2' : 'eu-west-1';
+    const report = await runDoctor({ config, configFile: 'acme.yaml', region: other, factory, groups: [okGroup] });
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([['config', 'pass'], ['credentials', 'pass'], ['region', 'warn'], ['ok', 'pass']]);
+    expect(report.checks[2]).toMatchObject({
+      detail: `--region ${other} is not the config's homeRegion ${config.homeRegion}: the platform, its secrets and the shared cluster deploy in ${config.homeRegion}, and the checks below read ${other}`,
+      fix: `leave out --region to check ${config.homeRegion}, or set homeRegion: ${other} in the config if that is where the platform goes`, region: other,
+    });
+    // --region equal to homeRegion says nothing
+    const same = await runDoctor({ config, configFile: 'acme.yaml', region: config.homeRegion, factory, groups: [okGroup] });
+    expect(same.checks.map((c) => c.id)).toEqual(['config', 'credentials', 'ok']);
+  });
+
   it('fails credentials of another account than the management account', async () => {
     sts.on(GetCallerIdentityCommand).resolves({ Account: PLATFORM, Arn: `arn:aws:sts::${PLATFORM}:assumed-role/Admin/eng` });
     const report = await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory, groups: [] });
