@@ -1,5 +1,5 @@
 import { ListUsersInGroupCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { MessageRejected, SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { groupOf } from '../../../lib/identity/roles.js';
 import { TENANT_ATTRIBUTE } from '../../identity/cognito-tenant-users.js';
 import type { BudgetThresholdDetail } from './thresholds.js';
@@ -45,20 +45,50 @@ export function alertMessage(d: BudgetThresholdDetail): { subject: string; body:
   return { subject, body };
 }
 
+/** An admin's address SES refused (`MessageRejected`), with SES's error. */
+export interface RejectedRecipient {
+  address: string;
+  /** `<error name>: <message>` as SES answered. */
+  error: string;
+}
+
+/** What `sendAlertEmails` did: how many mails SES accepted, and the addresses it refused. */
+export interface AlertMailOutcome {
+  sent: number;
+  rejected: RejectedRecipient[];
+}
+
 /**
  * Sends the event's mail to each admin separately (no admin sees another's address), through SES
  * v2 SendEmail from `from` (an identity verified in SES; in the SES sandbox, recipients must be
- * verified too). @returns how many mails were sent
- * @throws the first SES error (the Lambda then fails, and EventBridge retries it, then its dead-letter queue keeps the event)
+ * verified too).
+ *
+ * An address SES refuses (`MessageRejected`: in the sandbox, an unverified recipient) is recorded and
+ * the next admin is mailed: a retry of the invocation would be refused again and mail the admins
+ * before it once more, and stopping there left the admins after it unmailed. When SES refuses every
+ * address (a sender that is not verified refuses them all), nothing was sent and the error is thrown.
+ * @returns the mails sent and the addresses refused
+ * @throws Error naming every refused address when all were refused; any other SES error at once
+ *   (throttling past the SDK's retries, a paused or suspended account: the Lambda then fails, Lambda
+ *   retries the invocation, then its dead-letter queue keeps the event)
  */
-export async function sendAlertEmails(ses: SESv2Client, from: string, to: string[], d: BudgetThresholdDetail): Promise<number> {
+export async function sendAlertEmails(ses: SESv2Client, from: string, to: string[], d: BudgetThresholdDetail): Promise<AlertMailOutcome> {
   const { subject, body } = alertMessage(d);
+  const rejected: RejectedRecipient[] = [];
   for (const address of to) {
-    await ses.send(new SendEmailCommand({
-      FromEmailAddress: from,
-      Destination: { ToAddresses: [address] },
-      Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: body, Charset: 'UTF-8' } } } },
-    }));
+    try {
+      await ses.send(new SendEmailCommand({
+        FromEmailAddress: from,
+        Destination: { ToAddresses: [address] },
+        Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: body, Charset: 'UTF-8' } } } },
+      }));
+    } catch (e) {
+      if (!(e instanceof MessageRejected || (e as Error).name === 'MessageRejected')) throw e;
+      rejected.push({ address, error: `${(e as Error).name}: ${(e as Error).message}` });
+    }
   }
-  return to.length;
+  if (rejected.length && rejected.length === to.length) {
+    throw new Error(`SES refused the budget alert mail to every admin of tenant ${d.tenantId} (${to.length}): ${rejected.map((r) => `${r.address}: ${r.error}`).join('; ')}`);
+  }
+  return { sent: to.length - rejected.length, rejected };
 }

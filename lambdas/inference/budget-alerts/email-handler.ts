@@ -3,7 +3,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { platformClient } from '../../shared/aws-clients.js';
 import { requireEnv } from '../../shared/environment.js';
-import { sendAlertEmails, tenantAdminEmails } from './alert-email.js';
+import { sendAlertEmails, tenantAdminEmails, type RejectedRecipient } from './alert-email.js';
 import { ALERT_EMAIL_ENV } from './environment.js';
 import type { BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail } from './thresholds.js';
 
@@ -11,10 +11,12 @@ import type { BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail } from './thresholds
 /**
  * `Tenant Budget Threshold Reached` (its EventBridge rule matches only the tiers that mail their
  * admins) → one mail to each enabled admin of the tenant. A tenant without admins is logged and
- * not an error; an SES or Cognito failure fails the invocation, which EventBridge retries and then
- * sends to the rule's dead-letter queue.
+ * not an error. An admin's address SES refuses (MessageRejected) is logged as an error and the others
+ * are still mailed, without failing the invocation (a retry would be refused again and mail the others
+ * twice); SES refusing them all, another SES error or a Cognito failure fails the invocation, which
+ * Lambda retries and then sends to the dead-letter queue.
  */
-export const handler = async (event: EventBridgeEvent<typeof BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail>): Promise<{ sent: number }> => {
+export const handler = async (event: EventBridgeEvent<typeof BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail>): Promise<{ sent: number; rejected?: RejectedRecipient[] }> => {
   const d = event.detail;
   const senders = JSON.parse(requireEnv(ALERT_EMAIL_ENV.senders)) as Record<string, string>;
   const from = senders[d.tier];
@@ -24,7 +26,12 @@ export const handler = async (event: EventBridgeEvent<typeof BUDGET_THRESHOLD_EV
   }
   const admins = await tenantAdminEmails(platformClient(CognitoIdentityProviderClient), requireEnv(ALERT_EMAIL_ENV.userPoolId), d.tenantId);
   if (!admins.length) console.warn(JSON.stringify({ level: 'WARN', message: 'tenant has no enabled admin with an email: budget alert not mailed', tenantId: d.tenantId }));
-  const sent = await sendAlertEmails(platformClient(SESv2Client), from, admins, d);
-  console.log(JSON.stringify({ level: 'INFO', message: 'budget alert mailed', tenantId: d.tenantId, scope: d.scope, budgetId: d.budgetId, thresholdPercent: d.thresholdPercent, periodId: d.periodId, recipients: sent }));
+  const { sent, rejected } = await sendAlertEmails(platformClient(SESv2Client), from, admins, d);
+  const what = { tenantId: d.tenantId, scope: d.scope, budgetId: d.budgetId, thresholdPercent: d.thresholdPercent, periodId: d.periodId, recipients: sent };
+  if (rejected.length) {
+    console.error(JSON.stringify({ level: 'ERROR', message: 'SES refused the budget alert mail to some admins; the others were mailed', ...what, rejected }));
+    return { sent, rejected };
+  }
+  console.log(JSON.stringify({ level: 'INFO', message: 'budget alert mailed', ...what }));
   return { sent };
 };

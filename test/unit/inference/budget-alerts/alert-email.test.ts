@@ -1,5 +1,5 @@
 import { CognitoIdentityProviderClient, ListUsersInGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { MessageRejected, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { MessageRejected, SendEmailCommand, SESv2Client, TooManyRequestsException } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertMessage, sendAlertEmails, tenantAdminEmails } from '../../../../lambdas/inference/budget-alerts/alert-email.js';
@@ -61,5 +61,23 @@ describe('budget alert mail', () => {
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
     ses.on(SendEmailCommand).rejects(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }));
     await expect(sendAlertEmails(new SESv2Client({}), 'alerts@platform.example', ['a@acme.example'], detail)).rejects.toThrow(/not verified/);
+  });
+
+  it('one admin\'s address refused by SES (MessageRejected) does not stop the others, nor fail the invocation that would mail the first again', async () => {
+    // Three admins, the second refused (e.g. unverified in the SES sandbox): a retry would refuse it again and mail the first twice more.
+    cognito.on(ListUsersInGroupCommand, { GroupName: 'tenant-admin', NextToken: 'p2' }).resolves({ Users: [user('bad@acme.example', 'acme'), user('c@acme.example', 'acme')] });
+    const rejected = new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region US-EAST-1: bad@acme.example', $metadata: {} });
+    ses.on(SendEmailCommand, { Destination: { ToAddresses: ['bad@acme.example'] } }).rejects(rejected);
+    expect(await handler({ detail } as never)).toEqual({ sent: 2, rejected: [{ address: 'bad@acme.example', error: `MessageRejected: ${rejected.message}` }] });
+    expect(ses.commandCalls(SendEmailCommand).map((c) => c.args[0].input.Destination?.ToAddresses?.[0])).toEqual(['a@acme.example', 'bad@acme.example', 'c@acme.example']);
+  });
+
+  it('every address refused, or SES throttling after the SDK\'s retries: the invocation fails (retried, then the dead-letter queue)', async () => {
+    ses.on(SendEmailCommand).rejects(new MessageRejected({ message: 'Email address is not verified: alerts@platform.example', $metadata: {} }));
+    await expect(handler({ detail } as never)).rejects.toThrow('SES refused the budget alert mail to every admin of tenant acme (2): a@acme.example: MessageRejected: Email address is not verified: alerts@platform.example; b@acme.example: MessageRejected: Email address is not verified: alerts@platform.example');
+    ses.reset();
+    ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'Too many requests', $metadata: {} }));
+    await expect(handler({ detail } as never)).rejects.toThrow('Too many requests');
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
   });
 });
