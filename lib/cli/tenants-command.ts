@@ -198,14 +198,16 @@ export function tenantsCommand(): Command {
     .option('--month <YYYY-MM>', 'the month\'s statement: gateway by model, day, user and key, fine-tuning, infrastructure (Cost Explorer), total')
     .option('--csv', 'with --month: the statement as CSV (RFC 4180)')
     .action(async (id: string, o, cmd: Command) => {
-      if (o.csv && !o.month) throw new CliError('--csv needs --month YYYY-MM (the CSV is a month\'s statement)');
-      if (o.month && o.by) throw new CliError('--by does not go with --month: the month\'s statement lists its users and keys itself');
-      const problem = o.month ? monthProblem(o.month) : undefined;
+      // `--month ""` is a month given (and refused), not a month left out: `!o.month` took it for today's counters.
+      const month = o.month as string | undefined;
+      if (o.csv && month === undefined) throw new CliError('--csv needs --month YYYY-MM (the CSV is a month\'s statement)');
+      if (month !== undefined && o.by) throw new CliError('--by does not go with --month: the month\'s statement lists its users and keys itself');
+      const problem = month !== undefined ? monthProblem(month) : undefined;
       if (problem) throw new CliError(`--month: ${problem}`);
       if (o.csv && cmd.optsWithGlobals().json) throw new CliError('--csv and --json each choose the output: give one');
       const { api, json } = client(cmd);
-      if (o.month) {
-        const statement = await api.call<unknown>('GET', `/admin/tenants/${encodeURIComponent(id)}/usage`, undefined, { month: o.month, by: o.by });
+      if (month !== undefined) {
+        const statement = await api.call<unknown>('GET', `/admin/tenants/${encodeURIComponent(id)}/usage`, undefined, { month, by: o.by });
         print(formatStatement(statement, o.csv ? 'csv' : json ? 'json' : 'text'));
         return;
       }
