@@ -162,12 +162,24 @@ async function head(s3: S3Client, bucket: string, key: string): Promise<Record<s
 }
 
 /**
- * The scheduled job: the previous month (UTC) by default, or `{ "month": "YYYY-MM" }` to re-run
- * one. Fails (for EventBridge's retry) when any tenant's statement failed, after doing the rest.
+ * The month a run reports: the previous month (UTC) when the event has no `month` (the schedule's
+ * event), else its `month`, which must be a string (monthProblem judges it).
+ * @throws Error naming a `month` that is not a string (`{"month": 202610}` ran the previous month instead)
  */
-export const handler = lifecycleHandler('Monthly statements', async (event: { month?: string } | undefined) => {
+export function runMonth(event: { month?: unknown } | undefined, now: Date): string {
+  if (event?.month === undefined) return previousMonth(now);
+  if (typeof event.month !== 'string') throw new Error(`month = ${JSON.stringify(event.month)}: must be a month as a "YYYY-MM" string (e.g. {"month": "2026-10"}), or left out for the previous month`);
+  return event.month;
+}
+
+/**
+ * The scheduled job: the previous month (UTC) by default, or `{ "month": "YYYY-MM" }` to re-run
+ * one (a month that is not such a string is refused before anything is read). Fails (for
+ * EventBridge's retry) when any tenant's statement failed, after doing the rest.
+ */
+export const handler = lifecycleHandler('Monthly statements', async (event: { month?: unknown } | undefined) => {
   const now = new Date();
-  const month = typeof event?.month === 'string' ? event.month : previousMonth(now);
+  const month = runMonth(event, now);
   const problem = monthProblem(month, now);
   if (problem) throw new Error(problem);
   const outcome = await writeMonthlyStatements({

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { CostExplorerError } from '../../../lambdas/statements/cost-explorer.js';
-import { reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../lambdas/statements/monthly-statements.js';
+import { handler, reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../lambdas/statements/monthly-statements.js';
 import { AS_OF, MODEL_USAGE, MONTH } from './fixture.js';
 
 const s3 = mockClient(S3Client);
@@ -83,5 +83,13 @@ describe('writeMonthlyStatements', () => {
     expect(out).toEqual({ month: MONTH, reported: ['acme'], unchanged: [], failed: [] });
     expect(eb.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!).tenantId)).toEqual(['acme']);
     expect(s3.commandCalls(PutObjectCommand).some((c) => c.args[0].input.Key!.includes('late'))).toBe(false);
+  });
+
+  it('the job refuses a re-run month that is not a YYYY-MM string, naming it, before any call: it ran the previous month instead', async () => {
+    const run = (event: unknown) => (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)(event, {});
+    await expect(run({ month: 202610 })).rejects.toThrow('month = 202610: must be a month as a "YYYY-MM" string (e.g. {"month": "2026-10"}), or left out for the previous month');
+    await expect(run({ month: null })).rejects.toThrow('month = null: must be a month as a "YYYY-MM" string');
+    await expect(run({ month: '2026-1' })).rejects.toThrow('month = "2026-1": must be a month as YYYY-MM');
+    expect(s3.calls()).toHaveLength(0);
   });
 });
