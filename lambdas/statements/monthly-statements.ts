@@ -59,7 +59,8 @@ const offboardedAt = (t: TenantRecord) =>
 export const reportable = (t: TenantRecord, month: string) => {
   const { start, end } = monthBounds(month);
   if (Date.parse(t.createdAt) >= Date.parse(`${end}T00:00:00Z`)) return false;
-  return !(t.status === 'OFFBOARDED' && offboardedAt(t) < `${start}T00:00:00Z`);
+  // As instants: the strings mix '…00:00:00.500Z' (toISOString) and '…00:00:00Z', and '.' sorts before 'Z'.
+  return !(t.status === 'OFFBOARDED' && Date.parse(offboardedAt(t)) < Date.parse(`${start}T00:00:00Z`));
 };
 
 export interface MonthlyOutcome {

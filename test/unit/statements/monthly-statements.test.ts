@@ -73,6 +73,16 @@ describe('writeMonthlyStatements', () => {
     expect(reportable(localTenant('live', 'starter', { createdAt: ONBOARDED }), MONTH)).toBe(true);
   });
 
+  it('keeps a tenant whose offboarding ended in the first second of the month (times compared as instants, not as strings)', () => {
+    // toISOString's '2026-10-01T00:00:00.500Z' sorted before '2026-10-01T00:00:00Z' ('.' < 'Z'): the tenant lost its October.
+    const ended = (endedAt: string) => localTenant('left', 'starter', {
+      createdAt: ONBOARDED, status: 'OFFBOARDED', updatedAt: endedAt,
+      executions: [{ kind: 'offboard', requestId: 'r-1', executionArn: 'arn:aws:states:us-east-1:111111111111:execution:offboard:r-1', startedAt: '2026-09-30T23:50:00.000Z', endedAt, status: 'SUCCEEDED' }],
+    });
+    expect(reportable(ended('2026-10-01T00:00:00.500Z'), MONTH)).toBe(true);
+    expect(reportable(ended('2026-09-30T23:59:59.999Z'), MONTH)).toBe(false);
+  });
+
   it('leaves out tenants created after the month ended: no $0 statement, no revision-1 Tenant Usage Reported', async () => {
     expect(reportable(localTenant('late', 'starter', { createdAt: '2026-11-01T00:00:00.000Z' }), MONTH)).toBe(false);
     expect(reportable(localTenant('new', 'starter', { createdAt: '2026-10-31T23:59:59.999Z' }), MONTH)).toBe(true);
