@@ -14,14 +14,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-/** The largest `--assume` value: beyond it, dollar figures lose their cents to floating point. */
+/** The largest `--assume` value (and `--shared-tenants`): beyond it, dollar figures lose their cents to floating point. */
 const MAX_ASSUMPTION = 1_000_000_000;
 
 export const HELP_TEXT = [
   'npm run cost [-- options]   fixed monthly cost of each tier, GPU node-hours, token prices',
   '  --config <file>          YAML or JSON config merged over the embedded default',
   '  --region <name>          price table to use (default: the config\'s homeRegion); only regions with lib/cost/prices-<region>.json',
-  '  --shared-tenants <n>     tenants sharing the shared cluster, whose cost they split evenly (default: the table\'s assumption)',
+  '  --shared-tenants <n>     tenants sharing the shared cluster, whose cost they split evenly, 1 to 1,000,000,000 (default: the table\'s assumption)',
   '  --assume <key>=<value>   replace one of the table\'s assumptions (repeatable), e.g. --assume drBucketDataGb=500',
   `                           keys: ${ASSUMPTION_KEYS.join(', ')}`,
   '  --json                   the report as JSON',
@@ -64,6 +64,8 @@ export function parseCostCommandLine(args: string[]): CostCommandLine {
   if (raw !== undefined) {
     sharedTenants = Number(raw);
     if (!/^\d+$/.test(raw) || sharedTenants < 1) throw new CliError(`--shared-tenants must be a positive integer, got ${JSON.stringify(raw)}`);
+    // The bound of --assume sharedClusterTenants, which sets the same count: past 2^53 the count priced is not the one typed.
+    if (sharedTenants > MAX_ASSUMPTION) throw new CliError(`--shared-tenants must be at most ${MAX_ASSUMPTION.toLocaleString('en-US')}, got ${raw}`);
   }
   const assumptions: Partial<Record<AssumptionKey, number>> = {};
   for (const raw of (values.assume as string[] | undefined) ?? []) {

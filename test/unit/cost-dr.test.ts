@@ -234,6 +234,10 @@ describe('the table\'s other-region figures and --assume', () => {
     expect(parseCostCommandLine(['--assume', 'sharedClusterTenants=3']).assumptions).toEqual({ sharedClusterTenants: 3 });
     expect(() => parseCostCommandLine(['--assume', 'sharedClusterTenants=0'])).toThrow('--assume sharedClusterTenants must be a positive integer, got "0"');
     expect(() => parseCostCommandLine(['--assume', 'sharedClusterTenants=2.5'])).toThrow('--assume sharedClusterTenants must be a positive integer, got "2.5"');
+    // The same count by --shared-tenants had no bound: 99999999999999999999999 was priced as 1e+23 tenants (not the number typed).
+    expect(() => parseCostCommandLine(['--shared-tenants', '99999999999999999999999'])).toThrow('--shared-tenants must be at most 1,000,000,000, got 99999999999999999999999');
+    expect(() => parseCostCommandLine(['--assume', 'sharedClusterTenants=1000000001'])).toThrow('--assume sharedClusterTenants must be at most 1,000,000,000, got 1000000001');
+    expect(parseCostCommandLine(['--shared-tenants', '1000000000']).sharedTenants).toBe(1_000_000_000);
     expect(() => parseCostCommandLine(['--shared-tenants', '10', '--assume', 'sharedClusterTenants=3'])).toThrow('--shared-tenants 10 and --assume sharedClusterTenants=3 both set the tenants sharing the cluster: give one');
     expect(() => parseCostCommandLine(['--assume', 'drBucketDataGb'])).toThrow('--assume takes <key>=<value>, got "drBucketDataGb"');
     expect(() => withAssumptions(table, { drBucketDataGb: Number.NaN })).toThrow(CliError);
