@@ -5,8 +5,12 @@ import { TENANT_ATTRIBUTE } from '../../identity/cognito-tenant-users.js';
 import type { BudgetThresholdDetail } from './thresholds.js';
 
 /**
- * The enabled admins of `tenantId` with an email: members of the `tenant-admin` group (lib/identity/
- * roles.ts groupOf) whose `custom:tenant_id` is the tenant. Cognito's ListUsersInGroup cannot
+ * The enabled admins of `tenantId` with a verified email: members of the `tenant-admin` group (lib/identity/
+ * roles.ts groupOf) whose `custom:tenant_id` is the tenant and whose `email_verified` is `true`. The
+ * invite sets it (cognito-tenant-users.ts); a user may change their own `email` (UpdateUserAttributes: the
+ * app client does not restrict write attributes), which Cognito leaves unverified until its code is
+ * confirmed: mailing it let any admin have the platform's sender mail any address (whose bounces and
+ * complaints count against the sender every tenant's alerts share). Cognito's ListUsersInGroup cannot
  * filter by attribute, so the group is paged through (60 users a page, its maximum) and filtered here.
  * @returns email addresses, each once, in the order Cognito lists them
  */
@@ -18,7 +22,7 @@ export async function tenantAdminEmails(cognito: CognitoIdentityProviderClient, 
     for (const u of page.Users ?? []) {
       const attr = (name: string) => u.Attributes?.find((a) => a.Name === name)?.Value;
       const email = attr('email');
-      if (u.Enabled !== false && attr(TENANT_ATTRIBUTE) === tenantId && email) emails.add(email);
+      if (u.Enabled !== false && attr(TENANT_ATTRIBUTE) === tenantId && email && attr('email_verified') === 'true') emails.add(email);
     }
     NextToken = page.NextToken;
   } while (NextToken);

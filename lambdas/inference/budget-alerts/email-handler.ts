@@ -10,7 +10,7 @@ import type { BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail } from './thresholds
 
 /**
  * `Tenant Budget Threshold Reached` (its EventBridge rule matches only the tiers that mail their
- * admins) → one mail to each enabled admin of the tenant. A tenant without admins is logged and
+ * admins) → one mail to each enabled admin of the tenant with a verified email (tenantAdminEmails). A tenant without admins is logged and
  * not an error. An admin's address SES refuses (MessageRejected) is logged as an error and the others
  * are still mailed, without failing the invocation (a retry would be refused again and mail the others
  * twice); SES refusing them all, another SES error or a Cognito failure fails the invocation, which
@@ -25,7 +25,7 @@ export const handler = async (event: EventBridgeEvent<typeof BUDGET_THRESHOLD_EV
     return { sent: 0 };
   }
   const admins = await tenantAdminEmails(platformClient(CognitoIdentityProviderClient), requireEnv(ALERT_EMAIL_ENV.userPoolId), d.tenantId);
-  if (!admins.length) console.warn(JSON.stringify({ level: 'WARN', message: 'tenant has no enabled admin with an email: budget alert not mailed', tenantId: d.tenantId }));
+  if (!admins.length) console.warn(JSON.stringify({ level: 'WARN', message: 'tenant has no enabled admin with a verified email: budget alert not mailed', tenantId: d.tenantId }));
   const { sent, rejected } = await sendAlertEmails(platformClient(SESv2Client), from, admins, d);
   const what = { tenantId: d.tenantId, scope: d.scope, budgetId: d.budgetId, thresholdPercent: d.thresholdPercent, periodId: d.periodId, recipients: sent };
   if (rejected.length) {

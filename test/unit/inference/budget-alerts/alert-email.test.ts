@@ -8,7 +8,9 @@ import { thresholdDetail, watchedBudgets } from '../../../../lambdas/inference/b
 
 const cognito = mockClient(CognitoIdentityProviderClient);
 const ses = mockClient(SESv2Client);
-const user = (email: string, tenant: string, enabled = true) => ({ Username: email, Enabled: enabled, Attributes: [{ Name: 'email', Value: email }, { Name: 'custom:tenant_id', Value: tenant }] });
+const user = (email: string, tenant: string, enabled = true, verified = 'true') => ({
+  Username: email, Enabled: enabled, Attributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: verified }, { Name: 'custom:tenant_id', Value: tenant }],
+});
 const [day] = watchedBudgets({ dayTokens: 1_000_000 });
 const detail = thresholdDetail('acme', 'starter', day!, 80, 812_345, '2026-12-14', new Date('2026-12-14T09:30:00Z'));
 
@@ -33,6 +35,14 @@ describe('budget alert mail', () => {
       { UserPoolId: 'us-east-1_pool', GroupName: 'tenant-admin', Limit: 60, NextToken: undefined },
       { UserPoolId: 'us-east-1_pool', GroupName: 'tenant-admin', Limit: 60, NextToken: 'p2' },
     ]);
+  });
+
+  it('mails no address Cognito has not verified: an admin can set their own email (UpdateUserAttributes), which makes it unverified', async () => {
+    // The invite sets email_verified true; a changed address is unverified until its code is confirmed (or for good).
+    cognito.on(ListUsersInGroupCommand, { GroupName: 'tenant-admin', NextToken: 'p2' }).resolves({
+      Users: [user('anyone@elsewhere.example', 'acme', true, 'false'), { ...user('b@acme.example', 'acme'), Attributes: user('b@acme.example', 'acme').Attributes.filter((a) => a.Name !== 'email_verified') }, user('c@acme.example', 'acme')],
+    });
+    expect(await tenantAdminEmails(new CognitoIdentityProviderClient({}), 'us-east-1_pool', 'acme')).toEqual(['a@acme.example', 'c@acme.example']);
   });
 
   it('says whose budget, how much of it, and when it resets', () => {
