@@ -194,6 +194,8 @@ export class RequestPipeline {
     } catch (e) {
       if (e instanceof SubjectCapacityError) throw noRoom(e);
       if (!(e instanceof BudgetExhaustedError)) throw e;
+      // Budget alerts: no request settles against an exhausted budget, so a refusal checks its thresholds (a budget lowered below its usage).
+      void this.budgetAlerts?.afterRefusal(r, subjectOf(r), now);
       const unit = e.budget === 'monthly cost budget' ? `USD ${e.limit}` : `${e.limit} tokens`;
       const window = e.budget === 'daily token budget' ? 'day' : 'month';
       const state = e.scope === 'tenant' ? await this.windows(r, now, window) : await this.subjectWindows(r, now, e.budget === 'daily token budget');

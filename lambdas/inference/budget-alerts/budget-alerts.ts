@@ -44,7 +44,8 @@ export interface BudgetAlertsOptions {
 /**
  * Tenant budget alerts. The pipeline hands each reservation to `watch` (with the tenant's tier,
  * budgets and the request's user or key) and calls `afterSettle` once it is settled, without
- * waiting: the answer is not held up. `afterSettle` reads the settled usage (one `usage` read of
+ * waiting: the answer is not held up; a request the store refuses for a budget is checked the
+ * same way (`afterRefusal`). `afterSettle` reads the settled usage (one `usage` read of
  * the tenant, one of the user or key, each only when it has a watched budget), and for every
  * threshold of the tier (`budgetAlerts.thresholdsPercent`) that a budget has reached and that this
  * process has not yet seen handled for the period, claims the threshold's marker
@@ -84,18 +85,45 @@ export class BudgetAlerts {
 
   /** Remembers what `reservation` was made for (the request's tenant, tier, budgets and subject); nothing when the tier has no thresholds or no budget applies. */
   watch(reservation: Reservation, r: Pick<PipelineRequest, 'caller' | 'policy'>, subject?: Subject): void {
+    const w = this.watchedOf(r, subject);
+    if (w) this.watched.set(reservation, w);
+  }
+
+  /**
+   * Checks the budgets of a request the store refused (429 `budget_exceeded`), as `afterSettle` does
+   * after a settle, without waiting; never throws (failures are logged), tracked by `idle`. Only a
+   * settle ran the check, and no request settles against an exhausted budget: a budget lowered below
+   * what its period had already used (a tier's `tokensPerDay`, a tenant's or key's budget changed
+   * within the period) refused every request and never sent its thresholds, 100% included. Judged on
+   * settled usage as after a settle, so a request refused for its own size (its reservation did not
+   * fit) sends nothing the usage has not reached. Costs the usage reads of a check per refused request.
+   * @param now when the request was refused: its UTC day and month are the periods checked
+   */
+  afterRefusal(r: Pick<PipelineRequest, 'caller' | 'policy'>, subject: Subject | undefined, now: Date): Promise<void> {
+    const w = this.watchedOf(r, subject);
+    if (!w) return Promise.resolve();
+    const iso = now.toISOString();
+    this.running += 1;
+    return this.check(w, { day: iso.slice(0, 10), month: iso.slice(0, 7) }).then(() => this.finished(), (e) => {
+      this.finished();
+      this.log({ level: 'ERROR', message: 'budget alert check failed', tenantId: w.tenantId, error: (e as Error).message });
+    });
+  }
+
+  /** What a request counts against (its tenant, tier, budgets and subject); undefined when the tier has no thresholds or no budget applies. */
+  private watchedOf(r: Pick<PipelineRequest, 'caller' | 'policy'>, subject?: Subject): Watched | undefined {
     let tenant = this.tenantWatch.get(r.policy);
     if (!tenant) this.tenantWatch.set(r.policy, (tenant = { thresholds: budgetAlertsOf(r.policy.tier).thresholdsPercent, budgets: watchedBudgets(r.policy.limits) }));
     const { thresholds } = tenant;
     // The subject's own budgets (a user's or key's `tokensPerDay`, `monthlyCostUsd`) after the tenant's, as watchedBudgets lists them.
     const own = subject?.limits ? watchedBudgets({}, subject) : undefined;
     const budgets = own?.length ? [...tenant.budgets, ...own] : tenant.budgets;
-    if (!thresholds.length || !budgets.length) return;
-    this.watched.set(reservation, {
+    if (!thresholds.length || !budgets.length) return undefined;
+    return {
       tenantId: r.caller.tenantId, tier: r.caller.tenant.tier, thresholds, budgets,
       tenantBudget: tenant.budgets.length > 0, subjectBudget: own !== undefined && own.length > 0,
       subject: subject && { kind: subject.kind, id: subject.id },
-    });
+    };
   }
 
   /**
@@ -134,7 +162,8 @@ export class BudgetAlerts {
     }
   }
 
-  private async check(w: Watched, reservation: Reservation): Promise<void> {
+  /** Reads the usage of `w`'s budgets in the periods of `reservation` (a settled one's, or a refused request's day and month) and handles the thresholds reached. */
+  private async check(w: Watched, reservation: Pick<Reservation, 'day' | 'month'>): Promise<void> {
     // The settle added to the reservation's day and month, read at noon of that day.
     if (this.noon.day !== reservation.day) this.noon = { day: reservation.day, at: new Date(`${reservation.day}T12:00:00Z`) };
     const { at } = this.noon;
