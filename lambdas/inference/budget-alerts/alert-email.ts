@@ -30,7 +30,12 @@ export async function tenantAdminEmails(cognito: CognitoIdentityProviderClient, 
 }
 
 const whose = (d: BudgetThresholdDetail) => (d.scope === 'tenant' ? `tenant ${d.tenantId}` : `${d.scope} ${d.subjectId} of tenant ${d.tenantId}`);
-const amount = (d: BudgetThresholdDetail, n: number) => (d.unit === 'USD' ? `USD ${n.toFixed(2)}` : `${n.toLocaleString('en-US')} tokens`);
+/** US dollars to the micro-dollar (the unit budgets count in), at least 2 decimals: `5.00`, `0.0032`; toFixed(2) made a USD 0.004 budget `0.00`. */
+const usdText = (n: number) => {
+  const [whole, fraction = ''] = n.toFixed(6).replace(/0+$/, '').split('.');
+  return `${whole}.${fraction.padEnd(2, '0')}`;
+};
+const amount = (d: BudgetThresholdDetail, n: number) => (d.unit === 'USD' ? `USD ${usdText(n)}` : `${n.toLocaleString('en-US')} tokens`);
 
 /** The mail of one event: subject and plain-text body (no HTML, no tracking). */
 export function alertMessage(d: BudgetThresholdDetail): { subject: string; body: string } {
