@@ -4,7 +4,7 @@ import type { PipelineRequest } from '../pipeline.js';
 import { storedSubjectId as storedId } from '../stores/dynamodb-store.js';
 import type { GatewayStore, Reservation, Subject, UsageSummary } from '../stores/gateway-store.js';
 import type { AlertMarkers } from './markers.js';
-import { BUDGET_THRESHOLD_EVENT, crossedThresholds, markerId, periodEnd, periodOf, thresholdDetail, watchedBudgets, type BudgetThresholdDetail, type WatchedBudget } from './thresholds.js';
+import { BUDGET_THRESHOLD_EVENT, crossedThresholds, markerId, periodEnd, periodOf, thresholdDetail, thresholdsReached, watchedBudgets, type BudgetThresholdDetail, type WatchedBudget } from './thresholds.js';
 
 /** Puts one event on the platform bus (lambdas/shared/events.ts emitLifecycleEvent), or wherever `tessera serve` writes its events. */
 export type EmitEvent = (detailType: string, detail: Record<string, unknown>) => Promise<void>;
@@ -96,15 +96,20 @@ export class BudgetAlerts {
    * what its period had already used (a tier's `tokensPerDay`, a tenant's or key's budget changed
    * within the period) refused every request and never sent its thresholds, 100% included. Judged on
    * settled usage as after a settle, so a request refused for its own size (its reservation did not
-   * fit) sends nothing the usage has not reached. Costs the usage reads of a check per refused request.
+   * fit) sends nothing the usage has not reached. Costs the usage reads of a check per refused request,
+   * none once this process has handled the last threshold of every budget of the request this period.
    * @param now when the request was refused: its UTC day and month are the periods checked
    */
   afterRefusal(r: Pick<PipelineRequest, 'caller' | 'policy'>, subject: Subject | undefined, now: Date): Promise<void> {
     const w = this.watchedOf(r, subject);
     if (!w) return Promise.resolve();
     const iso = now.toISOString();
+    const periods = { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+    // Every threshold of every budget already handled here this period: nothing to read (a client that keeps sending into a 429).
+    const top = w.thresholds.at(-1)!;
+    if (w.budgets.every((b) => thresholdsReached(this.seen.get(this.seenKey(w.tenantId, b, periodOf(b, periods))) ?? 0, b.limit, [top], b.unit).length > 0)) return Promise.resolve();
     this.running += 1;
-    return this.check(w, { day: iso.slice(0, 10), month: iso.slice(0, 7) }).then(() => this.finished(), (e) => {
+    return this.check(w, periods).then(() => this.finished(), (e) => {
       this.finished();
       this.log({ level: 'ERROR', message: 'budget alert check failed', tenantId: w.tenantId, error: (e as Error).message });
     });

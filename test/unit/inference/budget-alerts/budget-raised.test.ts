@@ -53,10 +53,12 @@ describe('a budget lowered below its usage within the period (hostile review, ho
       await expect(pipeline.reserve(refused({ dayTokens: 500 }), FREE, 10, 0)).rejects.toMatchObject({ status: 429 });
       await alerts.idle();
       expect(events.map((e) => [e.detail.limit, e.detail.thresholdPercent, e.detail.used])).toEqual([[1000, 50, 600], [500, 50, 600], [500, 80, 600], [500, 100, 600]]);
-      // Once each: the next refusals send nothing more.
+      // Once each: the next refusals send nothing more, and read nothing for it (only the 429's own x-ratelimit read).
+      const reads = vi.spyOn(store, 'usage');
       await expect(pipeline.reserve(refused({ dayTokens: 500 }), FREE, 10, 0)).rejects.toMatchObject({ status: 429 });
       await alerts.idle();
       expect(events).toHaveLength(4);
+      expect(reads).toHaveBeenCalledTimes(1);
     } finally {
       vi.useRealTimers();
     }
