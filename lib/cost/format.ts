@@ -17,6 +17,15 @@ export function usd(amount: number): string {
 /** Unit prices as the table gives them (up to 6 decimals). */
 const unitPrice = (amount: number) => `$${Number(amount.toFixed(6))}`;
 
+/**
+ * A catalog price per 1M tokens as the config gives it (`inputPricePer1k` x 1,000): at least 2 decimals,
+ * up to 6 (`$0.80`, `$0.035`). A unit price, not an amount: usd() printed $0.035 as `$0.04`.
+ */
+export function tokenPrice(amount: number): string {
+  const [whole, fraction = ''] = amount.toFixed(6).replace(/0+$/, '').split('.');
+  return `$${Number(whole).toLocaleString('en-US')}.${fraction.padEnd(2, '0')}`;
+}
+
 /** Rows of cells, left-aligned except the columns in `right`. */
 function columns(rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -76,7 +85,7 @@ function tierBlock(t: TierCost, home: string): string[] {
   }
   out.push('  tokens, USD per 1M (input / output):');
   out.push(...(t.models.length
-    ? columns(t.models.map((m) => [m.id, m.kind, usd(m.inputPer1M), m.kind === 'embedding' ? '-' : usd(m.outputPer1M)]), new Set([2, 3])).map((r) => `    ${r}`)
+    ? columns(t.models.map((m) => [m.id, m.kind, tokenPrice(m.inputPer1M), m.kind === 'embedding' ? '-' : tokenPrice(m.outputPer1M)]), new Set([2, 3])).map((r) => `    ${r}`)
     : ['    (no catalog model allowed)']));
   return out;
 }

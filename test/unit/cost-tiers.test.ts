@@ -76,6 +76,14 @@ describe('cost of each tier (default config)', () => {
     expect(text).toMatch(/CacheReplicationGroupBFE59FF3 +1 x cache\.t4g\.small valkey node +730 node-hours x \$0\.0256 +\$18\.69 +derived/);
     expect(text).toMatch(/g5\.2xlarge +\$1\.23 +=/);
   });
+
+  it('prints token prices as the catalog gives them: $0.035 per 1M was printed $0.04 (a unit price rounded to cents)', () => {
+    const models = [{ id: 'bedrock/amazon.nova-micro', kind: 'chat' as const, inputPer1M: 0.035, outputPer1M: 0.14 }, { id: 'bedrock/x.tiny-embed', kind: 'embedding' as const, inputPer1M: 0.0075, outputPer1M: 0 }];
+    const text = formatCostReport({ ...defaults, tiers: defaults.tiers.map((t) => (t.tier === 'starter' ? { ...t, models } : t)) });
+    expect(text).toMatch(/^ {4}bedrock\/amazon\.nova-micro +chat +\$0\.035 +\$0\.14$/m);
+    expect(text).toMatch(/^ {4}bedrock\/x\.tiny-embed +embedding +\$0\.0075 +-$/m);
+    expect(text).toMatch(/^ {4}bedrock\/anthropic\.claude-3-5-haiku +chat +\$0\.80 +\$4\.00$/m);
+  });
 });
 
 describe('a tier change moves the total', () => {
