@@ -89,6 +89,11 @@ export class TenantStatements extends Construct {
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ReadModelUsage', actions: ['dynamodb:Query'], resources: [`${props.usageTable.tableArn}/index/${MODEL_USAGE_INDEX.name}`] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTrainingJobs', actions: ['dynamodb:Query', 'dynamodb:GetItem'], resources: [props.jobsTable.tableArn] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'WriteStatements', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.bucket.arnForObjects('statements/*')] }));
+    // HeadObject of a statement not written yet (every tenant's first run of a month) answers 404 only to a caller
+    // with s3:ListBucket on the bucket, 403 Forbidden otherwise (S3 API reference, HeadObject, Permissions), which the
+    // job cannot tell from a refusal. No s3:prefix condition: HeadObject carries no prefix to match. The bucket holds
+    // nothing but the statements the job writes.
+    job.addToPolicy(new iam.PolicyStatement({ sid: 'ListStatements', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ReportUsage', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
     acknowledge(job.managedPolicy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/statements/*]`],

@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,16 @@ describe('TenantStatements', () => {
     for (const sid of ['ListTenants', 'ReadSubjectUsage', 'ReadModelUsage', 'ReadTrainingJobs', 'WriteStatements', 'ReportUsage', 'DeadLetters', 'PlatformKey', 'CostAndUsage']) expect(sids).toContain(sid);
     const modelUsage = policies.find((s: any) => s.Sid === 'ReadModelUsage') as any;
     expect(JSON.stringify(modelUsage.Resource)).toContain('/index/model-usage');
+  });
+
+  it('lets the job list its bucket: without s3:ListBucket, S3 answers HeadObject of a missing object 403, not 404, and every first statement of a month failed', () => {
+    // S3 API reference, HeadObject, Permissions: 404 Not Found with s3:ListBucket on the bucket, 403 Forbidden without it.
+    // monthly-statements.ts head() takes only a 404 for "no statement yet"; moto does not evaluate IAM, so only the grant can be tested here.
+    const bucket = stack.getLogicalId(statements.bucket.node.defaultChild as s3.CfnBucket);
+    const policies = Object.values(t.findResources('AWS::IAM::ManagedPolicy')).map((p: any) => p.Properties.PolicyDocument.Statement).flat();
+    expect(policies.filter((s: any) => [s.Action].flat().includes('s3:ListBucket'))).toEqual([
+      { Sid: 'ListStatements', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] } },
+    ]);
   });
 
   it('is cdk-nag clean (AwsSolutions, HIPAA, NIST 800-53 rev 5)', () => {
