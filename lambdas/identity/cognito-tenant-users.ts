@@ -1,8 +1,9 @@
 import {
   AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
-  AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, ListUsersCommand,
+  paginateAdminListGroupsForUser, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, paginateListUsers,
   type AttributeType, type CognitoIdentityProviderClient, type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { pages } from '../../lib/aws-pages.js';
 import { ROLE_GROUPS, ROLES, groupOf, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { IdentityError } from './identity-error.js';
 import { TENANT_USER_EVENTS, tenantUserEventDetail } from './identity-events.js';
@@ -307,13 +308,10 @@ export class CognitoTenantUsers implements TenantUserDirectory {
 
   private async groupsOf(username: string): Promise<string[]> {
     const groups: string[] = [];
-    let token: string | undefined;
     try {
-      do {
-        const page = await this.cognito.send(new AdminListGroupsForUserCommand({ UserPoolId: this.userPoolId, Username: username, Limit: PAGE, NextToken: token }));
+      for await (const page of paginateAdminListGroupsForUser(pages(this.cognito, PAGE), { UserPoolId: this.userPoolId, Username: username })) {
         groups.push(...(page.Groups ?? []).map((g) => g.GroupName!));
-        token = page.NextToken;
-      } while (token);
+      }
     } catch (e) {
       throw refusal('AdminListGroupsForUser', e, { userId: username });
     }
@@ -326,13 +324,8 @@ export class CognitoTenantUsers implements TenantUserDirectory {
 
   private async listPool(filter?: string): Promise<UserType[]> {
     const users: UserType[] = [];
-    let token: string | undefined;
     try {
-      do {
-        const page = await this.cognito.send(new ListUsersCommand({ UserPoolId: this.userPoolId, Limit: PAGE, PaginationToken: token, Filter: filter }));
-        users.push(...(page.Users ?? []));
-        token = page.PaginationToken;
-      } while (token);
+      for await (const page of paginateListUsers(pages(this.cognito, PAGE), { UserPoolId: this.userPoolId, Filter: filter })) users.push(...(page.Users ?? []));
     } catch (e) {
       throw refusal('ListUsers', e, {});
     }

@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, paginateQuery, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { pages, untilKeyRepeats } from '../../lib/aws-pages.js';
 import { platformDocumentClient } from '../shared/document-clients.js';
 import { requireEnv } from '../shared/environment.js';
 import { CORS_ORIGINS_BY_TENANT_INDEX, CORS_ORIGINS_TABLE_ENV, indexChange, allowedOriginsOf, type IndexChange } from './cors-origin-index.js';
@@ -14,15 +15,11 @@ const image = (i: Record<string, unknown> | undefined) => (i ? unmarshall(i as R
 /** Origins the index holds for `tenantId` now (the keys-only `by-tenant` index; all pages). */
 async function indexedOrigins(doc: DynamoDBDocumentClient, table: string, tenantId: string): Promise<string[]> {
   const origins: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(new QueryCommand({
-      TableName: table, IndexName: CORS_ORIGINS_BY_TENANT_INDEX, KeyConditionExpression: 'tenantId = :t',
-      ExpressionAttributeValues: { ':t': tenantId }, ExclusiveStartKey: start,
-    }));
-    for (const item of out.Items ?? []) origins.push(String(item.origin));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const calls = paginateQuery(pages(doc), {
+    TableName: table, IndexName: CORS_ORIGINS_BY_TENANT_INDEX, KeyConditionExpression: 'tenantId = :t',
+    ExpressionAttributeValues: { ':t': tenantId },
+  });
+  for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) for (const item of out.Items ?? []) origins.push(String(item.origin));
   return origins;
 }
 

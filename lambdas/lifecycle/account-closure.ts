@@ -1,4 +1,5 @@
-import { CloseAccountCommand, DescribeAccountCommand, ListAccountsCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CloseAccountCommand, DescribeAccountCommand, paginateListAccounts, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { claimClosure, closures, recordClosed, requeueClosure, setClosureAside, type ClosureItem } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
@@ -29,12 +30,9 @@ export function closureQuota(memberAccounts: number): number {
  */
 async function memberAccountCount(orgs: OrganizationsClient): Promise<number> {
   let count = 0;
-  let token: string | undefined;
-  do {
-    const out = await orgs.send(new ListAccountsCommand({ NextToken: token }));
+  for await (const out of paginateListAccounts(pages(orgs), {})) {
     count += (out.Accounts ?? []).filter((a) => !['CLOSED', 'PENDING_CLOSURE', 'SUSPENDED'].includes(a.State ?? '') && !['SUSPENDED', 'PENDING_CLOSURE'].includes(a.Status ?? '')).length;
-    token = out.NextToken;
-  } while (token);
+  }
   return Math.max(0, count - 1); // the management account is not a member
 }
 

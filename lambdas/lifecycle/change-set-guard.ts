@@ -2,7 +2,7 @@ import {
   ChangeSetNotFoundException,
   CreateChangeSetCommand,
   DeleteChangeSetCommand,
-  DescribeChangeSetCommand,
+  paginateDescribeChangeSet,
   ExecuteChangeSetCommand,
   type Change,
   type CloudFormationClient,
@@ -10,6 +10,7 @@ import {
   type DescribeChangeSetCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { createHash } from 'node:crypto';
+import { pages } from '../../lib/aws-pages.js';
 import { isStatefulType } from '../../lib/stateful-resources.js';
 import type { DestructiveChange } from '../../lib/tenant-record.js';
 import { StackFailedError } from '../shared/errors.js';
@@ -101,13 +102,10 @@ export class ChangeSetPendingError extends Error {
 export async function describeChangeSet(cfn: CloudFormationClient, stack: string, name: string): Promise<DescribeChangeSetCommandOutput & { Changes: Change[] }> {
   const changes: Change[] = [];
   let first: DescribeChangeSetCommandOutput | undefined;
-  let token: string | undefined;
-  do {
-    const page = await cfn.send(new DescribeChangeSetCommand({ StackName: stack, ChangeSetName: name, NextToken: token }));
+  for await (const page of paginateDescribeChangeSet(pages(cfn), { StackName: stack, ChangeSetName: name })) {
     first ??= page;
     changes.push(...(page.Changes ?? []));
-    token = page.NextToken;
-  } while (token);
+  }
   return { ...first!, Changes: changes };
 }
 

@@ -1,4 +1,5 @@
-import { DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, type CloudFormationClient, type StackResourceDrift } from '@aws-sdk/client-cloudformation';
+import { DescribeStackDriftDetectionStatusCommand, paginateDescribeStackResourceDrifts, type CloudFormationClient, type StackResourceDrift } from '@aws-sdk/client-cloudformation';
+import { pages } from '../../lib/aws-pages.js';
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -26,12 +27,9 @@ export const MAX_DRIFT_DETECTION_WAIT_MS = 30 * 60_000;
 /** Every MODIFIED or DELETED resource of a stack (DescribeStackResourceDrifts, 100 a page, NextToken). */
 async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise<StackResourceDrift[]> {
   const drifts: StackResourceDrift[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cfn.send(new DescribeStackResourceDriftsCommand({ StackName: stack, StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'], MaxResults: 100, NextToken: token }));
+  for await (const page of paginateDescribeStackResourceDrifts(pages(cfn, 100), { StackName: stack, StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'] })) {
     drifts.push(...(page.StackResourceDrifts ?? []));
-    token = page.NextToken;
-  } while (token);
+  }
   return drifts;
 }
 

@@ -1,8 +1,9 @@
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectVersionsCommand,
-  ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand, type CompletedPart,
+  paginateListObjectsV2, paginateListParts, PutObjectCommand, S3Client, UploadPartCommand, type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { pages, pagesOf } from '../../lib/aws-pages.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { ExportIncompleteError, RETRYABLE_ERRORS } from '../shared/errors.js';
@@ -390,27 +391,22 @@ async function uploadParts(io: Io, upload: UploadProgress, enoughTime: () => boo
 
 async function listParts(io: Io, upload: UploadProgress) {
   const parts = new Map<number, { PartNumber?: number; ETag?: string; Size?: number; ChecksumCRC32?: string }>();
-  let marker: string | undefined;
-  do {
-    const page = await io.target.send(new ListPartsCommand({ Bucket: io.archive, Key: upload.archiveKey, UploadId: upload.uploadId, PartNumberMarker: marker }));
+  for await (const page of paginateListParts(pages(io.target), { Bucket: io.archive, Key: upload.archiveKey, UploadId: upload.uploadId })) {
     for (const p of page.Parts ?? []) parts.set(p.PartNumber!, p);
-    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-  } while (marker);
+  }
   return parts;
 }
 
 /** Lists every version and delete marker of the source bucket again. */
 async function listSource(io: Io): Promise<SourceEntry[]> {
   const entries: SourceEntry[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await io.source.send(new ListObjectVersionsCommand({ Bucket: io.bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    entries.push(...entriesOf(page));
-    if (!page.IsTruncated) return entries;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
+  // S3 publishes no paginator for ListObjectVersions (two markers): pagesOf, which stops on a repeated pair.
+  const listing = pagesOf(
+    (at: { keyMarker?: string; versionIdMarker?: string } | undefined) => io.source.send(new ListObjectVersionsCommand({ Bucket: io.bucket, KeyMarker: at?.keyMarker, VersionIdMarker: at?.versionIdMarker })),
+    (page) => (page.IsTruncated ? { keyMarker: page.NextKeyMarker, versionIdMarker: page.NextVersionIdMarker } : undefined),
+  );
+  for await (const page of listing) entries.push(...entriesOf(page));
+  return entries;
 }
 
 async function readManifest(io: Io, parts: string[]): Promise<ManifestLine[]> {
@@ -426,15 +422,12 @@ async function readManifest(io: Io, parts: string[]): Promise<ManifestLine[]> {
 /** The copies under the export prefix (its data areas: not the manifest, nor records other steps add). */
 async function listArchive(io: Io): Promise<Array<{ key: string; size: number }>> {
   const objects: Array<{ key: string; size: number }> = [];
-  let token: string | undefined;
-  do {
-    const page = await io.target.send(new ListObjectsV2Command({ Bucket: io.archive, Prefix: io.prefix, ContinuationToken: token }));
+  for await (const page of paginateListObjectsV2(pages(io.target), { Bucket: io.archive, Prefix: io.prefix })) {
     for (const o of page.Contents ?? []) {
       const rest = o.Key!.slice(io.prefix.length);
       if (DATA_AREAS.some((area) => rest.startsWith(area))) objects.push({ key: o.Key!, size: o.Size ?? 0 });
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
   return objects;
 }
 

@@ -1,9 +1,10 @@
 import {
-  ListOrganizationalUnitsForParentCommand,
-  ListPoliciesCommand,
+  paginateListOrganizationalUnitsForParent,
+  paginateListPolicies,
   ListRootsCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { pages } from '../../lib/aws-pages.js';
 
 /** Finds Tessera's OUs and SCPs by the names the OrganizationStack gives them (ids exist only after deploy). */
 
@@ -16,24 +17,18 @@ export async function rootId(orgs: OrganizationsClient): Promise<string> {
 
 export async function ouIdByName(orgs: OrganizationsClient, name: string): Promise<string> {
   const parent = await rootId(orgs);
-  let token: string | undefined;
-  do {
-    const out = await orgs.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parent, NextToken: token }));
+  for await (const out of paginateListOrganizationalUnitsForParent(pages(orgs), { ParentId: parent })) {
     const ou = out.OrganizationalUnits?.find((u) => u.Name === name);
     if (ou?.Id) return ou.Id;
-    token = out.NextToken;
-  } while (token);
+  }
   throw new Error(`organizational unit "${name}" does not exist under ${parent}; deploy the TesseraOrganization stack`);
 }
 
 export async function scpIdByName(orgs: OrganizationsClient, name: string): Promise<string> {
-  let token: string | undefined;
-  do {
-    const out = await orgs.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY', NextToken: token }));
+  for await (const out of paginateListPolicies(pages(orgs), { Filter: 'SERVICE_CONTROL_POLICY' })) {
     const policy = out.Policies?.find((p) => p.Name === name);
     if (policy?.Id) return policy.Id;
-    token = out.NextToken;
-  } while (token);
+  }
   throw new Error(`service control policy "${name}" does not exist; deploy the TesseraOrganization stack`);
 }
 

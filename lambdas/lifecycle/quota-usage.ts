@@ -17,6 +17,7 @@ import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge
 import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { pagesOf } from '../../lib/aws-pages.js';
 import { clientWith, lazy } from '../shared/aws-clients.js';
 
 /**
@@ -136,14 +137,5 @@ export const USAGE: Readonly<Record<string, UsageFn>> = {
   'backup-vaults': (c) => countPages(paginateListBackupVaults({ client: c.backup() }, {}), (p) => p.BackupVaultList),
   'cloudformation-stacks': (c) => countPages(paginateListStacks({ client: c.cfn() }, { StackStatusFilter: LIVE_STACK_STATUSES }), (p) => p.StackSummaries),
   // EventBridge publishes no paginator for ListRules.
-  'eventbridge-rules-per-bus': async (c) => {
-    let n = 0;
-    let token: string | undefined;
-    do {
-      const out = await c.events().send(new ListRulesCommand({ NextToken: token }));
-      n += out.Rules?.length ?? 0;
-      token = out.NextToken;
-    } while (token);
-    return n;
-  },
+  'eventbridge-rules-per-bus': (c) => countPages(pagesOf((token: string | undefined) => c.events().send(new ListRulesCommand({ NextToken: token })), (out) => out.NextToken), (p) => p.Rules),
 };

@@ -1,13 +1,14 @@
 import {
   GetAWSDefaultServiceQuotaCommand,
   GetServiceQuotaCommand,
-  ListAWSDefaultServiceQuotasCommand,
-  ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
-  ListServiceQuotasCommand,
+  paginateListAWSDefaultServiceQuotas,
+  paginateListRequestedServiceQuotaChangeHistoryByQuota,
+  paginateListServiceQuotas,
   RequestServiceQuotaIncreaseCommand,
   type ServiceQuota,
   type ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
+import { pages } from '../../lib/aws-pages.js';
 import type { QuotaRequest } from '../../lib/tenant-record.js';
 
 /**
@@ -45,14 +46,8 @@ async function listAll(sq: ServiceQuotasClient, serviceCode: string, defaults: b
   if (!listings.has(key)) {
     listings.set(key, (async () => {
       const quotas: ServiceQuota[] = [];
-      let token: string | undefined;
-      do {
-        const out = defaults
-          ? await sq.send(new ListAWSDefaultServiceQuotasCommand({ ServiceCode: serviceCode, NextToken: token }))
-          : await sq.send(new ListServiceQuotasCommand({ ServiceCode: serviceCode, NextToken: token }));
-        quotas.push(...(out.Quotas ?? []));
-        token = out.NextToken;
-      } while (token);
+      const listing = defaults ? paginateListAWSDefaultServiceQuotas(pages(sq), { ServiceCode: serviceCode }) : paginateListServiceQuotas(pages(sq), { ServiceCode: serviceCode });
+      for await (const out of listing) quotas.push(...(out.Quotas ?? []));
       return quotas;
     })());
   }
@@ -90,15 +85,12 @@ export async function appliedQuota(sq: ServiceQuotasClient, rule: { serviceCode:
 
 /** The newest increase request of this quota still open (PENDING or CASE_OPENED), if any. */
 export async function openRequest(sq: ServiceQuotasClient, serviceCode: string, quotaCode: string): Promise<{ id?: string; desired?: number; status: string } | undefined> {
-  let token: string | undefined;
-  do {
-    const out = await sq.send(new ListRequestedServiceQuotaChangeHistoryByQuotaCommand({ ServiceCode: serviceCode, QuotaCode: quotaCode, NextToken: token }));
+  for await (const out of paginateListRequestedServiceQuotaChangeHistoryByQuota(pages(sq), { ServiceCode: serviceCode, QuotaCode: quotaCode })) {
     const open = (out.RequestedQuotas ?? [])
       .filter((r) => OPEN_REQUEST_STATUSES.has(r.Status ?? ''))
       .sort((a, b) => (b.Created?.getTime() ?? 0) - (a.Created?.getTime() ?? 0))[0];
     if (open) return { id: open.Id, desired: open.DesiredValue, status: open.Status! };
-    token = out.NextToken;
-  } while (token);
+  }
   return undefined;
 }
 

@@ -1,5 +1,6 @@
-import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, paginateDescribeDBSnapshots, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { pages } from '../../lib/aws-pages.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
@@ -86,15 +87,12 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
 async function archivedFinalSnapshot(rds: RDSClient, tenantId: string, instance: string): Promise<string | undefined> {
   const ours = new RegExp(`^tessera-${tenantId}-final-(\\d+)-archive$`);
   let newest: { id: string; at: number } | undefined;
-  let marker: string | undefined;
-  do {
-    const page = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instance, SnapshotType: 'manual', Marker: marker }));
+  for await (const page of paginateDescribeDBSnapshots(pages(rds), { DBInstanceIdentifier: instance, SnapshotType: 'manual' })) {
     for (const s of page.DBSnapshots ?? []) {
       const at = ours.exec(s.DBSnapshotIdentifier ?? '')?.[1];
       if (at && s.Status === 'available' && (!newest || Number(at) > newest.at)) newest = { id: s.DBSnapshotIdentifier!, at: Number(at) };
     }
-    marker = page.Marker;
-  } while (marker);
+  }
   return newest?.id;
 }
 

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { pagesOf } from '../../lib/aws-pages.js';
 import { TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
@@ -346,11 +347,8 @@ export async function listProjectedPage<T extends { tenantId: string }>(filter: 
 /** Every tenant of the registry (with `status` and/or `tier`: those only), sorted by tenant id: for the workflows and daily jobs, not for an HTTP answer (see listTenantPage). */
 export async function listTenants(filter: TenantFilter = {}): Promise<TenantRecord[]> {
   const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc().send(listCommand(filter, start === undefined ? undefined : String(start.tenantId)));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  // Query or Scan by the filter (listCommand), each going on after a tenant id: pagesOf stops on a repeated one.
+  const calls = pagesOf((after: string | undefined) => doc().send(listCommand(filter, after)), (out) => (out.LastEvaluatedKey ? String(out.LastEvaluatedKey.tenantId) : undefined));
+  for await (const out of calls) items.push(...(out.Items ?? []));
   return items.map((i) => TenantRecord.parse(i)).sort((a, b) => a.tenantId.localeCompare(b.tenantId));
 }

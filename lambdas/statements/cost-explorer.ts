@@ -1,4 +1,5 @@
 import { CostExplorerClient, GetCostAndUsageCommand, type GetCostAndUsageCommandInput } from '@aws-sdk/client-cost-explorer';
+import { pagesOf } from '../../lib/aws-pages.js';
 import { monthBounds } from '../../lib/statements/schema.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
@@ -67,14 +68,15 @@ export async function infrastructureCost(ce: CostExplorerClient, tenant: Pick<Te
   const key = groupKey(source);
   let micros = 0;
   let estimated = false;
-  let token: string | undefined;
-  do {
-    let out;
+  // Cost Explorer publishes no paginator for GetCostAndUsage: pagesOf, which stops on a repeated NextPageToken.
+  const ask = async (token: string | undefined) => {
     try {
-      out = await ce.send(new GetCostAndUsageCommand({ ...request, NextPageToken: token }));
+      return await ce.send(new GetCostAndUsageCommand({ ...request, NextPageToken: token }));
     } catch (e) {
       throw new CostExplorerError(month, e);
     }
+  };
+  for await (const out of pagesOf(ask, (page) => page.NextPageToken)) {
     for (const period of out.ResultsByTime ?? []) {
       estimated ||= period.Estimated === true;
       for (const g of period.Groups ?? []) {
@@ -84,7 +86,6 @@ export async function infrastructureCost(ce: CostExplorerClient, tenant: Pick<Te
         micros += Math.round(Number(amount?.Amount ?? 0) * 1e6);
       }
     }
-    token = out.NextPageToken;
-  } while (token);
+  }
   return { costUsd: micros / 1e6, estimated, source };
 }

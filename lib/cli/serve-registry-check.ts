@@ -1,7 +1,8 @@
 // `tessera serve --dynamodb`: before it listens, the registry table's tenants are read once and
 // checked against the config's tiers, as the embedded registry's are (loadTenants): a tenant the
 // gateway would serve with a tier the config lacks would answer every request with an error.
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { pages, untilKeyRepeats } from '../aws-pages.js';
 import type { PlatformConfig } from '../config/schema.js';
 import { SERVING_STATUSES, type TenantStatus } from '../tenant-record.js';
 import { ServeError } from './serve-setup.js';
@@ -19,15 +20,9 @@ interface RegistryItem { tenantId?: string; tier?: string; status?: TenantStatus
  */
 export async function checkRegistryTiers(doc: DynamoDBDocumentClient, registryTable: string, config: PlatformConfig, configName: string): Promise<number> {
   const items: RegistryItem[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
   try {
-    do {
-      const page = await doc.send(new ScanCommand({
-        TableName: registryTable, ProjectionExpression: 'tenantId, tier, #s', ExpressionAttributeNames: { '#s': 'status' }, ExclusiveStartKey,
-      }));
-      items.push(...((page.Items ?? []) as RegistryItem[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const calls = paginateScan(pages(doc), { TableName: registryTable, ProjectionExpression: 'tenantId, tier, #s', ExpressionAttributeNames: { '#s': 'status' } });
+    for await (const page of untilKeyRepeats(calls, (p) => p.LastEvaluatedKey)) items.push(...((page.Items ?? []) as RegistryItem[]));
   } catch (e) {
     throw scanError(e, registryTable);
   }

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import { FineTuningJob, parseTrainingJobName, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
@@ -55,16 +56,12 @@ export class DynamoDbJobStore implements FineTuningStore {
   async list(tenantId: string): Promise<FineTuningJob[]> {
     const items: Record<string, unknown>[] = [];
     const doc = await this.docFor(tenantId);
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(new QueryCommand({
-        // Strongly consistent: an offboarding's retirement must see every job recorded before it began (retire-fine-tuned-models.ts).
-        TableName: this.table, KeyConditionExpression: 'tenantId = :t AND begins_with(jobId, :p)', ConsistentRead: true,
-        ExpressionAttributeValues: { ':t': tenantId, ':p': 'ftjob-' }, ExclusiveStartKey: start,
-      }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const calls = paginateQuery(pages(doc), {
+      // Strongly consistent: an offboarding's retirement must see every job recorded before it began (retire-fine-tuned-models.ts).
+      TableName: this.table, KeyConditionExpression: 'tenantId = :t AND begins_with(jobId, :p)', ConsistentRead: true,
+      ExpressionAttributeValues: { ':t': tenantId, ':p': 'ftjob-' },
+    });
+    for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) items.push(...(out.Items ?? []));
     return items.map((i) => this.parse(i)).sort((a, b) => b.id.localeCompare(a.id));
   }
 

@@ -1,4 +1,5 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { pages } from '../../../lib/aws-pages.js';
 import { fileKey, type FileLocation, type StoredFile, type TrainingFileStore } from './file-store.js';
 
 /**
@@ -34,17 +35,14 @@ export class S3FileStore implements TrainingFileStore {
   async list(at: FileLocation): Promise<StoredFile[]> {
     const s3 = await this.s3(at);
     const files = new Map<string, StoredFile>();
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: at.bucket, Prefix: this.prefix, ContinuationToken: token, ExpectedBucketOwner: at.accountId }));
+    for await (const page of paginateListObjectsV2(pages(s3), { Bucket: at.bucket, Prefix: this.prefix, ExpectedBucketOwner: at.accountId })) {
       for (const o of page.Contents ?? []) {
         const file = this.file(at, o.Key, o.Size);
         // One file per id: an object put into a file's folder by other means is not another file of that id
         // (keys come in order, so the one kept is the one get() finds).
         if (file && !files.has(file.id)) files.set(file.id, file);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return [...files.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
@@ -154,12 +155,8 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   private async query(tenantId: string, input: Omit<QueryCommandInput, 'TableName'>): Promise<Array<Record<string, unknown>>> {
     const doc = await this.docFor(tenantId);
     const items: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(new QueryCommand({ TableName: this.table, ConsistentRead: true, ...input, ExclusiveStartKey: start }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const calls = paginateQuery(pages(doc), { TableName: this.table, ConsistentRead: true, ...input, ExclusiveStartKey: undefined });
+    for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) items.push(...(out.Items ?? []));
     return items;
   }
 }

@@ -1,5 +1,6 @@
-import { ListUsersInGroupCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { paginateListUsersInGroup, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { MessageRejected, SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { pages } from '../../../lib/aws-pages.js';
 import { groupOf } from '../../../lib/identity/roles.js';
 import { TENANT_ATTRIBUTE } from '../../identity/cognito-tenant-users.js';
 import type { BudgetThresholdDetail } from './thresholds.js';
@@ -16,16 +17,13 @@ import type { BudgetThresholdDetail } from './thresholds.js';
  */
 export async function tenantAdminEmails(cognito: CognitoIdentityProviderClient, userPoolId: string, tenantId: string): Promise<string[]> {
   const emails = new Set<string>();
-  let NextToken: string | undefined;
-  do {
-    const page = await cognito.send(new ListUsersInGroupCommand({ UserPoolId: userPoolId, GroupName: groupOf('admin'), Limit: 60, NextToken }));
+  for await (const page of paginateListUsersInGroup(pages(cognito, 60), { UserPoolId: userPoolId, GroupName: groupOf('admin') })) {
     for (const u of page.Users ?? []) {
       const attr = (name: string) => u.Attributes?.find((a) => a.Name === name)?.Value;
       const email = attr('email');
       if (u.Enabled !== false && attr(TENANT_ATTRIBUTE) === tenantId && email && attr('email_verified') === 'true') emails.add(email);
     }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return [...emails];
 }
 

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { hash } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import { TenantRecord } from '../../../lib/tenant-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
@@ -185,12 +186,11 @@ export class DynamoDbStore implements GatewayStore {
     checkMonth(month);
     const doc = await this.docFor(tenantId);
     const rows: ModelDayUsage[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(new QueryCommand({
-        TableName: this.usageTable, IndexName: MODEL_USAGE_INDEX.name, KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': MODEL_USAGE_INDEX.partitionKey }, ExpressionAttributeValues: { ':pk': usageIds.modelMonth(tenantId, month) }, ExclusiveStartKey: start,
-      }));
+    const calls = paginateQuery(pages(doc), {
+      TableName: this.usageTable, IndexName: MODEL_USAGE_INDEX.name, KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': MODEL_USAGE_INDEX.partitionKey }, ExpressionAttributeValues: { ':pk': usageIds.modelMonth(tenantId, month) },
+    });
+    for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) {
       for (const item of out.Items ?? []) {
         const n = (k: string) => Number(item[k] ?? 0);
         rows.push({
@@ -198,8 +198,7 @@ export class DynamoDbStore implements GatewayStore {
           costUsd: n('costMicros') / MICRO, reportedRequests: n('reportedRequests'), reportedTokens: n('reportedTokens'), estimatedTokens: n('estimatedTokens'),
         });
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return rows.sort(byDayThenModel);
   }
 

@@ -1,6 +1,7 @@
 import {
-  GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, ReceiveMessageCommand, type Message, type SQSClient,
+  GetQueueAttributesCommand, paginateListQueues, ListQueueTagsCommand, ReceiveMessageCommand, type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { pages } from '../../aws-pages.js';
 import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
 import { describeAwsError } from '../aws-errors.js';
 import { CliError } from '../cli-error.js';
@@ -56,12 +57,9 @@ export const queueNameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
  */
 export async function listDeadLetterQueues(sqs: SQSClient, prefix: string, now = Date.now()): Promise<DeadLetterQueueInfo[]> {
   const urls: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await call(`sqs:ListQueues (prefix ${prefix})`, () => sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix, NextToken: token, MaxResults: 1000 })));
-    urls.push(...(page.QueueUrls ?? []));
-    token = page.NextToken;
-  } while (token);
+  await call(`sqs:ListQueues (prefix ${prefix})`, async () => {
+    for await (const page of paginateListQueues(pages(sqs, 1000), { QueueNamePrefix: prefix })) urls.push(...(page.QueueUrls ?? []));
+  });
   const infos: DeadLetterQueueInfo[] = [];
   for (const url of urls.sort()) {
     const name = queueNameOf(url);

@@ -1,10 +1,11 @@
 import { ListTargetsByRuleCommand, PutEventsCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, ListFunctionsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, paginateListFunctions, type LambdaClient } from '@aws-sdk/client-lambda';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import {
   ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueUrlCommand, ListDeadLetterSourceQueuesCommand, ReceiveMessageCommand, SendMessageCommand, StartMessageMoveTaskCommand,
   type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { pages, pagesOf } from '../../aws-pages.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
 import { describeAwsError } from '../aws-errors.js';
 import { awsServiceEventSource, call, peekMessages, queueNameOf } from './queues.js';
@@ -204,12 +205,9 @@ class Planner {
     let targets = this.targets.get(ruleArn);
     if (!targets) {
       targets = [];
-      let token: string | undefined;
-      do {
-        const page = await this.aws(`events:ListTargetsByRule ${ruleName}`, () => this.clients.events.send(new ListTargetsByRuleCommand({ Rule: ruleName, EventBusName: bus, NextToken: token })));
-        targets.push(...(page.Targets ?? []));
-        token = page.NextToken;
-      } while (token);
+      // EventBridge publishes no paginator for ListTargetsByRule: pagesOf, which stops on a repeated NextToken.
+      const ask = (token: string | undefined) => this.aws(`events:ListTargetsByRule ${ruleName}`, () => this.clients.events.send(new ListTargetsByRuleCommand({ Rule: ruleName, EventBusName: bus, NextToken: token })));
+      for await (const page of pagesOf(ask, (p) => p.NextToken)) targets.push(...(page.Targets ?? []));
       this.targets.set(ruleArn, targets);
     }
     const target = targets.find((t) => t.Arn === targetArn);
@@ -232,12 +230,11 @@ class Planner {
   private async lambdaDelivery(m: Message): Promise<Delivery> {
     if (this.functionArn === undefined) {
       const owners: string[] = [];
-      let marker: string | undefined;
-      do {
-        const page = await this.aws('lambda:ListFunctions', () => this.clients.lambda.send(new ListFunctionsCommand({ Marker: marker })));
-        for (const f of page.Functions ?? []) if (f.DeadLetterConfig?.TargetArn === this.queue.arn && f.FunctionArn) owners.push(f.FunctionArn);
-        marker = page.NextMarker;
-      } while (marker);
+      await this.aws('lambda:ListFunctions', async () => {
+        for await (const page of paginateListFunctions(pages(this.clients.lambda), {})) {
+          for (const f of page.Functions ?? []) if (f.DeadLetterConfig?.TargetArn === this.queue.arn && f.FunctionArn) owners.push(f.FunctionArn);
+        }
+      });
       if (owners.length > 1) throw new Error(`functions ${owners.join(', ')} all name it as their dead-letter queue: cannot tell whose event this is`);
       this.functionArn = owners[0] ?? null;
     }

@@ -1,6 +1,7 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { DescribePermissionSetCommand, ListAccountAssignmentsCommand, ListInstancesCommand, ListPermissionSetsCommand } from '@aws-sdk/client-sso-admin';
+import { DescribePermissionSetCommand, ListAccountAssignmentsCommand, ListInstancesCommand, paginateListPermissionSets } from '@aws-sdk/client-sso-admin';
+import { pages } from '../../aws-pages.js';
 import { describeAwsError, errorName, isNotFound } from '../aws-errors.js';
 import { result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
@@ -72,16 +73,14 @@ export async function platformAdminChecks(ctx: DoctorContext): Promise<CheckResu
     }
     call = 'sso:ListPermissionSets';
     let arn: string | undefined;
-    let token: string | undefined;
-    do {
-      const page = await sso.send(new ListPermissionSetsCommand({ InstanceArn: instance.InstanceArn, NextToken: token }));
+    for await (const page of paginateListPermissionSets(pages(sso), { InstanceArn: instance.InstanceArn })) {
       for (const ps of page.PermissionSets ?? []) {
         call = 'sso:DescribePermissionSet';
         const d = await sso.send(new DescribePermissionSetCommand({ InstanceArn: instance.InstanceArn, PermissionSetArn: ps }));
         if (d.PermissionSet?.Name === PLATFORM_ADMIN_PERMISSION_SET) arn = ps;
       }
-      token = arn ? undefined : page.NextToken;
-    } while (token);
+      if (arn) break;
+    }
     if (!arn) return [result(id, title, 'fail', `no permission set ${PLATFORM_ADMIN_PERMISSION_SET} in ${instance.InstanceArn}`, { ...where, fix: create })];
     call = 'sso:ListAccountAssignments';
     const assignments = (await sso.send(new ListAccountAssignmentsCommand({ InstanceArn: instance.InstanceArn, AccountId: platform, PermissionSetArn: arn }))).AccountAssignments ?? [];

@@ -3,7 +3,7 @@ import { EKS_UNSUPPORTED_ZONE_IDS, getAzsZones, regionZones, zonesNamed, type Zo
 import { configuredZones } from '../../config/availability-zones.js';
 import type { GpuNodeGroupConfig } from '../../config/schema.js';
 import { describeAwsError, isAccessDenied } from '../aws-errors.js';
-import { pages } from './pages.js';
+import { pages } from '../../aws-pages.js';
 import { result, unreadable } from './results.js';
 import { once, tierRegions, tierWhere } from './tier-regions.js';
 import type { CheckResult, DoctorContext } from './types.js';

@@ -1,4 +1,5 @@
-import { DescribeOrganizationCommand, ListAWSServiceAccessForOrganizationCommand, ListRootsCommand, type Root } from '@aws-sdk/client-organizations';
+import { DescribeOrganizationCommand, paginateListAWSServiceAccessForOrganization, ListRootsCommand, type Root } from '@aws-sdk/client-organizations';
+import { pages } from '../../aws-pages.js';
 import { describeAwsError, errorName, isAccessDenied } from '../aws-errors.js';
 import { callFailed, result } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
@@ -86,12 +87,9 @@ export async function trustedAccessChecks(ctx: DoctorContext): Promise<CheckResu
   let enabled: Set<string>;
   try {
     const principals: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await ctx.caller.organizations.send(new ListAWSServiceAccessForOrganizationCommand({ NextToken: token }));
+    for await (const page of paginateListAWSServiceAccessForOrganization(pages(ctx.caller.organizations), {})) {
       principals.push(...(page.EnabledServicePrincipals ?? []).map((p) => p.ServicePrincipal ?? ''));
-      token = page.NextToken;
-    } while (token);
+    }
     enabled = new Set(principals);
   } catch (e) {
     const fix = isAccessDenied(e) ? `run doctor with credentials of the management account ${ctx.config.organization.managementAccountId} (--profile)` : 'retry; see the error';

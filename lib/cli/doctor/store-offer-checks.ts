@@ -2,7 +2,7 @@ import { paginateDescribeReservedCacheNodesOfferings, type ElastiCacheClient } f
 import { paginateDescribeOrderableDBInstanceOptions, type OrderableDBInstanceOption, type RDSClient } from '@aws-sdk/client-rds';
 import { TENANT_DB_ENGINE, TENANT_DB_STORAGE_TYPE } from '../../tenant-store-settings.js';
 import { describeAwsError, isAccessDenied } from '../aws-errors.js';
-import { pages } from './pages.js';
+import { pages } from '../../aws-pages.js';
 import { result } from './results.js';
 import { once, tierRegions, tierWhere, type TierRegion } from './tier-regions.js';
 import type { CheckResult, DoctorContext } from './types.js';
