@@ -1,5 +1,6 @@
 import { paginateListStackResources, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, paginateDescribeSubnets, type AvailabilityZone, type EC2Client, type Subnet } from '@aws-sdk/client-ec2';
+import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { EKS_UNSUPPORTED_ZONE_IDS } from '../../lib/vpc-layout.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -64,7 +65,7 @@ export async function zonesNamed(ec2: EC2Client, names: readonly string[]): Prom
  */
 async function subnetsFiltered(ec2: EC2Client, Filters: Array<{ Name: string; Values: string[] }>): Promise<Subnet[]> {
   const out: Subnet[] = [];
-  for await (const page of paginateDescribeSubnets({ client: ec2, stopOnSameToken: true }, { Filters })) out.push(...(page?.Subnets ?? []));
+  for await (const page of paginateDescribeSubnets(pages(ec2), { Filters })) out.push(...(page?.Subnets ?? []));
   return out;
 }
 
@@ -152,7 +153,7 @@ const SUBNET_LOGICAL_ID = /Subnet(\d+)Subnet[0-9A-F]{8}$/;
  */
 export async function standingZones(cfn: CloudFormationClient, ec2: EC2Client, stackName: string, onSkipped?: (subnets: string[]) => void): Promise<string[] | undefined> {
   const byId = new Map<string, { index: number; logicalId: string }>();
-  for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackName })) {
+  for await (const page of paginateListStackResources(pages(cfn), { StackName: stackName })) {
     for (const r of page.StackResourceSummaries ?? []) {
       const m = r.ResourceType === 'AWS::EC2::Subnet' && r.PhysicalResourceId ? SUBNET_LOGICAL_ID.exec(r.LogicalResourceId ?? '') : null;
       if (m) byId.set(r.PhysicalResourceId!, { index: Number(m[1]) - 1, logicalId: r.LogicalResourceId! });

@@ -3,6 +3,7 @@ import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-clo
 import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { ENV, numberEnv } from '../shared/environment.js';
@@ -42,7 +43,7 @@ const REMOVERS: Record<string, Remover> = {
  */
 export async function completeFailedRollbacks(cfn: CloudFormationClient, record: TenantRecord & { accountId: string }, stackName: string, context: { requestId: string; executionArn?: string }): Promise<string[]> {
   const deleted: string[] = [];
-  for await (const page of paginateListStacks({ client: cfn }, { StackStatusFilter: ['DELETE_COMPLETE'] })) {
+  for await (const page of paginateListStacks(pages(cfn), { StackStatusFilter: ['DELETE_COMPLETE'] })) {
     for (const s of page.StackSummaries ?? []) if (s.StackName === stackName && s.StackId) deleted.push(s.StackId);
   }
   const removed: string[] = [];

@@ -5,6 +5,7 @@ import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-ela
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { pages } from '../../lib/aws-pages.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { DLQ_RETENTION_DAYS } from '../../lib/dead-letters.js';
 import type { RetainedStore, TenantRecord } from '../../lib/tenant-record.js';
@@ -95,7 +96,7 @@ async function logGroup(c: Clients, name: string, tenantKey: string | undefined,
 async function backupVault(c: Clients, vault: string, tenantKey: string | undefined): Promise<RetainedStore[]> {
   const stores: RetainedStore[] = [];
   const described = await c.backup.send(new DescribeBackupVaultCommand({ BackupVaultName: vault }));
-  for await (const page of paginateListRecoveryPointsByBackupVault({ client: c.backup }, { BackupVaultName: vault })) {
+  for await (const page of paginateListRecoveryPointsByBackupVault(pages(c.backup), { BackupVaultName: vault })) {
     for (const rp of page.RecoveryPoints ?? []) {
       if (rp.Status === 'DELETING' || rp.Status === 'EXPIRED') continue;
       const deleteAt = rp.CalculatedLifecycle?.DeleteAt?.toISOString();

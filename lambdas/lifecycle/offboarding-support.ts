@@ -1,5 +1,6 @@
 import { GetTemplateCommand, paginateListStackResources, type CloudFormationClient, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { pages } from '../../lib/aws-pages.js';
 import { LIFECYCLE_AUDIT_PREFIX } from '../../lib/lifecycle-handlers.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV } from '../shared/environment.js';
@@ -8,7 +9,7 @@ import { logger } from '../shared/handler.js';
 /** Every resource of a stack (ListStackResources; for a deleted stack pass its stack id: CloudFormation keeps them 90 days). */
 export async function stackResources(cfn: CloudFormationClient, stack: string): Promise<StackResourceSummary[]> {
   const resources: StackResourceSummary[] = [];
-  for await (const page of paginateListStackResources({ client: cfn }, { StackName: stack })) resources.push(...(page.StackResourceSummaries ?? []));
+  for await (const page of paginateListStackResources(pages(cfn), { StackName: stack })) resources.push(...(page.StackResourceSummaries ?? []));
   return resources;
 }
 

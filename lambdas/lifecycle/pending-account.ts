@@ -1,6 +1,7 @@
 import {
   AttachPolicyCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListPoliciesForTargetCommand, paginateListAccounts, paginateListCreateAccountStatus, type Account, type CreateAccountStatus, type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 
@@ -37,7 +38,7 @@ export async function findClaimedRequest(
   const since = Date.parse(record.createAccountClaim?.at ?? record.createdAt) - 60_000;
   const states = options.state ? [options.state] : ['IN_PROGRESS' as const, 'SUCCEEDED' as const, 'FAILED' as const];
   const found: CreateAccountStatus[] = [];
-  for await (const page of paginateListCreateAccountStatus({ client: orgs }, { States: states })) {
+  for await (const page of paginateListCreateAccountStatus(pages(orgs), { States: states })) {
     found.push(...(page.CreateAccountStatuses ?? []).filter((s) => s.AccountName === tenantAccountName(record.tenantId) && s.Id !== options.except
       && (!options.state || s.State === options.state)));
   }
@@ -65,7 +66,7 @@ async function hasAdminEmail(orgs: OrganizationsClient, accountId: string, recor
  * request ListCreateAccountStatus no longer (or not yet) lists.
  */
 export async function findTenantAccount(orgs: OrganizationsClient, record: TenantRecord): Promise<Account | undefined> {
-  for await (const page of paginateListAccounts({ client: orgs }, {})) {
+  for await (const page of paginateListAccounts(pages(orgs), {})) {
     const match = (page.Accounts ?? []).find((a) => a.Name === tenantAccountName(record.tenantId) && a.Email?.toLowerCase() === record.adminEmail.toLowerCase());
     if (match) return match;
   }

@@ -17,7 +17,7 @@ import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge
 import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { pagesOf } from '../../lib/aws-pages.js';
+import { pages, pagesOf } from '../../lib/aws-pages.js';
 import { clientWith, lazy } from '../shared/aws-clients.js';
 
 /**
@@ -100,7 +100,7 @@ const LIVE_STACK_STATUSES: StackStatus[] = [
 /** Most NAT gateways (pending or available) in one Availability Zone: the per-AZ quota binds in the fullest AZ. */
 async function natGatewaysInFullestAz(c: UsageClients): Promise<number> {
   const subnets: string[] = [];
-  for await (const page of paginateDescribeNatGateways({ client: c.ec2() }, { Filter: [{ Name: 'state', Values: ['pending', 'available'] }] })) {
+  for await (const page of paginateDescribeNatGateways(pages(c.ec2()), { Filter: [{ Name: 'state', Values: ['pending', 'available'] }] })) {
     for (const nat of page.NatGateways ?? []) if (nat.SubnetId) subnets.push(nat.SubnetId);
   }
   if (!subnets.length) return 0;
@@ -113,29 +113,29 @@ async function natGatewaysInFullestAz(c: UsageClients): Promise<number> {
 
 /** Usage of each rule of lib/quotas.ts (QUOTA_RULES[].key) in the account and region. */
 export const USAGE: Readonly<Record<string, UsageFn>> = {
-  'vpcs-per-region': (c) => countPages(paginateDescribeVpcs({ client: c.ec2() }, {}), (p) => p.Vpcs),
-  'internet-gateways-per-region': (c) => countPages(paginateDescribeInternetGateways({ client: c.ec2() }, {}), (p) => p.InternetGateways),
+  'vpcs-per-region': (c) => countPages(paginateDescribeVpcs(pages(c.ec2()), {}), (p) => p.Vpcs),
+  'internet-gateways-per-region': (c) => countPages(paginateDescribeInternetGateways(pages(c.ec2()), {}), (p) => p.InternetGateways),
   'elastic-ips-per-region': async (c) => (await c.ec2().send(new DescribeAddressesCommand({ Filters: [{ Name: 'domain', Values: ['vpc'] }] }))).Addresses?.length ?? 0,
   'nat-gateways-per-az': natGatewaysInFullestAz,
   'gateway-endpoints-per-region': (c) => countPages(
-    paginateDescribeVpcEndpoints({ client: c.ec2() }, { Filters: [{ Name: 'vpc-endpoint-type', Values: ['Gateway'] }] }),
+    paginateDescribeVpcEndpoints(pages(c.ec2()), { Filters: [{ Name: 'vpc-endpoint-type', Values: ['Gateway'] }] }),
     (p) => p.VpcEndpoints?.filter((e) => !['deleted', 'deleting', 'Deleted', 'Deleting'].includes(e.State ?? '')),
   ),
-  'security-groups-per-region': (c) => countPages(paginateDescribeSecurityGroups({ client: c.ec2() }, {}), (p) => p.SecurityGroups),
-  'network-interfaces-per-region': (c) => countPages(paginateDescribeNetworkInterfaces({ client: c.ec2() }, {}), (p) => p.NetworkInterfaces),
+  'security-groups-per-region': (c) => countPages(paginateDescribeSecurityGroups(pages(c.ec2()), {}), (p) => p.SecurityGroups),
+  'network-interfaces-per-region': (c) => countPages(paginateDescribeNetworkInterfaces(pages(c.ec2()), {}), (p) => p.NetworkInterfaces),
   'rds-db-instances': (c) => rdsUsed(c, 'DBInstances'),
   'rds-db-subnet-groups': (c) => rdsUsed(c, 'DBSubnetGroups'),
   'rds-parameter-groups': (c) => rdsUsed(c, 'DBParameterGroups', 'DBClusterParameterGroups'),
   'elasticache-nodes-per-region': async (c) => {
     let nodes = 0;
-    for await (const page of paginateDescribeCacheClusters({ client: c.elasticache() }, {})) nodes += (page.CacheClusters ?? []).reduce((n, cl) => n + (cl.NumCacheNodes ?? 0), 0);
+    for await (const page of paginateDescribeCacheClusters(pages(c.elasticache()), {})) nodes += (page.CacheClusters ?? []).reduce((n, cl) => n + (cl.NumCacheNodes ?? 0), 0);
     return nodes;
   },
-  'eks-clusters-per-region': (c) => countPages(paginateListClusters({ client: c.eks() }, {}), (p) => p.clusters),
+  'eks-clusters-per-region': (c) => countPages(paginateListClusters(pages(c.eks()), {}), (p) => p.clusters),
   'iam-roles-per-account': (c) => iamSummary(c, 'Roles'),
   'iam-customer-managed-policies-per-account': (c) => iamSummary(c, 'Policies'),
-  'backup-vaults': (c) => countPages(paginateListBackupVaults({ client: c.backup() }, {}), (p) => p.BackupVaultList),
-  'cloudformation-stacks': (c) => countPages(paginateListStacks({ client: c.cfn() }, { StackStatusFilter: LIVE_STACK_STATUSES }), (p) => p.StackSummaries),
+  'backup-vaults': (c) => countPages(paginateListBackupVaults(pages(c.backup()), {}), (p) => p.BackupVaultList),
+  'cloudformation-stacks': (c) => countPages(paginateListStacks(pages(c.cfn()), { StackStatusFilter: LIVE_STACK_STATUSES }), (p) => p.StackSummaries),
   // EventBridge publishes no paginator for ListRules.
   'eventbridge-rules-per-bus': (c) => countPages(pagesOf((token: string | undefined) => c.events().send(new ListRulesCommand({ NextToken: token })), (out) => out.NextToken), (p) => p.Rules),
 };

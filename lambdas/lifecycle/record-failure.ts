@@ -1,4 +1,5 @@
 import { DeleteStackCommand, UpdateTerminationProtectionCommand, paginateListStacks, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import { pages } from '../../lib/aws-pages.js';
 import { TIER_TAG } from '../../lib/tenant-naming.js';
 import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
@@ -408,7 +409,7 @@ function drStackLeftRetained(record: TenantRecord, input: FailureInput, notes: s
  */
 async function stackBefore(cfn: CloudFormationClient, name: string, since: string): Promise<string | undefined> {
   try {
-    for await (const page of paginateListStacks({ client: cfn }, { StackStatusFilter: ['DELETE_COMPLETE'] })) {
+    for await (const page of paginateListStacks(pages(cfn), { StackStatusFilter: ['DELETE_COMPLETE'] })) {
       const earlier = (page.StackSummaries ?? []).find((s) => s.StackName === name && s.CreationTime && s.CreationTime.getTime() < Date.parse(since));
       if (earlier) return `${earlier.StackId ?? name}, created ${earlier.CreationTime!.toISOString()}`;
     }

@@ -1,4 +1,5 @@
 import { DescribeStackEventsCommand, paginateDescribeStackEvents, type CloudFormationClient, type Stack, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { pages } from '../../lib/aws-pages.js';
 import type { LeftBehindResource } from '../../lib/tenant-record.js';
 
 /**
@@ -29,10 +30,10 @@ export function leftBehindFrom(stack: string, events: readonly StackEvent[]): Le
 /** Every event of a stack, newest first (DescribeStackEvents pages of 100), up to `maxPages`. */
 export async function stackEvents(cfn: CloudFormationClient, stackName: string, maxPages = 10): Promise<StackEvent[]> {
   const events: StackEvent[] = [];
-  let pages = 0;
-  for await (const page of paginateDescribeStackEvents({ client: cfn }, { StackName: stackName })) {
+  let read = 0;
+  for await (const page of paginateDescribeStackEvents(pages(cfn), { StackName: stackName })) {
     events.push(...(page.StackEvents ?? []));
-    if (++pages >= maxPages) break;
+    if (++read >= maxPages) break;
   }
   return events;
 }
@@ -60,18 +61,16 @@ export interface RunningOperation {
  * current status (events lag behind DescribeStacks) or none is found: the operation is not known.
  */
 export async function runningOperation(cfn: CloudFormationClient, stack: Stack, maxPages = 10): Promise<RunningOperation | undefined> {
-  let next: string | undefined;
-  let pages = 0;
-  do {
-    const page = await cfn.send(new DescribeStackEventsCommand({ StackName: stack.StackName, NextToken: next }));
+  let read = 0;
+  for await (const page of paginateDescribeStackEvents(pages(cfn), { StackName: stack.StackName })) {
     const own = (page.StackEvents ?? []).find((e) => e.LogicalResourceId === stack.StackName && (!e.ResourceType || e.ResourceType === 'AWS::CloudFormation::Stack')
       && (!e.PhysicalResourceId || !stack.StackId || e.PhysicalResourceId === stack.StackId));
     if (own) {
       if (own.ResourceStatus !== stack.StackStatus) return undefined;
       return { token: own.ClientRequestToken || undefined, status: own.ResourceStatus!, ...(own.Timestamp ? { at: own.Timestamp } : {}), ...(own.ResourceStatusReason ? { reason: own.ResourceStatusReason } : {}) };
     }
-    next = page.NextToken;
-  } while (next && ++pages < maxPages);
+    if (++read >= maxPages) break;
+  }
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { pages, untilKeyRepeats } from '../../lib/aws-pages.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 
@@ -151,8 +152,8 @@ export async function enqueueClosure(accountId: string, tenantId: string): Promi
 /** Every item whose id starts with `prefix` (a consistent scan: the queues are small). */
 async function itemsWithPrefix<T>(prefix: string): Promise<T[]> {
   const items: T[] = [];
-  const pages = paginateScan({ client: doc() }, { TableName: table(), FilterExpression: 'begins_with(id, :p)', ExpressionAttributeValues: { ':p': prefix }, ConsistentRead: true });
-  for await (const page of pages) items.push(...((page.Items ?? []) as T[]));
+  const scan = paginateScan(pages(doc()), { TableName: table(), FilterExpression: 'begins_with(id, :p)', ExpressionAttributeValues: { ':p': prefix }, ConsistentRead: true });
+  for await (const page of untilKeyRepeats(scan, (p) => p.LastEvaluatedKey)) items.push(...((page.Items ?? []) as T[]));
   return items;
 }
 

@@ -1,6 +1,7 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { Command } from 'commander';
+import { pages } from '../aws-pages.js';
 import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
 import { parseCidr } from '../config/cidr.js';
 import { disasterRecoveryOf } from '../config/disaster-recovery.js';
@@ -472,7 +473,7 @@ export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vau
   const { paginateListRecoveryPointsByBackupVault } = await import('@aws-sdk/client-backup');
   try {
     const points: PlanRecoveryPoint[] = [];
-    for await (const page of paginateListRecoveryPointsByBackupVault({ client: client as BackupClient }, { BackupVaultName: vault })) {
+    for await (const page of paginateListRecoveryPointsByBackupVault(pages(client as BackupClient), { BackupVaultName: vault })) {
       for (const r of page.RecoveryPoints ?? []) {
         points.push({ arn: r.RecoveryPointArn!, resourceType: r.ResourceType, resourceArn: r.ResourceArn, createdAt: r.CreationDate?.toISOString(), status: r.Status });
       }

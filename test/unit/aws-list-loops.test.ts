@@ -1,6 +1,7 @@
-import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeChangeSetCommand, DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListPoliciesCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ListRequestedServiceQuotaChangeHistoryByQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -17,7 +18,11 @@ import { fileKey } from '../../lambdas/fine-tuning/stores/file-store.js';
 import { S3FileStore } from '../../lambdas/fine-tuning/stores/s3-file-store.js';
 import { describeChangeSet } from '../../lambdas/lifecycle/change-set-guard.js';
 import { scpIdByName } from '../../lambdas/lifecycle/organization-lookup.js';
+import { USAGE, usageClients } from '../../lambdas/lifecycle/quota-usage.js';
 import { openRequest } from '../../lambdas/lifecycle/service-quotas.js';
+import { runningOperation } from '../../lambdas/lifecycle/stack-events.js';
+import { closures } from '../../lambdas/shared/control-table.js';
+import { setLifecycleEnv } from './lifecycle/support.js';
 import { infrastructureCost } from '../../lambdas/statements/cost-explorer.js';
 import { bounded } from './bounded-answer.js';
 
@@ -29,7 +34,7 @@ import { bounded } from './bounded-answer.js';
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
 const mocks = {
-  cfn: mockClient(CloudFormationClient), ce: mockClient(CostExplorerClient), doc: mockClient(DynamoDBDocumentClient), orgs: mockClient(OrganizationsClient),
+  cfn: mockClient(CloudFormationClient), ce: mockClient(CostExplorerClient), doc: mockClient(DynamoDBDocumentClient), ec2: mockClient(EC2Client), orgs: mockClient(OrganizationsClient),
   s3: mockClient(S3Client), sq: mockClient(ServiceQuotasClient), sqs: mockClient(SQSClient),
 };
 afterEach(() => Object.values(mocks).forEach((m) => m.reset()));
@@ -59,6 +64,28 @@ describe('lambdas/lifecycle', () => {
     mocks.sq.on(ListRequestedServiceQuotaChangeHistoryByQuotaCommand).callsFake(bounded(() => ({ RequestedQuotas: [{ Id: 'old', Status: 'DENIED' }], NextToken: 'again' })));
     expect(await openRequest(sq, 'ec2', 'L-1')).toBeUndefined();
     expect(mocks.sq.commandCalls(ListRequestedServiceQuotaChangeHistoryByQuotaCommand)).toHaveLength(2);
+  });
+});
+
+describe('lambdas/lifecycle paginators that had no stopOnSameToken', () => {
+  it('runningOperation (stack-events): DescribeStackEvents answering its NextToken again ends the search after that page, not after maxPages', async () => {
+    mocks.cfn.on(DescribeStackEventsCommand).callsFake(bounded(() => ({ StackEvents: [{ LogicalResourceId: 'Bucket', ResourceStatus: 'UPDATE_COMPLETE' }], NextToken: 'again' })));
+    const stack = { StackName: 'tessera-acme', StackStatus: 'UPDATE_IN_PROGRESS' as const, CreationTime: new Date(0) };
+    expect(await runningOperation(new CloudFormationClient({ region, credentials }), stack)).toBeUndefined();
+    expect(mocks.cfn.commandCalls(DescribeStackEventsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'again']);
+  });
+
+  it('quota usage vpcs-per-region: DescribeVpcs answering its NextToken again is counted once more, then stops', async () => {
+    mocks.ec2.on(DescribeVpcsCommand).callsFake(bounded(() => ({ Vpcs: [{ VpcId: 'vpc-1' }], NextToken: 'again' })));
+    expect(await USAGE['vpcs-per-region'](usageClients({ accessKeyId: 'ASIA', secretAccessKey: 's', sessionToken: 't' }))).toBe(2);
+    expect(mocks.ec2.commandCalls(DescribeVpcsCommand)).toHaveLength(2);
+  });
+
+  it('closures (shared/control-table, a paginateScan): a Scan answering the key it was asked with ends after that page', async () => {
+    setLifecycleEnv();
+    mocks.doc.on(ScanCommand).callsFake(bounded(() => ({ Items: [{ id: 'closure#111122223333', accountId: '111122223333' }], LastEvaluatedKey: { id: 'closure#111122223333' } })));
+    expect(await closures()).toHaveLength(2);
+    expect(mocks.doc.commandCalls(ScanCommand)).toHaveLength(2);
   });
 });
 

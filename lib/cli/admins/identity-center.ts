@@ -1,6 +1,7 @@
 import { GetUserIdCommand, paginateListUsers, type IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { paginateListInstances, type SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { distance } from 'fastest-levenshtein';
+import { pages } from '../../aws-pages.js';
 import { CliError } from '../cli-error.js';
 import { awsErrorName, call } from './aws-failure.js';
 
@@ -31,7 +32,7 @@ export async function findInstance(sso: SSOAdminClient, region: string, flags: {
   if (flags.instanceArn && flags.identityStoreId) return { instanceArn: flags.instanceArn, identityStoreId: flags.identityStoreId };
   const instances: IdentityCenterInstance[] = await call('sso:ListInstances', 'sso:ListInstances', async () => {
     const out: IdentityCenterInstance[] = [];
-    for await (const page of paginateListInstances({ client: sso }, {})) {
+    for await (const page of paginateListInstances(pages(sso), {})) {
       for (const i of page.Instances ?? []) if (i.InstanceArn && i.IdentityStoreId) out.push({ instanceArn: i.InstanceArn, identityStoreId: i.IdentityStoreId });
     }
     return out;
@@ -71,7 +72,7 @@ export async function findUserId(store: IdentitystoreClient, identityStoreId: st
   }
   const names = await call('identitystore:ListUsers', 'identitystore:ListUsers', async () => {
     const out: string[] = [];
-    for await (const page of paginateListUsers({ client: store }, { IdentityStoreId: identityStoreId })) {
+    for await (const page of paginateListUsers(pages(store), { IdentityStoreId: identityStoreId })) {
       for (const u of page.Users ?? []) if (u.UserName) out.push(u.UserName);
     }
     return out;

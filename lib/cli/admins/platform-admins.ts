@@ -5,6 +5,7 @@ import {
   paginateListAccountAssignments, paginateListCustomerManagedPolicyReferencesInPermissionSet, paginateListPermissionSets,
   ProvisionPermissionSetCommand, type SSOAdminClient, type StatusValues,
 } from '@aws-sdk/client-sso-admin';
+import { pages } from '../../aws-pages.js';
 import { PLATFORM_ADMIN_POLICY_NAME } from '../../platform-admin-naming.js';
 import { CliError } from '../cli-error.js';
 import { awsErrorName, call } from './aws-failure.js';
@@ -27,7 +28,7 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export async function findPermissionSet(sso: SSOAdminClient, instance: IdentityCenterInstance, name = PLATFORM_ADMIN_PERMISSION_SET): Promise<string | undefined> {
   const arns = await call('sso:ListPermissionSets', 'sso:ListPermissionSets', async () => {
     const out: string[] = [];
-    for await (const page of paginateListPermissionSets({ client: sso }, { InstanceArn: instance.instanceArn })) out.push(...(page.PermissionSets ?? []));
+    for await (const page of paginateListPermissionSets(pages(sso), { InstanceArn: instance.instanceArn })) out.push(...(page.PermissionSets ?? []));
     return out;
   });
   for (const arn of arns) {
@@ -81,7 +82,7 @@ export async function ensurePlatformAdmin(sso: SSOAdminClient, instance: Identit
 
   const references = await call('sso:ListCustomerManagedPolicyReferencesInPermissionSet', 'sso:ListCustomerManagedPolicyReferencesInPermissionSet', async () => {
     const out: Array<{ Name?: string; Path?: string }> = [];
-    for await (const page of paginateListCustomerManagedPolicyReferencesInPermissionSet({ client: sso }, { InstanceArn, PermissionSetArn })) out.push(...(page.CustomerManagedPolicyReferences ?? []));
+    for await (const page of paginateListCustomerManagedPolicyReferencesInPermissionSet(pages(sso), { InstanceArn, PermissionSetArn })) out.push(...(page.CustomerManagedPolicyReferences ?? []));
     return out;
   });
   const policyAttached = !references.some((r) => r.Name === PLATFORM_ADMIN_POLICY_NAME && (r.Path ?? '/') === '/');
@@ -151,7 +152,7 @@ export interface PlatformAdminAssignment {
 export async function listAssignments(sso: SSOAdminClient, instance: IdentityCenterInstance, permissionSetArn: string, accountId: string): Promise<PlatformAdminAssignment[]> {
   return call('sso:ListAccountAssignments', 'sso:ListAccountAssignments', async () => {
     const out: PlatformAdminAssignment[] = [];
-    for await (const page of paginateListAccountAssignments({ client: sso }, { InstanceArn: instance.instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn })) {
+    for await (const page of paginateListAccountAssignments(pages(sso), { InstanceArn: instance.instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn })) {
       for (const a of page.AccountAssignments ?? []) out.push({ accountId: a.AccountId ?? accountId, principalType: a.PrincipalType ?? 'USER', principalId: a.PrincipalId ?? '' });
     }
     return out;
