@@ -1,6 +1,6 @@
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectVersionsCommand,
-  paginateListObjectsV2, paginateListParts, PutObjectCommand, S3Client, UploadPartCommand, type CompletedPart,
+  ListPartsCommand, paginateListObjectsV2, PutObjectCommand, S3Client, UploadPartCommand, type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { pages, pagesOf } from '../../lib/aws-pages.js';
@@ -391,7 +391,14 @@ async function uploadParts(io: Io, upload: UploadProgress, enoughTime: () => boo
 
 async function listParts(io: Io, upload: UploadProgress) {
   const parts = new Map<number, { PartNumber?: number; ETag?: string; Size?: number; ChecksumCRC32?: string }>();
-  for await (const page of paginateListParts(pages(io.target), { Bucket: io.archive, Key: upload.archiveKey, UploadId: upload.uploadId })) {
+  // Not paginateListParts: it goes on while NextPartNumberMarker is present, and S3 answers one on
+  // the last page too (IsTruncated false; moto then 0 on the empty page after it: last, 0, last...
+  // a cycle stopOnSameToken does not see). IsTruncated ends the listing, as the API reference says.
+  const listing = pagesOf(
+    (marker: string | undefined) => io.target.send(new ListPartsCommand({ Bucket: io.archive, Key: upload.archiveKey, UploadId: upload.uploadId, PartNumberMarker: marker })),
+    (page) => (page.IsTruncated ? page.NextPartNumberMarker : undefined),
+  );
+  for await (const page of listing) {
     for (const p of page.Parts ?? []) parts.set(p.PartNumber!, p);
   }
   return parts;

@@ -265,6 +265,27 @@ describe('Export tenant data', () => {
     expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key).filter((k) => k!.endsWith('big.bin'))).toEqual([]); // never whole
   });
 
+  it('reads ListParts until IsTruncated is false, though S3 answers a NextPartNumberMarker on the last page too', async () => {
+    // GIVEN ListParts as S3 (and moto) answer it: NextPartNumberMarker always, the last part's
+    // number on the last page and (moto) 0 on an empty page; a paginator that goes on while the
+    // marker is present asks last, 0, last, ... (this mock throws after 5 calls instead)
+    let listed = 0;
+    s3.on(ListPartsCommand).callsFake((input) => {
+      if (++listed > 5) throw new Error(`ListParts asked ${listed} times`);
+      const after = Number(input.PartNumberMarker ?? 0);
+      const parts = [...fake.uploads.get(input.UploadId!)!.parts.entries()].filter(([n]) => n > after).sort(([a], [b]) => a - b)
+        .map(([n, b]) => ({ PartNumber: n, ETag: `"part-${n}"`, Size: b.length, ChecksumCRC32: `crc-${n}` }));
+      return { Parts: parts, IsTruncated: false, NextPartNumberMarker: String(parts.at(-1)?.PartNumber ?? 0) };
+    });
+    const big = bytes(20 * MiB, 5);
+    fake.put('big.bin', big);
+    // WHEN
+    const [out] = await runExport();
+    // THEN one ListParts call, and the object archived whole from its three parts
+    expect(listed).toBe(1);
+    expect(fake.archive.get(`${out.prefix}s3/big.bin`)!.body.equals(big)).toBe(true);
+  });
+
   it('stops between parts near the time limit and continues the upload in the next invocation', async () => {
     // GIVEN a 20 MiB object, a small one after it, and an invocation that runs short of time after its first part
     const big = bytes(20 * MiB, 3);
