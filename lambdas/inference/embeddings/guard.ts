@@ -1,14 +1,13 @@
-import { noteGuardrailMasked, sha256 } from '../audit.js';
-import { redactPii, screenPromptInjection } from '../guardrails.js';
-import { PromptInjectionError } from '../guardrails/caller-texts.js';
+import { sha256 } from '../audit.js';
+import { guardInputTexts } from '../guardrails/input-texts.js';
 import { invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { inputPath, inputsOf, withTexts } from './inputs.js';
 import type { EmbeddingRequestBody } from './request-schema.js';
 
 /**
- * The tenant's input guardrails on an embeddings request, as chat applies them to a user's text:
- * each input string is screened for prompt injection (400 `prompt_injection_detected` naming
+ * The tenant's input guardrails on an embeddings request, as chat applies them to a user's text
+ * (guardrails/input-texts.ts, shared with moderations): each input string is screened for prompt injection (400 `prompt_injection_detected` naming
  * `input` or `input[i]`), then PII-redacted (the kinds found go to the audit record), then, with a
  * Bedrock guardrail configured, checked by ApplyGuardrail (400 `guardrail_intervened`; a guardrail
  * that masks, a sensitive information filter set to ANONYMIZE, has the masked inputs embedded
@@ -34,33 +33,7 @@ export async function guardEmbeddingInput(pipeline: RequestPipeline, r: Pipeline
     r.audit.promptSha256 = sha256(JSON.stringify(body.input));
     return body;
   }
-  const found: string[] = [];
-  let texts = inputs.texts.map((text, i) => {
-    if (g.promptInjectionScreen) {
-      const pattern = screenPromptInjection(text);
-      if (pattern) throw new PromptInjectionError(inputPath(body.input, i), pattern);
-    }
-    if (!g.redactPii) return text;
-    const red = redactPii(text);
-    found.push(...red.found);
-    return red.found.length ? red.text : text;
-  });
-  if (found.length) r.audit.piiRedacted = [...new Set(found)];
-  let changed = found.length > 0;
-  if (g.bedrockGuardrailId) {
-    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, texts);
-    if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'input', 'guardrail_intervened');
-    const masked = verdict.masked;
-    if (masked) {
-      // The guardrail masked (ANONYMIZE): the masked inputs are embedded; the audit record counts them.
-      const replaced = masked.filter((text, i) => text !== texts[i]).length;
-      noteGuardrailMasked(r.audit, 'input', replaced);
-      if (replaced) {
-        texts = masked;
-        changed = true;
-      }
-    }
-  }
+  const { texts, changed } = await guardInputTexts(pipeline, r, inputs.texts, (i) => inputPath(body.input, i));
   const input = changed ? withTexts(body.input, texts) : body.input;
   r.audit.promptSha256 = sha256(JSON.stringify(input));
   if (r.policy.gateway.auditPromptText) r.audit.prompt = texts.join('\n');
