@@ -365,6 +365,7 @@ export class InferenceApi extends Construct {
     this.gatewayEnvironment = environment;
     const chatCompletions = v1.addResource('chat').addResource('completions');
     const embeddings = v1.addResource('embeddings');
+    const moderations = v1.addResource('moderations');
     const models = v1.addResource('models');
     // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`): a greedy path variable.
     const model = this.modelResource = models.addResource('{proxy+}');
@@ -397,6 +398,7 @@ export class InferenceApi extends Construct {
       role.addMethod('PUT', usersIntegration, options),
       chatCompletions.addMethod('POST', integration, options),
       embeddings.addMethod('POST', integration, options),
+      moderations.addMethod('POST', integration, options),
       models.addMethod('GET', integration, options),
       model.addMethod('GET', integration, options),
       usage.addMethod('GET', integration, options),
@@ -406,7 +408,7 @@ export class InferenceApi extends Construct {
       inputItems.addMethod('GET', integration, options),
     ];
     // Preflights of the users routes too: the router answers every preflight from the origin index.
-    for (const r of [chatCompletions, embeddings, models, model, usage, responses, response, inputItems, keys, key, rotate, users, disable, role]) this.addPreflight(r);
+    for (const r of [chatCompletions, embeddings, moderations, models, model, usage, responses, response, inputItems, keys, key, rotate, users, disable, role]) this.addPreflight(r);
     // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
     // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.
     for (const [tier, t] of Object.entries(config.tiers)) {

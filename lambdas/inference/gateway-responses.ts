@@ -91,7 +91,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   {
     // A path or method the API does not have: API Gateway says 403 "Missing Authentication Token"; OpenAI answers 404.
     type: 'MISSING_AUTHENTICATION_TOKEN', statusCode: 404,
-    error: { type: 'invalid_request_error', code: 'route_not_found', message: `Invalid URL: this gateway has no such method and path; it serves OpenAI's /v1/chat/completions, /v1/embeddings, /v1/responses, /v1/models and /v1/fine_tuning/jobs, and /v1/usage and /v1/tenant/… ${REQUEST}` },
+    error: { type: 'invalid_request_error', code: 'route_not_found', message: `Invalid URL: this gateway has no such method and path; it serves OpenAI's /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/models and /v1/fine_tuning/jobs, and /v1/usage and /v1/tenant/… ${REQUEST}` },
   },
   {
     type: 'REQUEST_TOO_LARGE',

@@ -9,6 +9,7 @@ import { CorsResponder } from './cors-responder.js';
 import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
+import { moderations } from './endpoints/moderations.js';
 import { responses } from './endpoints/responses.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
@@ -103,7 +104,7 @@ export interface GatewayDeps {
   budgetAlerts?: BudgetAlerts;
 }
 
-const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/usage'];
+const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/models', '/v1/usage'];
 const NEVER = new AbortController().signal;
 /** Longest request path an audit record keeps (a URL may be up to API Gateway's 10,240 bytes, all the caller's). */
 const MAX_AUDIT_PATH = 1024;
@@ -188,6 +189,7 @@ export class Gateway {
       const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
+      if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
         return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {} }, res, this.deps.responses);
       }

@@ -85,7 +85,7 @@ export const forbidden = (message: string, code: string, param: string | null = 
 /**
  * 403 `permission_denied`: the caller's role (lib/identity/roles.ts) lacks the permission a route
  * needs; the message names both and what the permission allows, e.g.
- * `role "viewer" lacks permission "inference" (call models: chat completions, embeddings, responses)`.
+ * `role "viewer" lacks permission "inference" (call models: chat completions, embeddings, moderations, responses)`.
  */
 export const permissionDenied = (role: string, permission: string, allows: string) =>
   new GatewayError(403, `role "${role}" lacks permission "${permission}" (${allows}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied').withAudit({ permission });

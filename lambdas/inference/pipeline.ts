@@ -28,6 +28,19 @@ export interface GuardrailVerdict {
  */
 export type ApplyGuardrail = (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT', signal?: AbortSignal) => Promise<GuardrailVerdict>;
 
+/** What a catalog model serves (`kind` of lib/config/schema.ts; absent = chat). */
+export type ModelKind = NonNullable<ModelEntry['kind']>;
+
+/** A catalog entry's kind, `chat` when absent. */
+export const kindOf = (m: ModelEntry): ModelKind => m.kind ?? 'chat';
+
+/** How a model_kind_mismatch names each kind: with its article, the endpoints it serves, and as the thing an endpoint serves. */
+const KINDS: Record<ModelKind, { a: string; serves: string; name: string }> = {
+  chat: { a: 'a chat', serves: 'chat (POST /v1/chat/completions, POST /v1/responses)', name: 'chat' },
+  embedding: { a: 'an embedding', serves: 'embeddings (POST /v1/embeddings)', name: 'embeddings' },
+  moderation: { a: 'a moderation', serves: 'moderations (POST /v1/moderations)', name: 'moderations' },
+};
+
 /** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */
 export const costOf = (m: ModelEntry, prompt: number, completion: number) => (prompt * m.inputPricePer1k + completion * m.outputPricePer1k) / 1000;
 
@@ -124,10 +137,10 @@ export class RequestPipeline {
   /**
    * The catalog entry for `requested` (`default` = the tenant's default model), if the tenant may
    * use it and it is of the endpoint's `kind`.
-   * @param kind what the endpoint serves: `chat` (chat completions, responses) or `embedding`
-   * @throws GatewayError 404 `model_not_found`; 400 `model_kind_mismatch` naming `model` when the model is of the other kind
+   * @param kind what the endpoint serves: `chat` (chat completions, responses), `embedding` or `moderation`
+   * @throws GatewayError 404 `model_not_found`; 400 `model_kind_mismatch` naming `model` when the model is of another kind
    */
-  model(r: PipelineRequest, requested: string, kind: ModelEntry['kind'] = 'chat'): ModelEntry {
+  model(r: PipelineRequest, requested: string, kind: ModelKind = 'chat'): ModelEntry {
     const id = requested === 'default' && r.policy.gateway.defaultModel ? r.policy.gateway.defaultModel : requested;
     const model = r.policy.models.get(id);
     if (!model) {
@@ -135,21 +148,23 @@ export class RequestPipeline {
       r.audit.model = id;
       throw modelNotFound(id, r.policy.unserved?.get(id), modelsWithProvider(r.policy, id));
     }
-    if ((model.kind ?? 'chat') !== kind) {
-      const served = model.kind === 'embedding' ? 'embeddings (POST /v1/embeddings)' : 'chat (POST /v1/chat/completions, POST /v1/responses)';
-      throw invalid(`model "${id}" is ${model.kind === 'embedding' ? 'an embedding' : 'a chat'} model: it serves ${served}, not ${kind === 'embedding' ? 'embeddings' : 'chat'}`, 'model', 'model_kind_mismatch');
-    }
+    const own = kindOf(model);
+    if (own !== kind) throw invalid(`model "${id}" is ${KINDS[own].a} model: it serves ${KINDS[own].serves}, not ${KINDS[kind].name}`, 'model', 'model_kind_mismatch');
     Object.assign(r.audit, { model: model.id, provider: providerOf(model) });
     return model;
   }
 
-  /** The model, then the tenant's fallbacks; each routed through the tenant's Bedrock application inference profile when it has one (so its usage is billed to it). */
+  /**
+   * The model, then the tenant's fallbacks of the same kind (a chat request never falls back to an
+   * embedding or moderation model: its upstream has no chat API); each routed through the tenant's
+   * Bedrock application inference profile when it has one (so its usage is billed to it).
+   */
   chain(r: PipelineRequest, model: ModelEntry): ModelEntry[] {
     const profiles = r.policy.gateway.bedrockInferenceProfiles;
     const chain = [model];
     for (const id of r.policy.gateway.fallbacks) {
       const m = r.policy.models.get(id);
-      if (m !== undefined && m.id !== model.id) chain.push(m);
+      if (m !== undefined && m.id !== model.id && kindOf(m) === kindOf(model)) chain.push(m);
     }
     if (!profiles) return chain;
     return chain.map((m) => (profiles[m.id] ? { ...m, upstream: profiles[m.id] } : m));

@@ -48,3 +48,21 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer
   }
   return parsed.data;
 }
+
+/**
+ * `raw` against a strict `schema` (unknown fields refused): as parseWith, except that a field the
+ * schema does not know is a 400 `unknown_parameter` whose `param` is that field's path
+ * (`temperature`, `input[0].detail`) and whose message is OpenAI's ("Unrecognized request argument
+ * supplied: temperature"), so nothing the caller sent is dropped unseen.
+ */
+export function parseStrictWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const first = leafIssues(parsed.error)[0];
+  if (first.code === 'unrecognized_keys') {
+    // OpenAI's own words for a field it does not know; the gateway's answer also names it in `param`.
+    const fields = first.keys.map((k) => formatPath([...first.path, k]));
+    throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`, fields[0]!, 'unknown_parameter');
+  }
+  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? formatPath(first.path) : null);
+}

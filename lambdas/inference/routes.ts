@@ -9,6 +9,7 @@ export type Route = readonly [pattern: RegExp, methods: readonly string[]];
 export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/chat\/completions$/, ['POST']],
   [/^\/v1\/embeddings$/, ['POST']],
+  [/^\/v1\/moderations$/, ['POST']],
   [/^\/v1\/responses$/, ['POST']],
   [/^\/v1\/responses\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/responses\/[^/]+\/input_items$/, ['GET']],

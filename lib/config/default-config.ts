@@ -50,6 +50,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       { id: 'openai/text-embedding-3-small', upstream: 'text-embedding-3-small', kind: 'embedding', inputPricePer1k: 0.00002, outputPricePer1k: 0, maxOutputTokens: 4096, maxInputTokens: 8192 },
       // A TEI or vLLM embedding server of the platform's (its served model name as upstream).
       { id: 'openai-compatible/embeddings', upstream: 'default', kind: 'embedding', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
+      // OpenAI's moderation model (POST /v1/moderations; the default when a request names none): free, so priced 0.
+      { id: 'openai/omni-moderation-latest', upstream: 'omni-moderation-latest', kind: 'moderation', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
     ],
     providers: {
       openai: { baseUrl: 'https://api.openai.com/v1', apiKeySecretId: 'tessera/providers/openai' },

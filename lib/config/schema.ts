@@ -296,11 +296,12 @@ export const ModelEntrySchema = z.strictObject({
   outputPricePer1k: z.number().min(0),
   maxOutputTokens: z.number().int().positive().default(4096),
   /**
-   * What the model serves: `chat` (`/v1/chat/completions`, `/v1/responses`) or `embedding`
-   * (`/v1/embeddings`). A call to the other kind's endpoint is a 400 that says so.
+   * What the model serves: `chat` (`/v1/chat/completions`, `/v1/responses`), `embedding`
+   * (`/v1/embeddings`) or `moderation` (`/v1/moderations`: OpenAI's moderation models, on the
+   * `openai` provider only, priced 0). A call to another kind's endpoint is a 400 that says so.
    * @default 'chat' (absent)
    */
-  kind: z.enum(['chat', 'embedding']).optional(),
+  kind: z.enum(['chat', 'embedding', 'moderation']).optional(),
   /**
    * Longest input the model takes, in tokens (o200k count, the gateway's estimate of the model's
    * own), checked per input before anything is reserved or sent: a longer one is a 400 naming
@@ -313,8 +314,24 @@ export const ModelEntrySchema = z.strictObject({
 }).superRefine((m, ctx) => {
   // An embedding model produces no completion tokens: it is priced by its input only.
   if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
-  if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a chat model: remove it` });
+  if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
+  if (m.kind === 'moderation') moderationEntryIssues(m, ctx);
 });
+
+/**
+ * A moderation model (`kind: moderation`, POST /v1/moderations) is OpenAI's moderations API: only
+ * the `openai` provider's upstream serves it (Bedrock, SageMaker and fine-tuned models have no
+ * such API, Hugging Face's router and the TEI/vLLM servers behind `openai-compatible` answer no
+ * `/moderations`). It bills no tokens (OpenAI's moderation is free and reports no usage), so a
+ * price would never be charged: both prices must be 0.
+ */
+function moderationEntryIssues(m: { id: string; inputPricePer1k: number; outputPricePer1k: number }, ctx: z.RefinementCtx): void {
+  const provider = m.id.split('/')[0];
+  if (provider !== 'openai') ctx.addIssue({ code: 'custom', path: ['kind'], message: `is "moderation" for "${m.id}", a ${provider} model: moderation models are OpenAI's (POST /v1/moderations), served by the openai provider only; use an openai/... id (e.g. openai/omni-moderation-latest) or another kind` });
+  for (const key of ['inputPricePer1k', 'outputPricePer1k'] as const) {
+    if (m[key] !== 0) ctx.addIssue({ code: 'custom', path: [key], message: `is ${m[key]} for moderation model "${m.id}": a moderation bills no tokens (OpenAI's moderation is free), so a price would never be charged; set it to 0` });
+  }
+}
 
 export const GatewayConfigSchema = z.strictObject({
   /** JWT issuer and JWKS of tenant tokens. @default - the platform's Cognito user pool */

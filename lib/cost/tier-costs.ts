@@ -44,7 +44,7 @@ export interface GpuNodeHour {
 
 export interface ModelTokenCost {
   readonly id: string;
-  readonly kind: 'chat' | 'embedding';
+  readonly kind: 'chat' | 'embedding' | 'moderation';
   /** USD per 1M input tokens (the config's inputPricePer1k x 1,000). */
   readonly inputPer1M: number;
   /** USD per 1M output tokens. */

@@ -50,8 +50,8 @@ const statementsOfRole = (roleName: string) => {
 const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) => r.Properties.TableName === name);
 const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 
-const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}'];
-const ROUTER_RESOURCES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/models/{proxy+}', '/v1/usage', '/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items',
+const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}'];
+const ROUTER_RESOURCES = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/models', '/v1/models/{proxy+}', '/v1/usage', '/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items',
   // Issue 15: the tenant's keys and users (test/infra/tenant-identity.test.ts).
   '/v1/tenant/keys', '/v1/tenant/keys/{keyId}', '/v1/tenant/keys/{keyId}/rotate', '/v1/tenant/users', '/v1/tenant/users/{userId}/disable', '/v1/tenant/users/{userId}/role'];
 

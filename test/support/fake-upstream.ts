@@ -274,6 +274,41 @@ function toolCallAnswer(body: any, call: { name: string; arguments: string }): {
  * in `calls` with its body, headers and when its connection closed. With `scriptOnly` set, a
  * request that finds the queue empty is recorded too and answered 500, so a test sees every call.
  */
+/** The 13 categories of OpenAI's omni-moderation models (`Moderation.Categories` of the `openai` package), and the input types each applies to. */
+export const MODERATION_CATEGORIES: Record<string, Array<'text' | 'image'>> = {
+  harassment: ['text'], 'harassment/threatening': ['text'], hate: ['text'], 'hate/threatening': ['text'],
+  illicit: ['text'], 'illicit/violent': ['text'], 'self-harm': ['text', 'image'], 'self-harm/instructions': ['text', 'image'],
+  'self-harm/intent': ['text', 'image'], sexual: ['text', 'image'], 'sexual/minors': ['text'], violence: ['text', 'image'], 'violence/graphic': ['text', 'image'],
+};
+
+/** A text the fake moderation flags (category `violence`): one that holds this word. */
+export const FLAGGED_WORD = 'kill';
+
+/**
+ * A moderations answer in OpenAI's shape (`ModerationCreateResponse`), non-scripted mode: one result
+ * per string of an array of strings, one for a string or for a list of parts together. A result is
+ * flagged (`violence`, score 0.91) when its text holds FLAGGED_WORD, every other score 0.0001;
+ * `category_applied_input_types` lists the input's types (text, and image when an image part came)
+ * that each category applies to.
+ */
+export function moderationAnswer(body: { model?: string; input?: unknown }): Record<string, unknown> {
+  const input = body.input;
+  const items: Array<{ text: string; image: boolean }> = typeof input === 'string' ? [{ text: input, image: false }]
+    : Array.isArray(input) && input.every((x) => typeof x === 'string') ? input.map((text) => ({ text, image: false }))
+      : [{ text: (input as any[]).filter((p) => p?.type === 'text').map((p) => p.text).join(' '), image: (input as any[]).some((p) => p?.type === 'image_url') }];
+  const results = items.map(({ text, image }) => {
+    const flagged = text.includes(FLAGGED_WORD);
+    const names = Object.keys(MODERATION_CATEGORIES);
+    return {
+      flagged,
+      categories: Object.fromEntries(names.map((c) => [c, flagged && c === 'violence'])),
+      category_scores: Object.fromEntries(names.map((c) => [c, flagged && c === 'violence' ? 0.91 : 0.0001])),
+      category_applied_input_types: Object.fromEntries(names.map((c) => [c, MODERATION_CATEGORIES[c]!.filter((t) => (t === 'text' ? text.length > 0 || !image : image))])),
+    };
+  });
+  return { id: 'modr-fake0001', model: body.model, results };
+}
+
 /** Width of the fake upstream's embeddings: OpenAI text-embedding-3-small's. */
 export const EMBEDDING_DIMENSIONS = 1536;
 /** One deterministic unit-scale vector, numbers written as a real upstream writes them (~9 significant digits). */
@@ -376,6 +411,7 @@ export class FakeUpstream {
         const body = JSON.parse(rawBody || '{}');
         this.requests.push(body);
         if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
+        if (req.url?.endsWith('/moderations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moderationAnswer(body)));
         const failure = this.failures.get(body.model);
         if (failure && failure.times > 0) {
           failure.times -= 1;

@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { chatAnswerOf } from './chat-answer.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
 
@@ -95,6 +95,24 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
     const data = [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     return { vectors: data.map((d) => d.embedding as number[] | string), promptTokens: answer.usage?.prompt_tokens };
+  }
+
+  /**
+   * `POST {baseUrl}/moderations` with the caller's body (after the guardrails), `model` the catalog
+   * entry's `upstream` (also when the caller named none: the gateway chose the model). The answer
+   * comes back as OpenAI wrote it (`id`, `model`, `results`, any other field); the endpoint maps `model`.
+   * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `results`
+   */
+  async moderate(r: ModerationProviderRequest): Promise<ModerationAnswer> {
+    const { statusCode, text } = await this.postWhole('/moderations', JSON.stringify({ ...r.body, model: r.model.upstream }), r.signal);
+    let answer: ModerationAnswer & { error?: { message?: string } };
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+    }
+    if (!Array.isArray(answer?.results)) throw new ProviderError(`${this.name} answered 200 without results${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
+    return answer;
   }
 
   async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {

@@ -1,5 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { ModerationCreateParams, ModerationCreateResponse } from 'openai/resources/moderations';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
 /**
@@ -45,7 +46,32 @@ export interface Provider {
    * @throws ProviderError - the upstream refused or failed, or a field has no equivalent here (400 naming it)
    */
   embed?(request: EmbeddingProviderRequest): Promise<EmbeddingAnswer>;
+  /**
+   * OpenAI's moderations of `request.body.input` (`POST /moderations`), the upstream's answer as
+   * it came: `results` in input order, every field kept. Only the OpenAI relay has it (moderation
+   * models are the `openai` provider's: lib/config/schema.ts); optional for every other provider.
+   * @throws ProviderError - the upstream refused or failed, or answered without `results`
+   */
+  moderate?(request: ModerationProviderRequest): Promise<ModerationAnswer>;
 }
+
+/**
+ * What the gateway hands a provider for `POST /v1/moderations`: the caller's body as OpenAI
+ * defines it (`ModerationCreateParams`), after the tenant's guardrails. `body.model` is the
+ * catalog id or absent; the provider sends `model.upstream`.
+ */
+export interface ModerationProviderRequest {
+  model: ModelEntry;
+  body: Omit<ModerationCreateParams, 'model'> & { model?: string | null };
+  tenantId: string;
+  /** Aborted when the upstream is past its timeout, or the caller went away. */
+  signal: AbortSignal;
+  /** @default - nothing */
+  onActivity?: () => void;
+}
+
+/** The upstream's moderations answer: OpenAI's `ModerationCreateResponse`, and any other field it carried. */
+export type ModerationAnswer = ModerationCreateResponse & Record<string, unknown>;
 
 /**
  * What the gateway hands a provider for `POST /v1/embeddings`: the caller's body as OpenAI

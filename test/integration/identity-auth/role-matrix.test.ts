@@ -27,6 +27,8 @@ let n = 0;
 const SAMPLES: Sample[] = [
   { method: 'POST', path: '/v1/chat/completions', permission: 'inference', body: () => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }) },
   { method: 'POST', path: '/v1/embeddings', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi' }) },
+  // No moderation model in this config: an allowed role gets the 400 naming model (past the role check).
+  { method: 'POST', path: '/v1/moderations', permission: 'inference', body: () => ({ input: 'hi' }) },
   { method: 'POST', path: '/v1/responses', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi', store: false, max_output_tokens: 16 }) },
   { method: 'GET', path: '/v1/responses/resp_abc', permission: 'inference' },
   { method: 'GET', path: '/v1/responses/resp_abc/input_items', permission: 'inference' },
@@ -137,6 +139,8 @@ describe('the role matrix: every route x every role, JWT and key callers', () =>
   const ANCHORS: Array<[Role, string, string, 'allowed' | Permission]> = [
     ['viewer', 'POST', '/v1/chat/completions', 'inference'],
     ['viewer', 'POST', '/v1/embeddings', 'inference'],
+    ['viewer', 'POST', '/v1/moderations', 'inference'],
+    ['member', 'POST', '/v1/moderations', 'allowed'],
     ['viewer', 'GET', '/v1/models', 'models.read'],
     ['viewer', 'GET', '/v1/fine_tuning/jobs', 'allowed'],
     ['viewer', 'GET', '/v1/usage?group_by=user', 'allowed'],
