@@ -1,5 +1,6 @@
 import { printable } from '../printable.js';
 import type { LifecycleExecution, TenantRecord } from '../tenant-record.js';
+import { offboardingLines } from './offboarding-format.js';
 
 /** Plain-text tables for a terminal (every cell `printable`); `--json` prints the API's JSON instead. */
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
@@ -23,7 +24,7 @@ function askedLine(change: LifecycleExecution['change'], requestId: string): str
   return ` (${printable(asked.join(', '))}; request ${printable(requestId)})`;
 }
 
-/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure, stack outputs and history (a change's entry with what it asked and its request id). */
+/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -43,6 +44,7 @@ export function tenantDetails(t: TenantRecord): string {
     lines.push('outputs');
     for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);
   }
+  lines.push(...offboardingLines(t));
   if (t.executions.length) {
     lines.push('history');
     for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : ''}`);

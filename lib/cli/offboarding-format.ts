@@ -1,0 +1,47 @@
+import { printable } from '../printable.js';
+import type { TenantRecord } from '../tenant-record.js';
+import { table } from './format.js';
+
+type KeyDeletion = NonNullable<NonNullable<TenantRecord['offboarding']>['keyDeletion']>;
+
+/** One line on the tenant key's fate (`offboarding.keyDeletion`): when KMS deletes it, or what it waits for. */
+function keyLine(k: KeyDeletion, holders: number): string {
+  const key = k.keyArn ?? 'the tenant key';
+  switch (k.state) {
+    case 'SCHEDULED': return `${key}: deletion scheduled, KMS deletes it on ${k.deletionDate ?? '(date not recorded)'} (aws kms cancel-key-deletion until then)`;
+    case 'QUEUED': return `${key}: queued until ${k.dueAt ?? '(date not recorded)'}, when the last store under it expires; the platform's daily job then schedules its deletion (it needs TesseraPlatform and the account's TesseraProvisioning until then)`;
+    case 'HELD': return `${key}: held by ${holders} store(s) that hold it without expiry (retained stores below: holdsKey yes, no keptUntil): nothing schedules it; decide on them, then aws kms schedule-key-deletion`;
+    default: return `${key}: goes with the account's closure`;
+  }
+}
+
+/**
+ * `tessera tenants show`'s offboarding section, for a tenant whose record has one (`offboarding`, `accountClosure`):
+ * the verified archive export and final snapshot, the tenant key's fate (scheduled with its date, queued until when,
+ * held by what), the account closure, and every store the offboarding left (registry `offboarding.retainedStores`:
+ * store, id, disposition, kept until, whether it holds the key, its key: `tenant key` or the key's ARN, e.g. the archive
+ * key of the final snapshot's copy). Without it the text showed none of this: an operator
+ * tearing the platform down had to read `--json` to learn which keys and stores were still waiting. Empty when the
+ * record has neither.
+ */
+export function offboardingLines(t: TenantRecord): string[] {
+  const o = t.offboarding;
+  const lines: string[] = [];
+  if (o?.export) lines.push(`  archive     ${printable(o.export.prefix)} in the admin archive bucket (${o.export.versions} versions, ${o.export.bytes} bytes; verified ${o.export.verifiedAt})`);
+  if (o?.databaseSnapshot) lines.push(`  snapshot    ${printable(o.databaseSnapshot.archiveSnapshotId)} (archive-key copy of ${printable(o.databaseSnapshot.snapshotId)}, shared with the platform account)`);
+  const stores = o?.retainedStores ?? [];
+  if (o?.keyDeletion) lines.push(`  key         ${printable(keyLine(o.keyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil).length))}`);
+  if (t.accountClosure) {
+    const c = t.accountClosure;
+    lines.push(`  account     ${c.accountId} closure ${c.state} at ${c.at}${c.attempts ? ` (${c.attempts} attempts)` : ''}${c.error ? `: ${printable(c.error)}` : ''}${c.note ? ` (${printable(c.note)})` : ''}`);
+  }
+  if (!lines.length && !stores.length) return [];
+  const out = ['offboarding', ...lines];
+  if (stores.length) {
+    const tenantKeys = new Set([t.stackOutputs.KeyArn, o?.keyDeletion?.keyArn].filter(Boolean));
+    out.push('  retained stores (--json: each with its note)');
+    const rows = stores.map((s) => ({ store: s.store, id: s.id, disposition: s.disposition, keptUntil: s.removedAt ? `removed ${s.removedAt}` : s.keptUntil, holdsKey: s.holdsKey ? 'yes' : 'no', encryption: !s.keyArn ? s.encryption : tenantKeys.has(s.keyArn) ? 'tenant key' : s.keyArn }));
+    out.push(...table(rows, ['store', 'id', 'disposition', 'keptUntil', 'holdsKey', 'encryption']).split('\n').map((l) => `  ${l}`));
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { tenantDetails } from '../../../lib/cli/format.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+
+/**
+ * `tessera tenants show` of an offboarded tenant. Found by the day-2 teardown walk-through (s20, nuup): the text
+ * showed the stack outputs and history only, none of `offboarding` (the archive export, the final snapshot, the
+ * tenant key queued until when or scheduled for when, the stores kept) nor `accountClosure`, which the README's
+ * Teardown sends an operator to before `cdk destroy`.
+ */
+const keyArn = 'arn:aws:kms:us-east-1:333333333333:key/d9ec5e0d-bb3a-49bb-ac6e-f122ebda60c9';
+const archiveKey = 'arn:aws:kms:us-east-1:555555555555:key/0f0e0d0c-0b0a-4998-8776-655443322110';
+const record = (extra: Partial<TenantRecord> = {}): TenantRecord => ({
+  tenantId: 'acme', name: 'Acme', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001',
+  status: 'OFFBOARDED', createdAt: '2026-12-03T06:00:00.000Z', updatedAt: '2026-12-03T07:00:00.000Z', stackOutputs: {}, executions: [], ...extra,
+} as TenantRecord);
+const offboarding = (keyDeletion: NonNullable<TenantRecord['offboarding']>['keyDeletion'], stores: NonNullable<TenantRecord['offboarding']>['retainedStores'] = []) => ({
+  export: { prefix: 'acme/2026-12-03T200457Z/', versions: 12, currentObjects: 10, noncurrentVersions: 1, deleteMarkers: 1, bytes: 4096, manifestParts: 1, verifiedAt: '2026-12-03T20:04:57.532Z' },
+  databaseSnapshot: { instance: 'tessera-acme', snapshotId: 'tessera-acme-final-1', archiveSnapshotId: 'tessera-acme-final-1-archive', archivedAt: '2026-12-03T20:04:57.616Z' },
+  liftedProtections: [], keyDeletion, retainedStores: stores,
+});
+
+describe('tenantDetails: what an offboarding kept', () => {
+  it('names the archive export, the final snapshot, the queued key with its date and every retained store', () => {
+    const text = tenantDetails(record({ offboarding: offboarding({ state: 'QUEUED', keyArn, dueAt: '2027-12-03T20:04:58.121Z' }, [
+      { store: 'log-group', id: '/tessera/acme/vpc-flow-logs', keyArn, keptUntil: '2027-12-03T20:04:58.121Z', disposition: 'expires', holdsKey: true },
+      { store: 'bucket', id: 'tessera-acme-storageaccesslogsbucket06e03aa1-0ctuqv3hlb66', encryption: 'SSE-S3', disposition: 'review', holdsKey: false },
+      { store: 'db-snapshot', id: 'tessera-acme-final-1-archive', keyArn: archiveKey, disposition: 'archived', holdsKey: false },
+    ]) }));
+    expect(text).toContain('  archive     acme/2026-12-03T200457Z/ in the admin archive bucket (12 versions, 4096 bytes; verified 2026-12-03T20:04:57.532Z)');
+    expect(text).toContain('  snapshot    tessera-acme-final-1-archive (archive-key copy of tessera-acme-final-1, shared with the platform account)');
+    expect(text).toContain(`  key         ${keyArn}: queued until 2027-12-03T20:04:58.121Z`);
+    expect(text).toMatch(/^ {2}log-group +\/tessera\/acme\/vpc-flow-logs +expires +2027-12-03T20:04:58\.121Z +yes +tenant key$/m);
+    expect(text).toMatch(/^ {2}bucket +tessera-acme-storageaccesslogsbucket06e03aa1-0ctuqv3hlb66 +review +- +no +SSE-S3$/m);
+    expect(text).toMatch(new RegExp(`^ {2}db-snapshot +tessera-acme-final-1-archive +archived +- +no +${archiveKey}$`, 'm'));
+    expect(text.indexOf('offboarding')).toBeLessThan(text.indexOf('history') === -1 ? Infinity : text.indexOf('history'));
+  });
+
+  it('says when KMS deletes a scheduled key, what holds a held one, and the account closure', () => {
+    expect(tenantDetails(record({ offboarding: offboarding({ state: 'SCHEDULED', keyArn, deletionDate: '2027-01-02T00:00:00.000Z' }) })))
+      .toContain(`${keyArn}: deletion scheduled, KMS deletes it on 2027-01-02T00:00:00.000Z`);
+    const held = tenantDetails(record({ offboarding: offboarding({ state: 'HELD', keyArn }, [
+      { store: 'queue', id: 'tessera-acme-dlq-x', keyArn, disposition: 'review', holdsKey: true },
+    ]) }));
+    expect(held).toContain(`${keyArn}: held by 1 store(s)`);
+    const closed = tenantDetails(record({ isolation: 'account', accountId: '944505401567',
+      offboarding: offboarding({ state: 'WITH_ACCOUNT_CLOSURE', keyArn }),
+      accountClosure: { accountId: '944505401567', state: 'NEEDS_OPERATOR', at: '2026-12-08T03:00:00.000Z', attempts: 5, error: 'AccessDeniedException: denied' } }));
+    expect(closed).toContain('  account     944505401567 closure NEEDS_OPERATOR at 2026-12-08T03:00:00.000Z (5 attempts): AccessDeniedException: denied');
+    expect(closed).toContain(`${keyArn}: goes with the account's closure`);
+  });
+
+  it('prints no offboarding section for a tenant never offboarded', () => {
+    expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^offboarding/m);
+  });
+});
