@@ -100,7 +100,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Templates: whether the target tier is published at the version the change deploys (HeadObject).
   'begin-change': ['registry', 'leases', 'templates'],
   'finish-change': ['registry', 'events'],
-  'list-tier-tenants': ['registry', 'upgradeItems'],
+  // Templates: whether the upgrade's tier is published at its version (HeadObject), before any tenant is listed.
+  'list-tier-tenants': ['registry', 'upgradeItems', 'templates'],
   'begin-offboarding': ['registry', 'leases'],
   // Its own archive capability: multipart copies, and the verification's reads and listing of its export.
   'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport'],

@@ -641,8 +641,11 @@ export type ChangeRequest = z.infer<typeof ChangeRequest>;
 export const UpgradeRequest = z.strictObject({
   tier: z.string().min(1),
   blueprintVersion: BlueprintVersion,
-  /** The caller's idempotency key; names the work prefix `upgrades/<requestId>/`. */
-  requestId: z.string().min(1).max(80),
+  /**
+   * The caller's idempotency key; names the work prefix `upgrades/<requestId>/` as it is (1-80 characters of A-Z, a-z,
+   * 0-9, `.`, `_`, `-`, starting with a letter or digit: the README's `starter-0.2.0` is found under `upgrades/starter-0.2.0/`).
+   */
+  requestId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'must be 1-80 characters of A-Z, a-z, 0-9, ".", "_" and "-", starting with a letter or digit (it names the work prefix upgrades/<requestId>/)'),
   allowReplacement: AllowReplacement.optional(),
 });
 export type UpgradeRequest = z.infer<typeof UpgradeRequest>;

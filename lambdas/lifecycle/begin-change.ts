@@ -4,7 +4,7 @@ import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, RegistryContentionError, requireTenant, updateTenant, withExecution } from '../shared/registry.js';
-import { compareVersions, unpublishedTemplates, type BlueprintKind } from './blueprints.js';
+import { compareVersions, tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease, OperationSkippedError } from './lease.js';
 import { upgradeSkipReason } from './list-tier-tenants.js';
@@ -68,9 +68,7 @@ function versionOf(state: LifecycleState, record: TenantRecord): string {
 async function unpublishedRefusal(record: TenantRecord, tier: string, version: string, repair = false): Promise<string | undefined> {
   // A repair (the tenant's own tier and version) is checked too: the tier's config may have gained disaster recovery (or shared
   // compute) since that version, whose catalog then has no DR (or namespace) blueprint the repair would create its stack from.
-  const target = tierConfig(tier);
-  const kinds: BlueprintKind[] = ['baseline', ...(drRegionOf(target) ? ['dr' as const] : []), 'tenant', ...(target.compute.mode === 'shared' ? ['namespace' as const] : [])];
-  const missing = await unpublishedTemplates(tier, kinds, version);
+  const missing = await unpublishedTemplates(tier, tierTemplateKinds(tier), version);
   if (!missing.length) return undefined;
   const platform = requireEnv(ENV.blueprintVersion);
   const why = version === record.blueprintVersion && version !== platform

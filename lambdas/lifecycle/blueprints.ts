@@ -64,6 +64,15 @@ export interface UnpublishedTemplate {
 }
 
 /**
+ * The templates a change to `tier` deploys, in the order it deploys them: the account baseline, the DR blueprint of a
+ * tier with disaster recovery, the tier blueprint, and the namespace blueprint of shared compute.
+ */
+export function tierTemplateKinds(tier: string): BlueprintKind[] {
+  const target = tierConfig(tier);
+  return ['baseline', ...(drRegionOf(target) ? ['dr' as const] : []), 'tenant', ...(target.compute.mode === 'shared' ? ['namespace' as const] : [])];
+}
+
+/**
  * The templates of `kinds` for `tier` at `version` that the blueprint catalog does not hold (HeadObject
  * on each key: a 404, or the 403 S3 gives a missing key without s3:ListBucket, when a key that must exist
  * is readable (checkCatalogReadable, else BlueprintCatalogUnreadable); any other error is rethrown). A version is published with the tiers of the config it was synthesized from, so a tier

@@ -6,7 +6,7 @@ import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
-import { compareVersions } from './blueprints.js';
+import { compareVersions, tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
 import type { LifecycleState } from './state.js';
 
 /** The upgrade's execution input (lib/tenant-record.ts UpgradeRequest). */
@@ -77,16 +77,22 @@ export function upgradeSkipReason(record: TenantRecord, change: NonNullable<Life
   return undefined;
 }
 
-/** S3 key prefix of one rolling upgrade; the request id is the caller's idempotency key (`[A-Za-z0-9_-]`). */
-export const upgradePrefix = (requestId: string) => `upgrades/${requestId.replace(/[^A-Za-z0-9_-]/g, '_')}/`;
+/**
+ * S3 key prefix of one rolling upgrade: `upgrades/<requestId>/`, the request id as given (UpgradeRequest allows
+ * `[A-Za-z0-9._-]` only). It replaced `.` with `_`, so the README's `starter-0.2.0` landed under
+ * `upgrades/starter-0_2_0/` where the README sent the operator to `upgrades/starter-0.2.0/results/`, and two ids
+ * differing in a `.` and a `_` shared one prefix.
+ */
+export const upgradePrefix = (requestId: string) => `upgrades/${requestId}/`;
 
 /**
  * Writes the rolling upgrade's work list to the lifecycle work bucket and returns where it is:
  * the Distributed Map reads it with an S3 JSON ItemReader, so a tier of thousands of tenants never
  * passes through the 256 KiB state payload. Writing the same request again overwrites the list
  * (the bucket is versioned).
- * @throws InvalidRequest for an input that is not an UpgradeRequest (naming the field), or a tier the platform config
- *   does not have (naming it and the tiers): nothing is written
+ * @throws InvalidRequest for an input that is not an UpgradeRequest (naming the field), a tier the platform config
+ *   does not have (naming it and the tiers), or a blueprint version the catalog does not publish for the tier (naming
+ *   the missing templates, tierTemplateKinds): nothing is written
  */
 export const handler = lifecycleHandler('List tier tenants', async (raw: unknown): Promise<UpgradeItems> => {
   const parsed = UpgradeRequest.safeParse(raw);
@@ -95,6 +101,13 @@ export const handler = lifecycleHandler('List tier tenants', async (raw: unknown
   // A tier the config does not have lists no tenant: the upgrade would end SUCCEEDED, 0 upgraded, for a typo.
   const tiers = Object.keys(platformConfig().tiers);
   if (!tiers.includes(input.tier)) throw new InvalidRequestError(`upgrade input: tier = ${JSON.stringify(input.tier)}: does not exist (tiers: ${tiers.join(', ')}); nothing listed, no tenant changed`);
+  // A version the catalog does not publish for the tier: each listed tenant's run would be refused at *Begin change*, one
+  // FAILED change in its history and a Tenant Lifecycle Failed each, until the map's failure tolerance stopped the run.
+  const missing = await unpublishedTemplates(input.tier, tierTemplateKinds(input.tier), input.blueprintVersion);
+  if (missing.length) {
+    throw new InvalidRequestError(`upgrade input: blueprintVersion = ${JSON.stringify(input.blueprintVersion)}: tier ${input.tier} is not published at it; the blueprint catalog lacks `
+      + `${missing.map((m) => `${m.key} (${m.error})`).join(', ')}; nothing listed, no tenant changed (the platform's version is ${requireEnv(ENV.blueprintVersion)})`);
+  }
   const items = upgradeItems(await listTenants({ tier: input.tier }), input);
   const bucket = requireEnv(ENV.workBucket);
   const prefix = upgradePrefix(input.requestId);

@@ -522,6 +522,35 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     });
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
+  // Found by the day-2 walk-through (s20, nuup): a version the catalog does not publish (a typo, 2.0 for 2.0.0) was listed,
+  // and every tenant's run was refused at Begin change, a FAILED change in its history and a Tenant Lifecycle Failed each,
+  // until the map's 10% tolerance failed the run.
+  it('refuses a blueprint version the catalog does not publish for the tier, naming the missing templates, and writes no list', async () => {
+    records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(HeadObjectCommand).rejects(Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+    s3.on(HeadObjectCommand, { Key: 'blueprints/1.0.0/account-baseline.template.json' }).resolves({});
+    await expect(list({ tier: 'starter', blueprintVersion: '2.0', requestId: 'upgrade-9' })).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: 'upgrade input: blueprintVersion = "2.0": tier starter is not published at it; the blueprint catalog lacks blueprints/2.0/account-baseline.template.json (NotFound), '
+        + 'blueprints/2.0/starter.template.json (NotFound), blueprints/2.0/starter-namespace.template.json (NotFound); nothing listed, no tenant changed (the platform\'s version is 1.0.0)',
+    });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+  // Found by the day-2 walk-through (s20, nuup): the README's requestId starter-0.2.0 wrote under upgrades/starter-0_2_0/
+  // (its "." made "_"), where the README sends the operator to upgrades/starter-0.2.0/results/; and any other character
+  // was made "_" too, so two request ids could share one prefix.
+  it('writes under upgrades/<requestId>/ as the request id is, and refuses a request id that cannot name a prefix', async () => {
+    records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    s3.on(PutObjectCommand).resolves({});
+    await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-2.0.0' })).resolves.toMatchObject({
+      key: 'upgrades/starter-2.0.0/items.json', resultsPrefix: 'upgrades/starter-2.0.0/results', count: 1,
+    });
+    for (const requestId of ['../x', 'a/b', 'starter 2.0.0', '.hidden', '']) {
+      await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId })).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining(`requestId = ${JSON.stringify(requestId)}`) });
+    }
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
   it('writes an empty list when every tenant is on the target version', async () => {
     records.set('a2', tenant({ tenantId: 'a2', status: 'ACTIVE', blueprintVersion: '2.0.0' }));
     s3.on(PutObjectCommand).resolves({});
