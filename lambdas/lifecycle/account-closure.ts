@@ -169,7 +169,9 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       }
       closed.push(item.accountId);
       closedNow += 1;
-      if (note || item.attempts) await recordOnTenant(item, { state: 'CLOSED', ...(note ? { note } : {}), attempts: item.attempts });
+      // Every closure is said on its tenant (it was only one with a note or earlier attempts, so the registry could not tell
+      // an account closed at the first try from one still waiting for the quota).
+      await recordOnTenant(item, { state: 'CLOSED', ...(note ? { note } : {}), ...(item.attempts ? { attempts: item.attempts } : {}) });
     };
     try {
       await orgs.send(new CloseAccountCommand({ AccountId: item.accountId }));

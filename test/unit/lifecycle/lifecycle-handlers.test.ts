@@ -735,6 +735,20 @@ describe('offboarding steps', async () => {
     expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
     expect(eventTypes()).toEqual(['Tenant Account Closure Queued']);
   });
+  // Found by the day-2 teardown walk-through (s20, nuup): after offboarding an account tenant, its record said nothing of the
+  // closure (accountClosure was written only for a failure, or a closure with a note or earlier attempts), so an operator
+  // could not tell an account closed at the first try from one waiting for Organizations' quota.
+  it('says on the tenant that its account closure is queued, and that it is closed once CloseAccount answered', async () => {
+    records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
+    organization();
+    await retire(state());
+    expect(records.get('acme')?.accountClosure).toEqual({ accountId: '444444444444', state: 'QUEUED', at: expect.any(String) });
+    controlMock.closures.mockResolvedValue([{ id: 'closure#444444444444', accountId: '444444444444', tenantId: 'acme', status: 'QUEUED', queuedAt: '2026-11-01' }]);
+    orgs.on(CloseAccountCommand).resolves({});
+    const { processClosureQueue } = await import('../../../lambdas/lifecycle/account-closure.js');
+    await expect(processClosureQueue(new OrganizationsClient({}))).resolves.toMatchObject({ closed: ['444444444444'] });
+    expect(records.get('acme')?.accountClosure).toEqual({ accountId: '444444444444', state: 'CLOSED', at: expect.any(String) });
+  });
 
   it('retires an account Organizations finished creating after the onboarding failed: recorded first, then moved and queued', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-1' }));
