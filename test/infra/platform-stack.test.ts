@@ -196,8 +196,9 @@ describe('PlatformStack inference API', () => {
     const all = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^InferenceApi') } } })) as any[];
     // Preflights (OPTIONS) go to the router without the authorizer: test/infra/inference-api.test.ts.
     const methods = all.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
-    // Issue 15 adds /v1/tenant/keys (GET, POST; GET and DELETE of one key; POST rotate) and /v1/tenant/users (GET, POST, POST disable, PUT role).
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'PUT']);
+    // Issue 15 adds /v1/tenant/keys (GET, POST; GET and DELETE of one key; POST rotate) and /v1/tenant/users (GET, POST, POST disable, PUT role);
+    // then POST /v1/moderations.
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'PUT']);
     // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
     const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
     // Jobs: GET, POST /jobs, GET /jobs/{id}, POST cancel, GET events; files: GET, POST /files, GET, DELETE /files/{proxy+};
