@@ -1,0 +1,47 @@
+/**
+ * Environment of the reservation reclaim Lambda (lambdas/inference/reclaim/reclaim-handler.ts), set
+ * by constructs/reservation-reclaim.ts. No imports: CDK code reads it.
+ */
+export const RECLAIM_ENV = {
+  /** The tenant registry (listed with Scan: every tenant not OFFBOARDED). Same name as ENV.registryTable of lambdas/shared/environment.ts. */
+  registryTable: 'TESSERA_REGISTRY_TABLE',
+  /** The gateway's usage table (GATEWAY_ENV.usageTable). */
+  usageTable: 'TESSERA_USAGE_TABLE',
+} as const;
+
+/**
+ * The router's longest invocation: Lambda's maximum timeout, which the router has
+ * (constructs/inference-api.ts; its own deadline, lambdas/inference/lambda-deadline.ts, ends a
+ * stream 15 s before it). Every reservation of a UTC day is settled or lost this long after the day ends.
+ */
+export const LONGEST_INVOCATION_MS = 15 * 60_000;
+
+/**
+ * When the daily run starts, after midnight UTC: 30 minutes, the router's 15 and as many again for
+ * the routers' clocks and a late settle's retries (the SDK's backoff), so that no settle of the
+ * day before can still land. The handler itself refuses a day that ended less than
+ * LONGEST_INVOCATION_MS ago, whatever its event says.
+ */
+export const RECLAIM_SCHEDULE = { hour: '0', minute: '30' } as const;
+
+/** The reclaim's Powertools service name (logs and the metrics' `service` dimension). */
+export const RECLAIM_SERVICE = 'tessera-reservation-reclaim';
+
+/**
+ * The metrics each run publishes (namespace `Tessera`, dimension `service` = RECLAIM_SERVICE), one
+ * value per run, 0 included (a run that released nothing still shows it ran). Alarm on
+ * `ReclaimedTokens` > 0 to hear of router Lambdas that died with reservations.
+ */
+export const RECLAIM_METRICS = {
+  namespace: 'Tessera',
+  /** Tokens released from tenants' day items (what lost requests held; their users' and keys' items held the same again, not added). */
+  tokens: 'ReclaimedTokens',
+  /** Micro-dollars released from tenants' day items. */
+  micros: 'ReclaimedMicroDollars',
+  /** Day items released: tenants', users' and keys'. */
+  items: 'ReleasedItems',
+  /** Day items not released because their month item holds less (a settle that landed on one of them only). */
+  skipped: 'SkippedItems',
+  /** Tenants that failed (the run fails after the others, for Lambda's retries and then the dead-letter queue). */
+  failedTenants: 'FailedTenants',
+} as const;

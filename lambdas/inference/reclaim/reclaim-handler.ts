@@ -1,0 +1,110 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { requireEnv } from '../../shared/environment.js';
+import { listTenants } from '../../shared/registry.js';
+import { unscopedDocumentClient } from '../../shared/tenant-credentials.js';
+import { LONGEST_INVOCATION_MS, RECLAIM_ENV, RECLAIM_METRICS, RECLAIM_SERVICE } from './environment.js';
+import { ReservationReclaim, type ReclaimOutcome } from './reservation-reclaim.js';
+
+export const logger = new Logger({ serviceName: RECLAIM_SERVICE });
+export const metrics = new Metrics({ namespace: RECLAIM_METRICS.namespace, serviceName: RECLAIM_SERVICE });
+
+/**
+ * What invokes the reclaim: the daily EventBridge schedule's event (its `time` is the minute it was
+ * scheduled for, the same in every retry of it), or `{ "day": "YYYY-MM-DD" }` to reclaim one day by hand.
+ */
+export interface ReclaimEvent { time?: string; day?: string }
+
+const DAY_MS = 86_400_000;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The UTC day a run reclaims: `event.day`, else the day before `event.time`, else the day before
+ * `now`. Refused when the day is not over by the router's longest invocation yet (its reservations
+ * may still be settled).
+ * @throws RangeError naming `day` or `time` and its value when it is not a day or an ISO time, or is too recent
+ */
+export function reclaimDayOf(event: ReclaimEvent | undefined, now: Date): string {
+  let day: string;
+  if (event?.day !== undefined) {
+    if (typeof event.day !== 'string' || !DAY.test(event.day) || new Date(`${event.day}T00:00:00Z`).toISOString().slice(0, 10) !== event.day) {
+      throw new RangeError(`day ${JSON.stringify(event.day)} is not a UTC day (YYYY-MM-DD)`);
+    }
+    day = event.day;
+  } else {
+    const at = event?.time === undefined ? now.getTime() : typeof event.time === 'string' ? Date.parse(event.time) : Number.NaN;
+    if (Number.isNaN(at)) throw new RangeError(`time ${JSON.stringify(event?.time)} is not an ISO 8601 time`);
+    day = new Date(at - DAY_MS).toISOString().slice(0, 10);
+  }
+  const settledBy = Date.parse(`${day}T00:00:00Z`) + DAY_MS + LONGEST_INVOCATION_MS;
+  if (now.getTime() < settledBy) {
+    throw new RangeError(`day ${JSON.stringify(day)} is not over by the router's longest invocation (15 minutes) yet: its reservations may still be settled until ${new Date(settledBy).toISOString()}`);
+  }
+  return day;
+}
+
+/** Tenants that may have had traffic on `day`: all but the OFFBOARDED (their items are left) and those created after the day. */
+export const reclaimable = (t: TenantRecord, day: string) => t.status !== 'OFFBOARDED' && Date.parse(t.createdAt) < Date.parse(`${day}T00:00:00Z`) + DAY_MS;
+
+export interface ReclaimHandlerDeps {
+  /** @default the system clock */
+  now?: () => Date;
+  /** Every tenant of the registry. */
+  tenants: () => Promise<TenantRecord[]>;
+  /** The reclaim (its `onRelease` and `onSkip` are set here, to log). */
+  reclaim: (hooks: Pick<ConstructorParameters<typeof ReservationReclaim>[0], 'onRelease' | 'onSkip'>) => ReservationReclaim;
+}
+
+/**
+ * The reclaim's run: the day (reclaimDayOf), the tenants (reclaimable), ReservationReclaim.reclaimDay;
+ * one log line per released item (`reservation released`) and per skipped one, one per tenant whose
+ * subjects are not all listed, a summary line, and the run's metrics (RECLAIM_METRICS).
+ * @throws Error naming the failed tenants after the others were done (Lambda retries the event; the releases are conditional, so a retry releases nothing twice)
+ */
+export function createReclaimHandler(deps: ReclaimHandlerDeps): (event: ReclaimEvent | undefined) => Promise<ReclaimOutcome> {
+  return async (event) => {
+    const day = reclaimDayOf(event, (deps.now ?? (() => new Date()))());
+    const tenants = (await deps.tenants()).filter((t) => reclaimable(t, day)).map((t) => t.tenantId);
+    const reclaim = deps.reclaim({
+      onRelease: (r) => logger.info('reservation released', { day, ...r }),
+      onSkip: (s) => logger.warn('reservation not released', { day, ...s }),
+    });
+    const outcome = await reclaim.reclaimDay(tenants, day);
+    for (const tenantId of outcome.unlisted) {
+      logger.warn('subjects past the month item\'s set: their day items were not looked at', { day, tenantId });
+    }
+    const own = outcome.released.filter((r) => r.scope === 'tenant');
+    const tokens = own.reduce((n, r) => n + r.tokens, 0);
+    const micros = own.reduce((n, r) => n + r.micros, 0);
+    metrics.addMetric(RECLAIM_METRICS.tokens, MetricUnit.Count, tokens);
+    metrics.addMetric(RECLAIM_METRICS.micros, MetricUnit.Count, micros);
+    metrics.addMetric(RECLAIM_METRICS.items, MetricUnit.Count, outcome.released.length);
+    metrics.addMetric(RECLAIM_METRICS.skipped, MetricUnit.Count, outcome.skipped.length);
+    metrics.addMetric(RECLAIM_METRICS.failedTenants, MetricUnit.Count, outcome.failed.length);
+    metrics.publishStoredMetrics();
+    logger.info('reservation reclaim', {
+      day, tenants: outcome.tenants, releasedItems: outcome.released.length, reclaimedTokens: tokens, reclaimedMicros: micros,
+      skipped: outcome.skipped.length, unlisted: outcome.unlisted.length, failed: outcome.failed.length,
+    });
+    if (outcome.failed.length) throw new Error(`reservation reclaim of ${day} failed for ${outcome.failed.map((f) => `${f.tenantId} (${f.error})`).join('; ')}`);
+    return outcome;
+  };
+}
+
+/**
+ * The Lambda: the registry and usage table of its environment (RECLAIM_ENV), read and written with
+ * its own role, as the monthly statements job reads usage across tenants. The gateway's `docFor`
+ * (a session of the tenant-data role, in the platform account) reaches the same table: every
+ * tenant's usage items are in the platform's usage table, whatever its tier.
+ */
+const run = createReclaimHandler({
+  tenants: () => listTenants(),
+  reclaim: (hooks) => new ReservationReclaim({ usageTable: requireEnv(RECLAIM_ENV.usageTable), docFor: unscopedDocumentClient(), ...hooks }),
+});
+const wrapped = middy(async (event: ReclaimEvent | undefined, _context: Context) => run(event)).use(injectLambdaContext(logger, { resetKeys: true }));
+
+export const handler = (event: ReclaimEvent | undefined, context?: Context) => wrapped(event, context ?? ({} as Context));

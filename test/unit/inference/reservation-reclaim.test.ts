@@ -1,0 +1,273 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { RECLAIM_METRICS } from '../../../lambdas/inference/reclaim/environment.js';
+import { createReclaimHandler, metrics, reclaimable, reclaimDayOf } from '../../../lambdas/inference/reclaim/reclaim-handler.js';
+import { ReservationReclaim, type Release } from '../../../lambdas/inference/reclaim/reservation-reclaim.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { DynamoDbStore, usageIds } from '../../../lambdas/inference/stores/dynamodb-store.js';
+import type { Subject } from '../../../lambdas/inference/stores/gateway-store.js';
+
+// The reservation reclaim's requests (aws-sdk-client-mock) against a small table in memory that
+// applies UpdateItem's ADD and the few condition forms the reclaim and an unconditional reserve
+// send, so that the store's own reserve and settle and the reclaim meet on the same items. On moto:
+// test/integration/reservation-reclaim-moto.test.ts.
+const ddb = mockClient(DynamoDBDocumentClient);
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+const docFor = async () => doc;
+const store = new DynamoDbStore('tenants', 'usage', docFor);
+const day = '2026-11-23';
+const during = new Date(`${day}T10:15:30Z`);
+const key: Subject = { kind: 'key', id: 'key_00000000000000aa' };
+const user: Subject = { kind: 'user', id: '3f1c9a6e-0000-4000-8000-000000000001' };
+
+type Item = Record<string, unknown>;
+let table: Map<string, Item>;
+/** Called before each transaction is applied: an error it returns is thrown instead (a run beside this one, a conflict). */
+let before: ((input: TransactWriteCommandInput) => Error | undefined) | undefined;
+
+const cancelled = (...codes: string[]) => new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+
+/** Whether `item` meets `condition` (`a = :v`, `a >= :v`, `attribute_not_exists(a)`, joined by AND; none: true). */
+function meets(item: Item | undefined, condition: string | undefined, values: Record<string, unknown>): boolean {
+  if (!condition) return true;
+  return condition.split(' AND ').every((clause) => {
+    const absent = /^attribute_not_exists\((\w+)\)$/.exec(clause);
+    if (absent) return item?.[absent[1]!] === undefined;
+    const [, name, op, value] = /^(\w+) (=|>=) (:\w+)$/.exec(clause) ?? [];
+    if (!name) throw new Error(`the fake table does not know the condition ${clause}`);
+    const have = item?.[name];
+    if (have === undefined) return false;
+    return op === '=' ? have === values[value!] : Number(have) >= Number(values[value!]);
+  });
+}
+
+/** Applies `ADD a :x, b :y` (numbers add, sets join) to a copy of `item`. */
+function added(item: Item | undefined, expression: string, values: Record<string, unknown>, id: string): Item {
+  const next: Item = { ...(item ?? { id }) };
+  for (const part of expression.replace(/^ADD /, '').split(' SET ')[0]!.split(', ')) {
+    const [name, value] = part.split(' ') as [string, string];
+    const v = values[value];
+    next[name] = v instanceof Set ? new Set([...((next[name] as Set<string> | undefined) ?? []), ...v]) : Number(next[name] ?? 0) + Number(v);
+  }
+  return next;
+}
+
+/** The item as a projection of the reclaim's attributes reads it. */
+const projected = (item: Item | undefined) => item && Object.fromEntries(Object.entries(item).filter(([k]) => ['id', 'heldTokens', 'heldMicros', 'subjects'].includes(k)));
+
+function fakeTable(): void {
+  ddb.on(GetCommand).callsFake((input) => ({ Item: projected(table.get(input.Key.id)) }));
+  ddb.on(BatchGetCommand).callsFake((input) => {
+    const [[name, { Keys }]] = Object.entries(input.RequestItems as Record<string, { Keys: Array<{ id: string }> }>);
+    return { Responses: { [name!]: Keys.flatMap((k) => (table.has(k.id) ? [projected(table.get(k.id))] : [])) } };
+  });
+  ddb.on(UpdateCommand).callsFake((input) => {
+    table.set(input.Key.id, added(table.get(input.Key.id), input.UpdateExpression, input.ExpressionAttributeValues ?? {}, input.Key.id));
+    return {};
+  });
+  ddb.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
+    const refused = before?.(input);
+    if (refused) throw refused;
+    const updates = input.TransactItems!.map((t) => t.Update!);
+    const reasons = updates.map((u) => (meets(table.get(u.Key!.id as string), u.ConditionExpression, u.ExpressionAttributeValues ?? {}) ? 'None' : 'ConditionalCheckFailed'));
+    if (reasons.includes('ConditionalCheckFailed')) throw cancelled(...reasons);
+    for (const u of updates) table.set(u.Key!.id as string, added(table.get(u.Key!.id as string), u.UpdateExpression!, u.ExpressionAttributeValues ?? {}, u.Key!.id as string));
+    return {};
+  });
+}
+
+const transactions = () => ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!.map((i) => i.Update!));
+const counters = (id: string) => {
+  const i = table.get(id) ?? {};
+  return { tokens: i.tokens, costMicros: i.costMicros, heldTokens: i.heldTokens, heldMicros: i.heldMicros, requests: i.requests };
+};
+const reclaim = (released: Release[] = []) => new ReservationReclaim({ usageTable: 'usage', docFor, onRelease: (r) => released.push(r) });
+
+beforeEach(() => {
+  ddb.reset();
+  table = new Map();
+  before = undefined;
+  fakeTable();
+});
+
+describe('ReservationReclaim: a past day\'s held amounts released', () => {
+  it('is the inverse of reservations never settled: reserve + reclaim leaves nothing used (tenant and key, day and month), a settled one stays', async () => {
+    await store.reserve('acme', 16_398, 0.25, {}, during, key); // lost: never settled
+    await store.reserve('acme', 500, 0.01, {}, during, key);
+    await store.settle(await store.reserve('acme', 300, 0.02, {}, during, key), 120, 0.004);
+    // The lost request and the one still "in flight" at day's end (also lost: never settled) are released; the settled one stays.
+    const released: Release[] = [];
+    const out = await reclaim(released).reclaimDay(['acme'], day);
+    expect(out.failed).toEqual([]);
+    for (const id of [usageIds.tenantUsage('acme', day), usageIds.tenantUsage('acme', '2026-11'), usageIds.subjectUsage('acme', key, day), usageIds.subjectUsage('acme', key, '2026-11')]) {
+      expect(counters(id), id).toEqual({ tokens: 120, costMicros: 4_000, heldTokens: 0, heldMicros: 0, requests: 3 });
+    }
+    expect(released).toEqual([
+      { tenantId: 'acme', scope: 'key', item: usageIds.subjectUsage('acme', key, day), monthItem: usageIds.subjectUsage('acme', key, '2026-11'), tokens: 16_898, micros: 260_000 },
+      { tenantId: 'acme', scope: 'tenant', item: usageIds.tenantUsage('acme', day), monthItem: usageIds.tenantUsage('acme', '2026-11'), tokens: 16_898, micros: 260_000 },
+    ]);
+  });
+
+  it('sends one transaction per item: ADD minus the held amounts on the day and month items, the day conditioned on what was read, the month on holding at least that', async () => {
+    await store.reserve('acme', 40, 0.5, {}, during);
+    ddb.resetHistory();
+    await reclaim().reclaimDay(['acme'], day);
+    expect(transactions()).toEqual([[
+      {
+        TableName: 'usage', Key: { id: 'usage#acme#2026-11-23' }, UpdateExpression: 'ADD tokens :t, heldTokens :t, costMicros :c, heldMicros :c',
+        ConditionExpression: 'heldTokens = :rt AND heldMicros = :rc', ExpressionAttributeValues: { ':t': -40, ':c': -500_000, ':rt': 40, ':rc': 500_000 },
+      },
+      {
+        TableName: 'usage', Key: { id: 'usage#acme#2026-11' }, UpdateExpression: 'ADD tokens :t, heldTokens :t, costMicros :c, heldMicros :c',
+        ConditionExpression: 'heldTokens >= :ht AND heldMicros >= :hc', ExpressionAttributeValues: { ':t': -40, ':c': -500_000, ':ht': 40, ':hc': 500_000 },
+      },
+    ]]);
+    // Reads are consistent and projected to the held amounts (and the month's subject set).
+    const get = ddb.commandCalls(GetCommand)[0]!.args[0].input;
+    expect(get).toMatchObject({ ConsistentRead: true, ProjectionExpression: '#r0, #r1, #r2, #r3', ExpressionAttributeNames: { '#r0': 'id', '#r1': 'heldTokens', '#r2': 'heldMicros', '#r3': 'subjects' } });
+  });
+
+  it('reads the day item again when its held amounts changed under the release (a run beside this one), and releases what it holds then', async () => {
+    await store.reserve('acme', 40, 0, {}, during);
+    await store.reserve('acme', 60, 0, {}, during);
+    // Another run released the first 40 between this run's read and its write.
+    let first = true;
+    before = () => {
+      if (!first) return undefined;
+      first = false;
+      for (const id of ['usage#acme#2026-11-23', 'usage#acme#2026-11']) {
+        const item = table.get(id)!;
+        Object.assign(item, { tokens: Number(item.tokens) - 40, heldTokens: Number(item.heldTokens) - 40 });
+      }
+      return cancelled('ConditionalCheckFailed', 'None');
+    };
+    const out = await reclaim().reclaimDay(['acme'], day);
+    expect(out.released.map((r) => r.tokens)).toEqual([60]);
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([{ id: 'usage#acme#2026-11-23' }, { id: 'usage#acme#2026-11-23' }]);
+    expect(counters('usage#acme#2026-11')).toMatchObject({ tokens: 0, heldTokens: 0 });
+  });
+
+  it('gives up an item after RELEASE_ATTEMPTS changed reads and reports the tenant failed, the other tenants done', async () => {
+    await store.reserve('acme', 40, 0, {}, during);
+    await store.reserve('globex', 10, 0, {}, during);
+    before = (input) => (input.TransactItems![0]!.Update!.Key!.id === 'usage#acme#2026-11-23' ? cancelled('ConditionalCheckFailed', 'None') : undefined);
+    const out = await new ReservationReclaim({ usageTable: 'usage', docFor, releaseAttempts: 2 }).reclaimDay(['acme', 'globex'], day);
+    expect(out.failed).toEqual([{ tenantId: 'acme', error: 'usage#acme#2026-11-23: its held amounts changed under each of 2 releases (another run?); nothing released' }]);
+    expect(out.released.map((r) => r.item)).toEqual(['usage#globex#2026-11-23']);
+  });
+
+  it('writes nothing, and reads nothing more than the tenant\'s day item, when it holds nothing (every request settled, or no traffic)', async () => {
+    await store.settle(await store.reserve('acme', 40, 0.1, {}, during, key), 40, 0.1);
+    ddb.resetHistory();
+    const out = await reclaim().reclaimDay(['acme', 'globex'], day);
+    expect(out.released).toEqual([]);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#globex#2026-11-23']);
+  });
+
+  it('reads the subjects\' day items with BatchGetItem, 100 keys a call, users and keys of the month\'s subject set', async () => {
+    const keys = Array.from({ length: 249 }, (_, i): Subject => ({ kind: 'key', id: `key_${String(i).padStart(16, '0')}` }));
+    for (const k of keys) await store.settle(await store.reserve('acme', 1, 0, {}, during, k), 1, 0);
+    await store.reserve('acme', 7, 0, {}, during, keys[150]); // lost
+    await store.reserve('acme', 9, 0, {}, during, user); // lost
+    ddb.resetHistory();
+    const out = await reclaim().reclaimDay(['acme'], day);
+    const batches = ddb.commandCalls(BatchGetCommand).map((c) => Object.values(c.args[0].input.RequestItems!)[0]!.Keys!.length);
+    expect(batches).toEqual([2, 100, 100, 50]); // the month and unlisted items, then 250 subjects
+    // Subjects first, the tenant's own item last (a run that dies between them leaves it for the next).
+    expect(out.released.map((r) => [r.scope, r.item, r.tokens])).toEqual([
+      ['key', usageIds.subjectUsage('acme', keys[150]!, day), 7], ['user', usageIds.subjectUsage('acme', user, day), 9], ['tenant', 'usage#acme#2026-11-23', 16],
+    ]);
+    expect(counters(usageIds.subjectUsage('acme', user, '2026-11'))).toMatchObject({ tokens: 0, heldTokens: 0 });
+  });
+
+  it('releases the last day of a month into that month\'s items (the run of the 1st), not the month it runs in', async () => {
+    await store.reserve('acme', 40, 0.1, {}, new Date('2026-11-30T23:59:50Z'), key);
+    await store.reserve('acme', 5, 0, {}, new Date('2026-12-01T00:10:00Z'), key); // December's, in flight
+    ddb.resetHistory();
+    const run = createReclaimHandler({ now: () => new Date('2026-12-01T00:30:00Z'), tenants: async () => [localTenant('acme', 'starter', { createdAt: '2026-01-05T00:00:00.000Z' })], reclaim: (hooks) => new ReservationReclaim({ usageTable: 'usage', docFor, ...hooks }) });
+    const out = await run({ time: '2026-12-01T00:30:00Z' });
+    expect(out).toMatchObject({ day: '2026-11-30', month: '2026-11' });
+    expect(transactions().flat().map((u) => u.Key!.id)).toEqual([
+      usageIds.subjectUsage('acme', key, '2026-11-30'), usageIds.subjectUsage('acme', key, '2026-11'), 'usage#acme#2026-11-30', 'usage#acme#2026-11',
+    ]);
+    expect(counters('usage#acme#2026-11')).toMatchObject({ tokens: 0, heldTokens: 0, heldMicros: 0 });
+    expect(counters('usage#acme#2026-12')).toMatchObject({ tokens: 5, heldTokens: 5 });
+  });
+
+  it('releases nothing twice: a replayed run, and two runs at once, release each held amount once', async () => {
+    await store.reserve('acme', 40, 0.1, {}, during, key);
+    const first = await reclaim().reclaimDay(['acme'], day);
+    const replay = await reclaim().reclaimDay(['acme'], day);
+    expect(first.released).toHaveLength(2);
+    expect(replay.released).toEqual([]);
+    await store.reserve('acme', 30, 0, {}, during, user);
+    const [a, b] = await Promise.all([reclaim().reclaimDay(['acme'], day), reclaim().reclaimDay(['acme'], day)]);
+    expect([...a.released, ...b.released].map((r) => [r.scope, r.tokens]).sort()).toEqual([['tenant', 30], ['user', 30]]);
+    for (const id of ['usage#acme#2026-11-23', 'usage#acme#2026-11', usageIds.subjectUsage('acme', user, '2026-11')]) expect(counters(id)).toMatchObject({ tokens: 0, heldTokens: 0 });
+  });
+
+  it('releases nothing of an item whose month item holds less than it (a settle that corrected one of them only), and reports it', async () => {
+    await store.reserve('acme', 40, 0, {}, during);
+    table.get('usage#acme#2026-11')!.heldTokens = 10;
+    const out = await reclaim().reclaimDay(['acme'], day);
+    expect(out.released).toEqual([]);
+    expect(out.skipped).toEqual([{ tenantId: 'acme', item: 'usage#acme#2026-11-23', reason: 'usage#acme#2026-11 holds less than usage#acme#2026-11-23 (40 tokens, 0 micro-dollars): a settle corrected one and not the other; nothing released' }]);
+    expect(counters('usage#acme#2026-11-23')).toMatchObject({ tokens: 40, heldTokens: 40 });
+  });
+
+  it('reports a tenant whose month has subjects past its set (unlisted): their day items cannot be found', async () => {
+    await store.reserve('acme', 40, 0, {}, during);
+    table.set(usageIds.unlisted('acme', '2026-11'), { id: usageIds.unlisted('acme', '2026-11'), requests: 3 });
+    expect((await reclaim().reclaimDay(['acme'], day)).unlisted).toEqual(['acme']);
+  });
+
+  it('refuses a day that is not one, naming it, before any call', async () => {
+    await expect(reclaim().reclaimDay(['acme'], '2026-11-3')).rejects.toThrow('day "2026-11-3" is not a UTC day (YYYY-MM-DD)');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('the reclaim handler: which day, which tenants, what it tells', () => {
+  it('reclaims the day before the schedule\'s time, or the day asked, and refuses a day not over by 15 minutes', () => {
+    const at = new Date('2026-11-24T00:30:00Z');
+    expect(reclaimDayOf({ time: '2026-11-24T00:30:00Z' }, at)).toBe('2026-11-23');
+    expect(reclaimDayOf(undefined, at)).toBe('2026-11-23');
+    expect(reclaimDayOf({ day: '2026-10-31' }, at)).toBe('2026-10-31');
+    expect(() => reclaimDayOf({ day: '2026-11-23' }, new Date('2026-11-24T00:14:59Z'))).toThrow('day "2026-11-23" is not over by the router\'s longest invocation (15 minutes) yet: its reservations may still be settled until 2026-11-24T00:15:00.000Z');
+    expect(reclaimDayOf({ day: '2026-11-23' }, new Date('2026-11-24T00:15:00Z'))).toBe('2026-11-23');
+    expect(() => reclaimDayOf({ day: '2026-02-30' }, at)).toThrow('day "2026-02-30" is not a UTC day (YYYY-MM-DD)');
+    expect(() => reclaimDayOf({ time: 'yesterday' }, at)).toThrow('time "yesterday" is not an ISO 8601 time');
+  });
+
+  it('looks at every tenant but the offboarded and those created after the day (a suspended tenant may have served that day)', () => {
+    const old = { createdAt: '2026-01-05T00:00:00.000Z' };
+    expect(reclaimable(localTenant('acme', 'starter', { ...old, status: 'SUSPENDED' }), day)).toBe(true);
+    expect(reclaimable(localTenant('acme', 'starter', { ...old, status: 'FAILED' }), day)).toBe(true);
+    expect(reclaimable(localTenant('acme', 'starter', { ...old, status: 'OFFBOARDED' }), day)).toBe(false);
+    expect(reclaimable(localTenant('acme', 'starter', { createdAt: '2026-11-23T23:59:59.000Z' }), day)).toBe(true);
+    expect(reclaimable(localTenant('acme', 'starter', { createdAt: '2026-11-24T00:00:00.000Z' }), day)).toBe(false);
+  });
+
+  it('publishes the run\'s reclaimed tokens and micro-dollars (the tenants\' items), released items and failures, 0 included', async () => {
+    await store.reserve('acme', 40, 0.25, {}, during, key);
+    const published: unknown[] = [];
+    const original = metrics.publishStoredMetrics.bind(metrics);
+    metrics.publishStoredMetrics = () => { published.push(metrics.serializeMetrics()); return original(); };
+    try {
+      const run = createReclaimHandler({ now: () => new Date('2026-11-24T00:30:00Z'), tenants: async () => [localTenant('acme', 'starter', { createdAt: '2026-01-05T00:00:00.000Z' })], reclaim: (hooks) => new ReservationReclaim({ usageTable: 'usage', docFor, ...hooks }) });
+      await run({ time: '2026-11-24T00:30:00Z' });
+      await run({ time: '2026-11-24T00:30:00Z' });
+    } finally {
+      metrics.publishStoredMetrics = original;
+    }
+    const values = published.map((p) => Object.fromEntries(Object.values(RECLAIM_METRICS).filter((n) => n !== 'Tessera').map((n) => [n, (p as Record<string, unknown>)[n]])));
+    expect(values).toEqual([
+      { ReclaimedTokens: 40, ReclaimedMicroDollars: 250_000, ReleasedItems: 2, SkippedItems: 0, FailedTenants: 0 },
+      { ReclaimedTokens: 0, ReclaimedMicroDollars: 0, ReleasedItems: 0, SkippedItems: 0, FailedTenants: 0 },
+    ]);
+  });
+});
