@@ -20,6 +20,7 @@ import { ResponsesTable } from '../constructs/responses-table.js';
 import { SharedCluster } from '../constructs/shared-cluster.js';
 import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
 import { TenantStatements } from '../constructs/tenant-statements.js';
+import { ReservationReclaim } from '../constructs/reservation-reclaim.js';
 import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
 import { RestoreTestRecorder } from '../constructs/restore-test-recorder.js';
@@ -64,6 +65,8 @@ export class PlatformStack extends Stack {
   readonly functionPolicies: NestedStack;
   /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
   readonly statements: TenantStatements;
+  /** The daily release of reservations whose router Lambda died (constructs/reservation-reclaim.ts), in Operations. */
+  readonly reservationReclaim: ReservationReclaim;
   private zones: string[] = [];
 
   /** The home region's zones from the config (`availabilityZones`), never a lookup: synth needs no credentials. */
@@ -164,6 +167,8 @@ export class PlatformStack extends Stack {
     });
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });
+    // The gateway's daily job beside the monthly one, in Operations (TesseraPlatform's room: README "Room in TesseraPlatform").
+    this.reservationReclaim = new ReservationReclaim(this.operations, 'ReservationReclaim', { encryptionKey: key, registry: this.registry.table, usageTable: inference.usageTable });
     // DR tiers' restore tests (AWS Backup events forwarded to the bus) recorded in the registry.
     if (Object.values(config.tiers).some((t) => disasterRecoveryOf(t))) new RestoreTestRecorder(this.operations, 'RestoreTests', { encryptionKey: key, registry: this.registry.table, eventBus: this.events.bus, organizationId: config.organization.organizationId });
     new PlatformMonitoring(this.operations, 'Monitoring', { config, encryptionKey: key, inference, admin, lifecycle: this.lifecycle, fineTuning });

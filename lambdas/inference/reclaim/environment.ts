@@ -9,6 +9,11 @@ export const RECLAIM_ENV = {
   usageTable: 'TESSERA_USAGE_TABLE',
 } as const;
 
+/** The attributes the reclaim reads (projected), the only ones its role may read (constructs/reservation-reclaim.ts). */
+export const RECLAIM_READ_ATTRIBUTES = ['id', 'heldTokens', 'heldMicros', 'subjects'] as const;
+/** The attributes a release writes (key and ADDs), the only ones its role's UpdateItem may name. */
+export const RECLAIM_WRITE_ATTRIBUTES = ['id', 'tokens', 'heldTokens', 'costMicros', 'heldMicros'] as const;
+
 /**
  * The router's longest invocation: Lambda's maximum timeout, which the router has
  * (constructs/inference-api.ts; its own deadline, lambdas/inference/lambda-deadline.ts, ends a

@@ -3,6 +3,7 @@ import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumen
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
 import { usageIds } from '../stores/dynamodb-store.js';
+import { RECLAIM_READ_ATTRIBUTES } from './environment.js';
 import type { Subject } from '../stores/gateway-store.js';
 
 /** BatchGetItem's most keys per call (DynamoDB API reference, BatchGetItem). */
@@ -13,10 +14,6 @@ export const RELEASE_ATTEMPTS = 3;
 export const TENANT_CONCURRENCY = 8;
 /** Rounds of BatchGetItem's UnprocessedKeys (throttling) before a tenant fails; backoff 50 ms doubling. */
 const UNPROCESSED_ROUNDS = 6;
-/** The attributes the reclaim reads (and the only ones its role may read: constructs/reservation-reclaim.ts). */
-export const RECLAIM_READ_ATTRIBUTES = ['id', 'heldTokens', 'heldMicros', 'subjects'] as const;
-/** The attributes a release writes (its role's UpdateItem is confined to them). */
-export const RECLAIM_WRITE_ATTRIBUTES = ['id', 'tokens', 'heldTokens', 'costMicros', 'heldMicros'] as const;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -2,7 +2,9 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RECLAIM_METRICS } from '../../../lambdas/inference/reclaim/environment.js';
+import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
+import { RECLAIM_ENV, RECLAIM_METRICS } from '../../../lambdas/inference/reclaim/environment.js';
+import { ENV } from '../../../lambdas/shared/environment.js';
 import { createReclaimHandler, metrics, reclaimable, reclaimDayOf } from '../../../lambdas/inference/reclaim/reclaim-handler.js';
 import { ReservationReclaim, type Release } from '../../../lambdas/inference/reclaim/reservation-reclaim.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -232,6 +234,10 @@ describe('ReservationReclaim: a past day\'s held amounts released', () => {
 });
 
 describe('the reclaim handler: which day, which tenants, what it tells', () => {
+  it('reads the tables the registry code and the gateway read (the environment names are written out, for CDK code to import)', () => {
+    expect(RECLAIM_ENV).toEqual({ registryTable: ENV.registryTable, usageTable: GATEWAY_ENV.usageTable });
+  });
+
   it('reclaims the day before the schedule\'s time, or the day asked, and refuses a day not over by 15 minutes', () => {
     const at = new Date('2026-11-24T00:30:00Z');
     expect(reclaimDayOf({ time: '2026-11-24T00:30:00Z' }, at)).toBe('2026-11-23');
