@@ -17,6 +17,12 @@ export interface TenantPolicy {
    */
   unserved?: Map<string, ProviderName>;
   /**
+   * The ids in `unserved` of kind `moderation`, in catalog order: what a moderations request that
+   * names no model would get if this gateway served their provider (moderations/default-model.ts
+   * says so instead of "the tier allows none"). @default - none
+   */
+  unservedModeration?: string[];
+  /**
    * The tenant's fine-tuned models' creation times (Unix seconds, from the registry's `createdAt`),
    * by id: OpenAI's `Model.created` for them (catalog models have none). @default - none
    */
@@ -72,15 +78,16 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, serv
     .map((m) => [m.id, m] as [string, ModelEntry]);
   const candidates = tenants(config.gateway.models).concat(fineTunedEntries(config, tenant));
   const models = new Map(candidates.filter(([, m]) => !served || served.has(providerOf(m))));
-  const unserved = served && new Map(candidates.concat(tenants(withheld))
-    .filter(([, m]) => !served.has(providerOf(m)))
-    .map(([id, m]) => [id, providerOf(m)] as [string, ProviderName]));
+  const notServed = served ? candidates.concat(tenants(withheld)).filter(([, m]) => !served.has(providerOf(m))) : [];
+  const unserved = served && new Map(notServed.map(([id, m]) => [id, providerOf(m)] as [string, ProviderName]));
+  const unservedModeration = notServed.filter(([, m]) => m.kind === 'moderation').map(([id]) => id);
   return {
     tenantId: tenant.tenantId,
     tier,
     gateway,
     models,
     ...(unserved?.size ? { unserved } : {}),
+    ...(unservedModeration.length ? { unservedModeration } : {}),
     ...(tenant.fineTunedModels?.length ? { fineTunedCreated: new Map(tenant.fineTunedModels.map((m) => [m.id, Math.floor(Date.parse(m.createdAt) / 1000) || 0])) } : {}),
     limits: { dayTokens: tier.limits.tokensPerDay, monthTokens: gateway.monthlyTokenBudget, monthCostUsd: gateway.monthlyCostBudgetUsd },
     rate: { minute: tier.limits.requestsPerMinute, hour: tier.limits.requestsPerHour, day: tier.limits.requestsPerDay },

@@ -6,6 +6,7 @@ import { defaultModerationModel } from '../../../../lambdas/inference/moderation
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { RequestPipeline, type PipelineRequest } from '../../../../lambdas/inference/pipeline.js';
 import { resolvePolicy } from '../../../../lambdas/inference/policy.js';
+import type { ProviderName } from '../../../../lambdas/inference/providers/registry.js';
 import type { ApiKeyRecord } from '../../../../lib/identity/api-key-record.js';
 import type { PlatformConfig } from '../../../../lib/config/schema.js';
 import { configWith } from '../../../support/config-with.js';
@@ -19,9 +20,9 @@ const CATALOG = [
 const config = (models = CATALOG, allowed = ['*']) => configWith({ gateway: { models }, tiers: { starter: { models: { providers: ['openai', 'openai-compatible'], allowed } } } });
 
 /** A request of tenant acme (tier starter) under `config`, as a user or as a key limited to `keyModels`. */
-function request(c: PlatformConfig, options: { keyModels?: string[]; fallbacks?: string[] } = {}): PipelineRequest {
+function request(c: PlatformConfig, options: { keyModels?: string[]; fallbacks?: string[]; served?: ProviderName[] } = {}): PipelineRequest {
   const tenant = localTenant('acme', 'starter', options.fallbacks ? { gateway: { fallbacks: options.fallbacks } } as never : {});
-  let policy = resolvePolicy(c, tenant);
+  let policy = resolvePolicy(c, tenant, options.served && new Set(options.served));
   const key = options.keyModels ? { keyId: 'key_0123456789abcdef', models: options.keyModels } as unknown as ApiKeyRecord : undefined;
   if (key) policy = { ...policy, models: new Map([...policy.models].filter(([id]) => options.keyModels!.includes(id))) };
   const caller: Caller = { tenantId: 'acme', userId: key ? 'key_0123456789abcdef' : 'u1', role: 'member', tenant, ...(key ? { keyId: 'key_0123456789abcdef', key } : {}) };
@@ -53,6 +54,17 @@ describe('the moderations default model (no model in the request)', () => {
     const e = refusal(() => defaultModerationModel(request(config(CATALOG, ['openai/gpt-4o-mini', 'openai/text-embedding-3-small']))));
     expect(e).toMatchObject({ status: 400, param: 'model', code: 'moderation_model_unavailable' });
     expect(e.message).toBe('model is absent, and tenant acme\'s tier "starter" allows no moderation model (models allowed for moderation: none); the platform adds one with kind: moderation (e.g. openai/omni-moderation-latest) to the catalog and the tier\'s models');
+  });
+
+  it('one the tier allows but this gateway does not serve (tessera serve with no way to OpenAI): the 400 names it and its provider, not "allows none"', () => {
+    const e = refusal(() => defaultModerationModel(request(config(), { served: ['openai-compatible'] })));
+    expect(e).toMatchObject({ status: 400, param: 'model', code: 'moderation_model_unavailable' });
+    expect(e.message).toBe('model is absent, and the moderation model tenant acme\'s tier "starter" allows, openai/text-moderation-latest, is not served by this gateway: it does not reach provider openai (tessera serve\'s start-up lines say why)');
+    // A key's models list still applies: the unserved model it names, or "allows none" when it names none.
+    const key = refusal(() => defaultModerationModel(request(config(), { served: ['openai-compatible'], keyModels: ['openai/omni-moderation-latest'] })));
+    expect(key.message).toMatch(/^model is absent, and the moderation model API key key_0123456789abcdef \(limited to its models list\) allows, openai\/omni-moderation-latest, is not served by this gateway/);
+    const none = refusal(() => defaultModerationModel(request(config(), { served: ['openai-compatible'], keyModels: ['openai-compatible/default'] })));
+    expect(none.message).toMatch(/allows no moderation model/);
   });
 
   it('none among a key\'s models: the 400 names the key', () => {
