@@ -2,7 +2,7 @@ import type { ModerationCreateResponse } from 'openai/resources/moderations';
 import type { GatewayResponder } from '../gateway.js';
 import { defaultModerationModel } from '../moderations/default-model.js';
 import { guardModerationInput } from '../moderations/guard.js';
-import { isMultiModal, resultCount } from '../moderations/inputs.js';
+import { resultCount } from '../moderations/inputs.js';
 import { ModerationRequest, type ModerationRequestBody } from '../moderations/request-schema.js';
 import { GatewayError, upstream } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
@@ -41,9 +41,10 @@ export async function moderations(pipeline: RequestPipeline, r: PipelineRequest,
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens: 0, completionTokens: 0, costUsd: 0 });
     settled = true;
     await pipeline.settle(reservation, 0, 0, { model: used.id, promptTokens: 0, completionTokens: 0, reported: false, estimatedTokens: 0 });
+    // One result per string of a list, one for a string or for parts together (OpenAI's answer): an application pairs them with its inputs.
     const want = resultCount(guarded.input);
     const got = result.results.length;
-    if (isMultiModal(guarded.input) ? got < 1 : got !== want) throw upstream(`${used.id} answered ${got} moderation results for ${want} input${want === 1 ? '' : 's'}`, 'upstream_invalid_answer');
+    if (got !== want) throw upstream(`${used.id} answered ${got} moderation results for ${want} input${want === 1 ? '' : 's'}`, 'upstream_invalid_answer');
     const answer: ModerationCreateResponse = { ...result, model: used.id };
     await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId });
   } catch (e) {

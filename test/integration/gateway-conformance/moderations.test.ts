@@ -182,6 +182,18 @@ describe('conformance: moderations guardrails, audit and ledger', () => {
     expect(row).toMatchObject({ requests: (before?.requests ?? 0) + 1, promptTokens: 0, completionTokens: 0, costUsd: 0 });
   });
 
+  it('an upstream answering another number of results than the inputs (strings, or parts together) is a 502 upstream_invalid_answer', async () => {
+    const twice = (call: { body: any }) => {
+      const one = moderationAnswer(call.body) as { results: unknown[] };
+      return { body: { ...one, results: [...one.results, ...one.results] } };
+    };
+    suite.env.upstream.script(twice, twice);
+    const strings = await run('node', 'moderate', { input: ['a', 'b'] });
+    expect(strings.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: 'openai/omni-moderation-latest answered 4 moderation results for 2 inputs' } });
+    const parts = await run('python', 'moderate', { input: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] });
+    expect(parts.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: 'openai/omni-moderation-latest answered 2 moderation results for 1 input' } });
+  });
+
   it('an upstream 4xx is the caller\'s, with its message and param; a failing upstream is a 502 after the retries', async () => {
     suite.env.upstream.script({ status: 400, body: { error: { message: 'Invalid image URL', type: 'invalid_request_error', param: 'input', code: 'invalid_image_url' } } });
     const refused = await run('node', 'moderate', { input: [{ type: 'image_url', image_url: { url: 'https://example.com/nope.png' } }] });
