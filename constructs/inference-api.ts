@@ -170,6 +170,10 @@ export class InferenceApi extends Construct {
         featurePlan: cognito.FeaturePlan.PLUS,
         standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
         customAttributes: { tenant_id: new cognito.StringAttribute({ mutable: false, minLen: 3, maxLen: 24 }) },
+        // A user's change of their own email (UpdateUserAttributes with their access token) waits for the code sent to
+        // the new address; until then the verified one stays in force (UserAttributeUpdateSettings). Without it the new,
+        // unverified address replaced the old at once: the sign-in alias and the address budget alerts may mail.
+        keepOriginal: { email: true },
         removalPolicy: RemovalPolicy.RETAIN,
       });
       // The ID token carries every attribute the client may read: the tenant (custom:tenant_id) and
@@ -180,8 +184,12 @@ export class InferenceApi extends Construct {
       // any SDK), never through OAuth: the pool has no domain, so no /oauth2/authorize endpoint exists. Without
       // disableOAuth, aws-cdk-lib fills in its placeholders (implicit and code grant, callback
       // https://example.com): an implicit flow to an unowned URL the day someone adds a domain.
+      // What a signed-in user may change of their own (UpdateUserAttributes): the email only, under keepOriginal above. An
+      // app client without WriteAttributes may write every standard attribute (Cognito's default, an empty list too):
+      // email_verified, phone_number and the rest are the admins' (AdminUpdateUserAttributes, the users routes).
+      const writeAttributes = new cognito.ClientAttributes().withStandardAttributes({ email: true });
       const client = this.userPool.addClient('GatewayClient', {
-        authFlows: { userSrp: true }, disableOAuth: true, generateSecret: false, idTokenValidity: Duration.hours(1), accessTokenValidity: Duration.hours(1), readAttributes,
+        authFlows: { userSrp: true }, disableOAuth: true, generateSecret: false, idTokenValidity: Duration.hours(1), accessTokenValidity: Duration.hours(1), readAttributes, writeAttributes,
       });
       // One group per role (lib/identity/roles.ts groupOf): membership is the role (roleOfClaims
       // reads `cognito:groups`). Precedence admin 0 … viewer 3 orders the groups for Cognito

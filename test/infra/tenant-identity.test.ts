@@ -199,6 +199,15 @@ describe('the platform pool\'s role groups', () => {
     expect(client.Properties.ReadAttributes).toEqual(expect.arrayContaining(['custom:tenant_id', 'email']));
   });
 
+  it('lets a signed-in user change only their email, and only once the new address is verified (the verified one stays in force until then)', () => {
+    const [[, client]] = byType('AWS::Cognito::UserPoolClient');
+    // Cognito's default (no WriteAttributes, or an empty list) is every standard attribute, email_verified and phone_number among them.
+    expect(client.Properties.WriteAttributes).toEqual(['email']);
+    const [[, pool]] = byType('AWS::Cognito::UserPool');
+    expect(pool.Properties.UserAttributeUpdateSettings).toEqual({ AttributesRequireVerificationBeforeUpdate: ['email'] });
+    expect(pool.Properties.AutoVerifiedAttributes).toEqual(['email']);
+  });
+
   it('signs users in with SRP only: no OAuth flow, callback or scope (aws-cdk-lib\'s implicit flow to https://example.com is off)', () => {
     const [[, client]] = byType('AWS::Cognito::UserPoolClient');
     expect(client.Properties.ExplicitAuthFlows).toEqual(expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']));
