@@ -22,16 +22,31 @@ export interface ReclaimEvent { time?: string; day?: string }
 const DAY_MS = 86_400_000;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Whether `day` is `YYYY-MM-DD` and a day of the calendar (no 2026-13-01, no 2026-02-30). */
+const isDay = (day: string) => {
+  if (!DAY.test(day)) return false;
+  const at = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === day;
+};
+
 /**
- * The UTC day a run reclaims: `event.day`, else the day before `event.time`, else the day before
- * `now`. Refused when the day is not over by the router's longest invocation yet (its reservations
- * may still be settled).
- * @throws RangeError naming `day` or `time` and its value when it is not a day or an ISO time, or is too recent
+ * The UTC day a run reclaims: `event.day`, else the day before `event.time`, else (no event, or
+ * `{}`) the day before `now`. Refused when the day is not over by the router's longest invocation
+ * yet (its reservations may still be settled), and an event that is not an object, or that names
+ * other fields but neither `day` nor `time` (`"2026-11-23"`, `{"date": …}`: a hand-made run that
+ * would otherwise reclaim the day before now, not the day meant).
+ * @throws RangeError naming `day` or `time` and its value when it is not a day or an ISO time, or is too recent; naming the event when it has neither
  */
 export function reclaimDayOf(event: ReclaimEvent | undefined, now: Date): string {
+  if (event !== undefined && event !== null && (typeof event !== 'object' || Array.isArray(event))) {
+    throw new RangeError(`event ${JSON.stringify(event)} is not an object: send {"day": "YYYY-MM-DD"}`);
+  }
+  if (event && event.day === undefined && event.time === undefined && Object.keys(event).length) {
+    throw new RangeError(`event names neither "day" nor "time" (its fields: ${Object.keys(event).map((k) => JSON.stringify(k)).join(', ')}): send {"day": "YYYY-MM-DD"}`);
+  }
   let day: string;
   if (event?.day !== undefined) {
-    if (typeof event.day !== 'string' || !DAY.test(event.day) || new Date(`${event.day}T00:00:00Z`).toISOString().slice(0, 10) !== event.day) {
+    if (typeof event.day !== 'string' || !isDay(event.day)) {
       throw new RangeError(`day ${JSON.stringify(event.day)} is not a UTC day (YYYY-MM-DD)`);
     }
     day = event.day;

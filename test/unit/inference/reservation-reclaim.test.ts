@@ -263,6 +263,19 @@ describe('the reclaim handler: which day, which tenants, what it tells', () => {
     expect(() => reclaimDayOf({ time: 'yesterday' }, at)).toThrow('time "yesterday" is not an ISO 8601 time');
   });
 
+  it('refuses a day with no such month or day, naming it (not "Invalid time value"), and an event that names no day: a hand-made run meant a day, not the day before now', () => {
+    const at = new Date('2026-11-24T00:30:00Z');
+    for (const bad of ['2026-13-01', '2026-00-10', '2026-11-32', '2026-11-00']) {
+      expect(() => reclaimDayOf({ day: bad }, at), bad).toThrow(`day "${bad}" is not a UTC day (YYYY-MM-DD)`);
+    }
+    expect(() => reclaimDayOf('2026-11-20' as never, at)).toThrow('event "2026-11-20" is not an object: send {"day": "YYYY-MM-DD"}');
+    expect(() => reclaimDayOf(['2026-11-20'] as never, at)).toThrow('event ["2026-11-20"] is not an object');
+    expect(() => reclaimDayOf({ date: '2026-11-20' } as never, at)).toThrow('event names neither "day" nor "time" (its fields: "date"): send {"day": "YYYY-MM-DD"}');
+    // No event, or an empty one (`aws lambda invoke` without a payload): the day before now, as the schedule's.
+    expect(reclaimDayOf({}, at)).toBe('2026-11-23');
+    expect(reclaimDayOf(undefined, at)).toBe('2026-11-23');
+  });
+
   it('looks at every tenant but the offboarded and those created after the day (a suspended tenant may have served that day)', () => {
     const old = { createdAt: '2026-01-05T00:00:00.000Z' };
     expect(reclaimable(localTenant('acme', 'starter', { ...old, status: 'SUSPENDED' }), day)).toBe(true);
