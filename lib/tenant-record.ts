@@ -586,6 +586,16 @@ export const TenantRecord = z.object({
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 
+/**
+ * When an offboarded tenant's offboarding ended (ISO 8601): its last succeeded `offboard`
+ * execution's `endedAt` (the record's `updatedAt` moves with any later write, e.g. the daily
+ * key-deletion job's), or `updatedAt` for a record without one. Until then it may have been served
+ * (the gateway stops at the offboarding's start, which is earlier). Used by the monthly statements
+ * (which months an offboarded tenant has) and the reservation reclaim (which days).
+ */
+export const offboardedAt = (t: Pick<TenantRecord, 'executions' | 'updatedAt'>): string =>
+  t.executions.filter((e) => e.kind === 'offboard' && e.status === 'SUCCEEDED' && e.endedAt).map((e) => e.endedAt!).sort().at(-1) ?? t.updatedAt;
+
 /** Strict: a field the API does not know is refused (400 naming it), never dropped. */
 export const OnboardRequest = z.strictObject({
   tenantId: TenantId,

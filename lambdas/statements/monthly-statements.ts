@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { statementCsv } from '../../lib/statements/csv.js';
 import { monthBounds, monthProblem, previousMonth, type TenantStatement } from '../../lib/statements/schema.js';
 import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageReported, type EarlierReports, type TenantUsageReported } from '../../lib/statements/usage-event.js';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import { offboardedAt, type TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -42,14 +42,6 @@ function earlierReports(stored: Record<string, string> | undefined): EarlierRepo
 
 /** Hex SHA-256 of the statement's figures (everything but `generatedAt`). */
 export const statementHash = (s: TenantStatement) => createHash('sha256').update(JSON.stringify({ ...s, generatedAt: undefined })).digest('hex');
-
-/**
- * When an offboarded tenant's offboarding ended: its last succeeded `offboard` execution (the
- * record's `updatedAt` moves with any later write, e.g. the daily key-deletion job's), or
- * `updatedAt` for a record without one.
- */
-const offboardedAt = (t: TenantRecord) =>
-  t.executions.filter((e) => e.kind === 'offboard' && e.status === 'SUCCEEDED' && e.endedAt).map((e) => e.endedAt!).sort().at(-1) ?? t.updatedAt;
 
 /**
  * Tenants with a statement for `month`: all in the registry but those offboarded before it began

@@ -22,6 +22,8 @@ const during = new Date(`${day}T23:50:00Z`);
 const key: Subject = { kind: 'key', id: 'key_0123456789abcdef' };
 const user: Subject = { kind: 'user', id: '3f1c9a6e-5a43-4d2e-9a7b-1c2d3e4f5a6b' };
 const onboarded = { createdAt: '2026-09-01T00:00:00.000Z' };
+/** A succeeded offboarding that ended at `endedAt`. */
+const offboarding = (endedAt: string) => ({ kind: 'offboard' as const, requestId: `offboard-${endedAt}`, startedAt: endedAt, endedAt, status: 'SUCCEEDED' as const });
 const schedule = { version: '0', id: 'e-1', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-24T00:30:00Z', region: 'us-east-1', resources: [], detail: {} };
 
 const scan = async () => {
@@ -38,7 +40,8 @@ beforeAll(async () => {
   Object.assign(process.env, { [RECLAIM_ENV.registryTable]: 'tessera-tenants', [RECLAIM_ENV.usageTable]: 'tessera-usage', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
   await createGatewayTables([
     localTenant('acme', 'professional', onboarded), localTenant('globex', 'starter', { ...onboarded, status: 'SUSPENDED' }),
-    localTenant('initech', 'starter', { ...onboarded, status: 'OFFBOARDED' }),
+    localTenant('initech', 'starter', { ...onboarded, status: 'OFFBOARDED', executions: [offboarding('2026-11-20T09:00:00.000Z')] }),
+    localTenant('hooli', 'starter', { ...onboarded, status: 'OFFBOARDED', executions: [offboarding('2026-11-23T23:58:00.000Z')] }),
   ]);
   store = new DynamoDbStore('tessera-tenants', 'tessera-usage', unscopedDocumentClient());
   // acme, 23 November: a lost request of its key (a router that ran out of memory) and a settled one.
@@ -46,7 +49,9 @@ beforeAll(async () => {
   await store.settle(await store.reserve('acme', 2_000, 0.0012, { dayTokens: 100_000 }, during, key), 620, 0.00031);
   // acme, 24 November 00:10: a user's request still in flight when the reclaim runs (another day: left alone).
   await store.reserve('acme', 900, 0.0005, {}, new Date('2026-11-24T00:10:00Z'), user);
-  // globex (suspended since: it served that day) lost one without a subject; initech is offboarded: its items are left.
+  // globex (suspended since: it served that day) lost one without a subject; so did hooli, offboarded
+  // two minutes before midnight; initech was offboarded on the 20th: its items are left (a held amount put there to show it).
+  await store.reserve('hooli', 3_000, 0.003, {}, during);
   await store.reserve('globex', 4_000, 0.002, {}, during);
   await store.reserve('initech', 1_000, 0.001, {}, during);
 });
@@ -58,9 +63,9 @@ describe('the reservation reclaim on DynamoDB (moto)', () => {
   it('releases what the lost request held on the tenant\'s and the key\'s day and month items: they count the settled request alone and hold nothing', async () => {
     const { handler } = await import('../../lambdas/inference/reclaim/reclaim-handler.js');
     const outcome = await handler(schedule as never);
-    expect(outcome).toMatchObject({ day, month: '2026-11', tenants: 2, skipped: [], unlisted: [], failed: [] });
+    expect(outcome).toMatchObject({ day, month: '2026-11', tenants: 3, skipped: [], unlisted: [], failed: [] });
     expect(outcome.released.map((r) => [r.item, r.tokens, r.micros]).sort()).toEqual([
-      ['usage#acme#2026-11-23', 16_398, 9_800], [usageIds.subjectUsage('acme', key, day), 16_398, 9_800], ['usage#globex#2026-11-23', 4_000, 2_000],
+      ['usage#acme#2026-11-23', 16_398, 9_800], [usageIds.subjectUsage('acme', key, day), 16_398, 9_800], ['usage#globex#2026-11-23', 4_000, 2_000], ['usage#hooli#2026-11-23', 3_000, 3_000],
     ]);
     const items = await scan();
     const settled = { tokens: 620, costMicros: 310, heldTokens: 0, heldMicros: 0, requests: 2 };
@@ -72,7 +77,9 @@ describe('the reservation reclaim on DynamoDB (moto)', () => {
     // What budgets and alerts read: nothing held, the settled request used.
     expect(await store.usage('acme', during, key)).toEqual({ day: { tokens: 620, costUsd: 0.00031, requests: 2 }, month: { tokens: 620, costUsd: 0.00031, requests: 2 }, held: { day: { tokens: 0, costUsd: 0 }, month: { tokens: 0, costUsd: 0 } } });
     expect(counters(items['usage#globex#2026-11'])).toEqual({ tokens: 0, costMicros: 0, heldTokens: 0, heldMicros: 0, requests: 1 });
-    // The next day's request still holds (it may yet settle), and the offboarded tenant's items are as they were.
+    // hooli, offboarded the day it served: nothing held, the lost request counted as a request only.
+    expect(counters(items['usage#hooli#2026-11'])).toEqual({ tokens: 0, costMicros: 0, heldTokens: 0, heldMicros: 0, requests: 1 });
+    // The next day's request still holds (it may yet settle), and the items of the tenant offboarded before the day are as they were.
     expect(counters(items[usageIds.subjectUsage('acme', user, '2026-11')])).toEqual({ tokens: 900, costMicros: 500, heldTokens: 900, heldMicros: 500, requests: 1 });
     expect(counters(items['usage#acme#2026-11-24'])).toMatchObject({ heldTokens: 900 });
     expect(counters(items['usage#initech#2026-11'])).toMatchObject({ tokens: 1_000, heldTokens: 1_000 });

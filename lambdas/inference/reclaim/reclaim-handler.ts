@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { offboardedAt, type TenantRecord } from '../../../lib/tenant-record.js';
 import { requireEnv } from '../../shared/environment.js';
 import { listTenants } from '../../shared/registry.js';
 import { unscopedDocumentClient } from '../../shared/tenant-credentials.js';
@@ -62,8 +62,18 @@ export function reclaimDayOf(event: ReclaimEvent | undefined, now: Date): string
   return day;
 }
 
-/** Tenants that may have had traffic on `day`: all but the OFFBOARDED (their items are left) and those created after the day. */
-export const reclaimable = (t: TenantRecord, day: string) => t.status !== 'OFFBOARDED' && Date.parse(t.createdAt) < Date.parse(`${day}T00:00:00Z`) + DAY_MS;
+/**
+ * Tenants that may have had traffic on `day`: all but those created after the day and those whose
+ * offboarding ended before it began (offboardedAt). An offboarding that ended on the day or later may
+ * have followed traffic that day: its lost reservations would otherwise stay on the users' and keys'
+ * month items, which the tenant's last monthly statement lists.
+ */
+export const reclaimable = (t: TenantRecord, day: string) => {
+  const start = Date.parse(`${day}T00:00:00Z`);
+  if (!(Date.parse(t.createdAt) < start + DAY_MS)) return false;
+  // As instants: the strings mix '…00:00:00.500Z' (toISOString) and '…00:00:00Z'.
+  return t.status !== 'OFFBOARDED' || !(Date.parse(offboardedAt(t)) < start);
+};
 
 export interface ReclaimHandlerDeps {
   /** @default the system clock */

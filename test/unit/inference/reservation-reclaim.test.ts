@@ -276,13 +276,32 @@ describe('the reclaim handler: which day, which tenants, what it tells', () => {
     expect(reclaimDayOf(undefined, at)).toBe('2026-11-23');
   });
 
-  it('looks at every tenant but the offboarded and those created after the day (a suspended tenant may have served that day)', () => {
+  it('looks at every tenant but those offboarded before the day and those created after it (a suspended tenant, or one offboarded that day, may have served that day)', () => {
     const old = { createdAt: '2026-01-05T00:00:00.000Z' };
     expect(reclaimable(localTenant('acme', 'starter', { ...old, status: 'SUSPENDED' }), day)).toBe(true);
     expect(reclaimable(localTenant('acme', 'starter', { ...old, status: 'FAILED' }), day)).toBe(true);
-    expect(reclaimable(localTenant('acme', 'starter', { ...old, status: 'OFFBOARDED' }), day)).toBe(false);
+    const offboarded = (endedAt: string) => localTenant('acme', 'starter', {
+      ...old, status: 'OFFBOARDED', updatedAt: '2026-12-20T00:00:00.000Z', // a later write (the key-deletion job's): not when it was offboarded
+      executions: [{ kind: 'offboard', requestId: 'offboard-1', startedAt: endedAt, endedAt, status: 'SUCCEEDED' }],
+    });
+    expect(reclaimable(offboarded('2026-11-22T23:59:59.999Z'), day)).toBe(false); // gone before the day began
+    expect(reclaimable(offboarded('2026-11-23T00:00:00Z'), day)).toBe(true);
+    expect(reclaimable(offboarded('2026-11-23T18:00:00.000Z'), day)).toBe(true); // served that morning, offboarded before the run
+    expect(reclaimable(offboarded('2026-11-25T08:00:00.000Z'), day)).toBe(true); // a day re-run by hand after the offboarding
     expect(reclaimable(localTenant('acme', 'starter', { createdAt: '2026-11-23T23:59:59.000Z' }), day)).toBe(true);
     expect(reclaimable(localTenant('acme', 'starter', { createdAt: '2026-11-24T00:00:00.000Z' }), day)).toBe(false);
+  });
+
+  it('releases the day of a tenant offboarded that day before the run: its users\' and keys\' month items are on its last statement', async () => {
+    await store.reserve('acme', 40, 0.25, {}, during, user); // lost the morning of the 23rd
+    const tenant = localTenant('acme', 'starter', {
+      createdAt: '2026-01-05T00:00:00.000Z', status: 'OFFBOARDED', updatedAt: '2026-11-23T18:00:00.000Z',
+      executions: [{ kind: 'offboard', requestId: 'offboard-1', startedAt: '2026-11-23T17:40:00.000Z', endedAt: '2026-11-23T18:00:00.000Z', status: 'SUCCEEDED' }],
+    });
+    const run = createReclaimHandler({ now: () => new Date('2026-11-24T00:30:00Z'), tenants: async () => [tenant], reclaim: (hooks) => new ReservationReclaim({ usageTable: 'usage', docFor, ...hooks }) });
+    const out = await run({ time: '2026-11-24T00:30:00Z' });
+    expect(out.tenants).toBe(1);
+    expect(counters(usageIds.subjectUsage('acme', user, '2026-11'))).toMatchObject({ tokens: 0, costMicros: 0, heldTokens: 0, heldMicros: 0, requests: 1 });
   });
 
   it('publishes the run\'s reclaimed tokens and micro-dollars (the tenants\' items), released items and failures, 0 included', async () => {
