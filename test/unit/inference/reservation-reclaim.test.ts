@@ -186,6 +186,34 @@ describe('ReservationReclaim: a past day\'s held amounts released', () => {
     expect(counters(usageIds.subjectUsage('acme', user, '2026-11'))).toMatchObject({ tokens: 0, heldTokens: 0 });
   });
 
+  it('asks BatchGetItem again for the keys it left unprocessed (throttling), and fails the tenant alone when they stay unprocessed', async () => {
+    const keys = Array.from({ length: 120 }, (_, i): Subject => ({ kind: 'key', id: `key_${String(i).padStart(16, '0')}` }));
+    for (const k of keys) await store.reserve('acme', 1, 0, {}, during, k); // every one lost
+    await store.reserve('globex', 3, 0, {}, during);
+    // DynamoDB answers part of each call and returns the rest in UnprocessedKeys (its 16 MB, or throttling).
+    const answer = (input: { RequestItems?: Record<string, { Keys?: Array<Record<string, unknown>> }> }, keep: number) => {
+      const [[name, request]] = Object.entries(input.RequestItems!);
+      const asked = request!.Keys as Array<{ id: string }>;
+      const done = asked.slice(0, keep);
+      const rest = asked.slice(keep);
+      return {
+        Responses: { [name!]: done.flatMap((k) => (table.has(k.id) ? [projected(table.get(k.id))] : [])) },
+        UnprocessedKeys: rest.length ? { [name!]: { ...request, Keys: rest } } : {},
+      };
+    };
+    ddb.on(BatchGetCommand).callsFake((input) => answer(input, 30));
+    const out = await reclaim().reclaimDay(['acme'], day);
+    expect(out.failed).toEqual([]);
+    expect(out.released).toHaveLength(121); // 120 keys and the tenant
+    expect(out.released.filter((r) => r.scope === 'key').map((r) => r.item).sort()).toEqual(keys.map((k) => usageIds.subjectUsage('acme', k, day)).sort());
+    // A table that never answers: the tenant fails after the rounds, the others are done.
+    ddb.on(BatchGetCommand).callsFake((input) => answer(input, Object.values(input.RequestItems as Record<string, { Keys: Array<{ id: string }> }>)[0]!.Keys[0]!.id.startsWith('usage#acme#') ? 0 : 100));
+    await store.reserve('acme', 5, 0, {}, during, keys[0]);
+    const stuck = await reclaim().reclaimDay(['acme', 'globex'], day);
+    expect(stuck.failed).toEqual([{ tenantId: 'acme', error: 'BatchGetItem left 2 keys of usage unprocessed after 6 rounds' }]);
+    expect(stuck.released.map((r) => r.item)).toEqual(['usage#globex#2026-11-23']);
+  });
+
   it('releases the last day of a month into that month\'s items (the run of the 1st), not the month it runs in', async () => {
     await store.reserve('acme', 40, 0.1, {}, new Date('2026-11-30T23:59:50Z'), key);
     await store.reserve('acme', 5, 0, {}, new Date('2026-12-01T00:10:00Z'), key); // December's, in flight
