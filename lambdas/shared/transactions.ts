@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 /** Retries of a transaction DynamoDB cancelled only for conflicts; backoff 10, 20, 40, 80 ms plus up to 10 ms of jitter. */
 export const CONFLICT_RETRIES = 4;
@@ -23,6 +23,29 @@ export async function sendTransaction(doc: { send(command: TransactWriteCommand)
       const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
       const conflict = reasons.some((r) => r.Code === 'TransactionConflict') && reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
       if (!conflict || attempt >= CONFLICT_RETRIES) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 10));
+    }
+  }
+}
+
+/**
+ * Sends an UpdateItem, again after the same backoff as
+ * sendTransaction when DynamoDB rejected it with `TransactionConflictException`: the item was in a
+ * transaction in flight (a reservation on the tenant's day or month item, the reservation reclaim's
+ * release), and the write was not applied, so sending it again applies it once. The SDK does not
+ * retry that error (it is neither throttling nor transient to it), so an unconditional ADD such as
+ * a settle's correction was lost.
+ * Source: DynamoDB Developer Guide, "Transaction conflict handling in DynamoDB" (a PutItem,
+ * UpdateItem or DeleteItem of an item in an ongoing TransactWriteItems fails with TransactionConflictException).
+ * @throws the last TransactionConflictException after CONFLICT_RETRIES retries; any other error at once
+ */
+export async function sendWrite(doc: { send(command: UpdateCommand): Promise<unknown> }, command: UpdateCommand): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await doc.send(command);
+      return;
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'TransactionConflictException' || attempt >= CONFLICT_RETRIES) throw e;
       await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 10));
     }
   }

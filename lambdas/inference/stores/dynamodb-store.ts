@@ -4,7 +4,7 @@ import { GetCommand, paginateQuery, TransactWriteCommand, UpdateCommand, type Dy
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import { TenantRecord } from '../../../lib/tenant-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
-import { sendTransaction } from '../../shared/transactions.js';
+import { sendTransaction, sendWrite } from '../../shared/transactions.js';
 import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
   type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary,
@@ -147,6 +147,8 @@ export class DynamoDbStore implements GatewayStore {
    * its ledger item (usageIds.modelDay), which it creates with the index's keys. No transaction:
    * each ADD is atomic on its own and none is conditional, so concurrent settles sum exactly, and
    * a transaction would cost twice the write capacity and hold the tenant's hottest items longer.
+   * An ADD DynamoDB rejects because a transaction is in flight on its item (TransactionConflictException:
+   * a reservation of the same tenant, the reservation reclaim) is sent again (sendWrite).
    */
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     const reserved = Math.round(r.costUsd * MICRO);
@@ -155,8 +157,9 @@ export class DynamoDbStore implements GatewayStore {
     const ids = [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
     if (r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
     const doc = await this.docFor(r.tenantId);
-    const writes = ids.map((id) => doc.send(new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c, heldTokens :ht, heldMicros :hc', ExpressionAttributeValues: delta })));
-    if (usage) writes.push(doc.send(this.ledgerUpdate(r, usage, costUsd)));
+    // Each ADD again when it met a transaction in flight on its item (a reservation, the reclaim): rejected, not applied (sendWrite).
+    const writes = ids.map((id) => sendWrite(doc, new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c, heldTokens :ht, heldMicros :hc', ExpressionAttributeValues: delta })));
+    if (usage) writes.push(sendWrite(doc, this.ledgerUpdate(r, usage, costUsd)));
     await Promise.all(writes);
   }
 

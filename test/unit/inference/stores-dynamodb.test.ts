@@ -1,9 +1,10 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStore, usageIds } from '../../../lambdas/inference/stores/dynamodb-store.js';
 import { BudgetExhaustedError, type Subject } from '../../../lambdas/inference/stores/gateway-store.js';
+import { CONFLICT_RETRIES } from '../../../lambdas/shared/transactions.js';
 
 // The DynamoDB store's requests for per-user and per-key limits (issue 15, item 4): what goes in
 // the one transaction. Its behaviour against a DynamoDB (moto) is test/integration/identity-limits-dynamodb.test.ts.
@@ -104,6 +105,22 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     const exact = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(exact).toHaveLength(4);
     for (const u of exact) expect(u.ExpressionAttributeValues).toEqual({ ':t': 0, ':c': 0, ':ht': -50, ':hc': -500_000 });
+  });
+
+  it('sends a settle\'s ADD again when DynamoDB rejected it for a transaction in flight on its item (a reservation, the reclaim): the correction is not lost', async () => {
+    const inFlight = new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} });
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(UpdateCommand, { Key: { id: 'usage#acme#2026-11' } }).rejectsOnce(inFlight).resolves({});
+    const r = { tenantId: 'acme', subject: { kind: 'key' as const, id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 50, costUsd: 0.5 };
+    await store.settle(r, 20, 0.1);
+    const ids = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key!.id).sort();
+    expect(ids).toEqual(['usage#acme#2026-11', 'usage#acme#2026-11', 'usage#acme#2026-11-23', `usage#acme#key#${key.id}#2026-11`, `usage#acme#key#${key.id}#2026-11-23`]);
+    // Still in conflict after the retries: the settle fails (as before), after CONFLICT_RETRIES + 1 sends of that item.
+    ddb.reset();
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(UpdateCommand, { Key: { id: 'usage#acme#2026-11' } }).rejects(inFlight);
+    await expect(store.settle(r, 20, 0.1)).rejects.toThrow('Transaction is ongoing for the item');
+    expect(ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.Key!.id === 'usage#acme#2026-11')).toHaveLength(CONFLICT_RETRIES + 1);
   });
 
   it('lists the month\'s keys from the month item\'s subjects set and reads each one\'s day and month (no Scan)', async () => {
