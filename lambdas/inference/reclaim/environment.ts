@@ -22,12 +22,16 @@ export const RECLAIM_WRITE_ATTRIBUTES = ['id', 'tokens', 'heldTokens', 'costMicr
 export const LONGEST_INVOCATION_MS = 15 * 60_000;
 
 /**
- * When the daily run starts, after midnight UTC: 30 minutes, the router's 15 and as many again for
- * the routers' clocks and a late settle's retries (the SDK's backoff), so that no settle of the
- * day before can still land. The handler itself refuses a day that ended less than
- * LONGEST_INVOCATION_MS ago, whatever its event says.
+ * How long after a UTC day ends no settle of it can still land: the router's longest invocation and
+ * as much again for the routers' clocks (a router whose clock is behind dates a reservation of
+ * 00:00:05 the day before) and a late settle's retries (the SDK's backoff). The handler refuses a
+ * day that ended less than this ago, whatever its event says (a run by hand too: its release and a
+ * late settle would both subtract the reservation).
  */
-export const RECLAIM_SCHEDULE = { hour: '0', minute: '30' } as const;
+export const SETTLED_AFTER_MS = 2 * LONGEST_INVOCATION_MS;
+
+/** When the daily run starts, after midnight UTC: SETTLED_AFTER_MS (30 minutes). */
+export const RECLAIM_SCHEDULE = { hour: '0', minute: String(SETTLED_AFTER_MS / 60_000) } as const;
 
 /** The reclaim's Powertools service name (logs and the metrics' `service` dimension). */
 export const RECLAIM_SERVICE = 'tessera-reservation-reclaim';

@@ -7,7 +7,7 @@ import { offboardedAt, type TenantRecord } from '../../../lib/tenant-record.js';
 import { requireEnv } from '../../shared/environment.js';
 import { listTenants } from '../../shared/registry.js';
 import { unscopedDocumentClient } from '../../shared/tenant-credentials.js';
-import { LONGEST_INVOCATION_MS, RECLAIM_ENV, RECLAIM_METRICS, RECLAIM_SERVICE } from './environment.js';
+import { LONGEST_INVOCATION_MS, RECLAIM_ENV, RECLAIM_METRICS, RECLAIM_SERVICE, SETTLED_AFTER_MS } from './environment.js';
 import { ReservationReclaim, type ReclaimOutcome } from './reservation-reclaim.js';
 
 export const logger = new Logger({ serviceName: RECLAIM_SERVICE });
@@ -31,8 +31,8 @@ const isDay = (day: string) => {
 
 /**
  * The UTC day a run reclaims: `event.day`, else the day before `event.time`, else (no event, or
- * `{}`) the day before `now`. Refused when the day is not over by the router's longest invocation
- * yet (its reservations may still be settled), and an event that is not an object, or that names
+ * `{}`) the day before `now`. Refused when the day is not over by SETTLED_AFTER_MS yet (its
+ * reservations may still be settled), and an event that is not an object, or that names
  * other fields but neither `day` nor `time` (`"2026-11-23"`, `{"date": …}`: a hand-made run that
  * would otherwise reclaim the day before now, not the day meant).
  * @throws RangeError naming `day` or `time` and its value when it is not a day or an ISO time, or is too recent; naming the event when it has neither
@@ -55,9 +55,9 @@ export function reclaimDayOf(event: ReclaimEvent | undefined, now: Date): string
     if (Number.isNaN(at)) throw new RangeError(`time ${JSON.stringify(event?.time)} is not an ISO 8601 time`);
     day = new Date(at - DAY_MS).toISOString().slice(0, 10);
   }
-  const settledBy = Date.parse(`${day}T00:00:00Z`) + DAY_MS + LONGEST_INVOCATION_MS;
+  const settledBy = Date.parse(`${day}T00:00:00Z`) + DAY_MS + SETTLED_AFTER_MS;
   if (now.getTime() < settledBy) {
-    throw new RangeError(`day ${JSON.stringify(day)} is not over by the router's longest invocation (15 minutes) yet: its reservations may still be settled until ${new Date(settledBy).toISOString()}`);
+    throw new RangeError(`day ${JSON.stringify(day)} is not over by ${SETTLED_AFTER_MS / 60_000} minutes yet (the router's longest invocation, ${LONGEST_INVOCATION_MS / 60_000} minutes, and as much again for clocks and retries): its reservations may still be settled until ${new Date(settledBy).toISOString()}`);
   }
   return day;
 }

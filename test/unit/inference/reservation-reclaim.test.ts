@@ -3,7 +3,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteComma
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
-import { RECLAIM_ENV, RECLAIM_METRICS } from '../../../lambdas/inference/reclaim/environment.js';
+import { RECLAIM_ENV, RECLAIM_METRICS, RECLAIM_SCHEDULE, SETTLED_AFTER_MS } from '../../../lambdas/inference/reclaim/environment.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { createReclaimHandler, metrics, reclaimable, reclaimDayOf } from '../../../lambdas/inference/reclaim/reclaim-handler.js';
 import { ReservationReclaim, type Release } from '../../../lambdas/inference/reclaim/reservation-reclaim.js';
@@ -280,13 +280,17 @@ describe('the reclaim handler: which day, which tenants, what it tells', () => {
     expect(RECLAIM_ENV).toEqual({ registryTable: ENV.registryTable, usageTable: GATEWAY_ENV.usageTable });
   });
 
-  it('reclaims the day before the schedule\'s time, or the day asked, and refuses a day not over by 15 minutes', () => {
+  it('reclaims the day before the schedule\'s time, or the day asked, and refuses a day not over by 30 minutes (the router\'s 15 and as much again)', () => {
     const at = new Date('2026-11-24T00:30:00Z');
     expect(reclaimDayOf({ time: '2026-11-24T00:30:00Z' }, at)).toBe('2026-11-23');
     expect(reclaimDayOf(undefined, at)).toBe('2026-11-23');
     expect(reclaimDayOf({ day: '2026-10-31' }, at)).toBe('2026-10-31');
-    expect(() => reclaimDayOf({ day: '2026-11-23' }, new Date('2026-11-24T00:14:59Z'))).toThrow('day "2026-11-23" is not over by the router\'s longest invocation (15 minutes) yet: its reservations may still be settled until 2026-11-24T00:15:00.000Z');
-    expect(reclaimDayOf({ day: '2026-11-23' }, new Date('2026-11-24T00:15:00Z'))).toBe('2026-11-23');
+    // 30 minutes, as the schedule: a run by hand at 00:20 could release a reservation whose late settle (a router's clock behind, the SDK's retries) lands after it.
+    expect(() => reclaimDayOf({ day: '2026-11-23' }, new Date('2026-11-24T00:20:00Z'))).toThrow('day "2026-11-23" is not over by 30 minutes yet (the router\'s longest invocation, 15 minutes, and as much again for clocks and retries): its reservations may still be settled until 2026-11-24T00:30:00.000Z');
+    expect(() => reclaimDayOf({ day: '2026-11-23' }, new Date('2026-11-24T00:29:59Z'))).toThrow('is not over by 30 minutes yet');
+    expect(reclaimDayOf({ day: '2026-11-23' }, new Date('2026-11-24T00:30:00Z'))).toBe('2026-11-23');
+    // The schedule runs when the handler first admits the day.
+    expect(Number(RECLAIM_SCHEDULE.hour) * 3_600_000 + Number(RECLAIM_SCHEDULE.minute) * 60_000).toBe(SETTLED_AFTER_MS);
     expect(() => reclaimDayOf({ day: '2026-02-30' }, at)).toThrow('day "2026-02-30" is not a UTC day (YYYY-MM-DD)');
     expect(() => reclaimDayOf({ time: 'yesterday' }, at)).toThrow('time "yesterday" is not an ISO 8601 time');
   });
