@@ -327,7 +327,7 @@ export const ModelEntrySchema = z.strictObject({
  */
 function moderationEntryIssues(m: { id: string; inputPricePer1k: number; outputPricePer1k: number }, ctx: z.RefinementCtx): void {
   const provider = m.id.split('/')[0];
-  if (provider !== 'openai') ctx.addIssue({ code: 'custom', path: ['kind'], message: `is "moderation" for "${m.id}", a ${provider} model: moderation models are OpenAI's (POST /v1/moderations), served by the openai provider only; use an openai/... id (e.g. openai/omni-moderation-latest) or another kind` });
+  if (provider !== 'openai') ctx.addIssue({ code: 'custom', path: ['kind'], message: `is "moderation" for "${m.id}", ${/^[aeiou]/.test(provider) ? 'an' : 'a'} ${provider} model: moderation models are OpenAI's (POST /v1/moderations), served by the openai provider only; use an openai/... id (e.g. openai/omni-moderation-latest) or another kind` });
   for (const key of ['inputPricePer1k', 'outputPricePer1k'] as const) {
     if (m[key] !== 0) ctx.addIssue({ code: 'custom', path: [key], message: `is ${m[key]} for moderation model "${m.id}": a moderation bills no tokens (OpenAI's moderation is free), so a price would never be charged; set it to 0` });
   }

@@ -27,7 +27,7 @@ describe('moderation models in the catalog (kind: moderation)', () => {
     ['sagemaker/ft:llama-3.1-8b-instruct:acme:mod', 'sagemaker'],
     ['openai-compatible/moderation', 'openai-compatible'],
   ])('refuses a moderation model on another provider (%s), naming kind and its value', (id, provider) => {
-    expect(configErrorOf(withModels({ ...moderation, id }))).toMatch(new RegExp(`gateway\\.models\\[\\d+\\]\\.kind = "moderation": is "moderation" for "${id.replace(/[.]/g, '\\.')}", a ${provider} model: moderation models are OpenAI's \\(POST /v1/moderations\\), served by the openai provider only`));
+    expect(configErrorOf(withModels({ ...moderation, id }))).toMatch(new RegExp(`gateway\\.models\\[\\d+\\]\\.kind = "moderation": is "moderation" for "${id.replace(/[.]/g, '\\.')}", ${provider === 'openai-compatible' ? 'an' : 'a'} ${provider} model: moderation models are OpenAI's \\(POST /v1/moderations\\), served by the openai provider only`));
   });
 
   it.each(['inputPricePer1k', 'outputPricePer1k'])('refuses a moderation model with a non-zero %s, naming the key and value', (key) => {

@@ -23,6 +23,10 @@ export function defaultModerationModel(r: Pick<PipelineRequest, 'policy' | 'call
       const provider = r.policy.unserved?.get(unserved) ?? 'openai';
       throw invalid(`model is absent, and the moderation model ${whose} allows, ${unserved}, is not served by this gateway: it does not reach provider ${provider} (tessera serve's start-up lines say why)`, 'model', 'moderation_model_unavailable');
     }
+    // A key limited to its models list: the fix is the key (the tier may well allow one), not the catalog.
+    if (keyModels) {
+      throw invalid(`model is absent, and ${whose} allows no moderation model: use a key whose models list includes one of the tier's moderation models, or a key without a models list (the catalog need not change)`, 'model', 'moderation_model_unavailable');
+    }
     throw invalid(`model is absent, and ${whose} allows no moderation model (models allowed for moderation: none); the platform adds one with kind: moderation (e.g. openai/omni-moderation-latest) to the catalog and the tier's models`, 'model', 'moderation_model_unavailable');
   }
   Object.assign(r.audit, { model: model.id, provider: providerOf(model) });

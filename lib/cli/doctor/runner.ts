@@ -142,7 +142,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }));
 
   // `cdk deploy` and the lifecycle put the platform in homeRegion: checks of another Region answer for a deploy that will not happen there.
-  if (options.region && options.region !== config.homeRegion) {
+  if (options.region && options.region !== config.homeRegion && !placeholders.length) {
     head.push(result('region', 'Region', 'warn', `--region ${options.region} is not the config's homeRegion ${config.homeRegion}: the platform, its secrets and the shared cluster deploy in ${config.homeRegion}, and the checks below read ${options.region}`, {
       fix: `leave out --region to check ${config.homeRegion}, or set homeRegion: ${options.region} in the config if that is where the platform goes`, region: options.region,
     }));

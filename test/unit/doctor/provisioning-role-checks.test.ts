@@ -36,6 +36,12 @@ describe('TesseraProvisioning in the workload account', () => {
     expect(line.fix).not.toContain('attach-role-policy');
   });
 
+  it('names the config\'s homeRegion in the fix when doctor reads another Region (--region)', async () => {
+    mockSts(() => true);
+    const [line] = await provisioningRoleChecks({ ...testContext(), region: 'eu-west-1' });
+    expect(line.fix).toContain(`in account ${WORKLOAD} (home region us-east-1): aws cloudformation create-stack`);
+  });
+
   it('fails a role that trusts another account, with an update from the published template', async () => {
     mockSts();
     iam.on(GetRoleCommand).resolves(role(trustDocument('arn:aws:iam::999999999999:root')));

@@ -70,6 +70,9 @@ describe('runDoctor', () => {
       detail: `--region ${other} is not the config's homeRegion ${config.homeRegion}: the platform, its secrets and the shared cluster deploy in ${config.homeRegion}, and the checks below read ${other}`,
       fix: `leave out --region to check ${config.homeRegion}, or set homeRegion: ${other} in the config if that is where the platform goes`, region: other,
     });
+    // nor with the embedded default's placeholders, where no check follows
+    const embedded = await runDoctor({ config: loadConfig(), region: other, factory, groups: [okGroup] });
+    expect(embedded.checks.map((c) => c.id)).toEqual(['config', 'credentials']);
     // --region equal to homeRegion says nothing
     const same = await runDoctor({ config, configFile: 'acme.yaml', region: config.homeRegion, factory, groups: [okGroup] });
     expect(same.checks.map((c) => c.id)).toEqual(['config', 'credentials', 'ok']);

@@ -67,10 +67,10 @@ describe('the moderations default model (no model in the request)', () => {
     expect(none.message).toMatch(/allows no moderation model/);
   });
 
-  it('none among a key\'s models: the 400 names the key', () => {
+  it('none among a key\'s models: the 400 names the key and says to change the key, not the catalog (the tier has one)', () => {
     const e = refusal(() => defaultModerationModel(request(config(), { keyModels: ['openai/gpt-4o-mini'] })));
     expect(e).toMatchObject({ status: 400, param: 'model', code: 'moderation_model_unavailable' });
-    expect(e.message).toMatch(/^model is absent, and API key key_0123456789abcdef \(limited to its models list\) allows no moderation model/);
+    expect(e.message).toBe('model is absent, and API key key_0123456789abcdef (limited to its models list) allows no moderation model: use a key whose models list includes one of the tier\'s moderation models, or a key without a models list (the catalog need not change)');
   });
 });
 
