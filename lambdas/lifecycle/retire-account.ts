@@ -60,12 +60,14 @@ export const handler = lifecycleHandler('Retire account', async (state: Lifecycl
   if (source && source !== suspended) {
     await orgs.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: source, DestinationParentId: suspended }));
   }
-  await enqueueClosure(accountId, record.tenantId);
   // The tenant's record says the closure is queued (the queue's runs then record CLOSED, or an error): without it a closure
-  // waiting for Organizations' quota showed nothing on the tenant. A re-run keeps what the queue recorded since.
+  // waiting for Organizations' quota showed nothing on the tenant. Written before the entry is queued: a queue run (the
+  // daily job, another tenant's Retire account) may close the account as soon as it is, and its CLOSED must not be
+  // written over. A re-run keeps what the queue recorded since.
   if (record.accountClosure?.accountId !== accountId) {
     record = await updateTenant(record.tenantId, { accountClosure: { accountId, state: 'QUEUED', at: new Date().toISOString() } });
   }
+  await enqueueClosure(accountId, record.tenantId);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.accountClosureQueued, { tenantId: record.tenantId, accountId });
   // The queue's entries fail one by one (recorded on their tenants): never this step.
   const queue = await processClosureQueue(orgs);

@@ -749,6 +749,19 @@ describe('offboarding steps', async () => {
     await expect(processClosureQueue(new OrganizationsClient({}))).resolves.toMatchObject({ closed: ['444444444444'] });
     expect(records.get('acme')?.accountClosure).toEqual({ accountId: '444444444444', state: 'CLOSED', at: expect.any(String) });
   });
+  // Review of the above (s20, hrev): Retire account wrote QUEUED after it had queued the closure, over whatever a queue run
+  // (the daily job, or another tenant's Retire account) had recorded since: an account closed in between read QUEUED for
+  // good (its entry CLOSED, no run records it again), and the README's Teardown waits for CLOSED.
+  it('does not say QUEUED over a closure a queue run recorded once the closure was queued', async () => {
+    records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
+    organization();
+    const closedMeanwhile = { accountId: '444444444444', state: 'CLOSED' as const, at: '2026-12-03T21:00:00.000Z' };
+    controlMock.enqueueClosure.mockImplementationOnce(async () => {
+      records.set('acme', { ...records.get('acme')!, accountClosure: closedMeanwhile });
+    });
+    await retire(state());
+    expect(records.get('acme')?.accountClosure).toEqual(closedMeanwhile);
+  });
 
   it('retires an account Organizations finished creating after the onboarding failed: recorded first, then moved and queued', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-1' }));
