@@ -96,10 +96,10 @@ describe('conformance: POST /v1/moderations, both official clients', () => {
     expect(suite.env.upstream.calls[0]!.body).toEqual({ model: 'omni-moderation-latest', input: 'hello' });
   });
 
-  it.each(CLIENTS)('a caller with no moderation model and no model named: 400 naming model, saying none is allowed (%s client)', async (client) => {
+  it.each(CLIENTS)('a key whose models list has no moderation model, no model named: 400 naming model, saying to use another key (%s client)', async (client) => {
     const { key } = await suite.env.gw.apiKey('acme', { models: ['openai-compatible/default'] });
     const out = await run(client, 'moderate', { input: 'hello' }, key);
-    expect(out.error).toMatchObject({ status: 400, body: { code: 'moderation_model_unavailable', param: 'model', message: expect.stringMatching(/allows no moderation model \(models allowed for moderation: none\)/) } });
+    expect(out.error).toMatchObject({ status: 400, body: { code: 'moderation_model_unavailable', param: 'model', message: expect.stringMatching(/\(limited to its models list\) allows no moderation model: use a key whose models list includes one of the tier's moderation models, or a key without a models list/) } });
     expect(suite.env.upstream.calls).toEqual([]);
   });
 
