@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CostBudgetUsd, SubjectLimitsRequest } from '../../lib/identity/subject-limits.js';
 import { GatewayPolicy, GUARDRAIL_ID } from '../../lib/tenant-record.js';
 
 /**
@@ -13,6 +14,9 @@ export const GatewayPolicyRequest = GatewayPolicy.extend({
     // what ApplyGuardrail takes (GUARDRAIL_ID); checked here, where a policy is written, not where records are read
     bedrockGuardrailId: z.string().regex(GUARDRAIL_ID, 'must be a Bedrock guardrail id or ARN, optionally with :<version> (digits or DRAFT), e.g. abc123def456:1').optional(),
   }).strict().optional(),
+  // budgets as they are written: at least one micro-dollar (lib/identity/subject-limits.ts CostBudgetUsd)
+  monthlyCostBudgetUsd: CostBudgetUsd.optional(),
+  userLimits: SubjectLimitsRequest.optional(),
 }).strict();
 
 /**

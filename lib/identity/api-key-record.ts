@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TenantId } from '../tenant-record.js';
 import { Role } from './roles.js';
-import { SubjectLimits } from './subject-limits.js';
+import { SubjectLimits, SubjectLimitsRequest } from './subject-limits.js';
 
 export { SubjectLimits };
 
@@ -64,7 +64,7 @@ export const CreateApiKeyRequest = z.strictObject({
   name: KeyName,
   role: Role.default('member'),
   models: z.array(z.string().min(1)).min(1).max(100).optional(),
-  limits: SubjectLimits.optional(),
+  limits: SubjectLimitsRequest.optional(),
   /** Days until the key expires (1 to 3,650). @default - never */
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
