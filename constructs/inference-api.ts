@@ -316,7 +316,7 @@ export class InferenceApi extends Construct {
     }
     this.tenantUsers = tenantUsersFn;
     // Tenant budget alerts: the router's PutEvents grant and bus, and the optional mail Lambda (constructs/tenant-budget-alerts.ts).
-    this.budgetAlerts = new TenantBudgetAlerts(this, 'BudgetAlerts', { config, eventBus: props.eventBus, gatewayFunctions: [router], userPool: this.userPool, encryptionKey: props.encryptionKey });
+    this.budgetAlerts = new TenantBudgetAlerts(this, 'BudgetAlerts', { config, eventBus: props.eventBus, gatewayFunctions: [router], userPool: this.userPool, encryptionKey: props.encryptionKey, usageTable: this.usageTable });
 
     this.tenantDataFunctions = tenantUsersFn ? [authorizerFn, router, tenantUsersFn] : [authorizerFn, router];
 

@@ -1,12 +1,13 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALERT_EMAIL_ENV, BUDGET_ALERTS_ENV } from '../lambdas/inference/budget-alerts/environment.js';
+import { ALERT_EMAIL_ENV, BUDGET_ALERTS_ENV, MAIL_MARKER_PREFIX } from '../lambdas/inference/budget-alerts/environment.js';
 import { BUDGET_THRESHOLD_EVENT } from '../lambdas/inference/budget-alerts/thresholds.js';
 import { alertMailSenders } from '../lib/config/budget-alerts-config.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
@@ -23,8 +24,10 @@ export interface TenantBudgetAlertsProps {
   readonly gatewayFunctions: LambdaFunction[];
   /** The platform's Cognito pool of tenant users, whose `tenant-admin` members get the mail. @default - none (an external identity provider): no tier may mail its admins */
   readonly userPool?: cognito.IUserPool;
-  /** The platform key: the mail Lambda's logs and dead-letter queue. */
+  /** The platform key: the mail Lambda's logs and dead-letter queue; the usage table is encrypted with it. */
   readonly encryptionKey: kms.IKey;
+  /** The gateway's usage table (partition key `id`, TTL attribute `expiresAt`): the mail Lambda's once-per-address markers are items of it. */
+  readonly usageTable: dynamodb.ITableV2;
 }
 
 /** Role of the budget alert mail Lambda. */
@@ -39,7 +42,9 @@ export const BUDGET_ALERT_EMAIL_ROLE_NAME = 'tessera-budget-alert-email';
  *   `UsageOwnCounters`): no grant here.
  * - when some tier sets `budgetAlerts.emailTenantAdmins`: a rule for those tiers' events, a small
  *   Lambda that mails the tenant's admins through SES v2 (ListUsersInGroup on the pool,
- *   `ses:SendEmail` only from the tiers' senders), and a dead-letter queue (platform key) for
+ *   `ses:SendEmail` only from the tiers' senders, PutItem and DeleteItem of the usage table's
+ *   `alert-mail#*` items only (`dynamodb:LeadingKeys`), returning nothing, and the platform key only
+ *   through DynamoDB for that table), and a dead-letter queue (platform key) for
  *   events whose mail failed after Lambda's two retries. EventBridge retries delivery for 6 hours.
  *   Nothing is created when no tier mails (the platform stack's resource count stays as it is).
  *
@@ -83,10 +88,10 @@ export class TenantBudgetAlerts extends Construct {
 
     const fn = new LambdaFunction(this, 'Email', {
       handlerFile: 'inference/budget-alerts/email-handler', roleName: BUDGET_ALERT_EMAIL_ROLE_NAME, encryptionKey: props.encryptionKey,
-      environment: { [ALERT_EMAIL_ENV.userPoolId]: props.userPool.userPoolId, [ALERT_EMAIL_ENV.senders]: JSON.stringify(senders) },
+      environment: { [ALERT_EMAIL_ENV.userPoolId]: props.userPool.userPoolId, [ALERT_EMAIL_ENV.senders]: JSON.stringify(senders), [ALERT_EMAIL_ENV.usageTable]: props.usageTable.tableName },
       memorySize: 256, timeout: Duration.seconds(30), reservedConcurrency: 5,
       invocation: 'by EventBridge, asynchronously: EventBridge retries delivery for 6 hours, Lambda retries a failed run twice, then its dead-letter queue keeps the event',
-      outsideVpcReason: 'calls only the Cognito and SES APIs over HTTPS; it reaches no resource inside a VPC.',
+      outsideVpcReason: 'calls only the Cognito, SES and DynamoDB APIs over HTTPS; it reaches no resource inside a VPC.',
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'a threshold is mailed once per tenant and month (markers); six hours matches EventBridge\'s delivery window' },
     });
     fn.addToPolicy(new iam.PolicyStatement({ sid: 'TenantAdmins', actions: ['cognito-idp:ListUsersInGroup'], resources: [props.userPool.userPoolArn] }));
@@ -96,6 +101,29 @@ export class TenantBudgetAlerts extends Construct {
     fn.addToPolicy(new iam.PolicyStatement({
       sid: 'AlertMail', actions: ['ses:SendEmail'], resources: identities,
       conditions: { StringEquals: { 'ses:FromAddress': addresses } },
+    }));
+    // Once per admin and event (lambdas/inference/budget-alerts/mail-markers.ts): its own markers, no other usage item.
+    fn.addToPolicy(new iam.PolicyStatement({
+      sid: 'AlertMailMarkers', actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.usageTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${MAIL_MARKER_PREFIX}*`] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      },
+    }));
+    fn.addToPolicy(new iam.PolicyStatement({
+      sid: 'UsageTableKeyThroughDynamoDB', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com`,
+          'kms:EncryptionContext:aws:dynamodb:tableName': props.usageTable.tableName,
+          'kms:EncryptionContext:aws:dynamodb:subscriberId': stack.account,
+        },
+      },
+    }));
+    fn.addToPolicy(new iam.PolicyStatement({
+      sid: 'DescribeKeyThroughDynamoDB', actions: ['kms:DescribeKey'], resources: [props.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
     }));
     this.emailFunction = fn;
 

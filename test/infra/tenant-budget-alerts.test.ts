@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,8 @@ function build(config: PlatformConfig, withPool = true) {
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   const router = new LambdaFunction(stack, 'Router', { handlerFile: 'inference/router-handler', roleName: 'tessera-gateway-router', encryptionKey: key, invocation: 'by API Gateway', timeout: Duration.seconds(5) });
   const userPool = withPool ? cognito.UserPool.fromUserPoolId(stack, 'Pool', 'us-east-1_pool') : undefined;
-  const alerts = new TenantBudgetAlerts(stack, 'BudgetAlerts', { config, eventBus: events.EventBus.fromEventBusName(stack, 'Bus', 'tessera-lifecycle'), gatewayFunctions: [router], userPool, encryptionKey: key });
+  const usageTable = dynamodb.TableV2.fromTableName(stack, 'Usage', 'tessera-usage');
+  const alerts = new TenantBudgetAlerts(stack, 'BudgetAlerts', { config, eventBus: events.EventBus.fromEventBusName(stack, 'Bus', 'tessera-lifecycle'), gatewayFunctions: [router], userPool, encryptionKey: key, usageTable });
   const assembly = app.synth();
   const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName?: string; violatingConstructs?: Array<{ constructPath: string }> }> }> };
   const open = report.pluginReports.flatMap((r) => r.violations.filter((v) => v.violatingConstructs?.some((c) => c.constructPath.includes('/BudgetAlerts/'))).map((v) => ({ plugin: r.pluginName, rule: v.ruleName })));
@@ -68,6 +70,27 @@ describe('TenantBudgetAlerts', () => {
     expect(mail.Condition).toEqual({ StringEquals: { 'ses:FromAddress': ['alerts@platform.example'] } });
     expect(JSON.stringify(mail.Resource)).toMatch(/identity\/alerts@platform\.example.*identity\/platform\.example/);
     expect(all.filter((s: any) => s.Resource === '*').map((s: any) => s.Sid)).toEqual(['Traces', 'Traces']); // X-Ray only (router and mail Lambda)
+  });
+
+  it('lets the mail Lambda write and delete only its alert-mail# markers in the usage table, returning nothing, and use the key only through DynamoDB for it', () => {
+    const all = statements(mailing.t);
+    mailing.t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TESSERA_USER_POOL_ID: 'us-east-1_pool', TESSERA_USAGE_TABLE: 'tessera-usage' }) } });
+    const markers = all.find((s: any) => s.Sid === 'AlertMailMarkers');
+    expect(markers).toEqual({
+      Sid: 'AlertMailMarkers', Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: expect.anything(),
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['alert-mail#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      },
+    });
+    expect(JSON.stringify(markers.Resource)).toContain(':table/tessera-usage');
+    const key = all.find((s: any) => s.Sid === 'UsageTableKeyThroughDynamoDB');
+    expect(key).toMatchObject({ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] });
+    expect(key.Condition.StringEquals).toMatchObject({ 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:dynamodb:tableName': 'tessera-usage', 'kms:EncryptionContext:aws:dynamodb:subscriberId': '123456789012' });
+    expect(all.find((s: any) => s.Sid === 'DescribeKeyThroughDynamoDB')).toMatchObject({ Action: 'kms:DescribeKey', Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } } });
+    // No other DynamoDB action on any table.
+    expect(all.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:'))).map((s: any) => s.Sid)).toEqual(['AlertMailMarkers']);
   });
 
   it('is cdk-nag clean', () => {

@@ -3,6 +3,7 @@ import { MessageRejected, SendEmailCommand, type SESv2Client } from '@aws-sdk/cl
 import { pages } from '../../../lib/aws-pages.js';
 import { groupOf } from '../../../lib/identity/roles.js';
 import { TENANT_ATTRIBUTE } from '../../identity/cognito-tenant-users.js';
+import type { MailMarkers } from './mail-markers.js';
 import type { BudgetThresholdDetail } from './thresholds.js';
 
 /**
@@ -59,37 +60,65 @@ export interface RejectedRecipient {
   error: string;
 }
 
-/** What `sendAlertEmails` did: how many mails SES accepted, and the addresses it refused. */
+/** What `sendAlertEmails` did: how many mails SES accepted, the addresses it refused, and the addresses skipped as already mailed for this event. */
 export interface AlertMailOutcome {
   sent: number;
   rejected: RejectedRecipient[];
+  /** Addresses whose marker for this event exists: mailed by an earlier delivery of the same event (or being mailed). */
+  alreadyMailed: number;
 }
+
+/**
+ * True when SES answered the SendEmail with a client error (`$fault: 'client'`: MessageRejected,
+ * TooManyRequestsException, LimitExceededException, SendingPausedException, …): SES refused it,
+ * no mail went out. A server error, a timeout or a lost connection may have sent it: false.
+ */
+const refusedBySes = (e: unknown) => (e as { $fault?: string }).$fault === 'client';
 
 /**
  * Sends the event's mail to each admin separately (no admin sees another's address), through SES
  * v2 SendEmail from `from` (an identity verified in SES; in the SES sandbox, recipients must be
- * verified too).
+ * verified too), each address at most once per event.
+ *
+ * Once per address: before each SendEmail, `markers.claim(eventId, address)` (a conditional
+ * PutItem); an address already claimed is skipped, so a retry of the invocation, a second delivery
+ * of the event by EventBridge or a `tessera dlq redrive` (all keep the event's `id`) mails only the
+ * admins not mailed yet. When SES refuses the mail (a client error, `refusedBySes`) the marker is
+ * deleted so that the next delivery mails that address. A Lambda that dies between the PutItem and
+ * the SendEmail (timeout, out of memory), or a SendEmail that ends without SES's answer (timeout,
+ * server error), leaves the marker: that admin is not mailed for this event. At most once per
+ * address is the trade-off (the other way mails every admin before it again).
  *
  * An address SES refuses (`MessageRejected`: in the sandbox, an unverified recipient) is recorded and
- * the next admin is mailed: a retry of the invocation would be refused again and mail the admins
- * before it once more, and stopping there left the admins after it unmailed. When SES refuses every
- * address (a sender that is not verified refuses them all), nothing was sent and the error is thrown.
- * @returns the mails sent and the addresses refused
+ * the next admin is mailed: a retry of the invocation would be refused again. When SES refuses every
+ * address (a sender that is not verified refuses them all), nothing was sent
+ * and the error is thrown.
+ * @param mail the event's EventBridge `id` and the markers
+ * @returns the mails sent, the addresses refused, the addresses already mailed
  * @throws Error naming every refused address when all were refused; any other SES error at once
  *   (throttling past the SDK's retries, a paused or suspended account: the Lambda then fails, Lambda
- *   retries the invocation, then its dead-letter queue keeps the event)
+ *   retries the invocation, then its dead-letter queue keeps the event); any DynamoDB error of a marker
  */
-export async function sendAlertEmails(ses: SESv2Client, from: string, to: string[], d: BudgetThresholdDetail): Promise<AlertMailOutcome> {
+export async function sendAlertEmails(ses: SESv2Client, from: string, to: string[], d: BudgetThresholdDetail, mail: { eventId: string; markers: MailMarkers }): Promise<AlertMailOutcome> {
   const { subject, body } = alertMessage(d);
   const rejected: RejectedRecipient[] = [];
+  let sent = 0;
+  let alreadyMailed = 0;
   for (const address of to) {
+    const claim = await mail.markers.claim(mail.eventId, address);
+    if (!claim) {
+      alreadyMailed++;
+      continue;
+    }
     try {
       await ses.send(new SendEmailCommand({
         FromEmailAddress: from,
         Destination: { ToAddresses: [address] },
         Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: body, Charset: 'UTF-8' } } } },
       }));
+      sent++;
     } catch (e) {
+      if (refusedBySes(e)) await mail.markers.release(claim);
       if (!(e instanceof MessageRejected || (e as Error).name === 'MessageRejected')) throw e;
       rejected.push({ address, error: `${(e as Error).name}: ${(e as Error).message}` });
     }
@@ -97,5 +126,5 @@ export async function sendAlertEmails(ses: SESv2Client, from: string, to: string
   if (rejected.length && rejected.length === to.length) {
     throw new Error(`SES refused the budget alert mail to every admin of tenant ${d.tenantId} (${to.length}): ${rejected.map((r) => `${r.address}: ${r.error}`).join('; ')}`);
   }
-  return { sent: to.length - rejected.length, rejected };
+  return { sent, rejected, alreadyMailed };
 }

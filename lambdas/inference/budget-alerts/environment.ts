@@ -12,4 +12,9 @@ export const ALERT_EMAIL_ENV = {
   userPoolId: 'TESSERA_USER_POOL_ID',
   /** JSON object: tier name → the SES-verified sender of that tier's alert mail (`tiers.<tier>.budgetAlerts.senderEmail`). */
   senders: 'TESSERA_BUDGET_ALERT_SENDERS',
+  /** The gateway's usage table: the once-per-address mail markers are items of it (MAIL_MARKER_PREFIX). */
+  usageTable: 'TESSERA_USAGE_TABLE',
 } as const;
+
+/** Key prefix of the mail Lambda's markers in the usage table (`alert-mail#<event id>#<sha256 of the address>`); its role may write no other item. */
+export const MAIL_MARKER_PREFIX = 'alert-mail#';
