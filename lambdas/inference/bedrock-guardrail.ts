@@ -123,9 +123,13 @@ export const GUARDRAIL_SDK_ATTEMPTS = 3;
 /**
  * Bedrock ApplyGuardrail on a tenant's input or a model's answer (`guardrailId`: the id or ARN,
  * optionally `:version`, guardrailReference), one content block per text: `guardrailVerdict`.
+ * No texts (an image-only chat message or moderation input: images are not sent): no call, not blocked;
+ * there is nothing for the guardrail's text policies to read, and an ApplyGuardrail with no content
+ * block is a call whose answer nothing documents.
  * @param signal aborts the call (the SDK's `abortSignal`: the request's deadline) @default - none
  */
 export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT', signal?: AbortSignal): Promise<GuardrailVerdict> {
+  if (texts.length === 0) return { blocked: false };
   const { identifier, version } = guardrailReference(guardrailId);
   const out = await platformClient(BedrockRuntimeClient, 'guardrail', { maxAttempts: GUARDRAIL_SDK_ATTEMPTS }).send(new ApplyGuardrailCommand({
     guardrailIdentifier: identifier, guardrailVersion: version, source,

@@ -28,6 +28,14 @@ describe('Bedrock guardrail', () => {
     expect((bedrock.commandCalls(ApplyGuardrailCommand)[0].args as unknown[])[1]).toMatchObject({ abortSignal: deadline.signal });
   });
 
+  it('makes no call for no texts (an image-only message or moderation input): nothing for its text policies to read', async () => {
+    const { applyBedrockGuardrail } = await import('../../../lambdas/inference/bedrock-guardrail.js');
+    const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    bedrock.on(ApplyGuardrailCommand).resolves({ action: 'GUARDRAIL_INTERVENED', outputs: [], usage: undefined as never, assessments: [] });
+    await expect(applyBedrockGuardrail('abc123', [])).resolves.toEqual({ blocked: false });
+    expect(bedrock.commandCalls(ApplyGuardrailCommand)).toEqual([]);
+  });
+
   it('takes the guardrail as an id or an ARN, with its version after the last colon (DRAFT without one), as ApplyGuardrail does', async () => {
     const { guardrailReference } = await import('../../../lambdas/inference/bedrock-guardrail.js');
     const arn = 'arn:aws:bedrock:us-east-1:111122223333:guardrail/abc123def456';
