@@ -45,6 +45,9 @@ export async function moderations(pipeline: RequestPipeline, r: PipelineRequest,
     const want = resultCount(guarded.input);
     const got = result.results.length;
     if (got !== want) throw upstream(`${used.id} answered ${got} moderation results for ${want} input${want === 1 ? '' : 's'}`, 'upstream_invalid_answer');
+    // Each result as the SDK's type has it (an object with a boolean `flagged`): an application reads `results[i].flagged`.
+    const bad = result.results.findIndex((x) => typeof x !== 'object' || x === null || typeof (x as { flagged?: unknown }).flagged !== 'boolean');
+    if (bad >= 0) throw upstream(`${used.id} answered results[${bad}] without a boolean flagged (${JSON.stringify(result.results[bad])?.slice(0, 80)})`, 'upstream_invalid_answer');
     const answer: ModerationCreateResponse = { ...result, model: used.id };
     await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId });
   } catch (e) {

@@ -194,6 +194,14 @@ describe('conformance: moderations guardrails, audit and ledger', () => {
     expect(parts.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: 'openai/omni-moderation-latest answered 2 moderation results for 1 input' } });
   });
 
+  it('an upstream answering a result that is not one (null, no boolean flagged) is a 502 upstream_invalid_answer naming it', async () => {
+    suite.env.upstream.script({ body: { id: 'modr-1', model: 'omni-moderation-latest', results: [null] } }, { body: { id: 'modr-2', model: 'omni-moderation-latest', results: [{ flagged: 'no', categories: {} }] } });
+    const none = await run('node', 'moderate', { input: 'a' });
+    expect(none.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: 'openai/omni-moderation-latest answered results[0] without a boolean flagged (null)' } });
+    const stringly = await run('python', 'moderate', { input: 'b' });
+    expect(stringly.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: expect.stringMatching(/^openai\/omni-moderation-latest answered results\[0\] without a boolean flagged \(\{"flagged":"no"/) } });
+  });
+
   it('an upstream 4xx is the caller\'s, with its message and param; a failing upstream is a 502 after the retries', async () => {
     suite.env.upstream.script({ status: 400, body: { error: { message: 'Invalid image URL', type: 'invalid_request_error', param: 'input', code: 'invalid_image_url' } } });
     const refused = await run('node', 'moderate', { input: [{ type: 'image_url', image_url: { url: 'https://example.com/nope.png' } }] });
