@@ -104,12 +104,14 @@ export const notFound = (message: string, param: string | null, code: string) =>
  * @param withProvider the caller's own model ids that are `id` with a provider in front
  *   (`openai/gpt-4o-mini` for `gpt-4o-mini`): clients that strip the provider (the OpenAI Agents
  *   SDK's default provider strips `openai/`) are told the whole id. @default - none
+ * @param chatSuggestion whether `withProvider[0]` is a chat model: only then is the Agents SDK's
+ *   OpenAIResponsesModel suggested (an embedding or moderation model is refused by responses). @default true
  */
-export const modelNotFound = (id: string, unservedProvider?: string, withProvider: readonly string[] = []) =>
+export const modelNotFound = (id: string, unservedProvider?: string, withProvider: readonly string[] = [], chatSuggestion = true) =>
   unservedProvider
     ? notFound(`The model '${id}' is not served by this gateway: it does not reach provider ${unservedProvider} (tessera serve's start-up lines say why); GET /v1/models lists what it serves`, 'model', 'model_not_found')
     : withProvider.length
-      ? notFound(`The model '${id}' does not exist or you do not have access to it; did you mean ${withProvider.map((m) => `'${m}'`).join(' or ')}? Model ids here name their provider, and some clients strip it (the OpenAI Agents SDK's default provider strips 'openai/': pass OpenAIResponsesModel(model='${withProvider[0]}', openai_client=...) instead). GET /v1/models lists yours`, 'model', 'model_not_found')
+      ? notFound(`The model '${id}' does not exist or you do not have access to it; did you mean ${withProvider.map((m) => `'${m}'`).join(' or ')}? Model ids here name their provider${chatSuggestion ? `, and some clients strip it (the OpenAI Agents SDK's default provider strips 'openai/': pass OpenAIResponsesModel(model='${withProvider[0]}', openai_client=...) instead)` : ''}. GET /v1/models lists yours`, 'model', 'model_not_found')
       : notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */

@@ -1,8 +1,8 @@
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
-import { GatewayError, invalid, limited, modelNotFound } from './openai-errors.js';
-import { modelsWithProvider, providerOf, type TenantPolicy } from './policy.js';
+import { GatewayError, invalid, limited } from './openai-errors.js';
+import { modelNotFoundFor, providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
@@ -146,7 +146,7 @@ export class RequestPipeline {
     if (!model) {
       // The audit record says which model was asked for (the request schemas bound it to 256 characters).
       r.audit.model = id;
-      throw modelNotFound(id, r.policy.unserved?.get(id), modelsWithProvider(r.policy, id));
+      throw modelNotFoundFor(r.policy, id);
     }
     const own = kindOf(model);
     if (own !== kind) throw invalid(`model "${id}" is ${KINDS[own].a} model: it serves ${KINDS[own].serves}, not ${KINDS[kind].name}`, 'model', 'model_kind_mismatch');

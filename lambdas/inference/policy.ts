@@ -1,5 +1,6 @@
 import type { ModelEntry, PlatformConfig, TierConfig } from '../../lib/config/schema.js';
 import { GatewayPolicy, type TenantRecord } from '../../lib/tenant-record.js';
+import { modelNotFound, type GatewayError } from './openai-errors.js';
 import type { ProviderName } from './providers/registry.js';
 import type { BudgetLimits } from './stores/gateway-store.js';
 
@@ -117,4 +118,15 @@ export function modelsWithProvider(policy: Pick<TenantPolicy, 'models'>, id: str
   if (!id || id.includes('/')) return [];
   const suffix = `/${id}`;
   return [...policy.models.keys()].filter((m) => m.endsWith(suffix) && m.indexOf('/') === m.length - suffix.length).slice(0, 3);
+}
+
+/**
+ * The 404 `model_not_found` for `id` as the caller's policy sees it (openai-errors.ts modelNotFound):
+ * unserved here, or the caller's ids with a provider in front, the Agents SDK hint only when the
+ * first of them is a chat model.
+ */
+export function modelNotFoundFor(policy: Pick<TenantPolicy, 'models' | 'unserved'>, id: string): GatewayError {
+  const suggestions = modelsWithProvider(policy, id);
+  const first = suggestions[0] === undefined ? undefined : policy.models.get(suggestions[0]);
+  return modelNotFound(id, policy.unserved?.get(id), suggestions, (first?.kind ?? 'chat') === 'chat');
 }

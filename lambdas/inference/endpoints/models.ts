@@ -1,5 +1,4 @@
-import { modelNotFound } from '../openai-errors.js';
-import { modelsWithProvider, providerOf, type TenantPolicy } from '../policy.js';
+import { modelNotFoundFor, providerOf, type TenantPolicy } from '../policy.js';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
 /**
@@ -33,6 +32,6 @@ export function retrieveModel(policy: TenantPolicy, encodedId: string): string {
     id = encodedId;
   }
   const model = policy.models.get(id);
-  if (!model) throw modelNotFound(id, policy.unserved?.get(id), modelsWithProvider(policy, id));
+  if (!model) throw modelNotFoundFor(policy, id);
   return JSON.stringify(modelObject(policy, model));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { listModels, retrieveModel } from '../../../lambdas/inference/endpoints/models.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
-import { modelsWithProvider, resolvePolicy } from '../../../lambdas/inference/policy.js';
+import { modelNotFoundFor, modelsWithProvider, resolvePolicy } from '../../../lambdas/inference/policy.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 
@@ -98,5 +98,13 @@ describe('models of providers the gateway cannot reach (tessera serve without AW
     expect(modelsWithProvider(policy, 'not-a-model')).toEqual([]);
     expect(modelsWithProvider(policy, withProvider)).toEqual([]);
   });
-});
 
+  it('an embedding or moderation id without its provider is told the whole id, without the Agents SDK hint (responses refuses those kinds)', () => {
+    for (const kind of ['embedding', 'moderation'] as const) {
+      const id = `openai/some-${kind}-model`;
+      const e = modelNotFoundFor({ models: new Map([[id, { id, kind, upstream: `some-${kind}-model`, inputPricePer1k: 0, outputPricePer1k: 0 } as never]]) }, `some-${kind}-model`);
+      expect(e.message, kind).toContain(`did you mean '${id}'? Model ids here name their provider. GET /v1/models lists yours`);
+      expect(e.message, kind).not.toContain('OpenAIResponsesModel');
+    }
+  });
+});
