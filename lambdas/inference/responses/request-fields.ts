@@ -27,6 +27,19 @@ export const FIELDS = {
  */
 export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input_image.image_url'];
 
+/**
+ * What a framework sends of its own accord that the gateway refuses, and the framework's setting that
+ * leaves it out, appended to the 400 (keyed by the refused value or field). The Vercel AI SDK
+ * (`@ai-sdk/openai` 4.0.118, `openai(model)` with `providerOptions.openai.forceReasoning`, which the
+ * gateway's provider-prefixed model ids need: the SDK recognises reasoning models by OpenAI's bare ids)
+ * adds `reasoning.summary: 'detailed'` to every reasoning effort (7.0; 6.0 does not), and
+ * `include: ['reasoning.encrypted_content']` with `store: false` (7.0 and 6.0). README: Frameworks.
+ */
+const FRAMEWORK_HINTS: Record<string, string> = {
+  'reasoning.summary': "; the Vercel AI SDK sends summary 'detailed' with a reasoning effort unless given providerOptions.openai.reasoningSummary: null",
+  'reasoning.encrypted_content': '; the Vercel AI SDK asks for it for a reasoning model (forceReasoning) with store: false: leave store true, or call the model with openai.chat(model), which sends reasoning_effort',
+};
+
 const WHY: Record<string, string> = {
   background: 'background responses are not served by this gateway (a Lambda answers while the caller waits); send background: false or leave it out',
   conversation: "OpenAI's Conversations API is not served by this gateway; chain turns with previous_response_id instead",
@@ -54,11 +67,11 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');
   if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');
   (body.include ?? []).forEach((value, i) => {
-    if (!HONOURED_INCLUDES.includes(value)) throw invalid(`include[${i}] '${value}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, `include[${i}]`, 'unsupported_parameter');
+    if (!HONOURED_INCLUDES.includes(value)) throw invalid(`include[${i}] '${value}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}${FRAMEWORK_HINTS[value] ?? ''}`, `include[${i}]`, 'unsupported_parameter');
   });
   if (body.stream_options?.include_obfuscation === true) throw invalid('stream_options.include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'stream_options.include_obfuscation', 'unsupported_parameter');
   for (const field of ['summary', 'generate_summary'] as const) {
-    if (body.reasoning?.[field] != null) throw invalid(`reasoning.${field} is not served: chat-completions upstreams return no reasoning summaries; leave it out (reasoning.effort is forwarded as reasoning_effort)`, `reasoning.${field}`, 'unsupported_parameter');
+    if (body.reasoning?.[field] != null) throw invalid(`reasoning.${field} is not served: chat-completions upstreams return no reasoning summaries; leave it out (reasoning.effort is forwarded as reasoning_effort)${FRAMEWORK_HINTS[`reasoning.${field}`] ?? ''}`, `reasoning.${field}`, 'unsupported_parameter');
   }
   if (body.stream !== true && body.stream_options != null) throw invalid('stream_options is only allowed with stream: true', 'stream_options', 'invalid_request');
   checkNestedFields(body);

@@ -144,3 +144,31 @@ describe('the SDKs\' fields the gateway serves no tools for, and echoes (hostile
     expect(served.id).toBe(created.result.id);
   });
 });
+
+/**
+ * What `@ai-sdk/openai` 4.0.118 (`ai` 7.0.173) sent for `generateText({ model: openai('openai/gpt-4o-mini'), system:
+ * 'be brief', prompt: 'hi', maxOutputTokens: 40, providerOptions: { openai: { forceReasoning: true, reasoningEffort:
+ * 'low' } } })`, captured against `tessera serve` on 2026-12-03: it adds `summary: 'detailed'` to the effort, and with
+ * `store: false` asks for encrypted reasoning. The 400 names the field and the SDK's setting that leaves it out.
+ */
+const AI_SDK_INPUT = [{ role: 'developer', content: 'be brief' }, { role: 'user', content: [{ type: 'input_text', text: 'hi' }] }];
+
+describe('what the Vercel AI SDK sends for a reasoning model: the 400 names the SDK\'s setting', () => {
+  it.each(CLIENTS)('reasoning.summary it added is a 400 naming reasoningSummary: null; with that setting (effort alone) the call goes through (%s client)', async (client) => {
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: AI_SDK_INPUT, max_output_tokens: 40, reasoning: { effort: 'low', summary: 'detailed' } } });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'reasoning.summary', code: 'unsupported_parameter' } });
+    expect(out.error!.body.message).toContain('providerOptions.openai.reasoningSummary: null');
+    expect(suite.env.upstream.calls).toHaveLength(0);
+    suite.env.upstream.script({ body: openAiAnswer('text') });
+    const ok = await run(client, { op: 'create', params: { model: MODEL, input: AI_SDK_INPUT, max_output_tokens: 40, reasoning: { effort: 'low' } } });
+    expect(ok.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ reasoning_effort: 'low', max_completion_tokens: 40, messages: [{ role: 'developer', content: 'be brief' }, { role: 'user' }] });
+  });
+
+  it.each(CLIENTS)('include reasoning.encrypted_content it adds with store: false is a 400 naming store and openai.chat(model) (%s client)', async (client) => {
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: AI_SDK_INPUT, max_output_tokens: 40, store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low' } } });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'include[0]', code: 'unsupported_parameter' } });
+    expect(out.error!.body.message).toContain('leave store true, or call the model with openai.chat(model)');
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
