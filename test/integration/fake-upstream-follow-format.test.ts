@@ -80,6 +80,18 @@ describe('the fake upstream with --follow-format through tessera serve', () => {
     expect(full.data[0]!.embedding).toHaveLength(EMBEDDING_DIMENSIONS);
   });
 
+  it('embeds each input by its words: a query is nearest the document sharing its words, as a retriever needs (LlamaIndex, LangChain RAG)', async () => {
+    const docs = ['Paris is the capital of France.', 'Cats sleep sixteen hours a day.', 'Tessera runs tenants in isolated tiles.'];
+    const r = await client.embeddings.create({ model: 'openai-compatible/embeddings', input: [...docs, 'How long do cats sleep?'] });
+    const [query, ...vectors] = [r.data[3]!.embedding, ...r.data.slice(0, 3).map((d) => d.embedding)];
+    const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
+    const scores = vectors.map((v) => cosine(query!, v));
+    expect(scores.indexOf(Math.max(...scores))).toBe(1);
+    expect(cosine(vectors[0]!, vectors[0]!)).toBeCloseTo(1, 6);
+    const narrow = await client.embeddings.create({ model: 'openai-compatible/embeddings', input: docs[1]!, dimensions: 64 });
+    expect(Math.hypot(...narrow.data[0]!.embedding)).toBeCloseTo(1, 6);
+  });
+
   it('still echoes text when no response_format is asked, and echoes as before without the mode', async () => {
     const plain = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
     expect(plain.choices[0]!.message.content).toBe('echo: hi');

@@ -314,6 +314,31 @@ export const EMBEDDING_DIMENSIONS = 1536;
 /** One deterministic unit-scale vector, numbers written as a real upstream writes them (~9 significant digits). */
 const FAKE_EMBEDDING = Array.from({ length: EMBEDDING_DIMENSIONS }, (_, i) => Number((Math.sin(i * 12.9898) * 0.05).toPrecision(9)));
 
+/** Positions a word adds to in `wordVector`. */
+const WORD_POSITIONS = 4;
+
+/**
+ * A vector of a text's words (follow-format mode), `width` floats of unit length: each lowercase word
+ * (a run of letters or digits; a token id of a token-id input is a word) adds 1 at `WORD_POSITIONS`
+ * positions hashed from it (FNV-1a), so texts sharing words are near by cosine and a retriever over
+ * the fake ranks a document sharing the query's words first, as an embedding model ranks one sharing its
+ * topic. A text without words gets the fixed vector's first `width` values.
+ */
+export function wordVector(input: unknown, width: number): number[] {
+  const words = typeof input === 'string' ? input.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [] : Array.isArray(input) ? input.map(String) : [];
+  if (words.length === 0) return FAKE_EMBEDDING.slice(0, width);
+  const v = new Array<number>(width).fill(0);
+  for (const word of words) {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < WORD_POSITIONS; k++) {
+      for (const ch of `${k}:${word}`) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193) >>> 0;
+      v[h % width]! += 1;
+    }
+  }
+  const norm = Math.hypot(...v);
+  return v.map((x) => Number((x / norm).toPrecision(9)));
+}
+
 export class FakeUpstream {
   readonly requests: Array<Record<string, any>> = [];
   /**
@@ -345,8 +370,9 @@ export class FakeUpstream {
    * Follow-format mode, for trying structured output and embeddings frameworks locally
    * (fake-upstream-main.ts --follow-format): a non-scripted chat request with `response_format`
    * `json_schema` is answered with an instance of the schema (instanceOf), one with `json_object`
-   * with `{"echo": <the user's last message>}`; an embeddings request with `dimensions` gets vectors
-   * that wide. Without it the fake echoes text whatever `response_format` asks and answers
+   * with `{"echo": <the user's last message>}`; an embeddings request gets a vector of each input's
+   * words (wordVector: texts sharing words are near, so a retriever's ranking means something),
+   * `dimensions` wide when it asks. Without it the fake echoes text whatever `response_format` asks and answers
    * `EMBEDDING_DIMENSIONS` floats whatever `dimensions` asks (the conformance tests script those).
    * @default false
    */
@@ -471,15 +497,16 @@ export class FakeUpstream {
 
   /**
    * An embeddings answer (non-scripted mode): one `EMBEDDING_DIMENSIONS`-wide float vector per
-   * input, as floats whatever `encoding_format` asked (TEI's way), usage 8 tokens per input; in
-   * follow-format mode, `dimensions` wide when the request asks (its first values).
+   * input, as floats whatever `encoding_format` asked (TEI's way), usage 8 tokens per input: the same
+   * fixed vector for every input; in follow-format mode, a vector of each input's words (wordVector),
+   * `dimensions` wide when the request asks.
    */
   private async embeddings(body: { model?: string; input?: unknown; dimensions?: unknown }, res: ServerResponse, key?: string): Promise<void> {
     if (this.delayMs) await sleep(this.delayMs);
     const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
     const width = this.followFormat && Number.isInteger(body.dimensions) && (body.dimensions as number) > 0 ? Math.min(body.dimensions as number, EMBEDDING_DIMENSIONS) : EMBEDDING_DIMENSIONS;
-    const embedding = width === EMBEDDING_DIMENSIONS ? FAKE_EMBEDDING : FAKE_EMBEDDING.slice(0, width);
-    const payload = JSON.stringify({ object: 'list', model: body.model, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })), usage: { prompt_tokens: 8 * inputs.length, total_tokens: 8 * inputs.length } });
+    const embeddingOf = (input: unknown) => (this.followFormat ? wordVector(input, width) : FAKE_EMBEDDING);
+    const payload = JSON.stringify({ object: 'list', model: body.model, data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: embeddingOf(input) })), usage: { prompt_tokens: 8 * inputs.length, total_tokens: 8 * inputs.length } });
     const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
     if (this.memoize && !this.failures.size && key !== undefined) this.memo(key, { headers, payload });
     res.writeHead(200, headers).end(payload);
