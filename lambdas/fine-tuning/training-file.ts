@@ -1,10 +1,17 @@
 import { TRAINING_DATA_PREFIX } from '../../lib/fine-tuning.js';
 import { invalid } from '../inference/openai-errors.js';
 
+/** The longest object key S3 stores, in UTF-8 bytes (S3 User Guide, "Naming Amazon S3 objects"). */
+const MAX_S3_KEY_BYTES = 1024;
+/** The longest `S3Uri` of a CreateTrainingJob channel, in characters (SageMaker API reference, S3DataSource: length 0-1024). */
+const MAX_CHANNEL_S3_URI = 1024;
+
 /**
  * Resolves a caller's `training_file` to an S3 URI inside its own bucket and training prefix:
  * `s3://<tenant bucket>/training-data/...` or a bare key `training-data/...`. Anything else (another
- * bucket, another prefix, `..`, an encoded path, a directory) is a 400 naming the field and value.
+ * bucket, another prefix, `..`, an encoded path, a directory, a key longer than S3 stores, a URI longer than
+ * SageMaker's channel `S3Uri` takes) is a 400 naming the field and value: CreateTrainingJob would refuse the
+ * last one (a 502 and a failed job), and no object has the one before.
  */
 export function resolveTrainingFile(value: string, tenantBucket: string, field = 'training_file'): string {
   const refuse = (why: string) => invalid(`${field} "${value}" ${why}`, field, 'invalid_training_file');
@@ -22,5 +29,9 @@ export function resolveTrainingFile(value: string, tenantBucket: string, field =
   if (/[%\\\u0000-\u001f]/.test(key)) throw refuse('must not contain encoded, control or backslash characters');
   if (!key.startsWith(TRAINING_DATA_PREFIX) || key.length === TRAINING_DATA_PREFIX.length) throw refuse(`must be a file under ${TRAINING_DATA_PREFIX} of your tenant bucket`);
   if (key.endsWith('/') || key.includes('//')) throw refuse('must name a file, not a folder');
-  return `s3://${bucket}/${key}`;
+  if (Buffer.byteLength(key) > MAX_S3_KEY_BYTES) throw refuse(`is a key of ${Buffer.byteLength(key)} bytes; S3 keys have at most ${MAX_S3_KEY_BYTES}`);
+  const uri = `s3://${bucket}/${key}`;
+  const chars = [...uri].length;
+  if (chars > MAX_CHANNEL_S3_URI) throw refuse(`is ${chars} characters as s3://${bucket}/<key>; a SageMaker training channel's S3Uri takes at most ${MAX_CHANNEL_S3_URI}: use a shorter key`);
+  return uri;
 }

@@ -33,6 +33,8 @@ describe('training file', () => {
   it.each([
     ['training-data/a.jsonl', `s3://${BUCKET}/training-data/a.jsonl`],
     [`s3://${BUCKET}/training-data/team/b.jsonl`, `s3://${BUCKET}/training-data/team/b.jsonl`],
+    // 1024 characters as an S3 URI: the most a CreateTrainingJob channel takes.
+    [`training-data/${'a'.repeat(968)}.jsonl`, `s3://${BUCKET}/training-data/${'a'.repeat(968)}.jsonl`],
   ])('accepts %s', (value, uri) => expect(resolveTrainingFile(value, BUCKET)).toBe(uri));
 
   it.each([
@@ -46,6 +48,10 @@ describe('training file', () => {
     ['training-data/dir/', /a file, not a folder/],
     ['file:///etc/passwd', /s3:\/\/ URI or a key/],
     ['s3://', /not an s3:\/\/bucket\/key URI/],
+    // SageMaker's channel S3Uri is at most 1024 characters (CreateTrainingJob refuses a longer one: a 502 and a failed job).
+    [`training-data/${'a'.repeat(969)}.jsonl`, /is 1025 characters as s3:\/\/tessera-acme-data-444444444444\/<key>; a SageMaker training channel's S3Uri takes at most 1024/],
+    // S3 keys are at most 1024 bytes of UTF-8: no object has a longer one.
+    [`training-data/${'é'.repeat(510)}.jsonl`, /is a key of 1040 bytes; S3 keys have at most 1024/],
   ])('refuses %s with a 400 naming the field and the value', (value, why) => {
     try {
       resolveTrainingFile(value, BUCKET);
