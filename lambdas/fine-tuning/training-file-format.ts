@@ -4,7 +4,7 @@ import { invalid, type GatewayError } from '../inference/openai-errors.js';
  * Checks an uploaded fine-tuning file as OpenAI's fine-tuning input formats define it, before it is
  * stored: UTF-8 (strict: a byte sequence that is not UTF-8 is refused, never replaced), JSON Lines,
  * every non-blank line one JSON object of one of the formats
- * - chat (supervised): `{"messages": [{"role": "...", ...}, ...], ...}`
+ * - chat (supervised): `{"messages": [{"role": "...", "content": ..., ...}, ...], ...}` (each message's content and weight: messageProblem)
  * - completions (legacy): `{"prompt": "...", "completion": "..."}`
  * An image given by URL rather than inline (`data:`) is refused: the training job cannot fetch it.
  * A preference (DPO) example (`input`, `preferred_output`, `non_preferred_output`) is refused:
@@ -58,7 +58,31 @@ function messagesProblem(messages: unknown, at: string): string | undefined {
   if (unknown >= 0) return `has a message of role ${JSON.stringify((messages[unknown] as { role: string }).role).slice(0, 60)} (${at}[${unknown}].role must be one of ${ROLES.join(', ')})`;
   // A chat example teaches the assistant's turns: without one it teaches nothing (OpenAI refuses such a file too).
   if (!messages.some((m) => (m as { role: string }).role === 'assistant')) return `has no assistant message (${at} must hold at least one, the answer to learn)`;
+  for (const [i, m] of (messages as Array<Record<string, unknown>>).entries()) {
+    const why = messageProblem(m, `${at}[${i}]`);
+    if (why) return why;
+  }
   return imageUrlProblem(messages as Array<Record<string, unknown>>, at);
+}
+
+/**
+ * What is wrong with one message's `content` and `weight`, as OpenAI's fine-tuning chat format types them
+ * (FineTuneChatCompletionRequest*Message): `content` a string or an array of parts; only an assistant message
+ * that calls a tool or function (`tool_calls`, `function_call`) or refuses (`refusal`), or a legacy `function`
+ * message, may have none (absent or null); `weight` 0 or 1 ("Controls whether the assistant message is trained
+ * against (0 or 1)"). A number, an object or a missing content was answered `processed` and reached the training
+ * job's chat template, which fails on it hours later; a weight of 2 or 0.5 trained as neither.
+ */
+function messageProblem(m: Record<string, unknown>, at: string): string | undefined {
+  const content = m.content;
+  if (typeof content !== 'string' && !Array.isArray(content)) {
+    const mayBeEmpty = (m.role === 'assistant' && ['tool_calls', 'function_call', 'refusal'].some((k) => m[k] !== undefined && m[k] !== null)) || m.role === 'function';
+    if (!(mayBeEmpty && (content === undefined || content === null))) {
+      return `has a message of role "${m.role}" whose content is ${content === undefined ? 'missing' : JSON.stringify(content).slice(0, 60)} (${at}.content must be a string or an array of content parts${m.role === 'assistant' ? ', or absent with tool_calls' : ''})`;
+    }
+  }
+  if ('weight' in m && m.weight !== 0 && m.weight !== 1) return `has a message of weight ${JSON.stringify(m.weight).slice(0, 30)} (${at}.weight must be 0 or 1: whether the message is trained on)`;
+  return undefined;
 }
 
 /**

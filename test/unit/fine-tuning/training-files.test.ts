@@ -32,13 +32,34 @@ describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
     expect(refusal('{"messages": []}')).toMatch(/file "t\.jsonl" is not a fine-tuning file: line 1 has no messages/);
     expect(refusal('{"prompt": "q", "completion": 3}')).toMatch(/line 1 is a completions example whose "prompt" and "completion" are not both strings/);
     expect(refusal('[1, 2]')).toMatch(/line 1 is not a JSON object/);
-    expect(refusal('{"messages": [{"role": "user"}, {"role": "assistant"}]}\n{"messages": "hi"}')).toMatch(/line 2 has no messages/);
+    expect(refusal('{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}\n{"messages": "hi"}')).toMatch(/line 2 has no messages/);
     expect(refusal(new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]))).toMatch(/not UTF-8/);
     expect(refusal(' \n\t\n')).toMatch(/no examples/);
     // A BOM would reach the training job's JSON reader (Python's json.loads refuses it): refused, not removed.
     expect(refusal(`\uFEFF{"prompt": "q", "completion": "a"}`)).toMatch(/byte order mark/);
     expect(refusal('{"messages": [{"role": "user", "content": "q"}]}')).toMatch(/line 1 has no assistant message/);
     expect(refusal('{"messages": [{"role": "bot", "content": "q"}, {"role": "assistant", "content": "a"}]}')).toMatch(/messages\[0\]\.role must be one of system, developer, user, assistant, tool, function/);
+  });
+
+  it('refuses a message content that is neither a string nor parts, and a weight other than 0 or 1 (OpenAI\'s chat format)', () => {
+    const line = (...messages: unknown[]) => JSON.stringify({ messages });
+    const q = { role: 'user', content: 'q' };
+    const a = { role: 'assistant', content: 'a' };
+    expect(refusal(`${line(q, a)}\n${line({ role: 'user', content: 5 }, a)}`)).toMatch(/line 2 has a message of role "user" whose content is 5 \(messages\[0\]\.content must be a string or an array of content parts\)/);
+    expect(refusal(line({ role: 'user', content: null }, a))).toMatch(/line 1 has a message of role "user" whose content is null/);
+    expect(refusal(line({ role: 'system' }, q, a))).toMatch(/line 1 has a message of role "system" whose content is missing \(messages\[0\]\.content/);
+    expect(refusal(line(q, { role: 'assistant', content: { text: 'a' } }))).toMatch(/line 1 has a message of role "assistant" whose content is \{"text":"a"\} \(messages\[1\]\.content must be a string or an array of content parts, or absent with tool_calls\)/);
+    expect(refusal(line(q, { role: 'assistant' }))).toMatch(/messages\[1\]\.content/);
+    expect(refusal(line(q, { ...a, weight: 2 }))).toMatch(/line 1 has a message of weight 2 \(messages\[1\]\.weight must be 0 or 1/);
+    expect(refusal(line(q, { ...a, weight: 0.5 }))).toMatch(/weight 0\.5/);
+    // What the format allows: weights 0 and 1, an assistant turn that only calls a tool (content null or absent), a function result without content, parts.
+    const call = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'w', arguments: '{}' } }] };
+    expect(checkFineTuningFile('t.jsonl', bytes([
+      line(q, { ...a, weight: 0 }, q, { ...a, weight: 1 }),
+      line(q, call, { role: 'tool', tool_call_id: 'c1', content: 'sun' }, a),
+      line(q, { role: 'assistant', function_call: { name: 'w', arguments: '{}' } }, { role: 'function', name: 'w', content: null }, a),
+      line({ role: 'user', content: [{ type: 'text', text: 'q' }] }, a),
+    ].join('\n')))).toBe(4);
   });
 
   it('refuses an image given by URL (training runs without network access), and takes one inline as a data: URL', () => {
