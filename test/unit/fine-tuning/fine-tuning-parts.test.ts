@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { ConfigError, loadConfig } from '../../../lib/config/load-config.js';
 import type { FineTuningJob } from '../../../lib/fine-tuning.js';
-import { sageMakerNamePattern, trainingJobName } from '../../../lib/fine-tuning.js';
+import { CreateFineTuningJobRequest, sageMakerNamePattern, trainingJobName } from '../../../lib/fine-tuning.js';
+import { parseWith } from '../../../lambdas/inference/request-body.js';
 import { createTrainingJobInput, trainingTarget } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
 import { resolveTrainingFile } from '../../../lambdas/fine-tuning/training-file.js';
 import { OFFBOARDING_CANCEL_EVENT } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
@@ -28,6 +29,25 @@ function job(overrides: Partial<FineTuningJob> = {}): FineTuningJob {
     trainingJobName: trainingJobName('acme', id), status: 'queued', createdAt: 1, events: [], ...overrides,
   };
 }
+
+describe('hyperparameters', () => {
+  // A union of "auto" and a number answered 1.5 with `expected "auto"`: the message says both what is accepted and what was given.
+  it.each([
+    [{ hyperparameters: { batch_size: 1.5 } }, 'hyperparameters.batch_size = 1.5: must be "auto" or an integer from 1 to 256'],
+    [{ hyperparameters: { n_epochs: '3' } }, 'hyperparameters.n_epochs = "3": must be "auto" or an integer from 1 to 20'],
+    [{ hyperparameters: { n_epochs: 21 } }, 'hyperparameters.n_epochs = 21: must be "auto" or an integer from 1 to 20'],
+    [{ method: { type: 'supervised', supervised: { hyperparameters: { learning_rate_multiplier: '0.1' } } } }, 'method.supervised.hyperparameters.learning_rate_multiplier = "0.1": must be "auto" or a number above 0 up to 10'],
+    [{ hyperparameters: { learning_rate_multiplier: 0 } }, 'hyperparameters.learning_rate_multiplier = 0: must be "auto" or a number above 0 up to 10'],
+  ])('refuses %j, saying what is accepted', (body, message) => {
+    const e = (() => { try { parseWith(CreateFineTuningJobRequest, { model: 'm', training_file: 'training-data/a.jsonl', ...body }); } catch (x) { return x as GatewayError; } throw new Error('accepted'); })();
+    expect(e).toMatchObject({ status: 400, message });
+  });
+
+  it('takes "auto" and numbers in range', () => {
+    expect(parseWith(CreateFineTuningJobRequest, { model: 'm', training_file: 'f', hyperparameters: { n_epochs: 'auto', batch_size: 256, learning_rate_multiplier: 0.05 } }).hyperparameters)
+      .toEqual({ n_epochs: 'auto', batch_size: 256, learning_rate_multiplier: 0.05 });
+  });
+});
 
 describe('training file', () => {
   it.each([
