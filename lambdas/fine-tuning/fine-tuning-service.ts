@@ -267,16 +267,32 @@ export class FineTuningService {
     if (!ACTIVE_STATUSES.includes(job.status)) throw invalid(`fine-tuning job ${id} is ${job.status} and cannot be cancelled`, 'fine_tuning_job_id', 'job_not_cancellable');
     if (job.deploying !== undefined) throw deploying(id);
     const sageMaker = await this.deps.sageMaker(trainingTarget(caller.tenant));
+    /** The training job at SageMaker: whether it has one of the name, and its TrainingJobStatus. */
+    const describe = async () => {
+      let state: string | undefined;
+      const found = await exists(async () => { state = (await sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName })))?.TrainingJobStatus; });
+      return { found, state };
+    };
+    let ended: string | undefined;
     try {
       // Described first, as the offboarding's retirement does: a job whose creator died before its CreateTrainingJob
       // has no training job, and a Stop of that untagged name is AccessDenied under the launcher's aws:ResourceTag
       // condition (a 502 on every try: the job never cancellable, its slot held for good). A CreateTrainingJob still
       // in flight finds the job cancelled and stops what it made (create above: the record wins).
-      if (await exists(() => sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName })))) await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+      const at = await describe();
+      if (at.found && !TRAINING_ENDED.includes(at.state ?? '')) await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+      else ended = at.state;
     } catch (e) {
-      // Already finished at SageMaker: its state-change event settles the job.
       // Said not to be retried, as the gateway's other 502s: the SDKs' retries only multiply the refused calls.
       if ((e as Error).name !== 'ValidationException') throw new GatewayError(502, `SageMaker did not stop ${job.trainingJobName} (${errorCause(e)}); the job is still ${job.status}: cancel it again later`, 'upstream_error', 'upstream_error');
+      // StopTrainingJob refuses a training job that is no longer InProgress ("...is in status Completed"): it ended since the Describe.
+      ended = (await describe().catch(() => ({ state: undefined }))).state;
+    }
+    // Training finished at SageMaker, its state-change event not handled yet: that event settles the job (a model deployed, or
+    // SageMaker's failure reason). Recorded `cancelled` here, the job hid both: the Completed event found it cancelled and deployed
+    // nothing (the training ran to its end and was billed, its model never made), the Failed event's reason was never shown.
+    if (ended === 'Completed' || ended === 'Failed') {
+      throw invalid(`fine-tuning job ${id} has already finished training (SageMaker: ${ended}) and cannot be cancelled; ${ended === 'Completed' ? 'its model is being deployed: delete it once it is listed (DELETE /v1/models/{model})' : 'its failure is being recorded'}`, 'fine_tuning_job_id', 'job_not_cancellable');
     }
     const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: nowSeconds(), events: [jobEvent('info', `Job cancelled by ${caller.userId}`), ...job.events] };
     if (!(await this.deps.jobs.update(cancelled, job.status))) {
@@ -317,6 +333,9 @@ const NO_RETRY = { 'x-should-retry': 'false' };
  * billed, the suffix free again.
  */
 const deploying = (id: string) => invalid(`fine-tuning job ${id} has finished training and its model is being deployed: it cannot be cancelled; delete the model once it is listed (DELETE /v1/models/{model})`, 'fine_tuning_job_id', 'job_not_cancellable');
+
+/** SageMaker TrainingJobStatus values of a training job that StopTrainingJob no longer stops (it stops InProgress only). */
+const TRAINING_ENDED: readonly string[] = ['Completed', 'Failed', 'Stopping', 'Stopped'];
 
 /** The S3 prefix of an uploaded file's own folder (`.../files/<id>/`): the training channel reads that one file. */
 const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);

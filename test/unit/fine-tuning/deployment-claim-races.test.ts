@@ -1,5 +1,5 @@
 import {
-  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DescribeEndpointCommand, SageMakerClient, StopTrainingJobCommand,
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DescribeEndpointCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,11 @@ beforeEach(() => {
     trainingJobs.set(input.TrainingJobName, 'Stopping');
     return {};
   });
+  sm.on(DescribeTrainingJobCommand).callsFake(async (input) => {
+    const s = trainingJobs.get(input.TrainingJobName);
+    if (!s) throw Object.assign(new Error(`Could not find training job "${input.TrainingJobName}".`), { name: 'ValidationException' });
+    return { TrainingJobName: input.TrainingJobName, TrainingJobStatus: s };
+  });
   sm.on(CreateModelCommand).callsFake(async () => { const g = createModelGate; createModelGate = undefined; if (g) await g.wait(); return {}; });
   sm.on(CreateEndpointConfigCommand).resolves({});
   sm.on(CreateEndpointCommand).callsFake(async (input) => { endpoints.set(input.EndpointName!, 'Creating'); return {}; });
@@ -137,10 +142,11 @@ describe('the tenant\'s cancel racing a deployment, then a job reusing the suffi
   it('a cancel that read the job before the claim and wrote after it is refused as well (not a 200 with the job still running)', async () => {
     const a = job('8');
     await jobs.create(a, 4);
-    trainingJobs.set(a.trainingJobName, 'Completed');
-    // the cancel's StopTrainingJob is answered after the deployment claimed the job
+    trainingJobs.set(a.trainingJobName, 'InProgress');
+    // the cancel's StopTrainingJob is answered after the training completed (the cancel's Describe saw it InProgress) and the deployment claimed the job
     let claimed!: Promise<unknown>;
     sm.on(StopTrainingJobCommand).callsFake(async () => {
+      trainingJobs.set(a.trainingJobName, 'Completed');
       const { deployment, release } = await deploymentPausedAtCreateModel(a, 'event-8');
       claimed = deployment;
       release();
@@ -148,6 +154,40 @@ describe('the tenant\'s cancel racing a deployment, then a job reusing the suffi
     });
     expect(await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`)).toEqual({ status: 400, code: 'job_not_cancellable' });
     expect(await claimed).toBe('succeeded');
+  });
+
+  it.each(['Completed', 'Failed'] as const)('a cancel of a job whose training job is %s at SageMaker, its event not handled yet, is refused (400 job_not_cancellable): the event settles the job', async (state) => {
+    // GIVEN a job the record has running, whose training job SageMaker has ended (its state-change event still on its way)
+    const a = job('7');
+    await jobs.create(a, 4);
+    trainingJobs.set(a.trainingJobName, state);
+    // WHEN the tenant cancels it: refused, nothing changed (the old code: StopTrainingJob's ValidationException swallowed, the job
+    // recorded cancelled, so the Completed event deployed nothing after a training that ran to its end, billed; a Failed one's reason hidden)
+    expect(await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`)).toEqual({ status: 400, code: 'job_not_cancellable' });
+    expect(await jobs.get('acme', a.id)).toMatchObject({ status: 'running' });
+    expect(sm.commandCalls(StopTrainingJobCommand)).toHaveLength(0);
+    // THEN the event settles it: the model deployed and listed, or the job failed with SageMaker's reason
+    expect(await events().handle(change(a, state), ACCOUNT, 'event-7')).toBe(state === 'Completed' ? 'succeeded' : 'failed');
+    expect(await jobs.get('acme', a.id)).toMatchObject(state === 'Completed' ? { status: 'succeeded', fineTunedModel: fineTunedModelId(a.model, 'acme', 'support') } : { status: 'failed', error: { message: 'late' } });
+  });
+
+  it('a cancel whose StopTrainingJob is refused because the training completed since the Describe is refused too; one still in progress is stopped and cancelled', async () => {
+    const a = job('6');
+    await jobs.create(a, 4);
+    trainingJobs.set(a.trainingJobName, 'InProgress');
+    // SageMaker completes the training between the cancel's Describe and its Stop
+    sm.on(StopTrainingJobCommand).callsFakeOnce(async (input) => {
+      trainingJobs.set(input.TrainingJobName, 'Completed');
+      throw Object.assign(new Error('The request was rejected because the training job is in status Completed.'), { name: 'ValidationException' });
+    });
+    expect(await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`)).toEqual({ status: 400, code: 'job_not_cancellable' });
+    expect(await jobs.get('acme', a.id)).toMatchObject({ status: 'running' });
+    // a training job still in progress is stopped, the job cancelled
+    const b = job('5', { suffix: 'other' });
+    await jobs.create(b, 4);
+    trainingJobs.set(b.trainingJobName, 'InProgress');
+    expect(await call('POST', `/v1/fine_tuning/jobs/${b.id}/cancel`)).toMatchObject({ id: b.id, status: 'cancelled' });
+    expect(sm.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input.TrainingJobName)).toEqual([a.trainingJobName, b.trainingJobName]);
   });
 
   it('a model listed for a job cancelled while it was deploying keeps its suffix used: no second endpoint runs unlisted behind the same model id', async () => {
