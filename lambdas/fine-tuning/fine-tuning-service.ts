@@ -359,7 +359,8 @@ function parseRequest(body: string | undefined): CreateFineTuningJobRequest {
   if (typeof raw === 'object' && raw !== null) {
     const named = PLATFORM_CHOSEN_FIELDS.find((f) => f in raw);
     if (named) throw invalid(`${named} may not be set: the role, key, network and storage of a job are your tenant's own, chosen by the platform`, named, 'field_not_allowed');
-    const unknown = Object.keys(raw).find((k) => !(k in CreateFineTuningJobRequest.shape));
+    // Own keys only: `in` also found `constructor`, `toString`, `__proto__` on the shape's prototype, so those passed as known (a 400 with `param: null`).
+    const unknown = Object.keys(raw).find((k) => !Object.hasOwn(CreateFineTuningJobRequest.shape, k));
     if (unknown) throw invalid(`unknown field "${unknown.slice(0, 100)}" (POST /v1/fine_tuning/jobs takes ${Object.keys(CreateFineTuningJobRequest.shape).join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
   }
   const request = parseWith(CreateFineTuningJobRequest, raw);

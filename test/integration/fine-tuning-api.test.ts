@@ -270,6 +270,9 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['a suffix with upper case', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'Support' }, 400, 'invalid_request', 'suffix'],
     ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'invalid_request', 'training_file'],
     ['a field OpenAI does not define', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', epochs: 3 }, 400, 'unknown_parameter', 'epochs'],
+    // named like a property of every object (the old check's `in` found it on the schema's prototype: param null, code invalid_request)
+    ['a field named constructor', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', constructor: 1 }, 400, 'unknown_parameter', 'constructor'],
+    ['a field named toString', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', toString: 'x' }, 400, 'unknown_parameter', 'toString'],
     ['preference (DPO) training', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.1 } } } }, 400, 'unsupported_value', 'method.type'],
     ['reinforcement training', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'reinforcement' } }, 400, 'unsupported_value', 'method.type'],
     ['a DPO section under supervised', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'supervised', dpo: {} } }, 400, 'invalid_value', 'method.dpo'],
