@@ -5,6 +5,7 @@ import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inference/openai-errors.js';
 import { trainingTarget } from './sagemaker-requests.js';
+import { refuseUnknownQuery } from './query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
 
@@ -68,6 +69,8 @@ export class TrainingFilesService {
     audit.action = `fine_tuning.${FILE_ACTIONS[route] ?? 'file.unknown'}`;
     // The id is the caller's text (up to a whole URL): the audit record keeps at most MAX_AUDIT_ID characters of it, as of the path.
     if (id) audit.detail = { fileId: id.length > MAX_AUDIT_ID ? `${id.slice(0, MAX_AUDIT_ID)}…` : id };
+    // GET /v1/files takes after, limit, order and purpose (OpenAI API reference, "List files"); every other route none.
+    refuseUnknownQuery(query, route === 'GET files' ? ['after', 'limit', 'order', 'purpose'] : [], `${method} /v1/files${id ? `/{file_id}${action ? '/content' : ''}` : ''}`);
     switch (route) {
       case 'POST files': return this.upload(body, contentType, caller, audit);
       case 'GET files': return this.list(caller, query);

@@ -12,6 +12,7 @@ import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, limited, notFound } from '../inference/openai-errors.js';
 import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { resolveTrainingFile } from './training-file.js';
+import { refuseUnknownQuery } from './query-parameters.js';
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
@@ -59,6 +60,9 @@ export interface FineTuningRequest {
 const ROUTE_ACTIONS: Record<string, string> = {
   'POST jobs': 'job.create', 'GET jobs': 'job.list', 'GET jobs/:id': 'job.read', 'POST jobs/:id/cancel': 'job.cancel', 'GET jobs/:id/events': 'job.events',
 };
+
+/** The query parameters each job route takes (OpenAI API reference); every other route takes none. */
+const JOB_QUERY: Record<string, readonly string[]> = { 'GET jobs': ['after', 'limit', 'metadata', 'metadata['], 'GET jobs/:id/events': ['after', 'limit'] };
 
 const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel|events))?)?$/;
 /** OpenAI's job routes this gateway does not serve, and why (the README's *Not done* under fine-tuning). */
@@ -116,6 +120,7 @@ export class FineTuningService {
     const route = `${method} ${id ? `jobs/:id${action ? `/${action}` : ''}` : 'jobs'}`;
     audit.action = `fine_tuning.${ROUTE_ACTIONS[route] ?? 'unknown'}`;
     if (id) audit.detail = { jobId: id };
+    refuseUnknownQuery(query, JOB_QUERY[route] ?? [], `${method} /v1/fine_tuning/jobs${id ? `/{id}${action ? `/${action}` : ''}` : ''}`);
     switch (route) {
       case 'POST jobs': return this.create(body, caller, audit);
       case 'GET jobs': return this.list(caller, query);

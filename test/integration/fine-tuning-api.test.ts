@@ -322,6 +322,25 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     }
   });
 
+  it('refuses a query parameter the route does not take with 400 unknown_parameter naming it (it was dropped: ?status=running listed every job)', async () => {
+    const job = (await client('acme').fineTuning.jobs.list()).data[0]!;
+    const cases = [
+      [() => client('acme').fineTuning.jobs.list({ limit: 1 }, { query: { status: 'running' } }), 'status', 'GET /v1/fine_tuning/jobs takes after, limit, metadata, metadata[<key>]'],
+      [() => client('acme').fineTuning.jobs.listEvents(job.id, {}, { query: { order: 'asc' } }), 'order', 'GET /v1/fine_tuning/jobs/{id}/events takes after, limit'],
+      [() => client('acme').fineTuning.jobs.retrieve(job.id, { query: { expand: 'events' } }), 'expand', 'GET /v1/fine_tuning/jobs/{id} takes none'],
+      [() => client('acme').files.list({ limit: 1 }, { query: { filename: 'a.jsonl' } }), 'filename', 'GET /v1/files takes after, limit, order, purpose'],
+    ] as const;
+    for (const [call, param, says] of cases) {
+      const e = await call().catch((x) => x);
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect([e.code, e.param]).toEqual(['unknown_parameter', param]);
+      expect(e.error.message).toBe(`unknown query parameter "${param}": ${says}`);
+    }
+    // What the SDKs send is taken: limit, after, the metadata filter (metadata[key]=value), files' order and purpose.
+    expect((await client('acme').fineTuning.jobs.list({ limit: 1, metadata: { team: 'nobody' } })).data).toEqual([]);
+    expect((await client('acme').files.list({ limit: 1, order: 'asc', purpose: 'fine-tune' })).data).toEqual(expect.any(Array));
+  });
+
   it('answers another tenant\'s job id exactly like an unknown one, for read, cancel and events, and audits the attempt', async () => {
     const acmeJob = (await client('acme').fineTuning.jobs.list()).data[0];
     for (const attempt of [() => client('globex').fineTuning.jobs.retrieve(acmeJob.id), () => client('globex').fineTuning.jobs.cancel(acmeJob.id), () => client('globex').fineTuning.jobs.listEvents(acmeJob.id)]) {
