@@ -30,6 +30,17 @@ const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.25
 /** EKS Pod Identity agent: the link-local address pods fetch credentials from. */
 export const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';
 
+/**
+ * A LimitRange default (`quantity`, worth `value` in the quota's unit: vCPUs or GiB) lowered to the
+ * quota's `max` (`${max}${unit}`) when the quota is smaller: the API server refuses a LimitRange
+ * whose default or default request exceeds its max ("default value 500m is greater than max value
+ * 250m", ValidateLimitRange in k8s.io/kubernetes/pkg/apis/core/validation), and the config takes
+ * any positive quota (lib/config/schema.ts compute.quota).
+ */
+function atMost(value: number, quantity: string, max: number, unit = ''): string {
+  return max < value ? `${max}${unit}` : quantity;
+}
+
 export type KubernetesObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: Record<string, unknown> };
 
 export function renderNamespaceManifests(input: NamespaceManifestsInput): KubernetesObject[] {
@@ -76,8 +87,8 @@ export function renderNamespaceManifests(input: NamespaceManifestsInput): Kubern
         limits: [
           {
             type: 'Container',
-            default: { cpu: '500m', memory: '512Mi' },
-            defaultRequest: { cpu: '100m', memory: '128Mi' },
+            default: { cpu: atMost(0.5, '500m', input.quota.cpu), memory: atMost(0.5, '512Mi', input.quota.memoryGiB, 'Gi') },
+            defaultRequest: { cpu: atMost(0.1, '100m', input.quota.cpu), memory: atMost(0.125, '128Mi', input.quota.memoryGiB, 'Gi') },
             max: { cpu: String(input.quota.cpu), memory: `${input.quota.memoryGiB}Gi` },
           },
         ],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
+import { renderNamespaceManifests } from '../../lib/namespace-manifests.js';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { eksResourceProblems } from '../support/eks-rules.js';
@@ -109,5 +110,23 @@ describe('Kubernetes objects of the blueprints, as the API server validates them
       const ingressPeers = objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((o: any) => (o.spec.ingress ?? []).flatMap((r: any) => r.from ?? [{}]));
       expect(ingressPeers.every((p: any) => p.podSelector && !p.namespaceSelector && !p.ipBlock)).toBe(true);
     }
+  });
+});
+
+describe('namespace objects for the quotas the config accepts', () => {
+  const input = { namespace: 'tenant-a1-b2-c3-d4-e5-f6-g7-h8z', tenantId: 'a1-b2-c3-d4-e5-f6-g7-h8z', tier: 'a'.repeat(31), tenantVpcCidr: '10.64.0.0/22', dataPorts: [5438, 6390], platformVpcCidr: '10.0.0.0/16', serviceAccount: 'workload' };
+
+  // The schema takes any positive CPU and memory (lib/config/schema.ts compute.quota): a quota below
+  // the LimitRange's container defaults (500m, 512Mi) is refused by the API server ("default value
+  // 500m is greater than max value 250m") unless the defaults follow it.
+  it.each([
+    { cpu: 0.25, memoryGiB: 0.25, gpus: 0, pods: 1 },
+    { cpu: 0.05, memoryGiB: 0.1, gpus: 0, pods: 1 },
+    { cpu: 0.5, memoryGiB: 0.5, gpus: 1, pods: 10 },
+    { cpu: 1.5, memoryGiB: 2.5, gpus: 0, pods: 10 },
+    { cpu: 512, memoryGiB: 4096, gpus: 64, pods: 5000 },
+  ])('quota %j renders objects the API server accepts', (quota) => {
+    const problems = renderNamespaceManifests({ ...input, quota }).flatMap((o) => kubernetesObjectProblems(o as KubernetesObject));
+    expect(problems).toEqual([]);
   });
 });
