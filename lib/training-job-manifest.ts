@@ -16,7 +16,7 @@ export interface TrainingJobManifestInput {
   readonly gpus: number;
   readonly cpu: number;
   readonly memoryGiB: number;
-  /** Kubernetes stops the job after this long (activeDeadlineSeconds). */
+  /** Kubernetes stops the job after this long (activeDeadlineSeconds, rounded to whole seconds, at least 1). */
   readonly maxRuntimeHours: number;
   readonly hyperparameters?: Record<string, string | number>;
 }
@@ -34,6 +34,7 @@ export function trainingJobManifest(input: TrainingJobManifestInput): Kubernetes
     throw new Error(`trainingFile "${input.trainingFile}" must be a key under ${TRAINING_DATA_PREFIX} of the tenant bucket`);
   }
   if (!Number.isInteger(input.gpus) || input.gpus < 1 || input.gpus > 8) throw new Error(`gpus ${input.gpus} must be a whole number from 1 to 8`);
+  if (!(input.maxRuntimeHours > 0) || !Number.isFinite(input.maxRuntimeHours)) throw new Error(`maxRuntimeHours ${input.maxRuntimeHours} must be a positive number of hours`);
   const labels = { 'app.kubernetes.io/managed-by': 'tessera', 'tessera.io/tenant': input.tenantId, 'tessera.io/fine-tuning-job': input.name };
   const resources = { 'nvidia.com/gpu': String(input.gpus), cpu: String(input.cpu), memory: `${input.memoryGiB}Gi` };
   return {
@@ -42,7 +43,8 @@ export function trainingJobManifest(input: TrainingJobManifestInput): Kubernetes
     metadata: { name: input.name, namespace: tenantNamespace(input.tenantId), labels },
     spec: {
       backoffLimit: 2,
-      activeDeadlineSeconds: input.maxRuntimeHours * 3600,
+      // Whole seconds: the API server decodes activeDeadlineSeconds as an int64 and refuses 442.8 (0.123 h).
+      activeDeadlineSeconds: Math.max(1, Math.round(input.maxRuntimeHours * 3600)),
       ttlSecondsAfterFinished: 86_400,
       template: {
         metadata: { labels },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { renderNamespaceManifests } from '../../lib/namespace-manifests.js';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
+import { trainingJobManifest } from '../../lib/training-job-manifest.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { eksResourceProblems } from '../support/eks-rules.js';
 import { CLUSTER_SCOPED_KINDS, kubernetesObjectProblems, type KubernetesObject } from '../support/kubernetes-rules.js';
@@ -128,5 +129,18 @@ describe('namespace objects for the quotas the config accepts', () => {
   ])('quota %j renders objects the API server accepts', (quota) => {
     const problems = renderNamespaceManifests({ ...input, quota }).flatMap((o) => kubernetesObjectProblems(o as KubernetesObject));
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the training Job (tessera fine-tuning job-manifest), at the limits its CLI accepts', () => {
+  const base = { tenantId: 'a1-b2-c3-d4-e5-f6-g7-h8z', name: `j${'1'.repeat(61)}z`, image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/t:1', bucket: 'tessera-a1-b2-c3-d4-e5-f6-g7-h8z-data', trainingFile: 'training-data/t.jsonl' };
+
+  it.each([
+    { gpus: 1, cpu: 0.1, memoryGiB: 1, maxRuntimeHours: 0.1 },
+    { gpus: 8, cpu: 192, memoryGiB: 2048, maxRuntimeHours: 720 },
+    { gpus: 2, cpu: 7.5, memoryGiB: 28.5, maxRuntimeHours: 0.123 },
+    { gpus: 2, cpu: 7, memoryGiB: 28, maxRuntimeHours: 1.0001 },
+  ])('%j renders a Job the API server accepts', (sizes) => {
+    expect(kubernetesObjectProblems(trainingJobManifest({ ...base, ...sizes }) as KubernetesObject)).toEqual([]);
   });
 });

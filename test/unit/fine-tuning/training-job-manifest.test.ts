@@ -26,6 +26,7 @@ describe('EKS training Job template', () => {
     [{ trainingFile: 'training-data/../models/x' }, /must be a key under training-data\//],
     [{ gpus: 0 }, /gpus 0 must be a whole number from 1 to 8/],
     [{ name: 'Bad_Name' }, /name "Bad_Name" must be a DNS label/],
+    [{ maxRuntimeHours: 0 }, /maxRuntimeHours 0 must be a positive number of hours/],
   ])('refuses %j', (bad, message) => expect(() => trainingJobManifest({ ...input, ...bad })).toThrow(message));
 
   it('is printed as YAML by `tessera fine-tuning job-manifest`', () => {
