@@ -26,7 +26,7 @@ export interface TrainingJobManifestInput {
  * group: a Kubernetes Job in the tenant namespace that tolerates the GPU taint, asks for whole
  * GPUs, runs as the `workload` service account (EKS Pod Identity: the tenant's workload role, which
  * reads and writes only the tenant's bucket with the tenant's key) and as a non-root user.
- * Rendered by `tessera fine-tuning job-manifest`.
+ * Rendered by `tessera fine-tuning job-manifest` after the namespace and service account ({@link trainingJobObjects}).
  */
 export function trainingJobManifest(input: TrainingJobManifestInput): KubernetesObject {
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(input.name)) throw new Error(`name "${input.name}" must be a DNS label (a-z, 0-9, -, at most 63 characters)`);
@@ -75,4 +75,26 @@ export function trainingJobManifest(input: TrainingJobManifestInput): Kubernetes
       },
     },
   };
+}
+
+/**
+ * What `kubectl apply -f -` needs on the tenant's dedicated cluster for the Job to run, in apply
+ * order: the tenant namespace `tenant-<id>` and its `workload` service account (the pair the tier
+ * blueprint's Pod Identity association names: lib/tenant-stack.ts WorkloadPodIdentity), then the
+ * Job ({@link trainingJobManifest}). The dedicated-cluster blueprint has no kubectl provider, so
+ * nothing else creates the two: without them the apply of the Job alone is refused
+ * (`namespaces "tenant-<id>" not found`), and in a namespace without the service account the Job
+ * controller's pods are (`serviceaccount "workload" not found`). Applying them again changes nothing.
+ * Rendered by `tessera fine-tuning job-manifest` as one YAML stream.
+ * @throws Error as {@link trainingJobManifest}
+ */
+export function trainingJobObjects(input: TrainingJobManifestInput): KubernetesObject[] {
+  const job = trainingJobManifest(input);
+  const namespace = tenantNamespace(input.tenantId);
+  const labels = { 'app.kubernetes.io/managed-by': 'tessera', 'tessera.io/tenant': input.tenantId };
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: WORKLOAD_SERVICE_ACCOUNT, namespace, labels } },
+    job,
+  ];
 }

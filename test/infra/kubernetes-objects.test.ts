@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { renderNamespaceManifests } from '../../lib/namespace-manifests.js';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
-import { trainingJobManifest } from '../../lib/training-job-manifest.js';
+import { WORKLOAD_SERVICE_ACCOUNT } from '../../lib/gpu-scheduling.js';
+import { trainingJobObjects } from '../../lib/training-job-manifest.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { eksResourceProblems } from '../support/eks-rules.js';
 import { CLUSTER_SCOPED_KINDS, kubernetesObjectProblems, type KubernetesObject } from '../support/kubernetes-rules.js';
@@ -141,6 +142,21 @@ describe('the training Job (tessera fine-tuning job-manifest), at the limits its
     { gpus: 2, cpu: 7.5, memoryGiB: 28.5, maxRuntimeHours: 0.123 },
     { gpus: 2, cpu: 7, memoryGiB: 28, maxRuntimeHours: 1.0001 },
   ])('%j renders a Job the API server accepts', (sizes) => {
-    expect(kubernetesObjectProblems(trainingJobManifest({ ...base, ...sizes }) as KubernetesObject)).toEqual([]);
+    expect(trainingJobObjects({ ...base, ...sizes }).flatMap((o) => kubernetesObjectProblems(o as KubernetesObject))).toEqual([]);
+  });
+
+  // The dedicated-cluster blueprint creates the Pod Identity association for (tenant-<id>, workload)
+  // but, without a kubectl provider, neither the namespace nor the service account: the stream
+  // creates both before the Job, or kubectl apply is refused (namespace not found).
+  it('creates the namespace and the service account the Job and the blueprint\'s Pod Identity association name, before the Job', () => {
+    const objects = trainingJobObjects({ ...base, gpus: 1, cpu: 7, memoryGiB: 28, maxRuntimeHours: 1 }) as KubernetesObject[];
+    const enterprise = app.blueprints.enterprise!.toJSON() as TemplateJson;
+    const association = resolveIntrinsics(Object.values(enterprise.Resources).find((r) => r.Type === 'AWS::EKS::PodIdentityAssociation'), parameterValues('enterprise', base.tenantId)) as Resource;
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
+      `Namespace//${association.Properties!.Namespace}`,
+      `ServiceAccount/${association.Properties!.Namespace}/${association.Properties!.ServiceAccount}`,
+      `Job/${association.Properties!.Namespace}/${base.name}`,
+    ]);
+    expect((objects[2] as any).spec.template.spec.serviceAccountName).toBe(WORKLOAD_SERVICE_ACCOUNT);
   });
 });

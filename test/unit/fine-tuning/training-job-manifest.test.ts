@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { trainingJobManifest } from '../../../lib/training-job-manifest.js';
 
 const input = { tenantId: 'acme', name: 'support-v2', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/trainer:1.0', bucket: 'tessera-acme-data', trainingFile: 'training-data/support.jsonl', gpus: 2, cpu: 14, memoryGiB: 56, maxRuntimeHours: 12 };
@@ -29,9 +29,13 @@ describe('EKS training Job template', () => {
     [{ maxRuntimeHours: 0 }, /maxRuntimeHours 0 must be a positive number of hours/],
   ])('refuses %j', (bad, message) => expect(() => trainingJobManifest({ ...input, ...bad })).toThrow(message));
 
-  it('is printed as YAML by `tessera fine-tuning job-manifest`', () => {
+  it('is printed as one YAML stream by `tessera fine-tuning job-manifest`, after the namespace and service account it runs in', () => {
     const root = join(import.meta.dirname, '..', '..', '..');
     const out = execFileSync(process.execPath, ['bin/tessera.mjs', 'fine-tuning', 'job-manifest', '--tenant', 'acme', '--name', 'support-v2', '--image', input.image, '--bucket', input.bucket, '--training-file', input.trainingFile, '--gpus', '2'], { cwd: root, encoding: 'utf8' });
-    expect(parse(out)).toMatchObject({ kind: 'Job', metadata: { namespace: 'tenant-acme' }, spec: { template: { spec: { serviceAccountName: 'workload' } } } });
+    const [namespace, serviceAccount, job, ...rest] = parseAllDocuments(out).map((d) => d.toJS());
+    expect(rest).toEqual([]);
+    expect(namespace).toMatchObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-acme' } });
+    expect(serviceAccount).toMatchObject({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'workload', namespace: 'tenant-acme' } });
+    expect(job).toMatchObject({ kind: 'Job', metadata: { namespace: 'tenant-acme' }, spec: { template: { spec: { serviceAccountName: 'workload' } } } });
   });
 });
