@@ -10,7 +10,6 @@ import type { PlatformConfig } from '../lib/config/schema.js';
 import { SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
 import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
-import { GPU_TAINT } from './gpu-node-group.js';
 import { KubernetesCluster } from './kubernetes-cluster.js';
 import { Network } from './network.js';
 
@@ -33,8 +32,6 @@ export interface SharedClusterProps {
   readonly clusterName?: string;
 }
 
-/** NVIDIA device plugin chart, installed only where the GPU AMI lacks the plugin (AL2023). */
-const NVIDIA_DEVICE_PLUGIN = { repository: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.17.1' };
 
 /**
  * The platform's shared EKS cluster, home of the namespaces of shared-compute tenants: its own
@@ -82,14 +79,8 @@ export class SharedCluster extends Construct {
     const cluster = this.kubernetes.cluster;
     this.acknowledgeKubectlProvider(cluster);
 
-    if (props.cluster.gpu.amiType === 'AL2023_x86_64_NVIDIA') {
-      new eks.HelmChart(this, 'NvidiaDevicePlugin', {
-        cluster,
-        ...NVIDIA_DEVICE_PLUGIN,
-        namespace: 'kube-system',
-        values: { tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { 'nvidia.com/gpu.present': 'true' } },
-      });
-    }
+    // No NVIDIA device plugin chart: the config allows only Bottlerocket NVIDIA GPU nodes, which ship it
+    // (lib/config/schema.ts: the platform VPC has no egress to fetch a chart or its image).
 
     // Not KubectlProvider.getKubectlProvider(this, ...): that makes its scope wait for the kubectl
     // barrier, and this scope holds the cluster itself.

@@ -102,7 +102,11 @@ const scalingShape = (minMaxSize: number) => ({
 export const GpuNodeGroupConfigSchema = z
   .strictObject({
     ...scalingShape(0),
-    /** Bottlerocket NVIDIA ships the NVIDIA device plugin; AL2023 NVIDIA needs it installed (shared cluster only). */
+    /**
+     * Bottlerocket NVIDIA ships the NVIDIA device plugin; AL2023 NVIDIA needs it installed (EKS User Guide,
+     * "Install Kubernetes device plugin for GPUs"), which nothing here can do: config validation refuses
+     * AL2023 NVIDIA for any GPU node group that can have nodes (the shared cluster's and dedicated tiers').
+     */
     amiType: z.enum(GPU_AMI_TYPES),
     /** The node group's instance types, each once (a repeat is a typo for another type, or nothing). */
     instanceTypes: z.array(catalogChecked(gpuInstanceTypeProblem)).min(1).check((c) => {
@@ -481,6 +485,13 @@ export const PlatformConfigSchema = z
     tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier: removing every default tier (null) leaves none; define one under tiers'),
   })
   .superRefine((c, ctx) => {
+    if (c.sharedCluster.gpu.maxSize > 0 && c.sharedCluster.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sharedCluster', 'gpu', 'amiType'],
+        message: 'must be BOTTLEROCKET_x86_64_NVIDIA: AL2023 NVIDIA nodes need the NVIDIA device plugin installed (Bottlerocket NVIDIA ships it), and the platform VPC has no internet egress, so neither its Helm chart (nvidia.github.io) nor its image (nvcr.io) can be fetched; the GPUs would never be schedulable',
+      });
+    }
     if (!c.allowedRegions.includes(c.homeRegion)) {
       ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
     }
