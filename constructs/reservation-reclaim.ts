@@ -31,7 +31,8 @@ export const RESERVATION_RECLAIM_ROLE_NAME = 'tessera-gateway-reservation-reclai
  * Its role: Scan and GetItem of the registry; on the usage table, only items under `usage#`
  * (`dynamodb:LeadingKeys`, never the rate windows), read with the held amounts and the month's
  * subject set projected (`dynamodb:Attributes`: GetItem and BatchGetItem), and written with
- * UpdateItem of `tokens`, `heldTokens`, `costMicros` and `heldMicros` only, returning nothing. A
+ * UpdateItem of `tokens`, `heldTokens`, `costNanos` and `heldNanos` (and `costMicros`, `heldMicros` of items
+ * written before nano-dollars) only, returning nothing. A
  * TransactWriteItems is authorized as the UpdateItem of each of its items (DynamoDB Developer Guide,
  * "Using IAM with DynamoDB transactions"): no action of its own. The platform key only through
  * DynamoDB for the two tables.

@@ -14,7 +14,7 @@ export const GatewayPolicyRequest = GatewayPolicy.extend({
     // what ApplyGuardrail takes (GUARDRAIL_ID); checked here, where a policy is written, not where records are read
     bedrockGuardrailId: z.string().regex(GUARDRAIL_ID, 'must be a Bedrock guardrail id or ARN, optionally with :<version> (digits or DRAFT), e.g. abc123def456:1').optional(),
   }).strict().optional(),
-  // budgets as they are written: at least one micro-dollar (lib/identity/subject-limits.ts CostBudgetUsd)
+  // budgets as they are written: one nano-dollar to USD 9M (lib/identity/subject-limits.ts CostBudgetUsd)
   monthlyCostBudgetUsd: CostBudgetUsd.optional(),
   userLimits: SubjectLimitsRequest.optional(),
 }).strict();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DynamoDbStore } from '../inference/stores/dynamodb-store.js';
 import type { UsageSummary } from '../inference/stores/gateway-store.js';
+import { roundUsdToNano } from '../inference/stores/model-usage.js';
 import { monthProblem } from '../../lib/statements/schema.js';
 import { ApiError } from '../shared/api-errors.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -19,8 +20,8 @@ let store: DynamoDbStore | undefined;
 /** The gateway's store read with the platform's own credentials (the admin API's role: GetItem on the usage table). */
 const usageStore = () => (store ??= new DynamoDbStore(requireEnv(ENV.registryTable), requireEnv(USAGE_TABLE_ENV), unscopedDocumentClient()));
 
-/** US dollars rounded to micro-dollars, the unit the stores count in. */
-const usd = (v: number) => Math.round(v * 1e6) / 1e6;
+/** US dollars rounded to nano-dollars, the unit the stores count in (model-usage.ts NANO). */
+const usd = roundUsdToNano;
 const periods = (u: UsageSummary) => ({ day: { ...u.day, costUsd: usd(u.day.costUsd) }, month: { ...u.month, costUsd: usd(u.month.costUsd) } });
 
 /**
@@ -30,7 +31,7 @@ const periods = (u: UsageSummary) => ({ day: { ...u.day, costUsd: usd(u.day.cost
  *   key that reserved this month, sorted by id (`incomplete`: some could not be listed, dynamodb-store.ts)
  * - `month=YYYY-MM`: the tenant's statement of that month (lib/statements/schema.ts TenantStatement: gateway by model, day,
  *   user and key; fine-tuning GPU hours; infrastructure cost from Cost Explorer; the total; reconciliation flags)
- * Costs in US dollars rounded to micro-dollars; periods are UTC.
+ * Costs in US dollars rounded to nano-dollars (the statement's lines: to micro-dollars, its `rounding`); periods are UTC.
  * @throws ApiError 400 naming an unknown query parameter, a `by` that is neither user nor key, a month not YYYY-MM or in
  *   the future, or `by` with `month` (the statement has both lists); 404 for an unknown tenant; 502
  *   `cost_explorer_unavailable` when Cost Explorer refuses or fails (its error named)

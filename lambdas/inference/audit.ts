@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { PendingWork } from '../shared/pending-work.js';
-import { MICRO } from './stores/model-usage.js';
+import { roundUsdToNano } from './stores/model-usage.js';
 
 /** One structured record per gateway request: who, what, how much, how it ended; no prompt text unless opted in. */
 export interface AuditRecord {
@@ -26,9 +26,9 @@ export interface AuditRecord {
   usageEstimated?: boolean;
   /**
    * The request's cost at the answering model's catalog prices, in dollars rounded to the
-   * micro-dollar (6 decimals: auditCostUsd), the figure the usage ledger adds for it (ledgerDelta's
-   * `costMicros`), never a float's tail (0.00030000000000000003). Budgets reserve and settle the
-   * unrounded cost, as before.
+   * nano-dollar (9 decimals: auditCostUsd), the figure the usage ledger and the budgets add for it
+   * (ledgerDelta's `costNanos`), never a float's tail (0.00030000000000000003). A 20-token
+   * text-embedding-3-small request is 4e-7 (JSON's notation for 0.0000004), not 0.
    */
   costUsd?: number;
   latencyMs: number;
@@ -55,12 +55,12 @@ export interface AuditRecord {
 }
 
 /**
- * A cost in dollars as the audit record keeps it: rounded to the micro-dollar (6 decimals), as
- * the usage ledger counts it (stores/model-usage.ts: `Math.round(costUsd * MICRO)`) and the
- * statements show it. `-0` is 0.
+ * A cost in dollars as the audit record keeps it: rounded to the nano-dollar (9 decimals), as the
+ * usage ledger and the budgets count it (stores/model-usage.ts toNanos). `-0` is 0.
  * @example auditCostUsd(0.00030000000000000003) → 0.0003
+ * @example auditCostUsd(20 * 0.00002 / 1000) → 4e-7 (micro-dollars made it 0)
  */
-export const auditCostUsd = (usd: number): number => Math.round(usd * MICRO) / MICRO || 0;
+export const auditCostUsd = (usd: number): number => roundUsdToNano(usd);
 
 export interface AuditSink {
   write(record: AuditRecord): Promise<void>;

@@ -229,7 +229,7 @@ export class Gateway {
       }
     } finally {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      // Micro-dollars, as the ledger counts it: no float tail in .tessera/audit.jsonl, S3 or the metrics (budgets settled the exact figure).
+      // Nano-dollars, as the ledger counts it: no float tail in .tessera/audit.jsonl, S3 or the metrics (budgets settled the exact figure).
       if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
       const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
       try {

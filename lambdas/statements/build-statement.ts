@@ -5,6 +5,7 @@ import {
 import { TRAINING_PRICES, type TrainingPriceTable } from '../../lib/statements/training-prices.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { ModelDayUsage } from '../inference/stores/gateway-store.js';
+import { fromNanos, toNanos } from '../inference/stores/model-usage.js';
 
 /** One user's or key's month at the gateway (the `month` of GatewayStore.usageBy's subjects). */
 export interface SubjectMonth {
@@ -115,17 +116,19 @@ export function buildStatement(input: StatementInputs): TenantStatement {
     for (const u of days) out.set(key(u), [...(out.get(key(u)) ?? []), u]);
     return [...out.entries()].sort(byKey(([k]) => k));
   };
+  // A line's cost: the model-day rows' exact sum (integer nano-dollars, as the ledger counts them), rounded once (ROUNDING).
   const tokens = (us: ModelDayUsage[]) => {
     const promptTokens = sum(us.map((u) => u.promptTokens));
     const completionTokens = sum(us.map((u) => u.completionTokens));
-    return { requests: sum(us.map((u) => u.requests)), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, costUsd: fromMicros(sum(us.map((u) => toMicros(u.costUsd)))) };
+    return { requests: sum(us.map((u) => u.requests)), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, costUsd: roundUsd(fromNanos(sum(us.map((u) => toNanos(u.costUsd))))) };
   };
   const byModel = group((u) => u.model).map(([model, us]) => ({
     model, ...tokens(us),
     reportedRequests: sum(us.map((u) => u.reportedRequests)), reportedTokens: sum(us.map((u) => u.reportedTokens)), estimatedTokens: sum(us.map((u) => u.estimatedTokens)),
   }));
   const byDay = group((u) => u.day).map(([day, us]) => ({ day, ...tokens(us) }));
-  const total = tokens(days);
+  // The gateway's total: the sum of its rounded lines by model (its lines by day, each rounded on its own, may add up to a few micro-dollars more or less).
+  const total = { ...tokens(days), costUsd: fromMicros(sum(byModel.map((m) => toMicros(m.costUsd)))) };
   const subjects = (list: readonly SubjectMonth[]) => [...list].sort(byKey((s) => s.id))
     .map((s) => ({ id: s.id, tokens: s.month.tokens, costUsd: roundUsd(s.month.costUsd), requests: s.month.requests }));
   const subjectRequests = sum([...input.users.subjects, ...input.keys.subjects].map((s) => s.month.requests));

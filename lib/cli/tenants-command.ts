@@ -99,17 +99,20 @@ interface TenantUsageAnswer {
   subjects?: Array<{ kind: 'user' | 'key'; id: string; day: PeriodUsage; month: PeriodUsage }>;
 }
 
-/** `tessera tenants usage` as lines for a terminal: the tenant's day and month, or one row per user or key. */
+/** USD to the nano-dollar, the unit the gateway counts cost in: `0.000000400` for a 20-token embedding (6 decimals showed it as 0.000000). */
+const usd9 = (n: number) => n.toFixed(9);
+
+/** `tessera tenants usage` as lines for a terminal: the tenant's day and month, or one row per user or key (costs to 9 decimals). */
 export function usageLines(u: TenantUsageAnswer): string {
   if (!u.by) {
-    const row = (period: string, p: PeriodUsage) => ({ period, tokens: p.tokens, 'cost usd': p.costUsd.toFixed(6), requests: p.requests });
+    const row = (period: string, p: PeriodUsage) => ({ period, tokens: p.tokens, 'cost usd': usd9(p.costUsd), requests: p.requests });
     return `usage of tenant ${u.tenantId} (UTC)\n${table([row(`today ${u.day}`, u.usage!.day), row(`month ${u.month}`, u.usage!.month)], ['period', 'tokens', 'cost usd', 'requests'])}`;
   }
   const subjects = u.subjects ?? [];
   const head = `usage of tenant ${u.tenantId} by ${u.by}: ${subjects.length} ${u.by}${subjects.length === 1 ? '' : 's'} this month (${u.month}), today ${u.day} (UTC)`;
   const rows = subjects.map((s) => ({
-    [u.by!]: s.id, 'tokens today': s.day.tokens, 'usd today': s.day.costUsd.toFixed(6), 'requests today': s.day.requests,
-    'tokens month': s.month.tokens, 'usd month': s.month.costUsd.toFixed(6), 'requests month': s.month.requests,
+    [u.by!]: s.id, 'tokens today': s.day.tokens, 'usd today': usd9(s.day.costUsd), 'requests today': s.day.requests,
+    'tokens month': s.month.tokens, 'usd month': usd9(s.month.costUsd), 'requests month': s.month.requests,
   }));
   const lines = [head, ...(rows.length ? [table(rows, [u.by, 'tokens today', 'usd today', 'requests today', 'tokens month', 'usd month', 'requests month'])] : [])];
   if (u.incomplete) lines.push(`note: some ${u.by}s of this month could not be listed (the tenant's month item reached DynamoDB's 400 KB); their usage is counted in the tenant's`);

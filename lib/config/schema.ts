@@ -290,14 +290,28 @@ const providerEndpoint = z.strictObject({
   apiKeySecretId: z.string().min(1).optional(),
 });
 
+/**
+ * The smallest non-zero price of the catalog, USD per 1,000 tokens: 0.000001 (USD 0.001 per 1M
+ * tokens, one nano-dollar a token). The gateway counts cost in integer nano-dollars
+ * (lambdas/inference/stores/model-usage.ts NANO), so with it every priced request of one token or
+ * more counts at least one nano-dollar: a cheaper price would make small requests free and no cost
+ * budget would stop them. The cheapest list prices (embeddings, USD 0.01-0.02 per 1M) are 10-20 times it.
+ */
+export const MIN_PRICE_PER_1K = 0.000001;
+
+/** A catalog price: USD per 1,000 tokens, 0 (free) or at least {@link MIN_PRICE_PER_1K}. */
+export const PricePer1k = z.number().min(0).refine((v) => v === 0 || v >= MIN_PRICE_PER_1K, {
+  error: (issue) => `is ${String(issue.input)}: a price must be 0 or at least ${MIN_PRICE_PER_1K.toFixed(6)} USD per 1,000 tokens (USD 0.001 per 1M, one nano-dollar a token, the unit the gateway counts cost in); a lower one would count small requests as free`,
+});
+
 export const ModelEntrySchema = z.strictObject({
   /** The id callers send, `<provider>/<model>`. */
   id: z.string().regex(/^(bedrock|openai|huggingface|sagemaker|openai-compatible)\/[\w.:\/-]+$/, 'must be <provider>/<model>, provider one of bedrock, openai, huggingface, sagemaker, openai-compatible'),
   /** The provider's own model id (Bedrock model or inference profile id, OpenAI model name...). */
   upstream: z.string().min(1),
-  /** USD per 1,000 prompt and completion tokens, for metering and cost budgets. */
-  inputPricePer1k: z.number().min(0),
-  outputPricePer1k: z.number().min(0),
+  /** USD per 1,000 prompt and completion tokens, for metering and cost budgets: 0, or at least {@link MIN_PRICE_PER_1K}. */
+  inputPricePer1k: PricePer1k,
+  outputPricePer1k: PricePer1k,
   maxOutputTokens: z.number().int().positive().default(4096),
   /**
    * What the model serves: `chat` (`/v1/chat/completions`, `/v1/responses`), `embedding`
@@ -375,8 +389,9 @@ export const BaseModelSchema = z.strictObject({
   servingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag, such as 763104351884.dkr.ecr.us-east-1.amazonaws.com/repository:tag'),
   /** The base weights, given to the job as the `model` channel (the container cannot download them). */
   weightsS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\/$/, 'must be an s3://bucket/prefix/ URI ending in /'),
-  inputPricePer1k: z.number().min(0),
-  outputPricePer1k: z.number().min(0),
+  /** USD per 1,000 tokens of the tenant's fine-tuned model of this base: 0, or at least {@link MIN_PRICE_PER_1K}. */
+  inputPricePer1k: PricePer1k,
+  outputPricePer1k: PricePer1k,
   maxOutputTokens: z.number().int().positive().default(4096),
 });
 

@@ -12,15 +12,24 @@ export const SubjectLimits = z.strictObject({
 export type SubjectLimits = z.infer<typeof SubjectLimits>;
 
 /**
- * The smallest cost budget a request may set, in USD: one micro-dollar, the unit the usage stores count
- * cost in (lambdas/inference/stores/model-usage.ts MICRO). A smaller budget rounds to 0 there and
+ * The smallest cost budget a request may set, in USD: one nano-dollar, the unit the usage stores count
+ * cost in (lambdas/inference/stores/model-usage.ts NANO). A smaller budget rounds to 0 there and
  * refuses every priced request, and no threshold of it is ever alerted. Checked where budgets are
  * written (CostBudgetUsd), not where records are read: a record stored before the check stays readable.
  */
-export const MIN_COST_BUDGET_USD = 0.000001;
+export const MIN_COST_BUDGET_USD = 0.000000001;
 
-/** A cost budget as a request sets it (USD, at least {@link MIN_COST_BUDGET_USD}). */
-export const CostBudgetUsd = z.number().min(MIN_COST_BUDGET_USD, `must be at least ${MIN_COST_BUDGET_USD} (one micro-dollar): budgets are counted in micro-dollars, and a smaller one rounds to 0, which refuses every priced request`);
+/**
+ * The largest cost budget a request may set, in USD: the stores count cost in integer nano-dollars,
+ * exact in a JS number up to 2^53 - 1 (USD 9,007,199.25); a larger budget could not be compared
+ * exactly (the AWS SDK refuses to send such a number in a condition).
+ */
+export const MAX_COST_BUDGET_USD = 9_000_000;
+
+/** A cost budget as a request sets it (USD, {@link MIN_COST_BUDGET_USD} to {@link MAX_COST_BUDGET_USD}). */
+export const CostBudgetUsd = z.number()
+  .min(MIN_COST_BUDGET_USD, `must be at least ${MIN_COST_BUDGET_USD.toFixed(9)} (one nano-dollar): budgets are counted in nano-dollars, and a smaller one rounds to 0, which refuses every priced request`)
+  .max(MAX_COST_BUDGET_USD, `must be at most ${MAX_COST_BUDGET_USD} (USD): budgets are counted in integer nano-dollars, exact up to 2^53 - 1 (about USD 9.007M)`);
 
 /** SubjectLimits as a request writes them: `monthlyCostUsd` at least {@link MIN_COST_BUDGET_USD}. */
 export const SubjectLimitsRequest = SubjectLimits.extend({ monthlyCostUsd: CostBudgetUsd.optional() });

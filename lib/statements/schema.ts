@@ -8,9 +8,12 @@ import { TenantId } from '../tenant-record.js';
  * monthly job (statements bucket, `Tenant Usage Reported`), the CLI and the tests.
  *
  * Money: US dollars. Every amount is rounded half away from zero to 6 decimal places
- * (micro-dollars, the unit the gateway's store counts in) once, per line; every total is the sum
+ * (micro-dollars) once, per line, from the exact sum it stands for (the gateway's store counts in
+ * nano-dollars: a line of a million USD 0.0000004 embeddings is 0.4, not 0); every total is the sum
  * of its rounded lines, computed in integer micro-dollars, so a total always equals the sum of
- * what the statement shows.
+ * what the statement shows. The gateway's total is the sum of its lines by model; its lines by day
+ * cut the same usage by day, each rounded on its own, so they may add up to less or more than the
+ * total by under half a micro-dollar a line.
  */
 
 /** A calendar month, `YYYY-MM` (UTC). */
@@ -147,7 +150,7 @@ export const TenantStatement = z.object({
 export type TenantStatement = z.infer<typeof TenantStatement>;
 
 /** The rounding rule, as the statement states it. */
-export const ROUNDING = 'USD, each line rounded half away from zero to 6 decimals (micro-dollars); totals are sums of the rounded lines';
+export const ROUNDING = 'USD, each line rounded half away from zero to 6 decimals (micro-dollars) from its exact sum (the gateway counts nano-dollars); totals are sums of the rounded lines (the gateway\'s of its lines by model; its lines by day may add up to under half a micro-dollar a line more or less)';
 
 /** Share of difference between estimated and provider-reported tokens past which a model is flagged. */
 export const RECONCILIATION_THRESHOLD_PERCENT = 10;

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECLAIM_ENV } from '../../lambdas/inference/reclaim/environment.js';
@@ -31,7 +31,9 @@ const scan = async () => {
   return Object.fromEntries(items.map((i) => [String(i.id), i]));
 };
 const counters = (item: Record<string, unknown> | undefined) => ({
-  tokens: item?.tokens, costMicros: item?.costMicros, heldTokens: item?.heldTokens, heldMicros: item?.heldMicros, requests: item?.requests,
+  tokens: item?.tokens, costNanos: item?.costNanos, heldTokens: item?.heldTokens, heldNanos: item?.heldNanos, requests: item?.requests,
+  // micro-dollars, on items written before nano-dollars (absent on the others: toEqual passes over undefined)
+  costMicros: item?.costMicros, heldMicros: item?.heldMicros,
 });
 
 beforeAll(async () => {
@@ -64,23 +66,23 @@ describe('the reservation reclaim on DynamoDB (moto)', () => {
     const { handler } = await import('../../lambdas/inference/reclaim/reclaim-handler.js');
     const outcome = await handler(schedule as never);
     expect(outcome).toMatchObject({ day, month: '2026-11', tenants: 3, skipped: [], unlisted: [], failed: [] });
-    expect(outcome.released.map((r) => [r.item, r.tokens, r.micros]).sort()).toEqual([
-      ['usage#acme#2026-11-23', 16_398, 9_800], [usageIds.subjectUsage('acme', key, day), 16_398, 9_800], ['usage#globex#2026-11-23', 4_000, 2_000], ['usage#hooli#2026-11-23', 3_000, 3_000],
+    expect(outcome.released.map((r) => [r.item, r.tokens, r.nanos]).sort()).toEqual([
+      ['usage#acme#2026-11-23', 16_398, 9_800_000], [usageIds.subjectUsage('acme', key, day), 16_398, 9_800_000], ['usage#globex#2026-11-23', 4_000, 2_000_000], ['usage#hooli#2026-11-23', 3_000, 3_000_000],
     ]);
     const items = await scan();
-    const settled = { tokens: 620, costMicros: 310, heldTokens: 0, heldMicros: 0, requests: 2 };
+    const settled = { tokens: 620, costNanos: 310_000, heldTokens: 0, heldNanos: 0, requests: 2 };
     for (const id of ['usage#acme#2026-11-23', usageIds.subjectUsage('acme', key, day), usageIds.subjectUsage('acme', key, '2026-11')]) {
       expect(counters(items[id]), id).toEqual(settled);
     }
-    // The tenant's month: the settled request, and the 24th's request still held (900 tokens, 500 micro-dollars).
-    expect(counters(items['usage#acme#2026-11'])).toEqual({ tokens: 620 + 900, costMicros: 310 + 500, heldTokens: 900, heldMicros: 500, requests: 3 });
+    // The tenant's month: the settled request, and the 24th's request still held (900 tokens, 500,000 nano-dollars).
+    expect(counters(items['usage#acme#2026-11'])).toEqual({ tokens: 620 + 900, costNanos: 310_000 + 500_000, heldTokens: 900, heldNanos: 500_000, requests: 3 });
     // What budgets and alerts read: nothing held, the settled request used.
     expect(await store.usage('acme', during, key)).toEqual({ day: { tokens: 620, costUsd: 0.00031, requests: 2 }, month: { tokens: 620, costUsd: 0.00031, requests: 2 }, held: { day: { tokens: 0, costUsd: 0 }, month: { tokens: 0, costUsd: 0 } } });
-    expect(counters(items['usage#globex#2026-11'])).toEqual({ tokens: 0, costMicros: 0, heldTokens: 0, heldMicros: 0, requests: 1 });
+    expect(counters(items['usage#globex#2026-11'])).toEqual({ tokens: 0, costNanos: 0, heldTokens: 0, heldNanos: 0, requests: 1 });
     // hooli, offboarded the day it served: nothing held, the lost request counted as a request only.
-    expect(counters(items['usage#hooli#2026-11'])).toEqual({ tokens: 0, costMicros: 0, heldTokens: 0, heldMicros: 0, requests: 1 });
+    expect(counters(items['usage#hooli#2026-11'])).toEqual({ tokens: 0, costNanos: 0, heldTokens: 0, heldNanos: 0, requests: 1 });
     // The next day's request still holds (it may yet settle), and the items of the tenant offboarded before the day are as they were.
-    expect(counters(items[usageIds.subjectUsage('acme', user, '2026-11')])).toEqual({ tokens: 900, costMicros: 500, heldTokens: 900, heldMicros: 500, requests: 1 });
+    expect(counters(items[usageIds.subjectUsage('acme', user, '2026-11')])).toEqual({ tokens: 900, costNanos: 500_000, heldTokens: 900, heldNanos: 500_000, requests: 1 });
     expect(counters(items['usage#acme#2026-11-24'])).toMatchObject({ heldTokens: 900 });
     expect(counters(items['usage#initech#2026-11'])).toMatchObject({ tokens: 1_000, heldTokens: 1_000 });
   });
@@ -101,17 +103,27 @@ describe('the reservation reclaim on DynamoDB (moto)', () => {
     expect(await scan()).toEqual(before);
   });
 
-  it('reclaims a day asked by hand ({"day"}), a user found through the month\'s subject set, from that month\'s items only what the day held', async () => {
-    // Items of a lost request of 20 November as the reserve leaves them (the user is listed on acme's November item since the 24th's request).
+  it('reclaims a day asked by hand ({"day"}), a user found through the month\'s subject set, from that month\'s items only what the day held: a lost request of before nano-dollars in its micro-dollars, beside one of after', async () => {
+    // A lost request of 20 November as the version before nano-dollars reserved it (micro-dollars, ADDed to
+    // the day and month items), and one lost after the upgrade, that day (nano-dollars); the user is listed
+    // on acme's November item since the 24th's request.
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const id = usageIds.subjectUsage('acme', user, '2026-11-20');
-    await doc.send(new PutCommand({ TableName: 'tessera-usage', Item: { id, tokens: 50, costMicros: 7, heldTokens: 50, heldMicros: 7, requests: 1 } }));
-    await doc.send(new PutCommand({ TableName: 'tessera-usage', Item: { id: 'usage#acme#2026-11-20', tokens: 50, costMicros: 7, heldTokens: 50, heldMicros: 7, requests: 1 } }));
+    const old = { ':t': 50, ':m': 7, ':one': 1 };
+    for (const item of [id, 'usage#acme#2026-11-20', usageIds.subjectUsage('acme', user, '2026-11'), 'usage#acme#2026-11']) {
+      await doc.send(new UpdateCommand({ TableName: 'tessera-usage', Key: { id: item }, UpdateExpression: 'ADD tokens :t, costMicros :m, requests :one, heldTokens :t, heldMicros :m', ExpressionAttributeValues: old }));
+    }
+    await store.reserve('acme', 10, 0.0000004, {}, new Date('2026-11-20T18:00:00Z'), user);
+    const before = await scan();
+    expect(await store.usage('acme', new Date('2026-11-20T18:00:00Z'), user)).toMatchObject({ day: { tokens: 60, costUsd: 0.0000074, requests: 2 }, held: { day: { tokens: 60, costUsd: 0.0000074 } } });
     const { handler } = await import('../../lambdas/inference/reclaim/reclaim-handler.js');
     const out = await handler({ day: '2026-11-20' });
-    expect(out.released.map((r) => r.item)).toEqual([id, 'usage#acme#2026-11-20']);
+    expect(out.released.map((r) => [r.item, r.tokens, r.nanos])).toEqual([[id, 60, 7_400], ['usage#acme#2026-11-20', 60, 7_400]]);
     const items = await scan();
-    expect(counters(items[id])).toEqual({ tokens: 0, costMicros: 0, heldTokens: 0, heldMicros: 0, requests: 1 });
-    expect(counters(items[usageIds.subjectUsage('acme', user, '2026-11')])).toEqual({ tokens: 850, costMicros: 493, heldTokens: 850, heldMicros: 493, requests: 1 });
+    expect(counters(items[id])).toEqual({ tokens: 0, costNanos: 0, heldTokens: 0, heldNanos: 0, costMicros: 0, heldMicros: 0, requests: 2 });
+    // The month: only what the day held released, in each unit; the 24th's request still held.
+    const month = usageIds.subjectUsage('acme', user, '2026-11');
+    expect(counters(items[month])).toEqual({ ...counters(before[month]), tokens: 900, costNanos: 500_000, heldTokens: 900, heldNanos: 500_000, costMicros: 0, heldMicros: 0 });
+    expect(await store.usage('acme', new Date('2026-11-20T18:00:00Z'), user)).toMatchObject({ month: { tokens: 900, costUsd: 0.0005 }, held: { month: { tokens: 900, costUsd: 0.0005 } } });
   });
 });

@@ -29,9 +29,9 @@ export async function tenantAdminEmails(cognito: CognitoIdentityProviderClient, 
 }
 
 const whose = (d: BudgetThresholdDetail) => (d.scope === 'tenant' ? `tenant ${d.tenantId}` : `${d.scope} ${d.subjectId} of tenant ${d.tenantId}`);
-/** US dollars to the micro-dollar (the unit budgets count in), at least 2 decimals: `5.00`, `0.0032`; toFixed(2) made a USD 0.004 budget `0.00`. */
+/** US dollars to the nano-dollar (the unit budgets count in), at least 2 decimals: `5.00`, `0.0032`, `0.0000004`; toFixed(2) made a USD 0.004 budget `0.00`. */
 const usdText = (n: number) => {
-  const [whole, fraction = ''] = n.toFixed(6).replace(/0+$/, '').split('.');
+  const [whole, fraction = ''] = n.toFixed(9).replace(/0+$/, '').split('.');
   return `${whole}.${fraction.padEnd(2, '0')}`;
 };
 const amount = (d: BudgetThresholdDetail, n: number) => (d.unit === 'USD' ? `USD ${usdText(n)}` : `${n.toLocaleString('en-US')} tokens`);

@@ -3,6 +3,7 @@ import type { PipelineRequest } from '../pipeline.js';
 // Subject ids as the DynamoDB store keeps them in item ids (long ones by their SHA-256), so markers stay within DynamoDB's key size.
 import { storedSubjectId as storedId } from '../stores/dynamodb-store.js';
 import type { GatewayStore, Reservation, Subject, UsageSummary } from '../stores/gateway-store.js';
+import { roundUsdToNano } from '../stores/model-usage.js';
 import type { AlertMarkers } from './markers.js';
 import { BUDGET_THRESHOLD_EVENT, crossedThresholds, markerId, periodEnd, periodOf, thresholdDetail, thresholdsReached, watchedBudgets, type BudgetThresholdDetail, type WatchedBudget } from './thresholds.js';
 
@@ -239,5 +240,5 @@ const usedOf = (u: UsageSummary, b: WatchedBudget) => {
   const window = b.period === 'day' ? u.day : u.month;
   const held = u.held?.[b.period];
   const used = b.unit === 'USD' ? window.costUsd - (held?.costUsd ?? 0) : window.tokens - (held?.tokens ?? 0);
-  return b.unit === 'USD' ? Math.max(0, Math.round(used * 1e6) / 1e6) : Math.max(0, used);
+  return b.unit === 'USD' ? Math.max(0, roundUsdToNano(used)) : Math.max(0, used);
 };

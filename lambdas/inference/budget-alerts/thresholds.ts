@@ -1,5 +1,6 @@
 import type { BudgetLimits, BudgetName, Subject } from '../stores/gateway-store.js';
 import type { SubjectLimits } from '../../../lib/identity/subject-limits.js';
+import { roundUsdToNano, toNanos } from '../stores/model-usage.js';
 
 /** Detail type of the event put on the platform bus (source `tessera.lifecycle`) when a budget reaches a threshold. */
 export const BUDGET_THRESHOLD_EVENT = 'Tenant Budget Threshold Reached';
@@ -52,22 +53,23 @@ function budget(scope: BudgetScope, subjectId: string | undefined, id: WatchedBu
 }
 
 /**
- * An amount in the integer unit thresholds are compared in: tokens as they are, USD in
- * micro-dollars (the unit the gateway's stores count cost in). In floats, 80% of a USD 0.11 budget
- * (`0.11 × 80` = 8.8) was not reached by usage of exactly USD 0.088 (`0.088 × 100` = 8.799999999999999).
+ * Whether `used` reaches `percent` of `limit`: `used × 100 >= limit × percent`. USD compare in
+ * integer nano-dollars (the unit the gateway's stores count cost in, model-usage.ts toNanos), as
+ * BigInts (a USD 9M budget is 9e15 nano-dollars: times 100 it passes 2^53). In floats, 80% of a
+ * USD 0.11 budget (`0.11 × 80` = 8.8) was not reached by usage of exactly USD 0.088
+ * (`0.088 × 100` = 8.799999999999999). Tokens compare as they are.
  */
-const units = (amount: number, unit: WatchedBudget['unit']) => (unit === 'USD' ? Math.round(amount * 1e6) : amount);
+const reaches = (used: number, limit: number, percent: number, unit: WatchedBudget['unit']) =>
+  (unit === 'USD' ? BigInt(toNanos(used)) * 100n >= BigInt(toNanos(limit)) * BigInt(percent) : used * 100 >= limit * percent);
 
 /**
  * The thresholds (percent of `limit`) that `used` has reached: `used >= limit × p / 100`, in the
- * order given, compared in integers (`units`: tokens, or micro-dollars for `USD`; percents are
+ * order given, compared in integers (`reaches`: tokens, or nano-dollars for `USD`; percents are
  * whole). None when the limit is 0 or less.
  */
 export function thresholdsReached(used: number, limit: number, thresholdsPercent: readonly number[], unit: WatchedBudget['unit'] = 'tokens'): number[] {
   if (!(limit > 0)) return [];
-  const u = units(used, unit);
-  const l = units(limit, unit);
-  return thresholdsPercent.filter((p) => u * 100 >= l * p);
+  return thresholdsPercent.filter((p) => reaches(used, limit, p, unit));
 }
 
 /**
@@ -78,11 +80,8 @@ export function thresholdsReached(used: number, limit: number, thresholdsPercent
 export function crossedThresholds(before: number, after: number, limit: number, thresholdsPercent: readonly number[], unit: WatchedBudget['unit'] = 'tokens'): number[] {
   const crossed: number[] = [];
   if (!(limit > 0)) return crossed;
-  const b = units(before, unit);
-  const a = units(after, unit);
-  const l = units(limit, unit);
   // thresholdsReached(after) less thresholdsReached(before), without building either (checked after every settle).
-  for (const p of thresholdsPercent) if (a * 100 >= l * p && !(b * 100 >= l * p)) crossed.push(p);
+  for (const p of thresholdsPercent) if (reaches(after, limit, p, unit) && !reaches(before, limit, p, unit)) crossed.push(p);
   return crossed;
 }
 
@@ -155,7 +154,7 @@ export function thresholdDetail(tenantId: string, tier: string, b: WatchedBudget
   const who = b.scope === 'tenant' ? {} : { subjectId: b.subjectId, ...(b.scope === 'user' ? { userId: b.subjectId } : { keyId: b.subjectId }) };
   return {
     tenantId, tier, scope: b.scope, ...who, budgetId: b.id, budget: b.name, unit: b.unit, thresholdPercent: percent, limit: b.limit,
-    used: b.unit === 'USD' ? Math.round(used * 1e6) / 1e6 : used, usedPercent: Math.round((used / b.limit) * 10_000) / 100,
+    used: b.unit === 'USD' ? roundUsdToNano(used) : used, usedPercent: Math.round((used / b.limit) * 10_000) / 100,
     period: b.period, periodId: period, periodEndsAt: periodEnd(period).toISOString(), at: at.toISOString(),
   };
 }

@@ -4,9 +4,10 @@ import { GatewayError, invalid } from '../openai-errors.js';
 import { subjectOf } from '../pipeline.js';
 import type { TenantPolicy } from '../policy.js';
 import type { GatewayStore, SubjectUsage } from '../stores/gateway-store.js';
+import { roundUsdToNano } from '../stores/model-usage.js';
 
-/** US dollars rounded to micro-dollars (the unit the stores count in), so sums of prices print as `0.000123`, not `0.00012300000000000001`. */
-export const roundUsd = (usd: number) => Math.round(usd * 1e6) / 1e6;
+/** US dollars rounded to nano-dollars (the unit the stores count in), so sums of prices print as `0.000123`, not `0.00012300000000000001`, and a request of USD 0.0000004 is not 0. */
+export const roundUsd = roundUsdToNano;
 
 const GROUPS = ['user', 'key'] as const;
 type Period = { tokens: number; costUsd: number; requests: number };
@@ -17,7 +18,7 @@ const left = (limit: number | undefined, spent: number) => (limit === undefined 
  * `GET /v1/usage` (Tessera's own route), answered by the caller's role (lib/identity/roles.ts).
  * Keys are snake_case throughout, as OpenAI's own usage and costs objects (`input_tokens`,
  * `num_model_requests`, `amount.value`: the `openai` package's admin/organization/usage types);
- * costs are US dollars rounded to micro-dollars; `null`: no such limit.
+ * costs are US dollars rounded to nano-dollars (9 decimals); `null`: no such limit.
  *
  * - with `usage.read` (or no caller given): the tenant's usage today and this month, its limits
  *   and what is left:

@@ -10,9 +10,13 @@ export const RECLAIM_ENV = {
 } as const;
 
 /** The attributes the reclaim reads (projected), the only ones its role may read (constructs/reservation-reclaim.ts). */
-export const RECLAIM_READ_ATTRIBUTES = ['id', 'heldTokens', 'heldMicros', 'subjects'] as const;
-/** The attributes a release writes (key and ADDs), the only ones its role's UpdateItem may name. */
-export const RECLAIM_WRITE_ATTRIBUTES = ['id', 'tokens', 'heldTokens', 'costMicros', 'heldMicros'] as const;
+export const RECLAIM_READ_ATTRIBUTES = ['id', 'heldTokens', 'heldNanos', 'heldMicros', 'subjects'] as const;
+/**
+ * The attributes a release writes (key and ADDs), the only ones its role's UpdateItem may name:
+ * cost in nano-dollars (`costNanos`, `heldNanos`), and in micro-dollars on items of before them
+ * (`costMicros`, `heldMicros`: reservations of an upgrade's day).
+ */
+export const RECLAIM_WRITE_ATTRIBUTES = ['id', 'tokens', 'heldTokens', 'costNanos', 'heldNanos', 'costMicros', 'heldMicros'] as const;
 
 /**
  * The router's longest invocation: Lambda's maximum timeout, which the router has
@@ -45,8 +49,8 @@ export const RECLAIM_METRICS = {
   namespace: 'Tessera',
   /** Tokens released from tenants' day items (what lost requests held; their users' and keys' items held the same again, not added). */
   tokens: 'ReclaimedTokens',
-  /** Micro-dollars released from tenants' day items. */
-  micros: 'ReclaimedMicroDollars',
+  /** Nano-dollars released from tenants' day items (micro-dollars of items before nano-dollars counted times 1,000). */
+  nanos: 'ReclaimedNanoDollars',
   /** Day items released: tenants', users' and keys'. */
   items: 'ReleasedItems',
   /** Day items not released because their month item holds less (a settle that landed on one of them only). */

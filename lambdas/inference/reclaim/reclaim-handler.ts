@@ -104,15 +104,15 @@ export function createReclaimHandler(deps: ReclaimHandlerDeps): (event: ReclaimE
     }
     const own = outcome.released.filter((r) => r.scope === 'tenant');
     const tokens = own.reduce((n, r) => n + r.tokens, 0);
-    const micros = own.reduce((n, r) => n + r.micros, 0);
+    const nanos = own.reduce((n, r) => n + r.nanos, 0);
     metrics.addMetric(RECLAIM_METRICS.tokens, MetricUnit.Count, tokens);
-    metrics.addMetric(RECLAIM_METRICS.micros, MetricUnit.Count, micros);
+    metrics.addMetric(RECLAIM_METRICS.nanos, MetricUnit.Count, nanos);
     metrics.addMetric(RECLAIM_METRICS.items, MetricUnit.Count, outcome.released.length);
     metrics.addMetric(RECLAIM_METRICS.skipped, MetricUnit.Count, outcome.skipped.length);
     metrics.addMetric(RECLAIM_METRICS.failedTenants, MetricUnit.Count, outcome.failed.length);
     metrics.publishStoredMetrics();
     logger.info('reservation reclaim', {
-      day, tenants: outcome.tenants, releasedItems: outcome.released.length, reclaimedTokens: tokens, reclaimedMicros: micros,
+      day, tenants: outcome.tenants, releasedItems: outcome.released.length, reclaimedTokens: tokens, reclaimedNanos: nanos,
       skipped: outcome.skipped.length, unlisted: outcome.unlisted.length, failed: outcome.failed.length,
     });
     if (outcome.failed.length) throw new Error(`reservation reclaim of ${day} failed for ${outcome.failed.map((f) => `${f.tenantId} (${f.error})`).join('; ')}`);

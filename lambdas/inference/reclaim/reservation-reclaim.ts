@@ -3,6 +3,7 @@ import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumen
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
 import { usageIds } from '../stores/dynamodb-store.js';
+import { NANOS_PER_MICRO } from '../stores/model-usage.js';
 import { RECLAIM_READ_ATTRIBUTES } from './environment.js';
 import type { Subject } from '../stores/gateway-store.js';
 
@@ -25,10 +26,14 @@ export interface Release {
   item: string;
   /** Its month item, released by the same amounts in the same transaction. */
   monthItem: string;
-  /** Tokens and micro-dollars released (what lost reservations held). */
+  /** Tokens released (what lost reservations held). */
   tokens: number;
-  micros: number;
+  /** Nano-dollars released: `heldNanos`, and `heldMicros` (reservations of before nano-dollars) times 1,000. */
+  nanos: number;
 }
+
+/** What a day item holds, per attribute: `heldTokens`, `heldNanos` and `heldMicros` (of before nano-dollars), none below 0. */
+export interface Held { tokens: number; nanos: number; micros: number }
 
 /** A day item whose held amounts were not released, and why. */
 export interface Skipped { tenantId: string; item: string; reason: string }
@@ -66,9 +71,11 @@ type Item = Record<string, unknown>;
  * Releases what reservations of a past UTC day still hold: the reservations of router Lambdas that
  * died before they settled (README "Reservations whose Lambda died").
  *
- * A reservation ADDs `n` tokens and `c` micro-dollars to `tokens`, `costMicros`, `heldTokens` and
- * `heldMicros` of the tenant's day and month items and of its user's or key's day and month items
- * (DynamoDbStore.reserve); its settle ADDs `used - n` and `-n` (and the same in micro-dollars). Once
+ * A reservation ADDs `n` tokens and `c` nano-dollars to `tokens`, `costNanos`, `heldTokens` and
+ * `heldNanos` of the tenant's day and month items and of its user's or key's day and month items
+ * (DynamoDbStore.reserve); its settle ADDs `used - n` and `-n` (and the same in nano-dollars). Items
+ * of before nano-dollars (an upgrade's day) hold micro-dollars in `costMicros` and `heldMicros`: they
+ * are released in their own attributes, in the same transaction. Once
  * the day is over by more than the router's longest invocation, every reservation of it is settled
  * or lost, so what a day item still holds is what lost reservations left, and that month's item holds
  * the same. A release ADDs minus the held amounts to those four attributes of the day item and of its
@@ -150,18 +157,18 @@ export class ReservationReclaim {
     let item: Item | undefined = read;
     for (let attempt = 1; ; attempt++) {
       if (!holds(item)) return;
-      const tokens = heldOf(item!.heldTokens);
-      const micros = heldOf(item!.heldMicros);
+      const held = heldIn(item!);
+      const nanos = held.nanos + held.micros * NANOS_PER_MICRO;
       try {
-        await sendTransaction(doc, releaseTransaction(this.options.usageTable, dayId, monthId, item!, tokens, micros));
-        const release: Release = { tenantId, scope, item: dayId, monthItem: monthId, tokens, micros };
+        await sendTransaction(doc, releaseTransaction(this.options.usageTable, dayId, monthId, item!, held));
+        const release: Release = { tenantId, scope, item: dayId, monthItem: monthId, tokens: held.tokens, nanos };
         outcome.released.push(release);
         this.options.onRelease?.(release);
         return;
       } catch (e) {
         const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []).map((r) => r.Code) : [];
         if (reasons[1] === 'ConditionalCheckFailed' && reasons[0] !== 'ConditionalCheckFailed') {
-          const skipped: Skipped = { tenantId, item: dayId, reason: `${monthId} holds less than ${dayId} (${tokens} tokens, ${micros} micro-dollars): a settle corrected one and not the other; nothing released` };
+          const skipped: Skipped = { tenantId, item: dayId, reason: `${monthId} holds less than ${dayId} (${held.tokens} tokens, ${nanos} nano-dollars): a settle corrected one and not the other; nothing released` };
           outcome.skipped.push(skipped);
           this.options.onSkip?.(skipped);
           return;
@@ -198,7 +205,9 @@ export class ReservationReclaim {
 
 /** What an item's attribute holds: 0 when absent or below 0. */
 const heldOf = (value: unknown) => Math.max(0, Number(value ?? 0));
-const holds = (item: Item | undefined) => item !== undefined && (heldOf(item.heldTokens) > 0 || heldOf(item.heldMicros) > 0);
+/** What `item` holds, per attribute. */
+const heldIn = (item: Item): Held => ({ tokens: heldOf(item.heldTokens), nanos: heldOf(item.heldNanos), micros: heldOf(item.heldMicros) });
+const holds = (item: Item | undefined) => item !== undefined && Object.values(heldIn(item)).some((v) => v > 0);
 
 const projection = () => ({
   ProjectionExpression: RECLAIM_READ_ATTRIBUTES.map((_, i) => `#r${i}`).join(', '),
@@ -206,24 +215,32 @@ const projection = () => ({
 });
 
 /**
- * The release of `tokens` and `micros` held by the day item `dayId` (read as `read`) and by its
- * month item: ADD minus them to `tokens`, `heldTokens`, `costMicros` and `heldMicros` of both. The
- * day item must still hold what was read (each attribute equal, or absent as read); the month item at
- * least what is released.
+ * The release of what the day item `dayId` (read as `read`) holds, `held`, and of the same on its
+ * month item: ADD minus `held.tokens` to `tokens` and `heldTokens`, minus `held.nanos` to `costNanos`
+ * and `heldNanos`, and (only when the day item holds some: no attribute of before is created) minus
+ * `held.micros` to `costMicros` and `heldMicros`, of both. The day item must still hold what was read
+ * (each attribute equal, or absent as read); the month item at least what is released, per attribute.
  */
-export function releaseTransaction(table: string, dayId: string, monthId: string, read: Item, tokens: number, micros: number): TransactWriteCommand {
-  const values = { ':t': 0 - tokens, ':c': 0 - micros };
-  const update = 'ADD tokens :t, heldTokens :t, costMicros :c, heldMicros :c';
-  const same = (attribute: 'heldTokens' | 'heldMicros', name: string) => (read[attribute] === undefined ? [`attribute_not_exists(${attribute})`, {}] as const : [`${attribute} = ${name}`, { [name]: read[attribute] }] as const);
-  const [tokensSame, tokensValue] = same('heldTokens', ':rt');
-  const [microsSame, microsValue] = same('heldMicros', ':rc');
+export function releaseTransaction(table: string, dayId: string, monthId: string, read: Item, held: Held): TransactWriteCommand {
+  const attributes = [
+    { counter: 'tokens', holder: 'heldTokens', amount: held.tokens, key: 't' },
+    { counter: 'costNanos', holder: 'heldNanos', amount: held.nanos, key: 'n' },
+    ...(held.micros > 0 ? [{ counter: 'costMicros', holder: 'heldMicros', amount: held.micros, key: 'm' }] : []),
+  ];
+  const values: Record<string, number> = Object.fromEntries(attributes.map((a) => [`:${a.key}`, 0 - a.amount]));
+  const update = `ADD ${attributes.map((a) => `${a.counter} :${a.key}, ${a.holder} :${a.key}`).join(', ')}`;
+  const same: string[] = [];
+  const dayValues: Record<string, unknown> = {};
+  for (const [holder, key] of [['heldTokens', 't'], ['heldNanos', 'n'], ['heldMicros', 'm']] as const) {
+    if (read[holder] === undefined) same.push(`attribute_not_exists(${holder})`);
+    else (same.push(`${holder} = :r${key}`), (dayValues[`:r${key}`] = read[holder]));
+  }
   const atLeast: string[] = [];
   const monthValues: Record<string, number> = {};
-  if (tokens > 0) (atLeast.push('heldTokens >= :ht'), (monthValues[':ht'] = tokens));
-  if (micros > 0) (atLeast.push('heldMicros >= :hc'), (monthValues[':hc'] = micros));
+  for (const a of attributes) if (a.amount > 0) (atLeast.push(`${a.holder} >= :h${a.key}`), (monthValues[`:h${a.key}`] = a.amount));
   return new TransactWriteCommand({
     TransactItems: [
-      { Update: { TableName: table, Key: { id: dayId }, UpdateExpression: update, ConditionExpression: `${tokensSame} AND ${microsSame}`, ExpressionAttributeValues: { ...values, ...tokensValue, ...microsValue } } },
+      { Update: { TableName: table, Key: { id: dayId }, UpdateExpression: update, ConditionExpression: same.join(' AND '), ExpressionAttributeValues: { ...values, ...dayValues } } },
       { Update: { TableName: table, Key: { id: monthId }, UpdateExpression: update, ConditionExpression: atLeast.join(' AND '), ExpressionAttributeValues: { ...values, ...monthValues } } },
     ],
   });

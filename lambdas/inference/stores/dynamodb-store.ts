@@ -9,10 +9,14 @@ import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
   type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
-import { byDayThenModel, checkMonth, ledgerDelta, MICRO, MODEL_USAGE_INDEX } from './model-usage.js';
-// costs are counted in micro-dollars (MICRO): DynamoDB adds integers exactly
+import { byDayThenModel, checkMonth, fromNanos, ledgerDelta, legacyNanos, MODEL_USAGE_INDEX, NANOS_PER_MICRO, toNanos } from './model-usage.js';
+// costs are counted in nano-dollars (model-usage.ts NANO): DynamoDB adds integers exactly
 /** GetItem calls in flight at once when listing a tenant's users or keys. */
 const LIST_CONCURRENCY = 16;
+/** Transactions one reservation may send when the micro-dollars of before on its items changed under it (LegacyCost). */
+const RESERVE_ATTEMPTS = 4;
+/** Items whose micro-dollars of before a store remembers (LegacyCost); past it the memory starts again (one more read per item). */
+const LEGACY_ITEMS = 10_000;
 /**
  * Usage table item ids. All start `rate#<tenant>#` or `usage#<tenant>#` (the tenant-data role's
  * `dynamodb:LeadingKeys` patterns, constructs/tenant-data-access-role.ts; a tenant id holds no `#`).
@@ -43,9 +47,17 @@ export const usageIds = {
 };
 
 /** The ledger item's counters, ADDed by every settle with usage (ledgerDelta). */
-const LEDGER_COUNTERS = ['requests', 'promptTokens', 'completionTokens', 'costMicros', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
+const LEDGER_COUNTERS = ['requests', 'promptTokens', 'completionTokens', 'costNanos', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
 
-interface Check { id: string; conditions: string[]; values: Record<string, number>; budgets: BudgetExhaustedError[] }
+/** One item's conditions; `legacyMicros`: the `costMicros` its cost condition assumes (undefined: absent). */
+interface Check {
+  id: string; conditions: string[];
+  /** The limits left for the reservation (`:maxTokens`, `:maxCost`), in the order of `budgets`: one below 0 can never fit. */
+  values: Record<string, number>; budgets: BudgetExhaustedError[];
+  costCondition: boolean; legacyMicros?: number;
+  /** More values of the conditions (`:legacyMicros`). */
+  extra?: Record<string, number>;
+}
 
 /**
  * Registry reads and usage counters in DynamoDB. A reservation is one transaction of conditional
@@ -53,7 +65,17 @@ interface Check { id: string; conditions: string[]; values: Record<string, numbe
  * items, each conditioned on `committed <= limit - n` (committed = used + reserved): it lands whole
  * or not at all, so concurrent Lambdas can never overspend a tenant, a user or a key.
  *
- * Attribution: the subject's items count its tokens, cost (micro-dollars) and requests whether it
+ * Costs: integer nano-dollars (`costNanos`, `heldNanos`; model-usage.ts NANO). Items written before
+ * (the month of an upgrade, the days and months before it) count in micro-dollars (`costMicros`,
+ * `heldMicros`), which nothing of this version writes: every read adds them in, times 1,000
+ * (legacyNanos), and a cost budget's condition counts both. DynamoDB's conditions have no
+ * multiplication, so the condition names the old attribute's value: `attribute_not_exists(costMicros)`
+ * first, and, on an item that has it (refused, read), `costMicros = m AND costNanos <= limit - c - 1000 m`;
+ * the store remembers `m` per item (only the reclaim still changes it: one more refusal and read).
+ * A month of an upgrade thus costs one refused transaction and one read per budgeted month item and
+ * router Lambda; later months' items have no `costMicros`.
+ *
+ * Attribution: the subject's items count its tokens, cost (nano-dollars) and requests whether it
  * has limits or not, and the tenant's month item keeps a string set `subjects` of `user#<id>` and
  * `key#<id>` entries (ADDed in the same transaction), so `usageBy` lists them without a Scan. The
  * set grows with the distinct users and keys of a month: about 8,000 at ~45 bytes an entry before
@@ -70,6 +92,9 @@ interface Check { id: string; conditions: string[]; values: Record<string, numbe
  * (registry `tenantId`, usage `rate#<tenant>#…` and `usage#<tenant>#…`).
  */
 export class DynamoDbStore implements GatewayStore {
+  /** The `costMicros` (micro-dollars of before) last read on budgeted items, by item id (see the class). */
+  private readonly legacyMicros = new Map<string, number>();
+
   constructor(private readonly registryTable: string, private readonly usageTable: string, private readonly docFor: TenantDocumentClient) {}
 
   async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
@@ -111,35 +136,40 @@ export class DynamoDbStore implements GatewayStore {
 
   async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
     const { day, month } = periods(now);
-    const cost = Math.round(costUsd * MICRO);
-    const checks: Check[] = [
-      budgetCheck(usageIds.tenantUsage(tenantId, day), limits.dayTokens, undefined, undefined, tokens, cost, 'tenant'),
-      budgetCheck(usageIds.tenantUsage(tenantId, month), undefined, limits.monthTokens, limits.monthCostUsd, tokens, cost, 'tenant'),
-    ];
-    if (subject) {
-      checks.push(
-        budgetCheck(usageIds.subjectUsage(tenantId, subject, day), subject.limits?.tokensPerDay, undefined, undefined, tokens, cost, subject.kind),
-        budgetCheck(usageIds.subjectUsage(tenantId, subject, month), undefined, undefined, subject.limits?.monthlyCostUsd, tokens, cost, subject.kind),
-      );
-    }
-    // A reservation larger than the whole budget can never fit.
-    for (const c of checks) {
-      const over = Object.values(c.values).findIndex((v) => v < 0);
-      if (over >= 0) throw c.budgets[over];
-    }
+    const cost = toNanos(costUsd);
     const doc = await this.docFor(tenantId);
     const listed = subject && new Set([`${subject.kind}#${storedSubjectId(subject.id)}`]);
-    try {
-      await sendTransaction(doc, this.reservation(checks, tokens, cost, listed));
-    } catch (e) {
-      if (listed && tooLarge(e)) {
-        // The month item's subject set is full (400 KB): the same reservation, counted as unlisted.
-        await this.sendReservation(doc, tenantId, checks, tokens, cost, usageIds.unlisted(tenantId, month));
-      } else {
-        await this.refusal(e, tenantId, checks, tokens, cost);
+    for (let attempt = 1; ; attempt++) {
+      const checks: Check[] = [
+        this.budgetCheck(usageIds.tenantUsage(tenantId, day), limits.dayTokens, undefined, undefined, tokens, cost, 'tenant'),
+        this.budgetCheck(usageIds.tenantUsage(tenantId, month), undefined, limits.monthTokens, limits.monthCostUsd, tokens, cost, 'tenant'),
+      ];
+      if (subject) {
+        checks.push(
+          this.budgetCheck(usageIds.subjectUsage(tenantId, subject, day), subject.limits?.tokensPerDay, undefined, undefined, tokens, cost, subject.kind),
+          this.budgetCheck(usageIds.subjectUsage(tenantId, subject, month), undefined, undefined, subject.limits?.monthlyCostUsd, tokens, cost, subject.kind),
+        );
+      }
+      // A reservation larger than the whole budget (what is left of it beside the micro-dollars of before) can never fit.
+      for (const c of checks) {
+        const over = Object.values(c.values).findIndex((v) => v < 0);
+        if (over >= 0) throw c.budgets[over];
+      }
+      try {
+        await this.sendReservation(doc, tenantId, month, checks, tokens, cost, listed);
+        return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
+      } catch (e) {
+        const failed = this.failedIndex(e);
+        if (failed === undefined || failed >= checks.length) throw e;
+        const check = checks[failed];
+        const item = await this.read(doc, check.id);
+        const legacy = item?.costMicros === undefined ? undefined : Number(item.costMicros);
+        this.rememberLegacy(check.id, legacy);
+        // Refused for the micro-dollars of before, not for the budget: again, with the value read.
+        if (check.costCondition && legacy !== check.legacyMicros && attempt < RESERVE_ATTEMPTS) continue;
+        throw whichBudget(check, item, tokens, cost);
       }
     }
-    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
   }
 
   /**
@@ -151,14 +181,14 @@ export class DynamoDbStore implements GatewayStore {
    * a reservation of the same tenant, the reservation reclaim) is sent again (sendWrite).
    */
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
-    const reserved = Math.round(r.costUsd * MICRO);
+    const reserved = toNanos(r.costUsd);
     // The correction, and the reservation no longer held (UsageSummary.held: budget alerts judge settled usage).
-    const delta = { ':t': tokens - r.tokens, ':c': Math.round(costUsd * MICRO) - reserved, ':ht': -r.tokens, ':hc': -reserved };
+    const delta = { ':t': tokens - r.tokens, ':c': toNanos(costUsd) - reserved, ':ht': -r.tokens, ':hc': -reserved };
     const ids = [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
     if (r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
     const doc = await this.docFor(r.tenantId);
     // Each ADD again when it met a transaction in flight on its item (a reservation, the reclaim): rejected, not applied (sendWrite).
-    const writes = ids.map((id) => sendWrite(doc, new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c, heldTokens :ht, heldMicros :hc', ExpressionAttributeValues: delta })));
+    const writes = ids.map((id) => sendWrite(doc, new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costNanos :c, heldTokens :ht, heldNanos :hc', ExpressionAttributeValues: delta })));
     if (usage) writes.push(sendWrite(doc, this.ledgerUpdate(r, usage, costUsd)));
     await Promise.all(writes);
   }
@@ -198,7 +228,7 @@ export class DynamoDbStore implements GatewayStore {
         const n = (k: string) => Number(item[k] ?? 0);
         rows.push({
           day: String(item.day), model: String(item.model), requests: n('requests'), promptTokens: n('promptTokens'), completionTokens: n('completionTokens'),
-          costUsd: n('costMicros') / MICRO, reportedRequests: n('reportedRequests'), reportedTokens: n('reportedTokens'), estimatedTokens: n('estimatedTokens'),
+          costUsd: fromNanos(legacyNanos(item, 'costNanos', 'costMicros')), reportedRequests: n('reportedRequests'), reportedTokens: n('reportedTokens'), estimatedTokens: n('estimatedTokens'),
         });
       }
     }
@@ -234,28 +264,61 @@ export class DynamoDbStore implements GatewayStore {
     const items = checks.map((c, i) => ({
       Update: {
         TableName: this.usageTable, Key: { id: c.id },
-        UpdateExpression: `ADD tokens :t, costMicros :c, requests :one, heldTokens :t, heldMicros :c${i === 1 && listed ? ', subjects :s' : ''}`,
+        UpdateExpression: `ADD tokens :t, costNanos :c, requests :one, heldTokens :t, heldNanos :c${i === 1 && listed ? ', subjects :s' : ''}`,
         ConditionExpression: c.conditions.length ? c.conditions.join(' AND ') : undefined,
-        ExpressionAttributeValues: { ':t': tokens, ':c': cost, ':one': 1, ...(i === 1 && listed ? { ':s': listed } : {}), ...c.values },
+        ExpressionAttributeValues: { ':t': tokens, ':c': cost, ':one': 1, ...(i === 1 && listed ? { ':s': listed } : {}), ...c.values, ...c.extra },
       },
     }));
     if (unlistedId) items.push({ Update: { TableName: this.usageTable, Key: { id: unlistedId }, UpdateExpression: 'ADD requests :one', ConditionExpression: undefined, ExpressionAttributeValues: { ':one': 1 } as never } });
     return new TransactWriteCommand({ TransactItems: items });
   }
 
-  private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, checks: Check[], tokens: number, cost: number, unlistedId: string): Promise<void> {
+  /**
+   * Sends the reservation; when the month item's `subjects` set is full (400 KB), the same
+   * reservation again without it, counted as unlisted (`usage#<tenant>#unlisted#<month>`).
+   */
+  private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, month: string, checks: Check[], tokens: number, cost: number, listed?: Set<string>): Promise<void> {
     try {
-      await sendTransaction(doc, this.reservation(checks, tokens, cost, undefined, unlistedId));
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, listed));
     } catch (e) {
-      await this.refusal(e, tenantId, checks, tokens, cost);
+      if (!listed || !tooLarge(e)) throw e;
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, undefined, usageIds.unlisted(tenantId, month)));
     }
   }
 
-  /** Throws the BudgetExhaustedError a refused reservation stands for (`e` itself when it is no condition failure). */
-  private async refusal(e: unknown, tenantId: string, checks: Check[], tokens: number, cost: number): Promise<never> {
-    const failed = this.failedIndex(e);
-    if (failed === undefined || failed >= checks.length) throw e;
-    throw await this.whichBudget(tenantId, checks[failed], tokens, cost);
+  /** Remembers an item's `costMicros` as read (undefined: absent), for the next reservation's condition. */
+  private rememberLegacy(id: string, micros: number | undefined): void {
+    if (micros === undefined) {
+      this.legacyMicros.delete(id);
+      return;
+    }
+    if (this.legacyMicros.size >= LEGACY_ITEMS) this.legacyMicros.clear();
+    this.legacyMicros.set(id, micros);
+  }
+
+  /**
+   * An item's conditions: tokens within `dayTokens` or `monthTokens`, cost within `monthCostUsd`,
+   * for a reservation of `tokens` and `cost` nano-dollars. The cost condition counts the item's
+   * `costMicros` of before as last read (none: it must be absent), see the class.
+   */
+  private budgetCheck(id: string, dayTokens: number | undefined, monthTokens: number | undefined, monthCostUsd: number | undefined, tokens: number, cost: number, scope: LimitScope): Check {
+    const c: Check = { id, conditions: [], values: {}, budgets: [], costCondition: monthCostUsd !== undefined };
+    const tokenLimit = dayTokens ?? monthTokens;
+    if (tokenLimit !== undefined) {
+      c.conditions.push('(attribute_not_exists(tokens) OR tokens <= :maxTokens)');
+      c.values[':maxTokens'] = tokenLimit - tokens;
+      c.budgets.push(new BudgetExhaustedError(dayTokens !== undefined ? 'daily token budget' : 'monthly token budget', tokenLimit, scope));
+    }
+    if (monthCostUsd !== undefined) {
+      const legacy = this.legacyMicros.get(id);
+      c.legacyMicros = legacy;
+      c.conditions.push(legacy === undefined ? 'attribute_not_exists(costMicros)' : 'costMicros = :legacyMicros');
+      c.conditions.push('(attribute_not_exists(costNanos) OR costNanos <= :maxCost)');
+      c.values[':maxCost'] = toNanos(monthCostUsd) - cost - (legacy ?? 0) * NANOS_PER_MICRO;
+      c.budgets.push(new BudgetExhaustedError('monthly cost budget', monthCostUsd, scope));
+      if (legacy !== undefined) c.extra = { ':legacyMicros': legacy };
+    }
+    return c;
   }
 
   private async read(doc: DynamoDBDocumentClient, id: string): Promise<Record<string, unknown> | undefined> {
@@ -271,42 +334,25 @@ export class DynamoDbStore implements GatewayStore {
     return undefined;
   }
 
-  /** Which of the item's budgets the reservation would break (read after the refusal). */
-  private async whichBudget(tenantId: string, check: Check, tokens: number, cost: number): Promise<BudgetExhaustedError> {
-    const item = await this.read(await this.docFor(tenantId), check.id);
-    for (const b of check.budgets) {
-      const used = b.budget === 'monthly cost budget' ? Number(item?.costMicros ?? 0) + cost : Number(item?.tokens ?? 0) + tokens;
-      const limit = b.budget === 'monthly cost budget' ? b.limit * MICRO : b.limit;
-      if (used > limit) return b;
-    }
-    return check.budgets[0];
-  }
 }
 
-/** An item's conditions: tokens within `dayTokens` or `monthTokens`, cost within `monthCostUsd`, for a reservation of `tokens` and `cost` micro-dollars. */
-function budgetCheck(id: string, dayTokens: number | undefined, monthTokens: number | undefined, monthCostUsd: number | undefined, tokens: number, cost: number, scope: LimitScope): Check {
-  const c: Check = { id, conditions: [], values: {}, budgets: [] };
-  const tokenLimit = dayTokens ?? monthTokens;
-  if (tokenLimit !== undefined) {
-    c.conditions.push('(attribute_not_exists(tokens) OR tokens <= :maxTokens)');
-    c.values[':maxTokens'] = tokenLimit - tokens;
-    c.budgets.push(new BudgetExhaustedError(dayTokens !== undefined ? 'daily token budget' : 'monthly token budget', tokenLimit, scope));
+/** Which of the item's budgets the reservation would break (the item as read after the refusal; the first when none: a settle lowered it since). */
+function whichBudget(check: Check, item: Record<string, unknown> | undefined, tokens: number, cost: number): BudgetExhaustedError {
+  for (const b of check.budgets) {
+    const used = b.budget === 'monthly cost budget' ? legacyNanos(item, 'costNanos', 'costMicros') + cost : Number(item?.tokens ?? 0) + tokens;
+    const limit = b.budget === 'monthly cost budget' ? toNanos(b.limit) : b.limit;
+    if (used > limit) return b;
   }
-  if (monthCostUsd !== undefined) {
-    c.conditions.push('(attribute_not_exists(costMicros) OR costMicros <= :maxCost)');
-    c.values[':maxCost'] = Math.round(monthCostUsd * MICRO) - cost;
-    c.budgets.push(new BudgetExhaustedError('monthly cost budget', monthCostUsd, scope));
-  }
-  return c;
+  return check.budgets[0];
 }
 
 /**
  * What reservations not yet settled hold of an item (none below 0: an item of reservations made
  * before `heldTokens` was kept, settled after, goes below it).
  */
-const held = (item: Record<string, unknown> | undefined) => ({ tokens: Math.max(0, Number(item?.heldTokens ?? 0)), costUsd: Math.max(0, Number(item?.heldMicros ?? 0)) / MICRO });
+const held = (item: Record<string, unknown> | undefined) => ({ tokens: Math.max(0, Number(item?.heldTokens ?? 0)), costUsd: fromNanos(Math.max(0, legacyNanos(item, 'heldNanos', 'heldMicros'))) });
 
-const counters = (item: Record<string, unknown> | undefined) => ({ tokens: Number(item?.tokens ?? 0), costUsd: Number(item?.costMicros ?? 0) / MICRO, requests: Number(item?.requests ?? 0) });
+const counters = (item: Record<string, unknown> | undefined) => ({ tokens: Number(item?.tokens ?? 0), costUsd: fromNanos(legacyNanos(item, 'costNanos', 'costMicros')), requests: Number(item?.requests ?? 0) });
 
 /** DynamoDB refused the write because an item would pass 400 KB (the tenant's month item and its `subjects` set). */
 function tooLarge(e: unknown): boolean {

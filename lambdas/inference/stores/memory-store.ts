@@ -3,14 +3,18 @@ import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type SettledUsage, type Subject,
   type SubjectUsageList, type UsageSummary, type HeldUsage,
 } from './gateway-store.js';
-import { byDayThenModel, checkMonth, emptyModelDay, ledgerDelta, MICRO } from './model-usage.js';
+import { byDayThenModel, checkMonth, emptyModelDay, fromNanos, ledgerDelta, toNanos } from './model-usage.js';
 
-interface Counter { tokens: number; costUsd: number; requests: number }
+/** A period's counters, cost in integer nano-dollars (model-usage.ts NANO: added exactly, as DynamoDB does). */
+interface Counter { tokens: number; costNanos: number; requests: number }
 
 /** One user's or key's counters: its current minute's requests, and its usage per day and per month. */
 interface SubjectCounters { minute: string; minuteRequests: number; days: Map<string, Counter>; months: Map<string, Counter> }
 
-const ZERO: Readonly<Counter> = { tokens: 0, costUsd: 0, requests: 0 };
+const ZERO: Readonly<Counter> = { tokens: 0, costNanos: 0, requests: 0 };
+
+/** A counter as UsageSummary has it: cost in USD. */
+const summary = (c: Readonly<Counter> | undefined) => ({ tokens: c?.tokens ?? 0, costUsd: fromNanos(c?.costNanos ?? 0), requests: c?.requests ?? 0 });
 
 /**
  * The embedded store of `tessera serve`: same semantics as the DynamoDB store. Node runs one
@@ -23,10 +27,10 @@ export class MemoryStore implements GatewayStore {
   private readonly requests = new Map<string, number>();
   /** Per tenant, its users' and its keys' counters by id (two maps: a user id may look like a key id). */
   private readonly subjects = new Map<string, { user: Map<string, SubjectCounters>; key: Map<string, SubjectCounters> }>();
-  /** Tokens and cost held by reservations not yet settled, by the counter keys of `counters` and of subjects (heldKey). */
-  private readonly held = new Map<string, HeldUsage>();
-  /** Per tenant, its usage ledger by `<day>\n<model>`, costs in micro-dollars (summed exactly, as DynamoDB does). */
-  private readonly ledger = new Map<string, Map<string, { row: ModelDayUsage; costMicros: number }>>();
+  /** Tokens and cost (nano-dollars) held by reservations not yet settled, by the counter keys of `counters` and of subjects (heldKey). */
+  private readonly held = new Map<string, { tokens: number; costNanos: number }>();
+  /** Per tenant, its usage ledger by `<day>\n<model>`, costs in nano-dollars (summed exactly, as DynamoDB does). */
+  private readonly ledger = new Map<string, Map<string, { row: ModelDayUsage; costNanos: number }>>();
 
   putTenant(record: TenantRecord): void {
     this.tenants.set(record.tenantId, record);
@@ -84,11 +88,12 @@ export class MemoryStore implements GatewayStore {
 
   async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
     const { day, month } = periods(now);
+    const cost = toNanos(costUsd);
     const d = this.counter(`${tenantId}#${day}`);
     const m = this.counter(`${tenantId}#${month}`);
     if (limits.dayTokens !== undefined && d.tokens + tokens > limits.dayTokens) throw new BudgetExhaustedError('daily token budget', limits.dayTokens);
     if (limits.monthTokens !== undefined && m.tokens + tokens > limits.monthTokens) throw new BudgetExhaustedError('monthly token budget', limits.monthTokens);
-    if (limits.monthCostUsd !== undefined && m.costUsd + costUsd > limits.monthCostUsd) throw new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd);
+    if (limits.monthCostUsd !== undefined && m.costNanos + cost > toNanos(limits.monthCostUsd)) throw new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd);
     const touched = [d, m];
     if (subject) {
       const s = this.subject(tenantId, subject, true)!;
@@ -96,15 +101,15 @@ export class MemoryStore implements GatewayStore {
       const sm = periodCounter(s.months, month);
       const own = subject.limits;
       if (own?.tokensPerDay !== undefined && sd.tokens + tokens > own.tokensPerDay) throw new BudgetExhaustedError('daily token budget', own.tokensPerDay, subject.kind);
-      if (own?.monthlyCostUsd !== undefined && sm.costUsd + costUsd > own.monthlyCostUsd) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
+      if (own?.monthlyCostUsd !== undefined && sm.costNanos + cost > toNanos(own.monthlyCostUsd)) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
       touched.push(sd, sm);
     }
     for (const c of touched) {
       c.tokens += tokens;
-      c.costUsd += costUsd;
+      c.costNanos += cost;
       c.requests += 1;
     }
-    this.hold(heldKeys(tenantId, day, month, subject), tokens, costUsd);
+    this.hold(heldKeys(tenantId, day, month, subject), tokens, cost);
     return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
   }
 
@@ -113,33 +118,35 @@ export class MemoryStore implements GatewayStore {
     const touched = [this.counter(`${r.tenantId}#${r.day}`), this.counter(`${r.tenantId}#${r.month}`)];
     const s = r.subject && this.subject(r.tenantId, r.subject, true)!;
     if (s) touched.push(periodCounter(s.days, r.day), periodCounter(s.months, r.month));
+    const reserved = toNanos(r.costUsd);
     for (const c of touched) {
       c.tokens += tokens - r.tokens;
-      c.costUsd += costUsd - r.costUsd;
+      c.costNanos += toNanos(costUsd) - reserved;
     }
-    this.hold(heldKeys(r.tenantId, r.day, r.month, r.subject), -r.tokens, -r.costUsd);
+    this.hold(heldKeys(r.tenantId, r.day, r.month, r.subject), -r.tokens, -reserved);
   }
 
-  private hold(keys: string[], tokens: number, costUsd: number): void {
+  /** Adds `tokens` and `costNanos` (nano-dollars) to what reservations hold on each of `keys`. */
+  private hold(keys: string[], tokens: number, costNanos: number): void {
     for (const k of keys) {
-      const h = this.held.get(k) ?? { tokens: 0, costUsd: 0 };
+      const h = this.held.get(k) ?? { tokens: 0, costNanos: 0 };
       h.tokens += tokens;
-      h.costUsd += costUsd;
-      if (h.tokens === 0 && Math.abs(h.costUsd) < 1e-12) this.held.delete(k);
+      h.costNanos += costNanos;
+      if (h.tokens === 0 && h.costNanos === 0) this.held.delete(k);
       else this.held.set(k, h);
     }
   }
 
   private heldOf(key: string): HeldUsage {
     const h = this.held.get(key);
-    return h ? { tokens: Math.max(0, h.tokens), costUsd: Math.max(0, h.costUsd) } : { tokens: 0, costUsd: 0 };
+    return h ? { tokens: Math.max(0, h.tokens), costUsd: fromNanos(Math.max(0, h.costNanos)) } : { tokens: 0, costUsd: 0 };
   }
 
   async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
     checkMonth(month);
     return [...(this.ledger.get(tenantId)?.values() ?? [])]
       .filter(({ row }) => row.day.startsWith(`${month}-`))
-      .map(({ row, costMicros }) => ({ ...row, costUsd: costMicros / MICRO }))
+      .map(({ row, costNanos }) => ({ ...row, costUsd: fromNanos(costNanos) }))
       .sort(byDayThenModel);
   }
 
@@ -149,9 +156,9 @@ export class MemoryStore implements GatewayStore {
     if (!rows) this.ledger.set(r.tenantId, (rows = new Map()));
     const key = `${r.day}\n${usage.model}`;
     let e = rows.get(key);
-    if (!e) rows.set(key, (e = { row: emptyModelDay(r.day, usage.model), costMicros: 0 }));
+    if (!e) rows.set(key, (e = { row: emptyModelDay(r.day, usage.model), costNanos: 0 }));
     const d = ledgerDelta(usage, costUsd);
-    e.costMicros += d.costMicros;
+    e.costNanos += d.costNanos;
     for (const k of ['requests', 'promptTokens', 'completionTokens', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const) e.row[k] += d[k];
   }
 
@@ -161,16 +168,16 @@ export class MemoryStore implements GatewayStore {
     const held = { day: this.heldOf(hd), month: this.heldOf(hm) };
     if (subject) {
       const s = this.subject(tenantId, subject, false);
-      return { day: { ...(s?.days.get(day) ?? ZERO) }, month: { ...(s?.months.get(month) ?? ZERO) }, held };
+      return { day: summary(s?.days.get(day)), month: summary(s?.months.get(month)), held };
     }
-    return { day: { ...this.counter(`${tenantId}#${day}`) }, month: { ...this.counter(`${tenantId}#${month}`) }, held };
+    return { day: summary(this.counters.get(`${tenantId}#${day}`)), month: summary(this.counters.get(`${tenantId}#${month}`)), held };
   }
 
   async usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList> {
     const { day, month } = periods(now);
     const subjects = [...(this.subjects.get(tenantId)?.[kind] ?? new Map<string, SubjectCounters>())]
       .filter(([, s]) => s.months.has(month))
-      .map(([id, s]) => ({ kind, id, day: { ...(s.days.get(day) ?? ZERO) }, month: { ...s.months.get(month)! } }));
+      .map(([id, s]) => ({ kind, id, day: summary(s.days.get(day)), month: summary(s.months.get(month)) }));
     return { subjects: subjects.sort(byId), incomplete: false };
   }
 }

@@ -1,7 +1,40 @@
 import type { ModelDayUsage, SettledUsage } from './gateway-store.js';
 
-/** Costs are summed in micro-dollars (integers, added exactly) by every store, so all return the same `costUsd`. */
-export const MICRO = 1_000_000;
+/**
+ * Costs are counted in nano-dollars (1e-9 USD, integers, added exactly) by every store, so all
+ * return the same `costUsd`. Why nano-dollars: the catalog prices models in USD per 1,000 tokens,
+ * and a non-zero price is at least 0.000001 (lib/config/schema.ts MIN_PRICE_PER_1K: one nano-dollar a
+ * token), so every priced request of at least one token counts at least one nano-dollar, and a
+ * price of the catalog's resolution (0.000001 per 1,000, i.e. USD 0.001 per 1M tokens) counts
+ * exactly; other prices are off by at most half a nano-dollar a request (text-embedding-3-small,
+ * USD 0.00002 per 1,000: 20 nano-dollars a token, exact). Micro-dollars (the unit before) made a
+ * 20-token embedding (USD 0.0000004) cost 0. Bound: JS integers are exact to 2^53 - 1, i.e.
+ * USD 9,007,199 per counter in nano-dollars; a cost budget is at most USD 9,000,000
+ * (lib/identity/subject-limits.ts MAX_COST_BUDGET_USD), and past the bound the AWS SDK refuses to read or
+ * write the number rather than round it (util-dynamodb: "greater than Number.MAX_SAFE_INTEGER").
+ */
+export const NANO = 1_000_000_000;
+/**
+ * Nano-dollars in one micro-dollar: items written before nano-dollars count cost in micro-dollars
+ * (`costMicros`, `heldMicros`); readers add those in times this (legacyNanos).
+ */
+export const NANOS_PER_MICRO = 1_000;
+/** USD → integer nano-dollars (rounded to the nearest; a cost is never below 0). */
+export const toNanos = (usd: number): number => Math.round(usd * NANO);
+/** Integer nano-dollars → USD. */
+export const fromNanos = (nanos: number): number => nanos / NANO;
+/**
+ * USD rounded to the nano-dollar (9 decimals), the unit the stores count in, as answers show it: no
+ * float tail (`0.000123`, not `0.00012300000000000001`), and a 20-token embedding's USD 0.0000004 stays
+ * 4e-7 (JSON's notation), where micro-dollars made it 0. `-0` is 0.
+ */
+export const roundUsdToNano = (usd: number): number => fromNanos(toNanos(usd)) || 0;
+/**
+ * An item's cost in nano-dollars from its nano-dollar attribute and its micro-dollar attribute of
+ * before (either may be absent: 0), e.g. `costNanos` and `costMicros`.
+ */
+export const legacyNanos = (item: Record<string, unknown> | undefined, nanos: string, micros: string): number =>
+  Number(item?.[nanos] ?? 0) + Number(item?.[micros] ?? 0) * NANOS_PER_MICRO;
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -19,7 +52,7 @@ export const emptyModelDay = (day: string, model: string): ModelDayUsage => ({
 });
 
 /**
- * What one settled request adds to its model-day row, costs in micro-dollars: one request, its
+ * What one settled request adds to its model-day row, costs in nano-dollars: one request, its
  * prompt and completion tokens and cost; when the provider reported the usage, one reported
  * request, its total tokens and the gateway's own count of the same request.
  */
@@ -29,7 +62,7 @@ export function ledgerDelta(usage: SettledUsage, costUsd: number) {
     requests: 1,
     promptTokens: usage.promptTokens,
     completionTokens: usage.completionTokens,
-    costMicros: Math.round(costUsd * MICRO),
+    costNanos: toNanos(costUsd),
     reportedRequests: reported ? 1 : 0,
     reportedTokens: reported ? usage.promptTokens + usage.completionTokens : 0,
     estimatedTokens: reported ? usage.estimatedTokens : 0,

@@ -4,11 +4,12 @@ import {
   BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, ModelUsageCapacityError, type Reservation, type SettledUsage, type Subject, type SubjectUsage,
   type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
-import { byDayThenModel, checkMonth, ledgerDelta, MICRO } from './model-usage.js';
+import { byDayThenModel, checkMonth, fromNanos, ledgerDelta, toNanos } from './model-usage.js';
 
 // Per tenant: Int32 [lock, minute id, count, hour id, count, day id, count]; Float64, for the day
-// and the month, a current and a previous period of [period id, tokens, costUsd, requests,
-// held tokens, held costUsd] (held: by reservations not yet settled, UsageSummary.held).
+// and the month, a current and a previous period of [period id, tokens, cost, requests,
+// held tokens, held cost] (held: by reservations not yet settled, UsageSummary.held), costs in
+// integer nano-dollars (model-usage.ts NANO: a Float64 adds integers exactly up to 2^53).
 const INTS = 7;
 const PERIOD = 6;
 const NUMS = 4 * PERIOD;
@@ -22,10 +23,10 @@ const ID_UNITS = 64;
 const SLOT_BYTES = NUMS * 8 + SINTS * 4 + ID_UNITS * 2;
 const KIND = { user: 1, key: 2 } as const;
 // Per ledger slot (a tenant's model-days, `modelDays` slots per tenant, open addressing):
-// Float64 [requests, promptTokens, completionTokens, costMicros, reportedRequests, reportedTokens,
+// Float64 [requests, promptTokens, completionTokens, costNanos, reportedRequests, reportedTokens,
 // estimatedTokens] (LEDGER_FIELDS' order), Int32 [state (0 free, 1 used), day id, model id length],
 // and the model id as up to MODEL_UNITS UTF-16 code units.
-const LEDGER_FIELDS = ['requests', 'promptTokens', 'completionTokens', 'costMicros', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
+const LEDGER_FIELDS = ['requests', 'promptTokens', 'completionTokens', 'costNanos', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
 const LNUMS = LEDGER_FIELDS.length;
 const LINTS = 3;
 const MODEL_UNITS = 192;
@@ -170,13 +171,14 @@ export class SharedMemoryStore implements GatewayStore {
   async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
     const { day, month } = periods(now);
     const reservation: Reservation = subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
+    const cost = toNanos(costUsd);
     return this.locked(tenantId, (i) => {
       const nums = this.nums;
       const d = this.period(nums, i * NUMS + DAY, dayId(day), true)!;
       const m = this.period(nums, i * NUMS + MONTH, monthId(month), true)!;
       if (limits.dayTokens !== undefined && nums[d + 1] + tokens > limits.dayTokens) throw new BudgetExhaustedError('daily token budget', limits.dayTokens);
       if (limits.monthTokens !== undefined && nums[m + 1] + tokens > limits.monthTokens) throw new BudgetExhaustedError('monthly token budget', limits.monthTokens);
-      if (limits.monthCostUsd !== undefined && nums[m + 2] + costUsd > limits.monthCostUsd) throw new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd);
+      if (limits.monthCostUsd !== undefined && nums[m + 2] + cost > toNanos(limits.monthCostUsd)) throw new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd);
       let sd = -1;
       let sm = -1;
       if (subject) {
@@ -186,29 +188,30 @@ export class SharedMemoryStore implements GatewayStore {
         sm = this.period(snums, s * NUMS + MONTH, monthId(month), true)!;
         const own = subject.limits;
         if (own?.tokensPerDay !== undefined && snums[sd + 1] + tokens > own.tokensPerDay) throw new BudgetExhaustedError('daily token budget', own.tokensPerDay, subject.kind);
-        if (own?.monthlyCostUsd !== undefined && snums[sm + 2] + costUsd > own.monthlyCostUsd) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
-        add(snums, sd, tokens, costUsd, 1, tokens, costUsd);
-        add(snums, sm, tokens, costUsd, 1, tokens, costUsd);
+        if (own?.monthlyCostUsd !== undefined && snums[sm + 2] + cost > toNanos(own.monthlyCostUsd)) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
+        add(snums, sd, tokens, cost, 1, tokens, cost);
+        add(snums, sm, tokens, cost, 1, tokens, cost);
       }
-      add(nums, d, tokens, costUsd, 1, tokens, costUsd);
-      add(nums, m, tokens, costUsd, 1, tokens, costUsd);
+      add(nums, d, tokens, cost, 1, tokens, cost);
+      add(nums, m, tokens, cost, 1, tokens, cost);
       return reservation;
     }, reservation);
   }
 
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     const t = tokens - r.tokens;
-    const c = costUsd - r.costUsd;
+    const reserved = toNanos(r.costUsd);
+    const c = toNanos(costUsd) - reserved;
     const full = this.locked(r.tenantId, (i): ModelUsageCapacityError | undefined => {
       const refused = usage && this.record(i, r, usage, costUsd);
       // A period two rollovers old is not found: nothing left to correct.
       for (const at of [this.period(this.nums, i * NUMS + DAY, dayId(r.day), false), this.period(this.nums, i * NUMS + MONTH, monthId(r.month), false)]) {
-        if (at !== undefined) add(this.nums, at, t, c, 0, -r.tokens, -r.costUsd);
+        if (at !== undefined) add(this.nums, at, t, c, 0, -r.tokens, -reserved);
       }
       const s = r.subject ? this.subjectSlot(i, r.subject, 0, false) : undefined;
       if (s === undefined) return refused;
       for (const at of [this.period(this.snums, s * NUMS + DAY, dayId(r.day), false), this.period(this.snums, s * NUMS + MONTH, monthId(r.month), false)]) {
-        if (at !== undefined) add(this.snums, at, t, c, 0, -r.tokens, -r.costUsd);
+        if (at !== undefined) add(this.snums, at, t, c, 0, -r.tokens, -reserved);
       }
       return refused;
     }, undefined);
@@ -227,7 +230,7 @@ export class SharedMemoryStore implements GatewayStore {
         if (!day.startsWith(prefix)) continue;
         const model = String.fromCharCode(...this.lids.subarray(s * MODEL_UNITS, s * MODEL_UNITS + this.lints[s * LINTS + 2]));
         const v = (k: number) => this.lnums[s * LNUMS + k];
-        rows.push({ day, model, requests: v(0), promptTokens: v(1), completionTokens: v(2), costUsd: v(3) / MICRO, reportedRequests: v(4), reportedTokens: v(5), estimatedTokens: v(6) });
+        rows.push({ day, model, requests: v(0), promptTokens: v(1), completionTokens: v(2), costUsd: fromNanos(v(3)), reportedRequests: v(4), reportedTokens: v(5), estimatedTokens: v(6) });
       }
       return rows.sort(byDayThenModel);
     }, []);
@@ -392,21 +395,21 @@ export class SharedMemoryStore implements GatewayStore {
   }
 }
 
-/** Adds to the [id, tokens, costUsd, requests, held tokens, held costUsd] period at `at`. */
-function add(nums: Float64Array, at: number, tokens: number, costUsd: number, requests: number, heldTokens: number, heldCostUsd: number): void {
+/** Adds to the [id, tokens, cost, requests, held tokens, held cost] period at `at` (costs in nano-dollars). */
+function add(nums: Float64Array, at: number, tokens: number, costNanos: number, requests: number, heldTokens: number, heldNanos: number): void {
   nums[at + 1] += tokens;
-  nums[at + 2] += costUsd;
+  nums[at + 2] += costNanos;
   nums[at + 3] += requests;
   nums[at + 4] += heldTokens;
-  nums[at + 5] += heldCostUsd;
+  nums[at + 5] += heldNanos;
 }
 
-/** What reservations in flight hold of the period at index `p` (none below 0: a float's last bit). */
+/** What reservations in flight hold of the period at index `p` (none below 0), cost in USD. */
 function heldAt(nums: Float64Array, p: number | undefined): { tokens: number; costUsd: number } {
-  return p === undefined ? { tokens: 0, costUsd: 0 } : { tokens: Math.max(0, nums[p + 4]), costUsd: Math.max(0, nums[p + 5]) };
+  return p === undefined ? { tokens: 0, costUsd: 0 } : { tokens: Math.max(0, nums[p + 4]), costUsd: fromNanos(Math.max(0, nums[p + 5])) };
 }
 
 /** The counters of the period at index `p` of `nums` (zeros when it has none). */
 function counterAt(nums: Float64Array, p: number | undefined): { tokens: number; costUsd: number; requests: number } {
-  return p === undefined ? { tokens: 0, costUsd: 0, requests: 0 } : { tokens: nums[p + 1], costUsd: nums[p + 2], requests: nums[p + 3] };
+  return p === undefined ? { tokens: 0, costUsd: 0, requests: 0 } : { tokens: nums[p + 1], costUsd: fromNanos(nums[p + 2]), requests: nums[p + 3] };
 }

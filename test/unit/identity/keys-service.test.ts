@@ -75,8 +75,8 @@ describe('ApiKeyService.create', () => {
     [{ name: 'x', role: 'owner' }, 'role', 'invalid_request', /role = "owner": Invalid option: expected one of "admin"\|"developer"\|"member"\|"viewer"/],
     [{ name: 'x', limits: { tokensPerDay: 10.5 } }, 'limits.tokensPerDay', 'invalid_request', /limits\.tokensPerDay = 10\.5: Invalid input: expected int/],
     [{ name: 'x', limits: { requestsPerMinute: -1 } }, 'limits.requestsPerMinute', 'invalid_request', /limits\.requestsPerMinute = -1/],
-    // a cost budget under one micro-dollar would round to 0 in the stores and refuse every priced request
-    [{ name: 'x', limits: { monthlyCostUsd: 0.0000004 } }, 'limits.monthlyCostUsd', 'invalid_request', /limits\.monthlyCostUsd = 4e-7: must be at least 0\.000001 \(one micro-dollar\): budgets are counted in micro-dollars/],
+    // a cost budget under one nano-dollar would round to 0 in the stores and refuse every priced request
+    [{ name: 'x', limits: { monthlyCostUsd: 0.0000000004 } }, 'limits.monthlyCostUsd', 'invalid_request', /limits\.monthlyCostUsd = 4e-10: must be at least 0\.000000001 \(one nano-dollar\): budgets are counted in nano-dollars/],
     [{ name: 'x', tenantId: 'globex' }, 'tenantId', 'unknown_parameter', /Unrecognized key: "tenantId"/],
     [{ name: 'x', limits: { tokensPerMinute: 5 } }, 'limits.tokensPerMinute', 'unknown_parameter', /Unrecognized key: "tokensPerMinute"/],
     [{ name: 'x', expiresInDays: 0 }, 'expiresInDays', 'invalid_request', /expiresInDays = 0/],

@@ -13,7 +13,7 @@ import { gatewayConfig } from '../../support/gateway-config.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
- * The audit record's `costUsd` in micro-dollars (6 decimals), the ledger's figure: the catalog
+ * The audit record's `costUsd` in nano-dollars (9 decimals), the ledger's figure: the catalog
  * prices of gatewayConfig (0.001 / 0.002 per 1k) and 1 prompt + 6 completion tokens cost
  * (0.001 + 0.012) / 1000 = 0.000013000000000000001 in floating point.
  */
@@ -24,13 +24,15 @@ const answer = (): ChatCompletion => ({
 });
 
 describe('the audit record\'s costUsd', () => {
-  it('auditCostUsd rounds to the micro-dollar', () => {
+  it('auditCostUsd rounds to the nano-dollar', () => {
     expect((0.001 + 0.012) / 1000).toBe(0.000013000000000000001);
     expect(auditCostUsd((0.001 + 0.012) / 1000)).toBe(0.000013);
     expect(auditCostUsd(0.00030000000000000003)).toBe(0.0003);
-    expect(auditCostUsd(1.2345675)).toBe(1.234568);
+    expect(auditCostUsd(1.2345675)).toBe(1.2345675);
+    expect(auditCostUsd(1.2345678915)).toBe(1.234567892);
+    expect(auditCostUsd(20 * 0.00002 / 1000)).toBe(4e-7); // a 20-token text-embedding-3-small request (4.0000000000000003e-7): 0 in micro-dollars
     expect(auditCostUsd(0)).toBe(0);
-    expect(Object.is(auditCostUsd(-0.0000001), 0)).toBe(true);
+    expect(Object.is(auditCostUsd(-0.0000000001), 0)).toBe(true);
   });
 
   it('is written to .tessera/audit.jsonl rounded (0.000013, not 0.000013000000000000001), while the budgets count the exact cost', async () => {

@@ -57,7 +57,7 @@ function added(item: Item | undefined, expression: string, values: Record<string
 }
 
 /** The item as a projection of the reclaim's attributes reads it. */
-const projected = (item: Item | undefined) => item && Object.fromEntries(Object.entries(item).filter(([k]) => ['id', 'heldTokens', 'heldMicros', 'subjects'].includes(k)));
+const projected = (item: Item | undefined) => item && Object.fromEntries(Object.entries(item).filter(([k]) => ['id', 'heldTokens', 'heldNanos', 'heldMicros', 'subjects'].includes(k)));
 
 function fakeTable(): void {
   ddb.on(GetCommand).callsFake((input) => ({ Item: projected(table.get(input.Key.id)) }));
@@ -83,7 +83,7 @@ function fakeTable(): void {
 const transactions = () => ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!.map((i) => i.Update!));
 const counters = (id: string) => {
   const i = table.get(id) ?? {};
-  return { tokens: i.tokens, costMicros: i.costMicros, heldTokens: i.heldTokens, heldMicros: i.heldMicros, requests: i.requests };
+  return { tokens: i.tokens, costNanos: i.costNanos, heldTokens: i.heldTokens, heldNanos: i.heldNanos, costMicros: i.costMicros, heldMicros: i.heldMicros, requests: i.requests };
 };
 const reclaim = (released: Release[] = []) => new ReservationReclaim({ usageTable: 'usage', docFor, onRelease: (r) => released.push(r) });
 
@@ -104,11 +104,11 @@ describe('ReservationReclaim: a past day\'s held amounts released', () => {
     const out = await reclaim(released).reclaimDay(['acme'], day);
     expect(out.failed).toEqual([]);
     for (const id of [usageIds.tenantUsage('acme', day), usageIds.tenantUsage('acme', '2026-11'), usageIds.subjectUsage('acme', key, day), usageIds.subjectUsage('acme', key, '2026-11')]) {
-      expect(counters(id), id).toEqual({ tokens: 120, costMicros: 4_000, heldTokens: 0, heldMicros: 0, requests: 3 });
+      expect(counters(id), id).toEqual({ tokens: 120, costNanos: 4_000_000, heldTokens: 0, heldNanos: 0, requests: 3 });
     }
     expect(released).toEqual([
-      { tenantId: 'acme', scope: 'key', item: usageIds.subjectUsage('acme', key, day), monthItem: usageIds.subjectUsage('acme', key, '2026-11'), tokens: 16_898, micros: 260_000 },
-      { tenantId: 'acme', scope: 'tenant', item: usageIds.tenantUsage('acme', day), monthItem: usageIds.tenantUsage('acme', '2026-11'), tokens: 16_898, micros: 260_000 },
+      { tenantId: 'acme', scope: 'key', item: usageIds.subjectUsage('acme', key, day), monthItem: usageIds.subjectUsage('acme', key, '2026-11'), tokens: 16_898, nanos: 260_000_000 },
+      { tenantId: 'acme', scope: 'tenant', item: usageIds.tenantUsage('acme', day), monthItem: usageIds.tenantUsage('acme', '2026-11'), tokens: 16_898, nanos: 260_000_000 },
     ]);
   });
 
@@ -118,17 +118,17 @@ describe('ReservationReclaim: a past day\'s held amounts released', () => {
     await reclaim().reclaimDay(['acme'], day);
     expect(transactions()).toEqual([[
       {
-        TableName: 'usage', Key: { id: 'usage#acme#2026-11-23' }, UpdateExpression: 'ADD tokens :t, heldTokens :t, costMicros :c, heldMicros :c',
-        ConditionExpression: 'heldTokens = :rt AND heldMicros = :rc', ExpressionAttributeValues: { ':t': -40, ':c': -500_000, ':rt': 40, ':rc': 500_000 },
+        TableName: 'usage', Key: { id: 'usage#acme#2026-11-23' }, UpdateExpression: 'ADD tokens :t, heldTokens :t, costNanos :n, heldNanos :n',
+        ConditionExpression: 'heldTokens = :rt AND heldNanos = :rn AND attribute_not_exists(heldMicros)', ExpressionAttributeValues: { ':t': -40, ':n': -500_000_000, ':rt': 40, ':rn': 500_000_000 },
       },
       {
-        TableName: 'usage', Key: { id: 'usage#acme#2026-11' }, UpdateExpression: 'ADD tokens :t, heldTokens :t, costMicros :c, heldMicros :c',
-        ConditionExpression: 'heldTokens >= :ht AND heldMicros >= :hc', ExpressionAttributeValues: { ':t': -40, ':c': -500_000, ':ht': 40, ':hc': 500_000 },
+        TableName: 'usage', Key: { id: 'usage#acme#2026-11' }, UpdateExpression: 'ADD tokens :t, heldTokens :t, costNanos :n, heldNanos :n',
+        ConditionExpression: 'heldTokens >= :ht AND heldNanos >= :hn', ExpressionAttributeValues: { ':t': -40, ':n': -500_000_000, ':ht': 40, ':hn': 500_000_000 },
       },
     ]]);
     // Reads are consistent and projected to the held amounts (and the month's subject set).
     const get = ddb.commandCalls(GetCommand)[0]!.args[0].input;
-    expect(get).toMatchObject({ ConsistentRead: true, ProjectionExpression: '#r0, #r1, #r2, #r3', ExpressionAttributeNames: { '#r0': 'id', '#r1': 'heldTokens', '#r2': 'heldMicros', '#r3': 'subjects' } });
+    expect(get).toMatchObject({ ConsistentRead: true, ProjectionExpression: '#r0, #r1, #r2, #r3, #r4', ExpressionAttributeNames: { '#r0': 'id', '#r1': 'heldTokens', '#r2': 'heldNanos', '#r3': 'heldMicros', '#r4': 'subjects' } });
   });
 
   it('reads the day item again when its held amounts changed under the release (a run beside this one), and releases what it holds then', async () => {
@@ -224,7 +224,7 @@ describe('ReservationReclaim: a past day\'s held amounts released', () => {
     expect(transactions().flat().map((u) => u.Key!.id)).toEqual([
       usageIds.subjectUsage('acme', key, '2026-11-30'), usageIds.subjectUsage('acme', key, '2026-11'), 'usage#acme#2026-11-30', 'usage#acme#2026-11',
     ]);
-    expect(counters('usage#acme#2026-11')).toMatchObject({ tokens: 0, heldTokens: 0, heldMicros: 0 });
+    expect(counters('usage#acme#2026-11')).toMatchObject({ tokens: 0, heldTokens: 0, heldNanos: 0 });
     expect(counters('usage#acme#2026-12')).toMatchObject({ tokens: 5, heldTokens: 5 });
   });
 
@@ -259,7 +259,7 @@ describe('ReservationReclaim: a past day\'s held amounts released', () => {
     table.get('usage#acme#2026-11')!.heldTokens = 10;
     const out = await reclaim().reclaimDay(['acme'], day);
     expect(out.released).toEqual([]);
-    expect(out.skipped).toEqual([{ tenantId: 'acme', item: 'usage#acme#2026-11-23', reason: 'usage#acme#2026-11 holds less than usage#acme#2026-11-23 (40 tokens, 0 micro-dollars): a settle corrected one and not the other; nothing released' }]);
+    expect(out.skipped).toEqual([{ tenantId: 'acme', item: 'usage#acme#2026-11-23', reason: 'usage#acme#2026-11 holds less than usage#acme#2026-11-23 (40 tokens, 0 nano-dollars): a settle corrected one and not the other; nothing released' }]);
     expect(counters('usage#acme#2026-11-23')).toMatchObject({ tokens: 40, heldTokens: 40 });
   });
 
@@ -333,10 +333,10 @@ describe('the reclaim handler: which day, which tenants, what it tells', () => {
     const run = createReclaimHandler({ now: () => new Date('2026-11-24T00:30:00Z'), tenants: async () => [tenant], reclaim: (hooks) => new ReservationReclaim({ usageTable: 'usage', docFor, ...hooks }) });
     const out = await run({ time: '2026-11-24T00:30:00Z' });
     expect(out.tenants).toBe(1);
-    expect(counters(usageIds.subjectUsage('acme', user, '2026-11'))).toMatchObject({ tokens: 0, costMicros: 0, heldTokens: 0, heldMicros: 0, requests: 1 });
+    expect(counters(usageIds.subjectUsage('acme', user, '2026-11'))).toMatchObject({ tokens: 0, costNanos: 0, heldTokens: 0, heldNanos: 0, requests: 1 });
   });
 
-  it('publishes the run\'s reclaimed tokens and micro-dollars (the tenants\' items), released items and failures, 0 included', async () => {
+  it('publishes the run\'s reclaimed tokens and nano-dollars (the tenants\' items), released items and failures, 0 included', async () => {
     await store.reserve('acme', 40, 0.25, {}, during, key);
     const published: unknown[] = [];
     const original = metrics.publishStoredMetrics.bind(metrics);
@@ -350,8 +350,8 @@ describe('the reclaim handler: which day, which tenants, what it tells', () => {
     }
     const values = published.map((p) => Object.fromEntries(Object.values(RECLAIM_METRICS).filter((n) => n !== 'Tessera').map((n) => [n, (p as Record<string, unknown>)[n]])));
     expect(values).toEqual([
-      { ReclaimedTokens: 40, ReclaimedMicroDollars: 250_000, ReleasedItems: 2, SkippedItems: 0, FailedTenants: 0 },
-      { ReclaimedTokens: 0, ReclaimedMicroDollars: 0, ReleasedItems: 0, SkippedItems: 0, FailedTenants: 0 },
+      { ReclaimedTokens: 40, ReclaimedNanoDollars: 250_000_000, ReleasedItems: 2, SkippedItems: 0, FailedTenants: 0 },
+      { ReclaimedTokens: 0, ReclaimedNanoDollars: 0, ReleasedItems: 0, SkippedItems: 0, FailedTenants: 0 },
     ]);
   });
 });

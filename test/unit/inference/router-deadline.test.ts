@@ -263,7 +263,7 @@ describe('router Lambda on the DynamoDB store: the deadline settles the counter 
     vi.useRealTimers();
   });
 
-  it('a chat stream cut at the deadline: heldTokens and heldMicros back to 0 on the tenant\'s and the user\'s day and month items, tokens = what was produced', async () => {
+  it('a chat stream cut at the deadline: heldTokens and heldNanos back to 0 on the tenant\'s and the user\'s day and month items, tokens = what was produced', async () => {
     const { items, ddb } = usageTable();
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
     const store = new DynamoDbStore('tenants', 'usage', async () => doc);
@@ -280,9 +280,9 @@ describe('router Lambda on the DynamoDB store: the deadline settles the counter 
     const [audit] = records;
     expect(audit).toMatchObject({ status: 504, outcome: 'request_deadline_exceeded', usageEstimated: true });
     const used = audit.promptTokens! + audit.completionTokens!;
-    const costMicros = Math.round(audit.costUsd! * 1_000_000);
+    const costNanos = Math.round(audit.costUsd! * 1_000_000_000);
     for (const id of [day, month, userDay, usageIds.subjectUsage('acme', { kind: 'user', id: 'u-1' }, now.toISOString().slice(0, 7))]) {
-      expect(items.get(id), id).toMatchObject({ tokens: used, costMicros, heldTokens: 0, heldMicros: 0, requests: 1 });
+      expect(items.get(id), id).toMatchObject({ tokens: used, costNanos, heldTokens: 0, heldNanos: 0, requests: 1 });
     }
     expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key!.id)).toContain(usageIds.modelDay('acme', now.toISOString().slice(0, 10), 'openai-compatible/slow')); // the ledger has it
     ddb.restore();

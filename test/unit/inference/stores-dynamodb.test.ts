@@ -28,9 +28,10 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     expect(r).toEqual({ tenantId: 'acme', subject: { kind: 'key', id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 10, costUsd: 0.25 });
     const [items] = transactions();
     expect(items.map((i) => i.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`]);
-    expect(items[1]).toMatchObject({ UpdateExpression: 'ADD tokens :t, costMicros :c, requests :one, heldTokens :t, heldMicros :c, subjects :s', ExpressionAttributeValues: { ':s': new Set([`key#${key.id}`]), ':maxCost': 5_000_000 - 250_000 } });
-    expect(items[2]).toMatchObject({ ConditionExpression: '(attribute_not_exists(tokens) OR tokens <= :maxTokens)', ExpressionAttributeValues: { ':t': 10, ':c': 250_000, ':one': 1, ':maxTokens': 90 } });
-    expect(items[3]).toMatchObject({ ConditionExpression: '(attribute_not_exists(costMicros) OR costMicros <= :maxCost)', ExpressionAttributeValues: { ':maxCost': 750_000 } });
+    expect(items[1]).toMatchObject({ UpdateExpression: 'ADD tokens :t, costNanos :c, requests :one, heldTokens :t, heldNanos :c, subjects :s', ExpressionAttributeValues: { ':s': new Set([`key#${key.id}`]), ':maxCost': 5_000_000_000 - 250_000_000 } });
+    expect(items[2]).toMatchObject({ ConditionExpression: '(attribute_not_exists(tokens) OR tokens <= :maxTokens)', ExpressionAttributeValues: { ':t': 10, ':c': 250_000_000, ':one': 1, ':maxTokens': 90 } });
+    // Nano-dollars, and no micro-dollars of before on the item (a cost condition cannot add them in: see the legacy test).
+    expect(items[3]).toMatchObject({ ConditionExpression: 'attribute_not_exists(costMicros) AND (attribute_not_exists(costNanos) OR costNanos <= :maxCost)', ExpressionAttributeValues: { ':maxCost': 750_000_000 } });
     for (const i of items) expect(i.Key!.id).toMatch(/^usage#acme#/); // the tenant-data role's LeadingKeys pattern
   });
 
@@ -50,8 +51,9 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     await expect(store.reserve('acme', 10, 0, {}, now, key)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100, 'key'));
     ddb.reset();
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
-    ddb.on(GetCommand).resolves({ Item: { costMicros: 990_000 } });
+    ddb.on(GetCommand).resolves({ Item: { costNanos: 990_000_000 } });
     await expect(store.reserve('acme', 10, 0.02, {}, now, key)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 1, 'key'));
+    expect(transactions()).toHaveLength(1); // no micro-dollars of before on the item: refused for the budget, not sent again
   });
 
   it('refuses at once, with no call, a reservation larger than the key\'s whole budget', async () => {
@@ -86,7 +88,7 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     await store.reserve('acme', 10, 0, { dayTokens: 1000 }, now, key);
     const [, retry] = transactions();
     expect(retry.map((i) => i.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`, 'usage#acme#unlisted#2026-11']);
-    expect(retry[1].UpdateExpression).toBe('ADD tokens :t, costMicros :c, requests :one, heldTokens :t, heldMicros :c');
+    expect(retry[1].UpdateExpression).toBe('ADD tokens :t, costNanos :c, requests :one, heldTokens :t, heldNanos :c');
     expect(retry[2].ConditionExpression).toContain(':maxTokens'); // the limits hold all the same
   });
 
@@ -96,15 +98,15 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     await store.settle(r, 20, 0.1);
     const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(updates.map((u) => u.Key!.id).sort()).toEqual(['usage#acme#2026-11', 'usage#acme#2026-11-23', `usage#acme#key#${key.id}#2026-11`, `usage#acme#key#${key.id}#2026-11-23`]);
-    for (const u of updates) expect(u.ExpressionAttributeValues).toEqual({ ':t': -30, ':c': -400_000, ':ht': -50, ':hc': -500_000 });
-    for (const u of updates) expect(u.UpdateExpression).toBe('ADD tokens :t, costMicros :c, heldTokens :ht, heldMicros :hc');
+    for (const u of updates) expect(u.ExpressionAttributeValues).toEqual({ ':t': -30, ':c': -400_000_000, ':ht': -50, ':hc': -500_000_000 });
+    for (const u of updates) expect(u.UpdateExpression).toBe('ADD tokens :t, costNanos :c, heldTokens :ht, heldNanos :hc');
     ddb.reset();
     ddb.on(UpdateCommand).resolves({});
     await store.settle(r, 50, 0.5);
     // No correction: the four items only stop holding the reservation (UsageSummary.held, for budget alerts).
     const exact = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(exact).toHaveLength(4);
-    for (const u of exact) expect(u.ExpressionAttributeValues).toEqual({ ':t': 0, ':c': 0, ':ht': -50, ':hc': -500_000 });
+    for (const u of exact) expect(u.ExpressionAttributeValues).toEqual({ ':t': 0, ':c': 0, ':ht': -50, ':hc': -500_000_000 });
   });
 
   it('sends a settle\'s ADD again when DynamoDB rejected it for a transaction in flight on its item (a reservation, the reclaim): the correction is not lost', async () => {
@@ -126,8 +128,8 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
   it('lists the month\'s keys from the month item\'s subjects set and reads each one\'s day and month (no Scan)', async () => {
     ddb.on(GetCommand).resolves({});
     ddb.on(GetCommand, { Key: { id: 'usage#acme#2026-11' } }).resolves({ Item: { subjects: new Set(['key#key_b', 'user#u-1', 'key#key_a']) } });
-    ddb.on(GetCommand, { Key: { id: 'usage#acme#key#key_a#2026-11-23' } }).resolves({ Item: { tokens: 5, costMicros: 1500, requests: 1 } });
-    ddb.on(GetCommand, { Key: { id: 'usage#acme#key#key_a#2026-11' } }).resolves({ Item: { tokens: 12, costMicros: 3000, requests: 2 } });
+    ddb.on(GetCommand, { Key: { id: 'usage#acme#key#key_a#2026-11-23' } }).resolves({ Item: { tokens: 5, costNanos: 1_500_000, requests: 1 } });
+    ddb.on(GetCommand, { Key: { id: 'usage#acme#key#key_a#2026-11' } }).resolves({ Item: { tokens: 12, costNanos: 2_000_000, costMicros: 1_000, requests: 2 } });
     const listed = await store.usageBy('acme', now, 'key');
     expect(listed).toEqual({
       incomplete: false,
@@ -176,7 +178,7 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
     const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(updates).toHaveLength(5);
     const item = updates.find((u) => u.Key!.id === 'usage#acme#model#2026-11-23#openai/gpt-4o-mini')!;
-    expect(ledger(item)).toEqual({ requests: 1, promptTokens: 15, completionTokens: 5, costMicros: 100_000, reportedRequests: 1, reportedTokens: 20, estimatedTokens: 19 });
+    expect(ledger(item)).toEqual({ requests: 1, promptTokens: 15, completionTokens: 5, costNanos: 100_000_000, reportedRequests: 1, reportedTokens: 20, estimatedTokens: 19 });
     expect(item.UpdateExpression).toMatch(/ SET #day = :day, #model = :model, #pk = :pk, #sk = :sk$/);
     expect(item.ExpressionAttributeNames).toMatchObject({ '#pk': 'ledgerMonth', '#sk': 'ledgerDay' });
     expect(item.ExpressionAttributeValues).toMatchObject({ ':day': '2026-11-23', ':model': 'openai/gpt-4o-mini', ':pk': 'usage#acme#model#2026-11', ':sk': '2026-11-23#openai/gpt-4o-mini' });
@@ -200,7 +202,7 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
   });
 
   it('reads a month with one Query of the model-usage index, following its pages, sorted by day then model', async () => {
-    const row = (day: string, model: string, requests: number) => ({ id: `usage#acme#model#${day}#${model}`, day, model, requests, promptTokens: 3, completionTokens: 1, costMicros: 1500, reportedRequests: 1, reportedTokens: 4, estimatedTokens: 5 });
+    const row = (day: string, model: string, requests: number) => ({ id: `usage#acme#model#${day}#${model}`, day, model, requests, promptTokens: 3, completionTokens: 1, costNanos: 1_500_000, reportedRequests: 1, reportedTokens: 4, estimatedTokens: 5 });
     ddb.on(QueryCommand).resolvesOnce({ Items: [row('2026-11-24', 'openai/gpt-4o-mini', 1)], LastEvaluatedKey: { id: 'page-1' } })
       .resolvesOnce({ Items: [row('2026-11-23', 'openai/gpt-4o-mini', 2), row('2026-11-23', 'bedrock/amazon.nova-lite', 3)] });
     const rows = await store.modelUsage('acme', '2026-11');

@@ -6,9 +6,9 @@ import type { Caller } from '../../../lambdas/inference/auth.js';
 import type { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 
-// Issue 13 (item 5): /v1/usage reports costs rounded to micro-dollars, not binary-float sums.
+// Issue 13 (item 5): /v1/usage reports costs rounded to nano-dollars (the stores' unit), not binary-float sums.
 describe('GET /v1/usage costs', () => {
-  it('rounds to micro-dollars: 0.1 + 0.2 prints 0.3, and a remaining budget likewise', async () => {
+  it('rounds to nano-dollars: 0.1 + 0.2 prints 0.3, a remaining budget likewise, and a USD 0.0000004 embedding is not 0', async () => {
     const costUsd = 0.1 + 0.2; // 0.30000000000000004
     const store = { usage: async () => ({ day: { tokens: 10, costUsd, requests: 1 }, month: { tokens: 10, costUsd: 0.000123 + 0.000001, requests: 1 } }) } as unknown as GatewayStore;
     const policy = { tenantId: 'acme', limits: { dayTokens: 100, monthTokens: undefined, monthCostUsd: 1 }, rate: { minute: 1, hour: 1, day: 1 } } as unknown as TenantPolicy;
@@ -16,7 +16,8 @@ describe('GET /v1/usage costs', () => {
     expect(body).toContain('"cost_usd":0.3,');
     expect(body).toContain('"cost_usd":0.000124,');
     expect(JSON.parse(body).remaining.monthly_cost_usd).toBe(0.999876);
-    expect(roundUsd(1e-7)).toBe(0);
+    expect(roundUsd(4e-7 + 4e-7)).toBe(8e-7); // 8.000000000000001e-7 in floats
+    expect(roundUsd(4e-10)).toBe(0);
   });
 
   it('uses snake_case keys throughout, as OpenAI\'s usage and costs objects do', async () => {

@@ -83,11 +83,14 @@ describe('budget alert mail', () => {
     expect(full.subject).toBe('Tessera: 100% of the monthly cost budget reached for key key_0123456789abcdef of tenant acme');
     expect(full.body).toContain('Used: USD 5.00 of USD 5.00 (100%)');
     expect(full.body).toContain('refused with 429 budget_exceeded until 2027-01-01T00:00:00.000Z');
-    // A budget under a cent: toFixed(2) printed 'USD 0.00 of USD 0.00'; amounts keep their micro-dollars (at least 2 decimals).
+    // A budget under a cent: toFixed(2) printed 'USD 0.00 of USD 0.00'; amounts keep their nano-dollars (at least 2 decimals).
     const [cents] = watchedBudgets({}, { kind: 'key', id: 'key_0123456789abcdef', limits: { monthlyCostUsd: 0.004 } });
     expect(alertMessage(thresholdDetail('acme', 'starter', cents!, 80, 0.0032, '2026-12', new Date('2026-12-20T00:00:00Z'))).body).toContain('Used: USD 0.0032 of USD 0.004 (80%)');
     const [big] = watchedBudgets({}, { kind: 'key', id: 'key_0123456789abcdef', limits: { monthlyCostUsd: 1234.5 } });
     expect(alertMessage(thresholdDetail('acme', 'starter', big!, 50, 617.250001, '2026-12', new Date('2026-12-20T00:00:00Z'))).body).toContain('Used: USD 617.250001 of USD 1234.50 (50%)');
+    // Five 20-token embeddings (USD 0.0000004 each) of a USD 0.000002 budget: 6 decimals printed 'USD 0.000002 of USD 0.000002' at 80%.
+    const [tiny] = watchedBudgets({}, { kind: 'key', id: 'key_0123456789abcdef', limits: { monthlyCostUsd: 0.000002 } });
+    expect(alertMessage(thresholdDetail('acme', 'starter', tiny!, 80, 0.0000016, '2026-12', new Date('2026-12-20T00:00:00Z'))).body).toContain('Used: USD 0.0000016 of USD 0.000002 (80%)');
   });
 
   it('the handler mails each admin separately from the tier\'s sender', async () => {

@@ -49,7 +49,7 @@ describe('BudgetAlerts', () => {
     ]);
   });
 
-  it('a cost budget\'s threshold is reached at its exact micro-dollar: USD 0.088 of a USD 0.11 budget is 80%', async () => {
+  it('a cost budget\'s threshold is reached at its exact nano-dollar: USD 0.088 of a USD 0.11 budget is 80%', async () => {
     const store = new MemoryStore();
     const { emit, events } = memoryEvents();
     const alerts = new BudgetAlerts({ store, markers: new MemoryAlertMarkers(), emit, now: () => NOW });

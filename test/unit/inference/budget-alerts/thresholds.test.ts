@@ -28,10 +28,17 @@ describe('budget thresholds: which a usage reaches and which a step crosses', ()
     expect(thresholdsReached(0.1 + 0.2, 0.3, T)).toEqual([50, 80, 100]); // 0.30000000000000004
   });
 
-  it('USD budgets compare in integer micro-dollars: 80% of USD 0.11 is reached at exactly USD 0.088 (0.088 × 100 = 8.799999999999999 in floats)', () => {
+  it('USD budgets compare in integer nano-dollars: 80% of USD 0.11 is reached at exactly USD 0.088 (0.088 × 100 = 8.799999999999999 in floats)', () => {
+    // Four 20-token embeddings (USD 0.0000004 each) of a USD 0.000002 budget are 80%, not 100% (micro-dollars rounded 0.0000016 to 0.000002).
+    expect(thresholdsReached(0.0000016, 0.000002, T, 'USD')).toEqual([50, 80]);
+    expect(crossedThresholds(0.0000012, 0.0000016, 0.000002, T, 'USD')).toEqual([80]);
+    // A USD 9M budget: 9e15 nano-dollars, times 100 past 2^53; compared exactly all the same.
+    expect(thresholdsReached(7_200_000, 9_000_000, T, 'USD')).toEqual([50, 80]);
+    expect(thresholdsReached(7_199_999.999999, 9_000_000, T, 'USD')).toEqual([50]);
     expect(thresholdsReached(0.088, 0.11, T, 'USD')).toEqual([50, 80]);
     expect(crossedThresholds(0.087999, 0.088, 0.11, T, 'USD')).toEqual([80]);
     expect(crossedThresholds(0, 0.087999, 0.11, T, 'USD')).toEqual([50]); // one micro-dollar short
+    expect(crossedThresholds(0, 0.087999999, 0.11, T, 'USD')).toEqual([50]); // one nano-dollar short
     expect(crossedThresholds(0.088, 0.11, 0.11, T, 'USD')).toEqual([100]);
   });
 
@@ -92,7 +99,7 @@ describe('periods and the event detail', () => {
 
   it('names tenant, tier, whose budget, the threshold, the limit and usage, and the period', () => {
     const [key] = watchedBudgets({}, { kind: 'key', id: 'key_0123456789abcdef', limits: { monthlyCostUsd: 5 } });
-    expect(thresholdDetail('acme', 'starter', key!, 80, 4.0000004, '2026-12', new Date('2026-12-14T09:30:00Z'))).toEqual({
+    expect(thresholdDetail('acme', 'starter', key!, 80, 4.0000000004, '2026-12', new Date('2026-12-14T09:30:00Z'))).toEqual({
       tenantId: 'acme', tier: 'starter', scope: 'key', subjectId: 'key_0123456789abcdef', keyId: 'key_0123456789abcdef',
       budgetId: 'month-cost', budget: 'monthly cost budget', unit: 'USD', thresholdPercent: 80, limit: 5, used: 4, usedPercent: 80,
       period: 'month', periodId: '2026-12', periodEndsAt: '2027-01-01T00:00:00.000Z', at: '2026-12-14T09:30:00.000Z',
