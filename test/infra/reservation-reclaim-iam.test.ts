@@ -82,10 +82,11 @@ describe('the reclaim role admits exactly the requests its code sends (IAM simul
   beforeAll(async () => {
     const ddb = mockClient(DynamoDBDocumentClient);
     const day = 'usage#acme#2026-11-23';
-    ddb.on(GetCommand).resolves({ Item: { id: day, heldTokens: 40, heldMicros: 5 } });
+    // Held in nano-dollars and in micro-dollars (a reservation of before nano-dollars): the release names every attribute it may.
+    ddb.on(GetCommand).resolves({ Item: { id: day, heldTokens: 40, heldNanos: 400, heldMicros: 5 } });
     ddb.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
       const keys = input.RequestItems![USAGE]!.Keys!.map((k) => String(k.id));
-      return { Responses: { [USAGE]: keys.map((id) => (id === 'usage#acme#2026-11' ? { id, subjects: new Set(['key#key_00000000000000aa']), heldTokens: 40, heldMicros: 5 } : { id, heldTokens: 40, heldMicros: 5 })) } };
+      return { Responses: { [USAGE]: keys.map((id) => (id === 'usage#acme#2026-11' ? { id, subjects: new Set(['key#key_00000000000000aa']), heldTokens: 40, heldNanos: 400, heldMicros: 5 } : { id, heldTokens: 40, heldNanos: 400, heldMicros: 5 })) } };
     });
     ddb.on(TransactWriteCommand).resolves({});
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
@@ -112,6 +113,7 @@ describe('the reclaim role admits exactly the requests its code sends (IAM simul
   it('allows each Update of each transaction as UpdateItem of its item (update and condition expressions\' names, and the key)', async () => {
     const updates = transactions.flatMap((t) => t.TransactItems!.map((i) => i.Update!));
     expect(updates).toHaveLength(4);
+    expect(updates[0]!.UpdateExpression).toBe('ADD tokens :t, heldTokens :t, costNanos :n, heldNanos :n, costMicros :m, heldMicros :m');
     for (const u of updates) {
       const attributes = [...new Set(['id', ...namesIn(u.UpdateExpression, u.ExpressionAttributeNames), ...namesIn(u.ConditionExpression, u.ExpressionAttributeNames)])];
       expect(await allowed('dynamodb:UpdateItem', { 'dynamodb:LeadingKeys': [String(u.Key!.id)], 'dynamodb:Attributes': attributes }), `${u.Key!.id}: ${attributes.join(', ')}`).toBe(true);
@@ -125,7 +127,7 @@ describe('the reclaim role admits exactly the requests its code sends (IAM simul
   });
 
   it('denies the rate windows, unprojected reads, other attributes and returned values (negative controls: the simulator is not allowing everything)', async () => {
-    const held = ['id', 'heldTokens', 'heldMicros'];
+    const held = ['id', 'heldTokens', 'heldNanos', 'heldMicros'];
     expect(await allowed('dynamodb:GetItem', { 'dynamodb:LeadingKeys': ['rate#acme#2026-11-23T10:15'], 'dynamodb:Attributes': held })).toBe(false);
     expect(await allowed('dynamodb:GetItem', { 'dynamodb:LeadingKeys': ['usage#acme#2026-11-23'] })).toBe(false); // no projection: every attribute
     expect(await allowed('dynamodb:BatchGetItem', { 'dynamodb:LeadingKeys': ['usage#acme#2026-11', 'rate#acme#2026-11-23'], 'dynamodb:Attributes': held })).toBe(false);

@@ -51,7 +51,7 @@ describe('ReservationReclaim (constructs/reservation-reclaim.ts)', () => {
     });
   });
 
-  it('may read the registry and only the held amounts of `usage#` items, and write only their four counters', () => {
+  it('may read the registry and only the held amounts of `usage#` items, and write only their counters (tokens and cost, in nano-dollars and the micro-dollars of before)', () => {
     const own = statements(built.t).filter((s: any) => !['OwnLogs', 'Traces', 'EnvironmentKey', 'DeadLetters', 'DeadLetterKey'].includes(s.Sid));
     expect(own.map((s: any) => s.Sid)).toEqual(['ListTenants', 'ReadHeldAmounts', 'ReleaseHeldAmounts', 'TablesKeyThroughDynamoDB', 'DescribeKeyThroughDynamoDB']);
     const sid = (name: string) => own.find((s: any) => s.Sid === name);
@@ -61,7 +61,7 @@ describe('ReservationReclaim (constructs/reservation-reclaim.ts)', () => {
       Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
       Condition: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['usage#*'] },
-        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'heldTokens', 'heldMicros', 'subjects'] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'heldTokens', 'heldNanos', 'heldMicros', 'subjects'] },
         Null: { 'dynamodb:LeadingKeys': 'false', 'dynamodb:Attributes': 'false' },
         StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
       },
@@ -71,7 +71,7 @@ describe('ReservationReclaim (constructs/reservation-reclaim.ts)', () => {
       Action: 'dynamodb:UpdateItem',
       Condition: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['usage#*'] },
-        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'tokens', 'heldTokens', 'costMicros', 'heldMicros'] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'tokens', 'heldTokens', 'costNanos', 'heldNanos', 'costMicros', 'heldMicros'] },
         Null: { 'dynamodb:LeadingKeys': 'false', 'dynamodb:Attributes': 'false' },
         StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
       },

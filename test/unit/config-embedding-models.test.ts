@@ -26,6 +26,14 @@ describe('embedding models in the catalog', () => {
     expect(configErrorOf(withModels({ ...embedding, outputPricePer1k: 0.001 }))).toMatch(/gateway\.models\[\d+\]\.outputPricePer1k = 0\.001: is 0\.001 for embedding model "openai-compatible\/bge": embeddings are priced by input tokens only, set it to 0/);
   });
 
+  it('refuses a non-zero price under 0.000001 per 1,000 tokens (one nano-dollar a token, the unit the stores count in), naming the key; 0 and 0.000001 pass', () => {
+    // 0.0000004 per 1,000: a 1-token request would cost USD 4e-10, which no integer nano-dollar counts.
+    expect(configErrorOf(withModels({ ...embedding, inputPricePer1k: 0.0000004 }))).toMatch(/gateway\.models\[\d+\]\.inputPricePer1k = 4e-7: is 4e-7: a price must be 0 or at least 0\.000001 USD per 1,000 tokens \(USD 0\.001 per 1M, one nano-dollar a token/);
+    expect(configErrorOf(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0.001, outputPricePer1k: 1e-9 }))).toMatch(/gateway\.models\[\d+\]\.outputPricePer1k = 1e-9: is 1e-9: a price must be 0 or at least 0\.000001/);
+    expect(loadConfig({ overrides: withModels({ ...embedding, inputPricePer1k: 0.000001 }) }).gateway.models.at(-1)!.inputPricePer1k).toBe(0.000001);
+    expect(loadConfig({ overrides: withModels({ ...embedding, inputPricePer1k: 0 }) }).gateway.models.at(-1)!.inputPricePer1k).toBe(0);
+  });
+
   it('refuses maxInputTokens on a chat model', () => {
     expect(configErrorOf(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0, outputPricePer1k: 0, maxInputTokens: 100 }))).toMatch(/gateway\.models\[\d+\]\.maxInputTokens = 100: applies to embedding models only/);
   });

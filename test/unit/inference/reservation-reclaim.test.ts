@@ -131,6 +131,31 @@ describe('ReservationReclaim: a past day\'s held amounts released', () => {
     expect(get).toMatchObject({ ConsistentRead: true, ProjectionExpression: '#r0, #r1, #r2, #r3, #r4', ExpressionAttributeNames: { '#r0': 'id', '#r1': 'heldTokens', '#r2': 'heldNanos', '#r3': 'heldMicros', '#r4': 'subjects' } });
   });
 
+  it('releases what a reservation of before nano-dollars holds in micro-dollars (heldMicros) beside the nano-dollars of one of after, in the same transaction', async () => {
+    const old = { tokens: 50, costMicros: 7, heldTokens: 50, heldMicros: 7, requests: 1 };
+    table.set('usage#acme#2026-11-23', { id: 'usage#acme#2026-11-23', ...old });
+    table.set('usage#acme#2026-11', { id: 'usage#acme#2026-11', ...old });
+    await store.reserve('acme', 20, 0.0000004, {}, during); // a 20-token embedding: 400 nano-dollars (0 micro-dollars)
+    ddb.resetHistory();
+    const released: Release[] = [];
+    await reclaim(released).reclaimDay(['acme'], day);
+    const update = 'ADD tokens :t, heldTokens :t, costNanos :n, heldNanos :n, costMicros :m, heldMicros :m';
+    expect(transactions()).toEqual([[
+      {
+        TableName: 'usage', Key: { id: 'usage#acme#2026-11-23' }, UpdateExpression: update,
+        ConditionExpression: 'heldTokens = :rt AND heldNanos = :rn AND heldMicros = :rm', ExpressionAttributeValues: { ':t': -70, ':n': -400, ':m': -7, ':rt': 70, ':rn': 400, ':rm': 7 },
+      },
+      {
+        TableName: 'usage', Key: { id: 'usage#acme#2026-11' }, UpdateExpression: update,
+        ConditionExpression: 'heldTokens >= :ht AND heldNanos >= :hn AND heldMicros >= :hm', ExpressionAttributeValues: { ':t': -70, ':n': -400, ':m': -7, ':ht': 70, ':hn': 400, ':hm': 7 },
+      },
+    ]]);
+    expect(released).toEqual([{ tenantId: 'acme', scope: 'tenant', item: 'usage#acme#2026-11-23', monthItem: 'usage#acme#2026-11', tokens: 70, nanos: 7_400 }]);
+    for (const id of ['usage#acme#2026-11-23', 'usage#acme#2026-11']) {
+      expect(counters(id), id).toEqual({ tokens: 0, costNanos: 0, heldTokens: 0, heldNanos: 0, costMicros: 0, heldMicros: 0, requests: 2 });
+    }
+  });
+
   it('reads the day item again when its held amounts changed under the release (a run beside this one), and releases what it holds then', async () => {
     await store.reserve('acme', 40, 0, {}, during);
     await store.reserve('acme', 60, 0, {}, during);

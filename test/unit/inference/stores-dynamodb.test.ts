@@ -56,6 +56,31 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     expect(transactions()).toHaveLength(1); // no micro-dollars of before on the item: refused for the budget, not sent again
   });
 
+  it('counts the micro-dollars of before (costMicros) on a budgeted item: refused without them, read, sent again with their value, which it remembers', async () => {
+    const fresh = new DynamoDbStore('tenants', 'usage', async () => doc); // nothing remembered yet
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 1_999_000, tokens: 1000 } });
+    await fresh.reserve('acme', 10, 0.0006, { monthCostUsd: 2 }, now);
+    const [first, second] = transactions();
+    expect(first[1].ConditionExpression).toBe('attribute_not_exists(costMicros) AND (attribute_not_exists(costNanos) OR costNanos <= :maxCost)');
+    expect(second[1]).toMatchObject({
+      ConditionExpression: 'costMicros = :legacyMicros AND (attribute_not_exists(costNanos) OR costNanos <= :maxCost)',
+      ExpressionAttributeValues: { ':legacyMicros': 1_999_000, ':maxCost': 2_000_000_000 - 600_000 - 1_999_000_000, ':c': 600_000 },
+    });
+    await fresh.reserve('acme', 10, 0.0004, { monthCostUsd: 2 }, now);
+    expect(transactions()).toHaveLength(3); // remembered: sent once
+    expect(transactions()[2]![1]!.ExpressionAttributeValues).toMatchObject({ ':legacyMicros': 1_999_000, ':maxCost': 1_000_000 - 400_000 });
+    // What is left beside the micro-dollars of before is too little: refused at once, nothing sent.
+    await expect(fresh.reserve('acme', 10, 0.0011, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
+    expect(transactions()).toHaveLength(3);
+    // A refusal for the budget itself (the item read has the value the condition named) is not sent again.
+    ddb.reset();
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 1_999_000, costNanos: 900_000 } });
+    await expect(fresh.reserve('acme', 10, 0.0002, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
+    expect(transactions()).toHaveLength(1);
+  });
+
   it('refuses at once, with no call, a reservation larger than the key\'s whole budget', async () => {
     await expect(store.reserve('acme', 101, 0, {}, now, key)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100, 'key'));
     expect(ddb.calls()).toHaveLength(0);

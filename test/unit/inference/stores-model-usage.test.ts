@@ -3,6 +3,7 @@ import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { ModelUsageCapacityError, type GatewayStore } from '../../../lambdas/inference/stores/gateway-store.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { SharedMemoryStore } from '../../../lambdas/inference/stores/shared-memory-store.js';
+import { expectTinyBudgetsRefuse, expectTinyRequestsCounted } from '../../support/tiny-cost-scenario.js';
 import { concurrentExpected, concurrentSettles, expectLedgerScenario, settleLedgerScenario } from '../../support/usage-ledger-scenario.js';
 
 // The usage ledger by model and day on the two embedded stores: the same answers (and the same as
@@ -22,6 +23,14 @@ describe.each(stores)('%s: the usage ledger by model and day', (_name, make) => 
 
   it('sums 200 concurrent settles of one model-day exactly', async () => {
     expect(await concurrentSettles(make(), 200)).toEqual(concurrentExpected(200));
+  });
+
+  it('counts 100 embeddings of USD 0.0000004 at their true sum, USD 0.00004 (micro-dollars counted 0)', async () => {
+    await expectTinyRequestsCounted(make());
+  });
+
+  it('refuses the sixth USD 0.0000004 request of a USD 0.000002 budget, the tenant\'s and a key\'s, after five that use it exactly', async () => {
+    await expectTinyBudgetsRefuse(make());
   });
 });
 

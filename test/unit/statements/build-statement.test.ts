@@ -34,6 +34,15 @@ describe('buildStatement', () => {
     expect(s.gateway.byKey).toEqual([{ id: KEY_ID, tokens: 900, costUsd: 0.00067, requests: 7 }]);
   });
 
+  it('rounds each line from its exact sum: three days of USD 0.0000004 embeddings are USD 0.000001 for the model and the gateway (rounding each model-day first made them 0), 0 for each day', () => {
+    const row = (day: string) => ({ day, model: 'text-embedding-3-small', requests: 1, promptTokens: 20, completionTokens: 0, costUsd: 0.0000004, reportedRequests: 1, reportedTokens: 20, estimatedTokens: 20 });
+    const s = build({ modelUsage: [row('2026-10-03'), row('2026-10-04'), row('2026-10-05')], users: { subjects: [], incomplete: false }, keys: { subjects: [], incomplete: false } });
+    expect(s.gateway.byModel.map((m) => [m.model, m.costUsd])).toEqual([['text-embedding-3-small', 0.000001]]); // 0.0000012
+    expect(s.gateway.byDay.map((d) => d.costUsd)).toEqual([0, 0, 0]); // 0.0000004 each
+    expect(s.gateway.costUsd).toBe(0.000001); // the sum of its lines by model
+    expect(s.rounding).toMatch(/from its exact sum/);
+  });
+
   it('prices fine-tuning hours inside the month only: 2.5 h × $1.515 + 1 h (of 2) × $7.09', () => {
     const s = build();
     expect(s.fineTuning.jobs.map((j) => [j.jobId.slice(0, 7), j.instanceHours, j.gpuHours, j.costUsd, j.from, j.to])).toEqual([
