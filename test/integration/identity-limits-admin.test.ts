@@ -43,8 +43,8 @@ describe('tessera tenants usage', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('usage of tenant acme by key: 2 keys this month');
-    expect(run.stdout).toMatch(/^key_0123456789abcdef\s+100\s+0\.010000\s+1\s+100\s+0\.010000\s+1$/m);
-    expect(run.stdout).toMatch(/^key_fedcba9876543210\s+40\s+0\.004000\s+1\s+40\s+0\.004000\s+1$/m);
+    expect(run.stdout).toMatch(/^key_0123456789abcdef\s+100\s+0\.010000000\s+1\s+100\s+0\.010000000\s+1$/m);
+    expect(run.stdout).toMatch(/^key_fedcba9876543210\s+40\s+0\.004000000\s+1\s+40\s+0\.004000000\s+1$/m);
     const keys = JSON.parse((await tessera('--json', 'tenants', 'usage', 'acme', '--by', 'key')).stdout);
     const users = JSON.parse((await tessera('--json', 'tenants', 'usage', 'acme', '--by', 'user')).stdout);
     const tenant = JSON.parse((await tessera('--json', 'tenants', 'usage', 'acme')).stdout);
@@ -57,7 +57,7 @@ describe('tessera tenants usage', () => {
   it('shows the tenant\'s day and month without --by', async () => {
     const run = await tessera('tenants', 'usage', 'acme');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^month \d{4}-\d{2}\s+147\s+0\.014700\s+3$/m);
+    expect(run.stdout).toMatch(/^month \d{4}-\d{2}\s+147\s+0\.014700000\s+3$/m);
   });
 
   it('refuses an unknown --by value (exit 2) and an unknown tenant (exit 1, the admin API\'s 404), naming them', async () => {

@@ -79,11 +79,12 @@ describe.each([['the embedded store', 0], ['DynamoDB (moto)', 1]])('the gateway 
       },
       {
         // The chat, the stream and the Responses call (its answer is the same echo).
-        day, model: 'openai-compatible/default', requests: 3, promptTokens: 33, completionTokens: 21, costUsd: Math.round(3 * CHAT_COST * 1e6) / 1e6,
+        day, model: 'openai-compatible/default', requests: 3, promptTokens: 33, completionTokens: 21, costUsd: Math.round(3 * CHAT_COST * 1e9) / 1e9,
         reportedRequests: 3, reportedTokens: 54, estimatedTokens: expect.any(Number),
       },
       {
-        day, model: 'openai-compatible/embeddings', requests: 1, promptTokens: 8, completionTokens: 0, costUsd: Math.round(8 * 0.0001 / 1000 * 1e6) / 1e6,
+        // 8 tokens at 0.0001 per 1,000: USD 0.0000008 (nano-dollars; micro-dollars made it 0.000001).
+        day, model: 'openai-compatible/embeddings', requests: 1, promptTokens: 8, completionTokens: 0, costUsd: 0.0000008,
         reportedRequests: 1, reportedTokens: 8, estimatedTokens: countTextTokens(TEXT),
       },
       {
