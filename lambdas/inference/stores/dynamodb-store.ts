@@ -13,9 +13,9 @@ import { byDayThenModel, checkMonth, fromNanos, ledgerDelta, legacyNanos, MODEL_
 // costs are counted in nano-dollars (model-usage.ts NANO): DynamoDB adds integers exactly
 /** GetItem calls in flight at once when listing a tenant's users or keys. */
 const LIST_CONCURRENCY = 16;
-/** Transactions one reservation may send when the micro-dollars of before on its items changed under it (LegacyCost). */
+/** Transactions one reservation may send when the micro-dollars of before on its items were not as it assumed (see DynamoDbStore). */
 const RESERVE_ATTEMPTS = 4;
-/** Items whose micro-dollars of before a store remembers (LegacyCost); past it the memory starts again (one more read per item). */
+/** Items whose micro-dollars of before a store remembers (see DynamoDbStore); past it the memory starts again (one more refusal and read per item). */
 const LEGACY_ITEMS = 10_000;
 /**
  * Usage table item ids. All start `rate#<tenant>#` or `usage#<tenant>#` (the tenant-data role's
@@ -71,7 +71,10 @@ interface Check {
  * (legacyNanos), and a cost budget's condition counts both. DynamoDB's conditions have no
  * multiplication, so the condition names the old attribute's value: `attribute_not_exists(costMicros)`
  * first, and, on an item that has it (refused, read), `costMicros = m AND costNanos <= limit - c - 1000 m`;
- * the store remembers `m` per item (only the reclaim still changes it: one more refusal and read).
+ * the store remembers `m` per item (only the reclaim of a reservation made before, and a router of the
+ * version before still running during the deployment, change it: one more refusal and read).
+ * A condition naming `m` exactly is what makes it safe: whatever wrote `costMicros` since, the
+ * transaction is refused rather than admitted against a stale sum.
  * A month of an upgrade thus costs one refused transaction and one read per budgeted month item and
  * router Lambda; later months' items have no `costMicros`.
  *
@@ -164,9 +167,11 @@ export class DynamoDbStore implements GatewayStore {
         const check = checks[failed];
         const item = await this.read(doc, check.id);
         const legacy = item?.costMicros === undefined ? undefined : Number(item.costMicros);
-        this.rememberLegacy(check.id, legacy);
         // Refused for the micro-dollars of before, not for the budget: again, with the value read.
-        if (check.costCondition && legacy !== check.legacyMicros && attempt < RESERVE_ATTEMPTS) continue;
+        if (check.costCondition && legacy !== check.legacyMicros) {
+          this.rememberLegacy(check.id, legacy);
+          if (attempt < RESERVE_ATTEMPTS) continue;
+        }
         throw whichBudget(check, item, tokens, cost);
       }
     }
