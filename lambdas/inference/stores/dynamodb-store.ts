@@ -319,7 +319,9 @@ export class DynamoDbStore implements GatewayStore {
       c.legacyMicros = legacy;
       c.conditions.push(legacy === undefined ? 'attribute_not_exists(costMicros)' : 'costMicros = :legacyMicros');
       c.conditions.push('(attribute_not_exists(costNanos) OR costNanos <= :maxCost)');
-      c.values[':maxCost'] = toNanos(monthCostUsd) - cost - (legacy ?? 0) * NANOS_PER_MICRO;
+      // A budget past 2^53 nano-dollars (USD 9,007,199; refused where budgets are written since, MAX_COST_BUDGET_USD,
+      // but a record of before may hold one) counts as that much: the SDK refuses to send a larger number.
+      c.values[':maxCost'] = Math.min(toNanos(monthCostUsd), Number.MAX_SAFE_INTEGER) - cost - (legacy ?? 0) * NANOS_PER_MICRO;
       c.budgets.push(new BudgetExhaustedError('monthly cost budget', monthCostUsd, scope));
       if (legacy !== undefined) c.extra = { ':legacyMicros': legacy };
     }

@@ -9,9 +9,12 @@ import type { ModelDayUsage, SettledUsage } from './gateway-store.js';
  * exactly; other prices are off by at most half a nano-dollar a request (text-embedding-3-small,
  * USD 0.00002 per 1,000: 20 nano-dollars a token, exact). Micro-dollars (the unit before) made a
  * 20-token embedding (USD 0.0000004) cost 0. Bound: JS integers are exact to 2^53 - 1, i.e.
- * USD 9,007,199 per counter in nano-dollars; a cost budget is at most USD 9,000,000
- * (lib/identity/subject-limits.ts MAX_COST_BUDGET_USD), and past the bound the AWS SDK refuses to read or
- * write the number rather than round it (util-dynamodb: "greater than Number.MAX_SAFE_INTEGER").
+ * USD 9,007,199 per counter in nano-dollars; DynamoDB itself keeps 38 digits. A cost budget is at
+ * most USD 9,000,000 where it is written (lib/identity/subject-limits.ts MAX_COST_BUDGET_USD), and a
+ * budget's condition is capped at 2^53 - 1 (dynamodb-store.ts budgetCheck): the AWS SDK refuses to
+ * write a larger number (util-dynamodb: "greater than Number.MAX_SAFE_INTEGER"). A counter past it
+ * (a month of more than USD 9M, without a budget) is read as a BigInt, which the stores turn into
+ * the nearest number: within a few nano-dollars (measured: "50000000000000000" unmarshalls to 50000000000000000n).
  */
 export const NANO = 1_000_000_000;
 /**

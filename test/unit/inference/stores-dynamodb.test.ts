@@ -81,6 +81,12 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     expect(transactions()).toHaveLength(1);
   });
 
+  it('sends a budget stored before the USD 9M cap (past 2^53 nano-dollars) as 2^53 - 1 nano-dollars: the SDK refuses a larger number', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.reserve('acme', 10, 0.25, { monthCostUsd: 50_000_000 }, now);
+    expect(transactions()[0]![1]!.ExpressionAttributeValues).toMatchObject({ ':maxCost': Number.MAX_SAFE_INTEGER - 250_000_000 });
+  });
+
   it('refuses at once, with no call, a reservation larger than the key\'s whole budget', async () => {
     await expect(store.reserve('acme', 101, 0, {}, now, key)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100, 'key'));
     expect(ddb.calls()).toHaveLength(0);
