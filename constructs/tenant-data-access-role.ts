@@ -101,6 +101,11 @@ export class TenantDataAccessRole extends Construct {
         sid: 'RegistryReadOwnRecord', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
       }),
+      // A key write's fence (DynamoDbApiKeyStore.put): a ConditionCheck of the tenant's own status in the key's transaction.
+      new iam.PolicyStatement({
+        sid: 'RegistryKeyWriteFence', actions: ['dynamodb:ConditionCheckItem'], resources: [props.registry.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
       new iam.PolicyStatement({
         sid: 'RegistryAddFineTunedModels', actions: ['dynamodb:UpdateItem'], resources: [props.registry.tableArn],
         conditions: {

@@ -16,7 +16,9 @@ import { bodyOf, json, tenantOr404, type Route } from './admin-http.js';
  * - `POST /admin/tenants/{id}/keys/{keyId}/rotate`: RotateApiKeyRequest → 201 `{ key, ...publicKey(new record), previous: publicKey(old record) }`.
  * An unknown tenant is a 404 `tenant_not_found`; ApiKeyService's refusals keep their status, code and param.
  * The store is DynamoDbApiKeyStore on TESSERA_API_KEYS_TABLE with the platform's own credentials
- * (the admin API is the platform operator, IAM-authenticated, not a tenant). `createdBy` is
+ * (the admin API is the platform operator, IAM-authenticated, not a tenant), fenced on the registry
+ * (TESSERA_REGISTRY_TABLE): a key is stored only while the tenant is ACTIVE or UPDATING at the write,
+ * else 409 `invalid_status` naming its status, even when an offboarding began after the route read the tenant. `createdBy` is
  * `admin:<the caller's IAM ARN>` (API Gateway's requestContext.identity.userArn, else its caller).
  */
 export const keysRoutes: Record<string, Route> = {
@@ -42,10 +44,13 @@ export const keysRoutes: Record<string, Route> = {
 
 let service: { table: string; keys: ApiKeyService } | undefined;
 
-/** The service on TESSERA_API_KEYS_TABLE (made once per table name). */
+/** The service on TESSERA_API_KEYS_TABLE, fenced on TESSERA_REGISTRY_TABLE (made once per pair of table names). */
 function keys(): ApiKeyService {
-  const table = requireEnv(ENV.apiKeysTable);
-  if (service?.table !== table) service = { table, keys: new ApiKeyService(new DynamoDbApiKeyStore(table, unscopedDocumentClient({ marshallOptions: { removeUndefinedValues: true } })), platformConfig()) };
+  const table = `${requireEnv(ENV.apiKeysTable)}\n${requireEnv(ENV.registryTable)}`;
+  if (service?.table !== table) {
+    const store = new DynamoDbApiKeyStore(requireEnv(ENV.apiKeysTable), unscopedDocumentClient({ marshallOptions: { removeUndefinedValues: true } }), { registryTable: requireEnv(ENV.registryTable) });
+    service = { table, keys: new ApiKeyService(store, platformConfig()) };
+  }
   return service.keys;
 }
 

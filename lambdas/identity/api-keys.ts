@@ -7,6 +7,7 @@ import { describeIssues, formatPath, leafIssues } from '../../lib/zod-issues.js'
 import { resolvePolicy } from '../inference/policy.js';
 import { IdentityError } from './identity-error.js';
 import type { ApiKeyStore } from './stores/api-key-store.js';
+import { TenantNotServedError } from './stores/api-key-store-common.js';
 
 /**
  * At most this many live keys (not revoked, not expired) per tenant. A tenant needs a key per
@@ -108,6 +109,11 @@ function widerThan(creator: CreatorKey, key: Pick<ApiKeyRecord, 'keyId' | 'model
   return undefined;
 }
 
+/** 409 `invalid_status`, param `status`: the tenant is not in a status that may get keys. */
+function notServed(tenantId: string, status: string, what: string): IdentityError {
+  return new IdentityError(409, `tenant ${tenantId} is ${status}: cannot ${what}; keys are created and rotated only for a tenant that is served (${SERVING_STATUSES.join(' or ')})`, 'invalid_status', 'status');
+}
+
 /** Whether a key may be used at `now`: not revoked, not past `expiresAt`. For the authorizer. */
 export function keyUsable(record: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>, now: Date = new Date()): { ok: true } | { ok: false; reason: 'revoked' | 'expired' } {
   if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
@@ -147,7 +153,9 @@ export class ApiKeyService {
   /**
    * Mints a key for `tenant`. Checks, in order:
    * - `request` is a CreateApiKeyRequest (400 `unknown_parameter` / `invalid_request`, naming the field and value);
-   * - the tenant is served (ACTIVE, UPDATING: SERVING_STATUSES), else 409 `invalid_status` naming its status;
+   * - the tenant is served (ACTIVE, UPDATING: SERVING_STATUSES), else 409 `invalid_status` naming its status; checked on
+   *   `tenant` as read, and again by a store given the registry at the write itself (ApiKeyStore.put), which refuses
+   *   the same way when the tenant left those statuses since (an offboarding or suspension that began meanwhile);
    * - each of `models` is one of the tenant's (its tier's and its fine-tuned models, as GET /v1/models lists them), else 400 `unknown_model`, param `models[i]`;
    * - `limits` are within the tenant's own: requestsPerMinute and tokensPerDay within the tier's,
    *   monthlyCostUsd within the gateway policy's monthlyCostBudgetUsd when it has one, else 400 `limit_above_tenant`, param `limits.<field>`;
@@ -173,7 +181,7 @@ export class ApiKeyService {
       models, limits: body.limits, createdBy, createdAt: now.toISOString(),
       expiresAt: body.expiresInDays === undefined ? undefined : new Date(now.getTime() + body.expiresInDays * DAY_MS).toISOString(),
     });
-    await this.store.put(record);
+    await this.putServed(record, 'create a key');
     return { key: minted.key, record };
   }
 
@@ -259,7 +267,7 @@ export class ApiKeyService {
       models: old.models, limits: old.limits, expiresAt: old.expiresAt, createdBy, createdAt: now.toISOString(), rotatedFrom: old.keyId,
       usageKeyId: old.usageKeyId ?? old.keyId,
     });
-    await this.store.put(record);
+    await this.putServed(record, 'rotate a key'); // refused: the old key is left as it was
     let changes: Pick<ApiKeyRecord, 'revokedAt' | 'rotatedTo'> | Pick<ApiKeyRecord, 'expiresAt' | 'rotatedTo'>;
     if (gracePeriodHours === 0) changes = { revokedAt: now.toISOString(), rotatedTo: record.keyId };
     else {
@@ -286,8 +294,16 @@ export class ApiKeyService {
   }
 
   private requireServed(tenant: TenantRecord, what: string): void {
-    if (!SERVING_STATUSES.includes(tenant.status)) {
-      throw new IdentityError(409, `tenant ${tenant.tenantId} is ${tenant.status}: cannot ${what}; keys are created and rotated only for a tenant that is served (${SERVING_STATUSES.join(' or ')})`, 'invalid_status', 'status');
+    if (!SERVING_STATUSES.includes(tenant.status)) throw notServed(tenant.tenantId, tenant.status, what);
+  }
+
+  /** store.put, its TenantNotServedError (the status at the write) answered as requireServed answers. */
+  private async putServed(record: ApiKeyRecord, what: string): Promise<void> {
+    try {
+      await this.store.put(record);
+    } catch (e) {
+      if (e instanceof TenantNotServedError) throw notServed(e.tenantId, e.status ?? 'not in the registry', what);
+      throw e;
     }
   }
 

@@ -87,6 +87,8 @@ function lambdaUserRevocations(): Promise<UserTokenRevocations | undefined> {
 /**
  * Tenant API keys in the keys table (`TESSERA_API_KEYS_TABLE`), read and written with the
  * tenant-scoped document client: the authorizer reads a key only as the tenant its prefix names.
+ * A key is stored only while the tenant's registry item (`TESSERA_REGISTRY_TABLE`) is ACTIVE or
+ * UPDATING at the write (DynamoDbApiKeyStore `registryTable`).
  * @returns undefined when the variable is not set (a `tsk_` bearer is then 401 `api_keys_not_enabled`, `/v1/tenant/keys` 404)
  */
 export function lambdaApiKeyStore(): Promise<ApiKeyStore | undefined> {
@@ -94,7 +96,7 @@ export function lambdaApiKeyStore(): Promise<ApiKeyStore | undefined> {
     const table = process.env[GATEWAY_ENV.apiKeysTable];
     if (!table) return undefined;
     const [{ DynamoDbApiKeyStore }, clients] = await Promise.all([import('../identity/stores/dynamodb-api-key-store.js'), lambdaTenantClients()]);
-    return new DynamoDbApiKeyStore(table, clients.documents);
+    return new DynamoDbApiKeyStore(table, clients.documents, { registryTable: requireEnv(GATEWAY_ENV.registryTable) });
   })());
 }
 

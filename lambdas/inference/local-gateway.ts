@@ -117,7 +117,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     store = memory;
   }
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
-  const apiKeys = options.apiKeys === false ? undefined : (options.apiKeys ?? new FileApiKeyStore(apiKeysDir(options.stateDir)));
+  // A key is kept only while its tenant is ACTIVE or UPDATING in this gateway's registry, read after the write (FileApiKeyStore).
+  const apiKeys = options.apiKeys === false ? undefined : (options.apiKeys ?? new FileApiKeyStore(apiKeysDir(options.stateDir), async (id) => (await store.getTenant(id))?.status));
   const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] }, keyHint: `this gateway accepts tokens signed with the dev key in ${keysFile} (tessera dev-token with the same --state-dir)` }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now, userRevocations: options.userRevocations });
   const keyService = options.keyService;
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');

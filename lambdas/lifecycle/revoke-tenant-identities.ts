@@ -31,7 +31,9 @@ export interface RevokedIdentities {
  * Offboarding, right after *Begin offboarding*: revokes every identity of the tenant, so that
  * nothing can call the gateway as the tenant again, before its data and stacks go.
  * 1. Deletes the tenant's API key records from the keys table (DynamoDbApiKeyStore.deleteAll:
- *    Query on the partition `tenantId`, BatchWriteItem deletes), with the platform's own
+ *    Query on the partition `tenantId`, BatchWriteItem deletes, again until a Query finds nothing;
+ *    key writes are fenced on the registry status, OFFBOARDING since *Begin offboarding*, so none
+ *    lands after that), with the platform's own
  *    credentials (offboarding is a platform operation; the step's role holds Query and
  *    BatchWriteItem on the keys table). A deleted key fails its next lookup; an authorizer that
  *    cached it stops accepting it within its cache TTL (≤ 60 s).

@@ -96,6 +96,16 @@ describe('the tenant-data role on the keys table', () => {
     }]);
   });
 
+  it('may ConditionCheck its own tenant\'s registry item only (the key write\'s status fence), nothing else of the registry beyond what it had', () => {
+    const fence = statementsOfRole('tessera-tenant-data').filter((s) => s.Sid === 'RegistryKeyWriteFence');
+    expect(fence).toEqual([{
+      Sid: 'RegistryKeyWriteFence', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [tableId('tessera-tenants'), 'Arn'] },
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tessera:tenant-id}'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    }]);
+    const gateway = functionOfRole(PLATFORM_ROLE_NAMES.router).Properties.Environment.Variables;
+    expect(gateway[GATEWAY_ENV.registryTable]).toEqual({ Ref: tableId('tessera-tenants') }); // lambdaApiKeyStore's registryTable
+  });
+
   it('grants no delete on it (offboarding deletes with its own role) and lets DynamoDB use the platform key for it', () => {
     const data = statementsOfRole('tessera-tenant-data');
     for (const s of data) if (JSON.stringify(s.Resource).includes(tableId(KEYS))) expect(actionsOf(s)).not.toEqual(expect.arrayContaining(['dynamodb:DeleteItem']));
@@ -149,6 +159,7 @@ describe('the Lambdas\' environment and grants', () => {
   it('lets the admin API manage keys (no delete), read usage, manage the pool\'s users and emit their events, as the platform', () => {
     const admin = Object.fromEntries(statementsOfRole('tessera-admin-api').map((s) => [s.Sid, s]));
     expect(admin.TenantApiKeys).toEqual({ Sid: 'TenantApiKeys', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn() });
+    expect(admin.TenantKeyWriteFence).toEqual({ Sid: 'TenantKeyWriteFence', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [tableId('tessera-tenants'), 'Arn'] } });
     expect(admin.ReadUsage).toEqual({ Sid: 'ReadUsage', Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^InferenceUsageTable/), 'Arn'] } });
     expect(admin.TenantUsers).toEqual({ Sid: 'TenantUsers', Effect: 'Allow', Action: [...TENANT_USER_POOL_ACTIONS].sort(), Resource: poolArn() });
     expect(admin.TenantUserEvents).toMatchObject({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LifecycleEventsBus/), 'Arn'] } });

@@ -1,8 +1,13 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantStatus } from '../../lib/tenant-record.js';
+import { ApiKeyService } from '../../lambdas/identity/api-keys.js';
+import { IdentityError } from '../../lambdas/identity/identity-error.js';
 import { DynamoDbApiKeyStore } from '../../lambdas/identity/stores/dynamodb-api-key-store.js';
-import { apiKeyStoreBehaviour, keyRecord } from '../unit/identity/keys-store-behaviour.js';
+import { localTenant } from '../../lambdas/inference/local-tenant.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { apiKeyStoreBehaviour, apiKeyStoreFenceBehaviour, keyRecord } from '../unit/identity/keys-store-behaviour.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 // DynamoDbApiKeyStore against moto's DynamoDB: the same behaviour table as the memory and file
@@ -35,6 +40,68 @@ async function keysTable(): Promise<string> {
   }));
   return name;
 }
+
+/** A new, empty tenant registry (partition key `tenantId`), as constructs/tenant-registry.ts declares it. */
+async function registryTable(): Promise<string> {
+  const name = `tessera-tenants-${++tables}`;
+  await ddb.send(new CreateTableCommand({
+    TableName: name, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }],
+  }));
+  return name;
+}
+
+/** Sets the tenant's status in `registry` (undefined: deletes its item). */
+const setStatus = (registry: string) => async (tenantId: string, status: TenantStatus | undefined) => {
+  if (status) await doc.send(new PutCommand({ TableName: registry, Item: { tenantId, status } }));
+  else await doc.send(new DeleteCommand({ TableName: registry, Key: { tenantId } }));
+};
+
+apiKeyStoreFenceBehaviour('DynamoDbApiKeyStore (moto, registryTable)', async () => {
+  const registry = await registryTable();
+  return { store: new DynamoDbApiKeyStore(await keysTable(), async () => doc, { registryTable: registry }), setStatus: setStatus(registry) };
+});
+
+describe('an offboarding\'s deleteAll and a key write landing between its Query and its deletes (moto)', () => {
+  it('create and rotate by a caller that read the tenant ACTIVE before Begin offboarding: 409 invalid_status naming OFFBOARDING; the keys table is empty after deleteAll', async () => {
+    const [registry, keys] = [await registryTable(), await keysTable()];
+    await setStatus(registry)('acme', 'ACTIVE');
+    const service = new ApiKeyService(new DynamoDbApiKeyStore(keys, async () => doc, { registryTable: registry }), gatewayConfig());
+    const stale = localTenant('acme', 'enterprise'); // ACTIVE: the admin API or gateway read it before the offboarding began
+    const existing = await service.create(stale, { name: 'ci' }, 'admin:test');
+    await setStatus(registry)('acme', 'OFFBOARDING'); // Begin offboarding (the lease write)
+    // Revoke tenant identities: an unfenced store on its own client; the racing writes land after its first Query has read the partition.
+    const offboarding = DynamoDBDocumentClient.from(ddb);
+    const raced: Array<Promise<unknown>> = [];
+    offboarding.middlewareStack.add((next, context) => async (args) => {
+      const out = await next(args);
+      if (context.commandName === 'QueryCommand' && !raced.length) {
+        raced.push(service.create(stale, { name: 'late' }, 'admin:test').then((r) => r, (e: unknown) => e));
+        raced.push(service.rotate(stale, existing.record.keyId, { gracePeriodHours: 1 }, 'admin:test').then((r) => r, (e: unknown) => e));
+        await Promise.all(raced); // both land before the deletes
+      }
+      return out;
+    }, { step: 'initialize' });
+    expect(await new DynamoDbApiKeyStore(keys, async () => offboarding).deleteAll('acme')).toBe(1);
+    const outcomes = await Promise.all(raced);
+    expect(outcomes).toHaveLength(2);
+    for (const [o, what] of [[outcomes[0], 'create a key'], [outcomes[1], 'rotate a key']] as const) {
+      expect(o).toBeInstanceOf(IdentityError);
+      expect(o).toMatchObject({ status: 409, code: 'invalid_status', message: expect.stringContaining(`tenant acme is OFFBOARDING: cannot ${what}`) });
+    }
+    expect(await new DynamoDbApiKeyStore(keys, async () => doc).list('acme')).toEqual([]);
+  });
+
+  it('a key written before the status moved is there for the deletion: nothing left either way', async () => {
+    const [registry, keys] = [await registryTable(), await keysTable()];
+    await setStatus(registry)('acme', 'ACTIVE');
+    const store = new DynamoDbApiKeyStore(keys, async () => doc, { registryTable: registry });
+    await store.put(keyRecord('acme'));
+    await setStatus(registry)('acme', 'OFFBOARDING');
+    expect(await new DynamoDbApiKeyStore(keys, async () => doc).deleteAll('acme')).toBe(1);
+    expect(await store.list('acme')).toEqual([]);
+  });
+});
 
 apiKeyStoreBehaviour('DynamoDbApiKeyStore (moto)', async () => {
   const asked: string[] = [];

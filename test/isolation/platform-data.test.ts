@@ -168,6 +168,7 @@ function ownControls(tenant: string): Attempt[] {
   return [
     { what: 'GetItem own registry record', action: 'dynamodb:GetItem', resource: table(REGISTRY), context: keys(tenant) },
     { what: 'UpdateItem own registry record (fine-tuned models)', action: 'dynamodb:UpdateItem', resource: table(REGISTRY), context: { ...keys(tenant), 'dynamodb:Attributes': MODEL_ATTRIBUTES, 'dynamodb:ReturnValues': 'NONE' } },
+    { what: 'ConditionCheckItem own registry record (a key write\'s status fence)', action: 'dynamodb:ConditionCheckItem', resource: table(REGISTRY), context: keys(tenant) },
     ...[`rate#${tenant}#2026-11-30T12:00`, `rate#${tenant}#2026-11-30T12`, `rate#${tenant}#2026-11-30`, `usage#${tenant}#2026-11-30`, `usage#${tenant}#2026-11`, `usage#${tenant}#model#2026-11-30#openai/gpt-4o-mini`].flatMap((k) => [
       { what: `GetItem own usage ${k}`, action: 'dynamodb:GetItem', resource: table(USAGE), context: keys(k) },
       { what: `UpdateItem own usage ${k}`, action: 'dynamodb:UpdateItem', resource: table(USAGE), context: keys(k) },

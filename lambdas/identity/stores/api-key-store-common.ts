@@ -1,4 +1,5 @@
 import { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import { SERVING_STATUSES, type TenantStatus } from '../../../lib/tenant-record.js';
 
 /** What every ApiKeyStore shares: the refusal of a second record with one hash, ordering, and checks of ids. */
 
@@ -8,6 +9,31 @@ export class ApiKeyExistsError extends Error {
     super(`a key record with hash ${keyHash.slice(0, 16)}… already exists for tenant ${tenantId}; records are never overwritten`);
   }
 }
+
+/**
+ * `put` found the tenant, at the write itself, in a status that may not get keys (not one of
+ * SERVING_STATUSES: ACTIVE, UPDATING), or without a registry record (`status` undefined). The
+ * record was not stored (DynamoDB: the transaction was cancelled) or was removed again before
+ * this was thrown (file and memory stores). ApiKeyService answers it as 409 `invalid_status`.
+ */
+export class TenantNotServedError extends Error {
+  constructor(readonly tenantId: string, readonly status: TenantStatus | undefined) {
+    super(`tenant ${tenantId} is ${status ?? 'not in the registry'}: keys are stored only for a tenant that is served (${SERVING_STATUSES.join(' or ')})`);
+  }
+}
+
+/** Whether a tenant in `status` (undefined: no registry record) may have a key stored. */
+export const mayHoldKeys = (status: TenantStatus | undefined): boolean => status !== undefined && SERVING_STATUSES.includes(status);
+
+/**
+ * Where the file and memory stores read a tenant's status at a key write (the gateway store's
+ * registry, uncached): undefined for a tenant with no record. A put writes the record first, then
+ * reads the status and removes its record when the tenant may not hold keys: an offboarding moves
+ * the tenant to OFFBOARDING before it deletes its keys, so a put either reads a served status
+ * before that move (and its record is there for the deletion to find) or reads the move and
+ * removes its own record.
+ */
+export type TenantStatusReader = (tenantId: string) => Promise<TenantStatus | undefined>;
 
 const KEY_HASH = /^[0-9a-f]{64}$/;
 const KEY_ID = /^key_([0-9a-f]{16})$/;

@@ -13,7 +13,14 @@ export interface ApiKeyStore {
   findById(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
   /** Every record of the tenant, newest first. */
   list(tenantId: string): Promise<ApiKeyRecord[]>;
-  /** Stores a new record; refuses to overwrite one with the same hash. */
+  /**
+   * Stores a new record; refuses to overwrite one with the same hash. A store given the tenant's
+   * registry (DynamoDB: `registryTable`; file and memory: `tenantStatus`) checks, at the write
+   * itself, that the tenant may hold keys (ACTIVE or UPDATING), so a key written while an
+   * offboarding deletes the tenant's keys cannot outlive the deletion.
+   * @throws ApiKeyExistsError when a record with this hash exists
+   * @throws TenantNotServedError when the tenant is not ACTIVE or UPDATING at the write (nothing is kept)
+   */
   put(record: ApiKeyRecord): Promise<void>;
   /** Sets these fields of an existing record (`revokedAt`, `expiresAt`, `lastUsedAt`, `rotatedTo`); a missing record is left missing. */
   update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void>;
@@ -24,6 +31,9 @@ export interface ApiKeyStore {
    * @returns whether the changes were set (false: the record is rotated or revoked already, or missing)
    */
   claimRotation(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'rotatedTo'>>): Promise<boolean>;
-  /** Deletes every record of the tenant (offboarding). @returns how many were deleted */
+  /**
+   * Deletes every record of the tenant (offboarding; the tenant is OFFBOARDING already, so fenced
+   * puts are refused from then on). @returns how many were deleted
+   */
   deleteAll(tenantId: string): Promise<number>;
 }

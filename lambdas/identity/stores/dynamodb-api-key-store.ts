@@ -1,24 +1,37 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, TransactWriteCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import { SERVING_STATUSES, TenantStatus } from '../../../lib/tenant-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import { isRevocationItem } from './user-token-revocations.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, withoutUndefined } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined } from './api-key-store-common.js';
 
 /** DynamoDB's BatchWriteItem limit: 25 requests a call. */
 const BATCH_SIZE = 25;
 /** Attempts of a batch whose UnprocessedItems keep coming back (throttling), with exponential backoff from BACKOFF_MS. */
 const BATCH_ATTEMPTS = 8;
 const BACKOFF_MS = 50;
+/** Attempts of a fenced put whose transaction meets a concurrent write of the tenant's registry item (TransactionConflict). */
+const CONFLICT_ATTEMPTS = 4;
+/** Query-and-delete passes of deleteAll before it gives up on a partition that keeps getting items. */
+const DELETE_PASSES = 5;
 
 const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
 
 /** Options of DynamoDbApiKeyStore. */
 export interface DynamoDbApiKeyStoreOptions {
-  /** Waits between retries of unprocessed batch items (tests make it instant). @default setTimeout */
+  /** Waits between retries of unprocessed batch items and of conflicting transactions (tests make it instant). @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The tenant registry table (TESSERA_REGISTRY_TABLE, partition key `tenantId`), in the keys
+   * table's account and Region: `put` becomes a TransactWriteItems of a ConditionCheck that the
+   * tenant's registry item is ACTIVE or UPDATING and the conditional Put, so no key is stored for
+   * a tenant that left those statuses, however stale the caller's copy of its record.
+   * @default - none: put checks no status (a store used only to delete, as the offboarding's)
+   */
+  readonly registryTable?: string;
 }
 
 /**
@@ -36,6 +49,7 @@ export interface DynamoDbApiKeyStoreOptions {
  */
 export class DynamoDbApiKeyStore implements ApiKeyStore {
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly registryTable?: string;
 
   /**
    * @param table the keys table's name (TESSERA_API_KEYS_TABLE)
@@ -43,6 +57,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
    */
   constructor(private readonly table: string, private readonly docFor: TenantDocumentClient, options: DynamoDbApiKeyStoreOptions = {}) {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.registryTable = options.registryTable;
   }
 
   /** GetItem {tenantId, keyHash}; an id or hash that is not one asks for no session and finds nothing. */
@@ -72,18 +87,58 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   /**
-   * PutItem conditioned on `attribute_not_exists(keyHash)`.
+   * PutItem conditioned on `attribute_not_exists(keyHash)`. With `registryTable`: one
+   * TransactWriteItems of
+   * 1. ConditionCheck on the registry item `{tenantId}`: `#status IN (ACTIVE, UPDATING)`
+   *    (ReturnValuesOnConditionCheckFailure ALL_OLD, to name the status it found), and
+   * 2. that Put,
+   * both or neither. DynamoDB isolates a transaction serializably from single-item writes of the
+   * same items (Developer Guide, "Isolation levels for DynamoDB transactions"), so the lease write
+   * that moves the tenant to OFFBOARDING or SUSPENDED comes wholly before the key write (which
+   * then exists for the offboarding's deletion, a later step, to find) or wholly after it (and the
+   * key write is refused). Both tables are the platform stack's, in one account and Region, as a
+   * transaction requires; it costs 2 write units a key instead of 1. A TransactionConflict (the
+   * registry item written at the same moment) is tried again, CONFLICT_ATTEMPTS in all.
    * @throws ApiKeyExistsError when the item exists
+   * @throws TenantNotServedError when the registry item is not ACTIVE or UPDATING, or missing
    */
   async put(record: ApiKeyRecord): Promise<void> {
     const doc = await this.docFor(record.tenantId);
-    try {
-      // As JSON keeps it: no undefined attribute at any depth (the document client refuses one unless told to drop it).
-      const item = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
-      await doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyHash)' }));
-    } catch (e) {
-      if (conditionFailed(e)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
-      throw e;
+    // As JSON keeps it: no undefined attribute at any depth (the document client refuses one unless told to drop it).
+    const item = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+    const put = { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyHash)' };
+    if (!this.registryTable) {
+      try {
+        await doc.send(new PutCommand(put));
+        return;
+      } catch (e) {
+        if (conditionFailed(e)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+        throw e;
+      }
+    }
+    const served = Object.fromEntries(SERVING_STATUSES.map((s, i) => [`:s${i}`, s]));
+    const fence = {
+      TableName: this.registryTable, Key: { tenantId: record.tenantId },
+      ConditionExpression: `#status IN (${Object.keys(served).join(', ')})`,
+      ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: served,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: [{ ConditionCheck: fence }, { Put: put }] }));
+        return;
+      } catch (e) {
+        const reasons = e instanceof TransactionCanceledException || (e as Error).name === 'TransactionCanceledException' ? (e as TransactionCanceledException).CancellationReasons ?? [] : undefined;
+        if (!reasons) throw e;
+        const [registry, key] = reasons;
+        if (registry?.Code === 'ConditionalCheckFailed') {
+          const status = TenantStatus.safeParse(registry.Item?.status?.S);
+          throw new TenantNotServedError(record.tenantId, status.success ? status.data : undefined);
+        }
+        if (key?.Code === 'ConditionalCheckFailed') throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+        if (!reasons.some((r) => r.Code === 'TransactionConflict') || attempt >= CONFLICT_ATTEMPTS) throw e;
+        await this.sleep(BACKOFF_MS * 2 ** (attempt - 1));
+      }
     }
   }
 
@@ -127,14 +182,31 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
 
   /**
    * Query of the tenant's items (key records and users' token revocations; key attributes only), then BatchWriteItem deletes, 25 a call;
-   * UnprocessedItems are sent again with exponential backoff (50 ms doubling, 8 attempts).
+   * UnprocessedItems are sent again with exponential backoff (50 ms doubling, 8 attempts). Repeated until a Query finds
+   * nothing (at most DELETE_PASSES passes; 2 calls of Query when there was anything to delete): a Query is not
+   * isolated from transactions (read-committed only), so a fenced put whose transaction passed its
+   * status check before the tenant left ACTIVE can become visible after the first Query; no put
+   * passes the check after it (put), so the partition stays empty once a pass finds nothing.
+   * @returns how many items were deleted, every pass together
    * @throws Error naming how many deletes were left unprocessed after the last attempt
+   * @throws Error naming how many items were still found after DELETE_PASSES passes (something writes the partition unfenced)
    */
   async deleteAll(tenantId: string): Promise<number> {
     if (!isTenantId(tenantId)) return 0;
-    const items = await this.query(tenantId, {
-      KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId }, ProjectionExpression: 'tenantId, keyHash',
-    });
+    let deleted = 0;
+    for (let pass = 1; ; pass++) {
+      const items = await this.query(tenantId, {
+        KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId }, ProjectionExpression: 'tenantId, keyHash',
+      });
+      if (!items.length) return deleted;
+      if (pass > DELETE_PASSES) throw new Error(`${this.table} still held ${items.length} items of tenant ${tenantId} after ${DELETE_PASSES} passes of deletes (${deleted} deleted): something keeps writing the tenant's partition without the registry check; run the deletion again`);
+      await this.deleteItems(tenantId, items);
+      deleted += items.length;
+    }
+  }
+
+  /** BatchWriteItem deletes of `items` (key attributes), 25 a call, unprocessed ones sent again. */
+  private async deleteItems(tenantId: string, items: Array<Record<string, unknown>>): Promise<void> {
     const doc = await this.docFor(tenantId);
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
       let requests: NonNullable<BatchWriteCommandInput['RequestItems']> = {
@@ -149,7 +221,6 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
         await this.sleep(BACKOFF_MS * 2 ** (attempt - 1));
       }
     }
-    return items.length;
   }
 
   private async query(tenantId: string, input: Omit<QueryCommandInput, 'TableName'>): Promise<Array<Record<string, unknown>>> {

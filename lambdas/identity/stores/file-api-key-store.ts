@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
-import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, withoutUndefined } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, mayHoldKeys, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined, type TenantStatusReader } from './api-key-store-common.js';
 
 const RECORD_FILE = /^[0-9a-f]{64}\.json$/;
 /** How long `update` waits for another worker's lock on the same record before failing. */
 const LOCK_WAIT_MS = 5_000;
 /** A lock older than this was left by a worker that died holding it, and is broken. */
 const STALE_LOCK_MS = 10_000;
+
+/** Attempts of a put whose tenant folder a concurrent deleteAll removed under it. */
+const FOLDER_ATTEMPTS = 5;
 
 const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
 
@@ -29,8 +32,11 @@ const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
  *   exclusively), so a revocation and the authorizer's `lastUsedAt` write never undo each other.
  */
 export class FileApiKeyStore implements ApiKeyStore {
-  /** @param dir the state directory's keys folder (created on the first put) */
-  constructor(private readonly dir: string) {}
+  /**
+   * @param dir the state directory's keys folder (created on the first put)
+   * @param tenantStatus where put reads the tenant's status after linking the record (TenantStatusReader). @default - none: put checks no status (`tessera dev-key`)
+   */
+  constructor(private readonly dir: string, private readonly tenantStatus?: TenantStatusReader) {}
 
   private folder(tenantId: string): string | undefined {
     return isTenantId(tenantId) ? join(this.dir, tenantId) : undefined;
@@ -86,22 +92,37 @@ export class FileApiKeyStore implements ApiKeyStore {
   }
 
   /**
+   * Links the record's file, then (with `tenantStatus`) reads the tenant's status and unlinks the
+   * file again when the tenant may not hold keys.
    * @throws ApiKeyExistsError when the record's file exists already
+   * @throws TenantNotServedError when the status read after the write is not ACTIVE or UPDATING
    * @throws Error when the tenant id or hash could not name a file
    */
   async put(record: ApiKeyRecord): Promise<void> {
     const file = this.file(record.tenantId, record.keyHash);
     if (!file) throw new Error(`cannot store key ${record.keyId} of tenant ${record.tenantId}: not a tenant id and key hash`);
-    await mkdir(join(this.dir, record.tenantId), { recursive: true });
-    const temp = await this.writeTemp(file, record);
-    try {
-      await link(temp, file); // atomic and exclusive: EEXIST when the record exists
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ApiKeyExistsError(record.tenantId, record.keyHash);
-      throw e;
-    } finally {
-      await unlink(temp).catch(() => undefined);
+    // The tenant's folder can go between mkdir and link (deleteAll removes it): make it again and retry.
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(join(this.dir, record.tenantId), { recursive: true });
+      let temp: string | undefined;
+      try {
+        temp = await this.writeTemp(file, record);
+        await link(temp, file); // atomic and exclusive: EEXIST when the record exists
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+        if (!missing(e) || attempt >= FOLDER_ATTEMPTS) throw e;
+      } finally {
+        if (temp) await unlink(temp).catch(() => undefined);
+      }
     }
+    if (!this.tenantStatus) return;
+    const status = await this.tenantStatus(record.tenantId);
+    if (mayHoldKeys(status)) return;
+    await unlink(file).catch((e: unknown) => {
+      if (!missing(e)) throw e; // a deletion (deleteAll) removed it first
+    });
+    throw new TenantNotServedError(record.tenantId, status);
   }
 
   async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
@@ -129,6 +150,11 @@ export class FileApiKeyStore implements ApiKeyStore {
     return wrote;
   }
 
+  /**
+   * Unlinks every record file of the tenant, then removes its folder (temp and lock files too). A put racing it makes the
+   * folder again (and, fenced, removes its own record when the tenant may not hold keys); rm retries a folder a put wrote into meanwhile.
+   * @returns how many record files it unlinked
+   */
   async deleteAll(tenantId: string): Promise<number> {
     const folder = this.folder(tenantId);
     if (!folder) return 0;
@@ -141,7 +167,8 @@ export class FileApiKeyStore implements ApiKeyStore {
         if (!missing(e)) throw e;
       }
     }
-    await rm(folder, { recursive: true, force: true }); // temp and lock files left by a crash
+    // Temp and lock files left by a crash, or being written by a concurrent put (rm then retries on ENOTEMPTY).
+    await rm(folder, { recursive: true, force: true, maxRetries: 5, retryDelay: 10 });
     return deleted;
   }
 

@@ -1,6 +1,6 @@
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
-import { ApiKeyExistsError, hashPrefixOf, newestFirst, withoutUndefined } from './api-key-store-common.js';
+import { ApiKeyExistsError, hashPrefixOf, mayHoldKeys, newestFirst, TenantNotServedError, withoutUndefined, type TenantStatusReader } from './api-key-store-common.js';
 
 /**
  * Key records in this process's memory, for tests. The same behaviour as the DynamoDB and file
@@ -9,6 +9,9 @@ import { ApiKeyExistsError, hashPrefixOf, newestFirst, withoutUndefined } from '
  */
 export class MemoryApiKeyStore implements ApiKeyStore {
   private readonly tenants = new Map<string, Map<string, ApiKeyRecord>>();
+
+  /** @param tenantStatus where put reads the tenant's status after storing (TenantStatusReader). @default - none: put checks no status */
+  constructor(private readonly tenantStatus?: TenantStatusReader) {}
 
   private of(tenantId: string): Map<string, ApiKeyRecord> | undefined {
     return this.tenants.get(tenantId);
@@ -30,12 +33,22 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     return newestFirst([...(this.of(tenantId)?.values() ?? [])].map((r) => structuredClone(r)));
   }
 
-  /** @throws ApiKeyExistsError when the tenant has a record with this hash */
+  /**
+   * Stores the record, then (with `tenantStatus`) reads the tenant's status and removes the record
+   * again when the tenant may not hold keys.
+   * @throws ApiKeyExistsError when the tenant has a record with this hash
+   * @throws TenantNotServedError when the status read after the write is not ACTIVE or UPDATING
+   */
   async put(record: ApiKeyRecord): Promise<void> {
     let keys = this.of(record.tenantId);
     if (!keys) this.tenants.set(record.tenantId, (keys = new Map()));
     if (keys.has(record.keyHash)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
     keys.set(record.keyHash, structuredClone(withoutUndefined(record)));
+    if (!this.tenantStatus) return;
+    const status = await this.tenantStatus(record.tenantId);
+    if (mayHoldKeys(status)) return;
+    this.of(record.tenantId)?.delete(record.keyHash);
+    throw new TenantNotServedError(record.tenantId, status);
   }
 
   async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {

@@ -388,3 +388,41 @@ describe('rotation happens once per key (hostile review)', () => {
     expect([e.status, e.param]).toEqual([400, 'name']);
   });
 });
+
+describe('key writes racing the lifecycle: the store checks the status at the write (offboarding, suspension)', () => {
+  /** A service whose store reads the registry (`registry`), and a caller holding `tenant()` as it read it before. */
+  const fenced = () => {
+    const registry = new Map<string, TenantStatus>([['acme', 'ACTIVE']]);
+    const store = new MemoryApiKeyStore(async (id) => registry.get(id));
+    return { registry, store, keys: new ApiKeyService(store, config) };
+  };
+
+  it.each(['OFFBOARDING', 'SUSPENDED', 'OFFBOARDED'] as const)('create on a record read ACTIVE while the registry says %s: 409 invalid_status naming it, no key kept, none left for deleteAll', async (status) => {
+    const { registry, store, keys } = fenced();
+    const stale = tenant(); // read before the lifecycle step moved the tenant
+    registry.set('acme', status);
+    const e = await refusal(keys.create(stale, { name: 'late' }, ADMIN, NOW));
+    expect({ status: e.status, code: e.code, param: e.param }).toEqual({ status: 409, code: 'invalid_status', param: 'status' });
+    expect(e.message).toBe(`tenant acme is ${status}: cannot create a key; keys are created and rotated only for a tenant that is served (ACTIVE or UPDATING)`);
+    expect(await store.list('acme')).toEqual([]);
+  });
+
+  it('rotate on a record read ACTIVE while the tenant is being offboarded: 409 invalid_status; the old key is left as it was; deleteAll leaves nothing', async () => {
+    const { registry, store, keys } = fenced();
+    const old = await keys.create(tenant(), { name: 'ci' }, ADMIN, NOW);
+    registry.set('acme', 'OFFBOARDING');
+    const e = await refusal(keys.rotate(tenant(), old.record.keyId, { gracePeriodHours: 0 }, ADMIN, hours(1)));
+    expect({ status: e.status, code: e.code }).toEqual({ status: 409, code: 'invalid_status' });
+    expect(e.message).toContain('tenant acme is OFFBOARDING: cannot rotate a key');
+    expect(await store.list('acme')).toEqual([old.record]);
+    expect(await store.deleteAll('acme')).toBe(1);
+    expect(await store.list('acme')).toEqual([]);
+  });
+
+  it('a tenant with no registry record: 409 invalid_status saying so', async () => {
+    const { registry, keys } = fenced();
+    registry.delete('acme');
+    const e = await refusal(keys.create(tenant(), { name: 'late' }, ADMIN, NOW));
+    expect(e.message).toContain('tenant acme is not in the registry: cannot create a key');
+  });
+});

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { mintApiKey } from '../../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import type { TenantStatus } from '../../../lib/tenant-record.js';
 import type { ApiKeyStore } from '../../../lambdas/identity/stores/api-key-store.js';
-import { ApiKeyExistsError } from '../../../lambdas/identity/stores/api-key-store-common.js';
+import { ApiKeyExistsError, TenantNotServedError } from '../../../lambdas/identity/stores/api-key-store-common.js';
 
 /** A fresh record of `tenantId` (a real minted key's hash and id), created at `createdAt`. */
 export function keyRecord(tenantId: string, createdAt = '2026-12-01T10:00:00.000Z', extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
@@ -118,6 +119,58 @@ export function apiKeyStoreBehaviour(name: string, make: () => ApiKeyStore | Pro
       expect(await store.list('acme')).toEqual([]);
       expect(await store.get('acme', mine[0]!.keyHash)).toBeUndefined();
       expect(await store.get('globex', theirs.keyHash)).toEqual(theirs);
+      expect(await store.deleteAll('acme')).toBe(0);
+    });
+  });
+}
+
+/** A store that checks the tenant's status at a key write, and the registry it reads (a test sets a tenant's status there). */
+export interface FencedKeyStore {
+  store: ApiKeyStore;
+  /** Sets the tenant's status in the registry the store checks (undefined: the tenant has no record). */
+  setStatus(tenantId: string, status: TenantStatus | undefined): Promise<void>;
+}
+
+/**
+ * The fence every store given a registry has (ApiKeyStore.put): a key is kept only for a tenant
+ * ACTIVE or UPDATING at the write, so a write racing an offboarding's deleteAll cannot outlive it.
+ * The offboarding moves the tenant to OFFBOARDING before deleteAll (Begin offboarding, then
+ * Revoke tenant identities); a writer that read the tenant ACTIVE before that writes afterwards.
+ */
+export function apiKeyStoreFenceBehaviour(name: string, make: () => Promise<FencedKeyStore>): void {
+  describe(`${name}: key writes fenced on the tenant's status`, () => {
+    it('stores a key for an ACTIVE or UPDATING tenant; refuses one for any other status, or no record, naming it, and keeps nothing', async () => {
+      const { store, setStatus } = await make();
+      for (const status of ['ACTIVE', 'UPDATING'] as const) {
+        await setStatus('acme', status);
+        await store.put(keyRecord('acme'));
+      }
+      expect(await store.list('acme')).toHaveLength(2);
+      for (const status of ['REQUESTED', 'PROVISIONING', 'SUSPENDED', 'OFFBOARDING', 'OFFBOARDED', 'FAILED', undefined] as const) {
+        await setStatus('globex', status);
+        const e = await store.put(keyRecord('globex')).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(TenantNotServedError);
+        expect(e).toMatchObject({ tenantId: 'globex', status });
+        expect((e as Error).message).toContain(`tenant globex is ${status ?? 'not in the registry'}`);
+      }
+      expect(await store.list('globex')).toEqual([]);
+    });
+
+    it('a key written after the offboarding began (a writer that read the tenant ACTIVE) is refused and nothing survives deleteAll', async () => {
+      const { store, setStatus } = await make();
+      await setStatus('acme', 'ACTIVE');
+      const before = keyRecord('acme');
+      await store.put(before);
+      await setStatus('acme', 'OFFBOARDING'); // Begin offboarding
+      const late = Array.from({ length: 6 }, () => keyRecord('acme'));
+      // deleteAll and the late writes interleave at every await of both.
+      const [deleted, ...writes] = await Promise.allSettled([store.deleteAll('acme'), ...late.map((r) => store.put(r))]);
+      // At least the key written before; the file and memory stores may also count a late record they deleted before its own put removed it.
+      expect(deleted.status).toBe('fulfilled');
+      expect((deleted as PromiseFulfilledResult<number>).value).toBeGreaterThanOrEqual(1);
+      expect(writes.every((w) => w.status === 'rejected' && w.reason instanceof TenantNotServedError)).toBe(true);
+      await expect(store.put(keyRecord('acme'))).rejects.toBeInstanceOf(TenantNotServedError); // and after it
+      expect(await store.list('acme')).toEqual([]);
       expect(await store.deleteAll('acme')).toBe(0);
     });
   });

@@ -35,7 +35,7 @@ beforeEach(() => {
 
 describe('Revoke tenant identities (offboarding)', () => {
   it('deletes the tenant\'s key records and disables its enabled users, returning the counts', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: [keyItem('a'.repeat(64)), keyItem('b'.repeat(64))] });
+    dynamodb.on(QueryCommand).resolvesOnce({ Items: [keyItem('a'.repeat(64)), keyItem('b'.repeat(64))] }).resolves({ Items: [] }); // deleteAll queries until a Query finds nothing
     dynamodb.on(BatchWriteCommand).resolves({ UnprocessedItems: {} });
     cognito.on(ListUsersCommand).resolves({ Users: [user('dev@acme.example.com', 'acme'), user('dev@globex.example.com', 'globex')] });
     // WHEN
@@ -62,7 +62,7 @@ describe('Revoke tenant identities (offboarding)', () => {
 
   it('no platform pool (external IdP): deletes the keys, skips the users and says why', async () => {
     delete process.env[ENV.userPoolId];
-    dynamodb.on(QueryCommand).resolves({ Items: [keyItem('c'.repeat(64))] });
+    dynamodb.on(QueryCommand).resolvesOnce({ Items: [keyItem('c'.repeat(64))] }).resolves({ Items: [] });
     dynamodb.on(BatchWriteCommand).resolves({});
     const out = await handler(state());
     expect(out).toEqual({ tenantId: 'acme', apiKeys: { deleted: 1 }, users: { skipped: expect.stringMatching(/^no platform user pool \(TESSERA_USER_POOL_ID is not set\): the tenant's users live in the external identity provider; disable them there$/) } });
