@@ -81,4 +81,18 @@ describe('tenant API keys through API Gateway, the authorizer Lambda and the rou
     }
     expect(await client(sleepy.key).models.list().catch((e: unknown) => e)).toMatchObject({ status: 403 });
   });
+
+  it('POST /v1/tenant/keys through the router Lambda stores the key in one transaction with the registry check (moto); the Lambda\'s store refuses a key for a SUSPENDED tenant', async () => {
+    const admin = await keyOf('acme', { role: 'admin' });
+    const res = await fetch(`${apigw.url}/tenant/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'from-lambda' }) });
+    expect(res.status).toBe(201);
+    const made = await res.json() as { keyId: string };
+    expect((await keys.findById('acme', made.keyId))?.name).toBe('from-lambda');
+    // The store the router Lambda builds (lambdaApiKeyStore): fenced on TESSERA_REGISTRY_TABLE, where `sleepy` is SUSPENDED.
+    const { lambdaApiKeyStore } = await import('../../../lambdas/inference/lambda-deps.js');
+    const m = mintApiKey('sleepy');
+    const e = await (await lambdaApiKeyStore())!.put({ tenantId: 'sleepy', keyHash: m.keyHash, keyId: m.keyId, hint: m.hint, name: 'late', role: 'member', createdBy: 'admin:test', createdAt: new Date().toISOString() }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'Error', tenantId: 'sleepy', status: 'SUSPENDED' });
+    expect((await keys.list('sleepy')).map((r) => r.name)).not.toContain('late');
+  });
 });
