@@ -10,6 +10,7 @@ import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV } from '../shared/environment.js';
+import { getTenant } from '../shared/registry.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 
@@ -40,7 +41,8 @@ function users(): CognitoTenantUsers {
     const keysTable = process.env[ENV.apiKeysTable];
     // The platform operator's own client: disable, remove and role changes record the user's token revocation beside the tenant's keys.
     const revocations = keysTable ? new DynamoDbUserTokenRevocations(keysTable, unscopedDocumentClient()) : undefined;
-    directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitAfterChange, undefined, revocations);
+    // The invite's fence: the tenant's status read again (strongly consistent) once the user exists.
+    directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitAfterChange, undefined, revocations, async (id) => (await getTenant(id))?.status);
     directoryPool = pool;
   }
   return directory;
@@ -107,7 +109,8 @@ async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatew
  * user of another tenant, with no change:
  * - `POST /admin/tenants/{id}/users` {email, role = member} → 201 the user (Cognito mails the invitation);
  *   {email, resend: true} → 200 the user (a new temporary password mailed; 409 `user_signed_in` once signed in);
- *   either is 409 `invalid_status` (param `id`) unless the tenant is served (ACTIVE, UPDATING);
+ *   either is 409 `invalid_status` (param `id`) unless the tenant is served (ACTIVE, UPDATING); an invitation whose
+ *   tenant left those statuses while it was made is deleted again, 409 `invalid_status` (param `status`: CognitoTenantUsers.invite);
  * - `GET /admin/tenants/{id}/users[?emailPrefix=…]` → 200 `{ tenantId, users }`, sorted by email;
  * - `{userId}` is the user's id (Cognito's username, its `sub`) or its email (the pool signs in by
  *   email, so AdminGetUser takes either);

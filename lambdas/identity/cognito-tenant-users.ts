@@ -7,6 +7,7 @@ import { pages } from '../../lib/aws-pages.js';
 import { ROLE_GROUPS, ROLES, groupOf, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { IdentityError } from './identity-error.js';
 import { TENANT_USER_EVENTS, tenantUserEventDetail } from './identity-events.js';
+import { mayHoldKeys, type TenantStatusReader } from './stores/api-key-store-common.js';
 import type { UserTokenRevocations } from './stores/user-token-revocations.js';
 import type { TenantUser, TenantUserDirectory } from './tenant-users.js';
 
@@ -97,6 +98,12 @@ export class CognitoTenantUsers implements TenantUserDirectory {
      * changed, so a failure leaves the user as it was. @default - none: an issued ID token keeps its role and works until it expires (1 hour)
      */
     private readonly revocations?: UserTokenRevocations,
+    /**
+     * Where invite reads the tenant's registry status (strongly consistent) once the user exists:
+     * a tenant no longer ACTIVE or UPDATING (an offboarding or suspension began after the caller
+     * read it) gets no user, see invite. @default - none: invite checks no status (the caller did)
+     */
+    private readonly tenantStatus?: TenantStatusReader,
   ) {}
 
   /** Records that the user's tokens issued before now stop counting (keyed by its `sub`, the JWT's). */
@@ -112,9 +119,15 @@ export class CognitoTenantUsers implements TenantUserDirectory {
    * then AdminAddUserToGroup `tenant-<role>`. When the group cannot be joined, the new user is
    * deleted again (AdminDeleteUser) so that no user without a role is left behind, and the error
    * is thrown. Emits `Tenant User Created`.
+   * With `tenantStatus`, the tenant's status is read once the user is in its group (the fence
+   * against an offboarding, whose *Revoke tenant identities* lists and disables the tenant's users
+   * after *Begin offboarding* made it OFFBOARDING): a status other than ACTIVE or UPDATING deletes
+   * the user again (AdminDeleteUser; no event) and refuses. A status still served at that read
+   * means the offboarding's listing comes after the user was created.
    * @throws IdentityError 400 `invalid_email` (param `email`); 409 `user_exists` (this tenant has
    *   the address already); 409 `email_unavailable` (another tenant has it: the message does not
-   *   say which); CognitoCallError otherwise.
+   *   say which); 409 `invalid_status` (param `status`: the tenant left ACTIVE or UPDATING, named);
+   *   CognitoCallError otherwise.
    */
   async invite(tenantId: string, input: { email: string; role: Role }, by: string): Promise<TenantUser> {
     const email = checkEmail(input.email);
@@ -141,6 +154,17 @@ export class CognitoTenantUsers implements TenantUserDirectory {
         // best effort: the error below is the one to act on; a user left behind shows in the list without a role
       }
       throw refusal('AdminAddUserToGroup', e, { group: groupOf(role) });
+    }
+    if (this.tenantStatus) {
+      const status = await this.tenantStatus(tenantId);
+      if (!mayHoldKeys(status)) {
+        try {
+          await this.cognito.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: username }));
+        } catch (e) {
+          throw new CognitoCallError('AdminDeleteUser', e instanceof Error ? e : new Error(String(e)), `tenant ${tenantId} is ${status ?? 'not in the registry'}, so the user ${username} just invited was to be deleted again; delete it (tessera users remove) or let the offboarding disable it`);
+        }
+        throw new IdentityError(409, `tenant ${tenantId} is ${status ?? 'not in the registry'}: users are invited only to a tenant the gateway serves (ACTIVE or UPDATING); ${email} was not kept`, 'invalid_status', 'status');
+      }
     }
     const user = toTenantUser(created, tenantId, role);
     await this.emit(TENANT_USER_EVENTS.created, { ...tenantUserEventDetail(user, by, this.now()) });

@@ -116,7 +116,10 @@ async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefined> {
   const emit = process.env[GATEWAY_ENV.eventBus]
     ? emitLifecycleEvent
     : async (detailType: string, detail: Record<string, unknown>) => console.warn(JSON.stringify({ level: 'WARN', message: 'no event bus (TESSERA_EVENT_BUS): tenant user event not sent', detailType, detail }));
-  return new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emit, undefined, await lambdaUserRevocations());
+  // The invite's fence: the tenant's own registry item read strongly consistent (as the tenant) once the user exists.
+  const [{ consistentTenantStatus }, clients] = await Promise.all([import('../fine-tuning/stores/tenant-models.js'), lambdaTenantClients()]);
+  const status = (tenantId: string) => consistentTenantStatus(requireEnv(GATEWAY_ENV.registryTable), clients.documents, tenantId);
+  return new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emit, undefined, await lambdaUserRevocations(), status);
 }
 
 /**

@@ -113,3 +113,18 @@ describe('a tenant user\'s life on moto\'s Cognito, through the gateway', () => 
     expect(await keys.list('acme')).toEqual([]);
   });
 });
+
+describe('an invitation racing an offboarding on moto\'s Cognito (the invite\'s status fence)', () => {
+  it('made by a caller that read the tenant ACTIVE, landing after Revoke tenant identities disabled its users: deleted again, 409 invalid_status; no enabled user of the tenant left', async () => {
+    const registry = new Map([['globex', 'ACTIVE']]);
+    const fenced = new CognitoTenantUsers(cognito(), pool, async () => undefined, undefined, revocations(), async (id) => registry.get(id) as never);
+    await fenced.invite('globex', { email: 'early@globex.example.com', role: 'admin' }, 'test');
+    registry.set('globex', 'OFFBOARDING'); // Begin offboarding
+    expect(await users().disableAll('globex', 'offboarding')).toBe(1); // Revoke tenant identities
+    const e = await fenced.invite('globex', { email: 'late@globex.example.com', role: 'admin' }, 'test').catch((x: unknown) => x);
+    expect(e).toMatchObject({ status: 409, code: 'invalid_status', message: expect.stringContaining('tenant globex is OFFBOARDING') });
+    const left = await users().list('globex');
+    expect(left.map((u) => [u.email, u.enabled])).toEqual([['early@globex.example.com', false]]);
+    expect(await users().disableAll('globex', 'offboarding')).toBe(0);
+  });
+});

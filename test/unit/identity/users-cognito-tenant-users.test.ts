@@ -117,6 +117,45 @@ describe('invite', () => {
   });
 });
 
+describe('invite racing the lifecycle: the tenant\'s status read once the user exists (tenantStatus)', () => {
+  const fenced = (status: string | undefined) => {
+    const reads: string[] = [];
+    const d = new CognitoTenantUsers(new CognitoIdentityProviderClient({ region: 'eu-west-1' }), POOL, async (type, detail) => void events.push({ type, detail }), () => AT, undefined,
+      async (tenantId) => (reads.push(tenantId), status as never));
+    return { d, reads };
+  };
+
+  it.each(['OFFBOARDING', 'SUSPENDED', undefined])('the tenant is %s at that read (a caller that read it ACTIVE before): the new user is deleted again, 409 invalid_status naming it, no event', async (status) => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: user('late@acme.example.com', 'acme') });
+    const { d, reads } = fenced(status);
+    const e = await refusalOf(d.invite('acme', { email: 'late@acme.example.com', role: 'admin' }, 'x'));
+    expect([e.status, e.code, e.param]).toEqual([409, 'invalid_status', 'status']);
+    expect(e.message).toBe(`tenant acme is ${status ?? 'not in the registry'}: users are invited only to a tenant the gateway serves (ACTIVE or UPDATING); late@acme.example.com was not kept`);
+    expect(reads).toEqual(['acme']);
+    expect(cognito.commandCalls(AdminDeleteUserCommand).map((c) => c.args[0].input)).toEqual([{ UserPoolId: POOL, Username: 'sub-late@acme.example.com' }]);
+    expect(events).toEqual([]);
+  });
+
+  it('still ACTIVE or UPDATING at that read: the user stays, as without the check', async () => {
+    for (const status of ['ACTIVE', 'UPDATING']) {
+      cognito.on(AdminCreateUserCommand).resolves({ User: user('dev@acme.example.com', 'acme') });
+      const { d, reads } = fenced(status);
+      expect(await d.invite('acme', { email: 'dev@acme.example.com', role: 'member' }, 'x')).toMatchObject({ id: 'sub-dev@acme.example.com', enabled: true });
+      expect(reads).toEqual(['acme']);
+    }
+    expect(cognito.commandCalls(AdminDeleteUserCommand)).toHaveLength(0);
+    expect(events.map((e) => e.type)).toEqual(['Tenant User Created', 'Tenant User Created']);
+  });
+
+  it('the deletion failing: a CognitoCallError naming AdminDeleteUser, the status and the user to remove', async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: user('late@acme.example.com', 'acme') });
+    cognito.on(AdminDeleteUserCommand).rejects(failure('TooManyRequestsException', 'Rate exceeded'));
+    const e = await fenced('OFFBOARDING').d.invite('acme', { email: 'late@acme.example.com', role: 'member' }, 'x').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CognitoCallError);
+    expect((e as Error).message).toMatch(/^Cognito AdminDeleteUser failed \(TooManyRequestsException: Rate exceeded\): tenant acme is OFFBOARDING, so the user sub-late@acme.example.com just invited was to be deleted again/);
+  });
+});
+
 describe('resend', () => {
   it('mails a new temporary password to this tenant\'s user who has not signed in (RESEND)', async () => {
     cognito.on(AdminGetUserCommand).resolves(got('dev@acme.example.com', 'acme', 'FORCE_CHANGE_PASSWORD'));

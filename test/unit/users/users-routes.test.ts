@@ -88,6 +88,18 @@ describe('admin API: tenant users', () => {
     expect(cognito.calls()).toHaveLength(0);
   });
 
+  it('an offboarding that begins while the invitation is made (after the route read the tenant ACTIVE): the user is deleted again, 409 invalid_status naming OFFBOARDING, no event', async () => {
+    cognito.on(AdminCreateUserCommand).callsFake(() => {
+      records.set('acme', tenant({ status: 'OFFBOARDING' })); // Begin offboarding, between the route's read and the user's creation
+      return { User: { Username: 'sub-1', Attributes: attrs('late@acme.example.com', 'acme') } };
+    });
+    const [status, error] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'late@acme.example.com', role: 'admin' }));
+    expect([status, error.error.code, error.error.param]).toEqual([409, 'invalid_status', 'status']);
+    expect(error.error.message).toContain('tenant acme is OFFBOARDING: users are invited only to a tenant the gateway serves');
+    expect(cognito.commandCalls(AdminDeleteUserCommand).map((c) => c.args[0].input)).toEqual([{ UserPoolId: POOL, Username: 'sub-1' }]);
+    expect(sentEvents()).toEqual([]);
+  });
+
   it('an UPDATING tenant (served) gets its users invited', async () => {
     records.set('acme', tenant({ status: 'UPDATING' }));
     cognito.on(AdminCreateUserCommand).resolves({ User: { Username: 'sub-1', Attributes: attrs('dev@acme.example.com', 'acme') } });
