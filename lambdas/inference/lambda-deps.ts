@@ -105,9 +105,11 @@ export function lambdaApiKeyStore(): Promise<ApiKeyStore | undefined> {
  * credentials; `Tenant User Created` / `Deleted` / `Disabled` / `Role Changed` go on the platform
  * bus (`TESSERA_EVENT_BUS`) with the lifecycle source `tessera.lifecycle`, as the admin API's
  * (lambdas/shared/events.ts). Without a bus the event is logged instead.
+ * An invitation reads the tenant's own registry item (strongly consistent, as the tenant) once the
+ * user exists, and deletes the user again when the tenant is no longer ACTIVE or UPDATING.
  * @returns undefined when the pool is not set (an external identity provider: `/v1/tenant/users` 404)
  */
-async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefined> {
+export async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefined> {
   const pool = process.env[GATEWAY_ENV.userPoolId];
   if (!pool) return undefined;
   const [{ CognitoIdentityProviderClient }, { CognitoTenantUsers }, { platformClient }, { emitLifecycleEvent }] = await Promise.all([

@@ -95,4 +95,26 @@ describe('tenant API keys through API Gateway, the authorizer Lambda and the rou
     expect(e).toMatchObject({ name: 'Error', tenantId: 'sleepy', status: 'SUSPENDED' });
     expect((await keys.list('sleepy')).map((r) => r.name)).not.toContain('late');
   });
+
+  it('the router Lambda\'s user directory (lambdaTenantUsers) keeps no invitation of a tenant the registry (moto) no longer serves', async () => {
+    const { CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolCommand, ListUsersCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+    const { ROLE_GROUPS } = await import('../../../lib/identity/roles.js');
+    const cognito = new CognitoIdentityProviderClient({});
+    const pool = (await cognito.send(new CreateUserPoolCommand({
+      PoolName: 'tessera-tenants', UsernameAttributes: ['email'], Schema: [{ Name: 'tenant_id', AttributeDataType: 'String', Mutable: false }],
+    }))).UserPool!.Id!;
+    for (const group of ROLE_GROUPS) await cognito.send(new CreateGroupCommand({ UserPoolId: pool, GroupName: group }));
+    process.env[GATEWAY_ENV.userPoolId] = pool;
+    try {
+      const { lambdaTenantUsers } = await import('../../../lambdas/inference/lambda-deps.js');
+      const users = (await lambdaTenantUsers())!;
+      expect(await users.invite('acme', { email: 'dev@acme.example.com', role: 'member' }, 'test')).toMatchObject({ tenantId: 'acme', enabled: true });
+      const e = await users.invite('sleepy', { email: 'late@sleepy.example.com', role: 'admin' }, 'test').catch((x: unknown) => x);
+      expect(e).toMatchObject({ status: 409, code: 'invalid_status', message: expect.stringContaining('tenant sleepy is SUSPENDED') });
+      const left = (await cognito.send(new ListUsersCommand({ UserPoolId: pool }))).Users!.map((u) => u.Attributes!.find((a) => a.Name === 'email')!.Value);
+      expect(left).toEqual(['dev@acme.example.com']);
+    } finally {
+      delete process.env[GATEWAY_ENV.userPoolId];
+    }
+  });
 });
