@@ -94,7 +94,7 @@ export class AdminApi extends Construct {
     // acts across tenants; the routes check the tenant exists), usage counters read-only, the
     // pool's users (Cognito actions by name, on the one pool), and the users' events.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantApiKeys', actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.apiKeysTable.tableArn] }));
-    // A key write's fence (DynamoDbApiKeyStore.put): the key's transaction checks the tenant's registry status.
+    // The fence of a key write (DynamoDbApiKeyStore.put) and of a user's token revocation: the write's transaction checks the tenant's registry status.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantKeyWriteFence', actions: ['dynamodb:ConditionCheckItem'], resources: [props.registry.tableArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadUsage', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [props.usageTable.tableArn] }));
     // The usage ledger by model and day (statements): Query of its index only, no Scan.

@@ -101,7 +101,8 @@ export class TenantDataAccessRole extends Construct {
         sid: 'RegistryReadOwnRecord', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
       }),
-      // A key write's fence (DynamoDbApiKeyStore.put): a ConditionCheck of the tenant's own status in the key's transaction.
+      // The fence of a key write (DynamoDbApiKeyStore.put) and of a user's token revocation (DynamoDbUserTokenRevocations.revoke):
+      // a ConditionCheck of the tenant's own status in the write's transaction.
       new iam.PolicyStatement({
         sid: 'RegistryKeyWriteFence', actions: ['dynamodb:ConditionCheckItem'], resources: [props.registry.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },

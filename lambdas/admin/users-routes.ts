@@ -40,7 +40,7 @@ function users(): CognitoTenantUsers {
   if (!directory || directoryPool !== pool) {
     const keysTable = process.env[ENV.apiKeysTable];
     // The platform operator's own client: disable, remove and role changes record the user's token revocation beside the tenant's keys.
-    const revocations = keysTable ? new DynamoDbUserTokenRevocations(keysTable, unscopedDocumentClient()) : undefined;
+    const revocations = keysTable ? new DynamoDbUserTokenRevocations(keysTable, unscopedDocumentClient(), process.env[ENV.registryTable]) : undefined;
     // The invite's fence: the tenant's status read again (strongly consistent) once the user exists.
     directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitAfterChange, undefined, revocations, async (id) => (await getTenant(id))?.status);
     directoryPool = pool;

@@ -80,7 +80,7 @@ function lambdaUserRevocations(): Promise<UserTokenRevocations | undefined> {
     const table = process.env[GATEWAY_ENV.apiKeysTable];
     if (!table) return undefined;
     const [{ DynamoDbUserTokenRevocations }, clients] = await Promise.all([import('../identity/stores/user-token-revocations.js'), lambdaTenantClients()]);
-    return new DynamoDbUserTokenRevocations(table, clients.documents);
+    return new DynamoDbUserTokenRevocations(table, clients.documents, process.env[GATEWAY_ENV.registryTable]);
   })());
 }
 

@@ -5,6 +5,7 @@ import type { TenantStatus } from '../../lib/tenant-record.js';
 import { ApiKeyService } from '../../lambdas/identity/api-keys.js';
 import { IdentityError } from '../../lambdas/identity/identity-error.js';
 import { DynamoDbApiKeyStore } from '../../lambdas/identity/stores/dynamodb-api-key-store.js';
+import { DynamoDbUserTokenRevocations } from '../../lambdas/identity/stores/user-token-revocations.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { apiKeyStoreBehaviour, apiKeyStoreFenceBehaviour, keyRecord } from '../unit/identity/keys-store-behaviour.js';
@@ -100,6 +101,28 @@ describe('an offboarding\'s deleteAll and a key write landing between its Query 
     await setStatus(registry)('acme', 'OFFBOARDING');
     expect(await new DynamoDbApiKeyStore(keys, async () => doc).deleteAll('acme')).toBe(1);
     expect(await store.list('acme')).toEqual([]);
+  });
+});
+
+describe('users\' token revocations beside the keys, fenced on the registry (moto)', () => {
+  it('written for an ACTIVE, UPDATING or SUSPENDED tenant (a resume serves it again); not for an OFFBOARDING or OFFBOARDED one, or none: no error, nothing left after deleteAll', async () => {
+    const [registry, keys] = [await registryTable(), await keysTable()];
+    const revocations = new DynamoDbUserTokenRevocations(keys, async () => doc, registry);
+    const at = new Date('2026-12-01T10:00:00.000Z');
+    for (const status of ['ACTIVE', 'UPDATING', 'SUSPENDED'] as const) {
+      await setStatus(registry)('acme', status);
+      await revocations.revoke('acme', `sub-${status}`, at);
+      expect(await revocations.notBefore('acme', `sub-${status}`)).toBe(at.getTime());
+    }
+    await setStatus(registry)('acme', 'OFFBOARDING'); // Begin offboarding
+    expect(await new DynamoDbApiKeyStore(keys, async () => doc).deleteAll('acme')).toBe(3); // Revoke tenant identities
+    // An admin disabling (removing, re-roling) a user during or after the offboarding: no item outlives the tenant.
+    await revocations.revoke('acme', 'sub-late', at);
+    await setStatus(registry)('acme', 'OFFBOARDED');
+    await revocations.revoke('acme', 'sub-later', at);
+    await revocations.revoke('globex', 'sub-nobody', at); // no registry record
+    expect(await new DynamoDbApiKeyStore(keys, async () => doc).deleteAll('acme')).toBe(0);
+    expect(await revocations.notBefore('globex', 'sub-nobody')).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 
 /**
@@ -40,12 +41,45 @@ export class MemoryUserTokenRevocations implements UserTokenRevocations {
  * partition); offboarding's deletion of the tenant's key items removes them too.
  */
 export class DynamoDbUserTokenRevocations implements UserTokenRevocations {
-  constructor(private readonly table: string, private readonly docFor: TenantDocumentClient) {}
+  /**
+   * @param table the keys table (TESSERA_API_KEYS_TABLE)
+   * @param docFor the document client for a tenant (tenant-scoped in the Lambdas)
+   * @param registryTable the tenant registry (TESSERA_REGISTRY_TABLE), same account and Region: a revocation is then
+   *   written only while the tenant is not OFFBOARDING or OFFBOARDED (see revoke). @default - none: always written
+   */
+  constructor(private readonly table: string, private readonly docFor: TenantDocumentClient, private readonly registryTable?: string) {}
 
+  /**
+   * PutItem of the user's item. With `registryTable`: one TransactWriteItems of a ConditionCheck
+   * that the tenant's registry item exists and is neither OFFBOARDING nor OFFBOARDED, and that
+   * Put; a failed check writes nothing and is no error. An offboarding tenant is never served
+   * again (its tokens are refused with it), and its *Revoke tenant identities* deletes the
+   * partition after the status moved: a revocation written after that deletion (a user disabled,
+   * removed or re-roled by an admin during or after the offboarding) would outlive the tenant in
+   * the keys table. A SUSPENDED tenant's revocations are written: a resume serves it again.
+   * @throws the AWS error of anything but that failed check
+   */
   async revoke(tenantId: string, userSub: string, at: Date): Promise<void> {
     if (!isTenantId(tenantId)) throw new Error(`"${tenantId}" is not a tenant id`);
     const doc = await this.docFor(tenantId);
-    await doc.send(new PutCommand({ TableName: this.table, Item: { tenantId, keyHash: revocationSortKey(userSub), tokensNotBefore: at.toISOString() } }));
+    const put = { TableName: this.table, Item: { tenantId, keyHash: revocationSortKey(userSub), tokensNotBefore: at.toISOString() } };
+    if (!this.registryTable) {
+      await doc.send(new PutCommand(put));
+      return;
+    }
+    try {
+      await doc.send(new TransactWriteCommand({ TransactItems: [
+        { ConditionCheck: {
+          TableName: this.registryTable, Key: { tenantId }, ConditionExpression: 'attribute_exists(tenantId) AND NOT (#status IN (:gone, :going))',
+          ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':gone': 'OFFBOARDED', ':going': 'OFFBOARDING' },
+        } },
+        { Put: put },
+      ] }));
+    } catch (e) {
+      const reasons = e instanceof TransactionCanceledException || (e as Error).name === 'TransactionCanceledException' ? (e as TransactionCanceledException).CancellationReasons : undefined;
+      if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return;
+      throw e;
+    }
   }
 
   /** GetItem, strongly consistent (a disable must count at the next cache miss, not after replication). */

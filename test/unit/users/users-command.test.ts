@@ -6,7 +6,7 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { UserStatusType } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { AdminApiError, type AdminClient } from '../../../lib/cli/admin-client.js';
@@ -60,6 +60,7 @@ beforeEach(() => {
   eventBridge.reset();
   dynamodb.reset();
   dynamodb.on(PutCommand).resolves({});
+  dynamodb.on(TransactWriteCommand).resolves({});
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
   cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: 'tenant-member' }] });
   cloudFormation.on(DescribeStacksCommand).resolves(stackOutputs({ TenantUserPoolId: POOL, TenantUserPoolClientId: 'gatewayclient1' }));
@@ -236,8 +237,10 @@ describe('tessera users disable | set-role | remove', () => {
     ].join('\n'));
     expect(cognitoCalls()).toEqual(['AdminGetUser', 'AdminDisableUser', 'AdminUserGlobalSignOut', 'AdminListGroupsForUser']);
     expect(sent().map((e) => [e.EventBusName, e.DetailType, JSON.parse(e.Detail!).by])).toEqual([['tessera-lifecycle', 'Tenant User Disabled', OPERATOR]]);
-    const put = dynamodb.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(put).toMatchObject({ TableName: KEYS_TABLE, Item: { tenantId: 'acme', keyHash: 'user#sub-dev@acme.example.com' } }); // the user's sub attribute (the JWT's sub)
+    // One transaction: the registry check (not OFFBOARDING or OFFBOARDED: user-token-revocations.ts) and the Put.
+    const [check, put] = dynamodb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(check!.ConditionCheck).toMatchObject({ Key: { tenantId: 'acme' }, ExpressionAttributeValues: { ':gone': 'OFFBOARDED', ':going': 'OFFBOARDING' } });
+    expect(put!.Put).toMatchObject({ TableName: KEYS_TABLE, Item: { tenantId: 'acme', keyHash: 'user#sub-dev@acme.example.com' } }); // the user's sub attribute (the JWT's sub)
   });
 
   it('set-role --json with --user as an email (URL-encoded in the path): the user with its new role; the event names the previous one', async () => {
@@ -268,6 +271,7 @@ describe('tessera users disable | set-role | remove', () => {
     expect(cognitoCalls()).toEqual(['AdminGetUser']);
     expect(sent()).toHaveLength(0);
     expect(dynamodb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it('a --user Cognito cannot take as a username: the admin API\'s 400 naming --user (exit 2)', async () => {
