@@ -97,7 +97,9 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
    * that moves the tenant to OFFBOARDING or SUSPENDED comes wholly before the key write (which
    * then exists for the offboarding's deletion, a later step, to find) or wholly after it (and the
    * key write is refused). Both tables are the platform stack's, in one account and Region, as a
-   * transaction requires; it costs 2 write units a key instead of 1. A TransactionConflict (the
+   * transaction requires (TransactWriteItems: no two actions on one item, none in another account or
+   * Region). A transaction consumes more write capacity than a plain PutItem (DynamoDB prepares and
+   * commits each of its items); keys are created one at a time by admins. A TransactionConflict (the
    * registry item written at the same moment) is tried again, CONFLICT_ATTEMPTS in all.
    * @throws ApiKeyExistsError when the item exists
    * @throws TenantNotServedError when the registry item is not ACTIVE or UPDATING, or missing
