@@ -189,6 +189,13 @@ export const FineTuningJob = z.object({
    * (retire-fine-tuned-models.ts): the claim is how it sees a deployment that passed the tenant check.
    */
   deploying: z.string().optional(),
+  /**
+   * When the deployment's creates were answered and its endpoint (`endpointName`) was left coming up (epoch
+   * seconds): the job stays `running`, its claim (`deploying`) held, its model not listed, until SageMaker says
+   * the endpoint is `InService` (then `succeeded`) or `Failed` (then `failed`): endpoint-events.ts. Removed
+   * with the claim. @default - absent (no deployment waiting for its endpoint)
+   */
+  awaitingEndpointSince: z.number().int().optional(),
   trainedTokens: z.number().int().optional(),
   error: z.object({ code: z.string(), message: z.string(), param: z.string().nullable() }).optional(),
   events: z.array(FineTuningEvent).default([]),
@@ -197,6 +204,9 @@ export type FineTuningJob = z.infer<typeof FineTuningJob>;
 
 /** EventBridge detail-type of SageMaker training job state changes (forwarded to the platform bus). */
 export const TRAINING_STATE_CHANGE = 'SageMaker Training Job State Change';
+
+/** EventBridge detail-type of SageMaker endpoint state changes (forwarded to the platform bus, as the training ones). */
+export const ENDPOINT_STATE_CHANGE = 'SageMaker Endpoint State Change';
 
 /** OpenAI's job object, as `client.fineTuning.jobs.*` expects it. */
 export function toOpenAiJob(job: FineTuningJob) {

@@ -2,12 +2,15 @@ import { DescribeTrainingJobCommand, type SageMakerClient } from '@aws-sdk/clien
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TrainingEvents, TrainingStateChange } from './training-events.js';
+import { awaitsEndpoint, type EndpointEvents } from './endpoint-events.js';
 
 export interface LocalTrainingPollerDeps {
   jobs: FineTuningStore;
   /** The tenants whose jobs are followed (serve's embedded registry). */
   tenants: () => Promise<TenantRecord[]>;
   events: Pick<TrainingEvents, 'handle'>;
+  /** Where a job waiting for its endpoint is looked at (the "SageMaker Endpoint State Change" events' stand-in). */
+  endpoints: Pick<EndpointEvents, 'settle'>;
   /** SageMaker as serve reaches it (the developer's credentials, or a moto server). */
   sageMaker: SageMakerClient;
   /** Where a failed look is reported (one line each). @default - nowhere */
@@ -20,9 +23,11 @@ const FORWARDED = new Set<TrainingStateChange['TrainingJobStatus']>(['InProgress
  * `tessera serve --fine-tuning`'s stand-in for the "SageMaker Training Job State Change" events a
  * deployed platform receives on its bus (each blueprint's rule forwards them): one look describes the
  * training job of every active job of every tenant (`DescribeTrainingJob`) and hands a status it has
- * not handed on yet to TrainingEvents, as the events Lambda does with an event. So a job moves to
- * `running`, `succeeded` (its model deployed and listed), `failed` or `cancelled` locally too; against
- * moto, which marks a training job Completed at once, within one look.
+ * not handed on yet to TrainingEvents, as the events Lambda does with an event; a job whose deployment
+ * waits for its endpoint has the endpoint described (EndpointEvents.settle), as an endpoint's state change
+ * would. So a job moves to `running`, `succeeded` (its endpoint in service, its model listed), `failed` or
+ * `cancelled` locally too; against moto, which marks a training job Completed and an endpoint InService at
+ * once, within one look.
  * @returns a look (for tests) and `stop` for the interval
  */
 export function localTrainingPoller(deps: LocalTrainingPollerDeps): { look(): Promise<void>; start(intervalMs: number): { stop(): void } } {
@@ -35,6 +40,10 @@ export function localTrainingPoller(deps: LocalTrainingPollerDeps): { look(): Pr
       for (const job of await deps.jobs.list(tenant.tenantId)) {
         if (!isActive(job.status) || !job.trainingJobName) continue;
         try {
+          if (awaitsEndpoint(job)) {
+            await deps.endpoints.settle(job, tenant, deps.sageMaker);
+            continue;
+          }
           const d = await deps.sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
           const status = d.TrainingJobStatus as TrainingStateChange['TrainingJobStatus'] | undefined;
           if (!status || !FORWARDED.has(status) || handed.get(job.trainingJobName) === status) continue;
@@ -45,7 +54,7 @@ export function localTrainingPoller(deps: LocalTrainingPollerDeps): { look(): Pr
           }, tenant.accountId, `local-${job.trainingJobName}-${status}`);
           handed.set(job.trainingJobName, status);
         } catch (e) {
-          deps.warn?.(`fine-tuning: could not follow training job ${job.trainingJobName} of ${tenant.tenantId}: ${(e as Error).name}: ${(e as Error).message}`);
+          deps.warn?.(`fine-tuning: could not follow training job (or endpoint) ${job.trainingJobName} of ${tenant.tenantId}: ${(e as Error).name}: ${(e as Error).message}`);
         }
       }
     }

@@ -8,7 +8,7 @@ import type { RetiredFineTuning } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { TrainingTarget } from './sagemaker-requests.js';
-import { isActive, type FineTuningStore } from './stores/job-store.js';
+import { awaitsEndpoint, isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
 
 /** The direct invocation of the fine-tuning events Lambda by the offboarding workflow (*Retire fine-tuned models*). */
@@ -241,7 +241,9 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
     state: 'COMPLETE', cancelledJobs: [], retiredModels: (tenant.fineTunedModels ?? []).map((m) => ({ id: m.id, endpointName: m.endpointName })),
     deleted: [], deleting: [], stopped: [], checkedNames: names,
   };
-  const deployments = jobs.filter((j) => j.deploying !== undefined).map((j) => j.trainingJobName).sort();
+  // A deployment waiting for its endpoint (awaitsEndpoint) made all its creates: it is cancelled below, its claim with
+  // it, and its endpoint deleted by name as any other (waited for while SageMaker is still creating it).
+  const deployments = jobs.filter((j) => j.deploying !== undefined && !awaitsEndpoint(j)).map((j) => j.trainingJobName).sort();
   if (deployments.length) progress.deployments = deployments;
   const settle = async () => {
     progress.cancelledJobs = (await deps.jobs.list(tenant.tenantId)).filter(byOffboarding).map((j) => ({ jobId: j.id, trainingJobName: j.trainingJobName })).sort((a, b) => a.jobId.localeCompare(b.jobId));
@@ -311,10 +313,11 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       }
       const cancelled: FineTuningJob = {
         ...job, status: 'cancelled', finishedAt: nowSeconds(),
+        ...(awaitsEndpoint(job) ? { deploying: undefined, awaitingEndpointSince: undefined } : {}),
         events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}${request.executionArn ? ` (${request.executionArn})` : ''}`), ...job.events],
       };
       // A job whose status moved meanwhile (a state-change event) is not overwritten: the next run sees it again.
-      if (await deps.jobs.update(cancelled, job.status)) await audit('fine_tuning.job.cancelled', { jobId: job.id, trainingJobName: job.trainingJobName });
+      if (await deps.jobs.update(cancelled, job.status, job.deploying)) await audit('fine_tuning.job.cancelled', { jobId: job.id, trainingJobName: job.trainingJobName });
       progress.stopped.push(job.trainingJobName);
     }
 

@@ -1,5 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { TRAINING_STATE_CHANGE } from '../../lib/fine-tuning.js';
+import { ENDPOINT_STATE_CHANGE, type TRAINING_STATE_CHANGE } from '../../lib/fine-tuning.js';
+import { EndpointEvents, type EndpointStateChange } from './endpoint-events.js';
 import { S3AuditSink } from '../inference/s3-audit-sink.js';
 import { GATEWAY_ENV, lambdaConfig } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
@@ -9,9 +10,14 @@ import { countTrainingState } from './training-state-metric.js';
 import { TrainingEvents, type TrainingStateChange } from './training-events.js';
 
 let events: Promise<TrainingEvents> | undefined;
+let endpointEvents: Promise<EndpointEvents> | undefined;
 const audit = () => new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), 'tessera-audit/fine-tuning/');
 
 type TrainingStateChangeEvent = EventBridgeEvent<typeof TRAINING_STATE_CHANGE, TrainingStateChange>;
+type EndpointStateChangeEvent = EventBridgeEvent<typeof ENDPOINT_STATE_CHANGE, EndpointStateChange>;
+
+/** What the training and endpoint handlers need, made once per container. */
+const deps = () => lambdaTenantModels().then((models) => ({ config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: audit(), sageMaker: launcherSageMaker }));
 
 /** The offboarding workflow's direct invocation (Step Functions LambdaInvoke): exactly these fields, a tenant id. */
 function retireRequest(event: unknown): RetireRequest | undefined {
@@ -26,18 +32,19 @@ function retireRequest(event: unknown): RetireRequest | undefined {
 }
 
 /**
- * SageMaker training job state changes, forwarded from tenant accounts to the platform bus by each
+ * SageMaker training job and endpoint state changes, forwarded from tenant accounts to the platform bus by each
  * blueprint's rule. `event.account` is the account the job ran in (EventBridge keeps it across
- * buses), which the handler checks against the job's tenant.
+ * buses), which the handler checks against the job's tenant. An endpoint's (`SageMaker Endpoint State
+ * Change`) ends the wait of the job whose deployment created it (endpoint-events.ts).
  *
  * Also, invoked directly by the offboarding workflow with `{ action: "retire-fine-tuned-models",
  * tenantId }`: retires the tenant's fine-tuning (retire-fine-tuned-models.ts) as its
  * training-launcher role, which trusts this function's role. No EventBridge event has a top-level
  * `action` (EventBridge sets the envelope; tenants choose only `detail`), so the two never mix.
  */
-export async function handler(event: TrainingStateChangeEvent): Promise<{ outcome: string }>;
+export async function handler(event: TrainingStateChangeEvent | EndpointStateChangeEvent): Promise<{ outcome: string }>;
 export async function handler(event: RetireRequest): Promise<RetireProgress>;
-export async function handler(event: TrainingStateChangeEvent | RetireRequest): Promise<{ outcome: string } | RetireProgress> {
+export async function handler(event: TrainingStateChangeEvent | EndpointStateChangeEvent | RetireRequest): Promise<{ outcome: string } | RetireProgress> {
   const retire = retireRequest(event);
   if (retire) {
     // The audit sink is made when a record is written: a tenant without fine-tuning writes none.
@@ -45,10 +52,15 @@ export async function handler(event: TrainingStateChangeEvent | RetireRequest): 
     console.log(JSON.stringify({ level: 'INFO', message: 'fine-tuning retired for offboarding', tenantId: retire.tenantId, executionArn: retire.executionArn, state: progress.state, stopped: progress.stopped, deleted: progress.deleted, deleting: progress.deleting }));
     return progress;
   }
+  if ((event as EndpointStateChangeEvent)['detail-type'] === ENDPOINT_STATE_CHANGE) {
+    const change = event as EndpointStateChangeEvent;
+    endpointEvents ??= deps().then((d) => new EndpointEvents(d));
+    const outcome = await (await endpointEvents).handle(change.detail, change.account);
+    console.log(JSON.stringify({ level: 'INFO', message: 'endpoint state change', endpointName: change.detail.EndpointName, status: change.detail.EndpointStatus, account: change.account, outcome }));
+    return { outcome };
+  }
   const stateChange = event as TrainingStateChangeEvent;
-  events ??= lambdaTenantModels().then((models) => new TrainingEvents({
-    config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: audit(), sageMaker: launcherSageMaker,
-  }));
+  events ??= deps().then((d) => new TrainingEvents(d));
   const outcome = await (await events).handle(stateChange.detail, stateChange.account, stateChange.id);
   console.log(JSON.stringify({ level: 'INFO', message: 'training state change', trainingJobName: stateChange.detail.TrainingJobName, status: stateChange.detail.TrainingJobStatus, account: stateChange.account, outcome }));
   countTrainingState(stateChange.detail.TrainingJobStatus); // the platform dashboard's fine-tuning jobs by state

@@ -1,13 +1,13 @@
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { errorCause } from '../shared/error-cause.js';
 import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningEvent, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
-import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
+import { tenantRoleName } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
-import { BUSY_ENDPOINT_STATES, deleteEndpointResources, exists, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
+import { exists, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
+import { EndpointEvents, removeDeploymentLeftovers } from './endpoint-events.js';
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
@@ -132,19 +132,6 @@ export class TrainingEvents {
         return this.deploy(job, detail, tenant, audit, eventId ?? `deploy-${randomBytes(12).toString('hex')}`);
       default:
         return 'stale';
-    }
-  }
-
-  /** Deletes what a failed deployment created of `name`: an event for the job, and the audit record's fields. */
-  private async removeLeftovers(sageMaker: SageMakerClient, name: string): Promise<{ event: FineTuningEvent; detail: AuditRecord['detail'] }> {
-    try {
-      const { removed, endpointStatus } = await deleteEndpointResources(sageMaker, name, { onlyIfEndpointDeletable: true });
-      if (endpointStatus && BUSY_ENDPOINT_STATES.has(endpointStatus)) {
-        return { event: jobEvent('warn', `Endpoint ${name} is ${endpointStatus}: it, its configuration and its model are left (SageMaker deletes an endpoint only once it is in service or failed); the tenant's offboarding deletes them`), detail: { leftOver: name } };
-      }
-      return { event: jobEvent('info', removed.length ? `Deleted what the deployment had created: ${removed.join(', ')}` : 'The deployment had created nothing'), detail: { cleanedUp: removed.join(',') || 'none' } };
-    } catch (e) {
-      return { event: jobEvent('warn', `What the deployment created of ${name} could not be deleted (${errorCause(e)}); it stays until the tenant's offboarding deletes it`), detail: { leftOver: name, cleanupError: errorCause(e) } };
     }
   }
 
@@ -284,20 +271,26 @@ export class TrainingEvents {
       // was) is deleted now, while the claim holds the offboarding's retirement off: no model lists it, so nothing else would
       // (models.delete cannot name it) until the tenant is offboarded. As the launcher, described first, tag-conditioned, as
       // every deletion (deleteEndpointResources); an endpoint still being created is left with its config and model, for the retirement.
-      return fail(message, sageMaker && created ? await this.removeLeftovers(sageMaker, endpointName) : undefined);
+      return fail(message, sageMaker && created ? await removeDeploymentLeftovers(sageMaker, endpointName) : undefined);
     }
-    await this.deps.tenants.addFineTunedModel(tenant, {
-      id: modelId, baseModel: job.model, jobId: job.id, endpointName: inputs.endpoint.EndpointName!,
-      invokeRoleArn: roleArn('aws', target.accountId, tenantRoleName(job.tenantId, 'model-invoker')), createdAt: new Date().toISOString(),
-    });
-    const succeeded: FineTuningJob = {
-      ...claimed, status: 'succeeded', finishedAt: nowSeconds(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
-      events: [jobEvent('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), ...afterTraining(job.events)],
+    // The endpoint is coming up (minutes; SageMaker may yet fail it: capacity, image, model data). The job stays
+    // `running` under its claim, its model not listed (a request for it would reach an endpoint not in service),
+    // until the endpoint's state change (EndpointEvents) or a re-check says how it ended; it is looked at once now
+    // (moto's endpoints, or a redelivery after the endpoint came up, end the wait at once).
+    const awaiting: FineTuningJob = {
+      ...claimed, status: 'running', endpointName, awaitingEndpointSince: job.awaitingEndpointSince ?? nowSeconds(),
+      events: job.awaitingEndpointSince !== undefined ? claimed.events : [
+        jobEvent('info', `Endpoint ${endpointName} (${tier.training.endpointInstanceTypes[0]}) is being created for model ${modelId}: the job succeeds once it is in service`),
+        ...afterTraining(job.events),
+      ],
     };
-    // A job cancelled meanwhile (by its user, or an offboarding's retirement, which waited for this claim): the claim goes, and the retirement's next look deletes what was made.
-    if (!(await settle(succeeded))) return 'stale';
-    await audit('fine_tuning.model.deployed', 'ok', { fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName!, artifacts });
-    return 'succeeded';
+    if (!(await this.deps.jobs.update(awaiting, job.status, token))) {
+      // A job cancelled meanwhile (an offboarding's retirement, which waited for this claim): the claim goes, and the retirement's next look deletes what was made.
+      await this.deps.jobs.releaseDeployment(job.tenantId, job.id, token);
+      return 'stale';
+    }
+    await audit('fine_tuning.model.endpoint_creating', 'ok', { fineTunedModel: modelId, endpointName, artifacts });
+    return new EndpointEvents(this.deps).settle(awaiting, tenant, sageMaker);
   }
 }
 

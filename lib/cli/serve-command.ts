@@ -167,13 +167,13 @@ async function serve(o: ServeOptions): Promise<void> {
  * job ends, its model is deployed on the SageMaker serve reaches and listed, as it would be deployed.
  */
 async function followTrainingJobs(p: { platform: PlatformConfig; jobs: FineTuningStore; store: GatewayStore; audit: AuditSink; sageMaker: SageMakerClient; tenants: TenantRecord[] }): Promise<void> {
-  const [{ TrainingEvents }, { memoryTenantModels }, { localTrainingPoller }, { MemoryStore }] = await Promise.all([
-    import('../../lambdas/fine-tuning/training-events.js'), import('../../lambdas/fine-tuning/stores/tenant-models.js'),
+  const [{ TrainingEvents }, { EndpointEvents }, { memoryTenantModels }, { localTrainingPoller }, { MemoryStore }] = await Promise.all([
+    import('../../lambdas/fine-tuning/training-events.js'), import('../../lambdas/fine-tuning/endpoint-events.js'), import('../../lambdas/fine-tuning/stores/tenant-models.js'),
     import('../../lambdas/fine-tuning/local-training-poller.js'), import('../../lambdas/inference/stores/memory-store.js'),
   ]);
   if (!(p.store instanceof MemoryStore)) return;
-  const events = new TrainingEvents({ config: p.platform, jobs: p.jobs, tenants: memoryTenantModels(p.store), audit: p.audit, sageMaker: async () => p.sageMaker });
-  localTrainingPoller({ jobs: p.jobs, tenants: async () => p.tenants, events, sageMaker: p.sageMaker, warn: (m) => process.stderr.write(`${m}\n`) }).start(2_000);
+  const deps = { config: p.platform, jobs: p.jobs, tenants: memoryTenantModels(p.store), audit: p.audit, sageMaker: async () => p.sageMaker };
+  localTrainingPoller({ jobs: p.jobs, tenants: async () => p.tenants, events: new TrainingEvents(deps), endpoints: new EndpointEvents(deps), sageMaker: p.sageMaker, warn: (m) => process.stderr.write(`${m}\n`) }).start(2_000);
 }
 
 /**

@@ -37,6 +37,13 @@ export interface FineTuningStore {
 
 export const isActive = (status: FineTuningStatus) => ACTIVE_STATUSES.includes(status);
 
+/**
+ * A job whose deployment made its creates and waits for its endpoint to come into service (endpoint-events.ts):
+ * `running`, its claim (`deploying`) held, `awaitingEndpointSince` and `endpointName` set.
+ */
+export const awaitsEndpoint = (job: FineTuningJob): boolean =>
+  job.status === 'running' && job.deploying !== undefined && job.awaitingEndpointSince !== undefined && job.endpointName !== undefined;
+
 export class MemoryJobStore implements FineTuningStore {
   private readonly jobs = new Map<string, FineTuningJob>();
   private readonly active = new Map<string, number>();

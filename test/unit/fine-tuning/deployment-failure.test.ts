@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
 import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
+import { EndpointEvents } from '../../../lambdas/fine-tuning/endpoint-events.js';
 import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
 import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
@@ -30,6 +31,12 @@ let jobs: MemoryJobStore;
 let registry: MemoryStore;
 let audit: MemoryAuditSink;
 const events = () => new TrainingEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker });
+const endpoints = () => new EndpointEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker });
+/** SageMaker brings the endpoint into service and says so (its "SageMaker Endpoint State Change" event, upper snake case). */
+const inService = async () => {
+  has.set(`endpoint/${name}`, 'InService');
+  return endpoints().handle({ EndpointName: name, EndpointStatus: 'IN_SERVICE' }, ACCOUNT);
+};
 
 const id = `ftjob-${'c'.repeat(24)}`;
 const name = trainingJobName('acme', id);
@@ -207,13 +214,17 @@ describe('a transient error at the deployment', () => {
       expect(stored.events[0]!.message).toContain(`${error().name}: ${error().message}`);
       expect(audit.records.at(-1)).toMatchObject({ action: 'fine_tuning.model.deployment_interrupted', outcome: 'retrying' });
 
-      // WHEN Lambda retries the same event THEN the claim is resumed, the model reused (not failed on), the model deployed
-      expect(await events().handle(completed, ACCOUNT, token)).toBe('succeeded');
+      // WHEN Lambda retries the same event THEN the claim is resumed, the model reused (not failed on), the endpoint created
+      expect(await events().handle(completed, ACCOUNT, token)).toBe('running');
+      // ...and once it is in service, the model deployed
+      expect(await inService()).toBe('succeeded');
       stored = (await jobs.get('acme', id))!;
       expect(stored).toMatchObject({ status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:support', endpointName: name });
       expect(stored.deploying).toBeUndefined();
       expect([...has.keys()].sort()).toEqual([`endpoint-config/${name}`, `endpoint/${name}`, `model/${name}`]);
-      expect(await timeline()).toEqual([['info', `Model ft:llama-3.1-8b-instruct:acme:support deployed to endpoint ${name}`], ['warn', 'Deploying the model was interrupted'], ['info', 'Training completed'], ['info', 'Training started']]);
+      expect(await timeline()).toEqual([
+        ['info', `The job has successfully completed: model ft:llama-3.1-8b-instruct:acme:support is in service on endpoint ${name}`], ['info', `Endpoint ${name}`], ['warn', 'Deploying the model was interrupted'], ['info', 'Training completed'], ['info', 'Training started'],
+      ]);
       expect((await registry.getTenant('acme'))!.fineTunedModels!.map((m) => m.endpointName)).toEqual([name]);
     }
   });
@@ -227,7 +238,8 @@ describe('a transient error at the deployment', () => {
       const end = Date.parse('2026-12-03T10:00:00Z') / 1000;
       expect((await jobs.get('acme', id))!.trainingEndedAt).toBe(end);
       vi.setSystemTime(new Date('2026-12-03T10:03:00Z')); // Lambda's second retry, three minutes on
-      expect(await events().handle(completed, ACCOUNT, 'evt-end')).toBe('succeeded');
+      expect(await events().handle(completed, ACCOUNT, 'evt-end')).toBe('running');
+      expect(await inService()).toBe('succeeded');
       expect((await jobs.get('acme', id))!.trainingEndedAt).toBe(end);
     } finally {
       vi.useRealTimers();
@@ -240,10 +252,12 @@ describe('a transient error at the deployment', () => {
     expect((await jobs.get('acme', id))!).toMatchObject({ status: 'running', deploying: 'evt-ep' });
     expect([DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c))).toEqual([]);
 
-    expect(await events().handle(completed, ACCOUNT, 'evt-ep')).toBe('succeeded');
-    // THEN one CreateEndpoint in all: the retry described the endpoint and followed it
+    expect(await events().handle(completed, ACCOUNT, 'evt-ep')).toBe('running');
+    // THEN one CreateEndpoint in all: the retry described the endpoint and followed it (and looked once more, still Creating)
     expect(calls(CreateEndpointCommand)).toHaveLength(1);
-    expect(calls(DescribeEndpointCommand)).toEqual([{ EndpointName: name }]);
+    expect(calls(DescribeEndpointCommand)).toEqual([{ EndpointName: name }, { EndpointName: name }]);
+    expect((await registry.getTenant('acme'))!.fineTunedModels ?? []).toEqual([]);
+    expect(await inService()).toBe('succeeded');
     expect((await registry.getTenant('acme'))!.fineTunedModels!.map((m) => m.endpointName)).toEqual([name]);
     expect((await jobs.get('acme', id))!.deploying).toBeUndefined();
   });
@@ -251,7 +265,7 @@ describe('a transient error at the deployment', () => {
   it('a throttled CreateEndpointConfig: the retry reuses the model ("already exists" is its own), creates the rest once', async () => {
     once(CreateEndpointConfigCommand, 'endpoint-config', 'x', throttled, false);
     await expect(events().handle(completed, ACCOUNT, 'evt-cfg')).rejects.toMatchObject({ name: 'ThrottlingException' });
-    expect(await events().handle(completed, ACCOUNT, 'evt-cfg')).toBe('succeeded');
+    expect(await events().handle(completed, ACCOUNT, 'evt-cfg')).toBe('running');
     expect(calls(CreateModelCommand)).toHaveLength(2); // the second answered "already exists": reused
     expect(calls(CreateEndpointConfigCommand)).toHaveLength(2);
     expect(calls(CreateEndpointCommand)).toHaveLength(1);

@@ -128,36 +128,77 @@ describe('fine-tuning API Lambda: browser preflights', () => {
 });
 
 describe('training state-change Lambda', () => {
-  it('deploys a completed job in the tenant account and adds the model to the tenant\'s registry record', async () => {
-    const jobId = 'ftjob-0000000000000123456789ab';
-    const name = `acme-ft-${jobId.slice(6)}`;
-    const job = {
-      id: jobId, jobId, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://${tenant.stackOutputs.BucketName}/training-data/a.jsonl`,
-      hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 }, suffix: 'faq', instanceType: 'ml.g5.2xlarge', spot: false,
-      trainingJobName: name, status: 'running', createdAt: 1, events: [],
-    };
+  const jobId = 'ftjob-0000000000000123456789ab';
+  const name = `acme-ft-${jobId.slice(6)}`;
+  const job = {
+    id: jobId, jobId, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://${tenant.stackOutputs.BucketName}/training-data/a.jsonl`,
+    hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 }, suffix: 'faq', instanceType: 'ml.g5.2xlarge', spot: false,
+    trainingJobName: name, status: 'running', createdAt: 1, events: [],
+  };
+
+  it('deploys a completed job in the tenant account and leaves it running, its model not listed, while the endpoint is Creating', async () => {
     // The job is found by its name's tenant and id (no index across tenants).
     doc.on(GetCommand, { TableName: 'jobs', Key: { tenantId: 'acme', jobId } }).resolves({ Item: job });
     doc.on(UpdateCommand).resolves({});
     sageMaker.on(CreateModelCommand).resolves({}).on(CreateEndpointConfigCommand).resolves({}).on(CreateEndpointCommand).resolves({});
+    sageMaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Creating' } as never);
     const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
     const event = {
       account: ACCOUNT, source: 'aws.sagemaker', 'detail-type': 'SageMaker Training Job State Change',
       detail: { TrainingJobName: name, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${tenant.stackOutputs.BucketName}/models/${name}/output/model.tar.gz` } },
     } as unknown as EventBridgeEvent<'SageMaker Training Job State Change', never>;
-    expect(await handler(event)).toEqual({ outcome: 'succeeded' });
+    expect(await handler(event)).toEqual({ outcome: 'running' });
     expect(sageMaker.commandCalls(CreateEndpointCommand)[0].args[0].input).toMatchObject({ EndpointName: name, EndpointConfigName: name });
     // The deployment claimed the job first, then read the tenant's status strongly consistent (the fence against an offboarding)
     const updates = doc.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(updates[0]).toMatchObject({ TableName: 'jobs', Key: { tenantId: 'acme', jobId }, UpdateExpression: 'SET #d = :token', ExpressionAttributeValues: { ':expected': 'running' } });
     expect(doc.commandCalls(GetCommand).map((c) => c.args[0].input)).toContainEqual(expect.objectContaining({ TableName: 'registry', Key: { tenantId: 'acme' }, ConsistentRead: true }));
-    const added = updates.find((u) => u.TableName === 'registry')!;
+    // THEN nothing is listed in the registry, and the job stays running under its claim, waiting for its endpoint
+    expect(updates.filter((u) => u.TableName === 'registry')).toEqual([]);
+    const put = doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
+    expect(put).toHaveLength(1); // no slot given back: the job is still active
+    expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'running', endpointName: name, deploying: updates[0].ExpressionAttributeValues![':token'], awaitingEndpointSince: expect.any(Number) } });
+    expect(put[0].Put!.Item!.fineTunedModel).toBeUndefined();
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.endpoint_creating', tenantId: 'acme' });
+  });
+
+  it('an endpoint\'s IN_SERVICE event ends the wait: described as the launcher, the model added to the registry, the job succeeded and its claim gone', async () => {
+    const waiting = { ...job, endpointName: name, deploying: 'evt-1', awaitingEndpointSince: 100, events: [{ id: 'ftevent-1', created_at: 100, level: 'info', message: 'Training completed' }] };
+    doc.on(GetCommand, { TableName: 'jobs', Key: { tenantId: 'acme', jobId } }).resolves({ Item: waiting });
+    doc.on(UpdateCommand).resolves({});
+    sageMaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' } as never);
+    const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
+    const event = {
+      account: ACCOUNT, source: 'aws.sagemaker', 'detail-type': 'SageMaker Endpoint State Change',
+      detail: { EndpointName: name, EndpointArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:endpoint/${name}`, EndpointStatus: 'IN_SERVICE', CreationTime: 1592411992203, Tags: {} },
+    } as unknown as EventBridgeEvent<'SageMaker Endpoint State Change', never>;
+    expect(await handler(event)).toEqual({ outcome: 'succeeded' });
+    expect(sageMaker.commandCalls(DescribeEndpointCommand).map((c) => c.args[0].input)).toEqual([{ EndpointName: name }]);
+    const added = doc.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((u) => u.TableName === 'registry')!;
     expect(added).toMatchObject({ TableName: 'registry', Key: { tenantId: 'acme' }, ExpressionAttributeValues: { ':m': [expect.objectContaining({ id: 'ft:llama-3.1-8b-instruct:acme:faq', endpointName: name, invokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-acme-model-invoker` })] } });
     const put = doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
-    expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq' }, ExpressionAttributeValues: { ':expected': 'running', ':claim': updates[0].ExpressionAttributeValues![':token'] } });
+    expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq', finishedAt: expect.any(Number) }, ExpressionAttributeValues: { ':expected': 'running', ':claim': 'evt-1' } });
     expect(put[0].Put!.Item!.deploying).toBeUndefined(); // the claim goes with the job's end (the client drops undefined values)
+    expect(put[0].Put!.Item!.awaitingEndpointSince).toBeUndefined();
     expect(put[1].Update).toMatchObject({ Key: { tenantId: 'acme', jobId: '#active' }, ExpressionAttributeValues: { ':minus': -1 } });
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.deployed', tenantId: 'acme' });
+  });
+
+  it('an endpoint\'s FAILED event fails the job with SageMaker\'s FailureReason (described), deletes the endpoint, its config and model, lists nothing', async () => {
+    const waiting = { ...job, endpointName: name, deploying: 'evt-1', awaitingEndpointSince: 100, events: [] };
+    doc.on(GetCommand, { TableName: 'jobs', Key: { tenantId: 'acme', jobId } }).resolves({ Item: waiting });
+    doc.on(UpdateCommand).resolves({});
+    const reason = 'Unable to provision requested ML compute capacity. Please retry using a different ML instance type.';
+    sageMaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Failed', FailureReason: reason } as never)
+      .on(DeleteEndpointCommand).resolves({}).on(DeleteEndpointConfigCommand).resolves({}).on(DeleteModelCommand).resolves({});
+    const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
+    const event = { account: ACCOUNT, source: 'aws.sagemaker', 'detail-type': 'SageMaker Endpoint State Change', detail: { EndpointName: name, EndpointStatus: 'FAILED' } } as unknown as EventBridgeEvent<'SageMaker Endpoint State Change', never>;
+    expect(await handler(event)).toEqual({ outcome: 'failed' });
+    expect(doc.commandCalls(UpdateCommand).map((c) => c.args[0].input).filter((u) => u.TableName === 'registry')).toEqual([]);
+    const put = doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
+    expect(put[0].Put!.Item).toMatchObject({ status: 'failed', error: { code: 'deployment_failed', message: `the model's endpoint ${name} is Failed: ${reason}`, param: null } });
+    expect(put[0].Put!.Item!.fineTunedModel).toBeUndefined();
+    expect([sageMaker.commandCalls(DeleteEndpointCommand), sageMaker.commandCalls(DeleteEndpointConfigCommand), sageMaker.commandCalls(DeleteModelCommand)].map((c) => c.length)).toEqual([1, 1, 1]);
   });
 });
 

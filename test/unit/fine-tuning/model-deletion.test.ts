@@ -56,7 +56,11 @@ async function deployedModel(tenant: 'acme' | 'globex', suffix: string) {
   const name = `${tenant}-ft-${job.id.slice(6)}`;
   const account = tenant === 'acme' ? ACME : GLOBEX;
   const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-${tenant}-data-${account}/models/${name}/output/model.tar.gz` } };
+  // The endpoint comes into service at once (the job succeeds only then: endpoint-events.ts); the look is not a call of the test's.
+  sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'InService' } as never);
   expect(await events().handle(completed, account)).toBe('succeeded');
+  sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).rejects(notFound('endpoint'));
+  sageMaker.resetHistory();
   return { job, name, model: `ft:llama-3.1-8b-instruct:${tenant}:${suffix}`, completed, account };
 }
 
