@@ -83,7 +83,8 @@ beforeEach(() => {
   });
   sm.on(CreateModelCommand).callsFake(async () => { const g = createModelGate; createModelGate = undefined; if (g) await g.wait(); return {}; });
   sm.on(CreateEndpointConfigCommand).resolves({});
-  sm.on(CreateEndpointCommand).callsFake(async (input) => { endpoints.set(input.EndpointName!, 'Creating'); return {}; });
+  // The endpoint in service at once (as moto's): these races are the claim's; the wait for a Creating endpoint is endpoint-events.test.ts's.
+  sm.on(CreateEndpointCommand).callsFake(async (input) => { endpoints.set(input.EndpointName!, 'InService'); return {}; });
   sm.on(DescribeEndpointCommand).callsFake(async (input) => {
     const s = endpoints.get(input.EndpointName!);
     if (!s) throw Object.assign(new Error('Could not find endpoint.'), { name: 'ValidationException' });

@@ -1,0 +1,211 @@
+import {
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand,
+  DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
+import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
+import { EndpointEvents, endpointState } from '../../../lambdas/fine-tuning/endpoint-events.js';
+import { retireFineTunedModels } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
+import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
+import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
+import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
+import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
+import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+
+/**
+ * A job is `succeeded` (its ft: model listed) only once its endpoint is InService; an endpoint that fails
+ * fails it. SageMaker (aws-sdk-client-mock) keeps each endpoint's status as the test sets it; the job store and
+ * the registry are the in-memory ones (`tessera serve`'s).
+ */
+const ACCOUNT = '444444444444';
+const sm = mockClient(SageMakerClient);
+const sageMaker = async () => new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+const notFound = (what: string) => Object.assign(new Error(`Could not find ${what}.`), { name: 'ValidationException' });
+const calls = (command: Parameters<typeof sm.commandCalls>[0]) => sm.commandCalls(command).map((c) => c.args[0].input);
+
+const id = `ftjob-${'e'.repeat(24)}`;
+const name = trainingJobName('acme', id);
+const model = 'ft:llama-3.1-8b-instruct:acme:support';
+const job: FineTuningJob = {
+  id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://tessera-acme-data-${ACCOUNT}/training-data/a.jsonl`,
+  hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: 'support', instanceType: 'ml.g5.2xlarge', spot: false,
+  trainingJobName: name, status: 'running', createdAt: 1, events: [],
+};
+const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${name}/output/model.tar.gz` } };
+
+/** What SageMaker has, by `<type>/<name>` (the endpoint's value its status), and the endpoint's FailureReason. */
+let has: Map<string, string>;
+let reason: string | undefined;
+let jobs: MemoryJobStore;
+let registry: MemoryStore;
+let audit: MemoryAuditSink;
+const deps = () => ({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker });
+const endpoints = () => new EndpointEvents(deps());
+const listed = async () => ((await registry.getTenant('acme'))!.fineTunedModels ?? []).map((m) => m.id);
+const stored = async () => (await jobs.get('acme', id))!;
+/** SageMaker's event for the endpoint, as EventBridge delivers its detail (upper snake case status). */
+const event = (EndpointStatus: string, extra: Record<string, unknown> = {}) => ({ EndpointName: name, EndpointStatus, ...extra });
+
+beforeEach(async () => {
+  sm.reset();
+  has = new Map();
+  reason = undefined;
+  jobs = new MemoryJobStore();
+  registry = new MemoryStore();
+  audit = new MemoryAuditSink();
+  registry.putTenant(trainedTenant('acme', 'enterprise', ACCOUNT));
+  await jobs.create(job, 5);
+  const create = (key: string, status: string) => () => { has.set(key, status); return {}; };
+  sm.on(CreateModelCommand).callsFake(create(`model/${name}`, 'x'));
+  sm.on(CreateEndpointConfigCommand).callsFake(create(`endpoint-config/${name}`, 'x'));
+  sm.on(CreateEndpointCommand).callsFake(create(`endpoint/${name}`, 'Creating'));
+  const describe = (type: string) => () => {
+    const status = has.get(`${type}/${name}`);
+    if (status === undefined) throw notFound(type);
+    return type === 'endpoint' ? { EndpointStatus: status, ...(reason ? { FailureReason: reason } : {}) } : {};
+  };
+  sm.on(DescribeEndpointCommand).callsFake(describe('endpoint'));
+  sm.on(DescribeEndpointConfigCommand).callsFake(describe('endpoint-config'));
+  sm.on(DescribeModelCommand).callsFake(describe('model'));
+  const remove = (type: string) => () => { has.delete(`${type}/${name}`); return {}; };
+  sm.on(DeleteEndpointCommand).callsFake(remove('endpoint'));
+  sm.on(DeleteEndpointConfigCommand).callsFake(remove('endpoint-config'));
+  sm.on(DeleteModelCommand).callsFake(remove('model'));
+});
+
+/** The job's Completed event handled: the creates made, the endpoint Creating. */
+async function deployed(): Promise<void> {
+  expect(await new TrainingEvents(deps()).handle(completed, ACCOUNT, 'evt-completed')).toBe('running');
+}
+
+describe('a deployment waits for its endpoint', () => {
+  it('Creating: the job stays running under its claim, finished_at unset, the model not listed (a chat for it cannot reach the endpoint)', async () => {
+    await deployed();
+    expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed', endpointName: name, awaitingEndpointSince: expect.any(Number) });
+    expect((await stored()).finishedAt).toBeUndefined();
+    expect((await stored()).fineTunedModel).toBeUndefined();
+    expect(await listed()).toEqual([]);
+    expect((await stored()).events[0]!.message).toBe(`Endpoint ${name} (ml.g5.2xlarge) is being created for model ${model}: the job succeeds once it is in service`);
+    // A CREATING event (SageMaker sends one at CreateEndpoint) changes nothing
+    expect(await endpoints().handle(event('CREATING'), ACCOUNT)).toBe('running');
+    expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed' });
+  });
+
+  it('IN_SERVICE: succeeded, fine_tuned_model and finished_at set, "The job has successfully completed", the model listed once; a duplicate changes nothing', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'InService');
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('succeeded');
+    const done = await stored();
+    expect(done).toMatchObject({ status: 'succeeded', fineTunedModel: model, endpointName: name, finishedAt: expect.any(Number) });
+    expect(done.deploying).toBeUndefined();
+    expect(done.awaitingEndpointSince).toBeUndefined();
+    expect(done.events[0]!.message).toBe(`The job has successfully completed: model ${model} is in service on endpoint ${name}`);
+    expect(await listed()).toEqual([model]);
+    expect(audit.records.at(-1)).toMatchObject({ action: 'fine_tuning.model.deployed', detail: { fineTunedModel: model, endpointName: name } });
+    // SageMaker may send several events per change, and EventBridge delivers at least once
+    sm.resetHistory();
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('stale');
+    expect(await listed()).toEqual([model]);
+    expect(sm.calls()).toHaveLength(0);
+    // ...and the slot is given back once
+    await expect(jobs.create({ ...job, id: `ftjob-${'f'.repeat(24)}`, trainingJobName: trainingJobName('acme', `ftjob-${'f'.repeat(24)}`) }, 1)).resolves.toBeUndefined();
+  });
+
+  it('FAILED: failed with SageMaker\'s FailureReason (DescribeEndpoint\'s, the event may carry none), the endpoint, config and model deleted, nothing listed', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'Failed');
+    reason = 'Image size 12345678901 is greater than supported size 10737418240';
+    expect(await endpoints().handle(event('FAILED'), ACCOUNT)).toBe('failed');
+    const failed = await stored();
+    expect(failed).toMatchObject({ status: 'failed', finishedAt: expect.any(Number), error: { code: 'deployment_failed', message: `the model's endpoint ${name} is Failed: ${reason}`, param: null } });
+    expect(failed.deploying).toBeUndefined();
+    expect(failed.fineTunedModel).toBeUndefined();
+    expect(await listed()).toEqual([]);
+    expect([...has.keys()]).toEqual([]);
+    expect(calls(DeleteEndpointCommand)).toEqual([{ EndpointName: name }]);
+    expect(failed.events.map((e) => e.message).slice(0, 2)).toEqual([
+      `Deleted what the deployment had created: endpoint/${name}, endpoint-config/${name}, model/${name}`, `Deploying the model failed: the model's endpoint ${name} is Failed: ${reason}`,
+    ]);
+    expect(audit.records.at(-1)).toMatchObject({ action: 'fine_tuning.model.deployment_failed', detail: { endpointStatus: 'Failed', cleanedUp: `endpoint/${name},endpoint-config/${name},model/${name}` } });
+  });
+
+  it('an IN_SERVICE event delivered after the endpoint failed (out of order): described Failed, so failed, never succeeded; a later IN_SERVICE changes nothing', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'Failed');
+    reason = 'capacity';
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('failed');
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('stale');
+    expect((await stored()).status).toBe('failed');
+    expect(await listed()).toEqual([]);
+  });
+
+  it('an endpoint deleted before it came up (gone): failed saying so', async () => {
+    await deployed();
+    has.delete(`endpoint/${name}`);
+    expect(await endpoints().handle(event('DELETING'), ACCOUNT)).toBe('failed');
+    expect((await stored()).error!.message).toBe(`the model's endpoint ${name} no longer exists (it was deleted before it came into service)`);
+  });
+
+  it('an event for a model already deleted, for a job already ended, for no job, or from another account changes nothing and calls SageMaker not', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'InService');
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('succeeded');
+    await jobs.update({ ...(await stored()), modelDeletedAt: 5 }, 'succeeded');
+    sm.resetHistory();
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('stale');
+    expect(await endpoints().handle(event('FAILED'), ACCOUNT)).toBe('stale');
+    expect(await endpoints().handle({ EndpointName: `acme-ft-${'0'.repeat(24)}`, EndpointStatus: 'IN_SERVICE' }, ACCOUNT)).toBe('ignored');
+    expect(await endpoints().handle({ EndpointName: 'someone-elses-endpoint', EndpointStatus: 'FAILED' }, ACCOUNT)).toBe('ignored');
+    expect(sm.calls()).toHaveLength(0);
+    expect((await stored()).status).toBe('succeeded');
+  });
+
+  it('an event from an account other than the job\'s tenant\'s is ignored: one tenant cannot end another\'s wait', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'Failed');
+    expect(await endpoints().handle(event('FAILED'), '555555555555')).toBe('ignored');
+    expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed' });
+  });
+
+  it('an ending event while the deployment still makes its creates (claimed, no wait recorded) is thrown back for Lambda to deliver again; a CREATING one is dropped', async () => {
+    await jobs.claimDeployment('acme', id, 'running', 'evt-completed');
+    has.set(`endpoint/${name}`, 'InService');
+    await expect(endpoints().handle(event('IN_SERVICE'), ACCOUNT)).rejects.toMatchObject({ name: 'DeploymentInFlight' });
+    expect(await endpoints().handle(event('CREATING'), ACCOUNT)).toBe('stale');
+    expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed' });
+  });
+
+  it('a tenant being offboarded when its endpoint comes up: the job cancelled, its claim gone, the model not listed', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'InService');
+    registry.putTenant({ ...(await registry.getTenant('acme'))!, status: 'OFFBOARDING' });
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('cancelled');
+    expect(await stored()).toMatchObject({ status: 'cancelled' });
+    expect((await stored()).deploying).toBeUndefined();
+    expect(await listed()).toEqual([]);
+  });
+
+  it('the offboarding\'s retirement cancels a job waiting for its endpoint and lets go of its claim (it made all its creates): not IN_PROGRESS on a deployment', async () => {
+    await deployed();
+    registry.putTenant({ ...(await registry.getTenant('acme'))!, status: 'OFFBOARDING' });
+    has.set(`endpoint/${name}`, 'InService');
+    const progress = await retireFineTunedModels({ jobs, tenants: memoryTenantModels(registry), sageMaker, audit }, { action: 'retire-fine-tuned-models', tenantId: 'acme' });
+    expect(progress.deployments).toBeUndefined();
+    expect(await stored()).toMatchObject({ status: 'cancelled' });
+    expect((await stored()).deploying).toBeUndefined();
+    expect(calls(DeleteEndpointCommand)).toEqual([{ EndpointName: name }]);
+    // The endpoint's event afterwards changes nothing
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('stale');
+    expect(await listed()).toEqual([]);
+  });
+});
+
+describe('endpointState', () => {
+  it('spells the events\' upper snake case statuses as DescribeEndpoint does, and keeps those already so spelled', () => {
+    expect(['IN_SERVICE', 'FAILED', 'CREATING', 'OUT_OF_SERVICE', 'SYSTEM_UPDATING', 'UPDATE_ROLLBACK_FAILED', 'InService'].map(endpointState))
+      .toEqual(['InService', 'Failed', 'Creating', 'OutOfService', 'SystemUpdating', 'UpdateRollbackFailed', 'InService']);
+  });
+});
