@@ -1,4 +1,4 @@
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DescribeEndpointCommand, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import type { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
+import { EndpointEvents } from '../../lambdas/fine-tuning/endpoint-events.js';
 import { TrainingEvents } from '../../lambdas/fine-tuning/training-events.js';
 import { memoryTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
 import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
@@ -216,7 +217,22 @@ describe('fine-tuning through the official openai client against tessera serve',
     const name = `acme-ft-${job.id.slice(6)}`;
     expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'InProgress', SecondaryStatus: 'Downloading' }, ACME)).toBe('running');
     expect(lastAudit()).toMatchObject({ action: 'fine_tuning.data.read', tenantId: 'acme', detail: { trainingFile: `s3://${acmeBucket}/training-data/faq.jsonl`, readBy: 'tessera-acme-training' } });
-    expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${acmeBucket}/models/${name}/output/model.tar.gz` } }, ACME)).toBe('succeeded');
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'Creating' } as never);
+    expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${acmeBucket}/models/${name}/output/model.tar.gz` } }, ACME)).toBe('running');
+
+    // While the endpoint is Creating: the job is running, no fine_tuned_model, the model neither listed nor routed
+    // (the old code answered succeeded here, and a chat reached the endpoint: SageMaker's ValidationError, a 502 upstream_misconfigured)
+    expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'running', fine_tuned_model: null, finished_at: null });
+    expect((await client('acme').models.list()).data.map((m) => m.id)).not.toContain('ft:llama-3.1-8b-instruct:acme:faq');
+    const early = await client('acme').chat.completions.create({ model: 'ft:llama-3.1-8b-instruct:acme:faq', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect(early).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(runtime.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+
+    // SageMaker's event once the endpoint is in service
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'InService' } as never);
+    const endpoints = new EndpointEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
+    expect(await endpoints.handle({ EndpointName: name, EndpointStatus: 'IN_SERVICE' }, ACME)).toBe('succeeded');
 
     const done = await client('acme').fineTuning.jobs.retrieve(job.id);
     expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:llama-3.1-8b-instruct:acme:faq' });

@@ -118,7 +118,7 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect((await gw.store.getTenant('cpuco'))?.fineTunedModels).toEqual([expect.objectContaining({ id: 'ft:mistral-7b-instruct:cpuco:tickets', endpointName: name, invokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-cpuco-model-invoker` })]);
     const models = await (await client('cpuco')).models.list();
     expect(models.data.map((m) => m.id)).toContain('ft:mistral-7b-instruct:cpuco:tickets');
-    expect(audit.records.map((r) => r.action)).toEqual(['fine_tuning.data.read', 'fine_tuning.model.deployed']);
+    expect(audit.records.map((r) => r.action)).toEqual(['fine_tuning.data.read', 'fine_tuning.model.endpoint_creating', 'fine_tuning.model.deployed']);
   });
 
   it('admits exactly the tier\'s concurrent-job limit (4) of 10 simultaneous creations', async () => {
