@@ -10,7 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+import { ENDPOINT_STATE_CHANGE, PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
 import { SERVICE_ROLE_PATH, tenantRoleName } from '../lib/tenant-naming.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/fine-tuning-env.js';
 import { acknowledgeJwtAuthorizer, addPreflightMethod, type InferenceApi } from './inference-api.js';
@@ -112,7 +112,7 @@ export class FineTuning extends Construct {
       'Each tenant account holds one training-files role named tessera-<tenant>-training-files (its bucket\'s training-data/files/ only), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     this.tenantDataFunctions = [api, stateChanges];
 
-    // Tenant accounts of this organization forward their SageMaker training events here, through
+    // Tenant accounts of this organization forward their SageMaker training (and endpoint) events here, through
     // their blueprints' forwarder roles (on the service-role path). Only those events: the lifecycle
     // rules on this bus act on `tessera.lifecycle` events, which no tenant account may put.
     // Rendered as EventBus.addToResourcePolicy would (same construct path, so the same logical ID and
@@ -127,7 +127,7 @@ export class FineTuning extends Construct {
         // entry must match, and the keys must be present (ForAllValues is true of an empty set).
         conditions: {
           StringEquals: { 'aws:PrincipalOrgID': props.config.organization.organizationId },
-          'ForAllValues:StringEquals': { 'events:source': ['aws.sagemaker'], 'events:detail-type': [TRAINING_STATE_CHANGE] },
+          'ForAllValues:StringEquals': { 'events:source': ['aws.sagemaker'], 'events:detail-type': [TRAINING_STATE_CHANGE, ENDPOINT_STATE_CHANGE] },
           Null: { 'events:source': 'false', 'events:detail-type': 'false' },
           ArnLike: { 'aws:PrincipalArn': `arn:${Stack.of(this).partition}:iam::*:role${SERVICE_ROLE_PATH}*` },
         },
@@ -135,8 +135,9 @@ export class FineTuning extends Construct {
     });
     new events.Rule(this, 'TrainingStateChanges', {
       eventBus: props.eventBus,
-      description: 'SageMaker training job state changes of tenant fine-tuning jobs',
-      eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE] },
+      description: 'SageMaker training job and endpoint state changes of tenant fine-tuning jobs',
+      // One rule for both (the endpoint's ends a deployment's wait: endpoint-events.ts): no resource more in this stack.
+      eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE, ENDPOINT_STATE_CHANGE] },
       // A lost state change leaves a job visibly stuck: 8 delivery tries over up to 6 hours, then the DLQ.
       targets: [new targets.LambdaFunction(stateChanges.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: deadLetters.queue })],
     });

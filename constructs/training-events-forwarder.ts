@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { forwarderTrust, TenantDlqAlarm, tenantDlqAlarmRuleName } from './tenant-dlq-alarm.js';
-import { sageMakerNamePrefix, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+import { ENDPOINT_STATE_CHANGE, sageMakerNamePrefix, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
 export interface TrainingEventsForwarderProps {
@@ -16,8 +16,10 @@ export interface TrainingEventsForwarderProps {
 
 /**
  * Forwards this tenant's SageMaker training job state changes (names `<tenant>-ft-*`) from the
- * account's default bus to the platform bus. EventBridge keeps the source account on the
- * forwarded event, and only SageMaker can emit `aws.sagemaker` events.
+ * account's default bus to the platform bus, and, by a second rule `tessera-<tenant>-endpoint-events`,
+ * the state changes of its fine-tuned models' endpoints (same names: a job's deployment waits for its
+ * endpoint to be InService, lambdas/fine-tuning/endpoint-events.ts). EventBridge keeps the source account
+ * on the forwarded event, and only SageMaker can emit `aws.sagemaker` events.
  *
  * Events EventBridge cannot deliver to the platform bus (its policy refuses, the bus is gone)
  * land in a dead-letter queue in this (the tenant's) account, `tessera-<tenant>-dlq-training-events`,
@@ -43,11 +45,12 @@ export class TrainingEventsForwarder extends Construct {
     // the rule before it exists: for event bus rule targets EventBridge sends aws:SourceArn = the rule ARN
     // (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
     const ruleName = `tessera-${props.tenantId}-training-events`;
+    const endpointRuleName = endpointEventsRuleName(props.tenantId);
     const alarmRuleName = tenantDlqAlarmRuleName(props.tenantId, 'training-events');
     // Its own role with a managed policy naming the one bus (the target's default role gets an inline policy).
     const role = new iam.Role(this, 'Role', {
       path: SERVICE_ROLE_PATH,
-      assumedBy: forwarderTrust([ruleName, alarmRuleName]),
+      assumedBy: forwarderTrust([ruleName, endpointRuleName, alarmRuleName]),
       description: 'Tessera: forwards this tenant\'s training events to the platform bus',
     });
     new iam.ManagedPolicy(this, 'Policy', {
@@ -56,7 +59,7 @@ export class TrainingEventsForwarder extends Construct {
     });
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
       name: 'training-events', queueName: `tessera-${props.tenantId}-dlq-training-events`,
-      source: 'rules tessera-TENANT-training-events and tessera-TENANT-training-events-alarm to the platform event bus',
+      source: 'rules tessera-TENANT-training-events + tessera-TENANT-endpoint-events + tessera-TENANT-training-events-alarm to the platform event bus',
     });
     new events.Rule(this, 'Rule', {
       ruleName,
@@ -64,11 +67,21 @@ export class TrainingEventsForwarder extends Construct {
       eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE], detail: { TrainingJobName: [{ prefix: sageMakerNamePrefix(props.tenantId) }] } },
       targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates(), deadLetterQueue: this.deadLetterQueue.queue })],
     });
+    // The endpoints of this tenant's fine-tuned models only (named after their training jobs): the same role, bus and dead-letter queue.
+    new events.Rule(this, 'EndpointRule', {
+      ruleName: endpointRuleName,
+      description: 'Tessera: this tenant\'s fine-tuned model endpoint state changes, to the platform bus',
+      eventPattern: { source: ['aws.sagemaker'], detailType: [ENDPOINT_STATE_CHANGE], detail: { EndpointName: [{ prefix: sageMakerNamePrefix(props.tenantId) }] } },
+      targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBusForEndpoints', props.platformEventBusArn), { role: role.withoutPolicyUpdates(), deadLetterQueue: this.deadLetterQueue.queue })],
+    });
     this.deadLetterAlarm = new TenantDlqAlarm(this, 'DeadLetterAlarm', {
       tenantId: props.tenantId, path: 'training-events', deadLetterQueue: this.deadLetterQueue,
       forwarderRole: role.withoutPolicyUpdates(), platformEventBusArn: props.platformEventBusArn,
     });
   }
 }
+
+/** The rule forwarding a tenant's endpoint state changes (named so that the forwarder role's trust names it before it exists). */
+export const endpointEventsRuleName = (tenantId: string) => `tessera-${tenantId}-endpoint-events`;
 
 export const platformEventBusArn = (platformAccountId: string, region: string, busName: string) => `arn:${Aws.PARTITION}:events:${region}:${platformAccountId}:event-bus/${busName}`;

@@ -161,6 +161,30 @@ describe('fine-tuning in the tenant blueprint', () => {
     });
   });
 
+  it('forwards the state changes of the tenant\'s own endpoints only (names <tenant>-ft-), by the forwarder role its trust names, dead letters in the training events queue', () => {
+    const rules = enterprise.findResources('AWS::Events::Rule', { Properties: { EventPattern: { 'detail-type': ['SageMaker Endpoint State Change'] } } });
+    expect(Object.keys(rules)).toHaveLength(1);
+    const rule = (Object.values(rules)[0] as any).Properties;
+    expect(rule.Name).toEqual({ 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-endpoint-events']] });
+    expect(rule.EventPattern).toEqual({ source: ['aws.sagemaker'], 'detail-type': ['SageMaker Endpoint State Change'], detail: { EndpointName: [{ prefix: { 'Fn::Join': ['', [{ Ref: 'TenantId' }, '-ft-']] } }] } });
+    expect(rule.Targets).toHaveLength(1);
+    const target = rule.Targets[0];
+    expect(target.Arn).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:222222222222:event-bus/tessera-lifecycle']] });
+    // The training rule's own role and dead-letter queue
+    const training = (Object.values(enterprise.findResources('AWS::Events::Rule', { Properties: { EventPattern: { 'detail-type': ['SageMaker Training Job State Change'] } } }))[0] as any).Properties.Targets[0];
+    expect(target.RoleArn).toEqual(training.RoleArn);
+    expect(target.DeadLetterConfig).toEqual(training.DeadLetterConfig);
+    expect(JSON.stringify(target.DeadLetterConfig)).toMatch(/TrainingEventsDeadLettersDlq/);
+    // ...whose trust names this rule (aws:SourceArn), beside the other two
+    const role = (enterprise.findResources('AWS::IAM::Role') as any)[target.RoleArn['Fn::GetAtt'][0]].Properties;
+    const arns = role.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['aws:SourceArn'];
+    expect(JSON.stringify(arns)).toMatch(/-endpoint-events/);
+    expect(arns).toHaveLength(3);
+    // ...and the queue lets this rule send to it (aws:SourceArn = the rule)
+    const queuePolicies = Object.values(enterprise.findResources('AWS::SQS::QueuePolicy')).map((p: any) => JSON.stringify(p.Properties.PolicyDocument));
+    expect(queuePolicies.some((d) => d.includes('EndpointRule') && d.includes('sqs:SendMessage'))).toBe(true);
+  });
+
   it('gives a tier without training no training roles, policies or forwarding', () => {
     const names = JSON.stringify(Object.values(starter.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName));
     expect(names).not.toMatch(/training|model-invoker/);
@@ -197,7 +221,11 @@ describe('fine-tuning in the platform stack', () => {
       Properties: Match.objectLike({ TableName: 'tessera-fine-tuning-jobs', GlobalSecondaryIndexes: Match.absent(), SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }) }),
     });
     platform.hasResourceProperties('AWS::Events::EventBusPolicy', { Statement: Match.objectLike({ Action: 'events:PutEvents', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } } }) });
-    platform.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Training Job State Change'] } });
+    // One rule for training and endpoint state changes, to the events Lambda, with its retries and dead-letter queue (no resource more)
+    const rules = platform.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.sagemaker'] } } });
+    expect(Object.values(rules).map((r: any) => r.Properties.EventPattern)).toEqual([{ source: ['aws.sagemaker'], 'detail-type': ['SageMaker Training Job State Change', 'SageMaker Endpoint State Change'] }]);
+    const target = (Object.values(rules)[0] as any).Properties.Targets[0];
+    expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/TrainingStateChangesDeadLetters/), 'Arn'] } } });
   });
 
   it('lets tenant accounts forward training events through one statement-only bus policy (same Sid and logical ID as addToResourcePolicy gave)', () => {
@@ -214,7 +242,7 @@ describe('fine-tuning in the platform stack', () => {
       Resource: { 'Fn::GetAtt': [props.EventBusName.Ref, 'Arn'] },
       Condition: {
         StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' },
-        'ForAllValues:StringEquals': { 'events:source': ['aws.sagemaker'], 'events:detail-type': ['SageMaker Training Job State Change'] },
+        'ForAllValues:StringEquals': { 'events:source': ['aws.sagemaker'], 'events:detail-type': ['SageMaker Training Job State Change', 'SageMaker Endpoint State Change'] },
         Null: { 'events:source': 'false', 'events:detail-type': 'false' },
         ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/tessera/service-role/*' },
       },
