@@ -22,6 +22,8 @@ import { configWith, newApp } from '../support/synth.js';
 type Resources = Record<string, { Type: string; Properties?: any; DeletionPolicy?: string }>;
 const DR_TIER = 'professional';
 const PATHS = { training: 'training-events', restore: 'restore-events' } as const;
+/** Rules beside a path's own that forward into its queue with its role: the training path's endpoint state changes (constructs/training-events-forwarder.ts). */
+const SIBLING_RULES: Record<string, string[]> = { [PATHS.training]: ['endpoint-events'], [PATHS.restore]: [] };
 const ofType = (resources: Resources, type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const refOf = (v: any): string | undefined => v?.['Fn::GetAtt']?.[0] ?? v?.Ref;
 /** A `Fn::Join` of literal parts and `{ Ref: 'TenantId' }`, rendered with `TENANT`. */
@@ -55,11 +57,13 @@ function pathOf(resources: Resources, path: string) {
   const eventRule = rules.find(([, r]) => rendered(r.Properties.Name) === `tessera-TENANT-${path}`)!;
   const alarmRule = rules.find(([, r]) => rendered(r.Properties.Name) === `tessera-TENANT-${path}-alarm`)!;
   expect(eventRule && alarmRule, path).toBeTruthy();
-  return { queueId, queue: queues[0]![1], alarmId: alarms[0]![0], alarm: alarms[0]![1].Properties, eventRule, alarmRule };
+  const siblings = SIBLING_RULES[path]!.map((name) => rules.find(([, r]) => rendered(r.Properties.Name) === `tessera-TENANT-${name}`)!);
+  expect(siblings.every(Boolean), path).toBe(true);
+  return { queueId, queue: queues[0]![1], alarmId: alarms[0]![0], alarm: alarms[0]![1].Properties, eventRule, alarmRule, siblings };
 }
 
 function expectPath(resources: Resources, path: string) {
-  const { queueId, queue, alarmId, alarm, eventRule, alarmRule } = pathOf(resources, path);
+  const { queueId, queue, alarmId, alarm, eventRule, alarmRule, siblings } = pathOf(resources, path);
   // THEN the alarm: more than 0 visible messages (maximum) in one 5-minute period, missing data ignored (keeps its state: a full
   // queue left alone stops sending metrics after six hours and must not clear), no action
   expect(alarm).toMatchObject({
@@ -83,14 +87,19 @@ function expectPath(resources: Resources, path: string) {
   expect(rendered(target.Arn)).toBe(`arn:<AWS::Partition>:events:${DEFAULT_CONFIG.homeRegion}:${DEFAULT_CONFIG.platformAccountId}:event-bus/${PLATFORM_EVENT_BUS_NAME}`);
   expect(target.Arn).toEqual(eventTarget.Arn);
   expect(refOf(target.DeadLetterConfig.Arn)).toBe(queueId);
-  // with the path's forwarder role, which trusts EventBridge for exactly the two rules of the path
+  // with the path's forwarder role, which trusts EventBridge for exactly the rules of the path (its siblings' too, which use it and the queue)
   expect(target.RoleArn).toEqual(eventTarget.RoleArn);
+  for (const [, sibling] of siblings) {
+    expect(sibling.Properties.Targets).toHaveLength(1);
+    expect(sibling.Properties.Targets[0]).toMatchObject({ Arn: eventTarget.Arn, RoleArn: eventTarget.RoleArn, DeadLetterConfig: eventTarget.DeadLetterConfig });
+  }
   const role = resources[refOf(target.RoleArn)!]!;
   const trust = role.Properties.AssumeRolePolicyDocument.Statement;
   expect(trust).toHaveLength(1);
   expect(trust[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
   expect((trust[0].Condition.StringEquals['aws:SourceArn'] as any[]).map(rendered)).toEqual([
     `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/tessera-TENANT-${path}`,
+    ...SIBLING_RULES[path]!.map((name) => `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/tessera-TENANT-${name}`),
     `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/tessera-TENANT-${path}-alarm`,
   ]);
   expect(trust[0].Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
@@ -104,7 +113,7 @@ function expectPath(resources: Resources, path: string) {
   const policy = ofType(resources, 'AWS::SQS::QueuePolicy').find(([, p]) => p.Properties.Queues.some((x: any) => refOf(x) === queueId))![1];
   const allows = (policy.Properties.PolicyDocument.Statement as any[]).filter((s) => s.Effect === 'Allow');
   expect(allows.map((s) => ({ principal: s.Principal, action: s.Action, rule: refOf(s.Condition.ArnEquals['aws:SourceArn']) })).sort((a, b) => a.rule!.localeCompare(b.rule!)))
-    .toEqual([eventRuleId, alarmRuleId].sort().map((rule) => ({ principal: { Service: 'events.amazonaws.com' }, action: 'sqs:SendMessage', rule })));
+    .toEqual([eventRuleId, ...siblings.map(([id]) => id), alarmRuleId].sort().map((rule) => ({ principal: { Service: 'events.amazonaws.com' }, action: 'sqs:SendMessage', rule })));
 }
 
 describe('tenant blueprint: alarms on the tenant account\'s DLQs', () => {
@@ -117,17 +126,19 @@ describe('tenant blueprint: alarms on the tenant account\'s DLQs', () => {
     expectPath(drBlueprint, PATHS.restore);
   });
 
-  it('adds exactly one alarm and one rule per DLQ, and nothing to a tier without forwarders', () => {
+  it('adds exactly one alarm and one rule per DLQ (and the training forwarder its endpoint events rule), and nothing to a tier without forwarders', () => {
     const count = (resources: Resources, type: string) => ofType(resources, type).length;
     for (const [tier, t] of Object.entries(app.blueprints)) {
       const resources = t.toJSON().Resources as Resources;
       const dlqs = ofType(resources, 'AWS::SQS::Queue').length;
       expect(count(resources, 'AWS::CloudWatch::Alarm'), tier).toBe(dlqs);
-      expect(count(resources, 'AWS::Events::Rule'), tier).toBe(2 * dlqs);
+      // ...and the endpoint events' rule beside the training events' (it shares their queue)
+      const training = ofType(resources, 'AWS::SQS::Queue').filter(([, q]) => rendered(q.Properties.QueueName) === `tessera-TENANT-dlq-${PATHS.training}`).length;
+      expect(count(resources, 'AWS::Events::Rule'), tier).toBe(2 * dlqs + training);
     }
     expect(ofType(app.blueprints.starter!.toJSON().Resources, 'AWS::CloudWatch::Alarm')).toEqual([]);
     expect(count(drBlueprint, 'AWS::CloudWatch::Alarm')).toBe(2);
-    expect(count(drBlueprint, 'AWS::Events::Rule')).toBe(4);
+    expect(count(drBlueprint, 'AWS::Events::Rule')).toBe(5);
   });
 
   it('names no other tenant: every name and pattern of the additions is built from this blueprint\'s TenantId', () => {

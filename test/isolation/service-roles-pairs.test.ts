@@ -213,9 +213,9 @@ describe('VPC flow-log role', () => {
 });
 
 describe('training events role', () => {
-  it("is assumable by EventBridge only for A's rules (the training events, and its DLQ alarm's state changes)", async () => {
+  it("is assumable by EventBridge only for A's rules (the training events, the endpoint events, and its DLQ alarm's state changes)", async () => {
     const ruleArns = (inst: InstantiatedTemplate) => Object.values(inst.resources).filter((r) => r.type === 'AWS::Events::Rule').map((r) => r.arn).sort();
-    expect(ruleArns(a)).toEqual([`arn:aws:events:${REGION}:${ACCOUNT}:rule/tessera-${A}-training-events`, `arn:aws:events:${REGION}:${ACCOUNT}:rule/tessera-${A}-training-events-alarm`]);
+    expect(ruleArns(a)).toEqual([`arn:aws:events:${REGION}:${ACCOUNT}:rule/tessera-${A}-endpoint-events`, `arn:aws:events:${REGION}:${ACCOUNT}:rule/tessera-${A}-training-events`, `arn:aws:events:${REGION}:${ACCOUNT}:rule/tessera-${A}-training-events-alarm`]);
     for (const rule of ruleArns(b)) expectDenied(await serviceAssumes(a, 'TrainingEventsRole', 'events.amazonaws.com', rule), `EventBridge assumes A's events role for B's rule ${rule}`);
     for (const rule of ruleArns(a)) expectAllowed(await serviceAssumes(a, 'TrainingEventsRole', 'events.amazonaws.com', rule), `EventBridge assumes A's events role for A's rule ${rule}`);
   });

@@ -3,7 +3,7 @@
  * An evaluator that denies everything would pass the cross-tenant check; these must all be allowed.
  * Every role of a blueprint needs an entry here (a new role without one fails the check).
  */
-import { TRAINING_FILES_PREFIX, TRAINING_STATE_CHANGE } from '../../fine-tuning.js';
+import { ENDPOINT_STATE_CHANGE, TRAINING_FILES_PREFIX, TRAINING_STATE_CHANGE } from '../../fine-tuning.js';
 import type { PolicyJson } from '../iam-eval.js';
 import type { InstantiatedResource } from '../instantiate.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantNamespace, tenantRoleName } from '../../tenant-naming.js';
@@ -149,8 +149,11 @@ const BY_PURPOSE: Record<string, Control> = {
     const target = ((rule.props.Targets as Array<{ Arn: string }> | undefined) ?? [])[0]?.Arn ?? '';
     const busName = target.split('event-bus/')[1];
     const statements = Object.values(e.platform?.resources ?? {}).filter((r) => r.type === 'AWS::Events::EventBusPolicy' && r.props.EventBusName === busName).map((r) => r.props.Statement);
-    const context = { 'events:source': ['aws.sagemaker'], 'events:detail-type': [TRAINING_STATE_CHANGE], 'events:eventBusInvocation': 'true' };
-    return [one('events:PutEvents', target, e, { account: target.split(':')[4], policy: { Version: '2012-10-17', Statement: statements }, context })];
+    // The training job and the endpoint state changes the blueprint's two rules forward (constructs/training-events-forwarder.ts).
+    return [TRAINING_STATE_CHANGE, ENDPOINT_STATE_CHANGE].map((detailType) => one('events:PutEvents', target, e, {
+      account: target.split(':')[4], policy: { Version: '2012-10-17', Statement: statements },
+      context: { 'events:source': ['aws.sagemaker'], 'events:detail-type': [detailType], 'events:eventBusInvocation': 'true' },
+    }));
   },
   // The AWS-managed cluster policy acts on every security group and network interface of the
   // account: acceptable only in an account of the tenant's own (the schema refuses it in a VPC tier).
