@@ -5,7 +5,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
@@ -79,14 +80,31 @@ export class FineTuning extends Construct {
     const deadLetters = this.deadLetterQueue = new DeadLetterQueue(this, 'TrainingStateChangesDeadLetters', {
       name: 'training-state-changes', source: 'rule TrainingStateChanges to fine-tuning events Lambda', encryptionKey: props.encryptionKey,
     });
+    // Delayed looks at a deployment's endpoint, for when its state change event does not come (lambdas/fine-tuning/endpoint-checks.ts):
+    // each message is delivered 15 minutes after its send; a look that fails three deliveries waits in the dead-letter queue above.
+    const endpointChecks = new sqs.Queue(this, 'EndpointChecks', {
+      queueName: 'tessera-fine-tuning-endpoint-checks',
+      encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey, dataKeyReuse: Duration.hours(1), enforceSSL: true,
+      // Six times the function's timeout (AWS's advice for an SQS event source), so a delivery in flight is never handed out again.
+      visibilityTimeout: Duration.minutes(6),
+      deadLetterQueue: { queue: deadLetters.queue, maxReceiveCount: 3 },
+    });
     const stateChanges = new LambdaFunction(this, 'Events', {
       handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,
-      environment, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
+      environment: { ...environment, [FINE_TUNING_ENV.endpointChecksQueue]: endpointChecks.queueUrl }, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
       invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API (and synchronously by the offboarding state machine, whose Retry and Catch handle every error)', outsideVpcReason,
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'recording a state change is idempotent (the job item is keyed by job); six hours matches EventBridge\'s delivery window' },
     });
 
     this.eventsFunction = stateChanges.function;
+    // The looks: scheduled (sent) and received by the events Lambda, its role's own statements (the role takes no grants;
+    // the platform key's use is its PlatformKey statement below). A mapping of its own, as CorsOriginIndex's: SqsEventSource would grant through the key's policy.
+    stateChanges.addToPolicy(new iam.PolicyStatement({
+      sid: 'EndpointChecks', actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resources: [endpointChecks.queueArn],
+    }));
+    new lambda.EventSourceMapping(this, 'EndpointChecksSource', {
+      target: stateChanges.function, eventSourceArn: endpointChecks.queueArn, batchSize: 10, reportBatchItemFailures: true,
+    }).node.addDependency(stateChanges.managedPolicy);
 
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/fine-tuning/*');
     const launchers = `arn:${stack.partition}:iam::*:role/tessera-*-training-launcher`;

@@ -1,4 +1,8 @@
-import type { EventBridgeEvent } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { platformClient } from '../shared/aws-clients.js';
+import { parseEndpointCheck, runEndpointCheck, sqsEndpointChecks } from './endpoint-checks.js';
+import { FINE_TUNING_ENV } from './fine-tuning-env.js';
 import { ENDPOINT_STATE_CHANGE, type TRAINING_STATE_CHANGE } from '../../lib/fine-tuning.js';
 import { EndpointEvents, type EndpointStateChange } from './endpoint-events.js';
 import { S3AuditSink } from '../inference/s3-audit-sink.js';
@@ -17,7 +21,32 @@ type TrainingStateChangeEvent = EventBridgeEvent<typeof TRAINING_STATE_CHANGE, T
 type EndpointStateChangeEvent = EventBridgeEvent<typeof ENDPOINT_STATE_CHANGE, EndpointStateChange>;
 
 /** What the training and endpoint handlers need, made once per container. */
-const deps = () => lambdaTenantModels().then((models) => ({ config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: audit(), sageMaker: launcherSageMaker }));
+const deps = () => lambdaTenantModels().then((models) => ({
+  config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: audit(), sageMaker: launcherSageMaker,
+  endpointChecks: sqsEndpointChecks(requireEnv(FINE_TUNING_ENV.endpointChecksQueue), () => platformClient(SQSClient)),
+}));
+
+/**
+ * The delayed looks at deployments' endpoints (endpoint-checks.ts), from the endpoint checks queue: a look that fails
+ * is reported (ReportBatchItemFailures), SQS delivers it again, and after the queue's maxReceiveCount it waits in
+ * the dead-letter queue.
+ */
+async function endpointChecks(event: SQSEvent): Promise<SQSBatchResponse> {
+  endpointEvents ??= deps().then((d) => new EndpointEvents(d));
+  const d = await deps();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      const check = parseEndpointCheck(record.body);
+      const outcome = await runEndpointCheck({ jobs: d.jobs, tenants: d.tenants, endpoints: await endpointEvents, checks: d.endpointChecks }, check);
+      console.log(JSON.stringify({ level: 'INFO', message: 'endpoint check', ...check, outcome }));
+    } catch (e) {
+      console.error(JSON.stringify({ level: 'ERROR', message: 'endpoint check failed', messageId: record.messageId, error: `${(e as Error).name}: ${(e as Error).message}` }));
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
 
 /** The offboarding workflow's direct invocation (Step Functions LambdaInvoke): exactly these fields, a tenant id. */
 function retireRequest(event: unknown): RetireRequest | undefined {
@@ -35,7 +64,8 @@ function retireRequest(event: unknown): RetireRequest | undefined {
  * SageMaker training job and endpoint state changes, forwarded from tenant accounts to the platform bus by each
  * blueprint's rule. `event.account` is the account the job ran in (EventBridge keeps it across
  * buses), which the handler checks against the job's tenant. An endpoint's (`SageMaker Endpoint State
- * Change`) ends the wait of the job whose deployment created it (endpoint-events.ts).
+ * Change`) ends the wait of the job whose deployment created it (endpoint-events.ts). The endpoint checks
+ * queue's messages (an SQS event: `Records`) are the delayed looks for an endpoint whose event did not come.
  *
  * Also, invoked directly by the offboarding workflow with `{ action: "retire-fine-tuned-models",
  * tenantId }`: retires the tenant's fine-tuning (retire-fine-tuned-models.ts) as its
@@ -43,8 +73,10 @@ function retireRequest(event: unknown): RetireRequest | undefined {
  * `action` (EventBridge sets the envelope; tenants choose only `detail`), so the two never mix.
  */
 export async function handler(event: TrainingStateChangeEvent | EndpointStateChangeEvent): Promise<{ outcome: string }>;
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse>;
 export async function handler(event: RetireRequest): Promise<RetireProgress>;
-export async function handler(event: TrainingStateChangeEvent | EndpointStateChangeEvent | RetireRequest): Promise<{ outcome: string } | RetireProgress> {
+export async function handler(event: TrainingStateChangeEvent | EndpointStateChangeEvent | RetireRequest | SQSEvent): Promise<{ outcome: string } | RetireProgress | SQSBatchResponse> {
+  if (Array.isArray((event as SQSEvent).Records)) return endpointChecks(event as SQSEvent);
   const retire = retireRequest(event);
   if (retire) {
     // The audit sink is made when a record is written: a tenant without fine-tuning writes none.

@@ -8,6 +8,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
 import { exists, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
 import { EndpointEvents, removeDeploymentLeftovers } from './endpoint-events.js';
+import type { EndpointCheckScheduler } from './endpoint-checks.js';
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
@@ -39,6 +40,11 @@ export interface TrainingEventsDeps {
   tenants: TenantModels;
   audit: AuditSink;
   sageMaker: (target: TrainingTarget) => Promise<SageMakerClient>;
+  /**
+   * Where the look at a deployment's endpoint is scheduled when its state change event may not come (endpoint-checks.ts).
+   * @default - none (`tessera serve`'s poller looks at every waiting job on each pass)
+   */
+  endpointChecks?: EndpointCheckScheduler;
 }
 
 export type TrainingEventOutcome = 'ignored' | 'stale' | FineTuningStatus;
@@ -290,7 +296,10 @@ export class TrainingEvents {
       return 'stale';
     }
     await audit('fine_tuning.model.endpoint_creating', 'ok', { fineTunedModel: modelId, endpointName, artifacts });
-    return new EndpointEvents(this.deps).settle(awaiting, tenant, sageMaker);
+    const outcome = await new EndpointEvents(this.deps).settle(awaiting, tenant, sageMaker);
+    // Still coming up: a look is scheduled, in case the endpoint's state change event never comes (endpoint-checks.ts).
+    if (outcome === 'running') await this.deps.endpointChecks?.schedule({ tenantId: job.tenantId, jobId: job.id, check: 1 });
+    return outcome;
   }
 }
 

@@ -228,6 +228,29 @@ describe('fine-tuning in the platform stack', () => {
     expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/TrainingStateChangesDeadLetters/), 'Arn'] } } });
   });
 
+  it('re-checks a deployment\'s endpoint through a delayed queue of its own: KMS, TLS only, its failures dead-lettered, read and written by the events Lambda alone', () => {
+    const queues = platform.findResources('AWS::SQS::Queue', { Properties: { QueueName: 'tessera-fine-tuning-endpoint-checks' } });
+    expect(Object.keys(queues)).toHaveLength(1);
+    const [queueId, queue] = Object.entries(queues)[0] as [string, any];
+    expect(queue.Properties).toMatchObject({
+      KmsMasterKeyId: expect.anything(), VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/TrainingStateChangesDeadLetters/), 'Arn'] }, maxReceiveCount: 3 },
+    });
+    const tls = Object.values(platform.findResources('AWS::SQS::QueuePolicy')).find((p: any) => JSON.stringify(p.Properties.Queues).includes(queueId)) as any;
+    expect(tls.Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+    // The events Lambda's mapping, reporting each failed message
+    const mappings = Object.values(platform.findResources('AWS::Lambda::EventSourceMapping')).filter((m: any) => JSON.stringify(m.Properties.EventSourceArn).includes(queueId)) as any[];
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0].Properties).toMatchObject({ FunctionName: { Ref: expect.stringMatching(/FineTuningEvents/) }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    // ...and only its policy names the queue, with the five actions it needs
+    const policies = (Object.values(platform.findResources('AWS::IAM::ManagedPolicy')) as any[]).filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(queueId));
+    expect(policies).toHaveLength(1);
+    expect(JSON.stringify(policies[0].Properties.Roles)).toMatch(/FineTuningEvents/);
+    expect(policies[0].Properties.PolicyDocument.Statement.find((x: any) => x.Sid === 'EndpointChecks')).toEqual({
+      Sid: 'EndpointChecks', Effect: 'Allow', Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'], Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+    });
+  });
+
   it('lets tenant accounts forward training events through one statement-only bus policy (same Sid and logical ID as addToResourcePolicy gave)', () => {
     // GIVEN / WHEN: the default app (beforeAll, synthesized with deprecated APIs refused)
     const policies = platform.findResources('AWS::Events::EventBusPolicy');

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
+import { ENDPOINT_CHECK_DELAY_SECONDS, MAX_ENDPOINT_CHECKS, parseEndpointCheck, runEndpointCheck, type EndpointCheck } from '../../../lambdas/fine-tuning/endpoint-checks.js';
 import { EndpointEvents, endpointState } from '../../../lambdas/fine-tuning/endpoint-events.js';
 import { retireFineTunedModels } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
@@ -200,6 +201,43 @@ describe('a deployment waits for its endpoint', () => {
     // The endpoint's event afterwards changes nothing
     expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('stale');
     expect(await listed()).toEqual([]);
+  });
+});
+
+describe('the re-check of an endpoint whose event does not come (runEndpointCheck)', () => {
+  const scheduled: EndpointCheck[] = [];
+  const checkDeps = () => ({ jobs, tenants: memoryTenantModels(registry), endpoints: endpoints(), checks: { schedule: async (c: EndpointCheck) => { scheduled.push(c); } } });
+  beforeEach(() => { scheduled.length = 0; });
+
+  it('schedules a first look at the deployment (the Completed handling), the next while the endpoint is Creating, and stops after MAX_ENDPOINT_CHECKS, saying so in the job\'s events', async () => {
+    expect(await new TrainingEvents({ ...deps(), endpointChecks: checkDeps().checks }).handle(completed, ACCOUNT, 'evt-completed')).toBe('running');
+    expect(scheduled).toEqual([{ tenantId: 'acme', jobId: id, check: 1 }]);
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: 1 })).toBe('running');
+    expect(scheduled.at(-1)).toEqual({ tenantId: 'acme', jobId: id, check: 2 });
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: MAX_ENDPOINT_CHECKS })).toBe('gave-up');
+    expect(scheduled).toHaveLength(2);
+    expect((await stored()).events[0]!.message).toBe(`Endpoint ${name} is still not in service after ${MAX_ENDPOINT_CHECKS * ENDPOINT_CHECK_DELAY_SECONDS / 60} minutes of looks: the platform stops looking; SageMaker's state change event ends the wait when the endpoint is in service or failed`);
+    expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed' });
+    // The event that comes at last still ends the wait
+    has.set(`endpoint/${name}`, 'InService');
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('succeeded');
+  });
+
+  it('a look that finds the endpoint ended settles the job as its event would; one for a job no longer waiting does nothing', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'Failed');
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: 3 })).toBe('failed');
+    sm.resetHistory();
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: 4 })).toBe('stale');
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: `ftjob-${'0'.repeat(24)}`, check: 1 })).toBe('stale');
+    expect(sm.calls()).toHaveLength(0);
+    expect(scheduled).toEqual([]);
+  });
+
+  it('refuses a message that is not a check, naming what it takes', () => {
+    expect(() => parseEndpointCheck('nope')).toThrow(/must be JSON \{tenantId, jobId, check\}/);
+    expect(() => parseEndpointCheck('{"tenantId":"acme","jobId":"x","check":0}')).toThrow(/check: integer >= 1/);
+    expect(parseEndpointCheck('{"tenantId":"acme","jobId":"x","check":2}')).toEqual({ tenantId: 'acme', jobId: 'x', check: 2 });
   });
 });
 

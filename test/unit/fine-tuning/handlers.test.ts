@@ -4,6 +4,7 @@
 // found, so it keeps a process of its own.
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, EventBridgeEvent } from 'aws-lambda';
@@ -22,6 +23,7 @@ const doc = mockClient(DynamoDBDocumentClient);
 const sts = mockClient(STSClient);
 const sageMaker = mockClient(SageMakerClient);
 const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
 let jwks: Server;
 let sign: (claims: Record<string, string>) => Promise<string>;
 
@@ -35,12 +37,13 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'unit', AWS_SECRET_ACCESS_KEY: 'unit',
     TESSERA_PLATFORM_CONFIG: JSON.stringify(DEFAULT_CONFIG), TESSERA_REGISTRY_TABLE: 'registry', TESSERA_USAGE_TABLE: 'usage', TESSERA_AUDIT_BUCKET: 'audit',
     TESSERA_JWT_ISSUER: 'https://issuer.test', TESSERA_JWT_AUDIENCE: 'tessera', TESSERA_JWKS_URI: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
-    TESSERA_FINE_TUNING_JOBS_TABLE: 'jobs', TESSERA_CORS_ORIGINS_TABLE: 'cors', TESSERA_TENANT_DATA_ROLE_ARN: `arn:aws:iam::${PLATFORM_ACCOUNT}:role/tessera-tenant-data`,
+    TESSERA_FINE_TUNING_JOBS_TABLE: 'jobs', TESSERA_CORS_ORIGINS_TABLE: 'cors', TESSERA_FINE_TUNING_ENDPOINT_CHECKS_QUEUE: 'https://sqs.us-east-1.amazonaws.com/222222222222/tessera-fine-tuning-endpoint-checks', TESSERA_TENANT_DATA_ROLE_ARN: `arn:aws:iam::${PLATFORM_ACCOUNT}:role/tessera-tenant-data`,
   });
 });
 afterAll(() => new Promise((r) => jwks.close(r)));
 beforeEach(() => {
-  for (const m of [doc, sts, sageMaker, s3]) m.reset();
+  for (const m of [doc, sts, sageMaker, s3, sqs]) m.reset();
+  sqs.on(SendMessageCommand).resolves({});
   doc.on(GetCommand, { TableName: 'registry' }).resolves({ Item: tenant });
   doc.on(QueryCommand, { TableName: 'jobs' }).resolves({ Items: [] });
   doc.on(QueryCommand, { TableName: 'cors' }).callsFake((input) => ({ Items: input.ExpressionAttributeValues[':o'] === 'https://app.acme.test' ? [{ origin: 'https://app.acme.test' }] : [] }));
@@ -160,6 +163,28 @@ describe('training state-change Lambda', () => {
     expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'running', endpointName: name, deploying: updates[0].ExpressionAttributeValues![':token'], awaitingEndpointSince: expect.any(Number) } });
     expect(put[0].Put!.Item!.fineTunedModel).toBeUndefined();
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.endpoint_creating', tenantId: 'acme' });
+    // ...and a look at the endpoint is scheduled, 15 minutes on, in case its state change event does not come
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([{
+      QueueUrl: 'https://sqs.us-east-1.amazonaws.com/222222222222/tessera-fine-tuning-endpoint-checks', DelaySeconds: 900, MessageBody: JSON.stringify({ tenantId: 'acme', jobId, check: 1 }),
+    }]);
+  });
+
+  it('a scheduled look (SQS) at an endpoint whose event never came: described InService, the job succeeds; still Creating: the next look is scheduled; a bad message is reported failed', async () => {
+    const waiting = { ...job, endpointName: name, deploying: 'evt-1', awaitingEndpointSince: 100, events: [] };
+    doc.on(GetCommand, { TableName: 'jobs', Key: { tenantId: 'acme', jobId } }).resolves({ Item: waiting });
+    doc.on(UpdateCommand).resolves({});
+    sageMaker.on(DescribeEndpointCommand).resolvesOnce({ EndpointStatus: 'Creating' } as never).resolves({ EndpointStatus: 'InService' } as never);
+    const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
+    const sqsEvent = (...bodies: string[]) => ({ Records: bodies.map((body, i) => ({ messageId: `m${i}`, body, eventSource: 'aws:sqs' })) }) as never;
+    // Still Creating: the second look is scheduled, nothing written
+    expect(await handler(sqsEvent(JSON.stringify({ tenantId: 'acme', jobId, check: 1 })))).toEqual({ batchItemFailures: [] });
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!))).toEqual([{ tenantId: 'acme', jobId, check: 2 }]);
+    expect(doc.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    // In service at the next look: succeeded, listed; a message that is no check is reported (SQS delivers it again, then its DLQ)
+    expect(await handler(sqsEvent(JSON.stringify({ tenantId: 'acme', jobId, check: 2 }), '{"jobId":1}'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems![0].Put!.Item).toMatchObject({ status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq' });
+    expect(doc.commandCalls(UpdateCommand).map((c) => c.args[0].input).filter((u) => u.TableName === 'registry')).toHaveLength(1);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
   });
 
   it('an endpoint\'s IN_SERVICE event ends the wait: described as the launcher, the model added to the registry, the job succeeded and its claim gone', async () => {

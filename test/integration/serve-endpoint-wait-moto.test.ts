@@ -1,0 +1,113 @@
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
+import { EndpointEvents } from '../../lambdas/fine-tuning/endpoint-events.js';
+import { localTrainingPoller } from '../../lambdas/fine-tuning/local-training-poller.js';
+import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
+import { memoryTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
+import { TrainingEvents } from '../../lambdas/fine-tuning/training-events.js';
+import type { MemoryAuditSink } from '../../lambdas/inference/audit.js';
+import type { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { trainedTenant } from '../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { configWith } from '../support/config-with.js';
+import { startMoto, pointSdkAtMoto, type MotoServer } from './support/moto-server.js';
+
+/**
+ * `tessera serve --fine-tuning`'s path (the local gateway, its job store and registry, the poller and the
+ * training and endpoint handlers as serve-command.ts wires them) against moto's SageMaker. moto marks a
+ * training job Completed and an endpoint InService at once; Creating and Failed are SageMaker's states
+ * for minutes, so this client rewrites DescribeEndpoint's answer for the names the test holds (a
+ * middleware on the answer moto gave: EndpointStatus, FailureReason), everything else moto's own.
+ */
+const ACCOUNT = '123456789012'; // moto's account
+let moto: MotoServer;
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let sageMaker: SageMakerClient;
+/** DescribeEndpoint's status (and reason) by endpoint name, as the test says SageMaker has it. */
+const held = new Map<string, { status: string; reason?: string }>();
+const config = configWith({
+  ...gatewayConfig(),
+  // moto's CreateEndpointConfig knows no g5 instance types (the README's local config gives the tier one it knows)
+  tiers: { enterprise: { ...DEFAULT_CONFIG.tiers.enterprise, training: { ...DEFAULT_CONFIG.tiers.enterprise.training, endpointInstanceTypes: ['ml.g4dn.xlarge'] } } },
+});
+
+beforeAll(async () => {
+  moto = await startMoto();
+  pointSdkAtMoto(moto);
+  sageMaker = new SageMakerClient({});
+  sageMaker.middlewareStack.add((next, context) => async (args) => {
+    const out = await next(args);
+    const h = context.commandName === 'DescribeEndpointCommand' ? held.get((args.input as { EndpointName: string }).EndpointName) : undefined;
+    if (h) out.output = { ...(out.output as object), EndpointStatus: h.status, ...(h.reason ? { FailureReason: h.reason } : {}) };
+    return out;
+  }, { step: 'initialize', name: 'heldEndpointStatus' });
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACCOUNT)], { fineTuning: { sageMaker: async () => sageMaker } });
+}, 120_000);
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+  await moto?.stop();
+});
+
+const client = async () => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('acme', { role: 'developer' }), maxRetries: 0 });
+/** serve's poller, wired as serve-command.ts wires it; one look per call. */
+function poller() {
+  const deps = { config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => sageMaker };
+  return localTrainingPoller({ jobs: gw.jobs as FineTuningStore, tenants: async () => [(await gw.store.getTenant('acme'))!], events: new TrainingEvents(deps), endpoints: new EndpointEvents(deps), sageMaker });
+}
+const exists = (p: Promise<unknown>) => p.then(() => true, (e: Error) => { if (/could not find/i.test(e.message)) return false; throw e; });
+
+describe('tessera serve --fine-tuning: the job waits for its endpoint (moto, its endpoint held Creating, then InService or Failed)', () => {
+  it('Creating: running, not listed, a chat for the model a 404 model_not_found (not a 502); InService: succeeded, listed, served', async () => {
+    const openai = await client();
+    const job = await openai.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'wait' });
+    const name = `acme-ft-${job.id.slice(6)}`;
+    const model = 'ft:llama-3.1-8b-instruct:acme:wait';
+    held.set(name, { status: 'Creating' });
+    const poll = poller();
+    await poll.look(); // the training job: Completed at moto, its model deployed, its endpoint Creating
+    await poll.look(); // the endpoint described again: still Creating
+    expect(await exists(sageMaker.send(new DescribeEndpointCommand({ EndpointName: name })))).toBe(true);
+    expect(await openai.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'running', fine_tuned_model: null, finished_at: null, error: null });
+    expect((await openai.models.list()).data.map((m) => m.id)).not.toContain(model);
+    const early = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect(early).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+
+    held.set(name, { status: 'InService' });
+    await poll.look();
+    const done = await openai.fineTuning.jobs.retrieve(job.id);
+    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: model, error: null });
+    expect(done.finished_at).toEqual(expect.any(Number));
+    expect((await openai.fineTuning.jobs.listEvents(job.id)).data[0]!.message).toBe(`The job has successfully completed: model ${model} is in service on endpoint ${name}`);
+    expect((await openai.models.list()).data.map((m) => m.id)).toContain(model);
+  });
+
+  it('Failed: failed with SageMaker\'s FailureReason in error.message, the model never listed, its endpoint, config and model deleted at moto', async () => {
+    const openai = await client();
+    const job = await openai.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/b.jsonl', suffix: 'broken' });
+    const name = `acme-ft-${job.id.slice(6)}`;
+    const reason = 'The primary container for production variant AllTraffic did not pass the ping health check.';
+    held.set(name, { status: 'Creating' });
+    const poll = poller();
+    await poll.look();
+    expect((await openai.fineTuning.jobs.retrieve(job.id)).status).toBe('running');
+    held.set(name, { status: 'Failed', reason });
+    await poll.look();
+    const failed = await openai.fineTuning.jobs.retrieve(job.id);
+    expect(failed).toMatchObject({ status: 'failed', fine_tuned_model: null, error: { code: 'deployment_failed', message: `the model's endpoint ${name} is Failed: ${reason}`, param: null } });
+    expect((await openai.models.list()).data.map((m) => m.id)).not.toContain('ft:llama-3.1-8b-instruct:acme:broken');
+    held.delete(name);
+    expect(await Promise.all([
+      exists(sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))),
+      exists(sageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }))),
+      exists(sageMaker.send(new DescribeModelCommand({ ModelName: name }))),
+    ])).toEqual([false, false, false]);
+  });
+});
