@@ -64,7 +64,7 @@ function poller() {
 const exists = (p: Promise<unknown>) => p.then(() => true, (e: Error) => { if (/could not find/i.test(e.message)) return false; throw e; });
 
 describe('tessera serve --fine-tuning: the job waits for its endpoint (moto, its endpoint held Creating, then InService or Failed)', () => {
-  it('Creating: running, not listed, a chat for the model a 404 model_not_found (not a 502); InService: succeeded, listed, served', async () => {
+  it('Creating: running, not listed, a chat for the model a 404 model_not_found (not a 502); InService: succeeded, finished_at set, listed', async () => {
     const openai = await client();
     const job = await openai.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'wait' });
     const name = `acme-ft-${job.id.slice(6)}`;
