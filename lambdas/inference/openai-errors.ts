@@ -112,7 +112,14 @@ export const modelNotFound = (id: string, unservedProvider?: string, withProvide
     ? notFound(`The model '${id}' is not served by this gateway: it does not reach provider ${unservedProvider} (tessera serve's start-up lines say why); GET /v1/models lists what it serves`, 'model', 'model_not_found')
     : withProvider.length
       ? notFound(`The model '${id}' does not exist or you do not have access to it; did you mean ${withProvider.map((m) => `'${m}'`).join(' or ')}? Model ids here name their provider${chatSuggestion ? `, and some clients strip it (the OpenAI Agents SDK's default provider strips 'openai/': pass OpenAIResponsesModel(model='${withProvider[0]}', openai_client=...) instead)` : ''}. GET /v1/models lists yours`, 'model', 'model_not_found')
-      : notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
+      : notFound(`The model '${id}' does not exist or you do not have access to it; ${id.startsWith('ft:') ? `${FINE_TUNED_NOT_YET} ` : ''}GET /v1/models lists yours`, 'model', 'model_not_found');
+
+/**
+ * What the 404 of an `ft:` id adds: a fine-tuned model exists (is listed and served) only once its job has succeeded, which
+ * is once its endpoint is in service (lambdas/fine-tuning/endpoint-events.ts). Said of every `ft:` id the caller lacks, so
+ * it tells nothing of whether one is deploying (no existence oracle).
+ */
+export const FINE_TUNED_NOT_YET = 'a fine-tuned model is served once its job has succeeded, its endpoint in service (GET /v1/fine_tuning/jobs);';
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */
 export const limited = (message: string, code: string, headers: Record<string, string> = {}) => new GatewayError(429, message, 'rate_limit_error', code, null, headers);

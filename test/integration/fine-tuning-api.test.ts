@@ -226,7 +226,7 @@ describe('fine-tuning through the official openai client against tessera serve',
     expect((await client('acme').models.list()).data.map((m) => m.id)).not.toContain('ft:llama-3.1-8b-instruct:acme:faq');
     const early = await client('acme').chat.completions.create({ model: 'ft:llama-3.1-8b-instruct:acme:faq', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
     expect(early).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model', message: expect.stringContaining('a fine-tuned model is served once its job has succeeded, its endpoint in service (GET /v1/fine_tuning/jobs)') });
     expect(runtime.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
 
     // SageMaker's event once the endpoint is in service

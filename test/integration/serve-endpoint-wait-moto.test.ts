@@ -1,4 +1,4 @@
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient, type DescribeEndpointCommandOutput, type EndpointStatus } from '@aws-sdk/client-sagemaker';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
@@ -8,6 +8,7 @@ import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store
 import { memoryTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
 import { TrainingEvents } from '../../lambdas/fine-tuning/training-events.js';
 import type { MemoryAuditSink } from '../../lambdas/inference/audit.js';
+import { FINE_TUNED_NOT_YET } from '../../lambdas/inference/openai-errors.js';
 import type { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
@@ -43,7 +44,7 @@ beforeAll(async () => {
   sageMaker.middlewareStack.add((next, context) => async (args) => {
     const out = await next(args);
     const h = context.commandName === 'DescribeEndpointCommand' ? held.get((args.input as { EndpointName: string }).EndpointName) : undefined;
-    if (h) out.output = { ...(out.output as object), EndpointStatus: h.status, ...(h.reason ? { FailureReason: h.reason } : {}) };
+    if (h) out.output = { ...(out.output as DescribeEndpointCommandOutput), EndpointStatus: h.status as EndpointStatus, ...(h.reason ? { FailureReason: h.reason } : {}) };
     return out;
   }, { step: 'initialize', name: 'heldEndpointStatus' });
   upstream = await new FakeUpstream().start();
@@ -78,7 +79,7 @@ describe('tessera serve --fine-tuning: the job waits for its endpoint (moto, its
     expect((await openai.models.list()).data.map((m) => m.id)).not.toContain(model);
     const early = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
     expect(early).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model', message: `The model '${model}' does not exist or you do not have access to it; ${FINE_TUNED_NOT_YET} GET /v1/models lists yours` });
 
     held.set(name, { status: 'InService' });
     await poll.look();

@@ -5,6 +5,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FINE_TUNED_NOT_YET } from '../../../lambdas/inference/openai-errors.js';
 import type { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
 import type { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
@@ -137,7 +138,7 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
 
     const again = await client('acme').models.delete(model).catch((e) => e);
     expect(again).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(again.error).toEqual({ message: `The model '${model}' does not exist or you do not have access to it; GET /v1/models lists yours`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+    expect(again.error).toEqual({ message: `The model '${model}' does not exist or you do not have access to it; ${FINE_TUNED_NOT_YET} GET /v1/models lists yours`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
     expect(sageMaker.calls()).toHaveLength(0);
     expect(lastAuditOf('fine_tuning.model.delete')).toMatchObject({ status: 404, outcome: 'model_not_found', detail: { fineTunedModel: model } });
   });
