@@ -81,13 +81,18 @@ export class FineTuning extends Construct {
       name: 'training-state-changes', source: 'rule TrainingStateChanges to fine-tuning events Lambda', encryptionKey: props.encryptionKey,
     });
     // Delayed looks at a deployment's endpoint, for when its state change event does not come (lambdas/fine-tuning/endpoint-checks.ts):
-    // each message is delivered 15 minutes after its send; a look that fails three deliveries waits in the dead-letter queue above.
+    // each message is delivered 15 minutes after its send; a look that fails three deliveries waits in a dead-letter queue of its own
+    // (not the one above: `tessera dlq redrive` moves a source queue's dead letters back to it with StartMessageMoveTask, which would
+    // move the rule's and the function's events into the looks' queue).
+    const checkDeadLetters = new DeadLetterQueue(this, 'EndpointChecksDeadLetters', {
+      name: 'fine-tuning-endpoint-checks', source: 'queue tessera-fine-tuning-endpoint-checks to fine-tuning events Lambda', encryptionKey: props.encryptionKey,
+    });
     const endpointChecks = new sqs.Queue(this, 'EndpointChecks', {
       queueName: 'tessera-fine-tuning-endpoint-checks',
       encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey, dataKeyReuse: Duration.hours(1), enforceSSL: true,
       // Six times the function's timeout (AWS's advice for an SQS event source), so a delivery in flight is never handed out again.
       visibilityTimeout: Duration.minutes(6),
-      deadLetterQueue: { queue: deadLetters.queue, maxReceiveCount: 3 },
+      deadLetterQueue: { queue: checkDeadLetters.queue, maxReceiveCount: 3 },
     });
     const stateChanges = new LambdaFunction(this, 'Events', {
       handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,

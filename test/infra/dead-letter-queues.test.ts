@@ -53,7 +53,7 @@ describe('dead-letter queues of the platform (default app)', () => {
     expect(ruleTargets(platform).length + ruleTargets(ops).length).toBeGreaterThanOrEqual(9);
   });
 
-  it('makes every DLQ SSE-KMS with the platform key, 14 days, retained, TLS only, and sendable only by its own rules', () => {
+  it('makes every DLQ SSE-KMS with the platform key, 14 days, retained, TLS only, and sendable only by its own rules (a source queue\'s by none: SQS moves its dead letters itself)', () => {
     const platformKey = ofType(platform, 'AWS::KMS::Key').find(([id]) => id.startsWith('PlatformKey'))![0];
     for (const [resources, keyRef] of [[platform, platformKey], [ops, undefined]] as const) {
       const queues = dlqQueues(resources);
@@ -69,7 +69,9 @@ describe('dead-letter queues of the platform (default app)', () => {
         expect(statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'), `${id} TLS only`).toBe(true);
         const allows = statements.filter((s) => s.Effect === 'Allow');
         const rulesUsingIt = ruleTargets(resources).filter(({ target }) => refOf(target.DeadLetterConfig?.Arn) === id).map(({ ruleId }) => ruleId);
-        expect(rulesUsingIt.length, `${id} is some rule's DLQ`).toBeGreaterThan(0);
+        // ...or a source queue's (its RedrivePolicy: SQS moves a message there itself, no sender to allow; fine-tuning's endpoint checks)
+        const queuesUsingIt = ofType(resources, 'AWS::SQS::Queue').filter(([, sq]) => refOf(sq.Properties?.RedrivePolicy?.deadLetterTargetArn) === id);
+        expect(rulesUsingIt.length + queuesUsingIt.length, `${id} is some rule's or queue's DLQ`).toBeGreaterThan(0);
         // THEN one Allow per rule: EventBridge, SendMessage, aws:SourceArn = that rule's ARN; nobody else
         expect(allows.map((s) => ({ principal: s.Principal, action: s.Action, source: refOf(s.Condition?.ArnEquals?.['aws:SourceArn']) })).sort((a, b) => a.source!.localeCompare(b.source!)))
           .toEqual(rulesUsingIt.sort().map((ruleId) => ({ principal: { Service: 'events.amazonaws.com' }, action: 'sqs:SendMessage', source: ruleId })));

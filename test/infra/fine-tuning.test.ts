@@ -228,14 +228,16 @@ describe('fine-tuning in the platform stack', () => {
     expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/TrainingStateChangesDeadLetters/), 'Arn'] } } });
   });
 
-  it('re-checks a deployment\'s endpoint through a delayed queue of its own: KMS, TLS only, its failures dead-lettered, read and written by the events Lambda alone', () => {
+  it('re-checks a deployment\'s endpoint through a delayed queue of its own: KMS, TLS only, its failures in a dead-letter queue of their own, read and written by the events Lambda alone', () => {
     const queues = platform.findResources('AWS::SQS::Queue', { Properties: { QueueName: 'tessera-fine-tuning-endpoint-checks' } });
     expect(Object.keys(queues)).toHaveLength(1);
     const [queueId, queue] = Object.entries(queues)[0] as [string, any];
     expect(queue.Properties).toMatchObject({
       KmsMasterKeyId: expect.anything(), VisibilityTimeout: 360,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/TrainingStateChangesDeadLetters/), 'Arn'] }, maxReceiveCount: 3 },
+      // A dead-letter queue of its own (tessera dlq redrive moves a source queue's dead letters back to it)
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/EndpointChecksDeadLettersDlq/), 'Arn'] }, maxReceiveCount: 3 },
     });
+    platform.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'tessera-dlq-fine-tuning-endpoint-checks', KmsMasterKeyId: Match.anyValue() });
     const tls = Object.values(platform.findResources('AWS::SQS::QueuePolicy')).find((p: any) => JSON.stringify(p.Properties.Queues).includes(queueId)) as any;
     expect(tls.Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
     // The events Lambda's mapping, reporting each failed message
