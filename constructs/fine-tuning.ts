@@ -97,7 +97,7 @@ export class FineTuning extends Construct {
     const stateChanges = new LambdaFunction(this, 'Events', {
       handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,
       environment: { ...environment, [FINE_TUNING_ENV.endpointChecksQueue]: endpointChecks.queueUrl }, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
-      invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API (and synchronously by the offboarding state machine, whose Retry and Catch handle every error)', outsideVpcReason,
+      invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API (and synchronously by the offboarding state machine, whose Retry and Catch handle every error; and by its endpoint checks queue\'s event source mapping, which reports failed messages and dead-letters them after 3 receives)', outsideVpcReason,
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'recording a state change is idempotent (the job item is keyed by job); six hours matches EventBridge\'s delivery window' },
     });
 

@@ -77,11 +77,13 @@ const DEAD_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Failed', 'Deleting',
 
 
 /**
- * Moves a job along SageMaker's state changes: running (and a data-read audit record naming what
- * the job reads), failed with SageMaker's reason, cancelled, or succeeded: then the model, an
- * endpoint config with the tenant key and an endpoint on the tier's instance type are created in
- * the tenant's account and `ft:<base>:<tenant>:<suffix>` joins the tenant's models. An event from
- * an account other than the job's tenant's is ignored (and logged): one tenant cannot move another's job.
+ * Moves a job along SageMaker's training state changes: running (and a data-read audit record naming
+ * what the job reads), failed with SageMaker's reason, cancelled, or, on Completed, deployed: the
+ * model, an endpoint config with the tenant key and an endpoint on the tier's instance type are
+ * created in the tenant's account, and the job stays `running` until the endpoint is in service
+ * (EndpointEvents, endpoint-events.ts: then `succeeded` and `ft:<base>:<tenant>:<suffix>` joins the
+ * tenant's models) or has failed (`failed`). An event from an account other than the job's tenant's
+ * is ignored (and logged): one tenant cannot move another's job.
  */
 export class TrainingEvents {
   constructor(private readonly deps: TrainingEventsDeps) {}
