@@ -284,7 +284,7 @@ describe('router Lambda on the DynamoDB store: the deadline settles the counter 
     for (const id of [day, month, userDay, usageIds.subjectUsage('acme', { kind: 'user', id: 'u-1' }, now.toISOString().slice(0, 7))]) {
       expect(items.get(id), id).toMatchObject({ tokens: used, costNanos, heldTokens: 0, heldNanos: 0, requests: 1 });
     }
-    expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key!.id)).toContain(usageIds.modelDay('acme', now.toISOString().slice(0, 10), 'openai-compatible/slow')); // the ledger has it
+    expect(ddb.commandCalls(TransactWriteCommand).flatMap((c) => c.args[0].input.TransactItems!.map((i) => i.Update?.Key!.id))).toContain(usageIds.modelDay('acme', now.toISOString().slice(0, 10), 'openai-compatible/slow')); // the ledger has it (in the settle's transaction)
     ddb.restore();
   });
 });

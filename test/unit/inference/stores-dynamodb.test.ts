@@ -1,4 +1,4 @@
-import { DynamoDBClient, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -123,37 +123,36 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     expect(retry[2].ConditionExpression).toContain(':maxTokens'); // the limits hold all the same
   });
 
-  it('settles the subject\'s day and month with the tenant\'s, releasing what the reservation held; a right estimate releases only that', async () => {
-    ddb.on(UpdateCommand).resolves({});
+  it('settles the subject\'s day and month with the tenant\'s in one transaction, releasing what the reservation held; a right estimate releases only that', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
     const r = { tenantId: 'acme', subject: { kind: 'key' as const, id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 50, costUsd: 0.5 };
     await store.settle(r, 20, 0.1);
-    const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    const [updates] = transactions();
     expect(updates.map((u) => u.Key!.id).sort()).toEqual(['usage#acme#2026-11', 'usage#acme#2026-11-23', `usage#acme#key#${key.id}#2026-11`, `usage#acme#key#${key.id}#2026-11-23`]);
     for (const u of updates) expect(u.ExpressionAttributeValues).toEqual({ ':t': -30, ':c': -400_000_000, ':ht': -50, ':hc': -500_000_000 });
     for (const u of updates) expect(u.UpdateExpression).toBe('ADD tokens :t, costNanos :c, heldTokens :ht, heldNanos :hc');
+    for (const u of updates) expect(u.ConditionExpression).toBeUndefined();
     ddb.reset();
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     await store.settle(r, 50, 0.5);
     // No correction: the four items only stop holding the reservation (UsageSummary.held, for budget alerts).
-    const exact = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    const [exact] = transactions();
     expect(exact).toHaveLength(4);
     for (const u of exact) expect(u.ExpressionAttributeValues).toEqual({ ':t': 0, ':c': 0, ':ht': -50, ':hc': -500_000_000 });
   });
 
-  it('sends a settle\'s ADD again when DynamoDB rejected it for a transaction in flight on its item (a reservation, the reclaim): the correction is not lost', async () => {
-    const inFlight = new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} });
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(UpdateCommand, { Key: { id: 'usage#acme#2026-11' } }).rejectsOnce(inFlight).resolves({});
+  it('sends a settle again when DynamoDB cancelled it for a conflict (a reservation or the reclaim in flight on one of its items: nothing was written), so the correction is not lost', async () => {
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict', 'None', 'None')).resolves({});
     const r = { tenantId: 'acme', subject: { kind: 'key' as const, id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 50, costUsd: 0.5 };
     await store.settle(r, 20, 0.1);
-    const ids = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key!.id).sort();
-    expect(ids).toEqual(['usage#acme#2026-11', 'usage#acme#2026-11', 'usage#acme#2026-11-23', `usage#acme#key#${key.id}#2026-11`, `usage#acme#key#${key.id}#2026-11-23`]);
-    // Still in conflict after the retries: the settle fails (as before), after CONFLICT_RETRIES + 1 sends of that item.
+    const [first, again] = transactions();
+    expect(again).toEqual(first);
+    // Still in conflict after the retries: the settle fails, after CONFLICT_RETRIES + 1 sends.
     ddb.reset();
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(UpdateCommand, { Key: { id: 'usage#acme#2026-11' } }).rejects(inFlight);
-    await expect(store.settle(r, 20, 0.1)).rejects.toThrow('Transaction is ongoing for the item');
-    expect(ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.Key!.id === 'usage#acme#2026-11')).toHaveLength(CONFLICT_RETRIES + 1);
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'None', 'None'));
+    await expect(store.settle(r, 20, 0.1)).rejects.toBeInstanceOf(TransactionCanceledException);
+    expect(transactions()).toHaveLength(CONFLICT_RETRIES + 1);
   });
 
   it('lists the month\'s keys from the month item\'s subjects set and reads each one\'s day and month (no Scan)', async () => {
@@ -204,9 +203,9 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
   };
 
   it('ADDs a settle with usage to its tenant/day/model item beside the corrections, and creates it with the index keys', async () => {
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     await store.settle(r, 20, 0.1, { model: 'openai/gpt-4o-mini', promptTokens: 15, completionTokens: 5, reported: true, estimatedTokens: 19 });
-    const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    const [updates] = transactions(); // the ledger's ADD in the settle's transaction
     expect(updates).toHaveLength(5);
     const item = updates.find((u) => u.Key!.id === 'usage#acme#model#2026-11-23#openai/gpt-4o-mini')!;
     expect(ledger(item)).toEqual({ requests: 1, promptTokens: 15, completionTokens: 5, costNanos: 100_000_000, reportedRequests: 1, reportedTokens: 20, estimatedTokens: 19 });
@@ -218,18 +217,18 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
   });
 
   it('writes the ledger item beside the release of what the reservation held when it was right, keeps an estimate out of the reconciliation, and a release out of the ledger', async () => {
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     await store.settle(r, 50, 0.5, { model: 'bedrock/amazon.nova-lite', promptTokens: 40, completionTokens: 10, reported: false, estimatedTokens: 50 });
-    const written = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    const [written] = transactions();
     const only = written.find((u) => String(u.Key!.id).includes('#model#'))!;
     // Besides the ledger item: the tenant's (and subject's) items, with no correction, only releasing what was held.
     for (const u of written.filter((w) => w !== only)) expect(u.ExpressionAttributeValues).toMatchObject({ ':t': 0, ':c': 0 });
     expect(only.Key!.id).toBe('usage#acme#model#2026-11-23#bedrock/amazon.nova-lite');
     expect(ledger(only)).toMatchObject({ requests: 1, reportedRequests: 0, reportedTokens: 0, estimatedTokens: 0 });
     ddb.reset();
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     await store.settle(r, 0, 0);
-    expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key!.id)).not.toContainEqual(expect.stringContaining('#model#'));
+    expect(transactions()[0].map((u) => u.Key!.id)).not.toContainEqual(expect.stringContaining('#model#'));
   });
 
   it('reads a month with one Query of the model-usage index, following its pages, sorted by day then model', async () => {
