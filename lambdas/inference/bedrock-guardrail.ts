@@ -131,7 +131,7 @@ export const GUARDRAIL_SDK_ATTEMPTS = 3;
 export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT', signal?: AbortSignal): Promise<GuardrailVerdict> {
   if (texts.length === 0) return { blocked: false };
   const { identifier, version } = guardrailReference(guardrailId);
-  const out = await platformClient(BedrockRuntimeClient, 'guardrail', { maxAttempts: GUARDRAIL_SDK_ATTEMPTS, timeouts: 'long' }).send(new ApplyGuardrailCommand({
+  const out = await platformClient(BedrockRuntimeClient, 'guardrail', { maxAttempts: GUARDRAIL_SDK_ATTEMPTS }).send(new ApplyGuardrailCommand({
     guardrailIdentifier: identifier, guardrailVersion: version, source,
     content: texts.map((text) => ({ text: { text } })),
   }), { abortSignal: signal });

@@ -8,7 +8,6 @@ export class S3AuditSink implements AuditSink {
 
   async write(record: AuditRecord): Promise<void> {
     const key = `${this.prefix}${record.tenantId ?? 'unauthenticated'}/${record.at.slice(0, 10)}/${record.requestId}.json`;
-    // The request path's timeouts (aws-clients.ts HTTP_TIMEOUTS `short`): a stalled PUT of a small record fails and is sent again (the same key and body) instead of holding the answer.
-    await platformClient(S3Client, 'audit', { timeouts: 'short' }).send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json' }));
+    await platformClient(S3Client).send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json' }));
   }
 }

@@ -25,12 +25,6 @@ export const PAGE_SIZE = 500;
 const COPY_CONCURRENCY = 8;
 const RUN_BYTES = 32 * 1024 * 1024;
 /**
- * The export's S3 clients have no byte timeout (aws-clients.ts HTTP_TIMEOUTS `long`): a source
- * object's download waits while its part uploads to the target (backpressure), silent for as long
- * as the upload takes. The Lambda's time (TIME_RESERVE_MS) bounds a run.
- */
-const EXPORT_CLIENT = { timeouts: 'long' } as const;
-/**
  * Time kept in hand before another object or part is started: enough for one 8 MiB part (read
  * and upload), the manifest part and the return, well inside the function's 10 minutes.
  */
@@ -146,7 +140,7 @@ export const handler = lifecycleHandler('Export tenant data', async (state: Expo
     });
     if (!source) return { ...exported, listed: true, done: true };
     try {
-      const again: Io = { source: clientWith(S3Client, source, EXPORT_CLIENT), target: platformClient(S3Client, '', EXPORT_CLIENT), bucket, archive, prefix: exported.prefix };
+      const again: Io = { source: clientWith(S3Client, source), target: platformClient(S3Client), bucket, archive, prefix: exported.prefix };
       await verify(again, Array.from({ length: exported.manifestParts ?? 0 }, (_, i) => manifestPartKey(exported.prefix, i)));
       return { ...exported, listed: true, done: true };
     } catch (e) {
@@ -163,8 +157,8 @@ export const handler = lifecycleHandler('Export tenant data', async (state: Expo
 
   const remaining = () => (typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY);
   const io: Io = {
-    source: clientWith(S3Client, await tenantBreakGlassCredentials(record.accountId!, record.tenantId), EXPORT_CLIENT),
-    target: platformClient(S3Client, '', EXPORT_CLIENT),
+    source: clientWith(S3Client, await tenantBreakGlassCredentials(record.accountId!, record.tenantId)),
+    target: platformClient(S3Client),
     bucket, archive, prefix: progress.prefix,
   };
 

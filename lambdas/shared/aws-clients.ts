@@ -101,77 +101,30 @@ export function registerClientPlugin(plugin: ClientPlugin): () => void {
 const SDK_LOGGER_MIDDLEWARE = 'loggerMiddleware';
 
 /**
- * The timeouts of the SDK's HTTP handler (NodeHttpHandler of @smithy/node-http-handler), per kind of
- * use, in milliseconds. Without them (the SDK's `legacy` defaults mode, which the Lambdas use: no
- * AWS_DEFAULTS_MODE) a connection that stalls waits until the Lambda's runtime ends the invocation:
- * the router's (15 minutes) caller got no answer and its reservation stayed held until the reservation
- * reclaim. What each bounds (the handler's code, 4.x):
- * - `connectionTimeout`: the TCP (and TLS) connection to the endpoint being made.
- * - `requestTimeout` (with `throwOnRequestTimeout`; without it the handler only logs a warning): from
- *   the request's start to the response's headers, the request body's upload included; not the
- *   response body.
- * - `socketTimeout`: no byte on the socket for that long, at any point (the response body included).
- * Every one ends the attempt with a `TimeoutError`, which the SDK's retry strategy counts as transient
- * and sends again (up to the client's `maxAttempts`), as it did before for a dropped connection
- * (ECONNRESET). A write sent again may have been applied the first time: the request path's budget
- * writes are transactions, whose ClientRequestToken the SDK keeps across its retries
- * (DynamoDbStore.reserve, countRequest, settle), so they count once. Not every DynamoDB write is:
- * an unconditional ADD elsewhere (the control table's counters, control-table.ts) can count twice
- * after a lost answer, with or without these timeouts.
- *
- * - `short`, the request path's small calls (every DynamoDB client, document-clients.ts; the
- *   router's audit record, s3-audit-sink.ts): DynamoDB answers in milliseconds (single-digit
- *   server-side); 1 s to connect (a lost SYN is sent again after Linux's initial 1 s RTO: the
- *   attempt is retried on a new connection instead), 3 s per attempt (AWS advises at least 1 s for
- *   TransactWriteItems, so that a retry does not meet the first one still running,
- *   TransactionInProgressException). With 3 attempts and the SDK's backoff (100 ms base,
- *   jittered) a stalled call fails after about 9.3 s instead of hanging.
- * - `standard`, every other client: 3 s to connect (the SDK's own `standard` mode uses 3.1 s), and 30 s
- *   without a byte (control-plane APIs answer in seconds; an S3 upload or download sends and receives
- *   all along, and S3 keeps a slow CompleteMultipartUpload or CopyObject alive with whitespace). No
- *   total: a long call's length is bounded by its Lambda's timeout.
- * - `long`: 3 s to connect, nothing more, for calls that may be silent for long by design: model
- *   invocations (Bedrock Converse answers after the whole generation, a stream may pause while the
- *   model thinks; SageMaker endpoints run up to 60 s before their first byte), whose callers bound
- *   them with an abort signal (the gateway's deadlines), and the tenant export's S3 copy, whose
- *   source download waits on the target's upload (backpressure).
- * @see platformClient, clientWith: the `timeouts` option
- */
-export const HTTP_TIMEOUTS = {
-  short: { connectionTimeout: 1_000, requestTimeout: 3_000, socketTimeout: 3_000, throwOnRequestTimeout: true },
-  standard: { connectionTimeout: 3_000, socketTimeout: 30_000 },
-  long: { connectionTimeout: 3_000 },
-} as const;
-
-/** A kind of use, naming its HTTP timeouts (HTTP_TIMEOUTS). */
-export type TimeoutProfile = keyof typeof HTTP_TIMEOUTS;
-
-/**
- * One HTTP handler per timeout profile (HTTP_TIMEOUTS) for every client made here: the SDK's own (a
- * NodeHttpHandler, whose keep-alive agents pool sockets per endpoint, at most 50 each), made by the
- * profile's first client from the profile's options (the client option `requestHandler` as a plain
- * options object) and handed to each later one of the profile as that client's `requestHandler`.
- * Timeouts are the handler's settings, so clients of one profile share them, and clients of another
- * profile have a pool of their own. Clients are per assumed session (clientWith), and each new
- * client used to open its own connections: in AWS a TCP and TLS handshake per session and endpoint,
- * here a connection (and a server thread) per client. Now a session's first request reuses an idle
- * connection of an earlier one of its profile. A connection carries no credentials (every request is
- * signed with its client's). Handler settings come from HTTP_TIMEOUTS only: the SDK's defaults mode
- * (AWS_DEFAULTS_MODE) sets none of them. Nothing calls a client's destroy(), which would close the
- * shared pool. Measured with the logger change above in both arms (one shared handler, before the
- * profiles), two pairs of the 8 lifecycle-harness integration files: 34.1 -> 33.3 and 40.7 -> 39.0 s
+ * One HTTP handler for every client made here: the SDK's own (a NodeHttpHandler, whose keep-alive
+ * agents pool sockets per endpoint, at most 50 each), made by the first client and handed to each
+ * later one through the client option `requestHandler`. Clients are per assumed session
+ * (clientWith), and each new client used to open its own connections: in AWS a TCP and TLS
+ * handshake per session and endpoint, here a connection (and a server thread) per client. Now a
+ * session's first request reuses an idle connection of an earlier one. A connection carries no
+ * credentials (every request is signed with its client's), and no client here sets handler options
+ * of its own (timeouts, agents), so each gets the settings it would have had: the SDK's defaults
+ * mode, `legacy` unless AWS_DEFAULTS_MODE says otherwise (under `auto` the handler would keep the
+ * first client's timeouts, in-region or cross-region, for all; the Lambdas set no mode). Nothing calls a
+ * client's destroy(), which would close the shared pool. Measured with the logger change above in
+ * both arms, two pairs of the 8 lifecycle-harness integration files: 34.1 -> 33.3 and 40.7 -> 39.0 s
  * of the sending process's CPU, moto's 48.2 -> 47.8 and 58.0 -> 55.3 s.
  */
-const sharedRequestHandlers = new Map<TimeoutProfile, unknown>();
+let sharedRequestHandler: unknown;
 
-function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempts = 3, region?: string, timeouts: TimeoutProfile = 'standard'): C {
+function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempts = 3, region?: string): C {
   // The SDK retries throttling three times with backoff; past that the error reaches the state
   // machine, whose Retry policy backs off far longer than a Lambda invocation should wait.
-  // The profile's shared handler once its first client has made it, else the options it makes it from; Ctor does not list the option.
   const config = { maxAttempts, credentials, ...(region ? { region } : {}) };
-  Object.assign(config, { requestHandler: sharedRequestHandlers.get(timeouts) ?? { ...HTTP_TIMEOUTS[timeouts] } });
+  // The shared handler (sharedRequestHandler) once the first client has made it; Ctor does not list the option.
+  if (sharedRequestHandler) Object.assign(config, { requestHandler: sharedRequestHandler });
   const client = new ctor(config);
-  if (!sharedRequestHandlers.has(timeouts)) sharedRequestHandlers.set(timeouts, (client as unknown as { config: { requestHandler?: unknown } }).config.requestHandler);
+  sharedRequestHandler ??= (client as unknown as { config: { requestHandler?: unknown } }).config.requestHandler;
   const withStack = client as unknown as PluggableClient;
   (client as unknown as { middlewareStack: { remove(name: string): boolean } }).middlewareStack.remove(SDK_LOGGER_MIDDLEWARE);
   created.add(new WeakRef(withStack));
@@ -188,13 +141,12 @@ function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempt
  * @param options.maxAttempts the SDK's attempts per call: 1 where a caller has a retry layer of
  *   its own (the inference gateway's UpstreamCalls for Bedrock: the SDK's hidden retries would
  *   outlast its timeout and multiply its retries). @default 3
- * @param options.timeouts the HTTP timeouts' profile (HTTP_TIMEOUTS). @default 'standard'
  */
-export function platformClient<C>(ctor: Ctor<C>, variant = '', options: { maxAttempts?: number; timeouts?: TimeoutProfile } = {}): C {
+export function platformClient<C>(ctor: Ctor<C>, variant = '', options: { maxAttempts?: number } = {}): C {
   let byVariant = cache.get(ctor);
   if (!byVariant) cache.set(ctor, (byVariant = new Map()));
-  const key = `${variant}\u0000${options.maxAttempts ?? ''}\u0000${options.timeouts ?? 'standard'}`;
-  if (!byVariant.has(key)) byVariant.set(key, build(ctor, undefined, options.maxAttempts, undefined, options.timeouts));
+  const key = options.maxAttempts === undefined ? variant : `${variant}\u0000${options.maxAttempts}`;
+  if (!byVariant.has(key)) byVariant.set(key, build(ctor, undefined, options.maxAttempts));
   return byVariant.get(key) as C;
 }
 
@@ -217,22 +169,21 @@ const withCredentials = new WeakMap<AwsCredentialIdentity, Map<unknown, Map<stri
  * are reused while the caller holds the session (AWS's advice: a client per call resolves its
  * config again and opens a new connection, with its TLS handshake), and go with it. A client holds
  * nothing but its config and connections, so a reused one answers as a new one would.
- * `options.timeouts`: the HTTP timeouts' profile (HTTP_TIMEOUTS). @default 'standard'
  */
-export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string; variant?: string; timeouts?: TimeoutProfile } = {}): C {
+export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string; variant?: string } = {}): C {
   let byClass = withCredentials.get(credentials);
   if (!byClass) withCredentials.set(credentials, (byClass = new Map()));
   let byOptions = byClass.get(ctor);
   if (!byOptions) byClass.set(ctor, (byOptions = new Map()));
-  const key = JSON.stringify([options.maxAttempts ?? null, options.region ?? null, process.env.AWS_REGION ?? null, process.env.AWS_ENDPOINT_URL ?? null, options.variant ?? null, options.timeouts ?? 'standard']);
+  const key = JSON.stringify([options.maxAttempts ?? null, options.region ?? null, process.env.AWS_REGION ?? null, process.env.AWS_ENDPOINT_URL ?? null, options.variant ?? null]);
   let client = byOptions.get(key) as C | undefined;
-  if (client === undefined) byOptions.set(key, (client = build(ctor, credentials, options.maxAttempts, options.region, options.timeouts)));
+  if (client === undefined) byOptions.set(key, (client = build(ctor, credentials, options.maxAttempts, options.region)));
   return client;
 }
 
-/** A new client with the Lambda's own credentials and `maxAttempts` (1: a call that must not be sent twice), with the `timeouts` profile (HTTP_TIMEOUTS, @default 'standard'). */
-export function platformClientWith<C>(ctor: Ctor<C>, options: { maxAttempts: number; timeouts?: TimeoutProfile }): C {
-  return build(ctor, undefined, options.maxAttempts, undefined, options.timeouts);
+/** A new client with the Lambda's own credentials and `maxAttempts` (1: a call that must not be sent twice). */
+export function platformClientWith<C>(ctor: Ctor<C>, options: { maxAttempts: number }): C {
+  return build(ctor, undefined, options.maxAttempts);
 }
 
 export interface AssumeRoleInput {

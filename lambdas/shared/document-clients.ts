@@ -59,23 +59,22 @@ const platformDocuments = new Map<string, DynamoDBDocumentClient>();
 
 /**
  * A document client with the Lambda's own credentials, cached per `translate`, over a DynamoDB
- * client used by no document client with other options (without options: `platformClient(DynamoDBClient, '', { timeouts: 'short' })`).
- * Every DynamoDB client made here has the request path's timeouts (aws-clients.ts HTTP_TIMEOUTS `short`).
+ * client used by no document client with other options (without options: `platformClient(DynamoDBClient)`).
  * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
  */
 export function platformDocumentClient(translate?: TranslateConfig): DynamoDBDocumentClient {
   const variant = variantOf(translate);
   let doc = platformDocuments.get(variant);
-  if (!doc) platformDocuments.set(variant, (doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient, variant, { timeouts: 'short' }), copyOf(translate))));
+  if (!doc) platformDocuments.set(variant, (doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient, variant), copyOf(translate))));
   return doc;
 }
 
 /**
  * A document client acting with `credentials` (an assumed session), over the session's DynamoDB
  * client for `translate` (aws-clients.ts clientWith: one per credentials object and variant;
- * without options, the session's shared `clientWith(DynamoDBClient, credentials, { timeouts: 'short' })`), with the `short` HTTP timeouts.
+ * without options, the session's shared `clientWith(DynamoDBClient, credentials)`).
  * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
  */
 export function documentClientWith(credentials: AwsCredentialIdentity, translate?: TranslateConfig): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(clientWith(DynamoDBClient, credentials, { variant: variantOf(translate) || undefined, timeouts: 'short' }), copyOf(translate));
+  return DynamoDBDocumentClient.from(clientWith(DynamoDBClient, credentials, { variant: variantOf(translate) || undefined }), copyOf(translate));
 }

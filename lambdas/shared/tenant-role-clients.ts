@@ -1,4 +1,4 @@
-import { clientWith, type TimeoutProfile } from './aws-clients.js';
+import { clientWith } from './aws-clients.js';
 import { TenantCredentials } from './tenant-credentials.js';
 
 type Ctor<C> = Parameters<typeof clientWith<C>>[0];
@@ -14,13 +14,12 @@ const byRole = new Map<string, TenantCredentials>();
  * request; concurrent first calls share one AssumeRole.
  * @param options.maxAttempts the SDK's attempts per call: 1 where the caller retries itself (the
  *   inference gateway's UpstreamCalls for SageMaker endpoints). @default 3
- * @param options.timeouts the HTTP timeouts' profile (aws-clients.ts HTTP_TIMEOUTS). @default 'standard'
  * @throws InvalidTenantIdError for a string that is not a tenant id (STS is not called)
  */
-export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string, options: { maxAttempts?: number; timeouts?: TimeoutProfile } = {}): Promise<C> {
+export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string, options: { maxAttempts?: number } = {}): Promise<C> {
   const key = `${roleArn}#${purpose}`;
   let sessions = byRole.get(key);
   if (!sessions) byRole.set(key, (sessions = new TenantCredentials({ roleArn, sessionName: (t) => `tessera-${t}-${purpose}`, durationSeconds: 900, refreshMarginMs: 60_000 })));
-  const clientKey = [ctor.name, ...(options.maxAttempts === undefined ? [] : [options.maxAttempts]), ...(options.timeouts === undefined ? [] : [options.timeouts])].join('#');
-  return sessions.clientFor(tenantId, clientKey, (credentials) => clientWith(ctor, credentials, { maxAttempts: options.maxAttempts, timeouts: options.timeouts }));
+  const clientKey = options.maxAttempts === undefined ? ctor.name : `${ctor.name}#${options.maxAttempts}`;
+  return sessions.clientFor(tenantId, clientKey, (credentials) => clientWith(ctor, credentials, { maxAttempts: options.maxAttempts }));
 }

@@ -1,14 +1,10 @@
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientWith, platformClient, platformClientWith, registerClientPlugin, trackedClientCount } from '../../lambdas/shared/aws-clients.js';
-import { documentClientWith, DROP_UNDEFINED } from '../../lambdas/shared/document-clients.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -91,60 +87,16 @@ describe("lambdas/shared/aws-clients.ts leaves out the SDK's logger middleware, 
   });
 });
 
-describe('lambdas/shared/aws-clients.ts gives its clients one HTTP handler (one connection pool) per timeout profile', () => {
-  it("hands every later client of a profile the profile's first handler, whatever its session, class, region or retries", () => {
+describe('lambdas/shared/aws-clients.ts gives its clients one HTTP handler (one connection pool)', () => {
+  it("hands every later client the first one's handler, whatever its session, class, region or retries", () => {
     const first = clientWith(S3Client, { ...credentials });
     const handler = first.config.requestHandler;
-    // THEN it is the SDK's own handler
+    // THEN it is the SDK's own handler, with the SDK's default settings (no client here sets any)
     expect(handler.constructor.name).toBe('NodeHttpHandler');
-    // AND clients of other sessions, classes, regions and options of the same profile share it: an earlier session's idle connection serves a new one
+    // AND clients of other sessions, classes, regions and options share it: an earlier session's idle connection serves a new one
     const others = [clientWith(S3Client, { ...credentials }), clientWith(STSClient, { ...credentials }, { region: 'eu-west-1' }), clientWith(DynamoDBClient, { ...credentials }, { maxAttempts: 1 }), platformClient(STSClient), platformClientWith(DynamoDBClient, { maxAttempts: 1 })];
     for (const client of others) expect((client as S3Client).config.requestHandler).toBe(handler);
-    // AND the clients of another profile share another handler
-    const short = clientWith(DynamoDBClient, { ...credentials }, { timeouts: 'short' }).config.requestHandler;
-    expect(short).not.toBe(handler);
-    expect(platformClient(S3Client, 'x', { timeouts: 'short' }).config.requestHandler).toBe(short);
-    expect(clientWith(S3Client, { ...credentials }, { timeouts: 'long' }).config.requestHandler).not.toBe(handler);
     // AND a client made outside this module keeps a handler of its own
     expect(new S3Client({ credentials }).config.requestHandler).not.toBe(handler);
-  });
-});
-
-describe('lambdas/shared/aws-clients.ts sets HTTP timeouts on its clients', () => {
-  /** A loopback endpoint answering `{}` to every request. */
-  let server: Server;
-  const env = { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, AWS_REGION: process.env.AWS_REGION };
-  beforeAll(async () => {
-    server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}'));
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    Object.assign(process.env, { AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, AWS_REGION: 'us-east-1' });
-  });
-  afterAll(async () => {
-    for (const [k, v] of Object.entries(env)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    server.closeAllConnections();
-    await new Promise((ok) => server.close(ok));
-  });
-
-  /** The settings `client`'s handler used for a request (httpHandlerConfigs: resolved on its first request). */
-  const settingsOf = (client: { config: { requestHandler: unknown } }) => {
-    const { connectionTimeout, requestTimeout, socketTimeout, throwOnRequestTimeout } = (client.config.requestHandler as { httpHandlerConfigs(): Record<string, unknown> }).httpHandlerConfigs();
-    return { connectionTimeout, requestTimeout, socketTimeout, throwOnRequestTimeout };
-  };
-
-  it('gives every DynamoDB document client (the request path: settles, reservations) a connection, request and socket timeout, each of which ends the attempt', async () => {
-    const doc = documentClientWith({ ...credentials }, DROP_UNDEFINED);
-    await doc.send(new GetCommand({ TableName: 'tessera-usage', Key: { id: 'x' } }));
-    expect(settingsOf(doc)).toEqual({ connectionTimeout: 1_000, requestTimeout: 3_000, socketTimeout: 3_000, throwOnRequestTimeout: true });
-  });
-
-  it('gives other clients a connection and an inactivity timeout, and long calls (model invocations, the export\'s copies) a connection timeout only', async () => {
-    const standard = clientWith(DynamoDBClient, { ...credentials });
-    const long = clientWith(DynamoDBClient, { ...credentials }, { timeouts: 'long' });
-    await Promise.all([standard.send(new ListTablesCommand({})), long.send(new ListTablesCommand({}))]);
-    expect(settingsOf(standard)).toEqual({ connectionTimeout: 3_000, requestTimeout: undefined, socketTimeout: 30_000, throwOnRequestTimeout: undefined });
-    expect(settingsOf(long)).toEqual({ connectionTimeout: 3_000, requestTimeout: undefined, socketTimeout: undefined, throwOnRequestTimeout: undefined });
   });
 });

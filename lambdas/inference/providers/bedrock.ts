@@ -26,8 +26,7 @@ export class BedrockProvider implements Provider {
    * `upstream_timeout` instead of a 429) and retries multiplied (3 × the gateway's).
    * sdk-errors.ts says what is retryable, as sagemaker.ts's RETRYABLE does for SageMaker.
    */
-  // No total timeout (aws-clients.ts HTTP_TIMEOUTS `long`): Converse answers after the whole generation; the gateway's deadline aborts the call.
-  private readonly client = platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS, timeouts: 'long' });
+  private readonly client = platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS });
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const input = converseRequest(r.body, r.model.upstream);

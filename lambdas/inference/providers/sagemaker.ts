@@ -31,8 +31,7 @@ import { refuseToolMessageMedia } from './tool-message-parts.js';
 export class SageMakerProvider implements Provider {
   private client(r: Pick<ProviderRequest, 'model' | 'tenantId'>): Promise<SageMakerRuntimeClient> | SageMakerRuntimeClient {
     // A tenant's fine-tuned model runs in the tenant's account: invoked as its model-invoker role.
-    // No total timeout (aws-clients.ts HTTP_TIMEOUTS `long`): an endpoint may think for a minute before its first byte; the gateway's deadline aborts the call.
-    const options = { maxAttempts: SAGEMAKER_SDK_ATTEMPTS, timeouts: 'long' as const };
+    const options = { maxAttempts: SAGEMAKER_SDK_ATTEMPTS };
     return r.model.invokeRoleArn
       ? tenantRoleClient(SageMakerRuntimeClient, r.model.invokeRoleArn, r.tenantId, 'invoke', options)
       : platformClient(SageMakerRuntimeClient, 'gateway', options);
