@@ -234,7 +234,8 @@ describe('the CORS origin index', () => {
   });
 
   it('is maintained from the registry stream: ordered batches, batch item failures, bisect and retries, then the encrypted on-failure queue', () => {
-    const [[, mapping], ...others] = byType('AWS::Lambda::EventSourceMapping');
+    // the one stream mapping (the fine-tuning endpoint checks' SQS mapping has no StartingPosition)
+    const [[, mapping], ...others] = byType('AWS::Lambda::EventSourceMapping').filter(([, r]: any) => r.Properties.StartingPosition !== undefined);
     expect(others).toEqual([]);
     const queue = logicalIdOf('AWS::SQS::Queue', (r) => JSON.stringify(r).includes('KmsMasterKeyId'));
     expect(mapping.Properties).toMatchObject({

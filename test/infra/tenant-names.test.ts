@@ -154,6 +154,7 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.sts:SourceIdentity(\[\])?$/, checks: ['sts-source-identity'] },
   { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.(aws:PrincipalArn|aws:SourceArn|kms:EncryptionContext:aws:logs:arn|sagemaker:ModelArn)(\[\])?$/, checks: ['arn'] },
   { match: /^AWS::Events::Rule EventPattern\.detail\.TrainingJobName\[\]\.prefix$/, checks: ['sagemaker-name-prefix'] },
+  { match: /^AWS::Events::Rule EventPattern\.detail\.EndpointName\[\]\.prefix$/, checks: ['sagemaker-name-prefix'] },
   { match: /^Custom::AWSCDK-EKS-KubernetesResource Manifest$/, checks: ['manifest'] },
 ];
 // A session tag carrying the namespace is also a namespace name.
