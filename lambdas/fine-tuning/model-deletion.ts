@@ -137,12 +137,15 @@ async function markJob(jobs: FineTuningStore, tenantId: string, jobId: string, m
     if (!job || job.modelDeletedAt !== undefined) return;
     const marked: FineTuningJob = {
       ...job,
-      // A job whose deployment crashed after the registry write and before its own: its model was deployed.
-      ...(isActiveStatus(job.status) ? { status: 'succeeded' as const, finishedAt: job.finishedAt ?? nowSeconds() } : {}),
+      // A job whose deployment crashed after the registry write and before its own (endpoint-events.ts: the job waits for its
+      // endpoint under its claim): its model was deployed. The claim and the wait end with the job, as settle's own write ends
+      // them: no event or look releases a claim on a job no longer running, and the offboarding's retirement waits on a claim.
+      ...(isActiveStatus(job.status) ? { status: 'succeeded' as const, finishedAt: job.finishedAt ?? nowSeconds(), deploying: undefined, awaitingEndpointSince: undefined } : {}),
       fineTunedModel: job.fineTunedModel ?? modelId, endpointName: job.endpointName ?? endpointName, modelDeletedAt: nowSeconds(),
       events: [jobEvent('info', `Model ${modelId} deleted by ${userId}; endpoint ${endpointName} deleted`), ...job.events],
     };
-    if (await jobs.update(marked, job.status)) return;
+    // Conditional on the claim as read (a settle in flight then finds the job moved, and lets go of nothing it still needs).
+    if (await jobs.update(marked, job.status, job.deploying)) return;
   }
   throw new Error(`fine-tuning job ${jobId} kept changing while its model ${modelId} was deleted`);
 }

@@ -9,6 +9,7 @@ import { FINE_TUNED_NOT_YET } from '../../../lambdas/inference/openai-errors.js'
 import type { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
 import type { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
+import { EndpointEvents } from '../../../lambdas/fine-tuning/endpoint-events.js';
 import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
 import type { FineTuningStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
@@ -195,6 +196,32 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     expect(calls(CreateEndpointCommand)).toEqual([]);
     expect(await fineTuned('acme')).not.toContain(model);
     expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded', fine_tuned_model: model });
+  });
+
+  it('an endpoint\'s settle that crashed after its registry write (job running, waiting for its endpoint under its claim): the delete records the job succeeded without the claim and the wait, which no event or look would release (the offboarding\'s retirement waited on it for good)', async () => {
+    // GIVEN a job whose deployment made its creates and waits for its endpoint (Creating), whose IN_SERVICE handling
+    // then listed the model and crashed before recording the job's end
+    const job = await client('acme-developer').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'settlecrash' });
+    const name = `acme-ft-${job.id.slice(6)}`;
+    const model = 'ft:llama-3.1-8b-instruct:acme:settlecrash';
+    const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACME}/models/${name}/output/model.tar.gz` } };
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'Creating' } as never);
+    expect(await events().handle(completed, ACME, 'evt-settle-crash')).toBe('running');
+    expect(await (gw.jobs as FineTuningStore).get('acme', job.id)).toMatchObject({ status: 'running', deploying: 'evt-settle-crash', awaitingEndpointSince: expect.any(Number) });
+    await memoryTenantModels(gw.store as MemoryStore).addFineTunedModel((await gw.store.getTenant('acme'))!, { id: model, baseModel: 'llama-3.1-8b-instruct', jobId: job.id, endpointName: name, createdAt: new Date().toISOString() });
+    sageMakerHas(name);
+
+    // WHEN the admin deletes the model before the event's retry (or the next look) comes
+    await client('acme').models.delete(model);
+
+    // THEN the job ended succeeded and marked, its claim and its wait gone with its activity
+    const stored = (await (gw.jobs as FineTuningStore).get('acme', job.id))!;
+    expect(stored).toMatchObject({ status: 'succeeded', fineTunedModel: model, modelDeletedAt: expect.any(Number) });
+    expect(stored.deploying).toBeUndefined();
+    expect(stored.awaitingEndpointSince).toBeUndefined();
+    // ...and the event's retry changes nothing
+    expect(await new EndpointEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) }).handle({ EndpointName: name, EndpointStatus: 'IN_SERVICE' }, ACME)).toBe('stale');
+    expect(await fineTuned('acme')).not.toContain(model);
   });
 
   it('a model whose job was cancelled while its deployment went through (listed beside a cancelled job): deleted; the job stays cancelled, marked', async () => {
