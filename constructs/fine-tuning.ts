@@ -105,7 +105,10 @@ export class FineTuning extends Construct {
     // The looks: scheduled (sent) and received by the events Lambda, its role's own statements (the role takes no grants;
     // the platform key's use is its PlatformKey statement below). A mapping of its own, as CorsOriginIndex's: SqsEventSource would grant through the key's policy.
     stateChanges.addToPolicy(new iam.PolicyStatement({
-      sid: 'EndpointChecks', actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resources: [endpointChecks.queueArn],
+      // SendMessage for the next look; the mapping's three (SQS Developer Guide, "Configuring an Amazon SQS queue to trigger an AWS
+      // Lambda function": ReceiveMessage, DeleteMessage, GetQueueAttributes). No ChangeMessageVisibility: a failed look is reported
+      // (ReportBatchItemFailures) and comes back after the queue's visibility timeout; nothing here changes one.
+      sid: 'EndpointChecks', actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [endpointChecks.queueArn],
     }));
     new lambda.EventSourceMapping(this, 'EndpointChecksSource', {
       target: stateChanges.function, eventSourceArn: endpointChecks.queueArn, batchSize: 10, reportBatchItemFailures: true,

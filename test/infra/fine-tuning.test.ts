@@ -244,12 +244,12 @@ describe('fine-tuning in the platform stack', () => {
     const mappings = Object.values(platform.findResources('AWS::Lambda::EventSourceMapping')).filter((m: any) => JSON.stringify(m.Properties.EventSourceArn).includes(queueId)) as any[];
     expect(mappings).toHaveLength(1);
     expect(mappings[0].Properties).toMatchObject({ FunctionName: { Ref: expect.stringMatching(/FineTuningEvents/) }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
-    // ...and only its policy names the queue, with the five actions it needs
+    // ...and only its policy names the queue, with the four actions it needs (SendMessage, and the mapping's three: no ChangeMessageVisibility)
     const policies = (Object.values(platform.findResources('AWS::IAM::ManagedPolicy')) as any[]).filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(queueId));
     expect(policies).toHaveLength(1);
     expect(JSON.stringify(policies[0].Properties.Roles)).toMatch(/FineTuningEvents/);
     expect(policies[0].Properties.PolicyDocument.Statement.find((x: any) => x.Sid === 'EndpointChecks')).toEqual({
-      Sid: 'EndpointChecks', Effect: 'Allow', Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'], Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      Sid: 'EndpointChecks', Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'], Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
     });
   });
 
