@@ -170,7 +170,7 @@ export class TrainingEvents {
     const claimed: FineTuningJob = { ...job, ...trainingSpan(job, detail, job.trainingEndedAt ?? nowSeconds()), deploying: token };
     /** The job's next state, written only if still `job.status` and still claimed by this deployment; the claim goes with it (or alone when the job moved). */
     const settle = async (next: FineTuningJob): Promise<boolean> => {
-      if (await this.deps.jobs.update({ ...next, deploying: undefined }, job.status, token)) return true;
+      if (await this.deps.jobs.update({ ...next, deploying: undefined, awaitingEndpointSince: undefined }, job.status, token)) return true;
       await this.deps.jobs.releaseDeployment(job.tenantId, job.id, token);
       return false;
     };
@@ -188,6 +188,10 @@ export class TrainingEvents {
       await audit('fine_tuning.job.cancelled', 'offboarding', { reason: 'the tenant is being offboarded: the model was not deployed' });
       return 'cancelled';
     }
+    // A redelivery of this event (same id) after its deployment made its creates and recorded the wait (its look threw, its
+    // answer was lost): nothing is created again, the endpoint is looked at as its event or a look would (before, the creates
+    // were sent again and an endpoint that had failed meanwhile failed the job as "EndpointNotUsable", without SageMaker's reason).
+    if (job.deploying === token && job.awaitingEndpointSince !== undefined && job.endpointName !== undefined) return this.followEndpoint(job, tenant);
     const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === job.model);
     const tier = this.deps.config.tiers[tenant.tier];
     const target = trainingTarget(tenant);
@@ -298,9 +302,17 @@ export class TrainingEvents {
       return 'stale';
     }
     await audit('fine_tuning.model.endpoint_creating', 'ok', { fineTunedModel: modelId, endpointName, artifacts });
+    return this.followEndpoint(awaiting, tenant, sageMaker);
+  }
+
+  /**
+   * The endpoint of `awaiting` (a job whose deployment made its creates and waits for it) looked at once now (moto's
+   * endpoints, or a redelivery after the endpoint came up or failed, end the wait at once); still coming up, a look is
+   * scheduled, in case the endpoint's state change event never comes (endpoint-checks.ts).
+   */
+  private async followEndpoint(awaiting: FineTuningJob, tenant: TenantRecord, sageMaker?: SageMakerClient): Promise<TrainingEventOutcome> {
     const outcome = await new EndpointEvents(this.deps).settle(awaiting, tenant, sageMaker);
-    // Still coming up: a look is scheduled, in case the endpoint's state change event never comes (endpoint-checks.ts).
-    if (outcome === 'running') await this.deps.endpointChecks?.schedule({ tenantId: job.tenantId, jobId: job.id, check: 1 });
+    if (outcome === 'running') await this.deps.endpointChecks?.schedule({ tenantId: awaiting.tenantId, jobId: awaiting.id, check: 1 });
     return outcome;
   }
 }

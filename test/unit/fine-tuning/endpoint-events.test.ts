@@ -150,6 +150,41 @@ describe('a deployment waits for its endpoint', () => {
     expect((await stored()).error!.message).toBe(`the model's endpoint ${name} no longer exists (it was deleted before it came into service)`);
   });
 
+  it('the Completed event delivered again (same id: a retry after its look threw) once the endpoint failed: failed with SageMaker\'s FailureReason, as the endpoint\'s event would, nothing created again, the wait gone with the claim', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'Failed');
+    reason = 'The primary container for production variant AllTraffic did not pass the ping health check.';
+    sm.resetHistory();
+    expect(await new TrainingEvents(deps()).handle(completed, ACCOUNT, 'evt-completed')).toBe('failed');
+    const failed = await stored();
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'deployment_failed', message: `the model's endpoint ${name} is Failed: ${reason}`, param: null } });
+    expect(failed.deploying).toBeUndefined();
+    expect(failed.awaitingEndpointSince).toBeUndefined();
+    expect([CreateModelCommand, CreateEndpointConfigCommand, CreateEndpointCommand].flatMap((c) => calls(c))).toEqual([]);
+    expect([...has.keys()]).toEqual([]);
+    expect(failed.events.filter((e) => e.message === 'Training completed')).toHaveLength(1);
+  });
+
+  it('the Completed event delivered again once the tenant is being offboarded: cancelled, the claim and the wait gone together', async () => {
+    await deployed();
+    registry.putTenant({ ...(await registry.getTenant('acme'))!, status: 'OFFBOARDING' });
+    expect(await new TrainingEvents(deps()).handle(completed, ACCOUNT, 'evt-completed')).toBe('cancelled');
+    const cancelled = await stored();
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.deploying).toBeUndefined();
+    expect(cancelled.awaitingEndpointSince).toBeUndefined();
+  });
+
+  it('the Completed event delivered again once the endpoint is in service: succeeded, nothing created again', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'InService');
+    sm.resetHistory();
+    expect(await new TrainingEvents(deps()).handle(completed, ACCOUNT, 'evt-completed')).toBe('succeeded');
+    expect(await stored()).toMatchObject({ status: 'succeeded', fineTunedModel: model });
+    expect([CreateModelCommand, CreateEndpointConfigCommand, CreateEndpointCommand].flatMap((c) => calls(c))).toEqual([]);
+    expect(await listed()).toEqual([model]);
+  });
+
   it('an event for a model already deleted, for a job already ended, for no job, or from another account changes nothing and calls SageMaker not', async () => {
     await deployed();
     has.set(`endpoint/${name}`, 'InService');
