@@ -1,4 +1,6 @@
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient, type DescribeEndpointCommandOutput, type EndpointStatus } from '@aws-sdk/client-sagemaker';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
@@ -80,6 +82,22 @@ describe('tessera serve --fine-tuning: the job waits for its endpoint (moto, its
     const early = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
     expect(early).toBeInstanceOf(OpenAI.NotFoundError);
     expect(early.error).toMatchObject({ code: 'model_not_found', param: 'model', message: `The model '${model}' does not exist or you do not have access to it; ${FINE_TUNED_NOT_YET} GET /v1/models lists yours` });
+
+    // The official Python client: the waiting job validates as its FineTuningJob (pydantic, strict on the wire shape), active, no model yet
+    const script = `
+import json, sys, openai
+from openai.types.fine_tuning import FineTuningJob
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+raw = c.fine_tuning.jobs.with_raw_response.retrieve(sys.argv[3]).http_response.json()
+j = FineTuningJob.model_validate(raw)
+listed = [x.id for x in c.fine_tuning.jobs.list().data]
+print(json.dumps({"status": j.status, "fine_tuned_model": j.fine_tuned_model, "finished_at": j.finished_at, "estimated_finish": j.estimated_finish, "error": j.error, "listed": sys.argv[3] in listed, "events": [e.message for e in c.fine_tuning.jobs.list_events(sys.argv[3]).data][:1]}))
+`;
+    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, gw.url, await gw.token('acme', { role: 'developer' }), job.id]);
+    expect(JSON.parse(stdout)).toEqual({
+      status: 'running', fine_tuned_model: null, finished_at: null, estimated_finish: null, error: null, listed: true,
+      events: [`Endpoint ${name} (ml.g4dn.xlarge) is being created for model ${model}: the job succeeds once it is in service`],
+    });
 
     held.set(name, { status: 'InService' });
     await poll.look();
