@@ -81,7 +81,7 @@ export class FineTuning extends Construct {
       name: 'training-state-changes', source: 'rule TrainingStateChanges to fine-tuning events Lambda', encryptionKey: props.encryptionKey,
     });
     // Delayed looks at a deployment's endpoint, for when its state change event does not come (lambdas/fine-tuning/endpoint-checks.ts):
-    // each message is delivered 15 minutes after its send; a look that fails three deliveries waits in a dead-letter queue of its own
+    // each message is delivered 15 minutes after its send; a look that fails five deliveries waits in a dead-letter queue of its own
     // (not the one above: `tessera dlq redrive` moves a source queue's dead letters back to it with StartMessageMoveTask, which would
     // move the rule's and the function's events into the looks' queue).
     const checkDeadLetters = new DeadLetterQueue(this, 'EndpointChecksDeadLetters', {
@@ -92,12 +92,15 @@ export class FineTuning extends Construct {
       encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey, dataKeyReuse: Duration.hours(1), enforceSSL: true,
       // Six times the function's timeout (AWS's advice for an SQS event source), so a delivery in flight is never handed out again.
       visibilityTimeout: Duration.minutes(6),
-      deadLetterQueue: { queue: checkDeadLetters.queue, maxReceiveCount: 3 },
+      // Five receives, as the Lambda Developer Guide advises for an SQS event source ("at least 5"): a delivery the function's
+      // reserved concurrency throttles (taken by a burst of training events) counts as a receive, and a look that never ran
+      // would otherwise page as a dead letter after three.
+      deadLetterQueue: { queue: checkDeadLetters.queue, maxReceiveCount: 5 },
     });
     const stateChanges = new LambdaFunction(this, 'Events', {
       handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,
       environment: { ...environment, [FINE_TUNING_ENV.endpointChecksQueue]: endpointChecks.queueUrl }, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
-      invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API (and synchronously by the offboarding state machine, whose Retry and Catch handle every error; and by its endpoint checks queue\'s event source mapping, which reports failed messages and dead-letters them after 3 receives)', outsideVpcReason,
+      invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API (and synchronously by the offboarding state machine, whose Retry and Catch handle every error; and by its endpoint checks queue\'s event source mapping, which reports failed messages and dead-letters them after 5 receives)', outsideVpcReason,
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'recording a state change is idempotent (the job item is keyed by job); six hours matches EventBridge\'s delivery window' },
     });
 
@@ -111,7 +114,10 @@ export class FineTuning extends Construct {
       sid: 'EndpointChecks', actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [endpointChecks.queueArn],
     }));
     new lambda.EventSourceMapping(this, 'EndpointChecksSource', {
-      target: stateChanges.function, eventSourceArn: endpointChecks.queueArn, batchSize: 10, reportBatchItemFailures: true,
+      // At most 2 of the function's 10 reserved executions for the looks (the mapping's own limit, which it does not poll past:
+      // AWS Compute Blog, "Introducing maximum concurrency of AWS Lambda functions when using Amazon SQS as an event source"):
+      // a backlog of looks never takes the slots the state change events need.
+      target: stateChanges.function, eventSourceArn: endpointChecks.queueArn, batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2,
     }).node.addDependency(stateChanges.managedPolicy);
 
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/fine-tuning/*');

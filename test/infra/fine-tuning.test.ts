@@ -235,7 +235,7 @@ describe('fine-tuning in the platform stack', () => {
     expect(queue.Properties).toMatchObject({
       KmsMasterKeyId: expect.anything(), VisibilityTimeout: 360,
       // A dead-letter queue of its own (tessera dlq redrive moves a source queue's dead letters back to it)
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/EndpointChecksDeadLettersDlq/), 'Arn'] }, maxReceiveCount: 3 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/EndpointChecksDeadLettersDlq/), 'Arn'] }, maxReceiveCount: 5 },
     });
     platform.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'tessera-dlq-fine-tuning-endpoint-checks', KmsMasterKeyId: Match.anyValue() });
     const tls = Object.values(platform.findResources('AWS::SQS::QueuePolicy')).find((p: any) => JSON.stringify(p.Properties.Queues).includes(queueId)) as any;
@@ -243,7 +243,7 @@ describe('fine-tuning in the platform stack', () => {
     // The events Lambda's mapping, reporting each failed message
     const mappings = Object.values(platform.findResources('AWS::Lambda::EventSourceMapping')).filter((m: any) => JSON.stringify(m.Properties.EventSourceArn).includes(queueId)) as any[];
     expect(mappings).toHaveLength(1);
-    expect(mappings[0].Properties).toMatchObject({ FunctionName: { Ref: expect.stringMatching(/FineTuningEvents/) }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(mappings[0].Properties).toMatchObject({ FunctionName: { Ref: expect.stringMatching(/FineTuningEvents/) }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 2 } });
     // ...and only its policy names the queue, with the four actions it needs (SendMessage, and the mapping's three: no ChangeMessageVisibility)
     const policies = (Object.values(platform.findResources('AWS::IAM::ManagedPolicy')) as any[]).filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(queueId));
     expect(policies).toHaveLength(1);
