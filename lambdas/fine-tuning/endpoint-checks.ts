@@ -7,16 +7,19 @@ import { awaitsEndpoint, type FineTuningStore } from './stores/job-store.js';
 /**
  * The re-check of a deployment's endpoint when its state change event does not come (EventBridge delivers at
  * least once, but a rule, a forwarder or a bus policy can fail it): the events Lambda's Completed handling
- * schedules a look ENDPOINT_CHECK_DELAY_SECONDS after its creates, each look that finds the endpoint still
- * coming up schedules the next, up to MAX_ENDPOINT_CHECKS looks (3 hours: SageMaker ends an endpoint creation
- * that cannot finish as `Failed` within it). A look that finds the job no longer waiting does nothing.
+ * schedules a look ENDPOINT_CHECK_DELAY_SECONDS after its creates, and each look that finds the endpoint still
+ * coming up schedules the next, for as long as the job waits: SageMaker documents no bound on `Creating` (SageMaker
+ * API Reference, EndpointSummary.EndpointStatus), and an endpoint that comes into service once the looks had stopped,
+ * its event lost, billed its instance behind a job `running` for good, with no model listed to delete nor a job to
+ * cancel. After OVERDUE_ENDPOINT_CHECKS looks the job's events say the wait is overdue (once). A look that finds the
+ * job no longer waiting (succeeded, failed, cancelled by an offboarding) does nothing, and schedules nothing.
  */
 export const ENDPOINT_CHECK_DELAY_SECONDS = 900;
 
-/** Looks before the re-check stops (MAX_ENDPOINT_CHECKS × ENDPOINT_CHECK_DELAY_SECONDS = 3 h); the job's events then say so. */
-export const MAX_ENDPOINT_CHECKS = 12;
+/** Looks after which the wait is overdue (OVERDUE_ENDPOINT_CHECKS × ENDPOINT_CHECK_DELAY_SECONDS = 3 h): the job's events say so, and the looks go on. */
+export const OVERDUE_ENDPOINT_CHECKS = 12;
 
-/** One scheduled look: the job, and which look of MAX_ENDPOINT_CHECKS it is (1-based). */
+/** One scheduled look: the job, and which look it is (1-based). */
 export interface EndpointCheck {
   tenantId: string;
   jobId: string;
@@ -64,26 +67,25 @@ export interface EndpointCheckDeps {
 
 /**
  * One look: the job's endpoint described (EndpointEvents.settle) when the job still waits for it; the next look
- * scheduled while it is still coming up, until MAX_ENDPOINT_CHECKS, after which the job's events say that the
- * platform stopped looking (the endpoint's event still ends the wait; an operator sends the queue a check).
- * @returns what the look did: settle's outcome, `stale` (nothing waits), or `gave-up`
+ * scheduled while it is still coming up; the OVERDUE_ENDPOINT_CHECKS-th look still finding it coming up also says in
+ * the job's events that the wait is overdue.
+ * @returns what the look did: settle's outcome, `stale` (nothing waits), or `overdue` (still coming up, said so)
  */
-export async function runEndpointCheck(deps: EndpointCheckDeps, check: EndpointCheck): Promise<EndpointEventOutcome | 'gave-up'> {
+export async function runEndpointCheck(deps: EndpointCheckDeps, check: EndpointCheck): Promise<EndpointEventOutcome | 'overdue'> {
   const job = await deps.jobs.get(check.tenantId, check.jobId);
   if (!job || !awaitsEndpoint(job)) return 'stale';
   const tenant = await deps.tenants.getTenant(job.tenantId);
   if (!tenant) return 'stale';
   const outcome = await deps.endpoints.settle(job, tenant);
   if (outcome !== 'running') return outcome;
-  if (check.check < MAX_ENDPOINT_CHECKS) {
-    await deps.checks.schedule({ ...check, check: check.check + 1 });
-    return 'running';
+  // The overdue note before the next look's send, and once (a redelivery of this look finds it written): a send that
+  // landed before a failure would otherwise be sent again by the redelivery, two chains of looks for one job.
+  const overdue = check.check === OVERDUE_ENDPOINT_CHECKS;
+  const note = `Endpoint ${job.endpointName} is still not in service after ${(OVERDUE_ENDPOINT_CHECKS * ENDPOINT_CHECK_DELAY_SECONDS) / 60} minutes of looks`;
+  if (overdue && !job.events.some((e) => e.message.startsWith(note))) {
+    const message = `${note}: the platform goes on looking every ${ENDPOINT_CHECK_DELAY_SECONDS / 60} minutes; the job ends when SageMaker ends the endpoint's creation (in service or failed)`;
+    await deps.jobs.update({ ...job, events: [jobEvent('warn', message), ...job.events] }, 'running', job.deploying);
   }
-  const minutes = (MAX_ENDPOINT_CHECKS * ENDPOINT_CHECK_DELAY_SECONDS) / 60;
-  const noted = {
-    ...job,
-    events: [jobEvent('warn', `Endpoint ${job.endpointName} is still not in service after ${minutes} minutes of looks: the platform stops looking; SageMaker's state change event ends the wait when the endpoint is in service or failed`), ...job.events],
-  };
-  await deps.jobs.update(noted, 'running', job.deploying);
-  return 'gave-up';
+  await deps.checks.schedule({ ...check, check: check.check + 1 });
+  return overdue ? 'overdue' : 'running';
 }

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
-import { ENDPOINT_CHECK_DELAY_SECONDS, MAX_ENDPOINT_CHECKS, parseEndpointCheck, runEndpointCheck, type EndpointCheck } from '../../../lambdas/fine-tuning/endpoint-checks.js';
+import { ENDPOINT_CHECK_DELAY_SECONDS, OVERDUE_ENDPOINT_CHECKS, parseEndpointCheck, runEndpointCheck, type EndpointCheck } from '../../../lambdas/fine-tuning/endpoint-checks.js';
 import { EndpointEvents, endpointState } from '../../../lambdas/fine-tuning/endpoint-events.js';
 import { retireFineTunedModels } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
@@ -244,18 +244,37 @@ describe('the re-check of an endpoint whose event does not come (runEndpointChec
   const checkDeps = () => ({ jobs, tenants: memoryTenantModels(registry), endpoints: endpoints(), checks: { schedule: async (c: EndpointCheck) => { scheduled.push(c); } } });
   beforeEach(() => { scheduled.length = 0; });
 
-  it('schedules a first look at the deployment (the Completed handling), the next while the endpoint is Creating, and stops after MAX_ENDPOINT_CHECKS, saying so in the job\'s events', async () => {
+  it('schedules a first look at the deployment (the Completed handling), the next while the endpoint is Creating, and says after OVERDUE_ENDPOINT_CHECKS that the wait is overdue, once', async () => {
     expect(await new TrainingEvents({ ...deps(), endpointChecks: checkDeps().checks }).handle(completed, ACCOUNT, 'evt-completed')).toBe('running');
     expect(scheduled).toEqual([{ tenantId: 'acme', jobId: id, check: 1 }]);
     expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: 1 })).toBe('running');
     expect(scheduled.at(-1)).toEqual({ tenantId: 'acme', jobId: id, check: 2 });
-    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: MAX_ENDPOINT_CHECKS })).toBe('gave-up');
-    expect(scheduled).toHaveLength(2);
-    expect((await stored()).events[0]!.message).toBe(`Endpoint ${name} is still not in service after ${MAX_ENDPOINT_CHECKS * ENDPOINT_CHECK_DELAY_SECONDS / 60} minutes of looks: the platform stops looking; SageMaker's state change event ends the wait when the endpoint is in service or failed`);
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: OVERDUE_ENDPOINT_CHECKS })).toBe('overdue');
+    const overdue = `Endpoint ${name} is still not in service after ${OVERDUE_ENDPOINT_CHECKS * ENDPOINT_CHECK_DELAY_SECONDS / 60} minutes of looks: the platform goes on looking every 15 minutes; the job ends when SageMaker ends the endpoint's creation (in service or failed)`;
+    expect((await stored()).events[0]!.message).toBe(overdue);
     expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed' });
+    // The same look delivered again (its answer lost): the note is not written twice
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: OVERDUE_ENDPOINT_CHECKS })).toBe('overdue');
+    expect((await stored()).events.filter((e) => e.message === overdue)).toHaveLength(1);
     // The event that comes at last still ends the wait
     has.set(`endpoint/${name}`, 'InService');
     expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('succeeded');
+  });
+
+  it('goes on looking past OVERDUE_ENDPOINT_CHECKS: an endpoint that comes into service after 3 hours, its event lost, ends the job at the next look (before, the looks stopped: the job running for good beside an endpoint in service, billed, no model listed to delete nor job to cancel)', async () => {
+    await deployed();
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: OVERDUE_ENDPOINT_CHECKS })).toBe('overdue');
+    expect(scheduled).toEqual([{ tenantId: 'acme', jobId: id, check: OVERDUE_ENDPOINT_CHECKS + 1 }]);
+    // Still Creating at the next look: looked at again, the overdue note not written twice
+    expect(await runEndpointCheck(checkDeps(), scheduled.at(-1)!)).toBe('running');
+    expect(scheduled.at(-1)).toEqual({ tenantId: 'acme', jobId: id, check: OVERDUE_ENDPOINT_CHECKS + 2 });
+    expect((await stored()).events.filter((e) => e.message.includes('minutes of looks'))).toHaveLength(1);
+    // In service at last, no event: the next look ends the wait
+    has.set(`endpoint/${name}`, 'InService');
+    expect(await runEndpointCheck(checkDeps(), scheduled.at(-1)!)).toBe('succeeded');
+    expect(await stored()).toMatchObject({ status: 'succeeded', fineTunedModel: model });
+    expect(await listed()).toEqual([model]);
+    expect(scheduled).toHaveLength(2);
   });
 
   it('a look that finds the endpoint ended settles the job as its event would; one for a job no longer waiting does nothing', async () => {
