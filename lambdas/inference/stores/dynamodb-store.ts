@@ -72,7 +72,9 @@ interface Check {
  * multiplication, so the condition names the old attribute's value: `attribute_not_exists(costMicros)`
  * first, and, on an item that has it (refused, read), `costMicros = m AND costNanos <= limit - c - 1000 m`;
  * the store remembers `m` per item (only the reclaim of a reservation made before, and a router of the
- * version before still running during the deployment, change it: one more refusal and read).
+ * version before still running during the deployment, change it: one more refusal and read). A
+ * reservation that what is left beside the remembered `m` cannot fit reads the item before it is
+ * refused (a reclaim may have lowered `m`).
  * A condition naming `m` exactly is what makes it safe: whatever wrote `costMicros` since, the
  * transaction is refused rather than admitted against a stale sum.
  * A month of an upgrade thus costs one refused transaction and one read per budgeted month item and
@@ -142,7 +144,7 @@ export class DynamoDbStore implements GatewayStore {
     const cost = toNanos(costUsd);
     const doc = await this.docFor(tenantId);
     const listed = subject && new Set([`${subject.kind}#${storedSubjectId(subject.id)}`]);
-    for (let attempt = 1; ; attempt++) {
+    attempts: for (let attempt = 1; ; attempt++) {
       const checks: Check[] = [
         this.budgetCheck(usageIds.tenantUsage(tenantId, day), limits.dayTokens, undefined, undefined, tokens, cost, 'tenant'),
         this.budgetCheck(usageIds.tenantUsage(tenantId, month), undefined, limits.monthTokens, limits.monthCostUsd, tokens, cost, 'tenant'),
@@ -156,7 +158,18 @@ export class DynamoDbStore implements GatewayStore {
       // A reservation larger than the whole budget (what is left of it beside the micro-dollars of before) can never fit.
       for (const c of checks) {
         const over = Object.values(c.values).findIndex((v) => v < 0);
-        if (over >= 0) throw c.budgets[over];
+        if (over < 0) continue;
+        // What is left counts the micro-dollars of before as remembered, which a reclaim may have lowered since: read
+        // them before refusing (else a stale value refuses every reservation of the month, never sent to be corrected).
+        if (c.budgets[over].budget === 'monthly cost budget' && c.legacyMicros !== undefined && attempt < RESERVE_ATTEMPTS) {
+          const item = await this.read(doc, c.id);
+          const legacy = item?.costMicros === undefined ? undefined : Number(item.costMicros);
+          if (legacy !== c.legacyMicros) {
+            this.rememberLegacy(c.id, legacy);
+            continue attempts;
+          }
+        }
+        throw c.budgets[over];
       }
       try {
         await this.sendReservation(doc, tenantId, month, checks, tokens, cost, listed);

@@ -70,15 +70,37 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     await fresh.reserve('acme', 10, 0.0004, { monthCostUsd: 2 }, now);
     expect(transactions()).toHaveLength(3); // remembered: sent once
     expect(transactions()[2]![1]!.ExpressionAttributeValues).toMatchObject({ ':legacyMicros': 1_999_000, ':maxCost': 1_000_000 - 400_000 });
-    // What is left beside the micro-dollars of before is too little: refused at once, nothing sent.
+    // What is left beside the micro-dollars of before is too little: refused after one read that finds the value remembered, nothing sent.
+    const reads = ddb.commandCalls(GetCommand).length;
     await expect(fresh.reserve('acme', 10, 0.0011, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
     expect(transactions()).toHaveLength(3);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(reads + 1);
     // A refusal for the budget itself (the item read has the value the condition named) is not sent again.
     ddb.reset();
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
     ddb.on(GetCommand).resolves({ Item: { costMicros: 1_999_000, costNanos: 900_000 } });
     await expect(fresh.reserve('acme', 10, 0.0002, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
     expect(transactions()).toHaveLength(1);
+  });
+
+  it('reads the item again before refusing at once on a remembered costMicros: a reclaim that lowered it since does not refuse the month', async () => {
+    const fresh = new DynamoDbStore('tenants', 'usage', async () => doc);
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed')).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 1_999_000 } });
+    await fresh.reserve('acme', 10, 0.0006, { monthCostUsd: 2 }, now); // remembers 1_999_000 (USD 1.999)
+    // The reclaim releases USD 1 that dead reservations of an upgrade's day held (ADD costMicros -1_000_000).
+    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 999_000, costNanos: 600_000 } });
+    // USD 0.999 + 0.0006 used of 2: a USD 0.5 request fits. Refused from memory before (USD 1.999 + 0.5 > 2), every time, with no call.
+    await expect(fresh.reserve('acme', 10, 0.5, { monthCostUsd: 2 }, now)).resolves.toMatchObject({ costUsd: 0.5 });
+    expect(transactions()[0]![1]).toMatchObject({ ConditionExpression: 'costMicros = :legacyMicros AND (attribute_not_exists(costNanos) OR costNanos <= :maxCost)', ExpressionAttributeValues: { ':legacyMicros': 999_000, ':maxCost': 2_000_000_000 - 500_000_000 - 999_000_000 } });
+    // The value read confirmed: refused after that one read, nothing sent.
+    ddb.reset();
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 999_000, costNanos: 500_600_000 } });
+    await expect(fresh.reserve('acme', 10, 1.2, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
+    expect(transactions()).toHaveLength(0);
   });
 
   it('sends a budget stored before the USD 9M cap (past 2^53 nano-dollars) as 2^53 - 1 nano-dollars: the SDK refuses a larger number', async () => {
