@@ -123,7 +123,8 @@ export class CognitoTenantUsers implements TenantUserDirectory {
    * against an offboarding, whose *Revoke tenant identities* lists and disables the tenant's users
    * after *Begin offboarding* made it OFFBOARDING): a status other than ACTIVE or UPDATING deletes
    * the user again (AdminDeleteUser; no event) and refuses. A status still served at that read
-   * means the offboarding's listing comes after the user was created.
+   * means the offboarding's listing comes after the user was created. A read that fails deletes the
+   * user too and throws its error (the status unknown, the user is not kept).
    * @throws IdentityError 400 `invalid_email` (param `email`); 409 `user_exists` (this tenant has
    *   the address already); 409 `email_unavailable` (another tenant has it: the message does not
    *   say which); 409 `invalid_status` (param `status`: the tenant left ACTIVE or UPDATING, named);
@@ -156,7 +157,16 @@ export class CognitoTenantUsers implements TenantUserDirectory {
       throw refusal('AdminAddUserToGroup', e, { group: groupOf(role) });
     }
     if (this.tenantStatus) {
-      const status = await this.tenantStatus(tenantId);
+      const status = await this.tenantStatus(tenantId).catch(async (e: unknown) => {
+        // Unknown status: not kept, as a refused group join (the offboarding's listing may have passed already).
+        const cause = e instanceof Error ? e : new Error(String(e));
+        try {
+          await this.cognito.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: username }));
+        } catch (d) {
+          throw new CognitoCallError('AdminDeleteUser', d instanceof Error ? d : new Error(String(d)), `the status of tenant ${tenantId} could not be read (${cause.name}: ${cause.message}), so the user ${username} just invited was to be deleted again; delete it (tessera users remove) or invite again`);
+        }
+        throw e;
+      });
       if (!mayHoldKeys(status)) {
         try {
           await this.cognito.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: username }));

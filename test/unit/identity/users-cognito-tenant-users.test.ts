@@ -147,6 +147,21 @@ describe('invite racing the lifecycle: the tenant\'s status read once the user e
     expect(events.map((e) => e.type)).toEqual(['Tenant User Created', 'Tenant User Created']);
   });
 
+  it('the status read failing (throttled, no network): the new user is deleted again and the read\'s error thrown, no event (not kept unfenced)', async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: user('late@acme.example.com', 'acme') });
+    const throttled = failure('ProvisionedThroughputExceededException', 'Throughput exceeds the current capacity');
+    const d = new CognitoTenantUsers(new CognitoIdentityProviderClient({ region: 'eu-west-1' }), POOL, async (type, detail) => void events.push({ type, detail }), () => AT, undefined,
+      async () => { throw throttled; });
+    await expect(d.invite('acme', { email: 'late@acme.example.com', role: 'member' }, 'x')).rejects.toBe(throttled);
+    expect(cognito.commandCalls(AdminDeleteUserCommand).map((c) => c.args[0].input)).toEqual([{ UserPoolId: POOL, Username: 'sub-late@acme.example.com' }]);
+    expect(events).toEqual([]);
+    // Its deletion failing too: a CognitoCallError naming AdminDeleteUser, the read's failure and the user to remove.
+    cognito.on(AdminDeleteUserCommand).rejects(failure('TooManyRequestsException', 'Rate exceeded'));
+    const e = await d.invite('acme', { email: 'late@acme.example.com', role: 'member' }, 'x').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CognitoCallError);
+    expect((e as Error).message).toMatch(/^Cognito AdminDeleteUser failed \(TooManyRequestsException: Rate exceeded\): the status of tenant acme could not be read \(ProvisionedThroughputExceededException: Throughput exceeds the current capacity\), so the user sub-late@acme.example.com just invited was to be deleted again/);
+  });
+
   it('the deletion failing: a CognitoCallError naming AdminDeleteUser, the status and the user to remove', async () => {
     cognito.on(AdminCreateUserCommand).resolves({ User: user('late@acme.example.com', 'acme') });
     cognito.on(AdminDeleteUserCommand).rejects(failure('TooManyRequestsException', 'Rate exceeded'));
