@@ -184,6 +184,10 @@ export class DynamoDbStore implements GatewayStore {
         if (check.costCondition && legacy !== check.legacyMicros) {
           this.rememberLegacy(check.id, legacy);
           if (attempt < RESERVE_ATTEMPTS) continue;
+          // Still changing after RESERVE_ATTEMPTS: a budget only when the item read is over one, else the refusal as it is.
+          const over = overBudget(check, item, tokens, cost);
+          if (!over) throw e;
+          throw over;
         }
         throw whichBudget(check, item, tokens, cost);
       }
@@ -376,15 +380,19 @@ export class DynamoDbStore implements GatewayStore {
 
 }
 
-/** Which of the item's budgets the reservation would break (the item as read after the refusal; the first when none: a settle lowered it since). */
-function whichBudget(check: Check, item: Record<string, unknown> | undefined, tokens: number, cost: number): BudgetExhaustedError {
+/** The first of the item's budgets the reservation would break, the item as read after the refusal (undefined: none). */
+function overBudget(check: Check, item: Record<string, unknown> | undefined, tokens: number, cost: number): BudgetExhaustedError | undefined {
   for (const b of check.budgets) {
     const used = b.budget === 'monthly cost budget' ? legacyNanos(item, 'costNanos', 'costMicros') + cost : Number(item?.tokens ?? 0) + tokens;
     const limit = b.budget === 'monthly cost budget' ? toNanos(b.limit) : b.limit;
     if (used > limit) return b;
   }
-  return check.budgets[0];
+  return undefined;
 }
+
+/** Which of the item's budgets the reservation would break (the item as read after the refusal; the first when none: a settle lowered it since). */
+const whichBudget = (check: Check, item: Record<string, unknown> | undefined, tokens: number, cost: number): BudgetExhaustedError =>
+  overBudget(check, item, tokens, cost) ?? check.budgets[0];
 
 /**
  * What reservations not yet settled hold of an item (none below 0: an item of reservations made

@@ -103,6 +103,18 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     expect(transactions()).toHaveLength(0);
   });
 
+  it('a costMicros that changes at every read (a router of the version before writing during the deployment) ends in the refusal as it is, not a budget the item is far from', async () => {
+    const fresh = new DynamoDbStore('tenants', 'usage', async () => doc);
+    const refusal = cancelled('None', 'ConditionalCheckFailed');
+    ddb.on(TransactWriteCommand).rejects(refusal);
+    let micros = 0;
+    ddb.on(GetCommand).callsFake(async () => ({ Item: { costMicros: (micros += 1000), costNanos: 0 } })); // USD 0.001 more each time, of a USD 2 budget
+    const e = await fresh.reserve('acme', 10, 0.0006, { monthCostUsd: 2 }, now).catch((x: unknown) => x);
+    expect(transactions()).toHaveLength(4); // RESERVE_ATTEMPTS
+    expect(e).not.toBeInstanceOf(BudgetExhaustedError);
+    expect(e).toBe(refusal);
+  });
+
   it('sends a budget stored before the USD 9M cap (past 2^53 nano-dollars) as 2^53 - 1 nano-dollars: the SDK refuses a larger number', async () => {
     ddb.on(TransactWriteCommand).resolves({});
     await store.reserve('acme', 10, 0.25, { monthCostUsd: 50_000_000 }, now);
