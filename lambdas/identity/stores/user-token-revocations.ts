@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { sendTransaction } from '../../shared/transactions.js';
 
 /**
  * When a user's tokens stop counting: disabling, removing or re-roling a user records the instant,
@@ -56,7 +57,9 @@ export class DynamoDbUserTokenRevocations implements UserTokenRevocations {
    * again (its tokens are refused with it), and its *Revoke tenant identities* deletes the
    * partition after the status moved: a revocation written after that deletion (a user disabled,
    * removed or re-roled by an admin during or after the offboarding) would outlive the tenant in
-   * the keys table. A SUSPENDED tenant's revocations are written: a resume serves it again.
+   * the keys table. A SUSPENDED tenant's revocations are written: a resume serves it again. A
+   * transaction cancelled only for conflicts (a key write's check of the same registry item in
+   * flight) is sent again (sendTransaction).
    * @throws the AWS error of anything but that failed check
    */
   async revoke(tenantId: string, userSub: string, at: Date): Promise<void> {
@@ -68,7 +71,8 @@ export class DynamoDbUserTokenRevocations implements UserTokenRevocations {
       return;
     }
     try {
-      await doc.send(new TransactWriteCommand({ TransactItems: [
+      // Again when cancelled only for a conflict (another key write's or revocation's check of the same registry item in flight).
+      await sendTransaction(doc, new TransactWriteCommand({ TransactItems: [
         { ConditionCheck: {
           TableName: this.registryTable, Key: { tenantId }, ConditionExpression: 'attribute_exists(tenantId) AND NOT (#status IN (:gone, :going))',
           ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':gone': 'OFFBOARDED', ':going': 'OFFBOARDING' },

@@ -1,6 +1,6 @@
 import { AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminAddUserToGroupCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey, type JWK } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -72,6 +72,15 @@ describe('DynamoDbUserTokenRevocations', () => {
     expect(await store().notBefore('acme', 'bob')).toBeUndefined();
     expect(await store().notBefore('Not_A_Tenant', 'bob')).toBeUndefined();
     expect(ddb.commandCalls(GetCommand)).toHaveLength(2);
+  });
+
+  it('with the registry: a transaction cancelled only for a conflict (a key write\'s status check of the same tenant in flight) is sent again, not a failed disable', async () => {
+    const conflict = () => new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }] });
+    ddb.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
+    const fenced = new DynamoDbUserTokenRevocations('keys', async () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), 'tenants');
+    await fenced.revoke('acme', 'bob', new Date('2026-12-01T10:00:00.500Z'));
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems![1]!.Put).toEqual({ TableName: 'keys', Item: { tenantId: 'acme', keyHash: 'user#bob', tokensNotBefore: '2026-12-01T10:00:00.500Z' } });
   });
 
   it('never shares a sort key with a key record (64 hex characters)', () => {
