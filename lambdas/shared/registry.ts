@@ -5,6 +5,7 @@ import { pagesOf } from '../../lib/aws-pages.js';
 import { TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
+import { retryConflicts } from './transactions.js';
 
 /** The tenant registry (DynamoDB). Every write is validated against the shared TenantRecord schema. */
 
@@ -112,7 +113,8 @@ export interface UpdateOptions {
 /**
  * Sets the given attributes (undefined values remove them) and `updatedAt`. Throws TenantBusy
  * when the holder's lease does not hold, TenantConflict when `expectStatus` (or `expectUpdatedAt`)
- * does not.
+ * does not. Sent again when it meets a transaction in flight on the item (retryConflicts: a key
+ * write's or token revocation's status check), up to CONFLICT_RETRIES times.
  */
 export async function updateTenant(tenantId: string, changes: Partial<Omit<TenantRecord, 'tenantId'>>, options: UpdateOptions = {}): Promise<TenantRecord> {
   forgetMarked();
@@ -146,7 +148,8 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
     values[':observedUpdatedAt'] = options.expectUpdatedAt;
   }
   try {
-    const out = await doc().send(
+    // Again when it met a key write's or token revocation's transaction on the item (its status fence): not applied.
+    const out = await retryConflicts(() => doc().send(
       new UpdateCommand({
         TableName: table(),
         Key: { tenantId },
@@ -156,7 +159,7 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
-    );
+    ));
     return TenantRecord.parse(out.Attributes);
   } catch (e) {
     if (e instanceof ConditionalCheckFailedException) {

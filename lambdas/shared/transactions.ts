@@ -29,3 +29,23 @@ export async function sendTransaction(doc: { send(command: TransactWriteCommand)
     }
   }
 }
+
+/**
+ * Makes a single-item write (PutItem, UpdateItem, DeleteItem: `write`), again after sendTransaction's backoff
+ * when DynamoDB rejected it with `TransactionConflictException` (not applied: made again, it is
+ * applied once, its condition evaluated then). The registry's tenant items are in such transactions
+ * since key writes and token revocations check the tenant's status in one (a ConditionCheck:
+ * DynamoDbApiKeyStore.put, DynamoDbUserTokenRevocations.revoke), so the registry's writers use it.
+ * @returns what `write` answered
+ * @throws the last TransactionConflictException after CONFLICT_RETRIES retries; any other error at once
+ */
+export async function retryConflicts<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'TransactionConflictException' || attempt >= CONFLICT_RETRIES) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 10));
+    }
+  }
+}

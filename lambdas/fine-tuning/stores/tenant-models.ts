@@ -1,6 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FineTunedModel, TenantStatus, type TenantRecord } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { retryConflicts } from '../../shared/transactions.js';
 import type { GatewayStore } from '../../inference/stores/gateway-store.js';
 import type { MemoryStore } from '../../inference/stores/memory-store.js';
 
@@ -54,12 +55,14 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
     tenantStatus: (id) => consistentTenantStatus(registryTable, docFor, id),
     async addFineTunedModel(tenant, model) {
       if ((tenant.fineTunedModels ?? []).some((m) => m.id === model.id)) return; // the same event delivered twice
-      await (await docFor(tenant.tenantId)).send(new UpdateCommand({
+      const doc = await docFor(tenant.tenantId);
+      // Again when it met a key write's or token revocation's transaction on the item (its status check): not applied.
+      await retryConflicts(() => doc.send(new UpdateCommand({
         TableName: registryTable, Key: { tenantId: tenant.tenantId },
         UpdateExpression: 'SET fineTunedModels = list_append(if_not_exists(fineTunedModels, :none), :m), updatedAt = :at',
         ConditionExpression: 'attribute_exists(tenantId)',
         ExpressionAttributeValues: { ':none': [], ':m': [FineTunedModel.parse(model)], ':at': new Date().toISOString() },
-      }));
+      })));
     },
     async removeFineTunedModel(tenantId, id) {
       // REMOVE of the model's position, on the condition that the position still holds that model: a
@@ -78,12 +81,13 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
         const at = ((out.Item?.fineTunedModels ?? []) as Array<{ id?: unknown }>).findIndex((m) => m.id === id);
         if (at < 0) return removed;
         try {
-          await (await docFor(tenantId)).send(new UpdateCommand({
+          const doc = await docFor(tenantId);
+          await retryConflicts(() => doc.send(new UpdateCommand({
             TableName: registryTable, Key: { tenantId },
             UpdateExpression: `REMOVE fineTunedModels[${at}] SET updatedAt = :at`,
             ConditionExpression: `attribute_exists(tenantId) AND fineTunedModels[${at}].id = :id`,
             ExpressionAttributeValues: { ':id': id, ':at': new Date().toISOString() },
-          }));
+          })));
           removed = true;
         } catch (e) {
           if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;

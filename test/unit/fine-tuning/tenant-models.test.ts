@@ -92,3 +92,20 @@ describe('dynamoDbTenantModels.removeFineTunedModel reads the record strongly co
     expect(doc.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 });
+
+describe('dynamoDbTenantModels: a registry write that met a key write\'s status check (a transaction holding the item)', () => {
+  const conflict = () => Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' });
+
+  it('adds and removes the model all the same: the write, not applied, is sent again (the SDK does not retry TransactionConflictException)', async () => {
+    current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('f')] });
+    lagging = current;
+    doc.on(UpdateCommand).rejectsOnce(conflict()).resolvesOnce({}).rejectsOnce(conflict()).callsFake(async () => {
+      current = { ...current, fineTunedModels: [] };
+      return {};
+    });
+    await models().addFineTunedModel(trainedTenant('acme', 'enterprise', '444444444444'), model('g'));
+    expect(doc.commandCalls(UpdateCommand)).toHaveLength(2);
+    await expect(models().removeFineTunedModel('acme', model('f').id)).resolves.toBe(true);
+    expect(doc.commandCalls(UpdateCommand)).toHaveLength(4);
+  });
+});

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,19 @@ describe('registry', () => {
     expect(input.UpdateExpression).toBe('SET #updatedAt = :updatedAt, #status = :status REMOVE #currentStep');
     expect(input.ConditionExpression).toBe('attribute_exists(tenantId) AND #status IN (:expect0)');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':status': 'SUSPENDED', ':expect0': 'ACTIVE' });
+  });
+
+  it('sends a write again that met a transaction in flight on the record (a key write\'s or a token revocation\'s status fence): not applied, the SDK does not retry it', async () => {
+    // DynamoDbApiKeyStore.put and DynamoDbUserTokenRevocations.revoke hold the registry item in a TransactWriteItems (ConditionCheck):
+    // an UpdateItem of it meanwhile fails TransactionConflictException (DynamoDB Developer Guide, "Transaction conflict handling").
+    const conflict = () => new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} });
+    ddb.on(UpdateCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({ Attributes: tenant({ gateway: undefined }) });
+    await expect(updateTenant('acme', { currentStep: undefined }, { holder: null })).resolves.toMatchObject({ tenantId: 'acme' });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(3);
+    ddb.reset();
+    ddb.on(UpdateCommand).rejects(conflict());
+    await expect(updateTenant('acme', { currentStep: undefined }, { holder: null })).rejects.toBeInstanceOf(TransactionConflictException);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(5); // CONFLICT_RETRIES retries
   });
 
   it('explains a refused transition with the current status', async () => {
