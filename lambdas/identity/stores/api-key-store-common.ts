@@ -31,7 +31,7 @@ export const mayHoldKeys = (status: TenantStatus | undefined): boolean => status
  * reads the status and removes its record when the tenant may not hold keys: an offboarding moves
  * the tenant to OFFBOARDING before it deletes its keys, so a put either reads a served status
  * before that move (and its record is there for the deletion to find) or reads the move and
- * removes its own record.
+ * removes its own record. A read that fails removes the record too (its error is thrown).
  */
 export type TenantStatusReader = (tenantId: string) => Promise<TenantStatus | undefined>;
 

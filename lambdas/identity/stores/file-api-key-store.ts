@@ -96,6 +96,7 @@ export class FileApiKeyStore implements ApiKeyStore {
    * file again when the tenant may not hold keys.
    * @throws ApiKeyExistsError when the record's file exists already
    * @throws TenantNotServedError when the status read after the write is not ACTIVE or UPDATING
+   * @throws the status read's error, the file removed again
    * @throws Error when the tenant id or hash could not name a file
    */
   async put(record: ApiKeyRecord): Promise<void> {
@@ -117,11 +118,16 @@ export class FileApiKeyStore implements ApiKeyStore {
       }
     }
     if (!this.tenantStatus) return;
-    const status = await this.tenantStatus(record.tenantId);
-    if (mayHoldKeys(status)) return;
-    await unlink(file).catch((e: unknown) => {
+    const removeRecord = () => unlink(file).catch((e: unknown) => {
       if (!missing(e)) throw e; // a deletion (deleteAll) removed it first
     });
+    // A read that fails leaves the status unknown: the record is removed too (not kept unfenced), and the read's error thrown.
+    const status = await this.tenantStatus(record.tenantId).catch(async (e: unknown) => {
+      await removeRecord();
+      throw e;
+    });
+    if (mayHoldKeys(status)) return;
+    await removeRecord();
     throw new TenantNotServedError(record.tenantId, status);
   }
 

@@ -38,6 +38,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
    * again when the tenant may not hold keys.
    * @throws ApiKeyExistsError when the tenant has a record with this hash
    * @throws TenantNotServedError when the status read after the write is not ACTIVE or UPDATING
+   * @throws the status read's error, the record removed again
    */
   async put(record: ApiKeyRecord): Promise<void> {
     let keys = this.of(record.tenantId);
@@ -45,7 +46,10 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     if (keys.has(record.keyHash)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
     keys.set(record.keyHash, structuredClone(withoutUndefined(record)));
     if (!this.tenantStatus) return;
-    const status = await this.tenantStatus(record.tenantId);
+    const status = await this.tenantStatus(record.tenantId).catch((e: unknown) => {
+      this.of(record.tenantId)?.delete(record.keyHash); // the status unknown: not kept
+      throw e;
+    });
     if (mayHoldKeys(status)) return;
     this.of(record.tenantId)?.delete(record.keyHash);
     throw new TenantNotServedError(record.tenantId, status);

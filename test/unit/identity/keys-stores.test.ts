@@ -105,6 +105,18 @@ apiKeyStoreFenceBehaviour('DynamoDbApiKeyStore (SDK mocked)', async () => {
   return { store, setStatus: async (tenantId, status) => void (status ? registry.set(tenantId, status) : registry.delete(tenantId)) };
 });
 
+describe('file and memory stores: the status read after the write failing (serve --dynamodb: the registry unreachable)', () => {
+  it.each([
+    ['MemoryApiKeyStore', (read: () => Promise<TenantStatus | undefined>) => new MemoryApiKeyStore(read)],
+    ['FileApiKeyStore', (read: () => Promise<TenantStatus | undefined>) => new FileApiKeyStore(tempDir('tessera-keys-'), read)],
+  ] as const)('%s: the put fails with the read\'s error and keeps no record (unfenced, of a create that failed)', async (_, make) => {
+    const unreachable = Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
+    const store = make(async () => { throw unreachable; });
+    await expect(store.put(keyRecord('acme'))).rejects.toBe(unreachable);
+    expect(await store.list('acme')).toEqual([]);
+  });
+});
+
 describe('FileApiKeyStore files', () => {
   it('keeps one JSON file per key at <dir>/<tenantId>/<keyHash>.json, readable by its owner only, with no temp or lock file left', async () => {
     const dir = tempDir('tessera-keys-');
