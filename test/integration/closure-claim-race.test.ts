@@ -43,13 +43,19 @@ describe('closure queue: an expired CLOSING claim settled by two runs at once', 
     let describes = 0;
     let releaseSecond!: () => void;
     const secondHeld = new Promise<void>((r) => { releaseSecond = r; });
+    let secondArrived!: () => void;
+    const secondAsked = new Promise<void>((r) => { secondArrived = r; });
     let closeCalls = 0;
     const statuses: string[] = [];
     cleanups.push(inject('lc3-race', (next, context) => async (args) => {
       if (context.commandName === 'DescribeAccountCommand' && args.input.AccountId === accountId) {
-        describes += 1;
+        const call = (describes += 1);
+        // The first run's answer waits until the second run asked too: both runs read the expired claim before either
+        // settles it (on a loaded machine one run's Scan could otherwise come after the other's requeue and claim).
+        if (call === 1) await secondAsked;
         // asked before the first run closed the account, answered after it: ACTIVE, as it was when asked
-        if (describes === 2) {
+        if (call === 2) {
+          secondArrived();
           await secondHeld;
           return { output: { Account: { Id: accountId, State: 'ACTIVE', Status: 'ACTIVE' }, $metadata: {} } } as never;
         }
@@ -98,11 +104,15 @@ describe('closure queue: an expired CLOSING claim settled by two runs at once', 
     let releaseClose!: () => void;
     const closeHeld = new Promise<void>((r) => { releaseClose = r; });
     let closeCalls = 0;
+    let secondArrived!: () => void;
+    const secondAsked = new Promise<void>((r) => { secondArrived = r; });
     cleanups.push(inject('lc3-race-aside', (next, context) => async (args) => {
       if (context.commandName === 'DescribeAccountCommand' && args.input.AccountId === accountId) {
-        describes += 1;
+        const call = (describes += 1);
+        if (call === 1) await secondAsked; // both runs read the expired claim before either settles it
         // The second run's DescribeAccount is asked before the first run's CloseAccount and answered after it (ACTIVE, as it was when asked)
-        if (describes === 2) {
+        if (call === 2) {
+          secondArrived();
           await closeStarted;
           return { output: { Account: { Id: accountId, State: 'ACTIVE', Status: 'ACTIVE' }, $metadata: {} } } as never;
         }
