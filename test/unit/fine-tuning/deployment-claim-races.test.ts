@@ -4,7 +4,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
-import { fineTunedModelId, trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
+import { fineTunedModelId, type FineTuningJob } from '../../../lib/fine-tuning.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { FineTuningService } from '../../../lambdas/fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
@@ -13,6 +13,7 @@ import { TrainingEvents, type TrainingStateChange } from '../../../lambdas/fine-
 import { MemoryAuditSink, type AuditRecord } from '../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../lambdas/inference/auth.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { ACCOUNT, completedEvent, runningJob, sageMaker } from '../../support/fine-tuning-deployment.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 import { gate, type Gate } from '../../support/gate.js';
 
@@ -23,7 +24,6 @@ import { gate, type Gate } from '../../support/gate.js';
  * SageMaker is a small stateful fake behind aws-sdk-client-mock; its CreateModel pauses on a gate the
  * test releases (no sleeps); jobs and registry are the in-memory stores (every read current).
  */
-const ACCOUNT = '444444444444';
 const sm = mockClient(SageMakerClient);
 
 let endpoints: Map<string, string>;
@@ -32,23 +32,13 @@ let createModelGate: Gate | undefined;
 
 let jobs: MemoryJobStore;
 let registry: MemoryStore;
-const sageMaker = async () => new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const tenant = () => registry.getTenant('acme') as Promise<TenantRecord>;
 const events = () => new TrainingEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit: new MemoryAuditSink(), sageMaker });
 
 const jobId = (c: string) => `ftjob-${c.repeat(24)}`;
-function job(c: string, extra: Partial<FineTuningJob> = {}): FineTuningJob {
-  const id = jobId(c);
-  return {
-    id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://tessera-acme-data-${ACCOUNT}/training-data/a.jsonl`,
-    hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: 'support', instanceType: 'ml.g5.2xlarge', spot: false,
-    trainingJobName: trainingJobName('acme', id), status: 'running', createdAt: 1, events: [], ...extra,
-  };
-}
-const change = (j: FineTuningJob, status: TrainingStateChange['TrainingJobStatus']): TrainingStateChange => ({
-  TrainingJobName: j.trainingJobName, TrainingJobStatus: status,
-  ...(status === 'Completed' ? { ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${j.trainingJobName}/output/model.tar.gz` } } : {}),
-  ...(status === 'Failed' ? { FailureReason: 'late' } : {}),
+const job = (c: string, extra: Partial<FineTuningJob> = {}) => runningJob(jobId(c), extra);
+const change = (j: FineTuningJob, status: TrainingStateChange['TrainingJobStatus']): TrainingStateChange => (status === 'Completed' ? completedEvent(j) : {
+  TrainingJobName: j.trainingJobName, TrainingJobStatus: status, ...(status === 'Failed' ? { FailureReason: 'late' } : {}),
 });
 
 /** Handles a Completed event up to its CreateModel, paused there (the claim written, the tenant read ACTIVE). */

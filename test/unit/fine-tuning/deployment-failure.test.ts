@@ -1,90 +1,38 @@
 import {
   CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand,
-  DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient,
+  DescribeEndpointCommand, SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
-import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
-import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
-import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
 import { EndpointEvents } from '../../../lambdas/fine-tuning/endpoint-events.js';
 import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
-import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
-import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
-import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+import { ACCOUNT, completedEvent, deploymentWorld, runningJob, validationError as refused, type DeploymentWorld } from '../../support/fine-tuning-deployment.js';
 
 /**
  * A deployment SageMaker refuses part-way (training-events.ts): what it created is deleted (no model lists it, so
  * nothing else would until the tenant's offboarding), and the job's events say what happened, in order: its
- * training completed, then the deployment failed, then what was cleaned up. SageMaker is a small stateful fake.
+ * training completed, then the deployment failed, then what was cleaned up. SageMaker is a small stateful fake
+ * (test/support/fine-tuning-deployment.ts).
  */
-const ACCOUNT = '444444444444';
 const sm = mockClient(SageMakerClient);
-const sageMaker = async () => new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-const notFound = (what: string) => Object.assign(new Error(`Could not find ${what}.`), { name: 'ValidationException' });
-const calls = (command: Parameters<typeof sm.commandCalls>[0]) => sm.commandCalls(command).map((c) => c.args[0].input);
+const id = `ftjob-${'c'.repeat(24)}`;
+const job = runningJob(id, { events: [{ id: 'ftevent-1', created_at: 1, level: 'info', message: 'Training started (Starting)' }] });
+const name = job.trainingJobName;
+const completed = completedEvent(job);
 
-/** What SageMaker has, by `<type>/<name>`, with the endpoint's status. */
-let has: Map<string, string>;
-let jobs: MemoryJobStore;
-let registry: MemoryStore;
-let audit: MemoryAuditSink;
-const events = () => new TrainingEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker });
-const endpoints = () => new EndpointEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker });
+let world: DeploymentWorld;
+let has: DeploymentWorld['has'], jobs: DeploymentWorld['jobs'], registry: DeploymentWorld['registry'], audit: DeploymentWorld['audit'];
+const calls = (command: Parameters<DeploymentWorld['calls']>[0]) => world.calls(command);
+const events = () => new TrainingEvents(world.deps());
+const endpoints = () => new EndpointEvents(world.deps());
 /** SageMaker brings the endpoint into service and says so (its "SageMaker Endpoint State Change" event, upper snake case). */
 const inService = async () => {
   has.set(`endpoint/${name}`, 'InService');
   return endpoints().handle({ EndpointName: name, EndpointStatus: 'IN_SERVICE' }, ACCOUNT);
 };
 
-const id = `ftjob-${'c'.repeat(24)}`;
-const name = trainingJobName('acme', id);
-const job: FineTuningJob = {
-  id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://tessera-acme-data-${ACCOUNT}/training-data/a.jsonl`,
-  hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: 'support', instanceType: 'ml.g5.2xlarge', spot: false,
-  trainingJobName: name, status: 'running', createdAt: 1, events: [{ id: 'ftevent-1', created_at: 1, level: 'info', message: 'Training started (Starting)' }],
-};
-const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${name}/output/model.tar.gz` } };
-const refused = (message: string) => Object.assign(new Error(message), { name: 'ValidationException' });
-/** The name field of each create's input, by SageMaker resource type. */
-const NAME_FIELD: Record<string, string> = { model: 'ModelName', 'endpoint-config': 'EndpointConfigName', endpoint: 'EndpointName' };
-
 beforeEach(async () => {
-  sm.reset();
-  has = new Map();
-  jobs = new MemoryJobStore();
-  registry = new MemoryStore();
-  audit = new MemoryAuditSink();
-  registry.putTenant(trainedTenant('acme', 'enterprise', ACCOUNT));
-  await jobs.create(job, 5);
-  const describe = (type: string) => (input: Record<string, string>) => {
-    const status = has.get(`${type}/${Object.values(input)[0]}`);
-    if (status === undefined) throw notFound(type);
-    return type === 'endpoint' ? { EndpointStatus: status } : {};
-  };
-  const remove = (type: string) => (input: Record<string, string>) => {
-    const key = `${type}/${Object.values(input)[0]}`;
-    // Under the launcher's tag condition a missing name has no tag: AccessDenied.
-    if (!has.delete(key)) throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
-    return {};
-  };
-  // SageMaker refuses a second create of a name: "Cannot create already existing model ..." (a ValidationException).
-  const create = (type: string, status: string) => (input: Record<string, unknown>) => {
-    const key = `${type}/${String(input[NAME_FIELD[type]!])}`;
-    if (has.has(key)) throw refused(`Cannot create already existing ${type.replace('-', ' ')} "arn:aws:sagemaker:us-east-1:${ACCOUNT}:${key}".`);
-    has.set(key, status);
-    return {};
-  };
-  sm.on(CreateModelCommand).callsFake(create('model', 'x'));
-  sm.on(CreateEndpointConfigCommand).callsFake(create('endpoint-config', 'x'));
-  sm.on(CreateEndpointCommand).callsFake(create('endpoint', 'Creating'));
-  sm.on(DescribeEndpointCommand).callsFake(describe('endpoint'));
-  sm.on(DescribeEndpointConfigCommand).callsFake(describe('endpoint-config'));
-  sm.on(DescribeModelCommand).callsFake(describe('model'));
-  sm.on(DeleteEndpointCommand).callsFake(remove('endpoint'));
-  sm.on(DeleteEndpointConfigCommand).callsFake(remove('endpoint-config'));
-  sm.on(DeleteModelCommand).callsFake(remove('model'));
+  ({ has, jobs, registry, audit } = world = await deploymentWorld(sm, job));
 });
 
 describe('a deployment refused after CreateModel', () => {
@@ -177,28 +125,21 @@ describe('a transient error at the deployment', () => {
   const serverFault = () => Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500, attempts: 1 } });
   /** The create fails once with `error` (after doing its work when `lands`), then behaves as SageMaker does. */
   const once = (command: typeof CreateModelCommand | typeof CreateEndpointConfigCommand | typeof CreateEndpointCommand, type: string, status: string, error: () => Error, lands: boolean) => {
+    const create = world.create(type, status);
     let failed = false;
     sm.on(command as typeof CreateModelCommand).callsFake((input: Record<string, unknown>) => {
-      const key = `${type}/${String(input[NAME_FIELD[type]!])}`;
-      if (!failed) { failed = true; if (lands) has.set(key, status); throw error(); }
-      if (has.has(key)) throw refused(`Cannot create already existing ${type.replace('-', ' ')} "arn:aws:sagemaker:us-east-1:${ACCOUNT}:${key}".`);
-      has.set(key, status);
-      return {};
+      if (failed) return create(input);
+      failed = true;
+      if (lands) create(input);
+      throw error();
     });
   };
   const timeline = async () => (await jobs.get('acme', id))!.events.map((e) => [e.level, e.message.replace(/ \(.*/s, '')]);
 
   it('CreateModel\'s answer lost (a timeout, a throttling after the SDK\'s retries, a 5xx): the job stays running with its claim, nothing is deleted; the retry reuses the model and deploys', async () => {
     for (const [i, error] of [timedOut, throttled, serverFault].entries()) {
-      if (i > 0) {
-        // A fresh job of the same name for each error
-        sm.reset(); has.clear(); jobs = new MemoryJobStore(); registry = new MemoryStore(); audit = new MemoryAuditSink();
-        registry.putTenant(trainedTenant('acme', 'enterprise', ACCOUNT));
-        await jobs.create(job, 5);
-        sm.on(CreateEndpointConfigCommand).callsFake((input) => { has.set(`endpoint-config/${input.EndpointConfigName}`, 'x'); return {}; });
-        sm.on(CreateEndpointCommand).callsFake((input) => { has.set(`endpoint/${input.EndpointName}`, 'Creating'); return {}; });
-        sm.on(DescribeEndpointCommand).callsFake((input) => { const s = has.get(`endpoint/${input.EndpointName}`); if (!s) throw notFound('endpoint'); return { EndpointStatus: s }; });
-      }
+      // A fresh job of the same name for each error
+      if (i > 0) ({ has, jobs, registry, audit } = world = await deploymentWorld(sm, job));
       once(CreateModelCommand, 'model', 'x', error, true);
       const token = `evt-transient-${i}`;
 

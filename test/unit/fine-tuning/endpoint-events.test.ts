@@ -1,49 +1,30 @@
-import {
-  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand,
-  DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
-import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
+import { trainingJobName } from '../../../lib/fine-tuning.js';
 import { ENDPOINT_CHECK_DELAY_SECONDS, OVERDUE_ENDPOINT_CHECKS, parseEndpointCheck, runEndpointCheck, type EndpointCheck } from '../../../lambdas/fine-tuning/endpoint-checks.js';
 import { EndpointEvents, endpointState } from '../../../lambdas/fine-tuning/endpoint-events.js';
 import { retireFineTunedModels } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
-import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
 import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
 import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
-import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
-import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
-import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+import { ACCOUNT, completedEvent, deploymentWorld, runningJob, sageMaker, type DeploymentWorld } from '../../support/fine-tuning-deployment.js';
 
 /**
  * A job is `succeeded` (its ft: model listed) only once its endpoint is InService; an endpoint that fails
  * fails it. SageMaker (aws-sdk-client-mock) keeps each endpoint's status as the test sets it; the job store and
- * the registry are the in-memory ones (`tessera serve`'s).
+ * the registry are the in-memory ones (`tessera serve`'s): test/support/fine-tuning-deployment.ts.
  */
-const ACCOUNT = '444444444444';
 const sm = mockClient(SageMakerClient);
-const sageMaker = async () => new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-const notFound = (what: string) => Object.assign(new Error(`Could not find ${what}.`), { name: 'ValidationException' });
-const calls = (command: Parameters<typeof sm.commandCalls>[0]) => sm.commandCalls(command).map((c) => c.args[0].input);
-
 const id = `ftjob-${'e'.repeat(24)}`;
-const name = trainingJobName('acme', id);
+const job = runningJob(id);
+const name = job.trainingJobName;
 const model = 'ft:llama-3.1-8b-instruct:acme:support';
-const job: FineTuningJob = {
-  id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://tessera-acme-data-${ACCOUNT}/training-data/a.jsonl`,
-  hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: 'support', instanceType: 'ml.g5.2xlarge', spot: false,
-  trainingJobName: name, status: 'running', createdAt: 1, events: [],
-};
-const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${name}/output/model.tar.gz` } };
+const completed = completedEvent(job);
 
-/** What SageMaker has, by `<type>/<name>` (the endpoint's value its status), and the endpoint's FailureReason. */
-let has: Map<string, string>;
-let reason: string | undefined;
-let jobs: MemoryJobStore;
-let registry: MemoryStore;
-let audit: MemoryAuditSink;
-const deps = () => ({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker });
+let world: DeploymentWorld;
+let has: DeploymentWorld['has'], jobs: DeploymentWorld['jobs'], registry: DeploymentWorld['registry'], audit: DeploymentWorld['audit'];
+const deps = () => world.deps();
+const calls = (command: Parameters<DeploymentWorld['calls']>[0]) => world.calls(command);
 const endpoints = () => new EndpointEvents(deps());
 const listed = async () => ((await registry.getTenant('acme'))!.fineTunedModels ?? []).map((m) => m.id);
 const stored = async () => (await jobs.get('acme', id))!;
@@ -51,30 +32,7 @@ const stored = async () => (await jobs.get('acme', id))!;
 const event = (EndpointStatus: string, extra: Record<string, unknown> = {}) => ({ EndpointName: name, EndpointStatus, ...extra });
 
 beforeEach(async () => {
-  sm.reset();
-  has = new Map();
-  reason = undefined;
-  jobs = new MemoryJobStore();
-  registry = new MemoryStore();
-  audit = new MemoryAuditSink();
-  registry.putTenant(trainedTenant('acme', 'enterprise', ACCOUNT));
-  await jobs.create(job, 5);
-  const create = (key: string, status: string) => () => { has.set(key, status); return {}; };
-  sm.on(CreateModelCommand).callsFake(create(`model/${name}`, 'x'));
-  sm.on(CreateEndpointConfigCommand).callsFake(create(`endpoint-config/${name}`, 'x'));
-  sm.on(CreateEndpointCommand).callsFake(create(`endpoint/${name}`, 'Creating'));
-  const describe = (type: string) => () => {
-    const status = has.get(`${type}/${name}`);
-    if (status === undefined) throw notFound(type);
-    return type === 'endpoint' ? { EndpointStatus: status, ...(reason ? { FailureReason: reason } : {}) } : {};
-  };
-  sm.on(DescribeEndpointCommand).callsFake(describe('endpoint'));
-  sm.on(DescribeEndpointConfigCommand).callsFake(describe('endpoint-config'));
-  sm.on(DescribeModelCommand).callsFake(describe('model'));
-  const remove = (type: string) => () => { has.delete(`${type}/${name}`); return {}; };
-  sm.on(DeleteEndpointCommand).callsFake(remove('endpoint'));
-  sm.on(DeleteEndpointConfigCommand).callsFake(remove('endpoint-config'));
-  sm.on(DeleteModelCommand).callsFake(remove('model'));
+  ({ has, jobs, registry, audit } = world = await deploymentWorld(sm, job));
 });
 
 /** The job's Completed event handled: the creates made, the endpoint Creating. */
@@ -118,7 +76,7 @@ describe('a deployment waits for its endpoint', () => {
   it('FAILED: failed with SageMaker\'s FailureReason (DescribeEndpoint\'s, the event may carry none), the endpoint, config and model deleted, nothing listed', async () => {
     await deployed();
     has.set(`endpoint/${name}`, 'Failed');
-    reason = 'Image size 12345678901 is greater than supported size 10737418240';
+    const reason = world.failureReason = 'Image size 12345678901 is greater than supported size 10737418240';
     expect(await endpoints().handle(event('FAILED'), ACCOUNT)).toBe('failed');
     const failed = await stored();
     expect(failed).toMatchObject({ status: 'failed', finishedAt: expect.any(Number), error: { code: 'deployment_failed', message: `the model's endpoint ${name} is Failed: ${reason}`, param: null } });
@@ -136,7 +94,7 @@ describe('a deployment waits for its endpoint', () => {
   it('an IN_SERVICE event delivered after the endpoint failed (out of order): described Failed, so failed, never succeeded; a later IN_SERVICE changes nothing', async () => {
     await deployed();
     has.set(`endpoint/${name}`, 'Failed');
-    reason = 'capacity';
+    world.failureReason = 'capacity';
     expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('failed');
     expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('stale');
     expect((await stored()).status).toBe('failed');
@@ -153,7 +111,7 @@ describe('a deployment waits for its endpoint', () => {
   it('the Completed event delivered again (same id: a retry after its look threw) once the endpoint failed: failed with SageMaker\'s FailureReason, as the endpoint\'s event would, nothing created again, the wait gone with the claim', async () => {
     await deployed();
     has.set(`endpoint/${name}`, 'Failed');
-    reason = 'The primary container for production variant AllTraffic did not pass the ping health check.';
+    const reason = world.failureReason = 'The primary container for production variant AllTraffic did not pass the ping health check.';
     sm.resetHistory();
     expect(await new TrainingEvents(deps()).handle(completed, ACCOUNT, 'evt-completed')).toBe('failed');
     const failed = await stored();

@@ -16,6 +16,7 @@ import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js'
 import { MemoryAuditSink, type AuditRecord } from '../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../lambdas/inference/auth.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { ACCOUNT, completedEvent as completed, notFound, runningJob, sageMaker } from '../../support/fine-tuning-deployment.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 import { gate, type Gate } from '../../support/gate.js';
 
@@ -29,10 +30,8 @@ import { gate, type Gate } from '../../support/gate.js';
  * finishes what it was creating, deleting or stopping). Each test checks what is left in the
  * tenant's account once everything has run: nothing billed, nothing in its subnets.
  */
-const ACCOUNT = '444444444444';
 const EXECUTION = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:req-1';
 const sm = mockClient(SageMakerClient);
-const notFound = (what: string) => Object.assign(new Error(`Could not find ${what}.`), { name: 'ValidationException' });
 /** What IAM answers for a Delete of a name SageMaker does not have: it carries no tag (the launcher's aws:ResourceTag condition). */
 const accessDenied = () => Object.assign(new Error('not authorized to perform this action: no identity-based policy allows it'), { name: 'AccessDeniedException' });
 
@@ -59,7 +58,6 @@ const pause = async (command: string) => {
 let jobs: MemoryJobStore;
 let registry: MemoryStore;
 let audit: MemoryAuditSink;
-const sageMaker = async () => new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const tenant = () => registry.getTenant('acme') as Promise<TenantRecord>;
 const setStatus = async (status: TenantRecord['status']) => registry.putTenant({ ...(await tenant()), status });
 const events = () => new TrainingEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker });
@@ -92,18 +90,7 @@ const left = () => ({
 const nothingLeft = { trainingJobs: [], endpoints: [], configs: [], models: [] };
 
 const jobId = (c: string) => `ftjob-${c.repeat(24)}`;
-function job(c: string, extra: Partial<FineTuningJob> = {}): FineTuningJob {
-  const id = jobId(c);
-  return {
-    id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://tessera-acme-data-${ACCOUNT}/training-data/a.jsonl`,
-    hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: c, instanceType: 'ml.g5.2xlarge', spot: false,
-    trainingJobName: trainingJobName('acme', id), status: 'running', createdAt: 1, events: [], ...extra,
-  };
-}
-const completed = (j: FineTuningJob) => ({
-  TrainingJobName: j.trainingJobName, TrainingJobStatus: 'Completed' as const,
-  ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${j.trainingJobName}/output/model.tar.gz` },
-});
+const job = (c: string, extra: Partial<FineTuningJob> = {}) => runningJob(jobId(c), { suffix: c, ...extra });
 
 beforeEach(() => {
   sm.reset();
