@@ -144,6 +144,15 @@ export class DynamoDbStore implements GatewayStore {
     const cost = toNanos(costUsd);
     const doc = await this.docFor(tenantId);
     const listed = subject && new Set([`${subject.kind}#${storedSubjectId(subject.id)}`]);
+    /** The `costMicros` this reservation read of an item (undefined: absent), by item id: what it read it does not read again. */
+    const readNow = new Map<string, number | undefined>();
+    /** Reads the item (strongly consistent) and notes its `costMicros` as this reservation read it. */
+    const readItem = async (id: string) => {
+      const item = await this.read(doc, id);
+      const legacy = item?.costMicros === undefined ? undefined : Number(item.costMicros);
+      readNow.set(id, legacy);
+      return { item, legacy };
+    };
     attempts: for (let attempt = 1; ; attempt++) {
       const checks: Check[] = [
         this.budgetCheck(usageIds.tenantUsage(tenantId, day), limits.dayTokens, undefined, undefined, tokens, cost, 'tenant'),
@@ -160,10 +169,11 @@ export class DynamoDbStore implements GatewayStore {
         const over = Object.values(c.values).findIndex((v) => v < 0);
         if (over < 0) continue;
         // What is left counts the micro-dollars of before as remembered, which a reclaim may have lowered since: read
-        // them before refusing (else a stale value refuses every reservation of the month, never sent to be corrected).
-        if (c.budgets[over].budget === 'monthly cost budget' && c.legacyMicros !== undefined && attempt < RESERVE_ATTEMPTS) {
-          const item = await this.read(doc, c.id);
-          const legacy = item?.costMicros === undefined ? undefined : Number(item.costMicros);
+        // them before refusing (else a stale value refuses every reservation of the month, never sent to be corrected),
+        // unless this reservation has just read that value (an earlier attempt's refusal or look).
+        const fresh = readNow.has(c.id) && readNow.get(c.id) === c.legacyMicros;
+        if (c.budgets[over].budget === 'monthly cost budget' && c.legacyMicros !== undefined && attempt < RESERVE_ATTEMPTS && !fresh) {
+          const { legacy } = await readItem(c.id);
           if (legacy !== c.legacyMicros) {
             this.rememberLegacy(c.id, legacy);
             continue attempts;
@@ -178,8 +188,7 @@ export class DynamoDbStore implements GatewayStore {
         const failed = this.failedIndex(e);
         if (failed === undefined || failed >= checks.length) throw e;
         const check = checks[failed];
-        const item = await this.read(doc, check.id);
-        const legacy = item?.costMicros === undefined ? undefined : Number(item.costMicros);
+        const { item, legacy } = await readItem(check.id);
         // Refused for the micro-dollars of before, not for the budget: again, with the value read.
         if (check.costCondition && legacy !== check.legacyMicros) {
           this.rememberLegacy(check.id, legacy);

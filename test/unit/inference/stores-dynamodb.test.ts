@@ -103,6 +103,29 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     expect(transactions()).toHaveLength(0);
   });
 
+  it('reads an item once per reservation: the value just read (after a refusal, or before one) is not read again before the next attempt refuses', async () => {
+    // Nothing remembered (a new Lambda), USD 1.999 of before on the item, of a USD 2 budget: the first transaction is refused
+    // (attribute_not_exists(costMicros)), the item read; with that value a USD 0.002 request no longer fits: refused.
+    const fresh = new DynamoDbStore('tenants', 'usage', async () => doc);
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 1_999_000 } });
+    await expect(fresh.reserve('acme', 10, 0.002, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
+    expect(transactions()).toHaveLength(1);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(1); // was 2: the same item read again before the refusal
+    // Remembered USD 1.999; a reclaim lowered it to USD 1.998 since: read before the refusal, and the retry with that value
+    // still does not fit a USD 0.003 request: refused after that one read (was 2), nothing sent.
+    ddb.reset();
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 1_998_000 } });
+    await expect(fresh.reserve('acme', 10, 0.003, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
+    expect(transactions()).toHaveLength(0);
+    // The next reservation reads it again (a reclaim may lower it between requests), once.
+    ddb.reset();
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 1_998_000 } });
+    await expect(fresh.reserve('acme', 10, 0.003, { monthCostUsd: 2 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 2));
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
+  });
+
   it('a costMicros that changes at every read (a router of the version before writing during the deployment) ends in the refusal as it is, not a budget the item is far from', async () => {
     const fresh = new DynamoDbStore('tenants', 'usage', async () => doc);
     const refusal = cancelled('None', 'ConditionalCheckFailed');
