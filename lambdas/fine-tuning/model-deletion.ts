@@ -45,8 +45,10 @@ const NO_RETRY = { 'x-should-retry': 'false' };
  * 2. its endpoint, endpoint config and model are deleted in the tenant's account
  *    (deleteEndpointResources, as the offboarding's retirement does: described first, so a name
  *    SageMaker does not have is not an AccessDenied under the launcher's tag condition). An endpoint
- *    SageMaker is still creating or updating cannot be deleted yet: 409 `model_not_ready`, nothing
- *    deleted, the model still listed (nothing billed runs unlisted);
+ *    SageMaker is updating (`Updating`, `SystemUpdating`, `RollingBack`) cannot be deleted yet: 409
+ *    `model_not_ready`, nothing deleted, the model still listed (nothing billed runs unlisted). A model
+ *    is listed only once its endpoint is `InService` (endpoint-events.ts), so a `Creating` endpoint is
+ *    met only for a model listed before the jobs waited for their endpoints;
  * 3. the job that produced it is marked (`modelDeletedAt`, an event): `jobs.retrieve` still answers
  *    its `fine_tuned_model`, as OpenAI does, and a `Completed` event delivered again deploys nothing
  *    (training-events.ts). A job still `running` (its deployment crashed before recording the end) is
@@ -89,7 +91,7 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
     const sageMaker = await deps.sageMaker({ tenantId: tenant.tenantId, accountId });
     const deletion = await deleteEndpointResources(sageMaker, model.endpointName, { onlyIfEndpointDeletable: true });
     if (deletion.endpointStatus && BUSY_ENDPOINT_STATES.has(deletion.endpointStatus)) {
-      throw new GatewayError(409, `The model '${id}' cannot be deleted yet: its endpoint is ${deletion.endpointStatus} (SageMaker deletes an endpoint only once it is in service or failed, usually within 15 minutes of the job's end); delete it again then`, 'invalid_request_error', 'model_not_ready', 'model', NO_RETRY);
+      throw new GatewayError(409, `The model '${id}' cannot be deleted yet: its endpoint is ${deletion.endpointStatus} (SageMaker deletes an endpoint only once it is in service or failed); delete it again once it is`, 'invalid_request_error', 'model_not_ready', 'model', NO_RETRY);
     }
     removed = deletion.removed;
   } catch (e) {

@@ -144,16 +144,17 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     expect(lastAuditOf('fine_tuning.model.delete')).toMatchObject({ status: 404, outcome: 'model_not_found', detail: { fineTunedModel: model } });
   });
 
-  it('refuses to delete while the endpoint is still Creating (409 model_not_ready, not retried): nothing deleted, the model still listed; deleted once in service', async () => {
-    const { name, model } = await deployedModel('acme', 'creating');
-    sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'Creating' } as never);
+  it('refuses to delete while SageMaker updates the endpoint (409 model_not_ready, not retried): nothing deleted, the model still listed; deleted once in service', async () => {
+    // A model is listed only once its endpoint is InService: what a delete meets is an update (SageMaker's own maintenance here).
+    const { name, model } = await deployedModel('acme', 'updating');
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'SystemUpdating' } as never);
     sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: name }).resolves({} as never);
     sageMaker.on(DescribeModelCommand, { ModelName: name }).resolves({} as never);
 
     const refused = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, maxRetries: 2 }).models.delete(model).catch((e) => e);
     expect(refused).toBeInstanceOf(OpenAI.ConflictError);
     expect(refused.error).toMatchObject({ type: 'invalid_request_error', param: 'model', code: 'model_not_ready' });
-    expect(refused.error.message).toMatch(/endpoint is Creating/);
+    expect(refused.error.message).toBe(`The model '${model}' cannot be deleted yet: its endpoint is SystemUpdating (SageMaker deletes an endpoint only once it is in service or failed); delete it again once it is`);
     expect(refused.headers.get('x-should-retry')).toBe('false');
     expect(calls(DescribeEndpointCommand)).toHaveLength(1); // the SDK did not retry
     expect(deletes()).toEqual([]);
