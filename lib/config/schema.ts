@@ -299,10 +299,33 @@ const providerEndpoint = z.strictObject({
  */
 export const MIN_PRICE_PER_1K = 0.000001;
 
-/** A catalog price: USD per 1,000 tokens, 0 (free) or at least {@link MIN_PRICE_PER_1K}. */
-export const PricePer1k = z.number().min(0).refine((v) => v === 0 || v >= MIN_PRICE_PER_1K, {
-  error: (issue) => `is ${String(issue.input)}: a price must be 0 or at least ${MIN_PRICE_PER_1K.toFixed(6)} USD per 1,000 tokens (USD 0.001 per 1M, one nano-dollar a token, the unit the gateway counts cost in); a lower one would count small requests as free`,
-});
+/**
+ * A catalog price: USD per 1,000 tokens, 0 (free) or at least {@link MIN_PRICE_PER_1K}. The floor is checked by the
+ * entry that holds the price (priceFloorIssues), whose message names the entry's id: the path only gives its position
+ * in the list (`gateway.models[10].inputPricePer1k`).
+ */
+export const PricePer1k = z.number();
+
+/**
+ * The price floor of a catalog or base model entry: each price 0 or at least {@link MIN_PRICE_PER_1K}, one issue per
+ * price, naming the entry (`what` and its id) and the floor with its unit (the config error line already shows the
+ * path and the value). Run whatever else the entry got wrong (`when`), so one round of errors lists them all: the
+ * entry is then read as it is (a price that is no number has its own error, an id that is no string is left out).
+ */
+function priceFloorIssues(what: string): [(m: unknown, ctx: z.RefinementCtx) => void, { when: () => boolean }] {
+  const check = (m: unknown, ctx: z.RefinementCtx) => {
+    if (typeof m !== 'object' || m === null) return;
+    const entry = m as Record<string, unknown>;
+    const name = typeof entry.id === 'string' ? `${what} "${entry.id}"` : `this ${what}`;
+    for (const key of ['inputPricePer1k', 'outputPricePer1k'] as const) {
+      const price = entry[key];
+      if (typeof price !== 'number' || price === 0 || price >= MIN_PRICE_PER_1K) continue;
+      const why = price < 0 ? 'a price cannot be negative' : 'a lower one would count small requests as free';
+      ctx.addIssue({ code: 'custom', path: [key], input: price, message: `the price of ${name} must be 0 or at least ${MIN_PRICE_PER_1K.toFixed(6)} USD per 1,000 tokens (USD 0.001 per 1M, one nano-dollar a token, the unit the gateway counts cost in); ${why}` });
+    }
+  };
+  return [check, { when: () => true }];
+}
 
 export const ModelEntrySchema = z.strictObject({
   /** The id callers send, `<provider>/<model>`. */
@@ -329,7 +352,7 @@ export const ModelEntrySchema = z.strictObject({
   maxInputTokens: z.number().int().positive().optional(),
   /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
   invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/name').optional(),
-}).superRefine((m, ctx) => {
+}).superRefine(...priceFloorIssues('model')).superRefine((m, ctx) => {
   // An embedding model produces no completion tokens: it is priced by its input only.
   if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
   if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
@@ -393,7 +416,7 @@ export const BaseModelSchema = z.strictObject({
   inputPricePer1k: PricePer1k,
   outputPricePer1k: PricePer1k,
   maxOutputTokens: z.number().int().positive().default(4096),
-});
+}).superRefine(...priceFloorIssues('fine-tuning base model'));
 
 export const FineTuningConfigSchema = z.strictObject({
   baseModels: z.array(BaseModelSchema).min(1),

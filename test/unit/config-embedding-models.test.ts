@@ -26,10 +26,32 @@ describe('embedding models in the catalog', () => {
     expect(configErrorOf(withModels({ ...embedding, outputPricePer1k: 0.001 }))).toMatch(/gateway\.models\[\d+\]\.outputPricePer1k = 0\.001: is 0\.001 for embedding model "openai-compatible\/bge": embeddings are priced by input tokens only, set it to 0/);
   });
 
-  it('refuses a non-zero price under 0.000001 per 1,000 tokens (one nano-dollar a token, the unit the stores count in), naming the key; 0 and 0.000001 pass', () => {
+  it('refuses a non-zero price under 0.000001 per 1,000 tokens (one nano-dollar a token, the unit the stores count in): one line naming the path, the model id, the value once and the floor with its unit; 0 and 0.000001 pass', () => {
     // 0.0000004 per 1,000: a 1-token request would cost USD 4e-10, which no integer nano-dollar counts.
-    expect(configErrorOf(withModels({ ...embedding, inputPricePer1k: 0.0000004 }))).toMatch(/gateway\.models\[\d+\]\.inputPricePer1k = 4e-7: is 4e-7: a price must be 0 or at least 0\.000001 USD per 1,000 tokens \(USD 0\.001 per 1M, one nano-dollar a token/);
-    expect(configErrorOf(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0.001, outputPricePer1k: 1e-9 }))).toMatch(/gateway\.models\[\d+\]\.outputPricePer1k = 1e-9: is 1e-9: a price must be 0 or at least 0\.000001/);
+    const floor = 'must be 0 or at least 0.000001 USD per 1,000 tokens (USD 0.001 per 1M, one nano-dollar a token, the unit the gateway counts cost in)';
+    const lines = (overrides: unknown) => configErrorOf(overrides).split('\n').slice(1);
+    const n = DEFAULT_CONFIG.gateway.models.length; // the added entry's position
+    expect(lines(withModels({ ...embedding, inputPricePer1k: 0.0000004 }))).toEqual([
+      `  - context tessera:config: gateway.models[${n}].inputPricePer1k = 4e-7: the price of model "openai-compatible/bge" ${floor}; a lower one would count small requests as free`,
+    ]);
+    expect(lines(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0.001, outputPricePer1k: 1e-9 }))).toEqual([
+      `  - context tessera:config: gateway.models[${n}].outputPricePer1k = 1e-9: the price of model "openai-compatible/chatty" ${floor}; a lower one would count small requests as free`,
+    ]);
+    // A negative price: one line (before, zod's "must be at least 0" and the floor's, each with the value).
+    expect(lines(withModels({ ...embedding, inputPricePer1k: -1 }))).toEqual([
+      `  - context tessera:config: gateway.models[${n}].inputPricePer1k = -1: the price of model "openai-compatible/bge" ${floor}; a price cannot be negative`,
+    ]);
+    // A fine-tuning base model's price, named as such.
+    const base = { ...DEFAULT_CONFIG.fineTuning.baseModels[0], outputPricePer1k: 1e-9 };
+    expect(lines({ fineTuning: { baseModels: [base] } })).toEqual([
+      `  - context tessera:config: fineTuning.baseModels[0].outputPricePer1k = 1e-9: the price of fine-tuning base model "${base.id}" ${floor}; a lower one would count small requests as free`,
+    ]);
+    // In the same round as the entry's other errors (a price given as a string, a missing id).
+    expect(lines(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: '0.001', outputPricePer1k: 4e-7 }))).toEqual([
+      `  - context tessera:config: gateway.models[${n}].inputPricePer1k = "0.001": must be a number, not the string "0.001": write 0.001 without quotes`,
+      `  - context tessera:config: gateway.models[${n}].outputPricePer1k = 4e-7: the price of model "openai-compatible/chatty" ${floor}; a lower one would count small requests as free`,
+    ]);
+    expect(lines(withModels({ upstream: 'c', inputPricePer1k: 4e-7, outputPricePer1k: 0 }))[1]).toBe(`  - context tessera:config: gateway.models[${n}].inputPricePer1k = 4e-7: the price of this model ${floor}; a lower one would count small requests as free`);
     expect(loadConfig({ overrides: withModels({ ...embedding, inputPricePer1k: 0.000001 }) }).gateway.models.at(-1)!.inputPricePer1k).toBe(0.000001);
     expect(loadConfig({ overrides: withModels({ ...embedding, inputPricePer1k: 0 }) }).gateway.models.at(-1)!.inputPricePer1k).toBe(0);
   });
