@@ -1,4 +1,5 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +163,21 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect(await consistentTenantStatus('tessera-tenants', tenantDocumentClient(tenantCredentials), 'acme')).toBe('ACTIVE');
     expect(await consistentTenantStatus('tessera-tenants', tenantDocumentClient(tenantCredentials), 'nobody')).toBeUndefined();
   });
+  it('the registry add lists a model once on DynamoDB: settles at once from records read without it, and again later (its conditions as DynamoDB evaluates them)', async () => {
+    const docFor = tenantDocumentClient(tenantCredentials);
+    const models = dynamoDbTenantModels('tessera-tenants', gw.store, docFor);
+    const entry = (suffix: string) => ({ id: `ft:llama-3.1-8b-instruct:acme:${suffix}`, baseModel: 'llama-3.1-8b-instruct', jobId: `ftjob-${'7'.repeat(24)}`, endpointName: `acme-ft-${suffix}`, createdAt: new Date().toISOString() });
+    const stale = trainedTenant('acme', 'enterprise', ACCOUNT); // lists no model: what a lagging read shows
+    const listed = async () => ((await (await docFor('acme')).send(new GetCommand({ TableName: 'tessera-tenants', Key: { tenantId: 'acme' }, ConsistentRead: true }))).Item!.fineTunedModels as Array<{ id: string }>).map((m) => m.id);
+    await models.addFineTunedModel(stale, entry('race-a'));
+    // the add of a second model is conditional on the first's id and the list's size (moto parses and applies it)
+    await Promise.all(Array.from({ length: 4 }, () => models.addFineTunedModel(stale, entry('race-b'))));
+    await models.addFineTunedModel(stale, entry('race-a'));
+    const ids = await listed();
+    expect(ids.filter((id) => id === entry('race-a').id)).toHaveLength(1);
+    expect(ids.filter((id) => id === entry('race-b').id)).toHaveLength(1);
+  });
+
   it('a deployment whose answers are lost (a timeout after SageMaker did the work) is retried with the same event: what exists is reused, the endpoint found and followed, one of each', async () => {
     const job = await (await client('cpuco')).fineTuning.jobs.create({ model: 'mistral-7b-instruct', training_file: 'training-data/tickets.jsonl', suffix: 'lost' });
     const name = `cpuco-ft-${job.id.slice(6)}`;

@@ -109,3 +109,120 @@ describe('dynamoDbTenantModels: a registry write that met a key write\'s status 
     expect(doc.commandCalls(UpdateCommand)).toHaveLength(4);
   });
 });
+
+describe('dynamoDbTenantModels.addFineTunedModel lists a model once, whatever runs at the same time', () => {
+  const refusal = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+
+  /**
+   * DynamoDB's evaluation of the add's condition on `current`: the terms the add writes (attribute_exists,
+   * attribute_not_exists, size() =, a list entry's id <>, one parenthesised OR), joined by AND.
+   */
+  function holds(expression: string, names: Record<string, string>, values: Record<string, unknown>): boolean {
+    const attribute = (path: string): unknown => {
+      const [, name, index, field] = /^([#\w]+)(?:\[(\d+)\])?(?:\.(\w+))?$/.exec(path.trim())!;
+      let value: unknown = (current as unknown as Record<string, unknown>)[names[name] ?? name];
+      if (index !== undefined) value = (value as unknown[] | undefined)?.[Number(index)];
+      if (field !== undefined) value = (value as Record<string, unknown> | undefined)?.[field];
+      return value;
+    };
+    const term = (t: string): boolean => {
+      t = t.trim();
+      if (t.startsWith('(') && t.endsWith(')')) return t.slice(1, -1).split(' OR ').some(term);
+      let m = /^attribute_(not_)?exists\((.+)\)$/.exec(t);
+      if (m) return (attribute(m[2]) === undefined) === (m[1] !== undefined);
+      m = /^size\((.+)\) = (:\w+)$/.exec(t);
+      if (m) return (attribute(m[1]) as unknown[] | undefined)?.length === values[m[2]];
+      m = /^(.+) <> (:\w+)$/.exec(t);
+      if (m) return attribute(m[1]) !== undefined && attribute(m[1]) !== values[m[2]];
+      throw new Error(`the fake does not know the term ${t}`);
+    };
+    return expression.split(' AND ').every(term);
+  }
+
+  /** The registry item on DynamoDB: the add's list_append applied under its condition. */
+  function appendsUnderItsCondition() {
+    doc.on(UpdateCommand).callsFake(async (input) => {
+      expect(input.UpdateExpression).toMatch(/^SET (#f|fineTunedModels) = list_append\(if_not_exists\((#f|fineTunedModels), :none\), :m\), updatedAt = :at$/);
+      if (!holds(input.ConditionExpression!, input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues!)) throw refusal();
+      current = { ...current, fineTunedModels: [...(current.fineTunedModels ?? []), ...(input.ExpressionAttributeValues![':m'] as FineTunedModel[])] };
+      return {};
+    });
+  }
+
+  it('two settles of one job at once (two endpoint events, or a look and an event), each having read the record without the model: listed once (before: twice)', async () => {
+    current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('a')] });
+    lagging = current;
+    const stale = structuredClone(current);
+    // Both read the record before either writes (the second read waits for the first).
+    let reads = 0;
+    let bothRead!: () => void;
+    const barrier = new Promise<void>((resolve) => { bothRead = resolve; });
+    doc.on(GetCommand).callsFake(async (input) => {
+      const item = structuredClone(input.ConsistentRead ? current : lagging);
+      if (++reads === 2) bothRead();
+      if (reads <= 2) await barrier;
+      return { Item: item };
+    });
+    appendsUnderItsCondition();
+
+    await Promise.all([models().addFineTunedModel(stale, model('b')), models().addFineTunedModel(stale, model('b'))]);
+
+    expect(current.fineTunedModels!.map((m) => m.id)).toEqual([model('a').id, model('b').id]);
+    expect(doc.commandCalls(UpdateCommand)).toHaveLength(2); // the second refused by its condition, then the record read again lists it
+  });
+
+  it("the second write's ConditionalCheckFailed is success, not an error, once the record read again lists the model", async () => {
+    current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [] });
+    const without = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('a')] });
+    const withIt = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('a'), model('b')] });
+    doc.on(GetCommand).resolvesOnce({ Item: without }).resolvesOnce({ Item: without }).resolves({ Item: withIt });
+    doc.on(UpdateCommand).resolvesOnce({}).rejects(refusal());
+    const stale = trainedTenant('acme', 'enterprise', '444444444444');
+
+    await models().addFineTunedModel(stale, model('b'));
+    await expect(models().addFineTunedModel(stale, model('b'))).resolves.toBeUndefined();
+
+    const update = doc.commandCalls(UpdateCommand)[1].args[0].input;
+    expect(update.ConditionExpression).toBe('attribute_exists(tenantId) AND size(#f) = :n AND #f[0].id <> :id');
+    expect(update.ExpressionAttributeNames).toEqual({ '#f': 'fineTunedModels' });
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':n': 1, ':id': model('b').id });
+    for (const call of doc.commandCalls(GetCommand)) expect(call.args[0].input).toMatchObject({ ConsistentRead: true });
+  });
+
+  it('another model added between its read and its write: read again and added (both listed); a record with no list yet gets one', async () => {
+    current = trainedTenant('acme', 'enterprise', '444444444444');
+    let first = true;
+    doc.on(GetCommand).callsFake(async () => {
+      const item = structuredClone(current);
+      // a concurrent deployment of model c lands right after this add's first read
+      if (first) current = { ...current, fineTunedModels: [model('c')] };
+      first = false;
+      return { Item: item };
+    });
+    appendsUnderItsCondition();
+    await models().addFineTunedModel(trainedTenant('acme', 'enterprise', '444444444444'), model('d'));
+    expect(current.fineTunedModels!.map((m) => m.id)).toEqual([model('c').id, model('d').id]);
+    expect(doc.commandCalls(UpdateCommand).map((c) => c.args[0].input.ConditionExpression)).toEqual([
+      'attribute_exists(tenantId) AND (attribute_not_exists(#f) OR size(#f) = :n)',
+      'attribute_exists(tenantId) AND size(#f) = :n AND #f[0].id <> :id',
+    ]);
+  });
+
+  it('a long list: the condition checks the last 100 ids with the size, and stays under DynamoDB\'s 4 KB an expression', async () => {
+    current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: Array.from({ length: 150 }, (_, i) => model(`m${i}`)) });
+    lagging = current;
+    appendsUnderItsCondition();
+    await models().addFineTunedModel(trainedTenant('acme', 'enterprise', '444444444444'), model('new'));
+    const condition = doc.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression!;
+    expect(condition.length).toBeLessThan(4096);
+    expect(condition).toContain('#f[149].id <> :id AND #f[148].id');
+    expect(condition).toMatch(/#f\[50\]\.id <> :id$/);
+    expect(current.fineTunedModels).toHaveLength(151);
+  });
+
+  it('a record that is gone: an error naming the tenant, no write', async () => {
+    doc.on(GetCommand).resolves({});
+    await expect(models().addFineTunedModel(trainedTenant('acme', 'enterprise', '444444444444'), model('x'))).rejects.toThrow('tenant "acme" is not in the registry');
+    expect(doc.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+});
