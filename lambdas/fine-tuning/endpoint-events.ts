@@ -32,11 +32,20 @@ export function endpointState(status: string): string {
   return status.toLowerCase().split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
-/** Endpoint states a deployment waits through: SageMaker is still bringing the endpoint up (or changing it). */
-const COMING_UP: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
+/**
+ * Endpoint states a deployment waits through: SageMaker is still bringing the endpoint up (or changing it), or the
+ * endpoint is out of service. The SageMaker API Reference (DescribeEndpoint, `EndpointStatus`) says of it only
+ * "OutOfService: Endpoint is not available to take incoming requests.": a state the endpoint is in, not an end. The
+ * end is `Failed`: "Endpoint could not be created, updated, or re-scaled. Use DescribeEndpointOutput$FailureReason for
+ * information about the failure. DeleteEndpoint is the only operation that can be performed on a failed endpoint."
+ * So an `OutOfService` endpoint is not ready yet: the job keeps waiting (`running`, the looks going on, the wait said
+ * overdue after OVERDUE_ENDPOINT_CHECKS of them, endpoint-checks.ts), and ends when SageMaker has the endpoint in service
+ * or failed. Before, it failed the job (`deployment_failed`) and deleted an endpoint that could have come back.
+ */
+const COMING_UP: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'OutOfService']);
 
 /** States an event may report that end a wait (the endpoint is described before anything is done). */
-const ENDING: ReadonlySet<string> = new Set(['InService', 'Failed', 'OutOfService', 'Deleting', 'UpdateRollbackFailed']);
+const ENDING: ReadonlySet<string> = new Set(['InService', 'Failed', 'Deleting', 'UpdateRollbackFailed']);
 
 /** Thrown for an ending event of an endpoint whose deployment is still making its creates: the event is delivered again (Lambda's retries), and the wait's state is written by then. */
 export class DeploymentInFlightError extends Error {
@@ -76,9 +85,10 @@ async function describe(sageMaker: SageMakerClient, name: string): Promise<{ sta
  * Ends the wait of a job whose deployment created its endpoint (training-events.ts): `succeeded` once SageMaker
  * says the endpoint is `InService` (then, and only then, its `ft:` model joins the tenant's registry record, where
  * the gateway lists and routes it), `failed` when the endpoint ended any other way (`Failed`, with SageMaker's
- * FailureReason as `error.message`, code `deployment_failed`; `OutOfService`, `Deleting`, gone), its endpoint,
+ * FailureReason as `error.message`, code `deployment_failed`; `Deleting`, gone), its endpoint,
  * endpoint config and model then deleted (a Failed endpoint bills no instance, but nothing would list or delete
- * them before the tenant's offboarding; the training's artifacts in the tenant bucket are kept).
+ * them before the tenant's offboarding; the training's artifacts in the tenant bucket are kept). An `OutOfService`
+ * endpoint is waited for, as one still coming up (COMING_UP).
  *
  * What moves the job is always DescribeEndpoint (as the tenant's launcher role), never the event's status: an
  * event only says when to look. So an event delivered twice, late or out of order (an `IN_SERVICE` after the

@@ -72,8 +72,12 @@ export const DEPLOYMENT_INTERRUPTED = 'Deploying the model was interrupted';
 const afterTraining = (events: FineTuningEvent[]): FineTuningEvent[] =>
   events.some((e) => e.message === TRAINING_COMPLETED) ? events : [jobEvent('info', TRAINING_COMPLETED), ...events];
 
-/** SageMaker's endpoint states a deployment cannot go on from: the endpoint is not coming up. */
-const DEAD_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Failed', 'Deleting', 'OutOfService']);
+/**
+ * SageMaker's endpoint states a deployment cannot go on from: the endpoint is not coming up. Not `OutOfService`: "Endpoint
+ * is not available to take incoming requests" (SageMaker API Reference, DescribeEndpoint), a state it can leave, which
+ * the endpoint's wait waits through (endpoint-events.ts COMING_UP); `Failed` is the end.
+ */
+const DEAD_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Failed', 'Deleting']);
 
 
 /**

@@ -229,6 +229,19 @@ describe('a transient error at the deployment', () => {
     ]);
   });
 
+  it('the endpoint an earlier delivery created is OutOfService: the retry follows it (no end: SageMaker says only "not available to take incoming requests"), nothing failed or deleted', async () => {
+    once(CreateEndpointCommand, 'endpoint', 'Creating', timedOut, true);
+    await expect(events().handle(completed, ACCOUNT, 'evt-oos')).rejects.toMatchObject({ name: 'TimeoutError' });
+    has.set(`endpoint/${name}`, 'OutOfService');
+    // before: failed, "EndpointNotUsable: ... is OutOfService", the endpoint, its config and its model deleted
+    expect(await events().handle(completed, ACCOUNT, 'evt-oos')).toBe('running');
+    const stored = (await jobs.get('acme', id))!;
+    expect(stored).toMatchObject({ status: 'running', deploying: 'evt-oos', endpointName: name, awaitingEndpointSince: expect.any(Number) });
+    expect(stored.error).toBeUndefined();
+    expect(calls(CreateEndpointCommand)).toHaveLength(1);
+    expect([DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c))).toEqual([]);
+  });
+
   it('a permanent refusal on the retry still fails the job and deletes what the earlier delivery created', async () => {
     once(CreateEndpointConfigCommand, 'endpoint-config', 'x', serverFault, false);
     await expect(events().handle(completed, ACCOUNT, 'evt-perm')).rejects.toMatchObject({ name: 'InternalFailure' });

@@ -91,6 +91,30 @@ describe('a deployment waits for its endpoint', () => {
     expect(audit.records.at(-1)).toMatchObject({ action: 'fine_tuning.model.deployment_failed', detail: { endpointStatus: 'Failed', cleanedUp: `endpoint/${name},endpoint-config/${name},model/${name}` } });
   });
 
+  it('OUT_OF_SERVICE: not ready yet (SageMaker: "not available to take incoming requests", not Failed): the job keeps waiting under its claim, nothing deleted or listed; it succeeds once the endpoint is in service', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'OutOfService');
+    // before: failed, deployment_failed, the endpoint, its config and its model deleted
+    expect(await endpoints().handle(event('OUT_OF_SERVICE'), ACCOUNT)).toBe('running');
+    const waiting = await stored();
+    expect(waiting).toMatchObject({ status: 'running', deploying: 'evt-completed', endpointName: name, awaitingEndpointSince: expect.any(Number) });
+    expect(waiting.error).toBeUndefined();
+    expect(waiting.finishedAt).toBeUndefined();
+    expect([...has.keys()].sort()).toEqual([`endpoint-config/${name}`, `endpoint/${name}`, `model/${name}`]);
+    expect([DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c))).toEqual([]);
+    expect(await listed()).toEqual([]);
+    has.set(`endpoint/${name}`, 'InService');
+    expect(await endpoints().handle(event('IN_SERVICE'), ACCOUNT)).toBe('succeeded');
+    expect(await listed()).toEqual([model]);
+  });
+
+  it('an OUT_OF_SERVICE event while the deployment still makes its creates is dropped as a CREATING one is, not thrown back', async () => {
+    await jobs.claimDeployment('acme', id, 'running', 'evt-completed');
+    has.set(`endpoint/${name}`, 'OutOfService');
+    expect(await endpoints().handle(event('OUT_OF_SERVICE'), ACCOUNT)).toBe('stale');
+    expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed' });
+  });
+
   it('an IN_SERVICE event delivered after the endpoint failed (out of order): described Failed, so failed, never succeeded; a later IN_SERVICE changes nothing', async () => {
     await deployed();
     has.set(`endpoint/${name}`, 'Failed');
@@ -233,6 +257,19 @@ describe('the re-check of an endpoint whose event does not come (runEndpointChec
     expect(await stored()).toMatchObject({ status: 'succeeded', fineTunedModel: model });
     expect(await listed()).toEqual([model]);
     expect(scheduled).toHaveLength(2);
+  });
+
+  it('a look that finds the endpoint OutOfService keeps looking (the next look scheduled, overdue after OVERDUE_ENDPOINT_CHECKS), the job running; the look that finds it in service ends the wait', async () => {
+    await deployed();
+    has.set(`endpoint/${name}`, 'OutOfService');
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: 1 })).toBe('running');
+    expect(scheduled).toEqual([{ tenantId: 'acme', jobId: id, check: 2 }]);
+    expect(await runEndpointCheck(checkDeps(), { tenantId: 'acme', jobId: id, check: OVERDUE_ENDPOINT_CHECKS })).toBe('overdue');
+    expect((await stored()).events[0]!.message).toMatch(new RegExp(`^Endpoint ${name} is still not in service after 180 minutes of looks`));
+    expect(await stored()).toMatchObject({ status: 'running', deploying: 'evt-completed' });
+    expect(calls(DeleteEndpointCommand)).toEqual([]);
+    has.set(`endpoint/${name}`, 'InService');
+    expect(await runEndpointCheck(checkDeps(), scheduled.at(-1)!)).toBe('succeeded');
   });
 
   it('a look that finds the endpoint ended settles the job as its event would; one for a job no longer waiting does nothing', async () => {
