@@ -6,7 +6,7 @@ import { modelNotFoundFor, providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
-import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, type GatewayStore, type LimitScope, type Reservation, type SettledUsage, type Subject } from './stores/gateway-store.js';
+import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
 
 /**
@@ -209,11 +209,13 @@ export class RequestPipeline {
     } catch (e) {
       if (e instanceof SubjectCapacityError) throw noRoom(e);
       if (!(e instanceof BudgetExhaustedError)) throw e;
+      // The alert check and the headers below read the same usage items: once (a client retrying into the 429 would double the reads).
+      const read = usageReads(this.store, r.caller.tenantId, now);
       // Budget alerts: no request settles against an exhausted budget, so a refusal checks its thresholds (a budget lowered below its usage).
-      void this.budgetAlerts?.afterRefusal(r, subjectOf(r), now);
+      void this.budgetAlerts?.afterRefusal(r, subjectOf(r), now, read);
       const unit = e.budget === 'monthly cost budget' ? `USD ${e.limit}` : `${e.limit} tokens`;
       const window = e.budget === 'daily token budget' ? 'day' : 'month';
-      const state = e.scope === 'tenant' ? await this.windows(r, now, window) : await this.subjectWindows(r, now, e.budget === 'daily token budget');
+      const state = e.scope === 'tenant' ? await this.windows(r, now, window, read) : await this.subjectWindows(r, now, e.budget === 'daily token budget', read);
       const headers = rateLimitHeaders({ ...state, retryAfterMs: msUntilWindowEnd(window, now), scope: e.scope, noRetry: true });
       const cost = costOf(model, promptTokens, completionTokens);
       if (e.budget === 'monthly cost budget' ? cost > e.limit : tokens > e.limit) {
@@ -264,10 +266,11 @@ export class RequestPipeline {
   /**
    * The windows of a 429 for a user's or key's limit: the tenant's requests per day, and, with
    * `dayTokens` and a `tokensPerDay` limit, the subject's own tokens of the day.
+   * @param read the request's usage reads (shared with the budget-alert check of a refusal) @default - reads of its own
    */
-  private async subjectWindows(r: PipelineRequest, now: Date, dayTokens: boolean): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
+  private async subjectWindows(r: PipelineRequest, now: Date, dayTokens: boolean, read: UsageRead = usageReads(this.store, r.caller.tenantId, now)): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
     const subject = subjectOf(r);
-    const [tenant, own] = await Promise.all([this.store.usage(r.caller.tenantId, now), this.store.usage(r.caller.tenantId, now, subject)]);
+    const [tenant, own] = await Promise.all([read(), read(subject)]);
     const requests = { limit: r.policy.rate.day, remaining: r.policy.rate.day - tenant.day.requests, resetMs: msUntilWindowEnd('day', now) };
     const limit = subject.limits?.tokensPerDay;
     if (!dayTokens || limit === undefined) return { requests };
@@ -277,9 +280,10 @@ export class RequestPipeline {
   /**
    * The request and token windows as OpenAI's headers state them, from one usage read: requests
    * per day, and tokens of the tier's day, or of the tenant's month when that budget ran out.
+   * @param read the request's usage reads (shared with the budget-alert check of a refusal) @default - a read of its own
    */
-  private async windows(r: PipelineRequest, now: Date, tokenWindow: 'day' | 'month' = 'day'): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
-    const used = await this.store.usage(r.caller.tenantId, now);
+  private async windows(r: PipelineRequest, now: Date, tokenWindow: 'day' | 'month' = 'day', read: UsageRead = usageReads(this.store, r.caller.tenantId, now)): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
+    const used = await read();
     const requests = { limit: r.policy.rate.day, remaining: r.policy.rate.day - used.day.requests, resetMs: msUntilWindowEnd('day', now) };
     const month = tokenWindow === 'month' && r.policy.limits.monthTokens !== undefined;
     const limit = month ? r.policy.limits.monthTokens : r.policy.limits.dayTokens;

@@ -2,7 +2,7 @@ import { budgetAlertsOf } from '../../../lib/config/budget-alerts-config.js';
 import type { PipelineRequest } from '../pipeline.js';
 // Subject ids as the DynamoDB store keeps them in item ids (long ones by their SHA-256), so markers stay within DynamoDB's key size.
 import { storedSubjectId as storedId } from '../stores/dynamodb-store.js';
-import type { GatewayStore, Reservation, Subject, UsageSummary } from '../stores/gateway-store.js';
+import type { GatewayStore, Reservation, Subject, UsageRead, UsageSummary } from '../stores/gateway-store.js';
 import { roundUsdToNano } from '../stores/model-usage.js';
 import type { AlertMarkers } from './markers.js';
 import { BUDGET_THRESHOLD_EVENT, crossedThresholds, markerId, periodEnd, periodOf, thresholdDetail, thresholdsReached, watchedBudgets, type BudgetThresholdDetail, type WatchedBudget } from './thresholds.js';
@@ -97,11 +97,14 @@ export class BudgetAlerts {
    * what its period had already used (a tier's `tokensPerDay`, a tenant's or key's budget changed
    * within the period) refused every request and never sent its thresholds, 100% included. Judged on
    * settled usage as after a settle, so a request refused for its own size (its reservation did not
-   * fit) sends nothing the usage has not reached. Costs the usage reads of a check per refused request,
+   * fit) sends nothing the usage has not reached. Costs the usage reads of a check per refused request (with
+   * `read`, the same reads as the 429's headers: no read of its own),
    * none once this process has handled the last threshold of every budget of the request this period.
    * @param now when the request was refused: its UTC day and month are the periods checked
+   * @param read the refused request's usage reads for the periods of `now` (the pipeline's, shared with
+   *   the 429's `x-ratelimit-*` headers, so each item is read once per refusal) @default - the store's own reads
    */
-  afterRefusal(r: Pick<PipelineRequest, 'caller' | 'policy'>, subject: Subject | undefined, now: Date): Promise<void> {
+  afterRefusal(r: Pick<PipelineRequest, 'caller' | 'policy'>, subject: Subject | undefined, now: Date, read?: UsageRead): Promise<void> {
     const w = this.watchedOf(r, subject);
     if (!w) return Promise.resolve();
     const iso = now.toISOString();
@@ -110,7 +113,7 @@ export class BudgetAlerts {
     const top = w.thresholds.at(-1)!;
     if (w.budgets.every((b) => thresholdsReached(this.seen.get(this.seenKey(w.tenantId, b, periodOf(b, periods))) ?? 0, b.limit, [top], b.unit).length > 0)) return Promise.resolve();
     this.running += 1;
-    return this.check(w, periods).then(() => this.finished(), (e) => {
+    return this.check(w, periods, read).then(() => this.finished(), (e) => {
       this.finished();
       this.log({ level: 'ERROR', message: 'budget alert check failed', tenantId: w.tenantId, error: (e as Error).message });
     });
@@ -168,17 +171,21 @@ export class BudgetAlerts {
     }
   }
 
-  /** Reads the usage of `w`'s budgets in the periods of `reservation` (a settled one's, or a refused request's day and month) and handles the thresholds reached. */
-  private async check(w: Watched, reservation: Pick<Reservation, 'day' | 'month'>): Promise<void> {
+  /**
+   * Reads the usage of `w`'s budgets in the periods of `reservation` (a settled one's, or a refused request's day and month) and handles the thresholds reached.
+   * @param read reads of those periods' usage @default - the store's, at noon of the reservation's day
+   */
+  private async check(w: Watched, reservation: Pick<Reservation, 'day' | 'month'>, read?: UsageRead): Promise<void> {
     // The settle added to the reservation's day and month, read at noon of that day.
     if (this.noon.day !== reservation.day) this.noon = { day: reservation.day, at: new Date(`${reservation.day}T12:00:00Z`) };
     const { at } = this.noon;
+    const usage: UsageRead = read ?? ((s) => this.options.store.usage(w.tenantId, at, s));
     const needSubject = w.subject !== undefined && w.subjectBudget;
     let tenant: UsageSummary | undefined;
     let subject: UsageSummary | undefined;
-    if (w.tenantBudget && needSubject) [tenant, subject] = await Promise.all([this.options.store.usage(w.tenantId, at), this.options.store.usage(w.tenantId, at, w.subject)]);
-    else if (w.tenantBudget) tenant = await this.options.store.usage(w.tenantId, at);
-    else if (needSubject) subject = await this.options.store.usage(w.tenantId, at, w.subject);
+    if (w.tenantBudget && needSubject) [tenant, subject] = await Promise.all([usage(), usage(w.subject)]);
+    else if (w.tenantBudget) tenant = await usage();
+    else if (needSubject) subject = await usage(w.subject);
     for (const b of w.budgets) {
       const usage = b.scope === 'tenant' ? tenant : subject;
       if (!usage) continue;

@@ -54,6 +54,28 @@ export interface UsageSummary {
   held?: { day: HeldUsage; month: HeldUsage };
 }
 
+/**
+ * One request's reads of `GatewayStore.usage` for a fixed day and month: the tenant's, or with
+ * `subject` that user's or key's. The pipeline hands one to the readers of a refused request (the
+ * budget-alert check, the 429's `x-ratelimit-*` headers) so that each item is read once (usageReads).
+ */
+export type UsageRead = (subject?: Pick<Subject, 'kind' | 'id'>) => Promise<UsageSummary>;
+
+/**
+ * A UsageRead of `store` for the day and month of `now` that reads the tenant's usage, and each
+ * subject's, at most once, however many readers ask: later ones share the first one's promise (and
+ * its failure). Made per request: usage read once is not served to another request.
+ */
+export function usageReads(store: Pick<GatewayStore, 'usage'>, tenantId: string, now: Date): UsageRead {
+  const reads = new Map<string, Promise<UsageSummary>>();
+  return (subject) => {
+    const key = subject ? `${subject.kind}#${subject.id}` : '';
+    let read = reads.get(key);
+    if (!read) reads.set(key, (read = store.usage(tenantId, now, subject)));
+    return read;
+  };
+}
+
 /** Tokens and cost held by reservations in flight. */
 export interface HeldUsage { tokens: number; costUsd: number }
 
