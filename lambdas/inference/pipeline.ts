@@ -265,15 +265,15 @@ export class RequestPipeline {
 
   /**
    * The windows of a 429 for a user's or key's limit: the tenant's requests per day, and, with
-   * `dayTokens` and a `tokensPerDay` limit, the subject's own tokens of the day.
+   * `dayTokens` and a `tokensPerDay` limit, the subject's own tokens of the day (its usage is read only then).
    * @param read the request's usage reads (shared with the budget-alert check of a refusal) @default - reads of its own
    */
   private async subjectWindows(r: PipelineRequest, now: Date, dayTokens: boolean, read: UsageRead = usageReads(this.store, r.caller.tenantId, now)): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
     const subject = subjectOf(r);
-    const [tenant, own] = await Promise.all([read(), read(subject)]);
+    const limit = dayTokens ? subject.limits?.tokensPerDay : undefined;
+    const [tenant, own] = await Promise.all([read(), limit === undefined ? undefined : read(subject)]);
     const requests = { limit: r.policy.rate.day, remaining: r.policy.rate.day - tenant.day.requests, resetMs: msUntilWindowEnd('day', now) };
-    const limit = subject.limits?.tokensPerDay;
-    if (!dayTokens || limit === undefined) return { requests };
+    if (limit === undefined || !own) return { requests };
     return { requests, tokens: { limit, remaining: limit - own.day.tokens, resetMs: msUntilWindowEnd('day', now) } };
   }
 

@@ -95,6 +95,19 @@ describe('usage reads per refused request (DynamoDB store)', () => {
     expect(readIds().filter((id) => id === keyDay)).toHaveLength(2); // the store's read after the refusal, and the shared one
   });
 
+  it('a key\'s rate limit refused (no tokensPerDay): only the tenant\'s day and month are read for the headers (2 GetItems, was 4: the key\'s usage was read and not used)', async () => {
+    const { pipeline } = world();
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand).resolves({});
+    ddb.on(GetCommand, { Key: { id: usageIds.tenantUsage('acme', DAY) } }).resolves({ Item: { requests: 100 } });
+    const e = await refusal(pipeline.admit(request({}, { requestsPerMinute: 10 })));
+    expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    expect(e.headers).toMatchObject({ 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '0', 'x-tessera-limit-scope': 'key' });
+    expect(e.headers!['x-ratelimit-limit-tokens']).toBeUndefined();
+    expect(reads()).toEqual({ get: 2, batchGet: 0, query: 0 });
+    expect(readIds()).toEqual([usageIds.tenantUsage('acme', MONTH), usageIds.tenantUsage('acme', DAY)].sort());
+  });
+
   it('an accepted request reads each usage item once: none to count, reserve or settle, then the alert check\'s tenant and key day and month (4 GetItems)', async () => {
     const { pipeline, alerts } = world();
     ddb.on(TransactWriteCommand).resolves({});
