@@ -1,7 +1,9 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import { z } from 'zod';
+import { AllowReplacement, type TenantRecord } from '../../lib/tenant-record.js';
+import { describeIssues } from '../../lib/zod-issues.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, RegistryContentionError, requireTenant, updateTenant, withExecution } from '../shared/registry.js';
 import { compareVersions, tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
@@ -83,6 +85,23 @@ async function unpublishedRefusal(record: TenantRecord, tier: string, version: s
     + `Ask for a version that publishes tier ${tier} (blueprintVersion, e.g. the platform's ${platform}), or deploy a platform version whose config has tier ${tier}`;
 }
 
+/** `change.allowReplacement` as the admin API and the CLI take it (lib/tenant-record.ts AllowReplacement), when given. */
+const ChangeAllowance = z.object({ allowReplacement: AllowReplacement.optional() });
+
+/**
+ * Why the change's `allowReplacement` is not one the admin API would take (a reason of 8 or more characters, at least
+ * 8 of them letters or digits, nothing else in the object), or undefined. The admin API, the CLI and the rolling
+ * upgrade's input check it where the request enters; a StartExecution of the change workflow from the console or the CLI
+ * enters here, and the change-set guard lets a replacement through for any allowance it is handed.
+ */
+export function allowanceProblem(change: LifecycleState['change']): string | undefined {
+  if (change?.allowReplacement === undefined) return undefined;
+  const raw = { allowReplacement: change.allowReplacement };
+  const parsed = ChangeAllowance.safeParse(raw);
+  if (parsed.success) return undefined;
+  return `${describeIssues(parsed.error, raw).map((line) => `change.${line}`).join('; ')}; a change that may replace or remove a stateful resource needs { "reason": "<why, in words>" } (nothing was changed)`;
+}
+
 /**
  * Starts a tier change or blueprint upgrade: checks the target, then takes the tenant's lease,
  * which moves it ACTIVE → UPDATING (still served) in the same conditional write. A change meets
@@ -105,6 +124,9 @@ async function unpublishedRefusal(record: TenantRecord, tier: string, version: s
  * for) is refused with InvalidRequest before the lease is taken, naming the tier, the version and the
  * catalog keys missing (unpublishedRefusal); ChangeRefused if it shows only after the lease.
  *
+ * An `allowReplacement` the admin API would refuse (no reason in words, not an object, another key: allowanceProblem)
+ * is refused with InvalidRequest before the lease, naming `change.allowReplacement` and the value.
+ *
  * A rolling upgrade's run of a tenant first checks that the tenant is still as the upgrade listed
  * it (upgradeSkipReason: the upgrade's tier, the version it was listed on, ACTIVE): one an admin
  * moved to another tier or version, suspended or offboarded since is skipped — no stack update,
@@ -119,6 +141,9 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   const skipIf = upgrade ? (r: TenantRecord) => (r.lease?.executionArn === state.executionArn ? undefined : upgradeSkipReason(r, upgrade)) : undefined;
   const skip = skipIf?.(record);
   if (skip) return recordSkip(state, record, skip);
+  // Before anything is taken: the guard would let a replacement through for any allowance, with a reason or not.
+  const allowance = allowanceProblem(state.change);
+  if (allowance) throw new InvalidRequestError(allowance);
   const tier = state.change?.tier ?? record.tier;
   const target = tierConfig(tier);
   const migration = migrationRefusal(record, tier, platformConfig().tiers);

@@ -8,7 +8,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATEFUL_RESOURCE_TYPES } from '../../../lib/stateful-resources.js';
-import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 // moto's DescribeChangeSet answers each change with Action, LogicalResourceId and ResourceType
@@ -107,6 +107,33 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
       expect(AllowReplacement.safeParse({ reason }).success, JSON.stringify(reason)).toBe(false);
     }
     expect(AllowReplacement.safeParse({ reason: 'restore OPS-412' }).success).toBe(true);
+  });
+});
+
+describe('Begin change checks an allowReplacement it is started with (a StartExecution of tessera-change from the console or the CLI)', async () => {
+  const begin = (await import('../../../lambdas/lifecycle/begin-change.js')).handler;
+
+  // s22i17: the admin API and the CLI refuse a reason without words (AllowReplacement), the rolling upgrade's input is parsed
+  // (UpgradeRequest), but Begin change passed any truthy allowReplacement on to the change-set guard: a change started
+  // directly with { reason: '' } or { reason: '   ' } (or none) let a database replacement through, recorded with no reason.
+  it('refuses one without a reason in words with InvalidRequest naming change.allowReplacement and the value, before the lease', async () => {
+    const active = tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    for (const [allowReplacement, why] of [
+      [{ reason: '' }, /change\.allowReplacement\.reason = "": must say why \(at least 8 characters\)/],
+      [{ reason: '        ' }, /change\.allowReplacement\.reason = " {8}": must say why \(at least 8 characters\)/],
+      [{}, /change\.allowReplacement\.reason/],
+      [true, /change\.allowReplacement = true/],
+      [{ reason: 'restore OPS-412', by: 'ops' }, /change\.allowReplacement.*by/],
+    ] as const) {
+      records.set('acme', active);
+      await expect(begin({ ...state(), change: { blueprintVersion: '2.0.0', allowReplacement: allowReplacement as never } }), JSON.stringify(allowReplacement)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(why) });
+      expect(records.get('acme')).toEqual(active);
+    }
+  });
+
+  it('carries one with a reason on to Deploy blueprint', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await expect(begin({ ...state(), change: { blueprintVersion: '2.0.0', allowReplacement: { reason: 'restore OPS-412' } } })).resolves.toMatchObject({ blueprintVersion: '2.0.0', allowReplacement: { reason: 'restore OPS-412' } });
   });
 });
 
