@@ -7,7 +7,7 @@
  * under the old key is unreadable once it is gone —, cache, vault with no recovery points, cluster
  * with no workloads, table) and deletes or orphans the old one. Every type here appears in the tier
  * blueprints (constructs/tenant-*.ts, kubernetes-cluster.ts) or may appear in a later version of
- * them (DBCluster, CacheCluster, ServerlessCache, FileSystem, Secret: the database's credentials —
+ * them (DBCluster, CacheCluster, ServerlessCache, ReplicaKey, LogicallyAirGappedBackupVault, FileSystem, Secret: the database's credentials —
  * a new secret no longer opens the old database). Not queues: the blueprints' dead-letter queues
  * are retained when replaced or removed (UpdateReplacePolicy and DeletionPolicy Retain), keep their
  * `tessera-<tenant>-dlq-` name prefix, which `tessera dlq list|redrive --prefix` finds, and the
@@ -18,10 +18,14 @@ export const STATEFUL_RESOURCE_TYPES = [
   'AWS::RDS::DBCluster',
   'AWS::S3::Bucket',
   'AWS::KMS::Key',
+  // A multi-Region key's replica: the key of whatever was encrypted in its region (the issue's alternative to a DR key of the tenant).
+  'AWS::KMS::ReplicaKey',
   'AWS::ElastiCache::ReplicationGroup',
   'AWS::ElastiCache::CacheCluster',
   'AWS::ElastiCache::ServerlessCache',
   'AWS::Backup::BackupVault',
+  // A vault too: deleting or replacing it loses its recovery points like a standard vault's.
+  'AWS::Backup::LogicallyAirGappedBackupVault',
   'AWS::EKS::Cluster',
   'AWS::DynamoDB::Table',
   'AWS::DynamoDB::GlobalTable',

@@ -101,6 +101,18 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table']));
   });
 
+  // s22i17: the issue's "key" and "Backup vault" have more than one CloudFormation type: a multi-Region key's replica
+  // (the issue's other choice for the DR key) and a logically air-gapped vault; their removal or replacement went through.
+  it('knows every CloudFormation type of a key and a Backup vault: a multi-Region replica key, a logically air-gapped vault', () => {
+    const found = destructiveChanges('tessera-acme-dr', [
+      { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'DrReplicaKey', ResourceType: 'AWS::KMS::ReplicaKey', PolicyAction: 'Retain' } },
+      modify('AirGappedVault', 'AWS::Backup::LogicallyAirGappedBackupVault', 'True', 'BackupVaultName'),
+    ]);
+    expect(found.map((c) => [c.logicalId, c.type, c.action])).toEqual([
+      ['DrReplicaKey', 'AWS::KMS::ReplicaKey', 'Remove'], ['AirGappedVault', 'AWS::Backup::LogicallyAirGappedBackupVault', 'Modify'],
+    ]);
+  });
+
   it('refuses an allowReplacement reason without words: zero-width or format characters, punctuation alone', async () => {
     const { AllowReplacement } = await import('../../../lib/tenant-record.js');
     for (const reason of ['\u200b'.repeat(8), '\u2060'.repeat(10), 'ok\u200b\u200b\u200b\u200b\u200b\u200b', '--------', '!!!! ????']) {
