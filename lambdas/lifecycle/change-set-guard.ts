@@ -8,6 +8,7 @@ import {
   type CloudFormationClient,
   type CreateChangeSetCommandInput,
   type DescribeChangeSetCommandOutput,
+  type ResourceChangeDetail,
 } from '@aws-sdk/client-cloudformation';
 import { createHash } from 'node:crypto';
 import { pages } from '../../lib/aws-pages.js';
@@ -28,7 +29,11 @@ import { StackFailedError } from '../shared/errors.js';
  *   sets": Conditional = "may require replacement");
  * - `Remove` — the resource leaves the stack; even with a Retain policy (PolicyAction `Retain`)
  *   it is orphaned from the blueprint, so it is named as well;
- * - `Dynamic` — the action cannot be determined before execution: refused like Conditional.
+ * - `Dynamic` — the action cannot be determined before execution: refused like Conditional;
+ * - `Modify` that changes its `DeletionPolicy` or `UpdateReplacePolicy` (Details[].Target.Attribute), in place: the
+ *   offboarding keeps the stores only through their Retain and Snapshot policies (delete-tenant-stacks.ts), and an
+ *   allowed replacement keeps the old one through UpdateReplacePolicy; a version that turned one to Delete went through
+ *   as an in-place change, and the next offboarding deleted the store (policyChanges).
  *
  * A nested stack (`AWS::CloudFormation::Stack`) that is modified, removed or dynamic counts as
  * destructive too: its own changes are in a nested change set this guard does not read, so it
@@ -48,11 +53,12 @@ export function destructiveChanges(stack: string, changes: readonly Change[]): D
     }
     if (!r || !isStatefulType(r.ResourceType)) continue;
     const replaces = r.Action === 'Modify' && (r.Replacement === 'True' || r.Replacement === 'Conditional');
-    if (!replaces && r.Action !== 'Remove' && r.Action !== 'Dynamic') continue;
-    const causes = [...new Set((r.Details ?? [])
+    const policies = r.Action === 'Modify' ? policyChanges(r.Details) : [];
+    if (!replaces && !policies.length && r.Action !== 'Remove' && r.Action !== 'Dynamic') continue;
+    const causes = [...new Set([...(r.Details ?? [])
       .filter((d) => d.Target?.RequiresRecreation === 'Always' || d.Target?.RequiresRecreation === 'Conditionally')
       .map((d) => d.Target?.Name ?? d.Target?.Attribute ?? '')
-      .filter(Boolean))];
+      .filter(Boolean), ...policies])];
     out.push({
       stack,
       logicalId: r.LogicalResourceId ?? '(unnamed)',
@@ -69,9 +75,22 @@ export function destructiveChanges(stack: string, changes: readonly Change[]): D
 
 const NESTED_STACK = 'AWS::CloudFormation::Stack';
 
+/**
+ * The resource policies a Modify changes: `DeletionPolicy` (what the offboarding's DeleteStack does with the store: the
+ * blueprints' Retain and Snapshot keep it) and `UpdateReplacePolicy` (what an allowed replacement does with the old one).
+ * CloudFormation names them in Details (ResourceTargetDefinition.Attribute), with their values only for a change set
+ * created with IncludePropertyValues: a change either way is named, Retain to Delete and Delete to Retain alike.
+ */
+function policyChanges(details: readonly ResourceChangeDetail[] | undefined): string[] {
+  return [...new Set((details ?? []).flatMap((d) => (d.Target?.Attribute === 'DeletionPolicy' || d.Target?.Attribute === 'UpdateReplacePolicy' ? [d.Target.Attribute] : [])))];
+}
+
 /** One destructive change in words: `Database (AWS::RDS::DBInstance): Modify, replacement True (DBInstanceIdentifier)`. */
 export function describeDestructive(c: DestructiveChange): string {
-  const how = c.action === 'Modify' ? `replacement ${c.replacement}` : c.action === 'Remove' ? `removal${c.policyAction ? `, policy ${c.policyAction}` : ''}` : 'action determined only at execution';
+  const policies = (c.causes ?? []).filter((x) => x === 'DeletionPolicy' || x === 'UpdateReplacePolicy');
+  const how = c.action === 'Modify' && (c.replacement === 'True' || c.replacement === 'Conditional') ? `replacement ${c.replacement}`
+    : c.action === 'Modify' ? `its ${policies.join(' and ')} change${policies.length > 1 ? '' : 's'} (what a stack deletion or a replacement does with it)`
+      : c.action === 'Remove' ? `removal${c.policyAction ? `, policy ${c.policyAction}` : ''}` : 'action determined only at execution';
   return `${c.logicalId} (${c.type}): ${c.action}, ${how}${c.causes?.length ? ` (${c.causes.join(', ')})` : ''}`;
 }
 

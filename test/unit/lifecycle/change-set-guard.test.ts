@@ -17,7 +17,7 @@ import { records, registryMock } from './registry-mock.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 // Record failure of an onboarding frees the account-creation slot (control table).
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const { changeSetName, destructiveChanges } = await import('../../../lambdas/lifecycle/change-set-guard.js');
+const { changeSetName, describeDestructive, destructiveChanges } = await import('../../../lambdas/lifecycle/change-set-guard.js');
 const { requestToken } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
 const cfn = mockClient(CloudFormationClient);
@@ -111,6 +111,31 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     expect(found.map((c) => [c.logicalId, c.type, c.action])).toEqual([
       ['DrReplicaKey', 'AWS::KMS::ReplicaKey', 'Remove'], ['AirGappedVault', 'AWS::Backup::LogicallyAirGappedBackupVault', 'Modify'],
     ]);
+  });
+
+  // s22i17: the offboarding keeps the data stores through their DeletionPolicy (key, buckets, logs Retain; database and cache
+  // Snapshot: delete-tenant-stacks.ts), and an allowed replacement keeps the old one through UpdateReplacePolicy. A version
+  // that changed either went through as an in-place Modify (Replacement False); the next offboarding then deleted the store.
+  // CloudFormation names such a change in Details (ResourceTargetDefinition.Attribute DeletionPolicy | UpdateReplacePolicy),
+  // without the values unless the change set was created with IncludePropertyValues: the guard refuses either way.
+  it('names a change of a stateful resource\'s DeletionPolicy or UpdateReplacePolicy (in place, Replacement False); not of a stateless one', () => {
+    const policy = (LogicalResourceId: string, ResourceType: string, Attribute: 'DeletionPolicy' | 'UpdateReplacePolicy'): Change => ({
+      Type: 'Resource',
+      ResourceChange: {
+        Action: 'Modify', LogicalResourceId, ResourceType, Replacement: 'False', PhysicalResourceId: `${LogicalResourceId.toLowerCase()}-1`,
+        Details: [{ Target: { Attribute, AttributeChangeType: 'Modify' }, Evaluation: 'Static', ChangeSource: 'DirectModification' }],
+      },
+    });
+    const found = destructiveChanges('tessera-acme', [
+      policy('Database', 'AWS::RDS::DBInstance', 'DeletionPolicy'),
+      policy('Key', 'AWS::KMS::Key', 'UpdateReplacePolicy'),
+      policy('NodeRole', 'AWS::IAM::Role', 'DeletionPolicy'),
+    ]);
+    expect(found).toEqual([
+      expect.objectContaining({ logicalId: 'Database', type: 'AWS::RDS::DBInstance', action: 'Modify', replacement: 'False', causes: ['DeletionPolicy'] }),
+      expect.objectContaining({ logicalId: 'Key', type: 'AWS::KMS::Key', action: 'Modify', replacement: 'False', causes: ['UpdateReplacePolicy'] }),
+    ]);
+    expect(describeDestructive(found[0])).toBe('Database (AWS::RDS::DBInstance): Modify, its DeletionPolicy changes (what a stack deletion or a replacement does with it) (DeletionPolicy)');
   });
 
   it('refuses an allowReplacement reason without words: zero-width or format characters, punctuation alone', async () => {
