@@ -111,8 +111,8 @@ export function redriveMessageLine(m: MessageOutcome, dryRun: boolean): string {
 export function redriveLines(r: RedriveReport, withMessages = true): string[] {
   if (r.moveTask) {
     return [r.dryRun
-      ? `${r.queue}: would start an SQS message move task back to its source queue(s) ${r.moveTask.sources.join(', ')} (nothing changed: --dry-run)`
-      : `${r.queue}: SQS message move task ${r.moveTask.taskHandle ?? ''} started, back to ${r.moveTask.sources.join(', ')}`];
+      ? `${r.queue}: would start an SQS message move task back to its source queue(s) ${r.moveTask.sources.join(', ')}: every message of the queue (a move task takes no --max; nothing changed: --dry-run)`
+      : `${r.queue}: SQS message move task ${r.moveTask.taskHandle ?? ''} started, back to ${r.moveTask.sources.join(', ')}: every message of the queue (a move task takes no --max)`];
   }
   const inFlight = r.inFlight ? `; ${r.inFlight} in flight, hidden by a redrive (another one running, or replays that failed: visible again within their 300 s visibility timeout): tessera dlq list shows them, run again once they are visible` : '';
   if (!r.messages.length && !r.stopped) return [`${r.queue}: no messages${r.dryRun ? ' seen by the peek' : ''}${inFlight}`];
@@ -142,7 +142,8 @@ export function redriveLines(r: RedriveReport, withMessages = true): string[] {
  * - `list [queue] [--peek N]`: depth, in flight, oldest message age, source; with `--peek`, up to
  *   N messages of each listed queue, left in place (ReceiveMessage, VisibilityTimeout 0).
  * - `redrive <queue> [--dry-run] [--max N]`: replays each message to where it failed and deletes it
- *   (lib/cli/dlq/redrive.ts says exactly how per source); `--dry-run` says where each would go.
+ *   (lib/cli/dlq/redrive.ts says exactly how per source); `--dry-run` says where each would go. A DLQ of
+ *   SQS queues is redriven by a move task of every message: `--max` is refused there (exit 2).
  * - `purge <queue> --yes [--dry-run]`: deletes every message (SQS PurgeQueue), for what cannot be
  *   replayed (AWS service events) once its cause is fixed; without `--yes` it refuses (exit 2) and
  *   says how many messages it would delete; `--dry-run` only counts.
@@ -188,7 +189,7 @@ export function dlqCommand(io: DlqIo = processIo): Command {
     .description('replay each message to where it failed (the rule\'s target, the function, or the source queue), then delete it')
     .argument('<queue>', 'the queue (full name, or without the prefix)')
     .option('--dry-run', 'say where each message would go; change nothing')
-    .option('--max <n>', 'at most n messages', numberIn(1, 10_000, 'messages', true), 100)
+    .option('--max <n>', 'at most n messages (not for a DLQ of SQS queues: its move task moves every message, and --max is refused)', numberIn(1, 10_000, 'messages', true), 100)
     .action(async (name: string, o: { dryRun?: boolean; max: number }, cmd: Command) => {
       const g = globals(cmd);
       const { listDeadLetterQueues, redriveQueue } = await dlqModules();
@@ -206,7 +207,7 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       let report: RedriveReport;
       try {
         report = await redriveQueue(clients, queue, {
-          dryRun: Boolean(o.dryRun), max: o.max, signal: interrupt.signal,
+          dryRun: Boolean(o.dryRun), max: o.max, maxGiven: cmd.getOptionValueSource('max') === 'cli', signal: interrupt.signal,
           // Each message's line as soon as it is done: a crash or a kill still leaves on the terminal what was replayed.
           ...(g.json ? {} : { onMessage: (m: MessageOutcome) => io.out(redriveMessageLine(m, Boolean(o.dryRun))) }),
         });

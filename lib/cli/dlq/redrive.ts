@@ -8,6 +8,7 @@ import {
 import { pages, pagesOf } from '../../aws-pages.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
 import { describeAwsError } from '../aws-errors.js';
+import { CliError } from '../cli-error.js';
 import { awsServiceEventSource, call, peekMessages, queueNameOf } from './queues.js';
 
 /** The clients a redrive may use (each only for the kind of source it meets). */
@@ -55,8 +56,13 @@ export interface RedriveReport {
 export interface RedriveOptions {
   /** Plan only: peek (VisibilityTimeout 0), say where each message would go, change nothing. */
   readonly dryRun: boolean;
-  /** At most this many messages. */
+  /** At most this many messages (message by message only: a move task of a DLQ of SQS queues takes no count). */
   readonly max: number;
+  /**
+   * `max` was given by the operator (`--max`), not the default: refused (CliError, exit 2, before any call that changes
+   * anything) for a DLQ of SQS queues, whose redrive is a move task of every message. @default false
+   */
+  readonly maxGiven?: boolean;
   /** Seconds a received message stays hidden while it is replayed; a failed one reappears after it. @default 300 */
   readonly visibilityTimeout?: number;
   /** Called with each message's outcome as soon as it is known (the CLI prints it at once: a Ctrl-C or a crash still leaves what was done on the terminal). */
@@ -71,7 +77,7 @@ export const REDRIVE_RECEIVE_WAIT_SECONDS = 1;
 /**
  * Redrives one dead-letter queue (`tessera dlq redrive`):
  * - a DLQ of SQS queues (ListDeadLetterSourceQueues is not empty): SQS StartMessageMoveTask moves
- *   every message back to its source queue;
+ *   every message back to its source queue (a `max` the operator gave, `maxGiven`, is refused: a move task takes no count);
  * - otherwise message by message. A message EventBridge dead-lettered (attributes RULE_ARN,
  *   TARGET_ARN; the body is the event) goes back to that one target, with the target's input as
  *   the rule would have built it (ListTargetsByRule: `Input`, `InputPath`; an input transformer is
@@ -93,6 +99,11 @@ export async function redriveQueue(clients: RedriveClients, queue: { name: strin
   const sources = (await call(`sqs:ListDeadLetterSourceQueues on ${queue.name}`, () => clients.sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue.url })))).queueUrls ?? [];
   if (sources.length) {
     const names = sources.map(queueNameOf);
+    // StartMessageMoveTask moves every message (it takes MaxNumberOfMessagesPerSecond, no count): `--max` cannot be kept.
+    if (options.maxGiven) {
+      throw new CliError(`--max ${options.max}: ${queue.name} is the dead-letter queue of SQS queue(s) ${names.join(', ')}: its redrive is an SQS message move task, which moves every message `
+        + '(StartMessageMoveTask takes no count); run it without --max to move them all back (--dry-run says so first), or tessera dlq list --peek to look at them first');
+    }
     if (options.dryRun) return { queue: queue.name, dryRun: true, moveTask: { sources: names }, messages: [] };
     const task = await call(`sqs:StartMessageMoveTask from ${queue.name}`, () => clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: queue.arn })));
     return { queue: queue.name, dryRun: false, moveTask: { sources: names, taskHandle: task.TaskHandle }, messages: [] };

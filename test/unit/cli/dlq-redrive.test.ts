@@ -2,9 +2,10 @@ import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand } from '@
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
-  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
+  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, ListQueueTagsCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqCommand, formatAge, listHints, purgeLines, redriveLines, sameQueuesOptions } from '../../../lib/cli/dlq-command.js';
 import { purgeQueue } from '../../../lib/cli/dlq/purge.js';
@@ -133,7 +134,34 @@ describe('redriveQueue', () => {
     expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
     const run = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
     expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toEqual({ SourceArn: queue.arn });
-    expect(redriveLines(run)).toEqual(['tessera-dlq-x: SQS message move task h1 started, back to work']);
+    expect(redriveLines(run)).toEqual(['tessera-dlq-x: SQS message move task h1 started, back to work: every message of the queue (a move task takes no --max)']);
+  });
+
+  // s22i17: `--max <n>` ("at most n messages", 100 by default) was ignored for a DLQ of SQS queues: StartMessageMoveTask
+  // takes no count and moved every message (`tessera dlq redrive x --max 1` on a queue of 5,000 moved 5,000).
+  it('refuses --max for a DLQ of SQS queues (a move task moves every message; it takes no count), starts nothing; without --max says it moves them all', async () => {
+    sqsMock.on(ListDeadLetterSourceQueuesCommand).resolves({ queueUrls: [`https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/work`] });
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'h1' });
+    sqsMock.on(ListQueuesCommand).resolves({ QueueUrls: [queue.url] });
+    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { QueueArn: queue.arn, ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
+    sqsMock.on(ListQueueTagsCommand).resolves({});
+    const out: string[] = [];
+    const tessera = (...args: string[]) => {
+      const program = new Command('tessera').option('--region <region>').option('--json').exitOverride();
+      program.addCommand(dlqCommand({ out: (t) => void out.push(t), clients: async () => clients }));
+      return program.parseAsync(['dlq', 'redrive', ...args], { from: 'user' });
+    };
+    for (const args of [['x', '--max', '1'], ['x', '--max', '100', '--dry-run']]) {
+      await expect(tessera(...args), args.join(' ')).rejects.toMatchObject({
+        name: 'CliError', exitCode: 2,
+        message: expect.stringMatching(/^--max \d+: tessera-dlq-x is the dead-letter queue of SQS queue\(s\) work: its redrive is an SQS message move task, which moves every message \(StartMessageMoveTask takes no count\); run it without --max/),
+      });
+    }
+    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    expect(out).toEqual([]);
+    await tessera('x');
+    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(1);
+    expect(out).toEqual(['tessera-dlq-x: SQS message move task h1 started, back to work: every message of the queue (a move task takes no --max)']);
   });
 
   it('a dry run peeks with VisibilityTimeout 0 and replays nothing', async () => {
