@@ -3,6 +3,8 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TrainingEvents, TrainingStateChange } from './training-events.js';
 import { awaitsEndpoint, type EndpointEvents } from './endpoint-events.js';
+import { nowSeconds } from './job-events.js';
+import { isGone } from './retire-fine-tuned-models.js';
 
 export interface LocalTrainingPollerDeps {
   jobs: FineTuningStore;
@@ -16,6 +18,18 @@ export interface LocalTrainingPollerDeps {
   /** Where a failed look is reported (one line each). @default - nowhere */
   warn?: (message: string) => void;
 }
+
+/**
+ * How long after a job was recorded SageMaker may still answer "Could not find training job" for it
+ * without the follower saying so: the job is not visible yet. The window it covers is the creating
+ * request's own (the job is recorded, `validating_files`, before its CreateTrainingJob is sent: a status
+ * read, then CreateTrainingJob with the SDK's 3 attempts and their backoff, seconds in all) and then
+ * SageMaker's read-after-create lag (its API is eventually consistent: a new job reads as unknown for a
+ * few seconds). A minute is many times both, and 30 of serve's looks 2 s apart. A job still unknown
+ * after it is not coming: serve's SageMaker (credentials, region, AWS_ENDPOINT_URL) is not the one that
+ * created it, or the job was deleted, and that is reported on every look as any other failed look.
+ */
+export const NOT_VISIBLE_YET_SECONDS = 60;
 
 const FORWARDED = new Set<TrainingStateChange['TrainingJobStatus']>(['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']);
 
@@ -54,6 +68,8 @@ export function localTrainingPoller(deps: LocalTrainingPollerDeps): { look(): Pr
           }, tenant.accountId, `local-${job.trainingJobName}-${status}`);
           handed.set(job.trainingJobName, status);
         } catch (e) {
+          // Recorded moments ago: its CreateTrainingJob not answered yet, or answered and not readable yet. The next look asks again.
+          if (isGone(e) && !awaitsEndpoint(job) && nowSeconds() - job.createdAt < NOT_VISIBLE_YET_SECONDS) continue;
           deps.warn?.(`fine-tuning: could not follow training job (or endpoint) ${job.trainingJobName} of ${tenant.tenantId}: ${(e as Error).name}: ${(e as Error).message}`);
         }
       }

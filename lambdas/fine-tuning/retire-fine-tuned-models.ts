@@ -90,7 +90,7 @@ export const NAME_CONCURRENCY = 8;
 export const BUSY_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 
 /** SageMaker's answer for a name it does not know (DescribeEndpoint, Delete*): "Could not find endpoint ...". */
-const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message);
+export const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message);
 
 /** IAM's refusal (STS AssumeRole of a role that no longer exists; a Delete of an untagged, i.e. missing, name under the launcher's tag condition). */
 const isAccessDenied = (e: unknown) => ['AccessDenied', 'AccessDeniedException'].includes((e as Error).name);

@@ -5,7 +5,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { EndpointEvents } from '../../lambdas/fine-tuning/endpoint-events.js';
-import { localTrainingPoller } from '../../lambdas/fine-tuning/local-training-poller.js';
+import { NOT_VISIBLE_YET_SECONDS, localTrainingPoller } from '../../lambdas/fine-tuning/local-training-poller.js';
+import { nowSeconds } from '../../lambdas/fine-tuning/job-events.js';
 import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
 import { memoryTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
 import { TrainingEvents } from '../../lambdas/fine-tuning/training-events.js';
@@ -33,6 +34,8 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 let sageMaker: SageMakerClient;
 /** DescribeEndpoint's status (and reason) by endpoint name, as the test says SageMaker has it. */
 const held = new Map<string, { status: string; reason?: string }>();
+/** Run before each CreateTrainingJob is sent to moto, while set: what happens while a job is recorded and its training job not created yet. */
+let duringCreate: (() => Promise<void>) | undefined;
 const config = configWith({
   ...gatewayConfig(),
   // moto's CreateEndpointConfig knows no g5 instance types (the README's local config gives the tier one it knows)
@@ -49,6 +52,10 @@ beforeAll(async () => {
     if (h) out.output = { ...(out.output as DescribeEndpointCommandOutput), EndpointStatus: h.status as EndpointStatus, ...(h.reason ? { FailureReason: h.reason } : {}) };
     return out;
   }, { step: 'initialize', name: 'heldEndpointStatus' });
+  sageMaker.middlewareStack.add((next, context) => async (args) => {
+    if (context.commandName === 'CreateTrainingJobCommand') await duringCreate?.();
+    return next(args);
+  }, { step: 'initialize', name: 'duringCreate' });
   upstream = await new FakeUpstream().start();
   gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACCOUNT)], { fineTuning: { sageMaker: async () => sageMaker } });
 }, 120_000);
@@ -59,10 +66,10 @@ afterAll(async () => {
 });
 
 const client = async () => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('acme', { role: 'developer' }), maxRetries: 0 });
-/** serve's poller, wired as serve-command.ts wires it; one look per call. */
-function poller() {
+/** serve's poller, wired as serve-command.ts wires it (its warnings into `warnings`, serve's go to stderr); one look per call. */
+function poller(warnings?: string[]) {
   const deps = { config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => sageMaker };
-  return localTrainingPoller({ jobs: gw.jobs as FineTuningStore, tenants: async () => [(await gw.store.getTenant('acme'))!], events: new TrainingEvents(deps), endpoints: new EndpointEvents(deps), sageMaker });
+  return localTrainingPoller({ jobs: gw.jobs as FineTuningStore, tenants: async () => [(await gw.store.getTenant('acme'))!], events: new TrainingEvents(deps), endpoints: new EndpointEvents(deps), sageMaker, warn: warnings && ((m) => warnings.push(m)) });
 }
 const exists = (p: Promise<unknown>) => p.then(() => true, (e: Error) => { if (/could not find/i.test(e.message)) return false; throw e; });
 
@@ -128,5 +135,39 @@ print(json.dumps({"status": j.status, "fine_tuned_model": j.fine_tuned_model, "f
       exists(sageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }))),
       exists(sageMaker.send(new DescribeModelCommand({ ModelName: name }))),
     ])).toEqual([false, false, false]);
+  });
+});
+
+describe('tessera serve --fine-tuning: a training job SageMaker does not show yet (moto)', () => {
+  it('a look between the job\'s record and its CreateTrainingJob reports nothing; the next look follows the job to succeeded', async () => {
+    const openai = await client();
+    const warnings: string[] = [];
+    const poll = poller(warnings);
+    let looked = false;
+    // serve's follower looks every 2 s: here its look lands while the job is recorded (validating_files) and its
+    // CreateTrainingJob not sent yet, where moto answers DescribeTrainingJob "Could not find training job".
+    duringCreate = async () => { await poll.look(); looked = true; };
+    const job = await openai.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/c.jsonl', suffix: 'early' }).finally(() => { duringCreate = undefined; });
+    expect(looked).toBe(true);
+    expect(warnings).toEqual([]);
+    const name = `acme-ft-${job.id.slice(6)}`;
+    held.set(name, { status: 'InService' });
+    await poll.look(); // the training job: Completed at moto, its model deployed, its endpoint in service
+    expect(await openai.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:llama-3.1-8b-instruct:acme:early' });
+    expect(warnings).toEqual([]);
+  });
+
+  it(`a job recorded over NOT_VISIBLE_YET_SECONDS (${NOT_VISIBLE_YET_SECONDS} s) ago that SageMaker still does not know is reported, naming it and SageMaker's answer`, async () => {
+    const openai = await client();
+    const created = await openai.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/d.jsonl', suffix: 'lost' });
+    const jobs = gw.jobs as FineTuningStore;
+    const job = (await jobs.get('acme', created.id))!;
+    // Its training job gone from SageMaker (another SageMaker than the one that created it, or deleted): another name, recorded long ago.
+    const lost = { ...job, trainingJobName: 'acme-ft-0000000000000000000000ff', createdAt: nowSeconds() - NOT_VISIBLE_YET_SECONDS - 1 };
+    expect(await jobs.update(lost, 'queued')).toBe(true);
+    const warnings: string[] = [];
+    await poller(warnings).look();
+    expect(warnings).toEqual([expect.stringMatching(/^fine-tuning: could not follow training job \(or endpoint\) acme-ft-0000000000000000000000ff of acme: ValidationException: .*[Cc]ould not find training job/)]);
+    await openai.fineTuning.jobs.cancel(created.id); // its slot given back for the other tests
   });
 });
