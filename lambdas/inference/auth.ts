@@ -89,6 +89,13 @@ export interface AuthorizerOptions {
    * @default - none: the key is read as its prefix's tenant whatever the prefix (local stores, no STS)
    */
   tenants?: TenantExistence;
+  /**
+   * Said after the 403 `unknown_tenant` of a verified token or key whose tenant this gateway's
+   * registry lacks: where this gateway's tenants come from (`tessera serve`: its --tenant and
+   * --tenants-file, whose tokens and keys are minted by commands that cannot know them).
+   * @default - none: the message says only that the tenant is not registered
+   */
+  unknownTenantHint?: (tenantId: string) => string;
 }
 
 /** A cached verdict: the caller (its tenant re-read on every use) or the refusal; its deadline is the entry's TTL. */
@@ -99,12 +106,17 @@ const noSuchKey = () => unauthorized('invalid API key: no such key (check that y
 const KEY_SHAPE = 'tsk_<tenant id>_<43 letters and digits>';
 
 
+/** The 403 `unknown_tenant` of a verified credential whose tenant the registry lacks, with `hint` (where the gateway's tenants come from) when given. */
+const unknownTenant = (tenantId: string, hint?: (tenantId: string) => string) =>
+  forbidden(`tenant "${tenantId}" is not registered${hint ? `: ${hint(tenantId)}` : ''}`, 'unknown_tenant');
+
 /**
  * The tenant, when the gateway serves it.
+ * @param hint said after the 403 `unknown_tenant` (AuthorizerOptions.unknownTenantHint) @default - none
  * @throws GatewayError 403 `unknown_tenant` (no record) / `tenant_not_active` (suspended, offboarding, ...)
  */
-function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenantId ?? ''): TenantRecord {
-  if (!tenant) throw forbidden(`tenant "${tenantId}" is not registered`, 'unknown_tenant');
+function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenantId ?? '', hint?: (tenantId: string) => string): TenantRecord {
+  if (!tenant) throw unknownTenant(tenantId, hint);
   if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only`, 'tenant_not_active');
   return tenant;
 }
@@ -121,7 +133,7 @@ function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenan
  *   `invalid_api_key` whatever its prefix (the message never says whether the tenant exists),
  *   revoked 401 `api_key_revoked`, expired 401 `api_key_expired`, mis-shaped 401 `malformed_api_key`.
  *   The role and model subset are the record's; the caller's `userId` is the key id.
- * Either way an unknown tenant (403 `unknown_tenant` for a JWT), a suspended or offboarded one
+ * Either way an unknown tenant (403 `unknown_tenant` for a JWT, and for a key whose record the store holds), a suspended or offboarded one
  * (403 `tenant_not_active`) is refused: a suspended tenant's keys stop with it.
  *
  * Verdicts, accepted and refused, are cached per token / key hash for at most `cacheMs` and never
@@ -140,6 +152,7 @@ export class Authorizer {
   private readonly keys?: ApiKeyStore;
   private readonly userRevocations?: UserTokenRevocations;
   private readonly tenants?: TenantExistence;
+  private readonly unknownTenantHint?: (tenantId: string) => string;
   private readonly cacheMs: number;
   private readonly now: () => number;
   /** `lastUsedAt` writes started and not yet ended (settled()). */
@@ -152,6 +165,7 @@ export class Authorizer {
     this.keys = o.keys;
     this.userRevocations = o.userRevocations;
     this.tenants = o.tenants;
+    this.unknownTenantHint = o.unknownTenantHint;
     this.cacheMs = o.cacheMs ?? AUTH_CACHE_MS;
     this.now = o.now ?? Date.now;
     this.cache = new LRUCache<string, Verdict>(lruOptions(o.maxEntries ?? AUTH_CACHE_ENTRIES, this.now, 'maxEntries'));
@@ -216,7 +230,7 @@ export class Authorizer {
     if (typeof role === 'object') {
       throw forbidden(`the token's role claim "${wellFormedPrefix(role.unknown, 64)}" names no role; roles are ${ROLES.join(', ')} (ask your tenant admin to set yours)`, 'unknown_role');
     }
-    const tenant = servedStatus(await this.store.getTenant(tenantId), tenantId);
+    const tenant = servedStatus(await this.store.getTenant(tenantId), tenantId, this.unknownTenantHint);
     const caller: Caller = { tenantId, tenant, userId: String(payload.sub ?? 'unknown'), role: role ?? 'member' };
     await this.checkNotRevoked(caller, payload);
     const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : this.now();
@@ -260,7 +274,8 @@ export class Authorizer {
   }
 
   /**
-   * The key's record as a caller (tenant as read now), or the 401 that refuses it. With `tenants`,
+   * The key's record as a caller (tenant as read now), or the 401 that refuses it (403 `unknown_tenant`
+   * for a key on record whose tenant the registry lacks: `tessera dev-key` for a tenant serve lacks). With `tenants`,
    * a prefix naming no registered tenant is refused first, with the platform's own (cached) read:
    * it never reaches the tenant-scoped session, whose first use costs an STS AssumeRole. Its answer
    * is the same 401 `invalid_api_key` as a wrong key of a known tenant; only its time may differ
@@ -271,12 +286,15 @@ export class Authorizer {
     if (this.tenants && !(await this.tenants.exists(tenantId))) throw noSuchKey();
     const record = await this.keys!.get(tenantId, keyHash);
     if (!record || record.tenantId !== tenantId || record.keyHash !== keyHash) throw noSuchKey();
+    const who = { tenantId, keyId: record.keyId, userId: record.keyId };
+    // The key is genuine (its record found by its hash): that its tenant is unknown here tells its holder
+    // nothing a wrong key would hide, and a 401 "no such key" would send them looking for a typo. `tessera
+    // dev-key` writes keys for any tenant id, as it cannot know the tenants of a serve started later.
     const tenant = await this.store.getTenant(tenantId);
-    if (!tenant) throw noSuchKey();
+    if (!tenant) throw unknownTenant(tenantId, this.unknownTenantHint).withAudit(who);
     const now = this.now();
     const usable = keyUsable(record, new Date(now));
     const refusal = usable.ok ? undefined : usable.reason;
-    const who = { tenantId, keyId: record.keyId, userId: record.keyId };
     // A key rotated away names its successor (the key its clients should have moved to). An expired key is not told to
     // rotate: a rotation keeps the expiry instant (api-keys.ts rotate), so only a new key lives longer.
     const successor = record.rotatedTo ? `API key ${record.keyId} was rotated into ${record.rotatedTo}` : undefined;
@@ -305,7 +323,7 @@ export class Authorizer {
 
   /** The cached caller with its tenant re-read (a tenant suspended since is refused at once). */
   private async serve(tenantId: string, caller: Caller): Promise<Caller> {
-    return { ...caller, tenant: servedStatus(await this.store.getTenant(tenantId), tenantId) };
+    return { ...caller, tenant: servedStatus(await this.store.getTenant(tenantId), tenantId, this.unknownTenantHint) };
   }
 
   private cached(token: string): Caller | undefined {

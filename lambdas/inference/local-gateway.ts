@@ -119,7 +119,11 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
   // A key is kept only while its tenant is ACTIVE or UPDATING in this gateway's registry, read after the write (FileApiKeyStore).
   const apiKeys = options.apiKeys === false ? undefined : (options.apiKeys ?? new FileApiKeyStore(apiKeysDir(options.stateDir), async (id) => (await store.getTenant(id))?.status));
-  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] }, keyHint: `this gateway accepts tokens signed with the dev key in ${keysFile} (tessera dev-token with the same --state-dir)` }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now, userRevocations: options.userRevocations });
+  // tessera dev-token and dev-key mint for any tenant id (they cannot know the tenants of a serve started later): the 403 says where serve's come from.
+  const unknownTenantHint = options.dynamodb
+    ? (id: string) => `this gateway (tessera serve --dynamodb) serves the tenants of the registry table ${options.dynamodb!.registryTable}, which has no tenant "${id}"`
+    : (id: string) => `this gateway (tessera serve) serves only the tenants of its --tenant and --tenants-file options; start it with --tenant ${id}:<tier> (or add ${id} to its tenants file), or mint the token or key for one of its tenants`;
+  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] }, keyHint: `this gateway accepts tokens signed with the dev key in ${keysFile} (tessera dev-token with the same --state-dir)` }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now, userRevocations: options.userRevocations, unknownTenantHint });
   const keyService = options.keyService;
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());

@@ -130,3 +130,25 @@ describe('tessera dev-token refuses what serve would refuse, before it mints or 
     }
   });
 });
+
+describe('a token or key minted for a tenant serve does not have (dev-token and dev-key cannot know serve\'s tenants: its command line\'s, maybe of a serve started later)', () => {
+  const UNKNOWN = /^tenant "globex" is not registered: this gateway \(tessera serve\) serves only the tenants of its --tenant and --tenants-file options; start it with --tenant globex:<tier> \(or add globex to its tenants file\), or mint the token or key for one of its tenants$/;
+  const models = async (credential: string) => {
+    const res = await fetch(`${gw.url}/models`, { headers: { authorization: `Bearer ${credential}` } });
+    return { status: res.status, error: ((await res.json()) as { error: { message: string; code: string } }).error };
+  };
+
+  it('a dev-key key: 403 unknown_tenant naming the tenant and where serve\'s tenants come from (not 401 "no such key"), audited with the key', async () => {
+    const { stdout, stderr } = await devKey('--tenant', 'globex', '--state-dir', gw.stateDir);
+    expect(await models(stdout.trim())).toEqual({ status: 403, error: expect.objectContaining({ code: 'unknown_tenant', message: expect.stringMatching(UNKNOWN) }) });
+    expect(gw.audit.records.at(-1)).toMatchObject({ status: 403, outcome: 'unknown_tenant', tenantId: 'globex', keyId: stderr.slice(0, 20) });
+    // A key the store does not hold stays the 401 that never says whether its tenant exists.
+    expect(await models(`tsk_globex_${'0'.repeat(43)}`)).toMatchObject({ status: 401, error: { code: 'invalid_api_key' } });
+  });
+
+  it('a dev-token token: the same 403', async () => {
+    const run = await devToken('--tenant', 'globex', '--state-dir', gw.stateDir);
+    expect(run.code).toBe(0);
+    expect(await models(run.stdout.trim())).toEqual({ status: 403, error: expect.objectContaining({ code: 'unknown_tenant', message: expect.stringMatching(UNKNOWN) }) });
+  });
+});
