@@ -16,6 +16,13 @@ export class CorsResponder implements GatewayResponder {
    * API does: the SDKs' `request_id` / `_request_id` of a successful answer. @default - none
    */
   requestId?: string;
+  /**
+   * When the gateway began the request (`performance.now()`): every answer carries
+   * `openai-processing-ms`, the whole milliseconds from then until its head is sent (a stream's:
+   * until the stream opens), as OpenAI's API sends it on every answer; the SDKs' raw response
+   * headers (`.withResponse()`, `with_raw_response`) show it, and CORS exposes it. @default - none sent
+   */
+  started?: number;
   readonly signal: AbortSignal | undefined;
   readonly deadline: AbortSignal | undefined;
   readonly empty: GatewayResponder['empty'];
@@ -37,6 +44,7 @@ export class CorsResponder implements GatewayResponder {
     }
     for (const k in this.cors) out[k] = this.cors[k];
     if (this.requestId !== undefined && out['x-request-id'] === undefined) out['x-request-id'] = this.requestId;
+    if (this.started !== undefined) out['openai-processing-ms'] = String(Math.round(performance.now() - this.started));
     // withVary on the copy made here (no second copy): Origin added unless listed (or `*`).
     if (vary === undefined) out.vary = 'Origin';
     else return withVary(out, 'Origin');

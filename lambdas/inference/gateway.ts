@@ -151,6 +151,7 @@ export class Gateway {
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
     const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
     res.requestId = requestId;
+    res.started = started;
     this.active++;
     try {
       const route = `${req.method} ${path}`;

@@ -102,8 +102,8 @@ describe('fine-tuning API Lambda', () => {
     const token = await sign({ 'tessera:tenant-id': 'acme' });
     const out = await handler(apiEvent('GET', '/v1/fine_tuning/jobs', `${token.slice(0, -4)}AAAA`));
     expect(out.statusCode).toBe(401);
-    // The gateway's headers reach the caller (they were dropped before): the challenge and the request id.
-    expect(out.headers).toMatchObject({ 'www-authenticate': 'Bearer error="invalid_token"', 'x-request-id': expect.stringMatching(/^req_/), 'content-type': 'application/json' });
+    // The gateway's headers reach the caller (they were dropped before): the challenge, the request id and the processing time.
+    expect(out.headers).toMatchObject({ 'www-authenticate': 'Bearer error="invalid_token"', 'x-request-id': expect.stringMatching(/^req_/), 'openai-processing-ms': expect.stringMatching(/^\d+$/), 'content-type': 'application/json' });
   });
 });
 

@@ -93,7 +93,7 @@ describe('Gateway: actual answers', () => {
     for (const headers of [{ origin: 'https://evil.example' }, {}] as Array<Record<string, string>>) {
       const { res, answers } = recorder();
       await gatewayWith().gateway.handle(get('/v1/models', headers), res);
-      expect(answers[0].headers).toEqual({ vary: 'Origin', 'x-request-id': expect.stringMatching(/^req_[0-9a-f]{24}$/) });
+      expect(answers[0].headers).toEqual({ vary: 'Origin', 'x-request-id': expect.stringMatching(/^req_[0-9a-f]{24}$/), 'openai-processing-ms': expect.stringMatching(/^\d+$/) });
     }
   });
 
