@@ -201,19 +201,36 @@ function valueOf(schema: any, text: string, root: any, refs: readonly string[]):
   return sample;
 }
 
-/** `text` as a chat answer, whole or streamed in pieces of up to 6 characters, with usage. */
+/**
+ * `text` as a chat answer, whole or streamed in pieces of up to 6 characters, with usage: `n` choices
+ * (index 0..n-1, each the same text; completion tokens counted for each), and with `logprobs: true`
+ * each choice's `logprobs.content`, one entry per piece (the pieces are the fake's tokens) with its
+ * bytes and `top_logprobs` alternatives (the piece itself first, then `<piece>~1`… less likely), whole
+ * on the message's choice or each piece's on its chunk.
+ */
 function textAnswer(body: any, text: string, thinking?: string): { headers: Record<string, string>; payload?: string; events?: string[] } {
-  const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+  const n = Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
+  const usage = { prompt_tokens: 11, completion_tokens: 7 * n, total_tokens: 11 + 7 * n };
   const base = { id: 'up-1', created: 1, model: body.model };
+  const split = (t: string) => t.match(/.{1,6}/gsu) ?? [];
+  const logprob = (token: string, i = 0) => ({ token: i ? `${token}~${i}` : token, logprob: -0.01 - i, bytes: [...Buffer.from(i ? `${token}~${i}` : token)] });
+  const logprobs = (tokens: string[]) => (body.logprobs === true
+    ? { logprobs: { content: tokens.map((t) => ({ ...logprob(t), top_logprobs: Array.from({ length: body.top_logprobs ?? 0 }, (_, i) => logprob(t, i)) })), refusal: null } }
+    : {});
+  const choices = Array.from({ length: n }, (_, index) => index);
   if (body.stream) {
-    const pieces = (field: string, t: string) => (t.match(/.{1,6}/gsu) ?? []).map((piece) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { [field]: piece }, finish_reason: null }] })}\n\n`);
-    const events = [...(thinking ? pieces('reasoning_content', thinking) : []), ...pieces('content', text)];
-    events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+    const chunk = (index: number, delta: object, finish: string | null, extra = {}) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index, delta, ...extra, finish_reason: finish }] })}\n\n`;
+    const events = choices.flatMap((i) => [
+      ...(thinking ? split(thinking).map((piece) => chunk(i, { reasoning_content: piece }, null)) : []),
+      ...split(text).map((piece) => chunk(i, { content: piece }, null, logprobs([piece]))),
+      chunk(i, {}, 'stop'),
+    ]);
     events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
     events.push('data: [DONE]\n\n');
     return { headers: { 'content-type': 'text/event-stream' }, events };
   }
-  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text, ...(thinking ? { reasoning_content: thinking } : {}) }, finish_reason: 'stop' }], usage });
+  const message = { role: 'assistant', content: text, ...(thinking ? { reasoning_content: thinking } : {}) };
+  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: choices.map((index) => ({ index, message, ...logprobs(split(text)), finish_reason: 'stop' })), usage });
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
 
