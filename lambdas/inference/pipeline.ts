@@ -5,8 +5,8 @@ import { GatewayError, invalid, limited } from './openai-errors.js';
 import { modelNotFoundFor, providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
-import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
-import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
+import { msUntilWindowEnd, rateLimitHeaders, servedRateLimitHeaders, type LimitWindow, type RateLimitState } from './rate-limit-headers.js';
+import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type RequestCounts, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
 
 /**
@@ -59,7 +59,17 @@ export interface PipelineRequest {
   deadline?: AbortSignal;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
+  /**
+   * The limits the request was counted against, each with its count once this request was added:
+   * the rate windows (`admit`) and the token budgets (`reserve`), for the `x-ratelimit-*` headers
+   * of its answer (RequestPipeline.servedRateHeaders). Set only where the store knows the counts in
+   * the request (the embedded stores; not DynamoDB). @default - none
+   */
+  counted?: { requests?: CountedWindow[]; tokens?: CountedWindow[] };
 }
+
+/** A limit a request was counted against: its size, its count with the request, the window and when it ends (epoch ms). */
+export interface CountedWindow { limit: number; used: number; window: 'minute' | 'hour' | 'day' | 'month'; endsAt: number }
 
 /**
  * The user or key a request counts for, with its own limits: a key caller's usage key id (the
@@ -185,7 +195,10 @@ export class RequestPipeline {
     } catch (e) {
       throw e instanceof SubjectCapacityError ? noRoom(e) : e;
     }
-    if (rate.ok) return;
+    if (rate.ok) {
+      if (rate.counts) (r.counted ??= {}).requests = this.requestWindows(r, rate.counts, now);
+      return;
+    }
     const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
     // The token window of whoever ran out: the tenant's day, or the user's or key's own day (when it has tokensPerDay).
     const { tokens } = rate.scope === 'tenant' ? await this.windows(r, now) : await this.subjectWindows(r, now, true);
@@ -205,6 +218,7 @@ export class RequestPipeline {
     try {
       const reservation = await this.store.reserve(r.caller.tenantId, tokens, costOf(model, promptTokens, completionTokens), r.policy.limits, now, subjectOf(r));
       this.budgetAlerts?.watch(reservation, r, subjectOf(r)); // budget alerts: what the reservation counts against
+      if (reservation.committed) (r.counted ??= {}).tokens = this.tokenWindows(r, reservation.committed, now);
       return reservation;
     } catch (e) {
       if (e instanceof SubjectCapacityError) throw noRoom(e);
@@ -235,6 +249,53 @@ export class RequestPipeline {
   async settle(reservation: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     await this.store.settle(reservation, tokens, costUsd, usage).catch(ledgerFull);
     void this.budgetAlerts?.afterSettle(reservation, tokens); // budget alerts: checked after the answer, not awaited (BudgetAlerts.idle)
+  }
+
+  /**
+   * OpenAI's `x-ratelimit-*` headers of a served answer (a whole one, or a stream's head), as a
+   * 429 would state them, for the limit the request is nearest to once it was counted: of its
+   * request windows (the tier's minute, hour and day, the user's or key's minute) and of its token
+   * budgets (the tier's day, the tenant's month, the user's or key's day), the one with the fewest
+   * left, the first in that order on a tie (the one whose 429 would come first). Tokens count the
+   * request's reservation (its input and its completion limit), as the budgets did when it was
+   * admitted. A window that has ended since (a long answer) is stated as the next one, whole.
+   * A group is left out when the store gave no counts (DynamoDB, whose transactions return none:
+   * stating them would cost reads on every accepted request), never sent in part.
+   * @param now when the headers are sent @default the system clock
+   */
+  servedRateHeaders(r: Pick<PipelineRequest, 'counted'>, now = new Date()): Record<string, string> {
+    const nearest = (windows: CountedWindow[] | undefined): LimitWindow | undefined => {
+      let best: LimitWindow | undefined;
+      for (const w of windows ?? []) {
+        const left = now.getTime() >= w.endsAt
+          ? { limit: w.limit, remaining: w.limit, resetMs: msUntilWindowEnd(w.window, now) }
+          : { limit: w.limit, remaining: Math.max(0, w.limit - w.used), resetMs: w.endsAt - now.getTime() };
+        if (!best || left.remaining < best.remaining) best = left;
+      }
+      return best;
+    };
+    return servedRateLimitHeaders({ requests: nearest(r.counted?.requests), tokens: nearest(r.counted?.tokens) });
+  }
+
+  /** The request windows of an admitted request, in countRequest's order: the tier's minute, hour, day, then the subject's minute. */
+  private requestWindows(r: PipelineRequest, counts: RequestCounts, now: Date): CountedWindow[] {
+    const at = (window: CountedWindow['window'], limit: number, used: number) => ({ limit, used, window, endsAt: now.getTime() + msUntilWindowEnd(window, now) });
+    const { rate } = r.policy;
+    const windows = [at('minute', rate.minute, counts.minute), at('hour', rate.hour, counts.hour), at('day', rate.day, counts.day)];
+    const rpm = subjectOf(r).limits?.requestsPerMinute;
+    if (rpm !== undefined && counts.subjectMinute !== undefined) windows.push(at('minute', rpm, counts.subjectMinute));
+    return windows;
+  }
+
+  /** The token budgets of a reservation, in the store's order: the tier's day, the tenant's month, then the subject's day. */
+  private tokenWindows(r: PipelineRequest, committed: NonNullable<Reservation['committed']>, now: Date): CountedWindow[] {
+    const at = (window: CountedWindow['window'], limit: number | undefined, used: number | undefined) =>
+      (limit === undefined || used === undefined ? [] : [{ limit, used, window, endsAt: now.getTime() + msUntilWindowEnd(window, now) }]);
+    return [
+      ...at('day', r.policy.limits.dayTokens, committed.day),
+      ...at('month', r.policy.limits.monthTokens, committed.month),
+      ...at('day', subjectOf(r).limits?.tokensPerDay, committed.subjectDay),
+    ];
   }
 
   /** Adds the tenant's rate-limit headers to a 429 that came from an upstream. */

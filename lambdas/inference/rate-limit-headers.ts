@@ -33,23 +33,39 @@ export function openAiDuration(ms: number): string {
   return h ? `${h}h${m}m${s}s` : m ? `${m}m${s}s` : `${s}s`;
 }
 
+/** One limit as the headers state it: its size, what is left of it, and the milliseconds until it resets. */
+export interface LimitWindow { limit: number; remaining: number; resetMs: number }
+
+/** `x-ratelimit-{limit,remaining,reset}-<kind>` of one limit, added to `headers`: the three together. */
+function addGroup(headers: Record<string, string>, kind: 'requests' | 'tokens', w: LimitWindow): void {
+  headers[`x-ratelimit-limit-${kind}`] = String(w.limit);
+  headers[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, Math.floor(w.remaining)));
+  headers[`x-ratelimit-reset-${kind}`] = openAiDuration(w.resetMs);
+}
+
 /** The headers of a gateway 429: `retry-after`, OpenAI's `x-ratelimit-*`, `x-tessera-limit-scope` when the gateway's own limit ran out, and `x-should-retry: false` when retrying soon cannot help (`noRetry`, or a wait over a minute). */
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   const exhausted = [state.requests, state.tokens].filter((w): w is NonNullable<typeof w> => Boolean(w) && w!.remaining <= 0);
   const wait = state.retryAfterMs ?? Math.min(...(exhausted.length ? exhausted : [state.requests]).map((w) => w.resetMs));
-  const headers: Record<string, string> = {
-    'retry-after': String(Math.max(1, Math.ceil(wait / 1000))),
-    'x-ratelimit-limit-requests': String(state.requests.limit),
-    'x-ratelimit-remaining-requests': String(Math.max(0, state.requests.remaining)),
-    'x-ratelimit-reset-requests': openAiDuration(state.requests.resetMs),
-  };
-  if (state.tokens) {
-    headers['x-ratelimit-limit-tokens'] = String(state.tokens.limit);
-    headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(state.tokens.remaining)));
-    headers['x-ratelimit-reset-tokens'] = openAiDuration(state.tokens.resetMs);
-  }
+  const headers: Record<string, string> = { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) };
+  addGroup(headers, 'requests', state.requests);
+  if (state.tokens) addGroup(headers, 'tokens', state.tokens);
   if (state.scope) headers['x-tessera-limit-scope'] = state.scope;
   if (state.noRetry || wait > MAX_SDK_RETRY_WAIT_MS) headers['x-should-retry'] = 'false';
+  return headers;
+}
+
+/**
+ * OpenAI's `x-ratelimit-*` headers of an answer the gateway served (OpenAI sends them on every
+ * answer; no `retry-after`: there is nothing to wait for): the requests group and the tokens group,
+ * each whole (limit, remaining, reset) or left out when its values are not known. Never a limit
+ * without its remaining: a client that reads a missing header as 0 (go-openai's strconv.Atoi)
+ * would take it for an exhausted limit.
+ */
+export function servedRateLimitHeaders(state: { requests?: LimitWindow; tokens?: LimitWindow }): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (state.requests) addGroup(headers, 'requests', state.requests);
+  if (state.tokens) addGroup(headers, 'tokens', state.tokens);
   return headers;
 }
 

@@ -23,13 +23,13 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   await pipeline.admit(r);
   const id = r.audit.requestId;
   await runChat(pipeline, r, model, body, body.n ?? 1, async (x) => {
-    if (!stream) return void (await res.json(200, JSON.stringify(await completeChat(x, id)), { 'x-request-id': id }));
+    if (!stream) return void (await res.json(200, JSON.stringify(await completeChat(x, id)), { 'x-request-id': id, ...pipeline.servedRateHeaders(r) }));
     const includeUsage = body.stream_options?.include_usage === true;
     let out: ReturnType<GatewayResponder['stream']> | undefined;
     let usageSent = false; // a usage chunk (`choices: []`) relayed from the upstream
     const end = await streamChat(x, id, {
       open() {
-        out = res.stream({ 'x-request-id': id });
+        out = res.stream({ 'x-request-id': id, ...pipeline.servedRateHeaders(r) });
       },
       chunk(chunk) {
         if (chunk.choices.length === 0 && chunk.usage) usageSent = true;

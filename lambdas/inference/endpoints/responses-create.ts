@@ -96,7 +96,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     if (!stream) {
       const answer = await completeChat(x, r.audit.requestId);
       const response = await keep(responseOfChat(shell, answer, answer.usage!));
-      return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId }));
+      return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) }));
     }
     await streamed(x, r, res, shell, keep);
   }).catch((e: unknown) => {
@@ -110,7 +110,7 @@ async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayRespond
   let events: ResponseEventStream;
   const end = await streamChat(x, r.audit.requestId, {
     open: async () => {
-      out = res.stream({ 'x-request-id': r.audit.requestId });
+      out = res.stream({ 'x-request-id': r.audit.requestId, ...x.pipeline.servedRateHeaders(r) });
       events = new ResponseEventStream(shell, (e) => out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
       await events.start();
     },

@@ -40,6 +40,14 @@ export interface Reservation {
   readonly month: string;
   readonly tokens: number;
   readonly costUsd: number;
+  /**
+   * The tokens counted (used and held) on the token budgets' counters once this reservation was
+   * added: the tenant's day and month, and the subject's day when it has one. Set by the stores
+   * that add under one lock (memory, shared memory), where it is known in the request; DynamoDB's
+   * reservation is a TransactWriteItems, which returns no attributes, so it has none (reading the
+   * items for it would cost reads on every accepted request). @default - not known
+   */
+  readonly committed?: { readonly day: number; readonly month: number; readonly subjectDay?: number };
 }
 
 export interface UsageSummary {
@@ -133,8 +141,19 @@ export interface SettledUsage {
   estimatedTokens: number;
 }
 
-/** The result of countRequest: admitted, or the first window that is full and whose it is. */
-export type CountResult = { ok: true } | { ok: false; window: 'minute' | 'hour' | 'day'; limit: number; scope: LimitScope };
+/**
+ * The requests counted in each window of an admitted request, this one included: the tenant's
+ * minute, hour and day, and the subject's minute when it has a `requestsPerMinute` limit.
+ */
+export interface RequestCounts { minute: number; hour: number; day: number; subjectMinute?: number }
+
+/**
+ * The result of countRequest: admitted, or the first window that is full and whose it is. An
+ * admission carries the windows' counts where the store knows them in the request (the memory and
+ * shared-memory stores, which count under one lock); DynamoDB's count is a TransactWriteItems,
+ * which returns no attributes, so its admissions carry none.
+ */
+export type CountResult = { ok: true; counts?: RequestCounts } | { ok: false; window: 'minute' | 'hour' | 'day'; limit: number; scope: LimitScope };
 
 export type BudgetName = 'daily token budget' | 'monthly token budget' | 'monthly cost budget';
 

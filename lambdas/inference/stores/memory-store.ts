@@ -1,6 +1,6 @@
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
-  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type SettledUsage, type Subject,
+  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type RequestCounts, type SettledUsage, type Subject,
   type SubjectUsageList, type UsageSummary, type HeldUsage,
 } from './gateway-store.js';
 import { byDayThenModel, checkMonth, emptyModelDay, fromNanos, ledgerDelta, toNanos } from './model-usage.js';
@@ -53,9 +53,10 @@ export class MemoryStore implements GatewayStore {
       if (s.minute !== w.minute) (s.minute = w.minute), (s.minuteRequests = 0);
       if (s.minuteRequests >= rpm) return { ok: false, window: 'minute', limit: rpm, scope: subject!.kind };
     }
-    for (const key of Object.values(keys)) this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    if (s) s.minuteRequests += 1;
-    return { ok: true };
+    const counts: RequestCounts = { minute: 0, hour: 0, day: 0 };
+    for (const window of ['minute', 'hour', 'day'] as const) this.requests.set(keys[window], (counts[window] = (this.requests.get(keys[window]) ?? 0) + 1));
+    if (s) counts.subjectMinute = s.minuteRequests += 1;
+    return { ok: true, counts };
   }
 
   /** The last tenant's request-counter keys, for its windows object (one per minute): built once, not per request. */
@@ -110,7 +111,8 @@ export class MemoryStore implements GatewayStore {
       c.requests += 1;
     }
     this.hold(heldKeys(tenantId, day, month, subject), tokens, cost);
-    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
+    const committed = { day: d.tokens, month: m.tokens, ...(subject ? { subjectDay: touched[2].tokens } : {}) }; // touched[2]: the subject's day
+    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd, committed } : { tenantId, day, month, tokens, costUsd, committed };
   }
 
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {

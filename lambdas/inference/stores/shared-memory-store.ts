@@ -164,7 +164,7 @@ export class SharedMemoryStore implements GatewayStore {
         this.sints[s * SINTS + 3] = minute;
         this.sints[s * SINTS + 4] = count + 1;
       }
-      return { ok: true };
+      return { ok: true, counts: { minute: minuteCount + 1, hour: hourCount + 1, day: dayCount + 1, ...(s >= 0 ? { subjectMinute: count + 1 } : {}) } };
     }, { ok: true });
   }
 
@@ -194,7 +194,7 @@ export class SharedMemoryStore implements GatewayStore {
       }
       add(nums, d, tokens, cost, 1, tokens, cost);
       add(nums, m, tokens, cost, 1, tokens, cost);
-      return reservation;
+      return { ...reservation, committed: { day: nums[d + 1], month: nums[m + 1], ...(sd >= 0 ? { subjectDay: this.snums[sd + 1] } : {}) } };
     }, reservation);
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { msUntilWindowEnd, openAiDuration, rateLimitHeaders } from '../../../lambdas/inference/rate-limit-headers.js';
+import { msUntilWindowEnd, openAiDuration, rateLimitHeaders, servedRateLimitHeaders } from '../../../lambdas/inference/rate-limit-headers.js';
 
-describe('OpenAI\'s rate-limit headers on every 429', () => {
+describe('OpenAI\'s rate-limit headers on every 429 and every served answer', () => {
   it('writes durations as OpenAI does', () => {
     expect([openAiDuration(20), openAiDuration(1000), openAiDuration(360_000), openAiDuration(3_723_000)]).toEqual(['20ms', '1s', '6m0s', '1h2m3s']);
   });
@@ -27,6 +27,17 @@ describe('OpenAI\'s rate-limit headers on every 429', () => {
     expect(day).toMatchObject({ 'retry-after': '29265', 'x-should-retry': 'false' });
     expect(rateLimitHeaders({ requests, retryAfterMs: 2_534_891_000 })).toMatchObject({ 'retry-after': '2534891', 'x-should-retry': 'false' });
     expect(rateLimitHeaders({ requests, retryAfterMs: 5000, noRetry: true })).toMatchObject({ 'retry-after': '5', 'x-should-retry': 'false' });
+  });
+
+  it('on a served answer: each trio whole or left out, no retry-after', () => {
+    expect(servedRateLimitHeaders({ requests: { limit: 60, remaining: 59, resetMs: 20_000 }, tokens: { limit: 20_000, remaining: 19_946.5, resetMs: 61_400_000 } })).toEqual({
+      'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '59', 'x-ratelimit-reset-requests': '20s',
+      'x-ratelimit-limit-tokens': '20000', 'x-ratelimit-remaining-tokens': '19946', 'x-ratelimit-reset-tokens': '17h3m20s',
+    });
+    expect(servedRateLimitHeaders({ requests: { limit: 60, remaining: 0, resetMs: 360_000 } })).toEqual({
+      'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6m0s',
+    });
+    expect(servedRateLimitHeaders({})).toEqual({});
   });
 
   it('finds the end of UTC windows', () => {

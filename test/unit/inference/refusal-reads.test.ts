@@ -121,4 +121,19 @@ describe('usage reads per refused request (DynamoDB store)', () => {
     expect(reads()).toEqual({ get: 4, batchGet: 0, query: 0 });
     expect(new Set(readIds()).size).toBe(4);
   });
+
+  it('an accepted request\'s answer reads nothing for its x-ratelimit-* headers: DynamoDB\'s transactions return no counts, so the answer has none (still 4 GetItems, the alert check\'s)', async () => {
+    const { pipeline, alerts } = world();
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({});
+    const r = request({ dayTokens: 1000 }, { requestsPerMinute: 10, tokensPerDay: 100 });
+    await pipeline.admit(r);
+    const reservation = await pipeline.reserve(r, FREE, 10, 0);
+    expect(pipeline.servedRateHeaders(r)).toEqual({}); // the stream's head
+    await pipeline.settle(reservation, 8, 0);
+    expect(pipeline.servedRateHeaders(r)).toEqual({}); // a whole answer, after its settle
+    await alerts.idle();
+    expect(reads()).toEqual({ get: 4, batchGet: 0, query: 0 });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3); // count, reserve, settle: no write added either
+  });
 });

@@ -28,12 +28,12 @@ describe.each(stores)('%s: limits and usage per user and per key', (_name, make)
     expect(others.filter((r) => r.ok)).toHaveLength(20);
     expect(others.find((r) => !r.ok)).toEqual({ ok: false, window: 'minute', limit: 30, scope: 'tenant' });
     // A new minute: both counters start again.
-    expect(await s.countRequest('t', rate, new Date('2026-11-23T10:16:00Z'), keyA)).toEqual({ ok: true });
+    expect(await s.countRequest('t', rate, new Date('2026-11-23T10:16:00Z'), keyA)).toEqual({ ok: true, counts: { minute: 1, hour: 31, day: 31, subjectMinute: 1 } });
   });
 
   it('reserves a key\'s tokens per day and monthly cost with the tenant\'s budgets, naming the scope', async () => {
     const s = make();
-    await s.reserve('t', 90, 0.5, { dayTokens: 1000 }, now, keyA);
+    expect((await s.reserve('t', 90, 0.5, { dayTokens: 1000 }, now, keyA)).committed).toEqual({ day: 90, month: 90, subjectDay: 90 });
     await expect(s.reserve('t', 20, 0.1, { dayTokens: 1000 }, now, keyA)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100, 'key'));
     await expect(s.reserve('t', 5, 0.6, { dayTokens: 1000 }, now, keyA)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 1, 'key'));
     await expect(s.reserve('t', 950, 0, { dayTokens: 1000 }, now, keyB)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 1000, 'tenant'));
