@@ -48,14 +48,22 @@ afterAll(async () => {
 });
 
 describe('tessera serve --workers 2', () => {
-  it('admits exactly 10 of 50 concurrent requests against a budget for 10, whichever thread takes each', async () => {
+  it('admits exactly 10 of 50 concurrent requests against a budget for 10, whichever thread takes each; each answer\'s x-ratelimit-* headers say its own count', async () => {
     await loadTokenizer();
     const hi = { model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'hi' }] };
     const promptTokens = countPromptTokens(hi);
     // Fresh connections each, so the kernel spreads them over both threads.
     const results = await Promise.allSettled(Array.from({ length: 50 }, () =>
-      new OpenAI({ baseURL: url, apiKey: token, maxRetries: 0 }).chat.completions.create({ ...hi, max_tokens: 18 - promptTokens })));
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+      new OpenAI({ baseURL: url, apiKey: token, maxRetries: 0 }).chat.completions.create({ ...hi, max_tokens: 18 - promptTokens }).withResponse()));
+    const served = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(served).toHaveLength(10);
+    // The nearest token limit is the monthly budget of 180: each answer counts its own reservation of 18 (the
+    // fake upstream bills 18 too, so no settle gives any back), counted under the shared lock: 162, 144, ... 0, each once.
+    const header = (name: string) => served.map((answer) => answer.response.headers.get(name));
+    expect(new Set(header('x-ratelimit-limit-tokens'))).toEqual(new Set(['180']));
+    expect(header('x-ratelimit-remaining-tokens').map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 18 * i));
+    // Requests: all 50 were counted (the budget refuses after the rate count), each answer its own count.
+    expect(new Set(header('x-ratelimit-remaining-requests')).size).toBe(10);
     for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('budget_exceeded');
     const usage = await fetch(`${url}/usage`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ month: { tokens: number; requests: number } }>);
     expect(usage.month).toMatchObject({ tokens: 180, requests: 10 });

@@ -5,7 +5,7 @@ import cost of `openai` and `pydantic` once. Requests come one per line on stdin
 
     {"id": 1, "op": "create" | "stream" | "parse", "base_url": "...", "api_key": "...",
      "params": {...chat-completions params...}, "schema": {"name": ..., "schema": {...}}?,
-     "close_after": N?, "first_choice_loop": true?}
+     "close_after": N?, "first_choice_loop": true?, "headers": true?}
 
 and each gets one line on stdout:
 
@@ -21,6 +21,8 @@ and each gets one line on stdout:
 - `stream` collects every chunk. `close_after: N` closes the stream after N chunks (the client
   going away). `first_choice_loop` reads `chunk.choices[0].delta` in the loop, as most
   applications do, so a chunk without choices fails the call (IndexError).
+- `headers: true` (create and stream) calls `client.chat.completions.with_raw_response.create`
+  and adds the answer's (a stream's head) HTTP headers, names lower-cased, as `headers`.
 - `parse` calls `client.chat.completions.parse` with a pydantic model built from `schema`
   (`client.chat.completions.stream` and its final completion when `params.stream` is true), and
   returns the parsed object.
@@ -43,12 +45,23 @@ warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
 NAMED_PARAMS = set(completion_create_params.CompletionCreateParamsBase.__annotations__) | {"stream"}
 
 
+def headers_of(raw: Any) -> dict[str, str]:
+    """A raw response's HTTP headers as the test reads them: names lower-cased."""
+    return {k.lower(): v for k, v in raw.headers.items()}
+
+
 def run_stream(c: OpenAI, req: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
     chunks: list[Any] = []
     text = ""
     close_after = req.get("close_after")
+    headers: dict[str, str] | None = None
     try:
-        stream = c.chat.completions.create(**kw)
+        if req.get("headers"):
+            raw = c.chat.completions.with_raw_response.create(**kw)
+            headers = headers_of(raw)
+            stream = raw.parse()
+        else:
+            stream = c.chat.completions.create(**kw)
         for chunk in stream:
             chunks.append(dump(chunk))
             if req.get("first_choice_loop"):
@@ -58,7 +71,7 @@ def run_stream(c: OpenAI, req: dict[str, Any], kw: dict[str, Any]) -> dict[str, 
                 break
     except Exception as e:  # noqa: BLE001 - every failure goes back to the test
         return {"ok": False, "chunks": chunks, "text": text, "error": error_of(e)}
-    return {"ok": True, "chunks": chunks, "text": text}
+    return {"ok": True, "chunks": chunks, "text": text, **({"headers": headers} if headers is not None else {})}
 
 
 def run_parse(c: OpenAI, req: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +100,9 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
     try:
         if op == "create":
             kw.pop("stream", None)
+            if req.get("headers"):
+                raw = c.chat.completions.with_raw_response.create(**kw)
+                return {"ok": True, "result": dump(raw.parse()), "headers": headers_of(raw)}
             return {"ok": True, "result": dump(c.chat.completions.create(**kw))}
         if op == "stream":
             kw["stream"] = True

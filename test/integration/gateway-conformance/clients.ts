@@ -29,6 +29,8 @@ export interface ClientCall {
   firstChoiceLoop?: boolean;
   /** The client's own retries (default 0: every upstream call the gateway makes is its own); set to test what the SDK does with the gateway's errors. */
   maxRetries?: number;
+  /** `create` and `stream`: also return the answer's (the stream's head) HTTP headers, as the application reads them (Node `.withResponse()`, Python `with_raw_response`). */
+  headers?: boolean;
 }
 
 /** What the application saw: the answer, the chunks, the parsed object, or the error (after any chunks). */
@@ -40,7 +42,12 @@ export interface Outcome {
   /** Text read through `chunk.choices[0].delta.content` with `firstChoiceLoop`. */
   text?: string;
   error?: ClientError;
+  /** With `ClientCall.headers`: the answer's HTTP headers, names lower-cased. */
+  headers?: Record<string, string>;
 }
+
+/** A fetch Response's headers, names lower-cased. */
+const headersOf = (response: Response) => Object.fromEntries([...response.headers].map(([k, v]) => [k.toLowerCase(), v]));
 
 /** A call through the official Node client (`maxRetries: 0`: every upstream call the gateway makes is its own). */
 export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
@@ -49,6 +56,10 @@ export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall
   const chunks: any[] = [];
   let text = '';
   try {
+    if (call.op === 'create' && call.headers) {
+      const { data, response } = await client.chat.completions.create({ ...params, stream: undefined }).withResponse();
+      return { ok: true, result: plain(data), headers: headersOf(response) };
+    }
     if (call.op === 'create') return { ok: true, result: plain(await client.chat.completions.create({ ...params, stream: undefined })) };
     if (call.op === 'parse') {
       const body = { ...params, response_format: call.nodeFormat };
@@ -62,7 +73,12 @@ export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall
       return { ok: true, result: plain(final), parsed: plain(final.choices[0]?.message.parsed ?? null), chunks };
     }
     const streaming: OpenAI.Chat.ChatCompletionCreateParamsStreaming = { ...params, stream: true };
-    const stream = await client.chat.completions.create(streaming);
+    let headers: Record<string, string> | undefined;
+    let stream;
+    if (call.headers) {
+      const { data, response } = await client.chat.completions.create(streaming).withResponse();
+      [stream, headers] = [data, headersOf(response)];
+    } else stream = await client.chat.completions.create(streaming);
     for await (const chunk of stream) {
       chunks.push(plain(chunk));
       if (call.firstChoiceLoop) text += chunk.choices[0].delta.content ?? '';
@@ -71,7 +87,7 @@ export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall
         break;
       }
     }
-    return { ok: true, chunks, text };
+    return { ok: true, chunks, text, ...(headers ? { headers } : {}) };
   } catch (e) {
     return { ok: false, error: nodeError(e), ...(call.op === 'create' ? {} : { chunks, text }) };
   }
@@ -86,12 +102,12 @@ export class PythonClient {
   }
 
   call(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
-    const { params, schema, closeAfter, firstChoiceLoop, maxRetries } = call;
+    const { params, schema, closeAfter, firstChoiceLoop, maxRetries, headers } = call;
     const { response_format: _ignored, ...rest } = params;
     return this.driver.send({
       op: call.op, base_url: baseURL, api_key: apiKey, params: call.op === 'parse' ? rest : params,
       ...(schema ? { schema } : {}), ...(closeAfter !== undefined ? { close_after: closeAfter } : {}), ...(firstChoiceLoop ? { first_choice_loop: true } : {}),
-      ...(maxRetries !== undefined ? { max_retries: maxRetries } : {}),
+      ...(maxRetries !== undefined ? { max_retries: maxRetries } : {}), ...(headers ? { headers: true } : {}),
     });
   }
 
