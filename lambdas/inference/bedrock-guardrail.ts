@@ -131,7 +131,8 @@ export const GUARDRAIL_SDK_ATTEMPTS = 3;
 export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT', signal?: AbortSignal): Promise<GuardrailVerdict> {
   if (texts.length === 0) return { blocked: false };
   const { identifier, version } = guardrailReference(guardrailId);
-  const out = await platformClient(BedrockRuntimeClient, 'guardrail', { maxAttempts: GUARDRAIL_SDK_ATTEMPTS }).send(new ApplyGuardrailCommand({
+  // The `model` HTTP timeouts (lib/aws-http-timeouts.ts): a long text's check is not cut by a socket timeout and sent again; `signal` bounds it.
+  const out = await platformClient(BedrockRuntimeClient, 'guardrail', { maxAttempts: GUARDRAIL_SDK_ATTEMPTS, http: 'model' }).send(new ApplyGuardrailCommand({
     guardrailIdentifier: identifier, guardrailVersion: version, source,
     content: texts.map((text) => ({ text: { text } })),
   }), { abortSignal: signal });

@@ -8,6 +8,7 @@ export class S3AuditSink implements AuditSink {
 
   async write(record: AuditRecord): Promise<void> {
     const key = `${this.prefix}${record.tenantId ?? 'unauthenticated'}/${record.at.slice(0, 10)}/${record.requestId}.json`;
-    await platformClient(S3Client).send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json' }));
+    // The gateway's `request` HTTP timeouts (lib/aws-http-timeouts.ts): a small PUT on the router's path, sent again (same key and body) if it stalls.
+    await platformClient(S3Client, '', { http: 'request' }).send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json' }));
   }
 }

@@ -1,5 +1,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { httpHandler } from './http-handlers.js';
+import type { HttpProfile } from '../../lib/aws-http-timeouts.js';
 
 /**
  * Every AWS SDK client of the Lambdas is made here, so that one place decides retries and
@@ -9,7 +11,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 
 export type ClientPlugin = (client: { middlewareStack: { add: (...args: never[]) => unknown } }) => void;
 
-type Ctor<C> = new (config: { maxAttempts?: number; credentials?: AwsCredentialIdentity; region?: string }) => C;
+type Ctor<C> = new (config: { maxAttempts?: number; credentials?: AwsCredentialIdentity; region?: string; requestHandler?: ReturnType<typeof httpHandler> }) => C;
 
 type PluggableClient = { middlewareStack: { add: (...args: never[]) => unknown } };
 
@@ -101,30 +103,24 @@ export function registerClientPlugin(plugin: ClientPlugin): () => void {
 const SDK_LOGGER_MIDDLEWARE = 'loggerMiddleware';
 
 /**
- * One HTTP handler for every client made here: the SDK's own (a NodeHttpHandler, whose keep-alive
- * agents pool sockets per endpoint, at most 50 each), made by the first client and handed to each
- * later one through the client option `requestHandler`. Clients are per assumed session
+ * The HTTP handler of every client made here: the shared one of its kind of use (`http`, an
+ * HttpProfile of lib/aws-http-timeouts.ts: `request`, `control` or `model`, each with its timeouts and
+ * reasons there), handed to the client as its `requestHandler`. Clients are per assumed session
  * (clientWith), and each new client used to open its own connections: in AWS a TCP and TLS
- * handshake per session and endpoint, here a connection (and a server thread) per client. Now a
- * session's first request reuses an idle connection of an earlier one. A connection carries no
- * credentials (every request is signed with its client's), and no client here sets handler options
- * of its own (timeouts, agents), so each gets the settings it would have had: the SDK's defaults
- * mode, `legacy` unless AWS_DEFAULTS_MODE says otherwise (under `auto` the handler would keep the
- * first client's timeouts, in-region or cross-region, for all; the Lambdas set no mode). Nothing calls a
- * client's destroy(), which would close the shared pool. Measured with the logger change above in
- * both arms, two pairs of the 8 lifecycle-harness integration files: 34.1 -> 33.3 and 40.7 -> 39.0 s
- * of the sending process's CPU, moto's 48.2 -> 47.8 and 58.0 -> 55.3 s.
+ * handshake per session and endpoint, here a connection (and a server thread) per client. Sharing
+ * one handler per profile (a NodeHttpHandler, whose keep-alive agents pool sockets per endpoint, at
+ * most 50 each), a session's first request reuses an idle connection of an earlier one. A
+ * connection carries no credentials (every request is signed with its client's). The handler's
+ * settings are its profile's only: the SDK's defaults mode (AWS_DEFAULTS_MODE) sets none of them.
+ * Nothing calls a client's destroy(), which would close the shared pool. Measured with the logger
+ * change above in both arms (one handler for all, before the profiles), two pairs of the 8
+ * lifecycle-harness integration files: 34.1 -> 33.3 and 40.7 -> 39.0 s of the sending process's
+ * CPU, moto's 48.2 -> 47.8 and 58.0 -> 55.3 s.
  */
-let sharedRequestHandler: unknown;
-
-function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempts = 3, region?: string): C {
+function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempts = 3, region?: string, http: HttpProfile = 'control'): C {
   // The SDK retries throttling three times with backoff; past that the error reaches the state
   // machine, whose Retry policy backs off far longer than a Lambda invocation should wait.
-  const config = { maxAttempts, credentials, ...(region ? { region } : {}) };
-  // The shared handler (sharedRequestHandler) once the first client has made it; Ctor does not list the option.
-  if (sharedRequestHandler) Object.assign(config, { requestHandler: sharedRequestHandler });
-  const client = new ctor(config);
-  sharedRequestHandler ??= (client as unknown as { config: { requestHandler?: unknown } }).config.requestHandler;
+  const client = new ctor({ maxAttempts, credentials, ...(region ? { region } : {}), requestHandler: httpHandler(http) });
   const withStack = client as unknown as PluggableClient;
   (client as unknown as { middlewareStack: { remove(name: string): boolean } }).middlewareStack.remove(SDK_LOGGER_MIDDLEWARE);
   created.add(new WeakRef(withStack));
@@ -141,12 +137,16 @@ function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempt
  * @param options.maxAttempts the SDK's attempts per call: 1 where a caller has a retry layer of
  *   its own (the inference gateway's UpstreamCalls for Bedrock: the SDK's hidden retries would
  *   outlast its timeout and multiply its retries). @default 3
+ * @param options.http the kind of use, whose HTTP timeouts the client has (lib/aws-http-timeouts.ts
+ *   HTTP_TIMEOUTS): `request` for the gateway's small calls, `model` for model invocations.
+ *   @default 'control'
  */
-export function platformClient<C>(ctor: Ctor<C>, variant = '', options: { maxAttempts?: number } = {}): C {
+export function platformClient<C>(ctor: Ctor<C>, variant = '', options: { maxAttempts?: number; http?: HttpProfile } = {}): C {
   let byVariant = cache.get(ctor);
   if (!byVariant) cache.set(ctor, (byVariant = new Map()));
-  const key = options.maxAttempts === undefined ? variant : `${variant}\u0000${options.maxAttempts}`;
-  if (!byVariant.has(key)) byVariant.set(key, build(ctor, undefined, options.maxAttempts));
+  const http = options.http ?? 'control';
+  const key = options.maxAttempts === undefined && http === 'control' ? variant : `${variant}\u0000${options.maxAttempts ?? ''}\u0000${http}`;
+  if (!byVariant.has(key)) byVariant.set(key, build(ctor, undefined, options.maxAttempts, undefined, http));
   return byVariant.get(key) as C;
 }
 
@@ -169,21 +169,26 @@ const withCredentials = new WeakMap<AwsCredentialIdentity, Map<unknown, Map<stri
  * are reused while the caller holds the session (AWS's advice: a client per call resolves its
  * config again and opens a new connection, with its TLS handshake), and go with it. A client holds
  * nothing but its config and connections, so a reused one answers as a new one would.
+ * `options.http`: the kind of use, whose HTTP timeouts the client has (lib/aws-http-timeouts.ts
+ * HTTP_TIMEOUTS). @default 'control'
  */
-export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string; variant?: string } = {}): C {
+export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string; variant?: string; http?: HttpProfile } = {}): C {
   let byClass = withCredentials.get(credentials);
   if (!byClass) withCredentials.set(credentials, (byClass = new Map()));
   let byOptions = byClass.get(ctor);
   if (!byOptions) byClass.set(ctor, (byOptions = new Map()));
-  const key = JSON.stringify([options.maxAttempts ?? null, options.region ?? null, process.env.AWS_REGION ?? null, process.env.AWS_ENDPOINT_URL ?? null, options.variant ?? null]);
+  const key = JSON.stringify([options.maxAttempts ?? null, options.region ?? null, process.env.AWS_REGION ?? null, process.env.AWS_ENDPOINT_URL ?? null, options.variant ?? null, options.http ?? 'control']);
   let client = byOptions.get(key) as C | undefined;
-  if (client === undefined) byOptions.set(key, (client = build(ctor, credentials, options.maxAttempts, options.region)));
+  if (client === undefined) byOptions.set(key, (client = build(ctor, credentials, options.maxAttempts, options.region, options.http)));
   return client;
 }
 
-/** A new client with the Lambda's own credentials and `maxAttempts` (1: a call that must not be sent twice). */
-export function platformClientWith<C>(ctor: Ctor<C>, options: { maxAttempts: number }): C {
-  return build(ctor, undefined, options.maxAttempts);
+/**
+ * A new client with the Lambda's own credentials and `maxAttempts` (1: a call that must not be sent
+ * twice), with the HTTP timeouts of `http` (lib/aws-http-timeouts.ts HTTP_TIMEOUTS, @default 'control').
+ */
+export function platformClientWith<C>(ctor: Ctor<C>, options: { maxAttempts: number; http?: HttpProfile }): C {
+  return build(ctor, undefined, options.maxAttempts, undefined, options.http);
 }
 
 export interface AssumeRoleInput {
@@ -197,9 +202,13 @@ export interface AssumeRoleInput {
   durationSeconds?: number;
 }
 
-/** STS AssumeRole; the session carries the tenant id as a session tag when one is given. */
+/**
+ * STS AssumeRole; the session carries the tenant id as a session tag when one is given. STS has the
+ * `request` HTTP timeouts (lib/aws-http-timeouts.ts): a small call, on the gateway's path for the
+ * tenant-data and model-invoker sessions.
+ */
 export async function assumeRole(input: AssumeRoleInput): Promise<AwsCredentialIdentity> {
-  const sts = input.credentials ? clientWith(STSClient, input.credentials) : platformClient(STSClient);
+  const sts = input.credentials ? clientWith(STSClient, input.credentials, { http: 'request' }) : platformClient(STSClient, '', { http: 'request' });
   const out = await sts.send(
     new AssumeRoleCommand({
       RoleArn: input.roleArn,

@@ -58,23 +58,30 @@ const copyOf = (translate: TranslateConfig | undefined): TranslateConfig | undef
 const platformDocuments = new Map<string, DynamoDBDocumentClient>();
 
 /**
+ * Every DynamoDB client made here has the gateway's `request` HTTP timeouts (lib/aws-http-timeouts.ts:
+ * 5 s to connect, 10 s without a byte): DynamoDB answers in milliseconds, and the registry, usage
+ * and key tables are on every gateway request's path.
+ */
+const HTTP = { http: 'request' } as const;
+
+/**
  * A document client with the Lambda's own credentials, cached per `translate`, over a DynamoDB
- * client used by no document client with other options (without options: `platformClient(DynamoDBClient)`).
+ * client used by no document client with other options (without options: `platformClient(DynamoDBClient, '', { http: 'request' })`).
  * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
  */
 export function platformDocumentClient(translate?: TranslateConfig): DynamoDBDocumentClient {
   const variant = variantOf(translate);
   let doc = platformDocuments.get(variant);
-  if (!doc) platformDocuments.set(variant, (doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient, variant), copyOf(translate))));
+  if (!doc) platformDocuments.set(variant, (doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient, variant, HTTP), copyOf(translate))));
   return doc;
 }
 
 /**
  * A document client acting with `credentials` (an assumed session), over the session's DynamoDB
  * client for `translate` (aws-clients.ts clientWith: one per credentials object and variant;
- * without options, the session's shared `clientWith(DynamoDBClient, credentials)`).
+ * without options, the session's shared `clientWith(DynamoDBClient, credentials, { http: 'request' })`).
  * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
  */
 export function documentClientWith(credentials: AwsCredentialIdentity, translate?: TranslateConfig): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(clientWith(DynamoDBClient, credentials, { variant: variantOf(translate) || undefined }), copyOf(translate));
+  return DynamoDBDocumentClient.from(clientWith(DynamoDBClient, credentials, { variant: variantOf(translate) || undefined, ...HTTP }), copyOf(translate));
 }

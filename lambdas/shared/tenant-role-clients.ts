@@ -1,4 +1,5 @@
 import { clientWith } from './aws-clients.js';
+import type { HttpProfile } from '../../lib/aws-http-timeouts.js';
 import { TenantCredentials } from './tenant-credentials.js';
 
 type Ctor<C> = Parameters<typeof clientWith<C>>[0];
@@ -14,12 +15,14 @@ const byRole = new Map<string, TenantCredentials>();
  * request; concurrent first calls share one AssumeRole.
  * @param options.maxAttempts the SDK's attempts per call: 1 where the caller retries itself (the
  *   inference gateway's UpstreamCalls for SageMaker endpoints). @default 3
+ * @param options.http the kind of use, whose HTTP timeouts the client has (lib/aws-http-timeouts.ts
+ *   HTTP_TIMEOUTS): `model` for SageMaker endpoints. @default 'control'
  * @throws InvalidTenantIdError for a string that is not a tenant id (STS is not called)
  */
-export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string, options: { maxAttempts?: number } = {}): Promise<C> {
+export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string, options: { maxAttempts?: number; http?: HttpProfile } = {}): Promise<C> {
   const key = `${roleArn}#${purpose}`;
   let sessions = byRole.get(key);
   if (!sessions) byRole.set(key, (sessions = new TenantCredentials({ roleArn, sessionName: (t) => `tessera-${t}-${purpose}`, durationSeconds: 900, refreshMarginMs: 60_000 })));
-  const clientKey = options.maxAttempts === undefined ? ctor.name : `${ctor.name}#${options.maxAttempts}`;
-  return sessions.clientFor(tenantId, clientKey, (credentials) => clientWith(ctor, credentials, { maxAttempts: options.maxAttempts }));
+  const clientKey = [ctor.name, options.maxAttempts ?? '', options.http ?? 'control'].join('#');
+  return sessions.clientFor(tenantId, clientKey, (credentials) => clientWith(ctor, credentials, { maxAttempts: options.maxAttempts, http: options.http }));
 }

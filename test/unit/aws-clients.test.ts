@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { clientWith, platformClient, platformClientWith, registerClientPlugin, trackedClientCount } from '../../lambdas/shared/aws-clients.js';
+import { httpHandler } from '../../lambdas/shared/http-handlers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -87,16 +88,33 @@ describe("lambdas/shared/aws-clients.ts leaves out the SDK's logger middleware, 
   });
 });
 
-describe('lambdas/shared/aws-clients.ts gives its clients one HTTP handler (one connection pool)', () => {
-  it("hands every later client the first one's handler, whatever its session, class, region or retries", () => {
+describe('lambdas/shared/aws-clients.ts gives its clients one HTTP handler (one connection pool) per kind of use', () => {
+  it("hands every client of a kind the kind's handler, whatever its session, class, region or retries", () => {
     const first = clientWith(S3Client, { ...credentials });
     const handler = first.config.requestHandler;
-    // THEN it is the SDK's own handler, with the SDK's default settings (no client here sets any)
+    // THEN it is the SDK's own HTTP/1.1 handler, the `control` one (lib/aws-http-timeouts.ts)
     expect(handler.constructor.name).toBe('NodeHttpHandler');
+    expect(handler).toBe(httpHandler('control'));
     // AND clients of other sessions, classes, regions and options share it: an earlier session's idle connection serves a new one
     const others = [clientWith(S3Client, { ...credentials }), clientWith(STSClient, { ...credentials }, { region: 'eu-west-1' }), clientWith(DynamoDBClient, { ...credentials }, { maxAttempts: 1 }), platformClient(STSClient), platformClientWith(DynamoDBClient, { maxAttempts: 1 })];
     for (const client of others) expect((client as S3Client).config.requestHandler).toBe(handler);
+    // AND the clients of another kind share another handler
+    const request = clientWith(DynamoDBClient, { ...credentials }, { http: 'request' }).config.requestHandler;
+    expect(request).not.toBe(handler);
+    expect(platformClient(S3Client, '', { http: 'request' }).config.requestHandler).toBe(request);
+    expect(platformClientWith(STSClient, { maxAttempts: 1, http: 'request' }).config.requestHandler).toBe(request);
+    expect(clientWith(S3Client, { ...credentials }, { http: 'model' }).config.requestHandler).toBe(httpHandler('model'));
+    expect(httpHandler('model')).not.toBe(handler);
     // AND a client made outside this module keeps a handler of its own
     expect(new S3Client({ credentials }).config.requestHandler).not.toBe(handler);
+  });
+
+  it('keeps a cached client per kind of use: the same options and kind give the same client, another kind another', () => {
+    const session = { ...credentials };
+    expect(clientWith(DynamoDBClient, session, { http: 'request' })).toBe(clientWith(DynamoDBClient, session, { http: 'request' }));
+    expect(clientWith(DynamoDBClient, session, { http: 'request' })).not.toBe(clientWith(DynamoDBClient, session));
+    expect(clientWith(DynamoDBClient, session, { http: 'control' })).toBe(clientWith(DynamoDBClient, session));
+    expect(platformClient(S3Client, 'v', { http: 'request' })).not.toBe(platformClient(S3Client, 'v'));
+    expect(platformClient(S3Client, 'v', { http: 'control' })).toBe(platformClient(S3Client, 'v'));
   });
 });

@@ -48,8 +48,8 @@ describe('document clients keep their own marshalling options', () => {
   it('platformDocumentClient: a client without options made later leaves the dropping one dropping', async () => {
     const dropping = platformDocumentClient(DROP_UNDEFINED);
     const plain = platformDocumentClient();
-    // the one without options is over the class's shared client; the dropping one has its own
-    expect(plain.config).toBe(platformClient(DynamoDBClient).config);
+    // the one without options is over the class's shared client (of the gateway's `request` HTTP timeouts); the dropping one has its own
+    expect(plain.config).toBe(platformClient(DynamoDBClient, '', { http: 'request' }).config);
     expect(dropping.config).not.toBe(plain.config);
     expect(await put(dropping)).toEqual(DROPPED);
     await expect(put(plain)).rejects.toThrow(/removeUndefinedValues/);
@@ -69,7 +69,7 @@ describe('document clients keep their own marshalling options', () => {
     // made again for the same session and options: the same DynamoDB client underneath; without
     // options, the session's shared one
     expect(documentClientWith(session, DROP_UNDEFINED).config).toBe(dropping.config);
-    expect(plain.config).toBe(clientWith(DynamoDBClient, session).config);
+    expect(plain.config).toBe(clientWith(DynamoDBClient, session, { http: 'request' }).config);
   });
 
   it('keeps a function among the options (unmarshallOptions.wrapNumbers), and two functions apart', async () => {

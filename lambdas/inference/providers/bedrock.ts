@@ -25,8 +25,10 @@ export class BedrockProvider implements Provider {
    * attempt, a throttled Bedrock outlasted a short first-byte timeout (the caller got a 504
    * `upstream_timeout` instead of a 429) and retries multiplied (3 × the gateway's).
    * sdk-errors.ts says what is retryable, as sagemaker.ts's RETRYABLE does for SageMaker.
+   * The `model` HTTP timeouts (lib/aws-http-timeouts.ts): a connection timeout only, no socket timeout
+   * (Converse answers after the whole generation; UpstreamCalls' timeouts abort the call).
    */
-  private readonly client = platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS });
+  private readonly client = platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS, http: 'model' });
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const input = converseRequest(r.body, r.model.upstream);

@@ -31,7 +31,8 @@ import { refuseToolMessageMedia } from './tool-message-parts.js';
 export class SageMakerProvider implements Provider {
   private client(r: Pick<ProviderRequest, 'model' | 'tenantId'>): Promise<SageMakerRuntimeClient> | SageMakerRuntimeClient {
     // A tenant's fine-tuned model runs in the tenant's account: invoked as its model-invoker role.
-    const options = { maxAttempts: SAGEMAKER_SDK_ATTEMPTS };
+    // The `model` HTTP timeouts (lib/aws-http-timeouts.ts): no socket timeout, an endpoint may be silent until its first token; UpstreamCalls' timeouts abort the call.
+    const options = { maxAttempts: SAGEMAKER_SDK_ATTEMPTS, http: 'model' as const };
     return r.model.invokeRoleArn
       ? tenantRoleClient(SageMakerRuntimeClient, r.model.invokeRoleArn, r.tenantId, 'invoke', options)
       : platformClient(SageMakerRuntimeClient, 'gateway', options);
