@@ -7,7 +7,8 @@ import { startDynamoDbFaultProxy, type DynamoDbFaultProxy, type WriteFault } fro
 import { createGatewayTables } from './support/gateway-tables.js';
 import { pointSdkAtMoto, startMoto, type MotoServer } from './support/moto-server.js';
 
-// A settle whose first try DynamoDB applied but whose answer was lost (a dropped connection) is sent again by the SDK's retry: it must
+// A settle whose first try DynamoDB applied but whose answer was lost (a dropped connection, or a
+// stalled one that the client's socket timeout ends: lib/aws-http-timeouts.ts) is sent again by the SDK's retry: it must
 // count once. moto behind a loopback proxy that keeps DynamoDB's ClientRequestToken idempotency
 // (support/dynamodb-fault-proxy.ts) and loses the answer of the first write once armed.
 let moto: MotoServer;
@@ -67,4 +68,15 @@ describe('DynamoDbStore.settle (moto behind a proxy): a retry of a settle that l
     expect(settles[0].token).toMatch(/^[0-9a-f-]{36}$/);
     expect(settles[1].token).toBe(settles[0].token);
   });
+
+  // Before the clients had timeouts, this settle waited for an answer that never came (until the
+  // Lambda's end: 15 minutes for the router), its reservation held. Now the `request` socket timeout
+  // (10 s without a byte, lib/aws-http-timeouts.ts) ends the attempt and the SDK sends it again.
+  it('the answer stalled after the settle was applied: the socket timeout ends the attempt, the SDK sends it again, and it counts once', async () => {
+    const { sent } = await settleThrough('stall', '2026-11-24');
+    await expectCountedOnce('2026-11-24');
+    const settles = sent.filter((s) => s.operation === 'TransactWriteItems');
+    expect(settles).toHaveLength(2);
+    expect(settles[1].token).toBe(settles[0].token);
+  }, 60_000);
 });
