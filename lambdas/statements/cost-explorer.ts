@@ -4,6 +4,7 @@ import { monthBounds } from '../../lib/statements/schema.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { partition } from '../shared/environment.js';
+import { httpHandler } from '../shared/http-handlers.js';
 import type { InfrastructureCost } from './build-statement.js';
 
 /**
@@ -14,8 +15,8 @@ import type { InfrastructureCost } from './build-statement.js';
 export const costExplorerRegion = (p = partition()) => (p === 'aws-cn' ? 'cn-northwest-1' : 'us-east-1');
 
 let client: CostExplorerClient | undefined;
-/** The Lambda's Cost Explorer client (its own credentials; the region CE answers in). */
-export const costExplorer = () => (client ??= new CostExplorerClient({ region: costExplorerRegion(), maxAttempts: 5 }));
+/** The Lambda's Cost Explorer client (its own credentials; the region CE answers in; the `control` HTTP timeouts of lib/aws-http-timeouts.ts). */
+export const costExplorer = () => (client ??= new CostExplorerClient({ region: costExplorerRegion(), maxAttempts: 5, requestHandler: httpHandler('control') }));
 
 /** Cost Explorer refused or failed (AccessDenied, DataUnavailable for a month past its 13 months, throttling, …): the statement cannot be made. */
 export class CostExplorerError extends Error {

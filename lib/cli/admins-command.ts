@@ -1,6 +1,7 @@
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { Command } from 'commander';
+import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
 import { PLATFORM_ADMIN_POLICY_NAME } from '../platform-admin-naming.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import { CliError } from './cli-error.js';
@@ -19,7 +20,7 @@ export interface AdminsIo {
 }
 const processIo: AdminsIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
-  clients: (region, profile) => ({ sso: new SSOAdminClient({ region, profile }), store: new IdentitystoreClient({ region, profile }) }),
+  clients: (region, profile) => ({ sso: new SSOAdminClient({ region, profile, requestHandler: { ...HTTP_TIMEOUTS.control } }), store: new IdentitystoreClient({ region, profile, requestHandler: { ...HTTP_TIMEOUTS.control } }) }),
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
+import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
 import { DLQ_NAME_PREFIX } from '../dead-letters.js';
 import { CliError } from './cli-error.js';
 import type { DeadLetterQueueInfo } from './dlq/queues.js';
@@ -18,7 +19,7 @@ export interface DlqIo {
 const processIo: DlqIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
   clients: async (region, profile) => {
-    const config = { ...(region ? { region } : {}), ...(profile ? { profile } : {}) };
+    const config = { ...(region ? { region } : {}), ...(profile ? { profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } };
     const [{ SQSClient }, { EventBridgeClient }, { LambdaClient }, { SFNClient }] = await sdk(() => Promise.all([
       import('@aws-sdk/client-sqs'), import('@aws-sdk/client-eventbridge'), import('@aws-sdk/client-lambda'), import('@aws-sdk/client-sfn'),
     ]));

@@ -1,6 +1,7 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { Command } from 'commander';
+import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
 import { pages } from '../aws-pages.js';
 import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
 import { parseCidr } from '../config/cidr.js';
@@ -453,11 +454,11 @@ export interface FailoverIo {
 // The Backup and STS clients are imported by the failover-plan run that calls them: every other
 // `tessera tenants` run (list, show, create, ...) registers this subcommand and never loads them.
 const processIo: FailoverIo = {
-  backup: async (region, credentials) => new (await import('@aws-sdk/client-backup')).BackupClient({ region, credentials }),
+  backup: async (region, credentials) => new (await import('@aws-sdk/client-backup')).BackupClient({ region, credentials, requestHandler: { ...HTTP_TIMEOUTS.control } }),
   async assumeRole(roleArn, region) {
     const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
     // A regional STS endpoint in the DR region: without a region the SDK has none to call ("Region is missing").
-    const out = await new STSClient({ region }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
+    const out = await new STSClient({ region, requestHandler: { ...HTTP_TIMEOUTS.control } }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
     const c = out.Credentials!;
     return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration };
   },

@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { Command } from 'commander';
+import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
 import type { TenantUser } from '../../lambdas/identity/tenant-users.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { ROLES } from '../identity/roles.js';
@@ -54,9 +55,9 @@ interface PlatformContext {
 async function platformPool(o: { userPoolId?: string; config?: string; stackName: string }, g: Globals): Promise<PlatformContext> {
   const region = o.userPoolId ? (g.region ?? regionOfUserPool(checkUserPoolId(o.userPoolId, '--user-pool-id'))!) : platformRegion(g.region, o.config);
   let cached: Promise<Record<string, string>> | undefined;
-  const outputs = () => (cached ??= platformStackOutputs(new CloudFormationClient({ region }), o.stackName, region));
+  const outputs = () => (cached ??= platformStackOutputs(new CloudFormationClient({ region, requestHandler: { ...HTTP_TIMEOUTS.control } }), o.stackName, region));
   const userPoolId = await resolveUserPoolId(o.userPoolId, outputs, o.stackName);
-  return { region, cognito: new CognitoIdentityProviderClient({ region: regionOfUserPool(userPoolId) ?? region }), userPoolId, outputs };
+  return { region, cognito: new CognitoIdentityProviderClient({ region: regionOfUserPool(userPoolId) ?? region, requestHandler: { ...HTTP_TIMEOUTS.control } }), userPoolId, outputs };
 }
 
 /** The ID token lifetime of the gateway's app client (constructs/inference-api.ts): how long a disabled or removed user's last token still works. */

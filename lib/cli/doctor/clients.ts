@@ -16,6 +16,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { HTTP_TIMEOUTS } from '../../aws-http-timeouts.js';
 
 /** The SDK clients doctor reads with, all in one account and Region. ECR is per call (images live in any account and Region). */
 export interface AwsClients {
@@ -64,7 +65,8 @@ export interface ClientFactoryOptions {
  */
 export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFactory {
   return (credentials, region) => {
-    const common = { region, credentials, maxAttempts: options.maxAttempts ?? 2, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+    // The `control` HTTP timeouts (lib/aws-http-timeouts.ts): a hung connection fails the check instead of the run.
+    const common = { region, credentials, maxAttempts: options.maxAttempts ?? 2, requestHandler: { ...HTTP_TIMEOUTS.control }, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
     const ecr = new Map<string, ECRClient>();
     return {
       organizations: new OrganizationsClient(common),

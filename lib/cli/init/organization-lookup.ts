@@ -1,5 +1,6 @@
 import { DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { CliError } from '../cli-error.js';
+import { HTTP_TIMEOUTS } from '../../aws-http-timeouts.js';
 
 /** What `tessera init --from-organization` reads about the caller's organization. */
 export interface OrganizationFacts {
@@ -19,7 +20,7 @@ export interface OrganizationFacts {
  *   us-east-1 for the aws partition, whatever the region
  * @throws CliError (exit 1) naming the call that failed, what the error means and the fix
  */
-export async function readOrganization(client: OrganizationsClient = new OrganizationsClient({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' })): Promise<OrganizationFacts> {
+export async function readOrganization(client: OrganizationsClient = new OrganizationsClient({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', requestHandler: { ...HTTP_TIMEOUTS.control } })): Promise<OrganizationFacts> {
   const described = await call('DescribeOrganization', () => client.send(new DescribeOrganizationCommand({})));
   const roots = await call('ListRoots', () => client.send(new ListRootsCommand({})));
   const organizationId = described.Organization?.Id;

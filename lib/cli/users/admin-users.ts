@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
+import { HTTP_TIMEOUTS } from '../../aws-http-timeouts.js';
 import type { TenantUser } from '../../../lambdas/identity/tenant-users.js';
 import { AdminApiError, AdminClient } from '../admin-client.js';
 import { CliError } from '../cli-error.js';
@@ -79,7 +80,7 @@ export interface SignInHints {
  * DescribeStacks, which the TesseraPlatformAdmin permission set allows), for the login command an
  * invitation prints. Best effort: any failure gives no hints (the invitation itself is made).
  */
-export async function signInHints(region: string, cloudFormation = new CloudFormationClient({ region })): Promise<SignInHints> {
+export async function signInHints(region: string, cloudFormation = new CloudFormationClient({ region, requestHandler: { ...HTTP_TIMEOUTS.control } })): Promise<SignInHints> {
   try {
     const outputs = await platformStackOutputs(cloudFormation, PLATFORM_STACK_NAME, region);
     return { userPoolId: outputs.TenantUserPoolId, clientId: outputs.TenantUserPoolClientId };
