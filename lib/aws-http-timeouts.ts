@@ -37,24 +37,27 @@
  * Keep-alive is as before: the handler's own agents (keepAlive, at most 50 sockets per endpoint).
  *
  * The values are meant to hold against moto on the loaded 2-core CI machine as well as in AWS. The
- * worst waits measured there (vitest with identity-limits-dynamodb alone, and with lifecycle,
- * lifecycle-concurrency and offboarding-export, two busy-loop CPU burners): a connection 1.2 s (one
- * SYN retransmitted after Linux's 1 s initial RTO, what a 1 s connect timeout cut: commit 304b765),
- * a free pool socket 1.1 s, a DynamoDB answer 6.8 s (150 concurrent gateway requests queued on a
- * serial moto), any other service's 3.7 s.
+ * worst waits measured on such a machine (vitest running identity-limits-dynamodb with lifecycle
+ * and settle-retry, or with lifecycle-concurrency and offboarding-export, beside two busy-loop CPU
+ * burners and other jobs: load average 8-9): a connection 1.5 s (one SYN retransmitted after
+ * Linux's 1 s initial RTO, what a 1 s connect timeout cut: commit 304b765), a free pool socket
+ * 1.7 s, a DynamoDB answer 8.9 s (150 concurrent gateway requests queued on a serial moto), any
+ * other service's 3.7 s.
  * - `connectionTimeout` 5 s, every kind: above two lost SYNs (retransmitted 1 s and 3 s after the
  *   first) and a wait for a pool socket, below the third retransmission (7 s), by which an endpoint
  *   is taken for unreachable; the SDK's `standard` defaults mode uses 3.1 s, which the second
  *   retransmission on a loaded machine would miss. In AWS a connection takes milliseconds.
  * - `request`: the gateway's hot path, small calls that answer in milliseconds in AWS (every
  *   DynamoDB client, document-clients.ts; STS AssumeRole, aws-clients.ts, on the gateway's path for
- *   the tenant-data and model-invoker sessions; the router's S3 audit record). 10 s without a byte
- *   (up to 13 s from the attempt's start): two stalled attempts fit in API Gateway's 29 s, so one
- *   stalled attempt and its retry on a new connection answer the tenant in time; a settle whose
- *   attempt stalls is sent again about 13 s into the router's 15 s SETTLE_MARGIN_MS
- *   (lambda-deadline.ts); about twice moto's worst DynamoDB wait above, so a slow moto answer is not
- *   taken for a dead socket and sent again (moto has no ClientRequestToken idempotency: a retried
- *   transaction would count twice there). The authorizer's own 10 s Lambda timeout still comes first.
+ *   the tenant-data and model-invoker sessions; the router's S3 audit record). 15 s without a byte
+ *   (up to 18 s from the attempt's start): a stalled attempt and its retry on a new connection
+ *   still answer within API Gateway's 29 s, and a stream's router (15 minutes) goes on after 18 s
+ *   instead of waiting for its end; about twice moto's worst DynamoDB wait above, so a slow moto
+ *   answer is not taken for a dead socket and sent again (moto has no ClientRequestToken
+ *   idempotency: a retried transaction would count twice there; 10 s, up to 13 s, measured too
+ *   close). Not short enough to rescue everything: a settle stalled inside the router's last 15 s
+ *   (SETTLE_MARGIN_MS, lambda-deadline.ts) is still cut by the Lambda's end and left to the
+ *   reservation reclaim, as before, and the authorizer's own 10 s Lambda timeout comes first.
  * - `control`: everything else, control-plane and data calls of the lifecycle, admin API,
  *   statements and fine-tuning functions (Organizations, CloudFormation, EC2, IAM, RDS, KMS, S3...).
  *   30 s without a byte: these answer in seconds (S3 keeps a long CompleteMultipartUpload alive
@@ -74,7 +77,7 @@
  * to `nodeHttpHandler`).
  */
 export const HTTP_TIMEOUTS = {
-  request: { connectionTimeout: 5_000, socketTimeout: 10_000 },
+  request: { connectionTimeout: 5_000, socketTimeout: 15_000 },
   control: { connectionTimeout: 5_000, socketTimeout: 30_000 },
   model: { connectionTimeout: 5_000 },
 } as const satisfies Record<string, HttpTimeouts>;

@@ -59,7 +59,7 @@ const platformDocuments = new Map<string, DynamoDBDocumentClient>();
 
 /**
  * Every DynamoDB client made here has the gateway's `request` HTTP timeouts (lib/aws-http-timeouts.ts:
- * 5 s to connect, 10 s without a byte): DynamoDB answers in milliseconds, and the registry, usage
+ * 5 s to connect, 15 s without a byte): DynamoDB answers in milliseconds, and the registry, usage
  * and key tables are on every gateway request's path.
  */
 const HTTP = { http: 'request' } as const;

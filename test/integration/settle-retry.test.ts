@@ -71,7 +71,7 @@ describe('DynamoDbStore.settle (moto behind a proxy): a retry of a settle that l
 
   // Before the clients had timeouts, this settle waited for an answer that never came (until the
   // Lambda's end: 15 minutes for the router), its reservation held. Now the `request` socket timeout
-  // (10 s without a byte, lib/aws-http-timeouts.ts) ends the attempt and the SDK sends it again.
+  // (15 s without a byte, lib/aws-http-timeouts.ts) ends the attempt and the SDK sends it again.
   it('the answer stalled after the settle was applied: the socket timeout ends the attempt, the SDK sends it again, and it counts once', async () => {
     const { sent } = await settleThrough('stall', '2026-11-24');
     await expectCountedOnce('2026-11-24');

@@ -129,7 +129,7 @@ describe('the Lambdas\' clients carry the timeouts of their kind of use (lib/aws
     return used as Array<{ config: { requestHandler: unknown; maxAttempts(): Promise<number> } }>;
   }
 
-  it('the gateway\'s small calls (DynamoDB, STS AssumeRole, the audit record): 5 s to connect, 10 s without a byte, 3 attempts', async () => {
+  it('the gateway\'s small calls (DynamoDB, STS AssumeRole, the audit record): 5 s to connect, 15 s without a byte, 3 attempts', async () => {
     // WHEN the gateway's DynamoDB document clients, an AssumeRole and an audit record are sent
     const clients = await clientsUsedBy([
       () => platformDocumentClient().send(getItem),
@@ -144,8 +144,8 @@ describe('the Lambdas\' clients carry the timeouts of their kind of use (lib/aws
     for (const c of clients) expect(c.config.requestHandler).toBe(handler);
     expect(handler).toBe(httpHandler('request'));
     expect((handler as object).constructor.name).toBe('NodeHttpHandler');
-    // AND its settings are 5 s to connect and 10 s of silence; no total request timeout
-    expect(await settingsOf(handler)).toEqual({ connectionTimeout: 5_000, socketTimeout: 10_000, requestTimeout: undefined, throwOnRequestTimeout: undefined });
+    // AND its settings are 5 s to connect and 15 s of silence; no total request timeout
+    expect(await settingsOf(handler)).toEqual({ connectionTimeout: 5_000, socketTimeout: 15_000, requestTimeout: undefined, throwOnRequestTimeout: undefined });
     // AND a call gets 3 attempts (the retries after a TimeoutError)
     for (const c of clients) expect(await c.config.maxAttempts()).toBe(3);
   });
