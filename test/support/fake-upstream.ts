@@ -29,9 +29,14 @@ export interface ScriptedJson {
 /**
  * One event of a scripted stream: `data` (JSON-encoded unless a string; a string with line breaks
  * becomes several `data:` lines) with an optional `event` name, a `pause` before the next write,
- * or `raw` text written as is (framing included).
+ * `until`: no write before the promise settles (a gate the test opens: an order forced without a
+ * timer; pending, the stream stays open without a byte, as a stall), or `raw` text written as is
+ * (framing included).
  */
-export type ScriptedEvent = { data: unknown; event?: string } | { pause: number } | { raw: string };
+export type ScriptedEvent = { data: unknown; event?: string } | { pause: number } | { until: PromiseLike<unknown> } | { raw: string };
+/** The events that write something. */
+type WrittenEvent = Exclude<ScriptedEvent, { pause: number } | { until: PromiseLike<unknown> }>;
+const written = (e: ScriptedEvent): e is WrittenEvent => !('pause' in e) && !('until' in e);
 
 /** A server-sent-events answer, misbehaving as asked. */
 export interface ScriptedStream {
@@ -41,9 +46,9 @@ export interface ScriptedStream {
   /** Line ending of every field and blank line. @default 'lf' */
   lineEnding?: 'lf' | 'crlf' | 'cr';
   /**
-   * How the bytes go out: one write per event (pauses and `eventDelayMs` apply), one byte per write,
+   * How the bytes go out: one write per event (pauses, `until` gates and `eventDelayMs` apply), one byte per write,
    * or the whole stream cut at these byte offsets (a cut may fall inside a multi-byte character).
-   * In the last two modes pauses are ignored. @default 'events'
+   * In the last two modes pauses and gates are ignored. @default 'events'
    */
   writes?: 'events' | 'bytes' | number[];
   /** Wait between two events (ms), in 'events' mode. */
@@ -61,7 +66,7 @@ export type Scripted = ScriptedJson | ScriptedStream | ((call: UpstreamCall) => 
 const EOL = { lf: '\n', crlf: '\r\n', cr: '\r' } as const;
 
 /** The text of one event, framed with `eol` (fields, then the blank line). */
-export function sseEventText(event: Exclude<ScriptedEvent, { pause: number }>, eol = '\n'): string {
+export function sseEventText(event: WrittenEvent, eol = '\n'): string {
   if ('raw' in event) return event.raw;
   const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
   const fields = [...(event.event ? [`event: ${event.event}`] : []), ...data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`)];
@@ -75,7 +80,7 @@ export function sseBytes(stream: Pick<ScriptedStream, 'events' | 'lineEnding' | 
 
 function eventTexts(stream: Pick<ScriptedStream, 'events' | 'lineEnding' | 'noFinalBlankLine'>): string[] {
   const eol = EOL[stream.lineEnding ?? 'lf'];
-  const texts = stream.events.filter((e): e is Exclude<ScriptedEvent, { pause: number }> => !('pause' in e)).map((e) => sseEventText(e, eol));
+  const texts = stream.events.filter(written).map((e) => sseEventText(e, eol));
   if (stream.noFinalBlankLine && texts.length) texts[texts.length - 1] = texts[texts.length - 1].replace(/(\r\n|\r|\n)+$/, '');
   return texts;
 }
@@ -358,6 +363,25 @@ export function wordVector(input: unknown, width: number): number[] {
 
 export class FakeUpstream {
   readonly requests: Array<Record<string, any>> = [];
+  /** Who waits in `received` for `requests` to reach a length. */
+  private readonly arrivals: Array<{ count: number; arrived: () => void }> = [];
+
+  /**
+   * Resolves once `requests` holds `count` requests (read when the request's body is in, before it is
+   * answered): the test's signal that a request reached the upstream, instead of polling `requests`.
+   */
+  received(count: number): Promise<void> {
+    if (this.requests.length >= count) return Promise.resolve();
+    return new Promise((arrived) => this.arrivals.push({ count, arrived }));
+  }
+
+  private noteRequest(body: Record<string, any>): void {
+    this.requests.push(body);
+    for (const waiter of this.arrivals.filter((w) => this.requests.length >= w.count)) {
+      this.arrivals.splice(this.arrivals.indexOf(waiter), 1);
+      waiter.arrived();
+    }
+  }
   /**
    * Misbehaving mode: a non-scripted chat answer that ignores `max_tokens`/`max_completion_tokens`:
    * `words` words ("w0 w1 …"), as text or (`toolCall`) as one tool call's arguments, whole or one
@@ -452,7 +476,7 @@ export class FakeUpstream {
         const known = this.memoize && !this.failures.size && !this.delayMs ? this.answers.get(`${req.url}\n${rawBody}`) : undefined;
         if (known) return void res.writeHead(200, known.headers).end(known.payload);
         const body = JSON.parse(rawBody || '{}');
-        this.requests.push(body);
+        this.noteRequest(body);
         if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
         if (req.url?.endsWith('/moderations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moderationAnswer(body)));
         const failure = this.failures.get(body.model);
@@ -543,7 +567,7 @@ export class FakeUpstream {
       resolveClosed(call.closedAt);
     });
     this.calls.push(call);
-    if (body && typeof body === 'object') this.requests.push(body as Record<string, any>);
+    if (body && typeof body === 'object') this.noteRequest(body as Record<string, any>);
     const next = this.queue.shift();
     const answer: ScriptedJson | ScriptedStream = next === undefined
       ? { status: 500, body: { error: { message: 'the fake upstream has no scripted answer for this request', type: 'server_error', code: 'unscripted' } } }
@@ -562,11 +586,15 @@ export class FakeUpstream {
     const writes = answer.writes ?? 'events';
     if (writes === 'events') {
       const eol = EOL[answer.lineEnding ?? 'lf'];
-      const last = answer.events.reduce((at, e, i) => ('pause' in e ? at : i), -1);
+      const last = answer.events.reduce((at, e, i) => (written(e) ? i : at), -1);
       let first = true;
       for (const [i, event] of answer.events.entries()) {
         if ('pause' in event) {
           await sleep(event.pause);
+          continue;
+        }
+        if ('until' in event) {
+          await event.until;
           continue;
         }
         if (!first && answer.eventDelayMs) await sleep(answer.eventDelayMs);
@@ -588,7 +616,7 @@ export class FakeUpstream {
         // Let the bytes leave before the next write, so that the reader sees them apart.
         await new Promise((r) => setImmediate(r));
       }
-      call.eventsWritten = answer.events.filter((e) => !('pause' in e)).length;
+      call.eventsWritten = answer.events.filter(written).length;
     }
     if (answer.hang || !open()) return;
     res.end();

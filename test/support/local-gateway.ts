@@ -41,6 +41,12 @@ export async function serveGateway(config: PlatformConfig, upstreamUrl: string, 
     },
     keysFile,
     jobs,
+    /**
+     * Resolves once no request is being handled and what the handled ones left is done: audit records
+     * stored, budget alert checks and lastUsedAt writes ended (Gateway.settled). The test's barrier
+     * after a request whose record is written after its answer (a caller that left mid-stream).
+     */
+    settled: () => gateway.settled(),
     /** As `tessera serve` stops: the server closed, then every audit record and key write of its requests stored (Gateway.settled). */
     stop: () => closeGateway(server, gateway),
   };
