@@ -36,7 +36,6 @@ const CONTEXT_ERROR = {
 
 const textOf = (out: Outcome) => (out.chunks ?? []).map((c) => c.choices[0]?.delta?.content ?? '').join('');
 const finishes = (out: Outcome) => (out.chunks ?? []).flatMap((c) => c.choices.map((ch: { finish_reason: string | null }) => ch.finish_reason)).filter((f) => f !== null);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('sseChunks: any framing, any split point between reads', () => {
   const chunksOf = async (pieces: Uint8Array[]) => {
@@ -370,15 +369,13 @@ describe('slow streams, stalls and a client that leaves (first-byte timeout 1.5 
 
   it.each(CLIENTS)('a stall longer than the idle timeout: the chunks so far, then a timeout error event, no stop; the upstream call is closed (%s client)', async (client) => {
     env.upstream.script({ events: [{ data: roleChunk }, { data: textChunk('Hei') }], hang: true });
-    const started = Date.now();
     const out = await run(client, { op: 'stream', params: ask(client) });
-    expect(Date.now() - started).toBeLessThan(6000);
     expect(out.ok).toBe(false);
     expect(textOf(out)).toBe('Hei');
     expect(finishes(out)).toEqual([]);
     expect(out.error).toMatchObject({ status: null, body: { type: 'timeout_error', code: 'upstream_timeout' } });
-    const closedAt = await Promise.race([env.upstream.calls[0].closed, sleep(2000).then(() => undefined)]);
-    expect(closedAt, 'the gateway closed the stalled upstream connection').toBeDefined();
+    // The upstream holds the connection open for ever: it closes only because the gateway closed it (no timer raced).
+    await env.upstream.calls[0].closed;
   });
 
   it('no first byte within the first-byte timeout: 504, before any chunk', async () => {
@@ -388,23 +385,20 @@ describe('slow streams, stalls and a client that leaves (first-byte timeout 1.5 
     expect(out.chunks).toEqual([]);
   });
 
-  it('a client that disconnects after three chunks: the upstream connection closes at once, the audit says cancelled, usage is what was produced', async () => {
-    const events: ScriptedEvent[] = [{ data: roleChunk }, ...Array.from({ length: 40 }, () => ({ data: textChunk(' the') })), { data: finishChunk() }, { data: '[DONE]' }];
-    env.upstream.script({ events, eventDelayMs: 200 });
+  it('a client that disconnects after three chunks: the gateway closes the upstream connection, the audit says cancelled, usage is what was produced', async () => {
+    // An upstream that never ends by itself (a chunk every 0.1 s, well inside the idle timeout, for 15 minutes): the
+    // connection closes only because the gateway closed it once the client left (no timer raced, no count of chunks in a second).
+    const events: ScriptedEvent[] = [{ data: roleChunk }, ...Array.from({ length: 9_000 }, () => ({ data: textChunk(' the') }))];
+    env.upstream.script({ events, eventDelayMs: 100 });
     const out = await run('python', { op: 'stream', params: ask('python'), closeAfter: 3 }, 'leaver');
-    const left = Date.now();
     expect(out.error).toBeUndefined();
     expect(out.chunks).toHaveLength(3);
     const call = env.upstream.calls[0];
-    const closedAt = await Promise.race([call.closed, sleep(3000).then(() => undefined)]);
-    expect(closedAt, 'the upstream connection closed').toBeDefined();
-    expect(closedAt! - left).toBeLessThan(1000);
-    expect(call.eventsWritten).toBeLessThan(12);
-    let record = env.gw.audit.records.find((r) => r.tenantId === 'leaver');
-    for (let i = 0; !record && i < 40; i++) {
-      await sleep(50);
-      record = env.gw.audit.records.find((r) => r.tenantId === 'leaver');
-    }
+    await call.closed;
+    expect(call.eventsWritten).toBeLessThan(events.length);
+    // The record is written once the request ended (after its answer was cut): the gateway's settled(), not a poll.
+    await env.gw.settled();
+    const record = env.gw.audit.records.find((r) => r.tenantId === 'leaver');
     expect(record).toMatchObject({ outcome: 'cancelled', stream: true });
     expect(record!.completionTokens).toBeGreaterThanOrEqual(2);
     expect(record!.completionTokens).toBeLessThanOrEqual(call.eventsWritten);
