@@ -260,26 +260,31 @@ describe('bedrock errors keep their meaning', () => {
   it('a client that leaves mid-stream aborts the ConverseStream call; the audit says cancelled', async () => {
     // Like the SDK's, the mocked event stream fails with an AbortError once the call's abortSignal is aborted.
     const signal = () => ((bedrock.commandCalls(ConverseStreamCommand).at(-1)?.args as unknown[] | undefined)?.[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
-    let ended = false;
+    // The model never ends by itself (a delta every 0.1 s, inside the idle timeout, until aborted): the event stream ends
+    // only because the gateway aborted the call once the client left (awaited, no timer raced; a gateway that kept
+    // reading would hang the test).
+    let ended!: () => void;
+    const streamEnded = new Promise<void>((r) => { ended = r; });
     bedrock.on(ConverseStreamCommand).callsFake(() => ({
       stream: (async function* () {
         try {
           yield { messageStart: { role: 'assistant' } };
-          for (let i = 0; i < 50; i++) {
+          for (;;) {
             await sleep(100);
             if (signal()?.aborted) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
             yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: ' the' } } };
           }
         } finally {
-          ended = true;
+          ended();
         }
       })(),
     }));
     const out = await run('node', { op: 'stream', params: ask, closeAfter: 3 }, 'leaver');
     expect(out.chunks).toHaveLength(3);
-    for (let i = 0; i < 20 && !(ended && suite.env.gw.audit.records.some((r) => r.tenantId === 'leaver')); i++) await sleep(50);
+    await streamEnded;
     expect(signal()?.aborted, 'the abort signal given to the SDK').toBe(true);
-    expect(ended, 'the event stream was closed').toBe(true);
+    // The record is written once the request ended: the gateway's settled(), not a poll.
+    await suite.env.gw.settled();
     expect(suite.env.gw.audit.records.find((r) => r.tenantId === 'leaver')).toMatchObject({ outcome: 'cancelled', model: MODEL });
   });
 });
