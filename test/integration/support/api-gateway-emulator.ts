@@ -170,6 +170,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   let edgeRefusal: ((req: { method: string; path: string }) => Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'> | undefined) | undefined;
   let jwksStatus = 200;
   let routerTimeoutMs = ROUTER_TIMEOUT_MS;
+  /** Router invocations not yet returned (settled() waits for them). */
+  const invocations = new Set<Promise<void>>();
 
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const body = await read(req);
@@ -234,9 +236,11 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     res.once('close', () => { if (!res.writableFinished) stream.destroy(); });
     // The Lambda context's remaining time, as the deployed router has it: its 15-minute timeout (constructs/inference-api.ts) from the invocation's start.
     const endsAt = Date.now() + routerTimeoutMs;
-    await router(event, stream, { getRemainingTimeInMillis: () => endsAt - Date.now() }).catch((e) => {
+    const invocation = router(event, stream, { getRemainingTimeInMillis: () => endsAt - Date.now() }).catch((e) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
     });
+    invocations.add(invocation);
+    await invocation.finally(() => invocations.delete(invocation));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -252,6 +256,13 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     refuseAtEdge: (refuse?: typeof edgeRefusal) => { edgeRefusal = refuse; },
     /** The status the issuer's JWKS endpoint answers (200 serves the key set; anything else, `unavailable`). */
     setJwksStatus: (status: number) => { jwksStatus = status; },
+    /**
+     * Resolves once no router invocation is running: each returned, as the Lambda runtime waits for the handler
+     * (its settle and audit done). The test's barrier after a request whose work ends after its answer (a client that left).
+     */
+    settled: async () => {
+      while (invocations.size) await Promise.allSettled([...invocations]);
+    },
     /** The router Lambda's timeout that its context's remaining time counts down from each invocation's start. @default 15 minutes */
     setRouterTimeout: (ms = ROUTER_TIMEOUT_MS) => { routerTimeoutMs = ms; },
     stop: async () => {
