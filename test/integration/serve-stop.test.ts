@@ -41,6 +41,12 @@ async function startServe(dir: string, workers: number): Promise<{ child: ChildP
   return { child, url: `http://127.0.0.1:${port}/v1`, token };
 }
 
+/** Resolves once the upstream has had `count` requests; rejects at once if serve exits before (no poll, no timer). */
+const reached = (count: number, exited: Promise<unknown>) => Promise.race([
+  upstream.received(count),
+  exited.then((how) => { throw new Error(`serve exited (${JSON.stringify(how)}) before the upstream had ${count} requests (it had ${upstream.requests.length})`); }),
+]);
+
 const chat = (url: string, token: string) => fetch(`${url}/chat/completions`, {
   method: 'POST',
   headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -59,7 +65,7 @@ describe.each([1, 2])('tessera serve --workers %i stopped by SIGTERM', (workers)
     // AND one more that the upstream holds for 30 s
     upstream.delayMs = 30_000;
     const inFlight = chat(url, token).then((r) => r.status, (e: Error) => e.name);
-    while (upstream.requests.length < 13) await new Promise((r) => setTimeout(r, 20));
+    await reached(13, exited); // the 13th is at the upstream (its signal, not a poll)
     // WHEN serve gets SIGTERM right away (the batch of the 12 answers not yet written)
     child.kill('SIGTERM');
     // THEN it exits 0 without waiting for the held answer, the caller sees its connection cut
@@ -108,8 +114,8 @@ describe('tessera serve --workers 2 stopped in the middle of a burst (hostile re
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     upstream.reset();
     const answers = Array.from({ length: 200 }, (_, i) => answerId(url, token, i));
-    // (stopped once the upstream has answered 40: serve is then writing answers while it closes connections)
-    while (upstream.requests.length < 40) await new Promise((r) => setImmediate(r));
+    // (stopped once the upstream has had 40: serve is then writing answers while it closes connections)
+    await reached(40, exited);
     // WHEN serve is told to stop while answers are being written
     child.kill(signals[0]);
     if (signals[1]) {
