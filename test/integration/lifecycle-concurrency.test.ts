@@ -78,6 +78,12 @@ function tessera(...args: string[]): Promise<{ code: number; stdout: string; std
   });
 }
 
+/** Resolves when the middleware says the execution is held (`held`); fails at once, naming `where`, if the execution ends before. */
+async function heldOrEnded(held: Promise<void>, executionArn: string, where: string): Promise<void> {
+  const ended = settled(executionArn).then((e) => { throw new Error(`${executionArn} ended ${e.status} before it reached ${where}`); });
+  await Promise.race([held, ended]);
+}
+
 /** Fails the first `times` calls of `command` whose input matches, with a terminal error named `name`. */
 function failing(command: string, matches: (input: Record<string, any>) => boolean, name = 'AccessDeniedException', times = Infinity): { removed: () => void } {
   let thrown = 0;
@@ -308,16 +314,21 @@ describe('at-least-once steps and dead leases (hostile lc1)', () => {
     const rule = lifecycle.platform.onStatusChange.splice(0);
     cleanups.push(() => void lifecycle.platform.onStatusChange.push(...rule));
     let detached = false;
+    let markDetached!: () => void;
+    const detachDone = new Promise<void>((r) => { markDetached = r; });
     cleanups.push(inject('hang-after-detach', (next, context) => async (args) => {
       const out = await next(args);
       if (context.commandName === 'DetachPolicyCommand' && !detached) {
         detached = true;
+        markDetached();
         await new Promise(() => undefined); // the Lambda never returns
       }
       return out;
     }));
     const start = await api('POST', '/admin/tenants', onboarding('lumon', 'enterprise'));
-    for (let i = 0; i < 600 && !detached; i++) await new Promise((r) => setTimeout(r, 50));
+    // The quarantine came off and the Lambda hangs (the middleware's signal, not a poll that gave up after 30 s and went on);
+    // an execution that ended before fails the test at once.
+    await heldOrEnded(detachDone, start.body.executionArn, 'DetachPolicy');
     await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
     expect((await settled(start.body.executionArn)).status).toBe('ABORTED');
     const stopped = (await getTenant('lumon'))!;
@@ -352,25 +363,34 @@ describe('at-least-once steps and dead leases (hostile lc1)', () => {
     let heldWrite = false;
     let secondAtList = false;
     let armList = false;
+    // Resolved by the middleware when each invocation reaches the point it is held at (no poll of the flags).
+    let firstHeld!: () => void;
+    const firstAtWrite = new Promise<void>((r) => { firstHeld = r; });
+    let secondHeld!: () => void;
+    const secondAtListGate = new Promise<void>((r) => { secondHeld = r; });
     cleanups.push(inject('activate-twice', (next, context) => async (args) => {
       const input = args.input as Record<string, any>;
       if (context.commandName === 'UpdateItemCommand' && input.Key?.tenantId === 'hooli' && input.ExpressionAttributeValues?.[':status'] === 'ACTIVE' && input.ExpressionAttributeValues?.[':expect0'] === 'PROVISIONING') {
         if (!heldWrite) {
           heldWrite = true;
+          firstHeld();
           await writeGate;
         } else armList = true;
       }
       if (context.commandName === 'ListPoliciesForTargetCommand' && armList && !secondAtList) {
         secondAtList = true;
+        secondHeld();
         await listGate;
       }
       return next(args);
     }));
     const start = await api('POST', '/admin/tenants', onboarding('hooli', 'enterprise'));
-    for (let i = 0; i < 600 && !heldWrite; i++) await new Promise((r) => setTimeout(r, 50));
+    await heldOrEnded(firstAtWrite, start.body.executionArn, 'its ACTIVE write');
     const { handler: activate } = await import('../../lambdas/lifecycle/activate-tenant.js');
     const second = activate(event as never).then((v) => ({ ok: v }), (e: Error) => ({ error: e.name }));
-    for (let i = 0; i < 600 && !secondAtList; i++) await new Promise((r) => setTimeout(r, 50));
+    // The second invocation is at its ListPoliciesForTarget; should it fail before (no list), say so instead of hanging.
+    const early = await Promise.race([secondAtListGate.then(() => undefined), second]);
+    expect(early, 'the second Activate tenant ended before it reached the quarantine check').toBeUndefined();
     // WHEN the first write goes on (it finds ACTIVE written by its own execution), then the second
     releaseWrite();
     const end = await settled(start.body.executionArn);
