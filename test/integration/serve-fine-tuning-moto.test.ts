@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { EventEmitter, once } from 'node:events';
+import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -33,6 +34,32 @@ const gone = async (sm: SageMakerClient, name: string) => {
   ].map((p) => p.then(() => true, (e: Error) => { if (/could not find/i.test(e.message)) return false; throw e; })));
   return found.every((f) => !f);
 };
+
+type AuditLine = { action?: string; status: number; detail?: Record<string, string> };
+const auditOf = (stateDir: string): AuditLine[] => {
+  const file = join(stateDir, 'audit.jsonl');
+  // Whole lines only: a batch being appended may be read half written.
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(0, -1).filter(Boolean).map((l) => JSON.parse(l) as AuditLine) : [];
+};
+
+/**
+ * Resolves with `read()` once `done` holds for it: read now, and again each time `file`'s directory reports a
+ * change of it (another process appends to it). No timer: a record that never comes fails at the test's timeout.
+ */
+async function whenFileChanges<T>(file: string, read: () => T, done: (value: T) => boolean): Promise<T> {
+  const changes = new EventEmitter();
+  const watcher = watch(dirname(file), (_event, name) => { if (name === basename(file)) changes.emit('change'); });
+  try {
+    for (;;) {
+      const changed = once(changes, 'change'); // listening before the read: an append during it is not missed
+      const value = read();
+      if (done(value)) return value;
+      await changed;
+    }
+  } finally {
+    watcher.close();
+  }
+}
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -133,11 +160,10 @@ describe('tessera serve --fine-tuning (SageMaker: moto)', () => {
     expect(await developer.models.delete(DEPLOYED[1]!.id).catch((e) => [e.status, e.error.code])).toEqual([403, 'permission_denied']);
     expect(await gone(sageMakerOf(moto.endpoint), DEPLOYED[1]!.name)).toBe(false);
     // The deletion is in serve's audit trail, as the other fine-tuning actions are.
-    // (serve appends each record after its answer: waited for)
-    await vi.waitFor(() => {
-      const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action?: string; status: number; detail?: Record<string, string> });
-      expect(audit.filter((r) => r.action === 'fine_tuning.model.delete' && r.detail?.fineTunedModel === node!.id).map((r) => [r.status, r.detail?.fineTunedModel])).toEqual([[200, node!.id], [404, node!.id]]);
-    });
+    // (serve appends each record after its answer, in batches: read again at each change of its state dir, not on a
+    // clock; vi.waitFor gave it 1 s, which a loaded machine can take)
+    const deletes = await whenFileChanges(join(dir, 'audit.jsonl'), () => auditOf(dir).filter((r) => r.action === 'fine_tuning.model.delete' && r.detail?.fineTunedModel === node!.id), (found) => found.length >= 2);
+    expect(deletes.map((r) => [r.status, r.detail?.fineTunedModel])).toEqual([[200, node!.id], [404, node!.id]]);
   });
 
   it('deletes a fine-tuned model with the official Python client (client.models.delete): ModelDeleted, then NotFoundError', async () => {
