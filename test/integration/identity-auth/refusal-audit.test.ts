@@ -20,8 +20,9 @@ afterAll(async () => {
 });
 
 const get = (path: string, bearer: string) => fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
+/** The record of the last request, read once the gateway settled (each record is written after its answer; no sleep). */
 const lastAudit = async () => {
-  await new Promise((r) => setTimeout(r, 20));
+  await gw.settled();
   return gw.audit.records.at(-1)!;
 };
 
