@@ -24,8 +24,9 @@ afterAll(async () => {
 const call = (method: string, path: string, bearer: string, body?: unknown) => fetch(`${gw.url}${path}`, {
   method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
 });
+/** The record of the last request, read once the gateway settled (each record is written after its answer; no sleep). */
 const lastAudit = async () => {
-  await new Promise((r) => setTimeout(r, 20));
+  await gw.settled();
   return gw.audit.records.at(-1)!;
 };
 
