@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import { AUDIT_REPLICATED_PREFIXES, CLOUDTRAIL_PREFIX } from '../lib/audit-prefixes.js';
 import { auditReplicaBucketName, PLATFORM_DR_KEY_ALIAS } from '../lib/platform-dr-naming.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
@@ -28,7 +29,8 @@ export interface AuditTrailProps {
    */
   readonly organizationId?: string;
   /**
-   * Replicate every new audit object to the replica bucket of the platform's DR region
+   * Replicate new audit objects under AUDIT_REPLICATED_PREFIXES (CloudTrail's, and the records of
+   * tenants whose tier has a DR region) to the replica bucket of the platform's DR region
    * (`tessera-audit-replica-<account>-<region>`, Object Lock on, created by TesseraPlatformDr),
    * re-encrypted there with `alias/tessera/platform-dr`.
    * @default - no replication (`platformDisasterRecovery: 'none'`)
@@ -36,8 +38,8 @@ export interface AuditTrailProps {
   readonly replicationRegion?: string;
 }
 
-/** Key prefix under which the gateway and the break-glass path write their own audit records. */
-export const AUDIT_RECORDS_PREFIX = 'tessera-audit/';
+/** Key prefixes of the audit bucket (lib/audit-prefixes.ts, where the Lambdas import them). */
+export { AUDIT_DR_TIER_PREFIX, AUDIT_RECORDS_PREFIX, AUDIT_REPLICATED_PREFIXES, CLOUDTRAIL_PREFIX } from '../lib/audit-prefixes.js';
 
 /**
  * The immutable audit trail: an S3 bucket with Object Lock in compliance mode, versioned, KMS
@@ -90,8 +92,8 @@ export class AuditTrail extends Construct {
   /**
    * S3 replication of the audit bucket to the DR region's replica, and its role (least privilege,
    * https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html):
-   * read the replication configuration and the source versions with their Object Lock retention and
-   * legal hold, replicate objects and tags (not deletes) into the replica only, decrypt with the
+   * read the replication configuration and the source versions under the replicated prefixes with
+   * their Object Lock retention and legal hold, replicate objects and tags (not deletes) into the replica only, decrypt with the
    * platform key through S3 of the home region, encrypt with the DR key (found by its alias, in the
    * DR region) through S3 of the DR region. Delete markers are not replicated: the replica of an
    * audit trail keeps every record. Existing objects are not replicated by a rule (S3 Batch
@@ -101,6 +103,8 @@ export class AuditTrail extends Construct {
     const replica = auditReplicaBucketName(Aws.ACCOUNT_ID, region);
     const replicaArn = `arn:${Aws.PARTITION}:s3:::${replica}`;
     const keys = `arn:${Aws.PARTITION}:kms:${region}:${Aws.ACCOUNT_ID}:key/*`;
+    // Only the versions the rules replicate: the home-only records are not even readable by the role.
+    const replicated = AUDIT_REPLICATED_PREFIXES.map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
     const role = new iam.Role(this, 'ReplicationRole', {
       assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
       description: 'Tessera audit bucket: S3 replication to the DR region\'s replica bucket (Object Lock)',
@@ -112,7 +116,7 @@ export class AuditTrail extends Construct {
         new iam.PolicyStatement({
           sid: 'SourceVersions',
           actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
-          resources: [this.bucket.arnForObjects('*')],
+          resources: replicated,
         }),
         new iam.PolicyStatement({ sid: 'ReplicateIntoReplica', actions: ['s3:ReplicateObject', 's3:ReplicateTags'], resources: [`${replicaArn}/*`] }),
         new iam.PolicyStatement({
@@ -129,23 +133,23 @@ export class AuditTrail extends Construct {
         }),
       ],
     });
-    acknowledge(policy, [wildcardResourceFinding(this, this.bucket.arnForObjects('*')), wildcardResourceFinding(this, `${replicaArn}/*`), wildcardResourceFinding(this, keys)],
-      'S3 replication reads and writes every audit object version, named at run time (CloudTrail and gateway records), in the audit bucket and its replica only; the DR key is only the one whose alias is alias/tessera/platform-dr (kms:ResourceAliases), in a stack of another region that this one cannot reference.');
+    acknowledge(policy, [...replicated, `${replicaArn}/*`, keys].map((arn) => wildcardResourceFinding(this, arn)),
+      'S3 replication reads the audit object versions under the replicated prefixes (CloudTrail\'s AWSLogs/ and tessera-audit/dr-tier/), named at run time, and writes them into the replica only; the DR key is only the one whose alias is alias/tessera/platform-dr (kms:ResourceAliases), in a stack of another region that this one cannot reference.');
     const cfn = this.bucket.node.defaultChild as s3.CfnBucket;
     cfn.replicationConfiguration = {
       role: role.roleArn,
-      rules: [{
-        id: 'audit-to-dr-region',
+      rules: AUDIT_REPLICATED_PREFIXES.map((prefix, i) => ({
+        id: prefix === CLOUDTRAIL_PREFIX ? 'cloudtrail-to-dr-region' : 'dr-tier-records-to-dr-region',
         status: 'Enabled',
-        priority: 1,
-        filter: { prefix: '' },
+        priority: i + 1,
+        filter: { prefix },
         deleteMarkerReplication: { status: 'Disabled' },
         sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
         destination: {
           bucket: replicaArn,
           encryptionConfiguration: { replicaKmsKeyId: `arn:${Aws.PARTITION}:kms:${region}:${Aws.ACCOUNT_ID}:${PLATFORM_DR_KEY_ALIAS}` },
         },
-      }],
+      })),
     };
     return role;
   }

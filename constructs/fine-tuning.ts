@@ -19,6 +19,7 @@ import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
 import { StatementOnlyEventBusPolicy } from './statement-only-event-bus-policy.js';
+import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 
 export interface FineTuningProps {
   readonly config: PlatformConfig;
@@ -26,7 +27,7 @@ export interface FineTuningProps {
   readonly inference: InferenceApi;
   /** The platform bus, where tenant blueprints forward SageMaker training state changes. */
   readonly eventBus: events.EventBus;
-  /** Audit records under `tessera-audit/fine-tuning/`. */
+  /** Audit records under `tessera-audit/fine-tuning/` (`tessera-audit/dr-tier/fine-tuning/` for tiers with a DR region). */
   readonly auditBucket: s3.IBucket;
 }
 
@@ -120,17 +121,17 @@ export class FineTuning extends Construct {
       target: stateChanges.function, eventSourceArn: endpointChecks.queueArn, batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2,
     }).node.addDependency(stateChanges.managedPolicy);
 
-    const auditRecords = props.auditBucket.arnForObjects('tessera-audit/fine-tuning/*');
+    const auditRecords = [false, true].map((drTier) => props.auditBucket.arnForObjects(`${auditStreamPrefix('fine-tuning', drTier)}*`));
     const launchers = `arn:${stack.partition}:iam::*:role/tessera-*-training-launcher`;
     for (const fn of [api, stateChanges]) {
       // Registry, usage and jobs items: as the tenant only (TenantDataAccessRole). The key stays for the audit bucket.
       fn.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
-      fn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
+      fn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: auditRecords }));
       fn.addToPolicy(new iam.PolicyStatement({
         sid: 'TenantTrainingLaunchers', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [launchers],
         conditions: { StringEquals: { 'aws:ResourceOrgID': props.config.organization.organizationId } },
       }));
-      acknowledge(fn.managedPolicy, [auditRecords, launchers].map((arn) => wildcardResourceFinding(this, arn)),
+      acknowledge(fn.managedPolicy, [...auditRecords, launchers].map((arn) => wildcardResourceFinding(this, arn)),
         'Audit records are keyed per job action; each tenant account holds one training-launcher role named tessera-<tenant>-training-launcher, in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     }
     // The Files API (/v1/files): the API Lambda alone reaches a tenant's training-data/files/ objects, as the

@@ -25,12 +25,13 @@ import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
+import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 
 export interface InferenceApiProps {
   readonly config: PlatformConfig;
   readonly encryptionKey: kms.IKey;
   readonly registry: dynamodb.ITableV2;
-  /** The immutable audit bucket: one record per request under `tessera-audit/inference/`. */
+  /** The immutable audit bucket: one record per request under `tessera-audit/inference/` (`tessera-audit/dr-tier/inference/` for tiers with a DR region). */
   readonly auditBucket: s3.IBucket;
   /**
    * Stored Responses API answers (constructs/responses-table.ts). The router reaches it only
@@ -259,8 +260,9 @@ export class InferenceApi extends Construct {
     // the origins every browser of those tenants' apps sends anyway; no tenant data is in it.
     // Query on the table only (not its by-tenant index): the router looks an origin up, it never lists a tenant's.
     router.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.corsOriginsTable.tableArn] }));
-    const auditRecords = props.auditBucket.arnForObjects('tessera-audit/inference/*');
-    router.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
+    // Home-only records, and those of DR tiers (tessera-audit/dr-tier/, replicated with platformDisasterRecovery): lib/audit-prefixes.ts.
+    const auditRecords = [false, true].map((drTier) => props.auditBucket.arnForObjects(`${auditStreamPrefix('inference', drTier)}*`));
+    router.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: auditRecords }));
     // The catalog's foundation models only (config at synth; no Bedrock model is added at run time): IAM
     // authorizes an invocation on the foundation model also when it names an inference profile, so the
     // profiles (tenants' application profiles, recorded at run time) reach no model outside the catalog.
@@ -284,7 +286,7 @@ export class InferenceApi extends Construct {
     }));
     acknowledge(router.managedPolicy, [wildcardResourceFinding(this, invokers)],
       'Each tenant account holds one model-invoker role named tessera-<tenant>-model-invoker (invoke-only on that tenant\'s endpoints), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
-    acknowledge(router.managedPolicy, [auditRecords, ...bedrock.filter((arn) => arn.includes('*')), guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
+    acknowledge(router.managedPolicy, [...auditRecords, ...bedrock.filter((arn) => arn.includes('*')), guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
       'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; the platform\'s provider keys are named per provider. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
 
     // `/v1/tenant/users` calls Cognito's admin API on the platform pool. Cognito has no condition
@@ -308,11 +310,11 @@ export class InferenceApi extends Construct {
       });
       tenantUsersFn.addToPolicy(useKey);
       tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.corsOriginsTable.tableArn] }));
-      tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
+      tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: auditRecords }));
       tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserPool', actions: [...TENANT_USER_POOL_ACTIONS], resources: [pool.userPoolArn] }));
       if (props.eventBus) tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
-      acknowledge(tenantUsersFn.managedPolicy, [wildcardResourceFinding(this, auditRecords)],
-        'Audit records are keyed per request under tessera-audit/inference/, chosen at run time; nothing else in the audit bucket.');
+      acknowledge(tenantUsersFn.managedPolicy, auditRecords.map((arn) => wildcardResourceFinding(this, arn)),
+        'Audit records are keyed per request under tessera-audit/inference/ (tessera-audit/dr-tier/inference/ for tiers with a DR region), chosen at run time; nothing else in the audit bucket.');
     }
     this.tenantUsers = tenantUsersFn;
     // Tenant budget alerts: the router's PutEvents grant and bus, and the optional mail Lambda (constructs/tenant-budget-alerts.ts).

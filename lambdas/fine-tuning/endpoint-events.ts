@@ -135,7 +135,7 @@ export class EndpointEvents {
     const { status, reason } = await describe(client, name);
     if (COMING_UP.has(status) || status === 'Unknown') return 'running';
     const audit = (action: string, outcome: string, detail: AuditRecord['detail']) => this.deps.audit.write({
-      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: job.tenantId, userId: job.userId,
+      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: job.tenantId, tier: tenant.tier, userId: job.userId,
       model: job.model, provider: 'sagemaker', latencyMs: 0, status: 200, outcome, action, detail: { jobId: job.id, trainingJobName: job.trainingJobName, ...detail },
     });
     /** The job's end, written only if it is still `running` under this claim; the claim and the wait go with it (or alone when the job moved). */

@@ -293,7 +293,7 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
 
   async function look(sageMaker: SageMakerClient, tenant: NonNullable<Awaited<ReturnType<RetireDeps['tenants']['getTenant']>>>): Promise<RetireProgress> {
     const audit = (action: string, detail: AuditRecord['detail']) => deps.audit.write({
-      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: tenant.tenantId, userId: 'tessera-offboarding',
+      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: tenant.tenantId, tier: tenant.tier, userId: 'tessera-offboarding',
       provider: 'sagemaker', latencyMs: 0, status: 200, outcome: 'offboarding', action,
       detail: { ...detail, ...(request.executionArn ? { executionArn: request.executionArn } : {}), ...(request.requestId ? { requestId: request.requestId } : {}) },
     });

@@ -5,8 +5,7 @@ import { parseEndpointCheck, runEndpointCheck, sqsEndpointChecks } from './endpo
 import { FINE_TUNING_ENV } from './fine-tuning-env.js';
 import { ENDPOINT_STATE_CHANGE, type TRAINING_STATE_CHANGE } from '../../lib/fine-tuning.js';
 import { EndpointEvents, type EndpointStateChange } from './endpoint-events.js';
-import { S3AuditSink } from '../inference/s3-audit-sink.js';
-import { GATEWAY_ENV, lambdaConfig } from '../inference/lambda-deps.js';
+import { lambdaAuditSink, lambdaConfig } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
 import { lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-deps.js';
 import { RETIRE_ACTION, retireFineTunedModels, type RetireProgress, type RetireRequest } from './retire-fine-tuned-models.js';
@@ -15,14 +14,14 @@ import { TrainingEvents, type TrainingStateChange } from './training-events.js';
 
 let events: Promise<TrainingEvents> | undefined;
 let endpointEvents: Promise<EndpointEvents> | undefined;
-const audit = () => new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), 'tessera-audit/fine-tuning/');
+const audit = () => lambdaAuditSink('fine-tuning');
 
 type TrainingStateChangeEvent = EventBridgeEvent<typeof TRAINING_STATE_CHANGE, TrainingStateChange>;
 type EndpointStateChangeEvent = EventBridgeEvent<typeof ENDPOINT_STATE_CHANGE, EndpointStateChange>;
 
 /** What the training and endpoint handlers need, made once per container. */
-const deps = () => lambdaTenantModels().then((models) => ({
-  config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: audit(), sageMaker: launcherSageMaker,
+const deps = () => lambdaTenantModels().then(async (models) => ({
+  config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: await audit(), sageMaker: launcherSageMaker,
   endpointChecks: sqsEndpointChecks(requireEnv(FINE_TUNING_ENV.endpointChecksQueue), () => platformClient(SQSClient)),
 }));
 
@@ -80,7 +79,7 @@ export async function handler(event: TrainingStateChangeEvent | EndpointStateCha
   const retire = retireRequest(event);
   if (retire) {
     // The audit sink is made when a record is written: a tenant without fine-tuning writes none.
-    const progress = await retireFineTunedModels({ jobs: lambdaJobStore(), tenants: await lambdaTenantModels(), sageMaker: launcherSageMaker, audit: { write: (r) => audit().write(r) } }, retire);
+    const progress = await retireFineTunedModels({ jobs: lambdaJobStore(), tenants: await lambdaTenantModels(), sageMaker: launcherSageMaker, audit: { write: async (r) => (await audit()).write(r) } }, retire);
     console.log(JSON.stringify({ level: 'INFO', message: 'fine-tuning retired for offboarding', tenantId: retire.tenantId, executionArn: retire.executionArn, state: progress.state, stopped: progress.stopped, deleted: progress.deleted, deleting: progress.deleting }));
     return progress;
   }

@@ -102,7 +102,7 @@ export class TrainingEvents {
       return 'ignored';
     }
     const audit = (action: string, outcome: string, detailFields: AuditRecord['detail']) => this.deps.audit.write({
-      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: job.tenantId, userId: job.userId,
+      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: job.tenantId, tier: tenant.tier, userId: job.userId,
       model: job.model, provider: 'sagemaker', latencyMs: 0, status: 200, outcome, action, detail: { jobId: job.id, trainingJobName: job.trainingJobName, ...detailFields },
     });
 

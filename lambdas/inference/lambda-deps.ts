@@ -1,7 +1,9 @@
+import { tierHasDisasterRecovery, type AuditStream } from '../../lib/audit-prefixes.js';
 import { PlatformConfigSchema, type PlatformConfig } from '../../lib/config/schema.js';
 import { requireEnv } from '../shared/environment.js';
 import { GATEWAY_ENV } from './gateway-env.js';
 import type { TenantCredentials, TenantDocumentClient, TenantSecretsClient } from '../shared/tenant-credentials.js';
+import type { AuditSink } from './audit.js';
 import { Authorizer } from './auth.js';
 import { Gateway, type GatewayDeps } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -149,6 +151,17 @@ export function lambdaAuthorizer(options: { checkTenantExists?: boolean } = {}):
   return (authorizer ??= build());
 }
 
+/**
+ * The audit bucket's sink of a stream (`TESSERA_AUDIT_BUCKET`): the records of tenants whose tier
+ * has a DR region (this Lambda's config) under `tessera-audit/dr-tier/<stream>/`, the only Tessera
+ * records replicated out of the home region; the others under `tessera-audit/<stream>/`
+ * (lib/audit-prefixes.ts).
+ */
+export async function lambdaAuditSink(stream: AuditStream): Promise<AuditSink> {
+  const { S3AuditSink } = await import('./s3-audit-sink.js');
+  return new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), stream, (tier) => tierHasDisasterRecovery(lambdaConfig().tiers, tier));
+}
+
 export function lambdaGateway(): Promise<Gateway> {
   return (gateway ??= buildLambdaGateway());
 }
@@ -159,12 +172,12 @@ export function lambdaGateway(): Promise<Gateway> {
  * when its variable is set).
  */
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> = {}): Promise<Gateway> {
-  const [{ S3AuditSink }, { MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./metrics-audit-sink.js'), import('./secrets.js')]);
+  const [{ MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./metrics-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
     config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),
     providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig(), (await lambdaTenantClients()).secrets)),
     // Each record also prints its CloudWatch metrics (EMF) to the function's log group.
-    audit: new MetricsAuditSink(new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined)),
+    audit: new MetricsAuditSink(await lambdaAuditSink(extra.fineTuning ? 'fine-tuning' : 'inference')),
     awaitAudit: true,
     responses: await lambdaResponseStore(),
     keys: await lambdaApiKeyStore(),

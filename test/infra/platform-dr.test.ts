@@ -102,10 +102,13 @@ describe('the platform DR stack', () => {
 });
 
 describe('the platform stack with a DR region', () => {
-  it('replicates the audit bucket to the replica with its Object Lock, re-encrypted with the DR key by alias, delete markers kept back', () => {
+  it('replicates only CloudTrail\'s files and the DR tiers\' records (no rule with an empty prefix), each to the replica with its Object Lock, re-encrypted with the DR key by alias, delete markers kept back', () => {
     const [audit] = resourceOf(platform, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
-    const rule = audit.Properties.ReplicationConfiguration.Rules[0];
-    expect(rule).toMatchObject({
+    const rules = audit.Properties.ReplicationConfiguration.Rules as any[];
+    // THEN one rule per prefix: CloudTrail's AWSLogs/ and tessera-audit/dr-tier/; a none tier's records (tessera-audit/inference/…) match neither
+    expect(rules.map((r) => [r.Priority, r.Filter])).toEqual([[1, { Prefix: 'AWSLogs/' }], [2, { Prefix: 'tessera-audit/dr-tier/' }]]);
+    expect(rules.every((r) => typeof r.Filter?.Prefix === 'string' && r.Filter.Prefix.length > 0 && r.Prefix === undefined)).toBe(true);
+    for (const rule of rules) expect(rule).toMatchObject({
       Status: 'Enabled',
       DeleteMarkerReplication: { Status: 'Disabled' },
       SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
@@ -116,6 +119,16 @@ describe('the platform stack with a DR region', () => {
     });
   });
 
+  it('lets the gateway write a DR tier\'s records where the rule replicates them, and a none tier\'s where it does not', async () => {
+    const policies = (await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' } })).platformWithPolicies;
+    const auditGrants = Object.values(policies.findResources('AWS::IAM::ManagedPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => st.Sid === 'AuditRecords').map((st: any) => JSON.stringify(st.Resource));
+    expect(auditGrants.length).toBeGreaterThanOrEqual(3);
+    expect(auditGrants.every((r) => r.includes('/tessera-audit/dr-tier/'))).toBe(true);
+    expect(auditGrants.filter((r) => r.includes('/tessera-audit/inference/*') && r.includes('/tessera-audit/dr-tier/inference/*'))).not.toHaveLength(0);
+    expect(auditGrants.filter((r) => r.includes('/tessera-audit/fine-tuning/*') && r.includes('/tessera-audit/dr-tier/fine-tuning/*'))).not.toHaveLength(0);
+  }, 240_000);
+
   it('gives the replication role only what S3 replication of Object Lock objects needs', () => {
     const [audit] = resourceOf(platform, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
     const roleId = audit.Properties.ReplicationConfiguration.Role['Fn::GetAtt'][0];
@@ -125,6 +138,9 @@ describe('the platform stack with a DR region', () => {
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(['DecryptSource', 'EncryptReplica', 'ReplicateIntoReplica', 'SourceConfiguration', 'SourceVersions']);
     expect(bySid.SourceVersions.Action).toEqual(expect.arrayContaining(['s3:GetObjectRetention', 's3:GetObjectLegalHold', 's3:GetObjectVersionForReplication']));
+    // the source versions of the replicated prefixes only: a none tier's records are not readable by the role
+    expect(JSON.stringify(bySid.SourceVersions.Resource)).toMatch(/\/AWSLogs\/\*".*\/tessera-audit\/dr-tier\/\*"/);
+    expect(JSON.stringify(bySid.SourceVersions.Resource)).not.toMatch(/"\/\*"/);
     expect([bySid.ReplicateIntoReplica.Action].flat().sort()).toEqual(['s3:ReplicateObject', 's3:ReplicateTags']);
     expect(bySid.DecryptSource.Condition.StringEquals['kms:ViaService']).toBe('s3.us-east-1.amazonaws.com');
     expect(bySid.EncryptReplica.Condition).toMatchObject({ 'StringEquals': { 'kms:ViaService': 's3.us-west-2.amazonaws.com' }, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/tessera/platform-dr' } });

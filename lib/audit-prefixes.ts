@@ -1,0 +1,58 @@
+import { disasterRecoveryOf, type DisasterRecoveryConfig } from './config/disaster-recovery.js';
+
+/**
+ * Where records go in the platform's audit bucket (constructs/audit-trail.ts), in a module without
+ * CDK so the Lambdas that write and read records import it.
+ *
+ * - `AWSLogs/`: CloudTrail's log and digest files (the trail sets no key prefix, so CloudTrail writes
+ *   `AWSLogs/<account>/CloudTrail/…` and `AWSLogs/<account>/CloudTrail-Digest/…`, an organization
+ *   trail `AWSLogs/<org-id>/<account>/…`). API call metadata, no request or response bodies.
+ * - `tessera-audit/<stream>/<tenant>/<yyyy-mm-dd>/…`: Tessera's own records (`inference`,
+ *   `fine-tuning`, `lifecycle`) that stay in the home region.
+ * - `tessera-audit/dr-tier/<stream>/<tenant>/<yyyy-mm-dd>/…`: the gateway's records of tenants whose
+ *   tier has a DR region (`tiers.<tier>.disasterRecovery.region`), which may leave the home region.
+ *
+ * With `platformDisasterRecovery`, the bucket replicates `AWSLogs/` and `tessera-audit/dr-tier/`
+ * only, so the records of `none` tiers (which hold prompt text when the tenant set
+ * `auditPromptText`) stay home. S3 replication filters include by prefix or tag and cannot
+ * exclude; a prefix costs nothing per object and needs no `s3:PutObjectTagging` on the writers,
+ * where a tag would need both. Which prefix a record gets is decided when it is written, from the
+ * tier in the record: a tier change moves only later records, and records written earlier stay
+ * where they are (and replicated or not as they were). Whoever reads a tenant's records lists
+ * both `tessera-audit/<stream>/<tenant>/` and `tessera-audit/dr-tier/<stream>/<tenant>/`.
+ */
+export const AUDIT_RECORDS_PREFIX = 'tessera-audit/';
+/** Records of tenants whose tier has a DR region: the only Tessera records replicated to the platform's DR region. */
+export const AUDIT_DR_TIER_PREFIX = `${AUDIT_RECORDS_PREFIX}dr-tier/`;
+/** CloudTrail's files in the audit bucket (no `S3KeyPrefix` on the trail). */
+export const CLOUDTRAIL_PREFIX = 'AWSLogs/';
+
+/**
+ * What the audit bucket replicates to the platform's DR region, one replication rule per prefix
+ * (constructs/audit-trail.ts): CloudTrail's files and the gateway's records of tenants whose tier
+ * has a DR region. The gateway's records of `none` tiers (`tessera-audit/inference/`,
+ * `tessera-audit/fine-tuning/`) and the lifecycle's (`tessera-audit/lifecycle/`) stay home.
+ */
+export const AUDIT_REPLICATED_PREFIXES: readonly string[] = [CLOUDTRAIL_PREFIX, AUDIT_DR_TIER_PREFIX];
+
+/**
+ * A stream of the gateway's audit records (lambdas/inference/s3-audit-sink.ts). The lifecycle's
+ * records (`tessera-audit/lifecycle/`, offboarding's protection lifts and fine-tuning retirement)
+ * carry no tier and stay home for every tenant.
+ */
+export type AuditStream = 'inference' | 'fine-tuning';
+
+/**
+ * Whether a tier's records may leave the home region: the tier exists in the config and has a DR
+ * region. An unknown tier (removed from the config), or a record without a tier (unauthenticated
+ * requests, training events), stays home.
+ */
+export function tierHasDisasterRecovery(tiers: Record<string, { disasterRecovery?: DisasterRecoveryConfig }>, tier: string | undefined): boolean {
+  if (tier === undefined || !Object.hasOwn(tiers, tier)) return false;
+  return disasterRecoveryOf(tiers[tier]) !== undefined;
+}
+
+/** The prefix a record of this stream goes under: `tessera-audit/dr-tier/<stream>/` for a DR tier, else `tessera-audit/<stream>/`. */
+export function auditStreamPrefix(stream: AuditStream, drTier: boolean): string {
+  return `${drTier ? AUDIT_DR_TIER_PREFIX : AUDIT_RECORDS_PREFIX}${stream}/`;
+}
