@@ -8,6 +8,7 @@ import { parseCidr } from '../config/cidr.js';
 import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import type { PlatformConfig } from '../config/schema.js';
+import { AUDIT_DR_TIER_PREFIX, AUDIT_RECORDS_PREFIX } from '../audit-prefixes.js';
 import { auditReplicaBucketName, PLATFORM_DR_VAULT_NAME, platformDrRegion } from '../platform-dr-naming.js';
 import { databaseInstanceIdentifier, drBackupVaultName, drBucketName, drKeyAlias, drRestoredInstanceIdentifier, drRestoreRoleArn, drRestoreRoleName, failoverBlueprintStackId, tenantRoleName } from '../tenant-naming.js';
 import { TenantId, type TenantRecord } from '../tenant-record.js';
@@ -316,9 +317,9 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     {
       title: 'Audit trail',
       detail: auditReplica
-        ? `Audit records replicated with their Object Lock retention are in ${auditReplica} (${platformRegion}); they stay immutable. The multi-region trail keeps recording in the surviving region.`
+        ? `CloudTrail's files (AWSLogs/) and the gateway's records of the tenant written while its tier had a DR region (${AUDIT_DR_TIER_PREFIX}inference/${tenantId}/, ${AUDIT_DR_TIER_PREFIX}fine-tuning/${tenantId}/) are replicated with their Object Lock retention to ${auditReplica} (${platformRegion}); they stay immutable. Records written while its tier had no DR region (${AUDIT_RECORDS_PREFIX}inference/${tenantId}/ …) and the lifecycle's (${AUDIT_RECORDS_PREFIX}lifecycle/) stay in ${config.homeRegion}. The multi-region trail keeps recording in the surviving region.`
         : `platformDisasterRecovery is none: audit records written before the loss stay in ${config.homeRegion}.`,
-      commands: auditReplica ? [`aws s3 ls s3://${auditReplica}/ --region ${platformRegion}`] : [],
+      commands: auditReplica ? [`aws s3 ls s3://${auditReplica}/${AUDIT_DR_TIER_PREFIX}inference/${tenantId}/ --recursive --region ${platformRegion}`] : [],
     },
     {
       title: 'Rebuild the tenant from the failover blueprint in the DR region',
