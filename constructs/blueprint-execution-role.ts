@@ -266,7 +266,10 @@ function drStatements(regions: readonly string[]): iam.PolicyStatement[] {
     ...statements('AdministerDrKeys', KEY_ADMIN_ACTIONS, regions.flatMap((r) => [arn('kms', 'key/*', r), arn('kms', 'alias/tessera-*-dr', r)]), undefined, inDrRegions),
     ...statements('UseDrKeysOnlyThroughServices', ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], regions.map((r) => arn('kms', 'key/*', r)),
       { StringEquals: { 'kms:ViaService': regions.flatMap((r) => [`s3.${r}.amazonaws.com`, `backup.${r}.amazonaws.com`]) } }),
-    ...statements('DrBackupVaults', BACKUP_ACTIONS, regions.map((r) => arn('backup', 'backup-vault:tessera-*-dr', r)), undefined, inDrRegions),
+    // The vault actions only: a backup plan's or selection's actions take a backup-plan ARN (Service
+    // Authorization Reference), so on a vault ARN they granted nothing; the DR blueprint has no plan, and
+    // the failover blueprint's plan in a DR region is BackupVaultsAndPlans' (regional statements).
+    ...statements('DrBackupVaults', BACKUP_ACTIONS.filter((a) => !/Backup(Plan|Selection)$/.test(a)), regions.map((r) => arn('backup', 'backup-vault:tessera-*-dr', r)), undefined, inDrRegions),
     // In the home region, the primary blueprint of a DR tier: its bucket's replication role goes to
     // S3 (PutBucketReplication passes it), and its monthly restore test is a Backup restore-testing
     // plan (tessera_<id>_database) with a selection (found missing by `npm run preflight` on a DR tier).

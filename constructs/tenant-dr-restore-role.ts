@@ -65,7 +65,9 @@ export class TenantDrRestoreRole extends Construct {
           actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
           resources: [rdsArn('subgrp', '*'), rdsArn('pg', 'default.postgres*'), rdsArn('og', 'default:postgres-*')],
         }),
-        new iam.PolicyStatement({ sid: 'TheDrVault', actions: ['backup:DescribeBackupVault', 'backup:DescribeRecoveryPoint'], resources: [props.vaultArn] }),
+        // Not backup:DescribeRecoveryPoint: it takes a recovery point's ARN, not the vault's (Service Authorization
+        // Reference), so granted here it allowed nothing; whoever starts the restore reads it (restore testing: Backup's service-linked role).
+        new iam.PolicyStatement({ sid: 'TheDrVault', actions: ['backup:DescribeBackupVault'], resources: [props.vaultArn] }),
         new iam.PolicyStatement({ sid: 'TheDrKey', actions: ['kms:DescribeKey'], resources: [props.keyArn] }),
         new iam.PolicyStatement({
           sid: 'GrantsOnTheDrKeyForAwsResources', actions: ['kms:CreateGrant'], resources: [props.keyArn],

@@ -102,7 +102,9 @@ export class TenantRestoreTesting extends Construct {
           actions: ['rds:DeleteDBInstance', 'rds:ModifyDBInstance', 'rds:AddTagsToResource'],
           resources: [instanceArn],
         }),
-        new iam.PolicyStatement({ sid: 'TheTenantVault', actions: ['backup:DescribeBackupVault', 'backup:DescribeRecoveryPoint'], resources: [props.vaultArn] }),
+        // Not backup:DescribeRecoveryPoint: it takes a recovery point's ARN, not the vault's (Service Authorization
+        // Reference), so granted here it allowed nothing; whoever starts the restore reads it (restore testing: Backup's service-linked role).
+        new iam.PolicyStatement({ sid: 'TheTenantVault', actions: ['backup:DescribeBackupVault'], resources: [props.vaultArn] }),
         new iam.PolicyStatement({ sid: 'TheTenantKey', actions: ['kms:DescribeKey'], resources: [props.keyArn] }),
         new iam.PolicyStatement({
           sid: 'GrantsOnTheTenantKeyForAwsResources', actions: ['kms:CreateGrant'], resources: [props.keyArn],

@@ -46,7 +46,7 @@ describe('the DR blueprint\'s restore role', () => {
       { sid: 'ReadBackupSnapshots', action: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resource: [rds('snapshot:awsbackup:*')], condition: undefined },
       { sid: 'CreateOnlyTheRestoredInstance', action: ['rds:AddTagsToResource', 'rds:DescribeDBInstances', 'rds:ListTagsForResource', 'rds:RestoreDBInstanceFromDBSnapshot'], resource: [rds('db:tessera-<TenantId>-restored')], condition: undefined },
       { sid: 'IntoSubnetGroupsAndDefaultParameters', action: ['rds:RestoreDBInstanceFromDBSnapshot'], resource: [rds('og:default:postgres-*'), rds('pg:default.postgres*'), rds('subgrp:*')], condition: undefined },
-      { sid: 'TheDrVault', action: ['backup:DescribeBackupVault', 'backup:DescribeRecoveryPoint'], resource: [`<${vaultId}.BackupVaultArn>`], condition: undefined },
+      { sid: 'TheDrVault', action: ['backup:DescribeBackupVault'], resource: [`<${vaultId}.BackupVaultArn>`], condition: undefined },
       { sid: 'TheDrKey', action: ['kms:DescribeKey'], resource: [`<${keyId}.Arn>`], condition: undefined },
       { sid: 'GrantsOnTheDrKeyForAwsResources', action: ['kms:CreateGrant'], resource: [`<${keyId}.Arn>`], condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
     ]);
