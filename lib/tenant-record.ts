@@ -453,6 +453,17 @@ export const DisasterRecoveryRecord = z.object({
    */
   deployedWith: z.object({ tier: z.string(), blueprintVersion: z.string(), executionArn: z.string().optional() }).optional(),
   /**
+   * The DR stack's last update failed and so did its rollback (`UPDATE_ROLLBACK_FAILED`): CloudFormation refuses every
+   * update of it until an operator continues the rollback (ContinueUpdateRollback, skipping the resources that cannot
+   * roll back). What the update attempted, when it was found, and CloudFormation's reason. Cleared when a later deploy
+   * of the DR stack completes. `deployedWith` is then unknown (the stack runs neither version whole) and left out.
+   */
+  updateRollbackFailed: z.object({
+    at: z.string(),
+    reason: z.string(),
+    attempted: z.object({ tier: z.string(), blueprintVersion: z.string(), executionArn: z.string().optional() }).optional(),
+  }).optional(),
+  /**
    * When the tenant first moved to a tier without DR (the DR stack RETAINED): from then on its primary replicates no
    * more into the DR bucket, and S3 replicates no deletion made after that, so what is deleted from the tenant bucket
    * since stays current in the DR bucket, which is no longer a replica of it (its noncurrent versions expire at home

@@ -8,7 +8,7 @@ import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { cloudFormationFor, compareVersions, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, describeStack, requestToken } from './deploy-blueprint.js';
 import { assertOwned } from './stack-ownership.js';
-import { firstFailure, stackBusy } from './stack-events.js';
+import { continueRollbackAdvice, firstFailure, stackBusy } from './stack-events.js';
 import type { LifecycleState } from './state.js';
 
 const DONE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE']);
@@ -103,7 +103,8 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
       });
     }
     if (kind === 'dr') {
-      await updateTenant(record.tenantId, { disasterRecovery: { ...record.disasterRecovery, region: drRegion!, stackName: name, status: 'ACTIVE', updatedAt: new Date().toISOString() } });
+      const { updateRollbackFailed: _stuck, ...dr } = record.disasterRecovery ?? {};
+      await updateTenant(record.tenantId, { disasterRecovery: { ...dr, region: drRegion!, stackName: name, status: 'ACTIVE', updatedAt: new Date().toISOString() } });
     }
     return { state: 'COMPLETE' as const, status };
   }
@@ -113,5 +114,6 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   if (kind === 'tenant' && databaseProtection(stack) === 'false' && status.startsWith('UPDATE_ROLLBACK')) {
     throw new StackFailedError(`stack ${name} is ${status}: the update that switches the database's deletion protection on (${DATABASE_DELETION_PROTECTION_PARAMETER}=true) rolled back: ${reason}`);
   }
+  if (status === 'UPDATE_ROLLBACK_FAILED') throw new StackFailedError(`stack ${where} is ${status}: ${reason}; ${continueRollbackAdvice(name, drRegion)}`);
   throw new StackFailedError(`stack ${where} is ${status}: ${reason}`);
 });

@@ -23,7 +23,7 @@ import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } fr
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
-import { latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
+import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 import { describeVersionRefusals, versionRefusals } from './version-change.js';
@@ -224,9 +224,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   }
   const status = existing?.StackStatus ?? '';
   // The tenant VPC's zones, checked on every deploy of a tier blueprint (create or update; not while the
-  // stack is busy, nor for a dead stack an onboarding deletes): an AvailabilityZones value only for a
+  // stack is busy, nor for a dead stack an onboarding deletes, nor for one stuck UPDATE_ROLLBACK_FAILED, refused below): an AvailabilityZones value only for a
   // template that declares the parameter.
-  const deploys = kind === 'tenant' && !status.endsWith('_IN_PROGRESS') && !DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE';
+  const deploys = kind === 'tenant' && !status.endsWith('_IN_PROGRESS') && !DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE' && status !== 'UPDATE_ROLLBACK_FAILED';
   if (deploys && existing) await assertReachableVersions(record, { tier, version });
   const zones = deploys ? await tenantZones(cfn, record, { tier, version, stack: existing ? name : undefined }) : undefined;
   const input = {
@@ -276,6 +276,11 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);
+  } else if (status === 'UPDATE_ROLLBACK_FAILED') {
+    // CloudFormation refuses a change set on it ("is in UPDATE_ROLLBACK_FAILED state and can not be updated"), which said
+    // neither why the stack is stuck nor the way out; no Tessera operation deletes a live tenant's stack.
+    const why = (await latestResourceFailure(cfn, existing.StackId ?? name).catch(() => undefined)) ?? existing.StackStatusReason ?? 'no reason reported';
+    throw new StackFailedError(`stack ${name}${drRegion ? ` in ${drRegion}` : ''} is UPDATE_ROLLBACK_FAILED (an earlier update failed, then its rollback): ${why}; ${continueRollbackAdvice(name, drRegion)}`);
   } else {
     // Every update of a standing stack — a change or upgrade, or an onboarding re-run that finds the
     // stack its earlier attempt created (perhaps at an older version than the platform's now) — goes
@@ -395,9 +400,10 @@ export function describeForeignOperation(name: string, status: string, operation
 
 /** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE) with what it is deployed with, keeping its latest restore test. */
 async function recordDrStack(record: TenantRecord, name: string, region: string, deployedWith: NonNullable<DisasterRecoveryRecord['deployedWith']>): Promise<void> {
-  const previous = record.disasterRecovery;
+  // A stack updated or created now is not stuck in UPDATE_ROLLBACK_FAILED (Deploy blueprint refuses one): an operator continued its rollback.
+  const { updateRollbackFailed: _stuck, ...previous } = record.disasterRecovery ?? { region: undefined };
   await updateTenant(record.tenantId, {
-    disasterRecovery: { ...(previous?.region === region ? previous : {}), region, stackName: name, status: 'DEPLOYING', updatedAt: new Date().toISOString(), deployedWith },
+    disasterRecovery: { ...(previous.region === region ? previous : {}), region, stackName: name, status: 'DEPLOYING', updatedAt: new Date().toISOString(), deployedWith },
   });
 }
 

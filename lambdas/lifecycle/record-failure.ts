@@ -11,7 +11,7 @@ import { organizationsClient } from '../shared/sessions.js';
 import { cloudFormationFor, executionRoleArn, stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { describeStack } from './deploy-blueprint.js';
-import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
+import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
 import { sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { catchReason } from './catch-reason.js';
@@ -319,6 +319,7 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
     }
     const status = stack.StackStatus ?? '';
     if (status === 'UPDATE_ROLLBACK_COMPLETE' && !ownershipProblem(stack, record, 'dr')) return drUpdateRolledBack(record, dr, stack, cleanup, notes);
+    if (status === 'UPDATE_ROLLBACK_FAILED' && !ownershipProblem(stack, record, 'dr')) return drUpdateRollbackFailed(record, dr, stack, await firstFailure(cfn, stack.StackId ?? dr.stackName).catch(() => undefined), cleanup, notes);
     // DELETE_FAILED (the deletion of a ROLLBACK_FAILED one by an earlier Record failure failed) only for an onboarding or offboarding, as for the primary.
     if (!removable(status, run.kind)) return {};
     const notOurs = ownershipProblem(stack, record, 'dr');
@@ -372,6 +373,34 @@ function drUpdateRolledBack(record: TenantRecord, dr: NonNullable<TenantRecord['
   cleanup.push(`DR stack ${dr.stackName} (${dr.region}) is UPDATE_ROLLBACK_COMPLETE: recorded ${status}${tier && version ? ` with tier ${tier}, version ${version}` : ''}`);
   const { deployedWith: _target, ...rest } = dr;
   return { disasterRecovery: { ...rest, status, updatedAt: new Date().toISOString(), ...(tier && version ? { deployedWith: { tier, blueprintVersion: version } } : {}) } };
+}
+
+/**
+ * A DR stack recorded DEPLOYING whose update failed and whose rollback failed too (UPDATE_ROLLBACK_FAILED: a tier change or
+ * upgrade that failed in the DR region, then a resource that could not be put back). It stands, its stores with it, but
+ * runs neither the version before nor the one attempted, and CloudFormation refuses any update of it until an operator
+ * continues its rollback. The record says so: ACTIVE or RETAINED as for a rolled-back update (drUpdateRolledBack: the
+ * stack and its stores are there, and the tenant's tier decides whether its primary replicates into it),
+ * `updateRollbackFailed` with what was attempted and CloudFormation's reason, no `deployedWith` (no whole version runs),
+ * and the failure's reason names the stack, its region, the resource that failed and the way out
+ * (continueRollbackAdvice). Before, the record stayed DEPLOYING (nothing deploys it) with `deployedWith` naming the
+ * version the stack never reached, and the reason said only the status.
+ */
+function drUpdateRollbackFailed(record: TenantRecord, dr: NonNullable<TenantRecord['disasterRecovery']>, stack: Stack, failure: string | undefined, cleanup: string[], notes: string[]): Partial<TenantRecord> {
+  let tierHasDrHere: boolean;
+  try {
+    tierHasDrHere = drRegionOf(tierConfig(record.tier)) === dr.region;
+  } catch {
+    tierHasDrHere = false;
+  }
+  const status = tierHasDrHere ? 'ACTIVE' as const : 'RETAINED' as const;
+  const reason = failure ?? stack.StackStatusReason ?? 'no reason reported';
+  const attempted = dr.deployedWith ? ` (the update to tier ${dr.deployedWith.tier}, version ${dr.deployedWith.blueprintVersion})` : '';
+  notes.push(`DR stack ${dr.stackName} (${dr.region}) is UPDATE_ROLLBACK_FAILED${attempted}: ${reason}; ${continueRollbackAdvice(dr.stackName, dr.region)}; recorded ${status} with updateRollbackFailed`);
+  cleanup.push(`DR stack ${dr.stackName} (${dr.region}) is UPDATE_ROLLBACK_FAILED: recorded ${status}, updateRollbackFailed, left for an operator`);
+  const { deployedWith, ...rest } = dr;
+  const at = new Date().toISOString();
+  return { disasterRecovery: { ...rest, status, updatedAt: at, updateRollbackFailed: { at, reason, ...(deployedWith ? { attempted: deployedWith } : {}) } } };
 }
 
 /**

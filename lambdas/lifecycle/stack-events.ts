@@ -101,3 +101,15 @@ export const stackBusy = (e: unknown) => (e as Error).name === 'ValidationError'
 export function describeLeftBehind(r: LeftBehindResource): string {
   return `${r.logicalId} (${r.type})${r.physicalId ? ` ${r.physicalId}` : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
 }
+
+/**
+ * The way out of a stack left `UPDATE_ROLLBACK_FAILED` (an update failed, then its rollback): CloudFormation refuses
+ * every update and change set of it until its rollback is continued (ContinueUpdateRollback, with `--resources-to-skip`
+ * for the resources that cannot roll back; AWS CloudFormation User Guide, "Continue rolling back an update"; without --role-arn it runs as the stack's own role), and no
+ * Tessera operation deletes a live tenant's stack. Named in every failure that meets one.
+ */
+export function continueRollbackAdvice(stack: string, region?: string): string {
+  return `it runs neither the version before the update nor the one after, and CloudFormation refuses any update of it until its rollback is continued: `
+    + `aws cloudformation continue-update-rollback --stack-name ${stack}${region ? ` --region ${region}` : ''} [--resources-to-skip <the logical ids that failed>], `
+    + 'then run the change again (or offboard the tenant)';
+}

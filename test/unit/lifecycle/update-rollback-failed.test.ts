@@ -1,0 +1,114 @@
+import { CloudFormationClient, CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { configWith } from '../../support/config-with.js';
+import { records, registryMock } from './registry-mock.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { mockDrStores } from './dr-store-mocks.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const bus = mockClient(EventBridgeClient);
+const kms = mockClient(KMSClient);
+const s3 = mockClient(S3Client);
+const backup = mockClient(BackupClient);
+const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
+const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+
+const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
+const STACK_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1';
+
+beforeEach(() => {
+  setLifecycleEnv();
+  process.env[ENV.config] = JSON.stringify(drConfig);
+  records.clear();
+  for (const m of [cfn, sts, bus, kms, s3, backup]) m.reset();
+  mockDrStores({ kms, s3, backup });
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
+  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
+  cfn.on(DeleteStackCommand).resolves({});
+  cfn.on(UpdateTerminationProtectionCommand).resolves({});
+  cfn.on(CreateChangeSetCommand).rejects(Object.assign(new Error(`Stack:${STACK_ID} is in UPDATE_ROLLBACK_FAILED state and can not be updated.`), { name: 'ValidationError' }));
+});
+
+const drStack = (status: string, extra: Record<string, unknown> = {}) => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{
+  StackName: 'tessera-acme-dr', StackId: STACK_ID, StackStatus: status as never, StackStatusReason: 'The following resource(s) failed to update: [ReplicaBucket]. ',
+  CreationTime: new Date(), EnableTerminationProtection: true, Tags: [...ownedTags(), { Key: 'tessera:tier', Value: 'professional' }, { Key: 'tessera:blueprint-version', Value: '1.0.0' }], ...extra,
+}] });
+
+const FAILED_EVENTS = { StackEvents: [
+  { StackId: STACK_ID, StackName: 'tessera-acme-dr', EventId: '3', LogicalResourceId: 'tessera-acme-dr', ResourceStatus: 'UPDATE_ROLLBACK_FAILED' as const, Timestamp: new Date(3000) },
+  { StackId: STACK_ID, StackName: 'tessera-acme-dr', EventId: '2', LogicalResourceId: 'ReplicaKey', ResourceStatus: 'UPDATE_FAILED' as const, ResourceStatusReason: 'Key is pending deletion', Timestamp: new Date(2000) },
+  { StackId: STACK_ID, StackName: 'tessera-acme-dr', EventId: '1', LogicalResourceId: 'ReplicaBucket', ResourceStatus: 'UPDATE_FAILED' as const, ResourceStatusReason: 'Bucket policy refused', Timestamp: new Date(1000) },
+] };
+
+/**
+ * s22life: a tier change or upgrade whose DR stack update failed and whose rollback failed too (UPDATE_ROLLBACK_FAILED).
+ * Before: Record failure left the DR record DEPLOYING (nothing deploys it) with `deployedWith` naming the version the
+ * stack never reached, the reason saying only the status; the next change went into a change set CloudFormation refuses
+ * ("is in UPDATE_ROLLBACK_FAILED state and can not be updated"), naming neither the cause nor the way out.
+ */
+describe('a DR stack left UPDATE_ROLLBACK_FAILED by a change', () => {
+  const fail = async (tier: string) => {
+    records.set('acme', leased('upgrade', {
+      tier, blueprintVersion: '1.0.0', accountId: '333333333333',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: state('acme').executionArn } },
+    }));
+    drStack('UPDATE_ROLLBACK_FAILED');
+    cfn.on(DescribeStackEventsCommand).resolves(FAILED_EVENTS);
+    const st = state('acme');
+    return recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'upgrade', error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme-dr in us-west-2 is UPDATE_ROLLBACK_FAILED' }) }, failedStep: 'Check DR blueprint' } as never, {} as never) as Promise<{ reason: string }>;
+  };
+
+  it('Record failure: ACTIVE on a tier with DR there, updateRollbackFailed with what was attempted and why, no deployedWith; the reason names the stack, its region and the way out; nothing deleted', async () => {
+    const out = await fail('professional');
+    const dr = records.get('acme')!.disasterRecovery!;
+    expect(dr.status).toBe('ACTIVE');
+    expect(dr.deployedWith).toBeUndefined();
+    expect(dr.updateRollbackFailed).toEqual({ at: expect.any(String), reason: 'ReplicaBucket UPDATE_FAILED: Bucket policy refused', attempted: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: state('acme').executionArn } });
+    expect(out.reason).toContain('DR stack tessera-acme-dr (us-west-2) is UPDATE_ROLLBACK_FAILED (the update to tier professional, version 2.0.0): ReplicaBucket UPDATE_FAILED: Bucket policy refused');
+    expect(out.reason).toContain('aws cloudformation continue-update-rollback --stack-name tessera-acme-dr --region us-west-2');
+    expect(records.get('acme')!.failure!.reason).toBe(out.reason);
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
+  });
+
+  it('Record failure: RETAINED for a tenant on a tier without DR (a failed move to a DR tier)', async () => {
+    await fail('starter');
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'RETAINED', updateRollbackFailed: expect.objectContaining({ attempted: expect.objectContaining({ blueprintVersion: '2.0.0' }) }) });
+  });
+
+  it('Deploy DR blueprint: the next change is refused before any change set, naming the stack, its region, the resource that failed and the way out', async () => {
+    records.set('acme', leased('change', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z' } }));
+    drStack('UPDATE_ROLLBACK_FAILED');
+    cfn.on(DescribeStackEventsCommand).resolves(FAILED_EVENTS);
+    const thrown = await deploy({ ...state('acme'), blueprint: 'dr', change: { tier: 'professional', previousTier: 'professional', blueprintVersion: '2.0.0', drRegion: 'us-west-2' } } as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'StackFailed', message: expect.stringContaining('stack tessera-acme-dr in us-west-2 is UPDATE_ROLLBACK_FAILED (an earlier update failed, then its rollback): ReplicaKey UPDATE_FAILED: Key is pending deletion') });
+    expect((thrown as Error).message).toContain('continue-update-rollback --stack-name tessera-acme-dr --region us-west-2');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+  });
+
+  it('Deploy blueprint: a tier change meeting the PRIMARY stack UPDATE_ROLLBACK_FAILED is refused the same way, before any change set or zone lookup', async () => {
+    records.set('acme', leased('change', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{
+      StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'UPDATE_ROLLBACK_FAILED', StackStatusReason: 'The following resource(s) failed to update: [Database]. ',
+      CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags(),
+    }] });
+    const thrown = await deploy({ ...state('acme'), blueprint: 'tenant', change: { tier: 'professional', previousTier: 'professional', blueprintVersion: '2.0.0' } } as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'StackFailed', message: expect.stringContaining('stack tessera-acme is UPDATE_ROLLBACK_FAILED (an earlier update failed, then its rollback): The following resource(s) failed to update: [Database].') });
+    expect((thrown as Error).message).toContain('aws cloudformation continue-update-rollback --stack-name tessera-acme [--resources-to-skip');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
+  });
+});
