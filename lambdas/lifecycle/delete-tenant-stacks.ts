@@ -39,7 +39,9 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
       throw e;
     }
   }
-  if (dr) await updateTenant(record.tenantId, { disasterRecovery: { ...dr, status: 'REMOVED', updatedAt: new Date().toISOString() } });
+  // A stack that is gone is stuck no more: an UPDATE_ROLLBACK_FAILED it was recorded in goes with it.
+  const { updateRollbackFailed: _stuck, ...removed } = dr ?? { region: '' };
+  if (dr) await updateTenant(record.tenantId, { disasterRecovery: { ...(removed as DisasterRecoveryRecord), status: 'REMOVED', updatedAt: new Date().toISOString() } });
   return { state: 'COMPLETE' as const };
 });
 

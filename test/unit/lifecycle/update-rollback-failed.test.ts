@@ -22,6 +22,7 @@ const s3 = mockClient(S3Client);
 const backup = mockClient(BackupClient);
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+const { handler: deleteStacks } = await import('../../../lambdas/lifecycle/delete-tenant-stacks.js');
 
 const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
 const STACK_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1';
@@ -110,5 +111,17 @@ describe('a DR stack left UPDATE_ROLLBACK_FAILED by a change', () => {
     expect(thrown).toMatchObject({ name: 'StackFailed', message: expect.stringContaining('stack tessera-acme is UPDATE_ROLLBACK_FAILED (an earlier update failed, then its rollback): The following resource(s) failed to update: [Database].') });
     expect((thrown as Error).message).toContain('aws cloudformation continue-update-rollback --stack-name tessera-acme [--resources-to-skip');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
+  });
+
+  it('Delete tenant stacks: once the stuck DR stack is gone, the offboarding records it REMOVED without updateRollbackFailed', async () => {
+    records.set('acme', leased('offboard', {
+      tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', status: 'OFFBOARDING',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: STACK_ID, status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z', updateRollbackFailed: { at: '2026-12-02T00:00:00.000Z', reason: 'ReplicaBucket UPDATE_FAILED: Bucket policy refused' } },
+    }));
+    const out = await deleteStacks({ ...state('acme') } as never, {} as never) as { state: string };
+    expect(out.state).toBe('COMPLETE');
+    const dr = records.get('acme')!.disasterRecovery!;
+    expect(dr.status).toBe('REMOVED');
+    expect(dr.updateRollbackFailed).toBeUndefined();
   });
 });
