@@ -24,7 +24,7 @@ let doc: DynamoDBDocumentClient;
 let tables = 0;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await startMoto({ serial: true }); // DynamoDB applies each conditional write atomically; threaded moto can interleave two claimRotation updates between check and write
   const client = { endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   ddb = new DynamoDBClient(client);
   doc = DynamoDBDocumentClient.from(ddb);
