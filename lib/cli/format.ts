@@ -1,5 +1,6 @@
 import { printable } from '../printable.js';
 import type { LifecycleExecution, TenantRecord } from '../tenant-record.js';
+import { nextStepAfterFailure } from './lifecycle-answers.js';
 import { offboardingLines } from './offboarding-format.js';
 
 /** Plain-text tables for a terminal (every cell `printable`); `--json` prints the API's JSON instead. */
@@ -40,6 +41,8 @@ export function tenantDetails(t: TenantRecord): string {
   // execution showed nothing of what refuses every other request.
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   if (t.failure) lines.push(`failure     ${t.failure.step}: ${t.failure.reason}`);
+  // What to run about it (nothing while an operation holds the tenant: that operation is the next step).
+  if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason)}`);
   if (Object.keys(t.stackOutputs).length) {
     lines.push('outputs');
     for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);

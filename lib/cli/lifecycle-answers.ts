@@ -44,3 +44,25 @@ export function retryLines(id: string, out: RetryAnswer): string {
 export function statusChangeLines(id: string, action: 'suspend' | 'resume', out: { status: string; executionArn?: string }): string {
   return `${id}: ${action} started (${out.status} once it ends: tessera tenants watch ${id}, or --watch)${executionLine(out.executionArn)}`;
 }
+
+/**
+ * What to run after a failed operation (`failure.kind`, else the execution's kind; the README's *Tenant lifecycle*):
+ * a failed onboarding resumes with `tessera tenants retry <id>` (with `--admin-email` when AWS refused the email for
+ * another account: it is the new account's root email), a stopped offboarding with `retry` or `delete --yes` again, a
+ * failed change or upgrade (the tenant stays on its previous tier and version) with the same `update` again, a failed
+ * suspend or resume with the same command again. `tessera tenants watch` and `show` print it after the failure.
+ */
+export function nextStepAfterFailure(id: string, kind: string | undefined, reason: string): string {
+  const cause = 'remove the cause above, then run';
+  switch (kind) {
+    case 'onboard':
+      return /EMAIL_ALREADY_EXISTS/.test(reason)
+        ? `tessera tenants retry ${id} --admin-email <another email> (the admin email is the new AWS account's root email, and another AWS account uses this one; steps already done are skipped)`
+        : `${cause} tessera tenants retry ${id} (steps already done are skipped)`;
+    case 'offboard': return `${cause} tessera tenants retry ${id} (or tessera tenants delete ${id} --yes): the offboarding resumes at the failed step`;
+    case 'change': case 'upgrade': return `the tenant stays on its previous tier and version; ${cause} the change again: tessera tenants update ${id} --tier <tier> | --blueprint-version <version> | --repair`;
+    case 'suspend': case 'resume': return `${cause} tessera tenants ${kind} ${id} again`;
+    case 'status': return `${cause} tessera tenants suspend ${id} (or resume) again`;
+    default: return `${cause} tessera tenants retry ${id}`;
+  }
+}

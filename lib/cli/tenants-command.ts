@@ -12,7 +12,7 @@ import { adminTarget } from './admin-target.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
-import { offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer } from './lifecycle-answers.js';
+import { nextStepAfterFailure, offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
 
 interface Progress {
@@ -20,7 +20,7 @@ interface Progress {
   kind?: string;
   executionStatus?: string;
   currentStep?: string;
-  failure?: { step: string; reason: string };
+  failure?: { step: string; reason: string; kind?: string };
   /** Announcements of this execution still owed (its operation took effect; PutEvents failed after it). */
   owedAnnouncements?: Array<{ detailType: string; error?: string }>;
   steps: Array<{ name: string; seconds?: number; status: string }>;
@@ -31,8 +31,21 @@ const print = (s: string) => process.stdout.write(`${s}\n`);
 
 const client = adminTarget;
 
-/** Polls the latest execution and prints each step as it finishes, with its duration. */
-export async function watch(api: AdminClient, id: string, intervalMs: number, json: boolean, executionArn?: string): Promise<Progress> {
+/**
+ * The mark of a finished step in `watch`'s text: `✗` for a step that failed and for the states a failure passes
+ * through (`Failed at <step>`, `Refused at <step>`: Pass states that exit normally, which showed a `✓`), `✓` for
+ * any other; the `✗` red when `colour` (stdout a terminal, NO_COLOR unset).
+ */
+export function stepMark(step: { name: string; status: string }, colour: boolean): string {
+  if (step.status !== 'FAILED' && !/^(Failed|Refused) at /.test(step.name)) return '✓';
+  return colour ? '\u001b[31m✗\u001b[39m' : '✗';
+}
+
+/** Colour on stdout: a terminal, and NO_COLOR (no-color.org) unset or empty. */
+const stdoutColour = () => Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+
+/** Polls the latest execution and prints each step as it finishes, with its duration; a failure with the command to run next. */
+export async function watch(api: AdminClient, id: string, intervalMs: number, json: boolean, executionArn?: string, colour = stdoutColour()): Promise<Progress> {
   const printed = new Set<number>();
   const started = Date.now();
   let lastStep = '';
@@ -42,7 +55,7 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       if (s.status === 'RUNNING' || printed.has(i) || /\?$|^Start |ready$|^Wait /.test(s.name)) return;
       printed.add(i);
       if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds }));
-      else print(`  ${s.status === 'FAILED' ? '✗' : '✓'} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}`);
+      else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}`);
     });
     const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
     if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
@@ -50,7 +63,7 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
     if (p.executionStatus && p.executionStatus !== 'RUNNING') {
       if (!json) {
         print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()} in ${((Date.now() - started) / 1000).toFixed(1)} s — tenant ${id} is ${p.status}`);
-        if (p.failure) print(`failed at "${p.failure.step}": ${p.failure.reason}`);
+        if (p.failure) print(`failed at "${p.failure.step}": ${p.failure.reason}\nnext: ${nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason)}`);
         for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);
       }
       return p;

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AdminClient } from '../../../lib/cli/admin-client.js';
+import { tenantDetails } from '../../../lib/cli/format.js';
+import { stepMark, watch } from '../../../lib/cli/tenants-command.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+
+/**
+ * Found by a platform engineer trying the README (s22): a failed onboarding's watch printed `✓ Failed at Check account`
+ * (the Pass state a Catch goes through exits normally) and neither watch nor show said what to run next.
+ */
+const steps = [
+  { name: 'Register tenant', seconds: 0.4, status: 'DONE' },
+  { name: 'Check account', seconds: 1.2, status: 'FAILED' },
+  { name: 'Failed at Check account', seconds: 0, status: 'DONE' },
+  { name: 'Record failure', seconds: 0.3, status: 'DONE' },
+  { name: 'Onboard failed', status: 'FAILED' },
+];
+const progress = (reason: string) => ({
+  status: 'FAILED', kind: 'onboard', executionStatus: 'FAILED', steps,
+  failure: { step: 'Check account', reason, kind: 'onboard' },
+});
+
+async function watched(reason: string, colour = false): Promise<string[]> {
+  const out: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+  const api = { call: async () => progress(reason) } as unknown as AdminClient;
+  await watch(api, 'acme', 1, false, undefined, colour);
+  vi.restoreAllMocks();
+  return out.join('').split('\n');
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('tessera tenants watch of a failed onboarding', () => {
+  it('marks the failed step and the "Failed at" state with ✗, not ✓', async () => {
+    const lines = await watched('CreateAccount failed: INTERNAL_FAILURE');
+    expect(lines.find((l) => l.includes('Failed at Check account'))).toMatch(/^ {2}✗ Failed at Check account/);
+    expect(lines.find((l) => l.includes(' Check account ') && !l.includes('Failed at'))).toMatch(/^ {2}✗ /);
+    expect(lines.find((l) => l.includes('Record failure'))).toMatch(/^ {2}✓ /);
+  });
+
+  it('says the next step: tessera tenants retry, with --admin-email after EMAIL_ALREADY_EXISTS', async () => {
+    expect(await watched('CreateAccount failed: INTERNAL_FAILURE')).toContain('next: remove the cause above, then run tessera tenants retry acme (steps already done are skipped)');
+    expect((await watched('CreateAccount failed: EMAIL_ALREADY_EXISTS')).find((l) => l.startsWith('next: '))).toMatch(/^next: tessera tenants retry acme --admin-email <another email> \(the admin email is the new AWS account's root email/);
+  });
+
+  it('colours ✗ red only when colour is on', () => {
+    expect(stepMark({ name: 'Failed at Check account', status: 'DONE' }, true)).toBe('\u001b[31m✗\u001b[39m');
+    expect(stepMark({ name: 'Check account', status: 'FAILED' }, false)).toBe('✗');
+    expect(stepMark({ name: 'Record failure', status: 'DONE' }, true)).toBe('✓');
+  });
+});
+
+describe('tessera tenants show of a failed tenant', () => {
+  const record = (extra: Partial<TenantRecord>): TenantRecord => ({
+    tenantId: 'acme', name: 'Acme', tier: 'starter', isolation: 'account', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001',
+    status: 'FAILED', createdAt: '2026-12-03T06:00:00.000Z', updatedAt: '2026-12-03T06:00:00.000Z', stackOutputs: {}, executions: [], ...extra,
+  } as TenantRecord);
+
+  it('prints the next step after the failure', () => {
+    const failed = tenantDetails(record({ failure: { step: 'Check account', reason: 'EMAIL_ALREADY_EXISTS', at: '2026-12-03T06:01:00.000Z', kind: 'onboard' } }));
+    expect(failed).toMatch(/^next {8}tessera tenants retry acme --admin-email <another email>/m);
+    const change = tenantDetails(record({ status: 'ACTIVE', failure: { step: 'Deploy blueprint', reason: 'ChangeRefused', at: '2026-12-03T06:01:00.000Z', kind: 'change' } }));
+    expect(change).toMatch(/^next {8}the tenant stays on its previous tier and version; remove the cause above, then run the change again: tessera tenants update acme /m);
+    expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^next/m);
+  });
+});
