@@ -25,6 +25,19 @@ function askedLine(change: LifecycleExecution['change'], requestId: string): str
   return ` (${printable(asked.join(', '))}; request ${printable(requestId)})`;
 }
 
+/**
+ * The tenant's DR stack (`disasterRecovery`) for `tessera tenants show`: its status, region and stack, what it was last
+ * deployed with; and, when its last update's rollback failed, since when, what was attempted and CloudFormation's reason
+ * (it refuses every update until continue-update-rollback). Was only in `--json`.
+ */
+function drLines(dr: NonNullable<TenantRecord['disasterRecovery']>): string[] {
+  const w = dr.deployedWith;
+  const lines = [`dr          ${dr.status} in ${dr.region} (stack ${printable(dr.stackName)})${w ? `, deployed with tier ${printable(w.tier)} blueprint ${printable(w.blueprintVersion)}` : ''}`];
+  const f = dr.updateRollbackFailed;
+  if (f) lines.push(`  UPDATE_ROLLBACK_FAILED since ${f.at}${f.attempted ? ` (attempted tier ${printable(f.attempted.tier)} blueprint ${printable(f.attempted.blueprintVersion)})` : ''}: ${printable(f.reason)}`);
+  return lines;
+}
+
 /** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
@@ -39,6 +52,7 @@ export function tenantDetails(t: TenantRecord): string {
   ];
   // The operation holding the tenant (the one a 409 operation_in_progress names): without it, a tenant held by a stopped
   // execution showed nothing of what refuses every other request.
+  if (t.disasterRecovery) lines.push(...drLines(t.disasterRecovery));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   if (t.failure) lines.push(`failure     ${t.failure.step}: ${t.failure.reason}`);
   // What to run about it (nothing while an operation holds the tenant: that operation is the next step).

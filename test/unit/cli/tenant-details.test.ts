@@ -37,3 +37,23 @@ describe('tenantDetails', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^operation/m);
   });
 });
+
+// Found by a platform engineer trying the README (s22): the tenant's DR stack was only in --json.
+describe('tenantDetails: the DR stack', () => {
+  it('prints its status, region, stack and what it was deployed with', () => {
+    const text = tenantDetails(record({ status: 'ACTIVE', disasterRecovery: {
+      region: 'us-west-2', stackName: 'tessera-tenant-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-03T06:00:00.000Z',
+      deployedWith: { tier: 'professional', blueprintVersion: '1.4.0' },
+    } }));
+    expect(text).toMatch(/^dr {10}ACTIVE in us-west-2 \(stack tessera-tenant-acme-dr\), deployed with tier professional blueprint 1\.4\.0$/m);
+  });
+
+  it('prints a failed rollback: since when, what was attempted and the reason', () => {
+    const text = tenantDetails(record({ status: 'ACTIVE', disasterRecovery: {
+      region: 'us-west-2', stackName: 'tessera-tenant-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-03T06:00:00.000Z',
+      updateRollbackFailed: { at: '2026-12-03T07:00:00.000Z', reason: 'DrKey: rollback failed; continue-update-rollback', attempted: { tier: 'enterprise', blueprintVersion: '1.5.0' } },
+    } }));
+    expect(text).toMatch(/^dr {10}ACTIVE in us-west-2 \(stack tessera-tenant-acme-dr\)$/m);
+    expect(text).toContain('  UPDATE_ROLLBACK_FAILED since 2026-12-03T07:00:00.000Z (attempted tier enterprise blueprint 1.5.0): DrKey: rollback failed; continue-update-rollback');
+  });
+});
