@@ -15,6 +15,8 @@ type Globals = { region?: string; json?: boolean; profile?: string; prefix: stri
 export interface DlqIo {
   out(text: string): void;
   clients(region: string | undefined, profile: string | undefined): Promise<RedriveClients>;
+  /** The account of the credentials in `region` (sts:GetCallerIdentity), named when no queue is found. */
+  account(region: string, profile: string | undefined): Promise<string>;
 }
 const processIo: DlqIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
@@ -25,7 +27,23 @@ const processIo: DlqIo = {
     ]));
     return { sqs: new SQSClient(config), events: new EventBridgeClient(config), lambda: new LambdaClient(config), sfn: new SFNClient(config) };
   },
+  account: async (region, profile) => {
+    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const sts = new STSClient({ region, ...(profile ? { profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } });
+    return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? '(not named by sts:GetCallerIdentity)';
+  },
 };
+
+/**
+ * Where the queues were looked for, for a message that found none: `account 111122223333, region ap-south-1` (the SQS
+ * client's resolved region, the account of the credentials; ` (profile x)` when given). The account reads `unknown`
+ * with sts:GetCallerIdentity's error when that call fails: the message still names the region.
+ */
+export async function searchedIn(io: DlqIo, sqs: RedriveClients['sqs'], region: string | undefined, profile: string | undefined): Promise<string> {
+  const resolved = await sqs.config.region().catch(() => region ?? 'unknown');
+  const account = await io.account(resolved, profile).catch((e: Error) => `unknown (sts:GetCallerIdentity: ${e.name}: ${e.message.split('\n')[0]})`);
+  return `account ${account}, region ${resolved}${profile ? ` (profile ${profile})` : ''}`;
+}
 
 /**
  * Loads the SDK clients (and the modules that use them) only when a dlq command runs: the rest of
@@ -79,10 +97,10 @@ export function formatAge(seconds: number | undefined): string {
 }
 
 /** The queue `name` (full, or without the prefix) among `queues`. @throws CliError (2) naming the queue and the ones there are */
-export function findQueue(queues: DeadLetterQueueInfo[], name: string, prefix: string): DeadLetterQueueInfo {
+export function findQueue(queues: DeadLetterQueueInfo[], name: string, prefix: string, where = 'this account and region'): DeadLetterQueueInfo {
   const found = queues.find((q) => q.name === name || q.name === `${prefix}${name}`);
   if (!found) {
-    throw new CliError(`no dead-letter queue ${JSON.stringify(name)} (names starting ${prefix}): ${queues.length ? `there are ${queues.map((q) => q.name).join(', ')}` : 'there are none in this account and region (check --region and your credentials)'}`);
+    throw new CliError(`no dead-letter queue ${JSON.stringify(name)} (names starting ${prefix}): ${queues.length ? `there are ${queues.map((q) => q.name).join(', ')}` : `there are none in ${where} (check --region and your credentials)`}`);
   }
   return found;
 }
@@ -166,7 +184,8 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       const { listDeadLetterQueues, peekMessages } = await dlqModules();
       const clients = await io.clients(g.region, g.profile);
       let queues = await listDeadLetterQueues(clients.sqs, g.prefix);
-      if (name) queues = [findQueue(queues, name, g.prefix)];
+      const where = queues.length ? undefined : await searchedIn(io, clients.sqs, g.region, g.profile);
+      if (name) queues = [findQueue(queues, name, g.prefix, where)];
       const peeked = new Map<string, Message[]>();
       if (o.peek) for (const q of queues) peeked.set(q.name, q.visible ? await peekMessages(clients.sqs, q.url, o.peek) : []);
       if (g.json) {
@@ -174,7 +193,7 @@ export function dlqCommand(io: DlqIo = processIo): Command {
         return;
       }
       if (!queues.length) {
-        io.out(`no queues named ${g.prefix}* in this account and region`);
+        io.out(`no queues named ${g.prefix}* in ${where}`);
         return;
       }
       io.out(table(queues.map((q) => ({ queue: q.name, messages: q.visible, 'in flight': q.inFlight, oldest: formatAge(q.oldestAgeSeconds), source: q.source })), ['queue', 'messages', 'in flight', 'oldest', 'source']));
@@ -195,7 +214,8 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       const g = globals(cmd);
       const { listDeadLetterQueues, redriveQueue } = await dlqModules();
       const clients = await io.clients(g.region, g.profile);
-      const queue = findQueue(await listDeadLetterQueues(clients.sqs, g.prefix), name, g.prefix);
+      const all = await listDeadLetterQueues(clients.sqs, g.prefix);
+      const queue = findQueue(all, name, g.prefix, all.length ? undefined : await searchedIn(io, clients.sqs, g.region, g.profile));
       // Ctrl-C once: finish the message being replayed, make the received rest visible again, print the summary.
       // A second Ctrl-C ends the process at once (Node's default).
       const interrupt = new AbortController();
@@ -230,7 +250,8 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       const g = globals(cmd);
       const { listDeadLetterQueues, purgeQueue } = await dlqModules();
       const clients = await io.clients(g.region, g.profile);
-      const queue = findQueue(await listDeadLetterQueues(clients.sqs, g.prefix), name, g.prefix);
+      const all = await listDeadLetterQueues(clients.sqs, g.prefix);
+      const queue = findQueue(all, name, g.prefix, all.length ? undefined : await searchedIn(io, clients.sqs, g.region, g.profile));
       const dryRun = Boolean(o.dryRun) || !o.yes;
       const report = await purgeQueue(clients.sqs, queue, dryRun);
       if (!o.yes && !o.dryRun && report.messages > 0) {

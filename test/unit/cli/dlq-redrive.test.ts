@@ -148,7 +148,7 @@ describe('redriveQueue', () => {
     const out: string[] = [];
     const tessera = (...args: string[]) => {
       const program = new Command('tessera').option('--region <region>').option('--json').exitOverride();
-      program.addCommand(dlqCommand({ out: (t) => void out.push(t), clients: async () => clients }));
+      program.addCommand(dlqCommand({ out: (t) => void out.push(t), clients: async () => clients, account: async () => ACCOUNT }));
       return program.parseAsync(['dlq', 'redrive', ...args], { from: 'user' });
     };
     for (const args of [['x', '--max', '1'], ['x', '--max', '100', '--dry-run']]) {
@@ -319,6 +319,24 @@ describe('AWS service events (tenant forwarders) and purge', () => {
     sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
     sqsMock.on(PurgeQueueCommand).rejects(Object.assign(new Error('Only one PurgeQueue operation on tessera-dlq-x is allowed every 60 seconds.'), { name: 'PurgeQueueInProgress' }));
     await expect(purgeQueue(clients.sqs, queue, false)).rejects.toMatchObject({ exitCode: 1, message: expect.stringMatching(/sqs:PurgeQueue on tessera-dlq-x.*PurgeQueueInProgress/) });
+  });
+
+  // Found by a platform engineer trying the README (s22): `tessera dlq list --region ap-south-1` with no queues said
+  // "in this account and region" without naming either.
+  it('with no queues, names the account of the credentials and the region it looked in', async () => {
+    sqsMock.on(ListQueuesCommand).resolves({});
+    const out: string[] = [];
+    const south = { ...clients, sqs: new SQSClient({ region: 'ap-south-1' }) };
+    const tessera = (...args: string[]) => {
+      const program = new Command('tessera').option('--region <region>').option('--json').exitOverride();
+      program.addCommand(dlqCommand({ out: (t) => void out.push(t), clients: async () => south, account: async (region) => (region === 'ap-south-1' ? ACCOUNT : 'wrong region') }));
+      return program.parseAsync(['dlq', ...args], { from: 'user' });
+    };
+    await tessera('list', '--region', 'ap-south-1');
+    expect(out).toEqual([`no queues named tessera-dlq-* in account ${ACCOUNT}, region ap-south-1`]);
+    await expect(tessera('redrive', 'x', '--profile', 'ops')).rejects.toMatchObject({
+      message: `no dead-letter queue "x" (names starting tessera-dlq-): there are none in account ${ACCOUNT}, region ap-south-1 (profile ops) (check --region and your credentials)`,
+    });
   });
 
   it('the help names the subcommands there are (list with --peek, redrive, purge)', () => {
