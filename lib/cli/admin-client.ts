@@ -13,9 +13,10 @@ export class AdminClient {
   /**
    * @param baseUrl the admin API's base URL (the AdminApiUrl output), e.g. `https://abc.execute-api.us-east-1.amazonaws.com/prod`
    * @param region the region to sign for: the API's
+   * @param profile the AWS profile whose credentials sign (`--profile`) @default - the default chain (AWS_PROFILE, the environment, ...)
    */
-  constructor(private readonly baseUrl: string, private readonly region: string) {
-    this.signer = new SignatureV4({ credentials: fromNodeProviderChain(), region, service: 'execute-api', sha256: Sha256 });
+  constructor(private readonly baseUrl: string, private readonly region: string, profile?: string) {
+    this.signer = new SignatureV4({ credentials: fromNodeProviderChain(profile ? { profile } : {}), region, service: 'execute-api', sha256: Sha256 });
   }
 
   /**

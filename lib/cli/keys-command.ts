@@ -6,7 +6,7 @@ import { CliError } from './cli-error.js';
 import { table } from './format.js';
 import { numberIn } from './option-parsers.js';
 import { checkTenantId } from './users/tenant-check.js';
-import { adminTarget } from './admin-target.js';
+import { adminTarget, profileOption } from './admin-target.js';
 
 /** A key as the admin API shows it: the record without its hash. */
 type ShownKey = Omit<ApiKeyRecord, 'keyHash'> & { object: 'tenant.api_key' };
@@ -92,7 +92,7 @@ function newKeyLines(k: NewKey, what: string): string[] {
  * admin API's JSON. create and rotate print the key once; nothing can show it again.
  */
 export function keysCommand(out: KeysOut = (t) => void process.stdout.write(`${t}\n`)): Command {
-  const keys = new Command('keys').description('a tenant\'s API keys (tsk_…, for any OpenAI SDK): create, list, revoke, rotate');
+  const keys = new Command('keys').description('a tenant\'s API keys (tsk_…, for any OpenAI SDK): create, list, revoke, rotate').addOption(profileOption());
   const tenantOption = () => new Option('--tenant <id>', 'the tenant').makeOptionMandatory();
 
   keys.command('create').description('mint an API key; it is printed once and cannot be shown again')

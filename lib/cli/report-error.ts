@@ -100,9 +100,15 @@ export function usageLine(cmd: Command, code: string, commanderText: string): st
   let line = commanderText.trimEnd().split('\n').join(' '); // commander puts its suggestion on a line of its own
   if (code === 'commander.missingMandatoryOptionValue') {
     const unknown = unknownOptionLine(cmd);
-    if (unknown) return `${unknown}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
+    if (unknown) return `${unknown}${profileHint(unknown)}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
     const missing = cmd.options.filter((o) => o.mandatory && cmd.getOptionValue(o.attributeName()) === undefined).map((o) => o.flags);
     line = `error: ${commandPath(cmd)} needs ${missing.length === 1 ? 'the option' : 'the options'} ${missing.join(', ')}`;
   }
-  return `${line}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
+  return `${line}${code === 'commander.unknownOption' ? profileHint(line) : ''}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
 }
+
+/**
+ * For a command that takes no `--profile` (tenants, keys, users, login, dlq, doctor and admins take it): what does the
+ * same, since every AWS call of the CLI reads the default credential chain.
+ */
+const profileHint = (line: string): string => (/unknown option '--profile'/.test(line) ? '; this command takes no --profile: set AWS_PROFILE=<profile> for its AWS calls instead' : '');

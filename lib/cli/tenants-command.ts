@@ -8,7 +8,7 @@ import { CliError } from './cli-error.js';
 import { onboardBody } from './onboard-body.js';
 import { table, tenantDetails } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
-import { adminTarget } from './admin-target.js';
+import { adminTarget, profileOption } from './admin-target.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
@@ -133,7 +133,8 @@ export function usageLines(u: TenantUsageAnswer): string {
 }
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version, or --repair), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch');
+  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version, or --repair), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch')
+    .addOption(profileOption());
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')

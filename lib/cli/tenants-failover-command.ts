@@ -446,20 +446,20 @@ export function failoverPlanLines(p: FailoverPlan): string {
 
 /** AWS clients of the command (replaced in tests). */
 export interface FailoverIo {
-  backup(region: string, credentials?: AwsCredentialIdentity): Promise<Pick<BackupClient, 'send'>>;
+  backup(region: string, credentials?: AwsCredentialIdentity, profile?: string): Promise<Pick<BackupClient, 'send'>>;
   /** Credentials of `roleArn`, from STS's endpoint in `region` (the DR region: the home one may be the lost one). */
-  assumeRole(roleArn: string, region: string): Promise<AwsCredentialIdentity>;
+  assumeRole(roleArn: string, region: string, profile?: string): Promise<AwsCredentialIdentity>;
   now(): Date;
 }
 
 // The Backup and STS clients are imported by the failover-plan run that calls them: every other
 // `tessera tenants` run (list, show, create, ...) registers this subcommand and never loads them.
 const processIo: FailoverIo = {
-  backup: async (region, credentials) => new (await import('@aws-sdk/client-backup')).BackupClient({ region, credentials, requestHandler: { ...HTTP_TIMEOUTS.control } }),
-  async assumeRole(roleArn, region) {
+  backup: async (region, credentials, profile) => new (await import('@aws-sdk/client-backup')).BackupClient({ region, ...(credentials ? { credentials } : profile ? { profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } }),
+  async assumeRole(roleArn, region, profile) {
     const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
     // A regional STS endpoint in the DR region: without a region the SDK has none to call ("Region is missing").
-    const out = await new STSClient({ region, requestHandler: { ...HTTP_TIMEOUTS.control } }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
+    const out = await new STSClient({ region, ...(profile ? { profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
     const c = out.Credentials!;
     return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration };
   },
@@ -607,13 +607,13 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       if (drRegion) {
         let credentials: AwsCredentialIdentity | undefined;
         try {
-          credentials = o.roleArn ? await io.assumeRole(o.roleArn, drRegion) : undefined;
+          credentials = o.roleArn ? await io.assumeRole(o.roleArn, drRegion, cmd.optsWithGlobals<AdminGlobals>().profile) : undefined;
         } catch (e) {
           // The plan is printed either way (README): an AssumeRole refusal is the recovery points' error.
           credentials = undefined;
           recoveryPoints = { error: `assuming --role-arn ${o.roleArn} in ${drRegion}: ${(e as Error).name}: ${(e as Error).message}` };
         }
-        if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(await io.backup(drRegion, credentials), drBackupVaultName(id), { region: drRegion, accountId: record.accountId! });
+        if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(await io.backup(drRegion, credentials, cmd.optsWithGlobals<AdminGlobals>().profile), drBackupVaultName(id), { region: drRegion, accountId: record.accountId! });
       }
       const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, status: record.status, vpcCidr: o.vpcCidr ?? record.vpcCidr, ...(o.drRegion ? { drRegion: o.drRegion } : {}), config, configFile: o.config, recoveryPoints, now: io.now(), offline: o.account !== undefined });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);

@@ -5,6 +5,7 @@ import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
 import type { TenantUser } from '../../lambdas/identity/tenant-users.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { ROLES } from '../identity/roles.js';
+import { profileOption } from './admin-target.js';
 import { CliError } from './cli-error.js';
 import { table } from './format.js';
 import { asUsersFlagError, loginLine, signInHints, usersPath, usersTarget, type UsersList } from './users/admin-users.js';
@@ -16,7 +17,7 @@ import { checkEmail, checkRole } from './users/tenant-users.js';
 import { processTerminal, type Terminal } from './users/terminal.js';
 import { loginTokens } from './users/tokens.js';
 
-type Globals = { apiUrl?: string; region?: string; json?: boolean };
+type Globals = { apiUrl?: string; region?: string; json?: boolean; profile?: string };
 
 /** Where the commands write and ask; tests replace it. */
 export interface UsersIo {
@@ -55,9 +56,9 @@ interface PlatformContext {
 async function platformPool(o: { userPoolId?: string; config?: string; stackName: string }, g: Globals): Promise<PlatformContext> {
   const region = o.userPoolId ? (g.region ?? regionOfUserPool(checkUserPoolId(o.userPoolId, '--user-pool-id'))!) : platformRegion(g.region, o.config);
   let cached: Promise<Record<string, string>> | undefined;
-  const outputs = () => (cached ??= platformStackOutputs(new CloudFormationClient({ region, requestHandler: { ...HTTP_TIMEOUTS.control } }), o.stackName, region));
+  const outputs = () => (cached ??= platformStackOutputs(new CloudFormationClient({ region, ...(g.profile ? { profile: g.profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } }), o.stackName, region));
   const userPoolId = await resolveUserPoolId(o.userPoolId, outputs, o.stackName);
-  return { region, cognito: new CognitoIdentityProviderClient({ region: regionOfUserPool(userPoolId) ?? region, requestHandler: { ...HTTP_TIMEOUTS.control } }), userPoolId, outputs };
+  return { region, cognito: new CognitoIdentityProviderClient({ region: regionOfUserPool(userPoolId) ?? region, ...(g.profile ? { profile: g.profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } }), userPoolId, outputs };
 }
 
 /** The ID token lifetime of the gateway's app client (constructs/inference-api.ts): how long a disabled or removed user's last token still works. */
@@ -79,7 +80,7 @@ const userOption = (cmd: Command) => cmd
  * `--user` takes the user's id or its email. Refusals name the flag (400 → exit 2, else exit 1).
  */
 export function usersCommand(io: UsersIo = processIo): Command {
-  const users = new Command('users').description('tenant users in the platform Cognito pool, through the admin API: invite (mails a temporary password), list, disable, set-role, remove');
+  const users = new Command('users').description('tenant users in the platform Cognito pool, through the admin API: invite (mails a temporary password), list, disable, set-role, remove').addOption(profileOption());
   const print = (json: boolean, value: unknown, text: string) => io.out(json ? JSON.stringify(value, null, 2) : text);
 
   users.command('invite')
@@ -96,7 +97,7 @@ export function usersCommand(io: UsersIo = processIo): Command {
       const checked = await checkTenantServed(target.api, tenantId, target.url);
       const body = o.resend ? { email, resend: true } : { email, role };
       const user = await asUsersFlagError(() => target.api.call<TenantUser>('POST', usersPath(tenantId), body));
-      const hints = await signInHints(target.region);
+      const hints = await signInHints(target.region, target.profile);
       const login = loginLine(email, hints);
       print(target.json, { ...user, userPoolId: hints.userPoolId, clientId: hints.clientId, resent: Boolean(o.resend), tenantStatus: checked.status, login }, [
         `${o.resend ? 'invitation resent to' : 'invited'} ${email} to tenant ${tenantId} as ${user.role ?? '(no role)'} (user ${user.id}, status ${user.status})`,
@@ -170,6 +171,7 @@ export function usersCommand(io: UsersIo = processIo): Command {
 export function loginCommand(io: UsersIo = processIo): Command {
   return new Command('login')
     .description('sign in as a tenant user (Cognito SRP with MFA) and print the bearer token for the inference API')
+    .addOption(profileOption())
     .requiredOption('--email <address>', 'your email (the invitation\'s address)')
     .option('--user-pool-id <id>', 'the platform user pool (default: $TESSERA_USER_POOL_ID, else the TenantUserPoolId output of the platform stack)')
     .option('--client-id <id>', 'the gateway\'s app client (default: $TESSERA_CLIENT_ID, else the TenantUserPoolClientId output)')

@@ -6,7 +6,7 @@ import { AdminApiError, AdminClient } from '../admin-client.js';
 import { CliError } from '../cli-error.js';
 import { PLATFORM_STACK_NAME, platformStackOutputs } from './platform-outputs.js';
 
-type Globals = { apiUrl?: string; region?: string; json?: boolean };
+type Globals = { apiUrl?: string; region?: string; json?: boolean; profile?: string };
 
 /** The admin API's paths of a tenant's users (lambdas/admin/users-routes.ts); ids and emails URL-encoded. */
 export const usersPath = (tenantId: string, userId?: string, action?: 'disable' | 'role') =>
@@ -30,6 +30,8 @@ export interface UsersTarget {
   /** `--region`, else the region in the execute-api URL, else AWS_REGION, else us-east-1. */
   region: string;
   json: boolean;
+  /** `--profile`: the credentials of the admin API calls and the stack lookups. */
+  profile?: string;
 }
 
 /**
@@ -43,7 +45,7 @@ export function usersTarget(cmd: Command, env: NodeJS.ProcessEnv = process.env):
   if (!url) throw new CliError('no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack); tessera users goes through the admin API (execute-api:Invoke)');
   if (!/^https?:\/\//.test(url)) throw new CliError(`${g.apiUrl ? '--api-url' : 'TESSERA_API_URL'} ${url}: expected an https URL, the AdminApiUrl output of the TesseraPlatform stack (https://<id>.execute-api.<region>.amazonaws.com/<stage>)`);
   const region = g.region ?? regionOfApiUrl(url) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  return { api: new AdminClient(url, region), url, region, json: Boolean(g.json) };
+  return { api: new AdminClient(url, region, g.profile), url, region, json: Boolean(g.json), profile: g.profile };
 }
 
 /** The flag that carries each field the admin API's users routes name in a refusal (`param`). */
@@ -80,7 +82,7 @@ export interface SignInHints {
  * DescribeStacks, which the TesseraPlatformAdmin permission set allows), for the login command an
  * invitation prints. Best effort: any failure gives no hints (the invitation itself is made).
  */
-export async function signInHints(region: string, cloudFormation = new CloudFormationClient({ region, requestHandler: { ...HTTP_TIMEOUTS.control } })): Promise<SignInHints> {
+export async function signInHints(region: string, profile?: string, cloudFormation = new CloudFormationClient({ region, ...(profile ? { profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } })): Promise<SignInHints> {
   try {
     const outputs = await platformStackOutputs(cloudFormation, PLATFORM_STACK_NAME, region);
     return { userPoolId: outputs.TenantUserPoolId, clientId: outputs.TenantUserPoolClientId };
