@@ -140,7 +140,7 @@ export function tenantsCommand(): Command {
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--tier <tier>', 'tier name (see the platform config)')
-    .requiredOption('--admin-email <email>', 'tenant administrator; the root email of an account-isolated tenant')
+    .requiredOption('--admin-email <email>', 'tenant administrator; for a tier with account isolation also the root email of the new AWS account (Organizations CreateAccount), which must be unique across all of AWS: an address another AWS account uses fails the onboarding with EMAIL_ALREADY_EXISTS (then: tessera tenants retry <id> --admin-email <another>)')
     .option('--request-id <requestId>', 'idempotency key (default: a new one, printed)')
     .option('--watch', 'follow the onboarding until it ends')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)

@@ -65,3 +65,14 @@ describe('tessera tenants show of a failed tenant', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^next/m);
   });
 });
+
+// Found by a platform engineer trying the README (s22): create's help did not say the admin email becomes the new
+// AWS account's root email (lambdas/lifecycle/create-account.ts CreateAccount Email), unique across AWS.
+describe('tessera tenants create --help', () => {
+  it('says --admin-email is the new AWS account\'s root email, unique across AWS', async () => {
+    const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');
+    const create = tenantsCommand().commands.find((c) => c.name() === 'create')!;
+    const help = create.options.find((o) => o.long === '--admin-email')!.description;
+    expect(help).toMatch(/root email of the new AWS account .*unique across all of AWS.*EMAIL_ALREADY_EXISTS/);
+  });
+});
