@@ -1,7 +1,8 @@
 import { distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { formatPath, valueAt } from '../zod-issues.js';
-import { TIER_NAME_RULE } from './schema.js';
+import { EMBEDDED_DEFAULT } from './placeholders.js';
+import { DISJOINT, TIER_NAME_RULE } from './schema.js';
 
 /**
  * Config validation messages that say what to do: each line names the source that set the key
@@ -225,6 +226,14 @@ export function describeConfigIssues(issues: readonly FinalIssue[], merged: unkn
       const inTiers = issue.path.length === 2 && issue.path[0] === 'tiers';
       const rule = inTiers ? TIER_NAME_RULE : issue.issues.map((i) => i.message).join('; ');
       line(issue.path, inTiers ? `${rule}; rename it to \`${tierNameLike(key)}\`` : rule);
+    } else if (issue.code === 'custom' && Array.isArray(issue.params?.overlaps)) {
+      // An overlap of two ranges, led by the key of a layer you wrote: it was led by whichever came later in the check,
+      // `embedded default: tiers.enterprise.network.tenantCidrPool …` for your platformNetwork.cidr, as if the default were wrong.
+      const other = issue.params.overlaps as Path;
+      const [lead, side] = sourceOf(issue.path, layers) === EMBEDDED_DEFAULT && sourceOf(other, layers) !== EMBEDDED_DEFAULT ? [other, issue.path] : [issue.path, other];
+      const fromDefault = sourceOf(side, layers) === EMBEDDED_DEFAULT;
+      const named = fromDefault ? (side[0] === 'tiers' ? `the default tier's pool ${formatPath(side)}` : `the default's ${formatPath(side)}`) : formatPath(side);
+      line(lead, `overlaps ${named} (${String(valueAt(merged, side))}); ${DISJOINT}${fromDefault ? ': choose a range outside it' : ''}`);
     } else {
       line(issue.path, issue.message);
     }

@@ -601,7 +601,9 @@ export const PlatformConfigSchema = z
           ctx.addIssue({
             code: 'custom',
             path: named[i].path,
-            message: `overlaps ${named[j].path.join('.')} (${named[j].range.cidr}); tenant VPCs are routed to the platform VPC, so their ranges must be disjoint`,
+            message: `overlaps ${named[j].path.join('.')} (${named[j].range.cidr}); ${DISJOINT}`,
+            // The other side, for config-issues.ts: the line leads with the key of whoever set one of the two (not a default's).
+            params: { overlaps: named[j].path },
           });
         }
       }
@@ -609,6 +611,9 @@ export const PlatformConfigSchema = z
   });
 
 export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
+
+/** Why two of the config's ranges may not overlap (the overlap check's message). */
+export const DISJOINT = 'tenant VPCs are routed to the platform VPC, so their ranges must be disjoint';
 export type TierConfig = z.infer<typeof TierConfigSchema>;
 export type ComputeConfig = TierConfig['compute'];
 export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupConfigSchema>;
