@@ -2,6 +2,7 @@ import { printable } from '../printable.js';
 import type { TenantRecord } from '../tenant-record.js';
 import { table } from './format.js';
 
+type RetainedStore = NonNullable<NonNullable<TenantRecord['offboarding']>['retainedStores']>[number];
 type KeyDeletion = NonNullable<NonNullable<TenantRecord['offboarding']>['keyDeletion']>;
 
 /** One line on the tenant key's fate (`offboarding.keyDeletion`): when KMS deletes it, or what it waits for. */
@@ -12,6 +13,23 @@ function keyLine(k: KeyDeletion, holders: number): string {
     case 'QUEUED': return `${key}: queued until ${k.dueAt ?? '(date not recorded)'}, when the last store under it expires; the platform's daily job then schedules its deletion (it needs TesseraPlatform and the account's TesseraProvisioning until then)`;
     case 'HELD': return `${key}: held by ${holders} store(s) that hold it without expiry (retained stores below: holdsKey yes, no keptUntil): nothing schedules it; decide on them, then aws kms schedule-key-deletion`;
     default: return `${key}: goes with the account's closure`;
+  }
+}
+
+/**
+ * The disposition and date of a retained store's row: as recorded, except the tenant key's own row (store `key`, the
+ * key `offboarding.keyDeletion` names), which the inventory records `review` before *Schedule key deletion* decides:
+ * its row says what that step did, as the `key` line does: `scheduled` (KMS deletes it on that date), `queued` (until
+ * that date, then scheduled by the daily job), `with account` (goes with the account's closure); `review` only while HELD.
+ * It said `review` under a `key` line saying the key was queued for deletion.
+ */
+function keyRow(s: RetainedStore, tenantKeys: Set<string | undefined>, k: KeyDeletion | undefined): { disposition: string; keptUntil?: string } {
+  const own = s.store === 'key' && !!s.keyArn && tenantKeys.has(s.keyArn) && (s.id === s.keyArn || s.keyArn.endsWith(`/${s.id}`));
+  if (!own || !k || k.state === 'HELD') return { disposition: s.disposition, keptUntil: s.keptUntil };
+  switch (k.state) {
+    case 'SCHEDULED': return { disposition: 'scheduled', keptUntil: k.deletionDate };
+    case 'QUEUED': return { disposition: 'queued', keptUntil: k.dueAt };
+    default: return { disposition: 'with account' };
   }
 }
 
@@ -40,7 +58,7 @@ export function offboardingLines(t: TenantRecord): string[] {
   if (stores.length) {
     const tenantKeys = new Set([t.stackOutputs.KeyArn, o?.keyDeletion?.keyArn].filter(Boolean));
     out.push('  retained stores (--json: each with its note)');
-    const rows = stores.map((s) => ({ store: s.store, id: s.id, disposition: s.disposition, keptUntil: s.removedAt ? `removed ${s.removedAt}` : s.keptUntil, holdsKey: s.holdsKey ? 'yes' : 'no', encryption: !s.keyArn ? s.encryption : tenantKeys.has(s.keyArn) ? 'tenant key' : s.keyArn }));
+    const rows = stores.map((s) => ({ store: s.store, id: s.id, ...keyRow(s, tenantKeys, o?.keyDeletion), ...(s.removedAt ? { keptUntil: `removed ${s.removedAt}` } : {}), holdsKey: s.holdsKey ? 'yes' : 'no', encryption: !s.keyArn ? s.encryption : tenantKeys.has(s.keyArn) ? 'tenant key' : s.keyArn }));
     out.push(...table(rows, ['store', 'id', 'disposition', 'keptUntil', 'holdsKey', 'encryption']).split('\n').map((l) => `  ${l}`));
   }
   return out;

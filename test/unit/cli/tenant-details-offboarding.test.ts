@@ -50,6 +50,20 @@ describe('tenantDetails: what an offboarding kept', () => {
     expect(closed).toContain(`${keyArn}: goes with the account's closure`);
   });
 
+  // Found by a platform engineer trying the README (s22): the tenant key's own retained-store row read `review` (as the
+  // inventory records it, before Schedule key deletion decides) under a key line saying it was queued for deletion.
+  it('the tenant key\'s row says what Schedule key deletion did: queued, scheduled, with the account; review only when held', () => {
+    const keyStore = { store: 'key' as const, id: 'd9ec5e0d-bb3a-49bb-ac6e-f122ebda60c9', keyArn, disposition: 'review' as const, holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' };
+    const rowOf = (text: string) => text.split('\n').find((l) => /^ {2}key +d9ec5e0d/.test(l));
+    const queued = tenantDetails(record({ stackOutputs: { KeyArn: keyArn }, offboarding: offboarding({ state: 'QUEUED', keyArn, dueAt: '2027-12-03T20:04:58.121Z' }, [keyStore]) }));
+    expect(queued).toContain(`  key         ${keyArn}: queued until 2027-12-03T20:04:58.121Z`);
+    expect(rowOf(queued)).toMatch(/^ {2}key +d9ec5e0d-bb3a-49bb-ac6e-f122ebda60c9 +queued +2027-12-03T20:04:58\.121Z +no +tenant key$/);
+    const scheduled = tenantDetails(record({ offboarding: offboarding({ state: 'SCHEDULED', keyArn, deletionDate: '2027-01-02T00:00:00.000Z' }, [keyStore]) }));
+    expect(rowOf(scheduled)).toMatch(/ scheduled +2027-01-02T00:00:00\.000Z +no +tenant key$/);
+    expect(rowOf(tenantDetails(record({ offboarding: offboarding({ state: 'WITH_ACCOUNT_CLOSURE', keyArn }, [keyStore]) })))).toMatch(/ with account +- +no +tenant key$/);
+    expect(rowOf(tenantDetails(record({ offboarding: offboarding({ state: 'HELD', keyArn }, [keyStore]) })))).toMatch(/ review +- +no +tenant key$/);
+  });
+
   it('prints no offboarding section for a tenant never offboarded', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^offboarding/m);
   });
