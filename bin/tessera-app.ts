@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
-import { ConfigError, configSourcesFromContext, loadConfigReport } from '../lib/config/load-config.js';
+import { ConfigError, configSourcesFromContext, loadConfigReport, refuseUnknownContextKeys } from '../lib/config/load-config.js';
 
 /** A config error: its message alone on stderr, exit 1; anything else is thrown as it is. */
 function exitOnConfigError(e: unknown): never {
@@ -16,6 +16,8 @@ const app = new App();
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 let report: ReturnType<typeof loadConfigReport>;
 try {
+  // A misspelt `-c tessera:configfile=…` is refused, not ignored (the embedded default synthesized).
+  refuseUnknownContextKeys(app.node.getAllContext() as Record<string, unknown>);
   const sources = configSourcesFromContext((key) => app.node.tryGetContext(key));
   // A config file means a real deployment: its synth refuses placeholders. Without one (the
   // embedded default, perhaps with context overrides) synth works offline and the stacks carry a

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedBuildCode } from '../lib/bundling/shared-build-code.js';
 import { acknowledge } from '../lib/compliance.js';
+import { BUNDLING_LOG_LEVEL_CONTEXT_KEY } from '../lib/config/context-keys.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 
 const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas');
@@ -19,7 +20,7 @@ const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas
  * (`warning`: esbuild's warnings and errors only, no per-file size table); ask for more with e.g.
  * `npx cdk synth -c tessera:bundlingLogLevel=info`.
  */
-export const BUNDLING_LOG_LEVEL_CONTEXT = 'tessera:bundlingLogLevel';
+export const BUNDLING_LOG_LEVEL_CONTEXT = BUNDLING_LOG_LEVEL_CONTEXT_KEY;
 
 /** esbuild's log level: the `tessera:bundlingLogLevel` context, or `warning`. */
 export function bundlingLogLevel(scope: Construct): nodejs.LogLevel {

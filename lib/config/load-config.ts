@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configErrorMap, describeConfigIssues, uselessRemovals, type ConfigLayer } from './config-issues.js';
+import { configErrorMap, describeConfigIssues, nearest, uselessRemovals, type ConfigLayer } from './config-issues.js';
+import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, TESSERA_CONTEXT_KEYS, TESSERA_CONTEXT_PREFIX } from './context-keys.js';
 import { DEFAULT_CONFIG } from './default-config.js';
 import { describePlaceholders, EMBEDDED_DEFAULT, findPlaceholders, type PlaceholderFinding } from './placeholders.js';
 import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
 
 /** Context keys (cdk.json, `-c key=value`) that override the embedded default. */
-export const CONFIG_FILE_CONTEXT_KEY = 'tessera:configFile';
-export const CONFIG_CONTEXT_KEY = 'tessera:config';
+export { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY };
 
 export class ConfigError extends Error {
   constructor(
@@ -33,6 +33,28 @@ export function configSourcesFromContext(tryGetContext: (key: string) => unknown
     file: typeof file === 'string' && file.length > 0 ? file : undefined,
     overrides: tryGetContext(CONFIG_CONTEXT_KEY),
   };
+}
+
+/**
+ * One line for each `tessera:` context key the app does not read (`-c tessera:configfile=…` would
+ * otherwise be ignored, and the embedded default synthesized): the key, the nearest known key and
+ * the keys the app reads. Keys without the prefix (CDK's feature flags, lookups) are not Tessera's.
+ */
+export function unknownContextKeyProblems(keys: Iterable<string>): string[] {
+  const known = TESSERA_CONTEXT_KEYS.join(', ');
+  return [...keys].filter((key) => key.startsWith(TESSERA_CONTEXT_PREFIX) && !TESSERA_CONTEXT_KEYS.includes(key)).map((key) => {
+    const guess = nearest(key, TESSERA_CONTEXT_KEYS);
+    return `context key ${key} is not one Tessera reads${guess ? `; did you mean \`${guess}\`?` : ''} (known keys: ${known})`;
+  });
+}
+
+/**
+ * @throws ConfigError naming each `tessera:` key of `context` (all of the app's context:
+ * `app.node.getAllContext()`) that the app does not read ({@link unknownContextKeyProblems})
+ */
+export function refuseUnknownContextKeys(context: Record<string, unknown>): void {
+  const problems = unknownContextKeyProblems(Object.keys(context));
+  if (problems.length > 0) throw new ConfigError('CDK context', problems);
 }
 
 /**

@@ -122,4 +122,16 @@ describe('placeholder guard', () => {
     expect(run.stderr).not.toMatch(/credentials|Need to perform AWS calls/i);
     expect(run.stderr).not.toMatch(/^\s+at /m);
   }, 150_000);
+
+  it('`cdk synth` with a misspelt tessera: context key refuses it instead of synthesizing the embedded default', async () => {
+    // GIVEN a complete config file, named with a lower-case f (the key is tessera:configFile)
+    const file = join(tempDir('tessera-test-config-'), 'good.yaml');
+    writeFileSync(file, JSON.stringify(COMPLETE));
+    // WHEN the CDK CLI runs the app with it
+    const run = await cdk('synth', '--quiet', '-c', `tessera:configfile=${file}`);
+    // THEN it fails naming the key, the key it meant and the keys the app reads
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('context key tessera:configfile is not one Tessera reads; did you mean `tessera:configFile`? (known keys: tessera:configFile, tessera:config, tessera:bundlingLogLevel)');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  }, 150_000);
 });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { ConfigError, loadConfig } from '../../lib/config/load-config.js';
+import { ConfigError, loadConfig, refuseUnknownContextKeys } from '../../lib/config/load-config.js';
 import { PlatformConfigSchema } from '../../lib/config/schema.js';
 import { configErrorOf } from '../support/config-errors.js';
 import { tempDir } from '../support/temp-dirs.js';
@@ -226,6 +226,30 @@ describe('platform config', () => {
       const embedded = JSON.stringify(loadConfig());
       // WHEN a Lambda parses it THEN it round-trips
       expect(PlatformConfigSchema.parse(JSON.parse(embedded))).toEqual(JSON.parse(embedded));
+    });
+  });
+
+  describe('context keys', () => {
+    it('refuses a tessera: key the app does not read, naming it, the nearest key and the known keys', () => {
+      // GIVEN `npx cdk synth -c tessera:configfile=good.yaml` (lower-case f) beside cdk.json's flags
+      const context = { 'tessera:configfile': 'good.yaml', '@aws-cdk/core:checkSecretUsage': true };
+      // WHEN the app checks its context THEN it refuses, instead of synthesizing the embedded default
+      expect(() => refuseUnknownContextKeys(context)).toThrow(ConfigError);
+      expect(() => refuseUnknownContextKeys(context)).toThrow(
+        'context key tessera:configfile is not one Tessera reads; did you mean `tessera:configFile`? (known keys: tessera:configFile, tessera:config, tessera:bundlingLogLevel)',
+      );
+    });
+
+    it('names every unknown key, with no guess when none is close', () => {
+      const error = (() => { try { refuseUnknownContextKeys({ 'tessera:bundlingLoglevel': 'info', 'tessera:region': 'us-east-1' }); return undefined; } catch (e) { return e as ConfigError; } })();
+      expect(error?.problems).toEqual([
+        'context key tessera:bundlingLoglevel is not one Tessera reads; did you mean `tessera:bundlingLogLevel`? (known keys: tessera:configFile, tessera:config, tessera:bundlingLogLevel)',
+        'context key tessera:region is not one Tessera reads (known keys: tessera:configFile, tessera:config, tessera:bundlingLogLevel)',
+      ]);
+    });
+
+    it('accepts the keys it reads and keys that are not Tessera\'s', () => {
+      expect(() => refuseUnknownContextKeys({ 'tessera:configFile': 'a.yaml', 'tessera:config': '{}', 'tessera:bundlingLogLevel': 'info', 'aws:cdk:bundling-stacks': [], 'other:configfile': 'x' })).not.toThrow();
     });
   });
 });
