@@ -445,6 +445,8 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
   const owed = (current?.owedAnnouncements ?? []).filter((a) => a.executionArn === executionArn).map((a) => ({ detailType: a.detailType, ...(a.error ? { error: a.error } : {}) }));
   return {
     tenantId, status: current?.status, kind, executionArn, executionStatus: execution.status,
+    // The execution's own times (DescribeExecution): `tessera tenants watch` says how long it ran from them, not from its own start.
+    startDate: execution.startDate?.toISOString(), stopDate: execution.stopDate?.toISOString(),
     currentStep: current?.currentStep, failure: execution.status === 'FAILED' ? current?.failure : undefined, steps,
     ...(owed.length ? { owedAnnouncements: owed } : {}),
   };

@@ -65,7 +65,7 @@ describe('tessera tenants suspend, resume, delete and retry print what the admin
     expect((await run(202, { tenantId: 'acme', executionArn: SUSPEND, status: 'ACTIVE' }, 'tenants', 'resume', 'acme')).stdout)
       .toBe(`acme: resume started (ACTIVE once it ends: tessera tenants watch acme, or --watch)\nexecution ${SUSPEND}\n`);
     // --watch follows that execution (the admin API's execution route answers its progress)
-    const progress = { tenantId: 'acme', executionArn: SUSPEND, kind: 'status', status: 'SUSPENDED', executionStatus: 'SUCCEEDED', steps: [{ name: 'Set status', status: 'SUCCEEDED', seconds: 0.1 }] };
+    const progress = { tenantId: 'acme', executionArn: SUSPEND, kind: 'status', status: 'SUSPENDED', executionStatus: 'SUCCEEDED', startDate: '2026-11-23T10:00:00.000Z', stopDate: '2026-11-23T10:00:00.400Z', steps: [{ name: 'Set status', status: 'SUCCEEDED', seconds: 0.1 }] };
     answer = { status: 202, body: { tenantId: 'acme', executionArn: SUSPEND, status: 'SUSPENDED' } };
     byMethod = { GET: { status: 200, body: progress } };
     calls.length = 0;
@@ -73,7 +73,7 @@ describe('tessera tenants suspend, resume, delete and retry print what the admin
     expect(calls).toHaveLength(2);
     expect(calls[0]).toBe('POST /v1/admin/tenants/acme/suspend');
     expect(calls.slice(1).every((c) => c.startsWith(`GET /v1/admin/tenants/acme/execution?executionArn=${encodeURIComponent(SUSPEND)}`))).toBe(true);
-    expect(w.stdout).toMatch(/✓ Set status +0\.1 s\nstatus succeeded in [\d.]+ s — tenant acme is SUSPENDED\n$/);
+    expect(w.stdout).toMatch(/✓ Set status +0\.1 s\nstatus succeeded in 0\.4 s — tenant acme is SUSPENDED\n$/);
   });
 
   it('retry that only sends an owed announcement says so, with no execution line', async () => {

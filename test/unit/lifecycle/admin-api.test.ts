@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -564,6 +564,25 @@ describe('admin API: reads', () => {
 
   it('answers an unknown route with 404', async () => {
     expect((await call('PUT', '/nowhere')).statusCode).toBe(404);
+  });
+});
+
+describe('admin API: GET /admin/tenants/{id}/execution', () => {
+  it('answers the execution\'s startDate and stopDate (DescribeExecution), from which tessera tenants watch says how long it ran', async () => {
+    // GIVEN acme's onboarding, which ran 1.6 s, and one still running
+    const ran = `${EXECUTION}onboard:onboard-acme-mx6x9ekx-44d2f756`;
+    const running = `${EXECUTION}change:change-acme-mx6x9ekx-44d2f757`;
+    records.set('acme', registered({ status: 'ACTIVE', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: ran, startedAt: '2026-11-23T10:00:00.000Z', status: 'SUCCEEDED' }] }));
+    sfn.on(DescribeExecutionCommand, { executionArn: ran }).resolves({ executionArn: ran, status: 'SUCCEEDED', startDate: new Date('2026-11-23T10:00:00.000Z'), stopDate: new Date('2026-11-23T10:00:01.600Z') });
+    sfn.on(DescribeExecutionCommand, { executionArn: running }).resolves({ executionArn: running, status: 'RUNNING', startDate: new Date('2026-11-23T11:00:00.000Z') });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    // WHEN the CLI asks for the latest execution, and for the running one by ARN
+    const latest = body(await call('GET', '/admin/tenants/{id}/execution', on()));
+    const live = body(await call('GET', '/admin/tenants/{id}/execution', { ...on(), queryStringParameters: { executionArn: running } }));
+    // THEN each answer carries the execution's own times; a running one has no stopDate
+    expect(latest).toMatchObject({ executionArn: ran, executionStatus: 'SUCCEEDED', startDate: '2026-11-23T10:00:00.000Z', stopDate: '2026-11-23T10:00:01.600Z' });
+    expect(live).toMatchObject({ executionArn: running, executionStatus: 'RUNNING', startDate: '2026-11-23T11:00:00.000Z' });
+    expect(live).not.toHaveProperty('stopDate');
   });
 });
 
