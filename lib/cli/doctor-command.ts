@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfigReport, type LoadedConfig } from '../config/load-config.js';
-import { CliError } from './cli-error.js';
 import { awsClientFactory, type ClientFactory } from './doctor/clients.js';
 import { exitCodeOf, formatJson, formatReport } from './doctor/format.js';
+import { DoctorStopped, result, stoppedReport } from './doctor/results.js';
 import { runDoctor } from './doctor/runner.js';
 
 interface DoctorFlags {
@@ -14,7 +14,11 @@ export function parseAccountProfiles(values: readonly string[]): Record<string, 
   const out: Record<string, string> = {};
   for (const v of values) {
     const m = /^(\d{12})=(.+)$/.exec(v);
-    if (!m) throw new CliError(`--account-profile ${v}: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly`);
+    if (!m) {
+      throw new DoctorStopped(result('account-profile', '--account-profile', 'fail', `--account-profile ${v}: expected <12-digit account id>=<profile name>`, {
+        fix: 'e.g. --account-profile 555555555555=platform-readonly',
+      }), 2, `--account-profile ${v}: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly`);
+    }
     out[m[1]] = m[2];
   }
   return out;
@@ -30,16 +34,29 @@ export function readDoctorConfig(file: string | undefined): LoadedConfig {
   try {
     return loadConfigReport({ file });
   } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above`, 2);
+    if (e instanceof ConfigError) {
+      throw new DoctorStopped(result('config', 'Config', 'fail', `Invalid Tessera config (${e.source}): ${e.problems.join('; ')}`, { fix: `fix ${file ?? 'the config'}` }), 2, `${e.message}\n  fix the config file named above`);
+    }
     throw e;
   }
 }
 
 /**
  * Runs doctor and prints the report; returns the exit code (0 all pass, 1 any fail).
+ * With `--json` every outcome prints one report on stdout: when doctor stops (the errors below), a
+ * report of the one failing line naming the cause, before the error goes on to stderr and its exit code.
  * @throws CliError for usage/config errors (2) and unusable credentials or endpoint (1)
  */
 export async function doctor(flags: DoctorFlags, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`), factory: ClientFactory = awsClientFactory()): Promise<0 | 1> {
+  try {
+    return await runAndPrint(flags, out, factory);
+  } catch (e) {
+    if (flags.json) out(formatJson(stoppedReport(e)));
+    throw e;
+  }
+}
+
+async function runAndPrint(flags: DoctorFlags, out: (text: string) => void, factory: ClientFactory): Promise<0 | 1> {
   const accountProfiles = parseAccountProfiles(flags.accountProfile);
   const { config, placeholders } = readDoctorConfig(flags.config);
   const report = await runDoctor({

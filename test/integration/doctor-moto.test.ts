@@ -314,6 +314,19 @@ describe('tessera doctor CLI against moto', () => {
     expect(none.stderr).not.toMatch(/^\s+at /m);
     expect(none.stdout).toBe('');
     expect(none.code).toBe(1);
+    // --json: every outcome is one report on stdout, the failing line naming the cause; the same line on stderr, the same exit code
+    const json = await cli(['--config', join(dir, 'acme-min.yaml'), '--json'], { AWS_REGION: REGION });
+    expect(JSON.parse(json.stdout)).toEqual({
+      checks: [{ id: 'credentials', title: 'Credentials', status: 'fail', detail: expect.stringMatching(/^no AWS credentials \(.+\)$/), fix: expect.stringMatching(/^sign in to the management account/), region: REGION }],
+      summary: { pass: 0, fail: 1, warn: 0 },
+    });
+    expect([json.code, json.stderr]).toEqual([1, none.stderr]);
+    const missing = await cli(['--config', join(dir, 'unused.yaml'), '--json'], { AWS_REGION: REGION });
+    expect(JSON.parse(missing.stdout).checks).toEqual([expect.objectContaining({ id: 'config', status: 'fail', detail: expect.stringMatching(/unused\.yaml.*cannot read the config file: ENOENT/) })]);
+    expect(missing.code).toBe(2);
+    const profile = await cli(['--account-profile', 'platform', '--json'], { AWS_REGION: REGION });
+    expect(JSON.parse(profile.stdout).checks).toEqual([expect.objectContaining({ id: 'account-profile', status: 'fail' })]);
+    expect([profile.code, profile.stderr]).toEqual([2, badProfile.stderr]);
   });
 
   it('unreachable endpoint: one line naming the call and the cause, exit 1', async () => {
@@ -322,5 +335,11 @@ describe('tessera doctor CLI against moto', () => {
     expect(run.stderr).toMatch(/^error: sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL\)\n$/);
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.code).toBe(1);
+    const json = await cli(['--config', join(dir, 'acme-min.yaml'), '--json'], { AWS_REGION: REGION, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' });
+    expect(JSON.parse(json.stdout)).toEqual({
+      checks: [{ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: expect.stringMatching(/^sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached/), fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: REGION }],
+      summary: { pass: 0, fail: 1, warn: 0 },
+    });
+    expect([json.code, json.stderr]).toEqual([1, run.stderr]);
   });
 });

@@ -1,5 +1,6 @@
 import { describeAwsError } from '../aws-errors.js';
-import type { AccountClients, CheckResult, CheckStatus } from './types.js';
+import { CliError } from '../cli-error.js';
+import type { AccountClients, CheckResult, CheckStatus, DoctorReport } from './types.js';
 
 /** Builds one check line; `fix` is kept only for `fail` and `warn`. */
 export function result(id: string, title: string, status: CheckStatus, detail: string, extra: { fix?: string; account?: string; region?: string } = {}): CheckResult {
@@ -19,4 +20,25 @@ export function unreadable(id: string, title: string, access: Extract<AccountCli
 /** The line of a check whose read call failed unexpectedly (throttling, an endpoint error...). */
 export function callFailed(id: string, title: string, call: string, e: unknown, fix: string, where: { account?: string; region?: string } = {}): CheckResult {
   return result(id, title, 'fail', describeAwsError(call, e), { fix, ...where });
+}
+
+/**
+ * Doctor cannot go on (no credentials, the endpoint unreachable, a config or flag it cannot use):
+ * a CliError whose message is the one line on stderr, as before (`<detail>: <fix>`), carrying the
+ * failing line `--json` prints as the whole report ({@link stoppedReport}).
+ */
+export class DoctorStopped extends CliError {
+  constructor(readonly check: CheckResult, exitCode: 1 | 2, message = check.fix ? `${check.detail}: ${check.fix}` : check.detail) {
+    super(message, exitCode);
+  }
+}
+
+/**
+ * `--json`'s report when doctor stopped: one `fail` line naming the cause (a DoctorStopped's; for
+ * another error, its message on a `doctor` line), in the shape of every report.
+ */
+export function stoppedReport(e: unknown): DoctorReport {
+  const check = e instanceof DoctorStopped ? e.check
+    : result('doctor', 'Doctor', 'fail', e instanceof Error ? e.message : String(e), { fix: 'run it again with --debug for the stack trace, and report it' });
+  return { checks: [check], summary: { pass: 0, fail: 1, warn: 0 } };
 }

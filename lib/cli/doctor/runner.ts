@@ -3,7 +3,6 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import { describePlaceholders, type PlaceholderFinding } from '../../config/placeholders.js';
 import type { PlatformConfig } from '../../config/schema.js';
-import { CliError } from '../cli-error.js';
 import { accountAccess } from './account-access.js';
 import { describeAwsError, firstLine, isConnectionError, isCredentialsError } from '../aws-errors.js';
 import { baseModelChecks } from './base-model-checks.js';
@@ -16,7 +15,7 @@ import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
 import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
 import { providerSecretChecks } from './provider-secret-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
-import { result } from './results.js';
+import { DoctorStopped, result } from './results.js';
 import { sesChecks } from './ses-checks.js';
 import { storeOfferChecks } from './store-offer-checks.js';
 import { platformZoneChecks } from './zone-checks.js';
@@ -86,7 +85,7 @@ function placeholderIds(config: PlatformConfig): string[] {
  * While the config keeps a placeholder id of the embedded default (no `--config`, or a file that
  * did not set them), only the config and credentials lines are reported: those accounts may
  * belong to someone else, so doctor makes no call into them.
- * @throws CliError (exit 1) when the engineer's credentials cannot be resolved or the endpoint
+ * @throws DoctorStopped (a CliError, exit 1) when the engineer's credentials cannot be resolved or the endpoint
  *   cannot be reached (sts:GetCallerIdentity), since no check could run
  */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -104,13 +103,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   try {
     identity = await caller.sts.send(new GetCallerIdentityCommand({}));
   } catch (e) {
+    // One line on stderr (the message); with --json the line as the whole report (doctor-command.ts).
     if (isCredentialsError(e)) {
-      throw new CliError(`no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)}): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE`, 1);
+      throw new DoctorStopped(result('credentials', 'Credentials', 'fail', `no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)})`, {
+        fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region,
+      }), 1);
     }
     if (isConnectionError(e)) {
-      throw new CliError(`${describeAwsError('sts:GetCallerIdentity', e)}`, 1);
+      const detail = describeAwsError('sts:GetCallerIdentity', e);
+      throw new DoctorStopped(result('endpoint', 'Endpoint', 'fail', detail, { fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region }), 1, detail);
     }
-    throw new CliError(`${describeAwsError('sts:GetCallerIdentity', e)}: check the credentials${options.profile ? ` of profile ${options.profile}` : ''}`, 1);
+    throw new DoctorStopped(result('credentials', 'Credentials', 'fail', describeAwsError('sts:GetCallerIdentity', e), { fix: `check the credentials${options.profile ? ` of profile ${options.profile}` : ''}`, region }), 1);
   }
   const callerAccount = identity.Account ?? '';
   const management = config.organization.managementAccountId;

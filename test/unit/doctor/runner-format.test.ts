@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { parseAccountProfiles, readDoctorConfig } from '../../../lib/cli/doctor-command.js';
+import { doctor, parseAccountProfiles, readDoctorConfig } from '../../../lib/cli/doctor-command.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { awsClientFactory } from '../../../lib/cli/doctor/clients.js';
 import { exitCodeOf, formatJson, formatReport } from '../../../lib/cli/doctor/format.js';
@@ -148,6 +148,62 @@ describe('--account-profile', () => {
     expect(parseAccountProfiles(['555555555555=platform-ro', '666666666666=workload'])).toEqual({ '555555555555': 'platform-ro', '666666666666': 'workload' });
   });
   it('refuses a malformed value with exit 2, naming it', () => {
-    expect(() => parseAccountProfiles(['platform'])).toThrow(new CliError('--account-profile platform: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly'));
+    const error = (() => { try { parseAccountProfiles(['platform']); return undefined; } catch (e) { return e as CliError; } })();
+    expect(error).toBeInstanceOf(CliError);
+    expect([error?.exitCode, error?.message]).toEqual([2, '--account-profile platform: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly']);
+  });
+});
+
+describe('doctor --json when doctor stops: one report on stdout with the failing line, the same error and exit code', () => {
+  /** Runs doctor() as the command does, with what it printed on stdout and the error it threw (its message and exit code go to stderr). */
+  async function stopped(flags: Partial<Parameters<typeof doctor>[0]>) {
+    const printed: string[] = [];
+    const error = await doctor({ accountProfile: [], json: true, ...flags }, (t) => printed.push(t), factory).then(() => undefined, (e: unknown) => e as CliError);
+    expect(printed).toHaveLength(1);
+    return { report: JSON.parse(printed[0]!) as DoctorReport, error: error! };
+  }
+  const configFile = () => {
+    const file = join(tempDir('doctor-config-'), 'acme.yaml');
+    const config = testConfig();
+    writeFileSync(file, stringify({ organization: config.organization, platformAccountId: config.platformAccountId, workloadAccountId: config.workloadAccountId, fineTuning: { baseModels: config.fineTuning.baseModels } }));
+    return file;
+  };
+
+  it('no credentials: a failing credentials line with the fix, exit 1', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const { report, error } = await stopped({ config: configFile() });
+    expect(report).toEqual({
+      checks: [{ id: 'credentials', title: 'Credentials', status: 'fail', detail: 'no AWS credentials (Could not load credentials from any providers)', fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region: 'us-east-1' }],
+      summary: { pass: 0, fail: 1, warn: 0 },
+    });
+    expect([error.exitCode, error.message]).toEqual([1, 'no AWS credentials (Could not load credentials from any providers): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE']);
+  });
+
+  it('unreachable endpoint: a failing endpoint line naming the call and the cause, exit 1', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
+    const { report, error } = await stopped({ config: configFile() });
+    expect(report.checks).toEqual([{ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)', fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: 'us-east-1' }]);
+    expect(report.summary).toEqual({ pass: 0, fail: 1, warn: 0 });
+    expect([error.exitCode, error.message]).toEqual([1, 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)']);
+  });
+
+  it('a config it cannot load, a malformed --account-profile: a failing line naming it, exit 2, no AWS call', async () => {
+    const bad = join(tempDir('doctor-config-'), 'bad.yaml');
+    writeFileSync(bad, 'homeRegoin: us-east-1\n');
+    const config = await stopped({ config: bad });
+    expect(config.report.checks).toEqual([{ id: 'config', title: 'Config', status: 'fail', detail: expect.stringMatching(/^Invalid Tessera config \(embedded default \+ .*bad\.yaml\): .*homeRegoin = "us-east-1": is not a top-level key; did you mean `homeRegion`\?$/), fix: `fix ${bad}` }]);
+    expect(config.error.exitCode).toBe(2);
+    expect(config.error.message).toMatch(/^Invalid Tessera config \(.*\):\n  - .*homeRegoin.*\n  fix the config file named above$/);
+    const profile = await stopped({ accountProfile: ['platform'] });
+    expect(profile.report.checks).toEqual([{ id: 'account-profile', title: '--account-profile', status: 'fail', detail: '--account-profile platform: expected <12-digit account id>=<profile name>', fix: 'e.g. --account-profile 555555555555=platform-readonly' }]);
+    expect([profile.error.exitCode, profile.error.message]).toEqual([2, '--account-profile platform: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly']);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
+  });
+
+  it('without --json: nothing on stdout, the error alone', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const printed: string[] = [];
+    await expect(doctor({ accountProfile: [], config: configFile() }, (t) => printed.push(t), factory)).rejects.toBeInstanceOf(CliError);
+    expect(printed).toEqual([]);
   });
 });
