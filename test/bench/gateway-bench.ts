@@ -19,6 +19,8 @@
  * `--whole` measures whole answers only.
  * Usage: npm run bench:gateway [-- seconds] [--portkey] [--workers N] [--cpu [--requests N] [--rounds N] [--base <dir>] [--whole]]
  */
+// First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
+import '../../scripts/help-flag.js';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';

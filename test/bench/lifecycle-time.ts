@@ -5,6 +5,8 @@
  * Tessera's own work (handlers, registry, SDK calls), not AWS's provisioning time.
  * Usage: npm run bench:lifecycle [-- runs concurrent]
  */
+// First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
+import '../../scripts/help-flag.js';
 import { configWith } from '../support/synth.js';
 import { LocalWorkflows } from '../integration/support/local-workflows.js';
 import { startMoto } from '../integration/support/moto-server.js';

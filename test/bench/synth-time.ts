@@ -5,6 +5,8 @@
  * 1-minute load average before each run: on a shared machine a figure means little without it.
  * Usage: npm run bench:synth [-- runs]
  */
+// First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
+import '../../scripts/help-flag.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -14,6 +14,8 @@
  * are written to test/support/file-durations.json: the order files start in when vitest has no
  * results cache (a fresh clone; test/support/sequencer.ts). Only from a run of the whole suite.
  */
+// First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
+import '../../scripts/help-flag.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

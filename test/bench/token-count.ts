@@ -3,7 +3,10 @@
  * (esbuild, as test/bench/gateway-bench.ts and constructs/lambda-function.ts build it), the
  * first-use load in a cold bundled process, and the per-call cost of `countPromptTokens` /
  * `countTextTokens` (medians, µs) on a typical request and on 100 KB texts.
+ * Usage: npm run bench:tokens (no arguments)
  */
+// First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
+import '../../scripts/help-flag.js';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

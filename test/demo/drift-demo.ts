@@ -8,6 +8,8 @@
  * Prints the transcript quoted in the README (Drift, Seeing it).
  * Usage: npm run demo:drift (installs moto into .venv first when it is missing, as `npm test` does)
  */
+// First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
+import '../../scripts/help-flag.js';
 import { updateTenant } from '../../lambdas/shared/registry.js';
 import { startDemoPlatform } from './demo-platform.js';
 

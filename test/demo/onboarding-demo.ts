@@ -4,6 +4,8 @@
  * answers on loopback. Prints the transcript quoted in the README.
  * Usage: npm run demo:onboarding (installs moto into .venv first when it is missing, as `npm test` does)
  */
+// First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
+import '../../scripts/help-flag.js';
 import { startDemoPlatform } from './demo-platform.js';
 
 const { platform, tessera } = await startDemoPlatform();
