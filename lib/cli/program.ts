@@ -1,4 +1,5 @@
 import { Command, CommanderError, Help } from 'commander';
+import { readFileSync } from 'node:fs';
 import { politeCommander, reportError } from './report-error.js';
 
 /**
@@ -52,9 +53,19 @@ export function commandOf(args: readonly string[]): string | undefined {
  * command, or only `only` (a name of COMMANDS) when given: the same program for that command's
  * runs, which never reach the others.
  */
+/**
+ * The version of this checkout: package.json's `version`, the blueprint version `cdk deploy`
+ * publishes from it (bin/tessera-app.ts). The CLI bundle of the tests keeps this file's
+ * import.meta.url (test/support/cli-bundle.ts), so the same package.json is read.
+ */
+export function tesseraVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export async function tesseraProgram(only?: string): Promise<Command> {
   const program = new Command('tessera')
     .description('Tessera platform CLI: the tenant lifecycle, through the admin API (SigV4, your AWS credentials)')
+    .version(tesseraVersion(), '-V, --version', 'print the version (package.json: the blueprint version cdk deploy publishes from this checkout)')
     .option('--api-url <url>', 'admin API base URL (default: $TESSERA_API_URL)')
     .option('--region <region>', 'AWS region: the admin API\'s, or for tessera dlq the queues\' (default: $AWS_REGION)')
     .option('--json', 'print JSON instead of text')
@@ -124,7 +135,8 @@ function showGlobalOptions(command: Command): void {
       showGlobalOptions: true,
       visibleGlobalOptions(this: Help, cmd: Command) {
         const own = new Set(cmd.options.map((o) => o.long));
-        return Help.prototype.visibleGlobalOptions.call(this, cmd).filter((o) => !own.has(o.long));
+        // --version is the program's (tessera --version), not listed under each command.
+        return Help.prototype.visibleGlobalOptions.call(this, cmd).filter((o) => !own.has(o.long) && o.long !== '--version');
       },
     });
     showGlobalOptions(sub);

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, commandOf, tesseraProgram } from '../../../lib/cli/program.js';
 
@@ -65,5 +67,16 @@ describe('help lists each option once', () => {
     expect(help).toMatch(/--region <region> +Region to check \(default: the config's/);
     expect(help).not.toContain('the admin API\'s, or for');
     expect(help).toMatch(/Global Options:\n {2}--api-url <url>/);
+  });
+});
+
+describe('tessera --version', () => {
+  it('prints package.json\'s version (the blueprint version cdk deploy publishes) and exits 0, as -V does', async () => {
+    const { runTesseraInProcess } = await import('../../integration/support/tessera-cli.js');
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      expect(await runTesseraInProcess('http://127.0.0.1:9', flag)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
   });
 });
