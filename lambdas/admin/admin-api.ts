@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
@@ -420,6 +420,54 @@ function tenantExecution(tenantId: string, record: TenantRecord | undefined, exe
   }
 }
 
+/** A Task state's attempt begins (Step Functions' HistoryEvent types): a Retry schedules another within the same state entry. */
+const ATTEMPT_SCHEDULED = /^(Task|LambdaFunction|Activity)Scheduled$/;
+/** An attempt's failure: the Retry policy may schedule another attempt, so the step's outcome waits for its exit. */
+const ATTEMPT_FAILED = /^(Task|LambdaFunction|Activity)(Failed|StartFailed|SubmitFailed|ScheduleFailed|TimedOut)$/;
+
+export interface ExecutionStep { name: string; startedAt: string; endedAt?: string; seconds?: number; status: 'RUNNING' | 'DONE' | 'FAILED'; attempts?: number }
+
+/**
+ * Folds an execution's history into its steps, one per state entry. A step's status is its last
+ * attempt's outcome, known when the state exits: DONE if that attempt succeeded, FAILED if it failed
+ * (a Catch moves on from the failed attempt; TaskStateExited still follows). A failed attempt that
+ * the Retry policy retried is not the step's outcome: a step that failed and then succeeded showed
+ * FAILED (and, still RUNNING in between, `tessera tenants watch` printed its ✗ at once and never
+ * again). `attempts` is set when the state ran more than one. Events are tied to their state entry
+ * through previousEventId (branches of a Parallel or Map interleave), else to the last running step.
+ */
+export function stepsOfHistory(events: HistoryEvent[]): ExecutionStep[] {
+  const steps: ExecutionStep[] = [];
+  const byEvent = new Map<number, ExecutionStep>();
+  const lastFailed = new Set<ExecutionStep>();
+  for (const e of events) {
+    const at = e.timestamp!.toISOString();
+    const prior = (e.previousEventId !== undefined ? byEvent.get(e.previousEventId) : undefined) ?? steps.findLast((s) => s.status === 'RUNNING');
+    let step = prior;
+    if (e.stateEnteredEventDetails?.name) {
+      step = { name: e.stateEnteredEventDetails.name, startedAt: at, status: 'RUNNING' };
+      steps.push(step);
+    } else if (e.stateExitedEventDetails?.name) {
+      const name = e.stateExitedEventDetails.name;
+      step = prior?.name === name && prior.status === 'RUNNING' ? prior : steps.findLast((s) => s.name === name && s.status === 'RUNNING');
+      if (step) Object.assign(step, { endedAt: at, seconds: (Date.parse(at) - Date.parse(step.startedAt)) / 1000, status: lastFailed.has(step) ? 'FAILED' : 'DONE' });
+    } else if (e.type && ATTEMPT_SCHEDULED.test(e.type)) {
+      if (step) {
+        step.attempts = (step.attempts ?? 0) + 1;
+        lastFailed.delete(step);
+      }
+    } else if (e.type && ATTEMPT_FAILED.test(e.type)) {
+      if (step) lastFailed.add(step);
+    } else if (e.type?.endsWith('Failed') && steps.length) {
+      // The execution (or a Parallel, Map or iteration) failed: the step it stopped in failed with it.
+      Object.assign(steps.at(-1)!, { status: 'FAILED' });
+    }
+    if (step && e.id !== undefined) byEvent.set(e.id, step);
+  }
+  for (const s of steps) if ((s.attempts ?? 0) <= 1) delete s.attempts;
+  return steps;
+}
+
 /** One execution of a tenant (the latest unless named), step by step with durations, from its Step Functions history. */
 export async function executionProgress(tenantId: string, record: TenantRecord | undefined, executionArn: string | undefined) {
   if (!executionArn) return { tenantId, status: record?.status, currentStep: record?.currentStep, failure: record?.failure, steps: [] };
@@ -429,16 +477,7 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
     throw e;
   });
   const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-  const steps: Array<{ name: string; startedAt: string; endedAt?: string; seconds?: number; status: 'RUNNING' | 'DONE' | 'FAILED' }> = [];
-  for (const e of history.events ?? []) {
-    const at = e.timestamp!.toISOString();
-    if (e.stateEnteredEventDetails?.name) steps.push({ name: e.stateEnteredEventDetails.name, startedAt: at, status: 'RUNNING' });
-    if (e.stateExitedEventDetails?.name) {
-      const step = steps.findLast((s) => s.name === e.stateExitedEventDetails!.name && s.status === 'RUNNING');
-      if (step) Object.assign(step, { endedAt: at, seconds: (Date.parse(at) - Date.parse(step.startedAt)) / 1000, status: 'DONE' });
-    }
-    if (e.type?.endsWith('Failed') && steps.length) Object.assign(steps.at(-1)!, { status: 'FAILED' });
-  }
+  const steps = stepsOfHistory(history.events ?? []);
   const kind = executionArn.split(':execution:')[1]?.split(':')[0]?.replace(/^tessera-/, '');
   const current = record ?? (await getTenant(tenantId));
   // An operation that took effect and whose announcement failed after it ends SUCCEEDED (lifecycle-workflows.ts failure()): what is still owed is named.

@@ -26,7 +26,8 @@ interface Progress {
   failure?: { step: string; reason: string; kind?: string };
   /** Announcements of this execution still owed (its operation took effect; PutEvents failed after it). */
   owedAnnouncements?: Array<{ detailType: string; error?: string }>;
-  steps: Array<{ name: string; seconds?: number; status: string }>;
+  /** attempts: how many the state ran when more than one (its Retry policy retried it); status is the last one's outcome. */
+  steps: Array<{ name: string; seconds?: number; status: string; attempts?: number }>;
 }
 
 
@@ -75,8 +76,8 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
     p.steps.forEach((s, i) => {
       if (s.status === 'RUNNING' || printed.has(i) || /\?$|^Start |ready$|^Wait /.test(s.name)) return;
       printed.add(i);
-      if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds }));
-      else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}`);
+      if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.attempts ? { attempts: s.attempts } : {}) }));
+      else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}`);
     });
     const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
     if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);

@@ -51,6 +51,23 @@ describe('tessera tenants watch of a failed onboarding', () => {
   });
 });
 
+describe('tessera tenants watch of a step its Retry policy retried', () => {
+  it('marks it ✓ and says after how many attempts (text and --json)', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    const answer = { status: 'ACTIVE', kind: 'onboard', executionStatus: 'SUCCEEDED', steps: [{ name: 'Deploy baseline', seconds: 40, status: 'DONE', attempts: 2 }, { name: 'Issue key', seconds: 1, status: 'DONE' }] };
+    const api = { call: async () => answer } as unknown as AdminClient;
+    await watch(api, 'acme', 1, false, undefined, false);
+    await watch(api, 'acme', 1, true, undefined, false);
+    vi.restoreAllMocks();
+    const lines = out.join('').split('\n');
+    expect(lines).toContain(`  ✓ ${'Deploy baseline'.padEnd(30)} 40.0 s after 2 attempts`);
+    expect(lines).toContain(`  ✓ ${'Issue key'.padEnd(30)} 1.0 s`);
+    expect(lines).toContain(JSON.stringify({ step: 'Deploy baseline', status: 'DONE', seconds: 40, attempts: 2 }));
+    expect(lines).toContain(JSON.stringify({ step: 'Issue key', status: 'DONE', seconds: 1 }));
+  });
+});
+
 describe('tessera tenants show of a failed tenant', () => {
   const record = (extra: Partial<TenantRecord>): TenantRecord => ({
     tenantId: 'acme', name: 'Acme', tier: 'starter', isolation: 'account', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001',

@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -583,6 +583,69 @@ describe('admin API: GET /admin/tenants/{id}/execution', () => {
     expect(latest).toMatchObject({ executionArn: ran, executionStatus: 'SUCCEEDED', startDate: '2026-11-23T10:00:00.000Z', stopDate: '2026-11-23T10:00:01.600Z' });
     expect(live).toMatchObject({ executionArn: running, executionStatus: 'RUNNING', startDate: '2026-11-23T11:00:00.000Z' });
     expect(live).not.toHaveProperty('stopDate');
+  });
+});
+
+describe('admin API: GET /admin/tenants/{id}/execution, a step its Retry policy retried', () => {
+  // A Task state's history (HistoryEvent, AWS Step Functions API reference): TaskStateEntered, then per attempt
+  // TaskScheduled, TaskStarted and TaskSucceeded or TaskFailed; a Retry schedules again within the same state entry.
+  const at = (s: number) => new Date(Date.parse('2026-11-23T10:00:00.000Z') + s * 1000);
+  const ran = `${EXECUTION}onboard:onboard-acme-mx6x9ekx-44d2f756`;
+  const answer = async (events: HistoryEvent[], status: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED') => {
+    records.set('acme', registered({ status: 'ACTIVE', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: ran, startedAt: '2026-11-23T10:00:00.000Z', status }] }));
+    sfn.on(DescribeExecutionCommand, { executionArn: ran }).resolves({ executionArn: ran, status, startDate: at(0), stopDate: at(60) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events });
+    return body(await call('GET', '/admin/tenants/{id}/execution', on())).steps;
+  };
+  const failed = (id: number, previousEventId: number, s: number): HistoryEvent => ({ id, previousEventId, timestamp: at(s), type: 'TaskFailed', taskFailedEventDetails: { resource: 'invoke', resourceType: 'lambda', error: 'StackBusy', cause: 'an update is in progress' } });
+  const scheduled = (id: number, previousEventId: number, s: number): HistoryEvent => ({ id, previousEventId, timestamp: at(s), type: 'TaskScheduled', taskScheduledEventDetails: { resource: 'invoke', resourceType: 'lambda', region: 'us-east-1', parameters: '{}' } });
+
+  it('reports a step that failed and then succeeded on retry DONE, after 2 attempts, not FAILED', async () => {
+    // GIVEN Deploy baseline failed once (StackBusy), was retried by its Retry policy, and succeeded
+    const steps = await answer([
+      { id: 1, timestamp: at(0), type: 'ExecutionStarted' },
+      { id: 2, previousEventId: 1, timestamp: at(0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Deploy baseline' } },
+      scheduled(3, 2, 0),
+      { id: 4, previousEventId: 3, timestamp: at(1), type: 'TaskStarted', taskStartedEventDetails: { resource: 'invoke', resourceType: 'lambda' } },
+      failed(5, 4, 2),
+      scheduled(6, 5, 32),
+      { id: 7, previousEventId: 6, timestamp: at(32), type: 'TaskStarted', taskStartedEventDetails: { resource: 'invoke', resourceType: 'lambda' } },
+      { id: 8, previousEventId: 7, timestamp: at(40), type: 'TaskSucceeded', taskSucceededEventDetails: { resource: 'invoke', resourceType: 'lambda', output: '{}' } },
+      { id: 9, previousEventId: 8, timestamp: at(40), type: 'TaskStateExited', stateExitedEventDetails: { name: 'Deploy baseline', output: '{}' } },
+      { id: 10, previousEventId: 9, timestamp: at(40), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Issue key' } },
+      scheduled(11, 10, 40),
+      { id: 12, previousEventId: 11, timestamp: at(41), type: 'TaskSucceeded', taskSucceededEventDetails: { resource: 'invoke', resourceType: 'lambda', output: '{}' } },
+      { id: 13, previousEventId: 12, timestamp: at(41), type: 'TaskStateExited', stateExitedEventDetails: { name: 'Issue key', output: '{}' } },
+      { id: 14, previousEventId: 13, timestamp: at(41), type: 'ExecutionSucceeded' },
+    ]);
+    // THEN the step's status is its last attempt's, with its whole duration and how many attempts it took
+    expect(steps).toEqual([
+      { name: 'Deploy baseline', startedAt: at(0).toISOString(), endedAt: at(40).toISOString(), seconds: 40, status: 'DONE', attempts: 2 },
+      { name: 'Issue key', startedAt: at(40).toISOString(), endedAt: at(41).toISOString(), seconds: 1, status: 'DONE' },
+    ]);
+  });
+
+  it('keeps a step RUNNING between a failed attempt and its retry (watch would print its ✗ once and never again)', async () => {
+    const steps = await answer([
+      { id: 1, timestamp: at(0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Deploy baseline' } },
+      scheduled(2, 1, 0),
+      failed(3, 2, 2),
+    ]);
+    expect(steps).toEqual([{ name: 'Deploy baseline', startedAt: at(0).toISOString(), status: 'RUNNING' }]);
+  });
+
+  it('reports FAILED when the last attempt failed and a Catch moved on (the state still exits)', async () => {
+    const steps = await answer([
+      { id: 1, timestamp: at(0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Check account' } },
+      scheduled(2, 1, 0),
+      failed(3, 2, 1),
+      scheduled(4, 3, 3),
+      failed(5, 4, 4),
+      { id: 6, previousEventId: 5, timestamp: at(4), type: 'TaskStateExited', stateExitedEventDetails: { name: 'Check account', output: '{}' } },
+      { id: 7, previousEventId: 6, timestamp: at(4), type: 'PassStateEntered', stateEnteredEventDetails: { name: 'Failed at Check account' } },
+      { id: 8, previousEventId: 7, timestamp: at(4), type: 'PassStateExited', stateExitedEventDetails: { name: 'Failed at Check account', output: '{}' } },
+    ], 'FAILED');
+    expect(steps.map((s: { name: string; status: string; attempts?: number }) => [s.name, s.status, s.attempts])).toEqual([['Check account', 'FAILED', 2], ['Failed at Check account', 'DONE', undefined]]);
   });
 });
 
