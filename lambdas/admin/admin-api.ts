@@ -1,8 +1,9 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, paginateGetExecutionHistory, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
+import { pages } from '../../lib/aws-pages.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
@@ -476,8 +477,11 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
     if (e instanceof ExecutionDoesNotExist) throw new ApiError(404, `executionArn = ${JSON.stringify(executionArn)}: Step Functions has no such execution (it keeps a closed one for 90 days)`, 'not_found_error', 'execution_not_found', 'executionArn');
     throw e;
   });
-  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-  const steps = stepsOfHistory(history.events ?? []);
+  // Every page of the history (1,000 events a page, GetExecutionHistory's maximum): a long execution (a Deploy step
+  // retried on StackBusy every 30 s adds 3-4 events an attempt) can pass one page, and its later steps were missing.
+  const events: HistoryEvent[] = [];
+  for await (const page of paginateGetExecutionHistory(pages(sfn, 1000), { executionArn })) events.push(...(page.events ?? []));
+  const steps = stepsOfHistory(events);
   const kind = executionArn.split(':execution:')[1]?.split(':')[0]?.replace(/^tessera-/, '');
   const current = record ?? (await getTenant(tenantId));
   // An operation that took effect and whose announcement failed after it ends SUCCEEDED (lifecycle-workflows.ts failure()): what is still owed is named.

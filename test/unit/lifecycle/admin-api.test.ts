@@ -625,6 +625,29 @@ describe('admin API: GET /admin/tenants/{id}/execution, a step its Retry policy 
     ]);
   });
 
+  it('reads every page of the history (GetExecutionHistory answers 1,000 events a page at most): the steps of the second page are not lost', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: ran, startedAt: '2026-11-23T10:00:00.000Z', status: 'SUCCEEDED' }] }));
+    sfn.on(DescribeExecutionCommand, { executionArn: ran }).resolves({ executionArn: ran, status: 'SUCCEEDED', startDate: at(0), stopDate: at(60) });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: ran, nextToken: undefined }).resolves({ nextToken: 'page-2', events: [
+      { id: 1, timestamp: at(0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Deploy baseline' } },
+      scheduled(2, 1, 0),
+      { id: 3, previousEventId: 2, timestamp: at(5), type: 'TaskSucceeded', taskSucceededEventDetails: { resource: 'invoke', resourceType: 'lambda', output: '{}' } },
+    ] });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: ran, nextToken: 'page-2' }).resolves({ events: [
+      { id: 4, previousEventId: 3, timestamp: at(5), type: 'TaskStateExited', stateExitedEventDetails: { name: 'Deploy baseline', output: '{}' } },
+      { id: 5, previousEventId: 4, timestamp: at(5), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Issue key' } },
+      scheduled(6, 5, 5),
+      { id: 7, previousEventId: 6, timestamp: at(6), type: 'TaskSucceeded', taskSucceededEventDetails: { resource: 'invoke', resourceType: 'lambda', output: '{}' } },
+      { id: 8, previousEventId: 7, timestamp: at(6), type: 'TaskStateExited', stateExitedEventDetails: { name: 'Issue key', output: '{}' } },
+    ] });
+    const steps = body(await call('GET', '/admin/tenants/{id}/execution', on())).steps;
+    expect(steps).toEqual([
+      { name: 'Deploy baseline', startedAt: at(0).toISOString(), endedAt: at(5).toISOString(), seconds: 5, status: 'DONE' },
+      { name: 'Issue key', startedAt: at(5).toISOString(), endedAt: at(6).toISOString(), seconds: 1, status: 'DONE' },
+    ]);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'page-2']);
+  });
+
   it('keeps a step RUNNING between a failed attempt and its retry (watch would print its ✗ once and never again)', async () => {
     const steps = await answer([
       { id: 1, timestamp: at(0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Deploy baseline' } },
