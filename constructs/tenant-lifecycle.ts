@@ -8,9 +8,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { LIFECYCLE_AUDIT_PREFIX, LIFECYCLE_HANDLERS, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
+import { LIFECYCLE_HANDLERS, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.js';
 import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
@@ -45,7 +46,8 @@ export interface TenantLifecycleProps {
   /**
    * The platform's immutable audit bucket (Object Lock). The lifecycle writes one JSON record per
    * protection it lifts (offboarding, and the removal of a dead tenant stack) under
-   * `tessera-audit/lifecycle/<tenant>/`.
+   * `tessera-audit/lifecycle/<tenant>/`, or `tessera-audit/dr-tier/lifecycle/<tenant>/` for a tenant whose
+   * tier has a DR region (replicated with `platformDisasterRecovery`: lib/audit-prefixes.ts).
    * @default - no lifecycle records in the audit bucket (the registry and the bus still carry them)
    */
   readonly auditBucket?: s3.IBucket;
@@ -104,7 +106,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'list-tier-tenants': ['registry', 'upgradeItems', 'templates'],
   'begin-offboarding': ['registry', 'leases'],
   // Its own archive capability: multipart copies, and the verification's reads and listing of its export.
-  'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport'],
+  // Audit: it records what *Retire fine-tuned models* reported (retired-fine-tuning.ts) in the lifecycle audit records.
+  'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport', 'audit'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
   'delete-tenant-stacks': ['registry', 'tenantAccounts', 'namespaceStacks'],
   'schedule-key-deletion': ['registry', 'control', 'tenantAccounts', 'events'],
@@ -447,7 +450,7 @@ export class TenantLifecycle extends Construct {
         ...(props.userPool ? [new iam.PolicyStatement({ sid: 'DisableTenantUsers', actions: [...OFFBOARDING_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] })] : []),
       ],
       audit: props.auditBucket
-        ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: [props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`)] }), keyUse]
+        ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: lifecycleAuditRecords(props.auditBucket) }), keyUse]
         : [],
     };
   }
@@ -492,7 +495,7 @@ export class TenantLifecycle extends Construct {
       wildcard(lifecycleExecutionArns(this), 'A lease names the execution holding a tenant; executions of the tessera-* state machines (and the upgrade\'s child executions) are named per attempt at run time; only DescribeExecution is allowed on them.');
     }
     if (caps.includes('audit') && props.auditBucket) {
-      wildcard(props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`), 'Lifecycle audit records are written one object per action under tessera-audit/lifecycle/<tenant>/, keys chosen at run time; the bucket\'s Object Lock makes them immutable.');
+      acknowledge(fn.managedPolicy, lifecycleAuditRecords(props.auditBucket).map((arn) => wildcardResourceFinding(this, arn)), 'Lifecycle audit records are written one object per action under tessera-audit/lifecycle/<tenant>/ (tessera-audit/dr-tier/lifecycle/<tenant>/ for tiers with a DR region), keys chosen at run time; the bucket\'s Object Lock makes them immutable.');
     }
     if (caps.includes('archive')) {
       wildcard(this.archive.bucket.arnForObjects('*'), 'Exports are written under <tenant>/<date>/ keys chosen at run time, in the archive bucket and nowhere else.');
@@ -505,6 +508,9 @@ export class TenantLifecycle extends Construct {
     }
   }
 }
+
+/** Where the lifecycle writes its audit records: the home-only prefix and the DR tiers' (replicated with platformDisasterRecovery), lib/audit-prefixes.ts. */
+const lifecycleAuditRecords = (bucket: s3.IBucket): string[] => [false, true].map((drTier) => bucket.arnForObjects(`${auditStreamPrefix('lifecycle', drTier)}*`));
 
 /** The manifest parts of every export (`<tenant>/<time>/manifest/part-<nnnnn>.jsonl`): the one thing in the archive the export reads. */
 const EXPORT_MANIFEST_PARTS = '*/manifest/part-*.jsonl';

@@ -9,8 +9,9 @@ import { disasterRecoveryOf, type DisasterRecoveryConfig } from './config/disast
  *   trail `AWSLogs/<org-id>/<account>/…`). API call metadata, no request or response bodies.
  * - `tessera-audit/<stream>/<tenant>/<yyyy-mm-dd>/…`: Tessera's own records (`inference`,
  *   `fine-tuning`, `lifecycle`) that stay in the home region.
- * - `tessera-audit/dr-tier/<stream>/<tenant>/<yyyy-mm-dd>/…`: the gateway's records of tenants whose
- *   tier has a DR region (`tiers.<tier>.disasterRecovery.region`), which may leave the home region.
+ * - `tessera-audit/dr-tier/<stream>/<tenant>/<yyyy-mm-dd>/…`: the records (the gateway's and the
+ *   lifecycle's) of tenants whose tier has a DR region (`tiers.<tier>.disasterRecovery.region`),
+ *   which may leave the home region.
  *
  * With `platformDisasterRecovery`, the bucket replicates `AWSLogs/` and `tessera-audit/dr-tier/`
  * only, so the records of `none` tiers (which hold prompt text when the tenant set
@@ -29,18 +30,19 @@ export const CLOUDTRAIL_PREFIX = 'AWSLogs/';
 
 /**
  * What the audit bucket replicates to the platform's DR region, one replication rule per prefix
- * (constructs/audit-trail.ts): CloudTrail's files and the gateway's records of tenants whose tier
- * has a DR region. The gateway's records of `none` tiers (`tessera-audit/inference/`,
- * `tessera-audit/fine-tuning/`) and the lifecycle's (`tessera-audit/lifecycle/`) stay home.
+ * (constructs/audit-trail.ts): CloudTrail's files and the records (the gateway's and the lifecycle's)
+ * of tenants whose tier has a DR region. The records of `none` tiers (`tessera-audit/inference/`,
+ * `tessera-audit/fine-tuning/`, `tessera-audit/lifecycle/`) stay home.
  */
 export const AUDIT_REPLICATED_PREFIXES: readonly string[] = [CLOUDTRAIL_PREFIX, AUDIT_DR_TIER_PREFIX];
 
 /**
- * A stream of the gateway's audit records (lambdas/inference/s3-audit-sink.ts). The lifecycle's
- * records (`tessera-audit/lifecycle/`, offboarding's protection lifts and fine-tuning retirement)
- * carry no tier and stay home for every tenant.
+ * A stream of audit records: the gateway's (`inference`, `fine-tuning`: lambdas/inference/s3-audit-sink.ts)
+ * and the lifecycle's (`lifecycle`: offboarding's protection lifts, fine-tuning retirement, the removal
+ * of a dead stack's remnants; writeAudit in lambdas/lifecycle/offboarding-support.ts). Each goes under
+ * the dr-tier prefix for a tenant whose tier has a DR region, the same rule for all three.
  */
-export type AuditStream = 'inference' | 'fine-tuning';
+export type AuditStream = 'inference' | 'fine-tuning' | 'lifecycle';
 
 /**
  * Whether a tier's records may leave the home region: the tier exists in the config and has a DR

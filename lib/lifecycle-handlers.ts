@@ -21,5 +21,3 @@ export const lifecycleRoleName = (handler: LifecycleHandlerName) => `${LIFECYCLE
 /** The role in the management account through which the platform calls Organizations. */
 export const ORGANIZATION_ACCESS_ROLE_NAME = 'TesseraOrganizationAccess';
 
-/** Key prefix of the lifecycle's own records in the audit bucket: `<prefix><tenant>/<date>/<time>-<action>-<logicalId>.json`. */
-export const LIFECYCLE_AUDIT_PREFIX = 'tessera-audit/lifecycle/';

@@ -76,7 +76,7 @@ export async function completeFailedRollbacks(cfn: CloudFormationClient, record:
       }
       removed.push(what);
       const at = new Date().toISOString();
-      await writeAudit(record.tenantId, 'remnant-removed', r.LogicalResourceId!, {
+      await writeAudit(record, 'remnant-removed', r.LogicalResourceId!, {
         at, accountId: record.accountId, stack: stackName, stackId, logicalId: r.LogicalResourceId, type: r.ResourceType, physicalId: r.PhysicalResourceId,
         reason: 'retained by the deletion of a dead stack whose create could not roll back (DeletionPolicy RetainExceptOnCreate)', ...context,
       });

@@ -137,10 +137,10 @@ export async function liftStackProtections(
   return { waitingFor };
 }
 
-/** Where a protection lift is recorded besides the registry: the audit bucket (`tessera-audit/lifecycle/<tenant>/…`) and the bus (`Tenant Protection Lifted`). */
+/** Where a protection lift is recorded besides the registry: the audit bucket (`tessera-audit/lifecycle/<tenant>/…`, `tessera-audit/dr-tier/lifecycle/…` for a DR tier) and the bus (`Tenant Protection Lifted`). */
 export async function announceLift(record: TenantRecord, stack: string, lift: LiftedProtection, context: { requestId: string; executionArn?: string; step: string; reason?: string }): Promise<void> {
   const audit = { ...lift, accountId: record.accountId, stack, ...context };
-  await writeAudit(record.tenantId, 'protection-lifted', lift.logicalId, audit);
+  await writeAudit(record, 'protection-lifted', lift.logicalId, audit);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.protectionLifted, { tenantId: record.tenantId, ...audit });
 }
 
@@ -150,7 +150,7 @@ export async function announceLift(record: TenantRecord, stack: string, lift: Li
  * (ModifyDBInstance, ApplyImmediately), and EKS cluster or log-group deletion protection where
  * the template sets them. Resources the stack retains (DeletionPolicy Retain /
  * RetainExceptOnCreate) keep theirs. Each lift goes to the audit bucket
- * (`tessera-audit/lifecycle/<tenant>/…`), the bus (`Tenant Protection Lifted`) and the registry
+ * (`tessera-audit/lifecycle/<tenant>/…`, `tessera-audit/dr-tier/lifecycle/…` for a DR tier), the bus (`Tenant Protection Lifted`) and the registry
  * (`offboarding.liftedProtections`), the registry even when a later lift fails. Called again
  * (after a Wait) until no protection shows: `IN_PROGRESS` while a lifted protection is still
  * reported on, never lifting or recording it twice.

@@ -7,7 +7,7 @@ import { writeAudit } from './offboarding-support.js';
  * Records what offboarding's *Retire fine-tuned models* reported (the fine-tuning events Lambda,
  * lambdas/fine-tuning/retire-fine-tuned-models.ts: `$.fineTuning` of the execution) as the other
  * offboarding steps record theirs: in the registry (`offboarding.fineTuning`) and in the audit bucket
- * (`tessera-audit/lifecycle/<tenant>/…-fine-tuning-retired-…`). The fine-tuning Lambda reaches the
+ * (`tessera-audit/lifecycle/<tenant>/…-fine-tuning-retired-…`, under `tessera-audit/dr-tier/` for a DR tier). The fine-tuning Lambda reaches the
  * registry only as the tenant (the tenant-data role: `fineTunedModels` only) and writes only the
  * fine-tuning audit prefix, so the next lifecycle step records it. Once per execution: the export
  * step runs many times. A later execution (a re-run, whose retirement looked again) adds a
@@ -25,7 +25,7 @@ export async function recordRetiredFineTuning(record: TenantRecord, reported: un
     const retiredModels = parsed.data.retiredModels.filter((m) => !existing.retiredModels.some((x) => x.id === m.id));
     const lookedAgain = (reported as { lookedAgain?: unknown }).lookedAgain !== false;
     const recheck = { cancelledJobs, retiredModels, at: new Date().toISOString(), ...(context.executionArn ? { executionArn: context.executionArn } : {}), lookedAgain };
-    await writeAudit(record.tenantId, 'fine-tuning-retired-again', 'fine-tuning', { ...recheck, accountId: record.accountId, step: 'Retire fine-tuned models', ...context });
+    await writeAudit(record, 'fine-tuning-retired-again', 'fine-tuning', { ...recheck, accountId: record.accountId, step: 'Retire fine-tuned models', ...context });
     return updateTenant(record.tenantId, { offboarding: { ...record.offboarding!, fineTuning: {
       ...existing, cancelledJobs: [...existing.cancelledJobs, ...cancelledJobs], retiredModels: [...existing.retiredModels, ...retiredModels], rechecks: [...(existing.rechecks ?? []), recheck],
     } } });
@@ -36,6 +36,6 @@ export async function recordRetiredFineTuning(record: TenantRecord, reported: un
   const checked = z.object({ checkedNames: z.array(z.string()) }).safeParse(reported);
   if (!parsed.success || (!parsed.data.cancelledJobs.length && !parsed.data.retiredModels.length && !(checked.success && checked.data.checkedNames.length))) return record;
   const entry = { cancelledJobs: parsed.data.cancelledJobs, retiredModels: parsed.data.retiredModels, at: new Date().toISOString(), ...(context.executionArn ? { executionArn: context.executionArn } : {}) };
-  await writeAudit(record.tenantId, 'fine-tuning-retired', 'fine-tuning', { ...entry, accountId: record.accountId, step: 'Retire fine-tuned models', ...context });
+  await writeAudit(record, 'fine-tuning-retired', 'fine-tuning', { ...entry, accountId: record.accountId, step: 'Retire fine-tuned models', ...context });
   return updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, fineTuning: entry } });
 }

@@ -20,7 +20,7 @@ export const ENV = {
   offboardStateMachineArn: 'TESSERA_OFFBOARD_STATE_MACHINE_ARN',
   /** The lifecycle work bucket: rolling-upgrade item lists (`upgrades/<requestId>/items.json`) and results. */
   workBucket: 'TESSERA_LIFECYCLE_WORK_BUCKET',
-  /** The immutable audit bucket; lifecycle records go under `tessera-audit/lifecycle/<tenant>/`. Optional. */
+  /** The immutable audit bucket; lifecycle records go under `tessera-audit/lifecycle/<tenant>/` (`tessera-audit/dr-tier/lifecycle/<tenant>/` for tiers with a DR region). Optional. */
   auditBucket: 'TESSERA_AUDIT_BUCKET',
   /** The tenant API keys table (partition key `tenantId`, sort key `keyHash`): the admin API's keys routes. */
   apiKeysTable: 'TESSERA_API_KEYS_TABLE',

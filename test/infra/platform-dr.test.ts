@@ -129,6 +129,28 @@ describe('the platform stack with a DR region', () => {
     expect(auditGrants.filter((r) => r.includes('/tessera-audit/fine-tuning/*') && r.includes('/tessera-audit/dr-tier/fine-tuning/*'))).not.toHaveLength(0);
   }, 240_000);
 
+  it('lets every lifecycle Lambda that writes lifecycle audit records write a DR tier\'s where the rule replicates them, and a none tier\'s where it does not', async () => {
+    const policies = (await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' } })).platformWithPolicies;
+    // The writers of lambdas/lifecycle/offboarding-support.ts's writeAudit: the protection lifts, the dead stack's removal
+    // (deploy-blueprint, record-failure: failed-rollbacks.ts) and the export step (retired-fine-tuning.ts).
+    const writers = ['lift-protections', 'deploy-blueprint', 'record-failure', 'export-tenant-data'];
+    const roles = Object.entries(policies.findResources('AWS::IAM::Role')).filter(([, r]: [string, any]) => typeof r.Properties.RoleName === 'string');
+    const roleOf = (handler: string) => roles.find(([, r]: [string, any]) => r.Properties.RoleName === `tessera-lifecycle-${handler}`)?.[0];
+    const grantsOf = (roleId: string) => Object.values(policies.findResources('AWS::IAM::ManagedPolicy'))
+      .filter((p: any) => (p.Properties.Roles ?? []).some((r: any) => r.Ref === roleId))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((st: any) => st.Sid === 'WriteLifecycleAudit');
+    for (const handler of writers) {
+      const roleId = roleOf(handler);
+      expect(roleId, handler).toBeDefined();
+      const grants = grantsOf(roleId!);
+      expect(grants, handler).toHaveLength(1);
+      expect(grants[0].Action).toBe('s3:PutObject');
+      const resources = JSON.stringify(grants[0].Resource);
+      expect(resources, handler).toContain('/tessera-audit/lifecycle/*');
+      expect(resources, handler).toContain('/tessera-audit/dr-tier/lifecycle/*');
+    }
+  }, 240_000);
+
   it('gives the replication role only what S3 replication of Object Lock objects needs', () => {
     const [audit] = resourceOf(platform, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
     const roleId = audit.Properties.ReplicationConfiguration.Role['Fn::GetAtt'][0];

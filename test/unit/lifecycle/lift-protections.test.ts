@@ -10,7 +10,9 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
-import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { AUDIT_REPLICATED_PREFIXES } from '../../../lib/audit-prefixes.js';
+import { configWith } from '../../support/config-with.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -80,6 +82,31 @@ describe('Lift protections (offboarding)', async () => {
     expect(audits.every((a) => a.Bucket === 'tessera-audit' && a.Key!.startsWith('tessera-audit/lifecycle/acme/'))).toBe(true);
     expect(JSON.parse(audits[1].Body as string)).toMatchObject({ tenantId: 'acme', action: 'protection-lifted', logicalId: 'Database', physicalId: 'tessera-acme-db', protection: 'DeletionProtection', accountId: '333333333333', requestId: 'req-acme-0001' });
     expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Protection Lifted', 'Tenant Protection Lifted', 'Tenant Protection Lifted']);
+  });
+
+  it('writes a DR tier\'s lift records under tessera-audit/dr-tier/lifecycle/ (replicated with platformDisasterRecovery), a none tier\'s under tessera-audit/lifecycle/ (home only)', async () => {
+    // GIVEN acme's tier (starter) with a DR region
+    useConfig(configWith({ allowedRegions: ['us-east-1', 'us-west-2'], tiers: { starter: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } }));
+    records.set('acme', leased('offboard'));
+    await handler(state());
+    const dr = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(dr.map((a) => a.Key)).toEqual([
+      expect.stringMatching(/^tessera-audit\/dr-tier\/lifecycle\/acme\/\d{4}-\d{2}-\d{2}\/.+-protection-lifted-tessera-acme\.json$/),
+      expect.stringMatching(/^tessera-audit\/dr-tier\/lifecycle\/acme\/.+-protection-lifted-Database\.json$/),
+      expect.stringMatching(/^tessera-audit\/dr-tier\/lifecycle\/acme\/.+-protection-lifted-AppLogs\.json$/),
+    ]);
+    expect(JSON.parse(dr[0].Body as string)).toMatchObject({ tenantId: 'acme', tier: 'starter', action: 'protection-lifted' });
+    // WHEN the same offboarding runs with the default config, where starter has no DR region
+    setLifecycleEnv();
+    records.set('acme', leased('offboard'));
+    s3.resetHistory();
+    await handler(state());
+    const home = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!);
+    expect(home).toHaveLength(3);
+    expect(home.every((k) => k.startsWith('tessera-audit/lifecycle/acme/'))).toBe(true);
+    // THEN only the DR tier's records fall under a prefix the audit bucket replicates (constructs/audit-trail.ts)
+    const replicated = (key: string) => AUDIT_REPLICATED_PREFIXES.some((prefix) => key.startsWith(prefix));
+    expect([...dr.map((a) => replicated(a.Key!)), ...home.map(replicated)]).toEqual([true, true, true, false, false, false]);
   });
 
   it('keeps the protections of resources the stack retains, and of resources that have none', async () => {

@@ -2,7 +2,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
+import { configWith } from '../../support/config-with.js';
+import { EXECUTION_ARN, setLifecycleEnv, tenant, useConfig } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', async (importOriginal) => ({ ...(await importOriginal<object>()), ...registryMock }));
@@ -39,6 +40,19 @@ describe('recording retired fine-tuning (offboarding)', () => {
     expect(put).toHaveLength(1);
     expect(put[0].Key).toMatch(/^tessera-audit\/lifecycle\/acme\/\d{4}-\d{2}-\d{2}\/.+-fine-tuning-retired-fine-tuning\.json$/);
     expect(JSON.parse(put[0].Body as string)).toMatchObject({ tenantId: 'acme', action: 'fine-tuning-retired', step: 'Retire fine-tuned models', requestId: 'req-offboard', executionArn: EXECUTION_ARN, retiredModels: reported.retiredModels });
+  });
+
+  it('writes the audit record of a tenant whose tier has a DR region under tessera-audit/dr-tier/lifecycle/, of a none tier\'s under tessera-audit/lifecycle/', async () => {
+    useConfig(configWith({ allowedRegions: ['us-east-1', 'us-west-2'], tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } }));
+    records.set('initech', tenant({ tenantId: 'initech', tier: 'enterprise', status: 'OFFBOARDING', offboarding: { liftedProtections: [], stackId: 'stack-2' } }));
+    await recordRetiredFineTuning(records.get('initech')!, reported, context);
+    await recordRetiredFineTuning(records.get('acme')!, reported, context);
+    const put = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(put.map((p) => p.Key)).toEqual([
+      expect.stringMatching(/^tessera-audit\/dr-tier\/lifecycle\/initech\/\d{4}-\d{2}-\d{2}\/.+-fine-tuning-retired-fine-tuning\.json$/),
+      expect.stringMatching(/^tessera-audit\/lifecycle\/acme\/\d{4}-\d{2}-\d{2}\/.+-fine-tuning-retired-fine-tuning\.json$/),
+    ]);
+    expect(put.map((p) => JSON.parse(p.Body as string).tier)).toEqual(['enterprise', 'starter']);
   });
 
   it('a later execution (a re-run, whose retirement looked again) adds what it found that the record did not list, once, with a recheck entry and an audit record', async () => {
