@@ -317,7 +317,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     {
       title: 'Audit trail',
       detail: auditReplica
-        ? `CloudTrail's files (AWSLogs/) and the gateway's records of the tenant written while its tier had a DR region (${AUDIT_DR_TIER_PREFIX}inference/${tenantId}/, ${AUDIT_DR_TIER_PREFIX}fine-tuning/${tenantId}/) are replicated with their Object Lock retention to ${auditReplica} (${platformRegion}); they stay immutable. Records written while its tier had no DR region (${AUDIT_RECORDS_PREFIX}inference/${tenantId}/ …) and the lifecycle's (${AUDIT_RECORDS_PREFIX}lifecycle/) stay in ${config.homeRegion}. The multi-region trail keeps recording in the surviving region.`
+        ? `CloudTrail's files (AWSLogs/) and the tenant's records written while its tier had a DR region (${AUDIT_DR_TIER_PREFIX}inference/${tenantId}/, ${AUDIT_DR_TIER_PREFIX}fine-tuning/${tenantId}/, ${AUDIT_DR_TIER_PREFIX}lifecycle/${tenantId}/) are replicated with their Object Lock retention to ${auditReplica} (${platformRegion}); they stay immutable. Records written while its tier had no DR region (${AUDIT_RECORDS_PREFIX}inference/${tenantId}/, ${AUDIT_RECORDS_PREFIX}lifecycle/${tenantId}/ …) stay in ${config.homeRegion}. The multi-region trail keeps recording in the surviving region.`
         : `platformDisasterRecovery is none: audit records written before the loss stay in ${config.homeRegion}.`,
       commands: auditReplica ? [`aws s3 ls s3://${auditReplica}/${AUDIT_DR_TIER_PREFIX}inference/${tenantId}/ --recursive --region ${platformRegion}`] : [],
     },
