@@ -1,49 +1,20 @@
-import { CloudFormationClient, CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { BackupClient } from '@aws-sdk/client-backup';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateChangeSetCommand, DeleteStackCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../../lambdas/shared/environment.js';
-import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
-import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
-import { mockDrStores } from './dr-store-mocks.js';
+import { leased, ownedTags, state } from './support.js';
+import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const cfn = mockClient(CloudFormationClient);
-const sts = mockClient(STSClient);
-const bus = mockClient(EventBridgeClient);
-const kms = mockClient(KMSClient);
-const s3 = mockClient(S3Client);
-const backup = mockClient(BackupClient);
+const mocks = drLifecycleMocks();
+const { cfn } = mocks;
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
-const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
-const STACK_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1';
-
-beforeEach(() => {
-  setLifecycleEnv();
-  process.env[ENV.config] = JSON.stringify(drConfig);
-  records.clear();
-  for (const m of [cfn, sts, bus, kms, s3, backup]) m.reset();
-  // The DR stores (key alias, replica bucket, vault) absent in the DR region.
-  mockDrStores({ kms, s3, backup });
-  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
-  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
-  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
-  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
-  cfn.on(DeleteStackCommand).resolves({});
-  cfn.on(UpdateTerminationProtectionCommand).resolves({});
-});
+beforeEach(() => resetDrLifecycle(mocks));
 
 const drStack = (status: string, extra: Record<string, unknown> = {}) => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{
-  StackName: 'tessera-acme-dr', StackId: STACK_ID, StackStatus: status as never, StackStatusReason: 'The following resource(s) failed to delete: [ReplicaKey]. ',
+  StackName: 'tessera-acme-dr', StackId: DR_STACK_ID, StackStatus: status as never, StackStatusReason: 'The following resource(s) failed to delete: [ReplicaKey]. ',
   CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags(), ...extra,
 }] });
 
@@ -66,7 +37,7 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
       const deletes = cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input);
       expect(deletes).toEqual([{ StackName: 'tessera-acme-dr', RoleARN: expect.stringMatching(/^arn:aws:iam::333333333333:role\//) }]);
       expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-dr', EnableTerminationProtection: false }]);
-      expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme-dr', protection: 'TerminationProtection', physicalId: STACK_ID })]);
+      expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme-dr', protection: 'TerminationProtection', physicalId: DR_STACK_ID })]);
     });
   }
 

@@ -1,26 +1,18 @@
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { BackupClient, DescribeBackupVaultCommand } from '@aws-sdk/client-backup';
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStacksCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeBackupVaultCommand } from '@aws-sdk/client-backup';
+import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../../lambdas/shared/environment.js';
 import { drRegionConflict } from '../../../lambdas/lifecycle/dr-region-change.js';
-import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
-import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { leased, ownedTags, state } from './support.js';
 import { mockDrStores } from './dr-store-mocks.js';
+import { drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const cfn = mockClient(CloudFormationClient);
-const sts = mockClient(STSClient);
-const bus = mockClient(EventBridgeClient);
-const kms = mockClient(KMSClient);
-const s3 = mockClient(S3Client);
-const backup = mockClient(BackupClient);
+const mocks = drLifecycleMocks();
+const { cfn, kms, s3, backup } = mocks;
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 /** The DR stores in the DR region: absent unless a test says so (dr-store-mocks.ts). */
 const drStores = (present?: Parameters<typeof mockDrStores>[1]) => mockDrStores({ kms, s3, backup }, present);
@@ -28,21 +20,8 @@ const { handler: check } = await import('../../../lambdas/lifecycle/check-stack.
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
-const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
-
-beforeEach(() => {
-  setLifecycleEnv();
-  process.env[ENV.config] = JSON.stringify(drConfig);
-  records.clear();
-  for (const m of [cfn, sts, bus, kms, s3, backup]) m.reset();
-  drStores();
-  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
-  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
-  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
-  cfn.on(DeleteStackCommand).resolves({});
-  cfn.on(UpdateTerminationProtectionCommand).resolves({});
-});
+// ListStackResources unanswered, as this file always had it.
+beforeEach(() => resetDrLifecycle(mocks, { listStackResources: false }));
 
 /**
  * Record failure and a DR stack that never came up: a tier change to a DR tier whose DR stack create

@@ -1,57 +1,31 @@
-import { CloudFormationClient, CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { BackupClient } from '@aws-sdk/client-backup';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../../lambdas/shared/environment.js';
-import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
-import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
-import { mockDrStores } from './dr-store-mocks.js';
+import { leased, ownedTags, state } from './support.js';
+import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const cfn = mockClient(CloudFormationClient);
-const sts = mockClient(STSClient);
-const bus = mockClient(EventBridgeClient);
-const kms = mockClient(KMSClient);
-const s3 = mockClient(S3Client);
-const backup = mockClient(BackupClient);
+const mocks = drLifecycleMocks();
+const { cfn } = mocks;
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 const { handler: deleteStacks } = await import('../../../lambdas/lifecycle/delete-tenant-stacks.js');
 
-const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
-const STACK_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1';
-
 beforeEach(() => {
-  setLifecycleEnv();
-  process.env[ENV.config] = JSON.stringify(drConfig);
-  records.clear();
-  for (const m of [cfn, sts, bus, kms, s3, backup]) m.reset();
-  mockDrStores({ kms, s3, backup });
-  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
-  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
-  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
-  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
-  cfn.on(DeleteStackCommand).resolves({});
-  cfn.on(UpdateTerminationProtectionCommand).resolves({});
-  cfn.on(CreateChangeSetCommand).rejects(Object.assign(new Error(`Stack:${STACK_ID} is in UPDATE_ROLLBACK_FAILED state and can not be updated.`), { name: 'ValidationError' }));
+  resetDrLifecycle(mocks);
+  cfn.on(CreateChangeSetCommand).rejects(Object.assign(new Error(`Stack:${DR_STACK_ID} is in UPDATE_ROLLBACK_FAILED state and can not be updated.`), { name: 'ValidationError' }));
 });
 
 const drStack = (status: string, extra: Record<string, unknown> = {}) => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{
-  StackName: 'tessera-acme-dr', StackId: STACK_ID, StackStatus: status as never, StackStatusReason: 'The following resource(s) failed to update: [ReplicaBucket]. ',
+  StackName: 'tessera-acme-dr', StackId: DR_STACK_ID, StackStatus: status as never, StackStatusReason: 'The following resource(s) failed to update: [ReplicaBucket]. ',
   CreationTime: new Date(), EnableTerminationProtection: true, Tags: [...ownedTags(), { Key: 'tessera:tier', Value: 'professional' }, { Key: 'tessera:blueprint-version', Value: '1.0.0' }], ...extra,
 }] });
 
 const FAILED_EVENTS = { StackEvents: [
-  { StackId: STACK_ID, StackName: 'tessera-acme-dr', EventId: '3', LogicalResourceId: 'tessera-acme-dr', ResourceStatus: 'UPDATE_ROLLBACK_FAILED' as const, Timestamp: new Date(3000) },
-  { StackId: STACK_ID, StackName: 'tessera-acme-dr', EventId: '2', LogicalResourceId: 'ReplicaKey', ResourceStatus: 'UPDATE_FAILED' as const, ResourceStatusReason: 'Key is pending deletion', Timestamp: new Date(2000) },
-  { StackId: STACK_ID, StackName: 'tessera-acme-dr', EventId: '1', LogicalResourceId: 'ReplicaBucket', ResourceStatus: 'UPDATE_FAILED' as const, ResourceStatusReason: 'Bucket policy refused', Timestamp: new Date(1000) },
+  { StackId: DR_STACK_ID, StackName: 'tessera-acme-dr', EventId: '3', LogicalResourceId: 'tessera-acme-dr', ResourceStatus: 'UPDATE_ROLLBACK_FAILED' as const, Timestamp: new Date(3000) },
+  { StackId: DR_STACK_ID, StackName: 'tessera-acme-dr', EventId: '2', LogicalResourceId: 'ReplicaKey', ResourceStatus: 'UPDATE_FAILED' as const, ResourceStatusReason: 'Key is pending deletion', Timestamp: new Date(2000) },
+  { StackId: DR_STACK_ID, StackName: 'tessera-acme-dr', EventId: '1', LogicalResourceId: 'ReplicaBucket', ResourceStatus: 'UPDATE_FAILED' as const, ResourceStatusReason: 'Bucket policy refused', Timestamp: new Date(1000) },
 ] };
 
 /**
@@ -116,7 +90,7 @@ describe('a DR stack left UPDATE_ROLLBACK_FAILED by a change', () => {
   it('Delete tenant stacks: once the stuck DR stack is gone, the offboarding records it REMOVED without updateRollbackFailed', async () => {
     records.set('acme', leased('offboard', {
       tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', status: 'OFFBOARDING',
-      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: STACK_ID, status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z', updateRollbackFailed: { at: '2026-12-02T00:00:00.000Z', reason: 'ReplicaBucket UPDATE_FAILED: Bucket policy refused' } },
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z', updateRollbackFailed: { at: '2026-12-02T00:00:00.000Z', reason: 'ReplicaBucket UPDATE_FAILED: Bucket policy refused' } },
     }));
     const out = await deleteStacks({ ...state('acme') } as never, {} as never) as { state: string };
     expect(out.state).toBe('COMPLETE');
