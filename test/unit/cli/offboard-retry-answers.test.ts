@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
+import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
  * Found by the day-2 walk-through (s18): `tessera tenants delete acme --yes` of an OFFBOARDED tenant printed
@@ -14,27 +14,14 @@ const ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:of
 let answer: { status: number; body: unknown } = { status: 500, body: {} };
 /** Answers by method, over `answer` (the watch's GETs of the execution beside the command's POST). */
 let byMethod: Record<string, { status: number; body: unknown }> = {};
-const calls: string[] = [];
-let server: Server;
-let api: string;
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    calls.push(`${req.method} ${req.url}`);
-    req.resume();
-    const a = byMethod[req.method!] ?? answer;
-    req.on('end', () => res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body)));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  api = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+const admin = fakeAdminApi((req) => byMethod[req.method!] ?? answer);
+const { calls } = admin;
 
 async function run(status: number, body: unknown, ...args: string[]) {
   answer = { status, body };
   byMethod = {};
   calls.length = 0;
-  return runTesseraInProcess(api, ...args);
+  return runTesseraInProcess(admin.url, ...args);
 }
 
 describe('tessera tenants suspend, resume, delete and retry print what the admin API answered', () => {
@@ -69,7 +56,7 @@ describe('tessera tenants suspend, resume, delete and retry print what the admin
     answer = { status: 202, body: { tenantId: 'acme', executionArn: SUSPEND, status: 'SUSPENDED' } };
     byMethod = { GET: { status: 200, body: progress } };
     calls.length = 0;
-    const w = await runTesseraInProcess(api, 'tenants', 'suspend', 'acme', '--watch', '--interval', '0.1');
+    const w = await runTesseraInProcess(admin.url, 'tenants', 'suspend', 'acme', '--watch', '--interval', '0.1');
     expect(calls).toHaveLength(2);
     expect(calls[0]).toBe('POST /v1/admin/tenants/acme/suspend');
     expect(calls.slice(1).every((c) => c.startsWith(`GET /v1/admin/tenants/acme/execution?executionArn=${encodeURIComponent(SUSPEND)}`))).toBe(true);

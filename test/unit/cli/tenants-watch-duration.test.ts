@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
+import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
  * Found by a platform engineer trying the README (s22): `tessera tenants watch acme` printed
@@ -12,21 +12,9 @@ import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
  */
 const ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:onboard-acme-mx6x9ekx-44d2f756';
 let answers: unknown[] = [];
-const calls: string[] = [];
-let server: Server;
-let api: string;
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    calls.push(`${req.method} ${req.url}`);
-    req.resume();
-    const body = answers.length > 1 ? answers.shift() : answers[0];
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  api = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+/** Each request answered with the next of `answers`, the last one again and again. */
+const admin = fakeAdminApi(() => ({ status: 200, body: answers.length > 1 ? answers.shift() : answers[0] }));
+const { calls } = admin;
 
 const progress = (extra: object) => ({ tenantId: 'acme', executionArn: ARN, kind: 'onboard', steps: [], ...extra });
 
@@ -35,7 +23,7 @@ describe('tessera tenants watch: the execution\'s duration', () => {
     // GIVEN an onboarding that ran 1.6 s and ended before the watch
     answers = [progress({ status: 'ACTIVE', executionStatus: 'SUCCEEDED', startDate: '2026-11-23T10:00:00.000Z', stopDate: '2026-11-23T10:00:01.600Z', steps: [{ name: 'Register tenant', status: 'DONE', seconds: 0.1 }] })];
     // WHEN it is watched
-    const out = await runTesseraInProcess(api, 'tenants', 'watch', 'acme', '--interval', '0.1');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'watch', 'acme', '--interval', '0.1');
     // THEN its own duration, not the watch's
     expect(out).toEqual({ code: 0, stdout: '  ✓ Register tenant                0.1 s\nonboard succeeded in 1.6 s — tenant acme is ACTIVE\n', stderr: '' });
   });
@@ -50,13 +38,13 @@ describe('tessera tenants watch: the execution\'s duration', () => {
       progress({ status: 'ACTIVE', executionStatus: 'SUCCEEDED', startDate: start.toISOString(), stopDate: stop.toISOString() }),
     ];
     calls.length = 0;
-    const out = await runTesseraInProcess(api, 'tenants', 'watch', 'acme', '--interval', '0.1');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'watch', 'acme', '--interval', '0.1');
     expect(calls).toHaveLength(3);
     expect(out.stdout).toMatch(/^onboard running for 36\d\d\.\d s — tenant acme is PROVISIONING\nonboard succeeded in 3602\.5 s — tenant acme is ACTIVE\n$/);
   });
 
   it('an answer without the times (an admin API from before them) names no duration rather than a wrong one', async () => {
     answers = [progress({ status: 'ACTIVE', executionStatus: 'SUCCEEDED' })];
-    expect((await runTesseraInProcess(api, 'tenants', 'watch', 'acme', '--interval', '0.1')).stdout).toBe('onboard succeeded — tenant acme is ACTIVE\n');
+    expect((await runTesseraInProcess(admin.url, 'tenants', 'watch', 'acme', '--interval', '0.1')).stdout).toBe('onboard succeeded — tenant acme is ACTIVE\n');
   });
 });
