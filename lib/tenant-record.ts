@@ -409,6 +409,20 @@ export const DriftedResource = z.object({
 export type DriftedResource = z.infer<typeof DriftedResource>;
 
 /**
+ * A resource drift detection could not check: DescribeStackResourceDrifts' `UNKNOWN` (with its
+ * DriftStatusReason), or one a DETECTION_FAILED detection names in its DetectionStatusReason
+ * (`Failures[].Resource` / `FailureReason`; its type is then not known: CloudFormation returns no
+ * drift for it). Its drift is unknown: it may have drifted.
+ */
+export const UncheckedResource = z.object({
+  stack: z.string(),
+  logicalId: z.string(),
+  type: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type UncheckedResource = z.infer<typeof UncheckedResource>;
+
+/**
  * The latest drift detection of a tenant's stacks (the drift workflow): `DRIFTED` when any
  * resource of any of its stacks was MODIFIED or DELETED, `IN_SYNC` when none, `UNKNOWN` when a
  * detection failed (`error` says why).
@@ -421,6 +435,10 @@ export const DriftRecord = z.object({
   resources: z.array(DriftedResource).default([]),
   /** Drifted resources beyond the recorded ones (the record keeps at most 100). */
   truncated: z.number().int().optional(),
+  /** Resources the detection could not check (UNKNOWN), at most 100; absent when none. */
+  unchecked: z.array(UncheckedResource).optional(),
+  /** Unchecked resources beyond the recorded ones. */
+  uncheckedTruncated: z.number().int().optional(),
   /** Why this check has no verdict (UNKNOWN): its detection failed before any stack was checked. */
   error: z.string().optional(),
   /**

@@ -8,7 +8,7 @@ import { cloudFormationFor } from './blueprints.js';
 import { catchReason, clipReason } from './catch-reason.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
-import { deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, type StackDrift } from './drift.js';
+import { deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -24,10 +24,14 @@ export interface CheckDriftInput {
  */
 export const MAX_DRIFT_DETECTION_WAIT_MS = 30 * 60_000;
 
-/** Every MODIFIED or DELETED resource of a stack (DescribeStackResourceDrifts, 100 a page, NextToken). */
+/**
+ * Every MODIFIED, DELETED or UNKNOWN resource of a stack (DescribeStackResourceDrifts, 100 a page,
+ * NextToken): UNKNOWN is a resource CloudFormation could not run drift detection for (its
+ * DriftStatusReason says why). NOT_CHECKED is not asked for: the API does not return it.
+ */
 async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise<StackResourceDrift[]> {
   const drifts: StackResourceDrift[] = [];
-  for await (const page of paginateDescribeStackResourceDrifts(pages(cfn, 100), { StackName: stack, StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'] })) {
+  for await (const page of paginateDescribeStackResourceDrifts(pages(cfn, 100), { StackName: stack, StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED', 'UNKNOWN'] })) {
     drifts.push(...(page.StackResourceDrifts ?? []));
   }
   return drifts;
@@ -50,7 +54,10 @@ export function supersedingOperation(record: TenantRecord, since: string): Tenan
  * resources with their property paths; no lease needed: it changes nothing a lifecycle operation
  * reads) and, when anything drifted, emits `Tenant Drift Detected`. A detection that failed
  * (DETECTION_FAILED) still reports what it checked: the drifted resources it found, and the stack
- * `UNKNOWN` unless one drifted (its IN_SYNC covers only the resources it could check); with an `error` from the workflow's Catch the
+ * `UNKNOWN` unless one drifted (its IN_SYNC covers only the resources it could check). The resources a
+ * detection could not check (DescribeStackResourceDrifts' UNKNOWN with its DriftStatusReason, and those a
+ * failed detection's DetectionStatusReason names with their FailureReason) are recorded in `unchecked`
+ * beside the drifted ones, and make an otherwise in-sync tenant UNKNOWN. With an `error` from the workflow's Catch the
  * tenant's last check that ran is kept with `failedCheck` beside it (failedCheckRecord), or it is
  * recorded UNKNOWN with the error when none ran. A stack *Detect drift* found missing (`deleted`) is recorded
  * DELETED (deletedStack) and makes the tenant DRIFTED. A DR stack's detection is read in its region.
@@ -110,14 +117,19 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
       continue;
     }
     if (status.Timestamp) starts.push(new Date(status.Timestamp).toISOString());
-    const resources = driftedResources(d.stack, await resourceDrifts(cfn, d.stack));
+    const drifts = await resourceDrifts(cfn, d.stack);
+    const resources = driftedResources(d.stack, drifts);
     const failed = status.DetectionStatus === 'DETECTION_FAILED';
+    // The resources it could not check: UNKNOWN ones, and those a failed detection's reason names.
+    const unchecked = uncheckedResources(d.stack, drifts, failed || status.StackDriftStatus === 'UNKNOWN' ? status.DetectionStatusReason : undefined);
     // DETECTION_FAILED: "failed for at least one resource in the stack" (DescribeStackDriftDetectionStatus); its
     // StackDriftStatus speaks only for the resources it could check. IN_SYNC there is no verdict on the stack: UNKNOWN.
     const partial = failed && status.StackDriftStatus !== 'DRIFTED';
     stacks.push({
       stack: d.stack, status: partial ? 'UNKNOWN' : status.StackDriftStatus ?? 'UNKNOWN', detectionId: d.detectionId, resources,
-      ...(failed ? { reason: `${partial ? `detection failed for some resources (CloudFormation's StackDriftStatus ${status.StackDriftStatus ?? 'none'} covers only those it could check): ` : ''}${status.DetectionStatusReason ?? 'detection failed'}` } : {}),
+      ...(failed ? { reason: `${partial ? `detection failed for some resources (CloudFormation's StackDriftStatus ${status.StackDriftStatus ?? 'none'} covers only those it could check): ` : ''}${status.DetectionStatusReason ?? 'detection failed'}` }
+        : status.StackDriftStatus === 'UNKNOWN' && status.DetectionStatusReason ? { reason: status.DetectionStatusReason } : {}),
+      ...(unchecked.length ? { unchecked } : {}),
     });
   }
   const since = starts.sort()[0];

@@ -1,5 +1,5 @@
 import type { StackResourceDrift } from '@aws-sdk/client-cloudformation';
-import type { DriftedResource, DriftRecord, TenantRecord } from '../../lib/tenant-record.js';
+import type { DriftedResource, DriftRecord, TenantRecord, UncheckedResource } from '../../lib/tenant-record.js';
 import { describeLease } from '../shared/registry.js';
 
 /** Drifted resources kept in a registry record (a DynamoDB item holds at most 400 KB); the rest are counted in `truncated`. */
@@ -26,6 +26,62 @@ export function driftedResources(stack: string, drifts: readonly StackResourceDr
     }));
 }
 
+/** Characters kept of an unchecked resource's reason. */
+const MAX_UNCHECKED_REASON = 500;
+const clip = (s: string) => (s.length > MAX_UNCHECKED_REASON ? `${s.slice(0, MAX_UNCHECKED_REASON - 1)}…` : s);
+
+/**
+ * The resources a DETECTION_FAILED detection names in its DetectionStatusReason, each with its
+ * failure: CloudFormation writes `Stack (<arn>) failed with message: {"Summary":"Failed to detect
+ * drift on resources [A,B]","Failures":[{"Resource":"A","FailureReason":"Rate exceeded"},…]}`;
+ * without that JSON, the names in `resources [A,B]` (no reason of their own). Nothing for a reason
+ * naming no resource.
+ */
+export function failedDetectionResources(reason: string | undefined): Array<{ logicalId: string; reason?: string }> {
+  if (!reason) return [];
+  const brace = reason.indexOf('{');
+  if (brace >= 0) {
+    try {
+      const failures = (JSON.parse(reason.slice(brace)) as { Failures?: Array<{ Resource?: unknown; FailureReason?: unknown }> }).Failures;
+      if (Array.isArray(failures)) {
+        return failures.flatMap((f) => (typeof f?.Resource === 'string' && f.Resource
+          ? [{ logicalId: f.Resource, ...(typeof f.FailureReason === 'string' && f.FailureReason ? { reason: f.FailureReason } : {}) }]
+          : []));
+      }
+    } catch {
+      // not JSON: the names in brackets, below
+    }
+  }
+  const names = /resources? \[([^\]]*)\]/.exec(reason)?.[1];
+  return (names ?? '').split(',').map((n) => n.trim()).filter(Boolean).map((logicalId) => ({ logicalId }));
+}
+
+/**
+ * The resources of one stack its detection could not check: those DescribeStackResourceDrifts
+ * returns `UNKNOWN` ("CloudFormation could not run drift detection for the resource", with its
+ * DriftStatusReason), then those a failed detection's DetectionStatusReason names that are not
+ * among them (type unknown). `NOT_CHECKED` is not here: DescribeStackResourceDrifts does not
+ * return it (resources that do not support drift detection are left out of its answer).
+ */
+export function uncheckedResources(stack: string, drifts: readonly StackResourceDrift[], detectionStatusReason?: string): UncheckedResource[] {
+  const unknown: UncheckedResource[] = drifts
+    .filter((d) => d.StackResourceDriftStatus === 'UNKNOWN')
+    .map((d) => ({
+      stack,
+      logicalId: d.LogicalResourceId ?? '(unnamed)',
+      ...(d.ResourceType ? { type: d.ResourceType } : {}),
+      ...(d.DriftStatusReason ? { reason: clip(d.DriftStatusReason) } : {}),
+    }));
+  const named = new Set(unknown.map((u) => u.logicalId));
+  const drifted = new Set(drifts.filter((d) => d.StackResourceDriftStatus === 'MODIFIED' || d.StackResourceDriftStatus === 'DELETED').map((d) => d.LogicalResourceId));
+  for (const f of failedDetectionResources(detectionStatusReason)) {
+    if (named.has(f.logicalId) || drifted.has(f.logicalId)) continue;
+    named.add(f.logicalId);
+    unknown.push({ stack, logicalId: f.logicalId, ...(f.reason ? { reason: clip(f.reason) } : {}) });
+  }
+  return unknown;
+}
+
 /** One stack's detection as the check step found it. */
 export interface StackDrift {
   stack: string;
@@ -37,6 +93,8 @@ export interface StackDrift {
   detectionId?: string;
   reason?: string;
   resources: DriftedResource[];
+  /** The resources its detection could not check (uncheckedResources). */
+  unchecked?: UncheckedResource[];
 }
 
 /**
@@ -54,19 +112,23 @@ export function deletedStack(stack: string, reason: string): StackDrift {
 
 /**
  * The registry's DriftRecord from each stack's detection: `DRIFTED` when any resource drifted or a
- * stack was deleted, else `UNKNOWN` when a detection could not run or failed without a verdict,
- * else `IN_SYNC`.
+ * stack was deleted, else `UNKNOWN` when a detection could not run or failed without a verdict, or
+ * a resource could not be checked (`unchecked`, recorded beside the drifted ones), else `IN_SYNC`.
  */
 export function driftRecord(stacks: readonly StackDrift[], checkedAt: string, error?: string): DriftRecord {
   const all = stacks.flatMap((s) => s.resources);
+  const unchecked = stacks.flatMap((s) => s.unchecked ?? []);
   const drifted = all.length > 0 || stacks.some((s) => s.status === 'DRIFTED' || s.status === 'DELETED');
-  const unknown = !!error || stacks.some((s) => s.status !== 'IN_SYNC' && s.status !== 'DRIFTED' && s.status !== 'DELETED');
+  // A resource that could not be checked may have drifted: no IN_SYNC verdict with one.
+  const unknown = !!error || unchecked.length > 0 || stacks.some((s) => s.status !== 'IN_SYNC' && s.status !== 'DRIFTED' && s.status !== 'DELETED');
   return {
     status: drifted ? 'DRIFTED' : unknown ? 'UNKNOWN' : 'IN_SYNC',
     checkedAt,
     stacks: stacks.map((s) => ({ stack: s.stack, status: s.status, ...(s.detectionId ? { detectionId: s.detectionId } : {}), ...(s.reason ? { reason: s.reason } : {}) })),
     resources: all.slice(0, MAX_RECORDED_DRIFTS),
     ...(all.length > MAX_RECORDED_DRIFTS ? { truncated: all.length - MAX_RECORDED_DRIFTS } : {}),
+    ...(unchecked.length ? { unchecked: unchecked.slice(0, MAX_RECORDED_DRIFTS) } : {}),
+    ...(unchecked.length > MAX_RECORDED_DRIFTS ? { uncheckedTruncated: unchecked.length - MAX_RECORDED_DRIFTS } : {}),
     ...(error ? { error } : {}),
   };
 }

@@ -39,7 +39,8 @@ export function operationsSinceCheck(drift: DriftRecord, executions: readonly Li
 const describeOperation = (e: LifecycleExecution) => `${e.kind}${e.change?.repair ? ' (repair)' : ''} ${e.requestId} ${e.status === 'RUNNING' ? `running since ${e.startedAt}` : `${e.status} at ${e.endedAt ?? e.startedAt}`}`;
 
 /**
- * One tenant's drift: status, time, each stack, then each drifted resource with its property paths.
+ * One tenant's drift: status, time, each stack, then each drifted resource with its property paths,
+ * then each resource the detection could not check (UNKNOWN) with its type and CloudFormation's reason.
  * With the tenant's `executions` (its registry record), an operation since the check is named: the
  * record is the check's, from before it, and a repair that succeeded is not offered again.
  */
@@ -62,6 +63,13 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
     })), ['resource', 'type', 'drift', 'stack', 'differences']));
   }
   if (d.truncated) lines.push(`… and ${d.truncated} more drifted resource${d.truncated === 1 ? '' : 's'} (the registry keeps 100; see the stack's drift in the CloudFormation console)`);
+  const unchecked = d.unchecked ?? [];
+  if (unchecked.length) {
+    const n = unchecked.length + (d.uncheckedTruncated ?? 0);
+    lines.push(`not checked (${n} resource${n === 1 ? '' : 's'} CloudFormation could not check: their drift is unknown):`);
+    lines.push(table(unchecked.map((r) => ({ resource: r.logicalId, type: r.type ?? '-', stack: r.stack, reason: r.reason ?? '(see the stack\'s reason)' })), ['resource', 'type', 'stack', 'reason']));
+    if (d.uncheckedTruncated) lines.push(`… and ${d.uncheckedTruncated} more resource${d.uncheckedTruncated === 1 ? '' : 's'} not checked (the registry keeps 100)`);
+  }
   const repaired = since.some((e) => e.change?.repair && e.status === 'SUCCEEDED');
   const running = since.some((e) => e.status === 'RUNNING');
   // The tenant stack itself deleted: a repair refuses to create it again (Deploy blueprint: empty data stores, a new key).

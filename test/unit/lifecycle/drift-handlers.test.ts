@@ -15,6 +15,8 @@ const sts = mockClient(STSClient);
 const bus = mockClient(EventBridgeClient);
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
+const { failedDetectionResources } = await import('../../../lambdas/lifecycle/drift.js');
+const { tenantDriftLines } = await import('../../../lib/cli/tenants-drift-command.js');
 
 /** professional (on the shared cluster: a namespace stack in the platform account) with disaster recovery in us-west-2. */
 const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
@@ -302,5 +304,67 @@ describe('Detect drift while the account throttles', () => {
     expect(starts()).toEqual(['tessera-acme-namespace']);
     // the sixth attempt gives up: the step fails (the workflow's Catch records the failure beside the last verdict)
     await expect(detect({ tenantId: 'acme', detections: earlier, attempt: 5 }, {} as never)).rejects.toMatchObject({ name: 'Throttling' });
+  });
+});
+
+/**
+ * Found by s23: a resource CloudFormation could not check (DescribeStackResourceDrifts' UNKNOWN, or one a
+ * DETECTION_FAILED detection names in DetectionStatusReason) was never read (the filter asked for MODIFIED
+ * and DELETED only): the registry said UNKNOWN without naming what was not checked.
+ */
+describe('resources a detection could not check', () => {
+  /** DescribeStackResourceDrifts of the tenant stack as AWS answers it: only the statuses the filter names (the namespace stack: none). */
+  const resourceDrifts = (all: Array<{ id: string; type: string; status: 'MODIFIED' | 'DELETED' | 'UNKNOWN' | 'IN_SYNC'; reason?: string }>) =>
+    cfn.on(DescribeStackResourceDriftsCommand).callsFake((i) => ({
+      StackResourceDrifts: all
+        .filter(() => i.StackName === 'tessera-acme')
+        .filter((r) => !i.StackResourceDriftStatusFilters || i.StackResourceDriftStatusFilters.includes(r.status))
+        .map((r) => ({ StackId: 's', LogicalResourceId: r.id, ResourceType: r.type, StackResourceDriftStatus: r.status, Timestamp: new Date(), ...(r.reason ? { DriftStatusReason: r.reason } : {}) })),
+    }));
+
+  it('records UNKNOWN resources with their type and DriftStatusReason, and those a failed detection names with their FailureReason; the CLI prints them', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    const reason = 'Stack (arn:aws:cloudformation:us-east-1:111111111111:stack/tessera-acme/1) failed with message: {"Summary":"Failed to detect drift on resources [CacheReplicationGroup,DataBucketPolicy]","Failures":[{"Resource":"CacheReplicationGroup","FailureReason":"Rate exceeded"},{"Resource":"DataBucketPolicy","FailureReason":"Access Denied"}]}';
+    cfn.on(DescribeStackDriftDetectionStatusCommand, { StackDriftDetectionId: 'det-tessera-acme' }).resolves({ DetectionStatus: 'DETECTION_FAILED', StackDriftStatus: 'IN_SYNC', DetectionStatusReason: reason });
+    resourceDrifts([
+      { id: 'Database', type: 'AWS::RDS::DBInstance', status: 'IN_SYNC' },
+      { id: 'CacheReplicationGroup', type: 'AWS::ElastiCache::ReplicationGroup', status: 'UNKNOWN', reason: 'Rate exceeded' },
+    ]);
+    const { out } = await run();
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', status: 'UNKNOWN' });
+    const drift = records.get('acme')!.drift!;
+    expect(drift.unchecked).toEqual([
+      { stack: 'tessera-acme', logicalId: 'CacheReplicationGroup', type: 'AWS::ElastiCache::ReplicationGroup', reason: 'Rate exceeded' },
+      { stack: 'tessera-acme', logicalId: 'DataBucketPolicy', reason: 'Access Denied' },
+    ]);
+    expect(drift.resources).toEqual([]);
+    const text = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift });
+    expect(text).toContain('not checked (2 resources CloudFormation could not check: their drift is unknown):');
+    expect(text).toMatch(/CacheReplicationGroup\s+AWS::ElastiCache::ReplicationGroup\s+tessera-acme\s+Rate exceeded/);
+    expect(text).toMatch(/DataBucketPolicy\s+-\s+tessera-acme\s+Access Denied/);
+  });
+
+  it('a completed detection with an UNKNOWN resource is no IN_SYNC verdict; drifted resources stay beside it', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'IN_SYNC' });
+    resourceDrifts([{ id: 'Key', type: 'AWS::KMS::Key', status: 'UNKNOWN', reason: 'Internal Failure' }]);
+    const { out } = await run();
+    expect(out.status).toBe('UNKNOWN');
+    expect(records.get('acme')!.drift!.unchecked).toEqual([{ stack: 'tessera-acme', logicalId: 'Key', type: 'AWS::KMS::Key', reason: 'Internal Failure' }]);
+    // with a drifted one too: DRIFTED, both kept
+    resourceDrifts([{ id: 'Key', type: 'AWS::KMS::Key', status: 'UNKNOWN', reason: 'Internal Failure' }, { id: 'Database', type: 'AWS::RDS::DBInstance', status: 'MODIFIED' }]);
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'DRIFTED' });
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    expect((await run()).out.status).toBe('DRIFTED');
+    expect(records.get('acme')!.drift).toMatchObject({ resources: [{ logicalId: 'Database', status: 'MODIFIED' }], unchecked: [{ logicalId: 'Key' }] });
+  });
+
+  it('names the resources of a failed detection whose reason has no JSON (the bracketed list), and none for a reason naming none', async () => {
+    expect(failedDetectionResources('Failed to detect drift on resources [A, B]')).toEqual([{ logicalId: 'A' }, { logicalId: 'B' }]);
+    expect(failedDetectionResources('Failed to detect drift on resource [CacheReplicationGroup]: AccessDenied')).toEqual([{ logicalId: 'CacheReplicationGroup' }]);
+    expect(failedDetectionResources('Internal failure')).toEqual([]);
+    expect(failedDetectionResources(undefined)).toEqual([]);
   });
 });
