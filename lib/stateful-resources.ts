@@ -5,7 +5,7 @@
  *
  * Replacing any of these makes a new, empty resource (a new database, bucket, key — data encrypted
  * under the old key is unreadable once it is gone —, cache, vault with no recovery points, cluster
- * with no workloads, table) and deletes or orphans the old one. Every type here appears in the tier
+ * with no workloads, table, Kubernetes namespace without its volumes) and deletes or orphans the old one. Every type here appears in the tier
  * blueprints (constructs/tenant-*.ts, kubernetes-cluster.ts) or may appear in a later version of
  * them (DBCluster, CacheCluster, ServerlessCache, ReplicaKey, LogicallyAirGappedBackupVault, FileSystem, Secret: the database's credentials —
  * a new secret no longer opens the old database). Not queues: the blueprints' dead-letter queues
@@ -32,9 +32,27 @@ export const STATEFUL_RESOURCE_TYPES = [
   'AWS::EFS::FileSystem',
   'AWS::SecretsManager::Secret',
   'AWS::Logs::LogGroup',
+  // A namespace tier's Kubernetes objects on the shared cluster (constructs/tenant-namespace.ts: one manifest, `Objects`,
+  // holding the Namespace with its quota, limits, policies and service account). Its Delete (the kubectl provider runs
+  // `kubectl delete -f` on the manifest) deletes the Namespace, and Kubernetes deletes everything in it: the tenant's
+  // workloads and PersistentVolumeClaims (their volumes with the default Delete reclaim policy). A Remove, or a new
+  // logical id (Remove of the old one), deletes it after the new one is applied.
+  'Custom::AWSCDK-EKS-KubernetesResource',
 ] as const;
 
 const STATEFUL = new Set<string>(STATEFUL_RESOURCE_TYPES);
 
+/**
+ * Stateful types an Update never replaces, so a `Modify` with `Replacement: Conditional` is an in-place change: the
+ * kubectl provider's Update (aws-cdk-lib aws-eks-v2 kubectl-handler apply) runs `kubectl apply` and returns no new
+ * PhysicalResourceId, so the provider framework keeps the old one and CloudFormation never deletes the old resource
+ * (a custom resource is replaced only when its handler answers an Update with a new physical id). A quota change is such
+ * an update. `Replacement: True`, `Remove` and `Dynamic` are still destructive.
+ */
+const NEVER_REPLACED_BY_UPDATE = new Set<string>(['Custom::AWSCDK-EKS-KubernetesResource']);
+
 /** Whether `type` (a CloudFormation resource type such as `AWS::RDS::DBInstance`) is in STATEFUL_RESOURCE_TYPES. */
 export const isStatefulType = (type: string | undefined): boolean => type !== undefined && STATEFUL.has(type);
+
+/** Whether a `Modify` with `Replacement: Conditional` of `type` may replace it (every stateful type but NEVER_REPLACED_BY_UPDATE). */
+export const mayReplaceConditionally = (type: string | undefined): boolean => type === undefined || !NEVER_REPLACED_BY_UPDATE.has(type);

@@ -657,7 +657,7 @@ export const ChangeRequest = z
     name: DisplayName.optional(),
     /**
      * Lets a change set through that replaces or removes a stateful resource (database, bucket,
-     * key, cache, Backup vault, cluster, table: lib/stateful-resources.ts). The reason is recorded
+     * key, cache, Backup vault, cluster, table, a namespace tier's Kubernetes manifest: lib/stateful-resources.ts). The reason is recorded
      * in the registry (`allowedReplacements`) with the resources. @default - such a change is refused
      */
     allowReplacement: AllowReplacement.optional(),

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { createHash } from 'node:crypto';
 import { pages } from '../../lib/aws-pages.js';
-import { isStatefulType } from '../../lib/stateful-resources.js';
+import { isStatefulType, mayReplaceConditionally } from '../../lib/stateful-resources.js';
 import type { DestructiveChange } from '../../lib/tenant-record.js';
 import { StackFailedError } from '../shared/errors.js';
 
@@ -26,7 +26,8 @@ import { StackFailedError } from '../shared/errors.js';
  * - `Modify` with `Replacement: Conditional` — refused too: CloudFormation decides at execution
  *   time, from values it only knows then, and nothing can stop it once the change set runs; a
  *   guard that lets "maybe" through does not guard (CloudFormation User Guide, "Interpret change
- *   sets": Conditional = "may require replacement");
+ *   sets": Conditional = "may require replacement"); except for a type an Update never replaces (the namespace
+ *   tier's Kubernetes manifest, `Custom::AWSCDK-EKS-KubernetesResource`: lib/stateful-resources.ts mayReplaceConditionally);
  * - `Remove` — the resource leaves the stack; even with a Retain policy (PolicyAction `Retain`)
  *   it is orphaned from the blueprint, so it is named as well;
  * - `Dynamic` — the action cannot be determined before execution: refused like Conditional;
@@ -52,7 +53,7 @@ export function destructiveChanges(stack: string, changes: readonly Change[]): D
       continue;
     }
     if (!r || !isStatefulType(r.ResourceType)) continue;
-    const replaces = r.Action === 'Modify' && (r.Replacement === 'True' || r.Replacement === 'Conditional');
+    const replaces = r.Action === 'Modify' && (r.Replacement === 'True' || (r.Replacement === 'Conditional' && mayReplaceConditionally(r.ResourceType)));
     const policies = r.Action === 'Modify' ? policyChanges(r.Details) : [];
     if (!replaces && !policies.length && r.Action !== 'Remove' && r.Action !== 'Dynamic') continue;
     const causes = [...new Set([...(r.Details ?? [])
@@ -88,7 +89,7 @@ function policyChanges(details: readonly ResourceChangeDetail[] | undefined): st
 /** One destructive change in words: `Database (AWS::RDS::DBInstance): Modify, replacement True (DBInstanceIdentifier)`. */
 export function describeDestructive(c: DestructiveChange): string {
   const policies = (c.causes ?? []).filter((x) => x === 'DeletionPolicy' || x === 'UpdateReplacePolicy');
-  const how = c.action === 'Modify' && (c.replacement === 'True' || c.replacement === 'Conditional') ? `replacement ${c.replacement}`
+  const how = c.action === 'Modify' && (c.replacement === 'True' || (c.replacement === 'Conditional' && mayReplaceConditionally(c.type))) ? `replacement ${c.replacement}`
     : c.action === 'Modify' ? `its ${policies.join(' and ')} change${policies.length > 1 ? '' : 's'} (what a stack deletion or a replacement does with it)`
       : c.action === 'Remove' ? `removal${c.policyAction ? `, policy ${c.policyAction}` : ''}` : 'action determined only at execution';
   return `${c.logicalId} (${c.type}): ${c.action}, ${how}${c.causes?.length ? ` (${c.causes.join(', ')})` : ''}`;

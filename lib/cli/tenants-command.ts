@@ -201,7 +201,7 @@ export function tenantsCommand(): Command {
     .option('--tier <tier>', 'target tier (same isolation mode)')
     .option('--blueprint-version <version>', 'target blueprint version')
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
-    .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster); the reason is recorded')
+    .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason is recorded')
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
     .option('--watch', 'follow the change until it ends')
     .action(async (id: string, o, cmd: Command) => {

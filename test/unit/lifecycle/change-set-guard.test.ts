@@ -113,6 +113,25 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     ]);
   });
 
+  // s23: a namespace tier's Kubernetes manifest (the Namespace with its quota and everything in it, PVCs included) was not
+  // on the stateful list: a version that removed it, or renamed it (Remove of the old logical id), deleted the tenant's namespace.
+  it('guards the namespace tier\'s Kubernetes manifest: Remove, Replacement True and Dynamic refused; an in-place change (a quota) passes, Conditional too', () => {
+    const KUBE = 'Custom::AWSCDK-EKS-KubernetesResource';
+    const found = destructiveChanges('tessera-acme-namespace', [
+      { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'NamespaceObjects59854E8F', ResourceType: KUBE, PhysicalResourceId: 'ns-objects-1', PolicyAction: 'Delete' } },
+      modify('RenamedObjects', KUBE, 'True', 'ServiceToken'),
+      { Type: 'Resource', ResourceChange: { Action: 'Dynamic', LogicalResourceId: 'DynamicObjects', ResourceType: KUBE } },
+      // the quota changes: the kubectl provider's Update applies it in place (no new physical id), whatever CloudFormation says it may do
+      modify('QuotaChanged', KUBE, 'False', 'Manifest'),
+      modify('QuotaMaybe', KUBE, 'Conditional', 'Manifest'),
+      { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'NewObjects', ResourceType: KUBE } },
+    ]);
+    expect(found.map((c) => [c.logicalId, c.action])).toEqual([['NamespaceObjects59854E8F', 'Remove'], ['RenamedObjects', 'Modify'], ['DynamicObjects', 'Dynamic']]);
+    expect(describeDestructive(found[0])).toBe(`NamespaceObjects59854E8F (${KUBE}): Remove, removal, policy Delete`);
+    // a Conditional of the other stateful types is still refused
+    expect(destructiveChanges('tessera-acme', [modify('Cache', 'AWS::ElastiCache::ReplicationGroup', 'Conditional', 'Engine')])).toHaveLength(1);
+  });
+
   // s22i17: the offboarding keeps the data stores through their DeletionPolicy (key, buckets, logs Retain; database and cache
   // Snapshot: delete-tenant-stacks.ts), and an allowed replacement keeps the old one through UpdateReplacePolicy. A version
   // that changed either went through as an in-place Modify (Replacement False); the next offboarding then deleted the store.
