@@ -58,7 +58,8 @@ describe('failoverPlan', () => {
     expect(plan.steps[8].commands[0]).toBe('aws s3 ls s3://tessera-acme-dr-210987654321-us-west-2/ --region us-west-2');
     // the audit replica holds the tenant's records under tessera-audit/dr-tier/ only (the none tiers' stay home)
     expect(plan.steps[3].title).toBe('Audit trail');
-    expect(plan.steps[3].commands).toEqual(['aws s3 ls s3://tessera-audit-replica-222222222222-us-west-2/tessera-audit/dr-tier/inference/acme/ --recursive --region us-west-2']);
+    // one listing per replicated stream: the lifecycle records (protection lifts, fine-tuning retirement) and the fine-tuning ones too (s23)
+    expect(plan.steps[3].commands).toEqual(['inference', 'fine-tuning', 'lifecycle'].map((s) => `aws s3 ls s3://tessera-audit-replica-222222222222-us-west-2/tessera-audit/dr-tier/${s}/acme/ --recursive --region us-west-2`));
     expect(plan.steps[3].detail).toMatch(/AWSLogs\/.*tessera-audit\/dr-tier\/inference\/acme\/.*tessera-audit\/dr-tier\/lifecycle\/acme\/.*stay in us-east-1/);
     expect(plan.steps[8].commands[1]).toMatch(/^aws s3 sync s3:\/\/tessera-acme-dr-210987654321-us-west-2\/ s3:\/\/<BucketName output>\/ --region us-west-2 --sse aws:kms --sse-kms-key-id <KeyArn output>$/);
     // 5 h old against a 2 h RPO
