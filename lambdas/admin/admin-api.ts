@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, paginateGetExecutionHistory, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { accountEmailProblem, ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { pages } from '../../lib/aws-pages.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -115,6 +115,8 @@ async function retryOnboarding(record: TenantRecord, corrections: RetryRequest):
     if (record.isolation === 'account' && (record.accountId || record.createAccountRequestId || record.createAccountClaim)) {
       throw new ApiError(409, `adminEmail cannot change: account ${record.accountId ?? `request ${record.createAccountRequestId ?? '(claimed)'}`} was created or requested with ${record.adminEmail}`, 'conflict_error', 'email_in_use', 'adminEmail');
     }
+    const emailProblem = accountEmailProblem(corrections.adminEmail, record.isolation);
+    if (emailProblem) throw new ApiError(400, emailProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     changes.adminEmail = corrections.adminEmail;
   }
   if (corrections.name && corrections.name !== record.name) changes.name = corrections.name;
@@ -220,6 +222,9 @@ const routes: Record<string, Route> = {
       throw new ApiError(400, `tenantId = "${request.tenantId}": is reserved: it would name the stack tessera-${request.tenantId}, the name of that tier's OU and usage plan`, 'invalid_request_error', 'reserved_tenant_id', 'tenantId');
     }
     const isolation = platformConfig().tiers[request.tier].isolation;
+    // Before anything is claimed or written: an account tier's admin email is its account's root email (CreateAccount: 6-64 characters).
+    const emailProblem = accountEmailProblem(request.adminEmail, isolation);
+    if (emailProblem) throw new ApiError(400, emailProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     // Whether this request claimed its id (for its tenant) and then found the tenant registered by another request:
     // it did nothing, so the id is given back (control-table.ts releaseOnboardingRequest: only this tenant's claim).
     let claimed = false;

@@ -1,5 +1,5 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
-import { OnboardRequest } from '../../lib/tenant-record.js';
+import { accountEmailProblem, OnboardRequest } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -15,6 +15,9 @@ export const handler = lifecycleHandler('Validate request', async (state: Lifecy
     throw new InvalidRequestError(`invalid onboarding request: tenantId = "${parsed.data.tenantId}": is reserved: it would name the stack tessera-${parsed.data.tenantId}, the name of that tier's OU and usage plan`);
   }
   const tier = tierConfig(parsed.data.tier);
+  // A StartExecution from the console or a bus event is checked as the admin API checks it: an account tier's admin email is the account's root email.
+  const emailProblem = accountEmailProblem(parsed.data.adminEmail, tier.isolation);
+  if (emailProblem) throw new InvalidRequestError(`invalid onboarding request: ${emailProblem}`);
   const drRegion = drRegionOf(tier);
   return { ...parsed.data, isolation: tier.isolation, computeMode: tier.compute.mode, ...(drRegion ? { drRegion } : {}) };
 }, { trackStep: false });
