@@ -19,6 +19,12 @@ import type { LifecycleState } from './state.js';
  * before the onboarding fails naming it: 4 hours (account creation takes minutes), inside the
  * onboarding's 2-day timeout and Step Functions' 25,000-event history (a 20 s poll is ~10 events).
  */
+/**
+ * CreateAccountStatus FailureReasons about the email (AWS Organizations API Reference, CreateAccountStatus): the failure
+ * names the request's field, adminEmail, and the correction (before, it named the value only, not the field or the fix).
+ */
+const EMAIL_FAILURES = new Set(['EMAIL_ALREADY_EXISTS', 'INVALID_EMAIL']);
+
 export const ACCOUNT_REQUEST_WAIT_MS = 4 * 3600 * 1000;
 
 export const handler = lifecycleHandler('Check account', async (state: LifecycleState): Promise<AccountProgress> => {
@@ -48,7 +54,9 @@ export const handler = lifecycleHandler('Check account', async (state: Lifecycle
     }
     await updateTenant(record.tenantId, { createAccountRequestId: undefined, createAccountClaim: undefined });
     if (TRANSIENT_ACCOUNT_FAILURES.has(reason)) return { state: 'RETRY', reason };
-    throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${record.adminEmail}): ${reason}`);
+    throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${record.adminEmail}): ${reason}${EMAIL_FAILURES.has(reason)
+      ? `; the field at fault is adminEmail = ${JSON.stringify(record.adminEmail)}: run the onboarding again with another email (POST /admin/tenants/${record.tenantId}/retry {"adminEmail": "…"}, tessera tenants retry ${record.tenantId} --admin-email …)`
+      : ''}`);
   }
   if (pending.state === 'CLAIMED') return { state: 'RETRY', reason: 'the claimed account request never reached Organizations' };
   if (pending.requestId && !record.createAccountRequestId) await updateTenant(record.tenantId, { createAccountRequestId: pending.requestId });

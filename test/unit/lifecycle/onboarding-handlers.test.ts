@@ -339,8 +339,12 @@ describe('Create account / Check account', async () => {
       orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
       orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] }); // no account of this tenant holds the email
       orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'someone', Email: 'admin@acme.example.com' }] });
+      // An email failure names the request's field and the correction; another reason only itself.
+      const fix = reason === 'EMAIL_ALREADY_EXISTS'
+        ? '; the field at fault is adminEmail = "admin@acme.example.com": run the onboarding again with another email (POST /admin/tenants/acme/retry {"adminEmail": "…"}, tessera tenants retry acme --admin-email …)'
+        : '';
       await expect(check(state())).rejects.toMatchObject({
-        name: 'AccountCreationFailed', message: `Organizations could not create the account for tenant acme (admin@acme.example.com): ${reason}`,
+        name: 'AccountCreationFailed', message: `Organizations could not create the account for tenant acme (admin@acme.example.com): ${reason}${fix}`,
       });
       // no account will come of it: a retry with a corrected email must be able to ask again
       expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
