@@ -37,13 +37,29 @@ async function memberAccountCount(orgs: OrganizationsClient): Promise<number> {
 }
 
 /**
- * CloseAccount errors that stop the run without counting against the entry: ConstraintViolationException
- * (the closure quota) and TooManyRequestsException (Organizations' throttling; AWS Organizations API
- * Reference, CloseAccount "Errors").
+ * ConstraintViolationException reasons that are the organization's limits, not the entry's fault (AWS Organizations
+ * API Reference, ConstraintViolationException): CLOSE_ACCOUNT_QUOTA_EXCEEDED (10% of member accounts per 30 days) and
+ * CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED (closures in progress at a time). Any other reason is about this account
+ * (ACCOUNT_CREATION_NOT_COMPLETE, …): before, every ConstraintViolationException stopped the run uncounted, so one
+ * such entry at the head of the queue (oldest first) stopped every later closure, every day, with nothing recorded.
  */
-const NOT_AN_ATTEMPT = new Set(['ConstraintViolationException', 'TooManyRequestsException']);
+const ORGANIZATION_LIMITS = new Set(['CLOSE_ACCOUNT_QUOTA_EXCEEDED', 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED']);
 
-const errorText = (e: unknown) => `${(e as Error).name}: ${(e as Error).message}`;
+/**
+ * How a CloseAccount error is taken: `stop` — the organization's limit (the closure quota, a ConstraintViolationException
+ * without a reason, as before) or throttling (TooManyRequestsException): the entry is queued again uncounted and the run
+ * ends; `again` — ConcurrentModificationException (the account is being changed by another request: "try again later"):
+ * queued again uncounted, the run goes on with the next entry; `attempt` — anything else: counted against the entry.
+ */
+function closureErrorKind(e: unknown): 'stop' | 'again' | 'attempt' {
+  const { name, Reason } = e as { name?: string; Reason?: string };
+  if (name === 'TooManyRequestsException') return 'stop';
+  if (name === 'ConstraintViolationException') return Reason === undefined || ORGANIZATION_LIMITS.has(Reason) ? 'stop' : 'attempt';
+  if (name === 'ConcurrentModificationException') return 'again';
+  return 'attempt';
+}
+
+const errorText = (e: unknown) => `${(e as Error).name}${(e as { Reason?: string }).Reason ? ` (${(e as { Reason?: string }).Reason})` : ''}: ${(e as Error).message}`;
 
 /**
  * Why an account counts as closed although CloseAccount did not say so: Organizations answered
@@ -103,8 +119,11 @@ async function recordFailure(item: ClosureItem, claimedAt: string | undefined, e
  * key-deletion queue's do: an account already closed (or gone from the organization) is recorded
  * CLOSED; any other error is recorded on that entry and on its tenant (`accountClosure`) and the
  * entry stays queued for the next run, or is set aside as `NEEDS_OPERATOR` after
- * MAX_CLOSURE_ATTEMPTS failures. Only the quota's refusal (ConstraintViolationException) and
- * throttling (TooManyRequestsException) stop the run, without counting against the entry. An entry
+ * MAX_CLOSURE_ATTEMPTS failures. Only the organization's limits (ConstraintViolationException
+ * CLOSE_ACCOUNT_QUOTA_EXCEEDED or CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED) and throttling
+ * (TooManyRequestsException) stop the run, without counting against the entry; a
+ * ConcurrentModificationException is not counted either, and the run goes on. Either way the tenant's
+ * `accountClosure` says why its account is still open (closureErrorKind). An entry
  * set aside is checked again each run (DescribeAccount only) and recorded CLOSED once an operator
  * closed the account by hand.
  *
@@ -178,8 +197,18 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
     } catch (e) {
       // The quota's refusal, and throttling (after the SDK's own retries): not the entry's fault, not counted
       // as attempts (5 throttled runs would set a closable account aside); the rest waits for the next run.
-      if (NOT_AN_ATTEMPT.has((e as Error).name)) {
+      // The tenant's record says why its account is still open (it said QUEUED only, as if nothing had been tried).
+      const kind = closureErrorKind(e);
+      if (kind === 'stop' || kind === 'again') {
         await requeueClosure(item.accountId, claimedAt);
+        await recordOnTenant(item, {
+          state: 'QUEUED', ...(item.attempts ? { attempts: item.attempts } : {}),
+          note: `CloseAccount refused at ${claimedAt}, not counted as an attempt (${errorText(e)}); the closure stays queued and is tried again by the daily run`,
+        });
+        if (kind === 'again') {
+          logger.warn('the account was being modified; its closure stays queued, and the run goes on', { accountId: item.accountId, error: e as Error });
+          continue;
+        }
         logger.warn('Organizations refused a closure (quota or throttling); it stays queued, and the rest waits for the next run', { accountId: item.accountId, error: e as Error });
         break;
       }

@@ -2,7 +2,7 @@ import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, ListSt
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import {
-  AttachPolicyCommand, CloseAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
+  AttachPolicyCommand, CloseAccountCommand, ConstraintViolationException, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -972,6 +972,45 @@ describe('account closure quota', async () => {
     const out = await processClosureQueue(new OrganizationsClient({}), now);
     expect(orgs.commandCalls(CloseAccountCommand).map((c) => c.args[0].input.AccountId)).toEqual(['111100000002']);
     expect(out.closed).toEqual(['111100000002']);
+  });
+  // CloseAccount's ConstraintViolationException carries a Reason (AWS Organizations API Reference): only the organization's limits are
+  // not the entry's fault. Before, any reason stopped the run uncounted: an account Organizations refuses for itself, at the head of the
+  // queue (oldest first), stopped every later closure every day, and nothing on any record said why.
+  const refusal = (Reason: string) => new ConstraintViolationException({ message: `refused: ${Reason}`, $metadata: {}, Reason: Reason as never });
+  it('counts a ConstraintViolationException about the account itself against that entry, recorded with its reason, and closes the next entry', async () => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02')]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand, { AccountId: '111100000001' }).rejects(refusal('ACCOUNT_CREATION_NOT_COMPLETE'));
+    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000001', State: 'ACTIVE' } });
+    controlMock.requeueClosure.mockResolvedValueOnce(1);
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out).toMatchObject({ closed: ['111100000002'], failed: [{ accountId: '111100000001', tenantId: 'alpha', error: 'ConstraintViolationException (ACCOUNT_CREATION_NOT_COMPLETE): refused: ACCOUNT_CREATION_NOT_COMPLETE' }] });
+    expect(controlMock.requeueClosure).toHaveBeenCalledExactlyOnceWith('111100000001', expect.any(String), 'ConstraintViolationException (ACCOUNT_CREATION_NOT_COMPLETE): refused: ACCOUNT_CREATION_NOT_COMPLETE');
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'QUEUED', attempts: 1, error: expect.stringContaining('ACCOUNT_CREATION_NOT_COMPLETE') });
+  });
+  it.each(['CLOSE_ACCOUNT_QUOTA_EXCEEDED', 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED'])('stops the run uncounted on %s and says on the tenant why its account is still open', async (reason) => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02')]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED', accountClosure: { accountId: '111100000001', state: 'QUEUED', at: '2026-11-01T00:00:00.000Z' } }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand).rejects(refusal(reason));
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out).toMatchObject({ closed: [], failed: [], queued: ['111100000001', '111100000002'] });
+    expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(1);
+    expect(controlMock.requeueClosure).toHaveBeenCalledExactlyOnceWith('111100000001', expect.any(String));
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'QUEUED', note: expect.stringContaining(`ConstraintViolationException (${reason})`) });
+    expect(records.get('alpha')?.accountClosure?.attempts).toBeUndefined();
+  });
+  it('queues a closure refused with ConcurrentModificationException again uncounted, and goes on with the next entry', async () => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01', { attempts: 4 }), queued('111100000002', 'beta', '2026-11-02')]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand, { AccountId: '111100000001' }).rejects(Object.assign(new Error('being modified'), { name: 'ConcurrentModificationException' }));
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out).toMatchObject({ closed: ['111100000002'], failed: [], needsOperator: [] });
+    expect(controlMock.requeueClosure).toHaveBeenCalledExactlyOnceWith('111100000001', expect.any(String));
+    expect(controlMock.setClosureAside).not.toHaveBeenCalled();
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'QUEUED', attempts: 4, note: expect.stringContaining('ConcurrentModificationException') });
   });
   it('sets an entry aside for an operator after MAX_CLOSURE_ATTEMPTS failures, and records it CLOSED once the operator closed the account by hand', async () => {
     const { MAX_CLOSURE_ATTEMPTS } = await import('../../../lambdas/lifecycle/account-closure.js');
