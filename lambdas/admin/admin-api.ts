@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { accountEmailProblem, ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
+import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
@@ -89,9 +90,28 @@ async function startOperation(kind: LifecycleKind, record: TenantRecord, request
   try {
     return await startExecution(MACHINE_ENV[kind], name, input);
   } catch (e) {
+    // An answer lost after Step Functions started the execution (a timeout, a 5xx or a broken connection on the SDK's last
+    // attempt, an earlier attempt having started it): the execution runs and the lease is its own. Before, the lease, the
+    // history entry (a change's request: what its Idempotency-Key stands for) and a retry's corrections were given back
+    // under a running execution: its Register tenant then met the old adminEmail and refused its own request.
+    if (isTransientError(e) && (await executionStarted(executionArn))) {
+      logger.warn('StartExecution failed, but the execution exists: it keeps the lease', { executionArn, error: e as Error });
+      return executionArn;
+    }
     const restore = Object.fromEntries(Object.keys(changes).map((k) => [k, record[k as keyof TenantRecord]]));
     await abandonLease(record.tenantId, executionArn, restore);
     throw e;
+  }
+}
+
+/** Whether Step Functions knows `executionArn` (DescribeExecution); false when it does not, or cannot be asked (the lease is then given back, as before). */
+async function executionStarted(executionArn: string): Promise<boolean> {
+  try {
+    const out = await platformClient(SFNClient).send(new DescribeExecutionCommand({ executionArn }));
+    return Boolean(out?.executionArn ?? out?.status);
+  } catch (e) {
+    if (!(e instanceof ExecutionDoesNotExist)) logger.warn('could not ask Step Functions whether an execution started; its lease is given back', { executionArn, error: e as Error });
+    return false;
   }
 }
 
@@ -250,6 +270,8 @@ const routes: Record<string, Route> = {
         try {
           await startExecution(ENV.onboardStateMachineArn, name, request);
         } catch (e) {
+          // An answer lost after the execution started (startOperation): it runs under this record and request id.
+          if (isTransientError(e) && (await executionStarted(executionArn))) return json(202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: 'REQUESTED' });
           // Nothing started: the record goes, and the request id is free again (for this tenant or another). Only when
           // the record was still as put: an error that came after Step Functions started the execution (a timeout) finds
           // it taken by its Register tenant, and that onboarding runs under the id, which stays claimed.

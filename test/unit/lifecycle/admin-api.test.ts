@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -576,6 +576,66 @@ describe('admin API: POST /admin/tenants/{id}/retry', () => {
     records.set('acme', before);
     sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ adminEmail: 'root@acme.example.com', name: 'Acme Corp' }) });
+    expect(res.statusCode).toBe(500);
+    expect(records.get('acme')).toEqual({ ...before, updatedAt: expect.any(String) });
+  });
+});
+
+// StartExecution's answer lost after Step Functions started the execution (the SDK's last attempt timed out; an earlier one started
+// it): before, the API gave the lease, the history entry and the corrections back under the running execution, and answered 500.
+describe('admin API: StartExecution failed after the execution started', () => {
+  /** StartExecution starts the execution, then its answer is lost with `error`; DescribeExecution knows only what was started. */
+  const lostAnswer = (error: Error) => {
+    const started = new Set<string>();
+    sfn.on(StartExecutionCommand).callsFake((input) => {
+      started.add(`${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`);
+      throw error;
+    });
+    sfn.on(DescribeExecutionCommand).callsFake((input) => {
+      if (!started.has(input.executionArn)) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: {} });
+      return { executionArn: input.executionArn, status: 'RUNNING' };
+    });
+    return started;
+  };
+  const timeout = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+
+  it('answers 202 for a corrected retry whose execution started: the lease, the history entry and the corrected adminEmail stay', async () => {
+    records.set('acme', registered({ status: 'FAILED', failure: { step: 'Check account', reason: 'AccountCreationFailed: EMAIL_ALREADY_EXISTS', at: 't' } }));
+    const started = lostAnswer(timeout());
+    const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ adminEmail: 'root@acme.example.com' }) });
+    const [executionArn] = [...started];
+    expect(res.statusCode).toBe(202);
+    expect(body(res)).toMatchObject({ executionArn, status: 'PROVISIONING', corrected: ['adminEmail'] });
+    expect(records.get('acme')).toMatchObject({ status: 'PROVISIONING', adminEmail: 'root@acme.example.com', lease: { kind: 'onboard', executionArn } });
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ executionArn, status: 'RUNNING' });
+  });
+
+  it('keeps a change\'s request on its history entry, so its Idempotency-Key with another body is still refused (409)', async () => {
+    useConfig(sameNetworkConfig);
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    const started = lostAnswer(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 } }));
+    const first = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'Idempotency-Key': 'change-1' }, body: JSON.stringify({ tier: 'professional' }) });
+    expect(first.statusCode).toBe(202);
+    expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change', executionArn: [...started][0], requestId: 'change-1' } });
+    const other = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'Idempotency-Key': 'change-1' }, body: JSON.stringify({ tier: 'enterprise' }) });
+    expect(other.statusCode).toBe(409);
+    expect(body(other).error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key' });
+  });
+
+  it('answers 202 for a new onboarding whose execution started, keeping the record it runs under', async () => {
+    const started = lostAnswer(timeout());
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    expect(res.statusCode).toBe(202);
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'req-acme-0001', executionArn: [...started][0], status: 'REQUESTED' });
+    expect(records.get('acme')).toMatchObject({ status: 'REQUESTED', lease: { kind: 'onboard', executionArn: [...started][0] } });
+  });
+
+  it('gives the lease back as before when the execution does not exist (the failure came before Step Functions started it)', async () => {
+    const before = registered({ status: 'ACTIVE' });
+    records.set('acme', before);
+    lostAnswer(timeout());
+    sfn.on(StartExecutionCommand).rejects(timeout()); // this time nothing started: DescribeExecution does not know it
+    const res = await call('POST', '/admin/tenants/{id}/suspend', on());
     expect(res.statusCode).toBe(500);
     expect(records.get('acme')).toEqual({ ...before, updatedAt: expect.any(String) });
   });
