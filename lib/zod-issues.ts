@@ -60,7 +60,10 @@ export function describeIssues(error: z.ZodError, raw: unknown): string[] {
   return leafIssues(error).map((issue) => {
     const value = valueAt(raw, issue.path);
     const shown = value === undefined ? '(missing)' : JSON.stringify(value);
-    const message = issue.code === 'unrecognized_keys' ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map((k) => `"${shownKey(k)}"`).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}` : issue.message;
+    const message = issue.code === 'unrecognized_keys' ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map((k) => `"${shownKey(k)}"`).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`
+      // A record's key its key schema refused: zod's own message is a bare "Invalid key in record"; the key schema's says why.
+      : issue.code === 'invalid_key' && issue.issues.length ? `Invalid key "${shownKey(String(issue.path.at(-1)))}": ${issue.issues[0].message}`
+        : issue.message;
     return `${formatPath(issue.path) || '(root)'} = ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}: ${message.length > 300 ? `${message.slice(0, 297)}...` : message}`;
   });
 }

@@ -62,6 +62,26 @@ export const ChatMessage = z.discriminatedUnion('role', [System, Developer, User
 
 const TokenLimit = opt(z.number().int().positive());
 
+/**
+ * OpenAI's bounds of the sampling fields the gateway otherwise passes on unread, as the `openai`
+ * package's `ChatCompletionCreateParams` documents them: `stop` up to 4 sequences, `temperature` 0 to 2,
+ * `top_p` 0 to 1, the penalties -2 to 2, `top_logprobs` an integer 0 to 20, `logit_bias` token ids
+ * (decimal integers as keys) to biases from -100 to 100. OpenAI refuses a value
+ * outside them with a 400 naming the field; so does the gateway, for every provider, before anything is
+ * counted or sent: a self-hosted server (vLLM takes any number of stop sequences and any temperature
+ * from 0) would otherwise answer what OpenAI refuses, and an app that works here would fail on OpenAI.
+ */
+const Penalty = opt(z.number().min(-2).max(2));
+const SamplingBounds = {
+  stop: opt(z.union([z.string(), z.array(z.string()).max(4, 'OpenAI takes up to 4 stop sequences')])),
+  temperature: opt(z.number().min(0).max(2)),
+  top_p: opt(z.number().min(0).max(1)),
+  frequency_penalty: Penalty,
+  presence_penalty: Penalty,
+  top_logprobs: opt(z.number().int().min(0).max(20)),
+  logit_bias: opt(z.record(z.string().regex(/^\d+$/, 'a logit_bias key is a token id: a decimal integer'), z.number().min(-100).max(100))),
+};
+
 export const ChatCompletionRequest = z.looseObject({
   model: z.string().min(1).max(256),
   messages: z.array(ChatMessage).min(1),
@@ -76,6 +96,7 @@ export const ChatCompletionRequest = z.looseObject({
   functions: opt(z.array(z.looseObject({ name: z.string().min(1) }))),
   /** A predicted output (`ChatCompletionPredictionContent`): the caller's text, which the PII redaction reads too. */
   prediction: opt(z.looseObject({ type: z.literal('content'), content: TextContent })),
+  ...SamplingBounds,
 });
 
 /** The request as the gateway hands it on: the caller's body, typed as the `openai` package defines it. */

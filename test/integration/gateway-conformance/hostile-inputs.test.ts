@@ -509,6 +509,33 @@ describe('what would be kept at the provider, in the platform\'s organisation, i
   });
 });
 
+describe('OpenAI\'s bounds of the sampling fields hold whatever the provider (a self-hosted server takes more)', () => {
+  it.each([
+    ['stop', { stop: ['a', 'b', 'c', 'd', 'e'] }, /stop = \["a","b","c","d","e"\]: OpenAI takes up to 4 stop sequences/],
+    ['temperature', { temperature: 3 }, /temperature = 3: Too big: expected number to be <=2/],
+    ['top_p', { top_p: 1.5 }, /top_p = 1.5: Too big/],
+    ['presence_penalty', { presence_penalty: -2.5 }, /presence_penalty = -2.5: Too small/],
+    ['frequency_penalty', { frequency_penalty: 3 }, /frequency_penalty = 3: Too big/],
+    ['top_logprobs', { logprobs: true, top_logprobs: 21 }, /top_logprobs = 21: Too big/],
+    ['logit_bias.foo', { logit_bias: { foo: 1 } }, /logit_bias\.foo = 1: Invalid key "foo": a logit_bias key is a token id/],
+    ['logit_bias.50256', { logit_bias: { 50256: 101 } }, /logit_bias\.50256 = 101: Too big: expected number to be <=100/],
+  ])('%s out of bounds: a 400 naming it (BadRequestError), nothing sent upstream', async (param, extra, message) => {
+    const e = await client('acme').chat.completions.create({ ...ask(), ...extra }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe(param);
+    expect(e.message).toMatch(message);
+    expect(e.requestID).toMatch(/^chatcmpl-/);
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it('values at the bounds go on as sent', async () => {
+    const edges = { stop: ['a', 'b', 'c', 'd'], temperature: 2, top_p: 0, presence_penalty: -2, frequency_penalty: 2, logprobs: true, top_logprobs: 20, logit_bias: { 50256: -100, 1: 100 } };
+    env.upstream.script({ body: answer({}) });
+    await client('acme').chat.completions.create({ ...ask(), ...edges });
+    expect(env.upstream.calls[0].body).toMatchObject(edges);
+  });
+});
+
 describe('usage on every chunk (vLLM\'s continuous usage stats) with include_usage: OpenAI\'s shape', () => {
   const usage = (completion: number) => ({ prompt_tokens: 5, completion_tokens: completion, total_tokens: 5 + completion });
   const events = (final: boolean) => [

@@ -52,6 +52,15 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     ['an image in a system message', { messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:,' } }] }] }, 'messages.0.content'],
     ['n of 0', { n: 0 }, 'n'],
     ['a fractional max_tokens', { max_tokens: 1.5 }, 'max_tokens'],
+    ['five stop sequences (OpenAI takes up to 4)', { stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
+    ['a temperature above 2', { temperature: 2.5 }, 'temperature'],
+    ['a negative temperature', { temperature: -0.1 }, 'temperature'],
+    ['a top_p above 1', { top_p: 1.01 }, 'top_p'],
+    ['a presence_penalty below -2', { presence_penalty: -2.1 }, 'presence_penalty'],
+    ['a frequency_penalty above 2', { frequency_penalty: 2.1 }, 'frequency_penalty'],
+    ['a top_logprobs above 20', { top_logprobs: 21 }, 'top_logprobs'],
+    ['a logit_bias key that is no token id', { logit_bias: { foo: 1 } }, 'logit_bias.foo'],
+    ['a logit_bias value above 100', { logit_bias: { 50256: 100.5 } }, 'logit_bias.50256'],
   ])('refuses %s, naming the field', (_name, body, path) => {
     const out = parse(body);
     expect(out.success).toBe(false);
