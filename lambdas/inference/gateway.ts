@@ -297,8 +297,10 @@ const answer = (res: GatewayResponder, audit: AuditRecord, a: TenantAnswer) => {
 export async function answerOptions(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder, origins: CorsOrigins, fineTuning = false): Promise<void> {
   const path = req.path.replace(/\/+$/, '');
   const answer = await answerPreflight({ path, headers: req.headers }, routeMethods(path, fineTuning), origins);
-  if (answer.body === undefined && res.empty) return await res.empty(answer.status, answer.headers);
-  await res.json(answer.status, answer.body ?? '', answer.headers);
+  // Every answer carries a request id, these too (a 404 route_not_found, a 503 when the origin index is unreadable: what a report quotes).
+  const headers = { ...answer.headers, 'x-request-id': `req_${randomUUID().replaceAll('-', '').slice(0, 24)}` };
+  if (answer.body === undefined && res.empty) return await res.empty(answer.status, headers);
+  await res.json(answer.status, answer.body ?? '', headers);
 }
 
 /**

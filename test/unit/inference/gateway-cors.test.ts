@@ -69,6 +69,17 @@ describe('Gateway: preflights', () => {
     expect(answers).toEqual([expect.objectContaining({ kind: 'json', status: 204, body: '' })]);
   });
 
+  it('carry an x-request-id (req_…) like every other answer: a preflight, a plain OPTIONS, an OPTIONS of a path not served (404)', async () => {
+    const { gateway } = gatewayWith({ corsOrigins: tenantOrigins([acme]) });
+    const { res, answers } = recorder();
+    await gateway.handle(preflight('/v1/chat/completions'), res);
+    await gateway.handle({ method: 'OPTIONS', path: '/v1/models', headers: {} }, res);
+    await gateway.handle(preflight('/v1/nowhere'), res);
+    expect(answers.map((a) => a.status)).toEqual([204, 204, 404]);
+    for (const a of answers) expect(a.headers['x-request-id']).toMatch(/^req_[0-9a-f]{24}$/);
+    expect(new Set(answers.map((a) => a.headers['x-request-id'])).size).toBe(3);
+  });
+
   it('list the fine-tuning routes only where fine-tuning is served', async () => {
     const without = recorder();
     await gatewayWith({ corsOrigins: tenantOrigins([acme]) }).gateway.handle(preflight('/v1/fine_tuning/jobs'), without.res);

@@ -27,7 +27,7 @@ describe('router Lambda: OPTIONS', () => {
     const event = { httpMethod: 'OPTIONS', path: '/prod/v1/chat/completions', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' }, body: null, isBase64Encoded: false } as unknown as APIGatewayProxyEvent;
     await run(event, stream);
     expect(lambdaGateway).not.toHaveBeenCalled();
-    expect(from).toHaveBeenLastCalledWith(stream, { statusCode: 204, headers: { vary: 'Origin, Access-Control-Request-Headers' } });
+    expect(from).toHaveBeenLastCalledWith(stream, { statusCode: 204, headers: { vary: 'Origin, Access-Control-Request-Headers', 'x-request-id': expect.stringMatching(/^req_[0-9a-f]{24}$/) } });
     expect(chunks).toEqual([]);
     expect(stream.writableEnded).toBe(true);
     expect(error.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringContaining('TESSERA_CORS_ORIGINS_TABLE is not set')]);
