@@ -453,7 +453,21 @@ const ATTEMPT_SCHEDULED = /^(Task|LambdaFunction|Activity)Scheduled$/;
 /** An attempt's failure: the Retry policy may schedule another attempt, so the step's outcome waits for its exit. */
 const ATTEMPT_FAILED = /^(Task|LambdaFunction|Activity)(Failed|StartFailed|SubmitFailed|ScheduleFailed|TimedOut)$/;
 
-export interface ExecutionStep { name: string; startedAt: string; endedAt?: string; seconds?: number; status: 'RUNNING' | 'DONE' | 'FAILED'; attempts?: number }
+/**
+ * The execution's own ends that stop whatever state is running (HistoryEvent types): the step running then ended with
+ * the execution, as ABORTED (StopExecution), TIMED_OUT (the state machine's TimeoutSeconds) or FAILED, with the
+ * execution's error and cause (executionAbortedEventDetails, executionTimedOutEventDetails, executionFailedEventDetails).
+ */
+const EXECUTION_ENDS = { ExecutionAborted: 'ABORTED', ExecutionTimedOut: 'TIMED_OUT', ExecutionFailed: 'FAILED' } as const;
+
+export interface ExecutionStep {
+  name: string; startedAt: string; endedAt?: string; seconds?: number;
+  /** ABORTED and TIMED_OUT: the execution was stopped or timed out while the step ran. */
+  status: 'RUNNING' | 'DONE' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  attempts?: number;
+  /** The execution's error and cause, on the step that was running when the execution ended with them. */
+  error?: string; cause?: string;
+}
 
 /**
  * Folds an execution's history into its steps, one per state entry. A step's status is its last
@@ -461,7 +475,9 @@ export interface ExecutionStep { name: string; startedAt: string; endedAt?: stri
  * (a Catch moves on from the failed attempt; TaskStateExited still follows). A failed attempt that
  * the Retry policy retried is not the step's outcome: a step that failed and then succeeded showed
  * FAILED (and, still RUNNING in between, `tessera tenants watch` printed its ✗ at once and never
- * again). `attempts` is set when the state ran more than one. Events are tied to their state entry
+ * again). A step still running when the execution ends (ExecutionAborted, ExecutionTimedOut, ExecutionFailed) ends with
+ * it: ABORTED, TIMED_OUT or FAILED, with the execution's error and cause (it stayed RUNNING, and watch never printed it).
+ * `attempts` is set when the state ran more than one. Events are tied to their state entry
  * through previousEventId (branches of a Parallel or Map interleave), else to the last running step.
  */
 export function stepsOfHistory(events: HistoryEvent[]): ExecutionStep[] {
@@ -486,14 +502,35 @@ export function stepsOfHistory(events: HistoryEvent[]): ExecutionStep[] {
       }
     } else if (e.type && ATTEMPT_FAILED.test(e.type)) {
       if (step) lastFailed.add(step);
+    } else if (e.type && e.type in EXECUTION_ENDS) {
+      // The execution ended while steps ran (stopped, timed out, or failed without a Catch, also with no failed attempt:
+      // States.Runtime, a Fail state): each ended with it, with the execution's error and cause. They stayed RUNNING.
+      const status = EXECUTION_ENDS[e.type as keyof typeof EXECUTION_ENDS];
+      const details = e.executionAbortedEventDetails ?? e.executionTimedOutEventDetails ?? e.executionFailedEventDetails;
+      const running = steps.filter((s) => s.status === 'RUNNING');
+      // A failure with no state running (a failed transition after an exit) is the last step's, as before.
+      if (!running.length && status === 'FAILED' && steps.length) running.push(steps.at(-1)!);
+      for (const s of running) {
+        Object.assign(s, { status, ...(details?.error ? { error: details.error } : {}), ...(details?.cause ? { cause: details.cause } : {}) });
+        if (s.endedAt === undefined) Object.assign(s, { endedAt: at, seconds: (Date.parse(at) - Date.parse(s.startedAt)) / 1000 });
+      }
     } else if (e.type?.endsWith('Failed') && steps.length) {
-      // The execution (or a Parallel, Map or iteration) failed: the step it stopped in failed with it.
+      // A Parallel, Map or iteration failed: the step it stopped in failed with it.
       Object.assign(steps.at(-1)!, { status: 'FAILED' });
     }
     if (step && e.id !== undefined) byEvent.set(e.id, step);
   }
   for (const s of steps) if ((s.attempts ?? 0) <= 1) delete s.attempts;
   return steps;
+}
+
+/**
+ * The tenant's recorded failure, answered with an execution that failed; with one stopped or timed out only when it is
+ * that execution's (end-stopped-execution.ts records it after the execution ended: until then there is none).
+ */
+function failureOf(status: string | undefined, executionArn: string, failure: TenantRecord['failure']): TenantRecord['failure'] {
+  if (status === 'FAILED') return failure;
+  return (status === 'ABORTED' || status === 'TIMED_OUT') && failure?.executionArn === executionArn ? failure : undefined;
 }
 
 /** One execution of a tenant (the latest unless named), step by step with durations, from its Step Functions history. */
@@ -517,7 +554,7 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
     tenantId, status: current?.status, kind, executionArn, executionStatus: execution.status,
     // The execution's own times (DescribeExecution): `tessera tenants watch` says how long it ran from them, not from its own start.
     startDate: execution.startDate?.toISOString(), stopDate: execution.stopDate?.toISOString(),
-    currentStep: current?.currentStep, failure: execution.status === 'FAILED' ? current?.failure : undefined, steps,
+    currentStep: current?.currentStep, failure: failureOf(execution.status, executionArn, current?.failure), steps,
     ...(owed.length ? { owedAnnouncements: owed } : {}),
   };
 }

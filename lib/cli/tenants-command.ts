@@ -26,8 +26,33 @@ interface Progress {
   failure?: { step: string; reason: string; kind?: string };
   /** Announcements of this execution still owed (its operation took effect; PutEvents failed after it). */
   owedAnnouncements?: Array<{ detailType: string; error?: string }>;
-  /** attempts: how many the state ran when more than one (its Retry policy retried it); status is the last one's outcome. */
-  steps: Array<{ name: string; seconds?: number; status: string; attempts?: number }>;
+  /**
+   * attempts: how many the state ran when more than one (its Retry policy retried it); status is the last one's outcome,
+   * or ABORTED / TIMED_OUT (/ FAILED) when the execution ended while the step ran, with the execution's error and cause.
+   */
+  steps: Array<{ name: string; seconds?: number; status: string; attempts?: number; error?: string; cause?: string }>;
+}
+
+/** The step statuses of an execution that ended while the step ran (lambdas/admin/admin-api.ts stepsOfHistory). */
+const ENDED_WITH_EXECUTION: Record<string, string> = { ABORTED: 'aborted', TIMED_OUT: 'timed out' };
+
+/** An execution's error and cause as one line: `States.Timeout (cause…)`, the cause cut at 300 characters. */
+function errorAndCause(error: string | undefined, cause: string | undefined): string {
+  const c = cause && cause.length > 300 ? `${cause.slice(0, 297)}...` : cause;
+  return [error, c && (error ? `(${c})` : c)].filter(Boolean).join(' ');
+}
+
+/**
+ * The step an execution stopped in when no failure is recorded for it (stopped, timed out, or failed without its Catch:
+ * end-stopped-execution records it after the execution ended), as a failure: its step, and the execution's status,
+ * error and cause as the reason.
+ */
+function stoppedAt(p: Progress): { step: string; reason: string } | undefined {
+  if (p.failure || !p.executionStatus || !['ABORTED', 'TIMED_OUT', 'FAILED'].includes(p.executionStatus)) return undefined;
+  const step = p.steps.findLast((s) => s.status === p.executionStatus) ?? p.steps.findLast((s) => s.status !== 'DONE');
+  if (!step) return undefined;
+  const detail = errorAndCause(step.error, step.cause);
+  return { step: step.name, reason: `execution ${p.executionStatus.toLowerCase().replace('_', ' ')}${detail ? `: ${detail}` : ''}` };
 }
 
 
@@ -41,7 +66,7 @@ const client = adminTarget;
  * any other; the `✗` red when `colour` (stdout a terminal, NO_COLOR unset).
  */
 export function stepMark(step: { name: string; status: string }, colour: boolean): string {
-  if (step.status !== 'FAILED' && !/^(Failed|Refused) at /.test(step.name)) return '✓';
+  if (step.status !== 'FAILED' && !(step.status in ENDED_WITH_EXECUTION) && !/^(Failed|Refused) at /.test(step.name)) return '✓';
   return colour ? '\u001b[31m✗\u001b[39m' : '✗';
 }
 
@@ -74,10 +99,11 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       print(`${p.kind ?? 'execution'} running${since ? ` for${since}` : ''} — tenant ${id} is ${p.status}`);
     }
     p.steps.forEach((s, i) => {
-      if (s.status === 'RUNNING' || printed.has(i) || /\?$|^Start |ready$|^Wait /.test(s.name)) return;
+      // Choices, waits and the like are left out once done; one the execution ended in is printed (it is where it stopped).
+      if (s.status === 'RUNNING' || printed.has(i) || (s.status === 'DONE' && /\?$|^Start |ready$|^Wait /.test(s.name))) return;
       printed.add(i);
-      if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.attempts ? { attempts: s.attempts } : {}) }));
-      else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}`);
+      if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.attempts ? { attempts: s.attempts } : {}), ...(s.error ? { error: s.error } : {}), ...(s.cause ? { cause: s.cause } : {}) }));
+      else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}${ENDED_WITH_EXECUTION[s.status] ? ` (${ENDED_WITH_EXECUTION[s.status]} with the execution)` : ''}`);
     });
     const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
     if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
@@ -87,6 +113,8 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
         const took = secondsBetween(p.startDate, p.stopDate);
         print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()}${took ? ` in${took}` : ''} — tenant ${id} is ${p.status}`);
         if (p.failure) print(`failed at "${p.failure.step}": ${p.failure.reason}\nnext: ${nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason)}`);
+        const stopped = stoppedAt(p);
+        if (stopped) print(`stopped at "${stopped.step}": ${stopped.reason}\nnext: ${nextStepAfterFailure(id, p.kind, stopped.reason)}`);
         for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);
       }
       return p;

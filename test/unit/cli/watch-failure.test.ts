@@ -68,6 +68,43 @@ describe('tessera tenants watch of a step its Retry policy retried', () => {
   });
 });
 
+describe('tessera tenants watch of an execution stopped or timed out while a step ran', () => {
+  const lines = async (answer: object, json = false) => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    await watch({ call: async () => answer } as unknown as AdminClient, 'acme', 1, json, undefined, false);
+    vi.restoreAllMocks();
+    return out.join('').split('\n');
+  };
+  const aborted = {
+    status: 'PROVISIONING', kind: 'onboard', executionStatus: 'ABORTED', startDate: '2026-12-04T10:00:00.000Z', stopDate: '2026-12-04T10:00:31.000Z', steps: [
+      { name: 'Register tenant', seconds: 1, status: 'DONE' },
+      { name: 'Deploy baseline', seconds: 30, status: 'ABORTED', error: 'Operator', cause: 'stopped to fix the blueprint' },
+    ],
+  };
+
+  it('prints the step ✗ as aborted with the execution, where it stopped and why, and the next command (no failure recorded yet)', async () => {
+    const out = await lines(aborted);
+    expect(out).toContain(`  ✗ ${'Deploy baseline'.padEnd(30)} 30.0 s (aborted with the execution)`);
+    expect(out).toContain('onboard aborted in 31.0 s — tenant acme is PROVISIONING');
+    expect(out).toContain('stopped at "Deploy baseline": execution aborted: Operator (stopped to fix the blueprint)');
+    expect(out).toContain('next: remove the cause above, then run tessera tenants retry acme (steps already done are skipped)');
+    expect(await lines(aborted, true)).toContain(JSON.stringify({ step: 'Deploy baseline', status: 'ABORTED', seconds: 30, error: 'Operator', cause: 'stopped to fix the blueprint' }));
+  });
+
+  it('a timed-out change: ✗ timed out with the execution, and the recorded failure\'s next step once end-stopped-execution recorded it', async () => {
+    const timedOut = { status: 'ACTIVE', kind: 'change', executionStatus: 'TIMED_OUT', steps: [{ name: 'Wait for the stack', seconds: 900, status: 'TIMED_OUT' }] };
+    const out = await lines(timedOut);
+    expect(out).toContain(`  ✗ ${'Wait for the stack'.padEnd(30)} 900.0 s (timed out with the execution)`);
+    expect(out.find((l) => l.startsWith('stopped at'))).toBe('stopped at "Wait for the stack": execution timed out');
+    expect(out.find((l) => l.startsWith('next: '))).toMatch(/^next: the tenant stays on its previous tier and version; .*tessera tenants update acme/);
+    const recorded = await lines({ ...timedOut, failure: { step: 'Wait for the stack', reason: 'execution TIMED_OUT at "Wait for the stack" without recording its outcome', kind: 'change' } });
+    expect(recorded).toContain('failed at "Wait for the stack": execution TIMED_OUT at "Wait for the stack" without recording its outcome');
+    expect(recorded.filter((l) => l.startsWith('next: '))).toHaveLength(1);
+    expect(recorded.some((l) => l.startsWith('stopped at'))).toBe(false);
+  });
+});
+
 describe('tessera tenants show of a failed tenant', () => {
   const record = (extra: Partial<TenantRecord>): TenantRecord => ({
     tenantId: 'acme', name: 'Acme', tier: 'starter', isolation: 'account', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001',

@@ -762,6 +762,63 @@ describe('admin API: GET /admin/tenants/{id}/execution, a step its Retry policy 
   });
 });
 
+describe('admin API: GET /admin/tenants/{id}/execution, an execution that ended while a step ran', () => {
+  // HistoryEvent (AWS Step Functions API reference): StopExecution ends the running state (TaskStateAborted) and the
+  // execution (ExecutionAborted, executionAbortedEventDetails { error, cause }); the state machine's TimeoutSeconds ends it
+  // with ExecutionTimedOut (executionTimedOutEventDetails); a failure with no Catch with ExecutionFailed.
+  const at = (s: number) => new Date(Date.parse('2026-11-23T10:00:00.000Z') + s * 1000);
+  const ran = `${EXECUTION}onboard:onboard-acme-mx6x9ekx-44d2f756`;
+  const answer = async (events: HistoryEvent[], status: 'ABORTED' | 'TIMED_OUT' | 'FAILED', failure?: TenantRecord['failure']) => {
+    records.set('acme', registered({ status: 'PROVISIONING', failure, executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: ran, startedAt: '2026-11-23T10:00:00.000Z', status: 'RUNNING' }] }));
+    sfn.on(DescribeExecutionCommand, { executionArn: ran }).resolves({ executionArn: ran, status, startDate: at(0), stopDate: at(60) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events });
+    return body(await call('GET', '/admin/tenants/{id}/execution', on()));
+  };
+  const started: HistoryEvent[] = [
+    { id: 1, timestamp: at(0), type: 'ExecutionStarted' },
+    { id: 2, previousEventId: 1, timestamp: at(0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Register tenant' } },
+    { id: 3, previousEventId: 2, timestamp: at(0), type: 'TaskScheduled', taskScheduledEventDetails: { resource: 'invoke', resourceType: 'lambda', region: 'us-east-1', parameters: '{}' } },
+    { id: 4, previousEventId: 3, timestamp: at(1), type: 'TaskSucceeded', taskSucceededEventDetails: { resource: 'invoke', resourceType: 'lambda', output: '{}' } },
+    { id: 5, previousEventId: 4, timestamp: at(1), type: 'TaskStateExited', stateExitedEventDetails: { name: 'Register tenant', output: '{}' } },
+    { id: 6, previousEventId: 5, timestamp: at(1), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Deploy baseline' } },
+    { id: 7, previousEventId: 6, timestamp: at(1), type: 'TaskScheduled', taskScheduledEventDetails: { resource: 'invoke', resourceType: 'lambda', region: 'us-east-1', parameters: '{}' } },
+    { id: 8, previousEventId: 7, timestamp: at(2), type: 'TaskStarted', taskStartedEventDetails: { resource: 'invoke', resourceType: 'lambda' } },
+  ];
+  const registerDone = { name: 'Register tenant', startedAt: at(0).toISOString(), endedAt: at(1).toISOString(), seconds: 1, status: 'DONE' };
+
+  it('reports the step an operator stopped ABORTED when the execution ended, with StopExecution\'s error and cause (it stayed RUNNING)', async () => {
+    const p = await answer([...started,
+      { id: 9, previousEventId: 8, timestamp: at(31), type: 'TaskStateAborted' },
+      { id: 10, previousEventId: 9, timestamp: at(31), type: 'ExecutionAborted', executionAbortedEventDetails: { error: 'Operator', cause: 'stopped to fix the blueprint' } },
+    ], 'ABORTED');
+    expect(p.steps).toEqual([registerDone,
+      { name: 'Deploy baseline', startedAt: at(1).toISOString(), endedAt: at(31).toISOString(), seconds: 30, status: 'ABORTED', error: 'Operator', cause: 'stopped to fix the blueprint' }]);
+  });
+
+  it('reports the step running at the state machine\'s timeout TIMED_OUT, also with no details, and a Wait state too', async () => {
+    const p = await answer([...started.slice(0, 5),
+      { id: 6, previousEventId: 5, timestamp: at(1), type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'Wait for the account' } },
+      { id: 7, previousEventId: 6, timestamp: at(901), type: 'ExecutionTimedOut', executionTimedOutEventDetails: {} },
+    ], 'TIMED_OUT');
+    expect(p.steps).toEqual([registerDone, { name: 'Wait for the account', startedAt: at(1).toISOString(), endedAt: at(901).toISOString(), seconds: 900, status: 'TIMED_OUT' }]);
+  });
+
+  it('reports the step an ExecutionFailed ended FAILED with the execution\'s error and cause, also with no failed attempt in it (States.Runtime)', async () => {
+    const p = await answer([...started,
+      { id: 9, previousEventId: 8, timestamp: at(5), type: 'TaskSucceeded', taskSucceededEventDetails: { resource: 'invoke', resourceType: 'lambda', output: '{}' } },
+      { id: 10, previousEventId: 9, timestamp: at(5), type: 'ExecutionFailed', executionFailedEventDetails: { error: 'States.Runtime', cause: 'The JSONPath \'$.stack\' could not be found in the input' } },
+    ], 'FAILED');
+    expect(p.steps.at(-1)).toEqual({ name: 'Deploy baseline', startedAt: at(1).toISOString(), endedAt: at(5).toISOString(), seconds: 4, status: 'FAILED', error: 'States.Runtime', cause: 'The JSONPath \'$.stack\' could not be found in the input' });
+  });
+
+  it('answers the failure end-stopped-execution recorded for this stopped execution, and none recorded for another', async () => {
+    const events = [...started, { id: 9, previousEventId: 8, timestamp: at(31), type: 'ExecutionAborted', executionAbortedEventDetails: {} } as HistoryEvent];
+    const failure = { step: 'Deploy baseline', reason: 'execution ABORTED at "Deploy baseline" without recording its outcome', at: at(32).toISOString(), kind: 'onboard' as const };
+    expect((await answer(events, 'ABORTED', { ...failure, executionArn: ran })).failure).toEqual({ ...failure, executionArn: ran });
+    expect(await answer(events, 'ABORTED', { ...failure, executionArn: OTHER_EXECUTION_ARN })).not.toHaveProperty('failure');
+  });
+});
+
 describe('admin API: path ids', () => {
   it('answers an id longer than any tenant id 404 without a registry lookup (DynamoDB refuses keys over 2,048 bytes: a 500)', async () => {
     const { getTenant } = await import('../../../lambdas/shared/registry.js');
