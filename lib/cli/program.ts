@@ -38,14 +38,48 @@ const FLAG_GLOBALS = new Set(['--json', '--debug']);
  * its help and suggestions.
  */
 export function commandOf(args: readonly string[]): string | undefined {
+  const at = commandIndex(args);
+  return at === undefined ? undefined : args[at];
+}
+
+/** `--profile <name>` is no option of the program but of the commands that sign AWS calls; before the command it is moved after it (withProfileAfterCommand). */
+const PROFILE = '--profile';
+
+/** Where commandOf's command is in `args` (a leading `--profile <name>` or `--profile=<name>` skipped with its value), or undefined. */
+function commandIndex(args: readonly string[]): number | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (VALUED_GLOBALS.has(arg)) i++;
-    else if (FLAG_GLOBALS.has(arg) || [...VALUED_GLOBALS].some((o) => arg.startsWith(`${o}=`))) continue;
+    if (VALUED_GLOBALS.has(arg) || arg === PROFILE) i++;
+    else if (FLAG_GLOBALS.has(arg) || [...VALUED_GLOBALS, PROFILE].some((o) => arg.startsWith(`${o}=`))) continue;
     else if (arg.startsWith('-')) return undefined;
-    else return COMMANDS.some((c) => c.name === arg) ? arg : undefined;
+    else return COMMANDS.some((c) => c.name === arg) ? i : undefined;
   }
   return undefined;
+}
+
+/**
+ * `args` with a `--profile <name>` (or `--profile=<name>`) given before the command moved after it, as
+ * `--profile <name>`: `tessera --profile ops tenants list` runs as `tessera tenants list --profile ops` (it was refused,
+ * `unknown option '--profile'`, as commander reads an option before the command as the program's). The command decides:
+ * one that takes --profile (tenants, keys, users, login, dlq, doctor, admins) uses it, one that takes none refuses it as
+ * it refuses `tessera roles --profile ops`. Placed at the end of the command's options (before a `--`), or before a
+ * `--profile` given after the command, which stays the one that counts. Without a command (`tessera --profile ops`), as given.
+ */
+export function withProfileAfterCommand(args: readonly string[]): string[] {
+  const at = commandIndex(args);
+  if (at === undefined) return [...args];
+  const moved: string[] = [];
+  const before: string[] = [];
+  for (let i = 0; i < at; i++) {
+    if (args[i] === PROFILE) moved.push(PROFILE, args[++i]!);
+    else if (args[i]!.startsWith(`${PROFILE}=`)) moved.push(PROFILE, args[i]!.slice(PROFILE.length + 1));
+    else before.push(args[i]!);
+  }
+  if (!moved.length) return [...args];
+  const after = args.slice(at);
+  const end = after.findIndex((a) => a === '--' || a === PROFILE || a.startsWith(`${PROFILE}=`));
+  const cut = end === -1 ? after.length : end;
+  return [...before, ...after.slice(0, cut), ...moved, ...after.slice(cut)];
 }
 
 /**
@@ -81,9 +115,10 @@ export async function tesseraProgram(only?: string): Promise<Command> {
  * Runs `tessera <args>` and returns its exit code instead of exiting: commander's refusals exit 2
  * (politeCommander printed them), CliError and its kin print one line with their exit code,
  * anything else one line and exit 1; the stack trace only with `--debug`.
- * @param args the arguments after `tessera`
+ * @param given the arguments after `tessera`
  */
-export async function runTesseraProgram(args: string[]): Promise<number> {
+export async function runTesseraProgram(given: string[]): Promise<number> {
+  const args = withProfileAfterCommand(given);
   const program = await tesseraProgram(commandOf(args));
   try {
     await program.parseAsync(['node', 'tessera', ...withoutHelpOfUnknownSubcommand(program, args)]);
@@ -112,7 +147,8 @@ export function withoutHelpOfUnknownSubcommand(program: Command, args: readonly 
   if (!group?.commands.length || !args.some((a) => HELP_FLAGS.has(a))) return [...args];
   let word: string | undefined;
   for (let i = args.indexOf(name!) + 1; i < args.length && word === undefined; i++) {
-    if (VALUED_GLOBALS.has(args[i])) i++;
+    // `tessera tenants --profile ops list --help`: ops is the profile, not a subcommand (the help flag was dropped and list ran).
+    if (VALUED_GLOBALS.has(args[i]) || args[i] === PROFILE) i++;
     else if (!args[i].startsWith('-')) word = args[i];
   }
   const known = word === undefined || word === 'help' || group.commands.some((c) => c.name() === word || c.aliases().includes(word!));

@@ -111,4 +111,4 @@ export function usageLine(cmd: Command, code: string, commanderText: string): st
  * For a command that takes no `--profile` (tenants, keys, users, login, dlq, doctor and admins take it): what does the
  * same, since every AWS call of the CLI reads the default credential chain.
  */
-const profileHint = (line: string): string => (/unknown option '--profile'/.test(line) ? '; this command takes no --profile: set AWS_PROFILE=<profile> for its AWS calls instead' : '');
+const profileHint = (line: string): string => (/unknown option '--profile(=[^']*)?'/.test(line) ? '; this command takes no --profile: set AWS_PROFILE=<profile> for its AWS calls instead' : '');

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runTesseraProgram } from '../../../lib/cli/program.js';
+import { runTesseraProgram, withProfileAfterCommand } from '../../../lib/cli/program.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
@@ -51,5 +51,55 @@ describe('--profile', () => {
     expect(await runTesseraProgram(['roles', '--profile', 'ops'])).toBe(2);
     vi.restoreAllMocks();
     expect(err.join('')).toMatch(/^error: unknown option '--profile'; this command takes no --profile: set AWS_PROFILE=<profile> for its AWS calls instead\n/);
+  });
+});
+
+/**
+ * Found in s22's follow-up: `tessera --profile ops tenants list` (the option before the command, as AWS CLI users write it)
+ * was refused with `unknown option '--profile'` while `tessera tenants list --profile ops` worked.
+ */
+describe('--profile before the command', () => {
+  const stderrOf = async (args: string[]) => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
+    const code = await runTesseraProgram(args);
+    vi.restoreAllMocks();
+    return { code, err: err.join('') };
+  };
+
+  it('tessera --profile ops tenants list, and --profile=ops: signed with the profile\'s credentials', async () => {
+    const from = seen.length;
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await runTesseraProgram(['--profile', 'ops', 'tenants', 'list'])).toBe(0);
+    expect(await runTesseraProgram(['--json', '--profile=ops', 'tenants', 'list'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(seen.slice(from).map((s) => s.split(' ')[1])).toEqual(['AKIAOPSPROFILE000001', 'AKIAOPSPROFILE000001']);
+  });
+
+  it('a command that takes no --profile refuses it before the command as it does after it', async () => {
+    const after = await stderrOf(['roles', '--profile', 'ops']);
+    expect(after.code).toBe(2);
+    expect(after.err).toMatch(/^error: unknown option '--profile'; this command takes no --profile: set AWS_PROFILE=<profile> for its AWS calls instead\n/);
+    expect(await stderrOf(['--profile', 'ops', 'roles'])).toEqual(after);
+    expect(await stderrOf(['--profile=ops', 'roles'])).toEqual(after);
+    // --profile=<name> after the command is refused with the same hint
+    expect((await stderrOf(['roles', '--profile=ops'])).err).toMatch(/^error: unknown option '--profile=ops'; this command takes no --profile: set AWS_PROFILE=<profile>/);
+  });
+
+  it('moves it after the command\'s own options (a subcommand\'s option: dlq list), before a --profile given after the command (which counts)', () => {
+    expect(withProfileAfterCommand(['--json', '--profile', 'ops', 'dlq', 'list', '--peek'])).toEqual(['--json', 'dlq', 'list', '--peek', '--profile', 'ops']);
+    expect(withProfileAfterCommand(['--profile=a', 'tenants', 'list', '--profile', 'b'])).toEqual(['tenants', 'list', '--profile', 'a', '--profile', 'b']);
+    expect(withProfileAfterCommand(['--profile', 'ops'])).toEqual(['--profile', 'ops']);
+    expect(withProfileAfterCommand(['tenants', 'list', '--profile', 'ops'])).toEqual(['tenants', 'list', '--profile', 'ops']);
+  });
+
+  it('tessera tenants --profile ops list --help prints list\'s help: ops is no subcommand (the help flag was dropped and list ran)', async () => {
+    const from = seen.length;
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    expect(await runTesseraProgram(['tenants', '--profile', 'ops', 'list', '--help'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(out.join('')).toMatch(/^Usage: tessera tenants list /);
+    expect(seen.length).toBe(from);
   });
 });

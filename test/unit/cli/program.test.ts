@@ -32,6 +32,9 @@ describe('the tessera program loads only the command a run names', () => {
     expect(commandOf(['--json', 'init', '--yes'])).toBe('init');
     expect(commandOf(['--api-url', 'https://x.example/prod', '--region', 'eu-west-1', 'dlq', 'list'])).toBe('dlq');
     expect(commandOf(['--api-url=https://x.example/prod', 'keys', 'list'])).toBe('keys');
+    // --profile before the command (moved after it: withProfileAfterCommand)
+    expect(commandOf(['--profile', 'ops', 'tenants', 'list'])).toBe('tenants');
+    expect(commandOf(['--profile=ops', '--json', 'roles'])).toBe('roles');
     // the value of --region, then no command: the whole program
     expect(commandOf(['--region', 'serve'])).toBeUndefined();
     // no command, help, an unknown or misspelt one: the whole program (its help lists every command, its suggestions name them)
