@@ -252,8 +252,12 @@ export const RetainedStore = z.object({
    * `archived`: a copy lives under the archive key, this one becomes unreadable with the tenant key;
    * `transient`: derived data (cache) that nobody needs after offboarding;
    * `review`: no expiry set, it holds the key until an operator decides.
+   * The tenant key's own entry (store `key`) says what *Schedule key deletion* does with it: `scheduled` (deletion
+   * scheduled at once; `keptUntil` when KMS deletes it, after the pending window), `queued` (until the last store under
+   * it expires, then scheduled by the daily job; `keptUntil` the earliest deletion), `with-account` (account mode: goes
+   * with the account's closure), `review` while a store without expiry holds it.
    */
-  disposition: z.enum(['expires', 'archived', 'transient', 'review']),
+  disposition: z.enum(['expires', 'archived', 'transient', 'review', 'scheduled', 'queued', 'with-account']),
   /** Whether this store keeps the tenant key from being scheduled for deletion. */
   holdsKey: z.boolean(),
   note: z.string().optional(),

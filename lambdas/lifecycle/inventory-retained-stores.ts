@@ -10,7 +10,7 @@ import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { DLQ_RETENTION_DAYS } from '../../lib/dead-letters.js';
 import type { RetainedStore, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
-import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
+import { ENV, numberEnv, requireEnv, tierConfig } from '../shared/environment.js';
 import { RETRYABLE_ERRORS } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -42,6 +42,9 @@ import type { LifecycleState } from './state.js';
  * 6. VPC mode: *Schedule key deletion* schedules the key only once the last store that holds it
  *    has expired (queued in the control table until then; the daily job schedules it when due).
  *    Account mode: the key goes with the account closure (nothing scheduled separately).
+ *    The key's own entry says which, as that step will do it (keyDeletionPlanOf): `scheduled` (at
+ *    once, KMS deleting it after the pending window), `queued` (scheduled by the daily job once the
+ *    last store expires), `with-account`, or `review` while a store without expiry holds it.
  * 7. A store that cannot be read is recorded for review and holds the key: the inventory never
  *    under-reports what the key still protects.
  *
@@ -77,6 +80,42 @@ export function keyNeededUntil(stores: readonly RetainedStore[]): { until?: stri
   const held = holders.some((s) => !s.keptUntil);
   const until = holders.map((s) => s.keptUntil).filter((d): d is string => Boolean(d)).sort().at(-1);
   return { until, held, holders: holders.map((s) => `${s.store} ${s.id}`) };
+}
+
+/**
+ * What *Schedule key deletion* does with the tenant key after this inventory (decision 6; schedule-key-deletion.ts
+ * keyDeletionPlan): account mode `with-account`; a store under the key without expiry `held`; the last store under it
+ * expiring after `now` `queue` (until `dueAt`); else `now`.
+ */
+export function keyDeletionPlanOf(isolation: TenantRecord['isolation'], stores: readonly RetainedStore[], now = new Date()): { action: 'with-account' | 'held' | 'queue' | 'now'; dueAt?: string; holders: string[] } {
+  const need = keyNeededUntil(stores);
+  if (isolation === 'account') return { action: 'with-account', holders: need.holders };
+  if (need.held) return { action: 'held', holders: need.holders };
+  if (need.until && Date.parse(need.until) > now.getTime()) return { action: 'queue', dueAt: need.until, holders: need.holders };
+  return { action: 'now', holders: need.holders };
+}
+
+/**
+ * The tenant key's own entry, saying what becomes of the key as *Schedule key deletion* will do it (keyDeletionPlanOf),
+ * with the pending window it schedules with (ScheduleKeyDeletion PendingWindowInDays, TESSERA_KEY_DELETION_WINDOW_DAYS):
+ * `scheduled` and `queued` with `keptUntil` the day KMS deletes it (at the earliest for a queued one: the daily job
+ * schedules it once due), `with-account`, `review` only while held. It said `review` whatever the step then did.
+ * offboarding.keyDeletion records what the step did (the deletion date KMS answered).
+ */
+export function tenantKeyEntry(entry: RetainedStore, isolation: TenantRecord['isolation'], stores: readonly RetainedStore[], now = new Date(), windowDays = numberEnv(ENV.keyDeletionWindowDays, 30)): RetainedStore {
+  const plan = keyDeletionPlanOf(isolation, stores, now);
+  const after = (from: number) => new Date(from + windowDays * DAY_MS).toISOString();
+  const window = `ScheduleKeyDeletion with a ${windowDays}-day pending window (aws kms cancel-key-deletion until it ends)`;
+  const { keptUntil: _, ...rest } = entry;
+  switch (plan.action) {
+    case 'now': return { ...rest, keptUntil: after(now.getTime()), disposition: 'scheduled', note: `the tenant key: nothing under it must stay readable, so *Schedule key deletion* schedules its deletion now, ${window}: KMS deletes it at keptUntil; see offboarding.keyDeletion` };
+    case 'queue': return { ...rest, keptUntil: after(Date.parse(plan.dueAt!)), disposition: 'queued', note: `the tenant key: queued until ${plan.dueAt}, when the last store under it expires; the platform's daily job then schedules its deletion, ${window}: KMS deletes it at keptUntil at the earliest; see offboarding.keyDeletion` };
+    case 'with-account': return { ...rest, disposition: 'with-account', note: 'the tenant key: goes with the account\'s closure (account mode: nothing scheduled separately); see offboarding.keyDeletion' };
+    default: {
+      const held = stores.filter((s) => s.holdsKey && !s.keptUntil).map((s) => `${s.store} ${s.id}`);
+      return { ...rest, disposition: 'review', note: `the tenant key: held by ${held.length} store(s) under it without expiry (${held.join(', ')}): nothing schedules its deletion until an operator decides on them; see offboarding.keyDeletion` };
+    }
+  }
 }
 
 interface Clients {
@@ -311,6 +350,9 @@ export const handler = lifecycleHandler('Inventory retained stores', async (stat
     if (tenantKey && !stores.some((s) => s.store === 'key')) stores.push({ store: 'key', id: tenantKey, keyArn: tenantKey, disposition: 'review', holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' });
     if (record.disasterRecovery) stores.push(...(await drStores(record, await tenantAccountCredentials(record.accountId, record.tenantId, 'inventory'), ctx.now)));
   }
+  // The tenant key's own entry says what *Schedule key deletion*, next, does with it (it read `review` whatever that was).
+  const now = new Date();
+  for (const [i, s] of stores.entries()) if (s.store === 'key' && sameKey(s.keyArn, tenantKey) && sameKey(s.id, tenantKey)) stores[i] = tenantKeyEntry(s, record.isolation, stores, now);
   const need = keyNeededUntil(stores);
   const prefix = state.export?.prefix ?? `${record.tenantId}/`;
   await platformClient(S3Client).send(new PutObjectCommand({

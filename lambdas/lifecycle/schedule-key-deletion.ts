@@ -7,7 +7,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
-import { keyNeededUntil } from './inventory-retained-stores.js';
+import { keyDeletionPlanOf } from './inventory-retained-stores.js';
 import type { LifecycleState } from './state.js';
 
 type KeyDeletion = NonNullable<OffboardingRecord['keyDeletion']>;
@@ -19,12 +19,9 @@ type KeyDeletion = NonNullable<OffboardingRecord['keyDeletion']>;
  * - the last store under the key expires after `now`: `QUEUED` until then (`dueAt`);
  * - otherwise: schedule now.
  */
-export function keyDeletionPlan(record: TenantRecord, now = new Date()): { action: 'with-account' | 'held' | 'queue' | 'now'; dueAt?: string; holders: string[] } {
-  const need = keyNeededUntil(record.offboarding?.retainedStores ?? []);
-  if (record.isolation === 'account') return { action: 'with-account', holders: need.holders };
-  if (need.held) return { action: 'held', holders: need.holders };
-  if (need.until && Date.parse(need.until) > now.getTime()) return { action: 'queue', dueAt: need.until, holders: need.holders };
-  return { action: 'now', holders: need.holders };
+export function keyDeletionPlan(record: TenantRecord, now = new Date()): ReturnType<typeof keyDeletionPlanOf> {
+  // The inventory's entry for the key says the same (inventory-retained-stores.ts tenantKeyEntry).
+  return keyDeletionPlanOf(record.isolation, record.offboarding?.retainedStores ?? [], now);
 }
 
 /** ScheduleKeyDeletion with the configured waiting period (a last chance to cancel), once: a key already pending keeps its date. */

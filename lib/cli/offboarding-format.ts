@@ -18,8 +18,9 @@ function keyLine(k: KeyDeletion, holders: number): string {
 
 /**
  * The disposition and date of a retained store's row: as recorded, except the tenant key's own row (store `key`, the
- * key `offboarding.keyDeletion` names), which the inventory records `review` before *Schedule key deletion* decides:
- * its row says what that step did, as the `key` line does: `scheduled` (KMS deletes it on that date), `queued` (until
+ * key `offboarding.keyDeletion` names), which the inventory records before *Schedule key deletion* runs (as what it will
+ * do; records from before s23 say `review`): its row says what that step did, as the `key` line does, with the date
+ * KMS answered: `scheduled` (KMS deletes it on that date), `queued` (until
  * that date, then scheduled by the daily job), `with account` (goes with the account's closure); `review` only while HELD.
  * It said `review` under a `key` line saying the key was queued for deletion.
  */

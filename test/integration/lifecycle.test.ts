@@ -172,6 +172,8 @@ describe('offboarding', () => {
     expect(stores.filter((s) => s.store === 'bucket' && s.encryption === 'SSE-S3')).toHaveLength(1);
     const lastExpiry = logGroups.map((g) => g.keptUntil!).sort().at(-1);
     expect(offboarded!.offboarding?.keyDeletion).toMatchObject({ state: 'QUEUED', keyArn: tenantKey, dueAt: lastExpiry });
+    // the inventory's entry for the key says the same, with KMS's deletion the pending window (7 days here) after that
+    expect(stores.find((s) => s.store === 'key')).toMatchObject({ keyArn: tenantKey, disposition: 'queued', keptUntil: new Date(Date.parse(lastExpiry!) + 7 * 24 * 3600 * 1000).toISOString(), note: expect.stringContaining('7-day pending window') });
     const key = await new KMSClient({ credentials: tenantCreds }).send(new DescribeKeyCommand({ KeyId: tenantKey }));
     expect(key.KeyMetadata?.KeyState).toBe('Enabled');
     expect(run.states).not.toContain('Record failure');

@@ -145,6 +145,57 @@ describe('Inventory retained stores', async () => {
   });
 });
 
+/**
+ * The inventory recorded the tenant key `review` (in the registry and in the archive's retained-stores.json) although
+ * *Schedule key deletion*, the next step, scheduled or queued its deletion: `tessera tenants show` was made to say the key's
+ * fate in s22, the record still said `review`. Its entry now says what the step does, with the window it schedules with.
+ */
+describe('Inventory retained stores: the tenant key\'s own entry says what Schedule key deletion does with it', async () => {
+  const inventory = (await import('../../../lambdas/lifecycle/inventory-retained-stores.js')).handler;
+  const schedule = (await import('../../../lambdas/lifecycle/schedule-key-deletion.js')).handler;
+  const keyEntry = () => records.get('acme')!.offboarding!.retainedStores!.find((s) => s.store === 'key')!;
+  const archived = () => JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string).stores.find((s: RetainedStore) => s.store === 'key');
+
+  it('VPC mode, stores under the key expiring later: queued, KMS deleting it the pending window (7 days here) after the last expiry, in the registry and the archive', async () => {
+    records.set('acme', offboarded());
+    await inventory(state('acme', { export: { prefix: 'acme/2026-11-30/' } }));
+    const lastExpiry = records.get('acme')!.offboarding!.retainedStores!.find((s) => s.id === '/tessera/acme/flow-logs')!.keptUntil!;
+    expect(keyEntry()).toEqual({
+      store: 'key', id: 'tenant-key', keyArn: KEY, disposition: 'queued', holdsKey: false, keptUntil: new Date(Date.parse(lastExpiry) + 7 * DAY).toISOString(),
+      note: `the tenant key: queued until ${lastExpiry}, when the last store under it expires; the platform's daily job then schedules its deletion, ScheduleKeyDeletion with a 7-day pending window (aws kms cancel-key-deletion until it ends): KMS deletes it at keptUntil at the earliest; see offboarding.keyDeletion`,
+    });
+    expect(archived()).toEqual(keyEntry());
+    // and the step does what the entry says
+    await expect(schedule(state())).resolves.toMatchObject({ keyDeletion: 'QUEUED', dueAt: lastExpiry });
+  });
+
+  it('VPC mode, nothing under the key to keep readable: scheduled, KMS deleting it after the pending window the step schedules with', async () => {
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [] } }));
+    cfn.on(ListStackResourcesCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
+    const before = Date.now();
+    await inventory(state());
+    const entry = keyEntry();
+    expect(entry).toMatchObject({ store: 'key', id: KEY, keyArn: KEY, disposition: 'scheduled', holdsKey: false, note: expect.stringContaining('schedules its deletion now, ScheduleKeyDeletion with a 7-day pending window') });
+    expect(Date.parse(entry.keptUntil!) - before).toBeGreaterThanOrEqual(7 * DAY);
+    expect(Date.parse(entry.keptUntil!) - before).toBeLessThan(8 * DAY);
+    expect(archived()).toEqual(entry);
+    await expect(schedule(state())).resolves.toMatchObject({ scheduled: true });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0].args[0].input).toEqual({ KeyId: 'tenant-key', PendingWindowInDays: 7 });
+  });
+
+  it('account mode: with-account, no date; a store without expiry under the key: review, naming it', async () => {
+    records.set('acme', offboarded({ isolation: 'account' }));
+    await inventory(state());
+    expect(keyEntry()).toMatchObject({ disposition: 'with-account', note: expect.stringContaining('goes with the account\'s closure') });
+    expect(keyEntry().keptUntil).toBeUndefined();
+    records.set('acme', offboarded());
+    backup.on(ListRecoveryPointsByBackupVaultCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await inventory(state());
+    expect(keyEntry()).toMatchObject({ disposition: 'review', note: expect.stringContaining('held by 1 store(s) under it without expiry (backup-vault tessera-acme-vault): nothing schedules its deletion') });
+    expect(keyEntry().keptUntil).toBeUndefined();
+  });
+});
+
 describe('Schedule key deletion waits for what the key still protects', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/schedule-key-deletion.js');
   const future = new Date(Date.now() + 100 * DAY).toISOString();
