@@ -182,37 +182,48 @@ function idempotencyKey(event: APIGatewayProxyEvent): string | undefined {
   return value;
 }
 
+/** The operations an Idempotency-Key names, each looked up among its own kind's entries: a change's among the changes, a suspend's or resume's among both (the same key on the other one is another request). */
+type KeyedKind = 'change' | 'suspend' | 'resume';
+const KEYED_FAMILY: Record<KeyedKind, readonly LifecycleKind[]> = { change: ['change'], suspend: ['suspend', 'resume'], resume: ['suspend', 'resume'] };
+
 /**
- * What a PATCH with Idempotency-Key `key` answers when the key was already used for a change of
- * this tenant (the lease it holds, or its entry in the history: the last 50): the same change →
- * the running execution (200), or the earlier result (200, nothing started); another change →
- * 409 `idempotency_key_reused` naming the key and both changes. Undefined: the key is new here.
+ * What a request with Idempotency-Key `key` answers when the key was already used for a `kind`
+ * request of this tenant (the lease it holds, or its entry in the history: the last 50): the same
+ * request → the running execution (200), or the earlier result (200, nothing started); another
+ * request (another change; a resume under a suspend's key, or the reverse) → 409
+ * `idempotency_key_reused` naming the key and both. Undefined: the key is new here.
  */
-async function earlierChange(record: TenantRecord, key: string, asked: AskedChange): Promise<APIGatewayProxyResult | undefined> {
-  const lease = record.lease?.kind === 'change' && record.lease.requestId === key ? record.lease : undefined;
-  const entry = record.executions.findLast((e) => e.kind === 'change' && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
+async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind, asked?: AskedChange): Promise<APIGatewayProxyResult | undefined> {
+  const family = KEYED_FAMILY[kind];
+  const lease = record.lease && family.includes(record.lease.kind) && record.lease.requestId === key ? record.lease : undefined;
+  const entry = record.executions.findLast((e) => family.includes(e.kind) && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
   if (!lease && !entry) return undefined;
-  if (entry?.change && describeChange(entry.change) !== describeChange(asked)) {
+  if (kind === 'change' && entry?.change && asked && describeChange(entry.change) !== describeChange(asked)) {
     throw new ApiError(409, `Idempotency-Key "${key}" was used for another change of tenant "${record.tenantId}": ${describeChange(entry.change)} (execution ${entry.executionArn ?? '(unknown)'}, ${entry.status}); this request asks ${describeChange(asked)}; send a new key for a new change`,
       'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
   }
-  const base = { tenantId: record.tenantId, requestId: key, status: record.status, change: entry?.change ?? asked };
+  const usedFor = entry?.kind ?? lease!.kind;
+  if (usedFor !== kind) {
+    throw new ApiError(409, `Idempotency-Key "${key}" was used for a ${usedFor} of tenant "${record.tenantId}" (execution ${entry?.executionArn ?? lease!.executionArn}, ${entry?.status ?? 'RUNNING'}); this request asks ${kind}; send a new key for a new request`,
+      'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
+  }
+  const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(kind === 'change' ? { change: entry?.change ?? asked } : {}) };
   const holder = lease ? await leaseHolderEnded(lease) : undefined;
-  if (lease && !holder!.ended) return json(200, { ...base, executionArn: lease.executionArn, note: 'change already running' });
+  if (lease && !holder!.ended) return json(200, { ...base, executionArn: lease.executionArn, note: `${kind} already running` });
   if (!entry) return undefined;
   // The holder ended without its last write (stopped, timed out; end-stopped-execution has not run yet): its entry
   // still says RUNNING; Step Functions' status is the outcome.
   const outcome = entry.status === 'RUNNING' && holder?.status ? holder.status : entry.status;
   return json(200, {
     ...base, executionArn: entry.executionArn, outcome, ...(entry.endedAt ? { endedAt: entry.endedAt } : {}), ...(entry.reason ? { reason: entry.reason } : {}),
-    note: `this request already ran (${outcome}${outcome !== entry.status ? ' in Step Functions, not yet recorded on the tenant' : ''}); nothing started: send a new Idempotency-Key for a new change`,
+    note: `this request already ran (${outcome}${outcome !== entry.status ? ' in Step Functions, not yet recorded on the tenant' : ''}); nothing started: send a new Idempotency-Key for a new ${kind}`,
   });
 }
 
 /**
  * Starts a change (startOperation) recording the change as asked in its history entry. With an
  * Idempotency-Key, a request that lost the race for the lease to another request with the same key
- * answers as that one does (earlierChange) instead of 409 `operation_in_progress`.
+ * answers as that one does (earlierRequest) instead of 409 `operation_in_progress`.
  */
 async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>): Promise<APIGatewayProxyResult> {
   try {
@@ -220,7 +231,7 @@ async function startChange(record: TenantRecord, requestId: string, key: string 
     return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'UPDATING', change: target });
   } catch (e) {
     const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
-    const earlier = now && key ? await earlierChange(now, key, asked) : undefined;
+    const earlier = now && key ? await earlierRequest(now, key, 'change', asked) : undefined;
     if (earlier) return earlier;
     throw e;
   }
@@ -312,7 +323,7 @@ const routes: Record<string, Route> = {
     // before the rest: once the change is done, its request would be `nothing_to_change`).
     const key = idempotencyKey(event);
     const asked = askedChange(change);
-    const earlier = key ? await earlierChange(record, key, asked) : undefined;
+    const earlier = key ? await earlierRequest(record, key, 'change', asked) : undefined;
     if (earlier) return earlier;
     const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
@@ -411,14 +422,36 @@ async function setGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promis
   }
 }
 
+/**
+ * `POST /admin/tenants/{id}/suspend|resume` (no body): starts the status execution. With an
+ * Idempotency-Key (as a PATCH): the same key again answers with that execution (200: running, or
+ * its result, nothing started), also for a request that lost the race for the lease to it; the key
+ * of a suspend sent to resume (or the reverse) is a 409 `idempotency_key_reused`. Before, a replay
+ * after the suspend ended met a SUSPENDED tenant: 409 `invalid_status`. The 202 says the status the
+ * tenant has while the execution runs (it is served as before: `during`), as every other 202 does,
+ * and the one it has once it succeeds (`statusOnSuccess`); it said SUSPENDED before that was true.
+ */
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
   const body = bodyOf(event);
   if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'invalid_request');
   if (body && Object.keys(body as object).length) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'unknown_parameter', Object.keys(bodyOf(event) as object)[0]);
   const record = await tenantOr404(id);
-  const requestId = (event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
-  const executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action });
-  return json(202, { tenantId: record.tenantId, executionArn, status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE' });
+  const key = idempotencyKey(event);
+  const earlier = key ? await earlierRequest(record, key, action) : undefined;
+  if (earlier) return earlier;
+  const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
+  let executionArn: string;
+  try {
+    executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action });
+  } catch (e) {
+    // Two requests with one key at once: the one that lost the lease answers as a replay of the other.
+    const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
+    const replay = now && key ? await earlierRequest(now, key, action) : undefined;
+    if (replay) return replay;
+    throw e;
+  }
+  const op = LIFECYCLE_OPERATIONS[action];
+  return json(202, { tenantId: record.tenantId, requestId, executionArn, status: op.during, statusOnSuccess: op.success });
 }
 
 /** A Step Functions execution ARN: `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`. */

@@ -36,13 +36,21 @@ export function retryLines(id: string, out: RetryAnswer): string {
   return `${id}: ${what}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}${executionLine(out.executionArn)}`;
 }
 
+/** `POST /admin/tenants/{id}/suspend|resume`: 202 `{ executionArn, requestId, status, statusOnSuccess }` (started; `status` the tenant's while it runs, served as before), or 200 `{ executionArn, note, outcome? }` (the same Idempotency-Key again: that execution, running or ended; nothing started). */
+export interface StatusChangeAnswer { executionArn?: string; requestId?: string; status: string; statusOnSuccess?: string; note?: string }
+
 /**
- * What `tessera tenants suspend|resume <id>` prints for the admin API's 202 `{ executionArn, status }`, whose status is
- * the one the execution writes when it ends (the tenant is served as before until then): `acme: suspend started (SUSPENDED
- * once it ends: tessera tenants watch acme, or --watch)`, then `execution <arn>`.
+ * What `tessera tenants suspend|resume <id>` prints: `acme: suspend started (SUSPENDED once it ends: tessera tenants watch
+ * acme, or --watch)`, or `acme: suspend: <note>` for a request sent again with its key (nothing started); ` — request <key>`
+ * when one was sent; then `execution <arn>`. The status it names is the one the execution writes when it succeeds
+ * (`statusOnSuccess`, else the action's: an admin API before it said that status in `status`); until then the tenant is
+ * served as before.
  */
-export function statusChangeLines(id: string, action: 'suspend' | 'resume', out: { status: string; executionArn?: string }): string {
-  return `${id}: ${action} started (${out.status} once it ends: tessera tenants watch ${id}, or --watch)${executionLine(out.executionArn)}`;
+export function statusChangeLines(id: string, action: 'suspend' | 'resume', out: StatusChangeAnswer, requestId?: string): string {
+  const request = requestId ? ` — request ${requestId}` : '';
+  if (out.note) return `${id}: ${action}: ${out.note}${request}${executionLine(out.executionArn)}`;
+  const target = out.statusOnSuccess ?? (action === 'suspend' ? 'SUSPENDED' : 'ACTIVE');
+  return `${id}: ${action} started (${target} once it ends: tessera tenants watch ${id}, or --watch)${request}${executionLine(out.executionArn)}`;
 }
 
 /**

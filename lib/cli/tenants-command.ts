@@ -12,7 +12,7 @@ import { adminTarget, profileOption } from './admin-target.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
-import { nextStepAfterFailure, offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer } from './lifecycle-answers.js';
+import { nextStepAfterFailure, offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer, type StatusChangeAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
 
 interface Progress {
@@ -287,12 +287,15 @@ export function tenantsCommand(): Command {
     tenants.command(action).description(action === 'suspend' ? 'stop serving a tenant at once; keep every resource' : 'serve a suspended tenant again').argument('<id>', 'tenant id', tenantIdArgument)
       .option('--watch', `follow the ${action} until it ends (the tenant is ${action === 'suspend' ? 'SUSPENDED' : 'ACTIVE'} once it succeeds)`)
       .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
+      .option('--request-id <key>', `idempotency key, sent as Idempotency-Key: the same key again answers with that ${action} instead of starting another (default: a new one, printed)`)
       .action(async (id: string, o, cmd: Command) => {
+        if (o.requestId !== undefined && !IDEMPOTENCY_KEY.test(o.requestId)) throw new CliError(`--request-id = ${JSON.stringify(o.requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);
         const { api, json } = client(cmd);
-        const out = await api.call<{ status: string; executionArn: string }>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`);
-        // The 202's status is the one the execution writes when it ends, not the tenant's yet: said so, with the execution.
-        print(json ? JSON.stringify(out) : statusChangeLines(id, action, out));
-        if (o.watch && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+        const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
+        const out = await api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, undefined, {}, { 'idempotency-key': requestId });
+        // The 202's status is the tenant's while the execution runs (served as before); the line names the one it ends with.
+        print(json ? JSON.stringify({ ...out, requestId }) : statusChangeLines(id, action, out, requestId));
+        if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
       });
   }
 

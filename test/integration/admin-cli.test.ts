@@ -50,7 +50,7 @@ describe('tessera CLI and admin API', () => {
   });
 
   it('suspends and resumes', async () => {
-    expect((await tessera('tenants', 'suspend', 'acme')).stdout).toMatch(/^acme: suspend started \(SUSPENDED once it ends: tessera tenants watch acme, or --watch\)\nexecution arn:aws:states:us-east-1:\d{12}:execution:tessera-status:suspend-acme-/);
+    expect((await tessera('tenants', 'suspend', 'acme')).stdout).toMatch(/^acme: suspend started \(SUSPENDED once it ends: tessera tenants watch acme, or --watch\) — request cli-[0-9a-f-]{36}\nexecution arn:aws:states:us-east-1:\d{12}:execution:tessera-status:suspend-acme-/);
     await platform.settle();
     expect((await getTenant('acme'))?.status).toBe('SUSPENDED');
     const twice = await tessera('tenants', 'suspend', 'acme');

@@ -14,13 +14,19 @@ const ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:of
 let answer: { status: number; body: unknown } = { status: 500, body: {} };
 /** Answers by method, over `answer` (the watch's GETs of the execution beside the command's POST). */
 let byMethod: Record<string, { status: number; body: unknown }> = {};
-const admin = fakeAdminApi((req) => byMethod[req.method!] ?? answer);
+/** The Idempotency-Key header of each request, in order. */
+const keys: Array<string | undefined> = [];
+const admin = fakeAdminApi((req) => {
+  keys.push(req.headers['idempotency-key'] as string | undefined);
+  return byMethod[req.method!] ?? answer;
+});
 const { calls } = admin;
 
 async function run(status: number, body: unknown, ...args: string[]) {
   answer = { status, body };
   byMethod = {};
   calls.length = 0;
+  keys.length = 0;
   return runTesseraInProcess(admin.url, ...args);
 }
 
@@ -47,13 +53,18 @@ describe('tessera tenants suspend, resume, delete and retry print what the admin
   // and served until the status workflow's write; no execution, no --watch.
   it('suspend and resume say the status comes when the execution ends, name it, and --watch follows it', async () => {
     const SUSPEND = 'arn:aws:states:us-east-1:222222222222:execution:tessera-status:suspend-acme-mx7n4q2c-6a555a2b';
-    const out = await run(202, { tenantId: 'acme', executionArn: SUSPEND, status: 'SUSPENDED' }, 'tenants', 'suspend', 'acme');
-    expect(out).toEqual({ code: 0, stdout: `acme: suspend started (SUSPENDED once it ends: tessera tenants watch acme, or --watch)\nexecution ${SUSPEND}\n`, stderr: '' });
-    expect((await run(202, { tenantId: 'acme', executionArn: SUSPEND, status: 'ACTIVE' }, 'tenants', 'resume', 'acme')).stdout)
-      .toBe(`acme: resume started (ACTIVE once it ends: tessera tenants watch acme, or --watch)\nexecution ${SUSPEND}\n`);
+    // the admin API's 202: the status while it runs (ACTIVE: served as before) and the one it ends with
+    const out = await run(202, { tenantId: 'acme', requestId: 'ops-suspend-1', executionArn: SUSPEND, status: 'ACTIVE', statusOnSuccess: 'SUSPENDED' }, 'tenants', 'suspend', 'acme', '--request-id', 'ops-suspend-1');
+    expect(out).toEqual({ code: 0, stdout: `acme: suspend started (SUSPENDED once it ends: tessera tenants watch acme, or --watch) — request ops-suspend-1\nexecution ${SUSPEND}\n`, stderr: '' });
+    expect(keys).toEqual(['ops-suspend-1']);
+    expect((await run(202, { tenantId: 'acme', executionArn: SUSPEND, status: 'SUSPENDED', statusOnSuccess: 'ACTIVE' }, 'tenants', 'resume', 'acme', '--request-id', 'k1')).stdout)
+      .toBe(`acme: resume started (ACTIVE once it ends: tessera tenants watch acme, or --watch) — request k1\nexecution ${SUSPEND}\n`);
+    // without --request-id a new key is sent and printed (sent again with it, a lost answer is not a second suspend)
+    const fresh = await run(202, { tenantId: 'acme', executionArn: SUSPEND, status: 'ACTIVE', statusOnSuccess: 'SUSPENDED' }, 'tenants', 'suspend', 'acme');
+    expect(fresh.stdout).toMatch(/^acme: suspend started \(SUSPENDED once it ends: tessera tenants watch acme, or --watch\) — request cli-[0-9a-f-]{36}\n/);
     // --watch follows that execution (the admin API's execution route answers its progress)
     const progress = { tenantId: 'acme', executionArn: SUSPEND, kind: 'status', status: 'SUSPENDED', executionStatus: 'SUCCEEDED', startDate: '2026-11-23T10:00:00.000Z', stopDate: '2026-11-23T10:00:00.400Z', steps: [{ name: 'Set status', status: 'SUCCEEDED', seconds: 0.1 }] };
-    answer = { status: 202, body: { tenantId: 'acme', executionArn: SUSPEND, status: 'SUSPENDED' } };
+    answer = { status: 202, body: { tenantId: 'acme', executionArn: SUSPEND, status: 'ACTIVE', statusOnSuccess: 'SUSPENDED' } };
     byMethod = { GET: { status: 200, body: progress } };
     calls.length = 0;
     const w = await runTesseraInProcess(admin.url, 'tenants', 'suspend', 'acme', '--watch', '--interval', '0.1');
@@ -61,6 +72,17 @@ describe('tessera tenants suspend, resume, delete and retry print what the admin
     expect(calls[0]).toBe('POST /v1/admin/tenants/acme/suspend');
     expect(calls.slice(1).every((c) => c.startsWith(`GET /v1/admin/tenants/acme/execution?executionArn=${encodeURIComponent(SUSPEND)}`))).toBe(true);
     expect(w.stdout).toMatch(/✓ Set status +0\.1 s\nstatus succeeded in 0\.4 s — tenant acme is SUSPENDED\n$/);
+  });
+
+  // s23 (hostile pass): suspend and resume ignored Idempotency-Key; the same key again answers with that execution.
+  it('suspend sent again with its key prints the admin API\'s note (nothing started), and refuses an unusable key before any call', async () => {
+    const SUSPEND = 'arn:aws:states:us-east-1:222222222222:execution:tessera-status:suspend-acme-mx7n4q2c-6a555a2b';
+    const again = await run(200, { tenantId: 'acme', requestId: 'ops-suspend-1', executionArn: SUSPEND, status: 'SUSPENDED', outcome: 'SUCCEEDED', note: 'this request already ran (SUCCEEDED); nothing started: send a new Idempotency-Key for a new suspend' }, 'tenants', 'suspend', 'acme', '--request-id', 'ops-suspend-1');
+    expect(again.stdout).toBe(`acme: suspend: this request already ran (SUCCEEDED); nothing started: send a new Idempotency-Key for a new suspend — request ops-suspend-1\nexecution ${SUSPEND}\n`);
+    const bad = await run(202, {}, 'tenants', 'suspend', 'acme', '--request-id', 'has space');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--request-id = "has space"');
+    expect(calls).toEqual([]);
   });
 
   it('retry that only sends an owed announcement says so, with no execution line', async () => {

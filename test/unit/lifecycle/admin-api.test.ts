@@ -295,7 +295,8 @@ describe('admin API: one operation per tenant', () => {
     expect(ok.statusCode).toBe(202);
     expect(starts()[0]).toMatchObject({ stateMachineArn: `${MACHINE}status`, name: expect.stringMatching(NAME('suspend')) });
     expect(JSON.parse(starts()[0].input!)).toEqual({ request: { tenantId: 'acme', requestId: 'api-req-1' }, action: 'suspend' });
-    expect(body(ok)).toEqual({ tenantId: 'acme', executionArn: `${EXECUTION}status:${starts()[0].name}`, status: 'SUSPENDED' });
+    // the status while it runs (ACTIVE: served until the execution's write), as every 202 says its `during` status; and the one it ends with
+    expect(body(ok)).toEqual({ tenantId: 'acme', requestId: 'api-req-1', executionArn: `${EXECUTION}status:${starts()[0].name}`, status: 'ACTIVE', statusOnSuccess: 'SUSPENDED' });
     expect(records.get('acme')?.lease).toMatchObject({ kind: 'suspend', executionArn: body(ok).executionArn, requestId: 'api-req-1' });
   });
 
@@ -367,6 +368,65 @@ describe('admin API: change', () => {
  * 409 operation_in_progress, and after the first had finished the same key with another body ran
  * as a second change (two history entries with one request id).
  */
+/**
+ * Found by the hostile pass (s23): suspend and resume ignored Idempotency-Key. The same POST /suspend sent again
+ * with its key after the suspend ended met a SUSPENDED tenant: 409 invalid_status, not the first answer; while it
+ * ran, 409 operation_in_progress naming its own execution.
+ */
+describe('admin API: suspend and resume with an Idempotency-Key', () => {
+  const post = (action: 'suspend' | 'resume', key = 'ops-suspend-1') => call('POST', `/admin/tenants/{id}/${action}`, { ...on(), headers: { 'Idempotency-Key': key } });
+  beforeEach(() => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+  });
+
+  it('the same key while the suspend runs, also two at once: that execution (200), one started; after it ended: its result (200), nothing started', async () => {
+    const [a, b] = await Promise.all([post('suspend'), post('suspend')]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 202]);
+    const [started, again] = a.statusCode === 202 ? [a, b] : [b, a];
+    const executionArn = body(started).executionArn;
+    expect(body(started)).toEqual({ tenantId: 'acme', requestId: 'ops-suspend-1', executionArn, status: 'ACTIVE', statusOnSuccess: 'SUSPENDED' });
+    expect(body(again)).toEqual({ tenantId: 'acme', requestId: 'ops-suspend-1', executionArn, status: 'ACTIVE', note: 'suspend already running' });
+    expect(records.get('acme')!.lease).toMatchObject({ kind: 'suspend', requestId: 'ops-suspend-1', executionArn });
+    // the status workflow ends (Set status: SUSPENDED, lease released)
+    const { completeOperation } = await import('../../../lambdas/lifecycle/lease.js');
+    await completeOperation('acme', records.get('acme')!.lease!);
+    expect(records.get('acme')!.status).toBe('SUSPENDED');
+    const before = structuredClone(records.get('acme'));
+    const later = await post('suspend');
+    expect(later.statusCode).toBe(200);
+    expect(body(later)).toMatchObject({
+      tenantId: 'acme', requestId: 'ops-suspend-1', executionArn, status: 'SUSPENDED', outcome: 'SUCCEEDED',
+      note: 'this request already ran (SUCCEEDED); nothing started: send a new Idempotency-Key for a new suspend',
+    });
+    expect(starts()).toHaveLength(1);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('a suspend\'s key sent to resume: 409 idempotency_key_reused naming both, nothing started; a new key resumes', async () => {
+    expect((await post('suspend')).statusCode).toBe(202);
+    const { completeOperation } = await import('../../../lambdas/lifecycle/lease.js');
+    await completeOperation('acme', records.get('acme')!.lease!);
+    const res = await post('resume');
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({
+      type: 'conflict_error', code: 'idempotency_key_reused', param: 'Idempotency-Key',
+      message: expect.stringMatching(/^Idempotency-Key "ops-suspend-1" was used for a suspend of tenant "acme" \(execution .*, SUCCEEDED\); this request asks resume/),
+    });
+    expect(starts()).toHaveLength(1);
+    const resumed = await post('resume', 'ops-resume-1');
+    expect(resumed.statusCode).toBe(202);
+    expect(body(resumed)).toMatchObject({ requestId: 'ops-resume-1', status: 'SUSPENDED', statusOnSuccess: 'ACTIVE' });
+  });
+
+  it('refuses an unusable key (400 naming the header)', async () => {
+    const bad = await post('suspend', 'has space');
+    expect(bad.statusCode).toBe(400);
+    expect(body(bad).error).toMatchObject({ code: 'invalid_idempotency_key', param: 'Idempotency-Key' });
+    expect(starts()).toHaveLength(0);
+  });
+});
+
 describe('admin API: PATCH with an Idempotency-Key', () => {
   const patch = (change: unknown, key = 'change-1', header = 'idempotency-key') => call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { [header]: key }, body: JSON.stringify(change) });
   beforeEach(() => {
