@@ -3,7 +3,7 @@ import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { claimClosure, closures, recordClosed, requeueClosure, setClosureAside, type ClosureItem } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
-import { getTenant, updateTenant } from '../shared/registry.js';
+import { updateTenant } from '../shared/registry.js';
 
 const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
 
@@ -83,13 +83,29 @@ async function alreadyClosed(orgs: OrganizationsClient, accountId: string, error
   return undefined;
 }
 
-/** The closure's word on the tenant's record (`accountClosure`): best effort, never another tenant's step's failure. */
+/**
+ * The closure's word on the tenant's record (`accountClosure`): best effort, never another tenant's step's failure. One
+ * UpdateItem (conditional: the tenant exists, no lease condition, as the daily jobs' writes); a tenant no longer in the
+ * registry is skipped quietly.
+ */
 async function recordOnTenant(item: ClosureItem, closure: Omit<NonNullable<TenantRecord['accountClosure']>, 'accountId' | 'at'>): Promise<void> {
   try {
-    if (!(await getTenant(item.tenantId))) return;
     await updateTenant(item.tenantId, { accountClosure: { accountId: item.accountId, at: new Date().toISOString(), ...closure } }, { holder: null });
   } catch (e) {
+    if ((e as Error).name === 'TenantNotFound') return;
     logger.warn('could not record the account closure on the tenant', { tenantId: item.tenantId, accountId: item.accountId, error: e as Error });
+  }
+}
+
+/**
+ * Says on the tenant of each entry this run leaves queued without trying it why its account is still open: Organizations
+ * refused a closure ahead of it (`cause`) or the rolling quota is used. Before, only the refused head entry's tenant was
+ * told; the tenants further down still said QUEUED only, as if nothing stood in the way. What an earlier attempt
+ * recorded (attempts, error) is kept.
+ */
+async function noteWaiting(items: readonly ClosureItem[], note: string): Promise<void> {
+  for (const item of items) {
+    await recordOnTenant(item, { state: 'QUEUED', ...(item.attempts ? { attempts: item.attempts } : {}), ...(item.lastError ? { error: item.lastError } : {}), note });
   }
 }
 
@@ -158,7 +174,7 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
     if (outcome === 'SETTLED_ELSEWHERE') continue; // another run settled this claim first
     failed.push({ accountId: item.accountId, tenantId: item.tenantId, error });
     if (outcome === 'NEEDS_OPERATOR') needsOperator.push(item.accountId);
-    else requeued.push({ ...item, status: 'QUEUED', attempts: (item.attempts ?? 0) + 1 });
+    else requeued.push({ ...item, status: 'QUEUED', attempts: (item.attempts ?? 0) + 1, lastError: error });
   }
   const counts = (c: ClosureItem) => (c.status === 'CLOSED' && c.closedAt && now - Date.parse(c.closedAt) < THIRTY_DAYS_MS)
     || (c.status === 'CLOSING' && !expired.includes(c));
@@ -176,7 +192,10 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       needsOperator.push(item.accountId);
     }
   }
-  for (const item of queued.slice(0, Math.max(0, quota - usedInWindow))) {
+  const room = Math.max(0, quota - usedInWindow);
+  let stoppedAt: number | undefined;
+  let stoppedBy = '';
+  for (const [index, item] of queued.slice(0, room).entries()) {
     const claimedAt = new Date(now).toISOString();
     if (!(await claimClosure(item.accountId, new Date(now)))) continue; // another worker took it
     // Recorded closed only by the run whose claim it still is (recordClosed from CLOSING): a run whose claim
@@ -202,7 +221,7 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       if (kind === 'stop' || kind === 'again') {
         await requeueClosure(item.accountId, claimedAt);
         await recordOnTenant(item, {
-          state: 'QUEUED', ...(item.attempts ? { attempts: item.attempts } : {}),
+          state: 'QUEUED', ...(item.attempts ? { attempts: item.attempts } : {}), ...(item.lastError ? { error: item.lastError } : {}),
           note: `CloseAccount refused at ${claimedAt}, not counted as an attempt (${errorText(e)}); the closure stays queued and is tried again by the daily run`,
         });
         if (kind === 'again') {
@@ -210,6 +229,8 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
           continue;
         }
         logger.warn('Organizations refused a closure (quota or throttling); it stays queued, and the rest waits for the next run', { accountId: item.accountId, error: e as Error });
+        stoppedAt = index + 1;
+        stoppedBy = `not tried at ${claimedAt}: Organizations refused the closure of account ${item.accountId} ahead of it (${errorText(e)}); the closure stays queued and is tried again by the daily run`;
         break;
       }
       const why = await alreadyClosed(orgs, item.accountId, e);
@@ -225,6 +246,11 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       continue;
     }
     await closedBy();
+  }
+  // Every entry left untried says why: behind the refusal that ended the run, or beyond the rolling quota's room.
+  if (stoppedAt !== undefined) await noteWaiting(queued.slice(stoppedAt, room), stoppedBy);
+  if (queued.length > room) {
+    await noteWaiting(queued.slice(room), `not tried at ${new Date(now).toISOString()}: the organization's closure quota is used (${usedInWindow + closedNow} of ${quota} closures in the rolling 30 days: 10% of member accounts, at least 10); the closure stays queued and is tried again by the daily run`);
   }
   return {
     closed,

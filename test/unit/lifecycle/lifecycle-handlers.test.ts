@@ -1001,6 +1001,47 @@ describe('account closure quota', async () => {
     expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'QUEUED', note: expect.stringContaining(`ConstraintViolationException (${reason})`) });
     expect(records.get('alpha')?.accountClosure?.attempts).toBeUndefined();
   });
+  // s23 (hostile pass): only the refused head entry's tenant was told why its account is still open; the tenants further
+  // down the queue, and those beyond the quota's room, still said QUEUED only.
+  it('tells every tenant left in the queue why its account is still open: behind the refusal, and beyond the quota\'s room; one write each, earlier attempts kept', async () => {
+    const now = Date.parse('2026-11-23T00:00:00Z');
+    controlMock.closures.mockResolvedValue([
+      queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02', { attempts: 2, lastError: 'AccessDeniedException: not authorized' }),
+      queued('111100000003', 'gamma', '2026-11-03'),
+      // only gone from the registry: skipped quietly
+      queued('111100000004', 'delta', '2026-11-04'),
+    ]);
+    for (const id of ['alpha', 'beta', 'gamma']) records.set(id, tenant({ tenantId: id, status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand).rejects(refusal('CLOSE_ACCOUNT_QUOTA_EXCEEDED'));
+    const out = await processClosureQueue(new OrganizationsClient({}), now);
+    expect(out).toMatchObject({ closed: [], failed: [], queued: ['111100000001', '111100000002', '111100000003', '111100000004'] });
+    expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(1);
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'QUEUED', note: expect.stringContaining('CloseAccount refused') });
+    expect(records.get('beta')?.accountClosure).toEqual({
+      accountId: '111100000002', state: 'QUEUED', at: expect.any(String), attempts: 2, error: 'AccessDeniedException: not authorized',
+      note: expect.stringMatching(/^not tried at 2026-11-23T00:00:00\.000Z: Organizations refused the closure of account 111100000001 ahead of it \(ConstraintViolationException \(CLOSE_ACCOUNT_QUOTA_EXCEEDED\)/),
+    });
+    expect(records.get('gamma')?.accountClosure).toMatchObject({ accountId: '111100000003', state: 'QUEUED', note: expect.stringContaining('ahead of it') });
+    expect(records.has('delta')).toBe(false);
+    // one conditional write per tenant (no lease condition), none for the tenant no longer registered beyond its refused attempt
+    expect(registryMock.updateTenant.mock.calls.map((c) => [c[0], c[2]])).toEqual([
+      ['alpha', { holder: null }], ['beta', { holder: null }], ['gamma', { holder: null }], ['delta', { holder: null }],
+    ]);
+
+    // WHEN the rolling window is full: nothing is tried, and each queued tenant is told so
+    registryMock.updateTenant.mockClear();
+    controlMock.closures.mockResolvedValue([
+      ...Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, accountId: `old${i}`, tenantId: 't', status: 'CLOSED', queuedAt: 'x', closedAt: new Date(now - 24 * 3600_000).toISOString() })),
+      queued('111100000003', 'gamma', '2026-11-03'),
+    ]);
+    orgs.resetHistory();
+    const full = await processClosureQueue(new OrganizationsClient({}), now);
+    expect(full).toMatchObject({ quota: 10, usedInWindow: 10, queued: ['111100000003'] });
+    expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(0);
+    expect(records.get('gamma')?.accountClosure?.note).toBe('not tried at 2026-11-23T00:00:00.000Z: the organization\'s closure quota is used (10 of 10 closures in the rolling 30 days: 10% of member accounts, at least 10); the closure stays queued and is tried again by the daily run');
+    expect(registryMock.updateTenant).toHaveBeenCalledTimes(1);
+  });
   it('queues a closure refused with ConcurrentModificationException again uncounted, and goes on with the next entry', async () => {
     controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01', { attempts: 4 }), queued('111100000002', 'beta', '2026-11-02')]);
     records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED' }));
