@@ -2,7 +2,7 @@ import { DetachPolicyCommand, ListPoliciesForTargetCommand } from '@aws-sdk/clie
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { getTenant, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
+import { getTenant, requireTenant, TenantBusyError, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { owe, sendOwed } from './announcements.js';
 import { completeOperation } from './lease.js';
@@ -25,6 +25,13 @@ import type { LifecycleState } from './state.js';
 export const handler = lifecycleHandler('Activate tenant', async (state: LifecycleState) => {
   const request = { kind: 'onboard' as const, executionArn: state.executionArn!, requestId: state.request.requestId };
   let record = await requireTenant(state.request.tenantId);
+  // ACTIVE by another execution: this one's operation ended without it (stopped, failed; its lease released) and it runs
+  // again — `aws stepfunctions redrive-execution` re-runs the state it stopped in, not the lease-taking first step — or
+  // late. Refused before any Organizations call: going on, its completing write failed and the quarantine went back
+  // on an ACTIVE tenant's account (the catch below).
+  if (record.status === 'ACTIVE' && !activatedBy(record, request.executionArn)) {
+    throw new TenantBusyError(`tenant "${record.tenantId}" is ACTIVE, not by execution ${request.executionArn}: its onboarding ended without it (a redriven or late run; its lease was released); nothing changed. Follow the tenant with tessera tenants show ${record.tenantId}; a new attempt is a new execution (tessera tenants retry), never a redrive`);
+  }
   if (record.status !== 'ACTIVE') {
     try {
       record = await updateTenant(record.tenantId, { status: 'ACTIVE', currentStep: 'Activate tenant' }, { expectStatus: ['PROVISIONING'] });

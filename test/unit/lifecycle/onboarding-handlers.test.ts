@@ -224,6 +224,20 @@ describe('Create account / Check account', async () => {
   const check = (await import('../../../lambdas/lifecycle/check-account-status.js')).handler;
   const vending = (extra: Partial<TenantRecord> = {}) => records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, vpcCidr: undefined, ...extra }));
 
+  // s23 (hostile pass), pinned: a redrive (aws stepfunctions redrive-execution) re-runs the state the execution stopped in, not its
+  // first step. A step that tracks itself writes currentStep under its execution's lease (markStep) before any AWS call: an
+  // execution whose lease was released when it ended (FAILED by end-stopped-execution) is refused there, nothing sent.
+  it('a redriven Create account whose lease was released is refused at its first, lease-conditioned write: no CreateAccount', async () => {
+    const before = tenant({ status: 'FAILED', isolation: 'account', tier: 'enterprise', accountId: undefined, executions: [
+      { kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: 't', status: 'FAILED', failedStep: 'Create account' },
+    ] });
+    records.set('acme', before);
+    await expect(create(state())).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(orgs.calls()).toHaveLength(0);
+    expect(sts.calls()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
   it('asks Organizations once, through the management account role, with the provisioning role name and tags', async () => {
     vending();
     orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
@@ -707,6 +721,23 @@ describe('Activate tenant', async () => {
     });
     await expect(handler(state())).rejects.toMatchObject({ name: 'TenantBusy' });
     expect(orgs.commandCalls(AttachPolicyCommand).map((c) => c.args[0].input)).toEqual([{ PolicyId: 'p-quarantine', TargetId: '444444444444' }]);
+    expect(eventTypes()).toEqual([]);
+  });
+
+  // s23 (hostile pass): a redrive (aws stepfunctions redrive-execution) re-runs the state an execution stopped in, not its
+  // lease-taking first step. An onboarding stopped in Activate tenant (its lease then ended FAILED), retried as a new
+  // execution that made the tenant ACTIVE, then redriven: Activate tenant skipped its lease-conditioned write (ACTIVE
+  // already), its completing write failed, and the quarantine SCP went back on the ACTIVE tenant's account.
+  it('refuses a redriven or late run once another execution made the tenant ACTIVE: no Organizations call, the quarantine left off, nothing written', async () => {
+    const before = tenant({ status: 'ACTIVE', isolation: 'account', accountId: '444444444444', executions: [
+      { kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: 't', status: 'FAILED', failedStep: 'Activate tenant' },
+      { kind: 'onboard', requestId: 'req-acme-0001', executionArn: OTHER_EXECUTION_ARN, startedAt: 't', endedAt: 't', status: 'SUCCEEDED' },
+    ] });
+    records.set('acme', before);
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringMatching(/^tenant "acme" is ACTIVE, not by execution .*redriven or late run/) });
+    expect(orgs.calls()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
     expect(eventTypes()).toEqual([]);
   });
 
