@@ -198,12 +198,72 @@ export function findPii(text: string, from = 0): PiiMatch[] {
   return out;
 }
 
+/*
+ * What a reader sees, which is what the patterns must see: "bob.smith\u200b@example.com" reads as
+ * an address, "４１５−５５５−０１３４" as a phone number. Before matching, characters that render as
+ * nothing are dropped — format characters (Cf: zero-width space, joiners, U+2060 word joiner, BOM,
+ * soft hyphen, bidi controls, tags) and the other default-ignorable code points (variation
+ * selectors, the Hangul fillers, the combining grapheme joiner) — and the full-width forms of
+ * ASCII (U+FF01-U+FF5E: "＠", "０"-"９", "Ａ"...) fold to ASCII, as NFKC folds them. A match is
+ * then mapped back onto the text: its whole span is replaced, invisible characters inside it
+ * included, and nothing outside a match changes (a ZWJ emoji sequence keeps every code unit).
+ * Other NFKC folds (mathematical and circled digits, superscripts) are not made: they change a
+ * text's length and would need a per-character normalization of every non-ASCII text.
+ */
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+/** A character the view drops or folds: the text needs a view only when it holds one. */
+const NEEDS_VIEW = /[\p{Cf}\p{Default_Ignorable_Code_Point}\uFF01-\uFF5E]/u;
+
+/** The view's code unit for one of the text's code points: '' when dropped. */
+function foldCodePoint(cp: number, char: string): string {
+  if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCharCode(cp - 0xfee0);
+  return cp > 0x7f && INVISIBLE.test(char) ? '' : char;
+}
+
+/** Whether `char` (one code point) is dropped from what the patterns see. */
+export function isInvisible(char: string): boolean {
+  return INVISIBLE.test(char);
+}
+
+/**
+ * The text as the patterns see it, and where each of its code units came from: `at[k]` is the
+ * index in `text` of the view's unit `k` (every kept unit is one unit of the text, folded or not).
+ */
+function viewOf(text: string): { view: string; at: number[] } | undefined {
+  if (!NEEDS_VIEW.test(text)) return undefined;
+  let view = '';
+  const at: number[] = [];
+  for (let i = 0; i < text.length;) {
+    const cp = text.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    const folded = foldCodePoint(cp, text.slice(i, i + width));
+    for (let k = 0; k < folded.length; k++) at.push(i + k);
+    view += folded;
+    i += width;
+  }
+  return { view, at };
+}
+
 function redactFrom(text: string, from: number): { text: string; found: PiiLabel[] } {
-  const matches = findPii(text, from);
+  const seen = viewOf(text);
+  let matches = findPii(seen ? seen.view : text, seen ? firstAtOrAfter(seen.at, from) : from);
+  if (seen) matches = matches.map((m) => ({ label: m.label, start: seen.at[m.start], end: seen.at[m.end - 1] + 1 }));
   let out = '';
   let at = from;
   for (const m of matches) { out += text.slice(at, m.start) + `[${m.label}]`; at = m.end; }
   return { text: out + text.slice(at), found: matches.map((m) => m.label) };
+}
+
+/** The first index `k` with `at[k] >= from` (`at` ascending), `at.length` when none. */
+function firstAtOrAfter(at: number[], from: number): number {
+  let lo = 0;
+  let hi = at.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (at[mid] < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Replaces PII with `[LABEL]`; returns the text and the labels found, in order. */
@@ -222,19 +282,44 @@ export function redactPii(text: string): { text: string; found: string[] } {
  */
 /**
  * Characters no PII pattern contains, looks behind at or looks ahead two characters from: every
- * non-ASCII character but a high surrogate (cutting there would split a pair), and ASCII
- * punctuation outside the patterns' alphabets (`"{}[];!?=<>\\'\`|~&` and line feeds). A cut right
- * after one never splits a match nor changes what the patterns see: CJK text and JSON stream
- * as they come instead of being held to the end.
+ * non-ASCII character but a high surrogate (cutting there would split a pair), an invisible one
+ * (the patterns see through it: it may lie inside a match) and a full-width form of ASCII (the
+ * patterns see its ASCII: "＠", "１"), and ASCII punctuation outside the patterns' alphabets
+ * (`"{}[];!?=<>\\'\`|~&` and line feeds, in either width). A cut right after one never splits a
+ * match nor changes what the patterns see: CJK text and JSON stream as they come instead of being
+ * held to the end.
+ * @param text the pending text; `i` the index of its last code unit before the cut
  */
-function safeToCutAfter(code: number): boolean {
-  if (code > 0x7f) return code < 0xd800 || code > 0xdbff;
-  return SAFE_ASCII.has(code);
+function safeToCutAfter(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code <= 0x7f) return SAFE_ASCII.has(code);
+  if (code >= 0xd800 && code <= 0xdbff) return false;
+  if (code >= 0xff01 && code <= 0xff5e) return SAFE_ASCII.has(code - 0xfee0);
+  // a low surrogate ends a pair (or stands alone): the pair's code point decides
+  const pair = code >= 0xdc00 && code <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff;
+  return !isInvisible(pair ? text.slice(i - 1, i + 1) : text[i]);
 }
 const SAFE_ASCII = new Set([...'"{}[];!?=<>\\\'`|~&\n'].map((c) => c.charCodeAt(0)));
 /** Longest PII the patterns find (an email address is at most 254 characters, RFC 5321), and what a redactor may hold. */
 const MAX_MATCH = 256;
 const MAX_HELD = 4096;
+
+/**
+ * The end of `text` that holds at least `n` code units the patterns see (invisible ones are not
+ * counted: a run of them must not push a phone or SSN keyword out of the context), at most MAX_HELD.
+ */
+function visibleTail(text: string, n: number): string {
+  let seen = 0;
+  let i = text.length;
+  while (i > 0 && seen < n && text.length - i < MAX_HELD) {
+    i--;
+    const code = text.charCodeAt(i);
+    if (code <= 0x7f || !isInvisible(text[i])) seen++;
+  }
+  // never start inside a surrogate pair
+  if (i > 0 && text.charCodeAt(i) >= 0xdc00 && text.charCodeAt(i) <= 0xdfff) i--;
+  return text.slice(i);
+}
 
 export class StreamRedactor {
   private pending = '';
@@ -245,8 +330,7 @@ export class StreamRedactor {
     this.pending += delta;
     let cut = -1;
     for (let i = this.pending.length - 1; i >= 0; i--) {
-      const c = this.pending.charCodeAt(i);
-      if (safeToCutAfter(c) || (i > 0 && /\s/.test(this.pending[i]) && /[A-Za-z]/.test(this.pending[i - 1]))) { cut = i + 1; break; }
+      if (safeToCutAfter(this.pending, i) || (i > 0 && this.whitespaceAfterLetter(i))) { cut = i + 1; break; }
     }
     // Text with no safe point at all (a long run of digits and letters): release all but the last
     // MAX_MATCH characters, longer than any PII the patterns find (an address is at most 254).
@@ -263,9 +347,15 @@ export class StreamRedactor {
     return rest ? this.redact(rest) : '';
   }
 
+  /** A whitespace the patterns see (not a BOM, which they drop) right after an ASCII letter. */
+  private whitespaceAfterLetter(i: number): boolean {
+    const c = this.pending[i];
+    return /\s/.test(c) && c !== '\uFEFF' && /[A-Za-z]/.test(this.pending[i - 1]);
+  }
+
   private redact(text: string): string {
     const r = redactFrom(this.before + text, this.before.length);
-    this.before = (this.before + text).slice(-CONTEXT);
+    this.before = visibleTail(this.before + text, CONTEXT);
     this.found.push(...r.found);
     return r.text;
   }
