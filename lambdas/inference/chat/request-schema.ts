@@ -38,9 +38,22 @@ const ToolCall = z.looseObject({
   custom: opt(z.looseObject({ name: z.string().min(1), input: z.string() })),
 });
 
-const System = z.looseObject({ role: z.literal('system'), content: TextContent, name: opt(z.string()) });
-const Developer = z.looseObject({ role: z.literal('developer'), content: TextContent, name: opt(z.string()) });
-const User = z.looseObject({ role: z.literal('user'), content: UserContent, name: opt(z.string()) });
+/**
+ * A participant's `name` (system, developer, user, assistant). The `openai` package documents no
+ * pattern for it, but OpenAI's API refuses one outside `^[a-zA-Z0-9_-]+$` with a 400 naming
+ * `messages[i].name` (its reference said "a-z, A-Z, 0-9, and underscores, with a maximum length of
+ * 64"): so does the gateway, for every provider, which also keeps an address, a phone number
+ * with spaces or an IP address out of a field no guardrail would otherwise read. What the pattern
+ * lets through (a run of digits that is a card or an SSN) the PII redaction reads
+ * (guardrails/caller-texts.ts).
+ */
+const ParticipantName = opt(z.string().regex(/^[a-zA-Z0-9_-]+$/, 'OpenAI takes a participant name of letters, digits, underscores and hyphens only (^[a-zA-Z0-9_-]+$)'));
+/** A legacy `function` message's `name`: the function's, which OpenAI's `FunctionDefinition` bounds (a-z, A-Z, 0-9, _ and -, at most 64). */
+const FunctionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a function name is 1 to 64 letters, digits, underscores and hyphens (^[a-zA-Z0-9_-]{1,64}$)');
+
+const System = z.looseObject({ role: z.literal('system'), content: TextContent, name: ParticipantName });
+const Developer = z.looseObject({ role: z.literal('developer'), content: TextContent, name: ParticipantName });
+const User = z.looseObject({ role: z.literal('user'), content: UserContent, name: ParticipantName });
 const Assistant = z
   .looseObject({
     role: z.literal('assistant'),
@@ -49,14 +62,14 @@ const Assistant = z
     tool_calls: opt(z.array(ToolCall)),
     function_call: opt(z.looseObject({ name: z.string(), arguments: z.string() })),
     audio: opt(z.looseObject({ id: z.string() })),
-    name: opt(z.string()),
+    name: ParticipantName,
   })
   .refine((m) => m.content != null || (m.tool_calls?.length ?? 0) > 0 || m.function_call != null || m.audio != null || m.refusal != null, {
     message: 'an assistant message needs content, tool_calls, function_call or audio',
     path: ['content'],
   });
 const Tool = z.looseObject({ role: z.literal('tool'), content: TextContent, tool_call_id: z.string().min(1) });
-const LegacyFunction = z.looseObject({ role: z.literal('function'), content: z.string().nullable(), name: z.string().min(1) });
+const LegacyFunction = z.looseObject({ role: z.literal('function'), content: z.string().nullable(), name: FunctionName });
 
 export const ChatMessage = z.discriminatedUnion('role', [System, Developer, User, Assistant, Tool, LegacyFunction]);
 

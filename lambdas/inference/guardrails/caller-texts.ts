@@ -8,7 +8,8 @@
  * arguments of assistant tool calls (`function.arguments`, a custom tool's `input`) and of the
  * legacy `function_call`, and text files (`file` parts whose `file_data` is a plain-text, Markdown,
  * CSV, JSON, XML, YAML or HTML file: text-file-data.ts; re-encoded as they came). Images, audio and
- * other files (PDF, Word, Excel) are not read: they pass untouched, and so do names and ids.
+ * other files (PDF, Word, Excel) are not read: they pass untouched, and so do ids and function names.
+ * A participant's `name` is redacted (its label without brackets: the name stays in OpenAI's pattern).
  *
  * Which texts are screened for prompt injection: those that come from outside the application —
  * user text, tool results (`tool` and legacy `function` messages: the classic route of indirect
@@ -147,7 +148,7 @@ class Visitor {
     const path = `messages[${i}]`;
     switch (m.role) {
       case 'assistant':
-        return this.assistant(m, path);
+        return this.named(this.assistant(m, path));
       case 'system':
       case 'developer':
       case 'user':
@@ -155,11 +156,26 @@ class Visitor {
       case 'function': {
         const screen = m.role === 'user' || m.role === 'tool' || m.role === 'function';
         const content = this.content(m.content, `${path}.content`, screen);
-        return content === m.content ? m : ({ ...m, content } as ChatCompletionMessageParam);
+        const next = content === m.content ? m : ({ ...m, content } as ChatCompletionMessageParam);
+        return m.role === 'tool' || m.role === 'function' ? next : this.named(next as typeof m);
       }
       default:
         return m; // a role OpenAI may add later: passed through as it is
     }
+  }
+
+  /**
+   * A participant's `name`, PII-redacted. The schema (chat/request-schema.ts) has refused any name
+   * outside OpenAI's `^[a-zA-Z0-9_-]+$` (an address, a spaced phone number, an IP address): what
+   * is left is a run of digits, hyphens and letters, a card or SSN number at most. The label goes
+   * in without its brackets (`CREDIT_CARD`), so the name stays one OpenAI takes.
+   */
+  private named<M extends { name?: string | null }>(m: M): M {
+    if (!this.options.redactPii || typeof m.name !== 'string' || !m.name) return m;
+    const r = redactPii(m.name);
+    if (!r.found.length) return m;
+    this.found.push(...r.found);
+    return { ...m, name: r.text.replace(/[[\]]/g, '') };
   }
 
   private screen(text: string, path: string, screen: boolean): void {

@@ -38,6 +38,10 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     },
   );
 
+  it('takes participant names in OpenAI\'s pattern', () => {
+    for (const name of ['jane', 'agent_7', 'Research-Bot', '4111111111111111']) expect(parse({ messages: [{ role: 'user', content: 'hi', name }] }).success).toBe(true);
+  });
+
   it('takes null as absent for every optional field it reads', () => {
     const out = parse({ max_tokens: null, max_completion_tokens: null, n: null, stream: null, stream_options: null, tools: null, temperature: null });
     expect(out.success).toBe(true);
@@ -61,6 +65,11 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     ['a top_logprobs above 20', { top_logprobs: 21 }, 'top_logprobs'],
     ['a logit_bias key that is no token id', { logit_bias: { foo: 1 } }, 'logit_bias.foo'],
     ['a logit_bias value above 100', { logit_bias: { 50256: 100.5 } }, 'logit_bias.50256'],
+    ['a user name that is an email address (OpenAI: ^[a-zA-Z0-9_-]+$)', { messages: [{ role: 'user', content: 'hi', name: 'bob.smith@example.com' }] }, 'messages.0.name'],
+    ['a system name with a space', { messages: [{ role: 'system', content: 'hi', name: 'Jane Doe' }] }, 'messages.0.name'],
+    ['an assistant name with a phone number', { messages: [{ role: 'assistant', content: 'hi', name: '+1 415 555 0134' }] }, 'messages.0.name'],
+    ['an empty developer name', { messages: [{ role: 'developer', content: 'hi', name: '' }] }, 'messages.0.name'],
+    ['a function message whose name is no function name', { messages: [{ role: 'function', content: 'x', name: 'send mail' }] }, 'messages.0.name'],
   ])('refuses %s, naming the field', (_name, body, path) => {
     const out = parse(body);
     expect(out.success).toBe(false);

@@ -93,6 +93,20 @@ describe('applyInputGuardrails: PII redaction', () => {
     expect(r.piiFound).toEqual([]);
   });
 
+  it('redacts a participant name that is PII (a card or SSN number), the label without brackets, and leaves function names alone', () => {
+    const input = deepFreeze<ChatCompletionMessageParam[]>([
+      { role: 'system', content: 'Be brief.', name: '123-45-6789' },
+      { role: 'user', content: 'hi', name: '4111111111111111' },
+      { role: 'assistant', content: 'hello', name: 'helper_2' },
+      { role: 'user', content: 'again', name: 'jane' },
+    ]);
+    const { messages, piiFound } = applyInputGuardrails(input, BOTH);
+    expect(messages.map((m) => (m as { name?: string }).name)).toEqual(['US_SSN', 'CREDIT_CARD', 'helper_2', 'jane']);
+    expect(messages[2]).toBe(input[2]);
+    expect(piiFound).toEqual(['US_SSN', 'CREDIT_CARD']);
+    expect(applyInputGuardrails(input, { redactPii: false, promptInjectionScreen: true }).messages).toBe(input);
+  });
+
   it('with both guardrails off, returns the input as it is', () => {
     const input = conversation();
     expect(applyInputGuardrails(input, { redactPii: false, promptInjectionScreen: false })).toEqual({ messages: input, piiFound: [] });
