@@ -298,11 +298,18 @@ export class RequestPipeline {
     ];
   }
 
-  /** Adds the tenant's rate-limit headers to a 429 that came from an upstream. */
+  /**
+   * Adds the tenant's rate-limit headers to a 429 that came from an upstream: the upstream's wait
+   * (`retry-after-ms` first, as the SDKs read it, else `retry-after` in seconds, else 1 s) as
+   * `retry-after` and, when the upstream gave one, `retry-after-ms` as it gave it.
+   */
   async withRateHeaders(r: PipelineRequest, retryAfter: Record<string, string>): Promise<Record<string, string>> {
     const now = new Date();
-    const retryAfterMs = retryAfter['retry-after'] ? Number(retryAfter['retry-after']) * 1000 : 1000;
-    return rateLimitHeaders({ ...(await this.windows(r, now)), retryAfterMs });
+    const ms = retryAfter['retry-after-ms'] !== undefined ? Number(retryAfter['retry-after-ms']) : NaN;
+    const exact = Number.isFinite(ms) && ms >= 0;
+    const retryAfterMs = exact ? ms : retryAfter['retry-after'] ? Number(retryAfter['retry-after']) * 1000 : 1000;
+    const headers = rateLimitHeaders({ ...(await this.windows(r, now)), retryAfterMs });
+    return exact ? { ...headers, 'retry-after-ms': retryAfter['retry-after-ms'] } : headers;
   }
 
   /**

@@ -270,7 +270,7 @@ const isCallersError = (e: ProviderError) => e.status !== undefined && e.status 
 /**
  * The caller's answer for an upstream failure. An upstream 4xx keeps its status, message, type,
  * code and param (SDKs do not retry what cannot succeed). 401 and 403 are the platform's
- * credentials, not the caller's: 502. 429 keeps the upstream's `Retry-After` (the gateway adds its
+ * credentials, not the caller's: 502. 429 keeps the upstream's `Retry-After` and `retry-after-ms` (the gateway adds its
  * `x-ratelimit-*` headers). No answer in time is 504; anything else 502.
  * @param chain the models that were tried, in order: one for embeddings (never a fallback), for a
  *   tenant without fallbacks and for a stream that failed after its first chunk; the message speaks
@@ -294,7 +294,8 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
   const { status, details } = e;
   if (status === 429) {
     const after = details.retryAfterMs;
-    return limited(`the upstream of ${ids} is rate limited: ${e.message}`, details.code ?? 'upstream_rate_limited', after === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(after / 1000))) });
+    // retry-after in whole seconds (RFC 9110), retry-after-ms as the upstream gave it: the SDKs read it first (a 20 ms throttle is not waited out for a second)
+    return limited(`the upstream of ${ids} is rate limited: ${e.message}`, details.code ?? 'upstream_rate_limited', after === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(after / 1000))), 'retry-after-ms': String(Math.ceil(after)) });
   }
   // The upstream's own words are not relayed: OpenAI's 401 message quotes part of the key.
   if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}); the platform team must check the provider key`, 'upstream_auth_failed');

@@ -227,6 +227,18 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.error!.body.message).toContain('Rate limit reached for requests');
   });
 
+  it.each(CLIENTS)('upstream 429 with retry-after-ms: 20: the gateway waits 20 ms once, then the caller\'s 429 carries retry-after-ms: 20 (what the SDKs read first) and retry-after: 1 (%s client)', async (client) => {
+    const throttled = { ...tooMany('1'), headers: { 'retry-after-ms': '20' } };
+    env.upstream.script(throttled, throttled, throttled);
+    const out = await run(client, { op: 'create', params: ask() });
+    expect(env.upstream.calls).toHaveLength(2);
+    expect(out.error!.status).toBe(429);
+    expect(out.error!.headers['retry-after-ms']).toBe('20');
+    expect(out.error!.headers['retry-after']).toBe('1');
+    expect(out.error!.headers).not.toHaveProperty('x-should-retry');
+    expectRateHeaders(out.error!.headers);
+  });
+
   it('upstream 429 with Retry-After: 7 and a fallback: one call to each model, the fallback\'s answer', async () => {
     env.upstream.script(tooMany('7'), answer('from the backup'));
     const { out, fired } = await firedWaits(() => run('node', { op: 'create', params: ask('openai-compatible/primary') }, 'flaky'));

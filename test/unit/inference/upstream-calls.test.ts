@@ -45,7 +45,7 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     const p = scripted([async () => { throw new ProviderError('slow down', 429, true, { retryAfterMs: 50 }); }]);
     const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
     expect(p.calls).toEqual(['a', 'a']);
-    expect(err).toMatchObject({ status: 429, headers: { 'retry-after': '1' } });
+    expect(err).toMatchObject({ status: 429, headers: { 'retry-after': '1', 'retry-after-ms': '50' } }); // the SDKs read retry-after-ms first
     expect(err.headers).not.toHaveProperty('x-should-retry');
   });
 
