@@ -109,7 +109,17 @@ export const ChatCompletionRequest = z.looseObject({
   functions: opt(z.array(z.looseObject({ name: z.string().min(1) }))),
   /** A predicted output (`ChatCompletionPredictionContent`): the caller's text, which the PII redaction reads too. */
   prediction: opt(z.looseObject({ type: z.literal('content'), content: TextContent })),
+  logprobs: opt(z.boolean()),
   ...SamplingBounds,
+}).superRefine((body, ctx) => {
+  // Fields that only mean something with another one, as the `openai` package documents them and OpenAI's API refuses:
+  // a 400 naming the field, for every provider (a self-hosted server ignores them silently).
+  if (body.stream_options != null && body.stream !== true) {
+    ctx.addIssue({ code: 'custom', path: ['stream_options'], message: 'the stream_options parameter is only allowed when stream is true (OpenAI: "Only set this when you set `stream: true`")' });
+  }
+  if (body.top_logprobs != null && body.logprobs !== true) {
+    ctx.addIssue({ code: 'custom', path: ['top_logprobs'], message: 'top_logprobs needs logprobs: true (OpenAI: "`logprobs` must be set to `true` if this parameter is used")' });
+  }
 });
 
 /** The request as the gateway hands it on: the caller's body, typed as the `openai` package defines it. */

@@ -38,6 +38,12 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     },
   );
 
+  it('takes stream_options with stream: true and top_logprobs with logprobs: true; seed as it is', () => {
+    expect(parse({ stream: true, stream_options: { include_usage: true } }).success).toBe(true);
+    expect(parse({ logprobs: true, top_logprobs: 5, seed: 42 }).success).toBe(true);
+    expect(parse({ seed: 42, logprobs: false, top_logprobs: null, stream: false, stream_options: null }).success).toBe(true);
+  });
+
   it('takes participant names in OpenAI\'s pattern', () => {
     for (const name of ['jane', 'agent_7', 'Research-Bot', '4111111111111111']) expect(parse({ messages: [{ role: 'user', content: 'hi', name }] }).success).toBe(true);
   });
@@ -69,6 +75,10 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     ['a system name with a space', { messages: [{ role: 'system', content: 'hi', name: 'Jane Doe' }] }, 'messages.0.name'],
     ['an assistant name with a phone number', { messages: [{ role: 'assistant', content: 'hi', name: '+1 415 555 0134' }] }, 'messages.0.name'],
     ['an empty developer name', { messages: [{ role: 'developer', content: 'hi', name: '' }] }, 'messages.0.name'],
+    ['stream_options without stream', { stream_options: { include_usage: true } }, 'stream_options'],
+    ['stream_options with stream: false', { stream: false, stream_options: { include_usage: true } }, 'stream_options'],
+    ['top_logprobs without logprobs', { top_logprobs: 3 }, 'top_logprobs'],
+    ['top_logprobs with logprobs: false', { logprobs: false, top_logprobs: 0 }, 'top_logprobs'],
     ['a function message whose name is no function name', { messages: [{ role: 'function', content: 'x', name: 'send mail' }] }, 'messages.0.name'],
   ])('refuses %s, naming the field', (_name, body, path) => {
     const out = parse(body);
