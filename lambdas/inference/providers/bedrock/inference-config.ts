@@ -5,13 +5,16 @@ import { given, unsupported } from './refuse.js';
 /**
  * OpenAI's sampling and length fields → Converse `inferenceConfig`.
  *
- *   max_completion_tokens ?? max_tokens → maxTokens   (only when sent: none → none, the model's own limit)
+ *   max_completion_tokens, max_tokens   → maxTokens   (the lower when both are sent; none → none, the model's own limit)
  *   temperature                         → temperature (0 to 1 in Converse; above 1 is refused)
  *   top_p                               → topP
  *   stop: "s" | ["s", ...]              → stopSequences: ["s", ...]
  *
- * `max_completion_tokens` wins over the deprecated `max_tokens` when both are sent (the gateway
- * reserves the larger of the two, pipeline.ts `completionLimit`, so the budget holds either way). Returns
+ * With both sent, the lower is Bedrock's limit: the gateway holds every choice of every provider to
+ * the lower of the two (chat/output-limit.ts), so the model is asked to stop there rather than be
+ * cut there. (The gateway reserves the larger, pipeline.ts `completionLimit`: a relayed upstream
+ * may honour either. `max_tokens` is deprecated in favour of `max_completion_tokens` in OpenAI's
+ * reference, and OpenAI's reasoning models refuse it.) Returns
  * `undefined` when none of these was sent, so Bedrock applies the model's defaults.
  *
  * AWS reference: InferenceConfiguration
@@ -20,8 +23,8 @@ import { given, unsupported } from './refuse.js';
  */
 export function inferenceConfig(body: ChatCompletionCreateParams): InferenceConfiguration | undefined {
   const config: InferenceConfiguration = {};
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  if (given(maxTokens)) config.maxTokens = maxTokens;
+  const limits = [body.max_completion_tokens, body.max_tokens].filter((v): v is number => given(v));
+  if (limits.length) config.maxTokens = Math.min(...limits);
   if (given(body.temperature)) {
     if (body.temperature > 1) throw unsupported('temperature', 'Converse takes a temperature from 0 to 1; values above 1 have no equivalent');
     config.temperature = body.temperature;

@@ -12,8 +12,10 @@ describe('inferenceConfig', () => {
     expect(inferenceConfig(body({ max_tokens: 50, stop: 'END' }))).toEqual({ maxTokens: 50, stopSequences: ['END'] });
   });
 
-  it('prefers max_completion_tokens over max_tokens, as the gateway does', () => {
-    expect(inferenceConfig(body({ max_tokens: 50, max_completion_tokens: 70 }))).toEqual({ maxTokens: 70 });
+  it('with both limits sent, sends the lower: the limit the gateway holds each choice to (chat/output-limit.ts)', () => {
+    expect(inferenceConfig(body({ max_tokens: 50, max_completion_tokens: 70 }))).toEqual({ maxTokens: 50 });
+    expect(inferenceConfig(body({ max_tokens: 70, max_completion_tokens: 50 }))).toEqual({ maxTokens: 50 });
+    expect(inferenceConfig(body({ max_tokens: null, max_completion_tokens: 50 }))).toEqual({ maxTokens: 50 });
   });
 
   it('sends nothing when nothing was sent (no limit means the model’s own), null included', () => {
