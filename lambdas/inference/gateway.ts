@@ -160,6 +160,7 @@ export class Gateway {
       const upload = fineTuning && req.method === 'POST' && path === '/v1/files';
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
+      refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
       if (!upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
@@ -335,3 +336,21 @@ function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
 const guardrailPastDeadline = (source: 'INPUT' | 'OUTPUT' | undefined) => deadlineExceeded(source === 'OUTPUT'
   ? "the gateway's time for this request ran out while the tenant's Bedrock guardrail checked the answer: the text not yet checked was not sent (what the model produced is billed); ask for a shorter answer (max_completion_tokens) or split the task"
   : "the gateway's time for this request ran out while the tenant's Bedrock guardrail checked the input; nothing was sent to the model");
+
+/**
+ * A request body is taken as it is sent (`identity`): one with a `Content-Encoding` (gzip, deflate,
+ * br, zstd) is a 415 `unsupported_content_encoding` naming it, in `tessera serve` and behind API
+ * Gateway alike (the REST API does not decompress request bodies: no `minimumCompressionSize`, and
+ * a JSON content type arrives as text, not base64). Decoding was the alternative, with the body
+ * limit applied to the decoded size; refused instead because nothing needs it: the official
+ * OpenAI SDKs never compress a request, and OpenAI's API reference documents no compressed
+ * request body. Before, such a body was parsed as it came and answered 400 invalid_json.
+ * @param encoding the request's Content-Encoding header
+ * @param hasBody whether the request has a body (a GET with the header alone is not refused)
+ */
+function refuseContentEncoding(encoding: string | undefined, hasBody: boolean): void {
+  if (!hasBody || encoding === undefined) return;
+  const codings = encoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
+  if (!codings.length) return;
+  throw new GatewayError(415, `Content-Encoding: ${shorten(encoding.trim(), 100)} is not supported: send the request body uncompressed (Content-Encoding: identity, or no such header), as the OpenAI SDKs do`, 'invalid_request_error', 'unsupported_content_encoding');
+}
