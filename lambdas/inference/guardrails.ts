@@ -204,7 +204,7 @@ export function findPii(text: string, from = 0): PiiMatch[] {
  * nothing are dropped — format characters (Cf: zero-width space, joiners, U+2060 word joiner, BOM,
  * soft hyphen, bidi controls, tags) and the other default-ignorable code points (variation
  * selectors, the Hangul fillers, the combining grapheme joiner) — and the full-width forms of
- * ASCII (U+FF01-U+FF5E: "＠", "０"-"９", "Ａ"...) fold to ASCII, as NFKC folds them. A match is
+ * ASCII (U+FF01-U+FF5E but the full-width comma: "＠", "０"-"９", "Ａ"...) fold to ASCII, as NFKC folds them. A match is
  * then mapped back onto the text: its whole span is replaced, invisible characters inside it
  * included, and nothing outside a match changes (a ZWJ emoji sequence keeps every code unit).
  * Other NFKC folds (mathematical and circled digits, superscripts) are not made: they change a
@@ -214,9 +214,16 @@ const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 /** A character the view drops or folds: the text needs a view only when it holds one. */
 const NEEDS_VIEW = /[\p{Cf}\p{Default_Ignorable_Code_Point}\uFF01-\uFF5E]/u;
 
+/**
+ * Whether a full-width form is read as its ASCII: all but the full-width comma U+FF0C, the comma of
+ * CJK text, which a stream must be free to cut after (an ASCII comma is no safe cut: the phone
+ * pattern looks past it at a digit) and which no pattern needs as a comma.
+ */
+const isFolded = (cp: number) => cp >= 0xff01 && cp <= 0xff5e && cp !== 0xff0c;
+
 /** The view's code unit for one of the text's code points: '' when dropped. */
 function foldCodePoint(cp: number, char: string): string {
-  if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCharCode(cp - 0xfee0);
+  if (isFolded(cp)) return String.fromCharCode(cp - 0xfee0);
   return cp > 0x7f && INVISIBLE.test(char) ? '' : char;
 }
 
@@ -294,7 +301,7 @@ function safeToCutAfter(text: string, i: number): boolean {
   const code = text.charCodeAt(i);
   if (code <= 0x7f) return SAFE_ASCII.has(code);
   if (code >= 0xd800 && code <= 0xdbff) return false;
-  if (code >= 0xff01 && code <= 0xff5e) return SAFE_ASCII.has(code - 0xfee0);
+  if (isFolded(code)) return SAFE_ASCII.has(code - 0xfee0);
   // a low surrogate ends a pair (or stands alone): the pair's code point decides
   const pair = code >= 0xdc00 && code <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff;
   return !isInvisible(pair ? text.slice(i - 1, i + 1) : text[i]);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -506,6 +507,50 @@ describe('what would be kept at the provider, in the platform\'s organisation, i
     const inline = { type: 'file' as const, file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } };
     await client('acme').chat.completions.create({ ...ask(), messages: [{ role: 'user', content: [inline] }] });
     expect(env.upstream.calls[0].body.messages[0].content[0]).toEqual(inline);
+  });
+});
+
+describe('what the last hostile pass got past the guardrails and the contract', () => {
+  it('an email split by a zero-width space reaches the upstream as [EMAIL], audited; a ZWJ emoji beside it survives byte for byte', async () => {
+    env.upstream.script({ body: answer({}) });
+    await client('redacting-input').chat.completions.create({ ...ask(), messages: [{ role: 'user', content: '\u{1F469}\u200D\u{1F4BB} mail bob.smith\u200b@example.com or ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ' }] });
+    expect(env.upstream.calls[0].body.messages[0].content).toBe('\u{1F469}\u200D\u{1F4BB} mail [EMAIL] or [EMAIL]');
+    expect(env.gw.audit.records.at(-1)).toMatchObject({ piiRedacted: ['EMAIL'] });
+  });
+
+  it('a participant name outside OpenAI\'s pattern (an email) is a 400 naming messages[0].name; a card number as name is redacted', async () => {
+    const e = await client('redacting-input').chat.completions.create({ ...ask(), messages: [{ role: 'user', content: 'Hi', name: 'bob.smith@example.com' }] }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe('messages[0].name');
+    expect(env.upstream.calls).toHaveLength(0);
+    env.upstream.script({ body: answer({}) });
+    await client('redacting-input').chat.completions.create({ ...ask(), messages: [{ role: 'user', content: 'Hi', name: '4111111111111111' }] });
+    expect(env.upstream.calls[0].body.messages[0].name).toBe('CREDIT_CARD');
+  });
+
+  it.each([
+    ['stream_options', { stream_options: { include_usage: true } }],
+    ['top_logprobs', { top_logprobs: 2 }],
+  ])('%s without what it needs (stream: true, logprobs: true): a 400 naming it, nothing sent upstream', async (param, extra) => {
+    const e = await client('acme').chat.completions.create({ ...ask(), ...extra }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe(param);
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it('a gzip request body (a client whose fetch compresses) is a 415 unsupported_content_encoding naming Content-Encoding, not 400 invalid_json', async () => {
+    const gzipping: typeof fetch = async (url, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('content-encoding', 'gzip');
+      return fetch(url, { ...init, headers, body: gzipSync(String(init?.body)) });
+    };
+    const c = new OpenAI({ baseURL: env.gw.url, apiKey: env.tokens.acme, maxRetries: 0, fetch: gzipping });
+    const e = await c.chat.completions.create(ask()).catch((x: unknown) => x) as InstanceType<typeof OpenAI.APIError>;
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+    expect(e.status).toBe(415);
+    expect(e.code).toBe('unsupported_content_encoding');
+    expect(e.message).toContain('Content-Encoding: gzip');
+    expect(env.upstream.calls).toHaveLength(0);
   });
 });
 
