@@ -41,7 +41,7 @@ describe('Gateway: a request body with a Content-Encoding', () => {
   });
 
   it('identity (or no header) is the body as it is: past the check', async () => {
-    for (const headers of [{ 'content-encoding': 'identity' }, {}]) {
+    for (const headers of [{ 'content-encoding': 'identity' }, {}] as Array<Record<string, string>>) {
       const out = await send(headers, '{"model": ');
       expect(out).toMatchObject({ status: 400, error: { code: 'invalid_json' } });
     }
