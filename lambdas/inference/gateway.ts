@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
-import { PERMISSIONS, can } from '../../lib/identity/roles.js';
+import { can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
 import { auditCostUsd, isoTime, type AuditRecord, type AuditSink } from './audit.js';
 import type { Authorizer, Caller } from './auth.js';
@@ -171,7 +171,7 @@ export class Gateway {
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
       const permission = permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
       // The refusal carries its permission into the audit record (the catch below).
-      if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission, PERMISSIONS[permission]);
+      if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       if (fineTuning) {
         if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
         const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);

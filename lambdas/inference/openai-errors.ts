@@ -1,3 +1,4 @@
+import { can, PERMISSIONS, ROLES, type Permission } from '../../lib/identity/roles.js';
 /**
  * Gateway errors, answered in OpenAI's error shape so every OpenAI SDK surfaces them as usual.
  * Never internals in a message: anything unexpected (a defect of the gateway itself) becomes a 500
@@ -84,11 +85,12 @@ export const unauthorized = (message: string, code = 'invalid_token') =>
 export const forbidden = (message: string, code: string, param: string | null = null) => new GatewayError(403, message, 'permission_error', code, param);
 /**
  * 403 `permission_denied`: the caller's role (lib/identity/roles.ts) lacks the permission a route
- * needs; the message names both and what the permission allows, e.g.
- * `role "viewer" lacks permission "inference" (call models: chat completions, embeddings, moderations, responses)`.
+ * needs; the message names both, what the permission allows and the roles that hold it (what to ask
+ * the tenant admin for), e.g. `role "member" lacks permission "fine_tuning.write" (create and cancel
+ * fine-tuning jobs; ...); roles with it: admin, developer; ask your tenant admin for a role that has it`.
  */
-export const permissionDenied = (role: string, permission: string, allows: string) =>
-  new GatewayError(403, `role "${role}" lacks permission "${permission}" (${allows}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied').withAudit({ permission });
+export const permissionDenied = (role: string, permission: Permission) =>
+  new GatewayError(403, `role "${role}" lacks permission "${permission}" (${PERMISSIONS[permission]}); roles with it: ${ROLES.filter((r) => can(r, permission)).join(', ')}; ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied').withAudit({ permission });
 /**
  * 404 with type `invalid_request_error`, as OpenAI answers an unknown model, route, response or job
  * (its error types have no `not_found_error`; the SDKs raise `NotFoundError` from the status).

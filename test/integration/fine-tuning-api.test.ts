@@ -325,6 +325,29 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
 
   it('answers OpenAI\'s checkpoints, pause and resume (official client) with 404 route_not_found saying why and what to do instead', async () => {
     const job = { id: 'ftjob-0123456789abcdef' };
+  });
+
+  it('answers a member\'s and a viewer\'s fine-tuning calls 403 naming the permission and the roles that hold it (what to ask the tenant admin for)', async () => {
+    const as = async (role: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('acme', { role }), maxRetries: 0 });
+    const member = await as('member');
+    const viewer = await as('viewer');
+    const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
+    const cases: Array<[string, () => Promise<unknown>, string, string]> = [
+      ['member jobs.list', () => member.fineTuning.jobs.list(), 'fine_tuning.read', 'admin, developer, viewer'],
+      ['member jobs.create', () => member.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }), 'fine_tuning.write', 'admin, developer'],
+      ['viewer jobs.create', () => viewer.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }), 'fine_tuning.write', 'admin, developer'],
+      ['viewer jobs.cancel', () => viewer.fineTuning.jobs.cancel('ftjob-0123456789abcdef'), 'fine_tuning.write', 'admin, developer'],
+      ['member files.list', () => member.files.list(), 'fine_tuning.read', 'admin, developer, viewer'],
+      ['viewer files.content', () => viewer.files.content('file-0123456789abcdef01234567'), 'fine_tuning.write', 'admin, developer'],
+    ];
+    for (const [what, call, permission, holders] of cases) {
+      const e = await call().then(() => { throw new Error(`${what} was answered`); }, (x: unknown) => x);
+      expect(e, what).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect([what, (e as InstanceType<typeof OpenAI.APIError>).code, (e as InstanceType<typeof OpenAI.APIError>).param]).toEqual([what, 'permission_denied', null]);
+      expect((e as Error).message, what).toContain(`lacks permission "${permission}"`);
+      expect((e as Error).message, what).toContain(`roles with it: ${holders}; ask your tenant admin`);
+    }
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
     const cases = [
       [() => client('acme').fineTuning.jobs.checkpoints.list(job.id), 'checkpoints are not served'],
       [() => client('acme').fineTuning.jobs.pause(job.id), 'cannot be paused; cancel it'],
