@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PlatformConfig } from '../../lib/config/schema.js';
-import { MAX_TRAINING_FILE_BYTES, TRAINING_FILE_ID } from '../../lib/fine-tuning.js';
+import { MAX_TRAINING_FILE_BYTES, TRAINING_FILE_ID, TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inference/openai-errors.js';
@@ -87,6 +87,24 @@ export class TrainingFilesService {
     const file = TRAINING_FILE_ID.test(value) ? await this.deps.files.get(this.location(caller), value) : undefined;
     if (!file) throw invalid(`${field} "${value}" is not a file of yours (upload it with POST /v1/files, purpose "fine-tune")`, field, 'invalid_training_file');
     return file;
+  }
+
+  /**
+   * A job's `training_file` / `validation_file` given as a key (or s3:// URI) inside an uploaded file's folder,
+   * `training-data/files/<file id>/…` or the folder without its slash, names that file: it must still be one of the
+   * caller's files. A deleted (or never uploaded) file's folder holds nothing the job's S3Prefix channel reads, and
+   * SageMaker fails the training when its instance starts ("no S3 objects"), for a queued or spot job hours after the
+   * create; a delete of a file an active job reads is refused for that reason (`file_in_use`), and by id such a file is a
+   * 400 `invalid_training_file` already.
+   * @param value the field as the caller gave it (named in the message)
+   * @param uri its resolved `s3://<tenant bucket>/training-data/...` (resolveTrainingFile)
+   * @throws GatewayError 400 `invalid_training_file` naming the field, the value and the file id
+   */
+  async requireFolderFile(caller: Caller, value: string, uri: string, field: string): Promise<void> {
+    const key = uri.replace(/^s3:\/\/[^/]+\//, '');
+    const id = key.startsWith(TRAINING_FILES_PREFIX) ? /^(file-[a-f0-9]{24})(?:\/|$)/.exec(key.slice(TRAINING_FILES_PREFIX.length))?.[1] : undefined;
+    if (id === undefined || await this.deps.files.get(this.location(caller), id)) return;
+    throw invalid(`${field} "${value}" is in the folder of file ${id}, which is not a file of yours (deleted, or never uploaded): a job on it would read no data and fail when its training starts; upload the data again with POST /v1/files`, field, 'invalid_training_file');
   }
 
   private location(caller: Caller): FileLocation {

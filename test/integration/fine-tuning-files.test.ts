@@ -115,6 +115,33 @@ describe('the Files API with the official Node client', () => {
     expect(await c.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'cancelled', training_file: train.id, validation_file: valid.id });
   });
 
+  it('refuses a job on a key in the folder of a file that is gone (deleted, or never uploaded) as it refuses that file\'s id: its channel would read nothing', async () => {
+    const c = client('acme');
+    const gone = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'gone.jsonl'), purpose: 'fine-tune' });
+    await c.files.delete(gone.id);
+    const kept = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'kept.jsonl'), purpose: 'fine-tune' });
+    const never = 'file-0123456789abcdef01234567';
+    const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
+    const cases: Array<[Record<string, string>, string, string]> = [
+      [{ training_file: `training-data/files/${gone.id}/gone.jsonl` }, 'training_file', gone.id],
+      [{ training_file: `s3://tessera-acme-data-${ACME}/training-data/files/${gone.id}` }, 'training_file', gone.id],
+      [{ training_file: `training-data/files/${never}/x.jsonl` }, 'training_file', never],
+      [{ training_file: kept.id, validation_file: `training-data/files/${gone.id}/gone.jsonl` }, 'validation_file', gone.id],
+    ];
+    for (const [fields, param, id] of cases) {
+      const e = await refusal(c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: fields.training_file!, ...fields }));
+      expect(e, JSON.stringify(fields)).toBeInstanceOf(OpenAI.BadRequestError);
+      expect([fields, e.code, e.param]).toEqual([fields, 'invalid_training_file', param]);
+      expect(e.message).toContain(`is in the folder of file ${id}, which is not a file of yours`);
+    }
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
+    // A key in the folder of a file that exists trains, as before.
+    const job = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/files/${kept.id}/kept.jsonl` });
+    expect(job.training_file).toBe(`s3://tessera-acme-data-${ACME}/training-data/files/${kept.id}/kept.jsonl`);
+    await c.fineTuning.jobs.cancel(job.id);
+    await c.files.delete(kept.id);
+  });
+
   it('refuses to delete a file under the key prefix an active job reads (a folder named without its slash): SageMaker\'s S3Prefix channel reads every object under it', async () => {
     // training_file "training-data/files/<id>" passes as a key (no trailing slash), and the channel's S3Prefix matches
     // every object whose key starts with it: the file's own object among them.
