@@ -245,7 +245,8 @@ export class FineTuningService {
     const limit = pageLimit(query.limit);
     let jobs = await this.deps.jobs.list(caller.tenantId);
     // OpenAI's `metadata` filter (`metadata[key]=value`, every pair must match; `metadata=` as the SDKs send null, or `null`: jobs without metadata).
-    const wanted = Object.entries(query).flatMap(([k, v]) => { const m = /^metadata\[(.+)\]$/.exec(k); return m && v !== undefined ? [[m[1]!, v] as const] : []; });
+    // `metadata[]=v` is the key "" (a job may have it): refuseUnknownQuery lets it through, so it filters too (it was dropped: every job listed).
+    const wanted = Object.entries(query).flatMap(([k, v]) => { const m = /^metadata\[(.*)\]$/.exec(k); return m && v !== undefined ? [[m[1]!, v] as const] : []; });
     if (wanted.length) jobs = jobs.filter((j) => wanted.every(([k, v]) => j.metadata?.[k] === v));
     if (query.metadata === '' || query.metadata === 'null') jobs = jobs.filter((j) => !j.metadata || Object.keys(j.metadata).length === 0);
     else if (query.metadata !== undefined) throw invalid(`metadata "${query.metadata.slice(0, 100)}" filters as metadata[<key>]=<value> or metadata=null`, 'metadata', 'invalid_value');

@@ -125,6 +125,10 @@ describe('fine-tuning through the official openai client against tessera serve',
     expect((await client('acme').fineTuning.jobs.list({ metadata: { team: 'support' } })).data.map((j) => j.id)).toEqual([job.id]);
     expect((await client('acme').fineTuning.jobs.list({ metadata: { team: 'support', ticket: 'FT-8' } })).data).toEqual([]);
     expect((await client('acme').fineTuning.jobs.list({ metadata: null })).data.map((j) => j.id)).not.toContain(job.id);
+    // The key "" (sent as metadata[]=…) filters too: no job has it, so none is listed (the filter was dropped and every job listed).
+    expect((await client('acme').fineTuning.jobs.list({ metadata: { '': 'support' } })).data).toEqual([]);
+    const res = await fetch(`${gw.url}/fine_tuning/jobs?metadata[]=support`, { headers: { authorization: `Bearer ${tokens.acme}` } });
+    expect(((await res.json()) as { data: unknown[] }).data).toEqual([]);
   });
 
   it('cancels a job: StopTrainingJob in the tenant account, the slot given back', async () => {
@@ -323,10 +327,6 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     expect(job).toMatchObject({ model: 'llama-3.1-8b-instruct', status: expect.any(String) });
   });
 
-  it('answers OpenAI\'s checkpoints, pause and resume (official client) with 404 route_not_found saying why and what to do instead', async () => {
-    const job = { id: 'ftjob-0123456789abcdef' };
-  });
-
   it('answers a member\'s and a viewer\'s fine-tuning calls 403 naming the permission and the roles that hold it (what to ask the tenant admin for)', async () => {
     const as = async (role: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('acme', { role }), maxRetries: 0 });
     const member = await as('member');
@@ -348,6 +348,10 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
       expect((e as Error).message, what).toContain(`roles with it: ${holders}; ask your tenant admin`);
     }
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
+  });
+
+  it('answers OpenAI\'s checkpoints, pause and resume (official client) with 404 route_not_found saying why and what to do instead', async () => {
+    const job = { id: 'ftjob-0123456789abcdef' };
     const cases = [
       [() => client('acme').fineTuning.jobs.checkpoints.list(job.id), 'checkpoints are not served'],
       [() => client('acme').fineTuning.jobs.pause(job.id), 'cannot be paused; cancel it'],
