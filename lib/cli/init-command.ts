@@ -14,13 +14,15 @@ export interface InitOptions extends InitFlags {
   force?: boolean;
   yes?: boolean;
   fromOrganization?: boolean;
+  /** The AWS profile of --from-organization's calls. @default - the SDK's default credential chain */
+  profile?: string;
 }
 
 /** Where `runInit` reads and writes; the CLI passes process.stdin/stdout. */
 export interface InitIo extends PromptStreams {
   /** Ask for missing values (the CLI: stdin is a TTY and no --yes). */
   readonly interactive: boolean;
-  /** Reads the organization for --from-organization. @default - readOrganization() with the SDK's default credentials */
+  /** Reads the organization for --from-organization. @default - readOrganization() with the credentials of `--profile`, else the SDK's default chain */
   readonly readOrganization?: () => Promise<OrganizationFacts>;
 }
 
@@ -35,7 +37,12 @@ export interface InitIo extends PromptStreams {
 export async function runInit(options: InitOptions, io: InitIo): Promise<InitAnswers> {
   checkOutput(options.output, Boolean(options.force));
   // Organizations' SDK client is imported only for --from-organization: the other runs never call it.
-  const organization = options.fromOrganization ? await (io.readOrganization ?? (async () => (await import('./init/organization-lookup.js')).readOrganization()))() : undefined;
+  const organization = options.fromOrganization
+    ? await (io.readOrganization ?? (async () => {
+      const { organizationsClient, readOrganization } = await import('./init/organization-lookup.js');
+      return readOrganization(organizationsClient(options.profile));
+    }))()
+    : undefined;
   const prompter = io.interactive ? createPrompter(io) : undefined;
   if (prompter) io.output.write('tessera init: answer each question; Enter takes the [default].\n');
   let answers: InitAnswers;
@@ -82,6 +89,7 @@ export function initCommand(): Command {
     .option('--force', 'overwrite --output if it exists')
     .option('--yes', 'never prompt: take flags and defaults; a missing required value is an error')
     .option('--from-organization', 'read the organization id, root id and management account id with your AWS credentials (Organizations DescribeOrganization, ListRoots; read-only)')
+    .option('--profile <profile>', 'AWS profile of --from-organization\'s calls (default: $AWS_PROFILE, else the default credential chain); init makes no other AWS call')
     .option('--management-account-id <id>', 'the organization\'s management account (12 digits)')
     .option('--organization-id <id>', 'the AWS Organizations id (o-...)')
     .option('--root-id <id>', 'the organization root id (r-...)')

@@ -61,8 +61,8 @@ function commandIndex(args: readonly string[]): number | undefined {
  * `args` with a `--profile <name>` (or `--profile=<name>`) given before the command moved after it, as
  * `--profile <name>`: `tessera --profile ops tenants list` runs as `tessera tenants list --profile ops` (it was refused,
  * `unknown option '--profile'`, as commander reads an option before the command as the program's). The command decides:
- * one that takes --profile (tenants, keys, users, login, dlq, doctor, admins) uses it, one that takes none refuses it as
- * it refuses `tessera roles --profile ops`. Placed at the end of the command's options (before a `--`), or before a
+ * one that takes --profile (tenants, keys, users, login, dlq, doctor, admins, serve, init) uses it, one that takes none
+ * (it makes no AWS call) refuses it as it refuses `tessera roles --profile ops`. Placed at the end of the command's options (before a `--`), or before a
  * `--profile` given after the command, which stays the one that counts. Without a command (`tessera --profile ops`), as given.
  */
 export function withProfileAfterCommand(args: readonly string[]): string[] {

@@ -108,7 +108,8 @@ export function usageLine(cmd: Command, code: string, commanderText: string): st
 }
 
 /**
- * For a command that takes no `--profile` (tenants, keys, users, login, dlq, doctor and admins take it): what does the
- * same, since every AWS call of the CLI reads the default credential chain.
+ * For a command that takes no `--profile`: every command that calls AWS takes it (tenants, keys, users, login, dlq, doctor,
+ * admins, serve, init), so one that refuses it makes no AWS call (roles, dev-token, dev-key, fine-tuning): said, rather than
+ * the unknown option alone (it told the user to set AWS_PROFILE for calls the command never makes).
  */
-const profileHint = (line: string): string => (/unknown option '--profile(=[^']*)?'/.test(line) ? '; this command takes no --profile: set AWS_PROFILE=<profile> for its AWS calls instead' : '');
+const profileHint = (line: string): string => (/unknown option '--profile(=[^']*)?'/.test(line) ? '; this command makes no AWS call: leave out --profile' : '');

@@ -43,7 +43,11 @@ export function serveCommand(): Command {
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
     .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} (a fine-tuned model): jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
     .option(...stateDirOption)
+    .option('--profile <profile>', 'AWS profile of serve\'s AWS calls (--dynamodb tables, bedrock and sagemaker providers, guardrails, --fine-tuning): as AWS_PROFILE=<profile> for this process (default: $AWS_PROFILE, else the default credential chain)')
     .action(async (o: ServeOptions, command: Command) => {
+      // Every AWS client serve makes (the gateway's stores, providers and guardrails are the Lambdas' code, with the default
+      // chain) reads AWS_PROFILE: set for this process, and for its --workers threads, which copy the environment at start.
+      if (o.profile !== undefined) process.env.AWS_PROFILE = o.profile;
       try {
         await serve(o);
       } catch (e) {
@@ -69,7 +73,7 @@ function asServeError(e: unknown, debug: boolean): unknown {
 interface ServeOptions {
   port: string; upstream?: string; upstreamKey?: string; tenant?: string[]; tenantsFile?: string; exampleTenants?: boolean;
   dynamodb?: string; config?: string; workers: string; stateDir: string; fineTuning?: boolean;
-  jwtIssuer?: string; jwtAudience?: string; jwksUrl?: string;
+  jwtIssuer?: string; jwtAudience?: string; jwksUrl?: string; profile?: string;
 }
 
 /**
@@ -111,7 +115,7 @@ async function serve(o: ServeOptions): Promise<void> {
     : `tokens: tessera dev-token --state-dir ${o.stateDir} (dev key ${resolve(o.stateDir, 'dev-keys.json')}); --jwt-issuer, --jwt-audience and --jwks-url verify your identity provider's tokens instead\n`;
   const identity = `API keys (tsk_…): ${resolve(o.stateDir, 'api-keys')} (tessera dev-key --tenant <id> --role <role> --state-dir ${o.stateDir}, or POST /v1/tenant/keys with an admin's token); /v1/tenant/users: not served (no Cognito pool here)\n`;
   if (o.fineTuning && !(await awsCredentialsFound())) {
-    throw new ServeError('--fine-tuning starts SageMaker training jobs with your AWS credentials, and none were found: set AWS_PROFILE or AWS_ACCESS_KEY_ID (and AWS_ENDPOINT_URL for a moto server)');
+    throw new ServeError('--fine-tuning starts SageMaker training jobs with your AWS credentials, and none were found: pass --profile <profile>, or set AWS_PROFILE or AWS_ACCESS_KEY_ID (and AWS_ENDPOINT_URL for a moto server)');
   }
   const fineTuning = o.fineTuning
     ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${process.env.AWS_ENDPOINT_URL ? `endpoint ${process.env.AWS_ENDPOINT_URL}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`

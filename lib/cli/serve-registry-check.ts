@@ -46,7 +46,7 @@ function scanError(e: unknown, table: string): ServeError {
     return new ServeError(`--dynamodb ${table}: DynamoDB Scan refused (${name}): your credentials need dynamodb:Scan, GetItem and UpdateItem on the registry and usage tables`, 2, { cause: e });
   }
   if (name === 'CredentialsProviderError') {
-    return new ServeError(`--dynamodb ${table}: no AWS credentials to read the table; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or leave out --dynamodb for the embedded registry`, 2, { cause: e });
+    return new ServeError(`--dynamodb ${table}: no AWS credentials to read the table; pass --profile <profile>, or set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or leave out --dynamodb for the embedded registry`, 2, { cause: e });
   }
   return new ServeError(`--dynamodb ${table}: reading the registry table failed (${name}: ${message.split('\n')[0]})`, 1, { cause: e });
 }

@@ -13,6 +13,14 @@ export interface OrganizationFacts {
 }
 
 /**
+ * The Organizations client of `--from-organization`: the credentials of `profile` (`tessera init --profile`), else the SDK's
+ * default chain; Organizations answers in us-east-1 for the aws partition, whatever the region.
+ */
+export function organizationsClient(profile?: string): OrganizationsClient {
+  return new OrganizationsClient({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', ...(profile ? { profile } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } });
+}
+
+/**
  * Reads the organization id, root id and management account id with the caller's credentials:
  * Organizations DescribeOrganization (any member account may call it) and ListRoots (only the
  * management account or a delegated administrator may). Read-only.
@@ -20,7 +28,7 @@ export interface OrganizationFacts {
  *   us-east-1 for the aws partition, whatever the region
  * @throws CliError (exit 1) naming the call that failed, what the error means and the fix
  */
-export async function readOrganization(client: OrganizationsClient = new OrganizationsClient({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', requestHandler: { ...HTTP_TIMEOUTS.control } })): Promise<OrganizationFacts> {
+export async function readOrganization(client: OrganizationsClient = organizationsClient()): Promise<OrganizationFacts> {
   const described = await call('DescribeOrganization', () => client.send(new DescribeOrganizationCommand({})));
   const roots = await call('ListRoots', () => client.send(new ListRootsCommand({})));
   const organizationId = described.Organization?.Id;
@@ -51,7 +59,7 @@ function explain(operation: string, e: Error): string {
         ? `access denied: ListRoots answers only in the management account or for a delegated administrator; use credentials of the management account (organizations:ListRoots), ${flags}`
         : `access denied: your credentials need organizations:DescribeOrganization, ${flags}`;
     case 'CredentialsProviderError':
-      return `no AWS credentials found: set AWS_PROFILE (aws sso login --profile <profile>) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ${flags}`;
+      return `no AWS credentials found: pass --profile <profile> or set AWS_PROFILE (aws sso login --profile <profile>), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ${flags}`;
     case 'ExpiredToken':
     case 'ExpiredTokenException':
     case 'UnrecognizedClientException':

@@ -34,7 +34,7 @@ describe('readOrganization (--from-organization)', () => {
     ['DescribeOrganization', 'AWSOrganizationsNotInUseException', /DescribeOrganization failed: your account is not a member of an organization: create one/],
     ['DescribeOrganization', 'AccessDeniedException', /DescribeOrganization failed: access denied: your credentials need organizations:DescribeOrganization/],
     ['ListRoots', 'AccessDeniedException', /ListRoots failed: access denied: ListRoots answers only in the management account or for a delegated administrator/],
-    ['DescribeOrganization', 'CredentialsProviderError', /no AWS credentials found: set AWS_PROFILE/],
+    ['DescribeOrganization', 'CredentialsProviderError', /no AWS credentials found: pass --profile <profile> or set AWS_PROFILE/],
     ['DescribeOrganization', 'ExpiredTokenException', /credentials are expired or invalid \(ExpiredTokenException\)/],
     ['ListRoots', 'ServiceException', /ListRoots failed: ServiceException: ServiceException \(or give --organization-id/],
   ])('%s failing with %s: exit 1, names the call, the meaning and the fix', async (operation, name, message) => {
