@@ -25,7 +25,8 @@ export interface AdminApiProps {
   readonly registry: dynamodb.ITableV2;
   /** The lifecycle control table: ending the operation of a dead lease holder gives its account-creation slot back. */
   readonly controlTable: dynamodb.ITableV2;
-  readonly workflows: { onboard: sfn.IStateMachine; change: sfn.IStateMachine; status: sfn.IStateMachine; offboard: sfn.IStateMachine };
+  /** The lifecycle state machines the API starts; `drift`: POST /admin/drift starts a drift check now. */
+  readonly workflows: { onboard: sfn.IStateMachine; change: sfn.IStateMachine; status: sfn.IStateMachine; offboard: sfn.IStateMachine; drift: sfn.IStateMachine };
   /**
    * Tenant API keys (constructs/api-keys-table.ts): the admin API creates, lists, revokes and
    * rotates any tenant's keys with its own role (Query, GetItem, PutItem, UpdateItem; no delete).
@@ -69,6 +70,7 @@ export class AdminApi extends Construct {
         [ENV.changeStateMachineArn]: props.workflows.change.stateMachineArn,
         [ENV.statusStateMachineArn]: props.workflows.status.stateMachineArn,
         [ENV.offboardStateMachineArn]: props.workflows.offboard.stateMachineArn,
+        [ENV.driftStateMachineArn]: props.workflows.drift.stateMachineArn,
         [ENV.eventBus]: props.eventBus.eventBusName,
         [ENV.apiKeysTable]: props.apiKeysTable.tableName,
         [GATEWAY_ENV.usageTable]: props.usageTable.tableName,
@@ -106,6 +108,8 @@ export class AdminApi extends Construct {
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartLifecycle', actions: ['states:StartExecution'], resources: machines.map((m) => m.stateMachineArn) }));
+    // POST /admin/drift: a drift check now, on the drift state machine only (its executions are not read: the result is the registry's).
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartDriftCheck', actions: ['states:StartExecution'], resources: [props.workflows.drift.stateMachineArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }));
     acknowledge(this.handler.managedPolicy, executions.map((arn) => wildcardResourceFinding(this, arn)),
       'Executions are named per attempt at run time; the patterns admit executions of the lifecycle state machines only (the rolling upgrade\'s children included), for reading their progress and whether a lease holder still runs.');
@@ -161,9 +165,11 @@ export class AdminApi extends Construct {
     method(user.addResource('disable'), 'POST');
     method(user.addResource('role'), 'PUT');
     method(tenant.addResource('usage'), 'GET');
-    // Drift (issue 17): every tenant's drift status, and one tenant's drifted resources.
+    // Drift (issue 17): every tenant's drift status, and one tenant's drifted resources; POST starts a check now.
     method(tenant.addResource('drift'), 'GET');
-    method(tenants.parentResource!.addResource('drift'), 'GET');
+    const drift = tenants.parentResource!.addResource('drift');
+    method(drift, 'GET');
+    method(drift, 'POST');
 
     const stage = this.api.deploymentStage.node.defaultChild!;
     acknowledge(stage, ['AwsSolutions::AwsSolutions-APIG3', 'NIST.800.53.R5::NIST.800.53.R5-APIGWAssociatedWithWAF'],

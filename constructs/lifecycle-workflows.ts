@@ -473,14 +473,16 @@ export class LifecycleWorkflows extends Construct {
   }
 
   /**
-   * The drift workflow (run daily by TenantLifecycle): lists ACTIVE tenants, then per tenant,
+   * The drift workflow (run daily by TenantLifecycle, and by POST /admin/drift): lists ACTIVE tenants (or the one
+   * tenant its input names, `{ tenantId }`: list-drift-tenants.ts), then per tenant,
    * `maxConcurrency` at a time, starts DetectStackDrift on its stacks, polls the detections (Wait
    * states) and records the result in the registry (check-drift.ts). A tenant whose check fails is
    * recorded UNKNOWN with the error and the others go on.
    */
   private driftDefinition(maxConcurrency: number, workBucket: s3.IBucket): sfn.IChainable {
     const s = new Construct(this, 'DriftStates');
-    const list = this.task(s, 'List active tenants', 'list-drift-tenants', '$.tenants', { 'executionName.$': '$$.Execution.Name' });
+    // The execution input: {} from the daily schedule (every ACTIVE tenant), { tenantId } from POST /admin/drift (that one).
+    const list = this.task(s, 'List active tenants', 'list-drift-tenants', '$.tenants', { 'executionName.$': '$$.Execution.Name', 'request.$': '$$.Execution.Input' });
     const item = new Construct(s, 'Item');
     // The detections started so far ride in the state (seeded empty by the map's ItemSelector): a throttled attempt returns
     // them with the stacks still pending, and the next attempt starts only those (detect-drift.ts).

@@ -1,8 +1,13 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow } from '../../lib/tenant-list-page.js';
-import { DriftRecord, TenantStatus } from '../../lib/tenant-record.js';
+import { DriftRecord, TenantId, TenantStatus } from '../../lib/tenant-record.js';
+import { ApiError } from '../shared/api-errors.js';
+import { platformClient } from '../shared/aws-clients.js';
+import { ENV, requireEnv } from '../shared/environment.js';
 import { listProjectedPage, type TenantProjection } from '../shared/registry.js';
-import { json, parse, tenantOr404, type Route } from './admin-http.js';
+import type { DriftRunRequest } from '../lifecycle/list-drift-tenants.js';
+import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 import { decodeNextToken, encodeNextToken, PageQuery, type ListFilter } from './list-paging.js';
 
 export type { DriftRow } from '../../lib/tenant-list-page.js';
@@ -37,6 +42,37 @@ export const driftRow = (t: DriftSource): DriftRow => ({
   ...(t.drift?.failedCheck ? { failedCheck: t.drift.failedCheck } : {}),
 });
 
+/** `POST /admin/drift`'s body: `{}` (every ACTIVE tenant) or `{ tenantId }`. */
+const DriftRunBody = z.strictObject({ tenantId: TenantId.optional() });
+
+/** The window of a drift check's execution name: two starts for the same tenant (or for all) within it are one execution. */
+export const DRIFT_RUN_WINDOW_MINUTES = 5;
+const WINDOW_MS = DRIFT_RUN_WINDOW_MINUTES * 60_000;
+
+/** The start of the window `now` falls in. */
+const windowStart = (now: Date): Date => new Date(Math.floor(now.getTime() / WINDOW_MS) * WINDOW_MS);
+
+/**
+ * The execution name of a drift check started through the admin API: `drift-<tenant>-<window>` for one tenant,
+ * `drift_all-<window>` for every ACTIVE tenant (no tenant id holds `_`, so the two never meet), the window as
+ * `YYYYMMDDTHHMM` UTC of its start. Deterministic, so that two starts in one window meet in Step Functions: a Standard
+ * workflow's StartExecution with the name and input of a running execution answers that execution; one that ended
+ * answers ExecutionAlreadyExists.
+ */
+export function driftExecutionName(tenantId: string | undefined, now: Date): string {
+  const window = windowStart(now).toISOString().slice(0, 16).replace(/[-:]/g, '');
+  return tenantId ? `drift-${tenantId}-${window}` : `drift_all-${window}`;
+}
+
+/** What POST /admin/drift answers (202). */
+export interface DriftRunStarted {
+  executionArn: string;
+  /** When the execution started: a start within the window of a running check answers that check, started earlier. */
+  startDate: string;
+  /** The tenant checked; absent: every ACTIVE tenant. */
+  tenantId?: string;
+}
+
 /** A row's bytes in the Lambda answer: its JSON, escaped once more inside the proxy integration's string body, and a comma. */
 const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(JSON.stringify(row))) - 1;
 
@@ -53,7 +89,11 @@ const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(
  *   some 130-170 bytes (test/bench/tenant-list-size.ts), up to some 7 KB with a failedCheck error of
  *   1,000 escaped characters, so a page is also cut at 4 MiB of rows (TENANT_PAGE_BYTES, each record
  *   read weighed as its row), under Lambda's 6 MB answer;
- * - `GET /admin/tenants/{id}/drift`: `{ tenantId, status, drift?: DriftRecord }` (no `drift`: never checked).
+ * - `GET /admin/tenants/{id}/drift`: `{ tenantId, status, drift?: DriftRecord }` (no `drift`: never checked);
+ * - `POST /admin/drift` with `{}` or `{ tenantId }`: starts the drift workflow now (DriftRunStarted, 202) on every ACTIVE
+ *   tenant or on that one (404 for an unknown tenant, 409 `invalid_status` for one that is not ACTIVE), as execution
+ *   driftExecutionName: a second start in the same window answers the running execution, and one after it ended a 409
+ *   `drift_check_exists` naming it and when a new check can start.
  * @throws ApiError 400 naming an unknown query parameter or status, a `limit` out of 1-1,000 or a
  *   `nextToken` that is not one of this list's (nothing is read); 404 for an unknown tenant
  */
@@ -68,6 +108,32 @@ export const driftRoutes: Record<string, Route> = {
     const rows = page.tenants.filter((t) => t.status !== 'OFFBOARDED').map(driftRow).filter((r) => !q.status || r.drift === q.status);
     const answer: DriftPage = { tenants: rows, ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}) };
     return json(200, answer);
+  },
+  'POST /admin/drift': async (event) => {
+    const { tenantId } = parse(DriftRunBody, bodyOf(event));
+    if (tenantId !== undefined) {
+      const record = await tenantOr404(tenantId);
+      if (record.status !== 'ACTIVE') {
+        throw new ApiError(409, `tenant "${tenantId}" is ${record.status}: drift is checked on ACTIVE tenants only`, 'conflict_error', 'invalid_status', 'tenantId', { status: record.status });
+      }
+    }
+    const stateMachineArn = requireEnv(ENV.driftStateMachineArn);
+    const name = driftExecutionName(tenantId, new Date());
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    // The same input for every start of the name: Step Functions answers the running execution to a second start.
+    const input: DriftRunRequest = tenantId === undefined ? {} : { tenantId };
+    try {
+      const out = await platformClient(SFNClient).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      const answer: DriftRunStarted = { executionArn: out.executionArn ?? executionArn, startDate: (out.startDate ?? new Date()).toISOString(), ...(tenantId === undefined ? {} : { tenantId }) };
+      return json(202, answer);
+    } catch (e) {
+      if (!(e instanceof ExecutionAlreadyExists)) throw e;
+      const next = new Date(windowStart(new Date()).getTime() + WINDOW_MS).toISOString();
+      const what = tenantId === undefined ? 'every ACTIVE tenant' : `tenant "${tenantId}"`;
+      throw new ApiError(409, `a drift check of ${what} was already started in this ${DRIFT_RUN_WINDOW_MINUTES}-minute window and has ended: execution ${executionArn}; `
+        + `its result is in the registry (tessera tenants drift${tenantId ? ` ${tenantId}` : ''}); a new check can start from ${next}`,
+      'conflict_error', 'drift_check_exists', tenantId === undefined ? undefined : 'tenantId', { executionArn, retryAfter: next });
+    }
   },
   'GET /admin/tenants/{id}/drift': async (_event, id) => {
     const record = await tenantOr404(id!);

@@ -1,13 +1,33 @@
-import { lifecycleHandler } from '../shared/handler.js';
-import { listTenants } from '../shared/registry.js';
+import { TenantId } from '../../lib/tenant-record.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { getTenant, listTenants } from '../shared/registry.js';
 
 /**
- * The drift workflow's work list: every ACTIVE tenant, by id only (about 40 bytes each in the
- * state, so some 6,000 tenants stay below Step Functions' 256 KiB payload limit), and where the
+ * What the drift workflow's execution input may ask (`$$.Execution.Input`): `{}` (the daily schedule: every ACTIVE tenant),
+ * or `{ tenantId }` (POST /admin/drift with a tenant, `tessera tenants drift --detect <id>`: that tenant only).
+ */
+export interface DriftRunRequest { tenantId?: string }
+
+/**
+ * The drift workflow's work list: every ACTIVE tenant, or the one the execution input names (when it is ACTIVE: a tenant
+ * suspended or changed between the admin API's check and this step is left out, said in `skipped`), by id only (about
+ * 40 bytes each in the state, so some 6,000 tenants stay below Step Functions' 256 KiB payload limit), and where the
  * Distributed Map writes its results: `drift/<execution name>/results` in the lifecycle work bucket.
  */
-export const handler = lifecycleHandler('List drift tenants', async (input: { executionName?: string }): Promise<{ tenants: Array<{ tenantId: string }>; count: number; resultsPrefix: string }> => {
-  const tenants = (await listTenants({ status: 'ACTIVE' })).map((t) => ({ tenantId: t.tenantId }));
+export const handler = lifecycleHandler('List drift tenants', async (input: { executionName?: string; request?: DriftRunRequest | null }): Promise<{ tenants: Array<{ tenantId: string }>; count: number; resultsPrefix: string; skipped?: string }> => {
   const run = (input.executionName ?? new Date().toISOString()).replace(/[^A-Za-z0-9_-]/g, '_');
-  return { tenants, count: tenants.length, resultsPrefix: `drift/${run}/results` };
+  const resultsPrefix = `drift/${run}/results`;
+  const asked = input.request?.tenantId;
+  if (asked === undefined) {
+    const tenants = (await listTenants({ status: 'ACTIVE' })).map((t) => ({ tenantId: t.tenantId }));
+    return { tenants, count: tenants.length, resultsPrefix };
+  }
+  const tenantId = TenantId.parse(asked);
+  const record = await getTenant(tenantId);
+  if (record?.status !== 'ACTIVE') {
+    const skipped = `tenant "${tenantId}" is ${record ? record.status : 'not in the registry'}: drift is checked on ACTIVE tenants only`;
+    logger.warn(skipped, { tenantId });
+    return { tenants: [], count: 0, resultsPrefix, skipped };
+  }
+  return { tenants: [{ tenantId }], count: 1, resultsPrefix };
 }, { trackStep: false });

@@ -3,6 +3,7 @@ import type { DriftRow } from '../tenant-list-page.js';
 import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
+import { CliError } from './cli-error.js';
 import { table } from './format.js';
 import { tenantIdArgument } from './option-parsers.js';
 
@@ -10,6 +11,8 @@ import { tenantIdArgument } from './option-parsers.js';
 interface DriftList {
   tenants: DriftRow[];
 }
+/** `POST /admin/drift` (lambdas/admin/drift-routes.ts DriftRunStarted). */
+interface DriftRunStarted { executionArn: string; startDate: string; tenantId?: string }
 /** `GET /admin/tenants/{id}/drift`. */
 interface TenantDrift { tenantId: string; status: string; drift?: DriftRecord }
 
@@ -46,13 +49,13 @@ const describeOperation = (e: LifecycleExecution) => `${e.kind}${e.change?.repai
  */
 export function tenantDriftLines(out: TenantDrift, executions?: readonly LifecycleExecution[]): string {
   const d = out.drift;
-  if (!d) return `tenant ${out.tenantId}: drift not checked yet (the drift workflow runs daily; ACTIVE tenants only)`;
+  if (!d) return `tenant ${out.tenantId}: drift not checked yet (the drift workflow runs daily; ACTIVE tenants only; tessera tenants drift --detect ${out.tenantId} checks now)`;
   const lines = [`tenant ${out.tenantId}: ${d.status} (checked ${d.checkedAt})`];
   if (d.failedCheck) lines.push(`  the latest check, at ${d.failedCheck.at}, failed: ${d.failedCheck.error}; what follows is the check of ${d.checkedAt}, the last that ran`);
   const since = executions ? operationsSinceCheck(d, executions) : [];
   if (since.length) {
     const others = since.length - 1;
-    lines.push(`  since this check: ${describeOperation(since.at(-1)!)}${others ? ` (and ${others} earlier operation${others === 1 ? '' : 's'})` : ''}; what follows is what the check found before ${since.length === 1 ? 'it' : 'them'}: the next drift run (daily, 03:00 UTC) checks the stacks as they are now`);
+    lines.push(`  since this check: ${describeOperation(since.at(-1)!)}${others ? ` (and ${others} earlier operation${others === 1 ? '' : 's'})` : ''}; what follows is what the check found before ${since.length === 1 ? 'it' : 'them'}: the next drift run (daily, 03:00 UTC, or now: tessera tenants drift --detect ${out.tenantId}) checks the stacks as they are now`);
   }
   for (const s of d.stacks) lines.push(`  stack ${s.stack}: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`);
   if (d.error) lines.push(`  error: ${d.error}`);
@@ -79,17 +82,37 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
   return lines.join('\n');
 }
 
+/** What `tessera tenants drift --detect [<id>]` prints: the execution, and how to follow it and read its result. */
+export function driftStartedLines(out: DriftRunStarted): string {
+  // The execution's region (the ARN's fourth field): the AWS CLI's own default may be another.
+  const region = out.executionArn.split(':')[3];
+  const what = out.tenantId ? `tenant ${out.tenantId}` : 'every ACTIVE tenant';
+  return [
+    `drift check of ${what} started ${out.startDate}: execution ${out.executionArn}`,
+    `follow it: aws stepfunctions describe-execution --execution-arn ${out.executionArn}${region ? ` --region ${region}` : ''}`,
+    `read the result when it has ended (a few minutes: DetectStackDrift on each stack): tessera tenants drift${out.tenantId ? ` ${out.tenantId}` : ''}`,
+  ].join('\n');
+}
+
 /**
  * `tessera tenants drift [<id>]`: without an id, every tenant with its drift status (`--status`
  * filters; every page of the list, sorted by id); with one, that tenant's drifted resources. Through the admin API, like the other
- * tenant commands; `--json` prints the API's answer.
+ * tenant commands; `--json` prints the API's answer. `--detect` starts a check now (POST /admin/drift) of that tenant, or of
+ * every ACTIVE tenant as the daily schedule does, instead of showing the last one's result.
  */
 export function tenantsDriftCommand(): Command {
   return new Command('drift').description('drift of tenant stacks: every tenant\'s drift status, or one tenant\'s drifted resources (recorded by the daily drift workflow)')
     .argument('[id]', 'a tenant id: show its drifted resources', tenantIdArgument)
     .addOption(new Option('--status <status>', 'only tenants with this drift status').choices(['DRIFTED', 'IN_SYNC', 'UNKNOWN', 'NOT_CHECKED']))
-    .action(async (id: string | undefined, o: { status?: string }, cmd: Command) => {
+    .option('--detect', 'start a drift check now (of the tenant, or of every ACTIVE tenant) instead of showing the last one\'s result; read it with tessera tenants drift [<id>] when it has ended')
+    .action(async (id: string | undefined, o: { status?: string; detect?: boolean }, cmd: Command) => {
+      if (o.detect && o.status) throw new CliError(`--detect with --status ${o.status}: --detect starts a check of one tenant or of every ACTIVE tenant; leave out --status (it filters the list of results)`, 2);
       const { api, json } = adminTarget(cmd);
+      if (o.detect) {
+        const out = await api.call<DriftRunStarted>('POST', '/admin/drift', id ? { tenantId: id } : {});
+        print(json ? JSON.stringify(out, null, 2) : driftStartedLines(out));
+        return;
+      }
       if (id) {
         const out = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(id)}/drift`);
         if (json || !out.drift) {

@@ -508,7 +508,8 @@ describe('the drift state machine', () => {
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
       ResultWriter: { Parameters: { Bucket: `<${platform.workBucket}>`, 'Prefix.$': '$.tenants.resultsPrefix' } },
     });
-    expect(drift()['List active tenants']).toMatchObject({ Parameters: { 'executionName.$': '$$.Execution.Name' } });
+    // The execution input goes to the listing: {} from the schedule, { tenantId } from POST /admin/drift
+    expect(drift()['List active tenants']).toMatchObject({ Parameters: { 'executionName.$': '$$.Execution.Name', 'request.$': '$$.Execution.Input' } });
     const inner = map.ItemProcessor!.States;
     expect(map.ItemProcessor!.StartAt).toBe('Detect drift');
     expect(inner['Detect drift'].Next).toBe('Detections started?');
@@ -585,6 +586,24 @@ describe('a drift run over two ACTIVE tenants, one drifted by hand', () => {
     const started = cfn.commandCalls(DetectStackDriftCommand).map((c) => c.args[0].input.StackName).filter((n) => n!.startsWith('tessera-acme'));
     expect(started.sort()).toEqual(['tessera-acme', 'tessera-acme-namespace', 'tessera-acme-namespace']);
     expect(records.get('acme')!.drift).toMatchObject({ status: 'DRIFTED', stacks: [{ stack: 'tessera-acme', detectionId: 'det-tessera-acme' }, { stack: 'tessera-acme-namespace', detectionId: 'det-tessera-acme-namespace' }] });
+  }, 30_000);
+
+  /** Found in s23: the drift workflow knew only "every ACTIVE tenant"; POST /admin/drift starts it with { tenantId }. */
+  it('with { tenantId } as its input (POST /admin/drift), checks that tenant only', async () => {
+    const run = await workflows.run('drift', { tenantId: 'acme' }, { waitMs: 1 });
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(records.get('acme')!.drift).toMatchObject({ status: 'DRIFTED' });
+    expect(records.get('hooli')!.drift).toBeUndefined();
+    expect(cfn.commandCalls(DetectStackDriftCommand).map((c) => c.args[0].input.StackName).sort()).toEqual(['tessera-acme', 'tessera-acme-namespace']);
+  }, 30_000);
+
+  it('with { tenantId } of a tenant no longer ACTIVE (suspended since the API checked it): checks nothing, and ends', async () => {
+    records.set('acme', { ...records.get('acme')!, status: 'SUSPENDED' });
+    const run = await workflows.run('drift', { tenantId: 'acme' }, { waitMs: 1 });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(cfn.commandCalls(DetectStackDriftCommand)).toEqual([]);
+    expect(records.get('acme')!.drift).toBeUndefined();
   }, 30_000);
 
   it('records a tenant whose detection cannot run as UNKNOWN with the error, and checks the others', async () => {

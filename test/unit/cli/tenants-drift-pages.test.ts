@@ -47,3 +47,48 @@ describe('tessera tenants drift: every page of GET /admin/drift', () => {
     await expect(run([], { '': { tenants: [row('acme')], nextToken: 'a' }, a: { tenants: [], nextToken: 'a' } })).rejects.toThrow(/GET \/admin\/drift answered the nextToken it was sent \(a\); the list would never end/);
   });
 });
+
+/**
+ * Found in s23: `tessera tenants drift [<id>]` only showed what the daily workflow recorded; an operator who fixed a drift by
+ * hand waited for 03:00 UTC. `--detect` starts a check now through POST /admin/drift.
+ */
+describe('tessera tenants drift --detect: a check now', () => {
+  const started = (tenantId?: string) => ({
+    executionArn: `arn:aws:states:us-east-1:222222222222:execution:tessera-drift:${tenantId ? `drift-${tenantId}` : 'drift_all'}-20261204T1335`,
+    startDate: '2026-12-04T13:36:01.000Z', ...(tenantId ? { tenantId } : {}),
+  });
+  async function detect(args: string[], answer: unknown) {
+    const call = vi.spyOn(AdminClient.prototype, 'call').mockResolvedValue(answer);
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    vi.stubEnv('TESSERA_API_URL', 'https://abc.execute-api.us-east-1.amazonaws.com/prod');
+    const json = args[0] === '--json';
+    await new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', ...(json ? ['--json'] : []), 'drift', ...args.slice(json ? 1 : 0)]);
+    return { call, out: out.join('') };
+  }
+
+  it('--detect acme: POST /admin/drift { tenantId }, prints the execution, how to follow it and the command that reads the result', async () => {
+    const { call, out } = await detect(['acme', '--detect'], started('acme'));
+    expect(call.mock.calls.map((c) => [c[0], c[1], c[2]])).toEqual([['POST', '/admin/drift', { tenantId: 'acme' }]]);
+    expect(out).toBe([
+      'drift check of tenant acme started 2026-12-04T13:36:01.000Z: execution arn:aws:states:us-east-1:222222222222:execution:tessera-drift:drift-acme-20261204T1335',
+      'follow it: aws stepfunctions describe-execution --execution-arn arn:aws:states:us-east-1:222222222222:execution:tessera-drift:drift-acme-20261204T1335 --region us-east-1',
+      'read the result when it has ended (a few minutes: DetectStackDrift on each stack): tessera tenants drift acme',
+      '',
+    ].join('\n'));
+  });
+
+  it('--detect without an id: every ACTIVE tenant (body {}); --json prints the answer', async () => {
+    const { call, out } = await detect(['--detect'], started());
+    expect(call.mock.calls[0]!.slice(0, 3)).toEqual(['POST', '/admin/drift', {}]);
+    expect(out).toMatch(/^drift check of every ACTIVE tenant started .*\n.*\nread the result .*: tessera tenants drift\n$/);
+    vi.restoreAllMocks();
+    expect(JSON.parse((await detect(['--json', 'acme', '--detect'], started('acme'))).out)).toEqual(started('acme'));
+  });
+
+  it('refuses --detect with --status before any call (exit 2)', async () => {
+    const call = vi.spyOn(AdminClient.prototype, 'call');
+    await expect(new Command().addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', 'drift', '--detect', '--status', 'DRIFTED'])).rejects.toThrow(/^--detect with --status DRIFTED: .*leave out --status/);
+    expect(call).not.toHaveBeenCalled();
+  });
+});

@@ -1,4 +1,4 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,10 +12,13 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const sfn = mockClient(SFNClient);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
+const { driftExecutionName } = await import('../../../lambdas/admin/drift-routes.js');
 
 const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>
   handler({ httpMethod, resource, headers: {}, requestContext: { requestId: 'api-req-1' }, ...extra } as unknown as APIGatewayProxyEvent);
 const body = (r: { body: string }) => JSON.parse(r.body);
+
+const DRIFT_MACHINE = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-drift';
 
 const drifted: DriftRecord = {
   status: 'DRIFTED', checkedAt: '2026-12-01T03:04:05.000Z',
@@ -29,6 +32,7 @@ const drifted: DriftRecord = {
 beforeEach(() => {
   setLifecycleEnv();
   process.env[ENV.changeStateMachineArn] = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-change';
+  process.env[ENV.driftStateMachineArn] = DRIFT_MACHINE;
   records.clear();
   vi.clearAllMocks();
   sfn.reset();
@@ -60,6 +64,70 @@ describe('admin API: drift', () => {
     const res = await call('GET', '/admin/tenants/{id}/drift', { pathParameters: { id: 'acme' } });
     expect(body(res)).toEqual({ tenantId: 'acme', status: 'ACTIVE', drift: drifted });
     expect((await call('GET', '/admin/tenants/{id}/drift', { pathParameters: { id: 'nobody' } })).statusCode).toBe(404);
+  });
+});
+
+/**
+ * Found in s23: nothing started a drift check but the daily schedule; an operator who fixed a drift by hand (or suspected
+ * one) waited for 03:00 UTC. POST /admin/drift starts the drift workflow now, for one tenant or every ACTIVE one.
+ */
+describe('admin API: POST /admin/drift', () => {
+  const starts = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+
+  it('{ tenantId }: starts the drift state machine with { tenantId } (what its first state reads), named for the tenant and the 5-minute window', async () => {
+    const res = await call('POST', '/admin/drift', { body: JSON.stringify({ tenantId: 'acme' }) });
+    expect(res.statusCode).toBe(202);
+    const [start] = starts();
+    expect(start).toMatchObject({ stateMachineArn: DRIFT_MACHINE, name: expect.stringMatching(/^drift-acme-\d{8}T\d{4}$/) });
+    expect(JSON.parse(start!.input!)).toEqual({ tenantId: 'acme' });
+    expect(body(res)).toEqual({ executionArn: `arn:aws:states:us-east-1:222222222222:execution:tessera-drift:${start!.name}`, startDate: expect.any(String), tenantId: 'acme' });
+  });
+
+  it('no body: every ACTIVE tenant, input {} (as the schedule), a name no tenant\'s can take', async () => {
+    const res = await call('POST', '/admin/drift');
+    expect(res.statusCode).toBe(202);
+    expect(starts()).toEqual([expect.objectContaining({ stateMachineArn: DRIFT_MACHINE, name: expect.stringMatching(/^drift_all-\d{8}T\d{4}$/), input: '{}' })]);
+    expect(body(res)).not.toHaveProperty('tenantId');
+  });
+
+  it('the name is the same within a 5-minute window (two concurrent starts meet in one execution) and changes with the window', () => {
+    expect(driftExecutionName('acme', new Date('2026-12-04T13:35:00.000Z'))).toBe('drift-acme-20261204T1335');
+    expect(driftExecutionName('acme', new Date('2026-12-04T13:39:59.999Z'))).toBe('drift-acme-20261204T1335');
+    expect(driftExecutionName('acme', new Date('2026-12-04T13:40:00.000Z'))).toBe('drift-acme-20261204T1340');
+    expect(driftExecutionName(undefined, new Date('2026-12-04T13:36:00.000Z'))).toBe('drift_all-20261204T1335');
+  });
+
+  it('two starts for the same tenant: the same name and input, so Step Functions answers the running execution to both', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${DRIFT_MACHINE.replace(':stateMachine:', ':execution:')}:drift-acme-x`, startDate: new Date('2026-12-04T13:35:10.000Z') });
+    const [a, b] = await Promise.all([1, 2].map(() => call('POST', '/admin/drift', { body: JSON.stringify({ tenantId: 'acme' }) })));
+    const [s1, s2] = starts();
+    expect([s1!.name, s1!.input]).toEqual([s2!.name, s2!.input]);
+    expect(body(a!)).toEqual(body(b!));
+    expect(body(a!).startDate).toBe('2026-12-04T13:35:10.000Z');
+  });
+
+  it('the check of this window has ended (ExecutionAlreadyExists): 409 drift_check_exists naming the execution and when a new one can start', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const res = await call('POST', '/admin/drift', { body: JSON.stringify({ tenantId: 'acme' }) });
+    expect(res.statusCode).toBe(409);
+    const name = starts()[0]!.name!;
+    expect(body(res).error).toMatchObject({
+      type: 'conflict_error', code: 'drift_check_exists', param: 'tenantId',
+      message: expect.stringMatching(new RegExp(`^a drift check of tenant "acme" was already started in this 5-minute window and has ended: execution arn:aws:states:us-east-1:222222222222:execution:tessera-drift:${name}; its result is in the registry \\(tessera tenants drift acme\\); a new check can start from \\d{4}-`)),
+    });
+  });
+
+  it.each([
+    ['an unknown tenant', { tenantId: 'nobody' }, 404, { code: 'tenant_not_found', message: 'tenant "nobody" does not exist' }],
+    ['a SUSPENDED tenant', { tenantId: 'initech' }, 409, { code: 'invalid_status', param: 'tenantId', message: 'tenant "initech" is SUSPENDED: drift is checked on ACTIVE tenants only' }],
+    ['an OFFBOARDED tenant', { tenantId: 'gone' }, 409, { code: 'invalid_status', message: 'tenant "gone" is OFFBOARDED: drift is checked on ACTIVE tenants only' }],
+    ['a tenant id that is none', { tenantId: 'Bad_Id' }, 400, { param: 'tenantId' }],
+    ['an unknown field', { tenant: 'acme' }, 400, { code: 'unknown_parameter', param: 'tenant' }],
+  ])('refuses %s, naming it, and starts nothing', async (_what, request, status, error) => {
+    const res = await call('POST', '/admin/drift', { body: JSON.stringify(request) });
+    expect(res.statusCode).toBe(status);
+    expect(body(res).error).toMatchObject(error);
+    expect(starts()).toEqual([]);
   });
 });
 
@@ -122,7 +190,7 @@ describe('tessera tenants drift <id> after a repair (hops)', () => {
   it('names a repair that succeeded since the check, says the resources are what the check found before it, and does not offer the repair again', () => {
     const text = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted }, [repair('SUCCEEDED', '2026-12-01T09:05:00.000Z')]);
     expect(text).toContain('tenant acme: DRIFTED (checked 2026-12-01T03:04:05.000Z)');
-    expect(text).toContain('  since this check: change (repair) cli-r1 SUCCEEDED at 2026-12-01T09:05:00.000Z; what follows is what the check found before it: the next drift run (daily, 03:00 UTC) checks the stacks as they are now');
+    expect(text).toContain('  since this check: change (repair) cli-r1 SUCCEEDED at 2026-12-01T09:05:00.000Z; what follows is what the check found before it: the next drift run (daily, 03:00 UTC, or now: tessera tenants drift --detect acme) checks the stacks as they are now');
     expect(text).not.toContain('--repair');
   });
 
@@ -160,12 +228,12 @@ describe('tessera tenants drift <id> of a tenant whose stack was deleted (hops)'
 });
 
 describe('tessera tenants drift and update: the commands', () => {
-  it('registers drift [id] --status, and update --repair / --allow-replacement <reason>', async () => {
+  it('registers drift [id] --status --detect, and update --repair / --allow-replacement <reason>', async () => {
     const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');
     const tenants = tenantsCommand();
     const drift = tenants.commands.find((c) => c.name() === 'drift')!;
     expect(drift.registeredArguments.map((a) => [a.name(), a.required])).toEqual([['id', false]]);
-    expect(drift.options.map((o) => o.long)).toEqual(['--status']);
+    expect(drift.options.map((o) => o.long)).toEqual(['--status', '--detect']);
     const update = tenants.commands.find((c) => c.name() === 'update')!;
     expect(update.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--repair', '--allow-replacement']));
   });
