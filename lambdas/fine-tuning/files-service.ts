@@ -5,7 +5,7 @@ import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inference/openai-errors.js';
 import { trainingTarget } from './sagemaker-requests.js';
-import { refuseUnknownQuery } from './query-parameters.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from './query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
 
@@ -35,6 +35,27 @@ const MAX_AUDIT_ID = 100;
 /** A filename's most UTF-8 bytes (most filesystems' limit; its encoded form stays well within S3's 1,024-byte keys). */
 const MAX_FILENAME_BYTES = 255;
 
+/** The refusal of a file part whose filename is empty or missing. */
+const EMPTY_FILENAME = `file has no filename (an empty name): name it, e.g. "train.jsonl" (1 to ${MAX_FILENAME_BYTES} bytes, ending in .jsonl)`;
+
+/**
+ * Whether the multipart `body` has a part named `name` with a Content-Type header: a file part, sent without a
+ * filename (a text field has none; undici's FormData, the official Node client's, gives a nameless file
+ * `application/octet-stream` and no `filename`).
+ */
+function partHasContentType(body: Uint8Array | undefined, contentType: string, name: string): boolean {
+  const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!body || !boundary) return false;
+  const delimiter = `--${boundary[1] ?? boundary[2]}`;
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1').split(delimiter).some((part) => {
+    const end = part.indexOf('\r\n\r\n');
+    const headers = (end < 0 ? part : part.slice(0, end)).split('\r\n');
+    const disposition = headers.find((h) => /^content-disposition\s*:/i.test(h));
+    const named = disposition !== undefined && /;\s*name\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(disposition);
+    return named && (named[1] ?? named[2]) === name && headers.some((h) => /^content-type\s*:/i.test(h));
+  });
+}
+
 /** Time-ordered ids (milliseconds, then random), as job ids: sorting by id sorts by creation. */
 export const newFileId = () => `file-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 /** Seconds since the epoch at which a file was created, from its id. */
@@ -61,7 +82,7 @@ export class TrainingFilesService {
     return path === '/v1/files' || path.startsWith('/v1/files/');
   }
 
-  async handle(method: string, path: string, query: Record<string, string | undefined>, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
     const m = FILE_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -71,6 +92,7 @@ export class TrainingFilesService {
     if (id) audit.detail = { fileId: id.length > MAX_AUDIT_ID ? `${id.slice(0, MAX_AUDIT_ID)}…` : id };
     // GET /v1/files takes after, limit, order and purpose (OpenAI API reference, "List files"); every other route none.
     refuseUnknownQuery(query, route === 'GET files' ? ['after', 'limit', 'order', 'purpose'] : [], `${method} /v1/files${id ? `/{file_id}${action ? '/content' : ''}` : ''}`);
+    refuseRepeatedQuery(repeatedQuery);
     switch (route) {
       case 'POST files': return this.upload(body, contentType, caller, audit);
       case 'GET files': return this.list(caller, query);
@@ -148,9 +170,13 @@ export class TrainingFilesService {
       throw invalid(`expires_after is not supported: fine-tuning files expire with your tenant's training data${days ? ` ${days} days after upload` : ''} (the tier's training.dataRetentionDays); delete one sooner with DELETE /v1/files/{file_id}`, 'expires_after', 'unsupported_parameter');
     }
     const file = form.get('file');
+    // A file without a name: the official Node client (undici's FormData) sends `toFile(bytes, '')` with no filename
+    // parameter at all, which the multipart parser reads as a text field; its part still carries a Content-Type.
+    if (typeof file === 'string' && partHasContentType(body, contentType, 'file')) throw invalid(EMPTY_FILENAME, 'file', 'invalid_filename');
     if (!(file instanceof File)) throw invalid(`file is required${file !== null ? ' as a file part (with a filename), not a text field' : ''}`, 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
     const filename = file.name;
-    if (!filename || Buffer.byteLength(filename) > MAX_FILENAME_BYTES || FILENAME_REFUSED.test(filename)) {
+    if (!filename) throw invalid(EMPTY_FILENAME, 'file', 'invalid_filename');
+    if (Buffer.byteLength(filename) > MAX_FILENAME_BYTES || FILENAME_REFUSED.test(filename)) {
       throw invalid(`file's filename ${JSON.stringify(filename.slice(0, 300))} must be 1 to ${MAX_FILENAME_BYTES} bytes without "/", "\\", control characters (C0, DEL, C1), line or paragraph separators or bidirectional formatting characters`, 'file', 'invalid_filename');
     }
     if (!/\.jsonl$/i.test(filename)) throw invalid(`file "${filename}": fine-tuning files must be JSON Lines named *.jsonl`, 'file', 'invalid_file_format');
@@ -166,18 +192,17 @@ export class TrainingFilesService {
   }
 
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FilesResponse> {
-    const limit = query.limit === undefined ? MAX_LIST : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw invalid(`limit "${query.limit}" must be an integer from 1 to ${MAX_LIST}`, 'limit', 'invalid_limit');
+    const limit = integerQuery(query, 'limit', { min: 1, max: MAX_LIST, fallback: MAX_LIST }, 'invalid_limit');
+    const after = cursorQuery(query, 'after');
     const order = query.order ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw invalid(`order "${order}" must be "asc" or "desc"`, 'order', 'invalid_value');
     // Only fine-tune files are stored: another purpose lists nothing, as OpenAI's filter would.
     if (query.purpose !== undefined && query.purpose !== 'fine-tune') return json({ object: 'list', data: [], first_id: null, last_id: null, has_more: false });
     let files = await this.deps.files.list(this.location(caller));
     if (order === 'desc') files.reverse();
-    if (query.after !== undefined) {
+    if (after !== undefined) {
       // A cursor is a position in id order (ids are time-ordered), not a file that must still exist:
       // a client that deletes the files of a page before asking for the next one goes on from there.
-      const after = query.after;
       if (!TRAINING_FILE_ID.test(after)) throw notFound(`file "${after.slice(0, 100)}" (after) does not exist`, 'after', 'file_not_found');
       files = files.filter((f) => (order === 'desc' ? f.id < after : f.id > after));
     }

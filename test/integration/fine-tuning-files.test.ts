@@ -174,6 +174,8 @@ describe('the Files API with the official Node client', () => {
     const before = await count();
     const cases: Array<[string, () => Promise<unknown>, number, string, string | null, RegExp]> = [
       ['another purpose', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'batch' }), 400, 'unsupported_value', 'purpose', /purpose "batch" is not served/],
+      // The official Node client sends a nameless file with no filename parameter (undici's FormData): it was a 400 invalid_value "not a text field".
+      ['an empty name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), ''), purpose: 'fine-tune' }), 400, 'invalid_filename', 'file', /file has no filename \(an empty name\)/],
       ['a hidden name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), '.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_filename', 'file', /hidden from the training job/],
       ['not JSON Lines by name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.csv'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /a\.csv.*\*\.jsonl/],
       ['a line that is not JSON', async () => client('acme').files.create({ file: await toFile(Buffer.from(`${JSON.stringify(EXAMPLES[0])}\n{"messages": [\n`), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /line 2 is not JSON/],
@@ -209,6 +211,12 @@ describe('the Files API with the official Node client', () => {
     textFile.set('file', JSONL);
     r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}` }, body: textFile });
     expect([r.status, ((await r.json()) as Refusal).error]).toMatchObject([400, { code: 'invalid_value', param: 'file' }]);
+    // A file part with filename="" (as some clients send a nameless file) is an empty name too, not a text field.
+    for (const disposition of ['form-data; name="file"; filename=""', 'form-data; name=file']) {
+      const type = disposition.includes('filename') ? '' : 'Content-Type: application/octet-stream\r\n';
+      r = await post(`--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nfine-tune\r\n--b\r\nContent-Disposition: ${disposition}\r\n${type}\r\n${JSONL}\r\n--b--\r\n`, 'multipart/form-data; boundary=b');
+      expect([disposition, r.status, ((await r.json()) as Refusal).error]).toMatchObject([disposition, 400, { code: 'invalid_filename', param: 'file' }]);
+    }
     const extra = new FormData();
     extra.set('purpose', 'fine-tune');
     extra.set('file', new Blob([JSONL]), 'a.jsonl');
@@ -242,6 +250,9 @@ describe('the Files API under a careless or hostile caller', () => {
     expect((await c.files.list({ after: middle })).data.map((f) => f.id)).toEqual([first]);
     const e = await refusal(c.files.list({ after: 'file-../x' }));
     expect([e.status, e.code, e.param]).toEqual([404, 'file_not_found', 'after']);
+    // An empty cursor is a 400 naming after, on this list as on the jobs' (it was a 404 here, the first page there).
+    const empty = await refusal(c.files.list({ after: '' }));
+    expect([empty.status, empty.code, empty.param]).toEqual([400, 'invalid_value', 'after']);
     for (const id of [first, last]) await c.files.delete(id!);
   });
 
