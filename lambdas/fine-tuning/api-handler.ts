@@ -4,6 +4,7 @@ import { buildLambdaGateway, lambdaConfig } from '../inference/lambda-deps.js';
 import { FineTuningService } from './fine-tuning-service.js';
 import { GatewayError } from '../inference/openai-errors.js';
 import { isBinaryMediaType } from '../inference/routes.js';
+import { repeatedOf } from './query-parameters.js';
 import { lambdaFileStore, lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-deps.js';
 
 let gateway: Promise<Gateway> | undefined;
@@ -29,7 +30,7 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
   let answer: APIGatewayProxyResult = { statusCode: 502, headers: { 'content-type': 'application/json' }, body: '' };
   await (await gateway).handle(
-    { method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), query: event.queryStringParameters ?? {}, headers, body, bytes },
+    { method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), query: event.queryStringParameters ?? {}, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters), headers, body, bytes },
     {
       // The gateway's headers (x-request-id, retry-after, x-ratelimit-*, CORS) go out with the answer.
       json(status, text, extra = {}) {

@@ -12,7 +12,7 @@ import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, limited, notFound } from '../inference/openai-errors.js';
 import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { resolveTrainingFile } from './training-file.js';
-import { refuseUnknownQuery } from './query-parameters.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from './query-parameters.js';
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
@@ -51,6 +51,8 @@ export interface FineTuningRequest {
   method: string;
   path: string;
   query: Record<string, string | undefined>;
+  /** The query parameter names given more than once (GatewayRequest `repeatedQuery`): a 400 on every route. @default - none */
+  repeatedQuery?: readonly string[];
   body?: string;
   bytes?: Uint8Array;
   contentType?: string;
@@ -110,7 +112,7 @@ export class FineTuningService {
       if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
-    if (TrainingFilesService.serves(path)) return this.files.handle(method, path, query, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
+    if (TrainingFilesService.serves(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
     if (!m) {
       const unserved = UNSERVED_JOB_ROUTE.exec(path)?.groups?.route as keyof typeof UNSERVED_JOB_ROUTES | undefined;
@@ -121,6 +123,8 @@ export class FineTuningService {
     audit.action = `fine_tuning.${ROUTE_ACTIONS[route] ?? 'unknown'}`;
     if (id) audit.detail = { jobId: id };
     refuseUnknownQuery(query, JOB_QUERY[route] ?? [], `${method} /v1/fine_tuning/jobs${id ? `/{id}${action ? `/${action}` : ''}` : ''}`);
+    // Each of these routes' parameters takes one value (metadata[<key>] one per key): the dropped ones filtered nothing.
+    refuseRepeatedQuery(req.repeatedQuery);
     switch (route) {
       case 'POST jobs': return this.create(body, caller, audit);
       case 'GET jobs': return this.list(caller, query);
@@ -242,7 +246,7 @@ export class FineTuningService {
   }
 
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FineTuningResponse> {
-    const limit = pageLimit(query.limit);
+    const limit = pageLimit(query);
     let jobs = await this.deps.jobs.list(caller.tenantId);
     // OpenAI's `metadata` filter (`metadata[key]=value`, every pair must match; `metadata=` as the SDKs send null, or `null`: jobs without metadata).
     // `metadata[]=v` is the key "" (a job may have it): refuseUnknownQuery lets it through, so it filters too (it was dropped: every job listed).
@@ -250,9 +254,10 @@ export class FineTuningService {
     if (wanted.length) jobs = jobs.filter((j) => wanted.every(([k, v]) => j.metadata?.[k] === v));
     if (query.metadata === '' || query.metadata === 'null') jobs = jobs.filter((j) => !j.metadata || Object.keys(j.metadata).length === 0);
     else if (query.metadata !== undefined) throw invalid(`metadata "${query.metadata.slice(0, 100)}" filters as metadata[<key>]=<value> or metadata=null`, 'metadata', 'invalid_value');
-    if (query.after) {
-      const at = jobs.findIndex((j) => j.id === query.after);
-      if (at < 0) throw notFound(`fine-tuning job "${query.after}" (after) does not exist`, 'after', 'job_not_found');
+    const after = cursorQuery(query, 'after');
+    if (after !== undefined) {
+      const at = jobs.findIndex((j) => j.id === after);
+      if (at < 0) throw notFound(`fine-tuning job "${after.slice(0, 100)}" (after) does not exist`, 'after', 'job_not_found');
       jobs = jobs.slice(at + 1);
     }
     return ok({ object: 'list', data: jobs.slice(0, limit).map(toOpenAiJob), has_more: jobs.length > limit });
@@ -314,13 +319,14 @@ export class FineTuningService {
 
   private async events(caller: Caller, id: string, query: Record<string, string | undefined>): Promise<FineTuningResponse> {
     const job = await this.job(caller, id);
-    const limit = pageLimit(query.limit);
+    const limit = pageLimit(query);
     let events = job.events;
-    if (query.after) {
+    const after = cursorQuery(query, 'after');
+    if (after !== undefined) {
       // An event id the job does not have is refused, as jobs.list refuses an unknown job: answering from the newest
       // event (what findIndex's -1 made of it) silently dropped the cursor, the page the caller asked for never sent.
-      const at = events.findIndex((e) => e.id === query.after);
-      if (at < 0) throw notFound(`event "${query.after.slice(0, 100)}" (after) is not an event of fine-tuning job ${id}`, 'after', 'event_not_found');
+      const at = events.findIndex((e) => e.id === after);
+      if (at < 0) throw notFound(`event "${after.slice(0, 100)}" (after) is not an event of fine-tuning job ${id}`, 'after', 'event_not_found');
       events = events.slice(at + 1);
     }
     return ok({ object: 'list', data: events.slice(0, limit).map((e) => ({ object: 'fine_tuning.job.event', type: 'message', data: null, ...e })), has_more: events.length > limit });
@@ -356,12 +362,8 @@ const newJobId = () => `ftjob-${Date.now().toString(16).padStart(12, '0')}${rand
 
 const ok = (body: unknown): FineTuningResponse => ({ status: 200, body: JSON.stringify(body) });
 
-function pageLimit(raw: string | undefined): number {
-  if (raw === undefined) return 20;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw invalid(`limit "${raw}" must be an integer from 1 to 100`, 'limit', 'invalid_limit');
-  return n;
-}
+/** A jobs or events page's `limit`: 1 to 100, default 20 (OpenAI's). */
+const pageLimit = (query: Record<string, string | undefined>) => integerQuery(query, 'limit', { min: 1, max: 100, fallback: 20 }, 'invalid_limit');
 
 function parseRequest(body: string | undefined): CreateFineTuningJobRequest {
   const raw = parseJson(body);

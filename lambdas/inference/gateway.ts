@@ -40,6 +40,11 @@ export interface GatewayRequest {
   /** The body as received, where the transport has it (multipart uploads: `POST /v1/files`). @default - `body` as UTF-8 */
   bytes?: Uint8Array;
   query?: Record<string, string | undefined>;
+  /**
+   * The query parameter names given more than once (`query` holds the last value of each, as API Gateway's
+   * `queryStringParameters` do; its `multiValueQueryStringParameters` have them all). @default - none
+   */
+  repeatedQuery?: readonly string[];
 }
 
 /** How a response leaves: whole (JSON) or as server-sent events. */
@@ -174,7 +179,7 @@ export class Gateway {
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       if (fineTuning) {
         if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
-        const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
+        const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
         if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
         if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
         return await res.content(answer.status, answer.body, answer.contentType);
@@ -193,7 +198,7 @@ export class Gateway {
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
-        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {} }, res, this.deps.responses);
+        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses);
       }
       if (route === 'GET /v1/models') return await res.json(200, listModels(policy));
       if (path.startsWith('/v1/models/')) {

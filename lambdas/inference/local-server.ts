@@ -5,6 +5,7 @@ import { GatewayError } from './openai-errors.js';
 import { SseWriter } from './sse-writer.js';
 import { CallerGone } from './upstream-calls.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
+import { repeatedNames } from '../fine-tuning/query-parameters.js';
 
 /**
  * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as
@@ -15,7 +16,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
-    const { path, query } = requestTarget(req.url);
+    const { path, query, repeatedQuery } = requestTarget(req.url);
     // A file upload (POST /v1/files) has its own, larger limit, checked by the Files API.
     const maxBytes = req.method === 'POST' && path.replace(/\/+$/, '') === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES) : options.maxBytes;
     req.on('data', (c: Buffer) => {
@@ -29,7 +30,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
       const bytes = tooBig ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const body = bytes ? bytes.toString('utf8') : ' '.repeat(maxBytes + 1);
-      gateway.handle({ method: req.method ?? 'GET', path, query, headers, body, bytes }, responder).catch((e) => {
+      gateway.handle({ method: req.method ?? 'GET', path, query, repeatedQuery, headers, body, bytes }, responder).catch((e) => {
         if (e instanceof CallerGone) return; // a preflight whose caller left: nothing to answer
         // A failure of the gateway itself (a defect): a 500 `internal_error`, as the gateway answers its
         // own defects (openai-errors.ts internalError), not a 502, which says an upstream failed.
@@ -132,17 +133,20 @@ function withHeaders(headers: Record<string, string> | undefined, type: string, 
  * `GET /v1/models/%2e%2e/usage` was routed as `/v1/usage`, where the router Lambda answers 404
  * `model_not_found`. An absolute-form target (`http://host/v1/models`, RFC 9112 §3.2.2) keeps the
  * path after its authority. No URL object is built: the path is a slice of `url`.
+ * `repeatedQuery`: the names given more than once (API Gateway's `multiValueQueryStringParameters` has each value).
  * @param url the request target of node:http's `req.url` @default '/'
  */
-export function requestTarget(url = '/'): { path: string; query: Record<string, string> } {
+export function requestTarget(url = '/'): { path: string; query: Record<string, string>; repeatedQuery: string[] } {
   const end = url.search(/[?#]/);
   let path = end < 0 ? url : url.slice(0, end);
   const authority = ABSOLUTE_FORM.exec(path);
   if (authority) path = path.slice(authority[0].length) || '/';
-  if (end < 0 || url[end] === '#') return { path, query: {} };
+  if (end < 0 || url[end] === '#') return { path, query: {}, repeatedQuery: [] };
   const hash = url.indexOf('#', end);
   const search = url.slice(end + 1, hash < 0 ? undefined : hash);
-  return { path, query: search ? Object.fromEntries(new URLSearchParams(search)) : {} };
+  if (!search) return { path, query: {}, repeatedQuery: [] };
+  const params = new URLSearchParams(search);
+  return { path, query: Object.fromEntries(params), repeatedQuery: repeatedNames(params) };
 }
 /** The scheme and authority of an absolute-form request target (RFC 3986 §3: `scheme://authority`). */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/;

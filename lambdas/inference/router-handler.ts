@@ -4,6 +4,7 @@ import { lambdaCorsOrigins } from './lambda-cors.js';
 import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
 import { lambdaGateway } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
+import { repeatedOf } from '../fine-tuning/query-parameters.js';
 
 // During init (boosted CPU, not billed to a request): the tokenizer's ranks, ~150 ms.
 loadTokenizer().catch(() => undefined);
@@ -93,7 +94,7 @@ export const handler = awslambda.streamifyResponse(async (event, raw, context) =
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
   const deadline = lambdaDeadline(context);
   try {
-    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, query }, responderFor(raw, deadline.signal));
+    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, query, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters) }, responderFor(raw, deadline.signal));
   } finally {
     deadline.dispose();
   }

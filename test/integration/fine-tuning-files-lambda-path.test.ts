@@ -66,6 +66,11 @@ describe('fine-tuning files through API Gateway and the fine-tuning Lambda (moto
     expect(bad).toMatchObject({ status: 400, code: 'invalid_file_format', param: 'file' });
     const json = await fetch(`${apigw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
     expect([json.status, ((await json.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_content_type']);
+    // A repeated query parameter (multiValueQueryStringParameters): queryStringParameters kept the last value, the others dropped unseen.
+    for (const path of ['/files?limit=1&limit=2', '/fine_tuning/jobs?after=a&after=b']) {
+      const repeated = await fetch(`${apigw.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect([path, repeated.status, ((await repeated.json()) as { error: { param: string } }).error.param]).toEqual([path, 400, /\?(\w+)=/.exec(path)![1]]);
+    }
   });
 
   it('answers a file\'s content as bytes to the clients (Accept: application/binary), as text to others, and 406 where text would pass Lambda\'s 6 MB', async () => {

@@ -1,6 +1,7 @@
 import { invalid, notFound } from '../openai-errors.js';
 import type { PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
+import { refuseRepeatedQuery } from '../../fine-tuning/query-parameters.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 
@@ -38,9 +39,11 @@ export async function deleteResponse(store: ResponseStore | undefined, r: Pipeli
 }
 
 /** `GET /v1/responses/{id}/input_items`: a page of the request's input items (`limit`, `order`, `after`; `include` checked as retrieve does). */
-export async function listInputItems(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>): Promise<string> {
+export async function listInputItems(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, repeatedQuery?: readonly string[]): Promise<string> {
   Object.assign(r.audit, { action: 'response.input_items', detail: { responseId } });
   checkIncludeQuery(query);
+  // `include` is a list (`include[]=a&include[]=b`); the page's own parameters take one value each.
+  refuseRepeatedQuery(repeatedQuery, ['after', 'limit', 'order']);
   const stored = await storedResponse(store, r, responseId);
   return JSON.stringify(inputItemsPage(stored.inputItems, query));
 }

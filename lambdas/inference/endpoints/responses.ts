@@ -12,6 +12,8 @@ export interface ResponsesHttpRequest {
   path: string;
   body?: string;
   query: Record<string, string | undefined>;
+  /** The query parameter names given more than once (GatewayRequest `repeatedQuery`). @default - none */
+  repeatedQuery?: readonly string[];
 }
 
 /**
@@ -56,7 +58,7 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
     throw methodNotAllowed(req);
   }
   if (more.length === 0 && sub === 'input_items') {
-    if (req.method === 'GET') return await json(await listInputItems(store, r, id, req.query));
+    if (req.method === 'GET') return await json(await listInputItems(store, r, id, req.query, req.repeatedQuery));
     throw methodNotAllowed(req);
   }
   if (more.length === 0 && sub === 'cancel' && req.method === 'POST') {

@@ -1,4 +1,5 @@
 import { invalid } from '../openai-errors.js';
+import { integerQuery } from '../../fine-tuning/query-parameters.js';
 
 /** OpenAI's list of input items (`ResponseItemList`). */
 export interface ItemList {
@@ -16,8 +17,7 @@ export interface ItemList {
  * @throws GatewayError 400 naming `limit`, `order` or `after` when it is not valid (`after`: not an item of this response)
  */
 export function inputItemsPage(items: Record<string, unknown>[], query: Record<string, string | undefined>): ItemList {
-  const limit = query.limit === undefined ? 20 : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid(`limit must be an integer from 1 to 100, got '${query.limit}'`, 'limit');
+  const limit = integerQuery(query, 'limit', { min: 1, max: 100, fallback: 20 });
   const order = query.order ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw invalid(`order must be asc or desc, got '${order}'`, 'order');
   const ordered = order === 'asc' ? items : [...items].reverse();

@@ -151,6 +151,11 @@ describe('item_reference: an item of the tenant\'s own stored response (the AI S
     const listed = await run(client, { op: 'input_items', responseId: streamed.id, params: { order: 'asc' } });
     expect(listed.result.data[1]).toMatchObject({ id: answer.id, type: 'message', role: 'assistant', content: [{ type: 'output_text', text: ANSWER }] });
     expect(listed.result.data.map((i: any) => i.type)).toEqual(['message', 'message', 'message']);
+    // The page's parameters once each (query kept the last value; the others were dropped unseen), limit a decimal integer.
+    for (const [query, param] of [['limit=1&limit=2', 'limit'], ['order=asc&order=desc', 'order'], ['limit=1e1', 'limit']]) {
+      const res = await fetch(`${suite.env.gw.url}/responses/${streamed.id}/input_items?${query}`, { headers: { authorization: `Bearer ${suite.env.tokens.acme}` } });
+      expect([query, res.status, ((await res.json()) as { error: { param: string } }).error.param]).toEqual([query, 400, param]);
+    }
   });
 
   it.each(CLIENTS)('another tenant\'s item, a deleted response\'s, a store: false answer\'s and an unknown id are one 400 item_not_found naming input[i].id; nothing is sent (%s client)', async (client) => {

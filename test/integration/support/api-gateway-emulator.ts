@@ -211,6 +211,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       httpMethod: req.method, path: pathname, ...resourceOf(pathname.replace(/^\/prod(?=\/)/, '')), headers,
       body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null, isBase64Encoded: binary && body.length > 0,
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
+      // Every value of each name, as API Gateway REST sends beside the last one (queryStringParameters).
+      multiValueQueryStringParameters: url.search ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
       requestContext: { authorizer: context, stage: 'prod' },
     } as unknown as APIGatewayProxyEvent;
     // The fine-tuning Lambda's methods: its routes' (DELETE /v1/models/{proxy+} too, whose GET and OPTIONS stay the router's).
