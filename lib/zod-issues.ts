@@ -11,6 +11,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${shownKey(String(key))}` : shownKey(String(key))), '');
 }
 
+/**
+ * `a.b[0].c` from a zod issue path, each key whole: an error's `param`, which names the field a caller sent
+ * as it is (formatPath, for messages, cuts a key over 64 characters). A request's size bounds its keys.
+ */
+export function paramPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
 /** The value at `path` of `raw`, or undefined when the path leads nowhere. */
 export function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = raw;

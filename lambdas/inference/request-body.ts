@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { describeIssues, formatPath, leafIssues } from '../../lib/zod-issues.js';
+import { describeIssues, formatPath, leafIssues, paramPath } from '../../lib/zod-issues.js';
 import { invalid } from './openai-errors.js';
 
 /** A request body as JSON (400 `invalid_json` otherwise), before any schema. */
@@ -44,7 +44,7 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const first = leafIssues(parsed.error)[0];
-    throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? formatPath(first.path) : null);
+    throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null);
   }
   return parsed.data;
 }
@@ -64,5 +64,5 @@ export function parseStrictWith<S extends z.ZodType>(schema: S, raw: unknown): z
     const fields = first.keys.map((k) => formatPath([...first.path, k]));
     throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`, fields[0]!, 'unknown_parameter');
   }
-  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? formatPath(first.path) : null);
+  throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null);
 }

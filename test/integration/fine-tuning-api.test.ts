@@ -300,6 +300,9 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['supervised epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 0 } } } }, 400, 'invalid_request', 'method.supervised.hyperparameters.n_epochs'],
     ['a Weights & Biases integration', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', integrations: [{ type: 'wandb', wandb: { project: 'p' } }] }, 400, 'unsupported_parameter', 'integrations'],
     ['17 metadata pairs', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 400, 'invalid_request', 'metadata'],
+    // param names the field whole (it was cut to its first 61 characters and "..."); the message may shorten it
+    ['a metadata key of 65 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['k'.repeat(65)]: 'v' } }, 400, 'invalid_request', `metadata.${'k'.repeat(65)}`],
+    ['a metadata key of 300 characters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: { ['q'.repeat(300)]: 'v' } }, 400, 'invalid_request', `metadata.${'q'.repeat(300)}`],
     ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'invalid_request', 'seed'],
   ];
   it.each(cases)('refuses %s', async (_, tenant, body, status, code, param) => {
@@ -382,6 +385,38 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     // What the SDKs send is taken: limit, after, the metadata filter (metadata[key]=value), files' order and purpose.
     expect((await client('acme').fineTuning.jobs.list({ limit: 1, metadata: { team: 'nobody' } })).data).toEqual([]);
     expect((await client('acme').files.list({ limit: 1, order: 'asc', purpose: 'fine-tune' })).data).toEqual(expect.any(Array));
+  });
+
+  it('takes limit as a decimal integer only, each list parameter once, and refuses an empty after (400 naming the parameter) on files, jobs and events', async () => {
+    const job = (await client('acme').fineTuning.jobs.list()).data[0]!;
+    const lists = {
+      'files.list': (query: Record<string, string>) => client('acme').files.list({}, { query }),
+      'jobs.list': (query: Record<string, string>) => client('acme').fineTuning.jobs.list({}, { query }),
+      'jobs.listEvents': (query: Record<string, string>) => client('acme').fineTuning.jobs.listEvents(job.id, {}, { query }),
+    };
+    for (const [what, list] of Object.entries(lists)) {
+      // Read with Number(), these were taken as 10, 2, 16, 5 and 5.
+      for (const limit of ['1e1', '02', '0x10', '5.0', ' 5', '+5', '']) {
+        const e = await list({ limit }).catch((x) => x);
+        expect(e, `${what} limit=${JSON.stringify(limit)}`).toBeInstanceOf(OpenAI.BadRequestError);
+        expect([what, e.code, e.param]).toEqual([what, 'invalid_limit', 'limit']);
+        expect(e.error.message).toMatch(new RegExp(`^limit "${limit.replace('+', '\\+')}" must be a decimal integer from 1 to (100|10000)$`));
+      }
+      expect((await list({ limit: '1' })).data.length, what).toBeLessThanOrEqual(1);
+      // An empty cursor: the jobs and events lists answered the first page, the files list a 404 file_not_found.
+      const empty = await list({ after: '' }).catch((x) => x);
+      expect(empty, what).toBeInstanceOf(OpenAI.BadRequestError);
+      expect([what, empty.code, empty.param]).toEqual([what, 'invalid_value', 'after']);
+      expect(empty.error.message).toContain('after is empty');
+    }
+    // A repeated parameter (the client never sends one; a hand-made URL does): the last value was taken, the others dropped.
+    for (const path of ['/files?limit=1&limit=2', `/fine_tuning/jobs?limit=1&limit=2`, `/fine_tuning/jobs/${job.id}/events?after=x&limit=1&after=y`, '/fine_tuning/jobs?metadata[team]=a&metadata[team]=b', '/files?order=asc&order=desc']) {
+      const res = await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${tokens.acme}` } });
+      const { error } = await res.json() as { error: { code: string; param: string; message: string } };
+      const name = /[?&]([^=]+)=[^&]*&(?:.*&)?\1=/.exec(path)![1]!;
+      expect([path, res.status, error.code, error.param]).toEqual([path, 400, 'invalid_value', name]);
+      expect(error.message).toBe(`query parameter "${name}" is given more than once; give it once`);
+    }
   });
 
   it('answers another tenant\'s job id exactly like an unknown one, for read, cancel and events, and audits the attempt', async () => {
