@@ -1,5 +1,6 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { invalid } from '../openai-errors.js';
+import { checkType } from './tools.js';
 
 type Item = Record<string, any>;
 
@@ -8,13 +9,16 @@ type Item = Record<string, any>;
  * `json_object` → `{type:'json_object'}`; `json_schema` `{name, schema, description, strict}` →
  * `{type:'json_schema', json_schema:{name, schema, description, strict}}`.
  * @throws GatewayError 400 naming `text.format.type` for another type, `text.format.name` / `.schema` when missing
+ *   (a schema that is not an object: an array too), `text.format.strict` / `.description` of the wrong type
  */
 export function textFormatToChat(format: Item | null | undefined): ChatCompletionCreateParams['response_format'] | undefined {
   if (format == null || format.type === 'text') return undefined;
   if (format.type === 'json_object') return { type: 'json_object' };
   if (format.type !== 'json_schema') throw invalid(`text.format.type '${format.type}' is not one of text, json_object, json_schema`, 'text.format.type');
   if (typeof format.name !== 'string' || !format.name) throw invalid('text.format.name is required for a json_schema format', 'text.format.name');
-  if (format.schema == null || typeof format.schema !== 'object') throw invalid('text.format.schema is required for a json_schema format (a JSON Schema object)', 'text.format.schema');
+  if (format.schema == null || typeof format.schema !== 'object' || Array.isArray(format.schema)) throw invalid('text.format.schema is required for a json_schema format (a JSON Schema object)', 'text.format.schema');
+  checkType(format.strict, 'boolean', 'text.format.strict');
+  checkType(format.description, 'string', 'text.format.description');
   return {
     type: 'json_schema',
     json_schema: {

@@ -3,6 +3,27 @@ import { invalid } from '../openai-errors.js';
 
 type Item = Record<string, any>;
 
+/** What a JSON value is, as a type error names it ("a string", "an array", "null"). */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const t = typeof value;
+  return t === 'object' ? 'an object' : `a${/^[aeiou]/.test(t) ? 'n' : ''} ${t}`;
+}
+
+/**
+ * Refuses a field of the wrong JSON type (null counts as absent), as OpenAI does ("Invalid type for
+ * 'tools[0].parameters': expected an object, but got a string instead."), rather than pass it to the
+ * upstream and echo it in the Response, where it breaks the `openai` package's types
+ * (`FunctionTool.parameters` is an object, `strict` a boolean, `description` a string).
+ * @throws GatewayError 400 `invalid_type` naming `path`
+ */
+export function checkType(value: unknown, expected: 'object' | 'boolean' | 'string', path: string): void {
+  if (value == null) return;
+  const ok = expected === 'object' ? typeof value === 'object' && !Array.isArray(value) : typeof value === expected;
+  if (!ok) throw invalid(`Invalid type for '${path}': expected ${expected === 'object' ? 'an object' : `a ${expected}`}, but got ${kindOf(value)} instead (${JSON.stringify(value)?.slice(0, 60)})`, path, 'invalid_type');
+}
+
 /** Tools OpenAI runs itself; a chat-completions upstream cannot. */
 const HOSTED = ['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11', 'file_search', 'code_interpreter', 'computer_use_preview', 'computer', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'tool_search', 'namespace'];
 
@@ -16,8 +37,9 @@ export const CUSTOM_NOT_MAPPED = 'custom tools are not mapped by /v1/responses h
  * `mcp`, `local_shell`, …) are refused: a chat-completions upstream cannot run them. `custom`
  * tools are refused too, for what they are: a tool the application runs, which this mapping does
  * not carry (chat completions passes them on). So are function-tool options chat has no
- * equivalent for (`defer_loading`, programmatic callers, `output_schema`).
- * @throws GatewayError 400 `unsupported_tool` naming `tools[i].type` (or the option's path)
+ * equivalent for (`defer_loading`, programmatic callers, `output_schema`). `parameters` must be an
+ * object, `strict` a boolean and `description` a string (`checkType`).
+ * @throws GatewayError 400 `unsupported_tool` naming `tools[i].type` (or the option's path); `invalid_type` naming a field of the wrong type
  */
 export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFunctionTool[] | undefined {
   if (!tools || tools.length === 0) return undefined;
@@ -29,6 +51,9 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFun
       throw invalid(`${path}.type: ${what}; send function tools and run the tool in your application`, `${path}.type`, 'unsupported_tool');
     }
     if (typeof t.name !== 'string' || !t.name) throw invalid(`${path}.name is required for a function tool`, `${path}.name`);
+    checkType(t.parameters, 'object', `${path}.parameters`);
+    checkType(t.strict, 'boolean', `${path}.strict`);
+    checkType(t.description, 'string', `${path}.description`);
     if (t.defer_loading === true) throw invalid(`${path}.defer_loading is not served (chat tools are always loaded); leave it out`, `${path}.defer_loading`, 'unsupported_parameter');
     if (Array.isArray(t.allowed_callers) && t.allowed_callers.some((c: string) => c !== 'direct')) throw invalid(`${path}.allowed_callers: only 'direct' callers are served`, `${path}.allowed_callers`, 'unsupported_parameter');
     if (t.output_schema != null) throw invalid(`${path}.output_schema has no chat-completions equivalent; leave it out`, `${path}.output_schema`, 'unsupported_parameter');

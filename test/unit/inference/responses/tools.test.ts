@@ -32,6 +32,17 @@ describe('tools → chat tools', () => {
     expect(thrown(() => toolChoiceToChat({ type: 'custom', name: 'sql' })).message).toContain('custom tools are not mapped by /v1/responses here');
   });
 
+  it.each([
+    ['parameters', 'nope', 'expected an object, but got a string'],
+    ['parameters', [{ type: 'string' }], 'expected an object, but got an array'],
+    ['strict', 'yes', 'expected a boolean, but got a string'],
+    ['description', 5, 'expected a string, but got a number'],
+  ])('a function tool\'s %s of the wrong type (%j) is a 400 invalid_type naming it, not passed upstream and echoed (s23resp)', (key, value, why) => {
+    const e = thrown(() => toolsToChat([{ type: 'function', name: 'ok' }, { type: 'function', name: 'f', [key]: value }]));
+    expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', param: `tools[1].${key}`, code: 'invalid_type' });
+    expect(e.message).toContain(`Invalid type for 'tools[1].${key}': ${why}`);
+  });
+
   it('function-tool options chat cannot honour are 400s naming them', () => {
     expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', defer_loading: true }])).param).toBe('tools[0].defer_loading');
     expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', output_schema: {} }])).param).toBe('tools[0].output_schema');
@@ -68,5 +79,10 @@ describe('text.format → response_format', () => {
   it('a json_schema without a name is a 400 naming text.format.name; an unknown type names text.format.type', () => {
     expect(thrown(() => textFormatToChat({ type: 'json_schema', schema: PARAMS })).param).toBe('text.format.name');
     expect(thrown(() => textFormatToChat({ type: 'grammar' })).param).toBe('text.format.type');
+  });
+  it('a json_schema whose schema is an array, or whose strict / description is of the wrong type, is a 400 naming it (s23resp)', () => {
+    expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: [PARAMS] })).param).toBe('text.format.schema');
+    expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: PARAMS, strict: 'true' }))).toMatchObject({ param: 'text.format.strict', code: 'invalid_type' });
+    expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: PARAMS, description: {} }))).toMatchObject({ param: 'text.format.description', code: 'invalid_type' });
   });
 });
