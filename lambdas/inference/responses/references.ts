@@ -76,13 +76,22 @@ export function checkCallOutputs(items: InputItem[], history: ChatCompletionMess
 
 /**
  * A `tool_choice` that names a function (`{type:'function', name}`, or `allowed_tools`) names one
- * of the request's function tools, as OpenAI requires.
- * @throws GatewayError 400 naming `tool_choice.name` or `tool_choice.tools[i].name`
+ * of the request's function tools, as OpenAI requires; `required` needs a function tool to call, and
+ * `allowed_tools` its `tools` list.
+ * @throws GatewayError 400 naming `tool_choice`, `tool_choice.name`, `tool_choice.tools` or `tool_choice.tools[i].name`
  */
 export function checkToolChoiceNames(tools: Item[] | null | undefined, choice: string | Item | null | undefined): void {
-  if (choice == null || typeof choice === 'string') return;
   const names = new Set((tools ?? []).filter((t) => t?.type === 'function').map((t) => t.name));
+  // `required` with nothing to call: the relay passed it on, and a lenient upstream answered text, a call the caller required never made.
+  if (choice === 'required' && names.size === 0) {
+    throw invalid("tool_choice 'required' asks for a tool call, but tools holds no function to call; send function tools, or tool_choice 'auto' or 'none'", 'tool_choice', 'tool_not_found');
+  }
+  if (choice == null || typeof choice === 'string') return;
   const known = names.size ? [...names].join(', ') : 'none';
+  // ToolChoiceAllowed.tools is required: without it the relay sent an empty allowed list upstream.
+  if (choice.type === 'allowed_tools' && !Array.isArray(choice.tools)) {
+    throw invalid("tool_choice.tools is required for an allowed_tools choice: a list of {type: 'function', name} of the functions in tools the model may call", 'tool_choice.tools', 'missing_required_parameter');
+  }
   if (choice.type === 'function' && typeof choice.name === 'string' && !names.has(choice.name)) {
     throw invalid(`tool_choice.name '${choice.name}' is not a function in tools (functions: ${known})`, 'tool_choice.name', 'tool_not_found');
   }

@@ -63,5 +63,11 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(refusal(() => checkToolChoiceNames(tools, { type: 'function', name: 'g' }))).toMatchObject({ status: 400, param: 'tool_choice.name', code: 'tool_not_found', message: expect.stringContaining('(functions: f)') });
     expect(refusal(() => checkToolChoiceNames(undefined, { type: 'function', name: 'g' }))).toMatchObject({ message: expect.stringContaining('(functions: none)') });
     expect(refusal(() => checkToolChoiceNames(tools, { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'f' }, { type: 'function', name: 'h' }] }))).toMatchObject({ param: 'tool_choice.tools[1].name' });
+    // s23resp: 'required' with no function to call, and allowed_tools without its tools list, were passed on upstream
+    expect(refusal(() => checkToolChoiceNames(undefined, 'required'))).toMatchObject({ status: 400, param: 'tool_choice', code: 'tool_not_found', message: expect.stringContaining("tool_choice 'required' asks for a tool call") });
+    expect(refusal(() => checkToolChoiceNames([], 'required'))).toMatchObject({ param: 'tool_choice' });
+    expect(() => checkToolChoiceNames(undefined, 'auto')).not.toThrow();
+    expect(() => checkToolChoiceNames(undefined, 'none')).not.toThrow();
+    expect(refusal(() => checkToolChoiceNames(tools, { type: 'allowed_tools', mode: 'auto' }))).toMatchObject({ status: 400, param: 'tool_choice.tools', code: 'missing_required_parameter' });
   });
 });
