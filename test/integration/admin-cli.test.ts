@@ -100,6 +100,34 @@ describe('tessera CLI and admin API', () => {
     expect(both.stderr).toMatch(/--repair re-applies the current tier and version/);
   });
 
+  /**
+   * Found in s23 (drift2): the local platform gave the admin API no TESSERA_DRIFT_STATE_MACHINE_ARN, so `--detect` could
+   * not be run here. It starts the real drift workflow on the local platform; moto has no DetectStackDrift (as the drift
+   * demo shows), so that run's check of acme fails on moto's answer and is recorded as a failed check beside the last one.
+   */
+  it('--detect starts a drift check of the tenant now; once it has ended, tessera tenants drift <id> shows its result', async () => {
+    const before = (await getTenant('acme'))!.drift!;
+    // WHEN the operator asks for a check of acme now
+    const run = await tessera('tenants', 'drift', '--detect', 'acme');
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const arn = run.stdout.match(/^drift check of tenant acme started \S+: execution (arn:aws:states:us-east-1:\d{12}:execution:tessera-drift:drift-acme-\d{8}T\d{4})$/m)?.[1];
+    expect(arn, run.stdout).toBeDefined();
+    expect(run.stdout).toContain(`follow it: aws stepfunctions describe-execution --execution-arn ${arn} --region us-east-1\n`);
+    // THEN the drift state machine runs with { tenantId } and lists acme only
+    expect(JSON.parse(platform.executions.get(arn!)!.input)).toEqual({ tenantId: 'acme' });
+    expect(await platform.awaitExecution(arn!)).toMatchObject({ status: 'SUCCEEDED' });
+    const output = JSON.parse(platform.executions.get(arn!)!.output!);
+    expect(output.tenants).toMatchObject({ tenants: [{ tenantId: 'acme' }], count: 1 });
+    // AND its result is the registry's: the check ran after the earlier one and failed on moto (no DetectStackDrift)
+    const after = (await getTenant('acme'))!.drift!;
+    expect(before.failedCheck).toBeUndefined();
+    expect(after).toMatchObject({ status: before.status, checkedAt: before.checkedAt, failedCheck: { at: expect.any(String), error: expect.stringMatching(/\S/) } });
+    expect(after.failedCheck!.at > before.checkedAt).toBe(true);
+    const shown = await tessera('tenants', 'drift', 'acme');
+    expect([shown.code, shown.stderr]).toEqual([0, '']);
+    expect(shown.stdout).toContain(`tenant acme: ${before.status} (checked ${before.checkedAt})\n  the latest check, at ${after.failedCheck!.at}, failed: `);
+  });
+
   it('answers bad requests with the field and the value, and changes nothing', async () => {
     const bad = await tessera('tenants', 'create', '--id', 'Bad_Id', '--name', 'x', '--tier', 'gold', '--admin-email', 'nope');
     expect(bad.code).toBe(2); // refused by the CLI with the API's schema (OnboardRequest), before any call
