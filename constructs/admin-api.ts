@@ -108,11 +108,18 @@ export class AdminApi extends Construct {
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartLifecycle', actions: ['states:StartExecution'], resources: machines.map((m) => m.stateMachineArn) }));
-    // POST /admin/drift: a drift check now, on the drift state machine only (its executions are not read: the result is the registry's).
+    // POST /admin/drift: a drift check now, on the drift state machine only.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartDriftCheck', actions: ['states:StartExecution'], resources: [props.workflows.drift.stateMachineArn] }));
+    // Its 409 drift_check_exists says whether the check its start met ended SUCCEEDED (its result is the registry's), FAILED,
+    // or still runs: DescribeExecution only (no history), on the drift machine's own executions only: `tessera-drift:*`
+    // admits neither another machine's (the colon) nor the Distributed Map's child executions (`tessera-drift/<map run>:…`).
+    const driftExecutions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-drift:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadDriftChecks', actions: ['states:DescribeExecution'], resources: [driftExecutions] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }));
     acknowledge(this.handler.managedPolicy, executions.map((arn) => wildcardResourceFinding(this, arn)),
       'Executions are named per attempt at run time; the patterns admit executions of the lifecycle state machines only (the rolling upgrade\'s children included), for reading their progress and whether a lease holder still runs.');
+    acknowledge(this.handler.managedPolicy, [wildcardResourceFinding(this, driftExecutions)],
+      'Drift checks are named per tenant and 5-minute window at run time (POST /admin/drift); the pattern admits executions of the drift state machine only, and only DescribeExecution: the status of the check a start met, for its 409.');
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new apigw.RestApi(this, 'Api', {

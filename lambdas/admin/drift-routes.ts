@@ -1,4 +1,4 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow } from '../../lib/tenant-list-page.js';
 import { DriftRecord, TenantId, TenantStatus } from '../../lib/tenant-record.js';
@@ -73,6 +73,48 @@ export interface DriftRunStarted {
   tenantId?: string;
 }
 
+/** What DescribeExecution said of the execution a start met (ExecutionAlreadyExists), or why it could not be read. */
+type EarlierCheck = { status: string; startDate?: Date; stopDate?: Date } | { unreadable: string };
+
+async function describeEarlier(executionArn: string): Promise<EarlierCheck> {
+  try {
+    const out = await platformClient(SFNClient).send(new DescribeExecutionCommand({ executionArn }));
+    return { status: out.status ?? 'UNKNOWN', startDate: out.startDate, stopDate: out.stopDate };
+  } catch (e) {
+    // An older deployment's role without the grant (ReadDriftChecks), a throttled call: the 409 still names the execution.
+    return { unreadable: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  }
+}
+
+/**
+ * The 409 `drift_check_exists` of a start that met an execution of its name (ExecutionAlreadyExists), with that execution's
+ * status (DescribeExecution on the drift machine's executions: statement ReadDriftChecks of constructs/admin-api.ts): one
+ * that ended SUCCEEDED recorded its result in the registry; one that ended FAILED, TIMED_OUT or ABORTED may have recorded
+ * none or part; a RUNNING one was started with another input than this start's (a start outside the admin API with its name:
+ * the same input would have been answered that execution).
+ */
+async function driftCheckExists(tenantId: string | undefined, executionArn: string, input: DriftRunRequest): Promise<ApiError> {
+  const next = new Date(windowStart(new Date()).getTime() + WINDOW_MS).toISOString();
+  const what = tenantId === undefined ? 'every ACTIVE tenant' : `tenant "${tenantId}"`;
+  const read = `tessera tenants drift${tenantId ? ` ${tenantId}` : ''}`;
+  const earlier = await describeEarlier(executionArn);
+  let state: string;
+  if ('unreadable' in earlier) {
+    state = `exists (its status could not be read: ${earlier.unreadable}): execution ${executionArn}; once it has ended its result is in the registry (${read})`;
+  } else if (earlier.status === 'SUCCEEDED') {
+    state = `has ended SUCCEEDED at ${earlier.stopDate?.toISOString() ?? '(no stop date)'}: execution ${executionArn}; its result is in the registry (${read})`;
+  } else if (earlier.stopDate) {
+    state = `has ended ${earlier.status} at ${earlier.stopDate.toISOString()}: execution ${executionArn}; it may have recorded no result, or only part (${read} shows what the registry holds; aws stepfunctions describe-execution --execution-arn ${executionArn} says why it ended)`;
+  } else {
+    state = `is ${earlier.status} (started ${earlier.startDate?.toISOString() ?? 'at an unknown time'}) with another input than ${JSON.stringify(input)}, so it is not this start's check: execution ${executionArn}`;
+  }
+  return new ApiError(409, `a drift check of ${what} was already started in this ${DRIFT_RUN_WINDOW_MINUTES}-minute window and ${state}; a new check can start from ${next}`,
+    'conflict_error', 'drift_check_exists', tenantId === undefined ? undefined : 'tenantId', {
+      executionArn, retryAfter: next,
+      ...('unreadable' in earlier ? {} : { executionStatus: earlier.status, ...(earlier.stopDate ? { executionStopDate: earlier.stopDate.toISOString() } : {}) }),
+    });
+}
+
 /** A row's bytes in the Lambda answer: its JSON, escaped once more inside the proxy integration's string body, and a comma. */
 const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(JSON.stringify(row))) - 1;
 
@@ -93,7 +135,7 @@ const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(
  * - `POST /admin/drift` with `{}` or `{ tenantId }`: starts the drift workflow now (DriftRunStarted, 202) on every ACTIVE
  *   tenant or on that one (404 for an unknown tenant, 409 `invalid_status` for one that is not ACTIVE), as execution
  *   driftExecutionName: a second start in the same window answers the running execution, and one after it ended a 409
- *   `drift_check_exists` naming it and when a new check can start.
+ *   `drift_check_exists` naming it, its status (`executionStatus`: SUCCEEDED, FAILED, …) and when a new check can start.
  * @throws ApiError 400 naming an unknown query parameter or status, a `limit` out of 1-1,000 or a
  *   `nextToken` that is not one of this list's (nothing is read); 404 for an unknown tenant
  */
@@ -128,11 +170,7 @@ export const driftRoutes: Record<string, Route> = {
       return json(202, answer);
     } catch (e) {
       if (!(e instanceof ExecutionAlreadyExists)) throw e;
-      const next = new Date(windowStart(new Date()).getTime() + WINDOW_MS).toISOString();
-      const what = tenantId === undefined ? 'every ACTIVE tenant' : `tenant "${tenantId}"`;
-      throw new ApiError(409, `a drift check of ${what} was already started in this ${DRIFT_RUN_WINDOW_MINUTES}-minute window and has ended: execution ${executionArn}; `
-        + `its result is in the registry (tessera tenants drift${tenantId ? ` ${tenantId}` : ''}); a new check can start from ${next}`,
-      'conflict_error', 'drift_check_exists', tenantId === undefined ? undefined : 'tenantId', { executionArn, retryAfter: next });
+      throw await driftCheckExists(tenantId, executionArn, input);
     }
   },
   'GET /admin/tenants/{id}/drift': async (_event, id) => {

@@ -42,6 +42,20 @@ describe('POST /admin/drift in AWS', () => {
     expect(fn.Properties.Environment.Variables[ENV.driftStateMachineArn]).toEqual({ Ref: driftMachine() });
   });
 
+  /**
+   * Found in s23 (drift2): the 409 drift_check_exists could not say whether the check a start met had succeeded: the role
+   * could not read drift executions. ReadDriftChecks: DescribeExecution only, on the drift machine's executions only.
+   */
+  it('the admin API may DescribeExecution on the drift machine\'s executions (ReadDriftChecks), nothing more and nothing wider', () => {
+    const name = resources[driftMachine()]!.Properties.StateMachineName as string;
+    const read = adminStatements().filter((s) => s.Sid === 'ReadDriftChecks');
+    expect(read).toEqual([{ Sid: 'ReadDriftChecks', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: expect.anything() }]);
+    // arn:aws:states:<region>:<account>:execution:tessera-drift:* — not tessera-drift-other:…, not the map's children tessera-drift/<run>:…
+    expect(read[0]!.Resource).toMatch(new RegExp(`^arn:aws:states:us-east-1:\\d{12}:execution:${name}:\\*$`));
+    // No other statement of the role names a drift execution (ReadExecutions: the four lifecycle machines and tessera-upgrade*)
+    for (const s of adminStatements().filter((x) => x.Sid !== 'ReadDriftChecks')) expect(JSON.stringify(s.Resource), s.Sid).not.toContain(`execution:${name}`);
+  });
+
   it('the route exists with IAM authorization, as GET /admin/drift, integrated with the admin handler', () => {
     const post = adminMethod('POST', '/admin/drift');
     const get = adminMethod('GET', '/admin/drift');

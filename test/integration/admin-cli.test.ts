@@ -126,6 +126,22 @@ describe('tessera CLI and admin API', () => {
     const shown = await tessera('tenants', 'drift', 'acme');
     expect([shown.code, shown.stderr]).toEqual([0, '']);
     expect(shown.stdout).toContain(`tenant acme: ${before.status} (checked ${before.checkedAt})\n  the latest check, at ${after.failedCheck!.at}, failed: `);
+
+    // AND another --detect in the same 5-minute window meets that ended execution: a 409 saying it ended SUCCEEDED (the
+    // admin API's DescribeExecution of it) and when a new check can start. Should the window have turned between the two
+    // starts, the second is a new check of the new window, and a third meets that one.
+    let met = arn!;
+    let again = await tessera('tenants', 'drift', '--detect', 'acme');
+    if (again.code === 0) {
+      met = again.stdout.match(/execution (\S+:execution:tessera-drift:drift-acme-\S+)$/m)![1]!;
+      await platform.awaitExecution(met);
+      again = await tessera('tenants', 'drift', '--detect', 'acme');
+    }
+    expect(again.code).toBe(1);
+    const { stopDate } = await platform.awaitExecution(met);
+    expect(again.stderr).toBe(`error: a drift check of tenant "acme" was already started in this 5-minute window and has ended SUCCEEDED at ${stopDate!.toISOString()}: execution ${met}; `
+      + `its result is in the registry (tessera tenants drift acme); a new check can start from ${again.stderr.match(/start from (\S+) \(/)?.[1]} (drift_check_exists, field tenantId)\n`);
+    expect(new Date(again.stderr.match(/start from (\S+) \(/)![1]!).getUTCMinutes() % 5).toBe(0);
   });
 
   it('answers bad requests with the field and the value, and changes nothing', async () => {

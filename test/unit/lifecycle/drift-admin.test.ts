@@ -1,4 +1,4 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -106,14 +106,56 @@ describe('admin API: POST /admin/drift', () => {
     expect(body(a!).startDate).toBe('2026-12-04T13:35:10.000Z');
   });
 
-  it('the check of this window has ended (ExecutionAlreadyExists): 409 drift_check_exists naming the execution and when a new one can start', async () => {
-    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
-    const res = await call('POST', '/admin/drift', { body: JSON.stringify({ tenantId: 'acme' }) });
-    expect(res.statusCode).toBe(409);
-    const name = starts()[0]!.name!;
-    expect(body(res).error).toMatchObject({
-      type: 'conflict_error', code: 'drift_check_exists', param: 'tenantId',
-      message: expect.stringMatching(new RegExp(`^a drift check of tenant "acme" was already started in this 5-minute window and has ended: execution arn:aws:states:us-east-1:222222222222:execution:tessera-drift:${name}; its result is in the registry \\(tessera tenants drift acme\\); a new check can start from \\d{4}-`)),
+  /**
+   * Found in s23 (drift2): the 409 said "has ended" and "its result is in the registry" whatever the earlier check did:
+   * one that FAILED or was ABORTED recorded nothing or part, and one RUNNING (started with this name and another input
+   * outside the API) had not ended. The route now reads it (DescribeExecution, statement ReadDriftChecks) and says which.
+   */
+  describe('the check of this window exists (ExecutionAlreadyExists): 409 drift_check_exists with its status', () => {
+    const EXECUTION = (name: string) => `arn:aws:states:us-east-1:222222222222:execution:tessera-drift:${name}`;
+    const refused = async () => {
+      sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+      const res = await call('POST', '/admin/drift', { body: JSON.stringify({ tenantId: 'acme' }) });
+      expect(res.statusCode).toBe(409);
+      const name = starts()[0]!.name!;
+      // The execution read is the one the start met, and only it
+      expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: EXECUTION(name) }]);
+      return { answer: body(res), arn: EXECUTION(name) };
+    };
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+    it('SUCCEEDED: names it, when it ended, that its result is in the registry, and when a new check can start', async () => {
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', startDate: new Date('2026-12-04T13:35:10.000Z'), stopDate: new Date('2026-12-04T13:37:42.000Z') });
+      const { answer, arn } = await refused();
+      expect(answer.error).toMatchObject({
+        type: 'conflict_error', code: 'drift_check_exists', param: 'tenantId',
+        message: expect.stringMatching(new RegExp(`^a drift check of tenant "acme" was already started in this 5-minute window and has ended SUCCEEDED at 2026-12-04T13:37:42.000Z: execution ${escape(arn)}; its result is in the registry \\(tessera tenants drift acme\\); a new check can start from \\d{4}-`)),
+      });
+      expect(answer).toMatchObject({ executionArn: arn, executionStatus: 'SUCCEEDED', executionStopDate: '2026-12-04T13:37:42.000Z', retryAfter: expect.any(String) });
+    });
+
+    it.each(['FAILED', 'TIMED_OUT', 'ABORTED'])('%s: says so, and that the registry may hold no result of it or only part', async (status) => {
+      sfn.on(DescribeExecutionCommand).resolves({ status: status as 'FAILED', startDate: new Date('2026-12-04T13:35:10.000Z'), stopDate: new Date('2026-12-04T13:36:00.000Z') });
+      const { answer, arn } = await refused();
+      expect(answer.error.message).toContain(`and has ended ${status} at 2026-12-04T13:36:00.000Z: execution ${arn}; it may have recorded no result, or only part (tessera tenants drift acme shows what the registry holds; aws stepfunctions describe-execution --execution-arn ${arn} says why it ended); a new check can start from `);
+      expect(answer.error.message).not.toContain('its result is in the registry');
+      expect(answer).toMatchObject({ executionStatus: status, executionStopDate: '2026-12-04T13:36:00.000Z' });
+    });
+
+    it('RUNNING (its name taken outside the API with another input): not said to have ended', async () => {
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: new Date('2026-12-04T13:35:10.000Z') });
+      const { answer, arn } = await refused();
+      expect(answer.error.message).toContain(`and is RUNNING (started 2026-12-04T13:35:10.000Z) with another input than {"tenantId":"acme"}, so it is not this start's check: execution ${arn}; a new check can start from `);
+      expect(answer.error.message).not.toContain('ended');
+      expect(answer).toMatchObject({ executionStatus: 'RUNNING' });
+      expect(answer).not.toHaveProperty('executionStopDate');
+    });
+
+    it('its status unreadable (a role without ReadDriftChecks, a throttled call): still the 409 naming it, with why the status is missing', async () => {
+      sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('User is not authorized to perform: states:DescribeExecution'), { name: 'AccessDeniedException' }));
+      const { answer, arn } = await refused();
+      expect(answer.error).toMatchObject({ code: 'drift_check_exists', message: expect.stringContaining(`and exists (its status could not be read: AccessDeniedException: User is not authorized to perform: states:DescribeExecution): execution ${arn}; once it has ended its result is in the registry (tessera tenants drift acme); a new check can start from `) });
+      expect(answer).not.toHaveProperty('executionStatus');
     });
   });
 
