@@ -1,7 +1,8 @@
 /**
  * `tessera tenants drift` on this machine, as the onboarding demo runs the other tenant commands: moto plays
  * AWS, the synthesized state machines (the daily drift workflow among them) run in aws-local-stepfunctions
- * with the real Lambda handlers, and the admin API handler answers on loopback. moto has no
+ * with the real Lambda handlers, and the admin API handler answers on loopback. The drift check is started as an
+ * operator starts one, `tessera tenants drift --detect acme` (POST /admin/drift). moto has no
  * DetectStackDrift, so the drift workflow's real run records the tenant UNKNOWN with moto's answer; the
  * drifted resource that follows is written to the registry as *Check drift* writes one (the workflow's
  * detection itself is tested on mocks: test/infra/lifecycle-definitions.test.ts, test/unit/lifecycle/).
@@ -18,11 +19,13 @@ const { platform, tessera } = await startDemoPlatform();
 try {
   await tessera('tenants', 'create', '--id', 'acme', '--name', 'Acme Corp', '--tier', 'starter', '--admin-email', 'platform+acme@example.com', '--request-id', 'acme-2026-11-23', '--watch', '--interval', '0.5');
   await tessera('tenants', 'drift');
-  // The daily drift workflow (tessera-drift), run now: on moto its DetectStackDrift fails, so acme is recorded UNKNOWN with the error.
-  process.stdout.write('# the drift workflow (tessera-drift), run now instead of at 03:00 UTC\n');
-  const run = await platform.startExecution('drift', {}, 'drift-demo');
-  const ended = await platform.awaitExecution(run.executionArn);
-  process.stdout.write(`# ${run.executionArn}: ${ended.status}\n\n`);
+  // A drift check now, as an operator starts one (POST /admin/drift starts tessera-drift with { tenantId: acme }); on moto
+  // its DetectStackDrift fails, so acme is recorded UNKNOWN with the error.
+  await tessera('tenants', 'drift', '--detect', 'acme');
+  // Waited for as the operator would follow it (aws stepfunctions describe-execution): the local platform's only drift execution.
+  const [check] = [...platform.executions.values()].filter((e) => e.workflow === 'drift');
+  const ended = await platform.awaitExecution(check!.executionArn);
+  process.stdout.write(`# waited for the check to end: ${ended.status} (describe-execution's status)\n\n`);
   await tessera('tenants', 'drift');
   await tessera('tenants', 'drift', 'acme');
   // What a check that found drift records (check-drift.ts), written as it writes it: moto cannot detect drift.
