@@ -109,6 +109,17 @@ const whose = (r: PipelineRequest, scope: LimitScope) => {
   return scope === 'key' && own && own !== id ? `key ${own} (counted with its rotation chain as ${id})` : `${scope} ${id}`;
 };
 
+/**
+ * OpenAI's 400 for an output limit past the model's maximum (`max_tokens is too large: 1000000000. This model
+ * supports at most 16384 completion tokens, whereas you provided 1000000000.`, `invalid_value`), word for word:
+ * clients read the maximum out of it to ask again. The gateway holds every answer to the model's catalog
+ * `maxOutputTokens` anyway, so a larger limit would otherwise be cut there silently.
+ * @param unit `completion` (chat's `max_tokens` / `max_completion_tokens`) or `output` (`max_output_tokens` of /v1/responses)
+ */
+export function tooLargeForModel(field: string, value: number, max: number, unit: 'completion' | 'output'): GatewayError {
+  return invalid(`${field} is too large: ${value}. This model supports at most ${max} ${unit} tokens, whereas you provided ${value}.`, field, 'invalid_value');
+}
+
 /** 503 for a request the embedded multi-thread store's usage ledger has no room for (settled all the same; shared-memory-store.ts). */
 const ledgerFull = (e: unknown): never => {
   if (!(e instanceof ModelUsageCapacityError)) throw e;
@@ -314,21 +325,27 @@ export class RequestPipeline {
 
   /**
    * The completion-token limit of a chat request: `max_completion_tokens` and `max_tokens` (an
-   * upstream may honour either), each checked against the tenant's cap.
-   * @returns `add`: the tenant's cap, to send as `max_completion_tokens` when the caller sent no limit
-   *   (undefined otherwise: the caller's fields go on as sent, or no limit at all);
+   * upstream may honour either), each checked against the tenant's cap, then against the model's
+   * maximum (its catalog `maxOutputTokens`), as OpenAI refuses a limit past the model's.
+   * @returns `add`: the tenant's cap (never more than the model's maximum), to send as `max_completion_tokens`
+   *   when the caller sent no limit (undefined otherwise: the caller's fields go on as sent, or no limit at all);
    *   `reserve`: completion tokens to reserve per choice, the larger limit sent (or the cap, or the
    *   model's maximum), never more than the model's maximum
-   * @throws GatewayError 400 naming the field when the caller asks for more than the tenant's cap
+   * @throws GatewayError 400 naming the field: `max_tokens_exceeded` when the caller asks for more than the
+   *   tenant's cap, `invalid_value` (OpenAI's "max_tokens is too large: …") when it asks for more than the model's maximum
    */
   completionLimit(r: PipelineRequest, model: ModelEntry, body: { max_tokens?: number | null; max_completion_tokens?: number | null }): { add: number | undefined; reserve: number } {
     const cap = r.policy.gateway.maxTokens;
+    const max = model.maxOutputTokens;
     const sent = (['max_completion_tokens', 'max_tokens'] as const).filter((f) => body[f] != null);
     for (const field of sent) {
       if (cap !== undefined && body[field]! > cap) throw invalid(`${field} is ${body[field]}; tenant ${r.caller.tenantId} allows at most ${cap} completion tokens per request`, field, 'max_tokens_exceeded');
     }
+    for (const field of sent) {
+      if (body[field]! > max) throw tooLargeForModel(field, body[field]!, max, 'completion');
+    }
     const largest = sent.length ? Math.max(...sent.map((f) => body[f]!)) : cap;
-    return { add: sent.length ? undefined : cap, reserve: Math.min(largest ?? model.maxOutputTokens, model.maxOutputTokens) };
+    return { add: sent.length || cap === undefined ? undefined : Math.min(cap, max), reserve: Math.min(largest ?? max, max) };
   }
 
   /**

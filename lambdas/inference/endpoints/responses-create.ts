@@ -3,7 +3,7 @@ import type { Response } from 'openai/resources/responses/responses';
 import { completeChat, runChat, streamChat, type ChatExchange } from '../chat/chat-exchange.js';
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid } from '../openai-errors.js';
-import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
+import { tooLargeForModel, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-request.js';
 import { newId, withItemIdsOf } from '../responses/ids.js';
@@ -64,6 +64,8 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
     throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
   }
+  // OpenAI refuses a max_output_tokens past the model's maximum; the gateway holds the answer to it anyway.
+  if (body.max_output_tokens != null && body.max_output_tokens > model.maxOutputTokens) throw tooLargeForModel('max_output_tokens', body.max_output_tokens, model.maxOutputTokens, 'output');
   await pipeline.admit(r);
 
   // Resolved items keep the references' ids: the ids stay unique (checked above).

@@ -74,6 +74,57 @@ describe('a 429 names the budget that ran out in its headers', () => {
     expect(res.headers.get('x-ratelimit-limit-tokens')).toBe('1000');
     expect(Number(res.headers.get('x-ratelimit-remaining-tokens'))).toBeLessThanOrEqual(1000);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The wait to the millisecond, which the SDKs read before retry-after: the same wait, rounded up to seconds there.
+    const ms = Number(res.headers.get('retry-after-ms'));
+    expect(Number.isInteger(ms) && ms > 0).toBe(true);
+    expect(Math.max(1, Math.ceil(ms / 1000))).toBe(Number(res.headers.get('retry-after')));
+  });
+});
+
+describe('a limit past the model\'s maximum is OpenAI\'s 400, not a silent cut (the catalog\'s maxOutputTokens: 100 here)', () => {
+  type BadRequest = InstanceType<typeof OpenAI.BadRequestError>;
+  it.each(['max_tokens', 'max_completion_tokens'])('%s: 1e9 on chat, whole and streamed: invalid_value naming it, nothing sent upstream', async (field) => {
+    for (const stream of [false, true]) {
+      const e = await client('acme').chat.completions.create({ ...ask(), [field]: 1e9, stream }).catch((x: unknown) => x) as BadRequest;
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(e).toMatchObject({ param: field, code: 'invalid_value' });
+      expect(e.message).toBe(`400 ${field} is too large: 1000000000. This model supports at most 100 completion tokens, whereas you provided 1000000000.`);
+    }
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it('the model\'s maximum itself goes on as sent', async () => {
+    env.upstream.script({ body: answer({}) });
+    await client('acme').chat.completions.create({ ...ask(), max_completion_tokens: 100 });
+    expect(env.upstream.calls[0].body).toMatchObject({ max_completion_tokens: 100 });
+  });
+
+  it('max_output_tokens on /v1/responses: invalid_value naming it', async () => {
+    const e = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Hi', max_output_tokens: 1e9 }).catch((x: unknown) => x) as BadRequest;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e).toMatchObject({ param: 'max_output_tokens', code: 'invalid_value' });
+    expect(e.message).toBe('400 max_output_tokens is too large: 1000000000. This model supports at most 100 output tokens, whereas you provided 1000000000.');
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+});
+
+describe('seed and n as OpenAI takes them: seed an integer, n an integer from 1 to 128', () => {
+  it.each([
+    ['seed', { seed: 1.5 }],
+    ['n', { n: 0 }],
+    ['n', { n: 129 }],
+    ['n', { n: 1.5 }],
+  ])('%s: %o is a 400 naming it, nothing sent upstream', async (param, extra) => {
+    const e = await client('acme').chat.completions.create({ ...ask(), ...extra }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe(param);
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it('a 64-bit seed goes on (an integer, though past 2^53)', async () => {
+    env.upstream.script({ body: answer({}) });
+    await client('acme').chat.completions.create({ ...ask(), seed: 2 ** 63 });
+    expect(env.upstream.calls[0].body).toMatchObject({ seed: 2 ** 63 });
   });
 });
 
