@@ -4,7 +4,7 @@ import { z } from 'zod';
 /**
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
  * `openai` package is the contract): the model, the message shapes (for guardrails, token counts
- * and the Bedrock mapping), the token limits, `n`, the stream options, and what the guardrails and
+ * and the Bedrock mapping), the token limits, `n`, `seed` (an integer), the stream options, and what the guardrails and
  * the token count read besides (`tools`, `functions`, `prediction`, custom tool calls' `input`). Every object is loose:
  * fields it does not read pass through untouched to the provider. Every optional field accepts
  * `null` as "absent", as OpenAI's API does.
@@ -110,6 +110,12 @@ export const ChatCompletionRequest = z.looseObject({
   /** A predicted output (`ChatCompletionPredictionContent`): the caller's text, which the PII redaction reads too. */
   prediction: opt(z.looseObject({ type: z.literal('content'), content: TextContent })),
   logprobs: opt(z.boolean()),
+  /**
+   * OpenAI's `seed` is an integer (a 64-bit one: OpenAI refuses `1.5` with a 400 naming `seed`). Any JSON
+   * integer is taken, past 2^53 too (such a number loses precision in JSON but is still an integer): not
+   * zod's `.int()`, which takes safe integers only.
+   */
+  seed: opt(z.number().refine(Number.isInteger, 'seed must be an integer')),
   ...SamplingBounds,
 }).superRefine((body, ctx) => {
   // Fields that only mean something with another one, as the `openai` package documents them and OpenAI's API refuses:

@@ -44,6 +44,13 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     expect(parse({ seed: 42, logprobs: false, top_logprobs: null, stream: false, stream_options: null }).success).toBe(true);
   });
 
+  it('takes any integer seed, 64-bit ones past 2^53 too (they lose precision in JSON but are integers), and n from 1 to 128', () => {
+    for (const seed of [0, -1, 2 ** 53 + 2, -(2 ** 63), 2 ** 63, Number.MAX_SAFE_INTEGER]) expect(parse({ seed }).success).toBe(true);
+    // As the body arrives: JSON.parse of a 64-bit seed (9223372036854775807 is 2^63 - 1, parsed as 2^63).
+    expect(parse(JSON.parse('{"seed": 9223372036854775807}')).success).toBe(true);
+    for (const n of [1, 128]) expect(parse({ n }).success).toBe(true);
+  });
+
   it('takes participant names in OpenAI\'s pattern', () => {
     for (const name of ['jane', 'agent_7', 'Research-Bot', '4111111111111111']) expect(parse({ messages: [{ role: 'user', content: 'hi', name }] }).success).toBe(true);
   });
@@ -61,6 +68,10 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     ['a part type OpenAI does not define', { messages: [{ role: 'user', content: [{ type: 'hologram' }] }] }, 'messages.0.content'],
     ['an image in a system message', { messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:,' } }] }] }, 'messages.0.content'],
     ['n of 0', { n: 0 }, 'n'],
+    ['n of 129 (OpenAI allows 1 to 128)', { n: 129 }, 'n'],
+    ['a fractional n', { n: 1.5 }, 'n'],
+    ['a fractional seed (OpenAI\'s seed is an integer)', { seed: 1.5 }, 'seed'],
+    ['a seed that is a string', { seed: '42' }, 'seed'],
     ['a fractional max_tokens', { max_tokens: 1.5 }, 'max_tokens'],
     ['five stop sequences (OpenAI takes up to 4)', { stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
     ['a temperature above 2', { temperature: 2.5 }, 'temperature'],
