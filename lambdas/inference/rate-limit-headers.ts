@@ -1,7 +1,8 @@
 /**
  * OpenAI's rate-limit response headers (https://platform.openai.com/docs/guides/rate-limits,
  * "Rate limits in headers"): `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`, resets as
- * durations like `1s`, `6m0s`, `2h3m4s`, and `retry-after` in whole seconds (RFC 9110 §10.2.3).
+ * durations like `1s`, `6m0s`, `2h3m4s`, and `retry-after` in whole seconds (RFC 9110 §10.2.3), with
+ * `retry-after-ms` (OpenAI's, which the SDKs read first) when the gateway's own limit ran out.
  */
 export interface RateLimitState {
   requests: { limit: number; remaining: number; resetMs: number };
@@ -43,11 +44,20 @@ function addGroup(headers: Record<string, string>, kind: 'requests' | 'tokens', 
   headers[`x-ratelimit-reset-${kind}`] = openAiDuration(w.resetMs);
 }
 
-/** The headers of a gateway 429: `retry-after`, OpenAI's `x-ratelimit-*`, `x-tessera-limit-scope` when the gateway's own limit ran out, and `x-should-retry: false` when retrying soon cannot help (`noRetry`, or a wait over a minute). */
+/**
+ * The headers of a gateway 429: `retry-after`, OpenAI's `x-ratelimit-*`, `x-tessera-limit-scope` when the gateway's own
+ * limit ran out, and `x-should-retry: false` when retrying soon cannot help (`noRetry`, or a wait over a minute).
+ * The gateway's own limit (`scope`) also sends `retry-after-ms`, the wait to the millisecond (the end of its
+ * window, which the gateway knows exactly): the SDKs read it before `retry-after` (openai-node, openai-python), so a
+ * minute's window that ends in 200 ms is retried after 200 ms, not after the whole second `retry-after` rounds up to.
+ * An upstream's 429 (no `scope`) gets none here: its wait is the upstream's, in whatever precision it gave
+ * (RequestPipeline.withRateHeaders passes on the upstream's own `retry-after-ms`).
+ */
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   const exhausted = [state.requests, state.tokens].filter((w): w is NonNullable<typeof w> => Boolean(w) && w!.remaining <= 0);
   const wait = state.retryAfterMs ?? Math.min(...(exhausted.length ? exhausted : [state.requests]).map((w) => w.resetMs));
   const headers: Record<string, string> = { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) };
+  if (state.scope) headers['retry-after-ms'] = String(Math.max(0, Math.ceil(wait)));
   addGroup(headers, 'requests', state.requests);
   if (state.tokens) addGroup(headers, 'tokens', state.tokens);
   if (state.scope) headers['x-tessera-limit-scope'] = state.scope;

@@ -29,6 +29,15 @@ describe('OpenAI\'s rate-limit headers on every 429 and every served answer', ()
     expect(rateLimitHeaders({ requests, retryAfterMs: 5000, noRetry: true })).toMatchObject({ 'retry-after': '5', 'x-should-retry': 'false' });
   });
 
+  it('the gateway\'s own limit (scope) sends retry-after-ms, the wait to the millisecond, which the SDKs read first; an upstream\'s 429 gets none', () => {
+    const requests = { limit: 5, remaining: 0, resetMs: 230 };
+    expect(rateLimitHeaders({ requests, scope: 'key' })).toMatchObject({ 'retry-after': '1', 'retry-after-ms': '230' });
+    expect(rateLimitHeaders({ requests: { ...requests, resetMs: 12_300.4 }, scope: 'tenant' })).toMatchObject({ 'retry-after': '13', 'retry-after-ms': '12301' });
+    // A budget: the period's end, with x-should-retry: false (the SDKs do not retry it), retry-after-ms as information.
+    expect(rateLimitHeaders({ requests, retryAfterMs: 29_265_123, scope: 'user', noRetry: true })).toMatchObject({ 'retry-after': '29266', 'retry-after-ms': '29265123', 'x-should-retry': 'false' });
+    expect(rateLimitHeaders({ requests, retryAfterMs: 7000 })['retry-after-ms']).toBeUndefined();
+  });
+
   it('on a served answer: each trio whole or left out, no retry-after', () => {
     expect(servedRateLimitHeaders({ requests: { limit: 60, remaining: 59, resetMs: 20_000 }, tokens: { limit: 20_000, remaining: 19_946.5, resetMs: 61_400_000 } })).toEqual({
       'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '59', 'x-ratelimit-reset-requests': '20s',
