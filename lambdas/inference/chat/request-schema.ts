@@ -1,4 +1,5 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { ReasoningEffort } from 'openai/resources/shared';
 import { z } from 'zod';
 
 /**
@@ -73,6 +74,22 @@ const LegacyFunction = z.looseObject({ role: z.literal('function'), content: z.s
 
 export const ChatMessage = z.discriminatedUnion('role', [System, Developer, User, Assistant, Tool, LegacyFunction]);
 
+/**
+ * OpenAI's `ReasoningEffort` (the `openai` package's shared.d.ts, 7.x): chat's `reasoning_effort` and the
+ * Responses API's `reasoning.effort`. OpenAI refuses any other value with a 400 naming the field; so
+ * does the gateway, before anything is counted or sent (an OpenAI-compatible upstream would otherwise
+ * get, and may ignore, a value OpenAI refuses). The type below fails to compile when the package adds a value.
+ */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const satisfies ReadonlyArray<NonNullable<ReasoningEffort>>;
+const _everyEffort: [Exclude<NonNullable<ReasoningEffort>, (typeof REASONING_EFFORTS)[number]>] extends [never] ? true : false = true;
+void _everyEffort;
+/** OpenAI's `verbosity` (chat) and `text.verbosity` (Responses): low, medium or high. */
+export const VERBOSITIES = ['low', 'medium', 'high'] as const satisfies ReadonlyArray<NonNullable<ChatCompletionCreateParams['verbosity']>>;
+
+/** One of `values`, else an issue that lists them (`must be one of none, minimal, low, … (OpenAI's ReasoningEffort)`), as OpenAI's 400 does. */
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, contract: string) =>
+  z.enum(values, { error: () => `must be one of ${values.join(', ')} (OpenAI's ${contract})` });
+
 const TokenLimit = opt(z.number().int().positive());
 
 /**
@@ -116,6 +133,8 @@ export const ChatCompletionRequest = z.looseObject({
    * zod's `.int()`, which takes safe integers only.
    */
   seed: opt(z.number().refine(Number.isInteger, 'seed must be an integer')),
+  reasoning_effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
+  verbosity: opt(oneOf(VERBOSITIES, 'verbosity')),
   ...SamplingBounds,
 }).superRefine((body, ctx) => {
   // Fields that only mean something with another one, as the `openai` package documents them and OpenAI's API refuses:

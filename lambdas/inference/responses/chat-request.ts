@@ -64,18 +64,25 @@ function pathsFrom(root: string): RegExp {
  * (`input[1].output`), in the message too where it quotes the path; a field the translation renamed
  * (`max_completion_tokens`, `response_format.json_schema.schema`, `verbosity`, `logprobs`, …:
  * `fieldToRequest`) becomes the field the caller sent (`max_output_tokens`, `text.format.schema`,
- * `text.verbosity`, `include[0]`) wherever a message that opens with it names it; any other error is returned as it is.
+ * `text.verbosity`, `include[0]`) wherever a message that opens with it names it; a message that names it
+ * elsewhere (an upstream's own words) is kept whole after the caller's field (`reasoning.effort was refused
+ * as reasoning_effort, … (the upstream said: Unsupported parameter: 'reasoning_effort' …)`), so it never names
+ * only a field the caller did not send; any other error is returned as it is.
  */
 export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources' | 'logprobsFrom'>): unknown {
   if (!(e instanceof GatewayError) || typeof e.param !== 'string') return e;
   if (!/^messages(\.?\[|$)/.test(e.param)) {
     const field = fieldToRequest(e.param, translated.logprobsFrom);
     if (field === undefined) return e;
-    // Only where the message opens with the field (the gateway's and the providers' refusals: `<field> is not supported …`): an upstream's prose is left as it is.
-    // There the field is renamed wherever the refusal names it, its advice too (Bedrock's json_object refusal ends "send response_format json_schema").
+    // Where the message opens with the field (the gateway's and the providers' refusals: `<field> is not supported …`), the field is renamed wherever
+    // the refusal names it, its advice too (Bedrock's json_object refusal ends "send response_format json_schema").
     // Each path from the same chat field is renamed as a whole (`response_format.type` → `text.format.type`, not `text.format.type`'s head only).
+    // An upstream's prose that names the chat field elsewhere (OpenAI: "Unsupported parameter: 'reasoning_effort' is not supported with this model.")
+    // is not rewritten, so its words stay visible as it said them: the message opens with the caller's field and quotes the upstream.
     const root = /^[A-Za-z_]\w*/.exec(e.param)?.[0] ?? e.param;
-    const message = e.message.startsWith(e.param) ? e.message.replace(pathsFrom(root), (path) => fieldToRequest(path, translated.logprobsFrom) ?? path) : e.message;
+    const message = e.message.startsWith(e.param) ? e.message.replace(pathsFrom(root), (path) => fieldToRequest(path, translated.logprobsFrom) ?? path)
+      : e.message.search(pathsFrom(root)) >= 0 ? `${field} was refused as ${e.param}, the chat-completions field the gateway sends it as (the upstream said: ${e.message})`
+        : e.message;
     return Object.assign(new GatewayError(e.status, message, e.type, e.code, field, e.headers), { audit: e.audit });
   }
   const param = chatParamToRequest(e.param, translated.sources);

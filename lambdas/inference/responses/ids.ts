@@ -57,3 +57,10 @@ export function responseIdOfItem(itemId: string): string | undefined {
 
 /** Whether `id` can be a response id the gateway made (`resp_` and 48 hex characters). */
 export const isResponseId = (id: string) => /^resp_[0-9a-f]{48}$/.test(id);
+
+/**
+ * A tool call's `call_id` for a call whose upstream gave it none (or an empty one): `call_` and 24
+ * random hex characters, the shape of OpenAI's call ids. Not an item id (a function_call item's `id`
+ * is `fc_…`): it is not derived from the response, as it names the call, not an item of it.
+ */
+export const newCallId = (): string => `call_${randomBytes(12).toString('hex')}`;

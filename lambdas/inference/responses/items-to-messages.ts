@@ -13,6 +13,25 @@ const str = (v: unknown, path: string): string => {
 };
 
 /**
+ * The part types each role's message takes, as OpenAI's API refuses the others with a 400
+ * (`Invalid value: 'input_text'. Supported values are: 'output_text' and 'refusal'.` for an
+ * assistant's `input_text`, although the `openai` package's `EasyInputMessage` types it): a user,
+ * system or developer message holds `ResponseInputMessageContentList` parts (input_text,
+ * input_image, input_file; system and developer text only, as chat allows); an assistant message
+ * (an earlier answer sent back, `ResponseOutputMessage`) holds output_text and refusal parts.
+ */
+const INPUT_PART_TYPES = ['input_text', 'input_image', 'input_file'];
+const ASSISTANT_PART_TYPES = ['output_text', 'refusal'];
+
+/** The 400 for a part of a type the message's role does not take, naming `<path>.type`, the type and the role's types. */
+function partNotOfRole(part: Item, path: string, role: string, allowed: readonly string[]): never {
+  const type = typeof part?.type === 'string' ? part.type.slice(0, 60) : String(part?.type);
+  const hint = role === 'assistant' && INPUT_PART_TYPES.includes(type) ? `; ${type} is a part of a user, system or developer message (send the assistant's text as output_text)`
+    : role !== 'assistant' && ASSISTANT_PART_TYPES.includes(type) ? `; ${type} is a part of an assistant message (send the text as input_text, or the message with role assistant)` : '';
+  throw invalid(`${path}.type '${type}' is not a part of ${role === 'assistant' ? 'an' : 'a'} ${role} message: supported values are ${allowed.join(', ')}${hint}`, `${path}.type`, 'invalid_value');
+}
+
+/**
  * One content part of a user, system or developer message as a chat content part:
  * `input_text` → `text`; `input_image` with `image_url` (a data URL or https URL) → `image_url`
  * with its `detail` (auto, low, high or original: chat has the four since openai 7.x); `input_file` with
@@ -23,7 +42,6 @@ const str = (v: unknown, path: string): string => {
 export function inputPartToChat(part: Item, path: string): ChatCompletionContentPart {
   switch (part?.type) {
     case 'input_text':
-    case 'output_text': // an assistant's text sent back as a user's (clients do this when they replay history)
       return { type: 'text', text: str(part.text, `${path}.text`) };
     case 'input_image': {
       if (part.file_id != null) throw fileIdNotServed(`${path}.file_id`, 'send the image as image_url (a data URL or an https URL)');
@@ -37,13 +55,14 @@ export function inputPartToChat(part: Item, path: string): ChatCompletionContent
       return { type: 'file', file: { file_data: str(part.file_data, `${path}.file_data`), ...(part.filename != null ? { filename: part.filename } : {}) } };
     }
     default:
-      throw invalid(`${path}.type '${part?.type}' is not a content part of an input message (input_text, input_image, input_file)`, `${path}.type`);
+      return partNotOfRole(part, path, 'user', INPUT_PART_TYPES);
   }
 }
 
 /** A system or developer message's parts: text only, as chat allows. */
-function textParts(content: Item[], path: string): ChatCompletionContentPartText[] {
+function textParts(content: Item[], path: string, role: string): ChatCompletionContentPartText[] {
   return content.map((p, j) => {
+    if (!INPUT_PART_TYPES.includes(p?.type)) partNotOfRole(p, `${path}[${j}]`, role, INPUT_PART_TYPES);
     const part = inputPartToChat(p, `${path}[${j}]`);
     if (part.type !== 'text') throw invalid(`${path}[${j}].type '${p.type}': system and developer messages carry text only`, `${path}[${j}].type`);
     return part;
@@ -51,16 +70,16 @@ function textParts(content: Item[], path: string): ChatCompletionContentPartText
 }
 
 /**
- * An assistant message (an earlier answer sent back): its `output_text` (or `input_text`) parts
- * as the content, its `refusal` parts as the refusal.
+ * An assistant message (an earlier answer sent back): its `output_text` parts as the content, its
+ * `refusal` parts as the refusal; any other part (`input_text` too) is a 400, as at OpenAI.
  */
 function assistantMessage(content: Item[], path: string): ChatCompletionAssistantMessageParam {
   const texts: string[] = [];
   const refusals: string[] = [];
   content.forEach((p, j) => {
-    if (p?.type === 'output_text' || p?.type === 'input_text') texts.push(str(p.text, `${path}[${j}].text`));
+    if (p?.type === 'output_text') texts.push(str(p.text, `${path}[${j}].text`));
     else if (p?.type === 'refusal') refusals.push(str(p.refusal, `${path}[${j}].refusal`));
-    else throw invalid(`${path}[${j}].type '${p?.type}' is not a part of an assistant message (output_text, refusal)`, `${path}[${j}].type`);
+    else partNotOfRole(p, `${path}[${j}]`, 'assistant', ASSISTANT_PART_TYPES);
   });
   return { role: 'assistant', content: texts.length ? texts.join('') : null, ...(refusals.length ? { refusal: refusals.join('') } : {}) };
 }
@@ -200,7 +219,7 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
         }
         case 'system':
         case 'developer': {
-          const parts = textParts(content, where);
+          const parts = textParts(content, where, item.role);
           out.push({ role: item.role, content: plain.has(i) && parts.length === 1 ? parts[0].text : parts });
           from({ kind: 'message', path });
           turn = undefined;

@@ -1,5 +1,7 @@
 import type { ResponseCreateParamsBase } from 'openai/resources/responses/responses';
+import type { Reasoning } from 'openai/resources/shared';
 import { z } from 'zod';
+import { oneOf, REASONING_EFFORTS, VERBOSITIES } from '../chat/request-schema.js';
 
 /**
  * What the gateway reads of a Responses API request (`ResponseCreateParams` of the `openai`
@@ -10,6 +12,9 @@ import { z } from 'zod';
  * that each 400 names the item's path (`input[2].content[0].image_url`).
  */
 const opt = <T extends z.ZodType>(t: T) => t.nullish();
+
+/** OpenAI's `Reasoning.summary` (and the deprecated `generate_summary`). */
+const SUMMARIES = ['auto', 'concise', 'detailed'] as const satisfies ReadonlyArray<NonNullable<Reasoning['summary']>>;
 
 export const ResponsesRequest = z.looseObject({
   model: z.string().min(1).max(256),
@@ -22,7 +27,7 @@ export const ResponsesRequest = z.looseObject({
   tools: opt(z.array(z.looseObject({ type: z.string() }))),
   tool_choice: opt(z.union([z.string(), z.looseObject({ type: z.string() })])),
   parallel_tool_calls: opt(z.boolean()),
-  text: opt(z.looseObject({ format: opt(z.looseObject({ type: z.string() })), verbosity: opt(z.enum(['low', 'medium', 'high'])) })),
+  text: opt(z.looseObject({ format: opt(z.looseObject({ type: z.string() })), verbosity: opt(oneOf(VERBOSITIES, 'ResponseTextConfig.verbosity')) })),
   /** OpenAI: at least 16. */
   max_output_tokens: opt(z.number().int().min(16)),
   /** Calls to built-in tools (the gateway serves none): a count ≥ 0, accepted and echoed. */
@@ -38,7 +43,12 @@ export const ResponsesRequest = z.looseObject({
   prompt_cache_retention: opt(z.enum(['in_memory', '24h'])),
   /** OpenAI's `ServiceTier` (openai 7.x): `fast` goes to chat as it is; `ultrafast` is refused (request-fields.ts). */
   service_tier: opt(z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'])),
-  reasoning: opt(z.looseObject({ effort: opt(z.string()), summary: opt(z.string()), generate_summary: opt(z.string()) })),
+  /** `effort`: OpenAI's `ReasoningEffort`; `summary` and `generate_summary` OpenAI's values, though the gateway serves neither (request-fields.ts). */
+  reasoning: opt(z.looseObject({
+    effort: opt(oneOf(REASONING_EFFORTS, 'ReasoningEffort')),
+    summary: opt(oneOf(SUMMARIES, 'Reasoning.summary')),
+    generate_summary: opt(oneOf(SUMMARIES, 'Reasoning.generate_summary')),
+  })),
   include: opt(z.array(z.string())),
   truncation: opt(z.enum(['auto', 'disabled'])),
   stream_options: opt(z.looseObject({ include_obfuscation: opt(z.boolean()) })),

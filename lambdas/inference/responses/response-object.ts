@@ -4,7 +4,7 @@ import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOu
 import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
 import { textOfContent } from '../chat/message-texts.js';
-import { newId } from './ids.js';
+import { newCallId, newId } from './ids.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
 /**
@@ -103,7 +103,7 @@ export const reasoningItem = (text: string): ResponseReasoningItem => ({ id: new
  * returned its reasoning, then a `message` (id `msg_…`) with an `output_text` part
  * (the answer's annotations, url citations mapped by `annotationOf`, and logprobs) and/or a
  * `refusal` part, then one `function_call` item per tool call (id `fc_…`, `call_id` = the chat
- * tool call's id, status completed).
+ * tool call's id, or `call_…` when the upstream gave none; status completed).
  */
 export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
   const m = choice.message;
@@ -119,7 +119,8 @@ export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: Respon
   const out: ResponseOutputItem[] = [...reasoning, ...(content.length ? [{ id: newId('msg'), type: 'message' as const, role: 'assistant' as const, status: itemStatus, content }] : [])];
   for (const t of m.tool_calls ?? []) {
     if (t.type !== 'function') continue; // a chat upstream calls only the function tools it was given
-    const call: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', call_id: t.id, name: t.function.name, arguments: t.function.arguments, status: 'completed' };
+    // An upstream that gives a call no id (some self-hosted servers) gets one in OpenAI's shape: the caller answers it by call_id.
+    const call: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', call_id: t.id || newCallId(), name: t.function.name, arguments: t.function.arguments, status: 'completed' };
     out.push(call);
   }
   return out;

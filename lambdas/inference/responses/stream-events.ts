@@ -7,7 +7,7 @@ import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
 import { textOfContent } from '../chat/message-texts.js';
 import type { GatewayError } from '../openai-errors.js';
-import { newId } from './ids.js';
+import { newCallId, newId } from './ids.js';
 import { annotationsOf, logprobsOf, reasoningItem, statusOf, usageOfChat } from './response-object.js';
 
 type Emit = (event: ResponseStreamEvent) => void | Promise<void>;
@@ -154,7 +154,7 @@ export class ResponseEventStream {
       if (!call) {
         await this.closeReasoning();
         await this.closeMessage('completed');
-        const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id ?? newId('fc'), name: t.function?.name ?? '', arguments: '' };
+        const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id || newCallId(), name: t.function?.name ?? '', arguments: '' };
         call = { kind: 'call', index: this.addItem(item), item };
         this.calls.set(key, call);
         await this.post(call.index, { type: 'response.output_item.added', output_index: call.index, item: { ...item } });

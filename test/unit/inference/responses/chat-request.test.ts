@@ -208,8 +208,22 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     const t = translate({ input: 'Hi', include: ['message.input_image.image_url', 'message.output_text.logprobs'] });
     const e = new GatewayError(400, `${chat} is not supported by the bedrock provider: why`, 'invalid_request_error', 'unsupported_parameter', chat);
     expect(inRequestTerms(e, t)).toMatchObject({ status: 400, param: request, code: 'unsupported_parameter', message: `${request} is not supported by the bedrock provider: why` });
-    // An upstream's prose that does not open with the field keeps its words; the param is the caller's.
-    expect(inRequestTerms(new GatewayError(400, `Unsupported value: '${chat}'`, 'invalid_request_error', 'x', chat), t)).toMatchObject({ param: request, message: `Unsupported value: '${chat}'` });
+    // An upstream's prose that names the field elsewhere keeps its words, quoted whole after the caller's field (s23resp2 item 2:
+    // the message named only `reasoning_effort`, a field the caller never sent); the param is the caller's.
+    const prose = inRequestTerms(new GatewayError(400, `Unsupported value: '${chat}'`, 'invalid_request_error', 'x', chat), t);
+    expect(prose).toMatchObject({ param: request, message: chat === request ? `Unsupported value: '${chat}'` : `${request} was refused as ${chat}, the chat-completions field the gateway sends it as (the upstream said: Unsupported value: '${chat}')` });
+    // Prose that does not name the field names no field the caller did not send: left as it is.
+    expect(inRequestTerms(new GatewayError(400, 'Unsupported value for this model.', 'invalid_request_error', 'x', chat), t)).toMatchObject({ param: request, message: 'Unsupported value for this model.' });
+  });
+
+  it("OpenAI's refusal of reasoning_effort (gpt-4o-mini) and of logprobs (a reasoning model) names the caller's field first, the upstream's words after", () => {
+    const t = translate({ input: 'Hi', reasoning: { effort: 'low' }, include: ['message.output_text.logprobs'] });
+    const effort = new GatewayError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'invalid_request_error', 'unsupported_parameter', 'reasoning_effort');
+    const mapped = inRequestTerms(effort, t) as GatewayError;
+    expect(mapped).toMatchObject({ status: 400, param: 'reasoning.effort', code: 'unsupported_parameter' });
+    expect(mapped.message).toBe("reasoning.effort was refused as reasoning_effort, the chat-completions field the gateway sends it as (the upstream said: Unsupported parameter: 'reasoning_effort' is not supported with this model.)");
+    const logprobs = new GatewayError(400, "Unsupported parameter: 'logprobs' is not supported with this model.", 'invalid_request_error', 'unsupported_parameter', 'logprobs');
+    expect((inRequestTerms(logprobs, t) as GatewayError).message).toMatch(/^include\[0\] was refused as logprobs, .*\(the upstream said: Unsupported parameter: 'logprobs' is not supported with this model\.\)$/);
   });
 
   it('a renamed field is renamed wherever the refusal names it, and only as a whole path', () => {

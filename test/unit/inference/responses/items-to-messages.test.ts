@@ -60,6 +60,20 @@ describe('input items → chat messages', () => {
     expect(refusal(() => messagesOf([{ role: 'user', content: [part] }])).param).toBe(param);
   });
 
+  it.each([
+    ['an assistant input_text', { role: 'assistant', content: [{ type: 'input_text', text: 'hi' }] }, 'input_text', /supported values are output_text, refusal; input_text is a part of a user, system or developer message/],
+    ['an assistant input_image', { role: 'assistant', content: [{ type: 'input_image', image_url: PNG }] }, 'input_image', /supported values are output_text, refusal/],
+    ['a user output_text', { role: 'user', content: [{ type: 'output_text', text: 'hi' }] }, 'output_text', /supported values are input_text, input_image, input_file; output_text is a part of an assistant message/],
+    ['a user refusal', { role: 'user', content: [{ type: 'refusal', refusal: 'no' }] }, 'refusal', /supported values are input_text, input_image, input_file/],
+    ['a system output_text', { role: 'system', content: [{ type: 'output_text', text: 'hi' }] }, 'output_text', /not a part of a system message: supported values are input_text/],
+    ['a developer refusal', { role: 'developer', content: [{ type: 'refusal', refusal: 'no' }] }, 'refusal', /not a part of a developer message/],
+  ])("%s is a 400 naming input[1].content[0].type, as OpenAI refuses it (s23resp2 item 3)", (_what, message, type, why) => {
+    const r = refusal(() => messagesOf([{ role: 'user', content: 'Hi' }, message]));
+    expect(r).toMatchObject({ param: 'input[1].content[0].type', code: 'invalid_value' });
+    expect(r.message).toContain(`input[1].content[0].type '${type}'`);
+    expect(r.message).toMatch(why);
+  });
+
   it('a system message with an image is a 400 (chat system messages carry text only)', () => {
     expect(refusal(() => messagesOf([{ role: 'system', content: [{ type: 'input_image', image_url: PNG }] }])).param).toBe('input[0].content[0].type');
   });

@@ -62,6 +62,12 @@ describe('the Response object', () => {
     expect(r.output[1]).toEqual({ id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'call_9', name: 'f', arguments: '{"a":1}', status: 'completed' });
   });
 
+  it("a tool call the upstream gave no id (or an empty one) gets call_id call_… (OpenAI's shape), its item id stays fc_… (s23resp2 item 4)", () => {
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: null, tool_calls: [{ type: 'function', function: { name: 'f', arguments: '{}' } }, { id: '', type: 'function', function: { name: 'g', arguments: '{}' } }] }, 'tool_calls'), usage);
+    expect(r.output.map((o: any) => [o.id, o.call_id])).toEqual([[expect.stringMatching(/^fc_/), expect.stringMatching(/^call_[0-9a-f]{24}$/)], [expect.stringMatching(/^fc_/), expect.stringMatching(/^call_[0-9a-f]{24}$/)]]);
+    expect((r.output[0] as any).call_id).not.toBe((r.output[1] as any).call_id);
+  });
+
   it('finish reasons length and content_filter make it incomplete, with the reason', () => {
     expect(statusOf('length')).toEqual({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
     expect(statusOf('content_filter')).toEqual({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } });

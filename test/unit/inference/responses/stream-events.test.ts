@@ -59,6 +59,18 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.at(-1).response.output.map((o: any) => [o.call_id, o.arguments, o.status])).toEqual([['call_a', '{"x":1}', 'completed'], ['call_b', '{}', 'completed']]);
   });
 
+  it("a streamed call the upstream gave no id gets call_id call_… (OpenAI's shape, as a whole answer's), item id fc_…, the same in every event (s23resp2 item 4)", async () => {
+    const events = await eventsOf([
+      chunk({ tool_calls: [{ index: 0, type: 'function', function: { name: 'f', arguments: '' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const added = events.find((e) => e.type === 'response.output_item.added').item;
+    expect(added).toMatchObject({ id: expect.stringMatching(/^fc_/), call_id: expect.stringMatching(/^call_[0-9a-f]{24}$/) });
+    expect(events.find((e) => e.type === 'response.output_item.done').item).toMatchObject({ id: added.id, call_id: added.call_id, arguments: '{}' });
+    expect(events.at(-1).response.output[0]).toMatchObject({ id: added.id, call_id: added.call_id });
+  });
+
   it('text then a tool call: the message is closed before the call opens', async () => {
     const events = await eventsOf([chunk({ content: 'Checking.' }), chunk({ tool_calls: [{ index: 0, id: 'c', function: { name: 'f', arguments: '{}' } }] }), chunk({}, 'tool_calls')]);
     const types = events.map((e) => e.type);
