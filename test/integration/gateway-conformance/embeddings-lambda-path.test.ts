@@ -54,6 +54,8 @@ describe('embeddings through the Lambda adapters', () => {
     expect(floats.result.data[0].embedding).toEqual([0.5, -0.25, 0]);
     expect(upstream.calls[1].body).toMatchObject({ input: 'gamma', encoding_format: 'float', dimensions: 3 });
 
+    // The answer reaches the client before the invocation returns: its audit record is written after (the settle and the PUT).
+    await apigw.settled();
     const s3 = new S3Client({ forcePathStyle: true });
     const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: 'tessera-audit', Prefix: 'tessera-audit/inference/acme/' }))).Contents ?? []).map((o) => o.Key!);
     const records = await Promise.all(keys.map(async (Key) => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'tessera-audit', Key }))).Body!.transformToString())));

@@ -54,6 +54,8 @@ describe('moderations through the Lambda adapters', () => {
     const sent = ['mail [EMAIL]', 'I will kill it'];
     expect(upstream.calls.map((c) => ({ path: c.path, body: c.body, key: c.headers.authorization }))).toEqual([{ path: '/v1/moderations', body: { input: sent, model: 'omni-moderation-latest' }, key: 'Bearer key-of-acme' }]);
 
+    // The answer reaches the client before the invocation returns: its audit record is written after (the settle and the PUT).
+    await apigw.settled();
     const s3 = new S3Client({ forcePathStyle: true });
     const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: 'tessera-audit', Prefix: 'tessera-audit/inference/acme/' }))).Contents ?? []).map((o) => o.Key!);
     const texts = await Promise.all(keys.map(async (Key) => (await s3.send(new GetObjectCommand({ Bucket: 'tessera-audit', Key }))).Body!.transformToString()));
