@@ -263,6 +263,12 @@ export const RetainedStore = z.object({
   note: z.string().optional(),
   /** When the emptied container (log group, Backup vault) was removed, with the key's scheduling. */
   removedAt: z.string().optional(),
+  /**
+   * The DR region of a store the tenant's DR stack retained there (DR bucket, DR vault and its recovery points, the DR
+   * key): its `holdsKey` is about the tenant's DR key, not the tenant key, and its key entry says what *Schedule key
+   * deletion* does with the DR key (`offboarding.drKeyDeletion`). Absent: a store of the home region (the tenant key).
+   */
+  drRegion: z.string().optional(),
 });
 export type RetainedStore = z.infer<typeof RetainedStore>;
 
@@ -312,6 +318,19 @@ export const RetiredFineTuning = z.object({
 });
 export type RetiredFineTuning = z.infer<typeof RetiredFineTuning>;
 
+/** What becomes of a key at offboarding (the tenant key's, `offboarding.keyDeletion`; the DR key's, `drKeyDeletion`). */
+export const KeyDeletionRecord = z.object({
+  /**
+   * `SCHEDULED`: KMS deletes the key at `deletionDate`; `QUEUED`: waits in the control table until
+   * `dueAt`, when the daily job schedules it; `WITH_ACCOUNT_CLOSURE`: account mode, the key goes
+   * with the account; `HELD`: a store without expiry holds it (see retainedStores).
+   */
+  state: z.enum(['SCHEDULED', 'QUEUED', 'WITH_ACCOUNT_CLOSURE', 'HELD']),
+  keyArn: z.string().optional(),
+  dueAt: z.string().optional(),
+  deletionDate: z.string().optional(),
+});
+
 /** What offboarding did and left: the export and final snapshot, protections lifted, stores kept, the fate of the tenant key. */
 export const OffboardingRecord = z.object({
   /** Stack id of the tenant stack (ListStackResources of a deleted stack needs the id, not the name). */
@@ -332,17 +351,15 @@ export const OffboardingRecord = z.object({
     rechecks: z.array(RetiredFineTuning.extend({ at: z.string(), executionArn: z.string().optional(), lookedAgain: z.boolean() })).optional(),
   }).optional(),
   retainedStores: z.array(RetainedStore).optional(),
-  keyDeletion: z.object({
-    /**
-     * `SCHEDULED`: KMS deletes the key at `deletionDate`; `QUEUED`: waits in the control table until
-     * `dueAt`, when the daily job schedules it; `WITH_ACCOUNT_CLOSURE`: account mode, the key goes
-     * with the account; `HELD`: a store without expiry holds it (see retainedStores).
-     */
-    state: z.enum(['SCHEDULED', 'QUEUED', 'WITH_ACCOUNT_CLOSURE', 'HELD']),
-    keyArn: z.string().optional(),
-    dueAt: z.string().optional(),
-    deletionDate: z.string().optional(),
-  }).optional(),
+  keyDeletion: KeyDeletionRecord.optional(),
+  /**
+   * What *Schedule key deletion* did with the tenant's DR key (a key of its own in the DR region, not a multi-Region
+   * replica: constructs/tenant-dr-key.ts), by the same rule as the tenant key's, on the stores under it (retainedStores
+   * with `drRegion`): `SCHEDULED`, `QUEUED` (the daily job schedules it in `region` once `dueAt` has passed),
+   * `WITH_ACCOUNT_CLOSURE`, or `HELD` while a DR store under it has no expiry (a DR bucket that is no replica of the
+   * exported tenant bucket, or a DR stack that could not be listed: `keyArn` then unknown, `key` its alias).
+   */
+  drKeyDeletion: KeyDeletionRecord.extend({ region: z.string(), key: z.string().optional() }).optional(),
 });
 export type OffboardingRecord = z.infer<typeof OffboardingRecord>;
 

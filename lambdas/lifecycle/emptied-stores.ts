@@ -17,13 +17,17 @@ const CONTAINERS = new Set<RetainedStore['store']>(['log-group', 'backup-vault']
  * a container already gone counts as removed. Returns the stores with `removedAt` set where removed.
  *
  * @param now stores whose `keptUntil` is after it are left alone
+ * @param drRegion the DR key's containers (the DR vault), in that region, once the DR key is scheduled; absent: the
+ *   home region's, with the tenant key. Each key's job removed every container in the home region, so the DR vault,
+ *   tried there under its name, answered ResourceNotFound and was recorded removed while it stayed in the DR region.
  */
-export async function removeEmptiedStores(accountId: string, tenantId: string, stores: readonly RetainedStore[], now = new Date()): Promise<RetainedStore[]> {
-  const due = stores.filter((s) => CONTAINERS.has(s.store) && s.disposition === 'expires' && !s.removedAt && (!s.keptUntil || Date.parse(s.keptUntil) <= now.getTime()));
+export async function removeEmptiedStores(accountId: string, tenantId: string, stores: readonly RetainedStore[], now = new Date(), drRegion?: string): Promise<RetainedStore[]> {
+  const due = stores.filter((s) => CONTAINERS.has(s.store) && s.drRegion === drRegion && s.disposition === 'expires' && !s.removedAt && (!s.keptUntil || Date.parse(s.keptUntil) <= now.getTime()));
   if (due.length === 0) return [...stores];
   const credentials = await tenantAccountCredentials(accountId, tenantId, 'cleanup');
-  const logs = clientWith(CloudWatchLogsClient, credentials);
-  const backup = clientWith(BackupClient, credentials);
+  const options = drRegion ? { region: drRegion } : {};
+  const logs = clientWith(CloudWatchLogsClient, credentials, options);
+  const backup = clientWith(BackupClient, credentials, options);
   const removed = new Set<string>();
   for (const store of due) {
     try {

@@ -8,9 +8,10 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { pages } from '../../lib/aws-pages.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { DLQ_RETENTION_DAYS } from '../../lib/dead-letters.js';
+import { drBucketName } from '../../lib/tenant-naming.js';
 import type { RetainedStore, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
-import { ENV, numberEnv, requireEnv, tierConfig } from '../shared/environment.js';
+import { ENV, numberEnv, partition, requireEnv, tierConfig } from '../shared/environment.js';
 import { RETRYABLE_ERRORS } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -49,7 +50,13 @@ import type { LifecycleState } from './state.js';
  *    under-reports what the key still protects.
  *
  * 8. A tenant with a DR stack (`disasterRecovery`): its DR bucket, vault with recovery points, and
- *    DR key, retained in the DR region, are inventoried too (drStores); they are under the DR key.
+ *    DR key, retained in the DR region, are inventoried too (drStores), each with its `drRegion`;
+ *    they are under the DR key, a key of its own (not a multi-Region replica of the tenant key),
+ *    and the same rule decides the DR key's fate on them (keyDeletionPlanOf(..., 'dr')): their
+ *    `holdsKey` is about the DR key. The DR bucket, a replica of the exported tenant bucket, is
+ *    `archived` and does not hold it (as the tenant bucket, the tenant key); one the primary stopped
+ *    replicating into is `review` and holds it; the DR recovery points hold it until their DeleteAt.
+ *    The DR key was left `review` whatever held it, and nothing ever scheduled its deletion.
  *
  * The inventory lands in the registry (`offboarding.retainedStores`) and beside the export's
  * manifest in the archive (`<prefix>retained-stores.json`).
@@ -71,12 +78,15 @@ export function logGroupStore(name: string, retentionInDays: number | undefined,
     : { store: 'log-group', id: name, keyArn: kmsKeyId, disposition: 'review', holdsKey: underKey, note: 'no retention set: kept until an operator deletes it' };
 }
 
+/** Which key a plan is about: the tenant key (stores of the home region) or the tenant's DR key (stores with `drRegion`). */
+export type WhichKey = 'tenant' | 'dr';
+
 /**
- * The last moment the tenant key must stay readable: the latest `keptUntil` of the stores that
+ * The last moment the tenant key (or, `dr`, the DR key) must stay readable: the latest `keptUntil` of the stores that
  * hold it. `held` when one of them has no expiry (the key waits for an operator).
  */
-export function keyNeededUntil(stores: readonly RetainedStore[]): { until?: string; held: boolean; holders: string[] } {
-  const holders = stores.filter((s) => s.holdsKey);
+export function keyNeededUntil(stores: readonly RetainedStore[], key: WhichKey = 'tenant'): { until?: string; held: boolean; holders: string[] } {
+  const holders = stores.filter((s) => s.holdsKey && (key === 'dr') === Boolean(s.drRegion));
   const held = holders.some((s) => !s.keptUntil);
   const until = holders.map((s) => s.keptUntil).filter((d): d is string => Boolean(d)).sort().at(-1);
   return { until, held, holders: holders.map((s) => `${s.store} ${s.id}`) };
@@ -87,8 +97,8 @@ export function keyNeededUntil(stores: readonly RetainedStore[]): { until?: stri
  * keyDeletionPlan): account mode `with-account`; a store under the key without expiry `held`; the last store under it
  * expiring after `now` `queue` (until `dueAt`); else `now`.
  */
-export function keyDeletionPlanOf(isolation: TenantRecord['isolation'], stores: readonly RetainedStore[], now = new Date()): { action: 'with-account' | 'held' | 'queue' | 'now'; dueAt?: string; holders: string[] } {
-  const need = keyNeededUntil(stores);
+export function keyDeletionPlanOf(isolation: TenantRecord['isolation'], stores: readonly RetainedStore[], now = new Date(), key: WhichKey = 'tenant'): { action: 'with-account' | 'held' | 'queue' | 'now'; dueAt?: string; holders: string[] } {
+  const need = keyNeededUntil(stores, key);
   if (isolation === 'account') return { action: 'with-account', holders: need.holders };
   if (need.held) return { action: 'held', holders: need.holders };
   if (need.until && Date.parse(need.until) > now.getTime()) return { action: 'queue', dueAt: need.until, holders: need.holders };
@@ -103,17 +113,34 @@ export function keyDeletionPlanOf(isolation: TenantRecord['isolation'], stores: 
  * offboarding.keyDeletion records what the step did (the deletion date KMS answered).
  */
 export function tenantKeyEntry(entry: RetainedStore, isolation: TenantRecord['isolation'], stores: readonly RetainedStore[], now = new Date(), windowDays = numberEnv(ENV.keyDeletionWindowDays, 30)): RetainedStore {
-  const plan = keyDeletionPlanOf(isolation, stores, now);
+  return keyEntryOf('tenant', entry, isolation, stores, now, windowDays);
+}
+
+/**
+ * The DR key's own entry (a store of the DR stack, `drRegion`), by the same rule on the DR stores under it: `scheduled`
+ * (nothing under it must stay readable), `queued` until the last DR recovery point expires, `with-account`, `review`
+ * while a DR store under it has no expiry (naming them). It said `review` (not scheduled) in every case, and nothing
+ * scheduled it: a key billed monthly for good, still decrypting the tenant's replicated data.
+ */
+export function drKeyEntry(entry: RetainedStore, isolation: TenantRecord['isolation'], stores: readonly RetainedStore[], now = new Date(), windowDays = numberEnv(ENV.keyDeletionWindowDays, 30)): RetainedStore {
+  return keyEntryOf('dr', entry, isolation, stores, now, windowDays);
+}
+
+function keyEntryOf(key: WhichKey, entry: RetainedStore, isolation: TenantRecord['isolation'], stores: readonly RetainedStore[], now: Date, windowDays: number): RetainedStore {
+  const plan = keyDeletionPlanOf(isolation, stores, now, key);
   const after = (from: number) => new Date(from + windowDays * DAY_MS).toISOString();
   const window = `ScheduleKeyDeletion with a ${windowDays}-day pending window (aws kms cancel-key-deletion until it ends)`;
+  const [name, record] = key === 'dr'
+    ? [`DR region ${entry.drRegion}: the tenant's DR key (a key of its own, not a multi-Region replica)`, 'offboarding.drKeyDeletion']
+    : ['the tenant key', 'offboarding.keyDeletion'];
   const { keptUntil: _, ...rest } = entry;
   switch (plan.action) {
-    case 'now': return { ...rest, keptUntil: after(now.getTime()), disposition: 'scheduled', note: `the tenant key: nothing under it must stay readable, so *Schedule key deletion* schedules its deletion now, ${window}: KMS deletes it at keptUntil; see offboarding.keyDeletion` };
-    case 'queue': return { ...rest, keptUntil: after(Date.parse(plan.dueAt!)), disposition: 'queued', note: `the tenant key: queued until ${plan.dueAt}, when the last store under it expires; the platform's daily job then schedules its deletion, ${window}: KMS deletes it at keptUntil at the earliest; see offboarding.keyDeletion` };
-    case 'with-account': return { ...rest, disposition: 'with-account', note: 'the tenant key: goes with the account\'s closure (account mode: nothing scheduled separately); see offboarding.keyDeletion' };
+    case 'now': return { ...rest, keptUntil: after(now.getTime()), disposition: 'scheduled', note: `${name}: nothing under it must stay readable, so *Schedule key deletion* schedules its deletion now, ${window}: KMS deletes it at keptUntil; see ${record}` };
+    case 'queue': return { ...rest, keptUntil: after(Date.parse(plan.dueAt!)), disposition: 'queued', note: `${name}: queued until ${plan.dueAt}, when the last store under it expires; the platform's daily job then schedules its deletion, ${window}: KMS deletes it at keptUntil at the earliest; see ${record}` };
+    case 'with-account': return { ...rest, disposition: 'with-account', note: `${name}: goes with the account's closure (account mode: nothing scheduled separately); see ${record}` };
     default: {
-      const held = stores.filter((s) => s.holdsKey && !s.keptUntil).map((s) => `${s.store} ${s.id}`);
-      return { ...rest, disposition: 'review', note: `the tenant key: held by ${held.length} store(s) under it without expiry (${held.join(', ')}): nothing schedules its deletion until an operator decides on them; see offboarding.keyDeletion` };
+      const held = stores.filter((s) => s.holdsKey && !s.keptUntil && (key === 'dr') === Boolean(s.drRegion)).map((s) => `${s.store} ${s.id}`);
+      return { ...rest, disposition: 'review', note: `${name}: held by ${held.length} store(s) under it without expiry (${held.join(', ')}): nothing schedules its deletion until an operator decides on them; see ${record}` };
     }
   }
 }
@@ -262,12 +289,16 @@ function replicationStopped(record: TenantRecord): string | undefined {
 }
 
 /**
- * The stores the tenant's DR stack retained in its DR region (8.): the DR bucket (a replica of the
- * tenant bucket, which the export archived: `archived`; `review` when the tenant left its DR tier at
- * some time, `replicationStoppedAt`, since when it holds what was deleted at home), the DR vault and
- * its recovery points, and the DR key.
- * All are under the DR key, not the tenant key, so none holds the tenant key; the DR key is left
- * for review (its deletion is not scheduled with the tenant key's). Each note names the region.
+ * The stores the tenant's DR stack retained in its DR region (8.), each with `drRegion`, `holdsKey` about the DR key:
+ * - the DR bucket: a replica of the tenant bucket, which the export archived: `archived`, unreadable once the DR key is
+ *   deleted, as the tenant bucket once the tenant key is (it does not hold the DR key); `review` when the tenant left its
+ *   DR tier at some time (`replicationStoppedAt`), since when it holds what was deleted at home: it holds the DR key;
+ * - the DR vault and its recovery points: each recovery point under the DR key holds it until its DeleteAt;
+ * - another retained bucket (the DR bucket's access logs, SSE-S3): for review, holding the DR key only if under it;
+ * - a store that cannot be read: for review, holding the DR key;
+ * - the DR key itself (its entry is written by the handler, drKeyEntry). Its ARN is built from the stack's physical id
+ *   (the key id) in the DR region, so its recovery points, bucket and entry compare with it.
+ * None holds the tenant key. Each note names the region.
  */
 async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity, now: Date): Promise<RetainedStore[]> {
   const dr = record.disasterRecovery!;
@@ -282,19 +313,27 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
   }
   const c = clients(credentials, dr.region);
   const stores: RetainedStore[] = [];
+  const keyId = resources.find((r) => r.ResourceType === 'AWS::KMS::Key')?.PhysicalResourceId;
+  const drKeyArn = keyId ? (keyId.startsWith('arn:') ? keyId : `arn:${partition(dr.region)}:kms:${dr.region}:${record.accountId}:key/${keyId}`) : undefined;
+  const replica = drBucketName(record.tenantId, record.accountId!, dr.region);
   // A DR bucket the primary stopped replicating into (the tenant left its DR tier) holds what was deleted at home since.
   const stopped = replicationStopped(record);
   const bucketNote = stopped
-    ? `not a replica of the tenant bucket since ${stopped}: objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, for review`
-    : 'replica of the tenant bucket (exported to the archive), under the DR key';
+    ? `not a replica of the tenant bucket since ${stopped}: objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, which it holds until an operator decides`
+    : 'replica of the tenant bucket (exported to the archive), under the DR key; unreadable once the DR key is deleted';
+  const otherBucketNote = (underKey: boolean) => underKey
+    ? 'retained under the DR key and not exported: holds the DR key until an operator decides'
+    : 'not under the DR key (e.g. the DR bucket\'s server access logs, SSE-S3): kept for review';
   for (const r of resources) {
-    const found = await readable(r, () => storesOf(c, r, { now }));
-    stores.push(...found.map((s) => ({
-      ...s,
-      holdsKey: false,
-      ...(s.store === 'bucket' ? { disposition: stopped ? 'review' as const : 'archived' as const } : {}),
-      note: `DR region ${dr.region}: ${s.store === 'bucket' ? bucketNote : s.store === 'key' ? 'the tenant\'s DR key; not scheduled for deletion with the tenant key, for review' : s.note ?? ''}`,
-    })));
+    const found = await readable(r, () => storesOf(c, r, { tenantKey: drKeyArn, now }));
+    stores.push(...found.map((s): RetainedStore => {
+      const base = { ...s, drRegion: dr.region };
+      const inRegion = (note: string) => `DR region ${dr.region}: ${note}`;
+      if (s.store === 'bucket' && s.id === replica) return { ...base, keyArn: s.keyArn ?? drKeyArn, disposition: stopped ? 'review' : 'archived', holdsKey: Boolean(stopped), note: inRegion(bucketNote) };
+      if (s.store === 'bucket' && s.disposition === 'review' && !s.note?.startsWith('could not be read')) return { ...base, note: inRegion(otherBucketNote(s.holdsKey)) };
+      if (s.store === 'key') return { ...base, keyArn: drKeyArn, holdsKey: false, disposition: 'review', note: inRegion('the tenant\'s DR key; see offboarding.drKeyDeletion') };
+      return { ...base, note: inRegion(s.note ?? '') };
+    }));
   }
   return stores;
 }
@@ -302,7 +341,8 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
 /**
  * The DR stores when the DR stack cannot be listed (no id recorded: deleted outside Tessera, or its create failed and
  * *Record failure* removed it): its key alias, bucket and vault, fixed names, looked up (checkDrStores). Each found or
- * not checkable is listed `review`, naming the answer. The DR key is RETAIN but its alias is not: with the alias gone
+ * not checkable is listed `review`, naming the answer; the bucket and vault hold the DR key (under it, no expiry known),
+ * so the DR key is held: its entry says it is not scheduled. The DR key is RETAIN but its alias is not: with the alias gone
  * and a bucket or vault there (or not checkable), the key is listed too, by its alias, to be found in KMS. All three
  * checked absent: nothing is listed, as nothing of a DR stack holds data there (Record failure records a DR stack
  * REMOVED only then). Before, one `review` entry said to check a retained bucket, vault and key in every case, also for
@@ -311,14 +351,15 @@ async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity
 async function drStoresByName(record: TenantRecord, dr: NonNullable<TenantRecord['disasterRecovery']>): Promise<RetainedStore[]> {
   const checks = await checkDrStores(record.tenantId, record.accountId!, dr.region, 'inventory');
   const type = { 'key alias': 'key', 'replica bucket': 'bucket', 'backup vault': 'backup-vault' } as const;
+  const notScheduled = 'its deletion is not scheduled (the key is known only by its alias): find it in KMS of the DR region and decide, once the DR stores are decided';
   const stores: RetainedStore[] = checks.filter((c) => c.state !== 'absent').map((c) => ({
-    store: type[c.store], id: c.name, disposition: 'review' as const, holdsKey: false,
-    note: `DR region ${dr.region}: DR stack ${dr.stackName} could not be listed; its DR ${c.store} ${c.state === 'present' ? `is there${c.detail ? ` (${c.detail})` : ''}` : `was not checked (${c.detail}): it may remain`}, for review`,
+    store: type[c.store], id: c.name, disposition: 'review' as const, holdsKey: type[c.store] !== 'key', drRegion: dr.region,
+    note: `DR region ${dr.region}: DR stack ${dr.stackName} could not be listed; its DR ${c.store} ${c.state === 'present' ? `is there${c.detail ? ` (${c.detail})` : ''}` : `was not checked (${c.detail}): it may remain`}, for review${type[c.store] === 'key' ? `; ${notScheduled}` : ''}`,
   }));
   const alias = checks.find((c) => c.store === 'key alias')!;
   if (alias.state === 'absent' && stores.length) {
-    stores.push({ store: 'key', id: alias.name, disposition: 'review', holdsKey: false,
-      note: `DR region ${dr.region}: DR stack ${dr.stackName} could not be listed; its alias ${alias.name} is gone (it goes with the stack) but the DR key is RETAIN and encrypts the DR stores above: find it in KMS of ${dr.region}, for review` });
+    stores.push({ store: 'key', id: alias.name, disposition: 'review', holdsKey: false, drRegion: dr.region,
+      note: `DR region ${dr.region}: DR stack ${dr.stackName} could not be listed; its alias ${alias.name} is gone (it goes with the stack) but the DR key is RETAIN and encrypts the DR stores above: find it in KMS of ${dr.region}, for review; its deletion is not scheduled` });
   }
   return stores;
 }
@@ -352,13 +393,16 @@ export const handler = lifecycleHandler('Inventory retained stores', async (stat
   }
   // The tenant key's own entry says what *Schedule key deletion*, next, does with it (it read `review` whatever that was).
   const now = new Date();
-  for (const [i, s] of stores.entries()) if (s.store === 'key' && sameKey(s.keyArn, tenantKey) && sameKey(s.id, tenantKey)) stores[i] = tenantKeyEntry(s, record.isolation, stores, now);
+  for (const [i, s] of stores.entries()) if (s.store === 'key' && !s.drRegion && sameKey(s.keyArn, tenantKey) && sameKey(s.id, tenantKey)) stores[i] = tenantKeyEntry(s, record.isolation, stores, now);
+  // The DR key's entry, by the same rule on the DR stores (a DR key known only by its alias stays `review`, not scheduled).
+  for (const [i, s] of stores.entries()) if (s.store === 'key' && s.drRegion && s.keyArn && sameKey(s.id, s.keyArn)) stores[i] = drKeyEntry(s, record.isolation, stores, now);
   const need = keyNeededUntil(stores);
+  const drNeed = record.disasterRecovery ? keyNeededUntil(stores, 'dr') : undefined;
   const prefix = state.export?.prefix ?? `${record.tenantId}/`;
   await platformClient(S3Client).send(new PutObjectCommand({
     Bucket: requireEnv(ENV.archiveBucket), Key: `${prefix}retained-stores.json`, ContentType: 'application/json',
-    Body: JSON.stringify({ tenantId: record.tenantId, accountId: record.accountId, isolation: record.isolation, keyArn: tenantKey, keyNeededUntil: need.until, keyHeld: need.held, stores, at: new Date().toISOString() }, null, 2),
+    Body: JSON.stringify({ tenantId: record.tenantId, accountId: record.accountId, isolation: record.isolation, keyArn: tenantKey, keyNeededUntil: need.until, keyHeld: need.held, ...(drNeed ? { drKeyNeededUntil: drNeed.until, drKeyHeld: drNeed.held } : {}), stores, at: new Date().toISOString() }, null, 2),
   }));
   await updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, retainedStores: stores } });
-  return { stores: stores.length, keyNeededUntil: need.until, keyHeld: need.held };
+  return { stores: stores.length, keyNeededUntil: need.until, keyHeld: need.held, ...(drNeed ? { drKeyNeededUntil: drNeed.until, drKeyHeld: drNeed.held } : {}) };
 });

@@ -7,7 +7,7 @@ import { removeEmptiedStores } from './emptied-stores.js';
 import { scheduleTenantKey } from './schedule-key-deletion.js';
 
 /**
- * Daily: schedules the deletion of each queued tenant key whose `dueAt` has passed (the last
+ * Daily: schedules the deletion of each queued tenant key (or DR key, in its DR region) whose `dueAt` has passed (the last
  * store under it has expired), removes the containers left empty (log groups, the Backup vault;
  * see emptied-stores.ts), records both in the registry and announces them. A key that fails stays
  * queued for the next run; the others go on.
@@ -20,14 +20,16 @@ export const handler = lifecycleHandler('Process key deletion queue', async (_ev
   const failed: Array<{ keyArn: string; error: string }> = [];
   for (const item of due) {
     try {
-      const deletionDate = await scheduleTenantKey(item.accountId, item.tenantId, item.keyArn);
+      // A DR key (item.region, its DR region) is scheduled there, and its emptied DR containers removed there.
+      const deletionDate = await scheduleTenantKey(item.accountId, item.tenantId, item.keyArn, item.region);
       if (!(await markKeyDeletionScheduled(item.keyArn, deletionDate))) continue; // another run got there first
       const record = await getTenant(item.tenantId);
       const retainedStores = record?.offboarding?.retainedStores
-        ? await removeEmptiedStores(item.accountId, item.tenantId, record.offboarding.retainedStores, new Date(now))
+        ? await removeEmptiedStores(item.accountId, item.tenantId, record.offboarding.retainedStores, new Date(now), item.region)
         : undefined;
-      if (record) await updateTenant(item.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(retainedStores ? { retainedStores } : {}), keyDeletion: { state: 'SCHEDULED', keyArn: item.keyArn, dueAt: item.dueAt, deletionDate } } });
-      await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: item.tenantId, accountId: item.accountId, keyArn: item.keyArn, deletionDate, dueAt: item.dueAt });
+      const outcome = { state: 'SCHEDULED' as const, keyArn: item.keyArn, dueAt: item.dueAt, deletionDate };
+      if (record) await updateTenant(item.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(retainedStores ? { retainedStores } : {}), ...(item.region ? { drKeyDeletion: { ...outcome, region: item.region } } : { keyDeletion: outcome }) } });
+      await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: item.tenantId, accountId: item.accountId, keyArn: item.keyArn, deletionDate, dueAt: item.dueAt, ...(item.region ? { region: item.region } : {}) });
       scheduled.push({ keyArn: item.keyArn, deletionDate });
     } catch (e) {
       logger.error('tenant key not scheduled; it stays queued', { keyArn: item.keyArn, tenantId: item.tenantId, error: e as Error });

@@ -261,6 +261,8 @@ export interface KeyDeletionItem {
   tenantId: string;
   /** ISO date-time after which nothing under the key must stay readable. */
   dueAt: string;
+  /** The key's region when it is not the home region: the tenant's DR key, in its DR region (absent: the tenant key). */
+  region?: string;
   status: 'QUEUED' | 'SCHEDULED';
   queuedAt: string;
   scheduledAt?: string;
@@ -270,7 +272,7 @@ export interface KeyDeletionItem {
 const keyDeletionId = (keyArn: string) => `key-deletion#${keyArn}`;
 
 /** Queues (or re-dates, while still queued) the deletion of `keyArn`; false when it is already scheduled. */
-export async function enqueueKeyDeletion(item: Pick<KeyDeletionItem, 'keyArn' | 'accountId' | 'tenantId' | 'dueAt'>): Promise<boolean> {
+export async function enqueueKeyDeletion(item: Pick<KeyDeletionItem, 'keyArn' | 'accountId' | 'tenantId' | 'dueAt' | 'region'>): Promise<boolean> {
   try {
     await doc().send(new PutCommand({
       TableName: table(),

@@ -84,6 +84,10 @@ describe('DR faults', () => {
       expect.objectContaining({ store: 'bucket', id: `tessera-drhand-dr-${accountId}-${DR_REGION}`, disposition: 'review', note: expect.stringContaining(`DR region ${DR_REGION}: DR stack tessera-drhand-dr could not be listed; its DR replica bucket`) }),
       expect.objectContaining({ store: 'key', id: 'alias/tessera-drhand-dr', disposition: 'review', note: expect.stringContaining('the DR key is RETAIN') }),
     ]));
+    // AND the DR key, known by its alias only, is held (the bucket under it holds it), not scheduled, and the record says so
+    expect(stores.find((s) => s.store === 'bucket' && s.drRegion)).toMatchObject({ holdsKey: true });
+    expect(stores.find((s) => s.store === 'key' && s.drRegion)!.note).toContain('its deletion is not scheduled');
+    expect((await getTenant('drhand'))!.offboarding!.drKeyDeletion).toEqual({ state: 'HELD', region: DR_REGION, key: 'alias/tessera-drhand-dr' });
   });
 
   it('a throttled DescribeStacks of the DR stack is retried; the same onboarding request replayed does nothing more; suspend and resume leave the DR stack as it is', async () => {
@@ -159,6 +163,8 @@ describe('DR faults', () => {
     expect(done.offboarding!.retainedStores).toEqual(expect.arrayContaining([
       expect.objectContaining({ store: 'bucket', disposition: 'archived', note: expect.stringContaining(`DR region ${DR_REGION}`) }),
     ]));
+    // AND its DR key, which nothing under it holds (the replica archived, no DR vault in moto), is scheduled in the DR region
+    expect(done.offboarding!.drKeyDeletion).toMatchObject({ state: 'SCHEDULED', region: DR_REGION, keyArn: expect.stringContaining(`:kms:${DR_REGION}:`) });
   });
 
   it('a rolling upgrade whose DR stack change set would replace the DR bucket is refused at the DR stack: neither stack changes, the refusal is recorded', async () => {

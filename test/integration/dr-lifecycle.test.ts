@@ -1,5 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { ListAliasesCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, ListAliasesCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketLocationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
@@ -171,11 +171,38 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
     // since the move (recorded when the DR stack became RETAINED), which the note names
     const retainedSince = record!.disasterRecovery!.replicationStoppedAt!;
     expect(Date.parse(retainedSince)).not.toBeNaN();
-    expect(stores.find((s) => s.id === bucket)!.note).toBe(`DR region ${DR_REGION}: not a replica of the tenant bucket since ${retainedSince} (the tenant moved to a tier without DR, and the primary stopped replicating into it): objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, for review`);
+    expect(stores.find((s) => s.id === bucket)!.note).toBe(`DR region ${DR_REGION}: not a replica of the tenant bucket since ${retainedSince} (the tenant moved to a tier without DR, and the primary stopped replicating into it): objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, which it holds until an operator decides`);
+    // That bucket, under the DR key without expiry, holds the DR key: the DR key is held, its entry naming it, and not
+    // scheduled (it said `review` whatever held it, and nothing ever scheduled it, nor recorded what became of it)
     expect(stores).toEqual(expect.arrayContaining([
-      expect.objectContaining({ store: 'bucket', id: bucket, holdsKey: false, note: expect.stringContaining(`DR region ${DR_REGION}`) }),
-      expect.objectContaining({ store: 'key', holdsKey: false, note: expect.stringContaining(`DR region ${DR_REGION}`) }),
+      expect.objectContaining({ store: 'bucket', id: bucket, drRegion: DR_REGION, holdsKey: true, note: expect.stringContaining(`DR region ${DR_REGION}`) }),
+      expect.objectContaining({ store: 'key', drRegion: DR_REGION, holdsKey: false, disposition: 'review', note: expect.stringContaining(`held by 1 store(s) under it without expiry (bucket ${bucket})`) }),
     ]));
+    const drKey = stores.find((s) => s.store === 'key' && s.drRegion)!;
+    expect(drKey.keyArn).toMatch(new RegExp(`^arn:aws:kms:${DR_REGION}:${accountId}:key/`));
+    expect(record!.offboarding!.drKeyDeletion).toEqual({ state: 'HELD', keyArn: drKey.keyArn, region: DR_REGION });
+    const kms = new KMSClient({ credentials: await local.fixture.as(accountId), region: DR_REGION });
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: drKey.keyArn }))).KeyMetadata!.KeyState).toBe('Enabled');
+  });
+
+  it('a tenant offboarded from its DR tier: its DR bucket is a replica of the export and the DR vault holds nothing under the DR key, so the DR key is scheduled for deletion in the DR region', async () => {
+    // GIVEN a tenant on the DR tier (moto's CloudFormation creates no Backup vault: no recovery point holds the DR key)
+    const other = 'drnow';
+    expect((await local.workflows.run('onboard', onboardRequest(other, 'professional'))).error).toBeUndefined();
+    // WHEN it is offboarded
+    const off = await local.workflows.run('offboard', { request: { tenantId: other, requestId: 'req-drnow-offboard' } });
+    // THEN its DR key is scheduled in the DR region (it was left `review` and never scheduled), as the entry and the record say
+    expect(off.error).toBeUndefined();
+    const record = (await getTenant(other))!;
+    const stores = record.offboarding!.retainedStores!;
+    expect(stores.find((s) => s.id === `tessera-${other}-dr-${record.accountId}-${DR_REGION}`)).toMatchObject({ disposition: 'archived', holdsKey: false, drRegion: DR_REGION });
+    const drKey = stores.find((s) => s.store === 'key' && s.drRegion)!;
+    expect(drKey).toMatchObject({ disposition: 'scheduled', note: expect.stringContaining('schedules its deletion now') });
+    expect(record.offboarding!.drKeyDeletion).toMatchObject({ state: 'SCHEDULED', keyArn: drKey.keyArn, region: DR_REGION, deletionDate: expect.any(String) });
+    const kms = new KMSClient({ credentials: await local.fixture.as(record.accountId!), region: DR_REGION });
+    const described = (await kms.send(new DescribeKeyCommand({ KeyId: drKey.keyArn }))).KeyMetadata!;
+    expect(described.KeyState).toBe('PendingDeletion');
+    expect(described.DeletionDate!.toISOString()).toBe(record.offboarding!.drKeyDeletion!.deletionDate);
   });
 });
 
@@ -197,7 +224,7 @@ describe('a DR record written before replicationStoppedAt existed', { shuffle: f
     expect(off.error).toBeUndefined();
     const accountOf = (await getTenant(old))!.accountId!;
     const bucket = (await getTenant(old))!.offboarding!.retainedStores!.find((s) => s.id === `tessera-${old}-dr-${accountOf}-${DR_REGION}`);
-    expect(bucket).toMatchObject({ disposition: 'review', holdsKey: false });
-    expect(bucket!.note).toBe(`DR region ${DR_REGION}: not a replica of the tenant bucket since the tenant moved to tier residency, which has no DR (when is not recorded: the move was recorded before replicationStoppedAt existed), and the primary stopped replicating into it: objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, for review`);
+    expect(bucket).toMatchObject({ disposition: 'review', holdsKey: true, drRegion: DR_REGION });
+    expect(bucket!.note).toBe(`DR region ${DR_REGION}: not a replica of the tenant bucket since the tenant moved to tier residency, which has no DR (when is not recorded: the move was recorded before replicationStoppedAt existed), and the primary stopped replicating into it: objects deleted from the tenant bucket since stay current here, and the export, which reads the tenant bucket, does not have them; under the DR key, which it holds until an operator decides`);
   });
 });
