@@ -4,14 +4,19 @@ import { table } from './format.js';
 
 type RetainedStore = NonNullable<NonNullable<TenantRecord['offboarding']>['retainedStores']>[number];
 type KeyDeletion = NonNullable<NonNullable<TenantRecord['offboarding']>['keyDeletion']>;
+type DrKeyDeletion = NonNullable<NonNullable<TenantRecord['offboarding']>['drKeyDeletion']>;
 
-/** One line on the tenant key's fate (`offboarding.keyDeletion`): when KMS deletes it, or what it waits for. */
-function keyLine(k: KeyDeletion, holders: number): string {
-  const key = k.keyArn ?? 'the tenant key';
+/**
+ * One line on the tenant key's fate (`offboarding.keyDeletion`), or the DR key's (`offboarding.drKeyDeletion`, in its
+ * region): when KMS deletes it, or what it waits for.
+ */
+function keyLine(k: KeyDeletion | DrKeyDeletion, holders: number): string {
+  const dr = 'region' in k ? k : undefined;
+  const key = dr ? `${k.keyArn ?? `the DR key ${dr.key ?? ''}`.trimEnd()} (DR region ${dr.region})` : k.keyArn ?? 'the tenant key';
   switch (k.state) {
     case 'SCHEDULED': return `${key}: deletion scheduled, KMS deletes it on ${k.deletionDate ?? '(date not recorded)'} (aws kms cancel-key-deletion until then)`;
     case 'QUEUED': return `${key}: queued until ${k.dueAt ?? '(date not recorded)'}, when the last store under it expires; the platform's daily job then schedules its deletion (it needs TesseraPlatform and the account's TesseraProvisioning until then)`;
-    case 'HELD': return `${key}: held by ${holders} store(s) that hold it without expiry (retained stores below: holdsKey yes, no keptUntil): nothing schedules it; decide on them, then aws kms schedule-key-deletion`;
+    case 'HELD': return `${key}: held by ${holders} store(s) that hold it without expiry (retained stores below: holdsKey yes, no keptUntil${dr ? `, in ${dr.region}` : ''}): nothing schedules it; decide on them, then aws kms schedule-key-deletion${dr ? ` --region ${dr.region}` : ''}`;
     default: return `${key}: goes with the account's closure`;
   }
 }
@@ -49,7 +54,8 @@ export function offboardingLines(t: TenantRecord): string[] {
   if (o?.export) lines.push(`  archive     ${printable(o.export.prefix)} in the admin archive bucket (${o.export.versions} versions, ${o.export.bytes} bytes; verified ${o.export.verifiedAt})`);
   if (o?.databaseSnapshot) lines.push(`  snapshot    ${printable(o.databaseSnapshot.archiveSnapshotId)} (archive-key copy of ${printable(o.databaseSnapshot.snapshotId)}, shared with the platform account)`);
   const stores = o?.retainedStores ?? [];
-  if (o?.keyDeletion) lines.push(`  key         ${printable(keyLine(o.keyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil).length))}`);
+  if (o?.keyDeletion) lines.push(`  key         ${printable(keyLine(o.keyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil && !s.drRegion).length))}`);
+  if (o?.drKeyDeletion) lines.push(`  DR key      ${printable(keyLine(o.drKeyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil && s.drRegion).length))}`);
   if (t.accountClosure) {
     const c = t.accountClosure;
     lines.push(`  account     ${c.accountId} closure ${c.state} at ${c.at}${c.attempts ? ` (${c.attempts} attempts)` : ''}${c.error ? `: ${printable(c.error)}` : ''}${c.note ? ` (${printable(c.note)})` : ''}`);
@@ -58,9 +64,16 @@ export function offboardingLines(t: TenantRecord): string[] {
   const out = ['offboarding', ...lines];
   if (stores.length) {
     const tenantKeys = new Set([t.stackOutputs.KeyArn, o?.keyDeletion?.keyArn].filter(Boolean));
-    out.push('  retained stores (--json: each with its note)');
-    const rows = stores.map((s) => ({ store: s.store, id: s.id, ...keyRow(s, tenantKeys, o?.keyDeletion), ...(s.removedAt ? { keptUntil: `removed ${s.removedAt}` } : {}), holdsKey: s.holdsKey ? 'yes' : 'no', encryption: !s.keyArn ? s.encryption : tenantKeys.has(s.keyArn) ? 'tenant key' : s.keyArn }));
-    out.push(...table(rows, ['store', 'id', 'disposition', 'keptUntil', 'holdsKey', 'encryption']).split('\n').map((l) => `  ${l}`));
+    const drKeys = new Set([o?.drKeyDeletion?.keyArn, ...stores.filter((s) => s.store === 'key' && s.drRegion).map((s) => s.keyArn)].filter(Boolean));
+    const withDr = stores.some((s) => s.drRegion);
+    out.push(`  retained stores (--json: each with its note${withDr ? '; region: a DR store\'s, whose holdsKey is about the DR key' : ''})`);
+    const rows = stores.map((s) => ({
+      store: s.store, id: s.id, region: s.drRegion ?? '', ...(s.drRegion ? keyRow(s, drKeys, o?.drKeyDeletion) : keyRow(s, tenantKeys, o?.keyDeletion)),
+      ...(s.removedAt ? { keptUntil: `removed ${s.removedAt}` } : {}), holdsKey: s.holdsKey ? 'yes' : 'no',
+      encryption: !s.keyArn ? s.encryption : tenantKeys.has(s.keyArn) ? 'tenant key' : drKeys.has(s.keyArn) ? 'DR key' : s.keyArn,
+    }));
+    const columns = withDr ? ['store', 'id', 'region', 'disposition', 'keptUntil', 'holdsKey', 'encryption'] : ['store', 'id', 'disposition', 'keptUntil', 'holdsKey', 'encryption'];
+    out.push(...table(rows, columns).split('\n').map((l) => `  ${l}`));
   }
   return out;
 }
