@@ -284,7 +284,7 @@ export class WorkloadProvisioningRole extends Construct {
             resources: failoverStacks('tessera-*'),
           }),
           new iam.PolicyStatement({
-            sid: 'TenantDrVaults', actions: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault'],
+            sid: 'TenantDrVaults', actions: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault', 'backup:DeleteBackupVault'],
             resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:backup:${r}:${Aws.ACCOUNT_ID}:backup-vault:tessera-*-dr`),
           }),
         ],

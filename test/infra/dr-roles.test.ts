@@ -71,6 +71,7 @@ describe('the roles that deploy DR stacks act in the tiers\' DR regions', () => 
     const bySid = Object.fromEntries(statementsOf(t, /TesseraProvisioning-DisasterRecovery/).map((s) => [s.Sid, s]));
     expect(bySid.TesseraDrStacks.Action).toEqual(expect.arrayContaining(['cloudformation:CreateStack', 'cloudformation:DeleteStack', 'cloudformation:UpdateTerminationProtection', 'cloudformation:ListStackResources', 'cloudformation:CreateChangeSet']));
     expect(arns(bySid.TesseraDrStacks.Resource)).toEqual(['arn:<Partition>:cloudformation:us-west-2:<AccountId>:stack/tessera-*-dr/*']);
-    expect(bySid.TenantDrVaults).toMatchObject({ Action: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault'] });
+    // DeleteBackupVault: the daily key-deletion job removes the emptied DR vault with the DR key's scheduling (emptied-stores.ts).
+    expect(bySid.TenantDrVaults).toMatchObject({ Action: ['backup:DeleteBackupVault', 'backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault'] });
   });
 });
