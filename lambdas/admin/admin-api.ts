@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, paginateGetExecutionHistory, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { accountEmailProblem, ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
@@ -15,7 +16,8 @@ import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
-import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
+import { bodyOf, json, parse, refuseQuery, shownValue, tenantOr404, type Route } from './admin-http.js';
+import { shownKey } from '../../lib/zod-issues.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
 import { driftRoutes } from './drift-routes.js';
@@ -389,13 +391,16 @@ const routes: Record<string, Route> = {
   'GET /admin/tenants/{id}/execution': async (event, id) => {
     // Right after a create the record may not exist yet; the execution does.
     const record = await getTenant(id!);
-    const asked = event.queryStringParameters?.executionArn;
+    const { executionArn: asked } = parse(ExecutionQuery, event.queryStringParameters ?? {});
     if (asked !== undefined) tenantExecution(id!, record, asked);
     const executionArn = asked ?? record?.executions.at(-1)?.executionArn;
     if (!executionArn && !record) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
     return json(200, await executionProgress(id!, record, executionArn));
   },
 };
+
+/** `GET /admin/tenants/{id}/execution`'s query: `executionArn` only (`?executionarn=…` answered the latest execution as if it were the one asked for). */
+const ExecutionQuery = z.strictObject({ executionArn: z.string().optional() });
 
 /** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
 const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');
@@ -433,8 +438,9 @@ async function setGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promis
  */
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
   const body = bodyOf(event);
-  if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'invalid_request');
-  if (body && Object.keys(body as object).length) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'unknown_parameter', Object.keys(bodyOf(event) as object)[0]);
+  if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new ApiError(400, `(root) = ${shownValue(body)}: ${action} takes no body (send none, or {})`, 'invalid_request_error', 'invalid_request');
+  const [field] = Object.keys(body ?? {});
+  if (field !== undefined) throw new ApiError(400, `${shownKey(field)} = ${shownValue((body as Record<string, unknown>)[field])}: ${action} takes no body (send none, or {})`, 'invalid_request_error', 'unknown_parameter', shownKey(field));
   const record = await tenantOr404(id);
   const key = idempotencyKey(event);
   const earlier = key ? await earlierRequest(record, key, action) : undefined;
@@ -592,13 +598,26 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
   };
 }
 
+/** The routes that read a query string, each parsing its own strictly (400 naming an unknown parameter); every other route takes none (refuseQuery). */
+const QUERY_ROUTES: ReadonlySet<string> = new Set(['GET /admin/tenants', 'GET /admin/drift', 'GET /admin/tenants/{id}/execution', 'GET /admin/tenants/{id}/usage', 'GET /admin/tenants/{id}/users']);
+
 /** The longest path id looked up in the registry (bytes): far above any tenant id, far below DynamoDB's 2,048-byte partition key. */
 const MAX_PATH_ID_BYTES = 256;
 
 export const handler = lifecycleHandler('Admin API', async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  const route = routes[`${event.httpMethod} ${event.resource}`];
+  const key = `${event.httpMethod} ${event.resource}`;
+  const route = routes[key];
   try {
-    if (!route) throw new ApiError(404, `no route ${event.httpMethod} ${event.resource}`, 'not_found_error', 'no_route');
+    if (!route) {
+      // A resource the API has, asked with another method (PUT /admin/drift): 405 with the methods it takes, as HTTP says (RFC 9110 §15.5.6).
+      const allow = Object.keys(routes).filter((k) => k.slice(k.indexOf(' ') + 1) === event.resource).map((k) => k.slice(0, k.indexOf(' ')));
+      if (allow.length) {
+        const e = new ApiError(405, `${event.httpMethod} is not a method of ${event.resource}: it takes ${allow.join(', ')}`, 'invalid_request_error', 'method_not_allowed');
+        return { statusCode: 405, headers: { 'content-type': 'application/json', allow: allow.join(', ') }, body: errorBody(e) };
+      }
+      throw new ApiError(404, `no route ${key}`, 'not_found_error', 'no_route');
+    }
+    if (!QUERY_ROUTES.has(key)) refuseQuery(event, key);
     const id = event.pathParameters?.id;
     // No tenant id is that long (TENANT_ID_PATTERN: 24 characters), and DynamoDB refuses a partition key over
     // 2,048 bytes with a ValidationException (a 500 here): answered without a lookup, the id cut in the message.

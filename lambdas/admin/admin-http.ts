@@ -22,17 +22,45 @@ export function parse<T>(schema: z.ZodType<T> | { safeParse(raw: unknown): { suc
   return result.data;
 }
 
+/** A value of a request as an error message shows it: JSON-quoted, cut at 120 characters (as lib/zod-issues.ts shows one). */
+export const shownValue = (value: unknown): string => {
+  const shown = JSON.stringify(value) ?? String(value);
+  return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
+};
+
+/**
+ * Refuses a query string on a route that reads none (`route`, e.g. `POST /admin/drift`): 400 `unknown_parameter` naming
+ * the first parameter and its value. API Gateway passes every query parameter to the Lambda, and such a route dropped
+ * them: `POST /admin/drift?tenantId=acme` started a check of every ACTIVE tenant, `…/suspend?dryRun=true` a suspend.
+ */
+export function refuseQuery(event: APIGatewayProxyEvent, route: string): void {
+  const [name, value] = Object.entries(event.queryStringParameters ?? {})[0] ?? [];
+  if (name === undefined) return;
+  const body = route.startsWith('GET ') || route.startsWith('DELETE ') ? '' : ' (its fields go in the JSON body)';
+  throw new ApiError(400, `query parameter ${shownKey(name)} = ${shownValue(value)}: ${route} takes no query parameters${body}`, 'invalid_request_error', 'unknown_parameter', shownKey(name));
+}
+
+/**
+ * The request's JSON body (`{}` without one).
+ * @throws ApiError 400 `invalid_json` with the parser's reason (where it stopped, the start of the text as V8 quotes it)
+ */
 export function bodyOf(event: APIGatewayProxyEvent): unknown {
   if (!event.body) return {};
   try {
     return JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
-  } catch {
-    throw new ApiError(400, 'request body is not valid JSON', 'invalid_request_error', 'invalid_json');
+  } catch (e) {
+    const reason = (e as Error).message.slice(0, 200);
+    throw new ApiError(400, `request body is not valid JSON (${reason}); send a JSON object with content-type application/json`, 'invalid_request_error', 'invalid_json');
   }
 }
 
-export async function tenantOr404(id: string): Promise<TenantRecord> {
+/**
+ * The tenant's record.
+ * @param param the request's field that named the tenant: `id` (the path) @default 'id'
+ * @throws ApiError 404 `tenant_not_found` naming `param`
+ */
+export async function tenantOr404(id: string, param = 'id'): Promise<TenantRecord> {
   const record = await getTenant(id);
-  if (!record) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
+  if (!record) throw new ApiError(404, `${param === 'id' ? '' : `${param} = ${shownValue(id)}: `}tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', param);
   return record;
 }

@@ -154,7 +154,7 @@ export const driftRoutes: Record<string, Route> = {
   'POST /admin/drift': async (event) => {
     const { tenantId } = parse(DriftRunBody, bodyOf(event));
     if (tenantId !== undefined) {
-      const record = await tenantOr404(tenantId);
+      const record = await tenantOr404(tenantId, 'tenantId');
       if (record.status !== 'ACTIVE') {
         throw new ApiError(409, `tenant "${tenantId}" is ${record.status}: drift is checked on ACTIVE tenants only`, 'conflict_error', 'invalid_status', 'tenantId', { status: record.status });
       }

@@ -50,6 +50,20 @@ describe('the admin API against hostile requests', () => {
     expect(unknown.body.error).toMatchObject({ code: 'execution_not_found', param: 'executionArn' });
   });
 
+  it('a query string on a route that reads none is a 400 naming it, and nothing starts: POST /admin/drift?tenantId=alpha started a check of every ACTIVE tenant (s23adm)', async () => {
+    const before = await getTenant('alpha');
+    const started = platform.executions.size;
+    const drift = await api('POST', '/admin/drift?tenantId=alpha');
+    expect(drift).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'tenantId', message: 'query parameter tenantId = "alpha": POST /admin/drift takes no query parameters (its fields go in the JSON body)' } } });
+    const suspend = await api('POST', '/admin/tenants/alpha/suspend?dryRun=true', undefined, { 'Idempotency-Key': 'hostile-dry-run-1' });
+    expect(suspend).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'dryRun' } } });
+    // AND a method the resource does not take: 405 naming those it takes, not a 404 "no route"
+    const put = await fetch(`${platform.apiUrl}/admin/drift`, { method: 'PUT', body: '{}' });
+    expect([put.status, put.headers.get('allow'), ((await put.json()) as { error: { code: string } }).error.code]).toEqual([405, 'GET, POST', 'method_not_allowed']);
+    expect(platform.executions.size).toBe(started);
+    expect(await getTenant('alpha')).toEqual(before);
+  });
+
   it('an unknown tier is a 400 that shows the value cut short, not echoed whole', async () => {
     const huge = 'x'.repeat(100_000);
     for (const r of [await api('POST', '/admin/tenants', onboardingRequest('delta', huge)), await api('PATCH', '/admin/tenants/alpha', { tier: huge })]) {

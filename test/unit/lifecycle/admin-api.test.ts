@@ -304,7 +304,10 @@ describe('admin API: one operation per tenant', () => {
     records.set('acme', registered({ status: 'ACTIVE' }));
     const res = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: JSON.stringify({ reason: 'late payment' }) });
     expect(res.statusCode).toBe(400);
-    expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'reason' });
+    expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'reason', message: 'reason = "late payment": suspend takes no body (send none, or {})' });
+    const array = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: '["late payment"]' });
+    expect(body(array).error).toMatchObject({ code: 'invalid_request', message: '(root) = ["late payment"]: suspend takes no body (send none, or {})' });
+    expect(starts()).toEqual([]);
   });
 
   it('gives the lease back when Step Functions refuses to start the execution: the record as before', async () => {
@@ -714,6 +717,42 @@ describe('admin API: reads', () => {
 
   it('answers an unknown route with 404', async () => {
     expect((await call('PUT', '/nowhere')).statusCode).toBe(404);
+  });
+
+  it('answers a known resource asked with another method 405 with Allow naming its methods (was 404 no_route), starting nothing', async () => {
+    const res = await call('PUT', '/admin/drift', { body: JSON.stringify({ tenantId: 'acme' }) });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers).toMatchObject({ allow: 'GET, POST' });
+    expect(body(res).error).toMatchObject({ code: 'method_not_allowed', message: 'PUT is not a method of /admin/drift: it takes GET, POST' });
+    expect((await call('GET', '/admin/tenants/{id}/suspend', on())).headers).toMatchObject({ allow: 'POST' });
+    expect(starts()).toEqual([]);
+  });
+});
+
+describe('admin API: query strings on routes that read none', () => {
+  it('refuses one on a POST, PATCH or DELETE (400 naming the parameter and its value), changing nothing: it was dropped and the operation started', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const before = structuredClone(records.get('acme'));
+    for (const [method, resource, query] of [
+      ['POST', '/admin/tenants/{id}/suspend', { dryRun: 'true' }],
+      ['PATCH', '/admin/tenants/{id}', { tier: 'pro' }],
+      ['DELETE', '/admin/tenants/{id}', { force: '' }],
+    ] as const) {
+      const res = await call(method, resource, { ...on(), queryStringParameters: query, body: method === 'PATCH' ? JSON.stringify({ tier: 'pro' }) : undefined });
+      expect(res.statusCode).toBe(400);
+      const [name, value] = Object.entries(query)[0]!;
+      expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: name, message: expect.stringContaining(`query parameter ${name} = ${JSON.stringify(value)}: ${method} ${resource} takes no query parameters`) });
+    }
+    expect(starts()).toEqual([]);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('refuses an unknown one on GET execution (400): ?executionarn=… answered the latest execution as if it were the one asked for', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const res = await call('GET', '/admin/tenants/{id}/execution', { ...on(), queryStringParameters: { executionarn: `${EXECUTION}status:suspend-acme-1-abcdef01` } });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'executionarn' });
+    expect(body(await call('GET', '/admin/tenants/{id}', { ...on(), queryStringParameters: { fields: 'status' } })).error).toMatchObject({ code: 'unknown_parameter', param: 'fields' });
   });
 });
 

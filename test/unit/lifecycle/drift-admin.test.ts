@@ -160,7 +160,8 @@ describe('admin API: POST /admin/drift', () => {
   });
 
   it.each([
-    ['an unknown tenant', { tenantId: 'nobody' }, 404, { code: 'tenant_not_found', message: 'tenant "nobody" does not exist' }],
+    // The field that named it: the body's tenantId (it said `id`, the path parameter of the other routes).
+    ['an unknown tenant', { tenantId: 'nobody' }, 404, { code: 'tenant_not_found', param: 'tenantId', message: 'tenantId = "nobody": tenant "nobody" does not exist' }],
     ['a SUSPENDED tenant', { tenantId: 'initech' }, 409, { code: 'invalid_status', param: 'tenantId', message: 'tenant "initech" is SUSPENDED: drift is checked on ACTIVE tenants only' }],
     ['an OFFBOARDED tenant', { tenantId: 'gone' }, 409, { code: 'invalid_status', message: 'tenant "gone" is OFFBOARDED: drift is checked on ACTIVE tenants only' }],
     ['a tenant id that is none', { tenantId: 'Bad_Id' }, 400, { param: 'tenantId' }],
@@ -170,6 +171,35 @@ describe('admin API: POST /admin/drift', () => {
     expect(res.statusCode).toBe(status);
     expect(body(res).error).toMatchObject(error);
     expect(starts()).toEqual([]);
+  });
+});
+
+describe('admin API: POST /admin/drift, hostile requests', () => {
+  const starts = () => sfn.commandCalls(StartExecutionCommand).length;
+
+  it('refuses a query string (400 naming the parameter and its value), starting nothing: ?tenantId=acme started a check of every ACTIVE tenant', async () => {
+    const res = await call('POST', '/admin/drift', { queryStringParameters: { tenantId: 'acme' } });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'tenantId', message: 'query parameter tenantId = "acme": POST /admin/drift takes no query parameters (its fields go in the JSON body)' });
+    const both = await call('POST', '/admin/drift', { queryStringParameters: { dryRun: 'true' }, body: JSON.stringify({ tenantId: 'acme' }) });
+    expect(body(both).error).toMatchObject({ code: 'unknown_parameter', param: 'dryRun' });
+    expect(starts()).toBe(0);
+  });
+
+  it.each([
+    ['a body that is not JSON', 'tenantId=acme', { code: 'invalid_json', message: expect.stringMatching(/^request body is not valid JSON \(Unexpected token .*"tenantId=acme" is not valid JSON\); send a JSON object/) }],
+    ['a cut body', '{"tenantId": "ac', { code: 'invalid_json', message: expect.stringContaining('(Unterminated string in JSON at position') }],
+    ['an array', '["acme"]', { code: 'invalid_request', message: expect.stringMatching(/^\(root\) = \["acme"\]: /) }],
+    ['a string', '"acme"', { code: 'invalid_request', message: expect.stringMatching(/^\(root\) = "acme": /) }],
+    ['null', 'null', { code: 'invalid_request', message: expect.stringMatching(/^\(root\) = null: /) }],
+    ['tenantId null', '{"tenantId": null}', { param: 'tenantId', message: expect.stringMatching(/^tenantId = null: /) }],
+    ['tenantId 5', '{"tenantId": 5}', { param: 'tenantId', message: expect.stringMatching(/^tenantId = 5: /) }],
+    ['tenantId in upper case', '{"tenantId": "ACME"}', { param: 'tenantId', message: expect.stringMatching(/^tenantId = "ACME": must be a lower-case DNS label/) }],
+  ])('refuses %s with a 400 naming the value, starting nothing', async (_what, raw, error) => {
+    const res = await call('POST', '/admin/drift', { body: raw });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject(error);
+    expect(starts()).toBe(0);
   });
 });
 
