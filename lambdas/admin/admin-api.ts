@@ -20,7 +20,7 @@ import { bodyOf, json, parse, refuseQuery, shownValue, tenantOr404, type Route }
 import { shownKey } from '../../lib/zod-issues.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
-import { driftRoutes } from './drift-routes.js';
+import { DRIFT_RUN_WINDOW_MINUTES, driftRoutes } from './drift-routes.js';
 import { tenantListRoutes } from './tenant-list-routes.js';
 import { usageRoutes } from './usage-routes.js';
 import { usersRoutes } from './users-routes.js';
@@ -176,12 +176,68 @@ const describeChange = (c: AskedChange) => JSON.stringify(Object.fromEntries(Obj
 
 /** The request's Idempotency-Key header (any case: API Gateway passes header names as sent); a 400 naming it when unusable. */
 function idempotencyKey(event: APIGatewayProxyEvent): string | undefined {
-  const value = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1];
-  if (value === undefined || value === null) return undefined;
+  const value = idempotencyHeader(event);
+  if (value === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(value)) {
     throw new ApiError(400, `Idempotency-Key = ${JSON.stringify(value.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces`, 'invalid_request_error', 'invalid_idempotency_key', 'Idempotency-Key');
   }
   return value;
+}
+
+/** The request's Idempotency-Key header as sent (any case), unchecked. */
+const idempotencyHeader = (event: APIGatewayProxyEvent): string | undefined =>
+  Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1] ?? undefined;
+
+/** The routes that honour an Idempotency-Key: the same key again answers with the first request's execution (earlierRequest). */
+const HONOURS_IDEMPOTENCY_KEY: ReadonlySet<string> = new Set(['PATCH /admin/tenants/{id}', 'POST /admin/tenants/{id}/suspend', 'POST /admin/tenants/{id}/resume']);
+
+/**
+ * The routes idempotent by what they name, without a key: an Idempotency-Key is accepted and changes nothing (README,
+ * "Idempotency-Key"). The GET routes too (they change nothing); POST /admin/tenants takes it when it is the body's
+ * requestId (its own key: onboardingKey).
+ */
+const IDEMPOTENT_BY_ITSELF: ReadonlySet<string> = new Set([
+  'DELETE /admin/tenants/{id}', // one offboarding per tenant: again, 200 with the running one or "already offboarded"
+  'PUT /admin/tenants/{id}/gateway', // replaces the policy with the body
+  'DELETE /admin/tenants/{id}/keys/{keyId}', // an already revoked key is answered unchanged
+  'POST /admin/tenants/{id}/users/{userId}/disable', // disables the user, again
+  'PUT /admin/tenants/{id}/users/{userId}/role', // sets the role in the body
+  'DELETE /admin/tenants/{id}/users/{userId}', // the user is gone: again, 404 user_not_found
+]);
+
+/** What the same request sent again does on the routes that refuse an Idempotency-Key (unsupported_header's message). */
+const REPLAY_WITHOUT_KEY: Record<string, string> = {
+  'POST /admin/tenants/{id}/keys': 'each request mints a new key, whose secret is shown once; after a lost answer, list the tenant\'s keys (GET /admin/tenants/{id}/keys, tessera keys list) and revoke one whose secret you never received',
+  'POST /admin/tenants/{id}/keys/{keyId}/rotate': 'the same rotation again is a 409 key_rotated naming the new key (its secret was shown once); after a lost answer, revoke that key and rotate it',
+  'POST /admin/tenants/{id}/users': 'the same invitation again is a 409 user_exists (with resend: true, another mail)',
+  'POST /admin/tenants/{id}/retry': 'the same retry again is a 409 operation_in_progress naming the running attempt, and starts another attempt once that one ended FAILED',
+  'POST /admin/drift': `a start within the same ${DRIFT_RUN_WINDOW_MINUTES}-minute window answers the running check (by its execution name), or a 409 drift_check_exists once it ended; a later start runs a new check`,
+};
+
+/**
+ * Refuses an Idempotency-Key on a route that neither honours it nor is idempotent without it: 400 `unsupported_header`
+ * naming the header, the route and what the same request again does there. Before, such a route dropped it:
+ * `POST /admin/tenants/acme/keys` sent twice with one key minted two keys. A route added later refuses it too until it
+ * is listed.
+ */
+function refuseIdempotencyKey(event: APIGatewayProxyEvent, route: string): void {
+  const value = idempotencyHeader(event);
+  if (value === undefined || route.startsWith('GET ') || route === 'POST /admin/tenants' || HONOURS_IDEMPOTENCY_KEY.has(route) || IDEMPOTENT_BY_ITSELF.has(route)) return;
+  const replay = REPLAY_WITHOUT_KEY[route] ?? 'each request is a new one';
+  throw new ApiError(400, `Idempotency-Key = ${JSON.stringify(value.slice(0, 100))}: ${route} does not honour it (${replay}); send the request without it. It is honoured by ${[...HONOURS_IDEMPOTENCY_KEY].join(', ')}`,
+    'invalid_request_error', 'unsupported_header', 'Idempotency-Key');
+}
+
+/**
+ * POST /admin/tenants: its key is the body's requestId (the same requestId again answers with that onboarding). An
+ * Idempotency-Key is accepted when it is that requestId; another value is a 400 naming both (it would have been dropped,
+ * and the same key with a new requestId is another request).
+ */
+function onboardingKey(event: APIGatewayProxyEvent, requestId: string): void {
+  const value = idempotencyHeader(event);
+  if (value === undefined || value === requestId) return;
+  throw new ApiError(400, `Idempotency-Key = ${JSON.stringify(value.slice(0, 100))}: an onboarding is idempotent by its requestId ("${requestId.slice(0, 100)}"), not by the header; send the header with the requestId's value, or without it`,
+    'invalid_request_error', 'unsupported_header', 'Idempotency-Key');
 }
 
 /** The operations an Idempotency-Key names, each looked up among its own kind's entries: a change's among the changes, a suspend's or resume's among both (the same key on the other one is another request). */
@@ -248,6 +304,7 @@ const routes: Record<string, Route> = {
   ...tenantListRoutes,
   'POST /admin/tenants': async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
+    onboardingKey(event, request.requestId);
     if (!Object.hasOwn(platformConfig().tiers, request.tier)) {
       throw new ApiError(400, `tier = ${shownTier(request.tier)}: does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
@@ -618,6 +675,7 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
       throw new ApiError(404, `no route ${key}`, 'not_found_error', 'no_route');
     }
     if (!QUERY_ROUTES.has(key)) refuseQuery(event, key);
+    refuseIdempotencyKey(event, key);
     const id = event.pathParameters?.id;
     // No tenant id is that long (TENANT_ID_PATTERN: 24 characters), and DynamoDB refuses a partition key over
     // 2,048 bytes with a ValidationException (a 500 here): answered without a lookup, the id cut in the message.

@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
@@ -14,6 +15,8 @@ vi.mock('../../../lambdas/shared/control-table.js', async () => {
   return { releaseSlot: vi.fn(async () => undefined), claimOnboardingRequest, releaseOnboardingRequest: controlMock.releaseOnboardingRequest };
 });
 const sfn = mockClient(SFNClient);
+/** The API keys table (POST /admin/tenants/{id}/keys): no key yet, every fenced write accepted. */
+const dynamo = mockClient(DynamoDBDocumentClient);
 const { handler, executionName } = await import('../../../lambdas/admin/admin-api.js');
 
 const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>
@@ -37,6 +40,9 @@ beforeEach(() => {
   records.clear();
   vi.clearAllMocks();
   sfn.reset();
+  dynamo.reset();
+  dynamo.on(QueryCommand).resolves({ Items: [] });
+  dynamo.on(TransactWriteCommand).resolves({});
   sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
 });
 
@@ -560,6 +566,75 @@ describe('admin API: offboarding (DELETE) is idempotent', () => {
     expect(res.statusCode).toBe(202);
     expect(body(res)).toMatchObject({ status: 'OFFBOARDING', resumed: 'Delete tenant stacks' });
     expect(records.get('acme')?.lease).toMatchObject({ kind: 'offboard', previousStatus: 'OFFBOARDING' });
+  });
+});
+
+/**
+ * Found by the hostile pass (s23): the POST routes other than suspend and resume dropped an Idempotency-Key silently:
+ * POST /admin/tenants/acme/keys sent twice with one key minted two keys, a retry or a drift start sent again ran again.
+ * The CLI sends none there (lib/cli: keys create, users invite, tenants retry, tenants drift --check): such a route now
+ * refuses it (400 unsupported_header naming it and the route); the routes idempotent without it accept it.
+ */
+describe('admin API: Idempotency-Key on routes that do not honour it', () => {
+  const KEY = { 'Idempotency-Key': 'mint-once-1' };
+
+  it('POST keys twice with one key: 400 unsupported_header naming the header and the route both times, no key minted (it minted two)', async () => {
+    process.env[ENV.apiKeysTable] = 'tessera-api-keys';
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const send = () => call('POST', '/admin/tenants/{id}/keys', { ...on(), headers: KEY, body: JSON.stringify({ name: 'batch', role: 'member' }) });
+    for (const res of [await send(), await send()]) {
+      expect(res.statusCode).toBe(400);
+      expect(body(res).error).toMatchObject({
+        type: 'invalid_request_error', code: 'unsupported_header', param: 'Idempotency-Key',
+        message: expect.stringMatching(/^Idempotency-Key = "mint-once-1": POST \/admin\/tenants\/\{id\}\/keys does not honour it \(each request mints a new key, whose secret is shown once; .*revoke one whose secret you never received\); send the request without it/),
+      });
+    }
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    // without the header the route mints as before
+    const minted = await call('POST', '/admin/tenants/{id}/keys', { ...on(), body: JSON.stringify({ name: 'batch', role: 'member' }) });
+    expect(minted.statusCode).toBe(201);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['POST', '/admin/tenants/{id}/retry', { status: 'FAILED' }, {}, /the same retry again is a 409 operation_in_progress/],
+    ['POST', '/admin/drift', { status: 'ACTIVE' }, { tenantId: 'acme' }, /a start within the same 5-minute window answers the running check/],
+    ['POST', '/admin/tenants/{id}/users', { status: 'ACTIVE' }, { email: 'dev@acme.example.com' }, /the same invitation again is a 409 user_exists/],
+    ['POST', '/admin/tenants/{id}/keys/{keyId}/rotate', { status: 'ACTIVE' }, {}, /the same rotation again is a 409 key_rotated/],
+  ] as const)('%s %s with an Idempotency-Key: 400 unsupported_header saying what a replay does there, nothing started', async (method, resource, status, payload, replay) => {
+    process.env[ENV.driftStateMachineArn] = `${MACHINE}drift`;
+    records.set('acme', registered(status));
+    const before = structuredClone(records.get('acme'));
+    const res = await call(method, resource, { pathParameters: { id: 'acme', keyId: 'key_0123456789abcdef' }, headers: { 'idempotency-key': 'again-1' }, body: JSON.stringify(payload) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ code: 'unsupported_header', param: 'Idempotency-Key', message: expect.stringContaining(`Idempotency-Key = "again-1": ${method} ${resource} does not honour it (`) });
+    expect(body(res).error.message).toMatch(replay);
+    expect(starts()).toEqual([]);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('DELETE (offboarding) accepts it and stays idempotent by itself: the same DELETE again answers the running offboarding', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const first = await call('DELETE', '/admin/tenants/{id}', { ...on(), headers: KEY });
+    expect(first.statusCode).toBe(202);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const again = await call('DELETE', '/admin/tenants/{id}', { ...on(), headers: KEY });
+    expect(again.statusCode).toBe(200);
+    expect(body(again)).toMatchObject({ executionArn: body(first).executionArn, note: 'offboarding already running' });
+    expect(starts()).toHaveLength(1);
+  });
+
+  it('onboarding takes it as its requestId only: another value is a 400 naming both, nothing registered (it was dropped)', async () => {
+    const other = await call('POST', '/admin/tenants', { headers: { 'Idempotency-Key': 'onboard-acme-x' }, body: JSON.stringify(onboard) });
+    expect(other.statusCode).toBe(400);
+    expect(body(other).error).toMatchObject({
+      code: 'unsupported_header', param: 'Idempotency-Key',
+      message: expect.stringContaining('Idempotency-Key = "onboard-acme-x": an onboarding is idempotent by its requestId ("req-acme-0001"), not by the header'),
+    });
+    expect(records.has('acme')).toBe(false);
+    expect(starts()).toEqual([]);
+    const same = await call('POST', '/admin/tenants', { headers: { 'Idempotency-Key': onboard.requestId }, body: JSON.stringify(onboard) });
+    expect(same.statusCode).toBe(202);
   });
 });
 
