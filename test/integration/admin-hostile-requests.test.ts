@@ -64,6 +64,15 @@ describe('the admin API against hostile requests', () => {
     expect(await getTenant('alpha')).toEqual(before);
   });
 
+  it('the local platform routes as API Gateway does: a path id URL-decoded, a resource matched whole (s23idem)', async () => {
+    // was 404 tenant "al%70ha" does not exist: the id went to the handler encoded
+    expect(await api('GET', '/admin/tenants/al%70ha')).toMatchObject({ status: 200, body: { tenantId: 'alpha', status: 'ACTIVE' } });
+    // was tenant "tenants" looked up (404 tenant_not_found) and tenant "alpha" answered under /admin/drift/alpha: no resource matches either
+    for (const path of ['/admin//tenants', '/admin/drift/alpha']) {
+      expect(await api('GET', path)).toMatchObject({ status: 404, body: { error: { code: 'no_route', message: `no route GET ${path}` } } });
+    }
+  });
+
   it('an unknown tier is a 400 that shows the value cut short, not echoed whole', async () => {
     const huge = 'x'.repeat(100_000);
     for (const r of [await api('POST', '/admin/tenants', onboardingRequest('delta', huge)), await api('PATCH', '/admin/tenants/alpha', { tier: huge })]) {

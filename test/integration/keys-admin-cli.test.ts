@@ -12,9 +12,9 @@ import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
 // `tessera keys …` → the admin API handler (lambdas/admin/admin-api.ts, keys routes) → the
 // registry and a keys table in moto (partition `tenantId`, sort `keyHash`, as the platform stack
-// declares it). LocalPlatform gives moto, the platform fixture and the environment; its own HTTP
-// front maps only `{id}`, so this file serves the handler behind support/admin-api-front.ts, which
-// also maps `{keyId}` and gives API Gateway's IAM identity (requestContext.identity.userArn) of the SigV4 caller.
+// declares it). LocalPlatform gives moto, the platform fixture and the environment; this file serves
+// the handler behind support/admin-api-front.ts, which routes as LocalPlatform's own front does and
+// also gives API Gateway's IAM identity (requestContext.identity.userArn) of the SigV4 caller.
 
 const KEYS_TABLE = 'tessera-api-keys';
 const OPERATOR = 'arn:aws:iam::111111111111:user/ops';

@@ -4,12 +4,44 @@ import { createServer, type Server } from 'node:http';
 /** The admin API handler (lambdas/admin/admin-api.ts `handler`), or any handler of API Gateway proxy events. */
 export type AdminHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-/** The path parameters below `/admin/tenants/{id}/<collection>/`: the second segment names one item. */
-const ITEM_PARAMETERS: Record<string, string> = { keys: 'keyId', users: 'userId' };
+/** The admin API's resources, as constructs/admin-api.ts declares them. */
+export const ADMIN_RESOURCES: readonly string[] = [
+  '/admin/tenants', '/admin/tenants/{id}', '/admin/drift',
+  ...['suspend', 'resume', 'retry', 'execution', 'gateway', 'keys', 'keys/{keyId}', 'keys/{keyId}/rotate', 'users', 'users/{userId}',
+    'users/{userId}/disable', 'users/{userId}/role', 'usage', 'drift'].map((r) => `/admin/tenants/{id}/${r}`),
+];
 
 /**
- * API Gateway's proxy event for `path` (`/admin/tenants/{id}[/keys/{keyId}[/rotate]]`,
- * `/admin/tenants/{id}/users[/{userId}[/disable|/role]]`, or any other path, passed as is) as the
+ * The resource a request's path (as sent: percent-encoded) matches, as API Gateway's proxy integration gives it: each
+ * `{param}` takes one whole, non-empty segment, URL-decoded (`/admin/tenants/al%70ha` → id `alpha`, `%2F` → `/`); a
+ * literal segment matches itself only. Before, LocalPlatform took the fourth segment of any path as the tenant id,
+ * undecoded, and joined the rest after `/admin/tenants/{id}`: `/admin//tenants` looked up a tenant "tenants", `/admin/drift/x` tenant "x", and
+ * `{keyId}`, `{userId}` were never mapped. Undefined: no resource matches.
+ */
+export function matchAdminResource(path: string): { resource: string; pathParameters: Record<string, string> | null } | undefined {
+  const segments = path.split('/');
+  for (const resource of ADMIN_RESOURCES) {
+    const parts = resource.split('/');
+    if (parts.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = parts.every((part, i) => {
+      const segment = segments[i];
+      if (!part.startsWith('{')) return part === segment;
+      if (!segment) return false;
+      try {
+        params[part.slice(1, -1)] = decodeURIComponent(segment);
+      } catch {
+        return false; // a malformed escape (%zz) names no id
+      }
+      return true;
+    });
+    if (matches) return { resource, pathParameters: Object.keys(params).length ? params : null };
+  }
+  return undefined;
+}
+
+/**
+ * API Gateway's proxy event for `path` (matchAdminResource; a path no resource matches passed as is) as the
  * admin API's REST resources declare it: `resource` with its `{…}` placeholders, `pathParameters`
  * URL-decoded (as API Gateway gives them), the query string as `queryStringParameters`, the request's
  * headers (Node's names, lower case; API Gateway passes them as sent), and the IAM
@@ -17,15 +49,7 @@ const ITEM_PARAMETERS: Record<string, string> = { keys: 'keyId', users: 'userId'
  */
 export function adminEventOf(method: string, url: URL, body: string | null, userArn: string, headers: Record<string, string> = {}): APIGatewayProxyEvent {
   const path = url.pathname.replace(/^\/v1/, '');
-  const parts = path.split('/');
-  let resource = path;
-  let pathParameters: Record<string, string> | null = null;
-  if (parts[1] === 'admin' && parts[2] === 'tenants' && parts[3]) {
-    pathParameters = { id: decodeURIComponent(parts[3]) };
-    const rest = parts.slice(4);
-    const item = ITEM_PARAMETERS[rest[0] ?? ''];
-    resource = ['/admin/tenants/{id}', ...rest.map((part, i) => (item && i === 1 ? ((pathParameters![item] = decodeURIComponent(part)), `{${item}}`) : part))].join('/');
-  }
+  const { resource, pathParameters } = matchAdminResource(path) ?? { resource: path, pathParameters: null };
   return {
     httpMethod: method, resource, path, pathParameters,
     queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
@@ -44,7 +68,7 @@ export interface AdminApiFront {
  * Serves `handler` on 127.0.0.1 (a free port) behind a front shaped like API Gateway's proxy
  * integration with IAM auth: every request becomes adminEventOf's event, as `userArn` (the SigV4
  * signature is not checked: the CLI signs with placeholder credentials). LocalPlatform's own front
- * maps `{id}` only; this one maps `{keyId}` and `{userId}` too.
+ * routes as this one does (matchAdminResource), without the IAM identity.
  */
 export async function startAdminApiFront(handler: AdminHandler, userArn: string): Promise<AdminApiFront> {
   const server: Server = createServer((req, res) => {

@@ -9,6 +9,7 @@ import { WorkflowRunner, workflowDefinitions, type WorkflowEvent, type WorkflowN
 import { startHarnessMoto } from './harness-moto.js';
 import type { MotoServer } from './moto-server.js';
 import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
+import { matchAdminResource } from './admin-api-front.js';
 
 export type LocalExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -114,11 +115,10 @@ export class LocalPlatform {
       req.on('end', async () => {
         const url = new URL(req.url!, 'http://local');
         const path = url.pathname.replace(/^\/v1/, '');
-        const parts = path.split('/');
-        const id = parts[3];
-        const resource = id ? ['/admin/tenants/{id}', ...parts.slice(4)].join('/') : path;
+        // A path no resource matches goes to the handler as it is (its 404 no_route; API Gateway answers 403 Missing Authentication Token).
+        const { resource, pathParameters } = matchAdminResource(path) ?? { resource: path, pathParameters: null };
         const event = {
-          httpMethod: req.method, resource, path, pathParameters: id ? { id } : null,
+          httpMethod: req.method, resource, path, pathParameters,
           queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
           headers: req.headers, body: chunks.length ? Buffer.concat(chunks).toString('utf8') : null, isBase64Encoded: false,
           requestContext: { requestId: `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` },
