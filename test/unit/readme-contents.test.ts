@@ -57,6 +57,23 @@ describe('README.md: Contents and in-page links', () => {
   });
 });
 
+describe('README.md: Terms', () => {
+  it('comes right after Contents, stays under 40 lines, and sends each term to the section that explains it', () => {
+    const headings = markdownHeadings(README);
+    const level2 = headings.filter((h) => h.level === 2).map((h) => h.text);
+    expect(level2[level2.indexOf('Contents') + 1], 'the ## heading after Contents').toBe('Terms');
+    const lines = README.split('\n');
+    const start = headings.find((h) => h.level === 2 && h.text === 'Terms')!.line;
+    const end = headings.find((h) => h.line > start && h.level <= 2)!.line;
+    expect(end - start, 'lines from ## Terms to the next ## heading').toBeLessThan(40);
+    const links = sectionLinks(README, 'Terms');
+    const entries = lines.slice(start, end - 1).map((text, i) => ({ text, line: start + 1 + i })).filter((l) => l.text.startsWith('- **'));
+    expect(entries.length, 'terms defined').toBeGreaterThanOrEqual(10);
+    const unlinked = entries.filter((e) => !links.some((link) => link.line === e.line)).map((e) => `line ${e.line}: ${e.text.slice(0, 60)}`);
+    expect(unlinked, 'terms with no link to a section').toEqual([]);
+  });
+});
+
 describe('README.md: code fences', () => {
   it('pairs them up: no fence with an info string (```ts) inside a code block', () => {
     const stray = fencesInsideBlocks(README).map((f) => `line ${f.line}: ${f.text}`);
