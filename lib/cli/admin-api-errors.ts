@@ -1,5 +1,6 @@
 // Why a call to the admin API failed, said in one line with the fix: no credentials to sign it,
 // DNS, the connection or TLS, or API Gateway's own refusal (IAM, a wrong URL, bad credentials).
+import { askedProfile, filesOfProfile, missingProfile } from './aws-profiles.js';
 import { CliError } from './cli-error.js';
 
 /**
@@ -76,10 +77,18 @@ function safeHost(url: string): string {
 
 /**
  * No credentials to sign with (the SDK's `CredentialsProviderError`, or an expired SSO session):
- * one line naming the ways to give them.
+ * one line naming the ways to give them; when the profile asked for (`profile`, the `--profile` given, else AWS_PROFILE)
+ * is in neither shared file, that (the SDK's own message does not name it), the files looked in and the profiles they hold.
  */
-export function credentialsError(e: unknown): AdminApiError {
+export function credentialsError(e: unknown, profile?: string, env: NodeJS.ProcessEnv = process.env): AdminApiError {
   const name = (e as Error | undefined)?.name;
+  const asked = askedProfile(profile, env);
+  const missing = asked && name === 'CredentialsProviderError' ? missingProfile(asked.name, asked.source, env) : undefined;
+  if (missing) return new AdminApiError(0, `cannot sign the admin API call (SigV4): ${missing}`, undefined, null, 2);
+  if (asked && name === 'CredentialsProviderError') {
+    return new AdminApiError(0, `no AWS credentials from profile "${asked.name}" (${asked.source}, in ${filesOfProfile(asked.name, env).join(' and ')}) to sign the admin API call (SigV4): `
+      + `give it credentials (sso_session or sso_start_url, role_arn, credential_process, or aws_access_key_id in the credentials file); for IAM Identity Center run aws sso login --profile ${asked.name} first`);
+  }
   const what = name === 'CredentialsProviderError' ? 'no AWS credentials found' : `the AWS credentials cannot be loaded (${(e as Error | undefined)?.message?.split('\n')[0] ?? String(e)})`;
   return new AdminApiError(0, `${what} to sign the admin API call (SigV4): set AWS_PROFILE to a profile of ~/.aws/config (\`aws sso login --profile <name>\` first for IAM Identity Center), `
     + 'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)');

@@ -15,7 +15,7 @@ export class AdminClient {
    * @param region the region to sign for: the API's
    * @param profile the AWS profile whose credentials sign (`--profile`) @default - the default chain (AWS_PROFILE, the environment, ...)
    */
-  constructor(private readonly baseUrl: string, private readonly region: string, profile?: string) {
+  constructor(private readonly baseUrl: string, private readonly region: string, private readonly profile?: string) {
     this.signer = new SignatureV4({ credentials: fromNodeProviderChain(profile ? { profile } : {}), region, service: 'execute-api', sha256: Sha256 });
   }
 
@@ -37,7 +37,7 @@ export class AdminClient {
     try {
       signed = (await this.signer.sign(request)) as HttpRequest;
     } catch (e) {
-      throw credentialsError(e);
+      throw credentialsError(e, this.profile);
     }
     let res: Response;
     try {

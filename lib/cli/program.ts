@@ -1,4 +1,4 @@
-import { Command, CommanderError, Help } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { politeCommander, reportError } from './report-error.js';
 
@@ -104,11 +104,41 @@ export async function tesseraProgram(only?: string): Promise<Command> {
     .option('--region <region>', 'AWS region: the admin API\'s, or for tessera dlq the queues\' (default: $AWS_REGION)')
     .option('--json', 'print JSON instead of text')
     .option('--debug', 'print the stack trace of an error');
+  listProfileInHelp(program);
   const commands = await Promise.all(COMMANDS.filter((c) => only === undefined || c.name === only).map((c) => c.load()));
   for (const command of commands) program.addCommand(command);
   // `tessera dlq list --help` lists --region and --json too (global options work after the command as well).
   showGlobalOptions(program);
   return politeCommander(program);
+}
+
+/** The commands that take `--profile` (they call AWS with your credentials); the others make no AWS call and refuse it. */
+export const PROFILE_COMMANDS = ['tenants', 'keys', 'users', 'login', 'dlq', 'doctor', 'admins', 'serve', 'init'] as const;
+
+/**
+ * `tessera --help` lists `--profile` with the program's options (after --region), saying which commands take it: it is
+ * no option of the program (each command that calls AWS declares its own, and one given before the command is moved
+ * after it: withProfileAfterCommand), so commander listed it only in those commands' help, and a new user reading the
+ * program's help did not learn of it. Listed, not declared: declaring it on the program would let the program take it
+ * from after any command, so a command without AWS calls (roles) would accept it silently.
+ */
+function listProfileInHelp(program: Command): void {
+  const profile = new Option('--profile <profile>', `AWS profile whose credentials sign the AWS calls, before or after the command (default: $AWS_PROFILE, else the default credential chain); taken by ${PROFILE_COMMANDS.join(', ')}`);
+  program.configureHelp({
+    // In the printed help only: commander also reads visibleOptions for its "Did you mean" of an unknown option, and
+    // `tessera roles --profile ops` would then be answered "(Did you mean --profile?)".
+    formatHelp(cmd: Command, helper: Help) {
+      if (cmd !== program) return Help.prototype.formatHelp.call(helper, cmd, helper);
+      const listing = Object.create(helper) as Help;
+      listing.visibleOptions = (c: Command) => {
+        const options = helper.visibleOptions(c);
+        if (c !== program) return options;
+        const at = options.findIndex((o) => o.long === '--region');
+        return [...options.slice(0, at + 1), profile, ...options.slice(at + 1)];
+      };
+      return Help.prototype.formatHelp.call(listing, cmd, listing);
+    },
+  });
 }
 
 /**

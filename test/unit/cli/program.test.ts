@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, commandOf, tesseraProgram } from '../../../lib/cli/program.js';
+import { COMMANDS, PROFILE_COMMANDS, commandOf, tesseraProgram } from '../../../lib/cli/program.js';
 
 /** Every command's help, and its subcommands', by command path: what commander answers with. */
 function helps(command: Command, path = command.name()): Record<string, string> {
@@ -70,6 +70,26 @@ describe('help lists each option once', () => {
     expect(help).toMatch(/--region <region> +Region to check \(default: the config's/);
     expect(help).not.toContain('the admin API\'s, or for');
     expect(help).toMatch(/Global Options:\n {2}--api-url <url>/);
+  });
+});
+
+/**
+ * Found by a new user (s23): `tessera --help` did not list --profile (each command that calls AWS declares its own, and
+ * one given before the command is moved after it), so the program's help never said it exists.
+ */
+describe('tessera --help lists --profile', () => {
+  it('with the program\'s options, naming the commands that take it', async () => {
+    const help = (await tesseraProgram()).helpInformation().replace(/\s+/g, ' ');
+    expect(help).toContain(`--region <region> AWS region: the admin API's, or for tessera dlq the queues' (default: $AWS_REGION) --profile <profile> AWS profile whose credentials sign the AWS calls, before or after the command (default: $AWS_PROFILE, else the default credential chain); taken by ${PROFILE_COMMANDS.join(', ')} --json`);
+  });
+
+  it('PROFILE_COMMANDS: exactly the commands that declare --profile; it is listed, not declared, so a subcommand\'s help has it once', async () => {
+    const program = await tesseraProgram();
+    expect(program.options.map((o) => o.long)).not.toContain('--profile');
+    // on the command itself (tenants, keys, ...) or on its subcommands (dlq list, admins create, ...)
+    const takes = (c: Command): boolean => c.options.some((o) => o.long === '--profile') || c.commands.some(takes);
+    expect(program.commands.filter(takes).map((c) => c.name()).sort()).toEqual([...PROFILE_COMMANDS].sort());
+    expect(program.commands.find((c) => c.name() === 'tenants')!.commands[0]!.helpInformation().match(/--profile </g)).toHaveLength(1);
   });
 });
 
