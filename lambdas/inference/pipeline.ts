@@ -88,13 +88,46 @@ export function subjectOf(r: Pick<PipelineRequest, 'caller' | 'policy' | 'subjec
  * `max_tokens` on chat; when the caller sent none, the gateway reserved the tenant's cap or the
  * model's maximum), or the input. @param tokenLimit the token budget, undefined for the cost budget
  */
-function tooLargeForBudget(r: PipelineRequest, budget: string, unit: string, scope: LimitScope, requested: string, promptTokens: number, completionTokens: number, tokenLimit: number | undefined): string {
-  const path = r.audit.path ?? '';
-  const field = path.startsWith('/v1/responses') ? 'max_output_tokens' : 'max_completion_tokens (or max_tokens)';
-  const fits = tokenLimit !== undefined && tokenLimit > promptTokens ? ` to at most ${tokenLimit - promptTokens}` : '';
+function tooLargeForBudget(r: PipelineRequest, budget: string, unit: string, scope: LimitScope, requested: string, promptTokens: number, completionTokens: number, tokenLimit: number | undefined, choices = 1): string {
+  const field = completionField(r);
+  const fits = tokenLimit !== undefined && tokenLimit > promptTokens ? atMost(Math.floor((tokenLimit - promptTokens) / choices), choices) : '';
   const lower = completionTokens > 0 ? `lower ${field}${fits} or send less input` : 'send less input';
   return `request too large for the ${budget} of ${whose(r, scope)}: Limit ${unit}, Requested ${requested} (${promptTokens} input + ${completionTokens} completion tokens reserved). `
     + `The request alone is over the whole budget and cannot succeed after any wait; ${lower}`;
+}
+
+/** The field that sets a request's completion limit: `max_output_tokens` on /v1/responses, chat's two otherwise. */
+const completionField = (r: PipelineRequest) => ((r.audit.path ?? '').startsWith('/v1/responses') ? 'max_output_tokens' : 'max_completion_tokens (or max_tokens)');
+
+/** ` to at most N` (` per choice` for a request of several), or nothing when no completion fits (N < 1). */
+const atMost = (n: number, choices: number) => (n >= 1 ? ` to at most ${n}${choices > 1 ? ' per choice' : ''}` : '');
+
+/**
+ * The message of a 429 for a budget that has some left, but less than the request's reservation (its input plus its
+ * completion limit): "exhausted" was said of it too, and read as nothing left ("of 60 tokens is exhausted" with 6 left).
+ * Says what is left, what the request may use and the fix: the completion limit that fits (when the input alone does), or
+ * less input, or the reset (`retry-after`). @param left what is left of the budget (tokens, or USD for the cost budget)
+ * @param fits the completion tokens (of all choices) that would fit with the request's input, 0 when none
+ */
+function notEnoughLeft(r: PipelineRequest, budget: string, scope: LimitScope, left: string, unit: string, requested: string, promptTokens: number, completionTokens: number, fits: number, choices: number): string {
+  const field = completionField(r);
+  const fit = completionTokens > 0 ? atMost(Math.floor(fits / choices), choices) : '';
+  const fix = fit ? `lower ${field}${fit} or send less input` : 'its input alone is more than is left: send less input';
+  return `${budget} of ${whose(r, scope)} has ${left} of ${unit} left, ${budget === 'monthly cost budget' ? 'less' : 'fewer'} than this request may use `
+    + `(${requested}: ${promptTokens} input + ${completionTokens} completion tokens reserved); ${fix}, or wait for the budget to reset (retry-after)`;
+}
+
+/** The most completion tokens (0 … `most`) whose cost with `promptTokens` of input is within `usd` at `model`'s prices. */
+function completionWithin(model: ModelEntry, promptTokens: number, most: number, usd: number): number {
+  let lo = 0;
+  let hi = most;
+  if (costOf(model, promptTokens, 0) > usd) return 0;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (costOf(model, promptTokens, mid) <= usd) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /**
@@ -219,11 +252,14 @@ export class RequestPipeline {
   /**
    * Reserves `promptTokens + completionTokens` and their cost at `model`'s prices, every budget of
    * the tenant and of the caller's user or key, or none; the reservation counts for that user or key too.
+   * @param choices the answers the request asks for (`n`, chat), whose completion limits `completionTokens` adds up: a 429 says the limit that fits per choice
    * @throws GatewayError 429 `budget_exceeded` naming the budget, its scope and id, with `retry-after`
-   *   (the budget's period end), `x-ratelimit-*` and `x-tessera-limit-scope` headers;
+   *   (the budget's period end), `x-ratelimit-*` and `x-tessera-limit-scope` headers: "exhausted" when nothing is left,
+   *   "has X of Y left, fewer than this request may use" with the completion limit that fits when some is, "request too
+   *   large" when the request alone is over the whole budget;
    *   503 `subject_capacity_exceeded` when the embedded multi-thread store has no slot for a new user or key
    */
-  async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number): Promise<Reservation> {
+  async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number, choices = 1): Promise<Reservation> {
     const now = new Date();
     const tokens = promptTokens + completionTokens;
     try {
@@ -245,7 +281,18 @@ export class RequestPipeline {
       const cost = costOf(model, promptTokens, completionTokens);
       if (e.budget === 'monthly cost budget' ? cost > e.limit : tokens > e.limit) {
         const requested = e.budget === 'monthly cost budget' ? `USD ${Number(cost.toPrecision(6))} for ${tokens} tokens` : `${tokens} tokens`;
-        throw limited(tooLargeForBudget(r, e.budget, unit, e.scope, requested, promptTokens, completionTokens, e.budget === 'monthly cost budget' ? undefined : e.limit), 'budget_exceeded', headers);
+        throw limited(tooLargeForBudget(r, e.budget, unit, e.scope, requested, promptTokens, completionTokens, e.budget === 'monthly cost budget' ? undefined : e.limit, choices), 'budget_exceeded', headers);
+      }
+      // What is left of the budget, from the read the headers state (the tenant's, or the user's or key's own).
+      const usage = await read(e.scope === 'tenant' ? undefined : subjectOf(r));
+      const used = e.budget === 'daily token budget' ? usage.day.tokens : e.budget === 'monthly token budget' ? usage.month.tokens : usage.month.costUsd;
+      const left = e.limit - used;
+      if (e.budget === 'monthly cost budget' ? left > 0 && left < cost : left > 0 && left < tokens) {
+        const [shown, fits] = e.budget === 'monthly cost budget'
+          ? [`USD ${Number(left.toPrecision(6))}`, completionWithin(model, promptTokens, completionTokens, left)]
+          : [`${left}`, Math.max(0, left - promptTokens)];
+        const requested = e.budget === 'monthly cost budget' ? `USD ${Number(cost.toPrecision(6))} for ${tokens} tokens` : `${tokens} tokens`;
+        throw limited(notEnoughLeft(r, e.budget, e.scope, shown, unit, requested, promptTokens, completionTokens, fits, choices), 'budget_exceeded', headers);
       }
       throw limited(`${e.budget} of ${unit} is exhausted for ${whose(r, e.scope)} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
     }

@@ -327,7 +327,8 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(exhausted).toBeInstanceOf(OpenAI.RateLimitError);
     const e1 = exhausted as InstanceType<typeof OpenAI.RateLimitError>;
     expect(e1.code).toBe('budget_exceeded');
-    expect(e1.message).toMatch(/monthly token budget of 100 tokens is exhausted for tenant spent/);
+    // 10 of 100 left, fewer than the input alone: said as such (s23; was "is exhausted")
+    expect(e1.message).toMatch(/monthly token budget of tenant spent has 10 of 100 tokens left, fewer than this request may use \(61 tokens: 11 input \+ 50 completion tokens reserved\); its input alone is more than is left: send less input, or wait for the budget to reset \(retry-after\)/);
     expect(Number(e1.headers.get('retry-after'))).toBeGreaterThan(60); // the month's end: information, not a wait to sleep
     expect(e1.headers.get('x-should-retry')).toBe('false');
     expect(attempts).toBe(1);

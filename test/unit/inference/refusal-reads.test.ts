@@ -88,7 +88,8 @@ describe('usage reads per refused request (DynamoDB store)', () => {
     ddb.on(GetCommand, { Key: { id: keyDay } }).resolves({ Item: { tokens: 95 } });
     const e = await refusal(pipeline.reserve(request({ dayTokens: 1000 }, { tokensPerDay: 100 }), FREE, 10, 0));
     await alerts.idle();
-    expect(e).toMatchObject({ status: 429, code: 'budget_exceeded', message: expect.stringContaining(`daily token budget of 100 tokens is exhausted for key ${KEY}`) });
+    // 5 of 100 left, the request's 10 do not fit: said as such (s23; was "is exhausted", though 5 were left)
+    expect(e).toMatchObject({ status: 429, code: 'budget_exceeded', message: expect.stringContaining(`daily token budget of key ${KEY} has 5 of 100 tokens left, fewer than this request may use (10 tokens: 10 input + 0 completion tokens reserved)`) });
     expect(e.headers).toMatchObject({ 'x-ratelimit-limit-tokens': '100', 'x-ratelimit-remaining-tokens': '5', 'x-ratelimit-remaining-requests': '5993', 'x-tessera-limit-scope': 'key' });
     expect(events.map((x) => [x.detail.scope, x.detail.limit, x.detail.thresholdPercent])).toEqual([['key', 100, 50], ['key', 100, 80]]);
     expect(reads()).toEqual({ get: 5, batchGet: 0, query: 0 });
