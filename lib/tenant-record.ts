@@ -35,6 +35,28 @@ export const BlueprintVersion = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,6
 /** Statuses in which the gateway serves a tenant's requests; everything else is refused at once. */
 export const SERVING_STATUSES: readonly TenantStatus[] = ['ACTIVE', 'UPDATING'];
 
+/**
+ * The 403 `tenant_not_active` of a tenant the gateway does not serve (`status`, or not registered), with the caller's next
+ * step: a tenant developer cannot change the status, so it says who can, or that there is none (the tenant is being removed).
+ * `tenant "initech" is SUSPENDED; the gateway serves ACTIVE and UPDATING tenants only: ask your platform team …`.
+ */
+export function notServedMessage(tenantId: string, status: TenantStatus | undefined): string {
+  return `tenant "${tenantId}" is ${status ?? 'not registered'}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only: ${notServedNextStep(tenantId, status)}`;
+}
+
+function notServedNextStep(tenantId: string, status: TenantStatus | undefined): string {
+  switch (status) {
+    case 'SUSPENDED': return `ask your platform team: suspension is theirs to lift (tessera tenants resume ${tenantId}); its keys and users work again once it is ACTIVE`;
+    case 'OFFBOARDING': return 'the tenant is being removed (offboarding): its keys and users will not work again; ask your platform team if this is unexpected';
+    case 'OFFBOARDED': return 'the tenant has been removed (offboarded): its keys and users will not work again; ask your platform team if this is unexpected';
+    case 'REQUESTED':
+    case 'PROVISIONING': return `the tenant is still being set up: try again once your platform team reports it ACTIVE (tessera tenants watch ${tenantId})`;
+    case 'FAILED': return `its onboarding failed: ask your platform team (tessera tenants show ${tenantId} says why; tessera tenants retry ${tenantId} runs it again)`;
+    case undefined: return 'ask your platform team to onboard it (tessera tenants create)';
+    default: return 'ask your platform team'; // ACTIVE and UPDATING are served: not refused
+  }
+}
+
 export const LifecycleKind = z.enum(['onboard', 'change', 'suspend', 'resume', 'offboard', 'upgrade']);
 export type LifecycleKind = z.infer<typeof LifecycleKind>;
 

@@ -19,7 +19,7 @@ import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
 import { exists } from './retire-fine-tuned-models.js';
-import { SERVING_STATUSES, type TenantStatus } from '../../lib/tenant-record.js';
+import { notServedMessage, SERVING_STATUSES, type TenantStatus } from '../../lib/tenant-record.js';
 
 export interface FineTuningDeps {
   config: PlatformConfig;
@@ -215,7 +215,7 @@ export class FineTuningService {
     if (!status || !SERVING_STATUSES.includes(status)) {
       await this.failBeforeStart(job, 'tenant_not_active', `tenant ${caller.tenantId} is ${status ?? 'not registered'}: no training job was started`, `Tenant ${status ?? 'not registered'}: no training job started`);
       audit.outcome = 'tenant_not_active';
-      throw forbidden(`tenant "${caller.tenantId}" is ${status ?? 'not registered'}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only (job ${id} failed, nothing started)`, 'tenant_not_active');
+      throw forbidden(`${notServedMessage(caller.tenantId, status)} (job ${id} failed, nothing started)`, 'tenant_not_active');
     }
 
     try {

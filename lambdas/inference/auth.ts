@@ -4,7 +4,7 @@ import { parseApiKey, looksLikeApiKey } from '../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
 import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
-import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
+import { notServedMessage, SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
 import { keyUsable } from '../identity/api-keys.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
@@ -117,7 +117,7 @@ const unknownTenant = (tenantId: string, hint?: (tenantId: string) => string) =>
  */
 function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenantId ?? '', hint?: (tenantId: string) => string): TenantRecord {
   if (!tenant) throw unknownTenant(tenantId, hint);
-  if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only`, 'tenant_not_active');
+  if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(notServedMessage(tenantId, tenant.status), 'tenant_not_active');
   return tenant;
 }
 

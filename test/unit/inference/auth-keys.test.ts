@@ -183,6 +183,11 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     store.putTenant(localTenant('acme', 'enterprise', { status: 'SUSPENDED' }));
     const e = await refusal(authorizer.authorize(`Bearer ${key}`));
     expect([e.status, e.code]).toEqual([403, 'tenant_not_active']);
+    // with the next step a tenant developer can take (s23: the message gave none)
+    expect(e.message).toBe('tenant "acme" is SUSPENDED; the gateway serves ACTIVE and UPDATING tenants only: ask your platform team: suspension is theirs to lift (tessera tenants resume acme); its keys and users work again once it is ACTIVE');
+    store.putTenant(localTenant('acme', 'enterprise', { status: 'OFFBOARDING' }));
+    expect((await refusal(authorizer.authorize(`Bearer ${key}`))).message).toMatch(/^tenant "acme" is OFFBOARDING; the gateway serves ACTIVE and UPDATING tenants only: the tenant is being removed \(offboarding\): its keys and users will not work again/);
+    store.putTenant(localTenant('acme', 'enterprise', { status: 'SUSPENDED' }));
     const fresh = new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [publicJwk] } }, store, { keys, now: () => clock });
     expect((await refusal(fresh.authorize(`Bearer ${key}`))).code).toBe('tenant_not_active');
   });
