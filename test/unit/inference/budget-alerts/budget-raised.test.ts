@@ -34,7 +34,7 @@ describe('a budget raised within its period (hostile review)', () => {
 
 describe('a budget lowered below its usage within the period (hostile review, hops)', () => {
   /** A pipeline request as Pipeline.reserve reads it (a user's, with the tier's request rate). */
-  const refused = (limits: BudgetLimits) => ({ ...request(limits), caller: { tenantId: 'acme', tenant: { tier: 'starter' }, userId: 'u-1' }, policy: { limits, tier: {}, gateway: {}, rate: { minute: 60, hour: 600, day: 6000 } } }) as unknown as PipelineRequest;
+  const refused = (limits: BudgetLimits) => ({ ...request(limits), caller: { tenantId: 'acme', tenant: { tier: 'starter' }, userId: 'u-1' }, audit: { path: '/v1/chat/completions' }, policy: { limits, tier: {}, gateway: {}, rate: { minute: 60, hour: 600, day: 6000 } } }) as unknown as PipelineRequest;
   const FREE = { id: 'openai/free', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 } as never;
 
   it('the refused request sends the lowered budget\'s thresholds (no request settles against it, so none was sent), and nothing usage has not reached', async () => {
