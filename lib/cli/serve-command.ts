@@ -15,6 +15,7 @@ import { ROLES, type Role } from '../identity/roles.js';
 import { TENANT_ID_PATTERN } from '../tenant-naming.js';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
+import { endpointOverride } from '../../lambdas/shared/endpoint-override.js';
 import {
   checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, ServeError,
 } from './serve-setup.js';
@@ -117,8 +118,9 @@ async function serve(o: ServeOptions): Promise<void> {
   if (o.fineTuning && !(await awsCredentialsFound())) {
     throw new ServeError('--fine-tuning starts SageMaker training jobs with your AWS credentials, and none were found: pass --profile <profile>, or set AWS_PROFILE or AWS_ACCESS_KEY_ID (and AWS_ENDPOINT_URL for a moto server)');
   }
+  const sageMakerEndpoint = endpointOverride('SageMaker');
   const fineTuning = o.fineTuning
-    ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${process.env.AWS_ENDPOINT_URL ? `endpoint ${process.env.AWS_ENDPOINT_URL}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
+    ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${sageMakerEndpoint ? `endpoint ${sageMakerEndpoint.url}, ${sageMakerEndpoint.variable}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
     : 'fine-tuning: not served (--fine-tuning)\n';
   const providers = `${tokens}${identity}${fineTuning}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   await checkPortFree(port, workers > 1); // a busy port refused before the gateways are built

@@ -4,6 +4,7 @@
 import type { PlatformConfig } from '../config/schema.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
 import { CliError } from './cli-error.js';
+import { endpointOverride } from '../../lambdas/shared/endpoint-override.js';
 
 /**
  * A start-up refusal of `tessera serve`: exit code 2 for usage and config errors, 1 for runtime
@@ -24,6 +25,8 @@ export class ServeError extends CliError {
 
 const OPENAI_SPEAKING = ['openai', 'huggingface', 'openai-compatible'] as const;
 const AWS_PROVIDERS = ['bedrock', 'sagemaker'] as const;
+/** The SDK client (its serviceId, whose name the endpoint variables carry) each AWS provider calls. */
+const AWS_SERVICE_IDS: Record<(typeof AWS_PROVIDERS)[number], string> = { bedrock: 'Bedrock Runtime', sagemaker: 'SageMaker Runtime' };
 
 /** Where `tessera serve` sends each provider's calls, and what it says about it at start. */
 export interface ProviderRoutes {
@@ -40,11 +43,14 @@ export interface ProviderRoutes {
  *   `--upstream-key` (api.openai.com and router.huggingface.co refuse calls without a key), and
  *   not at all without an endpoint (openai-compatible has none by default);
  * - bedrock and sagemaker: called on AWS with the environment's credentials and region, served
- *   only when `awsCredentials` (the SDK's default chain found some); never rerouted.
+ *   only when `awsCredentials` (the SDK's default chain found some); never rerouted to `--upstream`.
+ *   The line names the endpoint instead of AWS when the environment overrides it as the SDK reads
+ *   it (AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, else AWS_ENDPOINT_URL:
+ *   endpointOverride): a moto server in the README's local recipes, where the calls go.
  * A provider that is not served has its models left out of `/v1/models` (and a request for one
  * answers 404 model_not_found), rather than listed and answering 502.
  */
-export function providerRoutes(config: PlatformConfig, options: { upstream?: string; upstreamKey?: string; awsCredentials: boolean }): ProviderRoutes {
+export function providerRoutes(config: PlatformConfig, options: { upstream?: string; upstreamKey?: string; awsCredentials: boolean; env?: NodeJS.ProcessEnv }): ProviderRoutes {
   const modelsOf = (p: string) => config.gateway.models.filter((m) => m.id.startsWith(`${p}/`)).map((m) => m.id);
   const models = (p: string) => `(${modelsOf(p).join(', ') || 'no catalog models'})`;
   const served: ProviderName[] = [];
@@ -66,7 +72,9 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
   for (const p of AWS_PROVIDERS) {
     if (options.awsCredentials) {
       served.push(p);
-      report.push(`${p} ${models(p)}: called on AWS with your environment's credentials and region (not rerouted to --upstream)`);
+      const override = endpointOverride(AWS_SERVICE_IDS[p], options.env);
+      const where = override ? `called at ${override.url} (${override.variable}), not AWS,` : 'called on AWS';
+      report.push(`${p} ${models(p)}: ${where} with your environment's credentials and region (not rerouted to --upstream)`);
     } else {
       report.push(`${p} ${models(p)}: not served, no AWS credentials in the environment (it calls AWS, never --upstream); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and AWS_REGION to use it`);
     }

@@ -1,5 +1,6 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderError } from '../provider.js';
+import { endpointHost, endpointOverride } from '../../../shared/endpoint-override.js';
 
 /**
  * Bedrock's errors → `ProviderError`, keeping Bedrock's message so the caller reads what Bedrock
@@ -43,14 +44,23 @@ import { ProviderError } from '../provider.js';
  *   `bedrock_model_error`, `bedrock_no_credentials`, `bedrock_unreachable`..., never `Error`.
  *   Failures before an answer: the SDK's CredentialsProviderError (not retryable), a missing
  *   region (not retryable), a network error (ECONNREFUSED, ENOTFOUND, ETIMEDOUT..., retryable).
+ * - an answer the SDK could not parse (its `SyntaxError`, "Deserialization error: to see the raw
+ *   response, inspect the hidden field {error}.$response on this object": an HTML page, a proxy's
+ *   error, an emulator such as moto without Converse) → 502 `upstream_error`
+ *   `upstream_invalid_answer` (as an unusable embeddings answer, embedding-models.ts), not
+ *   retryable: the caller's message says the endpoint's answer was not a Bedrock answer, with its
+ *   HTTP status and the endpoint's host when the environment overrides it (AWS_ENDPOINT_URL...:
+ *   endpointOverride); the SDK's own words, whose hint means nothing to an API caller, go to the
+ *   log only (one WARN line: notBedrockAnswer).
  *
  * AWS reference: Converse "Errors" (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors),
  * ConverseStreamOutput (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html).
  */
-export function providerErrorFromSdk(e: unknown): ProviderError {
+export function providerErrorFromSdk(e: unknown, env: NodeJS.ProcessEnv = process.env): ProviderError {
   if (e instanceof ProviderError) return e;
   const err = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string | undefined> } };
   const name = err.name ?? 'Error';
+  if (name === 'SyntaxError' || /Deserialization error/.test(err.message ?? '')) return notBedrockAnswer(err, env);
   const status = REMAPPED[name] ?? err.$metadata?.httpStatusCode ?? STATUS[name];
   if (status === undefined) return failureBeforeAnswer(err, name);
   return bedrockError(name, err.message, status, retryAfter(err.$response?.headers ?? {}));
@@ -65,6 +75,19 @@ function bedrockError(name: string, message: string | undefined, status: number,
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     ...(name === 'ModelTimeoutException' ? { timedOut: true } : {}),
   });
+}
+
+/**
+ * An answer the SDK could not read as Bedrock's (see providerErrorFromSdk): the caller is told what
+ * happened in its terms, the SDK's message (the parser's words and its `$response` hint) is logged.
+ */
+function notBedrockAnswer(err: { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }, env: NodeJS.ProcessEnv): ProviderError {
+  const status = err.$metadata?.httpStatusCode;
+  const override = endpointOverride('Bedrock Runtime', env);
+  const endpoint = override ? `Bedrock's endpoint ${endpointHost(override.url)} (${override.variable})` : "Bedrock's endpoint";
+  console.warn(JSON.stringify({ level: 'WARN', message: 'Bedrock answer not parsed by the AWS SDK', endpoint: override?.url ?? 'AWS', httpStatus: status, error: err.name, detail: err.message }));
+  const why = override ? ' (an emulator without this call, such as moto, or a proxy)' : ' (a proxy between the gateway and AWS?)';
+  return new ProviderError(`${endpoint} answered${status === undefined ? '' : ` HTTP ${status}`} with a body that is not a Bedrock answer${why}`, 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { providerErrorFromSdk, streamExceptionError } from '../../../../lambdas/inference/providers/bedrock/sdk-errors.js';
 import { ProviderError } from '../../../../lambdas/inference/providers/provider.js';
 import { callerErrorOf } from '../../../../lambdas/inference/upstream-calls.js';
@@ -84,5 +84,33 @@ describe('Bedrock errors', () => {
     expect(streamExceptionError({ modelStreamErrorException: { message: 'model failed' } } as never))
       .toMatchObject({ message: 'model failed', status: 424, retryable: false, details: { code: 'bedrock_model_stream_error' } });
     expect(streamExceptionError({ messageStop: { stopReason: 'end_turn' } })).toBeUndefined();
+  });
+
+  // What the SDK threw when AWS_ENDPOINT_URL pointed at a moto server (moto has no Converse: it answers HTTP 500 with an HTML page).
+  const unparsed = () => Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $metadata: { httpStatusCode: 500 } });
+  const chain = [{ id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0, outputPricePer1k: 0 }] as never;
+
+  it('an answer the SDK could not parse: the caller is told it was not a Bedrock answer, naming the overriding endpoint; the SDK\'s hint only in the log', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const e = providerErrorFromSdk(unparsed(), { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' });
+    expect(e).toMatchObject({ status: 502, retryable: false, details: { type: 'upstream_error', code: 'upstream_invalid_answer' } });
+    const caller = callerErrorOf(e, chain);
+    const body = JSON.parse(caller.body()) as { error: { message: string; code: string } };
+    expect(caller.status).toBe(502);
+    expect(body.error.code).toBe('upstream_invalid_answer');
+    expect(body.error.message).toBe("the upstream of bedrock/amazon.nova-lite failed: Bedrock's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL) answered HTTP 500 with a body that is not a Bedrock answer (an emulator without this call, such as moto, or a proxy)");
+    expect(body.error.message).not.toMatch(/\$response|hidden field|Deserialization/);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(warn.mock.calls[0]![0] as string)).toMatchObject({ level: 'WARN', endpoint: 'http://127.0.0.1:5000', httpStatus: 500, error: 'SyntaxError', detail: expect.stringContaining('inspect the hidden field {error}.$response') });
+  });
+
+  it('the service\'s own variable wins over AWS_ENDPOINT_URL, as the SDK reads them; without an override no host is named', () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const own = providerErrorFromSdk(unparsed(), { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'https://proxy.example.com:8443/bedrock' });
+    expect(own.message).toMatch(/^Bedrock's endpoint proxy\.example\.com:8443 \(AWS_ENDPOINT_URL_BEDROCK_RUNTIME\) answered HTTP 500 /);
+    const aws = providerErrorFromSdk(unparsed(), {});
+    expect(aws.message).toBe("Bedrock's endpoint answered HTTP 500 with a body that is not a Bedrock answer (a proxy between the gateway and AWS?)");
+    const ignored = providerErrorFromSdk(unparsed(), { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' });
+    expect(ignored.message).not.toContain('127.0.0.1');
   });
 });
