@@ -5,7 +5,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 // ignored: a typo (--tool) would otherwise start a server in the wrong mode.
 const FLAGS: Record<string, string> = {
   '--tools': 'call a tool when a request offers some, to try agents locally',
-  '--follow-format': 'answer response_format json_schema with an instance of the schema, json_object with {"echo": ...}, and embed each text by its words (texts sharing words are near), dimensions wide when asked',
+  '--follow-format': 'answer response_format json_schema with an instance of the schema, json_object with {"echo": ...}, and embed each text by its words (texts sharing words are near; without it every text gets one fixed vector; either dimensions wide when asked)',
   '--reasoning': 'answer the echo with reasoning_content, to try /v1/responses\' reasoning items locally',
   '--help': 'print this usage and exit',
 };
@@ -35,7 +35,7 @@ upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
 // --tools: calls a tool when a request offers some (FakeUpstream.callTools), to try agents locally (README: tessera serve).
 upstream.callTools = args.includes('--tools');
 // --follow-format: answers response_format json_schema with an instance of the schema, json_object with
-// {"echo": ...}, and embeddings with vectors of each text's words, dimensions wide when asked (FakeUpstream.followFormat), to try structured output locally (README: tessera serve).
+// {"echo": ...}, and embeddings with vectors of each text's words (FakeUpstream.followFormat; `dimensions` is honoured with or without it), to try structured output locally (README: tessera serve).
 upstream.followFormat = args.includes('--follow-format');
 // --reasoning: the echo comes with reasoning_content (FakeUpstream.reasoning), to try /v1/responses' reasoning items locally (README: Reasoning).
 upstream.reasoning = args.includes('--reasoning');

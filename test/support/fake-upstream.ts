@@ -336,6 +336,19 @@ export const EMBEDDING_DIMENSIONS = 1536;
 /** One deterministic unit-scale vector, numbers written as a real upstream writes them (~9 significant digits). */
 const FAKE_EMBEDDING = Array.from({ length: EMBEDDING_DIMENSIONS }, (_, i) => Number((Math.sin(i * 12.9898) * 0.05).toPrecision(9)));
 
+/**
+ * The fixed vector `width` wide: the whole of it when `width` is `EMBEDDING_DIMENSIONS` (the bytes it
+ * always answered), else its first `width` values scaled to unit length, as OpenAI shortens a
+ * text-embedding-3 vector for `dimensions` (the leading values, normalised: its "Embeddings" guide,
+ * "Reducing embedding dimensions").
+ */
+function fixedVector(width: number): number[] {
+  if (width === EMBEDDING_DIMENSIONS) return FAKE_EMBEDDING;
+  const head = FAKE_EMBEDDING.slice(0, width);
+  const norm = Math.hypot(...head) || 1;
+  return head.map((x) => Number((x / norm).toPrecision(9)));
+}
+
 /** Positions a word adds to in `wordVector`. */
 const WORD_POSITIONS = 4;
 
@@ -414,7 +427,8 @@ export class FakeUpstream {
    * with `{"echo": <the user's last message>}`; an embeddings request gets a vector of each input's
    * words (wordVector: texts sharing words are near, so a retriever's ranking means something),
    * `dimensions` wide when it asks. Without it the fake echoes text whatever `response_format` asks and answers
-   * `EMBEDDING_DIMENSIONS` floats whatever `dimensions` asks (the conformance tests script those).
+   * every text with the same fixed vector, shortened to `dimensions` when asked (fixedVector). An upstream
+   * that ignores `dimensions` (TEI) is scripted by the conformance tests.
    * @default false
    */
   followFormat = false;
@@ -537,16 +551,24 @@ export class FakeUpstream {
   }
 
   /**
-   * An embeddings answer (non-scripted mode): one `EMBEDDING_DIMENSIONS`-wide float vector per
-   * input, as floats whatever `encoding_format` asked (TEI's way), usage 8 tokens per input: the same
-   * fixed vector for every input; in follow-format mode, a vector of each input's words (wordVector),
-   * `dimensions` wide when the request asks.
+   * An embeddings answer (non-scripted mode): one float vector per input, as floats whatever
+   * `encoding_format` asked (TEI's way), usage 8 tokens per input: the same fixed vector for every
+   * input (fixedVector); in follow-format mode, a vector of each input's words (wordVector). Both
+   * `EMBEDDING_DIMENSIONS` wide, or `dimensions` wide when the request asks, as OpenAI's
+   * text-embedding-3 models honour it; a `dimensions` over `EMBEDDING_DIMENSIONS` (or not a positive
+   * whole number) is a 400 naming it, as OpenAI refuses one over the model's width.
    */
   private async embeddings(body: { model?: string; input?: unknown; dimensions?: unknown }, res: ServerResponse, key?: string): Promise<void> {
     if (this.delayMs) await sleep(this.delayMs);
     const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
-    const width = this.followFormat && Number.isInteger(body.dimensions) && (body.dimensions as number) > 0 ? Math.min(body.dimensions as number, EMBEDDING_DIMENSIONS) : EMBEDDING_DIMENSIONS;
-    const embeddingOf = (input: unknown) => (this.followFormat ? wordVector(input, width) : FAKE_EMBEDDING);
+    const asked = body.dimensions ?? undefined;
+    if (asked !== undefined && !(Number.isInteger(asked) && (asked as number) >= 1 && (asked as number) <= EMBEDDING_DIMENSIONS)) {
+      const error = { message: `Invalid 'dimensions': ${JSON.stringify(asked)}. The fake upstream's embeddings are ${EMBEDDING_DIMENSIONS} wide (text-embedding-3-small's): ask a whole number from 1 to ${EMBEDDING_DIMENSIONS}.`, type: 'invalid_request_error', param: 'dimensions', code: 'invalid_value' };
+      return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+    }
+    const width = (asked as number | undefined) ?? EMBEDDING_DIMENSIONS;
+    const fixed = this.followFormat ? undefined : fixedVector(width);
+    const embeddingOf = (input: unknown) => fixed ?? wordVector(input, width);
     const payload = JSON.stringify({ object: 'list', model: body.model, data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: embeddingOf(input) })), usage: { prompt_tokens: 8 * inputs.length, total_tokens: 8 * inputs.length } });
     const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
     if (this.memoize && !this.failures.size && key !== undefined) this.memo(key, { headers, payload });
