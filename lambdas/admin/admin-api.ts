@@ -18,6 +18,7 @@ import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
 import { bodyOf, json, parse, refuseQuery, shownValue, tenantOr404, type Route } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
+import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
 import { DRIFT_RUN_WINDOW_MINUTES, driftRoutes } from './drift-routes.js';
@@ -494,8 +495,9 @@ async function setGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promis
  * and the one it has once it succeeds (`statusOnSuccess`); it said SUSPENDED before that was true.
  */
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
+  // No body is `{}` (bodyOf): a literal `null` is a body, refused as `[]`, `0` and `false` are.
   const body = bodyOf(event);
-  if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new ApiError(400, `(root) = ${shownValue(body)}: ${action} takes no body (send none, or {})`, 'invalid_request_error', 'invalid_request');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, `(root) = ${shownValue(body)}: ${action} takes no body (send none, or {})`, 'invalid_request_error', 'invalid_request');
   const [field] = Object.keys(body ?? {});
   if (field !== undefined) throw new ApiError(400, `${shownKey(field)} = ${shownValue((body as Record<string, unknown>)[field])}: ${action} takes no body (send none, or {})`, 'invalid_request_error', 'unknown_parameter', shownKey(field));
   const record = await tenantOr404(id);
@@ -661,6 +663,9 @@ const QUERY_ROUTES: ReadonlySet<string> = new Set(['GET /admin/tenants', 'GET /a
 /** The longest path id looked up in the registry (bytes): far above any tenant id, far below DynamoDB's 2,048-byte partition key. */
 const MAX_PATH_ID_BYTES = 256;
 
+/** A tenant id (lib/tenant-naming.ts): a path id that is not one names no tenant, and is answered without a registry read. */
+const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
+
 export const handler = lifecycleHandler('Admin API', async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const key = `${event.httpMethod} ${event.resource}`;
   const route = routes[key];
@@ -682,6 +687,10 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
     if (id !== undefined && Buffer.byteLength(id) > MAX_PATH_ID_BYTES) {
       throw new ApiError(404, `tenant ${JSON.stringify(id.slice(0, 64))}… (${Buffer.byteLength(id)} bytes) does not exist: a tenant id is at most 24 characters`, 'not_found_error', 'tenant_not_found', 'id');
     }
+    // Nor is any id outside TENANT_ID_PATTERN (`ACME`, `acme_corp`, `a--b`): the registry holds none (onboarding refuses
+    // them), so the 404 a read would end in (tenantOr404's, the same body) is answered without it. A 404, not the 400 the
+    // POST body's tenantId gets: that one is a value to create, refused; a path names a resource, and this one does not exist.
+    if (id !== undefined && !TENANT_ID.test(id)) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
     return await route(event, id);
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
@@ -314,6 +315,23 @@ describe('admin API: one operation per tenant', () => {
     const array = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: '["late payment"]' });
     expect(body(array).error).toMatchObject({ code: 'invalid_request', message: '(root) = ["late payment"]: suspend takes no body (send none, or {})' });
     expect(starts()).toEqual([]);
+  });
+
+  it('refuses a literal null body on suspend and resume as it refuses [], 0 and false (400 naming the value); no body and {} still start', async () => {
+    // Found by the hostile pass (s23): `null` was accepted (202) while `[]`, `0`, `false` were refused. No body is `{}` (bodyOf), so a `null` is one sent.
+    for (const action of ['suspend', 'resume'] as const) {
+      records.set('acme', registered({ status: action === 'suspend' ? 'ACTIVE' : 'SUSPENDED' }));
+      for (const sent of ['null', '[]', '0', 'false']) {
+        const res = await call('POST', `/admin/tenants/{id}/${action}`, { ...on(), body: sent });
+        expect(res.statusCode).toBe(400);
+        expect(body(res).error).toEqual({ message: `(root) = ${sent}: ${action} takes no body (send none, or {})`, type: 'invalid_request_error', param: null, code: 'invalid_request' });
+      }
+      expect(starts()).toEqual([]);
+    }
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    expect((await call('POST', '/admin/tenants/{id}/suspend', on())).statusCode).toBe(202);
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    expect((await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: '{}' })).statusCode).toBe(202);
   });
 
   it('gives the lease back when Step Functions refuses to start the execution: the record as before', async () => {
@@ -1002,5 +1020,37 @@ describe('admin API: path ids', () => {
       expect(body(res).error).toMatchObject({ code: 'tenant_not_found', param: 'id', message: expect.stringMatching(/^tenant "a{64}"… \(3000 bytes\) does not exist/) });
     }
     expect(getTenant).not.toHaveBeenCalled();
+  });
+
+  /**
+   * Found by the hostile pass (s23): a path id that cannot be a tenant id (TENANT_ID_PATTERN) was read from the registry
+   * before its 404. Now the same 404 body (tenantOr404's) without a read, on every route of a tenant: a 404 as for an id
+   * too long (above), not the 400 the POST body's tenantId gets (a value to create): a path names a resource, and no
+   * tenant has such an id. A well-formed unknown id is still read (it may exist), and answers the same body.
+   */
+  it('answers an id outside TENANT_ID_PATTERN 404 tenant_not_found, the body a lookup gives, without a registry or DynamoDB read', async () => {
+    const { getTenant } = await import('../../../lambdas/shared/registry.js');
+    const dynamodb = mockClient(DynamoDBClient);
+    try {
+      const routes = ['GET /admin/tenants/{id}', 'DELETE /admin/tenants/{id}', 'GET /admin/tenants/{id}/execution', 'GET /admin/tenants/{id}/drift', 'GET /admin/tenants/{id}/usage',
+        'POST /admin/tenants/{id}/suspend', 'POST /admin/tenants/{id}/resume', 'POST /admin/tenants/{id}/retry', 'PUT /admin/tenants/{id}/gateway',
+        'GET /admin/tenants/{id}/keys', 'POST /admin/tenants/{id}/keys', 'DELETE /admin/tenants/{id}/keys/{keyId}', 'GET /admin/tenants/{id}/users', 'POST /admin/tenants/{id}/users/{userId}/disable'];
+      const ask = (route: string, id: string) => call(route.split(' ')[0]!, route.split(' ')[1]!, { pathParameters: { id, keyId: 'k1', userId: 'u1' } });
+      for (const route of routes) {
+        const known = await ask(route, 'nobody'); // well-formed, not registered: read, then 404
+        expect(known.statusCode, route).toBe(404);
+        vi.mocked(getTenant).mockClear();
+        dynamodb.resetHistory();
+        for (const id of ['ACME', 'acme_corp', 'a--b', 'ab', `a${'b'.repeat(24)}`, '9lives', 'acme-']) {
+          const res = await ask(route, id);
+          expect(res.statusCode, `${route} ${id}`).toBe(404);
+          expect(body(res)).toEqual(JSON.parse(known.body.replace('"nobody\\"', `"${id}\\"`)));
+        }
+        expect(getTenant, route).not.toHaveBeenCalled();
+        expect(dynamodb.calls(), route).toHaveLength(0);
+      }
+    } finally {
+      dynamodb.restore();
+    }
   });
 });
