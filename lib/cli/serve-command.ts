@@ -120,7 +120,7 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   const sageMakerEndpoint = endpointOverride('SageMaker');
   const fineTuning = o.fineTuning
-    ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${sageMakerEndpoint ? `endpoint ${sageMakerEndpoint.url}, ${sageMakerEndpoint.variable}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
+    ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${sageMakerEndpoint ? `endpoint ${sageMakerEndpoint.url}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
     : 'fine-tuning: not served (--fine-tuning)\n';
   const providers = `${tokens}${identity}${fineTuning}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   await checkPortFree(port, workers > 1); // a busy port refused before the gateways are built
