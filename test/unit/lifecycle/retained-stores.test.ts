@@ -1,16 +1,16 @@
-import { BackupClient, DeleteBackupVaultCommand, DescribeBackupVaultCommand, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
-import { CloudFormationClient, ListStackResourcesCommand, type ResourceStatus } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteBackupVaultCommand, DescribeBackupVaultCommand, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { ListStackResourcesCommand, type ResourceStatus } from '@aws-sdk/client-cloudformation';
+import { DeleteLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
+import { GetBucketEncryptionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RetainedStore, TenantRecord } from '../../../lib/tenant-record.js';
 import { credentials, leased, setLifecycleEnv, state, tenant } from './support.js';
+import { offboardingStoreMocks } from './offboarding-store-mocks.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -21,15 +21,7 @@ const controlMock = vi.hoisted(() => ({
   markKeyDeletionScheduled: vi.fn(async () => true),
 }));
 
-const cfn = mockClient(CloudFormationClient);
-const logs = mockClient(CloudWatchLogsClient);
-const backup = mockClient(BackupClient);
-const rds = mockClient(RDSClient);
-const cache = mockClient(ElastiCacheClient);
-const s3 = mockClient(S3Client);
-const kms = mockClient(KMSClient);
-const events = mockClient(EventBridgeClient);
-const sts = mockClient(STSClient);
+const { cfn, logs, backup, rds, cache, s3, kms, events, sts } = offboardingStoreMocks();
 
 const KEY = 'arn:aws:kms:us-east-1:333333333333:key/tenant-key';
 const ARCHIVE_KEY = 'arn:aws:kms:us-east-1:222222222222:key/archive';

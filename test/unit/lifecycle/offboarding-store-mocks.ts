@@ -1,0 +1,29 @@
+import { BackupClient } from '@aws-sdk/client-backup';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+
+/**
+ * The aws-sdk-client-mock stubs the offboarding inventory and key-deletion Lambdas meet: the stack (CloudFormation), the
+ * stores it lists (Logs, Backup, RDS, ElastiCache, S3), the keys (KMS), the event bus and STS. Call it at the top of the
+ * test file, before the handlers are imported, as with mockClient itself; the file's vi.mock lines stay in the file.
+ */
+export function offboardingStoreMocks() {
+  return {
+    cfn: mockClient(CloudFormationClient),
+    logs: mockClient(CloudWatchLogsClient),
+    backup: mockClient(BackupClient),
+    rds: mockClient(RDSClient),
+    cache: mockClient(ElastiCacheClient),
+    s3: mockClient(S3Client),
+    kms: mockClient(KMSClient),
+    events: mockClient(EventBridgeClient),
+    sts: mockClient(STSClient),
+  };
+}
