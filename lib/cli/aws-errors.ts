@@ -1,3 +1,5 @@
+import { askedProfile, missingProfile } from './aws-profiles.js';
+
 /**
  * AWS SDK errors, read by name (the SDK sets `name` to the service's error code) and translated
  * into one line that says which call failed, what it means and what to do.
@@ -35,6 +37,21 @@ export function isCredentialsError(e: unknown): boolean {
   return name === 'CredentialsProviderError' || /Could not load credentials|profile .* could not be found|Unable to locate credentials/i.test((e as Error | undefined)?.message ?? '');
 }
 
+/**
+ * When a run asked for a profile (`profile`, the `--profile` given, else AWS_PROFILE) that neither shared file holds: the line
+ * saying so (aws-profiles.ts missingProfile: the files looked in, the profiles they hold). The SDK's CredentialsProviderError
+ * for it says only "Could not load credentials from any providers". Undefined when no profile was asked or it exists.
+ */
+export function missingProfileOf(profile: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const asked = askedProfile(profile, env);
+  return asked && missingProfile(asked.name, asked.source, env);
+}
+
+/** The profile an AWS SDK client was made with (`new XClient({ profile })`, the `--profile` of the run), or undefined. */
+export function clientProfile(client: unknown): string | undefined {
+  return (client as { config?: { profile?: unknown } } | undefined)?.config?.profile as string | undefined;
+}
+
 /** First line of the error's message (SDK messages can run to several lines). */
 export function firstLine(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
@@ -44,16 +61,19 @@ export function firstLine(e: unknown): string {
 /**
  * One line for a failed call: `<Call> failed: <Code>: <message>`, and what it usually means.
  * @param call the API action, e.g. `organizations:DescribeOrganization`
+ * @param profile the `--profile` of the run (its client's `config.profile`); without it AWS_PROFILE's, if any, is the one asked
  */
-export function describeAwsError(call: string, e: unknown): string {
+export function describeAwsError(call: string, e: unknown, profile?: string, env: NodeJS.ProcessEnv = process.env): string {
   const name = errorName(e);
   const message = firstLine(e);
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;
   if (isConnectionError(e)) return `${head} (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)`;
   if (isCredentialsError(e)) {
+    const missing = missingProfileOf(profile, env);
+    if (missing) return `${head} (${missing})`;
     // The SDK names a profile it could not use ("Could not resolve credentials using profile: [name] …"): that one is the cause, not a missing profile.
-    const profile = /profile: \[([^\]]+)\]/.exec(message)?.[1];
-    return `${head} (${profile ? `profile ${profile} has no usable credentials: check its name in ~/.aws/config and ~/.aws/credentials, or run aws sso login --profile ${profile}` : 'no credentials: set AWS_PROFILE or pass --profile'})`;
+    const named = /profile: \[([^\]]+)\]/.exec(message)?.[1];
+    return `${head} (${named ? `profile ${named} has no usable credentials: check its name in ~/.aws/config and ~/.aws/credentials, or run aws sso login --profile ${named}` : 'no credentials: set AWS_PROFILE or pass --profile'})`;
   }
   if (isAccessDenied(e)) return `${head} (your credentials may not make this call: grant ${call} or use ReadOnlyAccess)`;
   return head;

@@ -1,5 +1,5 @@
 import { CliError } from '../cli-error.js';
-import { errorName, firstLine, isAccessDenied, isConnectionError, isCredentialsError } from '../aws-errors.js';
+import { errorName, firstLine, isAccessDenied, isConnectionError, isCredentialsError, missingProfileOf } from '../aws-errors.js';
 
 /** The AWS error code of `e`: the SDK's `name`, or Node's `code` for network errors. */
 export const awsErrorName = errorName;
@@ -10,13 +10,17 @@ export const awsErrorName = errorName;
  * Classification is lib/cli/aws-errors.ts's, shared with `tessera doctor`.
  * @param call the API operation, e.g. `sso:CreatePermissionSet`
  * @param permission the IAM action(s) to grant, e.g. `sso:CreatePermissionSet`
+ * @param profile the `--profile` of the run (its client's `config.profile`): one in neither shared file is said so (exit 2), as
+ *   by every command (aws-errors.ts missingProfileOf); without it AWS_PROFILE's
  */
-export function awsFailure(call: string, permission: string, e: unknown): CliError {
+export function awsFailure(call: string, permission: string, e: unknown, profile?: string): CliError {
   if (e instanceof CliError) return e;
   const name = errorName(e);
   const message = firstLine(e);
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;
   if (isCredentialsError(e)) {
+    const missing = missingProfileOf(profile);
+    if (missing) return new CliError(`${head}\n  ${missing}`, 2);
     return new CliError(`${head}\n  no AWS credentials: pass --profile <profile> (the management account's, or the Identity Center delegated administrator's) or set AWS_PROFILE`, 1);
   }
   if (isConnectionError(e)) return new CliError(`${head}\n  the endpoint cannot be reached: check the network, the proxy and AWS_ENDPOINT_URL`, 1);
@@ -26,11 +30,11 @@ export function awsFailure(call: string, permission: string, e: unknown): CliErr
   return new CliError(head, 1);
 }
 
-/** Runs one AWS call; any SDK error becomes `awsFailure(call, permission, e)`. */
-export async function call<T>(name: string, permission: string, send: () => Promise<T>): Promise<T> {
+/** Runs one AWS call; any SDK error becomes `awsFailure(call, permission, e, profile)`. */
+export async function call<T>(name: string, permission: string, send: () => Promise<T>, profile?: string): Promise<T> {
   try {
     return await send();
   } catch (e) {
-    throw awsFailure(name, permission, e);
+    throw awsFailure(name, permission, e, profile);
   }
 }

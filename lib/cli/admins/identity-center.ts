@@ -3,6 +3,7 @@ import { paginateListInstances, type SSOAdminClient } from '@aws-sdk/client-sso-
 import { distance } from 'fastest-levenshtein';
 import { pages } from '../../aws-pages.js';
 import { CliError } from '../cli-error.js';
+import { clientProfile } from '../aws-errors.js';
 import { awsErrorName, call } from './aws-failure.js';
 
 /** An IAM Identity Center instance: its ARN (sso-admin calls) and its identity store (users). */
@@ -36,7 +37,7 @@ export async function findInstance(sso: SSOAdminClient, region: string, flags: {
       for (const i of page.Instances ?? []) if (i.InstanceArn && i.IdentityStoreId) out.push({ instanceArn: i.InstanceArn, identityStoreId: i.IdentityStoreId });
     }
     return out;
-  });
+  }, clientProfile(sso));
   if (instances.length === 0) {
     throw new CliError(`IAM Identity Center has no instance in ${region}: enable it in the management account (console: IAM Identity Center → Enable, an organization instance), or pass --region with the region it runs in`, 1);
   }
@@ -67,7 +68,7 @@ export async function findUserId(store: IdentitystoreClient, identityStoreId: st
     if (out.UserId) return out.UserId;
   } catch (e) {
     if (awsErrorName(e) !== 'ResourceNotFoundException') {
-      return call('identitystore:GetUserId', 'identitystore:GetUserId', () => Promise.reject(e));
+      return call('identitystore:GetUserId', 'identitystore:GetUserId', () => Promise.reject(e), clientProfile(store));
     }
   }
   const names = await call('identitystore:ListUsers', 'identitystore:ListUsers', async () => {
@@ -76,7 +77,7 @@ export async function findUserId(store: IdentitystoreClient, identityStoreId: st
       for (const u of page.Users ?? []) if (u.UserName) out.push(u.UserName);
     }
     return out;
-  });
+  }, clientProfile(store));
   const nearest = names
     .map((n) => ({ n, d: distance(n.toLowerCase(), userName.toLowerCase()) }))
     .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))

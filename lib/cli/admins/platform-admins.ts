@@ -8,6 +8,7 @@ import {
 import { pages } from '../../aws-pages.js';
 import { PLATFORM_ADMIN_POLICY_NAME } from '../../platform-admin-naming.js';
 import { CliError } from '../cli-error.js';
+import { clientProfile } from '../aws-errors.js';
 import { awsErrorName, call } from './aws-failure.js';
 import type { IdentityCenterInstance } from './identity-center.js';
 
@@ -30,9 +31,9 @@ export async function findPermissionSet(sso: SSOAdminClient, instance: IdentityC
     const out: string[] = [];
     for await (const page of paginateListPermissionSets(pages(sso), { InstanceArn: instance.instanceArn })) out.push(...(page.PermissionSets ?? []));
     return out;
-  });
+  }, clientProfile(sso));
   for (const arn of arns) {
-    const described = await call('sso:DescribePermissionSet', 'sso:DescribePermissionSet', () => sso.send(new DescribePermissionSetCommand({ InstanceArn: instance.instanceArn, PermissionSetArn: arn })));
+    const described = await call('sso:DescribePermissionSet', 'sso:DescribePermissionSet', () => sso.send(new DescribePermissionSetCommand({ InstanceArn: instance.instanceArn, PermissionSetArn: arn })), clientProfile(sso));
     if (described.PermissionSet?.Name === name) return arn;
   }
   return undefined;
@@ -73,7 +74,7 @@ export async function ensurePlatformAdmin(sso: SSOAdminClient, instance: Identit
       permissionSetCreated = true;
     } catch (e) {
       // Another run created it between our list and our create.
-      if (awsErrorName(e) !== 'ConflictException') await call('sso:CreatePermissionSet', 'sso:CreatePermissionSet', () => Promise.reject(e));
+      if (awsErrorName(e) !== 'ConflictException') await call('sso:CreatePermissionSet', 'sso:CreatePermissionSet', () => Promise.reject(e), clientProfile(sso));
       permissionSetArn = await findPermissionSet(sso, instance);
     }
     if (!permissionSetArn) throw new CliError(`sso:CreatePermissionSet returned no permission set ARN for ${PLATFORM_ADMIN_PERMISSION_SET}: run the command again`, 1);
@@ -84,36 +85,36 @@ export async function ensurePlatformAdmin(sso: SSOAdminClient, instance: Identit
     const out: Array<{ Name?: string; Path?: string }> = [];
     for await (const page of paginateListCustomerManagedPolicyReferencesInPermissionSet(pages(sso), { InstanceArn, PermissionSetArn })) out.push(...(page.CustomerManagedPolicyReferences ?? []));
     return out;
-  });
+  }, clientProfile(sso));
   const policyAttached = !references.some((r) => r.Name === PLATFORM_ADMIN_POLICY_NAME && (r.Path ?? '/') === '/');
   if (policyAttached) {
     await call('sso:AttachCustomerManagedPolicyReferenceToPermissionSet', 'sso:AttachCustomerManagedPolicyReferenceToPermissionSet', () => sso.send(new AttachCustomerManagedPolicyReferenceToPermissionSetCommand({
       InstanceArn, PermissionSetArn, CustomerManagedPolicyReference: { Name: PLATFORM_ADMIN_POLICY_NAME, Path: '/' },
-    })));
+    })), clientProfile(sso));
   }
 
   const assigned = (await listAssignments(sso, instance, PermissionSetArn, accountId)).some((a) => a.principalType === 'USER' && a.principalId === userId);
   if (!assigned) {
     const created = await call('sso:CreateAccountAssignment', 'sso:CreateAccountAssignment (and iam:GetRole, iam:CreateRole, iam:AttachRolePolicy via the Identity Center service in the target account)', () => sso.send(new CreateAccountAssignmentCommand({
       InstanceArn, PermissionSetArn, PrincipalType: 'USER', PrincipalId: userId, TargetType: 'AWS_ACCOUNT', TargetId: accountId,
-    })));
+    })), clientProfile(sso));
     const requestId = created.AccountAssignmentCreationStatus?.RequestId;
     await waitFor(created.AccountAssignmentCreationStatus?.Status, created.AccountAssignmentCreationStatus?.FailureReason, async () => {
       const out = await call('sso:DescribeAccountAssignmentCreationStatus', 'sso:DescribeAccountAssignmentCreationStatus', () => sso.send(new DescribeAccountAssignmentCreationStatusCommand({
         InstanceArn, AccountAssignmentCreationRequestId: requestId,
-      })));
+      })), clientProfile(sso));
       return { status: out.AccountAssignmentCreationStatus?.Status, reason: out.AccountAssignmentCreationStatus?.FailureReason };
     }, 'the account assignment', accountId, waiting);
   }
 
   const provisioning = await call('sso:ProvisionPermissionSet', 'sso:ProvisionPermissionSet', () => sso.send(new ProvisionPermissionSetCommand({
     InstanceArn, PermissionSetArn, TargetType: 'AWS_ACCOUNT', TargetId: accountId,
-  })));
+  })), clientProfile(sso));
   const requestId = provisioning.PermissionSetProvisioningStatus?.RequestId;
   await waitFor(provisioning.PermissionSetProvisioningStatus?.Status, provisioning.PermissionSetProvisioningStatus?.FailureReason, async () => {
     const out = await call('sso:DescribePermissionSetProvisioningStatus', 'sso:DescribePermissionSetProvisioningStatus', () => sso.send(new DescribePermissionSetProvisioningStatusCommand({
       InstanceArn, ProvisionPermissionSetRequestId: requestId,
-    })));
+    })), clientProfile(sso));
     return { status: out.PermissionSetProvisioningStatus?.Status, reason: out.PermissionSetProvisioningStatus?.FailureReason };
   }, 'provisioning the permission set', accountId, waiting);
 
@@ -156,7 +157,7 @@ export async function listAssignments(sso: SSOAdminClient, instance: IdentityCen
       for (const a of page.AccountAssignments ?? []) out.push({ accountId: a.AccountId ?? accountId, principalType: a.PrincipalType ?? 'USER', principalId: a.PrincipalId ?? '' });
     }
     return out;
-  });
+  }, clientProfile(sso));
 }
 
 /**
@@ -172,8 +173,8 @@ export async function listPlatformAdmins(sso: SSOAdminClient, store: Identitysto
   for (const a of assignments) {
     const IdentityStoreId = instance.identityStoreId;
     const name = a.principalType === 'GROUP'
-      ? (await call('identitystore:DescribeGroup', 'identitystore:DescribeGroup', () => store.send(new DescribeGroupCommand({ IdentityStoreId, GroupId: a.principalId })))).DisplayName
-      : (await call('identitystore:DescribeUser', 'identitystore:DescribeUser', () => store.send(new DescribeUserCommand({ IdentityStoreId, UserId: a.principalId })))).UserName;
+      ? (await call('identitystore:DescribeGroup', 'identitystore:DescribeGroup', () => store.send(new DescribeGroupCommand({ IdentityStoreId, GroupId: a.principalId })), clientProfile(store))).DisplayName
+      : (await call('identitystore:DescribeUser', 'identitystore:DescribeUser', () => store.send(new DescribeUserCommand({ IdentityStoreId, UserId: a.principalId })), clientProfile(store))).UserName;
     admins.push({ ...a, name });
   }
   return { permissionSetArn, admins };

@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { clientProfile } from '../aws-errors.js';
 import { call } from './queues.js';
 
 /** What `tessera dlq purge` did, or (dry run) would do. */
@@ -23,9 +24,9 @@ export async function purgeQueue(sqs: SQSClient, queue: { name: string; url: str
   const counts = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
   const attrs = (await call(`sqs:GetQueueAttributes on ${queue.name}`, () => sqs.send(new GetQueueAttributesCommand({
     QueueUrl: queue.url, AttributeNames: [...counts],
-  })))).Attributes ?? {};
+  })), clientProfile(sqs))).Attributes ?? {};
   const messages = counts.reduce((n, k) => n + Number(attrs[k] ?? 0), 0);
   if (dryRun || messages === 0) return { queue: queue.name, dryRun, messages, purged: false };
-  await call(`sqs:PurgeQueue on ${queue.name}`, () => sqs.send(new PurgeQueueCommand({ QueueUrl: queue.url })));
+  await call(`sqs:PurgeQueue on ${queue.name}`, () => sqs.send(new PurgeQueueCommand({ QueueUrl: queue.url })), clientProfile(sqs));
   return { queue: queue.name, dryRun, messages, purged: true };
 }

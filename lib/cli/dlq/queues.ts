@@ -3,7 +3,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { pages } from '../../aws-pages.js';
 import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
-import { describeAwsError } from '../aws-errors.js';
+import { clientProfile, describeAwsError, isCredentialsError, missingProfileOf } from '../aws-errors.js';
 import { CliError } from '../cli-error.js';
 
 /** One dead-letter queue as `tessera dlq list` shows it. */
@@ -59,14 +59,14 @@ export async function listDeadLetterQueues(sqs: SQSClient, prefix: string, now =
   const urls: string[] = [];
   await call(`sqs:ListQueues (prefix ${prefix})`, async () => {
     for await (const page of paginateListQueues(pages(sqs, 1000), { QueueNamePrefix: prefix })) urls.push(...(page.QueueUrls ?? []));
-  });
+  }, clientProfile(sqs));
   const infos: DeadLetterQueueInfo[] = [];
   for (const url of urls.sort()) {
     const name = queueNameOf(url);
     const attrs = (await call(`sqs:GetQueueAttributes on ${name}`, () => sqs.send(new GetQueueAttributesCommand({
       QueueUrl: url, AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    })))).Attributes ?? {};
-    const tags = (await call(`sqs:ListQueueTags on ${name}`, () => sqs.send(new ListQueueTagsCommand({ QueueUrl: url })))).Tags ?? {};
+    })), clientProfile(sqs))).Attributes ?? {};
+    const tags = (await call(`sqs:ListQueueTags on ${name}`, () => sqs.send(new ListQueueTagsCommand({ QueueUrl: url })), clientProfile(sqs))).Tags ?? {};
     const visible = Number(attrs.ApproximateNumberOfMessages ?? 0);
     const peeked = visible > 0 ? await peekMessages(sqs, url, 10) : [];
     infos.push({
@@ -95,7 +95,7 @@ export async function peekMessages(sqs: SQSClient, url: string, count: number): 
     const got = await call(`sqs:ReceiveMessage on ${queueNameOf(url)}`, () => sqs.send(new ReceiveMessageCommand({
       QueueUrl: url, MaxNumberOfMessages: asked, VisibilityTimeout: 0, WaitTimeSeconds: 0,
       MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
-    })));
+    })), clientProfile(sqs));
     const before = seen.size;
     for (const m of got.Messages ?? []) if (m.MessageId && !seen.has(m.MessageId)) seen.set(m.MessageId, m);
     // Fewer than asked, or nothing new: stop (each further receive would count against the same messages).
@@ -116,13 +116,15 @@ function oldestMessageAge(peeked: Message[], now: number): number | undefined {
 
 /**
  * Runs one AWS call; its failure becomes a CliError (exit 1) naming the call, the queue and AWS's
- * error, or (exit 2) the missing region: the SDK found none in --region, AWS_REGION or the profile.
+ * error, or (exit 2) the missing region: the SDK found none in --region, AWS_REGION or the profile, or a missing
+ * profile: `profile` (the client's, from --profile) or AWS_PROFILE is in neither shared file.
  */
-export async function call<T>(what: string, send: () => Promise<T>): Promise<T> {
+export async function call<T>(what: string, send: () => Promise<T>, profile?: string): Promise<T> {
   try {
     return await send();
   } catch (e) {
     if (/Region is missing/.test((e as Error).message ?? '')) throw new CliError(`${what}: no AWS region: give --region (a global option: tessera --region us-east-1 dlq list), or set AWS_REGION or a region in your profile`, 2);
-    throw new CliError(describeAwsError(what, e), 1);
+    // A profile that names no profile is a usage error (exit 2), as in doctor and the admin API commands.
+    throw new CliError(describeAwsError(what, e, profile), isCredentialsError(e) && missingProfileOf(profile) ? 2 : 1);
   }
 }

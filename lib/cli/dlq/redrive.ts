@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { pages, pagesOf } from '../../aws-pages.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
-import { describeAwsError } from '../aws-errors.js';
+import { clientProfile, describeAwsError } from '../aws-errors.js';
 import { CliError } from '../cli-error.js';
 import { awsServiceEventSource, call, peekMessages, queueNameOf } from './queues.js';
 
@@ -96,7 +96,7 @@ export const REDRIVE_RECEIVE_WAIT_SECONDS = 1;
  * `onMessage` as it is known. A message delivered twice in one run is replayed once.
  */
 export async function redriveQueue(clients: RedriveClients, queue: { name: string; url: string; arn: string; inFlight?: number }, options: RedriveOptions): Promise<RedriveReport> {
-  const sources = (await call(`sqs:ListDeadLetterSourceQueues on ${queue.name}`, () => clients.sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue.url })))).queueUrls ?? [];
+  const sources = (await call(`sqs:ListDeadLetterSourceQueues on ${queue.name}`, () => clients.sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue.url })), clientProfile(clients.sqs))).queueUrls ?? [];
   if (sources.length) {
     const names = sources.map(queueNameOf);
     // StartMessageMoveTask moves every message (it takes MaxNumberOfMessagesPerSecond, no count): `--max` cannot be kept.
@@ -105,7 +105,7 @@ export async function redriveQueue(clients: RedriveClients, queue: { name: strin
         + '(StartMessageMoveTask takes no count); run it without --max to move them all back (--dry-run says so first), or tessera dlq list --peek to look at them first');
     }
     if (options.dryRun) return { queue: queue.name, dryRun: true, moveTask: { sources: names }, messages: [] };
-    const task = await call(`sqs:StartMessageMoveTask from ${queue.name}`, () => clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: queue.arn })));
+    const task = await call(`sqs:StartMessageMoveTask from ${queue.name}`, () => clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: queue.arn })), clientProfile(clients.sqs));
     return { queue: queue.name, dryRun: false, moveTask: { sources: names, taskHandle: task.TaskHandle }, messages: [] };
   }
 
@@ -137,7 +137,7 @@ export async function redriveQueue(clients: RedriveClients, queue: { name: strin
       got = (await call(`sqs:ReceiveMessage on ${queue.name}`, () => clients.sqs.send(new ReceiveMessageCommand({
         QueueUrl: queue.url, MaxNumberOfMessages: Math.min(10, options.max - messages.length), VisibilityTimeout: options.visibilityTimeout ?? 300,
         WaitTimeSeconds: REDRIVE_RECEIVE_WAIT_SECONDS, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
-      })))).Messages ?? [];
+      })), clientProfile(clients.sqs))).Messages ?? [];
     } catch (e) {
       // Nothing done yet: the failure is the command's. Otherwise keep the report of what was replayed.
       if (!messages.length) throw e;
@@ -198,7 +198,7 @@ class Planner {
     try {
       await this.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queue.url, ReceiptHandle: m.ReceiptHandle }));
     } catch (e) {
-      return { messageId, from, delivery, redriven: false, error: `${this.queue.name} message ${messageId}: replayed, but ${describeAwsError('sqs:DeleteMessage', e)}; it will be replayed again by the next redrive unless deleted` };
+      return { messageId, from, delivery, redriven: false, error: `${this.queue.name} message ${messageId}: replayed, but ${describeAwsError('sqs:DeleteMessage', e, clientProfile(this.clients.sqs))}; it will be replayed again by the next redrive unless deleted` };
     }
     return { messageId, from, delivery, redriven: true };
   }
@@ -282,7 +282,7 @@ class Planner {
     try {
       return await send();
     } catch (e) {
-      throw new Error(describeAwsError(what, e));
+      throw new Error(describeAwsError(what, e, clientProfile(this.clients.sqs)));
     }
   }
 }

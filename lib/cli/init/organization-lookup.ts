@@ -1,5 +1,6 @@
 import { DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { CliError } from '../cli-error.js';
+import { clientProfile, missingProfileOf } from '../aws-errors.js';
 import { HTTP_TIMEOUTS } from '../../aws-http-timeouts.js';
 
 /** What `tessera init --from-organization` reads about the caller's organization. */
@@ -29,8 +30,8 @@ export function organizationsClient(profile?: string): OrganizationsClient {
  * @throws CliError (exit 1) naming the call that failed, what the error means and the fix
  */
 export async function readOrganization(client: OrganizationsClient = organizationsClient()): Promise<OrganizationFacts> {
-  const described = await call('DescribeOrganization', () => client.send(new DescribeOrganizationCommand({})));
-  const roots = await call('ListRoots', () => client.send(new ListRootsCommand({})));
+  const described = await call('DescribeOrganization', () => client.send(new DescribeOrganizationCommand({})), clientProfile(client));
+  const roots = await call('ListRoots', () => client.send(new ListRootsCommand({})), clientProfile(client));
   const organizationId = described.Organization?.Id;
   const managementAccountId = described.Organization?.MasterAccountId;
   const rootId = roots.Roots?.[0]?.Id;
@@ -40,10 +41,13 @@ export async function readOrganization(client: OrganizationsClient = organizatio
   return { organizationId, rootId, managementAccountId };
 }
 
-async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+async function call<T>(operation: string, send: () => Promise<T>, profile: string | undefined): Promise<T> {
   try {
     return await send();
   } catch (e) {
+    // A --profile (or AWS_PROFILE) in neither shared file is said so (exit 2), as by every command (aws-errors.ts missingProfileOf).
+    const missing = (e as Error).name === 'CredentialsProviderError' ? missingProfileOf(profile) : undefined;
+    if (missing) throw new CliError(`--from-organization: Organizations ${operation} failed: ${missing}`, 2);
     throw new CliError(`--from-organization: Organizations ${operation} failed: ${explain(operation, e as Error)}`, 1);
   }
 }

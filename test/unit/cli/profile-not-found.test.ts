@@ -1,7 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { credentialsError } from '../../../lib/cli/admin-api-errors.js';
+import { awsFailure } from '../../../lib/cli/admins/aws-failure.js';
+import { findInstance } from '../../../lib/cli/admins/identity-center.js';
+import { describeAwsError } from '../../../lib/cli/aws-errors.js';
 import { missingProfile, sharedProfiles } from '../../../lib/cli/aws-profiles.js';
 import { runTesseraProgram } from '../../../lib/cli/program.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -85,5 +89,49 @@ describe('a --profile that names no profile', () => {
   it('no profile asked for: the message as before (the ways to give credentials)', () => {
     const e = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
     expect(credentialsError(e, undefined, {}).message).toMatch(/^no AWS credentials found to sign the admin API call \(SigV4\): set AWS_PROFILE/);
+  });
+});
+
+/**
+ * Found by s23: `tessera dlq list --profile x`, `tessera admins … --profile x` and `tessera init --from-organization --profile x`
+ * said "no credentials: set AWS_PROFILE or pass --profile" (describeAwsError, awsFailure and init's own message knew no
+ * profile). Now the same line as the admin API commands and doctor, exit 2.
+ */
+describe('a --profile that names no profile, in the commands that call AWS themselves', () => {
+  const notFound = (source: string) => `AWS profile "x" (${source}) was not found: looked in ${join(dir, 'config')} (AWS_CONFIG_FILE) `
+    + `and ${join(dir, 'credentials')} (AWS_SHARED_CREDENTIALS_FILE); profiles found: default, ops, dev; pass one of them, or create "x" (aws configure sso --profile x, or aws configure --profile x)`;
+
+  it('tessera dlq list --profile x, and AWS_PROFILE=x', async () => {
+    const { code, err } = await stderrOf(['dlq', 'list', '--profile', 'x']);
+    expect(err).toBe(`error: sqs:ListQueues (prefix tessera-dlq-) failed: CredentialsProviderError: Could not load credentials from any providers (${notFound('--profile')})\n`);
+    expect(code).toBe(2);
+    process.env.AWS_PROFILE = 'x';
+    try {
+      expect((await stderrOf(['dlq', 'list'])).err).toContain(`(${notFound('AWS_PROFILE')})`);
+    } finally {
+      delete process.env.AWS_PROFILE;
+    }
+  });
+
+  it('tessera init --from-organization --profile x', async () => {
+    const output = join(tempDir('tessera-profile-init'), 'tessera.config.yaml');
+    const { code, err } = await stderrOf(['init', '--from-organization', '--profile', 'x', '--yes', '--output', output]);
+    expect(err).toBe(`error: --from-organization: Organizations DescribeOrganization failed: ${notFound('--profile')}\n`);
+    expect(code).toBe(2);
+  });
+
+  it('tessera admins: the Identity Center calls of a client made with profile x', async () => {
+    const failure = await findInstance(new SSOAdminClient({ region: 'us-east-1', profile: 'x' }), 'us-east-1', {}).then((): Error & { exitCode?: number } => new Error('no failure'), (e: unknown) => e as Error & { exitCode?: number });
+    expect(failure.message).toBe(`sso:ListInstances failed: CredentialsProviderError: Could not load credentials from any providers\n  ${notFound('--profile')}`);
+    expect(failure.exitCode).toBe(2);
+    const none = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    expect(awsFailure('sso:ListInstances', 'sso:ListInstances', none).message).toMatch(/no AWS credentials: pass --profile <profile>/);
+  });
+
+  it('describeAwsError: a profile that is there, or none asked, keeps its line', () => {
+    const none = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    expect(describeAwsError('sqs:ListQueues', none, 'ops')).toBe('sqs:ListQueues failed: CredentialsProviderError: Could not load credentials from any providers (no credentials: set AWS_PROFILE or pass --profile)');
+    expect(describeAwsError('sqs:ListQueues', none)).toMatch(/\(no credentials: set AWS_PROFILE or pass --profile\)$/);
+    expect(describeAwsError('sqs:ListQueues', none, 'x')).toContain(notFound('--profile'));
   });
 });
