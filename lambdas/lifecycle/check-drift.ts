@@ -8,7 +8,7 @@ import { cloudFormationFor } from './blueprints.js';
 import { catchReason, clipReason } from './catch-reason.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
-import { deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
+import { cloudFormationError, deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -35,6 +35,15 @@ async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise
     drifts.push(...(page.StackResourceDrifts ?? []));
   }
   return drifts;
+}
+
+/** Runs a CloudFormation call; an answer that is not CloudFormation's fails it naming the call and the endpoint (drift.ts cloudFormationError). */
+async function readable<T>(call: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (e) {
+    throw cloudFormationError(call, e);
+  }
 }
 
 /**
@@ -107,7 +116,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
       continue;
     }
     const cfn = await cloudFormationFor(record, d.kind, 'drift', d.region);
-    const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: d.detectionId }));
+    const status = await readable(`DescribeStackDriftDetectionStatus of ${d.stack}`, () => cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: d.detectionId })));
     if (status.DetectionStatus === 'DETECTION_IN_PROGRESS') {
       // Waited for long enough: the workflow's Wait/Check loop has no end of its own, and a tenant in it holds one of the
       // run's few Map slots until the run's 12 h timeout (a few stuck detections would leave the other tenants unchecked).
@@ -117,7 +126,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
       continue;
     }
     if (status.Timestamp) starts.push(new Date(status.Timestamp).toISOString());
-    const drifts = await resourceDrifts(cfn, d.stack);
+    const drifts = await readable(`DescribeStackResourceDrifts of ${d.stack}`, () => resourceDrifts(cfn, d.stack));
     const resources = driftedResources(d.stack, drifts);
     const failed = status.DetectionStatus === 'DETECTION_FAILED';
     // The resources it could not check: UNKNOWN ones, and those a failed detection's reason names.

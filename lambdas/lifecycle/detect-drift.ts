@@ -4,7 +4,7 @@ import { RETRYABLE_ERRORS } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { cloudFormationFor, needsNamespace, stackName, type BlueprintKind } from './blueprints.js';
-import { notCheckable } from './drift.js';
+import { cloudFormationError, notCheckable } from './drift.js';
 
 /** One stack's drift detection started by this step (or why none could start). */
 export interface DriftDetection {
@@ -106,7 +106,8 @@ export const handler = lifecycleHandler('Detect drift', async (input: DetectDrif
         logger.warn('drift detection not started: retrying the pending stacks only', { pending, attempt, waitSeconds, error: (e as Error).name });
         return { tenantId: record.tenantId, detections: [...detections, ...stacks.slice(i + 1).flatMap((s) => started.get(s.stack) ?? [])], attempt, pending, waitSeconds };
       }
-      if ((e as Error).name !== 'ValidationError') throw e;
+      // An answer that is not CloudFormation's (moto has no DetectStackDrift): recorded as the endpoint and its HTTP status, not the SDK's parser hint.
+      if ((e as Error).name !== 'ValidationError') throw cloudFormationError(`DetectStackDrift of ${stack}`, e);
       const deleted = /does not exist/.test((e as Error).message);
       detections.push({ stack, kind, ...where, error: (e as Error).message, ...(deleted ? { deleted: true } : {}), startedAt });
     }

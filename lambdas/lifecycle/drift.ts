@@ -1,6 +1,9 @@
 import type { StackResourceDrift } from '@aws-sdk/client-cloudformation';
 import type { DriftedResource, DriftRecord, TenantRecord, UncheckedResource } from '../../lib/tenant-record.js';
+import { endpointOverride } from '../shared/endpoint-override.js';
+import { logger } from '../shared/handler.js';
 import { describeLease } from '../shared/registry.js';
+import { notServiceAnswer, unparsedAnswer } from '../shared/unparsed-answer.js';
 
 /** Drifted resources kept in a registry record (a DynamoDB item holds at most 400 KB); the rest are counted in `truncated`. */
 export const MAX_RECORDED_DRIFTS = 100;
@@ -151,4 +154,21 @@ export function notCheckable(record: TenantRecord): string | undefined {
   if (record.status !== 'ACTIVE') return `tenant is ${record.status}: drift not checked`;
   if (record.lease) return `tenant is held by ${describeLease(record.lease)}: drift not checked`;
   return undefined;
+}
+
+/**
+ * A CloudFormation call's failure as the drift check records it (Catch → check-drift.ts → the registry, `tessera tenants drift`):
+ * an answer the SDK could not parse (unparsedAnswer: an emulator without the call, such as moto, which has no DetectStackDrift,
+ * or a proxy) becomes an Error naming the call, CloudFormation's endpoint and the HTTP status
+ * (`DetectStackDrift of tessera-acme: CloudFormation's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL) answered HTTP 500 with a body
+ * that is not a CloudFormation answer …`), the SDK's whole message (its `{error}.$response` hint) in the log only. Any other
+ * error is returned as it is.
+ * @param call the call and its stack, e.g. `DetectStackDrift of tessera-acme`
+ */
+export function cloudFormationError(call: string, e: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
+  const answer = unparsedAnswer(e);
+  if (!answer) return e;
+  logger.warn('CloudFormation answer not parsed by the AWS SDK', { call, httpStatus: answer.status, error: answer.error, detail: answer.detail });
+  const why = endpointOverride('CloudFormation', env) ? ' (an emulator without this call, such as moto, or a proxy)' : ' (a proxy between the platform and AWS?)';
+  return new Error(`${call}: ${notServiceAnswer('CloudFormation', 'CloudFormation', answer, env)}${why}`);
 }

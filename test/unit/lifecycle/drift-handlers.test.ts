@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, Describ
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DisasterRecoveryRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { configWith } from '../../support/config-with.js';
@@ -366,5 +366,51 @@ describe('resources a detection could not check', () => {
     expect(failedDetectionResources('Failed to detect drift on resource [CacheReplicationGroup]: AccessDenied')).toEqual([{ logicalId: 'CacheReplicationGroup' }]);
     expect(failedDetectionResources('Internal failure')).toEqual([]);
     expect(failedDetectionResources(undefined)).toEqual([]);
+  });
+});
+
+/**
+ * Found by s23: moto has no DetectStackDrift; the SDK's parse error of its answer ("@aws-sdk XML parse error: unexpected
+ * content. Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.")
+ * went as it was into the registry and `tessera tenants drift acme`. Now the call, CloudFormation's endpoint and the HTTP
+ * status (lambdas/shared/unparsed-answer.ts, as Bedrock's sdk-errors.ts says it); the SDK's words in the log only.
+ */
+describe('an answer that is not CloudFormation\'s (moto, a proxy)', () => {
+  const unparsed = () => Object.assign(new Error('@aws-sdk XML parse error: unexpected content.\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $metadata: { httpStatusCode: 404 } });
+  const saved = { ...process.env };
+  beforeEach(() => {
+    process.env = { ...saved, AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' };
+    delete process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+    delete process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+  });
+  afterEach(() => { process.env = saved; });
+
+  it('DetectStackDrift: the step fails naming the call, the endpoint and the status; the recorded error has no SDK hint', async () => {
+    const { logger } = await import('../../../lambdas/shared/handler.js');
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => {});
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    cfn.on(DetectStackDriftCommand).rejects(unparsed());
+    const failure = await detect({ tenantId: 'acme' }, {} as never).then(() => new Error('no failure'), (e: unknown) => e as Error);
+    const said = "DetectStackDrift of tessera-acme: CloudFormation's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL) answered HTTP 404 with a body that is not a CloudFormation answer (an emulator without this call, such as moto, or a proxy)";
+    expect(failure.message).toBe(said);
+    expect(warn).toHaveBeenCalledWith('CloudFormation answer not parsed by the AWS SDK', expect.objectContaining({ call: 'DetectStackDrift of tessera-acme', httpStatus: 404, detail: expect.stringContaining('inspect the hidden field {error}.$response') }));
+    // The workflow's Catch hands the Lambda's error to Check drift, which records it (no earlier verdict: UNKNOWN with it).
+    await check({ tenantId: 'acme', error: { Error: failure.name, Cause: JSON.stringify({ errorType: failure.name, errorMessage: failure.message, trace: [] }) } }, {} as never);
+    expect(records.get('acme')!.drift).toMatchObject({ status: 'UNKNOWN', error: `Error: ${said}` });
+    expect(JSON.stringify(records.get('acme')!.drift)).not.toMatch(/\$response|hidden field|Deserialization/);
+    warn.mockRestore();
+  });
+
+  it('Check drift\'s calls too; without an override no host is named; another error stays as it is', async () => {
+    const { logger } = await import('../../../lambdas/shared/handler.js');
+    vi.spyOn(logger, 'warn').mockImplementation(() => {});
+    delete process.env.AWS_ENDPOINT_URL;
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    cfn.on(DescribeStackDriftDetectionStatusCommand).rejects(unparsed());
+    await expect(run()).rejects.toThrow(/^DescribeStackDriftDetectionStatus of tessera-acme: CloudFormation's endpoint answered HTTP 404 with a body that is not a CloudFormation answer \(a proxy between the platform and AWS\?\)$/);
+    const denied = Object.assign(new Error('not authorized'), { name: 'AccessDenied' });
+    cfn.on(DescribeStackDriftDetectionStatusCommand).rejects(denied);
+    await expect(run()).rejects.toBe(denied);
+    vi.restoreAllMocks();
   });
 });

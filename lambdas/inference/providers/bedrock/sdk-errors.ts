@@ -1,6 +1,7 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderError } from '../provider.js';
-import { endpointHost, endpointOverride } from '../../../shared/endpoint-override.js';
+import { endpointOverride } from '../../../shared/endpoint-override.js';
+import { notServiceAnswer, unparsedAnswer, type UnparsedAnswer } from '../../../shared/unparsed-answer.js';
 
 /**
  * Bedrock's errors → `ProviderError`, keeping Bedrock's message so the caller reads what Bedrock
@@ -60,7 +61,8 @@ export function providerErrorFromSdk(e: unknown, env: NodeJS.ProcessEnv = proces
   if (e instanceof ProviderError) return e;
   const err = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string | undefined> } };
   const name = err.name ?? 'Error';
-  if (name === 'SyntaxError' || /Deserialization error/.test(err.message ?? '')) return notBedrockAnswer(err, env);
+  const unparsed = unparsedAnswer(e);
+  if (unparsed) return notBedrockAnswer(unparsed, env);
   const status = REMAPPED[name] ?? err.$metadata?.httpStatusCode ?? STATUS[name];
   if (status === undefined) return failureBeforeAnswer(err, name);
   return bedrockError(name, err.message, status, retryAfter(err.$response?.headers ?? {}));
@@ -81,13 +83,11 @@ function bedrockError(name: string, message: string | undefined, status: number,
  * An answer the SDK could not read as Bedrock's (see providerErrorFromSdk): the caller is told what
  * happened in its terms, the SDK's message (the parser's words and its `$response` hint) is logged.
  */
-function notBedrockAnswer(err: { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }, env: NodeJS.ProcessEnv): ProviderError {
-  const status = err.$metadata?.httpStatusCode;
+function notBedrockAnswer(answer: UnparsedAnswer, env: NodeJS.ProcessEnv): ProviderError {
   const override = endpointOverride('Bedrock Runtime', env);
-  const endpoint = override ? `Bedrock's endpoint ${endpointHost(override.url)} (${override.variable})` : "Bedrock's endpoint";
-  console.warn(JSON.stringify({ level: 'WARN', message: 'Bedrock answer not parsed by the AWS SDK', endpoint: override?.url ?? 'AWS', httpStatus: status, error: err.name, detail: err.message }));
+  console.warn(JSON.stringify({ level: 'WARN', message: 'Bedrock answer not parsed by the AWS SDK', endpoint: override?.url ?? 'AWS', httpStatus: answer.status, error: answer.error, detail: answer.detail }));
   const why = override ? ' (an emulator without this call, such as moto, or a proxy)' : ' (a proxy between the gateway and AWS?)';
-  return new ProviderError(`${endpoint} answered${status === undefined ? '' : ` HTTP ${status}`} with a body that is not a Bedrock answer${why}`, 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
+  return new ProviderError(`${notServiceAnswer('Bedrock', 'Bedrock Runtime', answer, env)}${why}`, 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
 }
 
 /**

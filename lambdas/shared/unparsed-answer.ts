@@ -1,0 +1,40 @@
+import { endpointHost, endpointOverride } from './endpoint-override.js';
+
+/**
+ * An answer the AWS SDK could not parse as the service's: its `SyntaxError` (a JSON protocol) or its
+ * XML parser's error (`@aws-sdk XML parse error`, the query protocols: CloudFormation, STS), with
+ * "Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this
+ * object" appended to the message. An HTML page, a proxy's error, an emulator such as moto without the
+ * call. The SDK's hint means nothing to whoever reads a recorded reason or an API error: they are told
+ * the endpoint and the HTTP status instead (notServiceAnswer), the SDK's message goes to the log.
+ */
+export interface UnparsedAnswer {
+  /** The HTTP status of the answer: the SDK's `$metadata.httpStatusCode`, else its `$response.statusCode`. */
+  status?: number;
+  /** The SDK's error name (`SyntaxError`, `Error`). */
+  error: string;
+  /** The SDK's whole message (the parser's words and its `$response` hint): for the log. */
+  detail: string;
+}
+
+/** `e` as an UnparsedAnswer, or undefined when it is any other error (the service's own, a network failure…). */
+export function unparsedAnswer(e: unknown): UnparsedAnswer | undefined {
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } } | undefined;
+  const message = typeof err?.message === 'string' ? err.message : '';
+  if (!err || (err.name !== 'SyntaxError' && !/Deserialization error/.test(message))) return undefined;
+  const status = err.$metadata?.httpStatusCode ?? err.$response?.statusCode;
+  return { ...(status === undefined ? {} : { status }), error: err.name ?? 'Error', detail: message };
+}
+
+/**
+ * `<Service>'s endpoint[ <host> (<variable>)] answered[ HTTP <status>] with a body that is not a <Service> answer`:
+ * the host and the variable when the environment sends the service's calls elsewhere (endpointOverride), none
+ * for AWS's own endpoint.
+ * @param service the service as a reader knows it, e.g. `Bedrock`, `CloudFormation`
+ * @param serviceId the SDK client's serviceId, e.g. `Bedrock Runtime`, `CloudFormation`
+ */
+export function notServiceAnswer(service: string, serviceId: string, answer: UnparsedAnswer, env: NodeJS.ProcessEnv = process.env): string {
+  const override = endpointOverride(serviceId, env);
+  const endpoint = override ? `${service}'s endpoint ${endpointHost(override.url)} (${override.variable})` : `${service}'s endpoint`;
+  return `${endpoint} answered${answer.status === undefined ? '' : ` HTTP ${answer.status}`} with a body that is not a ${service} answer`;
+}
