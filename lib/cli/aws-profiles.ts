@@ -80,5 +80,5 @@ export function missingProfile(profile: string, source: string, env: NodeJS.Proc
   return `AWS profile "${profile}" (${source}) was not found: looked in ${file(found.configFile, found.inConfig, 'AWS_CONFIG_FILE')} `
     + `and ${file(found.credentialsFile, found.inCredentials, 'AWS_SHARED_CREDENTIALS_FILE')}; `
     + `${names.length ? `profiles found: ${names.join(', ')}` : 'they hold no profile'}; `
-    + `pass one of them${names.length ? '' : ' once created'}, or create "${profile}" (aws configure sso --profile ${profile}, or aws configure --profile ${profile})`;
+    + `${names.length ? 'pass one of them, or create' : 'create'} "${profile}" (aws configure sso --profile ${profile}, or aws configure --profile ${profile})`;
 }

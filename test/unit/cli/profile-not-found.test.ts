@@ -83,7 +83,7 @@ describe('a --profile that names no profile', () => {
     expect(missingProfile('ops', '--profile', env)).toBeUndefined();
     // `~/` in AWS_CONFIG_FILE is HOME's, as the SDK reads it
     expect(sharedProfiles({ HOME: home, AWS_CONFIG_FILE: '~/.aws/config' }).inConfig).toEqual(['ops']);
-    expect(missingProfile('x', 'AWS_PROFILE', { HOME: join(home, 'nowhere') })).toMatch(/; they hold no profile; pass one of them once created, or create "x"/);
+    expect(missingProfile('x', 'AWS_PROFILE', { HOME: join(home, 'nowhere') })).toMatch(/; they hold no profile; create "x" \(aws configure sso/);
   });
 
   it('no profile asked for: the message as before (the ways to give credentials)', () => {
