@@ -9,6 +9,7 @@ import { onboardBody } from './onboard-body.js';
 import { table, tenantDetails } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
 import { adminTarget, profileOption } from './admin-target.js';
+import { tenantsApplyCommand } from './tenants-apply-command.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
@@ -184,7 +185,7 @@ export function usageLines(u: TenantUsageAnswer): string {
 }
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version, or --repair), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch')
+  const tenants = new Command('tenants').description('tenants: create (onboard), apply (tenants as code: -f tenants.yaml), list, show, update (change tier or version, or --repair), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch')
     .addOption(profileOption());
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
@@ -326,6 +327,7 @@ export function tenantsCommand(): Command {
       if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 
+  tenants.addCommand(tenantsApplyCommand());
   tenants.addCommand(tenantsDriftCommand());
   tenants.addCommand(tenantsFailoverCommand());
 

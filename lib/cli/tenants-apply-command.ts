@@ -1,0 +1,215 @@
+import { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
+import { AdminApiError, type AdminClient } from './admin-client.js';
+import { adminTarget } from './admin-target.js';
+import { allTenants } from './all-tenants.js';
+import { CliError } from './cli-error.js';
+
+/**
+ * `tessera tenants apply -f tenants.yaml [--dry-run]`: tenants as code. The file lists the tenants that should exist;
+ * apply onboards the missing ones and changes the tier of the others, nothing else: a tenant of the registry that the
+ * file leaves out is reported, never offboarded, and a name or admin email that differs is reported as drift (the
+ * admin API changes neither on an existing tenant).
+ */
+
+/** One entry of the file: the onboarding request without its requestId (apply derives it: {@link entryRequestId}). */
+export const TenantEntry = OnboardRequest.omit({ requestId: true });
+export type TenantEntry = ReturnType<typeof TenantEntry.parse>;
+
+/** Keys in a fixed order, so the same entry always hashes the same whatever the file's key order. */
+const canonical = (e: TenantEntry) => JSON.stringify({ tenantId: e.tenantId, name: e.name, tier: e.tier, adminEmail: e.adminEmail });
+const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
+
+/**
+ * The onboarding's requestId: `apply-<tenantId>-<12 hex of the sha256 of the entry's canonical JSON>`. The same entry
+ * again sends the same request id, so a run after a lost answer replays that onboarding instead of starting another.
+ */
+export const entryRequestId = (e: TenantEntry) => `apply-${e.tenantId}-${sha12(canonical(e))}`;
+
+/**
+ * The tier change's Idempotency-Key: `apply-<tenantId>-<12 hex>` of the entry, the tier the tenant has now and the
+ * latest ended execution of the tenant. The same run again (a lost answer: the change is running, nothing of it ended)
+ * sends the same key and gets that change back; once a change has ended (failed, or the tier was later changed back),
+ * a new one gets a new key (the same key again would only answer the ended one: "nothing started").
+ */
+export function changeKey(e: TenantEntry, current: Pick<TenantRecord, 'tier' | 'executions'>): string {
+  const ended = (current.executions ?? []).findLast((x) => x.status !== 'RUNNING');
+  return `apply-${e.tenantId}-${sha12(`${canonical(e)}\nfrom ${current.tier}\nafter ${ended?.executionArn ?? ended?.requestId ?? '-'}`)}`;
+}
+
+/** The value at a path of the parsed file, for an error line. */
+function valueAt(doc: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), doc);
+}
+
+const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v)?.slice(0, 100));
+
+/**
+ * The file's entries, checked with the admin API's own onboarding schema before any call.
+ * @throws CliError (exit 2) naming the file, the entry and the field of every problem: `tenants.yaml: tenants[2].tier = "": ...`;
+ *   a tenant id given twice; a file that cannot be read or parsed
+ */
+export async function readTenantsFile(file: string): Promise<TenantEntry[]> {
+  const name = basename(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}`);
+  }
+  let doc: unknown;
+  try {
+    // YAML 1.2 reads JSON too.
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new CliError(`${name}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const top = doc as { tenants?: unknown } | null;
+  if (!top || typeof top !== 'object' || Array.isArray(top) || !Array.isArray(top.tenants)) {
+    throw new CliError(`${name}: expected an object with a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }]), got ${shown(top && typeof top === 'object' && !Array.isArray(top) ? top.tenants : top)}${top && typeof top === 'object' && !Array.isArray(top) ? ' for tenants' : ''}`);
+  }
+  const extra = Object.keys(top).filter((k) => k !== 'tenants');
+  const problems: string[] = extra.map((k) => `${name}: ${k}: unknown key (the file holds only \`tenants\`)`);
+  const entries: TenantEntry[] = [];
+  const seen = new Map<string, number>();
+  top.tenants.forEach((raw, i) => {
+    // Also of an entry with other problems: each is named once.
+    const id = (raw as { tenantId?: unknown } | null)?.tenantId;
+    const first = typeof id === 'string' ? seen.get(id) : undefined;
+    if (first !== undefined) problems.push(`${name}: tenants[${i}].tenantId = "${String(id)}": given twice (also tenants[${first}]); a tenant is listed once`);
+    else if (typeof id === 'string') seen.set(id, i);
+    const parsed = TenantEntry.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        if (issue.code === 'unrecognized_keys') {
+          for (const k of issue.keys) problems.push(`${name}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail; apply derives the requestId)`);
+          continue;
+        }
+        const field = issue.path.map(String).join('.');
+        problems.push(`${name}: tenants[${i}]${field ? `.${field}` : ''} = ${shown(field ? valueAt(raw, issue.path) : raw)}: ${issue.message}`);
+      }
+      return;
+    }
+    entries.push(parsed.data);
+  });
+  if (problems.length) throw new CliError(problems.length === 1 ? problems[0] : `${problems.length} problems; nothing was applied:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return entries;
+}
+
+export type PlanStep =
+  | { action: 'create'; entry: TenantEntry; requestId: string }
+  | { action: 'update tier'; entry: TenantEntry; from: string; idempotencyKey: string; drift: string[] }
+  | { action: 'unchanged'; entry: TenantEntry; status: string; drift: string[] }
+  | { action: 'blocked'; entry: TenantEntry; status: string; reason: string; drift: string[] }
+  | { action: 'not in file'; tenantId: string; tier: string; status: string };
+
+/** What apply would do for each entry of the file and each tenant of the registry it leaves out (by tenant id). */
+export function planApply(entries: TenantEntry[], registry: TenantRecord[]): PlanStep[] {
+  const byId = new Map(registry.map((t) => [t.tenantId, t]));
+  const steps: PlanStep[] = entries.map((entry) => {
+    const t = byId.get(entry.tenantId);
+    if (!t) return { action: 'create', entry, requestId: entryRequestId(entry) };
+    const drift = [
+      t.name !== entry.name ? `name: file ${JSON.stringify(entry.name)}, registry ${JSON.stringify(t.name)}` : '',
+      t.adminEmail !== entry.adminEmail ? `adminEmail: file ${JSON.stringify(entry.adminEmail)}, registry ${JSON.stringify(t.adminEmail)}` : '',
+    ].filter(Boolean);
+    if (t.status === 'OFFBOARDED') {
+      // The admin API registers a tenant id once: a new onboarding of an offboarded id is a 409 tenant_exists.
+      return { action: 'blocked', entry, status: t.status, drift, reason: `tenant ${t.tenantId} is OFFBOARDED and a tenant id is registered once (the admin API refuses a new onboarding of it); remove the entry or choose another tenantId` };
+    }
+    if (t.tier === entry.tier) return { action: 'unchanged', entry, status: t.status, drift };
+    if (!(LIFECYCLE_OPERATIONS.change.from as readonly string[]).includes(t.status)) {
+      return { action: 'blocked', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tenant ${t.tenantId} is ${t.status}; a tier change runs from ${LIFECYCLE_OPERATIONS.change.from.join(', ')} (run apply again once it is)` };
+    }
+    return { action: 'update tier', entry, from: t.tier, idempotencyKey: changeKey(entry, t), drift };
+  });
+  const inFile = new Set(entries.map((e) => e.tenantId));
+  for (const t of registry) {
+    if (!inFile.has(t.tenantId) && t.status !== 'OFFBOARDED') steps.push({ action: 'not in file', tenantId: t.tenantId, tier: t.tier, status: t.status });
+  }
+  return steps;
+}
+
+const idOf = (s: PlanStep) => ('entry' in s ? s.entry.tenantId : s.tenantId);
+
+/** The plan as lines for a terminal. */
+export function planLines(file: string, steps: PlanStep[]): string[] {
+  const w = Math.max(3, ...steps.map((s) => idOf(s).length));
+  const line = (action: string, id: string, rest: string) => `  ${action.padEnd(12)} ${id.padEnd(w)}  ${rest}`.trimEnd();
+  const lines = [`plan of ${basename(file)}:`];
+  for (const s of steps) {
+    if (s.action === 'create') lines.push(line('create', s.entry.tenantId, `tier ${s.entry.tier}, request ${s.requestId}`));
+    else if (s.action === 'update tier') lines.push(line('update tier', s.entry.tenantId, `${s.from} -> ${s.entry.tier}, Idempotency-Key ${s.idempotencyKey}`));
+    else if (s.action === 'unchanged') lines.push(line('unchanged', s.entry.tenantId, `tier ${s.entry.tier} (${s.status})`));
+    else if (s.action === 'blocked') lines.push(line('cannot', s.entry.tenantId, s.reason));
+    else lines.push(line('not in file', s.tenantId, `tier ${s.tier} (${s.status}): reported only; apply never offboards`));
+    for (const d of 'drift' in s ? s.drift : []) lines.push(line('drift', idOf(s), `${d} (apply does not change it on an existing tenant)`));
+  }
+  const count = (a: PlanStep['action']) => steps.filter((s) => s.action === a).length;
+  lines.push(`${count('create')} to create, ${count('update tier')} to change tier, ${count('unchanged')} unchanged, ${count('blocked')} cannot be applied, ${count('not in file')} not in the file (never offboarded by apply)`);
+  return lines;
+}
+
+export interface StepResult { tenantId: string; action: string; ok: boolean; executionArn?: string; note?: string; error?: string }
+
+/** Runs the plan's creates and tier changes, one after the other, going on after a failure. */
+export async function runPlan(api: AdminClient, steps: PlanStep[]): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const s of steps) {
+    if (s.action === 'unchanged' || s.action === 'not in file') continue;
+    const tenantId = s.entry.tenantId;
+    if (s.action === 'blocked') {
+      results.push({ tenantId, action: s.action, ok: false, error: s.reason });
+      continue;
+    }
+    try {
+      const out = s.action === 'create'
+        ? await api.call<{ executionArn?: string; note?: string }>('POST', '/admin/tenants', { ...s.entry, requestId: s.requestId })
+        : await api.call<{ executionArn?: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(tenantId)}`, { tier: s.entry.tier }, {}, { 'idempotency-key': s.idempotencyKey });
+      results.push({ tenantId, action: s.action, ok: true, executionArn: out.executionArn, note: out.note });
+    } catch (e) {
+      if (!(e instanceof AdminApiError)) throw e;
+      results.push({ tenantId, action: s.action, ok: false, error: `${e.status ? `${e.status} ` : ''}${e.message}` });
+    }
+  }
+  return results;
+}
+
+const print = (s: string) => process.stdout.write(`${s}\n`);
+
+export function tenantsApplyCommand(): Command {
+  return new Command('apply')
+    .description('tenants as code: onboard the tenants of a file that the registry lacks and change the tier of those whose tier differs; never offboards (a tenant left out of the file is only reported) and never changes a name or admin email (reported as drift)')
+    .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON: tenants: [{ tenantId, name, tier, adminEmail }], each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
+    .option('--dry-run', 'print the plan and change nothing')
+    .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\nPlan actions: create, update tier, unchanged, cannot (OFFBOARDED id, or a tenant not ACTIVE whose tier differs), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\nExit 1 when an action failed or cannot be applied; the other actions still run.')
+    .action(async (o: { file: string; dryRun?: boolean }, cmd: Command) => {
+      const entries = await readTenantsFile(o.file);
+      const { api, json } = adminTarget(cmd);
+      const steps = planApply(entries, await allTenants(api, {}));
+      const blocked = steps.some((s) => s.action === 'blocked');
+      if (o.dryRun) {
+        print(json ? JSON.stringify({ dryRun: true, plan: steps }, null, 2) : [...planLines(o.file, steps), 'dry run: nothing changed'].join('\n'));
+        if (blocked) process.exitCode = 1;
+        return;
+      }
+      if (!json) print(planLines(o.file, steps).join('\n'));
+      const results = await runPlan(api, steps);
+      if (json) print(JSON.stringify({ dryRun: false, plan: steps, results }, null, 2));
+      else {
+        for (const r of results) {
+          const what = r.action === 'create' ? 'onboarding' : 'tier change';
+          if (r.action === 'blocked') print(`${r.tenantId}: not applied: ${r.error}`);
+          else print(r.ok ? `${r.tenantId}: ${what} ${r.note ?? 'started'}${r.executionArn ? `, execution ${r.executionArn}` : ''}` : `${r.tenantId}: ${what} failed: ${r.error}`);
+        }
+        const failed = results.filter((r) => !r.ok).length;
+        print(`${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; follow each with tessera tenants watch <id>`);
+      }
+      if (results.some((r) => !r.ok)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,168 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { changeKey, entryRequestId } from '../../../lib/cli/tenants-apply-command.js';
+import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
+import { tempDir } from '../../support/temp-dirs.js';
+import { fakeAdminApi } from './fake-admin-api.js';
+
+/**
+ * s23: tenants as code. `tessera tenants apply -f tenants.yaml [--dry-run]` plans against the registry (every page of
+ * GET /admin/tenants), onboards the missing tenants with a request id derived from the entry, changes the tier of
+ * those whose tier differs with a derived Idempotency-Key, reports drift and the tenants the file leaves out (never
+ * offboarded). The admin API is served on loopback with its answers (lambdas/admin/admin-api.ts).
+ */
+const dir = tempDir('tenants-apply-');
+const ARN = (id: string) => `arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:onboard-${id}-mx7mvqcv-b1070bea`;
+const record = (tenantId: string, tier: string, status = 'ACTIVE', extra: Record<string, unknown> = {}) => ({
+  tenantId, name: `${tenantId} name`, tier, adminEmail: `ops@${tenantId}.example`, status, isolation: 'vpc', requestId: `cli-${tenantId}-req`,
+  createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', stackOutputs: {},
+  executions: [{ kind: 'onboard', requestId: `cli-${tenantId}-req`, executionArn: ARN(tenantId), startedAt: '2026-12-01T00:00:00.000Z', endedAt: '2026-12-01T00:05:00.000Z', status: 'SUCCEEDED' }],
+  ...extra,
+});
+
+/** The registry's two pages (GET /admin/tenants, the second by nextToken p2). */
+let pages: { first: unknown[]; second: unknown[] } = { first: [], second: [] };
+/** Answers of POST and PATCH by tenant id (default 202 with an execution). */
+let answers: Record<string, { status: number; body: unknown }> = {};
+/** Each POST and PATCH: its path, Idempotency-Key and JSON body. */
+const sent: Array<{ call: string; key?: string; body: Record<string, unknown> }> = [];
+const admin = fakeAdminApi((req) => {
+  if (req.method === 'GET') {
+    const url = new URL(req.url!, 'http://x');
+    return url.searchParams.get('nextToken') === 'p2' ? { status: 200, body: { tenants: pages.second } } : { status: 200, body: { tenants: pages.first, nextToken: 'p2' } };
+  }
+  const item = { call: `${req.method} ${req.url}`, key: req.headers['idempotency-key'] as string | undefined, body: {} as Record<string, unknown> };
+  sent.push(item);
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => { item.body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {}; });
+  const id = req.method === 'POST' ? 'POST' : decodeURIComponent(req.url!.split('/').pop()!);
+  return answers[id] ?? { status: 202, body: { executionArn: ARN(id === 'POST' ? 'new' : id), status: 'REQUESTED' } };
+});
+const { calls } = admin;
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+beforeEach(() => {
+  calls.length = 0;
+  sent.length = 0;
+  answers = {};
+  // acme: same tier, other name (drift); beta: starter -> pro; gone: not in the file; old: OFFBOARDED, not in the file
+  pages = {
+    first: [record('acme', 'starter', 'ACTIVE', { name: 'Acme Old Name' }), record('gone', 'starter')],
+    second: [record('beta', 'starter'), record('old', 'pro', 'OFFBOARDED')],
+  };
+});
+
+const YAML = `tenants:
+  - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }
+  - tenantId: beta
+    name: beta name
+    tier: pro
+    adminEmail: ops@beta.example
+  - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example }
+`;
+const NEWCO = { tenantId: 'newco', name: 'New Co', tier: 'starter', adminEmail: 'admin@newco.example' };
+
+describe('tessera tenants apply: the plan', () => {
+  it('--dry-run lists every page, prints create / update tier / unchanged / drift / not in file, and sends no POST or PATCH', async () => {
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML), '--dry-run');
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(calls).toEqual(['GET /v1/admin/tenants', 'GET /v1/admin/tenants?nextToken=p2']);
+    const beta = changeKey({ tenantId: 'beta', name: 'beta name', tier: 'pro', adminEmail: 'ops@beta.example' }, record('beta', 'starter') as never);
+    expect(out.stdout).toBe([
+      'plan of t.yaml:',
+      '  unchanged    acme   tier starter (ACTIVE)',
+      '  drift        acme   name: file "Acme Corp", registry "Acme Old Name" (apply does not change it on an existing tenant)',
+      `  update tier  beta   starter -> pro, Idempotency-Key ${beta}`,
+      `  create       newco  tier starter, request ${entryRequestId(NEWCO)}`,
+      '  not in file  gone   tier starter (ACTIVE): reported only; apply never offboards',
+      '1 to create, 1 to change tier, 1 unchanged, 0 cannot be applied, 1 not in the file (never offboarded by apply)',
+      'dry run: nothing changed',
+      '',
+    ].join('\n'));
+  });
+
+  it('applies: POST with the derived requestId, PATCH { tier } with the derived Idempotency-Key; never a DELETE', async () => {
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML));
+    expect(out.code).toBe(0);
+    expect(sent.map((s) => s.call)).toEqual(['PATCH /v1/admin/tenants/beta', 'POST /v1/admin/tenants']);
+    expect(sent[0]!.body).toEqual({ tier: 'pro' });
+    expect(sent[0]!.key).toMatch(/^apply-beta-[0-9a-f]{12}$/);
+    expect(sent[1]!.body).toEqual({ ...NEWCO, requestId: entryRequestId(NEWCO) });
+    expect(entryRequestId(NEWCO)).toMatch(/^apply-newco-[0-9a-f]{12}$/);
+    expect(out.stdout).toContain(`beta: tier change started, execution ${ARN('beta')}\nnewco: onboarding started, execution ${ARN('new')}\n2 of 2 actions done`);
+    // The same file again (say after a lost answer): the same request id and key, so the API replays instead of duplicating.
+    const first = sent.map((s) => [s.key, s.body.requestId]);
+    sent.length = 0;
+    await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML));
+    expect(sent.map((s) => [s.key, s.body.requestId])).toEqual(first);
+    // The key does not depend on the file's key order or layout.
+    sent.length = 0;
+    await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.json', JSON.stringify({ tenants: [{ adminEmail: NEWCO.adminEmail, tier: 'starter', name: 'New Co', tenantId: 'newco' }] })));
+    expect(sent.find((s) => s.call.startsWith('POST'))!.body.requestId).toBe(entryRequestId(NEWCO));
+  });
+
+  it('a changed entry gets another requestId; a tier change after an ended one gets another key', () => {
+    expect(entryRequestId({ ...NEWCO, tier: 'pro' })).not.toBe(entryRequestId(NEWCO));
+    const entry = { tenantId: 'beta', name: 'beta name', tier: 'pro', adminEmail: 'ops@beta.example' };
+    const before = record('beta', 'starter') as never;
+    const running = record('beta', 'starter', 'UPDATING', { executions: [...(record('beta', 'starter').executions), { kind: 'change', requestId: 'k', startedAt: 'x', status: 'RUNNING' }] }) as never;
+    const failed = record('beta', 'starter', 'ACTIVE', { executions: [...(record('beta', 'starter').executions), { kind: 'change', requestId: 'k', executionArn: 'arn:f', startedAt: 'x', status: 'FAILED' }] }) as never;
+    expect(changeKey(entry, running)).toBe(changeKey(entry, before));
+    expect(changeKey(entry, failed)).not.toBe(changeKey(entry, before));
+  });
+
+  it('keeps going after a failed action, prints the 409 reason, exits 1', async () => {
+    answers = { beta: { status: 409, body: { error: { message: 'tenant "beta" is busy: a suspend is running', code: 'operation_in_progress', type: 'conflict_error' } } } };
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML));
+    expect(out.code).toBe(1);
+    expect(sent.map((s) => s.call)).toEqual(['PATCH /v1/admin/tenants/beta', 'POST /v1/admin/tenants']);
+    expect(out.stdout).toContain('beta: tier change failed: 409 tenant "beta" is busy: a suspend is running (operation_in_progress)\nnewco: onboarding started');
+    expect(out.stdout).toContain('1 of 2 actions done, 1 failed');
+  });
+
+  it('an OFFBOARDED id in the file cannot be onboarded again (the API registers an id once): reported, not sent, exit 1', async () => {
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('o.yaml', 'tenants:\n  - { tenantId: old, name: old name, tier: pro, adminEmail: ops@old.example }\n'));
+    expect(out.code).toBe(1);
+    expect(sent).toEqual([]);
+    expect(out.stdout).toMatch(/ {2}cannot {7}old {3}tenant old is OFFBOARDED and a tenant id is registered once/);
+    expect(out.stdout).toContain('old: not applied: tenant old is OFFBOARDED');
+  });
+});
+
+describe('tessera tenants apply: an invalid file calls nothing (exit 2)', () => {
+  it('names the file, the entry index, the field and the value of each problem', async () => {
+    const bad = file('bad.yaml', `tenants:
+  - { tenantId: acme, name: Acme, tier: starter, adminEmail: ops@acme.example }
+  - { tenantId: Beta, name: Beta, tier: starter, adminEmail: ops@beta.example }
+  - { tenantId: gamma, name: Gamma, tier: "", adminEmail: not-an-email }
+  - { tenantId: acme, name: Acme again, tier: pro, adminEmail: ops@acme.example, requestId: abcdefgh1 }
+`);
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', bad, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(calls).toEqual([]);
+    expect(out.stderr).toContain('5 problems; nothing was applied');
+    expect(out.stderr).toContain('bad.yaml: tenants[1].tenantId = "Beta": must be a lower-case DNS label');
+    expect(out.stderr).toContain('bad.yaml: tenants[2].tier = "": ');
+    expect(out.stderr).toContain('bad.yaml: tenants[2].adminEmail = "not-an-email": ');
+    expect(out.stderr).toContain('bad.yaml: tenants[3].requestId: unknown field');
+    expect(out.stderr).toContain('bad.yaml: tenants[3].tenantId = "acme": given twice (also tenants[0])');
+  });
+
+  it('refuses a tenant id given twice, a file without tenants, and YAML that does not parse', async () => {
+    const dup = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('dup.yaml', 'tenants:\n  - { tenantId: acme, name: A, tier: starter, adminEmail: a@acme.example }\n  - { tenantId: acme, name: B, tier: pro, adminEmail: b@acme.example }\n'));
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toContain('dup.yaml: tenants[1].tenantId = "acme": given twice (also tenants[0])');
+    expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('none.yaml', 'tenant: []\n'))).stderr).toContain('none.yaml: expected an object with a list `tenants`');
+    expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('broken.yaml', 'tenants: [ { tenantId: acme\n'))).stderr).toContain('broken.yaml: not valid YAML or JSON');
+    expect(calls).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+});
