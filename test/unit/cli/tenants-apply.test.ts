@@ -166,3 +166,14 @@ describe('tessera tenants apply: an invalid file calls nothing (exit 2)', () => 
     expect(sent).toEqual([]);
   });
 });
+
+describe('tessera tenants apply --help', () => {
+  it('says what the file holds and what apply never does', async () => {
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '--help');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('-f, --file <tenants.yaml>');
+    expect(out.stdout).toContain('--dry-run');
+    expect(out.stdout).toContain('not in file (reported only: apply never offboards)');
+    expect(calls).toEqual([]);
+  });
+});
