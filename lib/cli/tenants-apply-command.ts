@@ -208,7 +208,7 @@ export function tenantsApplyCommand(): Command {
           else print(r.ok ? `${r.tenantId}: ${what} ${r.note ?? 'started'}${r.executionArn ? `, execution ${r.executionArn}` : ''}` : `${r.tenantId}: ${what} failed: ${r.error}`);
         }
         const failed = results.filter((r) => !r.ok).length;
-        print(`${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; follow each with tessera tenants watch <id>`);
+        print(results.length ? `${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; follow each with tessera tenants watch <id>` : 'nothing to change: the registry is as the file says');
       }
       if (results.some((r) => !r.ok)) process.exitCode = 1;
     });
