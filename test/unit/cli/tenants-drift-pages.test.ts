@@ -7,10 +7,11 @@ import type { DriftPage, DriftRow } from '../../../lib/tenant-list-page.js';
 const row = (tenantId: string, drift: DriftRow['drift'] = 'IN_SYNC'): DriftRow => ({ tenantId, tier: 'starter', status: 'ACTIVE', drift, driftedResources: drift === 'DRIFTED' ? 1 : 0 });
 
 /** `tessera tenants drift` with the admin client's `GET /admin/drift` answering `pages`, keyed by the nextToken sent; what it printed. */
-async function run(args: string[], pages: Record<string, DriftPage>) {
+/** `tessera tenants drift <args>` against an admin API that answers each call with `answer(query)`; its calls and stdout. */
+async function runDrift(args: string[], answer: (query: Record<string, string | undefined>) => unknown) {
   const call = vi.spyOn(AdminClient.prototype, 'call').mockImplementation(async (_method, _path, _body, query = {}) => {
-    if (call.mock.calls.length > 20) throw new Error('called GET /admin/drift more than 20 times');
-    return pages[query.nextToken ?? ''];
+    if (call.mock.calls.length > 20) throw new Error('called the admin API more than 20 times');
+    return answer(query);
   });
   const out: string[] = [];
   vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
@@ -20,6 +21,9 @@ async function run(args: string[], pages: Record<string, DriftPage>) {
   await new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', ...(json ? ['--json'] : []), 'drift', ...args.slice(json ? 1 : 0)]);
   return { call, out: out.join('') };
 }
+
+/** The list, served page by page (`pages[nextToken]`, the first under ''). */
+const run = (args: string[], pages: Record<string, DriftPage>) => runDrift(args, (query) => pages[query.nextToken ?? '']);
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -57,15 +61,7 @@ describe('tessera tenants drift --detect: a check now', () => {
     executionArn: `arn:aws:states:us-east-1:222222222222:execution:tessera-drift:${tenantId ? `drift-${tenantId}` : 'drift_all'}-20261204T1335`,
     startDate: '2026-12-04T13:36:01.000Z', ...(tenantId ? { tenantId } : {}),
   });
-  async function detect(args: string[], answer: unknown) {
-    const call = vi.spyOn(AdminClient.prototype, 'call').mockResolvedValue(answer);
-    const out: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-    vi.stubEnv('TESSERA_API_URL', 'https://abc.execute-api.us-east-1.amazonaws.com/prod');
-    const json = args[0] === '--json';
-    await new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', ...(json ? ['--json'] : []), 'drift', ...args.slice(json ? 1 : 0)]);
-    return { call, out: out.join('') };
-  }
+  const detect = (args: string[], answer: unknown) => runDrift(args, () => answer);
 
   it('--detect acme: POST /admin/drift { tenantId }, prints the execution, how to follow it and the command that reads the result', async () => {
     const { call, out } = await detect(['acme', '--detect'], started('acme'));
