@@ -51,3 +51,12 @@ export interface DriftPage {
   tenants: DriftRow[];
   nextToken?: string;
 }
+
+/** What `POST /admin/drift` answers (202, lambdas/admin/drift-routes.ts), read by `tessera tenants drift --detect`. */
+export interface DriftRunStarted {
+  executionArn: string;
+  /** When the execution started: a start within the window of a running check answers that check, started earlier. */
+  startDate: string;
+  /** The tenant checked; absent: every ACTIVE tenant. */
+  tenantId?: string;
+}

@@ -674,7 +674,7 @@ export const offboardedAt = (t: Pick<TenantRecord, 'executions' | 'updatedAt'>):
  * root email; a longer one passed the API's `z.email()` and the onboarding failed minutes later at
  * *Create account* with Organizations' ValidationException.
  */
-export const ACCOUNT_EMAIL_LENGTH = { min: 6, max: 64 } as const;
+const ACCOUNT_EMAIL_LENGTH = { min: 6, max: 64 } as const;
 
 /**
  * Why `email` cannot be the root email of a tenant's own AWS account (isolation `account`), naming

@@ -16,7 +16,7 @@ import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
-import { bodyOf, json, parse, refuseQuery, shownValue, tenantOr404, type Route } from './admin-http.js';
+import { bodyOf, executionArnOf, json, parse, refuseQuery, shownValue, tenantOr404, type Route } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
@@ -84,7 +84,7 @@ async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Pr
  */
 async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: Pick<LifecycleExecution, 'change'>): Promise<string> {
   const name = executionName(kind, record.tenantId);
-  const executionArn = `${requireEnv(MACHINE_ENV[kind]).replace(':stateMachine:', ':execution:')}:${name}`;
+  const executionArn = executionArnOf(requireEnv(MACHINE_ENV[kind]), name);
   try {
     await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes, { entry });
   } catch (e) {
@@ -330,7 +330,7 @@ const routes: Record<string, Route> = {
         if (holder !== undefined) throw requestIdReused(request.requestId, holder, request.tenantId);
         claimed = true;
         const name = executionName('onboard', request.tenantId);
-        const executionArn = `${requireEnv(ENV.onboardStateMachineArn).replace(':stateMachine:', ':execution:')}:${name}`;
+        const executionArn = executionArnOf(requireEnv(ENV.onboardStateMachineArn), name);
         const now = new Date().toISOString();
         const created = await putNewTenant({
           ...request, isolation, status: 'REQUESTED', lease: { kind: 'onboard', executionArn, requestId: request.requestId, acquiredAt: now, previousStatus: 'REQUESTED' },

@@ -64,3 +64,9 @@ export async function tenantOr404(id: string, param = 'id'): Promise<TenantRecor
   if (!record) throw new ApiError(404, `${param === 'id' ? '' : `${param} = ${shownValue(id)}: `}tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', param);
   return record;
 }
+
+/**
+ * The ARN of the execution `name` of state machine `stateMachineArn` (Step Functions' form:
+ * `arn:<partition>:states:<region>:<account>:execution:<machine name>:<execution name>`), known before StartExecution answers.
+ */
+export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

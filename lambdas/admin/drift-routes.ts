@@ -1,16 +1,16 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow } from '../../lib/tenant-list-page.js';
+import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow, type DriftRunStarted } from '../../lib/tenant-list-page.js';
 import { DriftRecord, TenantId, TenantStatus } from '../../lib/tenant-record.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { listProjectedPage, type TenantProjection } from '../shared/registry.js';
 import type { DriftRunRequest } from '../lifecycle/list-drift-tenants.js';
-import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
+import { bodyOf, executionArnOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 import { decodeNextToken, encodeNextToken, PageQuery, type ListFilter } from './list-paging.js';
 
-export type { DriftRow } from '../../lib/tenant-list-page.js';
+export type { DriftRow, DriftRunStarted } from '../../lib/tenant-list-page.js';
 
 const DriftQuery = z.strictObject({ status: z.enum(['IN_SYNC', 'DRIFTED', 'UNKNOWN', 'NOT_CHECKED']).optional(), ...PageQuery });
 
@@ -62,15 +62,6 @@ const windowStart = (now: Date): Date => new Date(Math.floor(now.getTime() / WIN
 export function driftExecutionName(tenantId: string | undefined, now: Date): string {
   const window = windowStart(now).toISOString().slice(0, 16).replace(/[-:]/g, '');
   return tenantId ? `drift-${tenantId}-${window}` : `drift_all-${window}`;
-}
-
-/** What POST /admin/drift answers (202). */
-export interface DriftRunStarted {
-  executionArn: string;
-  /** When the execution started: a start within the window of a running check answers that check, started earlier. */
-  startDate: string;
-  /** The tenant checked; absent: every ACTIVE tenant. */
-  tenantId?: string;
 }
 
 /** What DescribeExecution said of the execution a start met (ExecutionAlreadyExists), or why it could not be read. */
@@ -161,7 +152,7 @@ export const driftRoutes: Record<string, Route> = {
     }
     const stateMachineArn = requireEnv(ENV.driftStateMachineArn);
     const name = driftExecutionName(tenantId, new Date());
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const executionArn = executionArnOf(stateMachineArn, name);
     // The same input for every start of the name: Step Functions answers the running execution to a second start.
     const input: DriftRunRequest = tenantId === undefined ? {} : { tenantId };
     try {

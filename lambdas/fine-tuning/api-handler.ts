@@ -4,7 +4,7 @@ import { buildLambdaGateway, lambdaConfig } from '../inference/lambda-deps.js';
 import { FineTuningService } from './fine-tuning-service.js';
 import { GatewayError } from '../inference/openai-errors.js';
 import { isBinaryMediaType } from '../inference/routes.js';
-import { repeatedOf } from './query-parameters.js';
+import { repeatedOf } from '../inference/query-parameters.js';
 import { lambdaFileStore, lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-deps.js';
 
 let gateway: Promise<Gateway> | undefined;

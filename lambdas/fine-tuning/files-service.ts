@@ -5,7 +5,7 @@ import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inference/openai-errors.js';
 import { trainingTarget } from './sagemaker-requests.js';
-import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from './query-parameters.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
 

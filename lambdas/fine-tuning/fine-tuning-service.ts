@@ -12,7 +12,7 @@ import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, limited, notFound } from '../inference/openai-errors.js';
 import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { resolveTrainingFile } from './training-file.js';
-import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from './query-parameters.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';

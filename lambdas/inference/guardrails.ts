@@ -228,7 +228,7 @@ function foldCodePoint(cp: number, char: string): string {
 }
 
 /** Whether `char` (one code point) is dropped from what the patterns see. */
-export function isInvisible(char: string): boolean {
+function isInvisible(char: string): boolean {
   return INVISIBLE.test(char);
 }
 

@@ -5,7 +5,7 @@ import { GatewayError } from './openai-errors.js';
 import { SseWriter } from './sse-writer.js';
 import { CallerGone } from './upstream-calls.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
-import { repeatedNames } from '../fine-tuning/query-parameters.js';
+import { repeatedNames } from './query-parameters.js';
 
 /**
  * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as

@@ -4,7 +4,7 @@ import { lambdaCorsOrigins } from './lambda-cors.js';
 import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
 import { lambdaGateway } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
-import { repeatedOf } from '../fine-tuning/query-parameters.js';
+import { repeatedOf } from './query-parameters.js';
 
 // During init (boosted CPU, not billed to a request): the tokenizer's ranks, ~150 ms.
 loadTokenizer().catch(() => undefined);

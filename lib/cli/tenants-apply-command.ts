@@ -8,6 +8,7 @@ import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
 import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
+import { valueAt } from '../zod-issues.js';
 
 /**
  * `tessera tenants apply -f tenants.yaml [--dry-run]`: tenants as code. The file lists the tenants that should exist;
@@ -39,11 +40,6 @@ export const entryRequestId = (e: TenantEntry) => `apply-${e.tenantId}-${sha12(c
 export function changeKey(e: TenantEntry, current: Pick<TenantRecord, 'tier' | 'executions'>): string {
   const ended = (current.executions ?? []).findLast((x) => x.status !== 'RUNNING');
   return `apply-${e.tenantId}-${sha12(`${canonical(e)}\nfrom ${current.tier}\nafter ${ended?.executionArn ?? ended?.requestId ?? '-'}`)}`;
-}
-
-/** The value at a path of the parsed file, for an error line. */
-function valueAt(doc: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), doc);
 }
 
 const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v)?.slice(0, 100));
@@ -109,7 +105,7 @@ export type PlanStep =
   | { action: 'not in file'; tenantId: string; tier: string; status: string };
 
 /** What apply would do for each entry of the file and each tenant of the registry it leaves out (by tenant id). */
-export function planApply(entries: TenantEntry[], registry: TenantRecord[]): PlanStep[] {
+function planApply(entries: TenantEntry[], registry: TenantRecord[]): PlanStep[] {
   const byId = new Map(registry.map((t) => [t.tenantId, t]));
   const steps: PlanStep[] = entries.map((entry) => {
     const t = byId.get(entry.tenantId);
@@ -138,7 +134,7 @@ export function planApply(entries: TenantEntry[], registry: TenantRecord[]): Pla
 const idOf = (s: PlanStep) => ('entry' in s ? s.entry.tenantId : s.tenantId);
 
 /** The plan as lines for a terminal. */
-export function planLines(file: string, steps: PlanStep[]): string[] {
+function planLines(file: string, steps: PlanStep[]): string[] {
   const w = Math.max(3, ...steps.map((s) => idOf(s).length));
   const line = (action: string, id: string, rest: string) => `  ${action.padEnd(12)} ${id.padEnd(w)}  ${rest}`.trimEnd();
   const lines = [`plan of ${basename(file)}:`];
@@ -158,7 +154,7 @@ export function planLines(file: string, steps: PlanStep[]): string[] {
 export interface StepResult { tenantId: string; action: string; ok: boolean; executionArn?: string; note?: string; error?: string }
 
 /** Runs the plan's creates and tier changes, one after the other, going on after a failure. */
-export async function runPlan(api: AdminClient, steps: PlanStep[]): Promise<StepResult[]> {
+async function runPlan(api: AdminClient, steps: PlanStep[]): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const s of steps) {
     if (s.action === 'unchanged' || s.action === 'not in file') continue;

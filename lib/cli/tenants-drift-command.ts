@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { DriftRow } from '../tenant-list-page.js';
+import type { DriftRow, DriftRunStarted } from '../tenant-list-page.js';
 import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
@@ -11,8 +11,6 @@ import { tenantIdArgument } from './option-parsers.js';
 interface DriftList {
   tenants: DriftRow[];
 }
-/** `POST /admin/drift` (lambdas/admin/drift-routes.ts DriftRunStarted). */
-interface DriftRunStarted { executionArn: string; startDate: string; tenantId?: string }
 /** `GET /admin/tenants/{id}/drift`. */
 interface TenantDrift { tenantId: string; status: string; drift?: DriftRecord }
 
@@ -83,7 +81,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
 }
 
 /** What `tessera tenants drift --detect [<id>]` prints: the execution, and how to follow it and read its result. */
-export function driftStartedLines(out: DriftRunStarted): string {
+function driftStartedLines(out: DriftRunStarted): string {
   // The execution's region (the ARN's fourth field): the AWS CLI's own default may be another.
   const region = out.executionArn.split(':')[3];
   const what = out.tenantId ? `tenant ${out.tenantId}` : 'every ACTIVE tenant';

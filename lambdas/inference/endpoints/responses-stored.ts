@@ -1,7 +1,7 @@
 import { invalid, notFound } from '../openai-errors.js';
 import type { PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
-import { refuseRepeatedQuery } from '../../fine-tuning/query-parameters.js';
+import { refuseRepeatedQuery } from '../query-parameters.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 

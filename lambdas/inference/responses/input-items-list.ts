@@ -1,5 +1,5 @@
 import { invalid } from '../openai-errors.js';
-import { integerQuery } from '../../fine-tuning/query-parameters.js';
+import { integerQuery } from '../query-parameters.js';
 
 /** OpenAI's list of input items (`ResponseItemList`). */
 export interface ItemList {

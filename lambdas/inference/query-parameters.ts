@@ -1,4 +1,4 @@
-import { invalid } from '../inference/openai-errors.js';
+import { invalid } from './openai-errors.js';
 
 /**
  * Refuses a query parameter the route does not take: a 400 `unknown_parameter` naming it, as `GET /v1/usage`
