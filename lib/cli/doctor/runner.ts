@@ -4,8 +4,7 @@ import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import { describePlaceholders, type PlaceholderFinding } from '../../config/placeholders.js';
 import type { PlatformConfig } from '../../config/schema.js';
 import { accountAccess } from './account-access.js';
-import { askedProfile, missingProfile } from '../aws-profiles.js';
-import { describeAwsError, firstLine, isConnectionError, isCredentialsError } from '../aws-errors.js';
+import { describeAwsError, firstLine, isConnectionError, isCredentialsError, missingProfileOf } from '../aws-errors.js';
 import { baseModelChecks } from './base-model-checks.js';
 import { bedrockChecks } from './bedrock-checks.js';
 import { bootstrapChecks } from './bootstrap-checks.js';
@@ -106,8 +105,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   } catch (e) {
     // One line on stderr (the message); with --json the line as the whole report (doctor-command.ts).
     if (isCredentialsError(e)) {
-      const asked = askedProfile(options.profile);
-      const missing = asked && missingProfile(asked.name, asked.source);
+      const missing = missingProfileOf(options.profile);
       if (missing) throw new DoctorStopped(result('credentials', 'Credentials', 'fail', missing, { fix: `pass --profile with a profile of the management account`, region }), 2, missing);
       throw new DoctorStopped(result('credentials', 'Credentials', 'fail', `no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)})`, {
         fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region,
