@@ -289,11 +289,20 @@ async function startChange(record: TenantRecord, requestId: string, key: string 
     const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { change: asked });
     return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'UPDATING', change: target });
   } catch (e) {
-    const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
-    const earlier = now && key ? await earlierRequest(now, key, 'change', asked) : undefined;
-    if (earlier) return earlier;
-    throw e;
+    return replayOfRaceWinner(e, record.tenantId, key, 'change', asked);
   }
+}
+
+/**
+ * A start refused 409 because another request took the lease first: with an Idempotency-Key, that request's answer when it
+ * carried the same key (earlierRequest on the record as it is now); otherwise `e` again.
+ * @throws e when there is no key, `e` is not a 409, or the lease holder is another request
+ */
+async function replayOfRaceWinner(e: unknown, tenantId: string, key: string | undefined, kind: KeyedKind, asked?: AskedChange): Promise<APIGatewayProxyResult> {
+  const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(tenantId) : undefined;
+  const replay = now && key ? await earlierRequest(now, key, kind, asked) : undefined;
+  if (replay) return replay;
+  throw e;
 }
 
 
@@ -510,10 +519,7 @@ async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'su
     executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action });
   } catch (e) {
     // Two requests with one key at once: the one that lost the lease answers as a replay of the other.
-    const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
-    const replay = now && key ? await earlierRequest(now, key, action) : undefined;
-    if (replay) return replay;
-    throw e;
+    return replayOfRaceWinner(e, record.tenantId, key, action);
   }
   const op = LIFECYCLE_OPERATIONS[action];
   return json(202, { tenantId: record.tenantId, requestId, executionArn, status: op.during, statusOnSuccess: op.success });
