@@ -42,7 +42,9 @@ export const AUDIT_REPLICATED_PREFIXES: readonly string[] = [CLOUDTRAIL_PREFIX, 
  * of a dead stack's remnants; writeAudit in lambdas/lifecycle/offboarding-support.ts). Each goes under
  * the dr-tier prefix for a tenant whose tier has a DR region, the same rule for all three.
  */
-export type AuditStream = 'inference' | 'fine-tuning' | 'lifecycle';
+export const AUDIT_STREAMS = ['inference', 'fine-tuning', 'lifecycle'] as const;
+/** One of AUDIT_STREAMS. */
+export type AuditStream = (typeof AUDIT_STREAMS)[number];
 
 /**
  * Whether a tier's records may leave the home region: the tier exists in the config and has a DR

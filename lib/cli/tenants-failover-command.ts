@@ -8,10 +8,7 @@ import { parseCidr } from '../config/cidr.js';
 import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import type { PlatformConfig } from '../config/schema.js';
-import { AUDIT_DR_TIER_PREFIX, AUDIT_RECORDS_PREFIX, type AuditStream } from '../audit-prefixes.js';
-
-/** The tenant's audit streams whose records of a DR tier go under the replicated prefix (lib/audit-prefixes.ts auditStreamPrefix). */
-const REPLICATED_AUDIT_STREAMS: readonly AuditStream[] = ['inference', 'fine-tuning', 'lifecycle'];
+import { AUDIT_DR_TIER_PREFIX, AUDIT_RECORDS_PREFIX, AUDIT_STREAMS, auditStreamPrefix } from '../audit-prefixes.js';
 import { auditReplicaBucketName, PLATFORM_DR_VAULT_NAME, platformDrRegion } from '../platform-dr-naming.js';
 import { databaseInstanceIdentifier, drBackupVaultName, drBucketName, drKeyAlias, drRestoredInstanceIdentifier, drRestoreRoleArn, drRestoreRoleName, failoverBlueprintStackId, tenantRoleName } from '../tenant-naming.js';
 import { TenantId, type TenantRecord } from '../tenant-record.js';
@@ -323,7 +320,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
         ? `CloudTrail's files (AWSLogs/) and the tenant's records written while its tier had a DR region (${AUDIT_DR_TIER_PREFIX}inference/${tenantId}/, ${AUDIT_DR_TIER_PREFIX}fine-tuning/${tenantId}/, ${AUDIT_DR_TIER_PREFIX}lifecycle/${tenantId}/) are replicated with their Object Lock retention to ${auditReplica} (${platformRegion}); they stay immutable. Records written while its tier had no DR region (${AUDIT_RECORDS_PREFIX}inference/${tenantId}/, ${AUDIT_RECORDS_PREFIX}lifecycle/${tenantId}/ …) stay in ${config.homeRegion}. The multi-region trail keeps recording in the surviving region.`
         : `platformDisasterRecovery is none: audit records written before the loss stay in ${config.homeRegion}.`,
       // One listing per replicated stream (auditStreamPrefix: the same dr-tier rule for the three).
-      commands: auditReplica ? REPLICATED_AUDIT_STREAMS.map((stream) => `aws s3 ls s3://${auditReplica}/${AUDIT_DR_TIER_PREFIX}${stream}/${tenantId}/ --recursive --region ${platformRegion}`) : [],
+      commands: auditReplica ? AUDIT_STREAMS.map((stream) => `aws s3 ls s3://${auditReplica}/${auditStreamPrefix(stream, true)}${tenantId}/ --recursive --region ${platformRegion}`) : [],
     },
     {
       title: 'Rebuild the tenant from the failover blueprint in the DR region',
