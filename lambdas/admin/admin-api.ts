@@ -16,12 +16,12 @@ import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
-import { bodyOf, executionArnOf, json, parse, refuseQuery, shownValue, tenantOr404, type Route } from './admin-http.js';
+import { bodyOf, executionArnOf, json, parse, refuseQuery, shownValue, tenantOr404, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
-import { DRIFT_RUN_WINDOW_MINUTES, driftRoutes } from './drift-routes.js';
+import { driftRoutes } from './drift-routes.js';
 import { tenantListRoutes } from './tenant-list-routes.js';
 import { usageRoutes } from './usage-routes.js';
 import { usersRoutes } from './users-routes.js';
@@ -189,43 +189,18 @@ function idempotencyKey(event: APIGatewayProxyEvent): string | undefined {
 const idempotencyHeader = (event: APIGatewayProxyEvent): string | undefined =>
   Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1] ?? undefined;
 
-/** The routes that honour an Idempotency-Key: the same key again answers with the first request's execution (earlierRequest). */
-const HONOURS_IDEMPOTENCY_KEY: ReadonlySet<string> = new Set(['PATCH /admin/tenants/{id}', 'POST /admin/tenants/{id}/suspend', 'POST /admin/tenants/{id}/resume']);
-
 /**
- * The routes idempotent by what they name, without a key: an Idempotency-Key is accepted and changes nothing (README,
- * "Idempotency-Key"). The GET routes too (they change nothing); POST /admin/tenants takes it when it is the body's
- * requestId (its own key: onboardingKey).
+ * Refuses an Idempotency-Key on a route that neither honours it nor is idempotent without it (its AdminRoute says
+ * `refuses`): 400 `unsupported_header` naming the header, the route and what the same request again does there. Before,
+ * such a route dropped it: `POST /admin/tenants/acme/keys` sent twice with one key minted two keys. The routes that
+ * accept it (README, "Idempotency-Key"): those that honour it, those idempotent by what they name (and the GET routes:
+ * they change nothing), and POST /admin/tenants when it is the body's requestId (its own key: onboardingKey).
  */
-const IDEMPOTENT_BY_ITSELF: ReadonlySet<string> = new Set([
-  'DELETE /admin/tenants/{id}', // one offboarding per tenant: again, 200 with the running one or "already offboarded"
-  'PUT /admin/tenants/{id}/gateway', // replaces the policy with the body
-  'DELETE /admin/tenants/{id}/keys/{keyId}', // an already revoked key is answered unchanged
-  'POST /admin/tenants/{id}/users/{userId}/disable', // disables the user, again
-  'PUT /admin/tenants/{id}/users/{userId}/role', // sets the role in the body
-  'DELETE /admin/tenants/{id}/users/{userId}', // the user is gone: again, 404 user_not_found
-]);
-
-/** What the same request sent again does on the routes that refuse an Idempotency-Key (unsupported_header's message). */
-const REPLAY_WITHOUT_KEY: Record<string, string> = {
-  'POST /admin/tenants/{id}/keys': 'each request mints a new key, whose secret is shown once; after a lost answer, list the tenant\'s keys (GET /admin/tenants/{id}/keys, tessera keys list) and revoke one whose secret you never received',
-  'POST /admin/tenants/{id}/keys/{keyId}/rotate': 'the same rotation again is a 409 key_rotated naming the new key (its secret was shown once); after a lost answer, revoke that key and rotate it',
-  'POST /admin/tenants/{id}/users': 'the same invitation again is a 409 user_exists (with resend: true, another mail)',
-  'POST /admin/tenants/{id}/retry': 'the same retry again is a 409 operation_in_progress naming the running attempt, and starts another attempt once that one ended FAILED',
-  'POST /admin/drift': `a start within the same ${DRIFT_RUN_WINDOW_MINUTES}-minute window answers the running check (by its execution name), or a 409 drift_check_exists once it ended; a later start runs a new check`,
-};
-
-/**
- * Refuses an Idempotency-Key on a route that neither honours it nor is idempotent without it: 400 `unsupported_header`
- * naming the header, the route and what the same request again does there. Before, such a route dropped it:
- * `POST /admin/tenants/acme/keys` sent twice with one key minted two keys. A route added later refuses it too until it
- * is listed.
- */
-function refuseIdempotencyKey(event: APIGatewayProxyEvent, route: string): void {
+function refuseIdempotencyKey(event: APIGatewayProxyEvent, key: string, use: IdempotencyKeyUse): void {
   const value = idempotencyHeader(event);
-  if (value === undefined || route.startsWith('GET ') || route === 'POST /admin/tenants' || HONOURS_IDEMPOTENCY_KEY.has(route) || IDEMPOTENT_BY_ITSELF.has(route)) return;
-  const replay = REPLAY_WITHOUT_KEY[route] ?? 'each request is a new one';
-  throw new ApiError(400, `Idempotency-Key = ${JSON.stringify(value.slice(0, 100))}: ${route} does not honour it (${replay}); send the request without it. It is honoured by ${[...HONOURS_IDEMPOTENCY_KEY].join(', ')}`,
+  if (value === undefined || typeof use === 'string') return;
+  const honouring = Object.entries(routes).filter(([, r]) => r.idempotencyKey === 'honours').map(([k]) => k);
+  throw new ApiError(400, `Idempotency-Key = ${JSON.stringify(value.slice(0, 100))}: ${key} does not honour it (${use.refuses}); send the request without it. It is honoured by ${honouring.join(', ')}`,
     'invalid_request_error', 'unsupported_header', 'Idempotency-Key');
 }
 
@@ -306,13 +281,20 @@ async function replayOfRaceWinner(e: unknown, tenantId: string, key: string | un
 }
 
 
-const routes: Record<string, Route> = {
+/** `GET /admin/tenants/{id}/execution`'s query: `executionArn` only (`?executionarn=…` answered the latest execution as if it were the one asked for). */
+const ExecutionQuery = z.strictObject({ executionArn: z.string().optional() });
+
+/** What the same `POST /admin/tenants/{id}/retry` sent again does (it refuses an Idempotency-Key: unsupported_header's message). */
+const RETRY_AGAIN = 'the same retry again is a 409 operation_in_progress naming the running attempt, and starts another attempt once that one ended FAILED';
+
+/** Every route of the admin API, with the facts the handler checks before it runs one (AdminRoute). */
+export const routes: AdminRoutes = {
   ...keysRoutes,
   ...usersRoutes,
   ...usageRoutes,
   ...driftRoutes,
   ...tenantListRoutes,
-  'POST /admin/tenants': async (event) => {
+  'POST /admin/tenants': { query: null, idempotencyKey: 'requestId', handle: async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
     onboardingKey(event, request.requestId);
     if (!Object.hasOwn(platformConfig().tiers, request.tier)) {
@@ -383,9 +365,9 @@ const routes: Record<string, Route> = {
       return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, status: existing.status, note: 'already onboarded by this request; nothing started' });
     }
     throw new ApiError(409, `tenant id "${request.tenantId}" is being registered concurrently; send the request again`, 'conflict_error', 'tenant_exists', 'tenantId');
-  },
-  'GET /admin/tenants/{id}': async (_e, id) => json(200, await tenantOr404(id!)),
-  'PATCH /admin/tenants/{id}': async (event, id) => {
+  } },
+  'GET /admin/tenants/{id}': { query: null, idempotencyKey: 'no-op', handle: async (_e, id) => json(200, await tenantOr404(id!)) },
+  'PATCH /admin/tenants/{id}': { query: null, idempotencyKey: 'honours', handle: async (event, id) => {
     const change = parse(ChangeRequest, bodyOf(event));
     const record = await tenantOr404(id!);
     // The same Idempotency-Key again: the running execution or the earlier result, never a second change (checked
@@ -427,9 +409,10 @@ const routes: Record<string, Route> = {
     }
     const target = Object.fromEntries(Object.entries({ ...effective, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
     return startChange(record, requestId, key, asked, target);
-  },
-  'DELETE /admin/tenants/{id}': async (_event, id) => offboard(await tenantOr404(id!)),
-  'POST /admin/tenants/{id}/retry': async (event, id) => {
+  } },
+  // One offboarding per tenant: again, 200 with the running one or "already offboarded".
+  'DELETE /admin/tenants/{id}': { query: null, idempotencyKey: 'no-op', handle: async (_event, id) => offboard(await tenantOr404(id!)) },
+  'POST /admin/tenants/{id}/retry': { query: null, idempotencyKey: { refuses: RETRY_AGAIN }, handle: async (event, id) => {
     const corrections = parse(RetryRequest, bodyOf(event));
     const record = await tenantOr404(id!);
     const onboarding = record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING';
@@ -451,11 +434,12 @@ const routes: Record<string, Route> = {
       }
     }
     throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding)`, 'conflict_error', 'invalid_status', 'status');
-  },
-  'PUT /admin/tenants/{id}/gateway': async (event, id) => setGatewayPolicy(event, id!),
-  'POST /admin/tenants/{id}/suspend': async (event, id) => statusChange(event, id!, 'suspend'),
-  'POST /admin/tenants/{id}/resume': async (event, id) => statusChange(event, id!, 'resume'),
-  'GET /admin/tenants/{id}/execution': async (event, id) => {
+  } },
+  // Replaces the policy with the body: again, the same policy.
+  'PUT /admin/tenants/{id}/gateway': { query: null, idempotencyKey: 'no-op', handle: async (event, id) => setGatewayPolicy(event, id!) },
+  'POST /admin/tenants/{id}/suspend': { query: null, idempotencyKey: 'honours', handle: async (event, id) => statusChange(event, id!, 'suspend') },
+  'POST /admin/tenants/{id}/resume': { query: null, idempotencyKey: 'honours', handle: async (event, id) => statusChange(event, id!, 'resume') },
+  'GET /admin/tenants/{id}/execution': { query: ExecutionQuery, idempotencyKey: 'no-op', handle: async (event, id) => {
     // Right after a create the record may not exist yet; the execution does.
     const record = await getTenant(id!);
     const { executionArn: asked } = parse(ExecutionQuery, event.queryStringParameters ?? {});
@@ -463,11 +447,8 @@ const routes: Record<string, Route> = {
     const executionArn = asked ?? record?.executions.at(-1)?.executionArn;
     if (!executionArn && !record) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
     return json(200, await executionProgress(id!, record, executionArn));
-  },
+  } },
 };
-
-/** `GET /admin/tenants/{id}/execution`'s query: `executionArn` only (`?executionarn=…` answered the latest execution as if it were the one asked for). */
-const ExecutionQuery = z.strictObject({ executionArn: z.string().optional() });
 
 /** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
 const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');
@@ -663,9 +644,6 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
   };
 }
 
-/** The routes that read a query string, each parsing its own strictly (400 naming an unknown parameter); every other route takes none (refuseQuery). */
-const QUERY_ROUTES: ReadonlySet<string> = new Set(['GET /admin/tenants', 'GET /admin/drift', 'GET /admin/tenants/{id}/execution', 'GET /admin/tenants/{id}/usage', 'GET /admin/tenants/{id}/users']);
-
 /** The longest path id looked up in the registry (bytes): far above any tenant id, far below DynamoDB's 2,048-byte partition key. */
 const MAX_PATH_ID_BYTES = 256;
 
@@ -674,7 +652,7 @@ const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
 
 export const handler = lifecycleHandler('Admin API', async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const key = `${event.httpMethod} ${event.resource}`;
-  const route = routes[key];
+  const route: AdminRoute | undefined = Object.hasOwn(routes, key) ? routes[key as RouteKey] : undefined;
   try {
     if (!route) {
       // A resource the API has, asked with another method (PUT /admin/drift): 405 with the methods it takes, as HTTP says (RFC 9110 §15.5.6).
@@ -685,8 +663,8 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
       }
       throw new ApiError(404, `no route ${key}`, 'not_found_error', 'no_route');
     }
-    if (!QUERY_ROUTES.has(key)) refuseQuery(event, key);
-    refuseIdempotencyKey(event, key);
+    if (!route.query) refuseQuery(event, key);
+    refuseIdempotencyKey(event, key, route.idempotencyKey);
     const id = event.pathParameters?.id;
     // No tenant id is that long (TENANT_ID_PATTERN: 24 characters), and DynamoDB refuses a partition key over
     // 2,048 bytes with a ValidationException (a 500 here): answered without a lookup, the id cut in the message.
@@ -697,7 +675,7 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
     // them), so the 404 a read would end in (tenantOr404's, the same body) is answered without it. A 404, not the 400 the
     // POST body's tenantId gets: that one is a value to create, refused; a path names a resource, and this one does not exist.
     if (id !== undefined && !TENANT_ID.test(id)) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
-    return await route(event, id);
+    return await route.handle(event, id);
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };
     if ((e as Error).name === 'TenantConflict') return { statusCode: 409, headers: { 'content-type': 'application/json' }, body: errorBody(new ApiError(409, (e as Error).message, 'conflict_error', 'invalid_status')) };

@@ -8,6 +8,38 @@ import { getTenant } from '../shared/registry.js';
 /** One admin API route: the event and its `{id}` path parameter (the tenant id) in, the answer out. */
 export type Route = (event: APIGatewayProxyEvent, id?: string) => Promise<APIGatewayProxyResult>;
 
+/** The methods the admin API's routes take; a resource asked with another is a 405 naming the ones it has. */
+export type AdminMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A route's key: its method and its API Gateway resource as constructs/admin-api.ts declares it, e.g. `GET /admin/tenants/{id}`. */
+export type RouteKey = `${AdminMethod} /admin/${string}`;
+
+/**
+ * What a route does with an Idempotency-Key header (README, "Idempotency-Key"):
+ * - `honours`: the same key again answers with the first request's execution (admin-api.ts earlierRequest);
+ * - `no-op`: accepted, changing nothing: the route is idempotent by what it names (a GET changes nothing);
+ * - `requestId`: accepted only when it is the body's requestId, the route's own key (POST /admin/tenants: onboardingKey);
+ * - `{ refuses }`: 400 `unsupported_header` naming the route and what the same request sent again does there (`refuses`).
+ */
+export type IdempotencyKeyUse = 'honours' | 'no-op' | 'requestId' | { refuses: string };
+
+/**
+ * One admin API route with the facts the dispatcher (admin-api.ts `handler`) checks before it runs `handle`: each route
+ * declares them, so that a route added without them fails type-check.
+ */
+export interface AdminRoute {
+  /**
+   * The strict schema of the query string `handle` reads (it parses it itself: 400 naming an unknown parameter), or
+   * null: the route reads none, and a query string is refused before it runs (refuseQuery).
+   */
+  query: z.ZodType | null;
+  idempotencyKey: IdempotencyKeyUse;
+  handle: Route;
+}
+
+/** Admin API routes by key (RouteKey): the methods a resource takes are the keys that name it. */
+export type AdminRoutes = Record<RouteKey, AdminRoute>;
+
 export const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
 });

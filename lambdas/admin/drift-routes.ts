@@ -7,7 +7,7 @@ import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { listProjectedPage, type TenantProjection } from '../shared/registry.js';
 import type { DriftRunRequest } from '../lifecycle/list-drift-tenants.js';
-import { bodyOf, executionArnOf, json, parse, tenantOr404, type Route } from './admin-http.js';
+import { bodyOf, executionArnOf, json, parse, tenantOr404, type AdminRoutes } from './admin-http.js';
 import { decodeNextToken, encodeNextToken, PageQuery, type ListFilter } from './list-paging.js';
 
 export type { DriftRow, DriftRunStarted } from '../../lib/tenant-list-page.js';
@@ -106,6 +106,9 @@ async function driftCheckExists(tenantId: string | undefined, executionArn: stri
     });
 }
 
+/** What the same `POST /admin/drift` sent again does (it refuses an Idempotency-Key: unsupported_header's message). */
+const START_AGAIN = `a start within the same ${DRIFT_RUN_WINDOW_MINUTES}-minute window answers the running check (by its execution name), or a 409 drift_check_exists once it ended; a later start runs a new check`;
+
 /** A row's bytes in the Lambda answer: its JSON, escaped once more inside the proxy integration's string body, and a comma. */
 const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(JSON.stringify(row))) - 1;
 
@@ -130,8 +133,8 @@ const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(
  * @throws ApiError 400 naming an unknown query parameter or status, a `limit` out of 1-1,000 or a
  *   `nextToken` that is not one of this list's (nothing is read); 404 for an unknown tenant
  */
-export const driftRoutes: Record<string, Route> = {
-  'GET /admin/drift': async (event) => {
+export const driftRoutes: AdminRoutes = {
+  'GET /admin/drift': { query: DriftQuery, idempotencyKey: 'no-op', handle: async (event) => {
     const q = parse(DriftQuery, event.queryStringParameters ?? {});
     const filter: ListFilter = q.status ? { drift: q.status } : {};
     const after = q.nextToken === undefined ? undefined : decodeNextToken(q.nextToken, filter);
@@ -141,8 +144,8 @@ export const driftRoutes: Record<string, Route> = {
     const rows = page.tenants.filter((t) => t.status !== 'OFFBOARDED').map(driftRow).filter((r) => !q.status || r.drift === q.status);
     const answer: DriftPage = { tenants: rows, ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}) };
     return json(200, answer);
-  },
-  'POST /admin/drift': async (event) => {
+  } },
+  'POST /admin/drift': { query: null, idempotencyKey: { refuses: START_AGAIN }, handle: async (event) => {
     const { tenantId } = parse(DriftRunBody, bodyOf(event));
     if (tenantId !== undefined) {
       const record = await tenantOr404(tenantId, 'tenantId');
@@ -163,9 +166,9 @@ export const driftRoutes: Record<string, Route> = {
       if (!(e instanceof ExecutionAlreadyExists)) throw e;
       throw await driftCheckExists(tenantId, executionArn, input);
     }
-  },
-  'GET /admin/tenants/{id}/drift': async (_event, id) => {
+  } },
+  'GET /admin/tenants/{id}/drift': { query: null, idempotencyKey: 'no-op', handle: async (_event, id) => {
     const record = await tenantOr404(id!);
     return json(200, { tenantId: record.tenantId, status: record.status, ...(record.drift ? { drift: record.drift } : {}) });
-  },
+  } },
 };

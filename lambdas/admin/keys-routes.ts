@@ -6,7 +6,7 @@ import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.j
 import { ApiError } from '../shared/api-errors.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
-import { bodyOf, json, tenantOr404, type Route } from './admin-http.js';
+import { bodyOf, json, tenantOr404, type AdminRoutes } from './admin-http.js';
 
 /**
  * The admin API's tenant API keys (the platform operator's view of any tenant's keys):
@@ -21,24 +21,40 @@ import { bodyOf, json, tenantOr404, type Route } from './admin-http.js';
  * else 409 `invalid_status` naming its status, even when an offboarding began after the route read the tenant. `createdBy` is
  * `admin:<the caller's IAM ARN>` (API Gateway's requestContext.identity.userArn, else its caller).
  */
-export const keysRoutes: Record<string, Route> = {
-  'POST /admin/tenants/{id}/keys': async (event, id) => {
-    const tenant = await tenantOr404(id!);
-    const { key, record } = await refused(() => keys().create(tenant, bodyOf(event), createdBy(event)));
-    return json(201, { key, ...publicKey(record) });
+export const keysRoutes: AdminRoutes = {
+  'POST /admin/tenants/{id}/keys': {
+    query: null,
+    idempotencyKey: { refuses: 'each request mints a new key, whose secret is shown once; after a lost answer, list the tenant\'s keys (GET /admin/tenants/{id}/keys, tessera keys list) and revoke one whose secret you never received' },
+    handle: async (event, id) => {
+      const tenant = await tenantOr404(id!);
+      const { key, record } = await refused(() => keys().create(tenant, bodyOf(event), createdBy(event)));
+      return json(201, { key, ...publicKey(record) });
+    },
   },
-  'GET /admin/tenants/{id}/keys': async (_event, id) => {
-    const tenant = await tenantOr404(id!);
-    return json(200, { object: 'list', data: (await keys().list(tenant.tenantId)).map(publicKey) });
+  'GET /admin/tenants/{id}/keys': {
+    query: null,
+    idempotencyKey: 'no-op',
+    handle: async (_event, id) => {
+      const tenant = await tenantOr404(id!);
+      return json(200, { object: 'list', data: (await keys().list(tenant.tenantId)).map(publicKey) });
+    },
   },
-  'DELETE /admin/tenants/{id}/keys/{keyId}': async (event, id) => {
-    const tenant = await tenantOr404(id!);
-    return json(200, publicKey(await refused(() => keys().revoke(tenant.tenantId, keyIdOf(event)))));
+  'DELETE /admin/tenants/{id}/keys/{keyId}': {
+    query: null,
+    idempotencyKey: 'no-op', // an already revoked key is answered unchanged
+    handle: async (event, id) => {
+      const tenant = await tenantOr404(id!);
+      return json(200, publicKey(await refused(() => keys().revoke(tenant.tenantId, keyIdOf(event)))));
+    },
   },
-  'POST /admin/tenants/{id}/keys/{keyId}/rotate': async (event, id) => {
-    const tenant = await tenantOr404(id!);
-    const { key, record, previous } = await refused(() => keys().rotate(tenant, keyIdOf(event), bodyOf(event), createdBy(event)));
-    return json(201, { key, ...publicKey(record), previous: publicKey(previous) });
+  'POST /admin/tenants/{id}/keys/{keyId}/rotate': {
+    query: null,
+    idempotencyKey: { refuses: 'the same rotation again is a 409 key_rotated naming the new key (its secret was shown once); after a lost answer, revoke that key and rotate it' },
+    handle: async (event, id) => {
+      const tenant = await tenantOr404(id!);
+      const { key, record, previous } = await refused(() => keys().rotate(tenant, keyIdOf(event), bodyOf(event), createdBy(event)));
+      return json(201, { key, ...publicKey(record), previous: publicKey(previous) });
+    },
   },
 };
 

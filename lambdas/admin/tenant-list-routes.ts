@@ -4,7 +4,7 @@ import { TenantStatus, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformConfig } from '../shared/environment.js';
 import { listTenantPage, type TenantFilter } from '../shared/registry.js';
-import { json, parse, type Route } from './admin-http.js';
+import { json, parse, type AdminRoutes } from './admin-http.js';
 import { decodeNextToken, encodeNextToken, PageQuery } from './list-paging.js';
 
 const ListQuery = z.strictObject({
@@ -30,8 +30,8 @@ const answerBytes = (record: TenantRecord): number => Buffer.byteLength(JSON.str
  * @throws ApiError 400 naming an unknown parameter, a bad `status`, an unknown `tier`, a `limit`
  *   out of 1-1,000, or a `nextToken` that is not one of this list's (nothing is read)
  */
-export const tenantListRoutes: Record<string, Route> = {
-  'GET /admin/tenants': async (event) => {
+export const tenantListRoutes: AdminRoutes = {
+  'GET /admin/tenants': { query: ListQuery, idempotencyKey: 'no-op', handle: async (event) => {
     const q = parse(ListQuery, event.queryStringParameters ?? {});
     if (q.tier && !Object.hasOwn(platformConfig().tiers, q.tier)) {
       const shown = JSON.stringify(q.tier);
@@ -42,5 +42,5 @@ export const tenantListRoutes: Record<string, Route> = {
     const page = await listTenantPage(filter, { limit: q.limit ?? TENANT_PAGE_LIMIT.default, after, maxBytes: TENANT_PAGE_BYTES, sizeOf: answerBytes });
     const answer: TenantPage = { tenants: page.tenants, ...(page.after ? { nextToken: encodeNextToken(page.after, filter) } : {}) };
     return json(200, answer);
-  },
+  } },
 };

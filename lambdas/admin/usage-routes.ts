@@ -9,7 +9,7 @@ import { lambdaStatementSources } from '../statements/lambda-sources.js';
 import { CostExplorerError } from '../statements/cost-explorer.js';
 import { tenantStatement } from '../statements/statement-sources.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
-import { json, parse, tenantOr404, type Route } from './admin-http.js';
+import { json, parse, tenantOr404, type AdminRoutes } from './admin-http.js';
 
 /** The gateway's usage table, as the admin API's environment names it (GATEWAY_ENV.usageTable of lambdas/inference/lambda-deps.ts, not imported: it would bundle the gateway). */
 export const USAGE_TABLE_ENV = 'TESSERA_USAGE_TABLE';
@@ -36,8 +36,8 @@ const periods = (u: UsageSummary) => ({ day: { ...u.day, costUsd: usd(u.day.cost
  *   the future, or `by` with `month` (the statement has both lists); 404 for an unknown tenant; 502
  *   `cost_explorer_unavailable` when Cost Explorer refuses or fails (its error named)
  */
-export const usageRoutes: Record<string, Route> = {
-  'GET /admin/tenants/{id}/usage': async (event, id) => {
+export const usageRoutes: AdminRoutes = {
+  'GET /admin/tenants/{id}/usage': { query: UsageQuery, idempotencyKey: 'no-op', handle: async (event, id) => {
     const q = parse(UsageQuery, event.queryStringParameters ?? {});
     if (q.month !== undefined) {
       const problem = monthProblem(q.month);
@@ -58,5 +58,5 @@ export const usageRoutes: Record<string, Route> = {
     if (!q.by) return json(200, { ...at, usage: periods(await usageStore().usage(record.tenantId, now)) });
     const listed = await usageStore().usageBy(record.tenantId, now, q.by);
     return json(200, { ...at, by: q.by, incomplete: listed.incomplete, subjects: listed.subjects.map((s) => ({ kind: s.kind, id: s.id, ...periods(s) })) });
-  },
+  } },
 };

@@ -12,7 +12,7 @@ import { platformClient } from '../shared/aws-clients.js';
 import { ENV } from '../shared/environment.js';
 import { getTenant } from '../shared/registry.js';
 import { emitLifecycleEvent } from '../shared/events.js';
-import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
+import { bodyOf, json, parse, tenantOr404, type AdminRoutes, type Route } from './admin-http.js';
 
 /**
  * `POST /admin/tenants/{id}/users`: the invitation. `resend: true` mails a new temporary password
@@ -118,24 +118,31 @@ async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatew
  * - `PUT /admin/tenants/{id}/users/{userId}/role` {role} → 200 the user;
  * - `DELETE /admin/tenants/{id}/users/{userId}` → 200 the deleted user.
  */
-export const usersRoutes: Record<string, Route> = {
-  'POST /admin/tenants/{id}/users': route(async (event, id) => invite(event, id!)),
-  'GET /admin/tenants/{id}/users': route(async (event, id) => {
+export const usersRoutes: AdminRoutes = {
+  'POST /admin/tenants/{id}/users': {
+    query: null,
+    idempotencyKey: { refuses: 'the same invitation again is a 409 user_exists (with resend: true, another mail)' },
+    handle: route(async (event, id) => invite(event, id!)),
+  },
+  'GET /admin/tenants/{id}/users': { query: ListUsersQuery, idempotencyKey: 'no-op', handle: route(async (event, id) => {
     const { emailPrefix } = parse(ListUsersQuery, event.queryStringParameters ?? {});
     await tenantOr404(id!);
     return json(200, { tenantId: id, users: await users().list(id!, { emailPrefix }) });
-  }),
-  'POST /admin/tenants/{id}/users/{userId}/disable': route(async (event, id) => {
+  }) },
+  // Again: disables the user again.
+  'POST /admin/tenants/{id}/users/{userId}/disable': { query: null, idempotencyKey: 'no-op', handle: route(async (event, id) => {
     await tenantOr404(id!);
     return json(200, await users().disable(id!, userIdOf(event), callerOf(event)));
-  }),
-  'PUT /admin/tenants/{id}/users/{userId}/role': route(async (event, id) => {
+  }) },
+  // Again: sets the role in the body.
+  'PUT /admin/tenants/{id}/users/{userId}/role': { query: null, idempotencyKey: 'no-op', handle: route(async (event, id) => {
     const { role } = parse(SetRoleRequest, bodyOf(event));
     await tenantOr404(id!);
     return json(200, await users().setRole(id!, userIdOf(event), role, callerOf(event)));
-  }),
-  'DELETE /admin/tenants/{id}/users/{userId}': route(async (event, id) => {
+  }) },
+  // Again: the user is gone, 404 user_not_found.
+  'DELETE /admin/tenants/{id}/users/{userId}': { query: null, idempotencyKey: 'no-op', handle: route(async (event, id) => {
     await tenantOr404(id!);
     return json(200, { ...(await users().remove(id!, userIdOf(event), callerOf(event))), deleted: true });
-  }),
+  }) },
 };

@@ -18,7 +18,7 @@ vi.mock('../../../lambdas/shared/control-table.js', async () => {
 const sfn = mockClient(SFNClient);
 /** The API keys table (POST /admin/tenants/{id}/keys): no key yet, every fenced write accepted. */
 const dynamo = mockClient(DynamoDBDocumentClient);
-const { handler, executionName } = await import('../../../lambdas/admin/admin-api.js');
+const { handler, executionName, routes } = await import('../../../lambdas/admin/admin-api.js');
 
 const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>
   handler({ httpMethod, resource, headers: {}, requestContext: { requestId: 'api-req-1' }, ...extra } as unknown as APIGatewayProxyEvent);
@@ -846,6 +846,41 @@ describe('admin API: query strings on routes that read none', () => {
     expect(res.statusCode).toBe(400);
     expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'executionarn' });
     expect(body(await call('GET', '/admin/tenants/{id}', { ...on(), queryStringParameters: { fields: 'status' } })).error).toMatchObject({ code: 'unknown_parameter', param: 'fields' });
+  });
+});
+
+/**
+ * Each route declares its facts on its own entry (AdminRoute: the query it reads, what it does with an Idempotency-Key):
+ * they were sets of route strings beside the table, which a new route could miss. The handler acts on each route's own.
+ */
+describe('admin API: every route\'s declared facts', () => {
+  const table = Object.entries(routes);
+  const event = (key: string, extra: Partial<APIGatewayProxyEvent>) => {
+    const [method, resource] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
+    return [method, resource, { pathParameters: { id: 'nobody', keyId: 'key_0123456789abcdef', userId: 'dev@nobody.example.com' }, ...extra }] as const;
+  };
+
+  it('a route that reads no query refuses one (400 naming it); one that reads a query parses it strictly (400 naming an unknown one)', async () => {
+    expect(table.length).toBeGreaterThan(20);
+    for (const [key, route] of table) {
+      const res = await call(...event(key, { queryStringParameters: { probe: '1' } }));
+      expect([key, res.statusCode, body(res).error]).toEqual([key, 400, expect.objectContaining({ code: 'unknown_parameter', param: 'probe' })]);
+      if (!route.query) expect(body(res).error.message).toContain(`${key} takes no query parameters`);
+      else expect(body(res).error.message).not.toContain('takes no query parameters');
+    }
+    expect(starts()).toEqual([]);
+  });
+
+  it('a route that refuses an Idempotency-Key says what the same request again does there; the others do not refuse it', async () => {
+    for (const [key, route] of table) {
+      const res = await call(...event(key, { headers: { 'Idempotency-Key': 'probe-1' }, body: key === 'POST /admin/tenants' ? JSON.stringify({ ...onboard, requestId: 'probe-1' }) : undefined }));
+      if (typeof route.idempotencyKey === 'object') {
+        expect([key, res.statusCode, body(res).error.code]).toEqual([key, 400, 'unsupported_header']);
+        expect(body(res).error.message).toContain(`${key} does not honour it (${route.idempotencyKey.refuses}); send the request without it. It is honoured by PATCH /admin/tenants/{id}, POST /admin/tenants/{id}/suspend, POST /admin/tenants/{id}/resume`);
+      } else {
+        expect([key, body(res).error?.code]).not.toEqual([key, 'unsupported_header']);
+      }
+    }
   });
 });
 
