@@ -7,12 +7,22 @@ import { TENANT_ID_PATTERN, tenantIdReservation } from './tenant-naming.js';
  * keys), the lifecycle Lambdas, the admin API, the CLI and the inference path (which reads `status`).
  */
 
+/** TENANT_ID_PATTERN, compiled once: the form TenantId checks, and isTenantId. */
+const TENANT_ID_FORM = new RegExp(TENANT_ID_PATTERN);
+
+/**
+ * Whether `value` has a tenant id's form (TENANT_ID_PATTERN, lib/tenant-naming.ts: TenantId's regex), without
+ * TenantId's reservation check: the test of a path, a token or a key before anything is read or assumed with it (no
+ * registered tenant has another form; a reserved id has the form, and no tenant has one either).
+ */
+export const isTenantId = (value: string): boolean => TENANT_ID_FORM.test(value);
+
 export const TenantId = z
   .string()
-  .regex(new RegExp(TENANT_ID_PATTERN), 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row')
+  .regex(TENANT_ID_FORM, 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row')
   // Ids whose names would be the platform's own (lib/tenant-naming.ts RESERVED_TENANT_IDS and the reserved prefixes and words).
   .superRefine((id, ctx) => {
-    const reason = new RegExp(TENANT_ID_PATTERN).test(id) ? tenantIdReservation(id) : undefined;
+    const reason = isTenantId(id) ? tenantIdReservation(id) : undefined;
     if (reason) ctx.addIssue({ code: 'custom', message: `"${id}" is reserved: ${reason}` });
   });
 

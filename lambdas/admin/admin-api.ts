@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { accountEmailProblem, ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { accountEmailProblem, ChangeRequest, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
@@ -18,7 +18,6 @@ import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
 import { bodyOf, executionArnOf, json, parse, refuseQuery, shownValue, tenantOr404, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
-import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
 import { driftRoutes } from './drift-routes.js';
@@ -647,9 +646,6 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
 /** The longest path id looked up in the registry (bytes): far above any tenant id, far below DynamoDB's 2,048-byte partition key. */
 const MAX_PATH_ID_BYTES = 256;
 
-/** A tenant id (lib/tenant-naming.ts): a path id that is not one names no tenant, and is answered without a registry read. */
-const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
-
 export const handler = lifecycleHandler('Admin API', async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const key = `${event.httpMethod} ${event.resource}`;
   const route: AdminRoute | undefined = Object.hasOwn(routes, key) ? routes[key as RouteKey] : undefined;
@@ -674,7 +670,7 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
     // Nor is any id outside TENANT_ID_PATTERN (`ACME`, `acme_corp`, `a--b`): the registry holds none (onboarding refuses
     // them), so the 404 a read would end in (tenantOr404's, the same body) is answered without it. A 404, not the 400 the
     // POST body's tenantId gets: that one is a value to create, refused; a path names a resource, and this one does not exist.
-    if (id !== undefined && !TENANT_ID.test(id)) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
+    if (id !== undefined && !isTenantId(id)) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
     return await route.handle(event, id);
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };

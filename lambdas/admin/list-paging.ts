@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { TENANT_PAGE_LIMIT } from '../../lib/tenant-list-page.js';
-import { TenantStatus } from '../../lib/tenant-record.js';
+import { isTenantId, TenantStatus } from '../../lib/tenant-record.js';
 import { ApiError } from '../shared/api-errors.js';
 import type { TenantFilter } from '../shared/registry.js';
 
@@ -27,7 +26,7 @@ export interface ListFilter extends TenantFilter {
 
 /** What a nextToken holds: the tenant id after which the next page starts, and the filters of the list it belongs to. */
 const TokenContent = z.strictObject({
-  after: z.string().regex(new RegExp(TENANT_ID_PATTERN)), status: TenantStatus.optional(), tier: z.string().min(1).optional(), drift: z.string().min(1).optional(),
+  after: z.string().refine(isTenantId), status: TenantStatus.optional(), tier: z.string().min(1).optional(), drift: z.string().min(1).optional(),
 });
 
 /** A token names its list's filters: the next page of another list would start at a place that list never had. */

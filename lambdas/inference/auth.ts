@@ -3,8 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { parseApiKey, looksLikeApiKey } from '../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
 import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
-import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
-import { notServedMessage, SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
+import { isTenantId, notServedMessage, SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
 import { keyUsable } from '../identity/api-keys.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
@@ -15,7 +14,6 @@ import { errorCause } from '../shared/error-cause.js';
 import { PendingWork } from '../shared/pending-work.js';
 import { lruOptions, staleFrom } from '../shared/lru-deadline.js';
 
-const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
 
 /** Where a tenant's identity comes from: only these verified claims, never the request body. */
 export const TENANT_CLAIM = 'tessera:tenant-id';
@@ -222,7 +220,7 @@ export class Authorizer {
     if (typeof tenantId !== 'string' || !tenantId) throw unauthorized(`token has no ${TENANT_CLAIM} claim`, 'missing_tenant_claim');
     // No registered tenant has another form (lib/tenant-record.ts); looking one up would fail inside
     // the tenant-scoped session (or DynamoDB's 2,048-byte key limit) as the gateway's error, not the token's.
-    if (!TENANT_ID.test(tenantId)) throw forbidden(`tenant "${wellFormedPrefix(tenantId, 40)}" is not registered`, 'unknown_tenant');
+    if (!isTenantId(tenantId)) throw forbidden(`tenant "${wellFormedPrefix(tenantId, 40)}" is not registered`, 'unknown_tenant');
     const role = roleOfClaims(payload);
     if (typeof role === 'object' && 'ambiguous' in role) {
       throw forbidden(`the token's role groups (${role.ambiguous.map((r) => `tenant-${r}`).join(', ')}) make no single role: neither holds all of the other's permissions; ask your tenant admin to set your role (it leaves one group)`, 'ambiguous_role');

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient, TranslateConfig } from '@aws-sdk/lib-dynam
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { LRUCache } from 'lru-cache';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
+import { isTenantId } from '../../lib/tenant-record.js';
 import { assumeRole, clientWith, platformClient, type AssumeRoleInput } from './aws-clients.js';
 import { documentClientWith, documentOptionsKey, platformDocumentClient } from './document-clients.js';
 import { lruOptions, staleFrom } from './lru-deadline.js';
@@ -20,16 +21,12 @@ import { lruOptions, staleFrom } from './lru-deadline.js';
  * removes its entry). Clients made from a session are kept with it (a warm request costs a map lookup).
  */
 
-const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
-
 /** A tenant id the credentials are never asked for: not a valid id (it came from a token or a name). */
 export class InvalidTenantIdError extends Error {
   constructor(readonly tenantId: string) {
     super(`"${tenantId.slice(0, 40)}" is not a tenant id (${TENANT_ID_PATTERN})`);
   }
 }
-
-export const isTenantId = (value: string) => TENANT_ID.test(value);
 
 export interface TenantCredentialsOptions {
   /** The tenant-data role (`TESSERA_TENANT_DATA_ROLE_ARN`). */

@@ -2,7 +2,7 @@
 // is refused by commander as "option '--x <n>' argument 'y' is invalid. <why>" (exit 2, house
 // style through politeCommander), before the command runs.
 import { InvalidArgumentError } from 'commander';
-import { TENANT_ID_PATTERN } from '../tenant-naming.js';
+import { isTenantId } from '../tenant-record.js';
 
 /**
  * A number from `min` to `max` (inclusive); `whole` for integers only.
@@ -23,14 +23,14 @@ export const pollSeconds = numberIn(0.1, 300, 'seconds');
 
 /**
  * A tenant id argument (`tessera tenants show <id>` and the other commands on one tenant): a
- * value that cannot be a tenant id (TENANT_ID_PATTERN, lib/tenant-naming.ts) is refused before any
+ * value that cannot be a tenant id (isTenantId, lib/tenant-record.ts) is refused before any
  * credentials, network or admin API are needed, instead of being sent and answered 400 or 404
  * (or hidden behind an unreachable API). Reserved ids are not refused here: no tenant has one, and
  * the API's 404 says so.
  * @throws InvalidArgumentError - "expected a tenant id: a lower-case DNS label of 3-24 characters ..."
  */
 export function tenantIdArgument(value: string): string {
-  if (!new RegExp(TENANT_ID_PATTERN).test(value)) {
+  if (!isTenantId(value)) {
     throw new InvalidArgumentError('Expected a tenant id: a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row.');
   }
   return value;

@@ -7,12 +7,11 @@ import { pathToFileURL } from 'node:url';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ConfigError, configSourcesFromContext, loadConfig } from '../config/load-config.js';
 import type { PlatformConfig } from '../config/schema.js';
-import type { TenantRecord } from '../tenant-record.js';
+import { isTenantId, type TenantRecord } from '../tenant-record.js';
 import type { AuditSink } from '../../lambdas/inference/audit.js';
 import type { GatewayStore } from '../../lambdas/inference/stores/gateway-store.js';
 import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
 import { ROLES, type Role } from '../identity/roles.js';
-import { TENANT_ID_PATTERN } from '../tenant-naming.js';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
 import { endpointOverride } from '../../lambdas/shared/endpoint-override.js';
@@ -204,6 +203,14 @@ function parseRole(value: string): Role {
   return value as Role;
 }
 
+/**
+ * `--tenant <id>` of dev-token and dev-key: refused unless it is a tenant id (isTenantId), before anything is minted.
+ * @throws CliError (exit 2) naming the value and what a tenant id is
+ */
+function refuseNonTenantId(tenant: string): void {
+  if (!isTenantId(tenant)) throw new CliError(`--tenant ${tenant}: not a tenant id (3 to 24 lowercase letters, digits and single hyphens, starting with a letter: the id given to tessera serve --tenant <id:tier>)`);
+}
+
 export function devTokenCommand(): Command {
   return new Command('dev-token')
     .description('mint a JWT for `tessera serve` (signed with the local dev key)')
@@ -214,7 +221,7 @@ export function devTokenCommand(): Command {
     .option(...stateDirOption)
     .action(async (o) => {
       // Refused here rather than minted for serve to refuse (401): checked before a dev key is made.
-      if (!new RegExp(TENANT_ID_PATTERN).test(o.tenant)) throw new CliError(`--tenant ${o.tenant}: not a tenant id (3 to 24 lowercase letters, digits and single hyphens, starting with a letter: the id given to tessera serve --tenant <id:tier>)`);
+      refuseNonTenantId(o.tenant);
       const { mintDevToken, tokenLifetimeSeconds } = await import('../../lambdas/inference/dev-keys.js');
       const lifetime = await tokenLifetimeSeconds(o.expires).catch(() => {
         throw new CliError(`--expires ${o.expires}: not a duration; expected a number and a unit, e.g. 15m, 1h, 8h or 2d (units s, m, h, d, w, y)`);
@@ -247,7 +254,7 @@ export function devKeyCommand(): Command {
     .action(async (o: { tenant: string; role: Role; name: string; models?: string; expiresInDays?: string; config?: string; stateDir: string }, cmd: Command) => {
       // --json is also the program's global option, which takes the flag first: read both.
       const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
-      if (!new RegExp(TENANT_ID_PATTERN).test(o.tenant)) throw new CliError(`--tenant ${o.tenant}: not a tenant id (3 to 24 lowercase letters, digits and single hyphens, starting with a letter: the id given to tessera serve --tenant <id:tier>)`);
+      refuseNonTenantId(o.tenant);
       const days = o.expiresInDays === undefined ? undefined : Number(o.expiresInDays);
       if (days !== undefined && (!/^\d+$/.test(o.expiresInDays!) || days < 1 || days > 3650)) throw new CliError(`--expires-in-days ${o.expiresInDays}: expected a whole number of days from 1 to 3650`);
       const models = o.models?.split(',').map((m) => m.trim()).filter(Boolean);

@@ -1,6 +1,7 @@
 import baseX from 'base-x';
 import { hash, randomBytes } from 'node:crypto';
 import { TENANT_ID_PATTERN } from '../tenant-naming.js';
+import { isTenantId } from '../tenant-record.js';
 
 const BASE62 = baseX('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz');
 /** 256 random bits in base62: 43 characters (62^43 > 2^256), left-padded with `0`. */
@@ -39,7 +40,7 @@ export const looksLikeApiKey = (token: string): boolean => token.startsWith('tsk
  * @throws Error when `tenantId` does not match TENANT_ID_PATTERN
  */
 export function mintApiKey(tenantId: string): MintedApiKey {
-  if (!new RegExp(TENANT_ID_PATTERN).test(tenantId)) throw new Error(`"${tenantId}" is not a tenant id`);
+  if (!isTenantId(tenantId)) throw new Error(`"${tenantId}" is not a tenant id`);
   const secret = BASE62.encode(randomBytes(32)).padStart(SECRET_LENGTH, '0');
   const key = `tsk_${tenantId}_${secret}`;
   const keyHash = hashApiKey(key);

@@ -2,7 +2,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, paginateQuery, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import { FineTuningJob, parseTrainingJobName, type FineTuningStatus } from '../../../lib/fine-tuning.js';
-import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { isTenantId } from '../../../lib/tenant-record.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
 import { ConcurrentJobLimitError, isActive, type FineTuningStore } from './job-store.js';
 

@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { BatchWriteCommand, GetCommand, paginateQuery, PutCommand, TransactWriteCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
-import { SERVING_STATUSES, TenantStatus } from '../../../lib/tenant-record.js';
-import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { isTenantId, SERVING_STATUSES, TenantStatus } from '../../../lib/tenant-record.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import { isRevocationItem } from './user-token-revocations.js';
 import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined } from './api-key-store-common.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
-import { isTenantId } from '../../shared/tenant-credentials.js';
+import { isTenantId } from '../../../lib/tenant-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import { ApiKeyExistsError, hashPrefixOf, isKeyHash, mayHoldKeys, newestFirst, parseStoredKey, TenantNotServedError, withoutUndefined, type TenantStatusReader } from './api-key-store-common.js';
 

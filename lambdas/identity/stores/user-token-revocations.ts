@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { isTenantId } from '../../../lib/tenant-record.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
 
 /**

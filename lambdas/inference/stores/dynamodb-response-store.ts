@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { isTenantId } from '../../../lib/tenant-record.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
 
 /**

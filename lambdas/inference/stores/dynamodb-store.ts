@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { hash } from 'node:crypto';
 import { GetCommand, paginateQuery, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
-import { TenantRecord } from '../../../lib/tenant-record.js';
-import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { isTenantId, TenantRecord } from '../../../lib/tenant-record.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
 import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,

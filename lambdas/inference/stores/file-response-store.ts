@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isTenantId } from '../../shared/tenant-credentials.js';
+import { isTenantId } from '../../../lib/tenant-record.js';
 import { isResponseId } from '../responses/ids.js';
 import { decodeStoredBody, encodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
 

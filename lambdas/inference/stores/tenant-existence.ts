@@ -1,7 +1,5 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TENANT_ID_PATTERN } from '../../../lib/tenant-naming.js';
-
-const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
+import { isTenantId } from '../../../lib/tenant-record.js';
 
 /**
  * Whether a tenant id names a registry record, and nothing else about it. The authorizer asks it
@@ -37,7 +35,7 @@ export class DynamoDbTenantExistence implements TenantExistence {
 
   /** An id no tenant can have is answered false without a read. */
   async exists(tenantId: string): Promise<boolean> {
-    if (!TENANT_ID.test(tenantId)) return false;
+    if (!isTenantId(tenantId)) return false;
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { tenantId }, ProjectionExpression: EXISTENCE_ATTRIBUTES.join(', ') }));
     return out.Item !== undefined;
   }
