@@ -170,6 +170,12 @@ const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message};
  * the fallback chain → settle the reservation with the real usage → (the gateway writes the
  * audit record). Authentication and the tenant policy come before, in the gateway.
  */
+/**
+ * A chat request's completion-token limit (RequestPipeline.completionLimit): `add`, the tenant's cap to send as
+ * `max_completion_tokens` when the caller sent no limit; `reserve`, the completion tokens reserved per choice.
+ */
+export interface CompletionLimit { add: number | undefined; reserve: number }
+
 export class RequestPipeline {
   readonly upstream: UpstreamCalls;
 
@@ -381,7 +387,7 @@ export class RequestPipeline {
    * @throws GatewayError 400 naming the field: `max_tokens_exceeded` when the caller asks for more than the
    *   tenant's cap, `invalid_value` (OpenAI's "max_tokens is too large: …") when it asks for more than the model's maximum
    */
-  completionLimit(r: PipelineRequest, model: ModelEntry, body: { max_tokens?: number | null; max_completion_tokens?: number | null }): { add: number | undefined; reserve: number } {
+  completionLimit(r: PipelineRequest, model: ModelEntry, body: { max_tokens?: number | null; max_completion_tokens?: number | null }): CompletionLimit {
     const cap = r.policy.gateway.maxTokens;
     const max = model.maxOutputTokens;
     const sent = (['max_completion_tokens', 'max_tokens'] as const).filter((f) => body[f] != null);

@@ -6,7 +6,7 @@ import { applyInputGuardrails } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
 import { deadlineExceeded, GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
-import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
+import { costOf, type CompletionLimit, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { ProviderError } from '../providers/provider.js';
 import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
@@ -97,12 +97,14 @@ export class ChatExchange {
  * Guards, counts and reserves a chat request, runs `call` with the exchange, and releases the
  * reservation if `call` settled nothing.
  * @param choices answers the request asks for (`n`), each reserved at the completion limit
+ * @param known the completion limit of `body` when the caller already has it (pipeline.completionLimit, checked before
+ *   the request counts against the rate limits); else it is computed here, once the body is guarded
  * @throws GatewayError 400 from the guardrails or the token cap, 429 from the budgets or (with the
  *   tenant's `x-ratelimit-*` headers) from the upstream, and whatever `call` throws
  */
-export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, model: ModelEntry, body: ChatRequestBody, choices: number, call: (x: ChatExchange) => Promise<T>): Promise<T> {
+export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, model: ModelEntry, body: ChatRequestBody, choices: number, call: (x: ChatExchange) => Promise<T>, known?: CompletionLimit): Promise<T> {
   const guarded = await guardChat(pipeline, r, body);
-  const limit = pipeline.completionLimit(r, model, body);
+  const limit = known ?? pipeline.completionLimit(r, model, body);
   if (limit.add !== undefined) guarded.max_completion_tokens = limit.add;
   // The gateway starts loading the tokenizer when it is built; a request before it is ready waits for it.
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller

@@ -20,8 +20,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   const model = pipeline.model(r, body.model);
   const stream = body.stream === true;
   r.audit.stream = stream;
-  // A limit over the tenant's cap or the model's maximum is refused before it counts against the rate limits (runChat checks it again).
-  pipeline.completionLimit(r, model, body);
+  // A limit over the tenant's cap or the model's maximum is refused before it counts against the rate limits (runChat reserves by it).
+  const limit = pipeline.completionLimit(r, model, body);
   await pipeline.admit(r);
   const id = r.audit.requestId;
   await runChat(pipeline, r, model, body, body.n ?? 1, async (x) => {
@@ -53,7 +53,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     }
     await out!.write('data: [DONE]\n\n');
     await out!.end();
-  });
+  }, limit);
 }
 
 /**
