@@ -16,6 +16,8 @@ import { EKS_UNSUPPORTED_ZONE_IDS } from '../vpc-layout.js';
 import { adminTarget, type AdminGlobals } from './admin-target.js';
 import { RESTORED_DATABASE_LOGICAL_ID, restoredDatabaseStackName, restoredDatabaseTemplate } from './failover-restored-database.js';
 import { CliError } from './cli-error.js';
+import { endpointOverride } from '../../lambdas/shared/endpoint-override.js';
+import { unparsedAnswer } from '../../lambdas/shared/unparsed-answer.js';
 
 /** One recovery point of the tenant's DR vault (ListRecoveryPointsByBackupVault), newest first. */
 export interface PlanRecoveryPoint {
@@ -493,19 +495,20 @@ export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vau
 }
 
 /**
- * Why the vault could not be listed, in words. An answer the SDK cannot parse (a body that is not AWS
- * Backup's JSON: the SDK's `SyntaxError` with "Deserialization error: to see the raw response, inspect the
- * hidden field {error}.$response") comes from an endpoint that is not AWS Backup's API — an emulator
- * without the call (moto answers it with a 404 page), an endpoint override, a proxy: its HTTP status and
- * the endpoint are named instead of the parser's message.
+ * Why the vault could not be listed, in words. An answer the SDK cannot parse (unparsedAnswer, lambdas/shared/unparsed-answer.ts:
+ * a body that is not AWS Backup's JSON, the SDK's `SyntaxError` with "Deserialization error: to see the raw response, inspect
+ * the hidden field {error}.$response") comes from an endpoint that is not AWS Backup's API — an emulator without the call
+ * (moto answers it with a 404 page), an endpoint override (endpointOverride), a proxy: its HTTP status and the endpoint are
+ * named instead of the parser's message.
  */
 export function describeListingError(e: Error & { $metadata?: { httpStatusCode?: number } }): string {
-  const status = e.$metadata?.httpStatusCode;
-  if (e.name === 'SyntaxError' || /Deserialization error/.test(e.message)) {
-    const override = process.env.AWS_ENDPOINT_URL_BACKUP ?? process.env.AWS_ENDPOINT_URL;
-    return `the endpoint${override ? ` ${override} (AWS_ENDPOINT_URL${process.env.AWS_ENDPOINT_URL_BACKUP ? '_BACKUP' : ''})` : ''} answered HTTP ${status ?? '?'} with a body that is not AWS Backup's JSON: `
+  const unparsed = unparsedAnswer(e);
+  if (unparsed) {
+    const override = endpointOverride('Backup');
+    return `the endpoint${override ? ` ${override.url} (${override.variable})` : ''} answered HTTP ${unparsed.status ?? '?'} with a body that is not AWS Backup's JSON: `
       + 'not AWS Backup\'s answer (an emulator without this call, such as moto, an endpoint override or a proxy); list the vault in the AWS console or with the list command of step 1';
   }
+  const status = e.$metadata?.httpStatusCode;
   return `${e.name}: ${e.message.split('\n')[0]}${status ? ` (HTTP ${status})` : ''}`;
 }
 
