@@ -38,12 +38,37 @@ export async function scheduleTenantKey(accountId: string, tenantId: string, key
 }
 
 /**
+ * Carries out a key's plan (keyDeletionPlanOf), the tenant key's in the home region (`region` undefined) or the DR key's
+ * in its region: `WITH_ACCOUNT_CLOSURE` (account mode) and `HELD` are recorded only; `QUEUED` puts it in the control table
+ * until `dueAt` (the daily job schedules it, in `region`); otherwise it is scheduled now (scheduleTenantKey). A key known
+ * only by its alias (`keyArn` undefined: its DR stack could not be listed) is held: nothing schedules a key it cannot name.
+ * @returns what becomes of the key, as `offboarding.keyDeletion` records it (`key`: the alias, when the ARN is unknown)
+ */
+async function settleKey(record: TenantRecord & { accountId: string }, plan: ReturnType<typeof keyDeletionPlanOf>, key: { keyArn?: string; alias?: string }, region?: string): Promise<KeyDeletion & { key?: string }> {
+  const { keyArn } = key;
+  const named = keyArn ? { keyArn } : { key: key.alias };
+  if (plan.action === 'with-account') return { state: 'WITH_ACCOUNT_CLOSURE', ...named };
+  if (plan.action === 'held' || !keyArn) return { state: 'HELD', ...named };
+  if (plan.action === 'queue') {
+    await enqueueKeyDeletion({ keyArn, accountId: record.accountId, tenantId: record.tenantId, dueAt: plan.dueAt!, ...(region ? { region } : {}) });
+    return { state: 'QUEUED', keyArn, dueAt: plan.dueAt };
+  }
+  return { state: 'SCHEDULED', keyArn, deletionDate: await scheduleTenantKey(record.accountId, record.tenantId, keyArn, region) };
+}
+
+/** The `Tenant Key Deletion Scheduled` event of a key settleKey scheduled (none for another outcome); `region`: the DR key's. */
+async function announceScheduled(record: TenantRecord & { accountId: string }, deletion: KeyDeletion, region?: string): Promise<void> {
+  if (deletion.state !== 'SCHEDULED') return;
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: record.tenantId, accountId: record.accountId, keyArn: deletion.keyArn, ...(region ? { region } : {}), deletionDate: deletion.deletionDate });
+}
+
+/**
  * The tenant's DR key (a single-Region key of its own in the DR region, constructs/tenant-dr-key.ts: not a multi-Region
  * replica, so KMS schedules it alone, in any order with the tenant key), by the same rule on the DR stores under it
- * (retainedStores with `drRegion`; inventory-retained-stores.ts drKeyEntry): scheduled in its region, queued (the daily
- * job schedules it in its region), with the account, or held. A DR key the inventory knows only by its alias (its DR
- * stack could not be listed) is held: nothing schedules a key it cannot name. The DR key was never scheduled: it stayed
- * billed and able to decrypt the tenant's replicated data for good.
+ * (retainedStores with `drRegion`; inventory-retained-stores.ts drKeyEntry), settled as the tenant key is (settleKey) in
+ * its region: scheduled, queued (the daily job schedules it in its region), with the account, or held. A DR key the
+ * inventory knows only by its alias (its DR stack could not be listed) is held. The DR key was never scheduled: it
+ * stayed billed and able to decrypt the tenant's replicated data for good.
  */
 async function settleDrKey(record: TenantRecord & { accountId: string }, now: Date): Promise<DrKeyDeletion | undefined> {
   const region = record.disasterRecovery?.region;
@@ -51,16 +76,9 @@ async function settleDrKey(record: TenantRecord & { accountId: string }, now: Da
   const entry = stores.find((s) => s.store === 'key' && s.drRegion);
   if (!region || !entry) return undefined;
   const keyArn = entry.keyArn?.startsWith('arn:') ? entry.keyArn : undefined;
-  const plan = keyDeletionPlanOf(record.isolation, stores, now, 'dr');
-  if (plan.action === 'with-account') return { state: 'WITH_ACCOUNT_CLOSURE', region, ...(keyArn ? { keyArn } : { key: entry.id }) };
-  if (plan.action === 'held' || !keyArn) return { state: 'HELD', region, ...(keyArn ? { keyArn } : { key: entry.id }) };
-  if (plan.action === 'queue') {
-    await enqueueKeyDeletion({ keyArn, accountId: record.accountId, tenantId: record.tenantId, dueAt: plan.dueAt!, region });
-    return { state: 'QUEUED', region, keyArn, dueAt: plan.dueAt };
-  }
-  const deletionDate = await scheduleTenantKey(record.accountId, record.tenantId, keyArn, region);
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: record.tenantId, accountId: record.accountId, keyArn, region, deletionDate });
-  return { state: 'SCHEDULED', region, keyArn, deletionDate };
+  const deletion = await settleKey(record, keyDeletionPlanOf(record.isolation, stores, now, 'dr'), { keyArn, alias: entry.id }, region);
+  await announceScheduled(record, deletion, region);
+  return { ...deletion, region };
 }
 
 /**
@@ -74,7 +92,8 @@ export const handler = lifecycleHandler('Schedule key deletion', async (state: L
   const keyArn = record.stackOutputs.KeyArn;
   if (!record.accountId) return { scheduled: false };
   const now = new Date();
-  const dr = await settleDrKey({ ...record, accountId: record.accountId }, now);
+  const owned = { ...record, accountId: record.accountId };
+  const dr = await settleDrKey(owned, now);
   const drOut = dr ? { drKeyDeletion: dr.state } : {};
   const save = (keyDeletion?: KeyDeletion) => updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(keyDeletion ? { keyDeletion } : {}), ...(dr ? { drKeyDeletion: dr } : {}) } });
   if (!keyArn) {
@@ -82,22 +101,9 @@ export const handler = lifecycleHandler('Schedule key deletion', async (state: L
     return { scheduled: false, ...drOut };
   }
   const plan = keyDeletionPlan(record, now);
-  switch (plan.action) {
-    case 'with-account':
-      await save({ state: 'WITH_ACCOUNT_CLOSURE', keyArn });
-      return { scheduled: false, keyDeletion: 'WITH_ACCOUNT_CLOSURE', ...drOut };
-    case 'held':
-      await save({ state: 'HELD', keyArn });
-      return { scheduled: false, keyDeletion: 'HELD', holders: plan.holders, ...drOut };
-    case 'queue':
-      await enqueueKeyDeletion({ keyArn, accountId: record.accountId, tenantId: record.tenantId, dueAt: plan.dueAt! });
-      await save({ state: 'QUEUED', keyArn, dueAt: plan.dueAt });
-      return { scheduled: false, keyDeletion: 'QUEUED', dueAt: plan.dueAt, ...drOut };
-    default: {
-      const deletionDate = await scheduleTenantKey(record.accountId, record.tenantId, keyArn);
-      await save({ state: 'SCHEDULED', keyArn, deletionDate });
-      await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: record.tenantId, accountId: record.accountId, keyArn, deletionDate });
-      return { scheduled: true, deletionDate, ...drOut };
-    }
-  }
+  const keyDeletion = await settleKey(owned, plan, { keyArn });
+  await save(keyDeletion);
+  await announceScheduled(owned, keyDeletion);
+  if (keyDeletion.state === 'SCHEDULED') return { scheduled: true, deletionDate: keyDeletion.deletionDate, ...drOut };
+  return { scheduled: false, keyDeletion: keyDeletion.state, ...(keyDeletion.state === 'HELD' ? { holders: plan.holders } : {}), ...(keyDeletion.state === 'QUEUED' ? { dueAt: keyDeletion.dueAt } : {}), ...drOut };
 });
