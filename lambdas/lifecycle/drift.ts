@@ -1,6 +1,5 @@
 import type { StackResourceDrift } from '@aws-sdk/client-cloudformation';
 import type { DriftedResource, DriftRecord, TenantRecord, UncheckedResource } from '../../lib/tenant-record.js';
-import { endpointOverride } from '../shared/endpoint-override.js';
 import { logger } from '../shared/handler.js';
 import { describeLease } from '../shared/registry.js';
 import { notServiceAnswer, unparsedAnswer } from '../shared/unparsed-answer.js';
@@ -169,6 +168,5 @@ export function cloudFormationError(call: string, e: unknown, env: NodeJS.Proces
   const answer = unparsedAnswer(e);
   if (!answer) return e;
   logger.warn('CloudFormation answer not parsed by the AWS SDK', { call, httpStatus: answer.status, error: answer.error, detail: answer.detail });
-  const why = endpointOverride('CloudFormation', env) ? ' (an emulator without this call, such as moto, or a proxy)' : ' (a proxy between the platform and AWS?)';
-  return new Error(`${call}: ${notServiceAnswer('CloudFormation', 'CloudFormation', answer, env)}${why}`);
+  return new Error(`${call}: ${notServiceAnswer('CloudFormation', 'CloudFormation', answer, 'the platform', env)}`);
 }

@@ -27,14 +27,17 @@ export function unparsedAnswer(e: unknown): UnparsedAnswer | undefined {
 }
 
 /**
- * `<Service>'s endpoint[ <host> (<variable>)] answered[ HTTP <status>] with a body that is not a <Service> answer`:
- * the host and the variable when the environment sends the service's calls elsewhere (endpointOverride), none
- * for AWS's own endpoint.
+ * `<Service>'s endpoint[ <host> (<variable>)] answered[ HTTP <status>] with a body that is not a <Service> answer (<why>)`:
+ * the host and the variable when the environment sends the service's calls elsewhere (endpointOverride), then the likely
+ * cause: `an emulator without this call, such as moto, or a proxy`; none for AWS's own endpoint, whose answer only a
+ * proxy between `caller` and AWS can have replaced (`a proxy between <caller> and AWS?`).
  * @param service the service as a reader knows it, e.g. `Bedrock`, `CloudFormation`
  * @param serviceId the SDK client's serviceId, e.g. `Bedrock Runtime`, `CloudFormation`
+ * @param caller who made the call, as the sentence names it, e.g. `the gateway`, `the platform`
  */
-export function notServiceAnswer(service: string, serviceId: string, answer: UnparsedAnswer, env: NodeJS.ProcessEnv = process.env): string {
+export function notServiceAnswer(service: string, serviceId: string, answer: UnparsedAnswer, caller: string, env: NodeJS.ProcessEnv = process.env): string {
   const override = endpointOverride(serviceId, env);
   const endpoint = override ? `${service}'s endpoint ${endpointHost(override.url)} (${override.variable})` : `${service}'s endpoint`;
-  return `${endpoint} answered${answer.status === undefined ? '' : ` HTTP ${answer.status}`} with a body that is not a ${service} answer`;
+  const why = override ? 'an emulator without this call, such as moto, or a proxy' : `a proxy between ${caller} and AWS?`;
+  return `${endpoint} answered${answer.status === undefined ? '' : ` HTTP ${answer.status}`} with a body that is not a ${service} answer (${why})`;
 }

@@ -16,10 +16,10 @@ describe('unparsedAnswer: the AWS SDK\'s error for an answer it could not parse 
     expect(unparsedAnswer('Deserialization error')).toBeUndefined();
   });
 
-  it('notServiceAnswer names the overriding endpoint\'s host and variable, none for AWS\'s, and leaves out a status it does not have', () => {
+  it('notServiceAnswer names the overriding endpoint\'s host and variable, none for AWS\'s, and leaves out a status it does not have; then the likely cause', () => {
     const answer = { status: 404, error: 'Error', detail: '' };
-    expect(notServiceAnswer('CloudFormation', 'CloudFormation', answer, { AWS_ENDPOINT_URL_CLOUDFORMATION: 'http://127.0.0.1:5000/x', AWS_ENDPOINT_URL: 'http://other:1' }))
-      .toBe("CloudFormation's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL_CLOUDFORMATION) answered HTTP 404 with a body that is not a CloudFormation answer");
-    expect(notServiceAnswer('CloudFormation', 'CloudFormation', { error: 'Error', detail: '' }, {})).toBe("CloudFormation's endpoint answered with a body that is not a CloudFormation answer");
+    expect(notServiceAnswer('CloudFormation', 'CloudFormation', answer, 'the platform', { AWS_ENDPOINT_URL_CLOUDFORMATION: 'http://127.0.0.1:5000/x', AWS_ENDPOINT_URL: 'http://other:1' }))
+      .toBe("CloudFormation's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL_CLOUDFORMATION) answered HTTP 404 with a body that is not a CloudFormation answer (an emulator without this call, such as moto, or a proxy)");
+    expect(notServiceAnswer('CloudFormation', 'CloudFormation', { error: 'Error', detail: '' }, 'the platform', {})).toBe("CloudFormation's endpoint answered with a body that is not a CloudFormation answer (a proxy between the platform and AWS?)");
   });
 });

@@ -86,8 +86,7 @@ function bedrockError(name: string, message: string | undefined, status: number,
 function notBedrockAnswer(answer: UnparsedAnswer, env: NodeJS.ProcessEnv): ProviderError {
   const override = endpointOverride('Bedrock Runtime', env);
   console.warn(JSON.stringify({ level: 'WARN', message: 'Bedrock answer not parsed by the AWS SDK', endpoint: override?.url ?? 'AWS', httpStatus: answer.status, error: answer.error, detail: answer.detail }));
-  const why = override ? ' (an emulator without this call, such as moto, or a proxy)' : ' (a proxy between the gateway and AWS?)';
-  return new ProviderError(`${notServiceAnswer('Bedrock', 'Bedrock Runtime', answer, env)}${why}`, 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
+  return new ProviderError(notServiceAnswer('Bedrock', 'Bedrock Runtime', answer, 'the gateway', env), 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
 }
 
 /**
