@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues, formatPath, leafIssues, shownKey } from '../../lib/zod-issues.js';
+import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
 import { getTenant } from '../shared/registry.js';
 
@@ -96,6 +97,12 @@ export async function tenantOr404(id: string, param = 'id'): Promise<TenantRecor
   if (!record) throw new ApiError(404, `${param === 'id' ? '' : `${param} = ${shownValue(id)}: `}tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', param);
   return record;
 }
+
+const IDENTITY_ERROR_TYPES = { 400: 'invalid_request_error', 403: 'invalid_request_error', 404: 'not_found_error', 409: 'conflict_error' } as const;
+
+/** An IdentityError (the keys' and users' refusals) as the admin API's ApiError with the same status, code and param; any other error as it is. */
+export const identityApiError = (e: unknown): unknown =>
+  (e instanceof IdentityError ? new ApiError(e.status, e.message, IDENTITY_ERROR_TYPES[e.status], e.code, e.param) : e);
 
 /**
  * The ARN of the execution `name` of state machine `stateMachineArn` (Step Functions' form:

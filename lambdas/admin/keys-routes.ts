@@ -1,12 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { publicKey } from '../../lib/identity/api-key-record.js';
 import { ApiKeyService } from '../identity/api-keys.js';
-import { IdentityError } from '../identity/identity-error.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
-import { ApiError } from '../shared/api-errors.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
-import { bodyOf, json, tenantOr404, type AdminRoutes } from './admin-http.js';
+import { bodyOf, identityApiError, json, tenantOr404, type AdminRoutes } from './admin-http.js';
 
 /**
  * The admin API's tenant API keys (the platform operator's view of any tenant's keys):
@@ -78,14 +76,11 @@ function createdBy(event: APIGatewayProxyEvent): string {
   return `admin:${identity?.userArn || identity?.caller || 'unknown'}`;
 }
 
-const TYPES = { 400: 'invalid_request_error', 403: 'invalid_request_error', 404: 'not_found_error', 409: 'conflict_error' } as const;
-
 /** Runs `work`, answering an IdentityError as the admin API's ApiError with the same status, code and param. */
 async function refused<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof IdentityError) throw new ApiError(e.status, e.message, TYPES[e.status], e.code, e.param);
-    throw e;
+    throw identityApiError(e);
   }
 }

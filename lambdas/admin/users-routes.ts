@@ -6,13 +6,12 @@ import { SERVING_STATUSES } from '../../lib/tenant-record.js';
 import { CognitoCallError, CognitoTenantUsers } from '../identity/cognito-tenant-users.js';
 import { DynamoDbUserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
-import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV } from '../shared/environment.js';
 import { getTenant } from '../shared/registry.js';
 import { emitLifecycleEvent } from '../shared/events.js';
-import { bodyOf, json, parse, tenantOr404, type AdminRoutes, type Route } from './admin-http.js';
+import { bodyOf, identityApiError, json, parse, tenantOr404, type AdminRoutes, type Route } from './admin-http.js';
 
 /**
  * `POST /admin/tenants/{id}/users`: the invitation. `resend: true` mails a new temporary password
@@ -64,13 +63,10 @@ async function emitAfterChange(detailType: string, detail: Record<string, unknow
 /** Who asked: the caller's IAM ARN (the admin API uses IAM auth), for the events' `by`. */
 const callerOf = (event: APIGatewayProxyEvent) => event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? 'admin-api';
 
-const TYPES = { 400: 'invalid_request_error', 403: 'invalid_request_error', 404: 'not_found_error', 409: 'conflict_error' } as const;
-
 /** IdentityError → its status; CognitoCallError → 502 naming the Cognito call; the rest unchanged (500). */
 function asApiError(e: unknown): unknown {
-  if (e instanceof IdentityError) return new ApiError(e.status, e.message, TYPES[e.status], e.code, e.param);
   if (e instanceof CognitoCallError) return new ApiError(502, e.message, 'api_error', 'cognito_error');
-  return e;
+  return identityApiError(e);
 }
 
 /** A route that answers the directory's refusals in the admin API's error shape. */
