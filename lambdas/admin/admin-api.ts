@@ -50,8 +50,12 @@ const MACHINE_ENV: Record<LifecycleKind, string> = {
   resume: ENV.statusStateMachineArn, offboard: ENV.offboardStateMachineArn, upgrade: ENV.changeStateMachineArn,
 };
 
-/** A tier name from a request as an error message shows it: JSON-quoted, cut at 120 characters (as lib/zod-issues.ts shows a value): a request's 6 MB tier is not echoed whole. */
-const shownTier = (tier: string): string => { const shown = JSON.stringify(tier); return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown; };
+/**
+ * 400 `unknown_tier` for a request's tier the platform config does not have, naming the tiers it has. The tier is shown
+ * as shownValue shows a value (JSON-quoted, cut at 120 characters): a request's 6 MB tier is not echoed whole.
+ */
+const unknownTier = (tier: string): ApiError =>
+  new ApiError(400, `tier = ${shownValue(tier)}: does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
 
 /** 409 for an onboarding request id already used for another tenant (control-table.ts claimOnboardingRequest). */
 function requestIdReused(requestId: string, holder: string, tenantId: string): ApiError {
@@ -297,7 +301,7 @@ export const routes: AdminRoutes = {
     const request = parse(OnboardRequest, bodyOf(event));
     onboardingKey(event, request.requestId);
     if (!Object.hasOwn(platformConfig().tiers, request.tier)) {
-      throw new ApiError(400, `tier = ${shownTier(request.tier)}: does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
+      throw unknownTier(request.tier);
     }
     if (Object.hasOwn(platformConfig().tiers, request.tenantId)) {
       throw new ApiError(400, `tenantId = "${request.tenantId}": is reserved: it would name the stack tessera-${request.tenantId}, the name of that tier's OU and usage plan`, 'invalid_request_error', 'reserved_tenant_id', 'tenantId');
@@ -377,7 +381,7 @@ export const routes: AdminRoutes = {
     if (earlier) return earlier;
     const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
-      throw new ApiError(400, `tier = ${shownTier(change.tier)}: does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
+      throw unknownTier(change.tier);
     }
     if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined)) {
       throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion or name', 'invalid_request_error', 'invalid_request', 'repair');
