@@ -177,6 +177,8 @@ export class AdminApi extends Construct {
     const drift = tenants.parentResource!.addResource('drift');
     method(drift, 'GET');
     method(drift, 'POST');
+    // The platform's tiers (name, isolation, DR region), read-only: `tessera tenants apply` checks its file's tiers before it changes anything.
+    method(tenants.parentResource!.addResource('tiers'), 'GET');
 
     const stage = this.api.deploymentStage.node.defaultChild!;
     acknowledge(stage, ['AwsSolutions::AwsSolutions-APIG3', 'NIST.800.53.R5::NIST.800.53.R5-APIGWAssociatedWithWAF'],

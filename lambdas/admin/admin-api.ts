@@ -22,6 +22,7 @@ import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
 import { driftRoutes } from './drift-routes.js';
 import { tenantListRoutes } from './tenant-list-routes.js';
+import { tiersRoutes } from './tiers-routes.js';
 import { usageRoutes } from './usage-routes.js';
 import { usersRoutes } from './users-routes.js';
 
@@ -297,6 +298,7 @@ export const routes: AdminRoutes = {
   ...usageRoutes,
   ...driftRoutes,
   ...tenantListRoutes,
+  ...tiersRoutes,
   'POST /admin/tenants': { query: null, idempotencyKey: 'requestId', handle: async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
     onboardingKey(event, request.requestId);

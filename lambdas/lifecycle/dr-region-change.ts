@@ -1,4 +1,4 @@
-import { drRegionOf, type DisasterRecoveryConfig } from '../../lib/config/disaster-recovery.js';
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 
 /** A tier change that would move the tenant's DR stack to another region (see drRegionConflict). */
@@ -23,7 +23,7 @@ export interface DrRegionConflict {
  * without DR is no conflict (the stack stays, RETAINED); nor is a tenant without a DR stack.
  * @returns the conflict, or undefined when the move keeps the DR stack where it is
  */
-export function drRegionConflict(record: Pick<TenantRecord, 'disasterRecovery'>, target: { disasterRecovery?: DisasterRecoveryConfig }): DrRegionConflict | undefined {
+export function drRegionConflict(record: Pick<TenantRecord, 'disasterRecovery'>, target: Parameters<typeof drRegionOf>[0]): DrRegionConflict | undefined {
   const dr = record.disasterRecovery;
   const targetRegion = drRegionOf(target);
   if (!dr || dr.status === 'REMOVED' || !targetRegion || targetRegion === dr.region) return undefined;

@@ -47,9 +47,13 @@ export function disasterRecoveryOf(tier: { disasterRecovery?: DisasterRecoveryCo
   return dr === undefined || dr === 'none' ? undefined : dr;
 }
 
-/** The DR region of a tier, or undefined when the tier has no disaster recovery (the contract's `drRegionOf`). */
-export function drRegionOf(tier: { disasterRecovery?: DisasterRecoveryConfig }): string | undefined {
-  return disasterRecoveryOf(tier)?.region;
+/**
+ * The DR region of a tier, or undefined when the tier has no disaster recovery (the contract's `drRegionOf`). Only the
+ * region is read: a tier as `GET /admin/tiers` shows it (`{ region }`) will do.
+ */
+export function drRegionOf(tier: { disasterRecovery?: 'none' | Pick<DisasterRecoveryTarget, 'region'> }): string | undefined {
+  const dr = tier.disasterRecovery;
+  return dr === undefined || dr === 'none' ? undefined : dr.region;
 }
 
 /**

@@ -166,8 +166,8 @@ describe('PlatformStack lifecycle', () => {
     const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^AdminApi') } } })) as any[];
     // tenants GET/POST; {id} GET/PATCH/DELETE; suspend, resume, retry, execution; gateway PUT; and issue 15's
     // keys GET/POST, {keyId} DELETE, rotate POST; users GET/POST, {userId} DELETE, disable POST, role PUT; usage GET;
-    // issue 17's drift GET (/admin/drift and /admin/tenants/{id}/drift); POST /admin/drift (a drift check now)
-    expect(methods.length).toBe(23);
+    // issue 17's drift GET (/admin/drift and /admin/tenants/{id}/drift); POST /admin/drift (a drift check now); GET /admin/tiers
+    expect(methods.length).toBe(24);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 

@@ -6,7 +6,7 @@ export type AdminHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 
 /** The admin API's resources, as constructs/admin-api.ts declares them. */
 export const ADMIN_RESOURCES: readonly string[] = [
-  '/admin/tenants', '/admin/tenants/{id}', '/admin/drift',
+  '/admin/tenants', '/admin/tenants/{id}', '/admin/drift', '/admin/tiers',
   ...['suspend', 'resume', 'retry', 'execution', 'gateway', 'keys', 'keys/{keyId}', 'keys/{keyId}/rotate', 'users', 'users/{userId}',
     'users/{userId}/disable', 'users/{userId}/role', 'usage', 'drift'].map((r) => `/admin/tenants/{id}/${r}`),
 ];

@@ -8,6 +8,7 @@ import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
 import { controlMock } from './control-table-mock.js';
+import { configWith } from '../../support/config-with.js';
 import { LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, tenant, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -1087,5 +1088,27 @@ describe('admin API: path ids', () => {
     } finally {
       dynamodb.restore();
     }
+  });
+});
+
+describe('admin API: GET /admin/tiers (s24)', () => {
+  it('answers every tier of the platform config with its isolation and DR region, in the config\'s order, nothing else of it', async () => {
+    const c = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 24 } } } });
+    useConfig(c);
+    const r = await call('GET', '/admin/tiers');
+    expect(r.statusCode).toBe(200);
+    expect(body(r)).toEqual({
+      tiers: Object.entries(c.tiers).map(([name, t]) => ({ name, isolation: t.isolation, drRegion: name === 'professional' ? 'us-west-2' : null })),
+    });
+    expect(body(r).tiers.map((t: { name: string }) => t.name)).toEqual(Object.keys(c.tiers));
+    expect(records.size).toBe(0);
+  });
+
+  it('takes no query and no other method', async () => {
+    const q = await call('GET', '/admin/tiers', { queryStringParameters: { tier: 'starter' } });
+    expect(q.statusCode).toBe(400);
+    expect(body(q).error.param).toBe('tier');
+    const post = await call('POST', '/admin/tiers');
+    expect([post.statusCode, post.headers?.allow]).toEqual([405, 'GET']);
   });
 });

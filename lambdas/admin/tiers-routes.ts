@@ -1,0 +1,13 @@
+import { tierList } from '../../lib/platform-tiers.js';
+import { platformConfig } from '../shared/environment.js';
+import { json, type AdminRoutes } from './admin-http.js';
+
+/**
+ * `GET /admin/tiers` (read-only, no query): the platform's tiers, each with its isolation and DR region (lib/platform-tiers.ts
+ * TierList), from the platform config the admin API checks requests against (`platformConfig()`, embedded at synth). A
+ * client checks a tier before it sends a request naming it: `tessera tenants apply` checks every entry of its file this way
+ * before it changes anything (the API refused an unknown tier per request, after earlier entries were applied).
+ */
+export const tiersRoutes: AdminRoutes = {
+  'GET /admin/tiers': { query: null, idempotencyKey: 'no-op', handle: async () => json(200, tierList(platformConfig().tiers)) },
+};
