@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
+import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecycle/dr-region-change.js';
+import type { TierSummary } from '../platform-tiers.js';
+import { accountEmailProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
-import { allTenants } from './all-tenants.js';
+import { allTenants, platformTiers } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { valueAt } from '../zod-issues.js';
 
@@ -45,56 +46,92 @@ export function changeKey(e: TenantEntry, current: Pick<TenantRecord, 'tier' | '
 const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v)?.slice(0, 100));
 
 /**
+ * The file's problems, each a line naming the file as given on the command line, the entry and the field
+ * (`tenants.yaml: tenants[2].tier = "": ...`): exit 2, nothing was applied. `problems` keeps the lines for `--json`.
+ */
+export class TenantsFileError extends CliError {
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems; nothing was applied:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 2);
+    this.name = 'TenantsFileError';
+  }
+}
+
+/**
  * The file's entries, checked with the admin API's own onboarding schema before any call.
- * @throws CliError (exit 2) naming the file, the entry and the field of every problem: `tenants.yaml: tenants[2].tier = "": ...`;
+ * @param file the path as the user gave it (`-f`): every message names the file so, not by its base name (two
+ *   `tenants.yaml` of two directories read the same)
+ * @throws TenantsFileError (exit 2) naming the file, the entry and the field of every problem: `tenants.yaml: tenants[2].tier = "": ...`;
  *   a tenant id given twice; a file that cannot be read or parsed
  */
 export async function readTenantsFile(file: string): Promise<TenantEntry[]> {
-  const name = basename(file);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}`);
+    throw new TenantsFileError([`-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}`]);
   }
   let doc: unknown;
   try {
     // YAML 1.2 reads JSON too.
     doc = parseYaml(text);
   } catch (e) {
-    throw new CliError(`${name}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new TenantsFileError([`${file}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`]);
   }
   const top = doc as { tenants?: unknown } | null;
   if (!top || typeof top !== 'object' || Array.isArray(top) || !Array.isArray(top.tenants)) {
-    throw new CliError(`${name}: expected an object with a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }]), got ${shown(top && typeof top === 'object' && !Array.isArray(top) ? top.tenants : top)}${top && typeof top === 'object' && !Array.isArray(top) ? ' for tenants' : ''}`);
+    throw new TenantsFileError([`${file}: expected an object with a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }]), got ${shown(top && typeof top === 'object' && !Array.isArray(top) ? top.tenants : top)}${top && typeof top === 'object' && !Array.isArray(top) ? ' for tenants' : ''}`]);
   }
   const extra = Object.keys(top).filter((k) => k !== 'tenants');
-  const problems: string[] = extra.map((k) => `${name}: ${k}: unknown key (the file holds only \`tenants\`)`);
+  const problems: string[] = extra.map((k) => `${file}: ${k}: unknown key (the file holds only \`tenants\`)`);
   const entries: TenantEntry[] = [];
   const seen = new Map<string, number>();
   top.tenants.forEach((raw, i) => {
     // Also of an entry with other problems: each is named once.
     const id = (raw as { tenantId?: unknown } | null)?.tenantId;
     const first = typeof id === 'string' ? seen.get(id) : undefined;
-    if (first !== undefined) problems.push(`${name}: tenants[${i}].tenantId = "${String(id)}": given twice (also tenants[${first}]); a tenant is listed once`);
+    if (first !== undefined) problems.push(`${file}: tenants[${i}].tenantId = "${String(id)}": given twice (also tenants[${first}]); a tenant is listed once`);
     else if (typeof id === 'string') seen.set(id, i);
     const parsed = TenantEntry.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         if (issue.code === 'unrecognized_keys') {
-          for (const k of issue.keys) problems.push(`${name}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail; apply derives the requestId)`);
+          for (const k of issue.keys) problems.push(`${file}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail; apply derives the requestId)`);
           continue;
         }
         const field = issue.path.map(String).join('.');
-        problems.push(`${name}: tenants[${i}]${field ? `.${field}` : ''} = ${shown(field ? valueAt(raw, issue.path) : raw)}: ${issue.message}`);
+        problems.push(`${file}: tenants[${i}]${field ? `.${field}` : ''} = ${shown(field ? valueAt(raw, issue.path) : raw)}: ${issue.message}`);
       }
       return;
     }
     entries.push(parsed.data);
   });
-  if (problems.length) throw new CliError(problems.length === 1 ? problems[0] : `${problems.length} problems; nothing was applied:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (problems.length) throw new TenantsFileError(problems);
   return entries;
+}
+
+/**
+ * What the admin API would refuse of an entry for its tier, checked against the platform's tiers (`GET /admin/tiers`) before
+ * anything changes, for each entry whose tier apply would send (a tenant to create, or one whose tier differs): a tier the
+ * platform lacks (the API's 400 unknown_tier), a tenant id that is a tier's name (reserved_tenant_id: it would name that
+ * tier's stack, OU and usage plan), an account-isolation tenant's admin email outside CreateAccount's 6-64 characters.
+ * The API checked them per request, so the entries before the first refused one had been applied. Lines as readTenantsFile's.
+ */
+function tierProblems(file: string, entries: TenantEntry[], registry: TenantRecord[], tiers: TierSummary[]): string[] {
+  const byName = new Map(tiers.map((t) => [t.name, t]));
+  const current = new Map(registry.map((t) => [t.tenantId, t]));
+  const problems: string[] = [];
+  entries.forEach((e, i) => {
+    const t = current.get(e.tenantId);
+    if (t?.tier === e.tier) return;
+    const tier = byName.get(e.tier);
+    if (!tier) problems.push(`${file}: tenants[${i}].tier = ${shown(e.tier)}: does not exist (tiers: ${tiers.map((x) => x.name).join(', ')})`);
+    if (t) return;
+    if (byName.has(e.tenantId)) problems.push(`${file}: tenants[${i}].tenantId = "${e.tenantId}": is reserved: it would name the stack tessera-${e.tenantId}, the name of that tier's OU and usage plan`);
+    const email = tier && accountEmailProblem(e.adminEmail, tier.isolation);
+    if (email) problems.push(`${file}: tenants[${i}].${email}`);
+  });
+  return problems;
 }
 
 export type PlanStep =
@@ -104,8 +141,13 @@ export type PlanStep =
   | { action: 'blocked'; entry: TenantEntry; status: string; reason: string; drift: string[] }
   | { action: 'not in file'; tenantId: string; tier: string; status: string };
 
-/** What apply would do for each entry of the file and each tenant of the registry it leaves out (by tenant id). */
-function planApply(entries: TenantEntry[], registry: TenantRecord[]): PlanStep[] {
+/**
+ * What apply would do for each entry of the file and each tenant of the registry it leaves out (by tenant id). With the
+ * platform's tiers, a tier change the admin API would refuse for the tenant is `blocked` with its reason: another isolation
+ * (a migration), or a DR region other than that of the tenant's DR stack.
+ */
+function planApply(entries: TenantEntry[], registry: TenantRecord[], tiers: TierSummary[] | undefined): PlanStep[] {
+  const tierOf = new Map((tiers ?? []).map((t) => [t.name, t]));
   const byId = new Map(registry.map((t) => [t.tenantId, t]));
   const steps: PlanStep[] = entries.map((entry) => {
     const t = byId.get(entry.tenantId);
@@ -122,6 +164,12 @@ function planApply(entries: TenantEntry[], registry: TenantRecord[]): PlanStep[]
     if (!(LIFECYCLE_OPERATIONS.change.from as readonly string[]).includes(t.status)) {
       return { action: 'blocked', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tenant ${t.tenantId} is ${t.status}; a tier change runs from ${LIFECYCLE_OPERATIONS.change.from.join(', ')} (run apply again once it is)` };
     }
+    const target = tierOf.get(entry.tier);
+    if (target && target.isolation !== t.isolation) {
+      return { action: 'blocked', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tier "${entry.tier}" isolates by ${target.isolation}, tenant ${t.tenantId} by ${t.isolation}; changing isolation is a migration (offboard and onboard), not a tier change` };
+    }
+    const dr = target && drRegionConflict(t, { disasterRecovery: target.drRegion === null ? 'none' : { region: target.drRegion } });
+    if (dr) return { action: 'blocked', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: ${describeDrRegionConflict(t.tenantId, entry.tier, dr)}` };
     return { action: 'update tier', entry, from: t.tier, idempotencyKey: changeKey(entry, t), drift };
   });
   const inFile = new Set(entries.map((e) => e.tenantId));
@@ -137,7 +185,7 @@ const idOf = (s: PlanStep) => ('entry' in s ? s.entry.tenantId : s.tenantId);
 function planLines(file: string, steps: PlanStep[]): string[] {
   const w = Math.max(3, ...steps.map((s) => idOf(s).length));
   const line = (action: string, id: string, rest: string) => `  ${action.padEnd(12)} ${id.padEnd(w)}  ${rest}`.trimEnd();
-  const lines = [`plan of ${basename(file)}:`];
+  const lines = [`plan of ${file}:`];
   for (const s of steps) {
     if (s.action === 'create') lines.push(line('create', s.entry.tenantId, `tier ${s.entry.tier}, request ${s.requestId}`));
     else if (s.action === 'update tier') lines.push(line('update tier', s.entry.tenantId, `${s.from} -> ${s.entry.tier}, Idempotency-Key ${s.idempotencyKey}`));
@@ -153,9 +201,8 @@ function planLines(file: string, steps: PlanStep[]): string[] {
 
 export interface StepResult { tenantId: string; action: string; ok: boolean; executionArn?: string; note?: string; error?: string }
 
-/** Runs the plan's creates and tier changes, one after the other, going on after a failure. */
-async function runPlan(api: AdminClient, steps: PlanStep[]): Promise<StepResult[]> {
-  const results: StepResult[] = [];
+/** Runs the plan's creates and tier changes, one after the other, going on after a failure; each result goes into `results` as it comes. */
+async function runPlan(api: AdminClient, steps: PlanStep[], results: StepResult[]): Promise<void> {
   for (const s of steps) {
     if (s.action === 'unchanged' || s.action === 'not in file') continue;
     const tenantId = s.entry.tenantId;
@@ -173,39 +220,75 @@ async function runPlan(api: AdminClient, steps: PlanStep[]): Promise<StepResult[
       results.push({ tenantId, action: s.action, ok: false, error: `${e.status ? `${e.status} ` : ''}${e.message}` });
     }
   }
-  return results;
 }
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
+
+/**
+ * With `--json`, what an error that ended apply prints on stdout before it goes on to stderr and its exit code (as
+ * `tessera doctor --json` does): the run's usual object with what was planned and done before the error, and the error:
+ * `{ dryRun, plan, results, error: { message, exitCode, status?, code?, problems? } }` (`problems`: each problem of an
+ * invalid file; `status`, `code`: the admin API's, or API Gateway's).
+ */
+function failureJson(dryRun: boolean, plan: PlanStep[], results: StepResult[], e: unknown): object {
+  const error = {
+    message: e instanceof Error ? e.message : String(e),
+    exitCode: e instanceof CliError ? e.exitCode : 1,
+    ...(e instanceof AdminApiError ? { status: e.status, ...(e.code ? { code: e.code } : {}) } : {}),
+    ...(e instanceof TenantsFileError ? { problems: e.problems } : {}),
+  };
+  return { dryRun, plan, results, error };
+}
 
 export function tenantsApplyCommand(): Command {
   return new Command('apply')
     .description('tenants as code: onboard the tenants of a file that the registry lacks and change the tier of those whose tier differs; never offboards (a tenant left out of the file is only reported) and never changes a name or admin email (reported as drift)')
     .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON: tenants: [{ tenantId, name, tier, adminEmail }], each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
     .option('--dry-run', 'print the plan and change nothing')
-    .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\nPlan actions: create, update tier, unchanged, cannot (OFFBOARDED id, or a tenant not ACTIVE whose tier differs), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\nExit 2 when the file is invalid (nothing is called); exit 1 when an action failed or cannot be applied (the other actions still run).')
+    .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
+      + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier of another isolation or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
+      + 'Before anything changes, each tier the file would send is checked against the platform\'s tiers (GET /admin/tiers): an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters.\n'
+      + 'Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end (follow each with tessera tenants watch <id>).\n'
+      + 'Exit 2 when the file is invalid (nothing is changed); exit 1 when an action failed or cannot be applied (the other actions still run).\n'
+      + 'With --json every outcome prints one JSON object on stdout: { dryRun, plan, results }, on an error with error: { message, exitCode, ... } (the error line still goes to stderr).')
     .action(async (o: { file: string; dryRun?: boolean }, cmd: Command) => {
-      const entries = await readTenantsFile(o.file);
-      const { api, json } = adminTarget(cmd);
-      const steps = planApply(entries, await allTenants(api, {}));
-      const blocked = steps.some((s) => s.action === 'blocked');
-      if (o.dryRun) {
-        print(json ? JSON.stringify({ dryRun: true, plan: steps }, null, 2) : [...planLines(o.file, steps), 'dry run: nothing changed'].join('\n'));
-        if (blocked) process.exitCode = 1;
-        return;
-      }
-      if (!json) print(planLines(o.file, steps).join('\n'));
-      const results = await runPlan(api, steps);
-      if (json) print(JSON.stringify({ dryRun: false, plan: steps, results }, null, 2));
-      else {
-        for (const r of results) {
-          const what = r.action === 'create' ? 'onboarding' : 'tier change';
-          if (r.action === 'blocked') print(`${r.tenantId}: not applied: ${r.error}`);
-          else print(r.ok ? `${r.tenantId}: ${what} ${r.note ?? 'started'}${r.executionArn ? `, execution ${r.executionArn}` : ''}` : `${r.tenantId}: ${what} failed: ${r.error}`);
+      const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
+      let steps: PlanStep[] = [];
+      const results: StepResult[] = [];
+      try {
+        const entries = await readTenantsFile(o.file);
+        const { api } = adminTarget(cmd);
+        const registry = await allTenants(api, {});
+        const tiers = await platformTiers(api);
+        if (tiers) {
+          const problems = tierProblems(o.file, entries, registry, tiers);
+          if (problems.length) throw new TenantsFileError(problems);
+        } else {
+          process.stderr.write('note: the admin API has no GET /admin/tiers (deployed before it): the file\'s tiers are checked by the API as each entry is applied\n');
         }
-        const failed = results.filter((r) => !r.ok).length;
-        print(results.length ? `${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; follow each with tessera tenants watch <id>` : 'nothing to change: the registry is as the file says');
+        steps = planApply(entries, registry, tiers);
+        const blocked = steps.some((s) => s.action === 'blocked');
+        if (o.dryRun) {
+          print(json ? JSON.stringify({ dryRun: true, plan: steps }, null, 2) : [...planLines(o.file, steps), 'dry run: nothing changed'].join('\n'));
+          if (blocked) process.exitCode = 1;
+          return;
+        }
+        if (!json) print(planLines(o.file, steps).join('\n'));
+        await runPlan(api, steps, results);
+        if (json) print(JSON.stringify({ dryRun: false, plan: steps, results }, null, 2));
+        else {
+          for (const r of results) {
+            const what = r.action === 'create' ? 'onboarding' : 'tier change';
+            if (r.action === 'blocked') print(`${r.tenantId}: not applied: ${r.error}`);
+            else print(r.ok ? `${r.tenantId}: ${what} ${r.note ?? 'started'}${r.executionArn ? `, execution ${r.executionArn}` : ''}` : `${r.tenantId}: ${what} failed: ${r.error}`);
+          }
+          const failed = results.filter((r) => !r.ok).length;
+          print(results.length ? `${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; follow each with tessera tenants watch <id>` : 'nothing to change: the registry is as the file says');
+        }
+        if (results.some((r) => !r.ok)) process.exitCode = 1;
+      } catch (e) {
+        if (json) print(JSON.stringify(failureJson(Boolean(o.dryRun), steps, results, e), null, 2));
+        throw e;
       }
-      if (results.some((r) => !r.ok)) process.exitCode = 1;
     });
 }

@@ -36,4 +36,13 @@ describe('tessera tenants apply on moto', () => {
     expect(again.stdout).toContain('nothing to change: the registry is as the file says');
     expect([...platform.executions.keys()].filter((k) => k.includes(':tessera-onboard:onboard-applyco-'))).toHaveLength(1);
   });
+
+  it('s24: a tier the platform lacks is refused before anything changes (GET /admin/tiers of the local platform): the entry before it is not onboarded', async () => {
+    const file = join(dir, 'gold.yaml');
+    writeFileSync(file, 'tenants:\n  - { tenantId: firstco, name: First Co, tier: starter, adminEmail: ops@firstco.example.com }\n  - { tenantId: goldco, name: Gold Co, tier: gold, adminEmail: ops@goldco.example.com }\n');
+    const out = await runTesseraInProcess(platform.apiUrl, 'tenants', 'apply', '-f', file);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[1\\]\\.tier = "gold": does not exist \\(tiers: starter, `));
+    expect(await getTenant('firstco')).toBeUndefined();
+  });
 });

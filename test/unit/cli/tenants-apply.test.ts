@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { changeKey, entryRequestId } from '../../../lib/cli/tenants-apply-command.js';
@@ -23,6 +23,9 @@ const record = (tenantId: string, tier: string, status = 'ACTIVE', extra: Record
 
 /** The registry's two pages (GET /admin/tenants, the second by nextToken p2). */
 let pages: { first: unknown[]; second: unknown[] } = { first: [], second: [] };
+/** The platform's tiers (GET /admin/tiers). */
+const TIERS = { tiers: [{ name: 'starter', isolation: 'vpc', drRegion: null }, { name: 'pro', isolation: 'vpc', drRegion: null }, { name: 'enterprise', isolation: 'account', drRegion: 'us-west-2' }] };
+let tiersAnswer: { status: number; body: unknown } = { status: 200, body: TIERS };
 /** Answers of POST and PATCH by tenant id (default 202 with an execution). */
 let answers: Record<string, { status: number; body: unknown }> = {};
 /** Each POST and PATCH: its path, Idempotency-Key and JSON body. */
@@ -30,6 +33,7 @@ const sent: Array<{ call: string; key?: string; body: Record<string, unknown> }>
 const admin = fakeAdminApi((req) => {
   if (req.method === 'GET') {
     const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/v1/admin/tiers') return tiersAnswer;
     return url.searchParams.get('nextToken') === 'p2' ? { status: 200, body: { tenants: pages.second } } : { status: 200, body: { tenants: pages.first, nextToken: 'p2' } };
   }
   const item = { call: `${req.method} ${req.url}`, key: req.headers['idempotency-key'] as string | undefined, body: {} as Record<string, unknown> };
@@ -52,6 +56,7 @@ beforeEach(() => {
   calls.length = 0;
   sent.length = 0;
   answers = {};
+  tiersAnswer = { status: 200, body: TIERS };
   // acme: same tier, other name (drift); beta: starter -> pro; gone: not in the file; old: OFFBOARDED, not in the file
   pages = {
     first: [record('acme', 'starter', 'ACTIVE', { name: 'Acme Old Name' }), record('gone', 'starter')],
@@ -71,13 +76,14 @@ const NEWCO = { tenantId: 'newco', name: 'New Co', tier: 'starter', adminEmail: 
 
 describe('tessera tenants apply: the plan', () => {
   it('--dry-run lists every page, prints create / update tier / unchanged / drift / not in file, and sends no POST or PATCH', async () => {
-    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML), '--dry-run');
+    const path = file('t.yaml', YAML);
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
-    expect(calls).toEqual(['GET /v1/admin/tenants', 'GET /v1/admin/tenants?nextToken=p2']);
+    expect(calls).toEqual(['GET /v1/admin/tenants', 'GET /v1/admin/tenants?nextToken=p2', 'GET /v1/admin/tiers']);
     const beta = changeKey({ tenantId: 'beta', name: 'beta name', tier: 'pro', adminEmail: 'ops@beta.example' }, record('beta', 'starter') as never);
     expect(out.stdout).toBe([
-      'plan of t.yaml:',
+      `plan of ${path}:`,
       '  unchanged    acme   tier starter (ACTIVE)',
       '  drift        acme   name: file "Acme Corp", registry "Acme Old Name" (apply does not change it on an existing tenant)',
       `  update tier  beta   starter -> pro, Idempotency-Key ${beta}`,
@@ -175,5 +181,122 @@ describe('tessera tenants apply --help', () => {
     expect(out.stdout).toContain('--dry-run');
     expect(out.stdout).toContain('not in file (reported only: apply never offboards)');
     expect(calls).toEqual([]);
+  });
+});
+
+/**
+ * s24: what was left of apply. Its errors with --json printed text only; messages named the file by its base name; a tier
+ * the platform lacks was refused by the API per entry, after the entries before it had been applied.
+ */
+describe('tessera tenants apply: the platform\'s tiers are checked before anything changes (GET /admin/tiers)', () => {
+  it('an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters: exit 2, nothing sent', async () => {
+    const path = file('tiers.yaml', `tenants:
+  - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example }
+  - { tenantId: beta, name: beta name, tier: gold, adminEmail: ops@beta.example }
+  - { tenantId: pro, name: Pro Co, tier: starter, adminEmail: ops@pro.example }
+  - { tenantId: bigco, name: Big Co, tier: enterprise, adminEmail: ${'x'.repeat(60)}@bigco.example }
+`);
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path);
+    expect(out.code).toBe(2);
+    expect(sent).toEqual([]);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toBe([
+      'error: 3 problems; nothing was applied:',
+      `  - ${path}: tenants[1].tier = "gold": does not exist (tiers: starter, pro, enterprise)`,
+      `  - ${path}: tenants[2].tenantId = "pro": is reserved: it would name the stack tessera-pro, the name of that tier's OU and usage plan`,
+      `  - ${path}: tenants[3].adminEmail = "${'x'.repeat(60)}@bigco.example" (74 characters): an account-isolation tenant's admin email is the root email of its AWS account, and Organizations CreateAccount takes 6-64 characters`,
+      '',
+    ].join('\n'));
+  });
+
+  it('a tier change to another isolation or DR region cannot be applied (the API refuses it): reported, not sent; the others run', async () => {
+    pages = {
+      first: [record('acme', 'starter'), record('drco', 'enterprise', 'ACTIVE', { isolation: 'account', disasterRecovery: { region: 'eu-west-1', stackName: 'tessera-drco-dr', status: 'ACTIVE' } })],
+      second: [],
+    };
+    tiersAnswer = { status: 200, body: { tiers: [...TIERS.tiers, { name: 'dr-eu', isolation: 'account', drRegion: 'eu-west-1' }, { name: 'dr-us', isolation: 'account', drRegion: 'us-east-2' }] } };
+    const path = file('iso.yaml', `tenants:
+  - { tenantId: acme, name: acme name, tier: enterprise, adminEmail: ops@acme.example }
+  - { tenantId: drco, name: drco name, tier: dr-us, adminEmail: ops@drco.example }
+  - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example }
+`);
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path);
+    expect(out.code).toBe(1);
+    expect(sent.map((s) => s.call)).toEqual(['POST /v1/admin/tenants']);
+    expect(out.stdout).toContain('acme: not applied: tier starter -> enterprise: tier "enterprise" isolates by account, tenant acme by vpc; changing isolation is a migration (offboard and onboard), not a tier change');
+    expect(out.stdout).toContain('drco: not applied: tier enterprise -> dr-us: tier = "dr-us": its DR region is us-east-2, but tenant drco\'s DR stack tessera-drco-dr is in eu-west-1 (ACTIVE)');
+  });
+
+  it('an admin API deployed before GET /admin/tiers (404 no_route, or API Gateway\'s 403 Missing Authentication Token): said, and apply goes on as before', async () => {
+    for (const answer of [
+      { status: 404, body: { error: { message: 'no route GET /admin/tiers', type: 'not_found_error', code: 'no_route' } } },
+      { status: 403, body: { message: 'Missing Authentication Token' } },
+    ]) {
+      tiersAnswer = answer;
+      const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('t.yaml', YAML), '--dry-run');
+      expect(out.code).toBe(0);
+      expect(out.stderr).toBe('note: the admin API has no GET /admin/tiers (deployed before it): the file\'s tiers are checked by the API as each entry is applied\n');
+      expect(out.stdout).toContain('  create       newco  tier starter');
+    }
+  });
+});
+
+describe('tessera tenants apply: messages name the file as given', () => {
+  it('the path given with -f, not its base name (two tenants.yaml of two directories)', async () => {
+    mkdirSync(join(dir, 'staging'), { recursive: true });
+    const path = file('staging/tenants.yaml', 'tenants:\n  - { tenantId: Acme, name: A, tier: starter, adminEmail: a@acme.example }\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(new RegExp(`^error: ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[0\\]\\.tenantId = "Acme": `));
+    const broken = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('staging/broken.yaml', 'tenants: [ {\n'));
+    expect(broken.stderr).toContain(`error: ${join(dir, 'staging', 'broken.yaml')}: not valid YAML or JSON`);
+  });
+});
+
+describe('tessera tenants apply --json: every error prints one JSON object on stdout (the error line still on stderr, the exit code kept)', () => {
+  const jsonOf = (stdout: string) => JSON.parse(stdout) as { dryRun: boolean; plan: unknown[]; results: unknown[]; error?: { message: string; exitCode: number; status?: number; code?: string; problems?: string[] } };
+
+  it('an invalid file: error with its problems, exit 2', async () => {
+    const path = file('bad-json.yaml', 'tenants:\n  - { tenantId: Acme, name: A, tier: starter, adminEmail: a@acme.example }\n  - { tenantId: bravo, name: B, tier: "", adminEmail: ops@bravo.example }\n');
+    const out = await runTesseraInProcess(admin.url, '--json', 'tenants', 'apply', '-f', path);
+    expect(out.code).toBe(2);
+    const body = jsonOf(out.stdout);
+    expect(body).toMatchObject({ dryRun: false, plan: [], results: [], error: { exitCode: 2 } });
+    expect(body.error!.problems).toHaveLength(2);
+    expect(body.error!.problems![0]).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[0\\]\\.tenantId = "Acme": `));
+    expect(out.stderr).toMatch(/^error: 2 problems; nothing was applied:\n/);
+    expect(calls).toEqual([]);
+  });
+
+  it('a file that is not there, an unknown tier, the admin API refusing the list: each one JSON object', async () => {
+    const missing = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', join(dir, 'nope.yaml'), '--json', '--dry-run');
+    expect(missing.code).toBe(2);
+    expect(jsonOf(missing.stdout)).toEqual({ dryRun: true, plan: [], results: [], error: { message: `-f ${join(dir, 'nope.yaml')}: no such file`, exitCode: 2, problems: [`-f ${join(dir, 'nope.yaml')}: no such file`] } });
+
+    const gold = await runTesseraInProcess(admin.url, 'tenants', 'apply', '--json', '-f', file('gold.yaml', 'tenants:\n  - { tenantId: newco, name: N, tier: gold, adminEmail: a@newco.example }\n'));
+    expect(gold.code).toBe(2);
+    expect(jsonOf(gold.stdout).error).toMatchObject({ exitCode: 2, problems: [expect.stringMatching(/tenants\[0\]\.tier = "gold": does not exist \(tiers: starter, pro, enterprise\)$/)] });
+
+    pages = { first: [], second: [] };
+    tiersAnswer = { status: 500, body: { error: { message: 'internal error; see the admin API logs', type: 'api_error', code: 'internal_error' } } };
+    const down = await runTesseraInProcess(admin.url, 'tenants', 'apply', '--json', '-f', file('t.yaml', YAML));
+    expect(down.code).toBe(1);
+    expect(jsonOf(down.stdout)).toEqual({ dryRun: false, plan: [], results: [], error: { message: 'internal error; see the admin API logs (internal_error)', exitCode: 1, status: 500, code: 'internal_error' } });
+    expect(down.stderr).toBe('error: internal error; see the admin API logs (internal_error)\n');
+    expect(sent).toEqual([]);
+  });
+
+  it('no admin API URL: one JSON object too', async () => {
+    const saved = process.env.TESSERA_API_URL;
+    const out = await runTesseraInProcess('', 'tenants', 'apply', '--json', '-f', file('t.yaml', YAML)).finally(() => { process.env.TESSERA_API_URL = saved; });
+    expect(out.code).toBe(2);
+    expect(jsonOf(out.stdout).error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/^no admin API URL/) });
+  });
+});
+
+describe('tessera tenants apply --help: how actions run', () => {
+  it('says they run one at a time, in the file\'s order, without waiting for each execution', async () => {
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '--help');
+    expect(out.stdout.replace(/\s+/g, ' ')).toContain('Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end');
   });
 });
