@@ -80,13 +80,13 @@ function safeHost(url: string): string {
  * one line naming the ways to give them; when the profile asked for (`profile`, the `--profile` given, else AWS_PROFILE)
  * is in neither shared file, that (the SDK's own message does not name it), the files looked in and the profiles they hold.
  */
-export function credentialsError(e: unknown, profile?: string, env: NodeJS.ProcessEnv = process.env): AdminApiError {
+export async function credentialsError(e: unknown, profile?: string, env: NodeJS.ProcessEnv = process.env): Promise<AdminApiError> {
   const name = (e as Error | undefined)?.name;
   const asked = askedProfile(profile, env);
-  const missing = asked && name === 'CredentialsProviderError' ? missingProfile(asked.name, asked.source, env) : undefined;
+  const missing = asked && name === 'CredentialsProviderError' ? await missingProfile(asked.name, asked.source, env) : undefined;
   if (missing) return new AdminApiError(0, `cannot sign the admin API call (SigV4): ${missing}`, undefined, null, 2);
   if (asked && name === 'CredentialsProviderError') {
-    return new AdminApiError(0, `no AWS credentials from profile "${asked.name}" (${asked.source}, in ${filesOfProfile(asked.name, env).join(' and ')}) to sign the admin API call (SigV4): `
+    return new AdminApiError(0, `no AWS credentials from profile "${asked.name}" (${asked.source}, in ${(await filesOfProfile(asked.name, env)).join(' and ')}) to sign the admin API call (SigV4): `
       + `give it credentials (sso_session or sso_start_url, role_arn, credential_process, or aws_access_key_id in the credentials file); for IAM Identity Center run aws sso login --profile ${asked.name} first`);
   }
   const what = name === 'CredentialsProviderError' ? 'no AWS credentials found' : `the AWS credentials cannot be loaded (${(e as Error | undefined)?.message?.split('\n')[0] ?? String(e)})`;

@@ -37,7 +37,7 @@ export class AdminClient {
     try {
       signed = (await this.signer.sign(request)) as HttpRequest;
     } catch (e) {
-      throw credentialsError(e, this.profile);
+      throw await credentialsError(e, this.profile);
     }
     let res: Response;
     try {

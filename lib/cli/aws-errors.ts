@@ -42,7 +42,7 @@ export function isCredentialsError(e: unknown): boolean {
  * saying so (aws-profiles.ts missingProfile: the files looked in, the profiles they hold). The SDK's CredentialsProviderError
  * for it says only "Could not load credentials from any providers". Undefined when no profile was asked or it exists.
  */
-export function missingProfileOf(profile: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export async function missingProfileOf(profile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const asked = askedProfile(profile, env);
   return asked && missingProfile(asked.name, asked.source, env);
 }
@@ -61,15 +61,16 @@ export function firstLine(e: unknown): string {
 /**
  * One line for a failed call: `<Call> failed: <Code>: <message>`, and what it usually means.
  * @param call the API action, e.g. `organizations:DescribeOrganization`
- * @param profile the `--profile` of the run (its client's `config.profile`); without it AWS_PROFILE's, if any, is the one asked
+ * @param missing for a credentials error, the line saying the profile asked for is in neither shared file
+ *   (`await missingProfileOf(profile)`: the shared files are read asynchronously, by the SDK's reader); without it a
+ *   credentials error is said as the SDK's (a profile it names, or none found)
  */
-export function describeAwsError(call: string, e: unknown, profile?: string, env: NodeJS.ProcessEnv = process.env): string {
+export function describeAwsError(call: string, e: unknown, missing?: string): string {
   const name = errorName(e);
   const message = firstLine(e);
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;
   if (isConnectionError(e)) return `${head} (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)`;
   if (isCredentialsError(e)) {
-    const missing = missingProfileOf(profile, env);
     if (missing) return `${head} (${missing})`;
     // The SDK names a profile it could not use ("Could not resolve credentials using profile: [name] …"): that one is the cause, not a missing profile.
     const named = /profile: \[([^\]]+)\]/.exec(message)?.[1];

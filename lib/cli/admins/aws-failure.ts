@@ -13,13 +13,13 @@ export const awsErrorName = errorName;
  * @param profile the `--profile` of the run (its client's `config.profile`): one in neither shared file is said so (exit 2), as
  *   by every command (aws-errors.ts missingProfileOf); without it AWS_PROFILE's
  */
-export function awsFailure(call: string, permission: string, e: unknown, profile?: string): CliError {
+export async function awsFailure(call: string, permission: string, e: unknown, profile?: string): Promise<CliError> {
   if (e instanceof CliError) return e;
   const name = errorName(e);
   const message = firstLine(e);
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;
   if (isCredentialsError(e)) {
-    const missing = missingProfileOf(profile);
+    const missing = await missingProfileOf(profile);
     if (missing) return new CliError(`${head}\n  ${missing}`, 2);
     return new CliError(`${head}\n  no AWS credentials: pass --profile <profile> (the management account's, or the Identity Center delegated administrator's) or set AWS_PROFILE`, 1);
   }
@@ -35,6 +35,6 @@ export async function call<T>(name: string, permission: string, send: () => Prom
   try {
     return await send();
   } catch (e) {
-    throw awsFailure(name, permission, e, profile);
+    throw await awsFailure(name, permission, e, profile);
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { pages, pagesOf } from '../../aws-pages.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
-import { clientProfile, describeAwsError } from '../aws-errors.js';
+import { clientProfile, describeAwsError, isCredentialsError, missingProfileOf } from '../aws-errors.js';
 import { CliError } from '../cli-error.js';
 import { awsServiceEventSource, call, peekMessages, queueNameOf } from './queues.js';
 
@@ -198,7 +198,7 @@ class Planner {
     try {
       await this.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queue.url, ReceiptHandle: m.ReceiptHandle }));
     } catch (e) {
-      return { messageId, from, delivery, redriven: false, error: `${this.queue.name} message ${messageId}: replayed, but ${describeAwsError('sqs:DeleteMessage', e, clientProfile(this.clients.sqs))}; it will be replayed again by the next redrive unless deleted` };
+      return { messageId, from, delivery, redriven: false, error: `${this.queue.name} message ${messageId}: replayed, but ${describeAwsError('sqs:DeleteMessage', e, await this.missingProfile(e))}; it will be replayed again by the next redrive unless deleted` };
     }
     return { messageId, from, delivery, redriven: true };
   }
@@ -282,8 +282,13 @@ class Planner {
     try {
       return await send();
     } catch (e) {
-      throw new Error(describeAwsError(what, e, clientProfile(this.clients.sqs)));
+      throw new Error(describeAwsError(what, e, await this.missingProfile(e)));
     }
+  }
+
+  /** For a credentials error, the line saying the SQS client's profile (or AWS_PROFILE) is in neither shared file. */
+  private async missingProfile(e: unknown): Promise<string | undefined> {
+    return isCredentialsError(e) ? missingProfileOf(clientProfile(this.clients.sqs)) : undefined;
   }
 }
 

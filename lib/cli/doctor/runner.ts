@@ -105,7 +105,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   } catch (e) {
     // One line on stderr (the message); with --json the line as the whole report (doctor-command.ts).
     if (isCredentialsError(e)) {
-      const missing = missingProfileOf(options.profile);
+      const missing = await missingProfileOf(options.profile);
       if (missing) throw new DoctorStopped(result('credentials', 'Credentials', 'fail', missing, { fix: `pass --profile with a profile of the management account`, region }), 2, missing);
       throw new DoctorStopped(result('credentials', 'Credentials', 'fail', `no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)})`, {
         fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region,

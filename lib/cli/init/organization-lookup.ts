@@ -46,7 +46,7 @@ async function call<T>(operation: string, send: () => Promise<T>, profile: strin
     return await send();
   } catch (e) {
     // A --profile (or AWS_PROFILE) in neither shared file is said so (exit 2), as by every command (aws-errors.ts missingProfileOf).
-    const missing = (e as Error).name === 'CredentialsProviderError' ? missingProfileOf(profile) : undefined;
+    const missing = (e as Error).name === 'CredentialsProviderError' ? await missingProfileOf(profile) : undefined;
     if (missing) throw new CliError(`--from-organization: Organizations ${operation} failed: ${missing}`, 2);
     throw new CliError(`--from-organization: Organizations ${operation} failed: ${explain(operation, e as Error)}`, 1);
   }

@@ -5,7 +5,7 @@ import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { credentialsError } from '../../../lib/cli/admin-api-errors.js';
 import { awsFailure } from '../../../lib/cli/admins/aws-failure.js';
 import { findInstance } from '../../../lib/cli/admins/identity-center.js';
-import { describeAwsError } from '../../../lib/cli/aws-errors.js';
+import { describeAwsError, missingProfileOf } from '../../../lib/cli/aws-errors.js';
 import { missingProfile, sharedProfiles } from '../../../lib/cli/aws-profiles.js';
 import { runTesseraProgram } from '../../../lib/cli/program.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -72,23 +72,23 @@ describe('a --profile that names no profile', () => {
     expect(code).toBe(1);
   });
 
-  it('without the variables: ~/.aws/config and ~/.aws/credentials of HOME; a file that cannot be read is said', () => {
+  it('without the variables: ~/.aws/config and ~/.aws/credentials of HOME; a file that cannot be read is said', async () => {
     const home = tempDir('tessera-profile-home');
     mkdirSync(join(home, '.aws'));
     writeFileSync(join(home, '.aws', 'config'), '[profile ops]\nregion = us-east-1\n');
     const env = { HOME: home };
-    expect(sharedProfiles(env)).toEqual({ configFile: join(home, '.aws', 'config'), credentialsFile: join(home, '.aws', 'credentials'), inConfig: ['ops'], inCredentials: undefined });
-    expect(missingProfile('x', '--profile', env)).toBe(`AWS profile "x" (--profile) was not found: looked in ${join(home, '.aws', 'config')} and ${join(home, '.aws', 'credentials')} (cannot be read); `
+    expect(await sharedProfiles(env)).toEqual({ configFile: join(home, '.aws', 'config'), credentialsFile: join(home, '.aws', 'credentials'), inConfig: ['ops'], inCredentials: undefined });
+    expect(await missingProfile('x', '--profile', env)).toBe(`AWS profile "x" (--profile) was not found: looked in ${join(home, '.aws', 'config')} and ${join(home, '.aws', 'credentials')} (cannot be read); `
       + 'profiles found: ops; pass one of them, or create "x" (aws configure sso --profile x, or aws configure --profile x)');
-    expect(missingProfile('ops', '--profile', env)).toBeUndefined();
+    expect(await missingProfile('ops', '--profile', env)).toBeUndefined();
     // `~/` in AWS_CONFIG_FILE is HOME's, as the SDK reads it
-    expect(sharedProfiles({ HOME: home, AWS_CONFIG_FILE: '~/.aws/config' }).inConfig).toEqual(['ops']);
-    expect(missingProfile('x', 'AWS_PROFILE', { HOME: join(home, 'nowhere') })).toMatch(/; they hold no profile; create "x" \(aws configure sso/);
+    expect((await sharedProfiles({ HOME: home, AWS_CONFIG_FILE: '~/.aws/config' })).inConfig).toEqual(['ops']);
+    expect(await missingProfile('x', 'AWS_PROFILE', { HOME: join(home, 'nowhere') })).toMatch(/; they hold no profile; create "x" \(aws configure sso/);
   });
 
-  it('no profile asked for: the message as before (the ways to give credentials)', () => {
+  it('no profile asked for: the message as before (the ways to give credentials)', async () => {
     const e = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-    expect(credentialsError(e, undefined, {}).message).toMatch(/^no AWS credentials found to sign the admin API call \(SigV4\): set AWS_PROFILE/);
+    expect((await credentialsError(e, undefined, {})).message).toMatch(/^no AWS credentials found to sign the admin API call \(SigV4\): set AWS_PROFILE/);
   });
 });
 
@@ -125,13 +125,42 @@ describe('a --profile that names no profile, in the commands that call AWS thems
     expect(failure.message).toBe(`sso:ListInstances failed: CredentialsProviderError: Could not load credentials from any providers\n  ${notFound('--profile')}`);
     expect(failure.exitCode).toBe(2);
     const none = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-    expect(awsFailure('sso:ListInstances', 'sso:ListInstances', none).message).toMatch(/no AWS credentials: pass --profile <profile>/);
+    expect((await awsFailure('sso:ListInstances', 'sso:ListInstances', none)).message).toMatch(/no AWS credentials: pass --profile <profile>/);
   });
 
-  it('describeAwsError: a profile that is there, or none asked, keeps its line', () => {
+  it('describeAwsError: a profile that is there, or none asked, keeps its line', async () => {
     const none = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-    expect(describeAwsError('sqs:ListQueues', none, 'ops')).toBe('sqs:ListQueues failed: CredentialsProviderError: Could not load credentials from any providers (no credentials: set AWS_PROFILE or pass --profile)');
+    expect(describeAwsError('sqs:ListQueues', none, await missingProfileOf('ops'))).toBe('sqs:ListQueues failed: CredentialsProviderError: Could not load credentials from any providers (no credentials: set AWS_PROFILE or pass --profile)');
     expect(describeAwsError('sqs:ListQueues', none)).toMatch(/\(no credentials: set AWS_PROFILE or pass --profile\)$/);
-    expect(describeAwsError('sqs:ListQueues', none, 'x')).toContain(notFound('--profile'));
+    expect(describeAwsError('sqs:ListQueues', none, await missingProfileOf('x'))).toContain(notFound('--profile'));
+  });
+});
+
+/**
+ * s24: the shared files are read by the SDK's own reader (@smithy/core/config loadSharedConfigFiles, the code of
+ * @smithy/shared-ini-file-loader), no longer by an INI reader of ours, whose rules differed from AWS's: a section with no
+ * setting, `[profile  x]` with two spaces and `[ profile x ]` were profiles to us and are none to the SDK, so a
+ * `--profile` naming one was said to have "no credentials" instead of to be missing.
+ */
+describe('profiles as the SDK reads them', () => {
+  it('a section without settings, [profile  x] and [ profile x ] are no profiles; the SDK\'s own credential provider agrees', async () => {
+    const home = tempDir('tessera-profile-sdk-rules');
+    const env = { AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials') };
+    writeFileSync(env.AWS_CONFIG_FILE, '[profile empty]\n[profile ops]\nregion = us-east-1\n[profile  spaced]\nregion = us-east-1\n[ profile padded ]\nregion = us-east-1\n[default]\n[sso-session corp]\nsso_region = us-east-1\n[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:5000\n');
+    writeFileSync(env.AWS_SHARED_CREDENTIALS_FILE, '[dev] ; comment\naws_access_key_id = AKIADEVPROFILE000001\naws_secret_access_key = not-a-secret\n[blank]\n');
+    expect(await sharedProfiles(env)).toEqual({ configFile: env.AWS_CONFIG_FILE, credentialsFile: env.AWS_SHARED_CREDENTIALS_FILE, inConfig: ['ops'], inCredentials: ['dev'] });
+    for (const name of ['empty', 'spaced', 'padded', 'blank', 'default']) {
+      expect(await missingProfile(name, '--profile', env)).toBe(`AWS profile "${name}" (--profile) was not found: looked in ${env.AWS_CONFIG_FILE} (AWS_CONFIG_FILE) and ${env.AWS_SHARED_CREDENTIALS_FILE} (AWS_SHARED_CREDENTIALS_FILE); `
+        + `profiles found: ops, dev; pass one of them, or create "${name}" (aws configure sso --profile ${name}, or aws configure --profile ${name})`);
+    }
+    // The SDK's provider (fromIni, as every client with `profile` uses it) finds none of them either.
+    const { fromIni } = await import('@aws-sdk/credential-providers');
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      for (const name of ['empty', 'spaced', 'blank']) await expect(fromIni({ profile: name, ignoreCache: true })()).rejects.toThrow(/could not be found|Could not resolve credentials using profile: \[/);
+    } finally {
+      process.env = saved;
+    }
   });
 });
