@@ -14,9 +14,9 @@ import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store
 import { ROLES, type Role } from '../identity/roles.js';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
-import { endpointOverride } from '../../lambdas/shared/endpoint-override.js';
+import { configuredEndpoint } from './aws-profiles.js';
 import {
-  checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, ServeError,
+  checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, awsProviderEndpoints, ServeError,
 } from './serve-setup.js';
 import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
@@ -109,7 +109,7 @@ async function serve(o: ServeOptions): Promise<void> {
     throw new ServeError(`--state-dir ${o.stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a directory you can write`);
   }
   const registry = dynamodb ? `DynamoDB ${dynamodb.registryTable}` : `embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}`;
-  const routes = providerRoutes(platform, { upstream, upstreamKey: o.upstreamKey, awsCredentials: Boolean(dynamodb) || await awsCredentialsFound() });
+  const routes = providerRoutes(platform, { upstream, upstreamKey: o.upstreamKey, awsCredentials: Boolean(dynamodb) || await awsCredentialsFound(), awsEndpoints: await awsProviderEndpoints() });
   const tokens = jwt
     ? `tokens: verified as the deployed authorizer does, against ${jwt.jwks} (issuer ${jwt.issuer}, audience ${jwt.audience}); tessera dev-token tokens are refused\n`
     : `tokens: tessera dev-token --state-dir ${o.stateDir} (dev key ${resolve(o.stateDir, 'dev-keys.json')}); --jwt-issuer, --jwt-audience and --jwks-url verify your identity provider's tokens instead\n`;
@@ -117,7 +117,7 @@ async function serve(o: ServeOptions): Promise<void> {
   if (o.fineTuning && !(await awsCredentialsFound())) {
     throw new ServeError('--fine-tuning starts SageMaker training jobs with your AWS credentials, and none were found: pass --profile <profile>, or set AWS_PROFILE or AWS_ACCESS_KEY_ID (and AWS_ENDPOINT_URL for a moto server)');
   }
-  const sageMakerEndpoint = endpointOverride('SageMaker');
+  const sageMakerEndpoint = await configuredEndpoint('SageMaker');
   const fineTuning = o.fineTuning
     ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${sageMakerEndpoint ? `endpoint ${sageMakerEndpoint.url}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
     : 'fine-tuning: not served (--fine-tuning)\n';

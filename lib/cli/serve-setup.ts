@@ -4,7 +4,7 @@
 import type { PlatformConfig } from '../config/schema.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
 import { CliError } from './cli-error.js';
-import { endpointOverride } from '../../lambdas/shared/endpoint-override.js';
+import { configuredEndpoint, type ConfiguredEndpoint } from './aws-profiles.js';
 
 /**
  * A start-up refusal of `tessera serve`: exit code 2 for usage and config errors, 1 for runtime
@@ -25,8 +25,20 @@ export class ServeError extends CliError {
 
 const OPENAI_SPEAKING = ['openai', 'huggingface', 'openai-compatible'] as const;
 const AWS_PROVIDERS = ['bedrock', 'sagemaker'] as const;
-/** The SDK client (its serviceId, whose name the endpoint variables carry) each AWS provider calls. */
+/** The SDK client (its serviceId, whose name the endpoint variables and `services` keys carry) each AWS provider calls. */
 const AWS_SERVICE_IDS: Record<(typeof AWS_PROVIDERS)[number], string> = { bedrock: 'Bedrock Runtime', sagemaker: 'SageMaker Runtime' };
+
+/** The endpoint each AWS provider's SDK client calls instead of AWS's, by provider (absent: AWS's own). */
+export type AwsProviderEndpoints = Partial<Record<(typeof AWS_PROVIDERS)[number], ConfiguredEndpoint>>;
+
+/**
+ * Where the SDK sends bedrock's and sagemaker's calls with `env` (aws-profiles.ts configuredEndpoint: the endpoint
+ * variables, else the selected profile's `services` section or `endpoint_url`, as the SDK v3 resolves them).
+ */
+export async function awsProviderEndpoints(env: NodeJS.ProcessEnv = process.env): Promise<AwsProviderEndpoints> {
+  const entries = await Promise.all(AWS_PROVIDERS.map(async (p) => [p, await configuredEndpoint(AWS_SERVICE_IDS[p], env)] as const));
+  return Object.fromEntries(entries.filter(([, e]) => e)) as AwsProviderEndpoints;
+}
 
 /** Where `tessera serve` sends each provider's calls, and what it says about it at start. */
 export interface ProviderRoutes {
@@ -44,13 +56,13 @@ export interface ProviderRoutes {
  *   not at all without an endpoint (openai-compatible has none by default);
  * - bedrock and sagemaker: called on AWS with the environment's credentials and region, served
  *   only when `awsCredentials` (the SDK's default chain found some); never rerouted to `--upstream`.
- *   The line names the endpoint instead of AWS when the environment overrides it as the SDK reads
- *   it (AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, else AWS_ENDPOINT_URL:
- *   endpointOverride): a moto server in the README's local recipes, where the calls go.
+ *   The line names the endpoint instead of AWS when `awsEndpoints` has one (awsProviderEndpoints: the endpoint
+ *   variables, or the profile's `endpoint_url` or `services` section, as the SDK resolves them): a moto server in the
+ *   README's local recipes, where the calls go.
  * A provider that is not served has its models left out of `/v1/models` (and a request for one
  * answers 404 model_not_found), rather than listed and answering 502.
  */
-export function providerRoutes(config: PlatformConfig, options: { upstream?: string; upstreamKey?: string; awsCredentials: boolean; env?: NodeJS.ProcessEnv }): ProviderRoutes {
+export function providerRoutes(config: PlatformConfig, options: { upstream?: string; upstreamKey?: string; awsCredentials: boolean; awsEndpoints?: AwsProviderEndpoints }): ProviderRoutes {
   const modelsOf = (p: string) => config.gateway.models.filter((m) => m.id.startsWith(`${p}/`)).map((m) => m.id);
   const models = (p: string) => `(${modelsOf(p).join(', ') || 'no catalog models'})`;
   const served: ProviderName[] = [];
@@ -72,8 +84,8 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
   for (const p of AWS_PROVIDERS) {
     if (options.awsCredentials) {
       served.push(p);
-      const override = endpointOverride(AWS_SERVICE_IDS[p], options.env);
-      const where = override ? `called at ${override.url} (${override.variable}), not AWS,` : 'called on AWS';
+      const endpoint = options.awsEndpoints?.[p];
+      const where = endpoint ? `called at ${endpoint.url} (${endpoint.source}), not AWS,` : 'called on AWS';
       report.push(`${p} ${models(p)}: ${where} with your environment's credentials and region (not rerouted to --upstream)`);
     } else {
       report.push(`${p} ${models(p)}: not served, no AWS credentials in the environment (it calls AWS, never --upstream); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and AWS_REGION to use it`);
