@@ -81,10 +81,22 @@ export class LifecycleWorkflows extends Construct {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: 'Tessera lifecycle state machines: invoke the lifecycle functions, log, trace',
     });
-    const policy = new iam.ManagedPolicy(this, 'Policy', {
+    // The lifecycle functions' ARNs in a managed policy of their own: IAM refuses a managed policy
+    // document of more than 6,144 characters (whitespace not counted; IAM and STS quotas,
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html), and each ARN of a
+    // function CloudFormation names (`TesseraPlatform-<logical id>-<suffix>`, 64 characters) is about
+    // 120 characters: beside the statements below, the one policy was 6,017 characters in us-east-1
+    // and 6,222 with the home region ap-northeast-1, so CreatePolicy failed on the first deploy of a
+    // platform homed in a Region with a 14-character name (Tokyo, Seoul, Singapore, Sydney…).
+    const invokePolicy = new iam.ManagedPolicy(this, 'InvokePolicy', {
       roles: [role],
       statements: [
         new iam.PolicyStatement({ sid: 'InvokeLifecycleFunctions', actions: ['lambda:InvokeFunction'], resources: Object.values(this.fns).map((f) => f.functionArn) }),
+      ],
+    });
+    const policy = new iam.ManagedPolicy(this, 'Policy', {
+      roles: [role],
+      statements: [
         // Offboarding's *Retire fine-tuned models*: this one function of the fine-tuning construct, nothing else of it.
         new iam.PolicyStatement({ sid: 'InvokeFineTuningRetirement', actions: ['lambda:InvokeFunction'], resources: [props.fineTuningEvents.functionArn] }),
         new iam.PolicyStatement({
@@ -137,7 +149,7 @@ export class LifecycleWorkflows extends Construct {
         timeout,
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       });
-      sm.node.addDependency(policy);
+      sm.node.addDependency(policy, invokePolicy);
       return sm;
     };
 
