@@ -9,12 +9,14 @@ import { appTemplates } from '../support/default-app.js';
  * counted): https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
  * "Managed policy size: cannot exceed 6,144 characters"; "Role policy size: the total aggregate
  * policy size (the sum size of all inline policies) … cannot exceed 10,240 characters"; "Role
- * trust policy length: 2,048 characters" (the default quota). IAM refuses the CreatePolicy,
- * PutRolePolicy or CreateRole that would pass them, so the stack's first create fails.
+ * trust policy length: 2,048 characters" (the default quota); "Managed policies attached to an IAM
+ * role: 10" (the default quota). IAM refuses the CreatePolicy, PutRolePolicy, CreateRole or
+ * AttachRolePolicy that would pass them, so the stack's first create fails.
  */
 const MANAGED_POLICY_LIMIT = 6144;
 const ROLE_INLINE_LIMIT = 10240;
 const TRUST_POLICY_LIMIT = 2048;
+const ATTACHED_POLICIES_LIMIT = 10;
 
 /** Longest Region names of the commercial partition are 14 characters (ap-northeast-1, ap-southeast-2…). */
 const HOME = 'ap-northeast-1';
@@ -42,14 +44,19 @@ const size = (doc: unknown) => JSON.stringify(doc).replace(/\s/g, '').length;
 function oversized(label: string, inst: InstantiatedTemplate): string[] {
   const out: string[] = [];
   const inline = new Map<string, number>();
+  const attached = new Map<string, number>();
   const resources = Object.values(inst.resources);
   const roles = resources.filter((r) => r.type === 'AWS::IAM::Role');
   for (const r of resources) {
-    const p = r.props as { PolicyDocument?: unknown; AssumeRolePolicyDocument?: unknown; Policies?: Array<{ PolicyDocument: unknown }>; Roles?: string[] };
-    if (r.type === 'AWS::IAM::ManagedPolicy' && size(p.PolicyDocument) > MANAGED_POLICY_LIMIT) out.push(`${label} ${r.logicalId} (managed policy): ${size(p.PolicyDocument)} > ${MANAGED_POLICY_LIMIT}`);
+    const p = r.props as { PolicyDocument?: unknown; AssumeRolePolicyDocument?: unknown; Policies?: Array<{ PolicyDocument: unknown }>; Roles?: string[]; ManagedPolicyArns?: unknown[] };
+    if (r.type === 'AWS::IAM::ManagedPolicy') {
+      if (size(p.PolicyDocument) > MANAGED_POLICY_LIMIT) out.push(`${label} ${r.logicalId} (managed policy): ${size(p.PolicyDocument)} > ${MANAGED_POLICY_LIMIT}`);
+      for (const name of p.Roles ?? []) attached.set(name, (attached.get(name) ?? 0) + 1);
+    }
     if (r.type === 'AWS::IAM::Role') {
       if (size(p.AssumeRolePolicyDocument) > TRUST_POLICY_LIMIT) out.push(`${label} ${r.logicalId} (trust policy): ${size(p.AssumeRolePolicyDocument)} > ${TRUST_POLICY_LIMIT}`);
       inline.set(r.logicalId, (inline.get(r.logicalId) ?? 0) + (p.Policies ?? []).reduce((n, x) => n + size(x.PolicyDocument), 0));
+      attached.set(r.name!, (attached.get(r.name!) ?? 0) + (p.ManagedPolicyArns ?? []).length);
     }
     if (r.type === 'AWS::IAM::Policy') {
       for (const name of p.Roles ?? []) {
@@ -59,11 +66,12 @@ function oversized(label: string, inst: InstantiatedTemplate): string[] {
     }
   }
   for (const [role, n] of inline) if (n > ROLE_INLINE_LIMIT) out.push(`${label} ${role} (inline policies together): ${n} > ${ROLE_INLINE_LIMIT}`);
+  for (const [role, n] of attached) if (n > ATTACHED_POLICIES_LIMIT) out.push(`${label} role ${role} (managed policies attached): ${n} > ${ATTACHED_POLICIES_LIMIT}`);
   return out;
 }
 
 describe('IAM policy sizes once resolved (the longest tenant id, 14-character Regions, names CloudFormation generates)', () => {
-  it('keeps every managed policy, inline policy set and trust policy of the platform and the blueprints within IAM\'s limits', async () => {
+  it('keeps every managed policy, inline policy set, trust policy and role\'s attached policies of the platform and the blueprints within IAM\'s limits', async () => {
     // GIVEN the app homed in ap-northeast-1 with DR in ap-northeast-3 (platform and every tier)
     const built = await appTemplates(TOKYO_CONFIG);
     const json = (t: { toJSON(): unknown }) => t.toJSON() as CfnTemplate;
