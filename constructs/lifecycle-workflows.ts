@@ -51,6 +51,13 @@ export interface LifecycleWorkflowsProps {
   readonly driftConcurrency?: number;
 }
 
+/**
+ * Lifecycle function ARNs per managed policy of the state machine role: 45 ARNs of 116 characters (a
+ * generated 64-character function name in a Region with a 14-character name) and the statement around
+ * them are about 5,500 characters, within IAM's 6,144 per managed policy with room to spare.
+ */
+const FUNCTIONS_PER_INVOKE_POLICY = 45;
+
 const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 
 /**
@@ -81,19 +88,20 @@ export class LifecycleWorkflows extends Construct {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: 'Tessera lifecycle state machines: invoke the lifecycle functions, log, trace',
     });
-    // The lifecycle functions' ARNs in a managed policy of their own: IAM refuses a managed policy
-    // document of more than 6,144 characters (whitespace not counted; IAM and STS quotas,
-    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html), and each ARN of a
-    // function CloudFormation names (`TesseraPlatform-<logical id>-<suffix>`, 64 characters) is about
-    // 120 characters: beside the statements below, the one policy was 6,017 characters in us-east-1
-    // and 6,222 with the home region ap-northeast-1, so CreatePolicy failed on the first deploy of a
-    // platform homed in a Region with a 14-character name (Tokyo, Seoul, Singapore, Sydney…).
-    const invokePolicy = new iam.ManagedPolicy(this, 'InvokePolicy', {
+    // The lifecycle functions' ARNs in managed policies of their own, at most FUNCTIONS_PER_INVOKE_POLICY
+    // each: IAM refuses a managed policy document of more than 6,144 characters (whitespace not counted;
+    // "IAM and AWS STS quotas", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
+    // and the ARN of a function CloudFormation names (`TesseraPlatform-<logical id>-<suffix>`, 64
+    // characters) is up to 116 characters in a Region with a 14-character name. Beside the statements of
+    // `Policy` the 38 ARNs made 6,017 characters in us-east-1 and 6,222 homed in ap-northeast-1, so
+    // CreatePolicy failed on the first deploy of a platform homed in Tokyo, Seoul, Singapore, Sydney….
+    const functionArns = Object.values(this.fns).map((f) => f.functionArn);
+    const invokePolicies = Array.from({ length: Math.ceil(functionArns.length / FUNCTIONS_PER_INVOKE_POLICY) }, (_, i) => new iam.ManagedPolicy(this, i === 0 ? 'InvokePolicy' : `InvokePolicy${i + 1}`, {
       roles: [role],
       statements: [
-        new iam.PolicyStatement({ sid: 'InvokeLifecycleFunctions', actions: ['lambda:InvokeFunction'], resources: Object.values(this.fns).map((f) => f.functionArn) }),
+        new iam.PolicyStatement({ sid: 'InvokeLifecycleFunctions', actions: ['lambda:InvokeFunction'], resources: functionArns.slice(i * FUNCTIONS_PER_INVOKE_POLICY, (i + 1) * FUNCTIONS_PER_INVOKE_POLICY) }),
       ],
-    });
+    }));
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       roles: [role],
       statements: [
@@ -149,7 +157,7 @@ export class LifecycleWorkflows extends Construct {
         timeout,
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       });
-      sm.node.addDependency(policy, invokePolicy);
+      sm.node.addDependency(policy, ...invokePolicies);
       return sm;
     };
 
