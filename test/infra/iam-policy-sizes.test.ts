@@ -81,7 +81,9 @@ describe('IAM policy sizes once resolved (the longest tenant id, 14-character Re
     const tenant = (t: CfnTemplate, region: string) => instantiate(t, { tenantId: LONGEST_TENANT_ID, vpcCidr: '10.64.0.0/22', account: ACCOUNT, region });
     const found = [
       ...oversized('TesseraPlatform', platform),
+      ...oversized('TesseraPlatformDr', instantiate(json(built.platformDr!), { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: '222222222222', region: DR, stackName: 'TesseraPlatformDr', lenient: true })),
       ...oversized('account baseline', instantiate(json(built.accountBaseline), { tenantId: 'baseline', vpcCidr: '10.0.0.0/16', account: ACCOUNT, region: HOME, stackName: 'TesseraAccountBaseline' })),
+      ...oversized('workload provisioning', instantiate(json(built.workloadProvisioning), { tenantId: 'provisioning', vpcCidr: '10.0.0.0/16', account: ACCOUNT, region: HOME, stackName: 'TesseraWorkloadProvisioning', lenient: true, parameters: { BlueprintBucketName: 'tesseraplatform-blueprintsbucket51aa9b17-0123456789abc' } })),
       ...Object.entries(built.blueprints).flatMap(([tier, t]) => oversized(`${tier}`, tenant(json(t), HOME))),
       ...Object.entries(built.drBlueprints).flatMap(([tier, t]) => oversized(`${tier}-dr`, tenant(json(t), DR))),
       ...Object.entries(built.failoverBlueprints).flatMap(([tier, t]) => oversized(`${tier}-failover`, tenant(json(t), DR))),
