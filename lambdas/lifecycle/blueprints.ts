@@ -124,7 +124,7 @@ export interface TemplateFacts {
   readonly parameters: string[];
   /** How many zones it places subnets in (zoneCountOf); undefined when it has no subnet placed by zone index. */
   readonly zoneCount?: number;
-  /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version. */
+  /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version and allocated storage. */
   readonly versions: DeployedVersions;
 }
 
@@ -146,9 +146,10 @@ export async function templateFacts(tier: string, kind: BlueprintKind, version =
 }
 
 /**
- * The versions a tenant template fixes: `Version` of its AWS::EKS::Cluster (a dedicated cluster) and
- * `EngineVersion` of its AWS::RDS::DBInstance, when they are plain strings (version-change.ts compares
- * them between the template a stack was deployed from and the one deployed next).
+ * The versions a tenant template fixes: `Version` of its AWS::EKS::Cluster (a dedicated cluster),
+ * `EngineVersion` of its AWS::RDS::DBInstance, when they are plain strings, and the instance's
+ * `AllocatedStorage` (GiB) when it is a plain number (version-change.ts compares them between the
+ * template a stack was deployed from and the one deployed next).
  */
 export function versionsOf(template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }): DeployedVersions {
   const out: DeployedVersions = {};
@@ -156,6 +157,9 @@ export function versionsOf(template: { Resources?: Record<string, { Type?: strin
     const value = (key: string) => (typeof r?.Properties?.[key] === 'string' ? r.Properties[key] as string : undefined);
     if (r?.Type === 'AWS::EKS::Cluster' && value('Version')) out.kubernetesVersion = value('Version');
     if (r?.Type === 'AWS::RDS::DBInstance' && value('EngineVersion')) out.engineVersion = value('EngineVersion');
+    // AllocatedStorage is a string in the schema ("20"); a plain number is read too. Anything else (an intrinsic) is not compared.
+    const storage = r?.Type === 'AWS::RDS::DBInstance' ? r.Properties?.AllocatedStorage : undefined;
+    if ((typeof storage === 'string' && /^\d+$/.test(storage)) || typeof storage === 'number') out.allocatedStorageGiB = Number(storage);
   }
   return out;
 }

@@ -13,6 +13,16 @@
  *   restore of a dump into a new instance,
  *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.PostgreSQL.html).
  *   A major upgrade (16 -> 17) goes through: the blueprint sets AllowMajorVersionUpgrade.
+ * - the RDS instance's allocated storage going down: "You can't reduce the amount of storage for a DB
+ *   instance after storage has been allocated"
+ *   (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html), and
+ *   CloudFormation's DBInstance update handler passes a changed `AllocatedStorage` to ModifyDBInstance
+ *   whichever way it goes (aws-cloudformation/aws-cloudformation-resource-providers-rds, Translator
+ *   modifyDbInstanceRequest: `allocatedStorage(diff(previous, desired))` outside a rollback). A tier
+ *   change to a tier with less `database.allocatedStorageGiB`, or that key lowered in a tier's config,
+ *   would fail the update. (Storage that autoscaling grew past the template's value is the instance's,
+ *   not the template's: a template that keeps its value sends nothing, one that raises it to less than
+ *   the instance has is refused by RDS and not seen here.)
  *
  * Two callers: tier-migration.ts compares the tiers' config (a tier change, refused by the admin API
  * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
@@ -26,9 +36,11 @@ export interface DeployedVersions {
   kubernetesVersion?: string;
   /** The RDS PostgreSQL engine version (`17`, or a full `17.2`): its major version is compared. */
   engineVersion?: string;
+  /** The RDS instance's `AllocatedStorage`, GiB (`database.allocatedStorageGiB` of the tier it was built for). */
+  allocatedStorageGiB?: number;
 }
 
-export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion';
+export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion' | 'database.allocatedStorageGiB';
 
 /** One version change AWS refuses in place. */
 export interface VersionRefusal {
@@ -47,7 +59,7 @@ const majorOf = (v: string): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-/** The version changes from `from` to `to` that AWS refuses (empty: none, or nothing comparable). */
+/** The version and storage changes from `from` to `to` that AWS refuses (empty: none, or nothing comparable). */
 export function versionRefusals(from: DeployedVersions, to: DeployedVersions): VersionRefusal[] {
   const out: VersionRefusal[] = [];
   const k8sFrom = from.kubernetesVersion && minorOf(from.kubernetesVersion);
@@ -68,6 +80,14 @@ export function versionRefusals(from: DeployedVersions, to: DeployedVersions): V
     out.push({
       field: 'database.engineMajorVersion', from: String(pgFrom), to: String(pgTo),
       why: 'RDS cannot downgrade a PostgreSQL major version in place (only a dump restored into a new instance goes back)',
+    });
+  }
+  const storageFrom = from.allocatedStorageGiB;
+  const storageTo = to.allocatedStorageGiB;
+  if (storageFrom !== undefined && storageTo !== undefined && storageTo < storageFrom) {
+    out.push({
+      field: 'database.allocatedStorageGiB', from: String(storageFrom), to: String(storageTo),
+      why: 'RDS cannot reduce a DB instance\'s allocated storage ("You can\'t reduce the amount of storage for a DB instance after storage has been allocated"); keep the tier\'s allocatedStorageGiB at least where it was',
     });
   }
   return out;

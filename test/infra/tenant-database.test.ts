@@ -46,6 +46,11 @@ describe('TenantDatabase', () => {
     }
   });
 
+  it('renders AllocatedStorage as the plain number the lifecycle reads to refuse a storage decrease (lambdas/lifecycle/blueprints.ts versionsOf)', async () => {
+    const { versionsOf } = await import('../../lambdas/lifecycle/blueprints.js');
+    expect(versionsOf(build().toJSON() as never)).toEqual({ engineVersion: '17', allocatedStorageGiB: 100 });
+  });
+
   it('forces TLS through its parameter group', () => {
     build().hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17', Parameters: Match.objectLike({ 'rds.force_ssl': '1' }) });
   });

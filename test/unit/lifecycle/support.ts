@@ -113,16 +113,22 @@ export const ACCOUNT_ZONES = {
  * see whether it declares AvailabilityZones): a template declaring `parameters`; by default the
  * current blueprints' tenant parameters, AvailabilityZones among them.
  */
-export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string } = {}) {
+export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize'], zoneCount?: number, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number } = {}) {
   // With `zoneCount`: a data and a compute subnet per zone, placed as constructs/network.ts does (element i of the
   // AvailabilityZones parameter, or of Fn::GetAZs in a template without it).
   const list = parameters.includes('AvailabilityZones') ? { Ref: 'AvailabilityZones' } : { 'Fn::GetAZs': '' };
   const Resources = Object.fromEntries(['data', 'compute'].flatMap((g) => Array.from({ length: zoneCount ?? 0 }, (_, i) => [
     `NetworkVpc${g}Subnet${i + 1}SubnetA1B2C3D4`, { Type: 'AWS::EC2::Subnet', Properties: { AvailabilityZone: { 'Fn::Select': [i, list] } } },
   ])));
-  // With `versions`: the cluster's and the database's versions (version-change.ts compares them).
+  // With `versions`: the cluster's and the database's versions and the database's storage (version-change.ts compares them).
   if (versions.kubernetesVersion) Resources.ComputeCluster4F8E5F81 = { Type: 'AWS::EKS::Cluster', Properties: { Version: versions.kubernetesVersion } } as never;
-  if (versions.engineVersion) Resources.DatabaseInstance02E622FB = { Type: 'AWS::RDS::DBInstance', Properties: { EngineVersion: versions.engineVersion } } as never;
+  // (AllocatedStorage a string, as aws-cdk-lib renders it.)
+  if (versions.engineVersion || versions.allocatedStorageGiB !== undefined) {
+    Resources.DatabaseInstance02E622FB = { Type: 'AWS::RDS::DBInstance', Properties: {
+      ...(versions.engineVersion ? { EngineVersion: versions.engineVersion } : {}),
+      ...(versions.allocatedStorageGiB !== undefined ? { AllocatedStorage: String(versions.allocatedStorageGiB) } : {}),
+    } } as never;
+  }
   const body = JSON.stringify({ Parameters: Object.fromEntries(parameters.map((p) => [p, { Type: 'String' }])), Resources });
   return { Body: { transformToString: async () => body } } as never;
 }

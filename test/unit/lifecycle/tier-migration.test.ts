@@ -222,7 +222,7 @@ describe('version changes AWS cannot make in place', () => {
     expect(migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.33' }, { engineMajorVersion: '16' }, { kubernetesVersion: '1.34' }).tiers, 'us-east-1')).toBeUndefined();
   });
 
-  it('versionRefusals: a downgrade, a jump of two minors, a PostgreSQL major downgrade refused; one minor up and a major upgrade through', async () => {
+  it('versionRefusals: a downgrade, a jump of two minors, a PostgreSQL major downgrade, less allocated storage refused; one minor up, a major upgrade and more storage through', async () => {
     const { versionRefusals } = await import('../../../lambdas/lifecycle/version-change.js');
     expect(versionRefusals({ kubernetesVersion: '1.32' }, { kubernetesVersion: '1.34' })).toEqual([
       { field: 'compute.kubernetesVersion', from: '1.32', to: '1.34', why: expect.stringMatching(/one minor version at a time: go through 1\.33 first/) },
@@ -232,5 +232,9 @@ describe('version changes AWS cannot make in place', () => {
     expect(versionRefusals({ engineVersion: '17.4' }, { engineVersion: '16' })).toMatchObject([{ field: 'database.engineMajorVersion', from: '17', to: '16' }]);
     // nothing to compare (no dedicated cluster on one side): nothing refused
     expect(versionRefusals({}, { kubernetesVersion: '1.33' })).toEqual([]);
+    // RDS storage only grows: less is refused, the same or more goes through
+    expect(versionRefusals({ allocatedStorageGiB: 200 }, { allocatedStorageGiB: 100 })).toMatchObject([{ field: 'database.allocatedStorageGiB', from: '200', to: '100', why: expect.stringMatching(/RDS cannot reduce/) }]);
+    expect(versionRefusals({ allocatedStorageGiB: 100 }, { allocatedStorageGiB: 100 })).toEqual([]);
+    expect(versionRefusals({ allocatedStorageGiB: 20 }, { allocatedStorageGiB: 100 })).toEqual([]);
   });
 });

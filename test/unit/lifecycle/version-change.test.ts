@@ -14,7 +14,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 /**
  * *Deploy blueprint* compares the template the tenant's stack was deployed from (its recorded tier and
  * blueprint version, from the catalog) with the one it deploys: a Kubernetes downgrade or a jump of more
- * than one minor version, or a PostgreSQL major downgrade, is refused before the change set. This is what
+ * than one minor version, a PostgreSQL major downgrade, or less allocated storage, is refused before the change set. This is what
  * the tier check cannot see: the platform config changed the tenant's own tier's version and the rolling
  * upgrade (or a pinned version) would deploy it.
  */
@@ -22,7 +22,7 @@ const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
 const sts = mockClient(STSClient);
 const s3 = mockClient(S3Client);
-const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string }) =>
+const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string; allocatedStorageGiB?: number }) =>
   s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
 
 beforeEach(() => {
@@ -71,6 +71,23 @@ describe('Deploy blueprint: versions the stack cannot reach', async () => {
   it('lets one minor version up and a PostgreSQL major upgrade through to the change set', async () => {
     catalog('blueprints/1.0.0/starter.template.json', { kubernetesVersion: '1.33', engineVersion: '16' });
     catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.34', engineVersion: '17' });
+    await upgradeTo('2.0.0');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+
+  it('refuses less allocated storage (RDS cannot shrink an instance\'s storage; CloudFormation would send the lower value), before any stack operation', async () => {
+    catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100 });
+    catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 20 });
+    await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringMatching(/tenant acme's stack cannot take it in place: database\.allocatedStorageGiB would go from 100 to 20: RDS cannot reduce a DB instance's allocated storage/),
+    });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('lets the same or more allocated storage through to the change set', async () => {
+    catalog('blueprints/1.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 20 });
+    catalog('blueprints/2.0.0/starter.template.json', { engineVersion: '17', allocatedStorageGiB: 100 });
     await upgradeTo('2.0.0');
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
   });
