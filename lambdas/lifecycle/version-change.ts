@@ -21,8 +21,8 @@
  *   modifyDbInstanceRequest: `allocatedStorage(diff(previous, desired))` outside a rollback). A tier
  *   change to a tier with less `database.allocatedStorageGiB`, or that key lowered in a tier's config,
  *   would fail the update. (Storage that autoscaling grew past the template's value is the instance's,
- *   not the template's: a template that keeps its value sends nothing, one that raises it to less than
- *   the instance has is refused by RDS and not seen here.)
+ *   not the template's: a template that keeps its value sends nothing; one that raises it to less than
+ *   the instance has now is not seen here, since only the templates are compared.)
  *
  * Two callers: tier-migration.ts compares the tiers' config (a tier change, refused by the admin API
  * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
