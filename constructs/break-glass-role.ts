@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
+import { policyScopeFor } from './lambda-function.js';
 
 export interface BreakGlassRoleProps {
   /** Role name; tenant break-glass roles trust exactly this name in the platform account. */
@@ -36,7 +37,7 @@ export class BreakGlassRole extends Construct {
       conditions: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
     }));
     const tenantBreakGlass = `arn:${Aws.PARTITION}:iam::*:role/${tenantRoleName('*', 'break-glass')}`;
-    const policy = new iam.ManagedPolicy(this, 'Policy', {
+    const policy = new iam.ManagedPolicy(policyScopeFor(this), 'Policy', {
       roles: [this.role],
       statements: [new iam.PolicyStatement({
         sid: 'AssumeTenantBreakGlassRoles',

@@ -49,6 +49,25 @@ export function placeFunctionPoliciesIn(stack: Stack, home: Construct): void {
   policyHomes.set(stack, home);
 }
 
+/**
+ * The construct where `stack`'s role policies go (the nested stack {@link placeFunctionPoliciesIn} named), or undefined
+ * when none was named: for a construct of the stack that attaches managed policies of its own beside the functions'
+ * (e.g. the lifecycle state machines' invoke policies), so that they do not count against the stack's 500 resources.
+ */
+export const policyHomeOf = (stack: Stack): Construct | undefined => policyHomes.get(stack);
+
+/**
+ * Where `owner`'s managed policy goes: a construct named after `owner`'s path in its stack (`/` as `--`) in the stack's
+ * policy home ({@link placeFunctionPoliciesIn}), or `owner` itself when the stack names none. For a policy that no
+ * resource of the stack waits for and that names no Lambda function of it (the functions wait for the policy home):
+ * it then counts against the nested stack's 500 resources, not the stack's.
+ */
+export function policyScopeFor(owner: Construct): Construct {
+  const stack = Stack.of(owner);
+  const home = policyHomes.get(stack);
+  return home ? new Construct(home, owner.node.path.split('/').slice(stack.node.path.split('/').length).join('--')) : owner;
+}
+
 export interface LambdaFunctionProps {
   /** Handler file under lambdas/, without extension, e.g. `lifecycle/create-account`. */
   readonly handlerFile: string;
@@ -142,8 +161,7 @@ export class LambdaFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
       description: `Tessera ${props.handlerFile}`,
     });
-    const home = props.policyBesideRole === undefined ? policyHomes.get(stack) : undefined;
-    const policyScope = home ? new Construct(home, this.node.path.split('/').slice(stack.node.path.split('/').length).join('--')) : this;
+    const policyScope = props.policyBesideRole === undefined ? policyScopeFor(this) : this;
     this.policy = new iam.ManagedPolicy(policyScope, 'Policy', {
       roles: [this.role],
       statements: [

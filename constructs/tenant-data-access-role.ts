@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import type { LambdaFunction } from './lambda-function.js';
+import { policyScopeFor } from './lambda-function.js';
 
 export interface TenantDataAccessRoleProps {
   /** The tenant registry (partition key `tenantId`): a session reads its tenant's record and adds fine-tuned models to it. */
@@ -95,7 +96,7 @@ export class TenantDataAccessRole extends Construct {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns },
       Null: { 'dynamodb:LeadingKeys': 'false' },
     });
-    const policy = new iam.ManagedPolicy(this, 'Policy', { roles: [this.role], description: 'Tessera: one tenant\'s pooled items and provider secrets (the session\'s tessera:tenant-id tag)' });
+    const policy = new iam.ManagedPolicy(policyScopeFor(this), 'Policy', { roles: [this.role], description: 'Tessera: one tenant\'s pooled items and provider secrets (the session\'s tessera:tenant-id tag)' });
     policy.addStatements(
       new iam.PolicyStatement({
         sid: 'RegistryReadOwnRecord', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn],

@@ -78,7 +78,7 @@ export class PlatformStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.zones = stackZones(config, config.homeRegion);
-    this.functionPolicies = new NestedStack(this, 'FunctionPolicies', { description: 'Tessera: the managed policy of each platform Lambda (its permissions)' });
+    this.functionPolicies = new NestedStack(this, 'FunctionPolicies', { description: 'Tessera: the managed policy of each platform Lambda (its permissions), and of the break-glass and tenant-data roles' });
     placeFunctionPoliciesIn(this, this.functionPolicies);
     const key = this.key = new PlatformKey(this, 'PlatformKey', {
       archiveCopiers: { organizationId: config.organization.organizationId, provisioningRoleName: config.roles.provisioningRoleName },

@@ -11,8 +11,8 @@ const TENANT_BREAK_GLASS = 'arn:aws:iam::444455556666:role/tessera-acme-break-gl
 
 let policies: Array<{ name: string; policy: PolicyJson }>;
 beforeAll(() => {
-  // GIVEN the platform break-glass role's policy in the default app, as CloudFormation resolves it
-  const platform = defaultAppTemplates().platform;
+  // GIVEN the platform break-glass role's policy in the default app (in its FunctionPolicies nested stack), as CloudFormation resolves it
+  const platform = defaultAppTemplates().platformWithPolicies;
   policies = Object.entries(platform.findResources('AWS::IAM::ManagedPolicy'))
     .filter(([id]) => id.startsWith('BreakGlassPolicy'))
     .map(([id, p]: [string, any]) => ({ name: id, policy: resolveIntrinsics(p.Properties.PolicyDocument, { 'AWS::Partition': 'aws', 'AWS::AccountId': PLATFORM, 'AWS::Region': 'us-east-1' }) as PolicyJson }));

@@ -12,7 +12,7 @@ type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; C
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  resources = defaultAppTemplates().platform.toJSON().Resources as Record<string, Resource>;
+  resources = defaultAppTemplates().platformWithPolicies.toJSON().Resources as Record<string, Resource>;
 }, 240_000);
 
 const entries = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
