@@ -1,4 +1,3 @@
-import { DetachPolicyCommand, ListPoliciesForTargetCommand } from '@aws-sdk/client-organizations';
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
@@ -7,7 +6,7 @@ import { organizationsClient } from '../shared/sessions.js';
 import { owe, sendOwed } from './announcements.js';
 import { completeOperation } from './lease.js';
 import { fenceAccount } from './pending-account.js';
-import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
+import { detachPolicyOnce, QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -46,11 +45,9 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
   }
   const orgs = record.isolation === 'account' && record.accountId ? await organizationsClient() : undefined;
   if (orgs) {
-    const quarantine = await scpIdByName(orgs, QUARANTINE_SCP);
-    const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }));
-    if (attached.Policies?.some((p) => p.Id === quarantine)) {
-      await orgs.send(new DetachPolicyCommand({ PolicyId: quarantine, TargetId: record.accountId! }));
-    }
+    // PolicyNotAttachedException (a DetachPolicy sent again after its answer was lost, or the other invocation of this
+    // Task detached it first) counts as lifted: organization-lookup.ts detachPolicyOnce.
+    await detachPolicyOnce(orgs, await scpIdByName(orgs, QUARANTINE_SCP), record.accountId!);
   }
   let active;
   try {

@@ -1,4 +1,9 @@
 import {
+  AttachPolicyCommand,
+  DetachPolicyCommand,
+  ListParentsCommand,
+  ListPoliciesForTargetCommand,
+  MoveAccountCommand,
   paginateListOrganizationalUnitsForParent,
   paginateListPolicies,
   ListRootsCommand,
@@ -34,3 +39,62 @@ export async function scpIdByName(orgs: OrganizationsClient, name: string): Prom
 
 export const QUARANTINE_SCP = 'tessera-quarantine';
 export const tierOuName = (tier: string) => `tessera-${tier}`;
+
+/**
+ * Attaches SCP `policyId` to `targetId` unless ListPoliciesForTarget shows it attached. Organizations' answer
+ * `DuplicatePolicyAttachmentException` ("the selected policy is already attached to the specified target") counts as
+ * done: it is what a retried AttachPolicy meets when the first call took effect and its answer was lost (the SDK sends
+ * the call again after a timeout or a server fault; AttachPolicy has no idempotency token), or when another invocation
+ * of the step attached it between the listing and the call.
+ * @returns whether this call attached it (false: it was attached already)
+ */
+export async function attachPolicyOnce(orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> {
+  const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: targetId, Filter: 'SERVICE_CONTROL_POLICY' }));
+  if (attached.Policies?.some((p) => p.Id === policyId)) return false;
+  try {
+    await orgs.send(new AttachPolicyCommand({ PolicyId: policyId, TargetId: targetId }));
+    return true;
+  } catch (e) {
+    if ((e as Error).name === 'DuplicatePolicyAttachmentException') return false;
+    throw e;
+  }
+}
+
+/**
+ * Detaches SCP `policyId` from `targetId` when ListPoliciesForTarget shows it attached. `PolicyNotAttachedException`
+ * counts as done, for the same reasons as in attachPolicyOnce (a DetachPolicy whose answer was lost, sent again).
+ * @returns whether this call detached it (false: it was not attached)
+ */
+export async function detachPolicyOnce(orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> {
+  const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: targetId, Filter: 'SERVICE_CONTROL_POLICY' }));
+  if (!attached.Policies?.some((p) => p.Id === policyId)) return false;
+  try {
+    await orgs.send(new DetachPolicyCommand({ PolicyId: policyId, TargetId: targetId }));
+    return true;
+  } catch (e) {
+    if ((e as Error).name === 'PolicyNotAttachedException') return false;
+    throw e;
+  }
+}
+
+/**
+ * Moves account `accountId` into `destination` (an OU id) unless ListParents shows it there. A MoveAccount that
+ * Organizations refuses with `DuplicateAccountException` ("that account is already present in the specified
+ * destination") or `SourceParentNotFoundException` (the account is no longer under the parent listed) is checked
+ * again with ListParents: the account already in `destination` is done (a retried MoveAccount whose first call took
+ * effect, or another invocation's move); anywhere else, the error stands.
+ * @returns whether this call moved it
+ */
+export async function moveAccountTo(orgs: OrganizationsClient, accountId: string, destination: string): Promise<boolean> {
+  const parentOf = async () => (await orgs.send(new ListParentsCommand({ ChildId: accountId }))).Parents?.[0]?.Id;
+  const source = await parentOf();
+  if (!source || source === destination) return false;
+  try {
+    await orgs.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: source, DestinationParentId: destination }));
+    return true;
+  } catch (e) {
+    if (!['DuplicateAccountException', 'SourceParentNotFoundException'].includes((e as Error).name)) throw e;
+    if ((await parentOf()) === destination) return false;
+    throw e;
+  }
+}

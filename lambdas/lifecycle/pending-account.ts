@@ -1,9 +1,9 @@
 import {
-  AttachPolicyCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListPoliciesForTargetCommand, paginateListAccounts, paginateListCreateAccountStatus, type Account, type CreateAccountStatus, type OrganizationsClient,
+  DescribeAccountCommand, DescribeCreateAccountStatusCommand, paginateListAccounts, paginateListCreateAccountStatus, type Account, type CreateAccountStatus, type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
+import { attachPolicyOnce, QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 
 /** The account name Tessera gives a tenant's account (CreateAccount `AccountName`). */
 export const tenantAccountName = (tenantId: string) => `tessera-${tenantId}`;
@@ -117,7 +117,6 @@ export async function resolvePendingAccount(orgs: OrganizationsClient, record: T
 /** Attaches the quarantine SCP to `accountId` unless it is attached: nothing but Tessera's deployers may act in it. */
 export async function fenceAccount(orgs: OrganizationsClient, accountId: string): Promise<string> {
   const quarantine = await scpIdByName(orgs, QUARANTINE_SCP);
-  const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: accountId, Filter: 'SERVICE_CONTROL_POLICY' }));
-  if (!attached.Policies?.some((p) => p.Id === quarantine)) await orgs.send(new AttachPolicyCommand({ PolicyId: quarantine, TargetId: accountId }));
+  await attachPolicyOnce(orgs, quarantine, accountId);
   return quarantine;
 }

@@ -1,8 +1,7 @@
-import { AttachPolicyCommand, ListParentsCommand, ListPoliciesForTargetCommand, MoveAccountCommand } from '@aws-sdk/client-organizations';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
-import { ouIdByName, QUARANTINE_SCP, scpIdByName, tierOuName } from './organization-lookup.js';
+import { attachPolicyOnce, moveAccountTo, ouIdByName, QUARANTINE_SCP, scpIdByName, tierOuName } from './organization-lookup.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -15,15 +14,9 @@ export const handler = lifecycleHandler('Quarantine account', async (state: Life
   const accountId = record.accountId!;
   const orgs = await organizationsClient();
   const quarantine = await scpIdByName(orgs, QUARANTINE_SCP);
-  const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: accountId, Filter: 'SERVICE_CONTROL_POLICY' }));
-  if (!attached.Policies?.some((p) => p.Id === quarantine)) {
-    await orgs.send(new AttachPolicyCommand({ PolicyId: quarantine, TargetId: accountId }));
-  }
+  // Each call once, whatever a retry of this step (or of the SDK call) meets done (organization-lookup.ts).
+  await attachPolicyOnce(orgs, quarantine, accountId);
   const destination = await ouIdByName(orgs, tierOuName(record.tier));
-  const parents = await orgs.send(new ListParentsCommand({ ChildId: accountId }));
-  const source = parents.Parents?.[0]?.Id;
-  if (source && source !== destination) {
-    await orgs.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: source, DestinationParentId: destination }));
-  }
+  await moveAccountTo(orgs, accountId, destination);
   return { accountId, ou: destination, quarantinePolicy: quarantine };
 });

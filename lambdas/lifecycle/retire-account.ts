@@ -1,4 +1,3 @@
-import { ListParentsCommand, MoveAccountCommand } from '@aws-sdk/client-organizations';
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { enqueueClosure } from '../shared/control-table.js';
 import { platformConfig } from '../shared/environment.js';
@@ -8,7 +7,7 @@ import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { processClosureQueue } from './account-closure.js';
-import { ouIdByName } from './organization-lookup.js';
+import { moveAccountTo, ouIdByName } from './organization-lookup.js';
 import { ownAccountBehind, resolvePendingAccount } from './pending-account.js';
 import type { LifecycleState } from './state.js';
 
@@ -55,11 +54,8 @@ export const handler = lifecycleHandler('Retire account', async (state: Lifecycl
   }
   const accountId = record.accountId!;
   const suspended = await ouIdByName(orgs, platformConfig().organization.suspendedOuName);
-  const parents = await orgs.send(new ListParentsCommand({ ChildId: accountId }));
-  const source = parents.Parents?.[0]?.Id;
-  if (source && source !== suspended) {
-    await orgs.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: source, DestinationParentId: suspended }));
-  }
+  // A MoveAccount whose answer was lost and that the SDK sent again (DuplicateAccountException) finds the account moved.
+  await moveAccountTo(orgs, accountId, suspended);
   // The tenant's record says the closure is queued (the queue's runs then record CLOSED, or an error): without it a closure
   // waiting for Organizations' quota showed nothing on the tenant. Written before the entry is queued: a queue run (the
   // daily job, another tenant's Retire account) may close the account as soon as it is, and its CLOSED must not be

@@ -735,6 +735,16 @@ describe('offboarding steps', async () => {
     expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
     expect(eventTypes()).toEqual(['Tenant Account Closure Queued']);
   });
+  // Faults pass (s24b): MoveAccount has no idempotency token; sent again by the SDK after its answer was lost, it meets
+  // DuplicateAccountException, and the offboarding stopped at Retire account with the account in Suspended, its closure not queued.
+  it('counts a move to Suspended that Organizations says is already done as done, and queues the closure', async () => {
+    records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
+    organization();
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'ou-ent' }] }).resolves({ Parents: [{ Id: 'ou-susp' }] });
+    orgs.on(MoveAccountCommand).rejects(Object.assign(new Error('That account is already present in the specified destination.'), { name: 'DuplicateAccountException' }));
+    await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
+    expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
+  });
   // Found by the day-2 teardown walk-through (s20, nuup): after offboarding an account tenant, its record said nothing of the
   // closure (accountClosure was written only for a failure, or a closure with a note or earlier attempts), so an operator
   // could not tell an account closed at the first try from one waiting for Organizations' quota.

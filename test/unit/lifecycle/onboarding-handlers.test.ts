@@ -461,6 +461,28 @@ describe('Quarantine account', async () => {
     expect(orgs.commandCalls(AttachPolicyCommand)).toHaveLength(0);
     expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
   });
+  // Faults pass (s24b): AttachPolicy and MoveAccount carry no idempotency token. The SDK sends a call again after a timeout
+  // or a server fault, and when the first call took effect Organizations answers the second DuplicatePolicyAttachmentException
+  // and DuplicateAccountException: the step failed, the onboarding FAILED at Quarantine account naming an error for work
+  // that was done (the account quarantined and in its tier OU), and an operator had to retry it.
+  it('counts an attachment or a move that Organizations says is already done as done (a call sent again after its answer was lost)', async () => {
+    // GIVEN the listings read before the calls, and Organizations answering the calls sent again
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
+    orgs.on(AttachPolicyCommand).rejects(Object.assign(new Error('The selected policy is already attached to the specified target.'), { name: 'DuplicatePolicyAttachmentException' }));
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'r-root', Type: 'ROOT' }] }).resolves({ Parents: [{ Id: 'ou-ent', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(MoveAccountCommand).rejects(Object.assign(new Error('That account is already present in the specified destination.'), { name: 'DuplicateAccountException' }));
+    // WHEN / THEN the step goes on
+    await expect(handler(state())).resolves.toEqual({ accountId: '444444444444', ou: 'ou-ent', quarantinePolicy: 'p-quarantine' });
+  });
+  it('lets a move refused for an account that is not in its destination fail', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-other', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(MoveAccountCommand).rejects(Object.assign(new Error('We can\'t find a source root or OU with the ParentId that you specified.'), { name: 'SourceParentNotFoundException' }));
+    await expect(handler(state())).rejects.toMatchObject({ name: 'SourceParentNotFoundException' });
+    expect(orgs.commandCalls(ListParentsCommand)).toHaveLength(2);
+  });
   it('names the missing OU when the organization stack is not deployed', async () => {
     records.set('acme', leased('onboard', { tier: 'professional', accountId: '444444444444' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
@@ -663,6 +685,20 @@ describe('Activate tenant', async () => {
     ]);
     expect(records.get('acme')?.lease).toBeUndefined();
     expect(records.get('acme')?.owedAnnouncements).toBeUndefined();
+  });
+
+  // Faults pass (s24b): a DetachPolicy whose answer was lost, sent again by the SDK (or the other invocation of this Task
+  // detaching first), met PolicyNotAttachedException: the step failed after the record said ACTIVE, Record failure put the
+  // quarantine back and recorded the onboarding FAILED, though the quarantine had come off as asked.
+  it('counts a quarantine that Organizations says is no longer attached as lifted, and completes', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }));
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
+    orgs.on(DetachPolicyCommand).rejects(Object.assign(new Error('The policy isn\'t attached to the specified target in the specified root.'), { name: 'PolicyNotAttachedException' }));
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', executions: [expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'SUCCEEDED' })] });
+    expect(records.get('acme')?.lease).toBeUndefined();
+    expect(orgs.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    expect(eventTypes()).toEqual(['Tenant Activated']);
   });
 
   it('leaves the quarantine SCP attached when the ACTIVE write fails', async () => {
