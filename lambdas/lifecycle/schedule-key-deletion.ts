@@ -28,13 +28,28 @@ export function keyDeletionPlan(record: TenantRecord, now = new Date()): ReturnT
 /**
  * ScheduleKeyDeletion with the configured waiting period (a last chance to cancel), once: a key already pending keeps its date.
  * `region`: the key's region when it is not the home region (the tenant's DR key, in its DR region).
+ * KMS refuses ScheduleKeyDeletion on a key pending deletion (`KMSInvalidStateException`): met after the DescribeKey here
+ * (a call the SDK sent again after its answer was lost, or another run scheduling the same key between the two calls),
+ * the key is described again and, pending deletion, its date is the answer; in any other state the error stands.
+ * @returns the key's deletion date (ISO 8601), as KMS reports it
  */
 export async function scheduleTenantKey(accountId: string, tenantId: string, keyArn: string, region?: string): Promise<string | undefined> {
   const kms = clientWith(KMSClient, await tenantAccountCredentials(accountId, tenantId, 'key'), region ? { region } : {});
-  const key = await kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
-  if (key.KeyMetadata?.KeyState === 'PendingDeletion') return key.KeyMetadata.DeletionDate?.toISOString();
-  const out = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyMetadata?.KeyId ?? keyArn, PendingWindowInDays: numberEnv(ENV.keyDeletionWindowDays, 30) }));
-  return out.DeletionDate?.toISOString();
+  const pendingDate = async () => {
+    const key = (await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata;
+    return { key, pending: key?.KeyState === 'PendingDeletion', date: key?.DeletionDate?.toISOString() };
+  };
+  const before = await pendingDate();
+  if (before.pending) return before.date;
+  try {
+    const out = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: before.key?.KeyId ?? keyArn, PendingWindowInDays: numberEnv(ENV.keyDeletionWindowDays, 30) }));
+    return out.DeletionDate?.toISOString();
+  } catch (e) {
+    if ((e as Error).name !== 'KMSInvalidStateException') throw e;
+    const after = await pendingDate();
+    if (after.pending) return after.date;
+    throw e;
+  }
 }
 
 /**

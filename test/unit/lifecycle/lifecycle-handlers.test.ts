@@ -719,6 +719,26 @@ describe('offboarding steps', async () => {
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
   });
 
+  // Faults pass (s24b): ScheduleKeyDeletion has no idempotency token, and KMS refuses it for a key pending deletion
+  // (KMSInvalidStateException). Sent again by the SDK after its answer was lost, it failed the offboarding at Schedule key
+  // deletion (and recorded that failure) though the key was scheduled.
+  it('takes a key that KMS says is pending deletion when asked to schedule it as scheduled, with its date', async () => {
+    records.set('acme', offboarding({ stackOutputs: { KeyArn: 'arn:aws:kms:us-east-1:333333333333:key/k1' } }));
+    kms.on(DescribeKeyCommand)
+      .resolvesOnce({ KeyMetadata: { KeyId: 'k1', KeyState: 'Enabled' } })
+      .resolves({ KeyMetadata: { KeyId: 'k1', KeyState: 'PendingDeletion', DeletionDate: new Date('2026-12-08T00:00:00.000Z') } });
+    kms.on(ScheduleKeyDeletionCommand).rejects(Object.assign(new Error('arn:aws:kms:us-east-1:333333333333:key/k1 is pending deletion.'), { name: 'KMSInvalidStateException' }));
+    await expect(scheduleKey(state())).resolves.toMatchObject({ scheduled: true, deletionDate: '2026-12-08T00:00:00.000Z' });
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: 'arn:aws:kms:us-east-1:333333333333:key/k1', deletionDate: '2026-12-08T00:00:00.000Z' });
+  });
+  it('lets KMSInvalidStateException stand for a key that is not pending deletion (disabled by hand, say)', async () => {
+    records.set('acme', offboarding({ stackOutputs: { KeyArn: 'arn:aws:kms:us-east-1:333333333333:key/k1' } }));
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k1', KeyState: 'Unavailable' } });
+    kms.on(ScheduleKeyDeletionCommand).rejects(Object.assign(new Error('key is unavailable'), { name: 'KMSInvalidStateException' }));
+    await expect(scheduleKey(state())).rejects.toMatchObject({ name: 'KMSInvalidStateException' });
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(2);
+  });
+
   const organization = () => {
     orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
     orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-susp', Name: 'Suspended' }] });
