@@ -97,6 +97,9 @@ export async function openRequest(sq: ServiceQuotasClient, serviceCode: string, 
 /**
  * Asks for `desired` unless a request is already open (then that one is reported). Never asks for
  * less than `applied` (Service Quotas increases only). Returns the registry entry.
+ * Service Quotas refuses a second request while one is open (`ResourceAlreadyExistsException`): met after the listing
+ * here (the SDK sent RequestServiceQuotaIncrease again after its answer was lost, or another run filed one meanwhile),
+ * the open request is read again and reported; found none, the error stands.
  */
 export async function requestIncrease(
   sq: ServiceQuotasClient,
@@ -106,6 +109,13 @@ export async function requestIncrease(
   const open = await openRequest(sq, quota.serviceCode, quota.quotaCode);
   if (open) return { ...base, desired: open.desired ?? quota.desired, requestId: open.id, status: open.status, alreadyOpen: true };
   const desired = Math.max(quota.desired, quota.applied);
-  const out = await sq.send(new RequestServiceQuotaIncreaseCommand({ ServiceCode: quota.serviceCode, QuotaCode: quota.quotaCode, DesiredValue: desired }));
-  return { ...base, desired, requestId: out.RequestedQuota?.Id, status: out.RequestedQuota?.Status ?? 'PENDING', alreadyOpen: false };
+  try {
+    const out = await sq.send(new RequestServiceQuotaIncreaseCommand({ ServiceCode: quota.serviceCode, QuotaCode: quota.quotaCode, DesiredValue: desired }));
+    return { ...base, desired, requestId: out.RequestedQuota?.Id, status: out.RequestedQuota?.Status ?? 'PENDING', alreadyOpen: false };
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceAlreadyExistsException') throw e;
+    const filed = await openRequest(sq, quota.serviceCode, quota.quotaCode);
+    if (!filed) throw e;
+    return { ...base, desired: filed.desired ?? desired, requestId: filed.id, status: filed.status, alreadyOpen: true };
+  }
 }

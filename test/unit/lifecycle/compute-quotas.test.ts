@@ -92,6 +92,21 @@ describe('Request compute quotas (account vending)', () => {
     expect(out.requested).toEqual([{ quotaCode: G_AND_VT, desired: 80, requestId: 'earlier', status: 'PENDING' }]);
   });
 
+  // Faults pass (s24b): RequestServiceQuotaIncrease has no idempotency token; sent again by the SDK after its answer was
+  // lost, Service Quotas refuses it (ResourceAlreadyExistsException: a request is open). The request filed was then
+  // missing from the tenant's quotaRequests (and Check quotas recorded the increase as not requested, naming that error).
+  it('records the open request when Service Quotas says one exists already (a request sent again after its answer was lost)', async () => {
+    enterprise();
+    applied({ [STANDARD]: 64, [G_AND_VT]: 0, [P]: 480 });
+    sq.on(ListRequestedServiceQuotaChangeHistoryByQuotaCommand, { QuotaCode: G_AND_VT })
+      .resolvesOnce({ RequestedQuotas: [] })
+      .resolves({ RequestedQuotas: [{ Id: 'filed-first', Status: 'PENDING', DesiredValue: 80, Created: new Date() }] });
+    sq.on(RequestServiceQuotaIncreaseCommand).rejects(Object.assign(new Error('A request for this quota is already pending.'), { name: 'ResourceAlreadyExistsException' }));
+    const out = await run();
+    expect(out.requested).toEqual([{ quotaCode: G_AND_VT, desired: 80, requestId: 'filed-first', status: 'PENDING' }]);
+    expect(records.get('ent')?.quotaRequests?.map((r) => [r.quotaCode, r.requestId, r.status])).toEqual([[G_AND_VT, 'filed-first', 'PENDING']]);
+  });
+
   it('does not fail the onboarding when Service Quotas refuses: the node group starts at 0', async () => {
     enterprise();
     sq.on(GetServiceQuotaCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
