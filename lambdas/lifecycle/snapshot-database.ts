@@ -47,6 +47,9 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
     try {
       await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshotId, Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }] }));
     } catch (e) {
+      // DBSnapshotAlreadyExists for the name just made (milliseconds): the SDK sent CreateDBSnapshot again after the
+      // answer of the first call, which took effect, was lost. That snapshot of this instance is this step's.
+      if ((e as Error).name === 'DBSnapshotAlreadyExistsFault' && (await snapshotOf(rds, snapshotId)) === instance) return { phase: 'SNAPSHOT', snapshotId, done: false };
       if ((e as Error).name !== 'DBInstanceNotFoundFault') throw e;
       // The instance is gone: an offboarding of before this step recorded its snapshot, resumed
       // after it deleted the stack. Its archived copy is the tenant's final snapshot.
@@ -56,18 +59,24 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
       }
       // Shared and noted as the COPY phase would (both idempotent): the copy may be an operator's.
       await shareAndNote(rds, record, instance, found, state.export?.prefix);
-      const snapshotId = found.slice(0, -'-archive'.length);
-      await recordSnapshot(record, { instance, snapshotId, archiveSnapshotId: found, archivedAt: new Date().toISOString() });
-      return { phase: 'DONE', snapshotId, archiveSnapshotId: found, done: true };
+      const foundSnapshotId = found.slice(0, -'-archive'.length);
+      await recordSnapshot(record, { instance, snapshotId: foundSnapshotId, archiveSnapshotId: found, archivedAt: new Date().toISOString() });
+      return { phase: 'DONE', snapshotId: foundSnapshotId, archiveSnapshotId: found, done: true };
     }
     return { phase: 'SNAPSHOT', snapshotId, done: false };
   }
   if (progress.phase === 'SNAPSHOT') {
     if (!(await available(progress.snapshotId!))) return progress;
     const archiveSnapshotId = `${progress.snapshotId}-archive`;
-    await rds.send(new CopyDBSnapshotCommand({
-      SourceDBSnapshotIdentifier: progress.snapshotId, TargetDBSnapshotIdentifier: archiveSnapshotId, KmsKeyId: requireEnv(ENV.archiveKeyArn), CopyTags: true,
-    }));
+    try {
+      await rds.send(new CopyDBSnapshotCommand({
+        SourceDBSnapshotIdentifier: progress.snapshotId, TargetDBSnapshotIdentifier: archiveSnapshotId, KmsKeyId: requireEnv(ENV.archiveKeyArn), CopyTags: true,
+      }));
+    } catch (e) {
+      // The copy's name is this snapshot's: a CopyDBSnapshot sent again (by the SDK after a lost answer, or a retry of
+      // this step after its first run's copy started) finds it made, and the COPY phase waits for it as for its own.
+      if ((e as Error).name !== 'DBSnapshotAlreadyExistsFault' || (await snapshotOf(rds, archiveSnapshotId)) !== instance) throw e;
+    }
     return { ...progress, phase: 'COPY', archiveSnapshotId };
   }
   if (progress.phase === 'COPY') {
@@ -78,6 +87,16 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
   }
   return progress;
 });
+
+/** The DB instance a manual snapshot `id` is of, or undefined when there is no such snapshot. */
+async function snapshotOf(rds: RDSClient, id: string): Promise<string | undefined> {
+  try {
+    return (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0]?.DBInstanceIdentifier;
+  } catch (e) {
+    if ((e as Error).name === 'DBSnapshotNotFoundFault') return undefined;
+    throw e;
+  }
+}
 
 /**
  * The newest available archived final snapshot of `instance` (`tessera-<tenant>-final-<ms>-archive`,

@@ -648,6 +648,25 @@ describe('offboarding steps', async () => {
     expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)[0].args[0].input).toMatchObject({ AttributeName: 'restore', ValuesToAdd: ['222222222222'] });
   });
 
+  // Faults pass (s24b): CreateDBSnapshot and CopyDBSnapshot carry no idempotency token. Sent again after a lost answer
+  // (the SDK's retry; for the copy also a retry of this step), RDS refuses the name it made: DBSnapshotAlreadyExistsFault
+  // failed the offboarding at Snapshot database though the snapshot, or its archived copy, was being made.
+  it('takes a snapshot or archived copy RDS says exists already under the name this step gave it as its own, and goes on', async () => {
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    const exists = (id: string) => Object.assign(new Error(`Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`), { name: 'DBSnapshotAlreadyExistsFault' });
+    rds.on(CreateDBSnapshotCommand).callsFake((input: { DBSnapshotIdentifier: string }) => { throw exists(input.DBSnapshotIdentifier); });
+    rds.on(CopyDBSnapshotCommand).callsFake((input: { TargetDBSnapshotIdentifier: string }) => { throw exists(input.TargetDBSnapshotIdentifier); });
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBInstanceIdentifier: 'db-1', Status: 'available' }] });
+    const first = await snapshot(state());
+    expect(first).toMatchObject({ phase: 'SNAPSHOT', done: false, snapshotId: expect.stringMatching(/^tessera-acme-final-\d+$/) });
+    expect(rds.commandCalls(DescribeDBSnapshotsCommand)[0].args[0].input).toEqual({ DBSnapshotIdentifier: first.snapshotId });
+    const second = await snapshot({ ...state(), snapshot: first });
+    expect(second).toMatchObject({ phase: 'COPY', archiveSnapshotId: `${first.snapshotId}-archive` });
+    // a snapshot of another instance under that name is not this step's: the error stands
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBInstanceIdentifier: 'db-other', Status: 'available' }] });
+    await expect(snapshot(state())).rejects.toMatchObject({ name: 'DBSnapshotAlreadyExistsFault' });
+  });
+
   it('records the archived snapshot; resumed with it recorded, answers DONE without a call to RDS', async () => {
     records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'available' }] });
