@@ -9,8 +9,8 @@ import { scheduleTenantKey } from './schedule-key-deletion.js';
 /**
  * Daily: schedules the deletion of each queued tenant key (or DR key, in its DR region) whose `dueAt` has passed (the last
  * store under it has expired), removes the containers left empty (log groups, the Backup vault;
- * see emptied-stores.ts), records both in the registry and announces them. A key that fails stays
- * queued for the next run; the others go on.
+ * see emptied-stores.ts), records both in the registry and announces them, then marks the entry SCHEDULED. A key
+ * that fails anywhere before that mark stays queued for the next run, which does it again; the others go on.
  */
 export const handler = lifecycleHandler('Process key deletion queue', async (_event: unknown = {}) => {
   const now = Date.now();
@@ -22,7 +22,6 @@ export const handler = lifecycleHandler('Process key deletion queue', async (_ev
     try {
       // A DR key (item.region, its DR region) is scheduled there, and its emptied DR containers removed there.
       const deletionDate = await scheduleTenantKey(item.accountId, item.tenantId, item.keyArn, item.region);
-      if (!(await markKeyDeletionScheduled(item.keyArn, deletionDate))) continue; // another run got there first
       const record = await getTenant(item.tenantId);
       const retainedStores = record?.offboarding?.retainedStores
         ? await removeEmptiedStores(item.accountId, item.tenantId, record.offboarding.retainedStores, new Date(now), item.region)
@@ -30,6 +29,14 @@ export const handler = lifecycleHandler('Process key deletion queue', async (_ev
       const outcome = { state: 'SCHEDULED' as const, keyArn: item.keyArn, dueAt: item.dueAt, deletionDate };
       if (record) await updateTenant(item.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(retainedStores ? { retainedStores } : {}), ...(item.region ? { drKeyDeletion: { ...outcome, region: item.region } } : { keyDeletion: outcome }) } });
       await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: item.tenantId, accountId: item.accountId, keyArn: item.keyArn, deletionDate, dueAt: item.dueAt, ...(item.region ? { region: item.region } : {}) });
+      // The entry leaves the queue last, once the registry says SCHEDULED and the bus was told: runs take QUEUED entries
+      // only, so an entry marked first stayed out of the queue when what followed failed (the registry write throttled,
+      // PutEvents refused), or when the mark's own answer was lost (the SDK's retry then found it SCHEDULED and the run
+      // took it for another run's): the tenant's record said QUEUED, with its dueAt, for good. Every step before is
+      // idempotent (a pending key answers its date, a removed container counts as removed), so a run that stops
+      // before the mark is done again by the next; two runs at once both record the same date and announce it twice
+      // (at least once, as every announcement).
+      await markKeyDeletionScheduled(item.keyArn, deletionDate);
       scheduled.push({ keyArn: item.keyArn, deletionDate });
     } catch (e) {
       logger.error('tenant key not scheduled; it stays queued', { keyArn: item.keyArn, tenantId: item.tenantId, error: e as Error });

@@ -262,6 +262,26 @@ describe('Process key deletion queue (daily)', async () => {
     expect(records.get('acme')!.offboarding!.keyDeletion?.state).toBe('SCHEDULED');
   });
 
+  // Faults pass (s24b): the queue entry was marked SCHEDULED before the registry write and the announcement, and later runs
+  // take QUEUED entries only. A mark whose answer was lost (the SDK's retry of the conditional write then fails it, read as
+  // "another run got there first") or a registry write that failed after it left the tenant's record saying QUEUED for good.
+  it('records the key SCHEDULED on the tenant even when the queue entry was found marked already (its mark\'s answer lost)', async () => {
+    records.set('acme', closed({ offboarding: { liftedProtections: [], keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' } } }));
+    controlMock.keyDeletions.mockResolvedValueOnce([item('acme', '2026-11-01T00:00:00Z')]);
+    controlMock.markKeyDeletionScheduled.mockResolvedValueOnce(false);
+    await handler({});
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z', deletionDate: '2027-03-08T00:00:00.000Z' });
+    expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Key Deletion Scheduled']);
+  });
+  it('leaves the entry queued (not marked) when the registry write fails after the key was scheduled, for the next run', async () => {
+    records.set('acme', closed({ offboarding: { liftedProtections: [], keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' } } }));
+    controlMock.keyDeletions.mockResolvedValueOnce([item('acme', '2026-11-01T00:00:00Z')]);
+    registryMock.updateTenant.mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    const out = await handler({});
+    expect(out.failed).toEqual([{ keyArn: `${KEY}-acme`, error: 'ProvisionedThroughputExceededException: Throughput exceeds the current capacity' }]);
+    expect(controlMock.markKeyDeletionScheduled).not.toHaveBeenCalled();
+  });
+
   it('keeps a key queued when KMS refuses, and goes on with the others', async () => {
     records.set('b1', closed({ tenantId: 'b1' }));
     controlMock.keyDeletions.mockResolvedValueOnce([item('a1', '2026-01-01T00:00:00Z'), item('b1', '2026-01-01T00:00:00Z')]);
