@@ -50,13 +50,20 @@ export async function nextPoolIndex(tier: string): Promise<number> {
   return Number(out.Attributes?.next) - 1;
 }
 
-/** Records `cidr` as allocated to `tenantId`; false when someone holds it. */
+/**
+ * Records `cidr` as allocated to `tenantId`; false when another tenant holds it. A claim `tenantId` holds already
+ * answers true: the SDK sends a PutItem again after a lost answer, and the conditional put that took effect the first
+ * time then fails its condition. Read as another tenant's, the range was claimed for the tenant and never used nor
+ * given back (a block of the tier's pool lost for good), while *Allocate network* went on to the next one.
+ */
 export async function claimCidr(cidr: string, tenantId: string): Promise<boolean> {
   try {
-    await doc().send(new PutCommand({ TableName: table(), Item: { id: `cidr#${cidr}`, tenantId }, ConditionExpression: 'attribute_not_exists(id)' }));
+    await doc().send(new PutCommand({
+      TableName: table(), Item: { id: `cidr#${cidr}`, tenantId }, ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }));
     return true;
   } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return false;
+    if (e instanceof ConditionalCheckFailedException) return (e.Item?.tenantId as { S?: string } | undefined)?.S === tenantId;
     throw e;
   }
 }

@@ -132,6 +132,18 @@ describe('control table', () => {
   });
 });
 
+describe('claimCidr', () => {
+  // Faults pass (s24b): a conditional PutItem the SDK sent again after its answer was lost fails its own condition; the
+  // claim was read as another tenant's, and the range stayed claimed for the tenant, unused, never given back.
+  it('takes a claim the tenant holds already as its own (a retried put whose first attempt took effect), another tenant\'s as taken', async () => {
+    const held = (tenantId: string) => Object.assign(conditionFailed(), { Item: { id: { S: 'cidr#10.64.8.0/22' }, tenantId: { S: tenantId } } });
+    ddb.on(PutCommand).rejectsOnce(held('acme')).rejectsOnce(held('globex'));
+    await expect(claimCidr('10.64.8.0/22', 'acme')).resolves.toBe(true);
+    await expect(claimCidr('10.64.8.0/22', 'acme')).resolves.toBe(false);
+    expect(ddb.commandCalls(PutCommand)[0].args[0].input).toMatchObject({ ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+  });
+});
+
 describe('a step\'s first read of its tenant', () => {
   it('is answered by the record its markStep wrote (UpdateItem ALL_NEW): one UpdateItem and no GetItem', async () => {
     // GIVEN a step that reads its tenant first thing (most steps do)
