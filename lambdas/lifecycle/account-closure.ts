@@ -1,9 +1,9 @@
 import { CloseAccountCommand, DescribeAccountCommand, paginateListAccounts, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { claimClosure, closures, recordClosed, requeueClosure, setClosureAside, type ClosureItem } from '../shared/control-table.js';
+import { claimClosure, closures, markClosureRecorded, recordClosed, requeueClosure, setClosureAside, type ClosureItem } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
-import { updateTenant } from '../shared/registry.js';
+import { getTenant, updateTenant } from '../shared/registry.js';
 
 const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
 
@@ -88,12 +88,45 @@ async function alreadyClosed(orgs: OrganizationsClient, accountId: string, error
  * UpdateItem (conditional: the tenant exists, no lease condition, as the daily jobs' writes); a tenant no longer in the
  * registry is skipped quietly.
  */
-async function recordOnTenant(item: ClosureItem, closure: Omit<NonNullable<TenantRecord['accountClosure']>, 'accountId' | 'at'>): Promise<void> {
+async function recordOnTenant(item: ClosureItem, closure: Omit<NonNullable<TenantRecord['accountClosure']>, 'accountId' | 'at'>, at = new Date().toISOString()): Promise<boolean> {
   try {
-    await updateTenant(item.tenantId, { accountClosure: { accountId: item.accountId, at: new Date().toISOString(), ...closure } }, { holder: null });
+    await updateTenant(item.tenantId, { accountClosure: { accountId: item.accountId, at, ...closure } }, { holder: null });
+    return true;
   } catch (e) {
-    if ((e as Error).name === 'TenantNotFound') return;
+    if ((e as Error).name === 'TenantNotFound') return true;
     logger.warn('could not record the account closure on the tenant', { tenantId: item.tenantId, accountId: item.accountId, error: e as Error });
+    return false;
+  }
+}
+
+/** A closure recorded CLOSED, said on its tenant (recordOnTenant); once said, the entry is marked so (markClosureRecorded). */
+async function recordClosedOnTenant(item: ClosureItem, closure: Omit<NonNullable<TenantRecord['accountClosure']>, 'accountId' | 'at' | 'state'>): Promise<void> {
+  if (!(await recordOnTenant(item, { state: 'CLOSED', ...closure }))) return;
+  // Best effort as the word itself: unmarked, the entry is only checked again by the next run (settleClosedOnTenants).
+  await markClosureRecorded(item.accountId).catch((e: unknown) => logger.warn('could not mark a closure recorded on its tenant; the next run checks it again', { accountId: item.accountId, error: e as Error }));
+}
+
+/**
+ * Entries `CLOSED` whose tenant's record was not said to be (no `recordedOnTenant`): the tenant's `accountClosure` is
+ * set to CLOSED unless it says so already, at the entry's `closedAt`, then the entry is marked. Before, the word on the
+ * tenant was written once, best effort, after the entry was recorded CLOSED: a write that failed (throttled), or a
+ * recordClosed whose answer was lost (the SDK's retry of the conditional write then fails it, read as another run's
+ * settlement, so nothing was said), left the tenant saying its account's closure was QUEUED for good, with nothing to
+ * correct it (runs take QUEUED, CLOSING and NEEDS_OPERATOR entries only). One registry read per such entry, once.
+ */
+async function settleClosedOnTenants(all: readonly ClosureItem[]): Promise<void> {
+  for (const item of all.filter((c) => c.status === 'CLOSED' && !c.recordedOnTenant)) {
+    try {
+      const tenant = await getTenant(item.tenantId);
+      const said = !tenant || (tenant.accountClosure?.accountId === item.accountId && tenant.accountClosure.state === 'CLOSED');
+      if (!said && !(await recordOnTenant(item, {
+        state: 'CLOSED', ...(item.attempts ? { attempts: item.attempts } : {}),
+        note: `recorded late: the closure queue recorded the account closed at ${item.closedAt ?? '(unknown)'}, and the word on the tenant was lost then`,
+      }, item.closedAt))) continue;
+      await markClosureRecorded(item.accountId);
+    } catch (e) {
+      logger.warn('could not settle a closed account on its tenant; the next run tries again', { tenantId: item.tenantId, accountId: item.accountId, error: e as Error });
+    }
   }
 }
 
@@ -154,6 +187,7 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
   closed: string[]; queued: string[]; failed: Array<{ accountId: string; tenantId: string; error: string }>; needsOperator: string[]; quota: number; usedInWindow: number;
 }> {
   const all = await closures();
+  await settleClosedOnTenants(all);
   const closed: string[] = [];
   const failed: Array<{ accountId: string; tenantId: string; error: string }> = [];
   const needsOperator: string[] = [];
@@ -165,7 +199,7 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
     if (why) {
       if (await recordClosed(item.accountId, 'CLOSING')) {
         closed.push(item.accountId);
-        await recordOnTenant(item, { state: 'CLOSED', note: why, attempts: item.attempts });
+        await recordClosedOnTenant(item, { note: why, attempts: item.attempts });
       }
       continue;
     }
@@ -187,7 +221,7 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
     if (why && (await recordClosed(item.accountId, 'NEEDS_OPERATOR'))) {
       closed.push(item.accountId);
       closedNow += 1;
-      await recordOnTenant(item, { state: 'CLOSED', note: `${why} (closed outside Tessera)`, attempts: item.attempts });
+      await recordClosedOnTenant(item, { note: `${why} (closed outside Tessera)`, attempts: item.attempts });
     } else {
       needsOperator.push(item.accountId);
     }
@@ -209,7 +243,7 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       closedNow += 1;
       // Every closure is said on its tenant (it was only one with a note or earlier attempts, so the registry could not tell
       // an account closed at the first try from one still waiting for the quota).
-      await recordOnTenant(item, { state: 'CLOSED', ...(note ? { note } : {}), ...(item.attempts ? { attempts: item.attempts } : {}) });
+      await recordClosedOnTenant(item, { ...(note ? { note } : {}), ...(item.attempts ? { attempts: item.attempts } : {}) });
     };
     try {
       await orgs.send(new CloseAccountCommand({ AccountId: item.accountId }));

@@ -142,6 +142,8 @@ export interface ClosureItem {
   attempts?: number;
   /** The latest failure: `<error name>: <message>`. */
   lastError?: string;
+  /** A `CLOSED` entry whose tenant's record says so (`accountClosure.state` CLOSED): later runs no longer check it. */
+  recordedOnTenant?: boolean;
 }
 
 export async function enqueueClosure(accountId: string, tenantId: string): Promise<void> {
@@ -202,6 +204,21 @@ export async function recordClosed(accountId: string, from: 'CLOSING' | 'NEEDS_O
   } catch (e) {
     if (e instanceof ConditionalCheckFailedException) return false;
     throw e;
+  }
+}
+
+/**
+ * Notes on a `CLOSED` closure that its tenant's record says it is closed (`recordedOnTenant`); nothing is written to
+ * an entry in any other status (a condition failure is not an error).
+ */
+export async function markClosureRecorded(accountId: string): Promise<void> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET recordedOnTenant = :yes',
+      ConditionExpression: '#s = :closed', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':yes': true, ':closed': 'CLOSED' },
+    }));
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
   }
 }
 

@@ -16,6 +16,7 @@ export const controlMock = {
   requeueClosure: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
   setClosureAside: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
   recordClosed: vi.fn(async (_accountId: string, _from: 'CLOSING' | 'NEEDS_OPERATOR') => true),
+  markClosureRecorded: vi.fn(async (_accountId: string) => undefined),
 };
 
 /**

@@ -911,6 +911,38 @@ describe('account closure quota', async () => {
     ] });
     expect((await processClosureQueue(new OrganizationsClient({}))).quota).toBe(25);
   });
+  // Faults pass (s24b): the word on the tenant (accountClosure CLOSED) was written once, best effort, after the entry was
+  // recorded CLOSED, and runs never look at CLOSED entries again: a registry write that failed then, or a recordClosed whose
+  // answer was lost (its SDK retry fails the condition: read as another run's settlement, nothing said), left the tenant
+  // saying its account's closure was QUEUED for good.
+  it('says CLOSED on the tenant of an entry closed while its record still says QUEUED, once, and marks the entry', async () => {
+    controlMock.closures.mockResolvedValue([
+      { id: 'closure#111100000001', accountId: '111100000001', tenantId: 'alpha', status: 'CLOSED', queuedAt: '2026-11-01', closedAt: '2026-11-02T00:00:00.000Z' },
+      { id: 'closure#111100000002', accountId: '111100000002', tenantId: 'beta', status: 'CLOSED', queuedAt: '2026-11-01', closedAt: '2026-11-02T00:00:00.000Z' },
+      { id: 'closure#111100000003', accountId: '111100000003', tenantId: 'gamma', status: 'CLOSED', queuedAt: '2026-11-01', closedAt: '2026-11-02T00:00:00.000Z', recordedOnTenant: true },
+    ]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED', accountClosure: { accountId: '111100000001', state: 'QUEUED', at: '2026-11-01T00:00:00.000Z' } }));
+    const betaSaid = { accountId: '111100000002', state: 'CLOSED' as const, at: '2026-11-02T00:00:00.000Z', note: 'Organizations says the account is already closed' };
+    records.set('beta', tenant({ tenantId: 'beta', status: 'OFFBOARDED', accountClosure: betaSaid }));
+    records.set('gamma', tenant({ tenantId: 'gamma', status: 'OFFBOARDED', accountClosure: { accountId: '111100000003', state: 'QUEUED', at: '2026-11-01T00:00:00.000Z' } }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    await processClosureQueue(new OrganizationsClient({}));
+    // THEN alpha says CLOSED at the queue's closedAt, with why it comes late; beta's word stays as it was; both entries are marked
+    expect(records.get('alpha')?.accountClosure).toEqual({ accountId: '111100000001', state: 'CLOSED', at: '2026-11-02T00:00:00.000Z', note: expect.stringContaining('recorded late') });
+    expect(records.get('beta')?.accountClosure).toEqual(betaSaid);
+    expect(controlMock.markClosureRecorded.mock.calls.map((c) => c[0])).toEqual(['111100000001', '111100000002']);
+    // an entry marked already is not looked at (gamma's record is left to what else wrote it)
+    expect(records.get('gamma')?.accountClosure?.state).toBe('QUEUED');
+  });
+  it('marks a closure recorded on its tenant once CloseAccount answered and the tenant says CLOSED', async () => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01')]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    await processClosureQueue(new OrganizationsClient({}));
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ accountId: '111100000001', state: 'CLOSED' });
+    expect(controlMock.markClosureRecorded).toHaveBeenCalledWith('111100000001');
+  });
+
   it('puts a closure back in the queue when Organizations refuses it', async () => {
     controlMock.closures.mockResolvedValue([{ id: 'q', accountId: '111100000003', tenantId: 'c', status: 'QUEUED', queuedAt: '2026-11-01' }]);
     orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
