@@ -162,14 +162,33 @@ export async function completeOperation(tenantId: string, request: LeaseRequest,
   const done = record.executions.find((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED');
   if (done && record.lease?.executionArn !== request.executionArn) return record;
   const op = LIFECYCLE_OPERATIONS[request.kind];
-  return updateTenant(tenantId, {
-    ...changes,
-    status: status ?? op.success,
-    lease: undefined,
-    currentStep: undefined,
-    failure: undefined,
-    executions: withExecution(record, entryFor(record, request, { endedAt: new Date().toISOString(), status: 'SUCCEEDED' })),
-  }, { holder: request.executionArn });
+  const endedAt = new Date().toISOString();
+  try {
+    return await updateTenant(tenantId, {
+      ...changes,
+      status: status ?? op.success,
+      lease: undefined,
+      currentStep: undefined,
+      failure: undefined,
+      executions: withExecution(record, entryFor(record, request, { endedAt, status: 'SUCCEEDED' })),
+    }, { holder: request.executionArn });
+  } catch (e) {
+    const written = await ownLostWrite(e, tenantId, request.executionArn, (now) => now.executions.some((x) => x.executionArn === request.executionArn && x.status === 'SUCCEEDED' && x.endedAt === endedAt));
+    if (written) return written;
+    throw e;
+  }
+}
+
+/**
+ * The record as this execution's own last write left it, when that write took effect but its answer was lost: the SDK
+ * sends an UpdateItem again after a timeout or a server fault, and the lease the first attempt released fails the
+ * retry's condition (TenantBusy), which is no failure of the write. `mine` recognizes the write by what only it wrote
+ * (its own timestamp); undefined for anything else (another writer's ending, a lease that is not released).
+ */
+async function ownLostWrite(e: unknown, tenantId: string, executionArn: string, mine: (record: TenantRecord) => boolean): Promise<TenantRecord | undefined> {
+  if (!(e instanceof TenantBusyError)) return undefined;
+  const now = await getTenant(tenantId);
+  return now && now.lease?.executionArn !== executionArn && mine(now) ? now : undefined;
 }
 
 export interface OperationFailure {
@@ -218,17 +237,26 @@ export async function endDeadOperation(record: TenantRecord, lease: TenantLease,
  * The failed end of the operation holding `lease`: the status its kind leaves on failure, the
  * failure (step, reason, kind, execution), its history entry FAILED, no lease — one write,
  * conditional on `lease` still being held, so it never touches a record another execution holds
- * or a terminal one. An onboarding's account-creation slot is given back.
+ * or a terminal one. An onboarding's account-creation slot is given back. Its own write whose answer was lost
+ * (ownLostWrite) answers the record as written.
  */
 export async function failOperation(record: TenantRecord, lease: TenantLease, failure: OperationFailure): Promise<TenantRecord> {
   const at = new Date().toISOString();
   if (lease.kind === 'onboard') await releaseSlot(record.tenantId);
-  return updateTenant(record.tenantId, {
-    ...failure.changes,
-    status: statusAfterFailure(lease),
-    lease: undefined,
-    currentStep: failure.step,
-    failure: { step: failure.step, reason: failure.reason, at, kind: lease.kind, executionArn: lease.executionArn, ...failure.details },
-    executions: withExecution(record, entryFor(record, lease, { endedAt: at, status: 'FAILED', failedStep: failure.step, reason: failure.reason, ...failure.entry })),
-  }, { holder: lease.executionArn });
+  try {
+    return await updateTenant(record.tenantId, {
+      ...failure.changes,
+      status: statusAfterFailure(lease),
+      lease: undefined,
+      currentStep: failure.step,
+      failure: { step: failure.step, reason: failure.reason, at, kind: lease.kind, executionArn: lease.executionArn, ...failure.details },
+      executions: withExecution(record, entryFor(record, lease, { endedAt: at, status: 'FAILED', failedStep: failure.step, reason: failure.reason, ...failure.entry })),
+    }, { holder: lease.executionArn });
+  } catch (e) {
+    // Its own write whose answer was lost (ownLostWrite): Record failure then threw TenantBusy, the execution ended FAILED at
+    // Record failure with that error, and `Tenant Lifecycle Failed` was never sent, though the failure was recorded.
+    const written = await ownLostWrite(e, record.tenantId, lease.executionArn, (now) => now.failure?.executionArn === lease.executionArn && now.failure.at === at);
+    if (written) return written;
+    throw e;
+  }
 }

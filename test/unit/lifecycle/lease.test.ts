@@ -241,6 +241,20 @@ describe('completeOperation', () => {
     expect(registryMock.updateTenant).toHaveBeenCalledTimes(1);
   });
 
+  // Faults pass (s24b): the write took effect and its answer was lost; the SDK's retry of the conditional UpdateItem then
+  // meets the lease the first attempt released (TenantBusy in registry.ts). Taken for a refusal, the step failed after its
+  // operation completed.
+  it('answers its own completing write whose answer was lost (the retry refused for the lease it released) as written', async () => {
+    records.set('acme', leased('change', { currentStep: 'Finish change' }, MINE));
+    registryMock.updateTenant.mockImplementationOnce(async (...args: Parameters<typeof registryMock.updateTenant>) => {
+      await registryMock.updateTenant.getMockImplementation()!(...args);
+      throw new registryMock.TenantBusyError('tenant "acme" is not held by execution (status ACTIVE); it may not change the tenant');
+    });
+    const done = await completeOperation('acme', { kind: 'change', executionArn: MINE, requestId: 'req-acme-0001' }, { tier: 'professional' });
+    expect(done).toEqual(records.get('acme'));
+    expect(done).toMatchObject({ status: 'ACTIVE', tier: 'professional', executions: [expect.objectContaining({ executionArn: MINE, status: 'SUCCEEDED' })] });
+  });
+
   it('refuses (TenantBusy) an execution that neither holds the lease nor completed, writing nothing', async () => {
     const before = leased('change', {}, OTHER_EXECUTION_ARN);
     records.set('acme', before);
@@ -271,6 +285,27 @@ describe('failOperation', () => {
     expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: MINE });
     // an onboarding's account-creation slot goes back
     expect(controlMock.releaseSlot).toHaveBeenCalledTimes(kind === 'onboard' ? 1 : 0);
+  });
+
+  // Faults pass (s24b): Record failure's write took effect and its answer was lost; the SDK's retry met the released lease,
+  // Record failure threw TenantBusy (not retried), the execution ended FAILED with that error, no Tenant Lifecycle Failed sent.
+  it('answers its own failure write whose answer was lost as written; another ender\'s write stays a refusal', async () => {
+    const held = lease('change', MINE);
+    const record = leased('change', { currentStep: 'Deploy blueprint', lease: held });
+    records.set('acme', record);
+    const lostAnswer = (written?: (r: typeof record) => void) => registryMock.updateTenant.mockImplementationOnce(async (...args: Parameters<typeof registryMock.updateTenant>) => {
+      if (written) written(records.get('acme')!);
+      else await registryMock.updateTenant.getMockImplementation()!(...args);
+      throw new registryMock.TenantBusyError('tenant "acme" is not held by execution (status ACTIVE); it may not change the tenant');
+    });
+    lostAnswer();
+    const failed = await failOperation(record, held, { step: 'Deploy blueprint', reason: 'StackFailed: boom' });
+    expect(failed).toEqual(records.get('acme'));
+    expect(failed).toMatchObject({ status: 'ACTIVE', failure: { executionArn: MINE, reason: 'StackFailed: boom' } });
+    // another writer ended it first (its own failure, its own time): TenantBusy as before
+    records.set('acme', record);
+    lostAnswer((r) => records.set('acme', { ...r, lease: undefined, status: 'ACTIVE', failure: { step: 'x', reason: 'ended by a request', at: '2026-11-29T00:00:00.000Z', kind: 'change', executionArn: MINE } }));
+    await expect(failOperation(record, held, { step: 'Deploy blueprint', reason: 'StackFailed: boom' })).rejects.toMatchObject({ name: 'TenantBusy' });
   });
 
   it('refuses (TenantBusy) when the lease is someone else\'s, and writes nothing', async () => {
