@@ -18,7 +18,8 @@ export const scaleUpExecutionName = (tenantId: string, now = new Date()) => `gpu
  * WAITING_FOR_QUOTA), reads the applied G and VT / P vCPU quota again; once it holds one node,
  * records the capacity READY and starts a change execution on the tenant's own tier and version,
  * whose *Deploy blueprint* then passes the tier's GPU node sizes. A tenant whose quota cannot be
- * read is skipped until the next run.
+ * read is skipped until the next run; one whose change Step Functions did not start is put back to
+ * WAITING_FOR_QUOTA (with the applied value read) for the next run.
  */
 export const handler = lifecycleHandler('Process quota requests', async (_event: unknown = {}) => {
   const waiting = (await listTenants({ status: 'ACTIVE' })).filter((t) => t.gpuCapacity?.state === 'WAITING_FOR_QUOTA' && t.accountId);
@@ -61,7 +62,13 @@ async function approved(tenant: TenantRecord): Promise<boolean> {
       input: JSON.stringify({ request: { tenantId: tenant.tenantId, requestId: name }, change: { tier: tenant.tier, blueprintVersion: tenant.blueprintVersion } }),
     }));
   } catch (e) {
-    if ((e as Error).name !== 'ExecutionAlreadyExists') throw e;
+    if ((e as Error).name !== 'ExecutionAlreadyExists') {
+      // No change started: the record goes back to waiting, so tomorrow's run (which takes WAITING_FOR_QUOTA tenants only)
+      // starts it. Left READY, it said the node group had its GPU nodes while the stack kept it at 0, and no run came back to it.
+      await updateTenant(tenant.tenantId, { gpuCapacity: { ...gpu, appliedVcpus: quota.value, checkedAt: capacity.checkedAt } })
+        .catch((undo: unknown) => logger.error('GPU capacity left READY without its scale-up change', { tenantId: tenant.tenantId, error: undo as Error }));
+      throw e;
+    }
   }
   await emitLifecycleEvent(LIFECYCLE_EVENTS.gpuQuotaApproved, {
     tenantId: tenant.tenantId, accountId: tenant.accountId, quotaCode: gpu.quotaCode, appliedVcpus: quota.value, minSize: capacity.minSize, desiredSize: capacity.desiredSize, changeExecution: name,

@@ -153,6 +153,22 @@ describe('Process quota requests (daily): scales the GPU node group up once the 
     await expect(handler({})).resolves.toEqual({ started: ['ent'], waiting: [] });
   });
 
+  // Faults pass (s24b): READY was written before StartExecution; a StartExecution that failed (throttled past the SDK's
+  // retries, refused) left the tenant READY with no change started, and the daily run takes WAITING_FOR_QUOTA tenants only:
+  // the registry said the GPU node group could start while the stack kept it at 0, for good.
+  it('puts a tenant whose scale-up change did not start back to waiting, for the next run', async () => {
+    waiting('ent');
+    applied({ [G_AND_VT]: 80 });
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const out = await handler({});
+    expect(out).toEqual({ started: [], waiting: ['ent'] });
+    expect(records.get('ent')?.gpuCapacity).toMatchObject({ state: 'WAITING_FOR_QUOTA', appliedVcpus: 80, minSize: 0, desiredSize: 0 });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    // the next run starts it
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
+    await expect(handler({})).resolves.toEqual({ started: ['ent'], waiting: [] });
+  });
+
   it('keeps waiting, noting the applied value, while the quota cannot hold one node; a tenant whose quota is unreadable waits too', async () => {
     waiting('ent');
     waiting('other');
