@@ -3,7 +3,14 @@ import { LIFECYCLE_EVENT_SOURCE } from '../../lib/lifecycle-constants.js';
 import { platformClient } from './aws-clients.js';
 import { ENV, requireEnv } from './environment.js';
 
-/** Puts one lifecycle event on the platform bus; fails when EventBridge rejects it. */
+/**
+ * Puts one lifecycle event on the platform bus; fails when EventBridge rejects it. PutEvents answers 200 with the entry
+ * failed (FailedEntryCount) for an entry it throttled or could not process, and the SDK does not retry a 200: the error
+ * thrown is named after the entry's ErrorCode (PutEventsResultEntry: `ThrottlingException` and `InternalFailure` are
+ * retryable, in RETRYABLE_ERRORS, so the state machines retry the step; `AccessDeniedException`, `MalformedDetail`, … are
+ * not). Before, every rejected entry threw an `Error`, which no Retry matched: a throttled announcement failed its step.
+ * @throws Error named after the entry's ErrorCode (`EventBridgeRejected` when it gave none)
+ */
 export async function emitLifecycleEvent(detailType: string, detail: Record<string, unknown>): Promise<void> {
   const out = await platformClient(EventBridgeClient).send(
     new PutEventsCommand({
@@ -12,6 +19,6 @@ export async function emitLifecycleEvent(detailType: string, detail: Record<stri
   );
   if (out.FailedEntryCount) {
     const entry = out.Entries?.[0];
-    throw new Error(`EventBridge rejected "${detailType}": ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+    throw Object.assign(new Error(`EventBridge rejected "${detailType}": ${entry?.ErrorCode} ${entry?.ErrorMessage}`), { name: entry?.ErrorCode || 'EventBridgeRejected' });
   }
 }

@@ -797,7 +797,7 @@ describe('Activate tenant', async () => {
     records.set('acme', leased('onboard'));
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
     await expect(handler(state())).rejects.toThrow(/EventBridge rejected "Tenant Activated": InternalFailure boom/);
-    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', owedAnnouncements: [{ detailType: 'Tenant Activated', executionArn: EXECUTION_ARN, error: 'Error: EventBridge rejected "Tenant Activated": InternalFailure boom' }] });
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', owedAnnouncements: [{ detailType: 'Tenant Activated', executionArn: EXECUTION_ARN, error: 'InternalFailure: EventBridge rejected "Tenant Activated": InternalFailure boom' }] });
     expect(records.get('acme')?.lease).toBeUndefined();
   });
 
@@ -805,5 +805,25 @@ describe('Activate tenant', async () => {
     records.set('acme', leased('onboard'));
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
     await expect(handler(state())).rejects.toThrow(/EventBridge rejected "Tenant Activated": InternalFailure boom/);
+  });
+  // Faults pass (s24b): PutEvents answers 200 with the entry failed for an entry it throttled (the SDK does not retry a
+  // 200), and the error thrown was a plain Error that no Retry of the state machines matched: the step failed.
+  it('names the error after the rejected entry\'s ErrorCode, so a throttled or failed entry is retried by the state machine, a refusal not', async () => {
+    const { RETRYABLE_ERRORS } = await import('../../../lambdas/shared/errors.js');
+    records.set('acme', leased('onboard'));
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }] });
+    const error = await handler(state()).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'ThrottlingException', message: 'EventBridge rejected "Tenant Activated": ThrottlingException Rate exceeded' });
+    expect(RETRYABLE_ERRORS).toContain((error as Error).name);
+    // the retry of the step sends what is owed
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(records.get('acme')?.owedAnnouncements).toBeUndefined();
+    // a refusal keeps its own name, not retried
+    records.set('acme', leased('onboard'));
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }] });
+    const refused = await handler(state()).catch((e: Error) => e);
+    expect((refused as Error).name).toBe('AccessDeniedException');
+    expect(RETRYABLE_ERRORS).not.toContain((refused as Error).name);
   });
 });
