@@ -180,10 +180,17 @@ export async function claimClosure(accountId: string, now = new Date()): Promise
       TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :closing, claimedAt = :now',
       ConditionExpression: '#s = :queued', ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: { ':closing': 'CLOSING', ':queued': 'QUEUED', ':now': now.toISOString() },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
     return true;
   } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return false;
+    // The claim this call made, its answer lost: the SDK's retry finds the entry CLOSING with this call's own claimedAt.
+    // Read as another worker's, the entry stayed claimed and untried until it expired, and the next run counted it a
+    // failed attempt (ClosureInterrupted) on the entry and its tenant, though no CloseAccount was ever sent.
+    if (e instanceof ConditionalCheckFailedException) {
+      const old = e.Item as { status?: { S?: string }; claimedAt?: { S?: string } } | undefined;
+      return old?.status?.S === 'CLOSING' && old.claimedAt?.S === now.toISOString();
+    }
     throw e;
   }
 }

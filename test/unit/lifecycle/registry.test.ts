@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionConflictException } from '@
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { acquireSlot, claimCidr, nextPoolIndex } from '../../../lambdas/shared/control-table.js';
+import { acquireSlot, claimCidr, claimClosure, nextPoolIndex } from '../../../lambdas/shared/control-table.js';
 import { deleteHeldTenant, getTenant, listTenants, markStep, putNewTenant, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
 import { lifecycleHandler } from '../../../lambdas/shared/handler.js';
 import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
@@ -141,6 +141,19 @@ describe('claimCidr', () => {
     await expect(claimCidr('10.64.8.0/22', 'acme')).resolves.toBe(true);
     await expect(claimCidr('10.64.8.0/22', 'acme')).resolves.toBe(false);
     expect(ddb.commandCalls(PutCommand)[0].args[0].input).toMatchObject({ ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+  });
+});
+
+describe('claimClosure', () => {
+  // Faults pass (s24b): a claim whose answer was lost fails its own condition on the SDK's retry (no longer QUEUED); read
+  // as another worker's, the entry sat claimed and untried, then was counted a failed attempt (ClosureInterrupted).
+  it('takes a claim with its own claimedAt as its own (a retried update whose first attempt took effect), another run\'s as taken', async () => {
+    const now = new Date('2026-12-01T00:00:00.000Z');
+    const held = (claimedAt: string) => Object.assign(conditionFailed(), { Item: { id: { S: 'closure#111100000001' }, status: { S: 'CLOSING' }, claimedAt: { S: claimedAt } } });
+    ddb.on(UpdateCommand).rejectsOnce(held(now.toISOString())).rejectsOnce(held('2026-11-30T23:59:59.000Z'));
+    await expect(claimClosure('111100000001', now)).resolves.toBe(true);
+    await expect(claimClosure('111100000001', now)).resolves.toBe(false);
+    expect(ddb.commandCalls(UpdateCommand)[0].args[0].input).toMatchObject({ ConditionExpression: '#s = :queued', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
   });
 });
 
