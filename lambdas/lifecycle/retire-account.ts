@@ -1,9 +1,9 @@
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { enqueueClosure } from '../shared/control-table.js';
 import { platformConfig } from '../shared/environment.js';
-import { AccountCreationPendingError } from '../shared/errors.js';
+import { AccountCreationPendingError, isTransientError } from '../shared/errors.js';
 import { emitLifecycleEvent } from '../shared/events.js';
-import { lifecycleHandler } from '../shared/handler.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { processClosureQueue } from './account-closure.js';
@@ -65,8 +65,19 @@ export const handler = lifecycleHandler('Retire account', async (state: Lifecycl
   }
   await enqueueClosure(accountId, record.tenantId);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.accountClosureQueued, { tenantId: record.tenantId, accountId });
-  // The queue's entries fail one by one (recorded on their tenants): never this step.
-  const queue = await processClosureQueue(orgs);
+  // The queue's entries fail one by one (recorded on their tenants): never this step. Nor does the run itself, once this
+  // tenant's work is done (the account in Suspended, its closure queued): a run that fails as a whole (ListAccounts for the
+  // quota refused, say) is the daily job's to do again, and it failed this offboarding, which stayed OFFBOARDING, though
+  // nothing of it was left to do. A transient failure is still thrown, for the state machine's retry.
+  let queue: Awaited<ReturnType<typeof processClosureQueue>>;
+  try {
+    queue = await processClosureQueue(orgs);
+  } catch (e) {
+    if (isTransientError(e)) throw e;
+    const closureRun = `${(e as Error).name}: ${(e as Error).message}`;
+    logger.error('the closure queue run failed; the closure stays queued for the daily run', { accountId, error: e as Error });
+    return { retired: true, accountId, closedNow: false, closureRun };
+  }
   const closureError = queue.failed.find((f) => f.accountId === accountId)?.error;
   return { retired: true, accountId, closedNow: queue.closed.includes(accountId), quota: queue.quota, ...(closureError ? { closureError } : {}) };
 });

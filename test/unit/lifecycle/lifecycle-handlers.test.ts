@@ -774,6 +774,18 @@ describe('offboarding steps', async () => {
     expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
     expect(eventTypes()).toEqual(['Tenant Account Closure Queued']);
   });
+  // Faults pass (s24b): the closure queue run Retire account makes after queueing failed the step when it failed as a whole
+  // (ListAccounts for the quota refused): the offboarding stopped at Retire account, OFFBOARDING, with nothing left to do.
+  it('finishes with the closure queued when the queue run fails as a whole; a transient failure is thrown for the retry', async () => {
+    records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
+    organization();
+    orgs.on(ListAccountsCommand).rejects(Object.assign(new Error('not authorized to ListAccounts'), { name: 'AccessDeniedException' }));
+    await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444', closedNow: false, closureRun: 'AccessDeniedException: not authorized to ListAccounts' });
+    expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
+    expect(records.get('acme')?.accountClosure).toMatchObject({ accountId: '444444444444', state: 'QUEUED' });
+    orgs.on(ListAccountsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    await expect(retire(state())).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+  });
   // Faults pass (s24b): MoveAccount has no idempotency token; sent again by the SDK after its answer was lost, it meets
   // DuplicateAccountException, and the offboarding stopped at Retire account with the account in Suspended, its closure not queued.
   it('counts a move to Suspended that Organizations says is already done as done, and queues the closure', async () => {
