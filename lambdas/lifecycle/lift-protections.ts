@@ -151,7 +151,8 @@ export async function announceLift(record: TenantRecord, stack: string, lift: Li
  * the template sets them. Resources the stack retains (DeletionPolicy Retain /
  * RetainExceptOnCreate) keep theirs. Each lift goes to the audit bucket
  * (`tessera-audit/lifecycle/<tenant>/…`, `tessera-audit/dr-tier/lifecycle/…` for a DR tier), the bus (`Tenant Protection Lifted`) and the registry
- * (`offboarding.liftedProtections`), the registry even when a later lift fails. Called again
+ * (`offboarding.liftedProtections`, written after each lift, before the next: a step that times out later leaves
+ * every lift it made on record), the registry even when a later lift fails. Called again
  * (after a Wait) until no protection shows: `IN_PROGRESS` while a lifted protection is still
  * reported on, never lifting or recording it twice.
  */
@@ -181,6 +182,9 @@ export const handler = lifecycleHandler('Lift protections', async (state: Lifecy
       recorded: (l) => [...earlier, ...lifts].some((e) => e.logicalId === l.logicalId && e.protection === l.protection),
       onLift: async (lift) => {
         lifts.push(lift);
+        // On record before the next lift: a Lambda that times out later in the step runs no catch, and a re-run finds
+        // the protection off (isOn) and neither lifts nor records it again: kept to the end, the lift was in no registry.
+        await save();
         await announceLift(record, name, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Lift protections' });
       },
     });

@@ -60,6 +60,19 @@ beforeEach(() => {
 describe('Lift protections (offboarding)', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/lift-protections.js');
 
+  // Faults pass (s24b): the lifts were saved once, at the end of the step (or in its catch). A Lambda that timed out after a
+  // lift runs no catch, and the re-run finds the protection off and neither lifts nor records it: a lift in no registry.
+  it('has each lift on record before the next one is made (a timeout later in the step loses none)', async () => {
+    records.set('acme', leased('offboard'));
+    let atDatabaseLift: unknown;
+    rds.on(ModifyDBInstanceCommand).callsFake(() => {
+      atDatabaseLift = structuredClone(records.get('acme')?.offboarding?.liftedProtections);
+      return {};
+    });
+    await handler(state());
+    expect(atDatabaseLift).toEqual([{ logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: STACK_ID, protection: 'TerminationProtection', at: expect.any(String) }]);
+  });
+
   it('lifts termination protection, the database\'s DeletionProtection and a deleted log group\'s, records each in the registry, the audit bucket and on the bus, then waits', async () => {
     // GIVEN an ACTIVE tenant being offboarded
     records.set('acme', leased('offboard'));
