@@ -74,11 +74,11 @@ beforeAll(async () => {
   moto = await startMoto();
   pointSdkAtMoto(moto);
 
-  // The role's identity policy as synthesized (the default app's platform stack, buildApp() of the
+  // The role's identity policy as synthesized (the default app's platform stack with its FunctionPolicies nested stack, where the policy lives; buildApp() of the
   // default config, through its shared disk cache; the stack's env is the config's platform
   // account), resolved for moto's account.
   const platformAccount = configWith().platformAccountId;
-  const inst = instantiate(defaultAppTemplates().platform.toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: ACCOUNT, region: 'us-east-1', stackName: 'TesseraPlatform', lenient: true });
+  const inst = instantiate(defaultAppTemplates().platformWithPolicies.toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: ACCOUNT, region: 'us-east-1', stackName: 'TesseraPlatform', lenient: true });
   const tables = Object.values(inst.resources).filter((r) => r.type === 'AWS::DynamoDB::GlobalTable');
   let json = JSON.stringify(identityOf(inst, findRole(inst, TENANT_DATA_ROLE_NAME)!).policies[0].policy).replaceAll(platformAccount, ACCOUNT);
   for (const t of tables) json = json.replaceAll(`"${t.logicalId}.Arn"`, `"arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${t.props.TableName}"`).replaceAll(t.physicalId, String(t.props.TableName));
