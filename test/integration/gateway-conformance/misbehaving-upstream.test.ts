@@ -295,6 +295,36 @@ describe('a misbehaving upstream through tessera serve', () => {
     },
   );
 
+  // FastAPI's default answer to a body its pydantic model refuses (a server built on FastAPI that keeps the default
+  // handler): 422 with `detail` a list of {loc, msg, type}. It reached the caller as "[object Object]".
+  const FASTAPI_422 = {
+    status: 422,
+    body: { detail: [
+      { type: 'missing', loc: ['body', 'messages', 0, 'content'], msg: 'Field required', input: { role: 'user' } },
+      { type: 'greater_than_equal', loc: ['body', 'top_k'], msg: 'Input should be greater than or equal to -1', input: -5 },
+    ] },
+  };
+  it.each(CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode }))))(
+    'upstream 422 with FastAPI\'s validation detail list: the same status, each item as "loc: msg" in the message ($mode, $client client)',
+    async ({ client, mode }) => {
+      env.upstream.script(FASTAPI_422);
+      const out = await run(client, { op: mode === 'whole' ? 'create' : 'stream', params: ask() });
+      expect(out.error!.status).toBe(422);
+      expect(out.error!.body).toMatchObject({
+        message: 'body.messages.0.content: Field required; body.top_k: Input should be greater than or equal to -1',
+        type: 'invalid_request_error',
+      });
+      expect(env.upstream.calls).toHaveLength(1);
+    },
+  );
+
+  it('an upstream error whose fields are not strings: the message as JSON text, a numeric code as text, no object as type or param', async () => {
+    env.upstream.script({ status: 400, body: { error: { message: { reason: 'bad input', field: 'messages' }, type: { name: 'x' }, code: 400, param: ['messages'] } } });
+    const out = await run('node', { op: 'create', params: ask() });
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toEqual({ message: '{"reason":"bad input","field":"messages"}', type: 'invalid_request_error', param: null, code: '400' });
+  });
+
   it('the gateway\'s own 429 (the tier\'s request rate) carries retry-after and the x-ratelimit headers', async () => {
     env.upstream.script(answer('1'), answer('2'));
     const outs: Outcome[] = [];
