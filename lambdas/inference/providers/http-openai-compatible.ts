@@ -4,6 +4,7 @@ import { createPool, poolRequest, poolText, type TextResponse } from './undici-p
 import { chatAnswerOf } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
+import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
 
 /**
@@ -144,46 +145,6 @@ function upstreamError(name: string, res: TextResponse): ProviderError {
     type: error.type, code: error.code, param: error.param ?? null,
     retryAfterMs: retryAfterMs(res.headers),
   });
-}
-
-/** An upstream error's fields as OpenAI's error object has them: strings, or absent. */
-export interface UpstreamErrorFields { message?: string; type?: string; code?: string; param?: string }
-
-/**
- * The error fields of an upstream's JSON error body, each a string (OpenAI's `error` object has
- * `message`, `type`, `code` and `param` as strings or null; the SDKs print them as they are):
- * - OpenAI's `{error: {message, type, param, code}}` (a numeric `code`, as vLLM sends its status, as text);
- * - TGI's `{error: "...", error_type}`, vLLM's bare `{object: "error", message, ...}`;
- * - FastAPI's `{detail}`: a string (an `HTTPException`), or the list of its default request
- *   validation answer (422, `[{loc: ["body", "messages", 0, "content"], msg: "Field required", type}]`),
- *   read as `body.messages.0.content: Field required`, the items joined with `; ` (it was relayed
- *   as `[object Object]`).
- * A message of any other shape is its JSON text, at most 500 characters.
- * @param body the parsed body (any JSON value)
- * @returns the fields found; `{}` for a body that holds none
- */
-export function upstreamErrorFields(body: unknown): UpstreamErrorFields {
-  if (!body || typeof body !== 'object') return {};
-  const b = body as Record<string, unknown>;
-  const source = b.error && typeof b.error === 'object' && !Array.isArray(b.error) ? (b.error as Record<string, unknown>) : undefined;
-  const message = textOf(source ? source.message : b.error ?? b.message ?? b.detail);
-  const field = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
-  return {
-    ...(message !== undefined ? { message } : {}),
-    ...(source && field(source.type) ? { type: field(source.type) } : {}),
-    ...(source && field(source.code) ? { code: field(source.code) } : {}),
-    ...(source && typeof source.param === 'string' && source.param ? { param: source.param } : {}),
-  };
-}
-
-/** An error message of any JSON shape as text: a string as it is, FastAPI's validation list as `loc: msg; ...`, else its JSON. */
-function textOf(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.length > 0 && value.every((d) => d && typeof d === 'object' && typeof (d as { msg?: unknown }).msg === 'string')) {
-    return value.map((d: { loc?: unknown; msg: string }) => (Array.isArray(d.loc) && d.loc.length ? `${d.loc.join('.')}: ${d.msg}` : d.msg)).join('; ');
-  }
-  return JSON.stringify(value).slice(0, 500);
 }
 
 /**

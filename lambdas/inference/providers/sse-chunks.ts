@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { describeIssues } from '../../../lib/zod-issues.js';
 import { argumentsAsText } from './chat-answer.js';
 import { ProviderError } from './provider.js';
+import { upstreamErrorFields } from './upstream-error-fields.js';
 
 /**
  * What the gateway reads of a chunk (`ChatCompletionChunk` of the `openai` package): `choices`, each
@@ -36,8 +37,10 @@ const Chunk = z.looseObject({
  *
  * A comment line (`: keep-alive`) calls `onComment`, so the caller can count it as a sign of life.
  * `data: [DONE]` ends the stream. An event whose data carries `error` (OpenAI's mid-stream error,
- * also vLLM's and TGI's) ends it with a ProviderError holding the upstream's message and code; so
- * does a chunk outside the shape the gateway reads (`Chunk`), naming the field.
+ * also vLLM's and TGI's), or named `error`, ends it with a ProviderError holding the upstream's
+ * message and code, read as an error body is (`upstreamErrorFields`: an `error` object, string or a
+ * bare `message`); `error: null` on a chunk is no error (null is absent, as in every field). A
+ * chunk outside the shape the gateway reads (`Chunk`) ends it too, naming the field.
  * @throws ProviderError - for an error event, data that is not JSON, or a chunk the gateway cannot read
  */
 export async function* sseChunks(body: AsyncIterable<Uint8Array | string>, upstream: string, onComment?: () => void): AsyncGenerator<ChatCompletionChunk> {
@@ -71,9 +74,9 @@ function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChu
   } catch {
     throw new ProviderError(`${upstream} sent a stream event that is not JSON: ${data.slice(0, 120)}`, undefined, false);
   }
-  if (parsed.error !== undefined || event.event === 'error') {
-    const error = (typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : { message: String(parsed.error ?? data) }) as { message?: string; type?: string; code?: string | number | null; param?: string | null };
-    throw new ProviderError(error.message ?? `${upstream} sent an error event`, undefined, false, { type: error.type ?? 'upstream_error', code: error.code === undefined || error.code === null ? 'upstream_stream_error' : String(error.code), param: error.param ?? null });
+  if ((parsed.error !== undefined && parsed.error !== null) || event.event === 'error') {
+    const error = upstreamErrorFields(parsed);
+    throw new ProviderError(error.message ?? `${upstream} sent an error event: ${data.slice(0, 300)}`, undefined, false, { type: error.type ?? 'upstream_error', code: error.code ?? 'upstream_stream_error', param: error.param ?? null });
   }
   // TGI before 3.2 streamed one tool call as an object, not a list, with its arguments as JSON
   // (huggingface/text-generation-inference#3086): mapped to OpenAI's shape.

@@ -88,6 +88,40 @@ describe('sseChunks: any framing, any split point between reads', () => {
       expect((thrown as ProviderError).details.code).toBe('internal_error');
     }
   });
+
+  /** What sseChunks yields of `events` before it ends, and what it threw. */
+  async function readAll(events: ScriptedEvent[]): Promise<{ out: unknown[]; thrown: unknown }> {
+    const out: unknown[] = [];
+    let thrown: unknown;
+    async function* body() {
+      yield new Uint8Array(sseBytes({ events }));
+    }
+    try {
+      for await (const c of sseChunks(body(), 'fake')) out.push(c);
+    } catch (e) {
+      thrown = e;
+    }
+    return { out, thrown };
+  }
+
+  it('a chunk with error: null is a chunk, not an error (null is absent)', async () => {
+    const { out, thrown } = await readAll([{ data: { ...textChunk('Hei'), error: null } }, { data: finishChunk() }, { data: '[DONE]' }]);
+    expect(thrown).toBeUndefined();
+    expect(out).toHaveLength(2);
+  });
+
+  it.each([
+    ['an error event with a bare message', { event: 'error', data: { message: 'Overloaded' } }, 'Overloaded', 'upstream_error'],
+    ["Anthropic's error event", { event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } }, 'Overloaded', 'overloaded_error'],
+    ['an error whose message is an object', { data: { error: { message: { reason: 'bad' }, code: 500 } } }, '{"reason":"bad"}', 'upstream_error'],
+    ['an error event with nothing to read', { event: 'error', data: { status: 'failed' } }, 'fake sent an error event: {"status":"failed"}', 'upstream_error'],
+  ])('%s: its message as text, never [object Object] nor the whole event as the message', async (_name, event, message, type) => {
+    const { out, thrown } = await readAll([{ data: textChunk('Hei') }, event as ScriptedEvent]);
+    expect(out).toHaveLength(1);
+    expect(thrown).toBeInstanceOf(ProviderError);
+    expect((thrown as ProviderError).message).toBe(message);
+    expect((thrown as ProviderError).details.type).toBe(type);
+  });
 });
 
 /**
