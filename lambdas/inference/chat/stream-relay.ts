@@ -7,6 +7,7 @@ import { normaliseFinishReason } from './finish-reason.js';
 import { deltaText } from './output-limit.js';
 import { reasoningOf } from './answer-texts.js';
 import { billedUsage } from './reported-usage.js';
+import { missingCallType } from '../providers/chat-answer.js';
 
 type ToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
 /** A reasoning model's streamed thinking (not OpenAI's type): vLLM's and DeepSeek's `reasoning_content`, OpenRouter's `reasoning`. */
@@ -195,14 +196,20 @@ export class StreamRelay {
    * SDKs' stream helpers assemble calls by it): an upstream that sends calls without one (Gemini's
    * OpenAI endpoint sends whole calls, several in one delta) has them numbered in order of first
    * appearance, a fragment with a new `id` a new call and one without continuing the last
-   * (callKeyer). Fragments that carry an index are passed as they came.
+   * (callKeyer). A fragment that opens a call without a `type` is given the one its body names
+   * (`missingCallType`: vLLM leaves it out with a named tool_choice, and the Node SDK's stream
+   * helpers throw without it). Fragments that carry an index and need no type are passed as they came.
    */
   private indexed(choice: number, calls: ToolCallDelta[]): ToolCallDelta[] {
-    if (calls.every((t) => typeof t.index === 'number')) return calls;
+    const typed = calls.some((t) => missingCallType(t, true)) ? calls.map((t) => {
+      const type = missingCallType(t, true);
+      return type ? ({ ...t, type } as ToolCallDelta) : t;
+    }) : calls;
+    if (typed.every((t) => typeof t.index === 'number')) return typed;
     let numbering = this.callNumbers.get(choice);
     if (!numbering) this.callNumbers.set(choice, (numbering = { key: callKeyer(), numbers: new Map() }));
     const { key, numbers } = numbering;
-    return calls.map((t) => {
+    return typed.map((t) => {
       if (typeof t.index === 'number') return t;
       const k = key(t);
       if (!numbers.has(k)) numbers.set(k, numbers.size);

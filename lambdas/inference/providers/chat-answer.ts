@@ -42,6 +42,27 @@ export function argumentsAsText(call: unknown, whole = false): void {
 }
 
 /**
+ * The `type` a tool call's body names, for a call (or a stream's fragment) that has none: `function`
+ * for a `function` object, `custom` for a `custom` one. OpenAI's tool calls always carry it (the
+ * `openai` package's `ChatCompletionMessageToolCall` is a union discriminated by it); some servers
+ * leave it out (vLLM's streamed calls with a named `tool_choice`, vllm-project/vllm#16340), and the
+ * Node SDK's stream helpers (`chat.completions.stream`, `runTools`) then throw "tool call snapshot
+ * missing `type`". A stream's fragment is given one only when it opens its call (it carries an `id`
+ * or a name): OpenAI's continuing fragments carry arguments alone.
+ * @param call a whole call, or a stream's fragment (`fragment`)
+ * @returns the type to add, or undefined (the call has one, names no body, or is a continuing fragment)
+ */
+export function missingCallType(call: unknown, fragment = false): 'function' | 'custom' | undefined {
+  if (!call || typeof call !== 'object') return undefined;
+  const c = call as { type?: unknown; id?: unknown; function?: { name?: unknown } | null; custom?: { name?: unknown } | null };
+  if (c.type !== undefined && c.type !== null) return undefined;
+  const body = c.function && typeof c.function === 'object' ? 'function' : c.custom && typeof c.custom === 'object' ? 'custom' : undefined;
+  if (!body || !fragment) return body;
+  const opens = (typeof c.id === 'string' && c.id !== '') || typeof (body === 'function' ? c.function : c.custom)?.name === 'string';
+  return opens ? body : undefined;
+}
+
+/**
  * `text` as an upstream's whole chat answer.
  * @param who the upstream as the messages name it (`openai-compatible`, `SageMaker endpoint x`)
  * @throws ProviderError (502 to the caller, retryable as `retryable` says) for a body that is not
@@ -73,7 +94,12 @@ export function chatAnswerOf(text: string, who: string, retryable: boolean): Cha
 export function readableChatAnswer(answer: unknown, who: string): ChatCompletion {
   for (const choice of (answer as { choices: unknown[] }).choices) {
     const calls = (choice as { message?: { tool_calls?: unknown } } | null)?.message?.tool_calls;
-    if (Array.isArray(calls)) for (const call of calls) argumentsAsText(call, true);
+    if (!Array.isArray(calls)) continue;
+    for (const call of calls) {
+      argumentsAsText(call, true);
+      const type = missingCallType(call);
+      if (type) (call as { type?: string }).type = type;
+    }
   }
   const parsed = ChatAnswer.safeParse(answer);
   if (!parsed.success) throw new ProviderError(`${who} answered 200 with an answer the gateway cannot read: ${describeIssues(parsed.error, answer)[0].slice(0, 300)}`, undefined, false);

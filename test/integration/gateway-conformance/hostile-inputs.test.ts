@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
+import type { RunnableToolFunctionWithParse } from 'openai/lib/RunnableFunction';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { plainTenant, startConformanceGateway } from './setup.js';
@@ -509,6 +510,54 @@ describe('tool calls in shapes some servers send', () => {
       { type: 'function_call', call_id: 'function-call-1', name: 'get_weather', arguments: '{"city":"Paris"}' },
       { type: 'function_call', call_id: 'function-call-2', name: 'get_weather', arguments: '{"city":"Rome"}' },
     ]);
+  });
+});
+
+describe('tool calls without a type (vLLM\'s streamed calls with a named tool_choice, vllm-project/vllm#16340)', () => {
+  const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+  /** get_weather for runTools: each call's city goes to `cities`, the answer is `weather`. */
+  const runnable = (cities: string[], weather: string): RunnableToolFunctionWithParse<{ city: string }> => ({
+    type: 'function', function: { ...tools[0].function, description: 'The weather in a city', parse: JSON.parse, function: (a: { city: string }) => { cities.push(a.city); return weather; } },
+  });
+  /** Two calls streamed as vLLM did: the opening fragment (id, name) and the argument fragments, none with a type. */
+  const untypedStream = () => ({ events: [
+    { data: chunk({ role: 'assistant', content: null }) },
+    { data: chunk({ tool_calls: [{ index: 0, id: 'chatcmpl-tool-1', function: { name: 'get_weather', arguments: '' } }] }) },
+    { data: chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city": "Paris"}' } }] }) },
+    { data: chunk({ tool_calls: [{ index: 1, id: 'chatcmpl-tool-2', function: { name: 'get_weather', arguments: '{"city": ' } }] }) },
+    { data: chunk({ tool_calls: [{ index: 1, function: { arguments: '"Rome"}' } }] }) },
+    { data: chunk({}, 'tool_calls') }, { data: '[DONE]' },
+  ] });
+
+  it.each(['acme', 'redacting'])('streamed (tenant %s): each call\'s opening fragment gets type function, the others stay as sent; the Node stream helper assembles both calls', async (tenant) => {
+    env.upstream.script(untypedStream());
+    const stream = client(tenant).chat.completions.stream({ ...ask(), tools });
+    const fragments: unknown[] = [];
+    for await (const c of stream) fragments.push(...(c.choices[0]?.delta.tool_calls ?? []));
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]!.message.tool_calls!.map((t) => t.type === 'function' && [t.id, t.function.arguments])).toEqual([['chatcmpl-tool-1', '{"city": "Paris"}'], ['chatcmpl-tool-2', '{"city": "Rome"}']]);
+    if (tenant === 'acme') expect(fragments.map((f) => (f as { type?: string }).type ?? null)).toEqual(['function', null, 'function', null]);
+  });
+
+  it('streamed: runTools calls the tool and sends its output back', async () => {
+    env.upstream.script(untypedStream(), { events: [{ data: chunk({ role: 'assistant', content: 'Sunny in both.' }) }, { data: chunk({}, 'stop') }, { data: '[DONE]' }] });
+    const cities: string[] = [];
+    const runner = client('acme').chat.completions.runTools({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Hi' }], stream: true, tools: [runnable(cities, 'sunny')] });
+    expect(await runner.finalContent()).toBe('Sunny in both.');
+    expect(cities).toEqual(['Paris', 'Rome']);
+    expect(env.upstream.calls[1].body.messages.filter((m: { role: string }) => m.role === 'tool').map((m: { tool_call_id: string }) => m.tool_call_id)).toEqual(['chatcmpl-tool-1', 'chatcmpl-tool-2']);
+  });
+
+  it('whole: the call gets type function; runTools calls the tool', async () => {
+    env.upstream.script(
+      { body: answer({ content: null, tool_calls: [{ id: 'chatcmpl-tool-1', function: { name: 'get_weather', arguments: '{"city": "Oslo"}' } }] }) },
+      { body: answer({ content: 'Cold.' }) },
+    );
+    const cities: string[] = [];
+    const runner = client('acme').chat.completions.runTools({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Hi' }], tools: [runnable(cities, 'cold')] });
+    expect(await runner.finalContent()).toBe('Cold.');
+    expect(cities).toEqual(['Oslo']);
+    expect(runner.messages[1]).toMatchObject({ role: 'assistant', tool_calls: [{ id: 'chatcmpl-tool-1', type: 'function' }] });
   });
 });
 
