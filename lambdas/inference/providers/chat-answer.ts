@@ -86,13 +86,17 @@ export function chatAnswerOf(text: string, who: string, retryable: boolean): Cha
 }
 
 /**
- * `answer` (a parsed body with `choices`) when it has the shape the gateway reads.
+ * `answer` (a parsed body with `choices`) when it has the shape the gateway reads, with what some
+ * servers leave out filled in as OpenAI sends it (changed in place): a choice's `index` (its place in
+ * `choices`), a tool call's `type` (missingCallType) and arguments as text (argumentsAsText).
  * @throws ProviderError naming the first field at fault (`choices[0].message.content = 5: ...`),
  *   not retried on the same model (the model answers the same shape again: each retry would be a
  *   billed call); the next model of the chain is tried
  */
 export function readableChatAnswer(answer: unknown, who: string): ChatCompletion {
-  for (const choice of (answer as { choices: unknown[] }).choices) {
+  for (const [k, choice] of (answer as { choices: unknown[] }).choices.entries()) {
+    // a choice without `index` is numbered by its place, as OpenAI numbers them (ChatCompletion.Choice requires it)
+    if (choice && typeof choice === 'object' && (choice as { index?: unknown }).index == null) (choice as { index: number }).index = k;
     const calls = (choice as { message?: { tool_calls?: unknown } } | null)?.message?.tool_calls;
     if (!Array.isArray(calls)) continue;
     for (const call of calls) {

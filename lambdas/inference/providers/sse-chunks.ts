@@ -12,7 +12,8 @@ import { upstreamErrorFields } from './upstream-error-fields.js';
  * null and whose `tool_calls` are objects
  * (`index`, `id`, `function.name` and `function.arguments` fragments as strings). Loose: every other
  * field is relayed as sent. `choices` and `delta` left out or null are read as empty (some servers
- * send a usage chunk without `choices`, or a finishing choice without `delta`).
+ * send a usage chunk without `choices`, or a finishing choice without `delta`), and a choice's
+ * `index` left out or null as its place in the list.
  */
 const Fragment = z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() });
 const Chunk = z.looseObject({
@@ -89,6 +90,12 @@ function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChu
   const checked = Chunk.safeParse(parsed);
   if (!checked.success) throw new ProviderError(`${upstream} sent a stream chunk the gateway cannot read: ${describeIssues(checked.error, parsed)[0].slice(0, 300)}`, undefined, false);
   if (!Array.isArray(parsed.choices)) parsed.choices = [];
-  for (const choice of parsed.choices as Array<Record<string, unknown>>) choice.delta ??= {};
+  // A choice without `index` (some servers, and proxies in front of them, leave it out) is numbered by
+  // its place in the chunk, as OpenAI numbers choices: the SDKs' stream helpers assemble choices by it
+  // (Node: "invalid choice index: undefined"; Python: "list indices must be integers").
+  (parsed.choices as Array<Record<string, unknown>>).forEach((choice, k) => {
+    choice.delta ??= {};
+    if (typeof choice.index !== 'number') choice.index = k;
+  });
   return parsed as unknown as ChatCompletionChunk;
 }

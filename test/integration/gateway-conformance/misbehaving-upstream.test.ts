@@ -329,6 +329,30 @@ describe('a misbehaving upstream through tessera serve', () => {
     },
   );
 
+  // Choices without `index` (servers and proxies that leave it out, e.g. songquanpeng/one-api#1037): the SDKs' stream
+  // helpers assemble choices by it, and threw (Node: "invalid choice index: undefined"; Python: a TypeError).
+  const PERSON = { name: 'person', schema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'], additionalProperties: false } };
+  const unindexed = (choice: Record<string, unknown>) => ({ ...base, choices: [choice] });
+  it.each(CLIENTS)('a stream whose choices have no index: numbered 0, and the stream helper parses the answer (%s client)', async (client) => {
+    env.upstream.script({ events: [
+      { data: unindexed({ delta: { role: 'assistant', content: '{"name":' }, finish_reason: null }) },
+      { data: unindexed({ delta: { content: '"Ann"}' }, finish_reason: null }) },
+      { data: unindexed({ delta: {}, finish_reason: 'stop' }) },
+      { data: usageChunk }, { data: '[DONE]' },
+    ] });
+    const out = await run(client, { op: 'parse', params: ask('openai-compatible/default', { stream: true }), schema: PERSON, nodeFormat: { type: 'json_schema', json_schema: { ...PERSON, strict: true } } });
+    expect(out.error).toBeUndefined();
+    expect(out.parsed).toEqual({ name: 'Ann' });
+    expect(out.chunks!.map((c) => c.choices[0].index)).toEqual([0, 0, 0]);
+  });
+
+  it('a whole answer whose choice has no index: index 0, as ChatCompletion.Choice requires', async () => {
+    const { index: _index, ...choice } = answer('Hi').body.choices[0];
+    env.upstream.script({ body: { ...answer('Hi').body, choices: [choice] } });
+    const out = await run('node', { op: 'create', params: ask() });
+    expect(out.result.choices).toEqual([expect.objectContaining({ index: 0, message: expect.objectContaining({ content: 'Hi' }) })]);
+  });
+
   // FastAPI's default answer to a body its pydantic model refuses (a server built on FastAPI that keeps the default
   // handler): 422 with `detail` a list of {loc, msg, type}. It reached the caller as "[object Object]".
   const FASTAPI_422 = {
