@@ -19,7 +19,7 @@ import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
-import { routeMethods } from './routes.js';
+import { routeMethods, unservedRouteMessage } from './routes.js';
 import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { ResponseStore } from './stores/response-store.js';
@@ -209,7 +209,7 @@ export class Gateway {
       if (ROUTES.includes(path)) throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
       // OpenAI's legacy text completions: clients that default to it (LlamaIndex's OpenAILike, LangChain's OpenAI class) are told what to set instead.
       if (path === '/v1/completions') throw notFound(`no route ${req.method} /v1/completions: legacy text completions are not served by this gateway; use /v1/chat/completions (LlamaIndex OpenAILike: is_chat_model=True; LangChain: ChatOpenAI instead of OpenAI)`, null, 'route_not_found');
-      throw notFound(`no route ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
+      throw notFound(unservedRouteMessage(req.method, path, Boolean(this.deps.fineTuning)), null, 'route_not_found');
     } catch (e) {
       if (e instanceof CallerGone) {
         // Nobody to answer: 499 (the caller closed the request) in the audit record, as nginx logs it.

@@ -65,3 +65,57 @@ export function routeMethods(path: string, fineTuning = false): readonly string[
   const methods = routes.filter(([pattern]) => pattern.test(path)).flatMap(([, m]) => m);
   return methods.length ? [...new Set(methods)] : undefined;
 }
+
+/**
+ * OpenAI API families the `openai` SDKs call that the gateway does not serve, by the first path
+ * segment under `/v1`, each with what the SDKs call it: a 404 names the family, not only the path.
+ */
+const UNSERVED_APIS: Readonly<Record<string, string>> = {
+  batches: 'the Batch API (client.batches)',
+  images: 'image generation and editing (client.images)',
+  audio: 'speech, transcription and translation (client.audio)',
+  vector_stores: 'vector stores (client.vectorStores / client.vector_stores)',
+  uploads: 'multipart uploads (client.uploads)',
+  conversations: "the Conversations API (client.conversations): chain turns with /v1/responses' previous_response_id instead",
+  assistants: 'the Assistants API (client.beta.assistants)',
+  threads: 'the Assistants API (client.beta.threads)',
+  containers: 'containers (client.containers)',
+  evals: 'evals (client.evals)',
+  realtime: 'the Realtime API (client.realtime)',
+  videos: 'video generation (client.videos)',
+  skills: 'skills (client.skills)',
+  chatkit: 'ChatKit (client.beta.chatkit)',
+  organization: "OpenAI's administration API (client.admin)",
+};
+
+/** What the gateway serves, for a 404's message: the routes of OPENAI_ROUTES an SDK calls, and fine-tuning's where served. */
+const servedList = (fineTuning: boolean) =>
+  `it serves /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/models${fineTuning ? ', /v1/fine_tuning/jobs, /v1/files' : ''} and /v1/usage`;
+
+/**
+ * The message of the 404 `route_not_found` for a method and path no route serves, saying why where
+ * a client's setting explains it:
+ * - a path outside `/v1` that is a route once `/v1` is put in front (`/chat/completions`): the
+ *   client's base URL lacks `/v1` (LangChain's `base_url`, LiteLLM's `api_base` are often set so);
+ * - a path under `/v1/v1/`: the base URL ends in `/v1` and the client adds it again;
+ * - a stored chat completion (`/v1/chat/completions/{id}...`: `client.chat.completions.retrieve`,
+ *   `update`, `delete`, `messages.list`): the gateway stores none (`store: true` is refused);
+ * - an OpenAI API family the gateway does not serve (UNSERVED_APIS): named as the SDKs call it.
+ * Every other path: what the gateway serves (as API Gateway's own 404 lists it on the deployed path).
+ * @param method the request's method
+ * @param path the path without its trailing slash, as the caller sent it (at most 200 characters quoted)
+ * @param fineTuning whether `/v1/fine_tuning/jobs...` and `/v1/files` are served here @default false
+ */
+export function unservedRouteMessage(method: string, path: string, fineTuning = false): string {
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  const head = `no route ${method} ${shown}`;
+  if (!path.startsWith('/v1/') && routeMethods(`/v1${path}`, fineTuning)) {
+    return `${head}: the gateway's paths start with /v1; end the client's base URL with /v1 (base_url / baseURL: 'https://<gateway host>/v1')`;
+  }
+  if (path.startsWith('/v1/v1/')) return `${head}: the path holds /v1 twice; the client's base URL ends with /v1 and the client adds it again: set it to 'https://<gateway host>/v1' once`;
+  if (path.startsWith('/v1/chat/completions/')) {
+    return `${head}: stored chat completions (client.chat.completions.retrieve, update, delete, messages.list) are not served by this gateway, which stores none (store: true is refused)`;
+  }
+  const family = UNSERVED_APIS[path.split('/')[2] ?? ''];
+  return family ? `${head}: ${family} is not served by this gateway; ${servedList(fineTuning)}` : `${head}; ${servedList(fineTuning)}`;
+}

@@ -1,0 +1,70 @@
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startConformanceGateway } from './setup.js';
+
+vi.setConfig({ testTimeout: 20_000 });
+
+/**
+ * What the official Node client's resources that the gateway does not serve get, and a client whose
+ * base URL is set wrong: OpenAI's 404 (NotFoundError, `route_not_found`) naming what is not served and
+ * what is, or the setting to change, never only "no route". Nothing reaches the upstream.
+ */
+let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+beforeAll(async () => {
+  env = await startConformanceGateway();
+});
+afterAll(async () => env?.stop());
+
+const client = (baseURL = env.gw.url) => new OpenAI({ baseURL, apiKey: env.tokens.acme, maxRetries: 0 });
+type NotFound = InstanceType<typeof OpenAI.NotFoundError>;
+const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
+  const e = await call().then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(OpenAI.NotFoundError);
+  expect((e as NotFound).error).toMatchObject({ type: 'invalid_request_error', code: 'route_not_found', param: null });
+  return e as NotFound;
+};
+const SERVED = 'it serves /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/models and /v1/usage';
+
+describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
+  it.each([
+    ['client.batches.create', 'POST /v1/batches', 'the Batch API (client.batches)', () => client().batches.create({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' })],
+    ['client.images.generate', 'POST /v1/images/generations', 'image generation and editing (client.images)', () => client().images.generate({ model: 'gpt-image-1', prompt: 'a cat' })],
+    ['client.audio.transcriptions.create', 'POST /v1/audio/transcriptions', 'speech, transcription and translation (client.audio)', async () => client().audio.transcriptions.create({ model: 'whisper-1', file: await toFile(Buffer.from('RIFF'), 'a.wav') })],
+    ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores', () => client().vectorStores.create({ name: 'docs' })],
+    ['client.uploads.create', 'POST /v1/uploads', 'multipart uploads (client.uploads)', () => client().uploads.create({ bytes: 3, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })],
+    ['client.conversations.create', 'POST /v1/conversations', "chain turns with /v1/responses' previous_response_id instead", () => client().conversations.create({})],
+  ])('%s', async (_name, route, family, call) => {
+    const e = await notFound(call);
+    expect(e.error).toMatchObject({ message: expect.stringContaining(`no route ${route}: `) });
+    expect(e.message).toContain(family);
+    expect(e.message).toContain(SERVED);
+  });
+
+  it('client.chat.completions.retrieve / delete (stored chat completions): the gateway stores none', async () => {
+    for (const call of [() => client().chat.completions.retrieve('chatcmpl-123'), () => client().chat.completions.delete('chatcmpl-123')]) {
+      expect((await notFound(call)).message).toContain('stored chat completions (client.chat.completions.retrieve, update, delete, messages.list) are not served by this gateway, which stores none (store: true is refused)');
+    }
+  });
+
+  it('a path that is nothing of OpenAI\'s: what is served', async () => {
+    const res = await fetch(`${env.gw.url}/nothing/here`, { headers: { authorization: `Bearer ${env.tokens.acme}` } });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(`no route GET /v1/nothing/here; ${SERVED}`);
+  });
+});
+
+describe('a base URL set wrong: the 404 says what to set', () => {
+  it('without /v1 (http://host:port): end it with /v1', async () => {
+    const e = await notFound(() => client(env.gw.url.replace(/\/v1$/, '')).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Hi' }] }));
+    expect(e.message).toContain("no route POST /chat/completions: the gateway's paths start with /v1; end the client's base URL with /v1");
+  });
+
+  it('with /v1 twice (http://host:port/v1/v1): once', async () => {
+    const e = await notFound(() => client(`${env.gw.url}/v1`).embeddings.create({ model: 'openai-compatible/embeddings', input: 'Hi' }));
+    expect(e.message).toContain('no route POST /v1/v1/embeddings: the path holds /v1 twice');
+  });
+
+  it('nothing reached the upstream', () => {
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+});
