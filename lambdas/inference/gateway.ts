@@ -166,7 +166,10 @@ export class Gateway {
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
-      if (!upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
+      // A path no route serves is its 404, whatever the body's size (an 8 MB client.audio.transcriptions upload was told to
+      // shrink the file, then refused as not served; API Gateway answers such a path 404 on the deployed path).
+      const routed = fineTuning || routeMethods(path, Boolean(this.deps.fineTuning)) !== undefined;
+      if (routed && !upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);

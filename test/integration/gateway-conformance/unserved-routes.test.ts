@@ -40,6 +40,16 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     expect(e.message).toContain(SERVED);
   });
 
+  it('an upload past the request size limit to a route not served (an 8 MB client.audio.transcriptions file): the 404, not a 413 asking for a smaller file', async () => {
+    const e = await notFound(async () => client().audio.transcriptions.create({ model: 'whisper-1', file: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'talk.mp3') }));
+    expect(e.message).toContain('no route POST /v1/audio/transcriptions: speech, transcription and translation (client.audio) is not served');
+  });
+
+  it('a body past the limit on a route that is served is still the 413', async () => {
+    const e = await client().chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }] }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ status: 413, error: { code: 'request_too_large' } });
+  });
+
   it('client.chat.completions.retrieve / delete (stored chat completions): the gateway stores none', async () => {
     for (const call of [() => client().chat.completions.retrieve('chatcmpl-123'), () => client().chat.completions.delete('chatcmpl-123')]) {
       expect((await notFound(call)).message).toContain('stored chat completions (client.chat.completions.retrieve, update, delete, messages.list) are not served by this gateway, which stores none (store: true is refused)');
