@@ -235,7 +235,14 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     throw new GatewayError(502, `the upstream answered past the request's output limit of ${x.outputLimit} tokens with tool calls; cut tool-call arguments would not be valid JSON (${e.message})`, 'upstream_error', 'upstream_overrun');
   }
   if (capped.cut || (reported !== undefined && reported > x.outputLimit * x.choices)) x.overran(model, { counted: capped.largest, reported });
-  const answer: ChatCompletion = { ...capped.answer, id, model: model.id, usage, choices: (capped.answer.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
+  // OpenAI's fields every ChatCompletion carries, where an upstream left them out: `object`, `created` (Unix seconds, now
+  // when the upstream sent none or not a whole number, as a stream's), each message's `role` (the SDKs' types require
+  // them; an app reading `completion.created` got undefined / None).
+  const created = Number.isSafeInteger(capped.answer.created) && capped.answer.created >= 0 ? capped.answer.created : Math.floor(Date.now() / 1000);
+  const answer: ChatCompletion = {
+    ...capped.answer, id, object: 'chat.completion', created, model: model.id, usage,
+    choices: (capped.answer.choices ?? []).map((c) => ({ ...c, message: { ...c.message, role: 'assistant' }, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })),
+  };
   const g = r.policy.gateway.guardrails;
   if (g.bedrockGuardrailId) {
     // One text per choice (its content), then each choice's refusal, audio transcript, tool-call arguments and legacy

@@ -25,7 +25,8 @@ export interface StreamRelayOptions {
 }
 
 /**
- * An upstream's chunks as the caller gets them: the gateway's id and model, OpenAI's finish
+ * An upstream's chunks as the caller gets them: the gateway's id and model, `object:
+ * "chat.completion.chunk"` (whatever the upstream called it), one `created`, OpenAI's finish
  * reasons, the usage chunk only when the caller asked for it (so `chunk.choices[0]` exists in
  * every chunk otherwise), PII redaction of each choice's content (a string or the text parts of a
  * list), refusal and audio transcript that never splits a pattern across chunks, and of its
@@ -95,7 +96,7 @@ export class StreamRelay {
     // A choice whose chunk carried only tool-call (or function_call) fragments, held under redaction, has nothing to send.
     const shown = choices.map((c) => this.choice(c)).filter((c, k) => !(callOf(choices[k].delta) && c.finish_reason === null && Object.keys(c.delta).length === 0));
     if (choices.length > 0 && shown.length === 0) return undefined;
-    const out: ChatCompletionChunk = { ...chunk, id: this.options.id, created: this.firstCreated, model: this.options.model, choices: shown };
+    const out: ChatCompletionChunk = { ...chunk, id: this.options.id, object: 'chat.completion.chunk', created: this.firstCreated, model: this.options.model, choices: shown };
     if (!this.options.includeUsage) delete out.usage;
     // OpenAI's contract with include_usage: every chunk says `usage: null` but the usage chunk
     // (`choices: []`); an upstream that puts usage on every chunk (vLLM's continuous usage stats)

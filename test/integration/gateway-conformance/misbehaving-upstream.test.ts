@@ -353,6 +353,23 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.result.choices).toEqual([expect.objectContaining({ index: 0, message: expect.objectContaining({ content: 'Hi' }) })]);
   });
 
+  it.each(CLIENTS)('a whole answer without object, created and the message\'s role: OpenAI\'s chat.completion, a created time and role assistant (%s client)', async (client) => {
+    const { object: _object, created: _created, ...bare } = answer('Hi').body;
+    const { role: _role, ...message } = bare.choices[0].message;
+    env.upstream.script({ body: { ...bare, choices: [{ ...bare.choices[0], message }] } });
+    const before = Math.floor(Date.now() / 1000);
+    const out = await run(client, { op: 'create', params: ask() });
+    expect(out.result).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant', content: 'Hi' } }] });
+    expect(out.result.created).toBeGreaterThanOrEqual(before);
+  });
+
+  it.each(CLIENTS)('stream chunks that call themselves text_completion (TGI 1.4.3, huggingface/text-generation-inference#1648): chat.completion.chunk (%s client)', async (client) => {
+    env.upstream.script({ events: streamEvents().map((e) => ('data' in e && typeof e.data === 'object' ? { data: { ...e.data, object: 'text_completion' } } : e)) });
+    const out = await run(client, { op: 'stream', params: ask('openai-compatible/default', { stream_options: { include_usage: true } }) });
+    expect(out.error).toBeUndefined();
+    expect(out.chunks!.map((c) => c.object)).toEqual(out.chunks!.map(() => 'chat.completion.chunk'));
+  });
+
   // FastAPI's default answer to a body its pydantic model refuses (a server built on FastAPI that keeps the default
   // handler): 422 with `detail` a list of {loc, msg, type}. It reached the caller as "[object Object]".
   const FASTAPI_422 = {
