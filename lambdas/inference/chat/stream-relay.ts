@@ -8,6 +8,7 @@ import { deltaText } from './output-limit.js';
 import { reasoningOf } from './answer-texts.js';
 import { billedUsage } from './reported-usage.js';
 import { missingCallType } from '../providers/chat-answer.js';
+import { newCallId } from '../responses/ids.js';
 
 type ToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
 /** A reasoning model's streamed thinking (not OpenAI's type): vLLM's and DeepSeek's `reasoning_content`, OpenRouter's `reasoning`. */
@@ -53,6 +54,8 @@ export class StreamRelay {
   /** The reasoning text streamed (reasoning_content / reasoning, in `produced` too): what of a reported reasoning_tokens the count saw. */
   reasoningShown = '';
   private readonly redactors = new Map<number, StreamRedactor>();
+  /** Each choice's calls by index, once their opening fragment went out: the call's id and name (indexed). */
+  private readonly openedCalls = new Map<number, Map<number, { id: string; name: string | undefined }>>();
   /** Each choice's numbering of tool calls an upstream sent without `index` (indexed). */
   private readonly callNumbers = new Map<number, { key: ReturnType<typeof callKeyer>; numbers: Map<number | string, number> }>();
   /** Under redaction, each choice's audio transcript redactor. */
@@ -193,28 +196,58 @@ export class StreamRelay {
   }
 
   /**
-   * Choice `choice`'s tool-call fragments, each with its `index` (OpenAI's chunk type requires it; the
-   * SDKs' stream helpers assemble calls by it): an upstream that sends calls without one (Gemini's
-   * OpenAI endpoint sends whole calls, several in one delta) has them numbered in order of first
-   * appearance, a fragment with a new `id` a new call and one without continuing the last
-   * (callKeyer). A fragment that opens a call without a `type` is given the one its body names
-   * (`missingCallType`: vLLM leaves it out with a named tool_choice, and the Node SDK's stream
-   * helpers throw without it). Fragments that carry an index and need no type are passed as they came.
+   * Choice `choice`'s tool-call fragments as OpenAI streams them, which the SDKs' stream helpers
+   * assemble:
+   * - each with its `index` (the helpers assemble calls by it): an upstream that sends calls without
+   *   one (Gemini's OpenAI endpoint sends whole calls, several in one delta) has them numbered in
+   *   order of first appearance, a fragment with a new `id` a new call and one without continuing
+   *   the last (callKeyer);
+   * - the fragment that opens a call (its first, with an id or a name) with its `type` (missingCallType: vLLM leaves it out with a
+   *   named tool_choice, vllm-project/vllm#16340, and the Node helpers throw without it) and an `id`
+   *   (a new `call_…` when the upstream sent none, as vLLM did there: the next turn's tool message
+   *   names it);
+   * - the call's `id` and name once, on that fragment: vLLM repeated the name (and some servers the
+   *   id) on every fragment (vllm-project/vllm#13078), and the Python SDK's helper and LangChain
+   *   append each string they get (`get_weatherget_weather…`, vllm-project/vllm#14951). A later
+   *   fragment's name or id equal to the call's is left out; a different one is relayed.
+   * Fragments that need none of this are passed as they came.
    */
   private indexed(choice: number, calls: ToolCallDelta[]): ToolCallDelta[] {
-    const typed = calls.some((t) => missingCallType(t, true)) ? calls.map((t) => {
-      const type = missingCallType(t, true);
-      return type ? ({ ...t, type } as ToolCallDelta) : t;
-    }) : calls;
-    if (typed.every((t) => typeof t.index === 'number')) return typed;
-    let numbering = this.callNumbers.get(choice);
-    if (!numbering) this.callNumbers.set(choice, (numbering = { key: callKeyer(), numbers: new Map() }));
-    const { key, numbers } = numbering;
-    return typed.map((t) => {
-      if (typeof t.index === 'number') return t;
-      const k = key(t);
-      if (!numbers.has(k)) numbers.set(k, numbers.size);
-      return { ...t, index: numbers.get(k)! };
+    let numbered = calls;
+    if (!calls.every((t) => typeof t.index === 'number')) {
+      let numbering = this.callNumbers.get(choice);
+      if (!numbering) this.callNumbers.set(choice, (numbering = { key: callKeyer(), numbers: new Map() }));
+      const { key, numbers } = numbering;
+      numbered = calls.map((t) => {
+        if (typeof t.index === 'number') return t;
+        const k = key(t);
+        if (!numbers.has(k)) numbers.set(k, numbers.size);
+        return { ...t, index: numbers.get(k)! };
+      });
+    }
+    let opened = this.openedCalls.get(choice);
+    if (!opened) this.openedCalls.set(choice, (opened = new Map()));
+    const open = opened;
+    return numbered.map((t) => {
+      const named = t.function?.name ?? (t as { custom?: { name?: string } }).custom?.name;
+      const seen = open.get(t.index);
+      if (!seen) {
+        // A first fragment with neither id nor name (arguments alone) opens nothing the gateway could complete: as it came.
+        if (!t.id && !named) return t;
+        const type = missingCallType(t);
+        const id = t.id || newCallId();
+        open.set(t.index, { id, name: named ?? undefined });
+        return type || id !== t.id ? ({ ...t, id, ...(type ? { type } : {}) } as ToolCallDelta) : t;
+      }
+      const sameName = seen.name !== undefined && t.function?.name === seen.name;
+      if (named && seen.name === undefined) seen.name = named;
+      const sameId = t.id !== undefined && t.id !== null && t.id === seen.id;
+      if (!sameName && !sameId) return t;
+      const { id: _id, ...rest } = t;
+      const out = (sameId ? rest : t) as ToolCallDelta;
+      if (!sameName) return out;
+      const { name: _name, ...fn } = t.function!;
+      return { ...out, function: fn };
     });
   }
 

@@ -1,6 +1,7 @@
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import { describeIssues } from '../../../lib/zod-issues.js';
+import { newCallId } from '../responses/ids.js';
 import { ProviderError } from './provider.js';
 
 /**
@@ -42,24 +43,20 @@ export function argumentsAsText(call: unknown, whole = false): void {
 }
 
 /**
- * The `type` a tool call's body names, for a call (or a stream's fragment) that has none: `function`
- * for a `function` object, `custom` for a `custom` one. OpenAI's tool calls always carry it (the
- * `openai` package's `ChatCompletionMessageToolCall` is a union discriminated by it); some servers
- * leave it out (vLLM's streamed calls with a named `tool_choice`, vllm-project/vllm#16340), and the
- * Node SDK's stream helpers (`chat.completions.stream`, `runTools`) then throw "tool call snapshot
- * missing `type`". A stream's fragment is given one only when it opens its call (it carries an `id`
- * or a name): OpenAI's continuing fragments carry arguments alone.
- * @param call a whole call, or a stream's fragment (`fragment`)
- * @returns the type to add, or undefined (the call has one, names no body, or is a continuing fragment)
+ * The `type` a tool call's body names, for a call that has none: `function` for a `function`
+ * object, `custom` for a `custom` one. OpenAI's tool calls always carry it (the `openai` package's
+ * `ChatCompletionMessageToolCall` is a union discriminated by it); some servers leave it out
+ * (vLLM's streamed calls with a named `tool_choice`, vllm-project/vllm#16340), and the Node SDK's
+ * stream helpers (`chat.completions.stream`, `runTools`) then throw "tool call snapshot missing
+ * `type`". For a stream, the relay asks this of the fragment that opens each call (StreamRelay).
+ * @param call a whole call, or the fragment that opens a streamed call
+ * @returns the type to add, or undefined (the call has one, or names no body)
  */
-export function missingCallType(call: unknown, fragment = false): 'function' | 'custom' | undefined {
+export function missingCallType(call: unknown): 'function' | 'custom' | undefined {
   if (!call || typeof call !== 'object') return undefined;
-  const c = call as { type?: unknown; id?: unknown; function?: { name?: unknown } | null; custom?: { name?: unknown } | null };
+  const c = call as { type?: unknown; function?: unknown; custom?: unknown };
   if (c.type !== undefined && c.type !== null) return undefined;
-  const body = c.function && typeof c.function === 'object' ? 'function' : c.custom && typeof c.custom === 'object' ? 'custom' : undefined;
-  if (!body || !fragment) return body;
-  const opens = (typeof c.id === 'string' && c.id !== '') || typeof (body === 'function' ? c.function : c.custom)?.name === 'string';
-  return opens ? body : undefined;
+  return c.function && typeof c.function === 'object' ? 'function' : c.custom && typeof c.custom === 'object' ? 'custom' : undefined;
 }
 
 /**
@@ -88,7 +85,8 @@ export function chatAnswerOf(text: string, who: string, retryable: boolean): Cha
 /**
  * `answer` (a parsed body with `choices`) when it has the shape the gateway reads, with what some
  * servers leave out filled in as OpenAI sends it (changed in place): a choice's `index` (its place in
- * `choices`), a tool call's `type` (missingCallType) and arguments as text (argumentsAsText).
+ * `choices`), a tool call's `type` (missingCallType), its `id` (a new `call_…`, newCallId) and its
+ * arguments as text (argumentsAsText).
  * @throws ProviderError naming the first field at fault (`choices[0].message.content = 5: ...`),
  *   not retried on the same model (the model answers the same shape again: each retry would be a
  *   billed call); the next model of the chain is tried
@@ -103,6 +101,8 @@ export function readableChatAnswer(answer: unknown, who: string): ChatCompletion
       argumentsAsText(call, true);
       const type = missingCallType(call);
       if (type) (call as { type?: string }).type = type;
+      // OpenAI's calls always have an id, which the next turn's tool message names (tool_call_id); some servers send none.
+      if (call && typeof call === 'object' && !(call as { id?: unknown }).id) (call as { id?: string }).id = newCallId();
     }
   }
   const parsed = ChatAnswer.safeParse(answer);

@@ -370,6 +370,29 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.chunks!.map((c) => c.object)).toEqual(out.chunks!.map(() => 'chat.completion.chunk'));
   });
 
+  // vLLM with a named tool_choice (vllm-project/vllm#13078): every fragment repeats the function's name, none has an id or
+  // a type. The Python helper (and LangChain) appends each name it gets (vllm-project/vllm#14951), and with no id the
+  // next turn's tool message has no tool_call_id to give.
+  it.each(CLIENTS)('a call whose every fragment repeats its name, without id or type: the stream helper assembles one call named once, with an id (%s client)', async (client) => {
+    const fragment = (args: string) => ({ data: { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'get_weather', arguments: args } }] }, logprobs: null, finish_reason: null }] } });
+    env.upstream.script({ events: [{ data: roleChunk }, fragment('{"city": '), fragment('"Paris"'), fragment('}'), { data: finishChunk('tool_calls') }, { data: '[DONE]' }] });
+    const weather = { type: 'function', function: { name: 'get_weather', strict: true, parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } } };
+    const out = await run(client, { op: 'parse', params: ask('openai-compatible/default', { stream: true, tools: [weather], tool_choice: { type: 'function', function: { name: 'get_weather' } } }), schema: PERSON, nodeFormat: { type: 'json_schema', json_schema: { ...PERSON, strict: true } } });
+    expect(out.error).toBeUndefined();
+    const [call, ...more] = out.result.choices[0].message.tool_calls;
+    expect(more).toEqual([]);
+    expect(call).toMatchObject({ type: 'function', id: expect.stringMatching(/^call_[0-9a-f]{24}$/), function: { name: 'get_weather', arguments: '{"city": "Paris"}' } });
+    // on the wire: OpenAI's shape, the id, type and name on the first fragment only
+    const wire = out.chunks!.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
+    expect(wire.map((t: { id?: string; type?: string; function: { name?: string } }) => [t.id ?? null, t.type ?? null, t.function.name ?? null])).toEqual([[call.id, 'function', 'get_weather'], [null, null, null], [null, null, null]]);
+  });
+
+  it('a whole answer\'s call without an id gets one, as OpenAI\'s always have', async () => {
+    env.upstream.script({ body: { ...answer('').body, choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{}' } }] }, finish_reason: 'tool_calls' }] } });
+    const out = await run('node', { op: 'create', params: ask() });
+    expect(out.result.choices[0].message.tool_calls[0].id).toMatch(/^call_[0-9a-f]{24}$/);
+  });
+
   // FastAPI's default answer to a body its pydantic model refuses (a server built on FastAPI that keeps the default
   // handler): 422 with `detail` a list of {loc, msg, type}. It reached the caller as "[object Object]".
   const FASTAPI_422 = {
