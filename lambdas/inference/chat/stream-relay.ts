@@ -180,12 +180,20 @@ export class StreamRelay {
       if (out.content === undefined && delta.content === undefined) delete out.content;
       out = out as typeof delta;
     }
-    // OpenAI's first delta of a choice carries role "assistant"; the openai SDK's stream helper
-    // (ChatCompletionStream) throws "missing role for choice" without it, and some servers omit it.
+    // OpenAI's first delta of a choice carries role "assistant", and no later one: the openai SDK's stream helper
+    // (ChatCompletionStream) throws "missing role for choice" without it, and some servers omit it; the Python SDK's
+    // helper appends every role it gets ("assistantassistant…", which the next turn's request then sends back), and
+    // TGI repeats it on every delta (huggingface/text-generation-inference#1648 shows its chunks).
     // Under redaction a choice's logprobs go, every chunk's: the redactor holds text across chunks, so a
     // chunk's tokens may be redacted in a later chunk's text, after their logprobs went out.
     const logprobs = this.options.redactAnswers && c.logprobs != null ? { logprobs: null } : {};
-    return { ...c, delta: first && out.role === undefined ? { role: 'assistant', ...out } : out, finish_reason: finish, ...logprobs };
+    let shown = out;
+    if (first && out.role === undefined) shown = { role: 'assistant', ...out };
+    else if (!first && out.role !== undefined) {
+      const { role: _role, ...rest } = out;
+      shown = rest;
+    }
+    return { ...c, delta: shown, finish_reason: finish, ...logprobs };
   }
 
   private reasoningRedactor(index: number, field: string): StreamRedactor {

@@ -393,6 +393,15 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.result.choices[0].message.tool_calls[0].id).toMatch(/^call_[0-9a-f]{24}$/);
   });
 
+  it.each(CLIENTS)('role on every delta (TGI, huggingface/text-generation-inference#1648): only the first delta carries it, and the stream helper\'s message has role assistant, not assistantassistant… (%s client)', async (client) => {
+    const delta = (d: Record<string, unknown>, finish: string | null = null) => ({ data: { ...base, choices: [{ index: 0, delta: { role: 'assistant', ...d }, logprobs: null, finish_reason: finish }] } });
+    env.upstream.script({ events: [delta({ content: '{"name":' }), delta({ content: '"Ann"}' }), delta({}, 'stop'), { data: '[DONE]' }] });
+    const out = await run(client, { op: 'parse', params: ask('openai-compatible/default', { stream: true }), schema: PERSON, nodeFormat: { type: 'json_schema', json_schema: { ...PERSON, strict: true } } });
+    expect(out.error).toBeUndefined();
+    expect(out.result.choices[0].message).toMatchObject({ role: 'assistant', content: '{"name":"Ann"}' });
+    expect(out.chunks!.map((c) => c.choices[0].delta.role ?? null)).toEqual(['assistant', null, null]);
+  });
+
   // FastAPI's default answer to a body its pydantic model refuses (a server built on FastAPI that keeps the default
   // handler): 422 with `detail` a list of {loc, msg, type}. It reached the caller as "[object Object]".
   const FASTAPI_422 = {
