@@ -209,7 +209,11 @@ export class Gateway {
         return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
       }
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
-      if (ROUTES.includes(path)) throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
+      if (ROUTES.includes(path)) {
+        // GET /v1/chat/completions is OpenAI's list of stored chat completions (client.chat.completions.list): none is stored here.
+        const stored = req.method === 'GET' && path === '/v1/chat/completions' ? ': listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' : '';
+        throw new GatewayError(405, `${req.method} is not supported on ${req.path}${stored}`, 'invalid_request_error', 'method_not_allowed');
+      }
       // OpenAI's legacy text completions: clients that default to it (LlamaIndex's OpenAILike, LangChain's OpenAI class) are told what to set instead.
       if (path === '/v1/completions') throw notFound(`no route ${req.method} /v1/completions: legacy text completions are not served by this gateway; use /v1/chat/completions (LlamaIndex OpenAILike: is_chat_model=True; LangChain: ChatOpenAI instead of OpenAI)`, null, 'route_not_found');
       throw notFound(unservedRouteMessage(req.method, path, Boolean(this.deps.fineTuning)), null, 'route_not_found');

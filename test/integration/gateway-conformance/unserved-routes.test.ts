@@ -56,6 +56,13 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     }
   });
 
+  it('client.chat.completions.list: the 405 says no chat completion is stored here', async () => {
+    const e = await client().chat.completions.list().catch((x: unknown) => x) as InstanceType<typeof OpenAI.APIError>;
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+    expect(e.status).toBe(405);
+    expect(e.error).toMatchObject({ code: 'method_not_allowed', message: 'GET is not supported on /v1/chat/completions: listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' });
+  });
+
   it('a path that is nothing of OpenAI\'s: what is served', async () => {
     const res = await fetch(`${env.gw.url}/nothing/here`, { headers: { authorization: `Bearer ${env.tokens.acme}` } });
     expect(res.status).toBe(404);
