@@ -405,6 +405,14 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
     if (e instanceof CallerGone || r.signal.aborted) {
       r.audit.outcome = 'cancelled';
       if (!opened) r.audit.status = 499; // no answer began (a stream cut later keeps the 200 its headers said)
+    } else if (e instanceof ProviderError && e.details.timedOut && !e.details.deadline && !relay.unfinished()) {
+      // Every choice had its finish_reason, then the upstream sent nothing more (no usage chunk, no [DONE]) and kept the
+      // connection open past the idle timeout: the answer is whole, so the stream ends as a whole one does (the usage
+      // estimated when none came), not with a timeout error after it, which the SDKs raise and a framework would retry
+      // (a second, billed answer). A warning in the log and the audit record's detail.
+      r.audit.detail ??= {};
+      Object.assign(r.audit.detail, { warning: 'upstream_stalled_after_finish' });
+      console.warn(JSON.stringify({ level: 'WARN', message: 'upstream_stalled_after_finish: every choice finished, then the upstream sent nothing within the idle timeout; the stream ended there', requestId: r.audit.requestId, tenantId: r.caller.tenantId, model: open.model.id }));
     } else {
       // Past the first chunk only the model that streamed was called: no fallback follows.
       failure = e instanceof ProviderError ? midStreamError(e, open.model) : e instanceof OutputGuardrailFailed ? guardrailFailure(e) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');

@@ -528,6 +528,18 @@ describe('slow streams, stalls and a client that leaves (first-byte timeout 1.5 
     await env.upstream.calls[0].closed;
   });
 
+  it.each(CLIENTS)('every choice finished, then a stall (no usage chunk, no [DONE], the connection kept open): the stream ends as a whole one, with the usage chunk, no error; the upstream call is closed (%s client)', async (client) => {
+    env.upstream.script({ events: [{ data: roleChunk }, { data: textChunk('Hei') }, { data: finishChunk() }], hang: true });
+    const out = await run(client, { op: 'stream', params: { ...ask(client), stream_options: { include_usage: true } } });
+    expect(out.error).toBeUndefined();
+    expect(textOf(out)).toBe('Hei');
+    expect(finishes(out)).toEqual(['stop']);
+    expect(out.chunks!.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: expect.any(Number) } });
+    await env.upstream.calls[0].closed;
+    await env.gw.settled();
+    expect(env.gw.audit.records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, detail: { warning: 'upstream_stalled_after_finish' } });
+  });
+
   it('no first byte within the first-byte timeout: 504, before any chunk', async () => {
     env.upstream.script({ events: [{ data: roleChunk }, { data: finishChunk() }, { data: '[DONE]' }], firstByteDelayMs: 3_000 });
     const out = await run('node', { op: 'stream', params: ask('node') });
