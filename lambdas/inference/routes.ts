@@ -107,7 +107,7 @@ const servedList = (fineTuning: boolean) =>
  * @param fineTuning whether `/v1/fine_tuning/jobs...` and `/v1/files` are served here @default false
  */
 export function unservedRouteMessage(method: string, path: string, fineTuning = false): string {
-  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path || '/';
   const head = `no route ${method} ${shown}`;
   if (!path.startsWith('/v1/') && routeMethods(`/v1${path}`, fineTuning)) {
     return `${head}: the gateway's paths start with /v1; end the client's base URL with /v1 (base_url / baseURL: 'https://<gateway host>/v1')`;

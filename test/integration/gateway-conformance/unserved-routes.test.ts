@@ -67,6 +67,8 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     const res = await fetch(`${env.gw.url}/nothing/here`, { headers: { authorization: `Bearer ${env.tokens.acme}` } });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(`no route GET /v1/nothing/here; ${SERVED}`);
+    const root = await fetch(env.gw.url.replace(/\/v1$/, '/'), { headers: { authorization: `Bearer ${env.tokens.acme}` } });
+    expect(((await root.json()) as { error: { message: string } }).error.message).toBe(`no route GET /; ${SERVED}`);
   });
 });
 
