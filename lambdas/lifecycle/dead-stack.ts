@@ -25,7 +25,9 @@ export const sameLift = (a: Omit<LiftedProtection, 'at'>, b: Omit<LiftedProtecti
  * Removes a dead tenant stack that cannot be deleted as it is: lifts what would fail its deletion
  * (*Lift protections*' logic: termination protection, RDS `DeletionProtection` of the instances the
  * stack still holds, and the rest of PROTECTIONS), each lift announced at once in the audit bucket
- * and on the bus and handed to `onLift` for the caller's registry record, then deletes the stack
+ * and on the bus and handed to `onLift` for the caller's registry record (awaited before the
+ * announcement and the next lift: a caller that writes it there has each lift on record before the
+ * next one is made, so a Lambda timeout later in the step loses none), then deletes the stack
  * as the execution role. A lift already in `earlier` is not made or recorded again. While a
  * protection still shows (the resource is busy, or the lift is not visible yet) the stack is not
  * deleted: the deletion would fail on it again, so the caller comes back.
@@ -34,7 +36,7 @@ export async function removeDeadTenantStack(
   cfn: CloudFormationClient,
   record: TenantRecord & { accountId: string },
   stack: Stack,
-  context: { earlier: readonly LiftedProtection[]; requestId: string; executionArn?: string; step: string; onLift(lift: LiftedProtection): void },
+  context: { earlier: readonly LiftedProtection[]; requestId: string; executionArn?: string; step: string; onLift(lift: LiftedProtection): Promise<void> | void },
 ): Promise<DeadStackRemoval> {
   const name = stack.StackName!;
   const mine: LiftedProtection[] = [];
@@ -43,7 +45,7 @@ export async function removeDeadTenantStack(
     recorded: (l) => [...context.earlier, ...mine].some((e) => sameLift(e, l)),
     onLift: async (lift) => {
       mine.push(lift);
-      context.onLift(lift);
+      await context.onLift(lift);
       await announceLift(record, name, lift, {
         requestId: context.requestId, executionArn: context.executionArn, step: context.step,
         reason: `dead stack ${stack.StackStatus}: lifted so that the stack can be deleted`,

@@ -112,7 +112,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
 /**
  * A dead tenant stack met by an onboarding (DEAD_STACK_STATUSES: a create that rolled back or
  * could not, a deletion that failed): its protections are lifted (each recorded in the running
- * execution's history entry, the audit bucket and on the bus), then it is deleted; StackBusy either
+ * execution's history entry as it is made, before the next, then in the audit bucket and on the bus), then it is deleted; StackBusy either
  * way, so the state machine retries until the stack is gone and can be created afresh. Never an
  * UpdateStack: CloudFormation cannot update such a stack.
  */
@@ -123,14 +123,15 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
   const lifts: LiftedProtection[] = [];
   // Read before the deletion: a deleted stack's events answer only by its id (by name: "does not exist").
   const why = stack.StackStatus === 'DELETE_FAILED' ? `: ${(await latestResourceFailure(cfn, stack.StackId ?? name)) ?? stack.StackStatusReason ?? 'no reason reported'}` : '';
-  let removal: Awaited<ReturnType<typeof removeDeadTenantStack>>;
-  try {
-    removal = await removeDeadTenantStack(cfn, record, stack, {
-      earlier: entry.liftedProtections ?? [], requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint', onLift: (l) => lifts.push(l),
-    });
-  } finally {
-    if (lifts.length) await recordExecution(record.tenantId, { ...entry, liftedProtections: [...(entry.liftedProtections ?? []), ...lifts] });
-  }
+  // Each lift on record (the execution's history entry) before the next is made: written in a `finally`, a Lambda that
+  // timed out after a lift ran none, and the retry found the protection off and neither lifted nor recorded it again.
+  const removal = await removeDeadTenantStack(cfn, record, stack, {
+    earlier: entry.liftedProtections ?? [], requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint',
+    onLift: async (l) => {
+      lifts.push(l);
+      await recordExecution(record.tenantId, { ...entry, liftedProtections: [...(entry.liftedProtections ?? []), ...lifts] });
+    },
+  });
   const lifted = lifts.length ? `; lifted ${lifts.map((l) => `${l.protection} of ${l.logicalId}`).join(', ')}` : '';
   if (!removal.deleted) {
     throw new StackBusyError(`stack ${name} is ${stack.StackStatus}${why}${lifted}; waiting for the protection of ${removal.waitingFor.join(', ')} to be lifted before deleting it`);

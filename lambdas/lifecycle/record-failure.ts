@@ -6,7 +6,7 @@ import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { getTenant, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
+import { getTenant, recordExecution, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { cloudFormationFor, executionRoleArn, stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
@@ -124,8 +124,8 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
  * (logical id, type, physical id) in the registry's `failure.leftBehind` and in the event, because
  * a re-run would collide with them. A dead tenant stack that cannot be deleted as it is
  * (ROLLBACK_FAILED on a protected database, or DELETE_FAILED) first has its protections lifted
- * (removeDeadTenantStack), each recorded in `failure.liftedProtections`, the execution's history
- * entry, the audit bucket and on the bus; what its deletion then removes is no longer named as
+ * (removeDeadTenantStack), each recorded in the execution's history entry as it is made (before the
+ * next: a timeout later in the step loses none), then in `failure.liftedProtections`, the audit bucket and on the bus; what its deletion then removes is no longer named as
  * left behind. A change whose stack update rolled back leaves the tenant ACTIVE on its previous
  * version, with the failure recorded.
  */
@@ -140,6 +140,14 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const started = record.executions.find((e) => sameExecution(e, { kind: input.kind, requestId, executionArn: input.executionArn }));
   const earlier = started?.liftedProtections ?? [];
   const lifts: LiftedProtection[] = [];
+  // Each lift goes to the execution's history entry as it is made, before the next: kept for failOperation's write at the
+  // end, a Lambda timeout after a lift (the DR stack's cleanup, the write itself) lost it, and the re-run found the
+  // protection off and neither lifted nor recorded it again. The re-run reads it back as `earlier`.
+  const entry = started ?? { kind: input.kind, requestId, executionArn: input.executionArn, startedAt: lease.acquiredAt, status: 'RUNNING' as const };
+  const recordLift = async (lift: LiftedProtection) => {
+    lifts.push(lift);
+    await recordExecution(tenantId, { ...entry, liftedProtections: [...earlier, ...lifts] });
+  };
   const cleanup: string[] = [];
   const leftBehind: LeftBehindResource[] = [];
   if (record.accountId) {
@@ -170,7 +178,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
         }
         try {
           const removal = await removeDeadTenantStack(cfn, { ...record, accountId: record.accountId }, stack, {
-            earlier, requestId, executionArn: input.executionArn, step: 'Record failure', onLift: (l) => lifts.push(l),
+            earlier, requestId, executionArn: input.executionArn, step: 'Record failure', onLift: recordLift,
           });
           // A stack that could not roll back or be deleted still holds what failed to delete: it goes
           // with the stack now. What was retained stays outside it.

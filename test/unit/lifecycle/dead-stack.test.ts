@@ -115,6 +115,26 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
     expect(record.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_FAILED: Endpoint CREATE_FAILED: endpoint quota');
   });
 
+  // Faults pass (s24h): the lifts were written once, by failOperation at the end of the step. A Lambda that timed out after
+  // a lift (in the DR stack's cleanup, say) lost it, and the re-run found the protection off and recorded nothing.
+  it('has each lift in the execution\'s history entry before the next one is made, and both before the stack is deleted', async () => {
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
+    const onRecord = () => lifts(records.get('acme')?.executions.find((e) => e.executionArn === state().executionArn)?.liftedProtections);
+    const seen: Record<string, string[]> = {};
+    rds.on(ModifyDBInstanceCommand).callsFake((input: { DeletionProtection: boolean }) => {
+      seen.atDatabaseLift = onRecord();
+      dbProtected = input.DeletionProtection;
+      return {};
+    });
+    cfn.on(DeleteStackCommand).callsFake(() => {
+      seen.atDeletion = onRecord();
+      return {};
+    });
+    await handler(failure());
+    expect(seen).toEqual({ atDatabaseLift: ['tessera-acme TerminationProtection'], atDeletion: ['tessera-acme TerminationProtection', 'Database DeletionProtection'] });
+    expect(lifts(records.get('acme')!.failure?.liftedProtections)).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection']);
+  });
+
   it('keeps the stack while the database is busy (no deletion that would fail again), naming it as left behind', async () => {
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
     rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('Database instance is not in available state.'), { name: 'InvalidDBInstanceStateFault' }));
@@ -180,6 +200,24 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     expect(lifts(records.get('acme')!.executions[0].liftedProtections)).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection']);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(2);
     expect(eventTypes()).toEqual(['Tenant Protection Lifted', 'Tenant Protection Lifted']);
+  });
+
+  // Faults pass (s24h): the lifts were written in a `finally` after the deletion; a Lambda timeout after a lift runs none.
+  it('has each lift in the execution\'s history entry before the next one is made, and both before the stack is deleted', async () => {
+    records.set('acme', leased('onboard', { executions: [running()] }));
+    const onRecord = () => lifts(records.get('acme')?.executions[0].liftedProtections);
+    const seen: Record<string, string[]> = {};
+    rds.on(ModifyDBInstanceCommand).callsFake((input: { DeletionProtection: boolean }) => {
+      seen.atDatabaseLift = onRecord();
+      dbProtected = input.DeletionProtection;
+      return {};
+    });
+    cfn.on(DeleteStackCommand).callsFake(() => {
+      seen.atDeletion = onRecord();
+      return {};
+    });
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'StackBusy' });
+    expect(seen).toEqual({ atDatabaseLift: ['tessera-acme TerminationProtection'], atDeletion: ['tessera-acme TerminationProtection', 'Database DeletionProtection'] });
   });
 
   it('on a retry, neither lifts nor records again a protection a stale read still shows: it waits, and deletes nothing yet', async () => {
