@@ -1,6 +1,6 @@
 import { blockCount, nthBlock, parseCidr } from '../../lib/config/cidr.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { cidrClaimsOf, claimCidr, nextPoolIndex, releaseCidr } from '../shared/control-table.js';
+import { cidrClaimsOf, claimCidr, nextPoolIndex, passPoolIndex, releaseCidr } from '../shared/control-table.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
 import { NetworkPoolExhaustedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -33,8 +33,8 @@ async function assertQuotas(record: TenantRecord): Promise<{ checked: number; un
 }
 
 /**
- * Gives the tenant a VPC range of its own from the tier's pool: an atomic counter hands out the
- * next block and a conditional write records the claim, so two tenants never share a range; the
+ * Gives the tenant a VPC range of its own from the tier's pool: a conditional write claims the block
+ * the pool's counter names, then the counter moves past it (claimNextBlock), so two tenants never share a range; the
  * registry write is conditional too, so two runs of one tenant end with one range (the loser's
  * claim is released), and a claim an earlier attempt left behind is reused.
  * First, in both isolation modes, the target account's quotas must hold one more tenant (see
@@ -66,7 +66,13 @@ export const handler = lifecycleHandler('Allocate network', async (state: Lifecy
   }
 });
 
-/** Claims the next free block of the tier's pool (an atomic counter, then a conditional claim per block). */
+/**
+ * Claims the next free block of the tier's pool: reads the pool's counter, claims that block (a
+ * conditional write, the tenant's own claim found as its own on a retry), then moves the counter past
+ * it; a block another tenant holds is passed too. Every write is idempotent per tenant, so a write
+ * the SDK sends again after a lost answer skips no block (an `ADD` counter did: the block in between
+ * was handed to no one, for good).
+ */
 async function claimNextBlock(record: TenantRecord): Promise<string> {
   const { network } = tierConfig(record.tier);
   const pool = parseCidr(network.tenantCidrPool)!;
@@ -77,6 +83,8 @@ async function claimNextBlock(record: TenantRecord): Promise<string> {
       throw new NetworkPoolExhaustedError(`tier ${record.tier}: pool ${network.tenantCidrPool} has no free /${network.tenantVpcPrefixLength} left (${count} handed out); widen tiers.${record.tier}.network.tenantCidrPool`);
     }
     const cidr = nthBlock(pool, network.tenantVpcPrefixLength, index);
-    if (await claimCidr(cidr, record.tenantId)) return cidr;
+    const mine = await claimCidr(cidr, record.tenantId);
+    await passPoolIndex(record.tier, index);
+    if (mine) return cidr;
   }
 }

@@ -41,13 +41,35 @@ export async function slotHolders(): Promise<string[]> {
   return [...((out.Item?.holders as Set<string> | undefined) ?? [])];
 }
 
-/** Next index of a tier's CIDR pool (an atomic counter: blocks are never handed out twice). */
+/**
+ * The index of the tier's CIDR pool to try next: `next` of the control item `cidr-next#<tier>`
+ * (a consistent GetItem; 0 when no block was handed out yet). Only a read: the counter moves on
+ * past a block once the block is claimed (passPoolIndex), so a write sent again after a lost answer
+ * never moves it twice. Before, an `ADD next 1` that the SDK sent again after its answer was lost
+ * counted twice, and the block in between was never handed out. The item's value is what the ADD
+ * counter left (the number of blocks handed out), read the same way: allocated blocks stay as they are.
+ */
 export async function nextPoolIndex(tier: string): Promise<number> {
-  const out = await doc().send(new UpdateCommand({
-    TableName: table(), Key: { id: `cidr-next#${tier}` }, UpdateExpression: 'ADD #n :one',
-    ExpressionAttributeNames: { '#n': 'next' }, ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW',
-  }));
-  return Number(out.Attributes?.next) - 1;
+  const out = await doc().send(new GetCommand({ TableName: table(), Key: { id: `cidr-next#${tier}` }, ConsistentRead: true }));
+  return Number(out.Item?.next ?? 0);
+}
+
+/**
+ * Moves the tier's pool counter past `index` once its block is claimed (by this tenant or another):
+ * `SET next = index + 1`, conditional on `next` not being past `index` already. The condition failing
+ * (this write sent again after a lost answer, or another run passed the same index) leaves it as it is:
+ * the counter never moves back, nor more than one past a claimed block.
+ */
+export async function passPoolIndex(tier: string, index: number): Promise<void> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `cidr-next#${tier}` }, UpdateExpression: 'SET #n = :after',
+      ConditionExpression: 'attribute_not_exists(#n) OR #n <= :index',
+      ExpressionAttributeNames: { '#n': 'next' }, ExpressionAttributeValues: { ':index': index, ':after': index + 1 },
+    }));
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
 }
 
 /**

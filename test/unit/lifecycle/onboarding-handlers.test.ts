@@ -27,6 +27,7 @@ const controlMock = vi.hoisted(() => ({
   acquireSlot: vi.fn(async () => true),
   releaseSlot: vi.fn(async () => undefined),
   nextPoolIndex: vi.fn(async () => 0),
+  passPoolIndex: vi.fn(async () => undefined),
   claimCidr: vi.fn(async () => true),
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),

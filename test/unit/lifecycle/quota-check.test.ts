@@ -19,6 +19,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 const controlMock = vi.hoisted(() => ({
   nextPoolIndex: vi.fn(async () => 0),
+  passPoolIndex: vi.fn(async () => undefined),
   claimCidr: vi.fn(async () => true),
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),
