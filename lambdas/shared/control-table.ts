@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../lib/aws-pages.js';
@@ -164,6 +165,11 @@ export interface ClosureItem {
   attempts?: number;
   /** The latest failure: `<error name>: <message>`. */
   lastError?: string;
+  /**
+   * The token of the write that last settled a claim (requeueClosure, setClosureAside: a UUID per call). The SDK sends
+   * a write again with the same token after a lost answer; the retry, refused by its own first attempt, knows it by it.
+   */
+  settledBy?: string;
   /** A `CLOSED` entry whose tenant's record says so (`accountClosure.state` CLOSED): later runs no longer check it. */
   recordedOnTenant?: boolean;
 }
@@ -259,48 +265,58 @@ function stillClaimed(claimedAt: string | undefined) {
 }
 
 /**
- * Puts a claimed closure back in the queue, only while it is still the claim made (or read) at
- * `claimedAt`: refused for the quota or throttled (no `error`: it does not count as an attempt), or
- * failed with `error` (counted). Answers the attempts so far, or undefined when the entry is no
- * longer that claim (another run settled it: nothing written).
+ * A write that settles the claim made (or read) at `claimedAt`, stamped with a token of its own
+ * (`settledBy`, a UUID per call): answers the attempts the entry then holds, or undefined when the
+ * entry is no longer that claim and the write that changed it is not this one (another run settled it:
+ * nothing written). The write the SDK sent again after its answer was lost fails its condition (the
+ * claim is gone, settled by its first attempt): the entry's `settledBy` (ReturnValuesOnConditionCheckFailure
+ * ALL_OLD) then shows this call's token, and it answers as written. Before, that retry was read as
+ * another run's settlement, and the tenant's `accountClosure` never got that attempt's error.
  */
-export async function requeueClosure(accountId: string, claimedAt: string | undefined, error?: string): Promise<number | undefined> {
+async function settleClaim(accountId: string, claimedAt: string | undefined, update: { set: string; add?: string; values: Record<string, unknown> }): Promise<number | undefined> {
   const claim = stillClaimed(claimedAt);
+  const token = randomUUID();
   try {
     const out = await doc().send(new UpdateCommand({
       TableName: table(), Key: { id: `closure#${accountId}` },
-      UpdateExpression: error ? 'SET #s = :queued, lastError = :error ADD attempts :one REMOVE closedAt, claimedAt' : 'SET #s = :queued REMOVE closedAt, claimedAt',
+      UpdateExpression: `SET ${update.set}, settledBy = :token${update.add ? ` ADD ${update.add}` : ''} REMOVE closedAt, claimedAt`,
       ConditionExpression: claim.ConditionExpression,
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':queued': 'QUEUED', ...claim.values, ...(error ? { ':error': error, ':one': 1 } : {}) },
+      ExpressionAttributeValues: { ...update.values, ...claim.values, ':token': token },
       ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
     return Number(out.Attributes?.attempts ?? 0);
   } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return undefined;
+    if (e instanceof ConditionalCheckFailedException) {
+      const old = e.Item as { settledBy?: { S?: string }; attempts?: { N?: string } } | undefined;
+      return old?.settledBy?.S === token ? Number(old.attempts?.N ?? 0) : undefined;
+    }
     throw e;
   }
 }
 
 /**
+ * Puts a claimed closure back in the queue, only while it is still the claim made (or read) at
+ * `claimedAt`: refused for the quota or throttled (no `error`: it does not count as an attempt), or
+ * failed with `error` (counted). Answers the attempts so far, or undefined when the entry is no
+ * longer that claim (another run settled it: nothing written). Its own write sent again after a lost
+ * answer is known as its own (settleClaim).
+ */
+export async function requeueClosure(accountId: string, claimedAt: string | undefined, error?: string): Promise<number | undefined> {
+  return settleClaim(accountId, claimedAt, error
+    ? { set: '#s = :queued, lastError = :error', add: 'attempts :one', values: { ':queued': 'QUEUED', ':error': error, ':one': 1 } }
+    : { set: '#s = :queued', values: { ':queued': 'QUEUED' } });
+}
+
+/**
  * Sets a claimed closure aside for an operator (`NEEDS_OPERATOR`, the failure counted), only while
  * it is still the claim made at `claimedAt`: it failed too often to be tried again by itself.
- * Answers the attempts so far, or undefined when another run settled it (nothing written).
+ * Answers the attempts so far, or undefined when another run settled it (nothing written). Its own
+ * write sent again after a lost answer is known as its own (settleClaim).
  */
 export async function setClosureAside(accountId: string, claimedAt: string | undefined, error: string): Promise<number | undefined> {
-  const claim = stillClaimed(claimedAt);
-  try {
-    const out = await doc().send(new UpdateCommand({
-      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :aside, lastError = :error ADD attempts :one REMOVE closedAt, claimedAt',
-      ConditionExpression: claim.ConditionExpression,
-      ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':aside': 'NEEDS_OPERATOR', ':error': error, ':one': 1, ...claim.values },
-      ReturnValues: 'ALL_NEW',
-    }));
-    return Number(out.Attributes?.attempts ?? 0);
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return undefined;
-    throw e;
-  }
+  return settleClaim(accountId, claimedAt, { set: '#s = :aside, lastError = :error', add: 'attempts :one', values: { ':aside': 'NEEDS_OPERATOR', ':error': error, ':one': 1 } });
 }
 
 /**

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionConflictException } from '@
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { acquireSlot, claimCidr, claimClosure, nextPoolIndex, passPoolIndex } from '../../../lambdas/shared/control-table.js';
+import { acquireSlot, claimCidr, claimClosure, nextPoolIndex, passPoolIndex, requeueClosure, setClosureAside } from '../../../lambdas/shared/control-table.js';
 import { deleteHeldTenant, getTenant, listTenants, markStep, putNewTenant, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
 import { lifecycleHandler } from '../../../lambdas/shared/handler.js';
 import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
@@ -163,6 +163,47 @@ describe('claimClosure', () => {
     await expect(claimClosure('111100000001', now)).resolves.toBe(true);
     await expect(claimClosure('111100000001', now)).resolves.toBe(false);
     expect(ddb.commandCalls(UpdateCommand)[0].args[0].input).toMatchObject({ ConditionExpression: '#s = :queued', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+  });
+});
+
+describe('requeueClosure, setClosureAside', () => {
+  // Faults pass (s24h): the settling write whose answer was lost fails its own condition on the SDK's retry (the claim is
+  // gone); read as another run's settlement, nothing was recorded on the tenant, whose accountClosure missed that error.
+  const settledBy = (token: string, status: string, attempts: number) => Object.assign(conditionFailed(), {
+    Item: { id: { S: 'closure#111100000001' }, status: { S: status }, attempts: { N: String(attempts) }, lastError: { S: 'AccessDeniedException: no' }, settledBy: { S: token } },
+  });
+  /** The write applied and its answer lost: the SDK's retry (the same request, the same token) meets the entry it left. */
+  const lostAnswer = (status: string, attempts: number) => (input: { ExpressionAttributeValues: Record<string, string> }) => {
+    throw settledBy(input.ExpressionAttributeValues[':token'], status, attempts);
+  };
+
+  it('know their own write, sent again after its answer was lost, by its token: the attempts it left', async () => {
+    ddb.on(UpdateCommand).callsFakeOnce(lostAnswer('QUEUED', 2)).callsFakeOnce(lostAnswer('NEEDS_OPERATOR', 5));
+    await expect(requeueClosure('111100000001', '2026-12-01T00:00:00.000Z', 'AccessDeniedException: no')).resolves.toBe(2);
+    await expect(setClosureAside('111100000001', '2026-12-01T00:00:00.000Z', 'AccessDeniedException: no')).resolves.toBe(5);
+    const [requeue, aside] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(requeue).toMatchObject({
+      UpdateExpression: 'SET #s = :queued, lastError = :error, settledBy = :token ADD attempts :one REMOVE closedAt, claimedAt',
+      ConditionExpression: '#s = :closing AND claimedAt = :claimedAt', ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      ExpressionAttributeValues: { ':token': expect.stringMatching(/^[0-9a-f-]{36}$/) },
+    });
+    expect(aside.UpdateExpression).toBe('SET #s = :aside, lastError = :error, settledBy = :token ADD attempts :one REMOVE closedAt, claimedAt');
+    expect(aside.ExpressionAttributeValues![':token']).not.toBe(requeue.ExpressionAttributeValues![':token']);
+  });
+
+  it('answer undefined (settled elsewhere) when another run\'s write settled the claim, or an entry without a token', async () => {
+    ddb.on(UpdateCommand).rejectsOnce(settledBy('another-run', 'QUEUED', 2)).rejectsOnce(conditionFailed()).rejectsOnce(settledBy('another-run', 'NEEDS_OPERATOR', 5));
+    await expect(requeueClosure('111100000001', '2026-12-01T00:00:00.000Z', 'AccessDeniedException: no')).resolves.toBeUndefined();
+    await expect(requeueClosure('111100000001', undefined)).resolves.toBeUndefined();
+    await expect(setClosureAside('111100000001', '2026-12-01T00:00:00.000Z', 'AccessDeniedException: no')).resolves.toBeUndefined();
+  });
+
+  it('answer the attempts the write left', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { attempts: 3 } });
+    await expect(requeueClosure('111100000001', undefined)).resolves.toBe(3);
+    expect(ddb.commandCalls(UpdateCommand)[0].args[0].input).toMatchObject({
+      UpdateExpression: 'SET #s = :queued, settledBy = :token REMOVE closedAt, claimedAt', ConditionExpression: '#s = :closing AND attribute_not_exists(claimedAt)',
+    });
   });
 });
 
