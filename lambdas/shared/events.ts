@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { LIFECYCLE_EVENT_SOURCE } from '../../lib/lifecycle-constants.js';
 import { platformClient } from './aws-clients.js';
 import { ENV, requireEnv } from './environment.js';
@@ -19,6 +19,17 @@ export async function emitLifecycleEvent(detailType: string, detail: Record<stri
   );
   if (out.FailedEntryCount) {
     const entry = out.Entries?.[0];
-    throw Object.assign(new Error(`EventBridge rejected "${detailType}": ${entry?.ErrorCode} ${entry?.ErrorMessage}`), { name: entry?.ErrorCode || 'EventBridgeRejected' });
+    throw rejectedEntryError(`EventBridge rejected "${detailType}": ${entry?.ErrorCode} ${entry?.ErrorMessage}`, entry);
   }
+}
+
+/**
+ * The error for a PutEvents entry EventBridge rejected (the call answered 200, FailedEntryCount > 0, which the SDK does
+ * not retry): `message`, named after the entry's ErrorCode (PutEventsResultEntry), so that a retrier that matches names
+ * (the state machines' Retry, isTransientError) retries `ThrottlingException` and `InternalFailure` and not a refusal
+ * (`AccessDeniedException`, `MalformedDetail`, …).
+ * @returns an Error named `entry.ErrorCode`, `EventBridgeRejected` when the entry gave none
+ */
+export function rejectedEntryError(message: string, entry: PutEventsResultEntry | undefined): Error {
+  return Object.assign(new Error(message), { name: entry?.ErrorCode || 'EventBridgeRejected' });
 }

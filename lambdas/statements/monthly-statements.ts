@@ -7,6 +7,8 @@ import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageRep
 import { offboardedAt, type TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
+import { isTransientError } from '../shared/errors.js';
+import { rejectedEntryError } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
 import { STATEMENTS_BUCKET_ENV } from './environment.js';
@@ -69,7 +71,15 @@ export interface MonthlyDeps {
   bucket: string;
   eventBus: string;
   tenants: () => Promise<TenantRecord[]>;
+  /**
+   * Milliseconds before the second put of an event whose entry EventBridge rejected as transient (doubled before the
+   * third, with full jitter). @default 250
+   */
+  eventRetryDelayMs?: number;
 }
+
+/** Puts of one event whose entry EventBridge rejected as transient (ThrottlingException, InternalFailure), as the SDK's standard mode makes of a call. */
+export const EVENT_PUT_ATTEMPTS = 3;
 
 /**
  * Writes one month's statement of every reportable tenant to the statements bucket
@@ -102,10 +112,7 @@ export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, n
         outcome.unchanged.push(tenant.tenantId);
         continue;
       }
-      const put = async (detail: TenantUsageReported) => {
-        const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
-        if (out.FailedEntryCount) throw new Error(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
-      };
+      const put = (detail: TenantUsageReported) => putUsageReported(deps, detail);
       let detail: TenantUsageReported;
       let metadata: Record<string, string>;
       if (unfinished?.[HASH_META] === hash) {
@@ -137,6 +144,28 @@ export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, n
     }
   }
   return outcome;
+}
+
+/**
+ * Puts one `Tenant Usage Reported`. An entry EventBridge rejects (200, FailedEntryCount: the SDK does not retry it) is
+ * an error named after its ErrorCode, as the lifecycle's announcements name theirs (events.ts rejectedEntryError): a
+ * transient one (`ThrottlingException`, `InternalFailure`: isTransientError) is put again, up to EVENT_PUT_ATTEMPTS
+ * times with backoff, the same event (same idempotencyKey); a refusal (`AccessDeniedException`, `MalformedDetail`, …)
+ * is thrown at once. Before, every rejected entry was a plain Error, and a throttled put failed the tenant's statement
+ * at the first try.
+ * @throws Error named after the entry's ErrorCode, after the last attempt of a transient one
+ */
+export async function putUsageReported(deps: MonthlyDeps, detail: TenantUsageReported): Promise<void> {
+  const base = deps.eventRetryDelayMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
+    if (!out.FailedEntryCount) return;
+    const entry = out.Entries?.[0];
+    const error = rejectedEntryError(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${entry?.ErrorCode} ${entry?.ErrorMessage}`, entry);
+    if (!isTransientError(error) || attempt >= EVENT_PUT_ATTEMPTS) throw error;
+    logger.warn('EventBridge rejected the event as transient; putting it again', { tenantId: detail.tenantId, attempt, error });
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * base * 2 ** (attempt - 1)));
+  }
 }
 
 /** The event kept in `<tenantId>.event.json`, as it was put. */

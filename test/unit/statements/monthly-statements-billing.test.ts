@@ -44,7 +44,7 @@ function world() {
   });
   const deps: MonthlyDeps = {
     sources: { modelUsage: async () => [], usageBy: async () => ({ subjects: [], incomplete: false }), jobs: async () => [], costExplorer: new CostExplorerClient({ region: 'us-east-1' }) },
-    s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'bus',
+    s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'bus', eventRetryDelayMs: 0,
     tenants: async () => [localTenant('acme', 'professional', { createdAt: '2026-01-05T00:00:00.000Z' })],
   };
   /** One run on which Cost Explorer answers `amount` for the tenant's tag, estimated or not. */

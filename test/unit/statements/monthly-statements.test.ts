@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { CostExplorerError } from '../../../lambdas/statements/cost-explorer.js';
-import { handler, reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../lambdas/statements/monthly-statements.js';
+import { EVENT_PUT_ATTEMPTS, handler, putUsageReported, reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../lambdas/statements/monthly-statements.js';
 import { AS_OF, MODEL_USAGE, MONTH } from './fixture.js';
 
 const s3 = mockClient(S3Client);
@@ -50,11 +50,39 @@ describe('writeMonthlyStatements', () => {
   it('writes no statement object when EventBridge refuses the event (only the event kept before it is put), and goes on with the next tenant', async () => {
     ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
     s3.on(HeadObjectCommand).rejects(notFound);
-    eb.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] }).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    eb.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'boom' }] }).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
     const out = await writeMonthlyStatements(deps(), MONTH, AS_OF);
-    expect(out.failed).toEqual([{ tenantId: 'acme', error: 'EventBridge rejected Tenant Usage Reported: InternalFailure boom' }]);
+    expect(out.failed).toEqual([{ tenantId: 'acme', error: 'EventBridge rejected Tenant Usage Reported: AccessDeniedException boom' }]);
     expect(out.reported).toEqual(['zeta']);
     expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['statements/2026-10/acme.event.json', 'statements/2026-10/zeta.event.json', 'statements/2026-10/zeta.csv', 'statements/2026-10/zeta.json']);
+  });
+
+  // Faults pass (s24h): a rejected entry (200, FailedEntryCount) was a plain Error, whatever its ErrorCode: a throttled
+  // put failed the tenant's statement at once, as a refusal did. The lifecycle's announcements name it (events.ts).
+  it('puts an event EventBridge throttled again (the same event), and reports the tenant', async () => {
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    s3.on(HeadObjectCommand).rejects(notFound);
+    s3.on(PutObjectCommand).resolves({});
+    eb.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }] }).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const out = await writeMonthlyStatements({ ...deps(), eventRetryDelayMs: 0 }, MONTH, AS_OF);
+    expect(out).toMatchObject({ reported: ['acme', 'zeta'], failed: [] });
+    const puts = eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].Detail);
+    expect(puts).toHaveLength(3);
+    expect(puts[1]).toBe(puts[0]);
+  });
+
+  it('names a rejected entry\'s error after its ErrorCode: a transient one is put EVENT_PUT_ATTEMPTS times, a refusal once', async () => {
+    const detail = { tenantId: 'acme' } as Parameters<typeof putUsageReported>[1];
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
+    await expect(putUsageReported({ ...deps(), eventRetryDelayMs: 0 }, detail)).rejects.toMatchObject({ name: 'InternalFailure', message: 'EventBridge rejected Tenant Usage Reported: InternalFailure boom' });
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(EVENT_PUT_ATTEMPTS);
+    eb.reset();
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }] });
+    await expect(putUsageReported({ ...deps(), eventRetryDelayMs: 0 }, detail)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(1);
+    eb.reset();
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{}] });
+    await expect(putUsageReported({ ...deps(), eventRetryDelayMs: 0 }, detail)).rejects.toMatchObject({ name: 'EventBridgeRejected' });
   });
 
   it('reports changed figures with the next revision, and records a Cost Explorer failure against its tenant', async () => {
