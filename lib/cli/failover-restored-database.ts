@@ -1,4 +1,4 @@
-import { drRestoredInstanceIdentifier } from '../tenant-naming.js';
+import { drRestoredInstanceIdentifier, TENANT_ID_PATTERN } from '../tenant-naming.js';
 
 /** Logical id of the restored instance in the step-7 stack (the IMPORT's `LogicalResourceId`). */
 export const RESTORED_DATABASE_LOGICAL_ID = 'RestoredDatabase';
@@ -25,7 +25,8 @@ export function restoredDatabaseStackName(tenantId: string): string {
  *   checks only the identifier and applies no property (a template that claimed `true` on import would
  *   start out drifted from the restored instance, whose protection is off), so the update turns it on
  *   (ModifyDBInstance DeletionProtection). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html
- * - Parameters: `TenantId`; `TenantKeyArn` (the rebuilt failover stack's `KeyArn` output; default
+ * - Parameters: `TenantId` (AllowedPattern TENANT_ID_PATTERN, the form every other tenant id check uses: no
+ *   double hyphen either); `TenantKeyArn` (the rebuilt failover stack's `KeyArn` output; default
  *   empty = import only).
  * - Outputs (with `TenantKeyArn` only): `DbiResourceId`, `Endpoint`, `SecretArn`: the values step 8 passes.
  *
@@ -44,7 +45,9 @@ export function restoredDatabaseTemplate(): Record<string, unknown> {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: 'Tessera failover runbook step 7: the restored DB instance tessera-<TenantId>-restored, imported, then given IAM database authentication and an RDS-managed master secret under the tenant key of the rebuilt stack',
     Parameters: {
-      TenantId: { Type: 'String', AllowedPattern: '^[a-z][a-z0-9-]{1,22}[a-z0-9]$', Description: 'Tenant id' },
+      // The one tenant id form (TENANT_ID_PATTERN: TenantId's schema, isTenantId, the tenant stacks' parameter), its
+      // `(?!.*--)` too: CloudFormation's AllowedPattern is Java's regex syntax, which has lookahead (cfn-regexes.html).
+      TenantId: { Type: 'String', AllowedPattern: TENANT_ID_PATTERN, Description: 'Tenant id' },
       TenantKeyArn: { Type: 'String', Default: '', AllowedPattern: '^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+)?$', Description: 'KeyArn output of the rebuilt failover stack; empty for the import' },
     },
     Conditions: { [modify]: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TenantKeyArn' }, ''] }] } },

@@ -6,6 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runTesseraProgram } from '../../../lib/cli/program.js';
+import { restoredDatabaseTemplate } from '../../../lib/cli/failover-restored-database.js';
+import { TENANT_ID_PATTERN } from '../../../lib/tenant-naming.js';
+import { isTenantId } from '../../../lib/tenant-record.js';
 import { failoverPlan, failoverPlanLines, KEEP_RECOVERY_POINT_DAYS, PLAN_RECOVERY_POINTS } from '../../../lib/cli/tenants-failover-command.js';
 import { tenantsCommand } from '../../../lib/cli/tenants-command.js';
 import { COMPLETE } from '../../support/complete-config.js';
@@ -153,6 +156,17 @@ describe('failoverPlan', () => {
     expect(plan.steps[4].commands[0]).toBe('npx cdk synth --quiet -c tessera:configFile=<a copy of this config with tiers.professional.disasterRecovery set to { region: us-west-2, rpoHours: 24, rtoHours: 168 }>');
     expect(plan.steps[4].commands[2]).toContain('BlueprintsTesseraTenantFailoverprofessional????????.template.json');
     expect(plan.steps[4].detail).toMatch(/Tier professional has disasterRecovery none now/);
+  });
+
+  // Faults pass (s24h): the template's own pattern lacked `(?!.*--)`, so the restored-database stack took `ab--cd`, which
+  // TenantId, isTenantId and the tenant stacks refuse (RDS refuses two hyphens in a row in an instance identifier).
+  it('refuses in the restored-database template\'s TenantId what every other tenant id check refuses: one pattern', () => {
+    const { AllowedPattern } = (restoredDatabaseTemplate().Parameters as Record<string, { AllowedPattern: string }>).TenantId;
+    expect(AllowedPattern).toBe(TENANT_ID_PATTERN);
+    // CloudFormation matches the whole value (Java's `matches`)
+    const allowed = new RegExp(`^(?:${AllowedPattern})$`);
+    for (const id of ['acme', 'ab--cd', 'a-b-c', 'acme-', '9acme', 'ab', 'a'.repeat(25)]) expect(allowed.test(id), id).toBe(isTenantId(id));
+    expect(allowed.test('ab--cd')).toBe(false);
   });
 
   it('turns on IAM database authentication and a managed master secret under the rebuilt stack\'s tenant key on the restored instance through CloudFormation as the execution role (import, then update), then reads its DbiResourceId, endpoint and secret', () => {
