@@ -18,6 +18,7 @@ import { STATEMENT_JOBS_TABLE_ENV } from '../lambdas/statements/environment.js';
 import { TENANT_USER_POOL_ACTIONS } from './inference-api.js';
 import { LambdaFunction } from './lambda-function.js';
 import { costExplorerPolicy } from './tenant-statements.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
 export interface AdminApiProps {
   readonly config: PlatformConfig;
@@ -59,7 +60,8 @@ export class AdminApi extends Construct {
     const machines = [props.workflows.onboard, props.workflows.change, props.workflows.status, props.workflows.offboard];
     this.handler = new LambdaFunction(this, 'Handler', {
       handlerFile: 'admin/admin-api',
-      roleName: 'tessera-admin-api',
+      roleName: PLATFORM_FUNCTIONS.adminApi.roleName,
+      reservedConcurrency: PLATFORM_FUNCTIONS.adminApi.reservedConcurrency,
       encryptionKey: props.encryptionKey,
       policyBesideRole: 'it may start the lifecycle state machines, which invoke the lifecycle Lambdas: a policy of the nested stack naming them would make the nested stack depend on Lambdas that depend on it',
       invocation: 'by API Gateway, which returns every error to the caller',

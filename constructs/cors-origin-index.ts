@@ -9,6 +9,7 @@ import { acknowledge } from '../lib/compliance.js';
 import { CORS_ORIGINS_BY_TENANT_INDEX, CORS_ORIGINS_TABLE_ENV } from '../lambdas/inference/cors-origin-index.js';
 import { LambdaFunction } from './lambda-function.js';
 import { secureTableProps } from './secure-table-props.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
 export interface CorsOriginIndexProps {
   /** The platform key: encrypts the index table, the failure queue and the maintainer's logs (and decrypts the registry's stream). */
@@ -73,8 +74,8 @@ export class CorsOriginIndex extends Construct {
       'This queue is itself the on-failure destination of the origin index\'s stream mapping; it holds the coordinates of batches that kept failing, for an operator to replay, and has no consumer whose failures a further queue would catch.');
 
     this.maintainer = new LambdaFunction(this, 'Maintainer', {
-      handlerFile: 'inference/cors-origin-index-handler', roleName: 'tessera-gateway-cors-origin-index', encryptionKey: props.encryptionKey,
-      environment: { [CORS_ORIGINS_TABLE_ENV]: this.table.tableName }, memorySize: 256, timeout: Duration.seconds(60), reservedConcurrency: 5,
+      handlerFile: 'inference/cors-origin-index-handler', roleName: PLATFORM_FUNCTIONS.corsOriginIndex.roleName, encryptionKey: props.encryptionKey,
+      environment: { [CORS_ORIGINS_TABLE_ENV]: this.table.tableName }, memorySize: 256, timeout: Duration.seconds(60), reservedConcurrency: PLATFORM_FUNCTIONS.corsOriginIndex.reservedConcurrency,
       invocation: 'by its DynamoDB Streams event source mapping, which retries a failing batch and then sends its stream coordinates to the on-failure SQS queue',
       outsideVpcReason: 'reads the registry\'s stream and writes the origin index (DynamoDB APIs only); it reaches no resource inside a VPC.',
     });

@@ -11,7 +11,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { ENDPOINT_STATE_CHANGE, PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+import { ENDPOINT_STATE_CHANGE, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 import { SERVICE_ROLE_PATH, tenantRoleName } from '../lib/tenant-naming.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/fine-tuning-env.js';
 import { acknowledgeJwtAuthorizer, addPreflightMethod, type InferenceApi } from './inference-api.js';
@@ -73,8 +74,8 @@ export class FineTuning extends Construct {
     const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) };
     const outsideVpcReason = 'calls DynamoDB, S3, STS and, as each tenant\'s training-launcher role, the SageMaker control plane; it reaches no resource inside a VPC.';
     const api = new LambdaFunction(this, 'Api', {
-      handlerFile: 'fine-tuning/api-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningApi, encryptionKey: props.encryptionKey,
-      environment: apiEnvironment, define, memorySize: 512, timeout: Duration.seconds(29), reservedConcurrency: 20,
+      handlerFile: 'fine-tuning/api-handler', roleName: PLATFORM_FUNCTIONS.fineTuningApi.roleName, encryptionKey: props.encryptionKey,
+      environment: apiEnvironment, define, memorySize: 512, timeout: Duration.seconds(29), reservedConcurrency: PLATFORM_FUNCTIONS.fineTuningApi.reservedConcurrency,
       invocation: 'by API Gateway (proxy integration); every error is answered to the caller in OpenAI\'s shape', outsideVpcReason,
     });
     // Training state changes: one dead-letter queue for the rule's delivery failures and the function's failed runs.
@@ -99,8 +100,8 @@ export class FineTuning extends Construct {
       deadLetterQueue: { queue: checkDeadLetters.queue, maxReceiveCount: 5 },
     });
     const stateChanges = new LambdaFunction(this, 'Events', {
-      handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,
-      environment: { ...environment, [FINE_TUNING_ENV.endpointChecksQueue]: endpointChecks.queueUrl }, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
+      handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_FUNCTIONS.fineTuningEvents.roleName, encryptionKey: props.encryptionKey,
+      environment: { ...environment, [FINE_TUNING_ENV.endpointChecksQueue]: endpointChecks.queueUrl }, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: PLATFORM_FUNCTIONS.fineTuningEvents.reservedConcurrency,
       invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API (and synchronously by the offboarding state machine, whose Retry and Catch handle every error; and by its endpoint checks queue\'s event source mapping, which reports failed messages and dead-letters them after 5 receives)', outsideVpcReason,
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'recording a state change is idempotent (the job item is keyed by job); six hours matches EventBridge\'s delivery window' },
     });

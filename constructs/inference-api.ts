@@ -15,7 +15,7 @@ import { ROLE_PERMISSIONS, ROLES, groupOf, type Role } from '../lib/identity/rol
 import { catalogFoundationModelArns } from '../lib/bedrock-models.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate } from '../lambdas/inference/gateway-responses.js';
@@ -72,7 +72,7 @@ export const KEY_REVOCATION_WINDOW_SECONDS = 60;
 export const WAF_COUNTED_BODY_RULES = ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericLFI_BODY', 'GenericRFI_BODY', 'EC2MetaDataSSRF_BODY'] as const;
 
 /** Role of the function behind `/v1/tenant/users` (in the reserved `tessera-gateway-` family). */
-export const TENANT_USERS_ROLE_NAME = 'tessera-gateway-tenant-users';
+export const TENANT_USERS_ROLE_NAME = PLATFORM_FUNCTIONS.tenantUsers.roleName;
 
 /**
  * API Gateway's authorizer result cache, in seconds: what the window leaves after the authorizer
@@ -217,8 +217,8 @@ export class InferenceApi extends Construct {
     const useKey = new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] });
 
     const authorizerFn = new LambdaFunction(this, 'Authorizer', {
-      handlerFile: 'inference/authorizer-handler', roleName: 'tessera-gateway-authorizer', encryptionKey: props.encryptionKey,
-      environment, define, memorySize: 512, timeout: Duration.seconds(10), reservedConcurrency: 50,
+      handlerFile: 'inference/authorizer-handler', roleName: PLATFORM_FUNCTIONS.authorizer.roleName, encryptionKey: props.encryptionKey,
+      environment, define, memorySize: 512, timeout: Duration.seconds(10), reservedConcurrency: PLATFORM_FUNCTIONS.authorizer.reservedConcurrency,
       invocation: 'by API Gateway as a REQUEST authorizer, which answers 401/403 itself',
       outsideVpcReason: 'verifies tokens against the issuer\'s public JWKS and reads the registry (DynamoDB); it reaches no resource inside a VPC.',
     });
@@ -241,11 +241,11 @@ export class InferenceApi extends Construct {
     }));
 
     const router = new LambdaFunction(this, 'Router', {
-      handlerFile: 'inference/router-handler', roleName: PLATFORM_ROLE_NAMES.router, encryptionKey: props.encryptionKey,
+      handlerFile: 'inference/router-handler', roleName: PLATFORM_FUNCTIONS.router.roleName, encryptionKey: props.encryptionKey,
       // API Gateway's longest stream is 15 minutes; a healthy stream is cut only by the upstream's idle timeout, or 15 s
       // before this timeout by the router itself, which then settles the reservation (lambdas/inference/lambda-deadline.ts).
       environment: { ...environment, [GATEWAY_ENV.responsesTable]: props.responsesTable.tableName, [GATEWAY_ENV.corsOriginsTable]: props.corsOriginsTable.tableName },
-      define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: 200,
+      define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: PLATFORM_FUNCTIONS.router.reservedConcurrency,
       assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }],
       invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
       outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
@@ -304,7 +304,7 @@ export class InferenceApi extends Construct {
           ...environment, [GATEWAY_ENV.corsOriginsTable]: props.corsOriginsTable.tableName, [GATEWAY_ENV.userPoolId]: pool.userPoolId,
           ...(props.eventBus ? { [GATEWAY_ENV.eventBus]: props.eventBus.eventBusName } : {}),
         },
-        define, memorySize: 512, timeout: Duration.seconds(30), reservedConcurrency: 10,
+        define, memorySize: 512, timeout: Duration.seconds(30), reservedConcurrency: PLATFORM_FUNCTIONS.tenantUsers.reservedConcurrency,
         invocation: 'by API Gateway with response streaming (the /v1/tenant/users routes only); every error is answered to the caller in OpenAI\'s shape',
         outsideVpcReason: 'calls the Cognito, DynamoDB, S3 and EventBridge APIs over HTTPS; it reaches no resource inside a VPC.',
       });

@@ -87,10 +87,12 @@ export interface LambdaFunctionProps {
   /** @default 256 */
   readonly memorySize?: number;
   /**
-   * Reserved concurrency: a ceiling on what one function can take from the account.
-   * @default 10
+   * Reserved concurrency (Lambda `ReservedConcurrentExecutions`): taken from the account's pool and a
+   * ceiling on what the function can run at once. A platform function's comes from
+   * lib/lambda-concurrency.ts (PLATFORM_FUNCTIONS, LIFECYCLE_RESERVED_CONCURRENCY), whose
+   * `reservedConcurrency(config)` sums them for `tessera doctor`'s quota check.
    */
-  readonly reservedConcurrency?: number;
+  readonly reservedConcurrency: number;
   /**
    * How the function is invoked. Without `asyncInvocation`: why a dead-letter queue would hold
    * nothing for it (its callers see every failure).
@@ -197,7 +199,7 @@ export class LambdaFunction extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(60),
       tracing: lambda.Tracing.ACTIVE,
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: iam.Role.fromRoleArn(this, 'RoleRef', this.role.roleArn, { mutable: false }),
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Tessera', ...props.environment },

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { RECLAIM_ENV, RECLAIM_READ_ATTRIBUTES, RECLAIM_SCHEDULE, RECLAIM_WRITE_ATTRIBUTES } from '../lambdas/inference/reclaim/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
 export interface ReservationReclaimProps {
   /** The platform key: the function's logs and environment, its dead-letter queue; the tables are encrypted with it. */
@@ -20,7 +21,7 @@ export interface ReservationReclaimProps {
 }
 
 /** Role of the reservation reclaim Lambda: in the gateway roles' family (`tessera-gateway-*`, a prefix no tenant id may take). */
-export const RESERVATION_RECLAIM_ROLE_NAME = 'tessera-gateway-reservation-reclaim';
+export const RESERVATION_RECLAIM_ROLE_NAME = PLATFORM_FUNCTIONS.reservationReclaim.roleName;
 
 /**
  * The daily reservation reclaim (lambdas/inference/reclaim/), in the platform's Operations nested
@@ -60,7 +61,7 @@ export class ReservationReclaim extends Construct {
     const fn = new LambdaFunction(this, 'Job', {
       handlerFile: 'inference/reclaim/reclaim-handler', roleName: RESERVATION_RECLAIM_ROLE_NAME, encryptionKey: props.encryptionKey,
       environment: { [RECLAIM_ENV.registryTable]: props.registry.tableName, [RECLAIM_ENV.usageTable]: props.usageTable.tableName },
-      memorySize: 256, timeout: Duration.minutes(15), reservedConcurrency: 1,
+      memorySize: 256, timeout: Duration.minutes(15), reservedConcurrency: PLATFORM_FUNCTIONS.reservationReclaim.reservedConcurrency,
       invocation: 'by its daily EventBridge schedule, asynchronously: Lambda retries a failed run twice, then its dead-letter queue keeps the event',
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'every release is conditional on what it read, so a retry releases nothing twice; a day a failed run missed is re-run by hand' },
       outsideVpcReason: 'calls only the DynamoDB API; it reaches no resource inside a VPC.',

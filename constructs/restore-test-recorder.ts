@@ -10,6 +10,7 @@ import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
 import { OrganizationForwardedEvents } from './lifecycle-event-bus.js';
 import { RESTORE_JOB_STATE_CHANGE } from './tenant-dr-restore-events.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
 /** Statement id on the platform bus's policy: the DR tiers' forwarded restore-job events. */
 export const RESTORE_EVENTS_BUS_SID = 'OrganizationForwardsRestoreTestResults';
@@ -53,10 +54,10 @@ export class RestoreTestRecorder extends Construct {
     });
     this.function = new LambdaFunction(this, 'Function', {
       handlerFile: 'dr/record-restore-test',
-      roleName: 'tessera-restore-test-results',
+      roleName: PLATFORM_FUNCTIONS.restoreTestRecorder.roleName,
       encryptionKey: props.encryptionKey,
       timeout: Duration.seconds(30),
-      reservedConcurrency: 2,
+      reservedConcurrency: PLATFORM_FUNCTIONS.restoreTestRecorder.reservedConcurrency,
       invocation: 'by EventBridge (AWS Backup restore-job events on the platform bus), asynchronously: Lambda retries a failed run twice, then its dead-letter queue keeps the event',
       asyncInvocation: { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'recording a restore test is idempotent (the latest job state wins) and a month passes between tests' },
       environment: { [ENV.registryTable]: props.registry.tableName },

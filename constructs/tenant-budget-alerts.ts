@@ -14,6 +14,7 @@ import type { PlatformConfig } from '../lib/config/schema.js';
 import { LIFECYCLE_EVENT_SOURCE } from '../lib/lifecycle-constants.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
 export interface TenantBudgetAlertsProps {
   /** The platform config: each tier's `budgetAlerts` (lib/config/budget-alerts-config.ts). */
@@ -31,7 +32,7 @@ export interface TenantBudgetAlertsProps {
 }
 
 /** Role of the budget alert mail Lambda. */
-export const BUDGET_ALERT_EMAIL_ROLE_NAME = 'tessera-budget-alert-email';
+export const BUDGET_ALERT_EMAIL_ROLE_NAME = PLATFORM_FUNCTIONS.budgetAlertEmail.roleName;
 
 /**
  * Tenant budget alerts in AWS (lambdas/inference/budget-alerts/):
@@ -89,7 +90,7 @@ export class TenantBudgetAlerts extends Construct {
     const fn = new LambdaFunction(this, 'Email', {
       handlerFile: 'inference/budget-alerts/email-handler', roleName: BUDGET_ALERT_EMAIL_ROLE_NAME, encryptionKey: props.encryptionKey,
       environment: { [ALERT_EMAIL_ENV.userPoolId]: props.userPool.userPoolId, [ALERT_EMAIL_ENV.senders]: JSON.stringify(senders), [ALERT_EMAIL_ENV.usageTable]: props.usageTable.tableName },
-      memorySize: 256, timeout: Duration.seconds(30), reservedConcurrency: 5,
+      memorySize: 256, timeout: Duration.seconds(30), reservedConcurrency: PLATFORM_FUNCTIONS.budgetAlertEmail.reservedConcurrency,
       invocation: 'by EventBridge, asynchronously: EventBridge retries delivery for 6 hours, Lambda retries a failed run twice, then its dead-letter queue keeps the event',
       outsideVpcReason: 'calls only the Cognito, SES and DynamoDB APIs over HTTPS; it reaches no resource inside a VPC.',
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'a threshold is mailed once per tenant and month (markers); six hours matches EventBridge\'s delivery window' },

@@ -21,6 +21,7 @@ import { organizationResourceArns, organizationsStatements } from './organizatio
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 import { TenantArchive } from './tenant-archive.js';
+import { LIFECYCLE_RESERVED_CONCURRENCY } from '../lib/lambda-concurrency.js';
 
 export interface TenantLifecycleProps {
   readonly config: PlatformConfig;
@@ -253,6 +254,7 @@ export class TenantLifecycle extends Construct {
         environment,
         define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) },
         timeout: TIMEOUTS[handler],
+        reservedConcurrency: LIFECYCLE_RESERVED_CONCURRENCY,
         invocation: DAILY_JOBS.includes(handler) ? 'by its daily EventBridge schedule, which retries'
           : handler === 'end-stopped-execution' ? 'by EventBridge (Step Functions status changes), which retries it for up to 6 hours; an operation it misses is ended by the next request that meets the tenant\'s lease (lease.ts)'
             : 'by the lifecycle state machines, whose Retry and Catch handle every error',

@@ -14,6 +14,7 @@ import { STATEMENT_JOBS_TABLE_ENV, STATEMENT_USAGE_TABLE_ENV, STATEMENTS_BUCKET_
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
 import { secureBucketProps } from './secure-bucket-props.js';
+import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
 export interface TenantStatementsProps {
   /** The platform key: the statements bucket, the dead-letter queue, the function's logs. */
@@ -67,11 +68,11 @@ export class TenantStatements extends Construct {
 
     this.job = new LambdaFunction(this, 'Job', {
       handlerFile: 'statements/monthly-statements',
-      roleName: 'tessera-monthly-statements',
+      roleName: PLATFORM_FUNCTIONS.tenantStatements.roleName,
       encryptionKey: props.encryptionKey,
       timeout: Duration.minutes(15),
       memorySize: 512,
-      reservedConcurrency: 1,
+      reservedConcurrency: PLATFORM_FUNCTIONS.tenantStatements.reservedConcurrency,
       invocation: 'by its monthly EventBridge schedule, asynchronously: Lambda retries a failed run twice, then its dead-letter queue keeps the event',
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'a statement run is idempotent (revisions only on changed figures) and a second schedule day follows a week later' },
       outsideVpcReason: 'calls only AWS APIs (DynamoDB, Cost Explorer, S3, EventBridge); it reaches no resource inside a VPC, and Cost Explorer has no VPC endpoint.',

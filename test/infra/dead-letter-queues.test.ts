@@ -171,7 +171,7 @@ describe('DeadLetterQueue and LambdaFunction.asyncInvocation (construct)', () =>
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     const dlq = new DeadLetterQueue(stack, 'JobDeadLetters', { name: 'job', source: 'schedule Daily to job Lambda', encryptionKey: key });
     const fn = new LambdaFunction(stack, 'Job', {
-      handlerFile: 'lifecycle/process-closure-queue', roleName: 'tessera-test-job', encryptionKey: key, invocation: 'by a schedule',
+      handlerFile: 'lifecycle/process-closure-queue', roleName: 'tessera-test-job', encryptionKey: key, reservedConcurrency: 1, invocation: 'by a schedule',
       asyncInvocation: { deadLetterQueue: dlq, retryAttempts: asyncRetries, maxEventAge: Duration.hours(1), reason: 'test' },
     });
     new events.Rule(stack, 'Daily', { schedule: events.Schedule.rate(Duration.days(1)), targets: [new targets.LambdaFunction(fn.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: dlq.queue })] });

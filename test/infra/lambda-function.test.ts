@@ -38,11 +38,11 @@ describe('bundling skipped (aws:cdk:bundling-stacks: [], as the infra tests synt
     const encryptionKey = new kms.Key(stack, 'Key');
     const before = sharedLambdaBuildCount();
     // WHEN a function is added
-    new LambdaFunction(stack, 'Fn', { handlerFile: 'lifecycle/set-status', roleName: 'test-fn', encryptionKey, define: { 'process.env.X': '"x"' }, invocation: 'by the test, directly' });
+    new LambdaFunction(stack, 'Fn', { handlerFile: 'lifecycle/set-status', roleName: 'test-fn', encryptionKey, reservedConcurrency: 1, define: { 'process.env.X': '"x"' }, invocation: 'by the test, directly' });
     // THEN its template is there, with the handler the shared build's assets have, and nothing was built
     template(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
     expect(sharedLambdaBuildCount()).toBe(before);
-    expect(() => new LambdaFunction(stack, 'Missing', { handlerFile: 'lifecycle/no-such-step', roleName: 'test-missing', encryptionKey, invocation: 'by the test, directly' }))
+    expect(() => new LambdaFunction(stack, 'Missing', { handlerFile: 'lifecycle/no-such-step', roleName: 'test-missing', encryptionKey, reservedConcurrency: 1, invocation: 'by the test, directly' }))
       .toThrow(/handlerFile "lifecycle\/no-such-step" names no module \(.*lambdas\/lifecycle\/no-such-step\.ts does not exist\)/);
   });
 });

@@ -1,6 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { reservedConcurrency } from '../../lib/lambda-concurrency.js';
 import { appTemplates, defaultAppTemplates, type AppTemplates } from '../support/default-app.js';
+import { configWith } from '../support/synth.js';
 
 /**
  * CloudFormation refuses a template of more than 500 resources or 200 parameters (CloudFormation
@@ -76,4 +78,63 @@ describe('room in the platform templates (CloudFormation: 500 resources, 200 par
     // A whole-app synth with the compliance packs, cold on a fresh clone: it took more than the
     // suite's 120 s on this 2-core machine with other test processes beside it. A limit, not a target.
   }, 360_000);
+});
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+
+/**
+ * Role name → `ReservedConcurrentExecutions` of each function of TesseraPlatform and its Operations
+ * nested stack that reserves concurrency (a function's role is `Fn::GetAtt [<role>, Arn]` of a role
+ * with a fixed `RoleName` in the same template; one that is not is keyed by its logical id, which no
+ * role name matches).
+ */
+function templateReservations(built: AppTemplates): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of [built.platform, built.operations]) {
+    const resources = (t.toJSON() as { Resources: Resources }).Resources;
+    for (const [id, r] of Object.entries(resources)) {
+      const reserved = r.Properties?.ReservedConcurrentExecutions;
+      if (r.Type !== 'AWS::Lambda::Function' || reserved === undefined) continue;
+      const roleId = (r.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+      const roleName = roleId ? resources[roleId]?.Properties?.RoleName : undefined;
+      const key = typeof roleName === 'string' ? roleName : id;
+      expect(out[key], `two functions with role ${key}`).toBeUndefined();
+      out[key] = reserved as number;
+    }
+  }
+  return out;
+}
+
+describe('reserved concurrency: reservedConcurrency(config) is what the templates reserve (tessera doctor checks the quota with it)', () => {
+  const expected = (config: ReturnType<typeof configWith>) => Object.fromEntries(reservedConcurrency(config).functions.map((f) => [f.roleName, f.reservedConcurrency]));
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+  it('default config: each function\'s ReservedConcurrentExecutions and the total', () => {
+    // GIVEN the default app
+    const built = defaultAppTemplates();
+    // WHEN its functions' reservations are read from the templates
+    const found = templateReservations(built);
+    // THEN they are reservedConcurrency's parts, function by function, and its total
+    expect(found).toEqual(expected(configWith()));
+    expect(sum(found)).toBe(reservedConcurrency(configWith()).total);
+    expect(reservedConcurrency(configWith()).total).toBe(687);
+  });
+
+  it('largest config (budget alert mail, DR restore-test recorder): each function and the total', async () => {
+    // GIVEN the largest config, which adds the mail Lambda and the restore-test recorder
+    const built = await appTemplates(LARGEST_CONFIG);
+    // WHEN its functions' reservations are read from the templates
+    const found = templateReservations(built);
+    // THEN
+    expect(found).toEqual(expected(configWith(LARGEST_CONFIG)));
+    expect(sum(found)).toBe(reservedConcurrency(configWith(LARGEST_CONFIG)).total);
+    expect(reservedConcurrency(configWith(LARGEST_CONFIG)).total).toBe(694);
+  }, 360_000);
+
+  it('an external JWT issuer: no tenant users function, 10 fewer', () => {
+    const config = configWith({ gateway: { jwt: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks.json', audience: 'tessera' } } });
+    const { functions, total } = reservedConcurrency(config);
+    expect(functions.map((f) => f.name)).not.toContain('tenantUsers');
+    expect(total).toBe(677);
+  });
 });

@@ -27,7 +27,7 @@ function bundledStack(outdir: string) {
   const stack = new Stack(withCachedValidation(new App({ context: cdkJsonContext(), outdir })), 'Bundled', { env: { account: '123456789012', region: 'us-east-1' } });
   const encryptionKey = new kms.Key(stack, 'Key');
   const fn = (id: string, handlerFile: string, extra: Partial<ConstructorParameters<typeof LambdaFunction>[2]> = {}) =>
-    new LambdaFunction(stack, id, { handlerFile, roleName: `test-${id}`, encryptionKey, invocation: 'by the test, directly', ...extra });
+    new LambdaFunction(stack, id, { handlerFile, roleName: `test-${id}`, encryptionKey, reservedConcurrency: 1, invocation: 'by the test, directly', ...extra });
   const functions = {
     validate: fn('Validate', 'lifecycle/validate-request', { define: CONFIG_DEFINE }),
     // The same entry without the define: it must not see the other function's inlined config.

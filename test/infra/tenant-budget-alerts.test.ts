@@ -19,7 +19,7 @@ function build(config: PlatformConfig, withPool = true) {
   applyCompliancePacks(app);
   const stack = new Stack(app, 'BudgetAlertsTest', { env: { account: '123456789012', region: 'us-east-1' } });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const router = new LambdaFunction(stack, 'Router', { handlerFile: 'inference/router-handler', roleName: 'tessera-gateway-router', encryptionKey: key, invocation: 'by API Gateway', timeout: Duration.seconds(5) });
+  const router = new LambdaFunction(stack, 'Router', { handlerFile: 'inference/router-handler', roleName: 'tessera-gateway-router', encryptionKey: key, reservedConcurrency: 1, invocation: 'by API Gateway', timeout: Duration.seconds(5) });
   const userPool = withPool ? cognito.UserPool.fromUserPoolId(stack, 'Pool', 'us-east-1_pool') : undefined;
   const usageTable = dynamodb.TableV2.fromTableName(stack, 'Usage', 'tessera-usage');
   const alerts = new TenantBudgetAlerts(stack, 'BudgetAlerts', { config, eventBus: events.EventBus.fromEventBusName(stack, 'Bus', 'tessera-lifecycle'), gatewayFunctions: [router], userPool, encryptionKey: key, usageTable });
