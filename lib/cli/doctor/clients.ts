@@ -6,6 +6,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -39,6 +40,8 @@ export interface AwsClients {
   readonly ssoAdmin: SSOAdminClient;
   /** SES v2 (the budget alert mail's sender identities and sandbox state). */
   readonly sesv2: SESv2Client;
+  /** Lambda (the account's concurrency quota and the platform functions' reservations). */
+  readonly lambda: LambdaClient;
   /** ECR in `region` (an image URI names its registry's Region). */
   ecr(region: string): ECRClient;
 }
@@ -85,6 +88,7 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       cognito: new CognitoIdentityProviderClient(common),
       ssoAdmin: new SSOAdminClient(common),
       sesv2: new SESv2Client(common),
+      lambda: new LambdaClient(common),
       ecr(r: string) {
         if (!ecr.has(r)) ecr.set(r, new ECRClient({ ...common, region: r }));
         return ecr.get(r)!;

@@ -10,6 +10,7 @@ import { bedrockChecks } from './bedrock-checks.js';
 import { bootstrapChecks } from './bootstrap-checks.js';
 import { awsClientFactory, type AwsClients, type ClientFactory } from './clients.js';
 import { gpuQuotaChecks } from './gpu-quota-checks.js';
+import { lambdaConcurrencyChecks } from './lambda-concurrency-checks.js';
 import { nodeTypeOfferChecks } from './node-type-offer-checks.js';
 import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
 import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
@@ -32,6 +33,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'bedrock', run: bedrockChecks },
   { name: 'base-models', run: baseModelChecks },
   { name: 'gpu-quotas', run: gpuQuotaChecks },
+  { name: 'lambda-concurrency', run: lambdaConcurrencyChecks },
   { name: 'platform-zones', run: platformZoneChecks },
   { name: 'store-offers', run: storeOfferChecks },
   { name: 'node-type-offers', run: nodeTypeOfferChecks },
