@@ -38,7 +38,10 @@ import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfi
  *   postgres, so every tier's database reads as not offered), and ElastiCache
  *   DescribeReservedCacheNodesOfferings is not implemented (a warning that doctor could not check).
  * EC2 DescribeInstanceTypeOfferings, by zone and by zone ID, is answered from moto's copy of AWS's
- * offerings, so the EKS node groups' instance-type lines run against moto.
+ * offerings, so the EKS node groups' instance-type lines run against moto. Lambda GetAccountSettings,
+ * which moto does not route, is answered by the tests' moto (support/moto-python/tessera_moto_patches.py
+ * answer_lambda_account_settings: AWS's default 1000, less what functions reserve), so the
+ * `lambda-concurrency` line passes here; its other outcomes are unit tests.
  * moto's STS also assumes any role without reading its trust policy, so "the lookup role cannot be
  * assumed" (bootstrap or --trust missing) is a unit test; here a missing bootstrap shows as the
  * missing version parameter. moto's ECR answers BatchGetImage only for its own account's
@@ -96,12 +99,14 @@ describe('tessera doctor against moto', () => {
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
       'provider-secret:openai', 'provider-secret:huggingface',
       'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,
-      'platform-zones',
+      'lambda-concurrency', 'platform-zones',
       'instance-offer:shared-cluster:system-nodes', 'instance-offer:shared-cluster:gpu',
       'instance-offer:system-nodes:enterprise:us-east-1', 'instance-offer:gpu:enterprise:us-east-1',
       'shared-cluster-version', 'cognito-user-pool', 'platform-admins', 'budget-alert-mail',
     ]);
     expect(line(report, 'budget-alert-mail').detail).toBe('no tier sets budgetAlerts.emailTenantAdmins: true: nothing is mailed, no SES call made');
+    // moto answers GetAccountSettings with AWS's default quota (support/moto-python/tessera_moto_patches.py answer_lambda_account_settings)
+    expect(line(report, 'lambda-concurrency')).toMatchObject({ account: PLATFORM, detail: expect.stringMatching(/^ConcurrentExecutions 1000 \(UnreservedConcurrentExecutions 1000\); TesseraPlatform reserves \d+ across its \d+ functions, Lambda keeps 100 unreserved, other functions reserve 0: needs \d+$/) });
     expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
     // moto's default VPC has a default subnet in every zone: Fn::GetAZs's first two by name
     expect(line(report, 'platform-zones').detail).toBe('us-east-1a (use1-az6), us-east-1b (use1-az1) from Fn::GetAZs (availabilityZones.us-east-1 not set): none is a zone ID EKS refuses');

@@ -2,6 +2,8 @@ import {
   AccountAlreadyClosedException, CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, DescribeAccountCommand, ListAccountsCommand,
   ListAccountsForParentCommand, ListRootsCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
@@ -66,5 +68,36 @@ describe('Organizations CloseAccount, as AWS answers it (close_account_as_aws)',
     const plainId = await closedMember(plain);
     expect((await plain.send(new DescribeAccountCommand({ AccountId: plainId }))).Account).toMatchObject({ State: 'SUSPENDED', Status: 'SUSPENDED' });
     expect(await closeAgain(plain, plainId)).toBe('AccountAlreadyClosedException');
+  }, 60_000);
+});
+
+describe('Lambda GetAccountSettings, which moto does not route (answer_lambda_account_settings)', () => {
+  let moto: MotoServer;
+  let own: MotoServer;
+  beforeAll(async () => {
+    [moto, own] = await Promise.all([startMoto(), startMoto({ env: { TESSERA_MOTO_PATCHES: 'off' } })]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([moto?.stop(), own?.stop()]);
+  });
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+
+  it('answers AWS\'s default quota of 1000, less what the functions reserve (moto\'s own concurrency model); moto alone answers no such route', async () => {
+    // GIVEN an account without functions
+    const lambda = new LambdaClient(config(moto.endpoint));
+    expect((await lambda.send(new GetAccountSettingsCommand({}))).AccountLimit).toMatchObject({ ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 });
+    // WHEN a function reserves 50
+    const role = (await new IAMClient(config(moto.endpoint)).send(new CreateRoleCommand({
+      RoleName: 'fn-role', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    }))).Role!.Arn!;
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'fn', Runtime: 'nodejs22.x', Role: role, Handler: 'index.handler', Code: { ZipFile: new Uint8Array([80, 75, 5, 6, ...new Array(18).fill(0)]) } }));
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'fn', ReservedConcurrentExecutions: 50 }));
+    // THEN the unreserved pool is 950, and the usage counts the function
+    const settings = await lambda.send(new GetAccountSettingsCommand({}));
+    expect(settings.AccountLimit).toMatchObject({ ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 950 });
+    expect(settings.AccountUsage?.FunctionCount).toBe(1);
+
+    // moto's own code (patches off) has no route for it
+    await expect(new LambdaClient(config(own.endpoint)).send(new GetAccountSettingsCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   }, 60_000);
 });

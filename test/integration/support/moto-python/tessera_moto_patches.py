@@ -7,14 +7,16 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Two answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Three answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
   instead of Flask's 500 page (answer_not_implemented);
 - always: an account Organizations' CloseAccount closed is `State` PENDING_CLOSURE, not moto's
   SUSPENDED (an account AWS restricted), and closing it again answers AccountAlreadyClosedException
-  (close_account_as_aws; tested in test/integration/moto-aws-answers.test.ts).
+  (close_account_as_aws; tested in test/integration/moto-aws-answers.test.ts);
+- always: Lambda's GetAccountSettings, which moto does not route (404), answered from moto's own
+  concurrency model (answer_lambda_account_settings; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -35,7 +37,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -685,6 +687,45 @@ def close_account_as_aws() -> None:
     account_cls.close = close_patched
 
 
+LAMBDA_DEFAULT_CONCURRENCY = 1000  # answer_lambda_account_settings: AWS Lambda's default "Concurrent executions" quota per Region
+
+
+def answer_lambda_account_settings() -> None:
+    """Lambda's GetAccountSettings (`GET /2016-08-19/account-settings/`; AWS Lambda API Reference,
+    GetAccountSettings and AccountLimit), which moto 5.2.5 does not route: the request reaches no
+    view and moto answers 404, so `tessera doctor`'s `lambda-concurrency` line could not be read.
+
+    After this patch, the Lambda backend of the request's account and Region answers it from the
+    same model moto's own `put_function_concurrency` enforces: `ConcurrentExecutions` is
+    `MOTO_LAMBDA_CONCURRENCY_QUOTA` when the server's environment sets it (read per request), else
+    AWS's default of 1000, and `UnreservedConcurrentExecutions` is that minus the
+    `ReservedConcurrentExecutions` of every function (latest versions, as moto sums them). The code
+    size limits are AWS's documented ones (75 GB total, 250 MB unzipped, 50 MB zipped), and
+    `AccountUsage` counts the functions (their code size is not summed: 0). Nothing else of moto's
+    Lambda is changed. Not a CPU patch: an answer added on purpose (`CHANGED`), tested in
+    test/integration/moto-aws-answers.test.ts.
+    """
+    import json
+    from moto.awslambda import urls
+    from moto.awslambda.responses import LambdaResponse
+
+    urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = LambdaResponse.dispatch
+
+    def get_account_settings(self: Any) -> Any:
+        quota = int(os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA") or LAMBDA_DEFAULT_CONCURRENCY)
+        functions = list(self.backend.list_functions())
+        reserved = sum(int(f.reserved_concurrency) for f in functions if f.reserved_concurrency)
+        return 200, {}, json.dumps({
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000, "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": quota, "UnreservedConcurrentExecutions": quota - reserved,
+            },
+            "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(functions)},
+        })
+
+    LambdaResponse.get_account_settings = get_account_settings
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -692,7 +733,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings):
         change()
         CHANGED.append(change.__name__)
 
