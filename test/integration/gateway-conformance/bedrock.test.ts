@@ -189,6 +189,24 @@ describe('bedrock refusals that name the field', () => {
   });
 });
 
+describe('bedrock: tool messages answer the calls of the assistant message before them', () => {
+  it.each(CLIENTS)('a tool message answering an id the conversation lacks, or a call left unanswered, is a 400 naming the message; nothing sent (%s client)', async (client) => {
+    const call = callOf('tool-result turn', 'whole', MODEL);
+    const messages = call.params.messages as Array<Record<string, unknown>>;
+    // A history trimmed past the assistant message that made the call (the tool message is kept)
+    const orphan = await run(client, { ...call, params: { ...call.params, messages: messages.filter((m) => m.role !== 'assistant') } });
+    expect(orphan.error!.status).toBe(400);
+    expect(orphan.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param: 'messages[1].tool_call_id' });
+    expect(orphan.error!.body.message).toContain('"call_oslo"');
+    // The assistant's call, then the next question without its result
+    const unanswered = await run(client, { ...call, params: { ...call.params, messages: [...messages.filter((m) => m.role !== 'tool'), { role: 'user', content: 'Never mind.' }] } });
+    expect(unanswered.error!.status).toBe(400);
+    expect(unanswered.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param: 'messages[1].tool_calls' });
+    expect(unanswered.error!.body.message).toContain('"call_oslo"');
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+});
+
 describe('bedrock errors keep their meaning', () => {
   const ask = { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] };
 

@@ -35,6 +35,12 @@ import { legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBloc
  *   function name of the call its `tool_call_id` answers: accepted when it is that call's name (from
  *   an earlier assistant message's `tool_calls` in this request), a 400 at `messages[i].name`
  *   naming both names when it differs or answers no call of this request.
+ * - Each `tool` message answers a call of the assistant message before it (tool and system
+ *   messages between aside), and each of that message's calls is answered before the next user
+ *   or assistant message (or the end): OpenAI's own rule, and Converse's (a toolResult answers a
+ *   toolUse of the turn before; Bedrock's ValidationException said so without a `param`). A tool
+ *   message answering an id the conversation lacks (a history trimmed past its assistant message)
+ *   is a 400 at `messages[i].tool_call_id`, a call left unanswered one at `messages[j].tool_calls`.
  * - `name` on a system, developer, user or assistant message (a participant name) has no Converse
  *   equivalent: 400 at `messages[i].name`, saying to drop it or put the speaker in the content;
  *   so has an assistant's `audio` (`messages[i].audio`). `annotations` echoed back on an assistant message
@@ -52,6 +58,13 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
   /** The function name of each assistant tool call so far, by its id: what a tool message's `name` must repeat. */
   const callNames = new Map<string, string>();
   let hasToolBlocks = false;
+  /** The tool calls of the last assistant message not answered yet (id → function name), and that message's index. */
+  let pending = new Map<string, string>();
+  let pendingAt = -1;
+  const checkAnswered = () => {
+    if (!pending.size) return;
+    throw invalidField(`messages[${pendingAt}].tool_calls`, `holds tool calls no tool message answers (${[...pending.keys()].map((id) => JSON.stringify(id)).join(', ')}): as at OpenAI, each tool call needs a tool message with its tool_call_id right after the assistant message (Converse requires a toolResult for every toolUse in the next turn); send the results, or leave the calls out`);
+  };
   /** The index in `input` of the message being mapped, and of the one that opened the first turn. */
   let current = 0;
   let firstTurnAt = -1;
@@ -75,13 +88,20 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         system.push(...textBlocks(message.content, `${at}.content`));
         return;
       case 'user':
+        checkAnswered();
         add('user', contentBlocks(message.content, `${at}.content`, ['text', 'image_url', 'file', 'input_audio'], names));
         return;
       case 'assistant': {
         const blocks = contentBlocks(message.content, `${at}.content`, ['text', 'refusal'], names);
         if (message.refusal?.trim()) blocks.push({ text: message.refusal });
         blocks.push(...toolUseBlocks(message.tool_calls ?? [], at));
-        for (const call of message.tool_calls ?? []) if (call.type === 'function') callNames.set(call.id, call.function.name);
+        checkAnswered();
+        pending = new Map();
+        pendingAt = i;
+        for (const call of message.tool_calls ?? []) if (call.type === 'function') {
+          callNames.set(call.id, call.function.name);
+          pending.set(call.id, call.function.name);
+        }
         if (given(message.function_call)) {
           const id = legacyFunctionCallId(i);
           legacyCalls.push({ name: message.function_call.name, id });
@@ -92,6 +112,8 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
       }
       case 'tool':
         checkToolName(message, callNames, at);
+        checkAnswers(message.tool_call_id, pending, pendingAt, callNames, at);
+        pending.delete(message.tool_call_id);
         add('user', [toolResultBlock(message, at, names)]);
         return;
       case 'function': {
@@ -105,6 +127,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         throw invalidField(`${at}.role`, `is ${String((message as { role: unknown }).role)}, not a chat-completions role`);
     }
   });
+  checkAnswered();
   if (!messages.length) throw unsupported('messages', 'Converse needs a conversation, and this request holds no user message with content (only system or developer instructions, or empty messages): send the prompt as a user message');
   if (messages[0].role === 'assistant') {
     throw unsupported(`messages[${firstTurnAt}]`, 'Converse requires a conversation to start with a user message, and this assistant message comes before any (a chat UI\'s greeting, or a history trimmed to its last turns: LangChain\'s trim_messages with start_on="human" keeps a user message first): leave it out, or send it as a system message');
@@ -130,6 +153,23 @@ function checkFields(message: ChatCompletionMessageParam, at: string): void {
     if (key === 'audio') throw unsupported(`${at}.audio`, 'Converse has no audio answers to refer back to');
     throw unsupported(`${at}.${key}`, 'not a field of this chat-completions message, and Converse has no place for it');
   }
+}
+
+/**
+ * A tool message must answer a call of the assistant message before it (tool and system messages
+ * between them aside), once: OpenAI refuses any other ("messages with role 'tool' must be a
+ * response to a preceeding message with 'tool_calls'"), and so does Converse (a toolResult answers a
+ * toolUse of the turn before it). Sent on, such a message came back as Bedrock's ValidationException
+ * without a `param`, or (with no `tools` in the request) as its "toolConfig field must be defined".
+ * @throws ProviderError 400 `invalid_value` at `messages[i].tool_call_id`
+ */
+function checkAnswers(id: string, pending: Map<string, string>, pendingAt: number, callNames: Map<string, string>, at: string): void {
+  if (pending.has(id)) return;
+  const field = `${at}.tool_call_id`;
+  const quoted = JSON.stringify(id);
+  if (pendingAt < 0) throw invalidField(field, `is ${quoted}, but no assistant message with tool_calls comes before this tool message: a tool message answers a call of the assistant message before it (send that assistant message, or leave the tool message out)`);
+  const why = callNames.has(id) ? 'a call already answered, or one of an earlier assistant message' : 'no call of this conversation';
+  throw invalidField(field, `is ${quoted}, ${why}: a tool message answers a call of the assistant message before it (messages[${pendingAt}] left ${pending.size ? [...pending.keys()].map((k) => JSON.stringify(k)).join(', ') : 'no call'} to answer)`);
 }
 
 /** A tool message's `name`, when given, must be the function name of the call it answers (see above). */

@@ -119,19 +119,51 @@ describe('converseMessages', () => {
   });
 
   it('accepts a tool message\'s name when it is the function name of the call it answers (@langchain/openai sends it on every tool message)', () => {
+    // Both calls answered (a call left unanswered is refused: see the pairing test); the named tool message first.
     const turn = (name: unknown, id = 'call_a') => msgs([
       { role: 'user', content: 'Weather in Oslo?' },
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }, { id: 'call_b', type: 'function', function: { name: 'time', arguments: '{}' } }] },
       { role: 'tool', tool_call_id: id, content: '3°C', name },
+      { role: 'tool', tool_call_id: id === 'call_a' ? 'call_b' : 'call_a', content: 'x' },
     ]);
-    expect(converseMessages(turn('weather')).messages.at(-1)).toEqual({ role: 'user', content: [{ toolResult: { toolUseId: 'call_a', content: [{ text: '3°C' }] } }] });
-    expect(converseMessages(turn('time', 'call_b')).messages.at(-1)).toEqual({ role: 'user', content: [{ toolResult: { toolUseId: 'call_b', content: [{ text: '3°C' }] } }] });
+    expect(converseMessages(turn('weather')).messages.at(-1)!.content![0]).toEqual({ toolResult: { toolUseId: 'call_a', content: [{ text: '3°C' }] } });
+    expect(converseMessages(turn('time', 'call_b')).messages.at(-1)!.content![0]).toEqual({ toolResult: { toolUseId: 'call_b', content: [{ text: '3°C' }] } });
     expect(converseMessages(turn(null)).messages).toEqual(converseMessages(turn('weather')).messages);
     const other = expectInvalid(() => converseMessages(turn('time')), 'messages[2].name');
     expect(other.message).toContain('"time"');
     expect(other.message).toContain('"weather"');
     const unknown = expectInvalid(() => converseMessages(turn('weather', 'call_z')), 'messages[2].name');
     expect(unknown.message).toContain('call_z');
+  });
+
+  it('refuses, naming it, a tool message that answers no call of the assistant message before it, and tool calls left unanswered (OpenAI refuses both; Converse too, without a param)', () => {
+    const call = (id: string) => ({ id, type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } });
+    const asked = { role: 'assistant', content: null, tool_calls: [call('call_a'), call('call_b')] };
+    // An id the conversation lacks (a history trimmed past its assistant message, an agent that made the id up)
+    const orphan = expectInvalid(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, { role: 'tool', tool_call_id: 'call_zzz', content: 'r' }])), 'messages[1].tool_call_id');
+    expect(orphan.message).toContain('"call_zzz"');
+    expect(orphan.message).toMatch(/no assistant message with tool_calls comes before/);
+    const unknown = expectInvalid(() => converseMessages(msgs([
+      { role: 'user', content: 'hi' }, asked, { role: 'tool', tool_call_id: 'call_a', content: 'r' }, { role: 'tool', tool_call_id: 'call_x', content: 'r' },
+    ])), 'messages[3].tool_call_id');
+    expect(unknown.message).toContain('"call_x", no call of this conversation');
+    expect(unknown.message).toContain('messages[1] left "call_b"');
+    // A call of an earlier turn, answered again after the conversation moved on
+    expectInvalid(() => converseMessages(msgs([
+      { role: 'user', content: 'hi' }, { ...asked, tool_calls: [call('call_a')] }, { role: 'tool', tool_call_id: 'call_a', content: 'r' },
+      { role: 'assistant', content: 'It is 3°C.' }, { role: 'user', content: 'again' }, { role: 'tool', tool_call_id: 'call_a', content: 'r' },
+    ])), 'messages[5].tool_call_id');
+    // A call no tool message answers, before the next user message or at the end
+    const unanswered = expectInvalid(() => converseMessages(msgs([
+      { role: 'user', content: 'hi' }, asked, { role: 'tool', tool_call_id: 'call_b', content: 'r' }, { role: 'user', content: 'and?' },
+    ])), 'messages[1].tool_calls');
+    expect(unanswered.message).toContain('"call_a"');
+    expectInvalid(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, asked])), 'messages[1].tool_calls');
+    // Answered in any order, a system message between: accepted
+    expect(converseMessages(msgs([
+      { role: 'user', content: 'hi' }, asked, { role: 'tool', tool_call_id: 'call_b', content: 'r' }, { role: 'system', content: 'Be brief.' },
+      { role: 'tool', tool_call_id: 'call_a', content: 'r' }, { role: 'user', content: 'and?' },
+    ])).messages.at(-1)!.content!.map((b) => b.toolResult?.toolUseId ?? b.text)).toEqual(['call_b', 'call_a', 'and?']);
   });
 
   it('refuses names, assistant audio and unknown message fields, naming them', () => {
