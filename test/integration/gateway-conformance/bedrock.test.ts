@@ -205,6 +205,17 @@ describe('bedrock: tool messages answer the calls of the assistant message befor
     expect(unanswered.error!.body.message).toContain('"call_oslo"');
     expect(bedrock.calls()).toHaveLength(0);
   });
+
+  it.each(CLIENTS)('a tool conversation sent without tools (a summarizing step of an agent) is a 400 naming tools; nothing sent (%s client)', async (client) => {
+    const call = callOf('tool-result turn', 'whole', MODEL);
+    const { tools: _tools, ...params } = call.params as Record<string, unknown>;
+    const out = await run(client, { ...call, params });
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tools' });
+    expect(out.error!.body.message).toMatch(/bedrock/);
+    expect(out.error!.body.message).toMatch(/send the tools the conversation called/);
+    expect(bedrock.calls()).toHaveLength(0);
+  });
 });
 
 describe('bedrock errors keep their meaning', () => {

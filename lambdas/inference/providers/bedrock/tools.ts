@@ -22,6 +22,10 @@ import { given, invalidField, unsupported } from './refuse.js';
  *     result. Converse refuses toolUse/toolResult blocks without a toolConfig, so with tool blocks
  *     in the conversation 'none' is a 400 (`tool_choice`) rather than an unfaithful rewrite.
  *   tool_choice {type:'custom'}                          → 400 `tool_choice`
+ *   no `tools`, the conversation holding tool blocks      → 400 `tools` (an agent's history passed on
+ *     to a step without tools, a summarizing call): Converse refuses toolUse/toolResult blocks without
+ *     a toolConfig ("The toolConfig field must be defined when using toolUse and toolResult content
+ *     blocks"), which came back as Bedrock's ValidationException naming no field
  *
  *   parallel_tool_calls true (or absent)                 → nothing (Converse models may call several tools)
  *   parallel_tool_calls false                            → nothing sent either (Converse has no switch for
@@ -43,6 +47,7 @@ export function toolConfig(body: ChatCompletionCreateParams, hasToolBlocks: bool
   const choice = body.tool_choice;
   if (!tools.length) {
     if (given(choice) && choice !== 'none' && choice !== 'auto') throw invalidField('tool_choice', 'asks for a tool call, but no tools are sent');
+    if (hasToolBlocks) throw unsupported('tools', 'the conversation holds tool calls and tool results, and Converse takes them only with the tools declared (toolConfig), which this request leaves out: send the tools the conversation called (with tool_choice auto, the model may call them again)');
     return undefined;
   }
   if (choice === 'none') {

@@ -37,6 +37,14 @@ describe('toolConfig', () => {
     expectUnsupported(() => toolConfig(body({ tools: [weather], tool_choice: 'none' }), true), 'tool_choice');
   });
 
+  it('refuses, naming tools, a conversation holding tool blocks sent without tools (Converse: "The toolConfig field must be defined when using toolUse and toolResult content blocks")', () => {
+    const refused = expectUnsupported(() => toolConfig(body(), true), 'tools');
+    expect(refused.message).toMatch(/send the tools the conversation called/);
+    expectUnsupported(() => toolConfig(body({ tools: [] }), true), 'tools');
+    expectUnsupported(() => toolConfig(body({ tool_choice: 'none' }), true), 'tools');
+    expectUnsupported(() => toolConfig(body({ tool_choice: 'auto' }), true), 'tools');
+  });
+
   it('accepts parallel_tool_calls false or true, with tools or without: nothing is sent for it (the answer is held to one call)', () => {
     expect(toolConfig(body({ tools: [weather], parallel_tool_calls: false }), false)).toEqual({ tools: [weatherSpec] });
     expect(toolConfig(body({ tools: [weather], tool_choice: { type: 'function', function: { name: 'weather' } }, parallel_tool_calls: false }), false))
