@@ -8,7 +8,8 @@ import { given, unsupported } from './refuse.js';
  *   max_completion_tokens, max_tokens   → maxTokens   (the lower when both are sent; none → none, the model's own limit)
  *   temperature                         → temperature (0 to 1 in Converse; above 1 is refused)
  *   top_p                               → topP
- *   stop: "s" | ["s", ...]              → stopSequences: ["s", ...]
+ *   stop: "s" | ["s", ...]              → stopSequences: ["s", ...] (an empty string is a 400 at `stop` /
+ *                                         `stop[i]`: Converse's sequences have a minimum length of 1)
  *
  * With both sent, the lower is Bedrock's limit: the gateway holds every choice of every provider to
  * the lower of the two (chat/output-limit.ts), so the model is asked to stop there rather than be
@@ -30,6 +31,11 @@ export function inferenceConfig(body: ChatCompletionCreateParams): InferenceConf
     config.temperature = body.temperature;
   }
   if (given(body.top_p)) config.topP = body.top_p;
-  if (given(body.stop)) config.stopSequences = typeof body.stop === 'string' ? [body.stop] : [...body.stop];
+  if (given(body.stop)) {
+    const sequences = typeof body.stop === 'string' ? [body.stop] : [...body.stop];
+    const empty = sequences.findIndex((s) => s === '');
+    if (empty >= 0) throw unsupported(typeof body.stop === 'string' ? 'stop' : `stop[${empty}]`, 'is an empty string, and Converse stop sequences are at least one character long: leave it out');
+    config.stopSequences = sequences;
+  }
   return Object.keys(config).length ? config : undefined;
 }

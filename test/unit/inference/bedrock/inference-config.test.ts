@@ -12,6 +12,13 @@ describe('inferenceConfig', () => {
     expect(inferenceConfig(body({ max_tokens: 50, stop: 'END' }))).toEqual({ maxTokens: 50, stopSequences: ['END'] });
   });
 
+  it('refuses an empty stop sequence, naming it (Converse: stopSequences members have a minimum length of 1)', () => {
+    expect(expectUnsupported(() => inferenceConfig(body({ stop: '' })), 'stop').message).toMatch(/at least one character/);
+    expectUnsupported(() => inferenceConfig(body({ stop: ['END', ''] })), 'stop[1]');
+    expect(inferenceConfig(body({ stop: [] }))).toEqual({ stopSequences: [] });
+    expect(inferenceConfig(body({ stop: [' '] }))).toEqual({ stopSequences: [' '] });
+  });
+
   it('with both limits sent, sends the lower: the limit the gateway holds each choice to (chat/output-limit.ts)', () => {
     expect(inferenceConfig(body({ max_tokens: 50, max_completion_tokens: 70 }))).toEqual({ maxTokens: 50 });
     expect(inferenceConfig(body({ max_tokens: 70, max_completion_tokens: 50 }))).toEqual({ maxTokens: 50 });
