@@ -152,7 +152,9 @@ function partField(rest: string): string {
  * name them) as the path of the Responses request's field it was made from
  * (`input[1].content[0].text`, `input[3].output`, `input[2].arguments`, `instructions`), by the
  * messages' `sources`; `messages` alone is `input`. OpenAI's dotted form (`messages.[2].content`,
- * which it uses for some errors) is read the same. Any other path is returned as it is.
+ * which it uses for some errors) is read the same. A tool message's `tool_call_id` is its item's
+ * `call_id`; an assistant turn's `tool_calls` as a whole (Bedrock's "calls no tool message answers")
+ * is the turn's first `function_call` item. Any other path is returned as it is.
  */
 export function chatParamToRequest(param: string, sources: readonly MessageSource[]): string {
   if (param === 'messages') return 'input';
@@ -170,10 +172,11 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
     case 'message':
       return `${source.path}${partField(rest)}`;
     case 'tool':
-      return `${source.path}${partField(rest).replace(/^\.content/, '.output')}`;
+      return `${source.path}${partField(rest).replace(/^\.content/, '.output').replace(/^\.tool_call_id$/, '.call_id')}`;
     case 'turn': {
       const call = /^\.tool_calls\[(\d+)\]/.exec(rest);
       if (call && source.calls![Number(call[1])]) return `${source.calls![Number(call[1])]}${/\.function\.arguments/.test(rest) ? '.arguments' : ''}`;
+      if (rest === '.tool_calls' && source.calls!.length) return source.calls![0];
       return source.path ? `${source.path}.content` : source.calls![0] ?? param;
     }
   }

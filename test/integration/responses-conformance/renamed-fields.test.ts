@@ -37,3 +37,23 @@ describe('a provider refusing a renamed field names the Responses field', () => 
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
   });
 });
+
+describe('Bedrock\'s tool-pairing refusals name the Responses items', () => {
+  const call = { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' };
+  const answer = { type: 'function_call_output', call_id: 'call_1', output: '3°C' };
+  const tools = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
+  it.each(CLIENTS)('an output answering a call of an earlier turn again is input[i].call_id; a tool conversation without tools is tools (%s client)', async (client) => {
+    const again = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, {
+      op: 'create',
+      params: { model: MODEL, tools, input: [{ role: 'user', content: 'Weather in Oslo?' }, call, answer, { role: 'assistant', content: 'It is 3°C.' }, { role: 'user', content: 'Sure?' }, answer] },
+    });
+    expect(again.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'invalid_value', param: 'input[5].call_id' } });
+    expect(again.error!.body.message).toMatch(/^input\[5\]\.call_id is "call_1"/);
+    expect(again.error!.body.message).not.toMatch(/tool_call_id|messages\[/);
+    const noTools = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, {
+      op: 'create', params: { model: MODEL, input: [{ role: 'user', content: 'Weather in Oslo?' }, call, answer] },
+    });
+    expect(noTools.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tools' } });
+    expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
+  });
+});

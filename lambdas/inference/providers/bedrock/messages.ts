@@ -63,7 +63,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
   let pendingAt = -1;
   const checkAnswered = () => {
     if (!pending.size) return;
-    throw invalidField(`messages[${pendingAt}].tool_calls`, `holds tool calls no tool message answers (${[...pending.keys()].map((id) => JSON.stringify(id)).join(', ')}): as at OpenAI, each tool call needs a tool message with its tool_call_id right after the assistant message (Converse requires a toolResult for every toolUse in the next turn); send the results, or leave the calls out`);
+    throw invalidField(`messages[${pendingAt}].tool_calls`, `holds tool calls no tool result answers (${[...pending.keys()].map((id) => JSON.stringify(id)).join(', ')}): as at OpenAI, each call needs its result right after the assistant turn that made it (Converse requires a toolResult for every toolUse in the next turn); send the results, or leave the calls out`);
   };
   /** The index in `input` of the message being mapped, and of the one that opened the first turn. */
   let current = 0;
@@ -167,9 +167,10 @@ function checkAnswers(id: string, pending: Map<string, string>, pendingAt: numbe
   if (pending.has(id)) return;
   const field = `${at}.tool_call_id`;
   const quoted = JSON.stringify(id);
-  if (pendingAt < 0) throw invalidField(field, `is ${quoted}, but no assistant message with tool_calls comes before this tool message: a tool message answers a call of the assistant message before it (send that assistant message, or leave the tool message out)`);
-  const why = callNames.has(id) ? 'a call already answered, or one of an earlier assistant message' : 'no call of this conversation';
-  throw invalidField(field, `is ${quoted}, ${why}: a tool message answers a call of the assistant message before it (messages[${pendingAt}] left ${pending.size ? [...pending.keys()].map((k) => JSON.stringify(k)).join(', ') : 'no call'} to answer)`);
+  if (pendingAt < 0) throw invalidField(field, `is ${quoted}, but no assistant turn with tool calls comes before it: a tool result answers a call of the assistant turn right before it (send that turn, or leave the result out)`);
+  const why = callNames.has(id) ? 'a call already answered, or one of an earlier assistant turn' : 'no call of this conversation';
+  const left = pending.size ? `left ${[...pending.keys()].map((k) => JSON.stringify(k)).join(', ')} to answer` : 'has no call left to answer';
+  throw invalidField(field, `is ${quoted}, ${why}: a tool result answers a call of the assistant turn right before it (that turn ${left})`);
 }
 
 /** A tool message's `name`, when given, must be the function name of the call it answers (see above). */

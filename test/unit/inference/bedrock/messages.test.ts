@@ -142,12 +142,12 @@ describe('converseMessages', () => {
     // An id the conversation lacks (a history trimmed past its assistant message, an agent that made the id up)
     const orphan = expectInvalid(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, { role: 'tool', tool_call_id: 'call_zzz', content: 'r' }])), 'messages[1].tool_call_id');
     expect(orphan.message).toContain('"call_zzz"');
-    expect(orphan.message).toMatch(/no assistant message with tool_calls comes before/);
+    expect(orphan.message).toMatch(/no assistant turn with tool calls comes before it/);
     const unknown = expectInvalid(() => converseMessages(msgs([
       { role: 'user', content: 'hi' }, asked, { role: 'tool', tool_call_id: 'call_a', content: 'r' }, { role: 'tool', tool_call_id: 'call_x', content: 'r' },
     ])), 'messages[3].tool_call_id');
     expect(unknown.message).toContain('"call_x", no call of this conversation');
-    expect(unknown.message).toContain('messages[1] left "call_b"');
+    expect(unknown.message).toContain('(that turn left "call_b" to answer)');
     // A call of an earlier turn, answered again after the conversation moved on
     expectInvalid(() => converseMessages(msgs([
       { role: 'user', content: 'hi' }, { ...asked, tool_calls: [call('call_a')] }, { role: 'tool', tool_call_id: 'call_a', content: 'r' },

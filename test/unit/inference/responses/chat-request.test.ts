@@ -173,6 +173,10 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     ['messages[6].content[0].image_url.detail', 'input[5].output[0].detail'],
     ['messages[6].content[0].file.file_id', 'input[5].output[0].file_id'],
     ['messages[7].tool_calls[0].function.arguments', 'input[6].arguments'],
+    // a tool message's tool_call_id is the output item's call_id; a turn's calls as a whole, its first function_call item
+    ['messages[5].tool_call_id', 'input[4].call_id'],
+    ['messages[4].tool_calls', 'input[2]'],
+    ['messages[7].tool_calls', 'input[6]'],
     ['messages[8].content', 'input[7].output'],
     ['messages[99].content', 'messages[99].content'],
     ['model', 'model'],
