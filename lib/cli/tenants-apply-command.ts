@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { isUtf8 } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { isScalar, parseDocument, type Document, type YAMLError } from 'yaml';
 import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecycle/dr-region-change.js';
 import type { TierSummary } from '../platform-tiers.js';
 import { accountEmailProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
@@ -56,51 +57,131 @@ export class TenantsFileError extends CliError {
   }
 }
 
+/** The largest tenants file apply reads (bytes): 100,000 entries of ~150 bytes are under 16 MiB; a device that never ends is cut there. */
+export const MAX_TENANTS_FILE_BYTES = 16 * 1024 * 1024;
+
+/** How messages name the file of `-f`: as given, the standard input (`-f -`) as `<stdin>`. */
+export const fileLabel = (file: string) => (file === '-' ? '<stdin>' : file);
+
 /**
- * The file's entries, checked with the admin API's own onboarding schema before any call.
- * @param file the path as the user gave it (`-f`): every message names the file so, not by its base name (two
- *   `tenants.yaml` of two directories read the same)
- * @throws TenantsFileError (exit 2) naming the file, the entry and the field of every problem: `tenants.yaml: tenants[2].tier = "": ...`;
- *   a tenant id given twice; a file that cannot be read or parsed
+ * The bytes of `-f` (`-`: the standard input), at most MAX_TENANTS_FILE_BYTES.
+ * @throws TenantsFileError naming `-f <file>`: no such file, a directory, a file it cannot read (EACCES, ELOOP, ...), one
+ *   larger than MAX_TENANTS_FILE_BYTES (read no further: `-f /dev/zero` ends)
  */
-export async function readTenantsFile(file: string): Promise<TenantEntry[]> {
-  let text: string;
+async function readSource(file: string, stdin: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // process.stdin is made on first read of it (a socket or pipe to end): only for `-f -`.
+  const source = file === '-' ? (stdin ?? process.stdin) : createReadStream(file);
   try {
-    text = await readFile(file, 'utf8');
+    for await (const chunk of source) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += b.length;
+      if (size > MAX_TENANTS_FILE_BYTES) {
+        throw new TenantsFileError([`-f ${file}: larger than ${MAX_TENANTS_FILE_BYTES / 1024 / 1024} MiB; a tenants file of 100,000 entries is far smaller`]);
+      }
+      chunks.push(b);
+    }
   } catch (e) {
+    if (e instanceof TenantsFileError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new TenantsFileError([`-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}`]);
+  } finally {
+    if (file !== '-') (source as ReturnType<typeof createReadStream>).destroy();
   }
-  let doc: unknown;
+  return Buffer.concat(chunks);
+}
+
+/** `line L, column C` of a character offset of `text` (1-based, as the yaml package's linePos). */
+function lineColumn(text: string, offset: number): { line: number; col: number; text: string } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  return { line: before.split('\n').length, col: offset - lineStart + 1, text: text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).replace(/\r$/, '') };
+}
+
+/** A YAMLError or YAMLWarning as one line: `line L, column C: <message>: "<the line, trimmed>"`. */
+function yamlProblem(text: string, e: YAMLError, note = ''): string {
+  const at = lineColumn(text, e.pos[0]);
+  const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
+  return `line ${at.line}, column ${at.col}: ${message}${note}: ${JSON.stringify(at.text.trim().slice(0, 100))}`;
+}
+
+/** How a value YAML resolved to a non-string was written, and what YAML made of it: `0123 (YAML reads it as 123; ...)`. */
+function writtenAs(text: string, doc: Document.Parsed, path: readonly PropertyKey[], value: unknown): string | undefined {
+  if (typeof value === 'string' || value === undefined) return undefined;
+  const node = doc.getIn(path as unknown[], true);
+  if (!isScalar(node) || !node.range) return undefined;
+  const written = text.slice(node.range[0], node.range[1]);
+  // An explicit tag (`!!binary YWNtZQ==`) asked for the type; a plain scalar got it from YAML's core schema (or 1.1's, after `%YAML 1.1`).
+  if (node.tag) return `${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} ${written} (YAML reads it as ${shown(value)}; write the text without the tag)`;
+  return `${written} (YAML reads it as ${shown(value)}; quote it for the text: ${JSON.stringify(written)})`;
+}
+
+/**
+ * The file's entries, checked with the admin API's own onboarding schema before any call. The text must be UTF-8 and
+ * one YAML 1.2 document (JSON is YAML 1.2); the yaml package refuses a key given twice (`uniqueKeys`) and aliases that
+ * expand past `maxAliasCount` (100: an alias bomb), and a tag it cannot resolve (its warning `TAG_RESOLVE_FAILED`) is refused
+ * here, not read as the plain text after it.
+ * @param file the path as the user gave it (`-f`), `-` for the standard input: every message names the file so
+ *   (fileLabel), not by its base name (two `tenants.yaml` of two directories read the same)
+ * @param stdin what `-f -` reads @default process.stdin
+ * @throws TenantsFileError (exit 2) naming the file, the entry and the field of every problem: `tenants.yaml: tenants[2].tier = "": ...`,
+ *   with the value as written where YAML read it as another type (`tenantId = 0123 (YAML reads it as 123; ...)`);
+ *   a tenant id given twice; a file that cannot be read (readSource), is not UTF-8, does not parse or is empty
+ */
+export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStream): Promise<TenantEntry[]> {
+  const bytes = await readSource(file, stdin);
+  const label = fileLabel(file);
+  // A byte that is not UTF-8 would be read as U+FFFD and sent in a name; TextDecoder's BOM handling drops a UTF-8 BOM.
+  if (!isUtf8(bytes)) {
+    const lossy = bytes.toString('utf8');
+    const bad = lossy.indexOf('\uFFFD');
+    const at = lineColumn(lossy, bad);
+    const byte = bytes[Buffer.byteLength(lossy.slice(0, bad))]!;
+    throw new TenantsFileError([`${label}: line ${at.line}, column ${at.col}: byte 0x${byte.toString(16).padStart(2, '0')} is not UTF-8; save the file as UTF-8`]);
+  }
+  const text = new TextDecoder('utf-8').decode(bytes);
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length) {
+    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more)` : '';
+    throw new TenantsFileError([`${label}: not valid YAML or JSON: ${yamlProblem(text, doc.errors[0]!)}${more}`]);
+  }
+  if (doc.warnings.length) {
+    throw new TenantsFileError(doc.warnings.map((w) => `${label}: ${yamlProblem(text, w, w.code === 'TAG_RESOLVE_FAILED' ? ' (apply reads plain YAML: remove the tag)' : '')}`));
+  }
+  let top: { tenants?: unknown } | null;
   try {
-    // YAML 1.2 reads JSON too.
-    doc = parseYaml(text);
+    top = doc.toJS({ maxAliasCount: 100 }) as { tenants?: unknown } | null;
   } catch (e) {
-    throw new TenantsFileError([`${file}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`]);
+    // An alias bomb ("billion laughs"): the yaml package counts the aliases it expands and stops past maxAliasCount.
+    const bomb = e instanceof ReferenceError && /alias count/i.test(e.message) ? ' (aliases expand past the yaml package\'s maxAliasCount, 100: an alias bomb)' : '';
+    throw new TenantsFileError([`${label}: not valid YAML or JSON: ${(e as Error).message}${bomb}`]);
   }
-  const top = doc as { tenants?: unknown } | null;
+  if (doc.contents === null) throw new TenantsFileError([`${label}: the file is empty (it holds tenants: [{ tenantId, name, tier, adminEmail }])`]);
   if (!top || typeof top !== 'object' || Array.isArray(top) || !Array.isArray(top.tenants)) {
-    throw new TenantsFileError([`${file}: expected an object with a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }]), got ${shown(top && typeof top === 'object' && !Array.isArray(top) ? top.tenants : top)}${top && typeof top === 'object' && !Array.isArray(top) ? ' for tenants' : ''}`]);
+    throw new TenantsFileError([`${label}: expected an object with a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }]), got ${shown(top && typeof top === 'object' && !Array.isArray(top) ? top.tenants : top)}${top && typeof top === 'object' && !Array.isArray(top) ? ' for tenants' : ''}`]);
   }
   const extra = Object.keys(top).filter((k) => k !== 'tenants');
-  const problems: string[] = extra.map((k) => `${file}: ${k}: unknown key (the file holds only \`tenants\`)`);
+  const problems: string[] = extra.map((k) => `${label}: ${k}: unknown key (the file holds only \`tenants\`)`);
   const entries: TenantEntry[] = [];
   const seen = new Map<string, number>();
   top.tenants.forEach((raw, i) => {
     // Also of an entry with other problems: each is named once.
     const id = (raw as { tenantId?: unknown } | null)?.tenantId;
     const first = typeof id === 'string' ? seen.get(id) : undefined;
-    if (first !== undefined) problems.push(`${file}: tenants[${i}].tenantId = "${String(id)}": given twice (also tenants[${first}]); a tenant is listed once`);
+    if (first !== undefined) problems.push(`${label}: tenants[${i}].tenantId = "${String(id)}": given twice (also tenants[${first}]); a tenant is listed once`);
     else if (typeof id === 'string') seen.set(id, i);
     const parsed = TenantEntry.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         if (issue.code === 'unrecognized_keys') {
-          for (const k of issue.keys) problems.push(`${file}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail; apply derives the requestId)`);
+          for (const k of issue.keys) problems.push(`${label}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail; apply derives the requestId)`);
           continue;
         }
         const field = issue.path.map(String).join('.');
-        problems.push(`${file}: tenants[${i}]${field ? `.${field}` : ''} = ${shown(field ? valueAt(raw, issue.path) : raw)}: ${issue.message}`);
+        const value = field ? valueAt(raw, issue.path) : raw;
+        problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(text, doc, ['tenants', i, ...issue.path], value) ?? shown(value)}: ${issue.message}`);
       }
       return;
     }
@@ -243,7 +324,7 @@ function failureJson(dryRun: boolean, plan: PlanStep[], results: StepResult[], e
 export function tenantsApplyCommand(): Command {
   return new Command('apply')
     .description('tenants as code: onboard the tenants of a file that the registry lacks and change the tier of those whose tier differs; never offboards (a tenant left out of the file is only reported) and never changes a name or admin email (reported as drift)')
-    .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON: tenants: [{ tenantId, name, tier, adminEmail }], each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
+    .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON (UTF-8, one document, at most 16 MiB; - reads the standard input): tenants: [{ tenantId, name, tier, adminEmail }], each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
       + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier of another isolation or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
@@ -261,7 +342,7 @@ export function tenantsApplyCommand(): Command {
         const registry = await allTenants(api, {});
         const tiers = await platformTiers(api);
         if (tiers) {
-          const problems = tierProblems(o.file, entries, registry, tiers);
+          const problems = tierProblems(fileLabel(o.file), entries, registry, tiers);
           if (problems.length) throw new TenantsFileError(problems);
         } else {
           process.stderr.write('note: the admin API has no GET /admin/tiers (deployed before it): the file\'s tiers are checked by the API as each entry is applied\n');
@@ -269,11 +350,11 @@ export function tenantsApplyCommand(): Command {
         steps = planApply(entries, registry, tiers);
         const blocked = steps.some((s) => s.action === 'blocked');
         if (o.dryRun) {
-          print(json ? JSON.stringify({ dryRun: true, plan: steps }, null, 2) : [...planLines(o.file, steps), 'dry run: nothing changed'].join('\n'));
+          print(json ? JSON.stringify({ dryRun: true, plan: steps }, null, 2) : [...planLines(fileLabel(o.file), steps), 'dry run: nothing changed'].join('\n'));
           if (blocked) process.exitCode = 1;
           return;
         }
-        if (!json) print(planLines(o.file, steps).join('\n'));
+        if (!json) print(planLines(fileLabel(o.file), steps).join('\n'));
         await runPlan(api, steps, results);
         if (json) print(JSON.stringify({ dryRun: false, plan: steps, results }, null, 2));
         else {

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { changeKey, entryRequestId } from '../../../lib/cli/tenants-apply-command.js';
+import { changeKey, entryRequestId, readTenantsFile } from '../../../lib/cli/tenants-apply-command.js';
 import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { fakeAdminApi } from './fake-admin-api.js';
@@ -298,5 +299,84 @@ describe('tessera tenants apply --help: how actions run', () => {
   it('says they run one at a time, in the file\'s order, without waiting for each execution', async () => {
     const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '--help');
     expect(out.stdout.replace(/\s+/g, ' ')).toContain('Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end');
+  });
+});
+
+/**
+ * s24k: a hostile or careless file. Bytes that are not UTF-8 were read as U+FFFD and sent in a name; a tag YAML could not
+ * resolve (`!foo acme`, `!!js/function`) was dropped with a Node warning and its text taken; a value YAML 1.2 reads as a
+ * number or null (`0123`, `~`) was shown converted (`= 123`); a YAML error named a line, not what was on it; an empty file
+ * was "got null"; `-f -` was "no such file"; a file of any size (or a device that never ends) was read whole.
+ */
+describe('tessera tenants apply: hostile files are refused naming the file, the place and the value (exit 2, nothing called)', () => {
+  const bytes = (name: string, data: Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, data);
+    return path;
+  };
+
+  it('bytes that are not UTF-8: the line, column and byte, not a U+FFFD sent as the name', async () => {
+    const path = bytes('latin1.yaml', Buffer.concat([
+      Buffer.from('tenants:\n  - { tenantId: cafe, name: Caf'), Buffer.from([0xe9]), Buffer.from(', tier: starter, adminEmail: ops@cafe.example }\n'),
+    ]));
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(`error: ${path}: line 2, column 32: byte 0xe9 is not UTF-8; save the file as UTF-8\n`);
+    expect(calls).toEqual([]);
+  });
+
+  it('a tag YAML cannot resolve (!foo, !!js/function) is refused, not dropped with its text kept', async () => {
+    const path = file('tags.yaml', 'tenants:\n  - { tenantId: !foo acme, name: A, tier: starter, adminEmail: a@acme.example }\n  - { tenantId: !!js/function beta, name: B, tier: starter, adminEmail: b@beta.example }\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`${path}: line 2, column 17: Unresolved tag: !foo (apply reads plain YAML: remove the tag): "- { tenantId: !foo acme, `);
+    expect(out.stderr).toContain(`${path}: line 3, column 17: Unresolved tag: tag:yaml.org,2002:js/function (apply reads plain YAML: remove the tag)`);
+    expect(out.stderr).not.toContain('YAMLWarning');
+    expect(calls).toEqual([]);
+  });
+
+  it('a value YAML reads as a number or null is shown as written, with what YAML made of it', async () => {
+    const path = file('types.yaml', 'tenants:\n  - { tenantId: 0123, name: ~, tier: starter, adminEmail: a@acme.example }\n');
+    const out = await runTesseraInProcess(admin.url, '--json', 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    const { error } = JSON.parse(out.stdout) as { error: { problems: string[] } };
+    expect(error.problems).toEqual([
+      expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[0\\]\\.tenantId = 0123 \\(YAML reads it as 123; quote it for the text: "0123"\\): `)),
+      expect.stringMatching(/: tenants\[0\]\.name = ~ \(YAML reads it as null; quote it for the text: "~"\): /),
+    ]);
+  });
+
+  it('a YAML error names what is on its line: a key given twice, a second document; an alias bomb says so', async () => {
+    const dup = file('dupkey.yaml', 'tenants:\n  - tenantId: acme\n    name: A\n    tier: starter\n    tenantId: acme2\n    adminEmail: a@acme.example\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', dup, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(`error: ${dup}: not valid YAML or JSON: line 5, column 5: Map keys must be unique: "tenantId: acme2"\n`);
+    const two = file('two-docs.yaml', 'tenants: []\n---\ntenants: []\n');
+    expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', two)).stderr).toBe(`error: ${two}: not valid YAML or JSON: line 2, column 1: Source contains multiple documents; please use YAML.parseAllDocuments(): "---"\n`);
+    const laughs = file('laughs.yaml', 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\ntenants: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n');
+    expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', laughs)).stderr).toBe(`error: ${laughs}: not valid YAML or JSON: Excessive alias count indicates a resource exhaustion attack (aliases expand past the yaml package's maxAliasCount, 100: an alias bomb)\n`);
+    expect(calls).toEqual([]);
+  });
+
+  it('an empty file says so', async () => {
+    const path = file('empty.yaml', '# nothing yet\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(`error: ${path}: the file is empty (it holds tenants: [{ tenantId, name, tier, adminEmail }])\n`);
+  });
+
+  it('a file over 16 MiB is refused before it is parsed', async () => {
+    const path = file('huge.yaml', `tenants: []\n${'#'.repeat(16 * 1024 * 1024)}\n`);
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(`error: -f ${path}: larger than 16 MiB; a tenants file of 100,000 entries is far smaller\n`);
+    expect(calls).toEqual([]);
+  });
+
+  it('-f - reads the standard input, named <stdin>', async () => {
+    const stdin = Readable.from([Buffer.from('tenants:\n  - { tenantId: acme, name: A, tier: starter, adminEmail: a@acme.example }\n  - { tenantId: Beta')]);
+    await expect(readTenantsFile('-', stdin)).rejects.toThrow('<stdin>: not valid YAML or JSON');
+    expect(await readTenantsFile('-', Readable.from([Buffer.from('tenants:\n  - { tenantId: acme, name: A, tier: starter, adminEmail: a@acme.example }\n')])))
+      .toEqual([{ tenantId: 'acme', name: 'A', tier: 'starter', adminEmail: 'a@acme.example' }]);
   });
 });
