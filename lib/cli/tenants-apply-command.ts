@@ -350,7 +350,7 @@ export function tenantsApplyCommand(): Command {
         steps = planApply(entries, registry, tiers);
         const blocked = steps.some((s) => s.action === 'blocked');
         if (o.dryRun) {
-          print(json ? JSON.stringify({ dryRun: true, plan: steps }, null, 2) : [...planLines(fileLabel(o.file), steps), 'dry run: nothing changed'].join('\n'));
+          print(json ? JSON.stringify({ dryRun: true, plan: steps, results }, null, 2) : [...planLines(fileLabel(o.file), steps), 'dry run: nothing changed'].join('\n'));
           if (blocked) process.exitCode = 1;
           return;
         }

@@ -380,3 +380,14 @@ describe('tessera tenants apply: hostile files are refused naming the file, the 
       .toEqual([{ tenantId: 'acme', name: 'A', tier: 'starter', adminEmail: 'a@acme.example' }]);
   });
 });
+
+describe('tessera tenants apply --dry-run --json: the same object as a run', () => {
+  it('{ dryRun, plan, results } with results empty (the object of an error had it; this one did not)', async () => {
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '--json', '-f', file('t.yaml', YAML), '--dry-run');
+    expect(out.code).toBe(0);
+    const body = JSON.parse(out.stdout) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['dryRun', 'plan', 'results']);
+    expect(body).toMatchObject({ dryRun: true, results: [] });
+    expect(sent).toEqual([]);
+  });
+});
