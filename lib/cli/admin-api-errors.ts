@@ -48,10 +48,19 @@ function networkCode(e: unknown): { code?: string; message: string } {
  * - the connection (ECONNREFUSED, ECONNRESET, ETIMEDOUT...): nothing answers, or a proxy/firewall cuts it;
  * - TLS (CERT_*, self-signed, hostname mismatch): the certificate is not trusted for that host:
  *   an intercepting proxy needs its CA in NODE_EXTRA_CA_CERTS; otherwise the URL is not API Gateway's.
+ * - no whole answer within `call.timeoutMs` (AbortSignal.timeout's TimeoutError): the call named, and that it may have been
+ *   applied (the request was sent);
  * Anything else: the error's own message, with the URL.
  */
-export function transportError(e: unknown, url: string): AdminApiError {
+export function transportError(e: unknown, url: string, call?: { method: string; path: string; timeoutMs: number }): AdminApiError {
   const host = safeHost(url);
+  // AbortSignal.timeout's abort: a DOMException named TimeoutError, before the headers or while the body came.
+  if (call && (e as Error | undefined)?.name === 'TimeoutError') {
+    const hung = 'API Gateway ends a request after 29 s, so the connection hung: a proxy or a network that dropped it';
+    return new AdminApiError(0, call.method === 'GET'
+      ? `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to GET ${call.path} (${hung})`
+      : `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to ${call.method} ${call.path}: it may have been applied (${hung}); a request with its requestId or Idempotency-Key sent again answers with the first`);
+  }
   const { code, message } = networkCode(e);
   if (code && DNS_CODES.has(code)) {
     return new AdminApiError(0, `cannot reach the admin API at ${url}: DNS cannot resolve ${host} (${code}); ${URL_FIX}, and that this machine has network and DNS`);

@@ -6,23 +6,33 @@ import { AdminApiError, credentialsError, gatewayRefusal, transportError } from 
 
 export { AdminApiError } from './admin-api-errors.js';
 
+/**
+ * How long an admin API call waits for its answer (ms): API Gateway ends a request at 29 s (its integration timeout, which
+ * constructs/admin-api.ts leaves as it is), so a call unanswered after 60 s hangs on its connection. Before, undici's own
+ * limits held it (300 s for the headers, 300 s between body chunks).
+ */
+export const ADMIN_CALL_TIMEOUT_MS = 60_000;
+
 /** Calls the admin API with SigV4 (service execute-api), using the standard AWS credential chain. */
 export class AdminClient {
   private readonly signer: SignatureV4;
+  private readonly timeoutMs: number;
 
   /**
    * @param baseUrl the admin API's base URL (the AdminApiUrl output), e.g. `https://abc.execute-api.us-east-1.amazonaws.com/prod`
    * @param region the region to sign for: the API's
    * @param profile the AWS profile whose credentials sign (`--profile`) @default - the default chain (AWS_PROFILE, the environment, ...)
+   * @param options.timeoutMs how long a call waits for its whole answer, headers and body (ms) @default ADMIN_CALL_TIMEOUT_MS
    */
-  constructor(private readonly baseUrl: string, private readonly region: string, private readonly profile?: string) {
+  constructor(private readonly baseUrl: string, private readonly region: string, private readonly profile?: string, options: { timeoutMs?: number } = {}) {
+    this.timeoutMs = options.timeoutMs ?? ADMIN_CALL_TIMEOUT_MS;
     this.signer = new SignatureV4({ credentials: fromNodeProviderChain(profile ? { profile } : {}), region, service: 'execute-api', sha256: Sha256 });
   }
 
   /**
    * One call: signed, sent, and its JSON answer parsed.
    * @throws AdminApiError - one line saying what failed and the fix: no credentials to sign with,
-   *   DNS / the connection / TLS (status 0), API Gateway's refusal (403: IAM, a wrong URL, the
+   *   DNS / the connection / TLS, no whole answer within the timeout (status 0), API Gateway's refusal (403: IAM, a wrong URL, the
    *   signature, the credentials), or the admin API's own error (its message, code and field)
    */
   async call<T>(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}, headers: Record<string, string> = {}): Promise<T> {
@@ -40,12 +50,15 @@ export class AdminClient {
       throw await credentialsError(e, this.profile);
     }
     let res: Response;
+    let text: string;
+    // One deadline for the headers and the body: a body that stops mid-way threw the fetch's own error, not an AdminApiError.
+    const signal = AbortSignal.timeout(this.timeoutMs);
     try {
-      res = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: payload });
+      res = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: payload, signal });
+      text = await res.text();
     } catch (e) {
-      throw transportError(e, this.baseUrl);
+      throw transportError(e, this.baseUrl, { method, path, timeoutMs: this.timeoutMs });
     }
-    const text = await res.text();
     let parsed: any;
     try {
       parsed = text ? JSON.parse(text) : {};
