@@ -96,6 +96,7 @@ describe('tessera doctor against moto', () => {
     expect(line(report, 'instance-offer:gpu:enterprise:us-east-1').detail).toMatch(/^tiers\.enterprise\.compute\.gpu\.instanceTypes: p4d\.24xlarge is not offered in use1-az5 \(the usable zone IDs of us-east-1: use1-az6, use1-az1, use1-az2, use1-az4, use1-az5\)/);
     expect(answerable(report).map((c) => c.id)).toEqual([
       'config', 'credentials', 'organization', 'organization-root', 'trusted-access:cloudtrail.amazonaws.com',
+      'control-tower', 'landing-zone-accelerator',
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
       'provider-secret:openai', 'provider-secret:huggingface',
       'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,

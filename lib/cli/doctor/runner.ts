@@ -8,6 +8,7 @@ import { describeAwsError, firstLine, isConnectionError, isCredentialsError, mis
 import { baseModelChecks } from './base-model-checks.js';
 import { bedrockChecks } from './bedrock-checks.js';
 import { bootstrapChecks } from './bootstrap-checks.js';
+import { controlTowerChecks } from './control-tower-checks.js';
 import { awsClientFactory, type AwsClients, type ClientFactory } from './clients.js';
 import { gpuQuotaChecks } from './gpu-quota-checks.js';
 import { lambdaConcurrencyChecks } from './lambda-concurrency-checks.js';
@@ -27,6 +28,7 @@ import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './typ
 export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }> = [
   { name: 'organization', run: organizationChecks },
   { name: 'trusted-access', run: trustedAccessChecks },
+  { name: 'control-tower', run: controlTowerChecks },
   { name: 'cdk-bootstrap', run: bootstrapChecks },
   { name: 'provisioning-role', run: provisioningRoleChecks },
   { name: 'provider-secrets', run: providerSecretChecks },

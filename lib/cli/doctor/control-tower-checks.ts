@@ -1,0 +1,282 @@
+import {
+  DescribePolicyCommand,
+  paginateListAWSServiceAccessForOrganization,
+  paginateListOrganizationalUnitsForParent,
+  paginateListPolicies,
+  paginateListPoliciesForTarget,
+  type OrganizationsClient,
+  type PolicySummary,
+} from '@aws-sdk/client-organizations';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { pages } from '../../aws-pages.js';
+import { describeAwsError, errorName, isAccessDenied } from '../aws-errors.js';
+import { result } from './results.js';
+import type { CheckResult, DoctorContext } from './types.js';
+
+/**
+ * Tessera beside AWS Control Tower and Landing Zone Accelerator (docs/control-tower.md): what in
+ * the organization decides whether TesseraOrganization deploys and the lifecycle's CreateAccount,
+ * AttachPolicy and MoveAccount calls work. Control Tower's controls reach Tessera's accounts as SCPs
+ * on the OUs Control Tower registered, so doctor reads them through Organizations (the
+ * `@aws-sdk/client-controltower` client is not a dependency of Tessera; the SCPs are what AWS
+ * enforces, whatever the landing zone manifest says).
+ */
+
+/** Service principal of AWS Control Tower: trusted access for it means a landing zone was set up. */
+export const CONTROL_TOWER_PRINCIPAL = 'controltower.amazonaws.com';
+
+/**
+ * SCPs attached to one root, OU or account at most.
+ * Source: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+ * ("Maximum number of SCPs attached to a root, OU, or account": 5).
+ */
+export const SCP_QUOTA_PER_TARGET = 5;
+
+/**
+ * Prefix of the SCPs Control Tower attaches to the OUs it registered ("Managed SCPs have identifiers
+ * that begin with aws-guardrails", https://repost.aws/knowledge-center/control-tower-landing-zone-drift).
+ */
+export const CONTROL_TOWER_SCP_PREFIX = 'aws-guardrails';
+
+/**
+ * SSM parameter Landing Zone Accelerator's installer writes in its home Region of the management
+ * account (the default prefix `accelerator` and installer stack name `AWSAccelerator-InstallerStack`).
+ * Source: awslabs/landing-zone-accelerator-on-aws, AWS_ACCELERATOR_INSTALLER_STACK_VERSION_SSM_PARAMETER_NAME.
+ */
+export const LZA_VERSION_PARAMETER = '/accelerator/AWSAccelerator-InstallerStack/version';
+
+/** The SCPs TesseraOrganization attaches (constructs/organization-guardrails.ts). */
+const GUARDRAILS_SCP = 'tessera-guardrails';
+const QUARANTINE_SCP = 'tessera-quarantine';
+
+/** A Tessera OU and the Tessera SCPs attached to it (constructs/organization-guardrails.ts). */
+interface TesseraOu {
+  readonly name: string;
+  readonly scps: readonly string[];
+}
+
+/** Tessera's OUs, each with the SCPs TesseraOrganization attaches to it: guardrails everywhere, quarantine on Quarantine and Suspended. */
+export function tesseraOus(config: DoctorContext['config']): TesseraOu[] {
+  return [
+    ...Object.keys(config.tiers).map((tier) => ({ name: `tessera-${tier}`, scps: [GUARDRAILS_SCP] })),
+    { name: config.organization.quarantineOuName, scps: [GUARDRAILS_SCP, QUARANTINE_SCP] },
+    { name: config.organization.suspendedOuName, scps: [GUARDRAILS_SCP, QUARANTINE_SCP] },
+  ];
+}
+
+/** A Deny statement of an SCP that leaves only some Regions (`aws:RequestedRegion` StringNotEquals), as CT's Region deny controls do. */
+export interface RegionDeny {
+  /** The SCP's name. */
+  readonly policy: string;
+  /** The statement's Sid (`GRREGIONDENY` for the landing zone's control), if any. */
+  readonly sid?: string;
+  /** The Regions the statement leaves open. */
+  readonly allowed: readonly string[];
+}
+
+/**
+ * The Region deny statements of an SCP document: `Effect: Deny` with a `StringNotEquals` (or
+ * `StringNotEqualsIgnoreCase`) condition on `aws:RequestedRegion`, the shape of Control Tower's landing
+ * zone Region deny (`GRREGIONDENY`) and of its OU Region deny control CT.MULTISERVICE.PV.1.
+ * Source: https://docs.aws.amazon.com/controltower/latest/userguide/primary-region-deny-policy.html
+ * @param content - the SCP document as Organizations DescribePolicy returns it (JSON text)
+ * @returns one entry per such statement; none for a document that is not JSON
+ */
+export function regionDenies(policy: string, content: string): RegionDeny[] {
+  let doc: { Statement?: unknown };
+  try {
+    doc = JSON.parse(content) as { Statement?: unknown };
+  } catch {
+    return [];
+  }
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  const out: RegionDeny[] = [];
+  for (const s of statements as Array<{ Sid?: string; Effect?: string; Condition?: Record<string, Record<string, unknown>> }>) {
+    if (s?.Effect !== 'Deny' || !s.Condition) continue;
+    for (const [operator, keys] of Object.entries(s.Condition)) {
+      if (!/^StringNotEquals(IgnoreCase)?$/.test(operator) || !keys) continue;
+      const key = Object.keys(keys).find((k) => k.toLowerCase() === 'aws:requestedregion');
+      if (!key) continue;
+      const value = keys[key];
+      out.push({ policy, ...(s.Sid ? { sid: s.Sid } : {}), allowed: (Array.isArray(value) ? value : [value]).map(String) });
+    }
+  }
+  return out;
+}
+
+async function listAll<T>(iterate: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of iterate) out.push(page);
+  return out;
+}
+
+async function scpsOf(orgs: OrganizationsClient, targetId: string): Promise<PolicySummary[]> {
+  const list = await listAll(paginateListPoliciesForTarget(pages(orgs), { TargetId: targetId, Filter: 'SERVICE_CONTROL_POLICY' }));
+  return list.flatMap((p) => p.Policies ?? []);
+}
+
+/** Region deny statements of `policies`, read with DescribePolicy once per policy id (`cache`); AWS managed SCPs (FullAWSAccess) and Tessera's own are skipped. */
+async function denialsOf(orgs: OrganizationsClient, policies: readonly PolicySummary[], cache: Map<string, RegionDeny[]>): Promise<RegionDeny[]> {
+  const out: RegionDeny[] = [];
+  for (const p of policies) {
+    if (p.AwsManaged || !p.Id || p.Name === GUARDRAILS_SCP || p.Name === QUARANTINE_SCP) continue;
+    if (!cache.has(p.Id)) {
+      const content = (await orgs.send(new DescribePolicyCommand({ PolicyId: p.Id }))).Policy?.Content ?? '';
+      cache.set(p.Id, regionDenies(p.Name ?? p.Id, content));
+    }
+    out.push(...cache.get(p.Id)!);
+  }
+  return out;
+}
+
+const DOC = 'docs/control-tower.md';
+
+/**
+ * Control Tower and Landing Zone Accelerator beside Tessera, in the management account:
+ * - `control-tower`: whether Control Tower is set up (trusted access for controltower.amazonaws.com).
+ * - `control-tower-ou:<ou>` (with Control Tower or LZA): each Tessera OU that exists, whether Control
+ *   Tower registered it (an `aws-guardrails-*` SCP attached: CT governs the accounts Tessera moves in,
+ *   a warning), and its SCP count plus the Tessera SCPs not yet attached against the 5 per target
+ *   (over: a failure, TesseraOrganization's AttachPolicy would be refused).
+ * - `control-tower-region-deny` (with Control Tower or LZA): the Region deny SCPs on the root and the
+ *   Tessera OUs against `allowedRegions` (a Region they close fails: the lifecycle deploys there); with
+ *   none there, the landing zone's own `GRREGIONDENY` (on the OUs CT registered) is a warning for the
+ *   day the Tessera OUs are registered.
+ * - `landing-zone-accelerator`: LZA's installer version parameter in the Region (a warning naming the
+ *   ignore list and quarantine SCP steps).
+ * Calls (management account): organizations:ListAWSServiceAccessForOrganization,
+ * organizations:ListOrganizationalUnitsForParent, organizations:ListPoliciesForTarget,
+ * organizations:ListPolicies, organizations:DescribePolicy, ssm:GetParameter.
+ * Never throws for an AWS error: a refused read is a warning naming the call.
+ */
+export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResult[]> {
+  const where = { account: ctx.callerAccount, region: ctx.region };
+  const orgs = ctx.caller.organizations;
+  const { config } = ctx;
+  const out: CheckResult[] = [];
+  const refusedFix = (call: string, e: unknown) => isAccessDenied(e)
+    ? `grant ${call} to your credentials in the management account ${config.organization.managementAccountId} (or use ReadOnlyAccess), then run doctor again`
+    : 'run doctor again; if it persists, see the error';
+
+  // Control Tower: trusted access for its principal (set when a landing zone is created).
+  let controlTower: boolean | undefined;
+  try {
+    const principals = (await listAll(paginateListAWSServiceAccessForOrganization(pages(orgs), {})))
+      .flatMap((p) => (p.EnabledServicePrincipals ?? []).map((s) => s.ServicePrincipal));
+    controlTower = principals.includes(CONTROL_TOWER_PRINCIPAL);
+    out.push(result('control-tower', 'Control Tower', 'pass', controlTower
+      ? `enabled (${CONTROL_TOWER_PRINCIPAL} has trusted access): Tessera vends accounts with Organizations CreateAccount, not Account Factory, so Control Tower does not enroll them; the lines below say what it governs (${DOC})`
+      : `not enabled (${CONTROL_TOWER_PRINCIPAL} has no trusted access)`, where));
+  } catch (e) {
+    out.push(result('control-tower', 'Control Tower', 'warn', `could not tell whether Control Tower is enabled: ${describeAwsError('organizations:ListAWSServiceAccessForOrganization', e)}`, {
+      ...where, fix: refusedFix('organizations:ListAWSServiceAccessForOrganization', e),
+    }));
+  }
+
+  // Landing Zone Accelerator: its installer's version parameter.
+  let lza = false;
+  try {
+    const version = (await ctx.caller.ssm.send(new GetParameterCommand({ Name: LZA_VERSION_PARAMETER }))).Parameter?.Value;
+    lza = true;
+    const ous = tesseraOus(config).map((o) => o.name);
+    out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'warn',
+      `installed (${LZA_VERSION_PARAMETER} = ${version ?? '?'}): its pipeline manages the OUs and accounts of organization-config.yaml and accounts-config.yaml, and with quarantineNewAccounts enabled it attaches its quarantine SCP to every new account, Tessera's included`, {
+        ...where,
+        fix: `in organization-config.yaml add ${ous.map((n) => `{ name: ${n}, ignore: true }`).join(', ')} under organizationalUnits; if quarantineNewAccounts is enabled, exempt arn:aws:iam::*:role/${config.roles.provisioningRoleName} in its scpPolicyName SCP, or onboarding stops at verify-provisioning-access (${DOC})`,
+      }));
+  } catch (e) {
+    if (errorName(e) === 'ParameterNotFound') {
+      out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'pass', `not installed in ${ctx.region} (no ${LZA_VERSION_PARAMETER})`, where));
+    } else {
+      out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'warn', `could not tell whether LZA is installed: ${describeAwsError('ssm:GetParameter', e)}`, {
+        ...where, fix: refusedFix('ssm:GetParameter', e),
+      }));
+    }
+  }
+  if (!controlTower && !lza) return out;
+
+  // The Tessera OUs under the root (TesseraOrganization creates them there; the lifecycle finds them by name).
+  const rootId = config.organization.rootId;
+  const existing = new Map<string, string>();
+  const cache = new Map<string, RegionDeny[]>();
+  const denials: Array<RegionDeny & { target: string }> = [];
+  const step = { call: 'organizations:ListOrganizationalUnitsForParent' };
+  try {
+    for (const page of await listAll(paginateListOrganizationalUnitsForParent(pages(orgs), { ParentId: rootId }))) {
+      for (const ou of page.OrganizationalUnits ?? []) if (ou.Name && ou.Id) existing.set(ou.Name, ou.Id);
+    }
+    step.call = 'organizations:ListPoliciesForTarget';
+    const rootScps = await scpsOf(orgs, rootId);
+    step.call = 'organizations:DescribePolicy';
+    denials.push(...(await denialsOf(orgs, rootScps, cache)).map((d) => ({ ...d, target: `root ${rootId}` })));
+  } catch (e) {
+    out.push(result('control-tower-ous', 'Tessera OUs', 'warn', `could not read the OUs and SCPs under ${rootId}: ${describeAwsError(step.call, e)}`, { ...where, fix: refusedFix(step.call, e) }));
+    return out;
+  }
+
+  for (const ou of tesseraOus(config)) {
+    const id = `control-tower-ou:${ou.name}`;
+    const title = `OU ${ou.name}`;
+    const ouId = existing.get(ou.name);
+    if (!ouId) {
+      out.push(result(id, title, 'pass', `not created yet: TesseraOrganization creates it under ${rootId}, unregistered, with ${ou.scps.length + 1} SCPs (FullAWSAccess, ${ou.scps.join(', ')}) of ${SCP_QUOTA_PER_TARGET}`, where));
+      continue;
+    }
+    let attached: PolicySummary[];
+    try {
+      attached = await scpsOf(orgs, ouId);
+      denials.push(...(await denialsOf(orgs, attached, cache)).map((d) => ({ ...d, target: `${ou.name} (${ouId})` })));
+    } catch (e) {
+      out.push(result(id, title, 'warn', `could not read its SCPs: ${describeAwsError('organizations:ListPoliciesForTarget', e)}`, { ...where, fix: refusedFix('organizations:ListPoliciesForTarget, organizations:DescribePolicy', e) }));
+      continue;
+    }
+    const names = attached.map((p) => p.Name ?? p.Id ?? '?');
+    const toAttach = ou.scps.filter((n) => !names.includes(n));
+    const total = names.length + toAttach.length;
+    const ctScps = names.filter((n) => n.startsWith(CONTROL_TOWER_SCP_PREFIX));
+    const count = `${names.length} SCPs attached (${names.join(', ') || 'none'})${toAttach.length ? ` + ${toAttach.join(', ')} that TesseraOrganization attaches = ${total}` : ''} of ${SCP_QUOTA_PER_TARGET}`;
+    if (total > SCP_QUOTA_PER_TARGET) {
+      out.push(result(id, title, 'fail', `${ouId}: ${count}: ${toAttach.length ? `the deploy of TesseraOrganization fails attaching ${toAttach.join(', ')}` : 'over the quota'} (ConstraintViolationException MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED)`, {
+        ...where, fix: `make room for ${total - SCP_QUOTA_PER_TARGET} on ${ouId}: detach an SCP or merge two (aws organizations list-policies-for-target --target-id ${ouId} --filter SERVICE_CONTROL_POLICY)${ctScps.length ? `; Control Tower's ${ctScps.join(', ')} come with the OU's registration: deregister it to drop them` : ''}`,
+      }));
+    } else if (ctScps.length) {
+      out.push(result(id, title, 'warn', `${ouId} is registered with Control Tower (${ctScps.join(', ')}): its controls apply to every tenant account Tessera moves in, which Control Tower lists as not enrolled (no AWSControlTowerExecution role); ${count}`, {
+        ...where, fix: `deregister ${ou.name} in the Control Tower console (Organization, ${ou.name}, Deregister) so Tessera's SCPs alone govern it, or keep it and enroll each tenant account after onboarding (${DOC})`,
+      }));
+    } else {
+      out.push(result(id, title, 'pass', `${ouId}, not registered with Control Tower; ${count}`, where));
+    }
+  }
+
+  // Region deny: on the root or a Tessera OU it applies to the tenant accounts now.
+  const regionLine = (status: 'pass' | 'warn' | 'fail', detail: string, fix?: string) => result('control-tower-region-deny', 'Region deny', status, detail, { ...where, ...(fix ? { fix } : {}) });
+  const closing = denials.map((d) => ({ ...d, missing: config.allowedRegions.filter((r) => !d.allowed.includes(r)) }));
+  const blocking = closing.filter((d) => d.missing.length);
+  if (blocking.length) {
+    const missing = [...new Set(blocking.flatMap((d) => d.missing))];
+    out.push(regionLine('fail', blocking.map((d) => `${d.policy}${d.sid ? ` (${d.sid})` : ''} on ${d.target} allows only ${d.allowed.join(', ')}`).join('; ') + `: allowedRegions ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} denied there, so deploys of tenants there fail`,
+      `add ${missing.join(', ')} to the landing zone's governed Regions (Control Tower, Landing zone settings) or the OU's Region deny control, or remove ${missing.length === 1 ? 'it' : 'them'} from allowedRegions`));
+  } else if (closing.length) {
+    out.push(regionLine('pass', `${[...new Set(closing.map((d) => d.policy))].join(', ')} allow every allowedRegion (${config.allowedRegions.join(', ')})`));
+  } else if (controlTower) {
+    // Nothing on Tessera's OUs: the landing zone's Region deny (on the OUs CT registered) matters the day they are registered.
+    try {
+      const ctPolicies = (await listAll(paginateListPolicies(pages(orgs), { Filter: 'SERVICE_CONTROL_POLICY' })))
+        .flatMap((p) => p.Policies ?? []).filter((p) => p.Name?.startsWith(CONTROL_TOWER_SCP_PREFIX));
+      const landingZone = (await denialsOf(orgs, ctPolicies, cache)).map((d) => ({ ...d, missing: config.allowedRegions.filter((r) => !d.allowed.includes(r)) }));
+      const narrow = landingZone.filter((d) => d.missing.length);
+      if (narrow.length) {
+        const missing = [...new Set(narrow.flatMap((d) => d.missing))];
+        out.push(regionLine('warn', `no Region deny on the root or the Tessera OUs; Control Tower's ${narrow.map((d) => `${d.policy}${d.sid ? ` (${d.sid})` : ''}`).join(', ')} allows only ${narrow[0].allowed.join(', ')}: registering a Tessera OU would deny allowedRegions ${missing.join(', ')} to its tenants`,
+          `keep the Tessera OUs unregistered, or add ${missing.join(', ')} to the landing zone's governed Regions before registering them`));
+      } else {
+        out.push(regionLine('pass', `no Region deny on the root or the Tessera OUs${landingZone.length ? `; Control Tower's allows every allowedRegion (${config.allowedRegions.join(', ')})` : ''}`));
+      }
+    } catch (e) {
+      out.push(regionLine('warn', `could not read Control Tower's SCPs: ${describeAwsError('organizations:ListPolicies / DescribePolicy', e)}`, refusedFix('organizations:ListPolicies, organizations:DescribePolicy', e)));
+    }
+  } else {
+    out.push(regionLine('pass', 'no Region deny on the root or the Tessera OUs'));
+  }
+  return out;
+}

@@ -1,0 +1,181 @@
+import {
+  DescribePolicyCommand, ListAWSServiceAccessForOrganizationCommand, ListOrganizationalUnitsForParentCommand, ListPoliciesCommand,
+  ListPoliciesForTargetCommand, OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { controlTowerChecks, LZA_VERSION_PARAMETER, regionDenies } from '../../../lib/cli/doctor/control-tower-checks.js';
+import { CHECK_GROUPS } from '../../../lib/cli/doctor/runner.js';
+import { awsError, testConfig, testContext } from './support.js';
+
+const orgs = mockClient(OrganizationsClient);
+const ssm = mockClient(SSMClient);
+
+/** Only the starter tier, allowedRegions us-east-1 and eu-west-1; Quarantine and Suspended OUs keep the default names. */
+const config = testConfig({ allowedRegions: ['us-east-1', 'eu-west-1'], tiers: { professional: null, enterprise: null } });
+const ctx = () => testContext(config);
+
+const fullAccess = { Id: 'p-FullAWSAccess', Name: 'FullAWSAccess', AwsManaged: true };
+const guardrails = { Id: 'p-tessguard', Name: 'tessera-guardrails', AwsManaged: false };
+const ctScp = (n: number) => ({ Id: `p-ct${n}`, Name: `aws-guardrails-ct${n}`, AwsManaged: false });
+/** The landing zone's Region deny (primary-region-deny-policy.html), allowing `regions`. */
+const grRegionDeny = (regions: string[]) => JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Sid: 'GRRESTRICTROOTUSER', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:PrincipalArn': ['arn:*:iam::*:root'] } } },
+    { Sid: 'GRREGIONDENY', Effect: 'Deny', NotAction: ['iam:*', 'organizations:*'], Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': regions }, ArnNotLike: { 'aws:PrincipalARN': ['arn:*:iam::*:role/AWSControlTowerExecution'] } } },
+  ],
+});
+
+function controlTowerEnabled(enabled = true) {
+  orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({
+    EnabledServicePrincipals: [{ ServicePrincipal: 'sso.amazonaws.com' }, ...(enabled ? [{ ServicePrincipal: 'controltower.amazonaws.com' }] : [])],
+  });
+}
+function noLza() {
+  ssm.on(GetParameterCommand).rejects(awsError('ParameterNotFound', 'Parameter not found'));
+}
+/** The Tessera OUs that exist under the root, with the SCPs attached to each. */
+function ous(attached: Record<string, Array<{ Id: string; Name: string; AwsManaged: boolean }>>, rootScps = [fullAccess]) {
+  const ids = Object.keys(attached).map((name) => ({ Id: `ou-abcd-${name}`, Name: name }));
+  orgs.on(ListOrganizationalUnitsForParentCommand, { ParentId: 'r-abcd' }).resolves({ OrganizationalUnits: [{ Id: 'ou-abcd-security', Name: 'Security' }, ...ids] });
+  orgs.on(ListPoliciesForTargetCommand, { TargetId: 'r-abcd' }).resolves({ Policies: rootScps });
+  for (const [name, policies] of Object.entries(attached)) orgs.on(ListPoliciesForTargetCommand, { TargetId: `ou-abcd-${name}` }).resolves({ Policies: policies });
+}
+
+beforeEach(() => {
+  orgs.reset();
+  ssm.reset();
+});
+
+describe('control tower checks', () => {
+  it('is one of the doctor groups, after trusted access', () => {
+    const names = CHECK_GROUPS.map((g) => g.name);
+    expect(names.indexOf('control-tower')).toBe(names.indexOf('trusted-access') + 1);
+  });
+
+  it('without Control Tower or LZA: two passing lines and no OU is read', async () => {
+    controlTowerEnabled(false);
+    noLza();
+    const lines = await controlTowerChecks(ctx());
+    expect(lines.map((l) => [l.id, l.status])).toEqual([['control-tower', 'pass'], ['landing-zone-accelerator', 'pass']]);
+    expect(lines[0].detail).toBe('not enabled (controltower.amazonaws.com has no trusted access)');
+    expect(lines[1].detail).toBe(`not installed in us-east-1 (no ${LZA_VERSION_PARAMETER})`);
+    expect(orgs.commandCalls(ListOrganizationalUnitsForParentCommand)).toHaveLength(0);
+  });
+
+  it('with Control Tower, before TesseraOrganization: each OU will be created unregistered, and the landing zone Region deny is compared with allowedRegions', async () => {
+    controlTowerEnabled();
+    noLza();
+    ous({});
+    orgs.on(ListPoliciesCommand).resolves({ Policies: [ctScp(1), fullAccess] });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1', 'us-west-2']) } });
+    const lines = await controlTowerChecks(ctx());
+    expect(lines.map((l) => [l.id, l.status])).toEqual([
+      ['control-tower', 'pass'], ['landing-zone-accelerator', 'pass'],
+      ['control-tower-ou:tessera-starter', 'pass'], ['control-tower-ou:Quarantine', 'pass'], ['control-tower-ou:Suspended', 'pass'],
+      ['control-tower-region-deny', 'warn'],
+    ]);
+    expect(lines[2].detail).toBe('not created yet: TesseraOrganization creates it under r-abcd, unregistered, with 2 SCPs (FullAWSAccess, tessera-guardrails) of 5');
+    expect(lines[3].detail).toContain('with 3 SCPs (FullAWSAccess, tessera-guardrails, tessera-quarantine) of 5');
+    expect(lines[5].detail).toBe('no Region deny on the root or the Tessera OUs; Control Tower\'s aws-guardrails-ct1 (GRREGIONDENY) allows only us-east-1, us-west-2: registering a Tessera OU would deny allowedRegions eu-west-1 to its tenants');
+    expect(lines[5].fix).toBe('keep the Tessera OUs unregistered, or add eu-west-1 to the landing zone\'s governed Regions before registering them');
+  });
+
+  it('fails a registered tier OU whose Region deny closes an allowedRegion, and warns that Control Tower governs it', async () => {
+    controlTowerEnabled();
+    noLza();
+    ous({ 'tessera-starter': [fullAccess, ctScp(1), guardrails] });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1']) } });
+    const lines = await controlTowerChecks(ctx());
+    const ou = lines.find((l) => l.id === 'control-tower-ou:tessera-starter')!;
+    expect(ou.status).toBe('warn');
+    expect(ou.detail).toBe('ou-abcd-tessera-starter is registered with Control Tower (aws-guardrails-ct1): its controls apply to every tenant account Tessera moves in, which Control Tower lists as not enrolled (no AWSControlTowerExecution role); 3 SCPs attached (FullAWSAccess, aws-guardrails-ct1, tessera-guardrails) of 5');
+    expect(ou.fix).toMatch(/^deregister tessera-starter in the Control Tower console/);
+    const region = lines.find((l) => l.id === 'control-tower-region-deny')!;
+    expect(region).toMatchObject({
+      status: 'fail',
+      detail: 'aws-guardrails-ct1 (GRREGIONDENY) on tessera-starter (ou-abcd-tessera-starter) allows only us-east-1: allowedRegions eu-west-1 is denied there, so deploys of tenants there fail',
+    });
+    expect(region.fix).toMatch(/^add eu-west-1 to the landing zone's governed Regions/);
+    // Tessera's own guardrails (also a Region deny) and AWS managed FullAWSAccess are not read.
+    expect(orgs.commandCalls(DescribePolicyCommand).map((c) => c.args[0].input.PolicyId)).toEqual(['p-ct1']);
+  });
+
+  it('passes the Region deny when it leaves every allowedRegion open', async () => {
+    controlTowerEnabled();
+    noLza();
+    ous({ 'tessera-starter': [fullAccess, ctScp(1), guardrails] });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1', 'eu-west-1', 'us-west-2']) } });
+    const region = (await controlTowerChecks(ctx())).find((l) => l.id === 'control-tower-region-deny')!;
+    expect(region).toMatchObject({ status: 'pass', detail: 'aws-guardrails-ct1 allow every allowedRegion (us-east-1, eu-west-1)' });
+  });
+
+  it('fails an OU whose SCPs and the Tessera SCPs still to attach exceed 5 per target, with the numbers', async () => {
+    controlTowerEnabled();
+    noLza();
+    ous({ Quarantine: [fullAccess, ctScp(1), ctScp(2), ctScp(3)] });
+    orgs.on(DescribePolicyCommand).resolves({ Policy: { Content: '{"Version":"2012-10-17","Statement":[]}' } });
+    const lines = await controlTowerChecks(ctx());
+    const ou = lines.find((l) => l.id === 'control-tower-ou:Quarantine')!;
+    expect(ou.status).toBe('fail');
+    expect(ou.detail).toBe('ou-abcd-Quarantine: 4 SCPs attached (FullAWSAccess, aws-guardrails-ct1, aws-guardrails-ct2, aws-guardrails-ct3) + tessera-guardrails, tessera-quarantine that TesseraOrganization attaches = 6 of 5: the deploy of TesseraOrganization fails attaching tessera-guardrails, tessera-quarantine (ConstraintViolationException MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED)');
+    expect(ou.fix).toContain('make room for 1 on ou-abcd-Quarantine');
+    expect(lines.find((l) => l.id === 'control-tower-ou:tessera-starter')!.status).toBe('pass');
+  });
+
+  it('passes an unregistered OU that Tessera already deployed, counting its SCPs', async () => {
+    controlTowerEnabled();
+    noLza();
+    ous({ 'tessera-starter': [fullAccess, guardrails] });
+    const ou = (await controlTowerChecks(ctx())).find((l) => l.id === 'control-tower-ou:tessera-starter')!;
+    expect(ou).toMatchObject({ status: 'pass', detail: 'ou-abcd-tessera-starter, not registered with Control Tower; 2 SCPs attached (FullAWSAccess, tessera-guardrails) of 5' });
+  });
+
+  it('fails a Region deny on the root that closes an allowedRegion, even without Control Tower when LZA is there', async () => {
+    controlTowerEnabled(false);
+    ssm.on(GetParameterCommand, { Name: LZA_VERSION_PARAMETER }).resolves({ Parameter: { Name: LZA_VERSION_PARAMETER, Value: '1.12.2' } });
+    const lzaDeny = { Id: 'p-lzadeny', Name: 'AcceleratorGuardrails1', AwsManaged: false };
+    ous({}, [fullAccess, lzaDeny]);
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-lzadeny' }).resolves({ Policy: { Content: JSON.stringify({ Statement: { Effect: 'Deny', NotAction: 'iam:*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': 'us-east-1' } } } }) } });
+    const lines = await controlTowerChecks(ctx());
+    const lza = lines.find((l) => l.id === 'landing-zone-accelerator')!;
+    expect(lza.status).toBe('warn');
+    expect(lza.detail).toMatch(/^installed \(\/accelerator\/AWSAccelerator-InstallerStack\/version = 1\.12\.2\)/);
+    expect(lza.fix).toBe('in organization-config.yaml add { name: tessera-starter, ignore: true }, { name: Quarantine, ignore: true }, { name: Suspended, ignore: true } under organizationalUnits; if quarantineNewAccounts is enabled, exempt arn:aws:iam::*:role/TesseraProvisioning in its scpPolicyName SCP, or onboarding stops at verify-provisioning-access (docs/control-tower.md)');
+    expect(lines.find((l) => l.id === 'control-tower-region-deny')).toMatchObject({
+      status: 'fail', detail: 'AcceleratorGuardrails1 on root r-abcd allows only us-east-1: allowedRegions eu-west-1 is denied there, so deploys of tenants there fail',
+    });
+  });
+
+  it('warns, naming the call, when Organizations refuses a read', async () => {
+    orgs.on(ListAWSServiceAccessForOrganizationCommand).rejects(awsError('AccessDeniedException', 'denied'));
+    ssm.on(GetParameterCommand).rejects(awsError('AccessDeniedException', 'denied ssm'));
+    const lines = await controlTowerChecks(ctx());
+    expect(lines.map((l) => [l.id, l.status])).toEqual([['control-tower', 'warn'], ['landing-zone-accelerator', 'warn']]);
+    expect(lines[0].detail).toMatch(/^could not tell whether Control Tower is enabled: organizations:ListAWSServiceAccessForOrganization failed: AccessDeniedException: denied/);
+    expect(lines[0].fix).toMatch(/^grant organizations:ListAWSServiceAccessForOrganization to your credentials/);
+
+    orgs.reset();
+    controlTowerEnabled();
+    noLza();
+    orgs.on(ListOrganizationalUnitsForParentCommand).rejects(awsError('AccessDeniedException', 'no ous'));
+    const refused = await controlTowerChecks(ctx());
+    expect(refused.at(-1)).toMatchObject({ id: 'control-tower-ous', status: 'warn' });
+    expect(refused.at(-1)!.detail).toMatch(/organizations:ListOrganizationalUnitsForParent failed: AccessDeniedException: no ous/);
+  });
+});
+
+describe('regionDenies', () => {
+  it('reads StringNotEquals aws:RequestedRegion of Deny statements, a string or a list, whatever the key case', () => {
+    expect(regionDenies('x', grRegionDeny(['us-east-1']))).toEqual([{ policy: 'x', sid: 'GRREGIONDENY', allowed: ['us-east-1'] }]);
+    expect(regionDenies('y', JSON.stringify({ Statement: [{ Effect: 'Deny', Condition: { StringNotEqualsIgnoreCase: { 'AWS:RequestedRegion': 'eu-west-1' } } }] }))).toEqual([{ policy: 'y', allowed: ['eu-west-1'] }]);
+  });
+
+  it('ignores Allow statements, other conditions and text that is not JSON', () => {
+    expect(regionDenies('a', JSON.stringify({ Statement: [{ Effect: 'Allow', Condition: { StringNotEquals: { 'aws:RequestedRegion': ['us-east-1'] } } }] }))).toEqual([]);
+    expect(regionDenies('b', JSON.stringify({ Statement: [{ Effect: 'Deny', Condition: { StringEquals: { 'aws:RequestedRegion': ['us-east-1'] } } }] }))).toEqual([]);
+    expect(regionDenies('c', 'not json')).toEqual([]);
+  });
+});
