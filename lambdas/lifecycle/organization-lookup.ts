@@ -40,42 +40,44 @@ export async function scpIdByName(orgs: OrganizationsClient, name: string): Prom
 export const QUARANTINE_SCP = 'tessera-quarantine';
 export const tierOuName = (tier: string) => `tessera-${tier}`;
 
-/**
- * Attaches SCP `policyId` to `targetId` unless ListPoliciesForTarget shows it attached. Organizations' answer
- * `DuplicatePolicyAttachmentException` ("the selected policy is already attached to the specified target") counts as
- * done: it is what a retried AttachPolicy meets when the first call took effect and its answer was lost (the SDK sends
- * the call again after a timeout or a server fault; AttachPolicy has no idempotency token), or when another invocation
- * of the step attached it between the listing and the call.
- * @returns whether this call attached it (false: it was attached already)
- */
-export async function attachPolicyOnce(orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> {
+/** Whether ListPoliciesForTarget shows SCP `policyId` attached directly to `targetId`. */
+async function scpAttached(orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> {
   const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: targetId, Filter: 'SERVICE_CONTROL_POLICY' }));
-  if (attached.Policies?.some((p) => p.Id === policyId)) return false;
+  return attached.Policies?.some((p) => p.Id === policyId) ?? false;
+}
+
+/**
+ * Makes SCP `policyId` attached to `targetId` (`attach` true: AttachPolicy) or not (false: DetachPolicy), unless
+ * ListPoliciesForTarget shows it so already (scpAttached). Organizations' refusal that says it is so already counts as
+ * done: `DuplicatePolicyAttachmentException` ("the selected policy is already attached to the specified target") for
+ * AttachPolicy, `PolicyNotAttachedException` for DetachPolicy. It is what a retried call meets when the first took
+ * effect and its answer was lost (the SDK sends the call again after a timeout or a server fault; neither call has an
+ * idempotency token), or when another invocation of the step made the change between the listing and the call.
+ * @returns whether this call changed it (false: it was so already)
+ */
+async function setScpAttached(orgs: OrganizationsClient, policyId: string, targetId: string, attach: boolean): Promise<boolean> {
+  if ((await scpAttached(orgs, policyId, targetId)) === attach) return false;
+  const input = { PolicyId: policyId, TargetId: targetId };
   try {
-    await orgs.send(new AttachPolicyCommand({ PolicyId: policyId, TargetId: targetId }));
+    await (attach ? orgs.send(new AttachPolicyCommand(input)) : orgs.send(new DetachPolicyCommand(input)));
     return true;
   } catch (e) {
-    if ((e as Error).name === 'DuplicatePolicyAttachmentException') return false;
+    if ((e as Error).name === (attach ? 'DuplicatePolicyAttachmentException' : 'PolicyNotAttachedException')) return false;
     throw e;
   }
 }
 
 /**
- * Detaches SCP `policyId` from `targetId` when ListPoliciesForTarget shows it attached. `PolicyNotAttachedException`
- * counts as done, for the same reasons as in attachPolicyOnce (a DetachPolicy whose answer was lost, sent again).
+ * Attaches SCP `policyId` to `targetId`, once (setScpAttached: DuplicatePolicyAttachmentException counts as done).
+ * @returns whether this call attached it (false: it was attached already)
+ */
+export const attachPolicyOnce = (orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> => setScpAttached(orgs, policyId, targetId, true);
+
+/**
+ * Detaches SCP `policyId` from `targetId`, once (setScpAttached: PolicyNotAttachedException counts as done).
  * @returns whether this call detached it (false: it was not attached)
  */
-export async function detachPolicyOnce(orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> {
-  const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: targetId, Filter: 'SERVICE_CONTROL_POLICY' }));
-  if (!attached.Policies?.some((p) => p.Id === policyId)) return false;
-  try {
-    await orgs.send(new DetachPolicyCommand({ PolicyId: policyId, TargetId: targetId }));
-    return true;
-  } catch (e) {
-    if ((e as Error).name === 'PolicyNotAttachedException') return false;
-    throw e;
-  }
-}
+export const detachPolicyOnce = (orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> => setScpAttached(orgs, policyId, targetId, false);
 
 /**
  * Moves account `accountId` into `destination` (an OU id) unless ListParents shows it there. A MoveAccount that
