@@ -2,10 +2,10 @@ import {
   AttachPolicyCommand,
   DetachPolicyCommand,
   ListParentsCommand,
-  ListPoliciesForTargetCommand,
   MoveAccountCommand,
   paginateListOrganizationalUnitsForParent,
   paginateListPolicies,
+  paginateListPoliciesForTarget,
   ListRootsCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
@@ -40,10 +40,17 @@ export async function scpIdByName(orgs: OrganizationsClient, name: string): Prom
 export const QUARANTINE_SCP = 'tessera-quarantine';
 export const tierOuName = (tier: string) => `tessera-${tier}`;
 
-/** Whether ListPoliciesForTarget shows SCP `policyId` attached directly to `targetId`. */
+/**
+ * Whether SCP `policyId` is attached directly to `targetId`, from every page of ListPoliciesForTarget: Organizations'
+ * List operations "can occasionally return an empty set of results even when there are more results available"
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListPoliciesForTarget.html, NextToken), so a
+ * first page without it is not an answer.
+ */
 async function scpAttached(orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> {
-  const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: targetId, Filter: 'SERVICE_CONTROL_POLICY' }));
-  return attached.Policies?.some((p) => p.Id === policyId) ?? false;
+  for await (const page of paginateListPoliciesForTarget(pages(orgs), { TargetId: targetId, Filter: 'SERVICE_CONTROL_POLICY' })) {
+    if (page.Policies?.some((p) => p.Id === policyId)) return true;
+  }
+  return false;
 }
 
 /**
