@@ -1,9 +1,9 @@
 import {
   AttachPolicyCommand,
   DetachPolicyCommand,
-  ListParentsCommand,
   MoveAccountCommand,
   paginateListOrganizationalUnitsForParent,
+  paginateListParents,
   paginateListPolicies,
   paginateListPoliciesForTarget,
   ListRootsCommand,
@@ -87,7 +87,7 @@ export const attachPolicyOnce = (orgs: OrganizationsClient, policyId: string, ta
 export const detachPolicyOnce = (orgs: OrganizationsClient, policyId: string, targetId: string): Promise<boolean> => setScpAttached(orgs, policyId, targetId, false);
 
 /**
- * Moves account `accountId` into `destination` (an OU id) unless ListParents shows it there. A MoveAccount that
+ * Moves account `accountId` into `destination` (an OU id) unless ListParents (every page) shows it there. A MoveAccount that
  * Organizations refuses with `DuplicateAccountException` ("that account is already present in the specified
  * destination") or `SourceParentNotFoundException` (the account is no longer under the parent listed) is checked
  * again with ListParents: the account already in `destination` is done (a retried MoveAccount whose first call took
@@ -95,7 +95,14 @@ export const detachPolicyOnce = (orgs: OrganizationsClient, policyId: string, ta
  * @returns whether this call moved it
  */
 export async function moveAccountTo(orgs: OrganizationsClient, accountId: string, destination: string): Promise<boolean> {
-  const parentOf = async () => (await orgs.send(new ListParentsCommand({ ChildId: accountId }))).Parents?.[0]?.Id;
+  // Every page: Organizations' List operations may answer an empty page with a NextToken (scpAttached).
+  const parentOf = async () => {
+    for await (const page of paginateListParents(pages(orgs), { ChildId: accountId })) {
+      const id = page.Parents?.[0]?.Id;
+      if (id) return id;
+    }
+    return undefined;
+  };
   const source = await parentOf();
   if (!source || source === destination) return false;
   try {

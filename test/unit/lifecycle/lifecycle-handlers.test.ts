@@ -774,6 +774,15 @@ describe('offboarding steps', async () => {
     expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
     expect(eventTypes()).toEqual(['Tenant Account Closure Queued']);
   });
+  // Review (s24n): ListParents' first page alone was read; Organizations' List operations may answer an empty page with a
+  // NextToken, and an account with no parent on it was taken for one to leave where it is: never moved to Suspended.
+  it('reads the account\'s parent past an empty first page of ListParents, and moves it to Suspended', async () => {
+    records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
+    organization();
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [], NextToken: 'page-2' }).resolves({ Parents: [{ Id: 'ou-ent' }] });
+    await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
+    expect(orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input)).toEqual([{ AccountId: '444444444444', SourceParentId: 'ou-ent', DestinationParentId: 'ou-susp' }]);
+  });
   // Faults pass (s24b): the closure queue run Retire account makes after queueing failed the step when it failed as a whole
   // (ListAccounts for the quota refused): the offboarding stopped at Retire account, OFFBOARDING, with nothing left to do.
   it('finishes with the closure queued when the queue run fails as a whole; a transient failure is thrown for the retry', async () => {
