@@ -46,6 +46,24 @@ const lifts = (list: Array<{ logicalId: string; protection: string }> | undefine
 
 let dbProtected: boolean;
 
+/**
+ * What `onRecord` (the lifts in the execution's history entry) reads when the database's protection is lifted
+ * (ModifyDBInstance) and when the stack is deleted (DeleteStack): filled in as the handler makes those calls.
+ */
+function liftsOnRecord(onRecord: () => string[]): { atDatabaseLift?: string[]; atDeletion?: string[] } {
+  const seen: { atDatabaseLift?: string[]; atDeletion?: string[] } = {};
+  rds.on(ModifyDBInstanceCommand).callsFake((input: { DeletionProtection: boolean }) => {
+    seen.atDatabaseLift = onRecord();
+    dbProtected = input.DeletionProtection;
+    return {};
+  });
+  cfn.on(DeleteStackCommand).callsFake(() => {
+    seen.atDeletion = onRecord();
+    return {};
+  });
+  return seen;
+}
+
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
@@ -120,16 +138,7 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
   it('has each lift in the execution\'s history entry before the next one is made, and both before the stack is deleted', async () => {
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
     const onRecord = () => lifts(records.get('acme')?.executions.find((e) => e.executionArn === state().executionArn)?.liftedProtections);
-    const seen: Record<string, string[]> = {};
-    rds.on(ModifyDBInstanceCommand).callsFake((input: { DeletionProtection: boolean }) => {
-      seen.atDatabaseLift = onRecord();
-      dbProtected = input.DeletionProtection;
-      return {};
-    });
-    cfn.on(DeleteStackCommand).callsFake(() => {
-      seen.atDeletion = onRecord();
-      return {};
-    });
+    const seen = liftsOnRecord(onRecord);
     await handler(failure());
     expect(seen).toEqual({ atDatabaseLift: ['tessera-acme TerminationProtection'], atDeletion: ['tessera-acme TerminationProtection', 'Database DeletionProtection'] });
     expect(lifts(records.get('acme')!.failure?.liftedProtections)).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection']);
@@ -206,16 +215,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
   it('has each lift in the execution\'s history entry before the next one is made, and both before the stack is deleted', async () => {
     records.set('acme', leased('onboard', { executions: [running()] }));
     const onRecord = () => lifts(records.get('acme')?.executions[0].liftedProtections);
-    const seen: Record<string, string[]> = {};
-    rds.on(ModifyDBInstanceCommand).callsFake((input: { DeletionProtection: boolean }) => {
-      seen.atDatabaseLift = onRecord();
-      dbProtected = input.DeletionProtection;
-      return {};
-    });
-    cfn.on(DeleteStackCommand).callsFake(() => {
-      seen.atDeletion = onRecord();
-      return {};
-    });
+    const seen = liftsOnRecord(onRecord);
     await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'StackBusy' });
     expect(seen).toEqual({ atDatabaseLift: ['tessera-acme TerminationProtection'], atDeletion: ['tessera-acme TerminationProtection', 'Database DeletionProtection'] });
   });
