@@ -14,6 +14,21 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
  * `TESSERA_MOTO_PATCHES=off`, also asked here so that the test says what moto alone would answer).
  */
 
+/**
+ * The two servers of a describe block, started before its tests and stopped after them: `moto`, with the patches (as
+ * every suite's server), and `own`, moto's own code (`TESSERA_MOTO_PATCHES=off`). Set once beforeAll has run.
+ */
+function motoPair(): { moto: MotoServer; own: MotoServer } {
+  const servers = {} as { moto: MotoServer; own: MotoServer };
+  beforeAll(async () => {
+    [servers.moto, servers.own] = await Promise.all([startMoto(), startMoto({ env: { TESSERA_MOTO_PATCHES: 'off' } })]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([servers.moto?.stop(), servers.own?.stop()]);
+  });
+  return servers;
+}
+
 const client = (endpoint: string) => new OrganizationsClient({
   endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
 });
@@ -37,18 +52,11 @@ async function closeAgain(orgs: OrganizationsClient, accountId: string): Promise
 }
 
 describe('Organizations CloseAccount, as AWS answers it (close_account_as_aws)', () => {
-  let moto: MotoServer;
-  let own: MotoServer;
-  beforeAll(async () => {
-    [moto, own] = await Promise.all([startMoto(), startMoto({ env: { TESSERA_MOTO_PATCHES: 'off' } })]);
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all([moto?.stop(), own?.stop()]);
-  });
+  const servers = motoPair();
 
   it('a closed account is State PENDING_CLOSURE (not SUSPENDED, an account AWS restricted) in DescribeAccount, ListAccounts and ListAccountsForParent; closing it again answers AccountAlreadyClosedException', async () => {
     // GIVEN a member account closed with CloseAccount
-    const orgs = client(moto.endpoint);
+    const orgs = client(servers.moto.endpoint);
     const accountId = await closedMember(orgs);
     // THEN Organizations shows it closing: State PENDING_CLOSURE, and the older Status field PENDING_CLOSURE (closure in progress)
     const closing = { Id: accountId, State: 'PENDING_CLOSURE', Status: 'PENDING_CLOSURE' };
@@ -64,7 +72,7 @@ describe('Organizations CloseAccount, as AWS answers it (close_account_as_aws)',
     expect(others.map((a) => [a.State, a.Status])).toEqual([['ACTIVE', 'ACTIVE']]);
 
     // moto's own code (patches off) answers SUSPENDED for both fields: the patch is what this test sees
-    const plain = client(own.endpoint);
+    const plain = client(servers.own.endpoint);
     const plainId = await closedMember(plain);
     expect((await plain.send(new DescribeAccountCommand({ AccountId: plainId }))).Account).toMatchObject({ State: 'SUSPENDED', Status: 'SUSPENDED' });
     expect(await closeAgain(plain, plainId)).toBe('AccountAlreadyClosedException');
@@ -72,22 +80,15 @@ describe('Organizations CloseAccount, as AWS answers it (close_account_as_aws)',
 });
 
 describe('Lambda GetAccountSettings, which moto does not route (answer_lambda_account_settings)', () => {
-  let moto: MotoServer;
-  let own: MotoServer;
-  beforeAll(async () => {
-    [moto, own] = await Promise.all([startMoto(), startMoto({ env: { TESSERA_MOTO_PATCHES: 'off' } })]);
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all([moto?.stop(), own?.stop()]);
-  });
+  const servers = motoPair();
   const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
 
   it('answers AWS\'s default quota of 1000, less what the functions reserve (moto\'s own concurrency model); moto alone answers no such route', async () => {
     // GIVEN an account without functions
-    const lambda = new LambdaClient(config(moto.endpoint));
+    const lambda = new LambdaClient(config(servers.moto.endpoint));
     expect((await lambda.send(new GetAccountSettingsCommand({}))).AccountLimit).toMatchObject({ ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 });
     // WHEN a function reserves 50
-    const role = (await new IAMClient(config(moto.endpoint)).send(new CreateRoleCommand({
+    const role = (await new IAMClient(config(servers.moto.endpoint)).send(new CreateRoleCommand({
       RoleName: 'fn-role', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
     }))).Role!.Arn!;
     await lambda.send(new CreateFunctionCommand({ FunctionName: 'fn', Runtime: 'nodejs22.x', Role: role, Handler: 'index.handler', Code: { ZipFile: new Uint8Array([80, 75, 5, 6, ...new Array(18).fill(0)]) } }));
@@ -98,6 +99,6 @@ describe('Lambda GetAccountSettings, which moto does not route (answer_lambda_ac
     expect(settings.AccountUsage?.FunctionCount).toBe(1);
 
     // moto's own code (patches off) has no route for it
-    await expect(new LambdaClient(config(own.endpoint)).send(new GetAccountSettingsCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    await expect(new LambdaClient(config(servers.own.endpoint)).send(new GetAccountSettingsCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   }, 60_000);
 });
