@@ -14,7 +14,7 @@ import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store
 import { ROLES, type Role } from '../identity/roles.js';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
-import { configuredEndpoint } from './aws-profiles.js';
+import { configuredEndpoint } from './configured-endpoint.js';
 import {
   checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, awsProviderEndpoints, ServeError,
 } from './serve-setup.js';

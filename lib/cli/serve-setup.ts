@@ -4,7 +4,7 @@
 import type { PlatformConfig } from '../config/schema.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
 import { CliError } from './cli-error.js';
-import { configuredEndpoint, type ConfiguredEndpoint } from './aws-profiles.js';
+import { configuredEndpoint, type ConfiguredEndpoint } from './configured-endpoint.js';
 
 /**
  * A start-up refusal of `tessera serve`: exit code 2 for usage and config errors, 1 for runtime
@@ -32,7 +32,7 @@ const AWS_SERVICE_IDS: Record<(typeof AWS_PROVIDERS)[number], string> = { bedroc
 export type AwsProviderEndpoints = Partial<Record<(typeof AWS_PROVIDERS)[number], ConfiguredEndpoint>>;
 
 /**
- * Where the SDK sends bedrock's and sagemaker's calls with `env` (aws-profiles.ts configuredEndpoint: the endpoint
+ * Where the SDK sends bedrock's and sagemaker's calls with `env` (configured-endpoint.ts configuredEndpoint: the endpoint
  * variables, else the selected profile's `services` section or `endpoint_url`, as the SDK v3 resolves them).
  */
 export async function awsProviderEndpoints(env: NodeJS.ProcessEnv = process.env): Promise<AwsProviderEndpoints> {
