@@ -8,7 +8,8 @@ import type { TierSummary } from '../platform-tiers.js';
 import { accountEmailProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
-import { allTenants, platformTiers } from './all-tenants.js';
+import { allTenants } from './all-tenants.js';
+import { platformTiers } from './platform-tiers-client.js';
 import { CliError } from './cli-error.js';
 import { valueAt } from '../zod-issues.js';
 
