@@ -50,13 +50,6 @@ export function placeFunctionPoliciesIn(stack: Stack, home: Construct): void {
 }
 
 /**
- * The construct where `stack`'s role policies go (the nested stack {@link placeFunctionPoliciesIn} named), or undefined
- * when none was named: for a construct of the stack that attaches managed policies of its own beside the functions'
- * (e.g. the lifecycle state machines' invoke policies), so that they do not count against the stack's 500 resources.
- */
-export const policyHomeOf = (stack: Stack): Construct | undefined => policyHomes.get(stack);
-
-/**
  * Where `owner`'s managed policy goes: a construct named after `owner`'s path in its stack (`/` as `--`) in the stack's
  * policy home ({@link placeFunctionPoliciesIn}), or `owner` itself when the stack names none. For a policy that no
  * resource of the stack waits for and that names no Lambda function of it (the functions wait for the policy home):
