@@ -93,6 +93,21 @@ async function readSource(file: string, stdin: NodeJS.ReadableStream | undefined
   return Buffer.concat(chunks);
 }
 
+/**
+ * The first byte of `bytes` (not UTF-8: isUtf8 false) that starts no UTF-8 character: `offset`, the character offset of
+ * its U+FFFD in the text decoded with replacement, and `byte`. A U+FFFD written in the file (EF BF BD, valid UTF-8, as
+ * a file once decoded with replacement and saved holds) comes before it in the text but is passed over: before the
+ * first bad byte the text and the bytes agree, so each U+FFFD is checked at its byte offset.
+ */
+function firstNonUtf8(bytes: Buffer): { offset: number; byte: number } {
+  const lossy = bytes.toString('utf8');
+  for (let offset = lossy.indexOf('\uFFFD'); offset >= 0; offset = lossy.indexOf('\uFFFD', offset + 1)) {
+    const at = Buffer.byteLength(lossy.slice(0, offset));
+    if (!(bytes[at] === 0xef && bytes[at + 1] === 0xbf && bytes[at + 2] === 0xbd)) return { offset, byte: bytes[at]! };
+  }
+  throw new Error('firstNonUtf8: every U+FFFD of the text is written in the file, so the bytes are UTF-8');
+}
+
 /** `line L, column C` of a character offset of `text` (1-based, as the yaml package's linePos). */
 function lineColumn(text: string, offset: number): { line: number; col: number; text: string } {
   const before = text.slice(0, offset);
@@ -136,10 +151,8 @@ export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStrea
   const label = fileLabel(file);
   // A byte that is not UTF-8 would be read as U+FFFD and sent in a name; TextDecoder's BOM handling drops a UTF-8 BOM.
   if (!isUtf8(bytes)) {
-    const lossy = bytes.toString('utf8');
-    const bad = lossy.indexOf('\uFFFD');
-    const at = lineColumn(lossy, bad);
-    const byte = bytes[Buffer.byteLength(lossy.slice(0, bad))]!;
+    const { offset, byte } = firstNonUtf8(bytes);
+    const at = lineColumn(bytes.toString('utf8'), offset);
     throw new TenantsFileError([`${label}: line ${at.line}, column ${at.col}: byte 0x${byte.toString(16).padStart(2, '0')} is not UTF-8; save the file as UTF-8`]);
   }
   const text = new TextDecoder('utf-8').decode(bytes);

@@ -325,6 +325,19 @@ describe('tessera tenants apply: hostile files are refused naming the file, the 
     expect(calls).toEqual([]);
   });
 
+  // Review (s24n): the first U+FFFD of the decoded text was taken for the bad byte; a U+FFFD written in the file (EF BF BD,
+  // left by an editor that once decoded it with replacement) before it was named instead, at its place, as byte 0xef.
+  it('bytes that are not UTF-8 after a U+FFFD written in the file: the bad byte and its place, not the U+FFFD\'s', async () => {
+    const path = bytes('mixed.yaml', Buffer.concat([
+      Buffer.from('tenants:\n  - { tenantId: acme, name: "A\uFFFD", tier: starter, adminEmail: ops@acme.example }\n  - { tenantId: cafe, name: Caf'),
+      Buffer.from([0xe9]), Buffer.from(', tier: starter, adminEmail: ops@cafe.example }\n'),
+    ]));
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(`error: ${path}: line 3, column 32: byte 0xe9 is not UTF-8; save the file as UTF-8\n`);
+    expect(calls).toEqual([]);
+  });
+
   it('a tag YAML cannot resolve (!foo, !!js/function) is refused, not dropped with its text kept', async () => {
     const path = file('tags.yaml', 'tenants:\n  - { tenantId: !foo acme, name: A, tier: starter, adminEmail: a@acme.example }\n  - { tenantId: !!js/function beta, name: B, tier: starter, adminEmail: b@beta.example }\n');
     const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
