@@ -5,7 +5,8 @@ export interface UpstreamErrorFields { message?: string; type?: string; code?: s
  * The error fields of an upstream's JSON error body, each a string (OpenAI's `error` object has
  * `message`, `type`, `code` and `param` as strings or null; the SDKs print them as they are):
  * - OpenAI's `{error: {message, type, param, code}}` (a numeric `code`, as vLLM sends its status, as text);
- * - TGI's `{error: "...", error_type}`, vLLM's bare `{object: "error", message, ...}`;
+ * - TGI's `{error: "...", error_type}` (its message), vLLM's older flat `{object: "error", message, type, param, code}`
+ *   (each field, as from the `error` object);
  * - FastAPI's `{detail}`: a string (an `HTTPException`), or the list of its default request
  *   validation answer (422, `[{loc: ["body", "messages", 0, "content"], msg: "Field required", type}]`),
  *   read as `body.messages.0.content: Field required`, the items joined with `; ` (it was relayed
@@ -17,8 +18,10 @@ export interface UpstreamErrorFields { message?: string; type?: string; code?: s
 export function upstreamErrorFields(body: unknown): UpstreamErrorFields {
   if (!body || typeof body !== 'object') return {};
   const b = body as Record<string, unknown>;
-  const source = b.error && typeof b.error === 'object' && !Array.isArray(b.error) ? (b.error as Record<string, unknown>) : undefined;
-  const message = textOf(source ? source.message : b.error ?? b.message ?? b.detail);
+  const nested = b.error && typeof b.error === 'object' && !Array.isArray(b.error) ? (b.error as Record<string, unknown>) : undefined;
+  // vLLM's flat error (`object: "error"`) has OpenAI's fields at the top: its type, code and param are read there.
+  const source = nested ?? (b.object === 'error' ? b : undefined);
+  const message = textOf(nested ? nested.message : b.error ?? b.message ?? b.detail);
   const field = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
   return {
     ...(message !== undefined ? { message } : {}),
