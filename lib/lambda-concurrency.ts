@@ -90,7 +90,7 @@ export function platformFunctionRoleNames(): string[] {
  * recorder when a tier has `disasterRecovery`. The account's `ConcurrentExecutions` in the home
  * Region must be at least this total + {@link LAMBDA_UNRESERVED_MINIMUM} + what its other functions
  * reserve, or `cdk deploy` fails at the first function that does not fit.
- * Kept equal to the synthesized template by test/infra/platform-concurrency.test.ts.
+ * Kept equal to the synthesized templates, function by function, by test/infra/platform-headroom.test.ts.
  */
 export function reservedConcurrency(config: PlatformConfig): PlatformReservations {
   const present: Record<PlatformFunctionName, boolean> = {

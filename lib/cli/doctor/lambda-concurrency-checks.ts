@@ -39,7 +39,8 @@ async function deployedReservations(lambda: LambdaClient): Promise<{ total: numb
 
 /**
  * The platform account's Lambda concurrency quota in the home Region against what TesseraPlatform
- * reserves (lib/lambda-concurrency.ts `reservedConcurrency(config)`: 687 with the default config).
+ * reserves with the config (lib/lambda-concurrency.ts `reservedConcurrency(config)`: the tenant users,
+ * budget mail and DR recorder functions come and go with it).
  * Lambda keeps {@link LAMBDA_UNRESERVED_MINIMUM} (100) of `ConcurrentExecutions` unreserved and
  * refuses a reservation that would leave less, so `cdk deploy` fails at the first function whose
  * reservation does not fit. New accounts may start at 10 or 400 (AWS: "New AWS accounts have
