@@ -9,7 +9,8 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, recordExecution, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { cloudFormationFor, executionRoleArn, stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
-import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
+import { DEAD_STACK_STATUSES, removeDeadTenantStack, sameLift } from './dead-stack.js';
+import { announceLift } from './lift-protections.js';
 import { describeStack } from './deploy-blueprint.js';
 import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
 import { sendOwed } from './announcements.js';
@@ -148,6 +149,14 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
     lifts.push(lift);
     await recordExecution(tenantId, { ...entry, liftedProtections: [...earlier, ...lifts] });
   };
+  // The DR stack's termination protection, lifted by removeDeadDrStack before its deletion: recorded as the primary's are
+  // (removeDeadTenantStack: the history entry first, then the audit bucket and the bus; never twice). It was lifted
+  // unrecorded, so no one could tell that Tessera had turned it off.
+  const liftDrProtection = async (lift: LiftedProtection) => {
+    if ([...earlier, ...lifts].some((e) => sameLift(e, lift))) return;
+    await recordLift(lift);
+    await announceLift(record, lift.logicalId, lift, { requestId, executionArn: input.executionArn, step: 'Record failure', reason: 'dead DR stack: lifted so that the stack can be deleted' });
+  };
   const cleanup: string[] = [];
   const leftBehind: LeftBehindResource[] = [];
   if (record.accountId) {
@@ -199,7 +208,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const notes: string[] = [];
   const changes: Partial<TenantRecord> = {
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
-    ...(record.accountId ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind }, cleanup, leftBehind, notes) : {}),
+    ...(record.accountId ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, lifted: liftDrProtection }, cleanup, leftBehind, notes) : {}),
   };
   if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(record, input, notes));
 
@@ -289,8 +298,11 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
  * failure's reason names each store found, each one not checked and why, and each one gone. Before, a
  * ROLLBACK_COMPLETE stack recorded DEPLOYING by an earlier execution was recorded REMOVED unchecked, and
  * the reason for a missing one said the stores remain without asking. Best effort: never hides the failure.
+ *
+ * The stack's termination protection, when on, is lifted before its deletion and handed to `run.lifted` at once
+ * (before DeleteStack), which records it in the execution's history entry, the audit bucket and on the bus.
  */
-async function removeDeadDrStack(record: TenantRecord, run: { executionArn: string; since: string; kind: LifecycleKind }, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
+async function removeDeadDrStack(record: TenantRecord, run: { executionArn: string; since: string; kind: LifecycleKind; lifted(lift: LiftedProtection): Promise<void> }, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
   const { executionArn, since } = run;
   const dr = record.disasterRecovery;
   if (!dr || dr.status !== 'DEPLOYING') return {};
@@ -341,6 +353,9 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
       logger.warn('could not read the events of a failed DR stack', { stack: dr.stackName, error: e as Error });
     }
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: dr.stackName, EnableTerminationProtection: false }));
+    if (stack.EnableTerminationProtection) {
+      await run.lifted({ logicalId: dr.stackName, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? dr.stackName, protection: 'TerminationProtection', at: new Date().toISOString() });
+    }
     await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!) }));
     const { gone, why, stores } = await storesGone();
     if (!gone) {

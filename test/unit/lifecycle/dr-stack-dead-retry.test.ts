@@ -1,4 +1,5 @@
 import { CreateChangeSetCommand, DeleteStackCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
 import { leased, ownedTags, state } from './support.js';
@@ -63,6 +64,31 @@ describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', (
     expect(out.cleanup).toContain('deleted DELETE_FAILED DR stack tessera-acme-dr (us-west-2)');
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toContain('tessera-acme-dr');
     expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+  });
+
+  // s24p: the DR stack's termination protection was lifted and recorded nowhere (no history entry, failure, audit or
+  // event), while the primary's lifts are recorded as they happen (dead-stack.ts).
+  it('records the lift of its termination protection in the execution\'s history entry before the deletion, then in the failure and on the bus; once', async () => {
+    const st = state('acme');
+    records.set('acme', leased('onboard', {
+      tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: st.executionArn } },
+    }));
+    drStack('DELETE_FAILED');
+    const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === st.executionArn)?.liftedProtections ?? [];
+    let atDeletion: unknown[] = [];
+    cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
+      atDeletion = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
+      return {};
+    });
+    const fail = () => recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never);
+    await fail();
+    const lift = { logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    expect(atDeletion).toEqual(['tessera-acme-dr TerminationProtection']);
+    expect(onRecord()).toEqual([lift]);
+    expect(records.get('acme')!.failure?.liftedProtections).toEqual([lift]);
+    const detailTypes = mocks.bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
+    expect(detailTypes.filter((t) => t === 'Tenant Protection Lifted')).toHaveLength(1);
   });
 });
 
