@@ -1,3 +1,4 @@
+import { calledEndpointOf, type CalledEndpoint } from './called-endpoint.js';
 import { endpointHost, endpointOverride } from './endpoint-override.js';
 
 /**
@@ -15,6 +16,8 @@ export interface UnparsedAnswer {
   error: string;
   /** The SDK's whole message (the parser's words and its `$response` hint): for the log. */
   detail: string;
+  /** Where the request went, when the client records it (called-endpoint.ts recordCalledEndpoint). */
+  called?: CalledEndpoint;
 }
 
 /** `e` as an UnparsedAnswer, or undefined when it is any other error (the service's own, a network failure…). */
@@ -23,21 +26,39 @@ export function unparsedAnswer(e: unknown): UnparsedAnswer | undefined {
   const message = typeof err?.message === 'string' ? err.message : '';
   if (!err || (err.name !== 'SyntaxError' && !/Deserialization error/.test(message))) return undefined;
   const status = err.$metadata?.httpStatusCode ?? err.$response?.statusCode;
-  return { ...(status === undefined ? {} : { status }), error: err.name ?? 'Error', detail: message };
+  const called = calledEndpointOf(e);
+  return { ...(status === undefined ? {} : { status }), error: err.name ?? 'Error', detail: message, ...(called ? { called } : {}) };
 }
 
 /**
- * `<Service>'s endpoint[ <host> (<variable>)] answered[ HTTP <status>] with a body that is not a <Service> answer (<why>)`:
- * the host and the variable when the environment sends the service's calls elsewhere (endpointOverride), then the likely
- * cause: `an emulator without this call, such as moto, or a proxy`; none for AWS's own endpoint, whose answer only a
- * proxy between `caller` and AWS can have replaced (`a proxy between <caller> and AWS?`).
+ * `<Service>'s endpoint[ <host>[ (<source>)]] answered[ HTTP <status>] with a body that is not a <Service> answer (<why>)`,
+ * `why` the likely cause: `an emulator without this call, such as moto, or a proxy` for an endpoint configured for the
+ * SDK; for AWS's own endpoint, whose answer only a proxy between `caller` and AWS can have replaced, `a proxy between
+ * <caller> and AWS?`.
+ *
+ * The host is the one the SDK called when the answer says it (`answer.called`: recordCalledEndpoint; whatever configured
+ * it: AWS_ENDPOINT_URL..., or a profile's `endpoint_url` / `services` section under `tessera serve --profile`), with
+ * AWS's own host named too; the source is the variable when the environment's (endpointOverride) names that host, else
+ * `configured for the SDK: a profile's endpoint_url or services section`. Without `answer.called` (a client that does not
+ * record it), the environment's override as the SDK reads it, and no host for AWS's own endpoint.
  * @param service the service as a reader knows it, e.g. `Bedrock`, `CloudFormation`
  * @param serviceId the SDK client's serviceId, e.g. `Bedrock Runtime`, `CloudFormation`
  * @param caller who made the call, as the sentence names it, e.g. `the gateway`, `the platform`
  */
 export function notServiceAnswer(service: string, serviceId: string, answer: UnparsedAnswer, caller: string, env: NodeJS.ProcessEnv = process.env): string {
   const override = endpointOverride(serviceId, env);
-  const endpoint = override ? `${service}'s endpoint ${endpointHost(override.url)} (${override.variable})` : `${service}'s endpoint`;
-  const why = override ? 'an emulator without this call, such as moto, or a proxy' : `a proxy between ${caller} and AWS?`;
+  const { called } = answer;
+  let endpoint: string;
+  let configured: boolean;
+  if (called) {
+    const host = endpointHost(called.url);
+    configured = called.configured;
+    const source = !configured ? '' : override && endpointHost(override.url) === host ? override.variable : 'configured for the SDK: a profile\'s endpoint_url or services section';
+    endpoint = `${service}'s endpoint ${host}${source ? ` (${source})` : ''}`;
+  } else {
+    configured = override !== undefined;
+    endpoint = override ? `${service}'s endpoint ${endpointHost(override.url)} (${override.variable})` : `${service}'s endpoint`;
+  }
+  const why = configured ? 'an emulator without this call, such as moto, or a proxy' : `a proxy between ${caller} and AWS?`;
   return `${endpoint} answered${answer.status === undefined ? '' : ` HTTP ${answer.status}`} with a body that is not a ${service} answer (${why})`;
 }

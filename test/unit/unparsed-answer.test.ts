@@ -22,4 +22,15 @@ describe('unparsedAnswer: the AWS SDK\'s error for an answer it could not parse 
       .toBe("CloudFormation's endpoint 127.0.0.1:5000 (AWS_ENDPOINT_URL_CLOUDFORMATION) answered HTTP 404 with a body that is not a CloudFormation answer (an emulator without this call, such as moto, or a proxy)");
     expect(notServiceAnswer('CloudFormation', 'CloudFormation', { error: 'Error', detail: '' }, 'the platform', {})).toBe("CloudFormation's endpoint answered with a body that is not a CloudFormation answer (a proxy between the platform and AWS?)");
   });
+
+  // s24p: the host the SDK called (called-endpoint.ts) wins over the environment, which knows nothing of a profile's endpoint_url.
+  it('notServiceAnswer with the endpoint the SDK called: its host; the variable only when the environment names that host; AWS\'s host named too', () => {
+    const answer = (url: string, configured: boolean) => ({ status: 500, error: 'SyntaxError', detail: '', called: { url, configured } });
+    const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' };
+    expect(notServiceAnswer('Bedrock', 'Bedrock Runtime', answer('http://127.0.0.1:5000', true), 'the gateway', env)).toMatch(/^Bedrock's endpoint 127\.0\.0\.1:5000 \(AWS_ENDPOINT_URL\) answered HTTP 500 /);
+    expect(notServiceAnswer('Bedrock', 'Bedrock Runtime', answer('http://localhost:4599', true), 'the gateway', {}))
+      .toBe("Bedrock's endpoint localhost:4599 (configured for the SDK: a profile's endpoint_url or services section) answered HTTP 500 with a body that is not a Bedrock answer (an emulator without this call, such as moto, or a proxy)");
+    expect(notServiceAnswer('Bedrock', 'Bedrock Runtime', answer('https://bedrock-runtime.us-east-1.amazonaws.com', false), 'the gateway', {}))
+      .toBe("Bedrock's endpoint bedrock-runtime.us-east-1.amazonaws.com answered HTTP 500 with a body that is not a Bedrock answer (a proxy between the gateway and AWS?)");
+  });
 });

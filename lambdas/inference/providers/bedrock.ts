@@ -1,6 +1,7 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { platformClient } from '../../shared/aws-clients.js';
+import { recordCalledEndpoint } from '../../shared/called-endpoint.js';
 import { converseRequest } from './bedrock/converse-request.js';
 import { chatCompletion, type AnswerMeta } from './bedrock/response.js';
 import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
@@ -27,8 +28,9 @@ export class BedrockProvider implements Provider {
    * sdk-errors.ts says what is retryable, as sagemaker.ts's RETRYABLE does for SageMaker.
    * The `model` HTTP timeouts (lib/aws-http-timeouts.ts): a connection timeout only, no socket timeout
    * (Converse answers after the whole generation; UpstreamCalls' timeouts abort the call).
+   * Its failed calls carry the endpoint they went to (called-endpoint.ts), which sdk-errors.ts names.
    */
-  private readonly client = platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS, http: 'model' });
+  private readonly client = recordCalledEndpoint(platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS, http: 'model' }));
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const input = converseRequest(r.body, r.model.upstream);

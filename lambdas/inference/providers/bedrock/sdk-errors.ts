@@ -50,8 +50,9 @@ import { notServiceAnswer, unparsedAnswer, type UnparsedAnswer } from '../../../
  *   error, an emulator such as moto without Converse) → 502 `upstream_error`
  *   `upstream_invalid_answer` (as an unusable embeddings answer, embedding-models.ts), not
  *   retryable: the caller's message says the endpoint's answer was not a Bedrock answer, with its
- *   HTTP status and the endpoint's host when the environment overrides it (AWS_ENDPOINT_URL...:
- *   endpointOverride); the SDK's own words, whose hint means nothing to an API caller, go to the
+ *   HTTP status and the host the SDK called (the request's, recorded by BedrockProvider's client:
+ *   called-endpoint.ts; AWS_ENDPOINT_URL..., or a profile's endpoint_url or services section under
+ *   `tessera serve --profile`), else the environment's override (endpointOverride); the SDK's own words, whose hint means nothing to an API caller, go to the
  *   log only (one WARN line: notBedrockAnswer).
  *
  * AWS reference: Converse "Errors" (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors),
@@ -84,8 +85,8 @@ function bedrockError(name: string, message: string | undefined, status: number,
  * happened in its terms, the SDK's message (the parser's words and its `$response` hint) is logged.
  */
 function notBedrockAnswer(answer: UnparsedAnswer, env: NodeJS.ProcessEnv): ProviderError {
-  const override = endpointOverride('Bedrock Runtime', env);
-  console.warn(JSON.stringify({ level: 'WARN', message: 'Bedrock answer not parsed by the AWS SDK', endpoint: override?.url ?? 'AWS', httpStatus: answer.status, error: answer.error, detail: answer.detail }));
+  const endpoint = answer.called ? answer.called.url : endpointOverride('Bedrock Runtime', env)?.url ?? 'AWS';
+  console.warn(JSON.stringify({ level: 'WARN', message: 'Bedrock answer not parsed by the AWS SDK', endpoint, httpStatus: answer.status, error: answer.error, detail: answer.detail }));
   return new ProviderError(notServiceAnswer('Bedrock', 'Bedrock Runtime', answer, 'the gateway', env), 502, false, { type: 'upstream_error', code: 'upstream_invalid_answer' });
 }
 
