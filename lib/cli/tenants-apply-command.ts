@@ -1,8 +1,5 @@
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
-import { createReadStream } from 'node:fs';
-import { isScalar, parseDocument, type Document, type YAMLError } from 'yaml';
 import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecycle/dr-region-change.js';
 import type { TierSummary } from '../platform-tiers.js';
 import { accountEmailProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
@@ -11,6 +8,7 @@ import { adminTarget } from './admin-target.js';
 import { allTenants } from './all-tenants.js';
 import { platformTiers } from './platform-tiers-client.js';
 import { CliError } from './cli-error.js';
+import { fileLabel, MAX_YAML_FILE_BYTES, readStrictYamlFile, shown, writtenAs, YamlFileError, type StrictYaml } from './strict-yaml-file.js';
 import { valueAt } from '../zod-issues.js';
 
 /**
@@ -45,7 +43,6 @@ export function changeKey(e: TenantEntry, current: Pick<TenantRecord, 'tier' | '
   return `apply-${e.tenantId}-${sha12(`${canonical(e)}\nfrom ${current.tier}\nafter ${ended?.executionArn ?? ended?.requestId ?? '-'}`)}`;
 }
 
-const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v)?.slice(0, 100));
 
 /**
  * The file's problems, each a line naming the file as given on the command line, the entry and the field
@@ -58,121 +55,32 @@ export class TenantsFileError extends CliError {
   }
 }
 
-/** The largest tenants file apply reads (bytes): 100,000 entries of ~150 bytes are under 16 MiB; a device that never ends is cut there. */
-export const MAX_TENANTS_FILE_BYTES = 16 * 1024 * 1024;
+/** The largest tenants file apply reads (bytes): strict-yaml-file.ts MAX_YAML_FILE_BYTES. */
+export const MAX_TENANTS_FILE_BYTES = MAX_YAML_FILE_BYTES;
 
-/** How messages name the file of `-f`: as given, the standard input (`-f -`) as `<stdin>`. */
-export const fileLabel = (file: string) => (file === '-' ? '<stdin>' : file);
-
-/**
- * The bytes of `-f` (`-`: the standard input), at most MAX_TENANTS_FILE_BYTES.
- * @throws TenantsFileError naming `-f <file>`: no such file, a directory, a file it cannot read (EACCES, ELOOP, ...), one
- *   larger than MAX_TENANTS_FILE_BYTES (read no further: `-f /dev/zero` ends)
- */
-async function readSource(file: string, stdin: NodeJS.ReadableStream | undefined): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // process.stdin is made on first read of it (a socket or pipe to end): only for `-f -`.
-  const source = file === '-' ? (stdin ?? process.stdin) : createReadStream(file);
-  try {
-    for await (const chunk of source) {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      size += b.length;
-      if (size > MAX_TENANTS_FILE_BYTES) {
-        throw new TenantsFileError([`-f ${file}: larger than ${MAX_TENANTS_FILE_BYTES / 1024 / 1024} MiB; a tenants file of 100,000 entries is far smaller`]);
-      }
-      chunks.push(b);
-    }
-  } catch (e) {
-    if (e instanceof TenantsFileError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TenantsFileError([`-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}`]);
-  } finally {
-    if (file !== '-') (source as ReturnType<typeof createReadStream>).destroy();
-  }
-  return Buffer.concat(chunks);
-}
+export { fileLabel };
 
 /**
- * The first byte of `bytes` (not UTF-8: isUtf8 false) that starts no UTF-8 character: `offset`, the character offset of
- * its U+FFFD in the text decoded with replacement, and `byte`. A U+FFFD written in the file (EF BF BD, valid UTF-8, as
- * a file once decoded with replacement and saved holds) comes before it in the text but is passed over: before the
- * first bad byte the text and the bytes agree, so each U+FFFD is checked at its byte offset.
- */
-function firstNonUtf8(bytes: Buffer): { offset: number; byte: number } {
-  const lossy = bytes.toString('utf8');
-  for (let offset = lossy.indexOf('\uFFFD'); offset >= 0; offset = lossy.indexOf('\uFFFD', offset + 1)) {
-    const at = Buffer.byteLength(lossy.slice(0, offset));
-    if (!(bytes[at] === 0xef && bytes[at + 1] === 0xbf && bytes[at + 2] === 0xbd)) return { offset, byte: bytes[at]! };
-  }
-  throw new Error('firstNonUtf8: every U+FFFD of the text is written in the file, so the bytes are UTF-8');
-}
-
-/** `line L, column C` of a character offset of `text` (1-based, as the yaml package's linePos). */
-function lineColumn(text: string, offset: number): { line: number; col: number; text: string } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  const lineEnd = text.indexOf('\n', offset);
-  return { line: before.split('\n').length, col: offset - lineStart + 1, text: text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).replace(/\r$/, '') };
-}
-
-/** A YAMLError or YAMLWarning as one line: `line L, column C: <message>: "<the line, trimmed>"`. */
-function yamlProblem(text: string, e: YAMLError, note = ''): string {
-  const at = lineColumn(text, e.pos[0]);
-  const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
-  return `line ${at.line}, column ${at.col}: ${message}${note}: ${JSON.stringify(at.text.trim().slice(0, 100))}`;
-}
-
-/** How a value YAML resolved to a non-string was written, and what YAML made of it: `0123 (YAML reads it as 123; ...)`. */
-function writtenAs(text: string, doc: Document.Parsed, path: readonly PropertyKey[], value: unknown): string | undefined {
-  if (typeof value === 'string' || value === undefined) return undefined;
-  const node = doc.getIn(path as unknown[], true);
-  if (!isScalar(node) || !node.range) return undefined;
-  const written = text.slice(node.range[0], node.range[1]);
-  // An explicit tag (`!!binary YWNtZQ==`) asked for the type; a plain scalar got it from YAML's core schema (or 1.1's, after `%YAML 1.1`).
-  if (node.tag) return `${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} ${written} (YAML reads it as ${shown(value)}; write the text without the tag)`;
-  return `${written} (YAML reads it as ${shown(value)}; quote it for the text: ${JSON.stringify(written)})`;
-}
-
-/**
- * The file's entries, checked with the admin API's own onboarding schema before any call. The text must be UTF-8 and
- * one YAML 1.2 document (JSON is YAML 1.2); the yaml package refuses a key given twice (`uniqueKeys`) and aliases that
- * expand past `maxAliasCount` (100: an alias bomb), and a tag it cannot resolve (its warning `TAG_RESOLVE_FAILED`) is refused
- * here, not read as the plain text after it.
+ * The file's entries, checked with the admin API's own onboarding schema before any call. The file is read by the
+ * strict YAML reader `tessera serve --tenants-file` shares (strict-yaml-file.ts readStrictYamlFile: UTF-8, one YAML 1.2
+ * document, no key twice, no tag it cannot resolve, no alias bomb, not empty, at most 16 MiB).
  * @param file the path as the user gave it (`-f`), `-` for the standard input: every message names the file so
  *   (fileLabel), not by its base name (two `tenants.yaml` of two directories read the same)
  * @param stdin what `-f -` reads @default process.stdin
  * @throws TenantsFileError (exit 2) naming the file, the entry and the field of every problem: `tenants.yaml: tenants[2].tier = "": ...`,
  *   with the value as written where YAML read it as another type (`tenantId = 0123 (YAML reads it as 123; ...)`);
- *   a tenant id given twice; a file that cannot be read (readSource), is not UTF-8, does not parse or is empty
+ *   a tenant id given twice; every refusal of readStrictYamlFile
  */
 export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStream): Promise<TenantEntry[]> {
-  const bytes = await readSource(file, stdin);
   const label = fileLabel(file);
-  // A byte that is not UTF-8 would be read as U+FFFD and sent in a name; TextDecoder's BOM handling drops a UTF-8 BOM.
-  if (!isUtf8(bytes)) {
-    const { offset, byte } = firstNonUtf8(bytes);
-    const at = lineColumn(bytes.toString('utf8'), offset);
-    throw new TenantsFileError([`${label}: line ${at.line}, column ${at.col}: byte 0x${byte.toString(16).padStart(2, '0')} is not UTF-8; save the file as UTF-8`]);
-  }
-  const text = new TextDecoder('utf-8').decode(bytes);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length) {
-    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more)` : '';
-    throw new TenantsFileError([`${label}: not valid YAML or JSON: ${yamlProblem(text, doc.errors[0]!)}${more}`]);
-  }
-  if (doc.warnings.length) {
-    throw new TenantsFileError(doc.warnings.map((w) => `${label}: ${yamlProblem(text, w, w.code === 'TAG_RESOLVE_FAILED' ? ' (apply reads plain YAML: remove the tag)' : '')}`));
-  }
-  let top: { tenants?: unknown } | null;
+  let yaml: StrictYaml;
   try {
-    top = doc.toJS({ maxAliasCount: 100 }) as { tenants?: unknown } | null;
+    yaml = await readStrictYamlFile(file, { source: `-f ${file}`, holds: 'it holds tenants: [{ tenantId, name, tier, adminEmail }]', reader: 'apply' }, stdin);
   } catch (e) {
-    // An alias bomb ("billion laughs"): the yaml package counts the aliases it expands and stops past maxAliasCount.
-    const bomb = e instanceof ReferenceError && /alias count/i.test(e.message) ? ' (aliases expand past the yaml package\'s maxAliasCount, 100: an alias bomb)' : '';
-    throw new TenantsFileError([`${label}: not valid YAML or JSON: ${(e as Error).message}${bomb}`]);
+    if (e instanceof YamlFileError) throw new TenantsFileError(e.problems);
+    throw e;
   }
-  if (doc.contents === null) throw new TenantsFileError([`${label}: the file is empty (it holds tenants: [{ tenantId, name, tier, adminEmail }])`]);
+  const top = yaml.value as { tenants?: unknown } | null;
   if (!top || typeof top !== 'object' || Array.isArray(top) || !Array.isArray(top.tenants)) {
     throw new TenantsFileError([`${label}: expected an object with a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }]), got ${shown(top && typeof top === 'object' && !Array.isArray(top) ? top.tenants : top)}${top && typeof top === 'object' && !Array.isArray(top) ? ' for tenants' : ''}`]);
   }
@@ -195,7 +103,7 @@ export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStrea
         }
         const field = issue.path.map(String).join('.');
         const value = field ? valueAt(raw, issue.path) : raw;
-        problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(text, doc, ['tenants', i, ...issue.path], value) ?? shown(value)}: ${issue.message}`);
+        problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(yaml, ['tenants', i, ...issue.path], value) ?? shown(value)}: ${issue.message}`);
       }
       return;
     }
