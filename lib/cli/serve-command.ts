@@ -33,7 +33,7 @@ export function serveCommand(): Command {
     .option('--upstream <url>', 'OpenAI-compatible base URL the providers call (e.g. a local vLLM: http://127.0.0.1:8000/v1)')
     .option('--upstream-key <key>', 'API key sent upstream', process.env.TESSERA_UPSTREAM_KEY)
     .option('--tenant <id:tier...>', 'tenants of the embedded registry, e.g. --tenant acme:enterprise')
-    .option('--tenants-file <file>', 'JSON or YAML list of tenants with their policies (see --example-tenants)')
+    .option('--tenants-file <file>', 'JSON or YAML list of tenants with their policies (see --example-tenants); - reads it from the standard input')
     .option('--example-tenants', 'print an example --tenants-file and exit')
     .option('--dynamodb <registryTable:usageTable>', 'use these DynamoDB tables instead of the embedded store')
     .option('--config <file>', 'platform config file (default: the embedded default)')
@@ -97,7 +97,7 @@ async function serve(o: ServeOptions): Promise<void> {
   if (dynamodb && (o.tenant?.length || o.tenantsFile)) throw new ServeError('--tenant and --tenants-file fill the embedded registry; with --dynamodb the tenants come from the table: leave them out');
   const platform = config(o.config);
   const configName = o.config ? `--config ${o.config}` : 'the embedded default config';
-  const tenants = loadTenants(o.tenant ?? [], o.tenantsFile, platform, configName);
+  const tenants = await loadTenants(o.tenant ?? [], o.tenantsFile, platform, configName);
   if (jwt) await checkJwks(jwt.jwks);
   if (dynamodb) {
     const [{ checkRegistryTiers }, { unscopedDocumentClient }] = await Promise.all([import('./serve-registry-check.js'), import('../../lambdas/shared/tenant-credentials.js')]);

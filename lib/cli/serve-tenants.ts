@@ -1,8 +1,6 @@
 // The tenants of `tessera serve`'s embedded registry: `--tenant <id>:<tier>` flags and the
 // `--tenants-file` (the local per-tenant policy), checked all at once: every problem of the flags,
 // of the file's entries (schema), of their tiers and of tenants named twice, in one list.
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PlatformConfig } from '../config/schema.js';
 import { SubjectLimits } from '../identity/subject-limits.js';
@@ -11,6 +9,7 @@ import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { nearest } from '../config/config-issues.js';
 import { ServeError } from './serve-setup.js';
+import { fileLabel, readStrictYamlFile, writtenAs, YamlFileError, type StrictYaml } from './strict-yaml-file.js';
 
 const tierList = (config: PlatformConfig) => Object.keys(config.tiers).join(', ');
 const EXAMPLE_HINT = 'an example: tessera serve --example-tenants';
@@ -55,21 +54,23 @@ interface Named { tenantId: string; tier: string }
 /** What a tenants file holds: the records of its valid entries, every problem, and every entry that names a tenant and a tier (valid or not). */
 interface TenantsFileContents { tenants: TenantRecord[]; problems: string[]; named: Named[] }
 
-/** Reads `--tenants-file` (JSON or YAML): an array of entries, each completed into a full registry record; problems listed, not thrown. */
-function tenantsFileContents(file: string, config: PlatformConfig): TenantsFileContents {
-  const flag = `--tenants-file ${file}`;
-  let text: string;
+/**
+ * Reads `--tenants-file` (JSON or YAML; `-`: the standard input) with the strict reader `tessera tenants apply -f` uses
+ * (strict-yaml-file.ts readStrictYamlFile: at most 16 MiB, UTF-8, one YAML 1.2 document, no key twice, no tag it
+ * cannot resolve, no alias bomb, not empty), then this command's schema: an array of entries, each completed into a full
+ * registry record. A value YAML read as another type than the schema wants is shown as written (`tenantId = 0123 (YAML
+ * reads it as 123; ...)`). Problems listed, not thrown.
+ */
+async function tenantsFileContents(file: string, config: PlatformConfig, stdin?: NodeJS.ReadableStream): Promise<TenantsFileContents> {
+  const flag = `--tenants-file ${fileLabel(file)}`;
+  let yaml: StrictYaml;
   try {
-    text = readFileSync(file, 'utf8');
+    yaml = await readStrictYamlFile(file, { source: `--tenants-file ${file}`, label: flag, holds: `it holds a list of tenants: [{ "tenantId": "acme", "tier": "${config.defaultTier}" }, ...]`, reader: 'tessera serve' }, stdin);
   } catch (e) {
-    return { tenants: [], named: [], problems: [`${flag}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of a JSON or YAML file (${EXAMPLE_HINT})`] };
+    if (!(e instanceof YamlFileError)) throw e;
+    return { tenants: [], named: [], problems: e.problems.map((p) => `${p}; ${EXAMPLE_HINT}`) };
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text); // YAML is a superset of JSON: one parser for both
-  } catch (e) {
-    return { tenants: [], named: [], problems: [`${flag}: not valid JSON or YAML (${(e as Error).message.split('\n')[0]}); ${EXAMPLE_HINT}`] };
-  }
+  const raw = yaml.value;
   if (!Array.isArray(raw)) {
     return { tenants: [], named: [], problems: [`${flag}: expected a list of tenants ([{ "tenantId": "acme", "tier": "${config.defaultTier}" }, ...]), found ${raw === null ? 'nothing' : typeof raw}; ${EXAMPLE_HINT}`] };
   }
@@ -80,7 +81,9 @@ function tenantsFileContents(file: string, config: PlatformConfig): TenantsFileC
   raw.forEach((entry, i) => {
     const parsed = LocalTenantsFile.safeParse([entry]);
     if (!parsed.success) {
-      problems.push(...describeIssues(parsed.error, [entry]).flatMap((line, n) => {
+      // The entry is checked as a list of one ([0]...): its path in the file is [i]...
+      const written = (path: readonly PropertyKey[], value: unknown) => writtenAs(yaml, [i, ...path.slice(1)], value);
+      problems.push(...describeIssues(parsed.error, [entry], written).flatMap((line, n) => {
         const issue = parsed.error.issues[n]!;
         const at = (text: string) => `${flag}: ${text.replace(/^\[0\]/, `[${i}]`)}`;
         // zod shows the whole object for an unknown key; name the key and the nearest known one instead.
@@ -119,7 +122,7 @@ function tierAndDuplicateProblems(named: readonly Named[], config: PlatformConfi
  * @param configName how the config is named in messages (`--config tessera.config.yaml`)
  * @throws ServeError - exit 2: one line for one problem, else a list (at most 12 lines)
  */
-export function loadTenants(flags: readonly string[], file: string | undefined, config: PlatformConfig, configName: string): TenantRecord[] {
+export async function loadTenants(flags: readonly string[], file: string | undefined, config: PlatformConfig, configName: string, stdin?: NodeJS.ReadableStream): Promise<TenantRecord[]> {
   const problems: string[] = [];
   const tenants: TenantRecord[] = [];
   const named: Named[] = [];
@@ -133,7 +136,7 @@ export function loadTenants(flags: readonly string[], file: string | undefined, 
       problems.push(e.message);
     }
   }
-  const fromFile = file === undefined ? undefined : tenantsFileContents(file, config);
+  const fromFile = file === undefined ? undefined : await tenantsFileContents(file, config, stdin);
   if (fromFile) {
     problems.push(...fromFile.problems);
     tenants.push(...fromFile.tenants);
@@ -150,9 +153,13 @@ export function loadTenants(flags: readonly string[], file: string | undefined, 
   return tenants;
 }
 
-/** Reads `--tenants-file` alone (JSON or YAML) into registry records. @throws ServeError - every problem of the file, as loadTenants */
-export function readTenantsFile(file: string, config: PlatformConfig): TenantRecord[] {
-  return loadTenants([], file, config, 'the config');
+/**
+ * Reads `--tenants-file` alone (JSON or YAML; `-`: `stdin`) into registry records.
+ * @param stdin what `-` reads @default process.stdin
+ * @throws ServeError - every problem of the file, as loadTenants
+ */
+export function readTenantsFile(file: string, config: PlatformConfig, stdin?: NodeJS.ReadableStream): Promise<TenantRecord[]> {
+  return loadTenants([], file, config, 'the config', stdin);
 }
 
 /** What `tessera serve --example-tenants` prints: a tenants file with every policy field, commented. */

@@ -31,6 +31,8 @@ export interface YamlFileNaming {
   holds: string;
   /** Who reads it, for the refusal of a tag, e.g. `apply` (`apply reads plain YAML: remove the tag`). */
   reader: string;
+  /** Names the file in a refusal of what it holds. @default fileLabel(file): as given, `<stdin>` for `-` */
+  label?: string;
 }
 
 /** A file that passed: its text, the parsed document (for how a value was written: {@link writtenAs}) and its value. */
@@ -138,7 +140,7 @@ export function writtenAs(file: StrictYaml, path: readonly PropertyKey[], value:
  */
 export async function readStrictYamlFile(file: string, naming: YamlFileNaming, stdin?: NodeJS.ReadableStream): Promise<StrictYaml> {
   const bytes = await readSource(file, stdin, naming.source);
-  const label = fileLabel(file);
+  const label = naming.label ?? fileLabel(file);
   if (!isUtf8(bytes)) {
     const { offset, byte } = firstNonUtf8(bytes);
     const at = lineColumn(bytes.toString('utf8'), offset);

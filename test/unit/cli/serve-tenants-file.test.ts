@@ -1,0 +1,49 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readTenantsFile } from '../../../lib/cli/serve-tenants.js';
+import { configWith } from '../../support/config-with.js';
+import { tempDir } from '../../support/temp-dirs.js';
+
+/**
+ * s24p: `tessera serve --tenants-file` read its file with a reader of its own (readFileSync, the yaml package's `parse`),
+ * while `tessera tenants apply -f` reads strictly: bytes that are not UTF-8 went on as U+FFFD in a name, a tag YAML cannot
+ * resolve was dropped (its text taken, a warning on Node's stderr), a value YAML read as a number was shown as that number,
+ * an empty file was "found nothing", and `-` was a file named "-". Both now read through lib/cli/strict-yaml-file.ts.
+ */
+const config = configWith();
+const dir = tempDir('s24p-serve-tenants-');
+const file = (name: string, content: string | Buffer) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+const refusal = (call: Promise<unknown>) => call.then(() => '(accepted)', (e: Error) => e.message);
+
+describe('tessera serve --tenants-file: the strict YAML reader tenants apply uses', () => {
+  it('refuses bytes that are not UTF-8, naming the line, column and byte (they were read as U+FFFD and served in a name)', async () => {
+    const path = file('latin1.yaml', Buffer.concat([Buffer.from('- tenantId: acme\n  tier: starter\n  name: "Caf'), Buffer.from([0xe9]), Buffer.from('"\n')]));
+    expect(await refusal(readTenantsFile(path, config))).toBe(`--tenants-file ${path}: line 3, column 13: byte 0xe9 is not UTF-8; save the file as UTF-8; an example: tessera serve --example-tenants`);
+  });
+
+  it('refuses a tag YAML cannot resolve, naming its line (it was dropped and the text after it taken)', async () => {
+    const path = file('tag.yaml', '- tenantId: acme\n  tier: !tier starter\n');
+    expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: line 2, column 9: .*\\(tessera serve reads plain YAML: remove the tag\\): "tier: !tier starter"`));
+  });
+
+  it('shows a value YAML read as a number as it was written, with the quoting that keeps it text', async () => {
+    const path = file('number.yaml', '- tenantId: acme\n  tier: starter\n  name: 0123\n');
+    expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: \\[0\\]\\.name = 0123 \\(YAML reads it as 123; quote it for the text: "0123"\\): `));
+  });
+
+  it('refuses an empty file as empty, saying what it holds', async () => {
+    const path = file('empty.yaml', '# nothing yet\n');
+    expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: the file is empty \\(it holds a list of tenants: `));
+  });
+
+  it('reads - from the standard input', async () => {
+    const stdin = Readable.from([Buffer.from('- tenantId: acme\n  tier: starter\n')]);
+    expect((await readTenantsFile('-', config, stdin)).map((t) => [t.tenantId, t.tier])).toEqual([['acme', 'starter']]);
+  });
+});
