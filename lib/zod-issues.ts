@@ -65,13 +65,13 @@ function resolve(issue: Issue, base: readonly PropertyKey[]): Issue[] {
 
 /**
  * One line per issue (unions resolved: `leafIssues`): `path = <value given>: <what is wrong>`.
- * @param written how a value was written, when the caller knows better than its JSON (a YAML file's `0123`, which YAML
- *   read as 123: strict-yaml-file.ts writtenAs); undefined keeps the JSON
+ * @param written how the value of an issue was written, when the caller knows better than its JSON (a YAML file's
+ *   `0123` where text was wanted, which YAML read as 123: strict-yaml-file.ts writtenAs); undefined keeps the JSON
  */
-export function describeIssues(error: z.ZodError, raw: unknown, written?: (path: readonly PropertyKey[], value: unknown) => string | undefined): string[] {
+export function describeIssues(error: z.ZodError, raw: unknown, written?: (issue: Issue, value: unknown) => string | undefined): string[] {
   return leafIssues(error).map((issue) => {
     const value = valueAt(raw, issue.path);
-    const shown = (value === undefined ? undefined : written?.(issue.path, value)) ?? (value === undefined ? '(missing)' : JSON.stringify(value));
+    const shown = (value === undefined ? undefined : written?.(issue, value)) ?? (value === undefined ? '(missing)' : JSON.stringify(value));
     const message = issue.code === 'unrecognized_keys' ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map((k) => `"${shownKey(k)}"`).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`
       // A record's key its key schema refused: zod's own message is a bare "Invalid key in record"; the key schema's says why.
       : issue.code === 'invalid_key' && issue.issues.length ? `Invalid key "${shownKey(String(issue.path.at(-1)))}": ${issue.issues[0].message}`

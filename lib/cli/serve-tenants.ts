@@ -81,8 +81,10 @@ async function tenantsFileContents(file: string, config: PlatformConfig, stdin?:
   raw.forEach((entry, i) => {
     const parsed = LocalTenantsFile.safeParse([entry]);
     if (!parsed.success) {
-      // The entry is checked as a list of one ([0]...): its path in the file is [i]...
-      const written = (path: readonly PropertyKey[], value: unknown) => writtenAs(yaml, [i, ...path.slice(1)], value);
+      // Where the schema wants text and YAML read a number, boolean or null, the value as written. The entry is checked
+      // as a list of one ([0]...): its path in the file is [i]...
+      const written = (issue: z.core.$ZodIssue, value: unknown) => ((issue.code === 'invalid_type' && issue.expected === 'string') || issue.code === 'invalid_value'
+        ? writtenAs(yaml, [i, ...issue.path.slice(1)], value) : undefined);
       problems.push(...describeIssues(parsed.error, [entry], written).flatMap((line, n) => {
         const issue = parsed.error.issues[n]!;
         const at = (text: string) => `${flag}: ${text.replace(/^\[0\]/, `[${i}]`)}`;

@@ -37,6 +37,11 @@ describe('tessera serve --tenants-file: the strict YAML reader tenants apply use
     expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: \\[0\\]\\.name = 0123 \\(YAML reads it as 123; quote it for the text: "0123"\\): `));
   });
 
+  it('a number where the schema wants a number is shown as the number, with the schema\'s message', async () => {
+    const path = file('max-tokens.yaml', '- tenantId: acme\n  tier: starter\n  gateway: { maxTokens: -1 }\n');
+    expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: \\[0\\]\\.gateway\\.maxTokens = -1: `));
+  });
+
   it('refuses an empty file as empty, saying what it holds', async () => {
     const path = file('empty.yaml', '# nothing yet\n');
     expect(await refusal(readTenantsFile(path, config))).toMatch(new RegExp(`^--tenants-file ${path}: the file is empty \\(it holds a list of tenants: `));
