@@ -350,14 +350,51 @@ export const ModelEntrySchema = z.strictObject({
    * OpenAI text-embedding-3: 8,192). @default - no check (the upstream refuses what is too long)
    */
   maxInputTokens: z.number().int().positive().optional(),
+  /**
+   * The tiktoken encoding the model's input token ids are in (`cl100k_base` or `o200k_base`), for
+   * an embedding model that takes `input` as token-id arrays: the gateway then decodes the ids to
+   * screen them with the tenant's input guardrails (lambdas/inference/embeddings/guard.ts); a model
+   * whose tokenizer is not known has token ids refused on a guarded tenant (400
+   * `unscreenable_input`). Set it for an `openai-compatible` proxy in front of OpenAI's models; read
+   * it through {@link inputTokenizerOf}, which adds the default. Embedding models only.
+   * @default - `cl100k_base` for OpenAI's embedding models on the `openai` provider (upstream
+   * `text-embedding-3-small`, `text-embedding-3-large` or `text-embedding-ada-002`:
+   * {@link OPENAI_CL100K_EMBEDDING_MODELS}); otherwise none (unknown)
+   */
+  tokenizer: z.enum(['cl100k_base', 'o200k_base']).optional(),
   /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
   invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/name').optional(),
 }).superRefine(...priceFloorIssues('model')).superRefine((m, ctx) => {
   // An embedding model produces no completion tokens: it is priced by its input only.
   if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
   if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
+  if (m.tokenizer !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['tokenizer'], message: `applies to embedding models only (kind: embedding: the encoding of token-id inputs to /v1/embeddings); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
   if (m.kind === 'moderation') moderationEntryIssues(m, ctx);
 });
+
+/** An input tokenizer the gateway can decode token ids with (a catalog entry's `tokenizer`). */
+export type InputTokenizer = NonNullable<z.infer<typeof ModelEntrySchema>['tokenizer']>;
+
+/**
+ * OpenAI's embedding models whose input token ids are in `cl100k_base`: tiktoken's
+ * `encoding_for_model` maps each to it (tiktoken/model.py, `MODEL_TO_ENCODING` under "embeddings"),
+ * as gpt-tokenizer's model specs do (gpt-tokenizer/model/text-embedding-3-small...).
+ */
+export const OPENAI_CL100K_EMBEDDING_MODELS: readonly string[] = ['text-embedding-3-small', 'text-embedding-3-large', 'text-embedding-ada-002'];
+
+/**
+ * The encoding of a catalog model's input token ids, or undefined when the gateway does not know it.
+ * The entry's own `tokenizer` when set; else `cl100k_base` for an embedding model of the `openai`
+ * provider whose upstream is one of {@link OPENAI_CL100K_EMBEDDING_MODELS}; else undefined. A rule
+ * here rather than a schema default, so the configuration keeps what the operator wrote (a
+ * transform would put `tokenizer` into every parsed entry, chat models included) and the default,
+ * which depends on two fields (provider and upstream), is decided in one place.
+ */
+export function inputTokenizerOf(m: { id: string; upstream: string; kind?: 'chat' | 'embedding' | 'moderation'; tokenizer?: InputTokenizer }): InputTokenizer | undefined {
+  if (m.kind !== 'embedding') return undefined;
+  if (m.tokenizer) return m.tokenizer;
+  return m.id.startsWith('openai/') && OPENAI_CL100K_EMBEDDING_MODELS.includes(m.upstream) ? 'cl100k_base' : undefined;
+}
 
 /**
  * A moderation model (`kind: moderation`, POST /v1/moderations) is OpenAI's moderations API: only
