@@ -11,6 +11,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { AUTH_CACHE_MS } from '../lambdas/inference/auth.js';
 import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../lambdas/inference/token-count.js';
+import { CL100K_RANKS_ASSET, ranksModulePath } from '../lambdas/inference/token-decode.js';
 import { ROLE_PERMISSIONS, ROLES, groupOf, type Role } from '../lib/identity/roles.js';
 import { catalogFoundationModelArns } from '../lib/bedrock-models.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
@@ -246,7 +247,9 @@ export class InferenceApi extends Construct {
       // before this timeout by the router itself, which then settles the reservation (lambdas/inference/lambda-deadline.ts).
       environment: { ...environment, [GATEWAY_ENV.responsesTable]: props.responsesTable.tableName, [GATEWAY_ENV.corsOriginsTable]: props.corsOriginsTable.tableName },
       define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: PLATFORM_FUNCTIONS.router.reservedConcurrency,
-      assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }],
+      // The tokenizers' ranks, read on first use (not at cold start): o200k for budget counts (token-count.ts), cl100k to
+      // decode token-id inputs of OpenAI's embedding models for a guarded tenant's guardrails (token-decode.ts).
+      assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }, { from: ranksModulePath('cl100k_base'), name: CL100K_RANKS_ASSET }],
       invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
       outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
     });

@@ -11,6 +11,7 @@ import { lambdaEntries } from '../../lib/bundling/lambda-entries.js';
 import { SharedLambdaBuild, sharedLambdaBuildCount } from '../../lib/bundling/shared-lambda-build.js';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../../lambdas/inference/token-count.js';
+import { CL100K_RANKS_ASSET, ranksModulePath } from '../../lambdas/inference/token-decode.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { configWith, withCachedValidation } from '../support/synth.js';
 
@@ -32,7 +33,7 @@ function bundledStack(outdir: string) {
     validate: fn('Validate', 'lifecycle/validate-request', { define: CONFIG_DEFINE }),
     // The same entry without the define: it must not see the other function's inlined config.
     validateBare: fn('ValidateBare', 'lifecycle/validate-request'),
-    router: fn('Router', 'inference/router-handler', { define: CONFIG_DEFINE, assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }] }),
+    router: fn('Router', 'inference/router-handler', { define: CONFIG_DEFINE, assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }, { from: ranksModulePath('cl100k_base'), name: CL100K_RANKS_ASSET }] }),
     users: fn('Users', 'inference/router-handler', { define: CONFIG_DEFINE }),
   };
   const template = Template.fromStack(stack);
@@ -104,8 +105,9 @@ describe('the shared Lambda build', () => {
       // Every chunk the entry names is there.
       for (const f of staticClosure(dir)) expect(existsSync(join(dir, f))).toBe(true);
     }
-    expect(readdirSync(router.dir)).toContain(O200K_RANKS_ASSET);
+    expect(readdirSync(router.dir)).toEqual(expect.arrayContaining([O200K_RANKS_ASSET, CL100K_RANKS_ASSET]));
     expect(readdirSync(users.dir)).not.toContain(O200K_RANKS_ASSET);
+    expect(readdirSync(users.dir)).not.toContain(CL100K_RANKS_ASSET);
     // The validator's asset holds nothing of the router's.
     expect(readdirSync(validate.dir).length).toBeLessThan(readdirSync(router.dir).length);
     first.template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
@@ -129,7 +131,7 @@ describe('the shared Lambda build', () => {
   it('keeps the router\'s providers in chunks loaded on first use, not at cold start', () => {
     const { dir } = first.assets.router;
     const eager = staticClosure(dir);
-    const all = readdirSync(dir).filter((f) => f.endsWith('.mjs') && f !== O200K_RANKS_ASSET);
+    const all = readdirSync(dir).filter((f) => f.endsWith('.mjs') && f !== O200K_RANKS_ASSET && f !== CL100K_RANKS_ASSET);
     expect(all.filter((f) => !eager.has(f)).length).toBeGreaterThan(0);
     const loaded = runModule(dir, `const m = await import('./index.mjs'); console.log(typeof m.handler);`, [LAMBDA_STREAMING_GLOBALS]);
     expect(loaded.trim()).toBe('function');

@@ -257,6 +257,8 @@ const COMPUTED_LOAD = /\b(?:import|require)\s*\(\s*(?![\s'")])/;
 const REVIEWED_COMPUTED_LOADS: Record<string, readonly string[]> = {
   // The tokenizer's ranks: o200k_base.mjs beside the Lambda bundle, else gpt-tokenizer's own module.
   'lambdas/inference/token-count.ts': ['ranksFrom'],
+  // The decoders' ranks (cl100k_base, o200k_base): beside the Lambda bundle, else gpt-tokenizer's own modules.
+  'lambdas/inference/token-decode.ts': ['ranksFrom'],
 };
 
 /**
