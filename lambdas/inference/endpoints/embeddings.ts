@@ -37,7 +37,7 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   if (body.user) r.audit.detail = { ...r.audit.detail, endUser: body.user };
   await pipeline.admit(r);
 
-  const guarded = await guardEmbeddingInput(pipeline, r, body);
+  const guarded = await guardEmbeddingInput(pipeline, r, body, model);
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const inputs = inputsOf(guarded.input);
   const counts = inputs.kind === 'text' ? inputs.texts.map(countTextTokens) : inputs.tokens.map((t) => t.length);

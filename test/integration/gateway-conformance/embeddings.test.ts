@@ -1,5 +1,6 @@
 import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { encode as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { describe, expect, it, vi } from 'vitest';
 import { auditCostUsd, sha256 } from '../../../lambdas/inference/audit.js';
 import { floatsToBase64 } from '../../../lambdas/inference/embeddings/vector-encoding.js';
@@ -276,7 +277,7 @@ describe('conformance: model kinds, guardrails, audit, fallbacks', () => {
     expect(suite.env.upstream.calls).toEqual([]);
   });
 
-  it.each(CLIENTS)('token-id input: refused for a tenant with guardrails, relayed for one without (%s client)', async (client) => {
+  it.each(CLIENTS)('token-id input of a model whose vocabulary is not known: refused for a tenant with guardrails, relayed for one without (%s client)', async (client) => {
     const refused = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: [[101, 102], [103]] }, 'guarded');
     expect(refused.error).toMatchObject({ status: 400, body: { code: 'unscreenable_input', param: 'input' } });
     suite.env.upstream.script((call) => ({ body: { object: 'list', model: 'bge', data: call.body.input.map((_: unknown, index: number) => ({ object: 'embedding', index, embedding: [0.5] })) } }));
@@ -286,6 +287,32 @@ describe('conformance: model kinds, guardrails, audit, fallbacks', () => {
     // No usage from the upstream: the token ids are counted (3), marked estimated
     expect(out.result.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
     expect(suite.env.gw.audit.records.filter((a) => a.path === '/v1/embeddings').at(-1)).toMatchObject({ promptTokens: 3, usageEstimated: true, promptSha256: sha256(JSON.stringify([[101, 102], [103]])) });
+  });
+
+  it.each(CLIENTS)('token-id input of OpenAI\'s embedding model on a guarded tenant: decoded with cl100k_base and screened; the upstream gets the ids unchanged, or the redacted texts (%s client)', async (client) => {
+    const answer = (call: UpstreamCall) => ({ body: { object: 'list', model: 'text-embedding-3-small', data: (call.body.input as unknown[]).map((_, index) => ({ object: 'embedding', index, embedding: [0.5] })), usage: { prompt_tokens: 4, total_tokens: 4 } } });
+    // What tiktoken's cl100k_base (LangChain's OpenAIEmbeddings) makes of "hello world" and "beta"
+    const ids = [[15339, 1917], cl100k('beta')];
+    suite.env.upstream.script(answer);
+    const out = await run(client, 'embed', { model: 'openai/text-embedding-3-small', input: ids, encoding_format: 'float' }, 'guarded');
+    expect(out.error).toBeUndefined();
+    expect(out.result.data.map((d: any) => d.embedding)).toEqual([[0.5], [0.5]]);
+    expect(suite.env.upstream.calls.map((c) => c.body.input)).toEqual([ids]);
+    const audit = () => suite.env.gw.audit.records.filter((a) => a.tenantId === 'guarded' && a.path === '/v1/embeddings').at(-1)!;
+    expect(audit()).toMatchObject({ status: 200, promptSha256: sha256(JSON.stringify(ids)), detail: { tokenIdsDecodedWith: 'cl100k_base' } });
+
+    // PII in the decoded text: every input goes as its redacted text
+    suite.env.upstream.script(answer);
+    const pii = await run(client, 'embed', { model: 'openai/text-embedding-3-small', input: [cl100k('mail jane.doe@example.com today'), cl100k('beta')] }, 'guarded');
+    expect(pii.error).toBeUndefined();
+    expect(suite.env.upstream.calls.at(-1)!.body.input).toEqual(['mail [EMAIL] today', 'beta']);
+    expect(audit()).toMatchObject({ status: 200, piiRedacted: ['EMAIL'], detail: { tokenIdsDecodedWith: 'cl100k_base' } });
+
+    // An id outside cl100k_base's vocabulary: a 400 naming it, nothing sent
+    const calls = suite.env.upstream.calls.length;
+    const bad = await run(client, 'embed', { model: 'openai/text-embedding-3-small', input: [[15339], [15339, 100256]] }, 'guarded');
+    expect(bad.error).toMatchObject({ status: 400, body: { code: 'invalid_token_id', param: 'input[1][1]', message: expect.stringContaining('100256') } });
+    expect(suite.env.upstream.calls.length).toBe(calls);
   });
 
   it('never falls back to another model: its vectors live in another space (502 after the retries, the fallback never called)', async () => {
