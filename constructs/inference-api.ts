@@ -28,6 +28,15 @@ import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
 import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 
+/**
+ * The tokenizers' ranks the router's bundle ships beside its entry, read on first use (not at cold start): o200k for
+ * budget counts (token-count.ts), cl100k to decode the token-id inputs of OpenAI's embedding models for a guarded
+ * tenant's guardrails (token-decode.ts). Each is a copy of gpt-tokenizer's ESM module under the name the loader looks for.
+ */
+export function routerRanksAssets(): Array<{ from: string; name: string }> {
+  return [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }, { from: ranksModulePath('cl100k_base'), name: CL100K_RANKS_ASSET }];
+}
+
 export interface InferenceApiProps {
   readonly config: PlatformConfig;
   readonly encryptionKey: kms.IKey;
@@ -247,9 +256,7 @@ export class InferenceApi extends Construct {
       // before this timeout by the router itself, which then settles the reservation (lambdas/inference/lambda-deadline.ts).
       environment: { ...environment, [GATEWAY_ENV.responsesTable]: props.responsesTable.tableName, [GATEWAY_ENV.corsOriginsTable]: props.corsOriginsTable.tableName },
       define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: PLATFORM_FUNCTIONS.router.reservedConcurrency,
-      // The tokenizers' ranks, read on first use (not at cold start): o200k for budget counts (token-count.ts), cl100k to
-      // decode token-id inputs of OpenAI's embedding models for a guarded tenant's guardrails (token-decode.ts).
-      assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }, { from: ranksModulePath('cl100k_base'), name: CL100K_RANKS_ASSET }],
+      assets: routerRanksAssets(),
       invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
       outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
     });

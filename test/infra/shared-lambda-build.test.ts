@@ -10,8 +10,9 @@ import { LambdaFunction } from '../../constructs/lambda-function.js';
 import { lambdaEntries } from '../../lib/bundling/lambda-entries.js';
 import { SharedLambdaBuild, sharedLambdaBuildCount } from '../../lib/bundling/shared-lambda-build.js';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
-import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../../lambdas/inference/token-count.js';
-import { CL100K_RANKS_ASSET, ranksModulePath } from '../../lambdas/inference/token-decode.js';
+import { routerRanksAssets } from '../../constructs/inference-api.js';
+import { O200K_RANKS_ASSET } from '../../lambdas/inference/token-count.js';
+import { CL100K_RANKS_ASSET } from '../../lambdas/inference/token-decode.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { configWith, withCachedValidation } from '../support/synth.js';
 
@@ -33,7 +34,7 @@ function bundledStack(outdir: string) {
     validate: fn('Validate', 'lifecycle/validate-request', { define: CONFIG_DEFINE }),
     // The same entry without the define: it must not see the other function's inlined config.
     validateBare: fn('ValidateBare', 'lifecycle/validate-request'),
-    router: fn('Router', 'inference/router-handler', { define: CONFIG_DEFINE, assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }, { from: ranksModulePath('cl100k_base'), name: CL100K_RANKS_ASSET }] }),
+    router: fn('Router', 'inference/router-handler', { define: CONFIG_DEFINE, assets: routerRanksAssets() }), // the gateway router's own list
     users: fn('Users', 'inference/router-handler', { define: CONFIG_DEFINE }),
   };
   const template = Template.fromStack(stack);
@@ -106,6 +107,7 @@ describe('the shared Lambda build', () => {
       for (const f of staticClosure(dir)) expect(existsSync(join(dir, f))).toBe(true);
     }
     expect(readdirSync(router.dir)).toEqual(expect.arrayContaining([O200K_RANKS_ASSET, CL100K_RANKS_ASSET]));
+    for (const { from, name } of routerRanksAssets()) expect(readFileSync(join(router.dir, name)).equals(readFileSync(from)), name).toBe(true);
     expect(readdirSync(users.dir)).not.toContain(O200K_RANKS_ASSET);
     expect(readdirSync(users.dir)).not.toContain(CL100K_RANKS_ASSET);
     // The validator's asset holds nothing of the router's.
