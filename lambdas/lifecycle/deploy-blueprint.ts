@@ -10,7 +10,7 @@ import {
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
 import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
-import type { DisasterRecoveryRecord, LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
+import type { DisasterRecoveryRecord, LifecycleExecution, LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, InvalidRequestError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
@@ -21,7 +21,8 @@ import { deployZones, standingZones, ZoneRefusal, type Zone } from './availabili
 import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
-import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
+import { DEAD_STACK_STATUSES, removeDeadTenantStack, sameLift } from './dead-stack.js';
+import { announceLift } from './lift-protections.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
@@ -110,6 +111,48 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
 }
 
 /**
+ * The running execution's history entry as the record of the protections it lifts: `earlier()`, the lifts the entry
+ * holds (an earlier attempt of the step's); `record(lift)` writes one more to it (recordExecution), awaited by the
+ * caller before its next call, so a Lambda timeout after a lift loses none. The entry is found by the execution's ARN
+ * (sameExecution), else started as `kind`'s, RUNNING. Record failure reads it back into `failure.liftedProtections`.
+ */
+function executionLifts(record: TenantRecord, state: LifecycleState, kind: LifecycleKind) {
+  const execution = { kind, requestId: state.request.requestId, executionArn: state.executionArn };
+  const entry: LifecycleExecution = record.executions.find((e) => sameExecution(e, execution)) ?? { ...execution, startedAt: new Date().toISOString(), status: 'RUNNING' };
+  const lifts: LiftedProtection[] = [];
+  return {
+    earlier: (): LiftedProtection[] => [...(entry.liftedProtections ?? []), ...lifts],
+    record: async (lift: LiftedProtection) => {
+      lifts.push(lift);
+      await recordExecution(record.tenantId, { ...entry, liftedProtections: [...(entry.liftedProtections ?? []), ...lifts] });
+    },
+  };
+}
+
+/** A stack's termination protection as a lift (LiftedProtection): the stack's name, its StackId (a re-created stack has another), now. */
+const terminationLift = (stack: Stack): LiftedProtection => ({
+  logicalId: stack.StackName!, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? stack.StackName!, protection: 'TerminationProtection', at: new Date().toISOString(),
+});
+
+/**
+ * Records the lift of a stack's termination protection made outside removeDeadTenantStack (the account baseline, a DR
+ * stack, each ROLLBACK_COMPLETE and deleted to be created again) as that one records its own: the running execution's
+ * history entry first (executionLifts; the caller awaits it before DeleteStack), then the audit bucket and the bus
+ * (announceLift, with `step` and `reason`). A lift the entry already holds (the same StackId: a retry of the step) is
+ * not recorded again. The execution's kind is the lease's when it holds it, else the state's (a change, an upgrade).
+ */
+export function stackLiftRecorder(record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, context: { step: string; reason: string }): (lift: LiftedProtection) => Promise<void> {
+  const lease = record.lease;
+  const kind: LifecycleKind = lease && lease.executionArn === state.executionArn ? lease.kind : state.kind ?? (state.change ? 'change' : 'onboard');
+  const history = executionLifts(record, state, kind);
+  return async (lift) => {
+    if (history.earlier().some((e) => sameLift(e, lift))) return;
+    await history.record(lift);
+    await announceLift(record, lift.logicalId, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: context.step, reason: context.reason });
+  };
+}
+
+/**
  * A dead tenant stack met by an onboarding (DEAD_STACK_STATUSES: a create that rolled back or
  * could not, a deletion that failed): its protections are lifted (each recorded in the running
  * execution's history entry as it is made, before the next, then in the audit bucket and on the bus), then it is deleted; StackBusy either
@@ -118,18 +161,17 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
  */
 async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord & { accountId: string }, stack: Stack, state: LifecycleState): Promise<never> {
   const name = stack.StackName!;
-  const execution = { kind: 'onboard' as const, requestId: state.request.requestId, executionArn: state.executionArn };
-  const entry = record.executions.find((e) => sameExecution(e, execution)) ?? { ...execution, startedAt: new Date().toISOString(), status: 'RUNNING' as const };
+  const history = executionLifts(record, state, 'onboard');
   const lifts: LiftedProtection[] = [];
   // Read before the deletion: a deleted stack's events answer only by its id (by name: "does not exist").
   const why = stack.StackStatus === 'DELETE_FAILED' ? `: ${(await latestResourceFailure(cfn, stack.StackId ?? name)) ?? stack.StackStatusReason ?? 'no reason reported'}` : '';
   // Each lift on record (the execution's history entry) before the next is made: written in a `finally`, a Lambda that
   // timed out after a lift ran none, and the retry found the protection off and neither lifted nor recorded it again.
   const removal = await removeDeadTenantStack(cfn, record, stack, {
-    earlier: entry.liftedProtections ?? [], requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint',
+    earlier: history.earlier(), requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint',
     onLift: async (l) => {
       lifts.push(l);
-      await recordExecution(record.tenantId, { ...entry, liftedProtections: [...(entry.liftedProtections ?? []), ...lifts] });
+      await history.record(l);
     },
   });
   const lifted = lifts.length ? `; lifted ${lifts.map((l) => `${l.protection} of ${l.logicalId}`).join(', ')}` : '';
@@ -159,7 +201,7 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * platform's namespace deployer role. A DR stack (`dr`: `tessera-<id>-dr`) runs like the tenant
  * stack (same account, execution role, RetainExceptOnCreate) in the target tier's DR region and is
  * recorded in the registry (`disasterRecovery`, DEPLOYING); one whose create rolled back is deleted
- * and created again. A DR deploy to another region than the tenant's recorded DR stack (not REMOVED)
+ * (its termination protection lifted and recorded first: stackLiftRecorder) and created again. A DR deploy to another region than the tenant's recorded DR stack (not REMOVED)
  * is refused (ChangeRefused, drRegionConflict), on every path: Begin change checks changes, this
  * checks an onboarding re-run after the tier's DR region changed in config.
  *
@@ -271,8 +313,12 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   } else if (kind === 'dr' && DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE') {
     throw new StackFailedError(`stack ${name} in ${drRegion} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's DR stack, an operator must repair or offboard it`);
   } else if (kind === 'dr' && status === 'ROLLBACK_COMPLETE') {
-    // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources).
+    // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources). Its
+    // termination protection, when it was on, is recorded as lifted before the deletion, as a dead primary's is.
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    if (existing.EnableTerminationProtection) {
+      await stackLiftRecorder(record, state, { step: 'Deploy blueprint', reason: 'dead DR stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' })(terminationLift(existing));
+    }
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!) }));
     throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {

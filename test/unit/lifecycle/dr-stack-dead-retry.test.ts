@@ -1,5 +1,6 @@
 import { CreateChangeSetCommand, DeleteStackCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
 import { leased, ownedTags, state } from './support.js';
@@ -41,6 +42,44 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
       expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme-dr', protection: 'TerminationProtection', physicalId: DR_STACK_ID })]);
     });
   }
+
+  // s24s: a DR stack ROLLBACK_COMPLETE met by Deploy DR blueprint had its termination protection lifted, then was deleted,
+  // the lift recorded nowhere (no history entry, audit or event), while a dead stack's are recorded as they are made.
+  it('ROLLBACK_COMPLETE: the lift of its termination protection is in the execution\'s history entry before DeleteStack, then in the audit and on the bus; once', async () => {
+    const st = state('acme');
+    records.set('acme', leased('onboard', {
+      tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: st.executionArn } },
+    }));
+    drStack('ROLLBACK_COMPLETE');
+    const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === st.executionArn)?.liftedProtections ?? [];
+    let atDeletion: unknown[] = [];
+    cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
+      atDeletion = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
+      return {};
+    });
+    const run = () => deploy({ ...st, blueprint: 'dr' } as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(await run()).toMatchObject({ name: 'StackBusy', message: expect.stringContaining('ROLLBACK_COMPLETE from an earlier attempt; deleted it') });
+    const lift = { logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    expect(atDeletion).toEqual(['tessera-acme-dr TerminationProtection']);
+    expect(onRecord()).toEqual([lift]);
+    const audits = mocks.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('protection-lifted'));
+    expect(audits).toEqual([expect.stringMatching(/acme\/.*-protection-lifted-tessera-acme-dr\.json$/)]);
+    // A retry of the step (the stack still listed, the lift on record): not recorded again.
+    await run();
+    expect(onRecord()).toEqual([lift]);
+    const detailTypes = mocks.bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
+    expect(detailTypes.filter((t) => t === 'Tenant Protection Lifted')).toHaveLength(1);
+  });
+
+  it('ROLLBACK_COMPLETE without termination protection: deleted, no lift recorded', async () => {
+    records.set('acme', leased('onboard', { tier: 'professional', accountId: '333333333333', status: 'PROVISIONING' }));
+    drStack('ROLLBACK_COMPLETE', { EnableTerminationProtection: false });
+    await deploy({ ...state('acme'), blueprint: 'dr' } as never, {} as never).catch(() => undefined);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(['tessera-acme-dr']);
+    expect(records.get('acme')!.executions.at(-1)!.liftedProtections).toBeUndefined();
+    expect(mocks.bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType))).not.toContain('Tenant Protection Lifted');
+  });
 
   it('a change that meets its DR stack DELETE_FAILED fails the step (StackFailed) and deletes nothing: a live tenant\'s DR stack is for an operator', async () => {
     records.set('acme', leased('change', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z' } }));
