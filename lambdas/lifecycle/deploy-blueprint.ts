@@ -62,11 +62,13 @@ export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | '
  *   earlier) → WAITING (the check step waits for it);
  * - `*_IN_PROGRESS` (create or update by someone else) → WAITING; `DELETE_IN_PROGRESS` → StackBusy (retried);
  * - `ROLLBACK_COMPLETE` (a first create that failed; nothing of it works) → deleted, StackBusy (retried: created afresh);
+ *   its termination protection, when on, is lifted first and handed to `input.lifted` at once, before DeleteStack
+ *   (stackLiftRecorder: the running execution's history entry, then the audit bucket and the bus);
  * - otherwise UpdateStack to `version`, unless the stack's `tessera:blueprint-version` tag is newer
  *   (a rolling upgrade got there first: never downgrade) → NEWER; "No updates are to be performed"
  *   → UNCHANGED; "…_IN_PROGRESS state and can not be updated" → WAITING.
  */
-export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string }): Promise<BaselineAction> {
+export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; lifted(lift: LiftedProtection): Promise<void> }): Promise<BaselineAction> {
   const name = stackName('', 'baseline');
   const common = {
     StackName: name,
@@ -90,8 +92,13 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
   if (status === 'DELETE_IN_PROGRESS') throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
   if (status.endsWith('_IN_PROGRESS')) return 'WAITING';
   if (status === 'ROLLBACK_COMPLETE') {
-    // Created with termination protection, which CloudFormation honours whatever the status.
-    if (existing.EnableTerminationProtection) await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    // Created with termination protection, which CloudFormation honours whatever the status. The lift is recorded as a dead
+    // tenant stack's are (before the deletion): the create that follows turns it on again, but on another stack (a new
+    // StackId), and a lift recorded nowhere left no one able to tell that Tessera had turned it off.
+    if (existing.EnableTerminationProtection) {
+      await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+      await input.lifted(terminationLift(existing));
+    }
     await cfn.send(new DeleteStackCommand({ StackName: name }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
@@ -239,7 +246,10 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const name = stackName(record.tenantId, kind);
   const token = requestToken(state, kind);
   if (kind === 'baseline') {
-    const action = await deployBaseline(cfn, { url: templateUrl(tier, kind, version), version, token });
+    const action = await deployBaseline(cfn, {
+      url: templateUrl(tier, kind, version), version, token,
+      lifted: stackLiftRecorder(record, state, { step: 'Deploy blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
+    });
     logger.info('account baseline', { accountId: record.accountId, action, version });
     return { stackName: name, kind, action };
   }

@@ -129,6 +129,31 @@ describe('Deploy account baseline', async () => {
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
   });
 
+  // s24s: the baseline's termination protection was lifted before its deletion and recorded nowhere (no history entry,
+  // audit or event), while a dead tenant stack's lifts are recorded as they are made.
+  it('records the lift of a ROLLBACK_COMPLETE baseline\'s termination protection in the execution\'s history entry before DeleteStack, then in the audit and on the bus; once', async () => {
+    records.set('acme', leased('onboard'));
+    const BASELINE_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-account-baseline/1';
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('ROLLBACK_COMPLETE').Stacks[0], StackId: BASELINE_ID, EnableTerminationProtection: true }] });
+    const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)?.liftedProtections ?? [];
+    let atDeletion: unknown[] = [];
+    cfn.on(DeleteStackCommand).callsFake(() => {
+      atDeletion = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
+      return {};
+    });
+    await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy' });
+    const lift = { logicalId: 'tessera-account-baseline', type: 'AWS::CloudFormation::Stack', physicalId: BASELINE_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    expect(atDeletion).toEqual(['tessera-account-baseline TerminationProtection']);
+    expect(onRecord()).toEqual([lift]);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('protection-lifted'))).toEqual([expect.stringMatching(/acme\/.*-protection-lifted-tessera-account-baseline\.json$/)]);
+    const lifted = () => events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!).filter((e) => e.DetailType === 'Tenant Protection Lifted');
+    expect(JSON.parse(lifted()[0].Detail!)).toMatchObject({ tenantId: 'acme', stack: 'tessera-account-baseline', physicalId: BASELINE_ID, step: 'Deploy blueprint', executionArn: EXECUTION_ARN });
+    // The step retried before the deletion shows: the same stack (StackId), not recorded again.
+    await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy' });
+    expect(onRecord()).toEqual([lift]);
+    expect(lifted()).toHaveLength(1);
+  });
+
   it('never adopts a stack with the baseline\'s name that lacks its component tag (StackNotOwned), calling nothing on it', async () => {
     records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-account-baseline', StackId: 'arn:stack/tessera-account-baseline/x', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'tessera:component', Value: 'something-else' }] }] });
