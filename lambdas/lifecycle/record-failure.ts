@@ -126,7 +126,8 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
  * a re-run would collide with them. A dead tenant stack that cannot be deleted as it is
  * (ROLLBACK_FAILED on a protected database, or DELETE_FAILED) first has its protections lifted
  * (removeDeadTenantStack), each recorded in the execution's history entry as it is made (before the
- * next: a timeout later in the step loses none), then in `failure.liftedProtections`, the audit bucket and on the bus; what its deletion then removes is no longer named as
+ * next: a timeout later in the step loses none), then in `failure.liftedProtections`, the audit bucket and on the bus
+ * (the termination protection of a dead namespace or DR stack too, lifted before its deletion); what its deletion then removes is no longer named as
  * left behind. A change whose stack update rolled back leaves the tenant ACTIVE on its previous
  * version, with the failure recorded.
  */
@@ -152,11 +153,13 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   // The DR stack's termination protection, lifted by removeDeadDrStack before its deletion: recorded as the primary's are
   // (removeDeadTenantStack: the history entry first, then the audit bucket and the bus; never twice). It was lifted
   // unrecorded, so no one could tell that Tessera had turned it off.
-  const liftDrProtection = async (lift: LiftedProtection) => {
+  // The namespace stack's (below) is recorded the same way, with its own reason.
+  const liftStackProtection = (reason: string) => async (lift: LiftedProtection) => {
     if ([...earlier, ...lifts].some((e) => sameLift(e, lift))) return;
     await recordLift(lift);
-    await announceLift(record, lift.logicalId, lift, { requestId, executionArn: input.executionArn, step: 'Record failure', reason: 'dead DR stack: lifted so that the stack can be deleted' });
+    await announceLift(record, lift.logicalId, lift, { requestId, executionArn: input.executionArn, step: 'Record failure', reason });
   };
+  const liftDrProtection = liftStackProtection('dead DR stack: lifted so that the stack can be deleted');
   const cleanup: string[] = [];
   const leftBehind: LeftBehindResource[] = [];
   if (record.accountId) {
@@ -181,6 +184,12 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
         if (kind === 'namespace') {
           leftBehind.push(...found);
           await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+          // Created with termination protection (Deploy blueprint): its lift on record before the deletion, as the DR stack's.
+          if (stack.EnableTerminationProtection) {
+            await liftStackProtection(`dead namespace stack ${status}: lifted so that the stack can be deleted`)({
+              logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? name, protection: 'TerminationProtection', at: new Date().toISOString(),
+            });
+          }
           await cfn.send(new DeleteStackCommand({ StackName: name }));
           cleanup.push(`deleted ${status} stack ${name}`);
           continue;

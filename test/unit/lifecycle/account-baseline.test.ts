@@ -339,6 +339,32 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE });
   });
 
+  // s24s: the namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the
+  // tenant and DR stacks' lifts are in the execution's history entry, failure.liftedProtections, the audit and the bus.
+  it('records the lift of a dead namespace stack\'s termination protection in the history entry before DeleteStack, then in the failure, the audit and on the bus', async () => {
+    records.set('acme', leased('onboard', { currentStep: 'Check namespace blueprint' }));
+    const NAMESPACE_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/tessera-acme-namespace/1';
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(notFound);
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID, StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+    const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)?.liftedProtections ?? [];
+    let atDeletion: unknown[] = [];
+    cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-namespace' }).callsFake(() => {
+      atDeletion = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
+      return {};
+    });
+    const out = await handler(failure) as { cleanup: string[]; liftedProtections?: unknown };
+    const lift = { logicalId: 'tessera-acme-namespace', type: 'AWS::CloudFormation::Stack', physicalId: NAMESPACE_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    expect(out.cleanup).toContain('deleted ROLLBACK_COMPLETE stack tessera-acme-namespace');
+    expect(atDeletion).toEqual(['tessera-acme-namespace TerminationProtection']);
+    expect(onRecord()).toEqual([lift]);
+    expect(records.get('acme')!.failure?.liftedProtections).toEqual([lift]);
+    expect(out.liftedProtections).toEqual([lift]);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('protection-lifted'))).toEqual([expect.stringMatching(/acme\/.*-protection-lifted-tessera-acme-namespace\.json$/)]);
+    const detailTypes = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
+    expect(detailTypes.filter((t) => t === 'Tenant Protection Lifted')).toHaveLength(1);
+  });
+
   it('records no leftBehind when the rollback removed everything (RetainExceptOnCreate)', async () => {
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
