@@ -6,6 +6,7 @@ import { readableChatAnswer } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest, type UpstreamErrorDetails } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
+import { upstreamErrorFields } from './upstream-error-fields.js';
 
 /**
  * A model on a SageMaker endpoint whose container (LMI, TGI, vLLM) serves OpenAI's chat-completions
@@ -59,7 +60,7 @@ export class SageMakerProvider implements Provider {
       throw new ProviderError(`SageMaker endpoint ${endpoint} answered with a body that is not JSON: ${text.slice(0, 120)}`, undefined, false);
     }
     if (!answer || typeof answer !== 'object' || !Array.isArray(answer.choices)) {
-      const error = errorOf(answer);
+      const error = errorOf(answer, true);
       if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
       throw new ProviderError(`SageMaker endpoint ${endpoint} answered without choices: ${text.slice(0, 120)}`, undefined, false);
     }
@@ -99,7 +100,7 @@ export class SageMakerProvider implements Provider {
     if (Array.isArray(answer)) return { vectors: answer as number[][] };
     const a = answer as { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } } | null;
     if (!a || typeof a !== 'object' || !Array.isArray(a.data)) {
-      const error = errorOf(answer);
+      const error = errorOf(answer, true);
       if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
       throw new ProviderError(`SageMaker endpoint ${endpoint} answered without embeddings (data): ${text.slice(0, 120)}`, undefined, false);
     }
@@ -230,11 +231,12 @@ export function toProviderError(e: unknown, endpoint: string): ProviderError {
 
 /**
  * The container's own non-2xx answer: its status, and its message, type, code and param from the
- * body. Bodies seen: OpenAI's `{error: {message, type, param, code}}` (vLLM, LMI's OpenAI
- * handlers), vLLM's older flat `{object: 'error', message, type, param, code}`, TGI's and LMI's
- * `{error: "text", ...}`. A numeric `code` (vLLM repeats the HTTP status there) is not an OpenAI
- * error code and is left out. No status (SageMaker reports 0 when the container did not answer in
- * time) is an upstream failure, retryable.
+ * body, read as every OpenAI-compatible upstream's are (upstreamErrorFields). Bodies seen: OpenAI's
+ * `{error: {message, type, param, code}}` (vLLM, LMI's OpenAI handlers), vLLM's older flat
+ * `{object: 'error', message, type, param, code}` (its numeric `code`, the HTTP status, as digits),
+ * TGI's and LMI's `{error: "text", ...}`, FastAPI's 422 `{detail: [...]}` (a container's request
+ * validation). A body that is not JSON, or holds no message, is relayed as its text. No status
+ * (SageMaker reports 0 when the container did not answer in time) is an upstream failure, retryable.
  */
 function containerError(e: { OriginalStatusCode?: number; OriginalMessage?: string; message?: string }, endpoint: string): ProviderError {
   const status = e.OriginalStatusCode;
@@ -252,17 +254,20 @@ function containerError(e: { OriginalStatusCode?: number; OriginalMessage?: stri
   return new ProviderError(message, status, status === 429 || status >= 500, error?.details ?? {});
 }
 
-/** OpenAI's error object out of a container's JSON body, if it is one. */
-function errorOf(body: unknown): { message?: string; details: UpstreamErrorDetails } | undefined {
-  if (!body || typeof body !== 'object') return undefined;
-  const b = body as Record<string, unknown>;
-  const source = b.error && typeof b.error === 'object' ? (b.error as Record<string, unknown>) : b.error !== undefined || b.object === 'error' ? b : undefined;
-  if (!source) return undefined;
-  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  const message = text(source.message) ?? text(b.error) ?? text(b.message);
-  const details: UpstreamErrorDetails = {};
-  if (text(source.type)) details.type = source.type as string;
-  if (text(source.code)) details.code = source.code as string;
-  if (text(source.param)) details.param = source.param as string;
-  return { message, details };
+/**
+ * A container's error body, read as every OpenAI-compatible upstream's is (upstreamErrorFields):
+ * its message, and in `details` the type, code and param it has (only those). A body that has
+ * none of them is no error body (undefined).
+ * @param answered2xx whether the body came with a 2xx status: then it is an error body only if it
+ *   says so (`error` non-null, vLLM's `object: "error"`, FastAPI's `detail`), never for a bare
+ *   `message` (an answer of another schema, such as `{message: {role, content}}`, is not an error
+ *   message) @default false
+ */
+function errorOf(body: unknown, answered2xx = false): { message?: string; details: UpstreamErrorDetails } | undefined {
+  if (answered2xx) {
+    const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    if ((b.error === undefined || b.error === null) && b.object !== 'error' && b.detail === undefined) return undefined;
+  }
+  const { message, ...details } = upstreamErrorFields(body);
+  return message !== undefined || Object.keys(details).length ? { message, details } : undefined;
 }

@@ -5,8 +5,11 @@ export interface UpstreamErrorFields { message?: string; type?: string; code?: s
  * The error fields of an upstream's JSON error body, each a string (OpenAI's `error` object has
  * `message`, `type`, `code` and `param` as strings or null; the SDKs print them as they are):
  * - OpenAI's `{error: {message, type, param, code}}` (a numeric `code`, as vLLM sends its status, as text);
- * - TGI's `{error: "...", error_type}` (its message), vLLM's older flat `{object: "error", message, type, param, code}`
- *   (each field, as from the `error` object);
+ * - vLLM's older flat `{object: "error", message, type, param, code}` (each field, as from the `error` object);
+ * - a text `error` (TGI's `{error: "...", error_type}`, LMI's): the text is the message, and the
+ *   `type`, `code` and `param` beside it are read as the flat body's are (TGI's `error_type` is not
+ *   an OpenAI type and is not read);
+ * - an `error` object without a `message`: the `message` beside it;
  * - FastAPI's `{detail}`: a string (an `HTTPException`), or the list of its default request
  *   validation answer (422, `[{loc: ["body", "messages", 0, "content"], msg: "Field required", type}]`),
  *   read as `body.messages.0.content: Field required`, the items joined with `; ` (it was relayed
@@ -19,9 +22,9 @@ export function upstreamErrorFields(body: unknown): UpstreamErrorFields {
   if (!body || typeof body !== 'object') return {};
   const b = body as Record<string, unknown>;
   const nested = b.error && typeof b.error === 'object' && !Array.isArray(b.error) ? (b.error as Record<string, unknown>) : undefined;
-  // vLLM's flat error (`object: "error"`) has OpenAI's fields at the top: its type, code and param are read there.
-  const source = nested ?? (b.object === 'error' ? b : undefined);
-  const message = textOf(nested ? nested.message : b.error ?? b.message ?? b.detail);
+  // vLLM's flat error (`object: "error"`) and a text `error` have OpenAI's fields at the top: their type, code and param are read there.
+  const source = nested ?? (b.object === 'error' || typeof b.error === 'string' ? b : undefined);
+  const message = nested ? textOf(nested.message) ?? textOf(b.message) : textOf(b.error) ?? textOf(b.message) ?? textOf(b.detail);
   const field = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
   return {
     ...(message !== undefined ? { message } : {}),

@@ -113,6 +113,9 @@ describe('SageMaker provider: complete', () => {
     sagemaker.on(InvokeEndpointCommand).resolvesOnce({ Body: enc.encode('<html>oops</html>') as never }).resolvesOnce({ Body: json({ error: 'CUDA out of memory' }) as never });
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: undefined, message: expect.stringContaining('not JSON') });
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: undefined, message: 'CUDA out of memory' });
+    // A 2xx answer of another schema with a `message` is not an error message: it is named as an answer without choices.
+    sagemaker.on(InvokeEndpointCommand).resolves({ Body: json({ message: { role: 'assistant', content: 'hi' } }) as never });
+    await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: undefined, message: expect.stringContaining(`SageMaker endpoint ${ENDPOINT} answered without choices`) });
   });
 });
 
@@ -128,18 +131,32 @@ describe('SageMaker provider: errors', () => {
     expect(error).toMatchObject({ status: 400, retryable: false, message, details: { type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
   });
 
-  it('reads vLLM\'s flat error body and TGI\'s text error; a numeric code is not an OpenAI code', async () => {
+  // The numeric code was left out (SageMaker's own reader); every OpenAI-compatible upstream's rule (upstreamErrorFields) keeps it as digits.
+  it('reads vLLM\'s flat error body (its numeric code as digits) and TGI\'s text error', async () => {
     sagemaker.on(InvokeEndpointCommand)
       .rejectsOnce(modelError(404, JSON.stringify({ object: 'error', message: 'The model `x` does not exist.', type: 'NotFoundError', param: null, code: 404 })))
       .rejectsOnce(modelError(422, JSON.stringify({ error: 'Input validation error: `top_k` must be strictly positive', error_type: 'validation' })))
       .rejectsOnce(modelError(400, 'plain text refusal'));
     const flat = await new SageMakerProvider().complete(request()).catch((e) => e);
     expect(flat).toMatchObject({ status: 404, message: 'The model `x` does not exist.' });
-    expect(flat.details).toEqual({ type: 'NotFoundError' });
+    expect(flat.details).toEqual({ type: 'NotFoundError', code: '404' });
     const tgi = await new SageMakerProvider().complete(request()).catch((e) => e);
     expect(tgi).toMatchObject({ status: 422, retryable: false, message: 'Input validation error: `top_k` must be strictly positive' });
     expect(tgi.details).toEqual({});
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: 400, message: 'plain text refusal' });
+  });
+
+  // Review (s24t): SageMaker read container errors by its own rule, which knew no FastAPI `detail`: a container's
+  // request validation (FastAPI's default 422) reached the caller as the body's raw JSON text.
+  it('reads a container\'s FastAPI 422 (a detail list) as the fields it names, as every OpenAI-compatible upstream\'s', async () => {
+    const detail = [
+      { type: 'missing', loc: ['body', 'messages'], msg: 'Field required', input: { max_tokens: 5 } },
+      { type: 'greater_than_equal', loc: ['body', 'max_tokens'], msg: 'Input should be greater than or equal to 1', input: 0, ctx: { ge: 1 } },
+    ];
+    sagemaker.on(InvokeEndpointCommand).rejects(modelError(422, JSON.stringify({ detail })));
+    const error = await new SageMakerProvider().complete(request()).catch((e) => e);
+    expect(error).toMatchObject({ status: 422, retryable: false, message: 'body.messages: Field required; body.max_tokens: Input should be greater than or equal to 1' });
+    expect(error.details).toEqual({});
   });
 
   it('marks a container 5xx or 429 retryable, and a container that did not answer (status 0) an upstream failure', async () => {

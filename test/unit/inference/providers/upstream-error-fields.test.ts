@@ -15,4 +15,17 @@ describe('upstreamErrorFields', () => {
   it('reads no type or code off the top of a body that is not vLLM\'s flat error (a bare message)', () => {
     expect(upstreamErrorFields({ message: 'busy', type: 'overloaded', code: 503 })).toEqual({ message: 'busy' });
   });
+
+  // Review (s24t): the SageMaker provider's own reader (now this one) read these two; this one did not.
+  it('reads the type, code and param beside a text error, as beside vLLM\'s flat one', () => {
+    expect(upstreamErrorFields({ error: 'Request failed during generation', type: 'server_error', code: 424, param: 'messages' }))
+      .toEqual({ message: 'Request failed during generation', type: 'server_error', code: '424', param: 'messages' });
+    expect(upstreamErrorFields({ error: 'Input validation error: `top_k` must be strictly positive', error_type: 'validation' }))
+      .toEqual({ message: 'Input validation error: `top_k` must be strictly positive' });
+  });
+
+  it('takes the message beside an error object that has none', () => {
+    expect(upstreamErrorFields({ error: { type: 'server_error', code: 'engine_dead' }, message: 'the engine died' }))
+      .toEqual({ message: 'the engine died', type: 'server_error', code: 'engine_dead' });
+  });
 });
