@@ -88,9 +88,39 @@ const UNSERVED_APIS: Readonly<Record<string, string>> = {
   organization: "OpenAI's administration API (client.admin)",
 };
 
-/** What the gateway serves, for a 404's message: the routes of OPENAI_ROUTES an SDK calls, and fine-tuning's where served. */
-const servedList = (fineTuning: boolean) =>
-  `it serves /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/models${fineTuning ? ', /v1/fine_tuning/jobs, /v1/files' : ''} and /v1/usage`;
+/**
+ * The path a route serves up to its first parameter: the literal characters of its pattern after
+ * `^` (`\/`, `\.`, `\-` unescaped), without a trailing `/` (`/^\/v1\/responses\/[^/]+$/` →
+ * `/v1/responses`, `/^\/v1\/models\/.+$/` → `/v1/models`).
+ * @param route a route of OPENAI_ROUTES or FINE_TUNING_ROUTES
+ * @returns the path, `/v1/...` for every route of the tables (test/unit/inference/routes.test.ts); never throws,
+ *   as the tables are read when the module loads
+ */
+export function routeRoot([pattern]: Route): string {
+  const source = pattern.source;
+  let root = '';
+  for (let i = source.startsWith('^') ? 1 : 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\' && /[/.-]/.test(source[i + 1] ?? '')) root += source[++i];
+    else if (/[A-Za-z0-9_/-]/.test(c)) root += c;
+    else break;
+  }
+  return root.replace(/\/+$/, '');
+}
+
+/** `a, b and c`. */
+const listed = (items: readonly string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? ''));
+
+/**
+ * What the gateway serves, for a 404's message: the root of every route the router serves
+ * (OPENAI_ROUTES: OpenAI's and Tessera's own), and of fine-tuning's (FINE_TUNING_ROUTES) where
+ * served, in the tables' order, each once. Derived from the tables, so a new route is listed.
+ */
+const SERVED_LIST = {
+  router: `it serves ${listed([...new Set(OPENAI_ROUTES.map(routeRoot))])}`,
+  fineTuning: `it serves ${listed([...new Set([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES].map(routeRoot))])}`,
+};
+const servedList = (fineTuning: boolean) => (fineTuning ? SERVED_LIST.fineTuning : SERVED_LIST.router);
 
 /**
  * The message of the 404 `route_not_found` for a method and path no route serves, saying why where

@@ -23,7 +23,7 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
   expect((e as NotFound).error).toMatchObject({ type: 'invalid_request_error', code: 'route_not_found', param: null });
   return e as NotFound;
 };
-const SERVED = 'it serves /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/models and /v1/usage';
+const SERVED = 'it serves /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/models, /v1/usage, /v1/tenant/keys and /v1/tenant/users';
 
 describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
   it.each([
