@@ -217,7 +217,9 @@ export class StreamRelay {
    * - the call's `id` and name once, on that fragment: vLLM repeated the name (and some servers the
    *   id) on every fragment (vllm-project/vllm#13078), and the Python SDK's helper and LangChain
    *   append each string they get (`get_weatherget_weather…`, vllm-project/vllm#14951). A later
-   *   fragment's name or id equal to the call's is left out; a different one is relayed.
+   *   fragment's name or id equal to the call's is left out; a different one is relayed. A custom
+   *   tool's call (`custom: {name, input}`, which ChatCompletionChunk's delta carries as it does
+   *   `function`) has its repeated `custom.name` left out the same way.
    * Fragments that need none of this are passed as they came.
    */
   private indexed(choice: number, calls: ToolCallDelta[]): ToolCallDelta[] {
@@ -237,7 +239,8 @@ export class StreamRelay {
     if (!opened) this.openedCalls.set(choice, (opened = new Map()));
     const open = opened;
     return numbered.map((t) => {
-      const named = t.function?.name ?? (t as { custom?: { name?: string } }).custom?.name;
+      // A custom tool's call (`type: 'custom'`, ChatCompletionChunk's delta `custom: {name, input}`) is named as a function's is.
+      const named = t.function?.name ?? t.custom?.name;
       const seen = open.get(t.index);
       if (!seen) {
         // A first fragment with neither id nor name (arguments alone) opens nothing the gateway could complete: as it came.
@@ -247,15 +250,22 @@ export class StreamRelay {
         open.set(t.index, { id, name: named ?? undefined });
         return type || id !== t.id ? ({ ...t, id, ...(type ? { type } : {}) } as ToolCallDelta) : t;
       }
-      const sameName = seen.name !== undefined && t.function?.name === seen.name;
+      const sameFunctionName = seen.name !== undefined && t.function?.name === seen.name;
+      const sameCustomName = seen.name !== undefined && t.custom?.name === seen.name;
       if (named && seen.name === undefined) seen.name = named;
       const sameId = t.id !== undefined && t.id !== null && t.id === seen.id;
-      if (!sameName && !sameId) return t;
+      if (!sameFunctionName && !sameCustomName && !sameId) return t;
       const { id: _id, ...rest } = t;
-      const out = (sameId ? rest : t) as ToolCallDelta;
-      if (!sameName) return out;
-      const { name: _name, ...fn } = t.function!;
-      return { ...out, function: fn };
+      let out = (sameId ? rest : t) as ToolCallDelta;
+      if (sameFunctionName) {
+        const { name: _name, ...fn } = t.function!;
+        out = { ...out, function: fn };
+      }
+      if (sameCustomName) {
+        const { name: _name, ...custom } = t.custom!;
+        out = { ...out, custom };
+      }
+      return out;
     });
   }
 

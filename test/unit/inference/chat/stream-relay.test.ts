@@ -174,3 +174,26 @@ describe('tool calls, refusal and audio transcript under redactResponses', () =>
     expect(out.map((c) => c.choices[0].delta.refusal).join('')).toBe('I will not mail [EMAIL]');
   });
 });
+
+// Review (s24t): a function call's name repeated on every fragment (vLLM, vllm-project/vllm#13078) was sent once; a custom
+// tool's call (ChatCompletionChunk's delta `custom: {name, input}`) had its repeated name relayed on every fragment, which
+// the Python SDK's helper and LangChain append (`apply_patchapply_patch…`, as vllm-project/vllm#14951 for functions).
+describe('a tool call\'s name, sent once', () => {
+  const fragments = (calls: unknown[][]) => calls.map((tool_calls) => chunk([{ index: 0, delta: { tool_calls }, finish_reason: null }]));
+
+  it('a custom tool\'s call repeating its name on every fragment: the name on the first only, the input as it came; another name is relayed', () => {
+    const r = relay();
+    const out = fragments([
+      [{ index: 0, id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin' } }],
+      [{ index: 0, custom: { name: 'apply_patch', input: ' Patch' } }],
+      [{ index: 0, id: 'call_1', custom: { name: 'apply_patch', input: ' ***' } }],
+      [{ index: 0, custom: { name: 'run_shell', input: '\n' } }],
+    ]).map((c) => r.relay(c)!.choices[0].delta.tool_calls);
+    expect(out).toEqual([
+      [{ index: 0, id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin' } }],
+      [{ index: 0, custom: { input: ' Patch' } }],
+      [{ index: 0, custom: { input: ' ***' } }],
+      [{ index: 0, custom: { name: 'run_shell', input: '\n' } }],
+    ]);
+  });
+});
