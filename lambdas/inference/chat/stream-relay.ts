@@ -275,7 +275,11 @@ export class StreamRelay {
     return r;
   }
 
-  /** Keeps choice `index`'s tool-call fragments, each call's merged as the openai SDK assembles them (arguments appended, other fields the latest given). */
+  /**
+   * Keeps choice `index`'s tool-call fragments, each call's merged as the openai SDK assembles them
+   * (a function's `arguments` and a custom tool's `input` appended, its name and other fields the
+   * latest given: openai-node ChatCompletionStream).
+   */
   private holdCalls(index: number, fragments: ToolCallDelta[]): void {
     let held = this.calls.get(index);
     if (!held) this.calls.set(index, (held = { key: callKeyer(), calls: new Map() }));
@@ -283,32 +287,35 @@ export class StreamRelay {
       const k = held.key(t);
       const call = held.calls.get(k);
       if (!call) {
-        held.calls.set(k, { ...t, ...(t.function ? { function: { ...t.function } } : {}) });
+        held.calls.set(k, { ...t, ...(t.function ? { function: { ...t.function } } : {}), ...(t.custom ? { custom: { ...t.custom } } : {}) });
         continue;
       }
-      const { function: fn, ...rest } = t;
+      const { function: fn, custom, ...rest } = t;
       for (const [field, value] of Object.entries(rest)) if (value != null) (call as unknown as Record<string, unknown>)[field] = value;
-      if (fn) {
-        call.function ??= {};
-        if (fn.name) call.function.name = fn.name;
-        if (fn.arguments) call.function.arguments = (call.function.arguments ?? '') + fn.arguments;
-        for (const [field, value] of Object.entries(fn)) if (field !== 'name' && field !== 'arguments' && value != null) (call.function as Record<string, unknown>)[field] = value;
-      }
+      if (fn) call.function = merged(call.function, fn, 'arguments');
+      if (custom) call.custom = merged(call.custom, custom, 'input');
     }
   }
 
-  /** Choice `index`'s held tool calls, whole, their arguments redacted as a whole answer's (valid JSON stays valid JSON); none held after. */
+  /**
+   * Choice `index`'s held tool calls, whole, their arguments (a custom tool's input) redacted as a
+   * whole answer's (valid JSON stays valid JSON; the input as free text); none held after.
+   */
   private wholeCalls(index: number): ToolCallDelta[] {
     const held = this.calls.get(index);
     this.calls.delete(index);
     return [...(held?.calls.values() ?? [])].map((call) => {
       const args = call.function?.arguments;
-      if (!args) return call;
-      const red = applyInputGuardrails([{ role: 'assistant', tool_calls: [{ id: '', type: 'function', function: { name: '', arguments: args } }] }], { redactPii: true, promptInjectionScreen: false });
+      const input = call.custom?.input;
+      if (!args && !input) return call;
+      const whole = args
+        ? { id: '', type: 'function' as const, function: { name: '', arguments: args } }
+        : { id: '', type: 'custom' as const, custom: { name: call.custom?.name ?? '', input: input! } };
+      const red = applyInputGuardrails([{ role: 'assistant', tool_calls: [whole] }], { redactPii: true, promptInjectionScreen: false });
       if (!red.piiFound.length) return call;
       this.callPii.push(...red.piiFound);
-      const redacted = (red.messages[0] as { tool_calls: Array<{ function: { arguments: string } }> }).tool_calls[0].function.arguments;
-      return { ...call, function: { ...call.function, arguments: redacted } };
+      const redacted = (red.messages[0] as { tool_calls: Array<{ function?: { arguments: string }; custom?: { input: string } }> }).tool_calls[0]!;
+      return args ? { ...call, function: { ...call.function, arguments: redacted.function!.arguments } } : { ...call, custom: { ...call.custom, input: redacted.custom!.input } };
     });
   }
 
@@ -393,4 +400,17 @@ function redactedParts(parts: unknown[], text: StreamRedactor, refusals: StreamR
     if (p.type === 'refusal' && typeof p.refusal === 'string') return { ...p, refusal: refusals.push(p.refusal) };
     return part;
   });
+}
+
+/**
+ * A held call's `function` or `custom` with a later fragment's merged in, as the openai SDK
+ * assembles them: `text` (`arguments`, `input`) appended, `name` and other fields the latest given.
+ */
+function merged<T extends { name?: string }>(held: T | undefined, fragment: T, text: 'arguments' | 'input'): T {
+  const out: Record<string, unknown> = { ...held };
+  for (const [field, value] of Object.entries(fragment)) {
+    if (value == null || ((field === text || field === 'name') && !value)) continue;
+    out[field] = field === text ? (typeof out[field] === 'string' ? out[field] : '') + String(value) : value;
+  }
+  return out as T;
 }

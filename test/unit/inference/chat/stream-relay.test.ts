@@ -113,6 +113,21 @@ describe('tool calls, refusal and audio transcript under redactResponses', () =>
     expect(r.piiFound.sort()).toEqual(['CREDIT_CARD', 'EMAIL']);
   });
 
+  // Review (s24t): a custom tool's call was held as its last fragment (each fragment's `custom` replaced the one held: the
+  // input before it was lost) and its input was sent unredacted; a whole answer's custom input is redacted (caller-texts.ts).
+  it('holds a custom tool\'s call as the SDK assembles it (its input appended, the name once) and sends its input redacted, as free text', () => {
+    const r = relay({ redactAnswers: true });
+    const out = [
+      call([{ index: 0, id: 'call_1', type: 'custom', custom: { name: 'send_note', input: 'write to jo' } }]),
+      call([{ index: 0, custom: { name: 'send_note', input: 'e@example.com today' } }]),
+      call([{ index: 0, custom: { input: ', ok' } }]),
+      chunk([{ index: 0, delta: {}, finish_reason: 'tool_calls' }]),
+    ].map((c) => r.relay(c));
+    expect(out.slice(0, 3).map((c) => c?.choices[0]?.delta.tool_calls)).toEqual([undefined, undefined, undefined]);
+    expect(out[3]!.choices[0].delta.tool_calls).toEqual([{ index: 0, id: 'call_1', type: 'custom', custom: { name: 'send_note', input: 'write to [EMAIL] today, ok' } }]);
+    expect(r.piiFound).toEqual(['EMAIL']);
+  });
+
   it('finds a pattern split across fragments; drops calls held when the upstream ended without a finish (drain: cut off, incomplete)', () => {
     const whole = relay({ redactAnswers: true });
     whole.relay(call([{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{"ip":"10.0.' } }]));
