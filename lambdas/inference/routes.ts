@@ -66,27 +66,41 @@ export function routeMethods(path: string, fineTuning = false): readonly string[
   return methods.length ? [...new Set(methods)] : undefined;
 }
 
+/** An OpenAI API family the gateway does not serve (UNSERVED_APIS): what the 404's sentence says of it. */
+export interface UnservedApi {
+  /** The family as the sentence's subject, with what the SDKs call it: `the Batch API (client.batches)`. */
+  readonly name: string;
+  /** Whether `name` is plural (`vector stores … are not served`). @default false */
+  readonly plural?: boolean;
+  /** What to do instead, its own clause after the sentence. @default - none */
+  readonly hint?: string;
+}
+
 /**
  * OpenAI API families the `openai` SDKs call that the gateway does not serve, by the first path
- * segment under `/v1`, each with what the SDKs call it: a 404 names the family, not only the path.
+ * segment under `/v1`, each with what the SDKs call it: a 404 names the family, not only the path,
+ * in a sentence `<name> is/are not served by this gateway[; <hint>]` (unservedRouteMessage).
  */
-const UNSERVED_APIS: Readonly<Record<string, string>> = {
-  batches: 'the Batch API (client.batches)',
-  images: 'image generation and editing (client.images)',
-  audio: 'speech, transcription and translation (client.audio)',
-  vector_stores: 'vector stores (client.vectorStores / client.vector_stores)',
-  uploads: 'multipart uploads (client.uploads)',
-  conversations: "the Conversations API (client.conversations): chain turns with /v1/responses' previous_response_id instead",
-  assistants: 'the Assistants API (client.beta.assistants)',
-  threads: 'the Assistants API (client.beta.threads)',
-  containers: 'containers (client.containers)',
-  evals: 'evals (client.evals)',
-  realtime: 'the Realtime API (client.realtime)',
-  videos: 'video generation (client.videos)',
-  skills: 'skills (client.skills)',
-  chatkit: 'ChatKit (client.beta.chatkit)',
-  organization: "OpenAI's administration API (client.admin)",
+export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
+  batches: { name: 'the Batch API (client.batches)' },
+  images: { name: 'image generation and editing (client.images)', plural: true },
+  audio: { name: 'speech, transcription and translation (client.audio)', plural: true },
+  vector_stores: { name: 'vector stores (client.vectorStores / client.vector_stores)', plural: true },
+  uploads: { name: 'multipart uploads (client.uploads)', plural: true },
+  conversations: { name: 'the Conversations API (client.conversations)', hint: "chain turns with /v1/responses' previous_response_id instead" },
+  assistants: { name: 'the Assistants API (client.beta.assistants)' },
+  threads: { name: 'the Assistants API (client.beta.threads)' },
+  containers: { name: 'containers (client.containers)', plural: true },
+  evals: { name: 'evals (client.evals)', plural: true },
+  realtime: { name: 'the Realtime API (client.realtime)' },
+  videos: { name: 'video generation (client.videos)' },
+  skills: { name: 'skills (client.skills)', plural: true },
+  chatkit: { name: 'ChatKit (client.beta.chatkit)' },
+  organization: { name: "OpenAI's administration API (client.admin)" },
 };
+
+/** `<name> is/are not served by this gateway[; <hint>]`: the sentence a 404 says of an unserved API family. */
+const unservedSentence = ({ name, plural, hint }: UnservedApi) => `${name} ${plural ? 'are' : 'is'} not served by this gateway${hint ? `; ${hint}` : ''}`;
 
 /**
  * The path a route serves up to its first parameter: the literal characters of its pattern after
@@ -130,7 +144,8 @@ const servedList = (fineTuning: boolean) => (fineTuning ? SERVED_LIST.fineTuning
  * - a path under `/v1/v1/`: the base URL ends in `/v1` and the client adds it again;
  * - a stored chat completion (`/v1/chat/completions/{id}...`: `client.chat.completions.retrieve`,
  *   `update`, `delete`, `messages.list`): the gateway stores none (`store: true` is refused);
- * - an OpenAI API family the gateway does not serve (UNSERVED_APIS): named as the SDKs call it.
+ * - an OpenAI API family the gateway does not serve (UNSERVED_APIS): named as the SDKs call it, in a
+ *   sentence `<name> is/are not served by this gateway`, then what to do instead where there is a hint.
  * Every other path: what the gateway serves (as API Gateway's own 404 lists it on the deployed path).
  * @param method the request's method
  * @param path the path without its trailing slash, as the caller sent it (at most 200 characters quoted)
@@ -146,6 +161,8 @@ export function unservedRouteMessage(method: string, path: string, fineTuning = 
   if (path.startsWith('/v1/chat/completions/')) {
     return `${head}: stored chat completions (client.chat.completions.retrieve, update, delete, messages.list) are not served by this gateway, which stores none (store: true is refused)`;
   }
-  const family = UNSERVED_APIS[path.split('/')[2] ?? ''];
-  return family ? `${head}: ${family} is not served by this gateway; ${servedList(fineTuning)}` : `${head}; ${servedList(fineTuning)}`;
+  const segment = path.split('/')[2] ?? '';
+  // Own keys only: /v1/constructor and /v1/__proto__ name no family (they were "[object Object] is not served").
+  const family = Object.hasOwn(UNSERVED_APIS, segment) ? UNSERVED_APIS[segment] : undefined;
+  return family ? `${head}: ${unservedSentence(family)}; ${servedList(fineTuning)}` : `${head}; ${servedList(fineTuning)}`;
 }

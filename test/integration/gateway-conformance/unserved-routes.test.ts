@@ -30,9 +30,10 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     ['client.batches.create', 'POST /v1/batches', 'the Batch API (client.batches)', () => client().batches.create({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' })],
     ['client.images.generate', 'POST /v1/images/generations', 'image generation and editing (client.images)', () => client().images.generate({ model: 'gpt-image-1', prompt: 'a cat' })],
     ['client.audio.transcriptions.create', 'POST /v1/audio/transcriptions', 'speech, transcription and translation (client.audio)', async () => client().audio.transcriptions.create({ model: 'whisper-1', file: await toFile(Buffer.from('RIFF'), 'a.wav') })],
-    ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores', () => client().vectorStores.create({ name: 'docs' })],
+    ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores (client.vectorStores / client.vector_stores) are not served by this gateway; it serves', () => client().vectorStores.create({ name: 'docs' })],
     ['client.uploads.create', 'POST /v1/uploads', 'multipart uploads (client.uploads)', () => client().uploads.create({ bytes: 3, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })],
-    ['client.conversations.create', 'POST /v1/conversations', "chain turns with /v1/responses' previous_response_id instead", () => client().conversations.create({})],
+    // s24w: the hint sat inside the sentence's subject ("the Conversations API (client.conversations): chain turns … instead is not served").
+    ['client.conversations.create', 'POST /v1/conversations', "the Conversations API (client.conversations) is not served by this gateway; chain turns with /v1/responses' previous_response_id instead; it serves", () => client().conversations.create({})],
   ])('%s', async (_name, route, family, call) => {
     const e = await notFound(call);
     expect(e.error).toMatchObject({ message: expect.stringContaining(`no route ${route}: `) });
@@ -42,7 +43,7 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
 
   it('an upload past the request size limit to a route not served (an 8 MB client.audio.transcriptions file): the 404, not a 413 asking for a smaller file', async () => {
     const e = await notFound(async () => client().audio.transcriptions.create({ model: 'whisper-1', file: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'talk.mp3') }));
-    expect(e.message).toContain('no route POST /v1/audio/transcriptions: speech, transcription and translation (client.audio) is not served');
+    expect(e.message).toContain('no route POST /v1/audio/transcriptions: speech, transcription and translation (client.audio) are not served by this gateway; it serves');
   });
 
   it('a body past the limit on a route that is served is still the 413', async () => {
