@@ -175,25 +175,25 @@ export class Gateway {
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, tier: caller.tenant.tier, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
       res.cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
+      // A route this gateway does not serve at all is its 404 before the role check: a caller is not sent to an admin for
+      // a role that would reach nothing (a member's files.create was a 403 "ask your tenant admin", a developer's a 404).
+      refuseUnserved(req.method, path, { fineTuning: fineTuning && !this.deps.fineTuning, keys: !this.keyService, users: !this.deps.users });
       // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
       const permission = permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
       // The refusal carries its permission into the audit record (the catch below).
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       if (fineTuning) {
-        if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
-        const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
+        const answer = await this.deps.fineTuning!.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
         if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
         if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
         return await res.content(answer.status, answer.body, answer.contentType);
       }
-      if (path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/')) {
-        if (!this.keyService) throw notFound(`tenant API keys are not served on this endpoint (no keys table configured here): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
-        return await answer(res, audit, await tenantKeys(this.keyService, caller, req.method, path, req.body));
+      if (isTenantKeys(path)) {
+        return await answer(res, audit, await tenantKeys(this.keyService!, caller, req.method, path, req.body));
       }
-      if (path === '/v1/tenant/users' || path.startsWith('/v1/tenant/users/')) {
-        if (!this.deps.users) throw notFound(`tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
-        return await answer(res, audit, await tenantUsers(this.deps.users, caller, req.method, path, req.body));
+      if (isTenantUsers(path)) {
+        return await answer(res, audit, await tenantUsers(this.deps.users!, caller, req.method, path, req.body));
       }
       const policy = this.policyOf(caller);
       const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline };
@@ -292,6 +292,32 @@ export class Gateway {
   private preflight(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder): Promise<void> {
     return answerOptions(req, res, this.deps.corsOrigins ?? NO_ORIGINS, Boolean(this.deps.fineTuning));
   }
+}
+
+/** `/v1/tenant/keys` and below. */
+const isTenantKeys = (path: string) => path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/');
+/** `/v1/tenant/users` and below. */
+const isTenantUsers = (path: string) => path === '/v1/tenant/users' || path.startsWith('/v1/tenant/users/');
+
+/**
+ * The 404 `route_not_found` of a route this gateway does not serve at all, answered before the role check (a role
+ * would reach nothing): what is not served, and how it is served.
+ * - fine-tuning (`/v1/fine_tuning/jobs...`, `/v1/files...`, `DELETE /v1/models/{model}`) where the gateway has no
+ *   FineTuningService: `tessera serve` serves it with `--fine-tuning`; a deployed platform serves it (the fine-tuning
+ *   Lambda) to tenants whose tier has `training.enabled` (lib/config/schema.ts);
+ * - `/v1/tenant/keys...` without a key store, `/v1/tenant/users...` without a user directory (`tessera serve` has none).
+ * @param method the request's method
+ * @param path the path without its trailing slash (at most 200 characters quoted)
+ * @param unserved which of these this gateway lacks; `fineTuning` true only for a fine-tuning route (FineTuningService.serves)
+ * @throws GatewayError 404 `route_not_found` when the path is one of them; else returns
+ */
+function refuseUnserved(method: string, path: string, unserved: { fineTuning: boolean; keys: boolean; users: boolean }): void {
+  const route = `no route ${method} ${shorten(path, 200)}`;
+  if (unserved.fineTuning) {
+    throw notFound(`${route}: fine-tuning (client.fine_tuning.jobs, client.files, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning (a deployed platform serves it to tenants whose tier has training.enabled: true)`, null, 'route_not_found');
+  }
+  if (unserved.keys && isTenantKeys(path)) throw notFound(`${route}: tenant API keys are not served on this endpoint (no keys table configured here)`, null, 'route_not_found');
+  if (unserved.users && isTenantUsers(path)) throw notFound(`${route}: tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none)`, null, 'route_not_found');
 }
 
 /** Answers a `/v1/tenant/...` request; its audit record gets the status answered (201 for a created key or user), the action and the key or user acted on. */

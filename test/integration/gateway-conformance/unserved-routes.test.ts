@@ -73,6 +73,30 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
   });
 });
 
+/**
+ * s24w: under `tessera serve` without --fine-tuning, a member's client.files.create was a 403 "lacks permission
+ * fine_tuning.write … ask your tenant admin", and a developer's a 404 "fine-tuning is not served on this endpoint (POST
+ * /v1/files)" that did not say how to serve it. A route not served at all is the 404, whatever the role, saying how.
+ */
+describe('fine-tuning where tessera serve was started without --fine-tuning: the 404 before the role check', () => {
+  const FINE_TUNING = 'fine-tuning (client.fine_tuning.jobs, client.files, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning';
+  it.each(['member', 'developer', 'admin'])('a %s\'s client.files.create, client.fineTuning.jobs.create and jobs.list', async (role) => {
+    const c = new OpenAI({ baseURL: env.gw.url, apiKey: await env.gw.token('acme', { role }), maxRetries: 0 });
+    for (const purpose of ['fine-tune', 'batch'] as const) {
+      const e = await notFound(async () => c.files.create({ file: await toFile(Buffer.from('{}\n'), 'train.jsonl'), purpose }));
+      expect(e.error).toMatchObject({ message: `no route POST /v1/files: ${FINE_TUNING} (a deployed platform serves it to tenants whose tier has training.enabled: true)` });
+    }
+    expect((await notFound(() => c.fineTuning.jobs.create({ model: 'base', training_file: 'file-1' }))).message).toContain(`no route POST /v1/fine_tuning/jobs: ${FINE_TUNING}`);
+    expect((await notFound(() => c.fineTuning.jobs.list())).message).toContain(`no route GET /v1/fine_tuning/jobs: ${FINE_TUNING}`);
+  });
+
+  it('a member\'s /v1/tenant/users (no Cognito pool under tessera serve): the 404, not a 403 asking for the admin role', async () => {
+    const res = await fetch(`${env.gw.url}/tenant/users`, { headers: { authorization: `Bearer ${await env.gw.token('acme', { role: 'member' })}` } });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'route_not_found', message: 'no route GET /v1/tenant/users: tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none)' });
+  });
+});
+
 describe('a base URL set wrong: the 404 says what to set', () => {
   it('without /v1 (http://host:port): end it with /v1', async () => {
     const e = await notFound(() => client(env.gw.url.replace(/\/v1$/, '')).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Hi' }] }));
