@@ -46,19 +46,31 @@ export function unparsedAnswer(e: unknown): UnparsedAnswer | undefined {
  * @param caller who made the call, as the sentence names it, e.g. `the gateway`, `the platform`
  */
 export function notServiceAnswer(service: string, serviceId: string, answer: UnparsedAnswer, caller: string, env: NodeJS.ProcessEnv = process.env): string {
-  const override = endpointOverride(serviceId, env);
-  const { called } = answer;
-  let endpoint: string;
-  let configured: boolean;
-  if (called) {
-    const host = endpointHost(called.url);
-    configured = called.configured;
-    const source = !configured ? '' : override && endpointHost(override.url) === host ? override.variable : 'configured for the SDK: a profile\'s endpoint_url or services section';
-    endpoint = `${service}'s endpoint ${host}${source ? ` (${source})` : ''}`;
-  } else {
-    configured = override !== undefined;
-    endpoint = override ? `${service}'s endpoint ${endpointHost(override.url)} (${override.variable})` : `${service}'s endpoint`;
-  }
+  const { endpoint, configured } = serviceEndpointNamed(service, serviceId, answer.called, env);
   const why = configured ? 'an emulator without this call, such as moto, or a proxy' : `a proxy between ${caller} and AWS?`;
   return `${endpoint} answered${answer.status === undefined ? '' : ` HTTP ${answer.status}`} with a body that is not a ${service} answer (${why})`;
+}
+
+/**
+ * `<Service>'s endpoint[ <host>[ (<source>)]]`: the endpoint a failed call went to, as a message names it (an answer that
+ * is not the service's: notServiceAnswer; an endpoint that could not be reached), and whether it was configured for the
+ * SDK rather than AWS's own.
+ *
+ * With `called` (recordCalledEndpoint: the host the SDK called, whatever configured it) its host, and the source when
+ * configured: the variable when the environment's override (endpointOverride) names that host, else `configured for the
+ * SDK: a profile's endpoint_url or services section` (`tessera serve --profile`); AWS's own host has no source. Without
+ * `called` (a client that does not record it, or no request sent), the environment's override as the SDK reads it, and
+ * no host for AWS's own endpoint.
+ * @param service the service as a reader knows it, e.g. `Bedrock`
+ * @param serviceId the SDK client's serviceId, e.g. `Bedrock Runtime`
+ * @param called where the SDK sent the call (calledEndpointOf), if known
+ */
+export function serviceEndpointNamed(service: string, serviceId: string, called: CalledEndpoint | undefined, env: NodeJS.ProcessEnv = process.env): { endpoint: string; configured: boolean } {
+  const override = endpointOverride(serviceId, env);
+  if (called) {
+    const host = endpointHost(called.url);
+    const source = !called.configured ? '' : override && endpointHost(override.url) === host ? override.variable : 'configured for the SDK: a profile\'s endpoint_url or services section';
+    return { endpoint: `${service}'s endpoint ${host}${source ? ` (${source})` : ''}`, configured: called.configured };
+  }
+  return { endpoint: override ? `${service}'s endpoint ${endpointHost(override.url)} (${override.variable})` : `${service}'s endpoint`, configured: override !== undefined };
 }

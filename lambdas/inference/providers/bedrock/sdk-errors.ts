@@ -1,7 +1,8 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderError } from '../provider.js';
 import { endpointOverride } from '../../../shared/endpoint-override.js';
-import { notServiceAnswer, unparsedAnswer, type UnparsedAnswer } from '../../../shared/unparsed-answer.js';
+import { calledEndpointOf } from '../../../shared/called-endpoint.js';
+import { notServiceAnswer, serviceEndpointNamed, unparsedAnswer, type UnparsedAnswer } from '../../../shared/unparsed-answer.js';
 
 /**
  * Bedrock's errors → `ProviderError`, keeping Bedrock's message so the caller reads what Bedrock
@@ -44,7 +45,8 @@ import { notServiceAnswer, unparsedAnswer, type UnparsedAnswer } from '../../../
  *   snake_case code naming the cause instead (BEDROCK_FAILURE_CODES): `bedrock_unavailable`,
  *   `bedrock_model_error`, `bedrock_no_credentials`, `bedrock_unreachable`..., never `Error`.
  *   Failures before an answer: the SDK's CredentialsProviderError (not retryable), a missing
- *   region (not retryable), a network error (ECONNREFUSED, ENOTFOUND, ETIMEDOUT..., retryable).
+ *   region (not retryable), a network error (ECONNREFUSED, ENOTFOUND, ETIMEDOUT..., retryable), whose
+ *   message names the host the SDK called and what configured it, as for an answer not parsed (below).
  * - an answer the SDK could not parse (its `SyntaxError`, "Deserialization error: to see the raw
  *   response, inspect the hidden field {error}.$response on this object": an HTML page, a proxy's
  *   error, an emulator such as moto without Converse) → 502 `upstream_error`
@@ -65,7 +67,7 @@ export function providerErrorFromSdk(e: unknown, env: NodeJS.ProcessEnv = proces
   const unparsed = unparsedAnswer(e);
   if (unparsed) return notBedrockAnswer(unparsed, env);
   const status = REMAPPED[name] ?? err.$metadata?.httpStatusCode ?? STATUS[name];
-  if (status === undefined) return failureBeforeAnswer(err, name);
+  if (status === undefined) return failureBeforeAnswer(err, name, env);
   return bedrockError(name, err.message, status, retryAfter(err.$response?.headers ?? {}));
 }
 
@@ -118,8 +120,11 @@ function codeOf(name: string, status: number): string {
 /** `UnrecognizedClientException` → `unrecognized_client`. */
 const snakeCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toLowerCase() || 'error';
 
-/** No HTTP answer from Bedrock: no credentials, no region, the network, or anything else the SDK threw. */
-function failureBeforeAnswer(err: { name?: string; message?: string; code?: string; cause?: unknown }, name: string): ProviderError {
+/**
+ * No HTTP answer from Bedrock: no credentials, no region, the network (the message names the endpoint: serviceEndpointNamed),
+ * or anything else the SDK threw.
+ */
+function failureBeforeAnswer(err: { name?: string; message?: string; code?: string; cause?: unknown }, name: string, env: NodeJS.ProcessEnv): ProviderError {
   const message = err.message || `Bedrock ${name}`;
   const network = [err.code, (err.cause as { code?: string } | undefined)?.code].find((c) => c && NETWORK_CODES.has(c));
   if (name === 'CredentialsProviderError') {
@@ -129,7 +134,9 @@ function failureBeforeAnswer(err: { name?: string; message?: string; code?: stri
     return new ProviderError(`no AWS region to call Bedrock in (${message})`, undefined, false, { type: 'upstream_error', code: 'bedrock_no_region' });
   }
   if (network || name === 'TimeoutError') {
-    return new ProviderError(`Bedrock's endpoint could not be reached (${network ?? name}: ${message})`, undefined, true, { type: 'upstream_error', code: 'bedrock_unreachable' });
+    // The host the SDK called and what configured it (a profile's endpoint_url under tessera serve --profile, AWS_ENDPOINT_URL…), as notBedrockAnswer names it.
+    const { endpoint } = serviceEndpointNamed('Bedrock', 'Bedrock Runtime', calledEndpointOf(err), env);
+    return new ProviderError(`${endpoint} could not be reached (${network ?? name}: ${message})`, undefined, true, { type: 'upstream_error', code: 'bedrock_unreachable' });
   }
   return new ProviderError(message, undefined, RETRYABLE.has(name), { type: 'upstream_error', code: BEDROCK_FAILURE_CODES[name] ?? `bedrock_${snakeCase(name.replace(/Exception$/, ''))}` });
 }

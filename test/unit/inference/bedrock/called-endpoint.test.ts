@@ -26,7 +26,12 @@ process.env.AWS_REGION = 'us-east-1';
 // The SDK's default chain skips the environment's keys when AWS_PROFILE is set: the profiles hold them.
 for (const v of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']) delete process.env[v];
 
-stubSdkHttp(() => ({ statusCode: 500, headers: { 'content-type': 'text/html' }, body: '<!doctype html><html><title>500 Internal Server Error</title></html>' }));
+/** s24w: the "network" refuses the connection instead, as a profile's endpoint_url with nothing listening does. */
+let refused = false;
+stubSdkHttp(() => {
+  if (refused) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4599'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '127.0.0.1', port: 4599 });
+  return { statusCode: 500, headers: { 'content-type': 'text/html' }, body: '<!doctype html><html><title>500 Internal Server Error</title></html>' };
+});
 
 const MODEL: ModelEntry = { id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 100 };
 const BODY = { model: MODEL.id, messages: [{ role: 'user', content: 'hi' }] } as ChatCompletionCreateParams;
@@ -46,5 +51,22 @@ describe('Bedrock answer not parsed: the message names the endpoint the SDK call
     expect(e).toMatchObject({ status: 502, details: { code: 'upstream_invalid_answer' } });
     expect(e.message).toBe("Bedrock's endpoint 127.0.0.1:4599 (configured for the SDK: a profile's endpoint_url or services section) answered HTTP 500 with a body that is not a Bedrock answer (an emulator without this call, such as moto, or a proxy)");
     expect(JSON.parse(vi.mocked(console.warn).mock.calls[0]![0] as string)).toMatchObject({ endpoint: 'http://127.0.0.1:4599', httpStatus: 500 });
+  });
+});
+
+/**
+ * s24w: Bedrock unreachable under a profile's endpoint_url said only "Bedrock's endpoint could not be reached (ECONNREFUSED
+ * …)", not which endpoint nor where it came from: it names them as the answer-not-parsed message does.
+ */
+describe('Bedrock unreachable: the message names the endpoint the SDK called and where it came from', () => {
+  it('a profile\'s endpoint_url with nothing listening: its host, configured for the SDK', async () => {
+    refused = true;
+    try {
+      const e = await converseError();
+      expect(e).toMatchObject({ retryable: true, details: { type: 'upstream_error', code: 'bedrock_unreachable' } });
+      expect(e.message).toBe("Bedrock's endpoint 127.0.0.1:4599 (configured for the SDK: a profile's endpoint_url or services section) could not be reached (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:4599)");
+    } finally {
+      refused = false;
+    }
   });
 });
