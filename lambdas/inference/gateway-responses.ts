@@ -1,4 +1,5 @@
 import { wellFormedPrefix, type ErrorType, type GatewayError } from './openai-errors.js';
+import { FINE_TUNING_ROUTES, OPENAI_ROUTES, servedList, type Route } from './routes.js';
 
 /**
  * The errors API Gateway answers itself on the deployed path (a refused credential, a usage-plan
@@ -47,6 +48,19 @@ export const GATEWAY_RESPONSE_VARIABLES = ['$context.requestId', '$context.error
 
 const REQUEST = '(request $context.requestId)';
 
+/**
+ * The MISSING_AUTHENTICATION_TOKEN response of an API serving `routes`: a path or method the API does not have, which
+ * API Gateway answers 403 "Missing Authentication Token" and OpenAI 404; the message lists what is served (routes.ts
+ * servedList, derived from the route tables, so a new route is listed without a second edit).
+ * @param routes the routes the API declares (constructs/inference-api.ts, constructs/fine-tuning.ts)
+ */
+export function missingRouteResponse(routes: readonly Route[]): GatewayResponseSpec {
+  return {
+    type: 'MISSING_AUTHENTICATION_TOKEN', statusCode: 404,
+    error: { type: 'invalid_request_error', code: 'route_not_found', message: `Invalid URL: this gateway has no such method and path; ${servedList(routes)} ${REQUEST}` },
+  };
+}
+
 export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   {
     // The authorizer threw "Unauthorized", or the Authorization header is missing (API Gateway does
@@ -88,11 +102,8 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     type: 'WAF_FILTERED',
     error: { type: 'permission_error', code: 'request_blocked', message: `The request was blocked by the API's web application firewall (AWS managed rules for common exploits and known bad inputs, or too many requests from your IP address) ${REQUEST}` },
   },
-  {
-    // A path or method the API does not have: API Gateway says 403 "Missing Authentication Token"; OpenAI answers 404.
-    type: 'MISSING_AUTHENTICATION_TOKEN', statusCode: 404,
-    error: { type: 'invalid_request_error', code: 'route_not_found', message: `Invalid URL: this gateway has no such method and path; it serves OpenAI's /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/models and /v1/fine_tuning/jobs, and /v1/usage and /v1/tenant/… ${REQUEST}` },
-  },
+  // A path or method the API does not have. The deployed API serves the router's routes and fine-tuning's.
+  missingRouteResponse([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES]),
   {
     type: 'REQUEST_TOO_LARGE',
     error: { type: 'request_too_large', code: 'request_too_large', message: `The request is over API Gateway's payload limit of 10 MB ${REQUEST}` },

@@ -109,7 +109,6 @@ export interface GatewayDeps {
   budgetAlerts?: BudgetAlerts;
 }
 
-const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/models', '/v1/usage'];
 const NEVER = new AbortController().signal;
 /** Longest request path an audit record keeps (a URL may be up to API Gateway's 10,240 bytes, all the caller's). */
 const MAX_AUDIT_PATH = 1024;
@@ -209,7 +208,8 @@ export class Gateway {
         return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
       }
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
-      if (ROUTES.includes(path)) {
+      // A path of the route tables (routes.ts) that no branch above answers for this method: a 405 naming what it takes.
+      if (routeMethods(path, Boolean(this.deps.fineTuning))?.includes(req.method) === false) {
         // GET /v1/chat/completions is OpenAI's list of stored chat completions (client.chat.completions.list): none is stored here.
         const stored = req.method === 'GET' && path === '/v1/chat/completions' ? ': listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' : '';
         throw new GatewayError(405, `${req.method} is not supported on ${req.path}${stored}`, 'invalid_request_error', 'method_not_allowed');

@@ -126,15 +126,21 @@ export function routeRoot([pattern]: Route): string {
 const listed = (items: readonly string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? ''));
 
 /**
- * What the gateway serves, for a 404's message: the root of every route the router serves
- * (OPENAI_ROUTES: OpenAI's and Tessera's own), and of fine-tuning's (FINE_TUNING_ROUTES) where
- * served, in the tables' order, each once. Derived from the tables, so a new route is listed.
+ * What a gateway serving `routes` serves, for a 404's message: `it serves /v1/a, /v1/b and /v1/c`, the root
+ * (routeRoot) of every route in the tables' order, each once. Derived from the tables, so a new route is listed:
+ * the router's 404 (unservedRouteMessage) and API Gateway's own (gateway-responses.ts MISSING_AUTHENTICATION_TOKEN).
+ * @param routes OPENAI_ROUTES, and FINE_TUNING_ROUTES after them where fine-tuning is served
  */
+export function servedList(routes: readonly Route[]): string {
+  return `it serves ${listed([...new Set(routes.map(routeRoot))])}`;
+}
+
+/** servedList of the router's routes (OPENAI_ROUTES: OpenAI's and Tessera's own), and with fine-tuning's (FINE_TUNING_ROUTES). */
 const SERVED_LIST = {
-  router: `it serves ${listed([...new Set(OPENAI_ROUTES.map(routeRoot))])}`,
-  fineTuning: `it serves ${listed([...new Set([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES].map(routeRoot))])}`,
+  router: servedList(OPENAI_ROUTES),
+  fineTuning: servedList([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES]),
 };
-const servedList = (fineTuning: boolean) => (fineTuning ? SERVED_LIST.fineTuning : SERVED_LIST.router);
+const servedHere = (fineTuning: boolean) => (fineTuning ? SERVED_LIST.fineTuning : SERVED_LIST.router);
 
 /**
  * The message of the 404 `route_not_found` for a method and path no route serves, saying why where
@@ -164,5 +170,5 @@ export function unservedRouteMessage(method: string, path: string, fineTuning = 
   const segment = path.split('/')[2] ?? '';
   // Own keys only: /v1/constructor and /v1/__proto__ name no family (they were "[object Object] is not served").
   const family = Object.hasOwn(UNSERVED_APIS, segment) ? UNSERVED_APIS[segment] : undefined;
-  return family ? `${head}: ${unservedSentence(family)}; ${servedList(fineTuning)}` : `${head}; ${servedList(fineTuning)}`;
+  return family ? `${head}: ${unservedSentence(family)}; ${servedHere(fineTuning)}` : `${head}; ${servedHere(fineTuning)}`;
 }

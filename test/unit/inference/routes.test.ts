@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { FINE_TUNING_ROUTES, OPENAI_ROUTES, UNSERVED_APIS, unservedRouteMessage, type Route } from '../../../lambdas/inference/routes.js';
+import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
+import type { Authorizer, Caller } from '../../../lambdas/inference/auth.js';
+import { Gateway, type GatewayResponder } from '../../../lambdas/inference/gateway.js';
+import { GATEWAY_RESPONSES, missingRouteResponse } from '../../../lambdas/inference/gateway-responses.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
+import { FINE_TUNING_ROUTES, OPENAI_ROUTES, servedList, UNSERVED_APIS, unservedRouteMessage, type Route } from '../../../lambdas/inference/routes.js';
+import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { gatewayConfig } from '../../support/gateway-config.js';
 
 /**
  * Review (s24t): the 404's list of what the gateway serves was written out by hand beside the route
@@ -64,5 +72,50 @@ describe('the 404 of an OpenAI API family the gateway does not serve', () => {
 
   it('a segment that is an Object property (/v1/constructor, /v1/__proto__) names no family', () => {
     for (const path of ['/v1/constructor', '/v1/__proto__', '/v1/toString']) expect(unservedRouteMessage('GET', path)).toMatch(new RegExp(`^no route GET ${path}; it serves /v1/`));
+  });
+});
+
+/**
+ * Review (s24w): API Gateway's own 404 (MISSING_AUTHENTICATION_TOKEN) listed what is served by hand ("/v1/tenant/…", no
+ * /v1/files), and gateway.ts kept its own list of paths for its 405. Both come from the route tables now.
+ */
+describe('API Gateway\'s own 404 and the router\'s 405: from the route tables', () => {
+  const WIDGETS: Route = [/^\/v1\/widgets\/[^/]+$/, ['POST']];
+
+  it('MISSING_AUTHENTICATION_TOKEN lists every route of the deployed API (the router\'s and fine-tuning\'s), each once', () => {
+    const spec = GATEWAY_RESPONSES.find((r) => r.type === 'MISSING_AUTHENTICATION_TOKEN')!;
+    expect(spec).toMatchObject({ statusCode: 404, error: { type: 'invalid_request_error', code: 'route_not_found' } });
+    expect(spec.error.message).toMatch(/^Invalid URL: this gateway has no such method and path; it serves \/v1\/.* \(request \$context\.requestId\)$/);
+    const listed = listedIn(spec.error.message.replace(/ \(request \$context\.requestId\)$/, ''));
+    expect(new Set(listed).size).toBe(listed.length);
+    for (const route of [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES]) {
+      const path = sample(route);
+      expect(listed.some((p) => path === p || path.startsWith(`${p}/`)), `${path} (${route[0]}) listed in: ${spec.error.message}`).toBe(true);
+    }
+  });
+
+  it('a new route is listed without a second edit', () => {
+    expect(servedList([...OPENAI_ROUTES, WIDGETS])).toMatch(/, \/v1\/tenant\/users and \/v1\/widgets$/);
+    expect(missingRouteResponse([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES, WIDGETS]).error.message).toContain('/v1/files and /v1/widgets (request $context.requestId)');
+  });
+
+  it('the router answers a method a new route does not take 405, with Allow from the table (it was a 404: gateway.ts had its own list)', async () => {
+    const widgets: Route = [/^\/v1\/widgets$/, ['POST']];
+    (OPENAI_ROUTES as Route[]).push(widgets);
+    try {
+      const config = gatewayConfig();
+      const store = new MemoryStore();
+      const acme = localTenant('acme', 'enterprise');
+      store.putTenant(acme);
+      const authorize = async (): Promise<Caller> => ({ tenantId: 'acme', userId: 'u', role: 'member', tenant: acme });
+      const gateway = new Gateway({ config, store, audit: new MemoryAuditSink(), authorizer: { authorize } as unknown as Authorizer, providers: new ProviderRegistry(config, async () => 'k') });
+      const answers: Array<{ status: number; body: string; headers?: Record<string, string> }> = [];
+      const res: GatewayResponder = { json: (status, body, headers) => void answers.push({ status, body, headers }), stream: () => ({ write: () => undefined, end: () => undefined }) };
+      await gateway.handle({ method: 'GET', path: '/v1/widgets', headers: { authorization: 'Bearer x' } }, res);
+      expect(answers[0]).toMatchObject({ status: 405, headers: { allow: 'POST, OPTIONS' } });
+      expect(JSON.parse(answers[0]!.body).error).toMatchObject({ code: 'method_not_allowed', message: 'GET is not supported on /v1/widgets' });
+    } finally {
+      (OPENAI_ROUTES as Route[]).splice(OPENAI_ROUTES.indexOf(widgets), 1);
+    }
   });
 });
