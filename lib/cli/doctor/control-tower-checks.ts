@@ -7,7 +7,9 @@ import {
   type OrganizationsClient,
   type PolicySummary,
 } from '@aws-sdk/client-organizations';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { SERVICE_ROLE_PATH } from '../../tenant-naming.js';
 import { pages } from '../../aws-pages.js';
 import { describeAwsError, errorName, isAccessDenied } from '../aws-errors.js';
 import { result } from './results.js';
@@ -45,6 +47,9 @@ export const CONTROL_TOWER_SCP_PREFIX = 'aws-guardrails';
  */
 export const LZA_VERSION_PARAMETER = '/accelerator/AWSAccelerator-InstallerStack/version';
 
+/** TesseraOrganization's stack name: `STACK_IDS.organization` in lib/tessera-app.ts (not imported: that module loads aws-cdk-lib). */
+export const ORGANIZATION_STACK = 'TesseraOrganization';
+
 /** The SCPs TesseraOrganization attaches (constructs/organization-guardrails.ts). */
 const GUARDRAILS_SCP = 'tessera-guardrails';
 const QUARANTINE_SCP = 'tessera-quarantine';
@@ -53,14 +58,36 @@ const QUARANTINE_SCP = 'tessera-quarantine';
 interface TesseraOu {
   readonly name: string;
   readonly scps: readonly string[];
+  /** What to change when another OU under the root already holds the name. */
+  readonly rename: string;
+  /** TesseraOrganization's output holding the OU's id (lib/organization-stack.ts). */
+  readonly output: string;
 }
 
 /** Tessera's OUs, each with the SCPs TesseraOrganization attaches to it: guardrails everywhere, quarantine on Quarantine and Suspended. */
 export function tesseraOus(config: DoctorContext['config']): TesseraOu[] {
   return [
-    ...Object.keys(config.tiers).map((tier) => ({ name: `tessera-${tier}`, scps: [GUARDRAILS_SCP] })),
-    { name: config.organization.quarantineOuName, scps: [GUARDRAILS_SCP, QUARANTINE_SCP] },
-    { name: config.organization.suspendedOuName, scps: [GUARDRAILS_SCP, QUARANTINE_SCP] },
+    ...Object.keys(config.tiers).map((tier) => ({
+      name: `tessera-${tier}`, scps: [GUARDRAILS_SCP], rename: `rename the tier ${tier} in tiers (its OU is tessera-<tier>), or the other OU`, output: `TierOu${tier.replace(/[^A-Za-z0-9]/g, '')}`,
+    })),
+    { name: config.organization.quarantineOuName, scps: [GUARDRAILS_SCP, QUARANTINE_SCP], rename: `set organization.quarantineOuName to another name (e.g. tessera-quarantine)`, output: 'QuarantineOu' },
+    { name: config.organization.suspendedOuName, scps: [GUARDRAILS_SCP, QUARANTINE_SCP], rename: `set organization.suspendedOuName to another name (e.g. tessera-suspended)`, output: 'SuspendedOu' },
+  ];
+}
+
+/**
+ * The principals to exempt in LZA's quarantine SCP so that Tessera's onboarding works while it is
+ * attached: the ones tessera-quarantine admits (lib/guardrail-policies.ts quarantinePolicy: the
+ * provisioning role, the blueprint execution role, the AWS service roles on SERVICE_ROLE_PATH).
+ * The tenant roles (`tessera-<id>-<purpose>`), break-glass and Identity Center users are not among
+ * them: the SCP must be detached for those once the tenant is ACTIVE.
+ * @returns IAM role ARN patterns, `arn:aws:iam::*:role/...`
+ */
+export function lzaQuarantineExemptions(config: DoctorContext['config']): string[] {
+  return [
+    `arn:aws:iam::*:role/${config.roles.provisioningRoleName}`,
+    `arn:aws:iam::*:role/${config.roles.blueprintExecutionRoleName}`,
+    `arn:aws:iam::*:role${SERVICE_ROLE_PATH}tessera-*`,
   ];
 }
 
@@ -134,19 +161,25 @@ const DOC = 'docs/control-tower.md';
 /**
  * Control Tower and Landing Zone Accelerator beside Tessera, in the management account:
  * - `control-tower`: whether Control Tower is set up (trusted access for controltower.amazonaws.com).
- * - `control-tower-ou:<ou>` (with Control Tower or LZA): each Tessera OU that exists, whether Control
- *   Tower registered it (an `aws-guardrails-*` SCP attached: CT governs the accounts Tessera moves in,
- *   a warning), and its SCP count plus the Tessera SCPs not yet attached against the 5 per target
- *   (over: a failure, TesseraOrganization's AttachPolicy would be refused).
- * - `control-tower-region-deny` (with Control Tower or LZA): the Region deny SCPs on the root and the
- *   Tessera OUs against `allowedRegions` (a Region they close fails: the lifecycle deploys there); with
- *   none there, the landing zone's own `GRREGIONDENY` (on the OUs CT registered) is a warning for the
- *   day the Tessera OUs are registered.
- * - `landing-zone-accelerator`: LZA's installer version parameter in the Region (a warning naming the
- *   ignore list and quarantine SCP steps).
+ * - `control-tower-ou:<ou>` (with Control Tower or LZA): each OU of a Tessera name under the root.
+ *   One that is not TesseraOrganization's (its id is not among the stack's outputs, read in
+ *   homeRegion) fails: the deploy would fail with DuplicateOrganizationalUnitException, and the fix
+ *   is another name in the config, never a change to that OU. Tessera's own: whether Control Tower
+ *   registered it (an `aws-guardrails-*` SCP attached: its controls reach the accounts Tessera moves
+ *   in, and auto-enrollment enrolls them, a warning), and its SCP count plus the Tessera SCPs not
+ *   yet attached against the 5 per target (over: a failure, TesseraOrganization's AttachPolicy
+ *   would be refused).
+ * - `control-tower-region-deny` (with Control Tower or LZA): the Region deny SCPs on the root and
+ *   Tessera's OUs against `allowedRegions` (a Region they close fails: the lifecycle deploys there);
+ *   with none there, the landing zone's own Region deny (AWS-GR_REGION_DENY, Sid `GRREGIONDENY`, on
+ *   the OUs CT registered) is a warning for the day the Tessera OUs are registered.
+ * - `landing-zone-accelerator`: LZA's installer version parameter in `ctx.region` under the default
+ *   prefix (a warning naming the ignore list and the quarantine SCP steps). Not found is a warning,
+ *   not a pass: the parameter exists only in LZA's home Region and under its prefix.
  * Calls (management account): organizations:ListAWSServiceAccessForOrganization,
  * organizations:ListOrganizationalUnitsForParent, organizations:ListPoliciesForTarget,
- * organizations:ListPolicies, organizations:DescribePolicy, ssm:GetParameter.
+ * organizations:ListPolicies, organizations:DescribePolicy, ssm:GetParameter,
+ * cloudformation:DescribeStacks (TesseraOrganization, only when an OU of a Tessera name exists).
  * Never throws for an AWS error: a refused read is a warning naming the call.
  */
 export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResult[]> {
@@ -165,7 +198,7 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
       .flatMap((p) => (p.EnabledServicePrincipals ?? []).map((s) => s.ServicePrincipal));
     controlTower = principals.includes(CONTROL_TOWER_PRINCIPAL);
     out.push(result('control-tower', 'Control Tower', 'pass', controlTower
-      ? `enabled (${CONTROL_TOWER_PRINCIPAL} has trusted access): Tessera vends accounts with Organizations CreateAccount, not Account Factory, so Control Tower does not enroll them; the lines below say what it governs (${DOC})`
+      ? `enabled (${CONTROL_TOWER_PRINCIPAL} has trusted access): Tessera vends accounts with Organizations CreateAccount, not Account Factory, and moves them into its own OUs; with auto-enrollment (landing zone 3.1 and later) that MoveAccount enrolls an account whose OU is registered, so keep the Tessera OUs unregistered; the lines below say which are (${DOC})`
       : `not enabled (${CONTROL_TOWER_PRINCIPAL} has no trusted access)`, where));
   } catch (e) {
     out.push(result('control-tower', 'Control Tower', 'warn', `could not tell whether Control Tower is enabled: ${describeAwsError('organizations:ListAWSServiceAccessForOrganization', e)}`, {
@@ -173,20 +206,24 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
     }));
   }
 
-  // Landing Zone Accelerator: its installer's version parameter.
+  // Landing Zone Accelerator: its installer's version parameter, in this Region and under the default prefix only.
   let lza = false;
+  const { breakGlassRoleName } = config.roles;
   try {
     const version = (await ctx.caller.ssm.send(new GetParameterCommand({ Name: LZA_VERSION_PARAMETER }))).Parameter?.Value;
     lza = true;
     const ous = tesseraOus(config).map((o) => o.name);
     out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'warn',
-      `installed (${LZA_VERSION_PARAMETER} = ${version ?? '?'}): its pipeline manages the OUs and accounts of organization-config.yaml and accounts-config.yaml, and with quarantineNewAccounts enabled it attaches its quarantine SCP to every new account, Tessera's included`, {
+      `installed (${LZA_VERSION_PARAMETER} = ${version ?? '?'}): its pipeline manages the OUs and accounts of organization-config.yaml and accounts-config.yaml, and with quarantineNewAccounts enabled it attaches its quarantine SCP to every new account, Tessera's included, and does not detach it from accounts outside accounts-config.yaml`, {
         ...where,
-        fix: `in organization-config.yaml add ${ous.map((n) => `{ name: ${n}, ignore: true }`).join(', ')} under organizationalUnits; if quarantineNewAccounts is enabled, exempt arn:aws:iam::*:role/${config.roles.provisioningRoleName} in its scpPolicyName SCP, or onboarding stops at verify-provisioning-access (${DOC})`,
+        fix: `in organization-config.yaml add ${ous.map((n) => `{ name: ${n}, ignore: true }`).join(', ')} under organizationalUnits; if quarantineNewAccounts is enabled, exempt ${lzaQuarantineExemptions(config).join(', ')} in its scpPolicyName SCP (or onboarding stops at verify-provisioning-access), and detach that SCP from each tenant account once the tenant is ACTIVE (aws organizations detach-policy --policy-id <its id> --target-id <account id>): until then it denies everyone else there, ${breakGlassRoleName} and your Identity Center users included (${DOC})`,
       }));
   } catch (e) {
     if (errorName(e) === 'ParameterNotFound') {
-      out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'pass', `not installed in ${ctx.region} (no ${LZA_VERSION_PARAMETER})`, where));
+      out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'warn', `not found in ${ctx.region} (no ${LZA_VERSION_PARAMETER}): doctor cannot tell whether LZA runs in this organization, because the parameter lives only in LZA's home Region and its name carries LZA's prefix (accelerator unless acceleratorPrefix was changed)`, {
+        ...where,
+        fix: `if LZA runs in this organization (its installer stack, AWSAccelerator-InstallerStack by default, is in CloudFormation in its home Region), follow What LZA sees in ${DOC}; otherwise nothing to do`,
+      }));
     } else {
       out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'warn', `could not tell whether LZA is installed: ${describeAwsError('ssm:GetParameter', e)}`, {
         ...where, fix: refusedFix('ssm:GetParameter', e),
@@ -214,12 +251,40 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
     return out;
   }
 
-  for (const ou of tesseraOus(config)) {
+  // Which OUs are Tessera's: the ids in TesseraOrganization's outputs (an OU of the same name may be
+  // the organization's own, e.g. a Control Tower or LZA `Suspended`; Organizations refuses a second
+  // OU of one name under one parent, DuplicateOrganizationalUnitException).
+  const ous = tesseraOus(config);
+  let tesseraIds: Set<string> | undefined;
+  let outputsError: unknown;
+  if (ous.some((o) => existing.has(o.name))) {
+    try {
+      const stack = (await ctx.callerIn(config.homeRegion).cloudFormation.send(new DescribeStacksCommand({ StackName: ORGANIZATION_STACK }))).Stacks?.[0];
+      tesseraIds = new Set((stack?.Outputs ?? []).filter((o) => ous.some((t) => t.output === o.OutputKey)).map((o) => o.OutputValue ?? ''));
+    } catch (e) {
+      if (errorName(e) === 'ValidationError' && /does not exist/.test(String((e as Error).message))) tesseraIds = new Set();
+      else outputsError = e;
+    }
+  }
+
+  for (const ou of ous) {
     const id = `control-tower-ou:${ou.name}`;
     const title = `OU ${ou.name}`;
     const ouId = existing.get(ou.name);
     if (!ouId) {
       out.push(result(id, title, 'pass', `not created yet: TesseraOrganization creates it under ${rootId}, unregistered, with ${ou.scps.length + 1} SCPs (FullAWSAccess, ${ou.scps.join(', ')}) of ${SCP_QUOTA_PER_TARGET}`, where));
+      continue;
+    }
+    if (!tesseraIds) {
+      out.push(result(id, title, 'warn', `an OU named ${ou.name} (${ouId}) exists under ${rootId}; could not tell whether it is Tessera's: ${describeAwsError(`cloudformation:DescribeStacks ${ORGANIZATION_STACK}`, outputsError)}`, {
+        ...where, fix: refusedFix('cloudformation:DescribeStacks', outputsError),
+      }));
+      continue;
+    }
+    if (!tesseraIds.has(ouId)) {
+      out.push(result(id, title, 'fail', `an OU named ${ou.name} (${ouId}) exists under ${rootId} and is not Tessera's (not among ${ORGANIZATION_STACK}'s outputs): the deploy of ${ORGANIZATION_STACK} fails creating its own (DuplicateOrganizationalUnitException)`, {
+        ...where, fix: `${ou.rename}; leave ${ouId} as it is`,
+      }));
       continue;
     }
     let attached: PolicySummary[];
@@ -240,8 +305,8 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
         ...where, fix: `make room for ${total - SCP_QUOTA_PER_TARGET} on ${ouId}: detach an SCP or merge two (aws organizations list-policies-for-target --target-id ${ouId} --filter SERVICE_CONTROL_POLICY)${ctScps.length ? `; Control Tower's ${ctScps.join(', ')} come with the OU's registration: deregister it to drop them` : ''}`,
       }));
     } else if (ctScps.length) {
-      out.push(result(id, title, 'warn', `${ouId} is registered with Control Tower (${ctScps.join(', ')}): its controls apply to every tenant account Tessera moves in, which Control Tower lists as not enrolled (no AWSControlTowerExecution role); ${count}`, {
-        ...where, fix: `deregister ${ou.name} in the Control Tower console (Organization, ${ou.name}, Deregister) so Tessera's SCPs alone govern it, or keep it and enroll each tenant account after onboarding (${DOC})`,
+      out.push(result(id, title, 'warn', `${ouId} is registered with Control Tower (${ctScps.join(', ')}): its preventive controls apply to every tenant account Tessera moves in, and with auto-enrollment (landing zone 3.1 and later) that move enrolls the account while tessera-quarantine still denies Control Tower's roles there; ${count}`, {
+        ...where, fix: `deregister ${ou.name} in the Control Tower console (Organization, ${ou.name}, Deregister) so Tessera's SCPs alone govern it (${DOC})`,
       }));
     } else {
       out.push(result(id, title, 'pass', `${ouId}, not registered with Control Tower; ${count}`, where));

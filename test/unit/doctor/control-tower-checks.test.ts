@@ -2,6 +2,7 @@ import {
   DescribePolicyCommand, ListAWSServiceAccessForOrganizationCommand, ListOrganizationalUnitsForParentCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { awsError, testConfig, testContext } from './support.js';
 
 const orgs = mockClient(OrganizationsClient);
 const ssm = mockClient(SSMClient);
+const cfn = mockClient(CloudFormationClient);
 
 /** Only the starter tier, allowedRegions us-east-1 and eu-west-1; Quarantine and Suspended OUs keep the default names. */
 const config = testConfig({ allowedRegions: ['us-east-1', 'eu-west-1'], tiers: { professional: null, enterprise: null } });
@@ -47,6 +49,12 @@ function ous(attached: Record<string, Array<{ Id: string; Name: string; AwsManag
 beforeEach(() => {
   orgs.reset();
   ssm.reset();
+  cfn.reset();
+  // TesseraOrganization deployed: every ou-abcd-<name> of a Tessera OU name is its own.
+  cfn.on(DescribeStacksCommand, { StackName: 'TesseraOrganization' }).resolves({ Stacks: [{
+    StackName: 'TesseraOrganization', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0),
+    Outputs: [{ OutputKey: 'TierOustarter', OutputValue: 'ou-abcd-tessera-starter' }, { OutputKey: 'QuarantineOu', OutputValue: 'ou-abcd-Quarantine' }, { OutputKey: 'SuspendedOu', OutputValue: 'ou-abcd-Suspended' }],
+  }] });
 });
 
 describe('control tower checks', () => {
@@ -55,13 +63,15 @@ describe('control tower checks', () => {
     expect(names.indexOf('control-tower')).toBe(names.indexOf('trusted-access') + 1);
   });
 
-  it('without Control Tower or LZA: two passing lines and no OU is read', async () => {
+  it('without Control Tower or LZA found: the LZA line is a warning (its parameter is regional), and no OU is read', async () => {
     controlTowerEnabled(false);
     noLza();
     const lines = await controlTowerChecks(ctx());
-    expect(lines.map((l) => [l.id, l.status])).toEqual([['control-tower', 'pass'], ['landing-zone-accelerator', 'pass']]);
+    expect(lines.map((l) => [l.id, l.status])).toEqual([['control-tower', 'pass'], ['landing-zone-accelerator', 'warn']]);
     expect(lines[0].detail).toBe('not enabled (controltower.amazonaws.com has no trusted access)');
-    expect(lines[1].detail).toBe(`not installed in us-east-1 (no ${LZA_VERSION_PARAMETER})`);
+    // The parameter is regional and carries LZA's prefix: its absence here does not show LZA is absent.
+    expect(lines[1].detail).toBe(`not found in us-east-1 (no ${LZA_VERSION_PARAMETER}): doctor cannot tell whether LZA runs in this organization, because the parameter lives only in LZA's home Region and its name carries LZA's prefix (accelerator unless acceleratorPrefix was changed)`);
+    expect(lines[1].fix).not.toMatch(/--region/);
     expect(orgs.commandCalls(ListOrganizationalUnitsForParentCommand)).toHaveLength(0);
   });
 
@@ -73,7 +83,7 @@ describe('control tower checks', () => {
     orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1', 'us-west-2']) } });
     const lines = await controlTowerChecks(ctx());
     expect(lines.map((l) => [l.id, l.status])).toEqual([
-      ['control-tower', 'pass'], ['landing-zone-accelerator', 'pass'],
+      ['control-tower', 'pass'], ['landing-zone-accelerator', 'warn'],
       ['control-tower-ou:tessera-starter', 'pass'], ['control-tower-ou:Quarantine', 'pass'], ['control-tower-ou:Suspended', 'pass'],
       ['control-tower-region-deny', 'warn'],
     ]);
@@ -91,8 +101,8 @@ describe('control tower checks', () => {
     const lines = await controlTowerChecks(ctx());
     const ou = lines.find((l) => l.id === 'control-tower-ou:tessera-starter')!;
     expect(ou.status).toBe('warn');
-    expect(ou.detail).toBe('ou-abcd-tessera-starter is registered with Control Tower (aws-guardrails-ct1): its controls apply to every tenant account Tessera moves in, which Control Tower lists as not enrolled (no AWSControlTowerExecution role); 3 SCPs attached (FullAWSAccess, aws-guardrails-ct1, tessera-guardrails) of 5');
-    expect(ou.fix).toMatch(/^deregister tessera-starter in the Control Tower console/);
+    expect(ou.detail).toBe('ou-abcd-tessera-starter is registered with Control Tower (aws-guardrails-ct1): its preventive controls apply to every tenant account Tessera moves in, and with auto-enrollment (landing zone 3.1 and later) that move enrolls the account while tessera-quarantine still denies Control Tower\'s roles there; 3 SCPs attached (FullAWSAccess, aws-guardrails-ct1, tessera-guardrails) of 5');
+    expect(ou.fix).toBe('deregister tessera-starter in the Control Tower console (Organization, tessera-starter, Deregister) so Tessera\'s SCPs alone govern it (docs/control-tower.md)');
     const region = lines.find((l) => l.id === 'control-tower-region-deny')!;
     expect(region).toMatchObject({
       status: 'fail',
@@ -143,10 +153,56 @@ describe('control tower checks', () => {
     const lza = lines.find((l) => l.id === 'landing-zone-accelerator')!;
     expect(lza.status).toBe('warn');
     expect(lza.detail).toMatch(/^installed \(\/accelerator\/AWSAccelerator-InstallerStack\/version = 1\.12\.2\)/);
-    expect(lza.fix).toBe('in organization-config.yaml add { name: tessera-starter, ignore: true }, { name: Quarantine, ignore: true }, { name: Suspended, ignore: true } under organizationalUnits; if quarantineNewAccounts is enabled, exempt arn:aws:iam::*:role/TesseraProvisioning in its scpPolicyName SCP, or onboarding stops at verify-provisioning-access (docs/control-tower.md)');
+    // LZA does not lift its quarantine SCP from accounts outside accounts-config.yaml: exempting the
+    // deployers lets onboarding run; everyone else in the account needs it detached.
+    expect(lza.fix).toBe('in organization-config.yaml add { name: tessera-starter, ignore: true }, { name: Quarantine, ignore: true }, { name: Suspended, ignore: true } under organizationalUnits; if quarantineNewAccounts is enabled, exempt arn:aws:iam::*:role/TesseraProvisioning, arn:aws:iam::*:role/TesseraBlueprintExecution, arn:aws:iam::*:role/tessera/service-role/tessera-* in its scpPolicyName SCP (or onboarding stops at verify-provisioning-access), and detach that SCP from each tenant account once the tenant is ACTIVE (aws organizations detach-policy --policy-id <its id> --target-id <account id>): until then it denies everyone else there, TesseraBreakGlass and your Identity Center users included (docs/control-tower.md)');
     expect(lines.find((l) => l.id === 'control-tower-region-deny')).toMatchObject({
       status: 'fail', detail: 'AcceleratorGuardrails1 on root r-abcd allows only us-east-1: allowedRegions eu-west-1 is denied there, so deploys of tenants there fail',
     });
+  });
+
+  it('says that Control Tower\'s auto-enrollment enrolls the accounts Tessera moves into a registered OU', async () => {
+    controlTowerEnabled();
+    noLza();
+    ous({});
+    orgs.on(ListPoliciesCommand).resolves({ Policies: [] });
+    const ct = (await controlTowerChecks(ctx()))[0];
+    expect(ct.detail).not.toMatch(/does not enroll/);
+    expect(ct.detail).toMatch(/with auto-enrollment \(landing zone 3\.1 and later\) that MoveAccount enrolls an account whose OU is registered/);
+  });
+
+  it('fails an OU of a Tessera name that is not TesseraOrganization\'s (the organization\'s own Suspended), and does not count its SCPs', async () => {
+    controlTowerEnabled();
+    noLza();
+    // The landing zone's Suspended OU, registered, with a Region deny narrower than allowedRegions.
+    ous({ 'tessera-starter': [fullAccess, guardrails], Suspended: [fullAccess, ctScp(1)] });
+    orgs.on(ListOrganizationalUnitsForParentCommand, { ParentId: 'r-abcd' }).resolves({ OrganizationalUnits: [
+      { Id: 'ou-abcd-tessera-starter', Name: 'tessera-starter' }, { Id: 'ou-abcd-lzsusp', Name: 'Suspended' },
+    ] });
+    orgs.on(ListPoliciesForTargetCommand, { TargetId: 'ou-abcd-lzsusp' }).resolves({ Policies: [fullAccess, ctScp(1)] });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1']) } });
+    orgs.on(ListPoliciesCommand).resolves({ Policies: [] });
+    const lines = await controlTowerChecks(ctx());
+    const suspended = lines.find((l) => l.id === 'control-tower-ou:Suspended')!;
+    expect(suspended).toMatchObject({
+      status: 'fail',
+      detail: 'an OU named Suspended (ou-abcd-lzsusp) exists under r-abcd and is not Tessera\'s (not among TesseraOrganization\'s outputs): the deploy of TesseraOrganization fails creating its own (DuplicateOrganizationalUnitException)',
+      fix: 'set organization.suspendedOuName to another name (e.g. tessera-suspended); leave ou-abcd-lzsusp as it is',
+    });
+    expect(suspended.fix).not.toMatch(/deregister/i);
+    expect(lines.find((l) => l.id === 'control-tower-ou:tessera-starter')!.status).toBe('pass');
+    expect(lines.find((l) => l.id === 'control-tower-region-deny')!.status).not.toBe('fail');
+    expect(orgs.commandCalls(ListPoliciesForTargetCommand).map((c) => c.args[0].input.TargetId)).not.toContain('ou-abcd-lzsusp');
+  });
+
+  it('before TesseraOrganization exists, every OU of a Tessera name is the organization\'s own', async () => {
+    controlTowerEnabled();
+    noLza();
+    ous({ Quarantine: [fullAccess] });
+    orgs.on(ListPoliciesCommand).resolves({ Policies: [] });
+    cfn.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id TesseraOrganization does not exist'));
+    const ou = (await controlTowerChecks(ctx())).find((l) => l.id === 'control-tower-ou:Quarantine')!;
+    expect(ou).toMatchObject({ status: 'fail', fix: 'set organization.quarantineOuName to another name (e.g. tessera-quarantine); leave ou-abcd-Quarantine as it is' });
   });
 
   it('warns, naming the call, when Organizations refuses a read', async () => {
