@@ -4,10 +4,11 @@ import { json, type AdminRoutes } from './admin-http.js';
 
 /**
  * `GET /admin/tiers` (read-only, no query): the platform's tiers, each with its isolation and DR region (lib/platform-tiers.ts
- * TierList), from the platform config the admin API checks requests against (`platformConfig()`, embedded at synth). A
+ * TierList: isolation, DR region, the network fields a tier change reads and the compute mode, so a client can run the
+ * API's own tier-change rule, tier-migration.ts migrationRefusal, on them), from the platform config the admin API checks requests against (`platformConfig()`, embedded at synth). A
  * client checks a tier before it sends a request naming it: `tessera tenants apply` checks every entry of its file this way
  * before it changes anything (the API refused an unknown tier per request, after earlier entries were applied).
  */
 export const tiersRoutes: AdminRoutes = {
-  'GET /admin/tiers': { query: null, idempotencyKey: 'no-op', handle: async () => json(200, tierList(platformConfig().tiers)) },
+  'GET /admin/tiers': { query: null, idempotencyKey: 'no-op', handle: async () => json(200, tierList(platformConfig().tiers, process.env.AWS_REGION)) },
 };

@@ -64,7 +64,7 @@ export function tenantSubnetLayout(record: Pick<TenantRecord, 'vpcCidr' | 'avail
 }
 
 /** Where the tenant's subnet layout and the target tier's differ (empty: the VPC and its subnets stay as they are). */
-export function networkDifferences(record: Pick<TenantRecord, 'tier' | 'vpcCidr' | 'availabilityZones'>, tiers: Record<string, Pick<TierConfig, 'network'>>, targetTier: string): NetworkDifference[] {
+export function networkDifferences(record: Pick<TenantRecord, 'tier' | 'vpcCidr' | 'availabilityZones'>, tiers: Record<string, { network: SubnetLayout }>, targetTier: string): NetworkDifference[] {
   const tenant = tenantSubnetLayout(record, tiers[record.tier]?.network);
   const target = tiers[targetTier].network;
   return SUBNET_LAYOUT_FIELDS.flatMap((field) => (tenant[field] !== undefined && tenant[field] !== target[field] ? [{ field, tenant: tenant[field]!, target: target[field] }] : []));
@@ -102,11 +102,13 @@ export interface MigrationRefusal {
  * another tier: for its own, *Deploy blueprint* checks it against the template deployed), or a dedicated
  * cluster in recorded zones EKS does not support, or a Kubernetes or PostgreSQL version the tenant's
  * stack cannot reach from its tier's (another tier only). Undefined when the change can go through.
+ * @param tiers the platform config's tiers, or what `GET /admin/tiers` answers of them (lib/platform-tiers.ts
+ *   migrationTiers: `tessera tenants apply` plans with this same rule)
  */
 export function migrationRefusal(
   record: Pick<TenantRecord, 'tenantId' | 'tier' | 'isolation' | 'vpcCidr'> & Partial<Pick<TenantRecord, 'accountId' | 'availabilityZones' | 'availabilityZoneIds'>>,
   targetTier: string,
-  tiers: Record<string, Pick<TierConfig, 'isolation' | 'network'> & Partial<Pick<TierConfig, 'compute' | 'database'>>>,
+  tiers: Record<string, Pick<TierConfig, 'isolation'> & { network: SubnetLayout; compute?: { mode: TierConfig['compute']['mode'] } }>,
   region = process.env.AWS_REGION ?? '',
 ): MigrationRefusal | undefined {
   const target = tiers[targetTier];

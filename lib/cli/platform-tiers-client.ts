@@ -9,8 +9,16 @@ import { AdminApiError, type AdminClient } from './admin-client.js';
  * @throws AdminApiError as AdminClient.call, for any other failure
  */
 export async function platformTiers(api: AdminClient): Promise<TierSummary[] | undefined> {
+  return (await platformTierList(api))?.tiers;
+}
+
+/**
+ * The whole answer of `GET /admin/tiers` (the tiers and the API's region), or undefined as {@link platformTiers}.
+ * @throws AdminApiError as AdminClient.call, for any other failure
+ */
+export async function platformTierList(api: AdminClient): Promise<TierList | undefined> {
   try {
-    return (await api.call<TierList>('GET', '/admin/tiers')).tiers;
+    return await api.call<TierList>('GET', '/admin/tiers');
   } catch (e) {
     if (e instanceof AdminApiError && (e.code === 'MissingAuthenticationToken' || (e.status === 404 && e.code === 'no_route'))) return undefined;
     throw e;

@@ -110,14 +110,19 @@ function yamlProblem(text: string, e: YAMLError, note = ''): string {
  * for the text: "0123")`, `!!binary YWNtZQ== (YAML reads it as ...; write the text without the tag)`; undefined for a
  * string, a missing value, or a path that is not a scalar of the document.
  * @param path the value's path in the document (keys and list indexes)
+ * @param refusedAsText the caller's schema message for the text as written (quoted), or undefined when the schema takes it:
+ *   a text it refuses too is said at once (`0123 (YAML reads it as 123; quoted, "0123" is refused too: ...)`), not after
+ *   the user has quoted it
  */
-export function writtenAs(file: StrictYaml, path: readonly PropertyKey[], value: unknown): string | undefined {
+export function writtenAs(file: StrictYaml, path: readonly PropertyKey[], value: unknown, refusedAsText?: (text: string) => string | undefined): string | undefined {
   if (typeof value === 'string' || value === undefined) return undefined;
   const node = file.doc.getIn(path as unknown[], true);
   if (!isScalar(node) || !node.range) return undefined;
   const written = file.text.slice(node.range[0], node.range[1]);
   // An explicit tag (`!!binary YWNtZQ==`) asked for the type; a plain scalar got it from YAML's core schema (or 1.1's, after `%YAML 1.1`).
   if (node.tag) return `${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} ${written} (YAML reads it as ${shown(value)}; write the text without the tag)`;
+  const refused = refusedAsText?.(written);
+  if (refused) return `${written} (YAML reads it as ${shown(value)}; quoted, ${JSON.stringify(written)} is refused too: ${refused})`;
   return `${written} (YAML reads it as ${shown(value)}; quote it for the text: ${JSON.stringify(written)})`;
 }
 

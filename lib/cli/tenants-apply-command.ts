@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecycle/dr-region-change.js';
-import type { TierSummary } from '../platform-tiers.js';
+import { migrationTiers, type TierList, type TierSummary } from '../platform-tiers.js';
+import { nearest } from '../config/config-issues.js';
+import { migrationRefusal } from '../../lambdas/lifecycle/tier-migration.js';
 import { accountEmailProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
 import { allTenants } from './all-tenants.js';
-import { platformTiers } from './platform-tiers-client.js';
+import { platformTierList } from './platform-tiers-client.js';
 import { CliError } from './cli-error.js';
 import { fileLabel, MAX_YAML_FILE_BYTES, readStrictYamlFile, shown, writtenAs, YamlFileError, type StrictYaml } from './strict-yaml-file.js';
 import { valueAt } from '../zod-issues.js';
@@ -72,6 +74,25 @@ export { fileLabel };
  *   a tenant id given twice; every refusal of readStrictYamlFile
  */
 export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStream): Promise<TenantEntry[]> {
+  const checked = await checkTenantsFile(file, stdin);
+  if (checked.problems.length) throw new TenantsFileError(checked.problems);
+  return checked.entries.map((x) => x.entry);
+}
+
+/** What {@link checkTenantsFile} found: the valid entries with their index in the file, and the problems of the others. */
+export interface CheckedTenantsFile {
+  /** Each entry the schema accepts, with its index in `tenants` (problems name it so). */
+  entries: Array<{ index: number; entry: TenantEntry }>;
+  /** readTenantsFile's lines, for the entries it refuses and the file's top level. */
+  problems: string[];
+}
+
+/**
+ * readTenantsFile's checks without the throw for an entry's problems: apply goes on to check the valid entries' tiers,
+ * so that one run reports the file's problems and the tiers' together (exit 2 before any change).
+ * @throws TenantsFileError for a file it cannot read as a tenants file (readStrictYamlFile's refusals; no list `tenants`)
+ */
+export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStream): Promise<CheckedTenantsFile> {
   const label = fileLabel(file);
   let yaml: StrictYaml;
   try {
@@ -81,14 +102,19 @@ export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStrea
     throw e;
   }
   const top = yaml.value as { tenants?: unknown } | null;
-  if (!top || typeof top !== 'object' || Array.isArray(top) || !Array.isArray(top.tenants)) {
-    throw new TenantsFileError([`${label}: expected an object with a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }]), got ${shown(top && typeof top === 'object' && !Array.isArray(top) ? top.tenants : top)}${top && typeof top === 'object' && !Array.isArray(top) ? ' for tenants' : ''}`]);
+  const isObject = Boolean(top) && typeof top === 'object' && !Array.isArray(top);
+  const extra = isObject ? Object.keys(top!).filter((k) => k !== 'tenants') : [];
+  const unknownKeys = extra.map((k) => `${label}: ${k}: unknown key${nearest(k, ['tenants']) ? ' (did you mean tenants?)' : ''} (the file holds only \`tenants\`)`);
+  if (!isObject || !Array.isArray(top!.tenants)) {
+    const holds = '(tenants: [{ tenantId, name, tier, adminEmail }])';
+    // A top-level key misspelt (`tenant:`): `tenants` is missing, and the misspelt key is named with its nearest.
+    if (isObject && top!.tenants === undefined) throw new TenantsFileError([`${label}: tenants: missing: the file holds a list \`tenants\` ${holds}`, ...unknownKeys]);
+    throw new TenantsFileError([`${label}: expected an object with a list \`tenants\` ${holds}, got ${shown(isObject ? top!.tenants : top)}${isObject ? ' for tenants' : ''}`, ...unknownKeys]);
   }
-  const extra = Object.keys(top).filter((k) => k !== 'tenants');
-  const problems: string[] = extra.map((k) => `${label}: ${k}: unknown key (the file holds only \`tenants\`)`);
-  const entries: TenantEntry[] = [];
+  const problems: string[] = [...unknownKeys];
+  const entries: CheckedTenantsFile['entries'] = [];
   const seen = new Map<string, number>();
-  top.tenants.forEach((raw, i) => {
+  (top!.tenants as unknown[]).forEach((raw, i) => {
     // Also of an entry with other problems: each is named once.
     const id = (raw as { tenantId?: unknown } | null)?.tenantId;
     const first = typeof id === 'string' ? seen.get(id) : undefined;
@@ -103,14 +129,28 @@ export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStrea
         }
         const field = issue.path.map(String).join('.');
         const value = field ? valueAt(raw, issue.path) : raw;
-        problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(yaml, ['tenants', i, ...issue.path], value) ?? shown(value)}: ${issue.message}`);
+        // The value as written, quoted, checked with the same schema: where it would be refused too, both are said now.
+        const quoted = (text: string) => {
+          const again = TenantEntry.safeParse(setAt(raw, issue.path, text));
+          const same = again.success ? undefined : again.error.issues.find((x) => x.path.map(String).join('.') === field);
+          return same?.message;
+        };
+        problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(yaml, ['tenants', i, ...issue.path], value, quoted) ?? shown(value)}: ${issue.message}`);
       }
       return;
     }
-    entries.push(parsed.data);
+    entries.push({ index: i, entry: parsed.data });
   });
-  if (problems.length) throw new TenantsFileError(problems);
-  return entries;
+  return { entries, problems };
+}
+
+/** `raw` (an entry as read) with the value at `path` replaced by `value`; `raw` itself is left as it is. */
+function setAt(raw: unknown, path: readonly PropertyKey[], value: unknown): unknown {
+  if (!path.length) return value;
+  const [head, ...rest] = path;
+  const copy = Array.isArray(raw) ? [...raw] : { ...(raw as object) };
+  (copy as Record<PropertyKey, unknown>)[head] = setAt((raw as Record<PropertyKey, unknown> | null)?.[head], rest, value);
+  return copy;
 }
 
 /**
@@ -118,17 +158,19 @@ export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStrea
  * anything changes, for each entry whose tier apply would send (a tenant to create, or one whose tier differs): a tier the
  * platform lacks (the API's 400 unknown_tier), a tenant id that is a tier's name (reserved_tenant_id: it would name that
  * tier's stack, OU and usage plan), an account-isolation tenant's admin email outside CreateAccount's 6-64 characters.
- * The API checked them per request, so the entries before the first refused one had been applied. Lines as readTenantsFile's.
+ * The API checked them per request, so the entries before the first refused one had been applied. Lines as readTenantsFile's,
+ * a tier the platform lacks with the nearest tier's name (config-issues.ts nearest: `profesional`, `Starter`).
  */
-function tierProblems(file: string, entries: TenantEntry[], registry: TenantRecord[], tiers: TierSummary[]): string[] {
+function tierProblems(file: string, entries: CheckedTenantsFile['entries'], registry: TenantRecord[], tiers: TierSummary[]): string[] {
   const byName = new Map(tiers.map((t) => [t.name, t]));
   const current = new Map(registry.map((t) => [t.tenantId, t]));
   const problems: string[] = [];
-  entries.forEach((e, i) => {
+  entries.forEach(({ entry: e, index: i }) => {
     const t = current.get(e.tenantId);
     if (t?.tier === e.tier) return;
     const tier = byName.get(e.tier);
-    if (!tier) problems.push(`${file}: tenants[${i}].tier = ${shown(e.tier)}: does not exist (tiers: ${tiers.map((x) => x.name).join(', ')})`);
+    const near = tier ? undefined : nearest(e.tier, byName.keys());
+    if (!tier) problems.push(`${file}: tenants[${i}].tier = ${shown(e.tier)}: does not exist${near ? ` (did you mean ${near}?)` : ''} (tiers: ${tiers.map((x) => x.name).join(', ')})`);
     if (t) return;
     if (byName.has(e.tenantId)) problems.push(`${file}: tenants[${i}].tenantId = "${e.tenantId}": is reserved: it would name the stack tessera-${e.tenantId}, the name of that tier's OU and usage plan`);
     const email = tier && accountEmailProblem(e.adminEmail, tier.isolation);
@@ -141,16 +183,19 @@ export type PlanStep =
   | { action: 'create'; entry: TenantEntry; requestId: string }
   | { action: 'update tier'; entry: TenantEntry; from: string; idempotencyKey: string; drift: string[] }
   | { action: 'unchanged'; entry: TenantEntry; status: string; drift: string[] }
-  | { action: 'blocked'; entry: TenantEntry; status: string; reason: string; drift: string[] }
+  | { action: 'cannot'; entry: TenantEntry; status: string; reason: string; drift: string[] }
   | { action: 'not in file'; tenantId: string; tier: string; status: string };
 
 /**
  * What apply would do for each entry of the file and each tenant of the registry it leaves out (by tenant id). With the
- * platform's tiers, a tier change the admin API would refuse for the tenant is `blocked` with its reason: another isolation
- * (a migration), or a DR region other than that of the tenant's DR stack.
+ * platform's tiers, a tier change the admin API would refuse for the tenant is `cannot` with the API's reason: a migration
+ * (tier-migration.ts migrationRefusal, the API's own rule: another isolation, another tenant network, a dedicated cluster in a
+ * recorded zone EKS lacks), or a DR region other than that of the tenant's DR stack.
  */
-function planApply(entries: TenantEntry[], registry: TenantRecord[], tiers: TierSummary[] | undefined): PlanStep[] {
+function planApply(entries: TenantEntry[], registry: TenantRecord[], tierList: TierList | undefined): PlanStep[] {
+  const tiers = tierList?.tiers;
   const tierOf = new Map((tiers ?? []).map((t) => [t.name, t]));
+  const ruleTiers = migrationTiers(tiers ?? []);
   const byId = new Map(registry.map((t) => [t.tenantId, t]));
   const steps: PlanStep[] = entries.map((entry) => {
     const t = byId.get(entry.tenantId);
@@ -161,18 +206,22 @@ function planApply(entries: TenantEntry[], registry: TenantRecord[], tiers: Tier
     ].filter(Boolean);
     if (t.status === 'OFFBOARDED') {
       // The admin API registers a tenant id once: a new onboarding of an offboarded id is a 409 tenant_exists.
-      return { action: 'blocked', entry, status: t.status, drift, reason: `tenant ${t.tenantId} is OFFBOARDED and a tenant id is registered once (the admin API refuses a new onboarding of it); remove the entry or choose another tenantId` };
+      return { action: 'cannot', entry, status: t.status, drift, reason: `tenant ${t.tenantId} is OFFBOARDED and a tenant id is registered once (the admin API refuses a new onboarding of it); remove the entry or choose another tenantId` };
     }
     if (t.tier === entry.tier) return { action: 'unchanged', entry, status: t.status, drift };
     if (!(LIFECYCLE_OPERATIONS.change.from as readonly string[]).includes(t.status)) {
-      return { action: 'blocked', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tenant ${t.tenantId} is ${t.status}; a tier change runs from ${LIFECYCLE_OPERATIONS.change.from.join(', ')} (run apply again once it is)` };
+      return { action: 'cannot', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tenant ${t.tenantId} is ${t.status}; a tier change runs from ${LIFECYCLE_OPERATIONS.change.from.join(', ')} (run apply again once it is)` };
     }
     const target = tierOf.get(entry.tier);
-    if (target && target.isolation !== t.isolation) {
-      return { action: 'blocked', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tier "${entry.tier}" isolates by ${target.isolation}, tenant ${t.tenantId} by ${t.isolation}; changing isolation is a migration (offboard and onboard), not a tier change` };
+    // The admin API's own rule (PATCH /admin/tenants/{id} and Begin change refuse with it), on the tiers GET /admin/tiers gave.
+    const migration = ruleTiers[entry.tier] ? migrationRefusal(t, entry.tier, ruleTiers, tierList?.region ?? '') : undefined;
+    if (migration) return { action: 'cannot', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: ${migration.message} (${migration.code})` };
+    if (target && !target.network && target.isolation !== t.isolation) {
+      // An admin API deployed before GET /admin/tiers gave networks: its isolation only.
+      return { action: 'cannot', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: tier "${entry.tier}" isolates by ${target.isolation}, tenant ${t.tenantId} by ${t.isolation}; changing isolation is a migration (offboard and onboard), not a tier change` };
     }
     const dr = target && drRegionConflict(t, { disasterRecovery: target.drRegion === null ? 'none' : { region: target.drRegion } });
-    if (dr) return { action: 'blocked', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: ${describeDrRegionConflict(t.tenantId, entry.tier, dr)}` };
+    if (dr) return { action: 'cannot', entry, status: t.status, drift, reason: `tier ${t.tier} -> ${entry.tier}: ${describeDrRegionConflict(t.tenantId, entry.tier, dr)}` };
     return { action: 'update tier', entry, from: t.tier, idempotencyKey: changeKey(entry, t), drift };
   });
   const inFile = new Set(entries.map((e) => e.tenantId));
@@ -193,12 +242,12 @@ function planLines(file: string, steps: PlanStep[]): string[] {
     if (s.action === 'create') lines.push(line('create', s.entry.tenantId, `tier ${s.entry.tier}, request ${s.requestId}`));
     else if (s.action === 'update tier') lines.push(line('update tier', s.entry.tenantId, `${s.from} -> ${s.entry.tier}, Idempotency-Key ${s.idempotencyKey}`));
     else if (s.action === 'unchanged') lines.push(line('unchanged', s.entry.tenantId, `tier ${s.entry.tier} (${s.status})`));
-    else if (s.action === 'blocked') lines.push(line('cannot', s.entry.tenantId, s.reason));
+    else if (s.action === 'cannot') lines.push(line('cannot', s.entry.tenantId, s.reason));
     else lines.push(line('not in file', s.tenantId, `tier ${s.tier} (${s.status}): reported only; apply never offboards`));
     for (const d of 'drift' in s ? s.drift : []) lines.push(line('drift', idOf(s), `${d} (apply does not change it on an existing tenant)`));
   }
   const count = (a: PlanStep['action']) => steps.filter((s) => s.action === a).length;
-  lines.push(`${count('create')} to create, ${count('update tier')} to change tier, ${count('unchanged')} unchanged, ${count('blocked')} cannot be applied, ${count('not in file')} not in the file (never offboarded by apply)`);
+  lines.push(`${count('create')} to create, ${count('update tier')} to change tier, ${count('unchanged')} unchanged, ${count('cannot')} cannot be applied, ${count('not in file')} not in the file (never offboarded by apply)`);
   return lines;
 }
 
@@ -209,7 +258,7 @@ async function runPlan(api: AdminClient, steps: PlanStep[], results: StepResult[
   for (const s of steps) {
     if (s.action === 'unchanged' || s.action === 'not in file') continue;
     const tenantId = s.entry.tenantId;
-    if (s.action === 'blocked') {
+    if (s.action === 'cannot') {
       results.push({ tenantId, action: s.action, ok: false, error: s.reason });
       continue;
     }
@@ -249,7 +298,7 @@ export function tenantsApplyCommand(): Command {
     .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON (UTF-8, one document, at most 16 MiB; - reads the standard input): tenants: [{ tenantId, name, tier, adminEmail }], each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
-      + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier of another isolation or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
+      + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
       + 'Before anything changes, each tier the file would send is checked against the platform\'s tiers (GET /admin/tiers): an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters.\n'
       + 'Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end (follow each with tessera tenants watch <id>).\n'
       + 'Exit 2 when the file is invalid (nothing is changed); exit 1 when an action failed or cannot be applied (the other actions still run).\n'
@@ -259,18 +308,32 @@ export function tenantsApplyCommand(): Command {
       let steps: PlanStep[] = [];
       const results: StepResult[] = [];
       try {
-        const entries = await readTenantsFile(o.file);
+        const checked = await checkTenantsFile(o.file);
+        if (checked.problems.length && !checked.entries.length) throw new TenantsFileError(checked.problems);
+        // The file's problems and the tiers' in one run: the tiers are checked for the valid entries before either is reported.
+        let registry: TenantRecord[];
+        let tiers: TierList | undefined;
+        try {
+          const { api } = adminTarget(cmd);
+          registry = await allTenants(api, {});
+          tiers = await platformTierList(api);
+        } catch (e) {
+          if (!checked.problems.length) throw e;
+          process.stderr.write(`note: the tiers were not checked (${e instanceof Error ? e.message : String(e)})\n`);
+          throw new TenantsFileError(checked.problems);
+        }
         const { api } = adminTarget(cmd);
-        const registry = await allTenants(api, {});
-        const tiers = await platformTiers(api);
         if (tiers) {
-          const problems = tierProblems(fileLabel(o.file), entries, registry, tiers);
+          const problems = [...checked.problems, ...tierProblems(fileLabel(o.file), checked.entries, registry, tiers.tiers)];
           if (problems.length) throw new TenantsFileError(problems);
+        } else if (checked.problems.length) {
+          throw new TenantsFileError(checked.problems);
         } else {
           process.stderr.write('note: the admin API has no GET /admin/tiers (deployed before it): the file\'s tiers are checked by the API as each entry is applied\n');
         }
+        const entries = checked.entries.map((x) => x.entry);
         steps = planApply(entries, registry, tiers);
-        const blocked = steps.some((s) => s.action === 'blocked');
+        const blocked = steps.some((s) => s.action === 'cannot');
         if (o.dryRun) {
           print(json ? JSON.stringify({ dryRun: true, plan: steps, results }, null, 2) : [...planLines(fileLabel(o.file), steps), 'dry run: nothing changed'].join('\n'));
           if (blocked) process.exitCode = 1;
@@ -282,7 +345,7 @@ export function tenantsApplyCommand(): Command {
         else {
           for (const r of results) {
             const what = r.action === 'create' ? 'onboarding' : 'tier change';
-            if (r.action === 'blocked') print(`${r.tenantId}: not applied: ${r.error}`);
+            if (r.action === 'cannot') print(`${r.tenantId}: not applied: ${r.error}`);
             else print(r.ok ? `${r.tenantId}: ${what} ${r.note ?? 'started'}${r.executionArn ? `, execution ${r.executionArn}` : ''}` : `${r.tenantId}: ${what} failed: ${r.error}`);
           }
           const failed = results.filter((r) => !r.ok).length;

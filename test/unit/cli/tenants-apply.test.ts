@@ -154,7 +154,9 @@ describe('tessera tenants apply: an invalid file calls nothing (exit 2)', () => 
 `);
     const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', bad, '--dry-run');
     expect(out.code).toBe(2);
-    expect(calls).toEqual([]);
+    // Read-only: the registry and the tiers, to check the valid entry's tier in the same run (s24).
+    expect(calls).toEqual(['GET /v1/admin/tenants', 'GET /v1/admin/tenants?nextToken=p2', 'GET /v1/admin/tiers']);
+    expect(sent).toEqual([]);
     expect(out.stderr).toContain('5 problems; nothing was applied');
     expect(out.stderr).toContain('bad.yaml: tenants[1].tenantId = "Beta": must be a lower-case DNS label');
     expect(out.stderr).toContain('bad.yaml: tenants[2].tier = "": ');
@@ -167,7 +169,9 @@ describe('tessera tenants apply: an invalid file calls nothing (exit 2)', () => 
     const dup = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('dup.yaml', 'tenants:\n  - { tenantId: acme, name: A, tier: starter, adminEmail: a@acme.example }\n  - { tenantId: acme, name: B, tier: pro, adminEmail: b@acme.example }\n'));
     expect(dup.code).toBe(2);
     expect(dup.stderr).toContain('dup.yaml: tenants[1].tenantId = "acme": given twice (also tenants[0])');
-    expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('none.yaml', 'tenant: []\n'))).stderr).toContain('none.yaml: expected an object with a list `tenants`');
+    expect(calls.every((c) => c.startsWith('GET '))).toBe(true); // the tiers of its entries are checked in the same run (s24u)
+    calls.length = 0;
+    expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('none.yaml', 'tenants: 3\n'))).stderr).toContain('none.yaml: expected an object with a list `tenants` (tenants: [{ tenantId, name, tier, adminEmail }]), got 3 for tenants');
     expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('broken.yaml', 'tenants: [ { tenantId: acme\n'))).stderr).toContain('broken.yaml: not valid YAML or JSON');
     expect(calls).toEqual([]);
     expect(sent).toEqual([]);
@@ -354,7 +358,7 @@ describe('tessera tenants apply: hostile files are refused naming the file, the 
     expect(out.code).toBe(2);
     const { error } = JSON.parse(out.stdout) as { error: { problems: string[] } };
     expect(error.problems).toEqual([
-      expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[0\\]\\.tenantId = 0123 \\(YAML reads it as 123; quote it for the text: "0123"\\): `)),
+      expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[0\\]\\.tenantId = 0123 \\(YAML reads it as 123; quoted, "0123" is refused too: must be a lower-case DNS label of 3-24 characters \\(a-z, 0-9, -\\), starting with a letter, `)),
       expect.stringMatching(/: tenants\[0\]\.name = ~ \(YAML reads it as null; quote it for the text: "~"\): /),
     ]);
   });
@@ -402,5 +406,77 @@ describe('tessera tenants apply --dry-run --json: the same object as a run', () 
     expect(Object.keys(body)).toEqual(['dryRun', 'plan', 'results']);
     expect(body).toMatchObject({ dryRun: true, results: [] });
     expect(sent).toEqual([]);
+  });
+});
+
+/**
+ * s24u: what a new user tripped on. A tier change between tiers whose tenant networks differ was planned as `update tier`
+ * and refused by the API per entry (the README's own starter -> professional); problems came in two runs (the file's, then
+ * the tiers'); a misspelt tier had no did-you-mean; `tenant:` for `tenants:` said "got missing for tenants"; --json named a
+ * refused entry `blocked` where the text says `cannot`.
+ */
+describe('tessera tenants apply: what a new user tripped on (s24u)', () => {
+  const net = (tenantVpcPrefixLength: number, maxAzs = 2, internetEgress = false) => ({ tenantVpcPrefixLength, maxAzs, internetEgress });
+  /** GET /admin/tiers as the admin API answers it now: each tier's network and compute mode, and the API's region. */
+  const NET_TIERS = { region: 'us-east-1', tiers: [
+    { name: 'starter', isolation: 'vpc', drRegion: null, network: net(22), computeMode: 'shared' },
+    { name: 'pro', isolation: 'vpc', drRegion: null, network: net(22), computeMode: 'shared' },
+    { name: 'professional', isolation: 'vpc', drRegion: null, network: net(20, 2, true), computeMode: 'shared' },
+    { name: 'enterprise', isolation: 'account', drRegion: 'us-west-2', network: net(18, 3, true), computeMode: 'dedicated' },
+  ] };
+
+  it('a tier change to a tier of another tenant network is `cannot` with the admin API\'s reason (its migrationRefusal), in the text and in --json; nothing is sent for it', async () => {
+    tiersAnswer = { status: 200, body: NET_TIERS };
+    pages = { first: [record('acme', 'starter', 'ACTIVE', { vpcCidr: '10.64.4.0/22' }), record('beta', 'starter', 'ACTIVE', { vpcCidr: '10.64.8.0/22' })], second: [] };
+    const path = file('net.yaml', `tenants:
+  - { tenantId: acme, name: acme name, tier: pro, adminEmail: ops@acme.example }
+  - { tenantId: beta, name: beta name, tier: professional, adminEmail: ops@beta.example }
+`);
+    const dry = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(/\n {2}update tier {2}acme {2}starter -> pro, /);
+    expect(dry.stdout).toContain('  cannot       beta  tier starter -> professional: tier = "professional": its tenant network differs from the tenant\'s in what the VPC and its subnets are cut from: '
+      + 'network.tenantVpcPrefixLength is 20, tenant beta\'s 22 (its VPC 10.64.8.0/22); network.internetEgress is true, tenant beta\'s false.');
+    expect(dry.stdout).toContain('(network_change)\n');
+    expect(dry.stdout).toContain('0 to create, 1 to change tier, 0 unchanged, 1 cannot be applied');
+    const run = await runTesseraInProcess(admin.url, '--json', 'tenants', 'apply', '-f', path);
+    expect(run.code).toBe(1);
+    expect(sent.map((s) => s.call)).toEqual(['PATCH /v1/admin/tenants/acme']);
+    const body = JSON.parse(run.stdout) as { plan: Array<{ action: string }>; results: Array<{ tenantId: string; action: string; ok: boolean }> };
+    // One word for it: the text's and the README's `cannot`.
+    expect(body.plan.map((p) => p.action)).toEqual(['update tier', 'cannot']);
+    expect(body.results.map((r) => [r.tenantId, r.action, r.ok])).toEqual([['acme', 'update tier', true], ['beta', 'cannot', false]]);
+  });
+
+  it('the file\'s problems and the tiers\' in one run, a misspelt tier with the nearest tier\'s name', async () => {
+    tiersAnswer = { status: 200, body: NET_TIERS };
+    const path = file('both.yaml', `tenants:
+  - { tenantId: newco, name: New Co, tier: profesional, adminEmail: admin@newco.example }
+  - { tenantId: Bad, name: Bad, tier: starter, adminEmail: ops@bad.example }
+  - { tenantId: caseco, name: Case Co, tier: Starter, adminEmail: ops@caseco.example }
+`);
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(sent).toEqual([]);
+    expect(out.stderr).toBe([
+      'error: 3 problems; nothing was applied:',
+      `  - ${path}: tenants[1].tenantId = "Bad": must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row`,
+      `  - ${path}: tenants[0].tier = "profesional": does not exist (did you mean professional?) (tiers: starter, pro, professional, enterprise)`,
+      `  - ${path}: tenants[2].tier = "Starter": does not exist (did you mean starter?) (tiers: starter, pro, professional, enterprise)`,
+      '',
+    ].join('\n'));
+  });
+
+  it('`tenant:` for `tenants:` says that tenants is missing and tenant is unknown, with the nearest key', async () => {
+    const path = file('tenant.yaml', 'tenant:\n  - { tenantId: acme, name: A, tier: starter, adminEmail: a@acme.example }\n');
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(out.code).toBe(2);
+    expect(calls).toEqual([]);
+    expect(out.stderr).toBe([
+      'error: 2 problems; nothing was applied:',
+      `  - ${path}: tenants: missing: the file holds a list \`tenants\` (tenants: [{ tenantId, name, tier, adminEmail }])`,
+      `  - ${path}: tenant: unknown key (did you mean tenants?) (the file holds only \`tenants\`)`,
+      '',
+    ].join('\n'));
   });
 });

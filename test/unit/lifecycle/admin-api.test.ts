@@ -5,6 +5,8 @@ import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { migrationTiers, type TierList } from '../../../lib/platform-tiers.js';
+import { migrationRefusal } from '../../../lambdas/lifecycle/tier-migration.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
 import { controlMock } from './control-table-mock.js';
@@ -1098,10 +1100,26 @@ describe('admin API: GET /admin/tiers (s24)', () => {
     const r = await call('GET', '/admin/tiers');
     expect(r.statusCode).toBe(200);
     expect(body(r)).toEqual({
-      tiers: Object.entries(c.tiers).map(([name, t]) => ({ name, isolation: t.isolation, drRegion: name === 'professional' ? 'us-west-2' : null })),
+      tiers: Object.entries(c.tiers).map(([name, t]) => ({
+        name, isolation: t.isolation, drRegion: name === 'professional' ? 'us-west-2' : null,
+        network: { tenantVpcPrefixLength: t.network.tenantVpcPrefixLength, maxAzs: t.network.maxAzs, internetEgress: t.network.internetEgress },
+        computeMode: t.compute.mode,
+      })),
+      ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
     });
     expect(body(r).tiers.map((t: { name: string }) => t.name)).toEqual(Object.keys(c.tiers));
     expect(records.size).toBe(0);
+  });
+
+  it('s24u: carries what the tier-change rule reads: migrationRefusal on its answer refuses what PATCH refuses, with the same words (the default config\'s starter -> professional)', async () => {
+    const tiers = body(await call('GET', '/admin/tiers')) as TierList;
+    for (const [record, target] of [[registered({ status: 'ACTIVE' }), 'professional'], [registered({ status: 'ACTIVE', availabilityZones: ['us-east-1a', 'us-east-1b'] }), 'enterprise'], [registered({ status: 'ACTIVE' }), 'starter']] as const) {
+      records.set('acme', record);
+      const patch = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: target }) });
+      const planned = migrationRefusal(record, target, migrationTiers(tiers.tiers), tiers.region ?? '');
+      if (target === 'starter') expect([patch.statusCode, planned]).toEqual([400, undefined]); // nothing_to_change: no migration
+      else expect([patch.statusCode, body(patch).error.code, body(patch).error.message]).toEqual([400, planned!.code, planned!.message]);
+    }
   });
 
   it('takes no query and no other method', async () => {
