@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 /** The npm scripts the rule covers, with the file `tsx <file>` runs. */
-const covered = Object.entries(scripts).filter(([name]) => /^(demo|rehearse|bench):/.test(name)).map(([name, command]) => {
+const covered = Object.entries(scripts).filter(([name]) => /^(demo|rehearse|bench):|^local-platform$/.test(name)).map(([name, command]) => {
   const file = /^tsx (\S+\.ts)$/.exec(command)?.[1];
   return { name, command, file };
 });
@@ -34,7 +34,7 @@ describe('npm demo:*, rehearse:*, bench:* scripts honour --help / -h', () => {
   }, 60_000);
 
   it('every such script runs one file whose first import is the --help check (or, rehearse:deploy-guide, its own parser), and names its usage', () => {
-    expect(covered.map((s) => s.name)).toEqual(expect.arrayContaining(['demo:onboarding', 'demo:drift', 'rehearse:deploy-guide', 'bench:synth', 'bench:test', 'bench:lifecycle', 'bench:gateway', 'bench:tokens']));
+    expect(covered.map((s) => s.name)).toEqual(expect.arrayContaining(['demo:onboarding', 'demo:drift', 'rehearse:deploy-guide', 'bench:synth', 'bench:test', 'bench:lifecycle', 'bench:gateway', 'bench:tokens', 'local-platform']));
     for (const { name, command, file } of covered) {
       expect(file, `${name}: ${command}`).toBeDefined();
       const source = readFileSync(join(ROOT, file!), 'utf8');

@@ -1,0 +1,73 @@
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dirs.js';
+
+/**
+ * s24u: a new user could not try `tessera tenants apply` locally: no local admin API stayed up for their own commands
+ * (the README pointed to a vitest case). `npm run local-platform` (test/demo/local-platform-server.ts) starts moto and the
+ * local platform, prints the `export` line for another shell, and stops everything on SIGINT or SIGTERM.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = tempDir('local-platform-script-');
+let child: ChildProcess | undefined;
+afterAll(() => { if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+
+/** Whether something accepts a TCP connection at `url`'s host and port. */
+const listening = (url: string) => new Promise<boolean>((resolve) => {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname, () => { socket.destroy(); resolve(true); });
+  socket.on('error', () => resolve(false));
+});
+
+/** Whether process `pid` still exists (signal 0 checks without sending anything). */
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+describe('npm run local-platform', () => {
+  it('prints the export line; tessera tenants apply --dry-run runs against it from another process; SIGINT stops the admin API, moto and itself (exit 0)', async () => {
+    // The script's entry as npm runs it (tsx), in one process so the signal reaches it as Ctrl-C reaches a terminal's.
+    child = spawn(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts'], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.on('exit', (code, signal) => resolve({ code, signal })));
+    const exportLine = await new Promise<string>((resolve, reject) => {
+      child!.stdout!.on('data', (c: Buffer) => {
+        stdout += c.toString('utf8');
+        const line = /^ {2}export (.*)$/m.exec(stdout)?.[1];
+        if (line && stdout.includes('Tiers')) resolve(line);
+      });
+      void exited.then((e) => reject(new Error(`local-platform exited before it was up (${JSON.stringify(e)}): ${stderr}`)));
+    });
+    const env = Object.fromEntries(exportLine.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '' });
+    const moto = /AWS \(moto\) (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
+    expect(stdout).toContain('npx tessera tenants apply -f tenants.yaml --dry-run');
+
+    // Another shell with the printed variables (and none of this process's admin API settings).
+    const file = join(dir, 'tenants.yaml');
+    writeFileSync(file, 'tenants:\n  - { tenantId: localco, name: Local Co, tier: starter, adminEmail: ops@localco.example.com }\n');
+    const cli = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), 'tenants', 'apply', '-f', file, '--dry-run'], { env: { ...process.env, TESSERA_API_URL: '', ...env } },
+        (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
+    });
+    expect([cli.code, cli.stderr]).toEqual([0, '']);
+    expect(cli.stdout).toMatch(/ {2}create {7}localco {2}tier starter, request apply-localco-[0-9a-f]{12}\n/);
+    expect(cli.stdout).toContain('dry run: nothing changed');
+
+    // What it started as its children (tsx's esbuild service): gone with it.
+    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.split('\n').map((s) => Number(s.trim())).filter(Boolean);
+    child.kill('SIGINT');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(stderr).toContain('SIGINT: letting running executions end, then stopping the admin API and moto\nstopped\n');
+    expect(await listening(env.TESSERA_API_URL!)).toBe(false);
+    expect(await listening(moto)).toBe(false);
+    for (const pid of children) {
+      // A child ends once its parent's pipes close; waited for, not timed.
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(pid), `child ${pid}`).toBe(false);
+    }
+  }, 300_000);
+});
