@@ -311,10 +311,11 @@ export function tenantsApplyCommand(): Command {
         const checked = await checkTenantsFile(o.file);
         if (checked.problems.length && !checked.entries.length) throw new TenantsFileError(checked.problems);
         // The file's problems and the tiers' in one run: the tiers are checked for the valid entries before either is reported.
+        let api: AdminClient;
         let registry: TenantRecord[];
         let tiers: TierList | undefined;
         try {
-          const { api } = adminTarget(cmd);
+          ({ api } = adminTarget(cmd));
           registry = await allTenants(api, {});
           tiers = await platformTierList(api);
         } catch (e) {
@@ -322,7 +323,6 @@ export function tenantsApplyCommand(): Command {
           process.stderr.write(`note: the tiers were not checked (${e instanceof Error ? e.message : String(e)})\n`);
           throw new TenantsFileError(checked.problems);
         }
-        const { api } = adminTarget(cmd);
         if (tiers) {
           const problems = [...checked.problems, ...tierProblems(fileLabel(o.file), checked.entries, registry, tiers.tiers)];
           if (problems.length) throw new TenantsFileError(problems);

@@ -2,7 +2,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -13,7 +13,7 @@ import { tempDir } from '../support/temp-dirs.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const dir = tempDir('local-platform-script-');
 let child: ChildProcess | undefined;
-afterAll(() => { if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+afterEach(() => { if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
 
 /** Whether something accepts a TCP connection at `url`'s host and port. */
 const listening = (url: string) => new Promise<boolean>((resolve) => {
@@ -26,7 +26,7 @@ const listening = (url: string) => new Promise<boolean>((resolve) => {
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 describe('npm run local-platform', () => {
-  it('prints the export line; tessera tenants apply --dry-run runs against it from another process; SIGINT stops the admin API, moto and itself (exit 0)', async () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('prints the export line; tessera tenants apply --dry-run runs against it from another process; %s stops the admin API, moto and itself (exit 0)', async (signal) => {
     // The script's entry as npm runs it (tsx), in one process so the signal reaches it as Ctrl-C reaches a terminal's.
     child = spawn(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts'], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -59,9 +59,9 @@ describe('npm run local-platform', () => {
 
     // What it started as its children (tsx's esbuild service): gone with it.
     const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.split('\n').map((s) => Number(s.trim())).filter(Boolean);
-    child.kill('SIGINT');
+    child.kill(signal);
     expect(await exited).toEqual({ code: 0, signal: null });
-    expect(stderr).toContain('SIGINT: letting running executions end, then stopping the admin API and moto\nstopped\n');
+    expect(stderr).toContain(`${signal}: letting running executions end, then stopping the admin API and moto\nstopped\n`);
     expect(await listening(env.TESSERA_API_URL!)).toBe(false);
     expect(await listening(moto)).toBe(false);
     for (const pid of children) {
