@@ -174,8 +174,9 @@ const DOC = 'docs/control-tower.md';
  *   with none there, the landing zone's own Region deny (AWS-GR_REGION_DENY, Sid `GRREGIONDENY`, on
  *   the OUs CT registered) is a warning for the day the Tessera OUs are registered.
  * - `landing-zone-accelerator`: LZA's installer version parameter in `ctx.region` under the default
- *   prefix (a warning naming the ignore list and the quarantine SCP steps). Not found is a warning,
- *   not a pass: the parameter exists only in LZA's home Region and under its prefix.
+ *   prefix (a warning naming the ignore list and the quarantine SCP steps). Not found is a warning
+ *   where Control Tower is enabled or unknown (LZA mostly runs over a landing zone), a pass naming what
+ *   it could not see otherwise: the parameter exists only in LZA's home Region and under its prefix.
  * Calls (management account): organizations:ListAWSServiceAccessForOrganization,
  * organizations:ListOrganizationalUnitsForParent, organizations:ListPoliciesForTarget,
  * organizations:ListPolicies, organizations:DescribePolicy, ssm:GetParameter,
@@ -220,7 +221,9 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
       }));
   } catch (e) {
     if (errorName(e) === 'ParameterNotFound') {
-      out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'warn', `not found in ${ctx.region} (no ${LZA_VERSION_PARAMETER}): doctor cannot tell whether LZA runs in this organization, because the parameter lives only in LZA's home Region and its name carries LZA's prefix (accelerator unless acceleratorPrefix was changed)`, {
+      // LZA deploys over a Control Tower landing zone in most organizations: with Control Tower on (or unknown), its
+      // absence here is no sign, a warning; without Control Tower a pass that says what it did not see.
+      out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', controlTower === false ? 'pass' : 'warn', `not found in ${ctx.region} (no ${LZA_VERSION_PARAMETER}): ${controlTower === false ? 'an LZA installed with another home Region or acceleratorPrefix would not be seen here' : 'doctor cannot tell whether LZA runs in this organization'}, because the parameter lives only in LZA's home Region and its name carries LZA's prefix (accelerator unless acceleratorPrefix was changed)`, {
         ...where,
         fix: `if LZA runs in this organization (its installer stack, AWSAccelerator-InstallerStack by default, is in CloudFormation in its home Region), follow What LZA sees in ${DOC}; otherwise nothing to do`,
       }));
