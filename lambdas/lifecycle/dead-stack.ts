@@ -46,7 +46,7 @@ export async function removeDeadTenantStack(
     onLift: async (lift) => {
       mine.push(lift);
       await context.onLift(lift);
-      await announceLift(record, name, lift, {
+      await announceLift(record, stack.StackId ?? name, lift, {
         requestId: context.requestId, executionArn: context.executionArn, step: context.step,
         reason: `dead stack ${stack.StackStatus}: lifted so that the stack can be deleted`,
       });

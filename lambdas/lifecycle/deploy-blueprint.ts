@@ -155,7 +155,7 @@ export function stackLiftRecorder(record: TenantRecord, state: LifecycleState & 
   return async (lift) => {
     if (history.earlier().some((e) => sameLift(e, lift))) return;
     await history.record(lift);
-    await announceLift(record, lift.logicalId, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: context.step, reason: context.reason });
+    await announceLift(record, lift.physicalId, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: context.step, reason: context.reason });
   };
 }
 

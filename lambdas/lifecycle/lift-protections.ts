@@ -137,9 +137,29 @@ export async function liftStackProtections(
   return { waitingFor };
 }
 
-/** Where a protection lift is recorded besides the registry: the audit bucket (`tessera-audit/lifecycle/<tenant>/…`, `tessera-audit/dr-tier/lifecycle/…` for a DR tier) and the bus (`Tenant Protection Lifted`). */
-export async function announceLift(record: TenantRecord, stack: string, lift: LiftedProtection, context: { requestId: string; executionArn?: string; step: string; reason?: string }): Promise<void> {
-  const audit = { ...lift, accountId: record.accountId, stack, ...context };
+/**
+ * The account and name of a CloudFormation stack from its StackId, an ARN
+ * `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>` (DescribeStacks' `StackId`;
+ * ARN format: AWS CloudFormation, "Actions, resources, and condition keys", resource type `stack`).
+ * @throws Error naming the value when it is not a stack ARN.
+ */
+export function stackArnParts(stackId: string): { accountId: string; region: string; stackName: string } {
+  const m = /^arn:[^:]+:cloudformation:([^:]+):(\d{12}):stack\/([^/]+)\/.+$/.exec(stackId);
+  if (!m) throw new Error(`StackId ${JSON.stringify(stackId)} is not a CloudFormation stack ARN (arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>)`);
+  return { region: m[1], accountId: m[2], stackName: m[3] };
+}
+
+/**
+ * Where a protection lift is recorded besides the registry: the audit bucket (`tessera-audit/lifecycle/<tenant>/…`,
+ * `tessera-audit/dr-tier/lifecycle/…` for a DR tier) and the bus (`Tenant Protection Lifted`). `stackId` is the
+ * StackId (ARN) of the stack the lift was made for: the record's `stack` (its name) and `accountId` are read from it,
+ * the account the stack lives in — the tenant's account for its tenant, account-baseline and DR stacks, the platform
+ * account for its namespace stack (a tenant of the namespace tier), which the tenant record's `accountId` is not.
+ * @throws Error naming the value when `stackId` is not a stack ARN (stackArnParts), before anything is written.
+ */
+export async function announceLift(record: TenantRecord, stackId: string, lift: LiftedProtection, context: { requestId: string; executionArn?: string; step: string; reason?: string }): Promise<void> {
+  const { accountId, stackName: stack } = stackArnParts(stackId);
+  const audit = { ...lift, accountId, stack, ...context };
   await writeAudit(record, 'protection-lifted', lift.logicalId, audit);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.protectionLifted, { tenantId: record.tenantId, ...audit });
 }
@@ -185,7 +205,7 @@ export const handler = lifecycleHandler('Lift protections', async (state: Lifecy
         // On record before the next lift: a Lambda that times out later in the step runs no catch, and a re-run finds
         // the protection off (isOn) and neither lifts nor records it again: kept to the end, the lift was in no registry.
         await save();
-        await announceLift(record, name, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Lift protections' });
+        await announceLift(record, stack.StackId ?? name, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Lift protections' });
       },
     });
   } catch (e) {

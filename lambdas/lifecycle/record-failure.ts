@@ -157,7 +157,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const liftStackProtection = (reason: string) => async (lift: LiftedProtection) => {
     if ([...earlier, ...lifts].some((e) => sameLift(e, lift))) return;
     await recordLift(lift);
-    await announceLift(record, lift.logicalId, lift, { requestId, executionArn: input.executionArn, step: 'Record failure', reason });
+    await announceLift(record, lift.physicalId, lift, { requestId, executionArn: input.executionArn, step: 'Record failure', reason });
   };
   const liftDrProtection = liftStackProtection('dead DR stack: lifted so that the stack can be deleted');
   const cleanup: string[] = [];

@@ -46,7 +46,7 @@ beforeEach(() => {
 
 const notFound = Object.assign(new Error('Stack with id tessera-account-baseline does not exist'), { name: 'ValidationError' });
 const baselineStack = (StackStatus: string, version = '1.0.0') => ({ Stacks: [{
-  StackName: 'tessera-account-baseline', StackStatus: StackStatus as StackStatus, CreationTime: new Date(),
+  StackName: 'tessera-account-baseline', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-account-baseline/1', StackStatus: StackStatus as StackStatus, CreationTime: new Date(),
   Tags: [{ Key: 'tessera:blueprint-version', Value: version }, { Key: 'tessera:component', Value: 'account-baseline' }],
 }] });
 const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
@@ -311,7 +311,7 @@ describe('Record failure names what a dead stack left behind', async () => {
   it('records DELETE_SKIPPED and DELETE_FAILED resources (logical id, type, physical id) in the registry and the event', async () => {
     // GIVEN a rolled-back create whose events (newest first) show a skipped log group and a vault that could not be deleted
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
       event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE'),
@@ -328,7 +328,7 @@ describe('Record failure names what a dead stack left behind', async () => {
       { stack: 'tessera-acme', logicalId: 'Logs', type: 'AWS::Logs::LogGroup', physicalId: '/tessera/acme/app', status: 'DELETE_SKIPPED' },
       { stack: 'tessera-acme', logicalId: 'Vault', type: 'AWS::Backup::BackupVault', physicalId: 'tessera-acme-vault', status: 'DELETE_FAILED', reason: 'vault not empty' },
     ];
-    expect(cfn.commandCalls(DescribeStackEventsCommand)[0].args[0].input.StackName).toBe('arn:stack/tessera-acme/1');
+    expect(cfn.commandCalls(DescribeStackEventsCommand)[0].args[0].input.StackName).toBe('arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1');
     expect(records.get('acme')?.failure).toMatchObject({ step: 'Check blueprint', leftBehind });
     expect(records.get('acme')?.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied; left behind: Logs (AWS::Logs::LogGroup) /tessera/acme/app DELETE_SKIPPED; Vault (AWS::Backup::BackupVault) tessera-acme-vault DELETE_FAILED: vault not empty');
     expect((out as { leftBehind?: unknown }).leftBehind).toEqual(leftBehind);
@@ -365,6 +365,21 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(detailTypes.filter((t) => t === 'Tenant Protection Lifted')).toHaveLength(1);
   });
 
+  // s24x: the audit record and the event of that lift named the tenant's account (333333333333, record.accountId), but
+  // the namespace stack lives in the platform account (its StackId's account, 111111111111 here).
+  it('records the platform account, the namespace stack\'s own, in the audit record and the event of its lift', async () => {
+    records.set('acme', leased('onboard', { currentStep: 'Check namespace blueprint' }));
+    const NAMESPACE_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/tessera-acme-namespace/1';
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(notFound);
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID, StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+    await handler(failure);
+    const audit = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((i) => i.Key!.includes('protection-lifted'))!;
+    expect(JSON.parse(audit.Body as string)).toMatchObject({ action: 'protection-lifted', stack: 'tessera-acme-namespace', physicalId: NAMESPACE_ID, accountId: '111111111111' });
+    const lifted = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!).find((e) => e.DetailType === 'Tenant Protection Lifted')!;
+    expect(JSON.parse(lifted.Detail!)).toMatchObject({ tenantId: 'acme', stack: 'tessera-acme-namespace', accountId: '111111111111' });
+  });
+
   it('records no leftBehind when the rollback removed everything (RetainExceptOnCreate)', async () => {
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
@@ -377,7 +392,7 @@ describe('Record failure names what a dead stack left behind', async () => {
 
   it('still deletes the stack and records the failure when the events cannot be read', async () => {
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await expect(handler(failure)).resolves.toMatchObject({ status: 'FAILED' });

@@ -55,7 +55,7 @@ describe('Record failure', async () => {
   it('deletes a stack that never came up (its termination protection lifted and recorded), frees the slot, records FAILED with step and reason, releases the lease, announces it', async () => {
     // GIVEN this execution holds the onboarding, its stack rolled back
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceGone);
     cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
     // WHEN
@@ -65,7 +65,7 @@ describe('Record failure', async () => {
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution' });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
     expect(out).toMatchObject({ status: 'FAILED', step: 'Check blueprint', reason: REASON, cleanup: ['deleted ROLLBACK_COMPLETE stack tessera-acme'] });
-    const lift = { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: 'arn:stack/tessera-acme/1', protection: 'TerminationProtection', at: expect.any(String) };
+    const lift = { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', protection: 'TerminationProtection', at: expect.any(String) };
     const record = records.get('acme')!;
     expect(record).toMatchObject({ status: 'FAILED', currentStep: 'Check blueprint' });
     expect(record.lease).toBeUndefined();

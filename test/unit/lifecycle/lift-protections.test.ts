@@ -238,3 +238,18 @@ describe('Lift protections (offboarding)', async () => {
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
   });
 });
+
+describe('stackArnParts (the account a lift is announced for)', async () => {
+  const { stackArnParts } = await import('../../../lambdas/lifecycle/lift-protections.js');
+
+  it('reads the account, region and name of a stack from its StackId', () => {
+    expect(stackArnParts('arn:aws:cloudformation:us-east-1:111111111111:stack/tessera-acme-namespace/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d'))
+      .toEqual({ accountId: '111111111111', region: 'us-east-1', stackName: 'tessera-acme-namespace' });
+    expect(stackArnParts('arn:aws-us-gov:cloudformation:us-gov-west-1:333333333333:stack/tessera-acme-dr/1')).toMatchObject({ accountId: '333333333333', stackName: 'tessera-acme-dr' });
+  });
+
+  it('refuses what is not a stack ARN, naming it', () => {
+    expect(() => stackArnParts('tessera-acme')).toThrow('StackId "tessera-acme" is not a CloudFormation stack ARN (arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>)');
+    expect(() => stackArnParts('arn:aws:cloudformation:us-east-1:333333333333:stackset/tessera:1')).toThrow(/is not a CloudFormation stack ARN/);
+  });
+});
