@@ -16,11 +16,13 @@ export interface DemoPlatform {
  * (test/integration/support/local-platform.ts), with the default config.
  * moto is installed into .venv unless it is there (or MOTO_SERVER names one), as `npm test`'s pretest
  * does; its messages go to stderr, so stdout stays the transcript. The caller stops `platform`.
+ * @param options.port the admin API's port on 127.0.0.1 (LocalPlatform.start); @default 0 (a free one)
+ * @throws LocalPortError when that port cannot be bound (taken: `code` EADDRINUSE), before the moto server starts
  */
-export async function startDemoPlatform(): Promise<DemoPlatform> {
+export async function startDemoPlatform(options: { port?: number } = {}): Promise<DemoPlatform> {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   if (!process.env.MOTO_SERVER) execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'ensure-moto.mjs')], { stdio: ['ignore', 2, 2] });
-  const platform = await LocalPlatform.start(configWith());
+  const platform = await LocalPlatform.start(configWith(), { port: options.port });
   const cli = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
   const tessera = async (...args: string[]): Promise<void> => {
     process.stdout.write(`$ tessera ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}\n`);

@@ -8,14 +8,52 @@
  *   npx tessera tenants list
  *   npx tessera tenants show <id>
  * Ctrl-C (SIGINT) or SIGTERM lets the running executions end, closes the admin API and stops moto, then exits 0.
- * Usage: npm run local-platform (installs moto into .venv first when it is missing, as `npm test` does)
+ * Usage: npm run local-platform [-- --port <n>] (installs moto into .venv first when it is missing, as `npm test` does)
+ *   --port <n>  the admin API's port on 127.0.0.1 (an integer 1-65535), so that TESSERA_API_URL is the same every
+ *               run; default: a free port, another each run. A taken port is refused (exit 1), a bad value too (exit 2).
  */
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
 import '../../scripts/help-flag.js';
 import { configWith } from '../support/config-with.js';
+import { LocalPortError } from '../integration/support/local-platform.js';
 import { startDemoPlatform } from './demo-platform.js';
 
-const { platform } = await startDemoPlatform();
+/**
+ * The script's arguments: `--port <n>` or `--port=<n>`, n an integer 1-65535 (TCP's port range less 0, which would
+ * mean "any"). Undefined when not given (a free port).
+ * @throws Error naming the argument or the value when it is not one of these (the script exits 2)
+ */
+function parsePortArgs(args: readonly string[]): number | undefined {
+  let port: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.startsWith('--port=');
+    if (arg !== '--port' && !eq) throw new Error(`unknown argument ${JSON.stringify(arg)}: the only option is --port <n> (see --help)`);
+    const value = eq ? arg.slice('--port='.length) : args[++i];
+    if (value === undefined) throw new Error('--port needs a value: an integer 1-65535');
+    if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new Error(`--port ${JSON.stringify(value)} is not a port: an integer 1-65535`);
+    port = Number(value);
+  }
+  return port;
+}
+
+let port: number | undefined;
+try {
+  port = parsePortArgs(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`local-platform: ${(e as Error).message}\n`);
+  process.exit(2);
+}
+
+let started: Awaited<ReturnType<typeof startDemoPlatform>>;
+try {
+  started = await startDemoPlatform({ port });
+} catch (e) {
+  if (!(e instanceof LocalPortError)) throw e;
+  process.stderr.write(`local-platform: ${e.message}; give another --port, or none for a free one\n`);
+  process.exit(1);
+}
+const { platform } = started;
 
 /** The environment a shell needs for the CLI to reach this admin API (the operator's shell of test/integration/support/tessera-cli.ts). */
 export const shellEnv = { TESSERA_API_URL: platform.apiUrl, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '' };

@@ -1,8 +1,9 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -69,5 +70,65 @@ describe('npm run local-platform', () => {
       for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
       expect(alive(pid), `child ${pid}`).toBe(false);
     }
+  }, 300_000);
+
+  /** The script run to its end with `args` (a safety timeout: it stops on SIGTERM, as on Ctrl-C). */
+  const runScript = (...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts', ...args], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, timeout: 120_000, killSignal: 'SIGTERM' },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }));
+  });
+
+  // s24x: the admin API took a free port each start, so the printed TESSERA_API_URL changed every run (a shell's
+  // export, a saved profile went stale). --port <n> binds it on 127.0.0.1:<n>.
+  it('serves the admin API on 127.0.0.1:<n> with --port <n>, the export line\'s TESSERA_API_URL naming it; SIGTERM stops it there', async () => {
+    const port = await freePort();
+    child = spawn(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts', '--port', String(port)], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.on('exit', (code, signal) => resolve({ code, signal })));
+    await new Promise<void>((resolve, reject) => {
+      child!.stdout!.on('data', (c: Buffer) => {
+        stdout += c.toString('utf8');
+        if (stdout.includes('Tiers')) resolve();
+      });
+      void exited.then((e) => reject(new Error(`local-platform exited before it was up (${JSON.stringify(e)}): ${stderr}`)));
+    });
+    const url = `http://127.0.0.1:${port}/v1`;
+    expect(stdout).toContain(`  admin API  ${url}\n`);
+    expect(stdout).toContain(`  export TESSERA_API_URL=${url} `);
+    const tiers = await fetch(`${url}/admin/tiers`);
+    expect(tiers.status).toBe(200);
+    expect(((await tiers.json()) as { tiers: Array<{ name: string }> }).tiers.map((t) => t.name)).toEqual(['starter', 'professional', 'enterprise']);
+    child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await listening(url)).toBe(false);
+  }, 300_000);
+
+  it('refuses a taken --port in one line naming it (exit 1), and a --port that is no port (exit 2); --help lists --port', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const held = (holder.address() as AddressInfo).port;
+    try {
+      const taken = await runScript('--port', String(held));
+      expect([taken.code, taken.stdout]).toEqual([1, '']);
+      expect(taken.stderr.split('\n').filter((l) => l.startsWith('local-platform:'))).toEqual([
+        `local-platform: port ${held} on 127.0.0.1 is taken (EADDRINUSE): another process listens there; give another --port, or none for a free one`,
+      ]);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+    for (const [args, message] of [
+      [['--port', 'abc'], '--port "abc" is not a port: an integer 1-65535'],
+      [['--port=70000'], '--port "70000" is not a port: an integer 1-65535'],
+      [['--port'], '--port needs a value: an integer 1-65535'],
+      [['--prot', '8080'], 'unknown argument "--prot": the only option is --port <n> (see --help)'],
+    ] as const) {
+      expect(await runScript(...args), args.join(' ')).toEqual({ code: 2, stdout: '', stderr: `local-platform: ${message}\n` });
+    }
+    const help = await runScript('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: npm run local-platform \[-- --port <n>\]/);
+    expect(help.stdout).toMatch(/^ {2}--port <n> {2}the admin API's port on 127\.0\.0\.1/m);
   }, 300_000);
 });

@@ -95,24 +95,26 @@ export class LocalPlatform {
   private readonly deliveries = new Map<string, Promise<void>>();
   private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: WorkflowRunner, private readonly server: Server, readonly apiUrl: string, private readonly config: PlatformConfig) {}
 
-  static async start(config: PlatformConfig): Promise<LocalPlatform> {
-    const moto = await startHarnessMoto({ serial: true }); // conditional writes (leases, slots, claims) need DynamoDB's isolation, which threaded moto lacks
-    const workflows = new WorkflowRunner(await workflowDefinitions(config));
-    const fixture = await createPlatformFixture(moto.endpoint, config);
-    // The state machines the admin API starts (its environment in AWS: constructs/admin-api.ts); drift: POST /admin/drift.
-    for (const wf of ['onboard', 'change', 'status', 'offboard', 'drift']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);
-    Object.assign(process.env, fixture.env, {
-      [ENV.onboardStateMachineArn]: fixture.env.TESSERA_ONBOARD_STATE_MACHINE_ARN,
-      [ENV.changeStateMachineArn]: fixture.env.TESSERA_CHANGE_STATE_MACHINE_ARN,
-      [ENV.statusStateMachineArn]: fixture.env.TESSERA_STATUS_STATE_MACHINE_ARN,
-      [ENV.offboardStateMachineArn]: fixture.env.TESSERA_OFFBOARD_STATE_MACHINE_ARN,
-      [ENV.driftStateMachineArn]: fixture.env.TESSERA_DRIFT_STATE_MACHINE_ARN,
-    });
-    const { handler } = await import('../../../lambdas/admin/admin-api.js');
+  /**
+   * Starts moto, the platform fixture and the state machines, and serves the admin API on 127.0.0.1:`options.port`
+   * (`apiUrl`: `http://127.0.0.1:<port>/v1`). The port is bound first, before anything else starts, so a taken one
+   * fails at once with nothing left running; until the platform is up the API answers 503.
+   * @param options.port TCP port, an integer 0–65535; @default 0 (a free port the kernel picks)
+   * @throws RangeError naming `port` when it is not an integer 0–65535
+   * @throws LocalPortError (its `code` Node's: EADDRINUSE for a taken port, EACCES for one this user may not bind) naming the address
+   */
+  static async start(config: PlatformConfig, options: { port?: number } = {}): Promise<LocalPlatform> {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port ${JSON.stringify(port)} is not an integer 0-65535`);
+    let handler: ((event: APIGatewayProxyEvent) => Promise<{ statusCode: number; headers?: unknown; body: string }>) | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', async () => {
+        if (!handler) {
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { code: 'starting', message: 'the local platform is starting: moto and the admin API are not up yet' } }));
+          return;
+        }
         const url = new URL(req.url!, 'http://local');
         const path = url.pathname.replace(/^\/v1/, '');
         // A path no resource matches goes to the handler as it is (its 404 no_route; API Gateway answers 403 Missing Authentication Token).
@@ -127,11 +129,35 @@ export class LocalPlatform {
         res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.body);
       });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(new LocalPortError(port, e)));
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
     const address = server.address() as { port: number };
-    const platform = new LocalPlatform(moto, fixture, workflows, server, `http://127.0.0.1:${address.port}/v1`, config);
-    platform.serveStepFunctions();
-    return platform;
+    let moto: MotoServer | undefined;
+    try {
+      moto = await startHarnessMoto({ serial: true }); // conditional writes (leases, slots, claims) need DynamoDB's isolation, which threaded moto lacks
+      const workflows = new WorkflowRunner(await workflowDefinitions(config));
+      const fixture = await createPlatformFixture(moto.endpoint, config);
+      // The state machines the admin API starts (its environment in AWS: constructs/admin-api.ts); drift: POST /admin/drift.
+      for (const wf of ['onboard', 'change', 'status', 'offboard', 'drift']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);
+      Object.assign(process.env, fixture.env, {
+        [ENV.onboardStateMachineArn]: fixture.env.TESSERA_ONBOARD_STATE_MACHINE_ARN,
+        [ENV.changeStateMachineArn]: fixture.env.TESSERA_CHANGE_STATE_MACHINE_ARN,
+        [ENV.statusStateMachineArn]: fixture.env.TESSERA_STATUS_STATE_MACHINE_ARN,
+        [ENV.offboardStateMachineArn]: fixture.env.TESSERA_OFFBOARD_STATE_MACHINE_ARN,
+        [ENV.driftStateMachineArn]: fixture.env.TESSERA_DRIFT_STATE_MACHINE_ARN,
+      });
+      handler = (await import('../../../lambdas/admin/admin-api.js')).handler;
+      const platform = new LocalPlatform(moto, fixture, workflows, server, `http://127.0.0.1:${address.port}/v1`, config);
+      platform.serveStepFunctions();
+      return platform;
+    } catch (e) {
+      // Nothing left running after a failed start: the port, and moto when it came up.
+      await new Promise((r) => server.close(r));
+      await moto?.stop().catch(() => undefined);
+      throw e;
+    }
   }
 
   /** The ARN of `workflow`'s state machine. */
@@ -280,6 +306,18 @@ export class LocalPlatform {
     await this.settle();
     await new Promise((r) => this.server.close(r));
     await this.moto.stop();
+  }
+}
+
+/** The admin API's port could not be bound on 127.0.0.1: `code` is Node's (EADDRINUSE: taken; EACCES: below 1024 without the privilege). */
+export class LocalPortError extends Error {
+  readonly code: string | undefined;
+  constructor(readonly port: number, cause: NodeJS.ErrnoException) {
+    super(cause.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is taken (EADDRINUSE): another process listens there`
+      : cause.code === 'EACCES' ? `port ${port} on 127.0.0.1 may not be bound by this user (EACCES)`
+        : `port ${port} on 127.0.0.1 could not be bound: ${cause.message}`, { cause });
+    this.name = 'LocalPortError';
+    this.code = cause.code;
   }
 }
 
