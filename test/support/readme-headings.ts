@@ -1,6 +1,6 @@
 /**
- * The headings of a Markdown document and the anchors GitHub gives them, for the README's
- * Contents check (test/unit/readme-contents.test.ts).
+ * The headings of a Markdown document and the anchors GitHub gives them, for the documentation
+ * index check (test/unit/readme-contents.test.ts) and the link check (test/unit/docs-links.test.ts).
  *
  * Own code rather than a library: no Markdown parser or slugger is among the project's dependencies,
  * and the check needs only ATX headings outside fenced code blocks and GitHub's slug rule
@@ -44,7 +44,7 @@ export function githubSlug(text: string): string {
  * The lines of `markdown` outside fenced code blocks (``` or ~~~, three or more, closed by a fence
  * of the same character at least as long), with their 1-based numbers.
  */
-function proseLines(markdown: string): Array<{ text: string; line: number }> {
+export function proseLines(markdown: string): Array<{ text: string; line: number }> {
   const out: Array<{ text: string; line: number }> = [];
   let fence: string | undefined;
   markdown.split('\n').forEach((text, index) => {

@@ -1,20 +1,25 @@
-// The README's Node examples are ES modules with top-level `await`. Saved as `app.js` in a project made by
+// The documentation's Node examples (README.md and docs/*.md) are ES modules with top-level `await`. Saved as `app.js` in a project made by
 // `npm init -y` (npm 11 writes "type": "commonjs") they fail with `SyntaxError: Cannot use import statement
 // outside a module`: each block's first line names the `.mjs` file to save it as, and each, saved so in such
 // a project, parses (`node --check`: syntax only, nothing runs, no package resolved).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { documentationFiles } from '../support/markdown-links.js';
 import { tempDir } from '../support/temp-dirs.js';
 
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-/** The ```js blocks that import something, with the line each starts on. */
-const modules = [...README.matchAll(/^```js\n([\s\S]*?)^```$/gm)]
-  .filter((m) => /^import .+ from '/m.test(m[1]!))
-  .map((m) => ({ code: m[1]!, line: README.slice(0, m.index).split('\n').length + 1 }));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The ```js blocks that import something, with the file and line each starts on. */
+const modules = documentationFiles(ROOT).flatMap((file) => {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(/^```js\n([\s\S]*?)^```$/gm)]
+    .filter((m) => /^import .+ from '/m.test(m[1]!))
+    .map((m) => ({ code: m[1]!, line: `${file}:${text.slice(0, m.index).split('\n').length + 1}` }));
+});
 
-describe('README Node examples (```js blocks with imports)', () => {
+describe('Node examples of README.md and docs/*.md (```js blocks with imports)', () => {
   it('are there (the first-call, AI SDK, embeddings and moderations examples)', () => {
     expect(modules.length).toBeGreaterThanOrEqual(4);
   });
@@ -26,12 +31,12 @@ describe('README Node examples (```js blocks with imports)', () => {
     for (const { code, line } of modules) {
       const name = /^\/\/ ([\w-]+\.mjs)\n/.exec(code)?.[1];
       if (!name) {
-        problems.push(`line ${line}: the first line is not "// <name>.mjs": ${code.split('\n')[0]}`);
+        problems.push(`${line}: the first line is not "// <name>.mjs": ${code.split('\n')[0]}`);
         continue;
       }
       writeFileSync(join(dir, name), code);
       const check = spawnSync(process.execPath, ['--check', name], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
-      if (check.status !== 0) problems.push(`line ${line} (${name}): ${check.stderr.trim().split('\n').find((l) => /Error/.test(l))}`);
+      if (check.status !== 0) problems.push(`${line} (${name}): ${check.stderr.trim().split('\n').find((l) => /Error/.test(l))}`);
     }
     expect(problems).toEqual([]);
   });

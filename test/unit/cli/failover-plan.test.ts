@@ -322,7 +322,7 @@ describe('failoverPlan', () => {
     for (const p of [plan, noPlatformDr]) for (const step of p.steps) expect(step.detail.split('(').length, step.title).toBe(step.detail.split(')').length);
   });
 
-  it('the README lists exactly the AWS CLI commands the plan runs', () => {
+  it('docs/resilience.md lists exactly the AWS CLI commands the plan runs', () => {
     // every plan variant: platform DR or not, recovery point known or not, VpcCidr known or not, a vpc tier
     const vpcTier = configWith({ tiers: { ...DR, professional: { isolation: 'vpc', compute: { mode: 'shared' }, disasterRecovery: { region: 'us-west-2', rpoHours: 2, rtoHours: 4 } } }, platformDisasterRecovery: { region: 'us-west-2' } } as never);
     const plans = [
@@ -332,9 +332,9 @@ describe('failoverPlan', () => {
       failoverPlan({ ...base, tier: 'professional', config: vpcTier, recoveryPoints: { points: [point(1)] } }),
     ];
     const used = new Set(plans.flatMap((p) => p.steps.flatMap((s) => s.commands)).flatMap((c) => [...c.matchAll(/(?:^|[|;] *|do )aws ([a-z0-9-]+) (wait [a-z-]+|[a-z0-9-]+)/g)].map((m) => `${m[1]} ${m[2]}`)));
-    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
-    const list = /Every AWS CLI command the plan prints \(AWS CLI v2 reference\):\n((?:- .*\n(?: {2}.*\n)*)+)/.exec(readme);
-    expect(list, 'README: the list after "Every AWS CLI command the plan prints"').not.toBeNull();
+    const page = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'resilience.md'), 'utf8');
+    const list = /Every AWS CLI command the plan prints \(AWS CLI v2 reference\):\n((?:- .*\n(?: {2}.*\n)*)+)/.exec(page);
+    expect(list, 'docs/resilience.md: the list after "Every AWS CLI command the plan prints"').not.toBeNull();
     const listed = new Set(list![1].split(/\n- /).flatMap((line) => {
       const items = [...line.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
       const service = items[0].split(' ')[0];

@@ -4,17 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigReport } from '../../../lib/config/load-config.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
-/** The YAML block of README.md's *Configuration* that starts with `# tessera.config.yaml`. */
+/** The YAML block of docs/configuration.md (*Configuration*) that starts with `# tessera.config.yaml`. */
 function readmeConfigExample(): string {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const block = /```yaml\n(# tessera\.config\.yaml\n[\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README.md has no ```yaml block starting with "# tessera.config.yaml"');
+  const page = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+  const block = /```yaml\n(# tessera\.config\.yaml\n[\s\S]*?)```/.exec(page);
+  if (!block) throw new Error('docs/configuration.md has no ```yaml block starting with "# tessera.config.yaml"');
   return block[1]!;
 }
 
-describe('README.md: the smallest config file that deploys', () => {
+describe('docs/configuration.md: the smallest config file that deploys', () => {
   it('loads as a deployment loads a file: valid, and no placeholder of the embedded default left', () => {
-    // GIVEN the README's example written to a file
+    // GIVEN the page's example written to a file
     const file = join(tempDir('tessera-test-readme-config-'), 'tessera.config.yaml');
     writeFileSync(file, readmeConfigExample());
     // WHEN loaded with placeholders refused, as synth with a config file does

@@ -115,11 +115,11 @@ describe('tessera roles', () => {
   });
 });
 
-describe('the README\'s permission table', () => {
+describe('the permission table of docs/identity.md', () => {
   it('is the code\'s (between the permission-table markers)', async () => {
     const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    const table = /<!-- permission-table:begin -->\n([\s\S]*?)\n<!-- permission-table:end -->/.exec(readme)?.[1];
+    const page = readFileSync(new URL('../../../docs/identity.md', import.meta.url), 'utf8');
+    const table = /<!-- permission-table:begin -->\n([\s\S]*?)\n<!-- permission-table:end -->/.exec(page)?.[1];
     expect(table).toBe(permissionTable());
   });
 });
