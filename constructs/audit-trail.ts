@@ -97,7 +97,7 @@ export class AuditTrail extends Construct {
    * platform key through S3 of the home region, encrypt with the DR key (found by its alias, in the
    * DR region) through S3 of the DR region. Delete markers are not replicated: the replica of an
    * audit trail keeps every record. Existing objects are not replicated by a rule (S3 Batch
-   * Replication copies them once, see the README's runbook).
+   * Replication copies them once, see the runbook in docs/resilience.md).
    */
   private replicate(region: string, sourceKeyArn: string): iam.Role {
     const replica = auditReplicaBucketName(Aws.ACCOUNT_ID, region);

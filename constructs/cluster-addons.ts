@@ -18,8 +18,8 @@ export interface ClusterAddonsProps {
  * A version of vpc-cni or eks-pod-identity-agent supports a range of Kubernetes versions, so one
  * minor step keeps working, but after a few steps the add-on can fall outside its range; the
  * operator updates them after a cluster upgrade (`aws eks describe-addon-versions --addon-name
- * <name> --kubernetes-version <new>`, then `aws eks update-addon`), as the README's upgrade
- * procedure says. Pinning a version here is not done: it would have to be chosen per Kubernetes
+ * <name> --kubernetes-version <new>`, then `aws eks update-addon`), as the upgrade procedure
+ * (docs/upgrading-and-teardown.md) says. Pinning a version here is not done: it would have to be chosen per Kubernetes
  * version from describe-addon-versions, which this code cannot call at synth time.
  */
 export class ClusterAddons extends Construct {

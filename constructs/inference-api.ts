@@ -67,7 +67,7 @@ export interface InferenceApiProps {
 }
 
 /**
- * The key revocation window tenants are promised (README): a revoked or expired `tsk_` key stops
+ * The key revocation window tenants are promised (docs/identity.md): a revoked or expired `tsk_` key stops
  * working within this many seconds. Two caches stand between a revocation and a refused request:
  * the authorizer Lambda's own (lambdas/inference/auth.ts AUTH_CACHE_MS) and API Gateway's cache of
  * the authorizer's answer (`resultsCacheTtl`); their sum stays within the window.

@@ -211,7 +211,7 @@ export class PlatformMonitoring extends Construct {
       const name = friendlyName(monitored, queue);
       // What the person paged needs: which queue, and the command that shows and replays it.
       const alarmDescriptionOverride = queue.node.id === 'Dlq'
-        ? `Dead-letter queue ${queue.queueName} holds events that were not delivered. Inspect: tessera dlq list ${queue.queueName} --peek 5; replay: tessera dlq redrive ${queue.queueName} (README: Nothing lost in asynchronous paths).`
+        ? `Dead-letter queue ${queue.queueName} holds events that were not delivered. Inspect: tessera dlq list ${queue.queueName} --peek 5; replay: tessera dlq redrive ${queue.queueName} (docs/resilience.md: Nothing lost in asynchronous paths).`
         : `Failure queue ${queue.queueName} holds work that was not processed (its construct's docs say how to replay it).`;
       facade.monitorSqsQueue({
         queue, alarmFriendlyName: name, humanReadableName: name,

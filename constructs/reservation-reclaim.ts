@@ -42,7 +42,7 @@ export const RESERVATION_RECLAIM_ROLE_NAME = PLATFORM_FUNCTIONS.reservationRecla
  * event is kept in the dead-letter queue (platform key, 14 days; the platform monitoring alarms on
  * it, and on the function's errors). Every release is conditional, so a retry releases nothing
  * twice, and tomorrow's run does not pick up a day a failed run missed: re-run it by hand with
- * `{"day": "YYYY-MM-DD"}` (README "Reservations whose Lambda died").
+ * `{"day": "YYYY-MM-DD"}` (docs/gateway.md "Reservations whose Lambda died").
  */
 export class ReservationReclaim extends Construct {
   readonly function: LambdaFunction;

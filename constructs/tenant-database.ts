@@ -200,7 +200,7 @@ export class TenantDatabase extends Construct {
       copyTagsToSnapshot: true,
       deletionProtection: props.deletionProtection ?? true,
       autoMinorVersionUpgrade: true,
-      // engineMajorVersion is tier config (16 | 17) and the README presents a major upgrade as a config
+      // engineMajorVersion is tier config (16 | 17) and docs/upgrading-and-teardown.md presents a major upgrade as a config
       // change: ModifyDBInstance refuses an EngineVersion of another major version unless "Major version
       // upgrades must be allowed" (AllowMajorVersionUpgrade; "Changing this parameter doesn't result in an
       // outage"), https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html.

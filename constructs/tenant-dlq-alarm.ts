@@ -78,7 +78,7 @@ export class TenantDlqAlarm extends Construct {
       alarmDescription: [
         `Tessera tenant ${props.tenantId}: dead-letter queue ${queueName} holds events EventBridge could not deliver to the platform bus.`,
         `Inspect with credentials of this account: tessera dlq list ${queueName} --prefix tessera-${props.tenantId}-dlq- --region ${Aws.REGION} --peek 5.`,
-        `tessera dlq redrive cannot replay them (AWS service events); fix the cause, then delete them: tessera dlq purge ${queueName} --prefix tessera-${props.tenantId}-dlq- --region ${Aws.REGION} --yes (README: Nothing lost in asynchronous paths).`,
+        `tessera dlq redrive cannot replay them (AWS service events); fix the cause, then delete them: tessera dlq purge ${queueName} --prefix tessera-${props.tenantId}-dlq- --region ${Aws.REGION} --yes (docs/resilience.md: Nothing lost in asynchronous paths).`,
       ].join(' '),
       metric: props.deadLetterQueue.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
       threshold: 0,

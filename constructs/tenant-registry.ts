@@ -43,7 +43,7 @@ export const REGISTRY_INDEXES = { byStatus: 'by-status', byTier: 'by-tier' } as 
  * guarantees, at the cost of an RPO of about an hour and an RTO of a table restore.
  * Cross-region copies of DynamoDB backups need AWS Backup's advanced features for DynamoDB turned
  * on in the account (https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html),
- * a one-time account setting that CloudFormation cannot make (see the README).
+ * a one-time account setting that CloudFormation cannot make (see docs/resilience.md).
  */
 export class TenantRegistry extends Construct {
   readonly table: dynamodb.TableV2;

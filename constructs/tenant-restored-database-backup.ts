@@ -36,7 +36,7 @@ export interface TenantRestoredDatabaseBackupProps {
  *   and this tenant's `awsbackup:job-*` snapshots in this region, plus the rebuilt vault.
  *   https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceRolePolicyForBackup.html
  * RDS snapshots stay under the instance's key (the DR key), not the vault's: no statement on the rebuilt tenant key.
- * Not tried on AWS (README "Limits of the failover").
+ * Not tried on AWS (docs/resilience.md "Limits of the failover").
  */
 export class TenantRestoredDatabaseBackup extends Construct {
   readonly selection: backup.CfnBackupSelection;

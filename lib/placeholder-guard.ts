@@ -1,7 +1,7 @@
 import { CfnParameter, CfnRule, Fn, type Stack } from 'aws-cdk-lib';
 import type { PlaceholderFinding } from './config/placeholders.js';
 
-/** Logical ids of the guard, a contract with the tests and the README. */
+/** Logical ids of the guard, a contract with the tests and docs/configuration.md. */
 export const PLACEHOLDER_GUARD = { parameter: 'TesseraConfigPlaceholders', rule: 'TesseraNoPlaceholders', value: 'placeholders-remain' } as const;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * CloudFormation resource types that hold data or identity a tenant cannot get back once the
  * resource is replaced or removed: one list, read by the change-set guard of the change and upgrade
- * workflows (lambdas/lifecycle/change-set-guard.ts), the README and the tests.
+ * workflows (lambdas/lifecycle/change-set-guard.ts), docs/resilience.md and the tests.
  *
  * Replacing any of these makes a new, empty resource (a new database, bucket, key — data encrypted
  * under the old key is unreadable once it is gone —, cache, vault with no recovery points, cluster

@@ -86,7 +86,7 @@ export type LiftedProtection = z.infer<typeof LiftedProtection>;
 
 /**
  * What each lifecycle operation expects and leaves (one table, read by the lease, the workflows'
- * steps, the admin API and the README):
+ * steps, the admin API and docs/tenant-lifecycle.md):
  * - `from`: statuses it may start from (none: the tenant has no record yet, onboarding only);
  * - `during`: the status while it runs (the gateway serves ACTIVE and UPDATING only);
  * - `success`: the status it leaves when it succeeds;
@@ -756,7 +756,7 @@ export const UpgradeRequest = z.strictObject({
   blueprintVersion: BlueprintVersion,
   /**
    * The caller's idempotency key; names the work prefix `upgrades/<requestId>/` as it is (1-80 characters of A-Z, a-z,
-   * 0-9, `.`, `_`, `-`, starting with a letter or digit: the README's `starter-0.2.0` is found under `upgrades/starter-0.2.0/`).
+   * 0-9, `.`, `_`, `-`, starting with a letter or digit: docs/upgrading-and-teardown.md's `starter-0.2.0` is found under `upgrades/starter-0.2.0/`).
    */
   requestId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'must be 1-80 characters of A-Z, a-z, 0-9, ".", "_" and "-", starting with a letter or digit (it names the work prefix upgrades/<requestId>/)'),
   allowReplacement: AllowReplacement.optional(),

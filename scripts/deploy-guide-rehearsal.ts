@@ -168,7 +168,7 @@ function failedBesidesMotoGaps(stdout: string): string[] {
 }
 
 async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Promise<void>>): Promise<void> {
-  say('# The deploy guide (README "Deploying into a real organization"), rehearsed against moto');
+  say('# The deploy guide (docs/deploying.md), rehearsed against moto');
   say(`# moto ${moto.endpoint} plays AWS for a made-up organization: management ${MANAGEMENT}, platform ${PLATFORM}, workload ${WORKLOAD}, ${REGION}.`);
 
   // What steps 2-4 leave behind (bootstraps, the platform stack's outputs, provider secrets,
@@ -224,7 +224,7 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
     '--availability-zones', `${REGION}=${REGION}a,${REGION}b,${REGION}c`, '--base-models-bucket', BUCKET, '--output', 'tessera.config.yaml']);
   expectThat(init.code === 0 && /Wrote \.?\/?tessera\.config\.yaml/.test(init.stdout + init.stderr), 'tessera init --yes did not write tessera.config.yaml');
 
-  // moto cannot answer two of doctor's checks; the rehearsal's config leaves them out, as the README's doctor run does.
+  // moto cannot answer two of doctor's checks; the rehearsal's config leaves them out, as the deploy guide's doctor run does.
   const rehearsalOnly = {
     gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006 }] },
     sharedCluster: { gpu: { minSize: 0, maxSize: 0 } },
@@ -345,7 +345,7 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
     }
   });
   say(`$ export TESSERA_BASE_URL=${serve.baseUrl} TESSERA_TOKEN=$(cat token)`);
-  say('$ node first-call.mjs   # new OpenAI({ baseURL: TESSERA_BASE_URL, apiKey: TESSERA_TOKEN }).chat.completions.create(...), the README\'s Node example');
+  say('$ node first-call.mjs   # new OpenAI({ baseURL: TESSERA_BASE_URL, apiKey: TESSERA_TOKEN }).chat.completions.create(...), the deploy guide\'s Node example');
   const openai = new OpenAI({ baseURL: serve.baseUrl, apiKey: token, maxRetries: 0 });
   const reply = await openai.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from my first Tessera credential' }] });
   say(reply.choices[0]?.message.content ?? '(no content)');

@@ -1,5 +1,5 @@
 /**
- * The README's "Deploying into a real organization", rehearsed end to end on this machine against
+ * The deploy guide (docs/deploying.md, "Deploying into a real organization"), rehearsed end to end on this machine against
  * moto: every `tessera` command runs through the real CLI (`node bin/tessera.mjs`, or the file
  * TESSERA_REHEARSAL_CLI names: the same program bundled, as the test runs it; AWS_ENDPOINT_URL
  * = moto, fake credentials of the made-up organization's accounts) and is printed with its real
@@ -20,7 +20,7 @@
  * dir) and starts its own moto. `--help` prints the usage (exit 0); anything else is refused with
  * the usage (exit 2), before moto or any process is started.
  */
-const USAGE = 'usage: npm run rehearse:deploy-guide (no arguments): rehearses the README\'s "Deploying into a real organization" against a local moto server, with a config of its own (a made-up organization, written by its `tessera init` step; never your tessera.config.yaml) and no AWS account; exit 0 when every step did what the guide says, 1 otherwise';
+const USAGE = 'usage: npm run rehearse:deploy-guide (no arguments): rehearses the deploy guide (docs/deploying.md) against a local moto server, with a config of its own (a made-up organization, written by its `tessera init` step; never your tessera.config.yaml) and no AWS account; exit 0 when every step did what the guide says, 1 otherwise';
 {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {

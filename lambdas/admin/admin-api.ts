@@ -197,7 +197,7 @@ const idempotencyHeader = (event: APIGatewayProxyEvent): string | undefined =>
  * Refuses an Idempotency-Key on a route that neither honours it nor is idempotent without it (its AdminRoute says
  * `refuses`): 400 `unsupported_header` naming the header, the route and what the same request again does there. Before,
  * such a route dropped it: `POST /admin/tenants/acme/keys` sent twice with one key minted two keys. The routes that
- * accept it (README, "Idempotency-Key"): those that honour it, those idempotent by what they name (and the GET routes:
+ * accept it (docs/tenant-lifecycle.md, "Idempotency-Key"): those that honour it, those idempotent by what they name (and the GET routes:
  * they change nothing), and POST /admin/tenants when it is the body's requestId (its own key: onboardingKey).
  */
 function refuseIdempotencyKey(event: APIGatewayProxyEvent, key: string, use: IdempotencyKeyUse): void {

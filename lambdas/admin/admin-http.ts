@@ -16,7 +16,7 @@ export type AdminMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type RouteKey = `${AdminMethod} /admin/${string}`;
 
 /**
- * What a route does with an Idempotency-Key header (README, "Idempotency-Key"):
+ * What a route does with an Idempotency-Key header (docs/tenant-lifecycle.md, "Idempotency-Key"):
  * - `honours`: the same key again answers with the first request's execution (admin-api.ts earlierRequest);
  * - `no-op`: accepted, changing nothing: the route is idempotent by what it names (a GET changes nothing);
  * - `requestId`: accepted only when it is the body's requestId, the route's own key (POST /admin/tenants: onboardingKey);

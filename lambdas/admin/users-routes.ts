@@ -89,7 +89,7 @@ async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatew
   if (resend && role !== undefined) throw new ApiError(400, 'role cannot be given with resend: a resend only mails a new temporary password; change the role with PUT /admin/tenants/{id}/users/{userId}/role', 'invalid_request_error', 'invalid_request', 'role');
   const tenant = await tenantOr404(id);
   // Users are invited (and invitations resent) to a served tenant only, as keys are made (api-keys.ts): a tenant's
-  // first admin is invited once onboarding has made it ACTIVE (README "How a tenant gets its first admin"); before,
+  // first admin is invited once onboarding has made it ACTIVE (docs/identity.md "How a tenant gets its first admin"); before,
   // or while it is suspended or offboarded, every call of the user would be refused, and the mailed temporary
   // password (7 days) could run out before the tenant is served. The CLI checks the same before it calls.
   if (!SERVING_STATUSES.includes(tenant.status)) {

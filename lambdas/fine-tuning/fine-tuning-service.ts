@@ -67,7 +67,7 @@ const ROUTE_ACTIONS: Record<string, string> = {
 const JOB_QUERY: Record<string, readonly string[]> = { 'GET jobs': ['after', 'limit', 'metadata', 'metadata['], 'GET jobs/:id/events': ['after', 'limit'] };
 
 const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel|events))?)?$/;
-/** OpenAI's job routes this gateway does not serve, and why (the README's *Not done* under fine-tuning). */
+/** OpenAI's job routes this gateway does not serve, and why (docs/fine-tuning.md, *Not done*). */
 const UNSERVED_JOB_ROUTE = /^\/v1\/fine_tuning\/jobs\/[^/]+\/(?<route>checkpoints|pause|resume)$/;
 const UNSERVED_JOB_ROUTES = {
   checkpoints: 'fine-tuning checkpoints are not served (a SageMaker training job keeps its checkpoints in the tenant bucket, not as models you can call); the job\'s fine_tuned_model is its result',

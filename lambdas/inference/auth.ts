@@ -51,7 +51,7 @@ export interface JwtSettings {
  * sits in front of the authorizer Lambda (constructs/inference-api.ts authorizerCacheTtlSeconds
  * gives it the rest of the 60 s window: 30 s), and the router Lambda checks again with its own
  * cache, so a revoked key, a disabled user or a suspended tenant is refused within 60 s, the
- * documented window (README "API keys"), while API Gateway answers most requests from its cache.
+ * documented window (docs/identity.md "API keys"), while API Gateway answers most requests from its cache.
  */
 export const AUTH_CACHE_MS = 30_000;
 /** Most tokens and keys remembered at once; the least recently used is forgotten first (random keys cannot grow memory). */
@@ -277,7 +277,7 @@ export class Authorizer {
    * a prefix naming no registered tenant is refused first, with the platform's own (cached) read:
    * it never reaches the tenant-scoped session, whose first use costs an STS AssumeRole. Its answer
    * is the same 401 `invalid_api_key` as a wrong key of a known tenant; only its time may differ
-   * (a registry read instead of a key read: README "API keys", Lookup), and tenant ids are no
+   * (a registry read instead of a key read: docs/identity.md "API keys", Lookup), and tenant ids are no
    * secret (every key's prefix holds one).
    */
   private async readKey(tenantId: string, keyHash: string): Promise<Caller> {

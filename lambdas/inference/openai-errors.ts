@@ -17,7 +17,7 @@ export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'perm
  * already retried the upstream and tried the fallback chain, or the upstream would answer the same
  * again, each call billed: the SDKs, which honour the header before the status, would make one
  * client call 3 SDK attempts × the gateway's attempts. A 500 (a gateway defect) and a 503 are
- * retried unless the error itself says otherwise (README, "Errors at a glance").
+ * retried unless the error itself says otherwise (docs/gateway.md, "Errors at a glance").
  */
 export const NO_SDK_RETRY_STATUSES: ReadonlySet<number> = new Set([409, 502, 504]);
 

@@ -261,7 +261,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   // Begin change always names the tier: a change to another tier is a tier change, anything else a version change.
   const what = state.change?.repair ? 'repair' : state.change?.tier !== undefined && state.change.tier !== record.tier ? 'tier change' : 'blueprint change';
   if (!existing && kind === 'tenant' && state.change) {
-    throw new ChangeRefusedError(`stack ${name} does not exist (deleted outside Tessera): a ${what} does not create a live tenant's stack again, since a new one would start with an empty database and bucket under a new key, past the change-set guard; restore the tenant's data stores from their backups and snapshots (what its stack retained), or offboard it (README: Drift, Repairing it)`);
+    throw new ChangeRefusedError(`stack ${name} does not exist (deleted outside Tessera): a ${what} does not create a live tenant's stack again, since a new one would start with an empty database and bucket under a new key, past the change-set guard; restore the tenant's data stores from their backups and snapshots (what its stack retained), or offboard it (docs/resilience.md: Drift, Repairing it)`);
   }
   // The same for a DR stack the registry records (not REMOVED: a first move to a DR tier creates it): deleted outside
   // Tessera, it left its key alias, replica bucket and vault (RETAIN, fixed names) behind, so a create would roll back

@@ -3,7 +3,7 @@
  * the SDK reads it (@smithy/core getEndpointUrlConfig): `AWS_ENDPOINT_URL_<SERVICE ID>` (the
  * client's serviceId upper-cased, spaces as `_`: `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`), else
  * `AWS_ENDPOINT_URL`; neither when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`. A moto server
- * in the README's local recipes. Not read: a profile's `endpoint_url` in ~/.aws/config (no Lambda has one;
+ * in the documentation's local recipes. Not read: a profile's `endpoint_url` in ~/.aws/config (no Lambda has one;
  * `tessera serve`'s start-up line reads it: lib/cli/configured-endpoint.ts configuredEndpoint).
  * @param serviceId the SDK client's serviceId, e.g. `Bedrock Runtime`, `SageMaker Runtime`
  * @returns the URL and the variable it came from, or `undefined` (the calls go to AWS)

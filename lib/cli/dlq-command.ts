@@ -76,7 +76,7 @@ export function listHints(queues: DeadLetterQueueInfo[], options: string): strin
   const unreplayable = waiting.filter((q) => q.awsServiceEvents > 0).map((q) => q.name);
   const lines: string[] = [];
   if (replayable.length) lines.push(`${replayable.join(', ')} hold(s) messages: tessera dlq list <queue>${options} --peek 5 shows them; tessera dlq redrive <queue>${options} --dry-run says where they would go`);
-  if (unreplayable.length) lines.push(`${unreplayable.join(', ')} hold(s) AWS service events (aws.*), which cannot be replayed: tessera dlq list <queue>${options} --peek 5 shows them; fix what refused them (README: Nothing lost in asynchronous paths), then tessera dlq purge <queue>${options} --yes deletes them`);
+  if (unreplayable.length) lines.push(`${unreplayable.join(', ')} hold(s) AWS service events (aws.*), which cannot be replayed: tessera dlq list <queue>${options} --peek 5 shows them; fix what refused them (docs/resilience.md: Nothing lost in asynchronous paths), then tessera dlq purge <queue>${options} --yes deletes them`);
   return lines;
 }
 

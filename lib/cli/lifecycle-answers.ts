@@ -54,7 +54,7 @@ export function statusChangeLines(id: string, action: 'suspend' | 'resume', out:
 }
 
 /**
- * What to run after a failed operation (`failure.kind`, else the execution's kind; the README's *Tenant lifecycle*):
+ * What to run after a failed operation (`failure.kind`, else the execution's kind; docs/tenant-lifecycle.md):
  * a failed onboarding resumes with `tessera tenants retry <id>` (with `--admin-email` when AWS refused the email for
  * another account: it is the new account's root email), a stopped offboarding with `retry` or `delete --yes` again, a
  * failed change or upgrade (the tenant stays on its previous tier and version) with the same `update` again, a failed

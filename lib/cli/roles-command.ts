@@ -3,7 +3,7 @@ import { PERMISSIONS, ROLE_GROUPS, ROLE_PERMISSIONS, ROLES, permissionTable } fr
 
 /**
  * `tessera roles`: the roles inside a tenant and their permissions, from the one table the
- * authorizer and the gateway enforce (lib/identity/roles.ts). Text: the Markdown table the README
+ * authorizer and the gateway enforce (lib/identity/roles.ts). Text: the Markdown table docs/identity.md
  * shows; `--json`: `{ roles: [{ role, group, permissions }], permissions: { <name>: <what it allows> } }`.
  */
 export function rolesCommand(out: (text: string) => void = (t) => void process.stdout.write(`${t}\n`)): Command {

@@ -58,7 +58,7 @@ export interface ProviderRoutes {
  *   only when `awsCredentials` (the SDK's default chain found some); never rerouted to `--upstream`.
  *   The line names the endpoint instead of AWS when `awsEndpoints` has one (awsProviderEndpoints: the endpoint
  *   variables, or the profile's `endpoint_url` or `services` section, as the SDK resolves them): a moto server in the
- *   README's local recipes, where the calls go.
+ *   documentation's local recipes, where the calls go.
  * A provider that is not served has its models left out of `/v1/models` (and a request for one
  * answers 404 model_not_found), rather than listed and answering 502.
  */

@@ -75,7 +75,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
   const running = since.some((e) => e.status === 'RUNNING');
   // The tenant stack itself deleted: a repair refuses to create it again (Deploy blueprint: empty data stores, a new key).
   const gone = d.stacks.find((st) => st.status === 'DELETED' && st.stack === `tessera-${out.tenantId}`);
-  if (gone) lines.push(`stack ${gone.stack} was deleted outside Tessera: --repair cannot bring it back (it refuses to create a live tenant's stack again, which would start with an empty database and bucket under a new key); restore the data stores from their backups and snapshots, or offboard the tenant (README: Drift)`);
+  if (gone) lines.push(`stack ${gone.stack} was deleted outside Tessera: --repair cannot bring it back (it refuses to create a live tenant's stack again, which would start with an empty database and bucket under a new key); restore the data stores from their backups and snapshots, or offboard the tenant (docs/resilience.md: Drift)`);
   else if (d.status === 'DRIFTED' && !repaired && !running) lines.push(`repair: tessera tenants update ${out.tenantId} --repair (a drift-aware change set brings the resources back to the blueprint)`);
   return lines.join('\n');
 }

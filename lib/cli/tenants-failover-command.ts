@@ -116,7 +116,7 @@ export function keepRecoveryPointDays(ageHours: number | undefined): number {
   return ageHours === undefined ? KEEP_RECOVERY_POINT_DAYS : Math.max(KEEP_RECOVERY_POINT_DAYS, Math.ceil(ageHours / 24) + KEEP_RECOVERY_POINT_MIN_DAYS_LEFT);
 }
 
-/** Days the primary's daily DR copies are kept (README, "Disaster recovery by tier"). */
+/** Days the primary's daily DR copies are kept (docs/resilience.md, "Disaster recovery by tier"). */
 const DAILY_COPY_DAYS = 35;
 
 /** The tenant's primary stack name, as the lifecycle names it (lambdas/lifecycle/blueprints.ts stackName): `tessera-<id>`. */
@@ -613,7 +613,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
         try {
           credentials = o.roleArn ? await io.assumeRole(o.roleArn, drRegion, cmd.optsWithGlobals<AdminGlobals>().profile) : undefined;
         } catch (e) {
-          // The plan is printed either way (README): an AssumeRole refusal is the recovery points' error.
+          // The plan is printed either way (docs/resilience.md): an AssumeRole refusal is the recovery points' error.
           credentials = undefined;
           recoveryPoints = { error: `assuming --role-arn ${o.roleArn} in ${drRegion}: ${(e as Error).name}: ${(e as Error).message}` };
         }

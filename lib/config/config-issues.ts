@@ -123,8 +123,8 @@ export function configErrorMap(knownKeys: Map<string, string[]>): (issue: RawIss
         const expected = EXPECTED[issue.expected] ?? issue.expected;
         if (input === undefined) {
           return issue.expected === 'object'
-            ? `is required: add the ${lastKey(path)} section (see README "Configuration")`
-            : `is required: set it to ${expected} (see README "Configuration")`;
+            ? `is required: add the ${lastKey(path)} section (see docs/configuration.md)`
+            : `is required: set it to ${expected} (see docs/configuration.md)`;
         }
         let fix = '';
         if ((issue.expected === 'number' || issue.expected === 'int') && typeof input === 'string' && input.trim() !== '' && !Number.isNaN(Number(input))) fix = `: write ${input} without quotes`;

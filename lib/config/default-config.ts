@@ -6,7 +6,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
  * config file. Values marked PLACEHOLDER (listed in lib/config/placeholders.ts: account,
  * organization and root ids, the base models' bucket and images) must be replaced: synth with a
  * config file refuses them, and without one the stacks carry a rule that refuses every deployment
- * (see README "Configuration").
+ * (see docs/configuration.md).
  */
 export const DEFAULT_CONFIG: PlatformConfig = {
   organization: {

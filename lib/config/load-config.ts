@@ -129,7 +129,7 @@ function readConfigFile(file: string): unknown {
   }
   // A file is the keys it sets: an empty one (YAML's null) would otherwise merge as a null root,
   // which deletes the whole config and was reported against the embedded default too.
-  if (document === null || document === undefined) throw new ConfigError(file, ['is empty: a config file is a mapping of the keys it sets (the smallest one that deploys: README, Configuration)']);
+  if (document === null || document === undefined) throw new ConfigError(file, ['is empty: a config file is a mapping of the keys it sets (the smallest one that deploys: docs/configuration.md)']);
   if (!isPlainObject(document)) throw new ConfigError(file, [`must be a mapping of keys at its top, not ${Array.isArray(document) ? 'a list' : `a ${typeof document}`}`]);
   return document;
 }

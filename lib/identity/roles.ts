@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Roles inside a tenant and what each may do: the one permission table shared by the authorizer,
- * the gateway, the admin API, the CLI and the README (test/unit/identity keeps the README's table
+ * the gateway, the admin API, the CLI and docs/identity.md (test/unit/identity keeps that page's table
  * equal to `permissionTable()`).
  */
 export const ROLES = ['admin', 'developer', 'member', 'viewer'] as const;
@@ -68,7 +68,7 @@ export function roleOfClaims(claims: Record<string, unknown>): Role | undefined 
   return least ?? { ambiguous: held };
 }
 
-/** The permission table as Markdown (README "Roles and permissions"; `tessera roles`). */
+/** The permission table as Markdown (docs/identity.md "Roles and permissions"; `tessera roles`). */
 export function permissionTable(): string {
   const head = `| permission | ${ROLES.join(' | ')} | allows |`;
   const rule = `|---|${ROLES.map(() => '---').join('|')}|---|`;

@@ -1,7 +1,7 @@
 /**
  * The quota table of a tier, generated from its templates: per-tenant usage per account/region
  * against AWS's default quotas, and the largest tenant count one workload account holds at
- * default quotas (lib/quotas.ts). Markdown, for the CLI and the README.
+ * default quotas (lib/quotas.ts). Markdown, for the CLI and docs/preflight.md.
  */
 import type { TierConfig } from '../config/schema.js';
 import { computeVcpuNeeds, maxTenantsPerAccount, quotaNeeds, QUOTA_RULES } from '../quotas.js';

@@ -6,7 +6,7 @@
  * to 90%, and the job record does not keep SageMaker's BillableTimeInSeconds).
  *
  * Owned by the statements; the cost command (lib/cost/) ships its own dated on-demand table:
- * the two should become one (see the README's statements section).
+ * the two should become one (see docs/operations.md, Tenant statements).
  */
 export const TRAINING_PRICES = {
   region: 'us-east-1',

@@ -32,14 +32,14 @@ upstream.requests.push = () => 0;
 // CPU shares the two cores with the gateway measured (Tessera's or Portkey's alike).
 // TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request, as the bench did before 2026-12-01 afternoon.
 upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
-// --tools: calls a tool when a request offers some (FakeUpstream.callTools), to try agents locally (README: tessera serve).
+// --tools: calls a tool when a request offers some (FakeUpstream.callTools), to try agents locally (docs/gateway.md: tessera serve).
 upstream.callTools = args.includes('--tools');
 // --follow-format: answers response_format json_schema with an instance of the schema, json_object with
-// {"echo": ...}, and embeddings with vectors of each text's words (FakeUpstream.followFormat; `dimensions` is honoured with or without it), to try structured output locally (README: tessera serve).
+// {"echo": ...}, and embeddings with vectors of each text's words (FakeUpstream.followFormat; `dimensions` is honoured with or without it), to try structured output locally (docs/gateway.md: tessera serve).
 upstream.followFormat = args.includes('--follow-format');
-// --reasoning: the echo comes with reasoning_content (FakeUpstream.reasoning), to try /v1/responses' reasoning items locally (README: Reasoning).
+// --reasoning: the echo comes with reasoning_content (FakeUpstream.reasoning), to try /v1/responses' reasoning items locally (docs/gateway.md: Reasoning).
 upstream.reasoning = args.includes('--reasoning');
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
-// Its pid, for `kill`: started through npx, it outlives npx (README: `tessera serve`).
+// Its pid, for `kill`: started through npx, it outlives npx (docs/gateway.md: `tessera serve`).
 process.stderr.write(`fake upstream pid ${process.pid}\n`);

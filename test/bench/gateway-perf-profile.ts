@@ -7,7 +7,7 @@
 // serve's process (every thread) while autocannon sends the same request for S seconds
 // (@default 20), and writes DIR/perf.txt (`perf script`) and DIR/requests.txt. Then
 // `python3 test/bench/gateway-perf-classify.py DIR/perf.txt <µs per request>` prints the bottom-up
-// table (README "Gateway figures": the map). Needs `perf` (linux-perf) and the right to profile
+// table (docs/gateway.md "Gateway figures": the map). Needs `perf` (linux-perf) and the right to profile
 // one's own processes (perf_event_paranoid ≤ 2). @default N 1, DIR a new temp dir
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Measures `npx cdk synth` of the whole app (default config, no credentials), the way the README
- * runs it: a fresh cdk.out each run, wall-clock time including the CLI, the app process and the
+ * runs it (figures: docs/resilience.md, Synth in seconds): a fresh cdk.out each run, wall-clock time including the CLI, the app process and the
  * Lambda bundling (one shared esbuild build, lib/bundling/shared-lambda-build.ts). Prints the
  * 1-minute load average before each run: on a shared machine a figure means little without it.
  * Usage: npm run bench:synth [-- runs]

@@ -2,7 +2,7 @@
  * What the usage ledger adds to a request's settle, in process: the gateway's o200k count of the
  * answer (made for every request now, to set beside a reported usage), and the embedded stores'
  * settle with and without the ledger row. DynamoDB's cost is one more UpdateItem per request, sent
- * with the settle's others (see the README's usage ledger section).
+ * with the settle's others (see docs/operations.md, The usage ledger).
  * Usage: npx tsx test/bench/usage-ledger-bench.ts [iterations]
  */
 import { localTenant } from '../../lambdas/inference/local-gateway.js';

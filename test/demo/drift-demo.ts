@@ -6,7 +6,7 @@
  * DetectStackDrift, so the drift workflow's real run records the tenant UNKNOWN with moto's answer; the
  * drifted resource that follows is written to the registry as *Check drift* writes one (the workflow's
  * detection itself is tested on mocks: test/infra/lifecycle-definitions.test.ts, test/unit/lifecycle/).
- * Prints the transcript quoted in the README (Drift, Seeing it).
+ * Prints the transcript quoted in docs/resilience.md (Drift, Seeing it).
  * Usage: npm run demo:drift (installs moto into .venv first when it is missing, as `npm test` does)
  */
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).

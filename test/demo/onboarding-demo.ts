@@ -1,7 +1,7 @@
 /**
  * A full onboarding with the `tessera` CLI, on this machine: moto plays AWS, the synthesized state
  * machines run in aws-local-stepfunctions with the real Lambda handlers, and the admin API handler
- * answers on loopback. Prints the transcript quoted in the README.
+ * answers on loopback. Prints the transcript quoted in docs/tenant-lifecycle.md.
  * Usage: npm run demo:onboarding (installs moto into .venv first when it is missing, as `npm test` does)
  */
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).

@@ -9,7 +9,7 @@ import { configWith, newApp, template } from '../support/synth.js';
  * The provisioning role's Service Quotas grant for a platform whose home Region is not us-east-1:
  * the quota check reads and raises a global (IAM) quota in us-east-1, the only Region in which
  * Service Quotas serves it (lib/quotas.ts quotaRegion), and every other quota in the home Region,
- * where the template is deployed (README, "The workload account's provisioning role").
+ * where the template is deployed (docs/deploying.md, "The workload account's provisioning role").
  * Evaluated with the IAM simulator harness (lib/preflight/iam-eval.ts) and the guardrail SCPs.
  */
 const WORKLOAD = '333333333333';

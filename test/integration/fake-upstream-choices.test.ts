@@ -5,7 +5,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 
-// The fake upstream (`npx tsx test/bench/fake-upstream-main.ts`, README "The fake upstream") honours `n` and
+// The fake upstream (`npx tsx test/bench/fake-upstream-main.ts`, docs/gateway.md "The fake upstream") honours `n` and
 // `logprobs` on its text answers, as an OpenAI-compatible server does: `n` choices (index 0..n-1) and each
 // choice's `logprobs.content`, whole and streamed. It gave one choice and `logprobs: null` whatever was asked,
 // so code trying them through tessera serve saw the gateway lose them. Through serve, with the official Node client.

@@ -5,7 +5,7 @@ import { EMBEDDING_DIMENSIONS, FakeUpstream } from '../support/fake-upstream.js'
 import { configWith } from '../support/config-with.js';
 import { serveGateway } from '../support/local-gateway.js';
 
-// The fake upstream without flags (`npx tsx test/bench/fake-upstream-main.ts`, README "The fake upstream")
+// The fake upstream without flags (`npx tsx test/bench/fake-upstream-main.ts`, docs/gateway.md "The fake upstream")
 // honours `dimensions` on embeddings, as OpenAI's text-embedding-3 models do. It answered 1,536 floats
 // whatever was asked, so `dimensions: 8` through tessera serve was a 502 upstream_invalid_answer (the
 // gateway checks the width), read as the gateway's failure. Through serve, with the official Node client.

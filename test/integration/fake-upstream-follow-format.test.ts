@@ -8,7 +8,7 @@ import { configWith } from '../support/config-with.js';
 import { serveGateway } from '../support/local-gateway.js';
 
 // The fake upstream's follow-format mode (`npx tsx test/bench/fake-upstream-main.ts --follow-format`,
-// README "tessera serve"): what a tenant developer trying a framework locally needs from the stand-in
+// docs/gateway.md "tessera serve"): what a tenant developer trying a framework locally needs from the stand-in
 // model. Without it the fake echoes text whatever `response_format` asks, so the Vercel AI SDK's
 // generateObject / streamObject fail (AI_NoObjectGeneratedError: could not parse the response),
 // LangChain's withStructuredOutput and LlamaIndex's structured_predict fail to parse "echo: …", and

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dirs.js';
 
-// test/bench/fake-upstream-main.ts's command line (README "tessera serve"): --help prints the usage without
+// test/bench/fake-upstream-main.ts's command line (docs/gateway.md "tessera serve"): --help prints the usage without
 // starting a server, and an unknown flag is refused (exit 2) naming it and the known flags, rather than
 // starting a server in another mode than the one asked for (a typo such as --tool).
 const run = (...args: string[]) => spawnSync(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/bench/fake-upstream-main.ts', ...args], { encoding: 'utf8', timeout: 30_000 });

@@ -5,7 +5,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 
-// The fake upstream's tool-calling mode (`npx tsx test/bench/fake-upstream-main.ts --tools`, README
+// The fake upstream's tool-calling mode (`npx tsx test/bench/fake-upstream-main.ts --tools`, docs/gateway.md
 // "tessera serve"), which lets a tenant developer try an agent loop locally: the official Node
 // client's runTools helper, whole and streamed, and the Responses API's function_call round trip
 // through `tessera serve`.

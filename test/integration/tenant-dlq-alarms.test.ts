@@ -147,7 +147,7 @@ describe('a tenant account\'s DLQ alarm reaches the platform\'s alarm topic (mot
       'Tessera tenant acme: dead-letter queue tessera-acme-dlq-training-events holds events EventBridge could not deliver to the platform bus. '
       + `Inspect with credentials of this account: tessera dlq list tessera-acme-dlq-training-events --prefix tessera-acme-dlq- --region ${REGION} --peek 5. `
       + 'tessera dlq redrive cannot replay them (AWS service events); fix the cause, then delete them: '
-      + `tessera dlq purge tessera-acme-dlq-training-events --prefix tessera-acme-dlq- --region ${REGION} --yes (README: Nothing lost in asynchronous paths).`);
+      + `tessera dlq purge tessera-acme-dlq-training-events --prefix tessera-acme-dlq- --region ${REGION} --yes (docs/resilience.md: Nothing lost in asynchronous paths).`);
     expect(third).toMatch(/^Reason: Threshold Crossed: 1 out of the last 1 datapoints/);
   }, 60_000);
 

@@ -187,7 +187,7 @@ describe('tessera tenants usage --month', () => {
     expect(csv.code).toBe(0);
     expect(csv.stdout).toBe(`${GOLDEN_CSV.replace(/\r\n$/, '')}\n`);
     const text = await tessera('tenants', 'usage', 'acme', '--month', '2026-10');
-    // README "Ask for a month": TESSERA_PRINT_STATEMENT=1 shows the statement on this machine, without AWS.
+    // docs/operations.md "Ask for a month": TESSERA_PRINT_STATEMENT=1 shows the statement on this machine, without AWS.
     if (process.env.TESSERA_PRINT_STATEMENT) console.log(`$ tessera tenants usage acme --month 2026-10\n${text.stdout}`);
     expect(text.stdout).toMatch(/^total\s+123\.459509\s+\$123\.46$/m);
     expect(text.stdout).toMatch(/^ {2}of which fine-tuning\s+~10\.877500\s+estimate: 6\.5 GPU-hours \(3\.5 instance-hours\), in infrastructure, not added again$/m);

@@ -12,7 +12,7 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
 const local = useLocalLifecycle();
 const { config } = local;
 
-// The README's "Rolling back a tier" (tessera tenants update <id> --blueprint-version <old>) for a tenant whose recorded
+// docs/upgrading-and-teardown.md's "Rolling back a tier" (tessera tenants update <id> --blueprint-version <old>) for a tenant whose recorded
 // zones are not Fn::GetAZs' first (chosen while a zone was impaired, or past an EKS-unsupported zone ID). A hostile review's
 // finding: the rollback went through. moto does not move subnets on a stack update, so the test asserts the refusal
 // (before any stack operation: the stack stays at the version it had) rather than the move.
@@ -50,7 +50,7 @@ describe('rollback to a blueprint version without AvailabilityZones', () => {
       .Subnets!.map((sn) => sn.AvailabilityZone))].sort();
     const before = await zonesOf();
     expect(before).toEqual(['us-east-1b', 'us-east-1c']);
-    // WHEN rolled back to 0.9.0 (README "Rolling back a tier")
+    // WHEN rolled back to 0.9.0 (docs/upgrading-and-teardown.md "Rolling back a tier")
     const run = await local.workflows.run('change', { request: { tenantId: 'globex', requestId: 'req-zones-rollback' }, change: { blueprintVersion: '0.9.0' } });
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-globex' }))).Stacks![0];

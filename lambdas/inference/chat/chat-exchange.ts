@@ -288,7 +288,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
       const red = applyInputGuardrails([c.message as ChatCompletionMessageParam], { redactPii: true, promptInjectionScreen: false });
       found.push(...red.piiFound);
       let message = red.messages[0] as ChatCompletion.Choice['message'];
-      // The audio transcript is answer text too (the audio itself is not redacted: README).
+      // The audio transcript is answer text too (the audio itself is not redacted: docs/gateway.md).
       const transcript = c.message.audio?.transcript ? redactPii(c.message.audio.transcript) : undefined;
       if (transcript?.found.length) {
         found.push(...transcript.found);

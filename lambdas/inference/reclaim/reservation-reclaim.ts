@@ -69,7 +69,7 @@ type Item = Record<string, unknown>;
 
 /**
  * Releases what reservations of a past UTC day still hold: the reservations of router Lambdas that
- * died before they settled (README "Reservations whose Lambda died").
+ * died before they settled (docs/gateway.md "Reservations whose Lambda died").
  *
  * A reservation ADDs `n` tokens and `c` nano-dollars to `tokens`, `costNanos`, `heldTokens` and
  * `heldNanos` of the tenant's day and month items and of its user's or key's day and month items

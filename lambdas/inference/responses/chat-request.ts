@@ -93,7 +93,7 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
 }
 
 /**
- * A Responses request as a chat-completions request (the mapping table of the README):
+ * A Responses request as a chat-completions request (the mapping table of docs/gateway.md):
  * - `instructions` → a leading `system` message (every provider maps `system`; not kept for the
  *   next turn, as OpenAI does not carry instructions over `previous_response_id`);
  * - `history` (the previous response's conversation, when chaining) then `items` → `messages`

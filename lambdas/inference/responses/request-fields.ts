@@ -4,7 +4,7 @@ import { checkNestedFields } from './nested-fields.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
 /**
- * Every top-level field of a Responses request, and what becomes of it (the README's mapping
+ * Every top-level field of a Responses request, and what becomes of it (docs/gateway.md's mapping
  * table says the same). `chat`: mapped onto the chat-completions request (chat-request.ts);
  * `gateway`: the gateway's own (storage, chaining, streaming, echoed in the Response; `max_tool_calls`
  * limits calls to built-in tools, of which the gateway serves none: accepted and echoed, a no-op);
@@ -33,7 +33,7 @@ export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input
  * (`@ai-sdk/openai` 4.0.118, `openai(model)` with `providerOptions.openai.forceReasoning`, which the
  * gateway's provider-prefixed model ids need: the SDK recognises reasoning models by OpenAI's bare ids)
  * adds `reasoning.summary: 'detailed'` to every reasoning effort (7.0; 6.0 does not), and
- * `include: ['reasoning.encrypted_content']` with `store: false` (7.0 and 6.0). README: Frameworks.
+ * `include: ['reasoning.encrypted_content']` with `store: false` (7.0 and 6.0). docs/gateway.md: Frameworks.
  */
 const FRAMEWORK_HINTS: Record<string, string> = {
   'reasoning.summary': "; the Vercel AI SDK sends summary 'detailed' with a reasoning effort unless given providerOptions.openai.reasoningSummary: null",

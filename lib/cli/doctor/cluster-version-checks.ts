@@ -68,7 +68,7 @@ export async function sharedClusterVersionChecks(ctx: DoctorContext): Promise<Ch
   const detail = `${name} runs ${running} but sharedCluster.kubernetesVersion is ${wanted}: ${down ? 'EKS cannot downgrade a cluster' : 'EKS updates a cluster one minor version at a time'}, `
     + 'so cdk deploy of TesseraPlatform would fail at the cluster update and roll back';
   const fix = down
-    ? `set sharedCluster.kubernetesVersion: '${running}' in the config (a version the config does not offer means the cluster was upgraded past what Tessera supports: see "Kubernetes versions" in the README)`
+    ? `set sharedCluster.kubernetesVersion: '${running}' in the config (a version the config does not offer means the cluster was upgraded past what Tessera supports: see "Kubernetes versions" in docs/upgrading-and-teardown.md)`
     : `step it: set sharedCluster.kubernetesVersion: '${nextMinor(running)}', cdk deploy, then '${wanted}' and deploy again`;
   return [result(ID, TITLE, 'fail', detail, { ...where, fix })];
 }

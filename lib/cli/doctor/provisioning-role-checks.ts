@@ -22,7 +22,7 @@ export async function provisioningRoleChecks(ctx: DoctorContext): Promise<CheckR
   const title = `${name} in workload account`;
   const where = { account, region: ctx.region };
   const trust = provisioningTrustPolicy(organization.managementAccountId);
-  // The role comes from the template the platform publishes (README "Deploying into a real organization", step 5),
+  // The role comes from the template the platform publishes (docs/deploying.md, step 5),
   // never a hand-made role: that one would have to be broad, and the stack's create would then fail on the name.
   const template = `in account ${account} (home region ${ctx.config.homeRegion}): aws cloudformation create-stack --stack-name TesseraWorkloadProvisioning --template-url <TesseraPlatform output WorkloadProvisioningRoleTemplateUrl> --parameters ParameterKey=BlueprintBucketName,ParameterValue=<output BlueprintBucketName> --capabilities CAPABILITY_NAMED_IAM --profile <workload account profile> (after cdk deploy TesseraPlatform)`;
   const create = template;

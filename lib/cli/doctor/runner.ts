@@ -24,7 +24,7 @@ import { platformZoneChecks } from './zone-checks.js';
 import { sharedClusterVersionChecks } from './cluster-version-checks.js';
 import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
 
-/** Every check group, in report order (README "tessera doctor" lists them). */
+/** Every check group, in report order (docs/deploying.md "`tessera doctor`" lists them). */
 export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }> = [
   { name: 'organization', run: organizationChecks },
   { name: 'trusted-access', run: trustedAccessChecks },

@@ -44,7 +44,7 @@ export function renderConfig(answers: InitAnswers): string {
     'Tessera platform configuration, written by `tessera init`.',
     'Each key here overrides the embedded default (lib/config/default-config.ts): maps merge key',
     'by key, lists replace the default\'s list, and `null` removes a default key. Keys not set here',
-    'keep the default; README "Configuration" lists them all. Unknown keys are refused.',
+    'keep the default; docs/configuration.md lists them all. Unknown keys are refused.',
   );
   const add = (key: string, value: unknown, text: string, tweak?: (node: Node) => void): void => {
     const node = value instanceof Scalar || value instanceof YAMLMap || value instanceof YAMLSeq ? value : doc.createNode(value);

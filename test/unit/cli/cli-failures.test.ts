@@ -211,7 +211,7 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
   });
 
   // Found by the day-2 walk-through (s18): `tessera tenants upgrade --help` printed the tenants group's help and exited 0,
-  // never saying that upgrade is no command (the rolling upgrade is a Step Functions execution, README Upgrading Tessera).
+  // never saying that upgrade is no command (the rolling upgrade is a Step Functions execution, docs/upgrading-and-teardown.md).
   it('the help of a subcommand that does not exist is refused as the unknown command it is, naming the nearest', async () => {
     expectPolite(await tessera(['tenants', 'upgrade', '--help']), 2, /^error: unknown command 'upgrade' \(Did you mean update\?\)\n {2}see `tessera tenants --help` for the options$/m, 2);
     expectPolite(await tessera(['--json', 'tenants', '-h', 'statment']), 2, /^error: unknown command 'statment'/m, 2);

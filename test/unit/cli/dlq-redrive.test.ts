@@ -291,7 +291,7 @@ describe('AWS service events (tenant forwarders) and purge', () => {
     const options = sameQueuesOptions('tessera-acme-dlq-', 'acme');
     expect(options).toBe(' --prefix tessera-acme-dlq- --profile acme');
     const hints = listHints([info('tessera-acme-dlq-training-events', 2, 2), info('tessera-acme-dlq-restore-events', 0, 0)], options);
-    expect(hints).toEqual(['tessera-acme-dlq-training-events hold(s) AWS service events (aws.*), which cannot be replayed: tessera dlq list <queue> --prefix tessera-acme-dlq- --profile acme --peek 5 shows them; fix what refused them (README: Nothing lost in asynchronous paths), then tessera dlq purge <queue> --prefix tessera-acme-dlq- --profile acme --yes deletes them']);
+    expect(hints).toEqual(['tessera-acme-dlq-training-events hold(s) AWS service events (aws.*), which cannot be replayed: tessera dlq list <queue> --prefix tessera-acme-dlq- --profile acme --peek 5 shows them; fix what refused them (docs/resilience.md: Nothing lost in asynchronous paths), then tessera dlq purge <queue> --prefix tessera-acme-dlq- --profile acme --yes deletes them']);
     expect(hints.join('\n')).not.toContain('redrive');
     expect(listHints([info('tessera-dlq-x', 1, 0)], '')).toEqual(['tessera-dlq-x hold(s) messages: tessera dlq list <queue> --peek 5 shows them; tessera dlq redrive <queue> --dry-run says where they would go']);
   });

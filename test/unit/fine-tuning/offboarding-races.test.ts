@@ -22,7 +22,7 @@ import { gate, type Gate } from '../../support/gate.js';
 
 /**
  * The open races of the offboarding's *Retire fine-tuned models* with the fine-tuning create paths
- * (README, *At offboarding*), each driven deterministically: SageMaker is a small stateful fake
+ * (docs/fine-tuning.md, *At offboarding*), each driven deterministically: SageMaker is a small stateful fake
  * behind aws-sdk-client-mock whose handlers pause on gates the test releases in order (no sleeps),
  * the registry and jobs table are the in-memory stores (every read current, as a strongly consistent
  * DynamoDB read is). The offboarding is what its workflow does: the tenant OFFBOARDING, then the

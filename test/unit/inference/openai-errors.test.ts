@@ -1,4 +1,4 @@
-// The rule of the README's error table, kept where every gateway error is built (GatewayError):
+// The rule of the error table in docs/gateway.md, kept where every gateway error is built (GatewayError):
 // every 502 and 504 says x-should-retry: false; 500 and 503 are retried unless the error says otherwise.
 import { describe, expect, it } from 'vitest';
 import { GatewayError, internalError, limited, NO_SDK_RETRY_STATUSES, upstream, upstreamTimeout } from '../../../lambdas/inference/openai-errors.js';

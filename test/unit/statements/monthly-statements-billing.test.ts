@@ -57,7 +57,7 @@ function world() {
 }
 
 /**
- * The README's Stripe consumer (*Worked example: Stripe meter events*): it bills final figures only,
+ * The Stripe consumer of docs/operations.md (*Worked example: Stripe meter events*): it bills final figures only,
  * each report the difference to what it billed before.
  */
 const stripeCents = (events: TenantUsageReported[]) => events.reduce((billed, d, i) => {
