@@ -1,7 +1,7 @@
 // README.md's Documentation index stays true: it links every `##` and `###` heading of the README
-// and every page of docs/, each once; each docs page's own list ("On this page") links every `##`
-// and `###` heading of that page, in order; Terms follows the index. A failure prints the lines to
-// add or fix. Whether every link reaches its target: test/unit/docs-links.test.ts.
+// and every page of docs/, each once; each docs page's own list ("On this page") links every `##`,
+// `###` and `####` heading of that page, in order (a `####` section far below its `###` is found from
+// the top); Terms follows the index. A failure prints the lines to add or fix. Whether every link reaches its target: test/unit/docs-links.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { anchorLinks, fencesInsideBlocks, githubSlug, markdownHeadings, sectionLinks } from '../support/readme-headings.js';
@@ -50,13 +50,13 @@ describe('README.md: the Documentation index', () => {
 });
 
 describe.each(PAGES)('docs/%s: its list of sections', (name) => {
-  it('links every ## and ### heading of the page, in order, and nothing else, before its first section', () => {
+  it('links every ##, ### and #### heading of the page, in order, and nothing else, before its first section', () => {
     const text = doc(name);
     const headings = markdownHeadings(text);
     expect(headings[0]?.level, 'the page opens with a # title').toBe(1);
     const first = headings.find((h) => h.level > 1)!.line;
     const listed = anchorLinks(text).filter((link) => link.line < first).map((link) => link.anchor);
-    const expected = headings.filter((h) => h.level === 2 || h.level === 3).map((h) => h.anchor);
+    const expected = headings.filter((h) => h.level >= 2 && h.level <= 4).map((h) => h.anchor);
     expect(listed, `docs/${name}: the list under its title`).toEqual(expected);
   });
 });
