@@ -342,11 +342,7 @@ describe('Record failure names what a dead stack left behind', async () => {
   // s24s: the namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the
   // tenant and DR stacks' lifts are in the execution's history entry, failure.liftedProtections, the audit and the bus.
   it('records the lift of a dead namespace stack\'s termination protection in the history entry before DeleteStack, then in the failure, the audit and on the bus', async () => {
-    records.set('acme', leased('onboard', { currentStep: 'Check namespace blueprint' }));
-    const NAMESPACE_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/tessera-acme-namespace/1';
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(notFound);
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID, StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
-    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+    const NAMESPACE_ID = deadNamespaceStackInPlatformAccount();
     const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === EXECUTION_ARN)?.liftedProtections ?? [];
     let atDeletion: unknown[] = [];
     cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-namespace' }).callsFake(() => {
@@ -368,11 +364,7 @@ describe('Record failure names what a dead stack left behind', async () => {
   // s24x: the audit record and the event of that lift named the tenant's account (333333333333, record.accountId), but
   // the namespace stack lives in the platform account (its StackId's account, 111111111111 here).
   it('records the platform account, the namespace stack\'s own, in the audit record and the event of its lift', async () => {
-    records.set('acme', leased('onboard', { currentStep: 'Check namespace blueprint' }));
-    const NAMESPACE_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/tessera-acme-namespace/1';
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(notFound);
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID, StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
-    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+    const NAMESPACE_ID = deadNamespaceStackInPlatformAccount();
     await handler(failure);
     const audit = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((i) => i.Key!.includes('protection-lifted'))!;
     expect(JSON.parse(audit.Body as string)).toMatchObject({ action: 'protection-lifted', stack: 'tessera-acme-namespace', physicalId: NAMESPACE_ID, accountId: '111111111111' });
@@ -399,3 +391,16 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
   });
 });
+
+/**
+ * Tenant acme onboarding (leased) at Check namespace blueprint, its tenant stack absent and its namespace stack
+ * ROLLBACK_COMPLETE with termination protection, in the platform account 111111111111; returns that stack's StackId.
+ */
+function deadNamespaceStackInPlatformAccount(): string {
+  records.set('acme', leased('onboard', { currentStep: 'Check namespace blueprint' }));
+  const stackId = 'arn:aws:cloudformation:us-east-1:111111111111:stack/tessera-acme-namespace/1';
+  cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(notFound);
+  cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: stackId, StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
+  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+  return stackId;
+}

@@ -47,21 +47,11 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
   // the lift recorded nowhere (no history entry, audit or event), while a dead stack's are recorded as they are made.
   it('ROLLBACK_COMPLETE: the lift of its termination protection is in the execution\'s history entry before DeleteStack, then in the audit and on the bus; once', async () => {
     const st = state('acme');
-    records.set('acme', leased('onboard', {
-      tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
-      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: st.executionArn } },
-    }));
-    drStack('ROLLBACK_COMPLETE');
-    const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === st.executionArn)?.liftedProtections ?? [];
-    let atDeletion: unknown[] = [];
-    cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
-      atDeletion = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
-      return {};
-    });
+    const { onRecord, atDeletion } = drStackDeployingWithLiftsWatched(st.executionArn, 'ROLLBACK_COMPLETE');
     const run = () => deploy({ ...st, blueprint: 'dr' } as never, {} as never).then(() => undefined, (e: Error) => e);
     expect(await run()).toMatchObject({ name: 'StackBusy', message: expect.stringContaining('ROLLBACK_COMPLETE from an earlier attempt; deleted it') });
     const lift = { logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String) };
-    expect(atDeletion).toEqual(['tessera-acme-dr TerminationProtection']);
+    expect(atDeletion()).toEqual(['tessera-acme-dr TerminationProtection']);
     expect(onRecord()).toEqual([lift]);
     const audits = mocks.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('protection-lifted'));
     expect(audits).toEqual([expect.stringMatching(/acme\/.*-protection-lifted-tessera-acme-dr\.json$/)]);
@@ -109,21 +99,11 @@ describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', (
   // event), while the primary's lifts are recorded as they happen (dead-stack.ts).
   it('records the lift of its termination protection in the execution\'s history entry before the deletion, then in the failure and on the bus; once', async () => {
     const st = state('acme');
-    records.set('acme', leased('onboard', {
-      tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
-      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: st.executionArn } },
-    }));
-    drStack('DELETE_FAILED');
-    const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === st.executionArn)?.liftedProtections ?? [];
-    let atDeletion: unknown[] = [];
-    cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
-      atDeletion = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
-      return {};
-    });
+    const { onRecord, atDeletion } = drStackDeployingWithLiftsWatched(st.executionArn, 'DELETE_FAILED');
     const fail = () => recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never);
     await fail();
     const lift = { logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String) };
-    expect(atDeletion).toEqual(['tessera-acme-dr TerminationProtection']);
+    expect(atDeletion()).toEqual(['tessera-acme-dr TerminationProtection']);
     expect(onRecord()).toEqual([lift]);
     expect(records.get('acme')!.failure?.liftedProtections).toEqual([lift]);
     const detailTypes = mocks.bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
@@ -161,3 +141,22 @@ describe('Record failure: a DR stack whose update rolled back', () => {
     expect(out.reason).toContain('recorded RETAINED');
   });
 });
+
+/**
+ * Tenant acme onboarding (leased) with its DR stack DEPLOYING and in `status`; the lifts on record in the execution's
+ * history entry (`onRecord`), and those that were on record when DeleteStack of the DR stack was called (`atDeletion`).
+ */
+function drStackDeployingWithLiftsWatched(executionArn: string, status: string) {
+  records.set('acme', leased('onboard', {
+    tier: 'professional', accountId: '333333333333', status: 'PROVISIONING',
+    disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn } },
+  }));
+  drStack(status);
+  const onRecord = () => records.get('acme')!.executions.find((e) => e.executionArn === executionArn)?.liftedProtections ?? [];
+  let seen: string[] = [];
+  cfn.on(DeleteStackCommand, { StackName: 'tessera-acme-dr' }).callsFake(() => {
+    seen = onRecord().map((l) => `${l.logicalId} ${l.protection}`);
+    return {};
+  });
+  return { onRecord, atDeletion: () => seen };
+}
