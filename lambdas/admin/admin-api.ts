@@ -16,7 +16,7 @@ import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
-import { bodyOf, executionArnOf, json, parse, refuseQuery, shownValue, tenantOr404, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
+import { bodyOf, executionArnOf, json, parse, refuseQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
@@ -51,12 +51,8 @@ const MACHINE_ENV: Record<LifecycleKind, string> = {
   resume: ENV.statusStateMachineArn, offboard: ENV.offboardStateMachineArn, upgrade: ENV.changeStateMachineArn,
 };
 
-/**
- * 400 `unknown_tier` for a request's tier the platform config does not have, naming the tiers it has. The tier is shown
- * as shownValue shows a value (JSON-quoted, cut at 120 characters): a request's 6 MB tier is not echoed whole.
- */
-const unknownTier = (tier: string): ApiError =>
-  new ApiError(400, `tier = ${shownValue(tier)}: does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
+/** 400 `unknown_tier` for a request's tier the platform config does not have (admin-http.ts unknownTier: the nearest tier, then all). */
+const unknownTier = (tier: string): ApiError => unknownTierOf(tier, Object.keys(platformConfig().tiers));
 
 /** 409 for an onboarding request id already used for another tenant (control-table.ts claimOnboardingRequest). */
 function requestIdReused(requestId: string, holder: string, tenantId: string): ApiError {

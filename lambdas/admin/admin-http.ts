@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import { nearest } from '../../lib/config/config-issues.js';
 import { describeIssues, formatPath, leafIssues, shownKey } from '../../lib/zod-issues.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
@@ -60,6 +61,20 @@ export const shownValue = (value: unknown): string => {
   const shown = JSON.stringify(value) ?? String(value);
   return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
 };
+
+/**
+ * 400 `unknown_tier` (param `tier`) for a request's tier the platform config does not have: `tier = "profesional": does not
+ * exist (did you mean professional?) (tiers: starter, professional, enterprise)`, the nearest tier named as `tessera tenants
+ * apply` names it (config-issues.ts nearest: a misspelling or another case), then every tier the config has. The tier is
+ * shown as shownValue shows a value (JSON-quoted, cut at 120 characters: a request's 6 MB tier is not echoed whole), and a
+ * value longer than any tier name (31 characters, the schema's rule) is not compared.
+ * @param tier the tier the request named (POST /admin/tenants, PATCH /admin/tenants/{id}, GET /admin/tenants?tier=)
+ * @param tiers the tiers of the platform config, in its order
+ */
+export function unknownTier(tier: string, tiers: readonly string[]): ApiError {
+  const near = tier.length <= 64 ? nearest(tier, tiers) : undefined;
+  return new ApiError(400, `tier = ${shownValue(tier)}: does not exist${near ? ` (did you mean ${near}?)` : ''} (tiers: ${tiers.join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
+}
 
 /**
  * Refuses a query string on a route that reads none (`route`, e.g. `POST /admin/drift`): 400 `unknown_parameter` naming

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type TenantPage } from '../../lib/tenant-list-page.js';
 import { TenantStatus, type TenantRecord } from '../../lib/tenant-record.js';
-import { ApiError } from '../shared/api-errors.js';
 import { platformConfig } from '../shared/environment.js';
 import { listTenantPage, type TenantFilter } from '../shared/registry.js';
-import { json, parse, shownValue, type AdminRoutes } from './admin-http.js';
+import { json, parse, unknownTier, type AdminRoutes } from './admin-http.js';
 import { decodeNextToken, encodeNextToken, PageQuery } from './list-paging.js';
 
 const ListQuery = z.strictObject({
@@ -34,7 +33,7 @@ export const tenantListRoutes: AdminRoutes = {
   'GET /admin/tenants': { query: ListQuery, idempotencyKey: 'no-op', handle: async (event) => {
     const q = parse(ListQuery, event.queryStringParameters ?? {});
     if (q.tier && !Object.hasOwn(platformConfig().tiers, q.tier)) {
-      throw new ApiError(400, `tier = ${shownValue(q.tier)}: does not exist`, 'invalid_request_error', 'unknown_tier', 'tier');
+      throw unknownTier(q.tier, Object.keys(platformConfig().tiers));
     }
     const filter: TenantFilter = { ...(q.status ? { status: q.status } : {}), ...(q.tier ? { tier: q.tier } : {}) };
     const after = q.nextToken === undefined ? undefined : decodeNextToken(q.nextToken, filter);

@@ -391,6 +391,24 @@ describe('admin API: change', () => {
     expect(body(gold).error).toMatchObject({ code: 'unknown_tier', param: 'tier' });
     expect(starts()).toHaveLength(0);
   });
+
+  // s25d: a misspelt tier was answered "does not exist (tiers: …)" by create, update and list, while tessera tenants apply
+  // named the nearest one; GET /admin/tenants?tier= did not even list the tiers. Now every route says both.
+  it('names the nearest tier and every tier for a misspelt tier on POST, PATCH and GET /admin/tenants?tier=', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const message = 'tier = "profesional": does not exist (did you mean professional?) (tiers: starter, professional, enterprise)';
+    const create = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tenantId: 'newco', tier: 'profesional' }) });
+    const change = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: 'profesional' }) });
+    const list = await call('GET', '/admin/tenants', { queryStringParameters: { tier: 'profesional' } });
+    for (const res of [create, change, list]) {
+      expect(res.statusCode).toBe(400);
+      expect(body(res).error).toMatchObject({ code: 'unknown_tier', param: 'tier', message });
+    }
+    // Another case is a misspelling too; nothing near: the tiers alone, as before.
+    expect(body(await call('GET', '/admin/tenants', { queryStringParameters: { tier: 'Starter' } })).error.message).toBe('tier = "Starter": does not exist (did you mean starter?) (tiers: starter, professional, enterprise)');
+    expect(body(await call('GET', '/admin/tenants', { queryStringParameters: { tier: 'gold' } })).error.message).toBe('tier = "gold": does not exist (tiers: starter, professional, enterprise)');
+    expect(starts()).toHaveLength(0);
+  });
 });
 
 /**
