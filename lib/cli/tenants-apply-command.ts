@@ -83,6 +83,12 @@ export async function readTenantsFile(file: string, stdin?: NodeJS.ReadableStrea
 export interface CheckedTenantsFile {
   /** Each entry the schema accepts, with its index in `tenants` (problems name it so). */
   entries: Array<{ index: number; entry: TenantEntry }>;
+  /**
+   * The tier of each entry the schema refuses for another field (its `tier` a string the schema accepts), with its index
+   * and its `tenantId` when that is a string: apply checks these tiers too, so that a file's misspelt tier is reported in
+   * the same run as the same entry's bad email, not in the next one.
+   */
+  refusedTiers: Array<{ index: number; tenantId?: string; tier: string }>;
   /** readTenantsFile's lines, for the entries it refuses and the file's top level. */
   problems: string[];
 }
@@ -113,6 +119,7 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
   }
   const problems: string[] = [...unknownKeys];
   const entries: CheckedTenantsFile['entries'] = [];
+  const refusedTiers: CheckedTenantsFile['refusedTiers'] = [];
   const seen = new Map<string, number>();
   (top!.tenants as unknown[]).forEach((raw, i) => {
     // Also of an entry with other problems: each is named once.
@@ -137,11 +144,13 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
         };
         problems.push(`${label}: tenants[${i}]${field ? `.${field}` : ''} = ${writtenAs(yaml, ['tenants', i, ...issue.path], value, quoted) ?? shown(value)}: ${issue.message}`);
       }
+      const tier = (raw as { tier?: unknown } | null)?.tier;
+      if (typeof tier === 'string' && !parsed.error.issues.some((x) => x.path[0] === 'tier')) refusedTiers.push({ index: i, ...(typeof id === 'string' ? { tenantId: id } : {}), tier });
       return;
     }
     entries.push({ index: i, entry: parsed.data });
   });
-  return { entries, problems };
+  return { entries, refusedTiers, problems };
 }
 
 /** `raw` (an entry as read) with the value at `path` replaced by `value`; `raw` itself is left as it is. */
@@ -159,24 +168,33 @@ function setAt(raw: unknown, path: readonly PropertyKey[], value: unknown): unkn
  * platform lacks (the API's 400 unknown_tier), a tenant id that is a tier's name (reserved_tenant_id: it would name that
  * tier's stack, OU and usage plan), an account-isolation tenant's admin email outside CreateAccount's 6-64 characters.
  * The API checked them per request, so the entries before the first refused one had been applied. Lines as readTenantsFile's,
- * a tier the platform lacks with the nearest tier's name (config-issues.ts nearest: `profesional`, `Starter`).
+ * a tier the platform lacks with the nearest tier's name (config-issues.ts nearest: `profesional`, `Starter`), in the file's
+ * order. An entry refused for another field (`refused`, checkTenantsFile's refusedTiers) has its tier checked for existence
+ * too, unless the registry holds its tenant id on that tier: the file's next run would otherwise report it.
  */
-function tierProblems(file: string, entries: CheckedTenantsFile['entries'], registry: TenantRecord[], tiers: TierSummary[]): string[] {
+function tierProblems(file: string, entries: CheckedTenantsFile['entries'], registry: TenantRecord[], tiers: TierSummary[], refused: CheckedTenantsFile['refusedTiers'] = []): string[] {
   const byName = new Map(tiers.map((t) => [t.name, t]));
   const current = new Map(registry.map((t) => [t.tenantId, t]));
-  const problems: string[] = [];
+  const problems: Array<{ index: number; line: string }> = [];
+  const missing = (i: number, name: string) => {
+    const near = nearest(name, byName.keys());
+    problems.push({ index: i, line: `${file}: tenants[${i}].tier = ${shown(name)}: does not exist${near ? ` (did you mean ${near}?)` : ''} (tiers: ${tiers.map((x) => x.name).join(', ')})` });
+  };
   entries.forEach(({ entry: e, index: i }) => {
     const t = current.get(e.tenantId);
     if (t?.tier === e.tier) return;
     const tier = byName.get(e.tier);
-    const near = tier ? undefined : nearest(e.tier, byName.keys());
-    if (!tier) problems.push(`${file}: tenants[${i}].tier = ${shown(e.tier)}: does not exist${near ? ` (did you mean ${near}?)` : ''} (tiers: ${tiers.map((x) => x.name).join(', ')})`);
+    if (!tier) missing(i, e.tier);
     if (t) return;
-    if (byName.has(e.tenantId)) problems.push(`${file}: tenants[${i}].tenantId = "${e.tenantId}": is reserved: it would name the stack tessera-${e.tenantId}, the name of that tier's OU and usage plan`);
+    if (byName.has(e.tenantId)) problems.push({ index: i, line: `${file}: tenants[${i}].tenantId = "${e.tenantId}": is reserved: it would name the stack tessera-${e.tenantId}, the name of that tier's OU and usage plan` });
     const email = tier && accountEmailProblem(e.adminEmail, tier.isolation);
-    if (email) problems.push(`${file}: tenants[${i}].${email}`);
+    if (email) problems.push({ index: i, line: `${file}: tenants[${i}].${email}` });
   });
-  return problems;
+  for (const r of refused) {
+    if (r.tenantId !== undefined && current.get(r.tenantId)?.tier === r.tier) continue;
+    if (!byName.has(r.tier)) missing(r.index, r.tier);
+  }
+  return problems.sort((a, b) => a.index - b.index).map((p) => p.line);
 }
 
 export type PlanStep =
@@ -309,8 +327,10 @@ export function tenantsApplyCommand(): Command {
       const results: StepResult[] = [];
       try {
         const checked = await checkTenantsFile(o.file);
+        // No valid entry: nothing would be sent, and the file's problems are said without a call (no credentials needed).
         if (checked.problems.length && !checked.entries.length) throw new TenantsFileError(checked.problems);
-        // The file's problems and the tiers' in one run: the tiers are checked for the valid entries before either is reported.
+        // The file's problems and the tiers' in one run: the tiers are checked (of the valid entries, and of the entries refused
+        // for another field beside them) before either is reported.
         let api: AdminClient;
         let registry: TenantRecord[];
         let tiers: TierList | undefined;
@@ -324,7 +344,7 @@ export function tenantsApplyCommand(): Command {
           throw new TenantsFileError(checked.problems);
         }
         if (tiers) {
-          const problems = [...checked.problems, ...tierProblems(fileLabel(o.file), checked.entries, registry, tiers.tiers)];
+          const problems = [...checked.problems, ...tierProblems(fileLabel(o.file), checked.entries, registry, tiers.tiers, checked.refusedTiers)];
           if (problems.length) throw new TenantsFileError(problems);
         } else if (checked.problems.length) {
           throw new TenantsFileError(checked.problems);

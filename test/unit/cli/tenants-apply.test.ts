@@ -214,6 +214,30 @@ describe('tessera tenants apply: the platform\'s tiers are checked before anythi
     ].join('\n'));
   });
 
+  // s25d: a tier was checked only for entries without another problem, so a misspelt tier beside a bad email (or a bad
+  // id) came out on the next run, after the first fix: the docs' "one run" did not hold for that entry.
+  it('the tier of an entry refused for another field is checked in the same run as the other entries\' tiers', async () => {
+    pages = { first: [record('acme', 'starter')], second: [] };
+    const mixed = file('mixed.yaml', `tenants:
+  - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example }
+  - { tenantId: Beta, name: Beta Ltd, tier: startr, adminEmail: not-an-email }
+  - { tenantId: acme, name: acme name, tier: starter, adminEmail: nope }
+  - { tenantId: gamma, name: Gamma, tier: 7, adminEmail: ops@gamma.example }
+`);
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', mixed, '--dry-run');
+    expect([out.code, out.stdout, sent]).toEqual([2, '', []]);
+    expect(out.stderr).toBe([
+      'error: 5 problems; nothing was applied:',
+      `  - ${mixed}: tenants[1].tenantId = "Beta": must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row`,
+      `  - ${mixed}: tenants[1].adminEmail = "not-an-email": Invalid email address`,
+      `  - ${mixed}: tenants[2].adminEmail = "nope": Invalid email address`,
+      `  - ${mixed}: tenants[3].tier = 7 (YAML reads it as 7; quote it for the text: "7"): Invalid input: expected string, received number`,
+      // Entries 0 and 2 name tiers the platform has; entry 3's tier is said once, by the schema.
+      `  - ${mixed}: tenants[1].tier = "startr": does not exist (did you mean starter?) (tiers: starter, pro, enterprise)`,
+      '',
+    ].join('\n'));
+  });
+
   it('a tier change to another isolation or DR region cannot be applied (the API refuses it): reported, not sent; the others run', async () => {
     pages = {
       first: [record('acme', 'starter'), record('drco', 'enterprise', 'ACTIVE', { isolation: 'account', disasterRecovery: { region: 'eu-west-1', stackName: 'tessera-drco-dr', status: 'ACTIVE' } })],
