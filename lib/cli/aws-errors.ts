@@ -1,3 +1,4 @@
+import { unparsedAnswer } from '../../lambdas/shared/unparsed-answer.js';
 import { askedProfile, missingProfile } from './aws-profiles.js';
 
 /**
@@ -59,13 +60,24 @@ export function firstLine(e: unknown): string {
 }
 
 /**
- * One line for a failed call: `<Call> failed: <Code>: <message>`, and what it usually means.
+ * One line for a failed call: `<Call> failed: <Code>: <message>`, and what it usually means. An answer the SDK could not
+ * parse as the service's (unparsedAnswer: its SyntaxError or XML parser error) is said as such, with the endpoint (the one
+ * the request went to when the client recorded it, else AWS_ENDPOINT_URL) and the HTTP status, not the parser's words.
  * @param call the API action, e.g. `organizations:DescribeOrganization`
  * @param missing for a credentials error, the line saying the profile asked for is in neither shared file
  *   (`await missingProfileOf(profile)`: the shared files are read asynchronously, by the SDK's reader); without it a
  *   credentials error is said as the SDK's (a profile it names, or none found)
  */
 export function describeAwsError(call: string, e: unknown, missing?: string): string {
+  const unparsed = unparsedAnswer(e);
+  if (unparsed) {
+    // Not the service's answer (an HTML page, a proxy's error, an emulator without the call): the SDK's parser message
+    // ("Unexpected token 'T', "The get_fo"... is not valid JSON") named neither the endpoint nor the cause.
+    const override = process.env.AWS_ENDPOINT_URL;
+    const { url, configured } = unparsed.called ?? { url: override, configured: Boolean(override) };
+    const where = url ? ` ${url}${configured && override && url === override.replace(/\/+$/, '') ? ' (AWS_ENDPOINT_URL)' : ''}` : '';
+    return `${call} failed: the endpoint${where} answered${unparsed.status === undefined ? '' : ` HTTP ${unparsed.status}`} with a body that is not the service's answer (${configured ? 'an emulator without this call, such as moto, or a proxy' : 'a proxy between this machine and AWS?'})`;
+  }
   const name = errorName(e);
   const message = firstLine(e);
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;

@@ -1,7 +1,7 @@
 import { GetFoundationModelAvailabilityCommand, type GetFoundationModelAvailabilityCommandOutput } from '@aws-sdk/client-bedrock';
 import { foundationModelId } from '../../bedrock-models.js';
 import { describeAwsError, isNotFound } from '../aws-errors.js';
-import { result, unreadable } from './results.js';
+import { grantOrRerun, result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
 export { foundationModelId };
@@ -36,7 +36,9 @@ export async function bedrockChecks(ctx: DoctorContext): Promise<CheckResult[]> 
       if (isNotFound(e) || (e as Error).name === 'ValidationException') {
         return result(id, title, 'fail', `${describeAwsError('bedrock:GetFoundationModelAvailability', e)}: no such model in ${ctx.region}${note}`, { ...where, fix: `correct gateway.models "${m.id}" upstream (aws bedrock list-foundation-models --region ${ctx.region}), or choose a Region that offers it` });
       }
-      return result(id, title, 'fail', describeAwsError('bedrock:GetFoundationModelAvailability', e) + note, { ...where, fix: `grant bedrock:GetFoundationModelAvailability to ${access.via}` });
+      return result(id, title, 'fail', describeAwsError('bedrock:GetFoundationModelAvailability', e) + note, {
+        ...where, fix: grantOrRerun(e, `grant bedrock:GetFoundationModelAvailability to ${access.via}`, `in account ${account}: aws bedrock get-foundation-model-availability --model-id ${modelId} --region ${ctx.region}`),
+      });
     }
     const state = `authorization ${a.authorizationStatus}, entitlement ${a.entitlementAvailability}, region ${a.regionAvailability}, agreement ${a.agreementAvailability?.status ?? 'none'}`;
     if (a.regionAvailability !== 'AVAILABLE') {

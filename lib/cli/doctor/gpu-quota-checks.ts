@@ -2,7 +2,7 @@ import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand } from '@aws-s
 import type { GpuNodeGroupConfig } from '../../config/schema.js';
 import { ec2Vcpus, onDemandVcpuQuota } from '../../config/instance-catalog.js';
 import { describeAwsError } from '../aws-errors.js';
-import { result, unreadable } from './results.js';
+import { grantOrRerun, result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
 /** vCPUs one GPU node group needs per On-Demand quota at full scale: maxSize × the largest vCPU count among its types of that quota. */
@@ -52,7 +52,8 @@ export async function gpuQuotaChecks(ctx: DoctorContext): Promise<CheckResult[]>
           ? result(id, title, 'pass', found, where)
           : result(id, title, 'fail', found, { ...where, fix: `in account ${account}: ${increase(need.quotaCode, need.vcpus, region)}, or lower sharedCluster.gpu.maxSize` }));
       } catch (e) {
-        out.push(result(id, title, 'fail', describeAwsError(`servicequotas:GetServiceQuota ec2/${need.quotaCode}`, e), { ...where, fix: `grant servicequotas:GetServiceQuota, or check it in the Service Quotas console (EC2, ${need.name}) and compare with ${need.vcpus} vCPUs` }));
+        const look = `in account ${account}: aws service-quotas get-service-quota --service-code ec2 --quota-code ${need.quotaCode} --region ${region}, and compare with ${need.vcpus} vCPUs`;
+        out.push(result(id, title, 'fail', describeAwsError(`servicequotas:GetServiceQuota ec2/${need.quotaCode}`, e), { ...where, fix: grantOrRerun(e, `grant servicequotas:GetServiceQuota, or check it in the Service Quotas console (EC2, ${need.name}) and compare with ${need.vcpus} vCPUs`, look) }));
       }
     }
   }
@@ -75,7 +76,8 @@ export async function gpuQuotaChecks(ctx: DoctorContext): Promise<CheckResult[]>
           ? result(id, title, 'pass', found, where)
           : result(id, title, 'warn', `${found}: onboarding waits in WAITING_FOR_QUOTA while the lifecycle requests the increase`, { ...where, fix: `nothing now; to onboard faster, ask AWS Support to raise ${need.quotaCode} for new accounts of the organization, or lower tiers.${tier}.compute.gpu.maxSize` }));
       } catch (e) {
-        out.push(result(id, title, 'warn', describeAwsError(`servicequotas:GetAWSDefaultServiceQuota ec2/${need.quotaCode}`, e), { ...where, fix: `grant servicequotas:GetAWSDefaultServiceQuota; the tier needs ${need.vcpus} vCPUs of ${need.name}` }));
+        const look = `aws service-quotas get-aws-default-service-quota --service-code ec2 --quota-code ${need.quotaCode} --region ${region}`;
+        out.push(result(id, title, 'warn', describeAwsError(`servicequotas:GetAWSDefaultServiceQuota ec2/${need.quotaCode}`, e), { ...where, fix: `${grantOrRerun(e, 'grant servicequotas:GetAWSDefaultServiceQuota', look)}; the tier needs ${need.vcpus} vCPUs of ${need.name}` }));
       }
     }
   }

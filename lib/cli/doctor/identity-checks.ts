@@ -3,7 +3,7 @@ import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provid
 import { DescribePermissionSetCommand, ListAccountAssignmentsCommand, ListInstancesCommand, paginateListPermissionSets } from '@aws-sdk/client-sso-admin';
 import { pages } from '../../aws-pages.js';
 import { describeAwsError, errorName, isNotFound } from '../aws-errors.js';
-import { result, unreadable } from './results.js';
+import { grantOrRerun, result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
 /** The platform stack's name and its output naming the tenant user pool (lib/tessera-app.ts, lib/platform-stack.ts). */
@@ -37,7 +37,9 @@ export async function userPoolChecks(ctx: DoctorContext): Promise<CheckResult[]>
     if (errorName(e) === 'ValidationError' && /does not exist/.test((e as Error).message)) {
       return [result(id, title, 'fail', `stack ${PLATFORM_STACK} is not deployed in account ${account} (${ctx.region})`, { ...where, fix: deploy })];
     }
-    return [result(id, title, 'fail', describeAwsError(`cloudformation:DescribeStacks ${PLATFORM_STACK}`, e), { ...where, fix: `grant cloudformation:DescribeStacks to ${access.via}` })];
+    return [result(id, title, 'fail', describeAwsError(`cloudformation:DescribeStacks ${PLATFORM_STACK}`, e), {
+      ...where, fix: grantOrRerun(e, `grant cloudformation:DescribeStacks to ${access.via}`, `in account ${account}: aws cloudformation describe-stacks --stack-name ${PLATFORM_STACK} --region ${ctx.region}`),
+    })];
   }
   try {
     const pool = (await access.clients.cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool;
@@ -47,7 +49,9 @@ export async function userPoolChecks(ctx: DoctorContext): Promise<CheckResult[]>
       : result(id, title, 'fail', `${poolId} has no ${TENANT_ID_ATTRIBUTE} attribute (tenant tokens would carry no tenant)`, { ...where, fix: `redeploy TesseraPlatform (npx cdk deploy TesseraPlatform), which defines the attribute; a pool changed by hand must be replaced` })];
   } catch (e) {
     if (isNotFound(e)) return [result(id, title, 'fail', `user pool ${poolId} (output ${USER_POOL_OUTPUT}) does not exist`, { ...where, fix: `redeploy TesseraPlatform: npx cdk deploy TesseraPlatform` })];
-    return [result(id, title, 'fail', describeAwsError(`cognito-idp:DescribeUserPool ${poolId}`, e), { ...where, fix: `grant cognito-idp:DescribeUserPool to ${access.via}` })];
+    return [result(id, title, 'fail', describeAwsError(`cognito-idp:DescribeUserPool ${poolId}`, e), {
+      ...where, fix: grantOrRerun(e, `grant cognito-idp:DescribeUserPool to ${access.via}`, `in account ${account}: aws cognito-idp describe-user-pool --user-pool-id ${poolId} --region ${ctx.region}`),
+    })];
   }
 }
 

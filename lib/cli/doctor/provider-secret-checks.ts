@@ -1,6 +1,6 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describeAwsError, isNotFound } from '../aws-errors.js';
-import { result, unreadable } from './results.js';
+import { grantOrRerun, result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
 /** Provider name → secret id, for every `gateway.providers.*.apiKeySecretId` of the config. */
@@ -36,7 +36,9 @@ export async function providerSecretChecks(ctx: DoctorContext): Promise<CheckRes
         : result(id, title, 'fail', 'exists but has no AWSCURRENT version (no value was ever put)', { ...where, fix: `aws secretsmanager put-secret-value --region ${ctx.region} --secret-id ${secretId} --secret-string '<${provider} API key>'` });
     } catch (e) {
       if (isNotFound(e)) return result(id, title, 'fail', `no secret ${secretId} in account ${account} (${ctx.region})`, { ...where, fix: create });
-      return result(id, title, 'fail', describeAwsError(`secretsmanager:DescribeSecret ${secretId}`, e), { ...where, fix: `grant secretsmanager:DescribeSecret to ${access.via}` });
+      return result(id, title, 'fail', describeAwsError(`secretsmanager:DescribeSecret ${secretId}`, e), {
+        ...where, fix: grantOrRerun(e, `grant secretsmanager:DescribeSecret to ${access.via}`, `in account ${account}: aws secretsmanager describe-secret --secret-id ${secretId} --region ${ctx.region}`),
+      });
     }
   }));
 }

@@ -1,4 +1,4 @@
-import { describeAwsError } from '../aws-errors.js';
+import { describeAwsError, isAccessDenied } from '../aws-errors.js';
 import { CliError } from '../cli-error.js';
 import type { AccountClients, CheckResult, CheckStatus, DoctorReport } from './types.js';
 
@@ -20,6 +20,19 @@ export function unreadable(id: string, title: string, access: Extract<AccountCli
 /** The line of a check whose read call failed unexpectedly (throttling, an endpoint error...). */
 export function callFailed(id: string, title: string, call: string, e: unknown, fix: string, where: { account?: string; region?: string } = {}): CheckResult {
   return result(id, title, 'fail', describeAwsError(call, e), { fix, ...where });
+}
+
+/**
+ * The fix of a line whose read call failed: `grant` when AWS refused the call for a permission (isAccessDenied: IAM, an
+ * SCP, a role's trust, an unknown key); for any other failure (throttling, a server error, an answer that is not the
+ * service's: an emulator without the call, a proxy) a grant changes nothing, so the fix is a rerun and `lookYourself`,
+ * the AWS CLI command that reads the same (ses-checks.ts's rule). Before, these lines said `grant …` for every failure:
+ * moto's HTML answer to Bedrock's GetFoundationModelAvailability was "fix: grant bedrock:GetFoundationModelAvailability".
+ * @param grant the fix for a refusal, e.g. `grant bedrock:GetFoundationModelAvailability to role …`
+ * @param lookYourself the command that reads the same, e.g. `in account 111122223333: aws bedrock get-foundation-model-availability …`
+ */
+export function grantOrRerun(e: unknown, grant: string, lookYourself: string): string {
+  return isAccessDenied(e) ? grant : `rerun doctor; if it persists, see AWS's answer: ${lookYourself}`;
 }
 
 /**

@@ -13,3 +13,23 @@ describe('describeAwsError: credentials', () => {
     expect(describeAwsError('sqs:ListQueues', credentialsError('Could not load credentials from any providers'))).toMatch(/\(no credentials: set AWS_PROFILE or pass --profile\)$/);
   });
 });
+
+// s25d: doctor's lines read "bedrock:GetFoundationModelAvailability failed: SyntaxError: Unexpected token 'T', "The get_fo"...
+// is not valid JSON" for moto's HTML 501: the parser's words, neither the endpoint nor the cause.
+describe('describeAwsError: an answer that is not the service\'s', () => {
+  const parserError = (status: number) => Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $response: { statusCode: status } });
+
+  it('names the endpoint of AWS_ENDPOINT_URL and the HTTP status, and an emulator or a proxy as the cause', () => {
+    expect(describeAwsError('bedrock:GetFoundationModelAvailability', parserError(501), undefined)).toMatch(/^bedrock:GetFoundationModelAvailability failed: the endpoint/);
+    const saved = process.env.AWS_ENDPOINT_URL;
+    try {
+      process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:5000';
+      expect(describeAwsError('bedrock:GetFoundationModelAvailability', parserError(501))).toBe('bedrock:GetFoundationModelAvailability failed: the endpoint http://127.0.0.1:5000 (AWS_ENDPOINT_URL) answered HTTP 501 with a body that is not the service\'s answer (an emulator without this call, such as moto, or a proxy)');
+      delete process.env.AWS_ENDPOINT_URL;
+      expect(describeAwsError('ssm:GetParameter', parserError(403))).toBe('ssm:GetParameter failed: the endpoint answered HTTP 403 with a body that is not the service\'s answer (a proxy between this machine and AWS?)');
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved;
+    }
+  });
+});

@@ -72,6 +72,32 @@ describe('Bedrock model access', () => {
     expect(line.detail).toMatch(/^bedrock:GetFoundationModelAvailability failed: AccessDeniedException: not authorized \(your credentials/);
   });
 
+  // s25d: against moto (no GetFoundationModelAvailability: an HTML 501) and for a throttled read, doctor said
+  // "bedrock:GetFoundationModelAvailability failed: SyntaxError: Unexpected token 'T', "The get_fo"... is not valid JSON"
+  // with "fix: grant bedrock:GetFoundationModelAvailability to role …": no grant changes either.
+  it('a grant is the fix of a refusal only: a throttled read and an answer that is not Bedrock\'s say to rerun, with the CLI command; the latter names the endpoint', async () => {
+    const grant = `grant bedrock:GetFoundationModelAvailability to role cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`;
+    const look = `rerun doctor; if it persists, see AWS's answer: in account ${PLATFORM}: aws bedrock get-foundation-model-availability --model-id anthropic.claude-3-5-haiku-20241022-v1:0 --region us-east-1`;
+    bedrock.on(GetFoundationModelAvailabilityCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
+    expect((await bedrockChecks(testContext()))[0].fix).toBe(grant);
+    bedrock.on(GetFoundationModelAvailabilityCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 429));
+    expect((await bedrockChecks(testContext()))[0]).toMatchObject({ status: 'fail', detail: 'bedrock:GetFoundationModelAvailability failed: ThrottlingException: Rate exceeded', fix: look });
+    const html = Object.assign(new SyntaxError('Unexpected token \'T\', "The get_fo"... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $response: { statusCode: 501 } });
+    bedrock.on(GetFoundationModelAvailabilityCommand).rejects(html);
+    const saved = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:40359';
+    try {
+      expect((await bedrockChecks(testContext()))[0]).toMatchObject({
+        status: 'fail',
+        detail: 'bedrock:GetFoundationModelAvailability failed: the endpoint http://127.0.0.1:40359 (AWS_ENDPOINT_URL) answered HTTP 501 with a body that is not the service\'s answer (an emulator without this call, such as moto, or a proxy)',
+        fix: look,
+      });
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved;
+    }
+  });
+
   it('passes with no call when the catalog has no bedrock/ model', async () => {
     const config = testConfig({ gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0, outputPricePer1k: 0 }] } });
     expect(await bedrockChecks(testContext(config))).toEqual([expect.objectContaining({ status: 'pass', detail: 'no bedrock/ model in gateway.models' })]);

@@ -58,6 +58,14 @@ describe('Cognito tenant user pool', () => {
     cfn.on(DescribeStacksCommand).rejects(awsError('AccessDenied', 'not authorized to perform: cloudformation:DescribeStacks'));
     const [line] = await userPoolChecks(testContext());
     expect(line.detail).toMatch(/^cloudformation:DescribeStacks TesseraPlatform failed: AccessDenied/);
+    expect(line.fix).toMatch(/^grant cloudformation:DescribeStacks to /);
+  });
+
+  it('says to rerun, not to grant, when DescribeStacks is throttled (s25d)', async () => {
+    cfn.on(DescribeStacksCommand).rejects(awsError('Throttling', 'Rate exceeded'));
+    const [line] = await userPoolChecks(testContext());
+    expect(line).toMatchObject({ status: 'fail', detail: 'cloudformation:DescribeStacks TesseraPlatform failed: Throttling: Rate exceeded' });
+    expect(line.fix).toBe(`rerun doctor; if it persists, see AWS's answer: in account ${PLATFORM}: aws cloudformation describe-stacks --stack-name TesseraPlatform --region us-east-1`);
   });
 
   it('is not used when gateway.jwt names another issuer (no call)', async () => {

@@ -45,6 +45,13 @@ describe('provider secrets', () => {
     const [openai] = await providerSecretChecks(testContext());
     expect(openai.status).toBe('fail');
     expect(openai.detail).toMatch(/^secretsmanager:DescribeSecret tessera\/providers\/openai failed: AccessDeniedException/);
+    expect(openai.fix).toBe(`grant secretsmanager:DescribeSecret to role cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`);
+  });
+
+  it('a failure other than a refusal (a server error) says to rerun, with the CLI command, not to grant (s25d)', async () => {
+    sm.on(DescribeSecretCommand).rejects(Object.assign(awsError('InternalServiceError', 'An error occurred on the server side.', 500), { $fault: 'server' }));
+    const [openai] = await providerSecretChecks(testContext());
+    expect(openai).toMatchObject({ status: 'fail', fix: `rerun doctor; if it persists, see AWS's answer: in account ${PLATFORM}: aws secretsmanager describe-secret --secret-id tessera/providers/openai --region us-east-1` });
   });
 
   it('fails, not crashes, when the platform account cannot be read', async () => {
