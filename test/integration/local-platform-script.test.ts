@@ -58,6 +58,18 @@ describe('npm run local-platform', () => {
     expect(cli.stdout).toMatch(/ {2}create {7}localco {2}tier starter, request apply-localco-[0-9a-f]{12}\n/);
     expect(cli.stdout).toContain('dry run: nothing changed');
 
+    // s25d: `tessera tenants usage` answered 500 "internal error; see the admin API logs" here (no usage table; the logs
+    // silenced). An onboarded tenant's usage is now read from the local platform's usage table: nothing used yet.
+    const tessera = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), ...args], { env: { ...process.env, TESSERA_API_URL: '', ...env } },
+        (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
+    });
+    const created = await tessera('tenants', 'create', '--id', 'localco', '--name', 'Local Co', '--tier', 'starter', '--admin-email', 'ops@localco.example.com', '--watch', '--interval', '0.2');
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    const usage = await tessera('tenants', 'usage', 'localco');
+    expect([usage.code, usage.stderr]).toEqual([0, '']);
+    expect(usage.stdout).toMatch(/^month \d{4}-\d{2}\s+0\s+0\.000000000\s+0$/m);
+
     // What it started as its children (tsx's esbuild service): gone with it.
     const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.split('\n').map((s) => Number(s.trim())).filter(Boolean);
     child.kill(signal);
