@@ -12,6 +12,14 @@ import { refuseToolMessageMedia } from './tool-message-parts.js';
  * TGI on a tenant's cluster, any self-hosted server. The caller's body goes on untouched apart
  * from `model` (the catalog entry's `upstream`) and, for a stream, `stream_options.include_usage`
  * (the gateway meters every stream; it passes the usage chunk on only when the caller asked).
+ * One field does not reach OpenAI itself (provider `openai`): `metadata`. OpenAI keeps a chat
+ * completion's metadata only on a stored completion and refuses it on any other (400 "The 'metadata'
+ * parameter is only allowed when 'store' is enabled.", as reported against gpt-5-nano and gpt-5.4 in
+ * 2026: tmc/langchaingo#1484, looplj/axonhub#1380), and the gateway refuses `store: true` on chat
+ * completions (endpoints/chat-completions.ts): forwarded, it could only fail the request, with advice the
+ * gateway then refuses. Nothing is lost: OpenAI uses it only to tag a stored completion, and a stored one
+ * would sit in the platform's organisation, shared by every tenant. Other upstreams get it as sent
+ * (Bedrock maps it to `requestMetadata`; `/v1/responses` keeps its own and never sends it upstream).
  * Spoken over a keep-alive undici pool: the `openai` SDK's per-call cost was as large as the rest
  * of the gateway together, and relaying needs none of what it adds. Timeouts are the gateway's
  * (first byte, idle between chunks), through `signal`.
@@ -29,6 +37,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   private body(r: ProviderRequest, stream: boolean): string {
     refuseToolMessageMedia(r.body, this.name);
     const body: Record<string, unknown> = { ...r.body, model: r.model.upstream };
+    if (this.name === 'openai') delete body.metadata;
     if (stream) {
       body.stream = true;
       body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };

@@ -71,6 +71,19 @@ describe('fields the gateway does not read', () => {
     expect(out.error).toBeUndefined();
     expect(suite.env.upstream.calls[0].body).toEqual({ ...params, model: 'default' });
   });
+
+  // OpenAI refuses chat `metadata` without `store: true` ("The 'metadata' parameter is only allowed when 'store' is
+  // enabled."), which the gateway refuses: the gateway keeps it from OpenAI itself, and sends the rest as it is.
+  it.each(CLIENTS)('reach OpenAI itself without metadata, the rest untouched (%s client)', async (client) => {
+    suite.env.upstream.script({ body: openAiAnswer('text') });
+    const rest = {
+      messages: [{ role: 'user', content: 'Hi' }], store: false, user: 'end-user-9', safety_identifier: 'end-user-9',
+      prompt_cache_key: 'chat-42', service_tier: 'auto', reasoning_effort: 'low', max_completion_tokens: 64, seed: 7,
+    };
+    const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', ...rest, metadata: { trace: 'abc', app: 'support' } } });
+    expect(out.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).toEqual({ ...rest, model: 'gpt-4o-mini' });
+  });
 });
 
 describe('finish reasons of servers behind openai-compatible', () => {
