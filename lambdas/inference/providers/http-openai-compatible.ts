@@ -12,14 +12,7 @@ import { refuseToolMessageMedia } from './tool-message-parts.js';
  * TGI on a tenant's cluster, any self-hosted server. The caller's body goes on untouched apart
  * from `model` (the catalog entry's `upstream`) and, for a stream, `stream_options.include_usage`
  * (the gateway meters every stream; it passes the usage chunk on only when the caller asked).
- * One field does not reach OpenAI itself (provider `openai`): `metadata`. OpenAI keeps a chat
- * completion's metadata only on a stored completion and refuses it on any other (400 "The 'metadata'
- * parameter is only allowed when 'store' is enabled.", as reported against gpt-5-nano and gpt-5.4 in
- * 2026: tmc/langchaingo#1484, looplj/axonhub#1380), and the gateway refuses `store: true` on chat
- * completions (endpoints/chat-completions.ts): forwarded, it could only fail the request, with advice the
- * gateway then refuses. Nothing is lost: OpenAI uses it only to tag a stored completion, and a stored one
- * would sit in the platform's organisation, shared by every tenant. Other upstreams get it as sent
- * (Bedrock maps it to `requestMetadata`; `/v1/responses` keeps its own and never sends it upstream).
+ * OpenAI itself (provider `openai`) gets two fields otherwise (forOpenAi): `metadata` and `max_tokens`.
  * Spoken over a keep-alive undici pool: the `openai` SDK's per-call cost was as large as the rest
  * of the gateway together, and relaying needs none of what it adds. Timeouts are the gateway's
  * (first byte, idle between chunks), through `signal`.
@@ -37,7 +30,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   private body(r: ProviderRequest, stream: boolean): string {
     refuseToolMessageMedia(r.body, this.name);
     const body: Record<string, unknown> = { ...r.body, model: r.model.upstream };
-    if (this.name === 'openai') delete body.metadata;
+    if (this.name === 'openai') forOpenAi(body);
     if (stream) {
       body.stream = true;
       body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
@@ -138,6 +131,36 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     }
     yield* sseChunks(res.body, this.name, r.onActivity);
   }
+}
+
+/**
+ * The chat request as OpenAI itself (provider `openai`) takes it, changed in place; every other upstream gets the
+ * caller's fields as sent.
+ *
+ * - `metadata` is left out. OpenAI keeps a chat completion's metadata only on a stored completion and refuses it
+ *   on any other (400 "The 'metadata' parameter is only allowed when 'store' is enabled.", as reported against
+ *   gpt-5-nano and gpt-5.4 in 2026: tmc/langchaingo#1484, looplj/axonhub#1380), and the gateway refuses
+ *   `store: true` on chat completions (endpoints/chat-completions.ts): forwarded, it could only fail the request,
+ *   with advice the gateway then refuses. Nothing is lost: OpenAI uses it only to tag a stored completion, which
+ *   would sit in the platform's organisation, shared by every tenant. (Bedrock maps it to `requestMetadata`;
+ *   `/v1/responses` keeps its own and never sends it upstream.)
+ * - `max_tokens` goes as `max_completion_tokens` (the lower of the two when both are sent: the output limit the
+ *   gateway holds the answer to, chat/output-limit.ts). The `openai` package's `ChatCompletionCreateParams`
+ *   deprecates `max_tokens` "in favor of `max_completion_tokens`" and says it "is not compatible with o-series
+ *   models" (OpenAI's 400: "Unsupported parameter: 'max_tokens' is not supported with this model. Use
+ *   'max_completion_tokens' instead."; its gpt-5 models likewise: continuedev/continue#7052, langgenius/dify#24307), and OpenAI has been reported to refuse the two
+ *   together. Frameworks send `max_tokens` for a model they do not know as a reasoning model, and they know
+ *   OpenAI's by the bare ids (`o4-mini`, `gpt-5-mini`), not the gateway's `openai/…`: the Vercel AI SDK 7.0's
+ *   `openai.chat(model)` with `maxOutputTokens` and `@langchain/openai` 1.6 with `maxTokens` send
+ *   `max_completion_tokens: 50` for `gpt-5-mini` and `max_tokens: 50` for `openai/gpt-5-mini`. For a model that is
+ *   not a reasoning model the two fields mean the same. A `max_tokens: null` is left out as well.
+ */
+function forOpenAi(body: Record<string, unknown>): void {
+  delete body.metadata;
+  if (!('max_tokens' in body)) return;
+  const limits = [body.max_tokens, body.max_completion_tokens].filter((v): v is number => typeof v === 'number');
+  delete body.max_tokens;
+  if (limits.length) body.max_completion_tokens = Math.min(...limits);
 }
 
 /** An OpenAI error answer as a ProviderError: status, the upstream's message/type/code/param, `Retry-After`. */

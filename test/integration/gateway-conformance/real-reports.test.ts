@@ -135,6 +135,39 @@ describe('a reasoning model whose upstream refuses max_tokens', () => {
   });
 });
 
+describe('OpenAI itself (provider openai), whose reasoning models refuse max_tokens', () => {
+  // Frameworks send max_tokens for a model they do not know as a reasoning model (they know OpenAI's bare ids, not
+  // openai/…): the gateway sends OpenAI max_completion_tokens, which every OpenAI chat model takes.
+  const reasoner = (stream: boolean) => (call: { body: Record<string, unknown> }) => 'max_tokens' in call.body
+    ? { status: 400, body: { error: { message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", type: 'invalid_request_error', param: 'max_tokens', code: 'unsupported_parameter' } } }
+    : stream ? { events: [{ data: chunk({ role: 'assistant', content: 'Done.' }) }, { data: chunk({}, 'stop') }, { data: '[DONE]' }] as ScriptedEvent[] } : whole({ content: 'Done.' });
+  const cases = CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode })));
+
+  it.each(cases)('max_tokens: 50 reaches it as max_completion_tokens: 50 and the call succeeds ($mode, $client client)', async ({ client, mode }) => {
+    suite.env.upstream.script(reasoner(mode === 'streamed'));
+    const out = await run(client, { op: mode === 'whole' ? 'create' : 'stream', params: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Think.' }], max_tokens: 50 } });
+    expect(out.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ model: 'gpt-4o-mini', max_completion_tokens: 50 });
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('max_tokens');
+  });
+
+  it.each(CLIENTS)('both sent: the lower goes as max_completion_tokens (%s client)', async (client) => {
+    suite.env.upstream.script(reasoner(false));
+    const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Think.' }], max_tokens: 30, max_completion_tokens: 60 } });
+    expect(out.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ max_completion_tokens: 30 });
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('max_tokens');
+  });
+
+  it.each(CLIENTS)('an openai-compatible upstream still gets max_tokens as sent (%s client)', async (client) => {
+    suite.env.upstream.script(whole({ content: 'Done.' }));
+    const out = await run(client, { op: 'create', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Think.' }], max_tokens: 30 } });
+    expect(out.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ max_tokens: 30 });
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('max_completion_tokens');
+  });
+});
+
 describe('response_format json_schema', () => {
   it.each(CLIENTS)('is forwarded as sent, and the client\'s parse yields the object (%s client)', async (client) => {
     suite.env.upstream.script(whole({ content: '{"city":"Oslo","temp_c":3}' }));
