@@ -98,7 +98,12 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
  *   next turn, as OpenAI does not carry instructions over `previous_response_id`);
  * - `history` (the previous response's conversation, when chaining) then `items` → `messages`
  *   (a content the caller sent as a string stays a string: `input: "hello"` → `content: "hello"`);
- * - `tools`, `tool_choice`, `parallel_tool_calls` (only with tools, as chat requires) → the same;
+ * - `tools`, `tool_choice`, `parallel_tool_calls` (only with tools, as chat requires) → the same; a `tool_choice`
+ *   of `none` or `auto` without tools is not sent (it asks for nothing, and chat refuses a tool_choice without
+ *   tools: OpenAI's 400 "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are
+ *   specified.", vLLM's likewise; LlamaIndex's `OpenAIResponses` sends `tool_choice: 'none'` without tools for
+ *   `structured_predict` and `as_structured_llm`, llama-index-llms-openai 0.8.3; `required` or a named function
+ *   without tools is a 400 before this mapping, references.ts);
  * - `text.format` → `response_format`; `text.verbosity` → `verbosity`;
  * - `max_output_tokens` → `max_completion_tokens`; `reasoning.effort` → `reasoning_effort`;
  * - `temperature`, `top_p`, `user`, `safety_identifier`, `prompt_cache_key`,
@@ -126,7 +131,7 @@ export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletion
     messages,
     ...(req.stream === true ? { stream: true } : {}),
     ...(tools ? { tools } : {}),
-    ...(toolChoice !== undefined ? { tool_choice: toolChoice } : {}),
+    ...(toolChoice !== undefined && (tools || (toolChoice !== 'none' && toolChoice !== 'auto')) ? { tool_choice: toolChoice } : {}),
     ...(tools && req.parallel_tool_calls != null ? { parallel_tool_calls: req.parallel_tool_calls } : {}),
     ...(format ? { response_format: format } : {}),
     ...(req.text?.verbosity != null ? { verbosity: req.text.verbosity } : {}),

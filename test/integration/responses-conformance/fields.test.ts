@@ -51,6 +51,29 @@ describe('a key the chat mapping would drop is a 400 naming its path', () => {
 const CITATION = { type: 'url_citation', url_citation: { start_index: 0, end_index: 4, title: 'Hei', url: 'https://example.org/hei' } };
 const FLAT = { type: 'url_citation', start_index: 0, end_index: 4, title: 'Hei', url: 'https://example.org/hei' };
 
+describe('tool_choice none or auto without tools (LlamaIndex\'s OpenAIResponses sends none with structured_predict)', () => {
+  // Chat refuses a tool_choice without tools (OpenAI and vLLM: 400 "'tool_choice' is only allowed when 'tools' are
+  // specified."), as this upstream does: the choice asks for nothing, so it is echoed and not sent.
+  const refusesLoneChoice = (call: { body: Record<string, unknown> }) => 'tool_choice' in call.body && !('tools' in call.body)
+    ? { status: 400, body: { error: { message: "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", type: 'invalid_request_error', param: 'tool_choice', code: null } } }
+    : { body: openAiAnswer('text') };
+  const cells = CLIENTS.flatMap((client) => (['none', 'auto'] as const).map((choice) => ({ client, choice })));
+  it.each(cells)('tool_choice $choice: the call succeeds, the upstream gets no tool_choice, the Response echoes it ($client client)', async ({ client, choice }) => {
+    suite.env.upstream.script(refusesLoneChoice);
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Ann is 31', tool_choice: choice } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('tool_choice');
+    expect(out.result).toMatchObject({ status: 'completed', tool_choice: choice, tools: [] });
+  });
+
+  it.each(CLIENTS)('with tools, tool_choice none goes on as sent (%s client)', async (client) => {
+    suite.env.upstream.script(refusesLoneChoice);
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', tools: [WEATHER_FUNCTION], tool_choice: 'none' } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ tool_choice: 'none', tools: [{ type: 'function', function: { name: 'get_weather' } }] });
+  });
+});
+
 describe('the upstream\'s url citations reach the Response', () => {
   it.each(CLIENTS)('whole: output_text annotations; the client sends the output back next turn and it passes (%s client)', async (client) => {
     const answer = openAiAnswer('text');

@@ -53,6 +53,13 @@ describe('a Responses request → a chat-completions request', () => {
     expect(translate({ input: 'Hi', parallel_tool_calls: false, tools: [{ type: 'function', name: 'f' }] }).body).toMatchObject({ parallel_tool_calls: false });
   });
 
+  it('tool_choice none or auto without tools is not sent (chat refuses a tool_choice without tools); required, or any with tools, is', () => {
+    expect(translate({ input: 'Hi', tool_choice: 'none' }).body).not.toHaveProperty('tool_choice');
+    expect(translate({ input: 'Hi', tool_choice: 'auto', tools: [] }).body).not.toHaveProperty('tool_choice');
+    expect(translate({ input: 'Hi', tool_choice: 'required' }).body).toMatchObject({ tool_choice: 'required' });
+    expect(translate({ input: 'Hi', tool_choice: 'none', tools: [{ type: 'function', name: 'f' }] }).body).toMatchObject({ tool_choice: 'none' });
+  });
+
   it('stream: true is passed on (the provider streams); n is never sent', () => {
     const body = translate({ input: 'Hi', stream: true }).body as unknown as Record<string, unknown>;
     expect(body.stream).toBe(true);
