@@ -1,6 +1,6 @@
-import { blockCount, nthBlock, parseCidr } from '../../lib/config/cidr.js';
+import { blockCount, blockIndex, nthBlock, parseCidr } from '../../lib/config/cidr.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { cidrClaimsOf, claimCidr, nextPoolIndex, passPoolIndex, releaseCidr } from '../shared/control-table.js';
+import { cidrClaimsOf, claimCidr, nextPoolIndex, passPoolIndex, releaseCidr, returnPoolIndex } from '../shared/control-table.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
 import { NetworkPoolExhaustedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -36,7 +36,7 @@ async function assertQuotas(record: TenantRecord): Promise<{ checked: number; un
  * Gives the tenant a VPC range of its own from the tier's pool: a conditional write claims the block
  * the pool's counter names, then the counter moves past it (claimNextBlock), so two tenants never share a range; the
  * registry write is conditional too, so two runs of one tenant end with one range (the loser's
- * claim is released), and a claim an earlier attempt left behind is reused.
+ * claim is given back, and the pool's counter moved back to it: giveBack), and a claim an earlier attempt left behind is reused.
  * First, in both isolation modes, the target account's quotas must hold one more tenant (see
  * assertQuotas): a VPC tenant in the shared workload account at 5 of 5 VPCs fails here, naming
  * the quota, instead of an hour later in CloudFormation.
@@ -50,7 +50,7 @@ export const handler = lifecycleHandler('Allocate network', async (state: Lifecy
   const cidr = earlier ?? (await claimNextBlock(record));
   const fresh = await requireTenant(record.tenantId);
   if (fresh.vpcCidr) {
-    if (fresh.vpcCidr !== cidr) await releaseCidr(cidr, record.tenantId);
+    if (fresh.vpcCidr !== cidr) await giveBack(record, cidr);
     return { vpcCidr: fresh.vpcCidr, quotas };
   }
   try {
@@ -61,7 +61,7 @@ export const handler = lifecycleHandler('Allocate network', async (state: Lifecy
     // Someone else wrote the record meanwhile: if it was a range, that one stands and ours goes back.
     const now = await requireTenant(record.tenantId);
     if (!now.vpcCidr) throw e;
-    if (now.vpcCidr !== cidr) await releaseCidr(cidr, record.tenantId);
+    if (now.vpcCidr !== cidr) await giveBack(record, cidr);
     return { vpcCidr: now.vpcCidr, quotas };
   }
 });
@@ -87,4 +87,19 @@ async function claimNextBlock(record: TenantRecord): Promise<string> {
     await passPoolIndex(record.tier, index);
     if (mine) return cidr;
   }
+}
+
+/**
+ * Gives back a range `record`'s tenant claimed and does not use (another run of the same tenant recorded another one):
+ * the claim is deleted (releaseCidr), then the tier's counter is moved back to its block (returnPoolIndex) when the
+ * range is a block of the tier's pool as configured now, so the next allocation hands it out instead of leaving it
+ * behind the counter for good. A run that ends between the two writes leaves the block free behind the counter
+ * (given to no one); the claim is never left on a range no record holds.
+ */
+async function giveBack(record: TenantRecord, cidr: string): Promise<void> {
+  await releaseCidr(cidr, record.tenantId);
+  const { network } = tierConfig(record.tier);
+  const pool = parseCidr(network.tenantCidrPool);
+  const index = pool && blockIndex(pool, network.tenantVpcPrefixLength, cidr);
+  if (index !== undefined) await returnPoolIndex(record.tier, index);
 }

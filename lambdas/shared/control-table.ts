@@ -57,16 +57,40 @@ export async function nextPoolIndex(tier: string): Promise<number> {
 
 /**
  * Moves the tier's pool counter past `index` once its block is claimed (by this tenant or another):
- * `SET next = index + 1`, conditional on `next` not being past `index` already. The condition failing
- * (this write sent again after a lost answer, or another run passed the same index) leaves it as it is:
- * the counter never moves back, nor more than one past a claimed block.
+ * `SET next = index + 1`, conditional on `next` being `index` (or absent, for index 0). The condition failing
+ * leaves it as it is: this write sent again after a lost answer (the counter is past `index` already, however far
+ * others moved it meanwhile), another run that passed the same index, or a counter moved back to a block given back
+ * (returnPoolIndex) while this run claimed a later one. The counter moves one block at a time, never over a block
+ * that is free: before, the condition was `next <= index`, under which a write that read the counter before it moved
+ * back to a given-back block carried it over that block again.
  */
 export async function passPoolIndex(tier: string, index: number): Promise<void> {
   try {
     await doc().send(new UpdateCommand({
       TableName: table(), Key: { id: `cidr-next#${tier}` }, UpdateExpression: 'SET #n = :after',
-      ConditionExpression: 'attribute_not_exists(#n) OR #n <= :index',
+      ConditionExpression: 'attribute_not_exists(#n) OR #n = :index',
       ExpressionAttributeNames: { '#n': 'next' }, ExpressionAttributeValues: { ':index': index, ':after': index + 1 },
+    }));
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
+}
+
+/**
+ * Moves the tier's pool counter back to `index`, a block just given back (releaseCidr) that the counter had passed:
+ * `SET next = index`, conditional on `next` being past it. The next allocation claims that block, then walks past the
+ * claimed blocks after it (claimNextBlock passes a block another tenant holds), so no block is handed out twice (the
+ * claim decides) and a block given back is not lost. Before, a range claimed by one of two runs of the same tenant at
+ * once and given back (the other run's range was recorded) stayed behind the counter, handed out to no one, for good.
+ * The condition failing (the counter is at or before `index` already) leaves it as it is; sent again after a lost
+ * answer, it moves the counter back again at most, which the next allocation walks forward.
+ */
+export async function returnPoolIndex(tier: string, index: number): Promise<void> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `cidr-next#${tier}` }, UpdateExpression: 'SET #n = :index',
+      ConditionExpression: '#n > :index',
+      ExpressionAttributeNames: { '#n': 'next' }, ExpressionAttributeValues: { ':index': index },
     }));
   } catch (e) {
     if (!(e instanceof ConditionalCheckFailedException)) throw e;

@@ -57,3 +57,14 @@ export function nthBlock(pool: Ipv4Range, prefix: number, index: number): string
   if (index < 0 || index >= blockCount(pool, prefix)) throw new RangeError(`${pool.cidr} has no /${prefix} block number ${index}`);
   return `${formatAddress(pool.first + index * 2 ** (32 - prefix))}/${prefix}`;
 }
+
+/**
+ * The inverse of nthBlock: the 0-based index of the /`prefix` network `cidr` within `pool`, or undefined when `cidr` is
+ * not a canonical IPv4 CIDR, has another prefix length, or lies outside `pool`. E.g. blockIndex(10.64.0.0/12, 22,
+ * 10.64.4.0/22) = 1.
+ */
+export function blockIndex(pool: Ipv4Range, prefix: number, cidr: string): number | undefined {
+  const range = parseCidr(cidr);
+  if (!range || range.prefix !== prefix || prefix < pool.prefix || range.first < pool.first || range.last > pool.last) return undefined;
+  return (range.first - pool.first) / 2 ** (32 - prefix);
+}

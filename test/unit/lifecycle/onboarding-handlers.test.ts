@@ -31,6 +31,7 @@ const controlMock = vi.hoisted(() => ({
   claimCidr: vi.fn(async () => true),
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),
+  returnPoolIndex: vi.fn(async () => undefined),
   slotHolders: vi.fn(async (): Promise<string[]> => []),
   claimOnboardingRequest: vi.fn(async (requestId: string, tenantId: string) => (await import('./control-table-mock.js')).claimOnboardingRequest(requestId, tenantId)),
   releaseOnboardingRequest: vi.fn(async () => undefined),
@@ -538,6 +539,8 @@ describe('Allocate network', async () => {
     // WHEN / THEN theirs stands, ours goes back
     await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.4.0/22', quotas: { checked: 0, unchecked: [] } });
     expect(controlMock.releaseCidr).toHaveBeenCalledWith('10.64.0.0/22', 'acme');
+    // and the pool's counter moved back to its block (0 of starter's pool), for the next tenant
+    expect(controlMock.returnPoolIndex).toHaveBeenCalledWith('starter', 0);
     expect(records.get('acme')?.vpcCidr).toBe('10.64.4.0/22');
   });
   it('keeps an existing allocation', async () => {

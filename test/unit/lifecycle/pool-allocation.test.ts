@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -47,6 +47,16 @@ function apply(input: { Key?: Item; Item?: Item; UpdateExpression?: string; Cond
     table.set(id, { ...old, id, next: values[':after'] });
     return {};
   }
+  if (input.UpdateExpression === 'SET #n = :after' && input.ConditionExpression === 'attribute_not_exists(#n) OR #n = :index') {
+    if (old?.next !== undefined && Number(old.next) !== Number(values[':index'])) throw conditionFailed();
+    table.set(id, { ...old, id, next: values[':after'] });
+    return {};
+  }
+  if (input.UpdateExpression === 'SET #n = :index' && input.ConditionExpression === '#n > :index') {
+    if (old?.next === undefined || Number(old.next) <= Number(values[':index'])) throw conditionFailed();
+    table.set(id, { ...old, id, next: values[':index'] });
+    return {};
+  }
   throw new Error(`the fake control table does not know ${JSON.stringify(input)}`);
 }
 const write = (put: boolean) => (input: Parameters<typeof apply>[0]) => {
@@ -74,6 +84,14 @@ beforeEach(() => {
   ddb.on(ScanCommand).callsFake((input: { ExpressionAttributeValues: Item }) => ({ Items: [...table.values()].filter((i) => String(i.id).startsWith(String(input.ExpressionAttributeValues[':p']))) }));
   ddb.on(PutCommand).callsFake(write(true));
   ddb.on(UpdateCommand).callsFake(write(false));
+  // releaseCidr: only the tenant's own claim
+  ddb.on(DeleteCommand).callsFake((input: { Key: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item }) => {
+    const id = String(input.Key.id);
+    if (input.ConditionExpression !== 'tenantId = :t') throw new Error(`the fake control table does not know ${JSON.stringify(input)}`);
+    if (table.get(id)?.tenantId !== input.ExpressionAttributeValues?.[':t']) throw conditionFailed();
+    table.delete(id);
+    return {};
+  });
 });
 
 describe('Allocate network: the pool counter under lost answers', async () => {
@@ -102,6 +120,84 @@ describe('Allocate network: the pool counter under lost answers', async () => {
     // WHEN / THEN acme gets block 4, and the counter stands past it
     await expect(allocate('acme')).resolves.toBe('10.64.16.0/22');
     expect(table.get('cidr-next#starter')?.next).toBe(5);
+  });
+
+  // Faults pass (s25c): the counter's first UpdateItem applied, its answer lost, and another tenant's allocation moving the
+  // counter further before the SDK sends it again. The ADD counter of before counted acme's write twice around globex's
+  // (acme got block 2, block 0 went to no one); the conditional SET past a claimed block is refused the second time.
+  it('skips no block and gives none twice when the counter move\'s answer is lost and another tenant moves the counter before the retry', async () => {
+    let lost = true;
+    ddb.on(UpdateCommand).callsFake(async (input: Parameters<typeof apply>[0]) => {
+      if (!lost) return apply(input, false);
+      lost = false;
+      try {
+        apply(input, false); // the write happened; its answer is lost
+      } catch {
+        // lost whatever it was
+      }
+      await expect(allocate('globex')).resolves.toBe('10.64.4.0/22'); // another caller moves the counter meanwhile
+      return apply(input, false); // the SDK sends the same request again
+    });
+    await expect(allocate('acme')).resolves.toBe('10.64.0.0/22');
+    expect(table.get('cidr-next#starter')?.next).toBe(2);
+    expect([...table.values()].filter((i) => String(i.id).startsWith('cidr#'))).toEqual([
+      { id: 'cidr#10.64.0.0/22', tenantId: 'acme' }, { id: 'cidr#10.64.4.0/22', tenantId: 'globex' },
+    ]);
+    await expect(allocate('initech')).resolves.toBe('10.64.8.0/22');
+  });
+
+  // Faults pass (s25c): two runs of one tenant at once (a step run twice for one execution) each claim a block; the one
+  // whose range was not recorded gives its claim back, but the counter had passed that block: it went to no one, for good.
+  it('hands out the block one of two runs of the same tenant gave back, and then goes on past the blocks claimed after it', async () => {
+    // GIVEN acme's second run scanned for its claims before the first claimed block 0, and runs once the first moved the counter
+    let second = true;
+    let blind = false;
+    ddb.on(ScanCommand).callsFake((input: { ExpressionAttributeValues: Item }) => {
+      if (blind) {
+        blind = false;
+        return { Items: [] };
+      }
+      return { Items: [...table.values()].filter((i) => String(i.id).startsWith(String(input.ExpressionAttributeValues[':p']))) };
+    });
+    ddb.on(UpdateCommand).callsFake(async (input: Parameters<typeof apply>[0]) => {
+      const out = apply(input, false);
+      if (second) {
+        second = false;
+        blind = true;
+        await expect(handler(state('acme'))).resolves.toMatchObject({ vpcCidr: '10.64.4.0/22' }); // it claims block 1 and records it
+      }
+      return out;
+    });
+    // WHEN the first run finds block 1 recorded: its block 0 goes back
+    await expect(allocate('acme')).resolves.toBe('10.64.4.0/22');
+    expect(table.has('cidr#10.64.0.0/22')).toBe(false);
+    // THEN the next tenant gets block 0, and the one after it block 2 (block 1 is acme's)
+    await expect(allocate('globex')).resolves.toBe('10.64.0.0/22');
+    await expect(allocate('initech')).resolves.toBe('10.64.8.0/22');
+    expect([...table.values()].filter((i) => String(i.id).startsWith('cidr#'))).toEqual([
+      { id: 'cidr#10.64.4.0/22', tenantId: 'acme' }, { id: 'cidr#10.64.0.0/22', tenantId: 'globex' }, { id: 'cidr#10.64.8.0/22', tenantId: 'initech' },
+    ]);
+    expect(table.get('cidr-next#starter')?.next).toBe(3);
+  });
+
+  it('does not carry the counter over a block given back while a run that read it earlier claims a later block', async () => {
+    // GIVEN blocks 0 and 1 handed out (block 1's claim given back meanwhile, below), the counter at 2
+    table.set('cidr-next#starter', { id: 'cidr-next#starter', next: 2 });
+    table.set('cidr#10.64.0.0/22', { id: 'cidr#10.64.0.0/22', tenantId: 'initech' });
+    let first = true;
+    ddb.on(PutCommand).callsFake((input: Parameters<typeof apply>[0]) => {
+      if (first) {
+        // block 1 is given back between globex's read of the counter (2) and its claim of block 2: the counter goes back to 1
+        first = false;
+        table.set('cidr-next#starter', { id: 'cidr-next#starter', next: 1 });
+      }
+      return apply(input, true);
+    });
+    await expect(allocate('globex')).resolves.toBe('10.64.8.0/22');
+    // THEN the counter still names block 1, handed out next; then block 3 (block 2 is globex's)
+    expect(table.get('cidr-next#starter')?.next).toBe(1);
+    await expect(allocate('acme')).resolves.toBe('10.64.4.0/22');
+    await expect(allocate('hooli')).resolves.toBe('10.64.12.0/22');
   });
 
   it('passes the counter once per block when two runs read the same index: the one that lost the claim moves on', async () => {

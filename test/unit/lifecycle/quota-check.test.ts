@@ -23,6 +23,7 @@ const controlMock = vi.hoisted(() => ({
   claimCidr: vi.fn(async () => true),
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),
+  returnPoolIndex: vi.fn(async () => undefined),
   releaseSlot: vi.fn(async () => undefined),
 }));
 

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionConflictException } from '@
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { acquireSlot, claimCidr, claimClosure, nextPoolIndex, passPoolIndex, requeueClosure, setClosureAside } from '../../../lambdas/shared/control-table.js';
+import { acquireSlot, claimCidr, claimClosure, nextPoolIndex, passPoolIndex, requeueClosure, returnPoolIndex, setClosureAside } from '../../../lambdas/shared/control-table.js';
 import { deleteHeldTenant, getTenant, listTenants, markStep, putNewTenant, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
 import { lifecycleHandler } from '../../../lambdas/shared/handler.js';
 import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
@@ -123,7 +123,7 @@ describe('control table', () => {
     });
   });
 
-  it('reads the pool counter (0 before any block), moves it past a claimed block only forwards, and claims a CIDR once', async () => {
+  it('reads the pool counter (0 before any block), moves it past a claimed block one block at a time, back to a block given back, and claims a CIDR once', async () => {
     ddb.on(GetCommand).resolvesOnce({ Item: { id: 'cidr-next#starter', next: 3 } }).resolvesOnce({});
     await expect(nextPoolIndex('starter')).resolves.toBe(3);
     await expect(nextPoolIndex('starter')).resolves.toBe(0);
@@ -132,8 +132,14 @@ describe('control table', () => {
     await passPoolIndex('starter', 3);
     await passPoolIndex('starter', 3); // sent again after a lost answer, or another run passed it: left as it is
     expect(ddb.commandCalls(UpdateCommand)[0].args[0].input).toMatchObject({
-      Key: { id: 'cidr-next#starter' }, UpdateExpression: 'SET #n = :after', ConditionExpression: 'attribute_not_exists(#n) OR #n <= :index',
+      Key: { id: 'cidr-next#starter' }, UpdateExpression: 'SET #n = :after', ConditionExpression: 'attribute_not_exists(#n) OR #n = :index',
       ExpressionAttributeValues: { ':index': 3, ':after': 4 },
+    });
+    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await returnPoolIndex('starter', 1);
+    await returnPoolIndex('starter', 1); // the counter is at or before block 1 already: left as it is
+    expect(ddb.commandCalls(UpdateCommand)[2].args[0].input).toMatchObject({
+      Key: { id: 'cidr-next#starter' }, UpdateExpression: 'SET #n = :index', ConditionExpression: '#n > :index', ExpressionAttributeValues: { ':index': 1 },
     });
     ddb.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
     await expect(claimCidr('10.64.8.0/22', 'acme')).resolves.toBe(true);
