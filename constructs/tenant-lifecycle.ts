@@ -95,7 +95,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'allocate-network': ['registry', 'control', 'tenantAccounts', 'templates'],
   // Events and audit: the protections it lifts to remove a dead tenant stack.
   'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates', 'events', 'audit'],
-  'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks'],
+  // Events and audit: the account baseline's termination protection it lifts (a baseline that turned ROLLBACK_COMPLETE).
+  'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'wire-tenant': ['registry', 'tenantAccounts'],
   'activate-tenant': ['registry', 'organizations', 'events'],
   'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
@@ -110,7 +111,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Audit: it records what *Retire fine-tuned models* reported (retired-fine-tuning.ts) in the lifecycle audit records.
   'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport', 'audit'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
-  'delete-tenant-stacks': ['registry', 'tenantAccounts', 'namespaceStacks'],
+  // Events and audit: the termination protection it lifts (the namespace and DR stacks'), recorded as Lift protections' are.
+  'delete-tenant-stacks': ['registry', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'schedule-key-deletion': ['registry', 'control', 'tenantAccounts', 'events'],
   'retire-account': ['registry', 'control', 'organizations', 'events'],
   'finish-offboarding': ['registry', 'events'],

@@ -70,19 +70,61 @@ function notServedNextStep(tenantId: string, status: TenantStatus | undefined): 
 export const LifecycleKind = z.enum(['onboard', 'change', 'suspend', 'resume', 'offboard', 'upgrade']);
 export type LifecycleKind = z.infer<typeof LifecycleKind>;
 
+/** Who lifted a protection and why: the step of a lifecycle execution (absent on lifts recorded before it was kept). */
+const LiftedBy = z.object({
+  /** The lifecycle step that lifted it, e.g. `Lift protections`, `Record failure`. */
+  step: z.string().optional(),
+  /** The request and execution of the operation the step ran for. */
+  requestId: z.string().optional(),
+  executionArn: z.string().optional(),
+  /** Why it was lifted, e.g. `offboarding: …`, `dead stack ROLLBACK_FAILED: lifted so that the stack can be deleted`. */
+  reason: z.string().optional(),
+});
+
 /**
  * One protection lifted so that a stack deletion can proceed: at offboarding, or to remove a dead
- * tenant stack (ROLLBACK_FAILED, DELETE_FAILED). Also in the audit bucket and on the bus.
+ * tenant stack (ROLLBACK_FAILED, DELETE_FAILED). Also in the audit bucket and on the bus. Each lift
+ * is written as an intent first (`liftIntents` of the record), then made, then recorded here
+ * (lambdas/lifecycle/protection-lift.ts liftOnRecord).
  */
-export const LiftedProtection = z.object({
+export const LiftedProtection = LiftedBy.extend({
   logicalId: z.string(),
   type: z.string(),
   physicalId: z.string(),
   /** e.g. `TerminationProtection`, `DeletionProtection`. */
   protection: z.string(),
+  /** When it was recorded lifted (the lift was made between `intendedAt` and this). */
   at: z.string(),
+  /** When its intent was written, just before the lift call. @default - absent on lifts recorded before intents were kept */
+  intendedAt: z.string().optional(),
+  /**
+   * The step that found the protection off with this intent on record and recorded it: the step that lifted it ended
+   * (a Lambda timeout) after the lift and before its record. Absent when the lifting step recorded it itself.
+   */
+  confirmedBy: z.object({ step: z.string(), executionArn: z.string().optional() }).optional(),
 });
 export type LiftedProtection = z.infer<typeof LiftedProtection>;
+
+/**
+ * A protection lift about to be made: written to the record (`liftIntents`) before the lift call, removed once the lift
+ * is recorded. A step that finds the protection already off with an intent on record knows the lift was made by the
+ * intent's step (which ended before recording it) and records it as such; without the intent it would see only "off"
+ * and record nothing. `stackId` is the StackId (ARN) of the stack the protected resource belongs to (the lift's
+ * account and Region, for its audit record).
+ */
+export const LiftIntent = LiftedBy.extend({
+  logicalId: z.string(),
+  type: z.string(),
+  physicalId: z.string(),
+  protection: z.string(),
+  stackId: z.string(),
+  step: z.string(),
+  requestId: z.string(),
+  reason: z.string(),
+  /** When the intent was written. */
+  intendedAt: z.string(),
+});
+export type LiftIntent = z.infer<typeof LiftIntent>;
 
 /**
  * What each lifecycle operation expects and leaves (one table, read by the lease, the workflows'
@@ -573,6 +615,12 @@ export const TenantRecord = z.object({
    * ListCreateAccountStatus before anyone calls CreateAccount again.
    */
   createAccountClaim: z.object({ at: z.string(), executionArn: z.string().optional() }).optional(),
+  /**
+   * Protection lifts written before their call and not recorded yet (LiftIntent): absent, or empty of lifts, while no
+   * lift is under way. One left here names a lift that may have been made (its step ended before recording it, or the
+   * call failed): the next step that meets the protection off records it, one that finds it on lifts it again.
+   */
+  liftIntents: z.array(LiftIntent).optional(),
   vpcCidr: z.string().optional(),
   /**
    * The Availability Zones of the tenant VPC's subnets (zone names of the tenant's account, in subnet

@@ -6,7 +6,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { cloudFormationFor, compareVersions, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
-import { deployBaseline, describeStack, requestToken, stackLiftRecorder } from './deploy-blueprint.js';
+import { deployBaseline, describeStack, requestToken, stackLifter } from './deploy-blueprint.js';
 import { assertOwned } from './stack-ownership.js';
 import { continueRollbackAdvice, firstFailure, stackBusy } from './stack-events.js';
 import type { LifecycleState } from './state.js';
@@ -79,7 +79,7 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
     const action = await deployBaseline(cfn, {
       url: templateUrl(tier, kind, target), version: target, token: requestToken(state, 'baseline', `v${target.replace(/[^a-zA-Z0-9]/g, '-')}`),
       // Met here only if the baseline turned ROLLBACK_COMPLETE since it was read complete: its lift recorded as Deploy blueprint's.
-      lifted: stackLiftRecorder(record, state, { step: 'Check blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
+      liftTermination: stackLifter(cfn, record, state, { step: 'Check blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
     });
     // Nothing to change (same template) or someone went newer meanwhile: ready as it is.
     if (action === 'UNCHANGED' || action === 'NEWER') return { state: 'COMPLETE' as const, status, version: current };

@@ -7,12 +7,15 @@ import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } fr
 import { firstFailure } from './stack-events.js';
 import { describeStack } from './deploy-blueprint.js';
 import { assertOwned, ownershipProblem } from './stack-ownership.js';
+import { liftTerminationProtection, OFFBOARDING_LIFT_REASON, offboardingLedger } from './protection-lift.js';
 import type { LifecycleState } from './state.js';
 
 /**
  * Deletes the namespace stack, then the tenant stack, then the tenant's DR stack in its DR region
  * when the registry records one (`disasterRecovery`, whatever the tier is now): termination
- * protection lifted first; a stack with the tenant's name that Tessera's workflow did not create
+ * protection lifted first, through liftOnRecord (its intent, the lift, then `offboarding.liftedProtections`, the
+ * audit bucket and the bus, as *Lift protections* records the tenant stack's; the namespace and DR stacks' were
+ * lifted unrecorded before); a stack with the tenant's name that Tessera's workflow did not create
  * (stack-ownership.ts) is never deleted.
  * The data stores survive as the blueprint says: key, buckets and logs RETAIN, the database and
  * cache leave a final SNAPSHOT; the DR key, bucket and vault RETAIN. The DR stack's id is recorded
@@ -32,7 +35,7 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     // The failure recorded names the stack (and a DR stack's region) the step stopped at: three stacks, two regions.
     const where = kind === 'dr' ? `${name} in ${dr!.region}` : name;
     try {
-      const step = await deleteStep({ ...record, accountId: record.accountId }, kind, name, where, dr, retried);
+      const step = await deleteStep({ ...record, accountId: record.accountId }, kind, name, where, dr, retried, state);
       if (step) return step;
     } catch (e) {
       if (e instanceof Error && !e.message.includes(where)) e.message = `stack ${where}: ${e.message}`;
@@ -50,7 +53,7 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
  * else the step's IN_PROGRESS answer after asking CloudFormation to delete it. Errors keep their name
  * (the state machine's retriers match it).
  */
-async function deleteStep(record: TenantRecord & { accountId: string }, kind: BlueprintKind, name: string, where: string, dr: DisasterRecoveryRecord | undefined, retried: string[]) {
+async function deleteStep(record: TenantRecord & { accountId: string }, kind: BlueprintKind, name: string, where: string, dr: DisasterRecoveryRecord | undefined, retried: string[], state: LifecycleState) {
   const cfn = await cloudFormationFor(record, kind, 'delete', dr?.region);
   const stack = await describeStack(cfn, name);
   if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return undefined;
@@ -68,7 +71,10 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Bl
     throw new StackFailedError(`stack ${where} could not be deleted: ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason}`);
   }
   if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
-    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    const actor = { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Delete tenant stacks', reason: OFFBOARDING_LIFT_REASON };
+    const lifted = await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, offboardingLedger(record), actor);
+    // Lifted and recorded before (the tenant stack's, by Lift protections): sent again should a stale read still show it.
+    if (lifted === 'on-record' && stack.EnableTerminationProtection) await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
   }
   const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;

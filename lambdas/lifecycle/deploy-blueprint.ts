@@ -3,26 +3,25 @@ import {
   DeleteStackCommand,
   DescribeStacksCommand,
   UpdateStackCommand,
-  UpdateTerminationProtectionCommand,
   type CloudFormationClient,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
 import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
-import type { DisasterRecoveryRecord, LifecycleExecution, LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
+import type { DisasterRecoveryRecord, LifecycleExecution, LifecycleKind, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, InvalidRequestError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
+import { requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
 import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
-import { DEAD_STACK_STATUSES, removeDeadTenantStack, sameLift } from './dead-stack.js';
-import { announceLift } from './lift-protections.js';
+import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
+import { executionLedger, liftTerminationProtection, type LiftOutcome } from './protection-lift.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { continueRollbackAdvice, latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
@@ -62,13 +61,13 @@ export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | '
  *   earlier) → WAITING (the check step waits for it);
  * - `*_IN_PROGRESS` (create or update by someone else) → WAITING; `DELETE_IN_PROGRESS` → StackBusy (retried);
  * - `ROLLBACK_COMPLETE` (a first create that failed; nothing of it works) → deleted, StackBusy (retried: created afresh);
- *   its termination protection, when on, is lifted first and handed to `input.lifted` at once, before DeleteStack
- *   (stackLiftRecorder: the running execution's history entry, then the audit bucket and the bus);
+ *   its termination protection, when on, is lifted first by `input.liftTermination` (stackLifter: liftOnRecord, its
+ *   intent then the lift in the running execution's history entry, then the audit bucket and the bus), before DeleteStack;
  * - otherwise UpdateStack to `version`, unless the stack's `tessera:blueprint-version` tag is newer
  *   (a rolling upgrade got there first: never downgrade) → NEWER; "No updates are to be performed"
  *   → UNCHANGED; "…_IN_PROGRESS state and can not be updated" → WAITING.
  */
-export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; lifted(lift: LiftedProtection): Promise<void> }): Promise<BaselineAction> {
+export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; liftTermination(stack: Stack): Promise<unknown> }): Promise<BaselineAction> {
   const name = stackName('', 'baseline');
   const common = {
     StackName: name,
@@ -95,10 +94,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
     // Created with termination protection, which CloudFormation honours whatever the status. The lift is recorded as a dead
     // tenant stack's are (before the deletion): the create that follows turns it on again, but on another stack (a new
     // StackId), and a lift recorded nowhere left no one able to tell that Tessera had turned it off.
-    if (existing.EnableTerminationProtection) {
-      await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-      await input.lifted(terminationLift(existing));
-    }
+    await input.liftTermination(existing);
     await cfn.send(new DeleteStackCommand({ StackName: name }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
@@ -118,45 +114,29 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
 }
 
 /**
- * The running execution's history entry as the record of the protections it lifts: `earlier()`, the lifts the entry
- * holds (an earlier attempt of the step's); `record(lift)` writes one more to it (recordExecution), awaited by the
- * caller before its next call, so a Lambda timeout after a lift loses none. The entry is found by the execution's ARN
- * (sameExecution), else started as `kind`'s, RUNNING. Record failure reads it back into `failure.liftedProtections`.
+ * The running execution's history entry as the ledger of the protections it lifts (executionLedger): the entry is found
+ * by the execution's ARN (sameExecution), else started as `kind`'s, RUNNING. Record failure reads it back into
+ * `failure.liftedProtections`.
  */
 function executionLifts(record: TenantRecord, state: LifecycleState, kind: LifecycleKind) {
   const execution = { kind, requestId: state.request.requestId, executionArn: state.executionArn };
   const entry: LifecycleExecution = record.executions.find((e) => sameExecution(e, execution)) ?? { ...execution, startedAt: new Date().toISOString(), status: 'RUNNING' };
-  const lifts: LiftedProtection[] = [];
-  return {
-    earlier: (): LiftedProtection[] => [...(entry.liftedProtections ?? []), ...lifts],
-    record: async (lift: LiftedProtection) => {
-      lifts.push(lift);
-      await recordExecution(record.tenantId, { ...entry, liftedProtections: [...(entry.liftedProtections ?? []), ...lifts] });
-    },
-  };
+  return executionLedger(record.tenantId, entry);
 }
 
-/** A stack's termination protection as a lift (LiftedProtection): the stack's name, its StackId (a re-created stack has another), now. */
-const terminationLift = (stack: Stack): LiftedProtection => ({
-  logicalId: stack.StackName!, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? stack.StackName!, protection: 'TerminationProtection', at: new Date().toISOString(),
-});
-
 /**
- * Records the lift of a stack's termination protection made outside removeDeadTenantStack (the account baseline, a DR
- * stack, each ROLLBACK_COMPLETE and deleted to be created again) as that one records its own: the running execution's
- * history entry first (executionLifts; the caller awaits it before DeleteStack), then the audit bucket and the bus
- * (announceLift, with `step` and `reason`). A lift the entry already holds (the same StackId: a retry of the step) is
- * not recorded again. The execution's kind is the lease's when it holds it, else the state's (a change, an upgrade).
+ * Lifts the termination protection of a stack deleted outside removeDeadTenantStack (the account baseline, a DR stack,
+ * each ROLLBACK_COMPLETE and deleted to be created again) as that one lifts its own: liftOnRecord (its intent, the lift,
+ * then the running execution's history entry, the audit bucket and the bus, with `step` and `reason`; the caller
+ * awaits it before DeleteStack). A lift the entry already holds (the same StackId: a retry of the step) is not made or
+ * recorded again; one made by an earlier attempt that ended before recording it is recorded. The execution's kind is
+ * the lease's when it holds it, else the state's (a change, an upgrade).
  */
-export function stackLiftRecorder(record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, context: { step: string; reason: string }): (lift: LiftedProtection) => Promise<void> {
+export function stackLifter(cfn: CloudFormationClient, record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, context: { step: string; reason: string }): (stack: Stack) => Promise<LiftOutcome> {
   const lease = record.lease;
   const kind: LifecycleKind = lease && lease.executionArn === state.executionArn ? lease.kind : state.kind ?? (state.change ? 'change' : 'onboard');
-  const history = executionLifts(record, state, kind);
-  return async (lift) => {
-    if (history.earlier().some((e) => sameLift(e, lift))) return;
-    await history.record(lift);
-    await announceLift(record, lift.physicalId, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: context.step, reason: context.reason });
-  };
+  const ledger = executionLifts(record, state, kind);
+  return (stack) => liftTerminationProtection(cfn, record, stack, ledger, { requestId: state.request.requestId, executionArn: state.executionArn, step: context.step, reason: context.reason });
 }
 
 /**
@@ -168,19 +148,15 @@ export function stackLiftRecorder(record: TenantRecord, state: LifecycleState & 
  */
 async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord & { accountId: string }, stack: Stack, state: LifecycleState): Promise<never> {
   const name = stack.StackName!;
-  const history = executionLifts(record, state, 'onboard');
-  const lifts: LiftedProtection[] = [];
   // Read before the deletion: a deleted stack's events answer only by its id (by name: "does not exist").
   const why = stack.StackStatus === 'DELETE_FAILED' ? `: ${(await latestResourceFailure(cfn, stack.StackId ?? name)) ?? stack.StackStatusReason ?? 'no reason reported'}` : '';
-  // Each lift on record (the execution's history entry) before the next is made: written in a `finally`, a Lambda that
-  // timed out after a lift ran none, and the retry found the protection off and neither lifted nor recorded it again.
+  // Each lift on record (its intent before it, then the execution's history entry) before the next is made: written in a
+  // `finally`, a Lambda that timed out after a lift ran none, and the retry found the protection off and neither lifted
+  // nor recorded it again.
   const removal = await removeDeadTenantStack(cfn, record, stack, {
-    earlier: history.earlier(), requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint',
-    onLift: async (l) => {
-      lifts.push(l);
-      await history.record(l);
-    },
+    ledger: executionLifts(record, state, 'onboard'), requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint',
   });
+  const lifts = removal.lifted;
   const lifted = lifts.length ? `; lifted ${lifts.map((l) => `${l.protection} of ${l.logicalId}`).join(', ')}` : '';
   if (!removal.deleted) {
     throw new StackBusyError(`stack ${name} is ${stack.StackStatus}${why}${lifted}; waiting for the protection of ${removal.waitingFor.join(', ')} to be lifted before deleting it`);
@@ -208,7 +184,7 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * platform's namespace deployer role. A DR stack (`dr`: `tessera-<id>-dr`) runs like the tenant
  * stack (same account, execution role, RetainExceptOnCreate) in the target tier's DR region and is
  * recorded in the registry (`disasterRecovery`, DEPLOYING); one whose create rolled back is deleted
- * (its termination protection lifted and recorded first: stackLiftRecorder) and created again. A DR deploy to another region than the tenant's recorded DR stack (not REMOVED)
+ * (its termination protection lifted and recorded first: stackLifter, liftOnRecord) and created again. A DR deploy to another region than the tenant's recorded DR stack (not REMOVED)
  * is refused (ChangeRefused, drRegionConflict), on every path: Begin change checks changes, this
  * checks an onboarding re-run after the tier's DR region changed in config.
  *
@@ -248,7 +224,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   if (kind === 'baseline') {
     const action = await deployBaseline(cfn, {
       url: templateUrl(tier, kind, version), version, token,
-      lifted: stackLiftRecorder(record, state, { step: 'Deploy blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
+      liftTermination: stackLifter(cfn, record, state, { step: 'Deploy blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
     });
     logger.info('account baseline', { accountId: record.accountId, action, version });
     return { stackName: name, kind, action };
@@ -324,11 +300,8 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     throw new StackFailedError(`stack ${name} in ${drRegion} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's DR stack, an operator must repair or offboard it`);
   } else if (kind === 'dr' && status === 'ROLLBACK_COMPLETE') {
     // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources). Its
-    // termination protection, when it was on, is recorded as lifted before the deletion, as a dead primary's is.
-    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-    if (existing.EnableTerminationProtection) {
-      await stackLiftRecorder(record, state, { step: 'Deploy blueprint', reason: 'dead DR stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' })(terminationLift(existing));
-    }
+    // termination protection, when it was on, is lifted on record before the deletion, as a dead primary's is.
+    await stackLifter(cfn, record, state, { step: 'Deploy blueprint', reason: 'dead DR stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' })(existing);
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!) }));
     throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {

@@ -3,16 +3,16 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProt
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, ModifyDBClusterCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { LIFECYCLE_EVENTS, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
+import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, lazy } from '../shared/aws-clients.js';
-import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { requireTenant, updateTenant } from '../shared/registry.js';
+import { requireTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { cloudFormationFor, stackName } from './blueprints.js';
 import { describeStack } from './deploy-blueprint.js';
 import { assertOwned, ownershipProblem } from './stack-ownership.js';
-import { deletedWithStack, deletionPolicies, stackResources, writeAudit } from './offboarding-support.js';
+import { deletedWithStack, deletionPolicies, stackResources } from './offboarding-support.js';
+import { liftOnRecord, liftTerminationProtection, OFFBOARDING_LIFT_REASON, offboardingLedger, sameLift, type LiftActor, type LiftLedger, type LiftOutcome, type LiftTarget } from './protection-lift.js';
 import type { LifecycleState } from './state.js';
 
 const notFound = (e: unknown) => /NotFound/.test((e as Error).name);
@@ -80,99 +80,82 @@ function clients(credentials: AwsCredentialIdentity): Clients {
 export interface ProtectionSweep {
   /** Logical ids (the stack's name for its termination protection) whose protection still shows on: busy, or lifted and not showing yet. */
   waitingFor: string[];
+  /** The lifts this call made or confirmed (liftOnRecord: `lifted`, `confirmed`), in order. */
+  lifted: LiftedProtection[];
 }
 
 /**
  * Lifts every protection that would fail the deletion of the tenant stack `stack`: its
  * termination protection, and each protection of PROTECTIONS on the resources the deletion
  * deletes (DeletionPolicy Delete or Snapshot; the Retain policies keep theirs) that the stack still
- * holds (a rollback may have deleted some). `recorded` says whether a lift was recorded earlier:
- * such a protection is not lifted or reported again while a stale read still shows it.
- * `onLift` is called after each lift, before the next one, so that a failure further on loses no
- * record of what was already lifted. A resource busy with another change is left on the waiting
- * list. With `recheck`, a protection lifted now is read once more and waited for only while it
- * still shows (RDS applies DeletionProtection at once).
+ * holds (a rollback may have deleted some). Each through liftOnRecord (protection-lift.ts): its intent on
+ * record before the lift, the lift in `ledger` after it and before the next one, then the audit bucket and the
+ * bus, so that neither a failure further on nor a Lambda timeout between a lift and its record loses one (the
+ * next run finds the intent and records the lift by `actor`'s name). A protection `ledger` holds already is not
+ * lifted or reported again while a stale read still shows it (the stack's termination protection is sent again,
+ * unrecorded). A resource busy with another change is left on the waiting list. With `recheck`, a protection
+ * lifted now is read once more and waited for only while it still shows (RDS applies DeletionProtection at once).
  */
 export async function liftStackProtections(
   cfn: CloudFormationClient,
   record: TenantRecord & { accountId: string },
   stack: Stack,
-  options: { recorded(lift: Omit<LiftedProtection, 'at'>): boolean; onLift(lift: LiftedProtection): Promise<void>; recheck?: boolean },
+  options: { ledger: LiftLedger; actor: LiftActor; recheck?: boolean },
 ): Promise<ProtectionSweep> {
+  const { ledger, actor } = options;
   const name = stack.StackName ?? stackName(record.tenantId, 'tenant');
+  const stackId = stack.StackId ?? name;
   const waitingFor: string[] = [];
-  const lifted = (l: Omit<LiftedProtection, 'at'>) => options.onLift({ ...l, at: new Date().toISOString() });
-  if (stack.EnableTerminationProtection) {
+  const lifted: LiftedProtection[] = [];
+  const done = (outcome: LiftOutcome, target: LiftTarget) => {
+    if (outcome === 'lifted' || outcome === 'confirmed') lifted.push(ledger.lifts().find((l) => sameLift(l, target))!);
+  };
+  const termination = await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, ledger, actor);
+  done(termination, { logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stackId, protection: 'TerminationProtection' });
+  if (termination === 'on-record' && stack.EnableTerminationProtection) {
     // Takes effect at once; lifted again (never recorded twice) should a stale read still show it.
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-    const lift = { logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? name, protection: 'TerminationProtection' };
-    if (!options.recorded(lift)) await lifted(lift);
   }
   // Resources that may carry a protection and are still in the stack (a rollback deleted or skipped the others).
-  const candidates = (await stackResources(cfn, stack.StackId ?? name)).filter((r) =>
+  const candidates = (await stackResources(cfn, stackId)).filter((r) =>
     PROTECTIONS.some((p) => p.type === r.ResourceType) && r.PhysicalResourceId && r.ResourceStatus !== 'DELETE_COMPLETE' && r.ResourceStatus !== 'DELETE_SKIPPED');
-  if (!candidates.length) return { waitingFor };
-  const policies = await deletionPolicies(cfn, stack.StackId ?? name);
+  if (!candidates.length) return { waitingFor, lifted };
+  const policies = await deletionPolicies(cfn, stackId);
   const c = clients(await tenantAccountCredentials(record.accountId, record.tenantId, 'protections'));
   for (const resource of candidates) {
     const protection = PROTECTIONS.find((p) => p.type === resource.ResourceType)!;
     const id = resource.PhysicalResourceId!;
     if (!deletedWithStack(policies[resource.LogicalResourceId!])) continue;
-    if (!(await protection.isOn(c, id))) continue;
-    const lift = { logicalId: resource.LogicalResourceId!, type: protection.type, physicalId: id, protection: protection.protection };
-    if (options.recorded(lift)) {
-      waitingFor.push(lift.logicalId); // lifted, not showing yet
-      continue;
-    }
+    const target = { logicalId: resource.LogicalResourceId!, type: protection.type, physicalId: id, protection: protection.protection };
+    const on = await protection.isOn(c, id);
+    let outcome: LiftOutcome;
     try {
-      await protection.lift(c, id);
+      outcome = await liftOnRecord(record, { target, stackId, on, lift: () => protection.lift(c, id), notMade: busy }, ledger, actor);
     } catch (e) {
       if (!busy(e)) throw e;
-      waitingFor.push(lift.logicalId); // tried again after the Wait
+      waitingFor.push(target.logicalId); // tried again after the Wait
       continue;
     }
-    await lifted(lift);
-    if (!options.recheck || (await protection.isOn(c, id))) waitingFor.push(lift.logicalId);
+    done(outcome, target);
+    if (outcome === 'on-record' && on) waitingFor.push(target.logicalId); // lifted, not showing yet
+    if (outcome === 'lifted' && (!options.recheck || (await protection.isOn(c, id)))) waitingFor.push(target.logicalId);
   }
-  return { waitingFor };
+  return { waitingFor, lifted };
 }
 
-/**
- * The account and name of a CloudFormation stack from its StackId, an ARN
- * `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>` (DescribeStacks' `StackId`;
- * ARN format: AWS CloudFormation, "Actions, resources, and condition keys", resource type `stack`).
- * @throws Error naming the value when it is not a stack ARN.
- */
-export function stackArnParts(stackId: string): { accountId: string; region: string; stackName: string } {
-  const m = /^arn:[^:]+:cloudformation:([^:]+):(\d{12}):stack\/([^/]+)\/.+$/.exec(stackId);
-  if (!m) throw new Error(`StackId ${JSON.stringify(stackId)} is not a CloudFormation stack ARN (arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>)`);
-  return { region: m[1], accountId: m[2], stackName: m[3] };
-}
-
-/**
- * Where a protection lift is recorded besides the registry: the audit bucket (`tessera-audit/lifecycle/<tenant>/…`,
- * `tessera-audit/dr-tier/lifecycle/…` for a DR tier) and the bus (`Tenant Protection Lifted`). `stackId` is the
- * StackId (ARN) of the stack the lift was made for: the record's `stack` (its name) and `accountId` are read from it,
- * the account the stack lives in — the tenant's account for its tenant, account-baseline and DR stacks, the platform
- * account for its namespace stack (a tenant of the namespace tier), which the tenant record's `accountId` is not.
- * @throws Error naming the value when `stackId` is not a stack ARN (stackArnParts), before anything is written.
- */
-export async function announceLift(record: TenantRecord, stackId: string, lift: LiftedProtection, context: { requestId: string; executionArn?: string; step: string; reason?: string }): Promise<void> {
-  const { accountId, stackName: stack } = stackArnParts(stackId);
-  const audit = { ...lift, accountId, stack, ...context };
-  await writeAudit(record, 'protection-lifted', lift.logicalId, audit);
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.protectionLifted, { tenantId: record.tenantId, ...audit });
-}
+export { announceLift, stackArnParts } from './protection-lift.js';
 
 /**
  * Offboarding, before *Delete tenant stacks*: lifts every protection the blueprint sets on what
  * the stack deletion will delete — the stack's termination protection, RDS `DeletionProtection`
  * (ModifyDBInstance, ApplyImmediately), and EKS cluster or log-group deletion protection where
  * the template sets them. Resources the stack retains (DeletionPolicy Retain /
- * RetainExceptOnCreate) keep theirs. Each lift goes to the audit bucket
- * (`tessera-audit/lifecycle/<tenant>/…`, `tessera-audit/dr-tier/lifecycle/…` for a DR tier), the bus (`Tenant Protection Lifted`) and the registry
- * (`offboarding.liftedProtections`, written after each lift, before the next: a step that times out later leaves
- * every lift it made on record), the registry even when a later lift fails. Called again
+ * RetainExceptOnCreate) keep theirs. Each lift goes through liftOnRecord (protection-lift.ts): its intent on
+ * record before the call, then the registry (`offboarding.liftedProtections`, with the step, the execution and
+ * why; written after each lift, before the next: a step that times out later, or between a lift and its record,
+ * leaves every lift it made on record), the audit bucket
+ * (`tessera-audit/lifecycle/<tenant>/…`, `tessera-audit/dr-tier/lifecycle/…` for a DR tier) and the bus (`Tenant Protection Lifted`),
+ * the registry even when a later lift fails. Called again
  * (after a Wait) until no protection shows: `IN_PROGRESS` while a lifted protection is still
  * reported on, never lifting or recording it twice.
  */
@@ -191,27 +174,10 @@ export const handler = lifecycleHandler('Lift protections', async (state: Lifecy
     return { state: 'COMPLETE' as const, lifted: 0, waitingFor: [], notOurs: name };
   }
 
-  const earlier = record.offboarding?.liftedProtections ?? [];
-  const lifts: LiftedProtection[] = [];
-  const save = () => updateTenant(record.tenantId, {
-    offboarding: { ...record.offboarding, stackId: stack.StackId, liftedProtections: [...earlier, ...lifts] },
+  const ledger = offboardingLedger(record, { stackId: stack.StackId });
+  const sweep = await liftStackProtections(cfn, { ...record, accountId: record.accountId }, stack, {
+    ledger, actor: { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Lift protections', reason: OFFBOARDING_LIFT_REASON },
   });
-  let sweep: ProtectionSweep;
-  try {
-    sweep = await liftStackProtections(cfn, { ...record, accountId: record.accountId }, stack, {
-      recorded: (l) => [...earlier, ...lifts].some((e) => e.logicalId === l.logicalId && e.protection === l.protection),
-      onLift: async (lift) => {
-        lifts.push(lift);
-        // On record before the next lift: a Lambda that times out later in the step runs no catch, and a re-run finds
-        // the protection off (isOn) and neither lifts nor records it again: kept to the end, the lift was in no registry.
-        await save();
-        await announceLift(record, stack.StackId ?? name, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Lift protections' });
-      },
-    });
-  } catch (e) {
-    if (lifts.length) await save(); // what was lifted before the failure stays on record
-    throw e;
-  }
-  await save();
-  return { state: sweep.waitingFor.length ? 'IN_PROGRESS' as const : 'COMPLETE' as const, lifted: lifts.length, waitingFor: sweep.waitingFor };
+  await ledger.save();
+  return { state: sweep.waitingFor.length ? 'IN_PROGRESS' as const : 'COMPLETE' as const, lifted: sweep.lifted.length, waitingFor: sweep.waitingFor };
 });

@@ -1,16 +1,16 @@
-import { DeleteStackCommand, UpdateTerminationProtectionCommand, paginateListStacks, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import { DeleteStackCommand, paginateListStacks, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { pages } from '../../lib/aws-pages.js';
 import { TIER_TAG } from '../../lib/tenant-naming.js';
-import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierConfig } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { getTenant, recordExecution, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
+import { getTenant, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { cloudFormationFor, executionRoleArn, stackName, VERSION_TAG, type BlueprintKind } from './blueprints.js';
-import { DEAD_STACK_STATUSES, removeDeadTenantStack, sameLift } from './dead-stack.js';
-import { announceLift } from './lift-protections.js';
+import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
+import { executionLedger, liftTerminationProtection } from './protection-lift.js';
 import { describeStack } from './deploy-blueprint.js';
 import { continueRollbackAdvice, describeLeftBehind, firstFailure, leftBehindFrom, stackEvents } from './stack-events.js';
 import { sendOwed } from './announcements.js';
@@ -125,8 +125,9 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
  * (logical id, type, physical id) in the registry's `failure.leftBehind` and in the event, because
  * a re-run would collide with them. A dead tenant stack that cannot be deleted as it is
  * (ROLLBACK_FAILED on a protected database, or DELETE_FAILED) first has its protections lifted
- * (removeDeadTenantStack), each recorded in the execution's history entry as it is made (before the
- * next: a timeout later in the step loses none), then in `failure.liftedProtections`, the audit bucket and on the bus
+ * (removeDeadTenantStack), each through liftOnRecord: its intent on record before the call, then the lift in the
+ * execution's history entry as it is made (before the next: a timeout later in the step, or between a lift and its
+ * record, loses none), then in `failure.liftedProtections`, the audit bucket and on the bus
  * (the termination protection of a dead namespace or DR stack too, lifted before its deletion); what its deletion then removes is no longer named as
  * left behind. A change whose stack update rolled back leaves the tenant ACTIVE on its previous
  * version, with the failure recorded.
@@ -140,26 +141,18 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   if (!record || !lease || lease.executionArn !== input.executionArn) return recordWithoutLease(input, record, step, reason);
   const requestId = input.request.requestId;
   const started = record.executions.find((e) => sameExecution(e, { kind: input.kind, requestId, executionArn: input.executionArn }));
-  const earlier = started?.liftedProtections ?? [];
-  const lifts: LiftedProtection[] = [];
-  // Each lift goes to the execution's history entry as it is made, before the next: kept for failOperation's write at the
-  // end, a Lambda timeout after a lift (the DR stack's cleanup, the write itself) lost it, and the re-run found the
-  // protection off and neither lifted nor recorded it again. The re-run reads it back as `earlier`.
+  // Each lift goes through liftOnRecord: its intent on record before the call, then the execution's history entry as it is
+  // made, before the next. Kept for failOperation's write at the end, a Lambda timeout after a lift (the DR stack's
+  // cleanup, the write itself) lost it, and the re-run found the protection off and neither lifted nor recorded it again;
+  // one made by an earlier step that ended before recording it (Deploy blueprint's removal of a dead stack, timed out) is
+  // found by its intent and recorded here. The re-run reads the entry's lifts back.
   const entry = started ?? { kind: input.kind, requestId, executionArn: input.executionArn, startedAt: lease.acquiredAt, status: 'RUNNING' as const };
-  const recordLift = async (lift: LiftedProtection) => {
-    lifts.push(lift);
-    await recordExecution(tenantId, { ...entry, liftedProtections: [...earlier, ...lifts] });
-  };
-  // The DR stack's termination protection, lifted by removeDeadDrStack before its deletion: recorded as the primary's are
-  // (removeDeadTenantStack: the history entry first, then the audit bucket and the bus; never twice). It was lifted
-  // unrecorded, so no one could tell that Tessera had turned it off.
-  // The namespace stack's (below) is recorded the same way, with its own reason.
-  const liftStackProtection = (reason: string) => async (lift: LiftedProtection) => {
-    if ([...earlier, ...lifts].some((e) => sameLift(e, lift))) return;
-    await recordLift(lift);
-    await announceLift(record, lift.physicalId, lift, { requestId, executionArn: input.executionArn, step: 'Record failure', reason });
-  };
-  const liftDrProtection = liftStackProtection('dead DR stack: lifted so that the stack can be deleted');
+  const ledger = executionLedger(tenantId, entry);
+  const actor = (why: string) => ({ requestId, executionArn: input.executionArn, step: 'Record failure', reason: why });
+  // The DR stack's termination protection, lifted by removeDeadDrStack before its deletion, and the namespace stack's
+  // (below): on record as the primary's are (removeDeadTenantStack), each with its own reason. They were lifted
+  // unrecorded, so no one could tell that Tessera had turned them off.
+  const liftDrProtection = (cfn: CloudFormationClient, stack: Stack) => liftTerminationProtection(cfn, record, stack, ledger, actor('dead DR stack: lifted so that the stack can be deleted'));
   const cleanup: string[] = [];
   const leftBehind: LeftBehindResource[] = [];
   if (record.accountId) {
@@ -183,20 +176,15 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
         }
         if (kind === 'namespace') {
           leftBehind.push(...found);
-          await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
           // Created with termination protection (Deploy blueprint): its lift on record before the deletion, as the DR stack's.
-          if (stack.EnableTerminationProtection) {
-            await liftStackProtection(`dead namespace stack ${status}: lifted so that the stack can be deleted`)({
-              logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? name, protection: 'TerminationProtection', at: new Date().toISOString(),
-            });
-          }
+          await liftTerminationProtection(cfn, record, stack, ledger, actor(`dead namespace stack ${status}: lifted so that the stack can be deleted`));
           await cfn.send(new DeleteStackCommand({ StackName: name }));
           cleanup.push(`deleted ${status} stack ${name}`);
           continue;
         }
         try {
           const removal = await removeDeadTenantStack(cfn, { ...record, accountId: record.accountId }, stack, {
-            earlier, requestId, executionArn: input.executionArn, step: 'Record failure', onLift: recordLift,
+            ledger, requestId, executionArn: input.executionArn, step: 'Record failure',
           });
           // A stack that could not roll back or be deleted still holds what failed to delete: it goes
           // with the stack now. What was retained stays outside it.
@@ -217,11 +205,11 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const notes: string[] = [];
   const changes: Partial<TenantRecord> = {
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
-    ...(record.accountId ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, lifted: liftDrProtection }, cleanup, leftBehind, notes) : {}),
+    ...(record.accountId ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, liftTermination: liftDrProtection }, cleanup, leftBehind, notes) : {}),
   };
   if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(record, input, notes));
 
-  const liftedProtections = [...earlier, ...lifts];
+  const liftedProtections = [...ledger.lifts()];
   const lifted = liftedProtections.length ? { liftedProtections } : {};
   const fullReason = [reason, ...(leftBehind.length ? [`left behind: ${leftBehind.map(describeLeftBehind).join('; ')}`] : []), ...notes].join('; ');
   const ended = await failOperation(record, lease, {
@@ -308,10 +296,10 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
  * ROLLBACK_COMPLETE stack recorded DEPLOYING by an earlier execution was recorded REMOVED unchecked, and
  * the reason for a missing one said the stores remain without asking. Best effort: never hides the failure.
  *
- * The stack's termination protection, when on, is lifted before its deletion and handed to `run.lifted` at once
- * (before DeleteStack), which records it in the execution's history entry, the audit bucket and on the bus.
+ * The stack's termination protection, when on, is lifted before its deletion by `run.liftTermination` (liftOnRecord:
+ * its intent, the lift, then the execution's history entry, the audit bucket and the bus), before DeleteStack.
  */
-async function removeDeadDrStack(record: TenantRecord, run: { executionArn: string; since: string; kind: LifecycleKind; lifted(lift: LiftedProtection): Promise<void> }, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
+async function removeDeadDrStack(record: TenantRecord, run: { executionArn: string; since: string; kind: LifecycleKind; liftTermination(cfn: CloudFormationClient, stack: Stack): Promise<unknown> }, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
   const { executionArn, since } = run;
   const dr = record.disasterRecovery;
   if (!dr || dr.status !== 'DEPLOYING') return {};
@@ -361,10 +349,7 @@ async function removeDeadDrStack(record: TenantRecord, run: { executionArn: stri
     } catch (e) {
       logger.warn('could not read the events of a failed DR stack', { stack: dr.stackName, error: e as Error });
     }
-    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: dr.stackName, EnableTerminationProtection: false }));
-    if (stack.EnableTerminationProtection) {
-      await run.lifted({ logicalId: dr.stackName, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? dr.stackName, protection: 'TerminationProtection', at: new Date().toISOString() });
-    }
+    await run.liftTermination(cfn, stack);
     await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!) }));
     const { gone, why, stores } = await storesGone();
     if (!gone) {

@@ -131,9 +131,10 @@ describe('the platform stack with a DR region', () => {
 
   it('lets every lifecycle Lambda that writes lifecycle audit records write a DR tier\'s where the rule replicates them, and a none tier\'s where it does not', async () => {
     const policies = (await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' } })).platformWithPolicies;
-    // The writers of lambdas/lifecycle/offboarding-support.ts's writeAudit: the protection lifts, the dead stack's removal
-    // (deploy-blueprint, record-failure: failed-rollbacks.ts) and the export step (retired-fine-tuning.ts).
-    const writers = ['lift-protections', 'deploy-blueprint', 'record-failure', 'export-tenant-data'];
+    // The writers of lambdas/lifecycle/offboarding-support.ts's writeAudit: the protection lifts (protection-lift.ts: lift-protections,
+    // delete-tenant-stacks, and the dead stacks' removal in deploy-blueprint, check-stack and record-failure), failed-rollbacks.ts
+    // and the export step (retired-fine-tuning.ts).
+    const writers = ['lift-protections', 'delete-tenant-stacks', 'deploy-blueprint', 'check-stack', 'record-failure', 'export-tenant-data'];
     const roles = Object.entries(policies.findResources('AWS::IAM::Role')).filter(([, r]: [string, any]) => typeof r.Properties.RoleName === 'string');
     const roleOf = (handler: string) => roles.find(([, r]: [string, any]) => r.Properties.RoleName === `tessera-lifecycle-${handler}`)?.[0];
     const grantsOf = (roleId: string) => Object.values(policies.findResources('AWS::IAM::ManagedPolicy'))

@@ -142,7 +142,11 @@ describe('Deploy account baseline', async () => {
       return {};
     });
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy' });
-    const lift = { logicalId: 'tessera-account-baseline', type: 'AWS::CloudFormation::Stack', physicalId: BASELINE_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    const lift = {
+      logicalId: 'tessera-account-baseline', type: 'AWS::CloudFormation::Stack', physicalId: BASELINE_ID, protection: 'TerminationProtection', at: expect.any(String),
+      step: 'Deploy blueprint', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, intendedAt: expect.any(String),
+      reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again',
+    };
     expect(atDeletion).toEqual(['tessera-account-baseline TerminationProtection']);
     expect(onRecord()).toEqual([lift]);
     expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('protection-lifted'))).toEqual([expect.stringMatching(/acme\/.*-protection-lifted-tessera-account-baseline\.json$/)]);
@@ -350,7 +354,11 @@ describe('Record failure names what a dead stack left behind', async () => {
       return {};
     });
     const out = await handler(failure) as { cleanup: string[]; liftedProtections?: unknown };
-    const lift = { logicalId: 'tessera-acme-namespace', type: 'AWS::CloudFormation::Stack', physicalId: NAMESPACE_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    const lift = {
+      logicalId: 'tessera-acme-namespace', type: 'AWS::CloudFormation::Stack', physicalId: NAMESPACE_ID, protection: 'TerminationProtection', at: expect.any(String),
+      step: 'Record failure', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, intendedAt: expect.any(String),
+      reason: 'dead namespace stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted',
+    };
     expect(out.cleanup).toContain('deleted ROLLBACK_COMPLETE stack tessera-acme-namespace');
     expect(atDeletion).toEqual(['tessera-acme-namespace TerminationProtection']);
     expect(onRecord()).toEqual([lift]);

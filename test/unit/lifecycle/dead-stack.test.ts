@@ -346,3 +346,77 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     });
   });
 });
+
+/**
+ * Faults pass (s25c): a lift made just before a Lambda timeout, before its history write. The retry (here *Record failure*,
+ * the Catch of the timed-out step) found the protection already off and recorded nothing: the database's protection was
+ * lifted by Tessera, and no record said so. The intent written before each lift now tells the retry whose lift it was.
+ */
+describe('a lift whose history write never happened (the Lambda timed out right after the lift)', async () => {
+  const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+  const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
+
+  it('is on record after the retry: lifted, by Deploy blueprint of this execution and why, found by Record failure', async () => {
+    // GIVEN an onboarding re-run whose Deploy blueprint removes the dead stack, and whose Lambda is stopped (a timeout)
+    // while it writes the database's lift to the history entry: nothing after the lift runs, no catch, no finally
+    records.set('acme', leased('onboard', { executions: [running()] }));
+    const write = registryMock.recordExecution.getMockImplementation()!;
+    let stopped!: () => void;
+    const timedOut = new Promise<void>((resolve) => (stopped = resolve));
+    registryMock.recordExecution.mockImplementation(async (id: string, entry: LifecycleExecution) => {
+      if (!entry.liftedProtections?.some((l) => l.logicalId === 'Database')) return write(id, entry);
+      stopped();
+      return new Promise<never>(() => undefined);
+    });
+    try {
+      void deploy(state('acme', { blueprint: 'tenant' }));
+      await timedOut;
+    } finally {
+      registryMock.recordExecution.mockImplementation(write);
+    }
+    expect(dbProtected).toBe(false); // the lift was made
+    expect(lifts(records.get('acme')!.executions[0].liftedProtections)).toEqual(['tessera-acme TerminationProtection']);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    // WHEN the step's Catch runs Record failure, which finds the database's protection already off
+    await recordFailure({ ...state(), kind: 'onboard', error: { Error: 'States.Timeout', Cause: JSON.stringify({ errorMessage: 'Task timed out after 60.00 seconds' }) }, failedStep: 'Deploy blueprint' });
+    // THEN the record says the database's protection was lifted, by whom (Deploy blueprint, this execution) and why,
+    // and which step recorded it late
+    const record = records.get('acme')!;
+    const database = {
+      logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: DB, protection: 'DeletionProtection',
+      step: 'Deploy blueprint', requestId: 'req-acme-0001', executionArn: state().executionArn, reason: 'dead stack ROLLBACK_FAILED: lifted so that the stack can be deleted',
+      intendedAt: expect.any(String), at: expect.any(String), confirmedBy: { step: 'Record failure', executionArn: state().executionArn },
+    };
+    expect(record.failure?.liftedProtections).toEqual([expect.objectContaining({ logicalId: 'tessera-acme', protection: 'TerminationProtection', step: 'Deploy blueprint' }), database]);
+    expect(record.executions[0].liftedProtections?.[1]).toEqual(database);
+    expect(record.liftIntents).toBeUndefined();
+    // not lifted twice; its audit record and event made once, by the retry, naming the step that lifted it
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
+    const audits = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input).filter((a) => a.Key!.includes('-protection-lifted-Database'));
+    expect(audits).toHaveLength(1);
+    expect(JSON.parse(audits[0].Body as string)).toMatchObject({ logicalId: 'Database', step: 'Deploy blueprint', reason: database.reason, confirmedBy: { step: 'Record failure' } });
+    expect(eventTypes().filter((t) => t === 'Tenant Protection Lifted')).toHaveLength(2);
+    // and the stack went, its database with it
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE }]);
+  });
+
+  it('lifts again a protection whose intent is on record but which still shows on (the Lambda stopped before the call): one lift on record', async () => {
+    // GIVEN an intent of this execution's Deploy blueprint for the database, whose lift was never made
+    records.set('acme', leased('onboard', {
+      executions: [running()],
+      liftIntents: [{
+        logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: DB, protection: 'DeletionProtection', stackId: STACK_ID,
+        step: 'Deploy blueprint', requestId: 'req-acme-0001', executionArn: state().executionArn, reason: 'dead stack ROLLBACK_FAILED: lifted so that the stack can be deleted', intendedAt: '2026-11-30T00:00:00.000Z',
+      }],
+    }));
+    // WHEN the step runs again
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'StackBusy' });
+    // THEN the database is lifted now, recorded once as this run's own (no confirmedBy), the intent gone
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
+    const database = records.get('acme')!.executions[0].liftedProtections!.filter((l) => l.logicalId === 'Database');
+    expect(database).toEqual([expect.objectContaining({ step: 'Deploy blueprint', intendedAt: expect.any(String) })]);
+    expect(database[0].confirmedBy).toBeUndefined();
+    expect(database[0].intendedAt).not.toBe('2026-11-30T00:00:00.000Z');
+    expect(records.get('acme')!.liftIntents).toBeUndefined();
+  });
+});

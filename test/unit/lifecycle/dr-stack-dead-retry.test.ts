@@ -50,7 +50,11 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
     const { onRecord, atDeletion } = drStackDeployingWithLiftsWatched(st.executionArn, 'ROLLBACK_COMPLETE');
     const run = () => deploy({ ...st, blueprint: 'dr' } as never, {} as never).then(() => undefined, (e: Error) => e);
     expect(await run()).toMatchObject({ name: 'StackBusy', message: expect.stringContaining('ROLLBACK_COMPLETE from an earlier attempt; deleted it') });
-    const lift = { logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    const lift = {
+      logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String),
+      step: 'Deploy blueprint', requestId: 'req-acme-0001', executionArn: st.executionArn, intendedAt: expect.any(String),
+      reason: 'dead DR stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again',
+    };
     expect(atDeletion()).toEqual(['tessera-acme-dr TerminationProtection']);
     expect(onRecord()).toEqual([lift]);
     const audits = mocks.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('protection-lifted'));
@@ -102,7 +106,11 @@ describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', (
     const { onRecord, atDeletion } = drStackDeployingWithLiftsWatched(st.executionArn, 'DELETE_FAILED');
     const fail = () => recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'onboard', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never);
     await fail();
-    const lift = { logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String) };
+    const lift = {
+      logicalId: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', physicalId: DR_STACK_ID, protection: 'TerminationProtection', at: expect.any(String),
+      step: 'Record failure', requestId: 'req-acme-0001', executionArn: st.executionArn, intendedAt: expect.any(String),
+      reason: 'dead DR stack: lifted so that the stack can be deleted',
+    };
     expect(atDeletion()).toEqual(['tessera-acme-dr TerminationProtection']);
     expect(onRecord()).toEqual([lift]);
     expect(records.get('acme')!.failure?.liftedProtections).toEqual([lift]);

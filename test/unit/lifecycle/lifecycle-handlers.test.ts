@@ -65,7 +65,10 @@ describe('Record failure', async () => {
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution' });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
     expect(out).toMatchObject({ status: 'FAILED', step: 'Check blueprint', reason: REASON, cleanup: ['deleted ROLLBACK_COMPLETE stack tessera-acme'] });
-    const lift = { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', protection: 'TerminationProtection', at: expect.any(String) };
+    const lift = {
+      logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', protection: 'TerminationProtection', at: expect.any(String),
+      step: 'Record failure', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, reason: 'dead stack ROLLBACK_COMPLETE: lifted so that the stack can be deleted', intendedAt: expect.any(String),
+    };
     const record = records.get('acme')!;
     expect(record).toMatchObject({ status: 'FAILED', currentStep: 'Check blueprint' });
     expect(record.lease).toBeUndefined();
@@ -716,6 +719,33 @@ describe('offboarding steps', async () => {
     // DELETE_FAILED after that retry: the offboarding stops with CloudFormation's reason
     await expect(deleteStacks({ ...state(), deletion: again } as never)).rejects.toMatchObject({ name: 'StackFailed', message: 'stack tessera-acme could not be deleted: bucket not empty' });
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(2);
+  });
+
+  // Faults pass (s25c): the namespace stack's (and the DR stack's) termination protection was lifted here unrecorded, while
+  // Lift protections records the tenant stack's; now each goes through liftOnRecord into offboarding.liftedProtections.
+  it('records the namespace stack\'s termination protection it lifts (intent, lift, registry, audit, bus); the tenant stack\'s, recorded by Lift protections, not again', async () => {
+    const NAMESPACE_ID = 'arn:aws:cloudformation:us-east-1:222222222222:stack/tessera-acme-namespace/1';
+    const TENANT_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
+    const tenantLift = { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: TENANT_ID, protection: 'TerminationProtection', at: '2026-11-30T00:00:00.000Z' };
+    records.set('acme', offboarding({ offboarding: { stackId: TENANT_ID, liftedProtections: [tenantLift] } }));
+    s3.on(PutObjectCommand).resolves({});
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).resolves({ Stacks: [{ StackName: 'tessera-acme-namespace', StackId: NAMESPACE_ID, StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
+    await expect(deleteStacks(state())).resolves.toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme-namespace' });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-namespace', EnableTerminationProtection: false }]);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
+    const namespaceLift = {
+      logicalId: 'tessera-acme-namespace', type: 'AWS::CloudFormation::Stack', physicalId: NAMESPACE_ID, protection: 'TerminationProtection', at: expect.any(String),
+      step: 'Delete tenant stacks', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, reason: 'offboarding: lifted so that the stack deletion can remove what it protects', intendedAt: expect.any(String),
+    };
+    expect(records.get('acme')?.offboarding).toEqual({ stackId: TENANT_ID, liftedProtections: [tenantLift, namespaceLift] });
+    expect(eventDetails().filter((d) => d.logicalId)).toEqual([expect.objectContaining({ tenantId: 'acme', stack: 'tessera-acme-namespace', accountId: '222222222222', step: 'Delete tenant stacks' })]);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([expect.stringMatching(/^tessera-audit\/lifecycle\/acme\/.*-protection-lifted-tessera-acme-namespace\.json$/)]);
+    // THEN the tenant stack (its protection lifted and recorded by Lift protections, off now): deleted, nothing recorded again
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceGone);
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: TENANT_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false, Tags: ownedTags() }] });
+    await expect(deleteStacks(state())).resolves.toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme' });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(1);
+    expect(records.get('acme')?.offboarding?.liftedProtections).toHaveLength(2);
   });
 
   it('never deletes a stack with the tenant\'s name that Tessera did not create', async () => {

@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { AUDIT_REPLICATED_PREFIXES } from '../../../lib/audit-prefixes.js';
 import { configWith } from '../../support/config-with.js';
-import { credentials, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
+import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -30,6 +30,8 @@ const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-ac
 const tenantStack = (EnableTerminationProtection: boolean, extra: Partial<Stack> = {}): { Stacks: Stack[] } => ({ Stacks: [{
   StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection, Tags: ownedTags(), ...extra,
 }] });
+/** Who lifted, on each record of *Lift protections*: the step, the offboarding's request and execution, why. */
+const by = { step: 'Lift protections', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, reason: 'offboarding: lifted so that the stack deletion can remove what it protects', intendedAt: expect.any(String) };
 const resource = (LogicalResourceId: string, ResourceType: string, PhysicalResourceId: string) =>
   ({ LogicalResourceId, ResourceType, PhysicalResourceId, ResourceStatus: 'CREATE_COMPLETE' as ResourceStatus, LastUpdatedTimestamp: new Date() });
 
@@ -70,7 +72,50 @@ describe('Lift protections (offboarding)', async () => {
       return {};
     });
     await handler(state());
-    expect(atDatabaseLift).toEqual([{ logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: STACK_ID, protection: 'TerminationProtection', at: expect.any(String) }]);
+    expect(atDatabaseLift).toEqual([{ logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: STACK_ID, protection: 'TerminationProtection', at: expect.any(String), ...by }]);
+  });
+
+  // Faults pass (s25c): the lift was written to the registry after the call only. A Lambda that timed out between the two
+  // left the database unprotected by Tessera's hand, and the retry found it "already off": recorded nowhere.
+  it('records on the retry a lift made just before a Lambda timeout and before its registry write: lifted, by whom and why', async () => {
+    // GIVEN an offboarding whose Lambda is stopped (a timeout) while it writes the database's lift to the registry
+    records.set('acme', leased('offboard'));
+    let dbProtected = true;
+    rds.on(DescribeDBInstancesCommand).callsFake(() => ({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme-db', DeletionProtection: dbProtected }] }));
+    rds.on(ModifyDBInstanceCommand).callsFake(() => {
+      dbProtected = false;
+      return {};
+    });
+    const write = registryMock.updateTenant.getMockImplementation()!;
+    let stopped!: () => void;
+    const timedOut = new Promise<void>((resolve) => (stopped = resolve));
+    registryMock.updateTenant.mockImplementation(async (...args: Parameters<typeof write>) => {
+      if (!args[1].offboarding?.liftedProtections?.some((l) => l.logicalId === 'Database')) return write(...args);
+      stopped();
+      return new Promise<never>(() => undefined); // nothing after the lift runs: no catch, no finally
+    });
+    try {
+      void handler(state());
+      await timedOut;
+    } finally {
+      registryMock.updateTenant.mockImplementation(write);
+    }
+    expect(dbProtected).toBe(false);
+    expect(records.get('acme')?.offboarding?.liftedProtections.map((l) => l.logicalId)).toEqual(['tessera-acme']);
+    // WHEN the step runs again (its retry), finding the stack's protection and the database's off
+    cfn.on(DescribeStacksCommand).resolves(tenantStack(false));
+    await handler(state());
+    // THEN the record says the database's protection was lifted: by Lift protections of this offboarding, why, when
+    const database = records.get('acme')?.offboarding?.liftedProtections.find((l) => l.logicalId === 'Database');
+    expect(database).toEqual({
+      logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: 'tessera-acme-db', protection: 'DeletionProtection', at: expect.any(String), ...by,
+      confirmedBy: { step: 'Lift protections', executionArn: EXECUTION_ARN },
+    });
+    expect(records.get('acme')?.liftIntents).toBeUndefined();
+    // lifted once; its audit record and event made once (by the retry)
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
+    const audits = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input).filter((a) => a.Key!.includes('-protection-lifted-Database'));
+    expect(audits.map((a) => JSON.parse(a.Body as string))).toEqual([expect.objectContaining({ logicalId: 'Database', step: 'Lift protections', reason: by.reason, accountId: '333333333333' })]);
   });
 
   it('lifts termination protection, the database\'s DeletionProtection and a deleted log group\'s, records each in the registry, the audit bucket and on the bus, then waits', async () => {
@@ -84,10 +129,12 @@ describe('Lift protections (offboarding)', async () => {
     expect(out).toEqual({ state: 'IN_PROGRESS', lifted: 3, waitingFor: ['Database', 'AppLogs'] });
     const lifted = records.get('acme')?.offboarding?.liftedProtections;
     expect(lifted).toEqual([
-      { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: STACK_ID, protection: 'TerminationProtection', at: expect.any(String) },
-      { logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: 'tessera-acme-db', protection: 'DeletionProtection', at: expect.any(String) },
-      { logicalId: 'AppLogs', type: 'AWS::Logs::LogGroup', physicalId: '/tessera/acme/app', protection: 'DeletionProtection', at: expect.any(String) },
+      { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: STACK_ID, protection: 'TerminationProtection', at: expect.any(String), ...by },
+      { logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: 'tessera-acme-db', protection: 'DeletionProtection', at: expect.any(String), ...by },
+      { logicalId: 'AppLogs', type: 'AWS::Logs::LogGroup', physicalId: '/tessera/acme/app', protection: 'DeletionProtection', at: expect.any(String), ...by },
     ]);
+    // no intent left: each was removed once its lift was on record
+    expect(records.get('acme')?.liftIntents).toBeUndefined();
     expect(records.get('acme')?.offboarding?.stackId).toBe(STACK_ID);
     // one audit object per lift, under tessera-audit/lifecycle/<tenant>/
     const audits = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
