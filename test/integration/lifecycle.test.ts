@@ -147,9 +147,15 @@ describe('offboarding', () => {
     expect(manifest).toMatchObject({ tenantId: 'hooli', currentObjects: 3 });
 
     // the database's protection was lifted and recorded, the stack deleted, the database gone with CloudFormation's final snapshot
-    // each protection on record once (the stack's termination protection, the database's), though Lift protections polled twice
-    expect(offboarded!.offboarding?.liftedProtections.map((l) => `${l.type} ${l.protection}`)).toEqual(['AWS::CloudFormation::Stack TerminationProtection', 'AWS::RDS::DBInstance DeletionProtection']);
+    // each protection on record once (the stack's termination protection, the database's), though Lift protections polled twice,
+    // then the namespace stack's, lifted by Delete tenant stacks
+    expect(offboarded!.offboarding?.liftedProtections.map((l) => `${l.type} ${l.protection} by ${l.step}`)).toEqual([
+      'AWS::CloudFormation::Stack TerminationProtection by Lift protections', 'AWS::RDS::DBInstance DeletionProtection by Lift protections',
+      'AWS::CloudFormation::Stack TerminationProtection by Delete tenant stacks',
+    ]);
+    expect(offboarded!.offboarding?.liftedProtections.map((l) => l.logicalId)).toEqual(['tessera-hooli', expect.any(String), 'tessera-hooli-namespace']);
     expect(offboarded!.offboarding?.liftedProtections[1]).toMatchObject({ physicalId: record!.stackOutputs.DatabaseInstanceId });
+    expect(offboarded!.liftIntents).toBeUndefined();
     expect(run.states.filter((s) => s === 'Lift protections')).toHaveLength(2);
     const cfn = new CloudFormationClient({ credentials: tenantCreds });
     await expect(cfn.send(new DescribeStacksCommand({ StackName: 'tessera-hooli' }))).rejects.toThrow(/does not exist/);

@@ -183,13 +183,14 @@ describe('a blueprint create that rolls back (real starter blueprint, CloudForma
 
     // WHEN the tenant is offboarded
     const offboard = await local.workflows.run('offboard', { request: { tenantId: 'initech', requestId: 'req-offboard-initech' } });
-    // THEN offboarding met that protection and lifted it, once
+    // THEN offboarding met that protection and lifted it, once (and the namespace stack's termination protection, Delete tenant stacks)
     expect(offboard.error).toBeUndefined();
     const offboarded = await getTenant('initech');
     expect(offboarded).toMatchObject({ status: 'OFFBOARDED' });
     expect(offboarded!.offboarding!.liftedProtections.map((l) => `${l.type} ${l.physicalId} ${l.protection}`)).toEqual([
       `AWS::CloudFormation::Stack ${stack.StackId} TerminationProtection`,
       `AWS::RDS::DBInstance ${instance.DBInstanceIdentifier} DeletionProtection`,
+      expect.stringMatching(/^AWS::CloudFormation::Stack arn:aws:cloudformation:[^ ]+:stack\/tessera-initech-namespace\/[^ ]+ TerminationProtection$/),
     ]);
     expect(await databasesOf('initech')).toEqual([]);
   });
