@@ -668,7 +668,12 @@ export const TenantRecord = z.object({
    * The tenant's API Gateway usage key, in its tier's usage plan. Not a credential (callers
    * authenticate with JWTs): the authorizer hands it to API Gateway to apply the tier's plan.
    */
-  usageKey: z.object({ id: z.string(), value: z.string(), plan: z.string() }).optional(),
+  usageKey: z.object({
+    id: z.string(),
+    value: z.string(),
+    /** The usage plan's id; `''` while not known: written so before a move between plans, which records the plan once made. */
+    plan: z.string(),
+  }).optional(),
   /** Models the tenant trained (fine-tuning), served by the gateway to this tenant only. */
   fineTunedModels: z.array(FineTunedModel).optional(),
   /** Quota increases requested for the tenant's account (GPU vCPUs at vending, or found short at network allocation). */

@@ -39,6 +39,21 @@ async function tenantKeys(api: APIGatewayClient, tenantId: string): Promise<ApiK
   return keys;
 }
 
+/**
+ * The usage plans API Gateway has `keyId` in (GetUsagePlans' `keyId` filter, every page): what the key is subject to,
+ * whatever the registry's `usageKey.plan` says (a move whose record was not written, a Lambda timeout between the two).
+ */
+async function plansOfKey(api: APIGatewayClient, keyId: string): Promise<string[]> {
+  const plans: string[] = [];
+  let position: string | undefined;
+  do {
+    const out = await api.send(new GetUsagePlansCommand({ keyId, position, limit: 500 }));
+    plans.push(...(out.items ?? []).flatMap((p) => (p.id ? [p.id] : [])));
+    position = out.position;
+  } while (position);
+  return plans;
+}
+
 async function deleteKey(api: APIGatewayClient, id: string): Promise<void> {
   try {
     await api.send(new DeleteApiKeyCommand({ apiKey: id }));
@@ -53,6 +68,12 @@ async function deleteKey(api: APIGatewayClient, id: string): Promise<void> {
  * plan), `revoke` at offboarding. Idempotent, and nothing left behind: a key an earlier attempt
  * created but did not record is found by name and tag and used (others of the tenant's deleted)
  * instead of a second one; `revoke` deletes every key of the tenant, recorded or not.
+ *
+ * A move between plans is written to the registry first as `plan: ''` (not known: the key is being moved), then made
+ * against the plans API Gateway has the key in (plansOfKey, not the recorded plan), then recorded with its plan. Before,
+ * the plan was written after the move only: a Lambda timeout in between left the registry naming the old plan while the
+ * key was in the new one, and the next move took the key out of the recorded (old) plan only, leaving it in the one it
+ * was really in.
  */
 export const handler = lifecycleHandler('Manage usage key', async (state: LifecycleState & { usageKey: 'issue' | 'revoke' }) => {
   const record = await requireTenant(state.request.tenantId);
@@ -78,20 +99,27 @@ export const handler = lifecycleHandler('Manage usage key', async (state: Lifecy
     }
   }
   if (key.plan !== plan) {
-    if (key.plan) {
+    const inPlans = await plansOfKey(api, key.id);
+    // On record before the move: the plan is not known until the move is recorded (a timeout in between leaves `''`, not a plan the key has left).
+    if (record.usageKey) await updateTenant(record.tenantId, { usageKey: { ...key, plan: '' } });
+    const others = inPlans.filter((p) => p !== plan);
+    for (const other of others) {
       try {
-        await api.send(new DeleteUsagePlanKeyCommand({ usagePlanId: key.plan, keyId: key.id }));
+        await api.send(new DeleteUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id }));
       } catch (e) {
         if ((e as Error).name !== 'NotFoundException') throw e;
       }
     }
-    try {
-      await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan, keyId: key.id, keyType: 'API_KEY' }));
-    } catch (e) {
-      if ((e as Error).name !== 'ConflictException') {
-        // A key in no plan cuts the tenant off at the edge: put it back in the plan it was in, then fail.
-        if (key.plan) await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: key.plan, keyId: key.id, keyType: 'API_KEY' })).catch(() => undefined);
-        throw e;
+    if (!inPlans.includes(plan)) {
+      try {
+        await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan, keyId: key.id, keyType: 'API_KEY' }));
+      } catch (e) {
+        if ((e as Error).name !== 'ConflictException') {
+          // A key in no plan cuts the tenant off at the edge: put it back in the plans it was in, then fail.
+          for (const other of others) await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id, keyType: 'API_KEY' })).catch(() => undefined);
+          if (record.usageKey && others.length === 1) await updateTenant(record.tenantId, { usageKey: { ...key, plan: others[0] } });
+          throw e;
+        }
       }
     }
     key = { ...key, plan };

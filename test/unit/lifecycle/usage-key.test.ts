@@ -13,6 +13,9 @@ beforeEach(() => {
   records.clear();
   api.reset();
   api.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }, { id: 'plan-p', name: 'tessera-professional' }] });
+  // The plans a key is in (GetUsagePlans' keyId filter): key-1 in starter's
+  api.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }] });
+  api.on(GetUsagePlansCommand, { keyId: 'key-0' }).resolves({ items: [] });
   api.on(CreateApiKeyCommand).resolves({ id: 'key-1' });
   api.on(GetApiKeysCommand).resolves({ items: [] });
 });
@@ -20,6 +23,7 @@ beforeEach(() => {
 describe('Manage usage key', () => {
   it('issues a key into the tier\'s plan and records it', async () => {
     records.set('acme', leased('onboard'));
+    api.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [] });
     await expect(handler({ ...state(), usageKey: 'issue' })).resolves.toEqual({ keyId: 'key-1', plan: 'plan-s' });
     expect(api.commandCalls(CreateApiKeyCommand)[0].args[0].input).toMatchObject({ name: 'tessera-acme', enabled: true, tags: { 'tessera:tenant-id': 'acme' } });
     expect(api.commandCalls(CreateUsagePlanKeyCommand)[0].args[0].input).toEqual({ usagePlanId: 'plan-s', keyId: 'key-1', keyType: 'API_KEY' });
@@ -28,6 +32,14 @@ describe('Manage usage key', () => {
 
   it('moves the key on a tier change and does nothing twice', async () => {
     records.set('acme', leased('change', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    api.on(DeleteUsagePlanKeyCommand).callsFake(() => {
+      api.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [] });
+      return {};
+    });
+    api.on(CreateUsagePlanKeyCommand).callsFake(() => {
+      api.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
+      return {};
+    });
     await handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } });
     expect(api.commandCalls(DeleteUsagePlanKeyCommand)[0].args[0].input).toEqual({ usagePlanId: 'plan-s', keyId: 'key-1' });
     expect(api.commandCalls(CreateUsagePlanKeyCommand)[0].args[0].input.usagePlanId).toBe('plan-p');
@@ -43,6 +55,32 @@ describe('Manage usage key', () => {
     await expect(handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } })).rejects.toMatchObject({ name: 'BadRequestException' });
     expect(api.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-p', 'plan-s']);
     expect(records.get('acme')?.usageKey?.plan).toBe('plan-s');
+  });
+
+  // Faults pass (s25c): the plan was recorded after the move only. A Lambda timeout between the move and its record left the
+  // registry naming starter's plan while the key was in professional's; the next move took it out of starter's plan only.
+  it('records the plan as not known before a move, and a later move takes the key out of the plan it is really in', async () => {
+    // GIVEN a move to professional whose Lambda is stopped (a timeout) right after CreateUsagePlanKey
+    records.set('acme', leased('change', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    let stopped!: () => void;
+    const timedOut = new Promise<void>((resolve) => (stopped = resolve));
+    api.on(CreateUsagePlanKeyCommand, { usagePlanId: 'plan-p' }).callsFake(() => {
+      stopped();
+      return new Promise<never>(() => undefined); // nothing after the move runs
+    });
+    void handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } });
+    await timedOut;
+    // THEN the registry does not name starter's plan, which the key has left
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-1', value: 'v', plan: '' });
+    // WHEN the next change (back to starter) runs, the key being in professional's plan (API Gateway's answer)
+    api.reset();
+    api.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }, { id: 'plan-p', name: 'tessera-professional' }] });
+    api.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
+    await handler({ ...state(), usageKey: 'issue', change: { tier: 'starter' } });
+    // THEN it leaves professional's plan for starter's, and the record says starter's
+    expect(api.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-p', keyId: 'key-1' }]);
+    expect(api.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-s']);
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-s' });
   });
 
   it('revokes the key at offboarding', async () => {
