@@ -3,6 +3,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
+import { checkModelAliases, ModelAliasName } from './model-aliases.js';
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { regionProblem } from './region.js';
 import {
@@ -415,6 +416,16 @@ export const GatewayConfigSchema = z.strictObject({
   /** JWT issuer and JWKS of tenant tokens. @default - the platform's Cognito user pool */
   jwt: z.strictObject({ issuer: z.string().min(1), jwksUri: z.url(), audience: z.string().min(1) }).optional(),
   models: z.array(ModelEntrySchema).min(1),
+  /**
+   * Other names for catalog models, alias → catalog id (`gpt-4o-mini: openai/gpt-4o-mini`), as
+   * LiteLLM's `model_name` and Portkey's model names give them (lib/config/model-aliases.ts). A
+   * request naming an alias is served by its target, if the caller may use the target (else the
+   * target's 404), and answers with the target's catalog id as `model` (as OpenAI answers a
+   * request for `gpt-4o` with `gpt-4o-2024-08-06`); `GET /v1/models` lists the caller's aliases.
+   * An alias must not be a catalog id; its target must be one (checked by the platform schema).
+   * @default - none
+   */
+  modelAliases: z.record(ModelAliasName, z.string().min(1)).optional(),
   providers: z.strictObject({
     openai: providerEndpoint,
     huggingface: providerEndpoint,
@@ -609,6 +620,7 @@ export const PlatformConfigSchema = z
     modelIds.forEach((id, i) => {
       if (modelIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['gateway', 'models', i, 'id'], message: `duplicates model "${id}" (entry ${modelIds.indexOf(id)}): give each catalog model its own id, or remove one` });
     });
+    checkModelAliases(c.gateway, ctx);
     const baseIds = c.fineTuning.baseModels.map((b) => b.id);
     baseIds.forEach((id, i) => {
       if (baseIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, 'id'], message: `duplicates base model "${id}": give each base model its own id` });

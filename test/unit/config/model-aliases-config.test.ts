@@ -1,0 +1,56 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config/load-config.js';
+import { PlatformConfigSchema } from '../../../lib/config/schema.js';
+import { configErrorOf } from '../../support/config-errors.js';
+import { tempDir } from '../../support/temp-dirs.js';
+
+const aliases = (modelAliases: Record<string, unknown>) => ({ gateway: { modelAliases } });
+/** The config error's line for `gateway.modelAliases.<alias>`, from the key path on (after its source, `context tessera:config: `). */
+const lineOf = (message: string, alias: string) => {
+  const line = message.split('\n').find((l) => l.startsWith(`  - context tessera:config: gateway.modelAliases.${alias} = `));
+  return line?.slice('  - context tessera:config: '.length);
+};
+
+describe('gateway.modelAliases (lib/config/model-aliases.ts)', () => {
+  it('is absent in the embedded default, and takes aliases of catalog ids, `default` among them', () => {
+    expect(loadConfig().gateway.modelAliases).toBeUndefined();
+    const config = loadConfig({ overrides: aliases({ 'gpt-4o-mini': 'openai/gpt-4o-mini', 'claude-haiku': 'bedrock/anthropic.claude-3-5-haiku', default: 'bedrock/amazon.nova-lite', 'text-embedding-3-small': 'openai/text-embedding-3-small' }) });
+    expect(config.gateway.modelAliases).toEqual({ 'gpt-4o-mini': 'openai/gpt-4o-mini', 'claude-haiku': 'bedrock/anthropic.claude-3-5-haiku', default: 'bedrock/amazon.nova-lite', 'text-embedding-3-small': 'openai/text-embedding-3-small' });
+  });
+
+  it('survives the deployed Lambdas\' read of the config (the JSON the build defines, parsed by PlatformConfigSchema: lambda-deps.ts lambdaConfig)', () => {
+    const config = loadConfig({ overrides: aliases({ 'gpt-4o-mini': 'openai/gpt-4o-mini' }) });
+    expect(PlatformConfigSchema.parse(JSON.parse(JSON.stringify(config))).gateway.modelAliases).toEqual({ 'gpt-4o-mini': 'openai/gpt-4o-mini' });
+  });
+
+  it('a target outside the catalog fails synth naming the key path and value; a bare target gets the catalog id with its provider', () => {
+    const message = configErrorOf(aliases({ 'gpt-4o-mini': 'gpt-4o-mini-typo', embed: 'text-embedding-3-small' }));
+    expect(lineOf(message, 'gpt-4o-mini')).toMatch(/^gateway\.modelAliases\.gpt-4o-mini = "gpt-4o-mini-typo": is not a model of the catalog \(gateway\.models\): use the id of one of gateway\.models \(bedrock\/anthropic\.claude-3-5-haiku, .* and \d+ more\), or add the model to gateway\.models$/);
+    expect(lineOf(message, 'embed')).toBe('gateway.modelAliases.embed = "text-embedding-3-small": is not a model of the catalog (gateway.models): did you mean "openai/text-embedding-3-small"? Catalog ids name their provider');
+  });
+
+  it('an alias that is a catalog id fails synth: it must not collide', () => {
+    const message = configErrorOf(aliases({ 'openai/gpt-4o-mini': 'bedrock/amazon.nova-lite' }));
+    expect(lineOf(message, 'openai/gpt-4o-mini')).toBe('gateway.modelAliases.openai/gpt-4o-mini = "bedrock/amazon.nova-lite": is an alias named as catalog model gateway.models[2] ("openai/gpt-4o-mini"): an alias must not collide with a catalog id (a request for it would reach one or the other); rename the alias or remove it');
+  });
+
+  it('an alias of an alias, or of itself, fails synth: aliases name catalog ids, one step', () => {
+    const message = configErrorOf(aliases({ mini: 'openai/gpt-4o-mini', small: 'mini', 'gpt-4o-mini': 'gpt-4o-mini' }));
+    expect(lineOf(message, 'small')).toBe('gateway.modelAliases.small = "mini": names another alias ("mini"), not a catalog model: aliases do not chain: write "openai/gpt-4o-mini", the model it names');
+    expect(lineOf(message, 'gpt-4o-mini')).toBe('gateway.modelAliases.gpt-4o-mini = "gpt-4o-mini": names the alias itself: did you mean "openai/gpt-4o-mini"? Catalog ids name their provider');
+    expect(lineOf(message, 'mini')).toBeUndefined();
+  });
+
+  it.each([['ft:gpt-4o-mini:acme:x', 'the fine-tuned ids\' form'], ['gpt 4o', 'a space'], ['-mini', 'a leading -'], ['a'.repeat(129), '129 characters']])('refuses the alias name %s (%s), naming the rule', (alias) => {
+    expect(configErrorOf(aliases({ [alias]: 'openai/gpt-4o-mini' }))).toContain(`: is not a valid alias: an alias is 1-128 characters of letters, digits and . _ - : / @ +, starting with a letter or digit, and not starting with "ft:" (the fine-tuned models' ids)`);
+  });
+
+  it('context tessera:config adds to the file\'s aliases and removes one with null (objects merge key by key)', () => {
+    const file = join(tempDir('tessera-aliases-'), 'tessera.config.yaml');
+    writeFileSync(file, 'gateway:\n  modelAliases:\n    gpt-4o-mini: openai/gpt-4o-mini\n    mini: openai/gpt-4o-mini\n');
+    const config = loadConfig({ file, overrides: aliases({ mini: null, nova: 'bedrock/amazon.nova-lite' }) });
+    expect(config.gateway.modelAliases).toEqual({ 'gpt-4o-mini': 'openai/gpt-4o-mini', nova: 'bedrock/amazon.nova-lite' });
+  });
+});
