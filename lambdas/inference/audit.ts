@@ -19,7 +19,17 @@ export interface AuditRecord {
   keyId?: string;
   /** The caller's role inside the tenant. */
   role?: string;
+  /**
+   * The catalog id of the model that answered (after fallbacks), or, for a refused request, of the
+   * model asked for.
+   */
   model?: string;
+  /**
+   * The model name the caller sent, when it was not a catalog id but an alias standing for one
+   * (`gateway.modelAliases`, or `default` for the tenant's default model): `model` says what it
+   * resolved to and what served. @default - absent: the caller sent the catalog id
+   */
+  requestedModel?: string;
   provider?: string;
   promptTokens?: number;
   completionTokens?: number;

@@ -42,7 +42,7 @@ interface MetricDirective {
 /**
  * The CloudWatch embedded metric format (EMF) object for one audit record: one log line, up to
  * three metric directives (totals and per tier; per error status code; per provider), and the
- * record's tenant, model, key and request ids as plain fields. Raw EMF rather than Powertools
+ * record's tenant, model (and alias asked for), key and request ids as plain fields. Raw EMF rather than Powertools
  * Metrics: Powertools applies one set of dimensions to every metric of a flush, so per-provider
  * upstream latency and per-code errors would be multiplied by every tier, or take three lines.
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
@@ -78,6 +78,7 @@ export function gatewayMetricsOf(record: AuditRecord): Record<string, unknown> {
   };
   if (record.tenantId) line.tenantId = record.tenantId;
   if (record.model) line.model = record.model;
+  if (record.requestedModel) line.requestedModel = record.requestedModel; // the alias asked for (model: the catalog id served)
   if (record.keyId) line.keyId = record.keyId;
   if (status >= 400) {
     directives.push({ Namespace: ns, Dimensions: [['StatusCode']], Metrics: [{ Name: m.errorResponses, Unit: 'Count' }] });

@@ -2,7 +2,7 @@ import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
 import { GatewayError, invalid, limited } from './openai-errors.js';
-import { modelNotFoundFor, providerOf, type TenantPolicy } from './policy.js';
+import { catalogIdOf, modelNotFoundFor, providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, servedRateLimitHeaders, type LimitWindow, type RateLimitState } from './rate-limit-headers.js';
@@ -195,21 +195,27 @@ export class RequestPipeline {
   }
 
   /**
-   * The catalog entry for `requested` (`default` = the tenant's default model), if the tenant may
-   * use it and it is of the endpoint's `kind`.
+   * The catalog entry for `requested`, if the tenant may use it and it is of the endpoint's `kind`:
+   * a catalog id, or an alias (`gateway.modelAliases`; `default` = the tenant's default model)
+   * standing for one (policy.ts catalogIdOf). An alias the caller asked for goes into the audit
+   * record's `requestedModel`, beside `model`, the catalog id served.
    * @param kind what the endpoint serves: `chat` (chat completions, responses), `embedding` or `moderation`
-   * @throws GatewayError 404 `model_not_found`; 400 `model_kind_mismatch` naming `model` when the model is of another kind
+   * @throws GatewayError 404 `model_not_found` naming `model` (for an alias, the 404 its target gives,
+   *   naming the alias); 400 `model_kind_mismatch` naming `model` when the model is of another kind
    */
   model(r: PipelineRequest, requested: string, kind: ModelKind = 'chat'): ModelEntry {
-    const id = requested === 'default' && r.policy.gateway.defaultModel ? r.policy.gateway.defaultModel : requested;
+    const id = catalogIdOf(r.policy, requested);
+    // The name the caller sent, when it is not the catalog id (the request schemas bound it to 256 characters).
+    if (id !== requested) r.audit.requestedModel = requested;
     const model = r.policy.models.get(id);
     if (!model) {
-      // The audit record says which model was asked for (the request schemas bound it to 256 characters).
+      // The audit record says which model was asked for.
       r.audit.model = id;
-      throw modelNotFoundFor(r.policy, id);
+      throw modelNotFoundFor(r.policy, requested, id);
     }
     const own = kindOf(model);
-    if (own !== kind) throw invalid(`model "${id}" is ${KINDS[own].a} model: it serves ${KINDS[own].serves}, not ${KINDS[kind].name}`, 'model', 'model_kind_mismatch');
+    const named = id === requested ? `"${id}"` : `"${requested}" (${id})`;
+    if (own !== kind) throw invalid(`model ${named} is ${KINDS[own].a} model: it serves ${KINDS[own].serves}, not ${KINDS[kind].name}`, 'model', 'model_kind_mismatch');
     Object.assign(r.audit, { model: model.id, provider: providerOf(model) });
     return model;
   }
@@ -223,7 +229,7 @@ export class RequestPipeline {
     const profiles = r.policy.gateway.bedrockInferenceProfiles;
     const chain = [model];
     for (const id of r.policy.gateway.fallbacks) {
-      const m = r.policy.models.get(id);
+      const m = r.policy.models.get(catalogIdOf(r.policy, id)); // a fallback may be named by an alias too
       if (m !== undefined && m.id !== model.id && kindOf(m) === kindOf(model)) chain.push(m);
     }
     if (!profiles) return chain;

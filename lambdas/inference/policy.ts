@@ -28,6 +28,14 @@ export interface TenantPolicy {
    * by id: OpenAI's `Model.created` for them (catalog models have none). @default - none
    */
   fineTunedCreated?: Map<string, number>;
+  /**
+   * Names that stand for a catalog id, alias → id: the platform's `gateway.modelAliases`, and
+   * `default` → the tenant's `defaultModel` when it sets one (it wins over a platform alias
+   * `default`; a `defaultModel` that is itself a platform alias is followed once). Every tenant gets
+   * every alias: whether the caller may use one is whether it may use its target (`models`).
+   * @default - none
+   */
+  aliases?: ReadonlyMap<string, string>;
   limits: BudgetLimits;
   rate: { minute: number; hour: number; day: number };
 }
@@ -82,6 +90,7 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, serv
   const notServed = served ? candidates.concat(tenants(withheld)).filter(([, m]) => !served.has(providerOf(m))) : [];
   const unserved = served && new Map(notServed.map(([id, m]) => [id, providerOf(m)] as [string, ProviderName]));
   const unservedModeration = notServed.filter(([, m]) => m.kind === 'moderation').map(([id]) => id);
+  const aliases = aliasesOf(config, gateway);
   return {
     tenantId: tenant.tenantId,
     tier,
@@ -89,10 +98,32 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, serv
     models,
     ...(unserved?.size ? { unserved } : {}),
     ...(unservedModeration.length ? { unservedModeration } : {}),
+    ...(aliases.size ? { aliases } : {}),
     ...(tenant.fineTunedModels?.length ? { fineTunedCreated: new Map(tenant.fineTunedModels.map((m) => [m.id, Math.floor(Date.parse(m.createdAt) / 1000) || 0])) } : {}),
     limits: { dayTokens: tier.limits.tokensPerDay, monthTokens: gateway.monthlyTokenBudget, monthCostUsd: gateway.monthlyCostBudgetUsd },
     rate: { minute: tier.limits.requestsPerMinute, hour: tier.limits.requestsPerHour, day: tier.limits.requestsPerDay },
   };
+}
+
+/**
+ * The names a tenant's requests may use for catalog ids: `gateway.modelAliases` (in config order),
+ * then `default` → the tenant's `defaultModel` (through a platform alias when it names one).
+ */
+function aliasesOf(config: PlatformConfig, gateway: GatewayPolicy): Map<string, string> {
+  const platform = config.gateway.modelAliases ?? {};
+  const aliases = new Map(Object.entries(platform));
+  const own = gateway.defaultModel;
+  if (own && own !== 'default') aliases.set('default', Object.prototype.hasOwnProperty.call(platform, own) ? platform[own] : own);
+  return aliases;
+}
+
+/**
+ * The catalog id the caller's `requested` model name stands for: an alias's target (the tenant's
+ * `default` included), else `requested` itself. Whether the caller may use it is for
+ * `policy.models` to say.
+ */
+export function catalogIdOf(policy: Pick<TenantPolicy, 'aliases'>, requested: string): string {
+  return policy.aliases?.get(requested) ?? requested;
 }
 
 /** Policies cached per tenant for `ttlMs` (the registry is read once a minute, not once a request). */
@@ -124,9 +155,12 @@ export function modelsWithProvider(policy: Pick<TenantPolicy, 'models'>, id: str
  * The 404 `model_not_found` for `id` as the caller's policy sees it (openai-errors.ts modelNotFound):
  * unserved here, or the caller's ids with a provider in front, the Agents SDK hint only when the
  * first of them is a chat model.
+ * @param target the catalog id `id` stands for, when `id` is an alias (catalogIdOf): the 404 is the
+ *   target's (not served here when the target is not), naming `id`, the name the caller sent; it
+ *   does not name the target, which the caller may not use. @default id
  */
-export function modelNotFoundFor(policy: Pick<TenantPolicy, 'models' | 'unserved'>, id: string): GatewayError {
+export function modelNotFoundFor(policy: Pick<TenantPolicy, 'models' | 'unserved'>, id: string, target = id): GatewayError {
   const suggestions = modelsWithProvider(policy, id);
   const first = suggestions[0] === undefined ? undefined : policy.models.get(suggestions[0]);
-  return modelNotFound(id, policy.unserved?.get(id), suggestions, (first?.kind ?? 'chat') === 'chat');
+  return modelNotFound(id, policy.unserved?.get(target), suggestions, (first?.kind ?? 'chat') === 'chat');
 }

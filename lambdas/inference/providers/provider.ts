@@ -6,8 +6,9 @@ import type { ModelEntry } from '../../../lib/config/schema.js';
 /**
  * What the gateway hands a provider: the caller's chat-completions body as OpenAI defines it
  * (`openai`'s `ChatCompletionCreateParams`), after the tenant's guardrails and system prompt.
- * `body.model` is still the catalog id and `body.stream` the caller's flag: a provider sends
- * `model.upstream` as the model and decides streaming from which method the gateway called.
+ * `body.model` is still the name the caller sent (a catalog id, or an alias of one) and `body.stream`
+ * the caller's flag: a provider sends `model.upstream` as the model and decides streaming from
+ * which method the gateway called.
  */
 export interface ProviderRequest {
   model: ModelEntry;
@@ -58,7 +59,7 @@ export interface Provider {
 /**
  * What the gateway hands a provider for `POST /v1/moderations`: the caller's body as OpenAI
  * defines it (`ModerationCreateParams`), after the tenant's guardrails. `body.model` is the
- * catalog id or absent; the provider sends `model.upstream`.
+ * caller's (a catalog id, an alias of one) or absent; the provider sends `model.upstream`.
  */
 export interface ModerationProviderRequest {
   model: ModelEntry;
@@ -76,7 +77,8 @@ export type ModerationAnswer = ModerationCreateResponse & Record<string, unknown
 /**
  * What the gateway hands a provider for `POST /v1/embeddings`: the caller's body as OpenAI
  * defines it (`EmbeddingCreateParams`, plus any field OpenAI does not name, for upstreams that
- * take it), after the tenant's guardrails. `body.model` is still the catalog id.
+ * take it), after the tenant's guardrails. `body.model` is still the caller's (a catalog id, or an
+ * alias of one); the provider sends `model.upstream`.
  */
 export interface EmbeddingProviderRequest {
   model: ModelEntry;

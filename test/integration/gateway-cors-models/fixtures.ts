@@ -31,13 +31,20 @@ export const IDS = {
 
 const model = (id: string, upstream: string, extra: Record<string, unknown> = {}) => ({ id, upstream, inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens: 100, ...extra });
 
-/** The conformance config plus a Bedrock model, a HuggingFace id with two slashes and an embedding model. */
+/**
+ * Aliases of the config (`gateway.modelAliases`): a bare name for the HuggingFace id with two
+ * slashes (outside the starter tier), and one for the chat model the CORS cases call.
+ */
+export const ALIASES = { 'llama-3.1-8b-instruct': IDS.twoSlashes, chat: 'openai-compatible/default' } as const;
+
+/** The conformance config plus a Bedrock model, a HuggingFace id with two slashes and an embedding model, and {@link ALIASES}. */
 export function corsModelsConfig(): PlatformConfig {
   const config = conformanceConfig();
   return {
     ...config,
     gateway: {
       ...config.gateway,
+      modelAliases: { ...ALIASES },
       models: [
         ...config.gateway.models,
         model(IDS.bedrock, 'anthropic.claude-3-5-haiku-20241022-v1:0'),

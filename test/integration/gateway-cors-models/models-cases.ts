@@ -1,7 +1,8 @@
 import { get } from 'node:http';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CorsTarget } from './cors-cases.js';
-import { IDS, nodeRetrieve, PythonRetriever, RECORD_FINE_TUNED_CREATED_AT, type Retrieved } from './fixtures.js';
+import { ALIASES, IDS, nodeRetrieve, PythonRetriever, RECORD_FINE_TUNED_CREATED_AT, type Retrieved } from './fixtures.js';
 
 const model = (id: string, owned_by: string) => (id === IDS.recordFineTuned
   // A tenant's fine-tuned model, as OpenAI answers one: deployed at its record's createdAt, owned by the tenant.
@@ -69,6 +70,36 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
         expect(out, `${tenant} ${id}`).toMatchObject({ ok: false, status: 404, type: 'NotFoundError', error: { type: 'invalid_request_error', code: 'model_not_found', param: 'model' } });
         expect(out.error.message, `${tenant} ${id}`).toContain(id);
       }
+    });
+
+    it.each(['node', 'python'] as const)('%s client: an alias (gateway.modelAliases) is retrieved as OpenAI\'s Model, owned_by alias:<catalog id>; an alias of a model outside the tier is the 404 its target gives', async (client) => {
+      const alias = 'llama-3.1-8b-instruct';
+      const [mineOut, starterOut, targetOut] = await retrieveEach(client, [['acme', alias], ['initech', alias], ['initech', ALIASES[alias]]]);
+      expect(mineOut).toMatchObject({ ok: true, model: { id: alias, object: 'model', created: 0, owned_by: `alias:${IDS.twoSlashes}` } });
+      // huggingface is outside the starter tier: the alias answers what its target answers, naming the alias.
+      const shape = (o: Retrieved) => ({ ok: o.ok, status: o.status, type: o.type, code: o.error?.code, param: o.error?.param, errorType: o.error?.type });
+      expect(shape(starterOut)).toEqual({ ok: false, status: 404, type: 'NotFoundError', code: 'model_not_found', param: 'model', errorType: 'invalid_request_error' });
+      expect(shape(starterOut)).toEqual(shape(targetOut));
+      expect(starterOut.error.message).toBe(`The model '${alias}' does not exist or you do not have access to it; GET /v1/models lists yours`);
+    });
+
+    it('models.list() lists the caller\'s aliases, and a chat stream asked by alias names the catalog id served in every chunk (official Node client)', async () => {
+      const sdk = (tenant: string) => new OpenAI({ baseURL: target.url, apiKey: tokens[tenant], maxRetries: 0, timeout: 20_000 });
+      const aliasesOf = async (tenant: string) => (await sdk(tenant).models.list()).data.filter((m) => m.owned_by.startsWith('alias:'));
+      expect(await aliasesOf('acme')).toEqual([
+        { id: 'llama-3.1-8b-instruct', object: 'model', created: 0, owned_by: `alias:${IDS.twoSlashes}` },
+        { id: 'chat', object: 'model', created: 0, owned_by: 'alias:openai-compatible/default' },
+      ]);
+      expect(await aliasesOf('initech')).toEqual([]); // neither target is in the starter tier
+      const stream = await sdk('acme').chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'by alias' }], stream: true });
+      const models = new Set<string>();
+      let text = '';
+      for await (const chunk of stream) {
+        models.add(chunk.model);
+        text += chunk.choices[0]?.delta.content ?? '';
+      }
+      expect(text).toContain('by alias');
+      expect([...models]).toEqual(['openai-compatible/default']);
     });
 
     it('a raw (unencoded) id with slashes is found too, and the list holds chat and embedding models alike', async () => {

@@ -59,6 +59,13 @@ describe('gatewayMetricsOf', () => {
     expectValidEmf(line);
   });
 
+  it('carries the alias a request asked for (requestedModel) beside the catalog model served, as a plain field', () => {
+    const line = gatewayMetricsOf({ ...served, requestedModel: 'claude' });
+    expect(line).toMatchObject({ model: 'bedrock/claude', requestedModel: 'claude' });
+    expect(expectValidEmf(line).flatMap((d) => d.Dimensions.flat())).not.toContain('requestedModel');
+    expect(gatewayMetricsOf(served)).not.toHaveProperty('requestedModel');
+  });
+
   it('never makes a tenant, user, key, model or request id a dimension (bounded cardinality)', () => {
     for (const record of [served, { ...served, status: 502, outcome: 'upstream_error' }, { ...served, status: 429, outcome: 'rate_limit_exceeded' }]) {
       const dims = expectValidEmf(gatewayMetricsOf(record)).flatMap((d) => d.Dimensions.flat());
