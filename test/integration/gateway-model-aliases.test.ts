@@ -5,6 +5,7 @@ import { GatewayPolicy } from '../../lib/tenant-record.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { configWith } from '../support/config-with.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { PythonClient, runClient } from './gateway-conformance/clients.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 
@@ -178,6 +179,20 @@ describe('model aliases (gateway.modelAliases) through the official openai Node 
     const out = await client('flaky').chat.completions.create({ model: 'premium', messages: [{ role: 'user', content: 'fall back' }] });
     expect(out.model).toBe('openai-compatible/backup');
     expect(recordOf(out.id)).toMatchObject({ requestedModel: 'premium', fallbackFrom: 'openai-compatible/primary', model: 'openai-compatible/backup' });
+  });
+
+  it('the official Python client (conformance driver): create and stream by alias answer the catalog id served', async () => {
+    const python = await PythonClient.start();
+    try {
+      const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'python alias' }] };
+      const whole = await runClient('python', python, gw.url, tokens.acme, { op: 'create', params });
+      expect(whole).toMatchObject({ ok: true, result: { model: 'openai/gpt-4o-mini', choices: [{ message: { content: 'echo: python alias' } }] } });
+      const streamed = await runClient('python', python, gw.url, tokens.acme, { op: 'stream', params: { ...params, messages: [{ role: 'user', content: 'python alias stream' }] } });
+      expect(streamed.ok).toBe(true);
+      expect(new Set(streamed.chunks!.map((c) => c.model))).toEqual(new Set(['openai/gpt-4o-mini']));
+    } finally {
+      await python.stop();
+    }
   });
 
   it('an API key limited to a models list reaches an alias of a model in the list, not of one outside it', async () => {
