@@ -50,3 +50,18 @@ export function checkModelAliases(gateway: { models: ReadonlyArray<{ id: string 
     ctx.addIssue({ code: 'custom', path, message: `${what}: ${direct}` });
   }
 }
+
+/**
+ * A tier's `models.allowed` names catalog ids (the gateway checks a call's target, never the alias
+ * it came by), so an alias listed there would match no call: an issue at
+ * `tiers.<tier>.models.allowed.<i>` naming the catalog id to write instead.
+ */
+export function checkTierModelsAreNotAliases(tiers: Record<string, { models: { allowed: readonly string[] } }>, modelAliases: Record<string, string> | undefined, ctx: z.RefinementCtx): void {
+  if (!modelAliases) return;
+  for (const [name, tier] of Object.entries(tiers)) {
+    tier.models.allowed.forEach((id, i) => {
+      if (!Object.prototype.hasOwnProperty.call(modelAliases, id)) return;
+      ctx.addIssue({ code: 'custom', path: ['tiers', name, 'models', 'allowed', i], message: `"${id}" is an alias (gateway.modelAliases.${id}), and a tier's allowed models are catalog ids (calls by alias are checked against the model it names): write "${modelAliases[id]}"` });
+    });
+  }
+}

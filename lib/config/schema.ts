@@ -3,7 +3,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
-import { checkModelAliases, ModelAliasName } from './model-aliases.js';
+import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { regionProblem } from './region.js';
 import {
@@ -621,6 +621,7 @@ export const PlatformConfigSchema = z
       if (modelIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['gateway', 'models', i, 'id'], message: `duplicates model "${id}" (entry ${modelIds.indexOf(id)}): give each catalog model its own id, or remove one` });
     });
     checkModelAliases(c.gateway, ctx);
+    checkTierModelsAreNotAliases(c.tiers, c.gateway.modelAliases, ctx);
     const baseIds = c.fineTuning.baseModels.map((b) => b.id);
     baseIds.forEach((id, i) => {
       if (baseIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, 'id'], message: `duplicates base model "${id}": give each base model its own id` });

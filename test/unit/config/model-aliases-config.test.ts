@@ -53,4 +53,9 @@ describe('gateway.modelAliases (lib/config/model-aliases.ts)', () => {
     const config = loadConfig({ file, overrides: aliases({ mini: null, nova: 'bedrock/amazon.nova-lite' }) });
     expect(config.gateway.modelAliases).toEqual({ 'gpt-4o-mini': 'openai/gpt-4o-mini', nova: 'bedrock/amazon.nova-lite' });
   });
+
+  it('an alias in a tier\'s models.allowed fails synth naming the catalog id to write (tiers list catalog ids; a call by alias is checked on its target)', () => {
+    const message = configErrorOf({ gateway: { modelAliases: { mini: 'openai/gpt-4o-mini' } }, tiers: { starter: { models: { allowed: ['bedrock/amazon.nova-lite', 'mini'] } } } });
+    expect(message).toContain('tiers.starter.models.allowed[1] = "mini": "mini" is an alias (gateway.modelAliases.mini), and a tier\'s allowed models are catalog ids (calls by alias are checked against the model it names): write "openai/gpt-4o-mini"');
+  });
 });
