@@ -34,15 +34,38 @@ const processIo: DlqIo = {
   },
 };
 
+/** Where the queues were looked for (searchedWhere): what `tessera dlq list --json` prints as `searchedIn` when it found none. */
+export interface SearchedIn {
+  /** The account of the credentials (sts:GetCallerIdentity); absent when that call failed (`accountError`). */
+  account?: string;
+  /** sts:GetCallerIdentity's error, `<name>: <first line of the message>`, when it failed. */
+  accountError?: string;
+  /** The SQS client's resolved region (`--region`, else the profile's or the environment's). */
+  region: string;
+  /** `--profile`, when given. */
+  profile?: string;
+  /** The queue name prefix looked for (`--prefix`, default tessera-dlq-). */
+  prefix: string;
+}
+
 /**
- * Where the queues were looked for, for a message that found none: `account 111122223333, region ap-south-1` (the SQS
- * client's resolved region, the account of the credentials; ` (profile x)` when given). The account reads `unknown`
- * with sts:GetCallerIdentity's error when that call fails: the message still names the region.
+ * Where the queues were looked for, for an answer that found none: the SQS client's resolved region, the account of the
+ * credentials in it (sts:GetCallerIdentity, same region and profile; its error when it fails: the region is still named),
+ * the profile when given, and the prefix.
  */
-export async function searchedIn(io: DlqIo, sqs: RedriveClients['sqs'], region: string | undefined, profile: string | undefined): Promise<string> {
+export async function searchedWhere(io: DlqIo, sqs: RedriveClients['sqs'], region: string | undefined, profile: string | undefined, prefix: string): Promise<SearchedIn> {
   const resolved = await sqs.config.region().catch(() => region ?? 'unknown');
-  const account = await io.account(resolved, profile).catch((e: Error) => `unknown (sts:GetCallerIdentity: ${e.name}: ${e.message.split('\n')[0]})`);
-  return `account ${account}, region ${resolved}${profile ? ` (profile ${profile})` : ''}`;
+  const account = await io.account(resolved, profile).then((a) => ({ account: a }), (e: Error) => ({ accountError: `${e.name}: ${e.message.split('\n')[0]}` }));
+  return { ...account, region: resolved, ...(profile ? { profile } : {}), prefix };
+}
+
+/** searchedWhere's answer in words: `account 111122223333, region ap-south-1` (` (profile x)` when given; `account unknown (sts:GetCallerIdentity: …)` when that call failed). */
+export const describeSearchedIn = (w: SearchedIn): string =>
+  `account ${w.account ?? `unknown (sts:GetCallerIdentity: ${w.accountError})`}, region ${w.region}${w.profile ? ` (profile ${w.profile})` : ''}`;
+
+/** Where the queues were looked for, in words (describeSearchedIn of searchedWhere), for a message that found none. */
+export async function searchedIn(io: DlqIo, sqs: RedriveClients['sqs'], region: string | undefined, profile: string | undefined): Promise<string> {
+  return describeSearchedIn(await searchedWhere(io, sqs, region, profile, ''));
 }
 
 /**
@@ -184,16 +207,19 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       const { listDeadLetterQueues, peekMessages } = await dlqModules();
       const clients = await io.clients(g.region, g.profile);
       let queues = await listDeadLetterQueues(clients.sqs, g.prefix);
-      const where = queues.length ? undefined : await searchedIn(io, clients.sqs, g.region, g.profile);
+      // None found: on a deployed platform, the wrong account, region or profile. Named in the text and in --json (exit 0:
+      // an empty list is an answer, and a tenant account may have no queue of a --prefix).
+      const searched = queues.length ? undefined : await searchedWhere(io, clients.sqs, g.region, g.profile, g.prefix);
+      const where = searched && describeSearchedIn(searched);
       if (name) queues = [findQueue(queues, name, g.prefix, where)];
       const peeked = new Map<string, Message[]>();
       if (o.peek) for (const q of queues) peeked.set(q.name, q.visible ? await peekMessages(clients.sqs, q.url, o.peek) : []);
       if (g.json) {
-        io.out(JSON.stringify({ queues: queues.map((q) => ({ ...q, ...(o.peek ? { messages: peeked.get(q.name) } : {}) })) }, null, 2));
+        io.out(JSON.stringify({ queues: queues.map((q) => ({ ...q, ...(o.peek ? { messages: peeked.get(q.name) } : {}) })), ...(searched ? { searchedIn: searched } : {}) }, null, 2));
         return;
       }
       if (!queues.length) {
-        io.out(`no queues named ${g.prefix}* in ${where}`);
+        io.out(`no queues named ${g.prefix}* in ${where} (check --region and --profile)`);
         return;
       }
       io.out(table(queues.map((q) => ({ queue: q.name, messages: q.visible, 'in flight': q.inFlight, oldest: formatAge(q.oldestAgeSeconds), source: q.source })), ['queue', 'messages', 'in flight', 'oldest', 'source']));

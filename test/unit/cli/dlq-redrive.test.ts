@@ -7,7 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { dlqCommand, formatAge, listHints, purgeLines, redriveLines, sameQueuesOptions } from '../../../lib/cli/dlq-command.js';
+import { dlqCommand, formatAge, listHints, purgeLines, redriveLines, sameQueuesOptions, type DlqIo } from '../../../lib/cli/dlq-command.js';
 import { purgeQueue } from '../../../lib/cli/dlq/purge.js';
 import { awsServiceEventSource, peekMessages, type DeadLetterQueueInfo } from '../../../lib/cli/dlq/queues.js';
 import { jsonPath, REDRIVE_RECEIVE_WAIT_SECONDS, redriveQueue } from '../../../lib/cli/dlq/redrive.js';
@@ -333,10 +333,32 @@ describe('AWS service events (tenant forwarders) and purge', () => {
       return program.parseAsync(['dlq', ...args], { from: 'user' });
     };
     await tessera('list', '--region', 'ap-south-1');
-    expect(out).toEqual([`no queues named tessera-dlq-* in account ${ACCOUNT}, region ap-south-1`]);
+    expect(out).toEqual([`no queues named tessera-dlq-* in account ${ACCOUNT}, region ap-south-1 (check --region and --profile)`]);
     await expect(tessera('redrive', 'x', '--profile', 'ops')).rejects.toMatchObject({
       message: `no dead-letter queue "x" (names starting tessera-dlq-): there are none in account ${ACCOUNT}, region ap-south-1 (profile ops) (check --region and your credentials)`,
     });
+  });
+
+  // s25: `tessera dlq list --json` with no queue printed `{ "queues": [] }` alone: a pipeline reading it could not tell
+  // a platform without dead letters from the wrong account, region or profile. Exit 0 stays (an empty list is an answer).
+  it('--json with no queues says where it looked (searchedIn: account, region, profile, prefix); exit 0', async () => {
+    sqsMock.on(ListQueuesCommand).resolves({});
+    const out: string[] = [];
+    const south = { ...clients, sqs: new SQSClient({ region: 'ap-south-1' }) };
+    const tessera = async (account: DlqIo['account'], ...args: string[]) => {
+      const program = new Command('tessera').option('--region <region>').option('--json').exitOverride();
+      program.addCommand(dlqCommand({ out: (t) => void out.push(t), clients: async () => south, account }));
+      await program.parseAsync(['--json', 'dlq', ...args], { from: 'user' });
+      return JSON.parse(out.pop()!) as unknown;
+    };
+    expect(await tessera(async () => ACCOUNT, 'list', '--region', 'ap-south-1', '--profile', 'ops')).toEqual({
+      queues: [], searchedIn: { account: ACCOUNT, region: 'ap-south-1', profile: 'ops', prefix: 'tessera-dlq-' },
+    });
+    const refused = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredToken' });
+    expect(await tessera(async () => { throw refused; }, 'list', '--prefix', 'tessera-acme-dlq-')).toEqual({
+      queues: [], searchedIn: { accountError: 'ExpiredToken: The security token included in the request is expired', region: 'ap-south-1', prefix: 'tessera-acme-dlq-' },
+    });
+    expect(process.exitCode ?? 0).toBe(0);
   });
 
   it('the help names the subcommands there are (list with --peek, redrive, purge)', () => {
