@@ -1,5 +1,6 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { asksDetailedExitcode, detailedFailureCode } from './detailed-exitcode.js';
 import { politeCommander, reportError } from './report-error.js';
 
 /**
@@ -144,21 +145,24 @@ function listProfileInHelp(program: Command): void {
 /**
  * Runs `tessera <args>` and returns its exit code instead of exiting: commander's refusals exit 2
  * (politeCommander printed them), CliError and its kin print one line with their exit code,
- * anything else one line and exit 1; the stack trace only with `--debug`.
+ * anything else one line and exit 1; the stack trace only with `--debug`. With `--detailed-exitcode` on the command line
+ * (tenants apply, tenants drift), every failure that would exit 2 exits 1 (detailed-exitcode.ts detailedFailureCode),
+ * commander's refusals included: 2 then means "succeeded, and there are changes or drift", which the command sets itself.
  * @param given the arguments after `tessera`
  */
 export async function runTesseraProgram(given: string[]): Promise<number> {
   const args = withProfileAfterCommand(given);
+  const failure = asksDetailedExitcode(args) ? detailedFailureCode : (code: number) => code;
   const program = await tesseraProgram(commandOf(args));
   try {
     await program.parseAsync(['node', 'tessera', ...withoutHelpOfUnknownSubcommand(program, args)]);
     // A command that finished but failed (tessera tenants ... --watch of a FAILED execution) sets exitCode.
     return Number(process.exitCode ?? 0);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CommanderError) return failure(e.exitCode);
     const report = reportError(e, Boolean(program.opts().debug) || args.includes('--debug'));
     process.stderr.write(report.text);
-    return report.exitCode;
+    return failure(report.exitCode);
   }
 }
 

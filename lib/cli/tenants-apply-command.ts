@@ -10,6 +10,7 @@ import { adminTarget } from './admin-target.js';
 import { allTenants } from './all-tenants.js';
 import { platformTierList } from './platform-tiers-client.js';
 import { CliError } from './cli-error.js';
+import { DETAILED, detailedExitcodeOption, detailedFailureCode, type DetailedExitCode } from './detailed-exitcode.js';
 import { fileLabel, MAX_YAML_FILE_BYTES, readStrictYamlFile, shown, writtenAs, YamlFileError, type StrictYaml } from './strict-yaml-file.js';
 import { valueAt } from '../zod-issues.js';
 
@@ -294,20 +295,57 @@ async function runPlan(api: AdminClient, steps: PlanStep[], results: StepResult[
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 
+/** A change apply makes (a run: an action that started) or would make (`--dry-run`: a create or tier change planned). */
+export interface ApplyChange { tenantId: string; action: 'create' | 'update tier' }
+
+/**
+ * The exit code of `tessera tenants apply --detailed-exitcode` (Terraform's `plan -detailed-exitcode`) and the changes it
+ * counts, of a run that ended without an error:
+ * - `--dry-run`: 1 when an entry cannot be applied (`cannot`: as without the flag), else 2 when the plan creates a
+ *   tenant or changes a tier, else 0. `unchanged`, `drift` (a name or admin email apply never changes) and `not in file`
+ *   (never offboarded) are nothing apply would do, and do not count.
+ * - a run: 1 when an action failed or could not be applied (as without the flag), else 2 when an action started (the
+ *   admin API accepted the onboarding or tier change), else 0 (`nothing to change`).
+ * An error that ends apply (an invalid file, the admin API refusing the list) exits 1 (detailedFailureCode).
+ */
+export function applyExitCode(dryRun: boolean, plan: readonly PlanStep[], results: readonly StepResult[]): { exitCode: DetailedExitCode; changes: ApplyChange[] } {
+  const changes: ApplyChange[] = dryRun
+    ? plan.flatMap((s) => (s.action === 'create' || s.action === 'update tier' ? [{ tenantId: s.entry.tenantId, action: s.action }] : []))
+    : results.flatMap((r) => (r.ok && (r.action === 'create' || r.action === 'update tier') ? [{ tenantId: r.tenantId, action: r.action }] : []));
+  const failed = dryRun ? plan.some((s) => s.action === 'cannot') : results.some((r) => !r.ok);
+  return { exitCode: failed ? DETAILED.error : changes.length ? DETAILED.changes : DETAILED.nothing, changes };
+}
+
+/** applyExitCode's verdict as the last line of apply's text output. */
+function applyExitLine(dryRun: boolean, plan: readonly PlanStep[], results: readonly StepResult[]): string {
+  const { exitCode, changes } = applyExitCode(dryRun, plan, results);
+  const n = (action: ApplyChange['action']) => changes.filter((c) => c.action === action).length;
+  const why = exitCode === DETAILED.error
+    ? (dryRun ? `${plan.filter((s) => s.action === 'cannot').length} cannot be applied` : `${results.filter((r) => !r.ok).length} failed or could not be applied`)
+    : exitCode === DETAILED.changes
+      ? (dryRun ? `changes pending: ${n('create')} to create, ${n('update tier')} to change tier` : `changed: ${n('create')} onboarding(s), ${n('update tier')} tier change(s) started`)
+      : 'nothing to change';
+  return `exit ${exitCode} (--detailed-exitcode): ${why}`;
+}
+
 /**
  * With `--json`, what an error that ended apply prints on stdout before it goes on to stderr and its exit code (as
  * `tessera doctor --json` does): the run's usual object with what was planned and done before the error, and the error:
  * `{ dryRun, plan, results, error: { message, exitCode, status?, code?, problems? } }` (`problems`: each problem of an
- * invalid file; `status`, `code`: the admin API's, or API Gateway's).
+ * invalid file; `status`, `code`: the admin API's, or API Gateway's). With `detailed` (`--detailed-exitcode`), the exit
+ * code is the one that flag gives every error, 1 (an invalid file's 2 included), and the object has it at the top level
+ * too, as a run's object does (`exitCode`).
  */
-function failureJson(dryRun: boolean, plan: PlanStep[], results: StepResult[], e: unknown): object {
+function failureJson(dryRun: boolean, plan: PlanStep[], results: StepResult[], e: unknown, detailed: boolean): object {
+  const code = e instanceof CliError ? e.exitCode : 1;
+  const exitCode = detailed ? detailedFailureCode(code) : code;
   const error = {
     message: e instanceof Error ? e.message : String(e),
-    exitCode: e instanceof CliError ? e.exitCode : 1,
+    exitCode,
     ...(e instanceof AdminApiError ? { status: e.status, ...(e.code ? { code: e.code } : {}) } : {}),
     ...(e instanceof TenantsFileError ? { problems: e.problems } : {}),
   };
-  return { dryRun, plan, results, error };
+  return { dryRun, plan, results, error, ...(detailed ? { exitCode } : {}) };
 }
 
 export function tenantsApplyCommand(): Command {
@@ -315,14 +353,17 @@ export function tenantsApplyCommand(): Command {
     .description('tenants as code: onboard the tenants of a file that the registry lacks and change the tier of those whose tier differs; never offboards (a tenant left out of the file is only reported) and never changes a name or admin email (reported as drift)')
     .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON (UTF-8, one document, at most 16 MiB; - reads the standard input): tenants: [{ tenantId, name, tier, adminEmail }], each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
     .option('--dry-run', 'print the plan and change nothing')
+    .addOption(detailedExitcodeOption('changes are pending (--dry-run: a tenant to create or a tier to change) or were made (an onboarding or tier change started); name or email drift and tenants not in the file do not count (apply changes neither)'))
     .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
       + 'Plan actions: create, update tier, unchanged, cannot (OFFBOARDED id, a tenant not ACTIVE whose tier differs, a tier change the admin API refuses: another isolation, tenant network or DR region), not in file (reported only: apply never offboards), drift (name or adminEmail differ: reported, not changed).\n'
       + 'Before anything changes, each tier the file would send is checked against the platform\'s tiers (GET /admin/tiers): an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters.\n'
       + 'Actions run one at a time, in the file\'s order: each starts its lifecycle execution and apply goes on without waiting for it to end (follow each with tessera tenants watch <id>).\n'
       + 'Exit 2 when the file is invalid (nothing is changed); exit 1 when an action failed or cannot be applied (the other actions still run).\n'
-      + 'With --json every outcome prints one JSON object on stdout: { dryRun, plan, results }, on an error with error: { message, exitCode, ... } (the error line still goes to stderr).')
-    .action(async (o: { file: string; dryRun?: boolean }, cmd: Command) => {
+      + 'With --detailed-exitcode (for CI, as terraform plan -detailed-exitcode): 0 nothing to change, 2 changes pending (--dry-run) or started, 1 any error, an invalid file included.\n'
+      + 'With --json every outcome prints one JSON object on stdout: { dryRun, plan, results }, on an error with error: { message, exitCode, ... } (the error line still goes to stderr); with --detailed-exitcode also exitCode and changes: [{ tenantId, action }].')
+    .action(async (o: { file: string; dryRun?: boolean; detailedExitcode?: boolean }, cmd: Command) => {
       const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
+      const detailed = Boolean(o.detailedExitcode);
       let steps: PlanStep[] = [];
       const results: StepResult[] = [];
       try {
@@ -353,15 +394,17 @@ export function tenantsApplyCommand(): Command {
         }
         const entries = checked.entries.map((x) => x.entry);
         steps = planApply(entries, registry, tiers);
-        const blocked = steps.some((s) => s.action === 'cannot');
-        if (o.dryRun) {
-          print(json ? JSON.stringify({ dryRun: true, plan: steps, results }, null, 2) : [...planLines(fileLabel(o.file), steps), 'dry run: nothing changed'].join('\n'));
-          if (blocked) process.exitCode = 1;
-          return;
+        const dryRun = Boolean(o.dryRun);
+        if (!dryRun) {
+          if (!json) print(planLines(fileLabel(o.file), steps).join('\n'));
+          await runPlan(api, steps, results);
         }
-        if (!json) print(planLines(fileLabel(o.file), steps).join('\n'));
-        await runPlan(api, steps, results);
-        if (json) print(JSON.stringify({ dryRun: false, plan: steps, results }, null, 2));
+        // Without --detailed-exitcode: exit 1 when an entry cannot be applied or an action failed, else 0. With it, the
+        // same 1, else 2 for changes pending (a dry run) or started (a run), else 0; --json then carries it and the changes.
+        const verdict = applyExitCode(dryRun, steps, results);
+        const exitCode = detailed ? verdict.exitCode : verdict.exitCode === DETAILED.error ? 1 : 0;
+        if (json) print(JSON.stringify({ dryRun, plan: steps, results, ...(detailed ? verdict : {}) }, null, 2));
+        else if (dryRun) print([...planLines(fileLabel(o.file), steps), 'dry run: nothing changed'].join('\n'));
         else {
           for (const r of results) {
             const what = r.action === 'create' ? 'onboarding' : 'tier change';
@@ -371,9 +414,10 @@ export function tenantsApplyCommand(): Command {
           const failed = results.filter((r) => !r.ok).length;
           print(results.length ? `${results.length - failed} of ${results.length} actions done${failed ? `, ${failed} failed` : ''}; follow each with tessera tenants watch <id>` : 'nothing to change: the registry is as the file says');
         }
-        if (results.some((r) => !r.ok)) process.exitCode = 1;
+        if (detailed && !json) print(applyExitLine(dryRun, steps, results));
+        if (exitCode) process.exitCode = exitCode;
       } catch (e) {
-        if (json) print(JSON.stringify(failureJson(Boolean(o.dryRun), steps, results, e), null, 2));
+        if (json) print(JSON.stringify(failureJson(Boolean(o.dryRun), steps, results, e, detailed), null, 2));
         throw e;
       }
     });

@@ -4,6 +4,7 @@ import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
 import { CliError } from './cli-error.js';
+import { DETAILED, detailedExitcodeOption, driftExitLine, driftOrUnknown, type DriftOrUnknown } from './detailed-exitcode.js';
 import { table } from './format.js';
 import { tenantIdArgument } from './option-parsers.js';
 
@@ -96,15 +97,28 @@ function driftStartedLines(out: DriftRunStarted): string {
  * `tessera tenants drift [<id>]`: without an id, every tenant with its drift status (`--status`
  * filters; every page of the list, sorted by id); with one, that tenant's drifted resources. Through the admin API, like the other
  * tenant commands; `--json` prints the API's answer. `--detect` starts a check now (POST /admin/drift) of that tenant, or of
- * every ACTIVE tenant as the daily schedule does, instead of showing the last one's result.
+ * every ACTIVE tenant as the daily schedule does, instead of showing the last one's result. `--detailed-exitcode` exits 2
+ * when a tenant listed (or the one named) is drifted or of unknown drift (detailed-exitcode.ts driftOrUnknown says which
+ * count), 0 when none is, 1 on an error; it is refused with `--detect`, which starts a check and has no result yet.
  */
 export function tenantsDriftCommand(): Command {
   return new Command('drift').description('drift of tenant stacks: every tenant\'s drift status, or one tenant\'s drifted resources (recorded by the daily drift workflow)')
     .argument('[id]', 'a tenant id: show its drifted resources', tenantIdArgument)
     .addOption(new Option('--status <status>', 'only tenants with this drift status').choices(['DRIFTED', 'IN_SYNC', 'UNKNOWN', 'NOT_CHECKED']))
     .option('--detect', 'start a drift check now (of the tenant, or of every ACTIVE tenant) instead of showing the last one\'s result; read it with tessera tenants drift [<id>] when it has ended')
-    .action(async (id: string | undefined, o: { status?: string; detect?: boolean }, cmd: Command) => {
+    .addOption(detailedExitcodeOption('a tenant listed (or the one named) is drifted or of unknown drift (which statuses count: below); refused with --detect'))
+    .addHelpText('after', '\nWith --detailed-exitcode, of the tenants listed (after --status) or the one named: DRIFTED and UNKNOWN count whatever the tenant\'s status; NOT_CHECKED counts for an ACTIVE tenant only (drift is checked on ACTIVE tenants only); a tenant whose latest check failed counts whatever the status kept from the check before it; IN_SYNC does not count. --json then prints { tenants, exitCode, driftOrUnknown } for the list (an array without the flag), and adds exitCode and driftOrUnknown to one tenant\'s answer.')
+    .action(async (id: string | undefined, o: { status?: string; detect?: boolean; detailedExitcode?: boolean }, cmd: Command) => {
       if (o.detect && o.status) throw new CliError(`--detect with --status ${o.status}: --detect starts a check of one tenant or of every ACTIVE tenant; leave out --status (it filters the list of results)`, 2);
+      if (o.detect && o.detailedExitcode) throw new CliError(`--detect with --detailed-exitcode: --detect starts a check and has no result yet; once it has ended (a few minutes), tessera tenants drift${id ? ` ${id}` : ''} --detailed-exitcode exits by its result`, 2);
+      const detailed = Boolean(o.detailedExitcode);
+      /** With --detailed-exitcode: the tenants that count, and the exit code set (2 when any does). */
+      const verdict = (rows: Parameters<typeof driftOrUnknown>[0]): { exitCode: number; driftOrUnknown: DriftOrUnknown[] } => {
+        const counted = driftOrUnknown(rows);
+        const exitCode = counted.length ? DETAILED.changes : DETAILED.nothing;
+        if (exitCode) process.exitCode = exitCode;
+        return { exitCode, driftOrUnknown: counted };
+      };
       const { api, json } = adminTarget(cmd);
       if (o.detect) {
         const out = await api.call<DriftRunStarted>('POST', '/admin/drift', id ? { tenantId: id } : {});
@@ -113,17 +127,21 @@ export function tenantsDriftCommand(): Command {
       }
       if (id) {
         const out = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(id)}/drift`);
+        const v = detailed ? verdict([{ tenantId: out.tenantId, status: out.status, drift: out.drift?.status ?? 'NOT_CHECKED', failedCheck: out.drift?.failedCheck }]) : undefined;
+        const last = v ? `\n${driftExitLine(v.driftOrUnknown, 1)}` : '';
         if (json || !out.drift) {
-          print(json ? JSON.stringify(out, null, 2) : tenantDriftLines(out));
+          print(json ? JSON.stringify({ ...out, ...v }, null, 2) : `${tenantDriftLines(out)}${last}`);
           return;
         }
         // The tenant's operations since the check (a repair, a change, an upgrade): the record predates them.
         const record = await api.call<{ executions?: LifecycleExecution[] }>('GET', `/admin/tenants/${encodeURIComponent(id)}`);
-        print(tenantDriftLines(out, record.executions ?? []));
+        print(`${tenantDriftLines(out, record.executions ?? [])}${last}`);
         return;
       }
       // Every page (the API answers 100 rows a page), sorted by tenant id.
       const tenants = await allDriftRows(api, o.status);
-      print(json ? JSON.stringify(tenants, null, 2) : driftListLines({ tenants }));
+      const v = detailed ? verdict(tenants) : undefined;
+      if (json) print(JSON.stringify(v ? { tenants, ...v } : tenants, null, 2));
+      else print(`${driftListLines({ tenants })}${v ? `\n${driftExitLine(v.driftOrUnknown, tenants.length)}` : ''}`);
     });
 }

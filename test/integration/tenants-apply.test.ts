@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { LocalPlatform } from './support/local-platform.js';
@@ -15,7 +15,7 @@ afterAll(async () => platform?.stop());
 
 const dir = tempDir('tenants-apply-it-');
 
-/** s23: `tessera tenants apply` on the moto control plane: the file onboards once; the same file again changes nothing. */
+/** s23: `tessera tenants apply` on the moto control plane: the file onboards once; the same file again changes nothing. s25: the exit codes a pipeline reads (--detailed-exitcode). */
 describe('tessera tenants apply on moto', () => {
   it('dry run changes nothing; apply onboards; the same file again is unchanged and starts no second onboarding', async () => {
     const file = join(dir, 'tenants.yaml');
@@ -44,5 +44,36 @@ describe('tessera tenants apply on moto', () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: tenants\\[1\\]\\.tier = "gold": does not exist \\(tiers: starter, `));
     expect(await getTenant('firstco')).toBeUndefined();
+  });
+
+  it('s25: --detailed-exitcode tells a pipeline changes pending (2) from nothing to do (0): apply --dry-run, apply, and drift of the tenant it made', async () => {
+    const file = join(dir, 'gitops.yaml');
+    writeFileSync(file, 'tenants:\n  - { tenantId: gitopsco, name: GitOps Co, tier: starter, adminEmail: ops@gitopsco.example.com }\n');
+    const tessera = (...args: string[]) => runTesseraInProcess(platform.apiUrl, ...args);
+    const plan = await tessera('tenants', 'apply', '-f', file, '--dry-run', '--detailed-exitcode');
+    expect([plan.code, plan.stderr]).toEqual([2, '']);
+    expect(plan.stdout).toMatch(/\nexit 2 \(--detailed-exitcode\): changes pending: 1 to create, 0 to change tier\n$/);
+    const applied = await tessera('--json', 'tenants', 'apply', '-f', file, '--detailed-exitcode');
+    expect(applied.code).toBe(2);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ exitCode: 2, changes: [{ tenantId: 'gitopsco', action: 'create' }] });
+    await platform.settle();
+    expect((await getTenant('gitopsco'))?.status).toBe('ACTIVE');
+    const again = await tessera('tenants', 'apply', '-f', file, '--dry-run', '--detailed-exitcode');
+    expect(again.code).toBe(0);
+    // ACTIVE and never checked: its drift is unknown (2) until a check records it IN_SYNC (0); DRIFTED is 2 again.
+    const unchecked = await tessera('tenants', 'drift', 'gitopsco', '--detailed-exitcode');
+    expect([unchecked.code, unchecked.stderr]).toEqual([2, '']);
+    expect(unchecked.stdout).toContain('exit 2 (--detailed-exitcode): drift or drift unknown: gitopsco NOT_CHECKED (ACTIVE, not checked yet)');
+    const check = (status: 'IN_SYNC' | 'DRIFTED') => updateTenant('gitopsco', { drift: {
+      status, checkedAt: '2026-12-05T03:01:00.000Z', stacks: [{ stack: 'tessera-gitopsco', status, detectionId: 'det-1' }],
+      resources: status === 'IN_SYNC' ? [] : [{ stack: 'tessera-gitopsco', logicalId: 'Database', type: 'AWS::RDS::DBInstance', status: 'MODIFIED', differences: [{ path: '/BackupRetentionPeriod', type: 'NOT_EQUAL' }] }],
+    } }, { holder: null });
+    await check('IN_SYNC');
+    expect((await tessera('tenants', 'drift', 'gitopsco', '--detailed-exitcode')).code).toBe(0);
+    expect((await tessera('tenants', 'drift', '--status', 'IN_SYNC', '--detailed-exitcode')).code).toBe(0);
+    await check('DRIFTED');
+    const drifted = await tessera('--json', 'tenants', 'drift', '--status', 'DRIFTED', '--detailed-exitcode');
+    expect(drifted.code).toBe(2);
+    expect(JSON.parse(drifted.stdout).driftOrUnknown).toEqual([{ tenantId: 'gitopsco', status: 'ACTIVE', drift: 'DRIFTED', why: 'drifted' }]);
   });
 });
