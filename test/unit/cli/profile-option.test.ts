@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../lib/config/load-config.js';
-import { runTesseraProgram, withProfileAfterCommand } from '../../../lib/cli/program.js';
+import { COMMANDS, PROFILE_COMMANDS, runTesseraProgram, withProfileAfterCommand } from '../../../lib/cli/program.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
@@ -60,6 +60,16 @@ describe('--profile', () => {
     expect(await runTesseraProgram(['roles', '--profile', 'ops'])).toBe(2);
     vi.restoreAllMocks();
     expect(err.join('')).toMatch(/^error: unknown option '--profile'; this command makes no AWS call: leave out --profile\n/);
+  });
+
+  // s25: docs/tenant-lifecycle.md's list of the commands that take --profile left out serve and init, which `tessera --help` lists.
+  it('docs/tenant-lifecycle.md (The CLI) names the commands that take it as `tessera --help` does (PROFILE_COMMANDS), and those that refuse it', () => {
+    const doc = readFileSync(new URL('../../../docs/tenant-lifecycle.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const sentence = /`--profile <profile>` on (.*?), else `AWS_PROFILE` and the default chain(.*?) and finds the API/.exec(doc);
+    expect(sentence, 'the sentence "--profile <profile> on ..., else AWS_PROFILE and the default chain ..." of The CLI').not.toBeNull();
+    const commands = (text: string) => [...text.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!).filter((w) => COMMANDS.some((c) => c.name === w));
+    expect(commands(sentence![1]!).sort()).toEqual([...PROFILE_COMMANDS].sort());
+    expect(commands(sentence![2]!).sort()).toEqual(COMMANDS.map((c) => c.name).filter((c) => !(PROFILE_COMMANDS as readonly string[]).includes(c)).sort());
   });
 });
 
