@@ -15,6 +15,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     rootId: 'r-ex01', // PLACEHOLDER
     quarantineOuName: 'Quarantine',
     suspendedOuName: 'Suspended',
+    externalQuarantinePolicies: [],
   },
   platformAccountId: '222222222222', // PLACEHOLDER
   workloadAccountId: '333333333333', // PLACEHOLDER

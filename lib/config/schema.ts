@@ -496,6 +496,40 @@ export const OperationsConfigSchema = z.strictObject({
 });
 export type OperationsConfig = z.infer<typeof OperationsConfigSchema>;
 
+/**
+ * Organizations' pattern for a policy id: "p-" and 8 to 128 letters, digits or underscores.
+ * Source: https://docs.aws.amazon.com/organizations/latest/APIReference/API_DetachPolicy.html (PolicyId).
+ */
+export const POLICY_ID = /^p-[0-9a-zA-Z_]{8,128}$/;
+
+/**
+ * SCPs attached to a new account by another tool that *Activate tenant* detaches from a tenant's
+ * own account once the tenant is ACTIVE: Landing Zone Accelerator's quarantine SCP (the one its
+ * `quarantineNewAccounts.scpPolicyName` names, `QuarantineAccounts` in LZA's example), which LZA
+ * lifts only from the accounts of its accounts-config.yaml (docs/control-tower.md). Only these
+ * policies, only from that account; one not attached there is left alone.
+ *
+ * By id (`p-...`, Organizations ListPolicies), not by name: the lifecycle's IAM grant of
+ * organizations:DetachPolicy names each policy's ARN
+ * (`arn:aws:organizations::<management>:policy/<organization>/service_control_policy/<id>`), and an
+ * SCP's ARN carries its id, never its name. `name` is optional: `tessera doctor` checks that the
+ * policy of `policyId` has that name, and the tenant's history records it.
+ * @default [] (nothing detached but tessera-quarantine)
+ */
+const ExternalQuarantinePoliciesSchema = z.array(z.strictObject({
+  policyId: z.string()
+    .regex(POLICY_ID, 'must be an SCP id such as p-examplepolicy1 ("p-" and 8 to 128 letters, digits or _), as aws organizations list-policies --filter SERVICE_CONTROL_POLICY shows it: not its name or ARN')
+    .refine((id) => id !== 'p-FullAWSAccess', 'is the AWS managed FullAWSAccess: detaching it from a tenant account would leave every action there implicitly denied'),
+  name: z.string().min(1).max(128).optional(),
+})).max(4, 'lists more than 4 SCPs: an account holds at most 5, and tessera-quarantine is one of them while they come off')
+  .superRefine((list, ctx) => {
+    list.forEach((p, i) => {
+      const first = list.findIndex((q) => q.policyId === p.policyId);
+      if (first < i) ctx.addIssue({ code: 'custom', path: [i, 'policyId'], input: p.policyId, message: `lists ${p.policyId} twice (also at [${first}]): list each once` });
+    });
+  })
+  .default([]);
+
 export const PlatformConfigSchema = z
   .strictObject({
     organization: z.strictObject({
@@ -505,6 +539,7 @@ export const PlatformConfigSchema = z
       rootId: z.string().regex(/^r-[0-9a-z]{4,32}$/, 'must be an organization root id such as r-ab12'),
       quarantineOuName: z.string().min(1),
       suspendedOuName: z.string().min(1),
+      externalQuarantinePolicies: ExternalQuarantinePoliciesSchema,
     }),
     platformAccountId: accountId,
     /** Where VPC-isolated tenants' blueprints are deployed. */
