@@ -127,6 +127,24 @@ export const LiftIntent = LiftedBy.extend({
 export type LiftIntent = z.infer<typeof LiftIntent>;
 
 /**
+ * One SCP of `organization.externalQuarantinePolicies` (another tool's quarantine, e.g. Landing Zone
+ * Accelerator's) as *Activate tenant* left it on the tenant's account: `DETACHED` by this step, or
+ * `NOT_ATTACHED` when ListPoliciesForTarget did not show it there or DetachPolicy answered
+ * PolicyNotAttachedException (never attached, or taken off already: by an earlier attempt of the
+ * step, by its tool, by an operator).
+ */
+export const ExternalPolicyDetach = z.object({
+  policyId: z.string(),
+  /** The config's `name` for it, when given. */
+  name: z.string().optional(),
+  /** The account it was detached from (the tenant's). */
+  accountId: z.string(),
+  result: z.enum(['DETACHED', 'NOT_ATTACHED']),
+  at: z.string(),
+});
+export type ExternalPolicyDetach = z.infer<typeof ExternalPolicyDetach>;
+
+/**
  * What each lifecycle operation expects and leaves (one table, read by the lease, the workflows'
  * steps, the admin API and docs/tenant-lifecycle.md):
  * - `from`: statuses it may start from (none: the tenant has no record yet, onboarding only);
@@ -186,6 +204,11 @@ export const LifecycleExecution = z.object({
   }).optional(),
   /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */
   liftedProtections: z.array(LiftedProtection).optional(),
+  /**
+   * An onboarding's *Activate tenant*, account mode: what became of each SCP of
+   * `organization.externalQuarantinePolicies` on the tenant's account (absent: none listed).
+   */
+  externalQuarantinePolicies: z.array(ExternalPolicyDetach).optional(),
 });
 export type LifecycleExecution = z.infer<typeof LifecycleExecution>;
 

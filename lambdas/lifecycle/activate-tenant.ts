@@ -2,10 +2,12 @@ import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { getTenant, requireTenant, TenantBusyError, TenantConflictError, updateTenant } from '../shared/registry.js';
+import { platformConfig } from '../shared/environment.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { owe, sendOwed } from './announcements.js';
 import { completeOperation } from './lease.js';
 import { fenceAccount } from './pending-account.js';
+import { detachExternalQuarantine } from './external-quarantine.js';
 import { detachPolicyOnce, QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 import type { LifecycleState } from './state.js';
 
@@ -13,9 +15,12 @@ import type { LifecycleState } from './state.js';
  * Makes the tenant ACTIVE, in an order that a crash between any two writes leaves finishable by a
  * retry of this step (or by a re-run):
  * 1. the record says ACTIVE (conditional: PROVISIONING, this execution holds the lease; the lease is kept);
- * 2. account mode: the quarantine SCP comes off the account — never before the record says ACTIVE,
- *    so a failure leaves an account that is fenced under a tenant that is not served;
- * 3. the history entry says SUCCEEDED, the lease is released and `Tenant Activated` is owed, in one write;
+ * 2. account mode: the SCPs of `organization.externalQuarantinePolicies` (another tool's quarantine,
+ *    e.g. LZA's) come off the account, then the quarantine SCP — never before the record says ACTIVE,
+ *    and tessera-quarantine last, so a failure leaves an account that is fenced under a tenant that
+ *    is not served;
+ * 3. the history entry says SUCCEEDED (with what became of each external SCP), the lease is released
+ *    and `Tenant Activated` is owed, in one write;
  * 4. `Tenant Activated` on the bus, then no longer owed (announcements.ts: a retry sends it if still owed).
  * Run twice for the same execution (Step Functions' at-least-once Tasks), the second finds step 1
  * done by its execution and goes on. When step 3 fails after step 2 lifted the quarantine (the
@@ -44,16 +49,19 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
     }
   }
   const orgs = record.isolation === 'account' && record.accountId ? await organizationsClient() : undefined;
+  let external: Awaited<ReturnType<typeof detachExternalQuarantine>> = [];
   if (orgs) {
     // PolicyNotAttachedException (a DetachPolicy sent again after its answer was lost, or the other invocation of this
-    // Task detached it first) counts as lifted: organization-lookup.ts detachPolicyOnce.
+    // Task detached it first) counts as lifted: organization-lookup.ts detachPolicyOnce. The external SCPs first:
+    // until they are off, tessera-quarantine still fences the account.
+    external = await detachExternalQuarantine(orgs, record.accountId!, platformConfig().organization.externalQuarantinePolicies);
     await detachPolicyOnce(orgs, await scpIdByName(orgs, QUARANTINE_SCP), record.accountId!);
   }
   let active;
   try {
     active = await completeOperation(record.tenantId, request, owe(record, LIFECYCLE_EVENTS.activated, {
       tenantId: record.tenantId, tier: record.tier, isolation: record.isolation, accountId: record.accountId, blueprintVersion: record.blueprintVersion, executionArn: state.executionArn,
-    }, state.executionArn));
+    }, state.executionArn), undefined, external.length ? { externalQuarantinePolicies: external } : {});
   } catch (e) {
     // The operation did not complete (its lease was ended meanwhile: a duplicate invocation failed
     // and Record failure ran): the account gets its quarantine back unless this execution did

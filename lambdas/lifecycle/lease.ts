@@ -152,11 +152,11 @@ export async function abandonLease(tenantId: string, executionArn: string, resto
 
 /**
  * The successful end of the operation holding the lease: status `success` of its kind (or
- * `status`), its history entry SUCCEEDED, `changes`, no current step, no failure, no lease — one
- * conditional write. Idempotent: a retry after the write finds the entry SUCCEEDED and the lease
- * gone and returns the record as it is.
+ * `status`), its history entry SUCCEEDED (with the fields of `entry`), `changes`, no current step,
+ * no failure, no lease — one conditional write. Idempotent: a retry after the write finds the entry
+ * SUCCEEDED and the lease gone and returns the record as it is.
  */
-export async function completeOperation(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}, status?: TenantStatus): Promise<TenantRecord> {
+export async function completeOperation(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}, status?: TenantStatus, entry: Partial<LifecycleExecution> = {}): Promise<TenantRecord> {
   const record = await getTenant(tenantId);
   if (!record) throw new TenantNotFoundError(tenantId);
   const done = record.executions.find((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED');
@@ -170,7 +170,7 @@ export async function completeOperation(tenantId: string, request: LeaseRequest,
       lease: undefined,
       currentStep: undefined,
       failure: undefined,
-      executions: withExecution(record, entryFor(record, request, { endedAt, status: 'SUCCEEDED' })),
+      executions: withExecution(record, entryFor(record, request, { ...entry, endedAt, status: 'SUCCEEDED' })),
     }, { holder: request.executionArn });
   } catch (e) {
     const written = await ownLostWrite(e, tenantId, request.executionArn, (now) => now.executions.some((x) => x.executionArn === request.executionArn && x.status === 'SUCCEEDED' && x.endedAt === endedAt));

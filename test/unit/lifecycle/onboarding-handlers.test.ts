@@ -11,7 +11,8 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant, useConfig } from './support.js';
+import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 
@@ -842,5 +843,105 @@ describe('Activate tenant', async () => {
     const refused = await handler(state()).catch((e: Error) => e);
     expect((refused as Error).name).toBe('AccessDeniedException');
     expect(RETRYABLE_ERRORS).not.toContain((refused as Error).name);
+  });
+});
+
+// s25h: Landing Zone Accelerator's quarantineNewAccounts SCP (QuarantineAccounts in LZA's example) is attached to every new
+// account, Tessera's included, and LZA lifts it only from the accounts of its accounts-config.yaml: an ACTIVE tenant's
+// account kept it, denying the tenant roles, break-glass and Identity Center users, until an operator detached it by hand.
+describe('Activate tenant: organization.externalQuarantinePolicies', async () => {
+  const { handler } = await import('../../../lambdas/lifecycle/activate-tenant.js');
+  const ACCOUNT = '444444444444';
+  /** LZA's quarantine SCP and a second listed one. */
+  const LZA = 'p-lzaquarantine1';
+  const OTHER = 'p-otherquarant2';
+  const withExternal = () => useConfig(configWith({ organization: { externalQuarantinePolicies: [{ policyId: LZA, name: 'QuarantineAccounts' }, { policyId: OTHER }] } }));
+  const detached = () => orgs.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input);
+  const notAttached = () => Object.assign(new Error('The policy isn\'t attached to the specified target in the specified root.'), { name: 'PolicyNotAttachedException' });
+
+  it('detaches each listed SCP attached to the tenant\'s account, after ACTIVE and before tessera-quarantine, and records each in the history entry', async () => {
+    // GIVEN LZA's SCP on the account, the other listed one not
+    withExternal();
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: ACCOUNT, currentStep: 'Wire tenant' }));
+    orgs.on(ListPoliciesForTargetCommand, { TargetId: ACCOUNT }).resolves({ Policies: [{ Id: 'p-FullAWSAccess' }, { Id: LZA }, { Id: 'p-quarantine' }] });
+    const statusAtDetach: Array<string | undefined> = [];
+    orgs.on(DetachPolicyCommand).callsFake(() => {
+      statusAtDetach.push(records.get('acme')?.status);
+      return {};
+    });
+    // WHEN
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    // THEN only the listed SCP that is attached, only from the tenant's account, then tessera-quarantine
+    expect(detached()).toEqual([{ PolicyId: LZA, TargetId: ACCOUNT }, { PolicyId: 'p-quarantine', TargetId: ACCOUNT }]);
+    expect(statusAtDetach).toEqual(['ACTIVE', 'ACTIVE']);
+    // and the history entry says what became of each, in the operation's completing write
+    expect(records.get('acme')!.executions).toEqual([{
+      kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: expect.any(String), status: 'SUCCEEDED',
+      externalQuarantinePolicies: [
+        { policyId: LZA, name: 'QuarantineAccounts', accountId: ACCOUNT, result: 'DETACHED', at: expect.any(String) },
+        { policyId: OTHER, accountId: ACCOUNT, result: 'NOT_ATTACHED', at: expect.any(String) },
+      ],
+    }]);
+    expect(orgs.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+  });
+
+  it('counts a DetachPolicy met by PolicyNotAttachedException (the SDK sent it again after its answer was lost) as detached, and completes', async () => {
+    withExternal();
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: ACCOUNT, currentStep: 'Wire tenant' }));
+    orgs.on(ListPoliciesForTargetCommand, { TargetId: ACCOUNT }).resolves({ Policies: [{ Id: LZA }, { Id: 'p-quarantine' }] });
+    // the first DetachPolicy took effect, its answer was lost; the retry finds the policy gone
+    orgs.on(DetachPolicyCommand, { PolicyId: LZA }).rejects(notAttached());
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(detached()).toEqual([{ PolicyId: LZA, TargetId: ACCOUNT }, { PolicyId: 'p-quarantine', TargetId: ACCOUNT }]);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', executions: [{ status: 'SUCCEEDED', externalQuarantinePolicies: [{ policyId: LZA, result: 'NOT_ATTACHED' }, { policyId: OTHER, result: 'NOT_ATTACHED' }] }] });
+    expect(records.get('acme')!.lease).toBeUndefined();
+    expect(eventTypes()).toEqual(['Tenant Activated']);
+  });
+
+  it('a retry of the step after a throttled tessera-quarantine detach does not detach LZA\'s SCP twice, and completes', async () => {
+    withExternal();
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: ACCOUNT, currentStep: 'Wire tenant' }));
+    const attached = new Set([LZA, 'p-quarantine']);
+    orgs.on(ListPoliciesForTargetCommand, { TargetId: ACCOUNT }).callsFake(() => ({ Policies: [...attached].map((Id) => ({ Id })) }));
+    let throttled = false;
+    orgs.on(DetachPolicyCommand).callsFake((input: { PolicyId: string }) => {
+      if (input.PolicyId === 'p-quarantine' && !throttled) {
+        throttled = true;
+        throw Object.assign(new Error('AWS Organizations can\'t complete your request because another request is already in progress.'), { name: 'TooManyRequestsException' });
+      }
+      attached.delete(input.PolicyId);
+      return {};
+    });
+    // WHEN the first attempt fails on tessera-quarantine, under the SDK error's own name (the state machine's Retry matches it)
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    expect(attached).toEqual(new Set(['p-quarantine']));
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', lease: { executionArn: EXECUTION_ARN } });
+    // THEN the retry finds LZA's SCP gone and lifts tessera-quarantine
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(attached).toEqual(new Set());
+    expect(detached().filter((d) => d.PolicyId === LZA)).toHaveLength(1);
+    expect(records.get('acme')!.executions[0].externalQuarantinePolicies?.map((p) => [p.policyId, p.result])).toEqual([[LZA, 'NOT_ATTACHED'], [OTHER, 'NOT_ATTACHED']]);
+  });
+
+  it('fails naming the config entry, the policy and the account when DetachPolicy is refused, and leaves tessera-quarantine on', async () => {
+    withExternal();
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: ACCOUNT, currentStep: 'Wire tenant' }));
+    orgs.on(ListPoliciesForTargetCommand, { TargetId: ACCOUNT }).resolves({ Policies: [{ Id: LZA }, { Id: 'p-quarantine' }] });
+    orgs.on(DetachPolicyCommand, { PolicyId: LZA }).rejects(Object.assign(new Error('You don\'t have permissions to access this resource.'), { name: 'AccessDeniedException' }));
+    const error = await handler(state()).catch((e: Error) => e);
+    expect(error).toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(/^organization\.externalQuarantinePolicies\[0\] p-lzaquarantine1 \(QuarantineAccounts\): could not detach it from the tenant's account 444444444444: AccessDeniedException: You don't have permissions to access this resource\.; the lifecycle's organizations:DetachPolicy grant names the policies of organization\.externalQuarantinePolicies as they were when TesseraOrganization .*was last deployed/),
+    });
+    expect(detached()).toEqual([{ PolicyId: LZA, TargetId: ACCOUNT }]);
+    expect(eventTypes()).toEqual([]);
+  });
+
+  it('makes no Organizations call for a VPC-isolated tenant, and records nothing', async () => {
+    withExternal();
+    records.set('acme', leased('onboard', { currentStep: 'Wire tenant' }));
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(orgs.calls()).toHaveLength(0);
+    expect(records.get('acme')!.executions[0].externalQuarantinePolicies).toBeUndefined();
   });
 });
