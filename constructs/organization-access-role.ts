@@ -12,6 +12,11 @@ export interface OrganizationAccessRoleProps {
   readonly provisioningRoleName: string;
   /** The organization (`config.organization.organizationId`): its accounts' provisioning roles only (aws:ResourceOrgID). */
   readonly organizationId: string;
+  /**
+   * `config.organization.externalQuarantinePolicies`' ids: SCPs *Activate tenant* may detach from tenant accounts.
+   * @default - none
+   */
+  readonly externalQuarantinePolicyIds?: readonly string[];
 }
 
 /**
@@ -37,7 +42,7 @@ export class OrganizationAccessRole extends Construct {
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       roles: [this.role],
       statements: [
-        ...organizationsStatements(stack.account, props.organizationId),
+        ...organizationsStatements(stack.account, props.organizationId, props.externalQuarantinePolicyIds),
         new iam.PolicyStatement({
           sid: 'IntoMemberAccounts',
           actions: ['sts:AssumeRole'],
@@ -59,8 +64,21 @@ export function organizationResourceArns(managementAccountId: string, organizati
   return [arn('account'), arn('ou'), arn('root'), `arn:${Aws.PARTITION}:organizations::${managementAccountId}:policy/${organizationId}/service_control_policy/*`];
 }
 
-/** The Organizations permissions of account vending, quarantine and closure. */
-export function organizationsStatements(managementAccountId: string, organizationId: string): iam.PolicyStatement[] {
+/**
+ * The ARN of SCP `policyId` of one organization, as IAM names it: `policy/<organization id>/service_control_policy/<policy id>`.
+ * Source: Service Authorization Reference, AWS Organizations, resource type `policy`
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+ */
+export function scpArn(managementAccountId: string, organizationId: string, policyId: string): string {
+  return `arn:${Aws.PARTITION}:organizations::${managementAccountId}:policy/${organizationId}/service_control_policy/${policyId}`;
+}
+
+/**
+ * The Organizations permissions of account vending, quarantine and closure; with `externalQuarantinePolicyIds`
+ * (`config.organization.externalQuarantinePolicies`), a statement `DetachExternalQuarantine` that allows
+ * organizations:DetachPolicy of exactly those SCPs (each ARN by its id, no wildcard) from this organization's accounts.
+ */
+export function organizationsStatements(managementAccountId: string, organizationId: string, externalQuarantinePolicyIds: readonly string[] = []): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
       // These actions have no resource type.
@@ -76,5 +94,14 @@ export function organizationsStatements(managementAccountId: string, organizatio
       ],
       resources: organizationResourceArns(managementAccountId, organizationId),
     }),
+    ...(externalQuarantinePolicyIds.length ? [new iam.PolicyStatement({
+      // DetachPolicy is authorized on the policy (required) and on its target: the listed SCPs, from accounts only.
+      sid: 'DetachExternalQuarantine',
+      actions: ['organizations:DetachPolicy'],
+      resources: [
+        ...externalQuarantinePolicyIds.map((id) => scpArn(managementAccountId, organizationId, id)),
+        `arn:${Aws.PARTITION}:organizations::${managementAccountId}:account/${organizationId}/*`,
+      ],
+    })] : []),
   ];
 }

@@ -373,7 +373,7 @@ export class TenantLifecycle extends Construct {
       control: [table('ControlTable', this.controlTable.tableArn), keyUse],
       events: [new iam.PolicyStatement({ sid: 'LifecycleEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] })],
       organizations: platformIsManagement
-        ? organizationsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId)
+        ? organizationsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId, props.config.organization.externalQuarantinePolicies.map((p) => p.policyId))
         : [new iam.PolicyStatement({ sid: 'OrganizationAccessRole', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
       tenantAccounts: [platformIsManagement
         ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole'], resources: [provisioningRoles] })

@@ -29,6 +29,7 @@ export class OrganizationStack extends Stack {
       platformAccountId: config.platformAccountId,
       provisioningRoleName: config.roles.provisioningRoleName,
       organizationId: config.organization.organizationId,
+      externalQuarantinePolicyIds: config.organization.externalQuarantinePolicies.map((p) => p.policyId),
     });
     for (const [tier, ou] of Object.entries(this.guardrails.tierOus)) {
       new CfnOutput(this, `TierOu${tier.replace(/[^A-Za-z0-9]/g, '')}`, { value: ou.attrId, description: `OU of tier ${tier}` });
