@@ -47,6 +47,16 @@ export const CONTROL_TOWER_SCP_PREFIX = 'aws-guardrails';
  */
 export const LZA_VERSION_PARAMETER = '/accelerator/AWSAccelerator-InstallerStack/version';
 
+/**
+ * The name of LZA's quarantine SCP in LZA's documentation: `quarantineNewAccounts.scpPolicyName` names an SCP of
+ * organization-config.yaml's serviceControlPolicies, `QuarantineAccounts` in its example.
+ * Source: https://awslabs.github.io/landing-zone-accelerator-on-aws/v1.13.1/typedocs/interfaces/___packages__aws_accelerator_config_lib_models_organization_config.IQuarantineNewAccountsConfig.html
+ */
+export const LZA_QUARANTINE_SCP_EXAMPLE = 'QuarantineAccounts';
+
+/** The config key of the SCPs *Activate tenant* detaches from tenant accounts besides tessera-quarantine (lib/config/schema.ts). */
+export const EXTERNAL_QUARANTINE_KEY = 'organization.externalQuarantinePolicies';
+
 /** TesseraOrganization's stack name: `STACK_IDS.organization` in lib/tessera-app.ts (not imported: that module loads aws-cdk-lib). */
 export const ORGANIZATION_STACK = 'TesseraOrganization';
 
@@ -159,6 +169,75 @@ async function denialsOf(orgs: OrganizationsClient, policies: readonly PolicySum
 const DOC = 'docs/control-tower.md';
 
 /**
+ * `organization.externalQuarantinePolicies`, the SCPs *Activate tenant* detaches from each tenant account once the
+ * tenant is ACTIVE (lambdas/lifecycle/external-quarantine.ts):
+ * - none listed where LZA was found (`lza`): one warning, `external-quarantine-policies`, naming the key: with
+ *   LZA's quarantineNewAccounts enabled its SCP stays on every tenant account. When an SCP of LZA's documented name
+ *   (LZA_QUARANTINE_SCP_EXAMPLE) exists (ListPolicies), the fix gives its id.
+ * - each one listed, whether or not LZA was found: a line `external-quarantine:<policy id>` that fails when
+ *   DescribePolicy does not find it (PolicyNotFoundException: Activate tenant would find it on no account), when it
+ *   is not a customer SCP (another policy type, AWS managed) or Tessera's own, or when the config's `name` is not
+ *   its name (a wrong id); a refused or failed read is a warning.
+ * Calls: organizations:ListPolicies (only with LZA and nothing listed), organizations:DescribePolicy per listed SCP.
+ */
+async function externalQuarantineLines(ctx: DoctorContext, lza: boolean, refusedFix: (call: string, e: unknown) => string): Promise<CheckResult[]> {
+  const where = { account: ctx.callerAccount, region: ctx.region };
+  const orgs = ctx.caller.organizations;
+  const listed = ctx.config.organization.externalQuarantinePolicies;
+  const title = 'LZA quarantine SCP';
+  if (!listed.length) {
+    if (!lza) return [];
+    let found: PolicySummary | undefined;
+    try {
+      found = (await listAll(paginateListPolicies(pages(orgs), { Filter: 'SERVICE_CONTROL_POLICY' })))
+        .flatMap((p) => p.Policies ?? []).find((p) => p.Name === LZA_QUARANTINE_SCP_EXAMPLE);
+    } catch {
+      // Only a hint for the fix: without it, the fix says how to find the id.
+    }
+    const later = 'then deploy TesseraOrganization (and TesseraPlatform when the platform account is the management account): Activate tenant detaches it from each tenant account once the tenant is ACTIVE; tenants ACTIVE before that keep it until you detach it (aws organizations detach-policy --policy-id <its id> --target-id <account id>)';
+    return [result('external-quarantine-policies', title, 'warn',
+      `${EXTERNAL_QUARANTINE_KEY} is empty: if LZA's quarantineNewAccounts is enabled, its SCP stays on every tenant account after the tenant is ACTIVE (LZA lifts it only from the accounts of accounts-config.yaml) and denies everyone it does not exempt there${found ? `; the organization has an SCP named ${found.Name} (${found.Id}), the name LZA's documentation gives it` : ''}`, {
+        ...where,
+        fix: found
+          ? `if quarantineNewAccounts.scpPolicyName in organization-config.yaml is ${found.Name}, set ${EXTERNAL_QUARANTINE_KEY} to [{ policyId: ${found.Id}, name: ${found.Name} }], ${later}`
+          : `if quarantineNewAccounts is enabled in organization-config.yaml, add its scpPolicyName SCP to ${EXTERNAL_QUARANTINE_KEY} as { policyId: <its id>, name: <its name> } (aws organizations list-policies --filter SERVICE_CONTROL_POLICY lists the ids), ${later}`,
+      })];
+  }
+  const out: CheckResult[] = [];
+  for (const [i, entry] of listed.entries()) {
+    const id = `external-quarantine:${entry.policyId}`;
+    const key = `${EXTERNAL_QUARANTINE_KEY}[${i}]`;
+    let summary: PolicySummary | undefined;
+    try {
+      summary = (await orgs.send(new DescribePolicyCommand({ PolicyId: entry.policyId }))).Policy?.PolicySummary;
+    } catch (e) {
+      if (errorName(e) === 'PolicyNotFoundException') {
+        out.push(result(id, title, 'fail', `${key}.policyId = ${entry.policyId}: no such policy in the organization (PolicyNotFoundException): Activate tenant would find it on no tenant account and detach nothing`, {
+          ...where, fix: `set ${key}.policyId to the id aws organizations list-policies --filter SERVICE_CONTROL_POLICY shows for ${entry.name ?? 'the SCP'}, or remove the entry`,
+        }));
+      } else {
+        out.push(result(id, title, 'warn', `could not read ${entry.policyId} (${key}): ${describeAwsError('organizations:DescribePolicy', e)}`, { ...where, fix: refusedFix('organizations:DescribePolicy', e) }));
+      }
+      continue;
+    }
+    const name = summary?.Name ?? '?';
+    const problem = summary?.Type !== 'SERVICE_CONTROL_POLICY' ? `is a ${summary?.Type ?? 'policy of unknown type'}, not a service control policy`
+      : summary.AwsManaged ? 'is AWS managed, not another tool\'s quarantine'
+        : [GUARDRAILS_SCP, QUARANTINE_SCP].includes(name) ? `is Tessera's own ${name}, which the lifecycle attaches and detaches itself`
+          : entry.name !== undefined && entry.name !== name ? `is named ${name}, not ${entry.name} (${key}.name): the id or the name is wrong`
+            : undefined;
+    if (problem) {
+      out.push(result(id, title, 'fail', `${key}.policyId = ${entry.policyId}: ${problem}`, {
+        ...where, fix: `set ${key}.policyId to the id of the SCP to detach (aws organizations list-policies --filter SERVICE_CONTROL_POLICY), or remove the entry`,
+      }));
+    } else {
+      out.push(result(id, title, 'pass', `${entry.policyId} (${name}), an SCP of the organization: Activate tenant detaches it from each tenant account once the tenant is ACTIVE`, where));
+    }
+  }
+  return out;
+}
+
+/**
  * Control Tower and Landing Zone Accelerator beside Tessera, in the management account:
  * - `control-tower`: whether Control Tower is set up (trusted access for controltower.amazonaws.com).
  * - `control-tower-ou:<ou>` (with Control Tower or LZA): each OU of a Tessera name under the root.
@@ -177,6 +256,8 @@ const DOC = 'docs/control-tower.md';
  *   prefix (a warning naming the ignore list and the quarantine SCP steps). Not found is a warning
  *   where Control Tower is enabled or unknown (LZA mostly runs over a landing zone), a pass naming what
  *   it could not see otherwise: the parameter exists only in LZA's home Region and under its prefix.
+ * - `external-quarantine-policies` / `external-quarantine:<policy id>`: organization.externalQuarantinePolicies,
+ *   empty where LZA was found (a warning), or each listed SCP checked to exist (externalQuarantineLines).
  * Calls (management account): organizations:ListAWSServiceAccessForOrganization,
  * organizations:ListOrganizationalUnitsForParent, organizations:ListPoliciesForTarget,
  * organizations:ListPolicies, organizations:DescribePolicy, ssm:GetParameter,
@@ -210,6 +291,7 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
   // Landing Zone Accelerator: its installer's version parameter, in this Region and under the default prefix only.
   let lza = false;
   const { breakGlassRoleName } = config.roles;
+  const listedIds = config.organization.externalQuarantinePolicies.map((p) => p.policyId);
   try {
     const version = (await ctx.caller.ssm.send(new GetParameterCommand({ Name: LZA_VERSION_PARAMETER }))).Parameter?.Value;
     lza = true;
@@ -217,7 +299,7 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
     out.push(result('landing-zone-accelerator', 'Landing Zone Accelerator', 'warn',
       `installed (${LZA_VERSION_PARAMETER} = ${version ?? '?'}): its pipeline manages the OUs and accounts of organization-config.yaml and accounts-config.yaml, and with quarantineNewAccounts enabled it attaches its quarantine SCP to every new account, Tessera's included, and does not detach it from accounts outside accounts-config.yaml`, {
         ...where,
-        fix: `in organization-config.yaml add ${ous.map((n) => `{ name: ${n}, ignore: true }`).join(', ')} under organizationalUnits; if quarantineNewAccounts is enabled, exempt ${lzaQuarantineExemptions(config).join(', ')} in its scpPolicyName SCP (or onboarding stops at verify-provisioning-access), and detach that SCP from each tenant account once the tenant is ACTIVE (aws organizations detach-policy --policy-id <its id> --target-id <account id>): until then it denies everyone else there, ${breakGlassRoleName} and your Identity Center users included (${DOC})`,
+        fix: `in organization-config.yaml add ${ous.map((n) => `{ name: ${n}, ignore: true }`).join(', ')} under organizationalUnits; if quarantineNewAccounts is enabled, exempt ${lzaQuarantineExemptions(config).join(', ')} in its scpPolicyName SCP (or onboarding stops at verify-provisioning-access), and ${listedIds.length ? `check that ${EXTERNAL_QUARANTINE_KEY} (${listedIds.join(', ')}) names that SCP` : `list that SCP in ${EXTERNAL_QUARANTINE_KEY}`}: Activate tenant detaches it from each tenant account once the tenant is ACTIVE; until then it denies everyone else there, ${breakGlassRoleName} and your Identity Center users included (${DOC})`,
       }));
   } catch (e) {
     if (errorName(e) === 'ParameterNotFound') {
@@ -233,6 +315,7 @@ export async function controlTowerChecks(ctx: DoctorContext): Promise<CheckResul
       }));
     }
   }
+  out.push(...await externalQuarantineLines(ctx, lza, refusedFix));
   if (!controlTower && !lza) return out;
 
   // The Tessera OUs under the root (TesseraOrganization creates them there; the lifecycle finds them by name).

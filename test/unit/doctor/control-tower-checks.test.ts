@@ -155,7 +155,7 @@ describe('control tower checks', () => {
     expect(lza.detail).toMatch(/^installed \(\/accelerator\/AWSAccelerator-InstallerStack\/version = 1\.12\.2\)/);
     // LZA does not lift its quarantine SCP from accounts outside accounts-config.yaml: exempting the
     // deployers lets onboarding run; everyone else in the account needs it detached.
-    expect(lza.fix).toBe('in organization-config.yaml add { name: tessera-starter, ignore: true }, { name: Quarantine, ignore: true }, { name: Suspended, ignore: true } under organizationalUnits; if quarantineNewAccounts is enabled, exempt arn:aws:iam::*:role/TesseraProvisioning, arn:aws:iam::*:role/TesseraBlueprintExecution, arn:aws:iam::*:role/tessera/service-role/tessera-* in its scpPolicyName SCP (or onboarding stops at verify-provisioning-access), and detach that SCP from each tenant account once the tenant is ACTIVE (aws organizations detach-policy --policy-id <its id> --target-id <account id>): until then it denies everyone else there, TesseraBreakGlass and your Identity Center users included (docs/control-tower.md)');
+    expect(lza.fix).toBe('in organization-config.yaml add { name: tessera-starter, ignore: true }, { name: Quarantine, ignore: true }, { name: Suspended, ignore: true } under organizationalUnits; if quarantineNewAccounts is enabled, exempt arn:aws:iam::*:role/TesseraProvisioning, arn:aws:iam::*:role/TesseraBlueprintExecution, arn:aws:iam::*:role/tessera/service-role/tessera-* in its scpPolicyName SCP (or onboarding stops at verify-provisioning-access), and list that SCP in organization.externalQuarantinePolicies: Activate tenant detaches it from each tenant account once the tenant is ACTIVE; until then it denies everyone else there, TesseraBreakGlass and your Identity Center users included (docs/control-tower.md)');
     expect(lines.find((l) => l.id === 'control-tower-region-deny')).toMatchObject({
       status: 'fail', detail: 'AcceleratorGuardrails1 on root r-abcd allows only us-east-1: allowedRegions eu-west-1 is denied there, so deploys of tenants there fail',
     });
@@ -220,6 +220,79 @@ describe('control tower checks', () => {
     const refused = await controlTowerChecks(ctx());
     expect(refused.at(-1)).toMatchObject({ id: 'control-tower-ous', status: 'warn' });
     expect(refused.at(-1)!.detail).toMatch(/organizations:ListOrganizationalUnitsForParent failed: AccessDeniedException: no ous/);
+  });
+});
+
+// s25h: Activate tenant detaches the SCPs of organization.externalQuarantinePolicies (LZA's quarantine SCP) from tenant accounts.
+describe('external quarantine SCPs (organization.externalQuarantinePolicies)', () => {
+  const lzaFound = () => ssm.on(GetParameterCommand, { Name: LZA_VERSION_PARAMETER }).resolves({ Parameter: { Name: LZA_VERSION_PARAMETER, Value: '1.13.1' } });
+  const lzaQuarantine = { Id: 'p-lzaquarantine1', Name: 'QuarantineAccounts', Type: 'SERVICE_CONTROL_POLICY' as const, AwsManaged: false };
+
+  it('with LZA found and nothing listed: a warning naming the key, and the id of the SCP of LZA\'s documented name', async () => {
+    controlTowerEnabled(false);
+    lzaFound();
+    ous({});
+    orgs.on(ListPoliciesCommand).resolves({ Policies: [fullAccess, guardrails, lzaQuarantine] });
+    const lines = await controlTowerChecks(ctx());
+    const line = lines.find((l) => l.id === 'external-quarantine-policies')!;
+    expect(line).toMatchObject({ status: 'warn', title: 'LZA quarantine SCP' });
+    expect(line.detail).toBe('organization.externalQuarantinePolicies is empty: if LZA\'s quarantineNewAccounts is enabled, its SCP stays on every tenant account after the tenant is ACTIVE (LZA lifts it only from the accounts of accounts-config.yaml) and denies everyone it does not exempt there; the organization has an SCP named QuarantineAccounts (p-lzaquarantine1), the name LZA\'s documentation gives it');
+    expect(line.fix).toMatch(/^if quarantineNewAccounts\.scpPolicyName in organization-config\.yaml is QuarantineAccounts, set organization\.externalQuarantinePolicies to \[\{ policyId: p-lzaquarantine1, name: QuarantineAccounts \}\], then deploy TesseraOrganization/);
+    // the line follows LZA's
+    expect(lines.map((l) => l.id).indexOf('external-quarantine-policies')).toBe(lines.map((l) => l.id).indexOf('landing-zone-accelerator') + 1);
+  });
+
+  it('with LZA found, nothing listed and no SCP of that name: the fix says how to find the id', async () => {
+    controlTowerEnabled(false);
+    lzaFound();
+    ous({});
+    orgs.on(ListPoliciesCommand).resolves({ Policies: [fullAccess] });
+    const line = (await controlTowerChecks(ctx())).find((l) => l.id === 'external-quarantine-policies')!;
+    expect(line.status).toBe('warn');
+    expect(line.detail).toMatch(/^organization\.externalQuarantinePolicies is empty: .*denies everyone it does not exempt there$/);
+    expect(line.fix).toMatch(/^if quarantineNewAccounts is enabled in organization-config\.yaml, add its scpPolicyName SCP to organization\.externalQuarantinePolicies as \{ policyId: <its id>, name: <its name> \} \(aws organizations list-policies --filter SERVICE_CONTROL_POLICY lists the ids\)/);
+  });
+
+  it('without LZA found and nothing listed: no line', async () => {
+    controlTowerEnabled(false);
+    noLza();
+    expect((await controlTowerChecks(ctx())).map((l) => l.id)).toEqual(['control-tower', 'landing-zone-accelerator']);
+  });
+
+  it('checks that each listed SCP exists, is a customer SCP other than Tessera\'s, and has the name the config gives it', async () => {
+    // GIVEN five entries: LZA's SCP, one deleted, one whose name differs, Tessera's own, a tag policy; and LZA not found
+    const listed = testConfig({ tiers: { professional: null, enterprise: null }, organization: { externalQuarantinePolicies: [
+      { policyId: 'p-lzaquarantine1', name: 'QuarantineAccounts' }, { policyId: 'p-deleted00001' }, { policyId: 'p-misnamed0001', name: 'QuarantineAccounts' }, { policyId: 'p-tessquarantine' },
+    ] } });
+    controlTowerEnabled(false);
+    noLza();
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-lzaquarantine1' }).resolves({ Policy: { PolicySummary: lzaQuarantine } });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-deleted00001' }).rejects(awsError('PolicyNotFoundException', 'We can\'t find a policy with the PolicyId that you specified.'));
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-misnamed0001' }).resolves({ Policy: { PolicySummary: { Id: 'p-misnamed0001', Name: 'AcceleratorGuardrails1', Type: 'SERVICE_CONTROL_POLICY', AwsManaged: false } } });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-tessquarantine' }).resolves({ Policy: { PolicySummary: { Id: 'p-tessquarantine', Name: 'tessera-quarantine', Type: 'SERVICE_CONTROL_POLICY', AwsManaged: false } } });
+    // WHEN
+    const lines = (await controlTowerChecks(testContext(listed))).filter((l) => l.id.startsWith('external-quarantine'));
+    // THEN one line each
+    expect(lines.map((l) => [l.id, l.status])).toEqual([
+      ['external-quarantine:p-lzaquarantine1', 'pass'], ['external-quarantine:p-deleted00001', 'fail'], ['external-quarantine:p-misnamed0001', 'fail'], ['external-quarantine:p-tessquarantine', 'fail'],
+    ]);
+    expect(lines[0].detail).toBe('p-lzaquarantine1 (QuarantineAccounts), an SCP of the organization: Activate tenant detaches it from each tenant account once the tenant is ACTIVE');
+    expect(lines[1]).toMatchObject({
+      detail: 'organization.externalQuarantinePolicies[1].policyId = p-deleted00001: no such policy in the organization (PolicyNotFoundException): Activate tenant would find it on no tenant account and detach nothing',
+      fix: 'set organization.externalQuarantinePolicies[1].policyId to the id aws organizations list-policies --filter SERVICE_CONTROL_POLICY shows for the SCP, or remove the entry',
+    });
+    expect(lines[2].detail).toBe('organization.externalQuarantinePolicies[2].policyId = p-misnamed0001: is named AcceleratorGuardrails1, not QuarantineAccounts (organization.externalQuarantinePolicies[2].name): the id or the name is wrong');
+    expect(lines[3].detail).toBe('organization.externalQuarantinePolicies[3].policyId = p-tessquarantine: is Tessera\'s own tessera-quarantine, which the lifecycle attaches and detaches itself');
+  });
+
+  it('warns, naming the call, when DescribePolicy is refused', async () => {
+    controlTowerEnabled(false);
+    noLza();
+    orgs.on(DescribePolicyCommand).rejects(awsError('AccessDeniedException', 'denied'));
+    const line = (await controlTowerChecks(testContext(testConfig({ organization: { externalQuarantinePolicies: [{ policyId: 'p-lzaquarantine1' }] } })))).find((l) => l.id === 'external-quarantine:p-lzaquarantine1')!;
+    expect(line.status).toBe('warn');
+    expect(line.detail).toMatch(/^could not read p-lzaquarantine1 \(organization\.externalQuarantinePolicies\[0\]\): organizations:DescribePolicy failed: AccessDeniedException: denied/);
+    expect(line.fix).toMatch(/^grant organizations:DescribePolicy to your credentials in the management account/);
   });
 });
 
