@@ -2,7 +2,7 @@ import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from 
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { ListAccountsCommand, ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { AttachPolicyCommand, CreatePolicyCommand, DetachPolicyCommand, ListAccountsCommand, ListRootsCommand, ListParentsCommand, ListPoliciesForTargetCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambdas/shared/environment.js';
@@ -69,6 +69,39 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(record!.accountId!) });
     expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-globex' }))).Stacks![0].StackStatus).toBe('UPDATE_COMPLETE'); // the protecting update
     expect(run.states).toEqual(expect.arrayContaining(['Acquire account slot', 'Create account', 'Quarantine account', 'Verify provisioning access', 'Release account slot']));
+  });
+
+  // s25h: LZA's quarantineNewAccounts attaches its SCP (QuarantineAccounts in its example) to every new account and lifts it
+  // only from the accounts of its accounts-config.yaml: organization.externalQuarantinePolicies has Activate tenant lift it.
+  it('detaches the SCPs of organization.externalQuarantinePolicies from the tenant\'s account only, and records it', async () => {
+    // GIVEN LZA's quarantine SCP, attached to every new account (here when Quarantine account has fenced it) and to another target
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
+    const deny = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } } }] });
+    const lza = (await orgs.send(new CreatePolicyCommand({ Name: 'QuarantineAccounts', Description: 'LZA quarantineNewAccounts', Type: 'SERVICE_CONTROL_POLICY', Content: deny }))).Policy!.PolicySummary!.Id!;
+    const root = (await orgs.send(new ListRootsCommand({}))).Roots![0].Id!;
+    await orgs.send(new AttachPolicyCommand({ PolicyId: lza, TargetId: root }));
+    const previous = process.env[ENV.config];
+    process.env[ENV.config] = JSON.stringify({ ...config, organization: { ...config.organization, externalQuarantinePolicies: [{ policyId: lza, name: 'QuarantineAccounts' }] } });
+    local.cleanups.push(() => void (process.env[ENV.config] = previous));
+    local.workflows.wrap = (name, handler) => (name === 'quarantine-account' ? async (event) => {
+      const out = await handler(event) as { accountId: string };
+      await orgs.send(new AttachPolicyCommand({ PolicyId: lza, TargetId: out.accountId }));
+      return out;
+    } : handler);
+    // WHEN an account-isolated tenant is onboarded
+    const run = await local.workflows.run('onboard', request('hooli', 'enterprise'));
+    // THEN it is ACTIVE, and neither LZA's SCP nor tessera-quarantine is on its account
+    expect(run.error).toBeUndefined();
+    const record = (await getTenant('hooli'))!;
+    expect(record.status).toBe('ACTIVE');
+    const policies = (await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.map((p) => p.Name);
+    expect(policies).not.toContain('QuarantineAccounts');
+    expect(policies).not.toContain('tessera-quarantine');
+    // but it stays on the other target
+    expect((await orgs.send(new ListTargetsForPolicyCommand({ PolicyId: lza }))).Targets!.map((t) => t.TargetId)).toEqual([root]);
+    // and the onboarding's history entry says so
+    expect(record.executions.at(-1)).toMatchObject({ status: 'SUCCEEDED', externalQuarantinePolicies: [{ policyId: lza, name: 'QuarantineAccounts', accountId: record.accountId, result: 'DETACHED' }] });
+    await orgs.send(new DetachPolicyCommand({ PolicyId: lza, TargetId: root }));
   });
 
   it('gives one account and one stack when the same request runs twice', async () => {
