@@ -54,9 +54,7 @@ describe('external quarantine SCPs: the DetachPolicy grant', () => {
       expect(policies).toHaveLength(2);
       for (const r of policies) expect(r).not.toMatch(/[*?]/);
     }
-  });
-
-  it('grants nothing more with the list empty (the default)', () => {
+    // and with the list empty (the default), no such statement
     const { organization, functionPolicies } = defaultAppTemplates();
     expect([...statements(organization), ...statements(functionPolicies)].filter((s) => s.Sid === 'DetachExternalQuarantine')).toEqual([]);
   });

@@ -251,10 +251,8 @@ describe('external quarantine SCPs (organization.externalQuarantinePolicies)', (
     expect(line.status).toBe('warn');
     expect(line.detail).toMatch(/^organization\.externalQuarantinePolicies is empty: .*denies everyone it does not exempt there$/);
     expect(line.fix).toMatch(/^if quarantineNewAccounts is enabled in organization-config\.yaml, add its scpPolicyName SCP to organization\.externalQuarantinePolicies as \{ policyId: <its id>, name: <its name> \} \(aws organizations list-policies --filter SERVICE_CONTROL_POLICY lists the ids\)/);
-  });
-
-  it('without LZA found and nothing listed: no line', async () => {
-    controlTowerEnabled(false);
+    // without LZA found and nothing listed: no line
+    ssm.reset();
     noLza();
     expect((await controlTowerChecks(ctx())).map((l) => l.id)).toEqual(['control-tower', 'landing-zone-accelerator']);
   });

@@ -883,6 +883,12 @@ describe('Activate tenant: organization.externalQuarantinePolicies', async () =>
       ],
     }]);
     expect(orgs.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    // a VPC-isolated tenant (the workload account): no Organizations call, nothing recorded
+    orgs.resetHistory();
+    records.set('acme', leased('onboard', { currentStep: 'Wire tenant' }));
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(orgs.calls()).toHaveLength(0);
+    expect(records.get('acme')!.executions[0].externalQuarantinePolicies).toBeUndefined();
   });
 
   it('counts a DetachPolicy met by PolicyNotAttachedException (the SDK sent it again after its answer was lost) as detached, and completes', async () => {
@@ -935,13 +941,5 @@ describe('Activate tenant: organization.externalQuarantinePolicies', async () =>
     });
     expect(detached()).toEqual([{ PolicyId: LZA, TargetId: ACCOUNT }]);
     expect(eventTypes()).toEqual([]);
-  });
-
-  it('makes no Organizations call for a VPC-isolated tenant, and records nothing', async () => {
-    withExternal();
-    records.set('acme', leased('onboard', { currentStep: 'Wire tenant' }));
-    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
-    expect(orgs.calls()).toHaveLength(0);
-    expect(records.get('acme')!.executions[0].externalQuarantinePolicies).toBeUndefined();
   });
 });
