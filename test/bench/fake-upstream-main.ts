@@ -7,6 +7,7 @@ const FLAGS: Record<string, string> = {
   '--tools': 'call a tool when a request offers some, to try agents locally',
   '--follow-format': 'answer response_format json_schema with an instance of the schema, json_object with {"echo": ...}, and embed each text by its words (texts sharing words are near; without it every text gets one fixed vector; either dimensions wide when asked)',
   '--reasoning': 'answer the echo with reasoning_content, to try /v1/responses\' reasoning items locally',
+  '--lenient': 'take whatever comes, as a lenient OpenAI-compatible server does (without it, a request OpenAI refuses gets OpenAI\'s 400)',
   '--help': 'print this usage and exit',
 };
 const usage = `usage: npx tsx test/bench/fake-upstream-main.ts [${Object.keys(FLAGS).join('] [')}]\n`
@@ -39,6 +40,8 @@ upstream.callTools = args.includes('--tools');
 upstream.followFormat = args.includes('--follow-format');
 // --reasoning: the echo comes with reasoning_content (FakeUpstream.reasoning), to try /v1/responses' reasoning items locally (docs/gateway.md: Reasoning).
 upstream.reasoning = args.includes('--reasoning');
+// Strict unless --lenient: a chat or embeddings request OpenAI refuses gets OpenAI's 400 (FakeUpstream.strict, test/support/openai-strict.ts).
+upstream.strict = !args.includes('--lenient');
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
 // Its pid, for `kill`: started through npx, it outlives npx (docs/gateway.md: `tessera serve`).

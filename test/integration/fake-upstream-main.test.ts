@@ -13,8 +13,8 @@ describe('fake-upstream-main flags', () => {
   it('--help prints the usage with every flag and exits 0 without starting a server', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^usage: npx tsx test\/bench\/fake-upstream-main\.ts \[--tools\] \[--follow-format\] \[--reasoning\] \[--help\]\n/);
-    for (const flag of ['--tools', '--follow-format', '--reasoning']) expect(r.stdout).toContain(`\n  ${flag} `);
+    expect(r.stdout).toMatch(/^usage: npx tsx test\/bench\/fake-upstream-main\.ts \[--tools\] \[--follow-format\] \[--reasoning\] \[--lenient\] \[--help\]\n/);
+    for (const flag of ['--tools', '--follow-format', '--reasoning', '--lenient']) expect(r.stdout).toContain(`\n  ${flag} `);
     expect(r.stdout).not.toContain('http://');
     expect(r.stderr).not.toContain('fake upstream pid');
   }, 30_000);
@@ -23,7 +23,7 @@ describe('fake-upstream-main flags', () => {
     const r = run('--reasoning', '--tool');
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('fake-upstream-main: unknown argument --tool; known flags: --tools, --follow-format, --reasoning, --help\n');
+    expect(r.stderr).toContain('fake-upstream-main: unknown argument --tool; known flags: --tools, --follow-format, --reasoning, --lenient, --help\n');
   }, 30_000);
 });
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { openAiRefusal, type OpenAiRefusal } from './openai-strict.js';
 
 /** One request the upstream received in scripted mode, and what became of its connection. */
 export interface UpstreamCall {
@@ -414,6 +415,18 @@ export class FakeUpstream {
   /** Answer only from the script: an unscripted chat request is recorded and gets a 500. */
   scriptOnly = false;
   /**
+   * Strict mode: a chat completion or embeddings request that OpenAI's API refuses (a field it does not know, a
+   * `tool_choice` without `tools`, `metadata` without `store: true`, `max_tokens` for an o-series or gpt-5 model, a
+   * tool message answering no call...: openai-strict.ts, each rule with its source) is answered with OpenAI's 400,
+   * instead of a scripted answer (which stays queued) or the fake's own, and recorded in `refusals` besides `requests`
+   * (and `calls`, when scripted). Off, the fake
+   * takes whatever comes, as a lenient OpenAI-compatible server does.
+   * @default true
+   */
+  strict = true;
+  /** Requests the strict mode refused: path, body, and the error answered. */
+  readonly refusals: Array<{ path: string; body: unknown; error: OpenAiRefusal['error'] }> = [];
+  /**
    * Tool-calling mode, for trying agents locally (fake-upstream-main.ts --tools): a non-scripted
    * request that offers function tools and ends with the user's message is answered with a call of
    * one (toolCallOf); one that ends with a `tool` message with "echo: the tool answered <its content>".
@@ -477,6 +490,7 @@ export class FakeUpstream {
     this.delayMs = 0;
     this.ignoreLimits = undefined;
     this.overrunStreams.length = 0;
+    this.refusals.length = 0;
   }
 
   async start(): Promise<this> {
@@ -486,9 +500,19 @@ export class FakeUpstream {
       req.on('end', async () => {
         if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
         const rawBody = Buffer.concat(chunks).toString('utf8');
-        if (this.queue.length || this.scriptOnly) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res);
-        const known = this.memoize && !this.failures.size && !this.delayMs ? this.answers.get(`${req.url}\n${rawBody}`) : undefined;
+        const scripted = this.queue.length > 0 || this.scriptOnly;
+        const known = !scripted && this.memoize && !this.failures.size && !this.delayMs ? this.answers.get(`${req.url}\n${rawBody}`) : undefined;
         if (known) return void res.writeHead(200, known.headers).end(known.payload);
+        // Strict mode: what OpenAI refuses gets OpenAI's 400 instead of a script's or the fake's answer (openai-strict.ts);
+        // the request is recorded as any other (in `calls` when scripted, in `requests`), so a test sees it reached the upstream.
+        const refused = this.strict ? openAiRefusal(req.method ?? 'POST', req.url ?? '/', rawBody) : undefined;
+        if (refused) {
+          this.refusals.push({ path: req.url ?? '/', body: JSON.parse(rawBody), error: refused.error });
+          if (scripted) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res, refused);
+          this.noteRequest(JSON.parse(rawBody));
+          return void res.writeHead(refused.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: refused.error }));
+        }
+        if (scripted) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res);
         const body = JSON.parse(rawBody || '{}');
         this.noteRequest(body);
         if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
@@ -575,7 +599,8 @@ export class FakeUpstream {
     res.writeHead(200, headers).end(payload);
   }
 
-  private async scripted(method: string, path: string, headers: IncomingHttpHeaders, rawBody: string, res: ServerResponse): Promise<void> {
+  /** A scripted request, recorded in `calls`: answered with the next scripted answer, or with `refused` (strict mode) leaving the script as it is. */
+  private async scripted(method: string, path: string, headers: IncomingHttpHeaders, rawBody: string, res: ServerResponse, refused?: OpenAiRefusal): Promise<void> {
     let body: unknown;
     try {
       body = JSON.parse(rawBody);
@@ -590,7 +615,7 @@ export class FakeUpstream {
     });
     this.calls.push(call);
     if (body && typeof body === 'object') this.noteRequest(body as Record<string, any>);
-    const next = this.queue.shift();
+    const next = refused ? { status: refused.status, body: { error: refused.error } } : this.queue.shift();
     const answer: ScriptedJson | ScriptedStream = next === undefined
       ? { status: 500, body: { error: { message: 'the fake upstream has no scripted answer for this request', type: 'server_error', code: 'unscripted' } } }
       : typeof next === 'function' ? next(call) : next;

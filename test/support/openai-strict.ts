@@ -1,0 +1,269 @@
+import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+
+/**
+ * The fake upstream's strict mode (FakeUpstream.strict): the request checks OpenAI's API itself applies to a chat
+ * completion or an embeddings request, each answered as OpenAI answers it: a 400 in OpenAI's error shape, its
+ * message text where one is quoted in a public report (else the wording of OpenAI's own message for the nearest
+ * rule, said so below), naming the field. Only rules with a source are here; each names its source:
+ *
+ * - the `openai` package's types and docs (node_modules/openai, 7.x): `ChatCompletionCreateParamsBase`,
+ *   `ChatCompletionMessageParam`, `ResponseFormatJSONSchema`, `FunctionDefinition`, `EmbeddingCreateParams`;
+ * - OpenAI's API reference (developers.openai.com/api/reference/resources/embeddings: "cannot be an empty string,
+ *   and any array must be 2048 dimensions or less"; `dimensions` "only supported in text-embedding-3 and later models");
+ * - public issue threads quoting OpenAI's 400, cited as owner/repo#number.
+ *
+ * The fake stands in for OpenAI and for other OpenAI-compatible servers (vLLM, TGI) alike: every rule applies to every
+ * request, so that a request the gateway forwards and that would fail on OpenAI fails here too, except the rules of
+ * OpenAI's own API surface, which apply only when the upstream `model` is one of OpenAI's ids (OPENAI_MODEL): a field
+ * OpenAI does not know, `metadata` without `store`, `max_tokens` with `max_completion_tokens`. An OpenAI-compatible
+ * server takes those (vLLM ignores a field it does not know and reads its own extras, `top_k`, `chat_template_kwargs`),
+ * and the gateway passes them on to such a server by design (docs/gateway.md, "The contract"), and maps them for
+ * OpenAI itself (providers/http-openai-compatible.ts, forOpenAi).
+ */
+
+/** OpenAI's error answer: status 400 and `{ error: { message, type, param, code } }`. */
+export interface OpenAiRefusal {
+  status: 400;
+  error: { message: string; type: 'invalid_request_error'; param: string | null; code: string | null };
+}
+
+const refusal = (message: string, param: string | null = null, code: string | null = null): OpenAiRefusal => ({
+  status: 400, error: { message, type: 'invalid_request_error', param, code },
+});
+
+/**
+ * Every top-level field of `ChatCompletionCreateParamsBase` (the `openai` package): the compile fails when the
+ * package adds one that is not listed here.
+ */
+const CHAT_FIELDS = [
+  'messages', 'model', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs',
+  'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'moderation', 'n', 'parallel_tool_calls', 'prediction',
+  'presence_penalty', 'prompt_cache_key', 'prompt_cache_options', 'prompt_cache_retention', 'reasoning_effort',
+  'response_format', 'safety_identifier', 'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options',
+  'temperature', 'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user', 'verbosity', 'web_search_options',
+] as const satisfies ReadonlyArray<keyof ChatCompletionCreateParamsBase>;
+const _everyChatField: [Exclude<keyof ChatCompletionCreateParamsBase, (typeof CHAT_FIELDS)[number]>] extends [never] ? true : false = true;
+void _everyChatField;
+
+/** Every field of `EmbeddingCreateParams` (the `openai` package), checked likewise. */
+const EMBEDDING_FIELDS = ['input', 'model', 'dimensions', 'encoding_format', 'user'] as const satisfies ReadonlyArray<keyof EmbeddingCreateParams>;
+const _everyEmbeddingField: [Exclude<keyof EmbeddingCreateParams, (typeof EMBEDDING_FIELDS)[number]>] extends [never] ? true : false = true;
+void _everyEmbeddingField;
+
+/** The roles of `ChatCompletionMessageParam`, in the order of OpenAI's message for an unknown one. */
+const ROLES = ['system', 'assistant', 'user', 'function', 'tool', 'developer'] as const satisfies ReadonlyArray<ChatCompletionMessageParam['role']>;
+const _everyRole: [Exclude<ChatCompletionMessageParam['role'], (typeof ROLES)[number]>] extends [never] ? true : false = true;
+void _everyRole;
+
+/** A function's (and a json_schema response format's) name: "a-z, A-Z, 0-9, or … underscores and dashes, with a maximum length of 64" (`FunctionDefinition`, `ResponseFormatJSONSchema.JSONSchema`). */
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * OpenAI's reasoning models, which take `max_completion_tokens` only: the o-series (the `openai` package:
+ * `max_tokens` "is not compatible with o-series models") and gpt-5 (the same 400 reported against gpt-5.2 and
+ * gpt-5.4-mini: devnullvoid/dms-ai-assistant#12).
+ */
+const REASONING_MODEL = /^(o\d|gpt-5)/;
+
+/**
+ * OpenAI's model ids, as the gateway sends them upstream (the catalog's `upstream`, e.g. `gpt-4o-mini` for
+ * `openai/gpt-4o-mini`): the GPT and o-series chat models, fine-tunes (`ft:`), the embedding and moderation models.
+ */
+const OPENAI_MODEL = /^(gpt-|chatgpt-|o\d|ft:|text-embedding-|omni-moderation|text-moderation)/;
+
+/** Whether `model` is one of OpenAI's ids (OPENAI_MODEL), whose requests get the rules of OpenAI's own API surface too. */
+export function isOpenAiModel(model: unknown): boolean {
+  return typeof model === 'string' && OPENAI_MODEL.test(model);
+}
+
+const present = (v: unknown) => v !== undefined && v !== null;
+
+/**
+ * OpenAI's message for a number out of range, as it answers `n: 130` ("Invalid 'n': integer above maximum value.
+ * Expected a value <= 128, but got 130 instead.", code integer_above_max_value: thisisartium/continuous-alignment-testing#25);
+ * a decimal field's says "decimal" (the same wording, for the fields OpenAI types as numbers).
+ */
+function outOfRange(field: string, value: unknown, min: number, max: number, kind: 'integer' | 'decimal'): OpenAiRefusal | undefined {
+  if (typeof value !== 'number') return undefined;
+  if (value > max) return refusal(`Invalid '${field}': ${kind} above maximum value. Expected a value <= ${max}, but got ${value} instead.`, field, `${kind}_above_max_value`);
+  if (value < min) return refusal(`Invalid '${field}': ${kind} below minimum value. Expected a value >= ${min}, but got ${value} instead.`, field, `${kind}_below_min_value`);
+  return undefined;
+}
+
+/**
+ * OpenAI's message for an array too long ("Invalid 'tools': array too long. Expected an array with maximum length 128,
+ * but got an array with length 133 instead.": Upsonic/Upsonic#176; code array_above_max_length: openai/openai-dotnet#317)
+ * or empty ("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.":
+ * continuedev/continue#3370; `messages[1].tool_calls` likewise: openai/openai-node#1341).
+ */
+function arrayLength(field: string, value: unknown, max: number, min = 0): OpenAiRefusal | undefined {
+  if (!Array.isArray(value)) return undefined;
+  if (value.length > max) return refusal(`Invalid '${field}': array too long. Expected an array with maximum length ${max}, but got an array with length ${value.length} instead.`, field, 'array_above_max_length');
+  if (value.length < min) return refusal(`Invalid '${field}': empty array. Expected an array with minimum length ${min}, but got an empty array instead.`, field, 'empty_array');
+  return undefined;
+}
+
+/**
+ * OpenAI's message for a name outside its pattern ("Invalid 'tools[0].function.name': string does not match pattern.
+ * Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.", code invalid_value: coinbase/agentkit#217, mcp-use/mcp-use#90).
+ */
+function badName(field: string, value: unknown): OpenAiRefusal | undefined {
+  if (typeof value === 'string' && NAME.test(value)) return undefined;
+  return refusal(`Invalid '${field}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`, field, 'invalid_value');
+}
+
+/** "Unrecognized request argument supplied: <field>" (param and code null), OpenAI's answer to a field it does not know: davidmigloz/langchain_dart#712, coroot/coroot#698. */
+function unknownField(body: Record<string, unknown>, known: readonly string[]): OpenAiRefusal | undefined {
+  const field = Object.keys(body).find((k) => !known.includes(k));
+  return field === undefined ? undefined : refusal(`Unrecognized request argument supplied: ${field}`);
+}
+
+/** The checks on `messages`: each message's role and content, and tool calls answered in order. */
+function messageRefusal(messages: unknown): OpenAiRefusal | undefined {
+  if (!Array.isArray(messages)) return undefined;
+  for (const [i, m] of messages.entries()) {
+    const role = (m as { role?: unknown })?.role;
+    // The roles of `ChatCompletionMessageParam`. No report quotes OpenAI's 400 for an unknown role: the wording is the
+    // fake's, in the form of OpenAI's other invalid_value answers, naming the field and the value.
+    if (!ROLES.includes(role as never)) {
+      return refusal(`Invalid value: '${String(role)}'. Supported values are: ${ROLES.map((r) => `'${r}'`).join(', ').replace(/, ('developer')$/, ', and $1')}.`, `messages[${i}].role`, 'invalid_value');
+    }
+    // A user message's content is a string or parts (`ChatCompletionUserMessageParam.content` is required):
+    // "Invalid value for 'content': expected a string, got null." (param messages.[0].content: langchain-ai/langchainjs#4153).
+    if (role === 'user' && (m as { content?: unknown }).content == null) {
+      return refusal("Invalid value for 'content': expected a string, got null.", `messages.[${i}].content`);
+    }
+    const calls = (m as { tool_calls?: unknown }).tool_calls;
+    if (role === 'assistant') {
+      const empty = arrayLength(`messages[${i}].tool_calls`, calls, Infinity, 1);
+      if (empty) return empty;
+    }
+    if (role === 'assistant' && Array.isArray(calls) && calls.length) {
+      // Each call answered by a tool message among those right after it: "An assistant message with 'tool_calls' must be
+      // followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response
+      // messages: call_…" (sdcb/chats#132, aliasrobotics/cai#111).
+      const answered = new Set<unknown>();
+      for (let j = i + 1; j < messages.length && messages[j]?.role === 'tool'; j++) answered.add(messages[j].tool_call_id);
+      const missing = calls.map((c: { id?: unknown }) => c?.id).filter((id) => !answered.has(id));
+      if (missing.length) {
+        return refusal(`An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${missing.join(', ')}`, `messages.[${i}].role`);
+      }
+    }
+    if (role === 'tool') {
+      // A tool message answers a call of the assistant message before the run of tool messages it is in: "Invalid
+      // parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'." (OpenAI's
+      // spelling; param messages.[3].role: miurla/morphic#136, openai/openai-go#43).
+      let k = i - 1;
+      while (k >= 0 && messages[k]?.role === 'tool') k--;
+      const before = messages[k] as { role?: unknown; tool_calls?: Array<{ id?: unknown }> } | undefined;
+      const id = (m as { tool_call_id?: unknown }).tool_call_id;
+      if (before?.role !== 'assistant' || !Array.isArray(before.tool_calls) || !before.tool_calls.some((c) => c?.id === id)) {
+        return refusal("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", `messages.[${i}].role`);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What OpenAI refuses of a chat completion request (`POST /v1/chat/completions`), the first refusal found; undefined
+ * when it takes it. `body` is the request as JSON (anything that is not an object is left alone).
+ */
+export function chatRefusal(body: unknown): OpenAiRefusal | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const b = body as Record<string, any>;
+  const hasTools = Array.isArray(b.tools) && b.tools.length > 0;
+  const openAi = isOpenAiModel(b.model);
+  const checks: Array<() => OpenAiRefusal | undefined> = [
+    () => (openAi ? unknownField(b, CHAT_FIELDS) : undefined),
+    () => messageRefusal(b.messages),
+    // `tools`: 1 to 128 of them, each function's name to the pattern (`FunctionDefinition.name`).
+    () => arrayLength('tools', b.tools, 128, 1),
+    () => (Array.isArray(b.tools) ? b.tools.map((t: any, i: number) => (t?.type === 'function' ? badName(`tools[${i}].function.name`, t.function?.name) : undefined)).find(Boolean) : undefined),
+    // "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified." (OpenAI's and vLLM's; commit f22afaa)
+    () => (present(b.tool_choice) && !hasTools ? refusal("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice') : undefined),
+    // "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified." (Upsonic/Upsonic#323)
+    () => (present(b.parallel_tool_calls) && !hasTools ? refusal("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified.", 'parallel_tool_calls') : undefined),
+    // "The 'metadata' parameter is only allowed when 'store' is enabled." (tmc/langchaingo#1484, looplj/axonhub#1380, spiceai/spiceai#5231)
+    () => (openAi && present(b.metadata) && b.store !== true ? refusal("The 'metadata' parameter is only allowed when 'store' is enabled.", 'metadata') : undefined),
+    // "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead." (code unsupported_parameter: devnullvoid/dms-ai-assistant#12)
+    () => (present(b.max_tokens) && typeof b.model === 'string' && REASONING_MODEL.test(b.model)
+      ? refusal("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", 'max_tokens', 'unsupported_parameter') : undefined),
+    // "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported." (code invalid_parameter_combination: langchain-ai/langgraph#5943)
+    () => (openAi && present(b.max_tokens) && present(b.max_completion_tokens)
+      ? refusal("Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.", 'max_tokens', 'invalid_parameter_combination') : undefined),
+    // `n` 1 to 128 (thisisartium/continuous-alignment-testing#25).
+    () => outOfRange('n', b.n, 1, 128, 'integer'),
+    // `top_logprobs` "An integer between 0 and 20 … `logprobs` must be set to `true` if this parameter is used" (`ChatCompletionCreateParamsBase`).
+    () => outOfRange('top_logprobs', b.top_logprobs, 0, 20, 'integer'),
+    // (No report quotes OpenAI's wording for the second: the message is the fake's, naming both fields.)
+    () => (present(b.top_logprobs) && b.logprobs !== true ? refusal("Invalid value for 'top_logprobs': 'logprobs' must be set to true if 'top_logprobs' is used.", 'top_logprobs') : undefined),
+    // "The 'stream_options' parameter is only allowed when 'stream' is enabled." (param stream_options: BerriAI/litellm#5803)
+    () => (present(b.stream_options) && b.stream !== true ? refusal("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options') : undefined),
+    // `temperature` "between 0 and 2", `top_p` a probability mass, the penalties "between -2.0 and 2.0" (`ChatCompletionCreateParamsBase`).
+    () => outOfRange('temperature', b.temperature, 0, 2, 'decimal'),
+    () => outOfRange('top_p', b.top_p, 0, 1, 'decimal'),
+    () => outOfRange('frequency_penalty', b.frequency_penalty, -2, 2, 'decimal'),
+    () => outOfRange('presence_penalty', b.presence_penalty, -2, 2, 'decimal'),
+    // `stop`: "Up to 4 sequences" (`ChatCompletionCreateParamsBase`).
+    () => arrayLength('stop', b.stop, 4),
+    // `response_format` json_schema: `json_schema` and its `name` are required (`ResponseFormatJSONSchema`); "Missing required parameter:
+    // 'response_format.json_schema'." (openai/openai-python#1632), and 'text.format.name' for the Responses API's (openai/openai-node#1404).
+    () => {
+      const format = b.response_format;
+      if (format?.type !== 'json_schema') return undefined;
+      if (!format.json_schema) return refusal("Missing required parameter: 'response_format.json_schema'.", 'response_format.json_schema', 'missing_required_parameter');
+      if (!present(format.json_schema.name)) return refusal("Missing required parameter: 'response_format.json_schema.name'.", 'response_format.json_schema.name', 'missing_required_parameter');
+      return badName('response_format.json_schema.name', format.json_schema.name);
+    },
+  ];
+  for (const check of checks) {
+    const refused = check();
+    if (refused) return refused;
+  }
+  return undefined;
+}
+
+/**
+ * What OpenAI refuses of an embeddings request (`POST /v1/embeddings`), the first refusal found; undefined when it takes it.
+ * - a field `EmbeddingCreateParams` does not have, for one of OpenAI's models (TEI and vLLM take their own, `truncate`):
+ *   "Unrecognized request argument supplied: …";
+ * - `dimensions` for text-embedding-ada-002: "This model does not support specifying dimensions." (param and code null:
+ *   SciPhi-AI/R2R#768, sbintuitions/JMTEB#14; the reference: "Only supported in text-embedding-3 and later models");
+ * - an empty string, alone or in the array: "'$.input' is invalid. Please check the API reference:
+ *   https://platform.openai.com/docs/api-reference." (aryn-ai/sycamore#943, lightdash/lightdash#18938);
+ * - more than 2048 inputs (strings or token arrays: "any array must be 2048 dimensions or less", the reference;
+ *   openai/openai-python#118 tested the limit), in OpenAI's words for an array too long. An array of token ids is one
+ *   input, whose length is the model's token limit (OpenAI's cookbook embeds 8,191-token chunks so), not this one.
+ */
+export function embeddingsRefusal(body: unknown): OpenAiRefusal | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const b = body as Record<string, any>;
+  const unknown = isOpenAiModel(b.model) ? unknownField(b, EMBEDDING_FIELDS) : undefined;
+  if (unknown) return unknown;
+  if (present(b.dimensions) && b.model === 'text-embedding-ada-002') return refusal('This model does not support specifying dimensions.');
+  const input = b.input;
+  if (input === '' || (Array.isArray(input) && input.includes(''))) {
+    return refusal("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.");
+  }
+  return Array.isArray(input) && typeof input[0] !== 'number' ? arrayLength('input', input, 2048) : undefined;
+}
+
+/**
+ * The refusal for a request to `path` (`…/chat/completions` or `…/embeddings`, a POST), undefined for another path or
+ * a request OpenAI takes. `rawBody` is the request's text; a body that is not JSON is left to the fake's own handling.
+ */
+export function openAiRefusal(method: string, path: string, rawBody: string): OpenAiRefusal | undefined {
+  if (method !== 'POST') return undefined;
+  const route = path.split('?')[0]!;
+  const check = route.endsWith('/chat/completions') ? chatRefusal : route.endsWith('/embeddings') ? embeddingsRefusal : undefined;
+  if (!check) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    return undefined;
+  }
+  return check(body);
+}
