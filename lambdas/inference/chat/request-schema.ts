@@ -138,12 +138,22 @@ export const ChatCompletionRequest = z.looseObject({
   ...SamplingBounds,
 }).superRefine((body, ctx) => {
   // Fields that only mean something with another one, as the `openai` package documents them and OpenAI's API refuses:
-  // a 400 naming the field, for every provider (a self-hosted server ignores them silently).
+  // a 400 naming the field, for every provider (a self-hosted server ignores them silently), before anything is counted
+  // or sent: `stream_options` without `stream: true`, `top_logprobs` without `logprobs: true`, `tool_choice` and
+  // `parallel_tool_calls` without `tools` (before 2026-12-04 those two went on, and OpenAI's 400 came back from the upstream).
   if (body.stream_options != null && body.stream !== true) {
     ctx.addIssue({ code: 'custom', path: ['stream_options'], message: 'the stream_options parameter is only allowed when stream is true (OpenAI: "Only set this when you set `stream: true`")' });
   }
   if (body.top_logprobs != null && body.logprobs !== true) {
     ctx.addIssue({ code: 'custom', path: ['top_logprobs'], message: 'top_logprobs needs logprobs: true (OpenAI: "`logprobs` must be set to `true` if this parameter is used")' });
+  }
+  // OpenAI's 400 "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified." (vLLM's too),
+  // and the same for `parallel_tool_calls` (Upsonic/Upsonic#323); Bedrock and a lenient server would take either.
+  const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
+  for (const field of ['tool_choice', 'parallel_tool_calls'] as const) {
+    if ((body as Record<string, unknown>)[field] != null && !hasTools) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `the ${field} parameter is only allowed when tools are specified (OpenAI: "'${field}' is only allowed when 'tools' are specified.")` });
+    }
   }
 });
 

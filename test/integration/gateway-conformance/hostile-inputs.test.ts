@@ -635,7 +635,11 @@ describe('what the last hostile pass got past the guardrails and the contract', 
   it.each([
     ['stream_options', { stream_options: { include_usage: true } }],
     ['top_logprobs', { top_logprobs: 2 }],
-  ])('%s without what it needs (stream: true, logprobs: true): a 400 naming it, nothing sent upstream', async (param, extra) => {
+    // Before 2026-12-04 these two went on, and the upstream answered OpenAI's 400 (the fake upstream's strict mode does).
+    ['tool_choice', { tool_choice: 'none' }],
+    ['tool_choice', { tools: [], tool_choice: 'auto' }],
+    ['parallel_tool_calls', { parallel_tool_calls: false }],
+  ])('%s without what it needs (stream: true, logprobs: true, tools): a 400 naming it, nothing sent upstream', async (param, extra) => {
     expect((await refusedBeforeUpstream(extra)).param).toBe(param);
   });
 

@@ -42,6 +42,7 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     expect(parse({ stream: true, stream_options: { include_usage: true } }).success).toBe(true);
     expect(parse({ logprobs: true, top_logprobs: 5, seed: 42 }).success).toBe(true);
     expect(parse({ seed: 42, logprobs: false, top_logprobs: null, stream: false, stream_options: null }).success).toBe(true);
+    expect(parse({ tool_choice: null, parallel_tool_calls: null }).success).toBe(true);
   });
 
   it('takes any integer seed, 64-bit ones past 2^53 too (they lose precision in JSON but are integers), and n from 1 to 128', () => {
@@ -90,6 +91,9 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     ['stream_options with stream: false', { stream: false, stream_options: { include_usage: true } }, 'stream_options'],
     ['top_logprobs without logprobs', { top_logprobs: 3 }, 'top_logprobs'],
     ['top_logprobs with logprobs: false', { logprobs: false, top_logprobs: 0 }, 'top_logprobs'],
+    ['tool_choice without tools', { tool_choice: 'none' }, 'tool_choice'],
+    ['tool_choice with an empty tools list', { tools: [], tool_choice: 'auto' }, 'tool_choice'],
+    ['parallel_tool_calls without tools', { parallel_tool_calls: false }, 'parallel_tool_calls'],
     ['a function message whose name is no function name', { messages: [{ role: 'function', content: 'x', name: 'send mail' }] }, 'messages.0.name'],
   ])('refuses %s, naming the field', (_name, body, path) => {
     const out = parse(body);
