@@ -12,7 +12,8 @@ import { refuseToolMessageMedia } from './tool-message-parts.js';
  * TGI on a tenant's cluster, any self-hosted server. The caller's body goes on untouched apart
  * from `model` (the catalog entry's `upstream`) and, for a stream, `stream_options.include_usage`
  * (the gateway meters every stream; it passes the usage chunk on only when the caller asked).
- * OpenAI itself (provider `openai`) gets two fields otherwise (forOpenAi): `metadata` and `max_tokens`.
+ * OpenAI itself (provider `openai`) gets two fields otherwise (forOpenAi): `metadata` and `max_tokens`; its errors about
+ * the `max_completion_tokens` made of `max_tokens` name `max_tokens` (callerLimitTerms).
  * Spoken over a keep-alive undici pool: the `openai` SDK's per-call cost was as large as the rest
  * of the gateway together, and relaying needs none of what it adds. Timeouts are the gateway's
  * (first byte, idle between chunks), through `signal`.
@@ -36,6 +37,15 @@ export class HttpOpenAiCompatibleProvider implements Provider {
       body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
     }
     return JSON.stringify(body);
+  }
+
+  /**
+   * An upstream error of a chat request in the caller's terms: when OpenAI itself got the caller's `max_tokens` as
+   * `max_completion_tokens` (forOpenAi, limitSentAsMaxTokens), an error naming `max_completion_tokens` names
+   * `max_tokens` (callerLimitTerms). Any other error, and any other upstream's, is returned as it is.
+   */
+  private inCallerTerms(r: ProviderRequest, e: unknown): unknown {
+    return this.name === 'openai' && e instanceof ProviderError && limitSentAsMaxTokens(r.body) ? callerLimitTerms(e) : e;
   }
 
   /** The request headers by Accept value, built once (undici copies them; they are never changed). */
@@ -76,7 +86,9 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   }
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
-    const { text } = await this.postWhole('/chat/completions', this.body(r, false), r.signal);
+    const { text } = await this.postWhole('/chat/completions', this.body(r, false), r.signal).catch((e: unknown) => {
+      throw this.inCallerTerms(r, e);
+    });
     return chatAnswerOf(text, this.name, true);
   }
 
@@ -119,7 +131,9 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   }
 
   async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {
-    const res = await this.post(r, true);
+    const res = await this.post(r, true).catch((e: unknown) => {
+      throw this.inCallerTerms(r, e);
+    });
     const type = String(res.headers['content-type'] ?? '');
     if (!type.includes('text/event-stream')) {
       // Some servers answer a stream request with a whole JSON answer: relay it as one chunk.
@@ -161,6 +175,41 @@ function forOpenAi(body: Record<string, unknown>): void {
   const limits = [body.max_tokens, body.max_completion_tokens].filter((v): v is number => typeof v === 'number');
   delete body.max_tokens;
   if (limits.length) body.max_completion_tokens = Math.min(...limits);
+}
+
+/**
+ * Whether the `max_completion_tokens` forOpenAi sends OpenAI is the caller's `max_tokens`: it sent `max_tokens` (a
+ * number) and no `max_completion_tokens`, or a lower `max_tokens` than its `max_completion_tokens` (the lower goes).
+ * With equal values, or a lower `max_completion_tokens`, what goes is the caller's own `max_completion_tokens`.
+ */
+function limitSentAsMaxTokens(body: { max_tokens?: number | null; max_completion_tokens?: number | null }): boolean {
+  const { max_tokens: sent, max_completion_tokens: own } = body;
+  return typeof sent === 'number' && (typeof own !== 'number' || sent < own);
+}
+
+/** `max_completion_tokens` as a whole field name in prose (not inside another name). */
+const MAX_COMPLETION_TOKENS = /(?<![\w.])max_completion_tokens(?![\w])/g;
+
+/**
+ * OpenAI's error about the `max_completion_tokens` the gateway made of the caller's `max_tokens` (forOpenAi), naming
+ * what the caller sent (OpenAI's own rule for a 400: its `param` and message name the request's field), as
+ * responses/chat-request.ts inRequestTerms does for a Responses request:
+ * - `param` `max_completion_tokens` becomes `max_tokens`;
+ * - a message that opens with the field (OpenAI's "max_completion_tokens is too large: 100000. This model supports at
+ *   most 16384 completion tokens, whereas you provided 100000.") names `max_tokens` wherever it names the field, as
+ *   OpenAI words it for a `max_tokens` request;
+ * - a message that names it elsewhere (the upstream's own words) is kept whole after the caller's field: `max_tokens
+ *   was refused as max_completion_tokens, … (OpenAI said: …)`, so it never names only a field the caller did not send.
+ * An error that names neither in `param` nor in its message is returned as it is.
+ */
+function callerLimitTerms(e: ProviderError): ProviderError {
+  const named = e.message.search(MAX_COMPLETION_TOKENS);
+  if (e.details.param !== 'max_completion_tokens' && named < 0) return e;
+  const message = named === 0 ? e.message.replace(MAX_COMPLETION_TOKENS, 'max_tokens')
+    : named > 0 ? `max_tokens was refused as max_completion_tokens, the field the gateway sends it to OpenAI as (OpenAI said: ${e.message})`
+      : e.message;
+  const param = e.details.param === 'max_completion_tokens' ? 'max_tokens' : e.details.param;
+  return Object.assign(new ProviderError(message, e.status, e.retryable, { ...e.details, param }), { stack: e.stack });
 }
 
 /** An OpenAI error answer as a ProviderError: status, the upstream's message/type/code/param, `Retry-After`. */

@@ -257,3 +257,38 @@ describe('a client that drops mid-stream (the report: 1.2 s into an 8 s stream)'
     expect(usage.month.tokens).toBe(record!.promptTokens! + record!.completionTokens!);
   });
 });
+
+describe('OpenAI itself refusing the max_completion_tokens the gateway made of the caller\'s max_tokens', () => {
+  // The catalog's maxOutputTokens (100 here) may be more than OpenAI gives the model: OpenAI's 400 then names
+  // max_completion_tokens, the field the gateway sent, which the caller never did. The error names what it sent.
+  const tooLarge = (call: { body: Record<string, unknown> }) => ({
+    status: 400,
+    body: { error: { message: `max_completion_tokens is too large: ${String(call.body.max_completion_tokens)}. This model supports at most 16 completion tokens, whereas you provided ${String(call.body.max_completion_tokens)}.`, type: 'invalid_request_error', param: 'max_completion_tokens', code: 'invalid_value' } },
+  });
+  const cases = CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode })));
+
+  it.each(cases)('max_tokens: 50 alone: the 400 names max_tokens, in param and message ($mode, $client client)', async ({ client, mode }) => {
+    suite.env.upstream.script(tooLarge);
+    const out = await run(client, { op: mode === 'whole' ? 'create' : 'stream', params: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Think.' }], max_tokens: 50 } });
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ max_completion_tokens: 50 });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'max_tokens', code: 'invalid_value', message: 'max_tokens is too large: 50. This model supports at most 16 completion tokens, whereas you provided 50.' } });
+  });
+
+  it.each(CLIENTS)('both sent, max_tokens the lower: the 400 names max_tokens, whose value went (%s client)', async (client) => {
+    suite.env.upstream.script(tooLarge);
+    const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Think.' }], max_tokens: 50, max_completion_tokens: 60 } });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'max_tokens', message: expect.stringMatching(/^max_tokens is too large: 50\./) } });
+  });
+
+  it.each(CLIENTS)('both sent, max_completion_tokens the lower: the 400 names it as OpenAI did (%s client)', async (client) => {
+    suite.env.upstream.script(tooLarge);
+    const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Think.' }], max_tokens: 60, max_completion_tokens: 50 } });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'max_completion_tokens', message: expect.stringMatching(/^max_completion_tokens is too large: 50\./) } });
+  });
+
+  it.each(CLIENTS)('an upstream message naming the field elsewhere is kept whole after the caller\'s field (%s client)', async (client) => {
+    suite.env.upstream.script({ status: 400, body: { error: { message: "Unsupported value: 'max_completion_tokens' must be at least 64 with this model.", type: 'invalid_request_error', param: 'max_completion_tokens', code: 'unsupported_value' } } });
+    const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Think.' }], max_tokens: 50 } });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'max_tokens', message: "max_tokens was refused as max_completion_tokens, the field the gateway sends it to OpenAI as (OpenAI said: Unsupported value: 'max_completion_tokens' must be at least 64 with this model.)" } });
+  });
+});
