@@ -307,9 +307,23 @@ export class ApiKeyService {
     }
   }
 
+  /**
+   * A new key's `models`: each one of the tenant's catalog ids (its tier's and fine-tuned models).
+   * @throws IdentityError 400 `unknown_model`, param `models[i]`: for a name the tenant has no model by; for an alias
+   *   (`gateway.modelAliases`, or `default` for the tenant's default model) of one of its models, naming the catalog id
+   *   to write. GET /v1/models lists aliases beside the models, but a key's list holds ids: the gateway checks a call by
+   *   alias against the model it names (as a tier's `models.allowed`, lib/config/model-aliases.ts), so an alias there
+   *   matched no call, and the key could call nothing.
+   */
   private checkModels(tenant: TenantRecord, models: string[]): string[] {
-    const own = resolvePolicy(this.config, tenant).models;
+    const policy = resolvePolicy(this.config, tenant);
+    const own = policy.models;
     models.forEach((model, i) => {
+      const target = own.has(model) ? undefined : policy.aliases?.get(model);
+      if (target !== undefined && own.has(target)) {
+        const what = model === 'default' && tenant.gateway?.defaultModel ? `the tenant's default model (its gateway policy's defaultModel), ${target}` : `an alias of ${target} (gateway.modelAliases)`;
+        throw new IdentityError(400, `models[${i}] = "${model}": ${what}, and a key's models are catalog ids (a call by an alias is checked against the model it names, so a key with "${target}" calls it by both names): write "${target}"`, 'unknown_model', `models[${i}]`);
+      }
       if (!own.has(model)) {
         const known = [...own.keys()];
         const shown = known.length > 10 ? `${known.slice(0, 10).join(', ')} and ${known.length - 10} more` : known.join(', ') || 'none';

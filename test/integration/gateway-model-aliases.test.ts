@@ -195,6 +195,26 @@ describe('model aliases (gateway.modelAliases) through the official openai Node 
     }
   });
 
+  it('POST /v1/tenant/keys with an alias models.list() lists in models: the 400 names the catalog id to write, which then reaches the alias', async () => {
+    const admin = await gw.apiKey('acme', { role: 'admin' });
+    expect((await client('acme', admin.key).models.list()).data.map((m) => m.id)).toContain('gpt-4o-mini');
+    const create = async (models: string[]) => {
+      const res = await fetch(`${gw.url}/tenant/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci', models }) });
+      return { status: res.status, body: await res.json() as { key?: string; error?: Record<string, unknown> } };
+    };
+    // It said "not a model of tenant acme (…; GET /v1/models lists them)", and GET /v1/models does list it.
+    expect(await create(['openai-compatible/primary', 'gpt-4o-mini'])).toEqual({ status: 400, body: { error: {
+      message: 'models[1] = "gpt-4o-mini": an alias of openai/gpt-4o-mini (gateway.modelAliases), and a key\'s models are catalog ids (a call by an alias is checked against the model it names, so a key with "openai/gpt-4o-mini" calls it by both names): write "openai/gpt-4o-mini"',
+      type: 'invalid_request_error', param: 'models[1]', code: 'unknown_model',
+    } } });
+    expect((await create(['default'])).body.error).toMatchObject({ param: 'models[0]', message: expect.stringMatching(/^models\[0\] = "default": an alias of openai-compatible\/default .*: write "openai-compatible\/default"$/) });
+    // An alias of a model the tenant may not use is no model of its own, as before.
+    expect((await create(['claude-haiku'])).body.error).toMatchObject({ param: 'models[0]', message: expect.stringMatching(/^models\[0\] = "claude-haiku": not a model of tenant acme/) });
+    const made = await create(['openai/gpt-4o-mini']);
+    expect(made.status).toBe(201);
+    expect((await client('acme', made.body.key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'key by id' }] })).model).toBe('openai/gpt-4o-mini');
+  });
+
   it('an API key limited to a models list reaches an alias of a model in the list, not of one outside it', async () => {
     const { key } = await gw.apiKey('acme', { models: ['openai/gpt-4o-mini'] });
     const out = await client('acme', key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'key alias' }] });
