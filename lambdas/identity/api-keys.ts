@@ -321,7 +321,7 @@ export class ApiKeyService {
     models.forEach((model, i) => {
       const target = own.has(model) ? undefined : policy.aliases?.get(model);
       if (target !== undefined && own.has(target)) {
-        const what = model === 'default' && tenant.gateway?.defaultModel ? `the tenant's default model (its gateway policy's defaultModel), ${target}` : `an alias of ${target} (gateway.modelAliases)`;
+        const what = model === 'default' && tenant.gateway?.defaultModel && tenant.gateway.defaultModel !== 'default' ? `the tenant's default model (its gateway policy's defaultModel), ${target}` : `an alias of ${target} (gateway.modelAliases)`;
         throw new IdentityError(400, `models[${i}] = "${model}": ${what}, and a key's models are catalog ids (a call by an alias is checked against the model it names, so a key with "${target}" calls it by both names): write "${target}"`, 'unknown_model', `models[${i}]`);
       }
       if (!own.has(model)) {
