@@ -53,11 +53,15 @@ export interface DriftOrUnknown {
  *   report, and a FAILED onboarding would otherwise hold every run at 2;
  * - any tenant whose latest check failed (`failedCheck`, the listed status being the check before it): its drift now is
  *   unknown, even when that earlier check was `IN_SYNC`.
- * `IN_SYNC` without a failed check does not count. OFFBOARDED tenants are not listed by the admin API at all.
+ * `IN_SYNC` without a failed check does not count. An `OFFBOARDED` tenant never counts: its stacks are deleted, so the
+ * drift its record keeps is of stacks that no longer exist and no check will ever replace it. The admin API's list leaves
+ * OFFBOARDED tenants out; one named (`tessera tenants drift <id>`) is answered with its last record, and a DRIFTED one
+ * exited 2 on every run, for good.
  */
 export function driftOrUnknown(rows: ReadonlyArray<Pick<DriftRow, 'tenantId' | 'status' | 'drift' | 'failedCheck'>>): DriftOrUnknown[] {
   const out: DriftOrUnknown[] = [];
   for (const r of rows) {
+    if (r.status === 'OFFBOARDED') continue;
     const failed = r.failedCheck ? `its latest check, at ${r.failedCheck.at}, failed` : undefined;
     const why = r.drift === 'DRIFTED' ? ['drifted', failed]
       : r.drift === 'UNKNOWN' ? ['the check could not say', failed]

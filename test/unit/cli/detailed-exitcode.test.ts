@@ -215,6 +215,14 @@ describe('tessera tenants drift --detailed-exitcode: 0 no drift, 2 drift or unkn
     expect(JSON.parse(gamma.stdout)).toEqual({ ...tenantDrift.gamma, exitCode: 0, driftOrUnknown: [] });
   });
 
+  it('one OFFBOARDED tenant whose last record says DRIFTED: 0 (its stacks are deleted, and no check will replace that record)', async () => {
+    const drifted = { status: 'DRIFTED', checkedAt: '2026-12-04T03:01:00.000Z', stacks: [{ stack: 'tessera-gone', status: 'DRIFTED' }], resources: [] } as unknown as DriftRecord;
+    tenantDrift = { gone: { tenantId: 'gone', status: 'OFFBOARDED', drift: drifted } };
+    const out = await tessera('--json', 'tenants', 'drift', 'gone', '--detailed-exitcode');
+    expect([out.code, JSON.parse(out.stdout).exitCode, JSON.parse(out.stdout).driftOrUnknown]).toEqual([0, 0, []]);
+    expect(driftOrUnknown([{ tenantId: 'gone', status: 'OFFBOARDED', drift: 'UNKNOWN', failedCheck: { at: '2026-12-05T03:01:00.000Z', error: 'Throttling' } }])).toEqual([]);
+  });
+
   it('refuses --detect with it before any call, exit 1 (a usage error is 1 under the flag)', async () => {
     const out = await tessera('tenants', 'drift', '--detect', 'acme', '--detailed-exitcode');
     expect(out.code).toBe(1);
