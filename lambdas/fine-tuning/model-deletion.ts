@@ -41,7 +41,8 @@ const NO_RETRY = { 'x-should-retry': 'false' };
  * 1. the model must be in the tenant's registry record (`fineTunedModels`, read with this request):
  *    an unknown id, another tenant's model, a model already deleted and a job's model before its
  *    deployment are the same 404 `model_not_found` (no existence oracle); a base or catalog model the
- *    tenant can see is a 403 `model_not_deletable`;
+ *    tenant can see, and an alias of one (`gateway.modelAliases`, listed by `GET /v1/models`), is a 403
+ *    `model_not_deletable`;
  * 2. its endpoint, endpoint config and model are deleted in the tenant's account
  *    (deleteEndpointResources, as the offboarding's retirement does: described first, so a name
  *    SageMaker does not have is not an AccessDenied under the launcher's tag condition). An endpoint
@@ -74,11 +75,19 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
   const visible = !caller.key?.models || caller.key.models.includes(id);
   const model = visible && id.length <= MAX_MODEL_ID && id.split(':')[2] === tenant.tenantId ? (tenant.fineTunedModels ?? []).find((m) => m.id === id) : undefined;
   if (!model) {
-    const catalog = visible && !id.startsWith('ft:') && (resolvePolicy(deps.config, tenant).models.has(id) || deps.config.fineTuning.baseModels.some((b) => b.id === id));
+    const policy = id.startsWith('ft:') ? undefined : resolvePolicy(deps.config, tenant);
+    const catalog = visible && policy !== undefined && (policy.models.has(id) || deps.config.fineTuning.baseModels.some((b) => b.id === id));
     if (catalog) {
       // Named as what it is: a model of the platform's catalog (the gateway's, or a fine-tuning base model), not a fine-tuned one.
       audit.detail = { catalogModel: id };
       throw new GatewayError(403, `The model '${id}' is a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
+    }
+    // An alias of a catalog model the caller may use (gateway.modelAliases, `default`): GET /v1/models lists it and
+    // retrieves it, so it is named as what it stands for, as its target's delete is, never "does not exist".
+    const target = policy?.aliases?.get(id);
+    if (target !== undefined && policy!.models.has(target) && (!caller.key?.models || caller.key.models.includes(target))) {
+      audit.detail = { catalogModel: target, alias: id };
+      throw new GatewayError(403, `The model '${id}' is an alias of ${target}, a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
     }
     throw modelNotFound(shown);
   }

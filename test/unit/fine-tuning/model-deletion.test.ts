@@ -35,7 +35,9 @@ let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 const tokens: Record<string, string> = {};
 const client = (who: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[who], maxRetries: 0 });
-const config = gatewayConfig();
+const base = gatewayConfig();
+// An alias GET /v1/models lists (gateway.modelAliases), and one of globex's own model, which acme may not use.
+const config = { ...base, gateway: { ...base.gateway, modelAliases: { 'gpt-4o-mini': 'openai/gpt-4o-mini', outside: 'sagemaker/ft:nova:globex:sales' } } };
 const events = () => new TrainingEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
 const calls = (command: Parameters<typeof sageMaker.commandCalls>[0]) => sageMaker.commandCalls(command).map((c) => c.args[0].input);
 const deletes = () => [DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c));
@@ -272,6 +274,14 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
       const record = lastAuditOf('fine_tuning.model.delete')!;
       expect([record.status, record.outcome, record.detail], base).toEqual([403, 'model_not_deletable', { catalogModel: base }]);
     }
+    // An alias models.retrieve answers (it said "does not exist"): named with what it stands for.
+    expect((await client('acme').models.retrieve('gpt-4o-mini')).owned_by).toBe('alias:openai/gpt-4o-mini');
+    const alias = await client('acme').models.delete('gpt-4o-mini').catch((e) => e);
+    expect(alias).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(alias.error).toEqual({ type: 'permission_error', param: 'model', code: 'model_not_deletable', message: "The model 'gpt-4o-mini' is an alias of openai/gpt-4o-mini, a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:acme:<suffix>) can be deleted" });
+    expect(lastAuditOf('fine_tuning.model.delete')!.detail).toEqual({ catalogModel: 'openai/gpt-4o-mini', alias: 'gpt-4o-mini' });
+    // An alias of a model the tenant may not use stays the 404 its target gives.
+    expect(await client('acme').models.delete('outside').catch((e) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     const long = `ft:llama-3.1-8b-instruct:acme:${'x'.repeat(5000)}`;
     for (const id of ['ft:llama-3.1-8b-instruct', 'ft:llama-3.1-8b-instruct:acme', 'ft:llama-3.1-8b-instruct:acme:', 'ft:openai/gpt-4o-mini:acme:x', 'FT:llama-3.1-8b-instruct:acme:del1', long, '%E0%A4%A', '..%2F..%2Fv1%2Ffiles']) {
       const refused = await client('acme').models.delete(id).catch((e) => e);
