@@ -73,7 +73,8 @@ async function deleteKey(api: APIGatewayClient, id: string): Promise<void> {
  * against the plans API Gateway has the key in (plansOfKey, not the recorded plan), then recorded with its plan. Before,
  * the plan was written after the move only: a Lambda timeout in between left the registry naming the old plan while the
  * key was in the new one, and the next move took the key out of the recorded (old) plan only, leaving it in the one it
- * was really in.
+ * was really in. A move whose new plan refuses the key puts it back in the plans it was in, and records that plan only
+ * once the key is back in it (else `''` stays: the next issue moves it from wherever API Gateway has it).
  */
 export const handler = lifecycleHandler('Manage usage key', async (state: LifecycleState & { usageKey: 'issue' | 'revoke' }) => {
   const record = await requireTenant(state.request.tenantId);
@@ -115,9 +116,16 @@ export const handler = lifecycleHandler('Manage usage key', async (state: Lifecy
         await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan, keyId: key.id, keyType: 'API_KEY' }));
       } catch (e) {
         if ((e as Error).name !== 'ConflictException') {
-          // A key in no plan cuts the tenant off at the edge: put it back in the plans it was in, then fail.
-          for (const other of others) await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id, keyType: 'API_KEY' })).catch(() => undefined);
-          if (record.usageKey && others.length === 1) await updateTenant(record.tenantId, { usageKey: { ...key, plan: others[0] } });
+          // A key in no plan cuts the tenant off at the edge: put it back in the plans it was in, then fail. The plan is
+          // recorded only when the key is back in it: recorded while the put-back failed too, the key sat in no plan
+          // under a plan the next issue for that tier took as done (key.plan === plan), and moved nothing.
+          const back: string[] = [];
+          for (const other of others) {
+            await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id, keyType: 'API_KEY' })).then(() => back.push(other), (again: unknown) => {
+              if ((again as Error).name === 'ConflictException') back.push(other);
+            });
+          }
+          if (record.usageKey && others.length === 1 && back.length === 1) await updateTenant(record.tenantId, { usageKey: { ...key, plan: others[0] } });
           throw e;
         }
       }

@@ -57,6 +57,22 @@ describe('Manage usage key', () => {
     expect(records.get('acme')?.usageKey?.plan).toBe('plan-s');
   });
 
+  it('a put-back that fails too leaves the plan not known: the next issue for the old tier puts the key in its plan (it was recorded there, in no plan)', async () => {
+    records.set('acme', leased('change', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    api.on(DeleteUsagePlanKeyCommand).callsFake(() => {
+      api.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [] });
+      return {};
+    });
+    api.on(CreateUsagePlanKeyCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    await expect(handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } })).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    // The key is in no plan now: the registry does not say plan-s.
+    expect(records.get('acme')?.usageKey?.plan).toBe('');
+    api.on(CreateUsagePlanKeyCommand).resolves({});
+    await expect(handler({ ...state(), usageKey: 'issue', change: { tier: 'starter' } })).resolves.toEqual({ keyId: 'key-1', plan: 'plan-s' });
+    expect(api.commandCalls(CreateUsagePlanKeyCommand).at(-1)!.args[0].input).toEqual({ usagePlanId: 'plan-s', keyId: 'key-1', keyType: 'API_KEY' });
+    expect(records.get('acme')?.usageKey?.plan).toBe('plan-s');
+  });
+
   // Faults pass (s25c): the plan was recorded after the move only. A Lambda timeout between the move and its record left the
   // registry naming starter's plan while the key was in professional's; the next move took it out of starter's plan only.
   it('records the plan as not known before a move, and a later move takes the key out of the plan it is really in', async () => {
