@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { adminApiMethods } from '../lib/admin-routes.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
@@ -148,39 +149,11 @@ export class AdminApi extends Construct {
     // method's and the console's test-invoke): every method here integrates the one handler, and 20
     // methods would take 40 AWS::Lambda::Permission resources of the platform stack's 500.
     const integration = new apigw.LambdaIntegration(this.handler.function, { scopePermissionToMethod: false });
-    const method = (resource: apigw.IResource, verb: string) => resource.addMethod(verb, integration, { requestValidator: validator });
-    const tenants = this.api.root.addResource('admin').addResource('tenants');
-    method(tenants, 'GET');
-    method(tenants, 'POST');
-    const tenant = tenants.addResource('{id}');
-    for (const verb of ['GET', 'PATCH', 'DELETE']) method(tenant, verb);
-    method(tenant.addResource('suspend'), 'POST');
-    method(tenant.addResource('resume'), 'POST');
-    method(tenant.addResource('retry'), 'POST');
-    method(tenant.addResource('execution'), 'GET');
-    method(tenant.addResource('gateway'), 'PUT');
-    // Tenant identities and usage (issue 15), IAM-authenticated like the rest.
-    const keys = tenant.addResource('keys');
-    method(keys, 'GET');
-    method(keys, 'POST');
-    const key = keys.addResource('{keyId}');
-    method(key, 'DELETE');
-    method(key.addResource('rotate'), 'POST');
-    const users = tenant.addResource('users');
-    method(users, 'GET');
-    method(users, 'POST');
-    const user = users.addResource('{userId}');
-    method(user, 'DELETE');
-    method(user.addResource('disable'), 'POST');
-    method(user.addResource('role'), 'PUT');
-    method(tenant.addResource('usage'), 'GET');
-    // Drift (issue 17): every tenant's drift status, and one tenant's drifted resources; POST starts a check now.
-    method(tenant.addResource('drift'), 'GET');
-    const drift = tenants.parentResource!.addResource('drift');
-    method(drift, 'GET');
-    method(drift, 'POST');
-    // The platform's tiers (name, isolation, DR region), read-only: `tessera tenants apply` checks its file's tiers before it changes anything.
-    method(tenants.parentResource!.addResource('tiers'), 'GET');
+    // The resources and methods of lib/admin-routes.ts: one method per resource, ANY where several routes share one
+    // (adminApiMethods; the handler answers another method 405). Resources keep the construct ids (path parts) and a
+    // one-route resource its method's id, so their logical ids are those the API had when each was declared here by hand.
+    const resourceAt = (path: string): apigw.IResource => path.split('/').slice(1).reduce<apigw.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
+    for (const [path, verb] of adminApiMethods()) resourceAt(path).addMethod(verb, integration, { requestValidator: validator });
 
     const stage = this.api.deploymentStage.node.defaultChild!;
     acknowledge(stage, ['AwsSolutions::AwsSolutions-APIG3', 'NIST.800.53.R5::NIST.800.53.R5-APIGWAssociatedWithWAF'],

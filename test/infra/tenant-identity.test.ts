@@ -60,9 +60,10 @@ function methodsOf(restApiPrefix: RegExp, within = resources): Map<string, Recor
 
 const KEY_ROUTES = ['GET /v1/tenant/keys', 'POST /v1/tenant/keys', 'DELETE /v1/tenant/keys/{keyId}', 'POST /v1/tenant/keys/{keyId}/rotate'];
 const USER_ROUTES = ['GET /v1/tenant/users', 'POST /v1/tenant/users', 'POST /v1/tenant/users/{userId}/disable', 'PUT /v1/tenant/users/{userId}/role'];
+/** The admin API's methods of these routes (lib/admin-routes.ts adminApiMethods: ANY where a resource has two routes, GET and POST). */
 const ADMIN_ROUTES = [
-  'GET /admin/tenants/{id}/keys', 'POST /admin/tenants/{id}/keys', 'DELETE /admin/tenants/{id}/keys/{keyId}', 'POST /admin/tenants/{id}/keys/{keyId}/rotate',
-  'GET /admin/tenants/{id}/users', 'POST /admin/tenants/{id}/users', 'DELETE /admin/tenants/{id}/users/{userId}', 'POST /admin/tenants/{id}/users/{userId}/disable',
+  'ANY /admin/tenants/{id}/keys', 'DELETE /admin/tenants/{id}/keys/{keyId}', 'POST /admin/tenants/{id}/keys/{keyId}/rotate',
+  'ANY /admin/tenants/{id}/users', 'DELETE /admin/tenants/{id}/users/{userId}', 'POST /admin/tenants/{id}/users/{userId}/disable',
   'PUT /admin/tenants/{id}/users/{userId}/role', 'GET /admin/tenants/{id}/usage',
 ];
 

@@ -1,15 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createServer, type Server } from 'node:http';
+import { ADMIN_RESOURCES } from '../../../lib/admin-routes.js';
 
 /** The admin API handler (lambdas/admin/admin-api.ts `handler`), or any handler of API Gateway proxy events. */
 export type AdminHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-/** The admin API's resources, as constructs/admin-api.ts declares them. */
-export const ADMIN_RESOURCES: readonly string[] = [
-  '/admin/tenants', '/admin/tenants/{id}', '/admin/drift', '/admin/tiers',
-  ...['suspend', 'resume', 'retry', 'execution', 'gateway', 'keys', 'keys/{keyId}', 'keys/{keyId}/rotate', 'users', 'users/{userId}',
-    'users/{userId}/disable', 'users/{userId}/role', 'usage', 'drift'].map((r) => `/admin/tenants/{id}/${r}`),
-];
+/** The admin API's resources, as constructs/admin-api.ts builds them (lib/admin-routes.ts). */
+export { ADMIN_RESOURCES } from '../../../lib/admin-routes.js';
 
 /**
  * The resource a request's path (as sent: percent-encoded) matches, as API Gateway's proxy integration gives it: each
