@@ -6,6 +6,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -27,8 +28,17 @@ export interface AdminApiProps {
   readonly registry: dynamodb.ITableV2;
   /** The lifecycle control table: ending the operation of a dead lease holder gives its account-creation slot back. */
   readonly controlTable: dynamodb.ITableV2;
-  /** The lifecycle state machines the API starts; `drift`: POST /admin/drift starts a drift check now. */
-  readonly workflows: { onboard: sfn.IStateMachine; change: sfn.IStateMachine; status: sfn.IStateMachine; offboard: sfn.IStateMachine; drift: sfn.IStateMachine };
+  /**
+   * The lifecycle state machines the API starts; `drift`: POST /admin/drift starts a drift check now; `upgrade`: POST
+   * /admin/upgrades starts a tier's rolling upgrade.
+   */
+  readonly workflows: { onboard: sfn.IStateMachine; change: sfn.IStateMachine; status: sfn.IStateMachine; offboard: sfn.IStateMachine; drift: sfn.IStateMachine; upgrade: sfn.IStateMachine };
+  /**
+   * The blueprint catalog (constructs/blueprint-catalog.ts) and the version this deployment publishes: POST /admin/upgrades
+   * refuses a version the catalog does not publish for the tier (HeadObject under `blueprints/`), as *List tier tenants* does.
+   */
+  readonly blueprintCatalog: s3.IBucket;
+  readonly blueprintVersion: string;
   /**
    * Tenant API keys (constructs/api-keys-table.ts): the admin API creates, lists, revokes and
    * rotates any tenant's keys with its own role (Query, GetItem, PutItem, UpdateItem; no delete).
@@ -74,6 +84,9 @@ export class AdminApi extends Construct {
         [ENV.statusStateMachineArn]: props.workflows.status.stateMachineArn,
         [ENV.offboardStateMachineArn]: props.workflows.offboard.stateMachineArn,
         [ENV.driftStateMachineArn]: props.workflows.drift.stateMachineArn,
+        [ENV.upgradeStateMachineArn]: props.workflows.upgrade.stateMachineArn,
+        [ENV.blueprintBucket]: props.blueprintCatalog.bucketName,
+        [ENV.blueprintVersion]: props.blueprintVersion,
         [ENV.eventBus]: props.eventBus.eventBusName,
         [ENV.apiKeysTable]: props.apiKeysTable.tableName,
         [GATEWAY_ENV.usageTable]: props.usageTable.tableName,
@@ -119,8 +132,22 @@ export class AdminApi extends Construct {
     const driftExecutions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-drift:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadDriftChecks', actions: ['states:DescribeExecution'], resources: [driftExecutions] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }));
+    // POST /admin/upgrades: a tier's rolling upgrade, on the upgrade state machine only (its ARN, no wildcard); ListExecutions
+    // (RUNNING) on it finds an upgrade of the same tier that runs, whoever started it (409). Its executions are read through
+    // ReadExecutions (`tessera-upgrade*`: DescribeExecution and GetExecutionHistory, for the replay, the 409 and GET /admin/upgrades/{upgradeId}).
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartUpgrade', actions: ['states:StartExecution', 'states:ListExecutions'], resources: [props.workflows.upgrade.stateMachineArn] }));
+    // GET /admin/upgrades/{upgradeId}: the tenants' counts of the upgrade's Distributed Map run, which Step Functions names at run time.
+    const upgradeMapRuns = stack.formatArn({ service: 'states', resource: 'mapRun', resourceName: 'tessera-upgrade/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadUpgradeMapRuns', actions: ['states:DescribeMapRun'], resources: [upgradeMapRuns] }));
+    // POST /admin/upgrades refuses a version the catalog does not publish: HeadObject (s3:GetObject) of the templates, as *List tier tenants* reads them.
+    const templates = props.blueprintCatalog.arnForObjects('blueprints/*');
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadBlueprintCatalog', actions: ['s3:GetObject'], resources: [templates] }));
     acknowledge(this.handler.managedPolicy, executions.map((arn) => wildcardResourceFinding(this, arn)),
       'Executions are named per attempt at run time; the patterns admit executions of the lifecycle state machines only (the rolling upgrade\'s children included), for reading their progress and whether a lease holder still runs.');
+    acknowledge(this.handler.managedPolicy, [wildcardResourceFinding(this, upgradeMapRuns)],
+      'Step Functions names a Distributed Map run at run time (its label and id); the pattern admits the map runs of the upgrade state machine only, and only DescribeMapRun: how many of its tenants are done.');
+    acknowledge(this.handler.managedPolicy, [wildcardResourceFinding(this, templates)],
+      'Blueprint templates are published under blueprints/<version>/ by each deployment; the admin API reads only that prefix of the catalog, to refuse an upgrade to a version it does not publish.');
     acknowledge(this.handler.managedPolicy, [wildcardResourceFinding(this, driftExecutions)],
       'Drift checks are named per tenant and 5-minute window at run time (POST /admin/drift); the pattern admits executions of the drift state machine only, and only DescribeExecution: the status of the check a start met, for its 409.');
 

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import { UPGRADE_STATES } from '../lib/lifecycle-constants.js';
 import type { LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
 import type { LifecycleKind } from '../lib/tenant-record.js';
 import { RETRYABLE_ERRORS } from '../lambdas/shared/errors.js';
@@ -467,11 +468,11 @@ export class LifecycleWorkflows extends Construct {
   private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }, props: LifecycleWorkflowsProps): sfn.IChainable {
     const s = new Construct(this, 'UpgradeStates');
     // The whole execution input (lib/tenant-record.ts UpgradeRequest: tier, blueprintVersion, requestId, optional allowReplacement), validated by the step.
-    const list = this.task(s, 'List tier tenants', 'list-tier-tenants', '$.tenants');
+    const list = this.task(s, UPGRADE_STATES.list, 'list-tier-tenants', '$.tenants');
     // A distributed Map: the only Map with a failure tolerance; each tenant runs as a child execution.
     // Items come from S3 and results go to S3, so a tier of thousands of tenants stays far below
     // the 256 KiB payload limit of a state.
-    const map = new sfn.DistributedMap(s, 'Upgrade each tenant', {
+    const map = new sfn.DistributedMap(s, UPGRADE_STATES.map, {
       itemReader: new sfn.S3JsonItemReader({ bucket: props.workBucket, key: sfn.JsonPath.stringAt('$.tenants.key') }),
       resultWriterV2: new sfn.ResultWriterV2({
         bucket: props.workBucket,

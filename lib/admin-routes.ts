@@ -15,6 +15,7 @@ export const ADMIN_ROUTES = [
   'GET /admin/tenants/{id}/usage', 'GET /admin/tenants/{id}/drift',
   'GET /admin/drift', 'POST /admin/drift',
   'GET /admin/tiers',
+  'POST /admin/upgrades', 'GET /admin/upgrades/{upgradeId}',
 ] as const;
 
 export type AdminRouteKey = typeof ADMIN_ROUTES[number];

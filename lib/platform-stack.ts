@@ -155,6 +155,7 @@ export class PlatformStack extends Stack {
 
     const admin = this.admin = new AdminApi(this, 'Admin', {
       config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows,
+      blueprintCatalog: this.catalog.bucket, blueprintVersion: props.blueprintVersion,
       apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus, jobsTable: fineTuning.jobsTable,
     });
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });

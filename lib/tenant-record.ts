@@ -827,6 +827,9 @@ export type ChangeRequest = z.infer<typeof ChangeRequest>;
  * ChangeRequest); without it a tenant whose change set would replace or remove a stateful resource
  * is refused and stays on its version.
  */
+/** A rolling upgrade's requestId (UpgradeRequest): 1-80 characters of A-Z, a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit. */
+export const UPGRADE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
 export const UpgradeRequest = z.strictObject({
   tier: z.string().min(1),
   blueprintVersion: BlueprintVersion,
@@ -834,7 +837,7 @@ export const UpgradeRequest = z.strictObject({
    * The caller's idempotency key; names the work prefix `upgrades/<requestId>/` as it is (1-80 characters of A-Z, a-z,
    * 0-9, `.`, `_`, `-`, starting with a letter or digit: docs/upgrading-and-teardown.md's `starter-0.2.0` is found under `upgrades/starter-0.2.0/`).
    */
-  requestId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'must be 1-80 characters of A-Z, a-z, 0-9, ".", "_" and "-", starting with a letter or digit (it names the work prefix upgrades/<requestId>/)'),
+  requestId: z.string().regex(UPGRADE_REQUEST_ID, 'must be 1-80 characters of A-Z, a-z, 0-9, ".", "_" and "-", starting with a letter or digit (it names the work prefix upgrades/<requestId>/)'),
   allowReplacement: AllowReplacement.optional(),
 });
 export type UpgradeRequest = z.infer<typeof UpgradeRequest>;

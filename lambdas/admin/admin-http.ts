@@ -20,7 +20,8 @@ export type RouteKey = `${AdminMethod} /admin/${string}`;
  * What a route does with an Idempotency-Key header (docs/tenant-lifecycle.md, "Idempotency-Key"):
  * - `honours`: the same key again answers with the first request's execution (admin-api.ts earlierRequest);
  * - `no-op`: accepted, changing nothing: the route is idempotent by what it names (a GET changes nothing);
- * - `requestId`: accepted only when it is the body's requestId, the route's own key (POST /admin/tenants: onboardingKey);
+ * - `requestId`: accepted only when it is the body's requestId, the route's own key (POST /admin/tenants: onboardingKey;
+ *   POST /admin/upgrades, whose requestId it is when the body has none: upgrade-routes.ts requestIdOf);
  * - `{ refuses }`: 400 `unsupported_header` naming the route and what the same request sent again does there (`refuses`).
  */
 export type IdempotencyKeyUse = 'honours' | 'no-op' | 'requestId' | { refuses: string };

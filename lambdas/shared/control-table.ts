@@ -398,3 +398,52 @@ export async function markKeyDeletionScheduled(keyArn: string, deletionDate: str
     throw e;
   }
 }
+
+/** Who holds a tier's rolling upgrade (`upgrade-tier#<tier>`): the execution POST /admin/upgrades started last for it. */
+export interface UpgradeTierClaim {
+  executionArn: string;
+  requestId: string;
+  blueprintVersion: string;
+  /** When the claim was taken (ISO 8601). */
+  claimedAt: string;
+}
+
+const attr = (item: Record<string, unknown> | undefined, name: string): string | undefined => (item?.[name] as { S?: string } | undefined)?.S;
+
+/**
+ * Claims the rolling upgrade of `tier` for `claim.executionArn` (item `upgrade-tier#<tier>`): one conditional UpdateItem,
+ * so that of two POST /admin/upgrades of one tier at once only one starts its execution. The claim is taken when the item
+ * holds none, holds this execution already (the same request again, or the SDK's retry of a write whose answer was lost),
+ * or holds `ended`: an execution the caller found ended (DescribeExecution), whose claim was never given back (nothing
+ * runs when an upgrade ends: a claim is released only by the next start that finds its execution ended).
+ * @param ended the executionArn of the holder the caller found ended @default - none: only a free or own claim is taken
+ * @returns undefined once the claim is this execution's; else the claim that holds the tier (the caller asks Step Functions whether its execution still runs)
+ */
+export async function claimUpgradeTier(tier: string, claim: Omit<UpgradeTierClaim, 'claimedAt'>, ended?: string): Promise<UpgradeTierClaim | undefined> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `upgrade-tier#${tier}` },
+      UpdateExpression: 'SET executionArn = :e, requestId = :r, blueprintVersion = :v, claimedAt = :now',
+      ConditionExpression: `attribute_not_exists(executionArn) OR executionArn = :e${ended === undefined ? '' : ' OR executionArn = :ended'}`,
+      ExpressionAttributeValues: { ':e': claim.executionArn, ':r': claim.requestId, ':v': claim.blueprintVersion, ':now': new Date().toISOString(), ...(ended === undefined ? {} : { ':ended': ended }) },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }));
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    const item = e.Item as Record<string, unknown> | undefined;
+    return { executionArn: attr(item, 'executionArn') ?? '(unknown)', requestId: attr(item, 'requestId') ?? '(unknown)', blueprintVersion: attr(item, 'blueprintVersion') ?? '(unknown)', claimedAt: attr(item, 'claimedAt') ?? '(unknown)' };
+  }
+}
+
+/** Gives back `tier`'s upgrade claim when its execution never started (Step Functions refused the start): a REMOVE conditional on the claim being `executionArn`'s; a no-op otherwise. */
+export async function releaseUpgradeTier(tier: string, executionArn: string): Promise<void> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `upgrade-tier#${tier}` }, UpdateExpression: 'REMOVE executionArn, requestId, blueprintVersion, claimedAt',
+      ConditionExpression: 'executionArn = :e', ExpressionAttributeValues: { ':e': executionArn },
+    }));
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
+}

@@ -20,6 +20,8 @@ export const ENV = {
   offboardStateMachineArn: 'TESSERA_OFFBOARD_STATE_MACHINE_ARN',
   /** The drift workflow (tessera-drift): the admin API's POST /admin/drift starts it. */
   driftStateMachineArn: 'TESSERA_DRIFT_STATE_MACHINE_ARN',
+  /** The rolling upgrade (tessera-upgrade): the admin API's POST /admin/upgrades starts it, GET /admin/upgrades/{upgradeId} reads it. */
+  upgradeStateMachineArn: 'TESSERA_UPGRADE_STATE_MACHINE_ARN',
   /** The lifecycle work bucket: rolling-upgrade item lists (`upgrades/<requestId>/items.json`) and results. */
   workBucket: 'TESSERA_LIFECYCLE_WORK_BUCKET',
   /** The immutable audit bucket; lifecycle records go under `tessera-audit/lifecycle/<tenant>/` (`tessera-audit/dr-tier/lifecycle/<tenant>/` for tiers with a DR region). Optional. */

@@ -167,8 +167,9 @@ describe('PlatformStack lifecycle', () => {
     // One method per resource (lib/admin-routes.ts adminApiMethods), ANY for the 5 with several routes: tenants (GET, POST);
     // {id} (GET, PATCH, DELETE); suspend, resume, retry, execution; gateway PUT; and issue 15's keys (GET, POST), {keyId}
     // DELETE, rotate POST; users (GET, POST), {userId} DELETE, disable POST, role PUT; usage GET; issue 17's drift GET of a
-    // tenant, /admin/drift (GET, POST: a drift check now); GET /admin/tiers. 24 routes, 18 methods (24 before ANY).
-    expect(methods.length).toBe(18);
+    // tenant, /admin/drift (GET, POST: a drift check now); GET /admin/tiers; POST /admin/upgrades, GET /admin/upgrades/{upgradeId}.
+    // 26 routes, 20 methods (the 24 routes before the upgrades took 24 before ANY).
+    expect(methods.length).toBe(20);
     expect(methods.filter((m) => m.Properties.HttpMethod === 'ANY')).toHaveLength(5);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });

@@ -139,14 +139,16 @@ export class LocalPlatform {
       moto = await startHarnessMoto({ serial: true }); // conditional writes (leases, slots, claims) need DynamoDB's isolation, which threaded moto lacks
       const workflows = new WorkflowRunner(await workflowDefinitions(config));
       const fixture = await createPlatformFixture(moto.endpoint, config);
-      // The state machines the admin API starts (its environment in AWS: constructs/admin-api.ts); drift: POST /admin/drift.
-      for (const wf of ['onboard', 'change', 'status', 'offboard', 'drift']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);
+      // The state machines the admin API starts (its environment in AWS: constructs/admin-api.ts); drift: POST /admin/drift;
+      // upgrade: POST /admin/upgrades.
+      for (const wf of ['onboard', 'change', 'status', 'offboard', 'drift', 'upgrade']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);
       Object.assign(process.env, fixture.env, {
         [ENV.onboardStateMachineArn]: fixture.env.TESSERA_ONBOARD_STATE_MACHINE_ARN,
         [ENV.changeStateMachineArn]: fixture.env.TESSERA_CHANGE_STATE_MACHINE_ARN,
         [ENV.statusStateMachineArn]: fixture.env.TESSERA_STATUS_STATE_MACHINE_ARN,
         [ENV.offboardStateMachineArn]: fixture.env.TESSERA_OFFBOARD_STATE_MACHINE_ARN,
         [ENV.driftStateMachineArn]: fixture.env.TESSERA_DRIFT_STATE_MACHINE_ARN,
+        [ENV.upgradeStateMachineArn]: fixture.env.TESSERA_UPGRADE_STATE_MACHINE_ARN,
       });
       handler = (await import('../../../lambdas/admin/admin-api.js')).handler;
       const platform = new LocalPlatform(moto, fixture, workflows, server, `http://127.0.0.1:${address.port}/v1`, config);

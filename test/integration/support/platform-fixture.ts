@@ -104,6 +104,8 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
+  // The lifecycle work bucket (constructs/tenant-lifecycle.ts): the rolling upgrade's *List tier tenants* writes its items there.
+  await s3.send(new CreateBucketCommand({ Bucket: 'tessera-lifecycle-work' }));
   const { catalog, moto } = await deriveCatalog(config);
   await publishCatalog(s3, 'tessera-blueprints', catalog);
   // The platform stack's hand-over of the shared cluster to the namespace blueprints.
@@ -156,6 +158,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       [ENV.blueprintBucket]: 'tessera-blueprints',
       [ENV.blueprintVersion]: BLUEPRINT_VERSION,
       [ENV.archiveBucket]: 'tessera-archive',
+      [ENV.workBucket]: 'tessera-lifecycle-work',
       [ENV.archiveKeyArn]: archiveKey.KeyMetadata!.Arn!,
       [ENV.organizationRoleArn]: `arn:aws:iam::${config.organization.managementAccountId}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`,
       [ENV.accountCreationCap]: '5',

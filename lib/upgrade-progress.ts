@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { ExecutionStep } from '../lambdas/admin/execution-steps.js';
+import type { UpgradeSummary } from '../lambdas/lifecycle/summarize-upgrade.js';
+
+export type { UpgradeSummary } from '../lambdas/lifecycle/summarize-upgrade.js';
+
+/**
+ * `POST /admin/upgrades`' answer (lambdas/admin/upgrade-routes.ts): 202 for an upgrade it started; 200 for the same
+ * request again (its requestId), with the execution that request started and a `note`.
+ */
+export interface UpgradeStarted {
+  /** The execution's name, which `GET /admin/upgrades/{upgradeId}` takes (upgradeExecutionName of the requestId). */
+  upgradeId: string;
+  /** The request's key (the body's `requestId`): it names the work prefix `upgrades/<requestId>/` of the lifecycle work bucket. */
+  requestId: string;
+  executionArn: string;
+  tier: string;
+  blueprintVersion: string;
+  allowReplacement?: { reason: string };
+  /** Step Functions' status of the execution: `RUNNING` in a 202; a replay's may be `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`. */
+  executionStatus: string;
+  startDate?: string;
+  /** A replay: `upgrade already running`, or that the request already ran and nothing started. */
+  note?: string;
+}
+
+/**
+ * The tenants of the upgrade's Distributed Map run as Step Functions counts its items (DescribeMapRun `itemCounts`): one
+ * item per tenant listed. `succeeded` counts the upgraded, refused and skipped tenants alike (each child execution of those
+ * SUCCEEDS: lambdas/lifecycle/summarize-upgrade.ts), which only the summary tells apart, once the run has ended.
+ */
+export interface UpgradeTenantCounts {
+  total: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+}
+
+/** One state of the upgrade execution, as `tessera tenants watch` prints a tenant's (lambdas/admin/execution-steps.ts stepsOfHistory). */
+export type UpgradeStep = ExecutionStep;
+
+/**
+ * `GET /admin/upgrades/{upgradeId}` (lambdas/admin/upgrade-routes.ts): one rolling upgrade, from what its execution records
+ * (DescribeExecution, GetExecutionHistory) and its map run (DescribeMapRun).
+ */
+export interface UpgradeProgress extends Omit<UpgradeStarted, 'note'> {
+  stopDate?: string;
+  /** How many tenants *List tier tenants* listed (its output's `tenants.count`), once it has run. */
+  listed?: number;
+  /** The Distributed Map run of *Upgrade each tenant*, once it started (the history's MapRunStarted). */
+  mapRunArn?: string;
+  /** Its item counts (UpgradeTenantCounts), while it runs and after; absent before it started. */
+  tenants?: UpgradeTenantCounts;
+  /** Why the map run's counts are missing (DescribeMapRun failed), when they are. */
+  tenantsError?: string;
+  /**
+   * The execution's output `summary` (*Summarize upgrade*: upgraded, refused, skipped and failed tenants, naming the refused,
+   * skipped and failed ones), once it SUCCEEDED. An execution that failed (the map's failure tolerance exceeded) has none.
+   */
+  summary?: UpgradeSummary;
+  /** The output's `summaryError` ({ Error, Cause }): the summary could not be read; the result files are in the work bucket. */
+  summaryError?: { Error?: string; Cause?: string };
+  /** The execution's error and cause when it FAILED, TIMED_OUT or was ABORTED (DescribeExecution). */
+  error?: string;
+  cause?: string;
+  steps: UpgradeStep[];
+}
+
+/** Step Functions execution names the upgrade's are kept to: the characters CloudWatch Logs takes (the state machine logs ALL). */
+const LOGGABLE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * The execution name of the upgrade with `requestId`: the requestId itself when it is 1-80 characters of `A-Z a-z 0-9 _ -`;
+ * otherwise (a `.`: `starter-0.2.0`) each other character as `_`, cut at 71, then `-` and the first 8 hex digits of the
+ * requestId's SHA-256 (`starter-0_2_0-1c2d3e4f`), so that `a.b` and `a_b` stay two executions. Step Functions names an
+ * execution with any character but whitespace, brackets, wildcards and a few specials, but a state machine that logs to
+ * CloudWatch Logs (tessera-upgrade logs ALL) takes `0-9 A-Z a-z - _` only (StartExecution, `name`). Deterministic: the same
+ * requestId again names the same execution, and Step Functions keeps a name for 90 days after its execution closed.
+ */
+export function upgradeExecutionName(requestId: string): string {
+  if (LOGGABLE_NAME.test(requestId)) return requestId;
+  return `${requestId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 71)}-${createHash('sha256').update(requestId).digest('hex').slice(0, 8)}`;
+}
+
+/** A requestId made for a request that sent none: `<tier>-<version>-<base36 time>`, each character the requestId may not hold as `_`. */
+export function defaultRequestId(tier: string, blueprintVersion: string, now = Date.now()): string {
+  const id = `${tier}-${blueprintVersion}-${now.toString(36)}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  return /^[A-Za-z0-9]/.test(id) ? id.slice(0, 80) : `u${id}`.slice(0, 80);
+}
