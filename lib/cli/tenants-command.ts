@@ -15,6 +15,10 @@ import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
 import { nextStepAfterFailure, offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer, type StatusChangeAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
+import { printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
+import { tenantsUpgradeCommand } from './tenants-upgrade-command.js';
+
+export { stepMark } from './execution-watch.js';
 
 interface Progress {
   status: string;
@@ -33,9 +37,6 @@ interface Progress {
    */
   steps: Array<{ name: string; seconds?: number; status: string; attempts?: number; error?: string; cause?: string }>;
 }
-
-/** The step statuses of an execution that ended while the step ran (lambdas/admin/admin-api.ts stepsOfHistory). */
-const ENDED_WITH_EXECUTION: Record<string, string> = { ABORTED: 'aborted', TIMED_OUT: 'timed out' };
 
 /** An execution's error and cause as one line: `States.Timeout (cause…)`, the cause cut at 300 characters. */
 function errorAndCause(error: string | undefined, cause: string | undefined): string {
@@ -62,26 +63,6 @@ const print = (s: string) => process.stdout.write(`${s}\n`);
 const client = adminTarget;
 
 /**
- * The mark of a finished step in `watch`'s text: `✗` for a step that failed and for the states a failure passes
- * through (`Failed at <step>`, `Refused at <step>`: Pass states that exit normally, which showed a `✓`), `✓` for
- * any other; the `✗` red when `colour` (stdout a terminal, NO_COLOR unset).
- */
-export function stepMark(step: { name: string; status: string }, colour: boolean): string {
-  if (step.status !== 'FAILED' && !(step.status in ENDED_WITH_EXECUTION) && !/^(Failed|Refused) at /.test(step.name)) return '✓';
-  return colour ? '\u001b[31m✗\u001b[39m' : '✗';
-}
-
-/** Colour on stdout: a terminal, and NO_COLOR (no-color.org) unset or empty. */
-const stdoutColour = () => Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-
-/** Seconds between two ISO 8601 times, to a tenth (` in 1.6 s`); '' when either is missing or unreadable. */
-function secondsBetween(from: string | undefined, to: string | number | undefined): string {
-  const a = from === undefined ? NaN : Date.parse(from);
-  const b = typeof to === 'string' ? Date.parse(to) : to ?? NaN;
-  return Number.isFinite(a) && Number.isFinite(b) ? ` ${Math.max(0, (b - a) / 1000).toFixed(1)} s` : '';
-}
-
-/**
  * Polls the latest execution and prints each step as it finishes, with its duration. The
  * execution's duration is its own (startDate to stopDate, as Step Functions answers them), not the
  * time since this command started: a watch begun late, or of an execution already ended, said
@@ -99,13 +80,7 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       const since = secondsBetween(p.startDate, Date.now());
       print(`${p.kind ?? 'execution'} running${since ? ` for${since}` : ''} — tenant ${id} is ${p.status}`);
     }
-    p.steps.forEach((s, i) => {
-      // Choices, waits and the like are left out once done; one the execution ended in is printed (it is where it stopped).
-      if (s.status === 'RUNNING' || printed.has(i) || (s.status === 'DONE' && /\?$|^Start |ready$|^Wait /.test(s.name))) return;
-      printed.add(i);
-      if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.attempts ? { attempts: s.attempts } : {}), ...(s.error ? { error: s.error } : {}), ...(s.cause ? { cause: s.cause } : {}) }));
-      else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}${ENDED_WITH_EXECUTION[s.status] ? ` (${ENDED_WITH_EXECUTION[s.status]} with the execution)` : ''}`);
-    });
+    printSteps(p.steps, printed, json, colour, print);
     const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
     if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
     lastStep = running?.name ?? lastStep;
@@ -185,7 +160,7 @@ export function usageLines(u: TenantUsageAnswer): string {
 }
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), apply (tenants as code: -f tenants.yaml), list, show, update (change tier or version, or --repair), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch')
+  const tenants = new Command('tenants').description('tenants: create (onboard), apply (tenants as code: -f tenants.yaml), list, show, update (change tier or version, or --repair), upgrade (a tier\'s rolling upgrade to a blueprint version), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch')
     .addOption(profileOption());
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
@@ -328,6 +303,7 @@ export function tenantsCommand(): Command {
     });
 
   tenants.addCommand(tenantsApplyCommand());
+  tenants.addCommand(tenantsUpgradeCommand());
   tenants.addCommand(tenantsDriftCommand());
   tenants.addCommand(tenantsFailoverCommand());
 
