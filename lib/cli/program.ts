@@ -170,9 +170,9 @@ const HELP_FLAGS = new Set(['--help', '-h']);
 
 /**
  * `args` without its help flags when they ask for the help of a subcommand the named command group does not have
- * (`tessera tenants upgrade --help`): commander answers a group's help flag before it looks at the word after the
- * group, so it printed the group's help and exited 0, never saying that `upgrade` is no command of it. Without the
- * flag commander refuses the word in house style (`unknown command 'upgrade' (Did you mean update?)`, exit 2).
+ * (`tessera tenants upgade --help`): commander answers a group's help flag before it looks at the word after the
+ * group, so it printed the group's help and exited 0, never saying that `upgade` is no command of it. Without the
+ * flag commander refuses the word in house style (`unknown command 'upgade' (Did you mean upgrade?)`, exit 2).
  * Any other `args` are returned as they are (a known subcommand's help, the group's own help, `help <command>`).
  */
 export function withoutHelpOfUnknownSubcommand(program: Command, args: readonly string[]): string[] {

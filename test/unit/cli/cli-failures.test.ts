@@ -211,12 +211,13 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
   });
 
   // Found by the day-2 walk-through (s18): `tessera tenants upgrade --help` printed the tenants group's help and exited 0,
-  // never saying that upgrade is no command (the rolling upgrade is a Step Functions execution, docs/upgrading-and-teardown.md).
+  // never saying that upgrade was no command. It is one since s25f (the rolling upgrade through the admin API), so a
+  // misspelt subcommand stands in for it; `tenants upgrade --help` is its own help now.
   it('the help of a subcommand that does not exist is refused as the unknown command it is, naming the nearest', async () => {
-    expectPolite(await tessera(['tenants', 'upgrade', '--help']), 2, /^error: unknown command 'upgrade' \(Did you mean update\?\)\n {2}see `tessera tenants --help` for the options$/m, 2);
+    expectPolite(await tessera(['tenants', 'upgade', '--help']), 2, /^error: unknown command 'upgade' \(Did you mean upgrade\?\)\n {2}see `tessera tenants --help` for the options$/m, 2);
     expectPolite(await tessera(['--json', 'tenants', '-h', 'statment']), 2, /^error: unknown command 'statment'/m, 2);
     // the group's own help, a known subcommand's, and help <subcommand> are still help (exit 0)
-    for (const args of [['tenants', '--help'], ['tenants', 'update', '--help'], ['tenants', 'help', 'update'], ['--region', 'eu-west-1', 'dlq', '--help']]) {
+    for (const args of [['tenants', '--help'], ['tenants', 'update', '--help'], ['tenants', 'upgrade', '--help'], ['tenants', 'help', 'update'], ['--region', 'eu-west-1', 'dlq', '--help']]) {
       const r = await tessera(args);
       expect([r.code, r.stderr], args.join(' ')).toEqual([0, '']);
       expect(r.stdout, args.join(' ')).toMatch(/^Usage: tessera /);
