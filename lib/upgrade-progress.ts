@@ -75,9 +75,10 @@ const LOGGABLE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 /**
  * The execution name of the upgrade with `requestId`: the requestId itself when it is 1-80 characters of `A-Z a-z 0-9 _ -`;
  * otherwise (a `.`: `starter-0.2.0`) each other character as `_`, cut at 71, then `-` and the first 8 hex digits of the
- * requestId's SHA-256 (`starter-0_2_0-1c2d3e4f`), so that `a.b` and `a_b` stay two executions. Step Functions names an
- * execution with any character but whitespace, brackets, wildcards and a few specials, but a state machine that logs to
- * CloudWatch Logs (tessera-upgrade logs ALL) takes `0-9 A-Z a-z - _` only (StartExecution, `name`). Deterministic: the same
+ * requestId's SHA-256 (`starter-0.2.0` → `starter-0_2_0-e2af56e1`), so that `a.b` and `a_b` stay two executions. Step
+ * Functions names an execution with any character but whitespace, brackets, wildcards and a few specials, but "to enable
+ * logging with CloudWatch Logs, the name should only contain 0-9, A-Z, a-z, - and _" (StartExecution, `name`), and
+ * tessera-upgrade logs ALL. Deterministic: the same
  * requestId again names the same execution, and Step Functions keeps a name for 90 days after its execution closed.
  */
 export function upgradeExecutionName(requestId: string): string {
