@@ -177,8 +177,10 @@ async function claimTier(tier: string, claim: { executionArn: string; requestId:
     if (!holder) return;
     const execution = await describe(holder.executionArn);
     if (execution?.status === 'RUNNING') throw upgradeInProgress(tier, execution);
+    // A claim without a readable time is as old as can be: taken over rather than refusing the tier for good.
     const claimedAt = Date.parse(holder.claimedAt);
-    if (!execution && !(Date.now() - claimedAt > CLAIM_START_WINDOW_MS)) {
+    const starting = Number.isFinite(claimedAt) && Date.now() - claimedAt <= CLAIM_START_WINDOW_MS;
+    if (!execution && starting) {
       throw new ApiError(409, `tier "${tier}" is being upgraded: request ${holder.requestId} (to ${holder.blueprintVersion}) claimed it at ${holder.claimedAt} and is starting execution ${holder.executionArn}; another upgrade of the tier is refused until it ends`,
         'conflict_error', 'upgrade_in_progress', 'tier', { upgrade: { executionArn: holder.executionArn, requestId: holder.requestId, blueprintVersion: holder.blueprintVersion } });
     }

@@ -200,6 +200,9 @@ describe('POST /admin/upgrades: starts a tier\'s rolling upgrade (tessera-upgrad
     claims.get('starter')!.claimedAt = new Date(Date.now() - CLAIM_START_WINDOW_MS - 1000).toISOString();
     expect((await post({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-mine' })).statusCode).toBe(202);
     expect(claims.get('starter')?.executionArn).toBe(arnOf('starter-mine'));
+    // AND one whose time cannot be read is taken over too, not a tier refused for good
+    claims.set('professional', { executionArn: arnOf('pro-lost'), requestId: 'pro-lost', blueprintVersion: '2.0.0', claimedAt: '(unknown)' });
+    expect((await post({ tier: 'professional', blueprintVersion: '2.0.0', requestId: 'pro-mine' })).statusCode).toBe(202);
   });
 
   it('the same requestId sent at once for another tier: the request whose start meets the other\'s execution answers 409 idempotency_key_reused and gives its tier\'s claim back', async () => {
