@@ -32,13 +32,20 @@ export interface LeaseRequest {
 /** How long a lease may name an execution Step Functions does not know yet (the admin API writes the lease just before StartExecution). */
 const STARTING_GRACE_MS = 2 * 60_000;
 
-/** A history entry for `lease`'s execution with the given outcome (what its entry recorded when it started, such as a change's request, kept). */
+/**
+ * The history entry of `request`'s execution with the given outcome: every field its running entry carries (the
+ * change's request the lease opened it with, and whatever a step recorded on it meanwhile: `liftedProtections` of a dead
+ * stack's removal, an onboarding's `externalQuarantinePolicies`), then `outcome` over them, so the ending step's own
+ * fields win only where it sets them. Before, only `change` was kept and the rest was lost when the operation ended.
+ * Identity (`kind`, `requestId`, `executionArn`) is the request's; `startedAt` the running entry's (else the lease's, else now).
+ */
 function entryFor(record: TenantRecord, request: LeaseRequest, outcome: Partial<LifecycleExecution>): LifecycleExecution {
   const started = record.executions.find((e) => e.executionArn === request.executionArn);
+  const ended = Object.fromEntries(Object.entries(outcome).filter(([, v]) => v !== undefined)) as Partial<LifecycleExecution>;
   return {
-    ...(started?.change ? { change: started.change } : {}),
+    ...started,
     kind: request.kind, requestId: request.requestId, executionArn: request.executionArn,
-    startedAt: started?.startedAt ?? record.lease?.acquiredAt ?? new Date().toISOString(), status: 'RUNNING', ...outcome,
+    startedAt: started?.startedAt ?? record.lease?.acquiredAt ?? new Date().toISOString(), status: 'RUNNING', ...ended,
   };
 }
 

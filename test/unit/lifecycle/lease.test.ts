@@ -21,6 +21,14 @@ const ask = (kind: LifecycleKind, executionArn = MINE) => ({ kind, executionArn,
 const onboarded = { kind: 'onboard' as const, requestId: 'req-acme-0001', executionArn: 'arn:onboarded', startedAt: 't0', endedAt: 't1', status: 'SUCCEEDED' as const };
 const notFound = () => new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
 const holderIs = (status: ExecutionStatus) => sfn.on(DescribeExecutionCommand).resolves({ status });
+/** A protection a step lifted and recorded on its execution's running entry (protection-lift.ts executionLedger). */
+const LIFTED = {
+  step: 'Deploy blueprint', requestId: 'req-acme-0001', executionArn: MINE, reason: 'dead stack ROLLBACK_FAILED: lifted so that the stack can be deleted',
+  logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1',
+  protection: 'TerminationProtection', intendedAt: '2026-11-23T00:01:00.000Z', at: '2026-11-23T00:01:01.000Z',
+};
+/** An external quarantine SCP Activate tenant detached (external-quarantine.ts). */
+const DETACHED = { policyId: 'p-lzaquarantine1', name: 'QuarantineAccounts', accountId: '444444444444', result: 'DETACHED' as const, at: '2026-11-23T00:02:00.000Z' };
 
 beforeEach(() => {
   setLifecycleEnv();
@@ -255,6 +263,21 @@ describe('completeOperation', () => {
     expect(done).toMatchObject({ status: 'ACTIVE', tier: 'professional', executions: [expect.objectContaining({ executionArn: MINE, status: 'SUCCEEDED' })] });
   });
 
+  // s25l: the completing entry was built from the change's request alone, so what a step had recorded on the running
+  // entry (the protections Deploy blueprint lifted to remove a dead stack) was dropped when the operation succeeded.
+  it('keeps every field the running entry carries (the change\'s request, lifted protections), its own fields winning where it sets them', async () => {
+    // GIVEN a change whose Deploy blueprint lifted a dead stack's termination protection, recorded on its running entry
+    const running = { ...leased('change', {}, MINE).executions[0], change: { tier: 'professional' }, liftedProtections: [LIFTED], reason: 'running note' };
+    records.set('acme', leased('change', { currentStep: 'Finish change', executions: [onboarded, running] }, MINE));
+    // WHEN it completes, with a field of its own and one it leaves undefined
+    const done = await completeOperation('acme', { kind: 'change', executionArn: MINE, requestId: 'req-acme-0001' }, {}, undefined, { reason: 'announced late', failedStep: undefined });
+    // THEN the entry keeps them, SUCCEEDED with its end time, the completing step's reason over the running one
+    expect(done.executions).toEqual([onboarded, {
+      kind: 'change', requestId: 'req-acme-0001', executionArn: MINE, startedAt: LEASED_AT, endedAt: expect.any(String), status: 'SUCCEEDED',
+      change: { tier: 'professional' }, liftedProtections: [LIFTED], reason: 'announced late',
+    }]);
+  });
+
   it('refuses (TenantBusy) an execution that neither holds the lease nor completed, writing nothing', async () => {
     const before = leased('change', {}, OTHER_EXECUTION_ARN);
     records.set('acme', before);
@@ -306,6 +329,24 @@ describe('failOperation', () => {
     records.set('acme', record);
     lostAnswer((r) => records.set('acme', { ...r, lease: undefined, status: 'ACTIVE', failure: { step: 'x', reason: 'ended by a request', at: '2026-11-29T00:00:00.000Z', kind: 'change', executionArn: MINE } }));
     await expect(failOperation(record, held, { step: 'Deploy blueprint', reason: 'StackFailed: boom' })).rejects.toMatchObject({ name: 'TenantBusy' });
+  });
+
+  // s25l: as for completeOperation, an ending that did not pass the running entry's fields lost them (end-stopped-execution,
+  // a dead lease ended by the next acquirer: no `entry`).
+  it('keeps every field the running entry carries; the failure\'s own entry fields (Record failure\'s lifts) win where it sets them', async () => {
+    const held = lease('onboard', MINE);
+    const running = { kind: 'onboard' as const, requestId: 'req-acme-0001', executionArn: MINE, startedAt: LEASED_AT, status: 'RUNNING' as const, liftedProtections: [LIFTED], externalQuarantinePolicies: [DETACHED] };
+    const record = leased('onboard', { currentStep: 'Activate tenant', lease: held, executions: [running] });
+    records.set('acme', record);
+    // WHEN an ending without entry fields (a stopped execution) fails it
+    const failed = await failOperation(record, held, { step: 'Activate tenant', reason: 'execution stopped' });
+    // THEN
+    expect(failed.executions).toEqual([{ ...running, endedAt: failed.failure!.at, status: 'FAILED', failedStep: 'Activate tenant', reason: 'execution stopped' }]);
+    // and Record failure's lifts (the running entry's and its own) replace the running entry's list
+    const more = { ...LIFTED, logicalId: 'tessera-acme-namespace', physicalId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme-namespace/2' };
+    records.set('acme', record);
+    const again = await failOperation(record, held, { step: 'Deploy blueprint', reason: 'StackFailed: boom', entry: { reason: 'StackFailed', liftedProtections: [LIFTED, more] } });
+    expect(again.executions).toEqual([{ ...running, endedAt: again.failure!.at, status: 'FAILED', failedStep: 'Deploy blueprint', reason: 'StackFailed', liftedProtections: [LIFTED, more] }]);
   });
 
   it('refuses (TenantBusy) when the lease is someone else\'s, and writes nothing', async () => {
