@@ -127,21 +127,25 @@ export const LiftIntent = LiftedBy.extend({
 export type LiftIntent = z.infer<typeof LiftIntent>;
 
 /**
- * One SCP of `organization.externalQuarantinePolicies` (another tool's quarantine, e.g. Landing Zone
- * Accelerator's) as *Activate tenant* left it on the tenant's account: `DETACHED` by this step, or
- * `NOT_ATTACHED` when ListPoliciesForTarget did not show it there or DetachPolicy answered
- * PolicyNotAttachedException (never attached, or taken off already: by an earlier attempt of the
- * step, by its tool, by an operator).
+ * One SCP as *Activate tenant* left it on the tenant's account: an SCP of `organization.externalQuarantinePolicies`
+ * (another tool's quarantine, e.g. Landing Zone Accelerator's), or Tessera's own `tessera-quarantine`. `DETACHED` by
+ * this step, or `NOT_ATTACHED` when ListPoliciesForTarget did not show it there or DetachPolicy answered
+ * PolicyNotAttachedException (never attached, or taken off already: by an attempt of the step whose record was lost,
+ * by its tool, by an operator). An attempt of the step that finds off what an earlier attempt of the same execution
+ * recorded `DETACHED` keeps that record.
  */
-export const ExternalPolicyDetach = z.object({
+export const PolicyDetach = z.object({
   policyId: z.string(),
-  /** The config's `name` for it, when given. */
+  /** The config's `name` for it, when given; `tessera-quarantine` for Tessera's own. */
   name: z.string().optional(),
   /** The account it was detached from (the tenant's). */
   accountId: z.string(),
   result: z.enum(['DETACHED', 'NOT_ATTACHED']),
   at: z.string(),
 });
+export type PolicyDetach = z.infer<typeof PolicyDetach>;
+/** An entry of `executions[].externalQuarantinePolicies` (PolicyDetach). */
+export const ExternalPolicyDetach = PolicyDetach;
 export type ExternalPolicyDetach = z.infer<typeof ExternalPolicyDetach>;
 
 /**
@@ -209,6 +213,8 @@ export const LifecycleExecution = z.object({
    * `organization.externalQuarantinePolicies` on the tenant's account (absent: none listed).
    */
   externalQuarantinePolicies: z.array(ExternalPolicyDetach).optional(),
+  /** An onboarding's *Activate tenant*, account mode: what became of Tessera's own `tessera-quarantine` on the tenant's account. */
+  tesseraQuarantine: PolicyDetach.optional(),
 });
 export type LifecycleExecution = z.infer<typeof LifecycleExecution>;
 

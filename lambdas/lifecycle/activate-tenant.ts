@@ -1,13 +1,13 @@
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import type { TenantRecord } from '../../lib/tenant-record.js';
-import { getTenant, requireTenant, TenantBusyError, TenantConflictError, updateTenant } from '../shared/registry.js';
+import type { LifecycleExecution, TenantRecord } from '../../lib/tenant-record.js';
+import { getTenant, recordExecution, requireTenant, TenantBusyError, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { platformConfig } from '../shared/environment.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { owe, sendOwed } from './announcements.js';
 import { completeOperation } from './lease.js';
 import { fenceAccount } from './pending-account.js';
-import { detachExternalQuarantine } from './external-quarantine.js';
+import { detachExternalQuarantine, keepDetached } from './external-quarantine.js';
 import { detachPolicyOnce, QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 import type { LifecycleState } from './state.js';
 
@@ -19,8 +19,10 @@ import type { LifecycleState } from './state.js';
  *    e.g. LZA's) come off the account, then the quarantine SCP — never before the record says ACTIVE,
  *    and tessera-quarantine last, so a failure leaves an account that is fenced under a tenant that
  *    is not served;
- * 3. the history entry says SUCCEEDED (with what became of each external SCP), the lease is released
- *    and `Tenant Activated` is owed, in one write;
+ * 3. the history entry says SUCCEEDED (with what became of each external SCP, `externalQuarantinePolicies`, and of
+ *    tessera-quarantine, `tesseraQuarantine`: DETACHED or NOT_ATTACHED), the lease is released and `Tenant Activated`
+ *    is owed, in one write; the external SCPs' outcome is written on the running entry first when one came off,
+ *    so a retry after tessera-quarantine's detach failed still records them DETACHED;
  * 4. `Tenant Activated` on the bus, then no longer owed (announcements.ts: a retry sends it if still owed).
  * Run twice for the same execution (Step Functions' at-least-once Tasks), the second finds step 1
  * done by its execution and goes on. When step 3 fails after step 2 lifted the quarantine (the
@@ -49,19 +51,29 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
     }
   }
   const orgs = record.isolation === 'account' && record.accountId ? await organizationsClient() : undefined;
-  let external: Awaited<ReturnType<typeof detachExternalQuarantine>> = [];
+  const detaches: Pick<LifecycleExecution, 'externalQuarantinePolicies' | 'tesseraQuarantine'> = {};
   if (orgs) {
+    const accountId = record.accountId!;
     // PolicyNotAttachedException (a DetachPolicy sent again after its answer was lost, or the other invocation of this
     // Task detached it first) counts as lifted: organization-lookup.ts detachPolicyOnce. The external SCPs first:
     // until they are off, tessera-quarantine still fences the account.
-    external = await detachExternalQuarantine(orgs, record.accountId!, platformConfig().organization.externalQuarantinePolicies);
-    await detachPolicyOnce(orgs, await scpIdByName(orgs, QUARANTINE_SCP), record.accountId!);
+    const running = record.executions.find((e) => e.executionArn === request.executionArn);
+    const external = keepDetached(running?.externalQuarantinePolicies, await detachExternalQuarantine(orgs, accountId, platformConfig().organization.externalQuarantinePolicies));
+    if (external.length) detaches.externalQuarantinePolicies = external;
+    // On the running entry before tessera-quarantine comes off: a retry of this step after that detach failed finds
+    // them off (NOT_ATTACHED) and keeps this record of them (keepDetached); the ending write keeps the running entry's fields.
+    if (running && external.some((p) => p.result === 'DETACHED' && !running.externalQuarantinePolicies?.includes(p))) {
+      record = await recordExecution(record.tenantId, { ...running, externalQuarantinePolicies: external });
+    }
+    const quarantine = await scpIdByName(orgs, QUARANTINE_SCP);
+    const lifted = await detachPolicyOnce(orgs, quarantine, accountId);
+    detaches.tesseraQuarantine = { policyId: quarantine, name: QUARANTINE_SCP, accountId, result: lifted ? 'DETACHED' : 'NOT_ATTACHED', at: new Date().toISOString() };
   }
   let active;
   try {
     active = await completeOperation(record.tenantId, request, owe(record, LIFECYCLE_EVENTS.activated, {
       tenantId: record.tenantId, tier: record.tier, isolation: record.isolation, accountId: record.accountId, blueprintVersion: record.blueprintVersion, executionArn: state.executionArn,
-    }, state.executionArn), undefined, external.length ? { externalQuarantinePolicies: external } : {});
+    }, state.executionArn), undefined, detaches);
   } catch (e) {
     // The operation did not complete (its lease was ended meanwhile: a duplicate invocation failed
     // and Record failure ran): the account gets its quarantine back unless this execution did

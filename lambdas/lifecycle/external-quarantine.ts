@@ -47,3 +47,16 @@ export async function detachExternalQuarantine(
   }
   return out;
 }
+
+/**
+ * This attempt's outcome (`now`, one entry per listed policy) with what an earlier attempt of the same execution recorded
+ * (`earlier`, the running history entry's `externalQuarantinePolicies`): a policy this attempt found off (`NOT_ATTACHED`)
+ * that the earlier attempt recorded `DETACHED` keeps the earlier entry (that attempt detached it; Step Functions retried
+ * the step after a later call of it failed). Everything else is this attempt's.
+ */
+export function keepDetached(earlier: readonly ExternalPolicyDetach[] | undefined, now: readonly ExternalPolicyDetach[]): ExternalPolicyDetach[] {
+  return now.map((p) => {
+    const before = earlier?.find((e) => e.policyId === p.policyId && e.accountId === p.accountId);
+    return p.result === 'NOT_ATTACHED' && before?.result === 'DETACHED' ? before : p;
+  });
+}

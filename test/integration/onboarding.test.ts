@@ -2,7 +2,7 @@ import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from 
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { AttachPolicyCommand, CreatePolicyCommand, DetachPolicyCommand, ListAccountsCommand, ListRootsCommand, ListParentsCommand, ListPoliciesForTargetCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { AttachPolicyCommand, CreatePolicyCommand, DetachPolicyCommand, ListAccountsCommand, ListRootsCommand, ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambdas/shared/environment.js';
@@ -66,6 +66,9 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     expect(parent.Type).toBe('ORGANIZATIONAL_UNIT');
     const policies = (await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record!.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.map((p) => p.Name);
     expect(policies).not.toContain('tessera-quarantine');
+    // and the onboarding's history entry records the detach of tessera-quarantine (s25l: recorded nowhere before)
+    const quarantine = (await orgs.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.find((p) => p.Name === 'tessera-quarantine')!.Id;
+    expect(record!.executions.at(-1)).toMatchObject({ status: 'SUCCEEDED', tesseraQuarantine: { policyId: quarantine, name: 'tessera-quarantine', accountId: record!.accountId, result: 'DETACHED' } });
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(record!.accountId!) });
     expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-globex' }))).Stacks![0].StackStatus).toBe('UPDATE_COMPLETE'); // the protecting update
     expect(run.states).toEqual(expect.arrayContaining(['Acquire account slot', 'Create account', 'Quarantine account', 'Verify provisioning access', 'Release account slot']));
@@ -100,7 +103,10 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     // but it stays on the other target
     expect((await orgs.send(new ListTargetsForPolicyCommand({ PolicyId: lza }))).Targets!.map((t) => t.TargetId)).toEqual([root]);
     // and the onboarding's history entry says so
-    expect(record.executions.at(-1)).toMatchObject({ status: 'SUCCEEDED', externalQuarantinePolicies: [{ policyId: lza, name: 'QuarantineAccounts', accountId: record.accountId, result: 'DETACHED' }] });
+    expect(record.executions.at(-1)).toMatchObject({
+      status: 'SUCCEEDED', externalQuarantinePolicies: [{ policyId: lza, name: 'QuarantineAccounts', accountId: record.accountId, result: 'DETACHED' }],
+      tesseraQuarantine: { name: 'tessera-quarantine', accountId: record.accountId, result: 'DETACHED' },
+    });
     await orgs.send(new DetachPolicyCommand({ PolicyId: lza, TargetId: root }));
   });
 
