@@ -13,6 +13,11 @@ export interface OrganizationAccessRoleProps {
   /** The organization (`config.organization.organizationId`): its accounts' provisioning roles only (aws:ResourceOrgID). */
   readonly organizationId: string;
   /**
+   * The ARN of Tessera's quarantine SCP `tessera-quarantine` (its `AWS::Organizations::Policy`'s `Arn`): the one SCP the
+   * lifecycle may attach to and detach from accounts.
+   */
+  readonly quarantineScpArn: string;
+  /**
    * `config.organization.externalQuarantinePolicies`' ids: SCPs *Activate tenant* may detach from tenant accounts.
    * @default - none
    */
@@ -42,7 +47,7 @@ export class OrganizationAccessRole extends Construct {
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       roles: [this.role],
       statements: [
-        ...organizationsStatements(stack.account, props.organizationId, props.externalQuarantinePolicyIds),
+        ...organizationsStatements(stack.account, props.organizationId, props.quarantineScpArn, props.externalQuarantinePolicyIds),
         new iam.PolicyStatement({
           sid: 'IntoMemberAccounts',
           actions: ['sts:AssumeRole'],
@@ -54,14 +59,23 @@ export class OrganizationAccessRole extends Construct {
     });
     acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization.');
-    acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts, OUs and the quarantine SCP are addressed within this organization only; member accounts are created at run time, so their provisioning roles are named by pattern, limited to this organization\'s accounts (aws:ResourceOrgID).');
+    acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts and OUs are addressed within this organization only (the only SCPs, tessera-quarantine and the listed external ones, by their ARNs); member accounts are created at run time, so their provisioning roles are named by pattern, limited to this organization\'s accounts (aws:ResourceOrgID).');
   }
 }
 
-/** Accounts, OUs, the root and SCPs of one organization, as IAM resources. */
+/**
+ * The SSM parameter (String, management account, home Region) through which `TesseraOrganization` hands the ARN of
+ * `tessera-quarantine` to `TesseraPlatform`, whose lifecycle functions call Organizations themselves when the platform
+ * account is the management account. An SCP's id is random (`p-` and 8-128 characters, given by CreatePolicy), so its
+ * ARN cannot be derived from its name; the platform stack reads it at deploy (an SSM-typed template parameter), as the
+ * namespace blueprints read SHARED_CLUSTER_PARAMETERS.
+ */
+export const QUARANTINE_SCP_ARN_PARAMETER = '/tessera/organization/quarantine-scp-arn';
+
+/** Every account, OU and root of one organization, as IAM resources (no SCP: those are named one by one). */
 export function organizationResourceArns(managementAccountId: string, organizationId: string): string[] {
   const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}/${organizationId}/*`;
-  return [arn('account'), arn('ou'), arn('root'), `arn:${Aws.PARTITION}:organizations::${managementAccountId}:policy/${organizationId}/service_control_policy/*`];
+  return [arn('account'), arn('ou'), arn('root')];
 }
 
 /**
@@ -74,11 +88,28 @@ export function scpArn(managementAccountId: string, organizationId: string, poli
 }
 
 /**
- * The Organizations permissions of account vending, quarantine and closure; with `externalQuarantinePolicyIds`
- * (`config.organization.externalQuarantinePolicies`), a statement `DetachExternalQuarantine` that allows
- * organizations:DetachPolicy of exactly those SCPs (each ARN by its id, no wildcard) from this organization's accounts.
+ * The Organizations permissions of account vending, quarantine and closure:
+ * - `VendAndList`: the actions without a resource type, on `*`;
+ * - `FindMoveAndCloseAccounts`: the lookups, MoveAccount, CloseAccount and TagResource on this organization's accounts,
+ *   OUs and root, and no SCP;
+ * - `PlaceTesseraQuarantine`: organizations:AttachPolicy and DetachPolicy of `quarantineScpArn` (tessera-quarantine)
+ *   only, on this organization's accounts only: no step attaches to or detaches from an OU or the root (*Quarantine
+ *   account* and the fence of a failed onboarding attach it to the tenant's account, *Activate tenant* detaches it
+ *   there), and the organization's other SCPs (Control Tower's `aws-guardrails-*`, LZA's, Tessera's guardrails) stay
+ *   out of reach;
+ * - with `externalQuarantinePolicyIds` (`config.organization.externalQuarantinePolicies`), `DetachExternalQuarantine`:
+ *   organizations:DetachPolicy of exactly those SCPs (each ARN by its id, no wildcard) from this organization's accounts.
+ *
+ * Why by ARN: AttachPolicy and DetachPolicy are authorized on the `policy` resource (required) and on the target
+ * (`account`, `organizationalunit` or `root`, optional), and their one service condition key, `organizations:PolicyType`,
+ * tells an SCP from a tag or backup policy but not one SCP from another; `aws:ResourceTag` on the policy would let
+ * whoever may tag an SCP widen the grant (Service Authorization Reference, AWS Organizations:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+ * @param quarantineScpArn - tessera-quarantine's ARN: its policy resource's `Arn` in TesseraOrganization; in
+ *   TesseraPlatform (platform account = management account) the value of QUARANTINE_SCP_ARN_PARAMETER
  */
-export function organizationsStatements(managementAccountId: string, organizationId: string, externalQuarantinePolicyIds: readonly string[] = []): iam.PolicyStatement[] {
+export function organizationsStatements(managementAccountId: string, organizationId: string, quarantineScpArn: string, externalQuarantinePolicyIds: readonly string[] = []): iam.PolicyStatement[] {
+  const accounts = `arn:${Aws.PARTITION}:organizations::${managementAccountId}:account/${organizationId}/*`;
   return [
     new iam.PolicyStatement({
       // These actions have no resource type.
@@ -87,21 +118,24 @@ export function organizationsStatements(managementAccountId: string, organizatio
       resources: ['*'],
     }),
     new iam.PolicyStatement({
-      sid: 'PlaceQuarantineAndCloseAccounts',
+      sid: 'FindMoveAndCloseAccounts',
       actions: [
         'organizations:ListOrganizationalUnitsForParent', 'organizations:ListPoliciesForTarget', 'organizations:ListParents', 'organizations:DescribeAccount',
-        'organizations:AttachPolicy', 'organizations:DetachPolicy', 'organizations:MoveAccount', 'organizations:CloseAccount', 'organizations:TagResource',
+        'organizations:MoveAccount', 'organizations:CloseAccount', 'organizations:TagResource',
       ],
       resources: organizationResourceArns(managementAccountId, organizationId),
+    }),
+    new iam.PolicyStatement({
+      // Authorized on the policy (required) and on its target: tessera-quarantine, on accounts only.
+      sid: 'PlaceTesseraQuarantine',
+      actions: ['organizations:AttachPolicy', 'organizations:DetachPolicy'],
+      resources: [quarantineScpArn, accounts],
     }),
     ...(externalQuarantinePolicyIds.length ? [new iam.PolicyStatement({
       // DetachPolicy is authorized on the policy (required) and on its target: the listed SCPs, from accounts only.
       sid: 'DetachExternalQuarantine',
       actions: ['organizations:DetachPolicy'],
-      resources: [
-        ...externalQuarantinePolicyIds.map((id) => scpArn(managementAccountId, organizationId, id)),
-        `arn:${Aws.PARTITION}:organizations::${managementAccountId}:account/${organizationId}/*`,
-      ],
+      resources: [...externalQuarantinePolicyIds.map((id) => scpArn(managementAccountId, organizationId, id)), accounts],
     })] : []),
   ];
 }

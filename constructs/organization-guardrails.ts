@@ -19,6 +19,8 @@ export class OrganizationGuardrails extends Construct {
   readonly tierOus: Record<string, organizations.CfnOrganizationalUnit> = {};
   readonly quarantineOu: organizations.CfnOrganizationalUnit;
   readonly suspendedOu: organizations.CfnOrganizationalUnit;
+  /** `tessera-quarantine` (on Quarantine and Suspended): the one SCP the lifecycle attaches to and detaches from accounts. */
+  readonly quarantineScp: organizations.CfnPolicy;
 
   constructor(scope: Construct, id: string, props: OrganizationGuardrailsProps) {
     super(scope, id);
@@ -30,7 +32,7 @@ export class OrganizationGuardrails extends Construct {
 
     const allOus = [...Object.values(this.tierOus), this.quarantineOu, this.suspendedOu];
     this.scp('GuardrailsScp', 'tessera-guardrails', 'Tessera guardrails: organization, CloudTrail, regions, root user, Tessera roles and tenant keys', guardrailPolicy(props), allOus.map((ou) => ou.attrId));
-    this.scp('QuarantineScp', 'tessera-quarantine', 'Tessera quarantine: only the deployers and the blueprint service roles act in these accounts', quarantinePolicy(props), [this.quarantineOu.attrId, this.suspendedOu.attrId]);
+    this.quarantineScp = this.scp('QuarantineScp', 'tessera-quarantine', 'Tessera quarantine: only the deployers and the blueprint service roles act in these accounts', quarantinePolicy(props), [this.quarantineOu.attrId, this.suspendedOu.attrId]);
   }
 
   private scp(id: string, name: string, description: string, content: PolicyDocument, targetIds: string[]): organizations.CfnPolicy {

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
@@ -17,7 +18,7 @@ import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction, type AsyncInvocation } from './lambda-function.js';
-import { organizationResourceArns, organizationsStatements } from './organization-access-role.js';
+import { organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER } from './organization-access-role.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 import { TenantArchive } from './tenant-archive.js';
@@ -373,7 +374,10 @@ export class TenantLifecycle extends Construct {
       control: [table('ControlTable', this.controlTable.tableArn), keyUse],
       events: [new iam.PolicyStatement({ sid: 'LifecycleEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] })],
       organizations: platformIsManagement
-        ? organizationsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId, props.config.organization.externalQuarantinePolicies.map((p) => p.policyId))
+        ? organizationsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId,
+          // TesseraOrganization's tessera-quarantine, read at deploy (it is deployed first: docs/deploying.md).
+          ssm.StringParameter.valueForStringParameter(Stack.of(this), QUARANTINE_SCP_ARN_PARAMETER),
+          props.config.organization.externalQuarantinePolicies.map((p) => p.policyId))
         : [new iam.PolicyStatement({ sid: 'OrganizationAccessRole', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
       tenantAccounts: [platformIsManagement
         ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole'], resources: [provisioningRoles] })
@@ -469,7 +473,7 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('organizations') && platformIsManagement) {
       const { managementAccountId, organizationId } = props.config.organization;
       acknowledge(fn.managedPolicy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]', ...organizationResourceArns(managementAccountId, organizationId).map((arn) => wildcardResourceFinding(this, arn))],
-        'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization\'s accounts, OUs, root and SCPs, which exist only at run time.');
+        'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization\'s accounts, OUs and root, which exist only at run time, and to tessera-quarantine (and the listed external quarantine SCPs) by ARN.');
     }
     if (caps.includes('namespaceStacks') && props.namespaceDeployerRole) {
       wildcard(namespaceStackArns(this),

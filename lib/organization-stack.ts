@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { OrganizationAccessRole } from '../constructs/organization-access-role.js';
+import { OrganizationAccessRole, QUARANTINE_SCP_ARN_PARAMETER } from '../constructs/organization-access-role.js';
 import { OrganizationGuardrails } from '../constructs/organization-guardrails.js';
 import type { PlatformConfig } from './config/schema.js';
 
@@ -29,7 +30,15 @@ export class OrganizationStack extends Stack {
       platformAccountId: config.platformAccountId,
       provisioningRoleName: config.roles.provisioningRoleName,
       organizationId: config.organization.organizationId,
+      quarantineScpArn: this.guardrails.quarantineScp.attrArn,
       externalQuarantinePolicyIds: config.organization.externalQuarantinePolicies.map((p) => p.policyId),
+    });
+    // Read by TesseraPlatform when the platform account is the management account (its lifecycle functions then hold the
+    // Organizations grant themselves, constructs/tenant-lifecycle.ts): an SCP's id, hence its ARN, is known only here.
+    new ssm.StringParameter(this, 'QuarantineScpArn', {
+      parameterName: QUARANTINE_SCP_ARN_PARAMETER,
+      stringValue: this.guardrails.quarantineScp.attrArn,
+      description: 'ARN of the tessera-quarantine SCP: the one SCP the Tessera lifecycle may attach to and detach from accounts',
     });
     for (const [tier, ou] of Object.entries(this.guardrails.tierOus)) {
       new CfnOutput(this, `TierOu${tier.replace(/[^A-Za-z0-9]/g, '')}`, { value: ou.attrId, description: `OU of tier ${tier}` });

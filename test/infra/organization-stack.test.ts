@@ -38,9 +38,13 @@ describe('OrganizationStack', () => {
   });
 
   it('chains only into the provisioning roles of this organization\'s accounts (aws:ResourceOrgID): member accounts are vended at run time, so the ARN says account "*"', async () => {
-    // GIVEN the management account's platform-access policy, as CloudFormation resolves it (default config: management 111111111111, o-exampleorg1)
+    // GIVEN the management account's platform-access policy, as CloudFormation resolves it (default config: management 111111111111, o-exampleorg1;
+    // tessera-quarantine's ARN, which Organizations gives it on create)
+    const quarantine = `${Object.keys(org.findResources('AWS::Organizations::Policy', { Properties: { Name: 'tessera-quarantine' } }))[0]}.Arn`;
     const policies = Object.values(org.findResources('AWS::IAM::ManagedPolicy'))
-      .map((p: any) => ({ name: 'PlatformAccess', policy: resolveIntrinsics(p.Properties.PolicyDocument, { 'AWS::Partition': 'aws', 'AWS::AccountId': '111111111111', 'AWS::Region': 'us-east-1' }) as PolicyJson }));
+      .map((p: any) => ({ name: 'PlatformAccess', policy: resolveIntrinsics(p.Properties.PolicyDocument, {
+        'AWS::Partition': 'aws', 'AWS::AccountId': '111111111111', 'AWS::Region': 'us-east-1', [quarantine]: 'arn:aws:organizations::111111111111:policy/o-exampleorg1/service_control_policy/p-quarantine1',
+      }) as PolicyJson }));
     const access = 'arn:aws:iam::111111111111:role/TesseraOrganizationAccess';
     const provisioning = 'arn:aws:iam::444455556666:role/TesseraProvisioning';
     // THEN a member account's provisioning role, and no other organization's
