@@ -68,7 +68,8 @@ export const shownValue = (value: unknown): string => {
  * exist (did you mean professional?) (tiers: starter, professional, enterprise)`, the nearest tier named as `tessera tenants
  * apply` names it (config-issues.ts nearest: a misspelling or another case), then every tier the config has. The tier is
  * shown as shownValue shows a value (JSON-quoted, cut at 120 characters: a request's 6 MB tier is not echoed whole), and a
- * value longer than any tier name (31 characters, the schema's rule) is not compared.
+ * value longer than 64 characters (about twice the longest tier name, 31 by the schema's rule: too far from any to be a
+ * misspelling) is not compared.
  * @param tier the tier the request named (POST /admin/tenants, PATCH /admin/tenants/{id}, GET /admin/tenants?tier=)
  * @param tiers the tiers of the platform config, in its order
  */
