@@ -628,12 +628,54 @@ export const DisasterRecoveryRecord = z.object({
 });
 export type DisasterRecoveryRecord = z.infer<typeof DisasterRecoveryRecord>;
 
+/**
+ * Whether onboarding invites the tenant's first admin (`adminEmail`, role `admin`) into the platform's Cognito pool, as
+ * SaaS Builder Toolkit's control plane creates the tenant admin user at onboarding. Absent: the platform's default,
+ * `true` with the platform's own pool, `false` with an external identity provider (`gateway.jwt`: no pool, its users are
+ * not Tessera's to invite). `true` on a platform without a pool is refused by the admin API (400 naming `inviteAdmin`).
+ */
+export const InviteAdmin = z.boolean();
+
+/**
+ * What *Invite tenant admin* (the onboarding step just before *Activate tenant*: lambdas/lifecycle/invite-tenant-admin.ts)
+ * did about the tenant's first admin, written under the onboarding's lease, so the record says it before it says ACTIVE.
+ * - `INVITED`: `email` is a user of this tenant in the platform pool with role `admin` (`userId`): created now (Cognito
+ *   mailed the temporary password), or `found` so (an earlier attempt whose answer was lost, a retried onboarding, or
+ *   `tessera users invite` of that address as admin, which records it here too);
+ * - `FAILED`: not invited, `reason` says why and what to run (`tessera users invite … --role admin`); the onboarding went on:
+ *   the tenant is usable, and its keys can be made;
+ * - `SKIPPED`: not asked (`inviteAdmin: false`), or the platform has no pool (external identity provider).
+ */
+export const AdminInvite = z.object({
+  state: z.enum(['INVITED', 'FAILED', 'SKIPPED']),
+  /** The address invited, or that was to be (the tenant's `adminEmail` when the step ran). */
+  email: z.string(),
+  /** The user's id in the pool (Cognito's username, its `sub`), when it exists. */
+  userId: z.string().optional(),
+  /** INVITED: the user existed already as this tenant's admin (nothing created, no new mail). */
+  found: z.boolean().optional(),
+  /** Who invited: `onboarding` (the step), or the IAM caller of the admin API's invitation. */
+  by: z.string(),
+  at: z.string(),
+  /** The onboarding execution, when the step wrote it. */
+  executionArn: z.string().optional(),
+  /** FAILED or SKIPPED: why, naming the address, the call or the setting, and the next step. */
+  reason: z.string().optional(),
+  /** INVITED: `Tenant User Created` could not be put on the platform bus (the user exists): EventBridge's error. */
+  eventError: z.string().optional(),
+});
+export type AdminInvite = z.infer<typeof AdminInvite>;
+
 export const TenantRecord = z.object({
   tenantId: TenantId,
   name: DisplayName,
   tier: z.string(),
   isolation: z.enum(['account', 'vpc']),
   adminEmail: z.email(),
+  /** The onboarding request's `inviteAdmin`, as sent (absent: the platform's default; see InviteAdmin). */
+  inviteAdmin: InviteAdmin.optional(),
+  /** The first admin's invitation at onboarding (AdminInvite); absent on tenants onboarded before the step existed. */
+  adminInvite: AdminInvite.optional(),
   /** The account the tenant blueprint runs in: the tenant's own, or the workload account. */
   accountId: z.string().regex(/^\d{12}$/).optional(),
   /** Organizations CreateAccount request, while the account is being created. */
@@ -787,6 +829,11 @@ export const OnboardRequest = z.strictObject({
   name: DisplayName,
   tier: z.string().min(1),
   adminEmail: z.email(),
+  /**
+   * Invite `adminEmail` as the tenant's first admin (role `admin`) in the platform's Cognito pool once its resources are
+   * up, just before it becomes ACTIVE. @default - true with the platform's own pool, false with an external identity provider
+   */
+  inviteAdmin: InviteAdmin.optional(),
   /** Client-chosen idempotency key; the same key again returns the existing onboarding. */
   requestId: z.string().min(8).max(80).regex(/^[A-Za-z0-9_-]+$/, 'must be 8-80 characters of A-Z, a-z, 0-9, _ and -'),
 });

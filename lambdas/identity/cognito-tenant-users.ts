@@ -201,6 +201,35 @@ export class CognitoTenantUsers implements TenantUserDirectory {
   }
 
   /**
+   * One user of this tenant, by id or email (AdminGetUser, then AdminListGroupsForUser), with the role groups it is in:
+   * what a UsernameExistsException of `invite` found, read back (the onboarding's *Invite tenant admin*). `role` is null
+   * both for a user in no role group (an invitation whose AdminCreateUser answer was lost: the SDK's retry met the user
+   * it had made, and the group was never joined) and for groups that hold no single role; `roleGroups` tells them apart.
+   * @throws IdentityError 404 `user_not_found` (no such user, or another tenant's: the same answer); CognitoCallError.
+   */
+  async find(tenantId: string, userId: string): Promise<TenantUser & { roleGroups: string[] }> {
+    const found = await this.own(tenantId, userId, 'userId');
+    const groups = await this.groupsOf(found.Username!);
+    return { ...toTenantUser(found, tenantId, roleOfGroups(groups) ?? null), roleGroups: groups.filter((g) => ROLE_GROUPS.includes(g)) };
+  }
+
+  /**
+   * The tenant a user of the pool belongs to (its `custom:tenant_id`; AdminGetUser), for a caller that must name it
+   * (the onboarding's record of an admin address taken by another tenant; `invite`'s 409 `email_unavailable`
+   * deliberately does not, as tenant admins read it too).
+   * @returns the tenant id; `null` for a user without one (made outside Tessera); undefined when no such user exists
+   * @throws CognitoCallError (any other AdminGetUser failure)
+   */
+  async ownerOf(userId: string): Promise<string | null | undefined> {
+    try {
+      return tenantOf(await this.cognito.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: userId }))) ?? null;
+    } catch (e) {
+      if ((e as Error).name === 'UserNotFoundException') return undefined;
+      throw refusal('AdminGetUser', e, { userId });
+    }
+  }
+
+  /**
    * The tenant's users, sorted by email; `role` is the least-privileged role group the user is in
    * (as the authorizer reads it), null for none. See the class comment for the cost.
    * @param options.emailPrefix narrows ListUsers itself (Filter `email ^= "…"`).

@@ -81,7 +81,7 @@ export const RETRYABLE_ERRORS = [
   'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalFailure', 'InternalError', 'ServiceUnavailable', 'Unavailable',
   'ServiceUnavailableException', 'InternalServerError', 'InternalServerException', 'InternalException', 'ServerException', 'ServiceException',
   'ServiceFailureException', 'DependencyFailureException', 'DependencyTimeoutException', 'KMSInternalException', 'KeyUnavailableException',
-  'PolicyEvaluationException', 'IDPCommunicationErrorException', 'ReplicatedWriteConflictException',
+  'PolicyEvaluationException', 'IDPCommunicationErrorException', 'ReplicatedWriteConflictException', 'InternalErrorException',
   // contention
   'ConcurrentModificationException', 'TransactionConflictException', 'RegistryContention',
   // our own waits

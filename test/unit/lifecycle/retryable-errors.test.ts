@@ -2,8 +2,8 @@ import { isThrottlingError, isTransientError } from '@smithy/service-error-class
 import { describe, expect, it } from 'vitest';
 import { RETRYABLE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/shared/errors.js';
 
-/** Every AWS client the lifecycle and admin Lambdas call (grep '@aws-sdk/client-' lambdas/lifecycle lambdas/shared lambdas/admin). */
-const CLIENTS = ['api-gateway', 'backup', 'cloudformation', 'cloudwatch-logs', 'dynamodb', 'ec2', 'eks', 'elasticache', 'eventbridge', 'iam', 'kms', 'organizations', 'rds', 's3', 'service-quotas', 'sfn', 'sts'];
+/** Every AWS client the lifecycle and admin Lambdas call (grep '@aws-sdk/client-' lambdas/lifecycle lambdas/shared lambdas/admin; Cognito's: Invite tenant admin, Revoke tenant identities). */
+const CLIENTS = ['api-gateway', 'backup', 'cloudformation', 'cloudwatch-logs', 'cognito-identity-provider', 'dynamodb', 'ec2', 'eks', 'elasticache', 'eventbridge', 'iam', 'kms', 'organizations', 'rds', 's3', 'service-quotas', 'sfn', 'sts'];
 
 /** The modeled errors of a client that the SDK treats as throttling or transient, that are server faults (5xx), or that carry the retryable trait. */
 async function retryableErrorsOf(client: string): Promise<string[]> {
