@@ -299,8 +299,9 @@ export class LifecycleWorkflows extends Construct {
     const namespaceStack = this.deployAndWait(s, 'namespace', '');
     const wire = this.task(s, 'Wire tenant', 'wire-tenant', '$.wiring');
     const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'issue' });
+    const invite = this.inviteAdmin(s);
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, invite.recordFailure, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -333,7 +334,8 @@ export class LifecycleWorkflows extends Construct {
         .otherwise(wire),
     );
     namespaceStack.last.next(wire);
-    wire.next(issueKey).next(activate).next(new sfn.Succeed(s, 'Tenant active'));
+    wire.next(issueKey).next(invite.invite).next(activate).next(new sfn.Succeed(s, 'Tenant active'));
+    invite.recordFailure.next(activate);
 
     return this.start(s, 'Start onboarding')
       .next(validate)
@@ -347,6 +349,23 @@ export class LifecycleWorkflows extends Construct {
               .otherwise(allocate),
           ),
       );
+  }
+
+  /**
+   * *Invite tenant admin* (lambdas/lifecycle/invite-tenant-admin.ts), just before *Activate tenant*: the tenant's first
+   * admin invited into the platform pool, recorded on the tenant under the onboarding's lease. It never fails the
+   * onboarding: every error its Retry does not cure goes, through its own Catch (not catchAll's, so not to *Record
+   * failure*), to *Record invite failure*, the same function run with `$.inviteError`, which records the invitation
+   * FAILED with that error; both go on to *Activate tenant*. Only a failure of that recording (the registry, the lease)
+   * fails the onboarding, as any step's would.
+   */
+  private inviteAdmin(s: Construct): { invite: tasks.LambdaInvoke; recordFailure: tasks.LambdaInvoke } {
+    const invite = this.task(s, 'Invite tenant admin', 'invite-tenant-admin', '$.adminInvite');
+    const recordFailure = this.task(s, 'Record invite failure', 'invite-tenant-admin', '$.adminInvite', {
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', 'inviteError.$': '$.inviteError',
+    });
+    invite.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.inviteError' });
+    return { invite, recordFailure };
   }
 
   /** Tier change or blueprint upgrade of one tenant; reused, with a prefix, as the upgrade's Map iterator. */

@@ -17,7 +17,7 @@ import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.j
 import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
-import { LambdaFunction, type AsyncInvocation } from './lambda-function.js';
+import { LambdaFunction, policyScopeFor, type AsyncInvocation } from './lambda-function.js';
 import { organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER } from './organization-access-role.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
 import { secureBucketProps } from './secure-bucket-props.js';
@@ -80,7 +80,7 @@ export interface TenantLifecycleProps {
   readonly fineTuningEvents: lambda.IFunction;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -133,6 +133,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'list-drift-tenants': ['registry'],
   'detect-drift': ['registry', 'tenantAccounts', 'namespaceDrift'],
   'check-drift': ['registry', 'tenantAccounts', 'namespaceDrift', 'events'],
+  // Onboarding, just before Activate tenant: invites the tenant's first admin into the platform pool (Tenant User Created on the bus).
+  'invite-tenant-admin': ['registry', 'events', 'firstAdmin'],
 };
 
 /**
@@ -143,6 +145,17 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
 export const OFFBOARDING_USER_POOL_ACTIONS = [
   'cognito-idp:ListUsers', 'cognito-idp:ListUsersInGroup', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminListGroupsForUser',
   'cognito-idp:AdminDisableUser', 'cognito-idp:AdminUserGlobalSignOut',
+] as const;
+
+/**
+ * Cognito actions of the onboarding's *Invite tenant admin* on the platform pool, each by name
+ * (lambdas/lifecycle/invite-tenant-admin.ts through CognitoTenantUsers): it creates the first admin (AdminCreateUser) and
+ * puts it in `tenant-admin` (AdminAddUserToGroup), deletes it again when the group cannot be joined (AdminDeleteUser:
+ * no user without a role is left), and on UsernameExistsException reads the user and its groups back (AdminGetUser,
+ * AdminListGroupsForUser). Nothing that lists the pool, disables, signs out or removes a user from a group.
+ */
+export const FIRST_ADMIN_USER_POOL_ACTIONS = [
+  'cognito-idp:AdminCreateUser', 'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminListGroupsForUser',
 ] as const;
 
 /** Functions run by a daily EventBridge schedule rather than by a state machine. */
@@ -268,6 +281,8 @@ export class TenantLifecycle extends Construct {
     const identities = this.functions['revoke-tenant-identities'].function;
     identities.addEnvironment(ENV.apiKeysTable, props.apiKeysTable.tableName);
     if (props.userPool) identities.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
+    // And the onboarding's first-admin invitation: without a pool (external IdP) it records the invitation SKIPPED.
+    if (props.userPool) this.functions['invite-tenant-admin'].function.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
 
     const grants = this.grants(props, organizationRole, platformIsManagement);
     for (const [handler, caps] of Object.entries(CAPABILITIES) as Array<[LifecycleHandlerName, Capability[]]>) {
@@ -332,15 +347,31 @@ export class TenantLifecycle extends Construct {
     });
   }
 
+  private eventRolePoliciesScope?: Construct;
+
+  /**
+   * Where the EventBridge roles' managed policies go: the stack's policy home (a nested stack: policyScopeFor of
+   * constructs/lambda-function.ts), one scope for both. Nothing in TesseraPlatform waits for them (EventBridge reads the
+   * role when it delivers, not when the rule is created) and they name no Lambda function, so they count against the
+   * nested stack's 500 resources instead of TesseraPlatform's: the room the onboarding's *Invite tenant admin* function
+   * (its role, log group and function: 3 resources) took. Unnamed, so the move is a create in the nested stack and a
+   * delete in the parent: the role has both for a moment, never neither.
+   */
+  private eventRolePolicies(): Construct {
+    this.eventRolePoliciesScope ??= policyScopeFor(this);
+    return this.eventRolePoliciesScope;
+  }
+
   /** EventBridge's role for starting the daily drift workflow, with a managed (not inline) policy. */
   private driftScheduleRole(): iam.IRole {
     const role = new iam.Role(this, 'DriftScheduleRole', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
       description: 'Starts the daily drift detection workflow',
     });
-    new iam.ManagedPolicy(this, 'DriftSchedulePolicy', {
+    new iam.ManagedPolicy(this.eventRolePolicies(), 'DriftSchedulePolicy', {
       roles: [role],
-      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.workflows.drift.stateMachineArn] })],
+      // By name, not by reference: the nested stack holding the policy must not wait for the state machine (which waits for the functions, which wait for it).
+      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArnByName(this, 'tessera-drift')] })],
     });
     return iam.Role.fromRoleArn(this, 'DriftScheduleRoleRef', role.roleArn, { mutable: false });
   }
@@ -351,9 +382,9 @@ export class TenantLifecycle extends Construct {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
       description: 'Starts the onboarding workflow for Tenant Onboarding Requested events',
     });
-    new iam.ManagedPolicy(this, 'EventsPolicy', {
+    new iam.ManagedPolicy(this.eventRolePolicies(), 'EventsPolicy', {
       roles: [role],
-      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.workflows.onboard.stateMachineArn] })],
+      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArnByName(this, 'tessera-onboard')] })],
     });
     return iam.Role.fromRoleArn(this, 'EventsRoleRef', role.roleArn, { mutable: false });
   }
@@ -457,6 +488,7 @@ export class TenantLifecycle extends Construct {
         keyUse,
         ...(props.userPool ? [new iam.PolicyStatement({ sid: 'DisableTenantUsers', actions: [...OFFBOARDING_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] })] : []),
       ],
+      firstAdmin: props.userPool ? [new iam.PolicyStatement({ sid: 'InviteFirstAdmin', actions: [...FIRST_ADMIN_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] })] : [],
       audit: props.auditBucket
         ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: lifecycleAuditRecords(props.auditBucket) }), keyUse]
         : [],
@@ -527,8 +559,11 @@ const EXPORT_PREFIX_PATTERN = '?*/?*/';
 
 const apigatewayArn = (path: string) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::${path}`;
 
+/** A lifecycle state machine's ARN from the name LifecycleWorkflows gives it (`tessera-<name>`), without a reference to it. */
+const stateMachineArnByName = (scope: Construct, name: `tessera-${string}`) => Stack.of(scope).formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
 /** The change state machine (LifecycleWorkflows names it tessera-change). */
-const changeStateMachineArn = (scope: Construct) => Stack.of(scope).formatArn({ service: 'states', resource: 'stateMachine', resourceName: 'tessera-change', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+const changeStateMachineArn = (scope: Construct) => stateMachineArnByName(scope, 'tessera-change');
 
 /** Every execution of the lifecycle state machines (tessera-*), the rolling upgrade's children included. */
 export const lifecycleExecutionArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });

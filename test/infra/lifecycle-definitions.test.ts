@@ -180,6 +180,27 @@ describe('the offboarding state machine and fine-tuning', () => {
   });
 });
 
+describe('the first admin\'s invitation (Invite tenant admin)', () => {
+  type Task = Omit<State, 'Catch'> & { Next?: string; Resource?: string; Parameters?: Record<string, unknown>; Catch?: Array<{ ErrorEquals: string[]; ResultPath?: string; Next: string }> };
+  const onboard = () => workflows.definitions.onboard as unknown as { States: Record<string, Task> };
+
+  it('runs after the usage key, just before Activate tenant (the record says how it went before it says ACTIVE)', () => {
+    expect(onboard().States['Issue usage key'].Next).toBe('Invite tenant admin');
+    expect(onboard().States['Invite tenant admin'].Next).toBe('Activate tenant');
+  });
+
+  it('never fails the onboarding: its one Catch records the invitation FAILED (the same function, with the error) and goes on to Activate tenant', () => {
+    expect(onboard().States['Invite tenant admin'].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.inviteError', Next: 'Record invite failure' }]);
+    const recorder = onboard().States['Record invite failure'];
+    expect(recorder.Next).toBe('Activate tenant');
+    expect(recorder.Parameters).toEqual({ 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'inviteError.$': '$.inviteError' });
+    expect(recorder.Resource).toEqual(expect.stringMatching(/^arn:aws:lambda:.*:function:.*invite-tenant-admin/i));
+    expect(recorder.Resource).toBe(onboard().States['Invite tenant admin'].Resource);
+    // Only a failure to record it (the registry, the lease) goes where every step's failure goes.
+    expect(recorder.Catch?.at(-1)?.Next).toBe('Failed at Record invite failure');
+  });
+});
+
 describe('account vending', () => {
   it('requests the compute quotas as soon as the account is reachable, before the network is allocated', () => {
     const d = workflows.definitions.onboard as unknown as { States: Record<string, State & { Next?: string }> };
@@ -529,8 +550,13 @@ describe('the drift state machine', () => {
     expect(Object.values(rules)).toHaveLength(1);
     const target = (Object.values(rules)[0] as { Properties: { Targets: Array<{ Arn: { Ref: string }; RoleArn: unknown }> } }).Properties.Targets[0];
     expect(target.Arn.Ref).toMatch(/WorkflowsDrift/);
-    const policies = platform.template.findResources('AWS::IAM::ManagedPolicy', { Properties: { PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Resource: { Ref: target.Arn.Ref } }] } } });
-    expect(Object.keys(policies)).toHaveLength(1);
+    // The role's policy lives in the FunctionPolicies nested stack (TenantLifecycle.eventRolePolicies), naming the
+    // machine by its name (a reference would make the nested stack wait for the machine, which waits for it).
+    const policies = Object.values(defaultAppTemplates().functionPolicies.findResources('AWS::IAM::ManagedPolicy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }>;
+    const starting = policies.filter((p) => p.Properties.PolicyDocument.Statement.some((st) => st.Action === 'states:StartExecution' && JSON.stringify(st.Resource).includes(':stateMachine:tessera-drift"')));
+    expect(starting).toHaveLength(1);
+    expect(starting[0].Properties.PolicyDocument.Statement).toHaveLength(1);
+    expect(Object.keys(platform.template.findResources('AWS::IAM::ManagedPolicy', { Properties: { PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Resource: { Ref: target.Arn.Ref } }] } } }))).toHaveLength(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OFFBOARDING_USER_POOL_ACTIONS } from '../../constructs/tenant-lifecycle.js';
+import { FIRST_ADMIN_USER_POOL_ACTIONS, OFFBOARDING_USER_POOL_ACTIONS } from '../../constructs/tenant-lifecycle.js';
 import { authorizerCacheTtlSeconds, KEY_REVOCATION_WINDOW_SECONDS, roleGroupDescription, TENANT_USER_POOL_ACTIONS, TENANT_USERS_ROLE_NAME } from '../../constructs/inference-api.js';
 import { AUTH_CACHE_MS } from '../../lambdas/inference/auth.js';
 import { GATEWAY_ENV } from '../../lambdas/inference/lambda-deps.js';
@@ -183,8 +183,21 @@ describe('the Lambdas\' environment and grants', () => {
     }
   });
 
+  it('lets the onboarding\'s Invite tenant admin create and read back users (by name, on the pool), and nothing that lists, disables or signs out', () => {
+    const role = lifecycleRoleName('invite-tenant-admin');
+    const s = Object.fromEntries(statementsOfRole(role).map((x) => [x.Sid, x]));
+    expect(s.InviteFirstAdmin).toEqual({ Sid: 'InviteFirstAdmin', Effect: 'Allow', Action: [...FIRST_ADMIN_USER_POOL_ACTIONS].sort(), Resource: poolArn() });
+    expect(JSON.stringify(statementsOfRole(role))).not.toMatch(/cognito-idp:(List|AdminDisable|AdminUserGlobalSignOut|AdminRemoveUserFromGroup|AdminSetUser|AdminUpdate)/);
+    expect(JSON.stringify(statementsOfRole(role))).not.toContain(tableId(KEYS));
+    expect(functionOfRole(role).Properties.Environment.Variables).toMatchObject({ [ENV.userPoolId]: { Ref: poolId() } });
+    // No other onboarding step holds a Cognito action.
+    for (const other of ['activate-tenant', 'wire-tenant', 'register-tenant', 'record-failure'] as const) {
+      expect(JSON.stringify(statementsOfRole(lifecycleRoleName(other))), other).not.toMatch(/cognito-idp/);
+    }
+  });
+
   it('names every resource of these grants: no "*" and no action wildcard', () => {
-    for (const name of [TENANT_USERS_ROLE_NAME, 'tessera-admin-api', lifecycleRoleName('revoke-tenant-identities'), 'tessera-tenant-data']) {
+    for (const name of [TENANT_USERS_ROLE_NAME, 'tessera-admin-api', lifecycleRoleName('revoke-tenant-identities'), lifecycleRoleName('invite-tenant-admin'), 'tessera-tenant-data']) {
       // The admin API's CostAndUsage (tenant statements) is the one exception: ce:GetCostAndUsage
       // names no resource unless the request names a billing view, and ours do not.
       const costAndUsage = statementsOfRole(name).filter((x) => x.Sid === 'CostAndUsage');
