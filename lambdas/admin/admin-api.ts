@@ -133,7 +133,10 @@ async function startExecution(stateMachineEnv: string, name: string, input: unkn
 }
 
 /** The onboarding request recorded for a tenant (what a retry runs again). */
-const recordedRequest = (record: TenantRecord): OnboardRequest => ({ tenantId: record.tenantId, name: record.name, tier: record.tier, adminEmail: record.adminEmail, requestId: record.requestId });
+const recordedRequest = (record: TenantRecord): OnboardRequest => ({
+  tenantId: record.tenantId, name: record.name, tier: record.tier, adminEmail: record.adminEmail,
+  ...(record.inviteAdmin !== undefined ? { inviteAdmin: record.inviteAdmin } : {}), requestId: record.requestId,
+});
 
 /** A new attempt of a FAILED onboarding, with corrections (RetryRequest) where nothing can have used the old values yet. */
 async function retryOnboarding(record: TenantRecord, corrections: RetryRequest): Promise<APIGatewayProxyResult> {
@@ -313,6 +316,10 @@ export const routes: AdminRoutes = {
     // Before anything is claimed or written: an account tier's admin email is its account's root email (CreateAccount: 6-64 characters).
     const emailProblem = accountEmailProblem(request.adminEmail, isolation);
     if (emailProblem) throw new ApiError(400, emailProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
+    // An invitation the platform cannot make (no pool: an external identity provider owns the users) is refused, not dropped.
+    if (request.inviteAdmin === true && !process.env[ENV.userPoolId]) {
+      throw new ApiError(400, `inviteAdmin = true: this platform has no tenant user pool (${ENV.userPoolId} is not set): it uses an external identity provider (gateway.jwt), whose users are managed there; leave inviteAdmin out or set it to false`, 'invalid_request_error', 'invalid_request', 'inviteAdmin');
+    }
     // Whether this request claimed its id (for its tenant) and then found the tenant registered by another request:
     // it did nothing, so the id is given back (control-table.ts releaseOnboardingRequest: only this tenant's claim).
     let claimed = false;

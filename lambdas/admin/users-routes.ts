@@ -2,14 +2,16 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { Role } from '../../lib/identity/roles.js';
-import { SERVING_STATUSES } from '../../lib/tenant-record.js';
+import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
 import { CognitoCallError, CognitoTenantUsers } from '../identity/cognito-tenant-users.js';
+import type { TenantUser } from '../identity/tenant-users.js';
 import { DynamoDbUserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV } from '../shared/environment.js';
-import { getTenant } from '../shared/registry.js';
+import { logger } from '../shared/handler.js';
+import { getTenant, updateTenant } from '../shared/registry.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { bodyOf, identityApiError, json, parse, tenantOr404, type AdminRoutes, type Route } from './admin-http.js';
 
@@ -96,7 +98,25 @@ async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatew
     throw new ApiError(409, `tenant "${id}" is ${tenant.status}: users are invited only to a tenant the gateway serves (${SERVING_STATUSES.join(' or ')}), since all its users' calls would be refused; invite them once it is ACTIVE (tessera tenants watch ${id})`, 'conflict_error', 'invalid_status', 'id');
   }
   if (resend) return json(200, await users().resend(id, email));
-  return json(201, await users().invite(id, { email, role: role ?? 'member' }, callerOf(event)));
+  const user = await users().invite(id, { email, role: role ?? 'member' }, callerOf(event));
+  await recordFirstAdmin(tenant, email, user, callerOf(event));
+  return json(201, user);
+}
+
+/**
+ * The tenant's `adminEmail` invited as admin through this route (`tessera users invite … --role admin`: how a first-admin
+ * invitation the onboarding could not make, or was told not to, is made): recorded on the tenant (`adminInvite`
+ * INVITED, `by` the caller), so that `tessera tenants show` says so instead of the onboarding's FAILED or SKIPPED. A
+ * write of that one attribute, under no lease (an operation running on the tenant does not write it); its failure
+ * is logged, not answered: the user exists, and the invitation is what was asked.
+ */
+async function recordFirstAdmin(tenant: TenantRecord, email: string, user: TenantUser, by: string): Promise<void> {
+  if (user.role !== 'admin' || email.toLowerCase() !== tenant.adminEmail.toLowerCase() || tenant.adminInvite?.state === 'INVITED') return;
+  try {
+    await updateTenant(tenant.tenantId, { adminInvite: { state: 'INVITED', email: tenant.adminEmail, userId: user.id, by, at: new Date().toISOString() } }, { holder: null });
+  } catch (e) {
+    logger.warn('tenant admin invited, but not recorded on the tenant (adminInvite)', { tenantId: tenant.tenantId, error: e as Error });
+  }
 }
 
 /**

@@ -17,13 +17,14 @@ export interface Registration {
 
 /**
  * Where an onboarding request differs from the one recorded for the tenant: each as
- * `field "recorded" → "requested"`. Isolation follows from the tier, and is named when it differs.
+ * `field "recorded" → "requested"`. Isolation follows from the tier, and is named when it differs. `inviteAdmin` is
+ * compared when the request gives it (a record without it: `"(not given)"`, the platform's default).
  */
 export function requestDifferences(record: TenantRecord, request: LifecycleState['request']): string[] {
-  const fields = ['name', 'tier', 'adminEmail', 'isolation'] as const;
+  const fields = ['name', 'tier', 'adminEmail', 'isolation', 'inviteAdmin'] as const;
   return fields
     .filter((f) => request[f] !== undefined && request[f] !== record[f])
-    .map((f) => `${f} "${record[f]}" → "${request[f]}"`);
+    .map((f) => `${f} "${record[f] ?? '(not given)'}" → "${request[f]}"`);
 }
 
 /**
@@ -56,6 +57,7 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
       tier: request.tier,
       isolation: request.isolation!,
       adminEmail: request.adminEmail,
+      ...(request.inviteAdmin !== undefined ? { inviteAdmin: request.inviteAdmin } : {}),
       accountId: request.isolation === 'vpc' ? platformConfig().workloadAccountId : undefined,
       status: 'PROVISIONING',
       lease: { ...lease, acquiredAt: now, previousStatus: 'REQUESTED' },

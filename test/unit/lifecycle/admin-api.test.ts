@@ -3,7 +3,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { migrationTiers, type TierList } from '../../../lib/platform-tiers.js';
 import { migrationRefusal } from '../../../lambdas/lifecycle/tier-migration.js';
@@ -246,6 +246,48 @@ describe('admin API: onboarding', () => {
     expect(executionName('offboard', long, at)).toMatch(new RegExp(`^offboard-${long}-${at.toString(36)}-[0-9a-f]{8}$`));
     expect(executionName('offboard', long, at).length).toBeLessThanOrEqual(80);
     expect(executionName('change', 'acme', at)).not.toBe(executionName('change', 'acme', at));
+  });
+});
+
+// s25j: the tenant's first admin invited at onboarding (lambdas/lifecycle/invite-tenant-admin.ts), asked by inviteAdmin.
+describe('admin API: onboarding with inviteAdmin', () => {
+  const POOL = 'us-east-1_Pool123';
+  beforeEach(() => { process.env[ENV.userPoolId] = POOL; });
+  afterEach(() => { delete process.env[ENV.userPoolId]; });
+
+  it('records inviteAdmin as sent and starts the onboarding with it', async () => {
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, inviteAdmin: false }) });
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, inviteAdmin: false });
+    expect(records.get('acme')!.inviteAdmin).toBe(false);
+  });
+
+  it('refuses inviteAdmin: true on a platform without a user pool (external IdP), naming the field, before anything is written', async () => {
+    delete process.env[ENV.userPoolId];
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, inviteAdmin: true }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toEqual({
+      type: 'invalid_request_error', code: 'invalid_request', param: 'inviteAdmin',
+      message: 'inviteAdmin = true: this platform has no tenant user pool (TESSERA_USER_POOL_ID is not set): it uses an external identity provider (gateway.jwt), whose users are managed there; leave inviteAdmin out or set it to false',
+    });
+    expect(records.has('acme')).toBe(false);
+    expect(starts()).toHaveLength(0);
+  });
+
+  it('refuses a field that is not a boolean, naming it', async () => {
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, inviteAdmin: 'yes' }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ param: 'inviteAdmin', message: expect.stringMatching(/^inviteAdmin = "yes"/) });
+  });
+
+  it('a retry runs the onboarding with the recorded inviteAdmin; the same requestId with another value is a 409 request_mismatch naming it', async () => {
+    records.set('acme', registered({ status: 'FAILED', inviteAdmin: false }));
+    const mismatch = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, inviteAdmin: true }) });
+    expect(mismatch.statusCode).toBe(409);
+    expect(body(mismatch).error).toMatchObject({ code: 'request_mismatch', param: 'inviteAdmin', message: expect.stringContaining('inviteAdmin "false" → "true"') });
+    const retry = await call('POST', '/admin/tenants/{id}/retry', on());
+    expect(retry.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, inviteAdmin: false });
   });
 });
 

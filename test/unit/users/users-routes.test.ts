@@ -48,6 +48,22 @@ describe('admin API: tenant users', () => {
     expect(sentEvents()).toEqual([{ bus: 'tessera-lifecycle', source: 'tessera.lifecycle', type: 'Tenant User Created', detail: expect.objectContaining({ tenantId: 'acme', userName: 'sub-1', email: 'dev@acme.example.com', userRole: 'admin', by: ADMIN }) }]);
   });
 
+  // s25j: the way to retry a first-admin invitation the onboarding could not make keeps the registry truthful.
+  it('inviting the tenant\'s adminEmail as admin records the first admin INVITED (by the IAM caller); another address or role leaves the record', async () => {
+    const failed = { state: 'FAILED' as const, email: 'admin@acme.example.com', by: 'onboarding', at: '2026-12-01T00:00:00.000Z', reason: 'Cognito AdminCreateUser failed (…)' };
+    records.set('acme', tenant({ status: 'ACTIVE', adminInvite: failed }));
+    cognito.on(AdminCreateUserCommand).callsFake((input: { Username: string }) => ({ User: { Username: `sub-${input.Username}`, Attributes: attrs(input.Username, 'acme') } }));
+    // another role, then another address: unchanged
+    await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'Admin@acme.example.com', role: 'member' });
+    await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com', role: 'admin' });
+    expect(records.get('acme')!.adminInvite).toEqual(failed);
+    // WHEN the admin email (in another case) as admin
+    const [status] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'Admin@acme.example.com', role: 'admin' }));
+    // THEN
+    expect(status).toBe(201);
+    expect(records.get('acme')!.adminInvite).toEqual({ state: 'INVITED', email: 'admin@acme.example.com', userId: 'sub-Admin@acme.example.com', by: ADMIN, at: expect.any(String) });
+  });
+
   it('the role defaults to member', async () => {
     cognito.on(AdminCreateUserCommand).resolves({ User: { Username: 'sub-1', Attributes: attrs('dev@acme.example.com', 'acme') } });
     await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com' });
