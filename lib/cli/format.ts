@@ -38,6 +38,19 @@ function drLines(dr: NonNullable<TenantRecord['disasterRecovery']>): string[] {
   return lines;
 }
 
+/**
+ * The first admin's invitation at onboarding (`adminInvite`) for `tessera tenants show`: `INVITED <email> as admin (user
+ * <id>; by <who> at <time>)`, with `found existing` when the user was there already and the event EventBridge refused;
+ * `FAILED <email>: <reason>` (the reason names the command that invites); `SKIPPED <email>: <reason>`.
+ */
+export function adminInviteLine(a: NonNullable<TenantRecord['adminInvite']>): string {
+  if (a.state === 'INVITED') {
+    const made = [a.userId ? `user ${a.userId}` : '', a.found ? 'found existing' : '', `by ${a.by} at ${a.at}`].filter(Boolean).join('; ');
+    return printable(`INVITED ${a.email} as admin (${made})${a.eventError ? `; Tenant User Created not sent: ${a.eventError}` : ''}`);
+  }
+  return printable(`${a.state} ${a.email}${a.reason ? `: ${a.reason}` : ''}`);
+}
+
 /** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
@@ -48,6 +61,7 @@ export function tenantDetails(t: TenantRecord): string {
     `vpc         ${t.vpcCidr ?? '-'}`,
     `blueprint   ${t.blueprintVersion ?? '-'}${t.stackName ? ` (stack ${t.stackName})` : ''}`,
     `admin       ${t.adminEmail}`,
+    ...(t.adminInvite ? [`invite      ${adminInviteLine(t.adminInvite)}`] : []),
     `created     ${t.createdAt}`,
   ];
   // The operation holding the tenant (the one a 409 operation_in_progress names): without it, a tenant held by a stopped

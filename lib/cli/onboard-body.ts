@@ -2,10 +2,13 @@ import { OnboardRequest } from '../tenant-record.js';
 import { CliError } from './cli-error.js';
 
 /** The `tessera tenants create` flag of each field of the onboarding request. */
-const FLAGS: Record<keyof OnboardRequest, string> = { tenantId: '--id', name: '--name', tier: '--tier', adminEmail: '--admin-email', requestId: '--request-id' };
+const FLAGS: Record<keyof OnboardRequest, string> = { tenantId: '--id', name: '--name', tier: '--tier', adminEmail: '--admin-email', inviteAdmin: '--invite-admin', requestId: '--request-id' };
 
-/** `tessera tenants create`'s flags (commander's camel-cased option values). */
-export interface OnboardFlags { id: string; name: string; tier: string; adminEmail: string }
+/**
+ * `tessera tenants create`'s flags (commander's camel-cased option values). `inviteAdmin`: `--invite-admin` (true),
+ * `--no-invite-admin` (false), neither (undefined: the platform's default, not sent).
+ */
+export interface OnboardFlags { id: string; name: string; tier: string; adminEmail: string; inviteAdmin?: boolean }
 
 /**
  * The admin API's `POST /admin/tenants` body from `tessera tenants create`'s flags, checked with
@@ -16,14 +19,14 @@ export interface OnboardFlags { id: string; name: string; tier: string; adminEma
  * @throws CliError (exit 2): `--id "Acme": must be a lower-case DNS label ...`, or a list of every bad flag
  */
 export function onboardBody(flags: OnboardFlags, requestId: string): OnboardRequest {
-  const body = { tenantId: flags.id, name: flags.name, tier: flags.tier, adminEmail: flags.adminEmail, requestId };
+  const body = { tenantId: flags.id, name: flags.name, tier: flags.tier, adminEmail: flags.adminEmail, ...(flags.inviteAdmin !== undefined ? { inviteAdmin: flags.inviteAdmin } : {}), requestId };
   const parsed = OnboardRequest.safeParse(body);
   if (parsed.success) return parsed.data;
   const lines = new Map<string, string>();
   for (const issue of parsed.error.issues) {
     const field = issue.path[0] as keyof OnboardRequest;
     const flag = FLAGS[field] ?? String(field);
-    if (!lines.has(flag)) lines.set(flag, `${flag} ${JSON.stringify(body[field] ?? null)}: ${issue.message}`);
+    if (!lines.has(flag)) lines.set(flag, `${flag} ${JSON.stringify((body as Partial<OnboardRequest>)[field] ?? null)}: ${issue.message}`);
   }
   const each = [...lines.values()];
   throw new CliError(each.length === 1 ? each[0] : `${each.length} problems with the flags of tessera tenants create:\n${each.map((l) => `  - ${l}`).join('\n')}`);

@@ -25,8 +25,11 @@ import { valueAt } from '../zod-issues.js';
 export const TenantEntry = OnboardRequest.omit({ requestId: true });
 export type TenantEntry = ReturnType<typeof TenantEntry.parse>;
 
-/** Keys in a fixed order, so the same entry always hashes the same whatever the file's key order. */
-const canonical = (e: TenantEntry) => JSON.stringify({ tenantId: e.tenantId, name: e.name, tier: e.tier, adminEmail: e.adminEmail });
+/**
+ * Keys in a fixed order, so the same entry always hashes the same whatever the file's key order. `inviteAdmin` only
+ * when the entry gives it: an entry without it keeps the request id it had before the field existed.
+ */
+const canonical = (e: TenantEntry) => JSON.stringify({ tenantId: e.tenantId, name: e.name, tier: e.tier, adminEmail: e.adminEmail, ...(e.inviteAdmin !== undefined ? { inviteAdmin: e.inviteAdmin } : {}) });
 const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
 /**
@@ -132,7 +135,7 @@ export async function checkTenantsFile(file: string, stdin?: NodeJS.ReadableStre
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         if (issue.code === 'unrecognized_keys') {
-          for (const k of issue.keys) problems.push(`${label}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail; apply derives the requestId)`);
+          for (const k of issue.keys) problems.push(`${label}: tenants[${i}].${k}: unknown field (an entry has tenantId, name, tier, adminEmail and optionally inviteAdmin; apply derives the requestId)`);
           continue;
         }
         const field = issue.path.map(String).join('.');
@@ -351,7 +354,7 @@ function failureJson(dryRun: boolean, plan: PlanStep[], results: StepResult[], e
 export function tenantsApplyCommand(): Command {
   return new Command('apply')
     .description('tenants as code: onboard the tenants of a file that the registry lacks and change the tier of those whose tier differs; never offboards (a tenant left out of the file is only reported) and never changes a name or admin email (reported as drift)')
-    .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON (UTF-8, one document, at most 16 MiB; - reads the standard input): tenants: [{ tenantId, name, tier, adminEmail }], each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
+    .requiredOption('-f, --file <tenants.yaml>', 'YAML or JSON (UTF-8, one document, at most 16 MiB; - reads the standard input): tenants: [{ tenantId, name, tier, adminEmail, inviteAdmin? }] (inviteAdmin: tenants create --invite-admin / --no-invite-admin; absent: the platform default), each entry checked as `tenants create` checks its flags; the onboarding requestId is derived from the entry (apply-<tenantId>-<sha256 of the entry>), so running apply again replays instead of duplicating')
     .option('--dry-run', 'print the plan and change nothing')
     .addOption(detailedExitcodeOption('changes are pending (--dry-run: a tenant to create or a tier to change) or were made (an onboarding or tier change started); name or email drift and tenants not in the file do not count (apply changes neither)'))
     .addHelpText('after', '\nExample file:\n  tenants:\n    - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }\n\n'
