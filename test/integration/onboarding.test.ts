@@ -3,7 +3,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { AttachPolicyCommand, CreatePolicyCommand, DetachPolicyCommand, ListAccountsCommand, ListRootsCommand, ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { describe, expect, it } from 'vitest';
+import { AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { ROLE_GROUPS } from '../../lib/identity/roles.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { publishVariant } from './support/blueprint-catalog.js';
@@ -192,5 +194,77 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
       expect(await keys()).not.toContain('AvailabilityZones');
     }
     expect((await getTenant('umbrella'))).toMatchObject({ status: 'ACTIVE', blueprintVersion: '0.9.1', availabilityZones: ['us-east-1a', 'us-east-1b'] });
+  });
+});
+
+// s25j: the tenant's first admin invited at onboarding (Invite tenant admin, just before Activate tenant), on moto's Cognito.
+describe('onboarding: the first admin\'s invitation (moto\'s Cognito)', () => {
+  let pool: string;
+  const cognito = () => new CognitoIdentityProviderClient({ credentials: local.fixture.platform });
+  const groupsOf = async (username: string) => (await cognito().send(new AdminListGroupsForUserCommand({ UserPoolId: pool, Username: username }))).Groups!.map((g) => g.GroupName);
+  const tenantOf = (user: { UserAttributes?: Array<{ Name?: string; Value?: string }> }) => user.UserAttributes!.find((a) => a.Name === 'custom:tenant_id')?.Value;
+
+  beforeAll(async () => {
+    // GIVEN the platform's pool, as the platform stack makes it: sign-in by email, the immutable tenant attribute, the role groups
+    pool = (await cognito().send(new CreateUserPoolCommand({
+      PoolName: 'tessera-tenants', UsernameAttributes: ['email'], AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Schema: [{ Name: 'tenant_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '3', MaxLength: '24' } }],
+    }))).UserPool!.Id!;
+    for (const group of ROLE_GROUPS) await cognito().send(new CreateGroupCommand({ UserPoolId: pool, GroupName: group }));
+  });
+  beforeEach(() => {
+    process.env[ENV.userPoolId] = pool;
+    local.cleanups.push(() => void delete process.env[ENV.userPoolId]);
+  });
+
+  it('invites adminEmail as the tenant\'s admin before it is ACTIVE; the answer of AdminCreateUser lost, the Retry finds the user and joins its group', async () => {
+    // GIVEN the first AdminCreateUser made in Cognito whose answer is lost (a 500 after the user exists)
+    let creates = 0;
+    local.cleanups.push(inject('lost-create-user', (next, context) => async (args) => {
+      if (context.commandName !== 'AdminCreateUserCommand') return next(args);
+      creates += 1;
+      const result = await next(args);
+      if (creates === 1) throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalErrorException', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      return result;
+    }));
+    // WHEN
+    const run = await local.workflows.run('onboard', request('hooli', 'starter'));
+    // THEN the onboarding succeeded, the step ran just before Activate tenant, twice (its Retry), never its failure recorder
+    expect(run.error).toBeUndefined();
+    const order = run.states.filter((n) => ['Issue usage key', 'Invite tenant admin', 'Record invite failure', 'Activate tenant'].includes(n));
+    expect(order).toEqual(['Issue usage key', 'Invite tenant admin', 'Activate tenant']);
+    expect(creates).toBe(2); // the second met the user the first made: UsernameExistsException
+    // one user, this tenant's, in tenant-admin
+    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@hooli.example.com' }));
+    expect(tenantOf(user)).toBe('hooli');
+    expect(await groupsOf(user.Username!)).toEqual(['tenant-admin']);
+    const record = (await getTenant('hooli'))!;
+    expect(record.status).toBe('ACTIVE');
+    expect(record.adminInvite).toEqual({ state: 'INVITED', email: 'admin@hooli.example.com', userId: user.Username, found: true, by: 'onboarding', at: expect.any(String), executionArn: expect.stringContaining(':execution:') });
+    const events = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'hooli').map((e) => e.detailType);
+    expect(events).toContain('Tenant User Created');
+    expect(events.at(-1)).toBe('Tenant Activated');
+  });
+
+  it('an adminEmail that is another tenant\'s user: the tenant is ACTIVE, its record says the invitation FAILED and names that tenant', async () => {
+    // GIVEN hooli's admin (the test above); WHEN another tenant is onboarded with the same admin email
+    // (enterprise: an account of its own; the workload account's VPC quota is spent by this file's VPC tenants)
+    const run = await local.workflows.run('onboard', { ...request('piedpiper', 'enterprise'), adminEmail: 'admin@hooli.example.com' });
+    // THEN
+    expect(run.error).toBeUndefined();
+    const record = (await getTenant('piedpiper'))!;
+    expect(record.status).toBe('ACTIVE');
+    expect(record.adminInvite).toMatchObject({ state: 'FAILED', email: 'admin@hooli.example.com', reason: expect.stringContaining('is already a user of tenant "hooli"') });
+    // hooli's user is untouched
+    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@hooli.example.com' }));
+    expect(tenantOf(user)).toBe('hooli');
+    expect(await groupsOf(user.Username!)).toEqual(['tenant-admin']);
+  });
+
+  it('inviteAdmin: false invites no one and says so', async () => {
+    const run = await local.workflows.run('onboard', request('vandelay', 'enterprise', { inviteAdmin: false }));
+    expect(run.error).toBeUndefined();
+    expect((await getTenant('vandelay'))).toMatchObject({ status: 'ACTIVE', inviteAdmin: false, adminInvite: { state: 'SKIPPED', reason: expect.stringMatching(/^inviteAdmin is false/) } });
+    await expect(cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@vandelay.example.com' }))).rejects.toMatchObject({ name: 'UserNotFoundException' });
   });
 });
