@@ -228,36 +228,36 @@ describe('onboarding: the first admin\'s invitation (moto\'s Cognito)', () => {
       return result;
     }));
     // WHEN
-    const run = await local.workflows.run('onboard', request('hooli', 'starter'));
+    const run = await local.workflows.run('onboard', request('soylent', 'starter'));
     // THEN the onboarding succeeded, the step ran just before Activate tenant, twice (its Retry), never its failure recorder
     expect(run.error).toBeUndefined();
     const order = run.states.filter((n) => ['Issue usage key', 'Invite tenant admin', 'Record invite failure', 'Activate tenant'].includes(n));
     expect(order).toEqual(['Issue usage key', 'Invite tenant admin', 'Activate tenant']);
     expect(creates).toBe(2); // the second met the user the first made: UsernameExistsException
     // one user, this tenant's, in tenant-admin
-    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@hooli.example.com' }));
-    expect(tenantOf(user)).toBe('hooli');
+    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@soylent.example.com' }));
+    expect(tenantOf(user)).toBe('soylent');
     expect(await groupsOf(user.Username!)).toEqual(['tenant-admin']);
-    const record = (await getTenant('hooli'))!;
+    const record = (await getTenant('soylent'))!;
     expect(record.status).toBe('ACTIVE');
-    expect(record.adminInvite).toEqual({ state: 'INVITED', email: 'admin@hooli.example.com', userId: user.Username, found: true, by: 'onboarding', at: expect.any(String), executionArn: expect.stringContaining(':execution:') });
-    const events = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'hooli').map((e) => e.detailType);
+    expect(record.adminInvite).toEqual({ state: 'INVITED', email: 'admin@soylent.example.com', userId: user.Username, found: true, by: 'onboarding', at: expect.any(String), executionArn: expect.stringContaining(':execution:') });
+    const events = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'soylent').map((e) => e.detailType);
     expect(events).toContain('Tenant User Created');
     expect(events.at(-1)).toBe('Tenant Activated');
   });
 
   it('an adminEmail that is another tenant\'s user: the tenant is ACTIVE, its record says the invitation FAILED and names that tenant', async () => {
-    // GIVEN hooli's admin (the test above); WHEN another tenant is onboarded with the same admin email
+    // GIVEN soylent's admin (the test above); WHEN another tenant is onboarded with the same admin email
     // (enterprise: an account of its own; the workload account's VPC quota is spent by this file's VPC tenants)
-    const run = await local.workflows.run('onboard', { ...request('piedpiper', 'enterprise'), adminEmail: 'admin@hooli.example.com' });
+    const run = await local.workflows.run('onboard', { ...request('piedpiper', 'enterprise'), adminEmail: 'admin@soylent.example.com' });
     // THEN
     expect(run.error).toBeUndefined();
     const record = (await getTenant('piedpiper'))!;
     expect(record.status).toBe('ACTIVE');
-    expect(record.adminInvite).toMatchObject({ state: 'FAILED', email: 'admin@hooli.example.com', reason: expect.stringContaining('is already a user of tenant "hooli"') });
-    // hooli's user is untouched
-    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@hooli.example.com' }));
-    expect(tenantOf(user)).toBe('hooli');
+    expect(record.adminInvite).toMatchObject({ state: 'FAILED', email: 'admin@soylent.example.com', reason: expect.stringContaining('is already a user of tenant "soylent"') });
+    // soylent's user is untouched
+    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@soylent.example.com' }));
+    expect(tenantOf(user)).toBe('soylent');
     expect(await groupsOf(user.Username!)).toEqual(['tenant-admin']);
   });
 
