@@ -82,13 +82,11 @@ export const handler = lifecycleHandler('Invite tenant admin', async (state: Inv
   }
   const pool = process.env[ENV.userPoolId];
   const asked = record.inviteAdmin ?? state.request.inviteAdmin;
-  if (asked === false) {
-    return save({ state: 'SKIPPED', reason: `inviteAdmin is false in the onboarding request: no user was invited; once the tenant is ACTIVE, ${inviteCommand(tenantId, email)}` });
+  const noPool = `the platform has no user pool (${ENV.userPoolId} is not set): it uses an external identity provider (gateway.jwt), whose users are managed there, not by Tessera`;
+  if (!(asked ?? invitesByDefault(pool))) {
+    return save({ state: 'SKIPPED', reason: asked === false ? `inviteAdmin is false in the onboarding request: no user was invited; once the tenant is ACTIVE, ${inviteCommand(tenantId, email)}` : noPool });
   }
-  if (!pool) {
-    const why = `the platform has no user pool (${ENV.userPoolId} is not set): it uses an external identity provider (gateway.jwt), whose users are managed there, not by Tessera`;
-    return save(asked ? { state: 'FAILED', reason: `inviteAdmin is true, but ${why}` } : { state: 'SKIPPED', reason: why });
-  }
+  if (!pool) return save({ state: 'FAILED', reason: `inviteAdmin is true, but ${noPool}` });
   const events: { error?: string } = {};
   // The user is made whatever EventBridge says: its refusal is recorded on the tenant (eventError), not thrown.
   const emit: EmitEvent = async (detailType, detail) => {
