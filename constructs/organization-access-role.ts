@@ -63,14 +63,8 @@ export class OrganizationAccessRole extends Construct {
   }
 }
 
-/**
- * The SSM parameter (String, management account, home Region) through which `TesseraOrganization` hands the ARN of
- * `tessera-quarantine` to `TesseraPlatform`, whose lifecycle functions call Organizations themselves when the platform
- * account is the management account. An SCP's id is random (`p-` and 8-128 characters, given by CreatePolicy), so its
- * ARN cannot be derived from its name; the platform stack reads it at deploy (an SSM-typed template parameter), as the
- * namespace blueprints read SHARED_CLUSTER_PARAMETERS.
- */
-export const QUARANTINE_SCP_ARN_PARAMETER = '/tessera/organization/quarantine-scp-arn';
+/** The SSM parameter that hands tessera-quarantine's ARN to TesseraPlatform (lib/quarantine-scp-parameter.ts, where doctor reads it too). */
+export { QUARANTINE_SCP_ARN_PARAMETER } from '../lib/quarantine-scp-parameter.js';
 
 /** Every account, OU and root of one organization, as IAM resources (no SCP: those are named one by one). */
 export function organizationResourceArns(managementAccountId: string, organizationId: string): string[] {

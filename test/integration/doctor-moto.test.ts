@@ -5,11 +5,11 @@ import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudf
 import { CognitoIdentityProviderClient, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { BatchDeleteImageCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { DeleteRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { DisableAWSServiceAccessCommand, DisablePolicyTypeCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CreatePolicyCommand, DeletePolicyCommand, DisableAWSServiceAccessCommand, DisablePolicyTypeCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteAccountAssignmentCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { stringify as toYaml } from 'yaml';
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientFactory } from '../../lib/cli/doctor/clients.js';
 import { CHECK_GROUPS, runDoctor } from '../../lib/cli/doctor/runner.js';
 import type { CheckResult, DoctorReport } from '../../lib/cli/doctor/types.js';
+import { QUARANTINE_SCP_ARN_PARAMETER } from '../../lib/quarantine-scp-parameter.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
@@ -222,6 +223,35 @@ describe('tessera doctor against moto: an organization trail', () => {
     expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com').status).toBe('pass');
     await client(OrganizationsClient, estate.creds.management).send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'cloudtrail.amazonaws.com' }));
     expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com')).toMatchObject({ status: 'fail', fix: 'aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com' });
+  });
+});
+
+describe('tessera doctor against moto: tessera-quarantine\'s ARN in SSM (platform account = management account)', () => {
+  it('fails without the parameter, passes once it names tessera-quarantine, and fails naming both when tessera-quarantine was replaced', async () => {
+    await moto.reset();
+    const estate = await buildEstate();
+    const config = { ...estate.config, platformAccountId: MANAGEMENT };
+    const group = CHECK_GROUPS.filter((g) => g.name === 'quarantine-scp-arn');
+    process.env.AWS_ACCESS_KEY_ID = estate.creds.management.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = estate.creds.management.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = estate.creds.management.sessionToken!;
+    const run = async () => line(await runDoctor({ config, configFile: estate.configFile, factory: awsClientFactory({ endpoint: moto.endpoint, maxAttempts: 1 }), groups: group }), 'quarantine-scp-arn');
+    const orgs = client(OrganizationsClient, estate.creds.management);
+    const ssm = client(SSMClient, estate.creds.management);
+    const scp = async () => (await orgs.send(new CreatePolicyCommand({ Name: 'tessera-quarantine', Description: 'test', Type: 'SERVICE_CONTROL_POLICY', Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }) }))).Policy!.PolicySummary!;
+    // no TesseraOrganization yet: no parameter
+    expect(await run()).toMatchObject({ status: 'fail', account: MANAGEMENT, fix: 'npx cdk deploy TesseraOrganization -c tessera:configFile=<your config file>, then TesseraPlatform' });
+    // TesseraOrganization deployed: its SCP and the parameter naming it (TesseraPlatform not deployed in this account yet)
+    const first = await scp();
+    await ssm.send(new PutParameterCommand({ Name: QUARANTINE_SCP_ARN_PARAMETER, Type: 'String', Value: first.Arn! }));
+    expect(await run()).toMatchObject({ status: 'pass', detail: `${QUARANTINE_SCP_ARN_PARAMETER} names ${first.Id}, tessera-quarantine; TesseraPlatform is not deployed yet (it reads the parameter when it is)` });
+    // tessera-quarantine deleted and made again outside CloudFormation: the parameter names the old one
+    await orgs.send(new DeletePolicyCommand({ PolicyId: first.Id! }));
+    const second = await scp();
+    const stale = await run();
+    expect(stale.status).toBe('fail');
+    expect(stale.detail).toBe(`${QUARANTINE_SCP_ARN_PARAMETER} names ${first.Id}, which does not exist; tessera-quarantine is ${second.Id} (${second.Arn}): Quarantine account and Activate tenant find it by name and are refused AttachPolicy/DetachPolicy of it`);
+    expect(stale.fix).toContain(`aws ssm put-parameter --name ${QUARANTINE_SCP_ARN_PARAMETER} --type String --overwrite --value ${second.Arn} --region ${REGION}`);
   });
 });
 

@@ -16,6 +16,7 @@ import { nodeTypeOfferChecks } from './node-type-offer-checks.js';
 import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
 import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
 import { providerSecretChecks } from './provider-secret-checks.js';
+import { quarantineScpChecks } from './quarantine-scp-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
 import { DoctorStopped, result } from './results.js';
 import { sesChecks } from './ses-checks.js';
@@ -29,6 +30,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'organization', run: organizationChecks },
   { name: 'trusted-access', run: trustedAccessChecks },
   { name: 'control-tower', run: controlTowerChecks },
+  { name: 'quarantine-scp-arn', run: quarantineScpChecks },
   { name: 'cdk-bootstrap', run: bootstrapChecks },
   { name: 'provisioning-role', run: provisioningRoleChecks },
   { name: 'provider-secrets', run: providerSecretChecks },
