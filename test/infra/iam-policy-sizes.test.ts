@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
+import { QUARANTINE_SCP_ARN_PARAMETER } from '../../lib/quarantine-scp-parameter.js';
 import { appTemplates } from '../support/default-app.js';
 
 /**
@@ -37,6 +38,14 @@ const TOKYO_CONFIG = JSON.parse(JSON.stringify({
   platformDisasterRecovery: { region: 'us-west-2' },
   tiers: Object.fromEntries(Object.keys(DEFAULT_CONFIG.tiers).map((tier) => [tier, { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } }])),
 }).replaceAll('us-east-1', HOME).replaceAll('us-west-2', DR)) as Record<string, unknown>;
+
+/**
+ * The longest ids Organizations' patterns admit (API reference: Organization.Id `^o-[a-z0-9]{10,32}$`,
+ * PolicySummary.Id `^p-[0-9a-zA-Z_]{8,128}$`), so the SCP ARNs the lifecycle's grants name are as long as they can be.
+ */
+const LONGEST_ORGANIZATION_ID = `o-${'a'.repeat(32)}`;
+const longestPolicyId = (n: number) => `p-${String(n).repeat(128)}`;
+const MANAGEMENT = '111111111111';
 
 const size = (doc: unknown) => JSON.stringify(doc).replace(/\s/g, '').length;
 
@@ -92,5 +101,26 @@ describe('IAM policy sizes once resolved (the longest tenant id, 14-character Re
     expect(found).toEqual([]);
     // and the platform was resolved with the names CloudFormation generates (64-character function names)
     expect(Object.values(platform.resources).filter((r) => r.type === 'AWS::Lambda::Function' && r.name?.length === 64).length).toBeGreaterThan(30);
+  }, 360_000);
+
+  it('keeps them within IAM\'s limits when the platform account is the management account (the lifecycle functions hold the Organizations statements themselves, with tessera-quarantine and 4 external SCPs by ARN)', async () => {
+    // GIVEN the Tokyo app with the platform in the management account, the longest organization id, and the most
+    // external quarantine SCPs the config admits (4), each with the longest id
+    const built = await appTemplates({
+      ...TOKYO_CONFIG,
+      platformAccountId: MANAGEMENT,
+      organization: { managementAccountId: MANAGEMENT, organizationId: LONGEST_ORGANIZATION_ID, externalQuarantinePolicies: [1, 2, 3, 4].map((n) => ({ policyId: longestPolicyId(n) })) },
+    });
+    const template = built.platformWithPolicies.toJSON() as CfnTemplate;
+    // and tessera-quarantine's ARN, as TesseraPlatform reads it from SSM, with the longest id
+    const quarantineParameter = Object.entries(template.Parameters ?? {}).find(([, p]) => p.Type === 'AWS::SSM::Parameter::Value<String>' && p.Default === QUARANTINE_SCP_ARN_PARAMETER)?.[0];
+    expect(quarantineParameter).toBeDefined();
+    const quarantineArn = `arn:aws:organizations::${MANAGEMENT}:policy/${LONGEST_ORGANIZATION_ID}/service_control_policy/${longestPolicyId(0)}`;
+    // WHEN TesseraPlatform is resolved as CloudFormation would, in the management account
+    const platform = instantiate(template, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: MANAGEMENT, region: HOME, stackName: 'TesseraPlatform', lenient: true, parameters: { [quarantineParameter!]: quarantineArn } });
+    // THEN the lifecycle's policies name those ARNs (the case is the one meant) and none passes its limit
+    const policies = Object.values(platform.resources).filter((r) => r.type === 'AWS::IAM::ManagedPolicy').map((r) => JSON.stringify((r.props as { PolicyDocument: unknown }).PolicyDocument));
+    expect(policies.filter((p) => p.includes(quarantineArn) && p.includes(`service_control_policy/${longestPolicyId(4)}`)).length).toBeGreaterThan(0);
+    expect(oversized('TesseraPlatform (platform = management)', platform)).toEqual([]);
   }, 360_000);
 });
