@@ -125,6 +125,10 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   }) : undefined;
   // Ordering only (no reference): S3 refuses a replication rule whose destination bucket does not exist yet.
   if (platformDr) platform.addStackDependency(platformDr, 'the audit replication and the registry backup copy target TesseraPlatformDr\'s bucket and vault');
+  // Ordering only: with the platform in the management account, TesseraPlatform reads tessera-quarantine's ARN from the
+  // SSM parameter TesseraOrganization writes (QUARANTINE_SCP_ARN_PARAMETER); CloudFormation refuses a stack whose SSM
+  // parameter does not exist yet, so `cdk deploy --all` must create the organization stack first.
+  if (config.platformAccountId === config.organization.managementAccountId) platform.addStackDependency(organization, 'TesseraPlatform reads tessera-quarantine\'s ARN from the SSM parameter TesseraOrganization writes');
   for (const stack of [organization, platform, ...(platformDr ? [platformDr] : [])]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
   return { organization, platform, platformDr, blueprints, namespaceBlueprints, drBlueprints, failoverBlueprints, blueprintTemplates, accountBaseline, workloadProvisioning, blueprintStage };

@@ -96,5 +96,13 @@ describe('tessera-quarantine: the AttachPolicy/DetachPolicy grant', () => {
     }
     // and the external SCP's statement is DetachPolicy only
     for (const s of found.filter((x) => x.Sid === 'DetachExternalQuarantine')) expect(s.Action).toBe('organizations:DetachPolicy');
+    // and `cdk deploy --all` creates TesseraOrganization (which writes the parameter) before TesseraPlatform: CloudFormation
+    // refuses a stack whose SSM parameter does not exist
+    expect(built.stackDependencies[built.stackPaths.platform]).toContain(built.stackPaths.organization);
+  });
+
+  it('when the platform account is not the management account, TesseraPlatform does not wait for TesseraOrganization (they are deployed with different credentials)', async () => {
+    const built = await defaultAppTemplates();
+    expect(built.stackDependencies[built.stackPaths.platform]).not.toContain(built.stackPaths.organization);
   });
 });

@@ -42,6 +42,11 @@ export interface AppSnapshot {
    * `Annotations.fromStack(stack).findError('*', Match.anyValue())`, as id and data.
    */
   errors: Record<string, Array<{ id: string; data: unknown }>>;
+  /**
+   * Construct path → the construct paths of the stacks it depends on (`stack.dependencies`: what
+   * `cdk deploy --all` deploys first), for each top-level stack (organization, platform, platform DR).
+   */
+  stackDependencies: Record<string, string[]>;
 }
 
 export interface StackPaths {
@@ -88,6 +93,8 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
     logicalIds: Object.fromEntries(built.app.node.findAll().filter(CfnElement.isCfnElement).map((e) => [e.node.path, Stack.of(e).resolve(e.logicalId) as string])),
     errors: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
       .map((s) => [s.node.path, Annotations.fromStack(s).findError('*', Match.anyValue()).map((m) => ({ id: m.id, data: m.entry.data as unknown }))])),
+    stackDependencies: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
+      .map((s) => [s.node.path, s.dependencies.map((d) => d.node.path).sort()])),
     stackPaths: {
       organization: built.organization.node.path,
       platform: built.platform.node.path,

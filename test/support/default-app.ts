@@ -78,6 +78,8 @@ export interface AppTemplates {
   readonly stackPaths: StackPaths;
   /** Construct path → error annotations of each top-level stack (a copy): `Annotations.fromStack(stack).findError('*', Match.anyValue())` as id and data. */
   readonly errors: Record<string, Array<{ id: string; data: unknown }>>;
+  /** Construct path → the construct paths of the stacks it depends on, for each top-level stack (a copy): what `cdk deploy --all` deploys first. */
+  readonly stackDependencies: Record<string, string[]>;
 }
 
 /** The templates of the default app; `deprecatedApisRefused`: synthesized with `JSII_DEPRECATED=fail` as its process's first synth. */
@@ -474,6 +476,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get validationReport() { return structuredClone(c.validationReport) as unknown as ValidationReport; },
     get stackPaths() { return structuredClone(c.stackPaths); },
     get errors() { return structuredClone(c.errors); },
+    get stackDependencies() { return structuredClone(c.stackDependencies); },
     logicalIdAt(path: string) {
       const id = c.logicalIds[path];
       if (id === undefined) throw new Error(`the app has no CloudFormation element at ${path}`);
