@@ -86,8 +86,19 @@ export function upgradeExecutionName(requestId: string): string {
   return `${requestId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 71)}-${createHash('sha256').update(requestId).digest('hex').slice(0, 8)}`;
 }
 
-/** A requestId made for a request that sent none: `<tier>-<version>-<base36 time>`, each character the requestId may not hold as `_`. */
+/**
+ * A requestId made for a request that sent none (POST /admin/upgrades without requestId or Idempotency-Key, `tessera tenants
+ * upgrade` without --request-id): `<tier>-<version>-<base36 ms>`, each character the requestId may not hold as `_`, `u` before
+ * it when it would not start with a letter or digit (UPGRADE_REQUEST_ID). The time is kept whole and `<tier>-<version>` cut to
+ * fit the 80 characters: a tier name has up to 31 and a version up to 64, and cutting the whole at 80 cut the time instead,
+ * so every made requestId of that tier and version was the same one, and the next upgrade was the first one's replay
+ * ("this request already ran; nothing started").
+ * @param now the time it stands for (ms since the epoch) @default Date.now()
+ * @returns 1-80 characters matching UPGRADE_REQUEST_ID, ending with `-` and `now` in base 36
+ */
 export function defaultRequestId(tier: string, blueprintVersion: string, now = Date.now()): string {
-  const id = `${tier}-${blueprintVersion}-${now.toString(36)}`.replace(/[^A-Za-z0-9._-]/g, '_');
-  return /^[A-Za-z0-9]/.test(id) ? id.slice(0, 80) : `u${id}`.slice(0, 80);
+  const time = now.toString(36);
+  const named = `${tier}-${blueprintVersion}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const prefix = /^[A-Za-z0-9]/.test(named) ? named : `u${named}`;
+  return `${prefix.slice(0, 80 - 1 - time.length)}-${time}`;
 }

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
+import { UPGRADE_REQUEST_ID } from '../../../lib/tenant-record.js';
 import type { UpgradeTierClaim } from '../../../lambdas/shared/control-table.js';
 import { registryMock } from './registry-mock.js';
 import { setLifecycleEnv } from './support.js';
@@ -30,7 +31,7 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
-const { upgradeExecutionName, CLAIM_START_WINDOW_MS } = await import('../../../lambdas/admin/upgrade-routes.js');
+const { upgradeExecutionName, defaultRequestId, CLAIM_START_WINDOW_MS } = await import('../../../lambdas/admin/upgrade-routes.js');
 
 const MACHINE = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-upgrade';
 const arnOf = (name: string) => `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`;
@@ -121,6 +122,35 @@ describe('POST /admin/upgrades: starts a tier\'s rolling upgrade (tessera-upgrad
     const badBody = await post({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'x y' });
     expect([badBody.statusCode, body(badBody).error.param]).toEqual([400, 'requestId']);
     expect(starts()).toHaveLength(2);
+  });
+
+  it('makes a new requestId for each request that sends none, its time kept whole beside the longest tier and version (was cut: the next upgrade of the tier was the first one\'s replay)', async () => {
+    // GIVEN a version of 64 characters (BlueprintVersion's longest) the catalog publishes
+    const version = `2.0.0-rc.${'a'.repeat(55)}`;
+    expect(version).toHaveLength(64);
+    s3.on(HeadObjectCommand).resolves({});
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // WHEN the tier is upgraded to it without a requestId, that upgrade ends, and the tier is upgraded again an hour later
+      vi.setSystemTime(new Date('2026-12-05T10:00:00.000Z'));
+      const first = await post({ tier: 'professional', blueprintVersion: version });
+      executions.get(body(first).executionArn)!.status = 'FAILED';
+      vi.setSystemTime(new Date('2026-12-05T11:00:00.000Z'));
+      const second = await post({ tier: 'professional', blueprintVersion: version });
+      // THEN each started its own execution, each requestId ending with its request's time
+      expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+      expect(body(first).requestId).toMatch(new RegExp(`-${Date.parse('2026-12-05T10:00:00.000Z').toString(36)}$`));
+      expect(body(second).requestId).toMatch(new RegExp(`-${Date.parse('2026-12-05T11:00:00.000Z').toString(36)}$`));
+      expect(starts()).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+    // AND the longest tier name (31) with the longest version: 80 characters, the requestId's rule, the time whole
+    const made = defaultRequestId('t'.repeat(31), version, 1_796_000_000_000);
+    expect(made).toHaveLength(80);
+    expect(made).toMatch(UPGRADE_REQUEST_ID);
+    expect(made.endsWith(`-${(1_796_000_000_000).toString(36)}`)).toBe(true);
+    expect(defaultRequestId('-x', '1.0', 0)).toBe('u-x-1.0-0');
   });
 
   it('refuses a tier the config does not have (400 unknown_tier, the nearest tier named), before any AWS call', async () => {
