@@ -69,6 +69,13 @@ export interface UpgradeProgress extends Omit<UpgradeStarted, 'note'> {
   steps: UpgradeStep[];
 }
 
+/**
+ * What can name an upgrade in `GET /admin/upgrades/{upgradeId}` and `tessera tenants upgrade --follow`: an execution name
+ * upgradeExecutionName gives, or a requestId (UPGRADE_REQUEST_ID): 1-80 characters of `A-Z a-z 0-9 . _ -`. Anything else
+ * names no upgrade (the route's 404).
+ */
+export const UPGRADE_ID = /^[A-Za-z0-9_.-]{1,80}$/;
+
 /** Step Functions execution names the upgrade's are kept to: the characters CloudWatch Logs takes (the state machine logs ALL). */
 const LOGGABLE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 

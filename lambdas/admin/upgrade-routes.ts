@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { pages } from '../../lib/aws-pages.js';
 import { UPGRADE_STATES } from '../../lib/lifecycle-constants.js';
 import { UPGRADE_REQUEST_ID, UpgradeRequest } from '../../lib/tenant-record.js';
-import { defaultRequestId, upgradeExecutionName, type UpgradeProgress, type UpgradeStarted, type UpgradeTenantCounts } from '../../lib/upgrade-progress.js';
+import { defaultRequestId, UPGRADE_ID, upgradeExecutionName, type UpgradeProgress, type UpgradeStarted, type UpgradeTenantCounts } from '../../lib/upgrade-progress.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { claimUpgradeTier, releaseUpgradeTier } from '../shared/control-table.js';
@@ -230,9 +230,6 @@ async function startUpgrade(event: APIGatewayProxyEvent): Promise<APIGatewayProx
     throw e;
   }
 }
-
-/** `GET /admin/upgrades/{upgradeId}`: an upgradeId is an execution name or a requestId; anything else names no upgrade. */
-const UPGRADE_ID = /^[A-Za-z0-9_.-]{1,80}$/;
 
 /** The item counts of a map run (DescribeMapRun), or why they could not be read. */
 async function mapRunCounts(mapRunArn: string): Promise<{ tenants: UpgradeTenantCounts } | { tenantsError: string }> {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { AllowReplacement, UPGRADE_REQUEST_ID } from '../tenant-record.js';
-import { defaultRequestId, type UpgradeProgress, type UpgradeStarted } from '../upgrade-progress.js';
+import { defaultRequestId, UPGRADE_ID, type UpgradeProgress, type UpgradeStarted } from '../upgrade-progress.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
 import { CliError } from './cli-error.js';
@@ -125,6 +125,11 @@ export function tenantsUpgradeCommand(): Command {
       if (o.follow !== undefined) {
         const given = ['tier', 'blueprintVersion', 'allowReplacement', 'requestId'].filter((k) => o[k] !== undefined);
         if (given.length) throw new CliError(`--follow ${o.follow} follows an upgrade already started: it does not go with ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+        // Checked here: '.' and '..' are path segments the URL resolves (GET /admin/ for '..'), and '' leaves the segment out;
+        // API Gateway answered those 403 Missing Authentication Token, which read as an admin API that predates the route.
+        if (!UPGRADE_ID.test(o.follow) || /^\.\.?$/.test(o.follow)) {
+          throw new CliError(`--follow = ${JSON.stringify(String(o.follow).slice(0, 100))}: not an upgradeId; give the upgradeId tessera tenants upgrade printed (upgrade <upgradeId> (execution …)) or the upgrade's request id: 1-80 characters of A-Z, a-z, 0-9, ".", "_" and "-"`);
+        }
         const { api, json } = adminTarget(cmd);
         let p: UpgradeProgress;
         try {

@@ -143,13 +143,18 @@ describe('tessera tenants upgrade', () => {
     expect(out.stderr).toMatch(/the admin API predates POST \/admin\/upgrades: deploy TesseraPlatform of this checkout .*aws stepfunctions start-execution/);
   });
 
-  it('refuses what it can check before any call (exit 2): a missing option, --follow with a start option, a request id or reason the API would refuse', async () => {
+  it('refuses what it can check before any call (exit 2): a missing option, --follow with a start option or with what cannot name an upgrade, a request id or reason the API would refuse', async () => {
     const refused = [
       [['tenants', 'upgrade', '--tier', 'starter'], 'give --blueprint-version <version>'],
       [['tenants', 'upgrade', '--blueprint-version', '2.0.0'], 'give --tier <tier>'],
       [['tenants', 'upgrade', '--follow', 'x', '--tier', 'starter'], '--follow x follows an upgrade already started: it does not go with --tier'],
       [['tenants', 'upgrade', '--tier', 'starter', '--blueprint-version', '2.0.0', '--request-id', 'a b'], '--request-id = "a b": must be 1-80 characters of A-Z, a-z, 0-9'],
       [['tenants', 'upgrade', '--tier', 'starter', '--blueprint-version', '2.0.0', '--allow-replacement', 'ok'], '--allow-replacement: reason = "ok": must say why'],
+      // '..' resolved to GET /admin/ and '.' or '' to /admin/upgrades/: API Gateway's 403, said as an admin API that predates the route
+      [['tenants', 'upgrade', '--follow', '..'], '--follow = "..": not an upgradeId; give the upgradeId tessera tenants upgrade printed'],
+      [['tenants', 'upgrade', '--follow', '.'], '--follow = ".": not an upgradeId'],
+      [['tenants', 'upgrade', '--follow', ''], '--follow = "": not an upgradeId'],
+      [['tenants', 'upgrade', '--follow', 'starter/2.0.0'], '--follow = "starter/2.0.0": not an upgradeId'],
     ] as const;
     for (const [args, said] of refused) {
       const out = await run({}, ...args);
