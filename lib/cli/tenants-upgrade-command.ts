@@ -60,41 +60,77 @@ export function upgradeEndLines(p: UpgradeProgress): string[] {
   return lines;
 }
 
+/** What a watch that ends before its upgrade does says after its reason: the upgrade goes on, and how to follow it again. */
+export const upgradeGoesOn = (upgradeId: string) =>
+  `the upgrade goes on in Step Functions (ending the watch stops nothing): tessera tenants upgrade --follow ${upgradeId} follows it again`;
+
 /**
  * Follows an upgrade (`GET /admin/upgrades/{upgradeId}`) until its execution ends, in `tessera tenants watch`'s style: the
  * execution announced once with how long it has been running, each step as it finishes with its duration, how many
  * tenants were listed, the tenants done whenever that changes, and the end (upgradeEndLines). With `json`, one JSON object
  * per line: each step, `{ listed }`, `{ tenants }`, and the end as `{ upgrade: <the progress without its steps> }`.
- * @returns the last progress read (its executionStatus is not RUNNING)
+ *
+ * A watch that ends before the upgrade says that the upgrade goes on and how to follow it again (upgradeGoesOn): an upgrade
+ * of a large tier runs for hours, longer than an Identity Center session (TesseraPlatformAdmin's: 4 hours), and a
+ * Ctrl-C could be taken for a cancel, as in tools whose watch is the operation.
+ * - Ctrl-C (SIGINT, while it waits or polls): that line on stderr, process.exitCode 130 (as a shell reports a SIGINT); a
+ *   second Ctrl-C ends the process at once (Node's default);
+ * - a poll that fails once the upgrade was read (credentials that expired, the network, a throttle): its error, then that line.
+ * @returns the last progress read (its executionStatus is not RUNNING), or undefined after Ctrl-C
+ * @throws CliError the first poll's error as it is (an unknown upgradeId, the admin API unreachable); a later one's with upgradeGoesOn
  */
-export async function watchUpgrade(api: AdminClient, upgradeId: string, intervalMs: number, json: boolean, colour = stdoutColour()): Promise<UpgradeProgress> {
+export async function watchUpgrade(api: AdminClient, upgradeId: string, intervalMs: number, json: boolean, colour = stdoutColour()): Promise<UpgradeProgress | undefined> {
   const printed = new Set<number>();
   let announced = false;
   let listed = false;
+  let read = false;
   let counts = '';
-  for (;;) {
-    const p = await api.call<UpgradeProgress>('GET', `/admin/upgrades/${encodeURIComponent(upgradeId)}`);
-    if (!json && !announced && p.executionStatus === 'RUNNING') {
-      announced = true;
-      const since = secondsBetween(p.startDate, Date.now());
-      print(`upgrade running${since ? ` for${since}` : ''} — tier ${p.tier} to ${p.blueprintVersion}`);
+  let interrupted = (): void => undefined;
+  const stop = new Promise<'stop'>((resolve) => { interrupted = () => resolve('stop'); });
+  process.once('SIGINT', interrupted);
+  const stopped = (): undefined => {
+    process.stderr.write(`stopped following upgrade ${upgradeId} (Ctrl-C): ${upgradeGoesOn(upgradeId)}\n`);
+    process.exitCode = 130;
+    return undefined;
+  };
+  try {
+    for (;;) {
+      let p: UpgradeProgress | 'stop';
+      try {
+        p = await Promise.race([api.call<UpgradeProgress>('GET', `/admin/upgrades/${encodeURIComponent(upgradeId)}`), stop]);
+      } catch (e) {
+        if (read && e instanceof CliError) throw new CliError(`${e.message}\n${upgradeGoesOn(upgradeId)}`, e.exitCode);
+        throw e;
+      }
+      if (p === 'stop') return stopped();
+      read = true;
+      if (!json && !announced && p.executionStatus === 'RUNNING') {
+        announced = true;
+        const since = secondsBetween(p.startDate, Date.now());
+        print(`upgrade running${since ? ` for${since}` : ''} — tier ${p.tier} to ${p.blueprintVersion}`);
+      }
+      printSteps(p.steps, printed, json, colour, print);
+      if (p.listed !== undefined && !listed) {
+        listed = true;
+        print(json ? JSON.stringify({ listed: p.listed }) : `  … ${p.listed} tenant${p.listed === 1 ? '' : 's'} of tier ${p.tier} listed (ACTIVE or UPDATING, not on ${p.blueprintVersion})`);
+      }
+      const line = p.executionStatus === 'RUNNING' ? tenantCountsLine(p) : undefined;
+      if (line && JSON.stringify(p.tenants) !== counts) {
+        counts = JSON.stringify(p.tenants);
+        print(json ? JSON.stringify({ tenants: p.tenants }) : line);
+      }
+      if (p.executionStatus !== 'RUNNING') {
+        const { steps: _steps, ...upgrade } = p;
+        print(json ? JSON.stringify({ upgrade }) : upgradeEndLines(p).join('\n'));
+        return p;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([new Promise<'waited'>((r) => { timer = setTimeout(() => r('waited'), intervalMs); }), stop]);
+      clearTimeout(timer);
+      if (waited === 'stop') return stopped();
     }
-    printSteps(p.steps, printed, json, colour, print);
-    if (p.listed !== undefined && !listed) {
-      listed = true;
-      print(json ? JSON.stringify({ listed: p.listed }) : `  … ${p.listed} tenant${p.listed === 1 ? '' : 's'} of tier ${p.tier} listed (ACTIVE or UPDATING, not on ${p.blueprintVersion})`);
-    }
-    const line = p.executionStatus === 'RUNNING' ? tenantCountsLine(p) : undefined;
-    if (line && JSON.stringify(p.tenants) !== counts) {
-      counts = JSON.stringify(p.tenants);
-      print(json ? JSON.stringify({ tenants: p.tenants }) : line);
-    }
-    if (p.executionStatus !== 'RUNNING') {
-      const { steps: _steps, ...upgrade } = p;
-      print(json ? JSON.stringify({ upgrade }) : upgradeEndLines(p).join('\n'));
-      return p;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
+  } finally {
+    process.off('SIGINT', interrupted);
   }
 }
 
@@ -131,13 +167,13 @@ export function tenantsUpgradeCommand(): Command {
           throw new CliError(`--follow = ${JSON.stringify(String(o.follow).slice(0, 100))}: not an upgradeId; give the upgradeId tessera tenants upgrade printed (upgrade <upgradeId> (execution …)) or the upgrade's request id: 1-80 characters of A-Z, a-z, 0-9, ".", "_" and "-"`);
         }
         const { api, json } = adminTarget(cmd);
-        let p: UpgradeProgress;
+        let p: UpgradeProgress | undefined;
         try {
           p = await watchUpgrade(api, o.follow, o.interval * 1000, json);
         } catch (e) {
           throw predatesRoute(e, 'GET /admin/upgrades/{upgradeId}');
         }
-        if (!upgradeSucceeded(p)) process.exitCode = 1;
+        if (p && !upgradeSucceeded(p)) process.exitCode = 1;
         return;
       }
       const missing = [o.tier === undefined && '--tier <tier>', o.blueprintVersion === undefined && '--blueprint-version <version>'].filter(Boolean);
@@ -160,6 +196,8 @@ export function tenantsUpgradeCommand(): Command {
         throw predatesRoute(e, 'POST /admin/upgrades');
       }
       print(json ? JSON.stringify(out) : upgradeStartedLines(out));
-      if (o.watch && !upgradeSucceeded(await watchUpgrade(api, out.upgradeId, o.interval * 1000, json))) process.exitCode = 1;
+      if (!o.watch) return;
+      const p = await watchUpgrade(api, out.upgradeId, o.interval * 1000, json);
+      if (p && !upgradeSucceeded(p)) process.exitCode = 1;
     });
 }

@@ -43,8 +43,12 @@ const admin = fakeAdminApi((req) => {
     req.on('end', () => bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
     return post;
   }
-  return { status: 200, body: progress.length > 1 ? progress.shift() : progress[0] };
+  afterGet?.();
+  return gets.shift() ?? { status: 200, body: progress.length > 1 ? progress.shift() : progress[0] };
 });
+/** Answers to the next GETs before `progress` (an error), and what to do once a GET is answered (a Ctrl-C). */
+let gets: Array<{ status: number; body: unknown }> = [];
+let afterGet: (() => void) | undefined;
 const { calls } = admin;
 
 async function run(answers: { post?: { status: number; body: unknown }; progress?: UpgradeProgress[] }, ...args: string[]) {
@@ -52,7 +56,12 @@ async function run(answers: { post?: { status: number; body: unknown }; progress
   progress = answers.progress ?? [];
   calls.length = 0;
   bodies.length = 0;
-  return runTesseraInProcess(admin.url, ...args);
+  try {
+    return await runTesseraInProcess(admin.url, ...args);
+  } finally {
+    gets = [];
+    afterGet = undefined;
+  }
 }
 
 describe('tessera tenants upgrade', () => {
@@ -104,6 +113,31 @@ describe('tessera tenants upgrade', () => {
       '',
     ]);
     expect(out.code).toBe(1);
+  });
+
+  it('Ctrl-C while it follows: stops following, says the upgrade goes on and how to follow it again (stderr), exit 130; no call after', async () => {
+    // GIVEN an upgrade that runs; the operator presses Ctrl-C once its first progress is printed (the watch waits 30 s for the next)
+    afterGet = () => {
+      afterGet = undefined;
+      setTimeout(() => process.emit('SIGINT'), 50);
+    };
+    const out = await run({ progress: polls({ summary }).slice(0, 1) }, 'tenants', 'upgrade', '--tier', 'starter', '--blueprint-version', '2.0.0', '--watch', '--interval', '30');
+    // THEN
+    expect(out.code).toBe(130);
+    expect(out.stdout).toContain('  … 12 tenants of tier starter listed');
+    expect(out.stderr).toBe(`stopped following upgrade ${started.upgradeId} (Ctrl-C): the upgrade goes on in Step Functions (ending the watch stops nothing): tessera tenants upgrade --follow ${started.upgradeId} follows it again\n`);
+    expect(calls).toEqual(['POST /v1/admin/upgrades', `GET /v1/admin/upgrades/${started.upgradeId}`]);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('a poll that fails once the upgrade was read (an expired session during a long upgrade): its error, then that the upgrade goes on and how to follow it; an unknown upgradeId is said as the API says it', async () => {
+    gets = [{ status: 200, body: polls({ summary })[0] }, { status: 403, body: { message: 'The security token included in the request is expired' } }];
+    const out = await run({}, 'tenants', 'upgrade', '--follow', started.upgradeId, '--interval', '0.1');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^error: .*expired.*\nthe upgrade goes on in Step Functions \(ending the watch stops nothing\): tessera tenants upgrade --follow starter-2_0_0-m3x-1a2b3c4d follows it again\n$/s);
+    gets = [{ status: 404, body: { error: { type: 'not_found_error', code: 'upgrade_not_found', param: 'upgradeId', message: 'upgradeId = "nope": no upgrade of that name' } } }];
+    const unknown = await run({}, 'tenants', 'upgrade', '--follow', 'nope');
+    expect([unknown.code, unknown.stderr]).toEqual([1, 'error: upgradeId = "nope": no upgrade of that name (upgrade_not_found, field upgradeId)\n']);
   });
 
   it('--json: the start answer, then one JSON object per step, { listed }, { tenants } and { upgrade } at the end', async () => {
