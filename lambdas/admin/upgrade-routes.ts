@@ -166,8 +166,8 @@ export const CLAIM_START_WINDOW_MS = 5 * 60_000;
 
 /**
  * Claims `tier`'s upgrade for this execution (control-table.ts claimUpgradeTier): of two requests at once, the second
- * finds the first's claim. A claim whose execution has ended (or never started, CLAIM_START_WINDOW_MS after it was taken)
- * is taken over.
+ * finds the first's claim. A claim whose execution has ended (or never started, CLAIM_START_WINDOW_MS after it was taken),
+ * or is an upgrade of another tier (its requestId sent again for that tier after the claiming request died), is taken over.
  * @throws ApiError 409 `upgrade_in_progress` while the holder's execution runs, or is about to start
  */
 async function claimTier(tier: string, claim: { executionArn: string; requestId: string; blueprintVersion: string }): Promise<void> {
@@ -176,7 +176,9 @@ async function claimTier(tier: string, claim: { executionArn: string; requestId:
     const holder = await claimUpgradeTier(tier, claim, ended);
     if (!holder) return;
     const execution = await describe(holder.executionArn);
-    if (execution?.status === 'RUNNING') throw upgradeInProgress(tier, execution);
+    // An execution of another tier holds none of this one: its name's request claimed this tier, died before it started,
+    // and was sent again for the other tier (the same requestId), whose execution runs under that name.
+    if (execution?.status === 'RUNNING' && inputOf(execution).tier === tier) throw upgradeInProgress(tier, execution);
     // A claim without a readable time is as old as can be: taken over rather than refusing the tier for good.
     const claimedAt = Date.parse(holder.claimedAt);
     const starting = Number.isFinite(claimedAt) && Date.now() - claimedAt <= CLAIM_START_WINDOW_MS;

@@ -235,6 +235,19 @@ describe('POST /admin/upgrades: starts a tier\'s rolling upgrade (tessera-upgrad
     expect((await post({ tier: 'professional', blueprintVersion: '2.0.0', requestId: 'pro-mine' })).statusCode).toBe(202);
   });
 
+  it('a tier\'s claim whose execution is another tier\'s upgrade (its request died after claiming, then was sent again for that tier) is taken over, not a 409 until that upgrade ends', async () => {
+    // GIVEN requestId roll-8 claimed starter and died before StartExecution; sent again for professional, it runs under that name
+    claims.set('starter', { executionArn: arnOf('roll-8'), requestId: 'roll-8', blueprintVersion: '2.0.0', claimedAt: new Date().toISOString() });
+    const pro = await post({ tier: 'professional', blueprintVersion: '2.0.0', requestId: 'roll-8' });
+    expect([pro.statusCode, claims.get('professional')?.executionArn]).toEqual([202, arnOf('roll-8')]);
+    // WHEN starter is upgraded
+    const starter = await post({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-9' });
+    // THEN it starts, and holds its tier's claim; professional's upgrade still holds its own
+    expect(starter.statusCode).toBe(202);
+    expect(claims.get('starter')?.executionArn).toBe(arnOf('starter-9'));
+    expect((await post({ tier: 'professional', blueprintVersion: '1.0.0', requestId: 'pro-2' })).statusCode).toBe(409);
+  });
+
   it('the same requestId sent at once for another tier: the request whose start meets the other\'s execution answers 409 idempotency_key_reused and gives its tier\'s claim back', async () => {
     // GIVEN the other request (professional) starts its execution between this one's checks and its StartExecution
     const name = 'roll-7';
