@@ -183,7 +183,10 @@ async function claimTier(tier: string, claim: { executionArn: string; requestId:
     const claimedAt = Date.parse(holder.claimedAt);
     const starting = Number.isFinite(claimedAt) && Date.now() - claimedAt <= CLAIM_START_WINDOW_MS;
     if (!execution && starting) {
-      throw new ApiError(409, `tier "${tier}" is being upgraded: request ${holder.requestId} (to ${holder.blueprintVersion}) claimed it at ${holder.claimedAt} and is starting execution ${holder.executionArn}; another upgrade of the tier is refused until it ends`,
+      // A request that died between its claim and its StartExecution (a Lambda timeout: the caller got API Gateway's 504) never
+      // starts it: the claim is taken over at the end of the window, which the message names, not "until it ends".
+      const takenOver = new Date(claimedAt + CLAIM_START_WINDOW_MS).toISOString();
+      throw new ApiError(409, `tier "${tier}" is being upgraded: request ${holder.requestId} (to ${holder.blueprintVersion}) claimed it at ${holder.claimedAt} and is starting execution ${holder.executionArn}; another upgrade of the tier is refused until it ends; if that request failed before starting it, the claim is taken over from ${takenOver}`,
         'conflict_error', 'upgrade_in_progress', 'tier', { upgrade: { executionArn: holder.executionArn, requestId: holder.requestId, blueprintVersion: holder.blueprintVersion } });
     }
     ended = holder.executionArn;

@@ -219,12 +219,14 @@ describe('POST /admin/upgrades: starts a tier\'s rolling upgrade (tessera-upgrad
 
   it('two requests of one tier at once: the one that finds the other\'s claim, its execution not yet started, is refused; a claim whose execution never started is taken over after the start window', async () => {
     // GIVEN another request's claim of starter, just taken (its StartExecution not yet made)
-    claims.set('starter', { executionArn: arnOf('starter-other'), requestId: 'starter-other', blueprintVersion: '2.0.0', claimedAt: new Date().toISOString() });
+    const claimedAt = new Date();
+    claims.set('starter', { executionArn: arnOf('starter-other'), requestId: 'starter-other', blueprintVersion: '2.0.0', claimedAt: claimedAt.toISOString() });
     // WHEN
     const res = await post({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-mine' });
-    // THEN
+    // THEN refused, saying when the claim is taken over should that request have died before its start (not "until it ends" alone)
     expect(res.statusCode).toBe(409);
     expect(body(res).error).toMatchObject({ code: 'upgrade_in_progress', message: expect.stringContaining('request starter-other (to 2.0.0) claimed it at') });
+    expect(body(res).error.message).toMatch(new RegExp(`; if that request failed before starting it, the claim is taken over from ${new Date(claimedAt.getTime() + CLAIM_START_WINDOW_MS).toISOString().replace(/\./g, '\\.')}$`));
     expect(starts()).toEqual([]);
     // AND a claim older than the window whose execution never started (its Lambda died) is taken over
     claims.get('starter')!.claimedAt = new Date(Date.now() - CLAIM_START_WINDOW_MS - 1000).toISOString();
