@@ -171,6 +171,19 @@ describe('tessera tenants upgrade', () => {
     expect(tier.code).toBe(1);
   });
 
+  it('a start whose answer was lost (API Gateway\'s 504 after 29 s, a 5xx) names the request id the CLI made, to send it again or follow it; a refusal does not', async () => {
+    const out = await run({ post: { status: 504, body: { message: 'Endpoint request timed out' } } }, 'tenants', 'upgrade', '--tier', 'starter', '--blueprint-version', '2.0.0');
+    const made = (bodies[0] as { requestId: string }).requestId;
+    expect(made).toMatch(/^starter-2\.0\.0-[0-9a-z]+$/);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe(`error: Endpoint request timed out\nif the admin API received the request, the upgrade may have started: its request id is ${made}; the same command with --request-id ${made} answers with that upgrade (or starts it), tessera tenants upgrade --follow ${made} follows it\n`);
+    // A refusal started nothing: said as the API says it; and a --request-id given is the operator's own
+    const refused = await run({ post: { status: 400, body: { error: { type: 'invalid_request_error', code: 'unknown_tier', param: 'tier', message: 'tier = "startr": does not exist' } } } }, 'tenants', 'upgrade', '--tier', 'startr', '--blueprint-version', '2.0.0');
+    expect(refused.stderr).not.toContain('request id');
+    const given = await run({ post: { status: 504, body: { message: 'Endpoint request timed out' } } }, 'tenants', 'upgrade', '--tier', 'starter', '--blueprint-version', '2.0.0', '--request-id', 'mine-1');
+    expect(given.stderr).toBe('error: Endpoint request timed out\n');
+  });
+
   it('an admin API deployed before the route (API Gateway\'s 403 Missing Authentication Token) says so and how to upgrade instead', async () => {
     const out = await run({ post: { status: 403, body: { message: 'Missing Authentication Token' } } }, 'tenants', 'upgrade', '--tier', 'starter', '--blueprint-version', '2.0.0');
     expect(out.code).toBe(1);
