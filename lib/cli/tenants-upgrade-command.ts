@@ -76,14 +76,15 @@ export const upgradeGoesOn = (upgradeId: string) =>
  * - Ctrl-C (SIGINT, while it waits or polls): that line on stderr, process.exitCode 130 (as a shell reports a SIGINT); a
  *   second Ctrl-C ends the process at once (Node's default);
  * - a poll that fails once the upgrade was read (credentials that expired, the network, a throttle): its error, then that line.
+ * @param started the upgrade is known to exist (POST /admin/upgrades answered it): its first poll's failure says it goes on too @default false
  * @returns the last progress read (its executionStatus is not RUNNING), or undefined after Ctrl-C
- * @throws CliError the first poll's error as it is (an unknown upgradeId, the admin API unreachable); a later one's with upgradeGoesOn
+ * @throws CliError the first poll's error as it is (an unknown upgradeId, the admin API unreachable) unless `started`; a later one's with upgradeGoesOn
  */
-export async function watchUpgrade(api: AdminClient, upgradeId: string, intervalMs: number, json: boolean, colour = stdoutColour()): Promise<UpgradeProgress | undefined> {
+export async function watchUpgrade(api: AdminClient, upgradeId: string, intervalMs: number, json: boolean, colour = stdoutColour(), started = false): Promise<UpgradeProgress | undefined> {
   const printed = new Set<number>();
   let announced = false;
   let listed = false;
-  let read = false;
+  let read = started;
   let counts = '';
   let interrupted = (): void => undefined;
   const stop = new Promise<'stop'>((resolve) => { interrupted = () => resolve('stop'); });
@@ -204,7 +205,7 @@ export function tenantsUpgradeCommand(): Command {
       }
       print(json ? JSON.stringify(out) : upgradeStartedLines(out));
       if (!o.watch) return;
-      const p = await watchUpgrade(api, out.upgradeId, o.interval * 1000, json);
+      const p = await watchUpgrade(api, out.upgradeId, o.interval * 1000, json, stdoutColour(), true);
       if (p && !upgradeSucceeded(p)) process.exitCode = 1;
     });
 }

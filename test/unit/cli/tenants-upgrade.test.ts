@@ -135,6 +135,10 @@ describe('tessera tenants upgrade', () => {
     const out = await run({}, 'tenants', 'upgrade', '--follow', started.upgradeId, '--interval', '0.1');
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/^error: .*expired.*\nthe upgrade goes on in Step Functions \(ending the watch stops nothing\): tessera tenants upgrade --follow starter-2_0_0-m3x-1a2b3c4d follows it again\n$/s);
+    // The first poll after the start answered it: the upgrade exists, and goes on
+    gets = [{ status: 503, body: { message: 'Service Unavailable' } }];
+    const first = await run({}, 'tenants', 'upgrade', '--tier', 'starter', '--blueprint-version', '2.0.0', '--watch', '--interval', '0.1');
+    expect([first.code, first.stderr]).toEqual([1, `error: Service Unavailable\n${'the upgrade goes on in Step Functions (ending the watch stops nothing)'}: tessera tenants upgrade --follow ${started.upgradeId} follows it again\n`]);
     gets = [{ status: 404, body: { error: { type: 'not_found_error', code: 'upgrade_not_found', param: 'upgradeId', message: 'upgradeId = "nope": no upgrade of that name' } } }];
     const unknown = await run({}, 'tenants', 'upgrade', '--follow', 'nope');
     expect([unknown.code, unknown.stderr]).toEqual([1, 'error: upgradeId = "nope": no upgrade of that name (upgrade_not_found, field upgradeId)\n']);
