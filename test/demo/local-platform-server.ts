@@ -14,9 +14,8 @@
  */
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
 import '../../scripts/help-flag.js';
-import { configWith } from '../support/config-with.js';
-import { LocalPortError } from '../integration/support/local-platform.js';
-import { startDemoPlatform } from './demo-platform.js';
+// The platform's modules (the harness, the Lambda handlers, the AWS SDK) are imported only once the arguments are
+// good (below): a refused argument or --help costs about 0.4 s of CPU instead of 2.4 s (loading them through tsx).
 
 /**
  * The script's arguments: `--port <n>` or `--port=<n>`, n an integer 1-65535 (TCP's port range less 0, which would
@@ -45,6 +44,9 @@ try {
   process.exit(2);
 }
 
+const [{ configWith }, { LocalPortError }, { startDemoPlatform }] = await Promise.all([
+  import('../support/config-with.js'), import('../integration/support/local-platform.js'), import('./demo-platform.js'),
+]);
 let started: Awaited<ReturnType<typeof startDemoPlatform>>;
 try {
   started = await startDemoPlatform({ port });

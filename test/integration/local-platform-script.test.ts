@@ -1,8 +1,9 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { bundledEntry, tesseraBundle } from '../support/cli-bundle.js';
 import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -13,8 +14,8 @@ import { tempDir } from '../support/temp-dirs.js';
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 const dir = tempDir('local-platform-script-');
-let child: ChildProcess | undefined;
-afterEach(() => { if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+/** Each started script is killed after its case (or cases) at the latest, should one fail before it stops it. */
+const killIfRunning = (child: ChildProcess | undefined) => { if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
 
 /** Whether something accepts a TCP connection at `url`'s host and port. */
 const listening = (url: string) => new Promise<boolean>((resolve) => {
@@ -26,96 +27,137 @@ const listening = (url: string) => new Promise<boolean>((resolve) => {
 /** Whether process `pid` still exists (signal 0 checks without sending anything). */
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
+/** The script's entry: what `npm run local-platform` runs (package.json, checked below). */
+const SCRIPT = 'test/demo/local-platform-server.ts';
+
+/** A started script: its process, what it printed so far, and its exit. */
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node <nodeArgs>` in the project as the script's one process (so a signal reaches it as Ctrl-C reaches a terminal's); resolves once it printed its Tiers line. */
+async function startScript(nodeArgs: readonly string[], onStart: (child: ChildProcess) => void): Promise<Started> {
+  const started = spawn(process.execPath, nodeArgs, { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  onStart(started);
+  let stdout = '';
+  let stderr = '';
+  started.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => started.on('exit', (code, signal) => resolve({ code, signal })));
+  await new Promise<void>((resolve, reject) => {
+    started.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+      if (stdout.includes('Tiers')) resolve();
+    });
+    void exited.then((e) => reject(new Error(`local-platform exited before it was up (${JSON.stringify(e)}): ${stderr}`)));
+  });
+  return { child: started, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/**
+ * The case both signals share: the export line holds the variables another shell needs; `tessera tenants apply
+ * --dry-run`, `tenants create --watch` and `tenants usage` (`cli`: the CLI's entry) run against it from another
+ * process with them; `signal` then stops the admin API, moto, the script's children and the script itself (exit 0).
+ * Returns the admin API's URL.
+ */
+async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'SIGTERM'): Promise<string> {
+  const exportLine = /^ {2}export (.*)$/m.exec(s.stdout())?.[1];
+  expect(exportLine, s.stdout()).toBeDefined();
+  const env = Object.fromEntries(exportLine!.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '' });
+  const moto = /AWS \(moto\) (http:\/\/127\.0\.0\.1:\d+)/.exec(s.stdout())![1]!;
+  expect(s.stdout()).toContain('npx tessera tenants apply -f tenants.yaml --dry-run');
+
+  // Another shell with the printed variables (and none of this process's admin API settings).
+  const file = join(dir, `tenants-${signal}.yaml`);
+  writeFileSync(file, 'tenants:\n  - { tenantId: localco, name: Local Co, tier: starter, adminEmail: ops@localco.example.com }\n');
+  const cliRun = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [cli, 'tenants', 'apply', '-f', file, '--dry-run'], { env: { ...process.env, TESSERA_API_URL: '', ...env } },
+      (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
+  });
+  expect([cliRun.code, cliRun.stderr]).toEqual([0, '']);
+  expect(cliRun.stdout).toMatch(/ {2}create {7}localco {2}tier starter, request apply-localco-[0-9a-f]{12}\n/);
+  expect(cliRun.stdout).toContain('dry run: nothing changed');
+
+  // s25d: `tessera tenants usage` answered 500 "internal error; see the admin API logs" here (no usage table; the logs
+  // silenced). An onboarded tenant's usage is now read from the local platform's usage table: nothing used yet.
+  const tessera = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env: { ...process.env, TESSERA_API_URL: '', ...env } },
+      (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
+  });
+  const created = await tessera('tenants', 'create', '--id', 'localco', '--name', 'Local Co', '--tier', 'starter', '--admin-email', 'ops@localco.example.com', '--watch', '--interval', '0.2');
+  expect([created.code, created.stderr]).toEqual([0, '']);
+  const usage = await tessera('tenants', 'usage', 'localco');
+  expect([usage.code, usage.stderr]).toEqual([0, '']);
+  expect(usage.stdout).toMatch(/^month \d{4}-\d{2}\s+0\s+0\.000000000\s+0$/m);
+
+  // What it started as its children (through tsx: tsx's esbuild service): gone with it.
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(s.child.pid)], { encoding: 'utf8' }).stdout.split('\n').map((x) => Number(x.trim())).filter(Boolean);
+  s.child.kill(signal);
+  expect(await s.exited).toEqual({ code: 0, signal: null });
+  expect(s.stderr()).toContain(`${signal}: letting running executions end, then stopping the admin API and moto\nstopped\n`);
+  expect(await listening(env.TESSERA_API_URL!)).toBe(false);
+  expect(await listening(moto)).toBe(false);
+  for (const pid of children) {
+    // A child ends once its parent's pipes close; waited for, not timed.
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid), `child ${pid}`).toBe(false);
+  }
+  return env.TESSERA_API_URL!;
+}
+
 describe('npm run local-platform', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('prints the export line; tessera tenants apply --dry-run runs against it from another process; %s stops the admin API, moto and itself (exit 0)', async (signal) => {
-    // The script's entry as npm runs it (tsx), in one process so the signal reaches it as Ctrl-C reaches a terminal's.
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts'], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.on('exit', (code, signal) => resolve({ code, signal })));
-    const exportLine = await new Promise<string>((resolve, reject) => {
-      child!.stdout!.on('data', (c: Buffer) => {
-        stdout += c.toString('utf8');
-        const line = /^ {2}export (.*)$/m.exec(stdout)?.[1];
-        if (line && stdout.includes('Tiers')) resolve(line);
-      });
-      void exited.then((e) => reject(new Error(`local-platform exited before it was up (${JSON.stringify(e)}): ${stderr}`)));
-    });
-    const env = Object.fromEntries(exportLine.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-    expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '' });
-    const moto = /AWS \(moto\) (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
-    expect(stdout).toContain('npx tessera tenants apply -f tenants.yaml --dry-run');
+  it('is `tsx test/demo/local-platform-server.ts`, the entry these cases run (through tsx as npm does, or bundled from it)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['local-platform']).toBe(`tsx ${SCRIPT}`);
+  });
 
-    // Another shell with the printed variables (and none of this process's admin API settings).
-    const file = join(dir, 'tenants.yaml');
-    writeFileSync(file, 'tenants:\n  - { tenantId: localco, name: Local Co, tier: starter, adminEmail: ops@localco.example.com }\n');
-    const cli = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), 'tenants', 'apply', '-f', file, '--dry-run'], { env: { ...process.env, TESSERA_API_URL: '', ...env } },
-        (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
-    });
-    expect([cli.code, cli.stderr]).toEqual([0, '']);
-    expect(cli.stdout).toMatch(/ {2}create {7}localco {2}tier starter, request apply-localco-[0-9a-f]{12}\n/);
-    expect(cli.stdout).toContain('dry run: nothing changed');
-
-    // s25d: `tessera tenants usage` answered 500 "internal error; see the admin API logs" here (no usage table; the logs
-    // silenced). An onboarded tenant's usage is now read from the local platform's usage table: nothing used yet.
-    const tessera = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), ...args], { env: { ...process.env, TESSERA_API_URL: '', ...env } },
-        (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }));
-    });
-    const created = await tessera('tenants', 'create', '--id', 'localco', '--name', 'Local Co', '--tier', 'starter', '--admin-email', 'ops@localco.example.com', '--watch', '--interval', '0.2');
-    expect([created.code, created.stderr]).toEqual([0, '']);
-    const usage = await tessera('tenants', 'usage', 'localco');
-    expect([usage.code, usage.stderr]).toEqual([0, '']);
-    expect(usage.stdout).toMatch(/^month \d{4}-\d{2}\s+0\s+0\.000000000\s+0$/m);
-
-    // What it started as its children (tsx's esbuild service): gone with it.
-    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.split('\n').map((s) => Number(s.trim())).filter(Boolean);
-    child.kill(signal);
-    expect(await exited).toEqual({ code: 0, signal: null });
-    expect(stderr).toContain(`${signal}: letting running executions end, then stopping the admin API and moto\nstopped\n`);
-    expect(await listening(env.TESSERA_API_URL!)).toBe(false);
-    expect(await listening(moto)).toBe(false);
-    for (const pid of children) {
-      // A child ends once its parent's pipes close; waited for, not timed.
-      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(alive(pid), `child ${pid}`).toBe(false);
-    }
+  it('prints the export line; tessera tenants apply --dry-run runs against it from another process; SIGINT stops the admin API, moto and itself (exit 0)', async () => {
+    // The script's entry as npm runs it (tsx), and the CLI as `npx tessera` starts it.
+    let child: ChildProcess | undefined;
+    onTestFinished(() => killIfRunning(child));
+    const started = await startScript(['--import', 'tsx', SCRIPT], (c) => { child = c; });
+    await exportApplyAndStop(started, join(ROOT, 'bin', 'tessera.mjs'), 'SIGINT');
   }, 300_000);
+
+  // s24x: the admin API took a free port each start, so the printed TESSERA_API_URL changed every run (a shell's
+  // export, a saved profile went stale). --port <n> binds it on 127.0.0.1:<n>.
+  // One start for the two cases below, of the same entry bundled (test/support/cli-bundle.ts: the same program
+  // without tsx's start-up cost; the case above runs it through tsx), with the CLI bundled too.
+  describe('started with --port <n> (one start, bundled, for both cases)', () => {
+    let port: number;
+    let started: Started;
+    let cli: string;
+    let child: ChildProcess | undefined;
+    beforeAll(async () => {
+      const [script, tessera] = await Promise.all([bundledEntry(SCRIPT, ['test/demo', 'test/support', 'test/integration/support', 'scripts/help-flag.ts']), tesseraBundle()]);
+      cli = tessera;
+      port = await freePort();
+      started = await startScript([script, '--port', String(port)], (c) => { child = c; });
+    }, 300_000);
+    afterAll(() => killIfRunning(child));
+
+    it('serves the admin API on 127.0.0.1:<n> with --port <n>, the export line\'s TESSERA_API_URL naming it', async () => {
+      const url = `http://127.0.0.1:${port}/v1`;
+      expect(started.stdout()).toContain(`  admin API  ${url}\n`);
+      expect(started.stdout()).toContain(`  export TESSERA_API_URL=${url} `);
+      const tiers = await fetch(`${url}/admin/tiers`);
+      expect(tiers.status).toBe(200);
+      expect(((await tiers.json()) as { tiers: Array<{ name: string }> }).tiers.map((t) => t.name)).toEqual(['starter', 'professional', 'enterprise']);
+    });
+
+    it('prints the export line; tessera tenants apply --dry-run runs against it from another process; SIGTERM stops the admin API on <n>, moto and itself (exit 0)', async () => {
+      expect(await exportApplyAndStop(started, cli, 'SIGTERM')).toBe(`http://127.0.0.1:${port}/v1`);
+    }, 300_000);
+  });
 
   /** The script run to its end with `args` (a safety timeout: it stops on SIGTERM, as on Ctrl-C). */
   const runScript = (...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts', ...args], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, timeout: 120_000, killSignal: 'SIGTERM' },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }));
   });
-
-  // s24x: the admin API took a free port each start, so the printed TESSERA_API_URL changed every run (a shell's
-  // export, a saved profile went stale). --port <n> binds it on 127.0.0.1:<n>.
-  it('serves the admin API on 127.0.0.1:<n> with --port <n>, the export line\'s TESSERA_API_URL naming it; SIGTERM stops it there', async () => {
-    const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts', '--port', String(port)], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.on('exit', (code, signal) => resolve({ code, signal })));
-    await new Promise<void>((resolve, reject) => {
-      child!.stdout!.on('data', (c: Buffer) => {
-        stdout += c.toString('utf8');
-        if (stdout.includes('Tiers')) resolve();
-      });
-      void exited.then((e) => reject(new Error(`local-platform exited before it was up (${JSON.stringify(e)}): ${stderr}`)));
-    });
-    const url = `http://127.0.0.1:${port}/v1`;
-    expect(stdout).toContain(`  admin API  ${url}\n`);
-    expect(stdout).toContain(`  export TESSERA_API_URL=${url} `);
-    const tiers = await fetch(`${url}/admin/tiers`);
-    expect(tiers.status).toBe(200);
-    expect(((await tiers.json()) as { tiers: Array<{ name: string }> }).tiers.map((t) => t.name)).toEqual(['starter', 'professional', 'enterprise']);
-    child.kill('SIGTERM');
-    expect(await exited).toEqual({ code: 0, signal: null });
-    expect(await listening(url)).toBe(false);
-  }, 300_000);
 
   it('refuses a taken --port in one line naming it (exit 1), and a --port that is no port (exit 2); --help lists --port', async () => {
     const holder = createServer();
