@@ -2,7 +2,7 @@
 // list) on stderr, no stack trace unless --debug, an exit code that says whose fault it was.
 import { CommanderError, type Command } from 'commander';
 import { nearest } from '../config/config-issues.js';
-import { ConfigError } from '../config/load-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { CliError } from './cli-error.js';
 
 /** What to print and the exit code for a failure. */

@@ -6,7 +6,7 @@ import { pages } from '../aws-pages.js';
 import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
 import { parseCidr } from '../config/cidr.js';
 import { disasterRecoveryOf } from '../config/disaster-recovery.js';
-import { ConfigError, loadConfigReport } from '../config/load-config.js';
+import { ConfigError } from '../config/config-error.js';
 import type { PlatformConfig } from '../config/schema.js';
 import { AUDIT_DR_TIER_PREFIX, AUDIT_RECORDS_PREFIX, AUDIT_STREAMS, auditStreamPrefix } from '../audit-prefixes.js';
 import { auditReplicaBucketName, PLATFORM_DR_VAULT_NAME, platformDrRegion } from '../platform-dr-naming.js';
@@ -533,8 +533,10 @@ export function checkVpcCidr(value: string, tier: PlatformConfig['tiers'][string
   if (outside) throw new CliError(`--vpc-cidr ${value}: not inside the tier's network.tenantCidrPool ${tenantCidrPool}, where the onboarding allocated it`);
 }
 
-function loadConfig(file: string | undefined): PlatformConfig {
+async function loadConfig(file: string | undefined): Promise<PlatformConfig> {
   if (!file) throw new CliError('--config <file> is required: the tier\'s DR region, RPO and RTO come from its tiers (tessera init writes tessera.config.yaml)');
+  // The config's schema loads only here: `tessera tenants` commands that read no config file (all but this one) start without it.
+  const { loadConfigReport } = await import('../config/load-config.js');
   try {
     // The plan names accounts, tables and roles from the config: one still holding the embedded
     // default's example values would print commands for accounts that are not yours (refused, as synth refuses it).
@@ -576,7 +578,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       if (o.roleArn !== undefined && !ROLE_ARN.test(o.roleArn)) throw new CliError(`--role-arn ${o.roleArn}: expected an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<name>`);
       if (o.drRegion !== undefined && o.account === undefined) throw new CliError('--dr-region goes with --account and --tier (offline): otherwise the registry record names the region of the tenant\'s DR stack');
       if (o.drRegion !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(o.drRegion)) throw new CliError(`--dr-region ${o.drRegion}: expected an AWS region name, e.g. us-west-2`);
-      const config = loadConfig(o.config);
+      const config = await loadConfig(o.config);
       if (o.drRegion !== undefined && o.drRegion === config.homeRegion) throw new CliError(`--dr-region ${o.drRegion}: is the config's homeRegion, the region a failover leaves; the DR region is another`);
       // A region outside allowedRegions: the region guardrail (SCP) denies the vault listing and every step there, and step 5's
       // synth refuses the config copy that gives the tier that DR region: the plan could not be followed.

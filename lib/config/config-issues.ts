@@ -2,7 +2,7 @@ import { distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { formatPath, valueAt } from '../zod-issues.js';
 import { EMBEDDED_DEFAULT } from './placeholders.js';
-import { DISJOINT, TIER_NAME_RULE } from './schema.js';
+import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 
 /**
  * Config validation messages that say what to do: each line names the source that set the key

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './config-error.js';
 import { configErrorMap, describeConfigIssues, nearest, uselessRemovals, type ConfigLayer } from './config-issues.js';
 import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, TESSERA_CONTEXT_KEYS, TESSERA_CONTEXT_PREFIX } from './context-keys.js';
 import { DEFAULT_CONFIG } from './default-config.js';
@@ -9,15 +10,7 @@ import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
 /** Context keys (cdk.json, `-c key=value`) that override the embedded default. */
 export { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY };
 
-export class ConfigError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`Invalid Tessera config (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export interface ConfigSources {
   /** Path of a YAML or JSON file whose keys override the default. @default - none */

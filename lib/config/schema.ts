@@ -5,6 +5,7 @@ import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
+import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 import { regionProblem } from './region.js';
 import {
   cacheNodeTypeProblem,
@@ -28,8 +29,7 @@ const region = z.string().check((c) => {
   const problem = regionProblem(c.value);
   if (problem) c.issues.push({ code: 'custom', message: problem, input: c.value });
 });
-/** The rule for tier names, spelled out: they become parts of stack, role and DNS names. */
-export const TIER_NAME_RULE = 'a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter and not ending with "-" (it becomes part of stack, role, DNS names and Kubernetes labels)';
+export { DISJOINT, TIER_NAME_RULE };
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$/, `is not a valid tier name: ${TIER_NAME_RULE}`);
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'must be an IPv4 network in CIDR form such as 10.0.0.0/16');
 const port = z.number().int().min(1150, 'must be a port from 1150 to 65535 (the range RDS accepts)').max(65535, 'must be a port from 1150 to 65535');
@@ -696,9 +696,6 @@ export const PlatformConfigSchema = z
   });
 
 export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
-
-/** Why two of the config's ranges may not overlap (the overlap check's message). */
-export const DISJOINT = 'tenant VPCs are routed to the platform VPC, so their ranges must be disjoint';
 export type TierConfig = z.infer<typeof TierConfigSchema>;
 export type ComputeConfig = TierConfig['compute'];
 export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupConfigSchema>;
