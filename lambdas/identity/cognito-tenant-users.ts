@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { pages } from '../../lib/aws-pages.js';
 import { ROLE_GROUPS, ROLES, groupOf, roleOfClaims, type Role } from '../../lib/identity/roles.js';
+import { isTransientError, RETRYABLE_ERRORS } from '../shared/errors.js';
 import { IdentityError } from './identity-error.js';
 import { TENANT_USER_EVENTS, tenantUserEventDetail } from './identity-events.js';
 import { mayHoldKeys, type TenantStatusReader } from './stores/api-key-store-common.js';
@@ -33,6 +34,31 @@ export class CognitoCallError extends Error {
   ) {
     super(`Cognito ${call} failed (${cause.name}: ${String(cause.message).split('\n')[0]})${hint ? `: ${hint}` : ''}`);
   }
+}
+
+/**
+ * The name a retryable Cognito failure is thrown under when RETRYABLE_ERRORS does not list its own (a broken connection:
+ * Node's `Error` with `code` ECONNRESET; a 5xx under a name Cognito does not model): one the state machines' Retry lists.
+ */
+export const UNLISTED_TRANSIENT_NAME = 'ServiceUnavailable';
+
+/**
+ * What a lifecycle step throws for a failed Cognito call, so that its state machine's Retry runs the step again when
+ * the call may succeed then: the Retry of every lifecycle task matches RETRYABLE_ERRORS by name
+ * (constructs/lifecycle-workflows.ts task), and `CognitoCallError` is not one of them.
+ * - a call worth making again (isTransientError on the SDK's error: throttling such as TooManyRequestsException, a server
+ *   fault such as InternalErrorException, a broken connection): an Error with the CognitoCallError's message (it names
+ *   the call and Cognito's exception) and `cause`, named as the SDK's error when RETRYABLE_ERRORS lists that name, else
+ *   UNLISTED_TRANSIENT_NAME;
+ * - a refusal (AccessDeniedException, a missing pool or group, InvalidParameterException): undefined, and the caller
+ *   throws or records the CognitoCallError as it is (no Retry matches it: the Catch takes it at once).
+ * Source of the classification: @smithy/service-error-classification, as isTransientError (lambdas/shared/errors.ts).
+ * @returns the Error to throw for the Retry, or undefined for a refusal
+ */
+export function retryableCognitoError(e: CognitoCallError): Error | undefined {
+  if (!isTransientError(e.cause)) return undefined;
+  const name = (RETRYABLE_ERRORS as readonly string[]).includes(e.cause.name) ? e.cause.name : UNLISTED_TRANSIENT_NAME;
+  return Object.assign(new Error(e.message, { cause: e.cause }), { name });
 }
 
 /** A plausible email address; Cognito checks it again (InvalidParameterException). */

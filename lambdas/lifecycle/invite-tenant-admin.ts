@@ -1,12 +1,11 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { AdminInvite, TenantRecord } from '../../lib/tenant-record.js';
-import { CognitoCallError, CognitoTenantUsers, type EmitEvent } from '../identity/cognito-tenant-users.js';
+import { CognitoCallError, CognitoTenantUsers, retryableCognitoError, type EmitEvent } from '../identity/cognito-tenant-users.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { TENANT_USER_EVENTS, tenantUserEventDetail } from '../identity/identity-events.js';
 import type { TenantUser } from '../identity/tenant-users.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV } from '../shared/environment.js';
-import { isTransientError } from '../shared/errors.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -64,7 +63,7 @@ const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase(
  *   naming that tenant (the registry is read by platform admins only; the 409 `email_unavailable` tenant admins can
  *   see does not name it);
  * - a refusal (an address Cognito refuses, AccessDenied, a missing pool or group): FAILED with Cognito's words;
- * - throttling or a Cognito server fault: thrown under the SDK error's name (RETRYABLE_ERRORS), so the state
+ * - throttling or a Cognito server fault: thrown under a name RETRYABLE_ERRORS lists (retryableCognitoError), so the state
  *   machine's Retry runs the step again; when those run out, its Catch runs this step once more with `inviteError`,
  *   which records FAILED with that error;
  * - `Tenant User Created` that EventBridge refuses does not undo the user: recorded as `eventError`.
@@ -140,12 +139,14 @@ async function invite(users: CognitoTenantUsers, tenantId: string, email: string
 }
 
 /**
- * A failed Cognito call: throttling and server faults are thrown for the Retry, under the SDK error's name (a
- * CognitoCallError's own name matches no retrier); refusals become FAILED with their words; anything else is thrown.
+ * A failed Cognito call: throttling and server faults are thrown for the Retry, under a name it matches
+ * (retryableCognitoError: a CognitoCallError's own name matches no retrier); refusals become FAILED with their words;
+ * anything else is thrown.
  */
 function refused(e: unknown): Outcome {
   if (e instanceof CognitoCallError) {
-    if (isTransientError(e.cause)) throw Object.assign(new Error(e.message), { name: e.cause.name });
+    const retry = retryableCognitoError(e);
+    if (retry) throw retry;
     return { state: 'FAILED', reason: `${e.message}; the first admin was not invited` };
   }
   if (e instanceof IdentityError) return { state: 'FAILED', reason: `${e.message} (${e.code}); the first admin was not invited` };

@@ -1,5 +1,5 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { CognitoTenantUsers } from '../identity/cognito-tenant-users.js';
+import { CognitoCallError, CognitoTenantUsers, retryableCognitoError } from '../identity/cognito-tenant-users.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -45,8 +45,11 @@ export interface RevokedIdentities {
  * Idempotent: a second run deletes and disables nothing and returns zeros.
  * Input: LifecycleState (`request.tenantId`, `executionArn`). Output: RevokedIdentities.
  * @throws Error naming TESSERA_API_KEYS_TABLE (or TESSERA_EVENT_BUS with a pool) when unset,
- *   before any change; the store's or Cognito's error (CognitoCallError names the call) for the
- *   state machine's Retry/Catch.
+ *   before any change; the store's error for the state machine's Retry/Catch; a Cognito call's
+ *   (its message names the call and Cognito's exception): a throttle (TooManyRequestsException),
+ *   a server fault (InternalErrorException) or a broken connection under a name the Retry matches
+ *   (retryableCognitoError), so the step runs again (it is idempotent); a refusal (AccessDenied, a
+ *   missing pool) as CognitoCallError, which no Retry matches: the Catch records it at once.
  */
 export const handler = lifecycleHandler('Revoke tenant identities', async (state: LifecycleState): Promise<RevokedIdentities> => {
   const tenantId = state.request.tenantId;
@@ -58,5 +61,12 @@ export const handler = lifecycleHandler('Revoke tenant identities', async (state
     return { tenantId, apiKeys: { deleted }, users: { skipped: `no platform user pool (${ENV.userPoolId} is not set): the tenant's users live in the external identity provider; disable them there` } };
   }
   const users = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
-  return { tenantId, apiKeys: { deleted }, users: { disabled: await users.disableAll(tenantId, OFFBOARDING_ACTOR) } };
+  let disabled: number;
+  try {
+    disabled = await users.disableAll(tenantId, OFFBOARDING_ACTOR);
+  } catch (e) {
+    // CognitoCallError matches no Retry: a throttle or server fault is thrown under a name the Retry lists.
+    throw (e instanceof CognitoCallError && retryableCognitoError(e)) || e;
+  }
+  return { tenantId, apiKeys: { deleted }, users: { disabled } };
 });

@@ -201,6 +201,24 @@ describe('the first admin\'s invitation (Invite tenant admin)', () => {
   });
 });
 
+describe('the Cognito steps\' failures (Invite tenant admin, Revoke tenant identities)', () => {
+  type Task = State & { Retry?: Array<{ ErrorEquals: string[] }> };
+  const retried = (d: Definition, step: string, name: string) => ((d as unknown as { States: Record<string, Task> }).States[step].Retry ?? []).some((r) => r.ErrorEquals.includes(name) || r.ErrorEquals.includes('States.ALL'));
+  const cases: Array<[WorkflowName, string]> = [['onboard', 'Invite tenant admin'], ['offboard', 'Revoke tenant identities']];
+
+  it.each(cases)('%s / %s: a Retry matches the names a retryable Cognito failure is thrown under (retryableCognitoError); none matches CognitoCallError, a refusal', async (machine, step) => {
+    const { CognitoCallError, retryableCognitoError } = await import('../../lambdas/identity/cognito-tenant-users.js');
+    const thrown = [
+      Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 429 } }),
+      Object.assign(new Error('Internal error'), { name: 'InternalErrorException', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    ].map((cause) => retryableCognitoError(new CognitoCallError('ListUsers', cause))!.name);
+    expect(thrown).toEqual(['TooManyRequestsException', 'InternalErrorException', 'ServiceUnavailable']);
+    for (const name of thrown) expect(retried(workflows.definitions[machine], step, name), name).toBe(true);
+    expect(retried(workflows.definitions[machine], step, new CognitoCallError('ListUsers', new Error('denied')).name)).toBe(false);
+  });
+});
+
 describe('account vending', () => {
   it('requests the compute quotas as soon as the account is reachable, before the network is allocated', () => {
     const d = workflows.definitions.onboard as unknown as { States: Record<string, State & { Next?: string }> };

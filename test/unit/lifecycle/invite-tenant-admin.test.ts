@@ -143,6 +143,14 @@ describe('Invite tenant admin (onboarding, just before Activate tenant)', () => 
     expect(records.get('acme')!.adminInvite).toBeUndefined();
   });
 
+  it('a broken connection (Node\'s Error, code ECONNRESET: a name no Retry lists) is thrown as ServiceUnavailable, which it retries; nothing recorded', async () => {
+    cognito.on(AdminCreateUserCommand).rejects(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    const error = await handler(state()).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'ServiceUnavailable', message: 'Cognito AdminCreateUser failed (Error: read ECONNRESET)' });
+    expect(RETRYABLE_ERRORS).toContain((error as Error).name);
+    expect(records.get('acme')!.adminInvite).toBeUndefined();
+  });
+
   it('a refusal (AccessDenied) is recorded FAILED with Cognito\'s words, not thrown', async () => {
     cognito.on(AdminCreateUserCommand).rejects(Object.assign(new Error('not authorized to perform: cognito-idp:AdminCreateUser'), { name: 'AccessDeniedException', $fault: 'client' }));
     const out = await handler(state());

@@ -6,6 +6,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
+import { RETRYABLE_ERRORS } from '../../../lambdas/shared/errors.js';
 import { records, registryMock } from './registry-mock.js';
 import { leased, setLifecycleEnv, state } from './support.js';
 
@@ -76,9 +77,27 @@ describe('Revoke tenant identities (offboarding)', () => {
     expect(cognito.calls()).toHaveLength(0);
   });
 
-  it('a Cognito failure reaches the state machine with the call named (its Retry runs the step again)', async () => {
+  it.each([
+    ['a throttle', 'ListUsers', Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 429 } }), 'TooManyRequestsException'],
+    ['a server fault', 'AdminDisableUser', Object.assign(new Error('Internal error'), { name: 'InternalErrorException', $fault: 'server', $metadata: { httpStatusCode: 500 } }), 'InternalErrorException'],
+    ['a broken connection', 'AdminUserGlobalSignOut', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'ServiceUnavailable'],
+  ])('a Cognito call that may succeed again (%s, %s) is thrown under a name its Retry matches (RETRYABLE_ERRORS), the call named', async (_what, call, error, name) => {
     dynamodb.on(QueryCommand).resolves({ Items: [] });
-    cognito.on(ListUsersCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
-    await expect(handler(state())).rejects.toThrow('Cognito ListUsers failed (TooManyRequestsException: Rate exceeded)');
+    cognito.on(ListUsersCommand).resolves({ Users: [user('dev@acme.example.com', 'acme')] });
+    const command = { ListUsers: ListUsersCommand, AdminDisableUser: AdminDisableUserCommand, AdminUserGlobalSignOut: AdminUserGlobalSignOutCommand }[call]!;
+    cognito.on(command as typeof ListUsersCommand).rejects(error);
+    // WHEN
+    const thrown = await handler(state()).catch((e: Error) => e);
+    // THEN
+    expect(thrown).toMatchObject({ name, message: `Cognito ${call} failed (${error.name}: ${error.message})` });
+    expect(RETRYABLE_ERRORS).toContain((thrown as Error).name);
+  });
+
+  it('a Cognito refusal (AccessDenied) stays a CognitoCallError, which no Retry matches: the Catch records it at once', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    cognito.on(ListUsersCommand).rejects(Object.assign(new Error('not authorized to perform: cognito-idp:ListUsers'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    const thrown = await handler(state()).catch((e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'CognitoCallError', message: 'Cognito ListUsers failed (AccessDeniedException: not authorized to perform: cognito-idp:ListUsers)' });
+    expect(RETRYABLE_ERRORS).not.toContain((thrown as Error).name);
   });
 });
