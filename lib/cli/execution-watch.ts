@@ -1,7 +1,8 @@
 /**
  * What `tessera tenants watch` and `tessera tenants upgrade --watch` print of an execution's steps (the admin API's
- * `steps`: lambdas/admin/execution-steps.ts stepsOfHistory), in one style.
+ * `steps`: lambdas/admin/execution-steps.ts stepsOfHistory), in one style, and how they follow it (followUntilEnd).
  */
+import { CliError } from './cli-error.js';
 
 /** One step as the admin API answers it. */
 export interface WatchedStep { name: string; seconds?: number; status: string; attempts?: number; error?: string; cause?: string }
@@ -41,4 +42,71 @@ export function printSteps(steps: readonly WatchedStep[], printed: Set<number>, 
     if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.attempts ? { attempts: s.attempts } : {}), ...(s.error ? { error: s.error } : {}), ...(s.cause ? { cause: s.cause } : {}) }));
     else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}${ENDED_WITH_EXECUTION[s.status] ? ` (${ENDED_WITH_EXECUTION[s.status]} with the execution)` : ''}`);
   });
+}
+
+/** How {@link followUntilEnd} polls, prints and says that what it follows goes on. */
+export interface Follow<T, R> {
+  /** One poll: the admin API's GET of the execution's progress (AdminClient.call). */
+  readonly poll: () => Promise<T>;
+  /** Prints what an answer adds; returns what the watch returns once the followed execution ended, undefined while it runs. */
+  readonly answered: (progress: T) => R | undefined;
+  /** Between the end of one poll and the next (ms). */
+  readonly intervalMs: number;
+  /** What is followed, as the Ctrl-C line names it: `upgrade <upgradeId>`, `tenant acme`. */
+  readonly what: string;
+  /**
+   * The line said after the reason a watch ended early: that the operation goes on and the command that follows it again
+   * (upgradeGoesOn, executionGoesOn). Asked when said, so that it may name what the answers told (the execution's kind).
+   */
+  readonly goesOn: () => string;
+  /** The execution is known to exist (the call that started it answered with it): its first poll's failure says it goes on too. @default false */
+  readonly started?: boolean;
+}
+
+/**
+ * The loop of `tessera tenants watch`, of every `--watch` of `tenants create|update|suspend|resume|delete|retry` and of
+ * `tenants upgrade --watch|--follow`: polls until `answered` says the execution ended. A watch that ends before the
+ * execution says that it goes on in Step Functions and how to follow it again (`goesOn`): ending the watch stops
+ * nothing, though a Ctrl-C could be taken for a cancel (in tools whose watch is the operation), and a long operation
+ * outlives an Identity Center session (TesseraPlatformAdmin's: 4 hours), after which a poll fails.
+ * - Ctrl-C (SIGINT, while it polls or waits): `stopped following <what> (Ctrl-C): <goesOn>` on stderr, process.exitCode
+ *   130 (as a shell reports a SIGINT; dlq redrive's code); a second Ctrl-C ends the process at once (Node's default
+ *   handler, back once this one is removed after the first);
+ * - a poll that fails once an answer was read, or at once when `started`: a CliError of its message, then `goesOn`, with its exit code.
+ * The SIGINT listener is removed whatever the end.
+ * @returns what `answered` returned for the ended execution, or undefined after Ctrl-C
+ * @throws CliError the first poll's error as it is unless `started` (an unknown id, the admin API unreachable); any other
+ *   error (not a CliError) as it is
+ */
+export async function followUntilEnd<T, R>(f: Follow<T, R>): Promise<R | undefined> {
+  let read = f.started ?? false;
+  let interrupted = (): void => undefined;
+  const stop = new Promise<'stop'>((resolve) => { interrupted = () => resolve('stop'); });
+  process.once('SIGINT', interrupted);
+  const stopped = (): undefined => {
+    process.stderr.write(`stopped following ${f.what} (Ctrl-C): ${f.goesOn()}\n`);
+    process.exitCode = 130;
+    return undefined;
+  };
+  try {
+    for (;;) {
+      let p: T | 'stop';
+      try {
+        p = await Promise.race([f.poll(), stop]);
+      } catch (e) {
+        if (read && e instanceof CliError) throw new CliError(`${e.message}\n${f.goesOn()}`, e.exitCode);
+        throw e;
+      }
+      if (p === 'stop') return stopped();
+      read = true;
+      const ended = f.answered(p);
+      if (ended !== undefined) return ended;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([new Promise<'waited'>((r) => { timer = setTimeout(() => r('waited'), f.intervalMs); }), stop]);
+      clearTimeout(timer);
+      if (waited === 'stop') return stopped();
+    }
+  } finally {
+    process.off('SIGINT', interrupted);
+  }
 }

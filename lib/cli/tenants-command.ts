@@ -15,7 +15,7 @@ import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
 import { nextStepAfterFailure, offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer, type StatusChangeAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
-import { printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
+import { followUntilEnd, printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
 import { tenantsUpgradeCommand } from './tenants-upgrade-command.js';
 
 export { stepMark } from './execution-watch.js';
@@ -63,28 +63,49 @@ const print = (s: string) => process.stdout.write(`${s}\n`);
 const client = adminTarget;
 
 /**
- * Polls the latest execution and prints each step as it finishes, with its duration. The
+ * What a watch of a tenant's execution that ends before it says after its reason: the execution goes on, and how to
+ * follow it again (`tenants watch` follows the tenant's latest execution: this one, as the tenant's lease lets no other
+ * operation start while it runs).
+ * @param kind the execution's kind as the admin API answers it (onboard, change, status, offboard) @default - `lifecycle`, before any answer
+ */
+export const executionGoesOn = (id: string, kind?: string) =>
+  `the ${kind ?? 'lifecycle'} execution goes on in Step Functions (ending the watch stops nothing): tessera tenants watch ${id} follows it again`;
+
+/**
+ * Polls the latest execution (or `executionArn`) and prints each step as it finishes, with its duration. The
  * execution's duration is its own (startDate to stopDate, as Step Functions answers them), not the
  * time since this command started: a watch begun late, or of an execution already ended, said
  * `onboard succeeded in 0.1 s` of an execution that ran 1.6 s. A running execution is announced
  * once, with how long it has been running. A failure is printed with the command to run next.
+ *
+ * A watch that ends before the execution says that it goes on and how to follow it again (executionGoesOn), through
+ * followUntilEnd, as `tenants upgrade --watch` does: Ctrl-C prints `stopped following tenant <id> (Ctrl-C): …` on
+ * stderr and sets process.exitCode 130 (a second Ctrl-C quits at once); a poll that fails once the execution was read,
+ * or at once when `executionArn` was given (the call that started it answered with it), gives its error and that line.
+ * @param executionArn the execution to follow (`?executionArn=`), as the call that started it answered @default - the tenant's latest
+ * @returns the last progress read (its executionStatus is not RUNNING), or undefined after Ctrl-C
+ * @throws CliError the first poll's error as it is without `executionArn` (an unknown tenant, the admin API unreachable); a later one's with executionGoesOn
  */
-export async function watch(api: AdminClient, id: string, intervalMs: number, json: boolean, executionArn?: string, colour = stdoutColour()): Promise<Progress> {
+export async function watch(api: AdminClient, id: string, intervalMs: number, json: boolean, executionArn?: string, colour = stdoutColour()): Promise<Progress | undefined> {
   const printed = new Set<number>();
   let lastStep = '';
   let announced = false;
-  for (;;) {
-    const p = await api.call<Progress>('GET', `/admin/tenants/${encodeURIComponent(id)}/execution`, undefined, { executionArn });
-    if (!json && !announced && p.executionStatus === 'RUNNING') {
-      announced = true;
-      const since = secondsBetween(p.startDate, Date.now());
-      print(`${p.kind ?? 'execution'} running${since ? ` for${since}` : ''} — tenant ${id} is ${p.status}`);
-    }
-    printSteps(p.steps, printed, json, colour, print);
-    const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
-    if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
-    lastStep = running?.name ?? lastStep;
-    if (p.executionStatus && p.executionStatus !== 'RUNNING') {
+  let kind: string | undefined;
+  return followUntilEnd({
+    poll: () => api.call<Progress>('GET', `/admin/tenants/${encodeURIComponent(id)}/execution`, undefined, { executionArn }),
+    intervalMs, started: executionArn !== undefined, what: `tenant ${id}`, goesOn: () => executionGoesOn(id, kind),
+    answered: (p) => {
+      kind = p.kind ?? kind;
+      if (!json && !announced && p.executionStatus === 'RUNNING') {
+        announced = true;
+        const since = secondsBetween(p.startDate, Date.now());
+        print(`${p.kind ?? 'execution'} running${since ? ` for${since}` : ''} — tenant ${id} is ${p.status}`);
+      }
+      printSteps(p.steps, printed, json, colour, print);
+      const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
+      if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
+      lastStep = running?.name ?? lastStep;
+      if (!p.executionStatus || p.executionStatus === 'RUNNING') return undefined;
       if (!json) {
         const took = secondsBetween(p.startDate, p.stopDate);
         print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()}${took ? ` in${took}` : ''} — tenant ${id} is ${p.status}`);
@@ -94,9 +115,14 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
         for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);
       }
       return p;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+    },
+  });
+}
+
+/** After a `--watch`: exit 1 unless the execution SUCCEEDED; a watch ended by Ctrl-C (undefined) keeps its 130. */
+async function exitAfterWatch(watched: Promise<Progress | undefined>): Promise<void> {
+  const p = await watched;
+  if (p && p.executionStatus !== 'SUCCEEDED') process.exitCode = 1;
 }
 
 /**
@@ -180,10 +206,7 @@ export function tenantsCommand(): Command {
       const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', body);
       if (json) print(JSON.stringify({ ...out, requestId }));
       else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}`);
-      if (o.watch) {
-        const p = await watch(api, o.id, o.interval * 1000, json, out.executionArn);
-        if (p.executionStatus !== 'SUCCEEDED') process.exitCode = 1;
-      }
+      if (o.watch) await exitAfterWatch(watch(api, o.id, o.interval * 1000, json, out.executionArn));
     });
 
   tenants.command('list').description('list tenants')
@@ -224,7 +247,7 @@ export function tenantsCommand(): Command {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
       }, {}, { 'idempotency-key': requestId });
       print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}`);
-      if (o.watch && (await watch(api, id, 2000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      if (o.watch) await exitAfterWatch(watch(api, id, 2000, json, out.executionArn));
     });
 
   tenants.command('gateway').description('replace a tenant\'s gateway policy (allowed browser origins, response storage, models, budgets, guardrails) with the JSON in --file')
@@ -273,7 +296,7 @@ export function tenantsCommand(): Command {
         const out = await api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, undefined, {}, { 'idempotency-key': requestId });
         // The 202's status is the tenant's while the execution runs (served as before); the line names the one it ends with.
         print(json ? JSON.stringify({ ...out, requestId }) : statusChangeLines(id, action, out, requestId));
-        if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+        if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
       });
   }
 
@@ -287,7 +310,7 @@ export function tenantsCommand(): Command {
       const out = await api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`);
       print(json ? JSON.stringify(out) : offboardLines(id, out));
       // An OFFBOARDED tenant's answer names no execution: nothing to follow.
-      if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });
 
   tenants.command('retry').description('run a FAILED onboarding again (or resume a stopped offboarding) as a new execution; steps already done are skipped')
@@ -301,7 +324,7 @@ export function tenantsCommand(): Command {
       const body = Object.fromEntries(Object.entries({ adminEmail: o.adminEmail, name: o.name }).filter(([, v]) => v !== undefined));
       const out = await api.call<RetryAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/retry`, body);
       print(json ? JSON.stringify(out) : retryLines(id, out));
-      if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });
 
   tenants.addCommand(tenantsApplyCommand());
@@ -313,7 +336,7 @@ export function tenantsCommand(): Command {
     .option('--interval <seconds>', 'poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
-      if ((await watch(api, id, o.interval * 1000, json)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      await exitAfterWatch(watch(api, id, o.interval * 1000, json));
     });
 
   return tenants;

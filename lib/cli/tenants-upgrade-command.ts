@@ -4,7 +4,7 @@ import { defaultRequestId, UPGRADE_ID, type UpgradeProgress, type UpgradeStarted
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
 import { CliError } from './cli-error.js';
-import { printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
+import { followUntilEnd, printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
 import { pollSeconds } from './option-parsers.js';
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -70,9 +70,10 @@ export const upgradeGoesOn = (upgradeId: string) =>
  * tenants were listed, the tenants done whenever that changes, and the end (upgradeEndLines). With `json`, one JSON object
  * per line: each step, `{ listed }`, `{ tenants }`, and the end as `{ upgrade: <the progress without its steps> }`.
  *
- * A watch that ends before the upgrade says that the upgrade goes on and how to follow it again (upgradeGoesOn): an upgrade
- * of a large tier runs for hours, longer than an Identity Center session (TesseraPlatformAdmin's: 4 hours), and a
- * Ctrl-C could be taken for a cancel, as in tools whose watch is the operation.
+ * A watch that ends before the upgrade says that the upgrade goes on and how to follow it again (upgradeGoesOn, through
+ * followUntilEnd, the loop `tessera tenants watch` shares): an upgrade of a large tier runs for hours, longer than an
+ * Identity Center session (TesseraPlatformAdmin's: 4 hours), and a Ctrl-C could be taken for a cancel, as in tools whose
+ * watch is the operation.
  * - Ctrl-C (SIGINT, while it waits or polls): that line on stderr, process.exitCode 130 (as a shell reports a SIGINT); a
  *   second Ctrl-C ends the process at once (Node's default);
  * - a poll that fails once the upgrade was read (credentials that expired, the network, a throttle): its error, then that line.
@@ -84,27 +85,11 @@ export async function watchUpgrade(api: AdminClient, upgradeId: string, interval
   const printed = new Set<number>();
   let announced = false;
   let listed = false;
-  let read = started;
   let counts = '';
-  let interrupted = (): void => undefined;
-  const stop = new Promise<'stop'>((resolve) => { interrupted = () => resolve('stop'); });
-  process.once('SIGINT', interrupted);
-  const stopped = (): undefined => {
-    process.stderr.write(`stopped following upgrade ${upgradeId} (Ctrl-C): ${upgradeGoesOn(upgradeId)}\n`);
-    process.exitCode = 130;
-    return undefined;
-  };
-  try {
-    for (;;) {
-      let p: UpgradeProgress | 'stop';
-      try {
-        p = await Promise.race([api.call<UpgradeProgress>('GET', `/admin/upgrades/${encodeURIComponent(upgradeId)}`), stop]);
-      } catch (e) {
-        if (read && e instanceof CliError) throw new CliError(`${e.message}\n${upgradeGoesOn(upgradeId)}`, e.exitCode);
-        throw e;
-      }
-      if (p === 'stop') return stopped();
-      read = true;
+  return followUntilEnd({
+    poll: () => api.call<UpgradeProgress>('GET', `/admin/upgrades/${encodeURIComponent(upgradeId)}`),
+    intervalMs, started, what: `upgrade ${upgradeId}`, goesOn: () => upgradeGoesOn(upgradeId),
+    answered: (p) => {
       if (!json && !announced && p.executionStatus === 'RUNNING') {
         announced = true;
         const since = secondsBetween(p.startDate, Date.now());
@@ -120,19 +105,12 @@ export async function watchUpgrade(api: AdminClient, upgradeId: string, interval
         counts = JSON.stringify(p.tenants);
         print(json ? JSON.stringify({ tenants: p.tenants }) : line);
       }
-      if (p.executionStatus !== 'RUNNING') {
-        const { steps: _steps, ...upgrade } = p;
-        print(json ? JSON.stringify({ upgrade }) : upgradeEndLines(p).join('\n'));
-        return p;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const waited = await Promise.race([new Promise<'waited'>((r) => { timer = setTimeout(() => r('waited'), intervalMs); }), stop]);
-      clearTimeout(timer);
-      if (waited === 'stop') return stopped();
-    }
-  } finally {
-    process.off('SIGINT', interrupted);
-  }
+      if (p.executionStatus === 'RUNNING') return undefined;
+      const { steps: _steps, ...upgrade } = p;
+      print(json ? JSON.stringify({ upgrade }) : upgradeEndLines(p).join('\n'));
+      return p;
+    },
+  });
 }
 
 /** An admin API deployed before the upgrade routes answers them with API Gateway's 403 Missing Authentication Token (no such resource). */
