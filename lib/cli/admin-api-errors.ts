@@ -76,6 +76,26 @@ export function transportError(e: unknown, url: string, call?: { method: string;
   return new AdminApiError(0, `cannot reach the admin API at ${url}: ${message}${code ? ` (${code})` : ''}; ${URL_FIX}`);
 }
 
+/**
+ * A call that starts an operation under a request id the CLI made (no `--request-id` given), failed without an answer
+ * that says whether it started: no answer (status 0: the timeout, a connection cut; also what never reached the API, hence
+ * "if"), or a 5xx (API Gateway's 504 after 29 s while the handler ran on: the admin API's Lambda has 60 s; a 502, 503).
+ * The request id was printed only with an answer, and the same command run again makes a new one, which the operation
+ * already started meets as a 409 (another operation holds the tenant), or as a second operation. So the error names it,
+ * with the command that sends the same request again (its replay answers with that operation) and the one that follows
+ * it. Used by `tessera tenants create`, `update`, `suspend`, `resume` and `upgrade`.
+ * @param e the call's error
+ * @param made the request id the CLI made; undefined when the operator gave `--request-id` (they have it): `e` as it is
+ * @param what the operation, as the message names it: `onboarding`, `change`, `suspend`, `resume`, `upgrade`
+ * @param follow the command that follows it: `tessera tenants watch acme`, `tessera tenants upgrade --follow <id>`
+ * @returns a CliError (`e`'s message, then that line; `e`'s exit code), or `e` as it is: not an AdminApiError, a refusal
+ *   (4xx: nothing started), or a request id given
+ */
+export function lostStartAnswer(e: unknown, made: string | undefined, what: string, follow: string): unknown {
+  if (made === undefined || !(e instanceof AdminApiError) || (e.status !== 0 && e.status < 500)) return e;
+  return new CliError(`${e.message}\nif the admin API received the request, the ${what} may have started: its request id is ${made}; the same command with --request-id ${made} answers with that ${what} (or starts it), ${follow} follows it`, e.exitCode);
+}
+
 function safeHost(url: string): string {
   try {
     return new URL(url).host;

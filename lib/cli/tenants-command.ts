@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { AllowReplacement, IDEMPOTENCY_KEY, TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
+import { lostStartAnswer } from './admin-api-errors.js';
 import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { onboardBody } from './onboard-body.js';
@@ -203,7 +204,10 @@ export function tenantsCommand(): Command {
       const requestId = o.requestId ?? `cli-${randomUUID()}`;
       const body = onboardBody(o, requestId);
       const { api, json } = client(cmd);
-      const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', body);
+      // No answer, or a 5xx: the onboarding may have started under the request id made here (lostStartAnswer).
+      const made = o.requestId === undefined ? requestId : undefined;
+      const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', body)
+        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'onboarding', `tessera tenants watch ${o.id}`); });
       if (json) print(JSON.stringify({ ...out, requestId }));
       else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}`);
       if (o.watch) await exitAfterWatch(watch(api, o.id, o.interval * 1000, json, out.executionArn));
@@ -243,9 +247,10 @@ export function tenantsCommand(): Command {
       if (o.requestId !== undefined && !IDEMPOTENCY_KEY.test(o.requestId)) throw new CliError(`--request-id = ${JSON.stringify(o.requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);
       const { api, json } = client(cmd);
       const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
+      const made = o.requestId === undefined ? requestId : undefined;
       const out = await api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
-      }, {}, { 'idempotency-key': requestId });
+      }, {}, { 'idempotency-key': requestId }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); });
       print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}`);
       if (o.watch) await exitAfterWatch(watch(api, id, 2000, json, out.executionArn));
     });
@@ -293,7 +298,9 @@ export function tenantsCommand(): Command {
         if (o.requestId !== undefined && !IDEMPOTENCY_KEY.test(o.requestId)) throw new CliError(`--request-id = ${JSON.stringify(o.requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);
         const { api, json } = client(cmd);
         const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
-        const out = await api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, undefined, {}, { 'idempotency-key': requestId });
+        const made = o.requestId === undefined ? requestId : undefined;
+        const out = await api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, undefined, {}, { 'idempotency-key': requestId })
+          .catch((e: unknown) => { throw lostStartAnswer(e, made, action, `tessera tenants watch ${id}`); });
         // The 202's status is the tenant's while the execution runs (served as before); the line names the one it ends with.
         print(json ? JSON.stringify({ ...out, requestId }) : statusChangeLines(id, action, out, requestId));
         if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));

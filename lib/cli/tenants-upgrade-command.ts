@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { AllowReplacement, UPGRADE_REQUEST_ID } from '../tenant-record.js';
 import { defaultRequestId, UPGRADE_ID, type UpgradeProgress, type UpgradeStarted } from '../upgrade-progress.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
+import { lostStartAnswer } from './admin-api-errors.js';
 import { adminTarget } from './admin-target.js';
 import { CliError } from './cli-error.js';
 import { followUntilEnd, printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
@@ -172,14 +173,8 @@ export function tenantsUpgradeCommand(): Command {
           tier: o.tier, blueprintVersion: o.blueprintVersion, requestId, ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
         });
       } catch (e) {
-        const err = predatesRoute(e, 'POST /admin/upgrades');
-        // No answer, or API Gateway's 504 after 29 s while the handler ran on (its Lambda has 60 s), or a 5xx: the upgrade may
-        // have started under the request id made here, which was printed only with an answer. Said, so that the same request
-        // can be sent again (its replay answers with that upgrade) instead of a new one that meets it as a 409.
-        if (o.requestId === undefined && err instanceof AdminApiError && (err.status === 0 || err.status >= 500)) {
-          throw new CliError(`${err.message}\nif the admin API received the request, the upgrade may have started: its request id is ${requestId}; the same command with --request-id ${requestId} answers with that upgrade (or starts it), tessera tenants upgrade --follow ${requestId} follows it`, 1);
-        }
-        throw err;
+        // No answer, or a 5xx: the upgrade may have started under the request id made here, which is said (lostStartAnswer).
+        throw lostStartAnswer(predatesRoute(e, 'POST /admin/upgrades'), o.requestId === undefined ? requestId : undefined, 'upgrade', `tessera tenants upgrade --follow ${requestId}`);
       }
       print(json ? JSON.stringify(out) : upgradeStartedLines(out));
       if (!o.watch) return;
