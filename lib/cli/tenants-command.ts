@@ -237,6 +237,7 @@ export function tenantsCommand(): Command {
     .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster, a namespace tier\'s namespace); the reason is recorded')
     .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
     .option('--watch', 'follow the change until it ends')
+    .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), or --repair`);
       if (o.repair && (o.tier !== undefined || o.blueprintVersion !== undefined)) throw new CliError(`tessera tenants update ${id}: --repair re-applies the current tier and version; it does not go with --tier or --blueprint-version`);
@@ -252,7 +253,7 @@ export function tenantsCommand(): Command {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
       }, {}, { 'idempotency-key': requestId }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); });
       print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}`);
-      if (o.watch) await exitAfterWatch(watch(api, id, 2000, json, out.executionArn));
+      if (o.watch) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });
 
   tenants.command('gateway').description('replace a tenant\'s gateway policy (allowed browser origins, response storage, models, budgets, guardrails) with the JSON in --file')
