@@ -3,7 +3,8 @@
  * synthesized state machines run in aws-local-stepfunctions with the real Lambda handlers, and the admin API handler
  * answers on 127.0.0.1 (test/integration/support/local-platform.ts, the default config: tiers starter, professional,
  * enterprise). It prints the `export` line to paste into another shell (TESSERA_API_URL, AWS_REGION and placeholder
- * credentials: the local admin API does not check the signature), then e.g.
+ * credentials: the local admin API does not check the signature; AWS_PROFILE emptied, which would take precedence) and the
+ * blueprint versions its catalog publishes (1.0.0, the platform's, and 2.0.0), then e.g.
  *   npx tessera tenants apply -f tenants.yaml --dry-run
  *   npx tessera tenants list
  *   npx tessera tenants show <id>
@@ -44,8 +45,9 @@ try {
   process.exit(2);
 }
 
-const [{ configWith }, { LocalPortError }, { startDemoPlatform }] = await Promise.all([
+const [{ configWith }, { LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }] = await Promise.all([
   import('../support/config-with.js'), import('../integration/support/local-platform.js'), import('./demo-platform.js'),
+  import('../integration/support/platform-fixture.js'),
 ]);
 let started: Awaited<ReturnType<typeof startDemoPlatform>>;
 try {
@@ -57,8 +59,14 @@ try {
 }
 const { platform } = started;
 
-/** The environment a shell needs for the CLI to reach this admin API (the operator's shell of test/integration/support/tessera-cli.ts). */
-export const shellEnv = { TESSERA_API_URL: platform.apiUrl, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '' };
+/**
+ * The environment a shell needs for the CLI to reach this admin API (the operator's shell of test/integration/support/tessera-cli.ts).
+ * `AWS_PROFILE` is emptied: a shell that exports it (the deploy guide's `AWS_PROFILE=platform-admin`) would otherwise sign
+ * with that profile, not these keys (the SDK prefers AWS_PROFILE and warns), and a profile this machine lacks is refused.
+ */
+export const shellEnv = { TESSERA_API_URL: platform.apiUrl, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' };
+/** The blueprint versions the local catalog publishes (blueprint-catalog.ts CATALOG_VERSIONS): the platform's first, then the others. */
+const versions = [BLUEPRINT_VERSION, ...new Set(platform.fixture.catalog.map((b) => b.version).filter((v) => v !== BLUEPRINT_VERSION))];
 
 process.stdout.write([
   'Tessera local platform: the admin API on moto, up until Ctrl-C.',
@@ -72,6 +80,8 @@ process.stdout.write([
   '  npx tessera tenants show <id>',
   `(or, with the credentials exported, --api-url ${platform.apiUrl} --region us-east-1 on each command)`,
   `Tiers (the default config): ${Object.keys(configWith().tiers).join(', ')}`,
+  `Blueprint versions (the catalog): ${versions.join(', ')}; new tenants get the platform's, ${versions[0]}`
+    + (versions[1] ? `; to move one: npx tessera tenants update <id> --blueprint-version ${versions[1]}` : ''),
   '',
 ].join('\n'));
 
