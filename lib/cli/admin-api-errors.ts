@@ -49,17 +49,23 @@ function networkCode(e: unknown): { code?: string; message: string } {
  * - TLS (CERT_*, self-signed, hostname mismatch): the certificate is not trusted for that host:
  *   an intercepting proxy needs its CA in NODE_EXTRA_CA_CERTS; otherwise the URL is not API Gateway's.
  * - no whole answer within `call.timeoutMs` (AbortSignal.timeout's TimeoutError): the call named, and that it may have been
- *   applied (the request was sent);
+ *   applied (the request was sent); whether sending it again is safe follows `call.idempotent` (it carried a requestId
+ *   or an Idempotency-Key);
  * Anything else: the error's own message, with the URL.
  */
-export function transportError(e: unknown, url: string, call?: { method: string; path: string; timeoutMs: number }): AdminApiError {
+export function transportError(e: unknown, url: string, call?: { method: string; path: string; timeoutMs: number; idempotent?: boolean }): AdminApiError {
   const host = safeHost(url);
   // AbortSignal.timeout's abort: a DOMException named TimeoutError, before the headers or while the body came.
   if (call && (e as Error | undefined)?.name === 'TimeoutError') {
     const hung = 'API Gateway ends a request after 29 s, so the connection hung: a proxy or a network that dropped it';
+    // Only a call that carried a requestId or an Idempotency-Key is answered by its first run when sent again; another
+    // (a key created or rotated, a user invited, a drift check started) would be made twice.
+    const again = call.idempotent
+      ? 'the same request sent again (its requestId or Idempotency-Key) answers with the first'
+      : 'it carried no requestId or Idempotency-Key, so sending it again may apply it twice: check what it did first';
     return new AdminApiError(0, call.method === 'GET'
       ? `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to GET ${call.path} (${hung})`
-      : `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to ${call.method} ${call.path}: it may have been applied (${hung}); a request with its requestId or Idempotency-Key sent again answers with the first`);
+      : `no answer from the admin API at ${url} within ${call.timeoutMs / 1000} s to ${call.method} ${call.path}: it may have been applied (${hung}); ${again}`);
   }
   const { code, message } = networkCode(e);
   if (code && DNS_CODES.has(code)) {

@@ -57,7 +57,9 @@ export class AdminClient {
       res = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: payload, signal });
       text = await res.text();
     } catch (e) {
-      throw transportError(e, this.baseUrl, { method, path, timeoutMs: this.timeoutMs });
+      const idempotent = Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key')
+        || typeof (body as { requestId?: unknown } | undefined)?.requestId === 'string';
+      throw transportError(e, this.baseUrl, { method, path, timeoutMs: this.timeoutMs, idempotent });
     }
     let parsed: any;
     try {

@@ -39,10 +39,18 @@ afterAll(async () => {
 describe('AdminClient: a call without an answer ends at its timeout, as an AdminApiError that says it may have been applied', () => {
   it('no headers: status 0, the method and path, the timeout, and that the request may have been applied', async () => {
     const api = new AdminClient(url, 'us-east-1', undefined, { timeoutMs: 200 });
-    const e = await api.call('POST', '/admin/tenants', { tenantId: 'acme' }).catch((x: unknown) => x);
+    const e = await api.call('POST', '/admin/tenants', { tenantId: 'acme', requestId: 'cli-1' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AdminApiError);
     expect((e as AdminApiError).status).toBe(0);
-    expect((e as AdminApiError).message).toBe(`no answer from the admin API at ${url} within 0.2 s to POST /admin/tenants: it may have been applied (API Gateway ends a request after 29 s, so the connection hung: a proxy or a network that dropped it); a request with its requestId or Idempotency-Key sent again answers with the first`);
+    expect((e as AdminApiError).message).toBe(`no answer from the admin API at ${url} within 0.2 s to POST /admin/tenants: it may have been applied (API Gateway ends a request after 29 s, so the connection hung: a proxy or a network that dropped it); the same request sent again (its requestId or Idempotency-Key) answers with the first`);
+    const keyed = await api.call('PATCH', '/admin/tenants/acme', { tier: 'professional' }, {}, { 'Idempotency-Key': 'cli-2' }).catch((x: unknown) => x);
+    expect((keyed as AdminApiError).message).toMatch(/; the same request sent again \(its requestId or Idempotency-Key\) answers with the first$/);
+  });
+
+  it('a call without a requestId or Idempotency-Key (a key created, a user invited): sending it again may apply it twice, so it says to check first', async () => {
+    const api = new AdminClient(url, 'us-east-1', undefined, { timeoutMs: 200 });
+    const e = await api.call('POST', '/admin/tenants/acme/keys', {}).catch((x: unknown) => x);
+    expect((e as AdminApiError).message).toBe(`no answer from the admin API at ${url} within 0.2 s to POST /admin/tenants/acme/keys: it may have been applied (API Gateway ends a request after 29 s, so the connection hung: a proxy or a network that dropped it); it carried no requestId or Idempotency-Key, so sending it again may apply it twice: check what it did first`);
   });
 
   it('a body that stops mid-way: the same AdminApiError, not the fetch\'s own error', async () => {
