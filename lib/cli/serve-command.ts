@@ -16,7 +16,7 @@ import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
 import { configuredEndpoint } from './configured-endpoint.js';
 import {
-  checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, awsProviderEndpoints, ServeError,
+  checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, configLine, aliasesLine, awsProviderEndpoints, ServeError,
 } from './serve-setup.js';
 import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
@@ -121,7 +121,8 @@ async function serve(o: ServeOptions): Promise<void> {
   const fineTuning = o.fineTuning
     ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${sageMakerEndpoint ? `endpoint ${sageMakerEndpoint.url}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
     : 'fine-tuning: not served (--fine-tuning)\n';
-  const providers = `${tokens}${identity}${fineTuning}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
+  const configLines = `${configLine(o.config)}\n${aliasesLine(platform, routes.served)}\n`;
+  const providers = `${configLines}${tokens}${identity}${fineTuning}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   await checkPortFree(port, workers > 1); // a busy port refused before the gateways are built
   const { closeGateway, stopCleanly, stopWorkers } = await import('./serve-shutdown.js');
   if (workers > 1) {

@@ -1,6 +1,8 @@
 // What `tessera serve` checks and says before it listens: its flags and where each provider's
 // calls go (the tenants: serve-tenants.ts; the --dynamodb registry: serve-registry-check.ts).
 // Every refusal is a ServeError: one line (or a short list) naming the flag, file or value and the fix.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { PlatformConfig } from '../config/schema.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
 import { CliError } from './cli-error.js';
@@ -92,6 +94,41 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
     }
   }
   return { served, report };
+}
+
+/** The config file `tessera init` writes by default (its `--output`), which serve reads only when given `--config`. */
+export const CWD_CONFIG_FILE = 'tessera.config.yaml';
+
+/**
+ * serve's start-up line naming the config it read: `config: <absolute path>` with `--config`, else
+ * `config: embedded default (--config <file> to use one)`, adding `; ./tessera.config.yaml is not read
+ * without it` when `cwd` holds that file (serve, like `cdk synth` without `-c tessera:configFile=…`,
+ * never picks a config up from the directory: a user who wrote aliases or tiers there sees why
+ * they are not served).
+ * @param configFile `--config` as given (relative to `cwd`), or undefined
+ * @param cwd the directory serve runs in. @default process.cwd()
+ */
+export function configLine(configFile: string | undefined, cwd: string = process.cwd()): string {
+  if (configFile !== undefined) return `config: ${resolve(cwd, configFile)}`;
+  const ignored = existsSync(join(cwd, CWD_CONFIG_FILE)) ? `; ./${CWD_CONFIG_FILE} is not read without it` : '';
+  return `config: embedded default (--config <file> to use one${ignored})`;
+}
+
+/**
+ * serve's start-up line listing the config's model aliases (`gateway.modelAliases`, in config order):
+ * `aliases: gpt-4o-mini -> openai/gpt-4o-mini, ...`, a target whose provider serve does not reach marked
+ * `(not served)` (a request for it answers 404 model_not_found; the providers lines say why), cut after
+ * `max` with `and <n> more`; `aliases: none (gateway.modelAliases)` when the config has none.
+ * Which aliases a tenant may call is its tier's (`GET /v1/models` lists them per caller).
+ * @param served the providers serve reaches (providerRoutes' `served`)
+ * @param max how many aliases the line names. @default 8
+ */
+export function aliasesLine(config: PlatformConfig, served: readonly string[], max = 8): string {
+  const aliases = Object.entries(config.gateway.modelAliases ?? {});
+  if (aliases.length === 0) return 'aliases: none (gateway.modelAliases)';
+  const shown = aliases.slice(0, max).map(([alias, target]) => `${alias} -> ${target}${served.includes(target.split('/')[0]!) ? '' : ' (not served)'}`);
+  const more = aliases.length > max ? ` and ${aliases.length - max} more (GET /v1/models lists a tenant's)` : '';
+  return `aliases: ${shown.join(', ')}${more}`;
 }
 
 /** Whether the AWS SDK's default credential chain finds credentials here (environment, profile, SSO, container or instance role). */

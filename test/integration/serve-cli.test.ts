@@ -177,6 +177,8 @@ describe('tessera serve: the tenants file and what it serves', () => {
       void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
     });
     expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter, tuned:professional; audit /);
+    expect(out).toMatch(/^config: embedded default \(--config <file> to use one\)$/m);
+    expect(out).toMatch(/^aliases: none \(gateway\.modelAliases\)$/m);
     expect(out).toMatch(/^fine-tuning: not served \(--fine-tuning\)$/m);
     expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest\): rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1 \(no key sent; give --upstream-key if it needs one\)$/m);
     expect(out).toMatch(/^ {2}huggingface \(huggingface\/meta-llama\/Llama-3\.1-8B-Instruct\): rerouted to --upstream /m);
@@ -237,9 +239,9 @@ describe.concurrent('tessera serve: stops cleanly (the README\'s background exam
   });
 });
 
-/** Starts `command args` and resolves once serve prints its address. */
-async function started(command: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_AWS, ...env } });
+/** Starts `command args` (in `cwd`) and resolves once serve prints its address. */
+async function started(command: string, args: string[], env: Record<string, string> = {}, cwd = dir) {
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_AWS, ...env } });
   const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   let out = '';
   let err = '';
@@ -283,6 +285,24 @@ describe.concurrent('tessera serve: what it lists and refuses', () => {
     expect(withAws.ids.sort()).toEqual(['bedrock/amazon.nova-lite', 'bedrock/amazon.titan-embed-text-v2', 'bedrock/anthropic.claude-3-5-haiku', 'bedrock/cohere.embed-english-v3', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai/gpt-4o-mini', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small']);
     expect(withAws.out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest\): sent to the config's endpoint https:\/\/api\.openai\.com\/v1 with --upstream-key$/m);
     expect(withAws.out).toMatch(/^ {2}bedrock \(.*\): called on AWS with your environment's credentials and region \(not rerouted to --upstream\)$/m);
+  });
+
+  // s25: a tessera.config.yaml in the directory is read only with --config; the start-up lines say which config and which aliases.
+  it('names the config it read and lists its aliases; without --config, says that ./tessera.config.yaml is not read', async () => {
+    const cwd = tempDir('tessera-test-serve-aliases-');
+    writeFileSync(join(cwd, 'tessera.config.yaml'), 'gateway:\n  modelAliases:\n    gpt-4o-mini: openai/gpt-4o-mini\n    claude-haiku: bedrock/anthropic.claude-3-5-haiku\n    default: openai-compatible/default\n');
+    const lines = async (args: string[]) => {
+      const run = await started(process.execPath, [cli, 'serve', '--state-dir', join(cwd, '.tessera'), '--port', '0', '--tenant', 'acme:enterprise', '--upstream', 'http://127.0.0.1:9/v1', ...args], {}, cwd);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      return run.out().split('\n');
+    };
+    const without = await lines([]);
+    expect(without[1]).toBe('config: embedded default (--config <file> to use one; ./tessera.config.yaml is not read without it)');
+    expect(without[2]).toBe('aliases: none (gateway.modelAliases)');
+    const withConfig = await lines(['--config', 'tessera.config.yaml']);
+    expect(withConfig[1]).toBe(`config: ${join(cwd, 'tessera.config.yaml')}`);
+    expect(withConfig[2]).toBe('aliases: gpt-4o-mini -> openai/gpt-4o-mini, claude-haiku -> bedrock/anthropic.claude-3-5-haiku (not served), default -> openai-compatible/default');
   });
 
   it('every tenant problem at once: flags, schema, unknown tier, duplicate, in one list (exit 2)', async () => {
