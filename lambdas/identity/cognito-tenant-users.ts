@@ -268,8 +268,8 @@ export class CognitoTenantUsers implements TenantUserDirectory {
   }
 
   /**
-   * Disables a user of this tenant: AdminDisableUser (no new sign-in; Cognito revokes its access
-   * tokens) then AdminUserGlobalSignOut (its refresh tokens stop). Cognito cannot revoke an
+   * Disables a user of this tenant: AdminUserGlobalSignOut (its refresh tokens stop) then
+   * AdminDisableUser (no new sign-in; Cognito revokes its access tokens), see disableFound. Cognito cannot revoke an
    * ID token already issued (the GatewayClient issues them for 1 hour): with `revocations`, the
    * gateway refuses it within its cache window (60 s); without, it works until it expires.
    * Idempotent. Emits `Tenant User Disabled`.
@@ -341,29 +341,49 @@ export class CognitoTenantUsers implements TenantUserDirectory {
    * Offboarding: disables every enabled user of the tenant (as `disable`, one `Tenant User
    * Disabled` event each). Pages through the pool's enabled users (ListUsers Filter
    * `status = "Enabled"`), so a second run finds none of this tenant's and disables nothing.
-   * @returns how many users this call disabled (0 on a repeated run)
+   * Each user is signed out before it is disabled (disableFound): a run whose sign-out fails leaves
+   * the user enabled, so the next run lists it and does both again (disabled first, it was never
+   * signed out nor announced). Still open: a `PutEvents` that fails after AdminDisableUser loses
+   * that user's event (the next run does not list it). A user deleted after the listing (UserNotFoundException from AdminUserGlobalSignOut,
+   * AdminDisableUser or AdminListGroupsForUser) is gone: nothing left to revoke, no event, counted in `gone`.
+   * @returns how many users this call disabled (0 on a repeated run) and how many were deleted
+   *   between the listing and their disabling
    */
-  async disableAll(tenantId: string, by: string): Promise<number> {
+  async disableAll(tenantId: string, by: string): Promise<{ disabled: number; gone: number }> {
     const users = (await this.listPool('status = "Enabled"')).filter((u) => tenantOf(u) === tenantId && u.Enabled !== false);
-    await mapLimited(users, CONCURRENCY, async (u) => {
-      await this.revokeTokens(tenantId, u);
-      await this.disableFound(u.Username!);
-      const user = { ...toTenantUser(u, tenantId, await this.roleOf(u.Username!)), enabled: false };
-      await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });
+    const done = await mapLimited(users, CONCURRENCY, async (u) => {
+      try {
+        await this.revokeTokens(tenantId, u);
+        await this.disableFound(u.Username!);
+        const user = { ...toTenantUser(u, tenantId, await this.roleOf(u.Username!)), enabled: false };
+        await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });
+        return 'disabled' as const;
+      } catch (e) {
+        // refusal() turns Cognito's UserNotFoundException into a 404 user_not_found: deleted since ListUsers.
+        if (e instanceof IdentityError && e.code === 'user_not_found') return 'gone' as const;
+        throw e;
+      }
     });
-    return users.length;
+    return { disabled: done.filter((d) => d === 'disabled').length, gone: done.filter((d) => d === 'gone').length };
   }
 
+  /**
+   * AdminUserGlobalSignOut (its refresh tokens stop), then AdminDisableUser (no new sign-in; its access tokens are
+   * revoked). Signed out first: when the sign-out fails the user is still enabled, so offboarding's next run, which
+   * lists enabled users only, does both again (a user disabled first and then not signed out was never seen again).
+   * A user signing in between the two calls is disabled by the second (AdminDisableUser revokes its access tokens;
+   * Cognito refuses a disabled user's refresh).
+   */
   private async disableFound(username: string): Promise<void> {
-    try {
-      await this.cognito.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username }));
-    } catch (e) {
-      throw refusal('AdminDisableUser', e, { userId: username });
-    }
     try {
       await this.cognito.send(new AdminUserGlobalSignOutCommand({ UserPoolId: this.userPoolId, Username: username }));
     } catch (e) {
       throw refusal('AdminUserGlobalSignOut', e, { userId: username });
+    }
+    try {
+      await this.cognito.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username }));
+    } catch (e) {
+      throw refusal('AdminDisableUser', e, { userId: username });
     }
   }
 

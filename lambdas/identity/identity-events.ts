@@ -13,7 +13,7 @@ export const TENANT_USER_EVENTS = {
   created: 'Tenant User Created',
   /** SBT `tenantUserDeleted`: the user was removed from the pool (AdminDeleteUser). */
   deleted: 'Tenant User Deleted',
-  /** The user was disabled (AdminDisableUser + AdminUserGlobalSignOut); it still exists and counts for audit. */
+  /** The user was disabled (AdminUserGlobalSignOut + AdminDisableUser); it still exists and counts for audit. */
   disabled: 'Tenant User Disabled',
   /** The user moved to another role group. */
   roleChanged: 'Tenant User Role Changed',

@@ -24,12 +24,15 @@ export interface TenantUserDirectory {
   /** AdminCreateUser (Cognito mails the invitation) + the role group; emits `Tenant User Created`. */
   invite(tenantId: string, input: { email: string; role: Role }, by: string): Promise<TenantUser>;
   list(tenantId: string): Promise<TenantUser[]>;
-  /** AdminDisableUser + AdminUserGlobalSignOut. */
+  /** AdminUserGlobalSignOut, then AdminDisableUser. */
   disable(tenantId: string, userId: string, by: string): Promise<TenantUser>;
   /** Moves the user to the role's group (out of every other role group). */
   setRole(tenantId: string, userId: string, role: Role, by: string): Promise<TenantUser>;
   /** AdminDeleteUser; emits `Tenant User Deleted` (SBT's `tenantUserDeleted`). */
   remove(tenantId: string, userId: string, by: string): Promise<TenantUser>;
-  /** Disables every user of the tenant (offboarding). @returns how many were disabled */
-  disableAll(tenantId: string, by: string): Promise<number>;
+  /**
+   * Disables every enabled user of the tenant (offboarding).
+   * @returns how many were disabled, and how many were deleted between the listing and their disabling (`gone`)
+   */
+  disableAll(tenantId: string, by: string): Promise<{ disabled: number; gone: number }>;
 }

@@ -20,11 +20,12 @@ export interface RevokedIdentities {
   /** API key records deleted by this run (0 when a previous run deleted them). */
   apiKeys: { deleted: number };
   /**
-   * Users disabled by this run (0 when a previous run did), or why users were left alone: the
+   * Users disabled by this run (0 when a previous run did) and, when any, `gone`: users listed but deleted before
+   * this run disabled them (AdminDisableUser UserNotFoundException: nothing left to revoke, no event), or why users were left alone: the
    * platform has no Cognito pool (TESSERA_USER_POOL_ID unset) because an external identity
    * provider (gateway.jwt) owns the users.
    */
-  users: { disabled: number } | { skipped: string };
+  users: { disabled: number; gone?: number } | { skipped: string };
 }
 
 /**
@@ -38,8 +39,9 @@ export interface RevokedIdentities {
  *    BatchWriteItem on the keys table). A deleted key fails its next lookup; an authorizer that
  *    cached it stops accepting it within its cache TTL (≤ 60 s).
  * 2. Disables every enabled user of the tenant in the platform pool (CognitoTenantUsers.disableAll:
- *    AdminDisableUser + AdminUserGlobalSignOut, one `Tenant User Disabled` event each, `by`
- *    `offboarding`). Users are disabled, not deleted: they stay listed for the audit trail. An ID
+ *    AdminUserGlobalSignOut, then AdminDisableUser, then one `Tenant User Disabled` event each, `by`
+ *    `offboarding`; signed out first so that a failed sign-out leaves the user enabled, listed and
+ *    done again by the retried run). A user deleted after the listing counts as done (`gone`). Users are disabled, not deleted: they stay listed for the audit trail. An ID
  *    token issued before stays valid until it expires (1 hour), but the gateway serves no tenant
  *    that is OFFBOARDING.
  * Idempotent: a second run deletes and disables nothing and returns zeros.
@@ -61,12 +63,12 @@ export const handler = lifecycleHandler('Revoke tenant identities', async (state
     return { tenantId, apiKeys: { deleted }, users: { skipped: `no platform user pool (${ENV.userPoolId} is not set): the tenant's users live in the external identity provider; disable them there` } };
   }
   const users = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
-  let disabled: number;
+  let done: { disabled: number; gone: number };
   try {
-    disabled = await users.disableAll(tenantId, OFFBOARDING_ACTOR);
+    done = await users.disableAll(tenantId, OFFBOARDING_ACTOR);
   } catch (e) {
     // CognitoCallError matches no Retry: a throttle or server fault is thrown under a name the Retry lists.
     throw (e instanceof CognitoCallError && retryableCognitoError(e)) || e;
   }
-  return { tenantId, apiKeys: { deleted }, users: { disabled } };
+  return { tenantId, apiKeys: { deleted }, users: done.gone ? done : { disabled: done.disabled } };
 });

@@ -51,10 +51,10 @@ export class MemoryUsers implements TenantUserDirectory {
     return user;
   }
 
-  async disableAll(tenantId: string, by: string): Promise<number> {
+  async disableAll(tenantId: string, by: string): Promise<{ disabled: number; gone: number }> {
     const mine = [...this.users.values()].filter((u) => u.tenantId === tenantId && u.enabled);
     for (const u of mine) u.enabled = false;
     this.calls.push({ op: 'disableAll', tenantId, by });
-    return mine.length;
+    return { disabled: mine.length, gone: 0 };
   }
 }

@@ -112,7 +112,7 @@ describe('CognitoTenantUsers records revocations before it changes Cognito', () 
     await users().remove('acme', 'u-bob', 'x');
     await users().setRole('acme', 'u-bob', 'developer', 'x');
     const revoke = 'revoke acme/sub-bob 2026-12-01T10:00:00.000Z';
-    expect(order).toEqual([revoke, 'disable', 'signout', revoke, 'delete', revoke, 'add', 'remove']);
+    expect(order).toEqual([revoke, 'signout', 'disable', revoke, 'delete', revoke, 'add', 'remove']);
   });
 
   it('a role set to the role the user has writes no revocation; a failed revocation changes nothing in Cognito', async () => {

@@ -250,11 +250,11 @@ describe('disable, set-role, remove act only on the tenant\'s own users', () => 
 });
 
 describe('disable', () => {
-  it('AdminDisableUser, then AdminUserGlobalSignOut; emits Tenant User Disabled', async () => {
+  it('AdminUserGlobalSignOut, then AdminDisableUser; emits Tenant User Disabled', async () => {
     cognito.on(AdminGetUserCommand).resolves(got('dev@acme.example.com', 'acme'));
     const disabled = await users.disable('acme', 'sub-dev@acme.example.com', 'tenant-user:sub-admin');
     const order = cognito.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
-    expect(order).toEqual(['AdminGetUserCommand', 'AdminDisableUserCommand', 'AdminUserGlobalSignOutCommand', 'AdminListGroupsForUserCommand']);
+    expect(order).toEqual(['AdminGetUserCommand', 'AdminUserGlobalSignOutCommand', 'AdminDisableUserCommand', 'AdminListGroupsForUserCommand']);
     expect(cognito.commandCalls(AdminDisableUserCommand)[0].args[0].input).toEqual({ UserPoolId: POOL, Username: 'sub-dev@acme.example.com' });
     expect(disabled).toMatchObject({ id: 'sub-dev@acme.example.com', enabled: false, role: 'member' });
     expect(events).toEqual([{ type: 'Tenant User Disabled', detail: expect.objectContaining({ tenantId: 'acme', userName: 'sub-dev@acme.example.com', email: 'dev@acme.example.com', enabled: false, by: 'tenant-user:sub-admin' }) }]);
@@ -315,7 +315,7 @@ describe('disableAll (offboarding)', () => {
   it('disables and signs out every enabled user of the tenant only, one event each; returns the count', async () => {
     cognito.on(ListUsersCommand).resolvesOnce({ Users: [user('a@acme.example.com', 'acme'), user('x@globex.example.com', 'globex')], PaginationToken: 'p2' })
       .resolvesOnce({ Users: [user('b@acme.example.com', 'acme', 'CONFIRMED')] });
-    await expect(users.disableAll('acme', 'offboarding')).resolves.toBe(2);
+    await expect(users.disableAll('acme', 'offboarding')).resolves.toEqual({ disabled: 2, gone: 0 });
     expect(cognito.commandCalls(ListUsersCommand)[0].args[0].input.Filter).toBe('status = "Enabled"');
     expect(cognito.commandCalls(AdminDisableUserCommand).map((c) => c.args[0].input.Username).sort()).toEqual(['sub-a@acme.example.com', 'sub-b@acme.example.com']);
     expect(cognito.commandCalls(AdminUserGlobalSignOutCommand)).toHaveLength(2);
@@ -327,7 +327,7 @@ describe('disableAll (offboarding)', () => {
 
   it('a second run finds no enabled user of the tenant and disables nothing', async () => {
     cognito.on(ListUsersCommand).resolves({ Users: [user('x@globex.example.com', 'globex')] });
-    await expect(users.disableAll('acme', 'offboarding')).resolves.toBe(0);
+    await expect(users.disableAll('acme', 'offboarding')).resolves.toEqual({ disabled: 0, gone: 0 });
     expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(0);
     expect(events).toEqual([]);
   });

@@ -93,6 +93,42 @@ describe('Revoke tenant identities (offboarding)', () => {
     expect(RETRYABLE_ERRORS).toContain((thrown as Error).name);
   });
 
+  it('a sign-out throttled on the first run: the retried run signs the user out, disables it and sends its event (before, it was disabled first and never listed again)', async () => {
+    // GIVEN a pool that answers ListUsers from what was disabled so far
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    const disabledUsers = new Set<string>();
+    cognito.on(ListUsersCommand).callsFake((input: { Filter?: string }) => {
+      const users = [user('dev@acme.example.com', 'acme')].map((u) => ({ ...u, Enabled: !disabledUsers.has(u.Username) }));
+      return { Users: input.Filter === 'status = "Enabled"' ? users.filter((u) => u.Enabled) : users };
+    });
+    cognito.on(AdminDisableUserCommand).callsFake((input: { Username: string }) => { disabledUsers.add(input.Username); return {}; });
+    cognito.on(AdminUserGlobalSignOutCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 429 } }))
+      .resolves({});
+    // WHEN the first run fails on the throttle and the Retry runs the step again
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    const retried = await handler(state());
+    // THEN
+    expect(retried).toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 1 } });
+    expect(disabledUsers).toEqual(new Set(['sub-dev@acme.example.com']));
+    expect(cognito.commandCalls(AdminUserGlobalSignOutCommand)).toHaveLength(2); // the throttled one and the retried run's
+    const sent = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!));
+    expect(sent).toEqual([expect.objectContaining({ userId: 'sub-dev@acme.example.com', by: 'offboarding', enabled: false })]);
+  });
+
+  it.each([['AdminUserGlobalSignOut'], ['AdminDisableUser']])('a user deleted between ListUsers and %s (UserNotFoundException) counts as done, reported as gone, with no event', async (call) => {
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    cognito.on(ListUsersCommand).resolves({ Users: [user('gone@acme.example.com', 'acme'), user('dev@acme.example.com', 'acme')] });
+    const command = (call === 'AdminDisableUser' ? AdminDisableUserCommand : AdminUserGlobalSignOutCommand) as typeof AdminDisableUserCommand;
+    cognito.on(command, { Username: 'sub-gone@acme.example.com' }).rejects(Object.assign(new Error('User does not exist.'), { name: 'UserNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    // WHEN
+    const out = await handler(state());
+    // THEN
+    expect(out).toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 1, gone: 1 } });
+    const sent = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!).userId);
+    expect(sent).toEqual(['sub-dev@acme.example.com']);
+  });
+
   it('a Cognito refusal (AccessDenied) stays a CognitoCallError, which no Retry matches: the Catch records it at once', async () => {
     dynamodb.on(QueryCommand).resolves({ Items: [] });
     cognito.on(ListUsersCommand).rejects(Object.assign(new Error('not authorized to perform: cognito-idp:ListUsers'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));

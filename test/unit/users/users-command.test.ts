@@ -235,7 +235,7 @@ describe('tessera users disable | set-role | remove', () => {
       'disabled dev@acme.example.com (user sub-dev) of tenant acme and signed them out: no new sign-in, their refresh tokens stop; the gateway refuses the ID tokens issued before within 60 s (Cognito cannot revoke them; the admin API records the change in the keys table)',
       'event "Tenant User Disabled" sent to the platform bus by the admin API',
     ].join('\n'));
-    expect(cognitoCalls()).toEqual(['AdminGetUser', 'AdminDisableUser', 'AdminUserGlobalSignOut', 'AdminListGroupsForUser']);
+    expect(cognitoCalls()).toEqual(['AdminGetUser', 'AdminUserGlobalSignOut', 'AdminDisableUser', 'AdminListGroupsForUser']);
     expect(sent().map((e) => [e.EventBusName, e.DetailType, JSON.parse(e.Detail!).by])).toEqual([['tessera-lifecycle', 'Tenant User Disabled', OPERATOR]]);
     // One transaction: the registry check (not OFFBOARDING or OFFBOARDED: user-token-revocations.ts) and the Put.
     const [check, put] = dynamodb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
