@@ -112,7 +112,17 @@ const SamplingBounds = {
   logit_bias: opt(z.record(z.string().regex(/^\d+$/, 'a logit_bias key is a token id: a decimal integer'), z.number().min(-100).max(100))),
 };
 
+/**
+ * OpenAI's `Metadata` (the `openai` package's shared.d.ts): up to 16 key-value pairs, keys of at most 64 characters and
+ * string values of at most 512. OpenAI refuses more with a 400 naming `metadata`; so does the gateway, for chat
+ * completions (as the Responses API's schema already did), before anything is counted or sent: a self-hosted
+ * server or Bedrock (`requestMetadata`) would take what OpenAI refuses.
+ */
+export const Metadata = z.record(z.string().max(64, 'a metadata key has at most 64 characters'), z.string().max(512, 'a metadata value is a string of at most 512 characters'))
+  .refine((m) => Object.keys(m).length <= 16, 'metadata has at most 16 keys');
+
 export const ChatCompletionRequest = z.looseObject({
+  metadata: opt(Metadata),
   model: z.string().min(1).max(256),
   messages: z.array(ChatMessage).min(1),
   stream: opt(z.boolean()),

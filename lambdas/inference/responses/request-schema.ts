@@ -1,7 +1,7 @@
 import type { ResponseCreateParamsBase } from 'openai/resources/responses/responses';
 import type { Reasoning } from 'openai/resources/shared';
 import { z } from 'zod';
-import { oneOf, REASONING_EFFORTS, VERBOSITIES } from '../chat/request-schema.js';
+import { Metadata, oneOf, REASONING_EFFORTS, VERBOSITIES } from '../chat/request-schema.js';
 
 /**
  * What the gateway reads of a Responses API request (`ResponseCreateParams` of the `openai`
@@ -36,7 +36,7 @@ export const ResponsesRequest = z.looseObject({
   top_p: opt(z.number().min(0).max(1)),
   top_logprobs: opt(z.number().int().min(0).max(20)),
   /** Up to 16 pairs: keys up to 64 characters, values up to 512 (OpenAI's `Metadata`). */
-  metadata: opt(z.record(z.string().max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 16, 'at most 16 keys')),
+  metadata: opt(Metadata),
   user: opt(z.string()),
   safety_identifier: opt(z.string().max(64)),
   prompt_cache_key: opt(z.string()),

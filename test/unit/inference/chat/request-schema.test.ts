@@ -56,6 +56,11 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     for (const name of ['jane', 'agent_7', 'Research-Bot', '4111111111111111']) expect(parse({ messages: [{ role: 'user', content: 'hi', name }] }).success).toBe(true);
   });
 
+  it('takes OpenAI\'s largest metadata: 16 keys of 64 characters, values of 512', () => {
+    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, 'k'), 'v'.repeat(512)]));
+    expect(parse({ metadata }).success).toBe(true);
+  });
+
   it('takes null as absent for every optional field it reads', () => {
     const out = parse({ max_tokens: null, max_completion_tokens: null, n: null, stream: null, stream_options: null, tools: null, temperature: null });
     expect(out.success).toBe(true);
@@ -88,6 +93,10 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     ['an assistant name with a phone number', { messages: [{ role: 'assistant', content: 'hi', name: '+1 415 555 0134' }] }, 'messages.0.name'],
     ['an empty developer name', { messages: [{ role: 'developer', content: 'hi', name: '' }] }, 'messages.0.name'],
     ['stream_options without stream', { stream_options: { include_usage: true } }, 'stream_options'],
+    ['metadata with 17 keys (OpenAI\'s Metadata: at most 16)', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata'],
+    ['a metadata key of 65 characters', { metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata'],
+    ['a metadata value of 513 characters', { metadata: { run: 'v'.repeat(513) } }, 'metadata.run'],
+    ['a metadata value that is a number (OpenAI\'s values are strings)', { metadata: { run: 7 } }, 'metadata.run'],
     ['stream_options with stream: false', { stream: false, stream_options: { include_usage: true } }, 'stream_options'],
     ['top_logprobs without logprobs', { top_logprobs: 3 }, 'top_logprobs'],
     ['top_logprobs with logprobs: false', { logprobs: false, top_logprobs: 0 }, 'top_logprobs'],
