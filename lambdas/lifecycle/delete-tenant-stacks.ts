@@ -1,4 +1,4 @@
-import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import type { DisasterRecoveryRecord, TenantRecord } from '../../lib/tenant-record.js';
@@ -72,9 +72,8 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Bl
   }
   if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
     const actor = { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Delete tenant stacks', reason: OFFBOARDING_LIFT_REASON };
-    const lifted = await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, offboardingLedger(record), actor);
-    // Lifted and recorded before (the tenant stack's, by Lift protections): sent again should a stale read still show it.
-    if (lifted === 'on-record' && stack.EnableTerminationProtection) await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    // Lifted and recorded before (the tenant stack's, by Lift protections): liftTerminationProtection sends it again should a stale read still show it.
+    await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, offboardingLedger(record), actor);
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
   }
   const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;

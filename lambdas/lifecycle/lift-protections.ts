@@ -1,4 +1,4 @@
-import { UpdateTerminationProtectionCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient, Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, ModifyDBClusterCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -112,10 +112,6 @@ export async function liftStackProtections(
   };
   const termination = await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, ledger, actor);
   done(termination, { logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stackId, protection: 'TerminationProtection' });
-  if (termination === 'on-record' && stack.EnableTerminationProtection) {
-    // Takes effect at once; lifted again (never recorded twice) should a stale read still show it.
-    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-  }
   // Resources that may carry a protection and are still in the stack (a rollback deleted or skipped the others).
   const candidates = (await stackResources(cfn, stackId)).filter((r) =>
     PROTECTIONS.some((p) => p.type === r.ResourceType) && r.PhysicalResourceId && r.ResourceStatus !== 'DELETE_COMPLETE' && r.ResourceStatus !== 'DELETE_SKIPPED');

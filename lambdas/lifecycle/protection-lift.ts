@@ -120,17 +120,23 @@ export async function liftOnRecord(record: TenantRecord, protection: ProtectionT
 /**
  * A stack's termination protection through liftOnRecord: on when DescribeStacks' `stack` shows it
  * (EnableTerminationProtection), lifted by UpdateTerminationProtection (it takes effect at once). The target is the
- * stack's name and StackId (a re-created stack has another). Answers what liftOnRecord did.
+ * stack's name and StackId (a re-created stack has another). A lift already on record while `stack` still shows the
+ * protection (a stale read) is sent again, never recorded twice, so that the caller's DeleteStack is not refused.
+ * Answers what liftOnRecord did.
  */
 export async function liftTerminationProtection(cfn: CloudFormationClient, record: TenantRecord, stack: Stack, ledger: LiftLedger, actor: LiftActor): Promise<LiftOutcome> {
   const name = stack.StackName!;
   const stackId = stack.StackId ?? name;
-  return liftOnRecord(record, {
+  const on = stack.EnableTerminationProtection === true;
+  const lift = async () => { await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false })); };
+  const outcome = await liftOnRecord(record, {
     target: { logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stackId, protection: 'TerminationProtection' },
     stackId,
-    on: stack.EnableTerminationProtection === true,
-    lift: async () => { await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false })); },
+    on,
+    lift,
   }, ledger, actor);
+  if (outcome === 'on-record' && on) await lift();
+  return outcome;
 }
 
 /**
