@@ -118,8 +118,10 @@ const SamplingBounds = {
  * completions (as the Responses API's schema already did), before anything is counted or sent: a self-hosted
  * server or Bedrock (`requestMetadata`) would take what OpenAI refuses.
  */
-export const Metadata = z.record(z.string().max(64, 'a metadata key has at most 64 characters'), z.string().max(512, 'a metadata value is a string of at most 512 characters'))
-  .refine((m) => Object.keys(m).length <= 16, 'metadata has at most 16 keys');
+export const Metadata = z.record(
+  z.string().max(64, { error: (issue) => `a metadata key has at most 64 characters (this one has ${String(issue.input).length})` }),
+  z.string().max(512, { error: (issue) => `a metadata value is a string of at most 512 characters (this one has ${String(issue.input).length})` }),
+).refine((m) => Object.keys(m).length <= 16, { error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)` });
 
 export const ChatCompletionRequest = z.looseObject({
   metadata: opt(Metadata),

@@ -669,8 +669,8 @@ describe('OpenAI\'s bounds of the sampling fields hold whatever the provider (a 
     ['top_logprobs', { logprobs: true, top_logprobs: 21 }, /top_logprobs = 21: Too big/],
     ['logit_bias.foo', { logit_bias: { foo: 1 } }, /logit_bias\.foo = 1: Invalid key "foo": a logit_bias key is a token id/],
     ['logit_bias.50256', { logit_bias: { 50256: 101 } }, /logit_bias\.50256 = 101: Too big: expected number to be <=100/],
-    ['metadata', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, /metadata = .*: metadata has at most 16 keys/],
-    ['metadata.run', { metadata: { run: 'v'.repeat(513) } }, /metadata\.run = .*: a metadata value is a string of at most 512 characters/],
+    ['metadata', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, /metadata = .*: metadata has at most 16 keys \(17 given\)/],
+    ['metadata.run', { metadata: { run: 'v'.repeat(513) } }, /metadata\.run = .*: a metadata value is a string of at most 512 characters \(this one has 513\)/],
   ])('%s out of bounds: a 400 naming it (BadRequestError), nothing sent upstream', async (param, extra, message) => {
     const e = await refusedBeforeUpstream(extra);
     expect(e.param).toBe(param);

@@ -56,6 +56,16 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     for (const name of ['jane', 'agent_7', 'Research-Bot', '4111111111111111']) expect(parse({ messages: [{ role: 'user', content: 'hi', name }] }).success).toBe(true);
   });
 
+  it('says how far over OpenAI\'s Metadata bounds a metadata is: the keys given, the characters of a key or value', () => {
+    const messages = (metadata: unknown) => {
+      const out = parse({ metadata });
+      return out.error!.issues.flatMap((i) => ('issues' in i && Array.isArray(i.issues) ? i.issues.map((n) => n.message) : [i.message]));
+    };
+    expect(messages(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'])))).toEqual(['metadata has at most 16 keys (20 given)']);
+    expect(messages({ ['k'.repeat(70)]: 'v' })).toEqual(['a metadata key has at most 64 characters (this one has 70)']);
+    expect(messages({ run: 'v'.repeat(600) })).toEqual(['a metadata value is a string of at most 512 characters (this one has 600)']);
+  });
+
   it('takes OpenAI\'s largest metadata: 16 keys of 64 characters, values of 512', () => {
     const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, 'k'), 'v'.repeat(512)]));
     expect(parse({ metadata }).success).toBe(true);
