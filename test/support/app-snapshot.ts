@@ -48,6 +48,23 @@ export interface AppSnapshot {
    * `cdk deploy --all` deploys first), for each top-level stack (organization, platform, platform DR).
    */
   stackDependencies: Record<string, string[]>;
+  /**
+   * Logical ids in the platform stack (`stack.getLogicalId(x.node.defaultChild)`) of what the lifecycle's state
+   * machines reference: each lifecycle Lambda by handler name, the fine-tuning events Lambda (offboarding invokes it),
+   * and each state machine by workflow name. With `platform`, what test/integration/support/lifecycle-definitions.ts
+   * renders the definitions from, so the harness needs no whole-app synth of its own for a snapshotted config.
+   */
+  lifecycleIds: LifecycleIds;
+}
+
+/** See {@link AppSnapshot.lifecycleIds}. */
+export interface LifecycleIds {
+  /** Lifecycle handler name (lib/lifecycle-handlers.ts) → its Lambda's logical id. */
+  functions: Record<string, string>;
+  /** The fine-tuning events Lambda's logical id. */
+  fineTuningEvents: string;
+  /** Workflow name (`onboard`, `change`, `status`, `offboard`, `upgrade`, `drift`) → its state machine's logical id. */
+  workflows: Record<string, string>;
 }
 
 export interface StackPaths {
@@ -111,6 +128,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       .map((s) => [s.node.path, errorsOf(assembly, s)])),
     stackDependencies: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
       .map((s) => [s.node.path, s.dependencies.map((d) => d.node.path).sort()])),
+    lifecycleIds: lifecycleIdsOf(built),
     stackPaths: {
       organization: built.organization.node.path,
       platform: built.platform.node.path,
@@ -126,5 +144,17 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       blueprintStage: built.blueprintStage.node.children.filter((c): c is Stack => c instanceof Stack).map((c) => c.node.path),
       all: built.app.node.findAll().filter((c): c is Stack => Stack.isStack(c)).map((c) => c.node.path).sort(),
     },
+  };
+}
+
+/** {@link AppSnapshot.lifecycleIds} of `built`'s platform stack. */
+export function lifecycleIdsOf(built: TesseraApp): LifecycleIds {
+  const stack = built.platform;
+  const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+  const { workflows } = stack.lifecycle;
+  return {
+    functions: Object.fromEntries(Object.entries(stack.lifecycle.functions).map(([name, fn]) => [name, id(fn.function)])),
+    fineTuningEvents: id(stack.fineTuning.eventsFunction),
+    workflows: { onboard: id(workflows.onboard), change: id(workflows.change), status: id(workflows.status), offboard: id(workflows.offboard), upgrade: id(workflows.upgrade), drift: id(workflows.drift) },
   };
 }

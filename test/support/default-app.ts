@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
-import type { AppSnapshot, StackPaths } from './app-snapshot.js';
+import type { AppSnapshot, LifecycleIds, StackPaths } from './app-snapshot.js';
 import { processAlive } from '../../lib/process-alive.js';
 import { withoutTypeOnlyImports } from './type-only-imports.js';
 import { platformWithFunctionPolicies } from './platform-with-policies.js';
@@ -80,6 +80,8 @@ export interface AppTemplates {
   readonly errors: Record<string, Array<{ id: string; data: unknown }>>;
   /** Construct path → the construct paths of the stacks it depends on, for each top-level stack (a copy): what `cdk deploy --all` deploys first. */
   readonly stackDependencies: Record<string, string[]>;
+  /** Logical ids of the lifecycle's Lambdas and state machines in the platform stack (a copy): test/support/app-snapshot.ts `LifecycleIds`. */
+  readonly lifecycleIds: LifecycleIds;
 }
 
 /** The templates of the default app; `deprecatedApisRefused`: synthesized with `JSII_DEPRECATED=fail` as its process's first synth. */
@@ -337,7 +339,7 @@ function hashOf(inputs: readonly string[]): string {
  * those of `key` any more (edited during the run): then it is returned but not cached.
  */
 function cachedOrMade(key: string, make: (file: string) => void, stillCurrent: () => boolean): CachedSnapshot {
-  return cachedFile(key, make, stillCurrent, (c: CachedSnapshot) => Boolean(c.validationReport && c.stackPaths && c.errors));
+  return cachedFile(key, make, stillCurrent, (c: CachedSnapshot) => Boolean(c.validationReport && c.stackPaths && c.errors && c.lifecycleIds));
 }
 
 /**
@@ -477,6 +479,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get stackPaths() { return structuredClone(c.stackPaths); },
     get errors() { return structuredClone(c.errors); },
     get stackDependencies() { return structuredClone(c.stackDependencies); },
+    get lifecycleIds() { return structuredClone(c.lifecycleIds); },
     logicalIdAt(path: string) {
       const id = c.logicalIds[path];
       if (id === undefined) throw new Error(`the app has no CloudFormation element at ${path}`);

@@ -1,48 +1,26 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
-import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
+import { lifecycleIdsOf } from '../../support/app-snapshot.js';
 import { buildApp } from '../../support/synth.js';
 import { cachedJson } from './disk-cache.js';
-import { FINE_TUNING_EVENTS_HANDLER, WorkflowRunner, type Definition, type WorkflowName } from './workflow-runner.js';
+import { defaultConfigDefinitions, definitionsOf } from './lifecycle-definitions.js';
+import { WorkflowRunner, type Definition, type WorkflowName } from './workflow-runner.js';
 
 export { WorkflowRunner, workflowDefinitions, type Definition, type WorkflowEvent, type WorkflowName } from './workflow-runner.js';
 
 /**
  * The six lifecycle state machines of `config`'s platform stack as `npx cdk synth` writes them
- * (test context, no bundling), each Lambda ARN rendered as `arn:aws:lambda:us-east-1:<account>:function:<handler name>`
- * (the handler file the function bundles: lib/lifecycle-handlers.ts; the fine-tuning events Lambda, which
- * offboarding invokes, as `fine-tuning/training-events-handler`) and any other `Ref` as `<logicalId>`.
+ * (test context, no bundling), rendered by lifecycle-definitions.ts `definitionsOf` (each Lambda ARN
+ * as `arn:aws:lambda:us-east-1:<account>:function:<handler name>`, the handler file the function
+ * bundles: lib/lifecycle-handlers.ts; any other `Ref` as `<logicalId>`). The default config's come
+ * from the default app's snapshot (`defaultConfigDefinitions`, shared with the infra files); any
+ * other config's app is built and synthesized here.
  */
 export function synthesizeDefinitions(config: PlatformConfig): Record<WorkflowName, Definition> {
+  const fromSnapshot = defaultConfigDefinitions(config);
+  if (fromSnapshot) return fromSnapshot;
   const built = buildApp(config);
-  const stack = built.platform;
-  const lifecycle = built.platform.lifecycle;
-  const handlerOf = new Map<string, string>();
-  for (const [name, fn] of Object.entries(lifecycle.functions)) {
-    handlerOf.set(stack.getLogicalId(fn.function.node.defaultChild as never), name as LifecycleHandlerName);
-  }
-  // Offboarding's *Retire fine-tuned models* invokes the fine-tuning events Lambda: rendered by its handler file (FINE_TUNING_EVENTS_HANDLER).
-  handlerOf.set(stack.getLogicalId(built.platform.fineTuning.eventsFunction.node.defaultChild as never), FINE_TUNING_EVENTS_HANDLER);
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
-  const machines = lifecycle.workflows;
-  const render = (v: unknown): string => {
-    if (typeof v === 'string') return v;
-    const o = v as Record<string, any>;
-    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
-    if (o['Fn::GetAtt']) return `arn:aws:lambda:us-east-1:${stack.account}:function:${handlerOf.get(o['Fn::GetAtt'][0]) ?? o['Fn::GetAtt'][0]}`;
-    if (o.Ref) return `<${o.Ref}>`;
-    throw new Error(`cannot render ${JSON.stringify(v)}`);
-  };
-  const definitionOf = (sm: { node: { defaultChild?: unknown } }) =>
-    JSON.parse(render(resources[stack.getLogicalId(sm.node.defaultChild as never)].Properties.DefinitionString)) as Definition;
-  return {
-    onboard: definitionOf(machines.onboard),
-    change: definitionOf(machines.change),
-    status: definitionOf(machines.status),
-    offboard: definitionOf(machines.offboard),
-    upgrade: definitionOf(machines.upgrade),
-    drift: definitionOf(machines.drift),
-  };
+  return definitionsOf(Template.fromStack(built.platform).toJSON(), lifecycleIdsOf(built), built.platform.account);
 }
 
 /**

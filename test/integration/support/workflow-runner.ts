@@ -21,12 +21,14 @@ function causeText(cause: unknown): string | undefined {
 /**
  * The six lifecycle state machines of `config`'s platform stack as synthesized (local-workflows.ts's
  * `synthesizeDefinitions`), through the disk cache (disk-cache.ts, name `workflow-definitions`, the
- * same entry `new LocalWorkflows(config)` reads). The synthesis, and with it aws-cdk-lib and the
- * app's constructs, is imported only when the cache has no entry for the state of the sources: a
- * test file that finds the cache warm never loads them (about 1 s of CPU per file).
+ * same entry `new LocalWorkflows(config)` reads). On a miss, the default config's come from the
+ * default app's snapshot (lifecycle-definitions.ts: no synth of their own); another config's app is
+ * synthesized here, and only then are aws-cdk-lib and the app's constructs imported: a test file
+ * that finds the cache warm never loads them (about 1 s of CPU per file).
  */
 export async function workflowDefinitions(config: PlatformConfig): Promise<Record<WorkflowName, Definition>> {
-  return cachedJsonAsync('workflow-definitions', { config }, async () => (await import('./local-workflows.js')).synthesizeDefinitions(config));
+  return cachedJsonAsync('workflow-definitions', { config }, async () =>
+    (await import('./lifecycle-definitions.js')).defaultConfigDefinitions(config) ?? (await import('./local-workflows.js')).synthesizeDefinitions(config));
 }
 
 /** How the harness validates a definition: asl-validator through aws-local-stepfunctions, ARNs and paths not checked (rendered Lambda ARNs; the infra test checks both). */
