@@ -5,10 +5,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
+import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { AppSnapshot, LifecycleIds, StackPaths } from './app-snapshot.js';
 import { processAlive } from '../../lib/process-alive.js';
 import { withoutTypeOnlyImports } from './type-only-imports.js';
 import { platformWithFunctionPolicies } from './platform-with-policies.js';
+import { configWith } from './config-with.js';
 
 /**
  * The templates of the app, for test files that only read them. Building and synthesizing the app
@@ -150,23 +152,36 @@ export function defaultAppTemplates(): DefaultAppTemplates {
  * The templates of the app of `configWith(overrides)` (the default config with `overrides` merged
  * in; bundling skipped), built with `options` (`placeholders`: the placeholder guard, as
  * `buildTesseraApp`'s): from this process's memo, the disk cache, or a synth in this process (then
- * cached). Fresh `Template`s and copies on each call, as {@link defaultAppTemplates}.
+ * cached). Fresh `Template`s and copies on each call, as {@link defaultAppTemplates}. The snapshot is
+ * keyed on the config the overrides make ({@link cacheKey}), so {@link configTemplates} of the same
+ * config reads it too.
  * @throws Error when the config is invalid or the synth fails (e.g. a compliance finding)
  */
 export async function appTemplates(overrides: Json, options: { placeholders?: readonly PlaceholderFinding[] } = {}): Promise<AppTemplates> {
-  const key = cacheKey(overrides, options);
+  return configTemplates(configWith(structuredClone(overrides)), options);
+}
+
+/**
+ * The templates of the app of `config` (a whole config, as `configWith()` returns it), as
+ * {@link appTemplates}: the same snapshot as `appTemplates(overrides)` whose `configWith(overrides)`
+ * is this config (the lifecycle harness reads the definitions of its config from the snapshot an
+ * infra file made, test/integration/support/lifecycle-definitions.ts).
+ * @throws Error when the synth fails (e.g. a compliance finding)
+ */
+export async function configTemplates(config: PlatformConfig, options: { placeholders?: readonly PlaceholderFinding[] } = {}): Promise<AppTemplates> {
+  const key = configCacheKey(config, options);
   let snapshot = memo.get(key);
   if (!snapshot) {
     // Loaded only on a miss: a file reading cached templates does not import the app.
     loadedSourcesKey ??= appInputKey();
-    const [{ buildApp, configWith }, { snapshotOf }] = await Promise.all([import('./synth.js'), import('./app-snapshot.js')]);
+    const [{ buildApp }, { snapshotOf }] = await Promise.all([import('./synth.js'), import('./app-snapshot.js')]);
     // This process builds with the code it loaded first (a shared worker keeps its modules across
     // files): cached only while the sources on disk are still what it loaded, else the templates of
     // old code would be stored under the new sources' key.
     snapshot = cachedOrMade(
       key,
-      (file) => writeFileSync(file, JSON.stringify(snapshotOf(buildApp(configWith(structuredClone(overrides)), structuredClone(options))))),
-      () => appInputKey() === loadedSourcesKey && cacheKey(overrides, options) === key,
+      (file) => writeFileSync(file, JSON.stringify(snapshotOf(buildApp(structuredClone(config), structuredClone(options))))),
+      () => appInputKey() === loadedSourcesKey && configCacheKey(config, options) === key,
     );
     memo.set(key, snapshot);
   }
@@ -181,17 +196,28 @@ export const cdkEnvironment = (): Array<[string, string | undefined]> => Object.
 
 /**
  * The cache key of the app of `configWith(overrides)` built with `options`: {@link appInputKey}
- * alone for the default app (no overrides) with no `CDK_*` variable set, else SHA-256 over it, the
- * overrides and the options as canonical JSON (keys sorted) and the `CDK_*` variables (a snapshot
- * made with `CDK_VALIDATION=false` has no validation report and must not answer a run with it on).
+ * alone for the default app (no overrides) with no `CDK_*` variable set, else
+ * {@link configCacheKey} of `configWith(overrides)` (overrides that make the same config share it).
+ * @throws ConfigError when the overrides make an invalid config
  */
 export function cacheKey(overrides?: Json, options: object = {}): string {
-  const sources = appInputKey();
+  if (overrides === undefined && cdkEnvironment().length === 0) return appInputKey();
+  if (overrides === undefined) return configCacheKey(undefined, options);
+  canonicalJson(overrides); // throws on an undefined value, as before
+  return configCacheKey(configWith(structuredClone(overrides)), options);
+}
+
+/**
+ * SHA-256 over {@link appInputKey}, `config` (undefined: the default app, whose snapshot is made
+ * apart, {@link defaultAppTemplates}) and `options` as canonical JSON (keys sorted; values JSON
+ * leaves out, `undefined`, left out) and the `CDK_*` variables (a snapshot made with
+ * `CDK_VALIDATION=false` has no validation report and must not answer a run with it on).
+ */
+export function configCacheKey(config: PlatformConfig | undefined, options: object = {}): string {
   const cdk = cdkEnvironment();
-  if (overrides === undefined && cdk.length === 0) return sources;
-  // `default` is not JSON, so the default app never shares a key with any overrides.
-  const config = overrides === undefined ? 'default' : canonicalJson(overrides);
-  const hash = createHash('sha256').update(sources).update('\0').update(config).update('\0').update(canonicalJson(options));
+  // `default` is not JSON, so the default app never shares a key with a config.
+  const configText = config === undefined ? 'default' : canonicalJson(JSON.parse(JSON.stringify(config)));
+  const hash = createHash('sha256').update(appInputKey()).update('\0').update(configText).update('\0').update(canonicalJson(options));
   if (cdk.length) hash.update('\0').update(JSON.stringify(cdk));
   return `app-${hash.digest('hex').slice(0, 32)}`;
 }

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LifecycleIds } from '../../support/app-snapshot.js';
 import { configWith } from '../../support/config-with.js';
-import { defaultAppTemplates } from '../../support/default-app.js';
+import { configTemplates, defaultAppTemplates } from '../../support/default-app.js';
 import { FINE_TUNING_EVENTS_HANDLER, type Definition, type WorkflowName } from './workflow-runner.js';
 
 /**
@@ -50,5 +50,19 @@ export function definitionsOf(platform: { Resources?: Record<string, any> }, ids
 export function defaultConfigDefinitions(config: PlatformConfig): Record<WorkflowName, Definition> | undefined {
   if (!isDeepStrictEqual(config, configWith())) return undefined;
   const app = defaultAppTemplates();
+  return definitionsOf(app.platform.toJSON() as { Resources?: Record<string, any> }, app.lifecycleIds, config.platformAccountId);
+}
+
+/**
+ * The definitions of `config` from an app snapshot: the default app's for the default config
+ * ({@link defaultConfigDefinitions}), else the snapshot of `config` (test/support/default-app.ts
+ * `configTemplates`: the one an infra file's `appTemplates(overrides)` made when its overrides make
+ * this config, else made here and kept for the next run).
+ * @throws Error when the app's synth fails
+ */
+export async function snapshotDefinitions(config: PlatformConfig): Promise<Record<WorkflowName, Definition>> {
+  const fromDefault = defaultConfigDefinitions(config);
+  if (fromDefault) return fromDefault;
+  const app = await configTemplates(config);
   return definitionsOf(app.platform.toJSON() as { Resources?: Record<string, any> }, app.lifecycleIds, config.platformAccountId);
 }

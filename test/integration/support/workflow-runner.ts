@@ -21,14 +21,14 @@ function causeText(cause: unknown): string | undefined {
 /**
  * The six lifecycle state machines of `config`'s platform stack as synthesized (local-workflows.ts's
  * `synthesizeDefinitions`), through the disk cache (disk-cache.ts, name `workflow-definitions`, the
- * same entry `new LocalWorkflows(config)` reads). On a miss, the default config's come from the
- * default app's snapshot (lifecycle-definitions.ts: no synth of their own); another config's app is
- * synthesized here, and only then are aws-cdk-lib and the app's constructs imported: a test file
- * that finds the cache warm never loads them (about 1 s of CPU per file).
+ * same entry `new LocalWorkflows(config)` reads). On a miss, they come from the app snapshot of the
+ * config (lifecycle-definitions.ts `snapshotDefinitions`: the default app's, or the one infra files
+ * share for that config, made here if no run made it yet): no synth of the harness's own. aws-cdk-lib
+ * and the app's constructs are imported only when a snapshot must be made: a test file that finds
+ * the cache warm never loads them (about 1 s of CPU per file).
  */
 export async function workflowDefinitions(config: PlatformConfig): Promise<Record<WorkflowName, Definition>> {
-  return cachedJsonAsync('workflow-definitions', { config }, async () =>
-    (await import('./lifecycle-definitions.js')).defaultConfigDefinitions(config) ?? (await import('./local-workflows.js')).synthesizeDefinitions(config));
+  return cachedJsonAsync('workflow-definitions', { config }, async () => (await import('./lifecycle-definitions.js')).snapshotDefinitions(config));
 }
 
 /** How the harness validates a definition: asl-validator through aws-local-stepfunctions, ARNs and paths not checked (rendered Lambda ARNs; the infra test checks both). */
