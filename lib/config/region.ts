@@ -1,13 +1,37 @@
-import { RegionInfo } from 'aws-cdk-lib/region-info';
-
 /** A region name's shape: two letters, an optional `-gov`, a direction, a digit (`us-east-1`, `us-gov-west-1`). */
 const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+/**
+ * Every region aws-cdk-lib's region table (aws-cdk-lib/region-info `RegionInfo`, 2.276.0) knows, with its partition:
+ * the table's `partition` fact, copied. Importing aws-cdk-lib/region-info registers the ~8,400 facts of its 1.4 MB
+ * built-ins file (60-130 ms of CPU, once per process): every process that imported the config schema paid it, each
+ * `tessera serve` or `tessera init` start and a refusal of a bad flag included, and every Lambda bundling
+ * lambdas/shared/environment.ts carried the file. test/unit/config/region-table.test.ts compares this table with
+ * `RegionInfo` of the installed aws-cdk-lib on every run (both ways: a region either knows and the other does not
+ * fails it), so an aws-cdk-lib upgrade that adds or moves a region fails the suite until it is copied here.
+ */
+export const CDK_REGION_PARTITIONS: Readonly<Record<string, string>> = {
+  'af-south-1': 'aws', 'ap-east-1': 'aws', 'ap-east-2': 'aws', 'ap-northeast-1': 'aws', 'ap-northeast-2': 'aws',
+  'ap-northeast-3': 'aws', 'ap-south-1': 'aws', 'ap-south-2': 'aws', 'ap-southeast-1': 'aws', 'ap-southeast-2': 'aws',
+  'ap-southeast-3': 'aws', 'ap-southeast-4': 'aws', 'ap-southeast-5': 'aws', 'ap-southeast-6': 'aws', 'ap-southeast-7': 'aws',
+  'ca-central-1': 'aws', 'ca-west-1': 'aws', 'eu-central-1': 'aws', 'eu-central-2': 'aws', 'eu-north-1': 'aws',
+  'eu-south-1': 'aws', 'eu-south-2': 'aws', 'eu-west-1': 'aws', 'eu-west-2': 'aws', 'eu-west-3': 'aws',
+  'il-central-1': 'aws', 'me-central-1': 'aws', 'me-south-1': 'aws', 'me-west-1': 'aws', 'mx-central-1': 'aws',
+  'sa-east-1': 'aws', 'us-east-1': 'aws', 'us-east-2': 'aws', 'us-west-1': 'aws', 'us-west-2': 'aws',
+  'cn-north-1': 'aws-cn', 'cn-northwest-1': 'aws-cn',
+  'us-gov-east-1': 'aws-us-gov', 'us-gov-west-1': 'aws-us-gov',
+  'us-iso-east-1': 'aws-iso', 'us-iso-west-1': 'aws-iso',
+  'us-isob-east-1': 'aws-iso-b', 'us-isob-west-1': 'aws-iso-b',
+  'eu-isoe-west-1': 'aws-iso-e',
+  'us-isof-east-1': 'aws-iso-f', 'us-isof-south-1': 'aws-iso-f',
+  'eusc-de-east-1': 'aws-eusc',
+};
 
 /**
  * Why `name` cannot be a Tessera region (homeRegion, allowedRegions, a DR region, a key of
  * availabilityZones), or undefined when it can. Tessera's policies, ARNs and nag acknowledgements
  * assume the `aws` partition: a region of another one fails synth or deploy later, without a path.
- * The partition is CDK's (aws-cdk-lib/region-info RegionInfo, its table of known regions:
+ * The partition is CDK's (aws-cdk-lib/region-info RegionInfo's table of known regions, as CDK_REGION_PARTITIONS:
  * aws-us-gov, aws-cn, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc); a name CDK does not
  * know yet is taken by its shape (`-gov-`: GovCloud, `cn-`: China, else `aws`).
  * https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
@@ -15,7 +39,7 @@ const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
  */
 export function regionProblem(name: string): string | undefined {
   const shaped = REGION_NAME.test(name);
-  const partition = RegionInfo.get(name).partition ?? (shaped ? (name.includes('-gov-') ? 'aws-us-gov' : name.startsWith('cn-') ? 'aws-cn' : 'aws') : undefined);
+  const partition = (Object.hasOwn(CDK_REGION_PARTITIONS, name) ? CDK_REGION_PARTITIONS[name] : undefined) ?? (shaped ? (name.includes('-gov-') ? 'aws-us-gov' : name.startsWith('cn-') ? 'aws-cn' : 'aws') : undefined);
   // GovCloud would fail synth later, without a path.
   if (partition === 'aws-us-gov') return 'is an AWS GovCloud region (partition aws-us-gov), which Tessera does not support yet: use a region of the aws partition';
   // The China regions (cn-north-1 Beijing, cn-northwest-1 Ningxia) have their own ARNs (arn:aws-cn:),
