@@ -7,6 +7,7 @@ import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inferen
 import { trainingTarget } from './sagemaker-requests.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
+import { isFilesRoute } from './fine-tuning-routes.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
 
 /** An answer of the fine-tuning Lambda: JSON unless `contentType` says otherwise (a file's content). */
@@ -79,7 +80,7 @@ export class TrainingFilesService {
 
   /** Whether `path` is a Files API route (`/v1/files...`). */
   static serves(path: string): boolean {
-    return path === '/v1/files' || path.startsWith('/v1/files/');
+    return isFilesRoute(path);
   }
 
   async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {

@@ -16,6 +16,7 @@ import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } fr
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
+import { isFineTuningRoute } from './fine-tuning-routes.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
 import { exists } from './retire-fine-tuned-models.js';
@@ -102,8 +103,7 @@ export class FineTuningService {
    * (a fine-tuned model; every other method of `/v1/models...` is the router's).
    */
   static serves(path: string, method?: string): boolean {
-    return path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/') || TrainingFilesService.serves(path)
-      || (method === 'DELETE' && path.startsWith('/v1/models/'));
+    return isFineTuningRoute(path, method);
   }
 
   async handle(req: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {

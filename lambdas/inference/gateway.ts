@@ -28,7 +28,8 @@ import { CallerGone } from './upstream-calls.js';
 import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
-import { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
+import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
+import { isFineTuningRoute } from '../fine-tuning/fine-tuning-routes.js';
 import { errorCause } from '../shared/error-cause.js';
 
 export interface GatewayRequest {
@@ -159,7 +160,7 @@ export class Gateway {
     this.active++;
     try {
       const route = `${req.method} ${path}`;
-      const fineTuning = FineTuningService.serves(path, req.method);
+      const fineTuning = isFineTuningRoute(path, req.method);
       // A file upload has its own limit (files-service.ts); every other body gateway.maxRequestBytes.
       const upload = fineTuning && req.method === 'POST' && path === '/v1/files';
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
@@ -308,7 +309,7 @@ const isTenantUsers = (path: string) => path === '/v1/tenant/users' || path.star
  * - `/v1/tenant/keys...` without a key store, `/v1/tenant/users...` without a user directory (`tessera serve` has none).
  * @param method the request's method
  * @param path the path without its trailing slash (at most 200 characters quoted)
- * @param unserved which of these this gateway lacks; `fineTuning` true only for a fine-tuning route (FineTuningService.serves)
+ * @param unserved which of these this gateway lacks; `fineTuning` true only for a fine-tuning route (isFineTuningRoute, lambdas/fine-tuning/fine-tuning-routes.ts)
  * @throws GatewayError 404 `route_not_found` when the path is one of them; else returns
  */
 function refuseUnserved(method: string, path: string, unserved: { fineTuning: boolean; keys: boolean; users: boolean }): void {
