@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecycle/dr-region-change.js';
 import { migrationTiers, type TierList, type TierSummary } from '../platform-tiers.js';
 import { nearest } from '../config/config-issues.js';
-import { migrationRefusal } from '../../lambdas/lifecycle/tier-migration.js';
+import type * as TierMigration from '../../lambdas/lifecycle/tier-migration.js';
 import { accountEmailProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
@@ -213,8 +213,9 @@ export type PlanStep =
  * platform's tiers, a tier change the admin API would refuse for the tenant is `cannot` with the API's reason: a migration
  * (tier-migration.ts migrationRefusal, the API's own rule: another isolation, another tenant network, a dedicated cluster in a
  * recorded zone EKS lacks), or a DR region other than that of the tenant's DR stack.
+ * @param migrationRefusal tier-migration.ts's, imported by the caller when apply plans (not when this module loads)
  */
-function planApply(entries: TenantEntry[], registry: TenantRecord[], tierList: TierList | undefined): PlanStep[] {
+function planApply(entries: TenantEntry[], registry: TenantRecord[], tierList: TierList | undefined, migrationRefusal: typeof TierMigration.migrationRefusal): PlanStep[] {
   const tiers = tierList?.tiers;
   const tierOf = new Map((tiers ?? []).map((t) => [t.name, t]));
   const ruleTiers = migrationTiers(tiers ?? []);
@@ -396,7 +397,10 @@ export function tenantsApplyCommand(): Command {
           process.stderr.write('note: the admin API has no GET /admin/tiers (deployed before it): the file\'s tiers are checked by the API as each entry is applied\n');
         }
         const entries = checked.entries.map((x) => x.entry);
-        steps = planApply(entries, registry, tiers);
+        // Imported here, not with this module: tier-migration.ts's zone rules sit beside the EC2 and CloudFormation clients'
+        // commands (availability-zones.ts, ~1.2 MB of JavaScript bundled), which every other `tessera tenants` start loaded.
+        const { migrationRefusal } = await import('../../lambdas/lifecycle/tier-migration.js');
+        steps = planApply(entries, registry, tiers, migrationRefusal);
         const dryRun = Boolean(o.dryRun);
         if (!dryRun) {
           if (!json) print(planLines(fileLabel(o.file), steps).join('\n'));

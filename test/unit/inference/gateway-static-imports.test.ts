@@ -1,7 +1,6 @@
-import { build } from 'esbuild';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isFilesRoute, isFineTuningRoute } from '../../../lambdas/fine-tuning/fine-tuning-routes.js';
+import { packagesIn, staticImportGraph } from '../../support/static-import-graph.js';
 
 /**
  * What loading a gateway loads. `tessera serve` (lambdas/inference/local-gateway.ts, and each --workers thread) and the
@@ -9,30 +8,12 @@ import { isFilesRoute, isFineTuningRoute } from '../../../lambdas/fine-tuning/fi
  * the service itself (fine-tuning-service.ts, whose SageMaker commands load @aws-sdk/client-sagemaker and its schemas,
  * ~0.8 MB of JavaScript: ~20 ms of every start) is imported by serve only with --fine-tuning.
  */
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-
-/** The packages and project files `entry` reaches through static `import` statements alone (esbuild's metafile; type-only imports are erased). */
-async function staticGraph(entry: string): Promise<Set<string>> {
-  const { metafile } = await build({ entryPoints: [entry], absWorkingDir: ROOT, bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, outdir: 'out', splitting: true, packages: 'external', logLevel: 'silent' });
-  const reached = new Set([entry]);
-  const queue = [entry];
-  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-    for (const imp of metafile.inputs[file]?.imports ?? []) {
-      if (imp.kind === 'import-statement' && !reached.has(imp.path)) {
-        reached.add(imp.path);
-        queue.push(imp.path);
-      }
-    }
-  }
-  return reached;
-}
-
 describe('a gateway loads the fine-tuning service only where it serves fine-tuning', () => {
   it('local-gateway.ts and gateway.ts reach no @aws-sdk/client-sagemaker through static imports; fine-tuning-service.ts does (the control)', async () => {
-    const sageMaker = (graph: Set<string>) => [...graph].filter((path) => path === '@aws-sdk/client-sagemaker' || path.startsWith('@aws-sdk/client-sagemaker/'));
-    expect(sageMaker(await staticGraph('lambdas/inference/local-gateway.ts'))).toEqual([]);
-    expect(sageMaker(await staticGraph('lambdas/inference/gateway.ts'))).toEqual([]);
-    const service = await staticGraph('lambdas/fine-tuning/fine-tuning-service.ts');
+    const sageMaker = (graph: Set<string>) => packagesIn(graph, '@aws-sdk/client-sagemaker');
+    expect(sageMaker(await staticImportGraph('lambdas/inference/local-gateway.ts'))).toEqual([]);
+    expect(sageMaker(await staticImportGraph('lambdas/inference/gateway.ts'))).toEqual([]);
+    const service = await staticImportGraph('lambdas/fine-tuning/fine-tuning-service.ts');
     expect(sageMaker(service)).toEqual(['@aws-sdk/client-sagemaker']);
     expect(service.has('lambdas/fine-tuning/fine-tuning-routes.ts')).toBe(true);
   }, 60_000);
