@@ -45,6 +45,23 @@ try {
   process.exit(2);
 }
 
+// A taken --port is refused before the platform's modules load (2 s of CPU through tsx): a listen on it, closed again.
+// LocalPlatform.start binds it again and still refuses it should another process take it in between.
+if (port !== undefined) {
+  const wanted = port;
+  const { LocalPortError } = await import('../integration/support/local-port-error.js');
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  const refused = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    probe.once('error', resolve);
+    probe.listen(wanted, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+  });
+  if (refused) {
+    process.stderr.write(`local-platform: ${new LocalPortError(wanted, refused).message}; give another --port, or none for a free one\n`);
+    process.exit(1);
+  }
+}
+
 const [{ configWith }, { LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }] = await Promise.all([
   import('../support/config-with.js'), import('../integration/support/local-platform.js'), import('./demo-platform.js'),
   import('../integration/support/platform-fixture.js'),

@@ -160,22 +160,27 @@ describe('npm run local-platform', () => {
     }, 300_000);
   });
 
-  /** The script run to its end with `args` (a safety timeout: it stops on SIGTERM, as on Ctrl-C). */
-  const runScript = (...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'test/demo/local-platform-server.ts', ...args], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, timeout: 120_000, killSignal: 'SIGTERM' },
+  /** The script run to its end with `args` (a safety timeout: it stops on SIGTERM, as on Ctrl-C), `nodeArgs` before tsx's. */
+  const runScriptWith = (nodeArgs: readonly string[], ...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [...nodeArgs, '--import', 'tsx', 'test/demo/local-platform-server.ts', ...args], { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' }, timeout: 120_000, killSignal: 'SIGTERM' },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }));
   });
+  const runScript = (...args: string[]) => runScriptWith([], ...args);
+  /** A preload that prints at exit whether the process loaded the config schema (test/unit/cli/count-start-modules.mjs). */
+  const COUNT_START_MODULES = join(ROOT, 'test', 'unit', 'cli', 'count-start-modules.mjs');
 
   it('refuses a taken --port in one line naming it (exit 1), and a --port that is no port (exit 2); --help lists --port', async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const held = (holder.address() as AddressInfo).port;
     try {
-      const taken = await runScript('--port', String(held));
+      const taken = await runScriptWith(['--import', COUNT_START_MODULES], '--port', String(held));
       expect([taken.code, taken.stdout]).toEqual([1, '']);
       expect(taken.stderr.split('\n').filter((l) => l.startsWith('local-platform:'))).toEqual([
         `local-platform: port ${held} on 127.0.0.1 is taken (EADDRINUSE): another process listens there; give another --port, or none for a free one`,
       ]);
+      // s26b: refused before the platform's modules (the harness, the config, the Lambda handlers) load.
+      expect(taken.stderr).toContain('config schema loaded: 0\n');
     } finally {
       await new Promise((r) => holder.close(r));
     }

@@ -10,6 +10,9 @@ import { startHarnessMoto } from './harness-moto.js';
 import type { MotoServer } from './moto-server.js';
 import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
 import { matchAdminResource } from './admin-api-front.js';
+import { LocalPortError } from './local-port-error.js';
+
+export { LocalPortError };
 
 export type LocalExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -308,18 +311,6 @@ export class LocalPlatform {
     await this.settle();
     await new Promise((r) => this.server.close(r));
     await this.moto.stop();
-  }
-}
-
-/** The admin API's port could not be bound on 127.0.0.1: `code` is Node's (EADDRINUSE: taken; EACCES: below 1024 without the privilege). */
-export class LocalPortError extends Error {
-  readonly code: string | undefined;
-  constructor(readonly port: number, cause: NodeJS.ErrnoException) {
-    super(cause.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is taken (EADDRINUSE): another process listens there`
-      : cause.code === 'EACCES' ? `port ${port} on 127.0.0.1 may not be bound by this user (EACCES)`
-        : `port ${port} on 127.0.0.1 could not be bound: ${cause.message}`, { cause });
-    this.name = 'LocalPortError';
-    this.code = cause.code;
   }
 }
 
