@@ -6,8 +6,10 @@
  */
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
 import '../../scripts/help-flag.js';
-import { startDemoPlatform } from './demo-platform.js';
 
+// Imported after help-flag.js has run: a static import would have tsx load and compile the harness, the Lambda handlers
+// and the AWS SDK (~0.8 s of CPU) before --help is seen (ESM loads a module's whole static graph before it evaluates any).
+const { startDemoPlatform } = await import('./demo-platform.js');
 const { platform, tessera } = await startDemoPlatform();
 
 try {
