@@ -12,6 +12,7 @@ import { registerClientPlugin } from '../../../lambdas/shared/aws-clients.js';
 import type { CfnTemplate } from './derive-moto-blueprint.js';
 import type { MotoCloudFormation } from './moto-cloudformation.js';
 import { deleteWhatMotoLeaves } from './moto-delete-gaps.js';
+import { harnessHttp } from './harness-http.js';
 import { templateForMoto } from './moto-template.js';
 import { checkParameterValues } from './parameter-constraints.js';
 import { createNamedResource, deleteNamedResource, namedResourceExists, namedResources } from './named-resources.js';
@@ -281,14 +282,14 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
 
   async function caller(credentials: AwsCredentialIdentity, callerRegion = region()): Promise<Caller> {
     if (!accounts.has(credentials.accessKeyId)) {
-      const identity = await new STSClient({ credentials }).send(new GetCallerIdentityCommand({}));
+      const identity = await new STSClient(harnessHttp({ credentials })).send(new GetCallerIdentityCommand({}));
       accounts.set(credentials.accessKeyId, identity.Account!);
     }
     const key = JSON.stringify([credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? null, callerRegion, process.env.AWS_ENDPOINT_URL ?? null]);
     let made = clients.get(key);
     if (!made) {
       if (clients.size >= 500) clients.clear();
-      const regional = { credentials, maxAttempts: 1, region: callerRegion };
+      const regional = harnessHttp({ credentials, maxAttempts: 1, region: callerRegion });
       clients.set(key, (made = { cfn: new CloudFormationClient(regional), rds: new RDSClient(regional), ec2: new EC2Client(regional) }));
     }
     return { credentials, account: accounts.get(credentials.accessKeyId)!, region: callerRegion, ...made };
@@ -304,7 +305,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const invalid = () => awsError('ValidationError', `Role ${arn} is invalid or cannot be assumed`);
     const m = /^arn:aws:iam::(\d{12}):role\/(?:[^/]+\/)*([\w+=,.@-]+)$/.exec(arn);
     if (!m || m[1] !== c.account) throw invalid();
-    const role = await new IAMClient({ credentials: c.credentials }).send(new GetRoleCommand({ RoleName: m[2] })).catch(() => undefined);
+    const role = await new IAMClient(harnessHttp({ credentials: c.credentials })).send(new GetRoleCommand({ RoleName: m[2] })).catch(() => undefined);
     if (!decodeURIComponent(role?.Role?.AssumeRolePolicyDocument ?? '').includes('cloudformation.amazonaws.com')) throw invalid();
   }
 

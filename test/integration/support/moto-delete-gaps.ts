@@ -7,6 +7,7 @@ import {
   DeletePolicyCommand, DetachGroupPolicyCommand, DetachRolePolicyCommand, DetachUserPolicyCommand, IAMClient, ListEntitiesForPolicyCommand,
 } from '@aws-sdk/client-iam';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { harnessHttp } from './harness-http.js';
 import type { MotoCloudFormation } from './moto-cloudformation.js';
 import type { DeployedResource } from './resource-deleters.js';
 
@@ -22,11 +23,11 @@ import type { DeployedResource } from './resource-deleters.js';
 
 type Deleter = (resources: DeployedResource[], credentials: AwsCredentialIdentity) => Promise<void>;
 
-const ec2 = (credentials: AwsCredentialIdentity) => new EC2Client({ credentials });
+const ec2 = (credentials: AwsCredentialIdentity) => new EC2Client(harnessHttp({ credentials }));
 
 /** Detaches a managed policy from every role, user and group, then deletes it (the AWS::IAM::ManagedPolicy delete handler). */
 export async function releaseManagedPolicy(policyArn: string, credentials: AwsCredentialIdentity): Promise<void> {
-  const iam = new IAMClient({ credentials });
+  const iam = new IAMClient(harnessHttp({ credentials }));
   const entities = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: policyArn }));
   for (const r of entities.PolicyRoles ?? []) await iam.send(new DetachRolePolicyCommand({ PolicyArn: policyArn, RoleName: r.RoleName }));
   for (const u of entities.PolicyUsers ?? []) await iam.send(new DetachUserPolicyCommand({ PolicyArn: policyArn, UserName: u.UserName }));

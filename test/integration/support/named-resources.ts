@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CfnTemplate } from './derive-moto-blueprint.js';
+import { harnessHttp } from './harness-http.js';
 import { CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 
 /**
@@ -34,7 +35,7 @@ function logs(credentials: AwsCredentialIdentity): CloudWatchLogsClient {
   if (!byEnv) logsClients.set(credentials, (byEnv = new Map()));
   const key = `${process.env.AWS_REGION ?? ''} ${process.env.AWS_ENDPOINT_URL ?? ''}`;
   let client = byEnv.get(key);
-  if (!client) byEnv.set(key, (client = new CloudWatchLogsClient({ credentials })));
+  if (!client) byEnv.set(key, (client = new CloudWatchLogsClient(harnessHttp({ credentials }))));
   return client;
 }
 

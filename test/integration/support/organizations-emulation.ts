@@ -5,6 +5,7 @@ import {
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { randomBytes } from 'node:crypto';
 import { registerClientPlugin } from '../../../lambdas/shared/aws-clients.js';
+import { harnessHttp } from './harness-http.js';
 
 /**
  * Organizations account creation as AWS behaves, on top of moto's, for the Lambdas' real clients
@@ -77,7 +78,7 @@ export function emulateOrganizations(): OrganizationsEmulation {
     let client = clients.get(key);
     if (!client) {
       if (clients.size >= 500) clients.clear();
-      clients.set(key, (client = new OrganizationsClient({ credentials, maxAttempts: 1 })));
+      clients.set(key, (client = new OrganizationsClient(harnessHttp({ credentials, maxAttempts: 1 }))));
     }
     return client;
   };

@@ -5,6 +5,7 @@ import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteQueueCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { createHash } from 'node:crypto';
+import { harnessHttp } from './harness-http.js';
 
 
 /**
@@ -25,25 +26,25 @@ type Deleter = (r: DeployedResource, client: { credentials: AwsCredentialIdentit
 
 const DELETERS: Record<string, Deleter> = {
   'AWS::Logs::LogGroup': async (r, client) => {
-    await new CloudWatchLogsClient(client).send(new DeleteLogGroupCommand({ logGroupName: r.physicalId }));
+    await new CloudWatchLogsClient(harnessHttp(client)).send(new DeleteLogGroupCommand({ logGroupName: r.physicalId }));
   },
   'AWS::S3::Bucket': async (r, client) => {
-    await new S3Client({ ...client, forcePathStyle: true }).send(new DeleteBucketCommand({ Bucket: r.physicalId }));
+    await new S3Client(harnessHttp({ ...client, forcePathStyle: true })).send(new DeleteBucketCommand({ Bucket: r.physicalId }));
   },
   // The KMS key handler schedules the deletion (PendingWindowInDays, default 30) rather than deleting.
   'AWS::KMS::Key': async (r, client) => {
-    await new KMSClient(client).send(new ScheduleKeyDeletionCommand({ KeyId: r.physicalId, PendingWindowInDays: 30 }));
+    await new KMSClient(harnessHttp(client)).send(new ScheduleKeyDeletionCommand({ KeyId: r.physicalId, PendingWindowInDays: 30 }));
   },
   // A queue's physical id is its URL (the dead-letter queues are retained: RetainExceptOnCreate).
   'AWS::SQS::Queue': async (r, client) => {
     // moto's queue URLs name sqs.<region>.amazonaws.com: the endpoint stays moto's (AWS_ENDPOINT_URL).
-    const sqs = new SQSClient({ ...client, useQueueUrlAsEndpoint: false });
+    const sqs = new SQSClient(harnessHttp({ ...client, useQueueUrlAsEndpoint: false }));
     const url = r.physicalId.startsWith('http') ? r.physicalId : (await sqs.send(new GetQueueUrlCommand({ QueueName: r.physicalId }))).QueueUrl!;
     await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
   },
   // moto reports no physical id for a subnet group; its name is the one moto generates (`<stack>-<logicalId>-<suffix>`).
   'AWS::RDS::DBSubnetGroup': async (r, client, stackName) => {
-    const rds = new RDSClient(client);
+    const rds = new RDSClient(harnessHttp(client));
     const prefix = `${stackName}-${r.logicalId}-`.toLowerCase();
     const groups = r.physicalId ? [r.physicalId] : ((await rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups ?? [])
       .map((g) => g.DBSubnetGroupName!).filter((n) => n.toLowerCase().startsWith(prefix));
@@ -66,6 +67,6 @@ export async function deleteResource(stackName: string, resource: DeployedResour
 export async function snapshotDatabase(stackName: string, resource: DeployedResource, credentials: AwsCredentialIdentity): Promise<string> {
   const suffix = createHash('sha256').update(`${resource.physicalId}${Date.now()}`).digest('hex').slice(0, 12);
   const id = `${stackName}-snapshot-${resource.logicalId}-${suffix}`.toLowerCase().slice(0, 255);
-  await new RDSClient({ credentials }).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: resource.physicalId, DBSnapshotIdentifier: id }));
+  await new RDSClient(harnessHttp({ credentials })).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: resource.physicalId, DBSnapshotIdentifier: id }));
   return id;
 }
