@@ -1,5 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +11,7 @@ import type { RollbackRecord } from './support/cloudformation-emulation.js';
 import type { CfnTemplate } from './support/derive-moto-blueprint.js';
 import { inject } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
-import { evaluateString } from './support/named-resources.js';
+import { evaluateString, namedResourceExists, namedResourcesExisting } from './support/named-resources.js';
 
 const local = useLocalLifecycle();
 const { config } = local;
@@ -274,5 +274,21 @@ describe('a blueprint create that rolls back (real starter blueprint, CloudForma
     const instance = (await new RDSClient({ credentials: await workload() }).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: active!.stackOutputs.DatabaseInstanceId }))).DBInstances![0];
     expect(instance.DeletionProtection).toBe(true);
     for (const g of logGroups(starter(), 'cyberdyne')) expect(await logGroupExists(g.name), g.name).toBe(true);
+  });
+});
+
+describe('named resources found by one listing (support/named-resources.ts)', () => {
+  it('answers, for 60 log groups over two pages, which names exist exactly as a DescribeLogGroups per name does', async () => {
+    const credentials = await workload();
+    const logs = new CloudWatchLogsClient({ credentials });
+    const name = (i: number) => `/tessera/listing-probe/group-${String(i).padStart(2, '0')}`;
+    for (let i = 0; i < 60; i++) await logs.send(new CreateLogGroupCommand({ logGroupName: name(i) }));
+    const asked = [name(57), `${name(3)}-missing`, name(2), '/tessera/listing-probe', name(59)].map((n, i) => ({ logicalId: `G${i}`, type: 'AWS::Logs::LogGroup', name: n }));
+    const oneByOne = [];
+    for (const r of asked) if (await namedResourceExists(r, credentials)) oneByOne.push(r);
+    expect(oneByOne.map((r) => r.name)).toEqual([name(57), name(2), name(59)]);
+    expect(await namedResourcesExisting(asked, credentials)).toEqual(oneByOne);
+    expect(await namedResourcesExisting([], credentials)).toEqual([]);
+    for (let i = 0; i < 60; i++) await logs.send(new DeleteLogGroupCommand({ logGroupName: name(i) }));
   });
 });

@@ -15,7 +15,7 @@ import { deleteWhatMotoLeaves } from './moto-delete-gaps.js';
 import { harnessHttp } from './harness-http.js';
 import { templateForMoto } from './moto-template.js';
 import { checkParameterValues } from './parameter-constraints.js';
-import { createNamedResource, deleteNamedResource, namedResourceExists, namedResources } from './named-resources.js';
+import { createNamedResource, deleteNamedResource, namedResourceExists, namedResources, namedResourcesExisting } from './named-resources.js';
 import { deleteResource, snapshotDatabase, type DeployedResource } from './resource-deleters.js';
 import { dependenciesOf, rollbackPlan, type RollbackPlan } from './rollback-plan.js';
 import { StackOverlay, summary, type EmulatedStack } from './stack-overlay.js';
@@ -158,6 +158,8 @@ interface Caller {
   readonly cfn: CloudFormationClient;
   readonly rds: RDSClient;
   readonly ec2: EC2Client;
+  /** IAM (global): the RoleARN check's. */
+  readonly iam: IAMClient;
 }
 
 /**
@@ -278,7 +280,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
    * to make two; a client holds no state but its config, so one per (credentials, region, endpoint)
    * answers as a new one would. Bounded: cleared past 500 identities (each Lambda session is one).
    */
-  const clients = new Map<string, { cfn: CloudFormationClient; rds: RDSClient; ec2: EC2Client }>();
+  const clients = new Map<string, { cfn: CloudFormationClient; rds: RDSClient; ec2: EC2Client; iam: IAMClient }>();
 
   async function caller(credentials: AwsCredentialIdentity, callerRegion = region()): Promise<Caller> {
     if (!accounts.has(credentials.accessKeyId)) {
@@ -290,7 +292,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     if (!made) {
       if (clients.size >= 500) clients.clear();
       const regional = harnessHttp({ credentials, maxAttempts: 1, region: callerRegion });
-      clients.set(key, (made = { cfn: new CloudFormationClient(regional), rds: new RDSClient(regional), ec2: new EC2Client(regional) }));
+      clients.set(key, (made = { cfn: new CloudFormationClient(regional), rds: new RDSClient(regional), ec2: new EC2Client(regional), iam: new IAMClient(harnessHttp({ credentials })) }));
     }
     return { credentials, account: accounts.get(credentials.accessKeyId)!, region: callerRegion, ...made };
   }
@@ -305,7 +307,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const invalid = () => awsError('ValidationError', `Role ${arn} is invalid or cannot be assumed`);
     const m = /^arn:aws:iam::(\d{12}):role\/(?:[^/]+\/)*([\w+=,.@-]+)$/.exec(arn);
     if (!m || m[1] !== c.account) throw invalid();
-    const role = await new IAMClient(harnessHttp({ credentials: c.credentials })).send(new GetRoleCommand({ RoleName: m[2] })).catch(() => undefined);
+    const role = await c.iam.send(new GetRoleCommand({ RoleName: m[2] })).catch(() => undefined);
     if (!decodeURIComponent(role?.Role?.AssumeRolePolicyDocument ?? '').includes('cloudformation.amazonaws.com')) throw invalid();
   }
 
@@ -368,8 +370,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     checkParameterValues(template, values);
     await checkZoneParameters(template, values, c);
     const named = namedResources(template, values);
-    const existing = [];
-    for (const r of named) if (await namedResourceExists(r, c.credentials)) existing.push(r);
+    const existing = await namedResourcesExisting(named, c.credentials);
 
     let refusal: string | undefined;
     try {
