@@ -70,7 +70,7 @@ interface CheckReport {
   kms: { deferred: number; signaturesValid: number; publicKeys: Record<string, [number, string | null]>; replicaSharesKey: boolean; verified: number };
 }
 
-interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; appliedForOtherVersion: string[] }
+interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; appliedForOtherVersion: string[] }
 interface Probe { patchedFor: string; applied: string[]; own: boolean }
 interface Checks {
   patches: { report: CheckReport; passed: boolean };
@@ -219,16 +219,19 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
   }, 120_000);
 
-  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item, absent members of a serialized structure) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
+  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item, absent members of a serialized structure, update-expression validation) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
     const { report } = patchChecks().parsePatches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members']);
+    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members', 'patch_update_validation']);
     expect(report.answers).toBeGreaterThanOrEqual(80);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(20); // refused expressions, failed conditions, cancelled transactions, missing resources
-    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
+    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers', 'astClones', 'traversals']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
     expect(report.wrongAstCaught).toBe(true);
     expect(report.wrongMethodsCaught).toBe(true);
+    // patch_update_validation: an AST copy that lost an action, a traversal with another processing map
+    expect(report.wrongCloneCaught).toBe(true);
+    expect(report.wrongTraversalCaught).toBe(true);
     expect(report.appliedForOtherVersion).toEqual([]);
   }, 120_000);
 });

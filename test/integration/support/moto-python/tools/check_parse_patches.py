@@ -159,6 +159,24 @@ def main() -> int:
     report["wrongMethodsCaught"] = caught_by_verify(lambda: [parse.METHOD_NAMES.__setitem__(k, v + ("not_a_method",)) for k, v in list(parse.METHOD_NAMES.items())],
                                                     lambda: (parse.METHOD_NAMES.clear(), parse.METHOD_NAMES.update(saved_names)),
                                                     lambda: boto3.client("dynamodb", region_name="us-east-1").list_tables())
+    # patch_update_validation: a clone that lost an action, and a traversal reading another
+    # traverser's processing map, are caught (the update's own answer would differ or fail).
+    from moto.dynamodb.parsing import ast_nodes
+
+    clone, entries = parse._clone_ast, parse._processing_entries
+
+    def lossy_clone(node: Any) -> Any:
+        copied = clone(node)
+        if isinstance(copied, ast_nodes.Node) and copied.children:
+            copied.children = copied.children[:-1]
+        return copied
+
+    def swap(name: str, value: Any) -> Any:
+        return lambda: setattr(parse, name, value)
+
+    report["wrongCloneCaught"] = caught_by_verify(swap("_clone_ast", lossy_clone), swap("_clone_ast", clone), update_twice)
+    report["wrongTraversalCaught"] = caught_by_verify(swap("_processing_entries", lambda traverser: tuple(reversed(entries(traverser)))),
+                                                      swap("_processing_entries", entries), update_twice)
     # The version guard: loaded again under another moto version, the module applies nothing.
     import importlib
 
@@ -170,7 +188,7 @@ def main() -> int:
     finally:
         parse.moto.__version__ = pinned
     print(json.dumps(report))
-    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and all(v > 0 for v in report["verified"].values()) and applied
+    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and report["wrongCloneCaught"] and report["wrongTraversalCaught"] and all(v > 0 for v in report["verified"].values()) and applied
     return 0 if ok else 1
 
 
