@@ -41,14 +41,14 @@ function runPython(args: string[]): string {
  * when it exited non-zero (a check failed), so the assertions name what differed; a script that
  * printed nothing throws, with its traceback.
  */
-function checkReports(): { patches: { report: CheckReport; passed: boolean }; parsePatches: { report: ParseCheckReport; passed: boolean } } {
+function checkReports(): { patches: { report: CheckReport; passed: boolean }; parsePatches: { report: ParseCheckReport; passed: boolean }; headers: { report: HeadersCheckReport; passed: boolean } } {
   const results = runPython([join(MOTO_PYTHON_DIR, 'tools', 'run_checks.py')]).trim().split('\n').map((line) => JSON.parse(line) as { script: string; code: number; stdout: string; error: string | null });
   const report = <T>(script: string): { report: T; passed: boolean } => {
     const result = results.find((r) => r.script === script);
     if (!result?.stdout.trim()) throw new Error(`tools/${script} printed no report: ${result?.error ?? 'no result from run_checks.py'}`);
     return { report: JSON.parse(result.stdout.trim().split('\n').at(-1)!) as T, passed: result.code === 0 };
   };
-  return { patches: report<CheckReport>('check_patches.py'), parsePatches: report<ParseCheckReport>('check_parse_patches.py') };
+  return { patches: report<CheckReport>('check_patches.py'), parsePatches: report<ParseCheckReport>('check_parse_patches.py'), headers: report<HeadersCheckReport>('check_headers.py') };
 }
 
 interface CheckReport {
@@ -71,10 +71,12 @@ interface CheckReport {
 }
 
 interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; appliedForOtherVersion: string[] }
+interface HeadersCheckReport { blocks: number; builtHere: number; sdkBlocksBuiltHere: boolean; differences: unknown[]; wrongBuilderCaught: boolean; installedWhenOff: boolean; installed: boolean }
 interface Probe { patchedFor: string; applied: string[]; own: boolean }
 interface Checks {
   patches: { report: CheckReport; passed: boolean };
   parsePatches: { report: ParseCheckReport; passed: boolean };
+  headers: { report: HeadersCheckReport; passed: boolean };
   /** The first set imported under the installed moto, and under moto claiming version 9.9.9. */
   probes: { installed: Probe; other: Probe };
 }
@@ -109,10 +111,10 @@ class FailedChecks extends Error {
   }
 }
 
-/** Runs both check scripts and both probes (~8 s of CPU). @throws FailedChecks when a script failed a check */
+/** Runs the three check scripts and both probes (~8 s of CPU). @throws FailedChecks when a script failed a check */
 function computeChecks(): Checks {
   const checks: Checks = { ...checkReports(), probes: { installed: probe(''), other: probe('9.9.9') } };
-  if (!checks.patches.passed || !checks.parsePatches.passed) throw new FailedChecks(checks);
+  if (!checks.patches.passed || !checks.parsePatches.passed || !checks.headers.passed) throw new FailedChecks(checks);
   return checks;
 }
 
@@ -233,5 +235,18 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(report.wrongCloneCaught).toBe(true);
     expect(report.wrongTraversalCaught).toBe(true);
     expect(report.appliedForOtherVersion).toEqual([]);
+  }, 120_000);
+
+  it("moto's request headers (tessera_moto_keepalive.py parse_headers) are the message http.client's email parser makes, for SDK requests, edge cases and 40,000 random blocks, and a wrong builder would be caught", () => {
+    // tools/check_headers.py: the message's class and every attribute, or the same exception.
+    const { report, passed } = patchChecks().headers;
+    expect(report.differences).toEqual([]);
+    expect(report.blocks).toBeGreaterThanOrEqual(40_000);
+    expect(report.builtHere).toBeGreaterThanOrEqual(1_000); // the fast path was taken, not only the email parser
+    expect(report.sdkBlocksBuiltHere).toBe(true);
+    expect(report.wrongBuilderCaught).toBe(true);
+    expect(report.installed).toBe(true);
+    expect(report.installedWhenOff).toBe(false);
+    expect(passed).toBe(true);
   }, 120_000);
 });

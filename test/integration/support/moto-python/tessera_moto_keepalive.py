@@ -23,10 +23,21 @@ every answer before it accepts the next connection.
 Everything else is werkzeug's and moto's handler (``base``): request parsing, the environment
 (moto's underscore headers), ``Expect: 100-continue``, the 500 page on an exception, the logs.
 For any werkzeug but 3.1.9 it returns None: the caller keeps werkzeug's server as it is.
+
+``parse_headers`` (installed by ``install_fast_headers()``, which zygote.py calls for a kept-alive
+server unless ``TESSERA_MOTO_FAST_HEADERS=off``): http.client's ``parse_headers``, which
+http.server's ``parse_request`` calls for every request, with the same result built without the
+email package's feed parser for the headers clients send (5-6% of a moto request's CPU; see its
+docstring).
 """
 
 from __future__ import annotations
 
+import email.parser
+import http.client
+import os
+import re
+import sys
 import threading
 from importlib.metadata import version
 from typing import Any
@@ -35,6 +46,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.serving import DechunkedInput, connection_dropped_errors
 
 WRITTEN_FOR = "3.1.9"
+FAST_HEADERS_FOR = ((3, 11), (3, 12), (3, 13))  # Python versions whose http.client and email parser parse_headers was checked against
 _DRAIN_READ = 1 << 20
 
 
@@ -104,6 +116,87 @@ def _drained(body: Any) -> bool:
     except (OSError, ValueError):
         return False
     return False
+
+
+#: One header line parse_headers builds itself: a name of printable ASCII without ":" (what the email
+#: parser's header pattern takes, at least one character), ":", then a value of printable ASCII, spaces
+#: and tabs, then CRLF or LF. Anything else (a continuation line, a line that is no header, a byte
+#: outside printable ASCII, a bare CR, or characters str.splitlines breaks at) goes to the email parser.
+_SIMPLE_HEADER = re.compile(r"([\x21-\x39\x3b-\x7e]+):([\x20-\x7e\t]*)\r?\n\Z")
+_email_parse_headers = http.client.parse_headers
+_VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
+VERIFIED = {"headers": 0}  # TESSERA_MOTO_VERIFY=1: header blocks compared with the email parser's
+
+
+def message_state(message: Any) -> dict:
+    """Everything an `email.message.Message` holds (its `__dict__`; the policy by identity, defects by class and text), for comparing two."""
+    state = dict(vars(message), policy=id(message.policy))
+    state["defects"] = [(type(d).__name__, str(d)) for d in message.defects]
+    return state
+
+
+def parse_headers(fp: Any, _class: type = http.client.HTTPMessage) -> Any:
+    """http.client.parse_headers(fp, _class), the same result, for the header blocks clients send.
+
+    http.client (CPython 3.11-3.13) reads the lines up to the blank line (`_read_headers`: its
+    limits and errors), decodes them as ISO-8859-1 and hands the text to
+    `email.parser.Parser(_class=_class).parsestr`: the feed parser, with the compat32 policy, which
+    for a header block of plain `Name: value` lines makes a `_class()` whose `_headers` are
+    `(name, value)` in order (`Compat32.header_source_parse`: the value after the colon with leading
+    spaces and tabs removed, the line end removed), `_payload` "" (the nothing after the blank
+    line), and every other attribute as `Message.__init__` left it. This builds that message itself
+    when every line is such a line (`_SIMPLE_HEADER`) and the block ends with a blank line, which
+    is what the AWS SDKs and Python's and Node's HTTP clients send; any other block (a continuation
+    line, a malformed line, bytes outside printable ASCII, no blank line) goes to the email parser as
+    before. Under TESSERA_MOTO_VERIFY=1 every block is also parsed by http.client's own function and
+    the two messages' attributes compared (a difference raises AssertionError: moto's server
+    answers the request with a 400/500 and the verify log says why).
+    """
+    headers = http.client._read_headers(fp)
+    text = b"".join(headers).decode("iso-8859-1")
+    message = _build(headers, text, _class)
+    if message is None:
+        message = email.parser.Parser(_class=_class).parsestr(text)
+    elif _VERIFY:
+        import io
+
+        theirs = _email_parse_headers(io.BytesIO(text.encode("iso-8859-1")), _class)
+        VERIFIED["headers"] += 1
+        if message_state(message) != message_state(theirs) or type(message) is not type(theirs):
+            from tessera_moto_verify import verify_failed
+
+            verify_failed("parse_headers", message_state(message), message_state(theirs))
+    return message
+
+
+def _build(lines: list, text: str, _class: type) -> Any:
+    """The message for a block of simple header lines, or None (the email parser's case)."""
+    if not lines or lines[-1] not in (b"\r\n", b"\n"):
+        return None
+    fields = []
+    match = _SIMPLE_HEADER.match
+    for line in text.splitlines(True)[:-1] if len(lines) > 1 else ():
+        found = match(line)
+        if found is None:
+            return None
+        fields.append((found.group(1), found.group(2).lstrip(" \t")))
+    if len(fields) != len(lines) - 1:
+        return None
+    message = _class()
+    message._headers = fields
+    message._payload = ""
+    return message
+
+
+def install_fast_headers() -> bool:
+    """Makes `http.client.parse_headers` (what http.server's request parsing calls) `parse_headers`
+    in this process, for the Python versions it was checked against; whether it did."""
+    global _VERIFY
+    if sys.version_info[:2] not in FAST_HEADERS_FOR or os.environ.get("TESSERA_MOTO_FAST_HEADERS") == "off":
+        return False
+    _VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"  # read now: a forked server's environment is set after import
+    http.client.parse_headers = parse_headers
+    return True
 
 
 def handler_class(base: type, serial: bool) -> type | None:

@@ -42,7 +42,9 @@ What a forked server shares with a fresh one, and why it is the same server:
   (where it goes; errors and tracebacks are always written: 3% of a server's CPU went to lines
   nobody read); and connections are kept alive (tessera_moto_keepalive.py: werkzeug's handler
   closing no connection it need not, serial = a threaded server whose lock runs one request at a
-  time; ``TESSERA_MOTO_KEEPALIVE=off`` keeps werkzeug's close after every answer). Threads start only in the child (the zygote has one thread when it
+  time; ``TESSERA_MOTO_KEEPALIVE=off`` keeps werkzeug's close after every answer), and their
+  request headers parsed without the email package's parser, into the same message
+  (tessera_moto_keepalive.py ``parse_headers``; ``TESSERA_MOTO_FAST_HEADERS=off``: with it). Threads start only in the child (the zygote has one thread when it
   forks, so no lock is inherited held).
 - The zygote's objects are moved out of the garbage collector's generations (``gc.freeze``) before a
   fork, so the child's collections do not touch (and copy) the pages it shares with the zygote.
@@ -146,9 +148,11 @@ def serve(serial, on_bound):
 
     keep_alive = None
     if os.environ.get("TESSERA_MOTO_KEEPALIVE") != "off":
-        from tessera_moto_keepalive import handler_class
+        from tessera_moto_keepalive import handler_class, install_fast_headers
 
         keep_alive = handler_class(handler, serial)
+        if keep_alive is not None:
+            install_fast_headers()  # http.client.parse_headers without the email parser, same messages (TESSERA_MOTO_FAST_HEADERS=off: without)
     app = DomainDispatcherApplication(create_backend_app)
     if not serial:
         app.debug = True

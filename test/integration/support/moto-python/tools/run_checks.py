@@ -1,4 +1,4 @@
-"""Runs check_patches.py and then check_parse_patches.py as forks of one interpreter (moto-patches.test.ts).
+"""Runs check_patches.py, check_parse_patches.py and check_headers.py as forks of one interpreter (moto-patches.test.ts).
 
 Each script, run on its own, starts a Python that imports boto3, moto and the first set of patches
 (check_parse_patches.py imports check_patches.py for its scenario helpers) before its checks. Here
@@ -67,8 +67,14 @@ def forked(name: str, main) -> dict:
     return json.loads(text)
 
 
+def third() -> int:
+    import check_headers
+
+    return check_headers.main()
+
+
 def main() -> int:
-    for name, run in (("check_patches.py", first), ("check_parse_patches.py", second)):
+    for name, run in (("check_patches.py", first), ("check_parse_patches.py", second), ("check_headers.py", third)):
         print(json.dumps(forked(name, run)), flush=True)
     return 0
 
