@@ -37,11 +37,15 @@ function restoreClientMocks(): void {
 afterAll(async ({}, file) => {
   // What the file started and did not stop (its afterAll hooks have run): ended here, and the file
   // fails naming it, after the resets below, so the next file in the worker starts clean either way.
+  // Globals stubbed with vi.stubGlobal are put back first: a stub is state of the kind reset here (as
+  // a spy or a stubbed env), and vitest restores the global it replaced; the check below fails a file
+  // for a global it replaced without stubbing (e.g. the Lambda runtime's `awslambda`, which
+  // @aws/lambda-invoke-store creates in a worker that loaded it, stubbed by the router's unit tests).
+  vi.unstubAllGlobals();
   const leaks = await endLeaks(processBefore);
   restoreClientMocks();
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
-  vi.unstubAllGlobals();
   vi.useRealTimers();
   restoreEnv();
   // Project code and test helpers are evaluated again by the next file: module singletons (clients,

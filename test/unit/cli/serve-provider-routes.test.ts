@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { awsProviderEndpoints, providerRoutes } from '../../../lib/cli/serve-setup.js';
 import { tempDir } from '../../support/temp-dirs.js';
+import { resetProcessEnv } from '../../support/process-env.js';
 
 const dir = tempDir('serve-provider-routes-');
 /** Shared files of the test's own (none unless written), never the machine's ~/.aws. */
@@ -89,7 +90,7 @@ region = us-east-1
       expect(seen).toEqual(['POST /endpoints/e1/invocations']);
       expect((await awsProviderEndpoints(process.env)).sagemaker).toEqual({ url: `http://127.0.0.1:${port}`, source: `endpoint_url of profile split in ${e.AWS_CONFIG_FILE}` });
     } finally {
-      process.env = saved;
+      resetProcessEnv(saved);
       await new Promise<void>((r) => server.close(() => r()));
     }
   });

@@ -7,6 +7,7 @@ import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { errorCause } from '../../../lambdas/shared/error-cause.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
+import { resetProcessEnv } from '../../support/process-env.js';
 
 /** A 502 guardrail_unavailable names the cause (the error's name and message), never only `(Error)`. */
 const guarded = localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } } as never);
@@ -37,7 +38,7 @@ describe('502 guardrail_unavailable names the cause', () => {
   });
   afterEach(() => {
     vi.restoreAllMocks();
-    process.env = { ...saved };
+    resetProcessEnv(saved);
   });
 
   it('ApplyGuardrail with no AWS region (tessera serve without AWS_REGION): "(Error: Region is missing)", not "(Error)"', async () => {

@@ -9,7 +9,8 @@ import { requestTarget, startLocalServer } from '../../../lambdas/inference/loca
 
 vi.hoisted(() => {
   // router-handler.ts wraps its handler with the Lambda Node.js runtime's global at import
-  (globalThis as Record<string, unknown>).awslambda ??= { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from: (s: unknown) => s } };
+  // (stubbed for this file: another file of its shared worker may have set the global, or a library its own object without these)
+  vi.stubGlobal('awslambda', { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from: (s: unknown) => s } });
 });
 
 let server: Server | undefined;

@@ -24,10 +24,10 @@ import { configWith } from '../../support/config-with.js';
 const holder = vi.hoisted(() => ({ gateway: undefined as unknown }));
 vi.mock('../../../lambdas/inference/lambda-deps.js', async (original) => ({ ...(await original<object>()), lambdaGateway: async () => holder.gateway }));
 // The Lambda Node.js runtime's global for response streaming.
-(globalThis as Record<string, unknown>).awslambda = {
+vi.stubGlobal('awslambda', {
   streamifyResponse: (f: unknown) => f,
   HttpResponseStream: { from: (s: Writable, meta: unknown) => Object.assign(s, { meta }) },
-};
+});
 const { handler } = (await import('../../../lambdas/inference/router-handler.js')) as unknown as {
   handler: (event: unknown, raw: Writable, context: { getRemainingTimeInMillis(): number }) => Promise<void>;
 };

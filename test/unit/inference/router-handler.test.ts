@@ -6,7 +6,7 @@ const from = vi.fn((stream: Writable, meta: { statusCode: number; headers: Recor
   (stream as Writable & { meta?: unknown }).meta = meta;
   return stream;
 });
-(globalThis as Record<string, unknown>).awslambda = { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from } };
+vi.stubGlobal('awslambda', { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from } });
 const { responderFor } = await import('../../../lambdas/inference/router-handler.js');
 
 function sink() {

@@ -7,7 +7,7 @@ const from = vi.fn((stream: Writable, meta: { statusCode: number; headers: Recor
   (stream as Writable & { meta?: unknown }).meta = meta;
   return stream;
 });
-(globalThis as Record<string, unknown>).awslambda = { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from } };
+vi.stubGlobal('awslambda', { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from } });
 // A preflight must not build the gateway (registry, authorizer, providers): building it fails here.
 const lambdaGateway = vi.fn(async () => { throw new Error('the gateway was built for a preflight'); });
 vi.mock('../../../lambdas/inference/lambda-deps.js', async (original) => ({ ...(await original<object>()), lambdaGateway }));

@@ -8,6 +8,7 @@ import { ENV } from '../../../lambdas/shared/environment.js';
 import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
 import { credentials, setLifecycleEnv, tenant } from './support.js';
+import { resetProcessEnv } from '../../support/process-env.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const cfn = mockClient(CloudFormationClient);
@@ -379,11 +380,11 @@ describe('an answer that is not CloudFormation\'s (moto, a proxy)', () => {
   const unparsed = () => Object.assign(new Error('@aws-sdk XML parse error: unexpected content.\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $metadata: { httpStatusCode: 404 } });
   const saved = { ...process.env };
   beforeEach(() => {
-    process.env = { ...saved, AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' };
+    resetProcessEnv(saved, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' });
     delete process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
     delete process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
   });
-  afterEach(() => { process.env = saved; });
+  afterEach(() => resetProcessEnv(saved));
 
   it('DetectStackDrift: the step fails naming the call, the endpoint and the status; the recorded error has no SDK hint', async () => {
     const { logger } = await import('../../../lambdas/shared/handler.js');

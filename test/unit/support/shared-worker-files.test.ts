@@ -50,9 +50,14 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
     // vi.mocks the registry (with vi.hoisted); sets process.exitCode back in its afterEach
     expect(reset).toContain('test/unit/lifecycle/lease.test.ts');
     expect(reset).toContain('test/unit/cli/failover-plan.test.ts');
-    // installs globalThis.awslambda through a cast; asserts the tokenizer is not loaded yet; vi.mocks a
-    // module and installs globalThis.awslambda; and handlers.test.ts says tessera:own-process (see its first lines)
-    for (const own of ['test/unit/inference/router-handler.test.ts', 'test/unit/inference/token-count.test.ts', 'test/unit/inference/router-preflight.test.ts', 'test/unit/fine-tuning/handlers.test.ts']) {
+    // stub globalThis.awslambda with vi.stubGlobal (put back after the file), one with a module mock too;
+    // put process.env back in place (test/support/process-env.ts) where they had replaced it
+    for (const file of ['test/unit/inference/router-handler.test.ts', 'test/unit/inference/router-preflight.test.ts', 'test/unit/cli/serve-provider-routes.test.ts', 'test/unit/lifecycle/drift-handlers.test.ts']) {
+      expect(reset).toContain(file);
+    }
+    // sets globalThis.fetch and a process listener; asserts the tokenizer is not loaded yet; and
+    // handlers.test.ts says tessera:own-process (see its first lines)
+    for (const own of ['test/unit/support/file-state-leaks.test.ts', 'test/unit/inference/token-count.test.ts', 'test/unit/fine-tuning/handlers.test.ts']) {
       expect(shared).not.toContain(own);
       expect(reset).not.toContain(own);
     }
