@@ -66,6 +66,18 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     expect(messages({ run: 'v'.repeat(600) })).toEqual(['a metadata value is a string of at most 512 characters (this one has 600)']);
   });
 
+  it('counts a metadata key\'s or value\'s characters as the limit does: in code points, not UTF-16 units', () => {
+    const messages = (metadata: unknown) => {
+      const out = parse({ metadata });
+      return out.error!.issues.flatMap((i) => ('issues' in i && Array.isArray(i.issues) ? i.issues.map((n) => n.message) : [i.message]));
+    };
+    // GIVEN a key of 65 emoji (130 UTF-16 units) and a value of 513 (1,026 units): each one character over
+    expect(messages({ ['😀'.repeat(65)]: 'v' })).toEqual(['a metadata key has at most 64 characters (this one has 65)']);
+    expect(messages({ run: '😀'.repeat(513) })).toEqual(['a metadata value is a string of at most 512 characters (this one has 513)']);
+    // AND 64 and 512 of them are taken: the limit counts code points, so the message must too
+    expect(parse({ metadata: { ['😀'.repeat(64)]: '😀'.repeat(512) } }).success).toBe(true);
+  });
+
   it('takes OpenAI\'s largest metadata: 16 keys of 64 characters, values of 512', () => {
     const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, 'k'), 'v'.repeat(512)]));
     expect(parse({ metadata }).success).toBe(true);
