@@ -11,8 +11,11 @@
  */
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
 import '../../scripts/help-flag.js';
-import { updateTenant } from '../../lambdas/shared/registry.js';
-import { startDemoPlatform } from './demo-platform.js';
+
+// Imported after help-flag.js has run, as in onboarding-demo.ts: a static import would have tsx load and compile the
+// harness, the Lambda handlers and the AWS SDK before --help is seen.
+const { updateTenant } = await import('../../lambdas/shared/registry.js');
+const { startDemoPlatform } = await import('./demo-platform.js');
 
 const { platform, tessera } = await startDemoPlatform();
 

@@ -19,10 +19,11 @@ const covered = Object.entries(scripts).filter(([name]) => /^(demo|rehearse|benc
 
 /** The demo's entry as npm runs it (tsx), with no moto and an endpoint nothing answers: a run that started anything would fail or hang. */
 /** With the preload of test/unit/cli/start-imports.test.ts, which prints at exit whether the process loaded the config schema. */
-const demo = (...args: string[]) => spawnSync(process.execPath, ['--import', join(ROOT, 'test', 'unit', 'cli', 'count-start-modules.mjs'), '--import', 'tsx', 'test/demo/onboarding-demo.ts', ...args], {
+const demoRun = (file: string, ...args: string[]) => spawnSync(process.execPath, ['--import', join(ROOT, 'test', 'unit', 'cli', 'count-start-modules.mjs'), '--import', 'tsx', file, ...args], {
   cwd: ROOT, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL',
   env: { ...process.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', MOTO_SERVER: 'http://127.0.0.1:9' },
 });
+const demo = (...args: string[]) => demoRun('test/demo/onboarding-demo.ts', ...args);
 
 describe('npm demo:*, rehearse:*, bench:* scripts honour --help / -h', () => {
   it.each([['--help'], ['-h']])('npm run demo:onboarding -- %s prints the usage and exits 0 without running the demo', (flag) => {
@@ -32,6 +33,14 @@ describe('npm demo:*, rehearse:*, bench:* scripts honour --help / -h', () => {
     expect(r.stdout).toContain('Usage: npm run demo:onboarding');
     expect(r.stdout).not.toMatch(/tenants create|onboarding acme/);
     // s26b: nor loaded: the demo's platform (the harness, the config, the Lambda handlers) is imported after the check.
+    expect(r.stderr).toBe('aws-cdk-lib modules loaded: 0\nconfig schema loaded: 0\n');
+  }, 60_000);
+
+  it('npm run demo:drift -- --help prints the usage and exits 0 without running the demo or loading its platform', () => {
+    const r = demoRun('test/demo/drift-demo.ts', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^`tessera tenants drift` on this machine/);
+    expect(r.stdout).toContain('Usage: npm run demo:drift');
     expect(r.stderr).toBe('aws-cdk-lib modules loaded: 0\nconfig schema loaded: 0\n');
   }, 60_000);
 
