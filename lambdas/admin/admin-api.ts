@@ -8,7 +8,7 @@ import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
-import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
+import { ENV, noUserPoolReason, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { sendOwed } from '../lifecycle/announcements.js';
@@ -318,7 +318,7 @@ export const routes: AdminRoutes = {
     if (emailProblem) throw new ApiError(400, emailProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     // An invitation the platform cannot make (no pool: an external identity provider owns the users) is refused, not dropped.
     if (request.inviteAdmin === true && !process.env[ENV.userPoolId]) {
-      throw new ApiError(400, `inviteAdmin = true: this platform has no tenant user pool (${ENV.userPoolId} is not set): it uses an external identity provider (gateway.jwt), whose users are managed there; leave inviteAdmin out or set it to false`, 'invalid_request_error', 'invalid_request', 'inviteAdmin');
+      throw new ApiError(400, `inviteAdmin = true: ${noUserPoolReason()}; leave inviteAdmin out or set it to false`, 'invalid_request_error', 'invalid_request', 'inviteAdmin');
     }
     // Whether this request claimed its id (for its tenant) and then found the tenant registered by another request:
     // it did nothing, so the id is given back (control-table.ts releaseOnboardingRequest: only this tenant's claim).

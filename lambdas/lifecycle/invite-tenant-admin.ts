@@ -5,7 +5,7 @@ import { IdentityError } from '../identity/identity-error.js';
 import { TENANT_USER_EVENTS, tenantUserEventDetail } from '../identity/identity-events.js';
 import type { TenantUser } from '../identity/tenant-users.js';
 import { platformClient } from '../shared/aws-clients.js';
-import { ENV } from '../shared/environment.js';
+import { ENV, noUserPoolReason } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -81,7 +81,7 @@ export const handler = lifecycleHandler('Invite tenant admin', async (state: Inv
   }
   const pool = process.env[ENV.userPoolId];
   const asked = record.inviteAdmin ?? state.request.inviteAdmin;
-  const noPool = `the platform has no user pool (${ENV.userPoolId} is not set): it uses an external identity provider (gateway.jwt), whose users are managed there, not by Tessera`;
+  const noPool = pool ? '' : noUserPoolReason();
   if (!(asked ?? invitesByDefault(pool))) {
     return save({ state: 'SKIPPED', reason: asked === false ? `inviteAdmin is false in the onboarding request: no user was invited; once the tenant is ACTIVE, ${inviteCommand(tenantId, email)}` : noPool });
   }

@@ -2,7 +2,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { CognitoCallError, CognitoTenantUsers, retryableCognitoError } from '../identity/cognito-tenant-users.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
 import { platformClient } from '../shared/aws-clients.js';
-import { ENV, requireEnv } from '../shared/environment.js';
+import { ENV, noUserPoolReason, platformConfig, requireEnv } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
@@ -60,7 +60,9 @@ export const handler = lifecycleHandler('Revoke tenant identities', async (state
   if (pool) requireEnv(ENV.eventBus); // fail before the first change, not after
   const deleted = await keys.deleteAll(tenantId);
   if (!pool) {
-    return { tenantId, apiKeys: { deleted }, users: { skipped: `no platform user pool (${ENV.userPoolId} is not set): the tenant's users live in the external identity provider; disable them there` } };
+    // With gateway.jwt the tenant's users live in the external identity provider; without it (a local platform) there are none.
+    const skipped = platformConfig().gateway.jwt ? `${noUserPoolReason()}: disable the tenant's users there` : noUserPoolReason();
+    return { tenantId, apiKeys: { deleted }, users: { skipped } };
   }
   const users = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
   let done: { disabled: number; gone: number };

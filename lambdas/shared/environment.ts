@@ -57,6 +57,20 @@ export function platformConfig(): PlatformConfig {
   return cachedConfig.config;
 }
 
+/**
+ * Why this platform has no tenant user pool (`ENV.userPoolId` unset), for the messages that must say so: with
+ * `gateway.jwt` configured an external identity provider owns the tenant users; without it no tenant user can be made
+ * here at all: a deployed platform without `gateway.jwt` always has the pool (constructs/inference-api.ts), so this is
+ * a local platform or a demo (`npm run local-platform`, `npm run demo:onboarding`).
+ * @throws Error when the platform config is not set (platformConfig)
+ */
+export function noUserPoolReason(): string {
+  const jwt = platformConfig().gateway.jwt;
+  return jwt
+    ? `the platform has no user pool (${ENV.userPoolId} is not set): it uses an external identity provider (gateway.jwt, issuer ${jwt.issuer}), whose users are managed there, not by Tessera`
+    : `the platform has no user pool (${ENV.userPoolId} is not set) and no external identity provider (gateway.jwt is not configured either): it makes no tenant users, as a local platform or a demo, which have no pool`;
+}
+
 export class UnknownTierError extends Error {
   override readonly name = 'InvalidRequest';
 }

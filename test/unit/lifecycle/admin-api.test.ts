@@ -268,7 +268,7 @@ describe('admin API: onboarding with inviteAdmin', () => {
     expect(res.statusCode).toBe(400);
     expect(body(res).error).toEqual({
       type: 'invalid_request_error', code: 'invalid_request', param: 'inviteAdmin',
-      message: 'inviteAdmin = true: this platform has no tenant user pool (TESSERA_USER_POOL_ID is not set): it uses an external identity provider (gateway.jwt), whose users are managed there; leave inviteAdmin out or set it to false',
+      message: 'inviteAdmin = true: the platform has no user pool (TESSERA_USER_POOL_ID is not set) and no external identity provider (gateway.jwt is not configured either): it makes no tenant users, as a local platform or a demo, which have no pool; leave inviteAdmin out or set it to false',
     });
     expect(records.has('acme')).toBe(false);
     expect(starts()).toHaveLength(0);

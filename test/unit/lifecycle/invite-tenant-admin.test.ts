@@ -104,10 +104,19 @@ describe('Invite tenant admin (onboarding, just before Activate tenant)', () => 
     expect(events.calls()).toHaveLength(0);
   });
 
-  it('external IdP (no pool): SKIPPED with why, no Cognito call', async () => {
+  it('no pool and no gateway.jwt (a local platform or a demo): SKIPPED saying neither is there, no Cognito call', async () => {
     delete process.env[ENV.userPoolId];
     const out = await handler(state());
-    expect(out).toEqual({ state: 'SKIPPED', email: EMAIL, reason: 'the platform has no user pool (TESSERA_USER_POOL_ID is not set): it uses an external identity provider (gateway.jwt), whose users are managed there, not by Tessera' });
+    expect(out).toEqual({ state: 'SKIPPED', email: EMAIL, reason: 'the platform has no user pool (TESSERA_USER_POOL_ID is not set) and no external identity provider (gateway.jwt is not configured either): it makes no tenant users, as a local platform or a demo, which have no pool' });
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('no pool and gateway.jwt configured: SKIPPED naming the external identity provider and its issuer', async () => {
+    delete process.env[ENV.userPoolId];
+    const config = JSON.parse(process.env[ENV.config]!);
+    process.env[ENV.config] = JSON.stringify({ ...config, gateway: { ...config.gateway, jwt: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks', audience: 'tessera' } } });
+    const out = await handler(state());
+    expect(out).toEqual({ state: 'SKIPPED', email: EMAIL, reason: 'the platform has no user pool (TESSERA_USER_POOL_ID is not set): it uses an external identity provider (gateway.jwt, issuer https://idp.example.com), whose users are managed there, not by Tessera' });
     expect(cognito.calls()).toHaveLength(0);
   });
 

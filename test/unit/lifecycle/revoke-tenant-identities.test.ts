@@ -61,12 +61,23 @@ describe('Revoke tenant identities (offboarding)', () => {
     expect(events.calls()).toHaveLength(0);
   });
 
-  it('no platform pool (external IdP): deletes the keys, skips the users and says why', async () => {
+  it('no platform pool (external IdP, gateway.jwt): deletes the keys, skips the users and says where to disable them', async () => {
+    delete process.env[ENV.userPoolId];
+    const config = JSON.parse(process.env[ENV.config]!);
+    process.env[ENV.config] = JSON.stringify({ ...config, gateway: { ...config.gateway, jwt: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks', audience: 'tessera' } } });
+    dynamodb.on(QueryCommand).resolvesOnce({ Items: [keyItem('c'.repeat(64))] }).resolves({ Items: [] });
+    dynamodb.on(BatchWriteCommand).resolves({});
+    const out = await handler(state());
+    expect(out).toEqual({ tenantId: 'acme', apiKeys: { deleted: 1 }, users: { skipped: 'the platform has no user pool (TESSERA_USER_POOL_ID is not set): it uses an external identity provider (gateway.jwt, issuer https://idp.example.com), whose users are managed there, not by Tessera: disable the tenant\'s users there' } });
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('no platform pool and no gateway.jwt (a local platform): deletes the keys and says there are no tenant users', async () => {
     delete process.env[ENV.userPoolId];
     dynamodb.on(QueryCommand).resolvesOnce({ Items: [keyItem('c'.repeat(64))] }).resolves({ Items: [] });
     dynamodb.on(BatchWriteCommand).resolves({});
     const out = await handler(state());
-    expect(out).toEqual({ tenantId: 'acme', apiKeys: { deleted: 1 }, users: { skipped: expect.stringMatching(/^no platform user pool \(TESSERA_USER_POOL_ID is not set\): the tenant's users live in the external identity provider; disable them there$/) } });
+    expect(out.users).toEqual({ skipped: expect.stringMatching(/^the platform has no user pool \(TESSERA_USER_POOL_ID is not set\) and no external identity provider \(gateway\.jwt is not configured either\)/) });
     expect(cognito.calls()).toHaveLength(0);
   });
 
