@@ -463,6 +463,15 @@ export const OffboardingRecord = z.object({
    * exported tenant bucket, or a DR stack that could not be listed: `keyArn` then unknown, `key` its alias).
    */
   drKeyDeletion: KeyDeletionRecord.extend({ region: z.string(), key: z.string().optional() }).optional(),
+  /**
+   * Users *Revoke tenant identities* is disabling whose `Tenant User Disabled` is not sent yet
+   * (lambdas/lifecycle/revoke-tenant-identities.ts): each written before its AdminDisableUser, removed once its event
+   * was sent (or it was found deleted). A re-run of the step first sends the event of every user recorded here that
+   * Cognito shows disabled (the earlier run disabled it and stopped before its PutEvents: the enabled-users listing
+   * would never show it again). `userId` is the Cognito username (the user's `sub`); `intendedAt` when it was recorded
+   * (ISO 8601). Absent: none pending.
+   */
+  pendingUserEvents: z.array(z.object({ userId: z.string(), intendedAt: z.string() })).optional(),
 });
 export type OffboardingRecord = z.infer<typeof OffboardingRecord>;
 

@@ -19,6 +19,21 @@ export const TENANT_ATTRIBUTE = 'custom:tenant_id';
 export type EmitEvent = (detailType: string, detail: Record<string, unknown>) => Promise<void>;
 
 /**
+ * Where offboarding's disableAll records the users it is disabling until their `Tenant User Disabled` is sent (the
+ * intent on the record: lambdas/lifecycle/revoke-tenant-identities.ts keeps it at `offboarding.pendingUserEvents` of
+ * the tenant record), so that a run that stops between a user's AdminDisableUser and its PutEvents (a failed PutEvents,
+ * a Lambda timeout) leaves the user's event owed on record, and the next run sends it.
+ */
+export interface PendingUserEvents {
+  /** The users (Cognito usernames) on record when the run began, left by an earlier run. */
+  recorded(): readonly string[];
+  /** Adds these users to the record; awaited before any of them is disabled. */
+  record(userIds: readonly string[]): Promise<void>;
+  /** Removes one user from the record, once its event was sent or it was found deleted. */
+  clear(userId: string): Promise<void>;
+}
+
+/**
  * A Cognito call that failed for a reason the caller cannot fix by changing its request
  * (throttling, access denied, a missing pool or role group, no credentials). The admin API answers
  * it as a 502, the CLI as a one-line error naming the call (exit 1).
@@ -343,28 +358,73 @@ export class CognitoTenantUsers implements TenantUserDirectory {
    * `status = "Enabled"`), so a second run finds none of this tenant's and disables nothing.
    * Each user is signed out before it is disabled (disableFound): a run whose sign-out fails leaves
    * the user enabled, so the next run lists it and does both again (disabled first, it was never
-   * signed out nor announced). Still open: a `PutEvents` that fails after AdminDisableUser loses
-   * that user's event (the next run does not list it). A user deleted after the listing (UserNotFoundException from AdminUserGlobalSignOut,
+   * signed out nor announced). A user deleted after the listing (UserNotFoundException from AdminUserGlobalSignOut,
    * AdminDisableUser or AdminListGroupsForUser) is gone: nothing left to revoke, no event, counted in `gone`.
-   * @returns how many users this call disabled (0 on a repeated run) and how many were deleted
-   *   between the listing and their disabling
+   *
+   * With `pending`, a user's event cannot be lost when the run stops after its AdminDisableUser (a PutEvents that
+   * fails, a Lambda timeout): the listed users are recorded (`pending.record`) before any of them is disabled, and
+   * each is cleared once its event was sent (or it was found gone). A run first takes the users an earlier run left on
+   * record: AdminGetUser; disabled (Enabled false) → its `Tenant User Disabled` is sent now (counted in `disabled`) and
+   * it is cleared; UserNotFoundException (or another tenant's) → cleared, no event, as for a deleted user; still enabled
+   * → left on record for the listing, which disables and announces it. Without `pending` (before), such a user was
+   * disabled, never listed again and never announced.
+   * @returns how many users this call disabled, or announced for an earlier run that disabled them (0 on a repeated
+   *   run), and how many were deleted between the listing and their disabling
+   * @throws IdentityError and CognitoCallError as `disable` (UserNotFoundException excepted: `gone`); the event's error;
+   *   what `pending` throws (the user is then not disabled, or stays on record)
    */
-  async disableAll(tenantId: string, by: string): Promise<{ disabled: number; gone: number }> {
-    const users = (await this.listPool('status = "Enabled"')).filter((u) => tenantOf(u) === tenantId && u.Enabled !== false);
+  async disableAll(tenantId: string, by: string, pending?: PendingUserEvents): Promise<{ disabled: number; gone: number }> {
+    const announced = new Set<string>();
+    const owed = await mapLimited([...(pending?.recorded() ?? [])], CONCURRENCY, async (userId) => {
+      const found = await this.getUser(userId);
+      const own = found !== undefined && tenantOf(found) === tenantId;
+      if (own && found.Enabled !== false) return 'enabled' as const; // left on record: the listing below disables and announces it
+      let outcome: 'disabled' | 'gone' = 'gone';
+      if (own) {
+        try {
+          const user = { ...toTenantUser(found, tenantId, await this.roleOf(userId)), enabled: false };
+          await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });
+          announced.add(userId);
+          outcome = 'disabled';
+        } catch (e) {
+          if (!(e instanceof IdentityError && e.code === 'user_not_found')) throw e; // stays on record for the next run
+        }
+      }
+      await pending!.clear(userId);
+      return outcome;
+    });
+    const users = (await this.listPool('status = "Enabled"'))
+      .filter((u) => tenantOf(u) === tenantId && u.Enabled !== false && !announced.has(u.Username!));
+    if (pending && users.length) await pending.record(users.map((u) => u.Username!));
     const done = await mapLimited(users, CONCURRENCY, async (u) => {
       try {
         await this.revokeTokens(tenantId, u);
         await this.disableFound(u.Username!);
         const user = { ...toTenantUser(u, tenantId, await this.roleOf(u.Username!)), enabled: false };
         await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });
+        await pending?.clear(u.Username!);
         return 'disabled' as const;
       } catch (e) {
         // refusal() turns Cognito's UserNotFoundException into a 404 user_not_found: deleted since ListUsers.
-        if (e instanceof IdentityError && e.code === 'user_not_found') return 'gone' as const;
+        if (e instanceof IdentityError && e.code === 'user_not_found') {
+          await pending?.clear(u.Username!);
+          return 'gone' as const;
+        }
         throw e;
       }
     });
-    return { disabled: done.filter((d) => d === 'disabled').length, gone: done.filter((d) => d === 'gone').length };
+    const all = [...owed.filter((d) => d === 'disabled'), ...done];
+    return { disabled: all.filter((d) => d === 'disabled').length, gone: done.filter((d) => d === 'gone').length };
+  }
+
+  /** AdminGetUser; undefined when no such user exists (UserNotFoundException). @throws CognitoCallError otherwise */
+  private async getUser(userId: string) {
+    try {
+      return await this.cognito.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: userId }));
+    } catch (e) {
+      if ((e as Error).name === 'UserNotFoundException') return undefined;
+      throw refusal('AdminGetUser', e, { userId });
+    }
   }
 
   /**

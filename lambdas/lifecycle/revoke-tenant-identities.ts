@@ -1,10 +1,12 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { CognitoCallError, CognitoTenantUsers, retryableCognitoError } from '../identity/cognito-tenant-users.js';
+import type { OffboardingRecord } from '../../lib/tenant-record.js';
+import { CognitoCallError, CognitoTenantUsers, retryableCognitoError, type PendingUserEvents } from '../identity/cognito-tenant-users.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, noUserPoolReason, platformConfig, requireEnv } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import type { LifecycleState } from './state.js';
 
@@ -20,7 +22,8 @@ export interface RevokedIdentities {
   /** API key records deleted by this run (0 when a previous run deleted them). */
   apiKeys: { deleted: number };
   /**
-   * Users disabled by this run (0 when a previous run did) and, when any, `gone`: users listed but deleted before
+   * Users disabled by this run, or disabled by an earlier run that stopped before their event and announced by this
+   * one (`offboarding.pendingUserEvents`; 0 when a previous run did both) and, when any, `gone`: users listed but deleted before
    * this run disabled them (AdminDisableUser UserNotFoundException: nothing left to revoke, no event), or why users were left alone: the
    * platform has no Cognito pool (TESSERA_USER_POOL_ID unset) because an external identity
    * provider (gateway.jwt) owns the users.
@@ -41,7 +44,10 @@ export interface RevokedIdentities {
  * 2. Disables every enabled user of the tenant in the platform pool (CognitoTenantUsers.disableAll:
  *    AdminUserGlobalSignOut, then AdminDisableUser, then one `Tenant User Disabled` event each, `by`
  *    `offboarding`; signed out first so that a failed sign-out leaves the user enabled, listed and
- *    done again by the retried run). A user deleted after the listing counts as done (`gone`). Users are disabled, not deleted: they stay listed for the audit trail. An ID
+ *    done again by the retried run). Each listed user is recorded at `offboarding.pendingUserEvents` before it is
+ *    disabled and cleared once its event was sent (pendingOnRecord): a run stopped between the two (a failed PutEvents,
+ *    a timeout) leaves it there, and the next run sends the event of every recorded user Cognito shows disabled
+ *    (before, such a user was never listed again nor announced). A user deleted after the listing counts as done (`gone`). Users are disabled, not deleted: they stay listed for the audit trail. An ID
  *    token issued before stays valid until it expires (1 hour), but the gateway serves no tenant
  *    that is OFFBOARDING.
  * Idempotent: a second run deletes and disables nothing and returns zeros.
@@ -67,10 +73,40 @@ export const handler = lifecycleHandler('Revoke tenant identities', async (state
   const users = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
   let done: { disabled: number; gone: number };
   try {
-    done = await users.disableAll(tenantId, OFFBOARDING_ACTOR);
+    done = await users.disableAll(tenantId, OFFBOARDING_ACTOR, pendingOnRecord(tenantId, (await requireTenant(tenantId)).offboarding));
   } catch (e) {
     // CognitoCallError matches no Retry: a throttle or server fault is thrown under a name the Retry lists.
     throw (e instanceof CognitoCallError && retryableCognitoError(e)) || e;
   }
   return { tenantId, apiKeys: { deleted }, users: done.gone ? done : { disabled: done.disabled } };
 });
+
+/**
+ * The offboarding's PendingUserEvents: `offboarding.pendingUserEvents` of the tenant record (`offboarding` as the step
+ * read it, written whole with the list: only the offboarding's own steps write it, one at a time, under the lease),
+ * one entry `{ userId, intendedAt }` per user; the list is removed when it empties. Writes are made one after another
+ * (disableAll works on 4 users at once), each awaited by its caller, which gets its own error.
+ * @throws what updateTenant throws (TenantBusy when the execution no longer holds the lease), from record and clear
+ */
+export function pendingOnRecord(tenantId: string, offboarding: OffboardingRecord | undefined): PendingUserEvents {
+  const earlier = offboarding?.pendingUserEvents ?? [];
+  let list = [...earlier];
+  let writes: Promise<unknown> = Promise.resolve();
+  const write = (change: (current: typeof list) => typeof list): Promise<void> => {
+    const next = writes.catch(() => undefined).then(async () => {
+      list = change(list);
+      const { pendingUserEvents: _, ...rest } = offboarding ?? { liftedProtections: [] };
+      await updateTenant(tenantId, { offboarding: { ...rest, ...(list.length ? { pendingUserEvents: list } : {}) } });
+    });
+    writes = next;
+    return next;
+  };
+  return {
+    recorded: () => earlier.map((p) => p.userId),
+    record: (userIds) => {
+      const intendedAt = new Date().toISOString();
+      return write((current) => [...current, ...userIds.filter((id) => !current.some((p) => p.userId === id)).map((userId) => ({ userId, intendedAt }))]);
+    },
+    clear: (userId) => write((current) => current.filter((p) => p.userId !== userId)),
+  };
+}

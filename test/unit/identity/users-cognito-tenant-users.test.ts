@@ -337,4 +337,27 @@ describe('disableAll (offboarding)', () => {
     cognito.on(AdminDisableUserCommand).rejects(failure('AccessDeniedException', 'not authorized to perform: cognito-idp:AdminDisableUser'));
     await expect(users.disableAll('acme', 'offboarding')).rejects.toThrow(/^Cognito AdminDisableUser failed \(AccessDeniedException/);
   });
+
+  it('with pending: each listed user is recorded before its AdminDisableUser and cleared after its event; an event that fails leaves it recorded', async () => {
+    const log: string[] = [];
+    const pending = { recorded: () => [], record: async (ids: readonly string[]) => void log.push(`record ${ids.join(',')}`), clear: async (id: string) => void log.push(`clear ${id}`) };
+    cognito.on(ListUsersCommand).resolves({ Users: [user('a@acme.example.com', 'acme')] });
+    cognito.on(AdminDisableUserCommand).callsFake((input: { Username: string }) => { log.push(`disable ${input.Username}`); return {}; });
+    users = new CognitoTenantUsers(new CognitoIdentityProviderClient({ region: 'eu-west-1' }), POOL, async () => { throw failure('ThrottlingException', 'Rate exceeded'); }, () => AT);
+    await expect(users.disableAll('acme', 'offboarding', pending)).rejects.toThrow('Rate exceeded');
+    expect(log).toEqual(['record sub-a@acme.example.com', 'disable sub-a@acme.example.com']);
+  });
+
+  it('with pending: a recorded user Cognito shows disabled gets its event and is cleared; one of another tenant or deleted is cleared without an event', async () => {
+    const cleared: string[] = [];
+    const pending = { recorded: () => ['sub-a@acme.example.com', 'sub-x@globex.example.com', 'sub-gone@acme.example.com'], record: async () => undefined, clear: async (id: string) => void cleared.push(id) };
+    cognito.on(AdminGetUserCommand, { Username: 'sub-a@acme.example.com' }).resolves({ ...got('a@acme.example.com', 'acme'), Enabled: false });
+    cognito.on(AdminGetUserCommand, { Username: 'sub-x@globex.example.com' }).resolves({ ...got('x@globex.example.com', 'globex'), Enabled: false });
+    cognito.on(AdminGetUserCommand, { Username: 'sub-gone@acme.example.com' }).rejects(failure('UserNotFoundException', 'User does not exist.'));
+    cognito.on(ListUsersCommand).resolves({ Users: [] });
+    await expect(users.disableAll('acme', 'offboarding', pending)).resolves.toEqual({ disabled: 1, gone: 0 });
+    expect(events.map((e) => [e.type, e.detail.userId, e.detail.enabled])).toEqual([['Tenant User Disabled', 'sub-a@acme.example.com', false]]);
+    expect(cleared.sort()).toEqual(['sub-a@acme.example.com', 'sub-gone@acme.example.com', 'sub-x@globex.example.com']);
+    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(0);
+  });
 });

@@ -1,5 +1,5 @@
 import {
-  AdminDisableUserCommand, AdminListGroupsForUserCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
+  AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -125,6 +125,62 @@ describe('Revoke tenant identities (offboarding)', () => {
     expect(cognito.commandCalls(AdminUserGlobalSignOutCommand)).toHaveLength(2); // the throttled one and the retried run's
     const sent = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!));
     expect(sent).toEqual([expect.objectContaining({ userId: 'sub-dev@acme.example.com', by: 'offboarding', enabled: false })]);
+  });
+
+  /** A pool of these users that answers ListUsers (the enabled filter), AdminGetUser and AdminDisableUser from what was disabled so far. */
+  function statefulPool(users: ReturnType<typeof user>[]) {
+    const disabledUsers = new Set<string>();
+    const now = () => users.map((u) => ({ ...u, Enabled: !disabledUsers.has(u.Username) }));
+    cognito.on(ListUsersCommand).callsFake((input: { Filter?: string }) => ({ Users: input.Filter === 'status = "Enabled"' ? now().filter((u) => u.Enabled) : now() }));
+    cognito.on(AdminGetUserCommand).callsFake((input: { Username: string }) => {
+      const found = now().find((u) => u.Username === input.Username);
+      if (!found) throw Object.assign(new Error('User does not exist.'), { name: 'UserNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      const { Attributes, ...rest } = found;
+      return { ...rest, UserAttributes: Attributes };
+    });
+    cognito.on(AdminDisableUserCommand).callsFake((input: { Username: string }) => { disabledUsers.add(input.Username); return {}; });
+    cognito.on(AdminUserGlobalSignOutCommand).resolves({});
+    return disabledUsers;
+  }
+  const throttledEntry = { FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }] };
+  const sentUserIds = (from = 0) => events.commandCalls(PutEventsCommand).slice(from).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!).userId);
+
+  it('a PutEvents that fails after the user was disabled: the user is on record (offboarding.pendingUserEvents), and the retried run sends its event once and clears it (before, the event was lost)', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    const disabledUsers = statefulPool([user('dev@acme.example.com', 'acme')]);
+    events.on(PutEventsCommand).resolvesOnce(throttledEntry).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    // WHEN the first run fails on the event (a retryable name) after AdminDisableUser
+    await expect(handler(state())).rejects.toMatchObject({ name: 'ThrottlingException' });
+    // THEN the user is disabled, its event owed on record
+    expect(disabledUsers).toEqual(new Set(['sub-dev@acme.example.com']));
+    expect(records.get('acme')!.offboarding?.pendingUserEvents).toEqual([{ userId: 'sub-dev@acme.example.com', intendedAt: expect.any(String) }]);
+    // WHEN the Retry runs the step again
+    const tried = events.commandCalls(PutEventsCommand).length;
+    const retried = await handler(state());
+    // THEN exactly one event for that user, disabled once, and the record ends clean
+    expect(sentUserIds(tried)).toEqual(['sub-dev@acme.example.com']);
+    expect(JSON.parse(events.commandCalls(PutEventsCommand)[tried].args[0].input.Entries![0].Detail!)).toMatchObject({ tenantId: 'acme', email: 'dev@acme.example.com', userRole: 'developer', enabled: false, by: 'offboarding' });
+    expect(retried).toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 1 } });
+    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(1);
+    expect(records.get('acme')!.offboarding?.pendingUserEvents).toBeUndefined();
+    // AND a third run sends nothing
+    const after = events.commandCalls(PutEventsCommand).length;
+    await expect(handler(state())).resolves.toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 0 } });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(after);
+  });
+
+  it('on record from an earlier run: a user deleted since is cleared without an event; one still enabled is disabled and announced by the listing, once', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    statefulPool([user('dev@acme.example.com', 'acme')]);
+    const r = records.get('acme')!;
+    records.set('acme', { ...r, offboarding: { liftedProtections: [], pendingUserEvents: [
+      { userId: 'sub-gone@acme.example.com', intendedAt: '2026-12-04T00:00:00.000Z' },
+      { userId: 'sub-dev@acme.example.com', intendedAt: '2026-12-04T00:00:00.000Z' },
+    ] } });
+    const out = await handler(state());
+    expect(out).toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 1 } });
+    expect(sentUserIds()).toEqual(['sub-dev@acme.example.com']);
+    expect(records.get('acme')!.offboarding?.pendingUserEvents).toBeUndefined();
   });
 
   it.each([['AdminUserGlobalSignOut'], ['AdminDisableUser']])('a user deleted between ListUsers and %s (UserNotFoundException) counts as done, reported as gone, with no event', async (call) => {
