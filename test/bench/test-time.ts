@@ -7,7 +7,8 @@
  * the 1-minute load average before each part is printed beside it).
  *
  * Also writes each test file's wall and CPU seconds (test/support/cpu-log.ts) to
- * `<tmp>/tessera-test-cpu-<part>.jsonl` and prints the ten costliest files by CPU.
+ * `.tessera/bench/test-cpu-<part>.jsonl` (in the project, git-ignored, replaced by the next run: nothing left in the
+ * system's temp dir) and prints the ten costliest files by CPU.
  *
  * Usage: npm run bench:test [-- parts...] [--durations], parts from `typecheck`, `vitest`, `npm-test`
  * (default: all three, in that order). With `--durations`, the last part's per-file wall seconds
@@ -17,7 +18,7 @@
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
 import '../../scripts/help-flag.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,8 @@ const rows: string[] = [];
 try {
   for (const part of parts) {
     const timesFile = join(work, `${part}.times`);
-    const cpuLog = join(tmpdir(), `tessera-test-cpu-${part}.jsonl`);
+    const cpuLog = join(ROOT, '.tessera', 'bench', `test-cpu-${part}.jsonl`);
+    mkdirSync(dirname(cpuLog), { recursive: true });
     rmSync(cpuLog, { force: true });
     const load = loadavg()[0];
     const start = performance.now();
