@@ -7,7 +7,6 @@ import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inferen
 import { trainingTarget } from './sagemaker-requests.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { checkFineTuningFile } from './training-file-format.js';
-import { isFilesRoute } from './fine-tuning-routes.js';
 import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
 
 /** An answer of the fine-tuning Lambda: JSON unless `contentType` says otherwise (a file's content). */
@@ -77,11 +76,6 @@ export class TrainingFilesService {
    *   ids and statuses, newest first. @default - none: every delete goes through (a store of files without jobs)
    */
   constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore; readers?: (caller: Caller, file: StoredFile) => Promise<Array<{ id: string; status: string }>> }) {}
-
-  /** Whether `path` is a Files API route (`/v1/files...`). */
-  static serves(path: string): boolean {
-    return isFilesRoute(path);
-  }
 
   async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
     const m = FILE_PATH.exec(path);

@@ -16,7 +16,7 @@ import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } fr
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
-import { isFineTuningRoute } from './fine-tuning-routes.js';
+import { isFilesRoute } from './fine-tuning-routes.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
 import { exists } from './retire-fine-tuned-models.js';
@@ -98,21 +98,13 @@ export class FineTuningService {
     });
   }
 
-  /**
-   * Whether `method path` is one of this service's routes: jobs, files, and `DELETE /v1/models/{model}`
-   * (a fine-tuned model; every other method of `/v1/models...` is the router's).
-   */
-  static serves(path: string, method?: string): boolean {
-    return isFineTuningRoute(path, method);
-  }
-
   async handle(req: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
     const { method, path, query, body } = req;
     if (method === 'DELETE' && path.startsWith('/v1/models/')) {
       if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
-    if (TrainingFilesService.serves(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
+    if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
     if (!m) {
       const unserved = UNSERVED_JOB_ROUTE.exec(path)?.groups?.route as keyof typeof UNSERVED_JOB_ROUTES | undefined;
