@@ -47,7 +47,7 @@ interface Slot { held: Array<Record<string, unknown>>; done: boolean }
  * `finish` closes the open items (`…text.done`, `…content_part.done`,
  * `…function_call_arguments.done`, `response.output_item.done`) and ends with `response.completed`
  * (or `response.incomplete` for finish reasons length and content_filter); `fail` closes them as
- * incomplete and ends with `response.failed` and OpenAI's `error` event. Only the first choice is
+ * incomplete and ends with OpenAI's `error` event, then `response.failed`. Only the first choice is
  * read: a Responses request never asks for more.
  */
 export class ResponseEventStream {
@@ -188,7 +188,12 @@ export class ResponseEventStream {
   }
 
   /**
-   * Closes what is open as incomplete, then `response.failed` (with the error) and the `error` event.
+   * Closes what is open as incomplete, then the `error` event and `response.failed` (with the error),
+   * in OpenAI's order: its failed streams send `error` first and end with `response.failed` (the
+   * Vercel AI SDK's `@ai-sdk/openai` 4.0 reads them so: the `error` event is the stream's one error
+   * part, and a `response.failed` after it only sets the finish reason; the other order made two
+   * error parts of one failure, `streamText`'s `onError` called twice). The official Node SDK throws
+   * at the `error` event, so it never yields `response.failed`, as against OpenAI.
    * The failed Response says `store: false`: a failed response is not stored (a GET of its id is a
    * 404), whatever `response.created` said; the gateway cannot confirm that OpenAI keeps failed
    * responses retrievable, so it keeps none rather than invent a stored state.
@@ -196,8 +201,8 @@ export class ResponseEventStream {
   async fail(error: GatewayError, usage?: CompletionUsage): Promise<void> {
     await this.closeAll('incomplete');
     const response = { ...this.snapshot(), status: 'failed', store: false, error: { code: 'server_error', message: error.message }, ...(usage ? { usage: usageOfChat(usage) } : {}) } as Response;
-    await this.send({ type: 'response.failed', response });
     await this.send({ type: 'error', code: error.code, message: error.message, param: error.param });
+    await this.send({ type: 'response.failed', response });
   }
 
   private snapshot(): Response {

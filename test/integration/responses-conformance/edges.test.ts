@@ -10,7 +10,7 @@ vi.setConfig({ testTimeout: 30_000 });
 
 /**
  * The Responses API where it ends otherwise than completed, and where it refuses: a stream the
- * upstream breaks (response.failed and the error event, as the SDKs surface them), an answer cut
+ * upstream breaks (the error event, then response.failed, as the SDKs surface them), an answer cut
  * by the token limit (incomplete), a streamed response stored and retrieved, hosted tools and
  * background responses refused with a 400 naming them, before any upstream call; item references
  * resolved from the tenant's own stored responses (and only from them); function calls whose
@@ -24,34 +24,37 @@ const run = (client: ClientName, call: ResponsesCall, tenant = 'acme') => runRes
 const MODEL = 'openai-compatible/default';
 
 describe('streams that do not complete', () => {
-  it.each(CLIENTS)('an upstream error mid-stream: the text so far, then response.failed and the error event; the client raises (%s client)', async (client) => {
+  it.each(CLIENTS)('an upstream error mid-stream: the text so far, then the error event and response.failed (OpenAI\'s order); the client raises (%s client)', async (client) => {
     const head = openAiChunks('text').slice(0, 2);
     suite.env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error', code: 'engine_error' } } }] });
     const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
     expect(out.ok).toBe(false);
     const types = out.events!.map((e) => e.type);
     expect(types.slice(0, 4)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
-    expect(types).toContain('response.failed');
     expect(types).not.toContain('response.completed');
-    const failed = out.events!.find((e) => e.type === 'response.failed');
-    expect(failed.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'CUDA out of memory' } });
-    expect(failed.response.output[0]).toMatchObject({ type: 'message', status: 'incomplete' });
-    // Node's stream helper rejects with the failure's message; Python yields the error event, then its helper finds no response.completed.
-    if (client === 'node') expect(out.error!.message).toContain('CUDA out of memory');
-    else {
-      expect(out.events!.at(-1)).toMatchObject({ type: 'error', code: 'engine_error', message: 'CUDA out of memory' });
+    // The open message is closed as incomplete before the failure.
+    expect(out.events!.find((e) => e.type === 'response.output_item.done').item).toMatchObject({ type: 'message', status: 'incomplete' });
+    // Node's stream helper rejects at the error event with its message (response.failed, after it, is not read);
+    // Python yields the error event and response.failed, then its helper finds no response.completed.
+    if (client === 'node') {
+      expect(out.error!.message).toContain('CUDA out of memory');
+      expect(types).not.toContain('response.failed');
+    } else {
+      expect(out.events!.at(-2)).toMatchObject({ type: 'error', code: 'engine_error', message: 'CUDA out of memory' });
+      expect(out.events!.at(-1)).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'CUDA out of memory' } } });
+      expect(out.events!.at(-1).response.output[0]).toMatchObject({ type: 'message', status: 'incomplete' });
       expect(out.error!.message).toMatch(/response.completed/);
     }
     expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', stream: true, outcome: 'engine_error' });
   });
 
-  it('an upstream error mid-stream, iterated raw with openai 7 (node): response.failed is yielded, then the error event is thrown as an APIError carrying its code and message', async () => {
+  it('an upstream error mid-stream, iterated raw with openai 7 (node): the error event is thrown as an APIError carrying its code and message, as OpenAI\'s failed streams are', async () => {
     const head = openAiChunks('text').slice(0, 2);
     suite.env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error', code: 'engine_error' } } }] });
     const types: string[] = [];
     const stream = await nodeClient(suite.env.gw.url, suite.env.tokens.acme).responses.create({ model: MODEL, input: 'Hi', stream: true });
     const thrown = await (async () => { for await (const e of stream) types.push(e.type); })().then(() => undefined, (e: unknown) => e);
-    expect(types.at(-1)).toBe('response.failed');
+    expect(types.at(-1)).toBe('response.output_item.done');
     expect(types).not.toContain('error');
     expect(thrown).toBeInstanceOf(OpenAI.APIError);
     expect(thrown).toMatchObject({ status: undefined, code: 'engine_error', message: 'CUDA out of memory' });
@@ -61,9 +64,11 @@ describe('streams that do not complete', () => {
     const head = openAiChunks('text').slice(0, 2);
     suite.env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error' } } }] });
     const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
+    // Node stops at the error event, before response.failed: the id is response.created's.
     const failed = out.events!.find((e) => e.type === 'response.failed');
-    expect(failed.response).toMatchObject({ status: 'failed', store: false });
-    const got = await run(client, { op: 'retrieve', responseId: failed.response.id });
+    if (client === 'python') expect(failed.response).toMatchObject({ status: 'failed', store: false });
+    const id = out.events!.find((e) => e.type === 'response.created').response.id;
+    const got = await run(client, { op: 'retrieve', responseId: id });
     expect(got.error).toMatchObject({ status: 404, body: { code: 'response_not_found' } });
   });
 

@@ -158,14 +158,14 @@ describe('router Lambda: a request still running at the deadline is stopped, set
     expect(usage.day.tokens).toBe(0);
   });
 
-  it('a Responses API stream: response.failed, then the error event naming request_deadline_exceeded; the words produced billed', async () => {
+  it('a Responses API stream: the error event naming request_deadline_exceeded, then response.failed; the words produced billed', async () => {
     const { gateway, records } = slowGateway(store);
     const state = invoke(gateway, '/v1/responses', { model: 'openai-compatible/slow', stream: true, store: false, input: 'think' });
     expect(await until(() => state.chunks.join('').includes('response.output_text.delta'))).toBe(true);
     await reachDeadline(state);
     const sent = events(state.chunks).map((e) => JSON.parse(e) as { type: string; code?: string; response?: { status: string } });
-    expect(sent.slice(-2).map((e) => e.type)).toEqual(['response.failed', 'error']);
-    expect(sent.at(-1)).toMatchObject({ code: 'request_deadline_exceeded' });
+    expect(sent.slice(-2).map((e) => e.type)).toEqual(['error', 'response.failed']);
+    expect(sent.at(-2)).toMatchObject({ code: 'request_deadline_exceeded' });
     expect(records[0]).toMatchObject({ status: 504, outcome: 'request_deadline_exceeded', usageEstimated: true, completionTokens: countCompletionTokens(WORDS.join('')) });
     const usage = await store.usage('acme', new Date());
     expect(usage.held!.day.tokens).toBe(0);

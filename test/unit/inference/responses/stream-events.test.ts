@@ -102,7 +102,7 @@ describe('chat chunks → Responses stream events', () => {
   it('a failure after a call closes only the item still open, as incomplete', async () => {
     const events = await eventsOf([chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: '{}' } }] }), chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'g', arguments: '{"y"' } }] })], 'fail');
     expect(events.filter((e) => e.type === 'response.output_item.done').map((e) => [e.output_index, e.item.status])).toEqual([[0, 'completed'], [1, 'incomplete']]);
-    expect(events.at(-2).response.output.map((o: any) => o.status)).toEqual(['completed', 'incomplete']);
+    expect(events.at(-1).response.output.map((o: any) => o.status)).toEqual(['completed', 'incomplete']);
   });
 
   it('a delta\'s url citations: response.output_text.annotation.added each (after the text), and the done part, item and response carry them', async () => {
@@ -135,12 +135,12 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.at(-1)).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } });
   });
 
-  it('a failure closes open items as incomplete, then response.failed and the error event', async () => {
+  it('a failure closes open items as incomplete, then the error event and response.failed (OpenAI\'s order)', async () => {
     const events = await eventsOf([chunk({ content: 'Hal' })], 'fail');
-    expect(events.slice(-4).map((e) => e.type)).toEqual(['response.content_part.done', 'response.output_item.done', 'response.failed', 'error']);
+    expect(events.slice(-4).map((e) => e.type)).toEqual(['response.content_part.done', 'response.output_item.done', 'error', 'response.failed']);
     expect(events.at(-3).item.status).toBe('incomplete');
-    expect(events.at(-2).response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'idle timeout' } });
-    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'upstream_timeout', message: 'idle timeout', param: null });
+    expect(events.at(-2)).toMatchObject({ type: 'error', code: 'upstream_timeout', message: 'idle timeout', param: null });
+    expect(events.at(-1).response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'idle timeout' } });
   });
 });
 
@@ -255,7 +255,7 @@ describe('a call\'s done events carry its whole arguments, whatever order the up
     ], 'fail');
     expect(perItem(events).map(([i]) => i)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1]);
     expect(events.filter((e) => e.type === 'response.output_item.done').map((e) => [e.item.arguments, e.item.status])).toEqual([['{"x":1}', 'completed'], ['{}', 'incomplete']]);
-    expect(events.slice(-2).map((e) => e.type)).toEqual(['response.failed', 'error']);
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['error', 'response.failed']);
   });
 });
 
@@ -290,9 +290,9 @@ describe('the upstream\'s reasoning (reasoning_content / reasoning) as a reasoni
     const events = await eventsOf([chunk({ reasoning: 'Hmm' })], 'fail');
     expect(events.map((e) => e.type)).toEqual([
       'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added', 'response.reasoning_text.delta',
-      'response.reasoning_text.done', 'response.content_part.done', 'response.output_item.done', 'response.failed', 'error',
+      'response.reasoning_text.done', 'response.content_part.done', 'response.output_item.done', 'error', 'response.failed',
     ]);
-    expect(events.at(-2).response.output).toEqual([{ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Hmm' }] }]);
+    expect(events.at(-1).response.output).toEqual([{ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Hmm' }] }]);
   });
 });
 
