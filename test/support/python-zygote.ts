@@ -4,8 +4,10 @@ import { startZygoteProcess, type ZygoteProcess } from './zygote-process.js';
 /**
  * The run's Python client-driver zygote (python-zygote.py): one Python that imported `openai` and
  * `pydantic` once (0.5-0.6 s of CPU) and forks each driver the tests start (gateway-conformance,
- * responses-conformance, keys-official-clients, gateway-cors-models: 16 drivers a run, each ~0.9 s
- * of CPU to start as a fresh Python, ~0.02 s forked through the launcher).
+ * responses-conformance, keys-official-clients, gateway-cors-models: 17 drivers a run, each ~0.9 s
+ * of CPU to start as a fresh Python, ~0.02 s forked through the launcher). LangChain's driver
+ * (langchain_driver.py) imports `langchain_openai` itself, in a thread once it is ready (~1 s of CPU
+ * more, in the one file that runs it): not here, where every run would pay it.
  *
  * vitest's global setup (test/support/global-setup.ts) starts it and puts its socket in
  * {@link PYTHON_ZYGOTE_SOCKET}, which the workers inherit. A test spawns `pythonScriptCommand(...)`
