@@ -223,21 +223,31 @@ function onboardingKey(event: APIGatewayProxyEvent, requestId: string): void {
     'invalid_request_error', 'unsupported_header', 'Idempotency-Key');
 }
 
-/** The operations an Idempotency-Key names, each looked up among its own kind's entries: a change's among the changes, a suspend's or resume's among both (the same key on the other one is another request). */
+/**
+ * The operations an Idempotency-Key names: a change, a suspend, a resume (the routes that honour the header). A key is
+ * looked up among all three (the tenant's lease and history): the same key on another of them (a suspend's key sent with a
+ * PATCH, a change's with a resume) is another request, a 409. Before, a change's key was looked up among the changes only:
+ * a PATCH sent with a suspend's key (`tessera tenants update --request-id` with the key `suspend` printed) started a change
+ * under the suspend's request id, and a suspend sent with a change's key a suspend. The onboarding's and a rolling
+ * upgrade's request ids are their own routes' body fields and are not looked up (s16: a change may carry the onboarding's).
+ */
 type KeyedKind = 'change' | 'suspend' | 'resume';
-const KEYED_FAMILY: Record<KeyedKind, readonly LifecycleKind[]> = { change: ['change'], suspend: ['suspend', 'resume'], resume: ['suspend', 'resume'] };
+const KEYED_KINDS: readonly LifecycleKind[] = ['change', 'suspend', 'resume'] satisfies readonly KeyedKind[];
+
+/** `a change`, `an upgrade`: an operation's kind with its article, as the 409s name it. */
+const withArticle = (kind: LifecycleKind) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
 
 /**
- * What a request with Idempotency-Key `key` answers when the key was already used for a `kind`
- * request of this tenant (the lease it holds, or its entry in the history: the last 50): the same
+ * What a request with Idempotency-Key `key` answers when the key was already used for a change,
+ * suspend or resume of this tenant (the lease it holds, or its entry in the history: the last 50): the same
  * request → the running execution (200), or the earlier result (200, nothing started); another
- * request (another change; a resume under a suspend's key, or the reverse) → 409
+ * request (another change; a resume under a suspend's key, or the reverse; a change under a suspend's
+ * or resume's key, or the reverse: KEYED_KINDS) → 409
  * `idempotency_key_reused` naming the key and both. Undefined: the key is new here.
  */
 async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind, asked?: AskedChange): Promise<APIGatewayProxyResult | undefined> {
-  const family = KEYED_FAMILY[kind];
-  const lease = record.lease && family.includes(record.lease.kind) && record.lease.requestId === key ? record.lease : undefined;
-  const entry = record.executions.findLast((e) => family.includes(e.kind) && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
+  const lease = record.lease && KEYED_KINDS.includes(record.lease.kind) && record.lease.requestId === key ? record.lease : undefined;
+  const entry = record.executions.findLast((e) => KEYED_KINDS.includes(e.kind) && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
   if (!lease && !entry) return undefined;
   if (kind === 'change' && entry?.change && asked && describeChange(entry.change) !== describeChange(asked)) {
     throw new ApiError(409, `Idempotency-Key "${key}" was used for another change of tenant "${record.tenantId}": ${describeChange(entry.change)} (execution ${entry.executionArn ?? '(unknown)'}, ${entry.status}); this request asks ${describeChange(asked)}; send a new key for a new change`,
@@ -245,7 +255,7 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
   }
   const usedFor = entry?.kind ?? lease!.kind;
   if (usedFor !== kind) {
-    throw new ApiError(409, `Idempotency-Key "${key}" was used for a ${usedFor} of tenant "${record.tenantId}" (execution ${entry?.executionArn ?? lease!.executionArn}, ${entry?.status ?? 'RUNNING'}); this request asks ${kind}; send a new key for a new request`,
+    throw new ApiError(409, `Idempotency-Key "${key}" was used for ${withArticle(usedFor)} of tenant "${record.tenantId}" (execution ${entry?.executionArn ?? lease!.executionArn}, ${entry?.status ?? 'RUNNING'}); this request asks ${kind}; send a new key for a new request`,
       'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
   }
   const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(kind === 'change' ? { change: entry?.change ?? asked } : {}) };

@@ -606,6 +606,36 @@ describe('admin API: PATCH with an Idempotency-Key', () => {
     expect(starts()).toHaveLength(0);
     expect((await patch({ tier: 'professional' }, 'change-2')).statusCode).toBe(202);
   });
+
+  /**
+   * Found by the hostile pass (s27f): a change's key was looked up among the changes only. A PATCH sent with the key of a
+   * suspend (running or ended) started a change under that request id, and a suspend sent with a change's key started a
+   * suspend: two operations, one request id, each replay answered by whichever its route looked at.
+   */
+  it('a suspend\'s key sent with a PATCH, running or ended, and a change\'s sent to suspend: 409 idempotency_key_reused naming it, nothing started', async () => {
+    const { completeOperation } = await import('../../../lambdas/lifecycle/lease.js');
+    const suspend = (key: string) => call('POST', '/admin/tenants/{id}/suspend', { ...on(), headers: { 'Idempotency-Key': key } });
+    // a suspend under ops-1, running, then ended
+    expect((await suspend('ops-1')).statusCode).toBe(202);
+    const suspendArn = records.get('acme')!.lease!.executionArn;
+    const whileRunning = await patch({ tier: 'professional' }, 'ops-1');
+    expect(whileRunning.statusCode).toBe(409);
+    expect(body(whileRunning).error).toMatchObject({ type: 'conflict_error', code: 'idempotency_key_reused', param: 'Idempotency-Key',
+      message: expect.stringMatching(/^Idempotency-Key "ops-1" was used for a suspend of tenant "acme" \(execution .*, RUNNING\); this request asks change/) });
+    await completeOperation('acme', records.get('acme')!.lease!);
+    const afterIt = await patch({ tier: 'professional' }, 'ops-1');
+    expect(afterIt.statusCode).toBe(409);
+    expect(body(afterIt).error.message).toContain(`was used for a suspend of tenant "acme" (execution ${suspendArn}, SUCCEEDED)`);
+    // resumed (by another request); a change under change-9, whose key sent to suspend is another request too
+    records.get('acme')!.status = 'ACTIVE';
+    const changed = await patch({ tier: 'professional' }, 'change-9');
+    expect(changed.statusCode, changed.body).toBe(202);
+    const refused = await suspend('change-9');
+    expect(refused.statusCode).toBe(409);
+    expect(body(refused).error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key', message: expect.stringMatching(/^Idempotency-Key "change-9" was used for a change of tenant "acme" .*this request asks suspend/) });
+    expect(starts()).toHaveLength(2);
+    for (const key of ['ops-1', 'change-9']) expect(records.get('acme')!.executions.filter((e) => e.requestId === key)).toHaveLength(1);
+  });
 });
 
 describe('admin API: offboarding (DELETE) is idempotent', () => {
