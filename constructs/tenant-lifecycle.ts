@@ -124,7 +124,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'inventory-retained-stores': ['registry', 'tenantAccounts', 'archive'],
   'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
   'process-quota-requests': ['registry', 'tenantAccounts', 'events', 'startChange'],
-  'end-stopped-execution': ['registry', 'control', 'events', 'organizations'],
+  // tenantAccounts: the tenant stack of a stopped change, read for the tier and version it completed an update to (stack-standing.ts).
+  'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts'],
   // Offboarding, first thing: deletes the tenant's API keys and disables its users (one event each).
   'revoke-tenant-identities': ['registry', 'events', 'identities'],
   // The rolling upgrade's result: reads the Distributed Map's manifest and result files.

@@ -4,6 +4,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
 import { endDeadOperation } from './lease.js';
+import { stackStanding } from './stack-standing.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
 export interface ExecutionStatusChange {
@@ -30,7 +31,8 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * Ends the operation of a lifecycle execution that stopped without its Catch running (stopped by
  * an operator, timed out, or failed inside Step Functions itself): when it still holds its
  * tenant's lease, the failure is recorded as Record failure would (the status its kind leaves on
- * failure, the step it was at, the lease released) and announced. Triggered by EventBridge's
+ * failure, the step it was at, the lease released; for a change or upgrade, the tier and version its stack completed
+ * an update to, stack-standing.ts) and announced. Triggered by EventBridge's
  * execution status change events of the tessera-* state machines; a no-op for executions that
  * released their lease (every normal end), except that it sends the announcements such an execution
  * still owes (stopped after its completing write, before PutEvents).
@@ -54,9 +56,11 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
     }
   }
   const step = record.currentStep ?? 'unknown';
-  const reason = `execution ${detail.status}${detail.error ? `: ${detail.error}` : ''}${detail.cause ? ` (${detail.cause})` : ''} at "${step}" without recording its outcome`;
+  // A change stopped after its stack update went through, before Check blueprint recorded it: the registry says what the stack runs.
+  const standing = await stackStanding(record, lease.kind, 'End stopped execution');
+  const reason = `execution ${detail.status}${detail.error ? `: ${detail.error}` : ''}${detail.cause ? ` (${detail.cause})` : ''} at "${step}" without recording its outcome${standing.note ? `; ${standing.note}` : ''}`;
   // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.
-  const ended = await endDeadOperation(record, lease, { step, reason });
+  const ended = await endDeadOperation(record, lease, { step, reason, changes: standing.changes });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: ended.status });
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: ended.status });
   return { ended: true, status: ended.status };

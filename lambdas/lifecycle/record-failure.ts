@@ -19,6 +19,7 @@ import { catchReason } from './catch-reason.js';
 import { failOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
+import { stackStanding } from './stack-standing.js';
 import type { LifecycleState } from './state.js';
 
 /** Stacks in these states never worked (a create that failed): remove them so a re-run can create them afresh. */
@@ -203,7 +204,11 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
     }
   }
   const notes: string[] = [];
+  // A change whose stack update went through before the step that records it failed: the registry says what the stack runs.
+  const standing = await stackStanding(record, lease.kind, 'Record failure');
+  if (standing.note) notes.push(standing.note);
   const changes: Partial<TenantRecord> = {
+    ...standing.changes,
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
     ...(record.accountId ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, liftTermination: liftDrProtection }, cleanup, leftBehind, notes) : {}),
   };

@@ -1,0 +1,121 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { platformClient } from '../../lambdas/shared/aws-clients.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWithBusinessTier } from './support/business-tier.js';
+import { inject } from './support/faults.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
+
+/**
+ * Hostile pass s27f: a change whose stack update went through in CloudFormation (ExecuteChangeSet answered) and whose
+ * execution then ended before *Check blueprint* recorded it: stopped (end-stopped-execution ends it) or failed (Record
+ * failure). Before, the registry kept the tier before the change while the stack ran the new one: a PATCH back to the
+ * recorded tier was refused `nothing_to_change`. One platform for the file (professional, and business: the same network).
+ */
+const config = configWithBusinessTier();
+const lifecycle = useLifecyclePlatform({ config });
+const { cleanups, api, settled, onboarded } = lifecycle;
+
+/** Hangs the Lambda that sends `command` for `stackName` once the call returned (the AWS side did the work); resolves then. */
+function hangAfter(command: string, stackName: string): Promise<void> {
+  let done = false;
+  return new Promise<void>((sent) => {
+    cleanups.push(inject(`hang-after-${command}-${stackName}`, (next, context) => async (args) => {
+      const out = await next(args);
+      if (context.commandName === command && args.input.StackName === stackName && !done) {
+        done = true;
+        sent();
+        await new Promise(() => undefined); // the Lambda never returns
+      }
+      return out;
+    }));
+  });
+}
+
+/** The tenant stack's status and the tier and version its tags say. */
+async function stackOf(tenantId: string) {
+  const cfn = new CloudFormationClient({ credentials: await lifecycle.platform.fixture.as(config.workloadAccountId) });
+  const stack = (await cfn.send(new DescribeStacksCommand({ StackName: `tessera-${tenantId}` }))).Stacks![0];
+  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
+  return { status: stack.StackStatus, tier: tag('tessera:tier'), version: tag('tessera:blueprint-version') };
+}
+
+/** Waits until the tenant's lease is released (end-stopped-execution runs on the status change, in this process). */
+async function released(tenantId: string): Promise<TenantRecord> {
+  for (let i = 0; i < 200; i++) {
+    const record = (await getTenant(tenantId))!;
+    if (!record.lease) return record;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`tenant ${tenantId} still holds its lease`);
+}
+
+const failedEvents = async (tenantId: string) => (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId && e.detailType === 'Tenant Lifecycle Failed');
+
+/** A change back to professional converges: stack and registry agree, ACTIVE, no lease. */
+async function changesBack(tenantId: string): Promise<void> {
+  const back = await api('PATCH', `/admin/tenants/${tenantId}`, { tier: 'professional' });
+  expect(back.status, JSON.stringify(back.body)).toBe(202);
+  expect((await settled(back.body.executionArn)).status).toBe('SUCCEEDED');
+  expect(await stackOf(tenantId)).toMatchObject({ status: 'UPDATE_COMPLETE', tier: 'professional' });
+  const record = (await getTenant(tenantId))!;
+  expect(record).toMatchObject({ status: 'ACTIVE', tier: 'professional' });
+  expect(record.lease).toBeUndefined();
+}
+
+describe('a change that ends after CloudFormation did its work', () => {
+  it('stopped after ExecuteChangeSet: end-stopped-execution records the tier the stack completed its update to, the lease released, the failure announced; a change back runs', async () => {
+    const before = await onboarded('hooli', 'professional');
+    const sent = hangAfter('ExecuteChangeSetCommand', 'tessera-hooli');
+    const change = await api('PATCH', '/admin/tenants/hooli', { tier: 'business' });
+    expect(change.status).toBe(202);
+    await sent;
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: change.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    expect((await settled(change.body.executionArn)).status).toBe('ABORTED');
+    const record = await released('hooli');
+    // THEN the stack runs business, and so says the registry (it said professional: PATCH professional was nothing_to_change)
+    expect(await stackOf('hooli')).toEqual({ status: 'UPDATE_COMPLETE', tier: 'business', version: before.blueprintVersion });
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'business', blueprintVersion: before.blueprintVersion, failure: {
+      kind: 'change', executionArn: change.body.executionArn, step: 'Deploy blueprint',
+      reason: expect.stringMatching(/ABORTED.*stack tessera-hooli completed its update to tier business, version .* before the execution ended: recorded \(it was tier professional/),
+    } });
+    expect(record.executions.at(-1)).toMatchObject({ kind: 'change', executionArn: change.body.executionArn, status: 'FAILED' });
+    expect((await failedEvents('hooli')).map((e) => e.detail.executionArn)).toEqual([change.body.executionArn]);
+    // AND the same tier again is nothing to change; the way back runs
+    expect((await api('PATCH', '/admin/tenants/hooli', { tier: 'business' })).body.error).toMatchObject({ code: 'nothing_to_change' });
+    await changesBack('hooli');
+  }, 180_000);
+
+  it('Check blueprint failing after the update completed: Record failure records the tier the stack runs; a change back runs', async () => {
+    const before = await onboarded('raviga', 'professional');
+    let executed = false;
+    cleanups.push(inject('mark-execute-raviga', (next, context) => async (args) => {
+      const out = await next(args);
+      if (context.commandName === 'ExecuteChangeSetCommand' && args.input.StackName === 'tessera-raviga') executed = true;
+      return out;
+    }));
+    let thrown = 0;
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
+      if (name === 'check-stack' && executed && thrown === 0 && JSON.stringify(event).includes('raviga')) {
+        thrown += 1;
+        throw Object.assign(new Error('injected: DescribeStacks refused'), { name: 'AccessDeniedException' });
+      }
+      return handler(event);
+    };
+    const change = await api('PATCH', '/admin/tenants/raviga', { tier: 'business' });
+    expect(change.status).toBe(202);
+    expect((await settled(change.body.executionArn)).status).toBe('FAILED');
+    expect(thrown).toBe(1);
+    const record = (await getTenant('raviga'))!;
+    expect(await stackOf('raviga')).toEqual({ status: 'UPDATE_COMPLETE', tier: 'business', version: before.blueprintVersion });
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'business', failure: {
+      kind: 'change', step: 'Check blueprint', reason: expect.stringMatching(/stack tessera-raviga completed its update to tier business/),
+    } });
+    expect(record.lease).toBeUndefined();
+    expect((await failedEvents('raviga')).map((e) => e.detail.executionArn)).toEqual([change.body.executionArn]);
+    lifecycle.platform.workflows.wrap = undefined;
+    await changesBack('raviga');
+  }, 180_000);
+});
