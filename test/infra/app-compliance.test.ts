@@ -1,13 +1,10 @@
-import { CfnResource } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
 import { buildApp, configWith } from '../support/synth.js';
 import { NO_RESOURCE_TYPE_ACTIONS } from '../support/iam-actions.js';
 
 interface Suppressed { ruleName: string; reason: string; acknowledgedAt: string; violatingConstructs: Array<{ constructPath: string }> }
-interface Report { pluginReports: Array<{ pluginName: string; violations: unknown[]; suppressedViolations?: Suppressed[] }> }
 
 /**
  * Actions IAM offers no resource type for: "Resource: *" is the only way to grant them. Plus
@@ -16,41 +13,49 @@ interface Report { pluginReports: Array<{ pluginName: string; violations: unknow
  */
 const NO_RESOURCE_TYPE = new Set([...NO_RESOURCE_TYPE_ACTIONS, 'dynamodb:ListStreams']);
 
-let built: ReturnType<typeof buildApp>;
-let outdir: string;
-let report: Report;
+let app: DefaultAppTemplates;
+/** Every template `app.synth()` writes (the top-level stacks and the Blueprints stage's), by construct path. */
 let templates: Array<{ path: string; body: any }>;
 
 beforeAll(() => {
-  // GIVEN the default config, WHEN the whole app is synthesized with the compliance packs
-  built = buildApp();
-  const assembly = built.app.synth();
-  outdir = assembly.directory;
-  report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
-  const nested = built.blueprintStage.synth();
-  templates = [...assembly.stacks, ...nested.stacks].map((s) => ({ path: join(s.assembly.directory, s.templateFile), body: s.template }));
+  // GIVEN the default config, WHEN the whole app is synthesized with the compliance packs: the default
+  // app's snapshot (test/support/default-app.ts), made by `app.synth()` of `buildApp()`, which fails on
+  // any finding, with its validation report and the templates as written (the same bytes, formatted as
+  // the CDK writes them: JSON with one space of indentation)
+  app = defaultAppTemplates();
+  const paths = app.stackPaths;
+  const entries: Array<[string, Template | undefined]> = [
+    [paths.organization, app.organization], [paths.platform, app.platform],
+    ...(paths.platformDr ? [[paths.platformDr, app.platformDr] as [string, Template | undefined]] : []),
+    [paths.accountBaseline, app.accountBaseline], [paths.workloadProvisioning, app.workloadProvisioning],
+    ...(['blueprints', 'namespaceBlueprints', 'drBlueprints', 'failoverBlueprints'] as const)
+      .flatMap((kind) => Object.entries(app[kind]).map(([tier, t]) => [paths[kind][tier], t] as [string, Template])),
+  ];
+  templates = entries.map(([path, t]) => ({ path, body: t!.toJSON() }));
+  // every stack of the app but the platform's nested stacks (their templates are assets of the platform's)
+  expect(templates.map((t) => t.path).sort()).toEqual(paths.all.filter((p) => p !== paths.operations && p !== paths.functionPolicies).sort());
 });
 
 describe('the whole app', () => {
   it('runs AwsSolutions, HIPAA Security, NIST 800-53 rev 5 and CloudFormation validation', () => {
+    const report = app.validationReport;
     const plugins = new Set(report.pluginReports.map((r) => r.pluginName));
     for (const p of ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'CloudFormation Validate']) expect(plugins).toContain(p);
   });
 
   it('has zero unacknowledged findings', () => {
-    const open = report.pluginReports.flatMap((r) => r.violations.map((v) => ({ plugin: r.pluginName, v })));
+    const open = app.validationReport.pluginReports.flatMap((r) => r.violations.map((v) => ({ plugin: r.pluginName, v })));
     expect(open).toEqual([]);
   });
 
   it('scopes every acknowledgement to one resource, with a reason', () => {
     // Construct annotations are CDK warnings on an L2, not findings on a resource.
-    const suppressed = report.pluginReports.filter((r) => r.pluginName !== 'Construct Annotations').flatMap((r) => r.suppressedViolations ?? []);
+    const suppressed: Suppressed[] = app.validationReport.pluginReports.filter((r) => r.pluginName !== 'Construct Annotations').flatMap((r) => r.suppressedViolations ?? []);
     expect(suppressed.length).toBeGreaterThan(0);
-    const byPath = new Map<string, IConstruct>(built.app.node.findAll().map((c) => [c.node.path, c]));
+    const resourcePaths = app.resourcePaths;
     for (const s of suppressed) {
-      const at = byPath.get(s.acknowledgedAt);
-      expect(at, s.acknowledgedAt).toBeDefined();
-      const resources = at!.node.findAll().filter((c) => CfnResource.isCfnResource(c));
+      // the CfnResources at or under the construct it is acknowledged at (none: no such construct, or one without a resource)
+      const resources = resourcePaths.filter((p) => p === s.acknowledgedAt || p.startsWith(`${s.acknowledgedAt}/`));
       expect(resources.length, `${s.ruleName} acknowledged at ${s.acknowledgedAt}`).toBe(1);
       expect(s.reason.length, s.acknowledgedAt).toBeGreaterThanOrEqual(40);
       for (const v of s.violatingConstructs) expect(v.constructPath.startsWith(s.acknowledgedAt)).toBe(true);
@@ -58,12 +63,13 @@ describe('the whole app', () => {
   });
 
   it('writes the organization stack, the platform stack and one blueprint per tier, each under 500 resources and 1 MB', () => {
-    const names = templates.map((t) => t.path.split('/').pop());
-    expect(names).toEqual(expect.arrayContaining(['TesseraOrganization.template.json', 'TesseraPlatform.template.json']));
-    for (const tier of ['starter', 'professional', 'enterprise']) expect(names.some((n) => n!.includes(`TesseraTenant${tier}`))).toBe(true);
+    const names = templates.map((t) => t.path);
+    expect(names).toEqual(expect.arrayContaining(['TesseraOrganization', 'TesseraPlatform']));
+    for (const tier of ['starter', 'professional', 'enterprise']) expect(names.some((n) => n.includes(`TesseraTenant-${tier}`))).toBe(true);
     for (const t of templates) {
       expect(Object.keys(t.body.Resources).length, t.path).toBeLessThan(500);
-      expect(statSync(t.path).size, t.path).toBeLessThan(1_000_000);
+      // the size of the file the CDK writes (JSON.stringify with one space of indentation: the same bytes)
+      expect(Buffer.byteLength(JSON.stringify(t.body, undefined, 1)), t.path).toBeLessThan(1_000_000);
     }
   });
 
@@ -87,11 +93,11 @@ describe('the whole app', () => {
   });
 
   it('builds the same number of templates whatever the tenants: tenants are data, one blueprint per tier', () => {
-    const stacks = (b: ReturnType<typeof buildApp>) => [b.organization, b.platform, ...Object.values(b.blueprints), ...Object.values(b.namespaceBlueprints)].length;
-    expect(stacks(built)).toBe(7);
+    const stacks = (b: { organization: unknown; platform: unknown; blueprints: object; namespaceBlueprints: object }) => [b.organization, b.platform, ...Object.values(b.blueprints), ...Object.values(b.namespaceBlueprints)].length;
+    expect(stacks(app)).toBe(7);
     const twoTiers = buildApp(configWith({ tiers: { professional: null } }));
     expect(stacks(twoTiers)).toBe(5);
     // plus one account baseline, whatever the tiers
-    expect(built.accountBaseline.templateOptions.description).toMatch(/account baseline/);
+    expect(app.accountBaseline.toJSON().Description).toMatch(/account baseline/);
   });
 });

@@ -1,4 +1,4 @@
-import { CfnElement, Stack, type App } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, Stack, type App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { readFileSync } from 'node:fs';
@@ -36,6 +36,8 @@ export interface AppSnapshot {
   validationReport: Json;
   /** Construct path → logical id of every CfnElement of the app. */
   logicalIds: Record<string, string>;
+  /** The construct path of every CfnResource of the app (nested stacks and stages included), in `app.node.findAll()` order. */
+  resourcePaths: string[];
   /** The construct path of each stack above, in the same shape (`stackPaths.drBlueprints.professional`). */
   stackPaths: StackPaths;
   /**
@@ -124,6 +126,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
     blueprintCatalog: { ...built.blueprintTemplates },
     validationReport: JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as Json,
     logicalIds: Object.fromEntries(built.app.node.findAll().filter(CfnElement.isCfnElement).map((e) => [e.node.path, Stack.of(e).resolve(e.logicalId) as string])),
+    resourcePaths: built.app.node.findAll().filter(CfnResource.isCfnResource).map((r) => r.node.path),
     errors: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
       .map((s) => [s.node.path, errorsOf(assembly, s)])),
     stackDependencies: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]

@@ -76,6 +76,11 @@ export interface AppTemplates {
    * @throws Error naming the path when the app has no element there
    */
   logicalIdAt(path: string): string;
+  /**
+   * The construct path of every CfnResource of the app (a copy; nested stacks and stages included):
+   * the resources at or under a construct path are those equal to it or starting with it and `/`.
+   */
+  readonly resourcePaths: string[];
   /** The construct path of each stack (a copy), in the shape of the templates (`stackPaths.drBlueprints.professional`). */
   readonly stackPaths: StackPaths;
   /** Construct path → error annotations of each top-level stack (a copy): `Annotations.fromStack(stack).findError('*', Match.anyValue())` as id and data. */
@@ -506,6 +511,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get errors() { return structuredClone(c.errors); },
     get stackDependencies() { return structuredClone(c.stackDependencies); },
     get lifecycleIds() { return structuredClone(c.lifecycleIds); },
+    get resourcePaths() { return [...c.resourcePaths]; },
     logicalIdAt(path: string) {
       const id = c.logicalIds[path];
       if (id === undefined) throw new Error(`the app has no CloudFormation element at ${path}`);
