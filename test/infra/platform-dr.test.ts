@@ -12,16 +12,16 @@ import { PLATFORM_DR_STACK_ID } from '../../lib/platform-dr-naming.js';
 import { PlatformDrStack } from '../../lib/platform-dr-stack.js';
 import { ConfigError } from '../../lib/config/load-config.js';
 import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
-import { buildApp, configWith, newApp } from '../support/synth.js';
+import { configWith, newApp } from '../support/synth.js';
 
 interface Report { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
 
 /**
  * The DR stack and the two platform constructs DR changes (audit trail, registry), each in a stack
  * of its own with the compliance packs: what the platform stack adds for DR, without synthesizing
- * the rest of it. lib/tessera-app.ts's wiring is checked on the built app (no synth).
+ * the rest of it. lib/tessera-app.ts's wiring is checked on the whole app's snapshots (test/support/default-app.ts:
+ * the DR config's, which the tests below read too, and the default app's).
  */
-let built: ReturnType<typeof buildApp>;
 let platform: Template;
 let dr: Template;
 let report: Report;
@@ -29,7 +29,6 @@ let report: Report;
 beforeAll(() => {
   // GIVEN a platform DR region (us-west-2, the home region being us-east-1)
   const config = configWith({ platformDisasterRecovery: { region: 'us-west-2' } });
-  built = buildApp(config);
   const app = newApp();
   const env = { account: '123456789012', region: config.homeRegion };
   const home = new Stack(app, 'Home', { env });
@@ -58,13 +57,17 @@ function newStackWithout(): Stack {
 const resourceOf = (t: Template, type: string, props: Record<string, unknown>) => Object.values(t.findResources(type, { Properties: Match.objectLike(props) }));
 
 describe('the platform DR stack', () => {
-  it('is built by the app as TesseraPlatformDr in the DR region of the platform account', () => {
-    expect(built.platformDr!.stackName).toBe(PLATFORM_DR_STACK_ID);
-    expect(built.platformDr!.region).toBe('us-west-2');
-    expect(built.platformDr!.account).toBe(built.platform.account);
-    // and the platform stack's audit trail and registry get the DR region
-    expect(built.platform.audit.replicationRole).toBeDefined();
-  });
+  it('is built by the app as TesseraPlatformDr in the DR region of the platform account', async () => {
+    const built = await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' } });
+    const { stackPaths: paths, stackEnvironments: envs } = built;
+    expect(paths.platformDr).toBeDefined();
+    expect(envs[paths.platformDr!]!.stackName).toBe(PLATFORM_DR_STACK_ID);
+    expect(envs[paths.platformDr!]!.region).toBe('us-west-2');
+    expect(envs[paths.platformDr!]!.account).toBe(envs[paths.platform]!.account);
+    // and the platform stack's audit trail gets the DR region: its bucket replicates, with a replication role
+    const [audit] = resourceOf(built.platform, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
+    expect(audit.Properties.ReplicationConfiguration?.Role).toBeDefined();
+  }, 240_000);
 
   it('holds the DR key, the replica audit bucket with Object Lock (compliance, same retention) and the registry\'s DR vault, all retained', () => {
     const days = configWith().audit.objectLockRetentionDays;
@@ -90,9 +93,13 @@ describe('the platform DR stack', () => {
   });
 
   it('is not built without platformDisasterRecovery, and the audit trail and registry stay as they were', () => {
-    const plain = buildApp();
+    const plain = defaultAppTemplates();
+    expect(plain.stackPaths.platformDr).toBeUndefined();
     expect(plain.platformDr).toBeUndefined();
-    expect(plain.platform.audit.replicationRole).toBeUndefined();
+    expect(Object.keys(plain.stackEnvironments).sort()).toEqual([plain.stackPaths.organization, plain.stackPaths.platform].sort());
+    // no replication of the platform's audit bucket, so no replication role
+    const [plainAudit] = resourceOf(plain.platform, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
+    expect(plainAudit.Properties.ReplicationConfiguration).toBeUndefined();
     const stack = newStackWithout();
     const t = Template.fromStack(stack);
     const [audit] = resourceOf(t, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
@@ -187,7 +194,7 @@ describe('the platform stack with a DR region', () => {
 
   it('copies the API keys and usage tables with the registry (a failover keeps the tenants\' keys and budgets), in the registry\'s one selection; without a DR region the selection holds the registry alone', async () => {
     const selections = (t: Template) => Object.values(t.findResources('AWS::Backup::BackupSelection')) as any[];
-    // the platform template of the app built in beforeAll (same config), synthesized once per state of the sources (test/support/default-app.ts)
+    // the platform template of the DR config's app, synthesized once per state of the sources (test/support/default-app.ts)
     const withDr = (await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' } })).platform;
     // One selection: a BackupSelection lists resources, and TesseraPlatform is at CloudFormation's 500-resource limit with DR.
     expect(selections(withDr).map((s) => s.Properties.BackupSelection.SelectionName)).toEqual(['Registry']);

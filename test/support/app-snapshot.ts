@@ -51,12 +51,24 @@ export interface AppSnapshot {
    */
   stackDependencies: Record<string, string[]>;
   /**
+   * Construct path → the stack name, account and region (`stack.stackName`, `stack.account`,
+   * `stack.region`, tokens resolved) of each top-level stack (organization, platform, platform DR).
+   */
+  stackEnvironments: Record<string, StackEnvironment>;
+  /**
    * Logical ids in the platform stack (`stack.getLogicalId(x.node.defaultChild)`) of what the lifecycle's state
    * machines reference: each lifecycle Lambda by handler name, the fine-tuning events Lambda (offboarding invokes it),
    * and each state machine by workflow name. With `platform`, what test/integration/support/lifecycle-definitions.ts
    * renders the definitions from, so the harness needs no whole-app synth of its own for a snapshotted config.
    */
   lifecycleIds: LifecycleIds;
+}
+
+/** See {@link AppSnapshot.stackEnvironments}. */
+export interface StackEnvironment {
+  stackName: string;
+  account: string;
+  region: string;
 }
 
 /** See {@link AppSnapshot.lifecycleIds}. */
@@ -131,6 +143,8 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       .map((s) => [s.node.path, errorsOf(assembly, s)])),
     stackDependencies: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
       .map((s) => [s.node.path, s.dependencies.map((d) => d.node.path).sort()])),
+    stackEnvironments: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
+      .map((s) => [s.node.path, { stackName: s.stackName, account: s.resolve(s.account) as string, region: s.resolve(s.region) as string }])),
     lifecycleIds: lifecycleIdsOf(built),
     stackPaths: {
       organization: built.organization.node.path,

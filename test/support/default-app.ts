@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
-import type { AppSnapshot, LifecycleIds, StackPaths } from './app-snapshot.js';
+import type { AppSnapshot, LifecycleIds, StackEnvironment, StackPaths } from './app-snapshot.js';
 import { processAlive } from '../../lib/process-alive.js';
 import { withoutTypeOnlyImports } from './type-only-imports.js';
 import { platformWithFunctionPolicies } from './platform-with-policies.js';
@@ -87,6 +87,8 @@ export interface AppTemplates {
   readonly errors: Record<string, Array<{ id: string; data: unknown }>>;
   /** Construct path → the construct paths of the stacks it depends on, for each top-level stack (a copy): what `cdk deploy --all` deploys first. */
   readonly stackDependencies: Record<string, string[]>;
+  /** Construct path → stack name, account and region of each top-level stack (a copy): test/support/app-snapshot.ts `StackEnvironment`. */
+  readonly stackEnvironments: Record<string, StackEnvironment>;
   /** Logical ids of the lifecycle's Lambdas and state machines in the platform stack (a copy): test/support/app-snapshot.ts `LifecycleIds`. */
   readonly lifecycleIds: LifecycleIds;
 }
@@ -510,6 +512,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get stackPaths() { return structuredClone(c.stackPaths); },
     get errors() { return structuredClone(c.errors); },
     get stackDependencies() { return structuredClone(c.stackDependencies); },
+    get stackEnvironments() { return structuredClone(c.stackEnvironments); },
     get lifecycleIds() { return structuredClone(c.lifecycleIds); },
     get resourcePaths() { return [...c.resourcePaths]; },
     logicalIdAt(path: string) {
