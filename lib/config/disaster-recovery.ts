@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nearest } from './config-issues.js';
 
 /**
  * A tier's disaster recovery (`tiers.<tier>.disasterRecovery`):
@@ -17,26 +18,61 @@ import { z } from 'zod';
  *     1 to 168. The blueprints do not enforce it: it is the promise the failover runbook is
  *     measured against.
  */
+/**
+ * The message for an `rpoHours`/`rtoHours` that is not a number: missing, or of another type. A quoted number
+ * (`rpoHours: "1"`, YAML's string) is named as the string it is, with the fix, as the config's other numbers are
+ * (config-issues.ts `invalid_type`): "must be whole hours, 1-24" alone left the reader to find the quotes.
+ * @param input the value given (undefined when the key is missing)
+ * @param range the allowed hours, e.g. `1-24`
+ */
+function hoursTypeError(input: unknown, range: string): string {
+  if (input === undefined) return `required: whole hours, ${range}`;
+  if (typeof input === 'string' && input.trim() !== '' && !Number.isNaN(Number(input))) return `must be whole hours, ${range}, a number, not the string ${JSON.stringify(input)}: write ${input.trim()} without quotes`;
+  return `must be whole hours, ${range}`;
+}
+
 const DisasterRecoveryTargetSchema = z.strictObject({
   region: z.string().min(1),
-  rpoHours: z.number({ error: (issue) => (issue.input === undefined ? 'required: whole hours, 1-24' : 'must be whole hours, 1-24') }).int('must be whole hours').min(1, 'must be at least 1 (AWS Backup schedules a rule at most hourly)').max(24, 'must be at most 24 (the DR copy runs at least daily)'),
-  rtoHours: z.number({ error: (issue) => (issue.input === undefined ? 'required: whole hours, 1-168' : 'must be whole hours, 1-168') }).int('must be whole hours').min(1, 'must be at least 1').max(168, 'must be at most 168 (a week)'),
+  rpoHours: z.number({ error: (issue) => hoursTypeError(issue.input, '1-24') }).int('must be whole hours').min(1, 'must be at least 1 (AWS Backup schedules a rule at most hourly)').max(24, 'must be at most 24 (the DR copy runs at least daily)'),
+  rtoHours: z.number({ error: (issue) => hoursTypeError(issue.input, '1-168') }).int('must be whole hours').min(1, 'must be at least 1').max(168, 'must be at most 168 (a week)'),
 });
-type DisasterRecoveryTargetShape = z.infer<typeof DisasterRecoveryTargetSchema>;
 
 /**
- * `'none'` or the target object. Not a `z.union`: a union that fails reports only "invalid input" at
- * the key, and a bad `rpoHours` must be named at `disasterRecovery.rpoHours` with its rule.
+ * A schema of `'none'` or a target object (`target`, a strict object), for the DR keys of the config. Not a `z.union`:
+ * a union that fails reports only "Invalid input" at the key, and a bad `rpoHours` must be named at
+ * `disasterRecovery.rpoHours` with its rule. The target's issues are re-raised at their own paths: an unknown key as
+ * `is not a key of <what>` with the nearest known one, a missing key as `required`, the others with the target
+ * schema's message.
+ * @param target the object form's schema
+ * @param shape how the message names the object form, e.g. `{ region, rpoHours, rtoHours }`
  */
-export const DisasterRecoveryConfigSchema = z.custom<'none' | DisasterRecoveryTargetShape>().superRefine((value, ctx) => {
-  if (value === 'none') return;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    ctx.addIssue({ code: 'custom', message: 'must be "none" or { region, rpoHours, rtoHours }' });
-    return;
-  }
-  const parsed = DisasterRecoveryTargetSchema.safeParse(value);
-  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-});
+export function noneOrTarget<T extends z.ZodObject>(target: T, shape: string): z.ZodCustom<'none' | z.infer<T>> {
+  return z.custom<'none' | z.infer<T>>().superRefine((value, ctx) => {
+    if (value === 'none') return;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `must be "none" or ${shape}` });
+      return;
+    }
+    const parsed = target.safeParse(value);
+    if (parsed.success) return;
+    const known = Object.keys(target.shape);
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          const guess = nearest(key, known);
+          ctx.addIssue({ code: 'custom', path: [...issue.path, key], input: (value as Record<string, unknown>)[key], message: `is not a key of ${shape}${guess ? `; did you mean \`${guess}\`?` : ''}` });
+        }
+      } else if (issue.code === 'invalid_type' && (value as Record<string, unknown>)[String(issue.path[0])] === undefined && !issue.message.startsWith('required')) {
+        ctx.addIssue({ code: 'custom', path: issue.path, message: `is required: set it (the keys are ${shape})` });
+      } else {
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+      }
+    }
+  });
+}
+
+/** A tier's `disasterRecovery`: `'none'` or `{ region, rpoHours, rtoHours }` ({@link noneOrTarget}). */
+export const DisasterRecoveryConfigSchema = noneOrTarget(DisasterRecoveryTargetSchema, '{ region, rpoHours, rtoHours }');
 export type DisasterRecoveryConfig = z.infer<typeof DisasterRecoveryConfigSchema>;
 /** A DR tier's settings, the non-`none` form. */
 export type DisasterRecoveryTarget = Exclude<DisasterRecoveryConfig, 'none'>;

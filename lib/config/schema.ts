@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
-import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
+import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarget } from './disaster-recovery.js';
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
@@ -591,7 +591,7 @@ export const PlatformConfigSchema = z
      * TesseraPlatformDr stack holds the replica audit bucket, its key and the registry's backup vault.
      * @default 'none'
      */
-    platformDisasterRecovery: z.union([z.literal('none'), z.strictObject({ region })]).default('none'),
+    platformDisasterRecovery: noneOrTarget(z.strictObject({ region }), '{ region }').default('none'),
     /** The platform VPC, built when a tier uses shared compute: then `cidr` is /16 to /28 (vpcCidrProblem). */
     platformNetwork: z.strictObject({ cidr, maxAzs: z.number().int().min(2).max(3) }),
     sharedCluster: z.strictObject({
@@ -617,7 +617,8 @@ export const PlatformConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
     }
     const platformDr = c.platformDisasterRecovery;
-    if (platformDr !== 'none' && !c.allowedRegions.includes(platformDr.region)) {
+    // A target missing its region is reported by its own schema (noneOrTarget), not as "undefined" outside allowedRegions.
+    if (platformDr !== 'none' && typeof platformDr.region === 'string' && !c.allowedRegions.includes(platformDr.region)) {
       ctx.addIssue({ code: 'custom', path: ['platformDisasterRecovery', 'region'], message: `"${platformDr.region}" is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
     }
     if (platformDr !== 'none' && platformDr.region === c.homeRegion) {
