@@ -30,6 +30,19 @@ const region = z.string().check((c) => {
   if (problem) c.issues.push({ code: 'custom', message: problem, input: c.value });
 });
 export { DISJOINT, TIER_NAME_RULE };
+/**
+ * An OU name TesseraOrganization gives `CreateOrganizationalUnit` under the organization root: 1-128 characters of the
+ * ASCII range (the API's `Name` constraints, AWS Organizations API Reference, CreateOrganizationalUnit /
+ * UpdateOrganizationalUnit). A name, not a path: Tessera creates the OU directly under `organization.rootId`, so
+ * `Security/Quarantine` (Landing Zone Accelerator's way of naming a nested OU) would become one OU of that literal
+ * name beside Security, not one inside it; refused.
+ */
+const ouName = z.string()
+  .min(1, 'must not be empty: the name of an OU Tessera creates under organization.rootId')
+  .max(128, 'must be at most 128 characters (Organizations CreateOrganizationalUnit refuses a longer Name)')
+  // eslint-disable-next-line no-control-regex
+  .refine((v) => /^[\x00-\x7f]*$/.test(v), 'must be ASCII: Organizations CreateOrganizationalUnit refuses a Name with other characters')
+  .refine((v) => !v.includes('/'), 'is a name, not an OU path: Tessera creates this OU directly under organization.rootId (a nested OU such as Security/Quarantine is not supported): write a name without "/"');
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$/, `is not a valid tier name: ${TIER_NAME_RULE}`);
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'must be an IPv4 network in CIDR form such as 10.0.0.0/16');
 const port = z.number().int().min(1150, 'must be a port from 1150 to 65535 (the range RDS accepts)').max(65535, 'must be a port from 1150 to 65535');
@@ -530,6 +543,26 @@ const ExternalQuarantinePoliciesSchema = z.array(z.strictObject({
   })
   .default([]);
 
+/**
+ * The OUs TesseraOrganization creates under the root (constructs/organization-guardrails.ts) must have distinct names:
+ * Organizations refuses a second OU of a name under the same parent (`DuplicateOrganizationalUnitException`), which
+ * would fail the stack's first deploy. They are `organization.quarantineOuName`, `organization.suspendedOuName` and
+ * `tessera-<tier>` for every tier; an issue names the OU name key and the OU it repeats.
+ */
+function checkOrganizationalUnitNames(c: { organization: { quarantineOuName: string; suspendedOuName: string }; tiers: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+  const { quarantineOuName, suspendedOuName } = c.organization;
+  if (quarantineOuName === suspendedOuName) {
+    ctx.addIssue({ code: 'custom', path: ['organization', 'suspendedOuName'], message: `is also organization.quarantineOuName: Tessera creates both OUs under organization.rootId, and Organizations refuses a second OU of one name under a parent (DuplicateOrganizationalUnitException): give each its own name` });
+  }
+  for (const key of ['quarantineOuName', 'suspendedOuName'] as const) {
+    const name = c.organization[key];
+    const tier = Object.keys(c.tiers).find((t) => `tessera-${t}` === name);
+    if (tier !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['organization', key], message: `is the OU of tier ${tier} (tessera-<tier>, created under organization.rootId too): Organizations refuses a second OU of one name under a parent (DuplicateOrganizationalUnitException): choose another name, or rename the tier` });
+    }
+  }
+}
+
 export const PlatformConfigSchema = z
   .strictObject({
     organization: z.strictObject({
@@ -537,8 +570,10 @@ export const PlatformConfigSchema = z
       /** The AWS Organization id; blueprint assets are readable by its accounts only (aws:PrincipalOrgID). */
       organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id such as o-a1b2c3d4e5'),
       rootId: z.string().regex(/^r-[0-9a-z]{4,32}$/, 'must be an organization root id such as r-ab12'),
-      quarantineOuName: z.string().min(1),
-      suspendedOuName: z.string().min(1),
+      /** Name of the OU TesseraOrganization creates under `rootId` for accounts in quarantine ({@link ouName}). */
+      quarantineOuName: ouName,
+      /** Name of the OU TesseraOrganization creates under `rootId` for suspended and offboarded accounts ({@link ouName}). */
+      suspendedOuName: ouName,
       externalQuarantinePolicies: ExternalQuarantinePoliciesSchema,
     }),
     platformAccountId: accountId,
@@ -606,6 +641,7 @@ export const PlatformConfigSchema = z
     tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier: removing every default tier (null) leaves none; define one under tiers'),
   })
   .superRefine((c, ctx) => {
+    checkOrganizationalUnitNames(c, ctx);
     if (c.sharedCluster.gpu.maxSize > 0 && c.sharedCluster.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
       ctx.addIssue({
         code: 'custom',
