@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { configWith } from '../support/synth.js';
+import type { PlatformConfig } from '../../lib/config/schema.js';
 import { USAGE_TABLE_ENV } from '../../lambdas/admin/usage-routes.js';
 import { createUsageTable } from '../integration/support/gateway-tables.js';
 import { LocalPlatform } from '../integration/support/local-platform.js';
@@ -22,12 +23,13 @@ export interface DemoPlatform {
  * moto is installed into .venv unless it is there (or MOTO_SERVER names one), as `npm test`'s pretest
  * does; its messages go to stderr, so stdout stays the transcript. The caller stops `platform`.
  * @param options.port the admin API's port on 127.0.0.1 (LocalPlatform.start); @default 0 (a free one)
+ * @param options.config the platform config (tiers, regions, accounts) the lifecycle and the admin API run with; @default the default config
  * @throws LocalPortError when that port cannot be bound (taken: `code` EADDRINUSE), before the moto server starts
  */
-export async function startDemoPlatform(options: { port?: number } = {}): Promise<DemoPlatform> {
+export async function startDemoPlatform(options: { port?: number; config?: PlatformConfig } = {}): Promise<DemoPlatform> {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   if (!process.env.MOTO_SERVER) execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'ensure-moto.mjs')], { stdio: ['ignore', 2, 2] });
-  const platform = await LocalPlatform.start(configWith(), { port: options.port });
+  const platform = await LocalPlatform.start(options.config ?? configWith(), { port: options.port });
   try {
     await createUsageTable('tessera-usage');
   } catch (e) {

@@ -1,17 +1,22 @@
 /**
  * The control plane on this machine, kept up for your own `tessera` commands until Ctrl-C: moto plays AWS, the
  * synthesized state machines run in aws-local-stepfunctions with the real Lambda handlers, and the admin API handler
- * answers on 127.0.0.1 (test/integration/support/local-platform.ts, the default config: tiers starter, professional,
- * enterprise). It prints the `export` line to paste into another shell (TESSERA_API_URL, AWS_REGION and placeholder
+ * answers on 127.0.0.1 (test/integration/support/local-platform.ts), with the default config (tiers starter,
+ * professional, enterprise) or your own (--config). It prints the `export` line to paste into another shell (TESSERA_API_URL, AWS_REGION and placeholder
  * credentials: the local admin API does not check the signature; AWS_PROFILE emptied, which would take precedence) and the
  * blueprint versions its catalog publishes (1.0.0, the platform's, and 2.0.0), then e.g.
  *   npx tessera tenants apply -f tenants.yaml --dry-run
  *   npx tessera tenants list
  *   npx tessera tenants show <id>
  * Ctrl-C (SIGINT) or SIGTERM lets the running executions end, closes the admin API and stops moto, then exits 0.
- * Usage: npm run local-platform [-- --port <n>] (installs moto into .venv first when it is missing, as `npm test` does)
- *   --port <n>  the admin API's port on 127.0.0.1 (an integer 1-65535), so that TESSERA_API_URL is the same every
- *               run; default: a free port, another each run. A taken port is refused (exit 1), a bad value too (exit 2).
+ * Usage: npm run local-platform [-- --port <n>] [-- --config <file>] (installs moto into .venv first when it is missing, as `npm test` does)
+ *   --port <n>       the admin API's port on 127.0.0.1 (an integer 1-65535), so that TESSERA_API_URL is the same every
+ *                    run; default: a free port, another each run. A taken port is refused (exit 1), a bad value too (exit 2).
+ *   --config <file>  your tessera.config.yaml (YAML or JSON, merged with the embedded default as `cdk synth` does):
+ *                    its tiers, regions and accounts, so your own tier names, tier changes and a DR tier's
+ *                    `tenants failover-plan --config <file>` can be tried; AWS_REGION in the export line is its
+ *                    homeRegion. Placeholders are allowed (nothing is deployed); an invalid config is refused with
+ *                    synth's message (exit 2). Default: the embedded default config.
  */
 // First: --help / -h prints the comment above and exits before anything runs (scripts/help-flag.ts).
 import '../../scripts/help-flag.js';
@@ -20,29 +25,49 @@ import '../../scripts/help-flag.js';
 
 /**
  * The script's arguments: `--port <n>` or `--port=<n>`, n an integer 1-65535 (TCP's port range less 0, which would
- * mean "any"). Undefined when not given (a free port).
+ * mean "any"), and `--config <file>` or `--config=<file>`. Each undefined when not given (a free port; the default config).
  * @throws Error naming the argument or the value when it is not one of these (the script exits 2)
  */
-function parsePortArgs(args: readonly string[]): number | undefined {
+function parseArgs(args: readonly string[]): { port?: number; config?: string } {
   let port: number | undefined;
+  let config: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    const eq = arg.startsWith('--port=');
-    if (arg !== '--port' && !eq) throw new Error(`unknown argument ${JSON.stringify(arg)}: the only option is --port <n> (see --help)`);
-    const value = eq ? arg.slice('--port='.length) : args[++i];
+    const name = ['--port', '--config'].find((n) => arg === n || arg.startsWith(`${n}=`));
+    if (!name) throw new Error(`unknown argument ${JSON.stringify(arg)}: the options are --port <n> and --config <file> (see --help)`);
+    const value = arg.startsWith(`${name}=`) ? arg.slice(name.length + 1) : args[++i];
+    if (name === '--config') {
+      if (value === undefined || value === '') throw new Error('--config needs a value: the path of your tessera.config.yaml');
+      config = value;
+      continue;
+    }
     if (value === undefined) throw new Error('--port needs a value: an integer 1-65535');
     if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new Error(`--port ${JSON.stringify(value)} is not a port: an integer 1-65535`);
     port = Number(value);
   }
-  return port;
+  return { port, config };
 }
 
 let port: number | undefined;
+let configFile: string | undefined;
 try {
-  port = parsePortArgs(process.argv.slice(2));
+  ({ port, config: configFile } = parseArgs(process.argv.slice(2)));
 } catch (e) {
   process.stderr.write(`local-platform: ${(e as Error).message}\n`);
   process.exit(2);
+}
+
+// --config is loaded (and refused, exit 2, with synth's message) before moto or the platform's modules start.
+let config: import('../../lib/config/schema.js').PlatformConfig | undefined;
+if (configFile !== undefined) {
+  const { loadConfig } = await import('../../lib/config/load-config.js');
+  try {
+    config = loadConfig({ file: configFile });
+  } catch (e) {
+    // A ConfigError (every problem, one line each, as synth prints it), or the file's own (missing, not YAML).
+    process.stderr.write(`local-platform: --config ${configFile}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 // A taken --port is refused before the platform's modules load (2 s of CPU through tsx): a listen on it, closed again.
@@ -62,13 +87,13 @@ if (port !== undefined) {
   }
 }
 
-const [{ configWith }, { LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }] = await Promise.all([
-  import('../support/config-with.js'), import('../integration/support/local-platform.js'), import('./demo-platform.js'),
+const [{ LocalPortError }, { startDemoPlatform }, { BLUEPRINT_VERSION }] = await Promise.all([
+  import('../integration/support/local-platform.js'), import('./demo-platform.js'),
   import('../integration/support/platform-fixture.js'),
 ]);
 let started: Awaited<ReturnType<typeof startDemoPlatform>>;
 try {
-  started = await startDemoPlatform({ port });
+  started = await startDemoPlatform({ port, config });
 } catch (e) {
   if (!(e instanceof LocalPortError)) throw e;
   process.stderr.write(`local-platform: ${e.message}; give another --port, or none for a free one\n`);
@@ -81,7 +106,7 @@ const { platform } = started;
  * `AWS_PROFILE` is emptied: a shell that exports it (the deploy guide's `AWS_PROFILE=platform-admin`) would otherwise sign
  * with that profile, not these keys (the SDK prefers AWS_PROFILE and warns), and a profile this machine lacks is refused.
  */
-export const shellEnv = { TESSERA_API_URL: platform.apiUrl, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' };
+export const shellEnv = { TESSERA_API_URL: platform.apiUrl, AWS_REGION: platform.config.homeRegion, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' };
 /** The blueprint versions the local catalog publishes (blueprint-catalog.ts CATALOG_VERSIONS): the platform's first, then the others. */
 const versions = [BLUEPRINT_VERSION, ...new Set(platform.fixture.catalog.map((b) => b.version).filter((v) => v !== BLUEPRINT_VERSION))];
 
@@ -95,8 +120,8 @@ process.stdout.write([
   '  npx tessera tenants apply -f tenants.yaml --dry-run',
   '  npx tessera tenants list',
   '  npx tessera tenants show <id>',
-  `(or, with the credentials exported, --api-url ${platform.apiUrl} --region us-east-1 on each command)`,
-  `Tiers (the default config): ${Object.keys(configWith().tiers).join(', ')}`,
+  `(or, with the credentials exported, --api-url ${platform.apiUrl} --region ${platform.config.homeRegion} on each command)`,
+  `Tiers (${configFile ?? 'the default config'}): ${Object.keys(platform.config.tiers).join(', ')}`,
   `Blueprint versions (the catalog): ${versions.join(', ')}; new tenants get the platform's, ${versions[0]}`
     + (versions[1] ? `; to move one: npx tessera tenants update <id> --blueprint-version ${versions[1]}` : ''),
   '',

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { bundledEntry, tesseraBundle } from '../support/cli-bundle.js';
 import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
@@ -14,6 +15,22 @@ import { tempDir } from '../support/temp-dirs.js';
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 const dir = tempDir('local-platform-script-');
+/**
+ * A platform team's own config for --config: a home region other than the default's (us-west-2, with the base models'
+ * images there, as SageMaker needs) and a tier of its own beside the default's (a copy of starter in a pool of its own).
+ */
+const OWN_CONFIG = join(dir, 'own.config.json');
+writeFileSync(OWN_CONFIG, JSON.stringify({
+  homeRegion: 'us-west-2',
+  allowedRegions: ['us-west-2', 'us-east-1'],
+  fineTuning: {
+    baseModels: DEFAULT_CONFIG.fineTuning.baseModels.map((m) => ({ ...m, trainingImage: m.trainingImage.replace('.us-east-1.', '.us-west-2.'), servingImage: m.servingImage.replace('.us-east-1.', '.us-west-2.') })),
+  },
+  tiers: { 'lab-pool': { ...DEFAULT_CONFIG.tiers.starter, network: { ...DEFAULT_CONFIG.tiers.starter.network, tenantCidrPool: '10.128.0.0/12' } } },
+}));
+/** A config synth refuses (a tier name with a capital). */
+const BAD_CONFIG = join(dir, 'bad.config.yaml');
+writeFileSync(BAD_CONFIG, 'tiers:\n  Lab: {}\n');
 /** Each started script is killed after its case (or cases) at the latest, should one fail before it stops it. */
 const killIfRunning = (child: ChildProcess | undefined) => { if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
 
@@ -60,15 +77,15 @@ async function startScript(nodeArgs: readonly string[], onStart: (child: ChildPr
  * The case both signals share: the export line holds the variables another shell needs; `tessera tenants apply
  * --dry-run`, `tenants create --watch` and `tenants usage` (`cli`: the CLI's entry) run against it from another
  * process with them; `signal` then stops the admin API, moto, the script's children and the script itself (exit 0).
- * Returns the admin API's URL.
+ * `region`: the export line's AWS_REGION, the config's homeRegion. Returns the admin API's URL.
  */
-async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'SIGTERM'): Promise<string> {
+async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'SIGTERM', region = 'us-east-1'): Promise<string> {
   const exportLine = /^ {2}export (.*)$/m.exec(s.stdout())?.[1];
   expect(exportLine, s.stdout()).toBeDefined();
   const env = Object.fromEntries(exportLine!.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   // s25p: AWS_PROFILE emptied too: a shell exporting it (the deploy guide's AWS_PROFILE=platform-admin) signed with that
   // profile instead of these keys (the SDK prefers it, with a warning), refused when the machine has no such profile.
-  expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
+  expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_REGION: region, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
   // s25p: which --blueprint-version the local catalog has was said nowhere a user would look (the upgrade guide's 0.2.0
   // is refused here: unknown_blueprint_version).
   expect(s.stdout()).toContain('\nBlueprint versions (the catalog): 1.0.0, 2.0.0; new tenants get the platform\'s, 1.0.0; to move one: npx tessera tenants update <id> --blueprint-version 2.0.0\n');
@@ -133,7 +150,11 @@ describe('npm run local-platform', () => {
   // export, a saved profile went stale). --port <n> binds it on 127.0.0.1:<n>.
   // One start for the two cases below, of the same entry bundled (test/support/cli-bundle.ts: the same program
   // without tsx's start-up cost; the case above runs it through tsx), with the CLI bundled too.
-  describe('started with --port <n> (one start, bundled, for both cases)', () => {
+  // s27e: the local platform ran the default config only, so a platform team could not try its own tiers (names, a
+  // tier change between two of them, a DR tier's failover-plan) or its home region there. --config <file> runs it with
+  // theirs; this start takes one of a home region of its own (us-west-2) and a tier of its own (lab-pool) beside the
+  // default's three, so the cases below see both.
+  describe('started with --port <n> --config <file> (one start, bundled, for both cases)', () => {
     let port: number;
     let started: Started;
     let cli: string;
@@ -142,7 +163,7 @@ describe('npm run local-platform', () => {
       const [script, tessera] = await Promise.all([bundledEntry(SCRIPT, ['test/demo', 'test/support', 'test/integration/support', 'scripts/help-flag.ts']), tesseraBundle()]);
       cli = tessera;
       port = await freePort();
-      started = await startScript([script, '--port', String(port)], (c) => { child = c; });
+      started = await startScript([script, '--port', String(port), '--config', OWN_CONFIG], (c) => { child = c; });
     }, 300_000);
     afterAll(() => killIfRunning(child));
 
@@ -152,11 +173,13 @@ describe('npm run local-platform', () => {
       expect(started.stdout()).toContain(`  export TESSERA_API_URL=${url} `);
       const tiers = await fetch(`${url}/admin/tiers`);
       expect(tiers.status).toBe(200);
-      expect(((await tiers.json()) as { tiers: Array<{ name: string }> }).tiers.map((t) => t.name)).toEqual(['starter', 'professional', 'enterprise']);
+      expect(((await tiers.json()) as { tiers: Array<{ name: string }> }).tiers.map((t) => t.name)).toEqual(['starter', 'professional', 'enterprise', 'lab-pool']);
+      expect(started.stdout()).toContain(`\nTiers (${OWN_CONFIG}): starter, professional, enterprise, lab-pool\n`);
+      expect(started.stdout()).toContain(`--api-url ${url} --region us-west-2 on each command`);
     });
 
     it('prints the export line; tessera tenants apply --dry-run runs against it from another process; SIGTERM stops the admin API on <n>, moto and itself (exit 0)', async () => {
-      expect(await exportApplyAndStop(started, cli, 'SIGTERM')).toBe(`http://127.0.0.1:${port}/v1`);
+      expect(await exportApplyAndStop(started, cli, 'SIGTERM', 'us-west-2')).toBe(`http://127.0.0.1:${port}/v1`);
     }, 300_000);
   });
 
@@ -169,7 +192,7 @@ describe('npm run local-platform', () => {
   /** A preload that prints at exit whether the process loaded the config schema (test/unit/cli/count-start-modules.mjs). */
   const COUNT_START_MODULES = join(ROOT, 'test', 'unit', 'cli', 'count-start-modules.mjs');
 
-  it('refuses a taken --port in one line naming it (exit 1), and a --port that is no port (exit 2); --help lists --port', async () => {
+  it('refuses a taken --port in one line naming it (exit 1), and a --port that is no port or a --config that does not load (exit 2); --help lists both', async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const held = (holder.address() as AddressInfo).port;
@@ -188,13 +211,17 @@ describe('npm run local-platform', () => {
       [['--port', 'abc'], '--port "abc" is not a port: an integer 1-65535'],
       [['--port=70000'], '--port "70000" is not a port: an integer 1-65535'],
       [['--port'], '--port needs a value: an integer 1-65535'],
-      [['--prot', '8080'], 'unknown argument "--prot": the only option is --port <n> (see --help)'],
+      [['--prot', '8080'], 'unknown argument "--prot": the options are --port <n> and --config <file> (see --help)'],
+      [['--config'], '--config needs a value: the path of your tessera.config.yaml'],
+      [['--config', join(dir, 'missing.yaml')], `--config ${join(dir, 'missing.yaml')}: Invalid Tessera config (${join(dir, 'missing.yaml')}):\n  - cannot read the config file: ENOENT: no such file or directory, open '${join(dir, 'missing.yaml')}'`],
+      [['--config', BAD_CONFIG], `--config ${BAD_CONFIG}: Invalid Tessera config (embedded default + ${BAD_CONFIG}):\n  - ${BAD_CONFIG}: tiers.Lab = {}: a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter and not ending with "-" (it becomes part of stack, role, DNS names and Kubernetes labels); rename it to \`lab\``],
     ] as const) {
       expect(await runScript(...args), args.join(' ')).toEqual({ code: 2, stdout: '', stderr: `local-platform: ${message}\n` });
     }
     const help = await runScript('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: npm run local-platform \[-- --port <n>\]/);
-    expect(help.stdout).toMatch(/^ {2}--port <n> {2}the admin API's port on 127\.0\.0\.1/m);
+    expect(help.stdout).toMatch(/^ {2}--port <n> +the admin API's port on 127\.0\.0\.1/m);
+    expect(help.stdout).toMatch(/^ {2}--config <file> +your tessera\.config\.yaml/m);
   }, 300_000);
 });

@@ -96,7 +96,7 @@ export class LocalPlatform {
   readonly statusChangeErrors: Array<{ detail: ExecutionStatusChange; error: unknown }> = [];
   private readonly aborts = new Map<string, AbortController>();
   private readonly deliveries = new Map<string, Promise<void>>();
-  private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: WorkflowRunner, private readonly server: Server, readonly apiUrl: string, private readonly config: PlatformConfig) {}
+  private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: WorkflowRunner, private readonly server: Server, readonly apiUrl: string, readonly config: PlatformConfig) {}
 
   /**
    * Starts moto, the platform fixture and the state machines, and serves the admin API on 127.0.0.1:`options.port`
@@ -314,6 +314,7 @@ export class LocalPlatform {
   }
 }
 
+/** The ARN of `workflow`'s state machine in the platform account and home region (TesseraPlatform's). */
 function stateMachineArnOf(config: PlatformConfig, workflow: WorkflowName): string {
-  return `arn:aws:states:us-east-1:${config.platformAccountId}:stateMachine:tessera-${workflow}`;
+  return `arn:aws:states:${config.homeRegion}:${config.platformAccountId}:stateMachine:tessera-${workflow}`;
 }
