@@ -197,7 +197,8 @@ function refuseOffboarded(tenantId: string, status: TenantRecord['status'] | und
  * (placeholders in `<...>` name the earlier command's output to fill in). Pure: every AWS answer is in `input`.
  * The DR region is the registry's (drRegionOf); the one restored from is the newest COMPLETED database recovery
  * point, never one still being copied or PARTIAL.
- * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack;
+ * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack, or
+ *   the registry's tier is not one of the config's and no DR stack is recorded (another platform's config);
  *   (exit 1) when the tenant is OFFBOARDED or OFFBOARDING, or its DR stack REMOVED (refuseOffboarded)
  */
 export function failoverPlan(input: FailoverInput): FailoverPlan {
@@ -215,6 +216,11 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     // Offline the registry, which records the tenant's DR stack, was not read: the tenant may have one from before its tier lost DR.
     throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none in --config${tier ? '' : ' (or is not in this config)'}, and the registry was not read (--account and --tier), so whether the tenant has a DR stack is unknown: `
       + `if its DR stack exists (deployed while its tier had DR), pass --dr-region <its region> (the registry record's disasterRecovery.region); if not, its data lives in ${config.homeRegion} only and there is nothing to fail over to`);
+  }
+  if (!drRegion && !tier && !input.offline) {
+    // The registry's tier is not one of --config's: another platform's config (or one from before a tier was renamed), whose
+    // homeRegion need not be the tenant's; "its data lives in <that region> only" would be said of the wrong region.
+    throw new CliError(`tenant ${tenantId}: its tier ${input.tier} (the registry's) is not a tier of --config (${Object.keys(config.tiers).join(', ')}), and no DR stack is recorded: pass the config the platform was deployed with`);
   }
   if (!drRegion) {
     throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none${tier ? '' : ' (or is not in this config)'} and no DR stack is recorded: its data lives in ${config.homeRegion} only, there is nothing to fail over to`);

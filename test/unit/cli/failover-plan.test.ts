@@ -348,6 +348,13 @@ describe('failoverPlan', () => {
     expect(() => failoverPlan({ ...base, tier: 'professional', offline: false, recoveryPoints: { points: [] } })).toThrow(/no DR stack is recorded/);
   });
 
+  // s27e: a --config without the tenant's tier (another platform's config) said "its data lives in <that config's
+  // homeRegion> only", a region that need not be the tenant's.
+  it('refuses a tenant whose tier is not one of --config\'s and that has no DR stack, naming the config\'s tiers, not a region', () => {
+    const refusal = (() => { try { failoverPlan({ ...base, tier: 'gold', offline: false, recoveryPoints: { points: [] } }); } catch (e) { return (e as Error).message; } return ''; })();
+    expect(refusal).toBe(`tenant acme: its tier gold (the registry's) is not a tier of --config (${Object.keys(base.config.tiers).join(', ')}), and no DR stack is recorded: pass the config the platform was deployed with`);
+  });
+
   it('offline, a tier without DR: says the registry was not read and to pass --dr-region if the tenant\'s DR stack exists', () => {
     const refusal = (() => { try { failoverPlan({ ...base, tier: 'professional', offline: true, recoveryPoints: { points: [] } }); } catch (e) { return (e as Error).message; } return ''; })();
     expect(refusal).toBe('tenant acme: tier professional has disasterRecovery none in --config, and the registry was not read (--account and --tier), so whether the tenant has a DR stack is unknown: '
