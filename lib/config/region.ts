@@ -28,6 +28,19 @@ export const CDK_REGION_PARTITIONS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The opt-in regions of the `aws` partition in aws-cdk-lib's region table (RegionInfo `isOptInRegion`, 2.276.0, the
+ * `aws:is-opt-in-region` fact), copied as CDK_REGION_PARTITIONS is: regions launched after 20 March 2019, disabled in
+ * an account until enabled (AWS Account Management Reference Guide, "Enable or disable AWS Regions in your account",
+ * https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html). test/unit/config/region-table.test.ts
+ * compares it with the installed aws-cdk-lib.
+ */
+export const CDK_OPT_IN_REGIONS: ReadonlySet<string> = new Set([
+  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6',
+  'ap-southeast-7', 'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1',
+  'me-west-1', 'mx-central-1',
+]);
+
+/**
  * Why `name` cannot be a Tessera region (homeRegion, allowedRegions, a DR region, a key of
  * availabilityZones), or undefined when it can. Tessera's policies, ARNs and nag acknowledgements
  * assume the `aws` partition: a region of another one fails synth or deploy later, without a path.

@@ -1,6 +1,6 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { describe, expect, it } from 'vitest';
-import { CDK_REGION_PARTITIONS, regionProblem } from '../../../lib/config/region.js';
+import { CDK_OPT_IN_REGIONS, CDK_REGION_PARTITIONS, regionProblem } from '../../../lib/config/region.js';
 
 /**
  * lib/config/region.ts holds aws-cdk-lib's region table (region → partition) instead of importing
@@ -34,5 +34,9 @@ describe("lib/config/region.ts's copy of aws-cdk-lib's region table", () => {
     // Both kinds of answer are among them.
     expect(regionProblem('us-east-1')).toBeUndefined();
     expect(regionProblem('us-iso-east-1')).toMatch(/aws-iso partition/);
+  });
+
+  it('CDK_OPT_IN_REGIONS is every opt-in region of the aws partition aws-cdk-lib knows, and no other', () => {
+    expect([...CDK_OPT_IN_REGIONS].sort()).toEqual(RegionInfo.regions.filter((r) => r.partition === 'aws' && r.isOptInRegion).map((r) => r.name).sort());
   });
 });

@@ -65,7 +65,10 @@ describe('doctor: the Region offers each tier\'s RDS class and ElastiCache node 
       db: [option('db.r7g.xlarge', '17.4')],
       cache: [offering('cache.t4g.small'), offering('cache.r7g.large', 'valkey'), offering('cache.m7g.large', 'memcached')],
     } });
-    const report = await runDoctor({ config: homeIn('ca-west-1'), configFile: 'acme.yaml', factory: awsClientFactory({ maxAttempts: 1 }), groups: [{ name: 'store-offers', run: storeOfferChecks }] });
+    // ca-west-1 is an opt-in region, which the config refuses as the home of an account-isolation tier (the accounts the
+    // onboarding creates have it disabled): enterprise isolates by VPC here, on shared compute, its database and cache unchanged.
+    const vpcEnterprise = { tiers: { enterprise: { isolation: 'vpc', compute: { mode: 'shared', kubernetesVersion: null, systemNodes: null, gpu: null, quota: { cpu: 64, memoryGiB: 256, gpus: 4, pods: 400 } } } } };
+    const report = await runDoctor({ config: homeIn('ca-west-1', vpcEnterprise), configFile: 'acme.yaml', factory: awsClientFactory({ maxAttempts: 1 }), groups: [{ name: 'store-offers', run: storeOfferChecks }] });
     const lines = report.checks.slice(2);
     expect(lines.map((l) => [l.id, l.status, l.region])).toEqual([
       ['instance-offer:database:starter:ca-west-1', 'fail', 'ca-west-1'], ['instance-offer:cache:starter:ca-west-1', 'pass', 'ca-west-1'],
