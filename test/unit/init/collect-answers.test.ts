@@ -71,6 +71,16 @@ describe('collectAnswers without prompts (--yes)', () => {
     ]);
   });
 
+  // s27e: init wrote a config homed in an opt-in region with the enterprise tier (account isolation), which the config
+  // refuses, and said "it does not load (a bug of tessera init)".
+  it('refuses an opt-in --home-region while a kept tier isolates by account, naming the VPC tiers to keep', async () => {
+    const optIn = { ...REQUIRED_FLAGS, homeRegion: 'me-central-1', allowedRegions: 'me-central-1' };
+    const error = await cliError(collectAnswers(optIn));
+    expect(error.message).toBe('--home-region me-central-1 is an opt-in region, disabled in the accounts Tessera\'s onboarding creates (it enables none), and tier enterprise isolates by account, so its first onboarding would fail: '
+      + 'keep only VPC tiers (--tiers starter,professional), or choose a home region enabled by default');
+    expect((await collectAnswers({ ...optIn, tiers: 'starter,professional' })).homeRegion).toBe('me-central-1');
+  });
+
   it('keeps only the named tiers', async () => {
     const answers = await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'enterprise' });
     expect(answers.tiers).toEqual(['enterprise']);
