@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 
@@ -59,6 +59,10 @@ const apiEvent = (method: string, path: string, token: string, body?: unknown) =
 
 describe('fine-tuning API Lambda', () => {
   it('starts a job as the tenant\'s training launcher, records it and audits under tessera-audit/fine-tuning/', async () => {
+    // A cold Lambda: the sessions of the tenant's roles are cached per tenant and role in module state
+    // (lambdas/shared/tenant-role-clients.ts, the tenant-data sessions of inference/lambda-deps.ts), so
+    // a handler an earlier test ran would start the job without an AssumeRole for this test to see.
+    vi.resetModules();
     const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
     const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' }), { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }));
     expect(out.statusCode).toBe(200);
@@ -237,11 +241,13 @@ describe('training state-change Lambda: offboarding\'s direct invocation', () =>
     const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
     const out = await handler({ ...retire, previous: {} } as never);
     expect(out).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${name}`, `endpoint-config/${name}`, `model/${name}`], deleting: [name], waitingSince: expect.any(String) });
-    // (the launcher session, tenantRoleClient's, is the one the earlier tests of this file assumed: cached per tenant and role)
+    // (the launcher session is tenantRoleClient's, cached per tenant and role: assumed here, or kept from an earlier test)
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.retired', tenantId: 'acme', detail: { executionArn: retire.executionArn } });
   });
 
   it('answers a tenant without fine-tuning COMPLETE without assuming its launcher', async () => {
+    // A cold Lambda (see the first test): with a launcher session kept from an earlier test, no AssumeRole would show either way.
+    vi.resetModules();
     const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
     expect(await handler(retire as never)).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [], checkedNames: [] });
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).not.toContainEqual(expect.stringMatching(/training-launcher$/));
