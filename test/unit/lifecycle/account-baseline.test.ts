@@ -9,6 +9,7 @@ import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } f
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
+import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
@@ -31,6 +32,7 @@ const s3 = mockClient(S3Client);
 
 beforeEach(() => {
   setLifecycleEnv();
+  forgetSessions(); // each test sees its own AssumeRole calls (the provisioning sessions are kept per account, tenant and step)
   records.clear();
   vi.clearAllMocks();
   for (const m of [cfn, sts, events, s3, zones]) m.reset();

@@ -6,6 +6,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { credentials, leased, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 import { configWith } from '../../support/config-with.js';
@@ -28,6 +29,7 @@ const applied = (values: Record<string, number>) => {
 
 beforeEach(() => {
   setLifecycleEnv();
+  forgetSessions(); // each test sees its own AssumeRole calls (the provisioning sessions are kept per account, tenant and step)
   records.clear();
   vi.clearAllMocks();
   for (const m of [sq, sts, sfn, events]) m.reset();

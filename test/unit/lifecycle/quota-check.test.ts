@@ -12,6 +12,7 @@ import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { ACCOUNT_ZONES, blueprintObject, credentials, leased, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
@@ -41,6 +42,7 @@ const noSuchQuota = Object.assign(new Error('The request failed because the spec
 
 beforeEach(() => {
   setLifecycleEnv();
+  forgetSessions(); // each test sees its own AssumeRole calls (the provisioning sessions are kept per account, tenant and step)
   records.clear();
   vi.clearAllMocks();
   for (const m of [s3, sts, sq, ec2, rds, cfn, events]) m.reset();
