@@ -1,4 +1,4 @@
-// tessera:own-process: its first tests assert that the tokenizer is not loaded yet, and count the BPE work from a fresh cache (test/support/shared-worker-files.ts).
+// In a process of its own (test/support/shared-worker-files.ts: vi.resetModules): its tests of a cold module import one afresh.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,12 +7,13 @@ import { build } from 'esbuild';
 import { BytePairEncodingCore } from 'gpt-tokenizer/BytePairEncodingCore';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   IMAGE_UNKNOWN_SIZE_TOKENS,
   MAX_BPE_BYTES_PER_CALL,
   O200K_RANKS_ASSET,
   audioTokens,
+  clearTokenCountCaches,
   countCompletionTokens,
   countPromptTokens,
   countTextTokens,
@@ -36,22 +37,41 @@ const SAMPLES = {
 const exact = (text: string) => countTokens(text, { disallowedSpecial: new Set() });
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
+/**
+ * The module evaluated afresh (vi.resetModules(); gpt-tokenizer, in node_modules, stays loaded): no
+ * tokenizer loaded and empty caches, as in a cold process, whatever the file's other tests did with
+ * the copy imported above.
+ */
+async function freshModule(): Promise<typeof import('../../../lambdas/inference/token-count.js')> {
+  vi.resetModules();
+  return import('../../../lambdas/inference/token-count.js');
+}
+
+// The copy imported above counts with the tokenizer loaded: the tests of the counts need it, in whatever order they run.
+beforeAll(async () => {
+  await loadTokenizer();
+});
+
 describe('before the tokenizer has loaded', () => {
-  it('counts the UTF-8 byte length, an upper bound', () => {
-    expect(tokenizerLoaded()).toBe(false);
-    expect(countTextTokens('hello world')).toBe(11);
-    expect(countTextTokens(SAMPLES.chinese.text)).toBe(utf8(SAMPLES.chinese.text));
-    expect(imageTokens(1024, 1024, 'high')).toBe(765); // the image rule needs no tokenizer
+  it('counts the UTF-8 byte length, an upper bound', async () => {
+    const cold = await freshModule();
+    expect(cold.tokenizerLoaded()).toBe(false);
+    expect(cold.countTextTokens('hello world')).toBe(11);
+    expect(cold.countTextTokens(SAMPLES.chinese.text)).toBe(utf8(SAMPLES.chinese.text));
+    expect(cold.imageTokens(1024, 1024, 'high')).toBe(765); // the image rule needs no tokenizer
   });
 });
 
 describe('countTextTokens (o200k_base)', () => {
   it('loads once, from the package in the source tree', async () => {
-    const info = await loadTokenizer();
+    const cold = await freshModule();
+    expect(cold.tokenizerLoaded()).toBe(false);
+    const info = await cold.loadTokenizer();
     expect(info).toMatchObject({ encoding: 'o200k_base', ranksFrom: 'gpt-tokenizer/bpeRanks/o200k_base' });
-    expect(await loadTokenizer()).toBe(info);
-    expect(tokenizerLoaded()).toBe(true);
-    expect(o200kRanksModulePath()).toMatch(/gpt-tokenizer\/esm\/bpeRanks\/o200k_base\.js$/);
+    expect(await cold.loadTokenizer()).toBe(info);
+    expect(cold.tokenizerLoaded()).toBe(true);
+    expect(cold.o200kRanksModulePath()).toMatch(/gpt-tokenizer\/esm\/bpeRanks\/o200k_base\.js$/);
+    expect(tokenizerLoaded()).toBe(true); // the copy imported above (file-level beforeAll)
   });
 
   it('gives tiktoken\'s counts for known strings', () => {
@@ -105,6 +125,8 @@ describe('countTextTokens (o200k_base)', () => {
       text += '，';
     }
     const real = exact(text);
+    // From empty caches: no piece of the text merged by an earlier test, so the budget alone bounds the merges counted below.
+    clearTokenCountCaches();
     // The work is counted, not timed (no timing asserts: shared machines): the bytes of the pieces
     // handed to gpt-tokenizer's BPE merge, the step whose cost grows with a piece's length squared.
     const merged: number[] = [];
