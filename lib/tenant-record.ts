@@ -580,6 +580,22 @@ export const DriftRecord = z.object({
    * when the later one failed and why. A check that succeeds replaces the whole record.
    */
   failedCheck: z.object({ at: z.string(), error: z.string() }).optional(),
+  /**
+   * The latest time a drift check found the tenant stack, stable (`UPDATE_COMPLETE`) with no operation running, on another
+   * tier or blueprint version (its `tessera:tier` / `tessera:blueprint-version` tags) than the record said, and recorded
+   * the stack's (lambdas/lifecycle/stack-standing.ts driftStanding): an update that completed after the change or upgrade
+   * that started it had ended. Kept by later checks until another one replaces it. Not a drifted resource: the stack
+   * agrees with its template; the registry had fallen behind the stack.
+   */
+  standing: z.object({
+    at: z.string(),
+    stack: z.string(),
+    stackStatus: z.string(),
+    from: z.object({ tier: z.string(), blueprintVersion: z.string().optional() }),
+    to: z.object({ tier: z.string(), blueprintVersion: z.string() }),
+    /** The failure whose pending stack update this resolved (failure.stackUpdating), when one was recorded. */
+    executionArn: z.string().optional(),
+  }).optional(),
 });
 export type DriftRecord = z.infer<typeof DriftRecord>;
 
@@ -675,6 +691,28 @@ export const AdminInvite = z.object({
 });
 export type AdminInvite = z.infer<typeof AdminInvite>;
 
+/**
+ * A change's or upgrade's tenant stack still updating (`UPDATE_IN_PROGRESS`, `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` is done)
+ * when the operation ended without *Check blueprint* recording it (*Record failure*, *End stopped execution*:
+ * lambdas/lifecycle/stack-standing.ts): ExecuteChangeSet went through, and in AWS the update goes on after the execution
+ * stopped, so the stack may end on `tier` / `blueprintVersion` (its tags) while the record keeps its own. Unresolved, the
+ * admin API refuses a `PATCH` to the recorded tier or version with 409 `stack_update_pending` instead of
+ * `nothing_to_change`. `resolved` by the drift workflow's *Check drift* once the stack no longer updates and no operation
+ * holds the tenant: `recorded` when the stack completed its update (the record now says its tier, version and outputs),
+ * else the stack's status (`UPDATE_ROLLBACK_COMPLETE`: it is back on the recorded tier). A later change that succeeds
+ * clears the whole failure.
+ */
+export const StackUpdating = z.object({
+  stack: z.string(),
+  /** CloudFormation's StackStatus when the failure was recorded. */
+  status: z.string(),
+  /** The tier and blueprint version of the update (the stack's tags). */
+  tier: z.string(),
+  blueprintVersion: z.string(),
+  resolved: z.object({ at: z.string(), stackStatus: z.string(), recorded: z.boolean() }).optional(),
+});
+export type StackUpdating = z.infer<typeof StackUpdating>;
+
 export const TenantRecord = z.object({
   tenantId: TenantId,
   name: DisplayName,
@@ -741,6 +779,8 @@ export const TenantRecord = z.object({
     leftBehind: z.array(LeftBehindResource).optional(),
     /** Protections lifted so that the dead stack of this failure could be deleted (the execution's, see executions[].liftedProtections). */
     liftedProtections: z.array(LiftedProtection).optional(),
+    /** The change's tenant stack was still updating when this failure was recorded (StackUpdating, lambdas/lifecycle/stack-standing.ts). */
+    stackUpdating: StackUpdating.optional(),
   }).optional(),
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),

@@ -6,9 +6,10 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { RegistryContentionError, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor } from './blueprints.js';
 import { catchReason, clipReason } from './catch-reason.js';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import type { DriftRecord, TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
 import { cloudFormationError, deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
+import { driftStanding, type DriftStanding } from './stack-standing.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -85,10 +86,11 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   // (an offboarding deleting its stacks, a change updating them) makes what was detected no drift.
   const busy = notCheckable(record);
   if (busy) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped: busy };
-  // Written only if nothing wrote the record since it was read (no lease taken meanwhile).
-  const save = async (drift: ReturnType<typeof driftRecord>): Promise<string | undefined> => {
+  // Written only if nothing wrote the record since it was read (no lease taken meanwhile): the drift, and what the tenant
+  // stack stands on when the registry fell behind it (driftStanding, read after the record), in the same write.
+  const save = async (drift: ReturnType<typeof driftRecord>, standing: DriftStanding): Promise<string | undefined> => {
     try {
-      await updateTenant(record.tenantId, { drift }, { holder: null, expectStatus: ['ACTIVE'], expectUpdatedAt: record.updatedAt });
+      await updateTenant(record.tenantId, { drift, ...standing.changes }, { holder: null, expectStatus: ['ACTIVE'], expectUpdatedAt: record.updatedAt });
       return undefined;
     } catch (e) {
       if (!(e instanceof TenantConflictError || e instanceof RegistryContentionError)) throw e;
@@ -98,10 +100,12 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   if (input.error) {
     const error = catchReason(input.error, 1000);
     // The last check that ran stays (its verdict, time, resources) beside this failure (failedCheckRecord).
-    const drift = failedCheckRecord(record.drift, checkedAt, error);
-    const skipped = await save(drift);
+    const standing = await driftStanding(record, checkedAt);
+    const drift = withStanding(failedCheckRecord(record.drift, checkedAt, error), record.drift, standing);
+    const skipped = await save(drift, standing);
     if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
-    return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, checkFailed: true };
+    if (standing.standing) await announce(record.tenantId, checkedAt, drift);
+    return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, checkFailed: true, standing: standing.standing };
   }
   const stacks: StackDrift[] = [];
   // The earliest start of this tenant's detections: what they found may predate an operation that ended after it.
@@ -148,17 +152,35 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     logger.info('drift detection superseded', { since, operation: later });
     return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped, superseded: true };
   }
-  const drift = driftRecord(stacks, checkedAt);
-  const skipped = await save(drift);
+  // The tenant stack's tier and version tags against the record, read now (after the record): written with the drift.
+  const standing = await driftStanding(record, checkedAt);
+  const drift = withStanding(driftRecord(stacks, checkedAt), record.drift, standing);
+  const skipped = await save(drift, standing);
   if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
-  if (drift.status === 'DRIFTED') {
-    logger.warn('tenant stacks drifted', { resources: drift.resources.length + (drift.truncated ?? 0) });
-    await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, {
-      tenantId: record.tenantId, checkedAt, stacks: drift.stacks, driftedCount: drift.resources.length + (drift.truncated ?? 0),
-      // The first 20: an event entry is at most 256 KB; the registry and `tessera tenants drift <id>` have the rest.
-      resources: drift.resources.slice(0, 20),
-    });
-  }
-  return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status };
+  if (drift.status === 'DRIFTED') logger.warn('tenant stacks drifted', { resources: drift.resources.length + (drift.truncated ?? 0) });
+  if (drift.status === 'DRIFTED' || standing.standing) await announce(record.tenantId, checkedAt, drift);
+  return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, standing: standing.standing };
 }, { trackStep: false });
+
+/**
+ * The drift record to write: `standing` is this check's catch-up of the registry (driftStanding) or, without one, the
+ * previous record's (the latest catch-up stays visible in `tessera tenants drift <id>` until another replaces it).
+ */
+function withStanding(drift: DriftRecord, previous: DriftRecord | undefined, standing: DriftStanding): DriftRecord {
+  const latest = standing.standing ?? previous?.standing;
+  return latest ? { ...drift, standing: latest } : drift;
+}
+
+/**
+ * `Tenant Drift Detected`: stacks drifted from their templates, or the registry fell behind the tenant stack and this check
+ * recorded the stack's tier and version (`standing`; `driftedCount` may then be 0).
+ */
+async function announce(tenantId: string, checkedAt: string, drift: DriftRecord): Promise<void> {
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, {
+    tenantId, checkedAt, status: drift.status, stacks: drift.stacks, driftedCount: drift.resources.length + (drift.truncated ?? 0),
+    // The first 20: an event entry is at most 256 KB; the registry and `tessera tenants drift <id>` have the rest.
+    resources: drift.resources.slice(0, 20),
+    ...(drift.standing?.at === checkedAt ? { standing: drift.standing } : {}),
+  });
+}
 

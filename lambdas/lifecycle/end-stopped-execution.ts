@@ -60,7 +60,7 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   const standing = await stackStanding(record, lease.kind, 'End stopped execution');
   const reason = `execution ${detail.status}${detail.error ? `: ${detail.error}` : ''}${detail.cause ? ` (${detail.cause})` : ''} at "${step}" without recording its outcome${standing.note ? `; ${standing.note}` : ''}`;
   // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.
-  const ended = await endDeadOperation(record, lease, { step, reason, changes: standing.changes });
+  const ended = await endDeadOperation(record, lease, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: ended.status });
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: ended.status });
   return { ended: true, status: ended.status };

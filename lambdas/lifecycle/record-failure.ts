@@ -218,7 +218,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const lifted = liftedProtections.length ? { liftedProtections } : {};
   const fullReason = [reason, ...(leftBehind.length ? [`left behind: ${leftBehind.map(describeLeftBehind).join('; ')}`] : []), ...notes].join('; ');
   const ended = await failOperation(record, lease, {
-    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted }, entry: { reason, ...lifted }, changes,
+    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(standing.updating ? { stackUpdating: standing.updating } : {}) }, entry: { reason, ...lifted }, changes,
   });
   // A change set refused by the guard (change-set-guard.ts): the resources it would have destroyed, named on the bus too.
   // (`refused` alone means an execution refused before it took the lease: recordWithoutLease.)

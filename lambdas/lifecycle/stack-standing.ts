@@ -1,5 +1,6 @@
+import type { Stack } from '@aws-sdk/client-cloudformation';
 import { TIER_TAG } from '../../lib/tenant-naming.js';
-import type { LifecycleKind, TenantRecord } from '../../lib/tenant-record.js';
+import type { DriftRecord, LifecycleKind, StackUpdating, TenantRecord } from '../../lib/tenant-record.js';
 import { logger } from '../shared/handler.js';
 import { cloudFormationFor, stackName, VERSION_TAG } from './blueprints.js';
 import { describeStack } from './deploy-blueprint.js';
@@ -9,10 +10,53 @@ import { ownershipProblem } from './stack-ownership.js';
 export interface StackStanding {
   changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs'>>;
   note?: string;
+  /** The stack still updating (the failure's `stackUpdating`): its outcome is not known yet. */
+  updating?: StackUpdating;
 }
 
 /** Update statuses after which the stack runs the template of its last update (CloudFormation's stack status values). */
 const UPDATED = new Set(['UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']);
+
+/** An update of the stack still running forward (not a rollback): its outcome is not known yet. */
+const updatingForward = (status: string) => status.startsWith('UPDATE_') && status.endsWith('_IN_PROGRESS') && !status.includes('ROLLBACK') && !UPDATED.has(status);
+
+/** The tenant stack as the rule reads it: its status, its tier and version tags, and the fields *Check blueprint* records. */
+interface StackRead {
+  name: string;
+  status: string;
+  tier?: string;
+  version?: string;
+  outputs: Record<string, string>;
+}
+
+/**
+ * Reads the tenant stack of `record` (through the tenant account's role, session `step`): undefined when there is none,
+ * or when it is not this tenant's (stack-ownership.ts). Throws what CloudFormation or STS throw.
+ */
+async function readTenantStack(record: TenantRecord, step: string): Promise<StackRead | undefined> {
+  const name = stackName(record.tenantId, 'tenant');
+  const stack: Stack | undefined = await describeStack(await cloudFormationFor(record, 'tenant', step), name);
+  if (!stack || ownershipProblem(stack, record, 'tenant')) return undefined;
+  const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
+  return {
+    name, status: stack.StackStatus ?? '', tier: tag(TIER_TAG), version: tag(VERSION_TAG),
+    outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
+  };
+}
+
+/** The stack's tags name a tier and version other than the record's. */
+const differs = (read: StackRead, record: TenantRecord): read is StackRead & { tier: string; version: string } =>
+  !!read.tier && !!read.version && (read.tier !== record.tier || read.version !== record.blueprintVersion);
+
+/**
+ * The one rule (used by stackStanding and driftStanding): a stack of this tenant, stable after an update
+ * (`UPDATE_COMPLETE`, `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`), whose tags name another tier or version than the record,
+ * stands on its tags: the registry records them with its outputs, as *Check blueprint* would.
+ */
+function standingChanges(read: StackRead, record: TenantRecord): StackStanding['changes'] | undefined {
+  if (!differs(read, record) || !UPDATED.has(read.status)) return undefined;
+  return { tier: read.tier, blueprintVersion: read.version, stackOutputs: read.outputs };
+}
 
 /**
  * The tier and blueprint version a change's (or upgrade's) tenant stack stands on when the operation ends without *Check
@@ -22,9 +66,10 @@ const UPDATED = new Set(['UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
  * them; only for a stack of this tenant (stack-ownership.ts) in UPDATE_COMPLETE whose tags differ from the record.
  * Before, the failure left the registry on the tier and version before the change while the stack ran the new ones:
  * `PATCH` back to the recorded tier was refused `nothing_to_change`, a rolling upgrade listed the tenant under the old tier.
- * A stack still updating (in AWS the update goes on after the execution stopped) is named in the note, the record left
- * as it is: its outcome is not known yet. Best effort: a stack that cannot be read leaves the record as it is (logged),
- * never hides the failure.
+ * A stack still updating (in AWS the update goes on after the execution stopped) is named in the note and returned as
+ * `updating` (recorded as the failure's `stackUpdating`), the record left as it is: its outcome is not known yet; the drift
+ * workflow records it once the stack is stable (driftStanding). Best effort: a stack that cannot be read leaves the record
+ * as it is (logged), never hides the failure.
  * @param step the step reading it (the session name of the tenant account's role)
  * @returns `{ changes: {} }` for another kind, a tenant without an account, or a stack that agrees with the record
  */
@@ -32,26 +77,73 @@ export async function stackStanding(record: TenantRecord, kind: LifecycleKind, s
   if ((kind !== 'change' && kind !== 'upgrade') || !record.accountId) return { changes: {} };
   const name = stackName(record.tenantId, 'tenant');
   try {
-    const stack = await describeStack(await cloudFormationFor(record, 'tenant', step), name);
-    if (!stack || ownershipProblem(stack, record, 'tenant')) return { changes: {} };
-    const tag = (key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
-    const tier = tag(TIER_TAG);
-    const version = tag(VERSION_TAG);
-    if (!tier || !version || (tier === record.tier && version === record.blueprintVersion)) return { changes: {} };
-    const status = stack.StackStatus ?? '';
-    if (UPDATED.has(status)) {
-      const stackOutputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? '']));
+    const read = await readTenantStack(record, step);
+    if (!read || !differs(read, record)) return { changes: {} };
+    const changes = standingChanges(read, record);
+    if (changes) {
       return {
-        changes: { tier, blueprintVersion: version, stackOutputs },
-        note: `stack ${name} completed its update to tier ${tier}, version ${version} before the execution ended: recorded (it was tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'}); the usage key stays in the plan it is in until the next change or upgrade`,
+        changes,
+        note: `stack ${name} completed its update to tier ${read.tier}, version ${read.version} before the execution ended: recorded (it was tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'}); the usage key stays in the plan it is in until the next change or upgrade`,
       };
     }
-    if (status.startsWith('UPDATE_') && status.endsWith('_IN_PROGRESS') && !status.includes('ROLLBACK')) {
-      return { changes: {}, note: `stack ${name} is still ${status} (to tier ${tier}, version ${version}): the registry keeps tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'} until a change runs on the stack as it ends` };
+    if (updatingForward(read.status)) {
+      return {
+        changes: {},
+        updating: { stack: name, status: read.status, tier: read.tier, blueprintVersion: read.version },
+        note: `stack ${name} is still ${read.status} (to tier ${read.tier}, version ${read.version}): the registry keeps tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'} until the drift workflow finds the update ended (daily, or now: tessera tenants drift --detect ${record.tenantId}), which records the stack's tier and version if it completed`,
+      };
     }
     return { changes: {} };
   } catch (e) {
     logger.warn('could not read the tenant stack of the failed change; the registry keeps its tier and version', { stack: name, error: e as Error });
     return { changes: {} };
   }
+}
+
+/** What the drift check writes about the tenant stack's standing, with its drift record (check-drift.ts). */
+export interface DriftStanding {
+  /** Registry fields to write in the drift check's conditional write: tier, version, outputs; `failure` with its pending update resolved. */
+  changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs' | 'failure'>>;
+  /** The drift record's `standing`, when the stack's tier and version were recorded (announced with `Tenant Drift Detected`). */
+  standing?: NonNullable<DriftRecord['standing']>;
+}
+
+/**
+ * The drift workflow's catch-up of the registry with the tenant stack (*Check drift*, for an ACTIVE tenant no operation
+ * holds): the stack is read (tags, status, outputs) and the rule of stackStanding applied — a stack of this tenant in
+ * `UPDATE_COMPLETE` whose tags name another tier or version than the record stands on them. That is a change or upgrade
+ * stopped (or failed) while its stack was still `UPDATE_IN_PROGRESS`, whose update completed after the execution ended
+ * (or a dead lease ended by a request that cannot read the stack): nothing else ever notices, DetectStackDrift compares
+ * the stack with its own template. The failure's pending update (`failure.stackUpdating`) is resolved once the stack no
+ * longer updates: `recorded` when its tier and version were recorded, else with the stack's status (after
+ * `UPDATE_ROLLBACK_COMPLETE` the stack is back on the recorded tier and nothing else changes). The caller writes
+ * `changes` conditionally on the record as read (`expectUpdatedAt`, status ACTIVE): a lease taken meanwhile fails the
+ * write, so this never races an operation. Best effort: a stack that cannot be read (logged) changes nothing.
+ * @param record the tenant as read before the stack (its `updatedAt` is the write's condition)
+ * @param at the check's time (ISO 8601)
+ * @returns `{ changes: {} }` for a tenant held by an operation, not ACTIVE, without an account, or whose stack agrees,
+ *   is gone, is not this tenant's or is still updating
+ */
+export async function driftStanding(record: TenantRecord, at: string): Promise<DriftStanding> {
+  if (record.lease || record.status !== 'ACTIVE' || !record.accountId) return { changes: {} };
+  let read: StackRead | undefined;
+  try {
+    read = await readTenantStack(record, 'drift');
+  } catch (e) {
+    logger.warn('could not read the tenant stack\'s tags for the drift check; the registry keeps its tier and version', { tenantId: record.tenantId, error: e as Error });
+    return { changes: {} };
+  }
+  if (!read || read.status.endsWith('_IN_PROGRESS') && !UPDATED.has(read.status)) return { changes: {} };
+  const changes = standingChanges(read, record);
+  const pending = record.failure?.stackUpdating && !record.failure.stackUpdating.resolved ? record.failure : undefined;
+  const failure = pending && { failure: { ...pending, stackUpdating: { ...pending.stackUpdating!, resolved: { at, stackStatus: read.status, recorded: !!changes } } } };
+  if (!changes) return { changes: { ...failure } };
+  const standing = {
+    at, stack: read.name, stackStatus: read.status,
+    from: { tier: record.tier, ...(record.blueprintVersion ? { blueprintVersion: record.blueprintVersion } : {}) },
+    to: { tier: changes.tier!, blueprintVersion: changes.blueprintVersion! },
+    ...(pending?.executionArn ? { executionArn: pending.executionArn } : {}),
+  };
+  logger.warn('tenant stack stands on another tier or version than the registry: recorded', { standing });
+  return { changes: { ...changes, ...failure }, standing };
 }

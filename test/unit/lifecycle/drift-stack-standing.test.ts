@@ -1,0 +1,164 @@
+import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { records, registryMock } from './registry-mock.js';
+import { credentials, setLifecycleEnv, tenant } from './support.js';
+
+// A change stopped seconds after ExecuteChangeSet, its stack still UPDATE_IN_PROGRESS (real AWS): the update ends later,
+// and the drift workflow (Check drift) is what makes the registry catch up with the stack (stack-standing.ts driftStanding).
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const bus = mockClient(EventBridgeClient);
+const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
+const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
+const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
+
+const CHANGE = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:chg-1';
+const OUTPUTS_A = { ApiUrl: 'https://a.example.com' };
+/** The tenant stack as DescribeStacks answers it: this tenant's tags, the tier and version it runs, its outputs. */
+const stack = (status: string, tier: string, version = '1.0.0', outputs: Record<string, string> = { ApiUrl: `https://${tier}.example.com` }): Stack => ({
+  StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: status as Stack['StackStatus'], CreationTime: new Date(),
+  Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:tier', Value: tier }, { Key: 'tessera:blueprint-version', Value: version }],
+  Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+});
+const stackIs = (s: Stack) => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [s] });
+const events = () => bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]);
+/** acme on starter 1.0.0, held by a change to professional that ExecuteChangeSet started. */
+const changing = (): TenantRecord => tenant({
+  status: 'UPDATING', tier: 'starter', blueprintVersion: '1.0.0', stackName: 'tessera-acme', stackOutputs: OUTPUTS_A, currentStep: 'Check blueprint',
+  lease: { kind: 'change', executionArn: CHANGE, requestId: 'chg-1', acquiredAt: '2026-11-30T00:00:00.000Z', previousStatus: 'ACTIVE' },
+  executions: [{ kind: 'change', requestId: 'chg-1', executionArn: CHANGE, startedAt: '2026-11-30T00:00:00.000Z', status: 'RUNNING' }],
+});
+/** The operator stops the change while its stack is still UPDATE_IN_PROGRESS to professional. */
+const stopWhileUpdating = async () => {
+  records.set('acme', changing());
+  stackIs(stack('UPDATE_IN_PROGRESS', 'professional'));
+  await endStopped({ detail: { executionArn: CHANGE, status: 'ABORTED', input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'chg-1' } }) } } as never, {} as never);
+  // The drift run comes hours later (a detection started before the stop's end would be discarded as superseded).
+  const r = records.get('acme')!;
+  records.set('acme', { ...r, executions: r.executions.map((e) => ({ ...e, endedAt: '2026-11-30T00:05:00.000Z' })) });
+};
+const driftRun = async () => {
+  const d = await detect({ tenantId: 'acme' }, {} as never);
+  return check({ tenantId: 'acme', detections: d.detections }, {} as never);
+};
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  for (const m of [cfn, sts, bus]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cfn.on(DetectStackDriftCommand).callsFake((i) => ({ StackDriftDetectionId: `det-${i.StackName}` }));
+  cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'IN_SYNC' });
+  cfn.on(DescribeStackResourceDriftsCommand).resolves({ StackResourceDrifts: [] });
+});
+
+describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
+  it('records the pending update on the failure, keeping the tier', async () => {
+    await stopWhileUpdating();
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter', blueprintVersion: '1.0.0', stackOutputs: OUTPUTS_A });
+    expect(after.lease).toBeUndefined();
+    expect(after.failure).toMatchObject({
+      kind: 'change', executionArn: CHANGE,
+      reason: expect.stringContaining('still UPDATE_IN_PROGRESS (to tier professional, version 1.0.0)'),
+      stackUpdating: { stack: 'tessera-acme', status: 'UPDATE_IN_PROGRESS', tier: 'professional', blueprintVersion: '1.0.0' },
+    });
+    expect(after.failure!.stackUpdating!.resolved).toBeUndefined();
+  });
+
+  it('the update completes: the next drift run records the stack on professional, resolves the failure\'s pending update and announces it', async () => {
+    await stopWhileUpdating();
+    stackIs(stack('UPDATE_COMPLETE', 'professional', '1.0.0', { ApiUrl: 'https://b.example.com' }));
+    bus.reset();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const out = await driftRun();
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', stackOutputs: { ApiUrl: 'https://b.example.com' } });
+    const standing = { at: expect.any(String), stack: 'tessera-acme', stackStatus: 'UPDATE_COMPLETE', from: { tier: 'starter', blueprintVersion: '1.0.0' }, to: { tier: 'professional', blueprintVersion: '1.0.0' }, executionArn: CHANGE };
+    expect(after.drift).toMatchObject({ status: 'IN_SYNC', standing });
+    expect(after.failure!.stackUpdating!.resolved).toEqual({ at: after.drift!.checkedAt, stackStatus: 'UPDATE_COMPLETE', recorded: true });
+    expect(out).toMatchObject({ state: 'COMPLETE', status: 'IN_SYNC', standing });
+    expect(events().map((e) => e.DetailType)).toEqual(['Tenant Drift Detected']);
+    expect(JSON.parse(events()[0].Detail!)).toMatchObject({ tenantId: 'acme', status: 'IN_SYNC', driftedCount: 0, standing });
+    // the next run finds the record and the stack agreeing: nothing more written about it, nothing announced; the catch-up stays visible
+    bus.resetHistory();
+    await driftRun();
+    expect(records.get('acme')).toMatchObject({ tier: 'professional', drift: { standing } });
+    expect(events()).toEqual([]);
+  });
+
+  it('the update rolls back: the drift run changes neither tier, version nor outputs and announces nothing (only the pending update is resolved)', async () => {
+    await stopWhileUpdating();
+    stackIs(stack('UPDATE_ROLLBACK_COMPLETE', 'starter', '1.0.0', OUTPUTS_A));
+    bus.resetHistory();
+    const out = await driftRun();
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter', blueprintVersion: '1.0.0', stackOutputs: OUTPUTS_A });
+    expect(after.drift!.standing).toBeUndefined();
+    expect(after.failure!.stackUpdating!.resolved).toEqual({ at: after.drift!.checkedAt, stackStatus: 'UPDATE_ROLLBACK_COMPLETE', recorded: false });
+    expect(out).toMatchObject({ status: 'IN_SYNC' });
+    expect(out.standing).toBeUndefined();
+    expect(events()).toEqual([]);
+  });
+
+  it('still updating at the drift run: nothing recorded about it, the pending update stays', async () => {
+    await stopWhileUpdating();
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack tessera-acme is in UPDATE_IN_PROGRESS state'), { name: 'ValidationError' }));
+    bus.resetHistory();
+    await driftRun();
+    expect(records.get('acme')).toMatchObject({ tier: 'starter', failure: { stackUpdating: { status: 'UPDATE_IN_PROGRESS' } } });
+    expect(records.get('acme')!.failure!.stackUpdating!.resolved).toBeUndefined();
+    expect(events()).toEqual([]);
+  });
+
+  it('an operation holds the tenant: the drift run records nothing, also when it takes the lease while the stack is read', async () => {
+    await stopWhileUpdating();
+    stackIs(stack('UPDATE_COMPLETE', 'professional'));
+    const repair = { kind: 'change' as const, executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:chg-2', requestId: 'chg-2', acquiredAt: '2026-12-01T00:00:00.000Z', previousStatus: 'ACTIVE' as const };
+    // held when the run reads it
+    const held = { ...records.get('acme')!, status: 'UPDATING' as const, lease: repair };
+    records.set('acme', held);
+    bus.resetHistory();
+    expect(await driftRun()).toMatchObject({ skipped: 'tenant is UPDATING: drift not checked' });
+    expect(records.get('acme')).toEqual(held);
+    // taken (a suspend keeps the status ACTIVE) between Check drift's read of the record and its write
+    const free = { ...held, status: 'ACTIVE' as const, lease: undefined };
+    records.set('acme', free);
+    const d = await detect({ tenantId: 'acme' }, {} as never);
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).callsFake(() => {
+      records.set('acme', { ...records.get('acme')!, lease: { ...repair, kind: 'suspend' }, updatedAt: '2026-12-01T00:00:01.000Z' });
+      return { Stacks: [stack('UPDATE_COMPLETE', 'professional')] };
+    });
+    const raced = await check({ tenantId: 'acme', detections: d.detections }, {} as never);
+    expect(raced).toMatchObject({ state: 'COMPLETE', skipped: expect.stringContaining('held by suspend') });
+    expect(records.get('acme')).toMatchObject({ tier: 'starter', stackOutputs: OUTPUTS_A });
+    expect(records.get('acme')!.drift).toBeUndefined();
+    expect(records.get('acme')!.failure!.stackUpdating!.resolved).toBeUndefined();
+    expect(events()).toEqual([]);
+  });
+
+  it('without a recorded pending update (a dead lease ended by a request that cannot read the stack), a stack UPDATE_COMPLETE on another tier is recorded too', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', tier: 'starter', blueprintVersion: '1.0.0', stackName: 'tessera-acme', stackOutputs: OUTPUTS_A }));
+    stackIs(stack('UPDATE_COMPLETE', 'professional', '1.1.0'));
+    const out = await driftRun();
+    expect(records.get('acme')).toMatchObject({ tier: 'professional', blueprintVersion: '1.1.0', drift: { standing: { from: { tier: 'starter', blueprintVersion: '1.0.0' }, to: { tier: 'professional', blueprintVersion: '1.1.0' } } } });
+    expect(records.get('acme')!.drift!.standing!.executionArn).toBeUndefined();
+    expect(out.standing).toBeDefined();
+    expect(events().map((e) => e.DetailType)).toEqual(['Tenant Drift Detected']);
+  });
+
+  it('a stack that is not this tenant\'s (another request tag) is never taken for its standing', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', tier: 'starter', blueprintVersion: '1.0.0', stackName: 'tessera-acme', stackOutputs: OUTPUTS_A }));
+    const foreign = stack('UPDATE_COMPLETE', 'professional');
+    stackIs({ ...foreign, Tags: foreign.Tags!.map((t) => (t.Key === 'tessera:request-id' ? { ...t, Value: 'someone-else' } : t)) });
+    await driftRun();
+    expect(records.get('acme')).toMatchObject({ tier: 'starter', stackOutputs: OUTPUTS_A });
+    expect(events()).toEqual([]);
+  });
+});
