@@ -65,6 +65,21 @@ function requestIdReused(requestId: string, holder: string, tenantId: string): A
 }
 
 /** 409 for a tenant another operation holds, naming it and its execution. */
+/**
+ * 409 `stack_update_pending` for a `PATCH` to the tier or version the record already has while its last change's stack
+ * update was still running when that change ended (`failure.stackUpdating`, unresolved: lambdas/lifecycle/stack-standing.ts):
+ * the stack may run the update's tier now, so `nothing_to_change` could be wrong. The admin API cannot look (it has no
+ * access to the tenant's account); the drift workflow does, and records what the stack stands on. Undefined otherwise.
+ * @param param the field the refusal names (`tier` or `blueprintVersion`)
+ */
+function stackUpdatePending(record: TenantRecord, param: 'tier' | 'blueprintVersion'): ApiError | undefined {
+  const updating = record.failure?.stackUpdating;
+  if (!updating || updating.resolved) return undefined;
+  return new ApiError(409, `tenant "${record.tenantId}" is recorded on tier "${record.tier}", blueprintVersion "${record.blueprintVersion ?? '(none)'}", but its stack ${updating.stack} was still ${updating.status} to tier "${updating.tier}", blueprintVersion "${updating.blueprintVersion}" when ${[record.failure!.kind ?? 'the operation', record.failure!.executionArn].filter(Boolean).join(' ')} ended (${record.failure!.at}): it may run that tier now, and the admin API cannot read it. `
+    + `Run tessera tenants drift --detect ${record.tenantId} (POST /admin/drift with the tenant), or wait for the daily drift workflow: it records the tier and version the stack stands on once its update ended; then send this request again`,
+  'conflict_error', 'stack_update_pending', param);
+}
+
 function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
   const lease = record.lease!;
   return new ApiError(409, `tenant "${record.tenantId}" is busy: ${describeLease(lease)} is running; ${kind} is refused until it ends (follow it with tessera tenants watch ${record.tenantId})`,
@@ -425,6 +440,9 @@ export const routes: AdminRoutes = {
       blueprintVersion: change.blueprintVersion !== undefined && change.blueprintVersion !== record.blueprintVersion ? change.blueprintVersion : undefined,
     };
     if (!effective.tier && !effective.blueprintVersion) {
+      // The record's tier and version may be behind its stack: an update still running when the last change ended.
+      const pending = change.tier !== undefined || change.blueprintVersion !== undefined ? stackUpdatePending(record, change.tier !== undefined ? 'tier' : 'blueprintVersion') : undefined;
+      if (pending) throw pending;
       const same = [change.tier && `tier is already "${change.tier}"`, change.blueprintVersion && `blueprintVersion is already "${change.blueprintVersion}"`].filter(Boolean).join(', ');
       throw new ApiError(400, change.name && !same
         ? 'renaming alone is not a lifecycle change; send tier or blueprintVersion'

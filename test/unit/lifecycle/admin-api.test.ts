@@ -424,6 +424,33 @@ describe('admin API: change', () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  it('refuses a PATCH to the recorded tier with 409 stack_update_pending while the last change\'s stack update was still running when it ended, until the drift check resolved it', async () => {
+    useConfig(sameNetworkConfig);
+    const stopped = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:chg-1';
+    const pending = registered({
+      status: 'ACTIVE', tier: 'starter', blueprintVersion: '1.0.0',
+      failure: { step: 'Check blueprint', reason: 'execution ABORTED …', at: '2026-11-30T00:05:00.000Z', kind: 'change', executionArn: stopped,
+        stackUpdating: { stack: 'tessera-acme', status: 'UPDATE_IN_PROGRESS', tier: 'professional', blueprintVersion: '1.0.0' } },
+    });
+    records.set('acme', pending);
+    for (const [change, param] of [[{ tier: 'starter' }, 'tier'], [{ blueprintVersion: '1.0.0' }, 'blueprintVersion']] as const) {
+      const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify(change) });
+      expect(res.statusCode).toBe(409);
+      expect(body(res).error).toMatchObject({ type: 'conflict_error', code: 'stack_update_pending', param });
+      expect(body(res).error.message).toContain(`its stack tessera-acme was still UPDATE_IN_PROGRESS to tier "professional", blueprintVersion "1.0.0" when change ${stopped} ended`);
+      expect(body(res).error.message).toContain('tessera tenants drift --detect acme');
+    }
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(pending);
+    // a change to another tier is not refused: it runs on the stack as it is
+    const other = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: 'professional' }) });
+    expect(other.statusCode).toBe(202);
+    // resolved by the drift check (the stack rolled back to starter): nothing_to_change again
+    records.set('acme', { ...pending, failure: { ...pending.failure!, stackUpdating: { ...pending.failure!.stackUpdating!, resolved: { at: '2026-12-01T03:00:00.000Z', stackStatus: 'UPDATE_ROLLBACK_COMPLETE', recorded: false } } } });
+    const same = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: 'starter' }) });
+    expect([same.statusCode, body(same).error.code]).toEqual([400, 'nothing_to_change']);
+  });
+
   it('refuses unknown fields and unknown tiers in a PATCH', async () => {
     records.set('acme', registered({ status: 'ACTIVE' }));
     const unknown = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: 'professional', force: true }) });
