@@ -78,6 +78,12 @@ export function supersedingOperation(record: TenantRecord, since: string): Tenan
  * during the wait: supersedingOperation, against the detections' `startedAt` and CloudFormation's
  * own Timestamp) is discarded as superseded: nothing recorded, nothing emitted; the next run checks
  * the stacks as the operation left them.
+ *
+ * The tenant stack's standing (stack-standing.ts driftStanding, read after the record): a stack `UPDATE_COMPLETE` on
+ * another tier or blueprint version (its tags) than the record — an update that completed after the change or upgrade
+ * that started it had ended — is recorded (tier, version, outputs) in the same conditional write, `drift.standing` says
+ * from what to what, and `Tenant Drift Detected` carries it (emitted for it even when no resource drifted); the failure's
+ * pending stack update (`failure.stackUpdating`) is resolved once the stack no longer updates.
  */
 export const handler = lifecycleHandler('Check drift', async (input: CheckDriftInput) => {
   const record = await requireTenant(input.tenantId);

@@ -43,6 +43,7 @@ const describeOperation = (e: LifecycleExecution) => `${e.kind}${e.change?.repai
 /**
  * One tenant's drift: status, time, each stack, then each drifted resource with its property paths,
  * then each resource the detection could not check (UNKNOWN) with its type and CloudFormation's reason.
+ * The latest catch-up of the registry with the tenant stack (`standing`: its tier and version recorded) is named after the stacks.
  * With the tenant's `executions` (its registry record), an operation since the check is named: the
  * record is the check's, from before it, and a repair that succeeded is not offered again.
  */
@@ -57,6 +58,10 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
     lines.push(`  since this check: ${describeOperation(since.at(-1)!)}${others ? ` (and ${others} earlier operation${others === 1 ? '' : 's'})` : ''}; what follows is what the check found before ${since.length === 1 ? 'it' : 'them'}: the next drift run (daily, 03:00 UTC, or now: tessera tenants drift --detect ${out.tenantId}) checks the stacks as they are now`);
   }
   for (const s of d.stacks) lines.push(`  stack ${s.stack}: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`);
+  const st = d.standing;
+  if (st) {
+    lines.push(`  registry caught up ${st.at}: stack ${st.stack} was ${st.stackStatus} on tier ${st.to.tier}, version ${st.to.blueprintVersion} while the record said tier ${st.from.tier}, version ${st.from.blueprintVersion ?? '(none)'}${st.executionArn ? ` (its update completed after ${st.executionArn} ended)` : ''}: recorded; the usage key moves with the next change or upgrade`);
+  }
   if (d.error) lines.push(`  error: ${d.error}`);
   if (d.resources.length) {
     lines.push(table(d.resources.map((r) => ({

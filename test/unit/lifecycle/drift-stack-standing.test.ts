@@ -16,6 +16,7 @@ const bus = mockClient(EventBridgeClient);
 const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
+const { tenantDriftLines } = await import('../../../lib/cli/tenants-drift-command.js');
 
 const CHANGE = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:chg-1';
 const OUTPUTS_A = { ApiUrl: 'https://a.example.com' };
@@ -86,6 +87,7 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(out).toMatchObject({ state: 'COMPLETE', status: 'IN_SYNC', standing });
     expect(events().map((e) => e.DetailType)).toEqual(['Tenant Drift Detected']);
     expect(JSON.parse(events()[0].Detail!)).toMatchObject({ tenantId: 'acme', status: 'IN_SYNC', driftedCount: 0, standing });
+    expect(tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: after.drift })).toContain(`registry caught up ${after.drift!.checkedAt}: stack tessera-acme was UPDATE_COMPLETE on tier professional, version 1.0.0 while the record said tier starter, version 1.0.0 (its update completed after ${CHANGE} ended): recorded`);
     // the next run finds the record and the stack agreeing: nothing more written about it, nothing announced; the catch-up stays visible
     bus.resetHistory();
     await driftRun();
