@@ -119,3 +119,58 @@ describe('a change that ends after CloudFormation did its work', () => {
     await changesBack('raviga');
   }, 180_000);
 });
+
+/**
+ * Hostile pass s27g: in AWS an execution stopped seconds after ExecuteChangeSet finds the stack still UPDATE_IN_PROGRESS,
+ * and the update completes after. moto's stack updates complete at once: the stopped execution's DescribeStacks is
+ * answered UPDATE_IN_PROGRESS (an SDK middleware rewriting the status of tessera-<id> while `updating`), then moto's
+ * answer as it is (UPDATE_COMPLETE on business). moto has no DetectStackDrift: the drift run's check fails on it and goes
+ * through *Record drift error*, which reads the tenant stack's standing too.
+ */
+describe('a change stopped while its stack was still updating', () => {
+  it('keeps the tier with the pending update on the failure; PATCH to it is 409 stack_update_pending; the drift run records the tier the stack completed its update to, and announces it', async () => {
+    const before = await onboarded('piedpiper', 'professional');
+    let updating = false;
+    cleanups.push(inject('in-progress-piedpiper', (next, context) => async (args) => {
+      const out = await next(args);
+      if (updating && context.commandName === 'DescribeStacksCommand' && args.input.StackName === 'tessera-piedpiper' && out.output?.Stacks?.[0]) {
+        return { ...out, output: { ...out.output, Stacks: [{ ...out.output.Stacks[0], StackStatus: 'UPDATE_IN_PROGRESS' }] } };
+      }
+      return out;
+    }));
+    const sent = hangAfter('ExecuteChangeSetCommand', 'tessera-piedpiper');
+    const change = await api('PATCH', '/admin/tenants/piedpiper', { tier: 'business' });
+    expect(change.status).toBe(202);
+    await sent;
+    updating = true;
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: change.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    expect((await settled(change.body.executionArn)).status).toBe('ABORTED');
+    const stopped = await released('piedpiper');
+    updating = false;
+    // THEN the record keeps professional, naming the update still running
+    expect(stopped).toMatchObject({ status: 'ACTIVE', tier: 'professional', failure: {
+      kind: 'change', executionArn: change.body.executionArn,
+      stackUpdating: { stack: 'tessera-piedpiper', status: 'UPDATE_IN_PROGRESS', tier: 'business', blueprintVersion: before.blueprintVersion },
+    } });
+    // AND the update has completed (moto): the stack runs business; PATCH professional is not nothing_to_change
+    expect(await stackOf('piedpiper')).toEqual({ status: 'UPDATE_COMPLETE', tier: 'business', version: before.blueprintVersion });
+    const refused = await api('PATCH', '/admin/tenants/piedpiper', { tier: 'professional' });
+    expect([refused.status, refused.body.error?.code]).toEqual([409, 'stack_update_pending']);
+    expect(refused.body.error.message).toContain('tessera tenants drift --detect piedpiper');
+    // WHEN the drift workflow checks the tenant
+    const run = await api('POST', '/admin/drift', { tenantId: 'piedpiper' });
+    expect(run.status, JSON.stringify(run.body)).toBe(202);
+    expect((await settled(run.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN the registry says business, the drift record and Tenant Drift Detected say why
+    const caughtUp = (await getTenant('piedpiper'))!;
+    const standing = { stack: 'tessera-piedpiper', stackStatus: 'UPDATE_COMPLETE', from: { tier: 'professional', blueprintVersion: before.blueprintVersion }, to: { tier: 'business', blueprintVersion: before.blueprintVersion }, executionArn: change.body.executionArn };
+    expect(caughtUp).toMatchObject({ status: 'ACTIVE', tier: 'business', drift: { standing }, failure: { stackUpdating: { resolved: { stackStatus: 'UPDATE_COMPLETE', recorded: true } } } });
+    expect(caughtUp.lease).toBeUndefined();
+    const drifts = (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === 'piedpiper' && e.detailType === 'Tenant Drift Detected');
+    expect(drifts.map((e) => e.detail.standing)).toEqual([expect.objectContaining(standing)]);
+    // AND business again is nothing to change; the way back runs
+    expect((await api('PATCH', '/admin/tenants/piedpiper', { tier: 'business' })).body.error).toMatchObject({ code: 'nothing_to_change' });
+    await changesBack('piedpiper');
+  }, 240_000);
+});
+
