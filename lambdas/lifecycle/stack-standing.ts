@@ -133,7 +133,7 @@ export async function driftStanding(record: TenantRecord, at: string): Promise<D
     logger.warn('could not read the tenant stack\'s tags for the drift check; the registry keeps its tier and version', { tenantId: record.tenantId, error: e as Error });
     return { changes: {} };
   }
-  if (!read || read.status.endsWith('_IN_PROGRESS') && !UPDATED.has(read.status)) return { changes: {} };
+  if (!read || (read.status.endsWith('_IN_PROGRESS') && !UPDATED.has(read.status))) return { changes: {} };
   const changes = standingChanges(read, record);
   const pending = record.failure?.stackUpdating && !record.failure.stackUpdating.resolved ? record.failure : undefined;
   const failure = pending && { failure: { ...pending, stackUpdating: { ...pending.stackUpdating!, resolved: { at, stackStatus: read.status, recorded: !!changes } } } };
