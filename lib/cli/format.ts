@@ -1,5 +1,5 @@
 import { printable } from '../printable.js';
-import type { LifecycleExecution, TenantRecord } from '../tenant-record.js';
+import type { DriftRecord, LifecycleExecution, StackUpdating, TenantRecord } from '../tenant-record.js';
 import { nextStepAfterFailure } from './lifecycle-answers.js';
 import { offboardingLines } from './offboarding-format.js';
 
@@ -51,7 +51,34 @@ export function adminInviteLine(a: NonNullable<TenantRecord['adminInvite']>): st
   return printable(`${a.state} ${a.email}${a.reason ? `: ${a.reason}` : ''}`);
 }
 
-/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
+/**
+ * A failure's pending stack update (`failure.stackUpdating`, lib/tenant-record.ts StackUpdating) as one line, for
+ * `tessera tenants show` (under the failure) and `tessera tenants watch` (after it): the stack, its status when the
+ * operation ended and the tier and version it was updating to; then `not resolved yet` (the registry keeps its tier and
+ * version until a drift check finds the update ended), or when the drift check resolved it, the stack's status then and
+ * whether its tier and version were recorded. The failure's reason says what the stack was doing when it was recorded
+ * only; this line says what became of it.
+ */
+export function stackUpdatingLine(u: StackUpdating): string {
+  const head = `stack ${u.stack} was ${u.status} to tier ${u.tier}, version ${u.blueprintVersion} when the operation ended`;
+  const r = u.resolved;
+  const tail = !r
+    ? 'not resolved yet: the registry keeps its tier and version until a drift check finds the update ended'
+    : `resolved ${r.at} by the drift check: ${r.stackStatus}, ${r.recorded ? 'its tier and version recorded' : 'the recorded tier and version kept'}`;
+  return printable(`${head}; ${tail}`);
+}
+
+/**
+ * The drift check's latest catch-up of the registry with the tenant stack (`drift.standing`): when, the stack and its
+ * status, the tier and version recorded (`to`) and those the record said before (`from`), and the execution whose
+ * pending update it resolved. `tessera tenants show` prints it as `caught up`, `tessera tenants drift <id>` as
+ * `registry caught up`.
+ */
+export function standingText(st: NonNullable<DriftRecord['standing']>): string {
+  return printable(`${st.at}: stack ${st.stack} was ${st.stackStatus} on tier ${st.to.tier}, version ${st.to.blueprintVersion} while the record said tier ${st.from.tier}, version ${st.from.blueprintVersion ?? '(none)'}${st.executionArn ? ` (its update completed after ${st.executionArn} ended)` : ''}: recorded; the usage key moves with the next change or upgrade`);
+}
+
+/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -69,8 +96,11 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.disasterRecovery) lines.push(...drLines(t.disasterRecovery));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   if (t.failure) lines.push(`failure     ${t.failure.step}: ${t.failure.reason}`);
+  if (t.failure?.stackUpdating) lines.push(`  ${stackUpdatingLine(t.failure.stackUpdating)}`);
   // What to run about it (nothing while an operation holds the tenant: that operation is the next step).
-  if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason)}`);
+  if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating)}`);
+  // The registry's tier and version recorded from the stack by a drift check (they were behind it): why the tier changed.
+  if (t.drift?.standing) lines.push(`caught up   ${standingText(t.drift.standing)}`);
   if (Object.keys(t.stackOutputs).length) {
     lines.push('outputs');
     for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);

@@ -3,6 +3,7 @@
  * gives them (lambdas/admin/admin-api.ts `offboard`, the retry route). Each answer says whether
  * something started: the CLI says so, and names the execution only when there is one.
  */
+import type { StackUpdating } from '../tenant-record.js';
 
 /** `DELETE /admin/tenants/{id}`: 202 `{ executionArn, status, resumed? }` (started; `resumed`: the step a stopped offboarding had failed at), or 200 `{ note, executionArn? }` (an offboarding already running, or the tenant already OFFBOARDED: nothing started). */
 export interface OffboardAnswer { executionArn?: string; status?: string; note?: string; resumed?: string }
@@ -59,9 +60,20 @@ export function statusChangeLines(id: string, action: 'suspend' | 'resume', out:
  * another account: it is the new account's root email), a stopped offboarding with `retry` or `delete --yes` again, a
  * failed change or upgrade (the tenant stays on its previous tier and version) with the same `update` again, a failed
  * suspend or resume with the same command again. `tessera tenants watch` and `show` print it after the failure.
+ *
+ * A change or upgrade whose tenant stack was still updating when it ended (`stackUpdating`, lib/tenant-record.ts
+ * StackUpdating) does not stay on its previous tier for sure: unresolved, the next step is the drift check that records
+ * where the update ended (until then a `PATCH` to the recorded tier or version is 409 `stack_update_pending`); resolved
+ * with the stack's tier and version `recorded`, there is nothing to run again; resolved otherwise (the update rolled
+ * back), the change's own next step.
+ * @param stackUpdating the failure's `stackUpdating` @default - none: the failure's kind decides
  */
-export function nextStepAfterFailure(id: string, kind: string | undefined, reason: string): string {
+export function nextStepAfterFailure(id: string, kind: string | undefined, reason: string, stackUpdating?: StackUpdating): string {
   const cause = 'remove the cause above, then run';
+  if (stackUpdating && !stackUpdating.resolved) {
+    return `the stack's update goes on in CloudFormation: tessera tenants drift --detect ${id} records the tier and version it ends on (the daily drift run does too); until then tessera tenants update ${id} to the recorded tier or version is refused (409 stack_update_pending)`;
+  }
+  if (stackUpdating?.resolved?.recorded) return `nothing to run again: the stack completed its update after the ${kind ?? 'operation'} ended, and the drift check of ${stackUpdating.resolved.at} recorded its tier and version`;
   switch (kind) {
     case 'onboard':
       return /EMAIL_ALREADY_EXISTS/.test(reason)

@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { AllowReplacement, IDEMPOTENCY_KEY, TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
+import { AllowReplacement, IDEMPOTENCY_KEY, TENANT_STATUSES, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
 import { lostStartAnswer } from './admin-api-errors.js';
 import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { onboardBody } from './onboard-body.js';
-import { table, tenantDetails } from './format.js';
+import { stackUpdatingLine, table, tenantDetails } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
 import { adminTarget, profileOption } from './admin-target.js';
 import { tenantsApplyCommand } from './tenants-apply-command.js';
@@ -29,7 +29,8 @@ interface Progress {
   startDate?: string;
   stopDate?: string;
   currentStep?: string;
-  failure?: { step: string; reason: string; kind?: string };
+  /** The tenant's recorded failure (TenantRecord's), answered with the execution it is of. */
+  failure?: { step: string; reason: string; kind?: string; stackUpdating?: StackUpdating };
   /** Announcements of this execution still owed (its operation took effect; PutEvents failed after it). */
   owedAnnouncements?: Array<{ detailType: string; error?: string }>;
   /**
@@ -110,7 +111,11 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       if (!json) {
         const took = secondsBetween(p.startDate, p.stopDate);
         print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()}${took ? ` in${took}` : ''} — tenant ${id} is ${p.status}`);
-        if (p.failure) print(`failed at "${p.failure.step}": ${p.failure.reason}\nnext: ${nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason)}`);
+        if (p.failure) {
+          print(`failed at "${p.failure.step}": ${p.failure.reason}`);
+          if (p.failure.stackUpdating) print(stackUpdatingLine(p.failure.stackUpdating));
+          print(`next: ${nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason, p.failure.stackUpdating)}`);
+        }
         const stopped = stoppedAt(p);
         if (stopped) print(`stopped at "${stopped.step}": ${stopped.reason}\nnext: ${nextStepAfterFailure(id, p.kind, stopped.reason)}`);
         for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);

@@ -5,7 +5,7 @@ import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { DETAILED, detailedExitcodeOption, driftExitLine, driftOrUnknown, type DriftOrUnknown } from './detailed-exitcode.js';
-import { table } from './format.js';
+import { standingText, table } from './format.js';
 import { tenantIdArgument } from './option-parsers.js';
 
 /** Every page of `GET /admin/drift` (lambdas/admin/drift-routes.ts), the rows together. */
@@ -60,7 +60,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
   for (const s of d.stacks) lines.push(`  stack ${s.stack}: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`);
   const st = d.standing;
   if (st) {
-    lines.push(`  registry caught up ${st.at}: stack ${st.stack} was ${st.stackStatus} on tier ${st.to.tier}, version ${st.to.blueprintVersion} while the record said tier ${st.from.tier}, version ${st.from.blueprintVersion ?? '(none)'}${st.executionArn ? ` (its update completed after ${st.executionArn} ended)` : ''}: recorded; the usage key moves with the next change or upgrade`);
+    lines.push(`  registry caught up ${standingText(st)}`);
   }
   if (d.error) lines.push(`  error: ${d.error}`);
   if (d.resources.length) {

@@ -120,6 +120,57 @@ describe('tessera tenants show of a failed tenant', () => {
   });
 });
 
+// s27: a change that ended while its tenant stack was still UPDATE_IN_PROGRESS records failure.stackUpdating, resolved by
+// a later drift check (drift.standing when it recorded the stack's tier). Watch and show said `the tenant stays on its
+// previous tier and version` of it, and neither said whether the update had been resolved.
+describe('tessera tenants watch and show of a change whose stack was still updating', () => {
+  const CHANGE = 'arn:aws:states:us-east-1:111111111111:execution:tessera-change:change-acme-1';
+  const updating = { stack: 'tessera-acme', status: 'UPDATE_IN_PROGRESS', tier: 'professional', blueprintVersion: '1.0.0' };
+  const failure = { step: 'Wait for the stack', reason: 'execution ABORTED at "Wait for the stack"; stack tessera-acme is still UPDATE_IN_PROGRESS …', at: '2026-12-04T10:00:31.000Z', kind: 'change' as const, executionArn: CHANGE };
+  const resolved = (recorded: boolean) => ({ ...updating, resolved: { at: '2026-12-05T03:00:00.000Z', stackStatus: recorded ? 'UPDATE_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE', recorded } });
+  const watchLines = async (stackUpdating: object) => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    const answer = { status: 'ACTIVE', kind: 'change', executionStatus: 'ABORTED', steps: [{ name: 'Wait for the stack', seconds: 30, status: 'ABORTED' }], failure: { ...failure, stackUpdating } };
+    await watch({ call: async () => answer } as unknown as AdminClient, 'acme', 1, false, undefined, false);
+    vi.restoreAllMocks();
+    return out.join('').split('\n');
+  };
+  const record = (extra: Partial<TenantRecord>): TenantRecord => ({
+    tenantId: 'acme', name: 'Acme', tier: 'starter', isolation: 'account', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001', blueprintVersion: '1.0.0',
+    status: 'ACTIVE', createdAt: '2026-12-03T06:00:00.000Z', updatedAt: '2026-12-03T06:00:00.000Z', stackOutputs: {}, executions: [], ...extra,
+  } as TenantRecord);
+
+  it('watch: the pending update after the failure, and the drift check as the next step', async () => {
+    const out = await watchLines(updating);
+    const at = out.findIndex((l) => l.startsWith('failed at "Wait for the stack"'));
+    expect(out[at + 1]).toBe('stack tessera-acme was UPDATE_IN_PROGRESS to tier professional, version 1.0.0 when the operation ended; not resolved yet: the registry keeps its tier and version until a drift check finds the update ended');
+    expect(out[at + 2]).toBe('next: the stack\'s update goes on in CloudFormation: tessera tenants drift --detect acme records the tier and version it ends on (the daily drift run does too); until then tessera tenants update acme to the recorded tier or version is refused (409 stack_update_pending)');
+  });
+
+  it('watch: a resolved update says how it ended; recorded, nothing to run again; rolled back, the change\'s own next step', async () => {
+    const recorded = await watchLines(resolved(true));
+    expect(recorded).toContain('stack tessera-acme was UPDATE_IN_PROGRESS to tier professional, version 1.0.0 when the operation ended; resolved 2026-12-05T03:00:00.000Z by the drift check: UPDATE_COMPLETE, its tier and version recorded');
+    expect(recorded).toContain('next: nothing to run again: the stack completed its update after the change ended, and the drift check of 2026-12-05T03:00:00.000Z recorded its tier and version');
+    const rolledBack = await watchLines(resolved(false));
+    expect(rolledBack).toContain('stack tessera-acme was UPDATE_IN_PROGRESS to tier professional, version 1.0.0 when the operation ended; resolved 2026-12-05T03:00:00.000Z by the drift check: UPDATE_ROLLBACK_COMPLETE, the recorded tier and version kept');
+    expect(rolledBack.find((l) => l.startsWith('next: '))).toMatch(/^next: the tenant stays on its previous tier and version; /);
+  });
+
+  it('show: the pending update under the failure, its next step, and the drift check\'s catch-up (from → to, when)', () => {
+    const pending = tenantDetails(record({ failure: { ...failure, stackUpdating: updating } })).split('\n');
+    const at = pending.findIndex((l) => l.startsWith('failure     Wait for the stack: '));
+    expect(pending[at + 1]).toBe('  stack tessera-acme was UPDATE_IN_PROGRESS to tier professional, version 1.0.0 when the operation ended; not resolved yet: the registry keeps its tier and version until a drift check finds the update ended');
+    expect(pending[at + 2]).toMatch(/^next {8}the stack's update goes on in CloudFormation: tessera tenants drift --detect acme /);
+    expect(pending.some((l) => l.startsWith('caught up'))).toBe(false);
+    const standing = { at: '2026-12-05T03:00:00.000Z', stack: 'tessera-acme', stackStatus: 'UPDATE_COMPLETE', from: { tier: 'starter', blueprintVersion: '1.0.0' }, to: { tier: 'professional', blueprintVersion: '1.0.0' }, executionArn: CHANGE };
+    const caughtUp = tenantDetails(record({ tier: 'professional', failure: { ...failure, stackUpdating: resolved(true) }, drift: { status: 'IN_SYNC', checkedAt: '2026-12-05T03:00:00.000Z', stacks: [], resources: [], standing } }));
+    expect(caughtUp).toContain('\n  stack tessera-acme was UPDATE_IN_PROGRESS to tier professional, version 1.0.0 when the operation ended; resolved 2026-12-05T03:00:00.000Z by the drift check: UPDATE_COMPLETE, its tier and version recorded\n');
+    expect(caughtUp).toMatch(/^next {8}nothing to run again: /m);
+    expect(caughtUp).toContain(`\ncaught up   2026-12-05T03:00:00.000Z: stack tessera-acme was UPDATE_COMPLETE on tier professional, version 1.0.0 while the record said tier starter, version 1.0.0 (its update completed after ${CHANGE} ended): recorded; the usage key moves with the next change or upgrade`);
+  });
+});
+
 // Found by a platform engineer trying the README (s22): create's help did not say the admin email becomes the new
 // AWS account's root email (lambdas/lifecycle/create-account.ts CreateAccount Email), unique across AWS.
 describe('tessera tenants create --help', () => {
