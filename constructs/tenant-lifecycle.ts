@@ -284,6 +284,8 @@ export class TenantLifecycle extends Construct {
     if (props.userPool) identities.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
     // And the onboarding's first-admin invitation: without a pool (external IdP) it records the invitation SKIPPED.
     if (props.userPool) this.functions['invite-tenant-admin'].function.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
+    // Register tenant compares a replayed onboarding's inviteAdmin as it would run: left out, the pool decides its default.
+    if (props.userPool) this.functions['register-tenant'].function.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
 
     const grants = this.grants(props, organizationRole, platformIsManagement);
     for (const [handler, caps] of Object.entries(CAPABILITIES) as Array<[LifecycleHandlerName, Capability[]]>) {

@@ -662,6 +662,15 @@ export type DisasterRecoveryRecord = z.infer<typeof DisasterRecoveryRecord>;
 export const InviteAdmin = z.boolean();
 
 /**
+ * Whether an onboarding invites its tenant's first admin when the request does not say (`inviteAdmin` absent): with
+ * the platform's own Cognito pool, yes, as SaaS Builder Toolkit's control plane creates the tenant admin user at
+ * onboarding (a tenant is of no use to its people until one of them can sign in, and `adminEmail` is already required);
+ * with an external identity provider (`gateway.jwt`: no pool), no, its users are not Tessera's to invite.
+ * @param userPoolId the platform pool (TESSERA_USER_POOL_ID), undefined or '' without one
+ */
+export const invitesByDefault = (userPoolId: string | undefined): boolean => Boolean(userPoolId);
+
+/**
  * What *Invite tenant admin* (the onboarding step just before *Activate tenant*: lambdas/lifecycle/invite-tenant-admin.ts)
  * did about the tenant's first admin, written under the onboarding's lease, so the record says it before it says ACTIVE.
  * - `INVITED`: `email` is a user of this tenant in the platform pool with role `admin` (`userId`): created now (Cognito

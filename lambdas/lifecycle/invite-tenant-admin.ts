@@ -1,5 +1,5 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import type { AdminInvite, TenantRecord } from '../../lib/tenant-record.js';
+import { invitesByDefault, type AdminInvite, type TenantRecord } from '../../lib/tenant-record.js';
 import { CognitoCallError, CognitoTenantUsers, retryableCognitoError, type EmitEvent } from '../identity/cognito-tenant-users.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { TENANT_USER_EVENTS, tenantUserEventDetail } from '../identity/identity-events.js';
@@ -29,15 +29,6 @@ export type InviteOutcome = Pick<AdminInvite, 'state' | 'email' | 'userId' | 'fo
 
 /** The outcome of the Cognito work, before it is recorded. */
 type Outcome = Pick<AdminInvite, 'state' | 'userId' | 'found' | 'reason' | 'eventError'>;
-
-/**
- * Whether an onboarding invites its tenant's first admin when the request does not say (`inviteAdmin` absent): with
- * the platform's own Cognito pool, yes, as SaaS Builder Toolkit's control plane creates the tenant admin user at
- * onboarding (a tenant is of no use to its people until one of them can sign in, and `adminEmail` is already required);
- * with an external identity provider (`gateway.jwt`: no pool), no, its users are not Tessera's to invite.
- * @param userPoolId the platform pool (TESSERA_USER_POOL_ID), undefined or '' without one
- */
-export const invitesByDefault = (userPoolId: string | undefined): boolean => Boolean(userPoolId);
 
 /** The command that invites `email` as `tenantId`'s admin once it is ACTIVE (the way to retry a failed invitation). */
 export const inviteCommand = (tenantId: string, email: string) => `tessera users invite --tenant ${tenantId} --email ${email} --role admin`;

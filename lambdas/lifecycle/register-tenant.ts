@@ -1,6 +1,6 @@
-import { LIFECYCLE_OPERATIONS, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
+import { invitesByDefault, LIFECYCLE_OPERATIONS, type OnboardRequest, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
-import { platformConfig } from '../shared/environment.js';
+import { ENV, platformConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, putNewTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
@@ -15,16 +15,42 @@ export interface Registration {
   resumedFrom?: string;
 }
 
+/** The onboarding request's fields every request gives (OnboardRequest), and `isolation`, which follows from the tier. */
+const REQUIRED_FIELDS = ['name', 'tier', 'adminEmail', 'isolation'] as const;
+/** The onboarding request's optional fields (OnboardRequest's `.optional()` keys; `requestId` and `tenantId` identify it). */
+type OptionalField = { [K in keyof OnboardRequest]-?: undefined extends OnboardRequest[K] ? K : never }[keyof OnboardRequest];
+
 /**
- * Where an onboarding request differs from the one recorded for the tenant: each as
- * `field "recorded" → "requested"`. Isolation follows from the tier, and is named when it differs. `inviteAdmin` is
- * compared when the request gives it (a record without it: `"(not given)"`, the platform's default).
+ * The value each optional field of an onboarding request (OnboardRequest) takes when the request leaves it out, on this
+ * platform: `inviteAdmin` true with the platform's own user pool, false without one (invitesByDefault). What the
+ * onboarding does with a field left out, so what a replay that leaves it out asks.
+ * @param userPoolId the platform pool (TESSERA_USER_POOL_ID) @default - this Lambda's environment
  */
-export function requestDifferences(record: TenantRecord, request: LifecycleState['request']): string[] {
-  const fields = ['name', 'tier', 'adminEmail', 'isolation', 'inviteAdmin'] as const;
-  return fields
+export function onboardDefaults(userPoolId = process.env[ENV.userPoolId]): { [K in OptionalField]-?: NonNullable<OnboardRequest[K]> } {
+  return { inviteAdmin: invitesByDefault(userPoolId) };
+}
+
+/**
+ * Where an onboarding request differs from the one recorded for the tenant under the same `requestId` (a replay): each as
+ * `field "recorded" → "requested"`. Isolation follows from the tier, and is named when it differs. An optional field
+ * (onboardDefaults) is compared as the value each side means: the one it gave, else its default; one side leaving it out
+ * is named with the default, `inviteAdmin "false" → (not given: default "true")`. A replay means what its request says,
+ * as a `PATCH` replayed under its Idempotency-Key with another body is another change (admin-api.ts earlierRequest): an
+ * original `inviteAdmin: false` replayed without it asked for an invitation on a platform with a user pool (its default
+ * there), and was taken for the same onboarding; without a pool it means false and is the same request. The record keeps
+ * the field as sent (absent: the default), and *Invite tenant admin* decides with the record's.
+ * @param userPoolId the platform pool, which decides the defaults @default - this Lambda's environment
+ */
+export function requestDifferences(record: TenantRecord, request: LifecycleState['request'], userPoolId = process.env[ENV.userPoolId]): string[] {
+  const required = REQUIRED_FIELDS
     .filter((f) => request[f] !== undefined && request[f] !== record[f])
     .map((f) => `${f} "${record[f] ?? '(not given)'}" → "${request[f]}"`);
+  const defaults = onboardDefaults(userPoolId);
+  const shown = (f: OptionalField, v: unknown) => (v === undefined ? `(not given: default "${defaults[f]}")` : `"${v}"`);
+  const optional = (Object.keys(defaults) as OptionalField[])
+    .filter((f) => (record[f] ?? defaults[f]) !== (request[f] ?? defaults[f]))
+    .map((f) => `${f} ${shown(f, record[f])} → ${shown(f, request[f])}`);
+  return [...required, ...optional];
 }
 
 /**

@@ -190,6 +190,8 @@ describe('the Lambdas\' environment and grants', () => {
     expect(JSON.stringify(statementsOfRole(role))).not.toMatch(/cognito-idp:(List|AdminDisable|AdminUserGlobalSignOut|AdminRemoveUserFromGroup|AdminSetUser|AdminUpdate)/);
     expect(JSON.stringify(statementsOfRole(role))).not.toContain(tableId(KEYS));
     expect(functionOfRole(role).Properties.Environment.Variables).toMatchObject({ [ENV.userPoolId]: { Ref: poolId() } });
+    // Register tenant reads the pool id only (a replayed onboarding's inviteAdmin left out means the pool's default: s27).
+    expect(functionOfRole(lifecycleRoleName('register-tenant')).Properties.Environment.Variables).toMatchObject({ [ENV.userPoolId]: { Ref: poolId() } });
     // No other onboarding step holds a Cognito action.
     for (const other of ['activate-tenant', 'wire-tenant', 'register-tenant', 'record-failure'] as const) {
       expect(JSON.stringify(statementsOfRole(lifecycleRoleName(other))), other).not.toMatch(/cognito-idp/);

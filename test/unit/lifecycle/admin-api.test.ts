@@ -289,6 +289,20 @@ describe('admin API: onboarding with inviteAdmin', () => {
     expect(retry.statusCode).toBe(202);
     expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, inviteAdmin: false });
   });
+
+  // s27: a replay that left inviteAdmin out was taken for the original `inviteAdmin: false`, though with the platform's pool
+  // it asks for the invitation (the default); without a pool the default is false and the replay is the same request.
+  it('the same requestId leaving out inviteAdmin the original set is compared with its default: 409 naming the recorded value and the default', async () => {
+    records.set('acme', registered({ status: 'FAILED', inviteAdmin: false }));
+    const replay = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    expect(replay.statusCode).toBe(409);
+    expect(body(replay).error).toMatchObject({ code: 'request_mismatch', param: 'inviteAdmin', message: expect.stringContaining('was recorded with other values: inviteAdmin "false" → (not given: default "true"); ') });
+    expect(starts()).toHaveLength(0);
+    delete process.env[ENV.userPoolId];
+    const samePlatformDefault = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    expect(samePlatformDefault.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, inviteAdmin: false });
+  });
 });
 
 describe('admin API: one operation per tenant', () => {

@@ -165,6 +165,22 @@ describe('Register tenant', async () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  // s27: the replay left out inviteAdmin the original set false; with the platform's pool its default is true.
+  it('refuses the same request leaving out inviteAdmin the original set, when its default differs, naming the recorded value and the default', async () => {
+    const before = tenant({ status: 'FAILED', inviteAdmin: false, failure: { step: 'Check account', reason: 'x', at: 't' } });
+    records.set('acme', before);
+    process.env.TESSERA_USER_POOL_ID = 'us-east-1_Pool123';
+    try {
+      await expect(handler(state())).rejects.toMatchObject({
+        name: 'InvalidRequest', message: expect.stringContaining('request req-acme-0001 differs from the one recorded for tenant acme: inviteAdmin "false" → (not given: default "true"); '),
+      });
+    } finally {
+      delete process.env.TESSERA_USER_POOL_ID;
+    }
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
+  });
+
   it('resumes a FAILED onboarding of the same request with the lease, reporting where it stopped', async () => {
     // GIVEN an earlier execution that failed at Check blueprint
     const earlier = { kind: 'onboard' as const, requestId: 'req-acme-0001', executionArn: 'arn:earlier', startedAt: 't0', endedAt: 't1', status: 'FAILED' as const, failedStep: 'Check blueprint', reason: 'x' };

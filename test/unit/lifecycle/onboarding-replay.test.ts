@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { onboardDefaults, requestDifferences } from '../../../lambdas/lifecycle/register-tenant.js';
+import { OnboardRequest, type TenantRecord } from '../../../lib/tenant-record.js';
+
+/**
+ * s27: a replayed onboarding (the same requestId) that left out a field the original gave was taken for the same request:
+ * `inviteAdmin: false` replayed without it, on a platform with a user pool (its default there: true), asked for an
+ * invitation the recorded onboarding does not make. Each kind of field of the request: one a request always gives
+ * (name, tier, adminEmail), the derived one (isolation), an optional one with a default (inviteAdmin).
+ */
+const POOL = 'us-east-1_Pool123';
+const sent = { tenantId: 'acme', name: 'Acme', tier: 'starter', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001' };
+const record = (extra: Partial<TenantRecord> = {}): TenantRecord => ({
+  ...sent, isolation: 'vpc', status: 'FAILED', createdAt: '2026-12-03T06:00:00.000Z', updatedAt: '2026-12-03T06:00:00.000Z', stackOutputs: {}, executions: [], ...extra,
+} as TenantRecord);
+
+describe('requestDifferences: a replayed onboarding', () => {
+  it('a field every request gives: named when it differs, recorded → requested', () => {
+    expect(requestDifferences(record(), { ...sent, name: 'Acme Corp', adminEmail: 'root@acme.example.com' }, POOL))
+      .toEqual(['name "Acme" → "Acme Corp"', 'adminEmail "ops@acme.example.com" → "root@acme.example.com"']);
+    expect(requestDifferences(record(), { ...sent }, POOL)).toEqual([]);
+  });
+
+  it('isolation (follows from the tier): named when the request carries another, not when it carries none', () => {
+    expect(requestDifferences(record(), { ...sent, isolation: 'account' }, POOL)).toEqual(['isolation "vpc" → "account"']);
+    expect(requestDifferences(record(), { ...sent }, POOL)).toEqual([]);
+  });
+
+  it('an optional field the original gave and the replay leaves out: compared with its default, named with it', () => {
+    expect(requestDifferences(record({ inviteAdmin: false }), { ...sent }, POOL)).toEqual(['inviteAdmin "false" → (not given: default "true")']);
+    // without a pool the default is false: the replay means what the original said
+    expect(requestDifferences(record({ inviteAdmin: false }), { ...sent }, undefined)).toEqual([]);
+    expect(requestDifferences(record({ inviteAdmin: true }), { ...sent }, POOL)).toEqual([]);
+  });
+
+  it('an optional field the original left out and the replay gives: its default compared with the value given', () => {
+    expect(requestDifferences(record(), { ...sent, inviteAdmin: false }, POOL)).toEqual(['inviteAdmin (not given: default "true") → "false"']);
+    expect(requestDifferences(record(), { ...sent, inviteAdmin: true }, POOL)).toEqual([]);
+    expect(requestDifferences(record(), { ...sent, inviteAdmin: false }, undefined)).toEqual([]);
+  });
+
+  it('both given: compared as given', () => {
+    expect(requestDifferences(record({ inviteAdmin: false }), { ...sent, inviteAdmin: true }, POOL)).toEqual(['inviteAdmin "false" → "true"']);
+  });
+
+  it('every optional field of OnboardRequest has a default the comparison uses', () => {
+    const optional = Object.entries(OnboardRequest.shape).filter(([, schema]) => schema.safeParse(undefined).success).map(([k]) => k);
+    expect(Object.keys(onboardDefaults(POOL)).sort()).toEqual(optional.sort());
+    expect(onboardDefaults(POOL)).toEqual({ inviteAdmin: true });
+    expect(onboardDefaults(undefined)).toEqual({ inviteAdmin: false });
+  });
+});
