@@ -64,7 +64,6 @@ function requestIdReused(requestId: string, holder: string, tenantId: string): A
     'conflict_error', 'idempotency_key_reused', 'requestId');
 }
 
-/** 409 for a tenant another operation holds, naming it and its execution. */
 /**
  * 409 `stack_update_pending` for a `PATCH` to the tier or version the record already has while its last change's stack
  * update was still running when that change ended (`failure.stackUpdating`, unresolved: lambdas/lifecycle/stack-standing.ts):
@@ -80,6 +79,7 @@ function stackUpdatePending(record: TenantRecord, param: 'tier' | 'blueprintVers
   'conflict_error', 'stack_update_pending', param);
 }
 
+/** 409 for a tenant another operation holds, naming it and its execution. */
 function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
   const lease = record.lease!;
   return new ApiError(409, `tenant "${record.tenantId}" is busy: ${describeLease(lease)} is running; ${kind} is refused until it ends (follow it with tessera tenants watch ${record.tenantId})`,
