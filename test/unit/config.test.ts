@@ -45,7 +45,7 @@ describe('platform config', () => {
       'a tenant pool overlapping the platform VPC',
       { platformNetwork: { cidr: '10.96.0.0/16' } },
       // s22: led by the user's key, not the default's (it read `embedded default: tiers.enterprise.network.tenantCidrPool …`).
-      /^  - context tessera:config: platformNetwork\.cidr = "10\.96\.0\.0\/16": overlaps the default tier's pool tiers\.enterprise\.network\.tenantCidrPool \(10\.96\.0\.0\/12\); tenant VPCs are routed/m,
+      /^  - context tessera:config: platformNetwork\.cidr = "10\.96\.0\.0\/16": overlaps the default tier's pool tiers\.enterprise\.network\.tenantCidrPool \(10\.96\.0\.0\/12\); the shared cluster \(platform VPC\) reaches tenant VPCs by their ranges .*which cannot join overlapping ranges/m,
     ],
     ['a malformed CIDR', { platformNetwork: { cidr: '10.0.0.1/16' } }, /platformNetwork\.cidr = "10\.0\.0\.1\/16": must be an IPv4 network in CIDR form/],
     ['a malformed account id', { platformAccountId: '12345' }, /platformAccountId = "12345": must be a 12-digit AWS account id/],
