@@ -2,6 +2,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
 import { ConfigError, configSourcesFromContext, loadConfigReport, refuseUnknownContextKeys } from '../lib/config/load-config.js';
+import { managementAccountWarnings } from '../lib/config/management-account.js';
 
 /** A config error: its message alone on stderr, exit 1; anything else is thrown as it is. */
 function exitOnConfigError(e: unknown): never {
@@ -26,6 +27,8 @@ try {
 } catch (e) {
   exitOnConfigError(e);
 }
+// What the config allows but AWS advises against (the platform in the management account): said at every synth, on stderr.
+for (const warning of managementAccountWarnings(report.config)) console.error(`Tessera config warning: ${warning}`);
 // The app's constructs (and through them most of aws-cdk-lib) are imported once the config is
 // good: a refused config costs the config's schemas, not them (`cdk synth` with placeholders left,
 // the app's part: 2.3-2.8 -> 0.9-1.0 s of CPU here, through tsx).

@@ -7,6 +7,7 @@ import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from 
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 import { CDK_OPT_IN_REGIONS, regionProblem } from './region.js';
+import { checkWorkloadAccountIsNotManagement } from './management-account.js';
 import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
@@ -664,6 +665,7 @@ export const PlatformConfigSchema = z
   })
   .superRefine((c, ctx) => {
     checkOrganizationalUnitNames(c, ctx);
+    checkWorkloadAccountIsNotManagement(c, ctx);
     if (c.sharedCluster.gpu.maxSize > 0 && c.sharedCluster.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
       ctx.addIssue({
         code: 'custom',
