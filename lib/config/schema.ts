@@ -8,6 +8,7 @@ import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 import { CDK_OPT_IN_REGIONS, regionProblem } from './region.js';
 import { checkWorkloadAccountIsNotManagement } from './management-account.js';
+import { checkSharedClusterServiceRange } from './eks-service-range.js';
 import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
@@ -736,6 +737,7 @@ export const PlatformConfigSchema = z
     const sharedProblem = platformVpc
       ? vpcCidrProblem(platformVpc) ?? computeSubnetProblem(platformVpc.prefix, c.platformNetwork.maxAzs, false, SHARED_CLUSTER_VPC_ENDPOINTS) : undefined;
     if (sharedProblem) ctx.addIssue({ code: 'custom', path: ['platformNetwork', 'cidr'], message: `is the shared cluster's VPC: ${sharedProblem}` });
+    checkSharedClusterServiceRange(c, ctx);
     const named: Array<{ path: (string | number)[]; range: Ipv4Range }> = [];
     if (platform) named.push({ path: ['platformNetwork', 'cidr'], range: platform });
     for (const [name, tier] of Object.entries(c.tiers)) {

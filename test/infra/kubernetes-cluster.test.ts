@@ -7,6 +7,8 @@ import { KubernetesCluster } from '../../constructs/kubernetes-cluster.js';
 import type { GpuNodeGroupConfig } from '../../lib/config/schema.js';
 import { configErrorOf } from '../support/config-errors.js';
 import { configWith } from '../support/config-with.js';
+import { overlaps, parseCidr } from '../../lib/config/cidr.js';
+import { EKS_DEFAULT_SERVICE_RANGES } from '../../lib/config/eks-service-range.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { newStack, template } from '../support/synth.js';
 
@@ -131,6 +133,28 @@ describe('node group versions in the synthesized app', () => {
     // enterprise and the platform's shared cluster: a system and a GPU node group each (the default
     // config has no DR tier; a failover blueprint is a TenantStack too, with the same cluster construct)
     expect(checked).toBe(4);
+  });
+});
+
+describe("Kubernetes Service ranges in the synthesized app", () => {
+  it("every cluster leaves serviceIpv4Cidr to EKS, and no pool of a shared-compute tier overlaps EKS's default blocks (the config's check holds for the templates)", () => {
+    // GIVEN the default app, WHEN its templates are read
+    const app = defaultAppTemplates();
+    const config = configWith();
+    const clusters = [app.platform, app.blueprints.enterprise].flatMap((t) => Object.values(t.findResources('AWS::EKS::Cluster')) as Array<{ Properties: Record<string, any> }>);
+    // THEN the shared and the dedicated cluster set no ServiceIpv4Cidr: EKS takes 10.100.0.0/16 or 172.20.0.0/16, which
+    // lib/config/eks-service-range.ts keeps the shared cluster's tenant pools out of (setting it now would replace the clusters)
+    expect(clusters).toHaveLength(2);
+    for (const c of clusters) expect(c.Properties.KubernetesNetworkConfig?.ServiceIpv4Cidr).toBeUndefined();
+    // the shared cluster's VPC is platformNetwork.cidr, and the tiers whose namespaces it runs have pools clear of both blocks
+    const vpcs = Object.values(app.platform.findResources('AWS::EC2::VPC')) as Array<{ Properties: { CidrBlock: string } }>;
+    expect(vpcs.map((v) => v.Properties.CidrBlock)).toEqual([config.platformNetwork.cidr]);
+    const sharedTiers = Object.keys(app.namespaceBlueprints);
+    expect(sharedTiers.sort()).toEqual(['professional', 'starter']);
+    for (const tier of sharedTiers) {
+      const pool = parseCidr(config.tiers[tier].network.tenantCidrPool)!;
+      for (const block of EKS_DEFAULT_SERVICE_RANGES) expect(overlaps(pool, parseCidr(block)!), `${tier} ${pool.cidr} vs ${block}`).toBe(false);
+    }
   });
 });
 
