@@ -99,6 +99,8 @@ describe('tessera doctor against moto', () => {
     expect(answerable(report).map((c) => c.id)).toEqual([
       'config', 'credentials', 'organization', 'organization-root', 'trusted-access:cloudtrail.amazonaws.com',
       'control-tower', 'landing-zone-accelerator',
+      // moto's DescribeRegions: us-east-1 opt-in-not-required in both accounts
+      'region-enabled:platform:us-east-1', 'region-enabled:workload:us-east-1',
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
       'provider-secret:openai', 'provider-secret:huggingface',
       'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,

@@ -22,6 +22,7 @@ import { DoctorStopped, result } from './results.js';
 import { sesChecks } from './ses-checks.js';
 import { storeOfferChecks } from './store-offer-checks.js';
 import { platformZoneChecks } from './zone-checks.js';
+import { regionOptInChecks } from './region-opt-in-checks.js';
 import { sharedClusterVersionChecks } from './cluster-version-checks.js';
 import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
 
@@ -31,6 +32,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'trusted-access', run: trustedAccessChecks },
   { name: 'control-tower', run: controlTowerChecks },
   { name: 'quarantine-scp-arn', run: quarantineScpChecks },
+  { name: 'region-enabled', run: regionOptInChecks },
   { name: 'cdk-bootstrap', run: bootstrapChecks },
   { name: 'provisioning-role', run: provisioningRoleChecks },
   { name: 'provider-secrets', run: providerSecretChecks },

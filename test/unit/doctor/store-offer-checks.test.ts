@@ -66,8 +66,9 @@ describe('doctor: the Region offers each tier\'s RDS class and ElastiCache node 
       cache: [offering('cache.t4g.small'), offering('cache.r7g.large', 'valkey'), offering('cache.m7g.large', 'memcached')],
     } });
     // ca-west-1 is an opt-in region, which the config refuses as the home of an account-isolation tier (the accounts the
-    // onboarding creates have it disabled): enterprise isolates by VPC here, on shared compute, its database and cache unchanged.
-    const vpcEnterprise = { tiers: { enterprise: { isolation: 'vpc', compute: { mode: 'shared', kubernetesVersion: null, systemNodes: null, gpu: null, quota: { cpu: 64, memoryGiB: 256, gpus: 4, pods: 400 } } } } };
+    // onboarding creates have it disabled): enterprise isolates by VPC here, on shared compute, its database and cache unchanged
+    // (its pool moved off 10.96.0.0/12, which holds 10.100.0.0/16, one of EKS's default Service blocks for the shared cluster).
+    const vpcEnterprise = { tiers: { enterprise: { isolation: 'vpc', network: { tenantCidrPool: '10.112.0.0/12' }, compute: { mode: 'shared', kubernetesVersion: null, systemNodes: null, gpu: null, quota: { cpu: 64, memoryGiB: 256, gpus: 4, pods: 400 } } } } };
     const report = await runDoctor({ config: homeIn('ca-west-1', vpcEnterprise), configFile: 'acme.yaml', factory: awsClientFactory({ maxAttempts: 1 }), groups: [{ name: 'store-offers', run: storeOfferChecks }] });
     const lines = report.checks.slice(2);
     expect(lines.map((l) => [l.id, l.status, l.region])).toEqual([
