@@ -15,6 +15,7 @@ import {
   type ManifestLine, type SourceEntry,
 } from './export-manifest.js';
 import { recordRetiredFineTuning } from './retired-fine-tuning.js';
+import { unrecordedStackOutputs } from './stack-standing.js';
 import type { LifecycleState } from './state.js';
 
 export { MULTIPART_THRESHOLD, PART_SIZE } from './export-manifest.js';
@@ -122,7 +123,12 @@ const stamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/
  */
 export const handler = lifecycleHandler('Export tenant data', async (state: ExportState, context?: Context): Promise<ExportProgress> => {
   // What *Retire fine-tuned models* reported, recorded first (retired-fine-tuning.ts).
-  const record = await recordRetiredFineTuning(await requireTenant(state.request.tenantId), state.fineTuning, { requestId: state.request.requestId, executionArn: state.executionArn });
+  const retired = await recordRetiredFineTuning(await requireTenant(state.request.tenantId), state.fineTuning, { requestId: state.request.requestId, executionArn: state.executionArn });
+  // A tenant stack whose outputs the onboarding never recorded (it ended between CreateStack and Check blueprint): they
+  // are recorded first, for this step and the ones after it (snapshot, inventory, key deletion) — stack-standing.ts.
+  const found = await unrecordedStackOutputs(retired, 'export');
+  if (found) logger.info('tenant stack outputs recorded before the export: the onboarding ended before recording them', { tenantId: retired.tenantId, stack: found.stackName });
+  const record = found ? await updateTenant(retired.tenantId, found) : retired;
   const bucket = record.stackOutputs.BucketName;
   const archive = requireEnv(ENV.archiveBucket);
   // An offboarding resumed after a later step failed: the bucket was exported and verified already. The tenant's

@@ -100,6 +100,25 @@ export async function stackStanding(record: TenantRecord, kind: LifecycleKind, s
   }
 }
 
+/**
+ * The tenant stack's outputs when the registry holds none of them (`stackOutputs` empty, as *Register tenant* wrote it) while a stack of this
+ * tenant (stack-ownership.ts) stands with them: an onboarding that ended after its CreateStack went through and before
+ * *Check blueprint* recorded the stack COMPLETE (the answer of CreateStack lost to a Lambda timeout, a failure or a stop
+ * in between, or the deletion-protection update failing). The offboarding's steps read the tenant bucket, database and
+ * key from `stackOutputs`: without them the bucket was not exported, the database not snapshotted to the archive, and
+ * the tenant key (RETAIN) never scheduled nor queued for deletion — orphaned, with the stores under it recorded
+ * "not under the tenant key". Read through the tenant account's role (session `step`).
+ * @returns the outputs to record (with `stackName`), undefined when the record has its outputs, the tenant has no
+ *   account, or there is no stack of this tenant with a `KeyArn` output
+ * @throws what CloudFormation or STS throw (the caller's step fails and is retried: never skipped silently)
+ */
+export async function unrecordedStackOutputs(record: TenantRecord, step: string): Promise<Pick<TenantRecord, 'stackName' | 'stackOutputs'> | undefined> {
+  if (!record.accountId || Object.keys(record.stackOutputs).length) return undefined;
+  const read = await readTenantStack(record, step);
+  if (!read?.outputs.KeyArn) return undefined;
+  return { stackName: read.name, stackOutputs: read.outputs };
+}
+
 /** What the drift check writes about the tenant stack's standing, with its drift record (check-drift.ts). */
 export interface DriftStanding {
   /** Registry fields to write in the drift check's conditional write: tier, version, outputs; `failure` with its pending update resolved. */

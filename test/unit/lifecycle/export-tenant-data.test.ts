@@ -3,6 +3,7 @@ import {
   ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,6 +20,7 @@ vi.mock('../../../lambdas/shared/registry.js', async (importOriginal) => ({ ...(
 
 const s3 = mockClient(S3Client);
 const sts = mockClient(STSClient);
+const cfn = mockClient(CloudFormationClient);
 const MiB = 1024 * 1024;
 const BUCKET = 'tenant-bucket';
 const ARCHIVE = 'tessera-archive';
@@ -159,6 +161,7 @@ beforeEach(() => {
   vi.clearAllMocks();
   s3.reset();
   sts.reset();
+  cfn.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   records.set('acme', offboarding({ stackOutputs: { BucketName: BUCKET } }));
   fake = new FakeS3();
@@ -415,9 +418,34 @@ describe('Export tenant data', () => {
     await expect(exportData({ ...state(), export: {} } as never)).resolves.toMatchObject({ done: true, versions: 3 });
   });
 
-  it('answers done at once for a tenant without a bucket', async () => {
+  it('answers done at once for a tenant without a bucket (no outputs recorded, no tenant stack)', async () => {
     records.set('acme', offboarding({ stackOutputs: {} }));
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
     await expect(exportData({ ...state(), export: {} } as never)).resolves.toMatchObject({ done: true });
+    expect(s3.calls()).toHaveLength(0);
+    expect(records.get('acme')!.stackOutputs).toEqual({});
+  });
+
+  it('records the outputs of a tenant stack the onboarding never recorded (it ended between CreateStack and Check blueprint), then exports its bucket', async () => {
+    records.set('acme', offboarding({ stackOutputs: {} }));
+    fake.put('a.txt', 'hello');
+    const outputs = { BucketName: BUCKET, KeyArn: 'arn:aws:kms:us-east-1:111111111111:key/k-1', DatabaseInstanceId: 'tessera-acme' };
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{
+      StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(),
+      Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:request-id', Value: records.get('acme')!.requestId }],
+      Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+    }] });
+    let progress = await exportData({ ...state(), export: {} } as never);
+    for (let i = 0; !progress.done && i < 20; i++) progress = await exportData({ ...state(), export: progress } as never);
+    expect(progress).toMatchObject({ done: true, versions: 1 });
+    expect(records.get('acme')).toMatchObject({ stackName: 'tessera-acme', stackOutputs: outputs });
+  });
+
+  it('leaves alone a stack with the tenant\'s name that Tessera did not create: nothing recorded from it', async () => {
+    records.set('acme', offboarding({ stackOutputs: {} }));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:aws:kms:us-east-1:111111111111:key/other' }] }] });
+    await expect(exportData({ ...state(), export: {} } as never)).resolves.toMatchObject({ done: true });
+    expect(records.get('acme')!.stackOutputs).toEqual({});
     expect(s3.calls()).toHaveLength(0);
   });
 });

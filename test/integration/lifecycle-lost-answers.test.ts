@@ -1,0 +1,85 @@
+import { CloudFormationClient, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { describe, expect, it } from 'vitest';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWithBusinessTier } from './support/business-tier.js';
+import { inject } from './support/faults.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
+import { onboardingRequest } from './support/admin-calls.js';
+
+/**
+ * Hostile pass s27i: a fault once right after the AWS side did the work and before the registry recorded it (a lost
+ * answer: SDK middleware that throws a Lambda timeout once the call went through). One platform for the file.
+ */
+const config = configWithBusinessTier();
+const lifecycle = useLifecyclePlatform({ config });
+const { cleanups, api, settled } = lifecycle;
+
+/** The Lambda that sends `command` (input matching) dies once, right after the call went through (the answer is lost). */
+function dieAfter(command: string, matches: (input: Record<string, any>) => boolean): { died: () => boolean } {
+  let died = false;
+  cleanups.push(inject(`die-after-${command}`, (next, context) => async (args) => {
+    const out = await next(args);
+    if (context.commandName === command && matches(args.input) && !died) {
+      died = true;
+      throw Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
+    }
+    return out;
+  }));
+  return { died: () => died };
+}
+
+/** Every stack of the workload account named for `tenantId` (deleted ones included: ListStacks keeps them 90 days). */
+async function stacksOf(tenantId: string) {
+  const cfn = new CloudFormationClient({ credentials: await lifecycle.platform.fixture.as(config.workloadAccountId) });
+  const out: Array<{ name: string; id: string; status: string }> = [];
+  let token: string | undefined;
+  do {
+    const page = await cfn.send(new ListStacksCommand({ NextToken: token }));
+    for (const s of page.StackSummaries ?? []) if (s.StackName === `tessera-${tenantId}` || s.StackName === `tessera-${tenantId}-namespace`) out.push({ name: s.StackName!, id: s.StackId!, status: s.StackStatus! });
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+
+const eventsOf = async (tenantId: string) => (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId).map((e) => e.detailType);
+
+describe('an onboarding whose CreateStack answer was lost', () => {
+  it('then DELETE: the offboarding records the stack\'s outputs first, exports and snapshots its stores, and queues the tenant key (it was never scheduled nor queued: orphaned)', async () => {
+    // GIVEN Deploy blueprint's CreateStack of the tenant stack went through and its Lambda then timed out
+    const fault = dieAfter('CreateStackCommand', (i) => i.StackName === 'tessera-kramerica');
+    const start = await api('POST', '/admin/tenants', onboardingRequest('kramerica', 'professional'));
+    expect(start.status).toBe(202);
+    expect((await settled(start.body.executionArn)).status).toBe('FAILED');
+    expect(fault.died()).toBe(true);
+    const failed = (await getTenant('kramerica'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Deploy blueprint', reason: expect.stringContaining('Sandbox.Timedout') }, stackOutputs: {} });
+    const [standing] = await stacksOf('kramerica');
+    expect(standing).toMatchObject({ name: 'tessera-kramerica', status: 'CREATE_COMPLETE' });
+    // WHEN the operator gives up: DELETE
+    const off = await api('DELETE', '/admin/tenants/kramerica');
+    expect(off.status).toBe(202);
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN the stack is gone, and the registry knows what it held
+    expect(await stacksOf('kramerica')).toEqual([{ ...standing, status: 'DELETE_COMPLETE' }]);
+    const end = (await getTenant('kramerica'))!;
+    const keyArn = end.stackOutputs.KeyArn;
+    expect(keyArn).toMatch(/^arn:aws:kms:us-east-1:\d{12}:key\//);
+    expect(end).toMatchObject({ status: 'OFFBOARDED', stackName: 'tessera-kramerica', stackOutputs: { BucketName: expect.any(String), DatabaseInstanceId: 'tessera-kramerica' } });
+    expect(end.lease).toBeUndefined();
+    // AND the tenant key is queued for deletion after the last store under it expires, as any offboarded VPC tenant's
+    const stores = end.offboarding!.retainedStores!;
+    const logGroups = stores.filter((s) => s.store === 'log-group');
+    expect(logGroups.length).toBeGreaterThan(0);
+    for (const g of logGroups) expect(g, g.id).toMatchObject({ keyArn, holdsKey: true, disposition: 'expires' });
+    expect(stores.find((s) => s.store === 'key')).toMatchObject({ keyArn, disposition: 'queued' });
+    expect(stores.find((s) => s.id === end.stackOutputs.BucketName)?.note ?? '').not.toMatch(/not under the tenant key/);
+    expect(end.offboarding?.keyDeletion).toMatchObject({ state: 'QUEUED', keyArn, dueAt: logGroups.map((g) => g.keptUntil!).sort().at(-1) });
+    const tenantCreds = await lifecycle.platform.fixture.as(config.workloadAccountId);
+    expect((await new KMSClient({ credentials: tenantCreds }).send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata?.KeyState).toBe('Enabled');
+    // AND the bucket was exported and the database snapshot archived before the stack went
+    expect(end.offboarding?.export).toMatchObject({ prefix: expect.stringMatching(/^kramerica\//) });
+    expect(end.offboarding?.databaseSnapshot).toMatchObject({ instance: 'tessera-kramerica', archiveSnapshotId: expect.any(String) });
+    expect(await eventsOf('kramerica')).toEqual(['Tenant Lifecycle Failed', 'Tenant Protection Lifted', 'Tenant Offboarded']);
+  }, 240_000);
+});
