@@ -8,7 +8,7 @@ import { ownershipProblem } from './stack-ownership.js';
 
 /** What a failed change's tenant stack stands on: the registry fields to write with the failure, and a note for its reason. */
 export interface StackStanding {
-  changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs'>>;
+  changes: Partial<Pick<TenantRecord, 'tier' | 'blueprintVersion' | 'stackOutputs' | 'stackName'>>;
   note?: string;
   /** The stack still updating (the failure's `stackUpdating`): its outcome is not known yet. */
   updating?: StackUpdating;
@@ -71,9 +71,11 @@ function standingChanges(read: StackRead, record: TenantRecord): StackStanding['
  * workflow records it once the stack is stable (driftStanding). Best effort: a stack that cannot be read leaves the record
  * as it is (logged), never hides the failure.
  * @param step the step reading it (the session name of the tenant account's role)
+ * An onboarding's tenant stack created before the operation ended, with no outputs on record: createdStanding.
  * @returns `{ changes: {} }` for another kind, a tenant without an account, or a stack that agrees with the record
  */
 export async function stackStanding(record: TenantRecord, kind: LifecycleKind, step: string): Promise<StackStanding> {
+  if (kind === 'onboard') return createdStanding(record, step);
   if ((kind !== 'change' && kind !== 'upgrade') || !record.accountId) return { changes: {} };
   const name = stackName(record.tenantId, 'tenant');
   try {
@@ -117,6 +119,33 @@ export async function unrecordedStackOutputs(record: TenantRecord, step: string)
   const read = await readTenantStack(record, step);
   if (!read?.outputs.KeyArn) return undefined;
   return { stackName: read.name, stackOutputs: read.outputs };
+}
+
+/** Statuses of a tenant stack whose create completed: its outputs are there (CloudFormation's stack status values). */
+const CREATED = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+
+/**
+ * The onboarding's side of stackStanding: an onboarding that ends (fails into *Record failure*, or is stopped) after its
+ * tenant stack's CreateStack went through and before *Check blueprint* recorded the stack (the CreateStack answer lost,
+ * a failure or a stop in between) leaves a stack of this tenant standing while the registry holds no outputs. Its name and
+ * outputs are recorded with the failure (the note says so), so that the record says what stands in the tenant's account.
+ * Best effort, as stackStanding: a stack that cannot be read leaves the record as it is (the offboarding reads it again,
+ * unrecordedStackOutputs).
+ */
+async function createdStanding(record: TenantRecord, step: string): Promise<StackStanding> {
+  if (!record.accountId || Object.keys(record.stackOutputs).length) return { changes: {} };
+  const name = stackName(record.tenantId, 'tenant');
+  try {
+    const read = await readTenantStack(record, step);
+    if (!read || !CREATED.has(read.status) || !read.outputs.KeyArn) return { changes: {} };
+    return {
+      changes: { stackName: read.name, stackOutputs: read.outputs },
+      note: `stack ${name} was created (${read.status}) before the onboarding ended: its outputs are recorded; a retry adopts the stack, DELETE deletes it`,
+    };
+  } catch (e) {
+    logger.warn('could not read the tenant stack of the failed onboarding; its outputs are not recorded', { stack: name, error: e as Error });
+    return { changes: {} };
+  }
 }
 
 /** What the drift check writes about the tenant stack's standing, with its drift record (check-drift.ts). */

@@ -52,10 +52,15 @@ describe('an onboarding whose CreateStack answer was lost', () => {
     expect(start.status).toBe(202);
     expect((await settled(start.body.executionArn)).status).toBe('FAILED');
     expect(fault.died()).toBe(true);
-    const failed = (await getTenant('kramerica'))!;
-    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Deploy blueprint', reason: expect.stringContaining('Sandbox.Timedout') }, stackOutputs: {} });
     const [standing] = await stacksOf('kramerica');
     expect(standing).toMatchObject({ name: 'tessera-kramerica', status: 'CREATE_COMPLETE' });
+    // THEN Record failure says the stack stands, with its outputs (before: no stack name, no outputs, the reason silent)
+    const failed = (await getTenant('kramerica'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', stackName: 'tessera-kramerica', failure: {
+      step: 'Deploy blueprint', reason: expect.stringMatching(/^Sandbox\.Timedout: .*; stack tessera-kramerica was created \(CREATE_COMPLETE\) before the onboarding ended: its outputs are recorded/),
+    } });
+    expect(failed.stackOutputs.KeyArn).toMatch(/^arn:aws:kms:/);
+    expect(failed.lease).toBeUndefined();
     // WHEN the operator gives up: DELETE
     const off = await api('DELETE', '/admin/tenants/kramerica');
     expect(off.status).toBe(202);
@@ -81,5 +86,40 @@ describe('an onboarding whose CreateStack answer was lost', () => {
     expect(end.offboarding?.export).toMatchObject({ prefix: expect.stringMatching(/^kramerica\//) });
     expect(end.offboarding?.databaseSnapshot).toMatchObject({ instance: 'tessera-kramerica', archiveSnapshotId: expect.any(String) });
     expect(await eventsOf('kramerica')).toEqual(['Tenant Lifecycle Failed', 'Tenant Protection Lifted', 'Tenant Offboarded']);
+  }, 240_000);
+
+  it('the stack not readable when Record failure ran: the record keeps no outputs, and DELETE records them before the export; the key is queued', async () => {
+    dieAfter('CreateStackCommand', (i) => i.StackName === 'tessera-pennypacker');
+    // AND Record failure's DescribeStacks of the tenant stack is refused (its best-effort read leaves the record as it is)
+    let recording = false;
+    cleanups.push(inject('deny-describe-pennypacker', (next, context) => async (args) => {
+      if (recording && context.commandName === 'DescribeStacksCommand' && args.input.StackName === 'tessera-pennypacker') {
+        throw Object.assign(new Error('injected: not authorized to perform cloudformation:DescribeStacks'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return next(args);
+    }));
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
+      if (name !== 'record-failure' || !JSON.stringify(event).includes('pennypacker')) return handler(event);
+      recording = true;
+      try {
+        return await handler(event);
+      } finally {
+        recording = false;
+      }
+    };
+    const start = await api('POST', '/admin/tenants', onboardingRequest('pennypacker', 'professional'));
+    expect((await settled(start.body.executionArn)).status).toBe('FAILED');
+    lifecycle.platform.workflows.wrap = undefined;
+    expect(await getTenant('pennypacker')).toMatchObject({ status: 'FAILED', stackOutputs: {}, failure: { step: 'Deploy blueprint' } });
+    // WHEN DELETE
+    const off = await api('DELETE', '/admin/tenants/pennypacker');
+    expect(off.status).toBe(202);
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN the outputs were recorded before the export, and the key is queued
+    const end = (await getTenant('pennypacker'))!;
+    const keyArn = end.stackOutputs.KeyArn;
+    expect(keyArn).toMatch(/^arn:aws:kms:us-east-1:\d{12}:key\//);
+    expect(end).toMatchObject({ status: 'OFFBOARDED', stackName: 'tessera-pennypacker', offboarding: { keyDeletion: { state: 'QUEUED', keyArn }, databaseSnapshot: { instance: 'tessera-pennypacker' } } });
+    expect((await stacksOf('pennypacker')).map((x) => x.status)).toEqual(['DELETE_COMPLETE']);
   }, 240_000);
 });
