@@ -27,7 +27,7 @@ try {
 } catch (e) {
   exitOnConfigError(e);
 }
-// What the config allows but AWS advises against (the platform in the management account): said at every synth, on stderr.
+// What the config allows but AWS or the guardrails advise against (the platform in the management or the workload account): said at every synth, on stderr.
 for (const warning of managementAccountWarnings(report.config)) console.error(`Tessera config warning: ${warning}`);
 // The app's constructs (and through them most of aws-cdk-lib) are imported once the config is
 // good: a refused config costs the config's schemas, not them (`cdk synth` with placeholders left,

@@ -19,6 +19,15 @@ import type { z } from 'zod';
  *   it (lib/cli/doctor/organization-checks.ts). The platform runs no tenant workload (tenants are fenced by SCPs in their
  *   own or the workload account), so refusing it would break deployments that follow the docs; it is a warning
  *   ({@link managementAccountWarnings}) instead.
+ * - `platformAccountId` equal to `workloadAccountId` is allowed too (doctor reads the one account's Regions in one line
+ *   each, lib/cli/doctor/region-opt-in-checks.ts), but deploy guide step 6 then puts the platform account under
+ *   `tessera-guardrails` (lib/guardrail-policies.ts). That SCP denies every principal but the deployers
+ *   (`TesseraProvisioning`, `TesseraBlueprintExecution`) the role changes on `tessera-*`, `tessera/*` and break-glass
+ *   roles (`ProtectTesseraRoles`) and denies everyone `cloudtrail:UpdateTrail`/`DeleteTrail` (`DenyCloudTrailTampering`);
+ *   the CDK deploy role `cdk deploy TesseraPlatform` acts through is neither, and TesseraPlatform's Lambda roles are
+ *   named `tessera-*` (`tessera-lifecycle-*`: LIFECYCLE_ROLE_PREFIX in lib/lifecycle-handlers.ts; `tessera-gateway-*`,
+ *   `tessera-admin-api`, …), its service roles sit on `/tessera/service-role/`, its trail is the audit trail. So every upgrade that adds or changes one of them fails and rolls back unless the account is moved out
+ *   of its tier OU for the deploy: a warning, with that step in docs/upgrading-and-teardown.md.
  */
 
 interface Accounts {
@@ -43,14 +52,18 @@ export function checkWorkloadAccountIsNotManagement(c: Accounts, ctx: z.Refineme
 
 /**
  * Warnings, not errors, about where the config puts Tessera's accounts: one line for `platformAccountId` equal to
- * `organization.managementAccountId` (see this module's doc for why it is allowed). Printed on stderr by the CDK app
- * (bin/tessera-app.ts) at every synth.
+ * `organization.managementAccountId`, one for `platformAccountId` equal to `workloadAccountId` (see this module's doc
+ * for why each is allowed). Printed on stderr by the CDK app (bin/tessera-app.ts) at every synth.
  * @returns one line per warning, `<key> = "<value>": <why and what to consider>`; empty when none applies
  */
 export function managementAccountWarnings(c: Accounts): string[] {
   const management = c.organization.managementAccountId;
-  if (c.platformAccountId !== management) return [];
-  return [
-    `platformAccountId = "${management}": is organization.managementAccountId: service control policies do not apply to the management account, so nothing of TesseraOrganization fences the platform's roles there, and AWS advises keeping workloads out of it; supported (the audit trail becomes an organization trail), but consider a member account for the platform`,
-  ];
+  const warnings: string[] = [];
+  if (c.platformAccountId === management) {
+    warnings.push(`platformAccountId = "${management}": is organization.managementAccountId: service control policies do not apply to the management account, so nothing of TesseraOrganization fences the platform's roles there, and AWS advises keeping workloads out of it; supported (the audit trail becomes an organization trail), but consider a member account for the platform`);
+  }
+  if (c.platformAccountId === c.workloadAccountId) {
+    warnings.push(`platformAccountId = "${c.platformAccountId}": is workloadAccountId: deploy guide step 6 puts the workload account under tessera-guardrails, which denies the CDK deploy role the changes to TesseraPlatform's tessera-* and /tessera/ roles (ProtectTesseraRoles) and to its audit trail (DenyCloudTrailTampering), so an upgrade of TesseraPlatform that adds or changes them fails and rolls back; move the account out of its tier OU for each cdk deploy TesseraPlatform and back after it (docs/upgrading-and-teardown.md), or give the platform an account of its own`);
+  }
+  return warnings;
 }
