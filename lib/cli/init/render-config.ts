@@ -68,12 +68,13 @@ export function renderConfig(answers: InitAnswers): string {
   organization.set('rootId', answers.rootId);
   add('organization', organization, comment(
     'Your AWS Organization (aws organizations describe-organization; aws organizations list-roots).',
-    'TesseraOrganization deploys to the management account: OUs per tier, SCP guardrails, the',
-    'organization trail. Blueprint assets are readable by this organization\'s accounts only.',
+    'TesseraOrganization deploys to the management account: OUs per tier, SCP guardrails, the role',
+    'the lifecycle acts through. Blueprint assets are readable by this organization\'s accounts only.',
   ));
   add('platformAccountId', accountId(answers.platformAccountId), comment(
     'The account TesseraPlatform deploys to: tenant registry, lifecycle workflows, gateway, audit',
-    'bucket, fine-tuning. Keep it apart from the management account.',
+    'bucket and trail (an organization trail if this is the management account), fine-tuning.',
+    'Keep it apart from the management account and from workloadAccountId.',
   ));
   add('workloadAccountId', accountId(answers.workloadAccountId), comment(
     'The account where VPC-isolated tenants (tiers with isolation: vpc) get their VPC and data stores.',

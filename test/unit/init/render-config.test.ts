@@ -67,6 +67,16 @@ describe('renderConfig', () => {
     expect(topKeys(text)).toEqual(['organization', 'platformAccountId', 'workloadAccountId', 'homeRegion', 'allowedRegions', 'availabilityZones', 'gateway', 'fineTuning', 'defaultTier', 'tiers']);
   });
 
+  it('says which stack holds the trail: TesseraPlatform (synthesized there, an organization trail only in the management account), not TesseraOrganization', async () => {
+    // GIVEN the comments above organization and platformAccountId
+    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS }));
+    const above = (key: string) => { const lines = text.split('\n'); const i = lines.findIndex((l) => l.startsWith(`${key}:`)); let j = i; while (lines[j - 1]?.startsWith('#')) j--; return lines.slice(j, i).join(' '); };
+    // THEN TesseraOrganization's comment claims no trail (its template has OUs, SCPs, a role and a parameter), TesseraPlatform's names it
+    expect(above('organization')).toMatch(/TesseraOrganization deploys to the management account: OUs per tier, SCP guardrails/);
+    expect(above('organization')).not.toMatch(/trail/);
+    expect(above('platformAccountId')).toMatch(/audit # bucket and trail \(an organization trail if this is the management account\)/);
+  });
+
   it('restates the base models with the weights bucket in the platform account and the home region\'s images', async () => {
     // GIVEN
     const answers = await collectAnswers(REQUIRED_FLAGS);
