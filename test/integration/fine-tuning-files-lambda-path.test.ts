@@ -17,6 +17,8 @@ import { startApiGatewayEmulator } from './support/api-gateway-emulator.js';
  */
 const ACCOUNT = '123456789012'; // moto's default account: the roles assumed in it see the bucket made here
 const bucket = `tessera-acme-data-${ACCOUNT}`;
+// A second tenant in the same account (as VPC-isolated tenants share the workload account), with a bucket of its own.
+const globexBucket = `tessera-globex-data-${ACCOUNT}`;
 // Bytes that text decoding would change if API Gateway passed the body as text: multi-byte characters across the framing.
 const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: 'Grüße 👋 — ça va?' }, { role: 'assistant', content: '日本語で答えます' }] })}\n`;
 let upstream: FakeUpstream;
@@ -26,8 +28,8 @@ let token: string;
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  apigw = await startApiGatewayEmulator(gatewayConfig(), upstream.url, [trainedTenant('acme', 'enterprise', ACCOUNT)], { fineTuning: true });
-  await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: bucket }));
+  apigw = await startApiGatewayEmulator(gatewayConfig(), upstream.url, [trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('globex', 'enterprise', ACCOUNT)], { fineTuning: true });
+  for (const b of [bucket, globexBucket]) await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: b }));
   token = await apigw.token('acme', { role: 'developer' });
   client = new OpenAI({ baseURL: apigw.url, apiKey: token, maxRetries: 0, timeout: 20_000 });
 }, 120_000);
@@ -89,6 +91,33 @@ describe('fine-tuning files through API Gateway and the fine-tuning Lambda (moto
     const viewer = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('acme', { role: 'viewer' }), maxRetries: 0 });
     expect((await viewer.files.retrieve(small.id)).bytes).toBe(Buffer.byteLength(JSONL));
     expect(await viewer.files.content(small.id).catch((e: unknown) => e)).toMatchObject({ status: 403, code: 'permission_denied' });
+  });
+
+  it('another tenant\'s file id answers exactly as an id that exists nowhere: retrieve, content, delete, list after it, train on it or its folder', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(JSONL), 'acme-only.jsonl'), purpose: 'fine-tune' });
+    const globex = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('globex', { role: 'developer' }), maxRetries: 0, timeout: 20_000 });
+    const unknown = `file-${'0'.repeat(24)}`;
+    const refusal = async (call: Promise<unknown>) => {
+      const e = await call.then(() => { throw new Error('expected a refusal'); }, (x: unknown) => x);
+      if (!(e instanceof OpenAI.APIError)) throw e;
+      return JSON.stringify({ status: e.status, error: e.error });
+    };
+    const attempts: Array<[string, (id: string) => Promise<unknown>]> = [
+      ['retrieve', (id) => globex.files.retrieve(id)],
+      ['content', (id) => globex.files.content(id)],
+      ['delete', (id) => globex.files.delete(id)],
+      ['train on it', (id) => globex.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: id })],
+      ['train on its folder', (id) => globex.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/files/${id}/data.jsonl` })],
+    ];
+    for (const [what, call] of attempts) {
+      const theirs = await refusal(call(file.id));
+      expect([what, theirs.split(file.id).join(unknown)]).toEqual([what, await refusal(call(unknown))]);
+      expect(theirs, what).toMatch(/"status":(400|404)/);
+    }
+    expect((await globex.files.list({ after: file.id })).data).toEqual([]);
+    expect((await globex.files.list()).data).toEqual([]);
+    // Nothing of acme's moved: its object is where it was, and still its own.
+    expect(Buffer.from(await (await client.files.content(file.id)).arrayBuffer()).equals(Buffer.from(JSONL))).toBe(true);
   });
 
   it('the Python client uploads and reads back the same bytes', async () => {
