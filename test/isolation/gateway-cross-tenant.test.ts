@@ -45,8 +45,10 @@ beforeAll(async () => {
     trainedTenant('globex', 'enterprise', '555555555555'),
     localTenant('sleepy', 'enterprise', { status: 'SUSPENDED' }),
     localTenant('gone', 'enterprise', { status: 'OFFBOARDED' }),
+    // Two tenants whose ids collide by prefix, on a tier of 2 requests a minute: counters of one never count the other's.
+    localTenant('tiny', 'tiny'), localTenant('tiny-2', 'tiny'),
   ], { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
-  for (const t of ['acme', 'globex']) tokens[t] = await gw.token(t, { role: 'admin' });
+  for (const t of ['acme', 'globex', 'tiny', 'tiny-2']) tokens[t] = await gw.token(t, { role: 'admin' });
   sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:444444444444:training-job/x' });
   const file = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'acme-secret.jsonl'), purpose: 'fine-tune' });
   const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: file.id, suffix: 'secret' });
@@ -210,6 +212,23 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
       answers.add(`${answer.status} ${answer.body}`);
     }
     expect([...answers]).toEqual([expect.stringMatching(/^401 .*"invalid_api_key"/)]);
+  });
+
+  it('rate-limit counters and usage are per tenant: B spending its quota leaves A\'s untouched, whose ids share a prefix', async () => {
+    const chat = { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }] };
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens['tiny-2']}`, 'content-type': 'application/json' }, body: JSON.stringify(chat) });
+      answers.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(answers).toEqual([200, 200, 429]);
+    const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens.tiny}`, 'content-type': 'application/json' }, body: JSON.stringify(chat) });
+    await res.arrayBuffer();
+    expect([res.status, res.headers.get('x-ratelimit-remaining-requests')]).toEqual([200, '1']);
+    const usage = (tenant: string) => send('GET', '/usage', tenant).then((a) => JSON.parse(a.body) as { tenant: string; day: { requests: number } });
+    expect(await usage('tiny')).toMatchObject({ tenant: 'tiny', day: { requests: 1 } });
+    expect(await usage('tiny-2')).toMatchObject({ tenant: 'tiny-2', day: { requests: 2 } });
   });
 
   it('leaves A\'s data as it was, and audits B\'s attempts as B\'s', async () => {
