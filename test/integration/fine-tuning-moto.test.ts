@@ -213,4 +213,31 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect(listed.data.filter((e) => e.message.startsWith('Deploying the model was interrupted'))).toHaveLength(2);
     expect(listed.data.filter((e) => e.message === 'Training completed')).toHaveLength(1);
   });
+
+  it('another tenant\'s job id, on DynamoDB through the tenant-data session, answers exactly as an id that exists nowhere: retrieve, cancel, events, list after it', async () => {
+    const theirs = (await (await client('cpuco')).fineTuning.jobs.list({ limit: 100 })).data;
+    expect(theirs.length).toBeGreaterThan(0);
+    const acme = await client('acme');
+    const unknown = `ftjob-${'0'.repeat(24)}`;
+    const refusal = async (call: Promise<unknown>) => {
+      const e = await call.then(() => { throw new Error('expected a refusal'); }, (x: unknown) => x);
+      if (!(e instanceof OpenAI.APIError)) throw e;
+      return JSON.stringify({ status: e.status, error: e.error });
+    };
+    const attempts: Array<[string, (id: string) => Promise<unknown>]> = [
+      ['retrieve', (id) => acme.fineTuning.jobs.retrieve(id)],
+      ['cancel', (id) => acme.fineTuning.jobs.cancel(id)],
+      ['events', (id) => acme.fineTuning.jobs.listEvents(id)],
+      ['list after', (id) => acme.fineTuning.jobs.list({ after: id })],
+    ];
+    for (const { id, status } of theirs) {
+      for (const [what, call] of attempts) {
+        const answer = await refusal(call(id));
+        expect([what, answer.split(id).join(unknown)]).toEqual([what, await refusal(call(unknown))]);
+        expect(answer, what).toContain('"status":404');
+      }
+      expect((await (await client('cpuco')).fineTuning.jobs.retrieve(id)).status).toBe(status);
+    }
+    expect((await acme.fineTuning.jobs.list({ limit: 100 })).data.map((j) => j.id)).not.toContain(theirs[0]!.id);
+  });
 });

@@ -19,7 +19,7 @@ import { serveGateway } from '../support/local-gateway.js';
  * cannot send (percent-encoding twice, a trailing slash, upper case, a Cyrillic look-alike); no
  * header or query parameter moves a request to another tenant; forged, expired and altered
  * credentials, and random keys of served, suspended, offboarded and unregistered tenants, are one
- * 401 each. A's data is unchanged afterwards. docs/isolation.md "At the gateway".
+ * 401 each. A's data is unchanged afterwards. docs/isolation.md, the paragraph "At the gateway".
  */
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
