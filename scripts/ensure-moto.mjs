@@ -40,7 +40,7 @@ function uvEnvironment(env = process.env) {
   for (const [pip, uv] of Object.entries(names)) if (env[pip] && !env[uv]) out[uv] = env[pip];
   return out;
 }
-console.log('installing moto, cfn-lint and the Python clients (openai, pydantic, openai-agents, langchain-openai) into .venv (requirements-dev.txt)');
+console.log('installing moto, cfn-lint and the Python clients (openai, pydantic, openai-agents, langchain-openai, pydantic-ai-slim) into .venv (requirements-dev.txt)');
 if (!existsSync(pip)) run('python3', ['-m', 'venv', venv]);
 try {
   if (!existsSync(uv)) run(pip, ['install', '--quiet', '--disable-pip-version-check', `uv==${UV_VERSION}`]);
