@@ -7,7 +7,8 @@ import { startZygoteProcess, type ZygoteProcess } from './zygote-process.js';
  * responses-conformance, keys-official-clients, gateway-cors-models: 17 drivers a run, each ~0.9 s
  * of CPU to start as a fresh Python, ~0.02 s forked through the launcher). LangChain's driver
  * (langchain_driver.py) imports `langchain_openai` itself, in a thread once it is ready (~1 s of CPU
- * more, in the one file that runs it): not here, where every run would pay it.
+ * more, in the one file that runs it), as pydantic_ai_driver.py does `pydantic_ai`: not here, where
+ * every run would pay it.
  *
  * vitest's global setup (test/support/global-setup.ts) starts it and puts its socket in
  * {@link PYTHON_ZYGOTE_SOCKET}, which the workers inherit. A test spawns `pythonScriptCommand(...)`
