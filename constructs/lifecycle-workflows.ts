@@ -455,7 +455,9 @@ export class LifecycleWorkflows extends Construct {
       'previous.$': '$.fineTuning',
     });
     // Export records what the retirement reported (registry offboarding.fineTuning, audit): the fine-tuning Lambda's role may not write either.
-    const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export', 'fineTuning.$': '$.fineTuning' });
+    const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export', 'fineTuning.$': '$.fineTuning' },
+      // A tenant stack still being created, whose outputs the onboarding never recorded, is waited for (stack-standing.ts unrecordedStackOutputs).
+      { waitWhileBusy: true });
     const snapshot = this.task(s, 'Snapshot database', 'snapshot-database', '$.snapshot', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', 'snapshot.$': '$.snapshot', 'export.$': '$.export',
     });

@@ -1,6 +1,7 @@
 import type { Stack } from '@aws-sdk/client-cloudformation';
 import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { DriftRecord, LifecycleKind, StackUpdating, TenantRecord } from '../../lib/tenant-record.js';
+import { StackBusyError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
 import { cloudFormationFor, stackName, VERSION_TAG } from './blueprints.js';
 import { describeStack } from './deploy-blueprint.js';
@@ -110,13 +111,22 @@ export async function stackStanding(record: TenantRecord, kind: LifecycleKind, s
  * key from `stackOutputs`: without them the bucket was not exported, the database not snapshotted to the archive, and
  * the tenant key (RETAIN) never scheduled nor queued for deletion — orphaned, with the stores under it recorded
  * "not under the tenant key". Read through the tenant account's role (session `step`).
+ * A stack still in progress without outputs (`CREATE_IN_PROGRESS`: in AWS the create goes on after the onboarding's
+ * execution ended; `ROLLBACK_IN_PROGRESS`, …) is waited for: StackBusy, which *Export tenant data* retries for about an
+ * hour (lifecycle-workflows.ts `waitWhileBusy`), then fails naming the stack and its status (DELETE again once the
+ * create ended). Before, the offboarding went on without the outputs the create was about to give, deleted the stack
+ * and left the tenant key orphaned.
  * @returns the outputs to record (with `stackName`), undefined when the record has its outputs, the tenant has no
- *   account, or there is no stack of this tenant with a `KeyArn` output
- * @throws what CloudFormation or STS throw (the caller's step fails and is retried: never skipped silently)
+ *   account, or there is no stack of this tenant with a `KeyArn` output and none in progress
+ * @throws StackBusyError while the stack is `*_IN_PROGRESS` without a `KeyArn` output; what CloudFormation or STS throw
+ *   (the caller's step fails and is retried: never skipped silently)
  */
 export async function unrecordedStackOutputs(record: TenantRecord, step: string): Promise<Pick<TenantRecord, 'stackName' | 'stackOutputs'> | undefined> {
   if (!record.accountId || Object.keys(record.stackOutputs).length) return undefined;
   const read = await readTenantStack(record, step);
+  if (read && !read.outputs.KeyArn && read.status.endsWith('_IN_PROGRESS')) {
+    throw new StackBusyError(`stack ${read.name} is ${read.status} and has no outputs yet (the onboarding ended before its create did): the tenant key, bucket and database it creates are recorded once it ends; waiting`);
+  }
   if (!read?.outputs.KeyArn) return undefined;
   return { stackName: read.name, stackOutputs: read.outputs };
 }

@@ -170,6 +170,12 @@ describe('the offboarding state machine and fine-tuning', () => {
     expect(d.States['Export tenant data'].Parameters).toMatchObject({ 'fineTuning.$': '$.fineTuning' });
   });
 
+  it('Export tenant data waits about an hour for a tenant stack still being created (StackBusy: its outputs are recorded once the create ends)', () => {
+    const d = workflows.definitions.offboard as unknown as { States: Record<string, { Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number }> }> };
+    const retry = d.States['Export tenant data'].Retry!.find((r) => r.ErrorEquals.includes('StackBusy'));
+    expect(retry).toMatchObject({ IntervalSeconds: 30, MaxAttempts: 15 });
+  });
+
   it('lets the state machine role invoke that one fine-tuning function, and no other of the fine-tuning construct', () => {
     const policy = platform.template.toJSON().Resources[platform.workflowsPolicy];
     const statement = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'InvokeFineTuningRetirement');

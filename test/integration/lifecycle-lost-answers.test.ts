@@ -123,3 +123,56 @@ describe('an onboarding whose CreateStack answer was lost', () => {
     expect((await stacksOf('pennypacker')).map((x) => x.status)).toEqual(['DELETE_COMPLETE']);
   }, 240_000);
 });
+
+/**
+ * Hostile pass s27k: in AWS an onboarding can end (a failure, a stop) while its tenant stack is still CREATE_IN_PROGRESS,
+ * and the create goes on after; moto creates at once, so the stack's DescribeStacks answer is rewritten to
+ * CREATE_IN_PROGRESS without outputs (as CloudFormation answers before the create completes) while `creating`.
+ */
+describe('an onboarding that ended while its tenant stack was still CREATE_IN_PROGRESS', () => {
+  it('then DELETE: Export tenant data waits for the create to end (StackBusy), records the outputs, and the key is queued; before, the stack was deleted and the key left orphaned', async () => {
+    dieAfter('CreateStackCommand', (i) => i.StackName === 'tessera-vandelay');
+    let creating = true;
+    cleanups.push(inject('create-in-progress-vandelay', (next, context) => async (args) => {
+      const out = await next(args);
+      if (creating && context.commandName === 'DescribeStacksCommand' && args.input.StackName === 'tessera-vandelay' && out.output?.Stacks?.[0]) {
+        const { Outputs: _outputs, ...stack } = out.output.Stacks[0];
+        return { ...out, output: { ...out.output, Stacks: [{ ...stack, StackStatus: 'CREATE_IN_PROGRESS' }] } };
+      }
+      return out;
+    }));
+    // The create ends once the offboarding's Export tenant data found it still running (and did not go on without it)
+    const busy: string[] = [];
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
+      if (name !== 'export-tenant-data' || !JSON.stringify(event).includes('vandelay')) return handler(event);
+      try {
+        return await handler(event);
+      } catch (e) {
+        if (creating) busy.push(`${(e as Error).name}: ${(e as Error).message}`);
+        creating = false;
+        throw e;
+      }
+    };
+    const start = await api('POST', '/admin/tenants', onboardingRequest('vandelay', 'professional'));
+    expect((await settled(start.body.executionArn)).status).toBe('FAILED');
+    // The failure recorded no outputs: the stack had none yet
+    expect(await getTenant('vandelay')).toMatchObject({ status: 'FAILED', stackOutputs: {}, failure: { step: 'Deploy blueprint' } });
+    expect(creating).toBe(true);
+    // WHEN DELETE while the create still runs
+    const off = await api('DELETE', '/admin/tenants/vandelay');
+    expect(off.status).toBe(202);
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN the export waited, naming the stack and its status
+    expect(busy).toEqual([expect.stringMatching(/^StackBusy: stack tessera-vandelay is CREATE_IN_PROGRESS/)]);
+    // AND the outputs were recorded before the export: the bucket exported, the database archived, the key queued
+    const end = (await getTenant('vandelay'))!;
+    const keyArn = end.stackOutputs.KeyArn;
+    expect(keyArn).toMatch(/^arn:aws:kms:us-east-1:\d{12}:key\//);
+    expect(end).toMatchObject({ status: 'OFFBOARDED', stackName: 'tessera-vandelay', offboarding: {
+      keyDeletion: { state: 'QUEUED', keyArn }, databaseSnapshot: { instance: 'tessera-vandelay' }, export: { prefix: expect.stringMatching(/^vandelay\//) },
+    } });
+    expect(end.lease).toBeUndefined();
+    expect(end.offboarding!.retainedStores!.find((s) => s.id === end.stackOutputs.BucketName)?.note ?? '').not.toMatch(/not under the tenant key/);
+    expect((await stacksOf('vandelay')).map((x) => x.status)).toEqual(['DELETE_COMPLETE']);
+  }, 240_000);
+});

@@ -441,6 +441,17 @@ describe('Export tenant data', () => {
     expect(records.get('acme')).toMatchObject({ stackName: 'tessera-acme', stackOutputs: outputs });
   });
 
+  it('waits for a tenant stack still CREATE_IN_PROGRESS without outputs (the onboarding ended before its create did): StackBusy naming it, nothing exported nor recorded', async () => {
+    records.set('acme', offboarding({ stackOutputs: {} }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{
+      StackName: 'tessera-acme', StackStatus: 'CREATE_IN_PROGRESS', CreationTime: new Date(),
+      Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:request-id', Value: records.get('acme')!.requestId }],
+    }] });
+    await expect(exportData({ ...state(), export: {} } as never)).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/^stack tessera-acme is CREATE_IN_PROGRESS and has no outputs yet/) });
+    expect(records.get('acme')!.stackOutputs).toEqual({});
+    expect(s3.calls()).toHaveLength(0);
+  });
+
   it('leaves alone a stack with the tenant\'s name that Tessera did not create: nothing recorded from it', async () => {
     records.set('acme', offboarding({ stackOutputs: {} }));
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:aws:kms:us-east-1:111111111111:key/other' }] }] });
