@@ -79,10 +79,17 @@ function stackUpdatePending(record: TenantRecord, param: 'tier' | 'blueprintVers
   'conflict_error', 'stack_update_pending', param);
 }
 
-/** 409 for a tenant another operation holds, naming it and its execution. */
+/**
+ * 409 for a tenant another operation holds, naming it and its execution. While an offboarding runs, any other operation
+ * is refused for good, not until it ends: the offboarding ends OFFBOARDED, or fails OFFBOARDING, which only `DELETE` (or `retry`)
+ * resumes (the message said "refused until it ends", and the same request after it met `invalid_status`).
+ */
 function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
   const lease = record.lease!;
-  return new ApiError(409, `tenant "${record.tenantId}" is busy: ${describeLease(lease)} is running; ${kind} is refused until it ends (follow it with tessera tenants watch ${record.tenantId})`,
+  const refused = lease.kind === 'offboard' && kind !== 'offboard'
+    ? `${kind} is refused, now and after it: an offboarding ends OFFBOARDED, or fails OFFBOARDING and is resumed only by DELETE (or retry)`
+    : `${kind} is refused until it ends`;
+  return new ApiError(409, `tenant "${record.tenantId}" is busy: ${describeLease(lease)} is running; ${refused} (follow it with tessera tenants watch ${record.tenantId})`,
     'conflict_error', 'operation_in_progress', 'id', { operation: { kind: lease.kind, executionArn: lease.executionArn, requestId: lease.requestId, since: lease.acquiredAt } });
 }
 

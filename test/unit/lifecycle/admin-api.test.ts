@@ -306,6 +306,20 @@ describe('admin API: onboarding with inviteAdmin', () => {
 });
 
 describe('admin API: one operation per tenant', () => {
+  it('while an offboarding runs, a change, suspend or resume is refused for good, not "until it ends" (the tenant ends OFFBOARDED, or OFFBOARDING resumed by DELETE)', async () => {
+    records.set('acme', { ...heldByOther('offboard'), status: 'OFFBOARDING' });
+    for (const [method, resource, extra, kind] of [
+      ['POST', '/admin/tenants/{id}/suspend', {}, 'suspend'], ['POST', '/admin/tenants/{id}/resume', {}, 'resume'],
+      ['PATCH', '/admin/tenants/{id}', { body: JSON.stringify({ blueprintVersion: '2.0.0' }) }, 'change'],
+    ] as const) {
+      const res = await call(method, resource, { ...on(), ...extra });
+      expect(res.statusCode).toBe(409);
+      expect(body(res)).toMatchObject({ error: { code: 'operation_in_progress' }, operation: { kind: 'offboard' } });
+      expect(body(res).error.message).toContain(`is running; ${kind} is refused, now and after it: an offboarding ends OFFBOARDED, or fails OFFBOARDING and is resumed only by DELETE (or retry) (follow it with tessera tenants watch acme)`);
+    }
+    expect(starts()).toHaveLength(0);
+  });
+
   it('answers 409 operation_in_progress with the running operation while another operation holds the tenant, starting nothing', async () => {
     // GIVEN a running onboarding holds acme
     const before = heldByOther('onboard');
