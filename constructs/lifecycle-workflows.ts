@@ -263,7 +263,8 @@ export class LifecycleWorkflows extends Construct {
     const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', blueprint: kind, ...extra };
     const title = { baseline: 'account baseline', blueprint: 'blueprint', namespace: 'namespace', dr: 'DR blueprint' }[label];
     const Title = `${title[0].toUpperCase()}${title.slice(1)}`;
-    const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', payload, { waitWhileBusy: true });
+    // `stateName`: the handler records the state it runs as (Deploy namespace, Check DR blueprint…), not its own name (handler.ts stateNameOf).
+    const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', { ...payload, stateName: `${prefix}Deploy ${title}` }, { waitWhileBusy: true });
     // Before catchAll's States.ALL: the first matching catcher applies.
     if (refused) {
       const named = new sfn.Pass(deploy, 'Refused', { stateName: `Refused at ${deploy.stateId}`.slice(0, 80), result: sfn.Result.fromString(deploy.stateId), resultPath: '$.failedStep' });
@@ -271,7 +272,7 @@ export class LifecycleWorkflows extends Construct {
       deploy.addCatch(named, { errors: ['ChangeRefused'], resultPath: '$.error' });
     }
     const wait = this.wait(scope, `${prefix}Wait for ${title}`);
-    const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', payload);
+    const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', { ...payload, stateName: `${prefix}Check ${title}` });
     const done = new sfn.Choice(scope, `${prefix}${Title} deployed?`);
     const next = new sfn.Pass(scope, `${prefix}${Title} ready`);
     deploy.next(wait).next(check).next(done.when(sfn.Condition.stringEquals('$.stack.state', 'COMPLETE'), next).otherwise(wait));
@@ -298,7 +299,7 @@ export class LifecycleWorkflows extends Construct {
     const tenantStack = this.deployAndWait(s, 'blueprint', '');
     const namespaceStack = this.deployAndWait(s, 'namespace', '');
     const wire = this.task(s, 'Wire tenant', 'wire-tenant', '$.wiring');
-    const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'issue' });
+    const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', stateName: 'Issue usage key', usageKey: 'issue' });
     const invite = this.inviteAdmin(s);
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
     this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, invite.recordFailure, activate], fail);
@@ -383,7 +384,7 @@ export class LifecycleWorkflows extends Construct {
     const drStack = this.deployAndWait(s, 'dr', prefix, extra, refused);
     const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra, refused);
     const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra, refused);
-    const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', usageKey: 'issue' });
+    const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', stateName: `${prefix}Move usage key`, usageKey: 'issue' });
     const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind });
     moveKey.next(finish);
     this.catchAll([begin, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
@@ -444,7 +445,7 @@ export class LifecycleWorkflows extends Construct {
     const begin = this.task(s, 'Begin offboarding', 'begin-offboarding', '$.offboarding');
     // Keys and users stop first (keys within the authorizer's revocation window), before any data moves.
     const revokeIdentities = this.task(s, 'Revoke tenant identities', 'revoke-tenant-identities', '$.identities', { 'request.$': '$.request', 'executionArn.$': '$.executionArn' });
-    const revokeKey = this.task(s, 'Revoke usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'revoke' });
+    const revokeKey = this.task(s, 'Revoke usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', stateName: 'Revoke usage key', usageKey: 'revoke' });
     // Before anything is destroyed: the tenant's training jobs stopped and its fine-tuned models'
     // endpoints deleted (their network interfaces hold the tenant's subnets and security group, which
     // the stack deletion could not delete). In the fine-tuning events Lambda, which the tenant's

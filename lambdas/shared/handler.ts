@@ -21,6 +21,18 @@ export type StepHandler<I, O> = (event: I, context?: Context) => Promise<O>;
  * Errors are logged and re-thrown unchanged: their `name` is what the state machine's Retry and
  * Catch rules match on.
  */
+/**
+ * The workflow state a shared handler runs as, when its payload names it (`stateName`, which the
+ * definitions pass to the handlers that serve several states: deploy-blueprint as Deploy namespace, Deploy DR blueprint…;
+ * check-stack; manage-usage-key as Issue, Move or Revoke usage key). Before, the registry's `currentStep` (tessera tenants
+ * show and list, and the failure end-stopped-execution records for a stopped execution) named the handler, e.g.
+ * "Manage usage key" or "Deploy blueprint" while the namespace was deploying: a step the workflow never had.
+ */
+function stateNameOf(event: unknown): string | undefined {
+  const name = (event as { stateName?: unknown } | undefined)?.stateName;
+  return typeof name === 'string' && name ? name : undefined;
+}
+
 export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, options: { trackStep?: boolean } = {}): StepHandler<I, O> & { step: string } {
   // One EMF record per step outcome, published at once (a step is one invocation), with the
   // dimensions service and Step (the dashboard's SEARCH expressions name exactly those). One
@@ -38,7 +50,7 @@ export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, opti
       const result = await stepContext.run({ executionArn }, async () => {
         // The registry shows which step runs now, and after a failure which one failed. Like every
         // registry write of a step, it happens only while the step's execution holds the lease.
-        if (tenantId && options.trackStep !== false) await markStep(tenantId, step);
+        if (tenantId && options.trackStep !== false) await markStep(tenantId, stateNameOf(event) ?? step);
         return fn(event, context);
       });
       outcome('StepSucceeded');

@@ -48,6 +48,13 @@ describe.each(['onboard', 'change', 'status', 'offboard', 'upgrade', 'drift'] as
     expect(result.isValid).toBe(true);
   });
 
+  it('names the state to the handlers that serve several (deploy-blueprint, check-stack, manage-usage-key): the registry\'s currentStep is the state, not the handler', () => {
+    type Task = State & { Resource?: string; Parameters?: Record<string, unknown> };
+    const shared = /:function:(deploy-blueprint|check-stack|manage-usage-key)$/;
+    const tasks = states(workflows.definitions[name]).filter(([, s]) => s.Type === 'Task' && shared.test((s as Task).Resource ?? '')) as Array<[string, Task]>;
+    for (const [n, s] of tasks) expect(s.Parameters?.stateName, n).toBe(n);
+  });
+
   it('retries throttling on every task and catches every failure', () => {
     const tasks = states(workflows.definitions[name]).filter(([, s]) => s.Type === 'Task');
     expect(tasks.length).toBeGreaterThan(0);

@@ -174,3 +174,38 @@ describe('a change stopped while its stack was still updating', () => {
   }, 240_000);
 });
 
+
+/**
+ * Hostile pass s27k: the registry's `currentStep` (tessera tenants show and list) and the failure of a stopped execution
+ * (end-stopped-execution reads `currentStep`) name the workflow's state, not the handler serving it: manage-usage-key runs
+ * as *Issue usage key* in an onboarding (before: "Manage usage key", a step no workflow has).
+ */
+describe('the step a shared handler runs as', () => {
+  it('an onboarding at Issue usage key: GET says currentStep "Issue usage key"; stopped there, the failure names it', async () => {
+    let entered!: () => void;
+    const inStep = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    cleanups.push(release);
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event) => {
+      if (name !== 'manage-usage-key' || !JSON.stringify(event).includes('"globex"')) return handler(event);
+      // Held once the handler's first write (markStep: the step it runs as) is made
+      const out = handler(event);
+      for (let i = 0; i < 200 && !/usage key/i.test((await getTenant('globex'))?.currentStep ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
+      entered();
+      await held;
+      return out;
+    };
+    const start = await api('POST', '/admin/tenants', { tenantId: 'globex', name: 'globex Inc.', tier: 'professional', adminEmail: 'admin@globex.example.com', requestId: 'req-globex-0001' });
+    expect(start.status).toBe(202);
+    await inStep;
+    const during = await api('GET', '/admin/tenants/globex');
+    expect(during.body).toMatchObject({ status: 'PROVISIONING', currentStep: 'Issue usage key' });
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    release();
+    expect((await settled(start.body.executionArn)).status).toBe('ABORTED');
+    const stopped = await released('globex');
+    expect(stopped).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', step: 'Issue usage key', executionArn: start.body.executionArn } });
+    expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key' });
+  }, 60_000);
+});
