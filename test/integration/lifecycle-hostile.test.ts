@@ -207,5 +207,5 @@ describe('the step a shared handler runs as', () => {
     const stopped = await released('globex');
     expect(stopped).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', step: 'Issue usage key', executionArn: start.body.executionArn } });
     expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key' });
-  }, 60_000);
+  }, 180_000);
 });
