@@ -156,10 +156,23 @@ def launch(argv):
 # zygote
 
 
+def bytecode_cache():
+    """As test/conformance/python/driver_io.py ``bytecode_cache`` (the drivers' own, for a fresh Python): bytecode
+    under ``.tessera/python-cache/`` of this checkout when PYTHONDONTWRITEBYTECODE forbids writing it beside the
+    sources and no prefix is set, so the warm-up and every forked driver's imports (which inherit the setting) read
+    .pyc files instead of compiling openai, pydantic, langchain or pydantic_ai from source each run."""
+    if not sys.dont_write_bytecode or sys.pycache_prefix is not None or os.environ.get("TESSERA_PYTHON_PYCACHE") == "off":
+        return
+    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    sys.pycache_prefix = os.path.join(root, ".tessera", "python-cache")
+    sys.dont_write_bytecode = False
+
+
 def warm():
     """What every driver imports first (pure imports: no client, no connection)."""
     import importlib
 
+    bytecode_cache()
     import openai  # noqa: F401
     import openai.resources.chat.completions  # noqa: F401
     import openai.resources.embeddings  # noqa: F401

@@ -12,12 +12,31 @@ key) answers a "DriverError" with the traceback, and the driver keeps going.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from typing import Any, Callable, List, Optional
 
-import openai
-import pydantic
+
+def bytecode_cache() -> None:
+    """Bytecode under `.tessera/python-cache/` of this checkout when the environment forbids writing it beside the
+    sources (PYTHONDONTWRITEBYTECODE, as this machine's does, and no PYTHONPYCACHEPREFIX): else every driver compiles
+    openai, pydantic, langchain_core, langsmith and pydantic_ai from source at each start (1,400 modules, ~0.5 s of
+    CPU for the LangChain driver). What moto's Python does (test/integration/support/moto-python/sitecustomize.py), and
+    the run's zygote before its warm-up (test/support/python-zygote.py), whose drivers inherit the setting. A .pyc is
+    used only while its source's size and modification time are the ones it was compiled from.
+    `TESSERA_PYTHON_PYCACHE=off`, or a prefix of one's own, leaves Python's settings alone."""
+    if not sys.dont_write_bytecode or sys.pycache_prefix is not None or os.environ.get("TESSERA_PYTHON_PYCACHE") == "off":
+        return
+    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+    sys.pycache_prefix = os.path.join(root, ".tessera", "python-cache")
+    sys.dont_write_bytecode = False
+
+
+bytecode_cache()
+
+import openai  # noqa: E402
+import pydantic  # noqa: E402
 from openai import OpenAI
 
 _clients: dict[tuple[str, str], OpenAI] = {}
