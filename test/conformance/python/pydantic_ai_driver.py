@@ -88,10 +88,24 @@ def pydantic_ai() -> dict[str, Any]:
     return pa
 
 
+_providers: dict[tuple[str, str], Any] = {}
+
+
+def provider_for(base_url: str, api_key: str) -> Any:
+    """One `OpenAIProvider(base_url, api_key)` per gateway and key, as an application keeps its provider and builds
+    agents on it. Each new provider makes its own HTTP client, whose SSL context loads the CA bundle (~16 ms of CPU;
+    46 runs in pydantic-ai.test.ts); Pydantic AI replaces that client itself when a run comes on another event loop
+    (`stream` runs each on its own, `asyncio.run`) or the client was closed (providers/__init__.py `_refresh_http_client`)."""
+    key = (base_url, api_key)
+    if key not in _providers:
+        _providers[key] = pydantic_ai()["OpenAIProvider"](base_url=base_url, api_key=api_key)
+    return _providers[key]
+
+
 def agent_for(req: dict[str, Any]) -> Any:
     """The request's Agent: its model class on the gateway, output type, tools, instructions and settings."""
     k = pydantic_ai()
-    provider = k["OpenAIProvider"](base_url=req["base_url"], api_key=req["api_key"])
+    provider = provider_for(req["base_url"], req["api_key"])
     model_class = k["OpenAIResponsesModel"] if req.get("api") == "responses" else k["OpenAIChatModel"]
     model = model_class(req["model"], provider=provider)
     output = req.get("output") or "text"
