@@ -362,8 +362,9 @@ export class LifecycleWorkflows extends Construct {
    */
   private inviteAdmin(s: Construct): { invite: tasks.LambdaInvoke; recordFailure: tasks.LambdaInvoke } {
     const invite = this.task(s, 'Invite tenant admin', 'invite-tenant-admin', '$.adminInvite');
+    // `stateName`: the registry's currentStep says Record invite failure while it runs, not Invite tenant admin (handler.ts stateNameOf).
     const recordFailure = this.task(s, 'Record invite failure', 'invite-tenant-admin', '$.adminInvite', {
-      'request.$': '$.request', 'executionArn.$': '$.executionArn', 'inviteError.$': '$.inviteError',
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', stateName: 'Record invite failure', 'inviteError.$': '$.inviteError',
     });
     invite.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.inviteError' });
     return { invite, recordFailure };

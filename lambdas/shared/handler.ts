@@ -14,13 +14,17 @@ export const tracer = new Tracer({ serviceName: 'tessera-lifecycle' });
 
 export type StepHandler<I, O> = (event: I, context?: Context) => Promise<O>;
 
-/**
- * Wraps a lifecycle step: structured logs with the Lambda context, EMF metrics, X-Ray traces.
- * Registry writes inside the step are conditional on the event's `executionArn` holding the
- * tenant's lease (stepContext); steps that take the lease themselves pass `trackStep: false`.
- * Errors are logged and re-thrown unchanged: their `name` is what the state machine's Retry and
- * Catch rules match on.
- */
+/** What lifecycleHandler adds to the handler it returns. */
+export interface LifecycleStep {
+  /** The handler's own name (the metrics' `Step` dimension, the logs' `step` key). */
+  step: string;
+  /**
+   * The name the registry's `currentStep` is set to before the step runs on `event` (the event's `stateName`, else
+   * `step`); undefined for a handler made with `trackStep: false`, which sets no step before it runs.
+   */
+  recordedStep(event: unknown): string | undefined;
+}
+
 /**
  * The workflow state a shared handler runs as, when its payload names it (`stateName`, which the
  * definitions pass to the handlers that serve several states: deploy-blueprint as Deploy namespace, Deploy DR blueprint…;
@@ -33,7 +37,20 @@ function stateNameOf(event: unknown): string | undefined {
   return typeof name === 'string' && name ? name : undefined;
 }
 
-export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, options: { trackStep?: boolean } = {}): StepHandler<I, O> & { step: string } {
+/**
+ * Wraps a lifecycle step: structured logs with the Lambda context, EMF metrics, X-Ray traces.
+ * Registry writes inside the step are conditional on the event's `executionArn` holding the
+ * tenant's lease (stepContext); steps that take the lease themselves pass `trackStep: false`.
+ * Errors are logged and re-thrown unchanged: their `name` is what the state machine's Retry and
+ * Catch rules match on.
+ *
+ * The returned handler carries `step` (the handler's own name: the metrics' Step dimension and the logs') and
+ * `recordedStep(event)`: the step the registry's `currentStep` is set to for `event` before `fn` runs (the state named by
+ * the event's `stateName`, else `step`), or undefined with `trackStep: false` (the step writes it itself, or not at all).
+ * The definitions are checked against it (test/infra/lifecycle-definitions.test.ts: every Task records its state's name).
+ */
+export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, options: { trackStep?: boolean } = {}): StepHandler<I, O> & LifecycleStep {
+  const recordedStep = (event: unknown): string | undefined => (options.trackStep === false ? undefined : stateNameOf(event) ?? step);
   // One EMF record per step outcome, published at once (a step is one invocation), with the
   // dimensions service and Step (the dashboard's SEARCH expressions name exactly those). One
   // single-metric instance per step, made with the step's module: metrics.singleMetric() per outcome
@@ -50,7 +67,8 @@ export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, opti
       const result = await stepContext.run({ executionArn }, async () => {
         // The registry shows which step runs now, and after a failure which one failed. Like every
         // registry write of a step, it happens only while the step's execution holds the lease.
-        if (tenantId && options.trackStep !== false) await markStep(tenantId, stateNameOf(event) ?? step);
+        const recorded = recordedStep(event);
+        if (tenantId && recorded) await markStep(tenantId, recorded);
         return fn(event, context);
       });
       outcome('StepSucceeded');
@@ -63,7 +81,8 @@ export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, opti
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer));
-  const handler = ((event: I, context?: Context) => wrapped(event, context ?? ({} as Context))) as StepHandler<I, O> & { step: string };
+  const handler = ((event: I, context?: Context) => wrapped(event, context ?? ({} as Context))) as StepHandler<I, O> & LifecycleStep;
   handler.step = step;
+  handler.recordedStep = recordedStep;
   return handler;
 }

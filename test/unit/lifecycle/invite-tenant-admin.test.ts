@@ -168,7 +168,10 @@ describe('Invite tenant admin (onboarding, just before Activate tenant)', () => 
 
   it('run by the Catch with the error (retries ran out): records FAILED with that error and the command, calls nothing', async () => {
     const inviteError = { Error: 'TooManyRequestsException', Cause: JSON.stringify({ errorType: 'TooManyRequestsException', errorMessage: 'Cognito AdminCreateUser failed (TooManyRequestsException: Rate exceeded)', trace: [] }) };
-    const out = await handler(state('acme', { inviteError }));
+    // As the definition runs it (*Record invite failure*, its state named in the payload)
+    const out = await handler(state('acme', { inviteError, stateName: 'Record invite failure' }));
+    // The registry's currentStep (tenants show and list) is that state, not Invite tenant admin
+    expect(records.get('acme')!.currentStep).toBe('Record invite failure');
     expect(out).toEqual({ state: 'FAILED', email: EMAIL, reason: `the invitation of ${EMAIL} failed (TooManyRequestsException: Cognito AdminCreateUser failed (TooManyRequestsException: Rate exceeded)); the onboarding went on without it: once the tenant is ACTIVE, tessera users invite --tenant acme --email ${EMAIL} --role admin` });
     expect(cognito.calls()).toHaveLength(0);
   });
