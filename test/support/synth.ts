@@ -1,6 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { cdkJsonContext } from '../../lib/cdk-json-context.js';
+import { cdkCliContext, cdkJsonContext } from '../../lib/cdk-json-context.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { buildTesseraApp, type BuildOptions, type TesseraApp } from '../../lib/tessera-app.js';
 import { CachedCloudFormationValidatePlugin } from './cached-cfn-validation.js';
@@ -16,8 +16,20 @@ export { configWith };
  * aws-cdk-lib's CloudFormation validation runs as in any app, its results kept per template
  * ({@link withCachedValidation}).
  */
-export function newApp(): App {
-  return withCachedValidation(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') }));
+export function newApp(options: AppOptions = {}): App {
+  const context = options.cdkCli ? cdkCliContext() : cdkJsonContext();
+  return withCachedValidation(new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') }));
+}
+
+/** How {@link newApp} makes its App. */
+export interface AppOptions {
+  /**
+   * With the context the CDK CLI adds (lib/cdk-json-context.ts `cdkCliContext`: each stack's `CDKMetadata`, path and
+   * asset metadata): the templates, and so the CloudFormation validation's findings, are `npx cdk synth`'s (the local
+   * platform's app: test/integration/support/local-workflows.ts). Without it (the infra tests), cdk.json's alone.
+   * @default false
+   */
+  readonly cdkCli?: boolean;
 }
 
 /**
@@ -40,10 +52,10 @@ export function newStack(id = 'TestStack'): Stack {
 
 /**
  * The whole app for `config` in a {@link newApp} (bundling skipped), blueprint version `0.0.0-test`.
- * `options` as `buildTesseraApp`'s (placeholders: the placeholder guard).
+ * `options` as `buildTesseraApp`'s (placeholders: the placeholder guard); `appOptions` as {@link newApp}'s.
  */
-export function buildApp(config: PlatformConfig = configWith(), options: BuildOptions = {}): TesseraApp & { app: App } {
-  const app = newApp();
+export function buildApp(config: PlatformConfig = configWith(), options: BuildOptions = {}, appOptions: AppOptions = {}): TesseraApp & { app: App } {
+  const app = newApp(appOptions);
   return { app, ...buildTesseraApp(app, config, '0.0.0-test', options) };
 }
 

@@ -19,8 +19,20 @@ export { WorkflowRunner, workflowDefinitions, type Definition, type WorkflowEven
 export function synthesizeDefinitions(config: PlatformConfig): Record<WorkflowName, Definition> {
   const fromSnapshot = defaultConfigDefinitions(config);
   if (fromSnapshot) return fromSnapshot;
-  const built = buildApp(config);
+  const built = localPlatformApp(config);
   return definitionsOf(Template.fromStack(built.platform).toJSON(), lifecycleIdsOf(built), built.platform.account);
+}
+
+/**
+ * `config`'s app as the local platform synthesizes it (`npm run local-platform -- --config <file>`, and any harness
+ * given a config other than the default): buildApp's, with the context the CDK CLI adds (test/support/synth.ts
+ * AppOptions `cdkCli`), so its CloudFormation validation finds and prints what `npx cdk synth` of the same config does.
+ * Before, without the stacks' `CDKMetadata`, a config pinning `availabilityZones` printed four W3010 "Avoid hardcoding
+ * availability zones" warnings (the shared-compute VPC's subnets) and the path of a temporary validation-report.json,
+ * which `cdk synth` never reports (the validator skips that rule for a template CDK wrote).
+ */
+export function localPlatformApp(config: PlatformConfig): ReturnType<typeof buildApp> {
+  return buildApp(config, {}, { cdkCli: true });
 }
 
 /**
