@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import traceback
 from typing import Any, Callable, List, Optional
 
@@ -38,6 +39,27 @@ bytecode_cache()
 import openai  # noqa: E402
 import pydantic  # noqa: E402
 from openai import OpenAI
+
+class BackgroundImport:
+    """A framework a driver imports in a thread beside its JSON-lines loop (LangChain's and Pydantic AI's imports take
+    ~1 s of CPU: they overlap the gateway's start instead of delaying {"ready": true}). `load` fills `names` (the
+    framework's classes the handlers use); `start()` before the loop; `names_loaded()` waits for the thread and, if
+    the import failed there, imports in the caller's thread, so the handler meets the import's own error."""
+
+    def __init__(self, load: Callable[[], None], names: dict[str, Any]) -> None:
+        self._load = load
+        self._names = names
+        self._thread = threading.Thread(target=load, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def names_loaded(self) -> dict[str, Any]:
+        self._thread.join()
+        if not self._names:
+            self._load()
+        return self._names
+
 
 _clients: dict[tuple[str, str], OpenAI] = {}
 

@@ -54,10 +54,9 @@ import hashlib
 import os
 import shutil
 import tempfile
-import threading
 from typing import Any
 
-from driver_io import error_of, serve, unknown_op
+from driver_io import BackgroundImport, error_of, serve, unknown_op
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
@@ -102,15 +101,12 @@ def import_langchain() -> None:
     lc.update(ChatOpenAI=ChatOpenAI, OpenAIEmbeddings=OpenAIEmbeddings, ToolMessage=ToolMessage, GetWeather=GetWeather, Person=Person)
 
 
-importer = threading.Thread(target=import_langchain, daemon=True)
+importer = BackgroundImport(import_langchain, lc)
 
 
 def langchain() -> dict[str, Any]:
-    """`lc`, once the import thread finished (importing in this thread if it failed there)."""
-    importer.join()
-    if not lc:
-        import_langchain()
-    return lc
+    """`lc`, once the import thread finished (driver_io.BackgroundImport)."""
+    return importer.names_loaded()
 
 
 def message_of(m: Any) -> dict[str, Any]:

@@ -37,10 +37,9 @@ for it. Logfire instrumentation is not enabled: the gateway is the only endpoint
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
-from driver_io import error_of, serve, unknown_op
+from driver_io import BackgroundImport, error_of, serve, unknown_op
 
 pa: dict[str, Any] = {}
 
@@ -77,15 +76,12 @@ def import_pydantic_ai() -> None:
     )
 
 
-importer = threading.Thread(target=import_pydantic_ai, daemon=True)
+importer = BackgroundImport(import_pydantic_ai, pa)
 
 
 def pydantic_ai() -> dict[str, Any]:
-    """`pa`, once the import thread finished (importing in this thread if it failed there)."""
-    importer.join()
-    if not pa:
-        import_pydantic_ai()
-    return pa
+    """`pa`, once the import thread finished (driver_io.BackgroundImport)."""
+    return importer.names_loaded()
 
 
 _providers: dict[tuple[str, str], Any] = {}
