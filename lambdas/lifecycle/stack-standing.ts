@@ -167,6 +167,12 @@ export interface DriftStanding {
 }
 
 /**
+ * The `stackStatus` a pending update (`failure.stackUpdating`) is resolved with when the drift check finds no stack of
+ * this tenant under its name (gone, or tagged for another tenant: stack-ownership.ts): not a CloudFormation status.
+ */
+export const NO_TENANT_STACK = 'NO_TENANT_STACK';
+
+/**
  * The drift workflow's catch-up of the registry with the tenant stack (*Check drift*, for an ACTIVE tenant no operation
  * holds): the stack is read (tags, status, outputs) and the rule of stackStanding applied — a stack of this tenant in
  * `UPDATE_COMPLETE` whose tags name another tier or version than the record stands on them. That is a change or upgrade
@@ -174,13 +180,15 @@ export interface DriftStanding {
  * (or a dead lease ended by a request that cannot read the stack): nothing else ever notices, DetectStackDrift compares
  * the stack with its own template. The failure's pending update (`failure.stackUpdating`) is resolved once the stack no
  * longer updates: `recorded` when its tier and version were recorded, else with the stack's status (after
- * `UPDATE_ROLLBACK_COMPLETE` the stack is back on the recorded tier and nothing else changes). The caller writes
+ * `UPDATE_ROLLBACK_COMPLETE` the stack is back on the recorded tier and nothing else changes), or with NO_TENANT_STACK
+ * when there is no stack of this tenant (left pending, `PATCH` to the recorded tier answered 409 `stack_update_pending`
+ * for good, pointing to a drift check that could not resolve it). The caller writes
  * `changes` conditionally on the record as read (`expectUpdatedAt`, status ACTIVE): a lease taken meanwhile fails the
  * write, so this never races an operation. Best effort: a stack that cannot be read (logged) changes nothing.
  * @param record the tenant as read before the stack (its `updatedAt` is the write's condition)
  * @param at the check's time (ISO 8601)
- * @returns `{ changes: {} }` for a tenant held by an operation, not ACTIVE, without an account, or whose stack agrees,
- *   is gone, is not this tenant's or is still updating
+ * @returns `{ changes: {} }` for a tenant held by an operation, not ACTIVE, without an account, or whose stack is still
+ *   updating; only the pending update resolved (when there is one) for a stack that agrees, is gone or is not this tenant's
  */
 export async function driftStanding(record: TenantRecord, at: string): Promise<DriftStanding> {
   if (record.lease || record.status !== 'ACTIVE' || !record.accountId) return { changes: {} };
@@ -191,10 +199,13 @@ export async function driftStanding(record: TenantRecord, at: string): Promise<D
     logger.warn('could not read the tenant stack\'s tags for the drift check; the registry keeps its tier and version', { tenantId: record.tenantId, error: e as Error });
     return { changes: {} };
   }
-  if (!read || (read.status.endsWith('_IN_PROGRESS') && !UPDATED.has(read.status))) return { changes: {} };
-  const changes = standingChanges(read, record);
   const pending = record.failure?.stackUpdating && !record.failure.stackUpdating.resolved ? record.failure : undefined;
-  const failure = pending && { failure: { ...pending, stackUpdating: { ...pending.stackUpdating!, resolved: { at, stackStatus: read.status, recorded: !!changes } } } };
+  const resolve = (stackStatus: string, recorded: boolean) => pending && { failure: { ...pending, stackUpdating: { ...pending.stackUpdating!, resolved: { at, stackStatus, recorded } } } };
+  // No stack of this tenant (deleted outside Tessera, or its tags name another tenant): no update is left to wait for.
+  if (!read) return { changes: { ...resolve(NO_TENANT_STACK, false) } };
+  if (read.status.endsWith('_IN_PROGRESS') && !UPDATED.has(read.status)) return { changes: {} };
+  const changes = standingChanges(read, record);
+  const failure = resolve(read.status, !!changes);
   if (!changes) return { changes: { ...failure } };
   const standing = {
     at, stack: read.name, stackStatus: read.status,

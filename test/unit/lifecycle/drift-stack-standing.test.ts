@@ -109,6 +109,22 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(events()).toEqual([]);
   });
 
+  it('the stack is gone (deleted outside Tessera) or no longer this tenant\'s: the drift run resolves the pending update (nothing to wait for), keeping tier and version', async () => {
+    // s27s: before, the pending update stayed unresolved for good and PATCH to the recorded tier answered 409
+    // stack_update_pending pointing to a drift check that could never resolve it.
+    for (const gone of [
+      () => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' })),
+      () => stackIs({ ...stack('UPDATE_COMPLETE', 'professional'), Tags: [{ Key: 'tessera:tenant-id', Value: 'other' }] }),
+    ]) {
+      await stopWhileUpdating();
+      gone();
+      await driftRun();
+      const after = records.get('acme')!;
+      expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter', blueprintVersion: '1.0.0', stackOutputs: OUTPUTS_A });
+      expect(after.failure!.stackUpdating!.resolved).toEqual({ at: after.drift!.checkedAt, stackStatus: 'NO_TENANT_STACK', recorded: false });
+    }
+  });
+
   it('still updating at the drift run: nothing recorded about it, the pending update stays', async () => {
     await stopWhileUpdating();
     cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack tessera-acme is in UPDATE_IN_PROGRESS state'), { name: 'ValidationError' }));
