@@ -127,7 +127,7 @@ export function configErrorMap(knownKeys: Map<string, string[]>): (issue: RawIss
             : `is required: set it to ${expected} (see docs/configuration.md)`;
         }
         let fix = '';
-        if ((issue.expected === 'number' || issue.expected === 'int') && typeof input === 'string' && input.trim() !== '' && !Number.isNaN(Number(input))) fix = `: write ${input} without quotes`;
+        if ((issue.expected === 'number' || issue.expected === 'int') && typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input))) fix = `: write ${input} without quotes`;
         else if (issue.expected === 'boolean' && (input === 'true' || input === 'false')) fix = `: write ${input} without quotes`;
         else if (issue.expected === 'string' && typeof input === 'number') fix = ': quote it (in YAML an unquoted number such as an account id is read as a number and loses its leading zeros)';
         else if (issue.expected === 'array' && (typeof input === 'string' || typeof input === 'number')) fix = `: write it as a list, e.g. [${JSON.stringify(input)}]`;

@@ -27,7 +27,7 @@ import { nearest } from './config-issues.js';
  */
 function hoursTypeError(input: unknown, range: string): string {
   if (input === undefined) return `required: whole hours, ${range}`;
-  if (typeof input === 'string' && input.trim() !== '' && !Number.isNaN(Number(input))) return `must be whole hours, ${range}, a number, not the string ${JSON.stringify(input)}: write ${input.trim()} without quotes`;
+  if (typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input))) return `must be whole hours, ${range}, a number, not the string ${JSON.stringify(input)}: write ${input.trim()} without quotes`;
   return `must be whole hours, ${range}`;
 }
 

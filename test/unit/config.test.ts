@@ -207,6 +207,7 @@ describe('platform config', () => {
 
     it.each([
       ['a number given as a string', { gateway: { upstreamRetries: '3' } }, /gateway\.upstreamRetries = "3": must be a number, not the string "3": write 3 without quotes/],
+      ['"Infinity" given as a string (no "without quotes": unquoted it is a string in YAML too)', { gateway: { upstreamRetries: 'Infinity' } }, /gateway\.upstreamRetries = "Infinity": must be a number, not the string "Infinity"(?!: write)/],
       ['an account id YAML read as a number', { platformAccountId: 12345678901 }, /platformAccountId = 12345678901: must be a string, not the number 12345678901: quote it/],
       ['a scalar where a list belongs', { allowedRegions: 'us-east-1' }, /allowedRegions = "us-east-1": must be a list, not the string "us-east-1": write it as a list, e\.g\. \["us-east-1"\]/],
       ['a misspelt enum value', { tiers: { starter: { isolation: 'vcp' } } }, /tiers\.starter\.isolation = "vcp": must be one of "account", "vpc"; did you mean `vpc`\?/],
