@@ -1,4 +1,4 @@
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
@@ -280,3 +280,17 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export const VERSION_TAG = 'tessera:blueprint-version';
+
+/**
+ * The stack `name` as DescribeStacks answers it, or undefined when CloudFormation says it does not exist (its
+ * ValidationError "Stack with id … does not exist"). Throws anything else CloudFormation throws.
+ */
+export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: name }));
+    return out.Stacks?.[0];
+  } catch (e) {
+    if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}

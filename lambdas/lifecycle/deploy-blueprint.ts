@@ -1,7 +1,6 @@
 import {
   CreateStackCommand,
   DeleteStackCommand,
-  DescribeStacksCommand,
   UpdateStackCommand,
   type CloudFormationClient,
   type Stack,
@@ -17,7 +16,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
-import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
@@ -28,15 +27,6 @@ import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from '.
 import type { LifecycleState } from './state.js';
 import { describeVersionRefusals, versionRefusals } from './version-change.js';
 
-export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
-  try {
-    const out = await cfn.send(new DescribeStacksCommand({ StackName: name }));
-    return out.Stacks?.[0];
-  } catch (e) {
-    if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return undefined;
-    throw e;
-  }
-}
 
 
 /**

@@ -3,8 +3,7 @@ import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { DriftRecord, LifecycleKind, StackUpdating, TenantRecord } from '../../lib/tenant-record.js';
 import { StackBusyError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
-import { cloudFormationFor, stackName, VERSION_TAG } from './blueprints.js';
-import { describeStack } from './deploy-blueprint.js';
+import { cloudFormationFor, describeStack, stackName, VERSION_TAG } from './blueprints.js';
 import { ownershipProblem } from './stack-ownership.js';
 
 /** What a failed change's tenant stack stands on: the registry fields to write with the failure, and a note for its reason. */
