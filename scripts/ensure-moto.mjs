@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Installs the Python tools and clients pinned in requirements-dev.txt (moto, cfn-lint, the official OpenAI
-// Python client with pydantic, and the OpenAI Agents SDK for the gateway conformance suites) into .venv unless they are already there, so
-// that `npm test` works on a fresh clone. Re-installs when requirements-dev.txt changes. Python 3 with venv and
-// pip must be on the machine.
+// Python client with pydantic, and the OpenAI Agents SDK for the gateway conformance suites) into .venv, and the
+// older clients pinned in requirements-legacy-clients.txt (openai 1.x, LlamaIndex, instructor: they require an
+// openai the first file's cannot share a venv with) into .venv-legacy-clients, unless they are already there, so
+// that `npm test` works on a fresh clone. Re-installs a venv when its requirements file changes. Python 3 with venv
+// and pip must be on the machine.
 //
 // The packages are installed with uv (pinned below, itself installed into .venv by pip): it resolves the same
 // versions as pip from the same pins (checked: `pip freeze` of both venvs identical) and installs in parallel.
@@ -18,15 +20,6 @@ import { join } from 'node:path';
 const UV_VERSION = '0.13.8';
 
 const root = join(import.meta.dirname, '..');
-const venv = join(root, '.venv');
-const marker = join(venv, '.requirements');
-const requirementsFile = join(root, 'requirements-dev.txt');
-const requirements = readFileSync(requirementsFile, 'utf8');
-const moto = join(venv, 'bin', 'moto_server');
-const pip = join(venv, 'bin', 'pip');
-const uv = join(venv, 'bin', 'uv');
-
-if (existsSync(moto) && existsSync(marker) && readFileSync(marker, 'utf8') === requirements) process.exit(0);
 const run = (cmd, args, env = process.env) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root, env });
 
 /**
@@ -40,13 +33,30 @@ function uvEnvironment(env = process.env) {
   for (const [pip, uv] of Object.entries(names)) if (env[pip] && !env[uv]) out[uv] = env[pip];
   return out;
 }
-console.log('installing moto, cfn-lint and the Python clients (openai, pydantic, openai-agents, langchain-openai, pydantic-ai-slim) into .venv (requirements-dev.txt)');
-if (!existsSync(pip)) run('python3', ['-m', 'venv', venv]);
-try {
-  if (!existsSync(uv)) run(pip, ['install', '--quiet', '--disable-pip-version-check', `uv==${UV_VERSION}`]);
-  run(uv, ['pip', 'install', '--quiet', '--python', join(venv, 'bin', 'python'), '-r', requirementsFile], uvEnvironment());
-} catch (error) {
-  console.log(`uv could not install them (${error.message.split('\n')[0]}); installing with pip instead`);
-  run(pip, ['install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile]);
+
+/**
+ * Makes `venvDir` hold what `requirementsName` pins, unless its marker (a copy of the file) says it already does
+ * and `entryPoint` (a file the install makes) exists.
+ */
+function ensureVenv(venvDir, requirementsName, entryPoint, what) {
+  const venv = join(root, venvDir);
+  const marker = join(venv, '.requirements');
+  const requirementsFile = join(root, requirementsName);
+  const requirements = readFileSync(requirementsFile, 'utf8');
+  if (existsSync(join(venv, entryPoint)) && existsSync(marker) && readFileSync(marker, 'utf8') === requirements) return;
+  const pip = join(venv, 'bin', 'pip');
+  const uv = join(venv, 'bin', 'uv');
+  console.log(`installing ${what} into ${venvDir} (${requirementsName})`);
+  if (!existsSync(pip)) run('python3', ['-m', 'venv', venv]);
+  try {
+    if (!existsSync(uv)) run(pip, ['install', '--quiet', '--disable-pip-version-check', `uv==${UV_VERSION}`]);
+    run(uv, ['pip', 'install', '--quiet', '--python', join(venv, 'bin', 'python'), '-r', requirementsFile], uvEnvironment());
+  } catch (error) {
+    console.log(`uv could not install them (${error.message.split('\n')[0]}); installing with pip instead`);
+    run(pip, ['install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile]);
+  }
+  writeFileSync(marker, requirements);
 }
-writeFileSync(marker, requirements);
+
+ensureVenv('.venv', 'requirements-dev.txt', join('bin', 'moto_server'), 'moto, cfn-lint and the Python clients (openai, pydantic, openai-agents, langchain-openai, pydantic-ai-slim)');
+ensureVenv('.venv-legacy-clients', 'requirements-legacy-clients.txt', join('bin', 'python'), 'the older Python clients (openai 1.x, llama-index, instructor)');
