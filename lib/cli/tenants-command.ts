@@ -78,7 +78,10 @@ export const executionGoesOn = (id: string, kind?: string) =>
  * execution's duration is its own (startDate to stopDate, as Step Functions answers them), not the
  * time since this command started: a watch begun late, or of an execution already ended, said
  * `onboard succeeded in 0.1 s` of an execution that ran 1.6 s. A running execution is announced
- * once, with how long it has been running. A failure is printed with the command to run next.
+ * once, with how long it has been running. A failure is printed with the command to run next. With `json`, one JSON
+ * object per line: each step as it finishes, and the end as `{ execution: <the progress without its steps, with
+ * stoppedAt { step, reason } when no failure is recorded for a stopped execution, and next: the command to run next
+ * after a failure> }`, so a script reads how it ended from stdout as well as from the exit code.
  *
  * A watch that ends before the execution says that it goes on and how to follow it again (executionGoesOn), through
  * followUntilEnd, as `tenants upgrade --watch` does: Ctrl-C prints `stopped following tenant <id> (Ctrl-C): …` on
@@ -108,18 +111,23 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
       lastStep = running?.name ?? lastStep;
       if (!p.executionStatus || p.executionStatus === 'RUNNING') return undefined;
-      if (!json) {
-        const took = secondsBetween(p.startDate, p.stopDate);
-        print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()}${took ? ` in${took}` : ''} — tenant ${id} is ${p.status}`);
-        if (p.failure) {
-          print(`failed at "${p.failure.step}": ${p.failure.reason}`);
-          if (p.failure.stackUpdating) print(stackUpdatingLine(p.failure.stackUpdating));
-          print(`next: ${nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason, p.failure.stackUpdating)}`);
-        }
-        const stopped = stoppedAt(p);
-        if (stopped) print(`stopped at "${stopped.step}": ${stopped.reason}\nnext: ${nextStepAfterFailure(id, p.kind, stopped.reason)}`);
-        for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);
+      const stopped = stoppedAt(p);
+      const next = p.failure ? nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason, p.failure.stackUpdating)
+        : stopped ? nextStepAfterFailure(id, p.kind, stopped.reason) : undefined;
+      if (json) {
+        const { steps: _steps, ...execution } = p;
+        print(JSON.stringify({ execution: { ...execution, ...(stopped ? { stoppedAt: stopped } : {}), ...(next ? { next } : {}) } }));
+        return p;
       }
+      const took = secondsBetween(p.startDate, p.stopDate);
+      print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()}${took ? ` in${took}` : ''} — tenant ${id} is ${p.status}`);
+      if (p.failure) {
+        print(`failed at "${p.failure.step}": ${p.failure.reason}`);
+        if (p.failure.stackUpdating) print(stackUpdatingLine(p.failure.stackUpdating));
+      }
+      if (stopped) print(`stopped at "${stopped.step}": ${stopped.reason}`);
+      if (next) print(`next: ${next}`);
+      for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);
       return p;
     },
   });

@@ -105,6 +105,42 @@ describe('tessera tenants watch of an execution stopped or timed out while a ste
   });
 });
 
+// s28: `tenants watch --json` printed one object per step and nothing at the end, so a script could tell how the
+// execution ended only from the exit code, never why or what to run next.
+describe('tessera tenants watch --json at the end of the execution', () => {
+  const jsonLines = async (answer: object) => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    await watch({ call: async () => answer } as unknown as AdminClient, 'acme', 1, true, undefined, false);
+    vi.restoreAllMocks();
+    return out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  };
+
+  it('ends with { execution } holding the recorded failure and the next command, without the steps', async () => {
+    const failure = { step: 'Check account', reason: 'CreateAccount failed: EMAIL_ALREADY_EXISTS', at: '2026-12-03T06:01:00.000Z', kind: 'onboard' };
+    const lines = await jsonLines({ status: 'FAILED', kind: 'onboard', executionStatus: 'FAILED', startDate: '2026-12-03T06:00:00.000Z', stopDate: '2026-12-03T06:01:00.000Z', failure, steps: [{ name: 'Check account', seconds: 60, status: 'FAILED' }] });
+    expect(lines[0]).toEqual({ step: 'Check account', status: 'FAILED', seconds: 60 });
+    const end = lines.at(-1)!.execution as Record<string, unknown>;
+    expect(lines).toHaveLength(2);
+    expect(end).toMatchObject({ status: 'FAILED', kind: 'onboard', executionStatus: 'FAILED', failure });
+    expect(end.next).toMatch(/^tessera tenants retry acme --admin-email <another email>/);
+    expect(end).not.toHaveProperty('steps');
+    expect(end).not.toHaveProperty('stoppedAt');
+  });
+
+  it('an aborted execution with no failure recorded yet: stoppedAt and next', async () => {
+    const lines = await jsonLines({ status: 'PROVISIONING', kind: 'onboard', executionStatus: 'ABORTED', steps: [{ name: 'Deploy baseline', seconds: 30, status: 'ABORTED', error: 'Operator', cause: 'stopped to fix the blueprint' }] });
+    const end = lines.at(-1)!.execution as Record<string, unknown>;
+    expect(end.stoppedAt).toEqual({ step: 'Deploy baseline', reason: 'execution aborted: Operator (stopped to fix the blueprint)' });
+    expect(end.next).toBe('remove the cause above, then run tessera tenants retry acme (steps already done are skipped)');
+  });
+
+  it('a succeeded execution: its status and no next', async () => {
+    const lines = await jsonLines({ status: 'ACTIVE', kind: 'onboard', executionStatus: 'SUCCEEDED', steps: [{ name: 'Issue key', seconds: 1, status: 'DONE' }] });
+    expect(lines.at(-1)).toEqual({ execution: { status: 'ACTIVE', kind: 'onboard', executionStatus: 'SUCCEEDED' } });
+  });
+});
+
 describe('tessera tenants show of a failed tenant', () => {
   const record = (extra: Partial<TenantRecord>): TenantRecord => ({
     tenantId: 'acme', name: 'Acme', tier: 'starter', isolation: 'account', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001',
