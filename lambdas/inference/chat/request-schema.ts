@@ -1,6 +1,7 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { ReasoningEffort } from 'openai/resources/shared';
 import { z } from 'zod';
+import { strictSchemaRootProblem } from './strict-schema-root.js';
 
 /**
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
@@ -178,6 +179,12 @@ export const ChatCompletionRequest = z.looseObject({
     if ((body as Record<string, unknown>)[field] != null && !hasTools) {
       ctx.addIssue({ code: 'custom', path: [field], message: `the ${field} parameter is only allowed when tools are specified (OpenAI: "'${field}' is only allowed when 'tools' are specified.")` });
     }
+  }
+  // A strict json_schema whose root is not an object (strict-schema-root.ts): OpenAI's 400, for every provider.
+  const format = (body as { response_format?: { type?: unknown; json_schema?: { name?: unknown; schema?: unknown; strict?: unknown } } }).response_format;
+  if (format?.type === 'json_schema' && format.json_schema?.strict === true) {
+    const problem = strictSchemaRootProblem('response_format', format.json_schema.name, format.json_schema.schema);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['response_format', 'json_schema', 'schema'], message: problem });
   }
 });
 

@@ -76,9 +76,12 @@ describe('text.format → response_format', () => {
     expect(textFormatToChat({ type: 'json_schema', name: 'Weather', schema: PARAMS, strict: true, description: 'd' }))
       .toEqual({ type: 'json_schema', json_schema: { name: 'Weather', schema: PARAMS, strict: true, description: 'd' } });
   });
-  it('a json_schema without a name is a 400 naming text.format.name; an unknown type names text.format.type', () => {
+  it('a json_schema without a name is a 400 naming text.format.name; an unknown type names text.format.type; a strict schema whose root is not an object names text.format.schema', () => {
     expect(thrown(() => textFormatToChat({ type: 'json_schema', schema: PARAMS })).param).toBe('text.format.name');
     expect(thrown(() => textFormatToChat({ type: 'grammar' })).param).toBe('text.format.type');
+    // A strict format whose root is not an object (zodTextFormat of openai 4.x/5.x with zod 4): OpenAI's 400, naming the schema.
+    expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: { type: 'string' }, strict: true }))).toMatchObject({ param: 'text.format.schema', message: expect.stringContaining('Invalid schema for text.format \'W\': schema must be a JSON Schema of \'type: "object"\', got \'type: "string"\'') });
+    expect(textFormatToChat({ type: 'json_schema', name: 'W', schema: { type: 'string' } })).toMatchObject({ json_schema: { schema: { type: 'string' } } });
   });
   it('a json_schema whose schema is an array, or whose strict / description is of the wrong type, is a 400 naming it (s23resp)', () => {
     expect(thrown(() => textFormatToChat({ type: 'json_schema', name: 'W', schema: [PARAMS] })).param).toBe('text.format.schema');
