@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { motoPython, motoServerEnvironment } from '../integration/support/moto-server.js';
 import { MOTO_ZYGOTE_SOCKET, motoZygoteDisabled, startMotoZygote, type MotoZygote } from '../integration/support/moto-zygote.js';
-import { PYTHON_ZYGOTE_SOCKET, pythonZygoteDisabled, startPythonZygote, type PythonZygote } from './python-zygote.js';
+import { DRIVER_VENVS, pythonZygoteDisabled, startPythonZygote, type PythonZygote } from './python-zygote.js';
 import { pruneCompileCache } from './compile-cache.js';
 import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
 
@@ -15,10 +15,12 @@ import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
  *   servers from it. It imports moto on the first request only (a run without moto pays a bare
  *   Python), dies with this process (killed or not) and is stopped after the run. Not with
  *   `MOTO_ZYGOTE=off`, nor without moto installed (startMoto then says how to install it);
- * - the run's Python client-driver zygote (test/support/python-zygote.ts) likewise, its socket in
- *   `TESSERA_PYTHON_ZYGOTE`: the drivers the tests start through `pythonScriptCommand` are forked
- *   from it. It imports `openai` on the first request only. Not with `PYTHON_ZYGOTE=off`, nor
- *   without the `.venv` (the drivers then start as fresh Pythons, or fail as before);
+ * - the run's Python client-driver zygotes (test/support/python-zygote.ts) likewise, one per driver
+ *   interpreter (`.venv`, `.venv-legacy-clients`), their sockets in `TESSERA_PYTHON_ZYGOTE` and
+ *   `TESSERA_PYTHON_ZYGOTE_LEGACY_CLIENTS`: the drivers the tests start through `pythonScriptCommand`
+ *   are forked from the one of their interpreter. Each imports `openai` (and its venv's preload) on
+ *   its first request only. Not with `PYTHON_ZYGOTE=off`, nor without that venv (its drivers then
+ *   start as fresh Pythons, or fail as before);
  * - after the run, Node's compile cache loses the entries not used for 3 days (pruneCompileCache).
  */
 /** The longest unix socket path Linux binds (sun_path: 108 bytes with its terminating NUL). */
@@ -52,17 +54,20 @@ export default async function setup(): Promise<() => Promise<void>> {
       process.env[MOTO_ZYGOTE_SOCKET] = zygote.socketPath;
     }
   }
-  let drivers: PythonZygote | undefined;
-  const driverPython = join(import.meta.dirname, '..', '..', '.venv', 'bin', 'python');
-  const driverSocket = !pythonZygoteDisabled() && existsSync(driverPython) ? zygoteSocket('tessera-python-zygote-', 'PYTHON_ZYGOTE=off') : undefined;
-  if (driverSocket) {
-    drivers = await startPythonZygote(driverPython, driverSocket);
-    process.env[PYTHON_ZYGOTE_SOCKET] = drivers.socketPath;
+  const drivers: Array<[string, PythonZygote]> = [];
+  for (const [venv, { socketVariable }] of Object.entries(DRIVER_VENVS)) {
+    const driverPython = join(import.meta.dirname, '..', '..', venv, 'bin', 'python');
+    const driverSocket = !pythonZygoteDisabled() && existsSync(driverPython) ? zygoteSocket('tessera-python-zygote-', 'PYTHON_ZYGOTE=off') : undefined;
+    if (driverSocket) {
+      const started = await startPythonZygote(driverPython, driverSocket);
+      drivers.push([socketVariable, started]);
+      process.env[socketVariable] = started.socketPath;
+    }
   }
   return async () => {
-    if (drivers) {
-      delete process.env[PYTHON_ZYGOTE_SOCKET];
-      await drivers.stop();
+    for (const [socketVariable, started] of drivers) {
+      delete process.env[socketVariable];
+      await started.stop();
     }
     if (zygote) {
       delete process.env[MOTO_ZYGOTE_SOCKET];

@@ -1,16 +1,19 @@
 """The Python client drivers of the test suites, forked from one Python that imported ``openai`` once.
 
-``python -S python-zygote.py zygote <socket path> <parent pid>``
-    The zygote: one per vitest run (test/support/global-setup.ts starts it through
-    python-zygote.ts). On its first request it imports ``openai`` and ``pydantic`` (0.5-0.6 s of
-    CPU, what every driver paid at its start) with ``os.environ`` recording the names read, and it
-    forks a driver per request.
+``python -S python-zygote.py zygote <socket path> <parent pid> [module...]``
+    The zygote: one per vitest run and driver interpreter (test/support/global-setup.ts starts one
+    for ``.venv`` and one for ``.venv-legacy-clients`` through python-zygote.ts: the same code, the
+    interpreter is the parameter). On its first request it imports ``openai`` and ``pydantic``
+    (0.5-0.6 s of CPU, what every driver paid at its start) and the modules named after the pid
+    (LlamaIndex and instructor for the legacy clients' venv) with ``os.environ`` recording the names
+    read, and it forks a driver per request.
     It dies with its parent (PR_SET_PDEATHSIG, and end of file on its stdin).
 
-``python -S -I python-zygote.py run <script> [args...]``
+``python -S -I python-zygote.py run <socket variable> <script> [args...]``
     The launcher, what the tests spawn instead of ``python <script> [args...]`` (python-zygote.ts
     ``pythonScriptCommand``): a bare Python (-S -I: ~15 ms) that is the test's child process, with
-    its pipes, exit code and signals. It connects to the zygote (``TESSERA_PYTHON_ZYGOTE``), sends its
+    its pipes, exit code and signals. It connects to the zygote whose socket is in the variable named
+    (``TESSERA_PYTHON_ZYGOTE``, ``TESSERA_PYTHON_ZYGOTE_LEGACY_CLIENTS``), sends its
     argv, cwd and whole environment with its file descriptors 0-2 (SCM_RIGHTS), and the zygote forks
     a waiter that forks the driver: the driver's stdin, stdout and stderr are the launcher's own pipes.
     The launcher forwards SIGTERM, SIGINT and SIGHUP to the driver and ends as it ended: the same exit
@@ -43,7 +46,6 @@ import signal
 import socket
 import sys
 
-ZYGOTE_VARIABLE = "TESSERA_PYTHON_ZYGOTE"
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 #: test/support/zygote_common.py (what this zygote shares with moto's), imported by the zygote only:
@@ -97,10 +99,11 @@ def dispositions():
     return out
 
 
-def launch(argv):
-    """Runs ``argv`` (script and arguments) through the zygote, or execs a fresh Python with it."""
+def launch(variable, argv):
+    """Runs ``argv`` (script and arguments) through the zygote whose socket is in the environment
+    variable ``variable``, or execs a fresh Python with it."""
     python = sys.executable
-    path = os.environ.get(ZYGOTE_VARIABLE)
+    path = os.environ.get(variable)
     conn = None
     if path:
         try:
@@ -160,16 +163,19 @@ def bytecode_cache():
     """As test/conformance/python/driver_io.py ``bytecode_cache`` (the drivers' own, for a fresh Python): bytecode
     under ``.tessera/python-cache/`` of this checkout when PYTHONDONTWRITEBYTECODE forbids writing it beside the
     sources and no prefix is set, so the warm-up and every forked driver's imports (which inherit the setting) read
-    .pyc files instead of compiling openai, pydantic, langchain or pydantic_ai from source each run."""
+    .pyc files instead of compiling openai, pydantic, langchain or pydantic_ai from source each run. One cache per
+    interpreter: ``python-cache`` for ``.venv``'s, ``python-cache-<venv>`` for another's (``python-cache-venv-legacy-clients``)."""
     if not sys.dont_write_bytecode or sys.pycache_prefix is not None or os.environ.get("TESSERA_PYTHON_PYCACHE") == "off":
         return
     root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    sys.pycache_prefix = os.path.join(root, ".tessera", "python-cache")
+    venv = os.path.basename(os.path.normpath(sys.prefix))
+    sys.pycache_prefix = os.path.join(root, ".tessera", "python-cache" if venv == ".venv" else "python-cache-" + venv.lstrip("."))
     sys.dont_write_bytecode = False
 
 
-def warm():
-    """What every driver imports first (pure imports: no client, no connection)."""
+def warm(preload=()):
+    """What every driver imports first (pure imports: no client, no connection), then ``preload``
+    (module names: what the drivers of this interpreter import beside openai)."""
     import importlib
 
     bytecode_cache()
@@ -184,6 +190,8 @@ def warm():
     import openai.types.embedding_create_params  # noqa: F401
     import pydantic  # noqa: F401
 
+    for name in preload:
+        importlib.import_module(name)
     importlib.invalidate_caches()
 
 
@@ -231,8 +239,9 @@ def waiter(conn, fds, request):
                 os._exit(0)
 
 
-def zygote(socket_path, parent_pid):
-    """Serves requests until its parent goes; returns ``(request, fds)`` in a forked driver."""
+def zygote(socket_path, parent_pid, preload=()):
+    """Serves requests until its parent goes; returns ``(request, fds)`` in a forked driver. ``preload``: modules
+    imported after openai's on the first request (``warm``)."""
     global common
     import zygote_common as common  # this directory is sys.path[0] (-S, not -I)
 
@@ -256,7 +265,7 @@ def zygote(socket_path, parent_pid):
                 data += more
             request = json.loads(data)
             if "own_env" not in state:  # on the first request: a run without Python drivers pays a bare Python
-                warm()
+                warm(preload)
                 state["own_env"], state["compared"] = common.stop_recording()
             differ = common.differing(request["env"], state["own_env"], state["compared"])
             if differ or len(fds) != 3:
@@ -334,8 +343,8 @@ def become(request, fds):
 
 if __name__ == "__main__":
     if sys.argv[1] == "run":
-        launch(sys.argv[2:])
+        launch(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "zygote":
-        exec(*become(*zygote(sys.argv[2], int(sys.argv[3]))))
+        exec(*become(*zygote(sys.argv[2], int(sys.argv[3]), sys.argv[4:])))
     else:
-        sys.exit(f"usage: {sys.argv[0]} run <script> [args...] | zygote <socket> <parent pid>")
+        sys.exit(f"usage: {sys.argv[0]} run <socket variable> <script> [args...] | zygote <socket> <parent pid> [module...]")

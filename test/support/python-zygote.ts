@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { startZygoteProcess, type ZygoteProcess } from './zygote-process.js';
 
 /**
@@ -17,8 +17,41 @@ import { startZygoteProcess, type ZygoteProcess } from './zygote-process.js';
  * launcher's stdin, stdout and stderr, argv, cwd and environment; without it (or when the zygote
  * cannot give a driver equal to a fresh one), `python <script>` itself (the launcher execs it).
  * `PYTHON_ZYGOTE=off` starts no zygote.
+ *
+ * One zygote per driver interpreter, the same code with the interpreter as a parameter
+ * ({@link DRIVER_VENVS}): `.venv` (openai 3.x, LangChain, Pydantic AI, the Agents SDK) and
+ * `.venv-legacy-clients` (openai 1.x, LlamaIndex, instructor: requirements-legacy-clients.txt),
+ * each with its socket variable and its own bytecode cache under `.tessera/`.
  */
 export const PYTHON_ZYGOTE_SOCKET = 'TESSERA_PYTHON_ZYGOTE';
+
+/** The socket variable of `.venv-legacy-clients`' zygote. */
+export const LEGACY_PYTHON_ZYGOTE_SOCKET = 'TESSERA_PYTHON_ZYGOTE_LEGACY_CLIENTS';
+
+/**
+ * The driver interpreters by their virtualenv's directory name (at the checkout's root): the
+ * variable that holds its zygote's socket, and the modules its zygote imports on its first request
+ * besides `openai` and `pydantic` (what the drivers of that interpreter import first: LlamaIndex's
+ * import is ~2.5 s of CPU, instructor's ~0.3 s more, paid once a run instead of once a driver).
+ */
+export const DRIVER_VENVS: Record<string, { socketVariable: string; preload: string[] }> = {
+  '.venv': { socketVariable: PYTHON_ZYGOTE_SOCKET, preload: [] },
+  '.venv-legacy-clients': {
+    socketVariable: LEGACY_PYTHON_ZYGOTE_SOCKET,
+    preload: ['llama_index.core', 'llama_index.llms.openai', 'llama_index.llms.openai_like', 'llama_index.embeddings.openai', 'instructor'],
+  },
+};
+
+/**
+ * The zygote socket variable of the interpreter `python` (`<checkout>/<venv>/bin/python`).
+ * @throws when `python` is not in one of {@link DRIVER_VENVS}
+ */
+export function pythonZygoteVariable(python: string): string {
+  const venv = basename(dirname(dirname(python)));
+  const known = DRIVER_VENVS[venv];
+  if (!known) throw new Error(`no driver zygote for the interpreter ${python}: its virtualenv ${venv} is not one of ${Object.keys(DRIVER_VENVS).join(', ')}`);
+  return known.socketVariable;
+}
 
 /** python-zygote.py: the zygote and the launcher. */
 export const PYTHON_ZYGOTE_PY = join(import.meta.dirname, 'python-zygote.py');
@@ -29,14 +62,16 @@ export function pythonZygoteDisabled(env: NodeJS.ProcessEnv = process.env): bool
 }
 
 /**
- * The command that runs `python <script> <args...>`: through the run's zygote when
- * {@link PYTHON_ZYGOTE_SOCKET} is set in `env`, else the script itself. Spawn it as the script
- * would be (same stdio, env and cwd options).
- * @param python the interpreter (the `.venv`'s)
+ * The command that runs `python <script> <args...>`: through the run's zygote of that interpreter
+ * when its socket variable ({@link pythonZygoteVariable}) is set in `env`, else the script itself.
+ * Spawn it as the script would be (same stdio, env and cwd options).
+ * @param python the interpreter (`.venv`'s or `.venv-legacy-clients`')
+ * @throws when `python` is in none of {@link DRIVER_VENVS}
  */
 export function pythonScriptCommand(python: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): [string, string[]] {
-  if (!env[PYTHON_ZYGOTE_SOCKET]) return [python, [script, ...args]];
-  return [python, ['-S', '-I', PYTHON_ZYGOTE_PY, 'run', script, ...args]];
+  const variable = pythonZygoteVariable(python);
+  if (!env[variable]) return [python, [script, ...args]];
+  return [python, ['-S', '-I', PYTHON_ZYGOTE_PY, 'run', variable, script, ...args]];
 }
 
 /** The driver zygote: `stop()` ends it, and with it every driver it forked. */
@@ -45,10 +80,12 @@ export type PythonZygote = ZygoteProcess;
 /**
  * Starts the zygote. It dies with this process (SIGKILL from the kernel when this process ends,
  * killed or not; end of file on its stdin otherwise), and its drivers with it.
- * @param python the `.venv`'s Python
+ * @param python a driver interpreter ({@link DRIVER_VENVS}); its zygote preloads that venv's modules
  * @param socketPath where it listens; its directory must exist
- * @throws when it exits or does not listen within 60 s
+ * @throws when it exits or does not listen within 60 s, or `python` is in none of {@link DRIVER_VENVS}
  */
 export async function startPythonZygote(python: string, socketPath: string, env: NodeJS.ProcessEnv = process.env): Promise<PythonZygote> {
-  return startZygoteProcess('the Python driver zygote', python, PYTHON_ZYGOTE_PY, socketPath, env);
+  pythonZygoteVariable(python);
+  const venv = basename(dirname(dirname(python)));
+  return startZygoteProcess(`the Python driver zygote of ${venv}`, python, PYTHON_ZYGOTE_PY, socketPath, env, DRIVER_VENVS[venv].preload);
 }

@@ -11,17 +11,18 @@ export interface ZygoteProcess {
 }
 
 /**
- * Starts `python -S <script> zygote <socketPath> <this pid>` and resolves once it printed
+ * Starts `python -S <script> zygote <socketPath> <this pid> [args...]` and resolves once it printed
  * `listening` on stdout: the start shared by the moto zygote (moto-python/zygote.py) and the Python
  * client-driver zygote (python-zygote.py). `-S`: `site` runs inside the zygote, where the
  * environment variables it reads are recorded. Its pipes do not keep this process alive; it dies
  * with this process (its own PR_SET_PDEATHSIG, and end of file on its stdin).
  * @param name how errors name it (`the moto zygote`)
  * @param env its whole environment
+ * @param args more arguments after the pid (the driver zygote's modules to preload)
  * @throws when it exits, or does not listen within 60 s
  */
-export async function startZygoteProcess(name: string, python: string, script: string, socketPath: string, env: NodeJS.ProcessEnv): Promise<ZygoteProcess> {
-  const child: ChildProcess = spawn(python, ['-S', script, 'zygote', socketPath, String(process.pid)], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startZygoteProcess(name: string, python: string, script: string, socketPath: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<ZygoteProcess> {
+  const child: ChildProcess = spawn(python, ['-S', script, 'zygote', socketPath, String(process.pid), ...args], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not listen within 60 s`)), 60_000);

@@ -18,18 +18,35 @@ import sys
 START_VARIABLES = ("LANG", "LANGUAGE", "TZ")
 START_PREFIXES = ("PYTHON", "LC_")
 
+#: Modules known to iterate os.environ at import only to read the variables of one prefix: their
+#: iteration records the prefix (``TQDM_*``), not the whole environment. tqdm's ``envwrap`` (its
+#: defaults from ``TQDM_*``, applied when ``tqdm.std`` is imported: LlamaIndex imports it) and fsspec's
+#: ``set_conf_env`` (its config from ``FSSPEC_*``, at ``fsspec.config``'s import: LlamaIndex again).
+PREFIX_SCANS = {"tqdm.utils": "TQDM_", "fsspec.config": "FSSPEC_"}
+
 _READ = set()
 
 
+def _scanner_prefix():
+    """The prefix of PREFIX_SCANS whose module is iterating os.environ (the first frame outside os and
+    collections.abc above ``__iter__``), or None."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") in ("os", "_collections_abc", "collections.abc"):
+        frame = frame.f_back
+    return PREFIX_SCANS.get(frame.f_globals.get("__name__")) if frame is not None else None
+
+
 class _RecordingEnviron(os._Environ):
-    """os.environ recording the names read (``*`` when it is iterated or copied)."""
+    """os.environ recording the names read (``*`` when it is iterated or copied; ``<prefix>*`` when a module
+    of PREFIX_SCANS iterates it)."""
 
     def __getitem__(self, key):
         _READ.add(key)
         return super().__getitem__(key)
 
     def __iter__(self):
-        _READ.add("*")
+        prefix = _scanner_prefix()
+        _READ.add(prefix + "*" if prefix else "*")
         return super().__iter__()
 
 
@@ -40,8 +57,9 @@ def record_environ_reads():
 
 def stop_recording():
     """Ends the recording. Returns ``(own_env, compared)``: this process's environment, and the
-    variables a request must agree on (those read, the interpreter's); ``compared`` is None when
-    the environment was iterated (every variable counts: no request may be forked)."""
+    variables a request must agree on (those read, the interpreter's, and ``<prefix>*`` for a prefix
+    a module of PREFIX_SCANS read: every variable with that prefix); ``compared`` is None when
+    the environment was iterated otherwise (every variable counts: no request may be forked)."""
     os.environ.__class__ = os._Environ
     own_env = dict(os.environ)
     if "*" in _READ:
@@ -54,7 +72,8 @@ def differing(env, own_env, compared):
     counts; empty when a forked child is what a fresh Python with ``env`` would be."""
     if compared is None:
         return ["(the environment was iterated at import)"]
-    keys = compared | {k for k in env if k.startswith(START_PREFIXES)}
+    prefixes = START_PREFIXES + tuple(k[:-1] for k in compared if k.endswith("*"))
+    keys = {k for k in compared if not k.endswith("*")} | {k for k in (*env, *own_env) if k.startswith(prefixes)}
     return sorted(k for k in keys if env.get(k) != own_env.get(k))
 
 

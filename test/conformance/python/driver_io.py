@@ -26,11 +26,13 @@ def bytecode_cache() -> None:
     CPU for the LangChain driver). What moto's Python does (test/integration/support/moto-python/sitecustomize.py), and
     the run's zygote before its warm-up (test/support/python-zygote.py), whose drivers inherit the setting. A .pyc is
     used only while its source's size and modification time are the ones it was compiled from.
-    `TESSERA_PYTHON_PYCACHE=off`, or a prefix of one's own, leaves Python's settings alone."""
+    `TESSERA_PYTHON_PYCACHE=off`, or a prefix of one's own, leaves Python's settings alone. One cache per interpreter:
+    `python-cache` for `.venv`'s, `python-cache-venv-legacy-clients` for `.venv-legacy-clients`' (as the zygote's)."""
     if not sys.dont_write_bytecode or sys.pycache_prefix is not None or os.environ.get("TESSERA_PYTHON_PYCACHE") == "off":
         return
     root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
-    sys.pycache_prefix = os.path.join(root, ".tessera", "python-cache")
+    venv = os.path.basename(os.path.normpath(sys.prefix))
+    sys.pycache_prefix = os.path.join(root, ".tessera", "python-cache" if venv == ".venv" else "python-cache-" + venv.lstrip("."))
     sys.dont_write_bytecode = False
 
 

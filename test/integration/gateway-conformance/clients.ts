@@ -101,6 +101,11 @@ export class PythonClient {
     return new PythonClient(await PythonDriver.start<Outcome>('driver.py', 'the Python driver'));
   }
 
+  /** driver.py under `.venv-legacy-clients`' Python: the official client's 1.x line (requirements-legacy-clients.txt). */
+  static async startLegacy(): Promise<PythonClient> {
+    return new PythonClient(await PythonDriver.start<Outcome>('driver.py', 'the Python driver (openai 1.x)', '.venv-legacy-clients'));
+  }
+
   call(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
     const { params, schema, closeAfter, firstChoiceLoop, maxRetries, headers } = call;
     const { response_format: _ignored, ...rest } = params;

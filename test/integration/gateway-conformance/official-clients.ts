@@ -42,8 +42,11 @@ export function nodeError(e: unknown): ClientError {
   return { status: null, body: null, headers: {}, type: err?.constructor?.name ?? 'Error', message: err?.message ?? String(e) };
 }
 
+/** The driver interpreters: `.venv` (openai 3.x and the frameworks on it), `.venv-legacy-clients` (openai 1.x, LlamaIndex, instructor). */
+export type DriverVenv = '.venv' | '.venv-legacy-clients';
+
 /**
- * One Python driver process (`.venv/bin/python test/conformance/python/<script>`): requests are
+ * One Python driver process (`<venv>/bin/python test/conformance/python/<script>`): requests are
  * JSON lines on its stdin, each answered by one line carrying the request's `id`. `start`
  * resolves once the driver wrote `{"ready": true}` (its imports done) and throws, with the
  * driver's stderr, if it exits before that.
@@ -59,11 +62,12 @@ export class PythonDriver<Out> {
   /**
    * @param script file name under test/conformance/python/ (e.g. `driver.py`)
    * @param label how errors name it (e.g. `the Python driver`)
+   * @param venv the interpreter's virtualenv at the checkout's root @default '.venv'
    */
-  static async start<Out>(script: string, label: string): Promise<PythonDriver<Out>> {
+  static async start<Out>(script: string, label: string, venv: DriverVenv = '.venv'): Promise<PythonDriver<Out>> {
     const d = new PythonDriver<Out>();
     const root = join(import.meta.dirname, '..', '..', '..');
-    d.child = spawn(...pythonScriptCommand(join(root, '.venv', 'bin', 'python'), join(root, 'test', 'conformance', 'python', script)), { stdio: ['pipe', 'pipe', 'pipe'] });
+    d.child = spawn(...pythonScriptCommand(join(root, venv, 'bin', 'python'), join(root, 'test', 'conformance', 'python', script)), { stdio: ['pipe', 'pipe', 'pipe'] });
     d.child.stderr.on('data', (chunk) => (d.stderr += String(chunk)));
     const lines = createInterface({ input: d.child.stdout });
     await new Promise<void>((resolve, reject) => {
