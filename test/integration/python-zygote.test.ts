@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON_ZYGOTE_SOCKET, pythonScriptCommand, startPythonZygote, type PythonZygote } from '../support/python-zygote.js';
+import { LEGACY_PYTHON_ZYGOTE_SOCKET, PYTHON_ZYGOTE_SOCKET, pythonScriptCommand, startPythonZygote, type PythonZygote } from '../support/python-zygote.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 // The Python client-driver zygote (test/support/python-zygote.ts/.py): a script run through it
@@ -164,4 +164,45 @@ describe('a script run through the zygote', () => {
     expect(await output(true, 'link.py')).toBe(join(here, 'real'));
     expect(await output(true, 'link.py')).toBe(await output(false, 'link.py'));
   }, 60_000);
+});
+
+describe('the zygote of .venv-legacy-clients (openai 1.x, LlamaIndex, instructor)', () => {
+  const LEGACY = join(ROOT, '.venv-legacy-clients', 'bin', 'python');
+  const SCRIPT = 'import json, os, sys\nimport openai\nprint(json.dumps({"pid": os.getpid(), "openai": openai.__version__, "preloaded": "llama_index.core" in sys.modules and "instructor" in sys.modules}))\n';
+  let legacySocket: string;
+  let legacyOwn: PythonZygote | undefined;
+  beforeAll(async () => {
+    const runs = process.env[LEGACY_PYTHON_ZYGOTE_SOCKET];
+    legacySocket = runs ?? (legacyOwn = await startPythonZygote(LEGACY, join(tempDir('python-zygote-legacy-'), 'z.sock'))).socketPath;
+  }, 60_000);
+  afterAll(async () => {
+    await legacyOwn?.stop();
+  });
+  /** Runs SCRIPT through the legacy zygote with `extraEnv`; its report and the launcher's pid. */
+  const report = (extraEnv: Record<string, string>) => new Promise<{ out: Record<string, unknown>; pid: number }>((resolve, reject) => {
+    const here = tempDir('python-zygote-legacy-script-');
+    writeFileSync(join(here, 'legacy.py'), SCRIPT);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, [LEGACY_PYTHON_ZYGOTE_SOCKET]: legacySocket };
+    const child = spawn(...pythonScriptCommand(LEGACY, 'legacy.py', [], env), { cwd: here, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.once('error', reject);
+    child.once('close', () => resolve({ out: JSON.parse(out), pid: child.pid! }));
+  });
+
+  it('forks its drivers with LlamaIndex and instructor imported (tqdm\'s and fsspec\'s scans of TQDM_* / FSSPEC_* do not stop it)', async () => {
+    const r = await report({});
+    expect(r.out).toMatchObject({ openai: '1.109.1', preloaded: true });
+    expect(r.out.pid).not.toBe(r.pid);
+  }, 60_000);
+
+  it('runs a fresh Python when a variable of a scanned prefix differs (TQDM_DISABLE: tqdm reads it at import)', async () => {
+    const r = await report({ TQDM_DISABLE: '1' });
+    expect(r.out).toMatchObject({ openai: '1.109.1', preloaded: false });
+    expect(r.out.pid).toBe(r.pid);
+  }, 60_000);
+
+  it('an interpreter outside the known venvs has no zygote: pythonScriptCommand says which', () => {
+    expect(() => pythonScriptCommand('/usr/bin/python3', 'x.py')).toThrow(/no driver zygote for the interpreter \/usr\/bin\/python3: its virtualenv usr is not one of \.venv, \.venv-legacy-clients/);
+  });
 });

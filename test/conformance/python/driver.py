@@ -3,7 +3,7 @@
 One long-lived process per test file (spawned with `.venv/bin/python`), so the suite pays the
 import cost of `openai` and `pydantic` once. Requests come one per line on stdin:
 
-    {"id": 1, "op": "create" | "stream" | "parse", "base_url": "...", "api_key": "...",
+    {"id": 1, "op": "create" | "stream" | "parse" | "models" | "version", "base_url": "...", "api_key": "...",
      "params": {...chat-completions params...}, "schema": {"name": ..., "schema": {...}}?,
      "close_after": N?, "first_choice_loop": true?, "headers": true?}
 
@@ -26,6 +26,11 @@ and each gets one line on stdout:
 - `parse` calls `client.chat.completions.parse` with a pydantic model built from `schema`
   (`client.chat.completions.stream` and its final completion when `params.stream` is true), and
   returns the parsed object.
+- `models` calls `client.models.list()` and returns every model (`result`: a list); `version` returns
+  `openai.__version__`.
+- The same script runs under `.venv-legacy-clients`' Python, the client's 1.x line (test/integration/gateway-conformance/
+  openai-python-1x.test.ts): every name it uses is in openai 1.109.1 (`chat.completions.parse` and `.stream` left
+  `beta` in 1.92; `CompletionCreateParamsBase` and the error classes are the same).
 - The first line written is {"ready": true}, once the imports are done.
 """
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import openai
 from openai import OpenAI
 from openai.types.chat import completion_create_params
 
@@ -86,7 +92,8 @@ def run_parse(c: OpenAI, req: dict[str, Any], kw: dict[str, Any]) -> dict[str, A
             final = stream.get_final_completion()
         parsed = final.choices[0].message.parsed
         return {"ok": True, "parsed": parsed.model_dump(mode="json") if parsed else None, "result": dump(final), "chunks": chunks}
-    completion = c.chat.completions.parse(response_format=model, **kw)
+    # `beta: true`: `client.beta.chat.completions.parse`, where openai 1.x apps written before 1.92 call it.
+    completion = (c.beta.chat.completions if req.get("beta") else c.chat.completions).parse(response_format=model, **kw)
     parsed = completion.choices[0].message.parsed
     return {"ok": True, "parsed": parsed.model_dump(mode="json") if parsed else None, "result": dump(completion)}
 
@@ -109,6 +116,10 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             return run_stream(c, req, kw)
         if op == "parse":
             return run_parse(c, req, kw)
+        if op == "version":
+            return {"ok": True, "result": openai.__version__}
+        if op == "models":
+            return {"ok": True, "result": [dump(m) for m in c.models.list()]}
         return unknown_op(op)
     except Exception as e:  # noqa: BLE001 - every failure goes back to the test
         return {"ok": False, "error": error_of(e)}
