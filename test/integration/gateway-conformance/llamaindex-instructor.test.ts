@@ -89,16 +89,25 @@ describe('LlamaIndex OpenAILike (is_chat_model, is_function_calling_model)', () 
     ]);
   });
 
-  // LlamaIndex asks include_usage on every stream, and the gateway sends the usage chunk (the official client reads it:
-  // openai-python-1x.test.ts), but stream_chat yields no response for that chunk (choices []): no usage reaches the app.
-  it.each(['li_stream_chat', 'li_astream_chat'])('%s: the deltas and the whole text (include_usage asked; LlamaIndex yields no usage)', async (op) => {
-    suite.env.upstream.script(streamed(['He', 'i!']));
+  // LlamaIndex does not ask `stream_options.include_usage` (the gateway asks its upstream for the usage chunk itself,
+  // to count the tokens, and relays it only to a caller that asked, as OpenAI sends it only then): the stream shows no
+  // usage. Asked through `additional_kwargs`, the usage chunk (`choices: []`) comes as the stream's last ChatResponse,
+  // its `raw.usage` and its additional_kwargs' token counts.
+  it.each(['li_stream_chat', 'li_astream_chat'])('%s: the deltas and the whole text; usage only when additional_kwargs asks include_usage', async (op) => {
+    suite.env.upstream.script(streamed(['He', 'i!']), streamed(['He', 'i!']));
     const out = await run({ op, model: MODEL, messages: [['user', 'Hi']] });
     expect(out.error).toBeUndefined();
     expect(out.result.deltas.join('')).toBe('Hei!');
     expect(out.result.content).toBe('Hei!');
     expect(out.result.usage).toBeNull();
-    expect(sent()).toEqual([{ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0.1, stream_options: { include_usage: true } }]);
+    const asked = await run({ op, model: MODEL, messages: [['user', 'Hi']], options: { additional_kwargs: { stream_options: { include_usage: true } } } });
+    expect(asked.error).toBeUndefined();
+    expect(asked.result.content).toBe('Hei!');
+    expect(asked.result.usage).toMatchObject({ prompt_tokens: USAGE.prompt_tokens, completion_tokens: USAGE.completion_tokens, total_tokens: USAGE.total_tokens });
+    expect(sent()).toEqual([
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0.1, stream_options: { include_usage: true } },
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0.1, stream_options: { include_usage: true } },
+    ]);
   });
 
   it('structured_predict: a forced tool call of the pydantic schema, parsed', async () => {
