@@ -16,7 +16,7 @@ vi.setConfig({ testTimeout: 30_000 });
  * answers (or the mocked Bedrock Runtime, for `bedrock/amazon.nova-lite`). Each test asserts what the application
  * saw and what reached the upstream. Every test passed against the gateway as first written (2026-12-05): they stand as
  * the proof that these apps work unchanged, and as the record of what the libraries send (LlamaIndex's
- * `temperature: 0.1` and `stream_options.include_usage` on every stream, instructor's forced `tool_choice`...).
+ * `temperature: 0.1`, instructor's forced `tool_choice`...; the upstream's `stream_options.include_usage` is the gateway's own).
  */
 const { bedrock } = mockProviderSdks();
 const EMBEDDING = { id: 'openai/text-embedding-3-small', upstream: 'text-embedding-3-small', kind: 'embedding' as const, inputPricePer1k: 0.00002, outputPricePer1k: 0, maxOutputTokens: 4096 };
