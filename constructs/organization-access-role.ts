@@ -22,6 +22,12 @@ export interface OrganizationAccessRoleProps {
    * @default - none
    */
   readonly externalQuarantinePolicyIds?: readonly string[];
+  /**
+   * The opt-in regions account tiers need (lib/config/region-opt-in.ts accountTierOptInRegions): *Enable regions* may
+   * enable these, and only these, in this organization's member accounts ({@link regionOptInStatements}).
+   * @default - none: no Account Management grant
+   */
+  readonly optInRegions?: readonly string[];
 }
 
 /**
@@ -48,6 +54,7 @@ export class OrganizationAccessRole extends Construct {
       roles: [this.role],
       statements: [
         ...organizationsStatements(stack.account, props.organizationId, props.quarantineScpArn, props.externalQuarantinePolicyIds),
+        ...regionOptInStatements(stack.account, props.organizationId, props.optInRegions ?? []),
         new iam.PolicyStatement({
           sid: 'IntoMemberAccounts',
           actions: ['sts:AssumeRole'],
@@ -59,6 +66,10 @@ export class OrganizationAccessRole extends Construct {
     });
     acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization.');
+    if (props.optInRegions?.length) {
+      acknowledge(policy, [wildcardResourceFinding(this, memberAccountArns(stack.account, props.organizationId))],
+        'Tenant accounts are created at run time: account:EnableRegion and account:GetRegionOptStatus are granted on this organization\'s member accounts only (accountInOrganization), and only for the opt-in regions the config\'s account tiers use (account:TargetRegion).');
+    }
     acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts and OUs are addressed within this organization only (the only SCPs, tessera-quarantine and the listed external ones, by their ARNs); member accounts are created at run time, so their provisioning roles are named by pattern, limited to this organization\'s accounts (aws:ResourceOrgID).');
   }
 }
@@ -70,6 +81,34 @@ export { QUARANTINE_SCP_ARN_PARAMETER } from '../lib/quarantine-scp-parameter.js
 export function organizationResourceArns(managementAccountId: string, organizationId: string): string[] {
   const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}/${organizationId}/*`;
   return [arn('account'), arn('ou'), arn('root')];
+}
+
+/**
+ * Every member account of one organization as the Account Management API's resource type `accountInOrganization`:
+ * `arn:${Partition}:account::${ManagementAccountId}:account/o-${OrganizationId}/${MemberAccountId}` (the config's
+ * `organizationId` carries its `o-`). Source: Service Authorization Reference, AWS Account Management, resource types
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsaccountmanagement.html).
+ */
+export function memberAccountArns(managementAccountId: string, organizationId: string): string {
+  return `arn:${Aws.PARTITION}:account::${managementAccountId}:account/${organizationId}/*`;
+}
+
+/**
+ * *Enable regions*' grant (lambdas/lifecycle/enable-regions.ts), statement `EnableOptInRegions`: account:EnableRegion and
+ * account:GetRegionOptStatus on this organization's member accounts (`accountInOrganization`, {@link memberAccountArns}),
+ * with `account:TargetRegion` limited to `regions`, the opt-in regions the config's account tiers use. No statement when
+ * `regions` is empty (the default config). The calls also need trusted access for account.amazonaws.com in the
+ * organization (docs/deploying.md; `tessera doctor` checks it). Source: Service Authorization Reference, AWS Account
+ * Management (actions EnableRegion, GetRegionOptStatus; condition key account:TargetRegion).
+ */
+export function regionOptInStatements(managementAccountId: string, organizationId: string, regions: readonly string[]): iam.PolicyStatement[] {
+  if (regions.length === 0) return [];
+  return [new iam.PolicyStatement({
+    sid: 'EnableOptInRegions',
+    actions: ['account:EnableRegion', 'account:GetRegionOptStatus'],
+    resources: [memberAccountArns(managementAccountId, organizationId)],
+    conditions: { StringEquals: { 'account:TargetRegion': [...regions] } },
+  })];
 }
 
 /**

@@ -18,7 +18,8 @@ import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction, policyScopeFor, type AsyncInvocation } from './lambda-function.js';
-import { organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER } from './organization-access-role.js';
+import { memberAccountArns, organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER, regionOptInStatements } from './organization-access-role.js';
+import { accountTierOptInRegions } from '../lib/config/region-opt-in.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 import { TenantArchive } from './tenant-archive.js';
@@ -80,7 +81,7 @@ export interface TenantLifecycleProps {
   readonly fineTuningEvents: lambda.IFunction;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -136,6 +137,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'check-drift': ['registry', 'tenantAccounts', 'namespaceDrift', 'events'],
   // Onboarding, just before Activate tenant: invites the tenant's first admin into the platform pool (Tenant User Created on the bus).
   'invite-tenant-admin': ['registry', 'events', 'firstAdmin'],
+  // Enables an account tier's opt-in regions in the tenant's new account (account:EnableRegion, from the management account).
+  'enable-regions': ['registry', 'regionOptIn'],
 };
 
 /**
@@ -413,6 +416,10 @@ export class TenantLifecycle extends Construct {
           ssm.StringParameter.valueForStringParameter(Stack.of(this), QUARANTINE_SCP_ARN_PARAMETER),
           props.config.organization.externalQuarantinePolicies.map((p) => p.policyId))
         : [new iam.PolicyStatement({ sid: 'OrganizationAccessRole', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
+      // The Account Management calls of *Enable regions*: in the management account, as the Organizations ones.
+      regionOptIn: platformIsManagement
+        ? regionOptInStatements(props.config.organization.managementAccountId, props.config.organization.organizationId, accountTierOptInRegions(props.config))
+        : [new iam.PolicyStatement({ sid: 'OrganizationAccessRoleForRegions', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
       tenantAccounts: [platformIsManagement
         ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole'], resources: [provisioningRoles] })
         : new iam.PolicyStatement({ sid: 'OrganizationAccessRoleForTenantAccounts', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
@@ -509,6 +516,10 @@ export class TenantLifecycle extends Construct {
       const { managementAccountId, organizationId } = props.config.organization;
       acknowledge(fn.managedPolicy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]', ...organizationResourceArns(managementAccountId, organizationId).map((arn) => wildcardResourceFinding(this, arn))],
         'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization\'s accounts, OUs and root, which exist only at run time, and to tessera-quarantine (and the listed external quarantine SCPs) by ARN.');
+    }
+    if (caps.includes('regionOptIn') && platformIsManagement && accountTierOptInRegions(props.config).length > 0) {
+      wildcard(memberAccountArns(props.config.organization.managementAccountId, props.config.organization.organizationId),
+        'Tenant accounts are created at run time: account:EnableRegion and account:GetRegionOptStatus on this organization\'s member accounts only, for the opt-in regions the config\'s account tiers use (account:TargetRegion).');
     }
     if (caps.includes('namespaceStacks') && props.namespaceDeployerRole) {
       wildcard(namespaceStackArns(this),

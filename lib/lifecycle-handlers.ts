@@ -11,7 +11,7 @@ export const LIFECYCLE_HANDLERS = [
   'schedule-key-deletion', 'retire-account', 'finish-offboarding', 'process-closure-queue', 'manage-usage-key',
   'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue', 'process-quota-requests',
   'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
-  'invite-tenant-admin',
+  'invite-tenant-admin', 'enable-regions',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 

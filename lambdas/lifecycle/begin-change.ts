@@ -1,4 +1,5 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
+import { tierOptInRegions } from '../../lib/config/region-opt-in.js';
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import { z } from 'zod';
@@ -171,6 +172,8 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     tier, previousTier: record.tier, computeMode: target.compute.mode,
     // A target tier with disaster recovery: its DR stack is deployed (or updated) before the primary.
     ...(drRegionOf(target) ? { drRegion: drRegionOf(target) } : {}),
+    // An account tier needing an opt-in region (its DR region changed to one, or the tenant moved to such a tier): *Enable regions* first.
+    ...(tierOptInRegions(platformConfig().homeRegion, target).length > 0 ? { optInRegions: tierOptInRegions(platformConfig().homeRegion, target) } : {}),
     // A repair re-applies the version the tenant is on; a change goes to the one asked for, or the platform's, never an older
     // one than the tenant is on unless asked for (a tenant moved past a platform that was rolled back keeps its version).
     blueprintVersion: version,

@@ -4,8 +4,12 @@ import type { OnboardRequest } from '../../lib/tenant-record.js';
 export interface LifecycleState {
   /** Set by the first Pass state from `$$.Execution.Id`. */
   executionArn?: string;
-  /** `drRegion`: the tier's DR region (validate-request), present only for a tier with disaster recovery. */
-  request: OnboardRequest & { isolation?: 'account' | 'vpc'; computeMode?: 'none' | 'shared' | 'dedicated'; drRegion?: string };
+  /**
+   * `drRegion`: the tier's DR region (validate-request), present only for a tier with disaster recovery. `optInRegions`: the
+   * opt-in regions an account tier's new account needs enabled (lib/config/region-opt-in.ts tierOptInRegions), present only
+   * when there is one: the onboarding runs *Enable regions* only then.
+   */
+  request: OnboardRequest & { isolation?: 'account' | 'vpc'; computeMode?: 'none' | 'shared' | 'dedicated'; drRegion?: string; optInRegions?: string[] };
   /** Which blueprint a deploy/check step works on. */
   blueprint?: 'tenant' | 'namespace' | 'baseline' | 'dr';
   /** For `change` and `upgrade`: the target tier and version. */
@@ -13,6 +17,8 @@ export interface LifecycleState {
     tier?: string; blueprintVersion?: string; previousTier?: string;
     /** The target tier's DR region (begin-change), present only when it has disaster recovery: its DR stack deploys first. */
     drRegion?: string;
+    /** The target tier's opt-in regions (begin-change, tierOptInRegions), present only for an account tier that needs one: *Enable regions* runs first. */
+    optInRegions?: string[];
     /** Lets destructive changes through (lib/tenant-record.ts ChangeRequest.allowReplacement). */
     allowReplacement?: { reason: string };
     /** Re-apply the blueprint through a drift-aware change set (ChangeRequest.repair). */

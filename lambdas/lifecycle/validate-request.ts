@@ -1,4 +1,5 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
+import { tierOptInRegions } from '../../lib/config/region-opt-in.js';
 import { accountEmailProblem, OnboardRequest } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
@@ -6,7 +7,7 @@ import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import type { LifecycleState } from './state.js';
 
-/** Checks the onboarding request (strict: unknown fields refused; ids named like a configured tier reserved) and resolves the tier's isolation, compute mode and DR region (`drRegion`, only for a tier with disaster recovery: the workflow deploys its DR blueprint first). */
+/** Checks the onboarding request (strict: unknown fields refused; ids named like a configured tier reserved) and resolves the tier's isolation, compute mode and DR region (`drRegion`, only for a tier with disaster recovery: the workflow deploys its DR blueprint first), and the opt-in regions an account tier's account needs enabled (`optInRegions`, only when there is one). */
 export const handler = lifecycleHandler('Validate request', async (state: LifecycleState): Promise<LifecycleState['request']> => {
   const parsed = OnboardRequest.safeParse(state.request);
   if (!parsed.success) throw new InvalidRequestError(`invalid onboarding request: ${describeIssues(parsed.error, state.request).join('; ')}`);
@@ -19,5 +20,7 @@ export const handler = lifecycleHandler('Validate request', async (state: Lifecy
   const emailProblem = accountEmailProblem(parsed.data.adminEmail, tier.isolation);
   if (emailProblem) throw new InvalidRequestError(`invalid onboarding request: ${emailProblem}`);
   const drRegion = drRegionOf(tier);
-  return { ...parsed.data, isolation: tier.isolation, computeMode: tier.compute.mode, ...(drRegion ? { drRegion } : {}) };
+  // An account tier's new account has every opt-in region disabled: *Enable regions* enables these first (none: skipped).
+  const optInRegions = tierOptInRegions(platformConfig().homeRegion, tier);
+  return { ...parsed.data, isolation: tier.isolation, computeMode: tier.compute.mode, ...(drRegion ? { drRegion } : {}), ...(optInRegions.length > 0 ? { optInRegions } : {}) };
 }, { trackStep: false });

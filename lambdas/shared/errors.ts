@@ -15,6 +15,14 @@ export class AccountCreationFailedError extends Error {
 export class AccountWaitTimedOutError extends Error {
   override readonly name = 'AccountWaitTimedOut';
 }
+/**
+ * *Enable regions* cannot enable an opt-in region in the tenant's account (lambdas/lifecycle/enable-regions.ts): the
+ * Account Management API refused (AccessDenied: no trusted access for account.amazonaws.com, or no grant), or the region
+ * did not reach ENABLED within REGION_ENABLE_WAIT_MS. The message names the region, the account and the status.
+ */
+export class RegionOptInFailedError extends Error {
+  override readonly name = 'RegionOptInFailed';
+}
 export class StackFailedError extends Error {
   override readonly name = 'StackFailed';
 }

@@ -1,3 +1,4 @@
+import { AccountClient } from '@aws-sdk/client-account';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
@@ -35,6 +36,18 @@ export async function organizationsClient(options: { maxAttempts?: number } = {}
     return credentials ? clientWith(OrganizationsClient, credentials, options) : platformClientWith(OrganizationsClient, { maxAttempts: options.maxAttempts });
   }
   return credentials ? clientWith(OrganizationsClient, credentials) : platformClient(OrganizationsClient);
+}
+
+/**
+ * The Account Management API (account:EnableRegion, account:GetRegionOptStatus for a member account) in the management
+ * account, through the same session as {@link organizationsClient}: those calls with an `AccountId` must come from the
+ * organization's management account (or a delegated administrator), with trusted access for `account.amazonaws.com`
+ * (AWS Account Management API Reference, EnableRegion, `AccountId`). Its endpoint is global (the SDK's ruleset resolves
+ * every region of the `aws` partition to account.us-east-1.amazonaws.com).
+ */
+export async function accountClient(): Promise<AccountClient> {
+  const credentials = await organizationCredentials();
+  return credentials ? clientWith(AccountClient, credentials) : platformClient(AccountClient);
 }
 
 export class ProvisioningRoleNotReadyError extends Error {

@@ -6,7 +6,7 @@ import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarge
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
-import { CDK_OPT_IN_REGIONS, regionProblem } from './region.js';
+import { regionProblem } from './region.js';
 import { checkWorkloadAccountIsNotManagement } from './management-account.js';
 import { checkSharedClusterServiceRange } from './eks-service-range.js';
 import {
@@ -565,28 +565,6 @@ function checkOrganizationalUnitNames(c: { organization: { quarantineOuName: str
   }
 }
 
-/**
- * A tier with `isolation: account` deploys each tenant into an account the onboarding creates (Organizations
- * CreateAccount): its blueprint in `homeRegion`, its DR blueprint in `disasterRecovery.region`. An opt-in region
- * ({@link CDK_OPT_IN_REGIONS}) is disabled in a new account until enabled (account:EnableRegion, minutes to hours), and
- * Tessera enables none, so that tier's first onboarding would fail there. Issues at `homeRegion` (naming the tiers) and
- * at `tiers.<tier>.disasterRecovery.region`. The platform and workload accounts exist before Tessera: enabling a region
- * there is the platform team's step, not checked here.
- * Source: https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html
- */
-function checkAccountTierOptInRegions(c: { homeRegion: string; tiers: Record<string, { isolation: string; disasterRecovery?: 'none' | { region: string } }> }, ctx: z.RefinementCtx): void {
-  const accountTiers = Object.entries(c.tiers).filter(([, t]) => t.isolation === 'account');
-  const why = 'is an opt-in region: disabled in every account until enabled, so in each account the onboarding creates (Organizations CreateAccount), and Tessera does not enable regions (account:EnableRegion)';
-  if (CDK_OPT_IN_REGIONS.has(c.homeRegion) && accountTiers.length > 0) {
-    ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `${why}: the first onboarding of tier ${accountTiers.map(([n]) => n).join(', ')} (isolation account) would fail deploying the tenant there; choose a region enabled by default, or isolation vpc for those tiers` });
-  }
-  for (const [name, tier] of accountTiers) {
-    const dr = tier.disasterRecovery;
-    if (dr === undefined || dr === 'none' || typeof dr.region !== 'string' || !CDK_OPT_IN_REGIONS.has(dr.region)) continue;
-    ctx.addIssue({ code: 'custom', path: ['tiers', name, 'disasterRecovery', 'region'], message: `${why}: tier ${name} isolates by account, and its first onboarding would fail deploying the tenant's DR stack there; choose a DR region enabled by default` });
-  }
-}
-
 export const PlatformConfigSchema = z
   .strictObject({
     organization: z.strictObject({
@@ -710,7 +688,6 @@ export const PlatformConfigSchema = z
       }
     });
     checkDisasterRecoveryRegions(c, ctx);
-    checkAccountTierOptInRegions(c, ctx);
     if (!(c.defaultTier in c.tiers)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier: set it to one of ${Object.keys(c.tiers).join(', ')}, or define it under tiers` });
     }

@@ -13,3 +13,16 @@ import type { PlatformConfig } from '../../lib/config/schema.js';
 export function configWith(overrides: unknown = {}): PlatformConfig {
   return parseConfig(deepMerge(structuredClone(DEFAULT_CONFIG), overrides), 'test');
 }
+
+/**
+ * Overrides homing the platform in `region` (with `allowedRegions`, us-east-1 by default among them): `homeRegion`, and
+ * the default fine-tuning base models' ECR images moved to that region's registry (the config refuses images of another
+ * region than the home one: SageMaker pulls from the job's region).
+ */
+export function homedIn(region: string, allowedRegions: readonly string[] = [region, 'us-east-1']): Record<string, unknown> {
+  const move = (image: string) => image.replace('.us-east-1.', `.${region}.`);
+  return {
+    homeRegion: region, allowedRegions: [...allowedRegions],
+    fineTuning: { baseModels: DEFAULT_CONFIG.fineTuning.baseModels.map((m) => ({ ...m, trainingImage: move(m.trainingImage), servingImage: move(m.servingImage) })) },
+  };
+}

@@ -1,5 +1,4 @@
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
-import { CDK_OPT_IN_REGIONS } from '../../config/region.js';
 import { CliError } from '../cli-error.js';
 import {
   baseModelsBucketOf, DEFAULT_TIERS, defaultZones, InvalidValue, parseAccountId, parseAllowedRegions, parseBucketName, parseOrganizationId,
@@ -179,14 +178,6 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
     if (zones.length > 0) availabilityZones[region] = zones;
   }
   const keptTiers = tiers ?? (asker ? await asker.ask('Default tiers to keep, comma-separated', DEFAULT_TIERS.join(','), parseTiers) : [...DEFAULT_TIERS]);
-  // The config refuses an opt-in home region while a tier isolates by account (schema.ts checkAccountTierOptInRegions):
-  // said here, naming the flags, rather than after writing a file that does not load.
-  const accountTiers = keptTiers.filter((t) => DEFAULT_CONFIG.tiers[t]?.isolation === 'account');
-  if (CDK_OPT_IN_REGIONS.has(answers.homeRegion) && accountTiers.length > 0) {
-    const vpcTiers = keptTiers.filter((t) => !accountTiers.includes(t));
-    throw new CliError(`--home-region ${answers.homeRegion} is an opt-in region, disabled in the accounts Tessera's onboarding creates (it enables none), and tier ${accountTiers.join(', ')} isolates by account, so its first onboarding would fail: `
-      + `${vpcTiers.length > 0 ? `keep only VPC tiers (--tiers ${vpcTiers.join(',')}), ` : 'keep VPC tiers only (--tiers starter,professional), '}or choose a home region enabled by default`);
-  }
   const defaultBucket = baseModelsBucketOf(answers.platformAccountId);
   const baseModelsBucket = bucket ?? (asker ? await asker.ask('S3 bucket of the base-model weights (in the platform account)', defaultBucket, parseBucketName) : defaultBucket);
   const providerSecrets = {} as Record<SecretProvider, string>;

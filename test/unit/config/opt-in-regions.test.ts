@@ -1,24 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/load-config.js';
-import { configErrorOf } from '../../support/config-errors.js';
+import { accountTierOptInRegions, tierOptInRegions } from '../../../lib/config/region-opt-in.js';
+import { homedIn } from '../../support/config-with.js';
 
-// s27e: a config with an account-isolation tier homed (or with its DR) in an opt-in region synthesized, and every
-// onboarding of that tier would fail: the account CreateAccount makes has the region disabled, and Tessera enables none.
+// s27e refused an opt-in homeRegion while a tier isolated by account, and an opt-in DR region of an account tier: Tessera
+// enabled no region in the accounts its onboarding creates. s28c: *Enable regions* enables them (account:EnableRegion), so
+// the config takes them, and lists them for the grant (account:TargetRegion) and doctor (trusted access).
 describe('config: account-isolation tiers and opt-in regions', () => {
-  it('refuses an opt-in homeRegion while a tier isolates by account, naming the tier', () => {
-    const message = configErrorOf({ homeRegion: 'eu-south-2', allowedRegions: ['eu-south-2', 'us-east-1'] });
-    expect(message).toContain('homeRegion = "eu-south-2": is an opt-in region: disabled in every account until enabled');
-    expect(message).toContain('the first onboarding of tier enterprise (isolation account) would fail');
+  it('takes an opt-in homeRegion while a tier isolates by account, and lists it for that tier only', () => {
+    const c = loadConfig({ overrides: homedIn('eu-south-2') });
+    expect(tierOptInRegions(c.homeRegion, c.tiers.enterprise)).toEqual(['eu-south-2']);
+    expect(tierOptInRegions(c.homeRegion, c.tiers.starter)).toEqual([]);
+    expect(accountTierOptInRegions(c)).toEqual(['eu-south-2']);
   });
 
-  it('refuses an opt-in DR region of an account tier at tiers.<tier>.disasterRecovery.region', () => {
-    const message = configErrorOf({ allowedRegions: ['us-east-1', 'me-central-1'], tiers: { enterprise: { disasterRecovery: { region: 'me-central-1', rpoHours: 4, rtoHours: 12 } } } });
-    expect(message).toContain('tiers.enterprise.disasterRecovery.region = "me-central-1": is an opt-in region');
-    expect(message).toContain('tier enterprise isolates by account, and its first onboarding would fail deploying the tenant\'s DR stack there');
+  it('takes an opt-in DR region of an account tier, listed after the home region', () => {
+    const c = loadConfig({ overrides: { allowedRegions: ['us-east-1', 'me-central-1'], tiers: { enterprise: { disasterRecovery: { region: 'me-central-1', rpoHours: 4, rtoHours: 12 } } } } });
+    expect(tierOptInRegions(c.homeRegion, c.tiers.enterprise)).toEqual(['me-central-1']);
+    expect(accountTierOptInRegions(c)).toEqual(['me-central-1']);
   });
 
-  it('accepts an opt-in region for vpc tiers (the workload account is the team\'s to enable) and regions enabled by default', () => {
-    expect(() => loadConfig({ overrides: { allowedRegions: ['us-east-1', 'me-central-1'], tiers: { professional: { disasterRecovery: { region: 'me-central-1', rpoHours: 4, rtoHours: 12 } } } } })).not.toThrow();
-    expect(() => loadConfig({ overrides: { tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 12 } } } } })).not.toThrow();
+  it('lists none for the default config, nor for a VPC tier\'s opt-in DR region (the workload account is the team\'s to enable)', () => {
+    expect(accountTierOptInRegions(loadConfig({}))).toEqual([]);
+    const c = loadConfig({ overrides: { allowedRegions: ['us-east-1', 'me-central-1'], tiers: { professional: { disasterRecovery: { region: 'me-central-1', rpoHours: 4, rtoHours: 12 } } } } });
+    expect(accountTierOptInRegions(c)).toEqual([]);
   });
 });

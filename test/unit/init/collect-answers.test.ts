@@ -71,14 +71,12 @@ describe('collectAnswers without prompts (--yes)', () => {
     ]);
   });
 
-  // s27e: init wrote a config homed in an opt-in region with the enterprise tier (account isolation), which the config
-  // refuses, and said "it does not load (a bug of tessera init)".
-  it('refuses an opt-in --home-region while a kept tier isolates by account, naming the VPC tiers to keep', async () => {
-    const optIn = { ...REQUIRED_FLAGS, homeRegion: 'me-central-1', allowedRegions: 'me-central-1' };
-    const error = await cliError(collectAnswers(optIn));
-    expect(error.message).toBe('--home-region me-central-1 is an opt-in region, disabled in the accounts Tessera\'s onboarding creates (it enables none), and tier enterprise isolates by account, so its first onboarding would fail: '
-      + 'keep only VPC tiers (--tiers starter,professional), or choose a home region enabled by default');
-    expect((await collectAnswers({ ...optIn, tiers: 'starter,professional' })).homeRegion).toBe('me-central-1');
+  // s27e refused an opt-in --home-region while a kept tier isolated by account (Tessera enabled no region); s28c: the
+  // onboarding enables the account tier's opt-in regions in each new account (*Enable regions*), so init takes it.
+  it('takes an opt-in --home-region with an account tier kept: the onboarding enables it in each new account', async () => {
+    const answers = await collectAnswers({ ...REQUIRED_FLAGS, homeRegion: 'me-central-1', allowedRegions: 'me-central-1' });
+    expect(answers.homeRegion).toBe('me-central-1');
+    expect(answers.tiers).toContain('enterprise');
   });
 
   it('keeps only the named tiers', async () => {

@@ -1,0 +1,34 @@
+import { drRegionOf } from './disaster-recovery.js';
+import { CDK_OPT_IN_REGIONS } from './region.js';
+
+/** The parts of a tier {@link tierOptInRegions} reads. */
+interface TierRegions {
+  readonly isolation: string;
+  readonly disasterRecovery?: 'none' | { readonly region: string };
+}
+
+/**
+ * The opt-in regions ({@link CDK_OPT_IN_REGIONS}: launched after 20 March 2019, disabled in an account until enabled) an
+ * account of `tier` needs: `homeRegion` (the account baseline, the tenant blueprint) and the tier's
+ * `disasterRecovery.region` (the DR blueprint), each when it is opt-in. Only for `isolation: account`: a VPC tier's tenants
+ * are in the workload account, whose regions the platform team enables (doctor: region-opt-in-checks.ts); the accounts
+ * the onboarding creates (Organizations CreateAccount) have every opt-in region disabled, and *Enable regions*
+ * (lambdas/lifecycle/enable-regions.ts) enables these before the first call into them.
+ * Source: AWS Account Management Reference Guide, "Specify which AWS Regions your account can use",
+ * https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html
+ * @returns the regions, home region first, without duplicates; empty for a VPC tier or when none is opt-in
+ */
+export function tierOptInRegions(homeRegion: string, tier: TierRegions): string[] {
+  if (tier.isolation !== 'account') return [];
+  const dr = drRegionOf(tier);
+  return [...new Set([homeRegion, ...(dr ? [dr] : [])])].filter((r) => CDK_OPT_IN_REGIONS.has(r));
+}
+
+/**
+ * Every opt-in region any account tier of the config needs ({@link tierOptInRegions} over `tiers`), sorted: the regions
+ * the lifecycle's `account:EnableRegion` grant is limited to (`account:TargetRegion`), and whether the organization needs
+ * trusted access for `account.amazonaws.com` (doctor). Empty for the default config.
+ */
+export function accountTierOptInRegions(c: { homeRegion: string; tiers: Record<string, TierRegions> }): string[] {
+  return [...new Set(Object.values(c.tiers).flatMap((t) => tierOptInRegions(c.homeRegion, t)))].sort();
+}
