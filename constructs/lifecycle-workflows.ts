@@ -279,6 +279,25 @@ export class LifecycleWorkflows extends Construct {
     return { first: deploy, last: next, tasks: [deploy, check] };
   }
 
+  /**
+   * *Enable regions* (lambdas/lifecycle/enable-regions.ts): for an account tier needing an opt-in region (`optInPath`, set
+   * by validate-request or begin-change, present only then), the step reads each region's opt-in status in the tenant's
+   * account and enables the disabled ones, then *Wait for regions* (60 s) and *Check regions* (the same function, with the
+   * previous poll's `$.regions`, whose `since` bounds the wait: REGION_ENABLE_WAIT_MS) until every one is ENABLED. Without
+   * `optInPath` the Choice goes straight to `next`: no Lambda, no API call (the default config).
+   */
+  private enableRegions(scope: Construct, prefix: string, optInPath: string, next: sfn.IChainable, extra: Record<string, unknown> = {}) {
+    const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', ...extra };
+    const enable = this.task(scope, `${prefix}Enable regions`, 'enable-regions', '$.regions', { ...payload, stateName: `${prefix}Enable regions` });
+    const check = this.task(scope, `${prefix}Check regions`, 'enable-regions', '$.regions', { ...payload, 'regions.$': '$.regions', stateName: `${prefix}Check regions` });
+    const wait = this.wait(scope, `${prefix}Wait for regions`, 60);
+    const done = (name: string) => new sfn.Choice(scope, name).when(sfn.Condition.stringEquals('$.regions.state', 'ENABLED'), next).otherwise(wait);
+    enable.next(done(`${prefix}Regions enabled?`));
+    wait.next(check).next(done(`${prefix}Regions ready?`));
+    const entry = new sfn.Choice(scope, `${prefix}Opt-in regions?`).when(sfn.Condition.isPresent(optInPath), enable).otherwise(next);
+    return { entry, tasks: [enable, check] };
+  }
+
   private onboardDefinition(): sfn.IChainable {
     const s = new Construct(this, 'OnboardStates');
     const fail = this.failure(s, 'onboard');
@@ -291,6 +310,8 @@ export class LifecycleWorkflows extends Construct {
     const quarantine = this.task(s, 'Quarantine account', 'quarantine-account', '$.quarantine');
     const verify = this.task(s, 'Verify provisioning access', 'verify-provisioning-access', '$.access');
     verify.addRetry({ errors: ['ProvisioningRoleNotReady'], interval: Duration.seconds(30), backoffRate: 1.5, maxAttempts: 10 });
+    // An account tier with an opt-in home or DR region: enabled in the new account before the first call into it (STS there, the baseline).
+    const regions = this.enableRegions(s, '', '$.request.optInRegions', verify);
     // Account mode: the tier's On-Demand vCPU quotas are requested as soon as the account is reachable.
     const computeQuotas = this.task(s, 'Request compute quotas', 'request-compute-quotas', '$.computeQuotas');
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
@@ -302,7 +323,7 @@ export class LifecycleWorkflows extends Construct {
     const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', stateName: 'Issue usage key', usageKey: 'issue' });
     const invite = this.inviteAdmin(s);
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, invite.recordFailure, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, invite.recordFailure, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -323,7 +344,8 @@ export class LifecycleWorkflows extends Construct {
             .otherwise(waitAccount),
         )),
     );
-    release.next(quarantine).next(verify).next(computeQuotas).next(allocate);
+    release.next(quarantine).next(regions.entry);
+    verify.next(computeQuotas).next(allocate);
 
     allocate.next(baseline.first);
     // A tier with disaster recovery: its DR blueprint first, in the DR region; the primary's replication and backup copies target it.
@@ -387,16 +409,18 @@ export class LifecycleWorkflows extends Construct {
     const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra, refused);
     const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', stateName: `${prefix}Move usage key`, usageKey: 'issue' });
     const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind });
+    // An account tier needing an opt-in region (a DR region changed to one, a move to such a tier): enabled before the baseline.
+    const regions = this.enableRegions(s, prefix, '$.change.optInRegions', baseline.first, { 'change.$': '$.change' });
     moveKey.next(finish);
-    this.catchAll([begin, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
+    this.catchAll([begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     if (kind === 'upgrade') {
       // A tenant no longer as the upgrade listed it (another tier or version, not ACTIVE: begin-change.ts)
       // is skipped, its history entry SKIPPED: the child SUCCEEDS with `skipped`, not counted against the tolerance.
       const skipped = new sfn.Pass(s, `${prefix}Skip recorded`, { parameters: { 'tenantId.$': '$.request.tenantId', skipped: true, 'reason.$': '$.change.reason' } });
       skipped.next(new sfn.Succeed(s, `${prefix}Skipped, left as it is`));
-      begin.next(new sfn.Choice(s, `${prefix}Skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.skipped'), sfn.Condition.booleanEquals('$.change.skipped', true)), skipped).otherwise(baseline.first));
+      begin.next(new sfn.Choice(s, `${prefix}Skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.skipped'), sfn.Condition.booleanEquals('$.change.skipped', true)), skipped).otherwise(regions.entry));
     } else {
-      begin.next(baseline.first);
+      begin.next(regions.entry);
     }
     // A target tier with disaster recovery: its DR blueprint is created or updated first. A move to a
     // tier without DR leaves the tenant's DR stack (recorded RETAINED) until offboarding.
