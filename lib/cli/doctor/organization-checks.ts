@@ -1,19 +1,33 @@
 import { DescribeOrganizationCommand, paginateListAWSServiceAccessForOrganization, ListRootsCommand, type Root } from '@aws-sdk/client-organizations';
 import { pages } from '../../aws-pages.js';
+import { accountTierOptInRegions } from '../../config/region-opt-in.js';
 import { describeAwsError, errorName, isAccessDenied } from '../aws-errors.js';
 import { callFailed, result } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
 /**
  * Service principals the platform needs trusted access for, with the config condition that needs it.
- * Source: grep of lib/ and constructs/ for organization features. Only CloudTrail: the audit trail is an
- * organization trail when the platform account is the management account (lib/platform-stack.ts
- * `organizationTrail`). Nothing else registers a delegated administrator or uses service-managed
- * StackSets; the lifecycle reaches Organizations through its own role (TesseraOrganizationAccess).
+ * Source: grep of lib/ and constructs/ for organization features:
+ * - CloudTrail: the audit trail is an organization trail when the platform account is the management account
+ *   (lib/platform-stack.ts `organizationTrail`);
+ * - Account Management (`account.amazonaws.com`): when an account tier uses an opt-in region (lib/config/region-opt-in.ts
+ *   accountTierOptInRegions), *Enable regions* calls account:EnableRegion and account:GetRegionOptStatus with the tenant's
+ *   `AccountId`, which needs "trusted access enabled for the Account Management service" (AWS Account Management API
+ *   Reference, EnableRegion, `AccountId`: https://docs.aws.amazon.com/accounts/latest/reference/API_EnableRegion.html).
+ *   A documented step (docs/deploying.md), as CloudTrail's: TesseraOrganization has no custom resource calling
+ *   Organizations, and enabling trusted access is an organization-wide decision the platform team makes once.
+ * Nothing else registers a delegated administrator or uses service-managed StackSets; the lifecycle reaches Organizations
+ * through its own role (TesseraOrganizationAccess).
  */
-export const TRUSTED_SERVICES = [
-  { principal: 'cloudtrail.amazonaws.com', needed: (c: DoctorContext['config']) => c.platformAccountId === c.organization.managementAccountId, why: 'the audit trail is an organization trail (platformAccountId is the management account)', notNeeded: 'not needed (trail in the platform account)' },
-] as const;
+export const TRUSTED_SERVICES: ReadonlyArray<{ principal: string; needed: (c: DoctorContext['config']) => boolean; why: (c: DoctorContext['config']) => string; notNeeded: string }> = [
+  { principal: 'cloudtrail.amazonaws.com', needed: (c) => c.platformAccountId === c.organization.managementAccountId, why: () => 'the audit trail is an organization trail (platformAccountId is the management account)', notNeeded: 'not needed (trail in the platform account)' },
+  {
+    principal: 'account.amazonaws.com',
+    needed: (c) => accountTierOptInRegions(c).length > 0,
+    why: (c) => `the onboarding enables opt-in region ${accountTierOptInRegions(c).join(', ')} in each account-tier tenant's account (account:EnableRegion from the management account)`,
+    notNeeded: 'not needed (no account tier uses an opt-in region)',
+  },
+];
 
 /**
  * Check 1: the organization exists with all features, its management account and id match the
@@ -83,7 +97,9 @@ export async function trustedAccessChecks(ctx: DoctorContext): Promise<CheckResu
   const where = { account: ctx.callerAccount, region: ctx.region };
   const needed = TRUSTED_SERVICES.filter((s) => s.needed(ctx.config));
   const out = TRUSTED_SERVICES.filter((s) => !s.needed(ctx.config)).map((s) => result(`trusted-access:${s.principal}`, `Trusted access ${s.principal}`, 'pass', s.notNeeded, where));
-  if (needed.length === 0) return out;
+  // One line per service, in TRUSTED_SERVICES' order, whichever are needed.
+  const ordered = (lines: CheckResult[]) => TRUSTED_SERVICES.flatMap((s) => lines.filter((l) => l.id === `trusted-access:${s.principal}`));
+  if (needed.length === 0) return ordered(out);
   let enabled: Set<string>;
   try {
     const principals: string[] = [];
@@ -93,12 +109,12 @@ export async function trustedAccessChecks(ctx: DoctorContext): Promise<CheckResu
     enabled = new Set(principals);
   } catch (e) {
     const fix = isAccessDenied(e) ? `run doctor with credentials of the management account ${ctx.config.organization.managementAccountId} (--profile)` : 'retry; see the error';
-    return [...out, ...needed.map((s) => result(`trusted-access:${s.principal}`, `Trusted access ${s.principal}`, 'fail', describeAwsError('organizations:ListAWSServiceAccessForOrganization', e), { ...where, fix }))];
+    return ordered([...out, ...needed.map((s) => result(`trusted-access:${s.principal}`, `Trusted access ${s.principal}`, 'fail', describeAwsError('organizations:ListAWSServiceAccessForOrganization', e), { ...where, fix }))]);
   }
   for (const s of needed) {
     out.push(enabled.has(s.principal)
-      ? result(`trusted-access:${s.principal}`, `Trusted access ${s.principal}`, 'pass', `enabled (${s.why})`, where)
-      : result(`trusted-access:${s.principal}`, `Trusted access ${s.principal}`, 'fail', `not enabled, and ${s.why}`, { ...where, fix: `aws organizations enable-aws-service-access --service-principal ${s.principal}` }));
+      ? result(`trusted-access:${s.principal}`, `Trusted access ${s.principal}`, 'pass', `enabled (${s.why(ctx.config)})`, where)
+      : result(`trusted-access:${s.principal}`, `Trusted access ${s.principal}`, 'fail', `not enabled, and ${s.why(ctx.config)}`, { ...where, fix: `aws organizations enable-aws-service-access --service-principal ${s.principal}` }));
   }
-  return out;
+  return ordered(out);
 }

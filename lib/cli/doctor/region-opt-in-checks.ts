@@ -17,8 +17,9 @@ interface AccountRegions {
  * The Regions the platform and workload accounts must have enabled: the platform account's `homeRegion`
  * (TesseraPlatform) and `platformDisasterRecovery.region` (TesseraPlatformDr); the workload account's `homeRegion`
  * (TesseraWorkloadProvisioning, every VPC tier's tenant blueprints) and the `disasterRecovery.region` of each VPC tier
- * (its tenants' DR and failover blueprints). Account tiers' DR regions are in the accounts the onboarding creates
- * (the config refuses an opt-in one: lib/config/schema.ts checkAccountTierOptInRegions), so they are not listed here.
+ * (its tenants' DR and failover blueprints). Account tiers' home and DR regions are in the accounts the onboarding creates,
+ * where *Enable regions* (lambdas/lifecycle/enable-regions.ts) enables an opt-in one, so they are not listed here
+ * (trusted access for account.amazonaws.com, which that step needs, is organization-checks.ts's line).
  * When the two accounts are one, their Regions are merged into one entry (role `platform`).
  * @param homeRegion the Region doctor checks (`--region`, @default - config homeRegion)
  */

@@ -70,8 +70,24 @@ describe('trusted access', () => {
 
   it('is not needed when the trail is in the platform account (no call made)', async () => {
     const lines = await trustedAccessChecks(testContext());
-    expect(lines).toEqual([expect.objectContaining({ id: 'trusted-access:cloudtrail.amazonaws.com', status: 'pass', detail: 'not needed (trail in the platform account)' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ id: 'trusted-access:cloudtrail.amazonaws.com', status: 'pass', detail: 'not needed (trail in the platform account)' }),
+      expect.objectContaining({ id: 'trusted-access:account.amazonaws.com', status: 'pass', detail: 'not needed (no account tier uses an opt-in region)' }),
+    ]);
     expect(orgs.commandCalls(ListAWSServiceAccessForOrganizationCommand)).toHaveLength(0);
+  });
+
+  // s28c: *Enable regions* calls account:EnableRegion for each account-tier tenant's account, which needs trusted access for account.amazonaws.com.
+  it('needs trusted access for account.amazonaws.com when an account tier uses an opt-in region, naming the regions', async () => {
+    const optIn = testConfig({ allowedRegions: ['us-east-1', 'us-west-2', 'me-central-1'], tiers: { enterprise: { disasterRecovery: { region: 'me-central-1', rpoHours: 4, rtoHours: 12 } } } });
+    orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'sso.amazonaws.com' }] });
+    const line = (await trustedAccessChecks(testContext(optIn))).find((l) => l.id === 'trusted-access:account.amazonaws.com');
+    expect(line).toMatchObject({
+      status: 'fail', fix: 'aws organizations enable-aws-service-access --service-principal account.amazonaws.com',
+      detail: 'not enabled, and the onboarding enables opt-in region me-central-1 in each account-tier tenant\'s account (account:EnableRegion from the management account)',
+    });
+    orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'account.amazonaws.com' }] });
+    expect((await trustedAccessChecks(testContext(optIn))).find((l) => l.id === 'trusted-access:account.amazonaws.com')?.status).toBe('pass');
   });
 
   it('passes an organization trail when CloudTrail has trusted access (across pages)', async () => {
