@@ -1,3 +1,4 @@
+import { AccountClient, EnableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
 import {
   AccountAlreadyClosedException, CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, DescribeAccountCommand, ListAccountsCommand,
   ListAccountsForParentCommand, ListRootsCommand, OrganizationsClient,
@@ -100,5 +101,28 @@ describe('Lambda GetAccountSettings, which moto does not route (answer_lambda_ac
 
     // moto's own code (patches off) has no route for it
     await expect(new LambdaClient(config(servers.own.endpoint)).send(new GetAccountSettingsCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  }, 60_000);
+});
+
+describe('Account Management EnableRegion and GetRegionOptStatus, which moto does not route (answer_account_regions)', () => {
+  const servers = motoPair();
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  const MEMBER = '444455556666';
+
+  it('answers an opt-in region DISABLED until enabled, ENABLING for two polls after EnableRegion, then ENABLED; a default region ENABLED_BY_DEFAULT', async () => {
+    const account = new AccountClient(config(servers.moto.endpoint));
+    const status = async (RegionName: string) => (await account.send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName }))).RegionOptStatus;
+    expect(await status('us-east-1')).toBe('ENABLED_BY_DEFAULT');
+    expect(await status('me-central-1')).toBe('DISABLED');
+    await account.send(new EnableRegionCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }));
+    expect([await status('me-central-1'), await status('me-central-1'), await status('me-central-1')]).toEqual(['ENABLING', 'ENABLING', 'ENABLED']);
+    // per account: another member's is still disabled; enabling again changes nothing
+    expect((await account.send(new GetRegionOptStatusCommand({ AccountId: '777788889999', RegionName: 'me-central-1' }))).RegionOptStatus).toBe('DISABLED');
+    await account.send(new EnableRegionCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }));
+    expect(await status('me-central-1')).toBe('ENABLED');
+    await expect(account.send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName: 'nowhere' }))).rejects.toMatchObject({ name: 'ValidationException' });
+
+    // moto's own code (patches off) has no route for it
+    await expect(new AccountClient(config(servers.own.endpoint)).send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   }, 60_000);
 });

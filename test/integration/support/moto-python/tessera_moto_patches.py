@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Three answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Four answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -16,7 +16,10 @@ the tools), each where moto answers otherwise than AWS:
   SUSPENDED (an account AWS restricted), and closing it again answers AccountAlreadyClosedException
   (close_account_as_aws; tested in test/integration/moto-aws-answers.test.ts);
 - always: Lambda's GetAccountSettings, which moto does not route (404), answered from moto's own
-  concurrency model (answer_lambda_account_settings; tested there too).
+  concurrency model (answer_lambda_account_settings; tested there too);
+- always: the Account Management API's EnableRegion and GetRegionOptStatus, which moto does not
+  route (404): opt-in regions DISABLED in every account until enabled, then ENABLING for a poll or
+  two, then ENABLED (answer_account_regions; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -37,7 +40,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -726,6 +729,79 @@ def answer_lambda_account_settings() -> None:
     LambdaResponse.get_account_settings = get_account_settings
 
 
+# answer_account_regions: the opt-in regions of the aws partition (lib/config/region.ts CDK_OPT_IN_REGIONS), DISABLED in an
+# account until enabled; every other region is ENABLED_BY_DEFAULT.
+OPT_IN_REGIONS = frozenset((
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
+    "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1",
+    "me-west-1", "mx-central-1",
+))
+ENABLING_POLLS = 2  # answer_account_regions: GetRegionOptStatus answers ENABLING this many times after an EnableRegion, then ENABLED
+
+
+def answer_account_regions() -> None:
+    """The Account Management API's EnableRegion and GetRegionOptStatus (AWS Account Management API
+    Reference: EnableRegion, GetRegionOptStatus, RegionOptStatus), which moto 5.2.5 does not implement
+    (moto/account has the alternate contacts only: the request reaches no route and moto answers 404).
+    The lifecycle's *Enable regions* (lambdas/lifecycle/enable-regions.ts) calls both for each account
+    tier's opt-in regions in a tenant account the onboarding created.
+
+    After this patch, per target account (`AccountId`, or the caller's): an opt-in region
+    (`OPT_IN_REGIONS`) is DISABLED until enabled, any other ENABLED_BY_DEFAULT, as in a new AWS
+    account; EnableRegion of a DISABLED region makes it ENABLING, and GetRegionOptStatus answers
+    ENABLING for `MOTO_ACCOUNT_ENABLING_POLLS` calls (read per request; default `ENABLING_POLLS`, 2;
+    AWS takes minutes to hours, moto has no clock), then ENABLED; EnableRegion of a region ENABLING
+    or enabled changes nothing; a region name that is not a region answers ValidationException.
+    Nothing else of moto's Account API is changed. Not a CPU patch: an answer added on purpose
+    (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    import json
+    import re as _re
+    from moto.account import urls
+    from moto.account.models import AccountBackend, account_backends
+    from moto.account.responses import AccountResponse
+    from moto.core.exceptions import JsonRESTError
+
+    urls.url_paths["{0}/enableRegion$"] = AccountResponse.dispatch
+    urls.url_paths["{0}/getRegionOptStatus$"] = AccountResponse.dispatch
+
+    def regions_of(self: AccountBackend) -> dict:
+        if not hasattr(self, "_region_opt"):
+            self._region_opt = {}  # region -> [status, ENABLING polls left]
+        return self._region_opt
+
+    def target(self: AccountResponse) -> tuple[AccountBackend, str]:
+        region = self._get_param("RegionName") or ""
+        if not _re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", region):
+            raise JsonRESTError("ValidationException", f"Invalid RegionName: {region}")
+        return account_backends[self._get_account_id()][self.partition], region
+
+    def status_of(backend: AccountBackend, region: str) -> list:
+        return regions_of(backend).setdefault(region, ["DISABLED" if region in OPT_IN_REGIONS else "ENABLED_BY_DEFAULT", 0])
+
+    def enable_region(self: AccountResponse) -> Any:
+        backend, region = target(self)
+        entry = status_of(backend, region)
+        if entry[0] == "DISABLING":
+            raise JsonRESTError("ConflictException", f"Region {region} is being disabled")
+        if entry[0] == "DISABLED":
+            entry[0], entry[1] = "ENABLING", int(os.environ.get("MOTO_ACCOUNT_ENABLING_POLLS") or ENABLING_POLLS)
+        return 200, {}, ""
+
+    def get_region_opt_status(self: AccountResponse) -> Any:
+        backend, region = target(self)
+        entry = status_of(backend, region)
+        answer = entry[0]
+        if entry[0] == "ENABLING":
+            if entry[1] <= 0:
+                entry[0] = answer = "ENABLED"
+            entry[1] -= 1
+        return 200, {}, json.dumps({"RegionName": region, "RegionOptStatus": answer})
+
+    AccountResponse.enable_region = enable_region
+    AccountResponse.get_region_opt_status = get_region_opt_status
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -733,7 +809,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions):
         change()
         CHANGED.append(change.__name__)
 
