@@ -1,0 +1,108 @@
+import { AccountClient, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerClientPlugin } from '../../lambdas/shared/aws-clients.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/config-with.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+
+/**
+ * An account tier whose DR region is an opt-in region (me-central-1, UAE), onboarded on the local lifecycle
+ * (aws-local-stepfunctions + moto): the account CreateAccount makes has the region DISABLED, and *Enable regions*
+ * (lambdas/lifecycle/enable-regions.ts) enables it from the management account and waits (*Wait for regions*, *Check
+ * regions*) until it is ENABLED, before any call into it (the DR blueprint). moto answers the Account Management API
+ * through support/moto-python/tessera_moto_patches.py answer_account_regions (ENABLING for two polls, then ENABLED).
+ */
+const OPT_IN = 'me-central-1';
+const local = useLocalLifecycle(configWith({
+  allowedRegions: ['us-east-1', 'us-west-2', OPT_IN],
+  tiers: { enterprise: { disasterRecovery: { region: OPT_IN, rpoHours: 4, rtoHours: 12 } } },
+}));
+
+const tenant = 'uaeacme';
+/** Every SDK call the Lambdas made during the onboarding, in order: the client, the command, its region and, for GetRegionOptStatus, the answer. */
+const calls: Array<{ client: string; command: string; region: string; input: Record<string, unknown>; status?: string }> = [];
+/** The registry's currentStep right after each *Enable regions* / *Check regions* invocation. */
+const recordedSteps: string[] = [];
+let run: Awaited<ReturnType<typeof local.workflows.run>>;
+let accountId: string;
+
+beforeAll(async () => {
+  const uninstall = registerClientPlugin((client) => {
+    const c = client as unknown as { config: { region: string | (() => Promise<string>) }; middlewareStack: { add(m: unknown, o: object): void } };
+    c.middlewareStack.add((next: (a: { input: Record<string, unknown> }) => Promise<{ output: any }>, context: { clientName?: string; commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+      const region = typeof c.config.region === 'function' ? await c.config.region() : c.config.region;
+      const entry: (typeof calls)[number] = { client: context.clientName ?? '', command: context.commandName ?? '', region, input: args.input };
+      calls.push(entry);
+      const out = await next(args);
+      if (entry.command === 'GetRegionOptStatusCommand') entry.status = out.output.RegionOptStatus;
+      return out;
+    }, { step: 'initialize', name: 'recordRegionCalls', override: true });
+  });
+  local.workflows.wrap = (name, handler) => (name === 'enable-regions' ? async (event: unknown) => {
+    const out = await handler(event);
+    recordedSteps.push((await getTenant(tenant))!.currentStep ?? '');
+    return out;
+  } : handler);
+  try {
+    run = await local.workflows.run('onboard', onboardRequest(tenant, 'enterprise'));
+  } finally {
+    uninstall();
+    local.workflows.wrap = undefined;
+  }
+  accountId = (await getTenant(tenant))!.accountId!;
+}, 600_000);
+
+describe('an account tier with an opt-in DR region', () => {
+  it('enables the region in the new account after it is made and before Verify provisioning access, polling in Wait states', () => {
+    expect(run.error).toBeUndefined();
+    const at = (state: string) => run.states.indexOf(state);
+    expect(at('Quarantine account')).toBeGreaterThan(-1);
+    expect(at('Opt-in regions?')).toBe(at('Quarantine account') + 1);
+    expect(at('Enable regions')).toBe(at('Opt-in regions?') + 1);
+    expect(at('Wait for regions')).toBeGreaterThan(at('Enable regions'));
+    expect(at('Check regions')).toBeGreaterThan(at('Wait for regions'));
+    expect(at('Verify provisioning access')).toBeGreaterThan(run.states.lastIndexOf('Check regions'));
+    // the registry recorded each invocation's state as its currentStep
+    expect(recordedSteps[0]).toBe('Enable regions');
+    expect(recordedSteps.slice(1).every((s) => s === 'Check regions')).toBe(true);
+    expect(recordedSteps.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('calls EnableRegion once for the tenant\'s account, and nothing in the region before GetRegionOptStatus answers ENABLED', async () => {
+    const enables = calls.filter((c) => c.command === 'EnableRegionCommand');
+    expect(enables.map((c) => c.input)).toEqual([{ AccountId: accountId, RegionName: OPT_IN }]);
+    const enabledAt = calls.findIndex((c) => c.command === 'GetRegionOptStatusCommand' && c.status === 'ENABLED');
+    expect(enabledAt).toBeGreaterThan(calls.indexOf(enables[0]));
+    expect(calls.slice(calls.indexOf(enables[0]), enabledAt).filter((c) => c.command === 'GetRegionOptStatusCommand').map((c) => c.status)).toEqual(['ENABLING', 'ENABLING']);
+    const firstInRegion = calls.findIndex((c) => c.region === OPT_IN && c.client !== 'AccountClient');
+    expect(firstInRegion).toBeGreaterThan(enabledAt);
+    // the home region (not opt-in) is neither read nor enabled
+    expect(calls.filter((c) => c.client === 'AccountClient').every((c) => c.input.RegionName === OPT_IN)).toBe(true);
+    // and the region is enabled in the account, the DR stack there
+    const account = new AccountClient({ credentials: local.fixture.management, region: 'us-east-1' });
+    expect((await account.send(new GetRegionOptStatusCommand({ AccountId: accountId, RegionName: OPT_IN }))).RegionOptStatus).toBe('ENABLED');
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(accountId), region: OPT_IN });
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: `tessera-${tenant}-dr` }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+    expect(await getTenant(tenant)).toMatchObject({ status: 'ACTIVE', disasterRecovery: { region: OPT_IN, status: 'ACTIVE' } });
+  });
+
+  it('skips the step without a call for a VPC tier (its regions are the workload account\'s)', async () => {
+    calls.length = 0;
+    const uninstall = registerClientPlugin((client) => {
+      (client as unknown as { middlewareStack: { add(m: unknown, o: object): void } }).middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: unknown) => {
+        calls.push({ client: context.clientName ?? '', command: context.commandName ?? '', region: '', input: {} });
+        return next(args);
+      }, { step: 'initialize', name: 'recordRegionCalls', override: true });
+    });
+    let vpc: typeof run;
+    try {
+      vpc = await local.workflows.run('onboard', onboardRequest('vpcacme', 'starter'));
+    } finally {
+      uninstall();
+    }
+    expect(vpc.error).toBeUndefined();
+    expect(vpc.states).not.toContain('Enable regions');
+    expect(calls.filter((c) => c.client === 'AccountClient')).toEqual([]);
+  }, 600_000);
+});
