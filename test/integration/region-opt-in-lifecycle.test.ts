@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerClientPlugin } from '../../lambdas/shared/aws-clients.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { configWith } from '../support/config-with.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
@@ -14,9 +15,15 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * through support/moto-python/tessera_moto_patches.py answer_account_regions (ENABLING for two polls, then ENABLED).
  */
 const OPT_IN = 'me-central-1';
+/** enterprise (isolation account) without DR, under another name and with a pool of its own: a tenant moved from it to enterprise gains the opt-in DR region. */
+function homeOnlyTier() {
+  const tier = structuredClone(DEFAULT_CONFIG.tiers.enterprise);
+  tier.network.tenantCidrPool = '10.112.0.0/12';
+  return tier;
+}
 const local = useLocalLifecycle(configWith({
   allowedRegions: ['us-east-1', 'us-west-2', OPT_IN],
-  tiers: { enterprise: { disasterRecovery: { region: OPT_IN, rpoHours: 4, rtoHours: 12 } } },
+  tiers: { enterprise: { disasterRecovery: { region: OPT_IN, rpoHours: 4, rtoHours: 12 } }, homeonly: homeOnlyTier() },
 }));
 
 const tenant = 'uaeacme';
@@ -104,5 +111,30 @@ describe('an account tier with an opt-in DR region', () => {
     expect(vpc.error).toBeUndefined();
     expect(vpc.states).not.toContain('Enable regions');
     expect(calls.filter((c) => c.client === 'AccountClient')).toEqual([]);
+  }, 600_000);
+
+  it('enables the DR region before the account baseline when an account-tier tenant moves to that tier (tessera-change), and not before', async () => {
+    // GIVEN a tenant of homeonly (account tier, no opt-in region): onboarded without the step
+    const onboarded = await local.workflows.run('onboard', onboardRequest('mover', 'homeonly'));
+    expect(onboarded.error).toBeUndefined();
+    expect(onboarded.states).toContain('Opt-in regions?');
+    expect(onboarded.states).not.toContain('Enable regions');
+    const moverAccount = (await getTenant('mover'))!.accountId!;
+    const account = new AccountClient({ credentials: local.fixture.management, region: 'us-east-1' });
+    expect((await account.send(new GetRegionOptStatusCommand({ AccountId: moverAccount, RegionName: OPT_IN }))).RegionOptStatus).toBe('DISABLED');
+    // WHEN it moves to enterprise, whose DR region is me-central-1
+    const moved = await local.workflows.run('change', { request: { tenantId: 'mover', requestId: 'req-mover-change-1' }, change: { tier: 'enterprise' } });
+    // THEN the region is enabled first, then the account baseline, then the DR blueprint in the region. (The primary's update
+    // then fails on moto, NoSuchEntity for tessera-mover-database-backup, a role the tenant stack's update references by ARN
+    // while creating it: a gap of the moto stack update for a move to a DR tier, the same without an opt-in region; the
+    // enabling is what this test is about, so it stops at the DR blueprint.)
+    const at = (state: string) => moved.states.indexOf(state);
+    expect(at('Opt-in regions?')).toBe(at('Begin change') + 1);
+    expect(at('Enable regions')).toBe(at('Opt-in regions?') + 1);
+    expect(at('Deploy account baseline')).toBeGreaterThan(moved.states.lastIndexOf('Check regions'));
+    expect(at('Deploy DR blueprint')).toBeGreaterThan(at('Deploy account baseline'));
+    expect(at('DR blueprint ready')).toBeGreaterThan(at('Deploy DR blueprint'));
+    expect((await account.send(new GetRegionOptStatusCommand({ AccountId: moverAccount, RegionName: OPT_IN }))).RegionOptStatus).toBe('ENABLED');
+    expect((await getTenant('mover'))!.disasterRecovery).toMatchObject({ region: OPT_IN, stackName: 'tessera-mover-dr' });
   }, 600_000);
 });
