@@ -14,6 +14,7 @@ import type { LifecycleKind } from '../lib/tenant-record.js';
 import { RETRYABLE_ERRORS } from '../lambdas/shared/errors.js';
 
 export interface LifecycleWorkflowsProps {
+  /** The lifecycle functions by handler; `enable-regions` only when the config deploys it (lib/lifecycle-handlers.ts deployedLifecycleHandlers). */
   readonly functions: Record<LifecycleHandlerName, lambda.IFunction>;
   /**
    * The fine-tuning events Lambda (constructs/fine-tuning.ts), which every tenant's
@@ -284,9 +285,12 @@ export class LifecycleWorkflows extends Construct {
    * by validate-request or begin-change, present only then), the step reads each region's opt-in status in the tenant's
    * account and enables the disabled ones, then *Wait for regions* (60 s) and *Check regions* (the same function, with the
    * previous poll's `$.regions`, whose `since` bounds the wait: REGION_ENABLE_WAIT_MS) until every one is ENABLED. Without
-   * `optInPath` the Choice goes straight to `next`: no Lambda, no API call (the default config).
+   * `optInPath` the Choice goes straight to `next`: no Lambda, no API call. With a config whose account tiers need no opt-in
+   * region (the default) there is no `enable-regions` function and none of these states: `next` directly.
    */
-  private enableRegions(scope: Construct, prefix: string, optInPath: string, next: sfn.IChainable, extra: Record<string, unknown> = {}) {
+  private enableRegions(scope: Construct, prefix: string, optInPath: string, next: sfn.IChainable, extra: Record<string, unknown> = {}): { entry: sfn.IChainable; tasks: tasks.LambdaInvoke[] } {
+    // No function (no account tier needs an opt-in region: lib/lifecycle-handlers.ts deployedLifecycleHandlers): no states either.
+    if (!this.fns['enable-regions']) return { entry: next, tasks: [] };
     const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', ...extra };
     const enable = this.task(scope, `${prefix}Enable regions`, 'enable-regions', '$.regions', { ...payload, stateName: `${prefix}Enable regions` });
     const check = this.task(scope, `${prefix}Check regions`, 'enable-regions', '$.regions', { ...payload, 'regions.$': '$.regions', stateName: `${prefix}Check regions` });

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { LIFECYCLE_HANDLERS, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
+import { deployedLifecycleHandlers, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.js';
 import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
@@ -181,6 +181,7 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
  * platform bus, and a daily run of the account-closure queue.
  */
 export class TenantLifecycle extends Construct {
+  /** One function per deployed handler (deployedLifecycleHandlers: `enable-regions` only when an account tier needs an opt-in region). */
   readonly functions: Record<LifecycleHandlerName, LambdaFunction>;
   readonly workflows: LifecycleWorkflows;
   /** Dead-letter queues of the lifecycle's rules and their asynchronously invoked Lambdas (one per rule). */
@@ -266,7 +267,7 @@ export class TenantLifecycle extends Construct {
     this.deadLetterQueues = Object.values(deadLetters);
 
     this.functions = Object.fromEntries(
-      LIFECYCLE_HANDLERS.map((handler) => [handler, new LambdaFunction(this, handler, {
+      deployedLifecycleHandlers(props.config).map((handler) => [handler, new LambdaFunction(this, handler, {
         asyncInvocation: asyncInvocations[handler],
         handlerFile: `lifecycle/${handler}`,
         roleName: lifecycleRoleName(handler),
@@ -293,6 +294,7 @@ export class TenantLifecycle extends Construct {
     const grants = this.grants(props, organizationRole, platformIsManagement);
     for (const [handler, caps] of Object.entries(CAPABILITIES) as Array<[LifecycleHandlerName, Capability[]]>) {
       const fn = this.functions[handler];
+      if (!fn) continue; // not deployed with this config (deployedLifecycleHandlers)
       for (const cap of caps) for (const statement of grants[cap]) fn.addToPolicy(statement);
       this.acknowledgeWildcards(fn, caps, props, platformIsManagement);
     }

@@ -2,7 +2,7 @@ import { alertMailSenders } from './config/budget-alerts-config.js';
 import { disasterRecoveryOf } from './config/disaster-recovery.js';
 import type { PlatformConfig } from './config/schema.js';
 import { PLATFORM_ROLE_NAMES } from './fine-tuning.js';
-import { LIFECYCLE_HANDLERS, lifecycleRoleName } from './lifecycle-handlers.js';
+import { deployedLifecycleHandlers, LIFECYCLE_HANDLERS, lifecycleRoleName } from './lifecycle-handlers.js';
 
 /**
  * Lambda's minimum of unreserved concurrency: reserved concurrency may take all of an account's
@@ -87,7 +87,8 @@ export function platformFunctionRoleNames(): string[] {
  * resource providers, reserve none). Which functions exist depends on the config as the stack
  * decides it: the tenant users function without `gateway.jwt` (the platform's Cognito pool), the
  * budget alert mail when a tier sets `budgetAlerts.emailTenantAdmins: true`, the restore-test
- * recorder when a tier has `disasterRecovery`. The account's `ConcurrentExecutions` in the home
+ * recorder when a tier has `disasterRecovery`, the lifecycle's `enable-regions` when an account tier needs an opt-in region
+ * (deployedLifecycleHandlers). The account's `ConcurrentExecutions` in the home
  * Region must be at least this total + {@link LAMBDA_UNRESERVED_MINIMUM} + what its other functions
  * reserve, or `cdk deploy` fails at the first function that does not fit.
  * Kept equal to the synthesized templates, function by function, by test/infra/platform-headroom.test.ts.
@@ -107,7 +108,7 @@ export function reservedConcurrency(config: PlatformConfig): PlatformReservation
     restoreTestRecorder: Object.values(config.tiers).some((t) => disasterRecoveryOf(t) !== undefined),
   };
   const functions = [
-    ...LIFECYCLE_HANDLERS.map((h) => ({ name: `lifecycle/${h}`, roleName: lifecycleRoleName(h), reservedConcurrency: LIFECYCLE_RESERVED_CONCURRENCY })),
+    ...deployedLifecycleHandlers(config).map((h) => ({ name: `lifecycle/${h}`, roleName: lifecycleRoleName(h), reservedConcurrency: LIFECYCLE_RESERVED_CONCURRENCY })),
     ...(Object.entries(PLATFORM_FUNCTIONS) as Array<[PlatformFunctionName, PlatformFunction]>)
       .filter(([name]) => present[name])
       .map(([name, f]) => ({ name, roleName: f.roleName, reservedConcurrency: f.reservedConcurrency })),

@@ -1,3 +1,5 @@
+import { accountTierOptInRegions } from './config/region-opt-in.js';
+
 /**
  * The lifecycle Lambdas: one handler file each under lambdas/lifecycle/. The CDK construct makes
  * one function per entry; the integration tests map each state of a synthesized state machine to
@@ -14,6 +16,18 @@ export const LIFECYCLE_HANDLERS = [
   'invite-tenant-admin', 'enable-regions',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
+
+/**
+ * The lifecycle handlers TesseraPlatform deploys with a config: every one but `enable-regions`, which exists only when an
+ * account tier needs an opt-in region (lib/config/region-opt-in.ts accountTierOptInRegions: `homeRegion` or a tier's DR
+ * region). Without it the onboarding and change workflows have no *Enable regions* states, the platform no function,
+ * role or reserved concurrency for it, and TesseraOrganizationAccess no Account Management grant: the default config is
+ * as it was.
+ */
+export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0]): LifecycleHandlerName[] {
+  const optIn = accountTierOptInRegions(config).length > 0;
+  return LIFECYCLE_HANDLERS.filter((h) => h !== 'enable-regions' || optIn);
+}
 
 /** Role names of the lifecycle functions; the organization access role trusts this prefix. */
 export const LIFECYCLE_ROLE_PREFIX = 'tessera-lifecycle-';

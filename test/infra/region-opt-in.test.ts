@@ -53,7 +53,7 @@ describe('Enable regions: the Account Management grant', () => {
 
 describe('Enable regions: the states', () => {
   type States = { States: Record<string, { Type: string; Next?: string; Default?: string; Choices?: unknown[]; Seconds?: number; Parameters?: Record<string, unknown> }> };
-  const workflows = new LocalWorkflows(configWith());
+  const workflows = new LocalWorkflows(configWith(OPT_IN));
   it('runs after Quarantine account and before Verify provisioning access in the onboarding, only when validate-request set optInRegions, polling in a Wait state', () => {
     const d = workflows.definitions.onboard as unknown as States;
     expect(d.States['Quarantine account'].Next).toBe('Opt-in regions?');
@@ -63,6 +63,19 @@ describe('Enable regions: the states', () => {
     expect(d.States['Wait for regions']).toMatchObject({ Type: 'Wait', Seconds: 60, Next: 'Check regions' });
     expect(d.States['Check regions']).toMatchObject({ Type: 'Task', Next: 'Regions ready?', Parameters: { 'regions.$': '$.regions', stateName: 'Check regions' } });
     expect(d.States['Regions ready?']).toMatchObject({ Choices: [{ Next: 'Verify provisioning access' }], Default: 'Wait for regions' });
+  });
+
+  it('does not exist with the default config (no account tier in an opt-in region): no function, no state', async () => {
+    const plain = new LocalWorkflows(configWith());
+    for (const name of ['onboard', 'change'] as const) {
+      const d = plain.definitions[name] as unknown as States;
+      expect(Object.keys(d.States).filter((n) => /regions/i.test(n))).toEqual([]);
+    }
+    expect((plain.definitions.onboard as unknown as States).States['Quarantine account'].Next).toBe('Verify provisioning access');
+    expect((plain.definitions.change as unknown as States).States['Begin change'].Next).toBe('Deploy account baseline');
+    const { platform } = defaultAppTemplates();
+    expect(Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName)).not.toContain('tessera-lifecycle-enable-regions');
+    expect(Object.values((await appTemplates(OPT_IN)).platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName)).toContain('tessera-lifecycle-enable-regions');
   });
 
   it('runs after Begin change and before the account baseline in a change (a DR region changed to an opt-in one, a move to such a tier)', () => {
