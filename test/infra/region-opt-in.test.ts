@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalWorkflows } from '../integration/support/local-workflows.js';
+import { reservedConcurrency } from '../../lib/lambda-concurrency.js';
 import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 import { configWith, homedIn } from '../support/config-with.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
@@ -75,7 +76,11 @@ describe('Enable regions: the states', () => {
     expect((plain.definitions.change as unknown as States).States['Begin change'].Next).toBe('Deploy account baseline');
     const { platform } = defaultAppTemplates();
     expect(Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName)).not.toContain('tessera-lifecycle-enable-regions');
-    expect(Object.values((await appTemplates(OPT_IN)).platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName)).toContain('tessera-lifecycle-enable-regions');
+    const withOptIn = (await appTemplates(OPT_IN)).platform;
+    expect(Object.values(withOptIn.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName)).toContain('tessera-lifecycle-enable-regions');
+    // doctor's reserved-concurrency figure follows: 10 more with the function
+    expect(reservedConcurrency(configWith(OPT_IN)).total - reservedConcurrency(configWith()).total).toBe(10);
+    expect(reservedConcurrency(configWith(OPT_IN)).functions.map((f) => f.name)).toContain('lifecycle/enable-regions');
   });
 
   it('runs after Begin change and before the account baseline in a change (a DR region changed to an opt-in one, a move to such a tier)', () => {
