@@ -1,8 +1,9 @@
-import { CfnElement, CfnResource, Stack, type App } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, Stack, TagManager, type App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import type { TesseraApp } from '../../lib/tessera-app.js';
 
 type Json = Record<string, unknown>;
@@ -38,6 +39,22 @@ export interface AppSnapshot {
   logicalIds: Record<string, string>;
   /** The construct path of every CfnResource of the app (nested stacks and stages included), in `app.node.findAll()` order. */
   resourcePaths: string[];
+  /**
+   * The construct path of every CfnResource of the app that takes tags (`TagManager.isTaggable`), in
+   * `app.node.findAll()` order: what a test of the tags the app's Aspects add reads instead of the construct tree.
+   */
+  taggableResourcePaths: string[];
+  /**
+   * Construct path → `stack.environment` (`aws://<account>/<region>`, `unknown-account`/`unknown-region` for an
+   * environment-agnostic stack) of every stack of the app, nested stacks and stages included ({@link StackPaths.all}).
+   */
+  environments: Record<string, string>;
+  /**
+   * The directory assets the synth wrote into the assembly ({@link assetFilesOf}): directory name (`asset.<hash>`,
+   * the hash the stacks' asset parameters and `SourceObjectKeys` name) → path of each file in it → the SHA-256 (hex) of
+   * its bytes. File assets (`asset.<hash>.zip`) are left out.
+   */
+  assetFiles: Record<string, Record<string, string>>;
   /** The construct path of each stack above, in the same shape (`stackPaths.drBlueprints.professional`). */
   stackPaths: StackPaths;
   /**
@@ -115,6 +132,31 @@ function errorsOf(assembly: CloudAssembly, stack: Stack): Array<{ id: string; da
 }
 
 /**
+ * The directory assets in the assembly directory `dir` (each `asset.*` entry that is a directory): name → file path
+ * in it (`/`-separated, sorted) → SHA-256 (hex) of the file's bytes. The blueprint catalog's published templates are
+ * such directories (one file each: `Source.jsonData`), so a test can check what the catalog publishes without a synth
+ * of its own. File assets (the Lambda layers' `.zip`, tens of MB) are not read.
+ */
+export function assetFilesOf(dir: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const name of readdirSync(dir).filter((n) => n.startsWith('asset.')).sort()) {
+    const root = join(dir, name);
+    if (!statSync(root).isDirectory()) continue;
+    const files: Record<string, string> = {};
+    const walk = (path: string) => {
+      for (const entry of readdirSync(path).sort()) {
+        const full = join(path, entry);
+        if (statSync(full).isDirectory()) walk(full);
+        else files[relative(root, full).split(sep).join('/')] = createHash('sha256').update(readFileSync(full)).digest('hex');
+      }
+    };
+    walk(root);
+    out[name] = files;
+  }
+  return out;
+}
+
+/**
  * Synthesizes `built` (`app.synth()`, which runs the compliance packs; it throws on any finding)
  * and reads its snapshot.
  */
@@ -139,6 +181,9 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
     validationReport: JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as Json,
     logicalIds: Object.fromEntries(built.app.node.findAll().filter(CfnElement.isCfnElement).map((e) => [e.node.path, Stack.of(e).resolve(e.logicalId) as string])),
     resourcePaths: built.app.node.findAll().filter(CfnResource.isCfnResource).map((r) => r.node.path),
+    taggableResourcePaths: built.app.node.findAll().filter((c) => CfnResource.isCfnResource(c) && TagManager.isTaggable(c)).map((r) => r.node.path),
+    environments: Object.fromEntries(built.app.node.findAll().filter((c): c is Stack => Stack.isStack(c)).map((s) => [s.node.path, s.environment])),
+    assetFiles: assetFilesOf(assembly.directory),
     errors: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
       .map((s) => [s.node.path, errorsOf(assembly, s)])),
     stackDependencies: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]

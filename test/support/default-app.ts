@@ -81,6 +81,15 @@ export interface AppTemplates {
    * the resources at or under a construct path are those equal to it or starting with it and `/`.
    */
   readonly resourcePaths: string[];
+  /** The construct path of every CfnResource of the app that takes tags (`TagManager.isTaggable`; a copy). */
+  readonly taggableResourcePaths: string[];
+  /** Construct path → `stack.environment` (`aws://<account>/<region>`) of every stack of the app (a copy). */
+  readonly environments: Record<string, string>;
+  /**
+   * The directory assets of the app's assembly (a copy): directory name (`asset.<hash>`) → path of each file in it →
+   * SHA-256 (hex) of its bytes (test/support/app-snapshot.ts `assetFilesOf`): what the blueprint catalog publishes.
+   */
+  readonly assetFiles: Record<string, Record<string, string>>;
   /** The construct path of each stack (a copy), in the shape of the templates (`stackPaths.drBlueprints.professional`). */
   readonly stackPaths: StackPaths;
   /** Construct path → error annotations of each top-level stack (a copy): `Annotations.fromStack(stack).findError('*', Match.anyValue())` as id and data. */
@@ -372,7 +381,7 @@ function hashOf(inputs: readonly string[]): string {
  * those of `key` any more (edited during the run): then it is returned but not cached.
  */
 function cachedOrMade(key: string, make: (file: string) => void, stillCurrent: () => boolean): CachedSnapshot {
-  return cachedFile(key, make, stillCurrent, (c: CachedSnapshot) => Boolean(c.validationReport && c.stackPaths && c.errors && c.lifecycleIds));
+  return cachedFile(key, make, stillCurrent, (c: CachedSnapshot) => Boolean(c.validationReport && c.stackPaths && c.errors && c.lifecycleIds && c.assetFiles));
 }
 
 /**
@@ -515,6 +524,9 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get stackEnvironments() { return structuredClone(c.stackEnvironments); },
     get lifecycleIds() { return structuredClone(c.lifecycleIds); },
     get resourcePaths() { return [...c.resourcePaths]; },
+    get taggableResourcePaths() { return [...c.taggableResourcePaths]; },
+    get environments() { return { ...c.environments }; },
+    get assetFiles() { return structuredClone(c.assetFiles); },
     logicalIdAt(path: string) {
       const id = c.logicalIds[path];
       if (id === undefined) throw new Error(`the app has no CloudFormation element at ${path}`);
