@@ -1,21 +1,21 @@
-import { CfnResource, Stack, TagManager } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TENANT_STACK_OUTPUTS, type TenantStack } from '../../lib/tenant-stack.js';
-import { buildApp, template } from '../support/synth.js';
+import { TENANT_STACK_OUTPUTS } from '../../lib/tenant-stack.js';
+import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
 import { NO_RESOURCE_TYPE_ACTIONS } from '../support/iam-actions.js';
 
-let blueprints: Record<string, TenantStack>;
+let built: DefaultAppTemplates;
 beforeAll(() => {
-  blueprints = buildApp().blueprints;
+  // The default app (buildApp()), built and synthesized once per state of the sources (test/support/default-app.ts).
+  built = defaultAppTemplates();
 });
 
-const t = (tier: string) => template(blueprints[tier]);
+const t = (tier: string): Template => built.blueprints[tier];
 const zoneCount = (tier: string) => ({ starter: 2, professional: 2, enterprise: 3 } as Record<string, number>)[tier];
 
-function taggableResources(root: IConstruct): CfnResource[] {
-  return root.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c));
+/** The construct paths of the taggable CfnResources (`TagManager.isTaggable`) at or under construct path `root`. */
+function taggableResources(root: string): string[] {
+  return built.taggableResourcePaths.filter((path) => path.startsWith(`${root}/`));
 }
 
 function tagsOf(resource: { Properties?: { Tags?: unknown } }): Record<string, unknown> {
@@ -46,14 +46,13 @@ describe.each(['starter', 'professional', 'enterprise'])('TenantStack %s', (tier
   });
 
   it('tags every taggable resource with the tenant id and the tier', () => {
-    const stack = blueprints[tier];
-    const resources = template(stack).toJSON().Resources as Record<string, { Properties?: { Tags?: unknown } }>;
-    const taggable = taggableResources(stack);
+    const resources = t(tier).toJSON().Resources as Record<string, { Properties?: { Tags?: unknown } }>;
+    const taggable = taggableResources(built.stackPaths.blueprints[tier]);
     expect(taggable.length).toBeGreaterThan(20);
-    for (const r of taggable) {
-      const tags = tagsOf(resources[Stack.of(r).resolve(r.logicalId)]);
-      expect(tags['tessera:tenant-id'], r.node.path).toEqual({ Ref: 'TenantId' });
-      expect(tags['tessera:tier'], r.node.path).toBe(tier);
+    for (const path of taggable) {
+      const tags = tagsOf(resources[built.logicalIdAt(path)]);
+      expect(tags['tessera:tenant-id'], path).toEqual({ Ref: 'TenantId' });
+      expect(tags['tessera:tier'], path).toBe(tier);
     }
   });
 
