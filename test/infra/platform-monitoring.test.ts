@@ -1,18 +1,15 @@
-import { Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_THRESHOLDS, PLATFORM_DASHBOARD_NAME } from '../../constructs/platform-monitoring.js';
-import { buildApp, configWith } from '../support/synth.js';
+import { appTemplates } from '../support/default-app.js';
 
-const PROBE_RULES = ['HIPAA.Security::HIPAA.Security-SNSEncryptedKMS', 'NIST.800.53.R5::NIST.800.53.R5-SNSEncryptedKMS'];
+/** The compliance packs (lib/compliance.ts), by their plugin name in the validation report. */
+const PACKS = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5'];
 interface Violation { ruleName?: string; violatingConstructs?: Array<{ constructPath: string }> }
 let ops: Template;
 let platform: Template;
 let violations: Violation[];
-let suppressed: Violation[];
+let suppressed: Array<Violation & { pack: string }>;
 let dashboards: Record<string, string>;
 let alarms: Array<{ id: string; props: any }>;
 
@@ -31,21 +28,18 @@ const metricOf = (a: any) => {
     : { MetricName: a.MetricName, Namespace: a.Namespace, Stat: a.ExtendedStatistic ?? a.Statistic, Period: a.Period };
 };
 
-beforeAll(() => {
+beforeAll(async () => {
   // GIVEN alarm emails and gateway thresholds in the config
-  const built = buildApp(configWith({
+  // WHEN the whole app is built and synthesized with the compliance packs (its snapshot, test/support/default-app.ts:
+  // buildApp(configWith(overrides)) and app.synth(), made once per state of the sources)
+  const built = await appTemplates({
     operations: { alarmEmails: ['ops@example.com', 'oncall@example.org'], alarms: { gatewayServerErrorPercent: 2, gatewayP99LatencyMs: 30_000, upstreamErrorPercent: 15 }, topTenants: 5 },
-  }));
-  // and, to prove cdk-nag reaches the nested stack, one topic without encryption in it, its findings acknowledged
-  const probe = new sns.Topic(built.platform.operations, 'NagProbe', { enforceSSL: true });
-  Validations.of(probe.node.defaultChild!).acknowledge(...PROBE_RULES.map((id) => ({ id, reason: 'test probe: proves the packs check the Operations nested stack' })));
-  // WHEN the whole app is synthesized with the compliance packs
-  const assembly = built.app.synth();
-  const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
-  violations = report.pluginReports.flatMap((r: { violations: Violation[] }) => r.violations);
-  suppressed = report.pluginReports.flatMap((r: { suppressedViolations?: Violation[] }) => r.suppressedViolations ?? []);
-  ops = Template.fromStack(built.platform.operations);
-  platform = Template.fromStack(built.platform);
+  });
+  const report = built.validationReport as { pluginReports: Array<{ pluginName: string; violations: Violation[]; suppressedViolations?: Violation[] }> };
+  violations = report.pluginReports.flatMap((r) => r.violations);
+  suppressed = report.pluginReports.flatMap((r) => (r.suppressedViolations ?? []).map((v) => ({ ...v, pack: r.pluginName })));
+  ops = built.operations;
+  platform = built.platform;
   dashboards = Object.fromEntries(Object.values(ops.findResources('AWS::CloudWatch::Dashboard')).map((d: any) => [d.Properties.DashboardName, text(d.Properties.DashboardBody)]));
   alarms = Object.entries(ops.findResources('AWS::CloudWatch::Alarm')).map(([id, a]: [string, any]) => ({ id, props: a.Properties }));
 }, 120_000);
@@ -201,14 +195,14 @@ describe('PlatformMonitoring: alarms', () => {
 });
 
 describe('PlatformMonitoring: compliance and size', () => {
-  it('leaves cdk-nag nothing to report on the monitoring, in the Operations nested stack, which the packs do check (the probe\'s findings)', () => {
+  it('leaves cdk-nag nothing to report on the monitoring, in the Operations nested stack, which the packs do check (their acknowledged findings there)', () => {
     const at = (vs: Violation[], prefix: string) => vs.flatMap((v) => (v.violatingConstructs ?? []).map((c) => c.constructPath)).filter((p) => p.startsWith(prefix));
     expect(at(violations, 'TesseraPlatform/Operations/')).toEqual([]);
     expect(at(suppressed, 'TesseraPlatform/Operations/Monitoring/')).toEqual([]); // nothing acknowledged either
-    for (const rule of PROBE_RULES) {
-      const found = suppressed.filter((v) => rule.endsWith(`::${v.ruleName}`) || v.ruleName === rule);
-      expect(found.flatMap((v) => v.violatingConstructs!.map((c) => c.constructPath)), rule).toContain('TesseraPlatform/Operations/NagProbe/Resource');
-    }
+    // Each pack reached the nested stack: it reported findings on the Operations stack's other resources (the
+    // statements job, the reservation reclaim job...), which the app acknowledges. (Before, a planted unencrypted topic
+    // in a build of this test's own proved it; the app's own findings prove it of the app as deployed.)
+    for (const pack of PACKS) expect(at(suppressed.filter((v) => v.pack === pack), 'TesseraPlatform/Operations/').length, pack).toBeGreaterThan(0);
   });
 
   it('keeps both templates under 500 resources', () => {
