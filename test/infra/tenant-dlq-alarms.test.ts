@@ -1,23 +1,17 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_DLQ_ALARM_PREFIX } from '../../constructs/tenant-dlq-alarm.js';
 import { TENANT_DLQ_ALARMS_BUS_SID, TENANT_DLQ_ALARMS_RULE_NAME } from '../../constructs/monitoring/tenant-dlq-alarms.js';
-import { applyCompliancePacks } from '../../lib/compliance.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
-import { TenantStack } from '../../lib/tenant-stack.js';
-import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
+import { appTemplates, defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
 import { platformBusPut, TENANT_ACCOUNT } from '../support/platform-bus-put.js';
-import { configWith, newApp } from '../support/synth.js';
 
 /**
  * Issue 17 item 4, tenant accounts: an alarm on each tenant-account DLQ, its state changes forwarded
  * to the platform bus, and the platform's rule to the alarm topic. Non-DR tiers come from the shared
  * default app; the DR tier (professional with a DR region: training and restore-events forwarders)
- * is one TenantStack synthesized here with the compliance packs.
+ * from the shared app of that config (synthesized with the compliance packs).
  */
 type Resources = Record<string, { Type: string; Properties?: any; DeletionPolicy?: string }>;
 const DR_TIER = 'professional';
@@ -33,16 +27,13 @@ let app: DefaultAppTemplates;
 let drBlueprint: Resources;
 let drViolations: Array<{ plugin: string; rule?: string; at?: string[] }>;
 
-beforeAll(() => {
+beforeAll(async () => {
   app = defaultAppTemplates();
-  // GIVEN a DR tier's blueprint, synthesized alone with the compliance packs
-  const cdkApp: App = newApp();
-  applyCompliancePacks(cdkApp);
-  const config = configWith({ tiers: { [DR_TIER]: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } });
-  const stack = new TenantStack(cdkApp, 'DrBlueprint', { tierName: DR_TIER, tier: config.tiers[DR_TIER]!, config, blueprintVersion: '0.0.0-test' });
-  const assembly = cdkApp.synth();
-  drBlueprint = Template.fromStack(stack).toJSON().Resources;
-  const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName?: string; violatingConstructs?: Array<{ constructPath: string }> }> }> };
+  // GIVEN a DR tier's blueprint: the app of that config, synthesized with the compliance packs over every stack, the
+  // Blueprints stage included (its snapshot, test/support/default-app.ts, the one tenant-dr.test.ts reads)
+  const withDr = await appTemplates({ tiers: { [DR_TIER]: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } });
+  drBlueprint = withDr.blueprints[DR_TIER]!.toJSON().Resources;
+  const report = withDr.validationReport as { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName?: string; violatingConstructs?: Array<{ constructPath: string }> }> }> };
   drViolations = report.pluginReports.flatMap((r) => r.violations.map((v) => ({ plugin: r.pluginName, rule: v.ruleName, at: v.violatingConstructs?.map((c) => c.constructPath) })));
 }, 120_000);
 
