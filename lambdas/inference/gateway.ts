@@ -10,6 +10,7 @@ import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
 import { moderations } from './endpoints/moderations.js';
+import { conversations } from './endpoints/conversations.js';
 import { responses } from './endpoints/responses.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
@@ -22,6 +23,7 @@ import type { ProviderName, ProviderRegistry } from './providers/registry.js';
 import { routeMethods, unservedRouteMessage } from './routes.js';
 import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
 import type { GatewayStore } from './stores/gateway-store.js';
+import type { ConversationStore } from './stores/conversation-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import { loadTokenizer } from './token-count.js';
 import { CallerGone } from './upstream-calls.js';
@@ -80,6 +82,11 @@ export interface GatewayDeps {
   fineTuning?: FineTuningService;
   /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
   responses?: ResponseStore;
+  /**
+   * OpenAI's Conversations API (`/v1/conversations...`, `conversation` on `/v1/responses`).
+   * @default - none kept: creating a conversation and `conversation` on /v1/responses are 400s, every conversation id a 404
+   */
+  conversations?: ConversationStore;
   /**
    * Providers this gateway can reach; the others' models (a tenant's fine-tuned SageMaker models
    * included) are not the tenant's here: not listed, not retrievable, 404 when called.
@@ -201,7 +208,10 @@ export class Gateway {
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
-        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses);
+        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations);
+      }
+      if (path === '/v1/conversations' || path.startsWith('/v1/conversations/')) {
+        return await conversations(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.conversations);
       }
       if (route === 'GET /v1/models') return await res.json(200, listModels(policy));
       if (path.startsWith('/v1/models/')) {

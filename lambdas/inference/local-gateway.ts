@@ -12,6 +12,8 @@ import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { FileResponseStore } from './stores/file-response-store.js';
 import type { ResponseStore } from './stores/response-store.js';
+import type { ConversationStore } from './stores/conversation-store.js';
+import { MemoryConversationStore } from './stores/memory-conversation-store.js';
 import { tenantOrigins } from './stores/cors-origins.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
@@ -66,6 +68,12 @@ export interface LocalGatewayOptions {
    */
   responses?: ResponseStore | false;
   /**
+   * OpenAI's Conversations API state (`/v1/conversations`, `conversation` on /v1/responses), e.g. a
+   * DynamoDbConversationStore on a responses table; `false`: none kept (creating one is a 400).
+   * @default - in this process's memory (MemoryConversationStore): gone when serve stops
+   */
+  conversations?: ConversationStore | false;
+  /**
    * Tenant API keys (`tsk_…`) the authorizer accepts and `/v1/tenant/keys` manages; `false`: none
    * (a `tsk_` bearer is 401 `api_keys_not_enabled`, `/v1/tenant/keys` 404).
    * @default - one file per key under `<stateDir>/api-keys/` (FileApiKeyStore), shared by the worker threads and `tessera dev-key`
@@ -90,7 +98,7 @@ export interface LocalGatewayOptions {
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[] }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[] }> {
   const keysFile = resolve(options.stateDir, 'dev-keys.json'); // absolute: the 401's hint names it wherever the client runs
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -134,6 +142,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // client's schemas (~0.8 MB of JavaScript), ~20 ms of every other serve start and of each of its --workers threads.
   const fineTuning = jobs && new (await import('../fine-tuning/fine-tuning-service.js')).FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files, models });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
+  const conversations = options.conversations === false ? undefined : (options.conversations ?? new MemoryConversationStore());
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);
   // Budget alerts as in AWS; the events go beside the audit log (or into memory for tests).
@@ -141,8 +150,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const origin = { account: config.platformAccountId, region: config.homeRegion };
   const events = options.memoryAudit ? memoryEvents(origin) : { emit: fileEvents(join(options.stateDir, 'events.jsonl'), origin), events: undefined };
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts });
-  return { gateway, store, audit, keysFile, jobs, responses, apiKeys, budgetAlerts, events: events.events };
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts });
+  return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events };
 }
 
 export { apiKeysDir };

@@ -13,6 +13,11 @@ export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/responses$/, ['POST']],
   [/^\/v1\/responses\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/responses\/[^/]+\/input_items$/, ['GET']],
+  // OpenAI's Conversations API (endpoints/conversations.ts).
+  [/^\/v1\/conversations$/, ['POST']],
+  [/^\/v1\/conversations\/[^/]+$/, ['GET', 'POST', 'DELETE']],
+  [/^\/v1\/conversations\/[^/]+\/items$/, ['GET', 'POST']],
+  [/^\/v1\/conversations\/[^/]+\/items\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/models$/, ['GET']],
   // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`), sent encoded (`%2F`) or raw.
   [/^\/v1\/models\/.+$/, ['GET']],
@@ -87,7 +92,6 @@ export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
   audio: { name: 'speech, transcription and translation (client.audio)', plural: true },
   vector_stores: { name: 'vector stores (client.vectorStores / client.vector_stores)', plural: true },
   uploads: { name: 'multipart uploads (client.uploads)', plural: true },
-  conversations: { name: 'the Conversations API (client.conversations)', hint: "chain turns with /v1/responses' previous_response_id instead" },
   assistants: { name: 'the Assistants API (client.beta.assistants)' },
   threads: { name: 'the Assistants API (client.beta.threads)' },
   containers: { name: 'containers (client.containers)', plural: true },

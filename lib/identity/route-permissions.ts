@@ -13,6 +13,10 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['GET', /^\/v1\/responses\/[^/]+(\/input_items)?$/, 'inference'],
   ['POST', /^\/v1\/responses\/[^/]+\/cancel$/, 'inference'],
   ['DELETE', /^\/v1\/responses\/[^/]+$/, 'inference'],
+  // Conversations are the state of /v1/responses' turns: whoever may call the model keeps them.
+  ['POST', /^\/v1\/conversations(\/[^/]+(\/items)?)?$/, 'inference'],
+  ['GET', /^\/v1\/conversations\/[^/]+(\/items(\/[^/]+)?)?$/, 'inference'],
+  ['DELETE', /^\/v1\/conversations\/[^/]+(\/items\/[^/]+)?$/, 'inference'],
   ['GET', /^\/v1\/models(\/.+)?$/, 'models.read'],
   // A fine-tuned model is the tenant's, called by all its apps: deleting it stops its endpoint for all of them.
   // OpenAI asks its Owner role (API reference, "Delete a fine-tuned model"): here admin only.

@@ -254,12 +254,36 @@ describe('the Agents SDK: structured output, handoffs, continuation', () => {
     ]);
   });
 
-  it('conversationId (OpenAI\'s Conversations API) is the gateway\'s 400 naming conversation; nothing reaches the upstream', async () => {
+  it.each([false, true])("conversationId (OpenAI's Conversations API): each run sends only its new items; the upstream gets the conversation's items first, a tool loop included (streamed %s)", async (streamed) => {
+    // GIVEN a conversation the app created, and an upstream that greets, then calls the tool, then answers
+    const client = new OpenAI({ baseURL: suite.env.gw.url, apiKey: suite.env.tokens.acme, maxRetries: 0 });
+    const conversation = await client.conversations.create({});
+    suite.env.upstream.script(answer('Hei, Ada!'), answer(null, [{ id: 'call_oslo', name: 'get_weather', arguments: '{"city":"Oslo"}' }]), answer('It is 3 °C in Oslo, Ada.'));
+    const agent = new Agent({ name: 'Weather agent', instructions: 'Use the weather tool.', model: MODEL, tools: [weatherTool()] });
+
+    // WHEN the app runs twice in the conversation
+    const { result: first } = await runAgent(agent, 'Hi, I am Ada.', streamed, { conversationId: conversation.id });
+    const { result: second } = await runAgent(agent, 'What is the weather in Oslo?', streamed, { conversationId: conversation.id });
+
+    // THEN both answered, and the upstream got the conversation's items before each turn's new ones
+    expect(first.finalOutput).toBe('Hei, Ada!');
+    expect(second.finalOutput).toBe('It is 3 °C in Oslo, Ada.');
+    const text = (m: any) => (typeof m.content === 'string' ? m.content : (m.content ?? []).map((p: any) => p.text).join(''));
+    expect(sent().map((b) => b.messages.map((m: any) => `${m.role}:${text(m)}${m.tool_calls ? `:${m.tool_calls[0].id}` : ''}`))).toEqual([
+      ['system:Use the weather tool.', 'user:Hi, I am Ada.'],
+      ['system:Use the weather tool.', 'user:Hi, I am Ada.', 'assistant:Hei, Ada!', 'user:What is the weather in Oslo?'],
+      ['system:Use the weather tool.', 'user:Hi, I am Ada.', 'assistant:Hei, Ada!', 'user:What is the weather in Oslo?', 'assistant::call_oslo', `tool:${TOOL_RESULT}`],
+    ]);
+    // AND the conversation holds every item of both runs, in order
+    const items = (await client.conversations.items.list(conversation.id, { order: 'asc', limit: 100 })).data as any[];
+    expect(items.map((i) => i.type)).toEqual(['message', 'message', 'message', 'function_call', 'function_call_output', 'message']);
+  });
+
+  it("an unknown conversationId is the gateway's 404 naming conversation; nothing reaches the upstream", async () => {
     const agent = new Agent({ name: 'Assistant', instructions: 'Be brief.', model: MODEL });
     const error: any = await run(agent, 'Hi', { conversationId: 'conv_123' }).then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(error).toMatchObject({ status: 400, param: 'conversation', code: 'unsupported_parameter' });
-    expect(error.message).toContain('previous_response_id');
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(error).toMatchObject({ status: 404, param: 'conversation', code: 'conversation_not_found' });
     expect(sent()).toEqual([]);
   });
 });

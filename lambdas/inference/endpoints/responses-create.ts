@@ -15,6 +15,8 @@ import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
+import { checkConversationsAllowed, conversationNotFound, writing } from './conversations.js';
+import type { ConversationItem, ConversationStore } from '../stores/conversation-store.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 
 const DAY_S = 86_400;
@@ -41,19 +43,27 @@ const DAY_S = 86_400;
  * `item_not_found` naming `input[i].id`, audited with `detail.itemId`), and the resolved items are
  * what the model sees and what `input_items` lists.
  */
-export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
+export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore): Promise<void> {
   const body = parseWith(ResponsesRequest, parseJson(rawBody)) as ResponsesRequestBody;
   checkRequestFields(body);
   const responseId = newId('resp');
-  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store));
+  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations));
 }
 
-async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
+async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined, conversations: ConversationStore | undefined): Promise<void> {
   const model = pipeline.model(r, body.model, 'chat');
   const stream = body.stream === true;
   r.audit.stream = stream;
-  const detail: Record<string, string | boolean> = { responseId, stored: false, ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}) };
+  const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation?.id ?? undefined);
+  const detail: Record<string, string | boolean> = {
+    responseId, stored: false, ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}), ...(conversationId ? { conversationId: conversationId.slice(0, 256) } : {}),
+  };
   Object.assign(r.audit, { action: 'response.create', detail });
+  if (conversationId !== undefined) {
+    // OpenAI's 400 for both: a turn continues one state, the chain or the conversation.
+    if (body.previous_response_id) throw invalid("Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.", 'conversation', 'mutually_exclusive_parameters');
+    checkConversationsAllowed(r, 'conversation');
+  }
   const storing = storageOf(pipeline, r, body, store, () => (detail.stored = true));
   const sent = inputItemsOf(normalizeItemReferences(body.input as string | Array<Record<string, unknown>> | null | undefined));
   // What cannot be mapped or exceeds the tenant's cap is refused before it counts against the rate limits.
@@ -80,12 +90,20 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     previous = await store.get(r.caller.tenantId, body.previous_response_id);
     if (!previous) throw previousResponseNotFound(r.caller.tenantId, body.previous_response_id);
   }
-  const history: ChatCompletionMessageParam[] = previous?.messages ?? [];
+  let conversationItems: ConversationItem[] | undefined;
+  if (conversationId !== undefined) {
+    conversationItems = conversations && (await conversations.get(r.caller.tenantId, conversationId)) ? await conversations.all(r.caller.tenantId, conversationId) : undefined;
+    if (!conversationItems) throw conversationNotFound(r.caller.tenantId, conversationId, 'conversation');
+    checkItemsNotInConversation(sent, conversationItems, conversationId);
+  }
+  // The conversation's items come before the input, as a chained response's conversation does.
+  const history: ChatCompletionMessageParam[] = conversationItems ? itemsToMessages(conversationItems as InputItem[], 'conversation.items') : (previous?.messages ?? []);
   checkItemsNotInHistory(sent, previous); // sent: a reference still says it is one (resolved items keep its id)
   checkCallOutputs(items, history);
   const translated = chatRequestOf(body, history, items);
-  const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined);
-  if (storing) {
+  const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined, conversationId);
+  // In a conversation the history can outgrow a stored response: then the answer is served as not stored (storageOf).
+  if (storing && conversationId === undefined) {
     // Refused before any token is spent: a conversation that could not be stored with its answer.
     const bytes = encodeStoredBody({ response: shell, inputItems: items, messages: translated.body.messages }).length;
     if (bytes > MAX_STORED_BYTES) throw invalid(`store: ${new ResponseTooLargeError(bytes).message}; send store: false, or start a new conversation without previous_response_id`, 'store', 'response_too_large_to_store');
@@ -94,7 +112,11 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   await runChat(pipeline, r, model, translated.body, 1, async (x) => {
     // The conversation as the model saw it (guarded), without the tenant's system prompt and the instructions.
     const conversation = () => x.body.messages.slice((r.policy.gateway.systemPrompt ? 1 : 0) + translated.leading);
-    const keep = async (response: Response): Promise<Response> => (storing ? storing(response, items, [...conversation(), ...itemsToMessages(response.output as unknown as InputItem[], 'output')]) : response);
+    const keep = async (answered: Response): Promise<Response> => {
+      const response = storing ? await storing(answered, items, [...conversation(), ...itemsToMessages(answered.output as unknown as InputItem[], 'output')]) : answered;
+      if (conversationId !== undefined) await addToConversation(conversations!, r, conversationId, [...items, ...(response.output as unknown as ConversationItem[])]);
+      return response;
+    };
     if (!stream) {
       const answer = await completeChat(x, r.audit.requestId);
       const response = await keep(responseOfChat(shell, answer, answer.usage!));
@@ -165,4 +187,32 @@ function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: Response
  */
 export function previousResponseNotFound(tenantId: string, responseId: string): GatewayError {
   return invalid(`Previous response with id '${responseId.slice(0, 100)}' not found (previous_response_id): no response with that id is stored for tenant ${tenantId} (it may have expired or been deleted, or been sent with store: false); send the conversation as input, or chain from a stored response`, 'previous_response_id', 'previous_response_not_found');
+}
+
+/**
+ * After an answer (completed or incomplete, streamed or whole; not a failed one, which ends before),
+ * its input items and output items go into the conversation, as at OpenAI, whatever `store` says
+ * (`store` is about the Response object; the conversation is the state the caller asked to keep).
+ * The answer is paid for: when they cannot be added (the conversation was deleted meanwhile, an item
+ * is too large to keep) it is still answered, and the audit record's outcome says so.
+ */
+async function addToConversation(conversations: ConversationStore, r: PipelineRequest, conversationId: string, items: ConversationItem[]): Promise<void> {
+  try {
+    const added = await writing(() => conversations.append(r.caller.tenantId, conversationId, items), 'input');
+    if (!added) r.audit.outcome = 'conversation_not_updated';
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    r.audit.outcome = 'conversation_not_updated';
+  }
+}
+
+/**
+ * No input item is already an item of the conversation (its id): OpenAI's 400 "Duplicate item found with id …".
+ * @throws GatewayError 400 `duplicate_item_id` naming `input[i].id`
+ */
+function checkItemsNotInConversation(items: InputItem[], conversationItems: ConversationItem[], conversationId: string): void {
+  const held = new Set(conversationItems.map((i) => i.id));
+  items.forEach((item, i) => {
+    if (held.has(item.id)) throw invalid(`Duplicate item found with id ${item.id} (input[${i}].id): an item of conversation ${conversationId} already; send only the new items with conversation`, `input[${i}].id`, 'duplicate_item_id');
+  });
 }

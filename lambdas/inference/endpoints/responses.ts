@@ -1,6 +1,7 @@
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, notFound } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
+import type { ConversationStore } from '../stores/conversation-store.js';
 import type { ResponseStore } from '../stores/response-store.js';
 import { createResponse } from './responses-create.js';
 import { deleteResponse, listInputItems, retrieveResponse, storedResponse } from './responses-stored.js';
@@ -35,11 +36,11 @@ const MAX_RESPONSE_ID_CHARS = 256;
  * stored response, 404 otherwise. `POST /v1/responses/input_tokens` and `/compact` are 404s
  * (UNSERVED_POSTS). Another method on a served path is a 405.
  */
-export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
+export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore): Promise<void> {
   const rest = req.path.slice('/v1/responses'.length).split('/').slice(1).map(decoded);
   const json = (body: string) => res.json(200, body, { 'x-request-id': r.audit.requestId });
   if (rest.length === 0) {
-    if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store);
+    if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store, conversations);
     throw methodNotAllowed(req);
   }
   const [id, sub, ...more] = rest;

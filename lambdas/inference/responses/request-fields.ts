@@ -16,7 +16,8 @@ export const FIELDS = {
   top_p: 'chat', top_logprobs: 'chat', metadata: 'gateway', user: 'chat', safety_identifier: 'chat', prompt_cache_key: 'chat',
   prompt_cache_retention: 'chat', service_tier: 'chat', reasoning: 'chat', include: 'chat', truncation: 'gateway', stream_options: 'gateway',
   max_tool_calls: 'gateway',
-  background: 'refused', conversation: 'refused', prompt: 'refused', context_management: 'refused', moderation: 'refused', prompt_cache_options: 'refused',
+  conversation: 'gateway',
+  background: 'refused', prompt: 'refused', context_management: 'refused', moderation: 'refused', prompt_cache_options: 'refused',
   image: 'refused', access_programs: 'refused', background_options: 'refused',
 } as const;
 
@@ -42,7 +43,6 @@ const FRAMEWORK_HINTS: Record<string, string> = {
 
 const WHY: Record<string, string> = {
   background: 'background responses are not served by this gateway (a Lambda answers while the caller waits); send background: false or leave it out',
-  conversation: "OpenAI's Conversations API is not served by this gateway; chain turns with previous_response_id instead",
   prompt: "reusable prompt templates live in OpenAI's dashboard, which this gateway cannot read; send the prompt as instructions and input",
   context_management: 'server-side context compaction is not served by this gateway; leave it out',
   moderation: "OpenAI's moderation of responses is not served by this gateway (the tenant's guardrails apply to every request); leave it out",

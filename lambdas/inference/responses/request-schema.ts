@@ -21,6 +21,8 @@ export const ResponsesRequest = z.looseObject({
   input: opt(z.union([z.string(), z.array(z.looseObject({}))])),
   instructions: opt(z.string()),
   previous_response_id: opt(z.string().min(1).max(256)),
+  /** OpenAI's `conversation`: a conversation id, or `{id}` (ResponseConversationParam). */
+  conversation: opt(z.union([z.string().min(1).max(256), z.looseObject({ id: z.string().min(1).max(256) })])),
   store: opt(z.boolean()),
   stream: opt(z.boolean()),
   background: opt(z.boolean()),

@@ -14,10 +14,12 @@ import type { ResponsesRequestBody } from './request-schema.js';
  * (null by default; the Python SDK's `Response` has it), `text`
  * (default `{format:{type:'text'}}`), `metadata` (default {}), `previous_response_id`, `store`,
  * `reasoning`, `truncation` (`disabled`), `user`, `safety_identifier`, `prompt_cache_key`,
- * `prompt_cache_retention`, `service_tier`, `top_logprobs`, `background` false). `model` is the catalog id.
+ * `prompt_cache_retention`, `service_tier`, `top_logprobs`, `background` false, `conversation` `{id}` when the
+ * response continues one). `model` is the catalog id.
  */
-export function responseShell(id: string, createdAt: number, model: string, req: ResponsesRequestBody, store: boolean): Response & Record<string, unknown> {
+export function responseShell(id: string, createdAt: number, model: string, req: ResponsesRequestBody, store: boolean, conversationId?: string): Response & Record<string, unknown> {
   return {
+    ...(conversationId ? { conversation: { id: conversationId } } : {}),
     id, object: 'response', created_at: createdAt, status: 'in_progress', background: false, error: null, incomplete_details: null,
     instructions: req.instructions ?? null, max_output_tokens: req.max_output_tokens ?? null, max_tool_calls: req.max_tool_calls ?? null, model, output: [],
     parallel_tool_calls: req.parallel_tool_calls ?? true, previous_response_id: req.previous_response_id ?? null,

@@ -5,7 +5,7 @@ import { Gateway, type GatewayResponder } from '../../../lambdas/inference/gatew
 import { GATEWAY_RESPONSES, missingRouteResponse } from '../../../lambdas/inference/gateway-responses.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
-import { FINE_TUNING_ROUTES, OPENAI_ROUTES, servedList, UNSERVED_APIS, unservedRouteMessage, type Route } from '../../../lambdas/inference/routes.js';
+import { FINE_TUNING_ROUTES, OPENAI_ROUTES, routeMethods, servedList, UNSERVED_APIS, unservedRouteMessage, type Route } from '../../../lambdas/inference/routes.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 
@@ -66,8 +66,12 @@ describe('the 404 of an OpenAI API family the gateway does not serve', () => {
     expect(verb, subject).toBe(/ and |[^s]s$/.test(subject) && !/ API$/.test(subject) ? 'are' : 'is');
   });
 
-  it('the Conversations API: its hint after the sentence, not inside the name', () => {
-    expect(unservedRouteMessage('POST', '/v1/conversations')).toMatch(/^no route POST \/v1\/conversations: the Conversations API \(client\.conversations\) is not served by this gateway; chain turns with \/v1\/responses' previous_response_id instead; it serves /);
+  it('the Conversations API is served (s28f): a route of the table, no unserved family', () => {
+    expect(UNSERVED_APIS).not.toHaveProperty('conversations');
+    expect(routeMethods('/v1/conversations')).toEqual(['POST']);
+    expect(routeMethods('/v1/conversations/conv_1')).toEqual(['GET', 'POST', 'DELETE']);
+    expect(routeMethods('/v1/conversations/conv_1/items')).toEqual(['GET', 'POST']);
+    expect(routeMethods('/v1/conversations/conv_1/items/msg_1')).toEqual(['GET', 'DELETE']);
   });
 
   it('a segment that is an Object property (/v1/constructor, /v1/__proto__) names no family', () => {

@@ -91,7 +91,6 @@ describe('a Responses request → a chat-completions request', () => {
 describe('fields the gateway refuses, each named', () => {
   it.each([
     [{ background: true }, 'background'],
-    [{ conversation: 'conv_1' }, 'conversation'],
     [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
     [{ context_management: [{ type: 'compaction' }] }, 'context_management'],
     [{ truncation: 'auto' }, 'truncation'],

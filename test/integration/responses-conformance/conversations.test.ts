@@ -1,0 +1,240 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { DynamoDbConversationStore } from '../../../lambdas/inference/stores/dynamodb-conversation-store.js';
+import type { ConversationStore } from '../../../lambdas/inference/stores/conversation-store.js';
+import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { serveGateway } from '../../support/local-gateway.js';
+import { tempDir } from '../../support/temp-dirs.js';
+import { nodeClient } from '../gateway-conformance/official-clients.js';
+import { plainTenant } from '../gateway-conformance/setup.js';
+import { createResponsesTable } from '../support/gateway-tables.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from '../support/moto-server.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * OpenAI's Conversations API on `tessera serve`, through the official clients (openai 7.55 for
+ * Node, openai 3.57 for Python): the conversation routes (create, retrieve, update, delete; items
+ * create, list with after/limit/order paging, retrieve, delete), their 400s and 404s in OpenAI's
+ * shape, `conversation` on /v1/responses (the items before the input, the turn's input and output
+ * added after the answer, whole and streamed, a tool loop included), and tenancy (another tenant's
+ * conversation answers as one that exists nowhere). On the memory store (serve's default) and the
+ * DynamoDB store on the responses table in moto.
+ */
+const TENANTS: TenantRecord[] = [plainTenant('acme'), plainTenant('globex'), plainTenant('nostore', { storeResponses: false })];
+const MODEL = 'openai-compatible/default';
+const TOOLS = [{ type: 'function' as const, name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true }];
+
+let moto: MotoServer;
+let upstream: FakeUpstream;
+beforeAll(async () => {
+  [upstream, moto] = await Promise.all([new FakeUpstream().start(), startMoto({ serial: true })]);
+  pointSdkAtMoto(moto);
+  await createResponsesTable('tessera-conv-responses');
+});
+afterAll(async () => {
+  await upstream?.stop();
+  await moto?.stop();
+});
+beforeEach(() => {
+  upstream.reset();
+  upstream.callTools = false;
+});
+
+const STORES: Array<{ name: string; make: () => ConversationStore | undefined }> = [
+  { name: "tessera serve's default store (memory)", make: () => undefined },
+  { name: 'DynamoDB store on the responses table (moto)', make: () => new DynamoDbConversationStore('tessera-conv-responses', unscopedDocumentClient()) },
+];
+
+const failure = async (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+const chatRequests = () => upstream.requests.filter((r) => Array.isArray(r.messages));
+
+describe.each(STORES)('conversations: $name', ({ make }) => {
+  let gw: Awaited<ReturnType<typeof serveGateway>>;
+  let acme: OpenAI;
+  let globex: OpenAI;
+  let tokens: Record<string, string>;
+  beforeAll(async () => {
+    const store = make();
+    gw = await serveGateway(conformanceConfig(), upstream.url, TENANTS, store ? { conversations: store } : {});
+    tokens = Object.fromEntries(await Promise.all(TENANTS.map(async (t) => [t.tenantId, await gw.token(t.tenantId)] as const)));
+    acme = nodeClient(gw.url, tokens.acme);
+    globex = nodeClient(gw.url, tokens.globex);
+  });
+  afterAll(async () => gw?.stop());
+
+  it('create, retrieve, update, items create/list/retrieve/delete and delete, as the Node client types them', async () => {
+    const conv = await acme.conversations.create({ metadata: { topic: 'demo' }, items: [{ type: 'message', role: 'user', content: 'Hello!' }] });
+    expect(conv).toMatchObject({ id: expect.stringMatching(/^conv_[0-9a-f]{48}$/), object: 'conversation', created_at: expect.any(Number), metadata: { topic: 'demo' } });
+    expect(await acme.conversations.retrieve(conv.id)).toEqual(conv);
+    expect(await acme.conversations.update(conv.id, { metadata: { topic: 'renamed' } })).toMatchObject({ id: conv.id, metadata: { topic: 'renamed' } });
+
+    const added = await acme.conversations.items.create(conv.id, { items: [{ type: 'message', role: 'assistant', content: 'Hi there' }, { type: 'message', role: 'user', content: 'How are you?' }] });
+    expect(added).toMatchObject({ object: 'list', has_more: false, data: [{ type: 'message', role: 'assistant' }, { type: 'message', role: 'user' }] });
+    expect(added.first_id).toBe((added.data[0] as any).id);
+
+    // desc by default: the last item first
+    const page = await acme.conversations.items.list(conv.id);
+    expect(page.data.map((i: any) => i.content[0].text)).toEqual(['How are you?', 'Hi there', 'Hello!']);
+    expect(page.data[0]).toMatchObject({ type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'How are you?' }] });
+    // asc, one at a time: the client's auto-pagination follows `after` = last_id
+    const texts: string[] = [];
+    for await (const item of acme.conversations.items.list(conv.id, { order: 'asc', limit: 1 })) texts.push((item as any).content[0].text);
+    expect(texts).toEqual(['Hello!', 'Hi there', 'How are you?']);
+    const first = await acme.conversations.items.list(conv.id, { order: 'asc', limit: 2 });
+    expect(first.has_more).toBe(true);
+    const next = await acme.conversations.items.list(conv.id, { order: 'asc', limit: 2, after: first.data[1]!.id });
+    expect(next.data.map((i: any) => i.content[0].text)).toEqual(['How are you?']);
+    expect(next.has_more).toBe(false);
+
+    const one = await acme.conversations.items.retrieve((added.data[0] as any).id, { conversation_id: conv.id });
+    expect(one).toEqual(added.data[0]);
+    expect(await acme.conversations.items.delete((added.data[0] as any).id, { conversation_id: conv.id })).toMatchObject({ id: conv.id, object: 'conversation' });
+    expect((await failure(acme.conversations.items.retrieve((added.data[0] as any).id, { conversation_id: conv.id }))).status).toBe(404);
+    expect((await acme.conversations.items.list(conv.id)).data).toHaveLength(2);
+
+    expect(await acme.conversations.delete(conv.id)).toEqual({ id: conv.id, object: 'conversation.deleted', deleted: true });
+    const gone = await failure(acme.conversations.retrieve(conv.id));
+    expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(gone.error).toMatchObject({ type: 'invalid_request_error', code: 'conversation_not_found', message: expect.stringContaining(`Conversation with id '${conv.id}' not found`) });
+    expect((await failure(acme.conversations.items.list(conv.id))).status).toBe(404);
+  });
+
+  it('400s name the field: limit, order, after, metadata, items', async () => {
+    const conv = await acme.conversations.create({});
+    expect(conv.metadata).toEqual({});
+    const cases: Array<[() => Promise<unknown>, string]> = [
+      [() => acme.conversations.items.list(conv.id, { limit: 0 }), 'limit'],
+      [() => acme.conversations.items.list(conv.id, { limit: 101 }), 'limit'],
+      [() => acme.conversations.items.list(conv.id, { order: 'sideways' as never }), 'order'],
+      [() => acme.conversations.items.list(conv.id, { after: 'msg_nowhere' }), 'after'],
+      [() => acme.conversations.create({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }), 'metadata'],
+      [() => acme.conversations.create({ metadata: { ['k'.repeat(65)]: 'v' } }), 'metadata'],
+      [() => acme.conversations.update(conv.id, { metadata: { k: 'v'.repeat(513) } }), 'metadata'],
+      [() => acme.conversations.create({ items: Array.from({ length: 21 }, () => ({ type: 'message' as const, role: 'user' as const, content: 'x' })) }), 'items'],
+      [() => acme.conversations.items.create(conv.id, { items: [{ type: 'mcp_call' } as never] }), 'items[0].type'],
+    ];
+    for (const [call, param] of cases) {
+      const e = await failure(call());
+      expect(e.status, param).toBe(400);
+      // metadata's param names the key (`metadata.k`), as the Responses API's metadata does
+      expect((e.error as any).param === param || (e.error as any).param.startsWith(`${param}.`), `${param}: ${(e.error as any).param}`).toBe(true);
+    }
+    expect((await failure(acme.conversations.retrieve('conv_nowhere'))).status).toBe(404);
+  });
+
+  it.each([false, true])('responses with conversation: the items come first, the turn is added after the answer (streamed %s)', async (streamed) => {
+    const conv = await acme.conversations.create({ items: [{ type: 'message', role: 'user', content: 'My name is Ada.' }] });
+    const answer = async (params: Record<string, unknown>) => {
+      if (!streamed) return acme.responses.create({ model: MODEL, conversation: conv.id, ...params } as never) as Promise<any>;
+      const stream = acme.responses.stream({ model: MODEL, conversation: { id: conv.id }, ...params } as never);
+      for await (const _ of stream) void _;
+      return stream.finalResponse() as Promise<any>;
+    };
+    const first = await answer({ input: 'What is my name?' });
+    expect(first.conversation).toEqual({ id: conv.id });
+    // the conversation's item as it is listed (an input_text part), then the input as sent
+    expect(chatRequests().at(-1)!.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'My name is Ada.' }] }, { role: 'user', content: 'What is my name?' }]);
+    const items = (await acme.conversations.items.list(conv.id, { order: 'asc' })).data as any[];
+    expect(items.map((i) => [i.type, i.role])).toEqual([['message', 'user'], ['message', 'user'], ['message', 'assistant']]);
+    expect(items[2].id).toBe(first.output[0].id);
+
+    // a tool loop: the call, then its output in the next turn, each added
+    upstream.callTools = true;
+    const call = await answer({ input: 'Weather in Oslo?', tools: TOOLS });
+    const fc = call.output.find((o: any) => o.type === 'function_call');
+    expect(fc).toBeDefined();
+    const done = await answer({ input: [{ type: 'function_call_output', call_id: fc.call_id, output: '{"temp_c":3}' }], tools: TOOLS });
+    expect(done.output_text).toContain('the tool answered');
+    const messages = chatRequests().at(-1)!.messages;
+    expect(messages.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: fc.call_id }] });
+    expect(messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: fc.call_id });
+    const all = (await acme.conversations.items.list(conv.id, { order: 'asc', limit: 100 })).data as any[];
+    expect(all.map((i) => i.type)).toEqual(['message', 'message', 'message', 'message', 'function_call', 'function_call_output', 'message']);
+  });
+
+  it("conversation with previous_response_id is OpenAI's 400; an unknown or another tenant's conversation a 404 naming conversation; nothing reaches the upstream", async () => {
+    const theirs = await globex.conversations.create({ items: [{ type: 'message', role: 'user', content: 'Our secret plan.' }], metadata: { owner: 'globex' } });
+    const before = chatRequests().length;
+    const both = await failure(acme.responses.create({ model: MODEL, input: 'Hi', conversation: theirs.id, previous_response_id: 'resp_x' } as never));
+    expect(both.status).toBe(400);
+    expect(both.error).toMatchObject({ code: 'mutually_exclusive_parameters', message: expect.stringContaining("Ensure you are only providing one of: 'previous_response_id' or 'conversation'") });
+    for (const id of [theirs.id, 'conv_nowhere']) {
+      const e = await failure(acme.responses.create({ model: MODEL, input: 'Hi', conversation: id } as never));
+      expect(e.status).toBe(404);
+      expect(e.error).toMatchObject({ param: 'conversation', code: 'conversation_not_found' });
+    }
+    expect(chatRequests().length).toBe(before);
+    const item = (await globex.conversations.items.list(theirs.id)).data[0] as any;
+    // every route: another tenant's id answers as an id that exists nowhere (status, code; the message names only the id)
+    const nowhere = 'conv_' + '0'.repeat(48);
+    const calls = (id: string, itemId: string) => [
+      () => acme.conversations.retrieve(id), () => acme.conversations.update(id, { metadata: { x: 'y' } }),
+      () => acme.conversations.items.list(id), () => acme.conversations.items.create(id, { items: [{ type: 'message', role: 'user', content: 'x' }] }),
+      () => acme.conversations.items.retrieve(itemId, { conversation_id: id }), () => acme.conversations.items.delete(itemId, { conversation_id: id }),
+      () => acme.conversations.delete(id),
+    ];
+    const theirsCalls = calls(theirs.id, item.id);
+    const nowhereCalls = calls(nowhere, item.id);
+    for (const [i, call] of theirsCalls.entries()) {
+      const [a, b] = [await failure(call()), await failure(nowhereCalls[i]!())];
+      expect([a.status, (a.error as any).code, (a.error as any).param]).toEqual([b.status, (b.error as any).code, (b.error as any).param]);
+      expect((a.error as any).message.replace(theirs.id, 'ID')).toBe((b.error as any).message.replace(nowhere, 'ID'));
+    }
+    // globex's conversation is untouched
+    expect(await globex.conversations.retrieve(theirs.id)).toMatchObject({ metadata: { owner: 'globex' } });
+    expect((await globex.conversations.items.list(theirs.id)).data).toHaveLength(1);
+  });
+
+  it("a tenant whose policy forbids storage cannot create a conversation or use one: 400 store_not_allowed", async () => {
+    const nostore = nodeClient(gw.url, tokens.nostore);
+    expect((await failure(nostore.conversations.create({}))).error).toMatchObject({ code: 'store_not_allowed' });
+    expect((await failure(nostore.responses.create({ model: MODEL, input: 'Hi', conversation: 'conv_x' } as never))).error).toMatchObject({ code: 'store_not_allowed', param: 'conversation' });
+  });
+
+  it('the Python client (openai 3.57): conversations.*, conversations.items.* and responses.create(conversation=…)', async () => {
+    const dir = tempDir('tessera-conv-py-');
+    const script = join(dir, 'conv.py');
+    writeFileSync(script, PYTHON_SCRIPT);
+    const { stdout } = await promisify(execFile)(join(process.cwd(), '.venv/bin/python'), [script, gw.url, tokens.acme], { timeout: 25_000 });
+    const out = JSON.parse(stdout);
+    expect(out.created).toMatchObject({ object: 'conversation', metadata: { who: 'py' } });
+    expect(out.asc).toEqual(['Hi from Python', 'echo: Hi from Python', 'Again', 'echo: Again']);
+    expect(out.response_conversation).toEqual({ id: out.created.id });
+    expect(out.paged).toEqual(out.asc);
+    expect(out.deleted).toMatchObject({ deleted: true, object: 'conversation.deleted' });
+    expect(out.not_found).toEqual({ status: 404, type: 'NotFoundError' });
+    expect(out.bad_order).toMatchObject({ status: 400, param: 'order' });
+  });
+});
+
+const PYTHON_SCRIPT = String.raw`
+import json, sys
+from openai import OpenAI, APIStatusError
+client = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+conv = client.conversations.create(metadata={"who": "py"}, items=[{"type": "message", "role": "user", "content": "Hi from Python"}])
+r1 = client.responses.create(model="openai-compatible/default", conversation=conv.id, input=[])
+r2 = client.responses.create(model="openai-compatible/default", conversation={"id": conv.id}, input="Again")
+def text(i):
+    return i.content[0].text
+asc = [text(i) for i in client.conversations.items.list(conv.id, order="asc").data]
+paged = [text(i) for i in client.conversations.items.list(conv.id, order="asc", limit=1)]
+out = {"created": conv.model_dump(), "asc": asc, "paged": paged, "response_conversation": r2.conversation.model_dump() if r2.conversation else None}
+try:
+    client.conversations.items.list(conv.id, order="sideways")
+except APIStatusError as e:
+    out["bad_order"] = {"status": e.status_code, "param": e.body.get("param") if isinstance(e.body, dict) else None}
+out["deleted"] = client.conversations.delete(conv.id).model_dump()
+try:
+    client.conversations.retrieve(conv.id)
+except APIStatusError as e:
+    out["not_found"] = {"status": e.status_code, "type": type(e).__name__}
+print(json.dumps(out))
+`;
