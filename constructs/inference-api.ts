@@ -393,6 +393,11 @@ export class InferenceApi extends Construct {
     const responses = v1.addResource('responses');
     const response = responses.addResource('{id}');
     const inputItems = response.addResource('input_items');
+    // OpenAI's Conversations API (lambdas/inference/endpoints/conversations.ts), kept in the responses table.
+    const conversations = v1.addResource('conversations');
+    const conversation = conversations.addResource('{id}');
+    const conversationItems = conversation.addResource('items');
+    const conversationItem = conversationItems.addResource('{itemId}');
     // Tenant self-service (issue 15): API keys through the router (as the tenant, via the
     // tenant-data role), users through the tenant-users function when the platform pool exists.
     const tenant = v1.addResource('tenant');
@@ -426,9 +431,17 @@ export class InferenceApi extends Construct {
       response.addMethod('GET', integration, options),
       response.addMethod('DELETE', integration, options),
       inputItems.addMethod('GET', integration, options),
+      conversations.addMethod('POST', integration, options),
+      conversation.addMethod('GET', integration, options),
+      conversation.addMethod('POST', integration, options),
+      conversation.addMethod('DELETE', integration, options),
+      conversationItems.addMethod('GET', integration, options),
+      conversationItems.addMethod('POST', integration, options),
+      conversationItem.addMethod('GET', integration, options),
+      conversationItem.addMethod('DELETE', integration, options),
     ];
     // Preflights of the users routes too: the router answers every preflight from the origin index.
-    for (const r of [chatCompletions, embeddings, moderations, models, model, usage, responses, response, inputItems, keys, key, rotate, users, disable, role]) this.addPreflight(r);
+    for (const r of [chatCompletions, embeddings, moderations, models, model, usage, responses, response, inputItems, conversations, conversation, conversationItems, conversationItem, keys, key, rotate, users, disable, role]) this.addPreflight(r);
     // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
     // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.
     for (const [tier, t] of Object.entries(config.tiers)) {

@@ -19,7 +19,7 @@ export interface TenantDataAccessRoleProps {
   readonly usageTable: dynamodb.ITableV2;
   /** The fine-tuning jobs table (partition key `tenantId`, sort key `jobId`). */
   readonly jobsTable: dynamodb.ITableV2;
-  /** Stored Responses API answers (partition key `tenantId`, sort key `responseId`): the router stores, reads and deletes a tenant's. */
+  /** Stored Responses API answers and conversations (partition key `tenantId`, sort key `responseId`: `resp_…`, `conv_…`): the router stores, reads, updates, queries and deletes a tenant's. */
   readonly responsesTable: dynamodb.ITableV2;
   /**
    * Tenant API keys (constructs/api-keys-table.ts; partition key `tenantId`, sort key `keyHash`):
@@ -55,9 +55,11 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  *   table and lose the month-to-date totals that budgets are checked against.)
  * - The registry: GetItem, and UpdateItem of `fineTunedModels` and `updatedAt` only
  *   (`dynamodb:Attributes`): a session can never change its tenant's status, tier or limits.
- * - Stored responses: GetItem, PutItem and DeleteItem of the session tenant's partition (what the
- *   Responses API's store, retrieve and delete need; input items live in the response's item, so
- *   no Query is granted).
+ * - Stored responses and conversations (one table): GetItem, PutItem and DeleteItem of the session
+ *   tenant's partition (the Responses API's store, retrieve and delete; input items live in the
+ *   response's item), UpdateItem (a conversation's metadata and its next item position) and Query
+ *   (a page of a conversation's items: lambdas/inference/stores/dynamodb-conversation-store.ts), all
+ *   of the session tenant's partition only.
  * - API keys: GetItem (by hash), Query (the tenant's list), PutItem (create, rotate) and UpdateItem
  *   (revoke, expiry of a rotated key, lastUsedAt) of the session tenant's partition. No DeleteItem
  *   or BatchWriteItem: a key is revoked, never deleted, by the gateway; offboarding deletes a
@@ -125,7 +127,7 @@ export class TenantDataAccessRole extends Construct {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
       }),
       new iam.PolicyStatement({
-        sid: 'ResponsesOwnItems', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.responsesTable.tableArn],
+        sid: 'ResponsesOwnItems', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.responsesTable.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
       }),
       new iam.PolicyStatement({

@@ -11,6 +11,7 @@ import type { GatewayStore } from './stores/gateway-store.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
+import type { ConversationStore } from './stores/conversation-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 
@@ -70,6 +71,18 @@ async function lambdaResponseStore(): Promise<ResponseStore | undefined> {
   if (!table) return undefined;
   const [{ DynamoDbResponseStore }, clients] = await Promise.all([import('./stores/dynamodb-response-store.js'), lambdaTenantClients()]);
   return new DynamoDbResponseStore(table, clients.documents);
+}
+
+/**
+ * OpenAI's Conversations API state in the responses table (`TESSERA_RESPONSES_TABLE`, under
+ * `conv_…` sort keys: stores/dynamodb-conversation-store.ts), with the tenant-scoped document
+ * client. @returns undefined when the variable is not set (conversations are then not kept)
+ */
+async function lambdaConversationStore(): Promise<ConversationStore | undefined> {
+  const table = process.env[GATEWAY_ENV.responsesTable];
+  if (!table) return undefined;
+  const [{ DynamoDbConversationStore }, clients] = await Promise.all([import('./stores/dynamodb-conversation-store.js'), lambdaTenantClients()]);
+  return new DynamoDbConversationStore(table, clients.documents);
 }
 
 /**
@@ -180,6 +193,7 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> 
     audit: new MetricsAuditSink(await lambdaAuditSink(extra.fineTuning ? 'fine-tuning' : 'inference')),
     awaitAudit: true,
     responses: await lambdaResponseStore(),
+    conversations: await lambdaConversationStore(),
     keys: await lambdaApiKeyStore(),
     users: await lambdaTenantUsers(),
     // Budget alerts on the router (the fine-tuning API reserves no budget).

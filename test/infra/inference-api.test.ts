@@ -50,8 +50,12 @@ const statementsOfRole = (roleName: string) => {
 const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) => r.Properties.TableName === name);
 const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 
-const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}'];
+const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}',
+  // s28f: OpenAI's Conversations API.
+  'POST /v1/conversations', 'GET /v1/conversations/{id}', 'POST /v1/conversations/{id}', 'DELETE /v1/conversations/{id}', 'GET /v1/conversations/{id}/items', 'POST /v1/conversations/{id}/items',
+  'GET /v1/conversations/{id}/items/{itemId}', 'DELETE /v1/conversations/{id}/items/{itemId}'];
 const ROUTER_RESOURCES = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/models', '/v1/models/{proxy+}', '/v1/usage', '/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items',
+  '/v1/conversations', '/v1/conversations/{id}', '/v1/conversations/{id}/items', '/v1/conversations/{id}/items/{itemId}',
   // Issue 15: the tenant's keys and users (test/infra/tenant-identity.test.ts).
   '/v1/tenant/keys', '/v1/tenant/keys/{keyId}', '/v1/tenant/keys/{keyId}/rotate', '/v1/tenant/users', '/v1/tenant/users/{userId}/disable', '/v1/tenant/users/{userId}/role'];
 
@@ -204,7 +208,7 @@ describe('the responses table', () => {
     const data = statementsOfRole('tessera-tenant-data');
     const responses = data.filter((s) => JSON.stringify(s.Resource).includes(tableId('tessera-gateway-responses')));
     expect(responses).toEqual([{
-      Sid: 'ResponsesOwnItems', Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [tableId('tessera-gateway-responses'), 'Arn'] },
+      Sid: 'ResponsesOwnItems', Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [tableId('tessera-gateway-responses'), 'Arn'] },
       Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tessera:tenant-id}'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
     }]);
     const kms = data.find((s) => s.Sid === 'PlatformKeyForTheTables')!;

@@ -226,14 +226,17 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     }
   });
 
-  it('stored responses: a session reads, stores and deletes only its own tenant\'s (Responses API retrieve, store, delete, previous_response_id)', async () => {
+  it('stored responses and conversations: a session reads, stores, updates, queries and deletes only its own tenant\'s (Responses API retrieve, store, delete, previous_response_id; Conversations API)', async () => {
     const id = 'resp_0123456789abcdef0123456789abcdef';
     for (const [attacker, victim] of PAIRS) {
       for (const action of ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'ConditionCheckItem', 'DescribeTable']) {
         const r = await asTenant(attacker, { what: `${action} ${victim}'s ${id}`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: action === 'Scan' || action === 'DescribeTable' ? {} : keys(victim) });
         expect(r.allowed, `${attacker} → ${action} ${victim}'s response`).toBe(false);
       }
-      for (const action of ['GetItem', 'PutItem', 'DeleteItem']) expect((await asTenant(attacker, { what: action, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(attacker) })).allowed, `${attacker} own ${action}`).toBe(true);
+      // s28f: UpdateItem and Query for conversations (a head's metadata and next position, a page of items), own partition only.
+      for (const action of ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query']) expect((await asTenant(attacker, { what: action, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(attacker) })).allowed, `${attacker} own ${action}`).toBe(true);
+      // Neither reaches the other tenant's conversations with a batch or a scan (denied above), nor one request naming both partitions.
+      expect((await asTenant(attacker, { what: 'Query both partitions', action: 'dynamodb:Query', resource: table(RESPONSES), context: keys(attacker, victim) })).allowed).toBe(false);
       // No index exists to reach another tenant's items by another key.
       expect((await asTenant(attacker, { what: 'Query an index', action: 'dynamodb:Query', resource: `${table(RESPONSES)}/index/by-response`, context: keys(id) })).allowed).toBe(false);
     }

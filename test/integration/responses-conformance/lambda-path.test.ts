@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
@@ -6,6 +6,7 @@ import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
+import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { plainTenant } from '../gateway-conformance/setup.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
 import { createResponsesTable } from '../support/gateway-tables.js';
@@ -72,5 +73,41 @@ describe('the Responses API through the Lambda adapters, stored in DynamoDB as t
     }
     expect((await run(client, 'acme', { op: 'delete', responseId: first.result.id })).error).toBeUndefined();
     expect((await run(client, 'acme', { op: 'retrieve', responseId: first.result.id })).error).toMatchObject({ status: 404 });
+  });
+});
+
+describe("OpenAI's Conversations API through the Lambda adapters, kept in the responses table as the tenant (s28f)", () => {
+  it('create, a streamed and a whole turn in the conversation, items paged; items are their own DynamoDB items in the tenant\'s partition; another tenant gets 404s (Node client)', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme);
+    const globex = nodeClient(apigw.url, tokens.globex);
+    const conv = await acme.conversations.create({ metadata: { app: 'lambda' }, items: [{ type: 'message', role: 'user', content: 'I am Ada.' }] });
+    expect(conv).toMatchObject({ object: 'conversation', metadata: { app: 'lambda' } });
+
+    upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] }, { body: openAiAnswer('text') });
+    const stream = acme.responses.stream({ model: MODEL, conversation: conv.id, input: 'Say hello in Norwegian.' });
+    for await (const _ of stream) void _;
+    const first = await stream.finalResponse();
+    expect((first as any).conversation).toEqual({ id: conv.id });
+    const second = await acme.responses.create({ model: MODEL, conversation: { id: conv.id }, input: 'Again?' });
+    expect(second.output_text).toBe('Hei! Hyggelig å møte deg.');
+    expect(upstream.calls[1].body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'user', 'assistant', 'user']);
+
+    const texts: string[] = [];
+    for await (const item of acme.conversations.items.list(conv.id, { order: 'asc', limit: 2 })) texts.push((item as any).content[0].text);
+    expect(texts).toEqual(['I am Ada.', 'Say hello in Norwegian.', 'Hei! Hyggelig å møte deg.', 'Again?', 'Hei! Hyggelig å møte deg.']);
+
+    // One DynamoDB item per conversation item (and its id's pointer), beside the head, all in acme's partition.
+    const doc = await unscopedDocumentClient()('');
+    const keys = ((await doc.send(new QueryCommand({ TableName: 'tessera-responses', KeyConditionExpression: 'tenantId = :t AND begins_with(responseId, :c)', ExpressionAttributeValues: { ':t': 'acme', ':c': conv.id } }))).Items ?? []).map((i) => i.responseId as string);
+    expect(keys.filter((k) => k.includes('#item#'))).toHaveLength(5);
+    expect(keys).toContain(conv.id);
+
+    for (const call of [() => globex.conversations.retrieve(conv.id), () => globex.conversations.items.list(conv.id), () => globex.conversations.delete(conv.id),
+      () => globex.responses.create({ model: MODEL, conversation: conv.id, input: 'Hi' })]) {
+      const e: any = await call().then(() => undefined, (x: unknown) => x);
+      expect(e).toMatchObject({ status: 404, error: { code: 'conversation_not_found' } });
+    }
+    expect(await acme.conversations.delete(conv.id)).toMatchObject({ deleted: true });
+    expect(await acme.conversations.retrieve(conv.id).then(() => 200, (e: any) => e.status)).toBe(404);
   });
 });
