@@ -33,7 +33,7 @@ const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: SECRET }, 
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 const tokens: Record<string, string> = {};
-const acmeData = { file: '', job: '', response: '', keyId: '', key: '' };
+const acmeData = { file: '', job: '', response: '', keyId: '', key: '', conversation: '', conversationItem: '', globexConversation: '' };
 const client = (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[tenant], maxRetries: 0 });
 
 beforeAll(async () => {
@@ -54,7 +54,11 @@ beforeAll(async () => {
   const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: file.id, suffix: 'secret' });
   const response = await client('acme').responses.create({ model: 'openai-compatible/default', input: SECRET });
   const key = await gw.apiKey('acme', { role: 'admin' });
-  Object.assign(acmeData, { file: file.id, job: job.id, response: response.id, keyId: key.record.keyId, key: key.key });
+  // s28f: a conversation of A's, holding SECRET, and one of B's own (B naming A's item id in its own conversation).
+  const conversation = await client('acme').conversations.create({ items: [{ type: 'message', role: 'user', content: SECRET }], metadata: { owner: 'acme' } });
+  const conversationItem = (await client('acme').conversations.items.list(conversation.id)).data[0]!.id!;
+  const globexConversation = await client('globex').conversations.create({});
+  Object.assign(acmeData, { file: file.id, job: job.id, response: response.id, keyId: key.record.keyId, key: key.key, conversation: conversation.id, conversationItem, globexConversation: globexConversation.id });
 });
 afterAll(async () => {
   await gw?.stop();
@@ -79,7 +83,7 @@ const refusalOf = async (call: Promise<unknown>) => {
 const swap = (text: string, id: string, by: string) => [encodeURIComponent(encodeURIComponent(id)), encodeURIComponent(id), id]
   .reduce((t, s, i) => t.split(s).join([encodeURIComponent(encodeURIComponent(by)), encodeURIComponent(by), by][i]!), text);
 
-const UNKNOWN = { file: `file-${'0'.repeat(24)}`, job: `ftjob-${'0'.repeat(24)}`, response: `resp_${'0'.repeat(48)}`, keyId: `key_${'0'.repeat(16)}`, model: 'ft:llama-3.1-8b-instruct:acme:nosuch' };
+const UNKNOWN = { conversation: `conv_${'0'.repeat(48)}`, conversationItem: `msg_${'0'.repeat(48)}`, file: `file-${'0'.repeat(24)}`, job: `ftjob-${'0'.repeat(24)}`, response: `resp_${'0'.repeat(48)}`, keyId: `key_${'0'.repeat(16)}`, model: 'ft:llama-3.1-8b-instruct:acme:nosuch' };
 
 describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-tuning on)', () => {
   it('the official client: every route answers A\'s id exactly as an id that exists nowhere', async () => {
@@ -101,6 +105,19 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
       ['responses.inputItems.list', acmeData.response, UNKNOWN.response, (id) => g().responses.inputItems.list(id)],
       ['responses.create with previous_response_id', acmeData.response, UNKNOWN.response, (id) => g().responses.create({ model: 'openai-compatible/default', input: 'continue', previous_response_id: id })],
       ['responses.create streamed with previous_response_id', acmeData.response, UNKNOWN.response, (id) => g().responses.create({ model: 'openai-compatible/default', input: 'continue', previous_response_id: id, stream: true })],
+      // s28f: OpenAI's Conversations API: A's conversation id, and A's item id in A's conversation or in B's own.
+      ['conversations.retrieve', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.retrieve(id)],
+      ['conversations.update', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.update(id, { metadata: { owner: 'globex' } })],
+      ['conversations.delete', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.delete(id)],
+      ['conversations.items.list', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.items.list(id)],
+      ['conversations.items.create', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.items.create(id, { items: [{ type: 'message', role: 'user', content: 'mine now' }] })],
+      ['conversations.items.retrieve', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.items.retrieve(acmeData.conversationItem, { conversation_id: id })],
+      ['conversations.items.delete', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.items.delete(acmeData.conversationItem, { conversation_id: id })],
+      ['conversations.items.retrieve of A\'s item in B\'s conversation', acmeData.conversationItem, UNKNOWN.conversationItem, (id) => g().conversations.items.retrieve(id, { conversation_id: acmeData.globexConversation })],
+      ['conversations.items.delete of A\'s item in B\'s conversation', acmeData.conversationItem, UNKNOWN.conversationItem, (id) => g().conversations.items.delete(id, { conversation_id: acmeData.globexConversation })],
+      ['conversations.items.list of B\'s conversation after A\'s item', acmeData.conversationItem, UNKNOWN.conversationItem, (id) => g().conversations.items.list(acmeData.globexConversation, { after: id })],
+      ['responses.create with conversation', acmeData.conversation, UNKNOWN.conversation, (id) => g().responses.create({ model: 'openai-compatible/default', input: 'continue', conversation: id })],
+      ['responses.create streamed with conversation', acmeData.conversation, UNKNOWN.conversation, (id) => g().responses.create({ model: 'openai-compatible/default', input: 'continue', conversation: { id }, stream: true })],
       ['models.retrieve', ACME_FT, UNKNOWN.model, (id) => g().models.retrieve(id)],
       ['models.delete', ACME_FT, UNKNOWN.model, (id) => g().models.delete(id)],
       ['chat.completions.create', ACME_FT, UNKNOWN.model, (id) => g().chat.completions.create({ model: id, messages: [{ role: 'user', content: 'hi' }] })],
@@ -138,6 +155,11 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
       [acmeData.response, UNKNOWN.response, 'response', (id) => ['GET', `/responses/${id}`]],
       [acmeData.response, UNKNOWN.response, 'response delete', (id) => ['DELETE', `/responses/${id}`]],
       [acmeData.response, UNKNOWN.response, 'input items', (id) => ['GET', `/responses/${id}/input_items`]],
+      [acmeData.conversation, UNKNOWN.conversation, 'conversation', (id) => ['GET', `/conversations/${id}`]],
+      [acmeData.conversation, UNKNOWN.conversation, 'conversation delete', (id) => ['DELETE', `/conversations/${id}`]],
+      [acmeData.conversation, UNKNOWN.conversation, 'conversation items', (id) => ['GET', `/conversations/${id}/items`]],
+      [acmeData.conversation, UNKNOWN.conversation, 'conversation item', (id) => ['GET', `/conversations/${id}/items/${acmeData.conversationItem}`]],
+      [acmeData.conversationItem, UNKNOWN.conversationItem, 'A\'s item in B\'s conversation', (id) => ['GET', `/conversations/${acmeData.globexConversation}/items/${id}`]],
       [ACME_FT, UNKNOWN.model, 'model', (id) => ['GET', `/models/${id}`]],
       [ACME_FT, UNKNOWN.model, 'model delete', (id) => ['DELETE', `/models/${id}`]],
       [acmeData.keyId, UNKNOWN.keyId, 'key', (id) => ['GET', `/tenant/keys/${id}`]],
@@ -235,6 +257,8 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
     expect(await (await client('acme').files.content(acmeData.file)).text()).toBe(JSONL);
     expect((await client('acme').fineTuning.jobs.retrieve(acmeData.job)).status).toBe('queued');
     expect((await client('acme').responses.retrieve(acmeData.response)).id).toBe(acmeData.response);
+    expect((await client('acme').conversations.retrieve(acmeData.conversation)).metadata).toEqual({ owner: 'acme' });
+    expect((await client('acme').conversations.items.list(acmeData.conversation)).data.map((i: any) => i.content[0].text)).toEqual([SECRET]);
     expect((await client('acme').models.list()).data.map((m) => m.id)).toContain(ACME_FT);
     const [key] = await gw.apiKeys.list('acme');
     expect([key?.keyId, key?.revokedAt, key?.rotatedTo]).toEqual([acmeData.keyId, undefined, undefined]);
