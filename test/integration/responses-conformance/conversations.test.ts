@@ -213,7 +213,49 @@ describe.each(STORES)('conversations: $name', ({ make }) => {
     expect(out.not_found).toEqual({ status: 404, type: 'NotFoundError' });
     expect(out.bad_order).toMatchObject({ status: 400, param: 'order' });
   });
+
+  it("the Python Agents SDK's OpenAIConversationsSession: two runs, a tool loop, the history from the conversation", async () => {
+    upstream.callTools = true;
+    const dir = tempDir('tessera-conv-agents-');
+    const script = join(dir, 'session.py');
+    writeFileSync(script, AGENTS_SCRIPT);
+    const { stdout } = await promisify(execFile)(join(process.cwd(), '.venv/bin/python'), [script, gw.url, tokens.acme], { timeout: 25_000 });
+    const out = JSON.parse(stdout);
+    expect(out.first).toContain('the tool answered');
+    expect(out.calls).toEqual(['Oslo']);
+    // the session's items, as the SDK added them: each run's input, the call, its output and the answer
+    expect(out.types).toEqual(['message', 'function_call', 'function_call_output', 'message', 'message', 'message']);
+    // the second run sent the conversation's items before its input
+    const messages = chatRequests().at(-1)!.messages;
+    expect(messages.map((m: any) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+  });
 });
+
+const AGENTS_SCRIPT = String.raw`
+import asyncio, json, sys
+from openai import AsyncOpenAI
+from agents import Agent, OpenAIConversationsSession, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+set_tracing_disabled(True)
+calls = []
+
+@function_tool
+def get_weather(city: str) -> str:
+    'Current weather in a city.'
+    calls.append(city)
+    return json.dumps({"city": city, "temp_c": 3})
+
+async def main():
+    client = AsyncOpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0, timeout=20)
+    agent = Agent(name="Weather agent", instructions="Use the weather tool.", tools=[get_weather], model=OpenAIResponsesModel(model="openai-compatible/default", openai_client=client))
+    session = OpenAIConversationsSession(openai_client=client)
+    first = await Runner.run(agent, "Oslo", session=session)
+    second = await Runner.run(agent.clone(tools=[]), "Thanks!", session=session)
+    items = await session.get_items()
+    print(json.dumps({"first": first.final_output, "second": second.final_output, "calls": calls, "types": [i.get("type", "message") for i in items]}))
+    await client.close()
+
+asyncio.run(main())
+`;
 
 const PYTHON_SCRIPT = String.raw`
 import json, sys
