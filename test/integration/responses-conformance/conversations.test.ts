@@ -93,6 +93,12 @@ describe.each(STORES)('conversations: $name', ({ make }) => {
     const next = await acme.conversations.items.list(conv.id, { order: 'asc', limit: 2, after: first.data[1]!.id });
     expect(next.data.map((i: any) => i.content[0].text)).toEqual(['How are you?']);
     expect(next.has_more).toBe(false);
+    // desc after an item: the ones before it, newest first
+    const newest = await acme.conversations.items.list(conv.id, { limit: 1 });
+    expect(newest.has_more).toBe(true);
+    const older = await acme.conversations.items.list(conv.id, { after: newest.data[0]!.id!, limit: 5 });
+    expect(older.data.map((i: any) => i.content[0].text)).toEqual(['Hi there', 'Hello!']);
+    expect(older.has_more).toBe(false);
 
     const one = await acme.conversations.items.retrieve((added.data[0] as any).id, { conversation_id: conv.id });
     expect(one).toEqual(added.data[0]);
