@@ -393,11 +393,13 @@ export class InferenceApi extends Construct {
     const responses = v1.addResource('responses');
     const response = responses.addResource('{id}');
     const inputItems = response.addResource('input_items');
-    // OpenAI's Conversations API (lambdas/inference/endpoints/conversations.ts), kept in the responses table.
+    // OpenAI's Conversations API (lambdas/inference/endpoints/conversations.ts), kept in the responses table. Below
+    // /v1/conversations one greedy path variable: the router routes `{id}`, `{id}/items` and `{id}/items/{item_id}` by the
+    // path itself (router-handler.ts gatewayPath), and its 404 answers a path it does not serve. Four resources with a
+    // method and a preflight each took 16 of TesseraPlatform's resources (platform-headroom.test.ts keeps 25 free); this
+    // takes 6.
     const conversations = v1.addResource('conversations');
-    const conversation = conversations.addResource('{id}');
-    const conversationItems = conversation.addResource('items');
-    const conversationItem = conversationItems.addResource('{itemId}');
+    const conversationPaths = conversations.addResource('{proxy+}');
     // Tenant self-service (issue 15): API keys through the router (as the tenant, via the
     // tenant-data role), users through the tenant-users function when the platform pool exists.
     const tenant = v1.addResource('tenant');
@@ -411,14 +413,15 @@ export class InferenceApi extends Construct {
     const usersIntegration = tenantUsersFn
       ? new apigw.LambdaIntegration(tenantUsersFn.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.seconds(29), scopePermissionToMethod: false })
       : integration;
+    // A resource with more than one route takes one ANY method (as the admin API's do: lib/admin-routes.ts), each of its
+    // routes served by the Lambda behind it, which answers any other method 405 with `Allow` (gateway.ts, the tenant-users
+    // endpoint); an explicit OPTIONS (the preflight, addPreflight) wins over ANY. One method per route took 6 resources
+    // more, past the 25 platform-headroom.test.ts keeps free with the largest config.
     const methods = [
-      keys.addMethod('GET', integration, options),
-      keys.addMethod('POST', integration, options),
-      key.addMethod('GET', integration, options),
-      key.addMethod('DELETE', integration, options),
+      keys.addMethod('ANY', integration, options),
+      key.addMethod('ANY', integration, options),
       rotate.addMethod('POST', integration, options),
-      users.addMethod('GET', usersIntegration, options),
-      users.addMethod('POST', usersIntegration, options),
+      users.addMethod('ANY', usersIntegration, options),
       disable.addMethod('POST', usersIntegration, options),
       role.addMethod('PUT', usersIntegration, options),
       chatCompletions.addMethod('POST', integration, options),
@@ -428,20 +431,13 @@ export class InferenceApi extends Construct {
       model.addMethod('GET', integration, options),
       usage.addMethod('GET', integration, options),
       responses.addMethod('POST', integration, options),
-      response.addMethod('GET', integration, options),
-      response.addMethod('DELETE', integration, options),
+      response.addMethod('ANY', integration, options),
       inputItems.addMethod('GET', integration, options),
       conversations.addMethod('POST', integration, options),
-      conversation.addMethod('GET', integration, options),
-      conversation.addMethod('POST', integration, options),
-      conversation.addMethod('DELETE', integration, options),
-      conversationItems.addMethod('GET', integration, options),
-      conversationItems.addMethod('POST', integration, options),
-      conversationItem.addMethod('GET', integration, options),
-      conversationItem.addMethod('DELETE', integration, options),
+      conversationPaths.addMethod('ANY', integration, options),
     ];
     // Preflights of the users routes too: the router answers every preflight from the origin index.
-    for (const r of [chatCompletions, embeddings, moderations, models, model, usage, responses, response, inputItems, conversations, conversation, conversationItems, conversationItem, keys, key, rotate, users, disable, role]) this.addPreflight(r);
+    for (const r of [chatCompletions, embeddings, moderations, models, model, usage, responses, response, inputItems, conversations, conversationPaths, keys, key, rotate, users, disable, role]) this.addPreflight(r);
     // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
     // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.
     for (const [tier, t] of Object.entries(config.tiers)) {

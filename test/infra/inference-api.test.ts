@@ -43,6 +43,11 @@ function methodsOf(restApiPrefix: RegExp): Map<string, Record<string, any>> {
   }
   return out;
 }
+/**
+ * The method API Gateway runs for `route` (`VERB /path`): the path's method of that verb, or its ANY method (a resource
+ * with several routes takes one ANY method: constructs/inference-api.ts).
+ */
+const routeMethod = (methods: Map<string, Record<string, any>>, route: string) => methods.get(route) ?? methods.get(`ANY ${route.split(' ')[1]}`);
 const statementsOfRole = (roleName: string) => {
   const roleId = logicalIdOf('AWS::IAM::Role', (r) => r.Properties.RoleName === roleName);
   return byType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId)).flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
@@ -51,11 +56,10 @@ const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) 
 const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 
 const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}',
-  // s28f: OpenAI's Conversations API.
-  'POST /v1/conversations', 'GET /v1/conversations/{id}', 'POST /v1/conversations/{id}', 'DELETE /v1/conversations/{id}', 'GET /v1/conversations/{id}/items', 'POST /v1/conversations/{id}/items',
-  'GET /v1/conversations/{id}/items/{itemId}', 'DELETE /v1/conversations/{id}/items/{itemId}'];
+  // s28f: OpenAI's Conversations API; below /v1/conversations one greedy path variable, routed by the router.
+  'POST /v1/conversations', 'GET /v1/conversations/{proxy+}', 'POST /v1/conversations/{proxy+}', 'DELETE /v1/conversations/{proxy+}'];
 const ROUTER_RESOURCES = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/models', '/v1/models/{proxy+}', '/v1/usage', '/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items',
-  '/v1/conversations', '/v1/conversations/{id}', '/v1/conversations/{id}/items', '/v1/conversations/{id}/items/{itemId}',
+  '/v1/conversations', '/v1/conversations/{proxy+}',
   // Issue 15: the tenant's keys and users (test/infra/tenant-identity.test.ts).
   '/v1/tenant/keys', '/v1/tenant/keys/{keyId}', '/v1/tenant/keys/{keyId}/rotate', '/v1/tenant/users', '/v1/tenant/users/{userId}/disable', '/v1/tenant/users/{userId}/role'];
 
@@ -64,7 +68,7 @@ describe('InferenceApi: routes', () => {
     const methods = methodsOf(/^InferenceApi/);
     const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Name?.includes?.('JwtAuthorizer') || r.Properties.Type === 'REQUEST');
     for (const route of [...NEW_ROUTES, 'POST /v1/chat/completions', 'GET /v1/models', 'GET /v1/usage']) {
-      const m = methods.get(route);
+      const m = routeMethod(methods, route);
       expect(m, route).toBeDefined();
       expect(m, route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
       expect(JSON.stringify(m!.Integration.Uri), route).toMatch(/InferenceRouterFunction/);
@@ -115,20 +119,29 @@ describe('InferenceApi: routes', () => {
   it('declares every method the router and the fine-tuning Lambda serve (routes.ts), and no other', () => {
     // A route served but not declared is API Gateway's 404 on the deployed path only (GET /v1/tenant/keys/{keyId} was).
     // A greedy `{proxy+}` stands for one or more segments: it is sampled with each shape it forwards (a model id
-    // with a `/`, one id, an id and a sub-resource), so a served route under it is found whatever its depth.
-    const PROXY_SAMPLES = ['bedrock/anthropic.claude', 'x1', 'x1/content'];
+    // with a `/`, one id, an id and a sub-resource, a conversation's items and one item), so a served route under it is
+    // found whatever its depth.
+    const PROXY_SAMPLES = ['bedrock/anthropic.claude', 'x1', 'x1/content', 'x1/items', 'x1/items/x1'];
     const samples = (path: string) => (path.includes('{proxy+}') ? PROXY_SAMPLES.map((p) => path.replace('{proxy+}', p)) : [path]).map((p) => p.replace(/\{[^}]+\}/g, 'x1'));
     const declared = [...methodsOf(/^InferenceApi/).keys()].filter((k) => !k.startsWith('OPTIONS ')).map((k) => { const [verb, path] = k.split(' '); return { verb, path: path!, paths: samples(path!) }; });
     const served = [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES].flatMap(([pattern, verbs]) => verbs.map((verb) => ({ verb, pattern })));
+    // An ANY method stands for every verb (its Lambda answers one it does not serve 405).
+    const takes = (d: { verb: string }, verb: string) => d.verb === verb || d.verb === 'ANY';
     // Every served route is declared: some declared method of its verb forwards a path it matches.
-    for (const { verb, pattern } of served) expect(declared.some((d) => d.verb === verb && d.paths.some((p) => pattern.test(p))), `${verb} ${pattern}`).toBe(true);
+    for (const { verb, pattern } of served) expect(declared.some((d) => takes(d, verb) && d.paths.some((p) => pattern.test(p))), `${verb} ${pattern}`).toBe(true);
     // Every declared method serves something: a plain path matches a route of its verb; a greedy one forwards some path a route of its verb matches.
-    for (const { verb, path, paths } of declared) expect(paths.some((p) => served.some((r) => r.verb === verb && r.pattern.test(p))), `${verb} ${path}`).toBe(true);
-    // And a greedy method's verbs are exactly the verbs served under it (no POST or PUT forwarded to /v1/files/{proxy+}).
+    for (const d of declared) expect(d.paths.some((p) => served.some((r) => takes(d, r.verb) && r.pattern.test(p))), `${d.verb} ${d.path}`).toBe(true);
+    // An ANY method stands for more than one route: a resource with one route takes that route's verb.
+    for (const d of declared.filter((x) => x.verb === 'ANY')) {
+      expect(new Set(served.filter((r) => d.paths.some((p) => r.pattern.test(p))).map((r) => r.verb)).size, `ANY ${d.path}`).toBeGreaterThan(1);
+    }
+    // And a greedy method's verbs are exactly the verbs served under it (no POST or PUT forwarded to /v1/files/{proxy+}),
+    // or one ANY for several.
     for (const proxy of new Set(declared.filter((d) => d.path.endsWith('/{proxy+}')).map((d) => d.path))) {
       const under = proxy.slice(0, -'{proxy+}'.length);
       const verbsServed = [...new Set(served.filter((r) => PROXY_SAMPLES.some((p) => r.pattern.test(`${under}${p}`))).map((r) => r.verb))].sort();
-      expect(declared.filter((d) => d.path === proxy).map((d) => d.verb).sort(), proxy).toEqual(verbsServed);
+      const verbsDeclared = declared.filter((d) => d.path === proxy).map((d) => d.verb).sort();
+      expect(verbsDeclared, proxy).toEqual(verbsDeclared[0] === 'ANY' ? ['ANY'] : verbsServed);
     }
   });
 
@@ -159,7 +172,7 @@ describe('InferenceApi: routes', () => {
     for (const verb of ['GET', 'OPTIONS']) expect(JSON.stringify(methods.get(`${verb} /v1/models/{proxy+}`)!.Integration.Uri), verb).toMatch(/InferenceRouterFunction/);
     // The same resource: DELETE sits on the router's {proxy+} (the stack is at CloudFormation's 500-resource limit).
     expect(del.ResourceId).toEqual(methods.get('GET /v1/models/{proxy+}')!.ResourceId);
-    expect(byType('AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => pathOf(id)).sort()).toEqual(['/v1/files/{proxy+}', '/v1/models/{proxy+}']);
+    expect(byType('AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => pathOf(id)).sort()).toEqual(['/v1/conversations/{proxy+}', '/v1/files/{proxy+}', '/v1/models/{proxy+}']);
     // No invoke permission of its own: the fine-tuning Lambda's one API-scoped permission covers it.
     const ftInvokes = byType('AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes('FineTuningApiFunction'));
     expect(ftInvokes).toHaveLength(1);

@@ -58,6 +58,11 @@ function methodsOf(restApiPrefix: RegExp, within = resources): Map<string, Recor
   return out;
 }
 
+/**
+ * The method API Gateway runs for `route` (`VERB /path`): the path's method of that verb, or its ANY method (a resource
+ * with several routes takes one ANY method: constructs/inference-api.ts).
+ */
+const routeMethod = (methods: Map<string, Record<string, any>>, route: string) => methods.get(route) ?? methods.get(`ANY ${route.split(' ')[1]}`);
 const KEY_ROUTES = ['GET /v1/tenant/keys', 'POST /v1/tenant/keys', 'DELETE /v1/tenant/keys/{keyId}', 'POST /v1/tenant/keys/{keyId}/rotate'];
 const USER_ROUTES = ['GET /v1/tenant/users', 'POST /v1/tenant/users', 'POST /v1/tenant/users/{userId}/disable', 'PUT /v1/tenant/users/{userId}/role'];
 /** The admin API's methods of these routes (lib/admin-routes.ts adminApiMethods: ANY where a resource has two routes, GET and POST). */
@@ -249,7 +254,7 @@ describe('the routes', () => {
     const methods = methodsOf(/^InferenceApi/);
     const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Type === 'REQUEST');
     for (const route of [...KEY_ROUTES, ...USER_ROUTES]) {
-      const m = methods.get(route);
+      const m = routeMethod(methods, route);
       expect(m, route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
       expect(JSON.stringify(m!.Integration.Uri), route).toMatch(USER_ROUTES.includes(route) ? /InferenceTenantUsersFunction/ : /InferenceRouterFunction/);
     }
@@ -330,7 +335,7 @@ describe('with an external identity provider (gateway.jwt)', () => {
     expect(Object.values(external).some((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === TENANT_USERS_ROLE_NAME)).toBe(false);
     expect(JSON.stringify(external)).not.toContain('cognito-idp:');
     const methods = methodsOf(/^InferenceApi/, external);
-    for (const route of USER_ROUTES) expect(JSON.stringify(methods.get(route)!.Integration.Uri), route).toMatch(/InferenceRouterFunction/);
+    for (const route of USER_ROUTES) expect(JSON.stringify(routeMethod(methods, route)!.Integration.Uri), route).toMatch(/InferenceRouterFunction/);
     // The keys still work, and offboarding still deletes them.
     const within = () => external;
     expect(statementsOfRole(lifecycleRoleName('revoke-tenant-identities'), within).map((s) => s.Sid)).toContain('DeleteTenantApiKeys');

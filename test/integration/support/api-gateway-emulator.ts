@@ -75,11 +75,9 @@ function resourceOf(path: string): { resource: string; pathParameters: Record<st
   if (model) return { resource: '/v1/models/{proxy+}', pathParameters: { proxy: decode(model[1]) } };
   const response = /^\/v1\/responses\/([^/]+)(\/input_items)?$/.exec(path);
   if (response) return { resource: `/v1/responses/{id}${response[2] ?? ''}`, pathParameters: { id: decode(response[1]) } };
-  const conversation = /^\/v1\/conversations\/([^/]+)(?:(\/items)(?:\/([^/]+))?)?$/.exec(path);
-  if (conversation) {
-    const [, id, items, itemId] = conversation;
-    return { resource: `/v1/conversations/{id}${items ?? ''}${itemId ? '/{itemId}' : ''}`, pathParameters: { id: decode(id!), ...(itemId ? { itemId: decode(itemId) } : {}) } };
-  }
+  // One greedy path variable below /v1/conversations (constructs/inference-api.ts): the router routes by the path.
+  const conversation = /^\/v1\/conversations\/(.+)$/.exec(path);
+  if (conversation) return { resource: '/v1/conversations/{proxy+}', pathParameters: { proxy: decode(conversation[1]!) } };
   return { resource: path, pathParameters: null };
 }
 
