@@ -3,7 +3,10 @@ import {
   AccountAlreadyClosedException, CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, DescribeAccountCommand, ListAccountsCommand,
   ListAccountsForParentCommand, ListRootsCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CreateRoleCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type MotoServer } from './support/moto-server.js';
@@ -124,5 +127,53 @@ describe('Account Management EnableRegion and GetRegionOptStatus, which moto doe
 
     // moto's own code (patches off) has no route for it
     await expect(new AccountClient(config(servers.own.endpoint)).send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  }, 60_000);
+});
+
+describe('CloudFormation\'s update of an IAM role whose RoleName changes: a replacement (replace_renamed_roles)', () => {
+  const servers = motoPair();
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+  const document = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'backup:DescribeBackupVault', Resource: '*' }] };
+  /** A role (named `roleName`, or generated without it) and three dependents that Ref it: a managed policy, an AWS::IAM::Policy, an instance profile. */
+  const template = (roleName?: string) => JSON.stringify({
+    Resources: {
+      Role: { Type: 'AWS::IAM::Role', Properties: { ...(roleName ? { RoleName: roleName } : {}), Path: '/svc/', AssumeRolePolicyDocument: trust, Policies: [{ PolicyName: 'own', PolicyDocument: document }] } },
+      Managed: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: document, Roles: [{ Ref: 'Role' }] } },
+      Extra: { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'extra', PolicyDocument: document, Roles: [{ Ref: 'Role' }] } },
+      Profile: { Type: 'AWS::IAM::InstanceProfile', Properties: { InstanceProfileName: 'profile', Roles: [{ Ref: 'Role' }] } },
+    },
+  });
+  const roleOf = async (cfn: CloudFormationClient) => (await cfn.send(new ListStackResourcesCommand({ StackName: 'roles' }))).StackResourceSummaries!.find((r) => r.LogicalResourceId === 'Role')!.PhysicalResourceId!;
+
+  it('an update that names the role creates it anew with the dependents pointed at it and deletes the old one; leaving the name out again replaces it by a generated name; moto alone fails the update with NoSuchEntity', async () => {
+    // GIVEN a stack whose role has a generated name
+    const cfn = new CloudFormationClient(config(servers.moto.endpoint));
+    const iam = new IAMClient(config(servers.moto.endpoint));
+    await cfn.send(new CreateStackCommand({ StackName: 'roles', TemplateBody: template() }));
+    const generated = await roleOf(cfn);
+    expect(generated).toMatch(/^roles-Role-[A-Z0-9]{12}$/);
+    // WHEN an update names it
+    await cfn.send(new UpdateStackCommand({ StackName: 'roles', TemplateBody: template('named-role') }));
+    // THEN the stack holds the named role, with its own inline policy, the AWS::IAM::Policy's, the managed policy, in the instance profile
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'roles' }))).Stacks![0].StackStatus).toBe('UPDATE_COMPLETE');
+    expect(await roleOf(cfn)).toBe('named-role');
+    expect((await iam.send(new GetRoleCommand({ RoleName: 'named-role' }))).Role).toMatchObject({ Path: '/svc/', Arn: 'arn:aws:iam::123456789012:role/svc/named-role' });
+    expect((await iam.send(new ListRolePoliciesCommand({ RoleName: 'named-role' }))).PolicyNames!.sort()).toEqual(['extra', 'own']);
+    expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'named-role' }))).AttachedPolicies).toHaveLength(1);
+    expect((await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'profile' }))).InstanceProfile!.Roles!.map((r) => r.RoleName)).toEqual(['named-role']);
+    // AND the old role is gone
+    await expect(iam.send(new GetRoleCommand({ RoleName: generated }))).rejects.toBeInstanceOf(NoSuchEntityException);
+    // WHEN the name is left out again THEN a generated one replaces it
+    await cfn.send(new UpdateStackCommand({ StackName: 'roles', TemplateBody: template() }));
+    const again = await roleOf(cfn);
+    expect(again).toMatch(/^roles-Role-[A-Z0-9]{12}$/);
+    expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: again }))).AttachedPolicies).toHaveLength(1);
+    await expect(iam.send(new GetRoleCommand({ RoleName: 'named-role' }))).rejects.toBeInstanceOf(NoSuchEntityException);
+
+    // moto's own code (patches off) updates the role in place, by UpdateRole of a role of the new name that does not exist
+    const own = new CloudFormationClient(config(servers.own.endpoint));
+    await own.send(new CreateStackCommand({ StackName: 'roles', TemplateBody: template() }));
+    await expect(own.send(new UpdateStackCommand({ StackName: 'roles', TemplateBody: template('named-role') }))).rejects.toMatchObject({ name: 'NoSuchEntity', message: expect.stringContaining('named-role') });
   }, 60_000);
 });

@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Four answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Five answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -19,7 +19,10 @@ the tools), each where moto answers otherwise than AWS:
   concurrency model (answer_lambda_account_settings; tested there too);
 - always: the Account Management API's EnableRegion and GetRegionOptStatus, which moto does not
   route (404): opt-in regions DISABLED in every account until enabled, then ENABLING for a poll or
-  two, then ENABLED (answer_account_regions; tested there too).
+  two, then ENABLED (answer_account_regions; tested there too);
+- always: CloudFormation's update of an IAM role whose RoleName or Path changed replaces the role (a
+  new one, its dependents' attachments moved, the old deleted), not moto's UpdateRole of a role of the
+  new name, which fails the stack update with NoSuchEntity (replace_renamed_roles; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -40,7 +43,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, replace_renamed_roles), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -802,6 +805,76 @@ def answer_account_regions() -> None:
     AccountResponse.get_region_opt_status = get_region_opt_status
 
 
+GENERATED_SUFFIX = 12  # replace_renamed_roles: length of the random suffix of a name moto's CloudFormation generates (moto/cloudformation/utils.py random_suffix)
+
+
+def replace_renamed_roles() -> None:
+    """CloudFormation's update of an `AWS::IAM::Role` whose `RoleName` or `Path` changed: a replacement.
+    Both properties are create-only ("Update requires: Replacement", AWS CloudFormation Template
+    Reference, AWS::IAM::Role), and on a replacement CloudFormation "creates the replacement resource
+    first, changes references from other dependent resources to point to the replacement resource,
+    and then deletes the old resource" (CloudFormation User Guide, "Understand update behaviors of
+    stack resources"). A tier change onto a tier with disaster recovery names the database's backup
+    role `tessera-<id>-database-backup` (generated name before: constructs/tenant-database.ts), the
+    move back drops the name again.
+
+    moto 5.2.5 (`Role.update_from_cloudformation_json`, moto/iam/models.py) updates in place instead:
+    it calls UpdateRole on a role of the *new* name, which does not exist, and the whole stack update
+    fails with NoSuchEntity ("Role <new name> not found"); a changed Path is ignored.
+
+    After this patch, such an update creates the role anew from the template entry (moto's own
+    `create_from_cloudformation_json`: name, path, trust policy, description, tags, inline `Policies`),
+    and moto's stack holds the new role under the logical id, so every later `Ref`/`Fn::GetAtt` of it
+    answers the new name and ARN. What CloudFormation's update of the dependents would do is done
+    here, since moto updates no dependent whose entry is unchanged and has no update for
+    `AWS::IAM::ManagedPolicy` at all: the managed policies attached to the old role are attached to
+    the new one, its inline policies that the entry does not declare (an `AWS::IAM::Policy` resource's)
+    are put on the new one, and the instance profiles holding it hold the new one. Then the old role
+    is deleted (its policies detached and deleted first), as the update's cleanup deletes it.
+    A `RoleName` left out after a given one is a replacement too, by a generated name: moto's
+    generated names are `<stack>-<logical id>-<12 characters>`, so an old name without that prefix
+    was given. Any other change is moto's own in-place update. Not a CPU patch: an answer changed on
+    purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.iam.models import Role, iam_backends
+    from moto.utilities.utils import get_partition
+
+    original = Role.update_from_cloudformation_json.__func__
+
+    def replaced(old: Any, new_resource_name: str, properties: dict) -> bool:
+        if properties.get("Path", "/") != old.path:
+            return True
+        if "RoleName" in properties:
+            return properties["RoleName"] != old.name
+        generated_prefix = new_resource_name[:-GENERATED_SUFFIX]
+        return not old.name.startswith(generated_prefix)
+
+    def update_patched(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: dict, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        if not replaced(original_resource, new_resource_name, properties):
+            return original(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        backend = iam_backends[account_id][get_partition(region_name)]
+        old = original_resource
+        role = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        declared = {p["PolicyName"] for p in properties.get("Policies", [])}
+        for name, document in old.policies.items():
+            if name not in declared:
+                role.put_policy(name, document)
+        for policy in list(old.managed_policies.values()):
+            policy.attach_to(role)
+            policy.detach_from(old)
+        for profile in backend.get_instance_profiles():
+            if any(r.name == old.name for r in profile.roles):
+                profile.roles = [role if r.name == old.name else r for r in profile.roles]
+        for name in list(old.policies):
+            old.delete_policy(name)
+        backend.delete_role(old.name)
+        return role
+
+    update_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    Role.update_from_cloudformation_json = classmethod(update_patched)
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -809,7 +882,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, replace_renamed_roles):
         change()
         CHANGED.append(change.__name__)
 
