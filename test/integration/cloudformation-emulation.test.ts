@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +81,31 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     await expect(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'tessera-protected-db' }))).rejects.toThrow(/not found/i);
     const snapshots = (await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'tessera-protected-db' }))).DBSnapshots ?? [];
     expect(snapshots.map((s) => s.DBSnapshotIdentifier)).toEqual([expect.stringMatching(/^db-snapshot-db-[0-9a-f]{12}$/)]);
+  });
+
+  it('a change set that names a role (RoleName is create-only) says Replacement True for it, as AWS does, and its execution replaces the role', async () => {
+    // GIVEN a role with a generated name, and a topic
+    const cfn = await cfnIn();
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const body = (roleName: string | undefined, topic: string) => JSON.stringify({ Resources: {
+      Role: { Type: 'AWS::IAM::Role', Properties: { ...(roleName ? { RoleName: roleName } : {}), AssumeRolePolicyDocument: trust } },
+      Topic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: topic } },
+    } });
+    await cfn.send(new CreateStackCommand({ StackName: 'renamed', TemplateBody: body(undefined, 'one') }));
+    const roleOf = async () => (await cfn.send(new ListStackResourcesCommand({ StackName: 'renamed' }))).StackResourceSummaries!.find((r) => r.LogicalResourceId === 'Role')!.PhysicalResourceId;
+    expect(await roleOf()).toMatch(/^renamed-Role-/);
+    // WHEN a change set names the role and changes the topic in place
+    await cfn.send(new CreateChangeSetCommand({ StackName: 'renamed', ChangeSetName: 'name-it', TemplateBody: body('renamed-role', 'two') }));
+    const changes = (await cfn.send(new DescribeChangeSetCommand({ StackName: 'renamed', ChangeSetName: 'name-it' }))).Changes!.map((c) => c.ResourceChange!);
+    // THEN the role is replaced (the property that requires it named), the topic is not
+    expect(changes.find((c) => c.LogicalResourceId === 'Role')).toMatchObject({
+      Action: 'Modify', Replacement: 'True', Details: [{ Target: { Attribute: 'Properties', Name: 'RoleName', RequiresRecreation: 'Always' } }],
+    });
+    expect(changes.find((c) => c.LogicalResourceId === 'Topic')).toMatchObject({ Action: 'Modify', Replacement: 'False' });
+    // AND its execution leaves the stack on the named role
+    await cfn.send(new ExecuteChangeSetCommand({ StackName: 'renamed', ChangeSetName: 'name-it' }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'renamed' }))).Stacks![0].StackStatus).toBe('UPDATE_COMPLETE');
+    expect(await roleOf()).toBe('renamed-role');
   });
 
   it('refuses an update that changes nothing, as AWS does (moto performs it)', async () => {

@@ -88,9 +88,11 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  *   template and parameter values with those last applied — nothing different is a FAILED change
  *   set "The submitted information didn't contain changes…", as AWS answers; otherwise
  *   CREATE_COMPLETE/AVAILABLE with an Add, Remove or Modify per resource whose entry differs.
- *   Modify always says `Replacement: False`: the emulation never replaces (moto updates in place
- *   or keeps the entry), and AWS's replacement rules per property are not modelled — the guard's
- *   decisions are tested with aws-sdk-client-mock. ExecuteChangeSet runs the recorded request as
+ *   Modify says `Replacement: False`, except for the create-only properties of CREATE_ONLY (an IAM
+ *   role's RoleName and Path: `Replacement: True`, the property in Details, as AWS says; moto replaces
+ *   such a role: tessera_moto_patches.py replace_renamed_roles). Otherwise the emulation never
+ *   replaces (moto updates in place or keeps the entry), and AWS's replacement rules per property are
+ *   not modelled — the guard's decisions are tested with aws-sdk-client-mock. ExecuteChangeSet runs the recorded request as
  *   the UpdateStack above (same token rules); DescribeChangeSet and DeleteChangeSet answer from
  *   the record (ChangeSetNotFoundException for an unknown one).
  *
@@ -237,6 +239,26 @@ const sameValues = (a: Record<string, string>, b: Record<string, string>) => JSO
 interface Applied {
   readonly template: CfnTemplate;
   readonly parameters: Record<string, string>;
+}
+
+/**
+ * Create-only properties ("Update requires: Replacement", AWS CloudFormation Template Reference) the emulation knows,
+ * by resource type: a change of one replaces the resource. Only those whose replacement moto performs are listed
+ * (support/moto-python/tessera_moto_patches.py replace_renamed_roles); a property left out after a given value counts
+ * as changed (AWS generates a name then).
+ */
+const CREATE_ONLY: Readonly<Record<string, readonly string[]>> = {
+  'AWS::IAM::Role': ['RoleName', 'Path'],
+};
+
+/** The value AWS takes for a create-only property left out, where it has one (an IAM role's path is `/`). */
+const CREATE_ONLY_DEFAULTS: Readonly<Record<string, unknown>> = { 'AWS::IAM::Role.Path': '/' };
+
+/** The create-only properties (CREATE_ONLY) whose value differs between two template entries of one resource; [] when none or the type is not listed. */
+function createOnlyChanges(was: { Type: string; Properties?: Record<string, unknown> }, now: { Type: string; Properties?: Record<string, unknown> }): string[] {
+  if (was.Type !== now.Type) return [];
+  const value = (r: typeof was, name: string) => JSON.stringify(r.Properties?.[name] ?? CREATE_ONLY_DEFAULTS[`${r.Type}.${name}`]);
+  return (CREATE_ONLY[now.Type] ?? []).filter((name) => value(was, name) !== value(now, name));
 }
 
 export function emulateCloudFormation(options: { readTemplate(url: string): Promise<CfnTemplate>; moto: MotoCloudFormation }): CloudFormationEmulation {
@@ -650,7 +672,9 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       const now = template.Resources[id];
       if (was && now && JSON.stringify(was) === JSON.stringify(now)) continue;
       const Action = !was ? 'Add' : !now ? 'Remove' : 'Modify';
-      changes.push({ Type: 'Resource', ResourceChange: { Action, LogicalResourceId: id, ResourceType: (now ?? was).Type, ...(Action === 'Modify' ? { Replacement: 'False' } : {}) } });
+      const recreated = Action === 'Modify' ? createOnlyChanges(was, now) : [];
+      const replacement = recreated.length ? { Replacement: 'True', Details: recreated.map((Name) => ({ Target: { Attribute: 'Properties', Name, RequiresRecreation: 'Always' }, Evaluation: 'Static', ChangeSource: 'DirectModification' })) } : { Replacement: 'False' };
+      changes.push({ Type: 'Resource', ResourceChange: { Action, LogicalResourceId: id, ResourceType: (now ?? was).Type, ...(Action === 'Modify' ? replacement : {}) } });
     }
     const sameTags = JSON.stringify((input.Tags ?? stack.Tags ?? []).map((t: { Key: string; Value: string }) => `${t.Key}=${t.Value}`).sort()) === JSON.stringify((stack.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort());
     const empty = changes.length === 0 && sameValues(before, values) && sameTags;
