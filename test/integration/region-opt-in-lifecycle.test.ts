@@ -113,7 +113,7 @@ describe('an account tier with an opt-in DR region', () => {
     expect(calls.filter((c) => c.client === 'AccountClient')).toEqual([]);
   }, 600_000);
 
-  it('enables the DR region before the account baseline when an account-tier tenant moves to that tier (tessera-change), and not before', async () => {
+  it('enables the DR region before the account baseline when an account-tier tenant moves to that tier (tessera-change), and not before; the move completes', async () => {
     // GIVEN a tenant of homeonly (account tier, no opt-in region): onboarded without the step
     const onboarded = await local.workflows.run('onboard', onboardRequest('mover', 'homeonly'));
     expect(onboarded.error).toBeUndefined();
@@ -124,10 +124,9 @@ describe('an account tier with an opt-in DR region', () => {
     expect((await account.send(new GetRegionOptStatusCommand({ AccountId: moverAccount, RegionName: OPT_IN }))).RegionOptStatus).toBe('DISABLED');
     // WHEN it moves to enterprise, whose DR region is me-central-1
     const moved = await local.workflows.run('change', { request: { tenantId: 'mover', requestId: 'req-mover-change-1' }, change: { tier: 'enterprise' } });
-    // THEN the region is enabled first, then the account baseline, then the DR blueprint in the region. (The primary's update
-    // then fails on moto, NoSuchEntity for tessera-mover-database-backup, a role the tenant stack's update references by ARN
-    // while creating it: a gap of the moto stack update for a move to a DR tier, the same without an opt-in region; the
-    // enabling is what this test is about, so it stops at the DR blueprint.)
+    // THEN the region is enabled first, then the account baseline, then the DR blueprint in the region, then the primary
+    // (whose update replaces the database backup role by tessera-mover-database-backup, the name the DR key admits), to the end
+    expect(moved.error).toBeUndefined();
     const at = (state: string) => moved.states.indexOf(state);
     expect(at('Opt-in regions?')).toBe(at('Begin change') + 1);
     expect(at('Enable regions')).toBe(at('Opt-in regions?') + 1);
@@ -135,6 +134,14 @@ describe('an account tier with an opt-in DR region', () => {
     expect(at('Deploy DR blueprint')).toBeGreaterThan(at('Deploy account baseline'));
     expect(at('DR blueprint ready')).toBeGreaterThan(at('Deploy DR blueprint'));
     expect((await account.send(new GetRegionOptStatusCommand({ AccountId: moverAccount, RegionName: OPT_IN }))).RegionOptStatus).toBe('ENABLED');
-    expect((await getTenant('mover'))!.disasterRecovery).toMatchObject({ region: OPT_IN, stackName: 'tessera-mover-dr' });
+    expect(at('Deploy blueprint')).toBeGreaterThan(at('DR blueprint ready'));
+    expect(at('Blueprint ready')).toBeGreaterThan(at('Deploy blueprint'));
+    expect(moved.states.at(-1)).toBe('Changed');
+    expect(await getTenant('mover')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise', disasterRecovery: { region: OPT_IN, stackName: 'tessera-mover-dr', status: 'ACTIVE' } });
+    const credentials = await local.fixture.as(moverAccount);
+    expect((await new CloudFormationClient({ credentials, region: OPT_IN }).send(new DescribeStacksCommand({ StackName: 'tessera-mover-dr' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+    const primary = (await new CloudFormationClient({ credentials, region: 'us-east-1' }).send(new DescribeStacksCommand({ StackName: 'tessera-mover' }))).Stacks![0];
+    expect(primary.StackStatus).toBe('UPDATE_COMPLETE');
+    expect(primary.Outputs).toContainEqual(expect.objectContaining({ OutputKey: 'Tier', OutputValue: 'enterprise' }));
   }, 600_000);
 });
