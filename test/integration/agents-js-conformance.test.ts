@@ -1,10 +1,10 @@
-import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { Agent, MaxTurnsExceededError, run, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled, tool } from '@openai/agents';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { conformanceConfig } from '../support/gateway-config.js';
-import { converseAnswerOf, converseEvents, converseOutput, openAiAnswer, openAiChunks, type Scenario } from './gateway-conformance/matrix.js';
+import { openAiChunks } from './gateway-conformance/matrix.js';
+import { bedrockRoute, relayRoute } from './gateway-conformance/scenario-routes.js';
 import { mockProviderSdks, useConformanceGateway } from './gateway-conformance/setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
@@ -49,39 +49,8 @@ beforeEach(() => setOpenAIAPI('responses'));
 // ---------------------------------------------------------------------------------------------
 // The providers behind the gateway
 
-interface Route {
-  name: string;
-  model: string;
-  /** Queues the provider's answer for a chat scenario of the conformance matrix. */
-  script(s: Scenario, streamed: boolean): void;
-  /** Each request the provider got. */
-  sent(): Record<string, any>[];
-  usage: { inputTokens: number; outputTokens: number; totalTokens: number };
-}
-const RELAY: Route = {
-  name: 'relay', model: 'openai/gpt-4o-mini', // OpenAI's own id: the fake upstream applies OpenAI's request rules
-  script: (s, streamed) => void suite.env.upstream.script(streamed ? { events: [...openAiChunks(s).map((data) => ({ data })), { data: '[DONE]' }] } : { body: openAiAnswer(s) }),
-  sent: () => suite.env.upstream.calls.map((c) => c.body),
-  usage: { inputTokens: 31, outputTokens: 9, totalTokens: 40 },
-};
-async function* iterate<T>(items: T[]) {
-  for (const i of items) yield i;
-}
-const converseQueue: Array<() => unknown> = [];
-const BEDROCK: Route = {
-  name: 'bedrock', model: 'bedrock/amazon.nova-lite',
-  script: (s, streamed) => {
-    const answer = converseAnswerOf(s);
-    converseQueue.push(streamed ? () => ({ $metadata: { httpStatusCode: 200 }, stream: iterate(converseEvents(answer)) }) : () => converseOutput(answer));
-    bedrock.on(ConverseCommand).callsFake(() => converseQueue.shift()?.());
-    bedrock.on(ConverseStreamCommand).callsFake(() => converseQueue.shift()?.());
-  },
-  sent: () => [...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)].map((c) => c.args[0].input as Record<string, any>),
-  usage: { inputTokens: 27, outputTokens: 8, totalTokens: 35 },
-};
-beforeEach(() => {
-  converseQueue.length = 0;
-});
+const RELAY = relayRoute('relay', 'openai/gpt-4o-mini', () => suite.env.upstream); // OpenAI's own id: the fake upstream applies OpenAI's request rules
+const BEDROCK = bedrockRoute(bedrock);
 
 /** The tool of the loop: what it was called with, each call. */
 function weatherTool(calls: string[] = []) {

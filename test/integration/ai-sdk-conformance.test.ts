@@ -1,11 +1,11 @@
-import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, Output, embed, embedMany, generateText, stepCountIs, streamText, tool, type LanguageModel } from 'ai';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { conformanceConfig } from '../support/gateway-config.js';
-import { converseAnswerOf, converseEvents, converseOutput, openAiAnswer, openAiChunks, type Scenario } from './gateway-conformance/matrix.js';
+import { openAiAnswer, openAiChunks } from './gateway-conformance/matrix.js';
+import { bedrockRoute, relayRoute, type ScenarioRoute } from './gateway-conformance/scenario-routes.js';
 import { mockProviderSdks, useConformanceGateway } from './gateway-conformance/setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
@@ -48,43 +48,10 @@ function modelOf(api: Api, id: string, settings: { headers?: Record<string, stri
 // ---------------------------------------------------------------------------------------------
 // The providers behind the gateway
 
-interface Route {
-  name: string;
-  model: string;
-  /** Queues the provider's answer for a chat scenario of the conformance matrix. */
-  script(s: Scenario, streamed: boolean): void;
-  /** Each request the provider got. */
-  sent(): Record<string, any>[];
-  /** The usage the app sees for one call. */
-  usage: { inputTokens: number; outputTokens: number; totalTokens: number };
-}
 
-const RELAY: Route = {
-  name: 'openai-compatible relay', model: 'openai-compatible/default',
-  script: (s, streamed) => void suite.env.upstream.script(streamed ? { events: [...openAiChunks(s).map((data) => ({ data })), { data: '[DONE]' }] } : { body: openAiAnswer(s) }),
-  sent: () => suite.env.upstream.calls.map((c) => c.body),
-  usage: { inputTokens: 31, outputTokens: 9, totalTokens: 40 },
-};
-
-async function* iterate<T>(items: T[]) {
-  for (const i of items) yield i;
-}
-const converseQueue: Array<() => unknown> = [];
-const BEDROCK: Route = {
-  name: 'bedrock', model: 'bedrock/amazon.nova-lite',
-  script: (s, streamed) => {
-    const answer = converseAnswerOf(s);
-    converseQueue.push(streamed ? () => ({ $metadata: { httpStatusCode: 200 }, stream: iterate(converseEvents(answer)) }) : () => converseOutput(answer));
-    bedrock.on(ConverseCommand).callsFake(() => converseQueue.shift()?.());
-    bedrock.on(ConverseStreamCommand).callsFake(() => converseQueue.shift()?.());
-  },
-  sent: () => [...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)].map((c) => c.args[0].input as Record<string, any>),
-  usage: { inputTokens: 27, outputTokens: 8, totalTokens: 35 },
-};
+const RELAY = relayRoute('openai-compatible relay', 'openai-compatible/default', () => suite.env.upstream);
+const BEDROCK = bedrockRoute(bedrock);
 const ROUTES = [RELAY, BEDROCK];
-beforeEach(() => {
-  converseQueue.length = 0;
-});
 
 const cells = ROUTES.flatMap((route) => APIS.map((api) => ({ route, api })));
 const relayCells = APIS.map((api) => ({ route: RELAY, api }));
@@ -94,7 +61,7 @@ const PROMPT = 'Say hello in Norwegian.';
 const HELLO = 'Hei! Hyggelig å møte deg.';
 
 /** What the provider must have got of the system prompt, the prompt and the sampling settings (temperature 0.2, top_p 0.9, 64 output tokens). */
-function expectTextRequest(route: Route, api: Api, sent: Record<string, any>, streamed: boolean): void {
+function expectTextRequest(route: ScenarioRoute, api: Api, sent: Record<string, any>, streamed: boolean): void {
   if (route === BEDROCK) {
     expect(sent).toMatchObject({ modelId: 'amazon.nova-lite-v1:0', system: [{ text: SYSTEM }], messages: [{ role: 'user', content: [{ text: PROMPT }] }], inferenceConfig: { temperature: 0.2, topP: 0.9, maxTokens: 64 } });
     return;

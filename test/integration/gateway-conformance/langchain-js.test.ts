@@ -6,9 +6,10 @@ import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { wordVector, type ScriptedJson, type ScriptedStream, type UpstreamCall } from '../../support/fake-upstream.js';
+import { wordVector, type ScriptedJson, type UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { plainTenant, useConformanceGateway } from './setup.js';
+import { scriptedChat } from './scripted-chat.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 20_000 });
@@ -54,31 +55,11 @@ const MODEL = 'openai/gpt-4o-mini';
 const chat = (fields: Record<string, unknown> = {}) => new ChatOpenAI({ model: MODEL, apiKey: suite.env.tokens.acme, configuration: { baseURL: suite.env.gw.url }, maxRetries: 0, ...fields });
 const embeddings = (fields: Record<string, unknown> = {}) => new OpenAIEmbeddings({ model: EMBEDDING.id, apiKey: suite.env.tokens.acme, configuration: { baseURL: suite.env.gw.url }, maxRetries: 0, ...fields });
 
-const BASE = { id: 'up-1', created: 1_764_000_000, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_lcjs' };
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
+const { answer, streamed } = scriptedChat('fp_lcjs');
 /** LangChain's usage_metadata for USAGE. */
 const USAGE_METADATA = { input_tokens: 12, output_tokens: 5, total_tokens: 17 };
 const OSLO = { id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } };
 
-const answer = (message: Record<string, unknown>, finish = 'stop'): ScriptedJson => ({
-  body: { ...BASE, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage: USAGE },
-});
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ ...BASE, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
-/** OpenAI's stream of `pieces` (text), or of one tool call when `call` is given; with the usage chunk (the gateway always asks upstream). */
-const streamed = (pieces: string[], call?: typeof OSLO): ScriptedStream => ({
-  events: [
-    { data: chunk({ role: 'assistant', content: call ? null : '', refusal: null }) },
-    ...pieces.map((p) => ({ data: chunk({ content: p }) })),
-    ...(call ? [
-      { data: chunk({ tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }) },
-      { data: chunk({ tool_calls: [{ index: 0, function: { arguments: call.function.arguments.slice(0, 6) } }] }) },
-      { data: chunk({ tool_calls: [{ index: 0, function: { arguments: call.function.arguments.slice(6) } }] }) },
-    ] : []),
-    { data: chunk({}, call ? 'tool_calls' : 'stop') },
-    { data: { ...BASE, object: 'chat.completion.chunk', choices: [], usage: USAGE } },
-    { data: '[DONE]' },
-  ],
-});
 
 /** Concatenates a stream's chunks as LangChain apps do. */
 async function collect(stream: AsyncIterable<AIMessageChunk>) {

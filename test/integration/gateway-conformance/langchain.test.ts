@@ -1,9 +1,10 @@
 import { encode as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { describe, expect, it, vi } from 'vitest';
-import type { ScriptedJson, ScriptedStream, UpstreamCall } from '../../support/fake-upstream.js';
+import type { ScriptedJson, UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { PythonLangChainClient, type LangChainCall } from './langchain-clients.js';
 import { plainTenant, useConformanceGateway } from './setup.js';
+import { scriptedChat } from './scripted-chat.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 30_000 });
@@ -28,29 +29,9 @@ const sent = () => suite.env.upstream.calls.map((c) => c.body);
 
 /** OpenAI's own model behind the gateway: the fake upstream applies OpenAI's request rules to it. */
 const MODEL = 'openai/gpt-4o-mini';
-const BASE = { id: 'up-1', created: 1_764_000_000, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_lc' };
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
+const { answer, streamed } = scriptedChat('fp_lc');
 const OSLO = { id: 'call_oslo', type: 'function', function: { name: 'GetWeather', arguments: '{"city":"Oslo"}' } };
 
-const answer = (message: Record<string, unknown>, finish = 'stop'): ScriptedJson => ({
-  body: { ...BASE, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage: USAGE },
-});
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ ...BASE, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
-/** OpenAI's stream of `pieces` (text), or of one tool call when `call` is given; with the usage chunk (the gateway always asks upstream). */
-const streamed = (pieces: string[], call?: typeof OSLO): ScriptedStream => ({
-  events: [
-    { data: chunk({ role: 'assistant', content: call ? null : '', refusal: null }) },
-    ...pieces.map((p) => ({ data: chunk({ content: p }) })),
-    ...(call ? [
-      { data: chunk({ tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }) },
-      { data: chunk({ tool_calls: [{ index: 0, function: { arguments: call.function.arguments.slice(0, 6) } }] }) },
-      { data: chunk({ tool_calls: [{ index: 0, function: { arguments: call.function.arguments.slice(6) } }] }) },
-    ] : []),
-    { data: chunk({}, call ? 'tool_calls' : 'stop') },
-    { data: { ...BASE, object: 'chat.completion.chunk', choices: [], usage: USAGE } },
-    { data: '[DONE]' },
-  ],
-});
 
 /** LangChain's usage_metadata for USAGE. */
 const USAGE_METADATA = { input_tokens: 12, output_tokens: 5, total_tokens: 17 };

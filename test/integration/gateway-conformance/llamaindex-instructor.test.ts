@@ -1,10 +1,11 @@
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { describe, expect, it, vi } from 'vitest';
-import type { ScriptedJson, ScriptedStream, UpstreamCall } from '../../support/fake-upstream.js';
+import type { ScriptedJson, UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { PythonDriver, type ClientError } from './official-clients.js';
 import { converseEvents, converseOutput, type ConverseAnswer } from './matrix.js';
 import { mockProviderSdks, plainTenant, useConformanceGateway } from './setup.js';
+import { SCRIPTED_USAGE, scriptedChat } from './scripted-chat.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -45,26 +46,9 @@ const run = (call: Record<string, unknown>) => suite.python.call(suite.env.gw.ur
 const sent = () => suite.env.upstream.calls.map((c) => c.body);
 
 const MODEL = 'openai/gpt-4o-mini';
-const BASE = { id: 'up-1', created: 1_764_000_000, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_li' };
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
+const USAGE = SCRIPTED_USAGE;
+const { answer, streamed } = scriptedChat('fp_li', 9);
 const OSLO = { id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } };
-const answer = (message: Record<string, unknown>, finish = 'stop'): ScriptedJson => ({
-  body: { ...BASE, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage: USAGE },
-});
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ ...BASE, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
-const streamed = (pieces: string[], call?: { id: string; function: { name: string; arguments: string } }): ScriptedStream => ({
-  events: [
-    { data: chunk({ role: 'assistant', content: call ? null : '', refusal: null }) },
-    ...pieces.map((p) => ({ data: chunk({ content: p }) })),
-    ...(call ? [
-      { data: chunk({ tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }) },
-      ...[call.function.arguments.slice(0, 9), call.function.arguments.slice(9)].map((a) => ({ data: chunk({ tool_calls: [{ index: 0, function: { arguments: a } }] }) })),
-    ] : []),
-    { data: chunk({}, call ? 'tool_calls' : 'stop') },
-    { data: { ...BASE, object: 'chat.completion.chunk', choices: [], usage: USAGE } },
-    { data: '[DONE]' },
-  ],
-});
 /** An embeddings answer: per input, [mentions Oslo, mentions Paris, mentions Tokyo, 1]. */
 const embeddingsAnswer = (call: UpstreamCall): ScriptedJson => {
   const inputs: string[] = typeof call.body.input === 'string' ? [call.body.input] : call.body.input;

@@ -1,9 +1,9 @@
 import { ConverseCommand, ConverseStreamCommand, ThrottlingException } from '@aws-sdk/client-bedrock-runtime';
 import { describe, expect, it, vi } from 'vitest';
-import type { ScriptedJson, ScriptedStream } from '../../support/fake-upstream.js';
 import { BEDROCK_USAGE, converseEvents, converseOutput, type ConverseAnswer } from './matrix.js';
 import { PythonPydanticAiClient, type PydanticAiCall } from './pydantic-ai-clients.js';
 import { mockProviderSdks, plainTenant, useConformanceGateway } from './setup.js';
+import { scriptedChat } from './scripted-chat.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 30_000 });
@@ -26,28 +26,8 @@ const sent = () => suite.env.upstream.calls.map((c) => c.body);
 
 /** OpenAI's own model behind the gateway: the fake upstream applies OpenAI's request rules to it. */
 const MODEL = 'openai/gpt-4o-mini';
-const BASE = { id: 'up-1', created: 1_764_000_000, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_pa' };
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
-const answer = (message: Record<string, unknown>, finish = 'stop'): ScriptedJson => ({
-  body: { ...BASE, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage: USAGE },
-});
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ ...BASE, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
+const { answer, streamed } = scriptedChat('fp_pa', 9);
 const fn = (id: string, name: string, args: unknown) => ({ id, type: 'function', function: { name, arguments: JSON.stringify(args) } });
-/** OpenAI's stream of `pieces` (text), or of one tool call (its arguments in two pieces); with the usage chunk (the gateway always asks upstream). */
-const streamed = (pieces: string[], call?: ReturnType<typeof fn>): ScriptedStream => ({
-  events: [
-    { data: chunk({ role: 'assistant', content: call ? null : '', refusal: null }) },
-    ...pieces.map((p) => ({ data: chunk({ content: p }) })),
-    ...(call ? [
-      { data: chunk({ tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }) },
-      { data: chunk({ tool_calls: [{ index: 0, function: { arguments: call.function.arguments.slice(0, 9) } }] }) },
-      { data: chunk({ tool_calls: [{ index: 0, function: { arguments: call.function.arguments.slice(9) } }] }) },
-    ] : []),
-    { data: chunk({}, call ? 'tool_calls' : 'stop') },
-    { data: { ...BASE, object: 'chat.completion.chunk', choices: [], usage: USAGE } },
-    { data: '[DONE]' },
-  ],
-});
 
 /** `result.usage()` for `n` model requests answered with USAGE each, `tools` tool calls run. */
 const usage = (n: number, tools = 0) => ({ requests: n, tool_calls: tools, input_tokens: 12 * n, output_tokens: 5 * n, total_tokens: 17 * n });
