@@ -1,5 +1,5 @@
 import { drRegionOf } from './disaster-recovery.js';
-import { CDK_OPT_IN_REGIONS } from './region.js';
+import { isOptInRegion } from './region.js';
 
 /** The parts of a tier {@link tierOptInRegions} reads. */
 interface TierRegions {
@@ -8,7 +8,8 @@ interface TierRegions {
 }
 
 /**
- * The opt-in regions ({@link CDK_OPT_IN_REGIONS}: launched after 20 March 2019, disabled in an account until enabled) an
+ * The opt-in regions ({@link isOptInRegion}: launched after 20 March 2019, disabled in an account until enabled; a region
+ * aws-cdk-lib's table does not know yet counts as one) an
  * account of `tier` needs: `homeRegion` (the account baseline, the tenant blueprint) and the tier's
  * `disasterRecovery.region` (the DR blueprint), each when it is opt-in. Only for `isolation: account`: a VPC tier's tenants
  * are in the workload account, whose regions the platform team enables (doctor: region-opt-in-checks.ts); the accounts
@@ -21,7 +22,7 @@ interface TierRegions {
 export function tierOptInRegions(homeRegion: string, tier: TierRegions): string[] {
   if (tier.isolation !== 'account') return [];
   const dr = drRegionOf(tier);
-  return [...new Set([homeRegion, ...(dr ? [dr] : [])])].filter((r) => CDK_OPT_IN_REGIONS.has(r));
+  return [...new Set([homeRegion, ...(dr ? [dr] : [])])].filter(isOptInRegion);
 }
 
 /**

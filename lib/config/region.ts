@@ -41,6 +41,20 @@ export const CDK_OPT_IN_REGIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Whether `name` is an opt-in region of the `aws` partition: one CDK's table marks opt-in ({@link CDK_OPT_IN_REGIONS}), or a
+ * region of the `aws` partition CDK's table does not know yet (a name of the region shape, not GovCloud or China:
+ * {@link regionProblem} takes it). Every region launched after 20 March 2019 is disabled in an account until enabled ("Opt-in
+ * Regions – Regions launched after March 20, 2019 are disabled by default", AWS Account Management Reference Guide, "Enable or
+ * disable AWS Regions in your account", https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html),
+ * and a region newer than the copied table (aws-cdk-lib 2.276.0) is newer than that date. Counting such a region opt-in
+ * costs nothing if it is not: GetRegionOptStatus answers ENABLED_BY_DEFAULT and *Enable regions* calls nothing else.
+ */
+export function isOptInRegion(name: string): boolean {
+  if (CDK_OPT_IN_REGIONS.has(name)) return true;
+  return !Object.hasOwn(CDK_REGION_PARTITIONS, name) && regionProblem(name) === undefined;
+}
+
+/**
  * Why `name` cannot be a Tessera region (homeRegion, allowedRegions, a DR region, a key of
  * availabilityZones), or undefined when it can. Tessera's policies, ARNs and nag acknowledgements
  * assume the `aws` partition: a region of another one fails synth or deploy later, without a path.

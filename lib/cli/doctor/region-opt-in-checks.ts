@@ -1,6 +1,6 @@
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { drRegionOf } from '../../config/disaster-recovery.js';
-import { CDK_OPT_IN_REGIONS } from '../../config/region.js';
+import { isOptInRegion } from '../../config/region.js';
 import { errorName } from '../aws-errors.js';
 import { callFailed, grantOrRerun, result } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
@@ -74,7 +74,7 @@ export async function regionOptInChecks(ctx: DoctorContext): Promise<CheckResult
     const access = await ctx.clientsIn(target.account);
     if (!access.ok) {
       // The lookup role is per Region (cdk bootstrap creates it there): an opt-in home Region not enabled has none.
-      const maybe = CDK_OPT_IN_REGIONS.has(ctx.region) ? `; ${ctx.region} is an opt-in Region: if it is not enabled in this account, enable it first (${enableRegionCommand(target.account, ctx.region)}), then bootstrap` : '';
+      const maybe = isOptInRegion(ctx.region) ? `; ${ctx.region} is an opt-in Region: if it is not enabled in this account, enable it first (${enableRegionCommand(target.account, ctx.region)}), then bootstrap` : '';
       for (const region of regions) out.push(result(id(region), title(region), 'fail', `not checked: ${access.detail}`, { ...where(region), fix: `${access.fix}${maybe}` }));
       continue;
     }
@@ -84,7 +84,7 @@ export async function regionOptInChecks(ctx: DoctorContext): Promise<CheckResult
     } catch (e) {
       const look = `in account ${target.account}: aws ec2 describe-regions --all-regions --region-names ${regions.join(' ')} --query "Regions[].[RegionName,OptInStatus]" --output text`;
       for (const region of regions) {
-        out.push(errorName(e) === 'OptInRequired' || (errorName(e) === 'AuthFailure' && CDK_OPT_IN_REGIONS.has(ctx.region))
+        out.push(errorName(e) === 'OptInRequired' || (errorName(e) === 'AuthFailure' && isOptInRegion(ctx.region))
           ? result(id(region), title(region), 'fail', `ec2:DescribeRegions in ${ctx.region} answered ${errorName(e)}: ${ctx.region} is likely not enabled in account ${target.account}`, { ...where(region), fix: `enable it from the management account: ${enableRegionCommand(target.account, ctx.region)}` })
           : callFailed(id(region), title(region), 'ec2:DescribeRegions', e, grantOrRerun(e, `grant ec2:DescribeRegions to ${access.via}`, look), where(region)));
       }

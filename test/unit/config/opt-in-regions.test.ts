@@ -25,4 +25,16 @@ describe('config: account-isolation tiers and opt-in regions', () => {
     const c = loadConfig({ overrides: { allowedRegions: ['us-east-1', 'me-central-1'], tiers: { professional: { disasterRecovery: { region: 'me-central-1', rpoHours: 4, rtoHours: 12 } } } } });
     expect(accountTierOptInRegions(c)).toEqual([]);
   });
+
+  it('counts a region of the aws partition that aws-cdk-lib\'s table does not know yet as opt-in (every region launched after 20 March 2019 is)', () => {
+    // ap-southeast-9: a name of the region shape the config takes (regionProblem) and CDK 2.276.0 does not list; AWS launches
+    // no default region any more, so the account CreateAccount makes has it disabled, and the tier needs *Enable regions*.
+    const c = loadConfig({ overrides: { allowedRegions: ['us-east-1', 'ap-southeast-9'], tiers: { enterprise: { disasterRecovery: { region: 'ap-southeast-9', rpoHours: 4, rtoHours: 12 } } } } });
+    expect(tierOptInRegions(c.homeRegion, c.tiers.enterprise)).toEqual(['ap-southeast-9']);
+    expect(accountTierOptInRegions(c)).toEqual(['ap-southeast-9']);
+    expect(accountTierOptInRegions(loadConfig({ overrides: homedIn('ap-southeast-9') }))).toEqual(['ap-southeast-9']);
+    // a region CDK knows keeps CDK's answer: us-west-2 is enabled by default
+    const d = loadConfig({ overrides: { allowedRegions: ['us-east-1', 'us-west-2'], tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 12 } } } } });
+    expect(accountTierOptInRegions(d)).toEqual([]);
+  });
 });
