@@ -1,6 +1,7 @@
 import { EnableRegionCommand, GetRegionOptStatusCommand, type AccountClient } from '@aws-sdk/client-account';
 import { tierOptInRegions } from '../../lib/config/region-opt-in.js';
-import { platformConfig, tierConfig } from '../shared/environment.js';
+import { lifecycleRoleName } from '../../lib/lifecycle-handlers.js';
+import { ENV, platformConfig, tierConfig } from '../shared/environment.js';
 import { RegionOptInFailedError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
@@ -93,6 +94,19 @@ export async function enableRegions(client: AccountClient, accountId: string, re
   return { state, accountId, since, regions: out };
 }
 
+/**
+ * Who holds the `EnableOptInRegions` grant the denial names: the role TesseraOrganization deploys in the management account
+ * (TesseraOrganizationAccess, which this function assumes: ENV.organizationRoleArn set), or, when the platform account is the
+ * management account (no role to assume), this function's own role, deployed by TesseraPlatform (constructs/tenant-lifecycle.ts
+ * `regionOptIn`).
+ */
+const grantHolder = Object.assign(
+  () => (process.env[ENV.organizationRoleArn]
+    ? 'the lifecycle\'s role in the management account (TesseraOrganizationAccess, deployed by TesseraOrganization)'
+    : `the enable-regions function's role (${lifecycleRoleName('enable-regions')}, deployed by TesseraPlatform: the platform account is the management account)`),
+  { stack: () => (process.env[ENV.organizationRoleArn] ? 'TesseraOrganization' : 'TesseraPlatform') },
+);
+
 /** One Account Management call; AccessDeniedException becomes RegionOptInFailed naming trusted access and the grant. */
 async function call<T>(send: () => Promise<T>, action: string, accountId: string, region: string): Promise<T> {
   try {
@@ -101,7 +115,7 @@ async function call<T>(send: () => Promise<T>, action: string, accountId: string
     if ((e as Error).name === 'AccessDeniedException' || (e as Error).name === 'AccessDenied') {
       throw new RegionOptInFailedError(`account:${action} for region ${region} in account ${accountId} was denied (${(e as Error).message}): `
         + 'the organization needs trusted access for account.amazonaws.com (from the management account: aws organizations enable-aws-service-access --service-principal account.amazonaws.com), '
-        + `and the lifecycle's role in the management account (TesseraOrganizationAccess, deployed by TesseraOrganization) account:${action} on this account with account:TargetRegion ${region}: redeploy TesseraOrganization after adding the region to the config, then retry`);
+        + `and ${grantHolder()} account:${action} on this account with account:TargetRegion ${region}: redeploy ${grantHolder.stack()} after adding the region to the config, then retry`);
     }
     throw e;
   }

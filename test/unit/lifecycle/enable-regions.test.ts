@@ -96,6 +96,21 @@ describe('Enable regions (account tiers in opt-in regions)', () => {
     });
   });
 
+  it('names the enable-regions function\'s role and TesseraPlatform, not TesseraOrganization, when the platform account is the management account', async () => {
+    // No TESSERA_ORGANIZATION_ROLE_ARN: the function calls with its own role, which TesseraPlatform grants (tenant-lifecycle.ts regionOptIn).
+    vi.stubEnv('TESSERA_ORGANIZATION_ROLE_ARN', '');
+    try {
+      account.on(GetRegionOptStatusCommand).rejects(named('AccessDeniedException', 'not authorized to perform account:GetRegionOptStatus'));
+      const error = await run(enterprise()).then(() => undefined, (e: Error) => e);
+      expect(error).toMatchObject({ name: 'RegionOptInFailed' });
+      expect(error!.message).toMatch(/and the enable-regions function's role \(tessera-lifecycle-enable-regions, deployed by TesseraPlatform: the platform account is the management account\) account:GetRegionOptStatus on this account with account:TargetRegion me-central-1: redeploy TesseraPlatform after adding the region to the config, then retry$/);
+      expect(error!.message).not.toContain('TesseraOrganization');
+      expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('fails past the bound naming the region, the account and its status', async () => {
     const { REGION_ENABLE_WAIT_MS } = await import('../../../lambdas/lifecycle/enable-regions.js');
     statuses({ 'me-central-1': 'ENABLING', 'il-central-1': 'ENABLED' });
