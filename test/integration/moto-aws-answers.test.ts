@@ -1,6 +1,7 @@
 import { AccountClient, EnableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
 import {
-  AccountAlreadyClosedException, CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, DescribeAccountCommand, ListAccountsCommand,
+  AccountAlreadyClosedException, CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand,
+  EnableAWSServiceAccessCommand, ListAccountsCommand,
   ListAccountsForParentCommand, ListRootsCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
@@ -110,9 +111,20 @@ describe('Lambda GetAccountSettings, which moto does not route (answer_lambda_ac
 describe('Account Management EnableRegion and GetRegionOptStatus, which moto does not route (answer_account_regions)', () => {
   const servers = motoPair();
   const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
-  const MEMBER = '444455556666';
+  /** An organization (the caller its management account) with two member accounts; trusted access for account.amazonaws.com when `trusted`. */
+  async function organization(endpoint: string, trusted: boolean): Promise<[string, string]> {
+    const orgs = client(endpoint);
+    await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const member = async (name: string) => (await orgs.send(new DescribeCreateAccountStatusCommand({
+      CreateAccountRequestId: (await orgs.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }))).CreateAccountStatus!.Id!,
+    }))).CreateAccountStatus!.AccountId!;
+    const members: [string, string] = [await member('first'), await member('second')];
+    if (trusted) await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    return members;
+  }
 
   it('answers an opt-in region DISABLED until enabled, ENABLING for two polls after EnableRegion, then ENABLED; a default region ENABLED_BY_DEFAULT', async () => {
+    const [MEMBER, OTHER] = await organization(servers.moto.endpoint, true);
     const account = new AccountClient(config(servers.moto.endpoint));
     const status = async (RegionName: string) => (await account.send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName }))).RegionOptStatus;
     expect(await status('us-east-1')).toBe('ENABLED_BY_DEFAULT');
@@ -120,14 +132,31 @@ describe('Account Management EnableRegion and GetRegionOptStatus, which moto doe
     await account.send(new EnableRegionCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }));
     expect([await status('me-central-1'), await status('me-central-1'), await status('me-central-1')]).toEqual(['ENABLING', 'ENABLING', 'ENABLED']);
     // per account: another member's is still disabled; enabling again changes nothing
-    expect((await account.send(new GetRegionOptStatusCommand({ AccountId: '777788889999', RegionName: 'me-central-1' }))).RegionOptStatus).toBe('DISABLED');
+    expect((await account.send(new GetRegionOptStatusCommand({ AccountId: OTHER, RegionName: 'me-central-1' }))).RegionOptStatus).toBe('DISABLED');
     await account.send(new EnableRegionCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }));
     expect(await status('me-central-1')).toBe('ENABLED');
     await expect(account.send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName: 'nowhere' }))).rejects.toMatchObject({ name: 'ValidationException' });
+    // an account outside the organization is refused, as AWS refuses it (the AccountId must be a member of the caller's organization)
+    await expect(account.send(new GetRegionOptStatusCommand({ AccountId: '777788889999', RegionName: 'me-central-1' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
 
     // moto's own code (patches off) has no route for it
     await expect(new AccountClient(config(servers.own.endpoint)).send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   }, 60_000);
+
+  it('refuses a member account\'s region (AccessDeniedException) while the organization has not enabled trusted access for account.amazonaws.com, as AWS does', async () => {
+    // A server of its own: the first test's organization has trusted access.
+    const moto = await startMoto();
+    try {
+      const [member] = await organization(moto.endpoint, false);
+      const account = new AccountClient(config(moto.endpoint));
+      await expect(account.send(new GetRegionOptStatusCommand({ AccountId: member, RegionName: 'me-central-1' }))).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('trusted access for account.amazonaws.com') });
+      await expect(account.send(new EnableRegionCommand({ AccountId: member, RegionName: 'me-central-1' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await client(moto.endpoint).send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+      expect((await account.send(new GetRegionOptStatusCommand({ AccountId: member, RegionName: 'me-central-1' }))).RegionOptStatus).toBe('DISABLED');
+    } finally {
+      await moto.stop();
+    }
+  }, 120_000);
 });
 
 describe('CloudFormation\'s update of an IAM role whose RoleName changes: a replacement (replace_renamed_roles)', () => {

@@ -1,8 +1,10 @@
 import { AccountClient, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DisableAWSServiceAccessCommand, EnableAWSServiceAccessCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerClientPlugin } from '../../lambdas/shared/aws-clients.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { nextStepAfterFailure } from '../../lib/cli/lifecycle-answers.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { configWith } from '../support/config-with.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
@@ -111,6 +113,31 @@ describe('an account tier with an opt-in DR region', () => {
     expect(vpc.error).toBeUndefined();
     expect(vpc.states).not.toContain('Enable regions');
     expect(calls.filter((c) => c.client === 'AccountClient')).toEqual([]);
+  }, 600_000);
+
+  it('fails at Enable regions naming trusted access while the organization has not enabled it for account.amazonaws.com (AWS answers AccessDenied), and a retry once it is enabled resumes there', async () => {
+    // GIVEN trusted access for account.amazonaws.com turned off (the fixture turns it on: docs/deploying.md's step)
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management, region: 'us-east-1' });
+    await orgs.send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    let denied: typeof run;
+    try {
+      // WHEN an account-tier tenant is onboarded
+      denied = await local.workflows.run('onboard', onboardRequest('denied', 'enterprise'));
+    } finally {
+      await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    }
+    // THEN it fails at the step, before any call into the region, naming the cause and the command that removes it
+    expect(denied.error?.message).toMatch(/RegionOptInFailed/);
+    expect(denied.states).not.toContain('Verify provisioning access');
+    const record = (await getTenant('denied'))!;
+    expect(record).toMatchObject({ status: 'FAILED', failure: { step: 'Enable regions' } });
+    expect(record.failure!.reason).toMatch(/account:GetRegionOptStatus for region me-central-1 in account \d{12} was denied .*aws organizations enable-aws-service-access --service-principal account\.amazonaws\.com/);
+    expect(nextStepAfterFailure('denied', record.failure!.kind, record.failure!.reason)).toBe('remove the cause above, then run tessera tenants retry denied (steps already done are skipped)');
+    // AND the retry (trusted access now on) enables the region in the same account and ends ACTIVE
+    const retried = await local.workflows.run('onboard', onboardRequest('denied', 'enterprise'));
+    expect(retried.error).toBeUndefined();
+    expect(retried.states).toContain('Enable regions');
+    expect(await getTenant('denied')).toMatchObject({ status: 'ACTIVE', accountId: record.accountId });
   }, 600_000);
 
   it('enables the DR region before the account baseline when an account-tier tenant moves to that tier (tessera-change), and not before; the move completes', async () => {

@@ -754,7 +754,10 @@ def answer_account_regions() -> None:
     account; EnableRegion of a DISABLED region makes it ENABLING, and GetRegionOptStatus answers
     ENABLING for `MOTO_ACCOUNT_ENABLING_POLLS` calls (read per request; default `ENABLING_POLLS`, 2;
     AWS takes minutes to hours, moto has no clock), then ENABLED; EnableRegion of a region ENABLING
-    or enabled changes nothing; a region name that is not a region answers ValidationException.
+    or enabled changes nothing; a region name that is not a region answers ValidationException. With an
+    `AccountId`, as AWS: AccessDeniedException unless the caller is the management account of an
+    organization the account is a member of and the organization enabled trusted access for
+    account.amazonaws.com (organizations_context).
     Nothing else of moto's Account API is changed. Not a CPU patch: an answer added on purpose
     (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
     """
@@ -773,17 +776,35 @@ def answer_account_regions() -> None:
             self._region_opt = {}  # region -> [status, ENABLING polls left]
         return self._region_opt
 
-    def target(self: AccountResponse) -> tuple[AccountBackend, str]:
+    def organizations_context(self: AccountResponse, action: str) -> None:
+        # With an AccountId (the organizations context): "the caller must be an identity in the organization's management
+        # account or a delegated administrator account. The specified account ID must also be a member account in the same
+        # organization. The organization must have all features enabled, and the organization must have trusted access
+        # enabled for the Account Management service" (API Reference, EnableRegion and GetRegionOptStatus, AccountId).
+        # AWS answers AccessDeniedException otherwise; no delegated administrator is emulated.
+        from moto.organizations.models import organizations_backends
+        member = self._get_param("AccountId")
+        if not member:
+            return
+        orgs = organizations_backends[self.current_account][self.partition]
+        org = orgs.org
+        if org is None or org.master_account_id != self.current_account or member == self.current_account or member not in [a.id for a in orgs.accounts]:
+            raise JsonRESTError("AccessDeniedException", f"User: {self.current_account} is not authorized to perform: account:{action} on account {member}: the caller is not the management account of an organization {member} is a member of")
+        if not any(svc["ServicePrincipal"] == "account.amazonaws.com" for svc in orgs.services):
+            raise JsonRESTError("AccessDeniedException", f"account:{action} with AccountId {member}: the organization {org.id} has not enabled trusted access for account.amazonaws.com")
+
+    def target(self: AccountResponse, action: str) -> tuple[AccountBackend, str]:
         region = self._get_param("RegionName") or ""
         if not _re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", region):
             raise JsonRESTError("ValidationException", f"Invalid RegionName: {region}")
+        organizations_context(self, action)
         return account_backends[self._get_account_id()][self.partition], region
 
     def status_of(backend: AccountBackend, region: str) -> list:
         return regions_of(backend).setdefault(region, ["DISABLED" if region in OPT_IN_REGIONS else "ENABLED_BY_DEFAULT", 0])
 
     def enable_region(self: AccountResponse) -> Any:
-        backend, region = target(self)
+        backend, region = target(self, "EnableRegion")
         entry = status_of(backend, region)
         if entry[0] == "DISABLING":
             raise JsonRESTError("ConflictException", f"Region {region} is being disabled")
@@ -792,7 +813,7 @@ def answer_account_regions() -> None:
         return 200, {}, ""
 
     def get_region_opt_status(self: AccountResponse) -> Any:
-        backend, region = target(self)
+        backend, region = target(self, "GetRegionOptStatus")
         entry = status_of(backend, region)
         answer = entry[0]
         if entry[0] == "ENABLING":
