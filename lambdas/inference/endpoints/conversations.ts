@@ -19,8 +19,13 @@ const DAY_S = 86_400;
 /** OpenAI: at most 20 items at a time (`ConversationCreateParams.items`, `ItemCreateParams.items`). */
 export const MAX_ITEMS_PER_CALL = 20;
 
-/** Longest conversation or item id looked up (ours are `conv_` + 48 hex); longer ones are not echoed whole. */
-const MAX_ID_CHARS = 256;
+/**
+ * Longest conversation or item id looked up (ours are `conv_` + 48 hex, item ids `msg_` + 52 hex), and
+ * the longest item id a conversation keeps (a longer one could never be retrieved or deleted, and
+ * would not fit the DynamoDB store's sort key `conv_<hex>#id#<item id>`, at most 1024 bytes: 256
+ * UTF-16 code units are at most 768 bytes of UTF-8); longer ones are not echoed whole.
+ */
+export const MAX_ID_CHARS = 256;
 
 /** What the conversations endpoint reads of the HTTP request. */
 export interface ConversationsHttpRequest {
@@ -74,18 +79,32 @@ export function checkConversationsAllowed(r: PipelineRequest, param: string | nu
  * @throws GatewayError 400 naming `items[i]…`
  */
 export function conversationItemsOf(raw: unknown[], base: string): ConversationItem[] {
-  const items = inputItemsOf(raw as Array<Record<string, unknown>>);
-  items.forEach((item, i) => {
-    if (item.type === 'item_reference') throw invalid(`${base}[${i}]: an item_reference cannot be added to a conversation; add the item itself`, `${base}[${i}].type`, 'unsupported_parameter');
-  });
   try {
+    const items = inputItemsOf(raw as Array<Record<string, unknown>>);
+    items.forEach((item, i) => {
+      if (item.type === 'item_reference') throw invalid(`${base}[${i}]: an item_reference cannot be added to a conversation; add the item itself`, `${base}[${i}].type`, 'unsupported_parameter');
+    });
+    checkKeepableItemIds(items, 'input');
     itemsToMessages(items, base);
+    return items;
   } catch (e) {
     // inputItemsOf names `input[i]`; here the field is `items`.
     if (e instanceof GatewayError && e.param?.startsWith('input[')) throw new GatewayError(e.status, e.message.replaceAll('input[', `${base}[`), e.type, e.code, e.param.replace(/^input/, base));
     throw e;
   }
-  return items;
+}
+
+/**
+ * Every item id can be kept in a conversation: at most MAX_ID_CHARS (a longer id could not be
+ * retrieved or deleted, and does not fit the DynamoDB store's key: it was its ValidationException,
+ * a 500, after the answer was paid for on /v1/responses).
+ * @param base the request's field (`items`, `input`)
+ * @throws GatewayError 400 `invalid_value` naming `<base>[i].id`
+ */
+export function checkKeepableItemIds(items: ReadonlyArray<{ id: string }>, base: string): void {
+  items.forEach((item, i) => {
+    if (item.id.length > MAX_ID_CHARS) throw invalid(`${base}[${i}].id is ${item.id.length} characters long ('${item.id.slice(0, 64)}…'); a conversation keeps item ids of at most ${MAX_ID_CHARS} characters: send a shorter id, or none (one is made)`, `${base}[${i}].id`, 'invalid_value');
+  });
 }
 
 /** A new conversation id: `conv_` and 48 random hex characters (24 bytes from the CSPRNG), unguessable. */
@@ -168,11 +187,13 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
       if (order !== 'asc' && order !== 'desc') throw invalid(`order must be asc or desc, got '${order.slice(0, 100)}'`, 'order', 'invalid_value');
       const after = cursorQuery(req.query, 'after');
       if (!(await found())) throw conversationNotFound(tenantId, id!);
+      // No item has a longer id (checkKeepableItemIds); the DynamoDB store's key could not hold one (its ValidationException, a 500).
+      if (after !== undefined && after.length > MAX_ID_CHARS) throw afterNotAnItem(after, id!);
       let page;
       try {
         page = await store!.list(tenantId, id!, { order, limit, after });
       } catch (e) {
-        if (e instanceof UnknownAfterItemError) throw invalid(`after '${shown(e.itemId)}' is not an item of conversation '${id}'`, 'after', 'invalid_value');
+        if (e instanceof UnknownAfterItemError) throw afterNotAnItem(e.itemId, id!);
         throw e;
       }
       if (!page) throw conversationNotFound(tenantId, id!);
@@ -212,6 +233,8 @@ export async function writing<T>(write: () => Promise<T>, base = 'items'): Promi
     throw e;
   }
 }
+
+const afterNotAnItem = (itemId: string, conversationId: string) => invalid(`after '${shown(itemId)}' is not an item of conversation '${conversationId}'`, 'after', 'invalid_value');
 
 const shown = (id: string) => (id.length > MAX_ID_CHARS ? `${id.slice(0, 64)}…` : id);
 

@@ -15,7 +15,7 @@ import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
-import { checkConversationsAllowed, conversationNotFound, writing } from './conversations.js';
+import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
 import type { ConversationItem, ConversationStore } from '../stores/conversation-store.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 
@@ -207,10 +207,13 @@ async function addToConversation(conversations: ConversationStore, r: PipelineRe
 }
 
 /**
- * No input item is already an item of the conversation (its id): OpenAI's 400 "Duplicate item found with id …".
- * @throws GatewayError 400 `duplicate_item_id` naming `input[i].id`
+ * The input items can join the conversation after the answer: no id is already an item of the
+ * conversation (OpenAI's 400 "Duplicate item found with id …"), none is too long to keep
+ * (checkKeepableItemIds). Checked before the model is asked.
+ * @throws GatewayError 400 `duplicate_item_id` or `invalid_value` naming `input[i].id`
  */
 function checkItemsNotInConversation(items: InputItem[], conversationItems: ConversationItem[], conversationId: string): void {
+  checkKeepableItemIds(items, 'input');
   const held = new Set(conversationItems.map((i) => i.id));
   items.forEach((item, i) => {
     if (held.has(item.id)) throw invalid(`Duplicate item found with id ${item.id} (input[${i}].id): an item of conversation ${conversationId} already; send only the new items with conversation`, `input[${i}].id`, 'duplicate_item_id');
