@@ -9,7 +9,7 @@ import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-
 import { newId, withItemIdsOf } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
 import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
-import { itemsToMessages } from '../responses/items-to-messages.js';
+import { itemsToMessages, type MessageSource } from '../responses/items-to-messages.js';
 import { checkCallOutputs, checkItemsNotInHistory, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
 import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
@@ -96,11 +96,13 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     if (!conversationItems) throw conversationNotFound(r.caller.tenantId, conversationId, 'conversation');
     checkItemsNotInConversation(sent, conversationItems, conversationId);
   }
-  // The conversation's items come before the input, as a chained response's conversation does.
-  const history: ChatCompletionMessageParam[] = conversationItems ? itemsToMessages(conversationItems as InputItem[], 'conversation.items') : (previous?.messages ?? []);
+  // The conversation's items come before the input, as a chained response's conversation does; an error
+  // about one of their messages (a guardrail's, the upstream's) names `conversation` and the item's id.
+  const historySources: MessageSource[] | undefined = conversationItems ? [] : undefined;
+  const history: ChatCompletionMessageParam[] = conversationItems ? itemsToMessages(conversationItems as InputItem[], 'conversation.items', new Set(), historySources) : (previous?.messages ?? []);
   checkItemsNotInHistory(sent, previous); // sent: a reference still says it is one (resolved items keep its id)
   checkCallOutputs(items, history);
-  const translated = chatRequestOf(body, history, items);
+  const translated = { ...chatRequestOf(body, history, items, historySources), ...(conversationItems ? { conversationItemIds: conversationItems.map((i) => i.id) } : {}) };
   const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined, conversationId);
   // In a conversation the history can outgrow a stored response: then the answer is served as not stored (storageOf).
   if (storing && conversationId === undefined) {

@@ -16,6 +16,12 @@ export interface TranslatedRequest {
   sources: MessageSource[];
   /** The Responses field that `logprobs` (and `top_logprobs`) came from: the `include` entry that asked for them. */
   logprobsFrom?: string;
+  /**
+   * The ids of the conversation's items, in order, when the history is a conversation's
+   * (`conversation` on /v1/responses): an error about one of them names `conversation` and the item's id.
+   * @default - none (the history, if any, is the chained response's)
+   */
+  conversationItemIds?: readonly string[];
 }
 
 /**
@@ -69,7 +75,7 @@ function pathsFrom(root: string): RegExp {
  * as reasoning_effort, … (the upstream said: Unsupported parameter: 'reasoning_effort' …)`), so it never names
  * only a field the caller did not send; any other error is returned as it is.
  */
-export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources' | 'logprobsFrom'>): unknown {
+export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources' | 'logprobsFrom' | 'conversationItemIds'>): unknown {
   if (!(e instanceof GatewayError) || typeof e.param !== 'string') return e;
   if (!/^messages(\.?\[|$)/.test(e.param)) {
     const field = fieldToRequest(e.param, translated.logprobsFrom);
@@ -85,10 +91,19 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
         : e.message;
     return Object.assign(new GatewayError(e.status, message, e.type, e.code, field, e.headers), { audit: e.audit });
   }
-  const param = chatParamToRequest(e.param, translated.sources);
+  let param = chatParamToRequest(e.param, translated.sources);
   if (param === e.param) return e;
+  let shown = param;
+  // A message of the conversation's items (`conversation` on /v1/responses): the request's field is `conversation`, the prose names the item by its id
+  // (the caller can retrieve or delete it), and the part of it when the path goes inside it.
+  const inConversation = /^conversation\.items\[(\d+)\](.*)$/.exec(param);
+  if (inConversation) {
+    const itemId = translated.conversationItemIds?.[Number(inConversation[1])];
+    param = 'conversation';
+    shown = `conversation item ${itemId ?? `#${inConversation[1]}`}${inConversation[2] ? ` (${inConversation[2].replace(/^\./, '')})` : ''}`;
+  }
   // A path (`messages[1].content`) is rewritten where the message quotes it; the bare word `messages` is left in prose ("your messages resulted in …").
-  const message = e.param === 'messages' ? e.message : e.message.split(e.param).join(param);
+  const message = e.param === 'messages' ? e.message : e.message.split(e.param).join(shown);
   return Object.assign(new GatewayError(e.status, message, e.type, e.code, param, e.headers), { audit: e.audit });
 }
 
@@ -96,7 +111,9 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
  * A Responses request as a chat-completions request (the mapping table of docs/gateway.md):
  * - `instructions` → a leading `system` message (every provider maps `system`; not kept for the
  *   next turn, as OpenAI does not carry instructions over `previous_response_id`);
- * - `history` (the previous response's conversation, when chaining) then `items` → `messages`
+ * - `history` (the previous response's conversation when chaining, or the conversation's items with
+ *   `conversation`) then `items` → `messages`; `historySources` says where each history message comes
+ *   from (MessageSource; default: the chained response, `previous_response_id`)
  *   (a content the caller sent as a string stays a string: `input: "hello"` → `content: "hello"`);
  * - `tools`, `tool_choice`, `parallel_tool_calls` (only with tools, as chat requires) → the same; a `tool_choice`
  *   of `none` or `auto` without tools is not sent (it asks for nothing, and chat refuses a tool_choice without
@@ -113,9 +130,9 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
  * `metadata` and `store` stay with the gateway (they describe the stored Response, not the model call).
  * @throws GatewayError 400 naming the field of the Responses request that cannot be mapped, or `input` when there is nothing to answer
  */
-export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletionMessageParam[], items: InputItem[]): TranslatedRequest {
+export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletionMessageParam[], items: InputItem[], historySources?: readonly MessageSource[]): TranslatedRequest {
   const leading: ChatCompletionMessageParam[] = req.instructions ? [{ role: 'system', content: req.instructions }] : [];
-  const sources: MessageSource[] = [...leading.map(() => ({ kind: 'instructions' as const })), ...history.map(() => ({ kind: 'history' as const }))];
+  const sources: MessageSource[] = [...leading.map(() => ({ kind: 'instructions' as const })), ...(historySources ?? history.map(() => ({ kind: 'history' as const })))];
   const conversation = itemsToMessages(items, 'input', plainContentOf(req.input as Parameters<typeof plainContentOf>[0]), sources);
   // `input: "hello"` is one user message: its content is `input` itself.
   if (typeof req.input === 'string') sources[sources.length - 1] = { kind: 'input' };
