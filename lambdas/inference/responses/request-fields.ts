@@ -1,5 +1,5 @@
 import { shownKey } from '../../../lib/zod-issues.js';
-import { invalid } from '../openai-errors.js';
+import { invalid, type GatewayError } from '../openai-errors.js';
 import { checkNestedFields } from './nested-fields.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
@@ -27,6 +27,25 @@ export const FIELDS = {
  * only OpenAI's hosted tools or encrypted reasoning produce.
  */
 export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input_image.image_url'];
+
+/** OpenAI's `include` values (`ResponseIncludable`, openai 7.55 resources/responses/responses.d.ts). */
+export const OPENAI_INCLUDES: readonly string[] = [
+  'file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url',
+  'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'reasoning.encrypted_content', 'message.output_text.logprobs',
+];
+
+/**
+ * The 400 for an `include` value the gateway does not honour: one of OpenAI's values that names
+ * output only its hosted tools or encrypted reasoning produce (`unsupported_parameter`), or a value
+ * that is none of OpenAI's (`invalid_value`, in OpenAI's words, listing them: a typo is not told it names hosted-tool output).
+ * @param field the field as the request names it (`include[0]`, `include`)
+ */
+function includeRefused(field: string, value: string, hint = ''): GatewayError {
+  const shown = value.slice(0, 100);
+  // OpenAI's words for a value outside an enum ("Invalid value: 'x'. Supported values are: …", code invalid_value).
+  if (!OPENAI_INCLUDES.includes(value)) return invalid(`Invalid value: '${shown}' (${field}). Supported values are: ${OPENAI_INCLUDES.map((v) => `'${v}'`).join(', ')}; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, field, 'invalid_value');
+  return invalid(`${field} '${shown}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}${hint}`, field, 'unsupported_parameter');
+}
 
 /**
  * What a framework sends of its own accord that the gateway refuses, and the framework's setting that
@@ -67,7 +86,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');
   if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');
   (body.include ?? []).forEach((value, i) => {
-    if (!HONOURED_INCLUDES.includes(value)) throw invalid(`include[${i}] '${value}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}${FRAMEWORK_HINTS[value] ?? ''}`, `include[${i}]`, 'unsupported_parameter');
+    if (!HONOURED_INCLUDES.includes(value)) throw includeRefused(`include[${i}]`, value, FRAMEWORK_HINTS[value]);
   });
   if (body.stream_options?.include_obfuscation === true) throw invalid('stream_options.include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'stream_options.include_obfuscation', 'unsupported_parameter');
   for (const field of ['summary', 'generate_summary'] as const) {
@@ -82,12 +101,12 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
  * `include`, `include[]` or `include[0]` (only the last value of a repeated key reaches the gateway:
  * the local server's and API Gateway's single-value query maps). Each must be a value the gateway
  * honours, as `POST /v1/responses` requires: the others name output it never produces.
- * @throws GatewayError 400 `unsupported_parameter` naming `include`
+ * @throws GatewayError 400 `unsupported_parameter` naming `include` (`invalid_value` for a value that is none of OpenAI's)
  */
 export function checkIncludeQuery(query: Record<string, string | undefined>): void {
   for (const [key, value] of Object.entries(query)) {
     // An empty value (`?include=`, `?include[]=`) asks for nothing, as no include does.
     if (!/^include(\[\d*\])?$/.test(key) || value === undefined || value === '' || HONOURED_INCLUDES.includes(value)) continue;
-    throw invalid(`include '${value.slice(0, 100)}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, 'include', 'unsupported_parameter');
+    throw includeRefused('include', value);
   }
 }

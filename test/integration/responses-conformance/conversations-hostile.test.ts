@@ -132,7 +132,20 @@ describe.each(STORES)('conversations, hostile: $name', ({ make }) => {
     expect((e.error as any).param).toBe('items[0]');
   });
 
-  it('the Python client (openai 3.57): a too-long item id and a screened conversation item are 400s naming the field', async () => {
+  it("include on the item routes: a value that is none of OpenAI's is invalid_value listing them, not 'output of OpenAI's hosted tools'; one of OpenAI's the gateway cannot honour is unsupported_parameter", async () => {
+    const conv = await acme.conversations.create({ items: [user('Hello')] });
+    const [item] = (await acme.conversations.items.list(conv.id)).data as any[];
+    for (const call of [() => acme.conversations.items.list(conv.id, { include: ['message.output_txt.logprobs' as never] }), () => acme.conversations.items.retrieve(item.id, { conversation_id: conv.id, include: ['bogus' as never] })]) {
+      const e = await failure(call());
+      expect(e.error).toMatchObject({ param: 'include', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: '[^']+' \(include\)\. Supported values are: /) });
+      expect((e.error as any).message).toContain('reasoning.encrypted_content');
+    }
+    const hosted = await failure(acme.conversations.items.list(conv.id, { include: ['reasoning.encrypted_content'] }));
+    expect(hosted.error).toMatchObject({ param: 'include', code: 'unsupported_parameter', message: expect.stringContaining("OpenAI's hosted tools or encrypted reasoning") });
+    expect((await acme.conversations.items.list(conv.id, { include: ['message.output_text.logprobs'] })).data).toHaveLength(1);
+  });
+
+  it('the Python client (openai 3.57): a too-long item id, a screened conversation item and an include none of OpenAI\'s are 400s naming the field', async () => {
     const dir = tempDir('tessera-conv-hostile-py-');
     const script = join(dir, 'hostile.py');
     writeFileSync(script, PYTHON_SCRIPT);
@@ -141,6 +154,7 @@ describe.each(STORES)('conversations, hostile: $name', ({ make }) => {
     expect(out.long_id).toEqual({ status: 400, param: 'items[0].id' });
     expect(out.long_input_id).toEqual({ status: 400, param: 'input[0].id' });
     expect(out.screened).toEqual({ status: 400, param: 'conversation', names_item: true });
+    expect(out.bad_include).toEqual({ status: 400, param: 'include', code: 'invalid_value' });
   });
 });
 
@@ -166,5 +180,9 @@ try:
     screened.responses.create(model="openai-compatible/default", conversation=sc.id, input="Hi")
 except BadRequestError as e:
     out["screened"] = {"status": e.status_code, "param": e.body.get("param"), "names_item": item.id in e.body.get("message", "")}
+try:
+    acme.conversations.items.list(conv.id, include=["bogus"])
+except BadRequestError as e:
+    out["bad_include"] = {"status": e.status_code, "param": e.body.get("param"), "code": e.body.get("code")}
 print(json.dumps(out))
 `;

@@ -160,9 +160,11 @@ describe('the SDKs\' fields the gateway serves no tools for, and echoes (hostile
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const created = await run('node', { op: 'create', params: { model: MODEL, input: 'Hi' } });
     const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
-    const refused = await client.responses.retrieve(created.result.id, { include: ['bogus' as never] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
+    const refused = await client.responses.retrieve(created.result.id, { include: ['code_interpreter_call.outputs'] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect(refused.error).toMatchObject({ param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs') });
+    const typo = await client.responses.retrieve(created.result.id, { include: ['bogus' as never] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(typo.error).toMatchObject({ param: 'include', code: 'invalid_value', message: expect.stringContaining("Invalid value: 'bogus' (include). Supported values are:") });
     const served = await client.responses.retrieve(created.result.id, { include: ['message.output_text.logprobs'] });
     expect(served.id).toBe(created.result.id);
   });
