@@ -86,6 +86,17 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
     expect(apigw.authorizerCalls()).toBe(before);
   });
 
+  // s28: a resource with several routes has one ANY method (constructs/inference-api.ts): API Gateway passes another
+  // method to the router after the authorizer, and the router answers 405 naming what the path takes (RFC 9110: Allow).
+  it('another method on a resource of several routes: 405 method_not_allowed with Allow, from the router', async () => {
+    const token = await apigw.token('acme');
+    for (const path of ['/conversations/conv_x', '/conversations/conv_x/items', '/responses/resp_x']) {
+      const res = await fetch(`${apigw.url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+      expect([res.status, ((await res.json()) as { error: unknown }).error], `PUT ${path}`).toEqual([405, expect.objectContaining({ type: 'invalid_request_error', code: 'method_not_allowed' })]);
+      expect(res.headers.get('allow'), `PUT ${path}`).toMatch(/GET/);
+    }
+  });
+
   it('the usage plan\'s throttle: 429 RateLimitError with retry-after 1, retried by both clients; its daily quota: x-should-retry false, not retried', async () => {
     const token = await apigw.token('acme');
     for (const client of CLIENTS) {

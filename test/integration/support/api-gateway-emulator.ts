@@ -189,9 +189,12 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       const out = renderGatewayResponse(type, requestId, authorizerContext);
       res.writeHead(out.status, out.headers).end(out.body);
     };
-    // The API's methods: each route's own, and OPTIONS on each (the router answers preflights).
+    // The API's methods: each route's own, and OPTIONS on each (the router answers preflights). A resource the router
+    // serves more than one route of has one ANY method (constructs/inference-api.ts; test/infra/inference-api.test.ts
+    // checks the template against the route tables): API Gateway passes it every method, and the router answers 405.
     const methods = routeMethods(pathname.replace(/\/+$/, ''), Boolean(fineTuning));
-    if (!methods || (req.method !== 'OPTIONS' && !methods.includes(req.method ?? ''))) return answer('MISSING_AUTHENTICATION_TOKEN');
+    const any = (routeMethods(pathname.replace(/\/+$/, ''), false)?.length ?? 0) > 1;
+    if (!methods || (req.method !== 'OPTIONS' && !any && !methods.includes(req.method ?? ''))) return answer('MISSING_AUTHENTICATION_TOKEN');
     let context: Record<string, string> = {};
     if (req.method !== 'OPTIONS') {
       if (!headers.authorization) return answer('UNAUTHORIZED');
