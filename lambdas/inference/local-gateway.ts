@@ -13,7 +13,7 @@ import { MemoryStore } from './stores/memory-store.js';
 import { FileResponseStore } from './stores/file-response-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import type { ConversationStore } from './stores/conversation-store.js';
-import { MemoryConversationStore } from './stores/memory-conversation-store.js';
+import { FileConversationStore } from './stores/file-conversation-store.js';
 import { tenantOrigins } from './stores/cors-origins.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
@@ -69,8 +69,9 @@ export interface LocalGatewayOptions {
   responses?: ResponseStore | false;
   /**
    * OpenAI's Conversations API state (`/v1/conversations`, `conversation` on /v1/responses), e.g. a
-   * DynamoDbConversationStore on a responses table; `false`: none kept (creating one is a 400).
-   * @default - in this process's memory (MemoryConversationStore): gone when serve stops
+   * MemoryConversationStore or a DynamoDbConversationStore on a responses table; `false`: none kept
+   * (creating one is a 400).
+   * @default - files under `<stateDir>/conversations` (FileConversationStore), shared by the worker threads of `serve --workers N`, kept across restarts until they expire
    */
   conversations?: ConversationStore | false;
   /**
@@ -142,7 +143,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // client's schemas (~0.8 MB of JavaScript), ~20 ms of every other serve start and of each of its --workers threads.
   const fineTuning = jobs && new (await import('../fine-tuning/fine-tuning-service.js')).FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files, models });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
-  const conversations = options.conversations === false ? undefined : (options.conversations ?? new MemoryConversationStore());
+  const conversations = options.conversations === false ? undefined : (options.conversations ?? new FileConversationStore(join(options.stateDir, 'conversations')));
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);
   // Budget alerts as in AWS; the events go beside the audit log (or into memory for tests).

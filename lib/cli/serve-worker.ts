@@ -35,8 +35,6 @@ try {
   const { gateway } = await createLocalGateway({
     config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants, providers: data.providers, jwt: data.jwt,
     store: new SharedMemoryStore(data.buffer, data.tenants),
-    // Conversations are kept in a process's memory, which the threads do not share: none kept with --workers (a 400 says so).
-    conversations: false,
     // Budget alert markers every thread of this serve sees (the threads share one pid; a new serve starts with none, as its counters do).
     alertMarkers: new FileAlertMarkers(join(data.stateDir, 'budget-alerts', String(process.pid))),
   });

@@ -25,12 +25,13 @@ let upstream: FakeUpstream;
 let serve: ChildProcess;
 let url: string;
 let token: string;
+let convToken: string;
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   const dir = tempDir('tessera-workers-');
   const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
-  writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('budgetco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
+  writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('budgetco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } }), localTenant('convco', 'enterprise', { gateway: { fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
   const port = await freePort();
   serve = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
@@ -40,6 +41,7 @@ beforeAll(async () => {
   });
   url = `http://127.0.0.1:${port}/v1`;
   token = execFileSync(process.execPath, [cli, 'dev-token', '--tenant', 'budgetco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
+  convToken = execFileSync(process.execPath, [cli, 'dev-token', '--tenant', 'convco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 });
 afterAll(async () => {
   // serve writes its last audit batch before it exits (serve-stop.test.ts): wait for it, then its state dir goes.
@@ -67,5 +69,31 @@ describe('tessera serve --workers 2', () => {
     for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('budget_exceeded');
     const usage = await fetch(`${url}/usage`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ month: { tokens: number; requests: number } }>);
     expect(usage.month).toMatchObject({ tokens: 180, requests: 10 });
+  });
+});
+
+describe('tessera serve --workers 2: conversations', () => {
+  it('a conversation made on one thread is served by both; items added by 12 calls at once, through both threads, are all kept once, each call\'s items together and in order', async () => {
+    const client = new OpenAI({ baseURL: url, apiKey: convToken, maxRetries: 0 });
+    const conv = await client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'start' }] });
+    // every request opens its own connection (fetch's pool would keep one), so the kernel spreads them over both threads' sockets
+    const fresh = () => new OpenAI({ baseURL: url, apiKey: convToken, maxRetries: 0, fetch: (input, init) => fetch(input, { ...init, keepalive: false, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), connection: 'close' } }) });
+    const calls = Array.from({ length: 12 }, (_, c) => fresh().conversations.items.create(conv.id, {
+      items: [1, 2, 3].map((n) => ({ type: 'message' as const, role: 'user' as const, content: `call ${c} item ${n}` })),
+    }));
+    // and two turns of /v1/responses in the same conversation at once
+    const turns = [0, 1].map((t) => fresh().responses.create({ model: 'openai-compatible/default', conversation: conv.id, input: `turn ${t}` }));
+    await Promise.all([...calls, ...turns]);
+    const texts: string[] = [];
+    for await (const item of fresh().conversations.items.list(conv.id, { order: 'asc', limit: 100 })) texts.push((item as any).content[0].text);
+    expect(texts).toHaveLength(1 + 12 * 3 + 2 * 2);
+    expect(texts[0]).toBe('start');
+    for (let c = 0; c < 12; c++) {
+      const at = texts.indexOf(`call ${c} item 1`);
+      expect(texts.slice(at, at + 3)).toEqual([1, 2, 3].map((n) => `call ${c} item ${n}`));
+    }
+    for (const t of [0, 1]) expect(texts.filter((x) => x === `turn ${t}`)).toHaveLength(1);
+    const page = await fresh().conversations.items.list(conv.id, { limit: 100 });
+    expect(new Set(page.data.map((i) => i.id!)).size).toBe(texts.length);
   });
 });

@@ -25,8 +25,8 @@ vi.setConfig({ testTimeout: 30_000 });
  * create, list with after/limit/order paging, retrieve, delete), their 400s and 404s in OpenAI's
  * shape, `conversation` on /v1/responses (the items before the input, the turn's input and output
  * added after the answer, whole and streamed, a tool loop included), and tenancy (another tenant's
- * conversation answers as one that exists nowhere). On the memory store (serve's default) and the
- * DynamoDB store on the responses table in moto.
+ * conversation answers as one that exists nowhere). On serve's default store (files under its state
+ * dir, kept across a restart) and the DynamoDB store on the responses table in moto.
  */
 const TENANTS: TenantRecord[] = [plainTenant('acme'), plainTenant('globex'), plainTenant('nostore', { storeResponses: false })];
 const MODEL = 'openai-compatible/default';
@@ -49,14 +49,14 @@ beforeEach(() => {
 });
 
 const STORES: Array<{ name: string; make: () => ConversationStore | undefined }> = [
-  { name: "tessera serve's default store (memory)", make: () => undefined },
+  { name: "tessera serve's default store (files under its state dir)", make: () => undefined },
   { name: 'DynamoDB store on the responses table (moto)', make: () => new DynamoDbConversationStore('tessera-conv-responses', unscopedDocumentClient()) },
 ];
 
 const failure = async (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
 const chatRequests = () => upstream.requests.filter((r) => Array.isArray(r.messages));
 
-describe.each(STORES)('conversations: $name', ({ make }) => {
+describe.each(STORES)('conversations: $name', ({ name, make }) => {
   let gw: Awaited<ReturnType<typeof serveGateway>>;
   let acme: OpenAI;
   let globex: OpenAI;
@@ -111,6 +111,20 @@ describe.each(STORES)('conversations: $name', ({ make }) => {
     expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
     expect(gone.error).toMatchObject({ type: 'invalid_request_error', code: 'conversation_not_found', message: expect.stringContaining(`Conversation with id '${conv.id}' not found`) });
     expect((await failure(acme.conversations.items.list(conv.id))).status).toBe(404);
+  });
+
+  it.runIf(name.startsWith("tessera serve's default"))('kept across a restart of serve on the same state dir, as stored responses are', async () => {
+    const conv = await acme.conversations.create({ metadata: { kept: 'yes' }, items: [{ type: 'message', role: 'user', content: 'Remember me.' }] });
+    await acme.responses.create({ model: MODEL, conversation: conv.id, input: 'And this.' });
+    const again = await serveGateway(conformanceConfig(), upstream.url, TENANTS, { stateDir: gw.stateDir });
+    try {
+      const client = nodeClient(again.url, await again.token('acme'));
+      expect(await client.conversations.retrieve(conv.id)).toEqual(conv);
+      const texts = ((await client.conversations.items.list(conv.id, { order: 'asc' })).data as any[]).map((i) => i.content[0].text);
+      expect(texts).toEqual(['Remember me.', 'And this.', expect.stringContaining('And this.')]);
+    } finally {
+      await again.stop();
+    }
   });
 
   it('400s name the field: limit, order, after, metadata, items', async () => {
