@@ -1,7 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { sendTransaction } from '../../shared/transactions.js';
 import {
   decodeItem, DuplicateConversationItemError, encodeItemsWithinLimit, firstDuplicate, isConversationId, UnknownAfterItemError,
   type ConversationItem, type ConversationStore, type ItemPage, type ItemPageQuery, type StoredConversation,
@@ -11,8 +12,13 @@ import {
 const POS_DIGITS = 12;
 const pos = (n: number) => String(n).padStart(POS_DIGITS, '0');
 const MAX_POS = 10 ** POS_DIGITS - 1;
-/** Writes in flight at once for one call. */
-const PARALLEL = 8;
+/** DynamoDB's limits of one TransactWriteItems: 100 actions, 4 MB of items in all (API reference, TransactWriteItems). */
+const TRANSACTION_ACTIONS = 100;
+const TRANSACTION_BYTES = 4_000_000;
+/** What an item takes in a transaction beyond its body (keys, attribute names, `itemId`, `expiresAt`) and its pointer, at most. */
+const ITEM_OVERHEAD_BYTES = 2048;
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 /**
  * Conversations in the platform's responses table (the table of stored responses: partition key
@@ -23,7 +29,15 @@ const PARALLEL = 8;
  * - `conv_<hex>#id#<item id>`: the item's position (`pos`), to find an item by id.
  * Items are their own DynamoDB items, so a conversation grows past the 400 KB item limit; a page is
  * one Query of the positions after `after`'s. Positions are reserved with one UpdateItem of the head
- * (`nextPos`), so concurrent turns never share one. Every call uses the tenant's client
+ * (`nextPos`), so concurrent turns never share one. Each item and its id's pointer are written in one
+ * TransactWriteItems (with the head, for a new conversation), the pointer under
+ * `attribute_not_exists`: two writers of one item id cannot both succeed, and an item never exists
+ * without its pointer or the reverse (item deletes remove both in one transaction too). Up to 50 items
+ * (and 4 MB) go in one transaction; a longer append takes several, and one refused or failed undoes the
+ * ones before it. What a writer that stops between its writes leaves: after the reservation, positions
+ * no item takes (a Query skips them: pages and `after` are unchanged); between the transactions of an
+ * append of over 50 items, the items of the first ones, each whole and with its pointer (listed,
+ * retrieved, deleted and refused as duplicates alike), the rest not added. Every call uses the tenant's client
  * (`docFor(tenantId)`): in the Lambdas a session of the tenant-data role, whose `dynamodb:LeadingKeys`
  * condition reaches only the session tenant's partition. Expired heads are refused on read, as
  * DynamoDB's TTL deletes lazily; deleting a conversation deletes its head, after which its items are
@@ -41,12 +55,10 @@ export class DynamoDbConversationStore implements ConversationStore {
     const bodies = encodeItemsWithinLimit(items);
     const dup = firstDuplicate(items, () => false);
     if (dup) throw new DuplicateConversationItemError(dup.index, dup.id);
-    const doc = await this.docFor(tenantId);
-    await doc.send(new PutCommand({
-      TableName: this.table, Item: { ...this.headKey(tenantId, conversationId), createdAt, metadata, expiresAt, nextPos: items.length },
-      ConditionExpression: 'attribute_not_exists(responseId)',
-    }));
-    await this.writeItems(tenantId, conversationId, items, bodies, 0, expiresAt);
+    const head: TransactItem = {
+      Put: { TableName: this.table, Item: { ...this.headKey(tenantId, conversationId), createdAt, metadata, expiresAt, nextPos: items.length }, ConditionExpression: 'attribute_not_exists(responseId)' },
+    };
+    await this.writeItems(tenantId, conversationId, items, bodies, 0, expiresAt, head);
   }
 
   async get(tenantId: string, conversationId: string): Promise<StoredConversation | undefined> {
@@ -92,11 +104,7 @@ export class DynamoDbConversationStore implements ConversationStore {
     const head = await this.get(tenantId, conversationId);
     if (!head) return false;
     const bodies = encodeItemsWithinLimit(items);
-    const held = new Set<string>();
-    await inBatches(items, async (item) => {
-      if (await this.positionOf(tenantId, conversationId, item.id) !== undefined) held.add(item.id);
-    });
-    const dup = firstDuplicate(items, (id) => held.has(id));
+    const dup = firstDuplicate(items, () => false);
     if (dup) throw new DuplicateConversationItemError(dup.index, dup.id);
     const doc = await this.docFor(tenantId);
     let end: number;
@@ -111,6 +119,7 @@ export class DynamoDbConversationStore implements ConversationStore {
       throw e;
     }
     if (end > MAX_POS) throw new Error(`conversation ${conversationId} holds more than ${MAX_POS} item positions`);
+    // An id already in the conversation is refused by the pointer's condition (the positions reserved stay unused).
     await this.writeItems(tenantId, conversationId, items, bodies, end - items.length, head.expiresAt);
     return true;
   }
@@ -149,9 +158,19 @@ export class DynamoDbConversationStore implements ConversationStore {
     const at = await this.positionOf(tenantId, conversationId, itemId);
     if (at === undefined) return false;
     const doc = await this.docFor(tenantId);
-    await doc.send(new DeleteCommand({ TableName: this.table, Key: this.itemKey(tenantId, conversationId, at) }));
-    await doc.send(new DeleteCommand({ TableName: this.table, Key: this.idKey(tenantId, conversationId, itemId) }));
-    return true;
+    try {
+      // Both or neither; the pointer's condition: a concurrent delete of the same item answers false.
+      await sendTransaction(doc, new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: this.table, Key: this.idKey(tenantId, conversationId, itemId), ConditionExpression: 'pos = :pos', ExpressionAttributeValues: { ':pos': at } } },
+          { Delete: { TableName: this.table, Key: this.itemKey(tenantId, conversationId, at) } },
+        ],
+      }));
+      return true;
+    } catch (e) {
+      if (cancelledFor(e, 'ConditionalCheckFailed') !== undefined) return false;
+      throw e;
+    }
   }
 
   /** The item's position, or undefined when the conversation holds no item with that id. */
@@ -178,20 +197,70 @@ export class DynamoDbConversationStore implements ConversationStore {
     return out;
   }
 
-  /** Each item at its position (from `first`), and its id's pointer. */
-  private async writeItems(tenantId: string, conversationId: string, items: ConversationItem[], bodies: Buffer[], first: number, expiresAt: number): Promise<void> {
+  /**
+   * Each item at its position (from `first`) with its id's pointer, in transactions of up to
+   * TRANSACTION_ACTIONS actions and TRANSACTION_BYTES (`head`, a new conversation's, in the first).
+   * When one is refused or fails, the ones before it are undone (best effort: what a failed undo
+   * leaves is whole items with their pointers).
+   * @throws DuplicateConversationItemError when a pointer exists (an id the conversation holds), nothing of this call kept
+   */
+  private async writeItems(tenantId: string, conversationId: string, items: ConversationItem[], bodies: Buffer[], first: number, expiresAt: number, head?: TransactItem): Promise<void> {
     const doc = await this.docFor(tenantId);
-    await inBatches(items.map((item, i) => ({ item, i })), async ({ item, i }) => {
-      await doc.send(new PutCommand({ TableName: this.table, Item: { ...this.itemKey(tenantId, conversationId, first + i), itemId: item.id, body: bodies[i], expiresAt } }));
-      await doc.send(new PutCommand({ TableName: this.table, Item: { ...this.idKey(tenantId, conversationId, item.id), pos: first + i, expiresAt } }));
+    const chunks: Array<{ actions: TransactItem[]; from: number; to: number }> = [];
+    let chunk = { actions: head ? [head] : [], from: 0, to: 0, bytes: 0 };
+    items.forEach((item, i) => {
+      const bytes = bodies[i]!.length + ITEM_OVERHEAD_BYTES;
+      if (chunk.to > chunk.from && (chunk.actions.length + 2 > TRANSACTION_ACTIONS || chunk.bytes + bytes > TRANSACTION_BYTES)) {
+        chunks.push(chunk);
+        chunk = { actions: [], from: i, to: i, bytes: 0 };
+      }
+      chunk.actions.push(
+        { Put: { TableName: this.table, Item: { ...this.itemKey(tenantId, conversationId, first + i), itemId: item.id, body: bodies[i], expiresAt } } },
+        { Put: { TableName: this.table, Item: { ...this.idKey(tenantId, conversationId, item.id), pos: first + i, expiresAt }, ConditionExpression: 'attribute_not_exists(responseId)' } },
+      );
+      chunk.to = i + 1;
+      chunk.bytes += bytes;
     });
+    if (chunk.actions.length > 0) chunks.push(chunk);
+    for (const [n, c] of chunks.entries()) {
+      try {
+        await sendTransaction(doc, new TransactWriteCommand({ TransactItems: c.actions }));
+      } catch (e) {
+        await this.undo(tenantId, conversationId, items, first, chunks.slice(0, n));
+        const refused = cancelledFor(e, 'ConditionalCheckFailed');
+        // The actions are [head?] then item, pointer per item: an odd offset (after the head) is a pointer.
+        const offset = refused === undefined ? undefined : refused - (n === 0 && head ? 1 : 0);
+        if (offset !== undefined && offset >= 0 && offset % 2 === 1) {
+          const index = c.from + (offset - 1) / 2;
+          throw new DuplicateConversationItemError(index, items[index]!.id);
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Deletes what these transactions of writeItems wrote (each pointer only while it is still this call's position). */
+  private async undo(tenantId: string, conversationId: string, items: ConversationItem[], first: number, done: Array<{ from: number; to: number }>): Promise<void> {
+    const doc = await this.docFor(tenantId);
+    for (const c of done) {
+      for (let i = c.from; i < c.to; i++) {
+        await sendTransaction(doc, new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.table, Key: this.idKey(tenantId, conversationId, items[i]!.id), ConditionExpression: 'pos = :pos', ExpressionAttributeValues: { ':pos': first + i } } },
+            { Delete: { TableName: this.table, Key: this.itemKey(tenantId, conversationId, first + i) } },
+          ],
+        })).catch(() => undefined);
+      }
+    }
   }
 }
 
 const nowS = () => Math.floor(Date.now() / 1000);
 const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
 
-/** `f` over `xs`, PARALLEL at a time. */
-async function inBatches<T>(xs: T[], f: (x: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < xs.length; i += PARALLEL) await Promise.all(xs.slice(i, i + PARALLEL).map(f));
+/** The index of the first action a cancelled transaction names with `code`, or undefined (another error, another reason). */
+function cancelledFor(e: unknown, code: string): number | undefined {
+  if (!(e instanceof TransactionCanceledException) && (e as Error).name !== 'TransactionCanceledException') return undefined;
+  const at = ((e as TransactionCanceledException).CancellationReasons ?? []).findIndex((r) => r.Code === code);
+  return at < 0 ? undefined : at;
 }
