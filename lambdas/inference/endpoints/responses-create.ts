@@ -16,7 +16,7 @@ import { ResponsesRequest, type ResponsesRequestBody } from '../responses/reques
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
 import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
-import type { ConversationItem, ConversationStore } from '../stores/conversation-store.js';
+import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore } from '../stores/conversation-store.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 
 const DAY_S = 86_400;
@@ -95,6 +95,8 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     conversationItems = conversations && (await conversations.get(r.caller.tenantId, conversationId)) ? await conversations.all(r.caller.tenantId, conversationId) : undefined;
     if (!conversationItems) throw conversationNotFound(r.caller.tenantId, conversationId, 'conversation');
     checkItemsNotInConversation(sent, conversationItems, conversationId);
+    // An input item the conversation could not keep is refused before any token is spent (it would be answered, then left out).
+    await writing(async () => encodeItemsWithinLimit(items), 'input');
   }
   // The conversation's items come before the input, as a chained response's conversation does; an error
   // about one of their messages (a guardrail's, the upstream's) names `conversation` and the item's id.
@@ -115,9 +117,10 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     // The conversation as the model saw it (guarded), without the tenant's system prompt and the instructions.
     const conversation = () => x.body.messages.slice((r.policy.gateway.systemPrompt ? 1 : 0) + translated.leading);
     const keep = async (answered: Response): Promise<Response> => {
-      const response = storing ? await storing(answered, items, [...conversation(), ...itemsToMessages(answered.output as unknown as InputItem[], 'output')]) : answered;
-      if (conversationId !== undefined) await addToConversation(conversations!, r, conversationId, [...items, ...(response.output as unknown as ConversationItem[])]);
-      return response;
+      // The turn goes into the conversation first: a Response whose items it could not take does not name it (conversation: null), stored or answered.
+      const inConversation = conversationId === undefined || (await addToConversation(conversations!, r, conversationId, [...items, ...(answered.output as unknown as ConversationItem[])]));
+      const response = inConversation ? answered : ({ ...answered, conversation: null } as Response);
+      return storing ? await storing(response, items, [...conversation(), ...itemsToMessages(response.output as unknown as InputItem[], 'output')]) : response;
     };
     if (!stream) {
       const answer = await completeChat(x, r.audit.requestId);
@@ -196,16 +199,19 @@ export function previousResponseNotFound(tenantId: string, responseId: string): 
  * its input items and output items go into the conversation, as at OpenAI, whatever `store` says
  * (`store` is about the Response object; the conversation is the state the caller asked to keep).
  * The answer is paid for: when they cannot be added (the conversation was deleted meanwhile, an item
- * is too large to keep) it is still answered, and the audit record's outcome says so.
+ * is too large to keep, an item id added by a concurrent call) it is still answered, with
+ * `conversation: null` (OpenAI's `Response.conversation`: the conversation the response's items
+ * were added to; none were), and the audit record's outcome is `conversation_not_updated`.
+ * @returns whether the items were added
  */
-async function addToConversation(conversations: ConversationStore, r: PipelineRequest, conversationId: string, items: ConversationItem[]): Promise<void> {
+async function addToConversation(conversations: ConversationStore, r: PipelineRequest, conversationId: string, items: ConversationItem[]): Promise<boolean> {
   try {
-    const added = await writing(() => conversations.append(r.caller.tenantId, conversationId, items), 'input');
-    if (!added) r.audit.outcome = 'conversation_not_updated';
+    if (await writing(() => conversations.append(r.caller.tenantId, conversationId, items), 'input')) return true;
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
-    r.audit.outcome = 'conversation_not_updated';
   }
+  r.audit.outcome = 'conversation_not_updated';
+  return false;
 }
 
 /**

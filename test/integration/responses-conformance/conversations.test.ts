@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,7 +7,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DynamoDbConversationStore } from '../../../lambdas/inference/stores/dynamodb-conversation-store.js';
-import type { ConversationStore } from '../../../lambdas/inference/stores/conversation-store.js';
+import type { ConversationItem, ConversationStore } from '../../../lambdas/inference/stores/conversation-store.js';
+import { MemoryConversationStore } from '../../../lambdas/inference/stores/memory-conversation-store.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -180,6 +182,17 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
     expect(all.map((i) => i.type)).toEqual(['message', 'message', 'message', 'message', 'function_call', 'function_call_output', 'message']);
   });
 
+  it('an input item too large for the conversation to keep is a 400 naming it, before anything reaches the upstream', async () => {
+    const conv = await acme.conversations.create({});
+    const before = chatRequests().length;
+    const big = randomBytes(400 * 1024).toString('base64'); // ~550 KB of text that compresses to ~410 KB: over the 390 KiB an item may take
+    const e = await failure(acme.responses.create({ model: MODEL, conversation: conv.id, input: [{ type: 'message', role: 'user', content: 'Hi' }, { type: 'message', role: 'user', content: big }] } as never));
+    expect(e.status).toBe(400);
+    expect(e.error).toMatchObject({ param: 'input[1]', code: 'item_too_large' });
+    expect(chatRequests().length).toBe(before);
+    expect((await acme.conversations.items.list(conv.id)).data).toEqual([]);
+  });
+
   it("conversation with previous_response_id is OpenAI's 400; an unknown or another tenant's conversation a 404 naming conversation; nothing reaches the upstream", async () => {
     const theirs = await globex.conversations.create({ items: [{ type: 'message', role: 'user', content: 'Our secret plan.' }], metadata: { owner: 'globex' } });
     const before = chatRequests().length;
@@ -248,6 +261,45 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
     // the second run sent the conversation's items before its input
     const messages = chatRequests().at(-1)!.messages;
     expect(messages.map((m: any) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+  });
+});
+
+/** A store on which the conversation is deleted between the answer and the write of its turn, as a concurrent DELETE would. */
+class DeletedMeanwhile extends MemoryConversationStore {
+  override async append(tenantId: string, conversationId: string, items: ConversationItem[]): Promise<boolean> {
+    await this.delete(tenantId, conversationId);
+    return super.append(tenantId, conversationId, items);
+  }
+}
+
+describe('conversation_not_updated: answered, but the turn could not be added to the conversation', () => {
+  let gw: Awaited<ReturnType<typeof serveGateway>>;
+  let acme: OpenAI;
+  beforeAll(async () => {
+    gw = await serveGateway(conformanceConfig(), upstream.url, TENANTS, { conversations: new DeletedMeanwhile() });
+    acme = nodeClient(gw.url, await gw.token('acme'));
+  });
+  afterAll(async () => gw?.stop());
+
+  it.each([false, true])('the answer is served (streamed %s) with conversation: null, stored so, and audited as conversation_not_updated', async (streamed) => {
+    const conv = await acme.conversations.create({ items: [{ type: 'message', role: 'user', content: 'Hello.' }] });
+    const params = { model: MODEL, conversation: conv.id, input: 'Still there?' };
+    let response: any;
+    let completed: any;
+    if (!streamed) response = await acme.responses.create(params as never);
+    else {
+      const stream = acme.responses.stream(params as never);
+      for await (const event of stream) if (event.type === 'response.completed') completed = event.response;
+      response = await stream.finalResponse();
+      expect(completed.conversation).toBeNull();
+    }
+    // answered in full, but it does not claim a conversation that does not hold it
+    expect(response).toMatchObject({ status: 'completed', output_text: expect.stringContaining('Still there?'), conversation: null });
+    expect((await acme.responses.retrieve(response.id) as any).conversation).toBeNull();
+    expect((await failure(acme.conversations.retrieve(conv.id))).status).toBe(404);
+    await gw.settled();
+    const record = gw.audit.records.find((r) => r.action === 'response.create' && r.detail?.responseId === response.id);
+    expect(record).toMatchObject({ status: 200, outcome: 'conversation_not_updated', detail: { conversationId: conv.id } });
   });
 });
 
