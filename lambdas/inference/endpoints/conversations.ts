@@ -79,19 +79,13 @@ export function checkConversationsAllowed(r: PipelineRequest, param: string | nu
  * @throws GatewayError 400 naming `items[i]…`
  */
 export function conversationItemsOf(raw: unknown[], base: string): ConversationItem[] {
-  try {
-    const items = inputItemsOf(raw as Array<Record<string, unknown>>);
-    items.forEach((item, i) => {
-      if (item.type === 'item_reference') throw invalid(`${base}[${i}]: an item_reference cannot be added to a conversation; add the item itself`, `${base}[${i}].type`, 'unsupported_parameter');
-    });
-    checkKeepableItemIds(items, 'input');
-    itemsToMessages(items, base);
-    return items;
-  } catch (e) {
-    // inputItemsOf names `input[i]`; here the field is `items`.
-    if (e instanceof GatewayError && e.param?.startsWith('input[')) throw new GatewayError(e.status, e.message.replaceAll('input[', `${base}[`), e.type, e.code, e.param.replace(/^input/, base));
-    throw e;
-  }
+  const items = inputItemsOf(raw as Array<Record<string, unknown>>, base);
+  items.forEach((item, i) => {
+    if (item.type === 'item_reference') throw invalid(`${base}[${i}]: an item_reference cannot be added to a conversation; add the item itself`, `${base}[${i}].type`, 'unsupported_parameter');
+  });
+  checkKeepableItemIds(items, base);
+  itemsToMessages(items, base); // its 400s name `<base>[i]…`
+  return items;
 }
 
 /**

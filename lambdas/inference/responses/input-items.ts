@@ -13,13 +13,14 @@ const PREFIX: Record<string, 'msg' | 'fc' | 'fco'> = { message: 'msg', function_
  * without `type` is a message (`EasyInputMessage`); each item keeps its id or gets one
  * (`msg_…`, `fc_…`, `fco_…`) and is `completed`. Nothing else changes.
  * @param input the request's `input` (absent: no items)
- * @throws GatewayError 400 naming `input[i]` when an item is not an object
+ * @param base the request field the items came in, for the 400s (`items` on /v1/conversations) @default 'input'
+ * @throws GatewayError 400 naming `<base>[i]` when an item is not an object
  */
-export function inputItemsOf(input: string | Array<Record<string, unknown>> | null | undefined): InputItem[] {
+export function inputItemsOf(input: string | Array<Record<string, unknown>> | null | undefined, base = 'input'): InputItem[] {
   if (input == null) return [];
   if (typeof input === 'string') return [{ id: newId('msg'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }];
   return input.map((raw, i) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`input[${i}] must be an object (a message, function_call, function_call_output, …)`, `input[${i}]`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`${base}[${i}] must be an object (a message, function_call, function_call_output, …)`, `${base}[${i}]`);
     const type = typeof raw.type === 'string' ? raw.type : 'message';
     const item: Record<string, unknown> = { ...raw, type };
     if (type === 'message' && typeof raw.content === 'string') item.content = [{ type: raw.role === 'assistant' ? 'output_text' : 'input_text', text: raw.content, ...(raw.role === 'assistant' ? { annotations: [] } : {}) }];

@@ -142,12 +142,16 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
       [() => acme.conversations.update(conv.id, { metadata: { k: 'v'.repeat(513) } }), 'metadata'],
       [() => acme.conversations.create({ items: Array.from({ length: 21 }, () => ({ type: 'message' as const, role: 'user' as const, content: 'x' })) }), 'items'],
       [() => acme.conversations.items.create(conv.id, { items: [{ type: 'mcp_call' } as never] }), 'items[0].type'],
+      // an item that is not an object, and one /v1/responses could not read later: named under items, not input
+      [() => acme.conversations.items.create(conv.id, { items: [{ type: 'message', role: 'user', content: 'ok' }, 'hello' as never] }), 'items[1]'],
+      [() => acme.conversations.create({ items: [{ type: 'message', role: 'user', content: [{ type: 'input_text' }] } as never] }), 'items[0].content[0].text'],
     ];
     for (const [call, param] of cases) {
       const e = await failure(call());
       expect(e.status, param).toBe(400);
       // metadata's param names the key (`metadata.k`), as the Responses API's metadata does
       expect((e.error as any).param === param || (e.error as any).param.startsWith(`${param}.`), `${param}: ${(e.error as any).param}`).toBe(true);
+      expect((e.error as any).message, param).not.toContain('input[');
     }
     expect((await failure(acme.conversations.retrieve('conv_nowhere'))).status).toBe(404);
   });
