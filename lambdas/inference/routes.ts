@@ -77,14 +77,12 @@ export interface UnservedApi {
   readonly name: string;
   /** Whether `name` is plural (`vector stores … are not served`). @default false */
   readonly plural?: boolean;
-  /** What to do instead, its own clause after the sentence. @default - none */
-  readonly hint?: string;
 }
 
 /**
  * OpenAI API families the `openai` SDKs call that the gateway does not serve, by the first path
  * segment under `/v1`, each with what the SDKs call it: a 404 names the family, not only the path,
- * in a sentence `<name> is/are not served by this gateway[; <hint>]` (unservedRouteMessage).
+ * in a sentence `<name> is/are not served by this gateway` (unservedRouteMessage).
  */
 export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
   batches: { name: 'the Batch API (client.batches)' },
@@ -103,8 +101,8 @@ export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
   organization: { name: "OpenAI's administration API (client.admin)" },
 };
 
-/** `<name> is/are not served by this gateway[; <hint>]`: the sentence a 404 says of an unserved API family. */
-const unservedSentence = ({ name, plural, hint }: UnservedApi) => `${name} ${plural ? 'are' : 'is'} not served by this gateway${hint ? `; ${hint}` : ''}`;
+/** `<name> is/are not served by this gateway`: the sentence a 404 says of an unserved API family. */
+const unservedSentence = ({ name, plural }: UnservedApi) => `${name} ${plural ? 'are' : 'is'} not served by this gateway`;
 
 /**
  * The path a route serves up to its first parameter: the literal characters of its pattern after
@@ -155,7 +153,7 @@ const servedHere = (fineTuning: boolean) => (fineTuning ? SERVED_LIST.fineTuning
  * - a stored chat completion (`/v1/chat/completions/{id}...`: `client.chat.completions.retrieve`,
  *   `update`, `delete`, `messages.list`): the gateway stores none (`store: true` is refused);
  * - an OpenAI API family the gateway does not serve (UNSERVED_APIS): named as the SDKs call it, in a
- *   sentence `<name> is/are not served by this gateway`, then what to do instead where there is a hint.
+ *   sentence `<name> is/are not served by this gateway`.
  * Every other path: what the gateway serves (as API Gateway's own 404 lists it on the deployed path).
  * @param method the request's method
  * @param path the path without its trailing slash, as the caller sent it (at most 200 characters quoted)
