@@ -20,7 +20,7 @@ import {
 } from './serve-setup.js';
 import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
-const stateDirOption = ['--state-dir <dir>', 'dev keys and the local audit log', '.tessera'] as const;
+const stateDirOption = ['--state-dir <dir>', "serve's state: dev key, API keys, audit log, stored responses and conversations (kept across restarts)", '.tessera'] as const;
 
 function config(file?: string) {
   return loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? file : undefined)));
