@@ -6,18 +6,14 @@ import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { DynamoDbConversationStore } from '../../../lambdas/inference/stores/dynamodb-conversation-store.js';
-import type { ConversationItem, ConversationStore } from '../../../lambdas/inference/stores/conversation-store.js';
+import type { ConversationItem } from '../../../lambdas/inference/stores/conversation-store.js';
 import { MemoryConversationStore } from '../../../lambdas/inference/stores/memory-conversation-store.js';
-import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
-import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { plainTenant } from '../gateway-conformance/setup.js';
-import { createResponsesTable } from '../support/gateway-tables.js';
-import { startMoto, type MotoServer, pointSdkAtMoto } from '../support/moto-server.js';
+import { conversationHarness, failure } from './conversation-harness.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -34,29 +30,11 @@ const TENANTS: TenantRecord[] = [plainTenant('acme'), plainTenant('globex'), pla
 const MODEL = 'openai-compatible/default';
 const TOOLS = [{ type: 'function' as const, name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true }];
 
-let moto: MotoServer;
-let upstream: FakeUpstream;
-beforeAll(async () => {
-  [upstream, moto] = await Promise.all([new FakeUpstream().start(), startMoto({ serial: true })]);
-  pointSdkAtMoto(moto);
-  await createResponsesTable('tessera-conv-responses');
-});
-afterAll(async () => {
-  await upstream?.stop();
-  await moto?.stop();
-});
+const { env, stores: STORES, chatRequests } = conversationHarness('tessera-conv-responses');
 beforeEach(() => {
-  upstream.reset();
-  upstream.callTools = false;
+  env.upstream.reset();
+  env.upstream.callTools = false;
 });
-
-const STORES: Array<{ name: string; make: () => ConversationStore | undefined }> = [
-  { name: "tessera serve's default store (files under its state dir)", make: () => undefined },
-  { name: 'DynamoDB store on the responses table (moto)', make: () => new DynamoDbConversationStore('tessera-conv-responses', unscopedDocumentClient()) },
-];
-
-const failure = async (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
-const chatRequests = () => upstream.requests.filter((r) => Array.isArray(r.messages));
 
 describe.each(STORES)('conversations: $name', ({ name, make }) => {
   let gw: Awaited<ReturnType<typeof serveGateway>>;
@@ -65,7 +43,7 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
   let tokens: Record<string, string>;
   beforeAll(async () => {
     const store = make();
-    gw = await serveGateway(conformanceConfig(), upstream.url, TENANTS, store ? { conversations: store } : {});
+    gw = await serveGateway(conformanceConfig(), env.upstream.url, TENANTS, store ? { conversations: store } : {});
     tokens = Object.fromEntries(await Promise.all(TENANTS.map(async (t) => [t.tenantId, await gw.token(t.tenantId)] as const)));
     acme = nodeClient(gw.url, tokens.acme);
     globex = nodeClient(gw.url, tokens.globex);
@@ -119,7 +97,7 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
   if (name.startsWith("tessera serve's default")) it('kept across a restart of serve on the same state dir, as stored responses are', async () => {
     const conv = await acme.conversations.create({ metadata: { kept: 'yes' }, items: [{ type: 'message', role: 'user', content: 'Remember me.' }] });
     await acme.responses.create({ model: MODEL, conversation: conv.id, input: 'And this.' });
-    const again = await serveGateway(conformanceConfig(), upstream.url, TENANTS, { stateDir: gw.stateDir });
+    const again = await serveGateway(conformanceConfig(), env.upstream.url, TENANTS, { stateDir: gw.stateDir });
     try {
       const client = nodeClient(again.url, await again.token('acme'));
       expect(await client.conversations.retrieve(conv.id)).toEqual(conv);
@@ -174,7 +152,7 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
     expect(items[2].id).toBe(first.output[0].id);
 
     // a tool loop: the call, then its output in the next turn, each added
-    upstream.callTools = true;
+    env.upstream.callTools = true;
     const call = await answer({ input: 'Weather in Oslo?', tools: TOOLS });
     const fc = call.output.find((o: any) => o.type === 'function_call');
     expect(fc).toBeDefined();
@@ -253,7 +231,7 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
   });
 
   it("the Python Agents SDK's OpenAIConversationsSession: two runs, a tool loop, the history from the conversation", async () => {
-    upstream.callTools = true;
+    env.upstream.callTools = true;
     const dir = tempDir('tessera-conv-agents-');
     const script = join(dir, 'session.py');
     writeFileSync(script, AGENTS_SCRIPT);
@@ -281,7 +259,7 @@ describe('conversation_not_updated: answered, but the turn could not be added to
   let gw: Awaited<ReturnType<typeof serveGateway>>;
   let acme: OpenAI;
   beforeAll(async () => {
-    gw = await serveGateway(conformanceConfig(), upstream.url, TENANTS, { conversations: new DeletedMeanwhile() });
+    gw = await serveGateway(conformanceConfig(), env.upstream.url, TENANTS, { conversations: new DeletedMeanwhile() });
     acme = nodeClient(gw.url, await gw.token('acme'));
   });
   afterAll(async () => gw?.stop());
