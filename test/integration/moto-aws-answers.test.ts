@@ -1,4 +1,4 @@
-import { AccountClient, EnableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
+import { AccountClient, DisableRegionCommand, EnableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
 import {
   AccountAlreadyClosedException, CloseAccountCommand, CreateAccountCommand, CreateOrganizationCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand,
   EnableAWSServiceAccessCommand, ListAccountsCommand,
@@ -142,6 +142,25 @@ describe('Account Management EnableRegion and GetRegionOptStatus, which moto doe
     // moto's own code (patches off) has no route for it
     await expect(new AccountClient(config(servers.own.endpoint)).send(new GetRegionOptStatusCommand({ AccountId: MEMBER, RegionName: 'me-central-1' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   }, 60_000);
+
+  it('DisableRegion makes an ENABLED opt-in region DISABLING for two polls, then DISABLED; refuses a default region (ValidationException) and one being enabled (ConflictException)', async () => {
+    const moto = await startMoto();
+    try {
+      const [member] = await organization(moto.endpoint, true);
+      const account = new AccountClient(config(moto.endpoint));
+      const status = async () => (await account.send(new GetRegionOptStatusCommand({ AccountId: member, RegionName: 'me-central-1' }))).RegionOptStatus;
+      await account.send(new EnableRegionCommand({ AccountId: member, RegionName: 'me-central-1' }));
+      await expect(account.send(new DisableRegionCommand({ AccountId: member, RegionName: 'me-central-1' }))).rejects.toMatchObject({ name: 'ConflictException' });
+      expect([await status(), await status(), await status()]).toEqual(['ENABLING', 'ENABLING', 'ENABLED']);
+      await account.send(new DisableRegionCommand({ AccountId: member, RegionName: 'me-central-1' }));
+      // being disabled: EnableRegion answers ConflictException (API Reference, EnableRegion, Errors)
+      await expect(account.send(new EnableRegionCommand({ AccountId: member, RegionName: 'me-central-1' }))).rejects.toMatchObject({ name: 'ConflictException' });
+      expect([await status(), await status(), await status()]).toEqual(['DISABLING', 'DISABLING', 'DISABLED']);
+      await expect(account.send(new DisableRegionCommand({ AccountId: member, RegionName: 'us-east-1' }))).rejects.toMatchObject({ name: 'ValidationException' });
+    } finally {
+      await moto.stop();
+    }
+  }, 120_000);
 
   it('refuses a member account\'s region (AccessDeniedException) while the organization has not enabled trusted access for account.amazonaws.com, as AWS does', async () => {
     // A server of its own: the first test's organization has trusted access.

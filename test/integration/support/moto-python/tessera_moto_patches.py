@@ -743,7 +743,7 @@ ENABLING_POLLS = 2  # answer_account_regions: GetRegionOptStatus answers ENABLIN
 
 
 def answer_account_regions() -> None:
-    """The Account Management API's EnableRegion and GetRegionOptStatus (AWS Account Management API
+    """The Account Management API's EnableRegion, DisableRegion and GetRegionOptStatus (AWS Account Management API
     Reference: EnableRegion, GetRegionOptStatus, RegionOptStatus), which moto 5.2.5 does not implement
     (moto/account has the alternate contacts only: the request reaches no route and moto answers 404).
     The lifecycle's *Enable regions* (lambdas/lifecycle/enable-regions.ts) calls both for each account
@@ -754,7 +754,9 @@ def answer_account_regions() -> None:
     account; EnableRegion of a DISABLED region makes it ENABLING, and GetRegionOptStatus answers
     ENABLING for `MOTO_ACCOUNT_ENABLING_POLLS` calls (read per request; default `ENABLING_POLLS`, 2;
     AWS takes minutes to hours, moto has no clock), then ENABLED; EnableRegion of a region ENABLING
-    or enabled changes nothing; a region name that is not a region answers ValidationException. With an
+    or enabled changes nothing; DisableRegion of an ENABLED region makes it DISABLING for as many polls, then
+    DISABLED (the tests' way to disable a tenant account's region, as someone might in AWS); a region name that is not a
+    region answers ValidationException. With an
     `AccountId`, as AWS: AccessDeniedException unless the caller is the management account of an
     organization the account is a member of and the organization enabled trusted access for
     account.amazonaws.com (organizations_context).
@@ -770,6 +772,7 @@ def answer_account_regions() -> None:
 
     urls.url_paths["{0}/enableRegion$"] = AccountResponse.dispatch
     urls.url_paths["{0}/getRegionOptStatus$"] = AccountResponse.dispatch
+    urls.url_paths["{0}/disableRegion$"] = AccountResponse.dispatch
 
     def regions_of(self: AccountBackend) -> dict:
         if not hasattr(self, "_region_opt"):
@@ -812,17 +815,32 @@ def answer_account_regions() -> None:
             entry[0], entry[1] = "ENABLING", int(os.environ.get("MOTO_ACCOUNT_ENABLING_POLLS") or ENABLING_POLLS)
         return 200, {}, ""
 
+    def disable_region(self: AccountResponse) -> Any:
+        # DisableRegion (API Reference): a default region cannot be disabled (ValidationException); one being enabled
+        # answers ConflictException, as EnableRegion of one being disabled does; an ENABLED region becomes DISABLING, then
+        # DISABLED after as many GetRegionOptStatus calls as an enabling takes; a DISABLED or DISABLING one is left as it is.
+        backend, region = target(self, "DisableRegion")
+        entry = status_of(backend, region)
+        if entry[0] == "ENABLED_BY_DEFAULT":
+            raise JsonRESTError("ValidationException", f"Region {region} is enabled by default and cannot be disabled")
+        if entry[0] == "ENABLING":
+            raise JsonRESTError("ConflictException", f"Region {region} is being enabled")
+        if entry[0] == "ENABLED":
+            entry[0], entry[1] = "DISABLING", int(os.environ.get("MOTO_ACCOUNT_ENABLING_POLLS") or ENABLING_POLLS)
+        return 200, {}, ""
+
     def get_region_opt_status(self: AccountResponse) -> Any:
         backend, region = target(self, "GetRegionOptStatus")
         entry = status_of(backend, region)
         answer = entry[0]
-        if entry[0] == "ENABLING":
+        if entry[0] in ("ENABLING", "DISABLING"):
             if entry[1] <= 0:
-                entry[0] = answer = "ENABLED"
+                entry[0] = answer = "ENABLED" if entry[0] == "ENABLING" else "DISABLED"
             entry[1] -= 1
         return 200, {}, json.dumps({"RegionName": region, "RegionOptStatus": answer})
 
     AccountResponse.enable_region = enable_region
+    AccountResponse.disable_region = disable_region
     AccountResponse.get_region_opt_status = get_region_opt_status
 
 
