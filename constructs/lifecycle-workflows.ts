@@ -497,7 +497,10 @@ export class LifecycleWorkflows extends Construct {
     const scheduleKey = this.task(s, 'Schedule key deletion', 'schedule-key-deletion', '$.key');
     const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement', undefined, { waitWhileBusy: true });
     const finish = this.task(s, 'Finish offboarding', 'finish-offboarding', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
-    this.catchAll([begin, revokeIdentities, revokeKey, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
+    // A tenant account's opt-in region (home, recorded DR) someone disabled since the onboarding: enabled again before the
+    // first call into the account, after the keys and users stop (whose revocation must not wait for a region: up to hours).
+    const regions = this.enableRegions(s, '', '$.offboarding.optInRegions', retireFineTuning, { 'offboarding.$': '$.offboarding' });
+    this.catchAll([begin, revokeIdentities, revokeKey, ...regions.tasks, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
@@ -513,7 +516,7 @@ export class LifecycleWorkflows extends Construct {
     // `export`, `snapshot` and `fineTuning` start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
       parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {}, fineTuning: {} },
-    }).next(begin).next(revokeIdentities).next(revokeKey).next(retireFineTuning);
+    }).next(begin).next(revokeIdentities).next(revokeKey).next(regions.entry);
   }
 
   private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }, props: LifecycleWorkflowsProps): sfn.IChainable {

@@ -1,3 +1,5 @@
+import { tenantOptInRegions } from '../../lib/config/region-opt-in.js';
+import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { acquireLease } from './lease.js';
 import type { LifecycleState } from './state.js';
@@ -7,9 +9,15 @@ import type { LifecycleState } from './state.js';
  * conditional write: the gateway stops serving the tenant at once (it serves ACTIVE and UPDATING
  * only). Refused (nothing written) while another operation runs or once the tenant is OFFBOARDED.
  * An offboarding that stopped earlier left the tenant OFFBOARDING: this resumes it.
+ * `optInRegions`: the opt-in regions of the tenant's own account that hold its resources (tenantOptInRegions: the home
+ * region, the recorded DR region), present only when there is one and the account is not yet queued for closure
+ * (`accountClosure`: *Retire account* ran, nothing calls into its regions any more): *Enable regions* then runs after
+ * *Revoke usage key* and before the first call into the account (*Retire fine-tuned models*), enabling again a region
+ * someone disabled in the account since the onboarding, whose resources are unreachable until it is.
  */
 export const handler = lifecycleHandler('Begin offboarding', async (state: LifecycleState) => {
   const record = await acquireLease(state.request.tenantId, { kind: 'offboard', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin offboarding' });
   const previousStatus = record.lease?.previousStatus ?? record.status;
-  return { previousStatus, isolation: record.isolation, hasStack: Boolean(record.stackName), accountId: record.accountId };
+  const optInRegions = record.accountClosure ? [] : tenantOptInRegions(platformConfig().homeRegion, record);
+  return { previousStatus, isolation: record.isolation, hasStack: Boolean(record.stackName), accountId: record.accountId, ...(optInRegions.length > 0 ? { optInRegions } : {}) };
 }, { trackStep: false });

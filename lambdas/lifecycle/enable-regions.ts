@@ -1,5 +1,5 @@
 import { EnableRegionCommand, GetRegionOptStatusCommand, type AccountClient } from '@aws-sdk/client-account';
-import { tierOptInRegions } from '../../lib/config/region-opt-in.js';
+import { tenantOptInRegions, tierOptInRegions } from '../../lib/config/region-opt-in.js';
 import { lifecycleRoleName } from '../../lib/lifecycle-handlers.js';
 import { ENV, platformConfig, tierConfig } from '../shared/environment.js';
 import { RegionOptInFailedError } from '../shared/errors.js';
@@ -125,12 +125,16 @@ async function call<T>(send: () => Promise<T>, action: string, accountId: string
  * *Enable regions* / *Check regions* (stateName): the onboarding's step after the account exists and before *Verify provisioning
  * access*, and a change's after *Begin change* — only for a tier with `isolation: account` that needs an opt-in region
  * (validate-request.ts and begin-change.ts set `optInRegions`; without it the state machine skips the step, no call made).
- * The tier's regions are derived from the config here, not taken from the payload.
+ * The tier's regions are derived from the config here, not taken from the payload. In the offboarding (`offboarding`, Begin
+ * offboarding's answer, set only there: it sets `optInRegions`), after *Revoke usage key* and before the first call into the
+ * tenant's account: the regions that hold the tenant's resources as its record says (tenantOptInRegions: the home region,
+ * the recorded DR region), enabled again if someone disabled one since the onboarding (a disabled region's resources are
+ * unreachable: its export, snapshot, stack deletion, key deletion would fail with an authentication error naming nothing).
  */
-export const handler = lifecycleHandler('Enable regions', async (state: LifecycleState & { regions?: Pick<RegionOptInProgress, 'since'> }): Promise<RegionOptInProgress> => {
+export const handler = lifecycleHandler('Enable regions', async (state: LifecycleState & { regions?: Pick<RegionOptInProgress, 'since'>; offboarding?: object }): Promise<RegionOptInProgress> => {
   const record = await requireTenant(state.request.tenantId);
   const tierName = state.change?.tier ?? state.request.tier ?? record.tier;
-  const regions = tierOptInRegions(platformConfig().homeRegion, tierConfig(tierName));
+  const regions = state.offboarding ? tenantOptInRegions(platformConfig().homeRegion, record) : tierOptInRegions(platformConfig().homeRegion, tierConfig(tierName));
   if (!record.accountId) throw new RegionOptInFailedError(`tenant ${record.tenantId} has no account recorded: no region of tier ${tierName} (${regions.join(', ') || 'none opt-in'}) can be enabled`);
   if (regions.length === 0) return { state: 'ENABLED', accountId: record.accountId, since: state.regions?.since ?? new Date().toISOString(), regions: [] };
   return enableRegions(await accountClient(), record.accountId, regions, state.regions);

@@ -26,6 +26,24 @@ export function tierOptInRegions(homeRegion: string, tier: TierRegions): string[
 }
 
 /**
+ * The opt-in regions in which a tenant's own account holds its resources, as its record says ({@link isOptInRegion}):
+ * `homeRegion` (the baseline, the tenant stack) and the recorded DR region (`disasterRecovery.region`, the DR stack, also one
+ * kept RETAINED after a move to a tier without DR), each when it is opt-in; only for `isolation: account` (a VPC tenant's
+ * resources are in the workload account, whose regions the platform team keeps enabled). The offboarding enables these
+ * again before its first call into them (*Enable regions*): someone may have disabled one in the tenant's account since the
+ * onboarding, and "the act of disabling a Region will remove all IAM access to any resources that reside in that Region"
+ * (AWS Account Management API Reference, DisableRegion, https://docs.aws.amazon.com/accounts/latest/reference/API_DisableRegion.html;
+ * re-enabling it makes them reachable again: "Enable or disable AWS Regions in your account",
+ * https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
+ * @returns the regions, home region first, without duplicates; empty for a VPC tenant or when none is opt-in
+ */
+export function tenantOptInRegions(homeRegion: string, record: { readonly isolation?: string; readonly disasterRecovery?: { readonly region?: string } }): string[] {
+  if (record.isolation !== 'account') return [];
+  const dr = record.disasterRecovery?.region;
+  return [...new Set([homeRegion, ...(dr ? [dr] : [])])].filter(isOptInRegion);
+}
+
+/**
  * Every opt-in region any account tier of the config needs ({@link tierOptInRegions} over `tiers`), sorted: the regions
  * the lifecycle's `account:EnableRegion` grant is limited to (`account:TargetRegion`), and whether the organization needs
  * trusted access for `account.amazonaws.com` (doctor). Empty for the default config.

@@ -1,4 +1,4 @@
-import { AccountClient, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
+import { AccountClient, DisableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DisableAWSServiceAccessCommand, EnableAWSServiceAccessCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -170,5 +170,85 @@ describe('an account tier with an opt-in DR region', () => {
     const primary = (await new CloudFormationClient({ credentials, region: 'us-east-1' }).send(new DescribeStacksCommand({ StackName: 'tessera-mover' }))).Stacks![0];
     expect(primary.StackStatus).toBe('UPDATE_COMPLETE');
     expect(primary.Outputs).toContainEqual(expect.objectContaining({ OutputKey: 'Tier', OutputValue: 'enterprise' }));
+  }, 600_000);
+
+  /**
+   * AWS answers every call into a region the account has disabled as it answers an unknown credential: "the act of disabling
+   * a Region will remove all IAM access to any resources that reside in that Region" (Account Management API Reference,
+   * DisableRegion). moto serves every region whatever its opt-in status, so this plugin answers as AWS while moto's
+   * GetRegionOptStatus of `accountId`'s `region`, as the calls read it, is not ENABLED: a call into the region fails
+   * UnrecognizedClientException, naming nothing of the cause (any call: only that tenant's account has resources there
+   * while the test runs, and nothing of the platform's own calls into it).
+   */
+  function refuseWhileDisabled(accountId: string, region: string, answers: string[]): () => void {
+    let enabled = false;
+    return registerClientPlugin((client) => {
+      const c = client as unknown as { config: { region: string | (() => Promise<string>) }; middlewareStack: { add(m: unknown, o: object): void } };
+      c.middlewareStack.add((next: (a: { input: Record<string, unknown> }) => Promise<{ output: any }>, context: { clientName?: string; commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+        const at = typeof c.config.region === 'function' ? await c.config.region() : c.config.region;
+        if (context.clientName === 'AccountClient') {
+          const out = await next(args);
+          if (context.commandName === 'GetRegionOptStatusCommand' && args.input.AccountId === accountId && args.input.RegionName === region) {
+            answers.push(out.output.RegionOptStatus);
+            enabled = out.output.RegionOptStatus === 'ENABLED';
+          }
+          return out;
+        }
+        if (at === region && !enabled) {
+          throw Object.assign(new Error('The security token included in the request is invalid.'), { name: 'UnrecognizedClientException', $metadata: { httpStatusCode: 403 } });
+        }
+        return next(args);
+      }, { step: 'initialize', name: 'refuseDisabledRegion', override: true });
+    });
+  }
+
+  it('offboards a tenant whose DR region someone disabled in its account: Enable regions, after the keys are revoked and before the first call into the account, enables it again', async () => {
+    // GIVEN uaeacme (enterprise, DR stack in me-central-1) ACTIVE, and someone disables me-central-1 in its account
+    const account = new AccountClient({ credentials: local.fixture.management, region: 'us-east-1' });
+    await account.send(new DisableRegionCommand({ AccountId: accountId, RegionName: OPT_IN }));
+    const answers: string[] = [];
+    const uninstall = refuseWhileDisabled(accountId, OPT_IN, answers);
+    let offboarded: typeof run;
+    try {
+      // WHEN it is offboarded
+      offboarded = await local.workflows.run('offboard', { request: { tenantId: tenant, requestId: 'req-uaeacme-offboard' } });
+    } finally {
+      uninstall();
+    }
+    // THEN the region is enabled again (DISABLING waited out, then EnableRegion) before any call into the account, after
+    // the usage key's revocation, and the offboarding completes: the DR stack in the region deleted
+    expect(offboarded.error).toBeUndefined();
+    const at = (state: string) => offboarded.states.indexOf(state);
+    expect(at('Opt-in regions?')).toBe(at('Revoke usage key') + 1);
+    expect(at('Enable regions')).toBe(at('Opt-in regions?') + 1);
+    expect(at('Retire fine-tuned models')).toBeGreaterThan(offboarded.states.lastIndexOf('Check regions'));
+    expect(answers[0]).toBe('DISABLING');
+    expect(answers).toContain('DISABLED');
+    expect(answers.at(-1)).toBe('ENABLED');
+    expect((await account.send(new GetRegionOptStatusCommand({ AccountId: accountId, RegionName: OPT_IN }))).RegionOptStatus).toBe('ENABLED');
+    expect(await getTenant(tenant)).toMatchObject({ status: 'OFFBOARDED' });
+  }, 600_000);
+
+  it('fails an offboarding at Enable regions, naming the region and its status, when the region cannot be enabled again (trusted access off), before any call into the account', async () => {
+    // GIVEN denied (enterprise, ACTIVE since the retry above) whose DR region someone disabled, and trusted access for account.amazonaws.com off
+    const deniedAccount = (await getTenant('denied'))!.accountId!;
+    const account = new AccountClient({ credentials: local.fixture.management, region: 'us-east-1' });
+    await account.send(new DisableRegionCommand({ AccountId: deniedAccount, RegionName: OPT_IN }));
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management, region: 'us-east-1' });
+    await orgs.send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    const uninstall = refuseWhileDisabled(deniedAccount, OPT_IN, []);
+    let failed: typeof run;
+    try {
+      failed = await local.workflows.run('offboard', { request: { tenantId: 'denied', requestId: 'req-denied-offboard' } });
+    } finally {
+      uninstall();
+      await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    }
+    // THEN the registry names the step, the region, the account and what to do; nothing in the account was called
+    expect(failed.error?.message).toMatch(/RegionOptInFailed/);
+    expect(failed.states).not.toContain('Retire fine-tuned models');
+    const record = (await getTenant('denied'))!;
+    expect(record).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Enable regions' } });
+    expect(record.failure!.reason).toMatch(new RegExp(`account:GetRegionOptStatus for region ${OPT_IN} in account ${deniedAccount} was denied .*enable-aws-service-access --service-principal account\\.amazonaws\\.com`));
   }, 600_000);
 });
