@@ -30,18 +30,87 @@ export function secondsBetween(from: string | undefined, to: string | number | u
   return Number.isFinite(a) && Number.isFinite(b) ? ` ${Math.max(0, (b - a) / 1000).toFixed(1)} s` : '';
 }
 
+/** A state the watch leaves out once done: a Choice (`…?`), a `Start …` or `… ready` Pass, a `Wait …`. */
+const QUIET = /\?$|^Start |ready$|^Wait /;
+/** The states between two polls of a loop (constructs/lifecycle-workflows.ts: its Wait and its Choice), while DONE or RUNNING. */
+const BETWEEN_POLLS = /\?$|^Wait /;
+
+/** A step as watch prints it: a poll loop's entries of one Task state folded into one, `polls` of them (set when more than one). */
+export interface FoldedStep extends WatchedStep { polls?: number }
+
+/**
+ * Folds each poll loop of `steps` into one step: consecutive entries of the same state (a polling Task: *Check regions*,
+ * *Check blueprint*, *Snapshot database*…) separated only by the loop's Wait and Choice states (BETWEEN_POLLS, DONE or
+ * RUNNING) make one step, named as the state, whose `seconds` is the loop's total (every entry's from the first poll's
+ * start to the last's end, the waits between them included), `polls` the number of entries, and its status, attempts,
+ * error and cause the last entry's (the one that ended the loop). Any other step is a group of one.
+ * A group is `open` while another poll of it may still follow: the execution not `ended`, its last entry DONE, and every
+ * state entered after it one of the loop's Wait and Choice states, at least one (a step the state machine left for a
+ * Wait or Choice may be a loop's first poll; a step with nothing entered after it yet is not held).
+ * @param steps the admin API's steps, in order (lambdas/admin/execution-steps.ts stepsOfHistory)
+ * @param ended the execution is no longer RUNNING @default false
+ * @returns one group per step to print, in order: `entries` the indexes into `steps` of the state's entries, `indexes`
+ *   every index the group covers (the entries and the states between them)
+ */
+export function foldPollLoops(steps: readonly WatchedStep[], ended = false): Array<{ entries: number[]; indexes: number[]; step: FoldedStep; open: boolean }> {
+  const groups: Array<{ entries: number[]; indexes: number[]; step: FoldedStep; open: boolean }> = [];
+  const between = (s: WatchedStep) => BETWEEN_POLLS.test(s.name) && (s.status === 'DONE' || s.status === 'RUNNING');
+  let i = 0;
+  while (i < steps.length) {
+    const first = steps[i];
+    const entries = [i];
+    if (!between(first)) {
+      // The next entry of the same state after nothing but the loop's Wait and Choice states is another poll of it.
+      for (let k = i + 1; k < steps.length && steps[entries.at(-1)!].status === 'DONE'; k++) {
+        if (steps[k].name === first.name) entries.push(k);
+        else if (!between(steps[k])) break;
+      }
+    }
+    const lastAt = entries.at(-1)!;
+    const last = steps[lastAt];
+    const indexes = Array.from({ length: lastAt - i + 1 }, (_, n) => i + n);
+    const rest = steps.slice(lastAt + 1);
+    const open = !ended && !between(first) && last.status === 'DONE' && rest.length > 0 && rest.every(between);
+    const seconds = entries.length === 1 ? first.seconds
+      : indexes.reduce<number | undefined>((sum, n) => (steps[n].seconds === undefined ? sum : (sum ?? 0) + steps[n].seconds!), undefined);
+    groups.push({ entries, indexes, step: entries.length === 1 ? first : { ...last, name: first.name, seconds, polls: entries.length }, open });
+    i = lastAt + 1;
+  }
+  return groups;
+}
+
+/**
+ * Whether the Wait entered at `to` is the same poll loop's as the one entered at `from` (indexes into `steps`): the same
+ * Wait state, and between them only its Wait and Choice states and the entries of one other state (the polled Task).
+ * `tessera tenants watch` says `… wait for regions` once per loop with it, not at each poll.
+ * @returns false when `from` is negative (no Wait said yet)
+ */
+export function samePollLoop(steps: readonly WatchedStep[], from: number, to: number): boolean {
+  if (from < 0 || to < from || steps[from]?.name !== steps[to]?.name) return false;
+  return new Set(steps.slice(from + 1, to).filter((s) => !BETWEEN_POLLS.test(s.name)).map((s) => s.name)).size <= 1;
+}
+
 /**
  * Prints each step not printed yet (`printed`: indexes into `steps`, updated) once it has finished: a line of text (its
  * mark, name, duration, attempts, how it ended with the execution), or with `json` one JSON object per step. Choices,
  * waits and the like are left out once done; one the execution ended in is printed (it is where it stopped).
+ * A poll loop ({@link foldPollLoops}) is one step, printed once when it ended, with its total duration and the number of
+ * polls (`✓ Check regions  412.0 s, 7 polls`; JSON `polls`): a loop polling every 60 s for 8 hours printed up to 480
+ * lines. A step followed so far only by a Wait or Choice is held until the next state begins (it may be a loop's first
+ * poll). Should a loop's first poll have been printed before its Choice was read, the loop's line still follows once.
+ * @param ended the execution is no longer RUNNING: every loop is over @default false
+ * @returns the number of lines printed
  */
-export function printSteps(steps: readonly WatchedStep[], printed: Set<number>, json: boolean, colour: boolean, print: (line: string) => void): void {
-  steps.forEach((s, i) => {
-    if (s.status === 'RUNNING' || printed.has(i) || (s.status === 'DONE' && /\?$|^Start |ready$|^Wait /.test(s.name))) return;
-    printed.add(i);
-    if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.attempts ? { attempts: s.attempts } : {}), ...(s.error ? { error: s.error } : {}), ...(s.cause ? { cause: s.cause } : {}) }));
-    else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}${ENDED_WITH_EXECUTION[s.status] ? ` (${ENDED_WITH_EXECUTION[s.status]} with the execution)` : ''}`);
-  });
+export function printSteps(steps: readonly WatchedStep[], printed: Set<number>, json: boolean, colour: boolean, print: (line: string) => void, ended = false): number {
+  let lines = 0;
+  for (const { entries, indexes, step: s, open } of foldPollLoops(steps, ended)) {
+    if (s.status === 'RUNNING' || open || entries.every((n) => printed.has(n)) || (s.status === 'DONE' && QUIET.test(s.name))) continue;
+    for (const n of indexes) printed.add(n);
+    lines++;
+    if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds, ...(s.polls ? { polls: s.polls } : {}), ...(s.attempts ? { attempts: s.attempts } : {}), ...(s.error ? { error: s.error } : {}), ...(s.cause ? { cause: s.cause } : {}) }));
+    else print(`  ${stepMark(s, colour)} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}${s.polls ? `, ${s.polls} polls` : ''}${s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}${ENDED_WITH_EXECUTION[s.status] ? ` (${ENDED_WITH_EXECUTION[s.status]} with the execution)` : ''}`);
+  }
+  return lines;
 }
 
 /** How {@link followUntilEnd} polls, prints and says that what it follows goes on. */

@@ -16,7 +16,7 @@ import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
 import { nextStepAfterFailure, offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer, type StatusChangeAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
-import { followUntilEnd, printSteps, secondsBetween, stdoutColour } from './execution-watch.js';
+import { followUntilEnd, printSteps, samePollLoop, secondsBetween, stdoutColour } from './execution-watch.js';
 import { tenantsUpgradeCommand } from './tenants-upgrade-command.js';
 
 export { stepMark } from './execution-watch.js';
@@ -93,7 +93,7 @@ export const executionGoesOn = (id: string, kind?: string) =>
  */
 export async function watch(api: AdminClient, id: string, intervalMs: number, json: boolean, executionArn?: string, colour = stdoutColour()): Promise<Progress | undefined> {
   const printed = new Set<number>();
-  let lastStep = '';
+  let waitSaidAt = -1;
   let announced = false;
   let kind: string | undefined;
   return followUntilEnd({
@@ -106,10 +106,14 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
         const since = secondsBetween(p.startDate, Date.now());
         print(`${p.kind ?? 'execution'} running${since ? ` for${since}` : ''} — tenant ${id} is ${p.status}`);
       }
-      printSteps(p.steps, printed, json, colour, print);
-      const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
-      if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
-      lastStep = running?.name ?? lastStep;
+      printSteps(p.steps, printed, json, colour, print, Boolean(p.executionStatus) && p.executionStatus !== 'RUNNING');
+      // A poll loop says its `… wait for <x>` once, not at each of its polls.
+      const runningAt = p.steps.findLastIndex((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
+      const running = p.steps[runningAt];
+      if (!json && running && /^Wait /.test(running.name) && !samePollLoop(p.steps, waitSaidAt, runningAt)) {
+        print(`  … ${running.name.toLowerCase()}`);
+        waitSaidAt = runningAt;
+      }
       if (!p.executionStatus || p.executionStatus === 'RUNNING') return undefined;
       const stopped = stoppedAt(p);
       const next = p.failure ? nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason, p.failure.stackUpdating)
