@@ -15,7 +15,8 @@ import { ENDPOINT_STATE_CHANGE, TRAINING_STATE_CHANGE } from '../lib/fine-tuning
 import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 import { SERVICE_ROLE_PATH, tenantRoleName } from '../lib/tenant-naming.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/fine-tuning-env.js';
-import { acknowledgeJwtAuthorizer, addPreflightMethod, type InferenceApi } from './inference-api.js';
+import type { InferenceApi } from './inference-api.js';
+import { FINE_TUNING_API_METHODS } from '../lib/inference-api-methods.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
@@ -178,35 +179,16 @@ export class FineTuning extends Construct {
 
     // One API-scoped invoke permission, not two per method (the platform stack stays far from CloudFormation's 500 resources).
     const integration = new apigw.LambdaIntegration(api.function, { timeout: Duration.seconds(29), scopePermissionToMethod: false });
-    const jobs = props.inference.v1.addResource('fine_tuning').addResource('jobs');
-    const job = jobs.addResource('{fine_tuning_job_id}');
     api.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.inference.corsOriginsTable.tableArn] }));
-    const cancel = job.addResource('cancel');
-    const jobEvents = job.addResource('events');
-    for (const resource of [jobs, job, cancel, jobEvents]) addPreflightMethod(resource, integration, 'the fine-tuning API Lambda');
-    // OpenAI's Files API (lambdas/inference/routes.ts FINE_TUNING_ROUTES): /v1/files (GET, POST) and, under one
-    // greedy resource, /v1/files/{file_id} (GET, DELETE) and /v1/files/{file_id}/content (GET). Two resources and
-    // six methods instead of three and eight (the platform stack is close to CloudFormation's 500 resources): API
-    // Gateway forwards GET and DELETE of any deeper path (and DELETE of .../content) to the Lambda, which refuses
-    // what it does not serve as the gateway does any route (404 route_not_found, or 405 with Allow).
-    const files = props.inference.v1.addResource('files');
-    const file = files.addResource('{proxy+}');
-    for (const resource of [files, file]) addPreflightMethod(resource, integration, 'the fine-tuning API Lambda');
-    for (const method of [
-      jobs.addMethod('POST', integration, props.inference.methodOptions),
-      jobs.addMethod('GET', integration, props.inference.methodOptions),
-      job.addMethod('GET', integration, props.inference.methodOptions),
-      cancel.addMethod('POST', integration, props.inference.methodOptions),
-      jobEvents.addMethod('GET', integration, props.inference.methodOptions),
-      files.addMethod('POST', integration, props.inference.methodOptions),
-      files.addMethod('GET', integration, props.inference.methodOptions),
-      file.addMethod('GET', integration, props.inference.methodOptions),
-      file.addMethod('DELETE', integration, props.inference.methodOptions),
-      // OpenAI's client.models.delete of a fine-tuned model (lambdas/fine-tuning/model-deletion.ts), on the router's
-      // /v1/models/{proxy+}: one method, no resource (the platform stack is at CloudFormation's 500-resource limit).
-      // Its preflight is the router's (it lists DELETE there). The API-scoped invoke permission above covers it, and
-      // the launcher role the Lambda assumes already describes and deletes the tenant's endpoints (retirement).
-      props.inference.modelResource.addMethod('DELETE', integration, props.inference.methodOptions),
-    ]) acknowledgeJwtAuthorizer(method);
+    // Its methods (lib/inference-api-methods.ts FINE_TUNING_API_METHODS): the jobs' four resources; OpenAI's Files API,
+    // /v1/files (GET, POST) and, under one greedy resource, /v1/files/{file_id} (GET, DELETE) and
+    // /v1/files/{file_id}/content (GET): API Gateway forwards GET and DELETE of any deeper path (and DELETE of
+    // .../content) to the Lambda, which refuses what it does not serve as the gateway does any route (404
+    // route_not_found, or 405 with Allow); each resource's preflight is the Lambda's own (it reads the origin index).
+    // And OpenAI's client.models.delete of a fine-tuned model (lambdas/fine-tuning/model-deletion.ts), one DELETE on the
+    // router's /v1/models/{proxy+}, whose preflight is the router's (it lists DELETE there). The API-scoped invoke
+    // permission above covers every method, and the launcher role the Lambda assumes already describes and deletes the
+    // tenant's endpoints (retirement).
+    props.inference.addMethods(FINE_TUNING_API_METHODS, { fineTuning: integration }, 'the fine-tuning API Lambda');
   }
 }

@@ -23,6 +23,7 @@ import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemp
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { EXISTENCE_ATTRIBUTES } from '../lambdas/inference/stores/tenant-existence.js';
 import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
+import { ROUTER_API_METHODS, type InferenceApiLambda, type InferenceApiMethod } from '../lib/inference-api-methods.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
@@ -123,11 +124,6 @@ export class InferenceApi extends Construct {
   readonly v1: apigw.Resource;
   /** The JWT authorizer, request validator and usage-key requirement every `/v1` method uses. */
   readonly methodOptions: apigw.MethodOptions;
-  /**
-   * `/v1/models/{proxy+}` (a model id, `/` and `:` included): GET is the router's; the fine-tuning
-   * construct adds DELETE (a tenant's fine-tuned model) integrated with its own Lambda.
-   */
-  readonly modelResource: apigw.Resource;
   /** Environment the gateway code needs (tables, audit bucket, JWT issuer, tenant-data role). */
   readonly gatewayEnvironment: Record<string, string>;
   /** The functions that read and write a tenant's pooled items as that tenant (TenantDataAccessRole). */
@@ -383,61 +379,17 @@ export class InferenceApi extends Construct {
     this.v1 = v1;
     this.methodOptions = options;
     this.gatewayEnvironment = environment;
-    const chatCompletions = v1.addResource('chat').addResource('completions');
-    const embeddings = v1.addResource('embeddings');
-    const moderations = v1.addResource('moderations');
-    const models = v1.addResource('models');
-    // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`): a greedy path variable.
-    const model = this.modelResource = models.addResource('{proxy+}');
-    const usage = v1.addResource('usage');
-    const responses = v1.addResource('responses');
-    const response = responses.addResource('{id}');
-    const inputItems = response.addResource('input_items');
-    // OpenAI's Conversations API (lambdas/inference/endpoints/conversations.ts), kept in the responses table. Below
-    // /v1/conversations one greedy path variable: the router routes `{id}`, `{id}/items` and `{id}/items/{item_id}` by the
-    // path itself (router-handler.ts gatewayPath), and its 404 answers a path it does not serve. Four resources with a
-    // method and a preflight each took 16 of TesseraPlatform's resources (platform-headroom.test.ts keeps 25 free); this
-    // takes 6.
-    const conversations = v1.addResource('conversations');
-    const conversationPaths = conversations.addResource('{proxy+}');
-    // Tenant self-service (issue 15): API keys through the router (as the tenant, via the
-    // tenant-data role), users through the tenant-users function when the platform pool exists.
-    const tenant = v1.addResource('tenant');
-    const keys = tenant.addResource('keys');
-    const key = keys.addResource('{keyId}');
-    const rotate = key.addResource('rotate');
-    const users = tenant.addResource('users');
-    const user = users.addResource('{userId}');
-    const disable = user.addResource('disable');
-    const role = user.addResource('role');
+    // Tenant self-service (issue 15): API keys through the router (as the tenant, via the tenant-data role), users
+    // through the tenant-users function when the platform pool exists (else the router's, which answers them 404).
     const usersIntegration = tenantUsersFn
       ? new apigw.LambdaIntegration(tenantUsersFn.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.seconds(29), scopePermissionToMethod: false })
       : integration;
-    // A resource with more than one route takes one ANY method (as the admin API's do: lib/admin-routes.ts), each of its
-    // routes served by the Lambda behind it, which answers any other method 405 with `Allow` (gateway.ts, the tenant-users
-    // endpoint); an explicit OPTIONS (the preflight, addPreflight) wins over ANY. One method per route took 6 resources
-    // more, past the 25 platform-headroom.test.ts keeps free with the largest config.
-    const methods = [
-      keys.addMethod('ANY', integration, options),
-      key.addMethod('ANY', integration, options),
-      rotate.addMethod('POST', integration, options),
-      users.addMethod('ANY', usersIntegration, options),
-      disable.addMethod('POST', usersIntegration, options),
-      role.addMethod('PUT', usersIntegration, options),
-      chatCompletions.addMethod('POST', integration, options),
-      embeddings.addMethod('POST', integration, options),
-      moderations.addMethod('POST', integration, options),
-      models.addMethod('GET', integration, options),
-      model.addMethod('GET', integration, options),
-      usage.addMethod('GET', integration, options),
-      responses.addMethod('POST', integration, options),
-      response.addMethod('ANY', integration, options),
-      inputItems.addMethod('GET', integration, options),
-      conversations.addMethod('POST', integration, options),
-      conversationPaths.addMethod('ANY', integration, options),
-    ];
-    // Preflights of the users routes too: the router answers every preflight from the origin index.
-    for (const r of [chatCompletions, embeddings, moderations, models, model, usage, responses, response, inputItems, conversations, conversationPaths, keys, key, rotate, users, disable, role]) this.addPreflight(r);
+    // One greedy resource /v1/{proxy+} (ANY and its preflight) for every route the router serves, routed by the path
+    // itself (router-handler.ts gatewayPath; the router answers a path it does not serve 404 route_not_found naming what
+    // is served, a method 405 with Allow); explicit resources only where another Lambda serves a path, and the router's
+    // methods on those it shares (lib/inference-api-methods.ts). One resource with a method and a preflight per route
+    // took 52 of TesseraPlatform's resources, and each new route 3 more (README "Room in TesseraPlatform").
+    this.addMethods(ROUTER_API_METHODS, { router: integration, tenantUsers: usersIntegration });
     // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
     // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.
     for (const [tier, t] of Object.entries(config.tiers)) {
@@ -449,7 +401,6 @@ export class InferenceApi extends Construct {
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
     }
-    for (const m of methods) acknowledgeJwtAuthorizer(m);
 
     const waf = new wafv2.CfnWebACL(this, 'Waf', {
       scope: 'REGIONAL',
@@ -496,6 +447,27 @@ export class InferenceApi extends Construct {
     acknowledge(stage, ['NIST.800.53.R5::NIST.800.53.R5-APIGWSSLEnabled', 'HIPAA.Security::HIPAA.Security-APIGWSSLEnabled'],
       'The only backend is a Lambda integration (response streaming) invoked by API Gateway through AWS; there is no HTTP backend to present a client certificate to.');
     acknowledge(this.api, ['AwsSolutions::AwsSolutions-APIG2'], 'Requests are validated by the router against the OpenAI schema (zod) so that errors come back in OpenAI\'s shape, naming the field and the value; an API Gateway model would answer in its own shape.');
+  }
+
+  /**
+   * Builds `methods` (lib/inference-api-methods.ts) on this API: each resource by its path (created with its parents
+   * where missing, `/v1/models/{proxy+}` once whoever adds it first), each method with the Lambda integration of its
+   * `lambda`. A method other than OPTIONS takes the JWT authorizer, the request validator and the usage key
+   * (methodOptions); an OPTIONS is the router's preflight (addPreflight) or, integrated with another Lambda, that
+   * Lambda's (addPreflightMethod).
+   * @param integrations the integration of each Lambda the methods name
+   * @throws Error when a method names a Lambda `integrations` lacks
+   */
+  addMethods(methods: readonly InferenceApiMethod[], integrations: Partial<Record<InferenceApiLambda, apigw.Integration>>, answeredBy = 'the router'): apigw.Method[] {
+    return methods.map(({ verb, resource: path, lambda }) => {
+      const integration = integrations[lambda];
+      if (!integration) throw new Error(`${verb} ${path} integrates the ${lambda} Lambda, which addMethods was given no integration for`);
+      const resource = this.api.root.resourceForPath(path.slice(1));
+      if (verb === 'OPTIONS') return integration === this.routerIntegration ? this.addPreflight(resource) : addPreflightMethod(resource, integration, answeredBy);
+      const method = resource.addMethod(verb, integration, this.methodOptions);
+      acknowledgeJwtAuthorizer(method);
+      return method;
+    });
   }
 
   /**

@@ -80,6 +80,14 @@ export interface GatewayDeps {
   applyGuardrail?: ApplyGuardrail;
   /** OpenAI's fine-tuning API (`/v1/fine_tuning/jobs...`). @default - not served here (404) */
   fineTuning?: FineTuningService;
+  /**
+   * Whether another Lambda serves the fine-tuning routes (routes.ts FINE_TUNING_ROUTES) beside this gateway on the
+   * same API: the deployed router, behind whose `/v1/{proxy+}` API Gateway sends every /v1 path no more specific
+   * resource takes (lib/inference-api-methods.ts). Its 404 then lists them as served, a path of theirs with a method
+   * they do not take (which API Gateway passes on to `/v1/{proxy+}`) is the 405 naming what the path takes, and
+   * `/v1/models/{model}` takes DELETE in `Allow`. @default false (a fine-tuning path is the 404 "not served here")
+   */
+  fineTuningBeside?: boolean;
   /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
   responses?: ResponseStore;
   /**
@@ -157,6 +165,8 @@ export class Gateway {
     const path = req.path.replace(/\/+$/, '');
     if (req.method === 'OPTIONS') return this.preflight({ path, headers: req.headers }, raw);
     const started = performance.now();
+    // Whether the fine-tuning routes are served, here or beside this gateway: what a 404 lists and a 405's Allow names.
+    const listed = Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside);
     const res = new CorsResponder(raw);
     // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's); other routes' are `req_…`, as OpenAI's x-request-id.
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
@@ -175,7 +185,7 @@ export class Gateway {
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
       // A path no route serves is its 404, whatever the body's size (an 8 MB client.audio.transcriptions upload was told to
       // shrink the file, then refused as not served; API Gateway answers such a path 404 on the deployed path).
-      const routed = fineTuning || routeMethods(path, Boolean(this.deps.fineTuning)) !== undefined;
+      const routed = fineTuning || routeMethods(path, listed) !== undefined;
       if (routed && !upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
@@ -184,14 +194,15 @@ export class Gateway {
       res.cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
       // A route this gateway does not serve at all is its 404 before the role check: a caller is not sent to an admin for
       // a role that would reach nothing (a member's files.create was a 403 "ask your tenant admin", a developer's a 404).
-      refuseUnserved(req.method, path, { fineTuning: fineTuning && !this.deps.fineTuning, keys: !this.keyService, users: !this.deps.users });
+      refuseUnserved(req.method, path, { fineTuning: fineTuning && !listed, keys: !this.keyService, users: !this.deps.users });
       // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
       const permission = permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
       // The refusal carries its permission into the audit record (the catch below).
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
-      if (fineTuning) {
-        const answer = await this.deps.fineTuning!.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
+      // Beside the fine-tuning Lambda (fineTuningBeside), its paths reach this gateway only with a method it does not take: the 405 or 404 below.
+      if (fineTuning && this.deps.fineTuning) {
+        const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
         if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
         if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
         return await res.content(answer.status, answer.body, answer.contentType);
@@ -220,14 +231,14 @@ export class Gateway {
       }
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
       // A path of the route tables (routes.ts) that no branch above answers for this method: a 405 naming what it takes.
-      if (routeMethods(path, Boolean(this.deps.fineTuning))?.includes(req.method) === false) {
+      if (routeMethods(path, listed)?.includes(req.method) === false) {
         // GET /v1/chat/completions is OpenAI's list of stored chat completions (client.chat.completions.list): none is stored here.
         const stored = req.method === 'GET' && path === '/v1/chat/completions' ? ': listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' : '';
         throw new GatewayError(405, `${req.method} is not supported on ${req.path}${stored}`, 'invalid_request_error', 'method_not_allowed');
       }
       // OpenAI's legacy text completions: clients that default to it (LlamaIndex's OpenAILike, LangChain's OpenAI class) are told what to set instead.
       if (path === '/v1/completions') throw notFound(`no route ${req.method} /v1/completions: legacy text completions are not served by this gateway; use /v1/chat/completions (LlamaIndex OpenAILike: is_chat_model=True; LangChain: ChatOpenAI instead of OpenAI)`, null, 'route_not_found');
-      throw notFound(unservedRouteMessage(req.method, path, Boolean(this.deps.fineTuning)), null, 'route_not_found');
+      throw notFound(unservedRouteMessage(req.method, path, listed), null, 'route_not_found');
     } catch (e) {
       if (e instanceof CallerGone) {
         // Nobody to answer: 499 (the caller closed the request) in the audit record, as nginx logs it.
@@ -245,7 +256,7 @@ export class Gateway {
       }
       // A 405 names what the path takes (RFC 9110 §15.5.6: `Allow` MUST be sent), from the route table OPTIONS answers from.
       // With this gateway's routes: /v1/models/{model} takes DELETE only where fine-tuning is served (client.models.delete).
-      const methods = err.status === 405 ? routeMethods(path, Boolean(this.deps.fineTuning)) : undefined;
+      const methods = err.status === 405 ? routeMethods(path, listed) : undefined;
       try {
         await res.json(err.status, err.body(), { ...err.headers, ...(methods ? { allow: [...methods, 'OPTIONS'].join(', ') } : {}), 'x-request-id': audit.requestId });
       } catch (gone) {

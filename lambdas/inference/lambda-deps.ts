@@ -175,8 +175,13 @@ export async function lambdaAuditSink(stream: AuditStream): Promise<AuditSink> {
   return new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), stream, (tier) => tierHasDisasterRecovery(lambdaConfig().tiers, tier));
 }
 
+/**
+ * The gateway of the router and the tenant-users function, built once per container: the fine-tuning Lambda serves
+ * its routes beside them on the same API (lib/platform-stack.ts always deploys it), so their 404 lists those routes
+ * and a fine-tuning path's method that reaches them is a 405 (GatewayDeps.fineTuningBeside).
+ */
 export function lambdaGateway(): Promise<Gateway> {
-  return (gateway ??= buildLambdaGateway());
+  return (gateway ??= buildLambdaGateway({ fineTuningBeside: true }));
 }
 
 /**
@@ -184,7 +189,7 @@ export function lambdaGateway(): Promise<Gateway> {
  * the answer ends, tenant API keys in the keys table and tenant users in the Cognito pool (each
  * when its variable is set).
  */
-export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> = {}): Promise<Gateway> {
+export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {
   const [{ MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./metrics-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
     config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),

@@ -7,6 +7,7 @@ import { authorizerDenyContext, GATEWAY_RESPONSE_VARIABLES, GATEWAY_RESPONSES } 
 import { forbidden } from '../../lambdas/inference/openai-errors.js';
 import { FINE_TUNING_ROUTES, OPENAI_ROUTES } from '../../lambdas/inference/routes.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
+import { INFERENCE_API_METHODS, resolveInferenceMethod, type InferenceApiLambda } from '../../lib/inference-api-methods.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
@@ -43,11 +44,25 @@ function methodsOf(restApiPrefix: RegExp): Map<string, Record<string, any>> {
   }
   return out;
 }
+/** The Lambda a method's integration invokes (lib/inference-api-methods.ts InferenceApiLambda). */
+function lambdaOf(m: Record<string, any>): InferenceApiLambda | undefined {
+  const uri = JSON.stringify(m.Integration?.Uri ?? '');
+  return /InferenceRouterFunction/.test(uri) ? 'router' : /InferenceTenantUsersFunction/.test(uri) ? 'tenantUsers' : /FineTuningApiFunction/.test(uri) ? 'fineTuning' : undefined;
+}
+/** The inference API's methods in the template, each with the Lambda it integrates and its properties. */
+const templateMethods = () => [...methodsOf(/^InferenceApi/)].map(([key, props]) => ({ verb: key.split(' ')[0]!, resource: key.split(' ')[1]!, lambda: lambdaOf(props), props }));
+/** A path a route's resource template stands for: `{proxy+}` a model id with a `/`, any other variable `x1`. */
+const sampleOf = (path: string) => path.replace('{proxy+}', 'bedrock/anthropic.claude').replace(/\{[^}]+\}/g, 'x1');
+/** A path a route of routes.ts serves: `[^/]+` is `x1`, `.+` a model id with a `/`. */
+const sampleOfPattern = (pattern: RegExp) => pattern.source.replace(/^\^|\$$/g, '').replaceAll('[^/]+', 'x1').replaceAll('.+', 'bedrock/anthropic.claude').replaceAll('\\/', '/');
 /**
- * The method API Gateway runs for `route` (`VERB /path`): the path's method of that verb, or its ANY method (a resource
- * with several routes takes one ANY method: constructs/inference-api.ts).
+ * The method API Gateway runs for `route` (`VERB /path`, `/v1/responses/{id}` for any id) on the synthesized API, as
+ * lib/inference-api-methods.ts resolveInferenceMethod models it: the most specific resource with the verb or ANY
+ * (`/v1/{proxy+}` ANY for every router route no explicit resource takes). `fallback: false`: the most specific
+ * resource only.
  */
-const routeMethod = (methods: Map<string, Record<string, any>>, route: string) => methods.get(route) ?? methods.get(`ANY ${route.split(' ')[1]}`);
+const routeMethod = (route: string, options: { fallback?: boolean } = {}) =>
+  resolveInferenceMethod(templateMethods(), route.split(' ')[0]!, sampleOf(route.split(' ')[1]!), options)?.method.props;
 const statementsOfRole = (roleName: string) => {
   const roleId = logicalIdOf('AWS::IAM::Role', (r) => r.Properties.RoleName === roleName);
   return byType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId)).flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
@@ -58,17 +73,18 @@ const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}',
   // s28f: OpenAI's Conversations API; below /v1/conversations one greedy path variable, routed by the router.
   'POST /v1/conversations', 'GET /v1/conversations/{proxy+}', 'POST /v1/conversations/{proxy+}', 'DELETE /v1/conversations/{proxy+}'];
-const ROUTER_RESOURCES = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/models', '/v1/models/{proxy+}', '/v1/usage', '/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items',
-  '/v1/conversations', '/v1/conversations/{proxy+}',
-  // Issue 15: the tenant's keys and users (test/infra/tenant-identity.test.ts).
-  '/v1/tenant/keys', '/v1/tenant/keys/{keyId}', '/v1/tenant/keys/{keyId}/rotate', '/v1/tenant/users', '/v1/tenant/users/{userId}/disable', '/v1/tenant/users/{userId}/role'];
+// The router's resources (lib/inference-api-methods.ts): one greedy /v1/{proxy+} for its routes, and the resources
+// another Lambda's methods share or need (the fine-tuning Lambda's DELETE /v1/models/{proxy+}, the tenant-users
+// function's /v1/tenant/users...), each with its preflight.
+const ROUTER_RESOURCES = ['/v1/{proxy+}', '/v1/models', '/v1/models/{proxy+}', '/v1/tenant/{proxy+}',
+  // Issue 15: the tenant's users (test/infra/tenant-identity.test.ts).
+  '/v1/tenant/users', '/v1/tenant/users/{userId}/disable', '/v1/tenant/users/{userId}/role'];
 
 describe('InferenceApi: routes', () => {
   it('serves the new routes behind the JWT authorizer, with the usage key required, integrated with the router (streaming)', () => {
-    const methods = methodsOf(/^InferenceApi/);
     const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Name?.includes?.('JwtAuthorizer') || r.Properties.Type === 'REQUEST');
     for (const route of [...NEW_ROUTES, 'POST /v1/chat/completions', 'GET /v1/models', 'GET /v1/usage']) {
-      const m = routeMethod(methods, route);
+      const m = routeMethod(route);
       expect(m, route).toBeDefined();
       expect(m, route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
       expect(JSON.stringify(m!.Integration.Uri), route).toMatch(/InferenceRouterFunction/);
@@ -117,32 +133,52 @@ describe('InferenceApi: routes', () => {
   });
 
   it('declares every method the router and the fine-tuning Lambda serve (routes.ts), and no other', () => {
-    // A route served but not declared is API Gateway's 404 on the deployed path only (GET /v1/tenant/keys/{keyId} was).
-    // A greedy `{proxy+}` stands for one or more segments: it is sampled with each shape it forwards (a model id
-    // with a `/`, one id, an id and a sub-resource, a conversation's items and one item), so a served route under it is
-    // found whatever its depth.
-    const PROXY_SAMPLES = ['bedrock/anthropic.claude', 'x1', 'x1/content', 'x1/items', 'x1/items/x1'];
-    const samples = (path: string) => (path.includes('{proxy+}') ? PROXY_SAMPLES.map((p) => path.replace('{proxy+}', p)) : [path]).map((p) => p.replace(/\{[^}]+\}/g, 'x1'));
-    const declared = [...methodsOf(/^InferenceApi/).keys()].filter((k) => !k.startsWith('OPTIONS ')).map((k) => { const [verb, path] = k.split(' '); return { verb, path: path!, paths: samples(path!) }; });
-    const served = [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES].flatMap(([pattern, verbs]) => verbs.map((verb) => ({ verb, pattern })));
-    // An ANY method stands for every verb (its Lambda answers one it does not serve 405).
-    const takes = (d: { verb: string }, verb: string) => d.verb === verb || d.verb === 'ANY';
-    // Every served route is declared: some declared method of its verb forwards a path it matches.
-    for (const { verb, pattern } of served) expect(declared.some((d) => takes(d, verb) && d.paths.some((p) => pattern.test(p))), `${verb} ${pattern}`).toBe(true);
-    // Every declared method serves something: a plain path matches a route of its verb; a greedy one forwards some path a route of its verb matches.
-    for (const d of declared) expect(d.paths.some((p) => served.some((r) => takes(d, r.verb) && r.pattern.test(p))), `${d.verb} ${d.path}`).toBe(true);
-    // An ANY method stands for more than one route: a resource with one route takes that route's verb.
-    for (const d of declared.filter((x) => x.verb === 'ANY')) {
-      expect(new Set(served.filter((r) => d.paths.some((p) => r.pattern.test(p))).map((r) => r.verb)).size, `ANY ${d.path}`).toBeGreaterThan(1);
+    // The template's methods are lib/inference-api-methods.ts's, each integrating its Lambda (what the integration
+    // tests' API Gateway emulator serves).
+    const key = (m: { verb: string; resource: string; lambda?: string }) => `${m.verb} ${m.resource} ${m.lambda}`;
+    expect(templateMethods().map(key).sort()).toEqual(INFERENCE_API_METHODS.map(key).sort());
+    // Every served route reaches its Lambda: a route served but not reached is API Gateway's 404 on the deployed path
+    // only (GET /v1/tenant/keys/{keyId} was). The users routes are the tenant-users function's, the fine-tuning routes
+    // the fine-tuning Lambda's, every other the router's. With API Gateway's fallback from a resource without the verb
+    // to a less specific one (measured, not documented: resolveInferenceMethod) and without it: no route depends on it.
+    const served = [
+      ...OPENAI_ROUTES.map(([pattern, verbs]) => ({ pattern, verbs, lambda: /tenant\\\/users/.test(pattern.source) ? 'tenantUsers' : 'router' })),
+      ...FINE_TUNING_ROUTES.map(([pattern, verbs]) => ({ pattern, verbs, lambda: 'fineTuning' })),
+    ];
+    const reached = new Set<string>();
+    for (const { pattern, verbs, lambda } of served) {
+      const path = sampleOfPattern(pattern);
+      for (const verb of verbs) {
+        for (const fallback of [true, false]) {
+          const got = resolveInferenceMethod(templateMethods(), verb, path, { fallback });
+          expect(got?.method.lambda, `${verb} ${path}${fallback ? '' : ' (no fallback)'}`).toBe(lambda);
+          if (got) reached.add(key(got.method));
+        }
+      }
+      // And its preflight: the router's, or on the fine-tuning Lambda's own resources that Lambda's.
+      const preflight = resolveInferenceMethod(templateMethods(), 'OPTIONS', path, { fallback: false })?.method;
+      expect(preflight?.verb, `OPTIONS ${path}`).toBe('OPTIONS');
+      expect(preflight?.lambda, `OPTIONS ${path}`).toBe(/^\/v1\/(fine_tuning|files)\//.test(`${path}/`) ? 'fineTuning' : 'router');
     }
-    // And a greedy method's verbs are exactly the verbs served under it (no POST or PUT forwarded to /v1/files/{proxy+}),
-    // or one ANY for several.
-    for (const proxy of new Set(declared.filter((d) => d.path.endsWith('/{proxy+}')).map((d) => d.path))) {
-      const under = proxy.slice(0, -'{proxy+}'.length);
-      const verbsServed = [...new Set(served.filter((r) => PROXY_SAMPLES.some((p) => r.pattern.test(`${under}${p}`))).map((r) => r.verb))].sort();
-      const verbsDeclared = declared.filter((d) => d.path === proxy).map((d) => d.verb).sort();
-      expect(verbsDeclared, proxy).toEqual(verbsDeclared[0] === 'ANY' ? ['ANY'] : verbsServed);
+    // Every declared method serves some route (no method forwards only what nobody serves).
+    for (const m of templateMethods().filter((x) => x.verb !== 'OPTIONS')) expect(reached.has(key(m)), key(m)).toBe(true);
+    // An ANY method stands for more than one route's verb: a resource with one route takes that route's verb.
+    for (const m of templateMethods().filter((x) => x.verb === 'ANY')) {
+      const verbs = new Set(served.flatMap(({ pattern, verbs: vs }) => vs.filter((v) => resolveInferenceMethod(templateMethods(), v, sampleOfPattern(pattern))?.method.resource === m.resource)));
+      expect(verbs.size, `ANY ${m.resource}`).toBeGreaterThan(1);
     }
+  });
+
+  it('serves every router route but the ones another Lambda shares a resource with through one greedy /v1/{proxy+} (ANY, and its preflight)', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    expect([...methods.keys()].filter((k) => k.endsWith(' /v1/{proxy+}')).sort()).toEqual(['ANY /v1/{proxy+}', 'OPTIONS /v1/{proxy+}']);
+    // A new router route takes no resource: chat completions, embeddings, moderations, responses, conversations and usage have none of their own.
+    for (const route of ['POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}/input_items', 'POST /v1/conversations/{proxy+}', 'GET /v1/usage']) {
+      expect(routeMethod(route, { fallback: false }), route).toBe(methods.get('ANY /v1/{proxy+}'));
+    }
+    // A /v1 path nothing serves reaches the router too (its 404 names what is served), behind the authorizer; only /v1 itself has no method.
+    expect(routeMethod('GET /v1/batches')).toBe(methods.get('ANY /v1/{proxy+}'));
+    expect(resolveInferenceMethod(templateMethods(), 'GET', '/v1')).toBeUndefined();
   });
 
   it('serves OpenAI\'s Files API through the fine-tuning Lambda: /v1/files and one greedy resource under it, with preflights', () => {
@@ -172,7 +208,7 @@ describe('InferenceApi: routes', () => {
     for (const verb of ['GET', 'OPTIONS']) expect(JSON.stringify(methods.get(`${verb} /v1/models/{proxy+}`)!.Integration.Uri), verb).toMatch(/InferenceRouterFunction/);
     // The same resource: DELETE sits on the router's {proxy+} (the stack is at CloudFormation's 500-resource limit).
     expect(del.ResourceId).toEqual(methods.get('GET /v1/models/{proxy+}')!.ResourceId);
-    expect(byType('AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => pathOf(id)).sort()).toEqual(['/v1/conversations/{proxy+}', '/v1/files/{proxy+}', '/v1/models/{proxy+}']);
+    expect(byType('AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => pathOf(id)).sort()).toEqual(['/v1/files/{proxy+}', '/v1/models/{proxy+}', '/v1/tenant/{proxy+}', '/v1/{proxy+}']);
     // No invoke permission of its own: the fine-tuning Lambda's one API-scoped permission covers it.
     const ftInvokes = byType('AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes('FineTuningApiFunction'));
     expect(ftInvokes).toHaveLength(1);

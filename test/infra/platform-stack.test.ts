@@ -200,11 +200,11 @@ describe('PlatformStack inference API', () => {
     const all = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^InferenceApi') } } })) as any[];
     // Preflights (OPTIONS) go to the router without the authorizer: test/infra/inference-api.test.ts.
     const methods = all.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
-    // Issue 15 adds /v1/tenant/keys (GET, POST; GET and DELETE of one key; POST rotate) and /v1/tenant/users (GET, POST, POST disable, PUT role);
-    // then POST /v1/moderations; then the Conversations API: POST /v1/conversations and ANY /v1/conversations/{proxy+}. A
-    // resource with several routes takes one ANY method (/v1/tenant/keys, /v1/tenant/keys/{keyId}, /v1/tenant/users,
-    // /v1/responses/{id}, /v1/conversations/{proxy+}).
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'ANY', 'ANY', 'ANY', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'PUT']);
+    // The router's routes take one greedy ANY /v1/{proxy+} (lib/inference-api-methods.ts), but where another Lambda
+    // shares or needs a resource: GET /v1/models and GET /v1/models/{proxy+} (DELETE is the fine-tuning Lambda's),
+    // ANY /v1/tenant/{proxy+} (the keys) beside the tenant-users function's ANY /v1/tenant/users, POST .../disable and
+    // PUT .../role. Was one method per resource and route: 17, for the same routes.
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'ANY', 'GET', 'GET', 'POST', 'PUT']);
     // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
     const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
     // Jobs: GET, POST /jobs, GET /jobs/{id}, POST cancel, GET events; files: GET, POST /files, GET, DELETE /files/{proxy+};

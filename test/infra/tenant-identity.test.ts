@@ -5,6 +5,7 @@ import { AUTH_CACHE_MS } from '../../lambdas/inference/auth.js';
 import { GATEWAY_ENV } from '../../lambdas/inference/lambda-deps.js';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
+import { resolveInferenceMethod } from '../../lib/inference-api-methods.js';
 import { ROLE_PERMISSIONS, ROLES } from '../../lib/identity/roles.js';
 import { lifecycleRoleName } from '../../lib/lifecycle-handlers.js';
 import { LocalWorkflows } from '../integration/support/local-workflows.js';
@@ -59,10 +60,13 @@ function methodsOf(restApiPrefix: RegExp, within = resources): Map<string, Recor
 }
 
 /**
- * The method API Gateway runs for `route` (`VERB /path`): the path's method of that verb, or its ANY method (a resource
- * with several routes takes one ANY method: constructs/inference-api.ts).
+ * The method API Gateway runs for `route` (`VERB /path`, a path variable standing for `x1`), as lib/inference-api-methods.ts
+ * resolveInferenceMethod models it, on its most specific resource alone (no route depends on API Gateway's fallback to
+ * a less specific one): `/v1/tenant/{proxy+}` ANY for the keys, the users' own resources for the users.
  */
-const routeMethod = (methods: Map<string, Record<string, any>>, route: string) => methods.get(route) ?? methods.get(`ANY ${route.split(' ')[1]}`);
+const routeMethod = (methods: Map<string, Record<string, any>>, route: string) => resolveInferenceMethod(
+  [...methods].map(([k, props]) => ({ verb: k.split(' ')[0]!, resource: k.split(' ')[1]!, props })), route.split(' ')[0]!, route.split(' ')[1]!.replace(/\{[^}]+\}/g, 'x1'), { fallback: false },
+)?.method.props;
 const KEY_ROUTES = ['GET /v1/tenant/keys', 'POST /v1/tenant/keys', 'DELETE /v1/tenant/keys/{keyId}', 'POST /v1/tenant/keys/{keyId}/rotate'];
 const USER_ROUTES = ['GET /v1/tenant/users', 'POST /v1/tenant/users', 'POST /v1/tenant/users/{userId}/disable', 'PUT /v1/tenant/users/{userId}/role'];
 /** The admin API's methods of these routes (lib/admin-routes.ts adminApiMethods: ANY where a resource has two routes, GET and POST). */
@@ -263,7 +267,7 @@ describe('the routes', () => {
   it('answers their preflights (OPTIONS, no authorizer, no key) through the router', () => {
     const methods = methodsOf(/^InferenceApi/);
     for (const path of ['/v1/tenant/keys', '/v1/tenant/keys/{keyId}', '/v1/tenant/keys/{keyId}/rotate', '/v1/tenant/users', '/v1/tenant/users/{userId}/disable', '/v1/tenant/users/{userId}/role']) {
-      const m = methods.get(`OPTIONS ${path}`);
+      const m = routeMethod(methods, `OPTIONS ${path}`);
       expect(m, path).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
       expect(JSON.stringify(m!.Integration.Uri), path).toMatch(/InferenceRouterFunction/);
     }

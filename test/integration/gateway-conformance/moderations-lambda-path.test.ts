@@ -66,15 +66,17 @@ describe('moderations through the Lambda adapters', () => {
     expect(texts.some((t) => t.includes('jane.doe') || t.includes('kill it'))).toBe(false);
   });
 
-  it('a browser preflight from the tenant\'s origin is answered without the authorizer; a GET is API Gateway\'s 404 route_not_found in OpenAI\'s shape', async () => {
+  it('a browser preflight from the tenant\'s origin is answered without the authorizer; a GET is the router\'s 405 method_not_allowed in OpenAI\'s shape', async () => {
     const before = apigw.authorizerCalls();
     const preflight = await fetch(`${apigw.url}/moderations`, { method: 'OPTIONS', headers: sdkPreflight(APP) });
     expect(preflight.status).toBe(204);
     expect(corsHeadersOf(preflight.headers)).toMatchObject({ 'access-control-allow-origin': APP, 'access-control-allow-methods': 'POST' });
     expect(apigw.authorizerCalls()).toBe(before);
+    // /v1/{proxy+} ANY takes every method (lib/inference-api-methods.ts): the router answers the one /v1/moderations does not take.
     const get = await fetch(`${apigw.url}/moderations`, { headers: { authorization: `Bearer ${token}` } });
-    expect(get.status).toBe(404);
-    expect(((await get.json()) as { error: unknown }).error).toMatchObject({ type: 'invalid_request_error', code: 'route_not_found' });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(((await get.json()) as { error: unknown }).error).toMatchObject({ type: 'invalid_request_error', code: 'method_not_allowed' });
     expect(upstream.calls).toEqual([]);
   });
 });

@@ -76,14 +76,42 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
     }
   });
 
-  it('a route the API does not have: 404 NotFoundError, route_not_found, before any authorizer', async () => {
+  it('a path the API has no resource for (outside /v1): 404 NotFoundError, route_not_found, before any authorizer', async () => {
     const token = await apigw.token('acme');
     const before = apigw.authorizerCalls();
-    for (const [method, path] of [['POST', '/completions'], ['GET', '/chat/completions'], ['POST', '/assistants']]) {
-      const res = await fetch(`${apigw.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
-      expect([res.status, ((await res.json()) as { error: unknown }).error], `${method} ${path}`).toEqual([404, expect.objectContaining({ type: 'invalid_request_error', code: 'route_not_found' })]);
+    // A client whose base URL lacks /v1: /v1/{proxy+} does not take these, no resource does (MISSING_AUTHENTICATION_TOKEN).
+    const root = apigw.url.replace(/\/v1$/, '');
+    for (const [method, path] of [['POST', '/chat/completions'], ['GET', '/models'], ['POST', '/v1']]) {
+      const res = await fetch(`${root}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      const error = ((await res.json()) as { error: { message: string } }).error;
+      expect([res.status, error], `${method} ${path}`).toEqual([404, expect.objectContaining({ type: 'invalid_request_error', code: 'route_not_found' })]);
+      expect(error.message, `${method} ${path}`).toContain('/v1/chat/completions');
     }
     expect(apigw.authorizerCalls()).toBe(before);
+  });
+
+  // s28o: every /v1 path no explicit resource takes reaches the router through /v1/{proxy+} (lib/inference-api-methods.ts),
+  // behind the authorizer: a caller without credentials is told so (401), an authenticated one gets the router's 404
+  // naming what the platform serves (the fine-tuning Lambda's routes too), or its 405 with Allow.
+  it('a /v1 route nobody serves: the authorizer first (401 without credentials), then the router\'s 404 naming what is served, or its 405', async () => {
+    const anonymous = await fetch(`${apigw.url}/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect([anonymous.status, ((await anonymous.json()) as { error: unknown }).error]).toEqual([401, expect.objectContaining({ type: 'authentication_error', code: 'invalid_api_key' })]);
+    const token = await apigw.token('acme');
+    const before = apigw.authorizerCalls();
+    for (const [path, said] of [['/assistants', 'the Assistants API (client.beta.assistants) is not served'], ['/completions', 'legacy text completions are not served'], ['/widgets', 'it serves /v1/chat/completions']]) {
+      const res = await fetch(`${apigw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+      const error = ((await res.json()) as { error: { message: string } }).error;
+      expect([res.status, error], `POST ${path}`).toEqual([404, expect.objectContaining({ type: 'invalid_request_error', code: 'route_not_found' })]);
+      expect(error.message, `POST ${path}`).toContain(said);
+      expect(res.headers.get('x-request-id'), `POST ${path}`).toMatch(/^req_/);
+    }
+    const widgets = await fetch(`${apigw.url}/widgets`, { headers: { authorization: `Bearer ${token}` } });
+    // What the platform serves, the fine-tuning Lambda's files beside the router's routes.
+    expect(((await widgets.json()) as { error: { message: string } }).error.message).toMatch(/it serves \/v1\/chat\/completions, .* and \/v1\/files/);
+    expect(apigw.authorizerCalls()).toBe(before + 4);
+    const list = await fetch(`${apigw.url}/chat/completions`, { headers: { authorization: `Bearer ${token}` } });
+    expect([list.status, list.headers.get('allow')]).toEqual([405, 'POST, OPTIONS']);
+    expect(((await list.json()) as { error: { message: string } }).error.message).toContain('client.chat.completions.list');
   });
 
   // s28: a resource with several routes has one ANY method (constructs/inference-api.ts): API Gateway passes another

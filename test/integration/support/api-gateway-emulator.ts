@@ -10,7 +10,8 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambdas/inference/dev-keys.js';
 import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate, type GatewayResponseType } from '../../../lambdas/inference/gateway-responses.js';
-import { FINE_TUNING_ROUTES, isBinaryMediaType, OPENAI_ROUTES, routeMethods } from '../../../lambdas/inference/routes.js';
+import { isBinaryMediaType } from '../../../lambdas/inference/routes.js';
+import { INFERENCE_API_METHODS, resolveInferenceMethod } from '../../../lib/inference-api-methods.js';
 import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/fine-tuning-env.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -68,19 +69,6 @@ async function createCorsOriginIndex(table: string, tenants: TenantRecord[]): Pr
   }
 }
 
-/** The REST API resource a path is routed to, and its path parameters as API Gateway passes them (decoded). */
-function resourceOf(path: string): { resource: string; pathParameters: Record<string, string> | null } {
-  const decode = (v: string) => { try { return decodeURIComponent(v); } catch { return v; } };
-  const model = /^\/v1\/models\/(.+)$/.exec(path);
-  if (model) return { resource: '/v1/models/{proxy+}', pathParameters: { proxy: decode(model[1]) } };
-  const response = /^\/v1\/responses\/([^/]+)(\/input_items)?$/.exec(path);
-  if (response) return { resource: `/v1/responses/{id}${response[2] ?? ''}`, pathParameters: { id: decode(response[1]) } };
-  // One greedy path variable below /v1/conversations (constructs/inference-api.ts): the router routes by the path.
-  const conversation = /^\/v1\/conversations\/(.+)$/.exec(path);
-  if (conversation) return { resource: '/v1/conversations/{proxy+}', pathParameters: { proxy: decode(conversation[1]!) } };
-  return { resource: path, pathParameters: null };
-}
-
 /** API Gateway's status of each response type answered here (developer guide, "Gateway response types for API Gateway"). */
 const DEFAULT_STATUS: Record<Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'>, number> = {
   UNAUTHORIZED: 401, ACCESS_DENIED: 403, AUTHORIZER_FAILURE: 500, AUTHORIZER_CONFIGURATION_ERROR: 500, INVALID_API_KEY: 403,
@@ -113,18 +101,23 @@ export function renderGatewayResponse(type: Exclude<GatewayResponseType, 'DEFAUL
  * API Gateway (REST, Lambda REQUEST authorizer on `Authorization`, Lambda proxy integration with
  * `responseTransferMode: STREAM`) in front of the real authorizer and router handlers, on
  * loopback, with the handlers' AWS dependencies in moto: the registry and usage tables, the
- * audit bucket, the tenant's provider key in Secrets Manager, and the JWKS served over HTTP. As
- * API Gateway does: a method the API does not have is MISSING_AUTHENTICATION_TOKEN; the
+ * audit bucket, the tenant's provider key in Secrets Manager, and the JWKS served over HTTP. The
+ * API's resources and methods are the deployed API's (lib/inference-api-methods.ts), resolved as
+ * API Gateway does (resolveInferenceMethod): the greedy `/v1/{proxy+}` ANY takes every /v1 path no
+ * more specific resource takes, so only a path outside /v1 (or /v1 itself) is
+ * MISSING_AUTHENTICATION_TOKEN, before the authorizer. For any other method the
  * authorizer runs first (no `Authorization` header, or an `Unauthorized` throw, is UNAUTHORIZED, a
  * Deny ACCESS_DENIED with the Deny's context, another throw AUTHORIZER_CONFIGURATION_ERROR, each answered with
  * the API's gateway responses: renderGatewayResponse), then the router streams its answer through
  * `awslambda.HttpResponseStream`; a client that disconnects closes the Lambda's response stream.
- * `OPTIONS` goes to the router without the authorizer, as API Gateway does for OPTIONS methods
- * that have none (browser preflights carry no credentials); the origin index is a moto table.
- * The router's event is REST's: `path` as the client sent it (percent-encoding kept),
- * `pathParameters` decoded (`{proxy+}` of `/v1/models/{proxy+}` holds `bedrock/anthropic...`).
- * With `options.fineTuning`, the fine-tuning routes (routes.ts FINE_TUNING_ROUTES) go to the
- * fine-tuning API Lambda's handler (whole answers), its jobs table in moto; a body whose
+ * An OPTIONS method has no authorizer (browser preflights carry no credentials): the router, or
+ * the fine-tuning Lambda on its resources, answers from the origin index, a moto table.
+ * The Lambda's event is REST's: `path` as the client sent it (percent-encoding kept), `resource`
+ * the resolved resource, `pathParameters` decoded (`{proxy+}` of `/v1/models/{proxy+}` holds
+ * `bedrock/anthropic...`). The tenant-users function's methods run the router's handler (its
+ * code; the emulator has no user pool, so both answer users 404). With `options.fineTuning`, the
+ * fine-tuning Lambda's methods go to its API handler (whole answers), its jobs table in moto;
+ * without, they are left out and their paths reach the router; a body whose
  * Content-Type is one of the API's binaryMediaTypes reaches it base64-encoded, as in AWS.
  */
 export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[], options: { fineTuning?: boolean } = {}) {
@@ -166,6 +159,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     process.env[FINE_TUNING_ENV.jobsTable] = 'tessera-fine-tuning-jobs';
   }
   const fineTuning = options.fineTuning ? (await import('../../../lambdas/fine-tuning/api-handler.js')).handler : undefined;
+  // The tenant-users function runs the router's code (with Cognito grants the emulator has no pool for): the router's handler plays it.
+  const apiMethods = INFERENCE_API_METHODS.filter((m) => fineTuning || m.lambda !== 'fineTuning');
   const removeLambdaStreamingGlobal = installLambdaStreamingGlobal();
   const authorizer = (await import('../../../lambdas/inference/authorizer-handler.js')).handler;
   const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable, context: { getRemainingTimeInMillis(): number }) => Promise<void>;
@@ -189,14 +184,16 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       const out = renderGatewayResponse(type, requestId, authorizerContext);
       res.writeHead(out.status, out.headers).end(out.body);
     };
-    // The API's methods: each route's own, and OPTIONS on each (the router answers preflights). A resource the router
-    // serves more than one route of has one ANY method (constructs/inference-api.ts; test/infra/inference-api.test.ts
-    // checks the template against the route tables): API Gateway passes it every method, and the router answers 405.
-    const methods = routeMethods(pathname.replace(/\/+$/, ''), Boolean(fineTuning));
-    const any = (routeMethods(pathname.replace(/\/+$/, ''), false)?.length ?? 0) > 1;
-    if (!methods || (req.method !== 'OPTIONS' && !any && !methods.includes(req.method ?? ''))) return answer('MISSING_AUTHENTICATION_TOKEN');
+    // The deployed API's resources and methods (lib/inference-api-methods.ts, as constructs/inference-api.ts and
+    // constructs/fine-tuning.ts build them): the most specific resource that has the verb or ANY takes the request
+    // (resolveInferenceMethod); none is MISSING_AUTHENTICATION_TOKEN, before the authorizer. Without options.fineTuning
+    // the fine-tuning Lambda's methods are not there: its paths reach /v1/{proxy+}, the router.
+    const route = pathname.replace(/^\/prod(?=\/)/, '').replace(/\/+$/, '');
+    const resolved = resolveInferenceMethod(apiMethods, req.method ?? '', route);
+    if (!resolved) return answer('MISSING_AUTHENTICATION_TOKEN');
     let context: Record<string, string> = {};
-    if (req.method !== 'OPTIONS') {
+    // An OPTIONS method has no authorizer (the preflights); every other method has the JWT authorizer.
+    if (resolved.method.verb !== 'OPTIONS') {
       if (!headers.authorization) return answer('UNAUTHORIZED');
       let verdict: Awaited<ReturnType<typeof authorizer>>;
       try {
@@ -214,18 +211,14 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     }
     const binary = isBinaryMediaType(headers['content-type']);
     const event = {
-      httpMethod: req.method, path: pathname, ...resourceOf(pathname.replace(/^\/prod(?=\/)/, '')), headers,
+      httpMethod: req.method, path: pathname, resource: resolved.method.resource, pathParameters: Object.keys(resolved.pathParameters).length ? resolved.pathParameters : null, headers,
       body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null, isBase64Encoded: binary && body.length > 0,
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
       // Every value of each name, as API Gateway REST sends beside the last one (queryStringParameters).
       multiValueQueryStringParameters: url.search ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
       requestContext: { authorizer: context, stage: 'prod' },
     } as unknown as APIGatewayProxyEvent;
-    // The fine-tuning Lambda's methods: its routes' (DELETE /v1/models/{proxy+} too, whose GET and OPTIONS stay the router's).
-    const route = pathname.replace(/\/+$/, '');
-    const toFineTuning = FINE_TUNING_ROUTES.some(([pattern, verbs]) => pattern.test(route)
-      && (req.method === 'OPTIONS' ? !OPENAI_ROUTES.some(([p]) => p.test(route)) : verbs.includes(req.method ?? '')));
-    if (fineTuning && toFineTuning) {
+    if (fineTuning && resolved.method.lambda === 'fineTuning') {
       const out = await fineTuning(event);
       // A base64 answer leaves as bytes only when the request's first Accept type is a binary media type; else as the base64 text (as API Gateway does).
       const asBytes = out.isBase64Encoded && isBinaryMediaType(headers.accept);
