@@ -81,7 +81,7 @@ export interface TenantLifecycleProps {
   readonly fineTuningEvents: lambda.IFunction;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -101,7 +101,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'wire-tenant': ['registry', 'tenantAccounts'],
   'activate-tenant': ['registry', 'organizations', 'events'],
-  'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
+  // usagePlanKeys: a change's tier recorded from its stack's standing moves the usage key into that tier's plan (manage-usage-key.ts settleUsageKey).
+  'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit', 'usagePlanKeys'],
   'set-status': ['registry', 'events', 'leases'],
   // Templates: whether the target tier is published at the version the change deploys (HeadObject).
   'begin-change': ['registry', 'leases', 'templates'],
@@ -125,8 +126,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'inventory-retained-stores': ['registry', 'tenantAccounts', 'archive'],
   'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
   'process-quota-requests': ['registry', 'tenantAccounts', 'events', 'startChange'],
-  // tenantAccounts: the tenant stack of a stopped change, read for the tier and version it completed an update to (stack-standing.ts).
-  'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts'],
+  // tenantAccounts: the tenant stack of a stopped change, read for the tier and version it completed an update to (stack-standing.ts);
+  // usagePlanKeys: the usage key moved into that tier's plan (manage-usage-key.ts settleUsageKey).
+  'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts', 'usagePlanKeys'],
   // Offboarding, first thing: deletes the tenant's API keys and disables its users (one event each).
   'revoke-tenant-identities': ['registry', 'events', 'identities'],
   // The rolling upgrade's result: reads the Distributed Map's manifest and result files.
@@ -134,7 +136,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // The daily drift workflow: lists ACTIVE tenants, starts and reads drift detections, records them.
   'list-drift-tenants': ['registry'],
   'detect-drift': ['registry', 'tenantAccounts', 'namespaceDrift'],
-  'check-drift': ['registry', 'tenantAccounts', 'namespaceDrift', 'events'],
+  // usagePlanKeys: the usage key moved into the plan of the tier a standing recorded, or of a move owed (usageKey.movePending).
+  'check-drift': ['registry', 'tenantAccounts', 'namespaceDrift', 'events', 'usagePlanKeys'],
   // Onboarding, just before Activate tenant: invites the tenant's first admin into the platform pool (Tenant User Created on the bus).
   'invite-tenant-admin': ['registry', 'events', 'firstAdmin'],
   // Enables an account tier's opt-in regions in the tenant's new account (account:EnableRegion, from the management account).
@@ -454,6 +457,11 @@ export class TenantLifecycle extends Construct {
         new iam.PolicyStatement({ sid: 'DeleteUsageKeys', actions: ['apigateway:DELETE'], resources: [apigatewayArn('/apikeys/*')] }),
         new iam.PolicyStatement({ sid: 'PlanKeys', actions: ['apigateway:POST', 'apigateway:DELETE'], resources: [apigatewayArn('/usageplans/*/keys'), apigatewayArn('/usageplans/*/keys/*')] }),
       ],
+      // Moving an existing usage key between plans only (manage-usage-key.ts settleUsageKey): no key is created, tagged or deleted.
+      usagePlanKeys: [
+        new iam.PolicyStatement({ sid: 'ListUsagePlans', actions: ['apigateway:GET'], resources: [apigatewayArn('/usageplans')] }),
+        new iam.PolicyStatement({ sid: 'PlanKeys', actions: ['apigateway:POST', 'apigateway:DELETE'], resources: [apigatewayArn('/usageplans/*/keys'), apigatewayArn('/usageplans/*/keys/*')] }),
+      ],
       archive: [
         new iam.PolicyStatement({ sid: 'WriteArchive', actions: ['s3:PutObject'], resources: [this.archive.bucket.arnForObjects('*')] }),
         keyUse,
@@ -533,6 +541,10 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('usageKeys')) {
       acknowledge(fn.managedPolicy, ['/tags/*', '/apikeys/*', '/usageplans/*/keys', '/usageplans/*/keys/*'].map((path) => wildcardResourceFinding(this, apigatewayArn(path))),
         'Usage keys and their plan memberships are created per tenant at run time; API Gateway names them by generated ids, so the paths are patterns within this region\'s API Gateway only.');
+    }
+    if (caps.includes('usagePlanKeys')) {
+      acknowledge(fn.managedPolicy, ['/usageplans/*/keys', '/usageplans/*/keys/*'].map((path) => wildcardResourceFinding(this, apigatewayArn(path))),
+        'A tenant\'s usage key moves between the tiers\' usage plans when a tier is recorded from its stack\'s standing; API Gateway names plans and keys by generated ids, so the paths are patterns within this region\'s API Gateway only (no key is created or deleted).');
     }
     if (caps.includes('upgradeResults')) {
       wildcard(this.workBucket.arnForObjects('upgrades/*/results/*'), 'Each rolling upgrade\'s Distributed Map writes its manifest and result files under upgrades/<requestId>/results/<map run id>/, named at run time; only reads, only there.');

@@ -802,6 +802,13 @@ export const TenantRecord = z.object({
     value: z.string(),
     /** The usage plan's id; `''` while not known: written so before a move between plans, which records the plan once made. */
     plan: z.string(),
+    /**
+     * A move into the plan of the recorded tier that is owed: the tier was recorded outside the change's *Move usage key*
+     * (a stack's standing, lambdas/lifecycle/stack-standing.ts) and the move that followed failed
+     * (manage-usage-key.ts settleUsageKey). Until it is made the edge enforces the plan the key is in, not this tier's.
+     * Made (and removed) by the next *Check drift* or *Move usage key*.
+     */
+    movePending: z.object({ tier: z.string(), at: z.string(), error: z.string() }).optional(),
   }).optional(),
   /** Models the tenant trained (fine-tuning), served by the gateway to this tenant only. */
   fineTunedModels: z.array(FineTunedModel).optional(),

@@ -9,6 +9,7 @@ import { catchReason, clipReason } from './catch-reason.js';
 import type { DriftRecord, TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
 import { cloudFormationError, deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
+import { settleUsageKey } from './manage-usage-key.js';
 import { driftStanding, type DriftStanding } from './stack-standing.js';
 
 export interface CheckDriftInput {
@@ -83,7 +84,8 @@ export function supersedingOperation(record: TenantRecord, since: string): Tenan
  * another tier or blueprint version (its tags) than the record — an update that completed after the change or upgrade
  * that started it had ended — is recorded (tier, version, outputs) in the same conditional write, `drift.standing` says
  * from what to what, and `Tenant Drift Detected` carries it (emitted for it even when no resource drifted); the failure's
- * pending stack update (`failure.stackUpdating`) is resolved once the stack no longer updates.
+ * pending stack update (`failure.stackUpdating`) is resolved once the stack no longer updates. The usage key then follows
+ * the recorded tier into its usage plan (followTier), and a move owed from before (`usageKey.movePending`) is made.
  */
 export const handler = lifecycleHandler('Check drift', async (input: CheckDriftInput) => {
   const record = await requireTenant(input.tenantId);
@@ -110,8 +112,9 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     const drift = withStanding(failedCheckRecord(record.drift, checkedAt, error), record.drift, standing);
     const skipped = await save(drift, standing);
     if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
+    const usageKey = await followTier(record, standing);
     if (standing.standing) await announce(record.tenantId, checkedAt, drift);
-    return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, checkFailed: true, standing: standing.standing };
+    return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, checkFailed: true, standing: standing.standing, usageKey };
   }
   const stacks: StackDrift[] = [];
   // The earliest start of this tenant's detections: what they found may predate an operation that ended after it.
@@ -163,10 +166,21 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   const drift = withStanding(driftRecord(stacks, checkedAt), record.drift, standing);
   const skipped = await save(drift, standing);
   if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
+  const usageKey = await followTier(record, standing);
   if (drift.status === 'DRIFTED') logger.warn('tenant stacks drifted', { resources: drift.resources.length + (drift.truncated ?? 0) });
   if (drift.status === 'DRIFTED' || standing.standing) await announce(record.tenantId, checkedAt, drift);
-  return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, standing: standing.standing };
+  return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, standing: standing.standing, usageKey };
 }, { trackStep: false });
+
+/**
+ * After the drift check's write: the usage key into the plan of the tier the registry records, when this check recorded
+ * another tier (a standing) or an earlier move of it is owed (`usageKey.movePending`): manage-usage-key.ts settleUsageKey,
+ * best effort (a failure is recorded pending again, never fails the check).
+ */
+async function followTier(record: TenantRecord, standing: DriftStanding) {
+  if (!record.usageKey || !(standing.changes.tier || record.usageKey.movePending)) return undefined;
+  return settleUsageKey(record.tenantId);
+}
 
 /**
  * The drift record to write: `standing` is this check's catch-up of the registry (driftStanding) or, without one, the

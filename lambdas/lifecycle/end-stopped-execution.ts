@@ -4,6 +4,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
 import { endDeadOperation } from './lease.js';
+import { settleUsageKey } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
@@ -32,7 +33,7 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * an operator, timed out, or failed inside Step Functions itself): when it still holds its
  * tenant's lease, the failure is recorded as Record failure would (the status its kind leaves on
  * failure, the step it was at, the lease released; for a change or upgrade, the tier and version its stack completed
- * an update to, stack-standing.ts) and announced. Triggered by EventBridge's
+ * an update to, stack-standing.ts, with the usage key moved into that tier's plan: manage-usage-key.ts settleUsageKey) and announced. Triggered by EventBridge's
  * execution status change events of the tessera-* state machines; a no-op for executions that
  * released their lease (every normal end), except that it sends the announcements such an execution
  * still owes (stopped after its completing write, before PutEvents).
@@ -62,6 +63,8 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.
   const ended = await endDeadOperation(record, lease, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: ended.status });
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: ended.status });
-  return { ended: true, status: ended.status };
+  // The standing recorded another tier: the usage key follows it into that tier's plan (the change's Move usage key never ran).
+  const usageKey = standing.changes.tier && record.usageKey ? await settleUsageKey(tenantId) : undefined;
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: ended.status, ...(usageKey ? { usageKey } : {}) });
+  return { ended: true, status: ended.status, ...(usageKey ? { usageKey } : {}) };
 }, { trackStep: false });

@@ -1,8 +1,9 @@
 import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand, GetUsagePlansCommand, type ApiKey } from '@aws-sdk/client-api-gateway';
 import { randomBytes } from 'node:crypto';
 import { platformClient } from '../shared/aws-clients.js';
-import { lifecycleHandler } from '../shared/handler.js';
-import { requireTenant, updateTenant } from '../shared/registry.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { getTenant, requireTenant, updateTenant, type UpdateOptions } from '../shared/registry.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { LifecycleState } from './state.js';
 
 /** The usage plan of a tier, by the name the InferenceApi construct gives it. */
@@ -62,6 +63,50 @@ async function deleteKey(api: APIGatewayClient, id: string): Promise<void> {
   }
 }
 
+type UsageKey = NonNullable<TenantRecord['usageKey']>;
+
+/**
+ * Moves `key` into usage plan `plan` (id) out of every other plan API Gateway has it in (plansOfKey), with the registry
+ * writes of the handler's move (see the handler): `plan: ''` on record first, the plan once the key is in it. Writes go
+ * under `options` (registry.ts UpdateOptions; the step's lease by default).
+ * @returns the key as it now stands (`plan` the new plan, no `movePending`)
+ * @throws what API Gateway throws (CreateUsagePlanKey refused: the key is put back first), TenantBusy/TenantConflict from the registry
+ */
+async function movePlan(api: APIGatewayClient, record: TenantRecord, key: UsageKey, plan: string, options: UpdateOptions = {}): Promise<UsageKey> {
+  const inPlans = await plansOfKey(api, key.id);
+  // On record before the move: the plan is not known until the move is recorded (a timeout in between leaves `''`, not a plan the key has left).
+  if (record.usageKey) await updateTenant(record.tenantId, { usageKey: { ...key, plan: '' } }, options);
+  const others = inPlans.filter((p) => p !== plan);
+  for (const other of others) {
+    try {
+      await api.send(new DeleteUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id }));
+    } catch (e) {
+      if ((e as Error).name !== 'NotFoundException') throw e;
+    }
+  }
+  if (!inPlans.includes(plan)) {
+    try {
+      await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan, keyId: key.id, keyType: 'API_KEY' }));
+    } catch (e) {
+      if ((e as Error).name !== 'ConflictException') {
+        // A key in no plan cuts the tenant off at the edge: put it back in the plans it was in, then fail. The plan is
+        // recorded only when the key is back in it: recorded while the put-back failed too, the key sat in no plan
+        // under a plan the next issue for that tier took as done (key.plan === plan), and moved nothing.
+        const back: string[] = [];
+        for (const other of others) {
+          await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id, keyType: 'API_KEY' })).then(() => back.push(other), (again: unknown) => {
+            if ((again as Error).name === 'ConflictException') back.push(other);
+          });
+        }
+        if (record.usageKey && others.length === 1 && back.length === 1) await updateTenant(record.tenantId, { usageKey: { ...key, plan: others[0] } }, options);
+        throw e;
+      }
+    }
+  }
+  const { movePending: _done, ...moved } = key;
+  return { ...moved, plan };
+}
+
 /**
  * The tenant's usage key in its tier's API Gateway usage plan (per-tier rate, burst and daily
  * quota at the edge): `issue` on onboarding and after a tier change (moves the key to the new
@@ -99,39 +144,63 @@ export const handler = lifecycleHandler('Manage usage key', async (state: Lifecy
       key = { id: created.id!, value, plan: '' };
     }
   }
-  if (key.plan !== plan) {
-    const inPlans = await plansOfKey(api, key.id);
-    // On record before the move: the plan is not known until the move is recorded (a timeout in between leaves `''`, not a plan the key has left).
-    if (record.usageKey) await updateTenant(record.tenantId, { usageKey: { ...key, plan: '' } });
-    const others = inPlans.filter((p) => p !== plan);
-    for (const other of others) {
-      try {
-        await api.send(new DeleteUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id }));
-      } catch (e) {
-        if ((e as Error).name !== 'NotFoundException') throw e;
-      }
-    }
-    if (!inPlans.includes(plan)) {
-      try {
-        await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan, keyId: key.id, keyType: 'API_KEY' }));
-      } catch (e) {
-        if ((e as Error).name !== 'ConflictException') {
-          // A key in no plan cuts the tenant off at the edge: put it back in the plans it was in, then fail. The plan is
-          // recorded only when the key is back in it: recorded while the put-back failed too, the key sat in no plan
-          // under a plan the next issue for that tier took as done (key.plan === plan), and moved nothing.
-          const back: string[] = [];
-          for (const other of others) {
-            await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: other, keyId: key.id, keyType: 'API_KEY' })).then(() => back.push(other), (again: unknown) => {
-              if ((again as Error).name === 'ConflictException') back.push(other);
-            });
-          }
-          if (record.usageKey && others.length === 1 && back.length === 1) await updateTenant(record.tenantId, { usageKey: { ...key, plan: others[0] } });
-          throw e;
-        }
-      }
-    }
-    key = { ...key, plan };
-  }
-  await updateTenant(record.tenantId, { usageKey: key });
+  if (key.plan !== plan) key = await movePlan(api, record, key, plan);
+  // A move a recorded standing left pending (settleUsageKey) is done by this one: the key is in its tier's plan now.
+  const { movePending: _done, ...placed } = key;
+  await updateTenant(record.tenantId, { usageKey: placed });
   return { keyId: key.id, plan };
 });
+
+/** What settleUsageKey did: `moved` into the tier's plan, already `in-plan`, or left `pending` (recorded `usageKey.movePending`). */
+export interface UsageKeySettlement {
+  outcome: 'moved' | 'in-plan' | 'pending' | 'no-key';
+  /** For the failure's reason or the log: what was done or is left to do, naming the tier and plan. */
+  note?: string;
+}
+
+/**
+ * Puts the tenant's usage key in the usage plan of the tier the registry now records (`tessera-<tier>`), after a tier
+ * was recorded outside *Move usage key*: the standing of a tenant stack whose update went through after the change or
+ * upgrade ended (stack-standing.ts: *Record failure*, *End stopped execution*, *Check drift*). The change's own *Move
+ * usage key* never ran, so the key stayed in the old tier's plan and the edge enforced the old tier's rate, burst and
+ * daily quota while the registry, the router and billing said the new tier. The move is the one *Move usage key* makes
+ * (movePlan: CreateUsagePlanKey/DeleteUsagePlanKey against the plans API Gateway has the key in; idempotent).
+ *
+ * Only an existing key is moved (a tenant without `usageKey` has none to move: `no-key`); run with no lease held, its
+ * writes carry no lease condition (`holder: null`) but require the record to be unleased and ACTIVE when read. Best
+ * effort: a move that fails (API Gateway, the plan missing, the record taken by an operation meanwhile) is recorded as
+ * `usageKey.movePending` (tier, time, error), shown by `tessera tenants show`, and made by the next *Check drift*
+ * (daily, or `tessera tenants drift --detect <id>`) or by the next change's or upgrade's *Move usage key*; never thrown.
+ * @param tenantId the tenant whose recorded tier the key is to follow (read fresh: the standing is written by then)
+ * @returns what was done; `note` names the tier and the plan
+ */
+export async function settleUsageKey(tenantId: string): Promise<UsageKeySettlement> {
+  let record: TenantRecord | undefined;
+  try {
+    record = await getTenant(tenantId);
+  } catch (e) {
+    logger.warn('could not read the tenant to move its usage key', { tenantId, error: e as Error });
+    return { outcome: 'pending', note: `usage key not checked against the recorded tier (the registry could not be read: ${(e as Error).name}); the next drift check does it` };
+  }
+  if (!record?.usageKey) return { outcome: 'no-key' };
+  const key = record.usageKey;
+  const tier = record.tier;
+  try {
+    if (record.lease) throw new Error(`the tenant is held by ${record.lease.kind} ${record.lease.executionArn}; its own Move usage key places the key`);
+    if (record.status !== 'ACTIVE') throw new Error(`the tenant is ${record.status}, not ACTIVE`);
+    const api = platformClient(APIGatewayClient);
+    const plan = await planId(api, tier);
+    if (key.plan === plan && !key.movePending) return { outcome: 'in-plan' };
+    const moved = await movePlan(api, record, key, plan, { holder: null, expectStatus: ['ACTIVE'] });
+    await updateTenant(tenantId, { usageKey: moved }, { holder: null, expectStatus: ['ACTIVE'] });
+    return { outcome: 'moved', note: `usage key ${key.id} moved into usage plan ${usagePlanName(tier)} (${plan}) of tier ${tier}` };
+  } catch (e) {
+    const error = `${(e as Error).name}: ${(e as Error).message}`;
+    logger.warn('could not move the usage key into its tier\'s plan; recorded pending', { tenantId, tier, error: e as Error });
+    const now = await getTenant(tenantId).catch(() => undefined);
+    const current = now?.usageKey ?? key;
+    await updateTenant(tenantId, { usageKey: { ...current, movePending: { tier, at: new Date().toISOString(), error: error.slice(0, 500) } } }, { holder: null })
+      .catch((again: unknown) => logger.warn('could not record the pending move of the usage key', { tenantId, error: again as Error }));
+    return { outcome: 'pending', note: `usage key ${key.id} not moved into usage plan ${usagePlanName(tier)} of tier ${tier} (${error}): recorded pending (usageKey.movePending); the next drift check (tessera tenants drift --detect ${tenantId}) or change moves it` };
+  }
+}

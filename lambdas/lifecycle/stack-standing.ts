@@ -85,7 +85,7 @@ export async function stackStanding(record: TenantRecord, kind: LifecycleKind, s
     if (changes) {
       return {
         changes,
-        note: `stack ${name} completed its update to tier ${read.tier}, version ${read.version} before the execution ended: recorded (it was tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'}); the usage key stays in the plan it is in until the next change or upgrade`,
+        note: `stack ${name} completed its update to tier ${read.tier}, version ${read.version} before the execution ended: recorded (it was tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'}); the usage key is moved into that tier's usage plan next (manage-usage-key.ts settleUsageKey)`,
       };
     }
     if (updatingForward(read.status)) {

@@ -1,3 +1,4 @@
+import { APIGatewayClient, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +43,16 @@ async function stackOf(tenantId: string) {
   return { status: stack.StackStatus, tier: tag('tessera:tier'), version: tag('tessera:blueprint-version') };
 }
 
+/**
+ * Where the edge has the tenant's usage key: the names of the usage plans API Gateway has it in (GetUsagePlans' keyId
+ * filter), and whether the registry's `usageKey.plan` names the one plan it is in (no move left pending).
+ */
+async function keyPlansOf(tenantId: string): Promise<{ plans: string[]; recorded: boolean; pending?: unknown }> {
+  const key = (await getTenant(tenantId))!.usageKey!;
+  const plans = (await platformClient(APIGatewayClient).send(new GetUsagePlansCommand({ keyId: key.id }))).items ?? [];
+  return { plans: plans.map((p) => p.name!).sort(), recorded: plans.length === 1 && plans[0].id === key.plan, ...(key.movePending ? { pending: key.movePending } : {}) };
+}
+
 /** Waits until the tenant's lease is released (end-stopped-execution runs on the status change, in this process). */
 async function released(tenantId: string): Promise<TenantRecord> {
   for (let i = 0; i < 200; i++) {
@@ -63,6 +74,7 @@ async function changesBack(tenantId: string): Promise<void> {
   const record = (await getTenant(tenantId))!;
   expect(record).toMatchObject({ status: 'ACTIVE', tier: 'professional' });
   expect(record.lease).toBeUndefined();
+  expect(await keyPlansOf(tenantId)).toEqual({ plans: ['tessera-professional'], recorded: true });
 }
 
 describe('a change that ends after CloudFormation did its work', () => {
@@ -83,6 +95,9 @@ describe('a change that ends after CloudFormation did its work', () => {
     } });
     expect(record.executions.at(-1)).toMatchObject({ kind: 'change', executionArn: change.body.executionArn, status: 'FAILED' });
     expect((await failedEvents('hooli')).map((e) => e.detail.executionArn)).toEqual([change.body.executionArn]);
+    // AND the usage key is in business's plan: the edge enforces the tier the registry says (before: professional's, for good)
+    expect(await keyPlansOf('hooli')).toEqual({ plans: ['tessera-business'], recorded: true });
+    expect((await failedEvents('hooli'))[0].detail.usageKey).toMatchObject({ outcome: 'moved' });
     // AND the same tier again is nothing to change; the way back runs
     expect((await api('PATCH', '/admin/tenants/hooli', { tier: 'business' })).body.error).toMatchObject({ code: 'nothing_to_change' });
     await changesBack('hooli');
@@ -115,6 +130,8 @@ describe('a change that ends after CloudFormation did its work', () => {
     } });
     expect(record.lease).toBeUndefined();
     expect((await failedEvents('raviga')).map((e) => e.detail.executionArn)).toEqual([change.body.executionArn]);
+    // AND Record failure moved the usage key into business's plan
+    expect(await keyPlansOf('raviga')).toEqual({ plans: ['tessera-business'], recorded: true });
     lifecycle.platform.workflows.wrap = undefined;
     await changesBack('raviga');
   }, 180_000);
@@ -157,6 +174,8 @@ describe('a change stopped while its stack was still updating', () => {
     const refused = await api('PATCH', '/admin/tenants/piedpiper', { tier: 'professional' });
     expect([refused.status, refused.body.error?.code]).toEqual([409, 'stack_update_pending']);
     expect(refused.body.error.message).toContain('tessera tenants drift --detect piedpiper');
+    // AND the usage key stays in professional's plan, the tier the registry still says
+    expect(await keyPlansOf('piedpiper')).toEqual({ plans: ['tessera-professional'], recorded: true });
     // WHEN the drift workflow checks the tenant
     const run = await api('POST', '/admin/drift', { tenantId: 'piedpiper' });
     expect(run.status, JSON.stringify(run.body)).toBe(202);
@@ -168,6 +187,8 @@ describe('a change stopped while its stack was still updating', () => {
     expect(caughtUp.lease).toBeUndefined();
     const drifts = (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === 'piedpiper' && e.detailType === 'Tenant Drift Detected');
     expect(drifts.map((e) => e.detail.standing)).toEqual([expect.objectContaining(standing)]);
+    // AND the drift check moved the usage key into business's plan with the tier it recorded
+    expect(await keyPlansOf('piedpiper')).toEqual({ plans: ['tessera-business'], recorded: true });
     // AND business again is nothing to change; the way back runs
     expect((await api('PATCH', '/admin/tenants/piedpiper', { tier: 'business' })).body.error).toMatchObject({ code: 'nothing_to_change' });
     await changesBack('piedpiper');

@@ -55,6 +55,21 @@ describe('Manage usage key can make every call it makes', () => {
   });
 });
 
+// A tier recorded from a change's stack standing (Record failure, End stopped execution, Check drift) moves the tenant's usage
+// key into that tier's plan (manage-usage-key.ts settleUsageKey): the plan-key calls only, no key created, tagged or deleted.
+describe('the steps that record a standing can move the usage key between plans, nothing more', () => {
+  it.each(['record-failure', 'end-stopped-execution', 'check-drift'] as const)('%s: GetUsagePlans, CreateUsagePlanKey, DeleteUsagePlanKey; not CreateApiKey, DeleteApiKey, GetApiKeys', async (handler) => {
+    const gw = (path: string) => `arn:${PARTITION}:apigateway:${region}::${path}`;
+    expect(await allowed(handler, 'apigateway:GET', gw('/usageplans'))).toBe(true);
+    expect(await allowed(handler, 'apigateway:POST', gw('/usageplans/plan1/keys'))).toBe(true);
+    expect(await allowed(handler, 'apigateway:DELETE', gw('/usageplans/plan1/keys/abc123'))).toBe(true);
+    expect(await allowed(handler, 'apigateway:POST', gw('/apikeys'))).toBe(false);
+    expect(await allowed(handler, 'apigateway:DELETE', gw('/apikeys/abc123'))).toBe(false);
+    expect(await allowed(handler, 'apigateway:GET', gw('/apikeys'))).toBe(false);
+    expect(await allowed(handler, 'apigateway:DELETE', gw('/usageplans/plan1'))).toBe(false);
+  });
+});
+
 // The identity policy alone (the access role's trust admits every tessera-lifecycle-* role of the platform account).
 describe('the lease-taking steps and Organizations', () => {
   it.each(['set-status', 'begin-change', 'begin-offboarding', 'register-tenant'] as const)('%s cannot reach the organization access role (CreateAccount, CloseAccount, every member account\'s provisioning role)', async (handler) => {
