@@ -75,7 +75,17 @@ export function stackUpdatingLine(u: StackUpdating): string {
  * `registry caught up`.
  */
 export function standingText(st: NonNullable<DriftRecord['standing']>): string {
-  return printable(`${st.at}: stack ${st.stack} was ${st.stackStatus} on tier ${st.to.tier}, version ${st.to.blueprintVersion} while the record said tier ${st.from.tier}, version ${st.from.blueprintVersion ?? '(none)'}${st.executionArn ? ` (its update completed after ${st.executionArn} ended)` : ''}: recorded; the usage key moves with the next change or upgrade`);
+  return printable(`${st.at}: stack ${st.stack} was ${st.stackStatus} on tier ${st.to.tier}, version ${st.to.blueprintVersion} while the record said tier ${st.from.tier}, version ${st.from.blueprintVersion ?? '(none)'}${st.executionArn ? ` (its update completed after ${st.executionArn} ended)` : ''}: recorded; the usage key follows it into that tier's usage plan (see the usage key line when that move is pending)`);
+}
+
+/**
+ * A usage key move owed (`usageKey.movePending`, lib/tenant-record.ts; lambdas/lifecycle/manage-usage-key.ts
+ * settleUsageKey) as one line for `tessera tenants show`: the registry says `tier` while API Gateway still has the key in
+ * another tier's plan, so the edge enforces that plan's rate, burst and daily quota; since when, the error of the last
+ * attempt, and what makes the move.
+ */
+export function usageKeyPendingLine(tenantId: string, tier: string, pending: NonNullable<NonNullable<TenantRecord['usageKey']>['movePending']>): string {
+  return printable(`NOT in the usage plan of tier ${pending.tier}${pending.tier !== tier ? ` (the record now says ${tier})` : ''}: the move is pending since ${pending.at} (${pending.error}); until it is made the edge enforces the plan the key is in. The next drift check moves it (tessera tenants drift --detect ${tenantId}), or the next change`);
 }
 
 /** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
@@ -101,6 +111,8 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating)}`);
   // The registry's tier and version recorded from the stack by a drift check (they were behind it): why the tier changed.
   if (t.drift?.standing) lines.push(`caught up   ${standingText(t.drift.standing)}`);
+  // The edge (API Gateway) enforces the plan the key is in: said whenever it is not the recorded tier's.
+  if (t.usageKey?.movePending) lines.push(`usage key   ${usageKeyPendingLine(t.tenantId, t.tier, t.usageKey.movePending)}`);
   if (Object.keys(t.stackOutputs).length) {
     lines.push('outputs');
     for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);

@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import { tenantDetails } from '../../lib/cli/format.js';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWithBusinessTier } from './support/business-tier.js';
@@ -101,6 +102,45 @@ describe('a change that ends after CloudFormation did its work', () => {
     // AND the same tier again is nothing to change; the way back runs
     expect((await api('PATCH', '/admin/tenants/hooli', { tier: 'business' })).body.error).toMatchObject({ code: 'nothing_to_change' });
     await changesBack('hooli');
+  }, 180_000);
+
+  it('stopped after ExecuteChangeSet, the move of the usage key refused: the move is recorded pending (the key back in professional\'s plan, show says it); the drift run moves it', async () => {
+    await onboarded('bachmanity', 'professional');
+    const keyId = (await getTenant('bachmanity'))!.usageKey!.id;
+    // GIVEN API Gateway refuses the key into business's plan once (throttled), after the stop
+    let refuse = false;
+    let refused = 0;
+    cleanups.push(inject('refuse-plan-key-bachmanity', (next, context) => async (args) => {
+      if (refuse && refused === 0 && context.commandName === 'CreateUsagePlanKeyCommand' && args.input.keyId === keyId) {
+        refused += 1;
+        throw Object.assign(new Error('injected: Rate exceeded'), { name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 429 } });
+      }
+      return next(args);
+    }));
+    const sent = hangAfter('ExecuteChangeSetCommand', 'tessera-bachmanity');
+    const change = await api('PATCH', '/admin/tenants/bachmanity', { tier: 'business' });
+    expect(change.status).toBe(202);
+    await sent;
+    refuse = true;
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: change.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    expect((await settled(change.body.executionArn)).status).toBe('ABORTED');
+    const record = await released('bachmanity');
+    expect(refused).toBe(1);
+    refuse = false;
+    // THEN the registry says business, and that the key's move into business's plan is owed; the key is back in professional's
+    expect(record).toMatchObject({ status: 'ACTIVE', tier: 'business' });
+    expect(await keyPlansOf('bachmanity')).toEqual({ plans: ['tessera-professional'], recorded: true, pending: { tier: 'business', at: expect.any(String), error: 'TooManyRequestsException: injected: Rate exceeded' } });
+    const shown = await api('GET', '/admin/tenants/bachmanity');
+    expect(tenantDetails(shown.body)).toMatch(/\nusage key {3}NOT in the usage plan of tier business: the move is pending since .* \(TooManyRequestsException: injected: Rate exceeded\); until it is made the edge enforces the plan the key is in/);
+    expect((await failedEvents('bachmanity'))[0].detail.usageKey).toMatchObject({ outcome: 'pending' });
+    // WHEN the drift workflow checks the tenant (no standing left to record: the registry already says business)
+    const run = await api('POST', '/admin/drift', { tenantId: 'bachmanity' });
+    expect(run.status, JSON.stringify(run.body)).toBe(202);
+    expect((await settled(run.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN the key is in business's plan, nothing pending, and show says nothing of it
+    expect(await keyPlansOf('bachmanity')).toEqual({ plans: ['tessera-business'], recorded: true });
+    expect(tenantDetails((await api('GET', '/admin/tenants/bachmanity')).body)).not.toContain('\nusage key');
+    await changesBack('bachmanity');
   }, 180_000);
 
   it('Check blueprint failing after the update completed: Record failure records the tier the stack runs; a change back runs', async () => {

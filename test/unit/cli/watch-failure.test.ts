@@ -203,7 +203,14 @@ describe('tessera tenants watch and show of a change whose stack was still updat
     const caughtUp = tenantDetails(record({ tier: 'professional', failure: { ...failure, stackUpdating: resolved(true) }, drift: { status: 'IN_SYNC', checkedAt: '2026-12-05T03:00:00.000Z', stacks: [], resources: [], standing } }));
     expect(caughtUp).toContain('\n  stack tessera-acme was UPDATE_IN_PROGRESS to tier professional, version 1.0.0 when the operation ended; resolved 2026-12-05T03:00:00.000Z by the drift check: UPDATE_COMPLETE, its tier and version recorded\n');
     expect(caughtUp).toMatch(/^next {8}nothing to run again: /m);
-    expect(caughtUp).toContain(`\ncaught up   2026-12-05T03:00:00.000Z: stack tessera-acme was UPDATE_COMPLETE on tier professional, version 1.0.0 while the record said tier starter, version 1.0.0 (its update completed after ${CHANGE} ended): recorded; the usage key moves with the next change or upgrade`);
+    expect(caughtUp).toContain(`\ncaught up   2026-12-05T03:00:00.000Z: stack tessera-acme was UPDATE_COMPLETE on tier professional, version 1.0.0 while the record said tier starter, version 1.0.0 (its update completed after ${CHANGE} ended): recorded; the usage key follows it into that tier's usage plan (see the usage key line when that move is pending)`);
+    expect(caughtUp).not.toContain('\nusage key');
+  });
+
+  it('show: a usage key move owed after a standing was recorded says the edge still enforces the old plan, since when, why, and what moves it', () => {
+    const shown = tenantDetails(record({ tier: 'professional', usageKey: { id: 'k1', value: 'v', plan: 'plan-s', movePending: { tier: 'professional', at: '2026-12-05T03:00:00.000Z', error: 'TooManyRequestsException: Rate exceeded' } } }));
+    expect(shown).toContain('\nusage key   NOT in the usage plan of tier professional: the move is pending since 2026-12-05T03:00:00.000Z (TooManyRequestsException: Rate exceeded); until it is made the edge enforces the plan the key is in. The next drift check moves it (tessera tenants drift --detect acme), or the next change');
+    expect(tenantDetails(record({ tier: 'professional', usageKey: { id: 'k1', value: 'v', plan: 'plan-p' } }))).not.toContain('\nusage key');
   });
 });
 
