@@ -151,9 +151,12 @@ export const handler = lifecycleHandler('Manage usage key', async (state: Lifecy
   return { keyId: key.id, plan };
 });
 
-/** What settleUsageKey did: `moved` into the tier's plan, already `in-plan`, or left `pending` (recorded `usageKey.movePending`). */
+/**
+ * What settleUsageKey did: `moved` into the tier's plan, already `in-plan`, `pending` (the move failed: recorded
+ * `usageKey.movePending`), `left` to an operation that holds the tenant (or a tenant no longer ACTIVE), or `no-key`.
+ */
 export interface UsageKeySettlement {
-  outcome: 'moved' | 'in-plan' | 'pending' | 'no-key';
+  outcome: 'moved' | 'in-plan' | 'pending' | 'left' | 'no-key';
   /** For the failure's reason or the log: what was done or is left to do, naming the tier and plan. */
   note?: string;
 }
@@ -167,8 +170,9 @@ export interface UsageKeySettlement {
  * (movePlan: CreateUsagePlanKey/DeleteUsagePlanKey against the plans API Gateway has the key in; idempotent).
  *
  * Only an existing key is moved (a tenant without `usageKey` has none to move: `no-key`); run with no lease held, its
- * writes carry no lease condition (`holder: null`) but require the record to be unleased and ACTIVE when read. Best
- * effort: a move that fails (API Gateway, the plan missing, the record taken by an operation meanwhile) is recorded as
+ * writes carry no lease condition (`holder: null`) but require the tenant ACTIVE, and it moves nothing for a tenant an
+ * operation took since the standing was written (`left`: that operation's *Move usage key* places the key, an
+ * offboarding revokes it) or that is no longer ACTIVE. Best effort: a move that fails (API Gateway, the plan missing, the record taken by an operation meanwhile) is recorded as
  * `usageKey.movePending` (tier, time, error), shown by `tessera tenants show`, and made by the next *Check drift*
  * (daily, or `tessera tenants drift --detect <id>`) or by the next change's or upgrade's *Move usage key*; never thrown.
  * @param tenantId the tenant whose recorded tier the key is to follow (read fresh: the standing is written by then)
@@ -185,9 +189,14 @@ export async function settleUsageKey(tenantId: string): Promise<UsageKeySettleme
   if (!record?.usageKey) return { outcome: 'no-key' };
   const key = record.usageKey;
   const tier = record.tier;
+  // An operation took the tenant since the standing was written (its own steps place or revoke the key), or it is no
+  // longer ACTIVE: nothing is moved nor written (a write could bring back a key an offboarding revoked meanwhile).
+  const other = record.lease ? `the tenant is held by ${record.lease.kind} ${record.lease.executionArn}` : record.status !== 'ACTIVE' ? `the tenant is ${record.status}, not ACTIVE` : undefined;
+  if (other) {
+    logger.warn('usage key not moved into its tier\'s plan: left to the tenant\'s next operation or drift check', { tenantId, tier, why: other });
+    return { outcome: 'left', note: `usage key ${key.id} not moved into the usage plan of tier ${tier}: ${other}; its operation's Move usage key, or the next drift check, places it` };
+  }
   try {
-    if (record.lease) throw new Error(`the tenant is held by ${record.lease.kind} ${record.lease.executionArn}; its own Move usage key places the key`);
-    if (record.status !== 'ACTIVE') throw new Error(`the tenant is ${record.status}, not ACTIVE`);
     const api = platformClient(APIGatewayClient);
     const plan = await planId(api, tier);
     if (key.plan === plan && !key.movePending) return { outcome: 'in-plan' };
@@ -199,7 +208,8 @@ export async function settleUsageKey(tenantId: string): Promise<UsageKeySettleme
     logger.warn('could not move the usage key into its tier\'s plan; recorded pending', { tenantId, tier, error: e as Error });
     const now = await getTenant(tenantId).catch(() => undefined);
     const current = now?.usageKey ?? key;
-    await updateTenant(tenantId, { usageKey: { ...current, movePending: { tier, at: new Date().toISOString(), error: error.slice(0, 500) } } }, { holder: null })
+    // ACTIVE only: an operation that took the tenant meanwhile (an offboarding revoking the key) is not written over.
+    await updateTenant(tenantId, { usageKey: { ...current, movePending: { tier, at: new Date().toISOString(), error: error.slice(0, 500) } } }, { holder: null, expectStatus: ['ACTIVE'] })
       .catch((again: unknown) => logger.warn('could not record the pending move of the usage key', { tenantId, error: again as Error }));
     return { outcome: 'pending', note: `usage key ${key.id} not moved into usage plan ${usagePlanName(tier)} of tier ${tier} (${error}): recorded pending (usageKey.movePending); the next drift check (tessera tenants drift --detect ${tenantId}) or change moves it` };
   }

@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -13,6 +14,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
 const bus = mockClient(EventBridgeClient);
+const gw = mockClient(APIGatewayClient);
 const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
@@ -30,6 +32,7 @@ const stackIs = (s: Stack) => cfn.on(DescribeStacksCommand, { StackName: 'tesser
 const events = () => bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]);
 /** acme on starter 1.0.0, held by a change to professional that ExecuteChangeSet started. */
 const changing = (): TenantRecord => tenant({
+  usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' },
   status: 'UPDATING', tier: 'starter', blueprintVersion: '1.0.0', stackName: 'tessera-acme', stackOutputs: OUTPUTS_A, currentStep: 'Check blueprint',
   lease: { kind: 'change', executionArn: CHANGE, requestId: 'chg-1', acquiredAt: '2026-11-30T00:00:00.000Z', previousStatus: 'ACTIVE' },
   executions: [{ kind: 'change', requestId: 'chg-1', executionArn: CHANGE, startedAt: '2026-11-30T00:00:00.000Z', status: 'RUNNING' }],
@@ -51,7 +54,12 @@ const driftRun = async () => {
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
-  for (const m of [cfn, sts, bus]) m.reset();
+  for (const m of [cfn, sts, bus, gw]) m.reset();
+  // The tiers' usage plans; acme's key (key-1) in starter's until a move (CreateUsagePlanKey) puts it elsewhere.
+  gw.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }, { id: 'plan-p', name: 'tessera-professional' }] });
+  gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }] });
+  gw.on(CreateUsagePlanKeyCommand).resolves({});
+  gw.on(DeleteUsagePlanKeyCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   cfn.on(DetectStackDriftCommand).callsFake((i) => ({ StackDriftDetectionId: `det-${i.StackName}` }));
@@ -88,6 +96,11 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(events().map((e) => e.DetailType)).toEqual(['Tenant Drift Detected']);
     expect(JSON.parse(events()[0].Detail!)).toMatchObject({ tenantId: 'acme', status: 'IN_SYNC', driftedCount: 0, standing });
     expect(tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: after.drift })).toContain(`registry caught up ${after.drift!.checkedAt}: stack tessera-acme was UPDATE_COMPLETE on tier professional, version 1.0.0 while the record said tier starter, version 1.0.0 (its update completed after ${CHANGE} ended): recorded`);
+    // AND the usage key left starter's plan for professional's (the change's Move usage key never ran), recorded there
+    expect(gw.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-s', keyId: 'key-1' }]);
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-p', keyId: 'key-1', keyType: 'API_KEY' }]);
+    expect(after.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+    expect(out).toMatchObject({ usageKey: { outcome: 'moved' } });
     // the next run finds the record and the stack agreeing: nothing more written about it, nothing announced; the catch-up stays visible
     bus.resetHistory();
     await driftRun();
@@ -107,6 +120,29 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(out).toMatchObject({ status: 'IN_SYNC' });
     expect(out.standing).toBeUndefined();
     expect(events()).toEqual([]);
+    // the key stays in starter's plan: the tier did not change
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
+    expect(after.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-s' });
+  });
+
+  it('stopped once its update had completed: End stopped execution records professional and moves the usage key into professional\'s plan', async () => {
+    records.set('acme', changing());
+    stackIs(stack('UPDATE_COMPLETE', 'professional'));
+    const out = await endStopped({ detail: { executionArn: CHANGE, status: 'ABORTED', input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'chg-1' } }) } } as never, {} as never);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', usageKey: { id: 'key-1', value: 'v', plan: 'plan-p' } });
+    expect(records.get('acme')!.failure!.reason).toContain('the usage key is moved into that tier\'s usage plan next');
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-p']);
+    expect(out).toMatchObject({ ended: true, usageKey: { outcome: 'moved' } });
+    expect(JSON.parse(events().find((e) => e.DetailType === 'Tenant Lifecycle Failed')!.Detail!)).toMatchObject({ usageKey: { outcome: 'moved' } });
+  });
+
+  it('a move the drift run owes (usageKey.movePending) is made even when there is no standing to record', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', stackName: 'tessera-acme', stackOutputs: OUTPUTS_A, usageKey: { id: 'key-1', value: 'v', plan: 'plan-s', movePending: { tier: 'professional', at: '2026-12-05T03:00:00.000Z', error: 'TooManyRequestsException: Rate exceeded' } } }));
+    stackIs(stack('UPDATE_COMPLETE', 'professional', '1.0.0', OUTPUTS_A));
+    const out = await driftRun();
+    expect(out.standing).toBeUndefined();
+    expect(records.get('acme')!.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-p']);
   });
 
   it('the stack is gone (deleted outside Tessera) or no longer this tenant\'s: the drift run resolves the pending update (nothing to wait for), keeping tier and version', async () => {

@@ -2,11 +2,11 @@ import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, Delet
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
-import { leased, setLifecycleEnv, state } from './support.js';
+import { leased, setLifecycleEnv, state, tenant } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const api = mockClient(APIGatewayClient);
-const { handler } = await import('../../../lambdas/lifecycle/manage-usage-key.js');
+const { handler, settleUsageKey } = await import('../../../lambdas/lifecycle/manage-usage-key.js');
 
 beforeEach(() => {
   setLifecycleEnv();
@@ -141,5 +141,55 @@ describe('Manage usage key', () => {
   it('names the missing plan when the platform stack is not deployed', async () => {
     records.set('acme', leased('onboard', { tier: 'enterprise' }));
     await expect(handler({ ...state(), usageKey: 'issue' })).rejects.toThrow(/usage plan "tessera-enterprise" does not exist; deploy the TesseraPlatform stack/);
+  });
+
+  it('clears a move a recorded standing left pending once the key is in its tier\'s plan', async () => {
+    records.set('acme', leased('change', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s', movePending: { tier: 'starter', at: '2026-12-05T03:00:00.000Z', error: 'x' } } }));
+    await expect(handler({ ...state(), usageKey: 'issue', change: { tier: 'starter' } })).resolves.toEqual({ keyId: 'key-1', plan: 'plan-s' });
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-s' });
+  });
+});
+
+// A tier recorded from a change's stack standing (Record failure, End stopped execution, Check drift): the key follows it.
+describe('settleUsageKey', () => {
+  const active = (overrides: Parameters<typeof tenant>[0] = {}) => tenant({ status: 'ACTIVE', tier: 'professional', usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' }, ...overrides });
+
+  it('moves the key out of the old tier\'s plan into the recorded tier\'s, and records the plan (no lease held)', async () => {
+    records.set('acme', active());
+    await expect(settleUsageKey('acme')).resolves.toMatchObject({ outcome: 'moved', note: expect.stringContaining('usage plan tessera-professional (plan-p) of tier professional') });
+    expect(api.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-s', keyId: 'key-1' }]);
+    expect(api.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-p', keyId: 'key-1', keyType: 'API_KEY' }]);
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+    expect(api.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
+  });
+
+  it('does nothing for a key already in the recorded tier\'s plan, or a tenant without a key', async () => {
+    records.set('acme', active({ usageKey: { id: 'key-1', value: 'v', plan: 'plan-p' } }));
+    await expect(settleUsageKey('acme')).resolves.toEqual({ outcome: 'in-plan' });
+    records.set('acme', active({ usageKey: undefined }));
+    await expect(settleUsageKey('acme')).resolves.toEqual({ outcome: 'no-key' });
+    expect(api.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
+    expect(api.commandCalls(DeleteUsagePlanKeyCommand)).toHaveLength(0);
+  });
+
+  it('a refused move puts the key back and records the move pending (tier, time, error); never throws; the next settle makes it and clears it', async () => {
+    records.set('acme', active());
+    api.on(CreateUsagePlanKeyCommand, { usagePlanId: 'plan-p' }).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    api.on(CreateUsagePlanKeyCommand, { usagePlanId: 'plan-s' }).resolves({});
+    await expect(settleUsageKey('acme')).resolves.toMatchObject({ outcome: 'pending', note: expect.stringMatching(/not moved into usage plan tessera-professional of tier professional \(TooManyRequestsException: Rate exceeded\): recorded pending/) });
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-s', movePending: { tier: 'professional', at: expect.any(String), error: 'TooManyRequestsException: Rate exceeded' } });
+    api.on(CreateUsagePlanKeyCommand, { usagePlanId: 'plan-p' }).resolves({});
+    await expect(settleUsageKey('acme')).resolves.toMatchObject({ outcome: 'moved' });
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+  });
+
+  it('leaves the key to an operation that took the tenant meanwhile (its own Move usage key places it, an offboarding revokes it): nothing moved, nothing written', async () => {
+    for (const held of [leased('change', { tier: 'professional', usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }), leased('offboard', { tier: 'professional', usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } })]) {
+      records.set('acme', held);
+      await expect(settleUsageKey('acme')).resolves.toMatchObject({ outcome: 'left', note: expect.stringContaining(`the tenant is held by ${held.lease!.kind}`) });
+      expect(records.get('acme')).toEqual(held);
+    }
+    expect(api.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
+    expect(api.commandCalls(DeleteUsagePlanKeyCommand)).toHaveLength(0);
   });
 });
