@@ -595,6 +595,11 @@ export const DriftRecord = z.object({
     to: z.object({ tier: z.string(), blueprintVersion: z.string() }),
     /** The failure whose pending stack update this resolved (failure.stackUpdating), when one was recorded. */
     executionArn: z.string().optional(),
+    /**
+     * What the recorded standing leaves undone for a shared-compute tier (stack-standing.ts namespaceNotDeployed): the
+     * operation ended before *Deploy namespace*, so the namespace stack (the tier's compute quota) is not the tier's.
+     */
+    namespace: z.string().optional(),
   }).optional(),
 });
 export type DriftRecord = z.infer<typeof DriftRecord>;

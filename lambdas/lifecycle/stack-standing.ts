@@ -2,6 +2,7 @@ import type { Stack } from '@aws-sdk/client-cloudformation';
 import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { DriftRecord, LifecycleKind, StackUpdating, TenantRecord } from '../../lib/tenant-record.js';
 import { StackBusyError } from '../shared/errors.js';
+import { tierConfig } from '../shared/environment.js';
 import { logger } from '../shared/handler.js';
 import { cloudFormationFor, describeStack, stackName, VERSION_TAG } from './blueprints.js';
 import { ownershipProblem } from './stack-ownership.js';
@@ -44,6 +45,31 @@ async function readTenantStack(record: TenantRecord, step: string): Promise<Stac
   };
 }
 
+/**
+ * What a standing recorded on `tier` leaves undone when that tier runs on the shared cluster (`compute.mode: shared`): a
+ * standing is recorded only when the change or upgrade ended before *Check blueprint* saw its tenant stack complete, so
+ * it never reached *Deploy namespace* (lifecycle-workflows.ts: the namespace stack is updated after the tenant stack), and
+ * the tenant's namespace stack still carries the previous tier's compute quota (or, from a dedicated tier, does not
+ * exist). Not deployed from here (the namespace stack's update is a change of its own, with its change-set guard): a
+ * repair (`tessera tenants update <id> --repair`, the tenant's own tier and version) or the next change or upgrade
+ * deploys it. Read from the config only (no stack read: the order of the workflow's steps is what says it).
+ * @returns the sentence for the failure's reason or `drift.standing.namespace`; undefined for a dedicated-compute tier or
+ *   a tier the config does not define
+ */
+export function namespaceNotDeployed(tenantId: string, tier: string): string | undefined {
+  try {
+    if (tierConfig(tier).compute.mode !== 'shared') return undefined;
+  } catch {
+    return undefined;
+  }
+  return `tier ${tier} runs on the shared cluster and the operation ended before Deploy namespace: namespace stack ${stackName(tenantId, 'namespace')} (the tier's compute quota) is not deployed for it; tessera tenants update ${tenantId} --repair deploys it`;
+}
+
+const withNamespace = (tenantId: string, tier: string) => {
+  const undone = namespaceNotDeployed(tenantId, tier);
+  return undone ? `; ${undone}` : '';
+};
+
 /** The stack's tags name a tier and version other than the record's. */
 const differs = (read: StackRead, record: TenantRecord): read is StackRead & { tier: string; version: string } =>
   !!read.tier && !!read.version && (read.tier !== record.tier || read.version !== record.blueprintVersion);
@@ -85,7 +111,7 @@ export async function stackStanding(record: TenantRecord, kind: LifecycleKind, s
     if (changes) {
       return {
         changes,
-        note: `stack ${name} completed its update to tier ${read.tier}, version ${read.version} before the execution ended: recorded (it was tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'}); the usage key is moved into that tier's usage plan next (manage-usage-key.ts settleUsageKey)`,
+        note: `stack ${name} completed its update to tier ${read.tier}, version ${read.version} before the execution ended: recorded (it was tier ${record.tier}, version ${record.blueprintVersion ?? '(none)'}); the usage key is moved into that tier's usage plan next (manage-usage-key.ts settleUsageKey)${withNamespace(record.tenantId, read.tier)}`,
       };
     }
     if (updatingForward(read.status)) {
@@ -212,6 +238,8 @@ export async function driftStanding(record: TenantRecord, at: string): Promise<D
     to: { tier: changes.tier!, blueprintVersion: changes.blueprintVersion! },
     ...(pending?.executionArn ? { executionArn: pending.executionArn } : {}),
   };
+  const namespace = namespaceNotDeployed(record.tenantId, changes.tier!);
+  if (namespace) Object.assign(standing, { namespace });
   logger.warn('tenant stack stands on another tier or version than the registry: recorded', { standing });
   return { changes: { ...changes, ...failure }, standing };
 }

@@ -75,7 +75,7 @@ export function stackUpdatingLine(u: StackUpdating): string {
  * `registry caught up`.
  */
 export function standingText(st: NonNullable<DriftRecord['standing']>): string {
-  return printable(`${st.at}: stack ${st.stack} was ${st.stackStatus} on tier ${st.to.tier}, version ${st.to.blueprintVersion} while the record said tier ${st.from.tier}, version ${st.from.blueprintVersion ?? '(none)'}${st.executionArn ? ` (its update completed after ${st.executionArn} ended)` : ''}: recorded; the usage key follows it into that tier's usage plan (see the usage key line when that move is pending)`);
+  return printable(`${st.at}: stack ${st.stack} was ${st.stackStatus} on tier ${st.to.tier}, version ${st.to.blueprintVersion} while the record said tier ${st.from.tier}, version ${st.from.blueprintVersion ?? '(none)'}${st.executionArn ? ` (its update completed after ${st.executionArn} ended)` : ''}: recorded; the usage key follows it into that tier's usage plan (see the usage key line when that move is pending)${st.namespace ? `; ${st.namespace}` : ''}`);
 }
 
 /**

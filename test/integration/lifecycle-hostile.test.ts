@@ -54,6 +54,12 @@ async function keyPlansOf(tenantId: string): Promise<{ plans: string[]; recorded
   return { plans: plans.map((p) => p.name!).sort(), recorded: plans.length === 1 && plans[0].id === key.plan, ...(key.movePending ? { pending: key.movePending } : {}) };
 }
 
+/** The tier the tenant's namespace stack (the shared cluster's compute quota, platform account) is tagged with. */
+async function namespaceTierOf(tenantId: string): Promise<string | undefined> {
+  const stack = (await platformClient(CloudFormationClient).send(new DescribeStacksCommand({ StackName: `tessera-${tenantId}-namespace` }))).Stacks![0];
+  return stack.Tags?.find((t) => t.Key === 'tessera:tier')?.Value;
+}
+
 /** Waits until the tenant's lease is released (end-stopped-execution runs on the status change, in this process). */
 async function released(tenantId: string): Promise<TenantRecord> {
   for (let i = 0; i < 200; i++) {
@@ -99,6 +105,14 @@ describe('a change that ends after CloudFormation did its work', () => {
     // AND the usage key is in business's plan: the edge enforces the tier the registry says (before: professional's, for good)
     expect(await keyPlansOf('hooli')).toEqual({ plans: ['tessera-business'], recorded: true });
     expect((await failedEvents('hooli'))[0].detail.usageKey).toMatchObject({ outcome: 'moved' });
+    // AND the namespace stack (business's compute quota) was not deployed: the reason says so and what deploys it
+    expect(await namespaceTierOf('hooli')).toBe('professional');
+    expect(record.failure!.reason).toContain('namespace stack tessera-hooli-namespace (the tier\'s compute quota) is not deployed for it; tessera tenants update hooli --repair deploys it');
+    const repair = await api('PATCH', '/admin/tenants/hooli', { repair: true });
+    expect(repair.status, JSON.stringify(repair.body)).toBe(202);
+    expect((await settled(repair.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await namespaceTierOf('hooli')).toBe('business');
+    expect(await keyPlansOf('hooli')).toEqual({ plans: ['tessera-business'], recorded: true });
     // AND the same tier again is nothing to change; the way back runs
     expect((await api('PATCH', '/admin/tenants/hooli', { tier: 'business' })).body.error).toMatchObject({ code: 'nothing_to_change' });
     await changesBack('hooli');
@@ -222,7 +236,10 @@ describe('a change stopped while its stack was still updating', () => {
     expect((await settled(run.body.executionArn)).status).toBe('SUCCEEDED');
     // THEN the registry says business, the drift record and Tenant Drift Detected say why
     const caughtUp = (await getTenant('piedpiper'))!;
-    const standing = { stack: 'tessera-piedpiper', stackStatus: 'UPDATE_COMPLETE', from: { tier: 'professional', blueprintVersion: before.blueprintVersion }, to: { tier: 'business', blueprintVersion: before.blueprintVersion }, executionArn: change.body.executionArn };
+    const standing = {
+      stack: 'tessera-piedpiper', stackStatus: 'UPDATE_COMPLETE', from: { tier: 'professional', blueprintVersion: before.blueprintVersion }, to: { tier: 'business', blueprintVersion: before.blueprintVersion }, executionArn: change.body.executionArn,
+      namespace: expect.stringContaining('namespace stack tessera-piedpiper-namespace (the tier\'s compute quota) is not deployed for it; tessera tenants update piedpiper --repair deploys it'),
+    };
     expect(caughtUp).toMatchObject({ status: 'ACTIVE', tier: 'business', drift: { standing }, failure: { stackUpdating: { resolved: { stackStatus: 'UPDATE_COMPLETE', recorded: true } } } });
     expect(caughtUp.lease).toBeUndefined();
     const drifts = (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === 'piedpiper' && e.detailType === 'Tenant Drift Detected');

@@ -205,6 +205,8 @@ describe('tessera tenants watch and show of a change whose stack was still updat
     expect(caughtUp).toMatch(/^next {8}nothing to run again: /m);
     expect(caughtUp).toContain(`\ncaught up   2026-12-05T03:00:00.000Z: stack tessera-acme was UPDATE_COMPLETE on tier professional, version 1.0.0 while the record said tier starter, version 1.0.0 (its update completed after ${CHANGE} ended): recorded; the usage key follows it into that tier's usage plan (see the usage key line when that move is pending)`);
     expect(caughtUp).not.toContain('\nusage key');
+    const withNamespace = tenantDetails(record({ tier: 'professional', drift: { status: 'IN_SYNC', checkedAt: '2026-12-05T03:00:00.000Z', stacks: [], resources: [], standing: { ...standing, namespace: 'namespace stack tessera-acme-namespace not deployed; tessera tenants update acme --repair deploys it' } } }));
+    expect(withNamespace.split('\n').find((l) => l.startsWith('caught up'))).toMatch(/usage plan \(see the usage key line when that move is pending\); namespace stack tessera-acme-namespace not deployed; tessera tenants update acme --repair deploys it$/);
   });
 
   it('show: a usage key move owed after a standing was recorded says the edge still enforces the old plan, since when, why, and what moves it', () => {

@@ -19,6 +19,7 @@ const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-sto
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
 const { tenantDriftLines } = await import('../../../lib/cli/tenants-drift-command.js');
+const { namespaceNotDeployed } = await import('../../../lambdas/lifecycle/stack-standing.js');
 
 const CHANGE = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:chg-1';
 const OUTPUTS_A = { ApiUrl: 'https://a.example.com' };
@@ -101,6 +102,8 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-p', keyId: 'key-1', keyType: 'API_KEY' }]);
     expect(after.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
     expect(out).toMatchObject({ usageKey: { outcome: 'moved' } });
+    // AND professional runs on the shared cluster: the standing says its namespace stack was not deployed, and what deploys it
+    expect(after.drift!.standing!.namespace).toBe('tier professional runs on the shared cluster and the operation ended before Deploy namespace: namespace stack tessera-acme-namespace (the tier\'s compute quota) is not deployed for it; tessera tenants update acme --repair deploys it');
     // the next run finds the record and the stack agreeing: nothing more written about it, nothing announced; the catch-up stays visible
     bus.resetHistory();
     await driftRun();
@@ -214,5 +217,13 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     await driftRun();
     expect(records.get('acme')).toMatchObject({ tier: 'starter', stackOutputs: OUTPUTS_A });
     expect(events()).toEqual([]);
+  });
+});
+
+describe('namespaceNotDeployed', () => {
+  it('names the namespace stack and the repair for a shared-compute tier; nothing for a dedicated one or a tier the config lacks', () => {
+    expect(namespaceNotDeployed('acme', 'starter')).toMatch(/^tier starter runs on the shared cluster .*namespace stack tessera-acme-namespace .*tessera tenants update acme --repair deploys it$/);
+    expect(namespaceNotDeployed('acme', 'enterprise')).toBeUndefined();
+    expect(namespaceNotDeployed('acme', 'gone')).toBeUndefined();
   });
 });
