@@ -601,6 +601,13 @@ export const DriftRecord = z.object({
      */
     namespace: z.string().optional(),
   }).optional(),
+  /**
+   * The latest time a drift check found the tenant's usage key out of its recorded tier's usage plan (`tessera-<tier>`:
+   * in no plan, in another tier's, or in two) and corrected it (lambdas/lifecycle/check-drift.ts followTier): `moved`, or
+   * `pending` when the move failed (then `usageKey.movePending` is recorded too). `note` says where the key was and
+   * where it went. Kept by later checks until another correction replaces it.
+   */
+  usageKey: z.object({ at: z.string(), outcome: z.enum(['moved', 'pending']), note: z.string() }).optional(),
 });
 export type DriftRecord = z.infer<typeof DriftRecord>;
 

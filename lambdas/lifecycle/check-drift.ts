@@ -9,7 +9,7 @@ import { catchReason, clipReason } from './catch-reason.js';
 import type { DriftRecord, TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
 import { cloudFormationError, deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, uncheckedResources, type StackDrift } from './drift.js';
-import { settleUsageKey } from './manage-usage-key.js';
+import { settleUsageKey, type UsageKeySettlement } from './manage-usage-key.js';
 import { driftStanding, type DriftStanding } from './stack-standing.js';
 
 export interface CheckDriftInput {
@@ -84,8 +84,9 @@ export function supersedingOperation(record: TenantRecord, since: string): Tenan
  * another tier or blueprint version (its tags) than the record — an update that completed after the change or upgrade
  * that started it had ended — is recorded (tier, version, outputs) in the same conditional write, `drift.standing` says
  * from what to what, and `Tenant Drift Detected` carries it (emitted for it even when no resource drifted); the failure's
- * pending stack update (`failure.stackUpdating`) is resolved once the stack no longer updates. The usage key then follows
- * the recorded tier into its usage plan (followTier), and a move owed from before (`usageKey.movePending`) is made.
+ * pending stack update (`failure.stackUpdating`) is resolved once the stack no longer updates. The usage key is then
+ * compared with the recorded tier (API Gateway asked: one call) and put in its usage plan when it is not (followTier),
+ * and the correction recorded on the drift record and announced.
  */
 export const handler = lifecycleHandler('Check drift', async (input: CheckDriftInput) => {
   const record = await requireTenant(input.tenantId);
@@ -112,8 +113,8 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     const drift = withStanding(failedCheckRecord(record.drift, checkedAt, error), record.drift, standing);
     const skipped = await save(drift, standing);
     if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
-    const usageKey = await followTier(record, standing);
-    if (standing.standing) await announce(record.tenantId, checkedAt, drift);
+    const { usageKey, drift: written } = await followTier(record, drift, checkedAt);
+    if (standing.standing || written.usageKey?.at === checkedAt) await announce(record.tenantId, checkedAt, written);
     return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, checkFailed: true, standing: standing.standing, usageKey };
   }
   const stacks: StackDrift[] = [];
@@ -166,20 +167,34 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   const drift = withStanding(driftRecord(stacks, checkedAt), record.drift, standing);
   const skipped = await save(drift, standing);
   if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
-  const usageKey = await followTier(record, standing);
+  const { usageKey, drift: written } = await followTier(record, drift, checkedAt);
   if (drift.status === 'DRIFTED') logger.warn('tenant stacks drifted', { resources: drift.resources.length + (drift.truncated ?? 0) });
-  if (drift.status === 'DRIFTED' || standing.standing) await announce(record.tenantId, checkedAt, drift);
+  if (drift.status === 'DRIFTED' || standing.standing || written.usageKey?.at === checkedAt) await announce(record.tenantId, checkedAt, written);
   return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, standing: standing.standing, usageKey };
 }, { trackStep: false });
 
 /**
- * After the drift check's write: the usage key into the plan of the tier the registry records, when this check recorded
- * another tier (a standing) or an earlier move of it is owed (`usageKey.movePending`): manage-usage-key.ts settleUsageKey,
- * best effort (a failure is recorded pending again, never fails the check).
+ * After the drift check's write, for every tenant checked: the usage key against the tier the registry records, asked of
+ * API Gateway (manage-usage-key.ts settleUsageKey `verify`: one GetUsagePlans with `keyId` for a key already right) and
+ * moved into that tier's plan when it is in no plan, in another tier's or in two (a standing this check recorded, a move
+ * owed from before, a tenant left inconsistent before the key followed the tier, a plan key changed by hand). Best
+ * effort: a failed move is recorded pending, never fails the check. A correction (`moved`, or `pending` when the move
+ * failed) is written on the drift record as `usageKey` (at `checkedAt`, conditional on the tenant ACTIVE and not held),
+ * so `tessera tenants show` and `drift` say it and `Tenant Drift Detected` carries it.
+ * @returns the settlement (the step's output), undefined for a tenant without a key
  */
-async function followTier(record: TenantRecord, standing: DriftStanding) {
-  if (!record.usageKey || !(standing.changes.tier || record.usageKey.movePending)) return undefined;
-  return settleUsageKey(record.tenantId);
+async function followTier(record: TenantRecord, drift: DriftRecord, checkedAt: string): Promise<{ usageKey?: UsageKeySettlement; drift: DriftRecord }> {
+  if (!record.usageKey) return { drift };
+  const usageKey = await settleUsageKey(record.tenantId, { verify: true });
+  if (usageKey.outcome !== 'moved' && usageKey.outcome !== 'pending') return { usageKey, drift };
+  const corrected: DriftRecord = { ...drift, usageKey: { at: checkedAt, outcome: usageKey.outcome, note: usageKey.note ?? '' } };
+  try {
+    await updateTenant(record.tenantId, { drift: corrected }, { holder: null, expectStatus: ['ACTIVE'] });
+    return { usageKey, drift: corrected };
+  } catch (e) {
+    logger.warn('could not record the usage key\'s correction on the drift record', { error: e as Error });
+    return { usageKey, drift };
+  }
 }
 
 /**
@@ -188,12 +203,15 @@ async function followTier(record: TenantRecord, standing: DriftStanding) {
  */
 function withStanding(drift: DriftRecord, previous: DriftRecord | undefined, standing: DriftStanding): DriftRecord {
   const latest = standing.standing ?? previous?.standing;
-  return latest ? { ...drift, standing: latest } : drift;
+  // The latest correction of the usage key stays too (followTier writes a new one).
+  const kept = previous?.usageKey ? { ...drift, usageKey: previous.usageKey } : drift;
+  return latest ? { ...kept, standing: latest } : kept;
 }
 
 /**
  * `Tenant Drift Detected`: stacks drifted from their templates, or the registry fell behind the tenant stack and this check
- * recorded the stack's tier and version (`standing`; `driftedCount` may then be 0).
+ * recorded the stack's tier and version (`standing`), or it moved the usage key into its tier's plan (`usageKey`;
+ * `driftedCount` may then be 0).
  */
 async function announce(tenantId: string, checkedAt: string, drift: DriftRecord): Promise<void> {
   await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, {
@@ -201,6 +219,7 @@ async function announce(tenantId: string, checkedAt: string, drift: DriftRecord)
     // The first 20: an event entry is at most 256 KB; the registry and `tessera tenants drift <id>` have the rest.
     resources: drift.resources.slice(0, 20),
     ...(drift.standing?.at === checkedAt ? { standing: drift.standing } : {}),
+    ...(drift.usageKey?.at === checkedAt ? { usageKey: drift.usageKey } : {}),
   });
 }
 

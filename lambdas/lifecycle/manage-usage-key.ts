@@ -40,16 +40,20 @@ async function tenantKeys(api: APIGatewayClient, tenantId: string): Promise<ApiK
   return keys;
 }
 
+/** A usage plan as GetUsagePlans lists it: its id and name (`tessera-<tier>` for a tier's plan). */
+interface PlanRef { id: string; name?: string }
+
 /**
- * The usage plans API Gateway has `keyId` in (GetUsagePlans' `keyId` filter, every page): what the key is subject to,
- * whatever the registry's `usageKey.plan` says (a move whose record was not written, a Lambda timeout between the two).
+ * The usage plans API Gateway has `keyId` in (GetUsagePlans' `keyId` filter, every page; one call for a key in fewer
+ * than 500 plans): what the key is subject to, whatever the registry's `usageKey.plan` says (a move whose record was
+ * not written, a Lambda timeout between the two, a key put in another plan by hand).
  */
-async function plansOfKey(api: APIGatewayClient, keyId: string): Promise<string[]> {
-  const plans: string[] = [];
+async function plansOfKey(api: APIGatewayClient, keyId: string): Promise<PlanRef[]> {
+  const plans: PlanRef[] = [];
   let position: string | undefined;
   do {
     const out = await api.send(new GetUsagePlansCommand({ keyId, position, limit: 500 }));
-    plans.push(...(out.items ?? []).flatMap((p) => (p.id ? [p.id] : [])));
+    plans.push(...(out.items ?? []).flatMap((p) => (p.id ? [{ id: p.id, name: p.name }] : [])));
     position = out.position;
   } while (position);
   return plans;
@@ -69,11 +73,12 @@ type UsageKey = NonNullable<TenantRecord['usageKey']>;
  * Moves `key` into usage plan `plan` (id) out of every other plan API Gateway has it in (plansOfKey), with the registry
  * writes of the handler's move (see the handler): `plan: ''` on record first, the plan once the key is in it. Writes go
  * under `options` (registry.ts UpdateOptions; the step's lease by default).
+ * `found`: the plans the key is in, when the caller has just read them (plansOfKey); read here otherwise.
  * @returns the key as it now stands (`plan` the new plan, no `movePending`)
  * @throws what API Gateway throws (CreateUsagePlanKey refused: the key is put back first), TenantBusy/TenantConflict from the registry
  */
-async function movePlan(api: APIGatewayClient, record: TenantRecord, key: UsageKey, plan: string, options: UpdateOptions = {}): Promise<UsageKey> {
-  const inPlans = await plansOfKey(api, key.id);
+async function movePlan(api: APIGatewayClient, record: TenantRecord, key: UsageKey, plan: string, options: UpdateOptions = {}, found?: PlanRef[]): Promise<UsageKey> {
+  const inPlans = (found ?? (await plansOfKey(api, key.id))).map((p) => p.id);
   // On record before the move: the plan is not known until the move is recorded (a timeout in between leaves `''`, not a plan the key has left).
   if (record.usageKey) await updateTenant(record.tenantId, { usageKey: { ...key, plan: '' } }, options);
   const others = inPlans.filter((p) => p !== plan);
@@ -153,10 +158,12 @@ export const handler = lifecycleHandler('Manage usage key', async (state: Lifecy
 
 /**
  * What settleUsageKey did: `moved` into the tier's plan, already `in-plan`, `pending` (the move failed: recorded
- * `usageKey.movePending`), `left` to an operation that holds the tenant (or a tenant no longer ACTIVE), or `no-key`.
+ * `usageKey.movePending`), `left` to an operation that holds the tenant (or a tenant no longer ACTIVE), `no-key`, or
+ * (`verify` only) `unchecked`: API Gateway could not be asked which plans the key is in (nothing written; the next
+ * drift check asks again).
  */
 export interface UsageKeySettlement {
-  outcome: 'moved' | 'in-plan' | 'pending' | 'left' | 'no-key';
+  outcome: 'moved' | 'in-plan' | 'pending' | 'left' | 'no-key' | 'unchecked';
   /** For the failure's reason or the log: what was done or is left to do, naming the tier and plan. */
   note?: string;
 }
@@ -175,10 +182,16 @@ export interface UsageKeySettlement {
  * offboarding revokes it) or that is no longer ACTIVE. Best effort: a move that fails (API Gateway, the plan missing, the record taken by an operation meanwhile) is recorded as
  * `usageKey.movePending` (tier, time, error), shown by `tessera tenants show`, and made by the next *Check drift*
  * (daily, or `tessera tenants drift --detect <id>`) or by the next change's or upgrade's *Move usage key*; never thrown.
+ *
+ * `verify` (the daily *Check drift*, for every ACTIVE tenant): the recorded `usageKey.plan` is not trusted; API Gateway
+ * is asked which plans the key is in (one GetUsagePlans with `keyId`), and a key in no plan, in another tier's, or in
+ * two is moved as above (a tenant made inconsistent before the tier followed the standing, or by hand). A key in its
+ * tier's plan alone, recorded so, costs that one call and writes nothing. Without `verify` the recorded plan is trusted.
  * @param tenantId the tenant whose recorded tier the key is to follow (read fresh: the standing is written by then)
- * @returns what was done; `note` names the tier and the plan
+ * @param options.verify ask API Gateway where the key is instead of trusting the record; @default false
+ * @returns what was done; `note` names the tier and the plan (and, verified, the plans the key was found in)
  */
-export async function settleUsageKey(tenantId: string): Promise<UsageKeySettlement> {
+export async function settleUsageKey(tenantId: string, options: { verify?: boolean } = {}): Promise<UsageKeySettlement> {
   let record: TenantRecord | undefined;
   try {
     record = await getTenant(tenantId);
@@ -196,13 +209,25 @@ export async function settleUsageKey(tenantId: string): Promise<UsageKeySettleme
     logger.warn('usage key not moved into its tier\'s plan: left to the tenant\'s next operation or drift check', { tenantId, tier, why: other });
     return { outcome: 'left', note: `usage key ${key.id} not moved into the usage plan of tier ${tier}: ${other}; its operation's Move usage key, or the next drift check, places it` };
   }
+  const api = platformClient(APIGatewayClient);
+  let found: PlanRef[] | undefined;
+  if (options.verify) {
+    try {
+      found = await plansOfKey(api, key.id);
+    } catch (e) {
+      logger.warn('could not read the usage plans of the usage key', { tenantId, tier, error: e as Error });
+      return { outcome: 'unchecked', note: `usage key ${key.id} not checked against the usage plan of tier ${tier} (GetUsagePlans keyId=${key.id}: ${(e as Error).name}: ${(e as Error).message}); the next drift check asks again` };
+    }
+    // In its tier's plan alone, recorded so: that one call, nothing written.
+    if (found.length === 1 && found[0].name === usagePlanName(tier) && found[0].id === key.plan && !key.movePending) return { outcome: 'in-plan' };
+  }
   try {
-    const api = platformClient(APIGatewayClient);
-    const plan = await planId(api, tier);
-    if (key.plan === plan && !key.movePending) return { outcome: 'in-plan' };
-    const moved = await movePlan(api, record, key, plan, { holder: null, expectStatus: ['ACTIVE'] });
+    const plan = found?.find((p) => p.name === usagePlanName(tier))?.id ?? await planId(api, tier);
+    if (!found && key.plan === plan && !key.movePending) return { outcome: 'in-plan' };
+    const moved = await movePlan(api, record, key, plan, { holder: null, expectStatus: ['ACTIVE'] }, found);
     await updateTenant(tenantId, { usageKey: moved }, { holder: null, expectStatus: ['ACTIVE'] });
-    return { outcome: 'moved', note: `usage key ${key.id} moved into usage plan ${usagePlanName(tier)} (${plan}) of tier ${tier}` };
+    const was = found ? ` (it was in ${found.length ? found.map((p) => p.name ?? p.id).join(' and ') : 'no usage plan'}${found.length === 1 && found[0].id === plan ? `; the record said plan '${key.plan}'` : ''})` : '';
+    return { outcome: 'moved', note: `usage key ${key.id} moved into usage plan ${usagePlanName(tier)} (${plan}) of tier ${tier}${was}` };
   } catch (e) {
     const error = `${(e as Error).name}: ${(e as Error).message}`;
     logger.warn('could not move the usage key into its tier\'s plan; recorded pending', { tenantId, tier, error: e as Error });

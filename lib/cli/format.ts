@@ -88,6 +88,15 @@ export function usageKeyPendingLine(tenantId: string, tier: string, pending: Non
   return printable(`NOT in the usage plan of tier ${pending.tier}${pending.tier !== tier ? ` (the record now says ${tier})` : ''}: the move is pending since ${pending.at} (${pending.error}); until it is made the edge enforces the plan the key is in. The next drift check moves it (tessera tenants drift --detect ${tenantId}), or the next change`);
 }
 
+/**
+ * The drift check's latest correction of the usage key's plan (`drift.usageKey`, lib/tenant-record.ts): when, and where the
+ * key was and went (or that the move failed and is pending). `tessera tenants show` prints it as `key fixed`,
+ * `tessera tenants drift <id>` as `usage key corrected`.
+ */
+export function usageKeyCorrectionText(fix: NonNullable<DriftRecord['usageKey']>): string {
+  return printable(`${fix.at}: ${fix.outcome === 'moved' ? 'the key was not in its tier\'s usage plan alone: ' : 'the key is not in its tier\'s usage plan, its move failed: '}${fix.note}`);
+}
+
 /** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
@@ -113,6 +122,8 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.drift?.standing) lines.push(`caught up   ${standingText(t.drift.standing)}`);
   // The edge (API Gateway) enforces the plan the key is in: said whenever it is not the recorded tier's.
   if (t.usageKey?.movePending) lines.push(`usage key   ${usageKeyPendingLine(t.tenantId, t.tier, t.usageKey.movePending)}`);
+  // What the drift check corrected of the key's usage plan (the edge enforced another plan than the recorded tier's).
+  if (t.drift?.usageKey) lines.push(`key fixed   ${usageKeyCorrectionText(t.drift.usageKey)}`);
   if (Object.keys(t.stackOutputs).length) {
     lines.push('outputs');
     for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);

@@ -5,7 +5,7 @@ import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { DETAILED, detailedExitcodeOption, driftExitLine, driftOrUnknown, type DriftOrUnknown } from './detailed-exitcode.js';
-import { standingText, table } from './format.js';
+import { standingText, table, usageKeyCorrectionText } from './format.js';
 import { tenantIdArgument } from './option-parsers.js';
 
 /** Every page of `GET /admin/drift` (lambdas/admin/drift-routes.ts), the rows together. */
@@ -62,6 +62,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
   if (st) {
     lines.push(`  registry caught up ${standingText(st)}`);
   }
+  if (d.usageKey) lines.push(`  usage key corrected ${usageKeyCorrectionText(d.usageKey)}`);
   if (d.error) lines.push(`  error: ${d.error}`);
   if (d.resources.length) {
     lines.push(table(d.resources.map((r) => ({

@@ -20,6 +20,7 @@ const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drif
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
 const { tenantDriftLines } = await import('../../../lib/cli/tenants-drift-command.js');
 const { namespaceNotDeployed } = await import('../../../lambdas/lifecycle/stack-standing.js');
+const { tenantDetails } = await import('../../../lib/cli/format.js');
 
 const CHANGE = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:chg-1';
 const OUTPUTS_A = { ApiUrl: 'https://a.example.com' };
@@ -106,6 +107,7 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(after.drift!.standing!.namespace).toBe('tier professional runs on the shared cluster and the operation ended before Deploy namespace: namespace stack tessera-acme-namespace (the tier\'s compute quota) is not deployed for it; tessera tenants update acme --repair deploys it');
     // the next run finds the record and the stack agreeing: nothing more written about it, nothing announced; the catch-up stays visible
     bus.resetHistory();
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
     await driftRun();
     expect(records.get('acme')).toMatchObject({ tier: 'professional', drift: { standing } });
     expect(events()).toEqual([]);
@@ -217,6 +219,75 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     await driftRun();
     expect(records.get('acme')).toMatchObject({ tier: 'starter', stackOutputs: OUTPUTS_A });
     expect(events()).toEqual([]);
+  });
+});
+
+// Tenants left inconsistent before the key followed a recorded tier (or a plan key changed by hand): the daily Check drift
+// asks API Gateway where each ACTIVE tenant's key is (GetUsagePlans keyId: one call) and puts it in its tier's plan.
+describe('the daily drift run checks the usage key against the recorded tier', () => {
+  const active = (plan: string) => records.set('acme', tenant({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', stackName: 'tessera-acme', stackOutputs: OUTPUTS_A, usageKey: { id: 'key-1', value: 'v', plan } }));
+  const keyCalls = () => gw.commandCalls(GetUsagePlansCommand).filter((c) => c.args[0].input.keyId === 'key-1').length;
+  beforeEach(() => stackIs(stack('UPDATE_COMPLETE', 'professional', '1.0.0', OUTPUTS_A)));
+
+  it('a key put in another tier\'s plan by hand (the record says professional\'s): moved, recorded on the drift record, announced, shown', async () => {
+    active('plan-p');
+    const out = await driftRun();
+    expect(gw.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-s', keyId: 'key-1' }]);
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-p', keyId: 'key-1', keyType: 'API_KEY' }]);
+    // the plans the key is in asked once (not again by the move); the tier's plan, which the key is not in, listed once
+    expect(gw.commandCalls(GetUsagePlansCommand).map((c) => c.args[0].input.keyId)).toEqual(['key-1', undefined]);
+    const after = records.get('acme')!;
+    expect(after.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+    const note = 'usage key key-1 moved into usage plan tessera-professional (plan-p) of tier professional (it was in tessera-starter)';
+    expect(out).toMatchObject({ usageKey: { outcome: 'moved', note } });
+    expect(after.drift!.usageKey).toEqual({ at: after.drift!.checkedAt, outcome: 'moved', note });
+    expect(JSON.parse(events().find((e) => e.DetailType === 'Tenant Drift Detected')!.Detail!)).toMatchObject({ driftedCount: 0, usageKey: { outcome: 'moved', note } });
+    expect(tenantDetails(after)).toContain(`\nkey fixed   ${after.drift!.checkedAt}: the key was not in its tier's usage plan alone: ${note}`);
+    expect(tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: after.drift })).toContain(`usage key corrected ${after.drift!.checkedAt}`);
+    // AND the next run finds it right: one call, nothing written, the correction kept, nothing announced
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
+    const before = events().length;
+    const again = await driftRun();
+    expect(again).toMatchObject({ usageKey: { outcome: 'in-plan' } });
+    expect(records.get('acme')!.drift!.usageKey).toEqual(after.drift!.usageKey);
+    expect(events().length).toBe(before);
+  });
+
+  it('a key in no plan (cut off at the edge): put in its tier\'s plan (GetUsagePlans listing the plans to find it)', async () => {
+    active('plan-p');
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [] });
+    const out = await driftRun();
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-p']);
+    expect(gw.commandCalls(DeleteUsagePlanKeyCommand)).toHaveLength(0);
+    expect(out).toMatchObject({ usageKey: { outcome: 'moved', note: expect.stringContaining('(it was in no usage plan)') } });
+    expect(records.get('acme')!.drift!.usageKey).toMatchObject({ outcome: 'moved' });
+  });
+
+  it('a key already in its tier\'s plan alone, recorded so: one GetUsagePlans, nothing moved, written or announced', async () => {
+    active('plan-p');
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-p', name: 'tessera-professional' }] });
+    const out = await driftRun();
+    expect(out).toMatchObject({ status: 'IN_SYNC', usageKey: { outcome: 'in-plan' } });
+    expect(gw.calls()).toHaveLength(1);
+    expect(keyCalls()).toBe(1);
+    expect(records.get('acme')!.drift!.usageKey).toBeUndefined();
+    expect(records.get('acme')!.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+    expect(events()).toHaveLength(0);
+  });
+
+  it('API Gateway not answering where the key is: unchecked, nothing written nor recorded pending', async () => {
+    active('plan-p');
+    gw.on(GetUsagePlansCommand, { keyId: 'key-1' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    const out = await driftRun();
+    expect(out).toMatchObject({ usageKey: { outcome: 'unchecked', note: expect.stringContaining('GetUsagePlans keyId=key-1: TooManyRequestsException: Rate exceeded') } });
+    expect(records.get('acme')!.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+    expect(records.get('acme')!.drift!.usageKey).toBeUndefined();
+  });
+
+  it('a tenant an operation holds: the key is neither read nor moved', async () => {
+    records.set('acme', { ...changing(), usageKey: { id: 'key-1', value: 'v', plan: 'plan-p' } });
+    await driftRun();
+    expect(gw.calls()).toHaveLength(0);
   });
 });
 

@@ -163,6 +163,20 @@ describe('settleUsageKey', () => {
     expect(api.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
   });
 
+  it('verify: a key in two plans (its tier\'s and another) is taken out of the other; the record trusted without verify', async () => {
+    records.set('acme', active({ usageKey: { id: 'key-1', value: 'v', plan: 'plan-p' } }));
+    api.on(GetUsagePlansCommand, { keyId: 'key-1' }).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }, { id: 'plan-p', name: 'tessera-professional' }] });
+    await expect(settleUsageKey('acme')).resolves.toEqual({ outcome: 'in-plan' });
+    expect(api.commandCalls(GetUsagePlansCommand).map((c) => c.args[0].input.keyId)).toEqual([undefined]);
+    api.resetHistory();
+    await expect(settleUsageKey('acme', { verify: true })).resolves.toEqual({ outcome: 'moved', note: 'usage key key-1 moved into usage plan tessera-professional (plan-p) of tier professional (it was in tessera-starter and tessera-professional)' });
+    expect(api.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-s', keyId: 'key-1' }]);
+    expect(api.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
+    // one read of where the key is: the tier's plan is among them (no listing of every plan)
+    expect(api.commandCalls(GetUsagePlansCommand).map((c) => c.args[0].input.keyId)).toEqual(['key-1']);
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+  });
+
   it('does nothing for a key already in the recorded tier\'s plan, or a tenant without a key', async () => {
     records.set('acme', active({ usageKey: { id: 'key-1', value: 'v', plan: 'plan-p' } }));
     await expect(settleUsageKey('acme')).resolves.toEqual({ outcome: 'in-plan' });
