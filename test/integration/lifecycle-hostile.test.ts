@@ -1,4 +1,4 @@
-import { APIGatewayClient, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
@@ -286,4 +286,66 @@ describe('the step a shared handler runs as', () => {
     expect(stopped).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', step: 'Issue usage key', executionArn: start.body.executionArn } });
     expect(stopped.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Issue usage key' });
   }, 180_000);
+});
+
+/**
+ * Task s28q: tenants left inconsistent before the usage key followed a recorded tier (its key in another tier's plan, in
+ * none): the daily drift run asks API Gateway where each ACTIVE tenant's key is (GetUsagePlans with keyId; moto filters
+ * by it) and puts it in its recorded tier's plan. Before, it moved the key only for a standing it recorded or a move owed.
+ */
+describe('the drift run puts each ACTIVE tenant\'s usage key in its recorded tier\'s plan', () => {
+  const gateway = () => platformClient(APIGatewayClient);
+  async function planIdOf(name: string): Promise<string> {
+    return (await gateway().send(new GetUsagePlansCommand({ limit: 500 }))).items!.find((p) => p.name === name)!.id!;
+  }
+  /** The drift workflow for the tenant; the API Gateway calls its run made (every client of this process, by command). */
+  async function driftRun(tenantId: string): Promise<string[]> {
+    const calls: string[] = [];
+    let counting = true;
+    cleanups.push(inject(`count-apigateway-${tenantId}`, (next, context) => async (args) => {
+      if (counting && (context as { clientName?: string }).clientName === 'APIGatewayClient') calls.push(`${context.commandName}${args.input.keyId ? ` keyId` : ''}`);
+      return next(args);
+    }));
+    const run = await api('POST', '/admin/drift', { tenantId });
+    expect(run.status, JSON.stringify(run.body)).toBe(202);
+    expect((await settled(run.body.executionArn)).status).toBe('SUCCEEDED');
+    counting = false;
+    return calls;
+  }
+
+  it('a key put in business\'s plan by hand, and one in no plan: moved into professional\'s, the correction recorded, announced and shown; one already right costs one call', async () => {
+    await onboarded('endframe', 'professional');
+    await onboarded('nucleus', 'professional');
+    await onboarded('aviato', 'professional');
+    const professional = await planIdOf('tessera-professional');
+    const business = await planIdOf('tessera-business');
+    // GIVEN endframe's key moved into business's plan by hand, nucleus's taken out of every plan (the registry unchanged)
+    const endframe = (await getTenant('endframe'))!.usageKey!.id;
+    await gateway().send(new DeleteUsagePlanKeyCommand({ usagePlanId: professional, keyId: endframe }));
+    await gateway().send(new CreateUsagePlanKeyCommand({ usagePlanId: business, keyId: endframe, keyType: 'API_KEY' }));
+    await gateway().send(new DeleteUsagePlanKeyCommand({ usagePlanId: professional, keyId: (await getTenant('nucleus'))!.usageKey!.id }));
+    expect(await keyPlansOf('endframe')).toEqual({ plans: ['tessera-business'], recorded: false });
+    expect(await keyPlansOf('nucleus')).toEqual({ plans: [], recorded: false });
+    // WHEN the drift workflow checks each
+    await driftRun('endframe');
+    await driftRun('nucleus');
+    // THEN each key is in professional's plan alone, recorded there
+    expect(await keyPlansOf('endframe')).toEqual({ plans: ['tessera-professional'], recorded: true });
+    expect(await keyPlansOf('nucleus')).toEqual({ plans: ['tessera-professional'], recorded: true });
+    // AND the drift record, Tenant Drift Detected and show say what was corrected
+    const fixed = (await getTenant('endframe'))!;
+    expect(fixed.drift!.usageKey).toEqual({ at: fixed.drift!.checkedAt, outcome: 'moved', note: `usage key ${endframe} moved into usage plan tessera-professional (${professional}) of tier professional (it was in tessera-business)` });
+    expect((await getTenant('nucleus'))!.drift!.usageKey).toMatchObject({ outcome: 'moved', note: expect.stringContaining('(it was in no usage plan)') });
+    const announced = (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === 'endframe' && e.detailType === 'Tenant Drift Detected');
+    expect(announced.map((e) => e.detail.usageKey)).toEqual([fixed.drift!.usageKey]);
+    expect(tenantDetails((await api('GET', '/admin/tenants/endframe')).body)).toContain(`\nkey fixed   ${fixed.drift!.checkedAt}: the key was not in its tier's usage plan alone: usage key ${endframe} moved`);
+    // AND a tenant already right: its drift run makes one API Gateway call (GetUsagePlans keyId) and changes nothing
+    const before = (await getTenant('aviato'))!;
+    expect(await driftRun('aviato')).toEqual(['GetUsagePlansCommand keyId']);
+    const after = (await getTenant('aviato'))!;
+    expect(after.usageKey).toEqual(before.usageKey);
+    expect(after.drift!.usageKey).toBeUndefined();
+    expect(await keyPlansOf('aviato')).toEqual({ plans: ['tessera-professional'], recorded: true });
+    expect((await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === 'aviato' && e.detailType === 'Tenant Drift Detected')).toEqual([]);
+  }, 240_000);
 });
