@@ -289,7 +289,7 @@ describe('the step a shared handler runs as', () => {
 });
 
 /**
- * Task s28q: tenants left inconsistent before the usage key followed a recorded tier (its key in another tier's plan, in
+ * Task s28q (starter tenants: no NAT gateway, the file's account has 5 a zone): tenants left inconsistent before the usage key followed a recorded tier (its key in another tier's plan, in
  * none): the daily drift run asks API Gateway where each ACTIVE tenant's key is (GetUsagePlans with keyId; moto filters
  * by it) and puts it in its recorded tier's plan. Before, it moved the key only for a standing it recorded or a move owed.
  */
@@ -313,28 +313,28 @@ describe('the drift run puts each ACTIVE tenant\'s usage key in its recorded tie
     return calls;
   }
 
-  it('a key put in business\'s plan by hand, and one in no plan: moved into professional\'s, the correction recorded, announced and shown; one already right costs one call', async () => {
-    await onboarded('endframe', 'professional');
-    await onboarded('nucleus', 'professional');
-    await onboarded('aviato', 'professional');
+  it('a key put in professional\'s plan by hand, and one in no plan: moved into starter\'s (the tier recorded), the correction recorded, announced and shown; one already right costs one call', async () => {
+    await onboarded('endframe', 'starter');
+    await onboarded('nucleus', 'starter');
+    await onboarded('aviato', 'starter');
+    const starter = await planIdOf('tessera-starter');
     const professional = await planIdOf('tessera-professional');
-    const business = await planIdOf('tessera-business');
-    // GIVEN endframe's key moved into business's plan by hand, nucleus's taken out of every plan (the registry unchanged)
+    // GIVEN endframe's key moved into professional's plan by hand, nucleus's taken out of every plan (the registry unchanged)
     const endframe = (await getTenant('endframe'))!.usageKey!.id;
-    await gateway().send(new DeleteUsagePlanKeyCommand({ usagePlanId: professional, keyId: endframe }));
-    await gateway().send(new CreateUsagePlanKeyCommand({ usagePlanId: business, keyId: endframe, keyType: 'API_KEY' }));
-    await gateway().send(new DeleteUsagePlanKeyCommand({ usagePlanId: professional, keyId: (await getTenant('nucleus'))!.usageKey!.id }));
-    expect(await keyPlansOf('endframe')).toEqual({ plans: ['tessera-business'], recorded: false });
+    await gateway().send(new DeleteUsagePlanKeyCommand({ usagePlanId: starter, keyId: endframe }));
+    await gateway().send(new CreateUsagePlanKeyCommand({ usagePlanId: professional, keyId: endframe, keyType: 'API_KEY' }));
+    await gateway().send(new DeleteUsagePlanKeyCommand({ usagePlanId: starter, keyId: (await getTenant('nucleus'))!.usageKey!.id }));
+    expect(await keyPlansOf('endframe')).toEqual({ plans: ['tessera-professional'], recorded: false });
     expect(await keyPlansOf('nucleus')).toEqual({ plans: [], recorded: false });
     // WHEN the drift workflow checks each
     await driftRun('endframe');
     await driftRun('nucleus');
-    // THEN each key is in professional's plan alone, recorded there
-    expect(await keyPlansOf('endframe')).toEqual({ plans: ['tessera-professional'], recorded: true });
-    expect(await keyPlansOf('nucleus')).toEqual({ plans: ['tessera-professional'], recorded: true });
+    // THEN each key is in starter's plan alone, recorded there
+    expect(await keyPlansOf('endframe')).toEqual({ plans: ['tessera-starter'], recorded: true });
+    expect(await keyPlansOf('nucleus')).toEqual({ plans: ['tessera-starter'], recorded: true });
     // AND the drift record, Tenant Drift Detected and show say what was corrected
     const fixed = (await getTenant('endframe'))!;
-    expect(fixed.drift!.usageKey).toEqual({ at: fixed.drift!.checkedAt, outcome: 'moved', note: `usage key ${endframe} moved into usage plan tessera-professional (${professional}) of tier professional (it was in tessera-business)` });
+    expect(fixed.drift!.usageKey).toEqual({ at: fixed.drift!.checkedAt, outcome: 'moved', note: `usage key ${endframe} moved into usage plan tessera-starter (${starter}) of tier starter (it was in tessera-professional)` });
     expect((await getTenant('nucleus'))!.drift!.usageKey).toMatchObject({ outcome: 'moved', note: expect.stringContaining('(it was in no usage plan)') });
     const announced = (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === 'endframe' && e.detailType === 'Tenant Drift Detected');
     expect(announced.map((e) => e.detail.usageKey)).toEqual([fixed.drift!.usageKey]);
@@ -345,7 +345,7 @@ describe('the drift run puts each ACTIVE tenant\'s usage key in its recorded tie
     const after = (await getTenant('aviato'))!;
     expect(after.usageKey).toEqual(before.usageKey);
     expect(after.drift!.usageKey).toBeUndefined();
-    expect(await keyPlansOf('aviato')).toEqual({ plans: ['tessera-professional'], recorded: true });
+    expect(await keyPlansOf('aviato')).toEqual({ plans: ['tessera-starter'], recorded: true });
     expect((await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === 'aviato' && e.detailType === 'Tenant Drift Detected')).toEqual([]);
   }, 240_000);
 });
