@@ -7,6 +7,7 @@ import { mintApiKey } from '../../lib/identity/api-key.js';
 import { TENANT_CLAIM } from '../../lambdas/inference/auth.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys } from '../../lambdas/inference/dev-keys.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { fakeAwsEnv } from '../integration/gateway-conformance/setup.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
@@ -21,9 +22,7 @@ import { serveGateway } from '../support/local-gateway.js';
  * credentials, and random keys of served, suspended, offboarded and unregistered tenants, are one
  * 401 each. A's data is unchanged afterwards. docs/isolation.md, the paragraph "At the gateway".
  */
-process.env.AWS_REGION = 'us-east-1';
-process.env.AWS_ACCESS_KEY_ID = 'unit';
-process.env.AWS_SECRET_ACCESS_KEY = 'unit';
+fakeAwsEnv();
 
 const sageMaker = mockClient(SageMakerClient);
 const ACME_FT = 'ft:llama-3.1-8b-instruct:acme:support';

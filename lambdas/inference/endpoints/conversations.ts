@@ -13,6 +13,7 @@ import {
   ConversationItemTooLargeError, DuplicateConversationItemError, UnknownAfterItemError,
   type ConversationItem, type ConversationStore, type StoredConversation,
 } from '../stores/conversation-store.js';
+import type { ResponsesHttpRequest } from './responses.js';
 
 const DAY_S = 86_400;
 
@@ -27,16 +28,8 @@ export const MAX_ITEMS_PER_CALL = 20;
  */
 export const MAX_ID_CHARS = 256;
 
-/** What the conversations endpoint reads of the HTTP request. */
-export interface ConversationsHttpRequest {
-  method: string;
-  /** `/v1/conversations...` (no trailing slash, still percent-encoded). */
-  path: string;
-  body?: string;
-  query: Record<string, string | undefined>;
-  /** The query parameter names given more than once. @default - none */
-  repeatedQuery?: readonly string[];
-}
+/** What the conversations endpoint reads of the HTTP request: the responses endpoint's, with a `/v1/conversations...` path (no trailing slash, still percent-encoded). */
+export type ConversationsHttpRequest = ResponsesHttpRequest;
 
 const CreateBody = z.looseObject({ items: z.array(z.unknown()).max(MAX_ITEMS_PER_CALL).nullish(), metadata: Metadata.nullish() });
 const UpdateBody = z.looseObject({ metadata: Metadata.nullable() });
