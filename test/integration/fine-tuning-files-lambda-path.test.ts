@@ -1,13 +1,12 @@
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { startApiGatewayEmulator } from './support/api-gateway-emulator.js';
+import { runPythonCode } from '../support/python-zygote.js';
 
 /**
  * The Files API on the deployed path: API Gateway (multipart bodies base64-encoded, as the API's
@@ -127,7 +126,7 @@ c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
 f = c.files.create(file=("py.jsonl", sys.argv[3].encode("utf-8")), purpose="fine-tune")
 print(json.dumps({"id": f.id, "bytes": f.bytes, "same": c.files.content(f.id).read() == sys.argv[3].encode("utf-8")}))
 `;
-    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, apigw.url, token, JSONL]);
+    const { stdout } = await runPythonCode(script, [apigw.url, token, JSONL]);
     expect(JSON.parse(stdout)).toMatchObject({ bytes: Buffer.byteLength(JSONL), same: true });
   });
 });

@@ -1,6 +1,4 @@
 import { CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mockClient } from 'aws-sdk-client-mock';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
+import { runPythonCode } from '../support/python-zygote.js';
 
 /**
  * OpenAI's Files API for fine-tuning files through the official clients against `tessera serve`
@@ -330,7 +329,7 @@ except openai.NotFoundError as e:
     gone = e.code
 print(json.dumps({"file": f.model_dump(), "job_training_file": job.training_file, "content": content, "listed": f.id in listed, "in_use": in_use, "deleted": deleted.deleted, "gone": gone}))
 `;
-    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, gw.url, tokens.globex!, JSONL]);
+    const { stdout } = await runPythonCode(script, [gw.url, tokens.globex!, JSONL]);
     const out = JSON.parse(stdout);
     expect(out.file).toMatchObject({ object: 'file', filename: 'support.jsonl', purpose: 'fine-tune', status: 'processed', bytes: Buffer.byteLength(JSONL) });
     expect(out).toMatchObject({ job_training_file: out.file.id, content: JSONL, listed: true, in_use: ['file_in_use', 'file_id'], deleted: true, gone: 'file_not_found' });

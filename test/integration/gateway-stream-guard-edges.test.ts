@@ -1,10 +1,9 @@
+import { runPythonCode } from '../support/python-zygote.js';
 // Streams through the served gateway at the edges of the output guardrail (ApplyGuardrail mocked: FORBIDDEN blocks,
 // e-mail addresses are masked) and of redactResponses, with the official clients: reasoning the caller sees
 // (reasoning_content, reasoning), n=2 streams, a stream cut in the middle of a held tool call (the caller gets the error,
 // never half a call), a guardrail that fails mid-stream (asked once), and the Python stream helper assembling n=2
 // choices that share chunks.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
@@ -134,7 +133,7 @@ describe('the Python stream helper on n=2 (a held tool call beside masked conten
   for (const tenant of ['guarded', 'redacting']) {
     it(`${tenant}: get_final_completion assembles both choices`, async () => {
       upstream.script(n2());
-      const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', PY, gw.url, await gw.token(tenant), BIG]);
+      const { stdout } = await runPythonCode(PY, [gw.url, await gw.token(tenant), BIG]);
       const label = tenant === 'guarded' ? '{EMAIL}' : '[EMAIL]';
       expect(JSON.parse(stdout)).toEqual([
         { content: '', calls: [`{"to":"${label}"}`], parsed: [{ to: label }], finish: 'tool_calls' },

@@ -1,6 +1,4 @@
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient, type DescribeEndpointCommandOutput, type EndpointStatus } from '@aws-sdk/client-sagemaker';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
@@ -19,6 +17,7 @@ import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { configWith } from '../support/config-with.js';
 import { startMoto, pointSdkAtMoto, type MotoServer } from './support/moto-server.js';
+import { runPythonCode } from '../support/python-zygote.js';
 
 /**
  * `tessera serve --fine-tuning`'s path (the local gateway, its job store and registry, the poller and the
@@ -100,7 +99,7 @@ j = FineTuningJob.model_validate(raw)
 listed = [x.id for x in c.fine_tuning.jobs.list().data]
 print(json.dumps({"status": j.status, "fine_tuned_model": j.fine_tuned_model, "finished_at": j.finished_at, "estimated_finish": j.estimated_finish, "error": j.error, "listed": sys.argv[3] in listed, "events": [e.message for e in c.fine_tuning.jobs.list_events(sys.argv[3]).data][:1]}))
 `;
-    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, gw.url, await gw.token('acme', { role: 'developer' }), job.id]);
+    const { stdout } = await runPythonCode(script, [gw.url, await gw.token('acme', { role: 'developer' }), job.id]);
     expect(JSON.parse(stdout)).toEqual({
       status: 'running', fine_tuned_model: null, finished_at: null, estimated_finish: null, error: null, listed: true,
       events: [`Endpoint ${name} (ml.g4dn.xlarge) is being created for model ${model}: the job succeeds once it is in service`],

@@ -2,8 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -12,6 +10,7 @@ import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
+import { runPythonCode } from '../support/python-zygote.js';
 
 /**
  * `tessera serve --fine-tuning`: a tenant developer's local loop for OpenAI's fine-tuning API,
@@ -184,7 +183,7 @@ except openai.PermissionDeniedError as e:
 print(json.dumps(out))
 `;
     const python = DEPLOYED[1]!;
-    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, url, token, python.id]);
+    const { stdout } = await runPythonCode(script, [url, token, python.id]);
     const out = JSON.parse(stdout);
     expect(out.type).toBe('ModelDeleted');
     expect(out.deleted).toEqual({ id: python.id, object: 'model', deleted: true });

@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
-import { tempDir } from '../../support/temp-dirs.js';
+import { runPythonCode } from '../../support/python-zygote.js';
 import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { plainTenant } from '../gateway-conformance/setup.js';
 import { conversationHarness, failure } from './conversation-harness.js';
@@ -123,10 +119,7 @@ describe.each(STORES)('conversations, hostile: $name', ({ make }) => {
   });
 
   it('the Python client (openai 3.57): a too-long item id, a screened conversation item and an include none of OpenAI\'s are 400s naming the field', async () => {
-    const dir = tempDir('tessera-conv-hostile-py-');
-    const script = join(dir, 'hostile.py');
-    writeFileSync(script, PYTHON_SCRIPT);
-    const { stdout } = await promisify(execFile)(join(process.cwd(), '.venv/bin/python'), [script, gw.url, tokens.acme, tokens.screened], { timeout: 25_000 });
+    const { stdout } = await runPythonCode(PYTHON_SCRIPT, [gw.url, tokens.acme, tokens.screened]);
     const out = JSON.parse(stdout);
     expect(out.long_id).toEqual({ status: 400, param: 'items[0].id' });
     expect(out.long_input_id).toEqual({ status: 400, param: 'input[0].id' });

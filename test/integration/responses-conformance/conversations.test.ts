@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
@@ -10,7 +6,7 @@ import type { ConversationItem } from '../../../lambdas/inference/stores/convers
 import { MemoryConversationStore } from '../../../lambdas/inference/stores/memory-conversation-store.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
-import { tempDir } from '../../support/temp-dirs.js';
+import { runPythonCode } from '../../support/python-zygote.js';
 import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { plainTenant } from '../gateway-conformance/setup.js';
 import { conversationHarness, failure } from './conversation-harness.js';
@@ -216,10 +212,7 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
   });
 
   it('the Python client (openai 3.57): conversations.*, conversations.items.* and responses.create(conversation=…)', async () => {
-    const dir = tempDir('tessera-conv-py-');
-    const script = join(dir, 'conv.py');
-    writeFileSync(script, PYTHON_SCRIPT);
-    const { stdout } = await promisify(execFile)(join(process.cwd(), '.venv/bin/python'), [script, gw.url, tokens.acme], { timeout: 25_000 });
+    const { stdout } = await runPythonCode(PYTHON_SCRIPT, [gw.url, tokens.acme]);
     const out = JSON.parse(stdout);
     expect(out.created).toMatchObject({ object: 'conversation', metadata: { who: 'py' } });
     expect(out.asc).toEqual(['Hi from Python', 'echo: Hi from Python', 'Again', 'echo: Again']);
@@ -232,10 +225,7 @@ describe.each(STORES)('conversations: $name', ({ name, make }) => {
 
   it("the Python Agents SDK's OpenAIConversationsSession: two runs, a tool loop, the history from the conversation", async () => {
     env.upstream.callTools = true;
-    const dir = tempDir('tessera-conv-agents-');
-    const script = join(dir, 'session.py');
-    writeFileSync(script, AGENTS_SCRIPT);
-    const { stdout } = await promisify(execFile)(join(process.cwd(), '.venv/bin/python'), [script, gw.url, tokens.acme], { timeout: 25_000 });
+    const { stdout } = await runPythonCode(AGENTS_SCRIPT, [gw.url, tokens.acme]);
     const out = JSON.parse(stdout);
     expect(out.first).toContain('the tool answered');
     expect(out.calls).toEqual(['Oslo']);
