@@ -2,6 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
 import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
 import { DLQ_NAME_PREFIX } from '../dead-letters.js';
+import { printable } from '../printable.js';
 import { CliError } from './cli-error.js';
 import type { DeadLetterQueueInfo } from './dlq/queues.js';
 import type { PurgeReport } from './dlq/purge.js';
@@ -134,19 +135,35 @@ const describeDelivery = (d: Delivery | undefined): string => {
   return `${verb} ${d.target}`;
 };
 
-/** A peeked message for a terminal: id, sent time, receive count, the DLQ attributes, the body (cut at 2,000 characters). */
+/** How much of a peeked message's body `messageLines` prints (UTF-16 code units, before escaping). */
+export const PEEK_BODY_CHARACTERS = 2000;
+
+/**
+ * A peeked message for a terminal: id, sent time, receive count, the DLQ attributes, the body (cut at
+ * PEEK_BODY_CHARACTERS, never inside a surrogate pair, with the body's full length named). Each of the message's
+ * own values (id, attribute names and values, body) goes through `printable`: whoever may send to the queue (or
+ * to what dead-letters into it: an event's detail, a function's ERROR_MESSAGE attribute) writes them, and a raw
+ * `\r`, `\n` or escape sequence would let a message print over or as other lines (a false queue state). `--json`
+ * prints them as they are.
+ */
 export function messageLines(m: Message): string[] {
   const sent = Number(m.Attributes?.SentTimestamp);
-  const lines = [`message ${m.MessageId}  sent ${Number.isFinite(sent) ? new Date(sent).toISOString() : '-'}  received ${m.Attributes?.ApproximateReceiveCount ?? '-'}x`];
-  for (const [k, v] of Object.entries(m.MessageAttributes ?? {}).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k.padEnd(26)}${v.StringValue ?? '(binary)'}`);
+  const lines = [`message ${printable(m.MessageId ?? '-')}  sent ${Number.isFinite(sent) ? new Date(sent).toISOString() : '-'}  received ${m.Attributes?.ApproximateReceiveCount ?? '-'}x`];
+  for (const [k, v] of Object.entries(m.MessageAttributes ?? {}).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${printable(k).padEnd(26)}${v.StringValue === undefined ? '(binary)' : printable(v.StringValue)}`);
   const body = m.Body ?? '';
-  lines.push(`  body ${body.length > 2000 ? `${body.slice(0, 2000)}… (${body.length} characters)` : body}`);
+  let cut = PEEK_BODY_CHARACTERS;
+  // Not between the two halves of a surrogate pair (an emoji, say): a lone half prints as a replacement character.
+  if (/[\uD800-\uDBFF]/.test(body.charAt(cut - 1))) cut -= 1;
+  lines.push(`  body ${body.length > PEEK_BODY_CHARACTERS ? `${printable(body.slice(0, cut))}… (${body.length} characters)` : printable(body)}`);
   return lines;
 }
 
-/** One redriven (or planned) message for a terminal: id, where it goes, what happened. */
+/**
+ * One redriven (or planned) message for a terminal: id, where it goes, what happened; `printable` (the id, the target and
+ * the error quote the message's own attributes, e.g. a TARGET_ARN, which whoever sent the message wrote).
+ */
 export function redriveMessageLine(m: MessageOutcome, dryRun: boolean): string {
-  return `${m.messageId}  ${describeDelivery(m.delivery)}  ${m.error ? `FAILED: ${m.error}` : dryRun ? 'would redrive' : 'redriven, deleted'}`;
+  return printable(`${m.messageId}  ${describeDelivery(m.delivery)}  ${m.error ? `FAILED: ${m.error}` : dryRun ? 'would redrive' : 'redriven, deleted'}`);
 }
 
 /** A redrive's outcome for a terminal, one line per message (unless `withMessages` is false: they were printed as they came) and a summary. */
@@ -166,7 +183,7 @@ export function redriveLines(r: RedriveReport, withMessages = true): string[] {
   }
   const stopped = r.stopped === 'max' ? `; stopped at --max ${r.messages.length}: more messages may wait (tessera dlq list shows them; run again, or raise --max)`
     : r.stopped === 'interrupted' ? '; interrupted: the messages received and not replayed are visible again, run again for them'
-      : r.stopped ? `; stopped: ${r.stopped.error}; the messages not yet received stay in the queue, run again for them` : '';
+      : r.stopped ? `; stopped: ${printable(r.stopped.error)}; the messages not yet received stay in the queue, run again for them` : '';
   lines.push(`${r.queue}: ${r.messages.filter((m) => m.redriven).length} of ${r.messages.length} redriven${failed ? `; ${failed} failed and stay in the queue (visible again after the visibility timeout)` : ''}${stopped}`);
   // "Redriven" is the target's acceptance, not its run's outcome: say where a second failure shows.
   const kinds = new Set(r.messages.filter((m) => m.redriven).map((m) => m.delivery?.kind));

@@ -7,7 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { dlqCommand, formatAge, listHints, purgeLines, redriveLines, sameQueuesOptions, type DlqIo } from '../../../lib/cli/dlq-command.js';
+import { dlqCommand, formatAge, listHints, messageLines, purgeLines, redriveLines, redriveMessageLine, sameQueuesOptions, type DlqIo } from '../../../lib/cli/dlq-command.js';
 import { purgeQueue } from '../../../lib/cli/dlq/purge.js';
 import { awsServiceEventSource, peekMessages, type DeadLetterQueueInfo } from '../../../lib/cli/dlq/queues.js';
 import { jsonPath, REDRIVE_RECEIVE_WAIT_SECONDS, redriveQueue } from '../../../lib/cli/dlq/redrive.js';
@@ -367,3 +367,47 @@ describe('AWS service events (tenant forwarders) and purge', () => {
     expect(dlq.commands.map((c) => c.name())).toEqual(['list', 'redrive', 'purge']);
   });
 });
+
+// s29b (hostile pass): a DLQ message's id, attributes and body are written by whoever sent the event or the message
+// (a tenant's event detail, a function's ERROR_MESSAGE). `tessera dlq list --peek` and the redrive lines printed them raw:
+// a `\r` or an escape sequence in one printed over the lines before it, e.g. a fake "0 of 1 redriven" or queue row.
+describe('hostile message contents on a terminal', () => {
+  const forged = '\r\u001b[2K\u001b[1Atessera-dlq-x: 0 messages\u202e';
+  const controls = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+  it('--peek prints control characters of the body, the attributes and the id escaped (\\r, \\u001b), the rest as it is', () => {
+    const lines = messageLines({
+      MessageId: 'id\r1', Body: `{"detail":"ok"}\n${forged}`,
+      Attributes: { SentTimestamp: '1764979200000', ApproximateReceiveCount: '2' },
+      MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: `Task timed out\n${forged}` }, ERROR_CODE: { DataType: 'String', StringValue: '200' } },
+    });
+    for (const line of lines) expect(line).not.toMatch(controls);
+    expect(lines).toEqual([
+      'message id\\r1  sent 2025-12-06T00:00:00.000Z  received 2x',
+      `  ERROR_CODE                200`,
+      `  ERROR_MESSAGE             Task timed out\\n\\r\\u001b[2K\\u001b[1Atessera-dlq-x: 0 messages\\u202e`,
+      `  body {"detail":"ok"}\\n\\r\\u001b[2K\\u001b[1Atessera-dlq-x: 0 messages\\u202e`,
+    ]);
+  });
+
+  it('a long body is cut at 2,000 characters (escaped after the cut), never inside a surrogate pair, and its length named', () => {
+    const body = `${'a'.repeat(1999)}\u{1F600}${'\u001b'.repeat(10)}`;
+    const [, line] = messageLines({ MessageId: 'm', Body: body });
+    expect(line).toBe(`  body ${'a'.repeat(1999)}… (${body.length} characters)`);
+    const [, plain] = messageLines({ MessageId: 'm', Body: `${'\u001b'.repeat(2000)}x` });
+    expect(plain).toBe(`  body ${'\\u001b'.repeat(2000)}… (2001 characters)`);
+  });
+
+  it('a redrive line quoting a forged TARGET_ARN (the rule no longer has it) prints it escaped', async () => {
+    const rule = `arn:aws:events:us-east-1:${ACCOUNT}:rule/tessera-drift-daily`;
+    queueHolds(ebMessage('m1', rule, `${fnArn}${forged}`));
+    eventsMock.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 't', Arn: fnArn }] });
+    const report = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
+    expect(report.messages[0].error).toContain('no longer has the target');
+    const line = redriveMessageLine(report.messages[0], false);
+    expect(line).not.toMatch(controls);
+    expect(line).toContain(`FAILED: tessera-dlq-x message m1: rule tessera-drift-daily no longer has the target ${fnArn}\\r\\u001b[2K`);
+    for (const l of redriveLines({ ...report, stopped: { error: `sqs:ReceiveMessage on tessera-dlq-x failed: X: ${forged}` } })) expect(l).not.toMatch(controls);
+  });
+});
+
