@@ -4,14 +4,18 @@
 import { InvalidArgumentError } from 'commander';
 import { isTenantId } from '../tenant-record.js';
 
+/** A number written in decimal (`12`, `0.5`, `.5`, `-3`, `1e3`), around spaces allowed: what `numberIn` reads. */
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
 /**
- * A number from `min` to `max` (inclusive); `whole` for integers only.
+ * A number from `min` to `max` (inclusive); `whole` for integers only. Decimal notation only: `Number()` alone also
+ * reads `0x10`, `0b11` and `0o7` (16, 3, 7), so `--max 0x10` redrove 16 messages; those are refused.
  * @throws InvalidArgumentError - naming the range, e.g. "expected a number of seconds from 0.1 to 300"
  */
 export function numberIn(min: number, max: number, what: string, whole = false): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
+    if (!DECIMAL.test(value) || !Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
       throw new InvalidArgumentError(`Expected ${whole ? 'a whole number' : 'a number'} of ${what} from ${min} to ${max}.`);
     }
     return n;
