@@ -5,6 +5,7 @@ import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
 import { pages } from '../aws-pages.js';
 import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
 import { parseCidr } from '../config/cidr.js';
+import { printable } from '../printable.js';
 import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import { ConfigError } from '../config/config-error.js';
 import type { PlatformConfig } from '../config/schema.js';
@@ -437,8 +438,8 @@ export function failoverPlanLines(p: FailoverPlan): string {
     `  DR stack ${p.drStack.name} in ${p.drRegion}, status ${p.drStack.status}; bucket ${p.drBucket}; vault ${p.drVault}; key ${p.drKeyAlias}`,
   ];
   const t = p.latestRestoreTest;
-  lines.push(t ? `  latest restore test: ${t.status}${t.validationStatus ? `, validation ${t.validationStatus}` : ''} at ${t.at} (job ${t.restoreJobId})${t.message ? `: ${t.message}` : ''}` : p.drStack.status.startsWith('UNKNOWN') ? '  latest restore test: unknown (registry not read)' : '  latest restore test: none recorded');
-  if (p.recoveryPointsError) lines.push(`  recovery points: not listed (${p.recoveryPointsError})`);
+  lines.push(t ? `  latest restore test: ${t.status}${t.validationStatus ? `, validation ${t.validationStatus}` : ''} at ${t.at} (job ${printable(t.restoreJobId)})${t.message ? `: ${printable(t.message)}` : ''}` : p.drStack.status.startsWith('UNKNOWN') ? '  latest restore test: unknown (registry not read)' : '  latest restore test: none recorded');
+  if (p.recoveryPointsError) lines.push(`  recovery points: not listed (${printable(p.recoveryPointsError)})`);
   else if (!p.recoveryPoints.length) lines.push(`  recovery points: none in ${p.drVault} yet`);
   else {
     lines.push(p.newestRecoveryPointAgeHours === undefined

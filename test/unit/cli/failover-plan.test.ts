@@ -250,6 +250,15 @@ describe('failoverPlan', () => {
     expect(plan.newestRecoveryPointAgeHours).toBe(2);
   });
 
+  it('prints the recorded restore test\'s message and a listing error with their control characters escaped (printable): AWS Backup\'s text cannot print over other lines', () => {
+    const latestRestoreTest = { restoreJobId: 'job-9', status: 'FAILED', at: '2026-11-28T03:10:00Z', message: 'restore failed\r  latest restore test: COMPLETED\u001b[2K' };
+    const plan = failoverPlan({ ...base, disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: now.toISOString(), latestRestoreTest }, recoveryPoints: { error: 'AccessDenied\nrecovery points: none' } });
+    const lines = failoverPlanLines(plan);
+    expect(lines).toContain('(job job-9): restore failed\\r  latest restore test: COMPLETED\\u001b[2K');
+    expect(lines).toContain('recovery points: not listed (AccessDenied\\nrecovery points: none)');
+    expect(lines).not.toMatch(/[\r\u001b]/);
+  });
+
   it('still prints a plan when the vault could not be listed, saying why', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { error: 'AccessDeniedException: not authorized' } });
     expect(plan).toMatchObject({ recoveryPointsError: 'AccessDeniedException: not authorized', recoveryPoints: [], withinRpo: undefined });
