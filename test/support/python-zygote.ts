@@ -79,19 +79,20 @@ export function pythonScriptCommand(python: string, script: string, args: string
 }
 
 /**
- * Runs Python code with `.venv`'s interpreter as a test's driver, through the run's zygote when it has one
+ * Runs Python code with `.venv`'s interpreter (or `options.venv`'s) as a test's driver, through the run's zygote when it has one
  * ({@link pythonScriptCommand}): `code` is written to a file under a temporary directory first (the zygote runs
  * scripts, not `-c`). A fresh `.venv` Python that imports `openai` costs ~0.9 s of CPU; a forked driver ~0.02 s.
  * @param code the script; it reads its arguments from `sys.argv[1:]`
  * @param args its arguments
  * @param options.timeout milliseconds before the driver is killed @default 25000
+ * @param options.venv the driver interpreter ({@link DRIVER_VENVS}) @default '.venv'
  * @returns its stdout and stderr
  * @throws (rejects) as `execFile` does: a non-zero exit, a signal, the timeout
  */
-export async function runPythonCode(code: string, args: string[], options: { timeout?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+export async function runPythonCode(code: string, args: string[], options: { timeout?: number; venv?: '.venv' | '.venv-legacy-clients' } = {}): Promise<{ stdout: string; stderr: string }> {
   const script = join(tempDir('tessera-py-driver-'), 'driver.py');
   writeFileSync(script, code);
-  return promisify(execFile)(...pythonScriptCommand(join(process.cwd(), '.venv', 'bin', 'python'), script, args), { timeout: options.timeout ?? 25_000 });
+  return promisify(execFile)(...pythonScriptCommand(join(process.cwd(), options.venv ?? '.venv', 'bin', 'python'), script, args), { timeout: options.timeout ?? 25_000 });
 }
 
 /** The driver zygote: `stop()` ends it, and with it every driver it forked. */
