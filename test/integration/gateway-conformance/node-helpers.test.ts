@@ -1,3 +1,4 @@
+import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import OpenAI from 'openai';
 import { zodFunction, zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -5,7 +6,8 @@ import { z } from 'zod';
 import type { ScriptedEvent, UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { nodeClient } from './official-clients.js';
-import { plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
+import { converseEvents } from './matrix.js';
+import { mockProviderSdks, plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -26,6 +28,7 @@ const config = () => {
   return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING_MODEL] } };
 };
 
+const { bedrock } = mockProviderSdks();
 let env: ConformanceGateway;
 beforeAll(async () => {
   env = await startConformanceGateway({ config: config(), tenants: [plainTenant('acme')] });
@@ -148,7 +151,7 @@ describe('openai Node 7.x helper methods against the gateway', () => {
     expect(raw.status).toBe(200);
     expect(raw.headers.get('content-type')).toMatch(/^application\/json/);
     expect(raw.headers.get('x-request-id')).toEqual(expect.any(String));
-    expect((await raw.json()).choices[0].message.content).toBe('B');
+    expect(((await raw.json()) as OpenAI.ChatCompletion).choices[0]!.message.content).toBe('B');
   });
 
   it('embeddings.create with the default encoding: base64 asked upstream, decoded back to the floats', async () => {
@@ -179,5 +182,47 @@ describe('openai Node 7.x helper methods against the gateway', () => {
     expect(env.upstream.calls[0]!.eventsWritten).toBe(2);
     open();
     await env.gw.settled();
+  });
+});
+
+describe('openai Node 7.x helper methods against the gateway, Bedrock (ConverseStream mocked at the SDK)', () => {
+  const BEDROCK = 'bedrock/amazon.nova-lite';
+  const OSLO = { id: 'tooluse_oslo', name: 'get_weather', input: { city: 'Oslo' }, fragments: ['{"city":', '"Oslo"}'] };
+  const ROME = { id: 'tooluse_rome', name: 'get_weather', input: { city: 'Rome' }, fragments: ['{"ci', 'ty":"Rome"}'] };
+  /** ConverseStream answers the calls in turn with these answers' events. */
+  const answers = (...list: Array<Parameters<typeof converseEvents>[0]>) => {
+    let i = 0;
+    bedrock.on(ConverseStreamCommand).callsFake(() => ({ $metadata: { httpStatusCode: 200, requestId: `bedrock-${i}` }, stream: (async function* () { yield* converseEvents(list[i++]!); })() }));
+  };
+
+  it('runTools streamed with two parallel tool calls: each callback once with its arguments, both results back as toolResults, finalContent()', async () => {
+    answers({ tools: [OSLO, ROME], stopReason: 'tool_use' }, { text: ['Oslo 3, ', 'Rome 18.'], stopReason: 'end_turn' });
+    const got: unknown[] = [];
+    const runner = client().chat.completions.runTools({
+      model: BEDROCK, messages: [user('Weather in Oslo and Rome?')], stream: true,
+      tools: [zodFunction({ name: 'get_weather', parameters: CityArgs, function: (args) => (got.push(args), { temp_c: args.city === 'Oslo' ? 3 : 18 }) })],
+    });
+    const done: unknown[] = [];
+    runner.on('tool_calls.function.arguments.done', (e) => done.push([e.index, e.parsed_arguments]));
+    expect(await runner.finalContent()).toBe('Oslo 3, Rome 18.');
+    expect(got).toEqual([{ city: 'Oslo' }, { city: 'Rome' }]);
+    expect(done).toEqual([[0, { city: 'Oslo' }], [1, { city: 'Rome' }]]);
+    const second = bedrock.commandCalls(ConverseStreamCommand)[1]!.args[0].input as any;
+    expect(second.messages.at(-1)).toEqual({ role: 'user', content: [
+      { toolResult: { toolUseId: 'tooluse_oslo', content: [{ text: '{"temp_c":3}' }] } },
+      { toolResult: { toolUseId: 'tooluse_rome', content: [{ text: '{"temp_c":18}' }] } },
+    ] });
+  });
+
+  it('responses.stream of a tool call: function_call_arguments delta/done events, the function_call item in finalResponse()', async () => {
+    answers({ tools: [OSLO], stopReason: 'tool_use' });
+    const stream = client().responses.stream({ model: BEDROCK, input: 'Weather in Oslo?', tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true }] });
+    const deltas: string[] = [];
+    let args: string | undefined;
+    stream.on('response.function_call_arguments.delta', (e) => deltas.push(e.delta)).on('response.function_call_arguments.done', (e) => (args = e.arguments));
+    const final = await stream.finalResponse();
+    expect(deltas.join('')).toBe('{"city":"Oslo"}');
+    expect(args).toBe('{"city":"Oslo"}');
+    expect(final.output).toEqual([expect.objectContaining({ type: 'function_call', call_id: 'tooluse_oslo', name: 'get_weather', arguments: '{"city":"Oslo"}' })]);
   });
 });
