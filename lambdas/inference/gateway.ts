@@ -238,7 +238,8 @@ export class Gateway {
       }
       // OpenAI's legacy text completions: clients that default to it (LlamaIndex's OpenAILike, LangChain's OpenAI class) are told what to set instead.
       if (path === '/v1/completions') throw notFound(`no route ${req.method} /v1/completions: legacy text completions are not served by this gateway; use /v1/chat/completions (LlamaIndex OpenAILike: is_chat_model=True; LangChain: ChatOpenAI instead of OpenAI)`, null, 'route_not_found');
-      throw notFound(unservedRouteMessage(req.method, path, listed), null, 'route_not_found');
+      // What this gateway serves: `tessera serve` has no /v1/tenant/users (no user pool), nor /v1/tenant/keys without a key store.
+      throw notFound(unservedRouteMessage(req.method, path, { fineTuning: listed, tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users) }), null, 'route_not_found');
     } catch (e) {
       if (e instanceof CallerGone) {
         // Nobody to answer: 499 (the caller closed the request) in the audit record, as nginx logs it.

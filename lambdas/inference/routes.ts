@@ -137,12 +137,38 @@ export function servedList(routes: readonly Route[]): string {
   return `it serves ${listed([...new Set(routes.map(routeRoot))])}`;
 }
 
-/** servedList of the router's routes (OPENAI_ROUTES: OpenAI's and Tessera's own), and with fine-tuning's (FINE_TUNING_ROUTES). */
-const SERVED_LIST = {
-  router: servedList(OPENAI_ROUTES),
-  fineTuning: servedList([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES]),
-};
-const servedHere = (fineTuning: boolean) => (fineTuning ? SERVED_LIST.fineTuning : SERVED_LIST.router);
+/**
+ * Which of the route families a gateway may lack it serves: what its 404 lists (servedRoutes). The deployed router
+ * serves all three (fine-tuning through the fine-tuning Lambda beside it); `tessera serve` has no Cognito user pool
+ * (no `/v1/tenant/users`), fine-tuning only with `--fine-tuning`, and no `/v1/tenant/keys` when started without a
+ * key store (LocalGatewayOptions.apiKeys `false`).
+ */
+export interface ServedFamilies {
+  /** `/v1/fine_tuning/jobs...`, `/v1/files...`, `DELETE /v1/models/{model}` (FINE_TUNING_ROUTES). @default false */
+  readonly fineTuning?: boolean;
+  /** `/v1/tenant/keys...` (a key service: endpoints/tenant-keys.ts). @default true */
+  readonly tenantKeys?: boolean;
+  /** `/v1/tenant/users...` (a user directory: endpoints/tenant-users.ts). @default true */
+  readonly tenantUsers?: boolean;
+}
+
+/** The route root (routeRoot) of the tenant keys' and users' routes, by the family that serves them. */
+const TENANT_ROOTS = { tenantKeys: '/v1/tenant/keys', tenantUsers: '/v1/tenant/users' } as const;
+
+/**
+ * The routes of a gateway serving `served`: OPENAI_ROUTES without the tenant keys' or users' it lacks, then
+ * FINE_TUNING_ROUTES where fine-tuning is served, in the tables' order.
+ * @param served a boolean is `fineTuning` with keys and users served (the router's) @default false
+ */
+export function servedRoutes(served: boolean | ServedFamilies = false): readonly Route[] {
+  const { fineTuning = false, tenantKeys = true, tenantUsers = true } = typeof served === 'boolean' ? { fineTuning: served } : served;
+  const lacked = new Set<string>([...(tenantKeys ? [] : [TENANT_ROOTS.tenantKeys]), ...(tenantUsers ? [] : [TENANT_ROOTS.tenantUsers])]);
+  const routes = lacked.size ? OPENAI_ROUTES.filter((route) => !lacked.has(routeRoot(route))) : OPENAI_ROUTES;
+  return fineTuning ? [...routes, ...FINE_TUNING_ROUTES] : routes;
+}
+
+/** servedList of what a gateway serving `served` serves (servedRoutes). */
+const servedHere = (served: boolean | ServedFamilies) => servedList(servedRoutes(served));
 
 /**
  * The message of the 404 `route_not_found` for a method and path no route serves, saying why where
@@ -157,9 +183,11 @@ const servedHere = (fineTuning: boolean) => (fineTuning ? SERVED_LIST.fineTuning
  * Every other path: what the gateway serves (as API Gateway's own 404 lists it on the deployed path).
  * @param method the request's method
  * @param path the path without its trailing slash, as the caller sent it (at most 200 characters quoted)
- * @param fineTuning whether `/v1/fine_tuning/jobs...` and `/v1/files` are served here @default false
+ * @param served what this gateway serves (ServedFamilies): what the message lists; a boolean is whether
+ *   `/v1/fine_tuning/jobs...` and `/v1/files` are served, with `/v1/tenant/keys` and `/v1/tenant/users` (the router's) @default false
  */
-export function unservedRouteMessage(method: string, path: string, fineTuning = false): string {
+export function unservedRouteMessage(method: string, path: string, served: boolean | ServedFamilies = false): string {
+  const fineTuning = typeof served === 'boolean' ? served : (served.fineTuning ?? false);
   const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path || '/';
   const head = `no route ${method} ${shown}`;
   if (!path.startsWith('/v1/') && routeMethods(`/v1${path}`, fineTuning)) {
@@ -172,5 +200,5 @@ export function unservedRouteMessage(method: string, path: string, fineTuning = 
   const segment = path.split('/')[2] ?? '';
   // Own keys only: /v1/constructor and /v1/__proto__ name no family (they were "[object Object] is not served").
   const family = Object.hasOwn(UNSERVED_APIS, segment) ? UNSERVED_APIS[segment] : undefined;
-  return family ? `${head}: ${unservedSentence(family)}; ${servedHere(fineTuning)}` : `${head}; ${servedHere(fineTuning)}`;
+  return family ? `${head}: ${unservedSentence(family)}; ${servedHere(served)}` : `${head}; ${servedHere(served)}`;
 }

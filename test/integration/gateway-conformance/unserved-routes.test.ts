@@ -1,6 +1,10 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startConformanceGateway } from './setup.js';
+import type { TenantUserDirectory } from '../../../lambdas/identity/tenant-users.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { serveGateway } from '../../support/local-gateway.js';
+import { plainTenant, startConformanceGateway } from './setup.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -23,7 +27,10 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
   expect((e as NotFound).error).toMatchObject({ type: 'invalid_request_error', code: 'route_not_found', param: null });
   return e as NotFound;
 };
-const SERVED = 'it serves /v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/conversations, /v1/models, /v1/usage, /v1/tenant/keys and /v1/tenant/users';
+/** The router's routes every gateway serves, before Tessera's tenant keys and users. */
+const CORE = '/v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/conversations, /v1/models, /v1/usage';
+/** What `tessera serve` serves: the core, and its tenant API keys; no /v1/tenant/users (no Cognito user pool). */
+const SERVED = `it serves ${CORE} and /v1/tenant/keys`;
 
 describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
   it.each([
@@ -108,5 +115,35 @@ describe('a base URL set wrong: the 404 says what to set', () => {
 
   it('nothing reached the upstream', () => {
     expect(env.upstream.calls).toHaveLength(0);
+  });
+});
+
+/**
+ * s29a: tessera serve's 404 listed /v1/tenant/users (and /v1/tenant/keys where no key store is configured), which the
+ * same gateway then refused as not served there. The list names what this gateway serves: the route families it has.
+ */
+describe('the 404 lists what this gateway serves, not what another would', () => {
+  const batches = async (url: string, apiKey: string) => (await notFound(() => new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).batches.create({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' }))).message;
+  const served = (message: string) => message.slice(message.indexOf('it serves '));
+
+  it('tessera serve (no user pool): its tenant keys, not /v1/tenant/users, which it refuses', async () => {
+    expect(served(await batches(env.gw.url, env.tokens.acme))).toBe(SERVED);
+    const users = await fetch(`${env.gw.url}/tenant/users`, { headers: { authorization: `Bearer ${await env.gw.token('acme', { role: 'admin' })}` } });
+    expect([users.status, ((await users.json()) as { error: { code: string } }).error.code]).toEqual([404, 'route_not_found']);
+  });
+
+  it.each([
+    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/fine_tuning/jobs and /v1/files`],
+    ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE.replace(/, (?=[^,]*$)/, ' and ')}`],
+    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys and /v1/tenant/users`],
+  ])('%s', async (_name, extra, expected) => {
+    const upstream = await new FakeUpstream().start();
+    const gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme')], extra);
+    try {
+      expect(served(await batches(gw.url, await gw.token('acme')))).toBe(expected);
+    } finally {
+      await gw.stop();
+      await upstream.stop();
+    }
   });
 });
