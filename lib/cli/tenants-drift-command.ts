@@ -6,7 +6,8 @@ import { allDriftRows } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { DETAILED, detailedExitcodeOption, driftExitLine, driftOrUnknown, type DriftOrUnknown } from './detailed-exitcode.js';
 import { standingText, table, usageKeyCorrectionText } from './format.js';
-import { tenantIdArgument } from './option-parsers.js';
+import { numberIn, pollSeconds, tenantIdArgument } from './option-parsers.js';
+import type { AdminClient } from './admin-client.js';
 
 /** Every page of `GET /admin/drift` (lambdas/admin/drift-routes.ts), the rows together. */
 interface DriftList {
@@ -87,16 +88,62 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
   return lines.join('\n');
 }
 
-/** What `tessera tenants drift --detect [<id>]` prints: the execution, and how to follow it and read its result. */
-function driftStartedLines(out: DriftRunStarted): string {
-  // The execution's region (the ARN's fourth field): the AWS CLI's own default may be another.
-  const region = out.executionArn.split(':')[3];
+/** What `tessera tenants drift --detect [<id>]` prints: the execution, and how to read its result through Tessera (no AWS CLI). */
+export function driftStartedLines(out: DriftRunStarted, waiting = false): string {
   const what = out.tenantId ? `tenant ${out.tenantId}` : 'every ACTIVE tenant';
+  const read = `tessera tenants drift${out.tenantId ? ` ${out.tenantId}` : ''}`;
   return [
     `drift check of ${what} started ${out.startDate}: execution ${out.executionArn}`,
-    `follow it: aws stepfunctions describe-execution --execution-arn ${out.executionArn}${region ? ` --region ${region}` : ''}`,
-    `read the result when it has ended (a few minutes: DetectStackDrift on each stack): tessera tenants drift${out.tenantId ? ` ${out.tenantId}` : ''}`,
+    ...(waiting ? ['waiting for its result (a few minutes: DetectStackDrift on each stack)…'] : [
+      `read the result when it has ended (a few minutes: DetectStackDrift on each stack): ${read} (it has ended once that shows a check, or a failed check, at or after ${out.startDate})`,
+      'to follow a check to its end and print its result, start it with --detect --wait',
+    ]),
   ].join('\n');
+}
+
+/** `--timeout` of `tenants drift --detect --wait`: 1 s to a day. @default 900 (15 minutes) */
+const waitSeconds = numberIn(1, 86_400, 'seconds');
+
+/** Whether a drift check (or a failed one) was recorded at or after `since` (ISO 8601): the check a run started then made. */
+const checkedSince = (d: { checkedAt?: string; failedCheck?: { at: string } } | undefined, since: number) =>
+  [d?.checkedAt, d?.failedCheck?.at].some((at) => at !== undefined && Date.parse(at) >= since);
+
+/** What `waitForDrift` ends with: one tenant's drift, or every tenant's rows. */
+export type DriftResult = { tenant: TenantDrift } | { tenants: DriftRow[] };
+
+/**
+ * Follows a drift check started by `POST /admin/drift` through the admin API to its result in the registry: polls
+ * `GET /admin/tenants/{id}/drift` (one tenant) or every page of `GET /admin/drift` (every ACTIVE tenant) every
+ * `intervalMs` until the tenant, or every tenant listed ACTIVE, has a check or a failed check (`failedCheck.at`)
+ * recorded at or after the run's `startDate` (check-drift.ts writes one of the two for each tenant it checks).
+ * @param started the answer of `POST /admin/drift` (DriftRunStarted)
+ * @param options intervalMs between polls; timeoutMs the bound from the first poll
+ * @returns the registry's answer once every tenant checked has its result
+ * @throws CliError (exit 1) when the bound passes first: naming the execution, what has no result yet, and how to read
+ *   the result later; an admin API error as it is
+ */
+export async function waitForDrift(api: AdminClient, started: DriftRunStarted, options: { intervalMs: number; timeoutMs: number; sleep?: (ms: number) => Promise<void> }): Promise<DriftResult> {
+  const since = Date.parse(started.startDate);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((wake) => setTimeout(wake, ms)));
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    let waitingFor: string[];
+    if (started.tenantId) {
+      const tenant = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(started.tenantId)}/drift`);
+      if (checkedSince(tenant.drift, since)) return { tenant };
+      waitingFor = [started.tenantId];
+    } else {
+      const tenants = await allDriftRows(api, undefined);
+      waitingFor = tenants.filter((t) => t.status === 'ACTIVE' && !checkedSince(t, since)).map((t) => t.tenantId);
+      if (!waitingFor.length) return { tenants };
+    }
+    if (Date.now() + options.intervalMs > deadline) {
+      const n = waitingFor.length;
+      const read = `tessera tenants drift${started.tenantId ? ` ${started.tenantId}` : ''}`;
+      throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${waitingFor.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`} within --timeout ${options.timeoutMs / 1000} s; it may still be running (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1);
+    }
+    await sleep(options.intervalMs);
+  }
 }
 
 /**
@@ -111,10 +158,14 @@ export function tenantsDriftCommand(): Command {
   return new Command('drift').description('drift of tenant stacks: every tenant\'s drift status, or one tenant\'s drifted resources (recorded by the daily drift workflow)')
     .argument('[id]', 'a tenant id: show its drifted resources', tenantIdArgument)
     .addOption(new Option('--status <status>', 'only tenants with this drift status').choices(['DRIFTED', 'IN_SYNC', 'UNKNOWN', 'NOT_CHECKED']))
-    .option('--detect', 'start a drift check now (of the tenant, or of every ACTIVE tenant) instead of showing the last one\'s result; read it with tessera tenants drift [<id>] when it has ended')
+    .option('--detect', 'start a drift check now (of the tenant, or of every ACTIVE tenant) instead of showing the last one\'s result; read it with tessera tenants drift [<id>] when it has ended, or add --wait')
+    .option('--wait', 'with --detect: follow the check through the admin API until its result is recorded, then print it (as tessera tenants drift [<id>] does)')
+    .option('--interval <seconds>', 'with --wait: poll interval', pollSeconds, 5)
+    .option('--timeout <seconds>', 'with --wait: give up waiting after this long (exit 1; the check goes on)', waitSeconds, 900)
     .addOption(detailedExitcodeOption('a tenant listed (or the one named) is drifted or of unknown drift (which statuses count: below); refused with --detect'))
-    .addHelpText('after', '\nWith --detailed-exitcode, of the tenants listed (after --status) or the one named: an OFFBOARDED tenant never counts (its stacks are deleted); DRIFTED and UNKNOWN count whatever the tenant\'s status otherwise; NOT_CHECKED counts for an ACTIVE tenant only (drift is checked on ACTIVE tenants only); a tenant whose latest check failed counts whatever the status kept from the check before it; IN_SYNC does not count. --json then prints { tenants, exitCode, driftOrUnknown } for the list (an array without the flag), and adds exitCode and driftOrUnknown to one tenant\'s answer.')
-    .action(async (id: string | undefined, o: { status?: string; detect?: boolean; detailedExitcode?: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nWith --detailed-exitcode, of the tenants listed (after --status) or the one named: an OFFBOARDED tenant never counts (its stacks are deleted); DRIFTED and UNKNOWN count whatever the tenant\'s status otherwise; NOT_CHECKED counts for an ACTIVE tenant only (drift is checked on ACTIVE tenants only); a tenant whose latest check failed counts whatever the status kept from the check before it; IN_SYNC does not count. --json then prints { tenants, exitCode, driftOrUnknown } for the list (an array without the flag), and adds exitCode and driftOrUnknown to one tenant\'s answer.'
+      + '\n\nWith --detect --wait: the check is followed through the admin API (GET /admin/tenants/<id>/drift, or GET /admin/drift for every ACTIVE tenant) until each tenant checked has a check, or a failed check, recorded after the run started; then its result is printed. --json then prints NDJSON, as tessera tenants watch --json does: a line with the start ({ executionArn, startDate, tenantId? }), then a line { result } with GET /admin/tenants/<id>/drift\'s answer or { tenants } (every page of GET /admin/drift).')
+    .action(async (id: string | undefined, o: { status?: string; detect?: boolean; wait?: boolean; interval: number; timeout: number; detailedExitcode?: boolean }, cmd: Command) => {
       if (o.detect && o.status) throw new CliError(`--detect with --status ${o.status}: --detect starts a check of one tenant or of every ACTIVE tenant; leave out --status (it filters the list of results)`, 2);
       if (o.detect && o.detailedExitcode) throw new CliError(`--detect with --detailed-exitcode: --detect starts a check and has no result yet; once it has ended (a few minutes), tessera tenants drift${id ? ` ${id}` : ''} --detailed-exitcode exits by its result`, 2);
       const detailed = Boolean(o.detailedExitcode);
@@ -125,10 +176,23 @@ export function tenantsDriftCommand(): Command {
         if (exitCode) process.exitCode = exitCode;
         return { exitCode, driftOrUnknown: counted };
       };
+      if (o.wait && !o.detect) throw new CliError(`--wait without --detect: --wait follows a check --detect starts; tessera tenants drift${id ? ` ${id}` : ''} shows the last check's result`, 2);
       const { api, json } = adminTarget(cmd);
       if (o.detect) {
         const out = await api.call<DriftRunStarted>('POST', '/admin/drift', id ? { tenantId: id } : {});
-        print(json ? JSON.stringify(out, null, 2) : driftStartedLines(out));
+        if (!o.wait) {
+          print(json ? JSON.stringify(out, null, 2) : driftStartedLines(out));
+          return;
+        }
+        // NDJSON, as tenants watch --json: the start, then the result.
+        print(json ? JSON.stringify(out) : driftStartedLines(out, true));
+        const result = await waitForDrift(api, out, { intervalMs: o.interval * 1000, timeoutMs: o.timeout * 1000 });
+        if (json) print(JSON.stringify({ result: 'tenant' in result ? result.tenant : { tenants: result.tenants } }));
+        else if ('tenants' in result) print(driftListLines({ tenants: result.tenants }));
+        else {
+          const record = result.tenant.drift ? await api.call<{ executions?: LifecycleExecution[] }>('GET', `/admin/tenants/${encodeURIComponent(result.tenant.tenantId)}`) : undefined;
+          print(tenantDriftLines(result.tenant, record?.executions ?? []));
+        }
         return;
       }
       if (id) {

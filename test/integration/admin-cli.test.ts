@@ -112,7 +112,9 @@ describe('tessera CLI and admin API', () => {
     expect([run.code, run.stderr]).toEqual([0, '']);
     const arn = run.stdout.match(/^drift check of tenant acme started \S+: execution (arn:aws:states:us-east-1:\d{12}:execution:tessera-drift:drift-acme-\d{8}T\d{4})$/m)?.[1];
     expect(arn, run.stdout).toBeDefined();
-    expect(run.stdout).toContain(`follow it: aws stepfunctions describe-execution --execution-arn ${arn} --region us-east-1\n`);
+    // How to read its result is a Tessera command (s29a: it was `aws stepfunctions describe-execution`, which reached real AWS, not moto)
+    expect(run.stdout).toContain(`\nread the result when it has ended (a few minutes: DetectStackDrift on each stack): tessera tenants drift acme (it has ended once that shows a check, or a failed check, at or after `);
+    expect(run.stdout).not.toMatch(/\baws /);
     // THEN the drift state machine runs with { tenantId } and lists acme only
     expect(JSON.parse(platform.executions.get(arn!)!.input)).toEqual({ tenantId: 'acme' });
     expect(await platform.awaitExecution(arn!)).toMatchObject({ status: 'SUCCEEDED' });
@@ -142,6 +144,26 @@ describe('tessera CLI and admin API', () => {
     expect(again.stderr).toBe(`error: a drift check of tenant "acme" was already started in this 5-minute window and has ended SUCCEEDED at ${stopDate!.toISOString()}: execution ${met}; `
       + `its result is in the registry (tessera tenants drift acme); a new check can start from ${again.stderr.match(/start from (\S+) \(/)?.[1]} (drift_check_exists, field tenantId)\n`);
     expect(new Date(again.stderr.match(/start from (\S+) \(/)![1]!).getUTCMinutes() % 5).toBe(0);
+  });
+
+  /**
+   * s29a: `--detect` told the operator to follow the check with `aws stepfunctions describe-execution`, which on the local
+   * platform reaches real AWS, not moto. `--wait` follows it through the admin API and prints its result when it has one.
+   */
+  it('--detect --wait follows the check of every ACTIVE tenant through the admin API and prints its result (--json --wait, NDJSON: test/unit/cli/tenants-drift-pages.test.ts)', async () => {
+    const before = (await getTenant('acme'))!.drift!;
+    const run = await tessera('tenants', 'drift', '--detect', '--wait', '--interval', '0.2', '--timeout', '120');
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const [first, second, ...rest] = run.stdout.split('\n');
+    const startDate = first!.match(/^drift check of every ACTIVE tenant started (\S+): execution arn:aws:states:us-east-1:\d{12}:execution:tessera-drift:drift_all-\d{8}T\d{4}$/)?.[1];
+    expect(startDate, run.stdout).toBeDefined();
+    expect(second).toBe('waiting for its result (a few minutes: DetectStackDrift on each stack)…');
+    // THEN the result is the registry's once acme's check ran (it fails on moto: no DetectStackDrift), as tessera tenants drift lists it
+    const after = (await getTenant('acme'))!.drift!;
+    expect(after.failedCheck!.at >= startDate!).toBe(true);
+    expect(after.failedCheck!.at > (before.failedCheck?.at ?? before.checkedAt)).toBe(true);
+    expect(rest.join('\n')).toMatch(/^TENANT\s+TIER\s+STATUS\s+DRIFT[\s\S]*\bacme\s+starter\s+ACTIVE\s+\S+\s+\d+\s+\S+ \(check of \S+ failed\)\n\d+ of \d+ tenants? drifted\n$/);
+    expect(rest.join('\n')).toContain(`(check of ${after.failedCheck!.at} failed)`);
   });
 
   it('answers bad requests with the field and the value, and changes nothing', async () => {

@@ -68,8 +68,8 @@ describe('tessera tenants drift --detect: a check now', () => {
     expect(call.mock.calls.map((c) => [c[0], c[1], c[2]])).toEqual([['POST', '/admin/drift', { tenantId: 'acme' }]]);
     expect(out).toBe([
       'drift check of tenant acme started 2026-12-04T13:36:01.000Z: execution arn:aws:states:us-east-1:222222222222:execution:tessera-drift:drift-acme-20261204T1335',
-      'follow it: aws stepfunctions describe-execution --execution-arn arn:aws:states:us-east-1:222222222222:execution:tessera-drift:drift-acme-20261204T1335 --region us-east-1',
-      'read the result when it has ended (a few minutes: DetectStackDrift on each stack): tessera tenants drift acme',
+      'read the result when it has ended (a few minutes: DetectStackDrift on each stack): tessera tenants drift acme (it has ended once that shows a check, or a failed check, at or after 2026-12-04T13:36:01.000Z)',
+      'to follow a check to its end and print its result, start it with --detect --wait',
       '',
     ].join('\n'));
   });
@@ -77,9 +77,64 @@ describe('tessera tenants drift --detect: a check now', () => {
   it('--detect without an id: every ACTIVE tenant (body {}); --json prints the answer', async () => {
     const { call, out } = await detect(['--detect'], started());
     expect(call.mock.calls[0]!.slice(0, 3)).toEqual(['POST', '/admin/drift', {}]);
-    expect(out).toMatch(/^drift check of every ACTIVE tenant started .*\n.*\nread the result .*: tessera tenants drift\n$/);
+    expect(out).toMatch(/^drift check of every ACTIVE tenant started .*\nread the result .*: tessera tenants drift \(it has ended .*\n.*--detect --wait\n$/);
     vi.restoreAllMocks();
     expect(JSON.parse((await detect(['--json', 'acme', '--detect'], started('acme'))).out)).toEqual(started('acme'));
+  });
+
+  /**
+   * s29a: the follow hint was `aws stepfunctions describe-execution ...`, which on the local platform reaches real AWS,
+   * not moto, and needs the AWS CLI. --wait follows the check through the admin API to its result.
+   */
+  const record = (checkedAt: string, failedAt?: string) => ({ tenantId: 'acme', status: 'ACTIVE', drift: {
+    status: 'IN_SYNC', checkedAt, stacks: [{ stack: 'tessera-acme', status: 'IN_SYNC' }], resources: [], ...(failedAt ? { failedCheck: { at: failedAt, error: 'DetectStackDrift: Throttling' } } : {}),
+  } });
+
+  it('--detect --wait: polls GET /admin/tenants/acme/drift until a check at or after the start is recorded, then prints it', async () => {
+    let polls = 0;
+    const drifts = [record('2026-12-03T03:00:00.000Z'), record('2026-12-03T03:00:00.000Z'), record('2026-12-04T13:38:00.000Z')];
+    const answer = (method: string, path: string) => (method === 'POST' ? started('acme') : path === '/admin/tenants/acme/drift' ? drifts[Math.min(polls++, 2)] : { executions: [] });
+    const call = vi.spyOn(AdminClient.prototype, 'call').mockImplementation(async (method, path) => answer(method, path));
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    vi.stubEnv('TESSERA_API_URL', 'https://abc.execute-api.us-east-1.amazonaws.com/prod');
+    await new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', 'drift', 'acme', '--detect', '--wait', '--interval', '0.1']);
+    expect(call.mock.calls.map((c) => `${c[0]} ${c[1]}`)).toEqual(['POST /admin/drift', ...Array(3).fill('GET /admin/tenants/acme/drift'), 'GET /admin/tenants/acme']);
+    expect(out.join('')).toBe([
+      'drift check of tenant acme started 2026-12-04T13:36:01.000Z: execution arn:aws:states:us-east-1:222222222222:execution:tessera-drift:drift-acme-20261204T1335',
+      'waiting for its result (a few minutes: DetectStackDrift on each stack)…',
+      'tenant acme: IN_SYNC (checked 2026-12-04T13:38:00.000Z)',
+      '  stack tessera-acme: IN_SYNC',
+      '',
+    ].join('\n'));
+    expect(out.join('')).not.toContain('aws ');
+  });
+
+  it('--json --detect --wait: NDJSON, the start then { result }; a failed check after the start is its result', async () => {
+    let polls = 0;
+    const drifts = [record('2026-12-03T03:00:00.000Z'), record('2026-12-03T03:00:00.000Z', '2026-12-04T13:37:00.000Z')];
+    vi.spyOn(AdminClient.prototype, 'call').mockImplementation(async (method) => (method === 'POST' ? started('acme') : drifts[Math.min(polls++, 1)]));
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    vi.stubEnv('TESSERA_API_URL', 'https://abc.execute-api.us-east-1.amazonaws.com/prod');
+    await new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', '--json', 'drift', 'acme', '--detect', '--wait', '--interval', '0.1']);
+    const lines = out.join('').split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual([started('acme'), { result: drifts[1] }]);
+  });
+
+  it('--detect --wait past --timeout: exit 1 naming the execution, what has no result and how to read it later', async () => {
+    vi.spyOn(AdminClient.prototype, 'call').mockImplementation(async (method, path) => (method === 'POST' ? started() : path === '/admin/drift' ? { tenants: [row('acme'), { ...row('globex'), status: 'SUSPENDED' }] } : undefined));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.stubEnv('TESSERA_API_URL', 'https://abc.execute-api.us-east-1.amazonaws.com/prod');
+    await expect(new Command().addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', 'drift', '--detect', '--wait', '--interval', '0.5', '--timeout', '1']))
+      .rejects.toMatchObject({ exitCode: 1, message: 'the drift check started 2026-12-04T13:36:01.000Z (execution arn:aws:states:us-east-1:222222222222:execution:tessera-drift:drift_all-20261204T1335) has recorded no result for 1 ACTIVE tenant (acme) within --timeout 1 s; it may still be running (DetectStackDrift takes minutes on a large stack): tessera tenants drift shows the registry\'s result once it has ended' });
+  });
+
+  it('refuses --wait without --detect before any call (exit 2)', async () => {
+    const call = vi.spyOn(AdminClient.prototype, 'call');
+    await expect(new Command().addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', 'drift', 'acme', '--wait'])).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/^--wait without --detect: /) });
+    expect(call).not.toHaveBeenCalled();
   });
 
   it('refuses --detect with --status before any call (exit 2)', async () => {
