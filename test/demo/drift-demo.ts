@@ -2,7 +2,8 @@
  * `tessera tenants drift` on this machine, as the onboarding demo runs the other tenant commands: moto plays
  * AWS, the synthesized state machines (the daily drift workflow among them) run in aws-local-stepfunctions
  * with the real Lambda handlers, and the admin API handler answers on loopback. The drift check is started as an
- * operator starts one, `tessera tenants drift --detect acme` (POST /admin/drift). moto has no
+ * operator starts one, `tessera tenants drift --detect acme --wait` (POST /admin/drift, then its result followed
+ * through the admin API). moto has no
  * DetectStackDrift, so the drift workflow's real run records the tenant UNKNOWN with moto's answer; the
  * drifted resource that follows is written to the registry as *Check drift* writes one (the workflow's
  * detection itself is tested on mocks: test/infra/lifecycle-definitions.test.ts, test/unit/lifecycle/).
@@ -24,11 +25,8 @@ try {
   await tessera('tenants', 'drift');
   // A drift check now, as an operator starts one (POST /admin/drift starts tessera-drift with { tenantId: acme }); on moto
   // its DetectStackDrift fails, so acme is recorded UNKNOWN with the error.
-  await tessera('tenants', 'drift', '--detect', 'acme');
-  // Waited for as the operator would follow it (aws stepfunctions describe-execution): the local platform's only drift execution.
-  const [check] = [...platform.executions.values()].filter((e) => e.workflow === 'drift');
-  const ended = await platform.awaitExecution(check!.executionArn);
-  process.stdout.write(`# waited for the check to end: ${ended.status} (describe-execution's status)\n\n`);
+  // --wait follows it through the admin API until its result is recorded, and prints it.
+  await tessera('tenants', 'drift', '--detect', 'acme', '--wait', '--interval', '0.5');
   await tessera('tenants', 'drift');
   await tessera('tenants', 'drift', 'acme');
   // What a check that found drift records (check-drift.ts), written as it writes it: moto cannot detect drift.

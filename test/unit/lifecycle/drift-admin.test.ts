@@ -300,12 +300,12 @@ describe('tessera tenants drift <id> of a tenant whose stack was deleted (hops)'
 });
 
 describe('tessera tenants drift and update: the commands', () => {
-  it('registers drift [id] --status --detect --detailed-exitcode, and update --repair / --allow-replacement <reason>', async () => {
+  it('registers drift [id] --status --detect --wait --interval --timeout --detailed-exitcode, and update --repair / --allow-replacement <reason>', async () => {
     const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');
     const tenants = tenantsCommand();
     const drift = tenants.commands.find((c) => c.name() === 'drift')!;
     expect(drift.registeredArguments.map((a) => [a.name(), a.required])).toEqual([['id', false]]);
-    expect(drift.options.map((o) => o.long)).toEqual(['--status', '--detect', '--detailed-exitcode']);
+    expect(drift.options.map((o) => o.long)).toEqual(['--status', '--detect', '--wait', '--interval', '--timeout', '--detailed-exitcode']);
     const update = tenants.commands.find((c) => c.name() === 'update')!;
     expect(update.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--repair', '--allow-replacement']));
   });
