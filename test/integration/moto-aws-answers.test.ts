@@ -8,8 +8,12 @@ import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListSt
 import {
   CreateRoleCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException,
 } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
@@ -175,6 +179,65 @@ describe('Account Management EnableRegion and GetRegionOptStatus, which moto doe
     } finally {
       await moto.stop();
     }
+  }, 120_000);
+});
+
+describe('a call into an opt-in region the calling account has not enabled, refused as AWS refuses it (refuse_disabled_regions)', () => {
+  const servers = motoPair();
+  const management = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' };
+  /** An organization with trusted access for account.amazonaws.com, one member, and credentials in it (moto's STS AssumeRole into the member). */
+  async function member(endpoint: string): Promise<{ accountId: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string } }> {
+    const orgs = client(endpoint);
+    await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const accountId = (await orgs.send(new DescribeCreateAccountStatusCommand({
+      CreateAccountRequestId: (await orgs.send(new CreateAccountCommand({ AccountName: 'optin', Email: 'optin@example.com' }))).CreateAccountStatus!.Id!,
+    }))).CreateAccountStatus!.AccountId!;
+    await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    const c = (await new STSClient({ endpoint, region: 'us-east-1', credentials: management }).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`, RoleSessionName: 'optin' }))).Credentials!;
+    return { accountId, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } };
+  }
+  /** One call per protocol family into `region` as the member: the error's name and HTTP status, or 'served'. */
+  async function answers(endpoint: string, credentials: object, region: string): Promise<Record<string, string>> {
+    const config = { endpoint, region, maxAttempts: 1, credentials };
+    const outcome = async (call: Promise<unknown>) => call.then(() => 'served', (e: { name: string; $metadata?: { httpStatusCode?: number } }) => `${e.name} ${e.$metadata?.httpStatusCode}`);
+    return {
+      query: await outcome(new STSClient(config).send(new GetCallerIdentityCommand({}))),
+      cloudformation: await outcome(new CloudFormationClient(config).send(new DescribeStacksCommand({}))),
+      json: await outcome(new DynamoDBClient(config).send(new ListTablesCommand({}))),
+      sqs: await outcome(new SQSClient(config).send(new ListQueuesCommand({}))),
+      ec2: await outcome(new EC2Client(config).send(new DescribeVpcsCommand({}))),
+      restJson: await outcome(new LambdaClient(config).send(new ListFunctionsCommand({}))),
+    };
+  }
+
+  it('answers InvalidClientTokenId (query), UnrecognizedClientException (JSON, REST-JSON), AuthFailure (EC2) while the region is DISABLED or ENABLING, serves it once ENABLED; default regions and the Account API always served', async () => {
+    const { accountId, credentials } = await member(servers.moto.endpoint);
+    const refused = {
+      query: 'InvalidClientTokenId 403', cloudformation: 'InvalidClientTokenId 403', json: 'UnrecognizedClientException 403', sqs: 'UnrecognizedClientException 403',
+      ec2: 'AuthFailure 401', restJson: 'UnrecognizedClientException 403',
+    };
+    const served = { query: 'served', cloudformation: 'served', json: 'served', sqs: 'served', ec2: 'served', restJson: 'served' };
+    // GIVEN me-central-1 DISABLED in the member account (a new account's opt-in regions are)
+    expect(await answers(servers.moto.endpoint, credentials, 'me-central-1')).toEqual(refused);
+    // the member's default region is served; the management account's own opt-in region is refused too (DISABLED there)
+    expect(await answers(servers.moto.endpoint, credentials, 'us-west-2')).toEqual(served);
+    expect((await answers(servers.moto.endpoint, management, 'me-central-1')).json).toBe('UnrecognizedClientException 403');
+    // WHEN the management account enables it: refused while ENABLING, served once GetRegionOptStatus answers ENABLED
+    const account = new AccountClient({ endpoint: servers.moto.endpoint, region: 'us-east-1', maxAttempts: 1, credentials: management });
+    const status = async () => (await account.send(new GetRegionOptStatusCommand({ AccountId: accountId, RegionName: 'me-central-1' }))).RegionOptStatus;
+    await account.send(new EnableRegionCommand({ AccountId: accountId, RegionName: 'me-central-1' }));
+    expect(await status()).toBe('ENABLING');
+    expect(await answers(servers.moto.endpoint, credentials, 'me-central-1')).toEqual(refused);
+    expect([await status(), await status()]).toEqual(['ENABLING', 'ENABLED']);
+    expect(await answers(servers.moto.endpoint, credentials, 'me-central-1')).toEqual(served);
+    // the Account Management API is never refused, whatever the client's region
+    expect(await new AccountClient({ endpoint: servers.moto.endpoint, region: 'af-south-1', maxAttempts: 1, credentials: management }).send(new GetRegionOptStatusCommand({ AccountId: accountId, RegionName: 'af-south-1' }))).toMatchObject({ RegionOptStatus: 'DISABLED' });
+    // and DisableRegion takes it away again (refused while DISABLING, as once DISABLED)
+    await account.send(new DisableRegionCommand({ AccountId: accountId, RegionName: 'me-central-1' }));
+    expect((await answers(servers.moto.endpoint, credentials, 'me-central-1')).json).toBe('UnrecognizedClientException 403');
+
+    // moto's own code (patches off) serves the region whatever its status
+    expect(await answers(servers.own.endpoint, credentials, 'me-central-1')).toEqual(served);
   }, 120_000);
 });
 
