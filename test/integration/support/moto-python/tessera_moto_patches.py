@@ -881,7 +881,8 @@ def refuse_disabled_regions() -> None:
     CloudFormation) HTTP 403 `InvalidClientTokenId`; S3 HTTP 403 `InvalidAccessKeyId`; any other REST service (Lambda,
     API Gateway...) HTTP 403 with `x-amzn-ErrorType: UnrecognizedClientException`. Session token versions are not
     emulated. Cost: a request signed for a region that is not opt-in pays a `str.find` and a `split` (measured with timeit: about
-    0.3 µs a request, against moto's milliseconds); only a request signed for an opt-in region looks up its account. Not a CPU patch: an answer changed on purpose (`CHANGED`), tested in
+    0.3 µs a request, against moto's milliseconds); only a request signed for an opt-in region looks up its account.
+    Not a CPU patch: an answer changed on purpose (`CHANGED`), tested in
     test/integration/moto-aws-answers.test.ts.
     """
     import json
