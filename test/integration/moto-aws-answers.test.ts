@@ -14,6 +14,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
@@ -197,7 +198,7 @@ describe('a call into an opt-in region the calling account has not enabled, refu
     return { accountId, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } };
   }
   /** One call per protocol family into `region` as the member: the error's name and HTTP status, or 'served'. */
-  async function answers(endpoint: string, credentials: object, region: string): Promise<Record<string, string>> {
+  async function answers(endpoint: string, credentials: AwsCredentialIdentity, region: string): Promise<Record<string, string>> {
     const config = { endpoint, region, maxAttempts: 1, credentials };
     const outcome = async (call: Promise<unknown>) => call.then(() => 'served', (e: { name: string; $metadata?: { httpStatusCode?: number } }) => `${e.name} ${e.$metadata?.httpStatusCode}`);
     return {
