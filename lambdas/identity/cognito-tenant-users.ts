@@ -4,6 +4,7 @@ import {
   type AttributeType, type CognitoIdentityProviderClient, type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { pages } from '../../lib/aws-pages.js';
+import { COGNITO_LIST_FILTER_MAX_CHARS, COGNITO_USERNAME, cognitoUsernameProblem } from '../../lib/identity/cognito-username.js';
 import { ROLE_GROUPS, ROLES, groupOf, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { isTransientError, RETRYABLE_ERRORS } from '../shared/errors.js';
 import { IdentityError } from './identity-error.js';
@@ -78,8 +79,8 @@ export function retryableCognitoError(e: CognitoCallError): Error | undefined {
 
 /** A plausible email address; Cognito checks it again (InvalidParameterException). */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-/** Cognito's UsernameType: 1-128 letters, marks, symbols, numbers or punctuation. */
-const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+/** Cognito's UsernameType: 1-128 letters, marks, symbols, numbers or punctuation (lib/identity/cognito-username.ts). */
+const USERNAME = COGNITO_USERNAME;
 /** ListUsers' largest page. */
 const PAGE = 60;
 /** Cognito calls in flight at once for per-user work (AdminListGroupsForUser, AdminDisableUser): well under its per-category quotas (25-120 RPS). */
@@ -277,6 +278,12 @@ export class CognitoTenantUsers implements TenantUserDirectory {
    */
   async list(tenantId: string, options: { emailPrefix?: string } = {}): Promise<TenantUser[]> {
     const filter = options.emailPrefix ? `email ^= "${options.emailPrefix.replace(/["\\]/g, '\\$&')}"` : undefined;
+    // ListUsers' Filter is at most 256 characters (Cognito API reference, ListUsers): a longer one is Cognito's
+    // InvalidParameterException, which reached the caller as a Cognito call error (a 5xx) instead of a 400 naming the prefix.
+    if (filter && filter.length > COGNITO_LIST_FILTER_MAX_CHARS) {
+      const room = COGNITO_LIST_FILTER_MAX_CHARS - 'email ^= ""'.length;
+      throw new IdentityError(400, `emailPrefix "${options.emailPrefix!.slice(0, 100)}${options.emailPrefix!.length > 100 ? '...' : ''}" (${options.emailPrefix!.length} characters) is too long: Cognito ListUsers takes a Filter of at most ${COGNITO_LIST_FILTER_MAX_CHARS} characters, room for ${room} (a " or \\ counts twice)`, 'invalid_email_prefix', 'emailPrefix');
+    }
     const users = (await this.listPool(filter)).filter((u) => tenantOf(u) === tenantId);
     const listed = await mapLimited(users, CONCURRENCY, async (u) => toTenantUser(u, tenantId, await this.roleOf(u.Username!)));
     return listed.sort((a, b) => a.email.localeCompare(b.email));
@@ -508,10 +515,19 @@ export function roleOfGroups(groups: string[]): Role | undefined {
   return typeof role === 'string' ? role : undefined;
 }
 
+/**
+ * `email` when it can be a user's address here: a plausible address (EMAIL) that Cognito takes as a `Username` (1-128
+ * letters, marks, symbols, numbers or punctuation: cognitoUsernameProblem), since each user is made with Username = its
+ * address. Before, an address of 129-320 characters (the admin API takes up to 320) reached AdminCreateUser, whose
+ * InvalidParameterException about `username` was answered as a Cognito call error, not a 400 naming `email`.
+ * @throws IdentityError 400 `invalid_email` (param `email`)
+ */
 function checkEmail(email: unknown): string {
   if (typeof email !== 'string' || !EMAIL.test(email)) {
     throw new IdentityError(400, `email "${String(email).slice(0, 320)}" is not an email address: give the address the invitation goes to`, 'invalid_email', 'email');
   }
+  const problem = cognitoUsernameProblem(email, 'email');
+  if (problem) throw new IdentityError(400, problem, 'invalid_email', 'email');
   return email;
 }
 

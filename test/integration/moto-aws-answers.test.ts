@@ -8,6 +8,9 @@ import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListSt
 import {
   CreateRoleCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException,
 } from '@aws-sdk/client-iam';
+import {
+  AdminCreateUserCommand, AdminGetUserCommand, CognitoIdentityProviderClient, CreateUserPoolCommand, InvalidParameterException, ListUsersCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -287,5 +290,42 @@ describe('CloudFormation\'s update of an IAM role whose RoleName changes: a repl
     const own = new CloudFormationClient(config(servers.own.endpoint));
     await own.send(new CreateStackCommand({ StackName: 'roles', TemplateBody: template() }));
     await expect(own.send(new UpdateStackCommand({ StackName: 'roles', TemplateBody: template('named-role') }))).rejects.toMatchObject({ name: 'NoSuchEntity', message: expect.stringContaining('named-role') });
+  }, 60_000);
+});
+
+describe('Cognito AdminCreateUser Username and ListUsers Filter lengths, which moto does not check (refuse_cognito_parameters_as_aws)', () => {
+  const servers = motoPair();
+  const cognito = (endpoint: string) => new CognitoIdentityProviderClient({
+    endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
+  });
+  /** A pool that signs in by email, as the platform's (constructs/inference-api.ts). */
+  const pool = async (c: CognitoIdentityProviderClient) => (await c.send(new CreateUserPoolCommand({ PoolName: 'users', UsernameAttributes: ['email'] }))).UserPool!.Id!;
+  const create = (c: CognitoIdentityProviderClient, UserPoolId: string, email: string) => c.send(new AdminCreateUserCommand({
+    UserPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }], MessageAction: 'SUPPRESS',
+  }));
+  const long = `${'a'.repeat(117)}@example.com`; // 129 characters
+  const longest = `${'a'.repeat(116)}@example.com`; // 128
+
+  it('refuses a Username over 128 characters or with a space (InvalidParameterException), takes one of 128; refuses a Filter over 256; moto alone takes both', async () => {
+    // GIVEN a pool that signs in by email
+    const c = cognito(servers.moto.endpoint);
+    const id = await pool(c);
+    // THEN AdminCreateUser refuses a 129-character Username, as AWS does (UsernameType: 1-128), and makes nothing
+    await expect(create(c, id, long)).rejects.toSatisfy((e: Error) => e instanceof InvalidParameterException && /'username'.*less than or equal to 128/.test(e.message));
+    expect((await c.send(new ListUsersCommand({ UserPoolId: id }))).Users).toEqual([]);
+    await expect(create(c, id, 'a b@example.com')).rejects.toBeInstanceOf(InvalidParameterException);
+    // AND takes one of 128
+    await expect(create(c, id, longest)).resolves.toMatchObject({ User: { Attributes: expect.arrayContaining([{ Name: 'email', Value: longest }]) } });
+    // AND ListUsers refuses a Filter of 257 characters, answers one of 256 (no address starts with 245 a's: none listed)
+    const filter = (n: number) => `email ^= "${'a'.repeat(n - 'email ^= ""'.length)}"`;
+    await expect(c.send(new ListUsersCommand({ UserPoolId: id, Filter: filter(257) }))).rejects.toSatisfy((e: Error) => e instanceof InvalidParameterException && /'filter'.*less than or equal to 256/.test(e.message));
+    expect((await c.send(new ListUsersCommand({ UserPoolId: id, Filter: filter(256) }))).Users).toEqual([]);
+
+    // moto's own code (patches off) makes the 129-character user and lists with the long filter
+    const plain = cognito(servers.own.endpoint);
+    const plainId = await pool(plain);
+    await expect(create(plain, plainId, long)).resolves.toBeDefined();
+    await expect(plain.send(new AdminGetUserCommand({ UserPoolId: plainId, Username: long }))).resolves.toBeDefined();
+    await expect(plain.send(new ListUsersCommand({ UserPoolId: plainId, Filter: filter(257) }))).resolves.toBeDefined();
   }, 60_000);
 });

@@ -86,4 +86,29 @@ describe('/v1/tenant/users on Cognito (moto)', () => {
     expect([named.status, named.json.error.code, named.json.error.param]).toEqual([400, 'unknown_parameter', 'tenantId']);
     expect(JSON.stringify((await api('GET', '/tenant/users', 'acme')).json)).toBe(before);
   });
+
+  it('refuses an address Cognito cannot take as a Username (129 characters: AdminCreateUser takes 1-128) with 400 invalid_email naming email, making no user; takes one of 128', async () => {
+    // Before, the address reached AdminCreateUser, whose InvalidParameterException about 'username' (moto answers it as AWS
+    // does: tessera_moto_patches.py refuse_cognito_parameters_as_aws) came back as a Cognito call error, not a 400 naming email.
+    const before = JSON.stringify((await api('GET', '/tenant/users', 'acme')).json);
+    const long = `${'c'.repeat(112)}@acme.example.com`;
+    expect(long).toHaveLength(129);
+    const refused = await api('POST', '/tenant/users', 'acme', { email: long, role: 'member' });
+    expect([refused.status, refused.json.error.code, refused.json.error.param]).toEqual([400, 'invalid_email', 'email']);
+    expect(refused.json.error.message).toContain('(129 characters)');
+    expect(refused.json.error.message).toContain('1-128 characters');
+    expect(JSON.stringify((await api('GET', '/tenant/users', 'acme')).json)).toBe(before);
+    const longest = await api('POST', '/tenant/users', 'acme', { email: long.slice(1), role: 'member' });
+    expect([longest.status, longest.json.email]).toEqual([201, long.slice(1)]);
+  });
+
+  it('refuses an emailPrefix whose ListUsers Filter would be over 256 characters with 400 invalid_email_prefix naming emailPrefix; lists with one that fits', async () => {
+    const users = new CognitoTenantUsers(cognito(), poolId, async () => undefined);
+    const room = 256 - 'email ^= ""'.length;
+    await expect(users.list('acme', { emailPrefix: 'c'.repeat(room + 1) })).rejects.toMatchObject({ status: 400, code: 'invalid_email_prefix', param: 'emailPrefix' });
+    // a " counts twice (escaped as \")
+    await expect(users.list('acme', { emailPrefix: `${'c'.repeat(room - 1)}"` })).rejects.toMatchObject({ code: 'invalid_email_prefix' });
+    await expect(users.list('acme', { emailPrefix: 'c'.repeat(room) })).resolves.toEqual([]);
+    await expect(users.list('acme', { emailPrefix: 'c'.repeat(100) })).resolves.toMatchObject([{ email: `${'c'.repeat(111)}@acme.example.com` }]);
+  });
 });

@@ -25,7 +25,10 @@ the tools), each where moto answers otherwise than AWS:
   AuthFailure), where moto serves every region (refuse_disabled_regions; tested there too);
 - always: CloudFormation's update of an IAM role whose RoleName or Path changed replaces the role (a
   new one, its dependents' attachments moved, the old deleted), not moto's UpdateRole of a role of the
-  new name, which fails the stack update with NoSuchEntity (replace_renamed_roles; tested there too).
+  new name, which fails the stack update with NoSuchEntity (replace_renamed_roles; tested there too);
+- always: Cognito's AdminCreateUser refuses a Username of more than 128 characters (or with whitespace or control
+  characters) and ListUsers a Filter of more than 256, with InvalidParameterException, as AWS does; moto took both
+  (refuse_cognito_parameters_as_aws; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -46,7 +49,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1020,6 +1023,67 @@ def replace_renamed_roles() -> None:
     Role.update_from_cloudformation_json = classmethod(update_patched)
 
 
+COGNITO_USERNAME_MAX = 128  # refuse_cognito_parameters_as_aws: UsernameType, 1-128 characters (AdminCreateUser, Username)
+COGNITO_FILTER_MAX = 256  # refuse_cognito_parameters_as_aws: ListUsers, Filter, at most 256 characters
+
+
+def refuse_cognito_parameters_as_aws() -> None:
+    """Cognito's AdminCreateUser `Username` and ListUsers `Filter` checked as AWS checks them (Amazon Cognito user pools
+    API Reference: AdminCreateUser, `Username`, "Must be a UTF-8 string between 1 and 128 characters ... Length
+    Constraints: Minimum length of 1. Maximum length of 128. Pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+"; ListUsers,
+    `Filter`, "Length Constraints: Maximum length of 256").
+
+    moto 5.2.5 (`CognitoIdpBackend.admin_create_user` and `list_users`, moto/cognitoidp/models.py) checks neither: it
+    made a user whose Username was a 200-character address, and answered a ListUsers whose Filter was 300 characters,
+    where Cognito answers InvalidParameterException ("1 validation error detected: Value at 'username' failed to satisfy
+    constraint: Member must have length less than or equal to 128"). Tessera makes each user with Username = its email
+    (lambdas/identity/cognito-tenant-users.ts), so a long address passed every test and failed in AWS.
+
+    After this patch, AdminCreateUser with a Username of more than 128 characters (Python `len`, code points), or with a
+    character that is not a letter, mark, symbol, number or punctuation (Unicode categories L, M, S, N, P: no spaces,
+    no control characters), and ListUsers with a Filter of more than 256 characters, answer InvalidParameterException
+    with AWS's validation text; nothing is made or listed. Everything else of moto's Cognito is unchanged. Not a CPU
+    patch: an answer changed on purpose (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    import unicodedata
+
+    from moto.cognitoidp.exceptions import InvalidParameterException
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    create_original = CognitoIdpBackend.admin_create_user
+    list_original = CognitoIdpBackend.list_users
+
+    def check_username(username: Any) -> None:
+        if not isinstance(username, str):
+            return
+        if len(username) > COGNITO_USERNAME_MAX:
+            raise InvalidParameterException(
+                f"1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length less than or equal to {COGNITO_USERNAME_MAX}"
+            )
+        if len(username) < 1:
+            raise InvalidParameterException("1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length greater than or equal to 1")
+        if any(unicodedata.category(c)[0] not in "LMSNP" for c in username):
+            raise InvalidParameterException(
+                "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+"
+            )
+
+    def admin_create_user_patched(self: Any, user_pool_id: str, username: str, *args: Any, **kwargs: Any) -> Any:
+        check_username(username)
+        return create_original(self, user_pool_id, username, *args, **kwargs)
+
+    def list_users_patched(self: Any, user_pool_id: str, filt: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(filt, str) and len(filt) > COGNITO_FILTER_MAX:
+            raise InvalidParameterException(
+                f"1 validation error detected: Value at 'filter' failed to satisfy constraint: Member must have length less than or equal to {COGNITO_FILTER_MAX}"
+            )
+        return list_original(self, user_pool_id, filt, *args, **kwargs)
+
+    admin_create_user_patched.__wrapped__ = create_original  # type: ignore[attr-defined]
+    list_users_patched.__wrapped__ = list_original  # type: ignore[attr-defined]
+    CognitoIdpBackend.admin_create_user = admin_create_user_patched  # type: ignore[method-assign]
+    CognitoIdpBackend.list_users = list_users_patched  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1027,7 +1091,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws):
         change()
         CHANGED.append(change.__name__)
 
