@@ -290,6 +290,35 @@ describe('admin API: onboarding with inviteAdmin', () => {
     expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, inviteAdmin: false });
   });
 
+  // s29f: the first admin is a Cognito user with Username = adminEmail, and AdminCreateUser takes 1-128 characters: before,
+  // a 129-character address of a VPC tier (no CreateAccount limit) was taken (202), and *Invite tenant admin* failed on it.
+  const addressOf = (length: number) => `${'a'.repeat(length - '@acme.example.com'.length)}@acme.example.com`;
+  it('refuses an adminEmail Cognito cannot take as a Username (129 characters) when the onboarding invites it, naming adminEmail, before anything is written', async () => {
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, adminEmail: addressOf(129) }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toEqual({
+      type: 'invalid_request_error', code: 'invalid_request', param: 'adminEmail',
+      message: `adminEmail = "${addressOf(129).slice(0, 97)}..." (129 characters): a user's email is its Cognito username, and Cognito AdminCreateUser takes a Username of 1-128 characters; the onboarding invites adminEmail as the tenant's first admin: give an address Cognito takes, or set inviteAdmin to false`,
+    });
+    expect(records.has('acme')).toBe(false);
+    expect(starts()).toHaveLength(0);
+  });
+  it('takes an adminEmail of 128 characters, and a longer one when no invitation is made (inviteAdmin false, or no pool)', async () => {
+    expect((await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, adminEmail: addressOf(128) }) })).statusCode).toBe(202);
+    expect((await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tenantId: 'globex', requestId: 'req-globex-001', adminEmail: addressOf(129), inviteAdmin: false }) })).statusCode).toBe(202);
+    delete process.env[ENV.userPoolId];
+    expect((await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tenantId: 'initech', requestId: 'req-initech-01', adminEmail: addressOf(129) }) })).statusCode).toBe(202);
+    expect(starts()).toHaveLength(3);
+  });
+  it('refuses a retry\'s corrected adminEmail Cognito cannot take when the onboarding invites, naming adminEmail, starting nothing', async () => {
+    records.set('acme', registered({ status: 'FAILED', failure: { step: 'Allocate network', reason: 'QuotaExceeded: x', at: 't' } }));
+    const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ adminEmail: addressOf(129) }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ param: 'adminEmail', message: expect.stringContaining('(129 characters): a user\'s email is its Cognito username') });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')!.adminEmail).not.toBe(addressOf(129));
+  });
+
   // s27: a replay that left inviteAdmin out was taken for the original `inviteAdmin: false`, though with the platform's pool
   // it asks for the invitation (the default); without a pool the default is false and the replay is the same request.
   it('the same requestId leaving out inviteAdmin the original set is compared with its default: 409 naming the recorded value and the default', async () => {
