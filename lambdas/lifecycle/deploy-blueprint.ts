@@ -277,7 +277,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     if (operation?.token !== token) throw new StackBusyError(describeForeignOperation(name, status, operation));
   } else if (kind === 'tenant' && DEAD_STACK_STATUSES.has(status)) {
     if (state.change) {
-      throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${state.change.tier ? 'tier change' : 'blueprint change'} does not delete a tenant's stack, an operator must repair or offboard it`);
+      throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's stack, an operator must repair or offboard it`);
     }
     await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
   } else if (kind === 'dr' && DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE' && !state.change) {

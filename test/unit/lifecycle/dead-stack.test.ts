@@ -275,6 +275,19 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
   });
 
+  // s29e: Begin change always names the tier, so every change read "a tier change" here: a repair, and a version change, too.
+  it.each([
+    [{ tier: 'starter', repair: true }, 'repair'],
+    [{ tier: 'starter', blueprintVersion: '1.1.0' }, 'blueprint change'],
+  ])('names the operation that met a DELETE_FAILED stack: change %j is a %s', async (change, what) => {
+    records.set('acme', leased('change'));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { StackStatusReason: 'The following resource(s) failed to delete: [Database]. ' }));
+    await expect(deploy(state('acme', { blueprint: 'tenant', change }))).rejects.toMatchObject({
+      name: 'StackFailed', message: `stack tessera-acme is DELETE_FAILED: The following resource(s) failed to delete: [Database]. ; a ${what} does not delete a tenant's stack, an operator must repair or offboard it`,
+    });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
+
   describe('once the dead stack is gone, a re-run completes what its failed rollback could not', () => {
     const OLD = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/0';
     const ROLLED_BACK = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/00';
