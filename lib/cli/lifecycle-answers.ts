@@ -54,11 +54,16 @@ export function statusChangeLines(id: string, action: 'suspend' | 'resume', out:
   return `${id}: ${action} started (${target} once it ends: tessera tenants watch ${id}, or --watch)${request}${executionLine(out.executionArn)}`;
 }
 
+/** The reason deploy-blueprint.ts gives when it refuses a change whose tenant or DR stack was deleted outside Tessera (`ChangeRefused: … does not exist (deleted outside Tessera)…`). */
+const DELETED_OUTSIDE = /^ChangeRefused: (DR )?stack \S+ .*does not exist \(deleted outside Tessera\)/;
+
 /**
  * What to run after a failed operation (`failure.kind`, else the execution's kind; docs/tenant-lifecycle.md):
  * a failed onboarding resumes with `tessera tenants retry <id>` (with `--admin-email` when AWS refused the email for
  * another account: it is the new account's root email), a stopped offboarding with `retry` or `delete --yes` again, a
- * failed change or upgrade (the tenant stays on its previous tier and version) with the same `update` again, a failed
+ * failed change or upgrade (the tenant stays on its previous tier and version) with the same `update` again (but not
+ * one refused because its tenant or DR stack was deleted outside Tessera: that is refused again; restore or import the
+ * stores, or offboard: docs/resilience.md "Repairing it"), a failed
  * suspend or resume with the same command again. `tessera tenants watch` and `show` print it after the failure.
  *
  * A change or upgrade whose tenant stack was still updating when it ended (`stackUpdating`, lib/tenant-record.ts
@@ -80,7 +85,17 @@ export function nextStepAfterFailure(id: string, kind: string | undefined, reaso
         ? `tessera tenants retry ${id} --admin-email <another email> (the admin email is the new AWS account's root email, and another AWS account uses this one; steps already done are skipped)`
         : `${cause} tessera tenants retry ${id} (steps already done are skipped)`;
     case 'offboard': return `${cause} tessera tenants retry ${id} (or tessera tenants delete ${id} --yes): the offboarding resumes at the failed step`;
-    case 'change': case 'upgrade': return `the tenant stays on its previous tier and version; ${cause} the change again: tessera tenants update ${id} --tier <tier> | --blueprint-version <version> | --repair`;
+    case 'change': case 'upgrade':
+      // deploy-blueprint.ts refuses a change, upgrade or repair whose tenant stack (or recorded DR stack) is gone: it
+      // would create it empty. The same command again is refused the same way: what to do instead is in the reason.
+      if (DELETED_OUTSIDE.test(reason)) {
+        return `the tenant stays on its previous tier and version; running the change again (a repair too) is refused the same way while the stack is gone: `
+          + (/^ChangeRefused: DR stack /.test(reason)
+            ? 'import the DR stores it retained back into it (CloudFormation resource import)'
+            : 'restore the tenant\'s data stores from their backups and snapshots')
+          + `, or offboard the tenant: tessera tenants delete ${id} --yes (docs/resilience.md: Drift, Repairing it)`;
+      }
+      return `the tenant stays on its previous tier and version; ${cause} the change again: tessera tenants update ${id} --tier <tier> | --blueprint-version <version> | --repair`;
     case 'suspend': case 'resume': return `${cause} tessera tenants ${kind} ${id} again`;
     case 'status': return `${cause} tessera tenants suspend ${id} (or resume) again`;
     default: return `${cause} tessera tenants retry ${id}`;

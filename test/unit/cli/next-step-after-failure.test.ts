@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { nextStepAfterFailure } from '../../../lib/cli/lifecycle-answers.js';
+
+/**
+ * s29e: a change (a repair too) refused because the tenant's stack was deleted outside Tessera was followed by
+ * "remove the cause above, then run the change again: … | --repair", which is refused again the same way
+ * (lambdas/lifecycle/deploy-blueprint.ts); docs/resilience.md "Repairing it" says what to do instead.
+ */
+describe('nextStepAfterFailure', () => {
+  const TENANT_GONE = 'ChangeRefused: stack tessera-gone does not exist (deleted outside Tessera): a repair does not create a live tenant\'s stack again, since a new one would start with an empty database and bucket under a new key, past the change-set guard; restore the tenant\'s data stores from their backups and snapshots (what its stack retained), or offboard it (docs/resilience.md: Drift, Repairing it)';
+  const DR_GONE = 'ChangeRefused: DR stack tessera-gone-dr (us-west-2) is recorded ACTIVE but does not exist (deleted outside Tessera): a repair does not create it again, …';
+
+  it('does not offer the refused change again when the tenant stack was deleted outside Tessera: restore, or offboard', () => {
+    for (const kind of ['change', 'upgrade']) {
+      const next = nextStepAfterFailure('gone', kind, TENANT_GONE);
+      expect(next).toBe('the tenant stays on its previous tier and version; running the change again (a repair too) is refused the same way while the stack is gone: '
+        + 'restore the tenant\'s data stores from their backups and snapshots, or offboard the tenant: tessera tenants delete gone --yes (docs/resilience.md: Drift, Repairing it)');
+      expect(next).not.toContain('--repair');
+    }
+  });
+
+  it('for a recorded DR stack deleted outside Tessera: import its retained stores back, or offboard', () => {
+    expect(nextStepAfterFailure('gone', 'change', DR_GONE)).toContain('is refused the same way while the stack is gone: import the DR stores it retained back into it (CloudFormation resource import), or offboard the tenant: tessera tenants delete gone --yes');
+  });
+
+  it('still offers the change again for any other failure of a change', () => {
+    expect(nextStepAfterFailure('acme', 'change', 'StackFailed: stack tessera-acme is UPDATE_ROLLBACK_COMPLETE: …')).toBe(
+      'the tenant stays on its previous tier and version; remove the cause above, then run the change again: tessera tenants update acme --tier <tier> | --blueprint-version <version> | --repair');
+  });
+});
