@@ -60,3 +60,22 @@ export interface DriftRunStarted {
   /** The tenant checked; absent: every ACTIVE tenant. */
   tenantId?: string;
 }
+
+/**
+ * What `GET /admin/drift?executionArn=<arn>` answers (lambdas/admin/drift-routes.ts): a drift run's execution as Step
+ * Functions' DescribeExecution says it, read by `tessera tenants drift --detect --wait` to stop when the run has ended.
+ */
+export interface DriftRunExecution {
+  execution: {
+    executionArn: string;
+    /** DescribeExecution's status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (or PENDING_REDRIVE). */
+    status: string;
+    /** ISO 8601. */
+    startDate: string;
+    /** ISO 8601; once the execution has ended. */
+    stopDate?: string;
+    /** The error and cause Step Functions recorded for an execution that ended FAILED, TIMED_OUT or ABORTED (as sent: not escaped). */
+    error?: string;
+    cause?: string;
+  };
+}

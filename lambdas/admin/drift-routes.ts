@@ -1,18 +1,57 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow, type DriftRunStarted } from '../../lib/tenant-list-page.js';
+import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow, type DriftRunExecution, type DriftRunStarted } from '../../lib/tenant-list-page.js';
 import { DriftRecord, TenantId, TenantStatus } from '../../lib/tenant-record.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { listProjectedPage, type TenantProjection } from '../shared/registry.js';
 import type { DriftRunRequest } from '../lifecycle/list-drift-tenants.js';
-import { bodyOf, executionArnOf, json, parse, tenantOr404, type AdminRoutes } from './admin-http.js';
+import { bodyOf, executionArnOf, json, parse, shownValue, tenantOr404, type AdminRoutes } from './admin-http.js';
 import { decodeNextToken, encodeNextToken, PageQuery, type ListFilter } from './list-paging.js';
 
-export type { DriftRow, DriftRunStarted } from '../../lib/tenant-list-page.js';
+export type { DriftRow, DriftRunExecution, DriftRunStarted } from '../../lib/tenant-list-page.js';
 
-const DriftQuery = z.strictObject({ status: z.enum(['IN_SYNC', 'DRIFTED', 'UNKNOWN', 'NOT_CHECKED']).optional(), ...PageQuery });
+const DriftQuery = z.strictObject({ status: z.enum(['IN_SYNC', 'DRIFTED', 'UNKNOWN', 'NOT_CHECKED']).optional(), ...PageQuery, executionArn: z.string().optional() });
+
+/**
+ * An execution name as StartExecution admits one (Step Functions API reference, StartExecution `name`): 1-80 characters,
+ * none of whitespace, `< > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /` or a control character (U+0000-001F, U+007F-009F).
+ */
+const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
+
+/**
+ * `GET /admin/drift?executionArn=<arn>`: a drift run's execution as DescribeExecution answers it (statement ReadDriftChecks of
+ * constructs/admin-api.ts: DescribeExecution on `tessera-drift:*` only), for `tessera tenants drift --detect --wait`.
+ * @param executionArn an execution of this platform's drift state machine (`<its ARN as an execution ARN>:<name>`): POST
+ *   /admin/drift's `executionArn`, or a daily run's
+ * @param others the list's other query parameters sent with it (`status`, `limit`, `nextToken`): refused
+ * @returns 200 DriftRunExecution: status, start and stop dates (ISO 8601), and the error and cause of one that ended otherwise than SUCCEEDED
+ * @throws ApiError 400 `invalid_request` naming `executionArn` (and its value) with another query parameter, or for an ARN that is
+ *   not an execution of this platform's drift state machine (another machine's, another account's or region's, a Distributed
+ *   Map child's `tessera-drift/<map run>:…`, a name StartExecution refuses); 404 `execution_not_found` when Step Functions has
+ *   none (it keeps a closed one for 90 days); DescribeExecution's other errors as they are (throttling: a 5xx)
+ */
+async function driftRunExecution(executionArn: string, others: string[]) {
+  const shown = shownValue(executionArn);
+  if (others.length) {
+    throw new ApiError(400, `executionArn = ${shown} with ${others.join(', ')}: executionArn reads one drift run's execution; ${others.join(', ')} ${others.length === 1 ? 'belongs' : 'belong'} to the list of tenants (send one or the other)`, 'invalid_request_error', 'invalid_request', 'executionArn');
+  }
+  const prefix = executionArnOf(requireEnv(ENV.driftStateMachineArn), '');
+  if (!executionArn.startsWith(prefix) || !EXECUTION_NAME.test(executionArn.slice(prefix.length))) {
+    throw new ApiError(400, `executionArn = ${shown}: not an execution of this platform's drift state machine (${prefix}<name>)`, 'invalid_request_error', 'invalid_request', 'executionArn');
+  }
+  const out = await platformClient(SFNClient).send(new DescribeExecutionCommand({ executionArn })).catch((e: unknown) => {
+    if (e instanceof ExecutionDoesNotExist) throw new ApiError(404, `executionArn = ${shown}: Step Functions has no such execution (it keeps a closed one for 90 days)`, 'not_found_error', 'execution_not_found', 'executionArn');
+    throw e;
+  });
+  const answer: DriftRunExecution = { execution: {
+    executionArn, status: out.status ?? 'UNKNOWN', startDate: (out.startDate ?? new Date(0)).toISOString(),
+    ...(out.stopDate ? { stopDate: out.stopDate.toISOString() } : {}),
+    ...(out.error !== undefined ? { error: out.error } : {}), ...(out.cause !== undefined ? { cause: out.cause } : {}),
+  } };
+  return json(200, answer);
+}
 
 /** The attributes of a record a drift row is made of: `drift.resources` only counted (its items not parsed). */
 const DriftSource = z.object({
@@ -125,6 +164,9 @@ const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(
  *   some 130-170 bytes (test/bench/tenant-list-size.ts), up to some 7 KB with a failedCheck error of
  *   1,000 escaped characters, so a page is also cut at 4 MiB of rows (TENANT_PAGE_BYTES, each record
  *   read weighed as its row), under Lambda's 6 MB answer;
+ * - `GET /admin/drift?executionArn=<arn>`: a drift run's execution (DriftRunExecution: status, dates, error and cause), on
+ *   the list's resource rather than a new one (no API Gateway resource or method more: TesseraPlatform's 500, README "Room in
+ *   TesseraPlatform"), alone (with `status`, `limit` or `nextToken`: a 400 naming `executionArn`); driftRunExecution;
  * - `GET /admin/tenants/{id}/drift`: `{ tenantId, status, drift?: DriftRecord }` (no `drift`: never checked);
  * - `POST /admin/drift` with `{}` or `{ tenantId }`: starts the drift workflow now (DriftRunStarted, 202) on every ACTIVE
  *   tenant or on that one (404 for an unknown tenant, 409 `invalid_status` for one that is not ACTIVE), as execution
@@ -136,6 +178,7 @@ const answerBytes = (row: DriftRow): number => Buffer.byteLength(JSON.stringify(
 export const driftRoutes: AdminRoutes = {
   'GET /admin/drift': { query: DriftQuery, idempotencyKey: 'no-op', handle: async (event) => {
     const q = parse(DriftQuery, event.queryStringParameters ?? {});
+    if (q.executionArn !== undefined) return driftRunExecution(q.executionArn, Object.keys(event.queryStringParameters ?? {}).filter((k) => k !== 'executionArn'));
     const filter: ListFilter = q.status ? { drift: q.status } : {};
     const after = q.nextToken === undefined ? undefined : decodeNextToken(q.nextToken, filter);
     // The whole registry's Scan: OFFBOARDED and the drift status are left out here, after `limit`

@@ -390,3 +390,60 @@ describe('a drift check that fails after its retries keeps the last verdict besi
     expect(tenantDriftLines({ tenantId: 'initech', status: 'ACTIVE', drift: records.get('initech')!.drift! }, [])).toContain(`  error: AccessDenied: ${message}`);
   });
 });
+
+/**
+ * s29g: `tessera tenants drift --detect --wait` only read the registry, so a run that failed before recording anything was
+ * waited for until --timeout (900 s). `GET /admin/drift?executionArn=` answers the run's execution (DescribeExecution).
+ */
+describe('GET /admin/drift?executionArn=: a drift run\'s execution', () => {
+  const RUN = `${DRIFT_MACHINE.replace(':stateMachine:', ':execution:')}:drift-acme-20261204T1335`;
+  const read = (query: Record<string, string>) => call('GET', '/admin/drift', { queryStringParameters: query });
+  const started = new Date('2026-12-04T13:36:01.000Z');
+  const stopped = new Date('2026-12-04T13:36:02.500Z');
+
+  it('answers each status with its dates, and the error and cause of a run that did not succeed', async () => {
+    const cases = [
+      [{ status: 'RUNNING' }, { status: 'RUNNING' }],
+      [{ status: 'SUCCEEDED', stopDate: stopped }, { status: 'SUCCEEDED', stopDate: stopped.toISOString() }],
+      [{ status: 'FAILED', stopDate: stopped, error: 'AccessDeniedException', cause: '{"errorMessage":"not authorized to perform: dynamodb:Query\\r\\n"}' },
+        { status: 'FAILED', stopDate: stopped.toISOString(), error: 'AccessDeniedException', cause: '{"errorMessage":"not authorized to perform: dynamodb:Query\\r\\n"}' }],
+      [{ status: 'TIMED_OUT', stopDate: stopped, error: 'States.Timeout' }, { status: 'TIMED_OUT', stopDate: stopped.toISOString(), error: 'States.Timeout' }],
+      [{ status: 'ABORTED', stopDate: stopped, cause: 'stopped by an operator' }, { status: 'ABORTED', stopDate: stopped.toISOString(), cause: 'stopped by an operator' }],
+    ] as const;
+    for (const [described, answered] of cases) {
+      sfn.reset();
+      sfn.on(DescribeExecutionCommand, { executionArn: RUN }).resolves({ executionArn: RUN, stateMachineArn: DRIFT_MACHINE, startDate: started, ...described });
+      const res = await read({ executionArn: RUN });
+      expect([res.statusCode, body(res)]).toEqual([200, { execution: { executionArn: RUN, startDate: started.toISOString(), ...answered } }]);
+    }
+  });
+
+  it('refuses an ARN that is not an execution of this platform\'s drift state machine: a 400 naming executionArn and the value, nothing described', async () => {
+    const foreign = [
+      'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-1',
+      'arn:aws:states:us-east-1:999999999999:execution:tessera-drift:drift-acme-20261204T1335',
+      'arn:aws:states:eu-west-1:222222222222:execution:tessera-drift:drift-acme-20261204T1335',
+      'arn:aws:states:us-east-1:222222222222:execution:tessera-drift/check-each-tenant:abc-123',
+      'arn:aws:states:us-east-1:222222222222:execution:tessera-drift-copy:drift-acme-20261204T1335',
+      `${RUN}:extra`, `${RUN} `, `${DRIFT_MACHINE.replace(':stateMachine:', ':execution:')}:`, 'drift-acme-20261204T1335',
+    ];
+    for (const executionArn of foreign) {
+      const res = await read({ executionArn });
+      expect(res.statusCode, executionArn).toBe(400);
+      expect(body(res).error).toMatchObject({ param: 'executionArn', type: 'invalid_request_error', message: `executionArn = ${JSON.stringify(executionArn)}: not an execution of this platform's drift state machine (arn:aws:states:us-east-1:222222222222:execution:tessera-drift:<name>)` });
+    }
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+  });
+
+  it('refuses executionArn with the list\'s other parameters (400 naming executionArn), and answers 404 for an execution Step Functions does not have', async () => {
+    const both = await read({ executionArn: RUN, status: 'DRIFTED', limit: '5' });
+    expect(both.statusCode).toBe(400);
+    expect(body(both).error).toMatchObject({ param: 'executionArn', message: expect.stringMatching(/^executionArn = ".*drift-acme-20261204T1335" with status, limit: /) });
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+    const { ExecutionDoesNotExist } = await import('@aws-sdk/client-sfn');
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+    const missing = await read({ executionArn: RUN });
+    expect(missing.statusCode).toBe(404);
+    expect(body(missing).error).toMatchObject({ param: 'executionArn', code: 'execution_not_found' });
+  });
+});
