@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import type { DriftRow, DriftRunStarted } from '../tenant-list-page.js';
+import type { DriftRow, DriftRunExecution, DriftRunStarted } from '../tenant-list-page.js';
+import { printable } from '../printable.js';
+import { AdminApiError } from './admin-api-errors.js';
 import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
@@ -108,42 +110,95 @@ const waitSeconds = numberIn(1, 86_400, 'seconds');
 const checkedSince = (d: { checkedAt?: string; failedCheck?: { at: string } } | undefined, since: number) =>
   [d?.checkedAt, d?.failedCheck?.at].some((at) => at !== undefined && Date.parse(at) >= since);
 
-/** What `waitForDrift` ends with: one tenant's drift, or every tenant's rows. */
-export type DriftResult = { tenant: TenantDrift } | { tenants: DriftRow[] };
+/** A drift run's execution as `GET /admin/drift?executionArn=` answers it. */
+export type DriftExecution = DriftRunExecution['execution'];
+
+/** The statuses of an execution that has ended (DescribeExecution): RUNNING and PENDING_REDRIVE have not. */
+const ENDED = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
 /**
- * Follows a drift check started by `POST /admin/drift` through the admin API to its result in the registry: polls
- * `GET /admin/tenants/{id}/drift` (one tenant) or every page of `GET /admin/drift` (every ACTIVE tenant) every
- * `intervalMs` until the tenant, or every tenant listed ACTIVE, has a check or a failed check (`failedCheck.at`)
- * recorded at or after the run's `startDate` (check-drift.ts writes one of the two for each tenant it checks).
+ * What `waitForDrift` ends with: one tenant's drift, or every tenant's rows; `execution`, the run's execution as last read
+ * (absent from an admin API older than `GET /admin/drift?executionArn=`); `unchecked`, the tenants (ACTIVE ones, for every
+ * tenant) with no check or failed check recorded at or after the start when the execution had ended: its result is partial.
+ */
+export type DriftResult = ({ tenant: TenantDrift } | { tenants: DriftRow[] }) & { execution?: DriftExecution; unchecked: string[] };
+
+/** The run's execution, or undefined from an admin API deployed before `GET /admin/drift?executionArn=` (its 400 unknown_parameter). */
+async function driftExecution(api: AdminClient, executionArn: string): Promise<DriftExecution | undefined> {
+  try {
+    return (await api.call<DriftRunExecution>('GET', '/admin/drift', undefined, { executionArn })).execution;
+  } catch (e) {
+    if (e instanceof AdminApiError && e.status === 400 && e.code === 'unknown_parameter' && e.param === 'executionArn') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Follows a drift check started by `POST /admin/drift` to its end: every `intervalMs` reads its execution (`GET
+ * /admin/drift?executionArn=`, DescribeExecution), then the registry: `GET /admin/tenants/{id}/drift` (one tenant) or
+ * every page of `GET /admin/drift` (every ACTIVE tenant). It ends when the tenant, or every tenant listed ACTIVE, has a check
+ * or a failed check (`failedCheck.at`) recorded at or after the run's `startDate` (check-drift.ts writes one of the two for
+ * each tenant it checks), or when the execution has ended (SUCCEEDED, FAILED, TIMED_OUT, ABORTED): the registry read after
+ * that is all the run recorded, `unchecked` naming the tenants it left without a result. An admin API without the
+ * execution's route is followed by the registry alone, as before.
  * @param started the answer of `POST /admin/drift` (DriftRunStarted)
- * @param options intervalMs between polls; timeoutMs the bound from the first poll
- * @returns the registry's answer once every tenant checked has its result
- * @throws CliError (exit 1) when the bound passes first: naming the execution, what has no result yet, and how to read
- *   the result later; an admin API error as it is
+ * @param options intervalMs between polls; timeoutMs the bound from the first poll, for an execution still running
+ * @returns the registry's answer, the execution as last read and the tenants left unchecked
+ * @throws CliError (exit 1) when the bound passes first with the execution still running: naming the execution, what has no
+ *   result yet, and how to read the result later; an admin API error as it is
  */
 export async function waitForDrift(api: AdminClient, started: DriftRunStarted, options: { intervalMs: number; timeoutMs: number; sleep?: (ms: number) => Promise<void> }): Promise<DriftResult> {
   const since = Date.parse(started.startDate);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((wake) => setTimeout(wake, ms)));
   const deadline = Date.now() + options.timeoutMs;
+  let followExecution = true;
   for (;;) {
+    // The execution before the registry: once it has ended, the registry read after it holds all the run recorded.
+    const execution = followExecution ? await driftExecution(api, started.executionArn) : undefined;
+    if (!execution) followExecution = false;
+    const ended = !!execution && ENDED.includes(execution.status);
     let waitingFor: string[];
+    let result: { tenant: TenantDrift } | { tenants: DriftRow[] };
     if (started.tenantId) {
       const tenant = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(started.tenantId)}/drift`);
-      if (checkedSince(tenant.drift, since)) return { tenant };
-      waitingFor = [started.tenantId];
+      result = { tenant };
+      waitingFor = checkedSince(tenant.drift, since) ? [] : [started.tenantId];
     } else {
       const tenants = await allDriftRows(api, undefined);
+      result = { tenants };
       waitingFor = tenants.filter((t) => t.status === 'ACTIVE' && !checkedSince(t, since)).map((t) => t.tenantId);
-      if (!waitingFor.length) return { tenants };
     }
+    if (!waitingFor.length || ended) return { ...result, ...(execution ? { execution } : {}), unchecked: waitingFor };
     if (Date.now() + options.intervalMs > deadline) {
       const n = waitingFor.length;
       const read = `tessera tenants drift${started.tenantId ? ` ${started.tenantId}` : ''}`;
-      throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${waitingFor.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`} within --timeout ${options.timeoutMs / 1000} s; it may still be running (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1);
+      throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(waitingFor)})`} within --timeout ${options.timeoutMs / 1000} s; ${execution ? `its execution is still ${execution.status}` : 'it may still be running'} (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1);
     }
     await sleep(options.intervalMs);
   }
+}
+
+/** Up to 10 tenant ids, then `…`. */
+const listed = (ids: readonly string[]) => `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`;
+
+/** A cause longer than this is cut in the terminal's message (Step Functions keeps up to 32,768 characters; --json has it whole). */
+const CAUSE_SHOWN = 2_000;
+
+/**
+ * The message of a drift run whose execution ended FAILED, TIMED_OUT or ABORTED (`tessera tenants drift --detect --wait`, exit 1):
+ * its status and time, Step Functions' error and cause (escaped for the terminal: lib/printable.ts; the cause cut at
+ * CAUSE_SHOWN characters), what it left without a result, and how to start a new check.
+ */
+export function driftRunFailedMessage(started: DriftRunStarted, execution: DriftExecution, unchecked: readonly string[]): string {
+  const cause = execution.cause === undefined ? undefined
+    : execution.cause.length > CAUSE_SHOWN ? `${printable(execution.cause.slice(0, CAUSE_SHOWN))}… (${execution.cause.length - CAUSE_SHOWN} more characters: --json has it whole)` : printable(execution.cause);
+  const why = [execution.error === undefined ? undefined : `error ${printable(execution.error)}`, cause === undefined ? undefined : `cause ${cause}`].filter(Boolean).join(': ') || 'no error or cause recorded';
+  const n = unchecked.length;
+  const left = started.tenantId
+    ? (n ? `it recorded no result for tenant ${started.tenantId}` : `it recorded a result for tenant ${started.tenantId} (printed above)`)
+    : (n ? `it recorded no result for ${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(unchecked)}); what the registry holds is printed above (partial)` : 'every ACTIVE tenant has a result from it (printed above)');
+  const again = `tessera tenants drift --detect${started.tenantId ? ` ${started.tenantId}` : ''} --wait`;
+  return `the drift check started ${started.startDate} (execution ${started.executionArn}) ended ${execution.status}${execution.stopDate ? ` at ${execution.stopDate}` : ''}: ${why}; ${left}; start a new check with ${again} (a start in the same 5-minute window as this one is refused with drift_check_exists, which says when one can start)`;
 }
 
 /**
@@ -159,12 +214,12 @@ export function tenantsDriftCommand(): Command {
     .argument('[id]', 'a tenant id: show its drifted resources', tenantIdArgument)
     .addOption(new Option('--status <status>', 'only tenants with this drift status').choices(['DRIFTED', 'IN_SYNC', 'UNKNOWN', 'NOT_CHECKED']))
     .option('--detect', 'start a drift check now (of the tenant, or of every ACTIVE tenant) instead of showing the last one\'s result; read it with tessera tenants drift [<id>] when it has ended, or add --wait')
-    .option('--wait', 'with --detect: follow the check through the admin API until its result is recorded, then print it (as tessera tenants drift [<id>] does)')
+    .option('--wait', 'with --detect: follow the check through the admin API until its result is recorded or its execution ends, then print it (as tessera tenants drift [<id>] does); exit 1 when the execution ended FAILED, TIMED_OUT or ABORTED')
     .option('--interval <seconds>', 'with --wait: poll interval', pollSeconds, 5)
-    .option('--timeout <seconds>', 'with --wait: give up waiting after this long (exit 1; the check goes on)', waitSeconds, 900)
+    .option('--timeout <seconds>', 'with --wait: give up waiting for a check still running after this long (exit 1; the check goes on)', waitSeconds, 900)
     .addOption(detailedExitcodeOption('a tenant listed (or the one named) is drifted or of unknown drift (which statuses count: below); refused with --detect'))
     .addHelpText('after', '\nWith --detailed-exitcode, of the tenants listed (after --status) or the one named: an OFFBOARDED tenant never counts (its stacks are deleted); DRIFTED and UNKNOWN count whatever the tenant\'s status otherwise; NOT_CHECKED counts for an ACTIVE tenant only (drift is checked on ACTIVE tenants only); a tenant whose latest check failed counts whatever the status kept from the check before it; IN_SYNC does not count. --json then prints { tenants, exitCode, driftOrUnknown } for the list (an array without the flag), and adds exitCode and driftOrUnknown to one tenant\'s answer.'
-      + '\n\nWith --detect --wait: the check is followed through the admin API (GET /admin/tenants/<id>/drift, or GET /admin/drift for every ACTIVE tenant) until each tenant checked has a check, or a failed check, recorded after the run started; then its result is printed. --json then prints NDJSON, as tessera tenants watch --json does: a line with the start ({ executionArn, startDate, tenantId? }), then a line { result }, result being GET /admin/tenants/<id>/drift\'s answer, or { tenants } (every page of GET /admin/drift) for every tenant. Past --timeout it exits 1 naming what has no result yet; the check goes on.')
+      + '\n\nWith --detect --wait: the check is followed through the admin API, its execution (GET /admin/drift?executionArn=<arn>) and the registry (GET /admin/tenants/<id>/drift, or GET /admin/drift for every ACTIVE tenant), until each tenant checked has a check, or a failed check, recorded after the run started, or the execution has ended; then its result is printed. An execution that ended FAILED, TIMED_OUT or ABORTED stops the wait at once: exit 1 with its status, error and cause, after what the registry holds (it may be partial), and how to start a new check. One that ended SUCCEEDED without a check of a tenant (made ACTIVE after the run listed the tenants) says so instead of waiting; exit 1 when that tenant is the one named. --json then prints NDJSON, as tessera tenants watch --json does: a line with the start ({ executionArn, startDate, tenantId? }), then a line { result, execution, unchecked? }, result being GET /admin/tenants/<id>/drift\'s answer, or { tenants } (every page of GET /admin/drift) for every tenant, execution the run\'s ({ executionArn, status, startDate, stopDate?, error?, cause? }), unchecked the tenants it left without a result. Past --timeout with the execution still RUNNING it exits 1 naming what has no result yet; the check goes on.')
     .action(async (id: string | undefined, o: { status?: string; detect?: boolean; wait?: boolean; interval: number; timeout: number; detailedExitcode?: boolean }, cmd: Command) => {
       if (o.detect && o.status) throw new CliError(`--detect with --status ${o.status}: --detect starts a check of one tenant or of every ACTIVE tenant; leave out --status (it filters the list of results)`, 2);
       if (o.detect && o.detailedExitcode) throw new CliError(`--detect with --detailed-exitcode: --detect starts a check and has no result yet; once it has ended (a few minutes), tessera tenants drift${id ? ` ${id}` : ''} --detailed-exitcode exits by its result`, 2);
@@ -187,12 +242,27 @@ export function tenantsDriftCommand(): Command {
         // NDJSON, as tenants watch --json: the start, then the result.
         print(json ? JSON.stringify(out) : driftStartedLines(out, true));
         const result = await waitForDrift(api, out, { intervalMs: o.interval * 1000, timeoutMs: o.timeout * 1000 });
-        if (json) print(JSON.stringify({ result: 'tenant' in result ? result.tenant : { tenants: result.tenants } }));
-        else if ('tenants' in result) print(driftListLines({ tenants: result.tenants }));
-        else {
-          const record = result.tenant.drift ? await api.call<{ executions?: LifecycleExecution[] }>('GET', `/admin/tenants/${encodeURIComponent(result.tenant.tenantId)}`) : undefined;
-          print(tenantDriftLines(result.tenant, record?.executions ?? []));
+        const { execution, unchecked } = result;
+        const failed = execution && execution.status !== 'SUCCEEDED' && ENDED.includes(execution.status);
+        if (json) {
+          print(JSON.stringify({ result: 'tenant' in result ? result.tenant : { tenants: result.tenants }, ...(execution ? { execution } : {}), ...(unchecked.length ? { unchecked } : {}) }));
+        } else {
+          if (failed) print(`what the registry holds after the run ended ${execution.status}${unchecked.length ? ' (it may be partial)' : ''}:`);
+          if ('tenants' in result) print(driftListLines({ tenants: result.tenants }));
+          else {
+            const record = result.tenant.drift ? await api.call<{ executions?: LifecycleExecution[] }>('GET', `/admin/tenants/${encodeURIComponent(result.tenant.tenantId)}`) : undefined;
+            print(tenantDriftLines(result.tenant, record?.executions ?? []));
+          }
+          if (!failed && unchecked.length) {
+            const n = unchecked.length;
+            print(out.tenantId
+              ? `the run ended ${execution!.status}${execution!.stopDate ? ` at ${execution!.stopDate}` : ''} without a check of tenant ${out.tenantId} (it was no longer ACTIVE when the run listed it): what is shown is an earlier check`
+              : `the run ended ${execution!.status}${execution!.stopDate ? ` at ${execution!.stopDate}` : ''} without a check of ${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(unchecked)}): the run checks the tenants ACTIVE when it started (one made ACTIVE since is checked by the next run); what is shown for ${n === 1 ? 'it' : 'them'} is an earlier check`);
+          }
         }
+        if (failed) throw new CliError(driftRunFailedMessage(out, execution, unchecked), 1);
+        // The one tenant asked for was not checked (no longer ACTIVE when the run listed it): the check asked for did not happen.
+        if (out.tenantId && unchecked.length) process.exitCode = 1;
         return;
       }
       if (id) {
