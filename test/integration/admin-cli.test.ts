@@ -1,4 +1,7 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { platformDocumentClient } from '../../lambdas/shared/document-clients.js';
+import { ENV, requireEnv } from '../../lambdas/shared/environment.js';
 import { getTenant, putNewTenant, updateTenant } from '../../lambdas/shared/registry.js';
 import { TenantRecord } from '../../lib/tenant-record.js';
 import { configWith } from '../support/config-with.js';
@@ -164,6 +167,42 @@ describe('tessera CLI and admin API', () => {
     expect(after.failedCheck!.at > (before.failedCheck?.at ?? before.checkedAt)).toBe(true);
     expect(rest.join('\n')).toMatch(/^TENANT\s+TIER\s+STATUS\s+DRIFT[\s\S]*\bacme\s+starter\s+ACTIVE\s+\S+\s+\d+\s+\S+ \(check of \S+ failed\)\n\d+ of \d+ tenants? drifted\n$/);
     expect(rest.join('\n')).toContain(`(check of ${after.failedCheck!.at} failed)`);
+  });
+
+  /**
+   * s29g: --wait read the registry only, so a run that failed before recording anything waited until --timeout (900 s by
+   * default) and then said it timed out, never why. It follows the run's execution too (GET /admin/drift?executionArn=).
+   */
+  it('--detect --wait of a run that fails before recording anything returns with the failure, its error and cause, not at --timeout', async () => {
+    // GIVEN an ACTIVE tenant of its own (acme's and every tenant's runs of this window have ended) and the drift run's
+    // *List active tenants* failing as a Lambda denied its registry read would (the wrapped real handler, in this process)
+    await putNewTenant(TenantRecord.parse({
+      tenantId: 'globex', name: 'Globex', tier: 'starter', isolation: 'vpc', adminEmail: 'ops@globex.example.com', status: 'ACTIVE',
+      requestId: 'req-globex-0001', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', executions: [{ kind: 'onboard', requestId: 'req-globex-0001', startedAt: '2026-12-01T00:00:00.000Z', status: 'SUCCEEDED' }],
+    }));
+    const denied = 'User: arn:aws:sts::222222222222:assumed-role/tessera-lifecycle/list-drift-tenants is not authorized to perform: dynamodb:GetItem\r\n';
+    platform.workflows.wrap = (name, handler) => (name === 'list-drift-tenants' ? async () => { throw Object.assign(new Error(denied), { name: 'AccessDeniedException' }); } : handler);
+    try {
+      // WHEN the operator waits for a check of globex, with a --timeout the old wait would have run into
+      const run = await tessera('tenants', 'drift', '--detect', 'globex', '--wait', '--interval', '0.2', '--timeout', '60');
+      // THEN it ends with the execution's failure (exit 1), not the timeout: status, Step Functions' error and cause escaped
+      const arn = run.stdout.match(/^drift check of tenant globex started \S+: execution (\S+:execution:tessera-drift:drift-globex-\d{8}T\d{4})$/m)?.[1];
+      expect(arn, run.stdout).toBeDefined();
+      const ended = await platform.awaitExecution(arn!);
+      expect(ended).toMatchObject({ status: 'FAILED', error: expect.any(String) });
+      expect(run.code).toBe(1);
+      expect(run.stderr).not.toContain('--timeout');
+      expect(run.stderr).toContain(`error: the drift check started ${ended.startDate!.toISOString()} (execution ${arn}) ended FAILED at ${ended.stopDate!.toISOString()}: error ${ended.error}`);
+      expect(run.stderr).toContain('not authorized to perform: dynamodb:GetItem\\r\\n');
+      expect(run.stderr).toMatch(/; it recorded no result for tenant globex; start a new check with tessera tenants drift --detect globex --wait \(/);
+      // AND what the registry holds (nothing checked: globex never was)
+      expect(run.stdout).toContain('\nwhat the registry holds after the run ended FAILED (it may be partial):\ntenant globex: drift not checked yet');
+      expect((await getTenant('globex'))!.drift).toBeUndefined();
+    } finally {
+      platform.workflows.wrap = undefined;
+      // globex is this test's alone: the paging test below counts every record of the registry
+      await platformDocumentClient().send(new DeleteCommand({ TableName: requireEnv(ENV.registryTable), Key: { tenantId: 'globex' } }));
+    }
   });
 
   it('answers bad requests with the field and the value, and changes nothing', async () => {
