@@ -127,7 +127,7 @@ export class AdminApi extends Construct {
     // POST /admin/drift: a drift check now, on the drift state machine only.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartDriftCheck', actions: ['states:StartExecution'], resources: [props.workflows.drift.stateMachineArn] }));
     // Its 409 drift_check_exists says whether the check its start met ended SUCCEEDED (its result is the registry's), FAILED,
-    // or still runs: DescribeExecution only (no history), on the drift machine's own executions only: `tessera-drift:*`
+    // or still runs, and GET /admin/drift?executionArn= answers a run's status (tenants drift --detect --wait): DescribeExecution only (no history), on the drift machine's own executions only: `tessera-drift:*`
     // admits neither another machine's (the colon) nor the Distributed Map's child executions (`tessera-drift/<map run>:…`).
     const driftExecutions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-drift:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadDriftChecks', actions: ['states:DescribeExecution'], resources: [driftExecutions] }));
@@ -149,7 +149,7 @@ export class AdminApi extends Construct {
     acknowledge(this.handler.managedPolicy, [wildcardResourceFinding(this, templates)],
       'Blueprint templates are published under blueprints/<version>/ by each deployment; the admin API reads only that prefix of the catalog, to refuse an upgrade to a version it does not publish.');
     acknowledge(this.handler.managedPolicy, [wildcardResourceFinding(this, driftExecutions)],
-      'Drift checks are named per tenant and 5-minute window at run time (POST /admin/drift); the pattern admits executions of the drift state machine only, and only DescribeExecution: the status of the check a start met, for its 409.');
+      'Drift checks are named per tenant and 5-minute window at run time (POST /admin/drift); the pattern admits executions of the drift state machine only, and only DescribeExecution: the status of the check a start met, for its 409, and of a run followed by GET /admin/drift?executionArn=.');
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new apigw.RestApi(this, 'Api', {
