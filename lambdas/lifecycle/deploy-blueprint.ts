@@ -277,7 +277,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     if (operation?.token !== token) throw new StackBusyError(describeForeignOperation(name, status, operation));
   } else if (kind === 'tenant' && DEAD_STACK_STATUSES.has(status)) {
     if (state.change) {
-      throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's stack, an operator must repair or offboard it`);
+      throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's stack, and CloudFormation takes no update of a ${status} stack, only its deletion, so neither a change nor --repair can bring it back: restore its data stores from their backups and snapshots (docs/resilience.md, "Repairing it"), or offboard the tenant (tessera tenants delete ${record.tenantId} --yes)`);
     }
     await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
   } else if (kind === 'dr' && DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE' && !state.change) {
@@ -287,7 +287,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // No RetainResources: what failed to delete is deleted again (the DR stores are Retain: DeleteStack never deletes them).
     await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
   } else if (kind === 'dr' && DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE') {
-    throw new StackFailedError(`stack ${name} in ${drRegion} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's DR stack, an operator must repair or offboard it`);
+    throw new StackFailedError(`stack ${name} in ${drRegion} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's DR stack, and CloudFormation takes no update of a ${status} stack, only its deletion, so neither a change nor --repair can bring it back: delete it by hand keeping its retained stores (DeleteStack with RetainResources) and run the change again, or offboard the tenant (tessera tenants delete ${record.tenantId} --yes)`);
   } else if (kind === 'dr' && status === 'ROLLBACK_COMPLETE') {
     // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources). Its
     // termination protection, when it was on, is lifted on record before the deletion, as a dead primary's is.

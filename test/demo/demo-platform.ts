@@ -19,7 +19,7 @@ export interface DemoPlatform {
  * (test/integration/support/local-platform.ts), with the default config, and the gateway's usage table
  * (`tessera-usage`, named to the admin API as in AWS) so that `tessera tenants usage <id>` answers: without it the
  * admin API's usage route had no table and answered 500 "internal error; see the admin API logs", whose logs the demo
- * silences (found by s25d on `npm run local-platform`).
+ * silences (found on `npm run local-platform`).
  * moto is installed into .venv unless it is there (or MOTO_SERVER names one), as `npm test`'s pretest
  * does; its messages go to stderr, so stdout stays the transcript. The caller stops `platform`.
  * @param options.port the admin API's port on 127.0.0.1 (LocalPlatform.start); @default 0 (a free one)

@@ -3,7 +3,7 @@ import { ENV } from '../../lambdas/shared/environment.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 
 /**
- * s25f: a tier's rolling upgrade was started with `aws stepfunctions start-execution` under a platform-account admin
+ * A tier's rolling upgrade was started with `aws stepfunctions start-execution` under a platform-account admin
  * profile: TesseraPlatformAdminAccess (execute-api:Invoke on /admin/* only) could not, and the admin API had no route.
  * POST /admin/upgrades starts it with the admin API's own role: StartExecution on the upgrade state machine's ARN (no
  * wildcard), ListExecutions on it (a running upgrade of the same tier: 409), DescribeMapRun of its map runs (GET progress).

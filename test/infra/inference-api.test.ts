@@ -71,7 +71,7 @@ const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) 
 const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 
 const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}',
-  // s28f: OpenAI's Conversations API; below /v1/conversations one greedy path variable, routed by the router.
+  // OpenAI's Conversations API; below /v1/conversations one greedy path variable, routed by the router.
   'POST /v1/conversations', 'GET /v1/conversations/{proxy+}', 'POST /v1/conversations/{proxy+}', 'DELETE /v1/conversations/{proxy+}'];
 // The router's resources (lib/inference-api-methods.ts): one greedy /v1/{proxy+} for its routes, and the resources
 // another Lambda's methods share or need (the fine-tuning Lambda's DELETE /v1/models/{proxy+}, the tenant-users

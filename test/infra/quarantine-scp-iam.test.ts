@@ -5,7 +5,7 @@ import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 
 /**
- * s25l (review): the lifecycle's organizations:AttachPolicy and DetachPolicy were granted on
+ * Review: the lifecycle's organizations:AttachPolicy and DetachPolicy were granted on
  * `policy/<organization>/service_control_policy/*`, every SCP of the organization, and on its OUs and root: the
  * lifecycle could have detached a customer's guardrail SCPs (Control Tower's `aws-guardrails-*`, LZA's) from tenant
  * accounts, or attached tessera-quarantine to an OU. The steps need tessera-quarantine only, on accounts only (and the

@@ -6,7 +6,7 @@ import { configWith, homedIn } from '../support/config-with.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 
 /**
- * Account tiers in opt-in regions (s28c): *Enable regions* (lambdas/lifecycle/enable-regions.ts) calls account:EnableRegion
+ * Account tiers in opt-in regions: *Enable regions* (lambdas/lifecycle/enable-regions.ts) calls account:EnableRegion
  * and account:GetRegionOptStatus from the management account, for this organization's member accounts only
  * (`accountInOrganization`), and only for the opt-in regions the config's account tiers use (account:TargetRegion).
  */

@@ -115,7 +115,7 @@ describe('tessera CLI and admin API', () => {
     expect([run.code, run.stderr]).toEqual([0, '']);
     const arn = run.stdout.match(/^drift check of tenant acme started \S+: execution (arn:aws:states:us-east-1:\d{12}:execution:tessera-drift:drift-acme-\d{8}T\d{4})$/m)?.[1];
     expect(arn, run.stdout).toBeDefined();
-    // How to read its result is a Tessera command (s29a: it was `aws stepfunctions describe-execution`, which reached real AWS, not moto)
+    // How to read its result is a Tessera command (it was `aws stepfunctions describe-execution`, which reached real AWS, not moto)
     expect(run.stdout).toContain(`\nread the result when it has ended (a few minutes: DetectStackDrift on each stack): tessera tenants drift acme (it has ended once that shows a check, or a failed check, at or after `);
     expect(run.stdout).not.toMatch(/\baws /);
     // THEN the drift state machine runs with { tenantId } and lists acme only
@@ -150,7 +150,7 @@ describe('tessera CLI and admin API', () => {
   });
 
   /**
-   * s29a: `--detect` told the operator to follow the check with `aws stepfunctions describe-execution`, which on the local
+   * `--detect` told the operator to follow the check with `aws stepfunctions describe-execution`, which on the local
    * platform reaches real AWS, not moto. `--wait` follows it through the admin API and prints its result when it has one.
    */
   it('--detect --wait follows the check of every ACTIVE tenant through the admin API and prints its result (--json --wait, NDJSON: test/unit/cli/tenants-drift-pages.test.ts)', async () => {
@@ -170,7 +170,7 @@ describe('tessera CLI and admin API', () => {
   });
 
   /**
-   * s29g: --wait read the registry only, so a run that failed before recording anything waited until --timeout (900 s by
+   * --wait read the registry only, so a run that failed before recording anything waited until --timeout (900 s by
    * default) and then said it timed out, never why. It follows the run's execution too (GET /admin/drift?executionArn=).
    */
   it('--detect --wait of a run that fails before recording anything returns with the failure, its error and cause, not at --timeout', async () => {

@@ -9,7 +9,7 @@ import { BLUEPRINT_VERSION } from './support/platform-fixture.js';
 import { LocalPlatform } from './support/local-platform.js';
 
 /**
- * s25f: POST /admin/upgrades against moto (the registry, the control table's claims, the blueprint catalog the fixture
+ * POST /admin/upgrades against moto (the registry, the control table's claims, the blueprint catalog the fixture
  * publishes) and the local Step Functions (StartExecution, ListExecutions, DescribeExecution with AWS's semantics). The unit
  * tests (test/unit/lifecycle/admin-upgrades.test.ts) stand in for the control table; here its conditional writes are DynamoDB's.
  */

@@ -196,7 +196,7 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
     ['GET on chat completions', 405, 'method_not_allowed', async () => ({ method: 'GET' })],
     ['an unknown route', 404, 'route_not_found', async () => ({ method: 'GET', path: '/admin/tenants' })],
     // DELETE of a model is client.models.delete of a fine-tuned one: admin only (models.delete), and served with fine-tuning only;
-    // where it is not served, a member is told so (404) before the role check, not sent to an admin for a role (s24w).
+    // where it is not served, a member is told so (404) before the role check, not sent to an admin for a role.
     ['DELETE on a model by a member where fine-tuning is not served', 404, 'route_not_found', async () => ({ method: 'DELETE', path: '/models/openai-compatible%2Fdefault' })],
     ['DELETE on a model where fine-tuning is not served', 404, 'route_not_found', async () => ({ method: 'DELETE', path: '/models/openai-compatible%2Fdefault', auth: `Bearer ${await gw.token('acme', { role: 'admin' })}` })],
     ['PUT on a model', 405, 'method_not_allowed', async () => ({ method: 'PUT', path: '/models/openai-compatible%2Fdefault' })],

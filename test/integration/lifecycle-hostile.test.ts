@@ -11,7 +11,7 @@ import { inject } from './support/faults.js';
 import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
 
 /**
- * Hostile pass s27f: a change whose stack update went through in CloudFormation (ExecuteChangeSet answered) and whose
+ * Hostile pass: a change whose stack update went through in CloudFormation (ExecuteChangeSet answered) and whose
  * execution then ended before *Check blueprint* recorded it: stopped (end-stopped-execution ends it) or failed (Record
  * failure). Before, the registry kept the tier before the change while the stack ran the new one: a PATCH back to the
  * recorded tier was refused `nothing_to_change`. One platform for the file (professional, and business: the same network).
@@ -192,7 +192,7 @@ describe('a change that ends after CloudFormation did its work', () => {
 });
 
 /**
- * Hostile pass s27g: in AWS an execution stopped seconds after ExecuteChangeSet finds the stack still UPDATE_IN_PROGRESS,
+ * Hostile pass: in AWS an execution stopped seconds after ExecuteChangeSet finds the stack still UPDATE_IN_PROGRESS,
  * and the update completes after. moto's stack updates complete at once: the stopped execution's DescribeStacks is
  * answered UPDATE_IN_PROGRESS (an SDK middleware rewriting the status of tessera-<id> while `updating`), then moto's
  * answer as it is (UPDATE_COMPLETE on business). moto has no DetectStackDrift: the drift run's check fails on it and goes
@@ -254,7 +254,7 @@ describe('a change stopped while its stack was still updating', () => {
 
 
 /**
- * Hostile pass s27k: the registry's `currentStep` (tessera tenants show and list) and the failure of a stopped execution
+ * Hostile pass: the registry's `currentStep` (tessera tenants show and list) and the failure of a stopped execution
  * (end-stopped-execution reads `currentStep`) name the workflow's state, not the handler serving it: manage-usage-key runs
  * as *Issue usage key* in an onboarding (before: "Manage usage key", a step no workflow has).
  */
@@ -289,7 +289,7 @@ describe('the step a shared handler runs as', () => {
 });
 
 /**
- * Task s28q (starter tenants: no NAT gateway, the file's account has 5 a zone): tenants left inconsistent before the usage key followed a recorded tier (its key in another tier's plan, in
+ * (starter tenants: no NAT gateway, the file's account has 5 a zone): tenants left inconsistent before the usage key followed a recorded tier (its key in another tier's plan, in
  * none): the daily drift run asks API Gateway where each ACTIVE tenant's key is (GetUsagePlans with keyId; moto filters
  * by it) and puts it in its recorded tier's plan. Before, it moved the key only for a standing it recorded or a move owed.
  */

@@ -8,7 +8,7 @@ import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
 import { onboardingRequest } from './support/admin-calls.js';
 
 /**
- * Hostile pass s27i: a fault once right after the AWS side did the work and before the registry recorded it (a lost
+ * Hostile pass: a fault once right after the AWS side did the work and before the registry recorded it (a lost
  * answer: SDK middleware that throws a Lambda timeout once the call went through). One platform for the file.
  */
 const config = configWithBusinessTier();
@@ -125,7 +125,7 @@ describe('an onboarding whose CreateStack answer was lost', () => {
 });
 
 /**
- * Hostile pass s27k: in AWS an onboarding can end (a failure, a stop) while its tenant stack is still CREATE_IN_PROGRESS,
+ * Hostile pass: in AWS an onboarding can end (a failure, a stop) while its tenant stack is still CREATE_IN_PROGRESS,
  * and the create goes on after; moto creates at once, so the stack's DescribeStacks answer is rewritten to
  * CREATE_IN_PROGRESS without outputs (as CloudFormation answers before the create completes) while `creating`.
  */

@@ -9,7 +9,7 @@ import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
- * s24u: a new user could not try `tessera tenants apply` locally: no local admin API stayed up for their own commands
+ * A new user could not try `tessera tenants apply` locally: no local admin API stayed up for their own commands
  * (the README pointed to a vitest case). `npm run local-platform` (test/demo/local-platform-server.ts) starts moto and the
  * local platform, prints the `export` line for another shell, and stops everything on SIGINT or SIGTERM.
  */
@@ -83,10 +83,10 @@ async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'S
   const exportLine = /^ {2}export (.*)$/m.exec(s.stdout())?.[1];
   expect(exportLine, s.stdout()).toBeDefined();
   const env = Object.fromEntries(exportLine!.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  // s25p: AWS_PROFILE emptied too: a shell exporting it (the deploy guide's AWS_PROFILE=platform-admin) signed with that
+  // AWS_PROFILE emptied too: a shell exporting it (the deploy guide's AWS_PROFILE=platform-admin) signed with that
   // profile instead of these keys (the SDK prefers it, with a warning), refused when the machine has no such profile.
   expect(env).toEqual({ TESSERA_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/), AWS_REGION: region, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
-  // s25p: which --blueprint-version the local catalog has was said nowhere a user would look (the upgrade guide's 0.2.0
+  // Which --blueprint-version the local catalog has was said nowhere a user would look (the upgrade guide's 0.2.0
   // is refused here: unknown_blueprint_version).
   expect(s.stdout()).toContain('\nBlueprint versions (the catalog): 1.0.0, 2.0.0; new tenants get the platform\'s, 1.0.0; to move one: npx tessera tenants update <id> --blueprint-version 2.0.0\n');
   const moto = /AWS \(moto\) (http:\/\/127\.0\.0\.1:\d+)/.exec(s.stdout())![1]!;
@@ -105,7 +105,7 @@ async function exportApplyAndStop(s: Started, cli: string, signal: 'SIGINT' | 'S
   expect(cliRun.stdout).toMatch(/ {2}create {7}localco {2}tier starter, request apply-localco-[0-9a-f]{12}\n/);
   expect(cliRun.stdout).toContain('dry run: nothing changed');
 
-  // s25d: `tessera tenants usage` answered 500 "internal error; see the admin API logs" here (no usage table; the logs
+  // `tessera tenants usage` answered 500 "internal error; see the admin API logs" here (no usage table; the logs
   // silenced). An onboarded tenant's usage is now read from the local platform's usage table: nothing used yet.
   const tessera = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [cli, ...args], { env: { ...process.env, ...otherShell, ...env } },
@@ -146,11 +146,11 @@ describe('npm run local-platform', () => {
     await exportApplyAndStop(started, join(ROOT, 'bin', 'tessera.mjs'), 'SIGINT');
   }, 300_000);
 
-  // s24x: the admin API took a free port each start, so the printed TESSERA_API_URL changed every run (a shell's
+  // The admin API took a free port each start, so the printed TESSERA_API_URL changed every run (a shell's
   // export, a saved profile went stale). --port <n> binds it on 127.0.0.1:<n>.
   // One start for the two cases below, of the same entry bundled (test/support/cli-bundle.ts: the same program
   // without tsx's start-up cost; the case above runs it through tsx), with the CLI bundled too.
-  // s27e: the local platform ran the default config only, so a platform team could not try its own tiers (names, a
+  // The local platform ran the default config only, so a platform team could not try its own tiers (names, a
   // tier change between two of them, a DR tier's failover-plan) or its home region there. --config <file> runs it with
   // theirs; this start takes one of a home region of its own (us-west-2) and a tier of its own (lab-pool) beside the
   // default's three, so the cases below see both.
@@ -202,7 +202,7 @@ describe('npm run local-platform', () => {
       expect(taken.stderr.split('\n').filter((l) => l.startsWith('local-platform:'))).toEqual([
         `local-platform: port ${held} on 127.0.0.1 is taken (EADDRINUSE): another process listens there; give another --port, or none for a free one`,
       ]);
-      // s26b: refused before the platform's modules (the harness, the config, the Lambda handlers) load.
+      // Refused before the platform's modules (the harness, the config, the Lambda handlers) load.
       expect(taken.stderr).toContain('config schema loaded: 0\n');
     } finally {
       await new Promise((r) => holder.close(r));

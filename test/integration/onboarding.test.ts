@@ -68,7 +68,7 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     expect(parent.Type).toBe('ORGANIZATIONAL_UNIT');
     const policies = (await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record!.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.map((p) => p.Name);
     expect(policies).not.toContain('tessera-quarantine');
-    // and the onboarding's history entry records the detach of tessera-quarantine (s25l: recorded nowhere before)
+    // and the onboarding's history entry records the detach of tessera-quarantine (recorded nowhere before)
     const quarantine = (await orgs.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.find((p) => p.Name === 'tessera-quarantine')!.Id;
     expect(record!.executions.at(-1)).toMatchObject({ status: 'SUCCEEDED', tesseraQuarantine: { policyId: quarantine, name: 'tessera-quarantine', accountId: record!.accountId, result: 'DETACHED' } });
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(record!.accountId!) });
@@ -76,7 +76,7 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     expect(run.states).toEqual(expect.arrayContaining(['Acquire account slot', 'Create account', 'Quarantine account', 'Verify provisioning access', 'Release account slot']));
   });
 
-  // s25h: LZA's quarantineNewAccounts attaches its SCP (QuarantineAccounts in its example) to every new account and lifts it
+  // LZA's quarantineNewAccounts attaches its SCP (QuarantineAccounts in its example) to every new account and lifts it
   // only from the accounts of its accounts-config.yaml: organization.externalQuarantinePolicies has Activate tenant lift it.
   it('detaches the SCPs of organization.externalQuarantinePolicies from the tenant\'s account only, and records it', async () => {
     // GIVEN LZA's quarantine SCP, attached to every new account (here when Quarantine account has fenced it) and to another target
@@ -197,7 +197,7 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
   });
 });
 
-// s25j: the tenant's first admin invited at onboarding (Invite tenant admin, just before Activate tenant), on moto's Cognito.
+// The tenant's first admin invited at onboarding (Invite tenant admin, just before Activate tenant), on moto's Cognito.
 describe('onboarding: the first admin\'s invitation (moto\'s Cognito)', () => {
   let pool: string;
   const cognito = () => new CognitoIdentityProviderClient({ credentials: local.fixture.platform });

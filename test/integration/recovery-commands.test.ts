@@ -13,7 +13,7 @@ import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
 /**
- * s29e: `tessera tenants update <id> --repair`, `tessera tenants drift [--detect]` and `tessera tenants failover-plan`
+ * `tessera tenants update <id> --repair`, `tessera tenants drift [--detect]` and `tessera tenants failover-plan`
  * run on the local platform (moto, the admin API, the state machines) in awkward states: what the CLI prints and exits
  * with, and what the registry holds afterwards.
  */
@@ -29,7 +29,7 @@ const overrides = {
   fineTuning: { baseModels: DEFAULT_CONFIG.fineTuning.baseModels.map((m) => ({ ...m, weightsS3Uri: m.weightsS3Uri.replace(/\d{12}/g, '123456789012') })) },
   tiers: { starterb, residency, professional: { disasterRecovery: { region: DR_REGION, rpoHours: 4, rtoHours: 12 } } },
 };
-const CONFIG_FILE = join(mkdtempSync(join(tmpdir(), 's29e-')), 'tessera.config.json');
+const CONFIG_FILE = join(mkdtempSync(join(tmpdir(), 'tessera-')), 'tessera.config.json');
 writeFileSync(CONFIG_FILE, JSON.stringify(overrides));
 let platform: LocalPlatform;
 beforeAll(async () => {

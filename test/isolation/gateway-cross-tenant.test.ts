@@ -53,7 +53,7 @@ beforeAll(async () => {
   const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: file.id, suffix: 'secret' });
   const response = await client('acme').responses.create({ model: 'openai-compatible/default', input: SECRET });
   const key = await gw.apiKey('acme', { role: 'admin' });
-  // s28f: a conversation of A's, holding SECRET, and one of B's own (B naming A's item id in its own conversation).
+  // A conversation of A's, holding SECRET, and one of B's own (B naming A's item id in its own conversation).
   const conversation = await client('acme').conversations.create({ items: [{ type: 'message', role: 'user', content: SECRET }], metadata: { owner: 'acme' } });
   const conversationItem = (await client('acme').conversations.items.list(conversation.id)).data[0]!.id!;
   const globexConversation = await client('globex').conversations.create({});
@@ -104,7 +104,7 @@ describe('tenant B against tenant A\'s data at the gateway (tessera serve, fine-
       ['responses.inputItems.list', acmeData.response, UNKNOWN.response, (id) => g().responses.inputItems.list(id)],
       ['responses.create with previous_response_id', acmeData.response, UNKNOWN.response, (id) => g().responses.create({ model: 'openai-compatible/default', input: 'continue', previous_response_id: id })],
       ['responses.create streamed with previous_response_id', acmeData.response, UNKNOWN.response, (id) => g().responses.create({ model: 'openai-compatible/default', input: 'continue', previous_response_id: id, stream: true })],
-      // s28f: OpenAI's Conversations API: A's conversation id, and A's item id in A's conversation or in B's own.
+      // OpenAI's Conversations API: A's conversation id, and A's item id in A's conversation or in B's own.
       ['conversations.retrieve', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.retrieve(id)],
       ['conversations.update', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.update(id, { metadata: { owner: 'globex' } })],
       ['conversations.delete', acmeData.conversation, UNKNOWN.conversation, (id) => g().conversations.delete(id)],

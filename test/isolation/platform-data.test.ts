@@ -233,7 +233,7 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
         const r = await asTenant(attacker, { what: `${action} ${victim}'s ${id}`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: action === 'Scan' || action === 'DescribeTable' ? {} : keys(victim) });
         expect(r.allowed, `${attacker} → ${action} ${victim}'s response`).toBe(false);
       }
-      // s28f: UpdateItem and Query for conversations (a head's metadata and next position, a page of items), own partition only.
+      // UpdateItem and Query for conversations (a head's metadata and next position, a page of items), own partition only.
       for (const action of ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query']) expect((await asTenant(attacker, { what: action, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(attacker) })).allowed, `${attacker} own ${action}`).toBe(true);
       // Neither reaches the other tenant's conversations with a batch or a scan (denied above), nor one request naming both partitions.
       expect((await asTenant(attacker, { what: 'Query both partitions', action: 'dynamodb:Query', resource: table(RESPONSES), context: keys(attacker, victim) })).allowed).toBe(false);

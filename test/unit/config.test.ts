@@ -65,7 +65,7 @@ describe('platform config', () => {
     ['a dedicated cluster on a GPU AMI without the device plugin', { tiers: { enterprise: { compute: { gpu: { amiType: 'AL2023_x86_64_NVIDIA' } } } } }, /tiers\.enterprise\.compute\.gpu\.amiType = "AL2023_x86_64_NVIDIA": must be BOTTLEROCKET_x86_64_NVIDIA/],
     ['an unknown isolation mode', { tiers: { starter: { isolation: 'cluster' } } }, /tiers\.starter\.isolation = "cluster"/],
     ['a tier VPC larger than its pool', { tiers: { starter: { network: { tenantCidrPool: '10.64.0.0/20', tenantVpcPrefixLength: 18 } } } }, /tiers\.starter\.network\.tenantVpcPrefixLength = 18: must be at least the pool's prefix length \(\/20\)/],
-    // s25h: an external quarantine SCP is named by id, the id its IAM grant's ARN carries (never its name).
+    // An external quarantine SCP is named by id, the id its IAM grant's ARN carries (never its name).
     ['an external quarantine SCP given by name', { organization: { externalQuarantinePolicies: [{ policyId: 'QuarantineAccounts' }] } }, /organization\.externalQuarantinePolicies\[0\]\.policyId = "QuarantineAccounts": must be an SCP id such as p-examplepolicy1 .*not its name or ARN/],
     ['FullAWSAccess as an external quarantine SCP', { organization: { externalQuarantinePolicies: [{ policyId: 'p-FullAWSAccess' }] } }, /organization\.externalQuarantinePolicies\[0\]\.policyId = "p-FullAWSAccess": is the AWS managed FullAWSAccess/],
     ['an external quarantine SCP listed twice', { organization: { externalQuarantinePolicies: [{ policyId: 'p-lzaquarantine1' }, { policyId: 'p-lzaquarantine1' }] } }, /organization\.externalQuarantinePolicies\[1\]\.policyId = "p-lzaquarantine1": lists p-lzaquarantine1 twice \(also at \[0\]\)/],

@@ -32,7 +32,7 @@ describe('npm demo:*, rehearse:*, bench:* scripts honour --help / -h', () => {
     expect(r.stdout).toMatch(/^A full onboarding with the `tessera` CLI/);
     expect(r.stdout).toContain('Usage: npm run demo:onboarding');
     expect(r.stdout).not.toMatch(/tenants create|onboarding acme/);
-    // s26b: nor loaded: the demo's platform (the harness, the config, the Lambda handlers) is imported after the check.
+    // Nor loaded: the demo's platform (the harness, the config, the Lambda handlers) is imported after the check.
     expect(r.stderr).toBe('aws-cdk-lib modules loaded: 0\nconfig schema loaded: 0\n');
   }, 60_000);
 

@@ -23,7 +23,7 @@ describe('unparsedAnswer: the AWS SDK\'s error for an answer it could not parse 
     expect(notServiceAnswer('CloudFormation', 'CloudFormation', { error: 'Error', detail: '' }, 'the platform', {})).toBe("CloudFormation's endpoint answered with a body that is not a CloudFormation answer (a proxy between the platform and AWS?)");
   });
 
-  // s24p: the host the SDK called (called-endpoint.ts) wins over the environment, which knows nothing of a profile's endpoint_url.
+  // The host the SDK called (called-endpoint.ts) wins over the environment, which knows nothing of a profile's endpoint_url.
   it('notServiceAnswer with the endpoint the SDK called: its host; the variable only when the environment names that host; AWS\'s host named too', () => {
     const answer = (url: string, configured: boolean) => ({ status: 500, error: 'SyntaxError', detail: '', called: { url, configured } });
     const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' };

@@ -79,7 +79,7 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
 });
 
 /**
- * s24w: under `tessera serve` without --fine-tuning, a member's client.files.create was a 403 "lacks permission
+ * Under `tessera serve` without --fine-tuning, a member's client.files.create was a 403 "lacks permission
  * fine_tuning.write … ask your tenant admin", and a developer's a 404 "fine-tuning is not served on this endpoint (POST
  * /v1/files)" that did not say how to serve it. A route not served at all is the 404, whatever the role, saying how.
  */
@@ -119,7 +119,7 @@ describe('a base URL set wrong: the 404 says what to set', () => {
 });
 
 /**
- * s29a: tessera serve's 404 listed /v1/tenant/users (and /v1/tenant/keys where no key store is configured), which the
+ * `tessera serve`'s 404 listed /v1/tenant/users (and /v1/tenant/keys where no key store is configured), which the
  * same gateway then refused as not served there. The list names what this gateway serves: the route families it has.
  */
 describe('the 404 lists what this gateway serves, not what another would', () => {

@@ -90,7 +90,7 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
     expect(apigw.authorizerCalls()).toBe(before);
   });
 
-  // s28o: every /v1 path no explicit resource takes reaches the router through /v1/{proxy+} (lib/inference-api-methods.ts),
+  // Every /v1 path no explicit resource takes reaches the router through /v1/{proxy+} (lib/inference-api-methods.ts),
   // behind the authorizer: a caller without credentials is told so (401), an authenticated one gets the router's 404
   // naming what the platform serves (the fine-tuning Lambda's routes too), or its 405 with Allow.
   it('a /v1 route nobody serves: the authorizer first (401 without credentials), then the router\'s 404 naming what is served, or its 405', async () => {

@@ -34,7 +34,7 @@ const SAMPLES: Sample[] = [
   { method: 'GET', path: '/v1/responses/resp_abc/input_items', permission: 'inference' },
   { method: 'DELETE', path: '/v1/responses/resp_abc', permission: 'inference' },
   { method: 'POST', path: '/v1/responses/resp_abc/cancel', permission: 'inference' },
-  // s28f: OpenAI's Conversations API (unknown ids: an allowed role gets the 404, past the role check).
+  // OpenAI's Conversations API (unknown ids: an allowed role gets the 404, past the role check).
   { method: 'POST', path: '/v1/conversations', permission: 'inference', body: () => ({ metadata: { n: 'x' } }) },
   { method: 'GET', path: '/v1/conversations/conv_abc', permission: 'inference' },
   { method: 'POST', path: '/v1/conversations/conv_abc', permission: 'inference', body: () => ({ metadata: {} }) },

@@ -76,7 +76,7 @@ describe('the Responses API through the Lambda adapters, stored in DynamoDB as t
   });
 });
 
-describe("OpenAI's Conversations API through the Lambda adapters, kept in the responses table as the tenant (s28f)", () => {
+describe("OpenAI's Conversations API through the Lambda adapters, kept in the responses table as the tenant", () => {
   it('create, a streamed and a whole turn in the conversation, items paged; items are their own DynamoDB items in the tenant\'s partition; another tenant gets 404s (Node client)', async () => {
     const acme = nodeClient(apigw.url, tokens.acme);
     const globex = nodeClient(apigw.url, tokens.globex);

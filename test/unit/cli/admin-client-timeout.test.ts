@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminApiError, AdminClient } from '../../../lib/cli/admin-client.js';
 
 /**
- * s24k: an admin API call that gets no answer. API Gateway ends every request at 29 s, so a call still unanswered long after
+ * An admin API call that gets no answer. API Gateway ends every request at 29 s, so a call still unanswered long after
  * hangs on the connection (a proxy or a network that dropped it); the client waited for undici's own limits (300 s for the
  * headers, 300 s between body chunks), then said "cannot reach the admin API" of a request that may have been applied, and a
  * body that stopped mid-way threw the fetch's own error (not an AdminApiError: `tenants apply` stopped there instead of

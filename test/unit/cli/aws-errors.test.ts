@@ -14,7 +14,7 @@ describe('describeAwsError: credentials', () => {
   });
 });
 
-// s25d: doctor's lines read "bedrock:GetFoundationModelAvailability failed: SyntaxError: Unexpected token 'T', "The get_fo"...
+// Doctor's lines read "bedrock:GetFoundationModelAvailability failed: SyntaxError: Unexpected token 'T', "The get_fo"...
 // is not valid JSON" for moto's HTML 501: the parser's words, neither the endpoint nor the cause.
 describe('describeAwsError: an answer that is not the service\'s', () => {
   const parserError = (status: number) => Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $response: { statusCode: status } });

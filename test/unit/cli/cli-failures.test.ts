@@ -211,7 +211,7 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
   });
 
   // Found by the day-2 walk-through (s18): `tessera tenants upgrade --help` printed the tenants group's help and exited 0,
-  // never saying that upgrade was no command. It is one since s25f (the rolling upgrade through the admin API), so a
+  // never saying that upgrade was no command. It is one now (the rolling upgrade through the admin API), so a
   // misspelt subcommand stands in for it; `tenants upgrade --help` is its own help now.
   it('the help of a subcommand that does not exist is refused as the unknown command it is, naming the nearest', async () => {
     expectPolite(await tessera(['tenants', 'upgade', '--help']), 2, /^error: unknown command 'upgade' \(Did you mean upgrade\?\)\n {2}see `tessera tenants --help` for the options$/m, 2);

@@ -368,7 +368,7 @@ describe('AWS service events (tenant forwarders) and purge', () => {
   });
 });
 
-// s29b (hostile pass): a DLQ message's id, attributes and body are written by whoever sent the event or the message
+// (hostile pass): a DLQ message's id, attributes and body are written by whoever sent the event or the message
 // (a tenant's event detail, a function's ERROR_MESSAGE). `tessera dlq list --peek` and the redrive lines printed them raw:
 // a `\r` or an escape sequence in one printed over the lines before it, e.g. a fake "0 of 1 redriven" or queue row.
 describe('hostile message contents on a terminal', () => {

@@ -158,7 +158,7 @@ describe('failoverPlan', () => {
     expect(plan.steps[4].detail).toMatch(/Tier professional has disasterRecovery none now/);
   });
 
-  // Faults pass (s24h): the template's own pattern lacked `(?!.*--)`, so the restored-database stack took `ab--cd`, which
+  // Faults pass: the template's own pattern lacked `(?!.*--)`, so the restored-database stack took `ab--cd`, which
   // TenantId, isTenantId and the tenant stacks refuse (RDS refuses two hyphens in a row in an instance identifier).
   it('refuses in the restored-database template\'s TenantId what every other tenant id check refuses: one pattern', () => {
     const { AllowedPattern } = (restoredDatabaseTemplate().Parameters as Record<string, { AllowedPattern: string }>).TenantId;
@@ -357,7 +357,7 @@ describe('failoverPlan', () => {
     expect(() => failoverPlan({ ...base, tier: 'professional', offline: false, recoveryPoints: { points: [] } })).toThrow(/no DR stack is recorded/);
   });
 
-  // s27e: a --config without the tenant's tier (another platform's config) said "its data lives in <that config's
+  // A --config without the tenant's tier (another platform's config) said "its data lives in <that config's
   // homeRegion> only", a region that need not be the tenant's.
   it('refuses a tenant whose tier is not one of --config\'s and that has no DR stack, naming the config\'s tiers, not a region', () => {
     const refusal = (() => { try { failoverPlan({ ...base, tier: 'gold', offline: false, recoveryPoints: { points: [] } }); } catch (e) { return (e as Error).message; } return ''; })();

@@ -10,7 +10,7 @@ import { tempDir } from '../../support/temp-dirs.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * s25j: the tenant's first admin invited at onboarding. The CLI's side: `tenants create --invite-admin` /
+ * The tenant's first admin invited at onboarding. The CLI's side: `tenants create --invite-admin` /
  * `--no-invite-admin` (neither: the field is not sent, the platform's default applies), `inviteAdmin` in a
  * tenants.yaml entry, and `tenants show`'s line for the record's `adminInvite`. The admin API is served on loopback.
  */

@@ -5,7 +5,7 @@ import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * s25o: `tessera tenants create`, `update`, `suspend` and `resume` make a request id when --request-id is not given
+ * `tessera tenants create`, `update`, `suspend` and `resume` make a request id when --request-id is not given
  * (`cli-<uuid>`: the onboarding's requestId, or the Idempotency-Key) and printed it only with the answer. A start whose
  * answer was lost (API Gateway's 504 after 29 s while the handler ran on, a 5xx, no answer at all) said "a request with
  * its requestId or Idempotency-Key sent again answers with the first" of an id the operator never saw; the same command

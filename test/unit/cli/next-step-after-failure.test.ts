@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nextStepAfterFailure } from '../../../lib/cli/lifecycle-answers.js';
 
 /**
- * s29e: a change (a repair too) refused because the tenant's stack was deleted outside Tessera was followed by
+ * A change (a repair too) refused because the tenant's stack was deleted outside Tessera was followed by
  * "remove the cause above, then run the change again: … | --repair", which is refused again the same way
  * (lambdas/lifecycle/deploy-blueprint.ts); docs/resilience.md "Repairing it" says what to do instead.
  */

@@ -10,7 +10,7 @@ describe('numberIn', () => {
     expect(['0.1', '.5', '300'].map(pollSeconds)).toEqual([0.1, 0.5, 300]);
   });
 
-  // s29b: Number() reads hex, binary and octal literals, so `tessera dlq redrive q --max 0x10` redrove 16 messages.
+  // Number() reads hex, binary and octal literals, so `tessera dlq redrive q --max 0x10` redrove 16 messages.
   it('refuses hex, binary and octal literals, blanks, words, out-of-range and fractional values, naming the range', () => {
     for (const bad of ['0x10', '0b11', '0o7', '', ' ', 'abc', 'Infinity', '0', '-1', '10001', '1.5', '1e9', '5 5', '1_000']) {
       expect(() => max(bad), bad).toThrow(InvalidArgumentError);

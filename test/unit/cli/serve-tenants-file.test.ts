@@ -7,13 +7,13 @@ import { configWith } from '../../support/config-with.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
 /**
- * s24p: `tessera serve --tenants-file` read its file with a reader of its own (readFileSync, the yaml package's `parse`),
+ * `tessera serve --tenants-file` read its file with a reader of its own (readFileSync, the yaml package's `parse`),
  * while `tessera tenants apply -f` reads strictly: bytes that are not UTF-8 went on as U+FFFD in a name, a tag YAML cannot
  * resolve was dropped (its text taken, a warning on Node's stderr), a value YAML read as a number was shown as that number,
  * an empty file was "found nothing", and `-` was a file named "-". Both now read through lib/cli/strict-yaml-file.ts.
  */
 const config = configWith();
-const dir = tempDir('s24p-serve-tenants-');
+const dir = tempDir('tessera-serve-tenants-');
 const file = (name: string, content: string | Buffer) => {
   const path = join(dir, name);
   writeFileSync(path, content);

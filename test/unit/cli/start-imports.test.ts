@@ -38,7 +38,7 @@ describe('a tessera start loads the config schema only for a command that reads 
     expect(configRead.code).toBe(2);
     expect(configRead.stderr).toMatch(/homeRegoin.*homeRegion/);
     expect(configRead.stderr).toContain('config schema loaded: 1\n');
-    // s26b: the schema's region check reads CDK's region table from lib/config/region.ts, not aws-cdk-lib/region-info.
+    // The schema's region check reads CDK's region table from lib/config/region.ts, not aws-cdk-lib/region-info.
     expect(configRead.stderr).toContain('aws-cdk-lib modules loaded: 0\n');
   }, 60_000);
 });

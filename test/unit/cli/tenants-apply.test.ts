@@ -169,7 +169,7 @@ describe('tessera tenants apply: an invalid file calls nothing (exit 2)', () => 
     const dup = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('dup.yaml', 'tenants:\n  - { tenantId: acme, name: A, tier: starter, adminEmail: a@acme.example }\n  - { tenantId: acme, name: B, tier: pro, adminEmail: b@acme.example }\n'));
     expect(dup.code).toBe(2);
     expect(dup.stderr).toContain('dup.yaml: tenants[1].tenantId = "acme": given twice (also tenants[0])');
-    expect(calls.every((c) => c.startsWith('GET '))).toBe(true); // the tiers of its entries are checked in the same run (s24u)
+    expect(calls.every((c) => c.startsWith('GET '))).toBe(true); // the tiers of its entries are checked in the same run
     calls.length = 0;
     expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('none.yaml', 'tenants: 3\n'))).stderr).toContain('none.yaml: expected an object with a list `tenants` (tenants: [{ tenantId, name, tier, adminEmail }]), got 3 for tenants');
     expect((await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', file('broken.yaml', 'tenants: [ { tenantId: acme\n'))).stderr).toContain('broken.yaml: not valid YAML or JSON');
@@ -214,7 +214,7 @@ describe('tessera tenants apply: the platform\'s tiers are checked before anythi
     ].join('\n'));
   });
 
-  // s25d: a tier was checked only for entries without another problem, so a misspelt tier beside a bad email (or a bad
+  // A tier was checked only for entries without another problem, so a misspelt tier beside a bad email (or a bad
   // id) came out on the next run, after the first fix: the docs' "one run" did not hold for that entry.
   it('the tier of an entry refused for another field is checked in the same run as the other entries\' tiers', async () => {
     pages = { first: [record('acme', 'starter')], second: [] };
@@ -331,7 +331,7 @@ describe('tessera tenants apply --help: how actions run', () => {
 });
 
 /**
- * s24k: a hostile or careless file. Bytes that are not UTF-8 were read as U+FFFD and sent in a name; a tag YAML could not
+ * A hostile or careless file. Bytes that are not UTF-8 were read as U+FFFD and sent in a name; a tag YAML could not
  * resolve (`!foo acme`, `!!js/function`) was dropped with a Node warning and its text taken; a value YAML 1.2 reads as a
  * number or null (`0123`, `~`) was shown converted (`= 123`); a YAML error named a line, not what was on it; an empty file
  * was "got null"; `-f -` was "no such file"; a file of any size (or a device that never ends) was read whole.
@@ -353,7 +353,7 @@ describe('tessera tenants apply: hostile files are refused naming the file, the 
     expect(calls).toEqual([]);
   });
 
-  // Review (s24n): the first U+FFFD of the decoded text was taken for the bad byte; a U+FFFD written in the file (EF BF BD,
+  // Review: the first U+FFFD of the decoded text was taken for the bad byte; a U+FFFD written in the file (EF BF BD,
   // left by an editor that once decoded it with replacement) before it was named instead, at its place, as byte 0xef.
   it('bytes that are not UTF-8 after a U+FFFD written in the file: the bad byte and its place, not the U+FFFD\'s', async () => {
     const path = bytes('mixed.yaml', Buffer.concat([
@@ -434,12 +434,12 @@ describe('tessera tenants apply --dry-run --json: the same object as a run', () 
 });
 
 /**
- * s24u: what a new user tripped on. A tier change between tiers whose tenant networks differ was planned as `update tier`
+ * What a new user tripped on. A tier change between tiers whose tenant networks differ was planned as `update tier`
  * and refused by the API per entry (the README's own starter -> professional); problems came in two runs (the file's, then
  * the tiers'); a misspelt tier had no did-you-mean; `tenant:` for `tenants:` said "got missing for tenants"; --json named a
  * refused entry `blocked` where the text says `cannot`.
  */
-describe('tessera tenants apply: what a new user tripped on (s24u)', () => {
+describe('tessera tenants apply: what a new user tripped on', () => {
   const net = (tenantVpcPrefixLength: number, maxAzs = 2, internetEgress = false) => ({ tenantVpcPrefixLength, maxAzs, internetEgress });
   /** GET /admin/tiers as the admin API answers it now: each tier's network and compute mode, and the API's region. */
   const NET_TIERS = { region: 'us-east-1', tiers: [

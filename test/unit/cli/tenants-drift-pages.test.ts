@@ -88,7 +88,7 @@ describe('tessera tenants drift --detect: a check now', () => {
   });
 
   /**
-   * s29a: the follow hint was `aws stepfunctions describe-execution ...`, which on the local platform reaches real AWS,
+   * The follow hint was `aws stepfunctions describe-execution ...`, which on the local platform reaches real AWS,
    * not moto, and needs the AWS CLI. --wait follows the check through the admin API to its result.
    */
   const record = (checkedAt: string, failedAt?: string) => ({ tenantId: 'acme', status: 'ACTIVE', drift: {
@@ -138,7 +138,7 @@ describe('tessera tenants drift --detect: a check now', () => {
   });
 
   /**
-   * s29g: --wait read the registry only, so a run that failed before recording anything (here, at its listing of the
+   * --wait read the registry only, so a run that failed before recording anything (here, at its listing of the
    * tenants) was waited for until --timeout (900 s by default) and then "timed out", its reason never shown.
    */
   describe('--wait follows the run\'s execution too (GET /admin/drift?executionArn=)', () => {

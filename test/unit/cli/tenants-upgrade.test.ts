@@ -4,7 +4,7 @@ import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * s25f: a tier's rolling upgrade took `aws stepfunctions start-execution` under a platform-account admin profile (the
+ * A tier's rolling upgrade took `aws stepfunctions start-execution` under a platform-account admin profile (the
  * operators' role may not start it). `tessera tenants upgrade` starts it through the admin API (POST /admin/upgrades) and
  * follows it (GET /admin/upgrades/{upgradeId}) in `tessera tenants watch`'s style. The answers below are the admin API's
  * (lambdas/admin/upgrade-routes.ts), served on loopback.

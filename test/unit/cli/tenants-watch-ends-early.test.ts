@@ -3,7 +3,7 @@ import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * s25o: `tessera tenants watch` (and every `--watch` of create, update, suspend, resume, delete and retry) ended silently on
+ * `tessera tenants watch` (and every `--watch` of create, update, suspend, resume, delete and retry) ended silently on
  * Ctrl-C, which an operator may take for a cancel, and a poll that failed (an Identity Center session that expired during
  * a long offboarding) printed only its error. As `tenants upgrade --watch` (the loop they share: execution-watch.ts
  * followUntilEnd), a watch that ends before its execution says the execution goes on and how to follow it again; Ctrl-C

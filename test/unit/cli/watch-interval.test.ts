@@ -5,7 +5,7 @@ import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
 import { fakeAdminApi } from './fake-admin-api.js';
 
 /**
- * s25p (a new user on the local platform): `tessera tenants update acme --blueprint-version 2.0.0 --watch --interval 0.5`
+ * (a new user on the local platform): `tessera tenants update acme --blueprint-version 2.0.0 --watch --interval 0.5`
  * was refused, `error: unknown option '--interval'`, while `tenants create`, `suspend`, `resume`, `delete`, `retry` and
  * `upgrade` take it with their `--watch` (docs/tenant-lifecycle.md's transcripts use `--watch --interval 0.5`); update
  * polled every 2 s, fixed. The admin API's answers below are the shapes of `PATCH /admin/tenants/{id}` and the execution

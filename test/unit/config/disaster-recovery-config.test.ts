@@ -13,13 +13,13 @@ describe('config: a tier\'s disasterRecovery target', () => {
     expect(dr({ rpoHours: 2, rtoHours: 1.5 })).toMatch(/tiers\.starter\.disasterRecovery\.rtoHours[^\n]*must be whole hours/);
   });
 
-  // s27e: `rpoHours: "1"` (YAML's quoted number) said "must be whole hours, 1-24" without naming the quotes; an unknown key
+  // `rpoHours: "1"` (YAML's quoted number) said "must be whole hours, 1-24" without naming the quotes; an unknown key
   // or a missing region said zod's "Unrecognized key"/"Invalid input: expected string"; platformDisasterRecovery said "Invalid input".
   it('names a quoted number as the string it is, with the fix, and an unknown or missing key at its path', () => {
     const dr = (target: Record<string, unknown>) => configErrorOf({ allowedRegions: ['us-east-1', 'us-west-2'], tiers: { starter: { disasterRecovery: { region: 'us-west-2', rpoHours: 2, rtoHours: 4, ...target } } } });
     expect(dr({ rpoHours: '1' })).toContain('tiers.starter.disasterRecovery.rpoHours = "1": must be whole hours, 1-24, a number, not the string "1": write 1 without quotes');
     expect(dr({ rtoHours: '12' })).toContain('tiers.starter.disasterRecovery.rtoHours = "12": must be whole hours, 1-168, a number, not the string "12": write 12 without quotes');
-    // s27s: "Infinity" is a string in YAML unquoted too (infinity is .inf): no "without quotes" advice for it
+    // "Infinity" is a string in YAML unquoted too (infinity is .inf): no "without quotes" advice for it
     expect(dr({ rpoHours: 'Infinity' })).toContain('tiers.starter.disasterRecovery.rpoHours = "Infinity"');
     expect(dr({ rpoHours: 'Infinity' })).not.toContain('without quotes');
     expect(dr({ rpoHour: 3 })).toContain('tiers.starter.disasterRecovery.rpoHour = 3: is not a key of { region, rpoHours, rtoHours }; did you mean `rpoHours`?');

@@ -3,8 +3,8 @@ import { loadConfig } from '../../../lib/config/load-config.js';
 import { accountTierOptInRegions, tierOptInRegions } from '../../../lib/config/region-opt-in.js';
 import { homedIn } from '../../support/config-with.js';
 
-// s27e refused an opt-in homeRegion while a tier isolated by account, and an opt-in DR region of an account tier: Tessera
-// enabled no region in the accounts its onboarding creates. s28c: *Enable regions* enables them (account:EnableRegion), so
+// refused an opt-in homeRegion while a tier isolated by account, and an opt-in DR region of an account tier: Tessera
+// enabled no region in the accounts its onboarding creates. *Enable regions* enables them (account:EnableRegion), so
 // the config takes them, and lists them for the grant (account:TargetRegion) and doctor (trusted access).
 describe('config: account-isolation tiers and opt-in regions', () => {
   it('takes an opt-in homeRegion while a tier isolates by account, and lists it for that tier only', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { configErrorOf } from '../../support/config-errors.js';
 
-// s27e: an OU name CreateOrganizationalUnit refuses, or two Tessera OUs of one name under the root, synthesized and
+// An OU name CreateOrganizationalUnit refuses, or two Tessera OUs of one name under the root, synthesized and
 // failed TesseraOrganization's first deploy (DuplicateOrganizationalUnitException); now each fails synth at its key.
 describe('config: organization.quarantineOuName and suspendedOuName (OUs created under the root)', () => {
   const ous = (organization: Record<string, unknown>) => configErrorOf({ organization });

@@ -72,7 +72,7 @@ describe('Bedrock model access', () => {
     expect(line.detail).toMatch(/^bedrock:GetFoundationModelAvailability failed: AccessDeniedException: not authorized \(your credentials/);
   });
 
-  // s25d: against moto (no GetFoundationModelAvailability: an HTML 501) and for a throttled read, doctor said
+  // Against moto (no GetFoundationModelAvailability: an HTML 501) and for a throttled read, doctor said
   // "bedrock:GetFoundationModelAvailability failed: SyntaxError: Unexpected token 'T', "The get_fo"... is not valid JSON"
   // with "fix: grant bedrock:GetFoundationModelAvailability to role …": no grant changes either.
   it('a grant is the fix of a refusal only: a throttled read and an answer that is not Bedrock\'s say to rerun, with the CLI command; the latter names the endpoint', async () => {

@@ -223,7 +223,7 @@ describe('control tower checks', () => {
   });
 });
 
-// s25h: Activate tenant detaches the SCPs of organization.externalQuarantinePolicies (LZA's quarantine SCP) from tenant accounts.
+// Activate tenant detaches the SCPs of organization.externalQuarantinePolicies (LZA's quarantine SCP) from tenant accounts.
 describe('external quarantine SCPs (organization.externalQuarantinePolicies)', () => {
   const lzaFound = () => ssm.on(GetParameterCommand, { Name: LZA_VERSION_PARAMETER }).resolves({ Parameter: { Name: LZA_VERSION_PARAMETER, Value: '1.13.1' } });
   const lzaQuarantine = { Id: 'p-lzaquarantine1', Name: 'QuarantineAccounts', Type: 'SERVICE_CONTROL_POLICY' as const, AwsManaged: false };

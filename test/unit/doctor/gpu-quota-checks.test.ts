@@ -67,7 +67,7 @@ describe('GPU vCPU quotas', () => {
     expect(lines[0].detail).toMatch(/^servicequotas:GetServiceQuota ec2\/L-DB2E81BA failed: AccessDeniedException/);
     expect(lines[1].status).toBe('warn');
     expect(lines[1].detail).toMatch(/^servicequotas:GetAWSDefaultServiceQuota ec2\/L-DB2E81BA failed: NoSuchResourceException/);
-    // s25d: the grant is the fix of the refusal only; the other failure says to rerun, with the CLI command that reads it.
+    // The grant is the fix of the refusal only; the other failure says to rerun, with the CLI command that reads it.
     expect(lines[0].fix).toBe('grant servicequotas:GetServiceQuota, or check it in the Service Quotas console (EC2, Running On-Demand G and VT instances) and compare with 32 vCPUs');
     expect(lines[1].fix).toBe('rerun doctor; if it persists, see AWS\'s answer: aws service-quotas get-aws-default-service-quota --service-code ec2 --quota-code L-DB2E81BA --region us-east-1; the tier needs 80 vCPUs of Running On-Demand G and VT instances');
   });

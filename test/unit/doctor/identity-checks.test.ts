@@ -61,7 +61,7 @@ describe('Cognito tenant user pool', () => {
     expect(line.fix).toMatch(/^grant cloudformation:DescribeStacks to /);
   });
 
-  it('says to rerun, not to grant, when DescribeStacks is throttled (s25d)', async () => {
+  it('says to rerun, not to grant, when DescribeStacks is throttled', async () => {
     cfn.on(DescribeStacksCommand).rejects(awsError('Throttling', 'Rate exceeded'));
     const [line] = await userPoolChecks(testContext());
     expect(line).toMatchObject({ status: 'fail', detail: 'cloudformation:DescribeStacks TesseraPlatform failed: Throttling: Rate exceeded' });

@@ -77,7 +77,7 @@ describe('trusted access', () => {
     expect(orgs.commandCalls(ListAWSServiceAccessForOrganizationCommand)).toHaveLength(0);
   });
 
-  // s28c: *Enable regions* calls account:EnableRegion for each account-tier tenant's account, which needs trusted access for account.amazonaws.com.
+  // *Enable regions* calls account:EnableRegion for each account-tier tenant's account, which needs trusted access for account.amazonaws.com.
   it('needs trusted access for account.amazonaws.com when an account tier uses an opt-in region, naming the regions', async () => {
     const optIn = testConfig({ allowedRegions: ['us-east-1', 'us-west-2', 'me-central-1'], tiers: { enterprise: { disasterRecovery: { region: 'me-central-1', rpoHours: 4, rtoHours: 12 } } } });
     orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'sso.amazonaws.com' }] });

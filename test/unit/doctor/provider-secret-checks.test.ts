@@ -48,7 +48,7 @@ describe('provider secrets', () => {
     expect(openai.fix).toBe(`grant secretsmanager:DescribeSecret to role cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`);
   });
 
-  it('a failure other than a refusal (a server error) says to rerun, with the CLI command, not to grant (s25d)', async () => {
+  it('a failure other than a refusal (a server error) says to rerun, with the CLI command, not to grant', async () => {
     sm.on(DescribeSecretCommand).rejects(Object.assign(awsError('InternalServiceError', 'An error occurred on the server side.', 500), { $fault: 'server' }));
     const [openai] = await providerSecretChecks(testContext());
     expect(openai).toMatchObject({ status: 'fail', fix: `rerun doctor; if it persists, see AWS's answer: in account ${PLATFORM}: aws secretsmanager describe-secret --secret-id tessera/providers/openai --region us-east-1` });

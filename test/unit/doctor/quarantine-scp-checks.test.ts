@@ -9,7 +9,7 @@ import { QUARANTINE_SCP_ARN_PARAMETER } from '../../../lib/quarantine-scp-parame
 import { awsError, MANAGEMENT, REGION, testConfig, testContext } from './support.js';
 
 /**
- * s25m: when the platform account is the management account, TesseraPlatform's lifecycle functions are granted
+ * When the platform account is the management account, TesseraPlatform's lifecycle functions are granted
  * AttachPolicy/DetachPolicy of tessera-quarantine by the ARN in /tessera/organization/quarantine-scp-arn (0f35218), and
  * find the SCP by its name: doctor says whether the parameter exists, names tessera-quarantine, and is the ARN the
  * deployed TesseraPlatform holds.

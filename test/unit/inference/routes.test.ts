@@ -10,7 +10,7 @@ import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 
 /**
- * Review (s24t): the 404's list of what the gateway serves was written out by hand beside the route
+ * Review: the 404's list of what the gateway serves was written out by hand beside the route
  * table, and had drifted from it (Tessera's own /v1/tenant/keys and /v1/tenant/users, served by the
  * router, were not listed); a new route needed a second edit to be listed.
  */
@@ -47,11 +47,11 @@ describe('the 404 route_not_found: what the gateway serves', () => {
 });
 
 /**
- * Review (s24w): a new user read `no route POST /v1/conversations: the Conversations API (client.conversations): chain
+ * Review: a new user read `no route POST /v1/conversations: the Conversations API (client.conversations): chain
  * turns with /v1/responses' previous_response_id instead is not served by this gateway; …` (the hint inside the
  * sentence's subject) and "vector stores (…) is not served". Every family's 404 is one sentence: the family as the SDKs
  * call it, `is` or `are` as it is singular or plural, `not served by this gateway`, then what is served. (The hint
- * clause went with the Conversations API, the one family that had one, when it became served: s28j.)
+ * clause went with the Conversations API, the one family that had one, when it became served.)
  */
 describe('the 404 of an OpenAI API family the gateway does not serve', () => {
   const SHAPE = /^no route POST \/v1\/[a-z_]+\/x: (?<name>[^:;]+ \(client\.[^)]+\)) (?<verb>is|are) not served by this gateway; it serves \/v1\//;
@@ -66,7 +66,7 @@ describe('the 404 of an OpenAI API family the gateway does not serve', () => {
     expect(verb, subject).toBe(/ and |[^s]s$/.test(subject) && !/ API$/.test(subject) ? 'are' : 'is');
   });
 
-  it('the Conversations API is served (s28f): a route of the table, no unserved family', () => {
+  it('the Conversations API is served: a route of the table, no unserved family', () => {
     expect(UNSERVED_APIS).not.toHaveProperty('conversations');
     expect(routeMethods('/v1/conversations')).toEqual(['POST']);
     expect(routeMethods('/v1/conversations/conv_1')).toEqual(['GET', 'POST', 'DELETE']);
@@ -80,7 +80,7 @@ describe('the 404 of an OpenAI API family the gateway does not serve', () => {
 });
 
 /**
- * Review (s24w): API Gateway's own 404 (MISSING_AUTHENTICATION_TOKEN) listed what is served by hand ("/v1/tenant/…", no
+ * Review: API Gateway's own 404 (MISSING_AUTHENTICATION_TOKEN) listed what is served by hand ("/v1/tenant/…", no
  * /v1/files), and gateway.ts kept its own list of paths for its 405. Both come from the route tables now.
  */
 describe('API Gateway\'s own 404 and the router\'s 405: from the route tables', () => {

@@ -146,7 +146,7 @@ describe('SageMaker provider: errors', () => {
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: 400, message: 'plain text refusal' });
   });
 
-  // Review (s24t): SageMaker read container errors by its own rule, which knew no FastAPI `detail`: a container's
+  // Review: SageMaker read container errors by its own rule, which knew no FastAPI `detail`: a container's
   // request validation (FastAPI's default 422) reached the caller as the body's raw JSON text.
   it('reads a container\'s FastAPI 422 (a detail list) as the fields it names, as every OpenAI-compatible upstream\'s', async () => {
     const detail = [

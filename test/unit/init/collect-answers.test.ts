@@ -71,7 +71,7 @@ describe('collectAnswers without prompts (--yes)', () => {
     ]);
   });
 
-  // s27e refused an opt-in --home-region while a kept tier isolated by account (Tessera enabled no region); s28c: the
+  // refused an opt-in --home-region while a kept tier isolated by account (Tessera enabled no region); the
   // onboarding enables the account tier's opt-in regions in each new account (*Enable regions*), so init takes it.
   it('takes an opt-in --home-region with an account tier kept: the onboarding enables it in each new account', async () => {
     const answers = await collectAnswers({ ...REQUIRED_FLAGS, homeRegion: 'me-central-1', allowedRegions: 'me-central-1' });

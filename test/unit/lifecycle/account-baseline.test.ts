@@ -131,7 +131,7 @@ describe('Deploy account baseline', async () => {
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
   });
 
-  // s24s: the baseline's termination protection was lifted before its deletion and recorded nowhere (no history entry,
+  // The baseline's termination protection was lifted before its deletion and recorded nowhere (no history entry,
   // audit or event), while a dead tenant stack's lifts are recorded as they are made.
   it('records the lift of a ROLLBACK_COMPLETE baseline\'s termination protection in the execution\'s history entry before DeleteStack, then in the audit and on the bus; once', async () => {
     records.set('acme', leased('onboard'));
@@ -345,7 +345,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE });
   });
 
-  // s24s: the namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the
+  // The namespace stack's termination protection was lifted before its deletion and recorded nowhere, while the
   // tenant and DR stacks' lifts are in the execution's history entry, failure.liftedProtections, the audit and the bus.
   it('records the lift of a dead namespace stack\'s termination protection in the history entry before DeleteStack, then in the failure, the audit and on the bus', async () => {
     const NAMESPACE_ID = deadNamespaceStackInPlatformAccount();
@@ -371,7 +371,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(detailTypes.filter((t) => t === 'Tenant Protection Lifted')).toHaveLength(1);
   });
 
-  // s24x: the audit record and the event of that lift named the tenant's account (333333333333, record.accountId), but
+  // The audit record and the event of that lift named the tenant's account (333333333333, record.accountId), but
   // the namespace stack lives in the platform account (its StackId's account, 111111111111 here).
   it('records the platform account, the namespace stack\'s own, in the audit record and the event of its lift', async () => {
     const NAMESPACE_ID = deadNamespaceStackInPlatformAccount();

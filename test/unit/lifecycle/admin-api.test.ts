@@ -249,7 +249,7 @@ describe('admin API: onboarding', () => {
   });
 });
 
-// s25j: the tenant's first admin invited at onboarding (lambdas/lifecycle/invite-tenant-admin.ts), asked by inviteAdmin.
+// The tenant's first admin invited at onboarding (lambdas/lifecycle/invite-tenant-admin.ts), asked by inviteAdmin.
 describe('admin API: onboarding with inviteAdmin', () => {
   const POOL = 'us-east-1_Pool123';
   beforeEach(() => { process.env[ENV.userPoolId] = POOL; });
@@ -290,7 +290,7 @@ describe('admin API: onboarding with inviteAdmin', () => {
     expect(JSON.parse(starts()[0].input!)).toEqual({ ...onboard, inviteAdmin: false });
   });
 
-  // s29f: the first admin is a Cognito user with Username = adminEmail, and AdminCreateUser takes 1-128 characters: before,
+  // The first admin is a Cognito user with Username = adminEmail, and AdminCreateUser takes 1-128 characters: before,
   // a 129-character address of a VPC tier (no CreateAccount limit) was taken (202), and *Invite tenant admin* failed on it.
   const addressOf = (length: number) => `${'a'.repeat(length - '@acme.example.com'.length)}@acme.example.com`;
   it('refuses an adminEmail Cognito cannot take as a Username (129 characters) when the onboarding invites it, naming adminEmail, before anything is written', async () => {
@@ -518,7 +518,7 @@ describe('admin API: change', () => {
     expect(starts()).toHaveLength(0);
   });
 
-  // s25d: a misspelt tier was answered "does not exist (tiers: …)" by create, update and list, while tessera tenants apply
+  // A misspelt tier was answered "does not exist (tiers: …)" by create, update and list, while tessera tenants apply
   // named the nearest one; GET /admin/tenants?tier= did not even list the tiers. Now every route says both.
   it('names the nearest tier and every tier for a misspelt tier on POST, PATCH and GET /admin/tenants?tier=', async () => {
     records.set('acme', registered({ status: 'ACTIVE' }));
@@ -692,7 +692,7 @@ describe('admin API: PATCH with an Idempotency-Key', () => {
   });
 
   /**
-   * Found by the hostile pass (s27f): a change's key was looked up among the changes only. A PATCH sent with the key of a
+   * Found by the hostile pass: a change's key was looked up among the changes only. A PATCH sent with the key of a
    * suspend (running or ended) started a change under that request id, and a suspend sent with a change's key started a
    * suspend: two operations, one request id, each replay answered by whichever its route looked at.
    */
@@ -1285,7 +1285,7 @@ describe('admin API: GET /admin/tiers (s24)', () => {
     expect(records.size).toBe(0);
   });
 
-  it('s24u: carries what the tier-change rule reads: migrationRefusal on its answer refuses what PATCH refuses, with the same words (the default config\'s starter -> professional)', async () => {
+  it('carries what the tier-change rule reads: migrationRefusal on its answer refuses what PATCH refuses, with the same words (the default config\'s starter -> professional)', async () => {
     const tiers = body(await call('GET', '/admin/tiers')) as TierList;
     for (const [record, target] of [[registered({ status: 'ACTIVE' }), 'professional'], [registered({ status: 'ACTIVE', availabilityZones: ['us-east-1a', 'us-east-1b'] }), 'enterprise'], [registered({ status: 'ACTIVE' }), 'starter']] as const) {
       records.set('acme', record);

@@ -94,7 +94,7 @@ describe('Request compute quotas (account vending)', () => {
     expect(out.requested).toEqual([{ quotaCode: G_AND_VT, desired: 80, requestId: 'earlier', status: 'PENDING' }]);
   });
 
-  // Faults pass (s24b): RequestServiceQuotaIncrease has no idempotency token; sent again by the SDK after its answer was
+  // Faults pass: RequestServiceQuotaIncrease has no idempotency token; sent again by the SDK after its answer was
   // lost, Service Quotas refuses it (ResourceAlreadyExistsException: a request is open). The request filed was then
   // missing from the tenant's quotaRequests (and Check quotas recorded the increase as not requested, naming that error).
   it('records the open request when Service Quotas says one exists already (a request sent again after its answer was lost)', async () => {
@@ -155,7 +155,7 @@ describe('Process quota requests (daily): scales the GPU node group up once the 
     await expect(handler({})).resolves.toEqual({ started: ['ent'], waiting: [] });
   });
 
-  // Faults pass (s24b): READY was written before StartExecution; a StartExecution that failed (throttled past the SDK's
+  // Faults pass: READY was written before StartExecution; a StartExecution that failed (throttled past the SDK's
   // retries, refused) left the tenant READY with no change started, and the daily run takes WAITING_FOR_QUOTA tenants only:
   // the registry said the GPU node group could start while the stack kept it at 0, for good.
   it('puts a tenant whose scale-up change did not start back to waiting, for the next run', async () => {

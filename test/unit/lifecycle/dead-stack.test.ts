@@ -133,7 +133,7 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
     expect(record.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_FAILED: Endpoint CREATE_FAILED: endpoint quota');
   });
 
-  // Faults pass (s24h): the lifts were written once, by failOperation at the end of the step. A Lambda that timed out after
+  // Faults pass: the lifts were written once, by failOperation at the end of the step. A Lambda that timed out after
   // a lift (in the DR stack's cleanup, say) lost it, and the re-run found the protection off and recorded nothing.
   it('has each lift in the execution\'s history entry before the next one is made, and both before the stack is deleted', async () => {
     records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
@@ -211,7 +211,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     expect(eventTypes()).toEqual(['Tenant Protection Lifted', 'Tenant Protection Lifted']);
   });
 
-  // Faults pass (s24h): the lifts were written in a `finally` after the deletion; a Lambda timeout after a lift runs none.
+  // Faults pass: the lifts were written in a `finally` after the deletion; a Lambda timeout after a lift runs none.
   it('has each lift in the execution\'s history entry before the next one is made, and both before the stack is deleted', async () => {
     records.set('acme', leased('onboard', { executions: [running()] }));
     const onRecord = () => lifts(records.get('acme')?.executions[0].liftedProtections);
@@ -275,7 +275,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
   });
 
-  // s29e: Begin change always names the tier, so every change read "a tier change" here: a repair, and a version change, too.
+  // Begin change always names the tier, so every change read "a tier change" here: a repair, and a version change, too.
   it.each([
     [{ tier: 'starter', repair: true }, 'repair'],
     [{ tier: 'starter', blueprintVersion: '1.1.0' }, 'blueprint change'],
@@ -283,7 +283,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     records.set('acme', leased('change'));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { StackStatusReason: 'The following resource(s) failed to delete: [Database]. ' }));
     await expect(deploy(state('acme', { blueprint: 'tenant', change }))).rejects.toMatchObject({
-      name: 'StackFailed', message: `stack tessera-acme is DELETE_FAILED: The following resource(s) failed to delete: [Database]. ; a ${what} does not delete a tenant's stack, an operator must repair or offboard it`,
+      name: 'StackFailed', message: `stack tessera-acme is DELETE_FAILED: The following resource(s) failed to delete: [Database]. ; a ${what} does not delete a tenant's stack, and CloudFormation takes no update of a DELETE_FAILED stack, only its deletion, so neither a change nor --repair can bring it back: restore its data stores from their backups and snapshots (docs/resilience.md, "Repairing it"), or offboard the tenant (tessera tenants delete acme --yes)`,
     });
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
   });
@@ -361,7 +361,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
 });
 
 /**
- * Faults pass (s25c): a lift made just before a Lambda timeout, before its history write. The retry (here *Record failure*,
+ * Faults pass: a lift made just before a Lambda timeout, before its history write. The retry (here *Record failure*,
  * the Catch of the timed-out step) found the protection already off and recorded nothing: the database's protection was
  * lifted by Tessera, and no record said so. The intent written before each lift now tells the retry whose lift it was.
  */

@@ -43,7 +43,7 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
     });
   }
 
-  // s24s: a DR stack ROLLBACK_COMPLETE met by Deploy DR blueprint had its termination protection lifted, then was deleted,
+  // A DR stack ROLLBACK_COMPLETE met by Deploy DR blueprint had its termination protection lifted, then was deleted,
   // the lift recorded nowhere (no history entry, audit or event), while a dead stack's are recorded as they are made.
   it('ROLLBACK_COMPLETE: the lift of its termination protection is in the execution\'s history entry before DeleteStack, then in the audit and on the bus; once', async () => {
     const st = state('acme');
@@ -99,7 +99,7 @@ describe('Record failure: a DR stack DELETE_FAILED after a failed onboarding', (
     expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
   });
 
-  // s24p: the DR stack's termination protection was lifted and recorded nowhere (no history entry, failure, audit or
+  // The DR stack's termination protection was lifted and recorded nowhere (no history entry, failure, audit or
   // event), while the primary's lifts are recorded as they happen (dead-stack.ts).
   it('records the lift of its termination protection in the execution\'s history entry before the deletion, then in the failure and on the bus; once', async () => {
     const st = state('acme');

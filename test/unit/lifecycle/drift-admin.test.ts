@@ -392,7 +392,7 @@ describe('a drift check that fails after its retries keeps the last verdict besi
 });
 
 /**
- * s29g: `tessera tenants drift --detect --wait` only read the registry, so a run that failed before recording anything was
+ * `tessera tenants drift --detect --wait` only read the registry, so a run that failed before recording anything was
  * waited for until --timeout (900 s). `GET /admin/drift?executionArn=` answers the run's execution (DescribeExecution).
  */
 describe('GET /admin/drift?executionArn=: a drift run\'s execution', () => {

@@ -151,7 +151,7 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
   });
 
   it('the stack is gone (deleted outside Tessera) or no longer this tenant\'s: the drift run resolves the pending update (nothing to wait for), keeping tier and version', async () => {
-    // s27s: before, the pending update stayed unresolved for good and PATCH to the recorded tier answered 409
+    // Before, the pending update stayed unresolved for good and PATCH to the recorded tier answered 409
     // stack_update_pending pointing to a drift check that could never resolve it.
     for (const gone of [
       () => cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' })),

@@ -249,7 +249,7 @@ describe('completeOperation', () => {
     expect(registryMock.updateTenant).toHaveBeenCalledTimes(1);
   });
 
-  // Faults pass (s24b): the write took effect and its answer was lost; the SDK's retry of the conditional UpdateItem then
+  // Faults pass: the write took effect and its answer was lost; the SDK's retry of the conditional UpdateItem then
   // meets the lease the first attempt released (TenantBusy in registry.ts). Taken for a refusal, the step failed after its
   // operation completed.
   it('answers its own completing write whose answer was lost (the retry refused for the lease it released) as written', async () => {
@@ -263,7 +263,7 @@ describe('completeOperation', () => {
     expect(done).toMatchObject({ status: 'ACTIVE', tier: 'professional', executions: [expect.objectContaining({ executionArn: MINE, status: 'SUCCEEDED' })] });
   });
 
-  // s25l: the completing entry was built from the change's request alone, so what a step had recorded on the running
+  // The completing entry was built from the change's request alone, so what a step had recorded on the running
   // entry (the protections Deploy blueprint lifted to remove a dead stack) was dropped when the operation succeeded.
   it('keeps every field the running entry carries (the change\'s request, lifted protections), its own fields winning where it sets them', async () => {
     // GIVEN a change whose Deploy blueprint lifted a dead stack's termination protection, recorded on its running entry
@@ -310,7 +310,7 @@ describe('failOperation', () => {
     expect(controlMock.releaseSlot).toHaveBeenCalledTimes(kind === 'onboard' ? 1 : 0);
   });
 
-  // Faults pass (s24b): Record failure's write took effect and its answer was lost; the SDK's retry met the released lease,
+  // Faults pass: Record failure's write took effect and its answer was lost; the SDK's retry met the released lease,
   // Record failure threw TenantBusy (not retried), the execution ended FAILED with that error, no Tenant Lifecycle Failed sent.
   it('answers its own failure write whose answer was lost as written; another ender\'s write stays a refusal', async () => {
     const held = lease('change', MINE);
@@ -331,7 +331,7 @@ describe('failOperation', () => {
     await expect(failOperation(record, held, { step: 'Deploy blueprint', reason: 'StackFailed: boom' })).rejects.toMatchObject({ name: 'TenantBusy' });
   });
 
-  // s25l: as for completeOperation, an ending that did not pass the running entry's fields lost them (end-stopped-execution,
+  // As for completeOperation, an ending that did not pass the running entry's fields lost them (end-stopped-execution,
   // a dead lease ended by the next acquirer: no `entry`).
   it('keeps every field the running entry carries; the failure\'s own entry fields (Record failure\'s lifts) win where it sets them', async () => {
     const held = lease('onboard', MINE);

@@ -651,7 +651,7 @@ describe('offboarding steps', async () => {
     expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)[0].args[0].input).toMatchObject({ AttributeName: 'restore', ValuesToAdd: ['222222222222'] });
   });
 
-  // Faults pass (s24b): CreateDBSnapshot and CopyDBSnapshot carry no idempotency token. Sent again after a lost answer
+  // Faults pass: CreateDBSnapshot and CopyDBSnapshot carry no idempotency token. Sent again after a lost answer
   // (the SDK's retry; for the copy also a retry of this step), RDS refuses the name it made: DBSnapshotAlreadyExistsFault
   // failed the offboarding at Snapshot database though the snapshot, or its archived copy, was being made.
   it('takes a snapshot or archived copy RDS says exists already under the name this step gave it as its own, and goes on', async () => {
@@ -721,7 +721,7 @@ describe('offboarding steps', async () => {
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(2);
   });
 
-  // Faults pass (s25c): the namespace stack's (and the DR stack's) termination protection was lifted here unrecorded, while
+  // Faults pass: the namespace stack's (and the DR stack's) termination protection was lifted here unrecorded, while
   // Lift protections records the tenant stack's; now each goes through liftOnRecord into offboarding.liftedProtections.
   it('records the namespace stack\'s termination protection it lifts (intent, lift, registry, audit, bus); the tenant stack\'s, recorded by Lift protections, not again', async () => {
     const NAMESPACE_ID = 'arn:aws:cloudformation:us-east-1:222222222222:stack/tessera-acme-namespace/1';
@@ -768,7 +768,7 @@ describe('offboarding steps', async () => {
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
   });
 
-  // Faults pass (s24b): ScheduleKeyDeletion has no idempotency token, and KMS refuses it for a key pending deletion
+  // Faults pass: ScheduleKeyDeletion has no idempotency token, and KMS refuses it for a key pending deletion
   // (KMSInvalidStateException). Sent again by the SDK after its answer was lost, it failed the offboarding at Schedule key
   // deletion (and recorded that failure) though the key was scheduled.
   it('takes a key that KMS says is pending deletion when asked to schedule it as scheduled, with its date', async () => {
@@ -804,7 +804,7 @@ describe('offboarding steps', async () => {
     expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
     expect(eventTypes()).toEqual(['Tenant Account Closure Queued']);
   });
-  // Review (s24n): ListParents' first page alone was read; Organizations' List operations may answer an empty page with a
+  // Review: ListParents' first page alone was read; Organizations' List operations may answer an empty page with a
   // NextToken, and an account with no parent on it was taken for one to leave where it is: never moved to Suspended.
   it('reads the account\'s parent past an empty first page of ListParents, and moves it to Suspended', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
@@ -813,7 +813,7 @@ describe('offboarding steps', async () => {
     await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
     expect(orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input)).toEqual([{ AccountId: '444444444444', SourceParentId: 'ou-ent', DestinationParentId: 'ou-susp' }]);
   });
-  // Faults pass (s24b): the closure queue run Retire account makes after queueing failed the step when it failed as a whole
+  // Faults pass: the closure queue run Retire account makes after queueing failed the step when it failed as a whole
   // (ListAccounts for the quota refused): the offboarding stopped at Retire account, OFFBOARDING, with nothing left to do.
   it('finishes with the closure queued when the queue run fails as a whole; a transient failure is thrown for the retry', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
@@ -825,7 +825,7 @@ describe('offboarding steps', async () => {
     orgs.on(ListAccountsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
     await expect(retire(state())).rejects.toMatchObject({ name: 'TooManyRequestsException' });
   });
-  // Faults pass (s24b): MoveAccount has no idempotency token; sent again by the SDK after its answer was lost, it meets
+  // Faults pass: MoveAccount has no idempotency token; sent again by the SDK after its answer was lost, it meets
   // DuplicateAccountException, and the offboarding stopped at Retire account with the account in Suspended, its closure not queued.
   it('counts a move to Suspended that Organizations says is already done as done, and queues the closure', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
@@ -962,7 +962,7 @@ describe('account closure quota', async () => {
     ] });
     expect((await processClosureQueue(new OrganizationsClient({}))).quota).toBe(25);
   });
-  // Faults pass (s24b): the word on the tenant (accountClosure CLOSED) was written once, best effort, after the entry was
+  // Faults pass: the word on the tenant (accountClosure CLOSED) was written once, best effort, after the entry was
   // recorded CLOSED, and runs never look at CLOSED entries again: a registry write that failed then, or a recordClosed whose
   // answer was lost (its SDK retry fails the condition: read as another run's settlement, nothing said), left the tenant
   // saying its account's closure was QUEUED for good.

@@ -62,7 +62,7 @@ beforeEach(() => {
 describe('Lift protections (offboarding)', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/lift-protections.js');
 
-  // Faults pass (s24b): the lifts were saved once, at the end of the step (or in its catch). A Lambda that timed out after a
+  // Faults pass: the lifts were saved once, at the end of the step (or in its catch). A Lambda that timed out after a
   // lift runs no catch, and the re-run finds the protection off and neither lifts nor records it: a lift in no registry.
   it('has each lift on record before the next one is made (a timeout later in the step loses none)', async () => {
     records.set('acme', leased('offboard'));
@@ -75,7 +75,7 @@ describe('Lift protections (offboarding)', async () => {
     expect(atDatabaseLift).toEqual([{ logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: STACK_ID, protection: 'TerminationProtection', at: expect.any(String), ...by }]);
   });
 
-  // Faults pass (s25c): the lift was written to the registry after the call only. A Lambda that timed out between the two
+  // Faults pass: the lift was written to the registry after the call only. A Lambda that timed out between the two
   // left the database unprotected by Tessera's hand, and the retry found it "already off": recorded nowhere.
   it('records on the retry a lift made just before a Lambda timeout and before its registry write: lifted, by whom and why', async () => {
     // GIVEN an offboarding whose Lambda is stopped (a timeout) while it writes the database's lift to the registry

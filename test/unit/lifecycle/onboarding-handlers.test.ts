@@ -480,7 +480,7 @@ describe('Quarantine account', async () => {
     expect(orgs.commandCalls(AttachPolicyCommand)).toHaveLength(0);
     expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
   });
-  // Faults pass (s24b): AttachPolicy and MoveAccount carry no idempotency token. The SDK sends a call again after a timeout
+  // Faults pass: AttachPolicy and MoveAccount carry no idempotency token. The SDK sends a call again after a timeout
   // or a server fault, and when the first call took effect Organizations answers the second DuplicatePolicyAttachmentException
   // and DuplicateAccountException: the step failed, the onboarding FAILED at Quarantine account naming an error for work
   // that was done (the account quarantined and in its tier OU), and an operator had to retry it.
@@ -665,7 +665,7 @@ describe('Wire tenant', async () => {
 
 describe('Activate tenant', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/activate-tenant.js');
-  // s25l: the detach of tessera-quarantine was recorded nowhere (the history entry said nothing of it).
+  // The detach of tessera-quarantine was recorded nowhere (the history entry said nothing of it).
   it('lifts the quarantine of an account tenant, marks it ACTIVE, ends the operation (the detach of tessera-quarantine in its history entry) and announces it', async () => {
     records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
@@ -712,7 +712,7 @@ describe('Activate tenant', async () => {
     expect(records.get('acme')?.owedAnnouncements).toBeUndefined();
   });
 
-  // Faults pass (s24b): a DetachPolicy whose answer was lost, sent again by the SDK (or the other invocation of this Task
+  // Faults pass: a DetachPolicy whose answer was lost, sent again by the SDK (or the other invocation of this Task
   // detaching first), met PolicyNotAttachedException: the step failed after the record said ACTIVE, Record failure put the
   // quarantine back and recorded the onboarding FAILED, though the quarantine had come off as asked.
   it('counts a quarantine that Organizations says is no longer attached as lifted, and completes', async () => {
@@ -727,7 +727,7 @@ describe('Activate tenant', async () => {
     expect(eventTypes()).toEqual(['Tenant Activated']);
   });
 
-  // Review (s24n): the quarantine was looked for in ListPoliciesForTarget's first page only. Organizations' List operations
+  // Review: the quarantine was looked for in ListPoliciesForTarget's first page only. Organizations' List operations
   // "can occasionally return an empty set of results even when there are more results available" (NextToken): the
   // quarantine on a later page was taken for not attached, never detached, and the ACTIVE tenant's account kept it.
   it('detaches a quarantine that ListPoliciesForTarget shows only on a page after the first (an empty page with a NextToken)', async () => {
@@ -845,7 +845,7 @@ describe('Activate tenant', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
     await expect(handler(state())).rejects.toThrow(/EventBridge rejected "Tenant Activated": InternalFailure boom/);
   });
-  // Faults pass (s24b): PutEvents answers 200 with the entry failed for an entry it throttled (the SDK does not retry a
+  // Faults pass: PutEvents answers 200 with the entry failed for an entry it throttled (the SDK does not retry a
   // 200), and the error thrown was a plain Error that no Retry of the state machines matched: the step failed.
   it('names the error after the rejected entry\'s ErrorCode, so a throttled or failed entry is retried by the state machine, a refusal not', async () => {
     const { RETRYABLE_ERRORS } = await import('../../../lambdas/shared/errors.js');
@@ -867,7 +867,7 @@ describe('Activate tenant', async () => {
   });
 });
 
-// s25h: Landing Zone Accelerator's quarantineNewAccounts SCP (QuarantineAccounts in LZA's example) is attached to every new
+// Landing Zone Accelerator's quarantineNewAccounts SCP (QuarantineAccounts in LZA's example) is attached to every new
 // account, Tessera's included, and LZA lifts it only from the accounts of its accounts-config.yaml: an ACTIVE tenant's
 // account kept it, denying the tenant roles, break-glass and Identity Center users, until an operator detached it by hand.
 describe('Activate tenant: organization.externalQuarantinePolicies', async () => {
@@ -927,7 +927,7 @@ describe('Activate tenant: organization.externalQuarantinePolicies', async () =>
     expect(eventTypes()).toEqual(['Tenant Activated']);
   });
 
-  // s25l: the retry found LZA's SCP off and recorded it NOT_ATTACHED, though the first attempt had detached it.
+  // The retry found LZA's SCP off and recorded it NOT_ATTACHED, though the first attempt had detached it.
   it('a retry of the step after a throttled tessera-quarantine detach does not detach LZA\'s SCP twice, completes, and records it DETACHED as the first attempt did', async () => {
     withExternal();
     records.set('acme', leased('onboard', { isolation: 'account', accountId: ACCOUNT, currentStep: 'Wire tenant' }));

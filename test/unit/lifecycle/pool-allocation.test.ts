@@ -101,7 +101,7 @@ describe('Allocate network: the pool counter under lost answers', async () => {
     return (await handler(state(tenantId))).vpcCidr;
   };
 
-  // Faults pass (s24h): the counter was an `ADD next 1`; sent again after its answer was lost it counted twice, and the
+  // Faults pass: the counter was an `ADD next 1`; sent again after its answer was lost it counted twice, and the
   // block in between was handed to no one, for good.
   it('skips no block when every write of the allocation is sent again after its answer was lost', async () => {
     losing = Number.POSITIVE_INFINITY;
@@ -122,7 +122,7 @@ describe('Allocate network: the pool counter under lost answers', async () => {
     expect(table.get('cidr-next#starter')?.next).toBe(5);
   });
 
-  // Faults pass (s25c): the counter's first UpdateItem applied, its answer lost, and another tenant's allocation moving the
+  // Faults pass: the counter's first UpdateItem applied, its answer lost, and another tenant's allocation moving the
   // counter further before the SDK sends it again. The ADD counter of before counted acme's write twice around globex's
   // (acme got block 2, block 0 went to no one); the conditional SET past a claimed block is refused the second time.
   it('skips no block and gives none twice when the counter move\'s answer is lost and another tenant moves the counter before the retry', async () => {
@@ -146,7 +146,7 @@ describe('Allocate network: the pool counter under lost answers', async () => {
     await expect(allocate('initech')).resolves.toBe('10.64.8.0/22');
   });
 
-  // Faults pass (s25c): two runs of one tenant at once (a step run twice for one execution) each claim a block; the one
+  // Faults pass: two runs of one tenant at once (a step run twice for one execution) each claim a block; the one
   // whose range was not recorded gives its claim back, but the counter had passed that block: it went to no one, for good.
   it('hands out the block one of two runs of the same tenant gave back, and then goes on past the blocks claimed after it', async () => {
     // GIVEN acme's second run scanned for its claims before the first claimed block 0, and runs once the first moved the counter

@@ -148,7 +148,7 @@ describe('control table', () => {
 });
 
 describe('claimCidr', () => {
-  // Faults pass (s24b): a conditional PutItem the SDK sent again after its answer was lost fails its own condition; the
+  // Faults pass: a conditional PutItem the SDK sent again after its answer was lost fails its own condition; the
   // claim was read as another tenant's, and the range stayed claimed for the tenant, unused, never given back.
   it('takes a claim the tenant holds already as its own (a retried put whose first attempt took effect), another tenant\'s as taken', async () => {
     const held = (tenantId: string) => Object.assign(conditionFailed(), { Item: { id: { S: 'cidr#10.64.8.0/22' }, tenantId: { S: tenantId } } });
@@ -160,7 +160,7 @@ describe('claimCidr', () => {
 });
 
 describe('claimClosure', () => {
-  // Faults pass (s24b): a claim whose answer was lost fails its own condition on the SDK's retry (no longer QUEUED); read
+  // Faults pass: a claim whose answer was lost fails its own condition on the SDK's retry (no longer QUEUED); read
   // as another worker's, the entry sat claimed and untried, then was counted a failed attempt (ClosureInterrupted).
   it('takes a claim with its own claimedAt as its own (a retried update whose first attempt took effect), another run\'s as taken', async () => {
     const now = new Date('2026-12-01T00:00:00.000Z');
@@ -173,7 +173,7 @@ describe('claimClosure', () => {
 });
 
 describe('requeueClosure, setClosureAside', () => {
-  // Faults pass (s24h): the settling write whose answer was lost fails its own condition on the SDK's retry (the claim is
+  // Faults pass: the settling write whose answer was lost fails its own condition on the SDK's retry (the claim is
   // gone); read as another run's settlement, nothing was recorded on the tenant, whose accountClosure missed that error.
   const settledBy = (token: string, status: string, attempts: number) => Object.assign(conditionFailed(), {
     Item: { id: { S: 'closure#111100000001' }, status: { S: status }, attempts: { N: String(attempts) }, lastError: { S: 'AccessDeniedException: no' }, settledBy: { S: token } },

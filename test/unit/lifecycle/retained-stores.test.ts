@@ -262,7 +262,7 @@ describe('Process key deletion queue (daily)', async () => {
     expect(records.get('acme')!.offboarding!.keyDeletion?.state).toBe('SCHEDULED');
   });
 
-  // Faults pass (s24b): the queue entry was marked SCHEDULED before the registry write and the announcement, and later runs
+  // Faults pass: the queue entry was marked SCHEDULED before the registry write and the announcement, and later runs
   // take QUEUED entries only. A mark whose answer was lost (the SDK's retry of the conditional write then fails it, read as
   // "another run got there first") or a registry write that failed after it left the tenant's record saying QUEUED for good.
   it('records the key SCHEDULED on the tenant even when the queue entry was found marked already (its mark\'s answer lost)', async () => {

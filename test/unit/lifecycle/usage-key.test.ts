@@ -73,7 +73,7 @@ describe('Manage usage key', () => {
     expect(records.get('acme')?.usageKey?.plan).toBe('plan-s');
   });
 
-  // Faults pass (s25c): the plan was recorded after the move only. A Lambda timeout between the move and its record left the
+  // Faults pass: the plan was recorded after the move only. A Lambda timeout between the move and its record left the
   // registry naming starter's plan while the key was in professional's; the next move took it out of starter's plan only.
   it('records the plan as not known before a move, and a later move takes the key out of the plan it is really in', async () => {
     // GIVEN a move to professional whose Lambda is stopped (a timeout) right after CreateUsagePlanKey

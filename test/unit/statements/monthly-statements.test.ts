@@ -57,7 +57,7 @@ describe('writeMonthlyStatements', () => {
     expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['statements/2026-10/acme.event.json', 'statements/2026-10/zeta.event.json', 'statements/2026-10/zeta.csv', 'statements/2026-10/zeta.json']);
   });
 
-  // Faults pass (s24h): a rejected entry (200, FailedEntryCount) was a plain Error, whatever its ErrorCode: a throttled
+  // Faults pass: a rejected entry (200, FailedEntryCount) was a plain Error, whatever its ErrorCode: a throttled
   // put failed the tenant's statement at once, as a refusal did. The lifecycle's announcements name it (events.ts).
   it('puts an event EventBridge throttled again (the same event), and reports the tenant', async () => {
     ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });

@@ -48,7 +48,7 @@ describe('admin API: tenant users', () => {
     expect(sentEvents()).toEqual([{ bus: 'tessera-lifecycle', source: 'tessera.lifecycle', type: 'Tenant User Created', detail: expect.objectContaining({ tenantId: 'acme', userName: 'sub-1', email: 'dev@acme.example.com', userRole: 'admin', by: ADMIN }) }]);
   });
 
-  // s25j: the way to retry a first-admin invitation the onboarding could not make keeps the registry truthful.
+  // The way to retry a first-admin invitation the onboarding could not make keeps the registry truthful.
   it('inviting the tenant\'s adminEmail as admin records the first admin INVITED (by the IAM caller); another address or role leaves the record', async () => {
     const failed = { state: 'FAILED' as const, email: 'admin@acme.example.com', by: 'onboarding', at: '2026-12-01T00:00:00.000Z', reason: 'Cognito AdminCreateUser failed (…)' };
     records.set('acme', tenant({ status: 'ACTIVE', adminInvite: failed }));

@@ -9,13 +9,13 @@ import { stubSdkHttp } from '../../../support/sdk-http-stub.js';
 import { tempDir } from '../../../support/temp-dirs.js';
 
 /**
- * s24p: under `tessera serve --profile <p>` (AWS_PROFILE) the SDK sends Bedrock's calls where the profile's
+ * Under `tessera serve --profile <p>` (AWS_PROFILE) the SDK sends Bedrock's calls where the profile's
  * `endpoint_url` or `services` section says (aws-profiles.ts configuredEndpoint), and the caller's message for an answer
  * that is not Bedrock's named only the endpoint variables' endpoint: none here, so it blamed "a proxy between the
  * gateway and AWS". Now it names the host the SDK called. The provider's real client; a stub answers each request as
  * moto answers Converse (HTTP 500, an HTML page), just before the HTTP handler, after the endpoint is resolved.
  */
-const dir = tempDir('s24p-called-endpoint-');
+const dir = tempDir('tessera-called-endpoint-');
 writeFileSync(join(dir, 'config'), [
   '[profile serve]', 'endpoint_url = http://127.0.0.1:4599', 'aws_access_key_id = unit', 'aws_secret_access_key = unit', '',
 ].join('\n'));
@@ -26,7 +26,7 @@ process.env.AWS_REGION = 'us-east-1';
 // The SDK's default chain skips the environment's keys when AWS_PROFILE is set: the profiles hold them.
 for (const v of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']) delete process.env[v];
 
-/** s24w: the "network" refuses the connection instead, as a profile's endpoint_url with nothing listening does. */
+/** The "network" refuses the connection instead, as a profile's endpoint_url with nothing listening does. */
 let refused = false;
 stubSdkHttp(() => {
   if (refused) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4599'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '127.0.0.1', port: 4599 });
@@ -55,7 +55,7 @@ describe('Bedrock answer not parsed: the message names the endpoint the SDK call
 });
 
 /**
- * s24w: Bedrock unreachable under a profile's endpoint_url said only "Bedrock's endpoint could not be reached (ECONNREFUSED
+ * Bedrock unreachable under a profile's endpoint_url said only "Bedrock's endpoint could not be reached (ECONNREFUSED
  * …)", not which endpoint nor where it came from: it names them as the answer-not-parsed message does.
  */
 describe('Bedrock unreachable: the message names the endpoint the SDK called and where it came from', () => {

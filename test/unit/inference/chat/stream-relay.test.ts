@@ -113,7 +113,7 @@ describe('tool calls, refusal and audio transcript under redactResponses', () =>
     expect(r.piiFound.sort()).toEqual(['CREDIT_CARD', 'EMAIL']);
   });
 
-  // Review (s24t): a custom tool's call was held as its last fragment (each fragment's `custom` replaced the one held: the
+  // Review: a custom tool's call was held as its last fragment (each fragment's `custom` replaced the one held: the
   // input before it was lost) and its input was sent unredacted; a whole answer's custom input is redacted (caller-texts.ts).
   it('holds a custom tool\'s call as the SDK assembles it (its input appended, the name once) and sends its input redacted, as free text', () => {
     const r = relay({ redactAnswers: true });
@@ -190,7 +190,7 @@ describe('tool calls, refusal and audio transcript under redactResponses', () =>
   });
 });
 
-// Review (s24t): a function call's name repeated on every fragment (vLLM, vllm-project/vllm#13078) was sent once; a custom
+// Review: a function call's name repeated on every fragment (vLLM, vllm-project/vllm#13078) was sent once; a custom
 // tool's call (ChatCompletionChunk's delta `custom: {name, input}`) had its repeated name relayed on every fragment, which
 // the Python SDK's helper and LangChain append (`apply_patchapply_patch…`, as vllm-project/vllm#14951 for functions).
 describe('a tool call\'s name, sent once', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { upstreamErrorFields } from '../../../../lambdas/inference/providers/upstream-error-fields.js';
 
 /**
- * Review (s24n): vLLM's older flat error body (`{object: "error", message, type, param, code}`, its ErrorResponse before
+ * Review: vLLM's older flat error body (`{object: "error", message, type, param, code}`, its ErrorResponse before
  * the `error` object) was read for its message only: the type, param and code it names were lost on the way to the
  * caller, while the same fields under `error` were relayed (and the SageMaker provider's reader kept them).
  */
@@ -16,7 +16,7 @@ describe('upstreamErrorFields', () => {
     expect(upstreamErrorFields({ message: 'busy', type: 'overloaded', code: 503 })).toEqual({ message: 'busy' });
   });
 
-  // Review (s24t): the SageMaker provider's own reader (now this one) read these two; this one did not.
+  // Review: the SageMaker provider's own reader (now this one) read these two; this one did not.
   it('reads the type, code and param beside a text error, as beside vLLM\'s flat one', () => {
     expect(upstreamErrorFields({ error: 'Request failed during generation', type: 'server_error', code: 424, param: 'messages' }))
       .toEqual({ message: 'Request failed during generation', type: 'server_error', code: '424', param: 'messages' });
