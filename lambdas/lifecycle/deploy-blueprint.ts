@@ -287,7 +287,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     // No RetainResources: what failed to delete is deleted again (the DR stores are Retain: DeleteStack never deletes them).
     await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
   } else if (kind === 'dr' && DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE') {
-    throw new StackFailedError(`stack ${name} in ${drRegion} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's DR stack, and CloudFormation takes no update of a ${status} stack, only its deletion, so neither a change nor --repair can bring it back: delete it by hand keeping its retained stores (DeleteStack with RetainResources) and run the change again, or offboard the tenant (tessera tenants delete ${record.tenantId} --yes)`);
+    throw new StackFailedError(`stack ${name} in ${drRegion} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${what} does not delete a tenant's DR stack, and CloudFormation takes no update of a ${status} stack, only its deletion, so neither a change nor --repair can bring it back: finish its deletion by hand (its key alias, replica bucket and vault are retained), then import them back into ${name} (CloudFormation resource import; docs/resilience.md, "Repairing it"), or offboard the tenant (tessera tenants delete ${record.tenantId} --yes)`);
   } else if (kind === 'dr' && status === 'ROLLBACK_COMPLETE') {
     // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources). Its
     // termination protection, when it was on, is lifted on record before the deletion, as a dead primary's is.

@@ -80,6 +80,8 @@ describe('Deploy DR blueprint: an onboarding re-run meets a dead DR stack', () =
     drStack('DELETE_FAILED');
     const thrown = await deploy({ ...state('acme'), blueprint: 'dr', change: { tier: 'professional', previousTier: 'professional', blueprintVersion: '2.0.0', drRegion: 'us-west-2' } } as never, {} as never).then(() => undefined, (e: Error) => e);
     expect(thrown).toMatchObject({ name: 'StackFailed', message: expect.stringContaining('stack tessera-acme-dr in us-west-2 is DELETE_FAILED') });
+    // what to do: no --repair (CloudFormation takes only a deletion of such a stack), the import of the retained stores, or offboarding
+    expect((thrown as Error).message).toMatch(/neither a change nor --repair can bring it back: finish its deletion by hand \(its key alias, replica bucket and vault are retained\), then import them back into tessera-acme-dr \(CloudFormation resource import; .*\), or offboard the tenant \(tessera tenants delete acme --yes\)$/);
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(CreateChangeSetCommand)).toEqual([]);
   });
