@@ -56,14 +56,16 @@ export function statusChangeLines(id: string, action: 'suspend' | 'resume', out:
 
 /** The reason deploy-blueprint.ts gives when it refuses a change whose tenant or DR stack was deleted outside Tessera (`ChangeRefused: … does not exist (deleted outside Tessera)…`). */
 const DELETED_OUTSIDE = /^ChangeRefused: (DR )?stack \S+ .*does not exist \(deleted outside Tessera\)/;
+/** The reason deploy-blueprint.ts gives when a change meets its tenant or DR stack dead (`StackFailed: stack … is DELETE_FAILED: …; … CloudFormation takes no update of a DELETE_FAILED stack …`). */
+const DEAD_STACK = /^StackFailed: stack \S+ (in (\S+) )?is [A-Z_]+: .*CloudFormation takes no update of a [A-Z_]+ stack/;
 
 /**
  * What to run after a failed operation (`failure.kind`, else the execution's kind; docs/tenant-lifecycle.md):
  * a failed onboarding resumes with `tessera tenants retry <id>` (with `--admin-email` when AWS refused the email for
  * another account: it is the new account's root email), a stopped offboarding with `retry` or `delete --yes` again, a
  * failed change or upgrade (the tenant stays on its previous tier and version) with the same `update` again (but not
- * one refused because its tenant or DR stack was deleted outside Tessera: that is refused again; restore or import the
- * stores, or offboard: docs/resilience.md "Repairing it"), a failed
+ * one refused because its tenant or DR stack was deleted outside Tessera, or that met it dead (DELETE_FAILED...): that
+ * fails again; restore or import the stores, or offboard: docs/resilience.md "Repairing it"), a failed
  * suspend or resume with the same command again. `tessera tenants watch` and `show` print it after the failure.
  *
  * A change or upgrade whose tenant stack was still updating when it ended (`stackUpdating`, lib/tenant-record.ts
@@ -92,6 +94,14 @@ export function nextStepAfterFailure(id: string, kind: string | undefined, reaso
         return `the tenant stays on its previous tier and version; running the change again (a repair too) is refused the same way while the stack is gone: `
           + (/^ChangeRefused: DR stack /.test(reason)
             ? 'import the DR stores it retained back into it (CloudFormation resource import)'
+            : 'restore the tenant\'s data stores from their backups and snapshots')
+          + `, or offboard the tenant: tessera tenants delete ${id} --yes (docs/resilience.md: Drift, Repairing it)`;
+      }
+      // A dead stack (DELETE_FAILED, ROLLBACK_FAILED...) takes no update: the change again, or --repair, fails the same way.
+      if (DEAD_STACK.test(reason)) {
+        return `the tenant stays on its previous tier and version; running the change again (a repair too) fails the same way: CloudFormation takes only the deletion of that stack: `
+          + (DEAD_STACK.exec(reason)![1]
+            ? 'finish its deletion by hand, then import the DR stores it retained back into it (CloudFormation resource import)'
             : 'restore the tenant\'s data stores from their backups and snapshots')
           + `, or offboard the tenant: tessera tenants delete ${id} --yes (docs/resilience.md: Drift, Repairing it)`;
       }

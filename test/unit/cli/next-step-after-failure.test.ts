@@ -23,6 +23,15 @@ describe('nextStepAfterFailure', () => {
     expect(nextStepAfterFailure('gone', 'change', DR_GONE)).toContain('is refused the same way while the stack is gone: import the DR stores it retained back into it (CloudFormation resource import), or offboard the tenant: tessera tenants delete gone --yes');
   });
 
+  it('does not offer the change again when it met its tenant or DR stack dead (DELETE_FAILED): CloudFormation takes only its deletion', () => {
+    const tenant = "StackFailed: stack tessera-acme is DELETE_FAILED: The following resource(s) failed to delete: [Database]. ; a repair does not delete a tenant's stack, and CloudFormation takes no update of a DELETE_FAILED stack, only its deletion, so neither a change nor --repair can bring it back: …";
+    const dr = "StackFailed: stack tessera-acme-dr in us-west-2 is DELETE_FAILED: …; a tier change does not delete a tenant's DR stack, and CloudFormation takes no update of a DELETE_FAILED stack, only its deletion, so neither a change nor --repair can bring it back: …";
+    expect(nextStepAfterFailure('acme', 'change', tenant)).toBe('the tenant stays on its previous tier and version; running the change again (a repair too) fails the same way: CloudFormation takes only the deletion of that stack: '
+      + 'restore the tenant\'s data stores from their backups and snapshots, or offboard the tenant: tessera tenants delete acme --yes (docs/resilience.md: Drift, Repairing it)');
+    expect(nextStepAfterFailure('acme', 'upgrade', dr)).toContain('fails the same way: CloudFormation takes only the deletion of that stack: finish its deletion by hand, then import the DR stores it retained back into it (CloudFormation resource import), or offboard the tenant');
+    expect(nextStepAfterFailure('acme', 'change', dr)).not.toContain('--repair');
+  });
+
   it('still offers the change again for any other failure of a change', () => {
     expect(nextStepAfterFailure('acme', 'change', 'StackFailed: stack tessera-acme is UPDATE_ROLLBACK_COMPLETE: …')).toBe(
       'the tenant stays on its previous tier and version; remove the cause above, then run the change again: tessera tenants update acme --tier <tier> | --blueprint-version <version> | --repair');
