@@ -11,6 +11,7 @@ import {
 import {
   AdminCreateUserCommand, AdminGetUserCommand, CognitoIdentityProviderClient, CreateUserPoolCommand, InvalidParameterException, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { CreateModelCommand, CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -327,5 +328,48 @@ describe('Cognito AdminCreateUser Username and ListUsers Filter lengths, which m
     await expect(create(plain, plainId, long)).resolves.toBeDefined();
     await expect(plain.send(new AdminGetUserCommand({ UserPoolId: plainId, Username: long }))).resolves.toBeDefined();
     await expect(plain.send(new ListUsersCommand({ UserPoolId: plainId, Filter: filter(257) }))).resolves.toBeDefined();
+  }, 60_000);
+});
+
+describe('SageMaker CreateTrainingJob and CreateModel lengths, which moto does not check (refuse_sagemaker_parameters_as_aws)', () => {
+  const servers = motoPair();
+  const sageMaker = (endpoint: string) => new SageMakerClient({
+    endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
+  });
+  const role = 'arn:aws:iam::123456789012:role/training';
+  /** An ECR image URI of exactly `n` characters (a valid one: ECR repository names reach 256 characters). */
+  const image = (n: number) => { const head = '123456789012.dkr.ecr.us-east-1.amazonaws.com/'; const tag = ':1'; return `${head}${'r'.repeat(n - head.length - tag.length)}${tag}`; };
+  /** An s3:// URI of exactly `n` characters. */
+  const uri = (n: number) => `s3://bucket/${'k'.repeat(n - 's3://bucket/'.length)}`;
+  const job = (c: SageMakerClient, name: string, trainingImage: string, trainUri: string) => c.send(new CreateTrainingJobCommand({
+    TrainingJobName: name, RoleArn: role, AlgorithmSpecification: { TrainingImage: trainingImage, TrainingInputMode: 'File' },
+    InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: trainUri } } }],
+    OutputDataConfig: { S3OutputPath: 's3://bucket/models/' }, ResourceConfig: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 200 },
+    StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+  }));
+  const model = (c: SageMakerClient, name: string, img: string, data: string) => c.send(new CreateModelCommand({
+    ModelName: name, ExecutionRoleArn: role, PrimaryContainer: { Image: img, ModelDataUrl: data },
+  }));
+  const refusal = (member: string, most: number) => (e: Error) => e.name === 'ValidationException' && e.message.includes(`at '${member}'`) && e.message.includes(`less than or equal to ${most}`);
+
+  it('refuses a TrainingImage or Image over 255, an S3Uri or ModelDataUrl over 1024, a name over 63 (ValidationException), takes the longest; moto alone takes them all', async () => {
+    const c = sageMaker(servers.moto.endpoint);
+    // THEN CreateTrainingJob refuses a 256-character TrainingImage, a 1025-character channel S3Uri and a 64-character name, as AWS does
+    await expect(job(c, 'a-ft-1', image(256), uri(1024))).rejects.toSatisfy(refusal('algorithmSpecification.trainingImage', 255));
+    await expect(job(c, 'a-ft-2', image(255), uri(1025))).rejects.toSatisfy(refusal('inputDataConfig.1.member.dataSource.s3DataSource.s3Uri', 1024));
+    await expect(job(c, 'n'.repeat(64), image(255), uri(1024))).rejects.toSatisfy(refusal('trainingJobName', 63));
+    await expect(job(c, 'a_b', image(255), uri(1024))).rejects.toSatisfy((e: Error) => e.name === 'ValidationException' && /'trainingJobName'.*regular expression/.test(e.message));
+    // AND makes nothing of them, and takes the longest it allows
+    await expect(c.send(new DescribeTrainingJobCommand({ TrainingJobName: 'a-ft-1' }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(job(c, 'n'.repeat(63), image(255), uri(1024))).resolves.toMatchObject({ TrainingJobArn: expect.stringContaining('n'.repeat(63)) });
+    // AND CreateModel refuses a 256-character Image and a 1025-character ModelDataUrl, takes 255 and 1024
+    await expect(model(c, 'm-1', image(256), uri(1024))).rejects.toSatisfy(refusal('primaryContainer.image', 255));
+    await expect(model(c, 'm-2', image(255), uri(1025))).rejects.toSatisfy(refusal('primaryContainer.modelDataUrl', 1024));
+    await expect(model(c, 'm-3', image(255), uri(1024))).resolves.toMatchObject({ ModelArn: expect.stringContaining('m-3') });
+
+    // moto's own code (patches off) makes the job with the 256-character image and the model with the 1025-character URL
+    const plain = sageMaker(servers.own.endpoint);
+    await expect(job(plain, 'a-ft-1', image(256), uri(1025))).resolves.toBeDefined();
+    await expect(model(plain, 'm-1', image(256), uri(1025))).resolves.toBeDefined();
   }, 60_000);
 });

@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Six answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Eight answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -28,7 +28,12 @@ the tools), each where moto answers otherwise than AWS:
   new name, which fails the stack update with NoSuchEntity (replace_renamed_roles; tested there too);
 - always: Cognito's AdminCreateUser refuses a Username of more than 128 characters (or with whitespace or control
   characters) and ListUsers a Filter of more than 256, with InvalidParameterException, as AWS does; moto took both
-  (refuse_cognito_parameters_as_aws; tested there too).
+  (refuse_cognito_parameters_as_aws; tested there too);
+- always: SageMaker's CreateTrainingJob and CreateModel refuse, with ValidationException as AWS does, a
+  TrainingImage or container Image of more than 255 characters, an S3Uri, S3OutputPath or ModelDataUrl of more than
+  1024, a TrainingJobName or ModelName not of 1-63 letters, digits and hyphens, more than 100 HyperParameters (keys
+  over 256, values over 2500 characters) or more than 50 Tags; moto took all of them (refuse_sagemaker_parameters_as_aws;
+  tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -49,7 +54,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1084,6 +1089,91 @@ def refuse_cognito_parameters_as_aws() -> None:
     CognitoIdpBackend.list_users = list_users_patched  # type: ignore[method-assign]
 
 
+SAGEMAKER_IMAGE_MAX = 255  # refuse_sagemaker_parameters_as_aws: AlgorithmImage / ContainerImage, at most 255 characters
+SAGEMAKER_S3_URI_MAX = 1024  # refuse_sagemaker_parameters_as_aws: S3Uri / Url (channels, output, checkpoints, ModelDataUrl)
+SAGEMAKER_NAME_MAX = 63  # refuse_sagemaker_parameters_as_aws: TrainingJobName / ModelName, 1-63 characters
+
+
+def refuse_sagemaker_parameters_as_aws() -> None:
+    """SageMaker's CreateTrainingJob and CreateModel checked for the lengths AWS checks (Amazon SageMaker API Reference,
+    and botocore's sagemaker service model: `TrainingJobName` "Length Constraints: Minimum length of 1. Maximum length
+    of 63. Pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"; AlgorithmSpecification `TrainingImage` (AlgorithmImage) and
+    ContainerDefinition `Image` (ContainerImage) "Maximum length of 255"; S3DataSource / CheckpointConfig `S3Uri`,
+    OutputDataConfig `S3OutputPath` and ContainerDefinition `ModelDataUrl` "Maximum length of 1024"; `HyperParameters`
+    at most 100 entries, keys of at most 256 and values of at most 2500 characters; `Tags` at most 50).
+
+    moto 5.2.5 (`SageMakerModelBackend.create_training_job` and `create_model`, moto/sagemaker/models.py) checks none
+    of them: it made a training job whose TrainingImage was a 300-character ECR URI (a valid one: ECR repository names
+    reach 256 characters and tags 128), where SageMaker answers ValidationException ("1 validation error detected:
+    Value '...' at 'algorithmSpecification.trainingImage' failed to satisfy constraint: Member must have length less
+    than or equal to 255"). Tessera's fine-tuning config took such an image (and a base model's weightsS3Uri of any
+    length), so a config that passed every test failed each job in AWS.
+
+    After this patch those calls answer ValidationException with AWS's validation text naming the member; nothing is
+    made. Everything else of moto's SageMaker is unchanged. Not a CPU patch: an answer changed on purpose (`CHANGED`),
+    tested in test/integration/moto-aws-answers.test.ts.
+    """
+    import re
+
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    def refuse(value: Any, member: str, constraint: str) -> None:
+        raise ValidationError(message=f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}")
+
+    def at_most(value: Any, member: str, most: int) -> None:
+        if isinstance(value, str) and len(value) > most:
+            refuse(value, member, f"Member must have length less than or equal to {most}")
+
+    def check_name(value: Any, member: str) -> None:
+        at_most(value, member, SAGEMAKER_NAME_MAX)
+        if isinstance(value, str) and not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", value):
+            refuse(value, member, "Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+
+    def check_tags(tags: Any) -> None:
+        if isinstance(tags, list) and len(tags) > 50:
+            refuse(tags, "tags", "Member must have length less than or equal to 50")
+
+    def check_container(container: Any, member: str) -> None:
+        if isinstance(container, dict):
+            at_most(container.get("Image"), f"{member}.image", SAGEMAKER_IMAGE_MAX)
+            at_most(container.get("ModelDataUrl"), f"{member}.modelDataUrl", SAGEMAKER_S3_URI_MAX)
+
+    training_original = SageMakerModelBackend.create_training_job
+    model_original = SageMakerModelBackend.create_model
+
+    def create_training_job_patched(self: Any, training_job_name: str, hyper_parameters: Any, algorithm_specification: Any, role_arn: str,
+                                    input_data_config: Any, output_data_config: Any, *args: Any, **kwargs: Any) -> Any:
+        check_name(training_job_name, "trainingJobName")
+        at_most((algorithm_specification or {}).get("TrainingImage"), "algorithmSpecification.trainingImage", SAGEMAKER_IMAGE_MAX)
+        hp = hyper_parameters or {}
+        if len(hp) > 100:
+            refuse(hp, "hyperParameters", "Map value must satisfy constraint: [Member must have length less than or equal to 100]")
+        for k, v in hp.items():
+            at_most(k, "hyperParameters", 256)
+            at_most(v, "hyperParameters", 2500)
+        for i, channel in enumerate(input_data_config or []):
+            uri = ((channel or {}).get("DataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+            at_most(uri, f"inputDataConfig.{i + 1}.member.dataSource.s3DataSource.s3Uri", SAGEMAKER_S3_URI_MAX)
+        at_most((output_data_config or {}).get("S3OutputPath"), "outputDataConfig.s3OutputPath", SAGEMAKER_S3_URI_MAX)
+        at_most((kwargs.get("checkpoint_config") or {}).get("S3Uri"), "checkpointConfig.s3Uri", SAGEMAKER_S3_URI_MAX)
+        check_tags(kwargs.get("tags"))
+        return training_original(self, training_job_name, hyper_parameters, algorithm_specification, role_arn, input_data_config, output_data_config, *args, **kwargs)
+
+    def create_model_patched(self: Any, model_name: str, execution_role_arn: str, primary_container: Any, vpc_config: Any, containers: Any, tags: Any, *args: Any, **kwargs: Any) -> Any:
+        check_name(model_name, "modelName")
+        check_container(primary_container, "primaryContainer")
+        for i, c in enumerate(containers or []):
+            check_container(c, f"containers.{i + 1}.member")
+        check_tags(tags)
+        return model_original(self, model_name, execution_role_arn, primary_container, vpc_config, containers, tags, *args, **kwargs)
+
+    create_training_job_patched.__wrapped__ = training_original  # type: ignore[attr-defined]
+    create_model_patched.__wrapped__ = model_original  # type: ignore[attr-defined]
+    SageMakerModelBackend.create_training_job = create_training_job_patched  # type: ignore[method-assign]
+    SageMakerModelBackend.create_model = create_model_patched  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1091,7 +1181,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws):
         change()
         CHANGED.append(change.__name__)
 
