@@ -466,15 +466,38 @@ export const GatewayConfigSchema = z.strictObject({
 });
 
 /** A base model tenants may fine-tune: the containers that train and serve it and where its weights are. */
+/**
+ * The most characters SageMaker takes in an image URI: CreateTrainingJob `AlgorithmSpecification.TrainingImage`
+ * (AlgorithmImage) and CreateModel `ContainerDefinition.Image` (ContainerImage), "Length Constraints: Maximum length of
+ * 255" (Amazon SageMaker API Reference; botocore's sagemaker service model). An ECR URI can be longer (repository names
+ * reach 256 characters, tags 128): SageMaker answers ValidationException for each job or model then, so the config refuses it.
+ */
+export const MAX_SAGEMAKER_IMAGE_CHARS = 255;
+
+/**
+ * The most characters of a SageMaker S3 URI: S3DataSource `S3Uri` (a training channel), CheckpointConfig `S3Uri`,
+ * ContainerDefinition `ModelDataUrl`, "Length Constraints: Maximum length of 1024" (Amazon SageMaker API Reference).
+ */
+export const MAX_SAGEMAKER_S3_URI_CHARS = 1024;
+
+/**
+ * An ECR image URI with a tag, at most {@link MAX_SAGEMAKER_IMAGE_CHARS} characters.
+ * @param where the SageMaker parameter it becomes, named in the refusal
+ */
+const ecrImage = (where: string) => z.string()
+  .regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag, such as 763104351884.dkr.ecr.us-east-1.amazonaws.com/repository:tag')
+  .refine((u) => u.length <= MAX_SAGEMAKER_IMAGE_CHARS, { error: (iss) => `is ${String(iss.input).length} characters; ${where} takes at most ${MAX_SAGEMAKER_IMAGE_CHARS} (SageMaker would refuse it): use a shorter repository name or tag` });
+
 export const BaseModelSchema = z.strictObject({
   /** Short id callers send as `model` (no `/` or `:`: it becomes part of `ft:<base>:<tenant>:<suffix>`). */
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,39}$/, 'must be 1-40 characters of a-z, 0-9, . and -, starting with a letter or digit (no / or :, it becomes part of ft:<base>:<tenant>:<suffix>)'),
-  /** ECR image of the training container (runs with network isolation: no internet). */
-  trainingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag, such as 763104351884.dkr.ecr.us-east-1.amazonaws.com/repository:tag'),
-  /** ECR image of the serving container; must answer the OpenAI messages API (TGI, LMI, vLLM). */
-  servingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag, such as 763104351884.dkr.ecr.us-east-1.amazonaws.com/repository:tag'),
-  /** The base weights, given to the job as the `model` channel (the container cannot download them). */
-  weightsS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\/$/, 'must be an s3://bucket/prefix/ URI ending in /'),
+  /** ECR image of the training container (runs with network isolation: no internet); at most {@link MAX_SAGEMAKER_IMAGE_CHARS} characters. */
+  trainingImage: ecrImage('CreateTrainingJob AlgorithmSpecification.TrainingImage'),
+  /** ECR image of the serving container; must answer the OpenAI messages API (TGI, LMI, vLLM); at most {@link MAX_SAGEMAKER_IMAGE_CHARS} characters. */
+  servingImage: ecrImage('CreateModel PrimaryContainer.Image'),
+  /** The base weights, given to the job as the `model` channel (the container cannot download them); at most {@link MAX_SAGEMAKER_S3_URI_CHARS} characters. */
+  weightsS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\/$/, 'must be an s3://bucket/prefix/ URI ending in /')
+    .refine((u) => u.length <= MAX_SAGEMAKER_S3_URI_CHARS, { error: (iss) => `is ${String(iss.input).length} characters; CreateTrainingJob's channel S3Uri takes at most ${MAX_SAGEMAKER_S3_URI_CHARS} (SageMaker would refuse every job of this base model): use a shorter prefix` }),
   /** USD per 1,000 tokens of the tenant's fine-tuned model of this base: 0, or at least {@link MIN_PRICE_PER_1K}. */
   inputPricePer1k: PricePer1k,
   outputPricePer1k: PricePer1k,
