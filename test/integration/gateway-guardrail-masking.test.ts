@@ -1,6 +1,7 @@
 // A tenant's Bedrock guardrail that masks (a sensitive information filter set to ANONYMIZE) instead
 // of blocking: Bedrock answers GUARDRAIL_INTERVENED for both, and every intervention used to be a
 // block (a request with an e-mail address refused, an answer with one replaced by the blocked message).
+import { mockBedrockRuntime } from '../support/bedrock-strict.js';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS } from '../../lambdas/inference/chat/output-guard.js';
@@ -33,9 +34,8 @@ let override: ((texts: string[], source: string) => unknown) | undefined;
  * an address come back masked, one output per content block, the assessment saying ANONYMIZED.
  */
 async function mockMaskingGuardrail() {
-  const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
-  const { mockClient } = await import('aws-sdk-client-mock');
-  const client = mockClient(BedrockRuntimeClient);
+  const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+  const client = mockBedrockRuntime();
   client.on(ApplyGuardrailCommand).callsFake((input: { source: string; content: Array<{ text: { text: string } }> }) => {
     const texts = input.content.map((c) => c.text.text);
     checks.push({ source: input.source, texts });

@@ -1,3 +1,4 @@
+import { mockBedrockRuntime } from '../support/bedrock-strict.js';
 import { runPythonCode } from '../support/python-zygote.js';
 // Streams through the served gateway at the edges of the output guardrail (ApplyGuardrail mocked: FORBIDDEN blocks,
 // e-mail addresses are masked) and of redactResponses, with the official clients: reasoning the caller sees
@@ -30,9 +31,8 @@ beforeAll(async () => {
     localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { ...base, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } }),
     localTenant('redacting', 'enterprise', { gateway: { fallbacks: [], guardrails: { ...base, redactResponses: true }, auditPromptText: false } }),
   ]);
-  const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
-  const { mockClient } = await import('aws-sdk-client-mock');
-  const client = mockClient(BedrockRuntimeClient);
+  const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+  const client = mockBedrockRuntime();
   // OUTPUT: blocks a text with FORBIDDEN; masks e-mail addresses (ANONYMIZE).
   client.on(ApplyGuardrailCommand).callsFake((input: { source: string; content: Array<{ text: { text: string } }> }) => {
     const texts = input.content.map((c) => c.text.text);

@@ -1,6 +1,7 @@
 // Streams and whole answers held to the tenant's Bedrock output guardrail and to the output limit
 // (found by the hostile gw2 test: streams skipped the output guardrail; an upstream that ignores
 // max_tokens spent past the tenant's cap and budgets).
+import { mockBedrockRuntime } from '../support/bedrock-strict.js';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS } from '../../lambdas/inference/chat/output-guard.js';
@@ -40,9 +41,8 @@ const audit = (id: string) => gw.audit.records.find((r) => r.requestId === id)!;
 
 /** Bedrock ApplyGuardrail mocked: INPUT passes; OUTPUT blocks a text containing `blockWord`. Returns the OUTPUT texts checked. */
 async function mockGuardrail(blockWord: string) {
-  const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
-  const { mockClient } = await import('aws-sdk-client-mock');
-  const bedrock = mockClient(BedrockRuntimeClient);
+  const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+  const bedrock = mockBedrockRuntime();
   const outputs: string[][] = [];
   bedrock.on(ApplyGuardrailCommand).callsFake((input: { source: string; content: Array<{ text: { text: string } }> }) => {
     const texts = input.content.map((c) => c.text.text);
@@ -150,9 +150,8 @@ describe('a stream with the tenant\'s Bedrock output guardrail', () => {
 
 describe('a stream whose output guardrail cannot be reached', () => {
   it('ends with an error event and never sends the unchecked text (fails closed)', async () => {
-    const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
-    const { mockClient } = await import('aws-sdk-client-mock');
-    const bedrock = mockClient(BedrockRuntimeClient);
+    const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const bedrock = mockBedrockRuntime();
     bedrock.on(ApplyGuardrailCommand, { source: 'INPUT' }).resolves({ action: 'NONE', outputs: [], assessments: [] } as never);
     bedrock.on(ApplyGuardrailCommand, { source: 'OUTPUT' }).rejects(new Error('ThrottlingException: slow down'));
     try {

@@ -1,3 +1,4 @@
+import { mockBedrockRuntime } from '../support/bedrock-strict.js';
 import OpenAI from 'openai';
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -276,9 +277,8 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
 
 describe('Bedrock application inference profiles', () => {
   it('routes a tenant\'s Bedrock model through its own inference profile', async () => {
-    const { BedrockRuntimeClient, ConverseCommand } = await import('@aws-sdk/client-bedrock-runtime');
-    const { mockClient } = await import('aws-sdk-client-mock');
-    const bedrock = mockClient(BedrockRuntimeClient);
+    const { ConverseCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const bedrock = mockBedrockRuntime();
     bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'from nova' }] } }, stopReason: 'end_turn', usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 1 } });
     const profile = 'arn:aws:bedrock:us-east-1:222222222222:application-inference-profile/abc123';
     await gw.store.getTenant('acme');
@@ -307,9 +307,8 @@ describe('response PII redaction', () => {
 
 describe('Bedrock guardrail through tessera serve', () => {
   it('refuses a blocked prompt with a 400 and withholds a blocked answer with content_filter', async () => {
-    const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
-    const { mockClient } = await import('aws-sdk-client-mock');
-    const bedrock = mockClient(BedrockRuntimeClient);
+    const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const bedrock = mockBedrockRuntime();
     (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } }));
     const c = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('guarded'), maxRetries: 0 });
     try {
@@ -335,9 +334,8 @@ describe('Bedrock guardrail through tessera serve', () => {
   });
 
   it('answers a guardrail that cannot be applied (access denied, no credentials) with a 502 guardrail_unavailable naming it, not an internal error', async () => {
-    const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
-    const { mockClient } = await import('aws-sdk-client-mock');
-    const bedrock = mockClient(BedrockRuntimeClient);
+    const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const bedrock = mockBedrockRuntime();
     (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } }));
     const c = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('guarded'), maxRetries: 0 });
     try {

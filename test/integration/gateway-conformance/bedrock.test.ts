@@ -1,5 +1,5 @@
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockBedrockRuntime } from '../../support/bedrock-strict.js';
+import { ConverseCommand, ConverseStreamCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
@@ -18,7 +18,7 @@ vi.setConfig({ testTimeout: 20_000 });
  * those cells assert the 400 that names the field and the provider, and that nothing was sent.
  */
 fakeAwsEnv();
-const bedrock = mockClient(BedrockRuntimeClient);
+const bedrock = mockBedrockRuntime();
 
 const MODEL = 'bedrock/amazon.nova-lite';
 const MODEL_ID = 'amazon.nova-lite-v1:0';

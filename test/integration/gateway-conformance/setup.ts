@@ -1,4 +1,4 @@
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { mockBedrockRuntime } from '../../support/bedrock-strict.js';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
@@ -87,7 +87,7 @@ export function useConformanceGateway<P extends { stop(): Promise<void> }>(start
  */
 export function mockProviderSdks() {
   fakeAwsEnv();
-  const bedrock = mockClient(BedrockRuntimeClient);
+  const bedrock = mockBedrockRuntime();
   const sagemaker = mockClient(SageMakerRuntimeClient);
   beforeEach(() => {
     bedrock.reset();

@@ -1,11 +1,10 @@
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockBedrockRuntime } from '../../support/bedrock-strict.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const bedrock = mockClient(BedrockRuntimeClient);
+const bedrock = mockBedrockRuntime();
 beforeEach(() => {
   bedrock.reset();
 });

@@ -1,5 +1,5 @@
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ThrottlingException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockBedrockRuntime } from '../../../support/bedrock-strict.js';
+import { ConverseCommand, ConverseStreamCommand, ThrottlingException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BedrockProvider } from '../../../../lambdas/inference/providers/bedrock.js';
@@ -10,7 +10,7 @@ import { UpstreamCalls } from '../../../../lambdas/inference/upstream-calls.js';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const bedrock = mockClient(BedrockRuntimeClient);
+const bedrock = mockBedrockRuntime();
 beforeEach(() => {
   bedrock.reset();
   vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });

@@ -1,5 +1,5 @@
+import { mockBedrockRuntime } from '../../../support/bedrock-strict.js';
 import { BedrockRuntimeClient, InvokeModelCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../../lib/config/schema.js';
 import { EMBEDDING_CONCURRENCY, bedrockEmbeddings } from '../../../../lambdas/inference/providers/bedrock/embeddings.js';
@@ -9,7 +9,7 @@ import { ProviderError, type EmbeddingProviderRequest } from '../../../../lambda
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const bedrock = mockClient(BedrockRuntimeClient);
+const bedrock = mockBedrockRuntime();
 beforeEach(() => bedrock.reset());
 
 const entry = (id: string, upstream: string): ModelEntry => ({ id, upstream, kind: 'embedding', inputPricePer1k: 0.00002, outputPricePer1k: 0, maxOutputTokens: 4096 });

@@ -1,0 +1,280 @@
+import {
+  BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, ValidationException,
+  type ContentBlock, type ConverseRequest, type ConverseStreamRequest, type Message, type ToolResultContentBlock,
+} from '@aws-sdk/client-bedrock-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+
+/**
+ * The Bedrock Runtime mock's strict mode: the checks Bedrock itself applies to a Converse / ConverseStream
+ * request (and the few model-independent ones of InvokeModel), so that a request the gateway sends and Bedrock
+ * would refuse is refused in the tests too, with Bedrock's `ValidationException` (HTTP 400) instead of the
+ * scripted answer. Only rules with a source are here; each names its source:
+ *
+ * - the Bedrock API Reference (docs.aws.amazon.com/bedrock/latest/APIReference/), data types of the runtime:
+ *   `API_runtime_<Type>.html` (Message, ContentBlock, ToolUseBlock, ToolResultBlock, ToolSpecification,
+ *   SpecificToolChoice, DocumentBlock, ImageBlock, InferenceConfiguration, GuardrailConfiguration);
+ * - Bedrock's own ValidationException messages, as quoted in public issue threads (owner/repo#number) for the
+ *   rules the reference states only in prose or not at all (the conversation's shape, blank text).
+ *
+ * Left out (model-specific or not documented): image size and count limits (per model, in the user guide's
+ * model pages), document size and count, which blocks a model takes (documents, images, `status` on a toolResult
+ * "only supported by Amazon Nova and Anthropic Claude 3 and 4 models"), whether text may follow toolResult blocks in
+ * one turn (a ValidationException quoted for some models, langchain-ai/langchain-aws#141), tool input schema
+ * contents, `additionalModelRequestFields` contents, the embedding models' InvokeModel body fields, and the
+ * exact `modelId` pattern (not found in a stored copy of the reference; only its presence is checked).
+ */
+
+/** A request Bedrock would refuse: its ValidationException message. */
+export type BedrockRefusal = string;
+
+/** Converse's ToolUseBlock.toolUseId and ToolResultBlock.toolUseId: "Length Constraints: Minimum length of 1. Maximum length of 64. Pattern: [a-zA-Z0-9_-]+" (API_runtime_ToolUseBlock, API_runtime_ToolResultBlock). */
+const TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+/**
+ * ToolSpecification.name, ToolUseBlock.name and SpecificToolChoice.name: "Minimum length of 1. Maximum length of 64.
+ * Pattern: [a-zA-Z0-9_-]+" (API_runtime_ToolSpecification, current English page; an older translated copy shows
+ * `^[a-zA-Z][a-zA-Z0-9_]*$`, which is the Bedrock *Agents* ToolSpecification's pattern, API_agent_ToolSpecification).
+ */
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/**
+ * DocumentBlock.name: "The name can only contain the following characters: Alphanumeric characters, Whitespace
+ * characters (no more than one in a row), Hyphens, Parentheses, Square brackets ... Length Constraints: Minimum
+ * length of 1. Maximum length of 200." (API_runtime_DocumentBlock).
+ */
+const DOCUMENT_NAME = /^[A-Za-z0-9\-()[\]\s]{1,200}$/;
+/** DocumentBlock.format: "Valid Values: pdf | csv | doc | docx | xls | xlsx | html | txt | md" (API_runtime_DocumentBlock). */
+const DOCUMENT_FORMATS = ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'];
+/** ImageBlock.format: "Valid Values: png | jpeg | gif | webp" (API_runtime_ImageBlock). */
+const IMAGE_FORMATS = ['png', 'jpeg', 'gif', 'webp'];
+/** GuardrailConfiguration (API_runtime_GuardrailConfiguration): identifier, version patterns and trace values. */
+const GUARDRAIL_ID = /^(([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail\/[a-z0-9]+))$/;
+const GUARDRAIL_VERSION = /^(([1-9][0-9]{0,7})|(DRAFT))$/;
+const GUARDRAIL_TRACE = ['enabled', 'disabled', 'enabled_full'];
+/**
+ * Converse `requestMetadata`: 1-16 entries, keys 1-256 and values 0-256 characters of `[a-zA-Z0-9\s:_@$#=/+,-.]`
+ * (RequestMetadata in the Bedrock runtime API model, as lambdas/inference/providers/bedrock/request-metadata.ts
+ * cites it; the invocation-log filter's documented key pattern, API_RequestMetadataFilters, is of the same family).
+ */
+const METADATA_KEY = /^[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}$/;
+const METADATA_VALUE = /^[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+const blank = (text: unknown) => typeof text !== 'string' || !text.trim();
+
+/**
+ * The first rule of Converse / ConverseStream `input` that Bedrock would refuse, as Bedrock's ValidationException
+ * message (quoted where a public report quotes it, else the reference's constraint naming the field), or
+ * `undefined` when the request passes every check here.
+ */
+export function converseRefusal(input: ConverseRequest | ConverseStreamRequest): BedrockRefusal | undefined {
+  // Converse: modelId is a required URI parameter (API_runtime_Converse).
+  if (typeof input.modelId !== 'string' || !input.modelId) return 'modelId: Member must not be null and have length greater than or equal to 1';
+  const messages = input.messages ?? [];
+  if (!Array.isArray(messages)) return 'messages: must be an array of Message';
+  // Bedrock's messages, langchain-ai/langchain-aws#192: "A conversation must alternate between user and assistant roles."
+  // and the reference's Message.role "Valid Values: user | assistant".
+  const alternate = 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
+  let toolBlocks = false;
+  for (const [i, message] of messages.entries()) {
+    if (message.role !== 'user' && message.role !== 'assistant') return `messages.${i}.role: Value '${String(message.role)}' must satisfy enum value set: [user, assistant]`;
+    // "A conversation must start with a user message. Try again with a conversation that starts with a user message." (aws-samples/bedrock-chat and many others; the gateway quotes it in messages.ts)
+    if (i === 0 && message.role !== 'user') return 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
+    if (i > 0 && messages[i - 1].role === message.role) return alternate;
+    // "The content field in the Message object at messages.3 is empty. Add a ContentBlock object to the content field and try again." (langchain-ai/langchain#26968)
+    if (!message.content?.length) return `The content field in the Message object at messages.${i} is empty. Add a ContentBlock object to the content field and try again.`;
+    for (const [k, block] of message.content.entries()) {
+      const refusal = blockRefusal(block, `messages.${i}.content.${k}`, message.role);
+      if (refusal) return refusal;
+      if (block.toolUse || block.toolResult) toolBlocks = true;
+    }
+    const refusal = toolResultsRefusal(message, messages[i - 1], i);
+    if (refusal) return refusal;
+  }
+  for (const [k, block] of (input.system ?? []).entries()) {
+    // SystemContentBlock (API_runtime_SystemContentBlock) is a union: text, guardContent, cachePoint.
+    if ('text' in block && blank(block.text)) return `The text field in the SystemContentBlock object at system.${k} is blank. Add text to the text field, and try again.`;
+  }
+  const tools = input.toolConfig?.tools ?? [];
+  if (input.toolConfig) {
+    // ToolConfiguration.tools: "Array Members: Minimum number of 1 item." (API_runtime_ToolConfiguration)
+    if (!tools.length) return 'toolConfig.tools: Member must have length greater than or equal to 1';
+    const names = new Set<string>();
+    for (const [k, tool] of tools.entries()) {
+      const spec = tool.toolSpec;
+      if (!spec) continue;
+      if (!TOOL_NAME.test(spec.name ?? '')) return `toolConfig.tools.${k}.toolSpec.name: Value '${spec.name}' must satisfy regular expression pattern: [a-zA-Z0-9_-]+ and length 1-64`;
+      // ToolSpecification.description: "Length Constraints: Minimum length of 1."
+      if (spec.description !== undefined && !spec.description.length) return `toolConfig.tools.${k}.toolSpec.description: Member must have length greater than or equal to 1`;
+      if (!spec.inputSchema || !('json' in spec.inputSchema) || !isObject(spec.inputSchema.json)) return `toolConfig.tools.${k}.toolSpec.inputSchema: The json field must be a JSON object`;
+      names.add(spec.name!);
+    }
+    const chosen = input.toolConfig.toolChoice && 'tool' in input.toolConfig.toolChoice ? input.toolConfig.toolChoice.tool?.name : undefined;
+    if (chosen !== undefined && !TOOL_NAME.test(chosen)) return `toolConfig.toolChoice.tool.name: Value '${chosen}' must satisfy regular expression pattern: [a-zA-Z0-9_-]+`;
+  } else if (toolBlocks) {
+    // "The toolConfig field must be defined when using toolUse and toolResult content blocks." (nearai/ironclaw#1629)
+    return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+  }
+  const config = input.inferenceConfig;
+  if (config) {
+    // InferenceConfiguration (API_runtime_InferenceConfiguration): maxTokens "Minimum value of 1"; temperature and
+    // topP "Minimum value of 0. Maximum value of 1"; stopSequences "Maximum number of 2500 items", each "Minimum length of 1".
+    if (config.maxTokens !== undefined && !(Number.isInteger(config.maxTokens) && config.maxTokens >= 1)) return `inferenceConfig.maxTokens: Value '${config.maxTokens}' must be an integer greater than or equal to 1`;
+    for (const field of ['temperature', 'topP'] as const) {
+      const v = config[field];
+      if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) return `inferenceConfig.${field}: Value '${v}' must be between 0 and 1`;
+    }
+    if (config.stopSequences) {
+      if (config.stopSequences.length > 2500) return `inferenceConfig.stopSequences: Member must have length less than or equal to 2500`;
+      const k = config.stopSequences.findIndex((s) => typeof s !== 'string' || !s.length);
+      if (k >= 0) return `inferenceConfig.stopSequences.${k}: Member must have length greater than or equal to 1`;
+    }
+  }
+  const guardrail = input.guardrailConfig;
+  if (guardrail) {
+    if (!GUARDRAIL_ID.test(guardrail.guardrailIdentifier ?? '')) return `guardrailConfig.guardrailIdentifier: Value '${guardrail.guardrailIdentifier}' must satisfy regular expression pattern`;
+    if (!GUARDRAIL_VERSION.test(guardrail.guardrailVersion ?? '')) return `guardrailConfig.guardrailVersion: Value '${guardrail.guardrailVersion}' must satisfy regular expression pattern: ([1-9][0-9]{0,7})|(DRAFT)`;
+    if (guardrail.trace !== undefined && !GUARDRAIL_TRACE.includes(guardrail.trace)) return `guardrailConfig.trace: Value '${guardrail.trace}' must satisfy enum value set: [${GUARDRAIL_TRACE.join(', ')}]`;
+  }
+  if (input.requestMetadata) {
+    const entries = Object.entries(input.requestMetadata);
+    if (!entries.length || entries.length > 16) return `requestMetadata: Member must have between 1 and 16 entries, not ${entries.length}`;
+    for (const [key, value] of entries) {
+      if (!METADATA_KEY.test(key)) return `requestMetadata: key '${key}' must satisfy regular expression pattern: [a-zA-Z0-9\\s:_@$#=/+,-.]{1,256}`;
+      if (typeof value !== 'string' || !METADATA_VALUE.test(value)) return `requestMetadata.${key}: value must satisfy regular expression pattern: [a-zA-Z0-9\\s:_@$#=/+,-.]{0,256}`;
+    }
+  }
+  // additionalModelRequestFields: "Type: JSON value" sent as the request body's object member; Bedrock reads it as the model's extra fields.
+  if (input.additionalModelRequestFields !== undefined && !isObject(input.additionalModelRequestFields)) return 'additionalModelRequestFields: must be a JSON object';
+  return undefined;
+}
+
+/** One content block of a message at `at` (`messages.i.content.k`): the rule it breaks, if any. */
+function blockRefusal(block: ContentBlock | ToolResultContentBlock, at: string, role: string): BedrockRefusal | undefined {
+  // ContentBlock is a union: "Only one member of this object can be specified" (API_runtime_Message, content).
+  const members = Object.entries(block).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (members.length !== 1) return `${at}: a ContentBlock must set exactly one member, not ${members.length} (${members.join(', ')})`;
+  // "The text field in the ContentBlock object at messages.15.content.0 is blank. Add text to the text field, and try again." (aws-samples/bedrock-engineer#8)
+  if ('text' in block && block.text !== undefined && blank(block.text)) return `The text field in the ContentBlock object at ${at} is blank. Add text to the text field, and try again.`;
+  if ('image' in block && block.image) {
+    if (!IMAGE_FORMATS.includes(block.image.format as string)) return `${at}.image.format: Value '${block.image.format}' must satisfy enum value set: [${IMAGE_FORMATS.join(', ')}]`;
+    const source = block.image.source as { bytes?: Uint8Array } | undefined;
+    if (!source || (source.bytes !== undefined && !source.bytes.length)) return `${at}.image.source: The bytes of the image are empty`;
+  }
+  if ('document' in block && block.document) {
+    const { name, format } = block.document;
+    if (typeof name !== 'string' || !DOCUMENT_NAME.test(name) || /\s\s/.test(name)) return `${at}.document.name: Value '${name}' must be 1-200 characters: alphanumerics, single whitespace characters, hyphens, parentheses and square brackets`;
+    if (format !== undefined && !DOCUMENT_FORMATS.includes(format)) return `${at}.document.format: Value '${format}' must satisfy enum value set: [${DOCUMENT_FORMATS.join(', ')}]`;
+  }
+  if ('toolUse' in block && block.toolUse) {
+    if (role !== 'assistant') return `${at}.toolUse: toolUse blocks are the assistant's (a user turn holds toolResult blocks)`;
+    if (!TOOL_USE_ID.test(block.toolUse.toolUseId ?? '')) return `${at}.toolUse.toolUseId: Value '${block.toolUse.toolUseId}' must satisfy regular expression pattern: [a-zA-Z0-9_-]+ and length 1-64`;
+    if (!TOOL_NAME.test(block.toolUse.name ?? '')) return `${at}.toolUse.name: Value '${block.toolUse.name}' must satisfy regular expression pattern: [a-zA-Z0-9_-]+ and length 1-64`;
+    // ToolUseBlock.input: "Type: JSON value. Required: Yes"; Anthropic models take an object, and every model's tool input schema is an object schema.
+    if (block.toolUse.input === undefined) return `${at}.toolUse.input: Member must not be null`;
+  }
+  if ('toolResult' in block && block.toolResult) {
+    const result = block.toolResult;
+    if (role !== 'user') return `${at}.toolResult: toolResult blocks answer the assistant in a user turn`;
+    if (!TOOL_USE_ID.test(result.toolUseId ?? '')) return `${at}.toolResult.toolUseId: Value '${result.toolUseId}' must satisfy regular expression pattern: [a-zA-Z0-9_-]+ and length 1-64`;
+    // ToolResultBlock.status: "Valid Values: success | error".
+    if (result.status !== undefined && !['success', 'error'].includes(result.status)) return `${at}.toolResult.status: Value '${result.status}' must satisfy enum value set: [success, error]`;
+    // "The content field at messages.<n>.content.0.toolResult cannot be empty when status value is error." (aws-samples/sample-multi-agent-orchestration-chat-on-agentcore#15)
+    if (result.status === 'error' && !result.content?.length) return `The content field at ${at}.toolResult cannot be empty when status value is error.`;
+    for (const [j, inner] of (result.content ?? []).entries()) {
+      const refusal = blockRefusal(inner, `${at}.toolResult.content.${j}`, 'tool');
+      if (refusal) return refusal;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A user turn's toolResult blocks answer the toolUse blocks of the assistant turn right before, by id:
+ * "The number of toolResult blocks at messages.2.content exceeds the number of toolUse blocks of previous turn."
+ * (Just-Curieous/Curie#16, pydantic/pydantic-ai#2327), and the id must be one of that turn's (ToolResultBlock.toolUseId:
+ * "The ID of the tool request that this is the result for").
+ */
+function toolResultsRefusal(message: Message, previous: Message | undefined, i: number): BedrockRefusal | undefined {
+  const results = (message.content ?? []).filter((b) => b.toolResult).map((b) => b.toolResult!.toolUseId!);
+  if (!results.length) return undefined;
+  const uses = new Set((previous?.content ?? []).filter((b) => b.toolUse).map((b) => b.toolUse!.toolUseId!));
+  if (results.length > uses.size) return `The number of toolResult blocks at messages.${i}.content exceeds the number of toolUse blocks of previous turn.`;
+  const stray = results.find((id) => !uses.has(id));
+  if (stray !== undefined) return `messages.${i}.content: the toolResult with toolUseId '${stray}' answers no toolUse block of the previous turn`;
+  return undefined;
+}
+
+/**
+ * InvokeModel's model-independent rules (API_runtime_InvokeModel): modelId present; a body declared
+ * `application/json` (the embedding models' content type) is one JSON object. Model-specific body fields are not checked.
+ */
+export function invokeModelRefusal(input: { modelId?: string; contentType?: string; body?: unknown }): BedrockRefusal | undefined {
+  if (typeof input.modelId !== 'string' || !input.modelId) return 'modelId: Member must not be null and have length greater than or equal to 1';
+  if (input.contentType === undefined || input.contentType === 'application/json') {
+    const raw = input.body instanceof Uint8Array ? new TextDecoder().decode(input.body) : typeof input.body === 'string' ? input.body : undefined;
+    if (raw === undefined) return 'body: Member must not be null';
+    try {
+      if (!isObject(JSON.parse(raw))) return 'Malformed input request: the body must be a JSON object';
+    } catch {
+      return 'Malformed input request, please reformat your input and try again.';
+    }
+  }
+  return undefined;
+}
+
+/** Bedrock's refusal as the SDK raises it: a `ValidationException` with `$metadata.httpStatusCode` 400. */
+export function validationException(message: BedrockRefusal): ValidationException {
+  return new ValidationException({ message, $metadata: { httpStatusCode: 400, requestId: 'strict-bedrock-refusal' } });
+}
+
+/**
+ * The refusal of one command sent to Bedrock Runtime by these rules, or `undefined` (also for a command
+ * not checked here).
+ */
+export function bedrockRefusal(command: unknown): BedrockRefusal | undefined {
+  if (command instanceof ConverseCommand || command instanceof ConverseStreamCommand) return converseRefusal(command.input);
+  if (command instanceof InvokeModelCommand) return invokeModelRefusal(command.input);
+  return undefined;
+}
+
+/** Requests the strict mock refused in this process, newest last: what a test can assert on. */
+export const refusedBedrockRequests: Array<{ command: string; message: BedrockRefusal }> = [];
+
+/**
+ * `mockClient(BedrockRuntimeClient)` (aws-sdk-client-mock) with Bedrock's checks in front: every command sent is
+ * checked first (`bedrockRefusal`), and a request Bedrock would refuse is answered with its `ValidationException`
+ * (`validationException`) instead of the scripted answer (it is not recorded among the stub's calls). Script answers
+ * on the returned stub as usual (`.on(ConverseCommand).resolves(...)`, `.rejects(...)`); `reset()` keeps the checks,
+ * `restore()` removes the stub and the checks. Every Bedrock mock in the tests is made here.
+ * @param options.strict - false for a test that must send what Bedrock refuses (none today). @default true
+ */
+export function mockBedrockRuntime(options: { strict?: boolean } = {}) {
+  const stub = mockClient(BedrockRuntimeClient);
+  if (options.strict === false) return stub;
+  checkBeforeSend();
+  // AwsStub.reset() makes a new sinon stub (mockClient again), which restores the checked send first: check that one too.
+  const reset = stub.reset.bind(stub);
+  stub.reset = () => {
+    reset();
+    checkBeforeSend();
+    return stub;
+  };
+  return stub;
+}
+
+/** Puts `bedrockRefusal` in front of the sinon stub now on `BedrockRuntimeClient.prototype.send`. */
+function checkBeforeSend(): void {
+  const proto = BedrockRuntimeClient.prototype as unknown as { send: ((...args: unknown[]) => unknown) & { restore?: () => void } };
+  const sinonSend = proto.send;
+  const checked = function (this: unknown, command: unknown, ...rest: unknown[]) {
+    const refusal = bedrockRefusal(command);
+    if (refusal !== undefined) {
+      refusedBedrockRequests.push({ command: (command as object).constructor.name, message: refusal });
+      return Promise.reject(validationException(refusal));
+    }
+    return sinonSend.call(this, command, ...rest);
+  };
+  // Looks like a sinon stub to aws-sdk-client-mock (isSinonStub: isSinonProxy and restore), so that a later
+  // mockClient(BedrockRuntimeClient) (AwsStub.reset, restore, another mock) restores it first, as it does its own stub.
+  Object.assign(checked, { isSinonProxy: true, restore: () => sinonSend.restore?.() });
+  proto.send = checked as typeof proto.send;
+}
