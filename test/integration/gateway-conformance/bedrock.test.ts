@@ -218,6 +218,63 @@ describe('bedrock: tool messages answer the calls of the assistant message befor
   });
 });
 
+describe('bedrock: what real apps send reaches Converse in a form Bedrock takes (the mock refuses what Bedrock refuses: support/bedrock-strict.ts)', () => {
+  const weather = { type: 'function', function: { name: 'get_weather', parameters: WEATHER_PARAMETERS } };
+  const history = (id: string, name = 'get_weather') => [
+    { role: 'user', content: 'What is the weather in Oslo?' },
+    { role: 'assistant', content: '', tool_calls: [{ id, type: 'function', function: { name, arguments: '{"city":"Oslo"}' } }] },
+    { role: 'tool', tool_call_id: id, content: '3 °C' },
+  ];
+
+  it.each(CLIENTS)('tool call ids of other providers and SDKs (toolu_…, with . : |, 70 characters) become Converse toolUseIds, each result paired with its call (%s client)', async (client) => {
+    bedrock.on(ConverseCommand).resolves(converseOutput(converseAnswerOf('tool-result turn')) as never);
+    const ids = ['toolu_01A09q90qw90lq917835lq9', 'call.abc:1', 'fc_1|item_2', 'c'.repeat(70)];
+    for (const id of ids) {
+      const out = await run(client, { op: 'create', params: { model: MODEL, messages: history(id), tools: [weather] } });
+      expect(out.error, id).toBeUndefined();
+    }
+    const sent = bedrock.commandCalls(ConverseCommand).map((c) => c.args[0].input.messages!);
+    expect(sent).toHaveLength(ids.length);
+    sent.forEach((messages, k) => {
+      const use = messages[1].content![0].toolUse!.toolUseId!;
+      expect(use, ids[k]).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
+      expect(messages[2].content![0].toolResult!.toolUseId).toBe(use);
+    });
+    expect(sent[0][1].content![0].toolUse!.toolUseId).toBe('toolu_01A09q90qw90lq917835lq9');
+  });
+
+  it.each(CLIENTS)('a tool named server.tool (MCP style), declared or called in the history, is a 400 naming the field and the name; nothing sent (%s client)', async (client) => {
+    const mcp = { type: 'function', function: { name: 'files.read', parameters: { type: 'object', properties: {} } } };
+    const declared = await run(client, { op: 'create', params: { model: MODEL, messages: [{ role: 'user', content: 'Read a.txt' }], tools: [weather, mcp] } });
+    expect(declared.error!.status).toBe(400);
+    expect(declared.error!.body).toMatchObject({ type: 'invalid_request_error', param: 'tools[1].function.name' });
+    expect(declared.error!.body.message).toContain('files.read');
+    const called = await run(client, { op: 'create', params: { model: MODEL, messages: history('call_1', 'files.read'), tools: [weather] } });
+    expect(called.error!.status).toBe(400);
+    expect(called.error!.body).toMatchObject({ type: 'invalid_request_error', param: 'messages[1].tool_calls[0].function.name' });
+    expect(called.error!.body.message).toContain('files.read');
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+
+  it.each(CLIENTS)('a tool named get-weather, an assistant turn with empty content and tool calls, two user turns in a row, a system message in the middle and a file named report (final).pdf are sent as Bedrock takes them (%s client)', async (client) => {
+    bedrock.on(ConverseCommand).resolves(converseOutput(converseAnswerOf('text')) as never);
+    const dashed = { type: 'function', function: { name: 'get-weather', parameters: WEATHER_PARAMETERS } };
+    const out = await run(client, { op: 'create', params: { model: MODEL, tools: [dashed], messages: [
+      { role: 'user', content: 'Hi.' },
+      { role: 'user', content: [{ type: 'text', text: 'Read this, then the weather.' }, { type: 'file', file: { filename: 'report (final).pdf', file_data: 'data:application/pdf;base64,JVBERi0xLjQK' } }] },
+      { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get-weather', arguments: '{"city":"Oslo"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '3 °C' },
+      { role: 'system', content: 'Answer in one line.' },
+      { role: 'user', content: 'So?' },
+    ] } });
+    expect(out.error).toBeUndefined();
+    const input = bedrock.commandCalls(ConverseCommand)[0].args[0].input;
+    expect(input.messages!.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(input.messages![0].content![2].document!.name).toBe('report (final)');
+    expect(input.system).toEqual([{ text: 'Answer in one line.' }]);
+  });
+});
+
 describe('bedrock errors keep their meaning', () => {
   const ask = { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] };
 

@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { contentBlocks, textBlocks } from './content-parts.js';
 import { documentNamer } from './file-part.js';
 import { given, invalidField, unsupported } from './refuse.js';
-import { legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBlocks } from './tool-calls.js';
+import { checkFunctionName, legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBlocks } from './tool-calls.js';
 
 /**
  * OpenAI `messages` → Converse `system` and `messages`.
@@ -104,6 +104,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         }
         if (given(message.function_call)) {
           const id = legacyFunctionCallId(i);
+          checkFunctionName(message.function_call.name, `${at}.function_call.name`);
           legacyCalls.push({ name: message.function_call.name, id });
           blocks.push(toolUse(id, message.function_call.name, message.function_call.arguments, `${at}.function_call.arguments`));
         }

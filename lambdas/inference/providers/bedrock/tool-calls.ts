@@ -19,8 +19,11 @@ import { invalidField, unsupported } from './refuse.js';
  * - `arguments` must parse as JSON (`""` reads as `{}`, no arguments): otherwise a 400 at
  *   `<field>.tool_calls[k].function.arguments`. Converse takes the input as a JSON document.
  * - `custom` tool calls: 400 at `<field>.tool_calls[k]` (Converse tools take JSON input only).
- * - Ids are opaque pairing tokens. Converse allows 1-64 characters of `[a-zA-Z0-9_.:-]`; an id
- *   outside that becomes `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match.
+ * - Ids are opaque pairing tokens. Converse allows 1-64 characters of `[a-zA-Z0-9_-]` (ToolUseBlock and
+ *   ToolResultBlock `toolUseId`); an id outside that (`call.abc:1`, `fc_1|item_2`, 70 characters) becomes
+ *   `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match.
+ * - A function name outside Converse's tool names (1-64 characters of `[a-zA-Z0-9_-]`, OpenAI's own rule for
+ *   function names): 400 at `<field>.tool_calls[k].function.name` (or `.function_call.name`) naming it.
  * - An empty tool result is an empty content list: Converse refuses blank text blocks.
  * - A tool message's `image_url` and `file` parts (only /v1/responses makes them: a
  *   `function_call_output` returning `input_image` / `input_file`; chat's tool messages are text)
@@ -33,6 +36,7 @@ import { invalidField, unsupported } from './refuse.js';
 export function toolUseBlocks(calls: ChatCompletionMessageToolCall[], field: string): ContentBlock[] {
   return calls.map((call, k) => {
     if (call.type !== 'function') throw unsupported(`${field}.tool_calls[${k}]`, `Converse tools take JSON input; a ${String(call.type)} tool call has no equivalent`);
+    checkFunctionName(call.function.name, `${field}.tool_calls[${k}].function.name`);
     return toolUse(toolUseId(call.id), call.function.name, call.function.arguments, `${field}.tool_calls[${k}].function.arguments`);
   });
 }
@@ -56,9 +60,27 @@ export function toolResult(id: string, content: ToolResultContentBlock[]): Conte
   return { toolResult: { toolUseId: id, content } };
 }
 
-/** A caller's tool-call id as Converse accepts it (itself when it fits). */
+/**
+ * A caller's tool-call id as Converse accepts it: itself when it is 1-64 characters of `[a-zA-Z0-9_-]`
+ * (ToolUseBlock.toolUseId, API_runtime_ToolUseBlock), else `h_` + 40 hex of its SHA-256.
+ */
 export function toolUseId(id: string): string {
-  return /^[a-zA-Z0-9_.:-]{1,64}$/.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+  return TOOL_USE_ID.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+}
+
+const TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+/** Converse's tool names: ToolSpecification, ToolUseBlock and SpecificToolChoice `name`, "Minimum length of 1. Maximum length of 64. Pattern: [a-zA-Z0-9_-]+". */
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Refuses a function name Converse does not take as a tool name (1-64 characters of letters, digits, `_`
+ * and `-`; OpenAI's FunctionDefinition.name has the same rule), such as an MCP tool's `server.tool`.
+ * @throws ProviderError - 400 (unsupported_parameter) at `field`, naming the name
+ */
+export function checkFunctionName(name: string, field: string): void {
+  if (!TOOL_NAME.test(name)) {
+    throw unsupported(field, `is ${JSON.stringify(name)}, and Bedrock tool names are 1-64 characters of letters, digits, _ and - (OpenAI's rule for function names too): rename the tool, e.g. ${JSON.stringify(name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64) || 'tool')}`);
+  }
 }
 
 /** The id pairing a legacy assistant `function_call` with the `function` message answering it. */

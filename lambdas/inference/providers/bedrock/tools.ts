@@ -2,6 +2,7 @@ import type { Tool, ToolChoice, ToolConfiguration } from '@aws-sdk/client-bedroc
 import type { DocumentType } from '@smithy/types';
 import type { ChatCompletionCreateParams, ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import { given, invalidField, unsupported } from './refuse.js';
+import { checkFunctionName } from './tool-calls.js';
 
 /**
  * OpenAI `tools`, `tool_choice`, `parallel_tool_calls` → Converse `toolConfig`.
@@ -11,6 +12,7 @@ import { given, invalidField, unsupported } from './refuse.js';
  *   (no `parameters`: OpenAI's "empty parameter list", `{type:'object', properties:{}}`;
  *    an empty description is left out, Converse wants a non-empty one or none)
  *   tools[i] of another type (`custom`)                  → 400 `tools[i]`
+ *   a name outside Converse's tool names (`server.tool`)  → 400 `tools[i].function.name` (tool-calls.ts, checkFunctionName)
  *
  *   tool_choice 'auto' (or absent)                       → no toolChoice (Converse's default is auto)
  *   tool_choice 'required'                               → toolChoice {any:{}}
@@ -42,6 +44,7 @@ import { given, invalidField, unsupported } from './refuse.js';
 export function toolConfig(body: ChatCompletionCreateParams, hasToolBlocks: boolean): ToolConfiguration | undefined {
   const tools = (body.tools ?? []).map((tool, i) => {
     if (tool.type !== 'function') throw unsupported(`tools[${i}]`, `Converse takes function tools only, not ${tool.type}`);
+    checkFunctionName(tool.function.name, `tools[${i}].function.name`);
     return tool;
   });
   const choice = body.tool_choice;

@@ -39,8 +39,9 @@ describe('tool calls and results', () => {
     expectUnsupported(() => toolResultBlock({ role: 'tool', tool_call_id: 'call_1', content: [{ type: 'image_url', image_url: { url: 'https://example.org/a.png' } }] as never }, 'messages[2]'), 'messages[2].content[0].image_url');
   });
 
-  it('keeps ids Converse accepts and maps others to the same stable id on both sides', () => {
-    expect(toolUseId('call_abc-1.2:3')).toBe('call_abc-1.2:3');
+  it('keeps ids Converse accepts ([a-zA-Z0-9_-]{1,64}) and maps others, with . and : too, to the same stable id on both sides', () => {
+    expect(toolUseId('call_abc-1_2')).toBe('call_abc-1_2');
+    expect(toolUseId('call_abc-1.2:3')).toMatch(/^h_[0-9a-f]{40}$/);
     const odd = toolUseId('call/with spaces');
     expect(odd).toMatch(/^h_[0-9a-f]{40}$/);
     expect(toolUseId('call/with spaces')).toBe(odd);
