@@ -1,10 +1,9 @@
 import { TRAINING_DATA_PREFIX } from '../../lib/fine-tuning.js';
+import { MAX_SAGEMAKER_S3_URI_CHARS } from '../../lib/sagemaker-limits.js';
 import { invalid } from '../inference/openai-errors.js';
 
 /** The longest object key S3 stores, in UTF-8 bytes (S3 User Guide, "Naming Amazon S3 objects"). */
 const MAX_S3_KEY_BYTES = 1024;
-/** The longest `S3Uri` of a CreateTrainingJob channel, in characters (SageMaker API reference, S3DataSource: length 0-1024). */
-const MAX_CHANNEL_S3_URI = 1024;
 
 /**
  * Resolves a caller's `training_file` to an S3 URI inside its own bucket and training prefix:
@@ -32,6 +31,6 @@ export function resolveTrainingFile(value: string, tenantBucket: string, field =
   if (Buffer.byteLength(key) > MAX_S3_KEY_BYTES) throw refuse(`is a key of ${Buffer.byteLength(key)} bytes; S3 keys have at most ${MAX_S3_KEY_BYTES}`);
   const uri = `s3://${bucket}/${key}`;
   const chars = [...uri].length;
-  if (chars > MAX_CHANNEL_S3_URI) throw refuse(`is ${chars} characters as s3://${bucket}/<key>; a SageMaker training channel's S3Uri takes at most ${MAX_CHANNEL_S3_URI}: use a shorter key`);
+  if (chars > MAX_SAGEMAKER_S3_URI_CHARS) throw refuse(`is ${chars} characters as s3://${bucket}/<key>; a SageMaker training channel's S3Uri takes at most ${MAX_SAGEMAKER_S3_URI_CHARS}: use a shorter key`);
   return uri;
 }

@@ -9,6 +9,7 @@ import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 import { regionProblem } from './region.js';
 import { checkWorkloadAccountIsNotManagement } from './management-account.js';
 import { checkSharedClusterServiceRange } from './eks-service-range.js';
+import { MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../sagemaker-limits.js';
 import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
@@ -466,20 +467,6 @@ export const GatewayConfigSchema = z.strictObject({
 });
 
 /** A base model tenants may fine-tune: the containers that train and serve it and where its weights are. */
-/**
- * The most characters SageMaker takes in an image URI: CreateTrainingJob `AlgorithmSpecification.TrainingImage`
- * (AlgorithmImage) and CreateModel `ContainerDefinition.Image` (ContainerImage), "Length Constraints: Maximum length of
- * 255" (Amazon SageMaker API Reference; botocore's sagemaker service model). An ECR URI can be longer (repository names
- * reach 256 characters, tags 128): SageMaker answers ValidationException for each job or model then, so the config refuses it.
- */
-export const MAX_SAGEMAKER_IMAGE_CHARS = 255;
-
-/**
- * The most characters of a SageMaker S3 URI: S3DataSource `S3Uri` (a training channel), CheckpointConfig `S3Uri`,
- * ContainerDefinition `ModelDataUrl`, "Length Constraints: Maximum length of 1024" (Amazon SageMaker API Reference).
- */
-export const MAX_SAGEMAKER_S3_URI_CHARS = 1024;
-
 /**
  * An ECR image URI with a tag, at most {@link MAX_SAGEMAKER_IMAGE_CHARS} characters.
  * @param where the SageMaker parameter it becomes, named in the refusal

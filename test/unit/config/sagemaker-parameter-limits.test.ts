@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BaseModelSchema, MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../../../lib/config/schema.js';
+import { BaseModelSchema } from '../../../lib/config/schema.js';
+import { MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../../../lib/sagemaker-limits.js';
 
 /**
  * A fine-tuning base model's images and weights become SageMaker parameters with length limits (CreateTrainingJob
