@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cognitoUsernameProblem } from './identity/cognito-username.js';
 import { SubjectLimits } from './identity/subject-limits.js';
 import { TENANT_ID_PATTERN, tenantIdReservation } from './tenant-naming.js';
 
@@ -681,6 +682,22 @@ export const InviteAdmin = z.boolean();
  * @param userPoolId the platform pool (TESSERA_USER_POOL_ID), undefined or '' without one
  */
 export const invitesByDefault = (userPoolId: string | undefined): boolean => Boolean(userPoolId);
+
+/**
+ * Why an onboarding cannot invite `adminEmail` as the tenant's first admin, when it would invite (`inviteAdmin`, else the
+ * platform's default: `invitesByDefault`): each user of the platform's pool is made with Username = its address, and
+ * Cognito AdminCreateUser takes a Username of 1-128 letters, marks, symbols, numbers or punctuation
+ * (lib/identity/cognito-username.ts cognitoUsernameProblem). The text names `adminEmail` and its value (the admin API's
+ * 400, *Register tenant*'s refusal, `tessera tenants apply`'s line); undefined when it can, or when no invitation is made.
+ * @param adminEmail the onboarding's admin email
+ * @param inviteAdmin the request's `inviteAdmin`, undefined when it leaves it out
+ * @param invitesDefault what a request that leaves `inviteAdmin` out does on this platform (invitesByDefault of its pool)
+ */
+export function adminInviteProblem(adminEmail: string, inviteAdmin: boolean | undefined, invitesDefault: boolean): string | undefined {
+  if (!(inviteAdmin ?? invitesDefault)) return undefined;
+  const problem = cognitoUsernameProblem(adminEmail, 'adminEmail');
+  return problem && `${problem}; the onboarding invites adminEmail as the tenant's first admin: give an address Cognito takes, or set inviteAdmin to false`;
+}
 
 /**
  * What *Invite tenant admin* (the onboarding step just before *Activate tenant*: lambdas/lifecycle/invite-tenant-admin.ts)

@@ -2,8 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { accountEmailProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
-import { cognitoUsernameProblem } from '../../lib/identity/cognito-username.js';
+import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
@@ -161,17 +160,8 @@ const recordedRequest = (record: TenantRecord): OnboardRequest => ({
   ...(record.inviteAdmin !== undefined ? { inviteAdmin: record.inviteAdmin } : {}), requestId: record.requestId,
 });
 
-/**
- * Why the onboarding cannot invite `adminEmail` as the tenant's first admin, when it would invite (`inviteAdmin`, else the
- * platform's default: invitesByDefault, with this Lambda's pool): each user of the pool is made with Username = its
- * address, and Cognito AdminCreateUser takes 1-128 characters (lib/identity/cognito-username.ts); undefined when it can,
- * or when no invitation is made.
- */
-function adminInviteProblem(adminEmail: string, inviteAdmin: boolean | undefined): string | undefined {
-  if (!(inviteAdmin ?? invitesByDefault(process.env[ENV.userPoolId]))) return undefined;
-  const problem = cognitoUsernameProblem(adminEmail, 'adminEmail');
-  return problem && `${problem}; the onboarding invites adminEmail as the tenant's first admin: give an address Cognito takes, or set inviteAdmin to false`;
-}
+/** adminInviteProblem (lib/tenant-record.ts) with this Lambda's pool deciding the default (invitesByDefault). */
+const inviteProblemOf = (adminEmail: string, inviteAdmin: boolean | undefined) => adminInviteProblem(adminEmail, inviteAdmin, invitesByDefault(process.env[ENV.userPoolId]));
 
 /** A new attempt of a FAILED onboarding, with corrections (RetryRequest) where nothing can have used the old values yet. */
 async function retryOnboarding(record: TenantRecord, corrections: RetryRequest): Promise<APIGatewayProxyResult> {
@@ -182,7 +172,7 @@ async function retryOnboarding(record: TenantRecord, corrections: RetryRequest):
     }
     const emailProblem = accountEmailProblem(corrections.adminEmail, record.isolation);
     if (emailProblem) throw new ApiError(400, emailProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
-    const inviteProblem = adminInviteProblem(corrections.adminEmail, record.inviteAdmin);
+    const inviteProblem = inviteProblemOf(corrections.adminEmail, record.inviteAdmin);
     if (inviteProblem) throw new ApiError(400, inviteProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     changes.adminEmail = corrections.adminEmail;
   }
@@ -369,7 +359,7 @@ export const routes: AdminRoutes = {
     }
     // An address Cognito cannot take as a Username (over 128 characters) was accepted, and *Invite tenant admin* failed on it
     // minutes later (recorded FAILED, the tenant without its admin): refused here, before anything is claimed.
-    const inviteProblem = adminInviteProblem(request.adminEmail, request.inviteAdmin);
+    const inviteProblem = inviteProblemOf(request.adminEmail, request.inviteAdmin);
     if (inviteProblem) throw new ApiError(400, inviteProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     // Whether this request claimed its id (for its tenant) and then found the tenant registered by another request:
     // it did nothing, so the id is given back (control-table.ts releaseOnboardingRequest: only this tenant's claim).

@@ -1,4 +1,4 @@
-import { invitesByDefault, LIFECYCLE_OPERATIONS, type OnboardRequest, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
+import { adminInviteProblem, invitesByDefault, LIFECYCLE_OPERATIONS, type OnboardRequest, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
 import { ENV, platformConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -54,6 +54,16 @@ export function requestDifferences(record: TenantRecord, request: LifecycleState
 }
 
 /**
+ * Refuses (InvalidRequest, `invalid onboarding request: adminEmail = "...": ...`) an onboarding whose first admin Cognito
+ * cannot take as a user (adminInviteProblem), on this Lambda's pool.
+ * @throws InvalidRequestError naming adminEmail, its value and the rule
+ */
+function refuseUninvitableAdmin(request: Pick<LifecycleState['request'], 'adminEmail' | 'inviteAdmin'>): void {
+  const problem = adminInviteProblem(request.adminEmail, request.inviteAdmin, invitesByDefault(process.env[ENV.userPoolId]));
+  if (problem) throw new InvalidRequestError(`invalid onboarding request: ${problem}`);
+}
+
+/**
  * Takes the tenant's lease for this onboarding and writes the record (PROVISIONING):
  * - no record: the request id is claimed for the tenant (refused with InvalidRequest, nothing
  *   written, when another tenant's onboarding used it), then a conditional put creates the record,
@@ -65,12 +75,18 @@ export function requestDifferences(record: TenantRecord, request: LifecycleState
  *   OFFBOARDED): `done`, nothing written — a replayed request is a no-op;
  * - the same request for a FAILED (or never-started) onboarding: the lease is taken and the run
  *   resumes; held by another live execution: refused (TenantBusy), nothing written.
+ * A new onboarding, or one it would resume, whose `adminEmail` Cognito cannot take as the first admin's Username when
+ * it invites (adminInviteProblem: 1-128 characters, no whitespace) is refused with InvalidRequest naming `adminEmail` and
+ * its value before anything is claimed, created or leased. *Validate request* cannot: only this step has the platform's
+ * pool (TESSERA_USER_POOL_ID), which decides whether a request leaving `inviteAdmin` out invites; without the check an
+ * onboarding from the console or the bus was refused minutes later, at *Invite tenant admin*.
  */
 export const handler = lifecycleHandler('Register tenant', async (state: LifecycleState): Promise<Registration> => {
   const { request } = state;
   const lease: LeaseRequest = { kind: 'onboard', executionArn: state.executionArn!, requestId: request.requestId };
   const existing = await getTenant(request.tenantId);
   if (!existing) {
+    refuseUninvitableAdmin(request);
     // The admin API claimed it already; an execution started elsewhere (a bus event, StartExecution) claims it here.
     const holder = await claimOnboardingRequest(request.requestId, request.tenantId);
     if (holder !== undefined) {
@@ -113,6 +129,7 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
   }
   const mine = existing.lease?.executionArn === lease.executionArn;
   if (!mine && !(LIFECYCLE_OPERATIONS.onboard.from as readonly TenantStatus[]).includes(existing.status)) return { action: 'done', status: existing.status };
+  refuseUninvitableAdmin({ ...request, adminEmail: existing.adminEmail, inviteAdmin: existing.inviteAdmin });
   const held = await acquireLease(request.tenantId, lease);
   await updateTenant(request.tenantId, { status: 'PROVISIONING', currentStep: 'Register tenant', failure: undefined }, { holder: lease.executionArn });
   return { action: 'proceed', resumedFrom: existing.failure?.step ?? held.failure?.step };

@@ -261,6 +261,27 @@ describe('onboarding: the first admin\'s invitation (moto\'s Cognito)', () => {
     expect(await groupsOf(user.Username!)).toEqual(['tenant-admin']);
   });
 
+  // An onboarding from the bus (rule OnboardingRequested: the event's detail is the execution's input) or the console is
+  // checked by Validate request, which has no pool: a 129-character adminEmail (Cognito's Username takes 1-128) was
+  // registered, a VPC and stacks made, and the run failed at Invite tenant admin. Register tenant has the pool: refused there.
+  it('an onboarding started outside the admin API whose adminEmail Cognito cannot take is refused at Register tenant, naming adminEmail and its value, before anything exists', async () => {
+    const long = `${'a'.repeat(129 - '@initrode.example.com'.length)}@initrode.example.com`;
+    // WHEN the bus's detail starts the onboarding
+    const run = await local.workflows.run('onboard', request('initrode', 'starter', { adminEmail: long }));
+    // THEN refused (terminal InvalidRequest) at Register tenant, naming adminEmail, its value and the rule
+    expect(run.error).toMatchObject({ error: 'InvalidRequest' });
+    const cause = String((run.error as { cause?: string }).cause);
+    expect(cause).toContain(`adminEmail = "${long.slice(0, 97)}..." (129 characters)`);
+    expect(cause).toContain('Cognito AdminCreateUser takes a Username of 1-128 characters');
+    expect(run.states).toContain('Register tenant');
+    expect(run.states).not.toContain('Allocate network');
+    expect(run.states).not.toContain('Invite tenant admin');
+    // nothing registered; the refusal is on the bus with the reason
+    expect(await getTenant('initrode')).toBeUndefined();
+    const failed = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'initrode');
+    expect(failed).toEqual([expect.objectContaining({ detailType: 'Tenant Lifecycle Failed', detail: expect.objectContaining({ step: 'Register tenant', refused: true, reason: expect.stringContaining('adminEmail = "') }) })]);
+  });
+
   it('inviteAdmin: false invites no one and says so', async () => {
     const run = await local.workflows.run('onboard', request('vandelay', 'enterprise', { inviteAdmin: false }));
     expect(run.error).toBeUndefined();

@@ -181,6 +181,50 @@ describe('Register tenant', async () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  // An onboarding started from the console or the bus is checked only by Validate request, which has no pool: an adminEmail
+  // Cognito cannot take as a Username (AdminCreateUser: 1-128 characters) was registered, and the run failed minutes later at
+  // Invite tenant admin. Register tenant has the pool: it refuses before anything is claimed or written.
+  describe('an adminEmail Cognito cannot take as the first admin\'s Username', () => {
+    const long = `${'a'.repeat(129 - '@acme.example.com'.length)}@acme.example.com`;
+    const refusal = `invalid onboarding request: adminEmail = "${long.slice(0, 97)}..." (129 characters): a user's email is its Cognito username, and Cognito AdminCreateUser takes a Username of 1-128 characters; the onboarding invites adminEmail as the tenant's first admin: give an address Cognito takes, or set inviteAdmin to false`;
+    const withPool = async (run: () => Promise<void>) => {
+      process.env.TESSERA_USER_POOL_ID = 'us-east-1_Pool123';
+      try {
+        await run();
+      } finally {
+        delete process.env.TESSERA_USER_POOL_ID;
+      }
+    };
+    it('refuses a new onboarding that invites it, naming adminEmail and its value, claiming and writing nothing', async () => withPool(async () => {
+      await expect(handler(state('acme', { request: { ...state().request, adminEmail: long } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: refusal });
+      expect(controlMock.claimOnboardingRequest).not.toHaveBeenCalled();
+      expect(registryMock.putNewTenant).not.toHaveBeenCalled();
+      expect(records.has('acme')).toBe(false);
+    }));
+    it('refuses one with whitespace in it too', async () => withPool(async () => {
+      await expect(handler(state('acme', { request: { ...state().request, adminEmail: 'first admin@acme.example.com' } })))
+        .rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('adminEmail = "first admin@acme.example.com": a user\'s email is its Cognito username') });
+      expect(records.has('acme')).toBe(false);
+    }));
+    it('refuses to resume a FAILED onboarding recorded with it, writing nothing (a retry corrects adminEmail)', async () => withPool(async () => {
+      const before = tenant({ status: 'FAILED', adminEmail: long, failure: { step: 'Invite tenant admin', reason: 'x', at: 't' } });
+      records.set('acme', before);
+      await expect(handler(state('acme', { request: { ...state().request, adminEmail: long } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: refusal });
+      expect(registryMock.updateTenant).not.toHaveBeenCalled();
+      expect(records.get('acme')).toEqual(before);
+    }));
+    it('takes it when no invitation is made: inviteAdmin false, or no pool (its default then is false)', async () => {
+      await withPool(async () => {
+        await expect(handler(state('acme', { request: { ...state().request, adminEmail: long, inviteAdmin: false } }))).resolves.toEqual({ action: 'proceed' });
+      });
+      records.clear();
+      await expect(handler(state('acme', { request: { ...state().request, adminEmail: long } }))).resolves.toEqual({ action: 'proceed' });
+    });
+    it('takes 128 characters with the pool', async () => withPool(async () => {
+      await expect(handler(state('acme', { request: { ...state().request, adminEmail: long.slice(1) } }))).resolves.toEqual({ action: 'proceed' });
+    }));
+  });
+
   it('resumes a FAILED onboarding of the same request with the lease, reporting where it stopped', async () => {
     // GIVEN an earlier execution that failed at Check blueprint
     const earlier = { kind: 'onboard' as const, requestId: 'req-acme-0001', executionArn: 'arn:earlier', startedAt: 't0', endedAt: 't1', status: 'FAILED' as const, failedStep: 'Check blueprint', reason: 'x' };
