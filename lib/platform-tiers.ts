@@ -33,14 +33,21 @@ export interface TierList {
   tiers: TierSummary[];
   /** The admin API's region (AWS_REGION), which names a tenant's zones in a refusal; absent from an admin API deployed before it. */
   region?: string;
+  /**
+   * Whether an onboarding that leaves `inviteAdmin` out invites its tenant's first admin into the platform's Cognito pool
+   * (lib/tenant-record.ts invitesByDefault: true with the platform's own pool), so that a client can check the address as
+   * the admin API does (adminInviteProblem). Absent from an admin API deployed before it.
+   */
+  invitesAdmin?: boolean;
 }
 
 /**
  * The tiers of a platform config (`config.tiers`) as `GET /admin/tiers` answers them: name, isolation, DR region, the
  * network fields a tier change reads, and the compute mode; nothing else of a tier is shown.
  * @param region the admin API's region (AWS_REGION), or undefined to leave it out
+ * @param invitesAdmin TierList.invitesAdmin, or undefined to leave it out
  */
-export function tierList(tiers: Record<string, Pick<TierConfig, 'isolation' | 'disasterRecovery' | 'network' | 'compute'>>, region?: string): TierList {
+export function tierList(tiers: Record<string, Pick<TierConfig, 'isolation' | 'disasterRecovery' | 'network' | 'compute'>>, region?: string, invitesAdmin?: boolean): TierList {
   return {
     tiers: Object.entries(tiers).map(([name, t]) => ({
       name, isolation: t.isolation, drRegion: drRegionOf(t) ?? null,
@@ -48,6 +55,7 @@ export function tierList(tiers: Record<string, Pick<TierConfig, 'isolation' | 'd
       computeMode: t.compute.mode,
     })),
     ...(region ? { region } : {}),
+    ...(invitesAdmin !== undefined ? { invitesAdmin } : {}),
   };
 }
 

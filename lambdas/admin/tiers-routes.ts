@@ -1,5 +1,6 @@
 import { tierList } from '../../lib/platform-tiers.js';
-import { platformConfig } from '../shared/environment.js';
+import { invitesByDefault } from '../../lib/tenant-record.js';
+import { ENV, platformConfig } from '../shared/environment.js';
 import { json, type AdminRoutes } from './admin-http.js';
 
 /**
@@ -7,8 +8,10 @@ import { json, type AdminRoutes } from './admin-http.js';
  * TierList: isolation, DR region, the network fields a tier change reads and the compute mode, so a client can run the
  * API's own tier-change rule, tier-migration.ts migrationRefusal, on them), from the platform config the admin API checks requests against (`platformConfig()`, embedded at synth). A
  * client checks a tier before it sends a request naming it: `tessera tenants apply` checks every entry of its file this way
- * before it changes anything (the API refused an unknown tier per request, after earlier entries were applied).
+ * before it changes anything (the API refused an unknown tier per request, after earlier entries were applied). `invitesAdmin`:
+ * whether an onboarding leaving `inviteAdmin` out invites its first admin (this Lambda's pool: invitesByDefault), so apply
+ * checks the address as Cognito takes a Username (adminInviteProblem), as `POST /admin/tenants` does.
  */
 export const tiersRoutes: AdminRoutes = {
-  'GET /admin/tiers': { query: null, idempotencyKey: 'no-op', handle: async () => json(200, tierList(platformConfig().tiers, process.env.AWS_REGION)) },
+  'GET /admin/tiers': { query: null, idempotencyKey: 'no-op', handle: async () => json(200, tierList(platformConfig().tiers, process.env.AWS_REGION, invitesByDefault(process.env[ENV.userPoolId]))) },
 };

@@ -4,7 +4,7 @@ import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecy
 import { migrationTiers, type TierList, type TierSummary } from '../platform-tiers.js';
 import { nearest } from '../config/config-issues.js';
 import type * as TierMigration from '../../lambdas/lifecycle/tier-migration.js';
-import { accountEmailProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
+import { accountEmailProblem, adminInviteProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
 import { allTenants } from './all-tenants.js';
@@ -174,9 +174,12 @@ function setAt(raw: unknown, path: readonly PropertyKey[], value: unknown): unkn
  * The API checked them per request, so the entries before the first refused one had been applied. Lines as readTenantsFile's,
  * a tier the platform lacks with the nearest tier's name (config-issues.ts nearest: `profesional`, `Starter`), in the file's
  * order. An entry refused for another field (`refused`, checkTenantsFile's refusedTiers) has its tier checked for existence
- * too, unless the registry holds its tenant id on that tier: the file's next run would otherwise report it.
+ * too, unless the registry holds its tenant id on that tier: the file's next run would otherwise report it. A tenant to
+ * create whose onboarding invites its first admin (its `inviteAdmin`, else `invitesAdmin`: the platform's default) with
+ * an admin email Cognito cannot take as a Username (1-128 characters, no whitespace: adminInviteProblem), as the API's 400.
+ * @param invitesAdmin TierList.invitesAdmin; undefined (an admin API deployed before it): only `inviteAdmin: true` is checked
  */
-function tierProblems(file: string, entries: CheckedTenantsFile['entries'], registry: TenantRecord[], tiers: TierSummary[], refused: CheckedTenantsFile['refusedTiers'] = []): string[] {
+function tierProblems(file: string, entries: CheckedTenantsFile['entries'], registry: TenantRecord[], tiers: TierSummary[], refused: CheckedTenantsFile['refusedTiers'] = [], invitesAdmin?: boolean): string[] {
   const byName = new Map(tiers.map((t) => [t.name, t]));
   const current = new Map(registry.map((t) => [t.tenantId, t]));
   const problems: Array<{ index: number; line: string }> = [];
@@ -193,6 +196,8 @@ function tierProblems(file: string, entries: CheckedTenantsFile['entries'], regi
     if (byName.has(e.tenantId)) problems.push({ index: i, line: `${file}: tenants[${i}].tenantId = "${e.tenantId}": is reserved: it would name the stack tessera-${e.tenantId}, the name of that tier's OU and usage plan` });
     const email = tier && accountEmailProblem(e.adminEmail, tier.isolation);
     if (email) problems.push({ index: i, line: `${file}: tenants[${i}].${email}` });
+    const invite = adminInviteProblem(e.adminEmail, e.inviteAdmin, invitesAdmin ?? false);
+    if (invite) problems.push({ index: i, line: `${file}: tenants[${i}].${invite}` });
   });
   for (const r of refused) {
     if (r.tenantId !== undefined && current.get(r.tenantId)?.tier === r.tier) continue;
@@ -389,7 +394,7 @@ export function tenantsApplyCommand(): Command {
           throw new TenantsFileError(checked.problems);
         }
         if (tiers) {
-          const problems = [...checked.problems, ...tierProblems(fileLabel(o.file), checked.entries, registry, tiers.tiers, checked.refusedTiers)];
+          const problems = [...checked.problems, ...tierProblems(fileLabel(o.file), checked.entries, registry, tiers.tiers, checked.refusedTiers, tiers.invitesAdmin)];
           if (problems.length) throw new TenantsFileError(problems);
         } else if (checked.problems.length) {
           throw new TenantsFileError(checked.problems);

@@ -214,6 +214,26 @@ describe('tessera tenants apply: the platform\'s tiers are checked before anythi
     ].join('\n'));
   });
 
+  // The first admin is a Cognito user with Username = adminEmail (AdminCreateUser: 1-128 characters): the API refuses such an
+  // address with 400 when the onboarding invites it, but apply checked only CreateAccount's rule, so the entries before it
+  // were applied first. GET /admin/tiers says whether an onboarding leaving inviteAdmin out invites (invitesAdmin).
+  it('a tenant to create whose invited first admin Cognito cannot take (129 characters): exit 2 naming the entry and adminEmail, nothing sent', async () => {
+    const long = `${'x'.repeat(129 - '@newco.example'.length)}@newco.example`;
+    const path = file('invite.yaml', `tenants:
+  - { tenantId: acme, name: Acme Corp, tier: starter, adminEmail: ops@acme.example }
+  - { tenantId: newco, name: New Co, tier: starter, adminEmail: ${long} }
+  - { tenantId: quiet, name: Quiet Co, tier: starter, adminEmail: ${long.replace('newco', 'quiet')}, inviteAdmin: false }
+`);
+    tiersAnswer = { status: 200, body: { ...TIERS, invitesAdmin: true } };
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path);
+    expect([out.code, out.stdout, sent]).toEqual([2, '', []]);
+    expect(out.stderr).toBe(`error: ${path}: tenants[1].adminEmail = "${long.slice(0, 97)}..." (129 characters): a user's email is its Cognito username, and Cognito AdminCreateUser takes a Username of 1-128 characters; the onboarding invites adminEmail as the tenant's first admin: give an address Cognito takes, or set inviteAdmin to false\n`);
+    // a platform without a pool (invitesAdmin false) invites no one: the same file is applied
+    tiersAnswer = { status: 200, body: { ...TIERS, invitesAdmin: false } };
+    const applied = await runTesseraInProcess(admin.url, 'tenants', 'apply', '-f', path, '--dry-run');
+    expect(applied.code).toBe(0);
+  });
+
   // A tier was checked only for entries without another problem, so a misspelt tier beside a bad email (or a bad
   // id) came out on the next run, after the first fix: the docs' "one run" did not hold for that entry.
   it('the tier of an entry refused for another field is checked in the same run as the other entries\' tiers', async () => {

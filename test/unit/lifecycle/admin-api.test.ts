@@ -1280,6 +1280,7 @@ describe('admin API: GET /admin/tiers (s24)', () => {
         computeMode: t.compute.mode,
       })),
       ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
+      invitesAdmin: Boolean(process.env[ENV.userPoolId]),
     });
     expect(body(r).tiers.map((t: { name: string }) => t.name)).toEqual(Object.keys(c.tiers));
     expect(records.size).toBe(0);
@@ -1294,6 +1295,15 @@ describe('admin API: GET /admin/tiers (s24)', () => {
       if (target === 'starter') expect([patch.statusCode, planned]).toEqual([400, undefined]); // nothing_to_change: no migration
       else expect([patch.statusCode, body(patch).error.code, body(patch).error.message]).toEqual([400, planned!.code, planned!.message]);
     }
+  });
+
+  // `tessera tenants apply` checks a new tenant's admin email as Cognito takes a Username when its onboarding invites: it
+  // must know whether an entry leaving inviteAdmin out invites (the platform's pool decides: invitesByDefault).
+  it('says whether an onboarding leaving inviteAdmin out invites its first admin: with the platform\'s pool yes, without no', async () => {
+    process.env[ENV.userPoolId] = 'us-east-1_Pool123';
+    expect(body(await call('GET', '/admin/tiers')).invitesAdmin).toBe(true);
+    delete process.env[ENV.userPoolId];
+    expect(body(await call('GET', '/admin/tiers')).invitesAdmin).toBe(false);
   });
 
   it('takes no query and no other method', async () => {
