@@ -20,7 +20,7 @@ import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
-import { routeMethods, unservedRouteMessage } from './routes.js';
+import { routeMethods, unservedRouteMessage, type ServedFamilies } from './routes.js';
 import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { ConversationStore } from './stores/conversation-store.js';
@@ -167,6 +167,9 @@ export class Gateway {
     const started = performance.now();
     // Whether the fine-tuning routes are served, here or beside this gateway: what a 404 lists and a 405's Allow names.
     const listed = Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside);
+    // What this gateway serves: `tessera serve` has no /v1/tenant/users (no user pool), nor /v1/tenant/keys without a key
+    // store. Its 404 lists these routes, and its 405 and OPTIONS name the methods of these only (routes.ts routeMethods).
+    const served = this.served(listed);
     const res = new CorsResponder(raw);
     // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's); other routes' are `req_…`, as OpenAI's x-request-id.
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
@@ -185,7 +188,7 @@ export class Gateway {
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
       // A path no route serves is its 404, whatever the body's size (an 8 MB client.audio.transcriptions upload was told to
       // shrink the file, then refused as not served; API Gateway answers such a path 404 on the deployed path).
-      const routed = fineTuning || routeMethods(path, listed) !== undefined;
+      const routed = fineTuning || routeMethods(path, served) !== undefined;
       if (routed && !upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
@@ -231,15 +234,14 @@ export class Gateway {
       }
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
       // A path of the route tables (routes.ts) that no branch above answers for this method: a 405 naming what it takes.
-      if (routeMethods(path, listed)?.includes(req.method) === false) {
+      if (routeMethods(path, served)?.includes(req.method) === false) {
         // GET /v1/chat/completions is OpenAI's list of stored chat completions (client.chat.completions.list): none is stored here.
         const stored = req.method === 'GET' && path === '/v1/chat/completions' ? ': listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' : '';
         throw new GatewayError(405, `${req.method} is not supported on ${req.path}${stored}`, 'invalid_request_error', 'method_not_allowed');
       }
       // OpenAI's legacy text completions: clients that default to it (LlamaIndex's OpenAILike, LangChain's OpenAI class) are told what to set instead.
       if (path === '/v1/completions') throw notFound(`no route ${req.method} /v1/completions: legacy text completions are not served by this gateway; use /v1/chat/completions (LlamaIndex OpenAILike: is_chat_model=True; LangChain: ChatOpenAI instead of OpenAI)`, null, 'route_not_found');
-      // What this gateway serves: `tessera serve` has no /v1/tenant/users (no user pool), nor /v1/tenant/keys without a key store.
-      throw notFound(unservedRouteMessage(req.method, path, { fineTuning: listed, tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users) }), null, 'route_not_found');
+      throw notFound(unservedRouteMessage(req.method, path, served), null, 'route_not_found');
     } catch (e) {
       if (e instanceof CallerGone) {
         // Nobody to answer: 499 (the caller closed the request) in the audit record, as nginx logs it.
@@ -257,7 +259,7 @@ export class Gateway {
       }
       // A 405 names what the path takes (RFC 9110 §15.5.6: `Allow` MUST be sent), from the route table OPTIONS answers from.
       // With this gateway's routes: /v1/models/{model} takes DELETE only where fine-tuning is served (client.models.delete).
-      const methods = err.status === 405 ? routeMethods(path, listed) : undefined;
+      const methods = err.status === 405 ? routeMethods(path, served) : undefined;
       try {
         await res.json(err.status, err.body(), { ...err.headers, ...(methods ? { allow: [...methods, 'OPTIONS'].join(', ') } : {}), 'x-request-id': audit.requestId });
       } catch (gone) {
@@ -313,7 +315,16 @@ export class Gateway {
   }
 
   private preflight(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder): Promise<void> {
-    return answerOptions(req, res, this.deps.corsOrigins ?? NO_ORIGINS, Boolean(this.deps.fineTuning));
+    return answerOptions(req, res, this.deps.corsOrigins ?? NO_ORIGINS, this.served(Boolean(this.deps.fineTuning)));
+  }
+
+  /**
+   * The route families this gateway serves (routes.ts ServedFamilies): fine-tuning as `fineTuning` says, `/v1/tenant/keys`
+   * with a key service, `/v1/tenant/users` with a user directory (`tessera serve` has none). What its 404 lists and its
+   * 405's and OPTIONS' `Allow` names.
+   */
+  private served(fineTuning: boolean): ServedFamilies {
+    return { fineTuning, tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users) };
   }
 }
 
@@ -354,11 +365,12 @@ const answer = (res: GatewayResponder, audit: AuditRecord, a: TenantAnswer) => {
  * the origin index, with no authentication (cors.ts answerPreflight). The router Lambda calls it
  * directly, so a preflight never builds the gateway (registry, authorizer, providers).
  * @param req path as received (`/v1/...`, trailing slashes allowed), header names in lower case
- * @param fineTuning whether `/v1/fine_tuning/jobs...` is served here @default false
+ * @param served what is served here (routes.ts ServedFamilies: a path of a family it lacks is a 404, as its other methods'
+ *   answer); a boolean is whether `/v1/fine_tuning/jobs...` is served, with the tenant keys and users (the router's) @default false
  */
-export async function answerOptions(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder, origins: CorsOrigins, fineTuning = false): Promise<void> {
+export async function answerOptions(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder, origins: CorsOrigins, served: boolean | ServedFamilies = false): Promise<void> {
   const path = req.path.replace(/\/+$/, '');
-  const answer = await answerPreflight({ path, headers: req.headers }, routeMethods(path, fineTuning), origins);
+  const answer = await answerPreflight({ path, headers: req.headers }, routeMethods(path, served), origins);
   // Every answer carries a request id, these too (a 404 route_not_found, a 503 when the origin index is unreadable: what a report quotes).
   const headers = { ...answer.headers, 'x-request-id': `req_${randomUUID().replaceAll('-', '').slice(0, 24)}` };
   if (answer.body === undefined && res.empty) return await res.empty(answer.status, headers);

@@ -60,12 +60,15 @@ export const isBinaryMediaType = (value: string | undefined): boolean =>
   BINARY_MEDIA_TYPES.some((t) => value?.split(',')[0]!.split(';')[0]!.trim().toLowerCase() === t);
 
 /**
- * The methods served on `path`, or undefined when no route matches.
+ * The methods served on `path`, or undefined when no route matches: what `OPTIONS` answers in `Allow` (and a CORS
+ * preflight in `Access-Control-Allow-Methods`) and a 405 in `Allow`, from the routes of this gateway (servedRoutes), so
+ * that a path its 404 does not list (`/v1/tenant/users` on `tessera serve`, which has no user pool) is not offered either.
  * @param path `/v1/...` without a trailing slash
- * @param fineTuning whether this gateway serves `/v1/fine_tuning/jobs...` @default false
+ * @param served what this gateway serves (ServedFamilies); a boolean is whether `/v1/fine_tuning/jobs...` and
+ *   `/v1/files` are served, with `/v1/tenant/keys` and `/v1/tenant/users` (the deployed router's) @default false
  */
-export function routeMethods(path: string, fineTuning = false): readonly string[] | undefined {
-  const routes = fineTuning ? [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES] : OPENAI_ROUTES;
+export function routeMethods(path: string, served: boolean | ServedFamilies = false): readonly string[] | undefined {
+  const routes = servedRoutes(served);
   // A path two routes serve (/v1/models/{model}: GET by the router, DELETE by the fine-tuning Lambda) takes both's methods.
   const methods = routes.filter(([pattern]) => pattern.test(path)).flatMap(([, m]) => m);
   return methods.length ? [...new Set(methods)] : undefined;
@@ -173,8 +176,8 @@ const servedHere = (served: boolean | ServedFamilies) => servedList(servedRoutes
 /**
  * The message of the 404 `route_not_found` for a method and path no route serves, saying why where
  * a client's setting explains it:
- * - a path outside `/v1` that is a route once `/v1` is put in front (`/chat/completions`): the
- *   client's base URL lacks `/v1` (LangChain's `base_url`, LiteLLM's `api_base` are often set so);
+ * - a path outside `/v1` that is a route of this gateway (`served`) once `/v1` is put in front (`/chat/completions`):
+ *   the client's base URL lacks `/v1` (LangChain's `base_url`, LiteLLM's `api_base` are often set so);
  * - a path under `/v1/v1/`: the base URL ends in `/v1` and the client adds it again;
  * - a stored chat completion (`/v1/chat/completions/{id}...`: `client.chat.completions.retrieve`,
  *   `update`, `delete`, `messages.list`): the gateway stores none (`store: true` is refused);
@@ -187,10 +190,10 @@ const servedHere = (served: boolean | ServedFamilies) => servedList(servedRoutes
  *   `/v1/fine_tuning/jobs...` and `/v1/files` are served, with `/v1/tenant/keys` and `/v1/tenant/users` (the router's) @default false
  */
 export function unservedRouteMessage(method: string, path: string, served: boolean | ServedFamilies = false): string {
-  const fineTuning = typeof served === 'boolean' ? served : (served.fineTuning ?? false);
   const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path || '/';
   const head = `no route ${method} ${shown}`;
-  if (!path.startsWith('/v1/') && routeMethods(`/v1${path}`, fineTuning)) {
+  // Only a path this gateway serves once /v1 is put in front: `/tenant/users` on `tessera serve` (no user pool) is not.
+  if (!path.startsWith('/v1/') && routeMethods(`/v1${path}`, served)) {
     return `${head}: the gateway's paths start with /v1; end the client's base URL with /v1 (base_url / baseURL: 'https://<gateway host>/v1')`;
   }
   if (path.startsWith('/v1/v1/')) return `${head}: the path holds /v1 twice; the client's base URL ends with /v1 and the client adds it again: set it to 'https://<gateway host>/v1' once`;

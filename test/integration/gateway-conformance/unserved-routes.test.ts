@@ -147,3 +147,58 @@ describe('the 404 lists what this gateway serves, not what another would', () =>
     }
   });
 });
+
+/**
+ * `tessera serve`'s OPTIONS (and a CORS preflight) answered from the router's whole route table: `/v1/tenant/users`
+ * (and `/v1/tenant/keys` without a key store) got 204 `Allow: GET, POST, OPTIONS`, though every other method there is
+ * the 404 and its list leaves them out. OPTIONS names what this gateway serves, as its 404 does.
+ */
+describe('OPTIONS names the methods of what this gateway serves, as its 404 lists it', () => {
+  const options = (url: string) => fetch(url, { method: 'OPTIONS' });
+
+  it('tessera serve (no user pool): /v1/tenant/users is the 404, /v1/tenant/keys answers its methods', async () => {
+    const users = await options(`${env.gw.url}/tenant/users`);
+    expect([users.status, users.headers.get('allow'), ((await users.json()) as { error: { code: string } }).error.code]).toEqual([404, null, 'route_not_found']);
+    const user = await options(`${env.gw.url}/tenant/users/u-1/role`);
+    expect([user.status, user.headers.get('allow')]).toEqual([404, null]);
+    const keys = await options(`${env.gw.url}/tenant/keys`);
+    expect([keys.status, keys.headers.get('allow')]).toEqual([204, 'GET, POST, OPTIONS']);
+  });
+
+  it.each([
+    ['without a key store: /v1/tenant/keys is the 404 too', { apiKeys: false as const }, '/tenant/keys', 404, null],
+    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users answers its methods', { users: {} as TenantUserDirectory }, '/tenant/users', 204, 'GET, POST, OPTIONS'],
+  ])('%s', async (_name, extra, path, status, allow) => {
+    const upstream = await new FakeUpstream().start();
+    const gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme')], extra);
+    try {
+      const res = await options(`${gw.url}${path}`);
+      expect([res.status, res.headers.get('allow')]).toEqual([status, allow]);
+      // and the 404 of another method agrees: the path is not in its list
+      if (status === 404) {
+        const apiKey = await gw.token('acme');
+        const e = await notFound(() => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).batches.create({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' }));
+        expect(e.message).not.toContain(`/v1${path}`);
+      }
+    } finally {
+      await gw.stop();
+      await upstream.stop();
+    }
+  });
+});
+
+/**
+ * The missing-/v1 hint was given for any path of the router's table: `/tenant/users` on `tessera serve` was told to add
+ * /v1, where `/v1/tenant/users` is not served either. The hint is for a path this gateway serves once /v1 is added.
+ */
+describe('the missing-/v1 hint only for a path this gateway serves under /v1', () => {
+  const noV1 = () => client(env.gw.url.replace(/\/v1$/, ''));
+  it('tessera serve (no user pool): /tenant/users is told what is served, not to add /v1', async () => {
+    const e = await notFound(() => noV1().get('/tenant/users'));
+    expect(e.error).toMatchObject({ message: `no route GET /tenant/users; ${SERVED}` });
+  });
+  it('/tenant/keys, served under /v1 here, is told to add /v1', async () => {
+    const e = await notFound(() => noV1().get('/tenant/keys'));
+    expect(e.message).toContain("no route GET /tenant/keys: the gateway's paths start with /v1; end the client's base URL with /v1");
+  });
+});
