@@ -265,9 +265,9 @@ describe('onboarding: the first admin\'s invitation (moto\'s Cognito)', () => {
   // checked by Validate request, which has no pool: a 129-character adminEmail (Cognito's Username takes 1-128) was
   // registered, a VPC and stacks made, and the run failed at Invite tenant admin. Register tenant has the pool: refused there.
   it('an onboarding started outside the admin API whose adminEmail Cognito cannot take is refused at Register tenant, naming adminEmail and its value, before anything exists', async () => {
-    const long = `${'a'.repeat(129 - '@initrode.example.com'.length)}@initrode.example.com`;
+    const long = `${'a'.repeat(129 - '@wonka.example.com'.length)}@wonka.example.com`;
     // WHEN the bus's detail starts the onboarding
-    const run = await local.workflows.run('onboard', request('initrode', 'starter', { adminEmail: long }));
+    const run = await local.workflows.run('onboard', request('wonka', 'starter', { adminEmail: long }));
     // THEN refused (terminal InvalidRequest) at Register tenant, naming adminEmail, its value and the rule
     expect(run.error).toMatchObject({ error: 'InvalidRequest' });
     const cause = String((run.error as { cause?: string }).cause);
@@ -277,8 +277,8 @@ describe('onboarding: the first admin\'s invitation (moto\'s Cognito)', () => {
     expect(run.states).not.toContain('Allocate network');
     expect(run.states).not.toContain('Invite tenant admin');
     // nothing registered; the refusal is on the bus with the reason
-    expect(await getTenant('initrode')).toBeUndefined();
-    const failed = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'initrode');
+    expect(await getTenant('wonka')).toBeUndefined();
+    const failed = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'wonka');
     expect(failed).toEqual([expect.objectContaining({ detailType: 'Tenant Lifecycle Failed', detail: expect.objectContaining({ step: 'Register tenant', refused: true, reason: expect.stringContaining('adminEmail = "') }) })]);
   });
 
