@@ -1,3 +1,4 @@
+import { mockCostExplorer } from '../support/cost-explorer-strict.js';
 import { CloudFormationClient, DescribeChangeSetCommand, DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -34,7 +35,7 @@ import { bounded } from './bounded-answer.js';
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
 const mocks = {
-  cfn: mockClient(CloudFormationClient), ce: mockClient(CostExplorerClient), doc: mockClient(DynamoDBDocumentClient), ec2: mockClient(EC2Client), orgs: mockClient(OrganizationsClient),
+  cfn: mockClient(CloudFormationClient), ce: mockCostExplorer(), doc: mockClient(DynamoDBDocumentClient), ec2: mockClient(EC2Client), orgs: mockClient(OrganizationsClient),
   s3: mockClient(S3Client), sq: mockClient(ServiceQuotasClient), sqs: mockClient(SQSClient),
 };
 afterEach(() => Object.values(mocks).forEach((m) => m.reset()));

@@ -1,12 +1,12 @@
+import { mockCostExplorer } from '../../support/cost-explorer-strict.js';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { costExplorerRegion, costRequest, infrastructureCost } from '../../../lambdas/statements/cost-explorer.js';
 import { STATEMENT_JOBS_TABLE_ENV, STATEMENT_USAGE_TABLE_ENV } from '../../../lambdas/statements/environment.js';
 import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/lambda-deps.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 
-const ce = mockClient(CostExplorerClient);
+const ce = mockCostExplorer();
 afterEach(() => ce.reset());
 const client = new CostExplorerClient({ region: 'us-east-1' });
 const now = new Date('2026-11-02T05:00:00Z');

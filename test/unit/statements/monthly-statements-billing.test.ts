@@ -1,3 +1,4 @@
+import { mockCostExplorer } from '../../support/cost-explorer-strict.js';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -10,7 +11,7 @@ import { AS_OF, MONTH } from './fixture.js';
 
 const s3 = mockClient(S3Client);
 const eb = mockClient(EventBridgeClient);
-const ce = mockClient(CostExplorerClient);
+const ce = mockCostExplorer();
 afterEach(() => { s3.reset(); eb.reset(); ce.reset(); });
 
 /** A bucket of object metadata (HeadObject / PutObject) and the events put, in order. */
