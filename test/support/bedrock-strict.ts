@@ -1,6 +1,6 @@
 import {
-  BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, ValidationException,
-  type ContentBlock, type ConverseRequest, type ConverseStreamRequest, type Message, type ToolResultContentBlock,
+  ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, ValidationException,
+  type ApplyGuardrailRequest, type ContentBlock, type ConverseRequest, type ConverseStreamRequest, type Message, type ToolResultContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -221,6 +221,43 @@ export function invokeModelRefusal(input: { modelId?: string; contentType?: stri
   return undefined;
 }
 
+/** ApplyGuardrail `source`: "Valid Values: INPUT | OUTPUT" (API_runtime_ApplyGuardrail). */
+const GUARDRAIL_SOURCES = ['INPUT', 'OUTPUT'];
+/** ApplyGuardrail `outputScope`: "INTERVENTIONS | FULL" (API_runtime_ApplyGuardrail; the SDK's GuardrailOutputScope). */
+const GUARDRAIL_OUTPUT_SCOPES = ['INTERVENTIONS', 'FULL'];
+/** GuardrailTextBlock.qualifiers: "Valid Values: grounding_source | query | guard_content" (API_runtime_GuardrailTextBlock). */
+const GUARDRAIL_QUALIFIERS = ['grounding_source', 'query', 'guard_content'];
+/** GuardrailImageBlock.format: png | jpeg (the SDK's GuardrailImageFormat, API_runtime_GuardrailImageBlock). */
+const GUARDRAIL_IMAGE_FORMATS = ['png', 'jpeg'];
+
+/**
+ * ApplyGuardrail's rules (API_runtime_ApplyGuardrail): `guardrailIdentifier` "Maximum length of 2048. Pattern:
+ * (|([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))", required (so not empty);
+ * `guardrailVersion` "(|([1-9][0-9]{0,7})|(DRAFT))", required; `source` INPUT | OUTPUT; `content` "Required: Yes", each a
+ * GuardrailContentBlock union (text or image, one member) whose text block has a `text` ("Required: Yes") and qualifiers
+ * of the valid values, and whose image block a png or jpeg format. Not checked (not found documented for this call): a
+ * text size or text-unit limit per request, the number of content blocks, image sizes.
+ */
+export function applyGuardrailRefusal(input: ApplyGuardrailRequest): BedrockRefusal | undefined {
+  const id = input.guardrailIdentifier;
+  if (typeof id !== 'string' || !id || id.length > 2048 || !GUARDRAIL_ID.test(id)) return `guardrailIdentifier: Value '${id}' must satisfy regular expression pattern: ([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)`;
+  if (typeof input.guardrailVersion !== 'string' || !GUARDRAIL_VERSION.test(input.guardrailVersion)) return `guardrailVersion: Value '${input.guardrailVersion}' must satisfy regular expression pattern: ([1-9][0-9]{0,7})|(DRAFT)`;
+  if (!GUARDRAIL_SOURCES.includes(input.source as string)) return `source: Value '${input.source}' must satisfy enum value set: [INPUT, OUTPUT]`;
+  if (input.outputScope !== undefined && !GUARDRAIL_OUTPUT_SCOPES.includes(input.outputScope)) return `outputScope: Value '${input.outputScope}' must satisfy enum value set: [INTERVENTIONS, FULL]`;
+  if (!Array.isArray(input.content)) return 'content: Member must not be null';
+  for (const [k, block] of input.content.entries()) {
+    const members = Object.entries(block ?? {}).filter(([, v]) => v !== undefined).map(([m]) => m);
+    if (members.length !== 1 || !['text', 'image'].includes(members[0])) return `content.${k}: a GuardrailContentBlock must set exactly one of text, image, not ${members.join(', ') || 'none'}`;
+    if ('text' in block && block.text) {
+      if (typeof block.text.text !== 'string') return `content.${k}.text.text: Member must not be null`;
+      const q = (block.text.qualifiers ?? []).find((x) => !GUARDRAIL_QUALIFIERS.includes(x));
+      if (q !== undefined) return `content.${k}.text.qualifiers: Value '${q}' must satisfy enum value set: [${GUARDRAIL_QUALIFIERS.join(', ')}]`;
+    }
+    if ('image' in block && block.image && !GUARDRAIL_IMAGE_FORMATS.includes(block.image.format as string)) return `content.${k}.image.format: Value '${block.image.format}' must satisfy enum value set: [png, jpeg]`;
+  }
+  return undefined;
+}
+
 /** Bedrock's refusal as the SDK raises it: a `ValidationException` with `$metadata.httpStatusCode` 400. */
 export function validationException(message: BedrockRefusal): ValidationException {
   return new ValidationException({ message, $metadata: { httpStatusCode: 400, requestId: 'strict-bedrock-refusal' } });
@@ -233,6 +270,7 @@ export function validationException(message: BedrockRefusal): ValidationExceptio
 export function bedrockRefusal(command: unknown): BedrockRefusal | undefined {
   if (command instanceof ConverseCommand || command instanceof ConverseStreamCommand) return converseRefusal(command.input);
   if (command instanceof InvokeModelCommand) return invokeModelRefusal(command.input);
+  if (command instanceof ApplyGuardrailCommand) return applyGuardrailRefusal(command.input);
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import { CostExplorerClient, GetCostAndUsageCommand, type GetCostAndUsageCommandInput } from '@aws-sdk/client-cost-explorer';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { costRequest } from '../../../lambdas/statements/cost-explorer.js';
 import { monthBounds, previousMonth } from '../../../lib/statements/schema.js';
 import { getCostAndUsageRefusal, mockCostExplorer } from '../../support/cost-explorer-strict.js';

@@ -1,6 +1,6 @@
 import { BedrockRuntimeClient, ConverseCommand, InvokeModelCommand, type ConverseRequest } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, describe, expect, it } from 'vitest';
-import { converseRefusal, invokeModelRefusal, mockBedrockRuntime } from '../../../support/bedrock-strict.js';
+import { applyGuardrailRefusal, converseRefusal, invokeModelRefusal, mockBedrockRuntime } from '../../../support/bedrock-strict.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
@@ -62,5 +62,28 @@ describe('the strict Bedrock mock (test/support/bedrock-strict.ts)', () => {
       expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(1);
       await expect(client.send(new InvokeModelCommand({ modelId: MODEL, contentType: 'application/json', body: new TextEncoder().encode('not json') }))).rejects.toMatchObject({ name: 'ValidationException' });
     }
+  });
+});
+
+describe('the strict Bedrock mock: ApplyGuardrail (API_runtime_ApplyGuardrail)', () => {
+  const ok = { guardrailIdentifier: 'abc123', guardrailVersion: '2', source: 'INPUT' as const, content: [{ text: { text: 'hello' } }] };
+  it('takes what ApplyGuardrail takes: an id or an ARN, a version or DRAFT, INPUT or OUTPUT, text and png/jpeg image blocks', () => {
+    expect(applyGuardrailRefusal(ok)).toBeUndefined();
+    expect(applyGuardrailRefusal({ ...ok, guardrailIdentifier: 'arn:aws:bedrock:us-east-1:111122223333:guardrail/abc123', guardrailVersion: 'DRAFT', source: 'OUTPUT' })).toBeUndefined();
+    expect(applyGuardrailRefusal({ ...ok, content: [{ text: { text: 'q', qualifiers: ['query'] } }, { image: { format: 'png', source: { bytes: new Uint8Array([1]) } } }] })).toBeUndefined();
+  });
+  it.each<[string, object, RegExp]>([
+    ['an identifier with capitals', { guardrailIdentifier: 'ABC' }, /guardrailIdentifier: Value 'ABC'/],
+    ['an identifier with its version', { guardrailIdentifier: 'abc123:2' }, /guardrailIdentifier: Value 'abc123:2'/],
+    ['an empty identifier', { guardrailIdentifier: '' }, /guardrailIdentifier/],
+    ['version 0', { guardrailVersion: '0' }, /guardrailVersion: Value '0'/],
+    ['a lowercase draft', { guardrailVersion: 'draft' }, /guardrailVersion: Value 'draft'/],
+    ['source BOTH', { source: 'BOTH' }, /source: Value 'BOTH'/],
+    ['no content', { content: undefined }, /content: Member must not be null/],
+    ['a block with text and image', { content: [{ text: { text: 'a' }, image: { format: 'png', source: { bytes: new Uint8Array([1]) } } }] }, /content\.0: a GuardrailContentBlock must set exactly one of text, image/],
+    ['a gif image', { content: [{ image: { format: 'gif', source: { bytes: new Uint8Array([1]) } } }] }, /content\.0\.image\.format: Value 'gif'/],
+    ['an unknown qualifier', { content: [{ text: { text: 'a', qualifiers: ['context'] } }] }, /content\.0\.text\.qualifiers: Value 'context'/],
+  ])('refuses %s', (_, patch, message) => {
+    expect(applyGuardrailRefusal({ ...ok, ...patch } as never)).toMatch(message);
   });
 });
