@@ -1,6 +1,5 @@
 import { CloudFormationClient, DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { clientWith } from '../../lambdas/shared/aws-clients.js';
@@ -9,6 +8,7 @@ import { getTenant, putNewTenant } from '../../lambdas/shared/registry.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { TenantRecord } from '../../lib/tenant-record.js';
 import { configWith } from '../support/config-with.js';
+import { tempDir } from '../support/temp-dirs.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
@@ -29,7 +29,7 @@ const overrides = {
   fineTuning: { baseModels: DEFAULT_CONFIG.fineTuning.baseModels.map((m) => ({ ...m, weightsS3Uri: m.weightsS3Uri.replace(/\d{12}/g, '123456789012') })) },
   tiers: { starterb, residency, professional: { disasterRecovery: { region: DR_REGION, rpoHours: 4, rtoHours: 12 } } },
 };
-const CONFIG_FILE = join(mkdtempSync(join(tmpdir(), 'tessera-')), 'tessera.config.json');
+const CONFIG_FILE = join(tempDir('tessera-recovery-'), 'tessera.config.json');
 writeFileSync(CONFIG_FILE, JSON.stringify(overrides));
 let platform: LocalPlatform;
 beforeAll(async () => {
