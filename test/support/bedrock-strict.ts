@@ -3,6 +3,7 @@ import {
   type ApplyGuardrailRequest, type ContentBlock, type ConverseRequest, type ConverseStreamRequest, type Message, type ToolResultContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { strictMock } from './strict-mock.js';
 
 /**
  * The Bedrock Runtime mock's strict mode: the checks Bedrock itself applies to a Converse / ConverseStream
@@ -286,33 +287,6 @@ export const refusedBedrockRequests: Array<{ command: string; message: BedrockRe
  * @param options.strict - false for a test that must send what Bedrock refuses (none today). @default true
  */
 export function mockBedrockRuntime(options: { strict?: boolean } = {}) {
-  const stub = mockClient(BedrockRuntimeClient);
-  if (options.strict === false) return stub;
-  checkBeforeSend();
-  // AwsStub.reset() makes a new sinon stub (mockClient again), which restores the checked send first: check that one too.
-  const reset = stub.reset.bind(stub);
-  stub.reset = () => {
-    reset();
-    checkBeforeSend();
-    return stub;
-  };
-  return stub;
-}
-
-/** Puts `bedrockRefusal` in front of the sinon stub now on `BedrockRuntimeClient.prototype.send`. */
-function checkBeforeSend(): void {
-  const proto = BedrockRuntimeClient.prototype as unknown as { send: ((...args: unknown[]) => unknown) & { restore?: () => void } };
-  const sinonSend = proto.send;
-  const checked = function (this: unknown, command: unknown, ...rest: unknown[]) {
-    const refusal = bedrockRefusal(command);
-    if (refusal !== undefined) {
-      refusedBedrockRequests.push({ command: (command as object).constructor.name, message: refusal });
-      return Promise.reject(validationException(refusal));
-    }
-    return sinonSend.call(this, command, ...rest);
-  };
-  // Looks like a sinon stub to aws-sdk-client-mock (isSinonStub: isSinonProxy and restore), so that a later
-  // mockClient(BedrockRuntimeClient) (AwsStub.reset, restore, another mock) restores it first, as it does its own stub.
-  Object.assign(checked, { isSinonProxy: true, restore: () => sinonSend.restore?.() });
-  proto.send = checked as typeof proto.send;
+  if (options.strict === false) return mockClient(BedrockRuntimeClient);
+  return strictMock(mockClient(BedrockRuntimeClient), BedrockRuntimeClient, bedrockRefusal, validationException, refusedBedrockRequests);
 }

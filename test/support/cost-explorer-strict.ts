@@ -1,5 +1,6 @@
 import { CostExplorerClient, CostExplorerServiceException, Dimension, GetCostAndUsageCommand, type Expression, type GetCostAndUsageCommandInput } from '@aws-sdk/client-cost-explorer';
 import { mockClient } from 'aws-sdk-client-mock';
+import { strictMock } from './strict-mock.js';
 
 /**
  * The Cost Explorer mock's strict mode: the checks Cost Explorer applies to a GetCostAndUsage request, so that a
@@ -131,33 +132,8 @@ export const refusedCostExplorerRequests: Array<{ command: string; message: Cost
  * @param options.now - Cost Explorer's clock. @default () => new Date() (vitest's fake timers move it too)
  */
 export function mockCostExplorer(options: { strict?: boolean; now?: () => Date } = {}) {
-  const stub = mockClient(CostExplorerClient);
-  if (options.strict === false) return stub;
+  if (options.strict === false) return mockClient(CostExplorerClient);
   const now = options.now ?? (() => new Date());
-  checkBeforeSend(now);
-  // AwsStub.reset() makes a new sinon stub (mockClient again), which restores the checked send first: check that one too.
-  const reset = stub.reset.bind(stub);
-  stub.reset = () => {
-    reset();
-    checkBeforeSend(now);
-    return stub;
-  };
-  return stub;
-}
-
-/** Puts `getCostAndUsageRefusal` in front of the sinon stub now on `CostExplorerClient.prototype.send`. */
-function checkBeforeSend(now: () => Date): void {
-  const proto = CostExplorerClient.prototype as unknown as { send: ((...args: unknown[]) => unknown) & { restore?: () => void } };
-  const sinonSend = proto.send;
-  const checked = function (this: unknown, command: unknown, ...rest: unknown[]) {
-    const refusal = command instanceof GetCostAndUsageCommand ? getCostAndUsageRefusal(command.input, now()) : undefined;
-    if (refusal !== undefined) {
-      refusedCostExplorerRequests.push({ command: (command as object).constructor.name, message: refusal });
-      return Promise.reject(costExplorerValidationException(refusal));
-    }
-    return sinonSend.call(this, command, ...rest);
-  };
-  // Looks like a sinon stub to aws-sdk-client-mock (isSinonProxy and restore), so that a later mockClient / reset / restore restores it first.
-  Object.assign(checked, { isSinonProxy: true, restore: () => sinonSend.restore?.() });
-  proto.send = checked as typeof proto.send;
+  const refusal = (command: unknown) => (command instanceof GetCostAndUsageCommand ? getCostAndUsageRefusal(command.input, now()) : undefined);
+  return strictMock(mockClient(CostExplorerClient), CostExplorerClient, refusal, costExplorerValidationException, refusedCostExplorerRequests);
 }
