@@ -3,11 +3,11 @@ import OpenAI from 'openai';
 import { zodFunction, zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import type { ScriptedEvent, UpstreamCall } from '../../support/fake-upstream.js';
-import { conformanceConfig } from '../../support/gateway-config.js';
+import type { UpstreamCall } from '../../support/fake-upstream.js';
 import { nodeClient } from './official-clients.js';
 import { converseEvents } from './matrix.js';
 import { mockProviderSdks, plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
+import { configWithEmbeddings, EMBEDDING_MODEL, MODEL, upstreamAnswers, USAGE } from './client-answers.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -22,29 +22,16 @@ vi.setConfig({ testTimeout: 20_000 });
  * an `AbortController` on a stream helper. One compact test per helper: what the application saw
  * and what reached the upstream. (older-node-clients.test.ts runs the 4.x-6.x majors.)
  */
-const EMBEDDING_MODEL = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
-const config = () => {
-  const c = conformanceConfig();
-  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING_MODEL] } };
-};
 
 const { bedrock } = mockProviderSdks();
+const { whole, chunk, USAGE_CHUNK, streamed } = upstreamAnswers('fp_helpers');
 let env: ConformanceGateway;
 beforeAll(async () => {
-  env = await startConformanceGateway({ config: config(), tenants: [plainTenant('acme')] });
+  env = await startConformanceGateway({ config: configWithEmbeddings(), tenants: [plainTenant('acme')] });
 });
 afterAll(async () => env?.stop());
 beforeEach(() => env.upstream.reset());
 
-const MODEL = 'openai-compatible/default';
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
-const base = { id: 'chatcmpl-up', created: 1_764_000_000, model: 'default', system_fingerprint: 'fp_helpers' };
-const whole = (message: Record<string, unknown>, finish = 'stop') => ({
-  body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage: USAGE },
-});
-const chunk = (delta: Record<string, unknown>, finish: string | null = null): ScriptedEvent => ({ data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] } });
-const USAGE_CHUNK: ScriptedEvent = { data: { ...base, object: 'chat.completion.chunk', choices: [], usage: USAGE } };
-const streamed = (pieces: string[]) => ({ events: [chunk({ role: 'assistant', content: '' }), ...pieces.map((p) => chunk({ content: p })), chunk({}, 'stop'), USAGE_CHUNK, { data: '[DONE]' }] });
 /** A streamed tool call of the upstream, its arguments in two pieces. */
 const streamedCall = (id: string, name: string, args: [string, string]) => ({
   events: [

@@ -6,10 +6,10 @@ import OpenAIv6 from 'openai-v6';
 import * as zodV6 from 'openai-v6/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import type { ScriptedEvent, UpstreamCall } from '../../support/fake-upstream.js';
-import { conformanceConfig } from '../../support/gateway-config.js';
+import type { UpstreamCall } from '../../support/fake-upstream.js';
 import { WEATHER_SCHEMA, WEATHER_TOOL } from './matrix.js';
 import { plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
+import { configWithEmbeddings, EMBEDDING_MODEL, MODEL, upstreamAnswers, USAGE } from './client-answers.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -28,30 +28,15 @@ vi.setConfig({ testTimeout: 20_000 });
  * object's (`{"type":"string"}`, or `{}`), which OpenAI refuses and so does the gateway (a 400 naming
  * `response_format.json_schema.schema`: the last tests). An app on zod 3 gets the schema written here.
  */
-const EMBEDDING_MODEL = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
-const config = () => {
-  const c = conformanceConfig();
-  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING_MODEL] } };
-};
 
+const { whole, chunk, streamed } = upstreamAnswers('fp_old');
 let env: ConformanceGateway;
 beforeAll(async () => {
-  env = await startConformanceGateway({ config: config(), tenants: [plainTenant('acme')] });
+  env = await startConformanceGateway({ config: configWithEmbeddings(), tenants: [plainTenant('acme')] });
 });
 afterAll(async () => env?.stop());
 beforeEach(() => env.upstream.reset());
 
-const MODEL = 'openai-compatible/default';
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
-const base = { id: 'chatcmpl-up', created: 1_764_000_000, model: 'default', system_fingerprint: 'fp_old' };
-/** A whole chat answer of the upstream. */
-const whole = (message: Record<string, unknown>, finish = 'stop') => ({
-  body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage: USAGE },
-});
-const chunk = (delta: Record<string, unknown>, finish: string | null = null): ScriptedEvent => ({ data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] } });
-const USAGE_CHUNK: ScriptedEvent = { data: { ...base, object: 'chat.completion.chunk', choices: [], usage: USAGE } };
-/** A streamed text answer of the upstream: role, the pieces, the finish, the usage chunk, [DONE]. */
-const streamed = (pieces: string[]) => ({ events: [chunk({ role: 'assistant', content: '' }), ...pieces.map((p) => chunk({ content: p })), chunk({}, 'stop'), USAGE_CHUNK, { data: '[DONE]' }] });
 const OSLO_CALL = { id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } };
 const user = (content: string) => ({ role: 'user' as const, content });
 /** The one request the upstream received (scripted), its body. */

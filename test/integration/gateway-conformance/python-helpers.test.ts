@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ScriptedEvent, UpstreamCall } from '../../support/fake-upstream.js';
-import { conformanceConfig } from '../../support/gateway-config.js';
+import type { UpstreamCall } from '../../support/fake-upstream.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 import { plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
+import { configWithEmbeddings, MODEL, upstreamAnswers, USAGE } from './client-answers.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -16,28 +16,15 @@ vi.setConfig({ testTimeout: 30_000 });
  * pydantic model and `pydantic_function_tool` tools. One driver per test (forked by the run's
  * zygote: `runPythonCode`), running the one case its argv names and printing JSON.
  */
-const EMBEDDING_MODEL = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
-const config = () => {
-  const c = conformanceConfig();
-  return { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING_MODEL] } };
-};
 
+const { whole, chunk, streamed } = upstreamAnswers('fp_helpers');
 let env: ConformanceGateway;
 beforeAll(async () => {
-  env = await startConformanceGateway({ config: config(), tenants: [plainTenant('acme')] });
+  env = await startConformanceGateway({ config: configWithEmbeddings(), tenants: [plainTenant('acme')] });
 });
 afterAll(async () => env?.stop());
 beforeEach(() => env.upstream.reset());
 
-const MODEL = 'openai-compatible/default';
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
-const base = { id: 'chatcmpl-up', created: 1_764_000_000, model: 'default', system_fingerprint: 'fp_helpers' };
-const whole = (message: Record<string, unknown>, finish = 'stop') => ({
-  body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage: USAGE },
-});
-const chunk = (delta: Record<string, unknown>, finish: string | null = null): ScriptedEvent => ({ data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] } });
-const USAGE_CHUNK: ScriptedEvent = { data: { ...base, object: 'chat.completion.chunk', choices: [], usage: USAGE } };
-const streamed = (pieces: string[]) => ({ events: [chunk({ role: 'assistant', content: '' }), ...pieces.map((p) => chunk({ content: p })), chunk({}, 'stop'), USAGE_CHUNK, { data: '[DONE]' }] });
 const sentBody = (i = 0) => env.upstream.calls[i]!.body;
 const vectorOf = (i: number, width = 4) => Array.from({ length: width }, (_, k) => [(i + 1) / 8, -(i + 1) / 16, 0.5, 1.25][k] ?? 0);
 
