@@ -14,7 +14,10 @@ import {
 import { CreateModelCommand, CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand,
+  TransactWriteItemsCommand, type AttributeValue, type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -371,5 +374,66 @@ describe('SageMaker CreateTrainingJob and CreateModel lengths, which moto does n
     const plain = sageMaker(servers.own.endpoint);
     await expect(job(plain, 'a-ft-1', image(256), uri(1025))).resolves.toBeDefined();
     await expect(model(plain, 'm-1', image(256), uri(1025))).resolves.toBeDefined();
+  }, 60_000);
+});
+
+describe('DynamoDB unused ExpressionAttributeValues and BatchWriteItem limits, which moto checks only in part (refuse_dynamodb_requests_as_aws)', () => {
+  const servers = motoPair();
+  const dynamo = (endpoint: string) => new DynamoDBClient({
+    endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
+  });
+  const key = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk } });
+  const table = async (c: DynamoDBClient) => {
+    await c.send(new CreateTableCommand({
+      TableName: 't', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST',
+    }));
+    await c.send(new PutItemCommand({ TableName: 't', Item: { ...key('held'), n: { N: '1' } } }));
+  };
+  const unused = (e: Error) => e.name === 'ValidationException' && e.message.includes('Value provided in ExpressionAttributeValues unused in expressions: keys: {:u}');
+  const duplicates = (e: Error) => e.name === 'ValidationException' && e.message === 'Provided list of item keys contains duplicates';
+  const extra = { ':u': { S: 'unused' } };
+  /** The answers, in turn, to requests each with a value `:u` none of its expressions uses (the DeleteItem's condition holds: moto alone deletes). */
+  const requests = async (c: DynamoDBClient) => {
+    const answers: PromiseSettledResult<unknown>[] = [];
+    for (const send of sends(c)) answers.push(...await Promise.allSettled([send()]));
+    return answers;
+  };
+  const sends = (c: DynamoDBClient) => [
+    () => c.send(new PutItemCommand({ TableName: 't', Item: key('new'), ConditionExpression: 'attribute_not_exists(pk)', ExpressionAttributeValues: extra })),
+    () => c.send(new DeleteItemCommand({ TableName: 't', Key: key('held'), ConditionExpression: 'n = :one', ExpressionAttributeValues: { ':one': { N: '1' }, ...extra } })),
+    () => c.send(new QueryCommand({ TableName: 't', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'held' }, ...extra } })),
+    () => c.send(new ScanCommand({ TableName: 't', FilterExpression: 'n = :one', ExpressionAttributeValues: { ':one': { N: '1' }, ...extra } })),
+    () => c.send(new TransactWriteItemsCommand({ TransactItems: [
+      { Update: { TableName: 't', Key: key('held'), UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' }, ...extra } } },
+    ] })),
+    () => c.send(new TransactWriteItemsCommand({ TransactItems: [
+      { ConditionCheck: { TableName: 't', Key: key('held'), ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: extra } },
+      { Put: { TableName: 't', Item: key('other') } },
+    ] })),
+  ];
+  const puts = (n: number, pk = (i: number) => `b${i}`): WriteRequest[] => Array.from({ length: n }, (_, i) => ({ PutRequest: { Item: key(pk(i)) } }));
+
+  it('refuses an ExpressionAttributeValues entry no expression uses in PutItem, DeleteItem, Query, Scan and TransactWriteItems, 26 BatchWriteItem requests, a key put and deleted or put twice in one batch (ValidationException); moto alone takes them', async () => {
+    // GIVEN a table with one item
+    const c = dynamo(servers.moto.endpoint);
+    await table(c);
+    // THEN every request with an unused value is refused, as DynamoDB refuses it, and writes nothing
+    for (const answer of await requests(c)) expect(answer.status === 'rejected' && unused(answer.reason as Error), JSON.stringify(answer)).toBe(true);
+    expect((await c.send(new GetItemCommand({ TableName: 't', Key: key('held') }))).Item).toEqual({ ...key('held'), n: { N: '1' } });
+    expect((await c.send(new ScanCommand({ TableName: 't' }))).Count).toBe(1);
+    // AND BatchWriteItem refuses 26 requests, takes 25
+    await expect(c.send(new BatchWriteItemCommand({ RequestItems: { t: puts(26) } }))).rejects.toSatisfy((e: Error) => e.name === 'ValidationException' && e.message.includes('less than or equal to 25'));
+    await expect(c.send(new BatchWriteItemCommand({ RequestItems: { t: puts(25) } }))).resolves.toMatchObject({ UnprocessedItems: {} });
+    // AND refuses a key put and deleted, or put twice with other attributes, in one batch
+    await expect(c.send(new BatchWriteItemCommand({ RequestItems: { t: [{ PutRequest: { Item: { ...key('b0'), n: { N: '2' } } } }, { DeleteRequest: { Key: key('b0') } }] } }))).rejects.toSatisfy(duplicates);
+    await expect(c.send(new BatchWriteItemCommand({ RequestItems: { t: [{ PutRequest: { Item: { ...key('b0'), n: { N: '2' } } } }, { PutRequest: { Item: key('b0') } }] } }))).rejects.toSatisfy(duplicates);
+    expect((await c.send(new GetItemCommand({ TableName: 't', Key: key('b0') }))).Item).toEqual(key('b0'));
+
+    // moto's own code (patches off) takes them all
+    const plain = dynamo(servers.own.endpoint);
+    await table(plain);
+    for (const answer of await requests(plain)) expect(answer.status).toBe('fulfilled');
+    await expect(plain.send(new BatchWriteItemCommand({ RequestItems: { t: puts(26) } }))).resolves.toBeDefined();
+    await expect(plain.send(new BatchWriteItemCommand({ RequestItems: { t: [{ PutRequest: { Item: { ...key('b0'), n: { N: '2' } } } }, { DeleteRequest: { Key: key('b0') } }] } }))).resolves.toBeDefined();
   }, 60_000);
 });

@@ -33,7 +33,11 @@ the tools), each where moto answers otherwise than AWS:
   TrainingImage or container Image of more than 255 characters, an S3Uri, S3OutputPath or ModelDataUrl of more than
   1024, a TrainingJobName or ModelName not of 1-63 letters, digits and hyphens, more than 100 HyperParameters (keys
   over 256, values over 2500 characters) or more than 50 Tags; moto took all of them (refuse_sagemaker_parameters_as_aws;
-  tested there too).
+  tested there too);
+- always: DynamoDB's PutItem, DeleteItem, Query, Scan and each TransactWriteItems action refuse an
+  ExpressionAttributeValues entry no expression of theirs uses, and BatchWriteItem more than 25 requests or one key
+  twice (put and delete, or two puts), with ValidationException as DynamoDB does; moto checked unused values in
+  UpdateItem only and duplicates only among identical items (refuse_dynamodb_requests_as_aws; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -54,7 +58,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1174,6 +1178,99 @@ def refuse_sagemaker_parameters_as_aws() -> None:
     SageMakerModelBackend.create_model = create_model_patched  # type: ignore[method-assign]
 
 
+DYNAMODB_BATCH_WRITE_MAX = 25  # refuse_dynamodb_requests_as_aws: BatchWriteItem, at most 25 put or delete requests
+_DYNAMODB_VALUE_REF = re.compile(r":[A-Za-z0-9_]+")  # an expression attribute value in an expression (no string literals in DynamoDB expressions)
+_DYNAMODB_EXPRESSIONS = ("UpdateExpression", "ConditionExpression", "KeyConditionExpression", "FilterExpression", "ProjectionExpression")
+
+
+def _dynamodb_unused_values(request: Any) -> None:
+    """Raises DynamoDB's ValidationException when an entry of `request`'s ExpressionAttributeValues is used by none of
+    its expressions (`request`: the body of PutItem, DeleteItem, Query or Scan, or one action of TransactWriteItems)."""
+    values = request.get("ExpressionAttributeValues") if isinstance(request, dict) else None
+    if not values:
+        return
+    used: set[str] = set()
+    for member in _DYNAMODB_EXPRESSIONS:
+        expression = request.get(member)
+        if isinstance(expression, str):
+            used.update(_DYNAMODB_VALUE_REF.findall(expression))
+    for name in values:
+        if name not in used:
+            from moto.dynamodb.exceptions import MockValidationException
+            raise MockValidationException(f"Value provided in ExpressionAttributeValues unused in expressions: keys: {{{name}}}")
+
+
+def refuse_dynamodb_requests_as_aws() -> None:
+    """DynamoDB's PutItem, DeleteItem, Query, Scan, TransactWriteItems and BatchWriteItem checked as DynamoDB checks them
+    (Amazon DynamoDB Developer Guide, "Using expression attribute values": every entry of ExpressionAttributeValues
+    must be used, else ValidationException "Value provided in ExpressionAttributeValues unused in expressions: keys:
+    {:v}"; DynamoDB API Reference, BatchWriteItem: "up to 25 put or delete requests", "You can't ... put and delete the
+    same item in the same BatchWriteItem request", and the same key twice is ValidationException "Provided list of item
+    keys contains duplicates").
+
+    moto 5.2.5 (moto/dynamodb/responses.py) checks unused ExpressionAttributeValues in UpdateItem only: a PutItem,
+    DeleteItem, Query, Scan or a TransactWriteItems action (Put, Update, Delete, ConditionCheck) with a value its
+    expressions do not use succeeded, where DynamoDB refuses the whole request. Its BatchWriteItem took 26 requests,
+    and found duplicates only among identical whole put items or identical delete keys: a put and a delete of one key,
+    or two puts of one key with other attributes, were applied one after the other.
+
+    After this patch those requests answer ValidationException with DynamoDB's text; nothing is written. Per request:
+    one regex scan of the request's expressions (a few microseconds), and for BatchWriteItem one key tuple per request.
+    Everything else of moto's DynamoDB is unchanged. Not a CPU patch: an answer changed on purpose (`CHANGED`), tested
+    in test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.responses import DynamoHandler
+
+    def checked(action: str, check: Any) -> None:
+        original = getattr(DynamoHandler, action)
+
+        def patched(self: Any) -> Any:
+            check(self, self.body)
+            return original(self)
+
+        patched.__wrapped__ = original  # type: ignore[attr-defined]
+        patched.__name__ = action
+        setattr(DynamoHandler, action, patched)
+
+    def single(self: Any, body: Any) -> None:
+        _dynamodb_unused_values(body)
+
+    def transaction(self: Any, body: Any) -> None:
+        for action in body.get("TransactItems") or []:
+            for request in (action or {}).values():
+                _dynamodb_unused_values(request)
+
+    def batch(self: Any, body: Any) -> None:
+        tables = body.get("RequestItems") or {}
+        total = 0
+        for name, requests in tables.items():
+            requests = requests or []
+            if len(requests) > DYNAMODB_BATCH_WRITE_MAX:
+                raise MockValidationException(
+                    f"1 validation error detected: Value at 'requestItems.{name}.member' failed to satisfy constraint: Map value must satisfy constraint: "
+                    f"[Member must have length less than or equal to {DYNAMODB_BATCH_WRITE_MAX}, Member must have length greater than or equal to 1]"
+                )
+            total += len(requests)
+        if total > DYNAMODB_BATCH_WRITE_MAX:
+            raise MockValidationException("Too many items requested for the BatchWriteItem call")
+        for name, requests in tables.items():
+            table = self.dynamodb_backend.get_table(name)
+            names = (table.hash_key_attr, table.range_key_attr)
+            seen: set[str] = set()
+            for request in requests or []:
+                item = (request.get("PutRequest") or {}).get("Item") or (request.get("DeleteRequest") or {}).get("Key") or {}
+                key = repr([item.get(n) for n in names])
+                if key in seen:
+                    raise MockValidationException("Provided list of item keys contains duplicates")
+                seen.add(key)
+
+    for action in ("put_item", "delete_item", "query", "scan"):
+        checked(action, single)
+    checked("transact_write_items", transaction)
+    checked("batch_write_item", batch)
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1181,7 +1278,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws):
         change()
         CHANGED.append(change.__name__)
 
