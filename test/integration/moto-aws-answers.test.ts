@@ -16,7 +16,7 @@ import { CreateFunctionCommand, GetAccountSettingsCommand, LambdaClient, ListFun
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand,
-  TransactWriteItemsCommand, type AttributeValue, type WriteRequest,
+  TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -435,5 +435,48 @@ describe('DynamoDB unused ExpressionAttributeValues and BatchWriteItem limits, w
     for (const answer of await requests(plain)) expect(answer.status).toBe('fulfilled');
     await expect(plain.send(new BatchWriteItemCommand({ RequestItems: { t: puts(26) } }))).resolves.toBeDefined();
     await expect(plain.send(new BatchWriteItemCommand({ RequestItems: { t: [{ PutRequest: { Item: { ...key('b0'), n: { N: '2' } } } }, { DeleteRequest: { Key: key('b0') } }] } }))).resolves.toBeDefined();
+  }, 60_000);
+});
+
+describe('DynamoDB item size after an update, which moto counts only on assignment, with the old value too (refuse_dynamodb_item_growth_as_aws)', () => {
+  const servers = motoPair();
+  const dynamo = (endpoint: string) => new DynamoDBClient({
+    endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
+  });
+  const key = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk } });
+  /** A table with a 1 KB string set at `set` and a 250,000-character string at `big`. */
+  const table = async (c: DynamoDBClient) => {
+    await c.send(new CreateTableCommand({
+      TableName: 't', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST',
+    }));
+    await c.send(new PutItemCommand({ TableName: 't', Item: { ...key('set'), s: { SS: ['a'.repeat(1000)] } } }));
+    await c.send(new PutItemCommand({ TableName: 't', Item: { ...key('big'), b: { S: 'x'.repeat(250_000) } } }));
+  };
+  /** `n` members of about 1,004 bytes each. */
+  const members = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag.repeat(1000)}${i}`);
+  const grow = (n: number, tag: string) => ({ TableName: 't', Key: key('set'), UpdateExpression: 'ADD s :s', ExpressionAttributeValues: { ':s': { SS: members(n, tag) } } });
+  const replace = new UpdateItemCommand({ TableName: 't', Key: key('big'), UpdateExpression: 'SET b = :b', ExpressionAttributeValues: { ':b': { S: 'y'.repeat(250_000) } } });
+  const tooLarge = (e: Error) => e.name === 'ValidationException' && e.message === 'Item size to update has exceeded the maximum allowed size';
+
+  it('refuses an ADD that grows a string set past 400 KB (UpdateItem and TransactWriteItems), leaving the item as it was; takes one that stays under it, and a SET replacing a 250 KB string; moto alone takes the growth and refuses the replacement', async () => {
+    // GIVEN an item with a 1 KB string set
+    const c = dynamo(servers.moto.endpoint);
+    await table(c);
+    // THEN adding 420 members of 1 KB (about 422 KB) is refused, alone or in a transaction, and the set keeps its one member
+    await expect(c.send(new UpdateItemCommand(grow(420, 'b')))).rejects.toSatisfy(tooLarge);
+    await expect(c.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: grow(420, 'b') }] }))).rejects.toSatisfy((e: Error) => e.name === 'ValidationException');
+    expect((await c.send(new GetItemCommand({ TableName: 't', Key: key('set') }))).Item?.s?.SS).toHaveLength(1);
+    // AND 390 (about 393 KB) are taken
+    await expect(c.send(new UpdateItemCommand(grow(390, 'c')))).resolves.toBeDefined();
+    expect((await c.send(new GetItemCommand({ TableName: 't', Key: key('set') }))).Item?.s?.SS).toHaveLength(391);
+    // AND a 250 KB string replaced by another (the item stays at 250 KB) is taken
+    await expect(c.send(replace)).resolves.toBeDefined();
+
+    // moto's own code (patches off) grows the set past 400 KB and refuses the replacement (it counts the old string with the new)
+    const plain = dynamo(servers.own.endpoint);
+    await table(plain);
+    await expect(plain.send(new UpdateItemCommand(grow(420, 'b')))).resolves.toBeDefined();
+    expect((await plain.send(new GetItemCommand({ TableName: 't', Key: key('set') }))).Item?.s?.SS).toHaveLength(421);
+    await expect(plain.send(replace)).rejects.toSatisfy(tooLarge);
   }, 60_000);
 });

@@ -37,7 +37,11 @@ the tools), each where moto answers otherwise than AWS:
 - always: DynamoDB's PutItem, DeleteItem, Query, Scan and each TransactWriteItems action refuse an
   ExpressionAttributeValues entry no expression of theirs uses, and BatchWriteItem more than 25 requests or one key
   twice (put and delete, or two puts), with ValidationException as DynamoDB does; moto checked unused values in
-  UpdateItem only and duplicates only among identical items (refuse_dynamodb_requests_as_aws; tested there too).
+  UpdateItem only and duplicates only among identical items (refuse_dynamodb_requests_as_aws; tested there too);
+- always: an UpdateItem (alone or in a transaction) whose result passes 400 KB is refused and undone, one that stays
+  within it taken; moto checked only assignments, against the item with the old value and the new, so an ADD to a
+  string set grew past 400 KB and a SET replacing a large value was refused (refuse_dynamodb_item_growth_as_aws;
+  tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -58,7 +62,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1271,6 +1275,76 @@ def refuse_dynamodb_requests_as_aws() -> None:
     checked("batch_write_item", batch)
 
 
+DYNAMODB_ITEM_MAX = 400 * 1024  # refuse_dynamodb_item_growth_as_aws: an item's names and values, UTF-8 bytes (DynamoDB: 400 KB)
+
+
+def refuse_dynamodb_item_growth_as_aws() -> None:
+    """An UpdateItem (alone or in TransactWriteItems) whose result passes DynamoDB's item size is refused, and one whose
+    result stays within it is not (Amazon DynamoDB Developer Guide, "Service, account, and table quotas": "The maximum
+    item size in DynamoDB is 400 KB, which includes both attribute name binary length (UTF-8 length) and attribute
+    value lengths (again binary length)"; UpdateItem answers ValidationException "Item size to update has exceeded the
+    maximum allowed size").
+
+    moto 5.2.5 checks the size only when a top-level attribute is assigned (`LimitedSizeDict.__setitem__`,
+    moto/dynamodb/models/dynamo_type.py), against 405,000 bytes, counting the item with the attribute's old value and
+    its new one: an ADD to an existing string set grows the set in place and was never checked (a month item's
+    `subjects` set grew past 400 KB), while a SET replacing a 250 KB string of an item was refused; and a refused
+    update left what it had done before the refused assignment (a set grown in place) in the item.
+
+    After this patch the assignment counts the item without the value it replaces, against 400 KB, and every update
+    expression is followed by one count of the whole item (moto's own `Item.size()`), refused past 400 KB as moto
+    refuses an assignment (ItemSizeToUpdateTooLarge); the item's attributes are put back as they were (each top-level
+    value, the members of a top-level set, list or map; deeper members changed in place are not), and
+    TransactWriteItems rolls back as it does. Per update: one pass over the item's attributes (a few microseconds for items of
+    a few attributes, ~1 us per set member). Not a CPU patch: an answer changed on purpose (`CHANGED`), tested in
+    test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+
+    def sized(key: Any, value: Any) -> int:
+        return bytesize(key) + (value.size() if type(value) is DynamoType else bytesize(str(value)))
+
+    def setitem_patched(self: Any, key: str, value: Any) -> None:
+        if sum(sized(k, v) for k, v in self.items() if k != key) + sized(key, value) > DYNAMODB_ITEM_MAX:
+            raise ItemSizeTooLarge
+        dict.__setitem__(self, key, value)
+
+    execute_original = UpdateExpressionExecutor.execute
+
+    def execute_patched(self: Any, node: Any = None) -> None:
+        if node is not None:
+            return execute_original(self, node)
+        attrs = self.item.attrs
+        # What the update may change in place (a set or list grown, a map's members): each top-level value and a shallow copy of its content
+        saved = [(k, v, copy_of(v.value) if type(v) is DynamoType else None) for k, v in attrs.items()]
+        try:
+            execute_original(self, node)
+            if sum(sized(k, v) for k, v in attrs.items()) > DYNAMODB_ITEM_MAX:
+                raise ItemSizeTooLarge
+        except ItemSizeTooLarge:
+            attrs.clear()
+            for k, v, content in saved:
+                if isinstance(content, list):
+                    v.value[:] = content
+                elif isinstance(content, dict):
+                    v.value.clear()
+                    v.value.update(content)
+                dict.__setitem__(attrs, k, v)
+            raise
+        return None
+
+    def copy_of(value: Any) -> Any:
+        return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else None
+
+    setitem_patched.__wrapped__ = LimitedSizeDict.__setitem__  # type: ignore[attr-defined]
+    execute_patched.__wrapped__ = execute_original  # type: ignore[attr-defined]
+    LimitedSizeDict.__setitem__ = setitem_patched  # type: ignore[method-assign,assignment]
+    UpdateExpressionExecutor.execute = execute_patched  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1278,7 +1352,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws):
         change()
         CHANGED.append(change.__name__)
 
