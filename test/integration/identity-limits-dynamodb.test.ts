@@ -50,10 +50,10 @@ describe('DynamoDbStore (moto): limits per key and per user are exact', () => {
   });
 
   // Past the 400 KB of the month item's `subjects` set (the reservation sent again without the
-  // set, counted on usage#<tenant>#unlisted#<month>) is tested with aws-sdk-client-mock only
-  // (test/unit/inference/stores-dynamodb.test.ts): moto adds to an existing set in place without
-  // its item size check, and checks a number's ADD against the item counted with the attribute
-  // twice, so it cannot refuse the set's growth while accepting the same counters without it.
+  // set, counted on usage#<tenant>#unlisted#<month>) is tested with aws-sdk-client-mock
+  // (test/unit/inference/stores-dynamodb.test.ts). moto 5.2.5 alone could not refuse it (an ADD to an
+  // existing set skipped its item size check); the moto patch refuse_dynamodb_item_growth_as_aws now
+  // refuses it as DynamoDB does, but a moto test would need ~8,000 subjects: not written.
 });
 
 describe('through the gateway on DynamoDB (moto): the tenant\'s userLimits and usage by user', () => {

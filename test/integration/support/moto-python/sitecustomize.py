@@ -8,7 +8,8 @@ their PYTHONPATH). Four things, none of which changes an answer of moto's but wh
   the answers it changes on purpose where moto's differ from AWS's (`CHANGED`: an unimplemented
   action's 501, Organizations' CloseAccount, Lambda's GetAccountSettings, the Account API's region opt-in,
   the refusal of a call into an opt-in region the account has not enabled, CloudFormation's
-  replacement of a renamed IAM role, Cognito's Username and ListUsers Filter limits;
+  replacement of a renamed IAM role, Cognito's Username and ListUsers Filter limits, SageMaker's parameter lengths,
+  DynamoDB's unused expression values, BatchWriteItem limits and 400 KB item size on update;
   test/integration/moto-aws-answers.test.ts);
 - tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing),
   checked the same way (tools/check_parse_patches.py); both use tessera_moto_verify.py for their
