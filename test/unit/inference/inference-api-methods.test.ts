@@ -52,7 +52,9 @@ describe('Gateway beside the fine-tuning Lambda (fineTuningBeside: the deployed 
     const store = new MemoryStore();
     store.putTenant(acme);
     const authorize = vi.fn(async (): Promise<Caller> => ({ tenantId: 'acme', userId: 'u', role: 'admin', tenant: acme }));
-    const gateway = new Gateway({ config, store, audit: new MemoryAuditSink(), authorizer: { authorize } as unknown as Authorizer, providers: new ProviderRegistry(config, async () => 'k'), fineTuningBeside });
+    const gateway = new Gateway({ config, store, audit: new MemoryAuditSink(), authorizer: { authorize } as unknown as Authorizer, providers: new ProviderRegistry(config, async () => 'k'), fineTuningBeside,
+      // The deployed router has a key store and the tenant user pool (lambda-deps.ts buildLambdaGateway); neither is called here.
+      ...(fineTuningBeside ? { keys: {} as never, users: {} as never } : {}) });
     const answers: Array<{ status: number; body?: string; headers?: Record<string, string> }> = [];
     const res: GatewayResponder = { json: (status, body, headers) => void answers.push({ status, body, headers }), stream: () => ({ write: () => undefined, end: () => undefined }) };
     await gateway.handle({ method, path, headers: { authorization: 'Bearer x' } }, res);
