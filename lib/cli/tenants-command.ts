@@ -187,6 +187,9 @@ interface TenantUsageAnswer {
 const usd9 = (n: number) => n.toFixed(9);
 
 /** `tessera tenants usage` as lines for a terminal: the tenant's day and month, or one row per user or key (costs to 9 decimals). */
+
+/** The line after a started onboarding or change without `--watch`: how to follow it to its end. */
+const followLine = (id: string) => `\nfollow it: tessera tenants watch ${id} (or add --watch)`;
 export function usageLines(u: TenantUsageAnswer): string {
   if (!u.by) {
     const row = (period: string, p: PeriodUsage) => ({ period, tokens: p.tokens, 'cost usd': usd9(p.costUsd), requests: p.requests });
@@ -226,7 +229,7 @@ export function tenantsCommand(): Command {
       const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', body)
         .catch((e: unknown) => { throw lostStartAnswer(e, made, 'onboarding', `tessera tenants watch ${o.id}`); });
       if (json) print(JSON.stringify({ ...out, requestId }));
-      else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}`);
+      else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}${o.watch ? '' : followLine(o.id)}`);
       if (o.watch) await exitAfterWatch(watch(api, o.id, o.interval * 1000, json, out.executionArn));
     });
 
@@ -269,7 +272,7 @@ export function tenantsCommand(): Command {
       const out = await api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
       }, {}, { 'idempotency-key': requestId }).catch((e: unknown) => { throw lostStartAnswer(e, made, 'change', `tessera tenants watch ${id}`); });
-      print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}`);
+      print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}${o.watch ? '' : followLine(id)}`);
       if (o.watch) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });
 

@@ -41,6 +41,14 @@ describe('--watch and --interval go together', () => {
     expect(admin.calls.slice(1).every((c) => c.startsWith(`GET /v1/admin/tenants/acme/execution?executionArn=${encodeURIComponent(CHANGE)}`)), admin.calls.join('\n')).toBe(true);
   });
 
+  it('tenants update without --watch says how to follow the change it started (the execution alone told a new user nothing)', async () => {
+    admin.calls.length = 0;
+    const out = await runTesseraInProcess(admin.url, 'tenants', 'update', 'acme', '--blueprint-version', '2.0.0', '--request-id', 'ops-2');
+    expect([out.code, out.stderr]).toEqual([0, '']);
+    expect(out.stdout).toBe(`change of acme started — request ops-2\nexecution ${CHANGE}\nfollow it: tessera tenants watch acme (or add --watch)\n`);
+    expect(admin.calls).toEqual(['PATCH /v1/admin/tenants/acme']);
+  });
+
   it('tenants update refuses an --interval that is no number of seconds before any call (exit 2)', async () => {
     admin.calls.length = 0;
     const out = await runTesseraInProcess(admin.url, 'tenants', 'update', 'acme', '--blueprint-version', '2.0.0', '--watch', '--interval', 'soon');
