@@ -133,7 +133,7 @@ export function renderConfig(answers: InitAnswers): string {
       `e.g. tiers.${answers.tiers[0]}.limits.requestsPerMinute, or add a tier of your own.`,
     ));
   } else {
-    doc.comment = comment(`${keptNote} under tiers:`, `e.g. tiers.${answers.tiers[0]}.limits.requestsPerMinute, or add a tier of your own.`);
+    doc.comment = comment(`${keptNote} under a top-level tiers: key (none is written here: every default tier is kept as it is),`, `e.g. tiers.${answers.tiers[0]}.limits.requestsPerMinute, or add a tier of your own there (docs/configuration.md).`);
   }
   return doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
 }

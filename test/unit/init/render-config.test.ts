@@ -95,6 +95,12 @@ describe('renderConfig', () => {
     expect(text).toMatch(/confirm each tag is still\n# published there/);
   });
 
+  it('with every default tier kept, the closing comment says no tiers: key is written and where to add one (a new user looked for it)', async () => {
+    const text = renderConfig(await collectAnswers(REQUIRED_FLAGS));
+    expect(parseDocument(text).get('tiers')).toBeUndefined();
+    expect(text).toMatch(/under a top-level tiers: key \(none is written here: every default tier is kept as it is\),\n# e\.g\. tiers\.\w+\.limits\.requestsPerMinute, or add a tier of your own there \(docs\/configuration\.md\)\.\n$/);
+  });
+
   it('uses --base-models-bucket for the weights', async () => {
     const config = writeAndLoad(renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, baseModelsBucket: 'acme-weights' })));
     expect(config.fineTuning.baseModels.map((m) => m.weightsS3Uri)).toEqual(['s3://acme-weights/llama-3.1-8b-instruct/', 's3://acme-weights/mistral-7b-instruct/']);
