@@ -8,7 +8,7 @@
  * Where a command is found:
  * - in a fenced code block: a shell command line (after a `$ ` prompt when the block has prompts, else any line), joined
  *   over `\` line continuations, split at `|`, `&&`, `;`, `$(`...`)` and redirections, each part that runs `tessera`
- *   (after `VAR=value` assignments and `npx`); `# comments` and output lines are left out;
+ *   (after `VAR=value` assignments and `npx`; or `node bin/tessera.mjs`); `# comments` and output lines are left out;
  * - in an inline code span (which may wrap onto the next line) that begins with such a command: there ` | ` before an
  *   option separates alternatives (`--tier <tier> | --repair`), before anything else it is a pipe.
  * Tokens are read as a shell reads them (quotes removed); `<placeholders>` (even with spaces) are one word; `[...]`
@@ -143,6 +143,8 @@ export function tesseraCommandsOf(text: string, alternatives = false): string[][
     let words = current;
     while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) words = words.slice(1);
     if (words[0] === 'npx') words = words.slice(1);
+    // `node bin/tessera.mjs ...` (or node_modules/.bin/node): the CLI run without npx
+    if (/(?:^|\/)node$/.test(words[0] ?? '') && /(?:^|\/)bin\/tessera\.mjs$/.test(words[1] ?? '')) words = ['tessera', ...words.slice(2)];
     if (words[0] === 'tessera') commands.push(words.slice(1));
     current = [];
     redirected = false;
@@ -247,7 +249,7 @@ export function docCommands(file: string, markdown: string, subcommands?: Record
     // `tenants failover-plan <id>`: a group's subcommand named without `tessera` (checked as `tessera tenants ...`)
     const group = /^([a-z-]+) ([a-z-]+)\b/.exec(content);
     if (group && subcommands?.[group[1]!]?.includes(group[2]!)) content = `tessera ${content}`;
-    if (!/^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:npx )?tessera /.test(content)) continue;
+    if (!/^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:npx tessera|tessera|\S*node bin\/tessera\.mjs) /.test(content)) continue;
     const [words] = tesseraCommandsOf(content, true);
     if (words) found.push({ file, line: span.line, words, kind: 'inline', text: content });
   }

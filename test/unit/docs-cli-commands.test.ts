@@ -58,6 +58,7 @@ describe('docCommands and commandProblems over planted lines', () => {
   it('reads shell words: quotes, placeholders with spaces, $(...), pipes, redirections, comments', () => {
     expect(shellTokens(`a "b c" 'd' <x y> e|f # g`)).toEqual([{ word: 'a' }, { word: 'b c' }, { word: 'd' }, { word: '<x y>' }, { word: 'e|f' }]);
     expect(tesseraCommandsOf('TOKEN=$(npx tessera login --email e --user-pool-id "$(out P)") node x.mjs')).toEqual([['login', '--email', 'e', '--user-pool-id', '$(out P)']]);
+    expect(tesseraCommandsOf('node_modules/.bin/node bin/tessera.mjs doctor --config c.yaml')).toEqual([['doctor', '--config', 'c.yaml']]);
     expect(tesseraCommandsOf(`tessera --json tenants show acme | jq '.gateway' > policy.json`)).toEqual([['--json', 'tenants', 'show', 'acme']]);
     expect(tesseraCommandsOf('tessera tenants update <id> --tier <tier> | --repair', true)).toEqual([['tenants', 'update', '<id>', '--tier', '<tier>', '--repair']]);
   });
