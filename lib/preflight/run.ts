@@ -24,7 +24,7 @@ import { ProviderSchemas } from './provider-schemas.js';
 import { quotaTable, type TierQuotaSummary } from './quota-table.js';
 import { scpsInForce, type ScpContext, type ScpOverrides } from './scps.js';
 import { checkServiceRoles, type ServiceRoleReport } from './service-roles.js';
-import { checkServiceRules, SERVICE_RULES, type RuleResult, type ServiceRule } from './service-rules.js';
+import { checkServiceRules, SERVICE_RULES, type DeployedStack, type RuleResult, type ServiceRule } from './service-rules.js';
 import { stackTagsFor } from './tags.js';
 
 /** Where the tenants of the check live. Defaults: two placeholder accounts, the config's home Region. */
@@ -136,6 +136,10 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
   }));
   const first = instances[0];
   const blueprints: BlueprintReport[] = [];
+  // The tier's other stacks as deployed, each with the stacks deployed before it (for the rules that check every stack:
+  // resource-policy-principals-exist): the baseline first, then the DR blueprint, the tier blueprint, its namespace.
+  const baselineBefore = c.baselineInstance ? [c.baselineInstance] : [];
+  const alsoDeployed: DeployedStack[] = c.baselineInstance ? [{ blueprint: ACCOUNT_BASELINE_FILE_NAME, inst: c.baselineInstance, deployedBefore: [] }] : [];
   const tenantChecks = await checkHandlerPermissions({
     inst: first, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId,
     stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
@@ -148,6 +152,7 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
   if (tier.dr && drRegion) {
     const drTemplate = c.mutate('dr', tier.tierName, structuredClone(tier.dr));
     const dr = instantiate(drTemplate, { tenantId: first.tenantId, account: c.account, region: drRegion, partition: c.partition, vpcCidr: vpcCidrFor(tier, 0) });
+    alsoDeployed.push({ blueprint: `${tier.tierName}-dr.template.json`, inst: dr, deployedBefore: baselineBefore }); // before the primary
     const drChecks = await checkHandlerPermissions({
       inst: dr, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId,
       stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
@@ -165,6 +170,8 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
       tenantId: first.tenantId, account: c.account, region: drRegion, partition: c.partition, vpcCidr: vpcCidrFor(tier, 0),
       parameters: restoredDatabaseParameters(first.tenantId, c.account, drRegion, c.partition),
     });
+    // Deployed when the home Region failed: the home stack's roles (IAM is global) and the baseline's exist.
+    alsoDeployed.push({ blueprint: `${tier.tierName}-failover`, inst: failover, deployedBefore: [...baselineBefore, first] });
     const failoverChecks = await checkHandlerPermissions({
       inst: failover, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId,
       stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
@@ -179,6 +186,8 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     else {
       blueprints.push(ns.report);
       namespaceInstances = ns.instances;
+      // In the platform account, after the tier blueprint; the platform stack's roles are not instantiated here.
+      alsoDeployed.push({ blueprint: `${tier.tierName}-namespace.template.json`, inst: ns.instances[0], deployedBefore: [] });
     }
   }
 
@@ -187,7 +196,7 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     blueprints.push(await c.baselineChecks.get(scpContext)!);
   }
 
-  const rules = await checkServiceRules({ inst: first, tierName: tier.tierName, tier: tier.tier, config: c.config, deployer: c.deployer }, c.opts.rules ?? SERVICE_RULES);
+  const rules = await checkServiceRules({ inst: first, tierName: tier.tierName, tier: tier.tier, config: c.config, deployer: c.deployer, deployedBefore: baselineBefore, alsoDeployed }, c.opts.rules ?? SERVICE_RULES);
   const retained = retainedResources(first);
   return {
     tierName: tier.tierName,

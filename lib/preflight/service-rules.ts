@@ -17,6 +17,23 @@ export interface RuleContext {
   readonly config: PlatformConfig;
   /** The principal that creates the stack's resources (for the key-policy lockout check). */
   readonly deployer?: Deployer;
+  /**
+   * Stacks deployed before `inst` whose IAM roles and users exist when it is created (the account
+   * baseline). @default none
+   */
+  readonly deployedBefore?: readonly InstantiatedTemplate[];
+  /**
+   * The tier's other stacks (DR, failover, namespace, baseline), each with the stacks deployed before it,
+   * for the rules that check every stack of the tier (`resource-policy-principals-exist`). @default none
+   */
+  readonly alsoDeployed?: readonly DeployedStack[];
+}
+
+/** One stack of a tier as deployed: its blueprint's name, its instance, and the stacks deployed before it. */
+export interface DeployedStack {
+  readonly blueprint: string;
+  readonly inst: InstantiatedTemplate;
+  readonly deployedBefore: readonly InstantiatedTemplate[];
 }
 
 export interface ServiceRule {
@@ -56,6 +73,28 @@ const PREINSTALLED_ADDONS = new Set(['vpc-cni', 'kube-proxy', 'coredns']);
 const of = (inst: InstantiatedTemplate, type: string) => Object.values(inst.resources).filter((r) => r.type === type);
 const authType = (user: InstantiatedResource) => ((user.props.AuthenticationMode as { Type?: string } | undefined)?.Type ?? (user.props.NoPasswordRequired === true || user.props.NoPasswordRequired === 'true' ? 'no-password-required' : user.props.Passwords ? 'password' : 'no-password-required'));
 const usersOf = (inst: InstantiatedTemplate, group: InstantiatedResource) => ((group.props.UserIds as string[] | undefined) ?? []).map((id) => ({ id, user: of(inst, 'AWS::ElastiCache::User').find((u) => u.physicalId === id || u.props.UserId === id) }));
+
+/**
+ * Resource types whose policy's AWS principals the service resolves when the policy is set (a role
+ * or user that does not exist yet is refused: "Invalid principal in policy" and the like), the
+ * property that holds the policy, and where that is said. KMS: the API reference; the others: the
+ * service's own error quoted in public reports (no API reference says it). Not included, for want of
+ * any report of the check: Lambda AddPermission, Backup PutBackupVaultAccessPolicy, EventBridge
+ * PutPermission (Tessera's own are service principals or "*" today).
+ */
+export const PRINCIPAL_VALIDATING_POLICIES: Readonly<Record<string, { readonly property: string; readonly source: string }>> = {
+  'AWS::IAM::Role': { property: 'AssumeRolePolicyDocument', source: 'https://github.com/aws-samples/aws-secure-environment-accelerator/issues/1136 ("CloudFormation validates the principals in the trust policy when creating the role and, because the role doesn\'t exist, fails with an \'Invalid principal in policy\'"); https://github.com/hashicorp/terraform-provider-aws/issues/8905' },
+  'AWS::S3::BucketPolicy': { property: 'PolicyDocument', source: 'https://repost.aws/knowledge-center/s3-invalid-principal-in-policy-error ("If the Principal is an IAM user or role, then confirm that the user or role wasn\'t deleted")' },
+  'AWS::KMS::Key': { property: 'KeyPolicy', source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html' },
+  'AWS::SecretsManager::ResourcePolicy': { property: 'ResourcePolicy', source: 'https://github.com/hashicorp/terraform-provider-aws/issues/14449; https://github.com/boto/boto3/issues/3206 (MalformedPolicyDocumentException for a role just created)' },
+  'AWS::SNS::TopicPolicy': { property: 'PolicyDocument', source: 'https://github.com/hashicorp/terraform/issues/14179 ("When specifying an IAM principal in a resource policy, AWS checks that the principal exists. If it doesn\'t, the API returns a PrincipalNotFound error")' },
+  'AWS::SNS::TopicInlinePolicy': { property: 'PolicyDocument', source: 'https://github.com/hashicorp/terraform/issues/14179' },
+  'AWS::SQS::QueuePolicy': { property: 'PolicyDocument', source: 'https://github.com/aws/aws-cdk/issues/13530 (InvalidAttributeValue once the user ARN named no user); https://github.com/aws/aws-sdk/issues/414 ("Unable to verify principal")' },
+  'AWS::SQS::QueueInlinePolicy': { property: 'PolicyDocument', source: 'https://github.com/aws/aws-cdk/issues/13530' },
+  'AWS::ECR::Repository': { property: 'RepositoryPolicyText', source: 'https://github.com/hashicorp/terraform-provider-aws/issues/39064 (SetRepositoryPolicy with a newly created role: "Invalid parameter at \'PolicyText\' failed to satisfy constraint: \'Principal not found\'")' },
+};
+
+const PRINCIPAL_EXISTS_SOURCES = [...new Set(Object.values(PRINCIPAL_VALIDATING_POLICIES).map((p) => p.source))].join('; ');
 
 export const SERVICE_RULES: readonly ServiceRule[] = [
   {
@@ -147,18 +186,14 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     },
   },
   {
-    id: 'kms-key-policy-principals-exist',
-    statement: 'Every principal a key policy names exists before the key is created (the key DependsOn or references each role of the stack it names).',
-    source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html',
-    appliesTo: ['AWS::KMS::Key'],
-    check: ({ inst }) => of(inst, 'AWS::KMS::Key').flatMap((key) => {
-      const raw = JSON.stringify(inst.template.Resources[key.logicalId]?.Properties?.KeyPolicy ?? {});
-      const referenced = new Set([...raw.matchAll(/"(?:Ref|Fn::GetAtt)":\s*(?:\[\s*)?"([A-Za-z0-9]+)"/g)].map((m) => m[1]));
-      const before = new Set([...key.dependsOn, ...referenced]);
-      const principals = principalArns(key.props.KeyPolicy);
-      return principals.map((arn) => inst.lookup(arn)).filter((r): r is InstantiatedResource => !!r && r.type === 'AWS::IAM::Role' && !before.has(r.logicalId))
-        .map((r) => `${key.logicalId} names ${r.arn} (${r.logicalId}) without depending on it`);
-    }),
+    id: 'resource-policy-principals-exist',
+    statement: 'Every IAM role or user a resource policy names (a role\'s trust policy, a bucket, queue or topic policy, a key policy, a secret\'s or repository\'s policy) exists when the policy is set: a resource of the same stack the policy\'s resource depends on (DependsOn, Ref or GetAtt, transitively), or a role of a stack deployed before it (the account baseline\'s, the provisioning role, for the DR failover the home stack\'s). Account roots are taken to exist; principals of another account are not checked.',
+    source: PRINCIPAL_EXISTS_SOURCES,
+    appliesTo: Object.keys(PRINCIPAL_VALIDATING_POLICIES),
+    check: ({ inst, config, deployedBefore, alsoDeployed }) => [
+      ...principalsNotYetCreated(inst, knownPrincipals(inst, config, deployedBefore ?? [])),
+      ...(alsoDeployed ?? []).flatMap((d) => principalsNotYetCreated(d.inst, knownPrincipals(d.inst, config, d.deployedBefore)).map((v) => `${d.blueprint}: ${v}`)),
+    ],
   },
   {
     id: 'kms-log-group-admitted',
@@ -240,13 +275,92 @@ function statementsOf(policy: unknown): Statement[] {
   return (Array.isArray(s) ? s : s ? [s] : []) as Statement[];
 }
 
+/** The `Principal.AWS` strings of a policy (an object, or a JSON string as ECR's RepositoryPolicyText may be). */
 function principalArns(policy: unknown): string[] {
+  if (typeof policy === 'string') {
+    try {
+      policy = JSON.parse(policy);
+    } catch {
+      return [];
+    }
+  }
   return statementsOf(policy).flatMap((s) => [((s.Principal ?? {}) as { AWS?: unknown }).AWS].flat()).filter((p): p is string => typeof p === 'string');
 }
 
 /** IAM-style glob (`*`, `?`), case-sensitive. */
 function globMatch(pattern: string, value: string): boolean {
   return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
+}
+
+
+/**
+ * Principal ARNs that exist before `inst` is created: the provisioning role (Organizations creates it
+ * in a vended account; the workload account has it too: lib/preflight/run.ts checkBaseline) and every
+ * IAM role and user of the stacks deployed before it, in the stack's account.
+ */
+function knownPrincipals(inst: InstantiatedTemplate, config: PlatformConfig, deployedBefore: readonly InstantiatedTemplate[]): Set<string> {
+  const { partition, account } = inst.env;
+  return new Set([
+    `arn:${partition}:iam::${account}:role/${config.roles.provisioningRoleName}`,
+    ...deployedBefore.flatMap((d) => Object.values(d.resources).filter((r) => r.type === 'AWS::IAM::Role' || r.type === 'AWS::IAM::User').map((r) => r.arn)),
+  ]);
+}
+
+/**
+ * Logical ids `logicalId` depends on, directly or transitively: DependsOn, and every Ref, Fn::GetAtt and
+ * Fn::Sub reference anywhere in its properties, policies included (CloudFormation orders by those too;
+ * `referencesOf` leaves out policy documents, whose ARNs are not handler targets).
+ */
+function createdBefore(inst: InstantiatedTemplate, logicalId: string): Set<string> {
+  const seen = new Set<string>();
+  const refs = (id: string) => {
+    const raw = JSON.stringify(inst.template.Resources[id]?.Properties ?? {});
+    const found = [
+      ...[...raw.matchAll(/"(?:Ref|Fn::GetAtt)":\s*(?:\[\s*)?"([A-Za-z0-9]+)/g)].map((m) => m[1]),
+      ...[...raw.matchAll(/"Fn::Sub":\s*(?:\[\s*)?"((?:[^"\\]|\\.)*)"/g)].flatMap((m) => [...m[1].matchAll(/\$\{([A-Za-z0-9]+)[^}]*\}/g)].map((x) => x[1])),
+    ];
+    return found.filter((x) => x !== id && inst.resources[x]);
+  };
+  const next = (id: string) => [...(inst.resources[id]?.dependsOn ?? []), ...refs(id)];
+  const todo = next(logicalId);
+  while (todo.length) {
+    const id = todo.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    todo.push(...next(id));
+  }
+  return seen;
+}
+
+/**
+ * Violations of `resource-policy-principals-exist` in one instantiated stack: each AWS principal of a
+ * policy of {@link PRINCIPAL_VALIDATING_POLICIES} that is a role or user of the stack the policy's
+ * resource does not depend on (itself included: a role cannot trust its own ARN at create), or a role or
+ * user of the stack's account neither the stack creates nor `known` holds. Skipped: `*`, account roots and
+ * bare account ids, principals of another account, values that are not IAM ARNs (service principals are
+ * under `Service`, not read).
+ * @returns one line per violation naming the resource, the principal and the fix
+ */
+export function principalsNotYetCreated(inst: InstantiatedTemplate, known: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const r of Object.values(inst.resources)) {
+    const kind = PRINCIPAL_VALIDATING_POLICIES[r.type];
+    if (!kind) continue;
+    let before: Set<string> | undefined;
+    for (const arn of new Set(principalArns(r.props[kind.property]))) {
+      const m = /^arn:[^:]+:iam::(\d{12}):(role|user)\//.exec(arn);
+      if (!m || m[1] !== inst.env.account) continue;
+      const target = inst.lookup(arn);
+      if (target && (target.type === 'AWS::IAM::Role' || target.type === 'AWS::IAM::User')) {
+        before ??= createdBefore(inst, r.logicalId);
+        if (target.logicalId === r.logicalId) out.push(`${r.logicalId} (${r.type}) names itself (${arn}) in its ${kind.property}: the role does not exist yet when it is created`);
+        else if (!before.has(target.logicalId)) out.push(`${r.logicalId} (${r.type}) names ${arn} (${target.logicalId}) in its ${kind.property} without depending on it: add DependsOn ${target.logicalId} or name it by Fn::GetAtt ${target.logicalId}.Arn`);
+      } else if (!known.has(arn)) {
+        out.push(`${r.logicalId} (${r.type}) names ${arn} in its ${kind.property}, which neither this stack nor a stack deployed before it creates`);
+      }
+    }
+  }
+  return out;
 }
 
 export interface RuleResult {
