@@ -94,7 +94,8 @@ export const PRINCIPAL_VALIDATING_POLICIES: Readonly<Record<string, { readonly p
   'AWS::ECR::Repository': { property: 'RepositoryPolicyText', source: 'https://github.com/hashicorp/terraform-provider-aws/issues/39064 (SetRepositoryPolicy with a newly created role: "Invalid parameter at \'PolicyText\' failed to satisfy constraint: \'Principal not found\'")' },
 };
 
-const PRINCIPAL_EXISTS_SOURCES = [...new Set(Object.values(PRINCIPAL_VALIDATING_POLICIES).map((p) => p.source))].join('; ');
+/** The rule's source line: KMS's API reference, and where the other types' sources are (printed in full, they would fill a screen). */
+const PRINCIPAL_EXISTS_SOURCES = 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html; https://repost.aws/knowledge-center/s3-invalid-principal-in-policy-error; IAM, Secrets Manager, SNS, SQS, ECR: the service errors quoted per type in PRINCIPAL_VALIDATING_POLICIES (lib/preflight/service-rules.ts)';
 
 export const SERVICE_RULES: readonly ServiceRule[] = [
   {

@@ -55,6 +55,15 @@ export function describeDrTierPreflight(): void {
       expect(failover.checks.filter((c) => c.outcome === 'denied')).toEqual([]);
     });
 
+    it('checks the principals of the failover stack\'s key policy against the home stack\'s roles (a role no stack creates is a finding)', async () => {
+      const rule = (r: PreflightReport) => r.tiers[0].rules.find((x) => x.rule.id === 'resource-policy-principals-exist')!;
+      expect(rule(report).violations).toEqual([]);
+      const renamed = await runPreflight(loaded, {
+        mutate: (kind, _tier, t) => (kind === 'failover' ? JSON.parse(JSON.stringify(t).replaceAll('"-admin"', '"-administrator"')) : t),
+      });
+      expect(rule(renamed).violations).toEqual([expect.stringMatching(new RegExp(`^${DR_TIER}-failover: Key\\w+ \\(AWS::KMS::Key\\) names arn:aws:iam::\\d{12}:role/tessera-acme-administrator in its KeyPolicy, which neither this stack nor a stack deployed before it creates$`))]);
+    });
+
     it('denies the failover steps with the execution role\'s regional statements limited to the home region (the role before this change)', async () => {
       const homeOnly = await runPreflight(loaded, { mutate: (kind, _tier, t) => (kind === 'baseline' ? withoutDrRegionInRegionalStatements(t) : t) });
       const denied = (name: string) => homeOnly.tiers[0].blueprints.find((b) => b.blueprint.startsWith(name))!.checks.filter((c) => c.outcome === 'denied');
