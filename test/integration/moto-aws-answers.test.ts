@@ -7,7 +7,9 @@ import {
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateRoleCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   AdminCreateUserCommand, AdminGetUserCommand, CognitoIdentityProviderClient, CreateUserPoolCommand, InvalidParameterException, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -478,5 +480,54 @@ describe('DynamoDB item size after an update, which moto counts only on assignme
     await expect(plain.send(new UpdateItemCommand(grow(420, 'b')))).resolves.toBeDefined();
     expect((await plain.send(new GetItemCommand({ TableName: 't', Key: key('set') }))).Item?.s?.SS).toHaveLength(421);
     await expect(plain.send(replace)).rejects.toSatisfy(tooLarge);
+  }, 60_000);
+});
+
+describe('IAM trust policies and S3 bucket policies naming a role that does not exist, refused as AWS refuses them (refuse_missing_principals_as_aws)', () => {
+  const servers = motoPair();
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, forcePathStyle: true, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  const ACCOUNT = '123456789012';
+  const trusting = (aws: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: aws }, Action: 'sts:AssumeRole' }] });
+  const bucketPolicy = (aws: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: aws }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::policy-bucket/*' }] });
+  const lambdaTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  /** A stack whose role `Caller` is trusted by `Target` through a built ARN, with or without DependsOn. */
+  const stack = (dependsOn: boolean) => JSON.stringify({
+    Resources: {
+      Target: {
+        Type: 'AWS::IAM::Role', ...(dependsOn ? { DependsOn: 'Caller' } : {}),
+        Properties: { RoleName: 'target', AssumeRolePolicyDocument: JSON.parse(trusting(`arn:aws:iam::${ACCOUNT}:role/caller`)) },
+      },
+      Caller: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'caller', AssumeRolePolicyDocument: JSON.parse(lambdaTrust) } },
+    },
+  });
+
+  it('refuses CreateRole, UpdateAssumeRolePolicy (MalformedPolicyDocument) and PutBucketPolicy (MalformedPolicy) naming a missing role, takes them once it exists, and an account root; moto alone takes them all', async () => {
+    const iam = new IAMClient(config(servers.moto.endpoint));
+    const s3 = new S3Client(config(servers.moto.endpoint));
+    const missing = `arn:aws:iam::${ACCOUNT}:role/later`;
+    await expect(iam.send(new CreateRoleCommand({ RoleName: 'target', AssumeRolePolicyDocument: trusting(missing) }))).rejects.toMatchObject({ name: 'MalformedPolicyDocumentException', message: `Invalid principal in policy: "AWS":"${missing}"` });
+    await expect(iam.send(new GetRoleCommand({ RoleName: 'target' }))).rejects.toBeInstanceOf(NoSuchEntityException);
+    await iam.send(new CreateRoleCommand({ RoleName: 'target', AssumeRolePolicyDocument: trusting(`arn:aws:iam::${ACCOUNT}:root`) }));
+    await expect(iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'target', PolicyDocument: trusting(missing) }))).rejects.toMatchObject({ name: 'MalformedPolicyDocumentException' });
+    await s3.send(new CreateBucketCommand({ Bucket: 'policy-bucket' }));
+    await expect(s3.send(new PutBucketPolicyCommand({ Bucket: 'policy-bucket', Policy: bucketPolicy(missing) }))).rejects.toMatchObject({ name: 'MalformedPolicy', message: 'Invalid principal in policy' });
+    // once the role exists
+    await iam.send(new CreateRoleCommand({ RoleName: 'later', AssumeRolePolicyDocument: lambdaTrust }));
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'target', PolicyDocument: trusting(missing) }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'policy-bucket', Policy: bucketPolicy(missing) }));
+    expect((await s3.send(new GetBucketPolicyCommand({ Bucket: 'policy-bucket' }))).Policy).toContain(missing);
+
+    // moto's own code takes a role that does not exist
+    const own = new IAMClient(config(servers.own.endpoint));
+    await expect(own.send(new CreateRoleCommand({ RoleName: 'target', AssumeRolePolicyDocument: trusting(missing) }))).resolves.toBeDefined();
+  }, 60_000);
+
+  it('fails a stack whose role trusts a role of the stack it does not depend on, and creates it with DependsOn', async () => {
+    const cfn = new CloudFormationClient(config(servers.moto.endpoint));
+    // moto creates a stack's resources within CreateStack: the role's refusal is CreateStack's answer
+    await expect(cfn.send(new CreateStackCommand({ StackName: 'unordered', TemplateBody: stack(false) }))).rejects.toMatchObject({ message: expect.stringContaining('Invalid principal in policy') });
+    const status = async (name: string) => (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0];
+    await cfn.send(new CreateStackCommand({ StackName: 'ordered', TemplateBody: stack(true).replaceAll('caller', 'caller2').replaceAll('"target"', '"target2"') }));
+    expect((await status('ordered')).StackStatus).toBe('CREATE_COMPLETE');
   }, 60_000);
 });

@@ -7,7 +7,7 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-Eight answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+Eleven answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
 the tools), each where moto answers otherwise than AWS:
 - only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
   the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
@@ -41,7 +41,10 @@ the tools), each where moto answers otherwise than AWS:
 - always: an UpdateItem (alone or in a transaction) whose result passes 400 KB is refused and undone, one that stays
   within it taken; moto checked only assignments, against the item with the old value and the new, so an ADD to a
   string set grew past 400 KB and a SET replacing a large value was refused (refuse_dynamodb_item_growth_as_aws;
-  tested there too).
+  tested there too);
+- always: IAM's CreateRole and UpdateAssumeRolePolicy (MalformedPolicyDocument) and S3's PutBucketPolicy
+  (MalformedPolicy) refuse a policy whose Principal.AWS names an IAM role or user that does not exist, as AWS does
+  when it resolves the principal; moto took any ARN (refuse_missing_principals_as_aws; tested there too).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -52,6 +55,7 @@ comparisons written next to it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -62,7 +66,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1345,6 +1349,83 @@ def refuse_dynamodb_item_growth_as_aws() -> None:
     UpdateExpressionExecutor.execute = execute_patched  # type: ignore[method-assign]
 
 
+PRINCIPAL_ARN = re.compile(r"^arn:([^:]+):iam::(\d{12}):(role|user)/")  # refuse_missing_principals_as_aws: the principals checked
+
+
+def refuse_missing_principals_as_aws() -> None:
+    """IAM CreateRole / UpdateAssumeRolePolicy and S3 PutBucketPolicy refuse a policy naming an IAM role or user that does
+    not exist, as AWS does: AWS resolves each role or user ARN of `Principal.AWS` to the principal's unique id when the
+    policy is saved, so one that does not exist (yet) is refused: IAM answers MalformedPolicyDocument "Invalid principal in
+    policy: "AWS":"<arn>"" (reported of CloudFormation's create of a role trusting itself or a role created later:
+    https://github.com/aws-samples/aws-secure-environment-accelerator/issues/1136,
+    https://github.com/hashicorp/terraform-provider-aws/issues/8905), S3 answers MalformedPolicy "Invalid principal in policy"
+    (https://repost.aws/knowledge-center/s3-invalid-principal-in-policy-error). The preflight's rule
+    `resource-policy-principals-exist` (lib/preflight/service-rules.ts) checks the same in the templates.
+
+    moto 5.2.5 (`IAMBackend.create_role`, `update_assume_role_policy`, moto/iam/models.py; `S3Backend.put_bucket_policy`,
+    moto/s3/models.py) takes any ARN, so a stack whose role trusted a role it created later passed every test.
+
+    After this patch, a role or user ARN (`arn:<partition>:iam::<account>:role/…` or `user/…`, the path included) of
+    `Principal.AWS` that names no role or user of that account's IAM backend refuses the call, nothing made or changed.
+    Account roots, bare account ids, `*`, service and federated principals, and a document that is not JSON (moto's own
+    validation answers it) are left to moto. Through CloudFormation this is the role's create (moto's
+    `Role.create_from_cloudformation_json` calls `create_role`). Not a CPU patch: an answer changed on purpose
+    (`CHANGED`), tested in test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.iam.exceptions import MalformedPolicyDocument
+    from moto.iam.models import IAMBackend, iam_backends
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import S3Backend
+
+    def missing_principal(document: Any) -> str | None:
+        try:
+            policy = json.loads(document.decode() if isinstance(document, bytes) else document)
+        except (TypeError, ValueError, UnicodeDecodeError):
+            return None
+        statements = policy.get("Statement", []) if isinstance(policy, dict) else []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            principal = statement.get("Principal") if isinstance(statement, dict) else None
+            values = principal.get("AWS", []) if isinstance(principal, dict) else []
+            for arn in values if isinstance(values, list) else [values]:
+                m = PRINCIPAL_ARN.match(arn) if isinstance(arn, str) else None
+                if not m:
+                    continue
+                backend = iam_backends[m.group(2)][m.group(1)]
+                held = backend.roles.values() if m.group(3) == "role" else backend.users.values()
+                if not any(p.arn == arn for p in held):
+                    return arn
+        return None
+
+    create_original = IAMBackend.create_role
+    update_original = IAMBackend.update_assume_role_policy
+    put_original = S3Backend.put_bucket_policy
+
+    def refuse_iam(document: Any) -> None:
+        arn = missing_principal(document)
+        if arn:
+            raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
+
+    def create_role_patched(self: Any, role_name: str, assume_role_policy_document: str, *args: Any, **kwargs: Any) -> Any:
+        refuse_iam(assume_role_policy_document)
+        return create_original(self, role_name, assume_role_policy_document, *args, **kwargs)
+
+    def update_assume_role_policy_patched(self: Any, role_name: str, policy_document: str) -> None:
+        refuse_iam(policy_document)
+        return update_original(self, role_name, policy_document)
+
+    def put_bucket_policy_patched(self: Any, bucket_name: str, policy: bytes) -> None:
+        if missing_principal(policy):
+            raise S3ClientError("MalformedPolicy", "Invalid principal in policy")
+        return put_original(self, bucket_name, policy)
+
+    create_role_patched.__wrapped__ = create_original  # type: ignore[attr-defined]
+    update_assume_role_policy_patched.__wrapped__ = update_original  # type: ignore[attr-defined]
+    put_bucket_policy_patched.__wrapped__ = put_original  # type: ignore[attr-defined]
+    IAMBackend.create_role = create_role_patched  # type: ignore[method-assign]
+    IAMBackend.update_assume_role_policy = update_assume_role_policy_patched  # type: ignore[method-assign]
+    S3Backend.put_bucket_policy = put_bucket_policy_patched  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -1352,7 +1433,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws):
         change()
         CHANGED.append(change.__name__)
 
