@@ -1,3 +1,7 @@
+import type { Client, MetadataBearer } from '@smithy/types';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { modelViolation, operationOf } from './aws-model-check.js';
+
 /** A client class aws-sdk-client-mock stubs (its `prototype.send`). */
 type ClientClass = { prototype: object };
 
@@ -43,4 +47,32 @@ export function strictMock<Stub extends { reset(): Stub }, Refusal extends strin
     return stub;
   };
   return stub;
+}
+
+/** Refusals of every `mockStrict` mock in this process, newest last: what a test can assert on. */
+export const refusedModelRequests: Array<{ command: string; message: string }> = [];
+
+/**
+ * `mockClient(client)` (aws-sdk-client-mock) checked against AWS's own API model of `service`: every command sent is
+ * validated by test/support/aws-model-check.ts's `modelViolation` (botocore's service-2.json: required members,
+ * lengths, patterns, enums, numeric ranges, list sizes, unknown members), and one the model refuses is rejected with the
+ * service's ValidationException (HTTP 400; these SDKs have no class of their own for it: `ServiceException` named
+ * so) instead of the scripted answer, recorded in `refusedModelRequests`. Script answers on
+ * the returned stub as usual; `reset()` keeps the check, `restore()` removes it.
+ * @param client the SDK v3 client class (`STSClient`)
+ * @param service botocore's directory name of the service (`sts`, `events`, `sagemaker-runtime`, `service-quotas`, `sqs`)
+ * @param ServiceException the client's ServiceException class (`STSServiceException`), so that product code's
+ * `instanceof` holds for a refusal as for AWS's. @default a plain Error with the same name, $fault and $metadata
+ */
+export function mockStrict<TInput extends object, TOutput extends MetadataBearer, TConfiguration>(
+  client: { prototype: Client<TInput, TOutput, TConfiguration> },
+  service: string,
+  ServiceException?: new (options: any) => Error,
+): AwsStub<TInput, TOutput, TConfiguration> {
+  const error = (message: string): Error => {
+    const options = { name: 'ValidationException', $fault: 'client' as const, message, $metadata: { httpStatusCode: 400, requestId: 'model-check-refusal' } };
+    return ServiceException ? new ServiceException(options) : Object.assign(new Error(message), options);
+  };
+  const refusal = (command: unknown) => modelViolation(service, operationOf(command), (command as { input?: unknown }).input);
+  return strictMock(mockClient(client), client, refusal, error, refusedModelRequests);
 }
