@@ -203,7 +203,16 @@ export interface AssumeRoleInput {
 }
 
 /**
- * STS AssumeRole; the session carries the tenant id as a session tag when one is given. STS has the
+ * `name` as an STS RoleSessionName: each character outside the set STS accepts (`[\w+=,.@-]`, 2 to 64 characters:
+ * AssumeRole's RoleSessionName in the STS API Reference) replaced by `-`, cut to 64. A step's name (`Record failure`,
+ * `End stopped execution`) becomes `Record-failure`; STS answers a space with a ValidationException.
+ */
+export function roleSessionName(name: string): string {
+  return name.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+}
+
+/**
+ * STS AssumeRole; the session name is made one STS accepts (roleSessionName); the session carries the tenant id as a session tag when one is given. STS has the
  * `request` HTTP timeouts (lib/aws-http-timeouts.ts): a small call, on the gateway's path for the
  * tenant-data and model-invoker sessions.
  */
@@ -212,7 +221,7 @@ export async function assumeRole(input: AssumeRoleInput): Promise<AwsCredentialI
   const out = await sts.send(
     new AssumeRoleCommand({
       RoleArn: input.roleArn,
-      RoleSessionName: input.sessionName.slice(0, 64),
+      RoleSessionName: roleSessionName(input.sessionName),
       DurationSeconds: input.durationSeconds ?? 900,
       Tags: input.tenantId ? [{ Key: 'tessera:tenant-id', Value: input.tenantId }] : undefined,
       SourceIdentity: input.sourceIdentity,

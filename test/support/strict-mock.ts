@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import type { Client, MetadataBearer } from '@smithy/types';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { modelViolation, operationOf } from './aws-model-check.js';
@@ -73,6 +74,12 @@ export function mockStrict<TInput extends object, TOutput extends MetadataBearer
     const options = { name: 'ValidationException', $fault: 'client' as const, message, $metadata: { httpStatusCode: 400, requestId: 'model-check-refusal' } };
     return ServiceException ? new ServiceException(options) : Object.assign(new Error(message), options);
   };
-  const refusal = (command: unknown) => modelViolation(service, operationOf(command), (command as { input?: unknown }).input);
+  const refusal = (command: unknown) => {
+    const message = modelViolation(service, operationOf(command), (command as { input?: unknown }).input);
+    // AWS_MODEL_CHECK_LOG: a file each refusal is appended to with its caller's stack, for surveying a switched file
+    // whose product code catches the refusal (no test sets it).
+    if (message !== undefined && process.env.AWS_MODEL_CHECK_LOG) appendFileSync(process.env.AWS_MODEL_CHECK_LOG, `${process.env.VITEST_POOL_ID ?? ''} ${operationOf(command)}: ${message}\n${new Error().stack?.split('\n').slice(2, 9).join('\n')}\n`);
+    return message;
+  };
   return strictMock(mockClient(client), client, refusal, error, refusedModelRequests);
 }

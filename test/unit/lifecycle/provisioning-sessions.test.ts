@@ -1,12 +1,12 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientWith } from '../../../lambdas/shared/aws-clients.js';
 import { forgetSessions, keptProvisioningSessionCount, PROVISIONING_SESSION_RENEW_MARGIN_MS, ProvisioningRoleNotReadyError, tenantAccountCredentials } from '../../../lambdas/shared/sessions.js';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { setLifecycleEnv } from './support.js';
 
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const PROVISIONING = 'arn:aws:iam::333333333333:role/TesseraProvisioning';
 let issued = 0;
 /** STS answers a new session per call, valid 15 minutes from `now`. */
@@ -34,6 +34,13 @@ describe('provisioning-role sessions (lambdas/shared/sessions.ts)', () => {
     expect(again).toBe(first);
     // AND a client of the session is made once (lambdas/shared/aws-clients.ts)
     expect(clientWith(CloudFormationClient, again)).toBe(clientWith(CloudFormationClient, first));
+  });
+
+  it("names the session of a step whose name has spaces as STS accepts it ([\\w+=,.@-]): *Record failure*'s, *End stopped execution*'s", async () => {
+    // STS refuses 'tessera-acme-Record failure' (AssumeRole RoleSessionName pattern; the strict mock checks it)
+    await tenantAccountCredentials('333333333333', 'acme', 'Record failure');
+    await tenantAccountCredentials('333333333333', 'acme', 'End stopped execution');
+    expect(provisioningCalls().map((c) => c.args[0].input.RoleSessionName)).toEqual(['tessera-acme-Record-failure', 'tessera-acme-End-stopped-execution']);
   });
 
   it('shares one AssumeRole between concurrent first calls', async () => {
