@@ -5,10 +5,11 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../support/strict-mock.js';
 import aslValidator from 'asl-validator';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -267,8 +268,8 @@ describe('account vending', () => {
  * reuses this file's synthesized app (a synth costs 20-50 s on this machine).
  */
 const cfn = mockClient(CloudFormationClient);
-const sts = mockClient(STSClient);
-const bus = mockClient(EventBridgeClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
+const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const apigw = mockClient(APIGatewayClient);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
 const zones = mockClient(EC2Client);

@@ -1,7 +1,8 @@
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DescribeEndpointCommand, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../support/strict-mock.js';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
@@ -21,7 +22,7 @@ process.env.AWS_SECRET_ACCESS_KEY = 'unit';
 
 const sageMaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const ACME = '444444444444';
 const GLOBEX = '555555555555';
 

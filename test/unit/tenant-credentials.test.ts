@@ -1,13 +1,14 @@
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidTenantIdError, TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const ROLE = 'arn:aws:iam::222222222222:role/tessera-tenant-data';
 let clock = Date.parse('2026-11-30T12:00:00Z');
 const now = () => clock;

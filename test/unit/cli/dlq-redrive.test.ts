@@ -1,10 +1,11 @@
-import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, ListQueueTagsCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqCommand, formatAge, listHints, messageLines, purgeLines, redriveLines, redriveMessageLine, sameQueuesOptions, type DlqIo } from '../../../lib/cli/dlq-command.js';
@@ -14,7 +15,7 @@ import { jsonPath, REDRIVE_RECEIVE_WAIT_SECONDS, redriveQueue } from '../../../l
 import { EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../../lib/dead-letters.js';
 
 const sqsMock = mockClient(SQSClient);
-const eventsMock = mockClient(EventBridgeClient);
+const eventsMock = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const lambdaMock = mockClient(LambdaClient);
 const sfnMock = mockClient(SFNClient);
 const clients = { sqs: new SQSClient({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), lambda: new LambdaClient({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }) };

@@ -1,6 +1,7 @@
 import { BackupClient, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -508,7 +509,7 @@ describe('tessera tenants failover-plan', () => {
   });
 
   it('--role-arn: assumes the role through STS in the DR region, then lists the vault with its credentials', async () => {
-    const sts = mockClient(STSClient);
+    const sts = mockStrict(STSClient, 'sts', STSServiceException);
     sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'AKIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3_600_000) } });
     backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [] });
     const arn = 'arn:aws:iam::210987654321:role/ops/TesseraFailover';
@@ -523,7 +524,7 @@ describe('tessera tenants failover-plan', () => {
   });
 
   it('--role-arn: an AssumeRole refusal still prints the plan, with the refusal as the recovery points\' error', async () => {
-    const sts = mockClient(STSClient);
+    const sts = mockStrict(STSClient, 'sts', STSServiceException);
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
     const arn = 'arn:aws:iam::210987654321:role/TesseraFailover';
     const code = await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter', '--role-arn', arn]);

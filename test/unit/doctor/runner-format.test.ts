@@ -1,5 +1,5 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { loadConfig } from '../../../lib/config/load-config.js';
 import { awsError, MANAGEMENT, PLATFORM, testConfig } from './support.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const factory = awsClientFactory({ maxAttempts: 1 });
 const okGroup = { name: 'ok', run: async () => [{ id: 'ok', title: 'OK', status: 'pass' as const, detail: 'fine' }] };
 

@@ -1,7 +1,8 @@
 import { DescribeReservedCacheNodesOfferingsCommand, ElastiCacheClient, type ReservedCacheNodesOffering } from '@aws-sdk/client-elasticache';
 import { DescribeOrderableDBInstanceOptionsCommand, RDSClient, type OrderableDBInstanceOption } from '@aws-sdk/client-rds';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { awsClientFactory } from '../../../lib/cli/doctor/clients.js';
 import { runDoctor } from '../../../lib/cli/doctor/runner.js';
@@ -10,7 +11,7 @@ import { awsError, MANAGEMENT, testConfig, testContext } from './support.js';
 
 const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 
 /** An OrderableDBInstanceOption as the RDS API reference shapes it. */
 const option = (DBInstanceClass: string, EngineVersion: string, extra: Partial<OrderableDBInstanceOption> = {}): OrderableDBInstanceOption => ({

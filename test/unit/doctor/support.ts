@@ -1,5 +1,5 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { mockStrict } from '../../support/strict-mock.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { accountAccess } from '../../../lib/cli/doctor/account-access.js';
@@ -40,7 +40,7 @@ function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 
 /** STS mock answering AssumeRole with credentials named after the role (so tests can tell whose client called). */
 export function mockSts(refuse: (roleArn: string) => boolean = () => false) {
-  const sts = mockClient(STSClient);
+  const sts = mockStrict(STSClient, 'sts', STSServiceException);
   sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => {
     if (refuse(input.RoleArn)) {
       throw Object.assign(new Error(`User: arn:aws:iam::${MANAGEMENT}:user/eng is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });

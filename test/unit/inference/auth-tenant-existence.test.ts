@@ -1,7 +1,8 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mintApiKey } from '../../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
@@ -24,7 +25,7 @@ import { TenantCredentials, tenantDocumentClient } from '../../../lambdas/shared
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const ddb = mockClient(DynamoDBDocumentClient);
 const REGISTRY = 'tessera-tenants';
 const KEYS = 'tessera-gateway-api-keys';

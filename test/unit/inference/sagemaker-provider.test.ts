@@ -9,8 +9,9 @@ import {
   ValidationError,
   type ResponseStream,
 } from '@aws-sdk/client-sagemaker-runtime';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError, type ProviderRequest } from '../../../lambdas/inference/providers/provider.js';
@@ -20,7 +21,7 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
 const sagemaker = mockClient(SageMakerRuntimeClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 beforeEach(() => {
   sagemaker.reset();
   sts.reset();

@@ -1,6 +1,6 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { mockStrict } from '../../support/strict-mock.js';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../../../lambdas/inference/policy.js';
 import { tenantRoleClient } from '../../../lambdas/shared/tenant-role-clients.js';
@@ -26,7 +26,7 @@ describe('models invoked as a tenant\'s own role', () => {
   });
 
   it('keeps one session per tenant and role: a request for acme never reuses acme-2\'s tagged session', async () => {
-    const sts = mockClient(STSClient);
+    const sts = mockStrict(STSClient, 'sts', STSServiceException);
     let n = 0;
     sts.on(AssumeRoleCommand).callsFake(async () => ({ Credentials: { AccessKeyId: `ASIA${++n}`, SecretAccessKey: 's', SessionToken: `t${n}`, Expiration: new Date(Date.now() + 900_000) } }));
     const role = 'arn:aws:iam::333333333333:role/tessera-shared-endpoint-invoker';

@@ -1,6 +1,7 @@
 import { DescribeCreateAccountStatusCommand, DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
@@ -8,7 +9,7 @@ import { records, registryMock } from './registry-mock.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const orgs = mockClient(OrganizationsClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 beforeEach(() => { setLifecycleEnv(); records.clear(); vi.clearAllMocks(); orgs.reset(); sts.reset(); sts.on(AssumeRoleCommand).resolves({ Credentials: credentials }); });
 
 /**

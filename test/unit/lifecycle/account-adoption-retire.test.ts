@@ -1,9 +1,10 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import {
   DescribeCreateAccountStatusCommand, DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, CloseAccountCommand,
 } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state } from './support.js';
 import { controlMock } from './control-table-mock.js';
@@ -13,8 +14,8 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 
 const orgs = mockClient(OrganizationsClient);
-const events = mockClient(EventBridgeClient);
-const sts = mockClient(STSClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 
 beforeEach(() => {
   setLifecycleEnv(); records.clear(); vi.clearAllMocks();

@@ -2,11 +2,12 @@ import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand,
   UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus, type Tag,
 } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
@@ -24,10 +25,10 @@ function harmlessChangeSet(): void {
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
 const cfn = mockClient(CloudFormationClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
 const zones = mockClient(EC2Client);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const s3 = mockClient(S3Client);
 
 beforeEach(() => {

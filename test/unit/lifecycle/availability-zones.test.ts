@@ -3,8 +3,9 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS, getAzsZones, regionZones } from '../../../lambdas/lifecycle/availability-zones.js';
 import { blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
@@ -22,7 +23,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
  */
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockClient(S3Client);
 
 const zone = (letter: string, id: string, extra: Partial<AvailabilityZone> = {}): AvailabilityZone => ({

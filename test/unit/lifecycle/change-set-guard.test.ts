@@ -1,11 +1,12 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
   UpdateStackCommand, type Change, type Stack, type StackEvent, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATEFUL_RESOURCE_TYPES } from '../../../lib/stateful-resources.js';
 import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
@@ -23,10 +24,10 @@ const { requestToken } = await import('../../../lambdas/lifecycle/deploy-bluepri
 const cfn = mockClient(CloudFormationClient);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
 const templates = mockClient(S3Client);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
 const zones = mockClient(EC2Client);
-const bus = mockClient(EventBridgeClient);
+const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 const UPGRADE_ARN = EXECUTION_ARN;
 const stack = (): { Stacks: Stack[] } => ({ Stacks: [{

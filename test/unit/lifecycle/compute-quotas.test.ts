@@ -1,10 +1,11 @@
 import {
   GetServiceQuotaCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { credentials, leased, setLifecycleEnv, state, tenant } from './support.js';
@@ -14,9 +15,9 @@ import { configWith } from '../../support/config-with.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const sq = mockClient(ServiceQuotasClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sfn = mockClient(SFNClient);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 const STANDARD = 'L-1216C47A';
 const G_AND_VT = 'L-DB2E81BA';

@@ -1,9 +1,10 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
@@ -13,7 +14,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const cfn = mockClient(CloudFormationClient);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
 const templates = mockClient(S3Client);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
 const zones = mockClient(EC2Client);
 

@@ -3,13 +3,14 @@ import {
   ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution } from '../../../lib/tenant-record.js';
 import { ACCOUNT_ZONES, blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
@@ -21,8 +22,8 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 const cfn = mockClient(CloudFormationClient);
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
-const events = mockClient(EventBridgeClient);
-const sts = mockClient(STSClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
 const zones = mockClient(EC2Client);
 const logs = mockClient(CloudWatchLogsClient);

@@ -1,10 +1,11 @@
 import { CloudFormationClient, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { BackupClient } from '@aws-sdk/client-backup';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { configWith } from '../../support/config-with.js';
 import { records } from './registry-mock.js';
@@ -25,8 +26,8 @@ export const DR_STACK_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/
 export function drLifecycleMocks() {
   return {
     cfn: mockClient(CloudFormationClient),
-    sts: mockClient(STSClient),
-    bus: mockClient(EventBridgeClient),
+    sts: mockStrict(STSClient, 'sts', STSServiceException),
+    bus: mockStrict(EventBridgeClient, 'events', EventBridgeServiceException),
     kms: mockClient(KMSClient),
     s3: mockClient(S3Client),
     backup: mockClient(BackupClient),

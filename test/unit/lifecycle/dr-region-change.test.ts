@@ -1,10 +1,11 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import type { DisasterRecoveryRecord, TenantRecord } from '../../../lib/tenant-record.js';
@@ -18,9 +19,9 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
 const cfn = mockClient(CloudFormationClient);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sfn = mockClient(SFNClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 // Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
 mockClient(S3Client).on(HeadObjectCommand).resolves({});
 

@@ -1,7 +1,8 @@
 import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DetectStackDriftCommand } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DisasterRecoveryRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -12,8 +13,8 @@ import { resetProcessEnv } from '../../support/process-env.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const cfn = mockClient(CloudFormationClient);
-const sts = mockClient(STSClient);
-const bus = mockClient(EventBridgeClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
+const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
 const { failedDetectionResources } = await import('../../../lambdas/lifecycle/drift.js');

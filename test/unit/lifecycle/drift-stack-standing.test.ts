@@ -1,8 +1,9 @@
 import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { records, registryMock } from './registry-mock.js';
@@ -12,8 +13,8 @@ import { credentials, setLifecycleEnv, tenant } from './support.js';
 // and the drift workflow (Check drift) is what makes the registry catch up with the stack (stack-standing.ts driftStanding).
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const cfn = mockClient(CloudFormationClient);
-const sts = mockClient(STSClient);
-const bus = mockClient(EventBridgeClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
+const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const gw = mockClient(APIGatewayClient);
 const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');

@@ -1,6 +1,7 @@
 import { AccountClient, EnableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { configWith, homedIn } from '../../support/config-with.js';
@@ -10,7 +11,7 @@ import { credentials, leased, setLifecycleEnv, state, useConfig } from './suppor
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const account = mockClient(AccountClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const ACCOUNT = '444444444444';
 
 /** enterprise (isolation account) homed in me-central-1 with its DR in il-central-1: both opt-in regions. */

@@ -1,6 +1,7 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleKind, TenantStatus } from '../../../lib/tenant-record.js';
 import { records, registryMock } from './registry-mock.js';
@@ -11,7 +12,7 @@ vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 const controlMock = vi.hoisted(() => ({ releaseSlot: vi.fn(async () => undefined) }));
 
 const sfn = mockClient(SFNClient);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 const { acquireLease, completeOperation, failOperation, abandonLease, leaseHolderEnded } = await import('../../../lambdas/lifecycle/lease.js');
 

@@ -3,11 +3,12 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { AUDIT_REPLICATED_PREFIXES } from '../../../lib/audit-prefixes.js';
@@ -22,8 +23,8 @@ const rds = mockClient(RDSClient);
 const eks = mockClient(EKSClient);
 const logs = mockClient(CloudWatchLogsClient);
 const s3 = mockClient(S3Client);
-const events = mockClient(EventBridgeClient);
-const sts = mockClient(STSClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
 /** The tenant stack as DescribeStacks shows it: created by Tessera's onboarding for acme (its ownership tags). */

@@ -2,12 +2,13 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
+import { STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 
 /**
  * The aws-sdk-client-mock stubs the offboarding inventory and key-deletion Lambdas meet: the stack (CloudFormation), the
@@ -23,7 +24,7 @@ export function offboardingStoreMocks() {
     cache: mockClient(ElastiCacheClient),
     s3: mockClient(S3Client),
     kms: mockClient(KMSClient),
-    events: mockClient(EventBridgeClient),
-    sts: mockClient(STSClient),
+    events: mockStrict(EventBridgeClient, 'events', EventBridgeServiceException),
+    sts: mockStrict(STSClient, 'sts', STSServiceException),
   };
 }

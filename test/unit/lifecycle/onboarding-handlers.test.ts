@@ -1,14 +1,15 @@
 import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import {
   AttachPolicyCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
   ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant, useConfig } from './support.js';
@@ -41,10 +42,10 @@ const controlMock = vi.hoisted(() => ({
 const orgs = mockClient(OrganizationsClient);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
 const templates = mockClient(S3Client);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sfn = mockClient(SFNClient);
 const eventTypes = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType);
 const eventDetails = () => events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!));

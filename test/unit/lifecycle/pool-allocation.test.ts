@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
@@ -17,7 +18,7 @@ vi.mock('../../../lambdas/lifecycle/quota-check.js', async (importOriginal) => (
 }));
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 type Item = Record<string, unknown>;
 const table = new Map<string, Item>();
 /** Writes whose first answer is lost: each is applied, then sent again, and the second answer is the one the caller sees. */

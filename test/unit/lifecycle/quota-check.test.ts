@@ -1,15 +1,16 @@
 import { CloudFormationClient, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
   ListServiceQuotasCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
@@ -29,12 +30,12 @@ const controlMock = vi.hoisted(() => ({
 }));
 
 const s3 = mockClient(S3Client);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sq = mockClient(ServiceQuotasClient);
 const ec2 = mockClient(EC2Client);
 const rds = mockClient(RDSClient);
 const cfn = mockClient(CloudFormationClient);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 /** A tier template with one VPC and one DB instance: needs 1 VPC, 1 security group (the VPC default), 1 DB instance, 1 ENI, 1 stack. */
 const TEMPLATE = { Resources: { Vpc: { Type: 'AWS::EC2::VPC' }, Db: { Type: 'AWS::RDS::DBInstance' } } };

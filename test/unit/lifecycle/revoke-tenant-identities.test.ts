@@ -2,8 +2,9 @@ import {
   AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { RETRYABLE_ERRORS } from '../../../lambdas/shared/errors.js';
@@ -14,7 +15,7 @@ import { leased, setLifecycleEnv, state } from './support.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const dynamodb = mockClient(DynamoDBDocumentClient);
 const cognito = mockClient(CognitoIdentityProviderClient);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler, API_KEYS_TABLE_ENV } = await import('../../../lambdas/lifecycle/revoke-tenant-identities.js');
 
 const TABLE = 'tessera-api-keys';

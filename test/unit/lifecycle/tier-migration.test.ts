@@ -1,8 +1,9 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { migrationRefusal, networkDifferences } from '../../../lambdas/lifecycle/tier-migration.js';
@@ -13,7 +14,7 @@ import { sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sfn = mockClient(SFNClient);
 // Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
 mockClient(S3Client).on(HeadObjectCommand).resolves({});

@@ -3,8 +3,9 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, type Subnet } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
@@ -15,7 +16,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 // drifted subnets, recorded zones with no stack, and the zone count of a pinned older version.
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
-const sts = mockClient(STSClient);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockClient(S3Client);
 const zone = (letter: string, id: string, extra: Partial<AvailabilityZone> = {}): AvailabilityZone => ({
   ZoneName: `us-east-1${letter}`, ZoneId: id, ZoneType: 'availability-zone', State: 'available', OptInStatus: 'opt-in-not-required', RegionName: 'us-east-1', ...extra,

@@ -1,8 +1,9 @@
 import { mockCostExplorer } from '../../support/cost-explorer-strict.js';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { CostExplorerError } from '../../../lambdas/statements/cost-explorer.js';
@@ -10,7 +11,7 @@ import { EVENT_PUT_ATTEMPTS, handler, putUsageReported, reportable, writeMonthly
 import { AS_OF, MODEL_USAGE, MONTH } from './fixture.js';
 
 const s3 = mockClient(S3Client);
-const eb = mockClient(EventBridgeClient);
+const eb = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const ce = mockCostExplorer();
 afterEach(() => { s3.reset(); eb.reset(); ce.reset(); });
 

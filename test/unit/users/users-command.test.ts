@@ -3,9 +3,10 @@ import {
   AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
   CognitoIdentityProviderClient, InitiateAuthCommand, ListUsersCommand, RespondToAuthChallengeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import type { UserStatusType } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -29,7 +30,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const cognito = mockClient(CognitoIdentityProviderClient);
 const cloudFormation = mockClient(CloudFormationClient);
-const eventBridge = mockClient(EventBridgeClient);
+const eventBridge = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const dynamodb = mockClient(DynamoDBDocumentClient);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 const OPERATOR = 'arn:aws:sts::222222222222:assumed-role/TesseraPlatformAdmin/ops';

@@ -2,9 +2,10 @@ import {
   AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
   AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from '../lifecycle/registry-mock.js';
@@ -14,7 +15,7 @@ import { setLifecycleEnv, tenant } from '../lifecycle/support.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const cognito = mockClient(CognitoIdentityProviderClient);
-const events = mockClient(EventBridgeClient);
+const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 
 const POOL = 'us-east-1_Pool123';
