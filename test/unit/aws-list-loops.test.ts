@@ -5,10 +5,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListPoliciesCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { ListRequestedServiceQuotaChangeHistoryByQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListRequestedServiceQuotaChangeHistoryByQuotaCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
+import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../support/strict-mock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { trainingJobName, TRAINING_FILES_PREFIX, type FineTuningJob } from '../../lib/fine-tuning.js';
@@ -36,7 +37,7 @@ const region = 'us-east-1';
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
 const mocks = {
   cfn: mockClient(CloudFormationClient), ce: mockCostExplorer(), doc: mockClient(DynamoDBDocumentClient), ec2: mockClient(EC2Client), orgs: mockClient(OrganizationsClient),
-  s3: mockClient(S3Client), sq: mockClient(ServiceQuotasClient), sqs: mockClient(SQSClient),
+  s3: mockClient(S3Client), sq: mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException), sqs: mockStrict(SQSClient, 'sqs', SQSServiceException),
 };
 afterEach(() => Object.values(mocks).forEach((m) => m.reset()));
 

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ListQueuesCommand, paginateListQueues, SQSClient } from '@aws-sdk/client-sqs';
+import { ListQueuesCommand, paginateListQueues, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../support/strict-mock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pages, pagesOf, untilKeyRepeats } from '../../lib/aws-pages.js';
 import { bounded } from './bounded-answer.js';
@@ -12,7 +13,7 @@ import { bounded } from './bounded-answer.js';
  * the test with that error instead of hanging it.
  */
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
-const sqs = mockClient(SQSClient);
+const sqs = mockStrict(SQSClient, 'sqs', SQSServiceException);
 const doc = mockClient(DynamoDBDocumentClient);
 afterEach(() => {
   sqs.reset();

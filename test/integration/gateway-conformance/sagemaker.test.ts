@@ -1,5 +1,5 @@
-import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, ModelError, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, ModelError, SageMakerRuntimeClient, ValidationError, SageMakerRuntimeServiceException } from '@aws-sdk/client-sagemaker-runtime';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sseBytes } from '../../support/fake-upstream.js';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
@@ -20,7 +20,7 @@ vi.setConfig({ testTimeout: 20_000 });
  * events and inside multi-byte characters), as SageMaker may deliver them.
  */
 fakeAwsEnv();
-const sagemaker = mockClient(SageMakerRuntimeClient);
+const sagemaker = mockStrict(SageMakerRuntimeClient, 'sagemaker-runtime', SageMakerRuntimeServiceException);
 
 const MODEL = 'sagemaker/ft:nova:acme:support';
 const ENDPOINT = 'acme-support-endpoint';

@@ -1,6 +1,6 @@
 import { mockBedrockRuntime } from '../../support/bedrock-strict.js';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SageMakerRuntimeClient, SageMakerRuntimeServiceException } from '@aws-sdk/client-sagemaker-runtime';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { GatewayPolicy, TenantRecord } from '../../../lib/tenant-record.js';
@@ -88,7 +88,7 @@ export function useConformanceGateway<P extends { stop(): Promise<void> }>(start
 export function mockProviderSdks() {
   fakeAwsEnv();
   const bedrock = mockBedrockRuntime();
-  const sagemaker = mockClient(SageMakerRuntimeClient);
+  const sagemaker = mockStrict(SageMakerRuntimeClient, 'sagemaker-runtime', SageMakerRuntimeServiceException);
   beforeEach(() => {
     bedrock.reset();
     sagemaker.reset();

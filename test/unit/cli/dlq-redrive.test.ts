@@ -2,8 +2,7 @@ import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand, EventBri
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
-  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, ListQueueTagsCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
-} from '@aws-sdk/client-sqs';
+  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, ListQueueTagsCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message, SQSServiceException } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { Command } from 'commander';
@@ -14,7 +13,7 @@ import { awsServiceEventSource, peekMessages, type DeadLetterQueueInfo } from '.
 import { jsonPath, REDRIVE_RECEIVE_WAIT_SECONDS, redriveQueue } from '../../../lib/cli/dlq/redrive.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../../lib/dead-letters.js';
 
-const sqsMock = mockClient(SQSClient);
+const sqsMock = mockStrict(SQSClient, 'sqs', SQSServiceException);
 const eventsMock = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const lambdaMock = mockClient(LambdaClient);
 const sfnMock = mockClient(SFNClient);

@@ -4,7 +4,7 @@
 // found, so it keeps a process of its own.
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, EventBridgeEvent } from 'aws-lambda';
@@ -24,7 +24,7 @@ const doc = mockClient(DynamoDBDocumentClient);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sageMaker = mockClient(SageMakerClient);
 const s3 = mockClient(S3Client);
-const sqs = mockClient(SQSClient);
+const sqs = mockStrict(SQSClient, 'sqs', SQSServiceException);
 let jwks: Server;
 let sign: (claims: Record<string, string>) => Promise<string>;
 

@@ -7,10 +7,8 @@ import {
   SageMakerRuntimeClient,
   ServiceUnavailable,
   ValidationError,
-  type ResponseStream,
-} from '@aws-sdk/client-sagemaker-runtime';
+  type ResponseStream, SageMakerRuntimeServiceException } from '@aws-sdk/client-sagemaker-runtime';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -20,7 +18,7 @@ import { SageMakerProvider } from '../../../lambdas/inference/providers/sagemake
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const sagemaker = mockClient(SageMakerRuntimeClient);
+const sagemaker = mockStrict(SageMakerRuntimeClient, 'sagemaker-runtime', SageMakerRuntimeServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 beforeEach(() => {
   sagemaker.reset();

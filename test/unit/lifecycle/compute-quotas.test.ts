@@ -1,6 +1,5 @@
 import {
-  GetServiceQuotaCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient,
-} from '@aws-sdk/client-service-quotas';
+  GetServiceQuotaCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -14,7 +13,7 @@ import { configWith } from '../../support/config-with.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
-const sq = mockClient(ServiceQuotasClient);
+const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sfn = mockClient(SFNClient);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);

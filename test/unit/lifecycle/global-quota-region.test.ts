@@ -2,9 +2,9 @@ import { ListStacksCommand, CloudFormationClient } from '@aws-sdk/client-cloudfo
 import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
-  ListServiceQuotasCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient,
-} from '@aws-sdk/client-service-quotas';
+  ListServiceQuotasCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentials, setLifecycleEnv } from './support.js';
 
@@ -14,7 +14,7 @@ import { credentials, setLifecycleEnv } from './support.js';
  * whose home Region (the lifecycle's, AWS_REGION) is another one must still read the account's
  * raised IAM roles quota, and ask to raise it, in us-east-1.
  */
-const sq = mockClient(ServiceQuotasClient);
+const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
 const iam = mockClient(IAMClient);
 const cfn = mockClient(CloudFormationClient);
 const noSuchQuota = () => Object.assign(new Error('The request failed because the specified service does not exist.'), { name: 'NoSuchResourceException' });

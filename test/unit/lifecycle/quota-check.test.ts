@@ -5,8 +5,7 @@ import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
-  ListServiceQuotasCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient,
-} from '@aws-sdk/client-service-quotas';
+  ListServiceQuotasCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -31,7 +30,7 @@ const controlMock = vi.hoisted(() => ({
 
 const s3 = mockClient(S3Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
-const sq = mockClient(ServiceQuotasClient);
+const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
 const ec2 = mockClient(EC2Client);
 const rds = mockClient(RDSClient);
 const cfn = mockClient(CloudFormationClient);

@@ -1,5 +1,5 @@
-import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient, ValidationError, SageMakerRuntimeServiceException } from '@aws-sdk/client-sagemaker-runtime';
+import { mockStrict } from '../../../support/strict-mock.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../../lib/config/schema.js';
 import { floatsToBase64 } from '../../../../lambdas/inference/embeddings/vector-encoding.js';
@@ -11,7 +11,7 @@ import { FakeUpstream } from '../../../support/fake-upstream.js';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const sagemaker = mockClient(SageMakerRuntimeClient);
+const sagemaker = mockStrict(SageMakerRuntimeClient, 'sagemaker-runtime', SageMakerRuntimeServiceException);
 
 const entry = (id: string, upstream: string): ModelEntry => ({ id, upstream, kind: 'embedding', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 });
 const request = (model: ModelEntry, body: Record<string, unknown>): EmbeddingProviderRequest => ({ model, body: { model: model.id, ...body } as EmbeddingProviderRequest['body'], tenantId: 'acme', signal: new AbortController().signal });
