@@ -1,12 +1,11 @@
 import { APIGatewayClient, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackDriftDetectionStatusCommand,
-  DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Stack,
-} from '@aws-sdk/client-cloudformation';
+  DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../support/strict-mock.js';
@@ -267,7 +266,7 @@ describe('account vending', () => {
  * the unit tests (the same conditional-write rules). Here rather than in a file of its own: it
  * reuses this file's synthesized app (a synth costs 20-50 s on this machine).
  */
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const apigw = mockClient(APIGatewayClient);
@@ -371,7 +370,7 @@ describe('a rolling upgrade with one tenant whose change set would replace its d
  * tolerance), and the upgrade's summary lists it apart.
  */
 describe('a rolling upgrade\'s run that waits for the lease behind another operation', () => {
-  const sfn = mockClient(SFNClient);
+  const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
   const changeArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-1';
   const listedItem = (tenantId: string) => ({ ...itemOf(tenantId), change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' } });
   /** acme held by a running operation that, by the time the run asks again, has left `after`. */

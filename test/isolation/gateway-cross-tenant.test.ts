@@ -1,5 +1,5 @@
-import { CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../support/strict-mock.js';
 import { importJWK, generateKeyPair, SignJWT } from 'jose';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ import { serveGateway } from '../support/local-gateway.js';
  */
 fakeAwsEnv();
 
-const sageMaker = mockClient(SageMakerClient);
+const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const ACME_FT = 'ft:llama-3.1-8b-instruct:acme:support';
 const SECRET = 'acme-secret-4f1c';
 const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: SECRET }, { role: 'assistant', content: 'ok' }] })}\n`;

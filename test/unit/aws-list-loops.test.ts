@@ -1,9 +1,9 @@
 import { mockCostExplorer } from '../support/cost-explorer-strict.js';
-import { CloudFormationClient, DescribeChangeSetCommand, DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeChangeSetCommand, DescribeStackEventsCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ListPoliciesCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ListPoliciesCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ListRequestedServiceQuotaChangeHistoryByQuotaCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
 import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
@@ -36,7 +36,7 @@ import { bounded } from './bounded-answer.js';
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
 const mocks = {
-  cfn: mockClient(CloudFormationClient), ce: mockCostExplorer(), doc: mockClient(DynamoDBDocumentClient), ec2: mockClient(EC2Client), orgs: mockClient(OrganizationsClient),
+  cfn: mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException), ce: mockCostExplorer(), doc: mockClient(DynamoDBDocumentClient), ec2: mockClient(EC2Client), orgs: mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException),
   s3: mockClient(S3Client), sq: mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException), sqs: mockStrict(SQSClient, 'sqs', SQSServiceException),
 };
 afterEach(() => Object.values(mocks).forEach((m) => m.reset()));

@@ -1,5 +1,5 @@
-import { CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,7 +19,7 @@ import { pythonScriptCommand } from '../../support/python-zygote.js';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const sageMaker = mockClient(SageMakerClient);
+const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const EMBEDDER = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
 

@@ -1,5 +1,5 @@
-import { CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROLES, type Permission, type Role } from '../../../lib/identity/roles.js';
 import { ROLE_PERMISSIONS } from '../../../lib/identity/roles.js';
@@ -18,7 +18,7 @@ import { MemoryUsers } from './memory-users.js';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const sageMaker = mockClient(SageMakerClient);
+const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const ACME = '444444444444';
 
 type Sample = { method: string; path: string; permission: Permission; body?: (n: number) => unknown };

@@ -1,18 +1,18 @@
 import {
   DescribePolicyCommand, ListAWSServiceAccessForOrganizationCommand, ListOrganizationalUnitsForParentCommand, ListPoliciesCommand,
-  ListPoliciesForTargetCommand, OrganizationsClient,
-} from '@aws-sdk/client-organizations';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+  ListPoliciesForTargetCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
+import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { controlTowerChecks, LZA_VERSION_PARAMETER, regionDenies } from '../../../lib/cli/doctor/control-tower-checks.js';
 import { CHECK_GROUPS } from '../../../lib/cli/doctor/runner.js';
 import { awsError, testConfig, testContext } from './support.js';
 
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 const ssm = mockClient(SSMClient);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 
 /** Only the starter tier, allowedRegions us-east-1 and eu-west-1; Quarantine and Suspended OUs keep the default names. */
 const config = testConfig({ allowedRegions: ['us-east-1', 'eu-west-1'], tiers: { professional: null, enterprise: null } });
@@ -20,7 +20,7 @@ const ctx = () => testContext(config);
 
 const fullAccess = { Id: 'p-FullAWSAccess', Name: 'FullAWSAccess', AwsManaged: true };
 const guardrails = { Id: 'p-tessguard', Name: 'tessera-guardrails', AwsManaged: false };
-const ctScp = (n: number) => ({ Id: `p-ct${n}`, Name: `aws-guardrails-ct${n}`, AwsManaged: false });
+const ctScp = (n: number) => ({ Id: `p-ct${n}guardrail`, Name: `aws-guardrails-ct${n}`, AwsManaged: false });
 /** The landing zone's Region deny (primary-region-deny-policy.html), allowing `regions`. */
 const grRegionDeny = (regions: string[]) => JSON.stringify({
   Version: '2012-10-17',
@@ -40,10 +40,10 @@ function noLza() {
 }
 /** The Tessera OUs that exist under the root, with the SCPs attached to each. */
 function ous(attached: Record<string, Array<{ Id: string; Name: string; AwsManaged: boolean }>>, rootScps = [fullAccess]) {
-  const ids = Object.keys(attached).map((name) => ({ Id: `ou-abcd-${name}`, Name: name }));
+  const ids = Object.keys(attached).map((name) => ({ Id: `ou-abcd-${name.toLowerCase().replace(/[^a-z0-9]/g, '')}`, Name: name }));
   orgs.on(ListOrganizationalUnitsForParentCommand, { ParentId: 'r-abcd' }).resolves({ OrganizationalUnits: [{ Id: 'ou-abcd-security', Name: 'Security' }, ...ids] });
   orgs.on(ListPoliciesForTargetCommand, { TargetId: 'r-abcd' }).resolves({ Policies: rootScps });
-  for (const [name, policies] of Object.entries(attached)) orgs.on(ListPoliciesForTargetCommand, { TargetId: `ou-abcd-${name}` }).resolves({ Policies: policies });
+  for (const [name, policies] of Object.entries(attached)) orgs.on(ListPoliciesForTargetCommand, { TargetId: `ou-abcd-${name.toLowerCase().replace(/[^a-z0-9]/g, '')}` }).resolves({ Policies: policies });
 }
 
 beforeEach(() => {
@@ -53,7 +53,7 @@ beforeEach(() => {
   // TesseraOrganization deployed: every ou-abcd-<name> of a Tessera OU name is its own.
   cfn.on(DescribeStacksCommand, { StackName: 'TesseraOrganization' }).resolves({ Stacks: [{
     StackName: 'TesseraOrganization', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0),
-    Outputs: [{ OutputKey: 'TierOustarter', OutputValue: 'ou-abcd-tessera-starter' }, { OutputKey: 'QuarantineOu', OutputValue: 'ou-abcd-Quarantine' }, { OutputKey: 'SuspendedOu', OutputValue: 'ou-abcd-Suspended' }],
+    Outputs: [{ OutputKey: 'TierOustarter', OutputValue: 'ou-abcd-tesserastarter' }, { OutputKey: 'QuarantineOu', OutputValue: 'ou-abcd-quarantine' }, { OutputKey: 'SuspendedOu', OutputValue: 'ou-abcd-suspended' }],
   }] });
 });
 
@@ -80,7 +80,7 @@ describe('control tower checks', () => {
     noLza();
     ous({});
     orgs.on(ListPoliciesCommand).resolves({ Policies: [ctScp(1), fullAccess] });
-    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1', 'us-west-2']) } });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1guardrail' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1', 'us-west-2']) } });
     const lines = await controlTowerChecks(ctx());
     expect(lines.map((l) => [l.id, l.status])).toEqual([
       ['control-tower', 'pass'], ['landing-zone-accelerator', 'warn'],
@@ -97,27 +97,27 @@ describe('control tower checks', () => {
     controlTowerEnabled();
     noLza();
     ous({ 'tessera-starter': [fullAccess, ctScp(1), guardrails] });
-    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1']) } });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1guardrail' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1']) } });
     const lines = await controlTowerChecks(ctx());
     const ou = lines.find((l) => l.id === 'control-tower-ou:tessera-starter')!;
     expect(ou.status).toBe('warn');
-    expect(ou.detail).toBe('ou-abcd-tessera-starter is registered with Control Tower (aws-guardrails-ct1): its preventive controls apply to every tenant account Tessera moves in, and with auto-enrollment (landing zone 3.1 and later) that move enrolls the account while tessera-quarantine still denies Control Tower\'s roles there; 3 SCPs attached (FullAWSAccess, aws-guardrails-ct1, tessera-guardrails) of 5');
+    expect(ou.detail).toBe('ou-abcd-tesserastarter is registered with Control Tower (aws-guardrails-ct1): its preventive controls apply to every tenant account Tessera moves in, and with auto-enrollment (landing zone 3.1 and later) that move enrolls the account while tessera-quarantine still denies Control Tower\'s roles there; 3 SCPs attached (FullAWSAccess, aws-guardrails-ct1, tessera-guardrails) of 5');
     expect(ou.fix).toBe('deregister tessera-starter in the Control Tower console (Organization, tessera-starter, Deregister) so Tessera\'s SCPs alone govern it (docs/control-tower.md)');
     const region = lines.find((l) => l.id === 'control-tower-region-deny')!;
     expect(region).toMatchObject({
       status: 'fail',
-      detail: 'aws-guardrails-ct1 (GRREGIONDENY) on tessera-starter (ou-abcd-tessera-starter) allows only us-east-1: allowedRegions eu-west-1 is denied there, so deploys of tenants there fail',
+      detail: 'aws-guardrails-ct1 (GRREGIONDENY) on tessera-starter (ou-abcd-tesserastarter) allows only us-east-1: allowedRegions eu-west-1 is denied there, so deploys of tenants there fail',
     });
     expect(region.fix).toMatch(/^add eu-west-1 to the landing zone's governed Regions/);
     // Tessera's own guardrails (also a Region deny) and AWS managed FullAWSAccess are not read.
-    expect(orgs.commandCalls(DescribePolicyCommand).map((c) => c.args[0].input.PolicyId)).toEqual(['p-ct1']);
+    expect(orgs.commandCalls(DescribePolicyCommand).map((c) => c.args[0].input.PolicyId)).toEqual(['p-ct1guardrail']);
   });
 
   it('passes the Region deny when it leaves every allowedRegion open', async () => {
     controlTowerEnabled();
     noLza();
     ous({ 'tessera-starter': [fullAccess, ctScp(1), guardrails] });
-    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1', 'eu-west-1', 'us-west-2']) } });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1guardrail' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1', 'eu-west-1', 'us-west-2']) } });
     const region = (await controlTowerChecks(ctx())).find((l) => l.id === 'control-tower-region-deny')!;
     expect(region).toMatchObject({ status: 'pass', detail: 'aws-guardrails-ct1 allow every allowedRegion (us-east-1, eu-west-1)' });
   });
@@ -130,8 +130,8 @@ describe('control tower checks', () => {
     const lines = await controlTowerChecks(ctx());
     const ou = lines.find((l) => l.id === 'control-tower-ou:Quarantine')!;
     expect(ou.status).toBe('fail');
-    expect(ou.detail).toBe('ou-abcd-Quarantine: 4 SCPs attached (FullAWSAccess, aws-guardrails-ct1, aws-guardrails-ct2, aws-guardrails-ct3) + tessera-guardrails, tessera-quarantine that TesseraOrganization attaches = 6 of 5: the deploy of TesseraOrganization fails attaching tessera-guardrails, tessera-quarantine (ConstraintViolationException MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED)');
-    expect(ou.fix).toContain('make room for 1 on ou-abcd-Quarantine');
+    expect(ou.detail).toBe('ou-abcd-quarantine: 4 SCPs attached (FullAWSAccess, aws-guardrails-ct1, aws-guardrails-ct2, aws-guardrails-ct3) + tessera-guardrails, tessera-quarantine that TesseraOrganization attaches = 6 of 5: the deploy of TesseraOrganization fails attaching tessera-guardrails, tessera-quarantine (ConstraintViolationException MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED)');
+    expect(ou.fix).toContain('make room for 1 on ou-abcd-quarantine');
     expect(lines.find((l) => l.id === 'control-tower-ou:tessera-starter')!.status).toBe('pass');
   });
 
@@ -140,15 +140,15 @@ describe('control tower checks', () => {
     noLza();
     ous({ 'tessera-starter': [fullAccess, guardrails] });
     const ou = (await controlTowerChecks(ctx())).find((l) => l.id === 'control-tower-ou:tessera-starter')!;
-    expect(ou).toMatchObject({ status: 'pass', detail: 'ou-abcd-tessera-starter, not registered with Control Tower; 2 SCPs attached (FullAWSAccess, tessera-guardrails) of 5' });
+    expect(ou).toMatchObject({ status: 'pass', detail: 'ou-abcd-tesserastarter, not registered with Control Tower; 2 SCPs attached (FullAWSAccess, tessera-guardrails) of 5' });
   });
 
   it('fails a Region deny on the root that closes an allowedRegion, even without Control Tower when LZA is there', async () => {
     controlTowerEnabled(false);
     ssm.on(GetParameterCommand, { Name: LZA_VERSION_PARAMETER }).resolves({ Parameter: { Name: LZA_VERSION_PARAMETER, Value: '1.12.2' } });
-    const lzaDeny = { Id: 'p-lzadeny', Name: 'AcceleratorGuardrails1', AwsManaged: false };
+    const lzaDeny = { Id: 'p-lzadeny01', Name: 'AcceleratorGuardrails1', AwsManaged: false };
     ous({}, [fullAccess, lzaDeny]);
-    orgs.on(DescribePolicyCommand, { PolicyId: 'p-lzadeny' }).resolves({ Policy: { Content: JSON.stringify({ Statement: { Effect: 'Deny', NotAction: 'iam:*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': 'us-east-1' } } } }) } });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-lzadeny01' }).resolves({ Policy: { Content: JSON.stringify({ Statement: { Effect: 'Deny', NotAction: 'iam:*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': 'us-east-1' } } } }) } });
     const lines = await controlTowerChecks(ctx());
     const lza = lines.find((l) => l.id === 'landing-zone-accelerator')!;
     expect(lza.status).toBe('warn');
@@ -177,10 +177,10 @@ describe('control tower checks', () => {
     // The landing zone's Suspended OU, registered, with a Region deny narrower than allowedRegions.
     ous({ 'tessera-starter': [fullAccess, guardrails], Suspended: [fullAccess, ctScp(1)] });
     orgs.on(ListOrganizationalUnitsForParentCommand, { ParentId: 'r-abcd' }).resolves({ OrganizationalUnits: [
-      { Id: 'ou-abcd-tessera-starter', Name: 'tessera-starter' }, { Id: 'ou-abcd-lzsusp', Name: 'Suspended' },
+      { Id: 'ou-abcd-tesserastarter', Name: 'tessera-starter' }, { Id: 'ou-abcd-lzsusp', Name: 'Suspended' },
     ] });
     orgs.on(ListPoliciesForTargetCommand, { TargetId: 'ou-abcd-lzsusp' }).resolves({ Policies: [fullAccess, ctScp(1)] });
-    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1']) } });
+    orgs.on(DescribePolicyCommand, { PolicyId: 'p-ct1guardrail' }).resolves({ Policy: { Content: grRegionDeny(['us-east-1']) } });
     orgs.on(ListPoliciesCommand).resolves({ Policies: [] });
     const lines = await controlTowerChecks(ctx());
     const suspended = lines.find((l) => l.id === 'control-tower-ou:Suspended')!;
@@ -202,7 +202,7 @@ describe('control tower checks', () => {
     orgs.on(ListPoliciesCommand).resolves({ Policies: [] });
     cfn.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id TesseraOrganization does not exist'));
     const ou = (await controlTowerChecks(ctx())).find((l) => l.id === 'control-tower-ou:Quarantine')!;
-    expect(ou).toMatchObject({ status: 'fail', fix: 'set organization.quarantineOuName to another name (e.g. tessera-quarantine); leave ou-abcd-Quarantine as it is' });
+    expect(ou).toMatchObject({ status: 'fail', fix: 'set organization.quarantineOuName to another name (e.g. tessera-quarantine); leave ou-abcd-quarantine as it is' });
   });
 
   it('warns, naming the call, when Organizations refuses a read', async () => {

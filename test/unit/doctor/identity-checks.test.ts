@@ -1,13 +1,14 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CognitoIdentityProviderClient, DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient, DescribeUserPoolCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { DescribePermissionSetCommand, ListAccountAssignmentsCommand, ListInstancesCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { platformAdminChecks, userPoolChecks } from '../../../lib/cli/doctor/identity-checks.js';
 import { awsError, MANAGEMENT, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
-const cfn = mockClient(CloudFormationClient);
-const cognito = mockClient(CognitoIdentityProviderClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const sso = mockClient(SSOAdminClient);
 const POOL = 'us-east-1_AbCdEf123';
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';

@@ -1,10 +1,10 @@
-import { DescribeOrganizationCommand, ListAWSServiceAccessForOrganizationCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeOrganizationCommand, ListAWSServiceAccessForOrganizationCommand, ListRootsCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { organizationChecks, trustedAccessChecks } from '../../../lib/cli/doctor/organization-checks.js';
 import { awsError, MANAGEMENT, testConfig, testContext } from './support.js';
 
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 const healthyOrg = { Organization: { Id: 'o-abcdefghij', MasterAccountId: MANAGEMENT, FeatureSet: 'ALL' as const } };
 const root = (status?: 'ENABLED' | 'PENDING_DISABLE') => ({ Roots: [{ Id: 'r-abcd', Name: 'Root', PolicyTypes: status ? [{ Type: 'SERVICE_CONTROL_POLICY' as const, Status: status }] : [] }] });
 

@@ -1,7 +1,8 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribePolicyCommand, ListPoliciesCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
+import { DescribePolicyCommand, ListPoliciesCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quarantineScpChecks } from '../../../lib/cli/doctor/quarantine-scp-checks.js';
 import { CHECK_GROUPS } from '../../../lib/cli/doctor/runner.js';
@@ -15,9 +16,9 @@ import { awsError, MANAGEMENT, REGION, testConfig, testContext } from './support
  * deployed TesseraPlatform holds.
  */
 
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 const ssm = mockClient(SSMClient);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 
 const ORG = 'o-abcdefghij';
 const arnOf = (id: string) => `arn:aws:organizations::${MANAGEMENT}:policy/${ORG}/service_control_policy/${id}`;

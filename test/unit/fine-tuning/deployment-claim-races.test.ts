@@ -1,7 +1,6 @@
 import {
-  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DescribeEndpointCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand,
-} from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DescribeEndpointCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { fineTunedModelId, type FineTuningJob } from '../../../lib/fine-tuning.js';
@@ -24,7 +23,7 @@ import { gate, type Gate } from '../../support/gate.js';
  * SageMaker is a small stateful fake behind aws-sdk-client-mock; its CreateModel pauses on a gate the
  * test releases (no sleeps); jobs and registry are the in-memory stores (every read current).
  */
-const sm = mockClient(SageMakerClient);
+const sm = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 
 let endpoints: Map<string, string>;
 let trainingJobs: Map<string, string>;

@@ -1,8 +1,7 @@
 import {
   CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand,
-  DescribeEndpointCommand, SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+  DescribeEndpointCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { EndpointEvents } from '../../../lambdas/fine-tuning/endpoint-events.js';
 import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
@@ -14,7 +13,7 @@ import { ACCOUNT, completedEvent, deploymentWorld, runningJob, validationError a
  * training completed, then the deployment failed, then what was cleaned up. SageMaker is a small stateful fake
  * (test/support/fine-tuning-deployment.ts).
  */
-const sm = mockClient(SageMakerClient);
+const sm = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const id = `ftjob-${'c'.repeat(24)}`;
 const job = runningJob(id, { events: [{ id: 'ftevent-1', created_at: 1, level: 'info', message: 'Training started (Starting)' }] });
 const name = job.trainingJobName;

@@ -1,5 +1,5 @@
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { trainingJobName } from '../../../lib/fine-tuning.js';
 import { ENDPOINT_CHECK_DELAY_SECONDS, OVERDUE_ENDPOINT_CHECKS, parseEndpointCheck, runEndpointCheck, type EndpointCheck } from '../../../lambdas/fine-tuning/endpoint-checks.js';
@@ -14,7 +14,7 @@ import { ACCOUNT, completedEvent, deploymentWorld, runningJob, sageMaker, type D
  * fails it. SageMaker (aws-sdk-client-mock) keeps each endpoint's status as the test sets it; the job store and
  * the registry are the in-memory ones (`tessera serve`'s): test/support/fine-tuning-deployment.ts.
  */
-const sm = mockClient(SageMakerClient);
+const sm = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const id = `ftjob-${'e'.repeat(24)}`;
 const job = runningJob(id);
 const name = job.trainingJobName;

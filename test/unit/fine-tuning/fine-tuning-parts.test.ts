@@ -1,5 +1,5 @@
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { ConfigError, loadConfig } from '../../../lib/config/load-config.js';
@@ -18,7 +18,7 @@ import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 
 process.env.AWS_REGION = 'us-east-1';
-const sageMaker = mockClient(SageMakerClient);
+const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const BUCKET = 'tessera-acme-data-444444444444';
 
 function job(overrides: Partial<FineTuningJob> = {}): FineTuningJob {

@@ -2,7 +2,7 @@
 // AssumeRole on its STS mock in 3 of 5 whole-project runs with 3 workers (it followed
 // admins-command.test.ts in its worker each time), never alone or in a single worker; cause not
 // found, so it keeps a process of its own.
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -22,7 +22,7 @@ const tenant = trainedTenant('acme', 'enterprise', ACCOUNT);
 const PLATFORM_ACCOUNT = '222222222222';
 const doc = mockClient(DynamoDBDocumentClient);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
-const sageMaker = mockClient(SageMakerClient);
+const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const s3 = mockClient(S3Client);
 const sqs = mockStrict(SQSClient, 'sqs', SQSServiceException);
 let jwks: Server;

@@ -1,5 +1,5 @@
-import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import type { TenantRecord, TenantStatus } from '../../../lib/tenant-record.js';
@@ -17,7 +17,7 @@ import { trainedTenant } from '../../support/fine-tuning-tenants.js';
  * (professional) runs one job at a time.
  */
 const ACCOUNT = '444444444444';
-const sm = mockClient(SageMakerClient);
+const sm = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 let trainingJobs: Map<string, string>;
 let jobs: MemoryJobStore;
 let status: () => Promise<TenantStatus | undefined>;

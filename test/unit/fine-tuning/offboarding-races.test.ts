@@ -1,8 +1,7 @@
 import {
   CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand,
-  DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand,
-} from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+  DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
@@ -31,7 +30,7 @@ import { gate, type Gate } from '../../support/gate.js';
  * tenant's account once everything has run: nothing billed, nothing in its subnets.
  */
 const EXECUTION = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:req-1';
-const sm = mockClient(SageMakerClient);
+const sm = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 /** What IAM answers for a Delete of a name SageMaker does not have: it carries no tag (the launcher's aws:ResourceTag condition). */
 const accessDenied = () => Object.assign(new Error('not authorized to perform this action: no identity-based policy allows it'), { name: 'AccessDeniedException' });
 

@@ -1,8 +1,7 @@
 import {
   DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
-  DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand,
-} from '@aws-sdk/client-sagemaker';
-import { mockClient } from 'aws-sdk-client-mock';
+  DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { trainingJobName, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
@@ -19,7 +18,7 @@ import { trainedTenant } from '../../support/fine-tuning-tenants.js';
  */
 const ACCOUNT = '444444444444';
 const EXECUTION = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:req-1';
-const sageMaker = mockClient(SageMakerClient);
+const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
 const notFound = (what: string) => Object.assign(new Error(`Could not find ${what}.`), { name: 'ValidationException' });
 
 const jobId = (c: string) => `ftjob-${c.repeat(24)}`;

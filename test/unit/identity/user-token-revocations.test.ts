@@ -1,7 +1,8 @@
-import { AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminAddUserToGroupCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminAddUserToGroupCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey, type JWK } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CognitoTenantUsers } from '../../../lambdas/identity/cognito-tenant-users.js';
@@ -90,7 +91,7 @@ describe('DynamoDbUserTokenRevocations', () => {
 });
 
 describe('CognitoTenantUsers records revocations before it changes Cognito', () => {
-  const cognito = mockClient(CognitoIdentityProviderClient);
+  const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
   const attrs = [{ Name: 'sub', Value: 'sub-bob' }, { Name: 'email', Value: 'bob@acme.example.com' }, { Name: 'custom:tenant_id', Value: 'acme' }];
   let order: string[];
   let revocations: { revoke: (t: string, s: string, at: Date) => Promise<void>; notBefore: () => Promise<undefined> };

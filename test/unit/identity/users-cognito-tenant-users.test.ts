@@ -1,15 +1,14 @@
 import {
   AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
   AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
-  type UserStatusType,
-} from '@aws-sdk/client-cognito-identity-provider';
-import { mockClient } from 'aws-sdk-client-mock';
+  type UserStatusType, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CognitoCallError, CognitoTenantUsers } from '../../../lambdas/identity/cognito-tenant-users.js';
 import { IdentityError } from '../../../lambdas/identity/identity-error.js';
 
 // GIVEN a platform pool with users of two tenants; every Cognito call mocked at the SDK.
-const cognito = mockClient(CognitoIdentityProviderClient);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const POOL = 'eu-west-1_Pool123';
 const AT = new Date('2026-12-01T10:00:00Z');
 const attrs = (email: string, tenant: string) => [{ Name: 'sub', Value: `sub-${email}` }, { Name: 'email', Value: email }, { Name: 'custom:tenant_id', Value: tenant }];

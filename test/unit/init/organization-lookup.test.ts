@@ -1,10 +1,10 @@
-import { DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { readOrganization } from '../../../lib/cli/init/organization-lookup.js';
 
-const organizations = mockClient(OrganizationsClient);
+const organizations = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 afterEach(() => organizations.reset());
 
 function awsError(name: string, message = name): Error {

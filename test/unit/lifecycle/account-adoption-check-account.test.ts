@@ -1,6 +1,5 @@
-import { DescribeCreateAccountStatusCommand, DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { DescribeCreateAccountStatusCommand, DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state } from './support.js';
@@ -8,7 +7,7 @@ import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 beforeEach(() => { setLifecycleEnv(); records.clear(); vi.clearAllMocks(); orgs.reset(); sts.reset(); sts.on(AssumeRoleCommand).resolves({ Credentials: credentials }); });
 
@@ -20,8 +19,8 @@ beforeEach(() => { setLifecycleEnv(); records.clear(); vi.clearAllMocks(); orgs.
  */
 describe('lc2: Check account adopts an account found by name only', () => {
   it('EMAIL_ALREADY_EXISTS for an email that is not the tenant\'s account: the onboarding fails, nothing adopted', async () => {
-    records.set('acme', leased('onboard', { isolation: 'account', accountId: undefined, adminEmail: 'it@acme.example', createAccountRequestId: 'car-tenant' } as never));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-tenant', AccountName: 'tessera-acme', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS', RequestedTimestamp: new Date() } });
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: undefined, adminEmail: 'it@acme.example', createAccountRequestId: 'car-tenant01' } as never));
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-tenant01', AccountName: 'tessera-acme', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS', RequestedTimestamp: new Date() } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
       { Id: 'car-operator', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '999999999999', RequestedTimestamp: new Date('2026-11-21T00:00:00Z') },
     ] });

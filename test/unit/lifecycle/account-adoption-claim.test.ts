@@ -1,12 +1,12 @@
-import { DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { registryMock } from './registry-mock.js';
 import { tenant } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 
 /**
  * hostile lc2: the claimed request is found by AccountName alone (tessera-<tenant>), SUCCEEDED first and

@@ -1,9 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import {
-  DescribeCreateAccountStatusCommand, DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, CloseAccountCommand,
-} from '@aws-sdk/client-organizations';
+  DescribeCreateAccountStatusCommand, DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, CloseAccountCommand, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state } from './support.js';
@@ -13,7 +11,7 @@ import { records, registryMock } from './registry-mock.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 
@@ -34,13 +32,13 @@ beforeEach(() => {
 describe('lc2: Retire account closes an account found by name only', () => {
   it('does not retire the operator-made tessera-acme account behind an EMAIL_ALREADY_EXISTS that is not the tenant\'s', async () => {
     const { handler: retire } = await import('../../../lambdas/lifecycle/retire-account.js');
-    records.set('acme', leased('offboard', { isolation: 'account', accountId: undefined, adminEmail: 'it@acme.example', createAccountRequestId: 'car-tenant' } as never));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-tenant', AccountName: 'tessera-acme', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    records.set('acme', leased('offboard', { isolation: 'account', accountId: undefined, adminEmail: 'it@acme.example', createAccountRequestId: 'car-tenant01' } as never));
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-tenant01', AccountName: 'tessera-acme', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
       { Id: 'car-operator', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '999999999999', RequestedTimestamp: new Date('2026-11-21T00:00:00Z') },
     ] });
     orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
-    orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-susp', Name: 'Suspended' }] });
+    orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-abcd-suspended', Name: 'Suspended' }] });
     orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-ops' }] });
     orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '999999999999', Name: 'tessera-acme', Email: 'ops+acme@platform.example', State: 'ACTIVE' }] });
     orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '999999999999', Name: 'tessera-acme', Email: 'ops+acme@platform.example' } });

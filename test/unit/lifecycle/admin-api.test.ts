@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { migrationTiers, type TierList } from '../../../lib/platform-tiers.js';
@@ -18,7 +19,7 @@ vi.mock('../../../lambdas/shared/control-table.js', async () => {
   const { claimOnboardingRequest, controlMock } = await import('./control-table-mock.js');
   return { releaseSlot: vi.fn(async () => undefined), claimOnboardingRequest, releaseOnboardingRequest: controlMock.releaseOnboardingRequest };
 });
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 /** The API keys table (POST /admin/tenants/{id}/keys): no key yet, every fenced write accepted. */
 const dynamo = mockClient(DynamoDBDocumentClient);
 const { handler, executionName, routes } = await import('../../../lambdas/admin/admin-api.js');

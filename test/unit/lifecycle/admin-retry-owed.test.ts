@@ -1,7 +1,6 @@
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -10,7 +9,7 @@ import { leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, useCon
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>

@@ -1,10 +1,10 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand, DescribeMapRunCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand,
-  type HistoryEvent,
-} from '@aws-sdk/client-sfn';
+  type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { UPGRADE_REQUEST_ID } from '../../../lib/tenant-record.js';
@@ -28,7 +28,7 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({
   }),
 }));
 
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const s3 = mockClient(S3Client);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 const { upgradeExecutionName, defaultRequestId, CLAIM_START_WINDOW_MS } = await import('../../../lambdas/admin/upgrade-routes.js');

@@ -1,6 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Parameter, type Stack,
-} from '@aws-sdk/client-cloudformation';
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Parameter, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -21,7 +20,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
  * The blueprint catalog's templates (S3 GetObject) are mocked too: a template without AvailabilityZones stands
  * for an older published version.
  */
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const ec2 = mockClient(EC2Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockClient(S3Client);

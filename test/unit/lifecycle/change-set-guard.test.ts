@@ -1,6 +1,6 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
-  UpdateStackCommand, type Change, type Stack, type StackEvent, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+  UpdateStackCommand, type Change, type Stack, type StackEvent, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -21,7 +21,7 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 const { changeSetName, describeDestructive, destructiveChanges } = await import('../../../lambdas/lifecycle/change-set-guard.js');
 const { requestToken } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
 const templates = mockClient(S3Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);

@@ -1,7 +1,6 @@
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand,
-  ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus,
-} from '@aws-sdk/client-cloudformation';
+  ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
@@ -19,7 +18,7 @@ import { records, registryMock } from './registry-mock.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { BackupClient } from '@aws-sdk/client-backup';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -25,7 +25,7 @@ export const DR_STACK_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/
  */
 export function drLifecycleMocks() {
   return {
-    cfn: mockClient(CloudFormationClient),
+    cfn: mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException),
     sts: mockStrict(STSClient, 'sts', STSServiceException),
     bus: mockStrict(EventBridgeClient, 'events', EventBridgeServiceException),
     kms: mockClient(KMSClient),

@@ -1,6 +1,6 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -18,9 +18,9 @@ import { credentials, EXECUTION_ARN, setLifecycleEnv, state, tenant } from './su
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 // Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
 mockClient(S3Client).on(HeadObjectCommand).resolves({});

@@ -1,6 +1,6 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DriftRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -10,7 +10,7 @@ import { setLifecycleEnv, tenant } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 const { driftExecutionName } = await import('../../../lambdas/admin/drift-routes.js');
 

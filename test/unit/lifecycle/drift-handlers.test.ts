@@ -1,7 +1,6 @@
-import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DetectStackDriftCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DetectStackDriftCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DisasterRecoveryRecord } from '../../../lib/tenant-record.js';
@@ -12,7 +11,7 @@ import { credentials, setLifecycleEnv, tenant } from './support.js';
 import { resetProcessEnv } from '../../support/process-env.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -12,7 +12,7 @@ import { credentials, setLifecycleEnv, tenant } from './support.js';
 // A change stopped seconds after ExecuteChangeSet, its stack still UPDATE_IN_PROGRESS (real AWS): the update ends later,
 // and the drift workflow (Check drift) is what makes the registry catch up with the stack (stack-standing.ts driftStanding).
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const gw = mockClient(APIGatewayClient);

@@ -3,7 +3,7 @@ import {
   ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -21,7 +21,7 @@ vi.mock('../../../lambdas/shared/registry.js', async (importOriginal) => ({ ...(
 
 const s3 = mockClient(S3Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const MiB = 1024 * 1024;
 const BUCKET = 'tenant-bucket';
 const ARCHIVE = 'tessera-archive';

@@ -1,4 +1,4 @@
-import { ListStacksCommand, CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { ListStacksCommand, CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
@@ -16,7 +16,7 @@ import { credentials, setLifecycleEnv } from './support.js';
  */
 const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
 const iam = mockClient(IAMClient);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const noSuchQuota = () => Object.assign(new Error('The request failed because the specified service does not exist.'), { name: 'NoSuchResourceException' });
 /** A tier template that needs one IAM role (and one stack). */
 const TEMPLATE = { Resources: { Role: { Type: 'AWS::IAM::Role' } } };

@@ -1,8 +1,6 @@
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient,
-} from '@aws-sdk/client-cognito-identity-provider';
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -12,7 +10,7 @@ import { EXECUTION_ARN, leased, setLifecycleEnv, state } from './support.js';
 
 // GIVEN an onboarding execution holding acme's lease (PROVISIONING, its resources up); Cognito and EventBridge mocked at the SDK.
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-const cognito = mockClient(CognitoIdentityProviderClient);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler } = await import('../../../lambdas/lifecycle/invite-tenant-admin.js');
 

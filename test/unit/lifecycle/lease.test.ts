@@ -1,6 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, type ExecutionStatus, SFNServiceException } from '@aws-sdk/client-sfn';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleKind, TenantStatus } from '../../../lib/tenant-record.js';
@@ -11,7 +10,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 const controlMock = vi.hoisted(() => ({ releaseSlot: vi.fn(async () => undefined) }));
 
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 const { acquireLease, completeOperation, failOperation, abandonLease, leaseHolderEnded } = await import('../../../lambdas/lifecycle/lease.js');

@@ -1,13 +1,12 @@
-import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, DescribeStackEventsCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import {
   AttachPolicyCommand, CloseAccountCommand, ConstraintViolationException, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
-  ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
-} from '@aws-sdk/client-organizations';
+  ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -25,14 +24,14 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 
 
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const kms = mockClient(KMSClient);
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 
 beforeEach(() => {
   setLifecycleEnv();
@@ -255,8 +254,8 @@ describe('Record failure', async () => {
   it('records and fences an account Organizations finished creating while the onboarding failed', async () => {
     // GIVEN an onboarding failed at Check account while its CreateAccount request was still pending
     records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, vpcCidr: undefined, currentStep: 'Check account',
-      createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } }));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'SUCCEEDED', AccountId: '444444444444' } });
+      createAccountRequestId: 'car-00000001', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } }));
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'SUCCEEDED', AccountId: '444444444444' } });
     orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
     orgs.on(ListPoliciesCommand).resolves({ Policies: [{ Id: 'p-quarantine', Name: 'tessera-quarantine' }] });
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
@@ -269,18 +268,18 @@ describe('Record failure', async () => {
     expect(record.createAccountRequestId).toBeUndefined();
     expect(record.createAccountClaim).toBeUndefined();
     expect(record.lease).toBeUndefined();
-    expect(out).toMatchObject({ status: 'FAILED', cleanup: ['account 444444444444 (request car-1) was created meanwhile: recorded and quarantined'] });
+    expect(out).toMatchObject({ status: 'FAILED', cleanup: ['account 444444444444 (request car-00000001) was created meanwhile: recorded and quarantined'] });
     expect(eventDetails().at(-1)).toMatchObject({ accountId: '444444444444', status: 'FAILED' });
   });
 
   it('keeps a CreateAccount request still in progress on record for the retry or the offboarding', async () => {
-    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, currentStep: 'Check account', createAccountRequestId: 'car-1' }));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, currentStep: 'Check account', createAccountRequestId: 'car-00000001' }));
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } });
     const out = await handler(failure({ failedStep: 'Check account' }));
     expect(orgs.commandCalls(AttachPolicyCommand)).toHaveLength(0);
-    expect(records.get('acme')).toMatchObject({ status: 'FAILED', createAccountRequestId: 'car-1' });
+    expect(records.get('acme')).toMatchObject({ status: 'FAILED', createAccountRequestId: 'car-00000001' });
     expect(records.get('acme')?.accountId).toBeUndefined();
-    expect(out).toMatchObject({ cleanup: ['account request car-1 still in progress: kept in the record for the retry or the offboarding'] });
+    expect(out).toMatchObject({ cleanup: ['account request car-00000001 still in progress: kept in the record for the retry or the offboarding'] });
   });
 });
 
@@ -791,8 +790,8 @@ describe('offboarding steps', async () => {
 
   const organization = () => {
     orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
-    orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-susp', Name: 'Suspended' }] });
-    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-ent' }] });
+    orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-abcd-suspended', Name: 'Suspended' }] });
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-enterprise' }] });
     orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '1', State: 'ACTIVE' }] });
     controlMock.closures.mockResolvedValue([]);
   };
@@ -801,7 +800,7 @@ describe('offboarding steps', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
     organization();
     await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
-    expect(orgs.commandCalls(MoveAccountCommand)[0].args[0].input).toEqual({ AccountId: '444444444444', SourceParentId: 'ou-ent', DestinationParentId: 'ou-susp' });
+    expect(orgs.commandCalls(MoveAccountCommand)[0].args[0].input).toEqual({ AccountId: '444444444444', SourceParentId: 'ou-abcd-enterprise', DestinationParentId: 'ou-abcd-suspended' });
     expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
     expect(eventTypes()).toEqual(['Tenant Account Closure Queued']);
   });
@@ -810,9 +809,9 @@ describe('offboarding steps', async () => {
   it('reads the account\'s parent past an empty first page of ListParents, and moves it to Suspended', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
     organization();
-    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [], NextToken: 'page-2' }).resolves({ Parents: [{ Id: 'ou-ent' }] });
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [], NextToken: 'page-2' }).resolves({ Parents: [{ Id: 'ou-abcd-enterprise' }] });
     await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
-    expect(orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input)).toEqual([{ AccountId: '444444444444', SourceParentId: 'ou-ent', DestinationParentId: 'ou-susp' }]);
+    expect(orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input)).toEqual([{ AccountId: '444444444444', SourceParentId: 'ou-abcd-enterprise', DestinationParentId: 'ou-abcd-suspended' }]);
   });
   // Faults pass: the closure queue run Retire account makes after queueing failed the step when it failed as a whole
   // (ListAccounts for the quota refused): the offboarding stopped at Retire account, OFFBOARDING, with nothing left to do.
@@ -831,7 +830,7 @@ describe('offboarding steps', async () => {
   it('counts a move to Suspended that Organizations says is already done as done, and queues the closure', async () => {
     records.set('acme', offboarding({ isolation: 'account', accountId: '444444444444' }));
     organization();
-    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'ou-ent' }] }).resolves({ Parents: [{ Id: 'ou-susp' }] });
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'ou-abcd-enterprise' }] }).resolves({ Parents: [{ Id: 'ou-abcd-suspended' }] });
     orgs.on(MoveAccountCommand).rejects(Object.assign(new Error('That account is already present in the specified destination.'), { name: 'DuplicateAccountException' }));
     await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
     expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
@@ -865,9 +864,9 @@ describe('offboarding steps', async () => {
   });
 
   it('retires an account Organizations finished creating after the onboarding failed: recorded first, then moved and queued', async () => {
-    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-1' }));
+    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-00000001' }));
     organization();
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'SUCCEEDED', AccountId: '444444444444' } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'SUCCEEDED', AccountId: '444444444444' } });
     await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
     expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
@@ -875,23 +874,23 @@ describe('offboarding steps', async () => {
   });
 
   it('waits for an account still being created (AccountCreationPending, retried), and forgets a request that failed', async () => {
-    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-1' }));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
-    await expect(retire(state())).rejects.toMatchObject({ name: 'AccountCreationPending', message: expect.stringContaining('request car-1') });
-    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-00000001' }));
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } });
+    await expect(retire(state())).rejects.toMatchObject({ name: 'AccountCreationPending', message: expect.stringContaining('request car-00000001') });
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-00000001');
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
     orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'someone-else', Email: 'admin@acme.example.com' }] });
-    await expect(retire(state())).resolves.toEqual({ retired: false, accountRequest: 'FAILED', requestId: 'car-1' });
+    await expect(retire(state())).resolves.toEqual({ retired: false, accountRequest: 'FAILED', requestId: 'car-00000001' });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
     expect(controlMock.enqueueClosure).not.toHaveBeenCalled();
   });
 
   // Hostile lc (s12): a claim whose CreateAccount reached Organizations unlisted; DELETE ended OFFBOARDED with the account standing unrecorded.
   it('retires the tenant\'s own account behind an EMAIL_ALREADY_EXISTS request (found by name and email), and waits for a fresh claim Organizations lists nothing for yet', async () => {
-    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-2' }));
+    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-00000002' }));
     organization();
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000002', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
     orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '444444444444', Name: 'tessera-acme', Email: 'admin@acme.example.com', State: 'ACTIVE' }] });
     await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });

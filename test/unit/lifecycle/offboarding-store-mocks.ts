@@ -1,5 +1,5 @@
 import { BackupClient } from '@aws-sdk/client-backup';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
@@ -17,7 +17,7 @@ import { mockStrict } from '../../support/strict-mock.js';
  */
 export function offboardingStoreMocks() {
   return {
-    cfn: mockClient(CloudFormationClient),
+    cfn: mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException),
     logs: mockClient(CloudWatchLogsClient),
     backup: mockClient(BackupClient),
     rds: mockClient(RDSClient),

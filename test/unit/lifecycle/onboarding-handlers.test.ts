@@ -1,11 +1,10 @@
-import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import {
   AttachPolicyCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
-  ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
-} from '@aws-sdk/client-organizations';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+  ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
+import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -39,14 +38,14 @@ const controlMock = vi.hoisted(() => ({
   releaseOnboardingRequest: vi.fn(async () => undefined),
 }));
 
-const orgs = mockClient(OrganizationsClient);
+const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
 const templates = mockClient(S3Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const ec2 = mockClient(EC2Client);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const eventTypes = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType);
 const eventDetails = () => events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!));
 
@@ -65,7 +64,7 @@ beforeEach(() => {
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
   orgs.on(ListPoliciesCommand).resolves({ Policies: [{ Id: 'p-quarantine', Name: 'tessera-quarantine' }, { Id: 'p-guard', Name: 'tessera-guardrails' }] });
-  orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-ent', Name: 'tessera-enterprise' }, { Id: 'ou-susp', Name: 'Suspended' }] });
+  orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-abcd-enterprise', Name: 'tessera-enterprise' }, { Id: 'ou-abcd-suspended', Name: 'Suspended' }] });
 });
 
 describe('Validate request', async () => {
@@ -304,14 +303,14 @@ describe('Create account / Check account', async () => {
 
   it('asks Organizations once, through the management account role, with the provisioning role name and tags', async () => {
     vending();
-    orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
+    orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)[0].args[0].input).toEqual({
       Email: 'admin@acme.example.com', AccountName: 'tessera-acme', RoleName: 'TesseraProvisioning', IamUserAccessToBilling: 'DENY',
       Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'enterprise' }],
     });
     expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input.RoleArn).toBe('arn:aws:iam::111111111111:role/TesseraOrganizationAccess');
-    expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-1', createAccountClaim: { at: expect.any(String), executionArn: EXECUTION_ARN } });
+    expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-00000001', createAccountClaim: { at: expect.any(String), executionArn: EXECUTION_ARN } });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(1);
   });
@@ -322,7 +321,7 @@ describe('Create account / Check account', async () => {
     let claimAtCall: unknown;
     orgs.on(CreateAccountCommand).callsFake(() => {
       claimAtCall = structuredClone(records.get('acme')!.createAccountClaim);
-      return { CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } };
+      return { CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } };
     });
     // WHEN
     await create(state());
@@ -339,14 +338,14 @@ describe('Create account / Check account', async () => {
       // the same account name, requested long before the claim (another, older attempt): not ours
       { Id: 'car-old', AccountName: 'tessera-acme', State: 'FAILED', RequestedTimestamp: new Date('2026-11-01T00:00:00.000Z') },
       { Id: 'car-other', AccountName: 'tessera-globex', State: 'IN_PROGRESS', RequestedTimestamp: new Date(at) },
-      { Id: 'car-1', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T10:00:01.000Z') },
+      { Id: 'car-00000001', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T10:00:01.000Z') },
     ] });
     // WHEN
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     // THEN
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
     expect(orgs.commandCalls(ListCreateAccountStatusCommand)[0].args[0].input).toEqual({ States: ['IN_PROGRESS', 'SUCCEEDED', 'FAILED'] });
-    expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-1', createAccountClaim: { at, executionArn: EXECUTION_ARN } });
+    expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-00000001', createAccountClaim: { at, executionArn: EXECUTION_ARN } });
   });
 
   // Hostile lc (s12): the search looked back only 60 s before the claim, so a retry minutes later made a second CreateAccount (refused for the email) and orphaned the account.
@@ -354,11 +353,11 @@ describe('Create account / Check account', async () => {
     vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
       { Id: 'car-failed', AccountName: 'tessera-acme', State: 'FAILED', RequestedTimestamp: new Date('2026-11-29T00:00:00.000Z') },
-      { Id: 'car-1', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T09:00:00.000Z') },
+      { Id: 'car-00000001', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T09:00:00.000Z') },
     ] });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
-    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-00000001');
   });
   it('adopts the tenant\'s account found by name and email in ListAccounts when no request of its claim is listed', async () => {
     vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
@@ -374,10 +373,10 @@ describe('Create account / Check account', async () => {
     vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
     orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
-    orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'IN_PROGRESS' } });
+    orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-00000002', State: 'IN_PROGRESS' } });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(1);
-    expect(records.get('acme')?.createAccountRequestId).toBe('car-2');
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-00000002');
     expect(records.get('acme')?.createAccountClaim?.at).not.toBe('2026-11-30T10:00:00.000Z');
   });
 
@@ -395,26 +394,26 @@ describe('Create account / Check account', async () => {
   });
 
   it('records the account id when Organizations succeeds, clearing request and claim', async () => {
-    vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'SUCCEEDED', AccountId: '444444444444' } });
+    vending({ createAccountRequestId: 'car-00000001', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'SUCCEEDED', AccountId: '444444444444' } });
     await expect(check(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
-    expect(orgs.commandCalls(DescribeCreateAccountStatusCommand)[0].args[0].input).toEqual({ CreateAccountRequestId: 'car-1' });
+    expect(orgs.commandCalls(DescribeCreateAccountStatusCommand)[0].args[0].input).toEqual({ CreateAccountRequestId: 'car-00000001' });
     expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
     expect(records.get('acme')?.createAccountClaim).toBeUndefined();
   });
 
   it('keeps polling while IN_PROGRESS', async () => {
-    vending({ createAccountRequestId: 'car-1' });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
+    vending({ createAccountRequestId: 'car-00000001' });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } });
     await expect(check(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
-    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-00000001');
   });
 
   it('fails terminally on EMAIL_ALREADY_EXISTS and ACCOUNT_LIMIT_EXCEEDED, naming the reason, and clears request and claim', async () => {
     for (const reason of ['EMAIL_ALREADY_EXISTS', 'ACCOUNT_LIMIT_EXCEEDED']) {
-      vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
-      orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
+      vending({ createAccountRequestId: 'car-00000001', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
+      orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
       orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] }); // no account of this tenant holds the email
       orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'someone', Email: 'admin@acme.example.com' }] });
       // An email failure names the request's field and the correction; another reason only itself.
@@ -431,11 +430,11 @@ describe('Create account / Check account', async () => {
   });
 
   it('adopts the tenant\'s own account when EMAIL_ALREADY_EXISTS comes from a CreateAccount sent twice', async () => {
-    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    vending({ createAccountRequestId: 'car-00000002', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000002', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
       { Id: 'car-old', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '999999999999', RequestedTimestamp: new Date('2026-01-01T00:00:00Z') },
-      { Id: 'car-1', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') },
+      { Id: 'car-00000001', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') },
     ] });
     // Adopted only with the tenant's admin email (an account someone else made under the name is not: account-adoption-*.test.ts)
     orgs.on(DescribeAccountCommand, { AccountId: '444444444444' }).resolves({ Account: { Id: '444444444444', Email: 'admin@acme.example.com' } });
@@ -446,16 +445,16 @@ describe('Create account / Check account', async () => {
   });
 
   it('on EMAIL_ALREADY_EXISTS waits for the tenant\'s earlier request still IN_PROGRESS instead of failing', async () => {
-    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    vending({ createAccountRequestId: 'car-00000002', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000002', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
     orgs.on(ListCreateAccountStatusCommand, { States: ['SUCCEEDED'] }).resolves({ CreateAccountStatuses: [] });
-    orgs.on(ListCreateAccountStatusCommand, { States: ['IN_PROGRESS'] }).resolves({ CreateAccountStatuses: [{ Id: 'car-1', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T09:00:00Z') }] });
+    orgs.on(ListCreateAccountStatusCommand, { States: ['IN_PROGRESS'] }).resolves({ CreateAccountStatuses: [{ Id: 'car-00000001', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T09:00:00Z') }] });
     await expect(check(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
-    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-00000001');
   });
   it('on EMAIL_ALREADY_EXISTS adopts the tenant\'s account found by name and email in ListAccounts (its request no longer listed)', async () => {
-    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    vending({ createAccountRequestId: 'car-00000002', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000002', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
     orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '444444444444', Name: 'tessera-acme', Email: 'admin@acme.example.com' }] });
     await expect(check(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
@@ -465,26 +464,26 @@ describe('Create account / Check account', async () => {
   // Hostile lc (s12): Wait for account polled a stuck request until the history limit, naming nothing.
   it('fails when a request is still IN_PROGRESS ACCOUNT_REQUEST_WAIT_MS after it was made, naming the request and its state, and keeps it recorded', async () => {
     const { ACCOUNT_REQUEST_WAIT_MS } = await import('../../../lambdas/lifecycle/check-account-status.js');
-    vending({ createAccountRequestId: 'car-1' });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS', RequestedTimestamp: new Date(Date.now() - ACCOUNT_REQUEST_WAIT_MS - 120_000) } });
+    vending({ createAccountRequestId: 'car-00000001' });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS', RequestedTimestamp: new Date(Date.now() - ACCOUNT_REQUEST_WAIT_MS - 120_000) } });
     await expect(check(state())).rejects.toMatchObject({
-      name: 'AccountWaitTimedOut', message: expect.stringMatching(/^CreateAccount request car-1 for tenant acme is still IN_PROGRESS 24\d minutes after it was made \(limit 240\)$/),
+      name: 'AccountWaitTimedOut', message: expect.stringMatching(/^CreateAccount request car-00000001 for tenant acme is still IN_PROGRESS 24\d minutes after it was made \(limit 240\)$/),
     });
-    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-00000001');
   });
 
   it('never adopts the refused request itself as the tenant\'s own account', async () => {
-    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
-    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [{ Id: 'car-2', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') }] });
+    vending({ createAccountRequestId: 'car-00000002', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000002', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [{ Id: 'car-00000002', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') }] });
     orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
     await expect(check(state())).rejects.toMatchObject({ name: 'AccountCreationFailed' });
     expect(records.get('acme')?.accountId).toBeUndefined();
   });
 
   it('asks for a new attempt after CONCURRENT_ACCOUNT_MODIFICATION', async () => {
-    vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION' } });
+    vending({ createAccountRequestId: 'car-00000001', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'FAILED', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION' } });
     await expect(check(state())).resolves.toEqual({ state: 'RETRY', reason: 'CONCURRENT_ACCOUNT_MODIFICATION' });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
     expect(records.get('acme')?.createAccountClaim).toBeUndefined();
@@ -515,12 +514,12 @@ describe('Quarantine account', async () => {
     orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'r-root', Type: 'ROOT' }] });
     await handler(state());
     expect(orgs.commandCalls(AttachPolicyCommand)[0].args[0].input).toEqual({ PolicyId: 'p-quarantine', TargetId: '444444444444' });
-    expect(orgs.commandCalls(MoveAccountCommand)[0].args[0].input).toEqual({ AccountId: '444444444444', SourceParentId: 'r-root', DestinationParentId: 'ou-ent' });
+    expect(orgs.commandCalls(MoveAccountCommand)[0].args[0].input).toEqual({ AccountId: '444444444444', SourceParentId: 'r-root', DestinationParentId: 'ou-abcd-enterprise' });
   });
   it('does nothing twice', async () => {
     records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
-    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-ent' }] });
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-enterprise' }] });
     await handler(state());
     expect(orgs.commandCalls(AttachPolicyCommand)).toHaveLength(0);
     expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
@@ -534,15 +533,15 @@ describe('Quarantine account', async () => {
     records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
     orgs.on(AttachPolicyCommand).rejects(Object.assign(new Error('The selected policy is already attached to the specified target.'), { name: 'DuplicatePolicyAttachmentException' }));
-    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'r-root', Type: 'ROOT' }] }).resolves({ Parents: [{ Id: 'ou-ent', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(ListParentsCommand).resolvesOnce({ Parents: [{ Id: 'r-root', Type: 'ROOT' }] }).resolves({ Parents: [{ Id: 'ou-abcd-enterprise', Type: 'ORGANIZATIONAL_UNIT' }] });
     orgs.on(MoveAccountCommand).rejects(Object.assign(new Error('That account is already present in the specified destination.'), { name: 'DuplicateAccountException' }));
     // WHEN / THEN the step goes on
-    await expect(handler(state())).resolves.toEqual({ accountId: '444444444444', ou: 'ou-ent', quarantinePolicy: 'p-quarantine' });
+    await expect(handler(state())).resolves.toEqual({ accountId: '444444444444', ou: 'ou-abcd-enterprise', quarantinePolicy: 'p-quarantine' });
   });
   it('lets a move refused for an account that is not in its destination fail', async () => {
     records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
-    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-other', Type: 'ORGANIZATIONAL_UNIT' }] });
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-abcd-otherunit', Type: 'ORGANIZATIONAL_UNIT' }] });
     orgs.on(MoveAccountCommand).rejects(Object.assign(new Error('We can\'t find a source root or OU with the ParentId that you specified.'), { name: 'SourceParentNotFoundException' }));
     await expect(handler(state())).rejects.toMatchObject({ name: 'SourceParentNotFoundException' });
     expect(orgs.commandCalls(ListParentsCommand)).toHaveLength(2);

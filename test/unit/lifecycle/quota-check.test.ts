@@ -1,4 +1,4 @@
-import { CloudFormationClient, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, ListStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -33,7 +33,7 @@ const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
 const ec2 = mockClient(EC2Client);
 const rds = mockClient(RDSClient);
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 /** A tier template with one VPC and one DB instance: needs 1 VPC, 1 security group (the VPC default), 1 DB instance, 1 ENI, 1 stack. */

@@ -1,6 +1,5 @@
 import {
-  AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
+  AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,7 +13,7 @@ import { leased, setLifecycleEnv, state } from './support.js';
 // GIVEN an offboarding execution holding acme's lease; DynamoDB, Cognito and EventBridge mocked at the SDK.
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const dynamodb = mockClient(DynamoDBDocumentClient);
-const cognito = mockClient(CognitoIdentityProviderClient);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler, API_KEYS_TABLE_ENV } = await import('../../../lambdas/lifecycle/revoke-tenant-identities.js');
 

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,7 +15,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
-const sfn = mockClient(SFNClient);
+const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 // Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
 mockClient(S3Client).on(HeadObjectCommand).resolves({});
 

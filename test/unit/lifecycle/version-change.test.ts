@@ -1,6 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand,
-} from '@aws-sdk/client-cloudformation';
+  CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -19,7 +18,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
  * the tier check cannot see: the platform config changed the tenant's own tier's version and the rolling
  * upgrade (or a pinned version) would deploy it.
  */
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const ec2 = mockClient(EC2Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockClient(S3Client);

@@ -1,6 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, ListStacksCommand, type Stack,
-} from '@aws-sdk/client-cloudformation';
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, ListStacksCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, type Subnet } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -14,7 +13,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 // Regressions found by a hostile review of the tenant zones work (3399315): older templates without AvailabilityZones,
 // drifted subnets, recorded zones with no stack, and the zone count of a pinned older version.
-const cfn = mockClient(CloudFormationClient);
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const ec2 = mockClient(EC2Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockClient(S3Client);

@@ -1,7 +1,6 @@
 import {
-  AssociateSoftwareTokenCommand, CognitoIdentityProviderClient, InitiateAuthCommand, RespondToAuthChallengeCommand, VerifySoftwareTokenCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
-import { mockClient } from 'aws-sdk-client-mock';
+  AssociateSoftwareTokenCommand, CognitoIdentityProviderClient, InitiateAuthCommand, RespondToAuthChallengeCommand, VerifySoftwareTokenCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { CredentialSource, type CredentialFlags } from '../../../lib/cli/users/credentials.js';
@@ -9,7 +8,7 @@ import { signIn } from '../../../lib/cli/users/sign-in.js';
 import { loginTokens } from '../../../lib/cli/users/tokens.js';
 import { FakeTerminal, fakeJwt, passwordVerifier } from './support.js';
 
-const cognito = mockClient(CognitoIdentityProviderClient);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const ctx = { email: 'dev@acme.example.com', userPoolId: 'us-east-1_AbC123', clientId: 'client123' };
 const USER_ID = 'a1b2c3d4-0000-4000-8000-000000000001';
 const tokens = (tenant = 'acme') => ({
@@ -47,31 +46,31 @@ describe('tessera login: SRP sign-in and its challenges', () => {
   });
 
   it('first sign-in: NEW_PASSWORD_REQUIRED, then MFA_SETUP (secret, otpauth URI, verify), then tokens — all from stdin', async () => {
-    cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's1', ChallengeParameters: {} })
-      .on(RespondToAuthChallengeCommand, { ChallengeName: 'NEW_PASSWORD_REQUIRED' }).resolves({ ChallengeName: 'MFA_SETUP', Session: 's2', ChallengeParameters: { MFAS_CAN_SETUP: '["SOFTWARE_TOKEN_MFA"]' } })
+    cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'cognito-session-0001', ChallengeParameters: {} })
+      .on(RespondToAuthChallengeCommand, { ChallengeName: 'NEW_PASSWORD_REQUIRED' }).resolves({ ChallengeName: 'MFA_SETUP', Session: 'cognito-session-0002', ChallengeParameters: { MFAS_CAN_SETUP: '["SOFTWARE_TOKEN_MFA"]' } })
       .on(RespondToAuthChallengeCommand, { ChallengeName: 'MFA_SETUP' }).resolves({ AuthenticationResult: tokens() });
-    cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 's3' });
-    cognito.on(VerifySoftwareTokenCommand).resolves({ Status: 'SUCCESS', Session: 's4' });
+    cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 'cognito-session-0003' });
+    cognito.on(VerifySoftwareTokenCommand).resolves({ Status: 'SUCCESS', Session: 'cognito-session-0004' });
     const terminal = new FakeTerminal(false, [], ['Temp-Pass-1!', 'A-New-Passw0rd!!', '123456']);
     const result = await run(terminal, { passwordStdin: true, newPasswordStdin: true, totpCode: '-' });
     expect(result.IdToken).toBe(tokens().IdToken);
     expect(respondCalls().map((c) => [c.ChallengeName, c.Session, c.ChallengeResponses])).toEqual([
       ['PASSWORD_VERIFIER', undefined, expect.objectContaining({ USERNAME: USER_ID })],
-      ['NEW_PASSWORD_REQUIRED', 's1', { USERNAME: USER_ID, NEW_PASSWORD: 'A-New-Passw0rd!!' }],
-      ['MFA_SETUP', 's4', { USERNAME: USER_ID }],
+      ['NEW_PASSWORD_REQUIRED', 'cognito-session-0001', { USERNAME: USER_ID, NEW_PASSWORD: 'A-New-Passw0rd!!' }],
+      ['MFA_SETUP', 'cognito-session-0004', { USERNAME: USER_ID }],
     ]);
-    expect(cognito.commandCalls(AssociateSoftwareTokenCommand)[0].args[0].input).toEqual({ Session: 's2' });
-    expect(cognito.commandCalls(VerifySoftwareTokenCommand)[0].args[0].input).toEqual({ Session: 's3', UserCode: '123456', FriendlyDeviceName: 'tessera-cli' });
+    expect(cognito.commandCalls(AssociateSoftwareTokenCommand)[0].args[0].input).toEqual({ Session: 'cognito-session-0002' });
+    expect(cognito.commandCalls(VerifySoftwareTokenCommand)[0].args[0].input).toEqual({ Session: 'cognito-session-0003', UserCode: '123456', FriendlyDeviceName: 'tessera-cli' });
     expect(terminal.told[0]).toContain('secret key: JBSWY3DPEHPK3PXP');
     expect(terminal.told[0]).toContain('otpauth://totp/Tessera:dev%40acme.example.com?secret=JBSWY3DPEHPK3PXP&issuer=Tessera&algorithm=SHA1&digits=6&period=30');
   });
 
   it('first sign-in on a terminal: the new password is typed twice without echo, the code with echo', async () => {
-    cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's1' })
-      .on(RespondToAuthChallengeCommand, { ChallengeName: 'NEW_PASSWORD_REQUIRED' }).resolves({ ChallengeName: 'MFA_SETUP', Session: 's2' })
+    cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'cognito-session-0001' })
+      .on(RespondToAuthChallengeCommand, { ChallengeName: 'NEW_PASSWORD_REQUIRED' }).resolves({ ChallengeName: 'MFA_SETUP', Session: 'cognito-session-0002' })
       .on(RespondToAuthChallengeCommand, { ChallengeName: 'MFA_SETUP' }).resolves({ AuthenticationResult: tokens() });
-    cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 's3' });
-    cognito.on(VerifySoftwareTokenCommand).resolves({ Status: 'SUCCESS', Session: 's4' });
+    cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 'cognito-session-0003' });
+    cognito.on(VerifySoftwareTokenCommand).resolves({ Status: 'SUCCESS', Session: 'cognito-session-0004' });
     const terminal = new FakeTerminal(true, ['Temp-Pass-1!', 'A-New-Passw0rd!!', 'A-New-Passw0rd!!', '123 456']);
     await run(terminal);
     expect(terminal.asked.map((a) => a.secret)).toEqual([true, true, true, false]);
@@ -79,15 +78,15 @@ describe('tessera login: SRP sign-in and its challenges', () => {
   });
 
   it('refuses two different new passwords typed on the terminal', async () => {
-    cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's1' });
+    cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'cognito-session-0001' });
     await expect(run(new FakeTerminal(true, ['Temp-Pass-1!', 'A-New-Passw0rd!!', 'Another-Passw0rd!']))).rejects.toThrow(/the two new passwords differ/);
   });
 
   it('answers SOFTWARE_TOKEN_MFA with --totp-code, the password from TESSERA_PASSWORD', async () => {
-    cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 's1' })
+    cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'cognito-session-0001' })
       .on(RespondToAuthChallengeCommand, { ChallengeName: 'SOFTWARE_TOKEN_MFA' }).resolves({ AuthenticationResult: tokens() });
     await run(new FakeTerminal(false), { totpCode: '654321' }, { TESSERA_PASSWORD: 'Pw-from-env-123!' });
-    expect(respondCalls()[1]).toEqual({ ClientId: 'client123', ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 's1', ChallengeResponses: { USERNAME: USER_ID, SOFTWARE_TOKEN_MFA_CODE: '654321' } });
+    expect(respondCalls()[1]).toEqual({ ClientId: 'client123', ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'cognito-session-0001', ChallengeResponses: { USERNAME: USER_ID, SOFTWARE_TOKEN_MFA_CODE: '654321' } });
   });
 
   describe('without a terminal, a missing value names its flag', () => {
@@ -97,7 +96,7 @@ describe('tessera login: SRP sign-in and its challenges', () => {
       ['the code', { passwordStdin: true }, /authenticator code is needed and there is no terminal to ask on: pass --totp-code/, 'SOFTWARE_TOKEN_MFA'],
       ['a stdin line', { passwordStdin: true, newPasswordStdin: true }, /--new-password-stdin: stdin ended before the new password/, 'NEW_PASSWORD_REQUIRED'],
     ] as const)('%s', async (_what, flags, message, challenge) => {
-      if (challenge) cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: challenge, Session: 's1' });
+      if (challenge) cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: challenge, Session: 'cognito-session-0001' });
       const error = await run(new FakeTerminal(false, [], ['Pw-123456789012!']), flags).catch((e) => e);
       expect(error).toBeInstanceOf(CliError);
       expect(error.exitCode).toBe(2);
@@ -105,7 +104,7 @@ describe('tessera login: SRP sign-in and its challenges', () => {
     });
 
     it('a code that is not 6 digits', async () => {
-      cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 's1' });
+      cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'cognito-session-0001' });
       await expect(run(new FakeTerminal(false, [], ['pw']), { passwordStdin: true, totpCode: '12345' })).rejects.toThrow('the authenticator code "12345" is not 6 digits');
     });
   });
@@ -130,8 +129,8 @@ describe('tessera login: SRP sign-in and its challenges', () => {
       if (where === 'InitiateAuth') cognito.on(InitiateAuthCommand).rejects(error);
       else if (where === 'PASSWORD_VERIFIER') cognito.on(RespondToAuthChallengeCommand).rejects(error);
       else {
-        cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves(where === 'VerifySoftwareToken' ? { ChallengeName: 'MFA_SETUP', Session: 's1' } : { ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 's1' });
-        cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 's2' });
+        cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves(where === 'VerifySoftwareToken' ? { ChallengeName: 'MFA_SETUP', Session: 'cognito-session-0001' } : { ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'cognito-session-0001' });
+        cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 'cognito-session-0002' });
         if (where === 'VerifySoftwareToken') cognito.on(VerifySoftwareTokenCommand).rejects(error);
         else cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'SOFTWARE_TOKEN_MFA' }).rejects(error);
       }
@@ -142,7 +141,7 @@ describe('tessera login: SRP sign-in and its challenges', () => {
     });
 
     it('a new password the policy refuses is a usage error (exit 2)', async () => {
-      cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's1' })
+      cognito.on(RespondToAuthChallengeCommand, { ChallengeName: 'PASSWORD_VERIFIER' }).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'cognito-session-0001' })
         .on(RespondToAuthChallengeCommand, { ChallengeName: 'NEW_PASSWORD_REQUIRED' }).rejects(Object.assign(new Error('Password did not conform with policy: Password not long enough'), { name: 'InvalidPasswordException' }));
       const thrown = await run(new FakeTerminal(false, [], ['pw', 'short']), { passwordStdin: true, newPasswordStdin: true }).catch((e) => e);
       expect(thrown.exitCode).toBe(2);
@@ -150,14 +149,14 @@ describe('tessera login: SRP sign-in and its challenges', () => {
     });
 
     it('VerifySoftwareToken answering ERROR', async () => {
-      cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'MFA_SETUP', Session: 's1' });
-      cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 's2' });
+      cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'MFA_SETUP', Session: 'cognito-session-0001' });
+      cognito.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 'cognito-session-0002' });
       cognito.on(VerifySoftwareTokenCommand).resolves({ Status: 'ERROR' });
       await expect(run(new FakeTerminal(false, [], ['pw']), { passwordStdin: true, totpCode: '123456' })).rejects.toThrow(/VerifySoftwareToken answered ERROR/);
     });
 
     it('a challenge the platform pool never asks (SMS_MFA)', async () => {
-      cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'SMS_MFA', Session: 's1' });
+      cognito.on(RespondToAuthChallengeCommand).resolves({ ChallengeName: 'SMS_MFA', Session: 'cognito-session-0001' });
       await expect(run(new FakeTerminal(false, [], ['pw']), { passwordStdin: true })).rejects.toThrow(/asked for the SMS_MFA challenge, which tessera login does not answer: the platform pool uses TOTP MFA only/);
     });
 

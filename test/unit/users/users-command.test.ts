@@ -1,8 +1,7 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import {
   AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
-  CognitoIdentityProviderClient, InitiateAuthCommand, ListUsersCommand, RespondToAuthChallengeCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
+  CognitoIdentityProviderClient, InitiateAuthCommand, ListUsersCommand, RespondToAuthChallengeCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import type { UserStatusType } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,8 +27,8 @@ import { FakeTerminal, fakeJwt, passwordVerifier, runCli } from './support.js';
 // stack's outputs, for the login line) mocked at the AWS SDK.
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const cognito = mockClient(CognitoIdentityProviderClient);
-const cloudFormation = mockClient(CloudFormationClient);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
+const cloudFormation = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const eventBridge = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const dynamodb = mockClient(DynamoDBDocumentClient);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');

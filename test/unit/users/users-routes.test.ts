@@ -1,10 +1,8 @@
 import {
   AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
-  AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
+  AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -14,7 +12,7 @@ import { setLifecycleEnv, tenant } from '../lifecycle/support.js';
 // GIVEN the admin API with the registry in memory, Cognito and EventBridge mocked at the SDK.
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
-const cognito = mockClient(CognitoIdentityProviderClient);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 

@@ -1,8 +1,9 @@
-import { CognitoIdentityProviderClient, ListUsersInGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, ListUsersInGroupCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MessageRejected, SendEmailCommand, SESv2Client, SESv2ServiceException, TooManyRequestsException } from '@aws-sdk/client-sesv2';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../../support/strict-mock.js';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertMessage, sendAlertEmails, tenantAdminEmails } from '../../../../lambdas/inference/budget-alerts/alert-email.js';
@@ -10,7 +11,7 @@ import { handler } from '../../../../lambdas/inference/budget-alerts/email-handl
 import { MailMarkers } from '../../../../lambdas/inference/budget-alerts/mail-markers.js';
 import { thresholdDetail, watchedBudgets } from '../../../../lambdas/inference/budget-alerts/thresholds.js';
 
-const cognito = mockClient(CognitoIdentityProviderClient);
+const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const ses = mockClient(SESv2Client);
 const ddb = mockClient(DynamoDBDocumentClient);
 /** The usage table as far as the markers go: items by `id`, PutItem and DeleteItem with their conditions. */
