@@ -1,4 +1,4 @@
-import { APIGatewayClient, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetUsagePlansCommand, APIGatewayServiceException } from '@aws-sdk/client-api-gateway';
 import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackDriftDetectionStatusCommand,
   DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
@@ -269,7 +269,7 @@ describe('account vending', () => {
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
-const apigw = mockClient(APIGatewayClient);
+const apigw = mockStrict(APIGatewayClient, 'apigateway', APIGatewayServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
 const zones = mockClient(EC2Client);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */

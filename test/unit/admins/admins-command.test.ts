@@ -3,9 +3,9 @@ import {
   AttachCustomerManagedPolicyReferenceToPermissionSetCommand, CreateAccountAssignmentCommand, CreatePermissionSetCommand,
   DescribeAccountAssignmentCreationStatusCommand, DescribePermissionSetCommand, DescribePermissionSetProvisioningStatusCommand,
   ListAccountAssignmentsCommand, ListCustomerManagedPolicyReferencesInPermissionSetCommand, ListInstancesCommand, ListPermissionSetsCommand,
-  ProvisionPermissionSetCommand, SSOAdminClient,
-} from '@aws-sdk/client-sso-admin';
+  ProvisionPermissionSetCommand, SSOAdminClient, SSOAdminServiceException } from '@aws-sdk/client-sso-admin';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ const PS = 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abc
 const ACCOUNT = '444455556666';
 const USER_ID = '90676d1a-1011-70bf-1d2c-3e4f5a6b7c8d';
 
-const sso = mockClient(SSOAdminClient);
+const sso = mockStrict(SSOAdminClient, 'sso-admin', SSOAdminServiceException);
 const store = mockClient(IdentitystoreClient);
 let config: string;
 let out: string[];
@@ -60,10 +60,10 @@ beforeEach(() => {
   sso.on(ListCustomerManagedPolicyReferencesInPermissionSetCommand).resolves({ CustomerManagedPolicyReferences: [] });
   sso.on(AttachCustomerManagedPolicyReferenceToPermissionSetCommand).resolves({});
   sso.on(ListAccountAssignmentsCommand).resolves({ AccountAssignments: [] });
-  sso.on(CreateAccountAssignmentCommand).resolves({ AccountAssignmentCreationStatus: { Status: 'IN_PROGRESS', RequestId: 'req-1' } });
-  sso.on(DescribeAccountAssignmentCreationStatusCommand).resolves({ AccountAssignmentCreationStatus: { Status: 'SUCCEEDED', RequestId: 'req-1' } });
-  sso.on(ProvisionPermissionSetCommand).resolves({ PermissionSetProvisioningStatus: { Status: 'IN_PROGRESS', RequestId: 'req-2' } });
-  sso.on(DescribePermissionSetProvisioningStatusCommand).resolves({ PermissionSetProvisioningStatus: { Status: 'SUCCEEDED', RequestId: 'req-2' } });
+  sso.on(CreateAccountAssignmentCommand).resolves({ AccountAssignmentCreationStatus: { Status: 'IN_PROGRESS', RequestId: 'b0f0c3a4-1d2e-4f5a-8b6c-7d8e9f0a1b2c' } });
+  sso.on(DescribeAccountAssignmentCreationStatusCommand).resolves({ AccountAssignmentCreationStatus: { Status: 'SUCCEEDED', RequestId: 'b0f0c3a4-1d2e-4f5a-8b6c-7d8e9f0a1b2c' } });
+  sso.on(ProvisionPermissionSetCommand).resolves({ PermissionSetProvisioningStatus: { Status: 'IN_PROGRESS', RequestId: 'c1e1d4b5-2e3f-4a6b-9c7d-8e9f0a1b2c3d' } });
+  sso.on(DescribePermissionSetProvisioningStatusCommand).resolves({ PermissionSetProvisioningStatus: { Status: 'SUCCEEDED', RequestId: 'c1e1d4b5-2e3f-4a6b-9c7d-8e9f0a1b2c3d' } });
 });
 
 describe('tessera admins create', () => {
@@ -79,18 +79,18 @@ describe('tessera admins create', () => {
     expect(sso.commandCalls(CreateAccountAssignmentCommand)[0].args[0].input).toEqual({
       InstanceArn: INSTANCE, PermissionSetArn: PS, PrincipalType: 'USER', PrincipalId: USER_ID, TargetType: 'AWS_ACCOUNT', TargetId: ACCOUNT,
     });
-    expect(sso.commandCalls(DescribeAccountAssignmentCreationStatusCommand)[0].args[0].input).toMatchObject({ AccountAssignmentCreationRequestId: 'req-1' });
+    expect(sso.commandCalls(DescribeAccountAssignmentCreationStatusCommand)[0].args[0].input).toMatchObject({ AccountAssignmentCreationRequestId: 'b0f0c3a4-1d2e-4f5a-8b6c-7d8e9f0a1b2c' });
     expect(sso.commandCalls(ProvisionPermissionSetCommand)[0].args[0].input).toEqual({ InstanceArn: INSTANCE, PermissionSetArn: PS, TargetType: 'AWS_ACCOUNT', TargetId: ACCOUNT });
-    expect(sso.commandCalls(DescribePermissionSetProvisioningStatusCommand)[0].args[0].input).toMatchObject({ ProvisionPermissionSetRequestId: 'req-2' });
+    expect(sso.commandCalls(DescribePermissionSetProvisioningStatusCommand)[0].args[0].input).toMatchObject({ ProvisionPermissionSetRequestId: 'c1e1d4b5-2e3f-4a6b-9c7d-8e9f0a1b2c3d' });
     expect(text).toContain('TesseraPlatformAdmin: created');
     expect(text).toContain(`alice on account ${ACCOUNT}: assigned; provisioned`);
   });
 
   it('changes nothing that exists: a second run only provisions again (idempotent)', async () => {
     // GIVEN the permission set, its policy reference and alice's assignment exist
-    sso.on(ListPermissionSetsCommand).resolves({ PermissionSets: ['arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-other', PS] });
+    sso.on(ListPermissionSetsCommand).resolves({ PermissionSets: ['arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-00000000000other', PS] });
     sso.on(DescribePermissionSetCommand, { PermissionSetArn: PS }).resolves({ PermissionSet: { Name: 'TesseraPlatformAdmin', PermissionSetArn: PS } });
-    sso.on(DescribePermissionSetCommand, { PermissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-other' }).resolves({ PermissionSet: { Name: 'ReadOnly' } });
+    sso.on(DescribePermissionSetCommand, { PermissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-00000000000other' }).resolves({ PermissionSet: { Name: 'ReadOnly' } });
     sso.on(ListCustomerManagedPolicyReferencesInPermissionSetCommand).resolves({ CustomerManagedPolicyReferences: [{ Name: 'TesseraPlatformAdminAccess', Path: '/' }] });
     sso.on(ListAccountAssignmentsCommand).resolves({ AccountAssignments: [{ AccountId: ACCOUNT, PermissionSetArn: PS, PrincipalType: 'USER', PrincipalId: USER_ID }] });
     // WHEN
@@ -151,7 +151,7 @@ describe('tessera admins create', () => {
   });
 
   it('gives up politely when Identity Center stays IN_PROGRESS', async () => {
-    sso.on(DescribeAccountAssignmentCreationStatusCommand).resolves({ AccountAssignmentCreationStatus: { Status: 'IN_PROGRESS', RequestId: 'req-1' } });
+    sso.on(DescribeAccountAssignmentCreationStatusCommand).resolves({ AccountAssignmentCreationStatus: { Status: 'IN_PROGRESS', RequestId: 'b0f0c3a4-1d2e-4f5a-8b6c-7d8e9f0a1b2c' } });
     const e = await failure('admins', 'create', '--user', 'alice', '--config', config);
     expect(e.message).toBe(`Identity Center is still the account assignment in account ${ACCOUNT}: run the command again in a minute (it is idempotent)`);
   });

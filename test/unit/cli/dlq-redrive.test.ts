@@ -1,9 +1,8 @@
 import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ListFunctionsCommand, LambdaServiceException } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import {
   ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, ListQueueTagsCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message, SQSServiceException } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import { EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../../lib/dead-letters.js';
 
 const sqsMock = mockStrict(SQSClient, 'sqs', SQSServiceException);
 const eventsMock = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
-const lambdaMock = mockClient(LambdaClient);
+const lambdaMock = mockStrict(LambdaClient, 'lambda', LambdaServiceException);
 const sfnMock = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const clients = { sqs: new SQSClient({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), lambda: new LambdaClient({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }) };
 

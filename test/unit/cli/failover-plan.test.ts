@@ -1,6 +1,5 @@
-import { BackupClient, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { BackupClient, ListRecoveryPointsByBackupVaultCommand, BackupServiceException } from '@aws-sdk/client-backup';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -455,7 +454,7 @@ describe('failoverPlan: tenants it must not rebuild, recovery points it must not
 });
 
 describe('tessera tenants failover-plan', () => {
-  const backup = mockClient(BackupClient);
+  const backup = mockStrict(BackupClient, 'backup', BackupServiceException);
   let out: string[];
   let err: string[];
   let file: string;

@@ -1,12 +1,12 @@
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetRoleCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
+import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bootstrapChecks, BOOTSTRAP_VERSION_PARAMETER, REQUIRED_BOOTSTRAP_VERSION } from '../../../lib/cli/doctor/bootstrap-checks.js';
 import { accessKeyOf, awsError, MANAGEMENT, mockSts, PLATFORM, REGION, testConfig, testContext, trustDocument } from './support.js';
 
-const ssm = mockClient(SSMClient);
-const iam = mockClient(IAMClient);
+const ssm = mockStrict(SSMClient, 'ssm', SSMServiceException);
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 const fix = (account: string) => `npx cdk bootstrap aws://${account}/${REGION}${account === MANAGEMENT ? '' : ` --trust ${MANAGEMENT}`} --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess`;
 const deployRole = `cdk-hnb659fds-deploy-role-${PLATFORM}-${REGION}`;
 

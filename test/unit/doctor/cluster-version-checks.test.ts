@@ -1,6 +1,7 @@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sharedClusterVersionChecks } from '../../../lib/cli/doctor/cluster-version-checks.js';
 import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
@@ -11,7 +12,7 @@ import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } fro
  * version (a cluster upgraded outside Tessera, or by EKS at the end of extended support) or two
  * minor versions above it failed the platform stack's update at the cluster.
  */
-const ssm = mockClient(SSMClient);
+const ssm = mockStrict(SSMClient, 'ssm', SSMServiceException);
 const eks = mockClient(EKSClient);
 const withVersion = (kubernetesVersion: string) => testConfig({ sharedCluster: { kubernetesVersion } });
 

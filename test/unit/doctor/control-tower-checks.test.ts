@@ -2,8 +2,7 @@ import {
   DescribePolicyCommand, ListAWSServiceAccessForOrganizationCommand, ListOrganizationalUnitsForParentCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { controlTowerChecks, LZA_VERSION_PARAMETER, regionDenies } from '../../../lib/cli/doctor/control-tower-checks.js';
@@ -11,7 +10,7 @@ import { CHECK_GROUPS } from '../../../lib/cli/doctor/runner.js';
 import { awsError, testConfig, testContext } from './support.js';
 
 const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
-const ssm = mockClient(SSMClient);
+const ssm = mockStrict(SSMClient, 'ssm', SSMServiceException);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 
 /** Only the starter tier, allowedRegions us-east-1 and eu-west-1; Quarantine and Suspended OUs keep the default names. */

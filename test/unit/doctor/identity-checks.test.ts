@@ -1,7 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient, DescribeUserPoolCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
-import { DescribePermissionSetCommand, ListAccountAssignmentsCommand, ListInstancesCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribePermissionSetCommand, ListAccountAssignmentsCommand, ListInstancesCommand, ListPermissionSetsCommand, SSOAdminClient, SSOAdminServiceException } from '@aws-sdk/client-sso-admin';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { platformAdminChecks, userPoolChecks } from '../../../lib/cli/doctor/identity-checks.js';
@@ -9,10 +8,10 @@ import { awsError, MANAGEMENT, mockSts, PLATFORM, testConfig, testContext } from
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
-const sso = mockClient(SSOAdminClient);
+const sso = mockStrict(SSOAdminClient, 'sso-admin', SSOAdminServiceException);
 const POOL = 'us-east-1_AbCdEf123';
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';
-const PS = (n: number) => `arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-${n}`;
+const PS = (n: number) => `arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-${String(n).padStart(16, "0")}`;
 
 beforeEach(() => {
   cfn.reset();

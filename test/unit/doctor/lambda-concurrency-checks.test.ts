@@ -1,12 +1,12 @@
-import { GetAccountSettingsCommand, GetFunctionConcurrencyCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetAccountSettingsCommand, GetFunctionConcurrencyCommand, LambdaClient, ListFunctionsCommand, LambdaServiceException } from '@aws-sdk/client-lambda';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { lambdaConcurrencyChecks } from '../../../lib/cli/doctor/lambda-concurrency-checks.js';
 import { CHECK_GROUPS } from '../../../lib/cli/doctor/runner.js';
 import { reservedConcurrency } from '../../../lib/lambda-concurrency.js';
 import { accessKeyOf, awsError, mockSts, PLATFORM, REGION, testConfig, testContext } from './support.js';
 
-const lambda = mockClient(LambdaClient);
+const lambda = mockStrict(LambdaClient, 'lambda', LambdaServiceException);
 const settings = (concurrent: number, unreserved: number) => ({ AccountLimit: { ConcurrentExecutions: concurrent, UnreservedConcurrentExecutions: unreserved } });
 const roleArn = (name: string) => `arn:aws:iam::${PLATFORM}:role/${name}`;
 

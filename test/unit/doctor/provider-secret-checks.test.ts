@@ -1,10 +1,10 @@
-import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { providerSecretChecks } from '../../../lib/cli/doctor/provider-secret-checks.js';
 import { awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
-const sm = mockClient(SecretsManagerClient);
+const sm = mockStrict(SecretsManagerClient, 'secretsmanager', SecretsManagerServiceException);
 
 beforeEach(() => {
   sm.reset();

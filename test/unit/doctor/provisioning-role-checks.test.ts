@@ -1,10 +1,10 @@
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetRoleCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { provisioningRoleChecks } from '../../../lib/cli/doctor/provisioning-role-checks.js';
 import { accessKeyOf, awsError, MANAGEMENT, mockSts, testContext, trustDocument, WORKLOAD } from './support.js';
 
-const iam = mockClient(IAMClient);
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 const role = (doc: string) => ({ Role: { RoleName: 'TesseraProvisioning', Path: '/', Arn: `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`, RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: doc } });
 
 beforeEach(() => iam.reset());

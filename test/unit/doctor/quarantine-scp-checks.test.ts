@@ -1,7 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribePolicyCommand, ListPoliciesCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quarantineScpChecks } from '../../../lib/cli/doctor/quarantine-scp-checks.js';
@@ -17,7 +16,7 @@ import { awsError, MANAGEMENT, REGION, testConfig, testContext } from './support
  */
 
 const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
-const ssm = mockClient(SSMClient);
+const ssm = mockStrict(SSMClient, 'ssm', SSMServiceException);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 
 const ORG = 'o-abcdefghij';

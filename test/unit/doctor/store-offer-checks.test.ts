@@ -1,5 +1,5 @@
 import { DescribeReservedCacheNodesOfferingsCommand, ElastiCacheClient, type ReservedCacheNodesOffering } from '@aws-sdk/client-elasticache';
-import { DescribeOrderableDBInstanceOptionsCommand, RDSClient, type OrderableDBInstanceOption } from '@aws-sdk/client-rds';
+import { DescribeOrderableDBInstanceOptionsCommand, RDSClient, type OrderableDBInstanceOption, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
@@ -9,7 +9,7 @@ import { runDoctor } from '../../../lib/cli/doctor/runner.js';
 import { storeOfferChecks } from '../../../lib/cli/doctor/store-offer-checks.js';
 import { awsError, MANAGEMENT, testConfig, testContext } from './support.js';
 
-const rds = mockClient(RDSClient);
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 const cache = mockClient(ElastiCacheClient);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 

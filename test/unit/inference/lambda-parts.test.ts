@@ -1,6 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { S3AuditSink } from '../../../lambdas/inference/s3-audit-sink.js';
 import { AUDIT_REPLICATED_PREFIXES, tierHasDisasterRecovery } from '../../../lib/audit-prefixes.js';
@@ -11,7 +12,7 @@ import { configWith } from '../../support/config-with.js';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-const secrets = mockClient(SecretsManagerClient);
+const secrets = mockStrict(SecretsManagerClient, 'secretsmanager', SecretsManagerServiceException);
 const s3 = mockClient(S3Client);
 beforeEach(() => {
   secrets.reset();

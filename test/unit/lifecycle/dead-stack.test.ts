@@ -1,10 +1,10 @@
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand,
   ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, DeleteLogGroupCommand, CloudWatchLogsServiceException } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { KMSClient, ScheduleKeyDeletionCommand, KMSServiceException } from '@aws-sdk/client-kms';
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -19,14 +19,14 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
-const rds = mockClient(RDSClient);
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 const s3 = mockClient(S3Client);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
 const zones = mockClient(EC2Client);
-const logs = mockClient(CloudWatchLogsClient);
-const kms = mockClient(KMSClient);
+const logs = mockStrict(CloudWatchLogsClient, 'logs', CloudWatchLogsServiceException);
+const kms = mockStrict(KMSClient, 'kms', KMSServiceException);
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
 const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { BackupClient } from '@aws-sdk/client-backup';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { BackupClient, BackupServiceException } from '@aws-sdk/client-backup';
+import { KMSClient, KMSServiceException } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,9 +28,9 @@ export function drLifecycleMocks() {
     cfn: mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException),
     sts: mockStrict(STSClient, 'sts', STSServiceException),
     bus: mockStrict(EventBridgeClient, 'events', EventBridgeServiceException),
-    kms: mockClient(KMSClient),
+    kms: mockStrict(KMSClient, 'kms', KMSServiceException),
     s3: mockClient(S3Client),
-    backup: mockClient(BackupClient),
+    backup: mockStrict(BackupClient, 'backup', BackupServiceException),
   };
 }
 

@@ -1,8 +1,7 @@
 import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand, APIGatewayServiceException } from '@aws-sdk/client-api-gateway';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
@@ -15,7 +14,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
-const gw = mockClient(APIGatewayClient);
+const gw = mockStrict(APIGatewayClient, 'apigateway', APIGatewayServiceException);
 const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');

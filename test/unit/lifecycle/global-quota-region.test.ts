@@ -1,9 +1,8 @@
 import { ListStacksCommand, CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetAccountSummaryCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
   ListServiceQuotasCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentials, setLifecycleEnv } from './support.js';
@@ -15,7 +14,7 @@ import { credentials, setLifecycleEnv } from './support.js';
  * raised IAM roles quota, and ask to raise it, in us-east-1.
  */
 const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
-const iam = mockClient(IAMClient);
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const noSuchQuota = () => Object.assign(new Error('The request failed because the specified service does not exist.'), { name: 'NoSuchResourceException' });
 /** A tier template that needs one IAM role (and one stack). */

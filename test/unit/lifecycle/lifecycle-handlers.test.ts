@@ -1,10 +1,10 @@
 import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, DescribeStackEventsCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand, KMSServiceException } from '@aws-sdk/client-kms';
 import {
   AttachPolicyCommand, CloseAccountCommand, ConstraintViolationException, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
-import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -26,9 +26,9 @@ vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
-const kms = mockClient(KMSClient);
+const kms = mockStrict(KMSClient, 'kms', KMSServiceException);
 const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
-const rds = mockClient(RDSClient);
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 const s3 = mockClient(S3Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);

@@ -1,9 +1,9 @@
 import {
   CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand, CloudWatchLogsServiceException } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,9 +18,9 @@ import { records, registryMock } from './registry-mock.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
-const rds = mockClient(RDSClient);
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 const eks = mockClient(EKSClient);
-const logs = mockClient(CloudWatchLogsClient);
+const logs = mockStrict(CloudWatchLogsClient, 'logs', CloudWatchLogsServiceException);
 const s3 = mockClient(S3Client);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);

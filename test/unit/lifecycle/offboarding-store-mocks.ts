@@ -1,10 +1,10 @@
-import { BackupClient } from '@aws-sdk/client-backup';
+import { BackupClient, BackupServiceException } from '@aws-sdk/client-backup';
 import { CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, CloudWatchLogsServiceException } from '@aws-sdk/client-cloudwatch-logs';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { RDSClient } from '@aws-sdk/client-rds';
+import { KMSClient, KMSServiceException } from '@aws-sdk/client-kms';
+import { RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,12 +18,12 @@ import { mockStrict } from '../../support/strict-mock.js';
 export function offboardingStoreMocks() {
   return {
     cfn: mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException),
-    logs: mockClient(CloudWatchLogsClient),
-    backup: mockClient(BackupClient),
-    rds: mockClient(RDSClient),
+    logs: mockStrict(CloudWatchLogsClient, 'logs', CloudWatchLogsServiceException),
+    backup: mockStrict(BackupClient, 'backup', BackupServiceException),
+    rds: mockStrict(RDSClient, 'rds', RDSServiceException),
     cache: mockClient(ElastiCacheClient),
     s3: mockClient(S3Client),
-    kms: mockClient(KMSClient),
+    kms: mockStrict(KMSClient, 'kms', KMSServiceException),
     events: mockStrict(EventBridgeClient, 'events', EventBridgeServiceException),
     sts: mockStrict(STSClient, 'sts', STSServiceException),
   };

@@ -1,7 +1,7 @@
 import { CloudFormationClient, ListStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeAccountAttributesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
@@ -32,7 +32,7 @@ const s3 = mockClient(S3Client);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
 const ec2 = mockClient(EC2Client);
-const rds = mockClient(RDSClient);
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 

@@ -1,12 +1,12 @@
-import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetAccountSummaryCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
+import { DescribeAccountAttributesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { USAGE, usageClients } from '../../../lambdas/lifecycle/quota-usage.js';
 import { setLifecycleEnv } from './support.js';
 
-const rds = mockClient(RDSClient);
-const iam = mockClient(IAMClient);
+const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
+const iam = mockStrict(IAMClient, 'iam', IAMServiceException);
 const credentials = { accessKeyId: 'ASIA', secretAccessKey: 'secret', sessionToken: 'token' };
 
 beforeEach(() => {

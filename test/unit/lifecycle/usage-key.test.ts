@@ -1,11 +1,11 @@
-import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
-import { mockClient } from 'aws-sdk-client-mock';
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand, GetUsagePlansCommand, APIGatewayServiceException } from '@aws-sdk/client-api-gateway';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
 import { leased, setLifecycleEnv, state, tenant } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-const api = mockClient(APIGatewayClient);
+const api = mockStrict(APIGatewayClient, 'apigateway', APIGatewayServiceException);
 const { handler, settleUsageKey } = await import('../../../lambdas/lifecycle/manage-usage-key.js');
 
 beforeEach(() => {
