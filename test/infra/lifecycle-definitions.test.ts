@@ -2,12 +2,11 @@ import { APIGatewayClient, GetUsagePlansCommand, APIGatewayServiceException } fr
 import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackDriftDetectionStatusCommand,
   DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../support/strict-mock.js';
 import aslValidator from 'asl-validator';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -271,9 +270,9 @@ const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const apigw = mockStrict(APIGatewayClient, 'apigateway', APIGatewayServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
+const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
-const templates = mockClient(S3Client);
+const templates = mockStrict(S3Client, 's3', S3ServiceException);
 
 let item: Definition;
 beforeAll(() => {

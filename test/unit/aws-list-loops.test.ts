@@ -2,9 +2,9 @@ import { mockCostExplorer } from '../support/cost-explorer-strict.js';
 import { CloudFormationClient, DescribeChangeSetCommand, DescribeStackEventsCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeVpcsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { ListPoliciesCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ListRequestedServiceQuotaChangeHistoryByQuotaCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
 import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -36,8 +36,8 @@ import { bounded } from './bounded-answer.js';
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
 const mocks = {
-  cfn: mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException), ce: mockCostExplorer(), doc: mockClient(DynamoDBDocumentClient), ec2: mockClient(EC2Client), orgs: mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException),
-  s3: mockClient(S3Client), sq: mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException), sqs: mockStrict(SQSClient, 'sqs', SQSServiceException),
+  cfn: mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException), ce: mockCostExplorer(), doc: mockClient(DynamoDBDocumentClient), ec2: mockStrict(EC2Client, 'ec2', EC2ServiceException), orgs: mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException),
+  s3: mockStrict(S3Client, 's3', S3ServiceException), sq: mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException), sqs: mockStrict(SQSClient, 'sqs', SQSServiceException),
 };
 afterEach(() => Object.values(mocks).forEach((m) => m.reset()));
 

@@ -1,6 +1,5 @@
-import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidTenantIdError, TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
@@ -165,7 +164,7 @@ describe('tenant-scoped credentials (the tenant-data role, tagged with the tenan
 
   it('gives one client per tenant and session, signed with that tenant\'s session', async () => {
     answerAssumeRole();
-    const ddb = mockClient(DynamoDBClient);
+    const ddb = mockStrict(DynamoDBClient, 'dynamodb', DynamoDBServiceException);
     ddb.on(GetItemCommand).resolves({});
     const creds = new TenantCredentials({ roleArn: ROLE, now });
     const docFor = tenantDocumentClient(creds);

@@ -1,10 +1,9 @@
-import { GetUserIdCommand, IdentitystoreClient, ListUsersCommand, DescribeUserCommand, DescribeGroupCommand } from '@aws-sdk/client-identitystore';
+import { GetUserIdCommand, IdentitystoreClient, ListUsersCommand, DescribeUserCommand, DescribeGroupCommand, IdentitystoreServiceException } from '@aws-sdk/client-identitystore';
 import {
   AttachCustomerManagedPolicyReferenceToPermissionSetCommand, CreateAccountAssignmentCommand, CreatePermissionSetCommand,
   DescribeAccountAssignmentCreationStatusCommand, DescribePermissionSetCommand, DescribePermissionSetProvisioningStatusCommand,
   ListAccountAssignmentsCommand, ListCustomerManagedPolicyReferencesInPermissionSetCommand, ListInstancesCommand, ListPermissionSetsCommand,
   ProvisionPermissionSetCommand, SSOAdminClient, SSOAdminServiceException } from '@aws-sdk/client-sso-admin';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -21,7 +20,7 @@ const ACCOUNT = '444455556666';
 const USER_ID = '90676d1a-1011-70bf-1d2c-3e4f5a6b7c8d';
 
 const sso = mockStrict(SSOAdminClient, 'sso-admin', SSOAdminServiceException);
-const store = mockClient(IdentitystoreClient);
+const store = mockStrict(IdentitystoreClient, 'identitystore', IdentitystoreServiceException);
 let config: string;
 let out: string[];
 
@@ -181,20 +180,20 @@ describe('tessera admins list', () => {
     sso.on(DescribePermissionSetCommand).resolves({ PermissionSet: { Name: 'TesseraPlatformAdmin', PermissionSetArn: PS } });
     sso.on(ListAccountAssignmentsCommand).resolves({ AccountAssignments: [
       { AccountId: ACCOUNT, PermissionSetArn: PS, PrincipalType: 'USER', PrincipalId: USER_ID },
-      { AccountId: ACCOUNT, PermissionSetArn: PS, PrincipalType: 'GROUP', PrincipalId: 'g-1' },
+      { AccountId: ACCOUNT, PermissionSetArn: PS, PrincipalType: 'GROUP', PrincipalId: 'a0b1c2d3-4e5f-6071-8293-a4b5c6d7e8f9' },
     ] });
     store.on(DescribeUserCommand).resolves({ UserName: 'alice', UserId: USER_ID, IdentityStoreId: STORE });
-    store.on(DescribeGroupCommand).resolves({ DisplayName: 'platform-admins', GroupId: 'g-1', IdentityStoreId: STORE });
+    store.on(DescribeGroupCommand).resolves({ DisplayName: 'platform-admins', GroupId: 'a0b1c2d3-4e5f-6071-8293-a4b5c6d7e8f9', IdentityStoreId: STORE });
     expect(await run('admins', 'list', '--config', config)).toBe([
       'NAME             TYPE   PRINCIPALID                           ACCOUNT',
       `alice            USER   ${USER_ID}  ${ACCOUNT}`,
-      `platform-admins  GROUP  g-1                                   ${ACCOUNT}`,
+      `platform-admins  GROUP  a0b1c2d3-4e5f-6071-8293-a4b5c6d7e8f9  ${ACCOUNT}`,
     ].join('\n'));
     expect(sso.commandCalls(ListAccountAssignmentsCommand)[0].args[0].input).toMatchObject({ AccountId: ACCOUNT, PermissionSetArn: PS });
     const json = JSON.parse(await run('--json', 'admins', 'list', '--config', config));
     expect(json).toEqual({ accountId: ACCOUNT, permissionSet: 'TesseraPlatformAdmin', permissionSetArn: PS, admins: [
       { accountId: ACCOUNT, principalType: 'USER', principalId: USER_ID, name: 'alice' },
-      { accountId: ACCOUNT, principalType: 'GROUP', principalId: 'g-1', name: 'platform-admins' },
+      { accountId: ACCOUNT, principalType: 'GROUP', principalId: 'a0b1c2d3-4e5f-6071-8293-a4b5c6d7e8f9', name: 'platform-admins' },
     ] });
   });
 

@@ -1,12 +1,12 @@
-import { BatchGetImageCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { BatchGetImageCommand, ECRClient, ECRServiceException } from '@aws-sdk/client-ecr';
+import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { baseModelChecks, parseImageUri } from '../../../lib/cli/doctor/base-model-checks.js';
 import { awsError, mockSts, PLATFORM, testContext } from './support.js';
 
-const s3 = mockClient(S3Client);
-const ecr = mockClient(ECRClient);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
+const ecr = mockStrict(ECRClient, 'ecr', ECRServiceException);
 const DLC = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04';
 const OWN = '777777777777.dkr.ecr.us-east-1.amazonaws.com/tgi:2.2.0';
 

@@ -1,10 +1,10 @@
-import { BedrockClient, GetFoundationModelAvailabilityCommand } from '@aws-sdk/client-bedrock';
-import { mockClient } from 'aws-sdk-client-mock';
+import { BedrockClient, GetFoundationModelAvailabilityCommand, BedrockServiceException } from '@aws-sdk/client-bedrock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bedrockChecks, foundationModelId } from '../../../lib/cli/doctor/bedrock-checks.js';
 import { awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
-const bedrock = mockClient(BedrockClient);
+const bedrock = mockStrict(BedrockClient, 'bedrock', BedrockServiceException);
 const available = (modelId: string) => ({
   modelId, authorizationStatus: 'AUTHORIZED' as const, entitlementAvailability: 'AVAILABLE' as const, regionAvailability: 'AVAILABLE' as const, agreementAvailability: { status: 'AVAILABLE' as const },
 });

@@ -1,6 +1,5 @@
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, EKSClient, EKSServiceException } from '@aws-sdk/client-eks';
 import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sharedClusterVersionChecks } from '../../../lib/cli/doctor/cluster-version-checks.js';
@@ -13,7 +12,7 @@ import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } fro
  * minor versions above it failed the platform stack's update at the cluster.
  */
 const ssm = mockStrict(SSMClient, 'ssm', SSMServiceException);
-const eks = mockClient(EKSClient);
+const eks = mockStrict(EKSClient, 'eks', EKSServiceException);
 const withVersion = (kubernetesVersion: string) => testConfig({ sharedCluster: { kubernetesVersion } });
 
 beforeEach(() => {

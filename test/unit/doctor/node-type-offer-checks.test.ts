@@ -1,10 +1,10 @@
-import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, type InstanceTypeOffering, type _InstanceType } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, type InstanceTypeOffering, type _InstanceType, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nodeTypeOfferChecks } from '../../../lib/cli/doctor/node-type-offer-checks.js';
 import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
-const ec2 = mockClient(EC2Client);
+const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 /** us-east-1 of one account: six zones, use1-az3 among them (EKS refuses it). */
 const ZONES = [
   ['us-east-1a', 'use1-az4'], ['us-east-1b', 'use1-az6'], ['us-east-1c', 'use1-az1'], ['us-east-1d', 'use1-az2'], ['us-east-1e', 'use1-az3'], ['us-east-1f', 'use1-az5'],

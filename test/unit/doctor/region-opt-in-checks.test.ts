@@ -1,11 +1,11 @@
-import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeRegionsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { regionOptInChecks } from '../../../lib/cli/doctor/region-opt-in-checks.js';
 import { CHECK_GROUPS } from '../../../lib/cli/doctor/runner.js';
 import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext, WORKLOAD } from './support.js';
 
-const ec2 = mockClient(EC2Client);
+const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 /** Opt-in status per account: us-east-1 and us-west-2 on by default, af-south-1 opted in for the platform only. */
 const STATUS: Record<string, Record<string, string>> = {
   [PLATFORM]: { 'us-east-1': 'opt-in-not-required', 'us-west-2': 'opt-in-not-required', 'af-south-1': 'opted-in' },

@@ -1,10 +1,10 @@
-import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client, SESv2ServiceException } from '@aws-sdk/client-sesv2';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sesChecks } from '../../../lib/cli/doctor/ses-checks.js';
 import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
-const ses = mockClient(SESv2Client);
+const ses = mockStrict(SESv2Client, 'sesv2', SESv2ServiceException);
 const SENDER = 'alerts@mail.acme.example';
 const mailing = (tiers: Record<string, unknown> = { starter: { budgetAlerts: { emailTenantAdmins: true, senderEmail: SENDER } } }) => testConfig({ tiers });
 const notFound = (name: string) => awsError('NotFoundException', name, 404);

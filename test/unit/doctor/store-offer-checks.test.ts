@@ -1,7 +1,6 @@
-import { DescribeReservedCacheNodesOfferingsCommand, ElastiCacheClient, type ReservedCacheNodesOffering } from '@aws-sdk/client-elasticache';
+import { DescribeReservedCacheNodesOfferingsCommand, ElastiCacheClient, type ReservedCacheNodesOffering, ElastiCacheServiceException } from '@aws-sdk/client-elasticache';
 import { DescribeOrderableDBInstanceOptionsCommand, RDSClient, type OrderableDBInstanceOption, RDSServiceException } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { awsClientFactory } from '../../../lib/cli/doctor/clients.js';
@@ -10,7 +9,7 @@ import { storeOfferChecks } from '../../../lib/cli/doctor/store-offer-checks.js'
 import { awsError, MANAGEMENT, testConfig, testContext } from './support.js';
 
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
-const cache = mockClient(ElastiCacheClient);
+const cache = mockStrict(ElastiCacheClient, 'elasticache', ElastiCacheServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 
 /** An OrderableDBInstanceOption as the RDS API reference shapes it. */

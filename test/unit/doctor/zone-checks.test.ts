@@ -1,10 +1,10 @@
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { platformZoneChecks } from '../../../lib/cli/doctor/zone-checks.js';
 import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
-const ec2 = mockClient(EC2Client);
+const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 /** us-east-1 of an account whose first zones by name include use1-az3 (names map to IDs per account). */
 const ZONES = [
   ['us-east-1a', 'use1-az3'], ['us-east-1b', 'use1-az1'], ['us-east-1c', 'use1-az2'], ['us-east-1d', 'use1-az4'], ['us-east-1e', 'use1-az6'],

@@ -3,7 +3,7 @@
 // admins-command.test.ts in its worker each time), never alone or in a single worker; cause not
 // found, so it keeps a process of its own.
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -23,7 +23,7 @@ const PLATFORM_ACCOUNT = '222222222222';
 const doc = mockClient(DynamoDBDocumentClient);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const sqs = mockStrict(SQSClient, 'sqs', SQSServiceException);
 let jwks: Server;
 let sign: (claims: Record<string, string>) => Promise<string>;

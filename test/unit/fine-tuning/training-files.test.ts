@@ -1,5 +1,5 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mockStrict } from '../../support/strict-mock.js';
 import { describe, expect, it } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
 import { checkFineTuningFile } from '../../../lambdas/fine-tuning/training-file-format.js';
@@ -75,7 +75,7 @@ describe('S3FileStore', () => {
   const at = { tenantId: 'acme', accountId: '111122223333', bucket: 'tessera-acme-data-111122223333' };
 
   it('lists every page of the prefix, as the bucket owner expects, oldest id first', async () => {
-    const s3 = mockClient(S3Client);
+    const s3 = mockStrict(S3Client, 's3', S3ServiceException);
     const key = (id: string, name: string) => fileKey(TRAINING_FILES_PREFIX, id, name);
     s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({ IsTruncated: true, NextContinuationToken: 'p2', Contents: [{ Key: key('file-000000000002aaaaaaaaaaaa', 'b c.jsonl'), Size: 5 }, { Key: 'training-data/files/x/y', Size: 1 }] })
       .on(ListObjectsV2Command, { ContinuationToken: 'p2' }).resolves({ IsTruncated: false, Contents: [{ Key: key('file-000000000001aaaaaaaaaaaa', 'a%.jsonl'), Size: 7 }, { Key: 'training-data/files/file-000000000003aaaaaaaaaaaa/%E0%A4.jsonl', Size: 1 }] });

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
@@ -1243,7 +1243,7 @@ describe('admin API: path ids', () => {
    */
   it('answers an id outside TENANT_ID_PATTERN 404 tenant_not_found, the body a lookup gives, without a registry or DynamoDB read', async () => {
     const { getTenant } = await import('../../../lambdas/shared/registry.js');
-    const dynamodb = mockClient(DynamoDBClient);
+    const dynamodb = mockStrict(DynamoDBClient, 'dynamodb', DynamoDBServiceException);
     try {
       const routes = ['GET /admin/tenants/{id}', 'DELETE /admin/tenants/{id}', 'GET /admin/tenants/{id}/execution', 'GET /admin/tenants/{id}/drift', 'GET /admin/tenants/{id}/usage',
         'POST /admin/tenants/{id}/suspend', 'POST /admin/tenants/{id}/resume', 'POST /admin/tenants/{id}/retry', 'PUT /admin/tenants/{id}/gateway',

@@ -1,9 +1,8 @@
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand, DescribeMapRunCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand,
   type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -29,7 +28,7 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({
 }));
 
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 const { upgradeExecutionName, defaultRequestId, CLAIM_START_WINDOW_MS } = await import('../../../lambdas/admin/upgrade-routes.js');
 

@@ -3,9 +3,8 @@ import {
   UpdateStackCommand, type Change, type Stack, type StackEvent, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATEFUL_RESOURCE_TYPES } from '../../../lib/stateful-resources.js';
@@ -23,10 +22,10 @@ const { requestToken } = await import('../../../lambdas/lifecycle/deploy-bluepri
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
-const templates = mockClient(S3Client);
+const templates = mockStrict(S3Client, 's3', S3ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
+const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 const UPGRADE_ARN = EXECUTION_ARN;

@@ -1,9 +1,8 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus, ListStackResourcesCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
@@ -13,10 +12,10 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 /** The blueprint catalog (Deploy blueprint reads the template it deploys). */
-const templates = mockClient(S3Client);
+const templates = mockStrict(S3Client, 's3', S3ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
+const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 
 beforeEach(() => {
   setLifecycleEnv();

@@ -5,10 +5,9 @@ import { CloudWatchLogsClient, DeleteLogGroupCommand, CloudWatchLogsServiceExcep
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { KMSClient, ScheduleKeyDeletionCommand, KMSServiceException } from '@aws-sdk/client-kms';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeAvailabilityZonesCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution } from '../../../lib/tenant-record.js';
@@ -20,11 +19,11 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 /** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
+const zones = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const logs = mockStrict(CloudWatchLogsClient, 'logs', CloudWatchLogsServiceException);
 const kms = mockStrict(KMSClient, 'kms', KMSServiceException);
 

@@ -2,9 +2,8 @@ import { CloudFormationClient, DeleteStackCommand, DescribeStackEventsCommand, D
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { BackupClient, BackupServiceException } from '@aws-sdk/client-backup';
 import { KMSClient, KMSServiceException } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { configWith } from '../../support/config-with.js';
@@ -29,7 +28,7 @@ export function drLifecycleMocks() {
     sts: mockStrict(STSClient, 'sts', STSServiceException),
     bus: mockStrict(EventBridgeClient, 'events', EventBridgeServiceException),
     kms: mockStrict(KMSClient, 'kms', KMSServiceException),
-    s3: mockClient(S3Client),
+    s3: mockStrict(S3Client, 's3', S3ServiceException),
     backup: mockStrict(BackupClient, 'backup', BackupServiceException),
   };
 }

@@ -3,8 +3,7 @@ import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from
 import { SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
@@ -23,7 +22,7 @@ const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceExcepti
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 // Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
-mockClient(S3Client).on(HeadObjectCommand).resolves({});
+mockStrict(S3Client, 's3', S3ServiceException).on(HeadObjectCommand).resolves({});
 
 /**
  * A tier change between two DR tiers whose DR regions differ would leave the first DR stack out of

@@ -1,6 +1,5 @@
-import { AccountClient, EnableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
+import { AccountClient, EnableRegionCommand, GetRegionOptStatusCommand, AccountServiceException } from '@aws-sdk/client-account';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
@@ -10,7 +9,7 @@ import { credentials, leased, setLifecycleEnv, state, useConfig } from './suppor
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
-const account = mockClient(AccountClient);
+const account = mockStrict(AccountClient, 'account', AccountServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const ACCOUNT = '444444444444';
 

@@ -1,12 +1,10 @@
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand,
-  ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand,
-} from '@aws-sdk/client-s3';
+  ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { CloudFormationClient, DescribeStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -19,7 +17,7 @@ import { records, registryMock } from './registry-mock.js';
 // The registry's functions stubbed in memory; anything else it exports (its step context) kept.
 vi.mock('../../../lambdas/shared/registry.js', async (importOriginal) => ({ ...(await importOriginal<object>()), ...registryMock }));
 
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const MiB = 1024 * 1024;

@@ -5,11 +5,10 @@ import {
   AttachPolicyCommand, CloseAccountCommand, ConstraintViolationException, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { sdkStreamMixin } from '@smithy/util-stream';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -29,7 +28,7 @@ const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceExcepti
 const kms = mockStrict(KMSClient, 'kms', KMSServiceException);
 const orgs = mockStrict(OrganizationsClient, 'organizations', OrganizationsServiceException);
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 

@@ -1,12 +1,11 @@
 import {
   CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand, CloudWatchLogsServiceException } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand, EKSServiceException } from '@aws-sdk/client-eks';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -19,9 +18,9 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
-const eks = mockClient(EKSClient);
+const eks = mockStrict(EKSClient, 'eks', EKSServiceException);
 const logs = mockStrict(CloudWatchLogsClient, 'logs', CloudWatchLogsServiceException);
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 

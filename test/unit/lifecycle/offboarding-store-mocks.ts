@@ -1,13 +1,12 @@
 import { BackupClient, BackupServiceException } from '@aws-sdk/client-backup';
 import { CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, CloudWatchLogsServiceException } from '@aws-sdk/client-cloudwatch-logs';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { ElastiCacheClient, ElastiCacheServiceException } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { KMSClient, KMSServiceException } from '@aws-sdk/client-kms';
 import { RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 
 /**
@@ -21,8 +20,8 @@ export function offboardingStoreMocks() {
     logs: mockStrict(CloudWatchLogsClient, 'logs', CloudWatchLogsServiceException),
     backup: mockStrict(BackupClient, 'backup', BackupServiceException),
     rds: mockStrict(RDSClient, 'rds', RDSServiceException),
-    cache: mockClient(ElastiCacheClient),
-    s3: mockClient(S3Client),
+    cache: mockStrict(ElastiCacheClient, 'elasticache', ElastiCacheServiceException),
+    s3: mockStrict(S3Client, 's3', S3ServiceException),
     kms: mockStrict(KMSClient, 'kms', KMSServiceException),
     events: mockStrict(EventBridgeClient, 'events', EventBridgeServiceException),
     sts: mockStrict(STSClient, 'sts', STSServiceException),

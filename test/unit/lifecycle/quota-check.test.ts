@@ -1,14 +1,13 @@
 import { CloudFormationClient, ListStacksCommand, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { DescribeAccountAttributesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
   ListServiceQuotasCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient, ServiceQuotasServiceException } from '@aws-sdk/client-service-quotas';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { sdkStreamMixin } from '@smithy/util-stream';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -28,10 +27,10 @@ const controlMock = vi.hoisted(() => ({
   releaseSlot: vi.fn(async () => undefined),
 }));
 
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const sq = mockStrict(ServiceQuotasClient, 'service-quotas', ServiceQuotasServiceException);
-const ec2 = mockClient(EC2Client);
+const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const rds = mockStrict(RDSClient, 'rds', RDSServiceException);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);

@@ -1,5 +1,5 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { configWith } from '../../support/config-with.js';
@@ -12,7 +12,7 @@ vi.mock('../../../lambdas/shared/registry.js', async (importOriginal) => ({ ...(
  * The export step records what *Retire fine-tuned models* reported (lambdas/lifecycle/retired-fine-tuning.ts):
  * once, in the registry's offboarding record and the lifecycle audit trail; nothing for a tenant that had nothing to retire.
  */
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const reported = {
   state: 'COMPLETE', deleted: [], deleting: [], stopped: [],
   cancelledJobs: [{ jobId: `ftjob-${'e'.repeat(24)}`, trainingJobName: `acme-ft-${'e'.repeat(24)}` }],

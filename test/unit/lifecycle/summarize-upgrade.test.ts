@@ -1,11 +1,11 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/util-stream';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockStrict } from '../../support/strict-mock.js';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setLifecycleEnv } from './support.js';
 
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const { handler } = await import('../../../lambdas/lifecycle/summarize-upgrade.js');
 const body = (value: unknown) => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify(value))])) });
 const child = (tenantId: string, Status: string, output?: unknown, extra: Record<string, unknown> = {}) => ({

@@ -1,8 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -17,7 +16,7 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 const events = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
 // Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
-mockClient(S3Client).on(HeadObjectCommand).resolves({});
+mockStrict(S3Client, 's3', S3ServiceException).on(HeadObjectCommand).resolves({});
 
 /**
  * A tenant keeps its VPC range across a tier change; a target tier whose network cuts the VPC

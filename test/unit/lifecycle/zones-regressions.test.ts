@@ -1,9 +1,8 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, ListStacksCommand, type Stack, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, type Subnet } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client, type AvailabilityZone, type Subnet, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
@@ -14,9 +13,9 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 // Regressions found by a hostile review of the tenant zones work (3399315): older templates without AvailabilityZones,
 // drifted subnets, recorded zones with no stack, and the zone count of a pinned older version.
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
-const ec2 = mockClient(EC2Client);
+const ec2 = mockStrict(EC2Client, 'ec2', EC2ServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const zone = (letter: string, id: string, extra: Partial<AvailabilityZone> = {}): AvailabilityZone => ({
   ZoneName: `us-east-1${letter}`, ZoneId: id, ZoneType: 'availability-zone', State: 'available', OptInStatus: 'opt-in-not-required', RegionName: 'us-east-1', ...extra,
 });

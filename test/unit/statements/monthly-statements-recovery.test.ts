@@ -1,8 +1,7 @@
 import { mockCostExplorer } from '../../support/cost-explorer-strict.js';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -10,7 +9,7 @@ import { reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../l
 import { tenant } from '../lifecycle/support.js';
 import { AS_OF, MODEL_USAGE, MONTH } from './fixture.js';
 
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const eb = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const ce = mockCostExplorer();
 afterEach(() => { s3.reset(); eb.reset(); ce.reset(); });

@@ -1,8 +1,7 @@
 import { mockCostExplorer } from '../../support/cost-explorer-strict.js';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -10,7 +9,7 @@ import { CostExplorerError } from '../../../lambdas/statements/cost-explorer.js'
 import { EVENT_PUT_ATTEMPTS, handler, putUsageReported, reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../lambdas/statements/monthly-statements.js';
 import { AS_OF, MODEL_USAGE, MONTH } from './fixture.js';
 
-const s3 = mockClient(S3Client);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const eb = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const ce = mockCostExplorer();
 afterEach(() => { s3.reset(); eb.reset(); ce.reset(); });

@@ -12,7 +12,7 @@ import { MailMarkers } from '../../../../lambdas/inference/budget-alerts/mail-ma
 import { thresholdDetail, watchedBudgets } from '../../../../lambdas/inference/budget-alerts/thresholds.js';
 
 const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
-const ses = mockClient(SESv2Client);
+const ses = mockStrict(SESv2Client, 'sesv2', SESv2ServiceException);
 const ddb = mockClient(DynamoDBDocumentClient);
 /** The usage table as far as the markers go: items by `id`, PutItem and DeleteItem with their conditions. */
 let table: Map<string, Record<string, unknown>>;
