@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -24,8 +24,12 @@ import { gunzipSync } from 'node:zlib';
  * `skippedPatterns`.
  */
 
-/** botocore's data directory (the project's .venv, Python 3.11). */
-const BOTOCORE_DATA = fileURLToPath(new URL('../../.venv/lib/python3.11/site-packages/botocore/data', import.meta.url));
+/** botocore's data directory in the project's .venv (`lib/python3.<minor>/site-packages`: whichever Python made the venv). */
+const BOTOCORE_DATA = (() => {
+  const lib = fileURLToPath(new URL('../../.venv/lib', import.meta.url));
+  const python = existsSync(lib) ? readdirSync(lib).find((d) => /^python3\.\d+$/.test(d)) : undefined;
+  return join(lib, python ?? 'python3', 'site-packages', 'botocore', 'data');
+})();
 
 interface ShapeRef {
   shape: string;
