@@ -6,6 +6,7 @@ import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
 import { allDriftRows } from './all-tenants.js';
 import { CliError } from './cli-error.js';
+import { followUntilEnd } from './execution-watch.js';
 import { DETAILED, detailedExitcodeOption, driftExitLine, driftOrUnknown, type DriftOrUnknown } from './detailed-exitcode.js';
 import { standingText, table, usageKeyCorrectionText } from './format.js';
 import { numberIn, pollSeconds, tenantIdArgument } from './option-parsers.js';
@@ -140,42 +141,47 @@ async function driftExecution(api: AdminClient, executionArn: string): Promise<D
  * or a failed check (`failedCheck.at`) recorded at or after the run's `startDate` (check-drift.ts writes one of the two for
  * each tenant it checks), or when the execution has ended (SUCCEEDED, FAILED, TIMED_OUT, ABORTED): the registry read after
  * that is all the run recorded, `unchecked` naming the tenants it left without a result. An admin API without the
- * execution's route is followed by the registry alone, as before.
+ * execution's route is followed by the registry alone, as before. The loop is the watches' (execution-watch.ts
+ * followUntilEnd): Ctrl-C (SIGINT) stops following with `stopped following the drift check <arn> (Ctrl-C): <it goes on,
+ * how to read its result>` on stderr and process.exitCode 130, and a poll that fails says the same after its error.
  * @param started the answer of `POST /admin/drift` (DriftRunStarted)
  * @param options intervalMs between polls; timeoutMs the bound from the first poll, for an execution still running
- * @returns the registry's answer, the execution as last read and the tenants left unchecked
+ * @returns the registry's answer, the execution as last read and the tenants left unchecked; undefined after Ctrl-C
  * @throws CliError (exit 1) when the bound passes first with the execution still running: naming the execution, what has no
- *   result yet, and how to read the result later; an admin API error as it is
+ *   result yet, and how to read the result later; an admin API error as it is, then that the check goes on
  */
-export async function waitForDrift(api: AdminClient, started: DriftRunStarted, options: { intervalMs: number; timeoutMs: number; sleep?: (ms: number) => Promise<void> }): Promise<DriftResult> {
+export async function waitForDrift(api: AdminClient, started: DriftRunStarted, options: { intervalMs: number; timeoutMs: number }): Promise<DriftResult | undefined> {
   const since = Date.parse(started.startDate);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((wake) => setTimeout(wake, ms)));
   const deadline = Date.now() + options.timeoutMs;
+  const read = `tessera tenants drift${started.tenantId ? ` ${started.tenantId}` : ''}`;
   let followExecution = true;
-  for (;;) {
-    // The execution before the registry: once it has ended, the registry read after it holds all the run recorded.
-    const execution = followExecution ? await driftExecution(api, started.executionArn) : undefined;
-    if (!execution) followExecution = false;
-    const ended = !!execution && ENDED.includes(execution.status);
-    let waitingFor: string[];
-    let result: { tenant: TenantDrift } | { tenants: DriftRow[] };
-    if (started.tenantId) {
-      const tenant = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(started.tenantId)}/drift`);
-      result = { tenant };
-      waitingFor = checkedSince(tenant.drift, since) ? [] : [started.tenantId];
-    } else {
+  type Poll = { execution?: DriftExecution; result: { tenant: TenantDrift } | { tenants: DriftRow[] }; waitingFor: string[] };
+  return followUntilEnd<Poll, DriftResult>({
+    what: `the drift check ${started.executionArn}`,
+    goesOn: () => `the check goes on in Step Functions (ending the wait stops nothing): ${read} shows the registry's result once it has ended`,
+    intervalMs: options.intervalMs,
+    started: true,
+    poll: async () => {
+      // The execution before the registry: once it has ended, the registry read after it holds all the run recorded.
+      const execution = followExecution ? await driftExecution(api, started.executionArn) : undefined;
+      if (!execution) followExecution = false;
+      if (started.tenantId) {
+        const tenant = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(started.tenantId)}/drift`);
+        return { execution, result: { tenant }, waitingFor: checkedSince(tenant.drift, since) ? [] : [started.tenantId] };
+      }
       const tenants = await allDriftRows(api, undefined);
-      result = { tenants };
-      waitingFor = tenants.filter((t) => t.status === 'ACTIVE' && !checkedSince(t, since)).map((t) => t.tenantId);
-    }
-    if (!waitingFor.length || ended) return { ...result, ...(execution ? { execution } : {}), unchecked: waitingFor };
-    if (Date.now() + options.intervalMs > deadline) {
-      const n = waitingFor.length;
-      const read = `tessera tenants drift${started.tenantId ? ` ${started.tenantId}` : ''}`;
-      throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(waitingFor)})`} within --timeout ${options.timeoutMs / 1000} s; ${execution ? `its execution is still ${execution.status}` : 'it may still be running'} (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1);
-    }
-    await sleep(options.intervalMs);
-  }
+      return { execution, result: { tenants }, waitingFor: tenants.filter((t) => t.status === 'ACTIVE' && !checkedSince(t, since)).map((t) => t.tenantId) };
+    },
+    answered: ({ execution, result, waitingFor }) => {
+      const ended = !!execution && ENDED.includes(execution.status);
+      if (!waitingFor.length || ended) return { ...result, ...(execution ? { execution } : {}), unchecked: waitingFor };
+      if (Date.now() + options.intervalMs > deadline) {
+        const n = waitingFor.length;
+        throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(waitingFor)})`} within --timeout ${options.timeoutMs / 1000} s; ${execution ? `its execution is still ${execution.status}` : 'it may still be running'} (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1);
+      }
+      return undefined;
+    },
+  });
 }
 
 /** Up to 10 tenant ids, then `…`. */
@@ -242,6 +248,7 @@ export function tenantsDriftCommand(): Command {
         // NDJSON, as tenants watch --json: the start, then the result.
         print(json ? JSON.stringify(out) : driftStartedLines(out, true));
         const result = await waitForDrift(api, out, { intervalMs: o.interval * 1000, timeoutMs: o.timeout * 1000 });
+        if (!result) return; // Ctrl-C: said on stderr, exit 130
         const { execution, unchecked } = result;
         const failed = execution && execution.status !== 'SUCCEEDED' && ENDED.includes(execution.status);
         if (json) {
