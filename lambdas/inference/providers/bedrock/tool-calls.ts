@@ -21,7 +21,8 @@ import { invalidField, unsupported } from './refuse.js';
  * - `custom` tool calls: 400 at `<field>.tool_calls[k]` (Converse tools take JSON input only).
  * - Ids are opaque pairing tokens. Converse allows 1-64 characters of `[a-zA-Z0-9_-]` (ToolUseBlock and
  *   ToolResultBlock `toolUseId`); an id outside that (`call.abc:1`, `fc_1|item_2`, 70 characters) becomes
- *   `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match.
+ *   `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match (an id of that form given
+ *   by the caller is mapped too, so two ids never meet: toolUseId).
  * - A function name outside Converse's tool names (1-64 characters of `[a-zA-Z0-9_-]`, OpenAI's own rule for
  *   function names): 400 at `<field>.tool_calls[k].function.name` (or `.function_call.name`) naming it.
  * - An empty tool result is an empty content list: Converse refuses blank text blocks.
@@ -62,11 +63,16 @@ export function toolResult(id: string, content: ToolResultContentBlock[]): Conte
 
 /**
  * A caller's tool-call id as Converse accepts it: itself when it is 1-64 characters of `[a-zA-Z0-9_-]`
- * (ToolUseBlock.toolUseId, API_runtime_ToolUseBlock), else `h_` + 40 hex of its SHA-256.
+ * (ToolUseBlock.toolUseId, API_runtime_ToolUseBlock) and not of the mapped form, else `h_` + 40 hex of its SHA-256.
+ * An id already of the mapped form (`h_` + 40 lower-case hex) is mapped too, so that no id kept as it is can equal
+ * another's mapping: `call.1` and a literal `h_<the first 40 hex of SHA-256("call.1")>` in one conversation were both sent
+ * as that id, pairing a result with the wrong call (two ids meet only if SHA-256's first 160 bits do).
  */
 export function toolUseId(id: string): string {
-  return TOOL_USE_ID.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+  return TOOL_USE_ID.test(id) && !MAPPED_ID.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
 }
+
+const MAPPED_ID = /^h_[0-9a-f]{40}$/;
 
 const TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Converse's tool names: ToolSpecification, ToolUseBlock and SpecificToolChoice `name`, "Minimum length of 1. Maximum length of 64. Pattern: [a-zA-Z0-9_-]+". */

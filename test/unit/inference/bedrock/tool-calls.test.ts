@@ -39,6 +39,17 @@ describe('tool calls and results', () => {
     expectUnsupported(() => toolResultBlock({ role: 'tool', tool_call_id: 'call_1', content: [{ type: 'image_url', image_url: { url: 'https://example.org/a.png' } }] as never }, 'messages[2]'), 'messages[2].content[0].image_url');
   });
 
+  it('maps a caller\'s id of the mapped form (h_ + 40 hex) too, so it never meets another id\'s mapping', () => {
+    const mapped = toolUseId('call.abc:1');
+    const blocks = toolUseBlocks([call('call.abc:1', 'f', '{}'), call(mapped, 'f', '{}')], 'm');
+    const ids = blocks.map((b) => b.toolUse?.toolUseId);
+    expect(new Set(ids).size).toBe(2);
+    expect(ids[1]).toMatch(/^h_[0-9a-f]{40}$/);
+    expect(toolResultBlock({ role: 'tool', tool_call_id: mapped, content: 'ok' }, 'm').toolResult?.toolUseId).toBe(ids[1]);
+    expect(toolUseId('h_123')).toBe('h_123');
+    expect(toolUseId(`h_${'A'.repeat(40)}`)).toBe(`h_${'A'.repeat(40)}`);
+  });
+
   it('keeps ids Converse accepts ([a-zA-Z0-9_-]{1,64}) and maps others, with . and : too, to the same stable id on both sides', () => {
     expect(toolUseId('call_abc-1_2')).toBe('call_abc-1_2');
     expect(toolUseId('call_abc-1.2:3')).toMatch(/^h_[0-9a-f]{40}$/);
