@@ -126,11 +126,15 @@ const errorBody = (message: string, type: string, code: string) => JSON.stringif
  * - the origin index unreadable: 503 `cors_origin_index_unavailable` (logged), no CORS headers.
  * Every preflight answer carries `Vary: Origin, Access-Control-Request-Headers`.
  * @param methods the route's methods (routes.ts), undefined for a path not served
+ * @param notFound the 404's message for a path not served (routes.ts unservedRouteMessage: the path cut at 200 characters,
+ *   the missing-/v1 hint, what is served) @default `no route OPTIONS <path>`, the path cut at 200 characters (a path of
+ *   some 16 KB, Node's header limit, was echoed whole)
  */
-export async function answerPreflight(req: PreflightRequest, methods: readonly string[] | undefined, origins: CorsOrigins): Promise<PreflightAnswer> {
+export async function answerPreflight(req: PreflightRequest, methods: readonly string[] | undefined, origins: CorsOrigins, notFound?: string): Promise<PreflightAnswer> {
   const vary = { vary: 'Origin, Access-Control-Request-Headers' };
   if (!methods) {
-    return { status: 404, headers: { ...vary, 'content-type': 'application/json' }, body: errorBody(`no route OPTIONS ${req.path}`, 'invalid_request_error', 'route_not_found') };
+    const message = notFound ?? `no route OPTIONS ${req.path.length > 200 ? `${req.path.slice(0, 200)}…` : req.path || '/'}`;
+    return { status: 404, headers: { ...vary, 'content-type': 'application/json' }, body: errorBody(message, 'invalid_request_error', 'route_not_found') };
   }
   const origin = req.headers.origin;
   if (!origin || !req.headers['access-control-request-method']) return { status: 204, headers: { ...vary, allow: [...methods, 'OPTIONS'].join(', ') } };

@@ -370,7 +370,9 @@ const answer = (res: GatewayResponder, audit: AuditRecord, a: TenantAnswer) => {
  */
 export async function answerOptions(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder, origins: CorsOrigins, served: boolean | ServedFamilies = false): Promise<void> {
   const path = req.path.replace(/\/+$/, '');
-  const answer = await answerPreflight({ path, headers: req.headers }, routeMethods(path, served), origins);
+  const methods = routeMethods(path, served);
+  // A path not served: the 404 of any other method (the path cut at 200 characters, the missing-/v1 hint, what is served).
+  const answer = await answerPreflight({ path, headers: req.headers }, methods, origins, methods ? undefined : unservedRouteMessage('OPTIONS', path, served));
   // Every answer carries a request id, these too (a 404 route_not_found, a 503 when the origin index is unreadable: what a report quotes).
   const headers = { ...answer.headers, 'x-request-id': `req_${randomUUID().replaceAll('-', '').slice(0, 24)}` };
   if (answer.body === undefined && res.empty) return await res.empty(answer.status, headers);

@@ -80,6 +80,19 @@ describe('Gateway: preflights', () => {
     expect(new Set(answers.map((a) => a.headers['x-request-id'])).size).toBe(3);
   });
 
+  it('of a path not served: the 404 any other method gets, the path cut at 200 characters, with the missing-/v1 hint', async () => {
+    const { gateway } = gatewayWith({ corsOrigins: tenantOrigins([acme]) });
+    const { res, answers } = recorder();
+    const long = `/v1/${'x'.repeat(10_000)}`;
+    await gateway.handle(preflight(long), res);
+    await gateway.handle({ method: 'OPTIONS', path: '/chat/completions', headers: {} }, res);
+    const messages = answers.map((a) => (JSON.parse(String(a.body)) as { error: { message: string; code: string } }).error);
+    expect(answers.map((a) => a.status)).toEqual([404, 404]);
+    expect(messages[0]!.message).toMatch(new RegExp(`^no route OPTIONS /v1/${'x'.repeat(196)}…; `));
+    expect(messages[0]!.message.length).toBeLessThan(2_000);
+    expect(messages[1]).toMatchObject({ code: 'route_not_found', message: expect.stringMatching(/^no route OPTIONS \/chat\/completions: the gateway's paths start with \/v1; /) });
+  });
+
   it('list the fine-tuning routes only where fine-tuning is served', async () => {
     const without = recorder();
     await gatewayWith({ corsOrigins: tenantOrigins([acme]) }).gateway.handle(preflight('/v1/fine_tuning/jobs'), without.res);
