@@ -13,7 +13,7 @@
 /** Cognito's UsernameType: 1-128 letters, marks, symbols, numbers or punctuation (no whitespace, no control characters). */
 export const COGNITO_USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
 
-/** The most characters of a Cognito `Username` (UTF-16 code units: what the API counts for a string in the BMP). */
+/** The most characters of a Cognito `Username`, counted as code points (COGNITO_USERNAME's `u` flag; the same as UTF-16 units in the BMP). */
 export const COGNITO_USERNAME_MAX_CHARS = 128;
 
 /** The most characters of ListUsers' `Filter` (`email ^= "<prefix>"` included). */
@@ -28,8 +28,11 @@ export const COGNITO_LIST_FILTER_MAX_CHARS = 256;
  */
 export function cognitoUsernameProblem(email: string, field: string): string | undefined {
   if (COGNITO_USERNAME.test(email)) return undefined;
-  const shown = JSON.stringify(email.length > 100 ? `${email.slice(0, 97)}...` : email);
-  return email.length > COGNITO_USERNAME_MAX_CHARS
-    ? `${field} = ${shown} (${email.length} characters): a user's email is its Cognito username, and Cognito AdminCreateUser takes a Username of 1-${COGNITO_USERNAME_MAX_CHARS} characters`
+  // Characters as COGNITO_USERNAME counts them (code points, its `u` flag): an address of astral characters (emoji) was
+  // said to be too long in UTF-16 units (265) when the rule counts 135, and cut inside a surrogate pair (a lone \ud83d shown).
+  const chars = [...email];
+  const shown = JSON.stringify(chars.length > 100 ? `${chars.slice(0, 97).join('')}...` : email);
+  return chars.length > COGNITO_USERNAME_MAX_CHARS
+    ? `${field} = ${shown} (${chars.length} characters): a user's email is its Cognito username, and Cognito AdminCreateUser takes a Username of 1-${COGNITO_USERNAME_MAX_CHARS} characters`
     : `${field} = ${shown}: a user's email is its Cognito username, and Cognito AdminCreateUser takes a Username of letters, marks, symbols, numbers and punctuation only (no spaces or control characters)`;
 }
