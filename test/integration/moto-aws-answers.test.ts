@@ -379,16 +379,21 @@ describe('SageMaker CreateTrainingJob and CreateModel lengths, which moto does n
   }, 60_000);
 });
 
+/** A DynamoDB client of the moto server at `endpoint` (no retries: a refusal is the answer). */
+const dynamo = (endpoint: string) => new DynamoDBClient({
+  endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
+});
+/** The key of item `pk` of table `t`. */
+const key = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk } });
+/** Table `t` (partition key `pk`, on demand). */
+const createTable = (c: DynamoDBClient) => c.send(new CreateTableCommand({
+  TableName: 't', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST',
+}));
+
 describe('DynamoDB unused ExpressionAttributeValues and BatchWriteItem limits, which moto checks only in part (refuse_dynamodb_requests_as_aws)', () => {
   const servers = motoPair();
-  const dynamo = (endpoint: string) => new DynamoDBClient({
-    endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
-  });
-  const key = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk } });
   const table = async (c: DynamoDBClient) => {
-    await c.send(new CreateTableCommand({
-      TableName: 't', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await createTable(c);
     await c.send(new PutItemCommand({ TableName: 't', Item: { ...key('held'), n: { N: '1' } } }));
   };
   const unused = (e: Error) => e.name === 'ValidationException' && e.message.includes('Value provided in ExpressionAttributeValues unused in expressions: keys: {:u}');
@@ -442,15 +447,9 @@ describe('DynamoDB unused ExpressionAttributeValues and BatchWriteItem limits, w
 
 describe('DynamoDB item size after an update, which moto counts only on assignment, with the old value too (refuse_dynamodb_item_growth_as_aws)', () => {
   const servers = motoPair();
-  const dynamo = (endpoint: string) => new DynamoDBClient({
-    endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' },
-  });
-  const key = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk } });
   /** A table with a 1 KB string set at `set` and a 250,000-character string at `big`. */
   const table = async (c: DynamoDBClient) => {
-    await c.send(new CreateTableCommand({
-      TableName: 't', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await createTable(c);
     await c.send(new PutItemCommand({ TableName: 't', Item: { ...key('set'), s: { SS: ['a'.repeat(1000)] } } }));
     await c.send(new PutItemCommand({ TableName: 't', Item: { ...key('big'), b: { S: 'x'.repeat(250_000) } } }));
   };
