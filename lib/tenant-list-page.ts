@@ -52,6 +52,12 @@ export interface DriftPage {
   nextToken?: string;
 }
 
+/**
+ * The window of a drift check's execution name (`POST /admin/drift`, lambdas/admin/drift-routes.ts): two starts for the same
+ * tenant (or for all) within it are one execution; a start once it has ended is refused (409 drift_check_exists).
+ */
+export const DRIFT_RUN_WINDOW_MINUTES = 5;
+
 /** What `POST /admin/drift` answers (202, lambdas/admin/drift-routes.ts), read by `tessera tenants drift --detect`. */
 export interface DriftRunStarted {
   executionArn: string;

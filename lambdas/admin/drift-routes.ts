@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow, type DriftRunExecution, type DriftRunStarted } from '../../lib/tenant-list-page.js';
+import { DRIFT_RUN_WINDOW_MINUTES, TENANT_PAGE_BYTES, TENANT_PAGE_LIMIT, type DriftPage, type DriftRow, type DriftRunExecution, type DriftRunStarted } from '../../lib/tenant-list-page.js';
 import { DriftRecord, TenantId, TenantStatus } from '../../lib/tenant-record.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -84,8 +84,6 @@ export const driftRow = (t: DriftSource): DriftRow => ({
 /** `POST /admin/drift`'s body: `{}` (every ACTIVE tenant) or `{ tenantId }`. */
 const DriftRunBody = z.strictObject({ tenantId: TenantId.optional() });
 
-/** The window of a drift check's execution name: two starts for the same tenant (or for all) within it are one execution. */
-export const DRIFT_RUN_WINDOW_MINUTES = 5;
 const WINDOW_MS = DRIFT_RUN_WINDOW_MINUTES * 60_000;
 
 /** The start of the window `now` falls in. */

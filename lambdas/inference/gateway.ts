@@ -165,11 +165,10 @@ export class Gateway {
     const path = req.path.replace(/\/+$/, '');
     if (req.method === 'OPTIONS') return this.preflight({ path, headers: req.headers }, raw);
     const started = performance.now();
-    // Whether the fine-tuning routes are served, here or beside this gateway: what a 404 lists and a 405's Allow names.
-    const listed = Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside);
     // What this gateway serves: `tessera serve` has no /v1/tenant/users (no user pool), nor /v1/tenant/keys without a key
     // store. Its 404 lists these routes, and its 405 and OPTIONS name the methods of these only (routes.ts routeMethods).
-    const served = this.served(listed);
+    const served = this.served();
+    const listed = served.fineTuning;
     const res = new CorsResponder(raw);
     // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's); other routes' are `req_…`, as OpenAI's x-request-id.
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
@@ -315,16 +314,16 @@ export class Gateway {
   }
 
   private preflight(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder): Promise<void> {
-    return answerOptions(req, res, this.deps.corsOrigins ?? NO_ORIGINS, this.served(Boolean(this.deps.fineTuning)));
+    return answerOptions(req, res, this.deps.corsOrigins ?? NO_ORIGINS, this.served());
   }
 
   /**
-   * The route families this gateway serves (routes.ts ServedFamilies): fine-tuning as `fineTuning` says, `/v1/tenant/keys`
-   * with a key service, `/v1/tenant/users` with a user directory (`tessera serve` has none). What its 404 lists and its
-   * 405's and OPTIONS' `Allow` names.
+   * The route families this gateway serves (routes.ts ServedFamilies): fine-tuning where it is served here or beside it
+   * (`fineTuning`, `fineTuningBeside`), `/v1/tenant/keys` with a key service, `/v1/tenant/users` with a user directory
+   * (`tessera serve` has none). What its 404 lists and its 405's and OPTIONS' `Allow` names.
    */
-  private served(fineTuning: boolean): ServedFamilies {
-    return { fineTuning, tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users) };
+  private served(): Required<ServedFamilies> {
+    return { fineTuning: Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside), tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users) };
   }
 }
 

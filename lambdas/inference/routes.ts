@@ -165,10 +165,18 @@ const TENANT_ROOTS = { tenantKeys: '/v1/tenant/keys', tenantUsers: '/v1/tenant/u
  */
 export function servedRoutes(served: boolean | ServedFamilies = false): readonly Route[] {
   const { fineTuning = false, tenantKeys = true, tenantUsers = true } = typeof served === 'boolean' ? { fineTuning: served } : served;
-  const lacked = new Set<string>([...(tenantKeys ? [] : [TENANT_ROOTS.tenantKeys]), ...(tenantUsers ? [] : [TENANT_ROOTS.tenantUsers])]);
-  const routes = lacked.size ? OPENAI_ROUTES.filter((route) => !lacked.has(routeRoot(route))) : OPENAI_ROUTES;
-  return fineTuning ? [...routes, ...FINE_TUNING_ROUTES] : routes;
+  // Every request asks (routeMethods): each of the eight combinations is built once.
+  const key = `${+fineTuning}${+tenantKeys}${+tenantUsers}`;
+  let routes = SERVED_ROUTES.get(key);
+  if (!routes) {
+    const lacked = new Set<string>([...(tenantKeys ? [] : [TENANT_ROOTS.tenantKeys]), ...(tenantUsers ? [] : [TENANT_ROOTS.tenantUsers])]);
+    const kept = lacked.size ? OPENAI_ROUTES.filter((route) => !lacked.has(routeRoot(route))) : OPENAI_ROUTES;
+    routes = fineTuning ? [...kept, ...FINE_TUNING_ROUTES] : kept;
+    SERVED_ROUTES.set(key, routes);
+  }
+  return routes;
 }
+const SERVED_ROUTES = new Map<string, readonly Route[]>();
 
 /** servedList of what a gateway serving `served` serves (servedRoutes). */
 const servedHere = (served: boolean | ServedFamilies) => servedList(servedRoutes(served));

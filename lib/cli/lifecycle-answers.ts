@@ -59,6 +59,13 @@ const DELETED_OUTSIDE = /^ChangeRefused: (DR )?stack \S+ .*does not exist \(dele
 /** The reason deploy-blueprint.ts gives when a change meets its tenant or DR stack dead (`StackFailed: stack … is DELETE_FAILED: …; … CloudFormation takes no update of a DELETE_FAILED stack …`). */
 const DEAD_STACK = /^StackFailed: stack \S+ (in (\S+) )?is [A-Z_]+: .*CloudFormation takes no update of a [A-Z_]+ stack/;
 
+/** Whether a failed change's `reason` ends any change of the tenant the same way (its stack `gone` or dead), and of which stack (`dr`). */
+function changeEndsAgain(reason: string): { gone: boolean; dr: boolean } | undefined {
+  if (DELETED_OUTSIDE.test(reason)) return { gone: true, dr: /^ChangeRefused: DR stack /.test(reason) };
+  const dead = DEAD_STACK.exec(reason);
+  return dead ? { gone: false, dr: dead[1] !== undefined } : undefined;
+}
+
 /**
  * What to run after a failed operation (`failure.kind`, else the execution's kind; docs/tenant-lifecycle.md):
  * a failed onboarding resumes with `tessera tenants retry <id>` (with `--admin-email` when AWS refused the email for
@@ -88,22 +95,14 @@ export function nextStepAfterFailure(id: string, kind: string | undefined, reaso
         : `${cause} tessera tenants retry ${id} (steps already done are skipped)`;
     case 'offboard': return `${cause} tessera tenants retry ${id} (or tessera tenants delete ${id} --yes): the offboarding resumes at the failed step`;
     case 'change': case 'upgrade':
-      // deploy-blueprint.ts refuses a change, upgrade or repair whose tenant stack (or recorded DR stack) is gone: it
-      // would create it empty. The same command again is refused the same way: what to do instead is in the reason.
-      if (DELETED_OUTSIDE.test(reason)) {
-        return `the tenant stays on its previous tier and version; running the change again (a repair too) is refused the same way while the stack is gone: `
-          + (/^ChangeRefused: DR stack /.test(reason)
-            ? 'import the DR stores it retained back into it (CloudFormation resource import)'
-            : 'restore the tenant\'s data stores from their backups and snapshots')
-          + `, or offboard the tenant: tessera tenants delete ${id} --yes (docs/resilience.md: Drift, Repairing it)`;
-      }
-      // A dead stack (DELETE_FAILED, ROLLBACK_FAILED...) takes no update: the change again, or --repair, fails the same way.
-      if (DEAD_STACK.test(reason)) {
-        return `the tenant stays on its previous tier and version; running the change again (a repair too) fails the same way: CloudFormation takes only the deletion of that stack: `
-          + (DEAD_STACK.exec(reason)![1]
-            ? 'finish its deletion by hand, then import the DR stores it retained back into it (CloudFormation resource import)'
-            : 'restore the tenant\'s data stores from their backups and snapshots')
-          + `, or offboard the tenant: tessera tenants delete ${id} --yes (docs/resilience.md: Drift, Repairing it)`;
+      // deploy-blueprint.ts refuses a change, upgrade or repair whose tenant stack (or recorded DR stack) is gone (it would
+      // create it empty), and fails one whose stack is dead (DELETE_FAILED, ROLLBACK_FAILED...: it takes no update). The
+      // same command again ends the same way: what to do instead is in the reason.
+      const again = changeEndsAgain(reason);
+      if (again) {
+        const dr = again.dr ? `${again.gone ? '' : 'finish its deletion by hand, then '}import the DR stores it retained back into it (CloudFormation resource import)` : 'restore the tenant\'s data stores from their backups and snapshots';
+        return `the tenant stays on its previous tier and version; running the change again (a repair too) ${again.gone ? 'is refused the same way while the stack is gone' : 'fails the same way: CloudFormation takes only the deletion of that stack'}: `
+          + `${dr}, or offboard the tenant: tessera tenants delete ${id} --yes (docs/resilience.md: Drift, Repairing it)`;
       }
       return `the tenant stays on its previous tier and version; ${cause} the change again: tessera tenants update ${id} --tier <tier> | --blueprint-version <version> | --repair`;
     case 'suspend': case 'resume': return `${cause} tessera tenants ${kind} ${id} again`;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { DriftRow, DriftRunExecution, DriftRunStarted } from '../tenant-list-page.js';
+import { DRIFT_RUN_WINDOW_MINUTES, type DriftRow, type DriftRunExecution, type DriftRunStarted } from '../tenant-list-page.js';
 import { printable } from '../printable.js';
 import { AdminApiError } from './admin-api-errors.js';
 import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
@@ -204,7 +204,7 @@ export function driftRunFailedMessage(started: DriftRunStarted, execution: Drift
     ? (n ? `it recorded no result for tenant ${started.tenantId}` : `it recorded a result for tenant ${started.tenantId} (printed above)`)
     : (n ? `it recorded no result for ${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(unchecked)}); what the registry holds is printed above (partial)` : 'every ACTIVE tenant has a result from it (printed above)');
   const again = `tessera tenants drift --detect${started.tenantId ? ` ${started.tenantId}` : ''} --wait`;
-  return `the drift check started ${started.startDate} (execution ${started.executionArn}) ended ${execution.status}${execution.stopDate ? ` at ${execution.stopDate}` : ''}: ${why}; ${left}; start a new check with ${again} (a start in the same 5-minute window as this one is refused with drift_check_exists, which says when one can start)`;
+  return `the drift check started ${started.startDate} (execution ${started.executionArn}) ended ${execution.status}${execution.stopDate ? ` at ${execution.stopDate}` : ''}: ${why}; ${left}; start a new check with ${again} (a start in the same ${DRIFT_RUN_WINDOW_MINUTES}-minute window as this one is refused with drift_check_exists, which says when one can start)`;
 }
 
 /**
