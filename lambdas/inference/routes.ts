@@ -165,8 +165,9 @@ const TENANT_ROOTS = { tenantKeys: '/v1/tenant/keys', tenantUsers: '/v1/tenant/u
  */
 export function servedRoutes(served: boolean | ServedFamilies = false): readonly Route[] {
   const { fineTuning = false, tenantKeys = true, tenantUsers = true } = typeof served === 'boolean' ? { fineTuning: served } : served;
-  // Every request asks (routeMethods): each of the eight combinations is built once.
-  const key = `${+fineTuning}${+tenantKeys}${+tenantUsers}`;
+  // Every request asks (routeMethods): each of the eight combinations is built once, and again if a table grows
+  // (a route added at run time, as test/unit/inference/routes.test.ts does, is served at once).
+  const key = `${+fineTuning}${+tenantKeys}${+tenantUsers}:${OPENAI_ROUTES.length}:${FINE_TUNING_ROUTES.length}`;
   let routes = SERVED_ROUTES.get(key);
   if (!routes) {
     const lacked = new Set<string>([...(tenantKeys ? [] : [TENANT_ROOTS.tenantKeys]), ...(tenantUsers ? [] : [TENANT_ROOTS.tenantUsers])]);

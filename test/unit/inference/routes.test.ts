@@ -105,6 +105,8 @@ describe('API Gateway\'s own 404 and the router\'s 405: from the route tables', 
 
   it('the router answers a method a new route does not take 405, with Allow from the table (it was a 404: gateway.ts had its own list)', async () => {
     const widgets: Route = [/^\/v1\/widgets$/, ['POST']];
+    // Every combination's table built before the route is added, as another file in the same worker may have done.
+    for (const fineTuning of [false, true]) for (const tenantKeys of [false, true]) for (const tenantUsers of [false, true]) routeMethods('/v1/widgets', { fineTuning, tenantKeys, tenantUsers });
     (OPENAI_ROUTES as Route[]).push(widgets);
     try {
       const config = gatewayConfig();
