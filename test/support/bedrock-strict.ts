@@ -189,12 +189,20 @@ function blockRefusal(block: ContentBlock | ToolResultContentBlock, at: string, 
 }
 
 /**
+ * A turn's toolUse blocks have distinct ids, as have its toolResult blocks (Bedrock's ValidationException quoted below).
  * A user turn's toolResult blocks answer the toolUse blocks of the assistant turn right before, by id:
  * "The number of toolResult blocks at messages.2.content exceeds the number of toolUse blocks of previous turn."
  * (Just-Curieous/Curie#16, pydantic/pydantic-ai#2327), and the id must be one of that turn's (ToolResultBlock.toolUseId:
  * "The ID of the tool request that this is the result for").
  */
 function toolResultsRefusal(message: Message, previous: Message | undefined, i: number): BedrockRefusal | undefined {
+  // "The toolUse blocks at messages.2.content contain duplicate Ids: http_request" (double16/Cyber-AutoAgent-ng#27),
+  // "The toolResult blocks at messages.X.content contain duplicate Ids: tooluse_..." (BerriAI/litellm#20047).
+  for (const kind of ['toolUse', 'toolResult'] as const) {
+    const ids = (message.content ?? []).flatMap((b) => (b[kind] ? [b[kind]!.toolUseId!] : []));
+    const repeated = ids.find((id, k) => ids.indexOf(id) !== k);
+    if (repeated !== undefined) return `The ${kind} blocks at messages.${i}.content contain duplicate Ids: ${repeated}`;
+  }
   const results = (message.content ?? []).filter((b) => b.toolResult).map((b) => b.toolResult!.toolUseId!);
   if (!results.length) return undefined;
   const uses = new Set((previous?.content ?? []).filter((b) => b.toolUse).map((b) => b.toolUse!.toolUseId!));

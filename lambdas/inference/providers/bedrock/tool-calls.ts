@@ -23,6 +23,8 @@ import { invalidField, unsupported } from './refuse.js';
  *   ToolResultBlock `toolUseId`); an id outside that (`call.abc:1`, `fc_1|item_2`, 70 characters) becomes
  *   `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match (an id of that form given
  *   by the caller is mapped too, so two ids never meet: toolUseId).
+ * - Two calls of one assistant message with the same id: 400 at the second's `<field>.tool_calls[k].id` (Converse
+ *   refuses duplicate toolUse ids in a turn; a second tool result for one id is refused by messages.ts).
  * - A function name outside Converse's tool names (1-64 characters of `[a-zA-Z0-9_-]`, OpenAI's own rule for
  *   function names): 400 at `<field>.tool_calls[k].function.name` (or `.function_call.name`) naming it.
  * - An empty tool result is an empty content list: Converse refuses blank text blocks.
@@ -35,7 +37,13 @@ import { invalidField, unsupported } from './refuse.js';
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolUseBlock.html).
  */
 export function toolUseBlocks(calls: ChatCompletionMessageToolCall[], field: string): ContentBlock[] {
+  const seen = new Map<string, number>();
   return calls.map((call, k) => {
+    // Converse refuses a turn whose toolUse blocks share an id ("The toolUse blocks at messages.2.content contain
+    // duplicate Ids: ...", a ValidationException without a param): named here, with the call it repeats.
+    const first = seen.get(call.id);
+    if (first !== undefined) throw invalidField(`${field}.tool_calls[${k}].id`, `is ${JSON.stringify(call.id)}, the id of ${field}.tool_calls[${first}] too: each call of a turn needs its own id (Converse refuses a turn whose tool calls share one, and a result could not say which call it answers)`);
+    seen.set(call.id, k);
     if (call.type !== 'function') throw unsupported(`${field}.tool_calls[${k}]`, `Converse tools take JSON input; a ${String(call.type)} tool call has no equivalent`);
     checkFunctionName(call.function.name, `${field}.tool_calls[${k}].function.name`);
     return toolUse(toolUseId(call.id), call.function.name, call.function.arguments, `${field}.tool_calls[${k}].function.arguments`);
@@ -63,16 +71,19 @@ export function toolResult(id: string, content: ToolResultContentBlock[]): Conte
 
 /**
  * A caller's tool-call id as Converse accepts it: itself when it is 1-64 characters of `[a-zA-Z0-9_-]`
- * (ToolUseBlock.toolUseId, API_runtime_ToolUseBlock) and not of the mapped form, else `h_` + 40 hex of its SHA-256.
+ * (ToolUseBlock.toolUseId, API_runtime_ToolUseBlock) and not of the mapped form nor a legacy call's
+ * (`function_call_<i>`, legacyFunctionCallId), else `h_` + 40 hex of its SHA-256.
  * An id already of the mapped form (`h_` + 40 lower-case hex) is mapped too, so that no id kept as it is can equal
  * another's mapping: `call.1` and a literal `h_<the first 40 hex of SHA-256("call.1")>` in one conversation were both sent
  * as that id, pairing a result with the wrong call (two ids meet only if SHA-256's first 160 bits do).
  */
 export function toolUseId(id: string): string {
-  return TOOL_USE_ID.test(id) && !MAPPED_ID.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+  return TOOL_USE_ID.test(id) && !MAPPED_ID.test(id) && !LEGACY_ID.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
 }
 
 const MAPPED_ID = /^h_[0-9a-f]{40}$/;
+/** The ids legacyFunctionCallId makes: a caller's tool call id of that form is mapped, so it never meets a legacy call's. */
+const LEGACY_ID = /^function_call_\d+$/;
 
 const TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Converse's tool names: ToolSpecification, ToolUseBlock and SpecificToolChoice `name`, "Minimum length of 1. Maximum length of 64. Pattern: [a-zA-Z0-9_-]+". */

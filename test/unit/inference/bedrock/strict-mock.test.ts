@@ -31,6 +31,8 @@ describe('the strict Bedrock mock (test/support/bedrock-strict.ts)', () => {
     ['a toolUseId of 65 characters', { messages: [user(), call('c'.repeat(65)), result('c'.repeat(65))], toolConfig }, /toolUseId/],
     ['a tool named server.tool', { toolConfig: { tools: [{ toolSpec: { name: 'server.tool', inputSchema: { json: { type: 'object' } } } }] } }, /toolSpec\.name: Value 'server\.tool'/],
     ['a toolResult answering no toolUse of the previous turn', { messages: [user(), call('a'), result('b')], toolConfig }, /'b' answers no toolUse/],
+    ['two toolUse blocks of a turn with one id', { messages: [user(), { role: 'assistant', content: [call('a').content[0], call('a').content[0]] }, { role: 'user', content: [result('a').content[0]] }], toolConfig }, /The toolUse blocks at messages\.1\.content contain duplicate Ids: a/],
+    ['two toolResult blocks of a turn with one id', { messages: [user(), { role: 'assistant', content: [call('a').content[0], call('b').content[0]] }, { role: 'user', content: [result('a').content[0], result('a').content[0]] }], toolConfig }, /The toolResult blocks at messages\.2\.content contain duplicate Ids: a/],
     ['more toolResults than toolUses', { messages: [user(), { role: 'assistant', content: [{ text: 'x' }] }, result('a')], toolConfig }, /exceeds the number of toolUse blocks/],
     ['tool blocks without toolConfig', { messages: [user(), call('a'), result('a')] }, /toolConfig field must be defined/],
     ['a document name with a dot', { messages: [{ role: 'user', content: [{ document: { name: 'report.final', format: 'pdf', source: { bytes: new Uint8Array([1]) } } }] }] }, /document\.name/],

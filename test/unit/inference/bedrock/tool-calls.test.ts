@@ -50,6 +50,16 @@ describe('tool calls and results', () => {
     expect(toolUseId(`h_${'A'.repeat(40)}`)).toBe(`h_${'A'.repeat(40)}`);
   });
 
+  it('refuses two calls of one message with the same id, naming the second and the first (Converse refuses duplicate toolUse ids in a turn)', () => {
+    const e = expectInvalid(() => toolUseBlocks([call('call_1', 'f', '{}'), call('call_2', 'f', '{}'), call('call_1', 'g', '{}')], 'messages[1]'), 'messages[1].tool_calls[2].id');
+    expect(e.message).toContain('is "call_1", the id of messages[1].tool_calls[0] too');
+  });
+
+  it('maps a caller\'s id of a legacy function call\'s form (function_call_<i>), so it never meets that call\'s id', () => {
+    expect(toolUseId('function_call_3')).toMatch(/^h_[0-9a-f]{40}$/);
+    expect(toolUseId('function_call_x')).toBe('function_call_x');
+  });
+
   it('keeps ids Converse accepts ([a-zA-Z0-9_-]{1,64}) and maps others, with . and : too, to the same stable id on both sides', () => {
     expect(toolUseId('call_abc-1_2')).toBe('call_abc-1_2');
     expect(toolUseId('call_abc-1.2:3')).toMatch(/^h_[0-9a-f]{40}$/);
