@@ -16,7 +16,7 @@ import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
-import { bodyOf, executionArnOf, json, parse, refuseQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
+import { bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
@@ -642,6 +642,7 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
       throw new ApiError(404, `no route ${key}`, 'not_found_error', 'no_route');
     }
     if (!route.query) refuseQuery(event, key);
+    refuseRepeatedQuery(event, key);
     refuseIdempotencyKey(event, key, route.idempotencyKey);
     const id = event.pathParameters?.id;
     // No tenant id is that long (TENANT_ID_PATTERN: 24 characters), and DynamoDB refuses a partition key over

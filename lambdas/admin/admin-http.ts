@@ -90,6 +90,26 @@ export function refuseQuery(event: APIGatewayProxyEvent, route: string): void {
   throw new ApiError(400, `query parameter ${shownKey(name)} = ${shownValue(value)}: ${route} takes no query parameters${body}`, 'invalid_request_error', 'unknown_parameter', shownKey(name));
 }
 
+/** The most values of a repeated query parameter a refusal shows (API Gateway takes query strings of up to 10,240 bytes). */
+const MAX_REPEATED_SHOWN = 5;
+
+/**
+ * Refuses a query parameter given more than once (`GET /admin/tenants?status=ACTIVE&status=FAILED`): 400
+ * `invalid_request` naming it (`param`) and its values, the first `MAX_REPEATED_SHOWN` of them as shownValue shows a value.
+ * API Gateway's `queryStringParameters` keep the LAST value of each name (its proxy integration; every value is in
+ * `multiValueQueryStringParameters`), and the routes read those: the list answered as if only `status=FAILED` was asked.
+ * No admin route takes a list in its query (each filter is one value: `status`, `tier`, `by`, ...). The gateway refuses
+ * the same on its routes (lambdas/inference/query-parameters.ts refuseRepeatedQuery).
+ * @param route the route as the message names it, e.g. `GET /admin/tenants`
+ * @throws ApiError 400 `invalid_request` naming the first parameter given more than once
+ */
+export function refuseRepeatedQuery(event: APIGatewayProxyEvent, route: string): void {
+  const [name, values] = Object.entries(event.multiValueQueryStringParameters ?? {}).find(([, v]) => (v?.length ?? 0) > 1) ?? [];
+  if (name === undefined || values === undefined) return;
+  const shown = values.slice(0, MAX_REPEATED_SHOWN).map(shownValue).join(', ') + (values.length > MAX_REPEATED_SHOWN ? `, ... (${values.length - MAX_REPEATED_SHOWN} more)` : '');
+  throw new ApiError(400, `query parameter ${shownKey(name)} is given ${values.length} times (${shown}): ${route} takes one value of it, and API Gateway passes only the last; give it once`, 'invalid_request_error', 'invalid_request', shownKey(name));
+}
+
 /**
  * The request's JSON body (`{}` without one).
  * @throws ApiError 400 `invalid_json` with the parser's reason (where it stopped, the start of the text as V8 quotes it)

@@ -40,7 +40,8 @@ export function matchAdminResource(path: string): { resource: string; pathParame
 /**
  * API Gateway's proxy event for `path` (matchAdminResource; a path no resource matches passed as is) as the
  * admin API's REST resources declare it: `resource` with its `{…}` placeholders, `pathParameters`
- * URL-decoded (as API Gateway gives them), the query string as `queryStringParameters`, the request's
+ * URL-decoded (as API Gateway gives them), the query string as `queryStringParameters` and
+ * `multiValueQueryStringParameters`, the request's
  * headers (Node's names, lower case; API Gateway passes them as sent), and the IAM
  * identity of the SigV4 caller in `requestContext.identity` (`userArn`).
  */
@@ -50,6 +51,8 @@ export function adminEventOf(method: string, url: URL, body: string | null, user
   return {
     httpMethod: method, resource, path, pathParameters,
     queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
+    // Every value of each name, as API Gateway gives them (queryStringParameters keep the last): the handler refuses a repeated one.
+    multiValueQueryStringParameters: url.searchParams.size ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
     headers, body, isBase64Encoded: false,
     requestContext: { requestId: `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, identity: { userArn, caller: 'AIDAEXAMPLE' } },
   } as unknown as APIGatewayProxyEvent;

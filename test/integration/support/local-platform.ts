@@ -125,6 +125,8 @@ export class LocalPlatform {
         const event = {
           httpMethod: req.method, resource, path, pathParameters,
           queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
+          // Every value of each name, as API Gateway gives them (queryStringParameters keep the last): the handler refuses a repeated one.
+          multiValueQueryStringParameters: url.searchParams.size ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
           headers: req.headers, body: chunks.length ? Buffer.concat(chunks).toString('utf8') : null, isBase64Encoded: false,
           requestContext: { requestId: `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` },
         } as unknown as APIGatewayProxyEvent;

@@ -1027,6 +1027,30 @@ describe('admin API: query strings on routes that read none', () => {
   });
 });
 
+describe('admin API: a query parameter given more than once', () => {
+  it('is a 400 naming it and its values on every route that reads a query (API Gateway passed only the last: ?status=ACTIVE&status=FAILED listed FAILED)', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const res = await call('GET', '/admin/tenants', { queryStringParameters: { status: 'FAILED' }, multiValueQueryStringParameters: { status: ['ACTIVE', 'FAILED'] } });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toEqual({ type: 'invalid_request_error', code: 'invalid_request', param: 'status',
+      message: 'query parameter status is given 2 times ("ACTIVE", "FAILED"): GET /admin/tenants takes one value of it, and API Gateway passes only the last; give it once' });
+    for (const [key] of Object.entries(routes).filter(([, r]) => r.query)) {
+      const [method, resource] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
+      const repeated = await call(method, resource, { ...on(), queryStringParameters: { limit: '2' }, multiValueQueryStringParameters: { limit: ['1', '2'] } });
+      expect([key, repeated.statusCode, body(repeated).error]).toEqual([key, 400, expect.objectContaining({ param: 'limit', message: expect.stringContaining(`is given 2 times ("1", "2"): ${key} takes one value`) })]);
+    }
+    expect(starts()).toEqual([]);
+  });
+
+  it('shows at most five of its values; one value each (as API Gateway sends a plain query) is read as before', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const many = await call('GET', '/admin/tenants', { queryStringParameters: { tier: 'g' }, multiValueQueryStringParameters: { tier: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] } });
+    expect(body(many).error.message).toContain('is given 7 times ("a", "b", "c", "d", "e", ... (2 more))');
+    const once = await call('GET', '/admin/tenants', { queryStringParameters: { status: 'ACTIVE', tier: 'starter' }, multiValueQueryStringParameters: { status: ['ACTIVE'], tier: ['starter'] } });
+    expect(once.statusCode).toBe(200);
+  });
+});
+
 /**
  * Each route declares its facts on its own entry (AdminRoute: the query it reads, what it does with an Idempotency-Key):
  * they were sets of route strings beside the table, which a new route could miss. The handler acts on each route's own.
