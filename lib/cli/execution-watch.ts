@@ -130,6 +130,14 @@ export interface Follow<T, R> {
   readonly goesOn: () => string;
   /** The execution is known to exist (the call that started it answered with it): its first poll's failure says it goes on too. @default false */
   readonly started?: boolean;
+  /**
+   * A bound on the wait (`tenants drift --detect --wait --timeout`): `at`, the time (ms since the epoch, as Date.now()) of
+   * the last poll; `passed`, what ends the watch once an answer read at or after `at` still runs (it throws the command's
+   * error, or returns what the watch returns). The wait before a poll is cut to end at `at`, so the last poll is made at
+   * the bound, neither after it nor never (with `--timeout` shorter than `--interval` it gave up after the first poll).
+   * @default - none: the watch polls until the execution ends or Ctrl-C
+   */
+  readonly deadline?: { readonly at: number; readonly passed: (progress: T) => R };
 }
 
 /**
@@ -141,7 +149,9 @@ export interface Follow<T, R> {
  * - Ctrl-C (SIGINT, while it polls or waits): `stopped following <what> (Ctrl-C): <goesOn>` on stderr, process.exitCode
  *   130 (as a shell reports a SIGINT; dlq redrive's code); a second Ctrl-C ends the process at once (Node's default
  *   handler, back once this one is removed after the first);
- * - a poll that fails once an answer was read, or at once when `started`: a CliError of its message, then `goesOn`, with its exit code.
+ * - a poll that fails once an answer was read, or at once when `started`: a CliError of its message, then `goesOn`, with its exit code;
+ * - a `deadline`: each wait ends at it at the latest, and an answer read at or after it that `answered` does not end
+ *   ends the watch with `deadline.passed`.
  * The SIGINT listener is removed whatever the end.
  * @returns what `answered` returned for the ended execution, or undefined after Ctrl-C
  * @throws CliError the first poll's error as it is unless `started` (an unknown id, the admin API unreachable); any other
@@ -170,8 +180,10 @@ export async function followUntilEnd<T, R>(f: Follow<T, R>): Promise<R | undefin
       read = true;
       const ended = f.answered(p);
       if (ended !== undefined) return ended;
+      const left = f.deadline === undefined ? Infinity : f.deadline.at - Date.now();
+      if (left <= 0) return f.deadline!.passed(p);
       let timer: NodeJS.Timeout | undefined;
-      const waited = await Promise.race([new Promise<'waited'>((r) => { timer = setTimeout(() => r('waited'), f.intervalMs); }), stop]);
+      const waited = await Promise.race([new Promise<'waited'>((r) => { timer = setTimeout(() => r('waited'), Math.min(f.intervalMs, left)); }), stop]);
       clearTimeout(timer);
       if (waited === 'stop') return stopped();
     }

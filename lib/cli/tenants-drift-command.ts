@@ -145,7 +145,8 @@ async function driftExecution(api: AdminClient, executionArn: string): Promise<D
  * followUntilEnd): Ctrl-C (SIGINT) stops following with `stopped following the drift check <arn> (Ctrl-C): <it goes on,
  * how to read its result>` on stderr and process.exitCode 130, and a poll that fails says the same after its error.
  * @param started the answer of `POST /admin/drift` (DriftRunStarted)
- * @param options intervalMs between polls; timeoutMs the bound from the first poll, for an execution still running
+ * @param options intervalMs between polls; timeoutMs the bound from the first poll, for an execution still running: the last
+ *   poll is made at it (the wait before it cut short), then the wait gives up
  * @returns the registry's answer, the execution as last read and the tenants left unchecked; undefined after Ctrl-C
  * @throws CliError (exit 1) when the bound passes first with the execution still running: naming the execution, what has no
  *   result yet, and how to read the result later; an admin API error as it is, then that the check goes on
@@ -175,11 +176,16 @@ export async function waitForDrift(api: AdminClient, started: DriftRunStarted, o
     answered: ({ execution, result, waitingFor }) => {
       const ended = !!execution && ENDED.includes(execution.status);
       if (!waitingFor.length || ended) return { ...result, ...(execution ? { execution } : {}), unchecked: waitingFor };
-      if (Date.now() + options.intervalMs > deadline) {
+      return undefined;
+    },
+    // The last poll at the bound (followUntilEnd cuts the wait before it): it gave up after the poll before, when the
+    // next was due after the bound, and with --timeout under --interval after the first poll, never polling at the bound.
+    deadline: {
+      at: deadline,
+      passed: ({ execution, waitingFor }) => {
         const n = waitingFor.length;
         throw new CliError(`the drift check started ${started.startDate} (execution ${started.executionArn}) has recorded no result for ${started.tenantId ? `tenant ${started.tenantId}` : `${n} ACTIVE tenant${n === 1 ? '' : 's'} (${listed(waitingFor)})`} within --timeout ${options.timeoutMs / 1000} s; ${execution ? `its execution is still ${execution.status}` : 'it may still be running'} (DetectStackDrift takes minutes on a large stack): ${read} shows the registry's result once it has ended`, 1);
-      }
-      return undefined;
+      },
     },
   });
 }
@@ -222,7 +228,7 @@ export function tenantsDriftCommand(): Command {
     .option('--detect', 'start a drift check now (of the tenant, or of every ACTIVE tenant) instead of showing the last one\'s result; read it with tessera tenants drift [<id>] when it has ended, or add --wait')
     .option('--wait', 'with --detect: follow the check through the admin API until its result is recorded or its execution ends, then print it (as tessera tenants drift [<id>] does); exit 1 when the execution ended FAILED, TIMED_OUT or ABORTED')
     .option('--interval <seconds>', 'with --wait: poll interval', pollSeconds, 5)
-    .option('--timeout <seconds>', 'with --wait: give up waiting for a check still running after this long (exit 1; the check goes on)', waitSeconds, 900)
+    .option('--timeout <seconds>', 'with --wait: give up waiting for a check still running after this long, the last poll at it (exit 1; the check goes on)', waitSeconds, 900)
     .addOption(detailedExitcodeOption('a tenant listed (or the one named) is drifted or of unknown drift (which statuses count: below); refused with --detect'))
     .addHelpText('after', '\nWith --detailed-exitcode, of the tenants listed (after --status) or the one named: an OFFBOARDED tenant never counts (its stacks are deleted); DRIFTED and UNKNOWN count whatever the tenant\'s status otherwise; NOT_CHECKED counts for an ACTIVE tenant only (drift is checked on ACTIVE tenants only); a tenant whose latest check failed counts whatever the status kept from the check before it; IN_SYNC does not count. --json then prints { tenants, exitCode, driftOrUnknown } for the list (an array without the flag), and adds exitCode and driftOrUnknown to one tenant\'s answer.'
       + '\n\nWith --detect --wait: the check is followed through the admin API, its execution (GET /admin/drift?executionArn=<arn>) and the registry (GET /admin/tenants/<id>/drift, or GET /admin/drift for every ACTIVE tenant), until each tenant checked has a check, or a failed check, recorded after the run started, or the execution has ended; then its result is printed. An execution that ended FAILED, TIMED_OUT or ABORTED stops the wait at once: exit 1 with its status, error and cause, after what the registry holds (it may be partial), and how to start a new check. One that ended SUCCEEDED without a check of a tenant (made ACTIVE after the run listed the tenants) says so instead of waiting; exit 1 when that tenant is the one named. --json then prints NDJSON, as tessera tenants watch --json does: a line with the start ({ executionArn, startDate, tenantId? }), then a line { result, execution, unchecked? }, result being GET /admin/tenants/<id>/drift\'s answer, or { tenants } (every page of GET /admin/drift) for every tenant, execution the run\'s ({ executionArn, status, startDate, stopDate?, error?, cause? }), unchecked the tenants it left without a result. Past --timeout with the execution still RUNNING it exits 1 naming what has no result yet; the check goes on.')
