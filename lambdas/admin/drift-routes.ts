@@ -119,12 +119,17 @@ async function describeEarlier(executionArn: string): Promise<EarlierCheck> {
  * status (DescribeExecution on the drift machine's executions: statement ReadDriftChecks of constructs/admin-api.ts): one
  * that ended SUCCEEDED recorded its result in the registry; one that ended FAILED, TIMED_OUT or ABORTED may have recorded
  * none or part; a RUNNING one was started with another input than this start's (a start outside the admin API with its name:
- * the same input would have been answered that execution).
+ * the same input would have been answered that execution). The message points at what Tessera answers of it (`GET
+ * /admin/drift?executionArn=`: its status, error and cause; `tessera tenants drift [<id>]`: the registry's result) and at
+ * the command that starts the next check (`tessera tenants drift --detect [<id>] --wait`).
  */
 async function driftCheckExists(tenantId: string | undefined, executionArn: string, input: DriftRunRequest): Promise<ApiError> {
   const next = new Date(windowStart(new Date()).getTime() + WINDOW_MS).toISOString();
   const what = tenantId === undefined ? 'every ACTIVE tenant' : `tenant "${tenantId}"`;
   const read = `tessera tenants drift${tenantId ? ` ${tenantId}` : ''}`;
+  // What Tessera answers of that execution (its status, error and cause): the admin API's own route, not Step Functions'
+  // CLI (`aws stepfunctions describe-execution` reached real AWS from the local platform, and needs the platform account's role).
+  const execution = `GET /admin/drift?executionArn=${executionArn}`;
   const earlier = await describeEarlier(executionArn);
   let state: string;
   if ('unreadable' in earlier) {
@@ -132,11 +137,11 @@ async function driftCheckExists(tenantId: string | undefined, executionArn: stri
   } else if (earlier.status === 'SUCCEEDED') {
     state = `has ended SUCCEEDED at ${earlier.stopDate?.toISOString() ?? '(no stop date)'}: execution ${executionArn}; its result is in the registry (${read})`;
   } else if (earlier.stopDate) {
-    state = `has ended ${earlier.status} at ${earlier.stopDate.toISOString()}: execution ${executionArn}; it may have recorded no result, or only part (${read} shows what the registry holds; aws stepfunctions describe-execution --execution-arn ${executionArn} says why it ended)`;
+    state = `has ended ${earlier.status} at ${earlier.stopDate.toISOString()}: execution ${executionArn}; it may have recorded no result, or only part (${read} shows what the registry holds; ${execution} answers why it ended: its error and cause)`;
   } else {
-    state = `is ${earlier.status} (started ${earlier.startDate?.toISOString() ?? 'at an unknown time'}) with another input than ${JSON.stringify(input)}, so it is not this start's check: execution ${executionArn}`;
+    state = `is ${earlier.status} (started ${earlier.startDate?.toISOString() ?? 'at an unknown time'}) with another input than ${JSON.stringify(input)}, so it is not this start's check: execution ${executionArn} (${execution} answers its status)`;
   }
-  return new ApiError(409, `a drift check of ${what} was already started in this ${DRIFT_RUN_WINDOW_MINUTES}-minute window and ${state}; a new check can start from ${next}`,
+  return new ApiError(409, `a drift check of ${what} was already started in this ${DRIFT_RUN_WINDOW_MINUTES}-minute window and ${state}; a new check can start from ${next} (tessera tenants drift --detect${tenantId ? ` ${tenantId}` : ''} --wait)`,
     'conflict_error', 'drift_check_exists', tenantId === undefined ? undefined : 'tenantId', {
       executionArn, retryAfter: next,
       ...('unreadable' in earlier ? {} : { executionStatus: earlier.status, ...(earlier.stopDate ? { executionStopDate: earlier.stopDate.toISOString() } : {}) }),

@@ -145,7 +145,7 @@ describe('tessera CLI and admin API', () => {
     expect(again.code).toBe(1);
     const { stopDate } = await platform.awaitExecution(met);
     expect(again.stderr).toBe(`error: a drift check of tenant "acme" was already started in this 5-minute window and has ended SUCCEEDED at ${stopDate!.toISOString()}: execution ${met}; `
-      + `its result is in the registry (tessera tenants drift acme); a new check can start from ${again.stderr.match(/start from (\S+) \(/)?.[1]} (drift_check_exists, field tenantId)\n`);
+      + `its result is in the registry (tessera tenants drift acme); a new check can start from ${again.stderr.match(/start from (\S+) \(/)?.[1]} (tessera tenants drift --detect acme --wait) (drift_check_exists, field tenantId)\n`);
     expect(new Date(again.stderr.match(/start from (\S+) \(/)![1]!).getUTCMinutes() % 5).toBe(0);
   });
 

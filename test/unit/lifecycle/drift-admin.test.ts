@@ -137,7 +137,9 @@ describe('admin API: POST /admin/drift', () => {
     it.each(['FAILED', 'TIMED_OUT', 'ABORTED'])('%s: says so, and that the registry may hold no result of it or only part', async (status) => {
       sfn.on(DescribeExecutionCommand).resolves({ status: status as 'FAILED', startDate: new Date('2026-12-04T13:35:10.000Z'), stopDate: new Date('2026-12-04T13:36:00.000Z') });
       const { answer, arn } = await refused();
-      expect(answer.error.message).toContain(`and has ended ${status} at 2026-12-04T13:36:00.000Z: execution ${arn}; it may have recorded no result, or only part (tessera tenants drift acme shows what the registry holds; aws stepfunctions describe-execution --execution-arn ${arn} says why it ended); a new check can start from `);
+      expect(answer.error.message).toContain(`and has ended ${status} at 2026-12-04T13:36:00.000Z: execution ${arn}; it may have recorded no result, or only part (tessera tenants drift acme shows what the registry holds; GET /admin/drift?executionArn=${arn} answers why it ended: its error and cause); a new check can start from `);
+      expect(answer.error.message).toMatch(/; a new check can start from \S+ \(tessera tenants drift --detect acme --wait\)$/);
+      expect(answer.error.message).not.toContain('aws ');
       expect(answer.error.message).not.toContain('its result is in the registry');
       expect(answer).toMatchObject({ executionStatus: status, executionStopDate: '2026-12-04T13:36:00.000Z' });
     });
@@ -145,7 +147,7 @@ describe('admin API: POST /admin/drift', () => {
     it('RUNNING (its name taken outside the API with another input): not said to have ended', async () => {
       sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: new Date('2026-12-04T13:35:10.000Z') });
       const { answer, arn } = await refused();
-      expect(answer.error.message).toContain(`and is RUNNING (started 2026-12-04T13:35:10.000Z) with another input than {"tenantId":"acme"}, so it is not this start's check: execution ${arn}; a new check can start from `);
+      expect(answer.error.message).toContain(`and is RUNNING (started 2026-12-04T13:35:10.000Z) with another input than {"tenantId":"acme"}, so it is not this start's check: execution ${arn} (GET /admin/drift?executionArn=${arn} answers its status); a new check can start from `);
       expect(answer.error.message).not.toContain('ended');
       expect(answer).toMatchObject({ executionStatus: 'RUNNING' });
       expect(answer).not.toHaveProperty('executionStopDate');
