@@ -51,9 +51,10 @@ export interface LoadedBlueprints {
   readonly baseline?: CfnTemplate;
   readonly namespaceDeployer?: NamespaceDeployer;
   /**
-   * Every resource of the platform stack, rendered as in its template but without synthesizing the
-   * stack (no bundling, no nag): what the isolation check needs of the platform account (the event
-   * bus policy, the tenant-scoped data role, the pooled tables).
+   * Every resource of the platform stack and of its nested stacks (FunctionPolicies, Operations), rendered
+   * as in its template but without synthesizing the stack (no bundling, no nag): what the isolation check
+   * needs of the platform account (the event bus policy, the tenant-scoped data role, the pooled tables),
+   * and the roles tenant stacks name there (service rule `platform-principals-exist`).
    */
   readonly platform: CfnTemplate;
   /** The version the blueprints were built as (the `tessera:blueprint-version` stack tag). */
@@ -93,7 +94,7 @@ function build(config: PlatformConfig, blueprintVersion: string, outdir: string,
     tiers,
     baseline: baselineStack ? templateOf(baselineStack) : undefined,
     namespaceDeployer: namespaceDeployerOf(built.platform),
-    platform: renderStack(built.platform, [built.platform.functionPolicies]),
+    platform: renderStack(built.platform, [built.platform.functionPolicies, built.platform.operations]),
     blueprintVersion,
     buildMs: Date.now() - started,
   };

@@ -45,7 +45,7 @@ export interface PreflightOptions extends PreflightTarget {
   /** Change the SCP documents built from the config before they are used (self-tests plant defects). */
   readonly mutateScp?: (name: 'guardrail' | 'quarantine', document: PolicyDocument) => PolicyDocument;
   /** Mutate templates before the checks (self-tests plant defects). */
-  readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover', tierName: string, template: CfnTemplate) => CfnTemplate;
+  readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover' | 'platform', tierName: string, template: CfnTemplate) => CfnTemplate;
   readonly rules?: readonly ServiceRule[];
   /** Check only these tiers. @default every tier of the config */
   readonly onlyTiers?: string[];
@@ -105,7 +105,14 @@ export async function runPreflight(loaded: LoadedBlueprints, opts: PreflightOpti
   const executionRole = baselineInstance ? findRole(baselineInstance, config.roles.blueprintExecutionRoleName) : undefined;
   const deployer = baselineInstance && executionRole ? { principalArn: executionRole.arn, identityPolicies: identityOf(baselineInstance, executionRole).policies } : undefined;
 
-  const c: RunContext = { config, schemas, account, region, partition, tenantIds, mutate, deployer, baselineInstance, loaded, opts, baselineChecks: new Map() };
+  // The platform stack (with its nested stacks) in the platform account, deployed before every tenant-side
+  // stack: the roles tenant stacks name there (platform-principals-exist), and the roles stacks in that account
+  // find existing (resource-policy-principals-exist). Only its IAM roles and users are read.
+  const platformInstance = instantiate(mutate('platform', '', structuredClone(loaded.platform)), {
+    tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: config.platformAccountId, region: config.homeRegion, partition, stackName: 'TesseraPlatform', lenient: true,
+  });
+
+  const c: RunContext = { config, schemas, account, region, partition, tenantIds, mutate, deployer, baselineInstance, platformInstance, loaded, opts, baselineChecks: new Map() };
   const tiers: TierReport[] = [];
   for (const tier of loaded.tiers.filter((t) => !opts.onlyTiers || opts.onlyTiers.includes(t.tierName))) tiers.push(await checkTier(tier, c));
   return { tiers, baselinePresent: !!loaded.baseline, cfnLintVersion: schemas.version, cannotSee: CANNOT_SEE };
@@ -113,7 +120,7 @@ export async function runPreflight(loaded: LoadedBlueprints, opts: PreflightOpti
 
 interface RunContext {
   config: PlatformConfig; schemas: ProviderSchemas; account: string; region: string; partition: string; tenantIds: string[];
-  mutate: NonNullable<PreflightOptions['mutate']>; deployer?: Deployer; baselineInstance?: InstantiatedTemplate; loaded: LoadedBlueprints; opts: PreflightOptions;
+  mutate: NonNullable<PreflightOptions['mutate']>; deployer?: Deployer; baselineInstance?: InstantiatedTemplate; platformInstance: InstantiatedTemplate; loaded: LoadedBlueprints; opts: PreflightOptions;
   /** The baseline's check per SCP context (the same for every tier of a mode). */
   baselineChecks: Map<ScpContext, Promise<BlueprintReport>>;
 }
@@ -138,8 +145,10 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
   const blueprints: BlueprintReport[] = [];
   // The tier's other stacks as deployed, each with the stacks deployed before it (for the rules that check every stack:
   // resource-policy-principals-exist): the baseline first, then the DR blueprint, the tier blueprint, its namespace.
-  const baselineBefore = c.baselineInstance ? [c.baselineInstance] : [];
-  const alsoDeployed: DeployedStack[] = c.baselineInstance ? [{ blueprint: ACCOUNT_BASELINE_FILE_NAME, inst: c.baselineInstance, deployedBefore: [] }] : [];
+  // With the tenants in the platform account (workloadAccountId = platformAccountId), the platform stack's roles exist before theirs.
+  const platformBefore = c.account === c.config.platformAccountId ? [c.platformInstance] : [];
+  const baselineBefore = [...platformBefore, ...(c.baselineInstance ? [c.baselineInstance] : [])];
+  const alsoDeployed: DeployedStack[] = c.baselineInstance ? [{ blueprint: ACCOUNT_BASELINE_FILE_NAME, inst: c.baselineInstance, deployedBefore: platformBefore }] : [];
   const tenantChecks = await checkHandlerPermissions({
     inst: first, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId,
     stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
@@ -186,8 +195,8 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     else {
       blueprints.push(ns.report);
       namespaceInstances = ns.instances;
-      // In the platform account, after the tier blueprint; the platform stack's roles are not instantiated here.
-      alsoDeployed.push({ blueprint: `${tier.tierName}-namespace.template.json`, inst: ns.instances[0], deployedBefore: [] });
+      // In the platform account, after the tier blueprint and the platform stack.
+      alsoDeployed.push({ blueprint: `${tier.tierName}-namespace.template.json`, inst: ns.instances[0], deployedBefore: [c.platformInstance] });
     }
   }
 
@@ -196,7 +205,7 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     blueprints.push(await c.baselineChecks.get(scpContext)!);
   }
 
-  const rules = await checkServiceRules({ inst: first, tierName: tier.tierName, tier: tier.tier, config: c.config, deployer: c.deployer, deployedBefore: baselineBefore, alsoDeployed }, c.opts.rules ?? SERVICE_RULES);
+  const rules = await checkServiceRules({ inst: first, tierName: tier.tierName, tier: tier.tier, config: c.config, deployer: c.deployer, deployedBefore: baselineBefore, alsoDeployed, platform: c.platformInstance, blueprint: `${tier.tierName}.template.json` }, c.opts.rules ?? SERVICE_RULES);
   const retained = retainedResources(first);
   return {
     tierName: tier.tierName,

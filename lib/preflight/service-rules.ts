@@ -4,6 +4,7 @@
  * from and a check over an instantiated template. A check returns the violations it finds (empty
  * = the rule holds); each violation names the resource and the value.
  */
+import { distance } from 'fastest-levenshtein';
 import type { PlatformConfig, TierConfig } from '../config/schema.js';
 import type { Deployer } from './handler-permissions.js';
 import { evaluate, type PolicyJson } from './iam-eval.js';
@@ -27,6 +28,14 @@ export interface RuleContext {
    * for the rules that check every stack of the tier (`resource-policy-principals-exist`). @default none
    */
   readonly alsoDeployed?: readonly DeployedStack[];
+  /**
+   * The platform stack (TesseraPlatform with its nested stacks, lib/preflight/blueprints.ts `platform`)
+   * instantiated for the platform account and the home Region, for `platform-principals-exist`.
+   * @default none (a policy naming a role of the platform account is then a violation: nothing to check it against)
+   */
+  readonly platform?: InstantiatedTemplate;
+  /** File name of `inst`'s blueprint, which the rules naming every stack of the tier prefix its violations with. @default `<tierName>.template.json` */
+  readonly blueprint?: string;
 }
 
 /** One stack of a tier as deployed: its blueprint's name, its instance, and the stacks deployed before it. */
@@ -188,12 +197,22 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
   },
   {
     id: 'resource-policy-principals-exist',
-    statement: 'Every IAM role or user a resource policy names (a role\'s trust policy, a bucket, queue or topic policy, a key policy, a secret\'s or repository\'s policy) exists when the policy is set: a resource of the same stack the policy\'s resource depends on (DependsOn, Ref or GetAtt, transitively), or a role of a stack deployed before it (the account baseline\'s, the provisioning role, for the DR failover the home stack\'s). Account roots are taken to exist; principals of another account are not checked.',
+    statement: 'Every IAM role or user a resource policy names (a role\'s trust policy, a bucket, queue or topic policy, a key policy, a secret\'s or repository\'s policy) exists when the policy is set: a resource of the same stack the policy\'s resource depends on (DependsOn, Ref or GetAtt, transitively), or a role of a stack deployed before it (the account baseline\'s, the provisioning role, for the DR failover the home stack\'s, for a stack in the platform account the platform stack\'s). Account roots are taken to exist; principals of another account are not checked here (the platform account\'s: platform-principals-exist).',
     source: PRINCIPAL_EXISTS_SOURCES,
     appliesTo: Object.keys(PRINCIPAL_VALIDATING_POLICIES),
     check: ({ inst, config, deployedBefore, alsoDeployed }) => [
       ...principalsNotYetCreated(inst, knownPrincipals(inst, config, deployedBefore ?? [])),
       ...(alsoDeployed ?? []).flatMap((d) => principalsNotYetCreated(d.inst, knownPrincipals(d.inst, config, d.deployedBefore)).map((v) => `${d.blueprint}: ${v}`)),
+    ],
+  },
+  {
+    id: 'platform-principals-exist',
+    statement: 'Every IAM role or user of the platform account that a policy of a tenant-side stack names (the tier, DR, failover and account baseline stacks, in the tenant\'s account; the policies of resource-policy-principals-exist, whose services refuse a principal that does not exist in any account) is one the platform stack (TesseraPlatform and its nested stacks) creates with exactly that ARN: a role whose RoleName (a user whose UserName) is set; a name CloudFormation generates cannot be known to another stack\'s template, so naming such a role is a violation too. Stacks in the platform account itself (the namespace stacks) count the platform stack\'s roles as deployed before them under resource-policy-principals-exist. Principals of accounts that are neither the tenant\'s nor the platform\'s (an external IdP\'s), account roots, service principals and "*" are not checked.',
+    source: PRINCIPAL_EXISTS_SOURCES,
+    appliesTo: Object.keys(PRINCIPAL_VALIDATING_POLICIES),
+    check: ({ inst, config, platform, alsoDeployed, tierName, blueprint }) => [
+      ...platformPrincipalsNotCreated(inst, config.platformAccountId, platform).map((v) => `${blueprint ?? `${tierName}.template.json`}: ${v}`),
+      ...(alsoDeployed ?? []).flatMap((d) => platformPrincipalsNotCreated(d.inst, config.platformAccountId, platform).map((v) => `${d.blueprint}: ${v}`)),
     ],
   },
   {
@@ -359,6 +378,60 @@ export function principalsNotYetCreated(inst: InstantiatedTemplate, known: Reado
       } else if (!known.has(arn)) {
         out.push(`${r.logicalId} (${r.type}) names ${arn} in its ${kind.property}, which neither this stack nor a stack deployed before it creates`);
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * How far `name` is from `candidate` (case-insensitive Levenshtein `d`), and how much of that is more than their
+ * lengths' difference (`beyondLength`): a generated name (TesseraPlatform-BreakGlassRoleC6BA1B81-…) holding the
+ * wanted one nearly whole is near it although its plain distance is long.
+ */
+function closeness(name: string, candidate: string): { d: number; beyondLength: number } {
+  const d = distance(name.toLowerCase(), candidate.toLowerCase());
+  return { d, beyondLength: d - Math.abs(name.length - candidate.length) };
+}
+
+/**
+ * Violations of `platform-principals-exist` in one instantiated stack: each role or user ARN of account
+ * `platformAccount` that a policy of {@link PRINCIPAL_VALIDATING_POLICIES} names, when the stack is in another
+ * account, and `platform` (the platform stack instantiated for that account) has no role or user of exactly
+ * that ARN whose name its template sets (RoleName, UserName). A stack in the platform account is left to
+ * `resource-policy-principals-exist`; `*`, account roots, bare account ids and other accounts' principals
+ * are skipped.
+ * @param platform the platform stack's instance; undefined: every such principal is a violation (nothing to check against)
+ * @returns one line per violation naming the resource, the policy property, the principal ARN and what the
+ *   platform stack has instead (its role of the nearest path and name: {@link closeness})
+ */
+export function platformPrincipalsNotCreated(inst: InstantiatedTemplate, platformAccount: string, platform: InstantiatedTemplate | undefined): string[] {
+  if (inst.env.account === platformAccount) return [];
+  const identities = platform ? Object.values(platform.resources).filter((r) => r.type === 'AWS::IAM::Role' || r.type === 'AWS::IAM::User') : [];
+  const named = (r: InstantiatedResource) => (r.type === 'AWS::IAM::Role' ? r.props.RoleName : r.props.UserName) !== undefined;
+  const out: string[] = [];
+  for (const r of Object.values(inst.resources)) {
+    const kind = PRINCIPAL_VALIDATING_POLICIES[r.type];
+    if (!kind) continue;
+    for (const arn of new Set(principalArns(r.props[kind.property]))) {
+      const m = /^arn:[^:]+:iam::(\d{12}):(role|user)\/(.+)$/.exec(arn);
+      if (!m || m[1] !== platformAccount) continue;
+      const names = `${r.logicalId} (${r.type}) names ${arn} in its ${kind.property}`;
+      if (!platform) {
+        out.push(`${names}, a ${m[2]} of the platform account: no platform stack to check it against`);
+        continue;
+      }
+      const same = identities.find((p) => p.arn === arn);
+      if (same && named(same)) continue;
+      if (same) {
+        out.push(`${names}, which is the platform stack's ${same.logicalId}, whose name CloudFormation generates (no ${m[2] === 'role' ? 'RoleName' : 'UserName'}): another stack cannot know it; set its name in the platform stack`);
+        continue;
+      }
+      const nameOf = (p: InstantiatedResource) => p.arn.replace(/^arn:[^:]+:iam::\d{12}:(role|user)\//, '');
+      const nearest = identities.filter((p) => p.type === (m[2] === 'role' ? 'AWS::IAM::Role' : 'AWS::IAM::User'))
+        .map((p) => ({ p, ...closeness(m[3], nameOf(p)) })).sort((a, b) => a.beyondLength - b.beyondLength || a.d - b.d)[0]?.p;
+      out.push(`${names}, which the platform stack (TesseraPlatform) does not create: ${nearest
+        ? `its nearest ${m[2]} is ${nameOf(nearest)} (${nearest.logicalId}${named(nearest) ? '' : ', a name CloudFormation generates'})`
+        : `it has no ${m[2]}s`}`);
     }
   }
   return out;

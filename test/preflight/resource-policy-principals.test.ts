@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { instantiate } from '../../lib/preflight/instantiate.js';
-import { principalsNotYetCreated, SERVICE_RULES } from '../../lib/preflight/service-rules.js';
+import { platformPrincipalsNotCreated, principalsNotYetCreated, SERVICE_RULES } from '../../lib/preflight/service-rules.js';
 import { configWith } from '../support/config-with.js';
 
 // resource-policy-principals-exist (lib/preflight/service-rules.ts): IAM, S3, KMS, Secrets Manager, SNS, SQS
@@ -73,5 +73,58 @@ describe('resource-policy-principals-exist', () => {
     // The provisioning role exists in every account before any stack.
     const named = inst({ Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: { Statement: [{ Effect: 'Allow', Principal: { AWS: arnOf(config.roles.provisioningRoleName) }, Action: 'kms:*' }] } } } });
     expect(await rule.check({ ...ctx, inst: named })).toEqual([]);
+  });
+});
+
+// platform-principals-exist (lib/preflight/service-rules.ts): a tenant-side stack's policies name roles of the
+// platform account (the router, the fine-tuning functions, break-glass); AWS refuses them unless the role exists
+// there, and it exists only if the platform stack creates a role of exactly that ARN.
+describe('platform-principals-exist', () => {
+  const PLATFORM = '222222222222';
+  const platformRole = (name: string) => `arn:aws:iam::${PLATFORM}:role/${name}`;
+  const instAt = (resources: Record<string, unknown>, account: string, stackName?: string) =>
+    instantiate({ Resources: resources } as unknown as CfnTemplate, { tenantId: account === PLATFORM ? 'platform' : 'acme', vpcCidr: '10.0.0.0/16', account, region: 'us-east-1', stackName, lenient: true });
+  const platform = instAt({
+    Router: role('tessera-gateway-router'),
+    Generated: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [] } } },
+  }, PLATFORM, 'TesseraPlatform');
+  const generatedArn = platform.resources.Generated.arn;
+  const trusting = (...principals: string[]) => instAt({ Invoker: role('tessera-acme-model-invoker', { AWS: principals }) }, ACCOUNT);
+
+  it('passes a role the platform stack creates by name, and leaves account roots, other accounts, services and "*" alone', () => {
+    expect(platformPrincipalsNotCreated(trusting(platformRole('tessera-gateway-router'), `arn:aws:iam::${PLATFORM}:root`, PLATFORM, 'arn:aws:iam::444444444444:role/TesseraIdp', '*'), PLATFORM, platform)).toEqual([]);
+    expect(platformPrincipalsNotCreated(instAt({ Invoker: role('tessera-acme-model-invoker', { Service: 'lambda.amazonaws.com' }) }, ACCOUNT), PLATFORM, platform)).toEqual([]);
+  });
+
+  it('refuses a role the platform stack does not create, naming the nearest role it has', () => {
+    expect(platformPrincipalsNotCreated(trusting(platformRole('tessera-gateway-routr')), PLATFORM, platform)).toEqual([
+      `Invoker (AWS::IAM::Role) names ${platformRole('tessera-gateway-routr')} in its AssumeRolePolicyDocument, which the platform stack (TesseraPlatform) does not create: its nearest role is tessera-gateway-router (Router)`,
+    ]);
+  });
+
+  it('refuses a role whose name the platform stack leaves to CloudFormation, even at the ARN the preflight models for it', () => {
+    expect(generatedArn).toMatch(/:role\/TesseraPlatform-Generated-/);
+    expect(platformPrincipalsNotCreated(trusting(generatedArn), PLATFORM, platform)).toEqual([
+      `Invoker (AWS::IAM::Role) names ${generatedArn} in its AssumeRolePolicyDocument, which is the platform stack's Generated, whose name CloudFormation generates (no RoleName): another stack cannot know it; set its name in the platform stack`,
+    ]);
+  });
+
+  it('leaves stacks of the platform account to resource-policy-principals-exist, where the platform stack\'s roles are deployed before', () => {
+    const namespace = instAt({ Bridge: role('tessera-acme-pod-bridge', { AWS: platformRole('tessera-gateway-routr') }) }, PLATFORM, 'tessera-acme-namespace');
+    expect(platformPrincipalsNotCreated(namespace, PLATFORM, platform)).toEqual([]);
+  });
+
+  it('checks every stack of the tier through the rule, each violation naming its stack; without the platform stack a platform principal is a violation', async () => {
+    const rule = SERVICE_RULES.find((r) => r.id === 'platform-principals-exist')!;
+    const config = { ...configWith(), platformAccountId: PLATFORM };
+    const ctx = { inst: trusting(platformRole('tessera-gateway-router')), tierName: 'enterprise', tier: config.tiers.enterprise, config, platform };
+    const key = instAt({ Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: { Statement: [{ Effect: 'Allow', Principal: { AWS: platformRole('tessera-break-glass') }, Action: 'kms:*' }] } } } }, ACCOUNT);
+    expect(await rule.check(ctx)).toEqual([]);
+    expect(await rule.check({ ...ctx, alsoDeployed: [{ blueprint: 'enterprise-failover', inst: key, deployedBefore: [] }] })).toEqual([
+      `enterprise-failover: Key (AWS::KMS::Key) names ${platformRole('tessera-break-glass')} in its KeyPolicy, which the platform stack (TesseraPlatform) does not create: its nearest role is tessera-gateway-router (Router)`,
+    ]);
+    expect(await rule.check({ ...ctx, platform: undefined })).toEqual([
+      `enterprise.template.json: Invoker (AWS::IAM::Role) names ${platformRole('tessera-gateway-router')} in its AssumeRolePolicyDocument, a role of the platform account: no platform stack to check it against`,
+    ]);
   });
 });

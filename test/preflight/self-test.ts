@@ -20,7 +20,7 @@ import { defaultPreflight } from './support/default-preflight.js';
 let loaded: LoadedBlueprints;
 let control: PreflightReport;
 
-type Kind = 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover';
+type Kind = 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover' | 'platform';
 type Statement = { Sid?: string; Action?: unknown; Condition?: Record<string, Record<string, unknown>> };
 const resourcesOf = (t: CfnTemplate, type: string) => Object.values(t.Resources).filter((r) => r.Type === type);
 const propsOf = (r: { Properties?: Record<string, CfnValue> }) => r.Properties as Record<string, CfnValue>;
@@ -274,6 +274,46 @@ export function describeSelfTest(): void {
       expect(t.serviceRoles.denials.length).toBeGreaterThan(0);
       // The provisioning role is still admitted: the baseline deploys.
       expect(blueprint(t, ACCOUNT_BASELINE_FILE_NAME).counts.denied).toBe(0);
+    });
+
+    it('catches a platform role a tier blueprint names as a principal that the platform stack renames, or leaves to a generated name (platform-principals-exist)', async () => {
+      // Today's tier blueprints name the platform's roles only in aws:PrincipalArn conditions under the account root
+      // (which AWS does not resolve): the planted blueprint names the router's and break-glass's roles as principals.
+      const platformAccount = loaded.config.platformAccountId;
+      const breakGlass = loaded.config.roles.breakGlassRoleName;
+      for (const t of control.tiers) expect(t.rules.find((r) => r.rule.id === 'platform-principals-exist'), t.tierName).toMatchObject({ applicable: true, violations: [] });
+      const namingPlatformRoles = onTenant((t) => {
+        for (const [id, r] of Object.entries(t.Resources)) {
+          const name = /^RolesModelInvoker/.test(id) ? 'tessera-gateway-router' : /^RolesBreakGlass/.test(id) ? breakGlass : undefined;
+          if (r.Type !== 'AWS::IAM::Role' || !name) continue;
+          for (const st of (propsOf(r).AssumeRolePolicyDocument as unknown as { Statement: Array<{ Principal?: unknown }> }).Statement) st.Principal = { AWS: `arn:aws:iam::${platformAccount}:role/${name}` };
+        }
+      });
+      const asNamed = await plant(['enterprise'], { mutate: namingPlatformRoles });
+      expect(tier(asNamed, 'enterprise').rules.find((r) => r.rule.id === 'platform-principals-exist')!.violations).toEqual([]);
+      // The platform stack with the router's role renamed and break-glass's name left to CloudFormation.
+      let routerId = '';
+      let breakGlassId = '';
+      const planted = await plant(['enterprise'], {
+        mutate: (kind, tierName, t) => {
+          if (kind !== 'platform') return namingPlatformRoles(kind, tierName, t);
+          for (const [id, r] of Object.entries(t.Resources)) {
+            const props = r.Type === 'AWS::IAM::Role' ? propsOf(r) : {};
+            if (props.RoleName === 'tessera-gateway-router') (routerId = id, props.RoleName = 'tessera-gateway-router-v2');
+            else if (props.RoleName === breakGlass) (breakGlassId = id, delete props.RoleName);
+          }
+          return t;
+        },
+      });
+      const result = tier(planted, 'enterprise').rules.find((r) => r.rule.id === 'platform-principals-exist')!;
+      expect(result.violations).toEqual([
+        expect.stringMatching(new RegExp(`^enterprise\\.template\\.json: RolesModelInvoker\\w+ \\(AWS::IAM::Role\\) names arn:aws:iam::${platformAccount}:role/tessera-gateway-router in its AssumeRolePolicyDocument, which the platform stack \\(TesseraPlatform\\) does not create: its nearest role is tessera-gateway-router-v2 \\(${routerId}\\)$`)),
+        expect.stringMatching(new RegExp(`^enterprise\\.template\\.json: RolesBreakGlass\\w+ \\(AWS::IAM::Role\\) names arn:aws:iam::${platformAccount}:role/${breakGlass} in its AssumeRolePolicyDocument, which the platform stack \\(TesseraPlatform\\) does not create: its nearest role is TesseraPlatform-[\\w-]+ \\(${breakGlassId}, a name CloudFormation generates\\)$`)),
+      ]);
+      expect(tierPasses(tier(planted, 'enterprise'))).toBe(false);
+      expect(otherwiseClean({ ...tier(planted, 'enterprise'), rules: tier(planted, 'enterprise').rules.filter((r) => r !== result) })).toBe(true); // the rule alone fails it
+      expect(formatReport(planted)).toContain(`  rule FAIL platform-principals-exist: ${result.rule.statement} (${result.rule.source})\n    - ${result.violations[0]}`);
+      expect(formatReport(control)).toContain(`  rule pass platform-principals-exist: ${result.rule.statement} (${result.rule.source})`);
     });
 
     it('reports a missing account baseline as a blocker with every permission denied', async () => {
