@@ -272,6 +272,24 @@ export class Authorizer {
   }
 
   /**
+   * The caller a batch's request runs as (Gateway.batchRequest): its owner's tenant read again (403
+   * `unknown_tenant` / `tenant_not_active` as for a live call) and, for a batch created with an API key, that key
+   * read again by id (401 `api_key_revoked` / `api_key_expired` / `invalid_api_key` when it is gone), so that a
+   * batch stops being served when its creator would be. A JWT user's own revocation is not re-read (a batch
+   * outlives the token that created it; its window is 24 hours).
+   * @param owner who created the batch (batches/stores.ts BatchOwner)
+   */
+  async callerOf(owner: { tenantId: string; userId: string; role: Caller['role']; keyId?: string }): Promise<Caller> {
+    const tenant = servedStatus(await this.store.getTenant(owner.tenantId), owner.tenantId, this.unknownTenantHint);
+    if (!owner.keyId) return { tenantId: owner.tenantId, tenant, userId: owner.userId, role: owner.role };
+    const record = await this.keys?.findById(owner.tenantId, owner.keyId);
+    if (!record || record.tenantId !== owner.tenantId) throw unauthorized(`API key ${owner.keyId}, which created this batch, no longer exists`, 'invalid_api_key');
+    const usable = keyUsable(record, new Date(this.now()));
+    if (!usable.ok) throw unauthorized(`API key ${record.keyId}, which created this batch, is ${usable.reason} (${usable.reason === 'revoked' ? record.revokedAt : record.expiresAt}); its remaining requests are refused`, `api_key_${usable.reason}`);
+    return { tenantId: owner.tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };
+  }
+
+  /**
    * The key's record as a caller (tenant as read now), or the 401 that refuses it (403 `unknown_tenant`
    * for a key on record whose tenant the registry lacks: `tessera dev-key` for a tenant serve lacks). With `tenants`,
    * a prefix naming no registered tenant is refused first, with the platform's own (cached) read:

@@ -31,7 +31,10 @@ import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
-import { isFineTuningRoute } from '../fine-tuning/fine-tuning-routes.js';
+import { isFilesRoute, isFineTuningRoute } from '../fine-tuning/fine-tuning-routes.js';
+import type { BatchAnswer, BatchService } from './batches/batch-service.js';
+import type { BatchRequestResult } from './batches/runner.js';
+import type { BatchOwner } from './batches/stores.js';
 import { errorCause } from '../shared/error-cause.js';
 
 export interface GatewayRequest {
@@ -88,6 +91,11 @@ export interface GatewayDeps {
    * `/v1/models/{model}` takes DELETE in `Allow`. @default false (a fine-tuning path is the 404 "not served here")
    */
   fineTuningBeside?: boolean;
+  /**
+   * OpenAI's Batch API (`/v1/batches...`) and the Files API for its files (`/v1/files...`, purpose `batch`; other
+   * files go on to `fineTuning` where it is served). @default - not served here (404)
+   */
+  batches?: BatchService;
   /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
   responses?: ResponseStore;
   /**
@@ -179,9 +187,12 @@ export class Gateway {
     this.active++;
     try {
       const route = `${req.method} ${path}`;
-      const fineTuning = isFineTuningRoute(path, req.method);
+      // With the Batch API served, /v1/files is its (fine-tune files go on from it to the fine-tuning API).
+      const batchFiles = Boolean(this.deps.batches) && isFilesRoute(path);
+      const batchRoute = Boolean(this.deps.batches) && (path === '/v1/batches' || path.startsWith('/v1/batches/'));
+      const fineTuning = isFineTuningRoute(path, req.method) && !batchFiles;
       // A file upload has its own limit (files-service.ts); every other body gateway.maxRequestBytes.
-      const upload = fineTuning && req.method === 'POST' && path === '/v1/files';
+      const upload = (fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files';
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
@@ -199,12 +210,27 @@ export class Gateway {
       refuseUnserved(req.method, path, { fineTuning: fineTuning && !listed, keys: !this.keyService, users: !this.deps.users });
       // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
-      const permission = permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
+      // Batch files are checked by the Batch API (`inference`; a fine-tune file by the fine-tuning API's permission).
+      const permission = batchFiles ? undefined : permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
       // The refusal carries its permission into the audit record (the catch below).
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       // Beside the fine-tuning Lambda (fineTuningBeside), its paths reach this gateway only with a method it does not take: the 405 or 404 below.
       if (fineTuning && this.deps.fineTuning) {
         const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
+        if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
+        if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
+        return await res.content(answer.status, answer.body, answer.contentType);
+      }
+      if (batchFiles || batchRoute) {
+        const batches = this.deps.batches!;
+        const fineTuningFiles = this.deps.fineTuning && (async (query?: Record<string, string | undefined>): Promise<BatchAnswer> => {
+          const needed = permissionFor(req.method, path);
+          if (needed && !can(caller.role, needed)) throw permissionDenied(caller.role, needed);
+          return this.deps.fineTuning!.handle({ method: req.method, path, query: query ?? req.query ?? {}, repeatedQuery: query ? undefined : req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
+        });
+        const answer = batchRoute
+          ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit)
+          : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'] }, caller, audit, fineTuningFiles);
         if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
         if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
         return await res.content(answer.status, answer.body, answer.contentType);
@@ -280,6 +306,55 @@ export class Gateway {
   }
 
   /**
+   * One request of a batch (batches/runner.ts), as a live call by the batch's owner: the owner's tenant (and key)
+   * read again as the authorizer reads them (a suspended tenant, a revoked or expired key: refused), its role's
+   * permission for `url`, the tenant policy (a key's `models` subset), then the endpoint on the shared pipeline
+   * (model routing, rate limits, guardrails, budget reservation and settle, fallbacks) and one audit record, with
+   * `detail.batchId` and `detail.customId`. The body limit (gateway.maxRequestBytes) applies to each request.
+   * @param url one of the batch endpoints (batch-service.ts BATCH_ENDPOINTS)
+   * @param body the request line's `body`, as JSON
+   * @returns the status, the JSON body answered (OpenAI's error shape for a refusal) and the request id; never throws
+   */
+  async batchRequest(owner: BatchOwner, url: string, body: string, detail: { batchId: string; customId: string }, deadline?: AbortSignal): Promise<BatchRequestResult> {
+    const started = performance.now();
+    const requestId = `${url === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: url, latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { batchId: detail.batchId, customId: detail.customId.slice(0, 100) } };
+    let answered: BatchRequestResult | undefined;
+    const res: GatewayResponder = {
+      json: (status, text) => { answered = { status, body: text, requestId }; },
+      stream: () => { throw new GatewayError(400, 'stream is not supported in a batch: its requests are answered whole (leave stream out)', 'invalid_request_error', 'invalid_value', 'stream'); },
+      deadline,
+    };
+    this.active++;
+    try {
+      if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
+      const caller = await this.deps.authorizer.callerOf(owner);
+      Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
+      const permission = permissionFor('POST', url);
+      if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
+      const policy = this.policyOf(caller);
+      const request = { caller, policy, audit, signal: NEVER, deadline };
+      if (url === '/v1/chat/completions') await chatCompletions(this.pipeline, request, body, res);
+      else if (url === '/v1/embeddings') await embeddings(this.pipeline, request, body, res);
+      else if (url === '/v1/moderations') await moderations(this.pipeline, request, body, res);
+      else if (url === '/v1/responses') await responses(this.pipeline, request, { method: 'POST', path: url, body, query: {} }, res, this.deps.responses);
+      else throw notFound(`no route POST ${url.slice(0, 200)} in a batch`, 'url', 'route_not_found');
+      return answered ?? { status: 500, body: internalError(requestId).body(), requestId };
+    } catch (e) {
+      const err = e instanceof GatewayError ? e : internalError(requestId);
+      if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'batch request failure', requestId, batchId: detail.batchId, error: (e as Error).message }));
+      Object.assign(audit, { status: err.status, outcome: err.code });
+      return { status: err.status, body: err.body(), requestId };
+    } finally {
+      if (answered && answered.status !== 200) Object.assign(audit, { status: answered.status });
+      audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+      if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
+      await this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
+      if (--this.active === 0 && this.quiet.length) for (const wake of this.quiet.splice(0)) wake();
+    }
+  }
+
+  /**
    * Resolves when no request is being handled and what the handled ones left behind is done: audit
    * records stored (AuditSink.flush), budget alert checks ended, API keys' lastUsedAt written.
    * `tessera serve` awaits it after its server stopped taking requests, before it exits; requests
@@ -320,10 +395,10 @@ export class Gateway {
   /**
    * The route families this gateway serves (routes.ts ServedFamilies): fine-tuning where it is served here or beside it
    * (`fineTuning`, `fineTuningBeside`), `/v1/tenant/keys` with a key service, `/v1/tenant/users` with a user directory
-   * (`tessera serve` has none). What its 404 lists and its 405's and OPTIONS' `Allow` names.
+   * (`tessera serve` has none), the Batch API with a batch service. What its 404 lists and its 405's and OPTIONS' `Allow` names.
    */
   private served(): Required<ServedFamilies> {
-    return { fineTuning: Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside), tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users) };
+    return { fineTuning: Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside), tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users), batches: Boolean(this.deps.batches) };
   }
 }
 

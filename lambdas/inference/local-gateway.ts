@@ -27,6 +27,10 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { fileEvents, memoryEvents, type LocalEvent } from './budget-alerts/local-events.js';
 import { MemoryAlertMarkers, type AlertMarkers } from './budget-alerts/markers.js';
+import { BatchService } from './batches/batch-service.js';
+import { runBatch } from './batches/runner.js';
+import { DirBatchFileStore, DirBatchStore, type BatchFileStore, type BatchStore } from './batches/stores.js';
+import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
 
 export interface LocalGatewayOptions {
   config: PlatformConfig;
@@ -96,10 +100,17 @@ export interface LocalGatewayOptions {
    * @default - in this process's memory (MemoryAlertMarkers), with the events appended to `<stateDir>/events.jsonl` (or kept in memory with `memoryAudit`)
    */
   alertMarkers?: AlertMarkers | false;
+  /**
+   * OpenAI's Batch API (`/v1/batches`, files of purpose `batch`): batches and files under `<stateDir>/batches/`
+   * (shared by the worker threads of `serve --workers N`), each batch run in this process as it is created,
+   * `concurrency` requests at a time, every request through the gateway as its creator (Gateway.batchRequest);
+   * `false`: not served (404). @default - served, 4 requests at a time
+   */
+  batches?: false | { concurrency?: number; store?: BatchStore; files?: BatchFileStore };
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[] }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[]; batchesIdle: () => Promise<void> }> {
   const keysFile = resolve(options.stateDir, 'dev-keys.json'); // absolute: the 401's hint names it wherever the client runs
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -151,8 +162,27 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const origin = { account: config.platformAccountId, region: config.homeRegion };
   const events = options.memoryAudit ? memoryEvents(origin) : { emit: fileEvents(join(options.stateDir, 'events.jsonl'), origin), events: undefined };
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts });
-  return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events };
+  let batches: BatchService | undefined;
+  const running = new Set<Promise<unknown>>();
+  if (options.batches !== false) {
+    const b = options.batches ?? {};
+    const batchStore = b.store ?? new DirBatchStore(join(options.stateDir, 'batches', 'batches'));
+    const batchFiles = b.files ?? new DirBatchFileStore(join(options.stateDir, 'batches', 'files'));
+    batches = new BatchService({
+      config, batches: batchStore, files: batchFiles, maxUploadBytes: MAX_UPLOAD_BODY_BYTES,
+      // Run in this process, off the create's answer; a failure is logged, and the batch stays as it was last written.
+      start: async (item) => {
+        const run = runBatch({ batches: batchStore, files: batchFiles, concurrency: b.concurrency, execute: (owner, url, body, detail) => gateway.batchRequest(owner, url, body, detail) }, item.owner.tenantId, item.batch.id)
+          .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch run failed', batchId: item.batch.id, error: (e as Error).message })))
+          .finally(() => running.delete(run));
+        running.add(run);
+      },
+    });
+  }
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches });
+  /** Resolves once the batches this process runs have ended (tests; a serve that stops leaves them as last written). */
+  const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
+  return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };
 }
 
 export { apiKeysDir };

@@ -46,6 +46,19 @@ export const FINE_TUNING_ROUTES: readonly Route[] = [
 ];
 
 /**
+ * The routes of OpenAI's Batch API (lambdas/inference/batches/batch-service.ts), and the Files API it stores its
+ * input and output files with (files of purpose `batch` and `batch_output`; `fine-tune` files where fine-tuning is served).
+ */
+export const BATCH_ROUTES: readonly Route[] = [
+  [/^\/v1\/batches$/, ['GET', 'POST']],
+  [/^\/v1\/batches\/[^/]+$/, ['GET']],
+  [/^\/v1\/batches\/[^/]+\/cancel$/, ['POST']],
+  [/^\/v1\/files$/, ['GET', 'POST']],
+  [/^\/v1\/files\/[^/]+$/, ['GET', 'DELETE']],
+  [/^\/v1\/files\/[^/]+\/content$/, ['GET']],
+];
+
+/**
  * The inference RestApi's `binaryMediaTypes`. A request body of one of these types reaches the
  * Lambdas as bytes (base64, `isBase64Encoded`), not as text: multipart uploads (`POST /v1/files`)
  * arrive byte for byte. A response a Lambda answers base64-encoded goes out as bytes when the
@@ -153,6 +166,8 @@ export interface ServedFamilies {
   readonly tenantKeys?: boolean;
   /** `/v1/tenant/users...` (a user directory: endpoints/tenant-users.ts). @default true */
   readonly tenantUsers?: boolean;
+  /** OpenAI's Batch API: `/v1/batches...` and `/v1/files...` for its files (BATCH_ROUTES). @default false */
+  readonly batches?: boolean;
 }
 
 /** The route root (routeRoot) of the tenant keys' and users' routes, by the family that serves them. */
@@ -160,19 +175,19 @@ const TENANT_ROOTS = { tenantKeys: '/v1/tenant/keys', tenantUsers: '/v1/tenant/u
 
 /**
  * The routes of a gateway serving `served`: OPENAI_ROUTES without the tenant keys' or users' it lacks, then
- * FINE_TUNING_ROUTES where fine-tuning is served, in the tables' order.
+ * BATCH_ROUTES where the Batch API is served, then FINE_TUNING_ROUTES where fine-tuning is served.
  * @param served a boolean is `fineTuning` with keys and users served (the router's) @default false
  */
 export function servedRoutes(served: boolean | ServedFamilies = false): readonly Route[] {
-  const { fineTuning = false, tenantKeys = true, tenantUsers = true } = typeof served === 'boolean' ? { fineTuning: served } : served;
-  // Every request asks (routeMethods): each of the eight combinations is built once, and again if a table grows
+  const { fineTuning = false, tenantKeys = true, tenantUsers = true, batches = false } = typeof served === 'boolean' ? { fineTuning: served } : served;
+  // Every request asks (routeMethods): each combination is built once, and again if a table grows
   // (a route added at run time, as test/unit/inference/routes.test.ts does, is served at once).
-  const key = `${+fineTuning}${+tenantKeys}${+tenantUsers}:${OPENAI_ROUTES.length}:${FINE_TUNING_ROUTES.length}`;
+  const key = `${+fineTuning}${+tenantKeys}${+tenantUsers}${+batches}:${OPENAI_ROUTES.length}:${FINE_TUNING_ROUTES.length}:${BATCH_ROUTES.length}`;
   let routes = SERVED_ROUTES.get(key);
   if (!routes) {
     const lacked = new Set<string>([...(tenantKeys ? [] : [TENANT_ROOTS.tenantKeys]), ...(tenantUsers ? [] : [TENANT_ROOTS.tenantUsers])]);
     const kept = lacked.size ? OPENAI_ROUTES.filter((route) => !lacked.has(routeRoot(route))) : OPENAI_ROUTES;
-    routes = fineTuning ? [...kept, ...FINE_TUNING_ROUTES] : kept;
+    routes = batches || fineTuning ? [...kept, ...(batches ? BATCH_ROUTES : []), ...(fineTuning ? FINE_TUNING_ROUTES : [])] : kept;
     SERVED_ROUTES.set(key, routes);
   }
   return routes;
@@ -211,6 +226,7 @@ export function unservedRouteMessage(method: string, path: string, served: boole
   }
   const segment = path.split('/')[2] ?? '';
   // Own keys only: /v1/constructor and /v1/__proto__ name no family (they were "[object Object] is not served").
-  const family = Object.hasOwn(UNSERVED_APIS, segment) ? UNSERVED_APIS[segment] : undefined;
+  const families = typeof served === 'boolean' ? { fineTuning: served } : served;
+  const family = Object.hasOwn(UNSERVED_APIS, segment) && !(segment === 'batches' && families.batches) ? UNSERVED_APIS[segment] : undefined;
   return family ? `${head}: ${unservedSentence(family)}; ${servedHere(served)}` : `${head}; ${servedHere(served)}`;
 }

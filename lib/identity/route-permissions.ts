@@ -30,6 +30,10 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['GET', /^\/v1\/files(\/[^/]+)?$/, 'fine_tuning.read'],
   ['POST', /^\/v1\/files$/, 'fine_tuning.write'],
   ['DELETE', /^\/v1\/files\/[^/]+$/, 'fine_tuning.write'],
+  // OpenAI's Batch API: each of a batch's requests is an inference call (made as its creator). Its files
+  // (purpose batch, batch_output) are checked by the Batch API itself (batches/batch-service.ts): `inference`.
+  ['GET', /^\/v1\/batches(\/[^/]+)?$/, 'inference'],
+  ['POST', /^\/v1\/batches(\/[^/]+\/cancel)?$/, 'inference'],
   ['GET', /^\/v1\/tenant\/keys(\/[^/]+)?$/, 'keys.manage'],
   ['POST', /^\/v1\/tenant\/keys(\/[^/]+\/rotate)?$/, 'keys.manage'],
   ['DELETE', /^\/v1\/tenant\/keys\/[^/]+$/, 'keys.manage'],

@@ -340,7 +340,8 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
       ['member jobs.create', () => member.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }), 'fine_tuning.write', 'admin, developer'],
       ['viewer jobs.create', () => viewer.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }), 'fine_tuning.write', 'admin, developer'],
       ['viewer jobs.cancel', () => viewer.fineTuning.jobs.cancel('ftjob-0123456789abcdef'), 'fine_tuning.write', 'admin, developer'],
-      ['member files.list', () => member.files.list(), 'fine_tuning.read', 'admin, developer, viewer'],
+      // A member lists the tenant's batch files (the Batch API's); a fine-tune file is still fine_tuning.read's.
+      ['member files.retrieve', () => member.files.retrieve('file-0123456789abcdef01234567'), 'fine_tuning.read', 'admin, developer, viewer'],
       ['viewer files.content', () => viewer.files.content('file-0123456789abcdef01234567'), 'fine_tuning.write', 'admin, developer'],
     ];
     for (const [what, call, permission, holders] of cases) {

@@ -29,12 +29,11 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
 };
 /** The router's routes every gateway serves, before Tessera's tenant keys and users. */
 const CORE = '/v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/responses, /v1/conversations, /v1/models, /v1/usage';
-/** What `tessera serve` serves: the core, and its tenant API keys; no /v1/tenant/users (no Cognito user pool). */
-const SERVED = `it serves ${CORE} and /v1/tenant/keys`;
+/** What `tessera serve` serves: the core, its tenant API keys and the Batch API; no /v1/tenant/users (no Cognito user pool). */
+const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches and /v1/files`;
 
 describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
   it.each([
-    ['client.batches.create', 'POST /v1/batches', 'the Batch API (client.batches)', () => client().batches.create({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' })],
     ['client.images.generate', 'POST /v1/images/generations', 'image generation and editing (client.images)', () => client().images.generate({ model: 'gpt-image-1', prompt: 'a cat' })],
     ['client.audio.transcriptions.create', 'POST /v1/audio/transcriptions', 'speech, transcription and translation (client.audio)', async () => client().audio.transcriptions.create({ model: 'whisper-1', file: await toFile(Buffer.from('RIFF'), 'a.wav') })],
     ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores (client.vectorStores / client.vector_stores) are not served by this gateway; it serves', () => client().vectorStores.create({ name: 'docs' })],
@@ -85,12 +84,12 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
  */
 describe('fine-tuning where tessera serve was started without --fine-tuning: the 404 before the role check', () => {
   const FINE_TUNING = 'fine-tuning (client.fine_tuning.jobs, client.files, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning';
-  it.each(['member', 'developer', 'admin'])('a %s\'s client.files.create, client.fineTuning.jobs.create and jobs.list', async (role) => {
+  it.each(['member', 'developer', 'admin'])('a %s\'s client.files.create (purpose fine-tune), client.fineTuning.jobs.create and jobs.list', async (role) => {
     const c = new OpenAI({ baseURL: env.gw.url, apiKey: await env.gw.token('acme', { role }), maxRetries: 0 });
-    for (const purpose of ['fine-tune', 'batch'] as const) {
-      const e = await notFound(async () => c.files.create({ file: await toFile(Buffer.from('{}\n'), 'train.jsonl'), purpose }));
-      expect(e.error).toMatchObject({ message: `no route POST /v1/files: ${FINE_TUNING} (a deployed platform serves it to tenants whose tier has training.enabled: true)` });
-    }
+    // /v1/files is served for the Batch API (purpose "batch"): a fine-tune file is a 400 naming purpose and how to serve it.
+    const e = await c.files.create({ file: await toFile(Buffer.from('{}\n'), 'train.jsonl'), purpose: 'fine-tune' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: 'purpose', code: 'unsupported_value', message: expect.stringContaining('fine-tuning files need fine-tuning served (tessera serve --fine-tuning') });
     expect((await notFound(() => c.fineTuning.jobs.create({ model: 'base', training_file: 'file-1' }))).message).toContain(`no route POST /v1/fine_tuning/jobs: ${FINE_TUNING}`);
     expect((await notFound(() => c.fineTuning.jobs.list())).message).toContain(`no route GET /v1/fine_tuning/jobs: ${FINE_TUNING}`);
   });
@@ -123,24 +122,24 @@ describe('a base URL set wrong: the 404 says what to set', () => {
  * same gateway then refused as not served there. The list names what this gateway serves: the route families it has.
  */
 describe('the 404 lists what this gateway serves, not what another would', () => {
-  const batches = async (url: string, apiKey: string) => (await notFound(() => new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).batches.create({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' }))).message;
+  const images = async (url: string, apiKey: string) => (await notFound(() => new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).images.generate({ model: 'gpt-image-1', prompt: 'a cat' }))).message;
   const served = (message: string) => message.slice(message.indexOf('it serves '));
 
   it('tessera serve (no user pool): its tenant keys, not /v1/tenant/users, which it refuses', async () => {
-    expect(served(await batches(env.gw.url, env.tokens.acme))).toBe(SERVED);
+    expect(served(await images(env.gw.url, env.tokens.acme))).toBe(SERVED);
     const users = await fetch(`${env.gw.url}/tenant/users`, { headers: { authorization: `Bearer ${await env.gw.token('acme', { role: 'admin' })}` } });
     expect([users.status, ((await users.json()) as { error: { code: string } }).error.code]).toEqual([404, 'route_not_found']);
   });
 
   it.each([
-    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/fine_tuning/jobs and /v1/files`],
-    ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE.replace(/, (?=[^,]*$)/, ' and ')}`],
-    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys and /v1/tenant/users`],
+    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files and /v1/fine_tuning/jobs`],
+    ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE}, /v1/batches and /v1/files`],
+    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys, /v1/tenant/users, /v1/batches and /v1/files`],
   ])('%s', async (_name, extra, expected) => {
     const upstream = await new FakeUpstream().start();
     const gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme')], extra);
     try {
-      expect(served(await batches(gw.url, await gw.token('acme')))).toBe(expected);
+      expect(served(await images(gw.url, await gw.token('acme')))).toBe(expected);
     } finally {
       await gw.stop();
       await upstream.stop();
@@ -177,7 +176,7 @@ describe('OPTIONS names the methods of what this gateway serves, as its 404 list
       // and the 404 of another method agrees: the path is not in its list
       if (status === 404) {
         const apiKey = await gw.token('acme');
-        const e = await notFound(() => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).batches.create({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' }));
+        const e = await notFound(() => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).images.generate({ model: 'gpt-image-1', prompt: 'a cat' }));
         expect(e.message).not.toContain(`/v1${path}`);
       }
     } finally {

@@ -57,6 +57,12 @@ const SAMPLES: Sample[] = [
   { method: 'GET', path: '/v1/files/file-000000000000000000000000/content', permission: 'fine_tuning.write' },
   { method: 'POST', path: '/v1/files', permission: 'fine_tuning.write', body: () => ({ purpose: 'fine-tune' }) },
   { method: 'DELETE', path: '/v1/files/file-000000000000000000000000', permission: 'fine_tuning.write' },
+  // The Batch API's routes (served off here: the files rows above are the fine-tuning API's; batch files' own checks are in
+  // gateway-conformance/batches.test.ts): allowed roles get the 404 past the role check.
+  { method: 'GET', path: '/v1/batches', permission: 'inference' },
+  { method: 'GET', path: '/v1/batches/batch_abc', permission: 'inference' },
+  { method: 'POST', path: '/v1/batches', permission: 'inference', body: () => ({ input_file_id: 'file-000000000000000000000000', endpoint: '/v1/chat/completions', completion_window: '24h' }) },
+  { method: 'POST', path: '/v1/batches/batch_abc/cancel', permission: 'inference' },
   // OpenAI asks its Owner role to delete a fine-tuned model: admin only (an unknown model: 404 for the admin).
   { method: 'DELETE', path: '/v1/models/ft:llama-3.1-8b-instruct:acme:nosuch', permission: 'models.delete' },
   { method: 'GET', path: '/v1/tenant/keys', permission: 'keys.manage' },
@@ -80,7 +86,7 @@ const keyIds = {} as Record<Role, string>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: `arn:aws:sagemaker:us-east-1:${ACME}:training-job/x` });
-  gw = await serveGateway(gatewayConfig(), upstream.url, [trainedTenant('acme', 'enterprise', ACME)], { fineTuning: { sageMaker: async () => new SageMakerClient({}) }, users });
+  gw = await serveGateway(gatewayConfig(), upstream.url, [trainedTenant('acme', 'enterprise', ACME)], { fineTuning: { sageMaker: async () => new SageMakerClient({}) }, users, batches: false });
   await users.invite('acme', { email: 'first@acme.example.com', role: 'member' }, 'test');
   for (const role of ROLES) {
     bearer.jwt[role] = await gw.token('acme', { role, sub: `${role}-user` });

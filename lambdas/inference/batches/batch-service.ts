@@ -1,0 +1,373 @@
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import { can } from '../../../lib/identity/roles.js';
+import type { AuditRecord } from '../audit.js';
+import type { Caller } from '../auth.js';
+import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../openai-errors.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
+import { parseJson } from '../request-body.js';
+import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
+import { isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
+import { newFileId } from '../../fine-tuning/files-service.js';
+
+/** An answer of the Batch API: JSON unless `contentType` says otherwise (a file's content). */
+export interface BatchAnswer {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+/**
+ * The endpoints a batch may name that this gateway serves: each request runs through the same endpoint code and
+ * pipeline as a live call (BatchRunner). OpenAI's others (BatchCreateParams.endpoint: `/v1/completions`, images,
+ * videos) are refused at create naming `endpoint`.
+ */
+export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/responses'] as const;
+/** OpenAI's batch endpoints (openai 7.55 BatchCreateParams.endpoint), to tell "not served here" from "not an endpoint". */
+const OPENAI_BATCH_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/moderations', '/v1/images/generations', '/v1/images/edits', '/v1/videos'];
+/** The one completion window OpenAI takes (BatchCreateParams.completion_window: "Currently only `24h` is supported"), in seconds. */
+export const COMPLETION_WINDOW_SECONDS = 24 * 3600;
+/**
+ * How long a batch file lives when the upload sets no `expires_after`, and an output or error file when the batch
+ * sets no `output_expires_after`: 30 days, OpenAI's default for purpose `batch` (Files API reference, "Upload file":
+ * "files with purpose=batch expire after 30 days by default"). Both take 3,600 to 2,592,000 seconds.
+ */
+export const DEFAULT_FILE_TTL_SECONDS = 30 * 86_400;
+const MIN_TTL = 3600;
+const MAX_TTL = 2_592_000;
+/** GET /v1/batches: `limit` 1 to 100, 20 by default (OpenAI API reference, "List batch"). */
+const MAX_LIST = 100;
+/** The metadata OpenAI takes (Shared.Metadata): 16 pairs, keys of 64 characters, values of 512. */
+const METADATA = { pairs: 16, key: 64, value: 512 };
+/** Statuses after which a batch changes no more. */
+export const TERMINAL = new Set<Batch['status']>(['failed', 'completed', 'expired', 'cancelled']);
+
+const BATCH_PATH = /^\/v1\/batches(?:\/(?<id>[^/]+)(?:\/(?<action>cancel))?)?$/;
+const FILE_PATH = /^\/v1\/files(?:\/(?<id>[^/]+)(?:\/(?<action>content))?)?$/;
+const FILE_ID = /^file-[a-f0-9]{24}$/;
+/** Form fields of `POST /v1/files` (OpenAI API reference, "Upload file"). */
+const FORM_FIELDS = new Set(['file', 'purpose', 'expires_after[anchor]', 'expires_after[seconds]']);
+const now = () => Math.floor(Date.now() / 1000);
+const json = (body: unknown, status = 200): BatchAnswer => ({ status, body: JSON.stringify(body) });
+const quoted = (value: unknown) => JSON.stringify(String(value).slice(0, 200));
+
+/** The fine-tuning Files API, where this gateway serves it: what the Batch API hands a request it does not own (not a batch file). */
+export type FineTuningFiles = (query?: Record<string, string | undefined>) => Promise<BatchAnswer>;
+
+/** What BatchService needs. */
+export interface BatchServiceDeps {
+  config: PlatformConfig;
+  batches: BatchStore;
+  files: BatchFileStore;
+  /** Starts running a validated batch: in-process (`tessera serve`: BatchRunner) or a queue message (AWS: the batch worker Lambda). */
+  start(item: StoredBatch): Promise<void>;
+  /** Largest body `POST /v1/files` reads (the transports' limit). */
+  maxUploadBytes: number;
+}
+
+/**
+ * OpenAI's Batch API (`client.batches.create / retrieve / list / cancel`) and the Files API for its files
+ * (`client.files.create({purpose: "batch"})`, the `batch_output` files the runner writes, `files.content`), per
+ * tenant: a batch and its files are found only by their tenant (another tenant's id reads as unknown: 404).
+ * A request this service does not own (a `fine-tune` file) goes to the fine-tuning Files API where it is served.
+ */
+export class BatchService {
+  constructor(private readonly deps: BatchServiceDeps) {}
+
+  /**
+   * `/v1/batches...`. Every route needs the `inference` permission (a batch's requests are inference calls).
+   * @throws GatewayError 4xx in OpenAI's shape naming the field and value
+   */
+  async batches(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+    const m = BATCH_PATH.exec(path);
+    if (!m) throw notFound(`no route ${method} ${path.slice(0, 200)}`, null, 'route_not_found');
+    const { id, action } = m.groups ?? {};
+    const route = `${method} ${id ? `batches/:id${action ? '/cancel' : ''}` : 'batches'}`;
+    audit.action = `batch.${BATCH_ACTIONS[route] ?? 'unknown'}`;
+    if (id) audit.detail = { ...audit.detail, batchId: id.slice(0, 100) };
+    refuseUnknownQuery(query, route === 'GET batches' ? ['after', 'limit'] : [], `${method} /v1/batches${id ? `/{batch_id}${action ? '/cancel' : ''}` : ''}`);
+    refuseRepeatedQuery(repeatedQuery);
+    switch (route) {
+      case 'POST batches': return this.create(body, caller, audit);
+      case 'GET batches': return this.list(caller, query);
+      case 'GET batches/:id': return json((await this.batch(caller, id!)).batch);
+      case 'POST batches/:id/cancel': return this.cancel(caller, id!);
+      default: throw new GatewayError(405, `${method} is not supported on ${path.slice(0, 200)}`, 'invalid_request_error', 'method_not_allowed');
+    }
+  }
+
+  /**
+   * `/v1/files...`: batch files (purpose `batch`, `batch_output`) here, needing `inference`; every other request
+   * goes to `fineTuning` (the fine-tuning Files API, with its own permissions), or is refused when it is not served.
+   * `GET /v1/files` lists both (fine-tuning's only for a caller with `fine_tuning.read`), newest first by default.
+   */
+  async files(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; bytes?: Uint8Array; contentType?: string }, caller: Caller, audit: AuditRecord, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
+    const m = FILE_PATH.exec(req.path);
+    if (!m) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
+    const { id, action } = m.groups ?? {};
+    const route = `${req.method} ${id ? `files/:id${action ? '/content' : ''}` : 'files'}`;
+    const unserved = (what: string) => invalid(`${what}: this gateway stores files for the Batch API (purpose "batch") only; fine-tuning files need fine-tuning served (tessera serve --fine-tuning; a deployed platform serves it to tenants whose tier has training.enabled: true)`, 'purpose', 'unsupported_value');
+    if (route === 'POST files') {
+      if (req.bytes && req.bytes.byteLength > this.deps.maxUploadBytes) {
+        if (fineTuning) return fineTuning();
+        throw tooLarge(`the request body is over ${this.deps.maxUploadBytes} bytes, the most POST /v1/files reads on this gateway (a Lambda invocation takes at most 6 MB): split the requests into several batch files`);
+      }
+      const form = await this.form(req.bytes, req.contentType);
+      const purpose = form?.get('purpose');
+      if (purpose !== 'batch') {
+        if (fineTuning) return fineTuning();
+        if (typeof purpose === 'string' && purpose) throw unserved(`purpose ${quoted(purpose)} is not served`);
+        throw invalid('purpose is required: "batch"', 'purpose', 'missing_required_parameter');
+      }
+      this.need(caller, 'inference');
+      audit.action = 'batch.file.create';
+      refuseUnknownQuery(req.query, [], 'POST /v1/files');
+      return this.upload(form!, caller, audit);
+    }
+    if (route === 'GET files') {
+      refuseUnknownQuery(req.query, ['after', 'limit', 'order', 'purpose'], 'GET /v1/files');
+      refuseRepeatedQuery(req.repeatedQuery);
+      return this.listFiles(caller, audit, req.query, fineTuning);
+    }
+    if (!id || !FILE_PATH.test(req.path)) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
+    const file = FILE_ID.test(id) ? await this.deps.files.get(caller.tenantId, id) : undefined;
+    if (!file) {
+      if (fineTuning) return fineTuning();
+      throw notFound(`No such File object: ${id.slice(0, 100)}`, 'file_id', 'file_not_found');
+    }
+    this.need(caller, 'inference');
+    refuseUnknownQuery(req.query, [], `${req.method} /v1/files/{file_id}${action ? '/content' : ''}`);
+    refuseRepeatedQuery(req.repeatedQuery);
+    audit.detail = { ...audit.detail, fileId: id };
+    switch (route) {
+      case 'GET files/:id':
+        audit.action = 'batch.file.read';
+        return json(openAiFile(file));
+      case 'GET files/:id/content': {
+        audit.action = 'batch.file.content';
+        const bytes = await this.deps.files.content(caller.tenantId, id);
+        if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
+        return { status: 200, body: Buffer.from(bytes).toString('utf8'), contentType: 'application/octet-stream' };
+      }
+      case 'DELETE files/:id':
+        audit.action = 'batch.file.delete';
+        await this.deps.files.delete(caller.tenantId, id);
+        return json({ id, object: 'file', deleted: true });
+      default: throw new GatewayError(405, `${req.method} is not supported on ${req.path.slice(0, 200)}`, 'invalid_request_error', 'method_not_allowed');
+    }
+  }
+
+  private need(caller: Caller, permission: 'inference'): void {
+    if (!can(caller.role, permission)) throw permissionDenied(caller.role, permission);
+  }
+
+  private async form(bytes: Uint8Array | undefined, contentType: string | undefined): Promise<FormData | undefined> {
+    if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) return undefined;
+    if (bytes && bytes.byteLength > this.deps.maxUploadBytes) return undefined;
+    try {
+      return await new Request('http://gateway/v1/files', { method: 'POST', headers: { 'content-type': contentType }, body: bytes ?? new Uint8Array() }).formData();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A batch input file: a `.jsonl` file of request lines, each a JSON object, at most MAX_BATCH_REQUESTS of them.
+   * The rules that need the batch (url = endpoint, one model, unique custom_id) are checked at create, where OpenAI
+   * reports them (a failed batch naming the line). Kept DEFAULT_FILE_TTL_SECONDS unless `expires_after` says otherwise.
+   */
+  private async upload(form: FormData, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+    const names = [...new Set(form.keys())];
+    const unknown = names.find((n) => !FORM_FIELDS.has(n));
+    if (unknown) throw invalid(`unknown field ${quoted(unknown)} (POST /v1/files takes ${[...FORM_FIELDS].join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
+    const repeated = names.find((n) => form.getAll(n).length > 1);
+    if (repeated) throw invalid(`field "${repeated}" is given ${form.getAll(repeated).length} times; give it once`, repeated, 'invalid_value');
+    const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), 'expires_after');
+    const file = form.get('file');
+    if (!(file instanceof File)) throw invalid('file is required as a file part (with a filename)', 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
+    if (!file.name || !/\.jsonl$/i.test(file.name) || Buffer.byteLength(file.name) > 255 || /[/\\\u0000-\u001f\u007f]/.test(file.name)) {
+      throw invalid(`file ${quoted(file.name)}: a batch input file is JSON Lines named *.jsonl (1 to 255 bytes, no "/", "\\" or control characters)`, 'file', 'invalid_file_format');
+    }
+    const content = new Uint8Array(await file.arrayBuffer());
+    const text = new TextDecoder('utf-8', { fatal: true });
+    let lines: string[];
+    try {
+      lines = text.decode(content).split('\n');
+    } catch {
+      throw invalid(`file ${quoted(file.name)} is not UTF-8 text`, 'file', 'invalid_file_format');
+    }
+    let requests = 0;
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]!.trim()) continue;
+      if (++requests > MAX_BATCH_REQUESTS) throw invalid(`file ${quoted(file.name)} has more than ${MAX_BATCH_REQUESTS} requests, the most of one batch`, 'file', 'too_many_tasks');
+      let value: unknown;
+      try {
+        value = JSON.parse(lines[i]!);
+      } catch {
+        throw invalid(`file ${quoted(file.name)}: line ${i + 1} is not valid JSON; a batch input file holds one request object per line`, 'file', 'invalid_file_format');
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`file ${quoted(file.name)}: line ${i + 1} is not a JSON object`, 'file', 'invalid_file_format');
+    }
+    if (!requests) throw invalid(`file ${quoted(file.name)} holds no request`, 'file', 'invalid_file_format');
+    const created = now();
+    const stored: BatchFile = { id: newFileId(), filename: file.name, purpose: 'batch', bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS) };
+    await this.deps.files.put(caller.tenantId, stored, content);
+    audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, requests };
+    return json(openAiFile(stored));
+  }
+
+  private async listFiles(caller: Caller, audit: AuditRecord, query: Record<string, string | undefined>, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
+    audit.action = 'batch.file.list';
+    const limit = integerQuery(query, 'limit', { min: 1, max: 10_000, fallback: 10_000 }, 'invalid_limit');
+    const after = cursorQuery(query, 'after');
+    const order = query.order ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') throw invalid(`order ${quoted(order)} must be "asc" or "desc"`, 'order', 'invalid_value');
+    const purpose = query.purpose;
+    type Listed = { id: string; [k: string]: unknown };
+    let files: Listed[] = [];
+    if (purpose === undefined || purpose === 'batch' || purpose === 'batch_output') {
+      files = (await this.deps.files.list(caller.tenantId)).filter((f) => purpose === undefined || f.purpose === purpose).map(openAiFile);
+    }
+    if (fineTuning && (purpose === undefined || purpose === 'fine-tune') && can(caller.role, 'fine_tuning.read')) {
+      const answer = await fineTuning({ purpose: 'fine-tune', order: 'asc' });
+      if (answer.status === 200) files.push(...(JSON.parse(answer.body) as { data: Listed[] }).data);
+    }
+    files.sort((a, b) => a.id.localeCompare(b.id));
+    if (order === 'desc') files.reverse();
+    if (after !== undefined) {
+      // A cursor is a position in id order (ids are time-ordered), not a file that must still exist.
+      if (!FILE_ID.test(after)) throw notFound(`file ${quoted(after)} (after) does not exist`, 'after', 'file_not_found');
+      files = files.filter((f) => (order === 'desc' ? f.id < after : f.id > after));
+    }
+    const data = files.slice(0, limit);
+    return json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: files.length > limit });
+  }
+
+  /**
+   * `POST /v1/batches`: the input file is read and checked (input-file.ts readBatchFile) before the answer; a file
+   * that breaks a rule makes a batch that has `failed` with `errors` naming each line, as OpenAI's does (OpenAI reports
+   * it once its validation ran; here it is in the create's answer already). Otherwise the batch is `validating` and
+   * `start` runs it. `expires_at` is 24 hours after creation (completion_window).
+   * @throws GatewayError 400 naming the field (`endpoint` not served here, `completion_window` not "24h", metadata
+   *   or `output_expires_after` out of range); 404 `file_not_found` naming `input_file_id` (unknown, another tenant's, or not purpose "batch")
+   */
+  private async create(raw: string | undefined, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+    const body = parseJson(raw);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the request body must be a JSON object', null, 'invalid_request');
+    const b = body as Record<string, unknown>;
+    const allowed = ['input_file_id', 'endpoint', 'completion_window', 'metadata', 'output_expires_after'];
+    const unknown = Object.keys(b).find((k) => !allowed.includes(k));
+    if (unknown) throw invalid(`unknown parameter ${quoted(unknown)} (POST /v1/batches takes ${allowed.join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
+    for (const field of ['input_file_id', 'endpoint', 'completion_window']) {
+      if (b[field] === undefined || b[field] === null) throw invalid(`${field} is required`, field, 'missing_required_parameter');
+      if (typeof b[field] !== 'string') throw invalid(`${field} must be a string`, field, 'invalid_type');
+    }
+    const endpoint = b.endpoint as string;
+    if (!(BATCH_ENDPOINTS as readonly string[]).includes(endpoint)) {
+      throw invalid(OPENAI_BATCH_ENDPOINTS.includes(endpoint)
+        ? `endpoint ${quoted(endpoint)} is not served by this gateway's Batch API; it serves ${BATCH_ENDPOINTS.join(', ')}`
+        : `endpoint ${quoted(endpoint)} is not one of ${BATCH_ENDPOINTS.join(', ')}`, 'endpoint', 'unsupported_value');
+    }
+    if (b.completion_window !== '24h') throw invalid(`completion_window ${quoted(b.completion_window)} is not supported: only "24h" is`, 'completion_window', 'invalid_value');
+    const metadata = checkMetadata(b.metadata);
+    let outputTtl = DEFAULT_FILE_TTL_SECONDS;
+    if (b.output_expires_after !== undefined && b.output_expires_after !== null) {
+      const o = b.output_expires_after as Record<string, unknown>;
+      if (typeof o !== 'object' || Array.isArray(o)) throw invalid('output_expires_after must be an object {anchor: "created_at", seconds}', 'output_expires_after', 'invalid_type');
+      outputTtl = expiresAfter(o.anchor, o.seconds, 'output_expires_after')!;
+    }
+    const fileId = b.input_file_id as string;
+    audit.detail = { ...audit.detail, inputFileId: fileId.slice(0, 100), endpoint };
+    const file = FILE_ID.test(fileId) ? await this.deps.files.get(caller.tenantId, fileId) : undefined;
+    if (!file || file.purpose !== 'batch') {
+      throw notFound(file ? `file ${fileId} has purpose "${file.purpose}"; a batch's input_file_id must be a file uploaded with purpose "batch"` : `No such File object: ${fileId.slice(0, 100)}`, 'input_file_id', 'file_not_found');
+    }
+    const content = await this.deps.files.content(caller.tenantId, fileId);
+    if (!content) throw notFound(`No such File object: ${fileId}`, 'input_file_id', 'file_not_found');
+    const read = readBatchFile(content, endpoint);
+    const created = now();
+    const batch: Batch = {
+      id: newBatchId(), object: 'batch', endpoint, input_file_id: fileId, completion_window: '24h', status: 'validating',
+      created_at: created, expires_at: created + COMPLETION_WINDOW_SECONDS, metadata, errors: undefined,
+      request_counts: { ...noCounts(), total: read.lines.length }, ...(read.model ? { model: read.model } : {}),
+    };
+    if (read.errors.length) Object.assign(batch, { status: 'failed', failed_at: created, errors: { object: 'list', data: read.errors }, request_counts: noCounts() });
+    const owner: BatchOwner = { tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) };
+    const item: StoredBatch = { batch, owner, outputTtlSeconds: outputTtl };
+    await this.deps.batches.put(item);
+    audit.detail = { ...audit.detail, batchId: batch.id, requests: read.lines.length };
+    if (batch.status === 'validating') await this.deps.start(item);
+    return json(batch);
+  }
+
+  private async list(caller: Caller, query: Record<string, string | undefined>): Promise<BatchAnswer> {
+    const limit = integerQuery(query, 'limit', { min: 1, max: MAX_LIST, fallback: 20 }, 'invalid_limit');
+    const after = cursorQuery(query, 'after');
+    let items = await this.deps.batches.list(caller.tenantId);
+    // A cursor is a position in id order (ids are time-ordered), as the Files API's.
+    if (after !== undefined) items = items.filter((i) => i.batch.id < after);
+    const data = items.slice(0, limit).map((i) => i.batch);
+    return json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: items.length > limit });
+  }
+
+  private async batch(caller: Caller, id: string): Promise<StoredBatch> {
+    const item = isBatchId(id) ? await this.deps.batches.get(caller.tenantId, id) : undefined;
+    if (!item) throw notFound(`No such Batch object: ${id.slice(0, 100)}`, 'batch_id', 'batch_not_found');
+    return item;
+  }
+
+  /**
+   * `POST /v1/batches/{id}/cancel`: a `validating` or `in_progress` batch becomes `cancelling`; the runner lets the
+   * requests in flight finish, runs no other, writes the output and error files of what ran, then `cancelled`.
+   * A batch already cancelling or cancelled is answered as it is.
+   * @throws GatewayError 409 `batch_not_cancellable` naming `batch_id` for a batch that has ended (completed, failed, expired)
+   */
+  private async cancel(caller: Caller, id: string): Promise<BatchAnswer> {
+    await this.batch(caller, id);
+    let ended: Batch['status'] | undefined;
+    const item = await this.deps.batches.update(caller.tenantId, id, (current) => {
+      const status = current.batch.status;
+      if (status === 'cancelling' || status === 'cancelled') return undefined;
+      if (TERMINAL.has(status)) {
+        ended = status;
+        return undefined;
+      }
+      return { ...current, batch: { ...current.batch, status: 'cancelling', cancelling_at: now() } };
+    });
+    if (ended) throw new GatewayError(409, `batch ${id} cannot be cancelled: its status is "${ended}"`, 'invalid_request_error', 'batch_not_cancellable', 'batch_id');
+    return json(item!.batch);
+  }
+}
+
+/** The audit action of each batch route. */
+const BATCH_ACTIONS: Record<string, string> = { 'POST batches': 'create', 'GET batches': 'list', 'GET batches/:id': 'read', 'POST batches/:id/cancel': 'cancel' };
+
+/** OpenAI's FileObject of a batch file. */
+export const openAiFile = (f: BatchFile) => ({ id: f.id, object: 'file' as const, bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed' as const, status_details: null, expires_at: f.expiresAt });
+
+/**
+ * An `expires_after` (upload) or `output_expires_after` (batch): anchor `created_at`, seconds 3,600 to 2,592,000
+ * (openai FileCreateParams.ExpiresAfter, BatchCreateParams.OutputExpiresAfter).
+ * @returns the seconds, or undefined when neither part is given
+ * @throws GatewayError 400 naming `<field>.anchor` / `<field>.seconds`
+ */
+function expiresAfter(anchor: unknown, seconds: unknown, field: string): number | undefined {
+  if ((anchor === null || anchor === undefined) && (seconds === null || seconds === undefined)) return undefined;
+  if (anchor !== 'created_at') throw invalid(`${field}.anchor ${quoted(anchor)} is not supported: only "created_at" is`, `${field}.anchor`, 'invalid_value');
+  const n = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : seconds;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < MIN_TTL || n > MAX_TTL) throw invalid(`${field}.seconds ${quoted(seconds)} must be an integer from ${MIN_TTL} (1 hour) to ${MAX_TTL} (30 days)`, `${field}.seconds`, 'invalid_value');
+  return n;
+}
+
+/** OpenAI's metadata: at most 16 string pairs, keys up to 64 characters, values up to 512. @throws GatewayError 400 naming `metadata` */
+function checkMetadata(value: unknown): Record<string, string> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('metadata must be an object of string values', 'metadata', 'invalid_type');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > METADATA.pairs) throw invalid(`metadata has ${entries.length} keys; at most ${METADATA.pairs}`, 'metadata', 'invalid_value');
+  for (const [k, v] of entries) {
+    if (k.length > METADATA.key) throw invalid(`metadata key ${quoted(k)} is over ${METADATA.key} characters`, 'metadata', 'invalid_value');
+    if (typeof v !== 'string' || v.length > METADATA.value) throw invalid(`metadata.${k.slice(0, 64)} must be a string of at most ${METADATA.value} characters`, `metadata.${k.slice(0, 64)}`, 'invalid_value');
+  }
+  return value as Record<string, string>;
+}
+

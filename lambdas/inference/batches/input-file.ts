@@ -1,0 +1,132 @@
+/**
+ * OpenAI's batch input file (JSON Lines, purpose `batch`) read and checked as OpenAI checks it when a
+ * batch is created (OpenAI API reference, "The request input object" and BatchCreateParams.input_file_id;
+ * Batch guide, "Prepare your batch file"): each line `{custom_id, method: "POST", url, body}`, `custom_id`
+ * unique in the file, `url` the batch's `endpoint`, one model for the whole file, at most 50,000 requests
+ * and 200 MB. A file that breaks a rule fails the batch (status `failed`) with `errors.data` naming each
+ * line (1-based) and field, in the codes OpenAI reports: `invalid_json_line`, `duplicate_custom_id`,
+ * `url_mismatch`, `model_mismatch`, `empty_file`, `too_many_tasks`, and `missing_required_parameter` /
+ * `invalid_value` for a line's own fields.
+ */
+
+/** The most requests one batch file holds (OpenAI: "up to 50,000 requests"). */
+export const MAX_BATCH_REQUESTS = 50_000;
+/** The most bytes of a batch input file by OpenAI's contract ("up to 200 MB"); this gateway's uploads are smaller still (files-service.ts MAX_UPLOAD_BODY_BYTES). */
+export const MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024;
+/** The most errors a failed batch lists (the rest are counted in the last one's message). */
+export const MAX_LISTED_ERRORS = 100;
+/** A `custom_id`'s most characters (OpenAI does not publish one; the gateway keeps output lines bounded). */
+export const MAX_CUSTOM_ID = 512;
+
+/** One request of a batch file. */
+export interface BatchLine {
+  /** The 1-based line number in the file. */
+  line: number;
+  customId: string;
+  url: string;
+  body: Record<string, unknown>;
+}
+
+/** One entry of a failed batch's `errors.data` (openai BatchError). */
+export interface BatchLineError {
+  code: string;
+  message: string;
+  line: number | null;
+  param: string | null;
+}
+
+/**
+ * The requests of a batch input file, or why it fails the batch.
+ * @param content the file's bytes (UTF-8 JSON Lines; blank lines are skipped and keep their numbers)
+ * @param endpoint the batch's `endpoint`: every line's `url` must be it
+ * @returns `lines` in file order and the one `model` they name; or `errors` (at most MAX_LISTED_ERRORS)
+ */
+export function readBatchFile(content: Uint8Array, endpoint: string): { lines: BatchLine[]; model: string | undefined; errors: BatchLineError[] } {
+  const errors: BatchLineError[] = [];
+  let more = 0;
+  const fail = (code: string, message: string, line: number | null, param: string | null) => {
+    if (errors.length < MAX_LISTED_ERRORS) errors.push({ code, message, line, param });
+    else more++;
+  };
+  if (content.byteLength > MAX_BATCH_FILE_BYTES) {
+    fail('file_too_large', `the input file is ${content.byteLength} bytes, over the ${MAX_BATCH_FILE_BYTES}-byte (200 MB) limit of a batch`, null, 'input_file_id');
+    return { lines: [], model: undefined, errors };
+  }
+  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
+  const raw = text.split('\n');
+  const lines: BatchLine[] = [];
+  const seen = new Map<string, number>();
+  let model: { name: string; line: number } | undefined;
+  let requests = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const n = i + 1;
+    const source = raw[i]!.replace(/\r$/, '');
+    if (!source.trim()) continue;
+    if (++requests > MAX_BATCH_REQUESTS) {
+      fail('too_many_tasks', `the input file has more than ${MAX_BATCH_REQUESTS} requests (line ${n} is request ${requests}); split it into several batches`, n, null);
+      break;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(source);
+    } catch {
+      fail('invalid_json_line', `line ${n} is not parseable as valid JSON`, n, null);
+      continue;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      fail('invalid_json_line', `line ${n} is not a JSON object ({"custom_id", "method", "url", "body"})`, n, null);
+      continue;
+    }
+    const o = parsed as Record<string, unknown>;
+    const unknown = Object.keys(o).find((k) => !['custom_id', 'method', 'url', 'body'].includes(k));
+    if (unknown) {
+      fail('invalid_value', `line ${n} has an unknown field ${JSON.stringify(unknown.slice(0, 100))}: a request line takes custom_id, method, url and body`, n, unknown.slice(0, 100));
+      continue;
+    }
+    const missing = ['custom_id', 'method', 'url', 'body'].find((k) => o[k] === undefined || o[k] === null);
+    if (missing) {
+      fail('missing_required_parameter', `line ${n} has no ${missing}`, n, missing);
+      continue;
+    }
+    if (typeof o.custom_id !== 'string' || !o.custom_id || o.custom_id.length > MAX_CUSTOM_ID) {
+      fail('invalid_value', `line ${n}: custom_id must be a string of 1 to ${MAX_CUSTOM_ID} characters`, n, 'custom_id');
+      continue;
+    }
+    if (o.method !== 'POST') {
+      fail('invalid_value', `line ${n}: method ${JSON.stringify(o.method)} is not supported; only "POST" is`, n, 'method');
+      continue;
+    }
+    if (o.url !== endpoint) {
+      fail('url_mismatch', `line ${n}: url ${JSON.stringify(String(o.url).slice(0, 200))} does not match the batch's endpoint ${JSON.stringify(endpoint)}`, n, 'url');
+      continue;
+    }
+    if (typeof o.body !== 'object' || Array.isArray(o.body)) {
+      fail('invalid_value', `line ${n}: body must be a JSON object (the request of ${endpoint})`, n, 'body');
+      continue;
+    }
+    const body = o.body as Record<string, unknown>;
+    const first = seen.get(o.custom_id);
+    if (first !== undefined) {
+      fail('duplicate_custom_id', `line ${n}: custom_id ${JSON.stringify(o.custom_id.slice(0, 200))} is also the custom_id of line ${first}; each request's custom_id must be unique in the batch`, n, 'custom_id');
+      continue;
+    }
+    seen.set(o.custom_id, n);
+    if (typeof body.model !== 'string' || !body.model) {
+      fail('missing_required_parameter', `line ${n}: body.model is required (a string)`, n, 'body.model');
+      continue;
+    }
+    if (body.stream === true) {
+      fail('invalid_value', `line ${n}: body.stream is true; a batch's requests are answered whole (leave stream out)`, n, 'body.stream');
+      continue;
+    }
+    if (model === undefined) model = { name: body.model, line: n };
+    else if (body.model !== model.name) {
+      fail('model_mismatch', `line ${n}: body.model ${JSON.stringify(body.model.slice(0, 200))} is not ${JSON.stringify(model.name)} (line ${model.line}); a batch's requests all use one model`, n, 'body.model');
+      continue;
+    }
+    lines.push({ line: n, customId: o.custom_id, url: o.url, body });
+  }
+  if (!requests && !errors.length) fail('empty_file', 'the input file holds no request', null, 'input_file_id');
+  if (more) errors[errors.length - 1] = { ...errors[errors.length - 1]!, message: `${errors[errors.length - 1]!.message} (and ${more} more errors not listed)` };
+  return { lines, model: model?.name, errors };
+}

@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Batch, BatchError, BatchRequestCounts } from 'openai/resources/batches';
+import type { Role } from '../../../lib/identity/roles.js';
+import { isTenantId } from '../../../lib/tenant-record.js';
+
+/** The purposes of the files the Batch API keeps: inputs the tenant uploads, outputs and errors the runner writes (openai FilePurpose). */
+export type BatchFilePurpose = 'batch' | 'batch_output';
+
+/** A file of the Batch API, without its bytes. */
+export interface BatchFile {
+  /** `file-` and 24 hex digits, time-ordered (files-service.ts newFileId). */
+  id: string;
+  filename: string;
+  purpose: BatchFilePurpose;
+  /** Size in bytes. */
+  bytes: number;
+  /** Seconds since the epoch. */
+  createdAt: number;
+  /** Seconds since the epoch after which the file is not served (and is removed when read). */
+  expiresAt: number;
+}
+
+/**
+ * A tenant's Batch API files. Every method acts on one tenant's files only: another tenant's id is not found.
+ * Implementations: DirBatchFileStore (`tessera serve`), S3BatchFileStore (AWS, the tenant bucket).
+ */
+export interface BatchFileStore {
+  put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void>;
+  get(tenantId: string, id: string): Promise<BatchFile | undefined>;
+  /** The tenant's files, oldest first. */
+  list(tenantId: string): Promise<BatchFile[]>;
+  content(tenantId: string, id: string): Promise<Uint8Array | undefined>;
+  /** @returns whether there was such a file */
+  delete(tenantId: string, id: string): Promise<boolean>;
+}
+
+/** Whom a batch's requests run as: the caller that created it, re-checked before each request (BatchRunner). */
+export interface BatchOwner {
+  tenantId: string;
+  userId: string;
+  role: Role;
+  /** The API key it authenticated with (`key_…`), if any. */
+  keyId?: string;
+}
+
+/** A batch as stored: OpenAI's Batch object and who created it. */
+export interface StoredBatch {
+  batch: Batch;
+  owner: BatchOwner;
+  /** The output and error files' lifetime in seconds (`output_expires_after.seconds`). */
+  outputTtlSeconds: number;
+}
+
+/** A tenant's batches. Every method acts on one tenant's batches only. DirBatchStore (`tessera serve`), DynamoDbBatchStore (AWS). */
+export interface BatchStore {
+  put(item: StoredBatch): Promise<void>;
+  get(tenantId: string, id: string): Promise<StoredBatch | undefined>;
+  /** The tenant's batches, newest first (ids are time-ordered). */
+  list(tenantId: string): Promise<StoredBatch[]>;
+  /**
+   * Reads the batch, applies `change` and writes what it returns (nothing when it returns undefined), so that a
+   * cancel and the runner's progress do not overwrite each other: serialized within a process (DirBatchStore),
+   * conditional on the version read (DynamoDbBatchStore, retried).
+   * @returns the batch as written, or as read when `change` wrote nothing; undefined when there is no such batch
+   */
+  update(tenantId: string, id: string, change: (current: StoredBatch) => StoredBatch | undefined): Promise<StoredBatch | undefined>;
+}
+
+const FILE_ID = /^file-[a-f0-9]{24}$/;
+const BATCH_ID = /^batch_[a-f0-9]{24}$/;
+
+/** Whether `id` is a batch id this gateway makes (`batch_` and 24 hex digits, time-ordered). */
+export const isBatchId = (id: string) => BATCH_ID.test(id);
+/** A new batch id: `batch_`, the creation time in ms (12 hex digits), 12 random hex digits. */
+export const newBatchId = () => `batch_${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+/** An empty request count. */
+export const noCounts = (): BatchRequestCounts => ({ total: 0, completed: 0, failed: 0 });
+export type { Batch, BatchError };
+
+/** Writes `data` to `file` through a temporary file: readers see the whole file or none. */
+async function writeWhole(file: string, data: string | Uint8Array): Promise<void> {
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, data);
+  await rename(temp, file);
+}
+
+const readOrNone = async (file: string): Promise<Buffer | undefined> => {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+};
+
+/**
+ * `tessera serve`'s batch files: `<dir>/<tenantId>/<fileId>.json` (the metadata) and `<fileId>.bin` (the bytes).
+ * Shared by the worker threads of `serve --workers N`; ids and tenant ids that are not the gateway's name no file,
+ * so a path from a request cannot leave the directory. An expired file is not served and is removed when read.
+ */
+export class DirBatchFileStore implements BatchFileStore {
+  constructor(private readonly dir: string, private readonly now: () => number = Date.now) {}
+
+  private path(tenantId: string, id: string, ext: 'json' | 'bin') {
+    return isTenantId(tenantId) && FILE_ID.test(id) ? join(this.dir, tenantId, `${id}.${ext}`) : undefined;
+  }
+
+  async put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void> {
+    const meta = this.path(tenantId, file.id, 'json');
+    if (!meta) throw new Error(`cannot store file ${file.id} of tenant ${tenantId}: not ids the gateway makes`);
+    await mkdir(join(this.dir, tenantId), { recursive: true });
+    await writeWhole(this.path(tenantId, file.id, 'bin')!, content);
+    await writeWhole(meta, JSON.stringify(file));
+  }
+
+  async get(tenantId: string, id: string): Promise<BatchFile | undefined> {
+    const meta = this.path(tenantId, id, 'json');
+    const bytes = meta && (await readOrNone(meta));
+    if (!bytes) return undefined;
+    const file = JSON.parse(bytes.toString('utf8')) as BatchFile;
+    if (file.expiresAt * 1000 <= this.now()) {
+      await this.delete(tenantId, id);
+      return undefined;
+    }
+    return file;
+  }
+
+  async list(tenantId: string): Promise<BatchFile[]> {
+    if (!isTenantId(tenantId)) return [];
+    const names = await readdir(join(this.dir, tenantId)).catch(() => [] as string[]);
+    const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+    return (await Promise.all(ids.map((id) => this.get(tenantId, id)))).filter((f): f is BatchFile => f !== undefined);
+  }
+
+  async content(tenantId: string, id: string): Promise<Uint8Array | undefined> {
+    if (!(await this.get(tenantId, id))) return undefined;
+    const bytes = await readOrNone(this.path(tenantId, id, 'bin')!);
+    return bytes && new Uint8Array(bytes);
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const meta = this.path(tenantId, id, 'json');
+    if (!meta) return false;
+    let had = true;
+    await unlink(meta).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') had = false; else throw e; });
+    await unlink(this.path(tenantId, id, 'bin')!).catch(() => undefined);
+    return had;
+  }
+}
+
+/** `tessera serve`'s batches: `<dir>/<tenantId>/<batchId>.json`, shared by the worker threads of `serve --workers N`. */
+export class DirBatchStore implements BatchStore {
+  /** The last update of each batch in this process: the next one waits for it. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly dir: string) {}
+
+  async update(tenantId: string, id: string, change: (current: StoredBatch) => StoredBatch | undefined): Promise<StoredBatch | undefined> {
+    const key = `${tenantId}/${id}`;
+    const run = (this.chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      const current = await this.get(tenantId, id);
+      if (!current) return undefined;
+      const next = change(current);
+      if (next) await this.put(next);
+      return next ?? current;
+    });
+    this.chains.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.chains.get(key) === run) this.chains.delete(key);
+    }
+  }
+
+  private path(tenantId: string, id: string) {
+    return isTenantId(tenantId) && isBatchId(id) ? join(this.dir, tenantId, `${id}.json`) : undefined;
+  }
+
+  async put(item: StoredBatch): Promise<void> {
+    const file = this.path(item.owner.tenantId, item.batch.id);
+    if (!file) throw new Error(`cannot store batch ${item.batch.id} of tenant ${item.owner.tenantId}: not ids the gateway makes`);
+    await mkdir(join(this.dir, item.owner.tenantId), { recursive: true });
+    await writeWhole(file, JSON.stringify(item));
+  }
+
+  async get(tenantId: string, id: string): Promise<StoredBatch | undefined> {
+    const file = this.path(tenantId, id);
+    const bytes = file && (await readOrNone(file));
+    return bytes ? (JSON.parse(bytes.toString('utf8')) as StoredBatch) : undefined;
+  }
+
+  async list(tenantId: string): Promise<StoredBatch[]> {
+    if (!isTenantId(tenantId)) return [];
+    const names = await readdir(join(this.dir, tenantId)).catch(() => [] as string[]);
+    const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort().reverse();
+    return (await Promise.all(ids.map((id) => this.get(tenantId, id)))).filter((b): b is StoredBatch => b !== undefined);
+  }
+}
