@@ -20,9 +20,9 @@ let tokens: Record<string, string>;
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   // acme screens prompt injections (the tier's default guardrails); globex is another tenant.
-  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise')];
+  const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false } } as never), localTenant('globex', 'enterprise'), localTenant('tinyco', 'tiny', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } } as never)];
   gw = await serveGateway(conformanceConfig(), upstream.url, tenants, { batches: { concurrency: 1 } });
-  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex') };
+  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex'), tinyco: await gw.token('tinyco') };
 });
 afterAll(async () => {
   await gw?.stop();
@@ -167,5 +167,16 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
       expect(e).toBeInstanceOf(OpenAI.PermissionDeniedError);
       expect((e as InstanceType<typeof OpenAI.PermissionDeniedError>).error).toMatchObject({ code: 'permission_denied', message: expect.stringContaining('lacks permission "inference"') });
     }
+  });
+
+  it("a request the tenant's limits refuse (429) is a failed line with OpenAI's error body, not a dropped one", async () => {
+    // The tiny tier takes 2 requests a minute: the batch's third request is refused by the pipeline's rate limit.
+    const file = await upload(['r1', 'r2', 'r3'].map((c) => chatLine(c, c)), 'tinyco');
+    const created = await client('tinyco').batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const batch = await ended(created.id, 'tinyco');
+    expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 2, failed: 1 } });
+    const [refused] = await jsonl(batch.error_file_id!, 'tinyco');
+    expect(refused).toMatchObject({ custom_id: 'r3', error: null, response: { status_code: 429, body: { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } } } });
+    expect(upstream.requests).toHaveLength(2);
   });
 });
