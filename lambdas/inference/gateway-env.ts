@@ -22,4 +22,8 @@ export const GATEWAY_ENV = {
   userPoolId: 'TESSERA_USER_POOL_ID',
   /** The platform bus, for `Tenant User Created` / `Tenant User Deleted`. */
   eventBus: 'TESSERA_EVENT_BUS',
+  /** The Batch API's work queue (SQS): a message per batch chunk to run, consumed by the router function itself. */
+  batchQueueUrl: 'TESSERA_BATCH_QUEUE_URL',
+  /** The Batch API's file bucket: content of purpose `batch` / `batch_output` files at `tenants/<tenantId>/batch-files/<fileId>`, read and written as the tenant. */
+  batchFilesBucket: 'TESSERA_BATCH_FILES_BUCKET',
 } as const;

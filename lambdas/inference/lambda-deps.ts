@@ -14,6 +14,9 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import type { ConversationStore } from './stores/conversation-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
+import type { BatchService } from './batches/batch-service.js';
+import type { BatchFileStore, BatchPartStore, BatchStore } from './batches/stores.js';
+import type { BatchMessage, BatchWorkerDeps } from './batches/worker.js';
 
 export { GATEWAY_ENV };
 
@@ -189,6 +192,60 @@ export function lambdaGateway(): Promise<Gateway> {
  * the answer ends, tenant API keys in the keys table and tenant users in the Cognito pool (each
  * when its variable is set).
  */
+/**
+ * Whether this Lambda serves OpenAI's Batch API: its file bucket (`TESSERA_BATCH_FILES_BUCKET`) and the responses
+ * table (`TESSERA_RESPONSES_TABLE`, where batches and file records are kept) are set. Unset: `/v1/batches` is 404.
+ */
+export const batchesServed = () => Boolean(process.env[GATEWAY_ENV.batchFilesBucket] && process.env[GATEWAY_ENV.responsesTable]);
+
+let batchStores: Promise<{ batches: BatchStore; files: BatchFileStore & BatchPartStore }> | undefined;
+
+/**
+ * The Batch API's stores on AWS: batches and file records in the responses table (DynamoDbBatchStore,
+ * S3BatchFileStore), file content and the worker's parts in the batch files bucket, all through the tenant-data
+ * role's session of each tenant (its DynamoDB and S3 clients).
+ */
+export function lambdaBatchStores(): Promise<{ batches: BatchStore; files: BatchFileStore & BatchPartStore }> {
+  return (batchStores ??= Promise.all([
+    import('./batches/dynamodb-batch-store.js'), import('./batches/s3-batch-file-store.js'), import('@aws-sdk/client-s3'), import('../shared/aws-clients.js'), lambdaTenantClients(),
+  ]).then(([{ DynamoDbBatchStore }, { S3BatchFileStore }, { S3Client }, { clientWith }, clients]) => {
+    const table = requireEnv(GATEWAY_ENV.responsesTable);
+    const s3For = (tenantId: string) => clients.credentials.clientFor(tenantId, 's3', (c) => clientWith(S3Client, c));
+    return { batches: new DynamoDbBatchStore(table, clients.documents), files: new S3BatchFileStore(requireEnv(GATEWAY_ENV.batchFilesBucket), table, s3For, clients.documents) };
+  }));
+}
+
+/** Sends a chunk's message to the Batch API's work queue (`TESSERA_BATCH_QUEUE_URL`) with the Lambda's own role. */
+export async function enqueueBatch(message: BatchMessage): Promise<void> {
+  const [{ SQSClient, SendMessageCommand }, { platformClient }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js')]);
+  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.batchQueueUrl), MessageBody: JSON.stringify(message) }));
+}
+
+/**
+ * The Batch API where this Lambda serves it (batchesServed): a batch created is run by the work queue (one message
+ * `{tenantId, batchId}`, enqueueBatch), not in this invocation. @returns undefined when not served
+ */
+async function lambdaBatchService(): Promise<BatchService | undefined> {
+  if (!batchesServed()) return undefined;
+  const [{ BatchService }, { MAX_UPLOAD_BODY_BYTES }, stores] = await Promise.all([import('./batches/batch-service.js'), import('../fine-tuning/files-service.js'), lambdaBatchStores()]);
+  return new BatchService({
+    config: lambdaConfig(), batches: stores.batches, files: stores.files, maxUploadBytes: MAX_UPLOAD_BODY_BYTES,
+    start: (item) => enqueueBatch({ tenantId: item.owner.tenantId, batchId: item.batch.id }),
+  });
+}
+
+/**
+ * The batch worker's dependencies on the router (batches/queue-handler.ts): its stores, the work queue, and each
+ * request through this Lambda's gateway as the batch's owner (Gateway.batchRequest).
+ */
+export async function lambdaBatchWorker(): Promise<BatchWorkerDeps> {
+  const [stores, gatewayOf] = await Promise.all([lambdaBatchStores(), lambdaGateway()]);
+  return {
+    batches: stores.batches, files: stores.files, parts: stores.files, enqueue: enqueueBatch,
+    execute: (owner, url, body, detail, signal) => gatewayOf.batchRequest(owner, url, body, detail, signal),
+  };
+}
+
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {
   const [{ MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./metrics-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
@@ -205,6 +262,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     budgetAlerts: extra.fineTuning ? undefined : await (await import('./budget-alerts/lambda-budget-alerts.js')).lambdaBudgetAlerts(await lambdaStore(), (await lambdaTenantClients()).documents),
     // Preflights that reach this Lambda (the router answers its own before building the gateway; the fine-tuning API's come here).
     corsOrigins: (await import('./lambda-cors.js')).lambdaCorsOrigins(),
+    // OpenAI's Batch API where configured: `/v1/batches` on the router, `/v1/files` of purpose batch on the fine-tuning API.
+    batches: await lambdaBatchService(),
     ...extra,
   });
 }

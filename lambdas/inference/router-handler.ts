@@ -1,8 +1,9 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
+import { handleBatchQueue, isSqsEvent } from './batches/queue-handler.js';
 import { answerOptions, type GatewayResponder } from './gateway.js';
 import { lambdaCorsOrigins } from './lambda-cors.js';
 import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
-import { lambdaGateway } from './lambda-deps.js';
+import { batchesServed, lambdaBatchWorker, lambdaGateway } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
 import { repeatedOf } from './query-parameters.js';
 
@@ -14,7 +15,7 @@ loadTokenizer().catch(() => undefined);
  * streaming → the gateway. `awslambda` is the Lambda Node.js runtime's global.
  */
 declare const awslambda: {
-  streamifyResponse(fn: (event: APIGatewayProxyEvent, stream: NodeJS.WritableStream, context: RemainingTime) => Promise<void>): unknown;
+  streamifyResponse(fn: (event: APIGatewayProxyEvent | SQSEvent, stream: NodeJS.WritableStream, context: RemainingTime) => Promise<void>): unknown;
   HttpResponseStream: { from(stream: NodeJS.WritableStream, meta: { statusCode: number; headers: Record<string, string> }): NodeJS.WritableStream };
 };
 
@@ -83,13 +84,27 @@ export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.
  * The router's invocation: a preflight from the origin index, anything else through the gateway,
  * with the invocation's deadline (lambda-deadline.ts: the Lambda's remaining time less
  * SETTLE_MARGIN_MS) so that a request still running then is stopped and settled, not cut by the runtime.
+ * An SQS event (the Batch API's work queue, an event source mapping with `ReportBatchItemFailures`) runs its batch
+ * chunks (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
+ * stream's bytes, without an HTTP prelude: the mapping invokes the function, not a URL or API Gateway).
  */
 export const handler = awslambda.streamifyResponse(async (event, raw, context) => {
+  if (isSqsEvent(event)) {
+    const answer = await handleBatchQueue(event, context, lambdaBatchWorker);
+    raw.write(JSON.stringify(answer));
+    raw.end();
+    return;
+  }
+  return apiEvent(event as APIGatewayProxyEvent, raw, context);
+});
+
+/** An API Gateway event (handler). */
+async function apiEvent(event: APIGatewayProxyEvent, raw: NodeJS.WritableStream, context: RemainingTime): Promise<void> {
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
   // A preflight (API Gateway's OPTIONS methods have no authorizer) is answered from the origin index alone.
   // The router answers the preflights of its resources; on /v1/models/{proxy+} the fine-tuning Lambda (always deployed
   // beside it: lib/platform-stack.ts) serves DELETE, so the preflight lists it too (routes.ts FINE_TUNING_ROUTES).
-  if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins(), true);
+  if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins(), { fineTuning: true, batches: batchesServed() });
   const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
   const deadline = lambdaDeadline(context);
@@ -98,4 +113,4 @@ export const handler = awslambda.streamifyResponse(async (event, raw, context) =
   } finally {
     deadline.dispose();
   }
-});
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { newFileId } from '../../fine-tuning/files-service.js';
 import { readBatchFile, type BatchLine } from './input-file.js';
 import { TERMINAL } from './batch-service.js';
-import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch } from './stores.js';
+import type { Batch, BatchFile, BatchFileStore, BatchOwner, BatchStore, StoredBatch, UsageSum } from './stores.js';
 
 /** What one request of a batch answered: its status, its JSON body (OpenAI's error shape when refused) and its request id. */
 export interface BatchRequestResult {
@@ -34,89 +34,138 @@ export interface BatchRunnerDeps {
 export const BATCH_CONCURRENCY = 4;
 
 /** One line of an output or error file (OpenAI's "request output object"). */
-interface OutputLine {
+export interface OutputLine {
   id: string;
   custom_id: string;
   response: { status_code: number; request_id: string; body: unknown } | null;
   error: { code: string; message: string } | null;
 }
 
+/** What runLines ran: the answers of lines `[from, next)`, in the order they ended. */
+export interface LinesRun {
+  /** The 2xx answers. */
+  output: OutputLine[];
+  /** Every other answer, in OpenAI's error shape. */
+  errors: OutputLine[];
+  usage: UsageSum;
+  /** The index of the first line not started (every line before it has ended). */
+  next: number;
+  /** Why no more line was started: the batch is `cancelling`, or past `expires_at`; undefined when every line ran or `enough` said so. */
+  stop?: 'cancelling' | 'expired';
+}
+
+/** No usage yet. */
+export const noUsage = (): UsageSum => ({ input: 0, output: 0, cached: 0, reasoning: 0 });
+const clockOf = (deps: Pick<BatchRunnerDeps, 'now'>) => deps.now ?? (() => Math.floor(Date.now() / 1000));
+const lineId = () => `batch_req_${randomBytes(12).toString('hex')}`;
+
 /**
- * Runs a batch to its end: `validating` → `in_progress` → its requests, `concurrency` at a time, each through
- * `execute` (the gateway pipeline as the owner) → `finalizing` → the output file (the 2xx answers) and the error file
- * (every other answer, in OpenAI's error shape; and, for an expired batch, each request not run with code
- * `batch_expired`) as purpose `batch_output` files → `completed`. Before starting each request it reads the batch:
- * `cancelling` (POST /v1/batches/{id}/cancel) lets the requests in flight finish and runs no other, then `cancelled`
- * with the files of what ran; past `expires_at` (24 h) the same, then `expired`. A refusal of a request (a 400, a
- * guardrail's, a budget's 429) is a failed line with its answer, never a dropped one. Request counts are written as
- * requests end. The output's order is the order requests end, not the file's (OpenAI: match lines by custom_id).
- * Budgets are reserved per request as it runs (the pipeline's reserve and settle), never for the whole batch up front.
- * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already)
+ * Starts a batch's run: `validating` → `in_progress` (a batch already `in_progress` or `cancelling` is read as it
+ * is), then reads its input's lines. An input file deleted before the batch ran makes the batch `failed` with
+ * `file_not_found` naming `input_file_id`.
+ * @returns the batch and its lines; undefined when there is no such batch, it has ended, or its input is gone
  */
-export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: string): Promise<Batch | undefined> {
-  const clock = deps.now ?? (() => Math.floor(Date.now() / 1000));
-  const start = await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'validating'
+export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, tenantId: string, id: string): Promise<{ item: StoredBatch; lines: BatchLine[] } | undefined> {
+  const clock = clockOf(deps);
+  const item = await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'validating'
     ? { ...c, batch: { ...c.batch, status: 'in_progress', in_progress_at: clock() } } : undefined));
-  if (!start || TERMINAL.has(start.batch.status)) return undefined;
-  const { owner } = start;
-  const content = await deps.files.content(tenantId, start.batch.input_file_id);
-  const lines: BatchLine[] = content ? readBatchFile(content, start.batch.endpoint).lines : [];
+  if (!item || TERMINAL.has(item.batch.status)) return undefined;
+  const content = await deps.files.content(tenantId, item.batch.input_file_id);
   if (!content) {
-    const failed = await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, status: 'failed', failed_at: clock(), errors: { object: 'list', data: [{ code: 'file_not_found', message: `the input file ${c.batch.input_file_id} was deleted before the batch ran`, line: null, param: 'input_file_id' }] } } }));
-    return failed?.batch;
+    await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, status: 'failed', failed_at: clock(), errors: { object: 'list', data: [{ code: 'file_not_found', message: `the input file ${c.batch.input_file_id} was deleted before the batch ran`, line: null, param: 'input_file_id' }] } } }));
+    return undefined;
   }
-  const output: OutputLine[] = [];
-  const errors: OutputLine[] = [];
-  const usage = { input: 0, output: 0, cached: 0, reasoning: 0 };
-  let next = 0;
-  let stop: 'cancelling' | 'expired' | undefined;
+  return { item, lines: readBatchFile(content, item.batch.endpoint).lines };
+}
+
+/**
+ * Runs lines `from`… of a batch, `concurrency` at a time, each through `execute` (the gateway pipeline as the owner).
+ * Before starting each line it reads the batch: `cancelling` or past `expires_at` stops it (requests in flight
+ * finish); so does `enough()` (the AWS worker's time), though never before one line of this call started. A refusal
+ * of a request (a 400, a guardrail's, a budget's 429) is a failed line with its answer, never a dropped one. The
+ * batch's `request_counts` are written as requests end: `base` plus this call's.
+ */
+export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: BatchLine[], from: number, options: { base?: { completed: number; failed: number }; enough?: () => boolean; signal?: AbortSignal } = {}): Promise<LinesRun> {
+  const clock = clockOf(deps);
+  const { owner, batch: { id } } = item;
+  const tenantId = owner.tenantId;
+  const base = options.base ?? { completed: 0, failed: 0 };
+  const run: LinesRun = { output: [], errors: [], usage: noUsage(), next: from };
+  let started = 0;
+  let enough = false;
   const worker = async () => {
-    while (next < lines.length && !stop) {
+    while (run.next < lines.length && !run.stop && !enough) {
+      if (started > 0 && options.enough?.()) {
+        enough = true;
+        break;
+      }
       const current = await deps.batches.get(tenantId, id);
-      if (current?.batch.status === 'cancelling') stop = 'cancelling';
-      else if (clock() >= start.batch.expires_at!) stop = 'expired';
-      if (stop) break;
-      const line = lines[next++]!;
-      const result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId });
+      if (current?.batch.status === 'cancelling') run.stop = 'cancelling';
+      else if (clock() >= item.batch.expires_at!) run.stop = 'expired';
+      if (run.stop || enough || run.next >= lines.length) break;
+      started++;
+      const line = lines[run.next++]!;
+      const result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);
       let body: unknown;
       try {
         body = JSON.parse(result.body);
       } catch {
         body = result.body;
       }
-      const out: OutputLine = { id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.customId, response: { status_code: result.status, request_id: result.requestId, body }, error: null };
+      const out: OutputLine = { id: lineId(), custom_id: line.customId, response: { status_code: result.status, request_id: result.requestId, body }, error: null };
       if (result.status >= 200 && result.status < 300) {
-        output.push(out);
-        addUsage(usage, body);
-      } else errors.push(out);
-      await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, request_counts: { total: lines.length, completed: output.length, failed: errors.length } } }));
+        run.output.push(out);
+        addUsage(run.usage, body);
+      } else run.errors.push(out);
+      await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, request_counts: { total: lines.length, completed: base.completed + run.output.length, failed: base.failed + run.errors.length } } }));
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, lines.length)) }, worker));
-  if (stop === 'expired') {
-    // OpenAI: requests not run within the completion window are written to the error file with code batch_expired.
-    for (const line of lines.slice(next)) errors.push({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } });
-  }
+  const workers = Math.max(1, Math.min(deps.concurrency ?? BATCH_CONCURRENCY, lines.length - from));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return run;
+}
+
+/** OpenAI's error-file lines of requests not run within the completion window (code `batch_expired`). */
+export function expiredLines(lines: readonly BatchLine[]): OutputLine[] {
+  return lines.map((line) => ({ id: lineId(), custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } }));
+}
+
+/** Lines of an output or error file: JSON Lines, each line ending in `\n`. */
+export const jsonLines = (rows: readonly OutputLine[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+
+/**
+ * Ends a batch whose lines have run (or were stopped): `finalizing` (not for a `cancelling` one) → the output file
+ * (`output`, the 2xx answers) and the error file (`errors`) as purpose `batch_output` files named
+ * `<batchId>_output.jsonl` / `<batchId>_error.jsonl`, kept `outputTtlSeconds` (an empty one is not written) →
+ * `cancelled` (it was cancelling), `expired` (`expired`), else `completed`, with the counts and usage given.
+ * @param result.output, result.errors JSON Lines (jsonLines)
+ * @returns the batch as it ended; undefined when there is no such batch
+ */
+export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, item: StoredBatch, result: { output: string; errors: string; total: number; completed: number; failed: number; usage: UsageSum; expired: boolean }): Promise<Batch | undefined> {
+  const clock = clockOf(deps);
+  const { tenantId } = item.owner;
+  const id = item.batch.id;
   await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'cancelling' ? undefined : { ...c, batch: { ...c.batch, status: 'finalizing', finalizing_at: clock() } }));
   const created = clock();
-  const write = async (what: 'output' | 'error', rows: OutputLine[], ttl: number): Promise<string | undefined> => {
-    if (!rows.length) return undefined;
-    const file: BatchFile = { id: newFileId(), filename: `${id}_${what}.jsonl`, purpose: 'batch_output', bytes: 0, createdAt: created, expiresAt: created + ttl };
-    const bytes = Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    await deps.files.put(tenantId, { ...file, bytes: bytes.byteLength }, bytes);
+  const write = async (what: 'output' | 'error', text: string): Promise<string | undefined> => {
+    if (!text) return undefined;
+    const bytes = Buffer.from(text);
+    const file: BatchFile = { id: newFileId(), filename: `${id}_${what}.jsonl`, purpose: 'batch_output', bytes: bytes.byteLength, createdAt: created, expiresAt: created + item.outputTtlSeconds };
+    await deps.files.put(tenantId, file, bytes);
     return file.id;
   };
-  const outputFileId = await write('output', output, start.outputTtlSeconds);
-  const errorFileId = await write('error', errors, start.outputTtlSeconds);
+  const outputFileId = await write('output', result.output);
+  const errorFileId = await write('error', result.errors);
+  const { usage } = result;
   const ended = await deps.batches.update(tenantId, id, (c: StoredBatch) => {
     const at = clock();
-    const status = c.batch.status === 'cancelling' ? 'cancelled' : stop === 'expired' ? 'expired' : 'completed';
+    const status = c.batch.status === 'cancelling' ? 'cancelled' : result.expired ? 'expired' : 'completed';
     return {
       ...c,
       batch: {
         ...c.batch, status, [`${status}_at`]: at,
         ...(outputFileId ? { output_file_id: outputFileId } : {}), ...(errorFileId ? { error_file_id: errorFileId } : {}),
-        request_counts: { total: lines.length, completed: output.length, failed: errors.filter((e) => e.response).length },
+        request_counts: { total: result.total, completed: result.completed, failed: result.failed },
         usage: { input_tokens: usage.input, input_tokens_details: { cached_tokens: usage.cached }, output_tokens: usage.output, output_tokens_details: { reasoning_tokens: usage.reasoning }, total_tokens: usage.input + usage.output },
       },
     };
@@ -124,8 +173,34 @@ export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: stri
   return ended?.batch;
 }
 
+/**
+ * Runs a batch to its end in this process (`tessera serve`): beginBatch (`validating` → `in_progress`) → its
+ * requests, `concurrency` at a time, each through `execute` (the gateway pipeline as the owner: runLines) → finishBatch
+ * (`finalizing` → the output file of the 2xx answers and the error file of every other answer, in OpenAI's error
+ * shape, and, for an expired batch, each request not run with code `batch_expired` → `completed`). `cancelling`
+ * (POST /v1/batches/{id}/cancel) lets the requests in flight finish and runs no other, then `cancelled` with the files
+ * of what ran; past `expires_at` (24 h) the same, then `expired`. The output's order is the order requests end, not the
+ * file's (OpenAI: match lines by custom_id). Budgets are reserved per request as it runs (the pipeline's reserve and
+ * settle), never for the whole batch up front. The AWS worker (worker.ts) runs the same steps in chunks.
+ * @returns the batch as it ended, or undefined when there is no such batch (or it had ended already, or its input was deleted: `failed`)
+ */
+export async function runBatch(deps: BatchRunnerDeps, tenantId: string, id: string): Promise<Batch | undefined> {
+  const begun = await beginBatch(deps, tenantId, id);
+  if (!begun) {
+    const after = await deps.batches.get(tenantId, id);
+    return after?.batch.status === 'failed' ? after.batch : undefined;
+  }
+  const { item, lines } = begun;
+  const run = await runLines(deps, item, lines, 0);
+  const notRun = run.stop === 'expired' ? expiredLines(lines.slice(run.next)) : [];
+  return finishBatch(deps, item, {
+    output: jsonLines(run.output), errors: jsonLines([...run.errors, ...notRun]), total: lines.length,
+    completed: run.output.length, failed: run.errors.length, usage: run.usage, expired: run.stop === 'expired',
+  });
+}
+
 /** Adds an answer's usage: chat's and embeddings' `prompt_tokens` / `completion_tokens`, responses' `input_tokens` / `output_tokens`. */
-function addUsage(sum: { input: number; output: number; cached: number; reasoning: number }, body: unknown): void {
+export function addUsage(sum: UsageSum, body: unknown): void {
   const u = (body as { usage?: Record<string, unknown> } | null)?.usage;
   if (!u) return;
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

@@ -36,6 +36,23 @@ export interface BatchFileStore {
   delete(tenantId: string, id: string): Promise<boolean>;
 }
 
+/** The answers of one chunk of a batch (worker.ts), as JSON Lines of OpenAI's request output objects. */
+export interface BatchPart {
+  output: string;
+  errors: string;
+}
+
+/**
+ * Where the AWS worker keeps each chunk's answers until the batch ends and they become its output and error files
+ * (S3BatchFileStore: `tenants/<tenantId>/batch-files/<batchId>/part-<cursor>`). A part is named by the cursor its
+ * chunk started at: a chunk run again (its lease expired) writes over the same part.
+ */
+export interface BatchPartStore {
+  putPart(tenantId: string, batchId: string, cursor: number, part: BatchPart): Promise<void>;
+  getPart(tenantId: string, batchId: string, cursor: number): Promise<BatchPart | undefined>;
+  deleteParts(tenantId: string, batchId: string, cursors: readonly number[]): Promise<void>;
+}
+
 /** Whom a batch's requests run as: the caller that created it, re-checked before each request (BatchRunner). */
 export interface BatchOwner {
   tenantId: string;
@@ -51,6 +68,35 @@ export interface StoredBatch {
   owner: BatchOwner;
   /** The output and error files' lifetime in seconds (`output_expires_after.seconds`). */
   outputTtlSeconds: number;
+  /** The AWS worker's progress through the input's lines (worker.ts runBatchChunk); absent on `tessera serve` and before the first chunk. */
+  progress?: BatchProgress;
+}
+
+/** Sums of the answers' token usage (Batch.usage before it is written). */
+export interface UsageSum {
+  input: number;
+  output: number;
+  cached: number;
+  reasoning: number;
+}
+
+/**
+ * How far the AWS worker (worker.ts) has run a batch, written with the batch so that a chunk's claim and its record
+ * are conditional on the batch's version (DynamoDbBatchStore.update).
+ */
+export interface BatchProgress {
+  /** Lines before this index (0-based, of the input's request lines) have run and their answers are stored in parts. */
+  cursor: number;
+  /** Epoch ms until which the chunk claimed by `claim` holds the batch; 0 when no chunk does. */
+  leaseUntil: number;
+  /** The claim token of the chunk holding the lease. */
+  claim?: string;
+  /** Lines answered 2xx and otherwise so far. */
+  completed: number;
+  failed: number;
+  usage: UsageSum;
+  /** The cursors at which the stored parts (answers of one chunk each) start, in order. */
+  parts: number[];
 }
 
 /** A tenant's batches. Every method acts on one tenant's batches only. DirBatchStore (`tessera serve`), DynamoDbBatchStore (AWS). */
@@ -69,6 +115,8 @@ export interface BatchStore {
 }
 
 const FILE_ID = /^file-[a-f0-9]{24}$/;
+/** Whether `id` is a file id this gateway makes (`file-` and 24 hex digits, time-ordered). */
+export const isBatchFileId = (id: string) => FILE_ID.test(id);
 const BATCH_ID = /^batch_[a-f0-9]{24}$/;
 
 /** Whether `id` is a batch id this gateway makes (`batch_` and 24 hex digits, time-ordered). */

@@ -1,0 +1,125 @@
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isTenantId } from '../../../lib/tenant-record.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { isBatchFileId, isBatchId, type BatchFile, type BatchFileStore, type BatchPart, type BatchPartStore } from './stores.js';
+
+/** The S3 key of a batch file's content: `tenants/<tenantId>/batch-files/<fileId>` (the tenant-data role's grant is on `tenants/<its tenant>/*`). */
+export const batchFileKey = (tenantId: string, fileId: string) => `tenants/${tenantId}/batch-files/${fileId}`;
+/** The S3 key of a worker chunk's answers: `tenants/<tenantId>/batch-files/<batchId>/part-<cursor, 6 digits>.json`. */
+export const batchPartKey = (tenantId: string, batchId: string, cursor: number) => `tenants/${tenantId}/batch-files/${batchId}/part-${String(cursor).padStart(6, '0')}.json`;
+
+const noSuchKey = (e: unknown) => e instanceof NoSuchKey || (e as Error).name === 'NoSuchKey';
+
+/**
+ * The Batch API's files on AWS: each file's record (OpenAI's FileObject fields) in the responses table
+ * (GATEWAY_ENV.responsesTable) under sort key = the file id (`file-` and 24 hex digits, which no response `resp_…`,
+ * conversation `conv_…` or batch `batch_…` key begins with), with the table's TTL attribute `expiresAt` (the file's
+ * `expires_at`, epoch seconds); its bytes in the batch files bucket (GATEWAY_ENV.batchFilesBucket) at
+ * `tenants/<tenantId>/batch-files/<fileId>`. Both through the tenant's clients (`docFor`, `s3For`: in the Lambdas
+ * sessions of the tenant-data role, which reach only that tenant's items and keys). A file past `expires_at` is gone:
+ * not read, not listed, and removed (record and bytes) when read; DynamoDB's TTL removes records nobody reads
+ * (the bucket's lifecycle rule the bytes). The content is written before the record: a file is listed only once
+ * its bytes are there. Also the worker's part store (BatchPartStore), beside the files in the same prefix.
+ */
+export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
+  constructor(
+    private readonly bucket: string,
+    private readonly table: string,
+    private readonly s3For: (tenantId: string) => Promise<S3Client>,
+    private readonly docFor: TenantDocumentClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** @throws Error when the tenant or file id is not one the gateway makes */
+  async put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void> {
+    if (!isTenantId(tenantId) || !isBatchFileId(file.id)) throw new Error(`cannot store file ${file.id} of tenant ${tenantId}: not ids the gateway makes`);
+    await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: batchFileKey(tenantId, file.id), Body: content, ContentType: 'application/jsonl' }));
+    await (await this.docFor(tenantId)).send(new PutCommand({
+      TableName: this.table, Item: { tenantId, responseId: file.id, kind: 'batch-file', file: JSON.stringify(file), expiresAt: file.expiresAt },
+    }));
+  }
+
+  async get(tenantId: string, id: string): Promise<BatchFile | undefined> {
+    if (!isTenantId(tenantId) || !isBatchFileId(id)) return undefined;
+    const out = await (await this.docFor(tenantId)).send(new GetCommand({ TableName: this.table, Key: { tenantId, responseId: id }, ConsistentRead: true }));
+    const file = this.fileOf(out.Item);
+    if (!file) return undefined;
+    if (this.expired(file)) {
+      await this.delete(tenantId, id);
+      return undefined;
+    }
+    return file;
+  }
+
+  /** The tenant's unexpired files, oldest first (ids are time-ordered): a Query of its `file-` sort keys, every page. */
+  async list(tenantId: string): Promise<BatchFile[]> {
+    if (!isTenantId(tenantId)) return [];
+    const doc = await this.docFor(tenantId);
+    const out: BatchFile[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new QueryCommand({
+        TableName: this.table, KeyConditionExpression: 'tenantId = :t AND begins_with(responseId, :p)',
+        ExpressionAttributeValues: { ':t': tenantId, ':p': 'file-' }, ConsistentRead: true, ExclusiveStartKey: start,
+      }));
+      for (const i of page.Items ?? []) {
+        const file = this.fileOf(i);
+        if (file && !this.expired(file)) out.push(file);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async content(tenantId: string, id: string): Promise<Uint8Array | undefined> {
+    if (!(await this.get(tenantId, id))) return undefined;
+    return this.object(tenantId, batchFileKey(tenantId, id));
+  }
+
+  /** @returns whether there was such a file, unexpired */
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    if (!isTenantId(tenantId) || !isBatchFileId(id)) return false;
+    const out = await (await this.docFor(tenantId)).send(new DeleteCommand({ TableName: this.table, Key: { tenantId, responseId: id }, ReturnValues: 'ALL_OLD' }));
+    await (await this.s3For(tenantId)).send(new DeleteObjectCommand({ Bucket: this.bucket, Key: batchFileKey(tenantId, id) }));
+    const file = this.fileOf(out.Attributes);
+    return Boolean(file && !this.expired(file));
+  }
+
+  async putPart(tenantId: string, batchId: string, cursor: number, part: BatchPart): Promise<void> {
+    await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: this.partKey(tenantId, batchId, cursor), Body: JSON.stringify(part), ContentType: 'application/json' }));
+  }
+
+  async getPart(tenantId: string, batchId: string, cursor: number): Promise<BatchPart | undefined> {
+    const bytes = await this.object(tenantId, this.partKey(tenantId, batchId, cursor));
+    return bytes && (JSON.parse(Buffer.from(bytes).toString('utf8')) as BatchPart);
+  }
+
+  async deleteParts(tenantId: string, batchId: string, cursors: readonly number[]): Promise<void> {
+    const s3 = await this.s3For(tenantId);
+    for (const cursor of cursors) await s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.partKey(tenantId, batchId, cursor) }));
+  }
+
+  private partKey(tenantId: string, batchId: string, cursor: number): string {
+    if (!isTenantId(tenantId) || !isBatchId(batchId) || !Number.isSafeInteger(cursor) || cursor < 0) throw new Error(`no part ${cursor} of batch ${batchId} of tenant ${tenantId}: not ids the gateway makes`);
+    return batchPartKey(tenantId, batchId, cursor);
+  }
+
+  private async object(tenantId: string, key: string): Promise<Uint8Array | undefined> {
+    try {
+      const out = await (await this.s3For(tenantId)).send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (e) {
+      if (noSuchKey(e)) return undefined;
+      throw e;
+    }
+  }
+
+  private fileOf(item: Record<string, unknown> | undefined): BatchFile | undefined {
+    return item && item.kind === 'batch-file' && typeof item.file === 'string' ? (JSON.parse(item.file) as BatchFile) : undefined;
+  }
+
+  private expired(file: BatchFile): boolean {
+    return file.expiresAt * 1000 <= this.now();
+  }
+}

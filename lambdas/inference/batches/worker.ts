@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { beginBatch, expiredLines, finishBatch, jsonLines, noUsage, runLines, type BatchRunnerDeps } from './runner.js';
+import type { BatchPartStore, BatchProgress, StoredBatch } from './stores.js';
+import { TERMINAL } from './batch-service.js';
+
+/**
+ * A message of the Batch API's work queue (GATEWAY_ENV.batchQueueUrl): run the next chunk of this batch. `cursor`
+ * is the line the chunk starts at (absent on the create's message: 0); a message whose cursor is not the batch's
+ * (a duplicate delivery of a chunk that has been recorded) runs nothing.
+ */
+export interface BatchMessage {
+  tenantId: string;
+  batchId: string;
+  cursor?: number;
+}
+
+/** What runBatchChunk needs beyond runBatch's. */
+export interface BatchWorkerDeps extends BatchRunnerDeps {
+  parts: BatchPartStore;
+  /** Sends a message for the batch's next chunk (SQS SendMessage). */
+  enqueue(message: BatchMessage): Promise<void>;
+  /** Epoch milliseconds. @default Date.now */
+  nowMs?: () => number;
+}
+
+/**
+ * Time a chunk keeps before its invocation's end when it stops starting lines: the longest a request it started may
+ * still take (the gateway's upstream call is cut at the invocation's deadline less SETTLE_MARGIN_MS: lambda-deadline.ts),
+ * the part's PutObject and the progress write. A chunk starts one line at least, whatever is left.
+ */
+export const CHUNK_MARGIN_MS = 120_000;
+
+/** How a chunk ended: `ran` (lines ran, a message for the rest sent), `ended` (the batch ended: files written), `skipped` (not claimed: nothing ran). */
+export type ChunkOutcome = 'ran' | 'ended' | 'skipped';
+
+/** Parses a queue message's body. @throws Error naming what is wrong (such a message is a batch item failure: it ends in the DLQ) */
+export function parseBatchMessage(body: string): BatchMessage {
+  const m = JSON.parse(body) as Partial<BatchMessage>;
+  if (typeof m !== 'object' || m === null || typeof m.tenantId !== 'string' || typeof m.batchId !== 'string' || (m.cursor !== undefined && (!Number.isSafeInteger(m.cursor) || m.cursor < 0))) {
+    throw new Error(`not a batch message {tenantId, batchId, cursor?}: ${body.slice(0, 200)}`);
+  }
+  return { tenantId: m.tenantId, batchId: m.batchId, ...(m.cursor !== undefined ? { cursor: m.cursor } : {}) };
+}
+
+const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, failed: 0, usage: noUsage(), parts: [] });
+
+/**
+ * Runs one chunk of a batch on AWS (the router Lambda, from its work queue): as many of its lines as the invocation's
+ * time allows, through the same steps as `tessera serve`'s runBatch (beginBatch, runLines, finishBatch).
+ * 1. Claims the chunk: a conditional write of the batch (DynamoDbBatchStore.update, on its version) setting a claim
+ *    token and a lease until the invocation's end (`remainingMs()` from now), allowed only when no unexpired lease is
+ *    held and the message's cursor is the batch's. A claim refused (another delivery of the same message holds or has
+ *    recorded the chunk; SQS delivers at least once) runs nothing: `skipped`.
+ * 2. Runs lines from the cursor until `remainingMs()` falls under `marginMs` (one line at least), the batch is
+ *    `cancelling` (POST /v1/batches/{id}/cancel) or past `expires_at`.
+ * 3. Stores the chunk's answers as a part (BatchPartStore) and records the progress (cursor, counts, usage, parts;
+ *    the lease released) on condition that the claim is still its own.
+ * 4. When no line remains or the batch was stopped, joins the parts into the output and error files (finishBatch)
+ *    and deletes them: `ended`. Otherwise sends a message for the rest (`cursor` = the next line): `ran`.
+ * A chunk whose invocation dies after its lines ran and before step 3 is run again once its lease expires (by the
+ * redelivered message): at most that chunk's requests run twice.
+ * @param remainingMs the invocation's remaining time in ms (Lambda context.getRemainingTimeInMillis)
+ * @throws what the stores or the queue throw (a failure not of one request): the caller reports the message as failed
+ */
+export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage, remainingMs: () => number, options: { marginMs?: number; signal?: AbortSignal } = {}): Promise<ChunkOutcome> {
+  const nowMs = deps.nowMs ?? Date.now;
+  const { tenantId, batchId } = message;
+  const token = randomBytes(12).toString('hex');
+  const claimed = await deps.batches.update(tenantId, batchId, (c) => {
+    if (TERMINAL.has(c.batch.status)) return undefined;
+    const p = c.progress ?? fresh();
+    // A batch whose lines have all run (or that is stopping) is claimed by any of its messages: a chunk that died while
+    // ending it is ended by the next delivery. Otherwise only the message of the batch's cursor claims it.
+    const ending = p.cursor >= c.batch.request_counts!.total || c.batch.status === 'finalizing' || c.batch.status === 'cancelling';
+    if (((message.cursor ?? 0) !== p.cursor && !ending) || p.leaseUntil > nowMs()) return undefined;
+    return { ...c, progress: { ...p, leaseUntil: nowMs() + Math.max(0, remainingMs()), claim: token } };
+  });
+  if (claimed?.progress?.claim !== token) return 'skipped';
+  const progress = claimed.progress;
+  const begun = await beginBatch(deps, tenantId, batchId);
+  if (!begun) return 'ended';
+  const { item, lines } = begun;
+  const marginMs = options.marginMs ?? CHUNK_MARGIN_MS;
+  const run = await runLines(deps, item, lines, progress.cursor, { base: progress, enough: () => remainingMs() < marginMs, signal: options.signal });
+  const ran = run.next > progress.cursor;
+  const ending = Boolean(run.stop) || run.next >= lines.length;
+  if (ran) await deps.parts.putPart(tenantId, batchId, progress.cursor, { output: jsonLines(run.output), errors: jsonLines(run.errors) });
+  let lost = false;
+  const recorded = await deps.batches.update(tenantId, batchId, (c) => {
+    if (c.progress?.claim !== token) {
+      lost = true;
+      return undefined;
+    }
+    const usage = { ...c.progress.usage };
+    for (const k of ['input', 'output', 'cached', 'reasoning'] as const) usage[k] += run.usage[k];
+    // An ending chunk keeps its lease while it writes the files: another delivery ends the batch only once it expired.
+    const next: BatchProgress = {
+      cursor: run.next, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : {}), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
+      parts: ran && !c.progress.parts.includes(progress.cursor) ? [...c.progress.parts, progress.cursor] : c.progress.parts,
+    };
+    return { ...c, progress: next };
+  });
+  // Another chunk holds the batch now (this one outlived its lease): what this one ran is not recorded.
+  if (lost || !recorded?.progress) return 'skipped';
+  if (ending) {
+    const expired = run.stop === 'expired';
+    await finish(deps, recorded, recorded.progress, lines.length, expired ? jsonLines(expiredLines(lines.slice(run.next))) : undefined);
+    return 'ended';
+  }
+  await deps.enqueue({ tenantId, batchId, cursor: run.next });
+  return 'ran';
+}
+
+/** Joins the parts into the output and error files (finishBatch), then deletes the parts. */
+async function finish(deps: BatchWorkerDeps, item: StoredBatch, progress: BatchProgress, total: number, notRun: string | undefined): Promise<void> {
+  const { tenantId } = item.owner;
+  let output = '';
+  let errors = '';
+  for (const cursor of progress.parts) {
+    const part = await deps.parts.getPart(tenantId, item.batch.id, cursor);
+    if (!part) throw new Error(`batch ${item.batch.id}: the answers of its chunk at line ${cursor} are missing`);
+    output += part.output;
+    errors += part.errors;
+  }
+  await finishBatch(deps, item, { output, errors: errors + (notRun ?? ''), total, completed: progress.completed, failed: progress.failed, usage: progress.usage, expired: notRun !== undefined });
+  await deps.parts.deleteParts(tenantId, item.batch.id, progress.parts);
+}
