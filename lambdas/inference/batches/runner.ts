@@ -95,14 +95,14 @@ export async function runLines(deps: BatchRunnerDeps, item: StoredBatch, lines: 
   let enough = false;
   const worker = async () => {
     while (run.next < lines.length && !run.stop && !enough) {
-      if (started > 0 && options.enough?.()) {
-        enough = true;
-        break;
-      }
       const current = await deps.batches.get(tenantId, id);
       if (current?.batch.status === 'cancelling') run.stop = 'cancelling';
       else if (clock() >= item.batch.expires_at!) run.stop = 'expired';
       if (run.stop || enough || run.next >= lines.length) break;
+      if (started > 0 && options.enough?.()) {
+        enough = true;
+        break;
+      }
       started++;
       const line = lines[run.next++]!;
       const result = await deps.execute(owner, line.url, JSON.stringify(line.body), { batchId: id, customId: line.customId }, options.signal);

@@ -97,6 +97,8 @@ export interface BatchProgress {
   usage: UsageSum;
   /** The cursors at which the stored parts (answers of one chunk each) start, in order. */
   parts: number[];
+  /** True from the record of a chunk until the message for the next (at `cursor`) was sent: any delivery of this batch's messages may then claim it. */
+  unsent?: boolean;
 }
 
 /** A tenant's batches. Every method acts on one tenant's batches only. DirBatchStore (`tessera serve`), DynamoDbBatchStore (AWS). */

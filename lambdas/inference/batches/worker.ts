@@ -56,7 +56,9 @@ const fresh = (): BatchProgress => ({ cursor: 0, leaseUntil: 0, completed: 0, fa
  * 3. Stores the chunk's answers as a part (BatchPartStore) and records the progress (cursor, counts, usage, parts;
  *    the lease released) on condition that the claim is still its own.
  * 4. When no line remains or the batch was stopped, joins the parts into the output and error files (finishBatch)
- *    and deletes them: `ended`. Otherwise sends a message for the rest (`cursor` = the next line): `ran`.
+ *    and deletes them: `ended`. Otherwise sends a message for the rest (`cursor` = the next line): `ran`. Until that
+ *    message is sent the progress says `unsent`, and a delivery of any of the batch's messages may claim the next
+ *    chunk: a chunk whose SendMessage failed throws, and its message delivered again carries the batch on.
  * A chunk whose invocation dies after its lines ran and before step 3 is run again once its lease expires (by the
  * redelivered message): at most that chunk's requests run twice.
  * @param remainingMs the invocation's remaining time in ms (Lambda context.getRemainingTimeInMillis)
@@ -69,10 +71,12 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   const claimed = await deps.batches.update(tenantId, batchId, (c) => {
     if (TERMINAL.has(c.batch.status)) return undefined;
     const p = c.progress ?? fresh();
-    // A batch whose lines have all run (or that is stopping) is claimed by any of its messages: a chunk that died while
-    // ending it is ended by the next delivery. Otherwise only the message of the batch's cursor claims it.
+    // Only the message of the batch's cursor claims it, except: a batch whose lines have all run (or that is stopping),
+    // which any of its messages claims (a chunk that died while ending it is ended by the next delivery), and one whose
+    // next message may not have been sent (`unsent`: the chunk that recorded it failed to send it, and its own message
+    // is delivered again).
     const ending = p.cursor >= c.batch.request_counts!.total || c.batch.status === 'finalizing' || c.batch.status === 'cancelling';
-    if (((message.cursor ?? 0) !== p.cursor && !ending) || p.leaseUntil > nowMs()) return undefined;
+    if (((message.cursor ?? 0) !== p.cursor && !ending && !p.unsent) || p.leaseUntil > nowMs()) return undefined;
     return { ...c, progress: { ...p, leaseUntil: nowMs() + Math.max(0, remainingMs()), claim: token } };
   });
   if (claimed?.progress?.claim !== token) return 'skipped';
@@ -95,7 +99,7 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     for (const k of ['input', 'output', 'cached', 'reasoning'] as const) usage[k] += run.usage[k];
     // An ending chunk keeps its lease while it writes the files: another delivery ends the batch only once it expired.
     const next: BatchProgress = {
-      cursor: run.next, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : {}), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
+      cursor: run.next, leaseUntil: ending ? c.progress.leaseUntil : 0, ...(ending ? { claim: token } : { unsent: true }), completed: c.progress.completed + run.output.length, failed: c.progress.failed + run.errors.length, usage,
       parts: ran && !c.progress.parts.includes(progress.cursor) ? [...c.progress.parts, progress.cursor] : c.progress.parts,
     };
     return { ...c, progress: next };
@@ -108,6 +112,8 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
     return 'ended';
   }
   await deps.enqueue({ tenantId, batchId, cursor: run.next });
+  await deps.batches.update(tenantId, batchId, (c) => (c.progress?.unsent && c.progress.cursor === run.next && !c.progress.claim
+    ? { ...c, progress: { ...c.progress, unsent: false } } : undefined));
   return 'ran';
 }
 
