@@ -52,7 +52,7 @@ export async function batchFixture(now = Math.floor(Date.now() / 1000)) {
   const deps: BatchWorkerDeps = {
     batches, files, parts: files, concurrency: 1,
     enqueue: async (m) => { sent.push(m); },
-    execute: async (_owner, _url, body, detail): Promise<BatchRequestResult> => {
+    execute: async (_owner, _url, _body, detail): Promise<BatchRequestResult> => {
       ran.push(detail.customId);
       const failed = detail.customId === 'c';
       return { status: failed ? 400 : 200, requestId: `req_${detail.customId}`, body: JSON.stringify(failed ? { error: { message: 'no' } } : { id: 'x', usage: { prompt_tokens: 2, completion_tokens: 1 } }) };

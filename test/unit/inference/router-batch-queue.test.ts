@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
 import type { BatchWorkerDeps } from '../../../lambdas/inference/batches/worker.js';
@@ -30,7 +30,7 @@ beforeEach(() => {
   sqs.on(SendMessageCommand).resolves({ MessageId: 'm2' });
 });
 
-const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'r', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:tessera-batches', awsRegion: 'us-east-1' });
+const record = (messageId: string, body: string): SQSRecord => ({ messageId, receiptHandle: 'r', body, attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '0' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:tessera-batches', awsRegion: 'us-east-1' });
 
 /** Invokes the router with an SQS event; @returns the invocation's payload, parsed. */
 async function run(event: SQSEvent, remaining: () => number) {
