@@ -131,8 +131,12 @@ export class BatchService {
     if (!id || !FILE_PATH.test(req.path)) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
     const file = FILE_ID.test(id) ? await this.deps.files.get(caller.tenantId, id) : undefined;
     if (!file) {
-      if (fineTuning) return fineTuning();
-      throw notFound(`No such File object: ${id.slice(0, 100)}`, 'file_id', 'file_not_found');
+      const missing = () => notFound(`No such File object: ${id.slice(0, 100)}`, 'file_id', 'file_not_found');
+      if (!fineTuning) throw missing();
+      // A tenant whose tier has no training resources has no fine-tuning file either: an id the Batch API does not know is not found (404), as on a gateway without fine-tuning.
+      return fineTuning().catch((e: unknown) => {
+        throw e instanceof GatewayError && e.code === 'fine_tuning_not_provisioned' ? missing() : e;
+      });
     }
     this.need(caller, 'inference');
     refuseUnknownQuery(req.query, [], `${req.method} /v1/files/{file_id}${action ? '/content' : ''}`);

@@ -1,0 +1,174 @@
+import { Writable } from 'node:stream';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { toFile } from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
+import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { runPythonCode } from '../../support/python-zygote.js';
+import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+import { createResponsesTable } from '../support/gateway-tables.js';
+import { openAiAnswer } from './matrix.js';
+import { nodeClient } from './official-clients.js';
+import { plainTenant } from './setup.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+/**
+ * OpenAI's Batch API on the deployed path, in moto: the fine-tuning Lambda's API handler takes `/v1/files` (purpose
+ * batch: records in the responses table, content in the batch files bucket, as the tenant), the streaming router
+ * `/v1/batches` (create sends a message to the work queue); the test plays the queue's event source mapping,
+ * receiving from moto's SQS and invoking the router's handler with SQS events (a small Lambda context makes a run
+ * need several chunks). Every request runs through the gateway as the batch's creator (the fake upstream sees them).
+ */
+let upstream: FakeUpstream;
+let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
+let queueUrl: string;
+const tokens: Record<string, string> = {};
+const router = async () => (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: SQSEvent, stream: Writable, context: { getRemainingTimeInMillis(): number }) => Promise<void>;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  apigw = await startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex')], { fineTuning: true });
+  await createResponsesTable('tessera-responses');
+  await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-batch-files' }));
+  queueUrl = (await new SQSClient({}).send(new CreateQueueCommand({ QueueName: 'tessera-batches', Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
+  // Before the Lambdas build their gateways (on their first invocation).
+  Object.assign(process.env, { [GATEWAY_ENV.responsesTable]: 'tessera-responses', [GATEWAY_ENV.batchFilesBucket]: 'tessera-batch-files', [GATEWAY_ENV.batchQueueUrl]: queueUrl });
+  for (const t of ['acme', 'globex']) tokens[t] = await apigw.token(t);
+});
+afterAll(async () => {
+  for (const v of [GATEWAY_ENV.responsesTable, GATEWAY_ENV.batchFilesBucket, GATEWAY_ENV.batchQueueUrl]) delete process.env[v];
+  await apigw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => upstream.reset());
+
+const MODEL = 'openai-compatible/default';
+const chatLine = (customId: string) => JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content: `say ${customId}` }] } });
+
+/** Messages waiting in the work queue (received, not yet deleted). */
+async function receive() {
+  const out = await new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  return out.Messages ?? [];
+}
+
+/** Invokes the router with these messages as SQS's event source mapping does; deletes the ones it did not report failed. @returns the answer */
+async function deliver(messages: Awaited<ReturnType<typeof receive>>, remainingMs: number, options: { keep?: boolean } = {}) {
+  const event: SQSEvent = {
+    Records: messages.map((m) => ({
+      messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, md5OfBody: m.MD5OfBody!, messageAttributes: {},
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '0' },
+      eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:tessera-batches', awsRegion: 'us-east-1',
+    })),
+  };
+  const chunks: Buffer[] = [];
+  const endsAt = Date.now() + remainingMs;
+  await (await router())(event, new Writable({ write(c, _e, cb) { chunks.push(Buffer.from(c)); cb(); } }), { getRemainingTimeInMillis: () => endsAt - Date.now() });
+  const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+  if (!options.keep) {
+    for (const m of messages) if (!answer.batchItemFailures.some((f) => f.itemIdentifier === m.MessageId)) await new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+  }
+  return answer;
+}
+
+/** Delivers the queue's messages with plenty of time until none is left (at most `rounds` rounds). */
+async function drain(rounds = 10) {
+  for (let i = 0; i < rounds; i++) {
+    const messages = await receive();
+    if (!messages.length) return;
+    expect(await deliver(messages, 900_000)).toEqual({ batchItemFailures: [] });
+  }
+  throw new Error(`the work queue still had messages after ${rounds} rounds`);
+}
+
+describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)', () => {
+  it('files.create → batches.create → the worker in chunks (a duplicate delivery runs nothing twice) → completed; the output has every custom_id once; another tenant gets 404s (Node client)', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme);
+    // A developer of globex: a file id the Batch API does not know goes on to the fine-tuning Files API, which a member may not read (403).
+    const globex = nodeClient(apigw.url, await apigw.token('globex', { role: 'developer' }));
+    upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    const ids = ['one', 'two', 'three'];
+    const file = await acme.files.create({ file: await toFile(Buffer.from(`${ids.map(chatLine).join('\n')}\n`), 'requests.jsonl'), purpose: 'batch' });
+    expect(file).toMatchObject({ object: 'file', purpose: 'batch', filename: 'requests.jsonl' });
+    // The record in acme's partition of the responses table; the bytes at tenants/acme/batch-files/<id>.
+    const doc = await unscopedDocumentClient()('');
+    expect((await doc.send(new GetCommand({ TableName: 'tessera-responses', Key: { tenantId: 'acme', responseId: file.id } }))).Item).toMatchObject({ expiresAt: file.expires_at });
+    const keys = async () => ((await new S3Client({ forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'tessera-batch-files' }))).Contents ?? []).map((o) => o.Key);
+    expect(await keys()).toContain(`tenants/acme/batch-files/${file.id}`);
+
+    const created = await acme.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    expect(created).toMatchObject({ status: 'validating', request_counts: { total: 3, completed: 0, failed: 0 } });
+    expect(upstream.calls).toHaveLength(0);
+
+    // The create's message, with 60 s left (under the chunk margin, over the settle margin): one request, then a message for the rest.
+    const [first] = await receive();
+    expect(JSON.parse(first!.Body!)).toEqual({ tenantId: 'acme', batchId: created.id });
+    expect(await deliver([first!], 60_000, { keep: true })).toEqual({ batchItemFailures: [] });
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0]!.headers.authorization).toBe('Bearer key-of-acme');
+    expect(await acme.batches.retrieve(created.id)).toMatchObject({ status: 'in_progress', request_counts: { total: 3, completed: 1, failed: 0 } });
+    // The same message delivered again (SQS: at least once): nothing runs twice.
+    expect(await deliver([first!], 900_000)).toEqual({ batchItemFailures: [] });
+    expect(upstream.calls).toHaveLength(1);
+
+    await drain();
+    expect(upstream.calls).toHaveLength(3);
+    const done = await acme.batches.retrieve(created.id);
+    expect(done).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 3, failed: 0 } });
+    expect(done.error_file_id ?? null).toBeNull();
+    const output = (await (await acme.files.content(done.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(output.map((l) => l.custom_id).sort()).toEqual([...ids].sort());
+    expect(output[0]).toMatchObject({ response: { status_code: 200, body: { object: 'chat.completion' } }, error: null });
+    // The worker's parts are gone; the output file is listed beside the input.
+    expect((await keys()).filter((k) => k!.includes(created.id))).toEqual([]);
+    const listed = [];
+    for await (const f of acme.files.list()) listed.push(f.id);
+    expect(listed).toEqual(expect.arrayContaining([file.id, done.output_file_id]));
+
+    for (const call of [() => globex.batches.retrieve(created.id), () => globex.batches.cancel(created.id), () => globex.files.retrieve(file.id), () => globex.files.content(done.output_file_id!), () => globex.files.delete(file.id)]) {
+      const e: any = await call().then(() => undefined, (x: unknown) => x);
+      expect(e?.status, JSON.stringify([e?.code, e?.message])).toBe(404);
+    }
+    expect((await globex.batches.list()).data).toEqual([]);
+  });
+
+  it('a batch cancelled between chunks stops: the next chunk runs nothing and ends it cancelled with the answers so far', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme);
+    upstream.script({ body: openAiAnswer('text') });
+    const file = await acme.files.create({ file: await toFile(Buffer.from(`${['x', 'y', 'z'].map(chatLine).join('\n')}\n`), 'c.jsonl'), purpose: 'batch' });
+    const batch = await acme.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    expect(await deliver(await receive(), 60_000)).toEqual({ batchItemFailures: [] });
+    expect(await acme.batches.cancel(batch.id)).toMatchObject({ status: 'cancelling' });
+    await drain();
+    expect(upstream.calls).toHaveLength(1);
+    expect(await acme.batches.retrieve(batch.id)).toMatchObject({ status: 'cancelled', request_counts: { total: 3, completed: 1, failed: 0 } });
+  });
+
+  it('the official Python client: files.create, batches.create, then (the worker having run) retrieve and files.content', async () => {
+    upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    const script = `
+import io, json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+if sys.argv[3] == "create":
+    f = c.files.create(file=("py.jsonl", io.BytesIO(sys.argv[4].encode())), purpose="batch")
+    b = c.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h")
+    print(json.dumps({"file": f.model_dump(), "batch": b.model_dump()}))
+else:
+    b = c.batches.retrieve(sys.argv[4])
+    text = c.files.content(b.output_file_id).text
+    print(json.dumps({"batch": b.model_dump(), "ids": sorted(json.loads(l)["custom_id"] for l in text.splitlines())}))
+`;
+    const made = JSON.parse((await runPythonCode(script, [apigw.url, tokens.acme!, 'create', `${chatLine('p1')}\n${chatLine('p2')}\n`])).stdout);
+    expect(made.file).toMatchObject({ object: 'file', purpose: 'batch', filename: 'py.jsonl' });
+    expect(made.batch).toMatchObject({ status: 'validating', input_file_id: made.file.id });
+    await drain();
+    const read = JSON.parse((await runPythonCode(script, [apigw.url, tokens.acme!, 'read', made.batch.id])).stdout);
+    expect(read.batch).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 2, failed: 0 } });
+    expect(read.ids).toEqual(['p1', 'p2']);
+  });
+});
