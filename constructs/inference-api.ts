@@ -24,6 +24,7 @@ import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { EXISTENCE_ATTRIBUTES } from '../lambdas/inference/stores/tenant-existence.js';
 import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
 import { ROUTER_API_METHODS, type InferenceApiLambda, type InferenceApiMethod } from '../lib/inference-api-methods.js';
+import { BatchWork } from './batch-work.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
@@ -65,6 +66,10 @@ export interface InferenceApiProps {
    * @default - no bus: the tenant-users Lambda is given none (its events are not sent)
    */
   readonly eventBus?: events.IEventBus;
+  /** Target of the batch files bucket's server access logs (BatchWork). */
+  readonly accessLogsBucket: s3.IBucket;
+  /** The break-glass role, which alone beside the tenant-data role may touch the batch files' objects (BatchWork). */
+  readonly breakGlassRoleArn: string;
 }
 
 /**
@@ -142,6 +147,8 @@ export class InferenceApi extends Construct {
   private readonly routerIntegration: apigw.LambdaIntegration;
   /** Tenant budget alerts: the mail Lambda and its dead-letter queue when a tier mails its admins. */
   readonly budgetAlerts: TenantBudgetAlerts;
+  /** OpenAI's Batch API: the router's work queue (and its dead-letter queue) and the batch files bucket. */
+  readonly batches: BatchWork;
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
@@ -325,6 +332,13 @@ export class InferenceApi extends Construct {
     this.tenantUsers = tenantUsersFn;
     // Tenant budget alerts: the router's PutEvents grant and bus, and the optional mail Lambda (constructs/tenant-budget-alerts.ts).
     this.budgetAlerts = new TenantBudgetAlerts(this, 'BudgetAlerts', { config, eventBus: props.eventBus, gatewayFunctions: [router], userPool: this.userPool, encryptionKey: props.encryptionKey, usageTable: this.usageTable });
+
+    // OpenAI's Batch API (/v1/batches, through /v1/{proxy+}): the router enqueues a batch's chunks and runs them from
+    // its own queue; the files are read and written as the tenant (the tenant-data role, whose ARN is fixed by name).
+    this.batches = new BatchWork(this, 'Batches', {
+      encryptionKey: props.encryptionKey, router, accessLogsBucket: props.accessLogsBucket,
+      dataPrincipalArns: [roleArn(stack.partition, stack.account, TENANT_DATA_ROLE_NAME), props.breakGlassRoleArn],
+    });
 
     this.tenantDataFunctions = tenantUsersFn ? [authorizerFn, router, tenantUsersFn] : [authorizerFn, router];
 

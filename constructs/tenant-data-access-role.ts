@@ -2,9 +2,11 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+import { batchFilesPrefix } from './batch-work.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { policyScopeFor } from './lambda-function.js';
 
@@ -29,6 +31,12 @@ export interface TenantDataAccessRoleProps {
   readonly apiKeysTable: dynamodb.ITableV2;
   /** The platform key, which encrypts the tables and the tenants' provider secrets. */
   readonly encryptionKey: kms.IKey;
+  /**
+   * The Batch API's files (constructs/batch-work.ts; SSE-KMS with `encryptionKey`, no S3 Bucket Key): a session reads,
+   * writes and deletes its tenant's objects under `tenants/<tenant>/batch-files/` only.
+   * @default - no batch files: no S3 statement
+   */
+  readonly batchFilesBucket?: s3.IBucket;
   /**
    * The Lambdas that act for one tenant at a time (the gateway authorizer and router, the
    * fine-tuning Lambdas): the role trusts their roles, and their policies may assume it.
@@ -64,8 +72,13 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  *   (revoke, expiry of a rotated key, lastUsedAt) of the session tenant's partition. No DeleteItem
  *   or BatchWriteItem: a key is revoked, never deleted, by the gateway; offboarding deletes a
  *   tenant's keys with its own role (constructs/tenant-lifecycle.ts).
- * - KMS only through DynamoDB for these tables (encryption context `aws:dynamodb:tableName`) and
- *   through Secrets Manager for the tenant's own secrets (encryption context `SecretARN`).
+ * - Batch files (OpenAI's Batch API): GetObject, PutObject and DeleteObject of
+ *   `tenants/<session tenant>/batch-files/*` of the batch files bucket; no listing (the file records are in the
+ *   responses table) and no other prefix.
+ * - KMS only through DynamoDB for these tables (encryption context `aws:dynamodb:tableName`),
+ *   through Secrets Manager for the tenant's own secrets (encryption context `SecretARN`) and
+ *   through S3 for the tenant's own batch files (encryption context `aws:s3:arn`, the object's ARN
+ *   under its prefix: the bucket uses no S3 Bucket Key, which would make it the bucket's).
  *
  * The trust admits only `trustedRoles`, only with the tag `tessera:tenant-id` (and no other tag),
  * not transitive (the role can assume nothing, and no chained session could carry the tag on).
@@ -165,8 +178,26 @@ export class TenantDataAccessRole extends Construct {
       }),
     );
     // cdk-nag prints a policy variable `${x}` as `<x>`.
-    acknowledge(policy, [wildcardResourceFinding(this, ownSecrets).replace(SESSION_TENANT, `<aws:PrincipalTag/${TENANT_ID_TAG}>`)],
+    const nagVariable = (finding: string) => finding.replace(SESSION_TENANT, `<aws:PrincipalTag/${TENANT_ID_TAG}>`);
+    acknowledge(policy, [nagVariable(wildcardResourceFinding(this, ownSecrets))],
       'Secrets Manager appends a random suffix to every secret ARN; the pattern is the session tenant\'s own path (tessera/tenants/<tenant>/), and the secret must also carry the tag tessera:tenant-id = that tenant.');
+    if (props.batchFilesBucket) {
+      const ownBatchFiles = props.batchFilesBucket.arnForObjects(`${batchFilesPrefix(SESSION_TENANT)}*`);
+      policy.addStatements(
+        new iam.PolicyStatement({ sid: 'OwnBatchFiles', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [ownBatchFiles] }),
+        // SSE-KMS: PutObject needs GenerateDataKey, GetObject Decrypt (S3 User Guide, "Using server-side encryption with
+        // AWS KMS keys": permissions), only as S3 asks for an object of the session tenant's prefix.
+        new iam.PolicyStatement({
+          sid: 'PlatformKeyForOwnBatchFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` },
+            StringLike: { 'kms:EncryptionContext:aws:s3:arn': ownBatchFiles },
+          },
+        }),
+      );
+      acknowledge(policy, [nagVariable(wildcardResourceFinding(this, ownBatchFiles))],
+        'A tenant\'s batch files are keyed by file id, chosen at upload; the pattern is the session tenant\'s own prefix (tenants/<tenant>/batch-files/) of the batch files bucket, nothing else in it.');
+    }
 
     for (const fn of props.trustedFunctions) {
       fn.addToPolicy(new iam.PolicyStatement({

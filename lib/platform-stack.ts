@@ -83,7 +83,7 @@ export class PlatformStack extends Stack {
     const key = this.key = new PlatformKey(this, 'PlatformKey', {
       archiveCopiers: { organizationId: config.organization.organizationId, provisioningRoleName: config.roles.provisioningRoleName },
     }).key;
-    const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the audit and blueprint buckets' }).bucket;
+    const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the audit, blueprint and batch files buckets' }).bucket;
 
     // platformDisasterRecovery: registry backups copied and audit objects replicated to TesseraPlatformDr's resources.
     const drRegion = platformDrRegion(config);
@@ -128,7 +128,7 @@ export class PlatformStack extends Stack {
     const corsOrigins = this.corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
     const inference = this.inference = new InferenceApi(this, 'Inference', {
       config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket, responsesTable: responses.table, corsOriginsTable: corsOrigins.table,
-      apiKeysTable: apiKeys.table, eventBus: this.events.bus,
+      apiKeysTable: apiKeys.table, eventBus: this.events.bus, accessLogsBucket: accessLogs, breakGlassRoleArn: breakGlass.role.roleArn,
     });
 
     // Budgets survive a failover: the usage ledger's hourly copies go to the DR region with the
@@ -164,6 +164,7 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
     new TenantDataAccessRole(this, 'TenantData', {
       registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, apiKeysTable: apiKeys.table, encryptionKey: key,
+      batchFilesBucket: inference.batches.bucket,
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
     });
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });

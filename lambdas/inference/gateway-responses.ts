@@ -1,5 +1,5 @@
 import { wellFormedPrefix, type ErrorType, type GatewayError } from './openai-errors.js';
-import { FINE_TUNING_ROUTES, OPENAI_ROUTES, servedList, type Route } from './routes.js';
+import { servedList, servedRoutes, type Route } from './routes.js';
 
 /**
  * The errors API Gateway answers itself on the deployed path (a refused credential, a usage-plan
@@ -102,8 +102,9 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     type: 'WAF_FILTERED',
     error: { type: 'permission_error', code: 'request_blocked', message: `The request was blocked by the API's web application firewall (AWS managed rules for common exploits and known bad inputs, or too many requests from your IP address) ${REQUEST}` },
   },
-  // A path or method the API does not have. The deployed API serves the router's routes and fine-tuning's.
-  missingRouteResponse([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES]),
+  // A path or method the API does not have. The deployed API serves the router's routes, the Batch API's (the router
+  // with its queue, constructs/batch-work.ts) and fine-tuning's, in the order the router lists them (servedRoutes).
+  missingRouteResponse(servedRoutes({ fineTuning: true, batches: true })),
   {
     type: 'REQUEST_TOO_LARGE',
     error: { type: 'request_too_large', code: 'request_too_large', message: `The request is over API Gateway's payload limit of 10 MB ${REQUEST}` },

@@ -1,0 +1,185 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  BATCH_FILES_EXPIRATION_DAYS, BATCH_MAX_CONCURRENCY, BATCH_MAX_RECEIVE_COUNT, BATCH_QUEUE_NAME, SQS_VISIBILITY_TIMEOUT_FACTOR,
+} from '../../constructs/batch-work.js';
+import { DLQ_NAME_PREFIX, DLQ_SOURCE_TAG } from '../../lib/dead-letters.js';
+import { PLATFORM_FUNCTIONS } from '../../lib/lambda-concurrency.js';
+import { COMPLETION_WINDOW_SECONDS, DEFAULT_FILE_TTL_SECONDS } from '../../lambdas/inference/batches/batch-service.js';
+import { GATEWAY_ENV } from '../../lambdas/inference/gateway-env.js';
+import { BATCH_ROUTES, routeRoot } from '../../lambdas/inference/routes.js';
+import { defaultAppTemplates } from '../support/default-app.js';
+
+type Resource = { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Resources = Record<string, Resource>;
+type Statement = { Sid?: string; Effect?: string; Action: string | string[]; Resource?: unknown; Condition?: any; Principal?: unknown };
+
+let platform: Resources;
+/** The platform with FunctionPolicies' managed policies merged in, parameters replaced by the platform's values. */
+let withPolicies: Resources;
+let ops: Resources;
+let opsParameters: Record<string, any>;
+beforeAll(() => {
+  const app = defaultAppTemplates();
+  platform = app.platform.toJSON().Resources;
+  withPolicies = app.platformWithPolicies.toJSON().Resources;
+  ops = app.operations.toJSON().Resources;
+  opsParameters = Object.entries(platform).find(([id, r]) => r.Type === 'AWS::CloudFormation::Stack' && id.startsWith('OperationsNestedStack'))![1].Properties.Parameters;
+}, 240_000);
+
+const ofType = (resources: Resources, type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const refOf = (v: any): string | undefined => v?.['Fn::GetAtt']?.[0] ?? v?.Ref;
+const actions = (s: Statement) => ([] as string[]).concat(s.Action);
+const queueNamed = (name: string) => ofType(platform, 'AWS::SQS::Queue').find(([, q]) => q.Properties.QueueName === name)!;
+const platformKey = () => ofType(platform, 'AWS::KMS::Key').find(([id]) => id.startsWith('PlatformKey'))![0];
+const roleIdNamed = (roleName: string) => ofType(withPolicies, 'AWS::IAM::Role').find(([, r]) => r.Properties.RoleName === roleName)![0];
+const statementsOfRole = (roleName: string): Statement[] => {
+  const roleId = roleIdNamed(roleName);
+  return ofType(withPolicies, 'AWS::IAM::ManagedPolicy').filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => refOf(r) === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+};
+const functionOfRole = (roleName: string) => {
+  const roleId = roleIdNamed(roleName);
+  return ofType(platform, 'AWS::Lambda::Function').find(([, f]) => refOf(f.Properties.Role) === roleId)!;
+};
+const batchBucket = () => ofType(platform, 'AWS::S3::Bucket').find(([id]) => id.startsWith('InferenceBatchesFiles'))!;
+
+describe('the Batch API\'s work queue (default app)', () => {
+  it('is SSE-KMS with the platform key, TLS only, its visibility timeout six times the router\'s timeout, redriven to tessera-dlq-batches after 5 receives', () => {
+    const [queueId, queue] = queueNamed(BATCH_QUEUE_NAME);
+    const [dlqId] = queueNamed(`${DLQ_NAME_PREFIX}batches`);
+    const [, router] = functionOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    expect(refOf(queue.Properties.KmsMasterKeyId)).toBe(platformKey());
+    // Lambda Developer Guide, "Using Lambda with Amazon SQS": at least six times the function's timeout.
+    expect(SQS_VISIBILITY_TIMEOUT_FACTOR).toBe(6);
+    expect(router.Properties.Timeout).toBe(900);
+    expect(queue.Properties.VisibilityTimeout).toBe(6 * router.Properties.Timeout);
+    expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: BATCH_MAX_RECEIVE_COUNT });
+    expect(BATCH_MAX_RECEIVE_COUNT).toBeGreaterThanOrEqual(5);
+    // Every receive failing takes its visibility timeout: the chunk is dead-lettered inside the 24-hour window.
+    expect(BATCH_MAX_RECEIVE_COUNT * queue.Properties.VisibilityTimeout).toBeLessThan(COMPLETION_WINDOW_SECONDS);
+    // Retention outlasts the window and the receives; a moved message keeps its enqueue time, so the DLQ keeps it longer.
+    expect(queue.Properties.MessageRetentionPeriod).toBeGreaterThan(COMPLETION_WINDOW_SECONDS + BATCH_MAX_RECEIVE_COUNT * queue.Properties.VisibilityTimeout);
+    const tlsOnly = ofType(platform, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties.Queues.some((q: any) => refOf(q) === queueId));
+    expect(tlsOnly).toHaveLength(1);
+    expect(tlsOnly[0]![1].Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+  });
+
+  it('dead-letters into a platform DLQ (tessera dlq list finds it by name; 14 days; platform key; retained) with a Critical alarm on one message', () => {
+    const [dlqId, dlq] = queueNamed(`${DLQ_NAME_PREFIX}batches`);
+    expect(dlq).toMatchObject({ DeletionPolicy: 'Retain', Properties: { MessageRetentionPeriod: 14 * 86_400, KmsMasterKeyId: { 'Fn::GetAtt': [platformKey(), 'Arn'] } } });
+    expect(dlq.Properties.Tags).toContainEqual({ Key: DLQ_SOURCE_TAG, Value: `queue ${BATCH_QUEUE_NAME} to router Lambda` });
+    const metricOf = (a: any) => a.Metrics?.find((m: any) => m.MetricStat)?.MetricStat.Metric ?? a;
+    const alarms = ofType(ops, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties)
+      .filter((a) => metricOf(a).MetricName === 'ApproximateNumberOfMessagesVisible' && metricOf(a).Dimensions?.some((d: any) => d.Name === 'QueueName' && refOf(opsParameters[d.Value?.Ref]) === dlqId));
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+    // The page names the command that replays it (the queue's name is a reference to it in the template).
+    expect(JSON.stringify(alarms[0].AlarmDescription)).toContain('tessera dlq redrive ');
+  });
+
+  it('is consumed by the router function itself: one mapping, batch size 1, ReportBatchItemFailures, bounded concurrency within the router\'s reservation', () => {
+    const [queueId] = queueNamed(BATCH_QUEUE_NAME);
+    const [routerId, router] = functionOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    const mappings = ofType(platform, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refOf(m.Properties.EventSourceArn) === queueId);
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0]!;
+    expect(mapping.Properties).toEqual({
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, FunctionName: { Ref: routerId },
+      BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: BATCH_MAX_CONCURRENCY },
+    });
+    // SQS's bounds of MaximumConcurrency, and live traffic keeps most of the router's reserved executions.
+    expect(BATCH_MAX_CONCURRENCY).toBeGreaterThanOrEqual(2);
+    expect(BATCH_MAX_CONCURRENCY).toBeLessThanOrEqual(router.Properties.ReservedConcurrentExecutions / 4);
+  });
+
+  it('the router may send to, receive from and delete on that queue only (no other SQS action or queue), and holds nothing on the batch files bucket', () => {
+    const [queueId] = queueNamed(BATCH_QUEUE_NAME);
+    const [bucketId] = batchBucket();
+    const statements = statementsOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    const sqs = statements.filter((s) => actions(s).some((a) => a.startsWith('sqs:')));
+    expect(sqs).toEqual([{ Sid: 'BatchQueue', Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'], Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }]);
+    expect(JSON.stringify(statements)).not.toContain(bucketId);
+  });
+
+  it('sets the queue URL and the bucket name on the router and the fine-tuning API function (and on no function that does not serve batches)', () => {
+    const [queueId] = queueNamed(BATCH_QUEUE_NAME);
+    const [bucketId] = batchBucket();
+    for (const roleName of [PLATFORM_FUNCTIONS.router.roleName, PLATFORM_FUNCTIONS.fineTuningApi.roleName]) {
+      const [, fn] = functionOfRole(roleName);
+      expect(fn.Properties.Environment.Variables, roleName).toMatchObject({ [GATEWAY_ENV.batchQueueUrl]: { Ref: queueId }, [GATEWAY_ENV.batchFilesBucket]: { Ref: bucketId } });
+    }
+    for (const roleName of [PLATFORM_FUNCTIONS.authorizer.roleName, PLATFORM_FUNCTIONS.fineTuningEvents.roleName, PLATFORM_FUNCTIONS.tenantUsers.roleName]) {
+      const [, fn] = functionOfRole(roleName);
+      expect(Object.keys(fn.Properties.Environment.Variables), roleName).not.toContain(GATEWAY_ENV.batchQueueUrl);
+    }
+  });
+});
+
+describe('the Batch API\'s files bucket (default app)', () => {
+  it('is a secure platform bucket: SSE-KMS with the platform key and no S3 Bucket Key, versioned, never public, access-logged, retained', () => {
+    const [, bucket] = batchBucket();
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([{
+      // No bucket key: its encryption context would be the bucket's ARN, and the tenant-data role's KMS condition on the prefix would never hold.
+      BucketKeyEnabled: false, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [platformKey(), 'Arn'] } },
+    }]);
+    expect(bucket.Properties).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^AccessLogsBucket/) }, LogFilePrefix: 'batch-files/' },
+    });
+  });
+
+  it('expires tenants/ after the longest file lifetime the API allows and a margin, noncurrent versions a day after', () => {
+    const [, bucket] = batchBucket();
+    const rules = bucket.Properties.LifecycleConfiguration.Rules;
+    const expiry = rules.find((r: any) => r.Id === 'expire-batch-files');
+    expect(expiry).toMatchObject({ Prefix: 'tenants/', Status: 'Enabled', ExpirationInDays: BATCH_FILES_EXPIRATION_DAYS, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
+    // The gateway's longest file lifetime (30 days: OpenAI's bound, the default too) counted from a write that may come
+    // up to the 24-hour completion window before the file's clock starts: never expired by S3 while still served.
+    expect(BATCH_FILES_EXPIRATION_DAYS * 86_400).toBeGreaterThan(DEFAULT_FILE_TTL_SECONDS + COMPLETION_WINDOW_SECONDS);
+    expect(BATCH_FILES_EXPIRATION_DAYS).toBe(32);
+    expect(rules.find((r: any) => r.Id === 'remove-expired-delete-markers')).toMatchObject({ Prefix: 'tenants/', ExpiredObjectDeleteMarker: true });
+  });
+
+  it('denies every object action to all but the tenant-data role and break-glass, and objects under another key; allows nothing', () => {
+    const [bucketId] = batchBucket();
+    const [, policy] = ofType(platform, 'AWS::S3::BucketPolicy').find(([, p]) => refOf(p.Properties.Bucket) === bucketId)!;
+    const statements: Statement[] = policy.Properties.PolicyDocument.Statement;
+    expect(statements.filter((s) => s.Effect !== 'Deny')).toEqual([]);
+    const objects = statements.find((s) => s.Sid === 'DenyObjectAccessToAllButTenantDataRole')!;
+    expect(actions(objects)).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:ListBucketVersions']));
+    expect(objects.Resource).toEqual([{ 'Fn::GetAtt': [bucketId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] }]);
+    const breakGlass = ofType(platform, 'AWS::IAM::Role').find(([id]) => id.startsWith('BreakGlass'))![0];
+    expect(objects.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::222222222222:role/tessera-tenant-data', { 'Fn::GetAtt': [breakGlass, 'Arn'] }] } });
+    expect(statements.find((s) => s.Sid === 'DenyObjectsNotEncryptedWithPlatformKey')).toMatchObject({
+      Action: 's3:PutObject', Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': { 'Fn::GetAtt': [platformKey(), 'Arn'] } } },
+    });
+  });
+
+  it('the tenant-data role reads, writes and deletes the session tenant\'s tenants/<tenant>/batch-files/ only, and uses the key only through S3 for those objects', () => {
+    const [bucketId] = batchBucket();
+    const statements = statementsOfRole('tessera-tenant-data');
+    const own = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/tenants/${aws:PrincipalTag/tessera:tenant-id}/batch-files/*']] };
+    const onBucket = statements.filter((s) => JSON.stringify(s).includes(bucketId));
+    expect(onBucket).toEqual([
+      { Sid: 'OwnBatchFiles', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: own },
+      {
+        Sid: 'PlatformKeyForOwnBatchFiles', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [platformKey(), 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' }, StringLike: { 'kms:EncryptionContext:aws:s3:arn': own } },
+      },
+    ]);
+    // No other S3 grant: no listing, no other prefix, no other bucket.
+    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([onBucket[0]]);
+  });
+});
+
+describe('API Gateway\'s own 404 (MISSING_AUTHENTICATION_TOKEN) on the deployed API', () => {
+  it('lists the Batch API\'s routes, from routes.ts BATCH_ROUTES', () => {
+    const [, response] = ofType(platform, 'AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties.ResponseType === 'MISSING_AUTHENTICATION_TOKEN' && /^InferenceApi/.test(r.Properties.RestApiId.Ref))!;
+    const message: string = JSON.parse(response.Properties.ResponseTemplates['application/json']).error.message;
+    for (const root of new Set(BATCH_ROUTES.map(routeRoot))) expect(message, root).toMatch(new RegExp(`[ ,]${root.replace(/\//g, '\\/')}[ ,]`));
+    expect(message).toContain('/v1/batches');
+  });
+});
