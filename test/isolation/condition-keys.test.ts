@@ -128,7 +128,7 @@ export async function audit(found: Found[]): Promise<AuditResult> {
 const KNOWN_ELSEWHERE = new Set<string>([
   // aws-cdk-lib's `minimumTLSVersion` statement (Deny s3:* when s3:TlsVersion < 1.2), constructs/secure-bucket-props.ts:
   // three s3 actions never carry s3:TlsVersion, so the Deny does not reach them (the aws:SecureTransport Deny still does).
-  ...['StorageBucketPolicy49CFBD91', 'AuditBucketPolicyE6CAAC5C', 'BlueprintsBucketPolicy08B0FF0A', 'LifecycleArchiveBucketPolicy2E0F0893', 'LifecycleWorkBucketPolicy47F0A7DA']
+  ...['StorageBucketPolicy49CFBD91', 'AuditBucketPolicyE6CAAC5C', 'BlueprintsBucketPolicy08B0FF0A', 'LifecycleArchiveBucketPolicy2E0F0893', 'LifecycleWorkBucketPolicy47F0A7DA', 'InferenceBatchesFilesPolicy6CBF3E98']
     .flatMap((id) => ['s3:InitiateReplication', 's3:AllowVendedLogDeliveryForResource', 's3:PutAccessPointPublicAccessBlock'].map((a) => `${id}|(no sid)|s3:TlsVersion|${a}`)),
   // Key policies for CloudWatch Logs (constructs/tenant-key.ts, constructs/platform-key.ts; the shape AWS documents) and the
   // event bus's statement aws-cdk-lib adds: DescribeKey (kms:Describe*) under an encryption-context condition, which

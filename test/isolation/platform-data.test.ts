@@ -48,6 +48,9 @@ const AUTHORIZER_ROLE = 'tessera-gateway-authorizer';
 let authorizerPolicies: SimulationIdentityPolicy[];
 let keyArn: string;
 let keyPolicy: PolicyJson;
+/** The Batch API's files bucket (constructs/batch-work.ts), its ARN as instantiated. */
+let batchBucketArn: string;
+const batchFile = (tenant: string, file = 'file-0123456789abcdef') => `${batchBucketArn}/tenants/${tenant}/batch-files/${file}`;
 const table = (name: string) => `arn:${PARTITION}:dynamodb:${region}:${account}:table/${name}`;
 const secret = (tenant: string, provider = 'openai') => `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:tessera/tenants/${tenant}/${provider}-AbCdEf`;
 
@@ -84,6 +87,7 @@ beforeAll(() => {
   const key = inst.lookup(alias.props.TargetKeyId)!;
   keyArn = key.arn;
   keyPolicy = key.props.KeyPolicy as PolicyJson;
+  batchBucketArn = Object.values(inst.resources).find((r) => r.type === 'AWS::S3::Bucket' && r.logicalId.startsWith('InferenceBatchesFiles'))!.arn;
 }, 240_000);
 
 interface Attempt {
@@ -157,7 +161,13 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     { what: 'GetSecretValue the platform\'s provider key', action: 'secretsmanager:GetSecretValue', resource: `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:tessera/providers/openai-AbCdEf`, context: {} },
     { what: `PutSecretValue ${victim}'s provider key`, action: 'secretsmanager:PutSecretValue', resource: secret(victim), context: { 'aws:ResourceTag/tessera:tenant-id': victim } },
     { what: 'kms:Decrypt directly (not through a service)', action: 'kms:Decrypt', resource: keyArn, context: {} },
-    { what: 'kms:Decrypt through S3 (the audit bucket)', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+    // kms:Decrypt through S3 is granted for the session tenant's batch files only, by encryption context (aws:s3:arn),
+    // which the simulator does not evaluate: checked as written below (the platform key's uses).
+    // The Batch API's files: another tenant's, a prefix beside the tenant's own, the bucket's listing.
+    ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:GetObjectVersion', 's3:DeleteObjectVersion'].map((action) => ({ what: `${action} ${victim}'s batch file`, action, resource: batchFile(victim) })),
+    { what: `GetObject ${attacker}'s prefix without batch-files/`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}/other` },
+    { what: `GetObject of tenant ${attacker}-x (its id starts with ${attacker})`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}-x/batch-files/file-1` },
+    { what: 'ListBucket the batch files bucket', action: 's3:ListBucket', resource: batchBucketArn, context: { 's3:prefix': `tenants/${victim}/` } },
     { what: 'kms:GenerateDataKey through Secrets Manager (writing a secret)', action: 'kms:GenerateDataKey', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
   );
   return out;
@@ -179,6 +189,8 @@ function ownControls(tenant: string): Attempt[] {
     { what: 'GetSecretValue own provider key', action: 'secretsmanager:GetSecretValue', resource: secret(tenant), context: { 'aws:ResourceTag/tessera:tenant-id': tenant } },
     ...['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through DynamoDB`, action, resource: keyArn, context: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } })),
     { what: 'kms:Decrypt through Secrets Manager', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+    ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ what: `${action} own batch file`, action, resource: batchFile(tenant) })),
+    ...['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through S3 (own batch file)`, action, resource: keyArn, context: { 'kms:ViaService': `s3.${region}.amazonaws.com` } })),
   ];
 }
 
@@ -209,11 +221,16 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     expect(returnsAll.allowed).toBe(false);
   });
 
-  it('uses the platform key only for the five tables (DynamoDB\'s encryption context) and the session tenant\'s own secrets (SecretARN)', () => {
+  it('uses the platform key only for the five tables (DynamoDB\'s encryption context), the session tenant\'s own secrets (SecretARN) and its own batch files (aws:s3:arn)', () => {
     // As written, since the simulator cannot evaluate kms:EncryptionContext:<key> (see beforeAll).
     const kms = statementsOf(resolved).filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('kms:')));
     const byService = (svc: string) => kms.filter((s) => JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService']) === JSON.stringify(`${svc}.${region}.amazonaws.com`));
-    expect(byService('dynamodb').length + byService('secretsmanager').length).toBe(kms.length);
+    expect(byService('dynamodb').length + byService('secretsmanager').length + byService('s3').length).toBe(kms.length);
+    // Through S3: the session tenant's batch files only (the bucket uses no S3 Bucket Key, so the context is the object's ARN).
+    expect(byService('s3')).toEqual([expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: {
+      StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
+      StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${batchBucketArn}/tenants/\${aws:PrincipalTag/tessera:tenant-id}/batch-files/*` },
+    } })]);
     for (const s of byService('dynamodb').filter((x) => ([] as string[]).concat(x.Action).some((a) => a !== 'kms:DescribeKey'))) {
       expect(s.Condition!.StringEquals).toMatchObject({
         'kms:EncryptionContext:aws:dynamodb:tableName': [REGISTRY, USAGE, JOBS, RESPONSES, API_KEYS],
