@@ -72,7 +72,8 @@ export class FineTuning extends Construct {
     const environment = { ...props.inference.gatewayEnvironment, [FINE_TUNING_ENV.jobsTable]: this.jobsTable.tableName };
     // The API Lambda answers the fine-tuning routes' browser preflights itself, from the origin index.
     // It answers /v1/files for the Batch API's purposes too (batch, batch_output), from the batch files bucket as the tenant.
-    const apiEnvironment = { ...environment, [GATEWAY_ENV.corsOriginsTable]: props.inference.corsOriginsTable.tableName, ...props.inference.batches.environment };
+    // Batch file records are items of the responses table (lambdas/inference/batches/s3-batch-file-store.ts): without it the Batch API is not served there.
+    const apiEnvironment = { ...environment, [GATEWAY_ENV.corsOriginsTable]: props.inference.corsOriginsTable.tableName, [GATEWAY_ENV.responsesTable]: props.inference.responsesTable.tableName, ...props.inference.batches.environment };
     const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) };
     const outsideVpcReason = 'calls DynamoDB, S3, STS and, as each tenant\'s training-launcher role, the SageMaker control plane; it reaches no resource inside a VPC.';
     const api = new LambdaFunction(this, 'Api', {

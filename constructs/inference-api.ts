@@ -144,6 +144,8 @@ export class InferenceApi extends Construct {
   readonly preflights = new Map<string, apigw.Method>();
   /** The CORS origin index (`{ origin, tenantId }`), for other Lambdas behind this API that answer their own preflights (fine-tuning). */
   readonly corsOriginsTable: dynamodb.ITableV2;
+  /** The stored responses table, for other Lambdas behind this API that keep tenant items in it (fine-tuning's batch file records), as the tenant. */
+  readonly responsesTable: dynamodb.ITableV2;
   private readonly routerIntegration: apigw.LambdaIntegration;
   /** Tenant budget alerts: the mail Lambda and its dead-letter queue when a tier mails its admins. */
   readonly budgetAlerts: TenantBudgetAlerts;
@@ -155,6 +157,7 @@ export class InferenceApi extends Construct {
     const stack = Stack.of(this);
     const { config } = props;
     this.corsOriginsTable = props.corsOriginsTable;
+    this.responsesTable = props.responsesTable;
 
     this.usageTable = new dynamodb.TableV2(this, 'UsageTable', {
       tableName: 'tessera-usage',

@@ -101,12 +101,15 @@ describe('the Batch API\'s work queue (default app)', () => {
     expect(JSON.stringify(statements)).not.toContain(bucketId);
   });
 
-  it('sets the queue URL and the bucket name on the router and the fine-tuning API function (and on no function that does not serve batches)', () => {
+  it('sets the queue URL, the bucket name and the responses table (the file and batch records) on the router and the fine-tuning API function (and on no function that does not serve batches)', () => {
     const [queueId] = queueNamed(BATCH_QUEUE_NAME);
     const [bucketId] = batchBucket();
+    const table = functionOfRole(PLATFORM_FUNCTIONS.router.roleName)[1].Properties.Environment.Variables[GATEWAY_ENV.responsesTable];
+    expect(table).toBeDefined();
     for (const roleName of [PLATFORM_FUNCTIONS.router.roleName, PLATFORM_FUNCTIONS.fineTuningApi.roleName]) {
       const [, fn] = functionOfRole(roleName);
-      expect(fn.Properties.Environment.Variables, roleName).toMatchObject({ [GATEWAY_ENV.batchQueueUrl]: { Ref: queueId }, [GATEWAY_ENV.batchFilesBucket]: { Ref: bucketId } });
+      // lambda-deps.ts batchesServed: without all three the Batch API is not served by that function (fine-tuning's had no table).
+      expect(fn.Properties.Environment.Variables, roleName).toMatchObject({ [GATEWAY_ENV.batchQueueUrl]: { Ref: queueId }, [GATEWAY_ENV.batchFilesBucket]: { Ref: bucketId }, [GATEWAY_ENV.responsesTable]: table });
     }
     for (const roleName of [PLATFORM_FUNCTIONS.authorizer.roleName, PLATFORM_FUNCTIONS.fineTuningEvents.roleName, PLATFORM_FUNCTIONS.tenantUsers.roleName]) {
       const [, fn] = functionOfRole(roleName);
