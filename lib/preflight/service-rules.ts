@@ -216,6 +216,16 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     ],
   },
   {
+    id: 'platform-principal-conditions-match',
+    statement: 'Every aws:PrincipalArn value in a Condition of any policy of the tier\'s stacks (tier, DR, failover, account baseline, namespace) and of the platform stack (TesseraPlatform), under a string or ARN operator (StringEquals, StringLike, ArnEquals, ArnLike, their Not, IgnoreCase, IfExists and ForAnyValue/ForAllValues forms), that is an ARN of a role or user of the platform account matches one the platform account has: a role or user that TesseraPlatform or the tier\'s namespace stack creates with its name set (RoleName/UserName; a role of the policy\'s own stack also by its generated name), or an Identity Center role pattern the config declares (roles.tenantAdminRoleNamePatterns, verbatim). Exact match for StringEquals (case-insensitive for IgnoreCase); `*` and `?` for StringLike, and for the ARN operators in each colon-separated part. AWS does not resolve condition values at create: a misspelled or renamed role deploys and then never matches (the router, the fine-tuning functions or break-glass refused at run time). An assumed-role ARN (arn:…:sts::…:assumed-role/…) is a violation whatever its role: a role session\'s aws:PrincipalArn is the role\'s ARN. Values of other accounts, of an account wildcard (arn:…:iam::*:…) and account roots are not checked.',
+    source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn; https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html',
+    check: ({ inst, config, platform, alsoDeployed, tierName, blueprint }) => {
+      const stacks = [{ label: blueprint ?? `${tierName}.template.json`, inst }, ...(alsoDeployed ?? []).map((d) => ({ label: d.blueprint, inst: d.inst })), ...(platform ? [{ label: 'TesseraPlatform', inst: platform }] : [])];
+      const platformStacks = stacks.map((s) => s.inst).filter((i) => i.env.account === config.platformAccountId);
+      return stacks.flatMap((s) => platformPrincipalConditionsUnmatched(s.inst, config.platformAccountId, platformStacks, config.roles.tenantAdminRoleNamePatterns).map((v) => `${s.label}: ${v}`));
+    },
+  },
+  {
     id: 'kms-log-group-admitted',
     statement: 'Every KMS-encrypted log group\'s ARN is admitted by the key policy\'s statement for the CloudWatch Logs service principal.',
     source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html',
@@ -426,12 +436,137 @@ export function platformPrincipalsNotCreated(inst: InstantiatedTemplate, platfor
         out.push(`${names}, which is the platform stack's ${same.logicalId}, whose name CloudFormation generates (no ${m[2] === 'role' ? 'RoleName' : 'UserName'}): another stack cannot know it; set its name in the platform stack`);
         continue;
       }
-      const nameOf = (p: InstantiatedResource) => p.arn.replace(/^arn:[^:]+:iam::\d{12}:(role|user)\//, '');
-      const nearest = identities.filter((p) => p.type === (m[2] === 'role' ? 'AWS::IAM::Role' : 'AWS::IAM::User'))
-        .map((p) => ({ p, ...closeness(m[3], nameOf(p)) })).sort((a, b) => a.beyondLength - b.beyondLength || a.d - b.d)[0]?.p;
-      out.push(`${names}, which the platform stack (TesseraPlatform) does not create: ${nearest
-        ? `its nearest ${m[2]} is ${nameOf(nearest)} (${nearest.logicalId}${named(nearest) ? '' : ', a name CloudFormation generates'})`
-        : `it has no ${m[2]}s`}`);
+      out.push(`${names}, which the platform stack (TesseraPlatform) does not create: ${nearestIdentity(m[3], m[2] as 'role' | 'user', identities)}`);
+    }
+  }
+  return out;
+}
+
+/** A role's or user's path and name (`role/<path><name>` without `role/`), from its ARN. */
+const identityNameOf = (p: InstantiatedResource) => p.arn.replace(/^arn:[^:]+:iam::\d{12}:(role|user)\//, '');
+
+/**
+ * "its nearest role is <path/name> (<logicalId>[, a name CloudFormation generates])": the role (user) of `identities` nearest
+ * to `name` ({@link closeness}: least beyond the lengths' difference, then least distance), or "it has no roles".
+ * @param name path and name after `role/` (`user/`), wildcards kept
+ */
+function nearestIdentity(name: string, kind: 'role' | 'user', identities: readonly InstantiatedResource[]): string {
+  const nearest = identities.filter((p) => p.type === (kind === 'role' ? 'AWS::IAM::Role' : 'AWS::IAM::User'))
+    .map((p) => ({ p, ...closeness(name, identityNameOf(p)) })).sort((a, b) => a.beyondLength - b.beyondLength || a.d - b.d)[0]?.p;
+  return nearest ? `its nearest ${kind} is ${identityNameOf(nearest)} (${nearest.logicalId}${nearest.nameIsExplicit ? '' : ', a name CloudFormation generates'})` : `it has no ${kind}s`;
+}
+
+
+/**
+ * A condition operator of the string or ARN families, parsed: `ForAnyValue:`/`ForAllValues:` and `IfExists` taken off.
+ * StringEquals (IgnoreCase) compares whole values exactly; StringLike globs the whole value; ArnEquals and ArnLike are
+ * the same, globbing each colon-separated part (IAM User Guide, condition operators). Other operators: undefined.
+ */
+function principalArnOperator(op: string): { match: 'exact' | 'exact-ignore-case' | 'glob' | 'arn' } | undefined {
+  const base = op.replace(/^For(AnyValue|AllValues):/, '').replace(/IfExists$/, '');
+  if (/^String(Not)?EqualsIgnoreCase$/.test(base)) return { match: 'exact-ignore-case' };
+  if (/^String(Not)?Equals$/.test(base)) return { match: 'exact' };
+  if (/^String(Not)?Like$/.test(base)) return { match: 'glob' };
+  if (/^Arn(Not)?(Equals|Like)$/.test(base)) return { match: 'arn' };
+  return undefined;
+}
+
+/** Whether condition value `value` under an operator of `match` matches the ARN `arn` (ARN operators: part by part, the sixth part the rest). */
+function conditionMatches(match: 'exact' | 'exact-ignore-case' | 'glob' | 'arn', value: string, arn: string): boolean {
+  if (match === 'exact') return value === arn;
+  if (match === 'exact-ignore-case') return value.toLowerCase() === arn.toLowerCase();
+  if (match === 'glob') return globMatch(value, arn);
+  const parts = (s: string) => {
+    const p = s.split(':');
+    return p.length < 6 ? undefined : [...p.slice(0, 5), p.slice(5).join(':')];
+  };
+  const v = parts(value);
+  const a = parts(arn);
+  return !!v && !!a && v.every((x, i) => globMatch(x, a[i]));
+}
+
+/** One aws:PrincipalArn condition value of a policy in a resource's properties. */
+export interface PrincipalArnCondition {
+  /** Where the policy is: the property path from the resource's properties (`AssumeRolePolicyDocument`, `Policies[0].PolicyDocument`). */
+  readonly property: string;
+  /** The statement's Sid, or `#<index>` (0-based) without one. */
+  readonly statement: string;
+  /** The operator as written (`ArnEquals`, `ForAnyValue:StringLike`). */
+  readonly operator: string;
+  readonly value: string;
+}
+
+/**
+ * Every `aws:PrincipalArn` value (the key case-insensitive, as IAM reads keys) under the Condition of a statement of any
+ * policy document anywhere in `props`: an object with `Statement`, or a JSON string of one (ECR's RepositoryPolicyText).
+ */
+export function principalArnConditions(props: Record<string, unknown>): PrincipalArnCondition[] {
+  const out: PrincipalArnCondition[] = [];
+  const visit = (v: unknown, path: string) => {
+    if (typeof v === 'string') {
+      if (!/^\s*\{[\s\S]*"Statement"/.test(v)) return;
+      try {
+        v = JSON.parse(v);
+      } catch {
+        return;
+      }
+    }
+    if (Array.isArray(v)) return v.forEach((x, i) => visit(x, `${path}[${i}]`));
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.Statement !== undefined) {
+      statementsOf(o).forEach((st, i) => {
+        const sid = (st as { Sid?: unknown }).Sid;
+        for (const [operator, keys] of Object.entries((st.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
+          for (const [key, values] of Object.entries(keys ?? {})) {
+            if (key.toLowerCase() !== 'aws:principalarn') continue;
+            for (const value of [values].flat()) if (typeof value === 'string') out.push({ property: path, statement: typeof sid === 'string' && sid ? sid : `#${i}`, operator, value });
+          }
+        }
+      });
+      return;
+    }
+    for (const [k, x] of Object.entries(o)) visit(x, path ? `${path}.${k}` : k);
+  };
+  visit(props, '');
+  return out;
+}
+
+/**
+ * Violations of `platform-principal-conditions-match` in one instantiated stack: each aws:PrincipalArn condition value
+ * ({@link principalArnConditions}, string and ARN operators) that is a role or user ARN of account `platformAccount`
+ * (literally: a wildcard account is not checked) and matches none of: the roles and users of `platformStacks` (the
+ * stacks instantiated in the platform account) whose name their template sets, or of `inst` itself if it is one of them
+ * (named by Fn::GetAtt); a role pattern of `declaredRolePatterns` (path and name after `role/`, created outside
+ * CloudFormation, e.g. by IAM Identity Center) given verbatim. An assumed-role ARN of the platform account is always a
+ * violation (aws:PrincipalArn of a role session is the role's ARN: it never matches), naming what its role part matches.
+ * Other accounts' values, account roots and non-ARN values are skipped.
+ * Source: IAM User Guide, "AWS global condition context keys" (aws:PrincipalArn) and "Condition operators".
+ * @returns one line per violation naming the resource, the policy property, the statement (Sid or #index), the
+ *   operator, the value and the platform account's nearest role or user
+ */
+export function platformPrincipalConditionsUnmatched(inst: InstantiatedTemplate, platformAccount: string, platformStacks: readonly InstantiatedTemplate[], declaredRolePatterns: readonly string[] = []): string[] {
+  const identities = (i: InstantiatedTemplate) => Object.values(i.resources).filter((r) => r.type === 'AWS::IAM::Role' || r.type === 'AWS::IAM::User');
+  const candidates = platformStacks.flatMap((i) => identities(i).filter((r) => r.nameIsExplicit || i === inst));
+  const all = platformStacks.flatMap(identities);
+  const out: string[] = [];
+  for (const r of Object.values(inst.resources)) {
+    for (const c of principalArnConditions(r.props)) {
+      const op = principalArnOperator(c.operator);
+      const m = /^arn:([^:]*):(iam|sts):[^:]*:([^:]*):(role|user|assumed-role)\/(.+)$/.exec(c.value);
+      if (!op || !m || m[3] !== platformAccount) continue;
+      const where = `${r.logicalId} (${r.type}) ${c.property} statement ${c.statement}: ${c.operator} aws:PrincipalArn ${c.value}`;
+      if (m[4] === 'assumed-role') {
+        const roleName = m[5].replace(/\/[^/]*$/, '');
+        // The assumed-role ARN carries the role's name without its path.
+        const hit = candidates.find((p) => p.type === 'AWS::IAM::Role' && globMatch(roleName, identityNameOf(p).replace(/^.*\//, '')));
+        out.push(`${where} is an assumed-role (session) ARN, which aws:PrincipalArn never holds (a role session's is its role's ARN, arn:${m[1]}:iam::${platformAccount}:role/<path><name>): ${hit ? `name the role, ${hit.arn} (${hit.logicalId})` : `and the platform account has no role ${roleName}: ${nearestIdentity(roleName, 'role', all)}`}`);
+        continue;
+      }
+      if (m[2] !== 'iam') continue;
+      if (candidates.some((p) => conditionMatches(op.match, c.value, p.arn))) continue;
+      if (m[4] === 'role' && declaredRolePatterns.includes(m[5])) continue;
+      out.push(`${where} matches no ${m[4]} of the platform account (TesseraPlatform, the namespace stack, ${declaredRolePatterns.length ? `roles.tenantAdminRoleNamePatterns` : 'no declared patterns'}): ${nearestIdentity(m[5], m[4] as 'role' | 'user', all)}`);
     }
   }
   return out;

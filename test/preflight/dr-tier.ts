@@ -58,6 +58,8 @@ export function describeDrTierPreflight(): void {
     it('checks the principals of the failover stack\'s key policy against the home stack\'s roles (a role no stack creates is a finding)', async () => {
       const rule = (r: PreflightReport) => r.tiers[0].rules.find((x) => x.rule.id === 'resource-policy-principals-exist')!;
       expect(rule(report).violations).toEqual([]);
+      // The DR and failover stacks' aws:PrincipalArn conditions naming platform roles too.
+      expect(report.tiers[0].rules.find((x) => x.rule.id === 'platform-principal-conditions-match')).toMatchObject({ applicable: true, violations: [] });
       const renamed = await runPreflight(loaded, {
         mutate: (kind, _tier, t) => (kind === 'failover' ? JSON.parse(JSON.stringify(t).replaceAll('"-admin"', '"-administrator"')) : t),
       });

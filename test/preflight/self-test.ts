@@ -311,9 +311,38 @@ export function describeSelfTest(): void {
         expect.stringMatching(new RegExp(`^enterprise\\.template\\.json: RolesBreakGlass\\w+ \\(AWS::IAM::Role\\) names arn:aws:iam::${platformAccount}:role/${breakGlass} in its AssumeRolePolicyDocument, which the platform stack \\(TesseraPlatform\\) does not create: its nearest role is TesseraPlatform-[\\w-]+ \\(${breakGlassId}, a name CloudFormation generates\\)$`)),
       ]);
       expect(tierPasses(tier(planted, 'enterprise'))).toBe(false);
-      expect(otherwiseClean({ ...tier(planted, 'enterprise'), rules: tier(planted, 'enterprise').rules.filter((r) => r !== result) })).toBe(true); // the rule alone fails it
+      // The blueprint's aws:PrincipalArn conditions name the same two roles: platform-principal-conditions-match sees them too.
+      const conditions = tier(planted, 'enterprise').rules.find((r) => r.rule.id === 'platform-principal-conditions-match')!;
+      expect(conditions.violations.map((v) => v.replace(/^enterprise\.template\.json: (RolesModelInvoker|RolesBreakGlass)\w+ .* aws:PrincipalArn (\S+) matches no role .*: its nearest role is (tessera-gateway-router-v2|TesseraPlatform-BreakGlassRole).*$/, '$1 $2 $3'))).toEqual([
+        `RolesModelInvoker arn:aws:iam::${platformAccount}:role/tessera-gateway-router tessera-gateway-router-v2`,
+        `RolesBreakGlass arn:aws:iam::${platformAccount}:role/${breakGlass} TesseraPlatform-BreakGlassRole`,
+        `RolesBreakGlass arn:aws:iam::${platformAccount}:role/${breakGlass} TesseraPlatform-BreakGlassRole`,
+      ]);
+      expect(otherwiseClean({ ...tier(planted, 'enterprise'), rules: tier(planted, 'enterprise').rules.filter((r) => r !== result && r !== conditions) })).toBe(true); // the two rules alone fail it
       expect(formatReport(planted)).toContain(`  rule FAIL platform-principals-exist: ${result.rule.statement} (${result.rule.source})\n    - ${result.violations[0]}`);
       expect(formatReport(control)).toContain(`  rule pass platform-principals-exist: ${result.rule.statement} (${result.rule.source})`);
+    });
+
+    it('catches a misspelled platform role in a tier blueprint\'s aws:PrincipalArn condition, which AWS would take at create (platform-principal-conditions-match)', async () => {
+      const platformAccount = loaded.config.platformAccountId;
+      const rule = (r: PreflightReport, name: string) => tier(r, name).rules.find((x) => x.rule.id === 'platform-principal-conditions-match')!;
+      for (const t of control.tiers) expect(rule(control, t.tierName), t.tierName).toMatchObject({ applicable: true, violations: [] });
+      // The model invoker's trust names the router by an ArnEquals condition under the platform account's root.
+      const misspelledRouter = onTenant((t) => {
+        const [id, invoker] = Object.entries(t.Resources).find(([k, r]) => r.Type === 'AWS::IAM::Role' && /^RolesModelInvoker/.test(k))!;
+        const text = JSON.stringify(invoker);
+        expect(text, id).toContain(':role/tessera-gateway-router');
+        t.Resources[id] = JSON.parse(text.replaceAll(':role/tessera-gateway-router', ':role/tessera-gateway-ruoter'));
+      });
+      const planted = await plant(['enterprise'], { mutate: misspelledRouter });
+      const result = rule(planted, 'enterprise');
+      expect(result.violations).toEqual([
+        expect.stringMatching(new RegExp(`^enterprise\\.template\\.json: RolesModelInvoker\\w+ \\(AWS::IAM::Role\\) AssumeRolePolicyDocument statement #\\d+: ArnEquals aws:PrincipalArn arn:aws:iam::${platformAccount}:role/tessera-gateway-ruoter matches no role of the platform account \\(TesseraPlatform, the namespace stack, roles\\.tenantAdminRoleNamePatterns\\): its nearest role is tessera-gateway-router \\(InferenceRouterRole\\w+\\)$`)),
+      ]);
+      // Nothing else sees it (AWS creates the role): the rule alone fails the tier.
+      expect(tier(planted, 'enterprise').rules.find((r) => r.rule.id === 'platform-principals-exist')!.violations).toEqual([]);
+      expect(otherwiseClean({ ...tier(planted, 'enterprise'), rules: tier(planted, 'enterprise').rules.filter((r) => r !== result) })).toBe(true);
+      expect(tierPasses(tier(planted, 'enterprise'))).toBe(false);
     });
 
     it('reports a missing account baseline as a blocker with every permission denied', async () => {
