@@ -3,10 +3,11 @@
  * batch is created (OpenAI API reference, "The request input object" and BatchCreateParams.input_file_id;
  * Batch guide, "Prepare your batch file"): each line `{custom_id, method: "POST", url, body}`, `custom_id`
  * unique in the file, `url` the batch's `endpoint`, one model for the whole file, at most 50,000 requests
- * and 200 MB. A file that breaks a rule fails the batch (status `failed`) with `errors.data` naming each
- * line (1-based) and field, in the codes OpenAI reports: `invalid_json_line`, `duplicate_custom_id`,
- * `url_mismatch`, `model_mismatch`, `empty_file`, `too_many_tasks`, and `missing_required_parameter` /
- * `invalid_value` for a line's own fields.
+ * and 200 MB (and, for `/v1/embeddings`, 50,000 embedding inputs in all); a leading UTF-8 byte order mark is
+ * skipped. A file that breaks a rule fails the batch (status `failed`) with `errors.data` naming each line
+ * (1-based) and field, in the codes OpenAI reports: `invalid_json_line`, `duplicate_custom_id`, `url_mismatch`,
+ * `model_mismatch`, `empty_file`, `too_many_tasks`, and `missing_required_parameter` / `invalid_value` for a line's
+ * own fields.
  */
 
 /** The most requests one batch file holds (OpenAI: "up to 50,000 requests"). */
@@ -15,6 +16,13 @@ export const MAX_BATCH_REQUESTS = 50_000;
 export const MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024;
 /** The most errors a failed batch lists (the rest are counted in the last one's message). */
 export const MAX_LISTED_ERRORS = 100;
+/**
+ * The most embedding inputs of one `/v1/embeddings` batch, across all its requests (openai BatchCreateParams.endpoint:
+ * "`/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs across all requests in the
+ * batch"). A request's `input` counts as OpenAI's EmbeddingCreateParams.input reads it: a string or one token array
+ * is one input, an array of strings or of token arrays one per element.
+ */
+export const MAX_BATCH_EMBEDDING_INPUTS = 50_000;
 /** A `custom_id`'s most characters (OpenAI does not publish one; the gateway keeps output lines bounded). */
 export const MAX_CUSTOM_ID = 512;
 
@@ -52,12 +60,15 @@ export function readBatchFile(content: Uint8Array, endpoint: string): { lines: B
     fail('file_too_large', `the input file is ${content.byteLength} bytes, over the ${MAX_BATCH_FILE_BYTES}-byte (200 MB) limit of a batch`, null, 'input_file_id');
     return { lines: [], model: undefined, errors };
   }
-  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
+  // A UTF-8 byte order mark opens many files saved on Windows; the upload's decoder skips it (TextDecoder), so does this.
+  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8').replace(/^\uFEFF/, '');
   const raw = text.split('\n');
   const lines: BatchLine[] = [];
   const seen = new Map<string, number>();
   let model: { name: string; line: number } | undefined;
   let requests = 0;
+  let embeddingInputs = 0;
+  let tooManyInputs = false;
   for (let i = 0; i < raw.length; i++) {
     const n = i + 1;
     const source = raw[i]!.replace(/\r$/, '');
@@ -124,9 +135,26 @@ export function readBatchFile(content: Uint8Array, endpoint: string): { lines: B
       fail('model_mismatch', `line ${n}: body.model ${JSON.stringify(body.model.slice(0, 200))} is not ${JSON.stringify(model.name)} (line ${model.line}); a batch's requests all use one model`, n, 'body.model');
       continue;
     }
+    if (endpoint === '/v1/embeddings' && !tooManyInputs) {
+      embeddingInputs += embeddingInputCount(body.input);
+      if (embeddingInputs > MAX_BATCH_EMBEDDING_INPUTS) {
+        tooManyInputs = true;
+        fail('too_many_tasks', `line ${n}: body.input brings the batch to ${embeddingInputs} embedding inputs, over the ${MAX_BATCH_EMBEDDING_INPUTS} of one /v1/embeddings batch (across all its requests); split it into several batches`, n, 'body.input');
+        continue;
+      }
+    }
     lines.push({ line: n, customId: o.custom_id, url: o.url, body });
   }
   if (!requests && !errors.length) fail('empty_file', 'the input file holds no request', null, 'input_file_id');
   if (more) errors[errors.length - 1] = { ...errors[errors.length - 1]!, message: `${errors[errors.length - 1]!.message} (and ${more} more errors not listed)` };
   return { lines, model: model?.name, errors };
+}
+
+/**
+ * How many embedding inputs a request's `input` holds (openai EmbeddingCreateParams.input): a string or a token array
+ * (numbers) is 1, an array of strings or of token arrays its length; anything else 1 (the endpoint refuses it).
+ */
+function embeddingInputCount(input: unknown): number {
+  if (!Array.isArray(input) || input.length === 0) return 1;
+  return input.every((x) => typeof x === 'number') ? 1 : input.length;
 }

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BATCH_EMBEDDING_INPUTS, readBatchFile } from '../../../lambdas/inference/batches/input-file.js';
+
+const model = 'openai-compatible/default';
+const chat = (id: string) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: id }] } });
+const embed = (id: string, input: unknown) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/embeddings', body: { model, input } });
+const bytes = (text: string) => new Uint8Array(Buffer.from(text));
+
+describe('a batch input file as readBatchFile reads it at create', () => {
+  it('a file saved with a UTF-8 byte order mark: the upload took it, so its first line is a request, not invalid_json_line', () => {
+    const read = readBatchFile(bytes(`\uFEFF${chat('a')}\r\n${chat('b')}\r\n`), '/v1/chat/completions');
+    expect(read.errors).toEqual([]);
+    expect(read.lines.map((l) => [l.line, l.customId])).toEqual([[1, 'a'], [2, 'b']]);
+  });
+
+  it("an /v1/embeddings batch of more than 50,000 embedding inputs across its requests fails naming the line and body.input (openai BatchCreateParams.endpoint)", () => {
+    // Two requests of 25,000 inputs each are the limit; a third input passes it.
+    const half = Array.from({ length: MAX_BATCH_EMBEDDING_INPUTS / 2 }, () => 'x');
+    const atLimit = `${embed('a', half)}\n${embed('b', half)}\n`;
+    expect(readBatchFile(bytes(atLimit), '/v1/embeddings').errors).toEqual([]);
+    const read = readBatchFile(bytes(`${atLimit}${embed('c', 'one more')}\n`), '/v1/embeddings');
+    expect(read.errors).toEqual([{ code: 'too_many_tasks', line: 3, param: 'body.input', message: expect.stringContaining('50001 embedding inputs') }]);
+  });
+
+  it('a token array is one embedding input, an array of token arrays one per element', () => {
+    const tokens = Array.from({ length: MAX_BATCH_EMBEDDING_INPUTS }, () => 1);
+    expect(readBatchFile(bytes(`${embed('a', tokens)}\n${embed('b', [[1, 2], [3]])}\n`), '/v1/embeddings').errors).toEqual([]);
+    expect(readBatchFile(bytes(`${embed('a', Array.from({ length: MAX_BATCH_EMBEDDING_INPUTS }, () => [1]))}\n${embed('b', [[1, 2]])}\n`), '/v1/embeddings').errors)
+      .toMatchObject([{ code: 'too_many_tasks', line: 2, param: 'body.input' }]);
+  });
+});
