@@ -61,8 +61,8 @@ const lineId = () => `batch_req_${randomBytes(12).toString('hex')}`;
 
 /**
  * Starts a batch's run: `validating` → `in_progress` (a batch already `in_progress` or `cancelling` is read as it
- * is), then reads its input's lines. An input file deleted before the batch ran makes the batch `failed` with
- * `file_not_found` naming `input_file_id`.
+ * is), then reads its input's lines. An input file deleted before the batch ran (or, on AWS, before its next chunk)
+ * makes the batch `failed` with `file_not_found` naming `input_file_id`.
  * @returns the batch and its lines; undefined when there is no such batch, it has ended, or its input is gone
  */
 export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files' | 'now'>, tenantId: string, id: string): Promise<{ item: StoredBatch; lines: BatchLine[] } | undefined> {
@@ -72,7 +72,7 @@ export async function beginBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files'
   if (!item || TERMINAL.has(item.batch.status)) return undefined;
   const content = await deps.files.content(tenantId, item.batch.input_file_id);
   if (!content) {
-    await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, status: 'failed', failed_at: clock(), errors: { object: 'list', data: [{ code: 'file_not_found', message: `the input file ${c.batch.input_file_id} was deleted before the batch ran`, line: null, param: 'input_file_id' }] } } }));
+    await deps.batches.update(tenantId, id, (c) => ({ ...c, batch: { ...c.batch, status: 'failed', failed_at: clock(), errors: { object: 'list', data: [{ code: 'file_not_found', message: `the input file ${c.batch.input_file_id} was deleted before every request of the batch ran`, line: null, param: 'input_file_id' }] } } }));
     return undefined;
   }
   return { item, lines: readBatchFile(content, item.batch.endpoint).lines };
@@ -137,7 +137,9 @@ export const jsonLines = (rows: readonly OutputLine[]) => rows.map((r) => `${JSO
  * Ends a batch whose lines have run (or were stopped): `finalizing` (not for a `cancelling` one) → the output file
  * (`output`, the 2xx answers) and the error file (`errors`) as purpose `batch_output` files named
  * `<batchId>_output.jsonl` / `<batchId>_error.jsonl`, kept `outputTtlSeconds` (an empty one is not written) →
- * `cancelled` (it was cancelling), `expired` (`expired`), else `completed`, with the counts and usage given.
+ * `cancelled` (it was cancelling), `expired` (`expired`), else `completed`, with the counts and usage given. A batch
+ * that has `failed` meanwhile (its input deleted between the AWS worker's chunks: beginBatch) stays `failed` with its
+ * `failed_at` and gets the files and counts of what ran.
  * @param result.output, result.errors JSON Lines (jsonLines)
  * @returns the batch as it ended; undefined when there is no such batch
  */
@@ -145,7 +147,7 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
   const clock = clockOf(deps);
   const { tenantId } = item.owner;
   const id = item.batch.id;
-  await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'cancelling' ? undefined : { ...c, batch: { ...c.batch, status: 'finalizing', finalizing_at: clock() } }));
+  await deps.batches.update(tenantId, id, (c) => (c.batch.status === 'cancelling' || c.batch.status === 'failed' ? undefined : { ...c, batch: { ...c.batch, status: 'finalizing', finalizing_at: clock() } }));
   const created = clock();
   const write = async (what: 'output' | 'error', text: string): Promise<string | undefined> => {
     if (!text) return undefined;
@@ -159,11 +161,11 @@ export async function finishBatch(deps: Pick<BatchRunnerDeps, 'batches' | 'files
   const { usage } = result;
   const ended = await deps.batches.update(tenantId, id, (c: StoredBatch) => {
     const at = clock();
-    const status = c.batch.status === 'cancelling' ? 'cancelled' : result.expired ? 'expired' : 'completed';
+    const status = c.batch.status === 'failed' ? 'failed' : c.batch.status === 'cancelling' ? 'cancelled' : result.expired ? 'expired' : 'completed';
     return {
       ...c,
       batch: {
-        ...c.batch, status, [`${status}_at`]: at,
+        ...c.batch, status, ...(status === 'failed' ? {} : { [`${status}_at`]: at }),
         ...(outputFileId ? { output_file_id: outputFileId } : {}), ...(errorFileId ? { error_file_id: errorFileId } : {}),
         request_counts: { total: result.total, completed: result.completed, failed: result.failed },
         usage: { input_tokens: usage.input, input_tokens_details: { cached_tokens: usage.cached }, output_tokens: usage.output, output_tokens_details: { reasoning_tokens: usage.reasoning }, total_tokens: usage.input + usage.output },

@@ -82,7 +82,13 @@ export async function runBatchChunk(deps: BatchWorkerDeps, message: BatchMessage
   if (claimed?.progress?.claim !== token) return 'skipped';
   const progress = claimed.progress;
   const begun = await beginBatch(deps, tenantId, batchId);
-  if (!begun) return 'ended';
+  if (!begun) {
+    // Its input was deleted after earlier chunks ran (beginBatch failed the batch): those requests were live calls,
+    // billed and audited; their answers become the failed batch's output and error files, as on any other end.
+    const failed = await deps.batches.get(tenantId, batchId);
+    if (failed?.batch.status === 'failed' && progress.parts.length) await finish(deps, failed, progress, failed.batch.request_counts?.total ?? progress.cursor, undefined);
+    return 'ended';
+  }
   const { item, lines } = begun;
   const marginMs = options.marginMs ?? CHUNK_MARGIN_MS;
   const run = await runLines(deps, item, lines, progress.cursor, { base: progress, enough: () => remainingMs() < marginMs, signal: options.signal });

@@ -86,4 +86,21 @@ describe('the Batch API worker on AWS (runBatchChunk)', () => {
     deps.parts = { ...deps.parts, putPart: async () => { throw new Error('S3 unreachable'); } } as BatchPartStore;
     await expect(runBatchChunk(deps, { tenantId: 'acme', batchId: id }, timeFor(ran, 2))).rejects.toThrow('S3 unreachable');
   });
+
+  it('an input file deleted after a chunk ran: the batch fails naming input_file_id, and what ran is in its output and error files (billed, audited: never dropped)', async () => {
+    const { batches, files, deps, id, ran } = await fixture();
+    await runBatchChunk(deps, { tenantId: 'acme', batchId: id }, timeFor(ran, 3));
+    const input = batches.items.get(id)!.batch.input_file_id;
+    await files.delete('acme', input);
+    expect(await runBatchChunk(deps, { tenantId: 'acme', batchId: id, cursor: 3 }, timeFor(ran, 5))).toBe('ended');
+    expect(ran).toEqual(['a', 'b', 'c']);
+    const { batch } = batches.items.get(id)!;
+    expect(batch).toMatchObject({ status: 'failed', request_counts: { total: 5, completed: 2, failed: 1 }, errors: { data: [{ code: 'file_not_found', param: 'input_file_id' }] } });
+    expect(batch.failed_at).toBeGreaterThan(0);
+    const ids = (fileId: string | null | undefined) => Buffer.from(files.files.get(fileId!)!.content).toString().trim().split('\n').map((l) => JSON.parse(l).custom_id);
+    expect(ids(batch.output_file_id)).toEqual(['a', 'b']);
+    expect(ids(batch.error_file_id)).toEqual(['c']);
+    expect(batch.usage).toMatchObject({ input_tokens: 4, output_tokens: 2 });
+    expect(files.parts.size).toBe(0);
+  });
 });
