@@ -10,6 +10,9 @@
  * own fields.
  */
 
+/** What the one-model rule counts a moderations line without `body.model` as (no model id has this form). */
+const DEFAULT_MODERATION = '\u0000default-moderation';
+
 /** The most requests one batch file holds (OpenAI: "up to 50,000 requests"). */
 export const MAX_BATCH_REQUESTS = 50_000;
 /** The most bytes of a batch input file by OpenAI's contract ("up to 200 MB"); this gateway's uploads are smaller still (files-service.ts MAX_UPLOAD_BODY_BYTES). */
@@ -122,17 +125,22 @@ export function readBatchFile(content: Uint8Array, endpoint: string): { lines: B
       continue;
     }
     seen.set(o.custom_id, n);
-    if (typeof body.model !== 'string' || !body.model) {
-      fail('missing_required_parameter', `line ${n}: body.model is required (a string)`, n, 'body.model');
+    // OpenAI's moderations take no model (ModerationCreateParams.model is optional: omni-moderation-latest), and the
+    // live endpoint picks the tenant's default moderation model (moderations/default-model.ts): so does a batch line.
+    const optionalModel = endpoint === '/v1/moderations' && body.model === undefined;
+    if (!optionalModel && (typeof body.model !== 'string' || !body.model)) {
+      fail(body.model === undefined ? 'missing_required_parameter' : 'invalid_value', `line ${n}: body.model is required (a non-empty string)`, n, 'body.model');
       continue;
     }
+    const lineModel = optionalModel ? DEFAULT_MODERATION : (body.model as string);
     if (body.stream === true) {
       fail('invalid_value', `line ${n}: body.stream is true; a batch's requests are answered whole (leave stream out)`, n, 'body.stream');
       continue;
     }
-    if (model === undefined) model = { name: body.model, line: n };
-    else if (body.model !== model.name) {
-      fail('model_mismatch', `line ${n}: body.model ${JSON.stringify(body.model.slice(0, 200))} is not ${JSON.stringify(model.name)} (line ${model.line}); a batch's requests all use one model`, n, 'body.model');
+    if (model === undefined) model = { name: lineModel, line: n };
+    else if (lineModel !== model.name) {
+      const named = (m: string) => (m === DEFAULT_MODERATION ? 'absent (the default moderation model)' : JSON.stringify(m.slice(0, 200)));
+      fail('model_mismatch', `line ${n}: body.model ${named(lineModel)} is not ${named(model.name)} as on line ${model.line}; a batch's requests all use one model`, n, 'body.model');
       continue;
     }
     if (endpoint === '/v1/embeddings' && !tooManyInputs) {
@@ -147,7 +155,7 @@ export function readBatchFile(content: Uint8Array, endpoint: string): { lines: B
   }
   if (!requests && !errors.length) fail('empty_file', 'the input file holds no request', null, 'input_file_id');
   if (more) errors[errors.length - 1] = { ...errors[errors.length - 1]!, message: `${errors[errors.length - 1]!.message} (and ${more} more errors not listed)` };
-  return { lines, model: model?.name, errors };
+  return { lines, model: model?.name === DEFAULT_MODERATION ? undefined : model?.name, errors };
 }
 
 /**

@@ -29,3 +29,25 @@ describe('a batch input file as readBatchFile reads it at create', () => {
       .toMatchObject([{ code: 'too_many_tasks', line: 2, param: 'body.input' }]);
   });
 });
+
+describe('a moderations batch line without body.model (OpenAI\'s moderations take none: the default moderation model)', () => {
+  const moderate = (id: string, m?: string) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/moderations', body: { input: id, ...(m === undefined ? {} : { model: m }) } });
+
+  it('is a request, and a file of them names no model', () => {
+    const read = readBatchFile(bytes(`${moderate('a')}\n${moderate('b')}\n`), '/v1/moderations');
+    expect(read.errors).toEqual([]);
+    expect(read.lines.map((l) => l.customId)).toEqual(['a', 'b']);
+    expect(read.model).toBeUndefined();
+  });
+
+  it('beside a line naming a model is a model_mismatch saying which is absent', () => {
+    const read = readBatchFile(bytes(`${moderate('a', 'openai/omni-moderation-latest')}\n${moderate('b')}\n`), '/v1/moderations');
+    expect(read.errors).toEqual([{ code: 'model_mismatch', line: 2, param: 'body.model', message: expect.stringContaining('body.model absent (the default moderation model) is not "openai/omni-moderation-latest" as on line 1') }]);
+  });
+
+  it('is still required on the other endpoints, and an empty or non-string model is invalid_value', () => {
+    const noModel = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'a' }] } });
+    expect(readBatchFile(bytes(`${noModel}\n`), '/v1/chat/completions').errors).toMatchObject([{ code: 'missing_required_parameter', param: 'body.model' }]);
+    expect(readBatchFile(bytes(`${moderate('a', '')}\n`), '/v1/moderations').errors).toMatchObject([{ code: 'invalid_value', param: 'body.model' }]);
+  });
+});
