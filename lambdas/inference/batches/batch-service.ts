@@ -307,7 +307,9 @@ export class BatchService {
     const limit = integerQuery(query, 'limit', { min: 1, max: MAX_LIST, fallback: 20 }, 'invalid_limit');
     const after = cursorQuery(query, 'after');
     let items = await this.deps.batches.list(caller.tenantId);
-    // A cursor is a position in id order (ids are time-ordered), as the Files API's.
+    // A cursor is a position in id order (ids are time-ordered), as the Files API's; one that is no batch id (a file id,
+    // a typo) would have listed every batch from the start, as if `after` were not given.
+    if (after !== undefined && !isBatchId(after)) throw notFound(`batch ${quoted(after)} (after) does not exist`, 'after', 'batch_not_found');
     if (after !== undefined) items = items.filter((i) => i.batch.id < after);
     const data = items.slice(0, limit).map((i) => i.batch);
     return json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: items.length > limit });

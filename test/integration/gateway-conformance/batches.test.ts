@@ -136,6 +136,9 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
     for await (const b of client('globex').batches.list({ limit: 2 })) all.push(b.id);
     expect(all).toEqual([...ids].reverse());
     expect(file.purpose).toBe('batch');
+    // A cursor that is no batch id (here a file id) listed every batch from the start: now the 404 naming after.
+    const wrong = await client('globex').batches.list({ after: file.id }).catch((e: unknown) => e);
+    expect(wrong).toMatchObject({ status: 404, error: { param: 'after', code: 'batch_not_found' } });
   });
 
   it("another tenant's batch and file ids answer as nonexistent (404)", async () => {
