@@ -473,6 +473,23 @@ export const OffboardingRecord = z.object({
    * (ISO 8601). Absent: none pending.
    */
   pendingUserEvents: z.array(z.object({ userId: z.string(), intendedAt: z.string() })).optional(),
+  /**
+   * What *Revoke tenant identities* revoked (lambdas/lifecycle/revoke-tenant-identities.ts), written by the step itself
+   * after each part: the API key records deleted from the keys table and the platform pool's users disabled, each a
+   * total over every run of the step (a resumed offboarding runs it again and adds what it found, 0 when nothing was
+   * left), with `checkedAt` (ISO 8601) the last time a run found none left (no key record in the tenant's partition, no
+   * enabled user). `users.skipped` says why users were left alone (no platform pool: an external identity provider owns
+   * them). `executionArns`: every offboarding execution that ran the step, first to last.
+   * @default - absent on records of offboardings before it was kept, and until the step has deleted the keys
+   */
+  identities: z.object({
+    apiKeys: z.object({ deleted: z.number().int().nonnegative(), checkedAt: z.string() }),
+    users: z.union([
+      z.object({ disabled: z.number().int().nonnegative(), gone: z.number().int().positive().optional(), checkedAt: z.string() }),
+      z.object({ skipped: z.string(), checkedAt: z.string() }),
+    ]).optional(),
+    executionArns: z.array(z.string()),
+  }).optional(),
 });
 export type OffboardingRecord = z.infer<typeof OffboardingRecord>;
 

@@ -1,5 +1,5 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import type { OffboardingRecord } from '../../lib/tenant-record.js';
+import type { OffboardingRecord, TenantRecord } from '../../lib/tenant-record.js';
 import { CognitoCallError, CognitoTenantUsers, retryableCognitoError, type PendingUserEvents } from '../identity/cognito-tenant-users.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -50,7 +50,9 @@ export interface RevokedIdentities {
  *    (before, such a user was never listed again nor announced). A user deleted after the listing counts as done (`gone`). Users are disabled, not deleted: they stay listed for the audit trail. An ID
  *    token issued before stays valid until it expires (1 hour), but the gateway serves no tenant
  *    that is OFFBOARDING.
- * Idempotent: a second run deletes and disables nothing and returns zeros.
+ * 3. Records each part in the registry as soon as it is done (`offboarding.identities`: recordRevoked), the keys
+ *    before the users, as the other offboarding steps record what they did; a resumed run adds what it found.
+ * Idempotent: a second run deletes and disables nothing and returns zeros (its record adds 0 and its `checkedAt`).
  * Input: LifecycleState (`request.tenantId`, `executionArn`). Output: RevokedIdentities.
  * @throws Error naming TESSERA_API_KEYS_TABLE (or TESSERA_EVENT_BUS with a pool) when unset,
  *   before any change; the store's error for the state machine's Retry/Catch; a Cognito call's
@@ -65,21 +67,56 @@ export const handler = lifecycleHandler('Revoke tenant identities', async (state
   const pool = process.env[ENV.userPoolId];
   if (pool) requireEnv(ENV.eventBus); // fail before the first change, not after
   const deleted = await keys.deleteAll(tenantId);
+  const afterKeys = await recordRevoked(tenantId, state.executionArn, { apiKeysDeleted: deleted });
   if (!pool) {
     // With gateway.jwt the tenant's users live in the external identity provider; without it (a local platform) there are none.
     const skipped = platformConfig().gateway.jwt ? `${noUserPoolReason()}: disable the tenant's users there` : noUserPoolReason();
+    await recordRevoked(tenantId, state.executionArn, { users: { skipped } });
     return { tenantId, apiKeys: { deleted }, users: { skipped } };
   }
   const users = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
   let done: { disabled: number; gone: number };
   try {
-    done = await users.disableAll(tenantId, OFFBOARDING_ACTOR, pendingOnRecord(tenantId, (await requireTenant(tenantId)).offboarding));
+    done = await users.disableAll(tenantId, OFFBOARDING_ACTOR, pendingOnRecord(tenantId, afterKeys.offboarding));
   } catch (e) {
     // CognitoCallError matches no Retry: a throttle or server fault is thrown under a name the Retry lists.
     throw (e instanceof CognitoCallError && retryableCognitoError(e)) || e;
   }
+  await recordRevoked(tenantId, state.executionArn, { users: done });
   return { tenantId, apiKeys: { deleted }, users: done.gone ? done : { disabled: done.disabled } };
 });
+
+/**
+ * Records one part of the revocation in the registry (`offboarding.identities`, OffboardingRecord), on the record read
+ * again (strongly consistent) so that what other writes of this step left (`pendingUserEvents`) stays: `apiKeysDeleted`
+ * added to `apiKeys.deleted`, the users disabled (and found gone) added to `users`, or `users.skipped` set; the part's
+ * `checkedAt` set to now (the run found none left) and the execution added to `executionArns` once. Written under the
+ * execution's lease (updateTenant's default holder). Keys deleted by a run whose record write then failed are not
+ * counted by the next run, which finds none (it records 0 and its own `checkedAt`).
+ * @returns the record as written
+ * @throws what requireTenant and updateTenant throw (TenantNotFound, TenantBusy when the lease is not this execution's)
+ */
+export async function recordRevoked(tenantId: string, executionArn: string | undefined, part: { apiKeysDeleted: number } | { users: { disabled: number; gone?: number } | { skipped: string } }): Promise<TenantRecord> {
+  const record = await requireTenant(tenantId);
+  const offboarding = record.offboarding ?? { liftedProtections: [] };
+  const before = offboarding.identities;
+  const checkedAt = new Date().toISOString();
+  const executionArns = [...(before?.executionArns ?? [])];
+  if (executionArn && !executionArns.includes(executionArn)) executionArns.push(executionArn);
+  const apiKeys = 'apiKeysDeleted' in part
+    ? { deleted: (before?.apiKeys.deleted ?? 0) + part.apiKeysDeleted, checkedAt }
+    : before?.apiKeys ?? { deleted: 0, checkedAt };
+  let users = before?.users;
+  if ('users' in part) {
+    if ('skipped' in part.users) users = { skipped: part.users.skipped, checkedAt };
+    else {
+      const earlier = users && 'disabled' in users ? users : { disabled: 0, gone: undefined };
+      const gone = (earlier.gone ?? 0) + (part.users.gone ?? 0);
+      users = { disabled: earlier.disabled + part.users.disabled, ...(gone ? { gone } : {}), checkedAt };
+    }
+  }
+  return updateTenant(tenantId, { offboarding: { ...offboarding, identities: { apiKeys, ...(users ? { users } : {}), executionArns } } });
+}
 
 /**
  * The offboarding's PendingUserEvents: `offboarding.pendingUserEvents` of the tenant record (`offboarding` as the step

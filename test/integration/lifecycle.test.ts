@@ -133,6 +133,11 @@ describe('offboarding', () => {
     expect(await keyHashesOf('hooli')).toEqual([]);
     expect(await keyHashesOf('initech')).toEqual(['3'.repeat(64)]);
     expect(run.output.identities).toMatchObject({ tenantId: 'hooli', apiKeys: { deleted: 2 }, users: { skipped: expect.stringContaining('TESSERA_USER_POOL_ID') } });
+    // and recorded on the tenant, as the other steps record what they did (offboarding.identities)
+    expect(offboarded!.offboarding?.identities).toEqual({
+      apiKeys: { deleted: 2, checkedAt: expect.any(String) }, users: { skipped: expect.stringContaining('TESSERA_USER_POOL_ID'), checkedAt: expect.any(String) },
+      executionArns: [expect.stringContaining(':execution:tessera-offboard:')],
+    });
     // a tenant that never fine-tuned: *Retire fine-tuned models* found nothing (one call, no SageMaker), nothing recorded for it
     expect(run.states.filter((s) => s === 'Retire fine-tuned models')).toHaveLength(1);
     expect(run.states[run.states.indexOf('Retire fine-tuned models') + 2]).toBe('Export tenant data');

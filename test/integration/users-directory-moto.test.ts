@@ -5,7 +5,7 @@ import {
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CognitoTenantUsers } from '../../lambdas/identity/cognito-tenant-users.js';
@@ -224,8 +224,18 @@ describe('offboarding: Revoke tenant identities against moto', () => {
     process.env[ENV.userPoolId] = pool;
     const { handler } = await import('../../lambdas/lifecycle/revoke-tenant-identities.js');
 
-    // acme has two users: admin (enabled) and dev (disabled above).
+    // acme has two users: admin (enabled, signed in: it holds a refresh token) and dev (disabled above).
+    const adminId = (await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@acme.example.com' }))).Username!;
+    await cognito().send(new AdminSetUserPasswordCommand({ UserPoolId: pool, Username: adminId, Password: PASSWORD, Permanent: true }));
+    // signed in by its username: moto's AdminUserGlobalSignOut drops only the tokens of a sign-in under the name it is given (see the disable test)
+    const tokens = (await signIn(adminId)).AuthenticationResult!;
     await expect(handler(state)).resolves.toEqual({ tenantId: 'acme', apiKeys: { deleted: 30 }, users: { disabled: 1 } });
+    // nothing of acme grants access any more: the admin can neither sign in nor refresh its session
+    await expect(signIn('admin@acme.example.com')).rejects.toThrow(/disabled/i);
+    await expect(cognito().send(new AdminInitiateAuthCommand({ UserPoolId: pool, ClientId: clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: tokens.RefreshToken! } }))).rejects.toThrow();
+    // and the registry says what was revoked (offboarding.identities)
+    const registryRecord = async () => (await doc.send(new GetCommand({ TableName: REGISTRY, Key: { tenantId: 'acme' } }))).Item as TenantRecord;
+    expect((await registryRecord()).offboarding?.identities).toEqual({ apiKeys: { deleted: 30, checkedAt: expect.any(String) }, users: { disabled: 1, checkedAt: expect.any(String) }, executionArns: [EXECUTION_ARN] });
     expect([await keysOf('acme'), await keysOf('globex')]).toEqual([0, 2]);
     const admin = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'admin@acme.example.com' }));
     const globexUser = await cognito().send(new AdminGetUserCommand({ UserPoolId: pool, Username: 'dev@globex.example.com' }));
@@ -235,5 +245,6 @@ describe('offboarding: Revoke tenant identities against moto', () => {
 
     await expect(handler(state)).resolves.toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 0 } });
     expect(await deliveredEvents(0)).toEqual([]);
+    expect((await registryRecord()).offboarding?.identities).toMatchObject({ apiKeys: { deleted: 30 }, users: { disabled: 1 }, executionArns: [EXECUTION_ARN] });
   });
 });

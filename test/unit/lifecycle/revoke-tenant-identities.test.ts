@@ -52,6 +52,30 @@ describe('Revoke tenant identities (offboarding)', () => {
     expect([entry.EventBusName, entry.DetailType, JSON.parse(entry.Detail!)]).toEqual(['tessera-lifecycle', 'Tenant User Disabled', expect.objectContaining({ tenantId: 'acme', by: 'offboarding', userRole: 'developer', enabled: false })]);
   });
 
+  it('records what it revoked in the registry (offboarding.identities), keys first; a resumed run adds what it found and its execution', async () => {
+    // GIVEN a first run whose Cognito listing is refused after the keys went
+    dynamodb.on(QueryCommand).resolvesOnce({ Items: [keyItem('a'.repeat(64)), keyItem('b'.repeat(64))] }).resolves({ Items: [] });
+    dynamodb.on(BatchWriteCommand).resolves({ UnprocessedItems: {} });
+    cognito.on(ListUsersCommand).rejectsOnce(Object.assign(new Error('not authorized to perform: cognito-idp:ListUsers'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } }))
+      .resolves({ Users: [user('dev@acme.example.com', 'acme')] });
+    await expect(handler(state())).rejects.toMatchObject({ name: 'CognitoCallError' });
+    const first = records.get('acme')!.offboarding!.identities!;
+    expect(first).toEqual({ apiKeys: { deleted: 2, checkedAt: expect.any(String) }, executionArns: [state().executionArn] });
+    // WHEN the offboarding is resumed by another execution (tessera tenants retry), which holds the lease
+    const resumed = `${state().executionArn}-retry`;
+    records.set('acme', leased('offboard', { offboarding: records.get('acme')!.offboarding }, resumed));
+    await expect(handler(state('acme', { executionArn: resumed }))).resolves.toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 1 } });
+    // THEN the keys' total stays 2, the user is on record, both executions are named
+    expect(records.get('acme')!.offboarding!.identities).toEqual({
+      apiKeys: { deleted: 2, checkedAt: expect.any(String) }, users: { disabled: 1, checkedAt: expect.any(String) }, executionArns: [state().executionArn, resumed],
+    });
+    expect(records.get('acme')!.offboarding!.pendingUserEvents).toBeUndefined();
+    // and a third run, which finds the user disabled (no longer listed), adds nothing
+    cognito.on(ListUsersCommand).resolves({ Users: [] });
+    await handler(state('acme', { executionArn: resumed }));
+    expect(records.get('acme')!.offboarding!.identities).toMatchObject({ apiKeys: { deleted: 2 }, users: { disabled: 1 }, executionArns: [state().executionArn, resumed] });
+  });
+
   it('a second run deletes and disables nothing (idempotent)', async () => {
     dynamodb.on(QueryCommand).resolves({ Items: [] });
     cognito.on(ListUsersCommand).resolves({ Users: [user('dev@globex.example.com', 'globex')] });
@@ -78,6 +102,7 @@ describe('Revoke tenant identities (offboarding)', () => {
     dynamodb.on(BatchWriteCommand).resolves({});
     const out = await handler(state());
     expect(out.users).toEqual({ skipped: expect.stringMatching(/^the platform has no user pool \(TESSERA_USER_POOL_ID is not set\) and no external identity provider \(gateway\.jwt is not configured either\)/) });
+    expect(records.get('acme')!.offboarding!.identities).toEqual({ apiKeys: { deleted: 1, checkedAt: expect.any(String) }, users: { skipped: out.users && 'skipped' in out.users ? out.users.skipped : '', checkedAt: expect.any(String) }, executionArns: [state().executionArn] });
     expect(cognito.calls()).toHaveLength(0);
   });
 
