@@ -36,7 +36,7 @@ const withPreflight = (resource: string, lambda: InferenceApiLambda, verbs: read
  */
 export const ROUTER_API_METHODS: readonly InferenceApiMethod[] = [
   // Every router route under /v1 that no more specific resource below takes: chat completions, embeddings,
-  // moderations, responses, conversations, usage, and any route added later.
+  // moderations, image generations, responses, conversations, usage, and any route added later.
   ...withPreflight('/v1/{proxy+}', 'router', ['ANY']),
   // The parent of /v1/models/{proxy+} (whose DELETE is the fine-tuning Lambda's), with its own GET.
   ...withPreflight('/v1/models', 'router', ['GET']),

@@ -10,6 +10,7 @@ import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
 import { moderations } from './endpoints/moderations.js';
+import { imageGenerations } from './endpoints/images.js';
 import { conversations } from './endpoints/conversations.js';
 import { responses } from './endpoints/responses.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
@@ -246,6 +247,7 @@ export class Gateway {
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
+      if (route === 'POST /v1/images/generations') return await imageGenerations(this.pipeline, request, req.body, res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
         return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations);
       }

@@ -39,6 +39,7 @@ const KINDS: Record<ModelKind, { a: string; serves: string; name: string }> = {
   chat: { a: 'a chat', serves: 'chat (POST /v1/chat/completions, POST /v1/responses)', name: 'chat' },
   embedding: { a: 'an embedding', serves: 'embeddings (POST /v1/embeddings)', name: 'embeddings' },
   moderation: { a: 'a moderation', serves: 'moderations (POST /v1/moderations)', name: 'moderations' },
+  image: { a: 'an image', serves: 'image generation (POST /v1/images/generations)', name: 'image generation' },
 };
 
 /** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */
@@ -265,17 +266,18 @@ export class RequestPipeline {
    * Reserves `promptTokens + completionTokens` and their cost at `model`'s prices, every budget of
    * the tenant and of the caller's user or key, or none; the reservation counts for that user or key too.
    * @param choices the answers the request asks for (`n`, chat), whose completion limits `completionTokens` adds up: a 429 says the limit that fits per choice
+   * @param costUsd the USD to reserve against the cost budget @default costOf(model, promptTokens, completionTokens); an image request passes `n` × its price per image
    * @throws GatewayError 429 `budget_exceeded` naming the budget, its scope and id, with `retry-after`
    *   (the budget's period end), `x-ratelimit-*` and `x-tessera-limit-scope` headers: "exhausted" when nothing is left,
    *   "has X of Y left, fewer than this request may use" with the completion limit that fits when some is, "request too
    *   large" when the request alone is over the whole budget;
    *   503 `subject_capacity_exceeded` when the embedded multi-thread store has no slot for a new user or key
    */
-  async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number, choices = 1): Promise<Reservation> {
+  async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number, choices = 1, costUsd = costOf(model, promptTokens, completionTokens)): Promise<Reservation> {
     const now = new Date();
     const tokens = promptTokens + completionTokens;
     try {
-      const reservation = await this.store.reserve(r.caller.tenantId, tokens, costOf(model, promptTokens, completionTokens), r.policy.limits, now, subjectOf(r));
+      const reservation = await this.store.reserve(r.caller.tenantId, tokens, costUsd, r.policy.limits, now, subjectOf(r));
       this.budgetAlerts?.watch(reservation, r, subjectOf(r)); // budget alerts: what the reservation counts against
       if (reservation.committed) (r.counted ??= {}).tokens = this.tokenWindows(r, reservation.committed, now);
       return reservation;
@@ -290,7 +292,7 @@ export class RequestPipeline {
       const window = e.budget === 'daily token budget' ? 'day' : 'month';
       const state = e.scope === 'tenant' ? await this.windows(r, now, window, read) : await this.subjectWindows(r, now, e.budget === 'daily token budget', read);
       const headers = rateLimitHeaders({ ...state, retryAfterMs: msUntilWindowEnd(window, now), scope: e.scope, noRetry: true });
-      const cost = costOf(model, promptTokens, completionTokens);
+      const cost = costUsd;
       if (e.budget === 'monthly cost budget' ? cost > e.limit : tokens > e.limit) {
         const requested = e.budget === 'monthly cost budget' ? `USD ${Number(cost.toPrecision(6))} for ${tokens} tokens` : `${tokens} tokens`;
         throw limited(tooLargeForBudget(r, e.budget, unit, e.scope, requested, promptTokens, completionTokens, e.budget === 'monthly cost budget' ? undefined : e.limit, choices), 'budget_exceeded', headers);

@@ -10,6 +10,8 @@ export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/chat\/completions$/, ['POST']],
   [/^\/v1\/embeddings$/, ['POST']],
   [/^\/v1\/moderations$/, ['POST']],
+  // OpenAI's image generation (endpoints/images.ts); edits and variations (multipart) are not served: UNSERVED_APIS.
+  [/^\/v1\/images\/generations$/, ['POST']],
   [/^\/v1\/responses$/, ['POST']],
   [/^\/v1\/responses\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/responses\/[^/]+\/input_items$/, ['GET']],
@@ -102,7 +104,8 @@ export interface UnservedApi {
  */
 export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
   batches: { name: 'the Batch API (client.batches)' },
-  images: { name: 'image generation and editing (client.images)', plural: true },
+  // POST /v1/images/generations is served (OPENAI_ROUTES); the family's other paths are edits and variations.
+  images: { name: 'image edits and variations (client.images.edit / createVariation)', plural: true },
   audio: { name: 'speech, transcription and translation (client.audio)', plural: true },
   vector_stores: { name: 'vector stores (client.vectorStores / client.vector_stores)', plural: true },
   uploads: { name: 'multipart uploads (client.uploads)', plural: true },

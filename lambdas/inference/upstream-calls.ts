@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { ModelEntry } from '../../lib/config/schema.js';
 import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 
 export interface UpstreamTimeouts {
@@ -172,6 +172,24 @@ export class UpstreamCalls {
         const provider = await this.providers(providerOf(model), base.tenantId);
         if (!provider.moderate) throw new ProviderError(`provider ${providerOf(model)} does not serve moderations`, 502, false, { type: 'upstream_error', code: 'moderations_not_supported' });
         return { result: await provider.moderate({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
+      } finally {
+        attempt.done();
+      }
+    });
+  }
+
+  /**
+   * Image generation along the chain, with the same retries, timeouts (`firstByteMs` for the whole answer) and
+   * caller-error semantics as `complete`: a 400 of a model's mapping (a field Bedrock cannot honour) ends the chain.
+   * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
+   */
+  async generateImages(chain: ModelEntry[], base: Omit<ImageProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ImageAnswer; model: ModelEntry }> {
+    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
+      attempt.arm(this.timeouts.firstByteMs);
+      try {
+        const provider = await this.providers(providerOf(model), base.tenantId);
+        if (!provider.generateImages) throw new ProviderError(`provider ${providerOf(model)} does not serve image generation`, 502, false, { type: 'upstream_error', code: 'images_not_supported' });
+        return { result: await provider.generateImages({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
       } finally {
         attempt.done();
       }

@@ -355,11 +355,20 @@ export const ModelEntrySchema = z.strictObject({
   maxOutputTokens: z.number().int().positive().default(4096),
   /**
    * What the model serves: `chat` (`/v1/chat/completions`, `/v1/responses`), `embedding`
-   * (`/v1/embeddings`) or `moderation` (`/v1/moderations`: OpenAI's moderation models, on the
-   * `openai` provider only, priced 0). A call to another kind's endpoint is a 400 that says so.
+   * (`/v1/embeddings`), `moderation` (`/v1/moderations`: OpenAI's moderation models, on the
+   * `openai` provider only, priced 0) or `image` (`/v1/images/generations`: the `openai` and
+   * `openai-compatible` providers, and Bedrock's Amazon Nova Canvas and Titan Image Generator v2;
+   * priced per image by `pricePerImageUsd`, token prices 0). A call to another kind's endpoint is
+   * a 400 that says so.
    * @default 'chat' (absent)
    */
-  kind: z.enum(['chat', 'embedding', 'moderation']).optional(),
+  kind: z.enum(['chat', 'embedding', 'moderation', 'image']).optional(),
+  /**
+   * USD per image generated, for an image model (`kind: image`; required there, refused elsewhere): a request
+   * reserves `n` × this against the cost budget and is settled at the images actually returned × this.
+   * 0 (free) or at least {@link MIN_PRICE_PER_1K}.
+   */
+  pricePerImageUsd: z.number().min(0).optional(),
   /**
    * Longest input the model takes, in tokens (o200k count, the gateway's estimate of the model's
    * own), checked per input before anything is reserved or sent: a longer one is a 400 naming
@@ -387,6 +396,8 @@ export const ModelEntrySchema = z.strictObject({
   if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
   if (m.tokenizer !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['tokenizer'], message: `applies to embedding models only (kind: embedding: the encoding of token-id inputs to /v1/embeddings); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
   if (m.kind === 'moderation') moderationEntryIssues(m, ctx);
+  if (m.kind === 'image') imageEntryIssues(m, ctx);
+  else if (m.pricePerImageUsd !== undefined) ctx.addIssue({ code: 'custom', path: ['pricePerImageUsd'], message: `is ${m.pricePerImageUsd} for "${m.id}", a ${m.kind ?? 'chat'} model: a price per image applies to image models only (kind: image); remove it` });
 });
 
 /** An input tokenizer the gateway can decode token ids with (a catalog entry's `tokenizer`). */
@@ -407,7 +418,7 @@ export const OPENAI_CL100K_EMBEDDING_MODELS: readonly string[] = ['text-embeddin
  * transform would put `tokenizer` into every parsed entry, chat models included) and the default,
  * which depends on two fields (provider and upstream), is decided in one place.
  */
-export function inputTokenizerOf(m: { id: string; upstream: string; kind?: 'chat' | 'embedding' | 'moderation'; tokenizer?: InputTokenizer }): InputTokenizer | undefined {
+export function inputTokenizerOf(m: { id: string; upstream: string; kind?: 'chat' | 'embedding' | 'moderation' | 'image'; tokenizer?: InputTokenizer }): InputTokenizer | undefined {
   if (m.kind !== 'embedding') return undefined;
   if (m.tokenizer) return m.tokenizer;
   return m.id.startsWith('openai/') && OPENAI_CL100K_EMBEDDING_MODELS.includes(m.upstream) ? 'cl100k_base' : undefined;
@@ -425,6 +436,38 @@ function moderationEntryIssues(m: { id: string; inputPricePer1k: number; outputP
   if (provider !== 'openai') ctx.addIssue({ code: 'custom', path: ['kind'], message: `is "moderation" for "${m.id}", ${/^[aeiou]/.test(provider) ? 'an' : 'a'} ${provider} model: moderation models are OpenAI's (POST /v1/moderations), served by the openai provider only; use an openai/... id (e.g. openai/omni-moderation-latest) or another kind` });
   for (const key of ['inputPricePer1k', 'outputPricePer1k'] as const) {
     if (m[key] !== 0) ctx.addIssue({ code: 'custom', path: [key], message: `is ${m[key]} for moderation model "${m.id}": a moderation bills no tokens (OpenAI's moderation is free), so a price would never be charged; set it to 0` });
+  }
+}
+
+/**
+ * The Bedrock image models the gateway maps OpenAI's `POST /v1/images/generations` onto (InvokeModel, task
+ * TEXT_IMAGE; lambdas/inference/providers/bedrock/image-models.ts): a `bedrock/...` image entry's `upstream` is one
+ * of these, or a cross-region inference profile of one (`us.amazon.nova-canvas-v1:0`).
+ */
+export const BEDROCK_IMAGE_MODELS: readonly string[] = ['amazon.nova-canvas-v1:0', 'amazon.titan-image-generator-v2:0'];
+
+/**
+ * An image model (`kind: image`, POST /v1/images/generations): served by the `openai` and `openai-compatible`
+ * providers (OpenAI's Images API, relayed as sent) and by `bedrock` for {@link BEDROCK_IMAGE_MODELS}; SageMaker
+ * and Hugging Face serve none (SageMaker endpoints are chat containers here, Hugging Face's router answers no
+ * `/images/generations`). Priced per image: `pricePerImageUsd` is required (0 or at least {@link MIN_PRICE_PER_1K}),
+ * and both token prices must be 0 (an image is never billed by tokens here, so a token price would never be charged).
+ */
+function imageEntryIssues(m: { id: string; upstream: string; inputPricePer1k: number; outputPricePer1k: number; pricePerImageUsd?: number }, ctx: z.RefinementCtx): void {
+  const provider = m.id.split('/')[0];
+  if (provider === 'sagemaker' || provider === 'huggingface') {
+    ctx.addIssue({ code: 'custom', path: ['kind'], message: `is "image" for "${m.id}", a ${provider} model: image models are not served on ${provider === 'sagemaker' ? 'SageMaker' : 'Hugging Face'} (POST /v1/images/generations is served by the openai, openai-compatible and bedrock providers); use one of those or another kind` });
+  }
+  if (provider === 'bedrock' && !BEDROCK_IMAGE_MODELS.some((id) => m.upstream === id || m.upstream.endsWith(`.${id}`))) {
+    ctx.addIssue({ code: 'custom', path: ['upstream'], message: `is "${m.upstream}" for Bedrock image model "${m.id}": the gateway maps image generation onto ${BEDROCK_IMAGE_MODELS.join(' and ')} only (InvokeModel TEXT_IMAGE); use one of them` });
+  }
+  if (m.pricePerImageUsd === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['pricePerImageUsd'], message: `is missing for image model "${m.id}": an image model is priced per image (USD, e.g. 0.04); set it (0 for free)` });
+  } else if (m.pricePerImageUsd > 0 && m.pricePerImageUsd < MIN_PRICE_PER_1K) {
+    ctx.addIssue({ code: 'custom', path: ['pricePerImageUsd'], message: `is ${m.pricePerImageUsd} for image model "${m.id}": must be 0 or at least ${MIN_PRICE_PER_1K.toFixed(6)} USD (one nano-dollar is the unit the gateway counts cost in)` });
+  }
+  for (const key of ['inputPricePer1k', 'outputPricePer1k'] as const) {
+    if (m[key] !== 0) ctx.addIssue({ code: 'custom', path: [key], message: `is ${m[key]} for image model "${m.id}": an image model is priced per image (pricePerImageUsd), never by tokens, so a token price would never be charged; set it to 0` });
   }
 }
 

@@ -85,7 +85,7 @@ function tierBlock(t: TierCost, home: string): string[] {
   }
   out.push('  tokens, USD per 1M (input / output):');
   out.push(...(t.models.length
-    ? columns(t.models.map((m) => [m.id, m.kind, tokenPrice(m.inputPer1M), m.kind === 'chat' ? tokenPrice(m.outputPer1M) : '-']), new Set([2, 3])).map((r) => `    ${r}`)
+    ? columns(t.models.map((m) => (m.kind === 'image' ? [m.id, m.kind, `${unitPrice(m.perImageUsd ?? 0)} per image`, '-'] : [m.id, m.kind, tokenPrice(m.inputPer1M), m.kind === 'chat' ? tokenPrice(m.outputPer1M) : '-'])), new Set([2, 3])).map((r) => `    ${r}`)
     : ['    (no catalog model allowed)']));
   return out;
 }

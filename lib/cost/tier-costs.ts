@@ -44,7 +44,9 @@ export interface GpuNodeHour {
 
 export interface ModelTokenCost {
   readonly id: string;
-  readonly kind: 'chat' | 'embedding' | 'moderation';
+  readonly kind: 'chat' | 'embedding' | 'moderation' | 'image';
+  /** USD per image, for an image model (the config's pricePerImageUsd). @default - none (not an image model) */
+  readonly perImageUsd?: number;
   /** USD per 1M input tokens (the config's inputPricePer1k x 1,000). */
   readonly inputPer1M: number;
   /** USD per 1M output tokens. */
@@ -175,7 +177,7 @@ export function tierModels(config: PlatformConfig, tier: TierConfig): ModelToken
   const all = tier.models.allowed.includes('*');
   return config.gateway.models
     .filter((m) => tier.models.providers.includes(m.id.split('/')[0] as never) && (all || tier.models.allowed.includes(m.id)))
-    .map((m) => ({ id: m.id, kind: m.kind ?? 'chat', inputPer1M: per1M(m.inputPricePer1k), outputPer1M: per1M(m.outputPricePer1k) }));
+    .map((m) => ({ id: m.id, kind: m.kind ?? 'chat', inputPer1M: per1M(m.inputPricePer1k), outputPer1M: per1M(m.outputPricePer1k), ...(m.kind === 'image' ? { perImageUsd: m.pricePerImageUsd ?? 0 } : {}) }));
 }
 
 const per1M = (per1k: number) => Math.round(per1k * 1000 * 1e6) / 1e6;

@@ -11,7 +11,7 @@ export type Role = z.infer<typeof Role>;
 
 /** Every permission a route can require, with what it allows (the docs' wording). */
 export const PERMISSIONS = {
-  inference: 'call models: chat completions, embeddings, moderations, responses',
+  inference: 'call models: chat completions, embeddings, moderations, image generation, responses',
   'models.read': 'list and retrieve the tenant\'s models',
   'usage.read_own': 'read the caller\'s own usage (its user or key)',
   'usage.read': 'read the tenant\'s usage',

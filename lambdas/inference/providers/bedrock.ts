@@ -8,7 +8,8 @@ import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
 import { oneToolCall } from './bedrock/one-tool-call.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
 import { bedrockEmbeddings } from './bedrock/embeddings.js';
-import type { EmbeddingAnswer, EmbeddingProviderRequest, Provider, ProviderRequest } from './provider.js';
+import { bedrockImages } from './bedrock/image-models.js';
+import type { EmbeddingAnswer, EmbeddingProviderRequest, ImageAnswer, ImageProviderRequest, Provider, ProviderRequest } from './provider.js';
 
 /**
  * Amazon Bedrock through Converse / ConverseStream (one API for every Bedrock model), mapping
@@ -57,6 +58,11 @@ export class BedrockProvider implements Provider {
   /** Titan Text Embeddings V2 and Cohere Embed v3 through InvokeModel (bedrock/embeddings.ts, bedrock/embedding-models.ts). */
   embed(r: EmbeddingProviderRequest): Promise<EmbeddingAnswer> {
     return bedrockEmbeddings(this.client, r);
+  }
+
+  /** Amazon Nova Canvas and Titan Image Generator v2 through InvokeModel, task TEXT_IMAGE (bedrock/image-models.ts). */
+  generateImages(r: ImageProviderRequest): Promise<ImageAnswer> {
+    return bedrockImages(this.client, r);
   }
 }
 

@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { chatAnswerOf } from './chat-answer.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
@@ -127,6 +127,24 @@ export class HttpOpenAiCompatibleProvider implements Provider {
       throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
     }
     if (!Array.isArray(answer?.results)) throw new ProviderError(`${this.name} answered 200 without results${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
+    return answer;
+  }
+
+  /**
+   * `POST {baseUrl}/images/generations` with the caller's body as sent (every field, OpenAI's and any other, in
+   * the caller's shape) but `model`, the catalog entry's `upstream`, and `prompt` after the guardrails. The answer
+   * comes back as the upstream wrote it (`created`, `data`, `usage`, any other field).
+   * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `data`
+   */
+  async generateImages(r: ImageProviderRequest): Promise<ImageAnswer> {
+    const { statusCode, text } = await this.postWhole('/images/generations', JSON.stringify({ ...r.body, model: r.model.upstream }), r.signal);
+    let answer: ImageAnswer & { error?: { message?: string } };
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+    }
+    if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
     return answer;
   }
 

@@ -1,5 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { ImageGenerateParams, ImagesResponse } from 'openai/resources/images';
 import type { ModerationCreateParams, ModerationCreateResponse } from 'openai/resources/moderations';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
@@ -54,7 +55,32 @@ export interface Provider {
    * @throws ProviderError - the upstream refused or failed, or answered without `results`
    */
   moderate?(request: ModerationProviderRequest): Promise<ModerationAnswer>;
+  /**
+   * Images for `request.body.prompt` (OpenAI's `POST /images/generations`), OpenAI's `ImagesResponse` with
+   * `data` one entry per image returned (`b64_json` or `url`), every other field the upstream gave kept. The
+   * OpenAI relay passes the body on as sent; Bedrock maps it (bedrock/image-models.ts). Optional: SageMaker has none.
+   * @throws ProviderError - the upstream refused or failed, a field has no equivalent (400 naming it), or an answer without `data`
+   */
+  generateImages?(request: ImageProviderRequest): Promise<ImageAnswer>;
 }
+
+/**
+ * What the gateway hands a provider for `POST /v1/images/generations`: the caller's body as OpenAI defines it
+ * (`ImageGenerateParams`, with any field OpenAI does not name, for upstreams that take it), `prompt` after the
+ * tenant's guardrails. `body.model` is the caller's (a catalog id, an alias of one); the provider sends `model.upstream`.
+ */
+export interface ImageProviderRequest {
+  model: ModelEntry;
+  body: ImageGenerateParams & Record<string, unknown>;
+  tenantId: string;
+  /** Aborted when the upstream is past its timeout, or the caller went away. */
+  signal: AbortSignal;
+  /** @default - nothing */
+  onActivity?: () => void;
+}
+
+/** The upstream's image answer: OpenAI's `ImagesResponse`, and any other field it carried. */
+export type ImageAnswer = ImagesResponse & Record<string, unknown>;
 
 /**
  * What the gateway hands a provider for `POST /v1/moderations`: the caller's body as OpenAI

@@ -131,7 +131,7 @@ describe('conformance: POST /v1/moderations, both official clients', () => {
     const unauthorized = await run(client, 'moderate', { input: 'hi' }, 'not-a-token');
     expect(unauthorized.error).toMatchObject({ status: 401, body: { type: 'authentication_error', code: 'malformed_token' } });
     const viewer = await run(client, 'moderate', { input: 'hi' }, await suite.env.gw.token('acme', { role: 'viewer' }));
-    expect(viewer.error).toMatchObject({ status: 403, body: { type: 'permission_error', code: 'permission_denied', message: expect.stringMatching(/lacks permission "inference" \(call models: chat completions, embeddings, moderations, responses\)/) } });
+    expect(viewer.error).toMatchObject({ status: 403, body: { type: 'permission_error', code: 'permission_denied', message: expect.stringMatching(/lacks permission "inference" \(call models: chat completions, embeddings, moderations, image generation, responses\)/) } });
     expect(suite.env.upstream.calls).toEqual([]);
   });
 

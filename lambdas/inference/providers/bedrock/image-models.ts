@@ -1,0 +1,160 @@
+import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { ModelEntry } from '../../../../lib/config/schema.js';
+import { ProviderError, type ImageAnswer, type ImageProviderRequest } from '../provider.js';
+import { given, invalidField, unsupported } from './refuse.js';
+import { providerErrorFromSdk } from './sdk-errors.js';
+
+/**
+ * OpenAI's `POST /v1/images/generations` on Bedrock's image models through InvokeModel, task `TEXT_IMAGE`.
+ * Pure mapping (`imageInvokeBody`: every 400 thrown before anything is sent) and the call (`bedrockImages`).
+ *
+ * Amazon Nova Canvas (`amazon.nova-canvas-v1:0`), per the Nova user guide "Image generation request and response
+ * structure" (https://docs.aws.amazon.com/nova/latest/userguide/image-gen-req-resp-structure.html):
+ * - `textToImageParams.text` 1-1,024 characters; `negativeText` 1-1,024;
+ * - `imageGenerationConfig`: `width`, `height` 320-4,096, each divisible by 16, aspect ratio between 1:4 and 4:1,
+ *   at most 4,194,304 pixels (default 1024x1024); `quality` standard | premium; `cfgScale` 1.1-10;
+ *   `seed` 0-2,147,483,646; `numberOfImages` 1-5.
+ *
+ * Amazon Titan Image Generator v2 (`amazon.titan-image-generator-v2:0`), per the Bedrock user guide "Amazon Titan
+ * Image Generator G1 models" (https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-image.html):
+ * - `textToImageParams.text` 1-512 characters; `negativeText` 1-512;
+ * - `imageGenerationConfig`: `width` x `height` one of {@link TITAN_SIZES} (default 1024x1024); `quality`
+ *   standard | premium; `cfgScale` 1.1-10; `seed` 0-2,147,483,646; `numberOfImages` 1-5.
+ *
+ * Both answer `{images: [base64 PNG...], error?: string}`.
+ *
+ * OpenAI's fields (ImageGenerateParams):
+ * | field | both models |
+ * |---|---|
+ * | `prompt` | `textToImageParams.text` (longer than the model takes: 400 naming `prompt`) |
+ * | `n` | `numberOfImages`, 1-5 (more: 400 naming `n`) |
+ * | `size` | `width`, `height` when the model takes it (else 400 naming `size` and the allowed values); `auto`: the model's default |
+ * | `quality` | `standard`, `low`, `medium` → standard; `hd`, `high` → premium; `auto`: the model's default |
+ * | `response_format` | `b64_json` (absent: b64_json); `url` 400 (Bedrock returns no URL) |
+ * | `output_format` | `png` (Bedrock's images are PNG); `jpeg`, `webp` 400 |
+ * | `user` | the gateway's audit record (InvokeModel has no end-user field) |
+ * | `style`, `background`, `moderation`, `output_compression`, `partial_images`, `stream`, any other field | 400 naming it |
+ *
+ * `negativeText`, `cfgScale` and `seed` are not sent: OpenAI's request has no field for them.
+ */
+export type ImageFamily = 'nova-canvas' | 'titan-image-v2';
+
+/** Most images one InvokeModel call of either model returns (`numberOfImages`). */
+export const BEDROCK_MAX_IMAGES = 5;
+
+/** Titan Image Generator v2's sizes (width x height), from the user guide's table of supported sizes. */
+export const TITAN_SIZES: readonly string[] = [
+  '1024x1024', '768x768', '512x512', '768x1152', '384x576', '1152x768', '576x384', '768x1280', '384x640', '1280x768', '640x384',
+  '896x1152', '448x576', '1152x896', '576x448', '768x1408', '384x704', '1408x768', '704x384', '640x1408', '320x704', '1408x640', '704x320',
+  '1152x640', '1173x640',
+];
+
+/** Longest `textToImageParams.text`, in characters. */
+export const PROMPT_MAX_CHARS: Record<ImageFamily, number> = { 'nova-canvas': 1024, 'titan-image-v2': 512 };
+
+/** What the rule for Nova Canvas sizes says, for a 400. */
+export const NOVA_SIZE_RULE = 'WIDTHxHEIGHT with each side 320-4096 and divisible by 16, an aspect ratio between 1:4 and 4:1, and at most 4194304 pixels (e.g. 1024x1024, 1280x720, 2048x2048)';
+
+/** The fields each model maps; `user` goes to the audit record; `prompt`, `model` are read. */
+const MAPPED = new Set(['model', 'prompt', 'n', 'size', 'quality', 'response_format', 'output_format', 'user']);
+
+/** Why each field OpenAI names that Bedrock cannot honour is refused. */
+const REFUSED: Record<string, string> = {
+  style: 'Bedrock\'s image models have no vivid/natural style (DALL·E 3\'s); leave it out',
+  background: 'Bedrock\'s image models make no transparent background; leave it out',
+  moderation: 'OpenAI\'s moderation level does not apply to Bedrock (its own content filters always run); leave it out',
+  output_compression: 'Bedrock\'s image models answer PNG only, which has no compression level; leave it out',
+  partial_images: 'Bedrock\'s image models do not stream partial images; leave it out',
+  stream: 'Bedrock\'s image models do not stream; leave it out',
+};
+
+/**
+ * The family of a catalog entry, from its upstream id (a model id or an inference profile such as
+ * `us.amazon.nova-canvas-v1:0`) or, for an application inference profile ARN, its catalog id.
+ * @throws ProviderError 400 `unsupported_parameter` on `model` for a Bedrock model the gateway does not map
+ */
+export function imageFamily(model: ModelEntry): ImageFamily {
+  const names = `${model.upstream} ${model.id}`;
+  if (/amazon\.nova-canvas-v1/.test(names)) return 'nova-canvas';
+  if (/amazon\.titan-image-generator-v2/.test(names)) return 'titan-image-v2';
+  throw unsupported('model', `${model.id} is not an image model the gateway maps (amazon.nova-canvas-v1:0, amazon.titan-image-generator-v2:0)`);
+}
+
+/** Whether `size` (`WIDTHxHEIGHT`) is one Nova Canvas takes (NOVA_SIZE_RULE). */
+export function novaSizeAllowed(width: number, height: number): boolean {
+  const side = (x: number) => Number.isInteger(x) && x >= 320 && x <= 4096 && x % 16 === 0;
+  return side(width) && side(height) && width / height <= 4 && height / width <= 4 && width * height <= 4_194_304;
+}
+
+/**
+ * The InvokeModel body (TEXT_IMAGE) of an images request on a Bedrock image model, and the number of images asked.
+ * @param body the caller's ImageGenerateParams (after the guardrails)
+ * @throws ProviderError 400 naming the field: `prompt` too long or empty, `n` outside 1-5, `size` the model does not
+ *   take (with the allowed values), `quality` unknown, `response_format: url`, `output_format` other than png,
+ *   a field Bedrock cannot honour (`style`, `background`, ...) or one OpenAI does not name
+ */
+export function imageInvokeBody(body: ImageProviderRequest['body'], model: ModelEntry): { family: ImageFamily; invoke: Record<string, unknown>; n: number } {
+  const family = imageFamily(model);
+  const name = family === 'nova-canvas' ? 'Amazon Nova Canvas' : 'Titan Image Generator v2';
+  for (const [field, value] of Object.entries(body)) {
+    if (MAPPED.has(field) || !given(value)) continue;
+    if (REFUSED[field]) throw unsupported(field, REFUSED[field]);
+    throw unsupported(field, `${name} has no equivalent of ${field}; leave it out`);
+  }
+  const prompt = body.prompt;
+  const max = PROMPT_MAX_CHARS[family];
+  if (typeof prompt !== 'string' || prompt.length < 1) throw invalidField('prompt', `must be a non-empty string for ${name}`);
+  if (prompt.length > max) throw invalidField('prompt', `is ${prompt.length} characters; ${name} takes at most ${max}`);
+  const n = given(body.n) ? body.n : 1;
+  if (!Number.isInteger(n) || n < 1 || n > BEDROCK_MAX_IMAGES) throw invalidField('n', `is ${n}; ${name} generates 1 to ${BEDROCK_MAX_IMAGES} images a request`);
+  if (given(body.response_format) && body.response_format !== 'b64_json') {
+    throw unsupported('response_format', `${name} on Bedrock returns the images themselves, no URL: use response_format "b64_json" (or leave it out)`);
+  }
+  if (given(body.output_format) && body.output_format !== 'png') throw unsupported('output_format', `${name} answers PNG only: use output_format "png" (or leave it out), not ${JSON.stringify(body.output_format)}`);
+  const config: Record<string, unknown> = { numberOfImages: n };
+  const size = body.size as string | null | undefined;
+  if (given(size) && size !== 'auto') {
+    const match = /^(\d{1,5})x(\d{1,5})$/.exec(size);
+    const [width, height] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+    const ok = family === 'titan-image-v2' ? TITAN_SIZES.includes(size) : match !== null && novaSizeAllowed(width, height);
+    if (!ok) throw invalidField('size', `is ${JSON.stringify(size)}; ${name} takes ${family === 'titan-image-v2' ? TITAN_SIZES.join(', ') : NOVA_SIZE_RULE}, or auto`);
+    Object.assign(config, { width, height });
+  }
+  const quality = body.quality as string | null | undefined;
+  if (given(quality) && quality !== 'auto') {
+    const mapped = quality === 'hd' || quality === 'high' ? 'premium' : ['standard', 'low', 'medium'].includes(quality) ? 'standard' : undefined;
+    if (!mapped) throw invalidField('quality', `is ${JSON.stringify(quality)}; use standard, hd, low, medium, high or auto`);
+    config.quality = mapped;
+  }
+  return { family, n, invoke: { taskType: 'TEXT_IMAGE', textToImageParams: { text: prompt }, imageGenerationConfig: config } };
+}
+
+/**
+ * Images on Bedrock: one InvokeModel call (imageInvokeBody), the answer's `images` as OpenAI's `data[].b64_json`,
+ * `created` the time of the answer (Unix seconds).
+ * @throws ProviderError - a 400 of the mapping before anything is sent; Bedrock's error (sdk-errors.ts); a 400
+ *   `content_policy_violation` when the model answers an `error` (its content filter) without images; a 502 for an
+ *   answer without `images`
+ */
+export async function bedrockImages(client: BedrockRuntimeClient, r: ImageProviderRequest): Promise<ImageAnswer> {
+  const { invoke } = imageInvokeBody(r.body, r.model);
+  const command = new InvokeModelCommand({ modelId: r.model.upstream, contentType: 'application/json', accept: 'application/json', body: new TextEncoder().encode(JSON.stringify(invoke)) });
+  let out;
+  try {
+    out = await client.send(command, { abortSignal: r.signal });
+  } catch (e) {
+    throw providerErrorFromSdk(e);
+  }
+  let answer: { images?: unknown; error?: unknown } | undefined;
+  try {
+    answer = JSON.parse(new TextDecoder().decode(out.body));
+  } catch {
+    answer = undefined;
+  }
+  const images = answer?.images;
+  if (typeof answer?.error === 'string' && answer.error && (!Array.isArray(images) || images.length === 0)) {
+    throw new ProviderError(`${r.model.id} generated no image: ${answer.error}`, 400, false, { type: 'invalid_request_error', code: 'content_policy_violation', param: 'prompt' });
+  }
+  if (!Array.isArray(images) || images.some((x) => typeof x !== 'string')) throw new ProviderError(`bedrock answered ${r.model.upstream} without images (base64 strings)`, 502, true);
+  return { created: Math.floor(Date.now() / 1000), data: images.map((b64_json: string) => ({ b64_json })) };
+}
