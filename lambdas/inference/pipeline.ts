@@ -118,6 +118,23 @@ function notEnoughLeft(r: PipelineRequest, budget: string, scope: LimitScope, le
     + `(${requested}: ${promptTokens} input + ${completionTokens} completion tokens reserved); ${fix}, or wait for the budget to reset (retry-after)`;
 }
 
+/**
+ * The message of a 429 for an image request (endpoints/images.ts) the monthly cost budget cannot take: "request too large"
+ * when its `n` images alone cost more than the whole budget, else what is left; either way the `n` that fits (none when
+ * not one image does).
+ * @param images the images reserved (`n`) @param cost their USD
+ */
+async function imageOverBudget(r: PipelineRequest, model: ModelEntry, e: BudgetExhaustedError, unit: string, cost: number, images: number, read: UsageRead): Promise<string> {
+  const price = model.pricePerImageUsd ?? 0;
+  const requested = `USD ${Number(cost.toPrecision(6))} for ${images} image${images === 1 ? '' : 's'} at USD ${price} each`;
+  const fitting = (usd: number) => (price > 0 && usd >= price ? `lower n to at most ${Math.floor(usd / price + 1e-9)}` : 'not one image fits');
+  if (cost > e.limit) return `request too large for the ${e.budget} of ${whose(r, e.scope)}: Limit ${unit}, Requested ${requested}. The request alone is over the whole budget and cannot succeed after any wait; ${fitting(e.limit)}`;
+  const usage = await read(e.scope === 'tenant' ? undefined : subjectOf(r));
+  const left = e.limit - usage.month.costUsd;
+  if (left <= 0) return `${e.budget} of ${unit} is exhausted for ${whose(r, e.scope)} (this request would reserve ${requested})`;
+  return `${e.budget} of ${whose(r, e.scope)} has USD ${Number(left.toPrecision(6))} of ${unit} left, less than this request may use (${requested}); ${fitting(left)}, or wait for the budget to reset (retry-after)`;
+}
+
 /** The most completion tokens (0 … `most`) whose cost with `promptTokens` of input is within `usd` at `model`'s prices. */
 function completionWithin(model: ModelEntry, promptTokens: number, most: number, usd: number): number {
   let lo = 0;
@@ -265,7 +282,8 @@ export class RequestPipeline {
   /**
    * Reserves `promptTokens + completionTokens` and their cost at `model`'s prices, every budget of
    * the tenant and of the caller's user or key, or none; the reservation counts for that user or key too.
-   * @param choices the answers the request asks for (`n`, chat), whose completion limits `completionTokens` adds up: a 429 says the limit that fits per choice
+   * @param choices the answers the request asks for (`n`, chat), whose completion limits `completionTokens` adds up: a 429 says the limit that fits per choice;
+   *   for an image model, the images asked (`n`): a 429 says the `n` that fits
    * @param costUsd the USD to reserve against the cost budget @default costOf(model, promptTokens, completionTokens); an image request passes `n` × its price per image
    * @throws GatewayError 429 `budget_exceeded` naming the budget, its scope and id, with `retry-after`
    *   (the budget's period end), `x-ratelimit-*` and `x-tessera-limit-scope` headers: "exhausted" when nothing is left,
@@ -293,6 +311,8 @@ export class RequestPipeline {
       const state = e.scope === 'tenant' ? await this.windows(r, now, window, read) : await this.subjectWindows(r, now, e.budget === 'daily token budget', read);
       const headers = rateLimitHeaders({ ...state, retryAfterMs: msUntilWindowEnd(window, now), scope: e.scope, noRetry: true });
       const cost = costUsd;
+      // An image request reserves no tokens: its cost is n images at the model's price, and the fix is a lower n.
+      if (kindOf(model) === 'image' && e.budget === 'monthly cost budget') throw limited(await imageOverBudget(r, model, e, unit, cost, choices, read), 'budget_exceeded', headers);
       if (e.budget === 'monthly cost budget' ? cost > e.limit : tokens > e.limit) {
         const requested = e.budget === 'monthly cost budget' ? `USD ${Number(cost.toPrecision(6))} for ${tokens} tokens` : `${tokens} tokens`;
         throw limited(tooLargeForBudget(r, e.budget, unit, e.scope, requested, promptTokens, completionTokens, e.budget === 'monthly cost budget' ? undefined : e.limit, choices), 'budget_exceeded', headers);

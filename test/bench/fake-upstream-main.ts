@@ -40,7 +40,7 @@ upstream.callTools = args.includes('--tools');
 upstream.followFormat = args.includes('--follow-format');
 // --reasoning: the echo comes with reasoning_content (FakeUpstream.reasoning), to try /v1/responses' reasoning items locally (docs/gateway.md: Reasoning).
 upstream.reasoning = args.includes('--reasoning');
-// Strict unless --lenient: a chat or embeddings request OpenAI refuses gets OpenAI's 400 (FakeUpstream.strict, test/support/openai-strict.ts).
+// Strict unless --lenient: a chat, embeddings or image generation request OpenAI refuses gets OpenAI's 400 (FakeUpstream.strict, test/support/openai-strict.ts).
 upstream.strict = !args.includes('--lenient');
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);

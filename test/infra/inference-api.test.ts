@@ -70,7 +70,7 @@ const statementsOfRole = (roleName: string) => {
 const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) => r.Properties.TableName === name);
 const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 
-const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}',
+const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}',
   // OpenAI's Conversations API; below /v1/conversations one greedy path variable, routed by the router.
   'POST /v1/conversations', 'GET /v1/conversations/{proxy+}', 'POST /v1/conversations/{proxy+}', 'DELETE /v1/conversations/{proxy+}'];
 // The router's resources (lib/inference-api-methods.ts): one greedy /v1/{proxy+} for its routes, and the resources
@@ -172,8 +172,8 @@ describe('InferenceApi: routes', () => {
   it('serves every router route but the ones another Lambda shares a resource with through one greedy /v1/{proxy+} (ANY, and its preflight)', () => {
     const methods = methodsOf(/^InferenceApi/);
     expect([...methods.keys()].filter((k) => k.endsWith(' /v1/{proxy+}')).sort()).toEqual(['ANY /v1/{proxy+}', 'OPTIONS /v1/{proxy+}']);
-    // A new router route takes no resource: chat completions, embeddings, moderations, responses, conversations and usage have none of their own.
-    for (const route of ['POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/responses', 'GET /v1/responses/{id}/input_items', 'POST /v1/conversations/{proxy+}', 'GET /v1/usage']) {
+    // A new router route takes no resource: chat completions, embeddings, moderations, image generations, responses, conversations and usage have none of their own.
+    for (const route of ['POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}/input_items', 'POST /v1/conversations/{proxy+}', 'GET /v1/usage']) {
       expect(routeMethod(route, { fallback: false }), route).toBe(methods.get('ANY /v1/{proxy+}'));
     }
     // A /v1 path nothing serves reaches the router too (its 404 names what is served), behind the authorizer; only /v1 itself has no method.

@@ -221,11 +221,67 @@ export function invokeModelRefusal(input: { modelId?: string; contentType?: stri
   if (input.contentType === undefined || input.contentType === 'application/json') {
     const raw = input.body instanceof Uint8Array ? new TextDecoder().decode(input.body) : typeof input.body === 'string' ? input.body : undefined;
     if (raw === undefined) return 'body: Member must not be null';
+    let body: unknown;
     try {
-      if (!isObject(JSON.parse(raw))) return 'Malformed input request: the body must be a JSON object';
+      body = JSON.parse(raw);
     } catch {
       return 'Malformed input request, please reformat your input and try again.';
     }
+    if (!isObject(body)) return 'Malformed input request: the body must be a JSON object';
+    const family = /amazon\.nova-canvas-v1/.test(input.modelId) ? 'nova-canvas' : /amazon\.titan-image-generator-v2/.test(input.modelId) ? 'titan-image-v2' : undefined;
+    if (family) return imageBodyRefusal(family, body);
+  }
+  return undefined;
+}
+
+/** Titan Image Generator v2's width x height pairs (Bedrock user guide, "Amazon Titan Image Generator G1 models", supported sizes). */
+const TITAN_IMAGE_SIZES = new Set([
+  '1024x1024', '768x768', '512x512', '768x1152', '384x576', '1152x768', '576x384', '768x1280', '384x640', '1280x768', '640x384',
+  '896x1152', '448x576', '1152x896', '576x448', '768x1408', '384x704', '1408x768', '704x384', '640x1408', '320x704', '1408x640', '704x320',
+  '1152x640', '1173x640',
+]);
+
+/**
+ * The TEXT_IMAGE body rules of Amazon Nova Canvas (Nova user guide, "Image generation request and response structure") and
+ * Titan Image Generator v2 (Bedrock user guide, "Amazon Titan Image Generator G1 models"), as Bedrock's
+ * ValidationException states them: `taskType` required (TEXT_IMAGE is the only task the gateway sends);
+ * `textToImageParams.text` required, 1-1,024 characters (Nova) or 1-512 (Titan), `negativeText` likewise;
+ * `imageGenerationConfig.numberOfImages` 1-5; `quality` standard | premium; `cfgScale` 1.1-10; `seed` 0-2,147,483,646;
+ * `width` and `height` together: Nova 320-4,096 each, divisible by 16, aspect ratio 1:4 to 4:1, at most 4,194,304 pixels;
+ * Titan one of its listed sizes. Fields outside these objects are refused (the schemas are closed).
+ */
+export function imageBodyRefusal(family: 'nova-canvas' | 'titan-image-v2', body: Record<string, unknown>): BedrockRefusal | undefined {
+  const extra = Object.keys(body).find((k) => !['taskType', 'textToImageParams', 'imageGenerationConfig'].includes(k));
+  if (extra) return `Malformed input request: extraneous key [${extra}] is not permitted, please reformat your input and try again.`;
+  if (body.taskType !== 'TEXT_IMAGE') return `Malformed input request: #/taskType: ${JSON.stringify(body.taskType)} is not a valid enum value (the gateway sends TEXT_IMAGE)`;
+  const max = family === 'nova-canvas' ? 1024 : 512;
+  const t = body.textToImageParams;
+  if (!isObject(t)) return 'Malformed input request: #: required key [textToImageParams] not found, please reformat your input and try again.';
+  const tExtra = Object.keys(t).find((k) => !['text', 'negativeText', ...(family === 'nova-canvas' ? ['style', 'conditionImage', 'controlMode', 'controlStrength'] : ['conditionImage', 'controlMode', 'controlStrength'])].includes(k));
+  if (tExtra) return `Malformed input request: #/textToImageParams: extraneous key [${tExtra}] is not permitted, please reformat your input and try again.`;
+  for (const key of ['text', 'negativeText'] as const) {
+    if (key === 'text' && t.text === undefined) return 'Malformed input request: #/textToImageParams: required key [text] not found, please reformat your input and try again.';
+    const v = t[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.length < 1 || v.length > max) return `Malformed input request: #/textToImageParams/${key}: expected a string of length 1 to ${max}, please reformat your input and try again.`;
+  }
+  const c = body.imageGenerationConfig;
+  if (c === undefined) return undefined;
+  if (!isObject(c)) return 'Malformed input request: #/imageGenerationConfig: expected type: JSONObject';
+  const cExtra = Object.keys(c).find((k) => !['numberOfImages', 'height', 'width', 'quality', 'cfgScale', 'seed'].includes(k));
+  if (cExtra) return `Malformed input request: #/imageGenerationConfig: extraneous key [${cExtra}] is not permitted, please reformat your input and try again.`;
+  const int = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  if (c.numberOfImages !== undefined && !int(c.numberOfImages, 1, 5)) return `Malformed input request: #/imageGenerationConfig/numberOfImages: ${JSON.stringify(c.numberOfImages)} is not between 1 and 5`;
+  if (c.quality !== undefined && c.quality !== 'standard' && c.quality !== 'premium') return `Malformed input request: #/imageGenerationConfig/quality: ${JSON.stringify(c.quality)} is not a valid enum value [standard, premium]`;
+  if (c.cfgScale !== undefined && !(typeof c.cfgScale === 'number' && c.cfgScale >= 1.1 && c.cfgScale <= 10)) return `Malformed input request: #/imageGenerationConfig/cfgScale: ${JSON.stringify(c.cfgScale)} is not between 1.1 and 10`;
+  if (c.seed !== undefined && !int(c.seed, 0, 2_147_483_646)) return `Malformed input request: #/imageGenerationConfig/seed: ${JSON.stringify(c.seed)} is not between 0 and 2147483646`;
+  if ((c.width === undefined) !== (c.height === undefined)) return 'Malformed input request: #/imageGenerationConfig: width and height must be given together';
+  if (c.width !== undefined) {
+    const [w, h] = [c.width, c.height] as [number, number];
+    const ok = family === 'titan-image-v2'
+      ? TITAN_IMAGE_SIZES.has(`${w}x${h}`)
+      : int(w, 320, 4096) && int(h, 320, 4096) && w % 16 === 0 && h % 16 === 0 && w / h <= 4 && h / w <= 4 && w * h <= 4_194_304;
+    if (!ok) return `Malformed input request: #/imageGenerationConfig: ${w}x${h} is not a supported size for ${family === 'nova-canvas' ? 'amazon.nova-canvas-v1:0' : 'amazon.titan-image-generator-v2:0'}`;
   }
   return undefined;
 }

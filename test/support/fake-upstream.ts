@@ -332,6 +332,21 @@ export function moderationAnswer(body: { model?: string; input?: unknown }): Rec
   return { id: 'modr-fake0001', model: body.model, results };
 }
 
+/** A 1x1 PNG (one transparent pixel), base64: the fake's generated image, small and valid. */
+export const TINY_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+
+/**
+ * An image generation answer in OpenAI's shape (`ImagesResponse`), non-scripted mode: `n` (default 1) images, each
+ * TINY_PNG_BASE64 as `b64_json`, or, with `response_format: "url"`, a URL the fake serves it at (`<baseUrl>/images/tiny.png`,
+ * as OpenAI answers a URL to download), `created` fixed.
+ * @param baseUrl the fake's `/v1` URL
+ */
+export function imagesAnswer(body: { n?: unknown; response_format?: unknown }, baseUrl: string): Record<string, unknown> {
+  const n = typeof body.n === 'number' && body.n > 0 ? body.n : 1;
+  const image = body.response_format === 'url' ? { url: `${baseUrl}/images/tiny.png` } : { b64_json: TINY_PNG_BASE64 };
+  return { created: 1_700_000_000, data: Array.from({ length: n }, () => ({ ...image })) };
+}
+
 /** Width of the fake upstream's embeddings: OpenAI text-embedding-3-small's. */
 export const EMBEDDING_DIMENSIONS = 1536;
 /** One deterministic unit-scale vector, numbers written as a real upstream writes them (~9 significant digits). */
@@ -498,6 +513,7 @@ export class FakeUpstream {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', async () => {
+        if (req.method === 'GET' && req.url?.endsWith('/images/tiny.png')) return void res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(TINY_PNG_BASE64, 'base64'));
         if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
         const rawBody = Buffer.concat(chunks).toString('utf8');
         const scripted = this.queue.length > 0 || this.scriptOnly;
@@ -517,6 +533,7 @@ export class FakeUpstream {
         this.noteRequest(body);
         if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
         if (req.url?.endsWith('/moderations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moderationAnswer(body)));
+        if (req.url?.endsWith('/images/generations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(imagesAnswer(body, this.url)));
         const failure = this.failures.get(body.model);
         if (failure && failure.times > 0) {
           failure.times -= 1;

@@ -1,5 +1,6 @@
 import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { ImageGenerateParamsBase } from 'openai/resources/images';
 
 /**
  * The fake upstream's strict mode (FakeUpstream.strict): the request checks OpenAI's API itself applies to a chat
@@ -50,6 +51,13 @@ void _everyChatField;
 const EMBEDDING_FIELDS = ['input', 'model', 'dimensions', 'encoding_format', 'user'] as const satisfies ReadonlyArray<keyof EmbeddingCreateParams>;
 const _everyEmbeddingField: [Exclude<keyof EmbeddingCreateParams, (typeof EMBEDDING_FIELDS)[number]>] extends [never] ? true : false = true;
 void _everyEmbeddingField;
+
+/** `ImageGenerateParams`'s fields (the `openai` package's type: every one, checked below). */
+const IMAGE_FIELDS = [
+  'prompt', 'background', 'model', 'moderation', 'n', 'output_compression', 'output_format', 'partial_images', 'quality', 'response_format', 'size', 'stream', 'style', 'user',
+] as const satisfies ReadonlyArray<keyof ImageGenerateParamsBase>;
+const _everyImageField: [Exclude<keyof ImageGenerateParamsBase, (typeof IMAGE_FIELDS)[number]>] extends [never] ? true : false = true;
+void _everyImageField;
 
 /** The roles of `ChatCompletionMessageParam`, in the order of OpenAI's message for an unknown one. */
 const ROLES = ['system', 'assistant', 'user', 'function', 'tool', 'developer'] as const satisfies ReadonlyArray<ChatCompletionMessageParam['role']>;
@@ -251,13 +259,29 @@ export function embeddingsRefusal(body: unknown): OpenAiRefusal | undefined {
 }
 
 /**
+ * The checks of OpenAI's `POST /images/generations` (the `openai` package's `ImageGenerateParams`: `prompt` required,
+ * `n` "Must be between 1 and 10"): a field it does not name, for OpenAI's image models (`dall-e-*`, `gpt-image-*`), in
+ * the words of its unknown-parameter refusal; a missing `prompt`; `n` out of 1-10 (OpenAI's wording for an integer
+ * below or above its bounds, as for embeddings' arrays, is not quoted in a public report: the nearest rule's).
+ */
+export function imagesRefusal(body: unknown): OpenAiRefusal | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const b = body as Record<string, any>;
+  const unknown = typeof b.model === 'string' && /^(dall-e-|gpt-image-)/.test(b.model) ? unknownField(b, IMAGE_FIELDS) : undefined;
+  if (unknown) return unknown;
+  if (typeof b.prompt !== 'string') return refusal("Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
+  if (present(b.n) && (!Number.isInteger(b.n) || b.n < 1 || b.n > 10)) return refusal(`Invalid 'n': integer ${b.n} is out of range; expected a value between 1 and 10.`, 'n', 'invalid_value');
+  return undefined;
+}
+
+/**
  * The refusal for a request to `path` (`…/chat/completions` or `…/embeddings`, a POST), undefined for another path or
  * a request OpenAI takes. `rawBody` is the request's text; a body that is not JSON is left to the fake's own handling.
  */
 export function openAiRefusal(method: string, path: string, rawBody: string): OpenAiRefusal | undefined {
   if (method !== 'POST') return undefined;
   const route = path.split('?')[0]!;
-  const check = route.endsWith('/chat/completions') ? chatRefusal : route.endsWith('/embeddings') ? embeddingsRefusal : undefined;
+  const check = route.endsWith('/chat/completions') ? chatRefusal : route.endsWith('/embeddings') ? embeddingsRefusal : route.endsWith('/images/generations') ? imagesRefusal : undefined;
   if (!check) return undefined;
   let body: unknown;
   try {

@@ -44,7 +44,7 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
   if (r.policy.gateway.auditPromptText) r.audit.prompt = prompt;
   const sent = (changed ? { ...body, prompt } : body) as ImageProviderRequest['body'];
   const n = body.n ?? 1;
-  const reservation = await pipeline.reserve(r, model, 0, 0, 1, imageCostOf(model, n));
+  const reservation = await pipeline.reserve(r, model, 0, 0, n, imageCostOf(model, n));
   let settled = false;
   try {
     const chain = pipeline.chain(r, model);

@@ -59,6 +59,7 @@ describe('route permissions', () => {
     ['POST', '/v1/chat/completions', 'inference'],
     ['POST', '/v1/embeddings', 'inference'],
     ['POST', '/v1/moderations', 'inference'],
+    ['POST', '/v1/images/generations', 'inference'],
     ['POST', '/v1/responses', 'inference'],
     ['GET', '/v1/responses/resp_1/input_items', 'inference'],
     ['DELETE', '/v1/responses/resp_1', 'inference'],
