@@ -53,6 +53,9 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       { id: 'openai-compatible/embeddings', upstream: 'default', kind: 'embedding', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
       // OpenAI's moderation model (POST /v1/moderations; the default when a request names none): free, so priced 0.
       { id: 'openai/omni-moderation-latest', upstream: 'omni-moderation-latest', kind: 'moderation', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
+      // OpenAI's image model (POST /v1/images/generations; the default when a request names none), priced per image at the
+      // dearest image of its list prices (high quality, 1536x1024: USD 0.25, Nov 2026), so a reservation covers any size and quality.
+      { id: 'openai/gpt-image-1', upstream: 'gpt-image-1', kind: 'image', pricePerImageUsd: 0.25, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
     ],
     providers: {
       openai: { baseUrl: 'https://api.openai.com/v1', apiKeySecretId: 'tessera/providers/openai' },

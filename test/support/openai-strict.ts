@@ -54,7 +54,8 @@ void _everyEmbeddingField;
 
 /** `ImageGenerateParams`'s fields (the `openai` package's type: every one, checked below). */
 const IMAGE_FIELDS = [
-  'prompt', 'background', 'model', 'moderation', 'n', 'output_compression', 'output_format', 'partial_images', 'quality', 'response_format', 'size', 'stream', 'style', 'user',
+  'prompt', 'background', 'complexity', 'frame_count', 'frame_duration_ms', 'model', 'moderation', 'n', 'output_compression', 'output_format', 'partial_images',
+  'quality', 'response_format', 'safety_identifier', 'size', 'stream', 'style', 'svg', 'user',
 ] as const satisfies ReadonlyArray<keyof ImageGenerateParamsBase>;
 const _everyImageField: [Exclude<keyof ImageGenerateParamsBase, (typeof IMAGE_FIELDS)[number]>] extends [never] ? true : false = true;
 void _everyImageField;
@@ -270,7 +271,8 @@ export function imagesRefusal(body: unknown): OpenAiRefusal | undefined {
   const unknown = typeof b.model === 'string' && /^(dall-e-|gpt-image-)/.test(b.model) ? unknownField(b, IMAGE_FIELDS) : undefined;
   if (unknown) return unknown;
   if (typeof b.prompt !== 'string') return refusal("Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
-  if (present(b.n) && (!Number.isInteger(b.n) || b.n < 1 || b.n > 10)) return refusal(`Invalid 'n': integer ${b.n} is out of range; expected a value between 1 and 10.`, 'n', 'invalid_value');
+  const n = b.n as unknown;
+  if (present(n) && (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10)) return refusal(`Invalid 'n': integer ${String(n)} is out of range; expected a value between 1 and 10.`, 'n', 'invalid_value');
   return undefined;
 }
 

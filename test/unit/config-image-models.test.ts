@@ -1,14 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { loadConfig } from '../../lib/config/load-config.js';
+import { resolvePolicy } from '../../lambdas/inference/policy.js';
+import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { configErrorOf } from '../support/config-errors.js';
 
-const image = { id: 'openai/gpt-image-1', upstream: 'gpt-image-1', kind: 'image', inputPricePer1k: 0, outputPricePer1k: 0, pricePerImageUsd: 0.04 };
+const image = { id: 'openai/dall-e-3', upstream: 'dall-e-3', kind: 'image', inputPricePer1k: 0, outputPricePer1k: 0, pricePerImageUsd: 0.04 };
 const withModels = (...extra: unknown[]) => ({ gateway: { models: [...DEFAULT_CONFIG.gateway.models, ...extra] } });
 
 describe('image models in the catalog (kind: image, priced per image)', () => {
+  it('the embedded default has openai/gpt-image-1, priced per image, which every default tier may call', () => {
+    const config = loadConfig();
+    expect(config.gateway.models.filter((m) => m.kind === 'image')).toEqual([
+      { id: 'openai/gpt-image-1', upstream: 'gpt-image-1', kind: 'image', pricePerImageUsd: 0.25, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
+    ]);
+    for (const tier of ['starter', 'professional', 'enterprise']) expect(resolvePolicy(config, localTenant('acme', tier)).models.has('openai/gpt-image-1'), tier).toBe(true);
+  });
+
   it.each([
-    ['openai/gpt-image-1', 'gpt-image-1'],
+    ['openai/dall-e-3', 'dall-e-3'],
     ['openai-compatible/flux', 'flux-schnell'],
     ['bedrock/amazon.nova-canvas', 'amazon.nova-canvas-v1:0'],
     ['bedrock/amazon.titan-image-generator-v2', 'amazon.titan-image-generator-v2:0'],
@@ -34,16 +44,16 @@ describe('image models in the catalog (kind: image, priced per image)', () => {
 
   it('requires pricePerImageUsd on an image model', () => {
     const { pricePerImageUsd: _, ...unpriced } = image;
-    expect(configErrorOf(withModels(unpriced))).toMatch(/gateway\.models\[\d+\]\.pricePerImageUsd.*is missing for image model "openai\/gpt-image-1": an image model is priced per image/);
+    expect(configErrorOf(withModels(unpriced))).toMatch(/gateway\.models\[\d+\]\.pricePerImageUsd.*is missing for image model "openai\/dall-e-3": an image model is priced per image/);
   });
 
   it('refuses a negative pricePerImageUsd and one below a nano-dollar, naming the value', () => {
     expect(configErrorOf(withModels({ ...image, pricePerImageUsd: -1 }))).toMatch(/gateway\.models\[\d+\]\.pricePerImageUsd = -1/);
-    expect(configErrorOf(withModels({ ...image, pricePerImageUsd: 1e-9 }))).toMatch(/gateway\.models\[\d+\]\.pricePerImageUsd = 1e-9: is 1e-9 for image model "openai\/gpt-image-1": must be 0 or at least 0\.000001 USD/);
+    expect(configErrorOf(withModels({ ...image, pricePerImageUsd: 1e-9 }))).toMatch(/gateway\.models\[\d+\]\.pricePerImageUsd = 1e-9: is 1e-9 for image model "openai\/dall-e-3": must be 0 or at least 0\.000001 USD/);
   });
 
   it.each(['inputPricePer1k', 'outputPricePer1k'])('refuses a non-zero %s on an image model, naming the key and value', (key) => {
-    expect(configErrorOf(withModels({ ...image, [key]: 0.001 }))).toMatch(new RegExp(`gateway\\.models\\[\\d+\\]\\.${key} = 0\\.001: is 0\\.001 for image model "openai/gpt-image-1": an image model is priced per image \\(pricePerImageUsd\\), never by tokens`));
+    expect(configErrorOf(withModels({ ...image, [key]: 0.001 }))).toMatch(new RegExp(`gateway\\.models\\[\\d+\\]\\.${key} = 0\\.001: is 0\\.001 for image model "openai/dall-e-3": an image model is priced per image \\(pricePerImageUsd\\), never by tokens`));
   });
 
   it('refuses pricePerImageUsd on a model of another kind', () => {

@@ -35,7 +35,9 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
   if (body.stream === true) {
     throw invalid('stream is true; streamed image generation (partial images, image_generation.* events) is not served by this gateway: leave stream out or set it to false', 'stream', 'unsupported_parameter');
   }
+  // OpenAI's end-user ids (abuse monitoring): passed on to OpenAI-compatible upstreams, and kept in the audit record (Bedrock has no field for them).
   if (body.user) r.audit.detail = { ...r.audit.detail, endUser: body.user };
+  if (typeof body.safety_identifier === 'string') r.audit.detail = { ...r.audit.detail, safetyIdentifier: body.safety_identifier };
   await pipeline.admit(r);
 
   const { texts, changed } = await guardInputTexts(pipeline, r, [body.prompt], () => 'prompt', 'prompt');

@@ -29,11 +29,11 @@ import { providerErrorFromSdk } from './sdk-errors.js';
  * | `prompt` | `textToImageParams.text` (longer than the model takes: 400 naming `prompt`) |
  * | `n` | `numberOfImages`, 1-5 (more: 400 naming `n`) |
  * | `size` | `width`, `height` when the model takes it (else 400 naming `size` and the allowed values); `auto`: the model's default |
- * | `quality` | `standard`, `low`, `medium` → standard; `hd`, `high` → premium; `auto`: the model's default |
+ * | `quality` | `standard`, `low`, `medium` → standard; `hd`, `high`, `xhigh`, `max` → premium; `auto`: the model's default |
  * | `response_format` | `b64_json` (absent: b64_json); `url` 400 (Bedrock returns no URL) |
  * | `output_format` | `png` (Bedrock's images are PNG); `jpeg`, `webp` 400 |
- * | `user` | the gateway's audit record (InvokeModel has no end-user field) |
- * | `style`, `background`, `moderation`, `output_compression`, `partial_images`, `stream`, any other field | 400 naming it |
+ * | `user`, `safety_identifier` | the gateway's audit record (InvokeModel has no end-user field) |
+ * | `style`, `background`, `moderation`, `output_compression`, `partial_images`, `stream`, `complexity`, `frame_count`, `frame_duration_ms`, `svg`, any other field | 400 naming it |
  *
  * `negativeText`, `cfgScale` and `seed` are not sent: OpenAI's request has no field for them.
  */
@@ -55,8 +55,8 @@ export const PROMPT_MAX_CHARS: Record<ImageFamily, number> = { 'nova-canvas': 10
 /** What the rule for Nova Canvas sizes says, for a 400. */
 export const NOVA_SIZE_RULE = 'WIDTHxHEIGHT with each side 320-4096 and divisible by 16, an aspect ratio between 1:4 and 4:1, and at most 4194304 pixels (e.g. 1024x1024, 1280x720, 2048x2048)';
 
-/** The fields each model maps; `user` goes to the audit record; `prompt`, `model` are read. */
-const MAPPED = new Set(['model', 'prompt', 'n', 'size', 'quality', 'response_format', 'output_format', 'user']);
+/** The fields each model maps; `user` and `safety_identifier` go to the audit record (endpoints/images.ts); `prompt`, `model` are read. */
+const MAPPED = new Set(['model', 'prompt', 'n', 'size', 'quality', 'response_format', 'output_format', 'user', 'safety_identifier']);
 
 /** Why each field OpenAI names that Bedrock cannot honour is refused. */
 const REFUSED: Record<string, string> = {
@@ -66,6 +66,9 @@ const REFUSED: Record<string, string> = {
   output_compression: 'Bedrock\'s image models answer PNG only, which has no compression level; leave it out',
   partial_images: 'Bedrock\'s image models do not stream partial images; leave it out',
   stream: 'Bedrock\'s image models do not stream; leave it out',
+  frame_count: 'Bedrock\'s image models make still images, no animation frames; leave it out',
+  frame_duration_ms: 'Bedrock\'s image models make still images, no animation frames; leave it out',
+  svg: 'Bedrock\'s image models make PNG images, no SVG; leave it out',
 };
 
 /**
@@ -122,8 +125,8 @@ export function imageInvokeBody(body: ImageProviderRequest['body'], model: Model
   }
   const quality = body.quality as string | null | undefined;
   if (given(quality) && quality !== 'auto') {
-    const mapped = quality === 'hd' || quality === 'high' ? 'premium' : ['standard', 'low', 'medium'].includes(quality) ? 'standard' : undefined;
-    if (!mapped) throw invalidField('quality', `is ${JSON.stringify(quality)}; use standard, hd, low, medium, high or auto`);
+    const mapped = ['hd', 'high', 'xhigh', 'max'].includes(quality) ? 'premium' : ['standard', 'low', 'medium'].includes(quality) ? 'standard' : undefined;
+    if (!mapped) throw invalidField('quality', `is ${JSON.stringify(quality)}; use standard, low, medium (Bedrock's standard), hd, high, xhigh, max (its premium) or auto`);
     config.quality = mapped;
   }
   return { family, n, invoke: { taskType: 'TEXT_IMAGE', textToImageParams: { text: prompt }, imageGenerationConfig: config } };

@@ -49,7 +49,7 @@ describe.each([['Amazon Nova Canvas', NOVA], ['Titan Image Generator v2', TITAN]
     ]);
   });
 
-  it.each([['standard', 'standard'], ['low', 'standard'], ['medium', 'standard'], ['high', 'premium'], ['hd', 'premium']])('quality %s is %s', (quality, mapped) => {
+  it.each([['standard', 'standard'], ['low', 'standard'], ['medium', 'standard'], ['high', 'premium'], ['hd', 'premium'], ['xhigh', 'premium'], ['max', 'premium']])('quality %s is %s', (quality, mapped) => {
     expect(imageInvokeBody(request(model, { prompt: 'x', quality }).body, model).invoke).toMatchObject({ imageGenerationConfig: { quality: mapped } });
   });
 
@@ -62,7 +62,7 @@ describe.each([['Amazon Nova Canvas', NOVA], ['Titan Image Generator v2', TITAN]
   });
 
   it.each([
-    ['style', 'vivid'], ['background', 'transparent'], ['moderation', 'low'], ['output_compression', 50], ['partial_images', 2], ['stream', true], ['output_format', 'jpeg'], ['negative_prompt', 'blurry'],
+    ['style', 'vivid'], ['background', 'transparent'], ['moderation', 'low'], ['output_compression', 50], ['partial_images', 2], ['stream', true], ['output_format', 'jpeg'], ['negative_prompt', 'blurry'], ['frame_count', 4], ['svg', { model: 'x' }], ['complexity', 'high'],
   ])('%s is a 400 naming it', (field, value) => {
     expect(refusal(model, { prompt: 'x', [field]: value })).toMatchObject({ status: 400, details: { param: field } });
   });
