@@ -83,7 +83,8 @@ function tierBlock(t: TierCost, home: string): string[] {
   } else {
     out.push('  GPU per node-hour: none (the tier schedules no GPU nodes)');
   }
-  out.push('  tokens, USD per 1M (input / output):');
+  // An image model is priced per image, not per token (schema.ts pricePerImageUsd): the header says both when the tier has one.
+  out.push(t.models.some((m) => m.kind === 'image') ? '  models, USD per 1M tokens (input / output), image models per image:' : '  tokens, USD per 1M (input / output):');
   out.push(...(t.models.length
     ? columns(t.models.map((m) => (m.kind === 'image' ? [m.id, m.kind, `${unitPrice(m.perImageUsd ?? 0)} per image`, '-'] : [m.id, m.kind, tokenPrice(m.inputPer1M), m.kind === 'chat' ? tokenPrice(m.outputPer1M) : '-'])), new Set([2, 3])).map((r) => `    ${r}`)
     : ['    (no catalog model allowed)']));

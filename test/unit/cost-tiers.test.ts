@@ -69,6 +69,7 @@ describe('cost of each tier (default config)', () => {
     expect(starter[6]).toEqual({ id: 'openai/omni-moderation-latest', kind: 'moderation', inputPer1M: 0, outputPer1M: 0 });
     expect(starter[7]).toEqual({ id: 'openai/gpt-image-1', kind: 'image', inputPer1M: 0, outputPer1M: 0, perImageUsd: 0.25 });
     expect(formatCostReport(defaults)).toMatch(/^ {4}openai\/gpt-image-1 +image +\$0\.25 per image +-$/m);
+    expect(formatCostReport(defaults)).toContain("  models, USD per 1M tokens (input / output), image models per image:");
   });
 
   it('prints every line named by its resource', () => {
