@@ -39,7 +39,8 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       // A file's content: as bytes (base64, which API Gateway decodes) when the caller accepts a binary
       // media type, as the official clients' files.content do; else as text, inside the JSON of
       // Lambda's answer, where escaping can double it: past Lambda's limit that is a 406 saying what to accept.
-      content(status, text, contentType, extra = {}) {
+      content(status, body, contentType, extra = {}) {
+        const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8'); // this Lambda answers text files only
         const headersOut = { ...extra, 'content-type': contentType };
         if (isBinaryMediaType(headers.accept)) {
           answer = { statusCode: status, headers: headersOut, body: Buffer.from(text, 'utf8').toString('base64'), isBase64Encoded: true };

@@ -11,6 +11,8 @@ import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
 import { moderations } from './endpoints/moderations.js';
 import { imageGenerations } from './endpoints/images.js';
+import { speech, transcription } from './endpoints/audio.js';
+import { MAX_AUDIO_BODY_BYTES } from './audio/pricing.js';
 import { conversations } from './endpoints/conversations.js';
 import { responses } from './endpoints/responses.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
@@ -60,8 +62,8 @@ export interface GatewayResponder {
   stream(headers?: Record<string, string>): { write(event: string): void | Promise<void>; end(): void | Promise<void> };
   /** An answer without content (204, RFC 9110 §15.3.5: no body, no Content-Type or Content-Length). @default - `json` with an empty body */
   empty?(status: number, headers?: Record<string, string>): void | Promise<void>;
-  /** A whole answer that is not JSON (a file's content: `GET /v1/files/{id}/content`), its text sent as UTF-8. @default - not served (500) */
-  content?(status: number, body: string, contentType: string, headers?: Record<string, string>): void | Promise<void>;
+  /** A whole answer that is not JSON (a file's content: `GET /v1/files/{id}/content`; speech's audio), text sent as UTF-8, bytes as they are. @default - not served (500) */
+  content?(status: number, body: string | Uint8Array, contentType: string, headers?: Record<string, string>): void | Promise<void>;
   /** Aborted when the caller closes the connection before the answer has ended. @default - never */
   signal?: AbortSignal;
   /**
@@ -193,7 +195,7 @@ export class Gateway {
       const batchRoute = Boolean(this.deps.batches) && (path === '/v1/batches' || path.startsWith('/v1/batches/'));
       const fineTuning = isFineTuningRoute(path, req.method) && !batchFiles;
       // A file upload has its own limit (files-service.ts); every other body gateway.maxRequestBytes.
-      const upload = (fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files';
+      const upload = ((fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files') || isAudioUpload(req.method, path);
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
@@ -248,6 +250,8 @@ export class Gateway {
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/images/generations') return await imageGenerations(this.pipeline, request, req.body, res);
+      if (route === 'POST /v1/audio/speech') return await speech(this.pipeline, request, req.body, req.headers.accept, res);
+      if (isAudioUpload(req.method, path)) return await transcription(this.pipeline, request, path === '/v1/audio/translations' ? 'translations' : 'transcriptions', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
         return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations);
       }
@@ -403,6 +407,11 @@ export class Gateway {
     return { fineTuning: Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside), tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users), batches: Boolean(this.deps.batches) };
   }
 }
+
+/** `POST /v1/audio/transcriptions` or `/translations`: a multipart upload with its own limit (audio/pricing.ts MAX_AUDIO_BODY_BYTES). */
+export const isAudioUpload = (method: string, path: string) => method === 'POST' && (path === '/v1/audio/transcriptions' || path === '/v1/audio/translations');
+/** The largest body an audio upload takes (transports buffer up to this much for those routes). */
+export const AUDIO_UPLOAD_BYTES = MAX_AUDIO_BODY_BYTES;
 
 /** `/v1/tenant/keys` and below. */
 const isTenantKeys = (path: string) => path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/');

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayResponder } from './gateway.js';
-import type { Gateway } from './gateway.js';
+import { AUDIO_UPLOAD_BYTES, isAudioUpload, type Gateway } from './gateway.js';
 import { GatewayError } from './openai-errors.js';
 import { SseWriter } from './sse-writer.js';
 import { CallerGone } from './upstream-calls.js';
@@ -18,7 +18,10 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     let tooBig = false;
     const { path, query, repeatedQuery } = requestTarget(req.url);
     // A file upload (POST /v1/files) has its own, larger limit, checked by the Files API.
-    const maxBytes = req.method === 'POST' && path.replace(/\/+$/, '') === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES) : options.maxBytes;
+    const route = path.replace(/\/+$/, '');
+    const maxBytes = req.method === 'POST' && route === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES)
+      // An audio upload (client.audio.transcriptions / translations) has its own limit, checked by its endpoint.
+      : isAudioUpload(req.method ?? '', route) ? Math.max(options.maxBytes, AUDIO_UPLOAD_BYTES) : options.maxBytes;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > maxBytes + 1) tooBig = true;
@@ -83,7 +86,7 @@ class LocalResponder implements GatewayResponder {
   }
 
   /** @throws CallerGone when nobody is there to answer */
-  content(status: number, body: string, contentType: string, headers?: Record<string, string>): void {
+  content(status: number, body: string | Uint8Array, contentType: string, headers?: Record<string, string>): void {
     if (this.callerGone()) throw new CallerGone();
     this.res.writeHead(status, withHeaders(headers, contentType, Buffer.byteLength(body))).end(body);
   }

@@ -40,6 +40,8 @@ const KINDS: Record<ModelKind, { a: string; serves: string; name: string }> = {
   embedding: { a: 'an embedding', serves: 'embeddings (POST /v1/embeddings)', name: 'embeddings' },
   moderation: { a: 'a moderation', serves: 'moderations (POST /v1/moderations)', name: 'moderations' },
   image: { a: 'an image', serves: 'image generation (POST /v1/images/generations)', name: 'image generation' },
+  transcription: { a: 'a transcription', serves: 'transcriptions and translations (POST /v1/audio/transcriptions, POST /v1/audio/translations)', name: 'transcriptions and translations' },
+  speech: { a: 'a speech', serves: 'speech (POST /v1/audio/speech)', name: 'speech' },
 };
 
 /** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */
@@ -284,7 +286,7 @@ export class RequestPipeline {
    * the tenant and of the caller's user or key, or none; the reservation counts for that user or key too.
    * @param choices the answers the request asks for (`n`, chat), whose completion limits `completionTokens` adds up: a 429 says the limit that fits per choice;
    *   for an image model, the images asked (`n`): a 429 says the `n` that fits
-   * @param costUsd the USD to reserve against the cost budget @default costOf(model, promptTokens, completionTokens); an image request passes `n` × its price per image
+   * @param costUsd the USD to reserve against the cost budget @default costOf(model, promptTokens, completionTokens); an image request passes `n` × its price per image, an audio request its price per minute or per character
    * @throws GatewayError 429 `budget_exceeded` naming the budget, its scope and id, with `retry-after`
    *   (the budget's period end), `x-ratelimit-*` and `x-tessera-limit-scope` headers: "exhausted" when nothing is left,
    *   "has X of Y left, fewer than this request may use" with the completion limit that fits when some is, "request too

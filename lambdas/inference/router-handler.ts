@@ -44,6 +44,14 @@ export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal)
       s.write(body);
       finish(s);
     },
+    // A whole answer that is not JSON (speech's audio): its bytes as they are. On the response stream API Gateway
+    // passes them on unchanged, whatever the request's Accept (a streamed proxy integration converts no binary media).
+    content(status, body, contentType, headers = {}) {
+      if (opened) return finish(opened);
+      const s = (opened = open(status, { ...headers, 'content-type': contentType }));
+      s.write(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      finish(s);
+    },
     empty(status, headers = {}) {
       if (opened) return finish(opened);
       finish((opened = open(status, headers)));
@@ -105,11 +113,13 @@ async function apiEvent(event: APIGatewayProxyEvent, raw: NodeJS.WritableStream,
   // The router answers the preflights of its resources; on /v1/models/{proxy+} the fine-tuning Lambda (always deployed
   // beside it: lib/platform-stack.ts) serves DELETE, so the preflight lists it too (routes.ts FINE_TUNING_ROUTES).
   if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins(), { fineTuning: true, batches: batchesServed() });
-  const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
+  // A binary media type's body (multipart/form-data: an audio upload) arrives base64-encoded: its bytes go on as they came.
+  const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  const body = bytes ? bytes.toString('utf8') : (event.body ?? undefined);
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
   const deadline = lambdaDeadline(context);
   try {
-    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, query, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters) }, responderFor(raw, deadline.signal));
+    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, bytes, query, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters) }, responderFor(raw, deadline.signal));
   } finally {
     deadline.dispose();
   }

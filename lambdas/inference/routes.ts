@@ -12,6 +12,10 @@ export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/moderations$/, ['POST']],
   // OpenAI's image generation (endpoints/images.ts); edits and variations (multipart) are not served: UNSERVED_APIS.
   [/^\/v1\/images\/generations$/, ['POST']],
+  // OpenAI's audio endpoints (endpoints/audio.ts).
+  [/^\/v1\/audio\/speech$/, ['POST']],
+  [/^\/v1\/audio\/transcriptions$/, ['POST']],
+  [/^\/v1\/audio\/translations$/, ['POST']],
   [/^\/v1\/responses$/, ['POST']],
   [/^\/v1\/responses\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/responses\/[^/]+\/input_items$/, ['GET']],
@@ -106,7 +110,6 @@ export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
   batches: { name: 'the Batch API (client.batches)' },
   // POST /v1/images/generations is served (OPENAI_ROUTES); the family's other paths are edits and variations.
   images: { name: 'image edits and variations (client.images.edit / createVariation)', plural: true },
-  audio: { name: 'speech, transcription and translation (client.audio)', plural: true },
   vector_stores: { name: 'vector stores (client.vectorStores / client.vector_stores)', plural: true },
   uploads: { name: 'multipart uploads (client.uploads)', plural: true },
   assistants: { name: 'the Assistants API (client.beta.assistants)' },

@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { ModelEntry } from '../../lib/config/schema.js';
 import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
+import { ProviderError, type AudioAnswer, type AudioProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 
 export interface UpstreamTimeouts {
@@ -190,6 +190,24 @@ export class UpstreamCalls {
         const provider = await this.providers(providerOf(model), base.tenantId);
         if (!provider.generateImages) throw new ProviderError(`provider ${providerOf(model)} does not serve image generation`, 502, false, { type: 'upstream_error', code: 'images_not_supported' });
         return { result: await provider.generateImages({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
+      } finally {
+        attempt.done();
+      }
+    });
+  }
+
+  /**
+   * An audio endpoint (speech, transcriptions, translations) along the chain, with the same retries, timeouts
+   * (`firstByteMs` for the whole answer) and caller-error semantics as `moderate`. The audio endpoints pass one model.
+   * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
+   */
+  async audio(chain: ModelEntry[], base: Omit<AudioProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: AudioAnswer; model: ModelEntry }> {
+    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
+      attempt.arm(this.timeouts.firstByteMs);
+      try {
+        const provider = await this.providers(providerOf(model), base.tenantId);
+        if (!provider.audio) throw new ProviderError(`provider ${providerOf(model)} does not serve audio`, 502, false, { type: 'upstream_error', code: 'audio_not_supported' });
+        return { result: await provider.audio({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
       } finally {
         attempt.done();
       }

@@ -360,9 +360,23 @@ export const ModelEntrySchema = z.strictObject({
    * `openai-compatible` providers, and Bedrock's Amazon Nova Canvas and Titan Image Generator v2;
    * priced per image by `pricePerImageUsd`, token prices 0). A call to another kind's endpoint is
    * a 400 that says so.
+   * `transcription` (`/v1/audio/transcriptions` and `/v1/audio/translations`: whisper-1,
+   * gpt-4o-transcribe, gpt-4o-mini-transcribe) and `speech` (`/v1/audio/speech`: tts-1, tts-1-hd,
+   * gpt-4o-mini-tts): the `openai` and `openai-compatible` providers only (audioEntryIssues).
    * @default 'chat' (absent)
    */
-  kind: z.enum(['chat', 'embedding', 'moderation', 'image']).optional(),
+  kind: z.enum(['chat', 'embedding', 'moderation', 'image', 'transcription', 'speech']).optional(),
+  /**
+   * USD per minute of audio a transcription or translation model is billed (OpenAI: whisper-1 0.006),
+   * settled from the answer's `usage` `{type: "duration", seconds}` (or verbose_json's `duration`).
+   * `kind: transcription` only. @default - none (priced per token only, by inputPricePer1k / outputPricePer1k)
+   */
+  audioPricePerMinute: z.number().min(0).optional(),
+  /**
+   * USD per 1M characters of `input` a speech model is billed (OpenAI: tts-1 15, tts-1-hd 30).
+   * `kind: speech` only. @default - none (priced per input token by inputPricePer1k: gpt-4o-mini-tts)
+   */
+  pricePer1MCharacters: z.number().min(0).optional(),
   /**
    * USD per image generated, for an image model (`kind: image`; required there, refused elsewhere): a request
    * reserves `n` × this against the cost budget and is settled at the images actually returned × this.
@@ -398,6 +412,7 @@ export const ModelEntrySchema = z.strictObject({
   if (m.kind === 'moderation') moderationEntryIssues(m, ctx);
   if (m.kind === 'image') imageEntryIssues(m, ctx);
   else if (m.pricePerImageUsd !== undefined) ctx.addIssue({ code: 'custom', path: ['pricePerImageUsd'], message: `is ${m.pricePerImageUsd} for "${m.id}", a ${m.kind ?? 'chat'} model: a price per image applies to image models only (kind: image); remove it` });
+  audioEntryIssues(m, ctx);
 });
 
 /** An input tokenizer the gateway can decode token ids with (a catalog entry's `tokenizer`). */
@@ -418,7 +433,7 @@ export const OPENAI_CL100K_EMBEDDING_MODELS: readonly string[] = ['text-embeddin
  * transform would put `tokenizer` into every parsed entry, chat models included) and the default,
  * which depends on two fields (provider and upstream), is decided in one place.
  */
-export function inputTokenizerOf(m: { id: string; upstream: string; kind?: 'chat' | 'embedding' | 'moderation' | 'image'; tokenizer?: InputTokenizer }): InputTokenizer | undefined {
+export function inputTokenizerOf(m: { id: string; upstream: string; kind?: z.infer<typeof ModelEntrySchema>['kind']; tokenizer?: InputTokenizer }): InputTokenizer | undefined {
   if (m.kind !== 'embedding') return undefined;
   if (m.tokenizer) return m.tokenizer;
   return m.id.startsWith('openai/') && OPENAI_CL100K_EMBEDDING_MODELS.includes(m.upstream) ? 'cl100k_base' : undefined;
@@ -468,6 +483,36 @@ function imageEntryIssues(m: { id: string; upstream: string; inputPricePer1k: nu
   }
   for (const key of ['inputPricePer1k', 'outputPricePer1k'] as const) {
     if (m[key] !== 0) ctx.addIssue({ code: 'custom', path: [key], message: `is ${m[key]} for image model "${m.id}": an image model is priced per image (pricePerImageUsd), never by tokens, so a token price would never be charged; set it to 0` });
+  }
+}
+
+/**
+ * An audio model (`kind: transcription` or `speech`: OpenAI's `/audio/...` endpoints, relayed as the
+ * `openai` package's types have them) and its prices; every issue names the field and its value:
+ * - the provider is `openai` or `openai-compatible` (an upstream speaking OpenAI's audio API: a
+ *   LocalAI or vLLM server); Bedrock, SageMaker and Hugging Face have no such API here;
+ * - a transcription is priced per minute (`audioPricePerMinute`, whisper-1) and/or per token
+ *   (`inputPricePer1k` for the audio input tokens, `outputPricePer1k` for the text tokens:
+ *   gpt-4o-transcribe answers `usage` `{type: "tokens"}`); at least one price is set, or all are 0 (free);
+ *   `pricePer1MCharacters` is not its;
+ * - speech is priced per 1M input characters (`pricePer1MCharacters`, tts-1) or per input token
+ *   (`inputPricePer1k`, gpt-4o-mini-tts), not both (the same input would be billed twice); its answer
+ *   is audio with no usage, so `outputPricePer1k` must be 0 (OpenAI's audio output tokens of
+ *   gpt-4o-mini-tts are not reported on a non-streamed answer: fold them into the input price);
+ * - `audioPricePerMinute` and `pricePer1MCharacters` on any other kind are refused.
+ */
+function audioEntryIssues(m: { id: string; kind?: string; inputPricePer1k: number; outputPricePer1k: number; audioPricePerMinute?: number; pricePer1MCharacters?: number }, ctx: z.RefinementCtx): void {
+  const audio = m.kind === 'transcription' || m.kind === 'speech';
+  if (m.audioPricePerMinute !== undefined && m.kind !== 'transcription') ctx.addIssue({ code: 'custom', path: ['audioPricePerMinute'], message: `is ${m.audioPricePerMinute} for "${m.id}", a ${m.kind ?? 'chat'} model: it prices transcription models only (kind: transcription); remove it` });
+  if (m.pricePer1MCharacters !== undefined && m.kind !== 'speech') ctx.addIssue({ code: 'custom', path: ['pricePer1MCharacters'], message: `is ${m.pricePer1MCharacters} for "${m.id}", a ${m.kind ?? 'chat'} model: it prices speech models only (kind: speech); remove it` });
+  if (!audio) return;
+  const provider = m.id.split('/')[0];
+  if (provider !== 'openai' && provider !== 'openai-compatible') {
+    ctx.addIssue({ code: 'custom', path: ['kind'], message: `is "${m.kind}" for "${m.id}", ${/^[aeiou]/.test(provider ?? '') ? 'an' : 'a'} ${provider} model: audio models are not served on ${provider} (no audio API there); use an openai/... or openai-compatible/... id` });
+  }
+  if (m.kind === 'speech') {
+    if (m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for speech model "${m.id}": speech answers audio without usage, so output tokens are never known; set it to 0 and price the input (pricePer1MCharacters or inputPricePer1k)` });
+    if (m.pricePer1MCharacters !== undefined && m.pricePer1MCharacters > 0 && m.inputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['inputPricePer1k'], message: `is ${m.inputPricePer1k} for speech model "${m.id}", priced per character already (pricePer1MCharacters ${m.pricePer1MCharacters}): price the input one way, set one of them to 0` });
   }
 }
 

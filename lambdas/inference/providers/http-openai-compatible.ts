@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { chatAnswerOf } from './chat-answer.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
@@ -146,6 +146,34 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     }
     if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
     return answer;
+  }
+
+  /**
+   * `POST {baseUrl}{r.path}` (OpenAI's audio endpoints) with the body built for the catalog entry's `upstream`, relayed
+   * as bytes (a multipart upload's file part untouched); the answer's bytes and Content-Type as they came.
+   * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or unreachable
+   */
+  async audio(r: AudioProviderRequest): Promise<AudioAnswer> {
+    const { bytes, contentType } = r.body(r.model.upstream);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await poolRequest(this.pool, {
+        method: 'POST', path: `${this.basePath}${r.path}`, signal: r.signal,
+        headers: { 'content-type': contentType, accept: r.accept, authorization: `Bearer ${this.apiKey}` },
+        body: bytes,
+      });
+    } catch (e) {
+      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+    }
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.body.arrayBuffer());
+    } catch (e) {
+      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+    }
+    if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: body.toString('utf8') });
+    const type = res.headers['content-type'];
+    return { bytes: body, contentType: (Array.isArray(type) ? type[0] : type) || 'application/octet-stream' };
   }
 
   async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {

@@ -62,7 +62,33 @@ export interface Provider {
    * @throws ProviderError - the upstream refused or failed, a field has no equivalent (400 naming it), or an answer without `data`
    */
   generateImages?(request: ImageProviderRequest): Promise<ImageAnswer>;
+  /**
+   * One of OpenAI's audio endpoints (`POST /audio/speech`, `/audio/transcriptions`, `/audio/translations`), the body
+   * relayed as built (audio/relay-body.ts) and the answer as it came: its bytes and Content-Type. Only the OpenAI
+   * relay has it (audio models are the `openai` and `openai-compatible` providers': lib/config/schema.ts).
+   * @throws ProviderError - the upstream refused or failed
+   */
+  audio?(request: AudioProviderRequest): Promise<AudioAnswer>;
 }
+
+/** What the gateway hands a provider for an audio endpoint: the path under the base URL and the body for a model. */
+export interface AudioProviderRequest {
+  model: ModelEntry;
+  /** Under the provider's base URL. */
+  path: '/audio/speech' | '/audio/transcriptions' | '/audio/translations';
+  /** The request body for `upstream` (the catalog entry's model id in `model`), and its Content-Type. */
+  body: (upstream: string) => { bytes: Uint8Array; contentType: string };
+  /** The Accept header sent (the caller's, for speech's audio). */
+  accept: string;
+  tenantId: string;
+  /** Aborted when the upstream is past its timeout, or the caller went away. */
+  signal: AbortSignal;
+  /** @default - nothing */
+  onActivity?: () => void;
+}
+
+/** An audio endpoint's answer as the upstream sent it: the body's bytes and its Content-Type (`application/octet-stream` when it sent none). */
+export interface AudioAnswer { bytes: Buffer; contentType: string }
 
 /**
  * What the gateway hands a provider for `POST /v1/images/generations`: the caller's body as OpenAI defines it
