@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { answerAudio, type AudioCall } from './fake-audio.js';
 import { openAiRefusal, type OpenAiRefusal } from './openai-strict.js';
 
 /** One request the upstream received in scripted mode, and what became of its connection. */
@@ -467,6 +468,8 @@ export class FakeUpstream {
    * @default false
    */
   reasoning = false;
+  /** The audio requests received (speech, transcriptions, translations), their bodies as bytes. */
+  readonly audioCalls: AudioCall[] = [];
   private readonly queue: Scripted[] = [];
   private server!: Server;
   url = '';
@@ -501,6 +504,7 @@ export class FakeUpstream {
     this.queue.length = 0;
     this.calls.length = 0;
     this.requests.length = 0;
+    this.audioCalls.length = 0;
     this.failures.clear();
     this.delayMs = 0;
     this.ignoreLimits = undefined;
@@ -515,6 +519,12 @@ export class FakeUpstream {
       req.on('end', async () => {
         if (req.method === 'GET' && req.url?.endsWith('/images/tiny.png')) return void res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(TINY_PNG_BASE64, 'base64'));
         if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
+        // OpenAI's audio endpoints (fake-audio.ts): recorded as bytes, answered as OpenAI does.
+        if (req.url?.includes('/audio/')) {
+          const bytes = Buffer.concat(chunks);
+          this.audioCalls.push({ path: req.url, headers: req.headers, bytes });
+          return void (await answerAudio(req.url, req.headers, bytes, res));
+        }
         const rawBody = Buffer.concat(chunks).toString('utf8');
         const scripted = this.queue.length > 0 || this.scriptOnly;
         const known = !scripted && this.memoize && !this.failures.size && !this.delayMs ? this.answers.get(`${req.url}\n${rawBody}`) : undefined;

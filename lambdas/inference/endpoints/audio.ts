@@ -195,7 +195,7 @@ function replaced(body: Buffer, changes: Array<[FormPart, string]>): Buffer {
   const pieces: Buffer[] = [];
   let end = body.length;
   for (const [part, value] of sorted) {
-    pieces.unshift(body.subarray(part.end, end), Buffer.from(value, 'utf8'));
+    pieces.unshift(Buffer.from(value, 'utf8'), body.subarray(part.end, end));
     end = part.start;
   }
   pieces.unshift(body.subarray(0, end));
