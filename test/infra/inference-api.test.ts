@@ -173,6 +173,12 @@ describe('InferenceApi: routes', () => {
     const methods = methodsOf(/^InferenceApi/);
     expect([...methods.keys()].filter((k) => k.endsWith(' /v1/{proxy+}')).sort()).toEqual(['ANY /v1/{proxy+}', 'OPTIONS /v1/{proxy+}']);
     // A new router route takes no resource: chat completions, embeddings, moderations, image generations, responses, conversations and usage have none of their own.
+    // The audio routes too: their answers (speech's audio bytes) leave on the router's response stream, which API Gateway passes
+    // on as bytes with no binaryMediaTypes conversion (a streamed proxy integration), and their multipart uploads arrive base64.
+    for (const route of ['POST /v1/audio/speech', 'POST /v1/audio/transcriptions', 'POST /v1/audio/translations']) {
+      expect(routeMethod(route, { fallback: false }), route).toMatchObject({ Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
+    }
+    expect(byType('AWS::ApiGateway::RestApi').map(([, r]) => r.Properties.BinaryMediaTypes).flat()).toContain('multipart/form-data');
     for (const route of ['POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}/input_items', 'POST /v1/conversations/{proxy+}', 'GET /v1/usage']) {
       expect(routeMethod(route, { fallback: false }), route).toBe(methods.get('ANY /v1/{proxy+}'));
     }

@@ -28,7 +28,7 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
   return e as NotFound;
 };
 /** The router's routes every gateway serves, before Tessera's tenant keys and users. */
-const CORE = '/v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/responses, /v1/conversations, /v1/models, /v1/usage';
+const CORE = '/v1/chat/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/conversations, /v1/models, /v1/usage';
 /** What `tessera serve` serves: the core, its tenant API keys and the Batch API; no /v1/tenant/users (no Cognito user pool). */
 const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches and /v1/files`;
 
@@ -37,7 +37,6 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     // Image generation is served (images.test.ts); edits and variations (multipart uploads) are not.
     ['client.images.edit', 'POST /v1/images/edits', 'image edits and variations (client.images.edit / createVariation) are not served by this gateway', async () => client().images.edit({ model: 'gpt-image-1', prompt: 'a hat', image: await toFile(Buffer.from('PNG'), 'a.png') })],
     ['client.images.createVariation', 'POST /v1/images/variations', 'image edits and variations (client.images.edit / createVariation) are not served by this gateway', async () => client().images.createVariation({ image: await toFile(Buffer.from('PNG'), 'a.png') })],
-    ['client.audio.transcriptions.create', 'POST /v1/audio/transcriptions', 'speech, transcription and translation (client.audio)', async () => client().audio.transcriptions.create({ model: 'whisper-1', file: await toFile(Buffer.from('RIFF'), 'a.wav') })],
     ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores (client.vectorStores / client.vector_stores) are not served by this gateway; it serves', () => client().vectorStores.create({ name: 'docs' })],
     ['client.uploads.create', 'POST /v1/uploads', 'multipart uploads (client.uploads)', () => client().uploads.create({ bytes: 3, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })],
   ])('%s', async (_name, route, family, call) => {
@@ -47,9 +46,9 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     expect(e.message).toContain(SERVED);
   });
 
-  it('an upload past the request size limit to a route not served (an 8 MB client.audio.transcriptions file): the 404, not a 413 asking for a smaller file', async () => {
-    const e = await notFound(async () => client().audio.transcriptions.create({ model: 'whisper-1', file: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'talk.mp3') }));
-    expect(e.message).toContain('no route POST /v1/audio/transcriptions: speech, transcription and translation (client.audio) are not served by this gateway; it serves');
+  it('an upload past the request size limit to a route not served (an 8 MB client.uploads.parts part): the 404, not a 413 asking for a smaller file', async () => {
+    const e = await notFound(async () => client().uploads.parts.create('upload_abc', { data: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'part.bin') }));
+    expect(e.message).toContain('no route POST /v1/uploads/upload_abc/parts: multipart uploads (client.uploads) are not served by this gateway; it serves');
   });
 
   it('a body past the limit on a route that is served is still the 413', async () => {
