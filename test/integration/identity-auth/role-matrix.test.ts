@@ -29,6 +29,10 @@ const SAMPLES: Sample[] = [
   { method: 'POST', path: '/v1/embeddings', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi' }) },
   // No moderation model in this config: an allowed role gets the 400 naming model (past the role check).
   { method: 'POST', path: '/v1/moderations', permission: 'inference', body: () => ({ input: 'hi' }) },
+  // No audio model in this config: an allowed role gets the 400 naming model (speech) or the body (a JSON transcription), past the role check.
+  { method: 'POST', path: '/v1/audio/speech', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi', voice: 'alloy' }) },
+  { method: 'POST', path: '/v1/audio/transcriptions', permission: 'inference', body: () => ({ model: 'openai-compatible/default' }) },
+  { method: 'POST', path: '/v1/audio/translations', permission: 'inference', body: () => ({ model: 'openai-compatible/default' }) },
   { method: 'POST', path: '/v1/responses', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi', store: false, max_output_tokens: 16 }) },
   { method: 'GET', path: '/v1/responses/resp_abc', permission: 'inference' },
   { method: 'GET', path: '/v1/responses/resp_abc/input_items', permission: 'inference' },
