@@ -29,6 +29,8 @@ const SAMPLES: Sample[] = [
   { method: 'POST', path: '/v1/embeddings', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi' }) },
   // No moderation model in this config: an allowed role gets the 400 naming model (past the role check).
   { method: 'POST', path: '/v1/moderations', permission: 'inference', body: () => ({ input: 'hi' }) },
+  // No image model in this config either (the conformance config): an allowed role gets the 400 naming model, past the role check.
+  { method: 'POST', path: '/v1/images/generations', permission: 'inference', body: () => ({ model: 'openai-compatible/default', prompt: 'a cat' }) },
   // No audio model in this config: an allowed role gets the 400 naming model (speech) or the body (a JSON transcription), past the role check.
   { method: 'POST', path: '/v1/audio/speech', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi', voice: 'alloy' }) },
   { method: 'POST', path: '/v1/audio/transcriptions', permission: 'inference', body: () => ({ model: 'openai-compatible/default' }) },
