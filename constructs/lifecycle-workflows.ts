@@ -500,7 +500,13 @@ export class LifecycleWorkflows extends Construct {
     // A tenant account's opt-in region (home, recorded DR) someone disabled since the onboarding: enabled again before the
     // first call into the account, after the keys and users stop (whose revocation must not wait for a region: up to hours).
     const regions = this.enableRegions(s, '', '$.offboarding.optInRegions', retireFineTuning, { 'offboarding.$': '$.offboarding' });
-    this.catchAll([begin, revokeIdentities, revokeKey, ...regions.tasks, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
+    // With offboarding.erasePooledGatewayData (only then is there a function): the tenant's stored responses, conversations,
+    // batches and batch files erased from the gateway's pooled stores, a bounded run at a time, until a run reaches the end
+    // of its partition. Last before *Finish offboarding*: the irreversible erasure runs once everything else succeeded.
+    const erase = this.fns['erase-pooled-gateway-data']
+      ? this.task(s, 'Erase pooled gateway data', 'erase-pooled-gateway-data', '$.pooledData', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'pooledData.$': '$.pooledData' })
+      : undefined;
+    this.catchAll([begin, revokeIdentities, revokeKey, ...regions.tasks, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, ...(erase ? [erase] : []), finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
@@ -511,11 +517,17 @@ export class LifecycleWorkflows extends Construct {
     snapshot.next(new sfn.Choice(s, 'Snapshot archived?').when(sfn.Condition.booleanEquals('$.snapshot.done', true), liftProtections).otherwise(waitSnapshot.next(snapshot)));
     liftProtections.next(new sfn.Choice(s, 'Protections lifted?').when(sfn.Condition.stringEquals('$.protections.state', 'COMPLETE'), deleteStacks).otherwise(waitProtections.next(liftProtections)));
     deleteStacks.next(new sfn.Choice(s, 'Stacks deleted?').when(sfn.Condition.stringEquals('$.deletion.state', 'COMPLETE'), inventory).otherwise(waitDeletion.next(deleteStacks)));
-    inventory.next(scheduleKey).next(retire).next(finish).next(new sfn.Succeed(s, 'Tenant offboarded'));
+    if (erase) {
+      inventory.next(scheduleKey).next(retire).next(erase);
+      erase.next(new sfn.Choice(s, 'Pooled data erased?').when(sfn.Condition.stringEquals('$.pooledData.state', 'COMPLETE'), finish).otherwise(erase));
+    } else {
+      inventory.next(scheduleKey).next(retire).next(finish);
+    }
+    finish.next(new sfn.Succeed(s, 'Tenant offboarded'));
 
-    // `export`, `snapshot` and `fineTuning` start empty: the handlers keep their progress there between loops.
+    // `export`, `snapshot`, `fineTuning` (and `pooledData`) start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
-      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {}, fineTuning: {} },
+      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {}, fineTuning: {}, ...(erase ? { pooledData: {} } : {}) },
     }).next(begin).next(revokeIdentities).next(revokeKey).next(regions.entry);
   }
 

@@ -14,7 +14,7 @@ import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { deployedLifecycleHandlers, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.js';
-import { roleArn } from '../lib/tenant-naming.js';
+import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction, policyScopeFor, type AsyncInvocation } from './lambda-function.js';
@@ -79,6 +79,14 @@ export interface TenantLifecycleProps {
    * invokes it to retire the tenant's fine-tuned models and training jobs before its stacks are deleted.
    */
   readonly fineTuningEvents: lambda.IFunction;
+  /**
+   * The gateway's pooled stores that *Erase pooled gateway data* empties of the tenant's items (with
+   * `offboarding.erasePooledGatewayData`): the responses table (stored responses, conversations, batches, batch file
+   * records) and the batch files bucket. The step reaches them only as the tenant-data role's session of the tenant
+   * (constructs/tenant-data-access-role.ts, which trusts `tenantDataFunctions`); its own role holds no grant on them.
+   * @default - none: required when the setting is on (Error naming it otherwise)
+   */
+  readonly pooledGatewayData?: { responsesTable: dynamodb.ITableV2; batchFilesBucket: s3.IBucket };
 }
 
 type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'usagePlanKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift' | 'firstAdmin' | 'regionOptIn';
@@ -131,6 +139,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'end-stopped-execution': ['registry', 'control', 'events', 'organizations', 'tenantAccounts', 'usagePlanKeys'],
   // Offboarding, first thing: deletes the tenant's API keys and disables its users (one event each).
   'revoke-tenant-identities': ['registry', 'events', 'identities'],
+  // Offboarding, with offboarding.erasePooledGatewayData: the registry (its record) only; the tenant's pooled items and batch
+  // files as the tenant-data role's session of the tenant (TenantDataAccessRole adds the AssumeRole with the tenant tag).
+  'erase-pooled-gateway-data': ['registry'],
   // The rolling upgrade's result: reads the Distributed Map's manifest and result files.
   'summarize-upgrade': ['upgradeResults'],
   // The daily drift workflow: lists ACTIVE tenants, starts and reads drift detections, records them.
@@ -173,6 +184,8 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
   'export-tenant-data': Duration.minutes(10),
   'process-closure-queue': Duration.minutes(5),
   'process-key-deletion-queue': Duration.minutes(5),
+  // MAX_ITEMS_PER_RUN deletes take seconds; a slow run stops paging with a minute left (TIME_MARGIN_MS).
+  'erase-pooled-gateway-data': Duration.minutes(5),
   'inventory-retained-stores': Duration.minutes(2),
   'allocate-network': Duration.minutes(2),
 };
@@ -193,6 +206,11 @@ export class TenantLifecycle extends Construct {
   readonly archive: TenantArchive;
   /** Rolling-upgrade item lists and results (`upgrades/<requestId>/`), platform key, expiring. */
   readonly workBucket: s3.Bucket;
+  /**
+   * The lifecycle functions that act as one tenant through the tenant-data role (TenantDataAccessRole's
+   * `trustedFunctions`): *Erase pooled gateway data* with `offboarding.erasePooledGatewayData`, else none.
+   */
+  readonly tenantDataFunctions: LambdaFunction[];
 
   constructor(scope: Construct, id: string, props: TenantLifecycleProps) {
     super(scope, id);
@@ -284,6 +302,17 @@ export class TenantLifecycle extends Construct {
             : 'by the lifecycle state machines, whose Retry and Catch handle every error',
       })]),
     ) as Record<LifecycleHandlerName, LambdaFunction>;
+
+    // The erasure of the tenant's pooled gateway data (only with offboarding.erasePooledGatewayData): the names of the stores;
+    // it reaches them as the tenant-data role's session of the tenant only (TenantDataAccessRole trusts it: tenantDataFunctions).
+    const erase = this.functions['erase-pooled-gateway-data'];
+    if (erase && !props.pooledGatewayData) throw new Error('TenantLifecycle: offboarding.erasePooledGatewayData is on but pooledGatewayData (the responses table and batch files bucket) was not given');
+    if (erase && props.pooledGatewayData) {
+      erase.function.addEnvironment('TESSERA_RESPONSES_TABLE', props.pooledGatewayData.responsesTable.tableName);
+      erase.function.addEnvironment('TESSERA_BATCH_FILES_BUCKET', props.pooledGatewayData.batchFilesBucket.bucketName);
+      erase.function.addEnvironment('TESSERA_TENANT_DATA_ROLE_ARN', roleArn(Stack.of(this).partition, Stack.of(this).account, TENANT_DATA_ROLE_NAME));
+    }
+    this.tenantDataFunctions = erase ? [erase] : [];
 
     // Only the step that revokes a tenant's identities knows where they are.
     const identities = this.functions['revoke-tenant-identities'].function;

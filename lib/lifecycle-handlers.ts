@@ -13,7 +13,7 @@ export const LIFECYCLE_HANDLERS = [
   'schedule-key-deletion', 'retire-account', 'finish-offboarding', 'process-closure-queue', 'manage-usage-key',
   'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue', 'process-quota-requests',
   'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
-  'invite-tenant-admin', 'enable-regions',
+  'invite-tenant-admin', 'enable-regions', 'erase-pooled-gateway-data',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 
@@ -22,11 +22,13 @@ export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
  * account tier needs an opt-in region (lib/config/region-opt-in.ts accountTierOptInRegions: `homeRegion` or a tier's DR
  * region). Without it the onboarding and change workflows have no *Enable regions* states, the platform no function,
  * role or reserved concurrency for it, and TesseraOrganizationAccess no Account Management grant: the default config is
- * as it was.
+ * as it was. And `erase-pooled-gateway-data` only with `offboarding.erasePooledGatewayData` (lib/config/schema.ts): without
+ * it the offboarding has no *Erase pooled gateway data* state and the tenant-data role does not trust the function.
  */
-export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0]): LifecycleHandlerName[] {
+export function deployedLifecycleHandlers(config: Parameters<typeof accountTierOptInRegions>[0] & { offboarding?: { erasePooledGatewayData?: boolean } }): LifecycleHandlerName[] {
   const optIn = accountTierOptInRegions(config).length > 0;
-  return LIFECYCLE_HANDLERS.filter((h) => h !== 'enable-regions' || optIn);
+  const erase = config.offboarding?.erasePooledGatewayData === true;
+  return LIFECYCLE_HANDLERS.filter((h) => (h !== 'enable-regions' || optIn) && (h !== 'erase-pooled-gateway-data' || erase));
 }
 
 /** Role names of the lifecycle functions; the organization access role trusts this prefix. */

@@ -151,6 +151,7 @@ export class PlatformStack extends Stack {
       apiKeysTable: apiKeys.table,
       userPool: inference.userPool,
       fineTuningEvents: fineTuning.eventsFunction,
+      pooledGatewayData: { responsesTable: responses.table, batchFilesBucket: inference.batches.bucket },
     });
 
     const admin = this.admin = new AdminApi(this, 'Admin', {
@@ -165,7 +166,8 @@ export class PlatformStack extends Stack {
     new TenantDataAccessRole(this, 'TenantData', {
       registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, apiKeysTable: apiKeys.table, encryptionKey: key,
       batchFilesBucket: inference.batches.bucket,
-      trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
+      // With offboarding.erasePooledGatewayData, the offboarding's *Erase pooled gateway data* acts as each tenant it erases.
+      trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions, ...this.lifecycle.tenantDataFunctions],
     });
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });

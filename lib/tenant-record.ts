@@ -490,6 +490,25 @@ export const OffboardingRecord = z.object({
     ]).optional(),
     executionArns: z.array(z.string()),
   }).optional(),
+  /**
+   * What *Erase pooled gateway data* erased (lambdas/lifecycle/erase-pooled-gateway-data.ts; only with the platform
+   * setting `offboarding.erasePooledGatewayData`): the tenant's items of the responses table deleted, by kind (stored
+   * responses `resp_…`, conversation heads `conv_…` and their items, batches `batch_…`, batch file records `file-…`,
+   * any other key), and the DeleteObject requests made for the batch files' objects and the batches' parts, each a
+   * total over every run; `complete` once a run found the end of the tenant's partition, `checkedAt` (ISO 8601) that
+   * run's time (or the last run's while it is not complete); `executionArns`: every offboarding execution that ran it.
+   * @default - absent when the setting is off (the data stays until its TTL) and on offboardings before it existed
+   */
+  pooledData: z.object({
+    erased: z.object({
+      responses: z.number().int().nonnegative(), conversations: z.number().int().nonnegative(), conversationItems: z.number().int().nonnegative(),
+      batches: z.number().int().nonnegative(), batchFiles: z.number().int().nonnegative(), other: z.number().int().nonnegative(),
+    }),
+    objectsDeleted: z.number().int().nonnegative(),
+    complete: z.boolean(),
+    checkedAt: z.string(),
+    executionArns: z.array(z.string()),
+  }).optional(),
 });
 export type OffboardingRecord = z.infer<typeof OffboardingRecord>;
 

@@ -39,9 +39,28 @@ function keyRow(s: RetainedStore, tenantKeys: Set<string | undefined>, k: KeyDel
   }
 }
 
+type Identities = NonNullable<NonNullable<TenantRecord['offboarding']>['identities']>;
+type PooledData = NonNullable<NonNullable<TenantRecord['offboarding']>['pooledData']>;
+
+/** What *Revoke tenant identities* revoked (`offboarding.identities`): key records deleted, users disabled (or why not), with their checks. */
+export function identitiesLine(i: Identities): string {
+  const users = !i.users ? 'users not yet checked'
+    : 'skipped' in i.users ? `users left alone (${i.users.skipped}; ${i.users.checkedAt})`
+      : `${i.users.disabled} user(s) disabled${i.users.gone ? `, ${i.users.gone} gone before` : ''} (checked ${i.users.checkedAt})`;
+  return `${i.apiKeys.deleted} API key record(s) deleted (checked ${i.apiKeys.checkedAt}); ${users}; ${i.executionArns.length} execution(s)`;
+}
+
+/** What *Erase pooled gateway data* erased (`offboarding.pooledData`): the items by kind, the objects, whether it reached the end. */
+export function pooledDataLine(p: PooledData): string {
+  const e = p.erased;
+  const kinds = [[e.responses, 'stored response(s)'], [e.conversations, 'conversation(s)'], [e.conversationItems, 'conversation item record(s)'], [e.batches, 'batch(es)'], [e.batchFiles, 'batch file(s)'], [e.other, 'other item(s)']] as const;
+  const erased = kinds.map(([n, what]) => `${n} ${what}`).join(', ');
+  return `erased ${erased}; ${p.objectsDeleted} object(s) deleted; ${p.complete ? `complete (checked ${p.checkedAt})` : `in progress (last run ${p.checkedAt})`}; ${p.executionArns.length} execution(s)`;
+}
+
 /**
  * `tessera tenants show`'s offboarding section, for a tenant whose record has one (`offboarding`, `accountClosure`):
- * the verified archive export and final snapshot, the tenant key's fate (scheduled with its date, queued until when,
+ * the identities revoked (`identities`) and the pooled gateway data erased (`pooled data`), the verified archive export and final snapshot, the tenant key's fate (scheduled with its date, queued until when,
  * held by what), the account closure, and every store the offboarding left (registry `offboarding.retainedStores`:
  * store, id, disposition, kept until, whether it holds the key, its key: `tenant key` or the key's ARN, e.g. the archive
  * key of the final snapshot's copy). Without it the text showed none of this: an operator
@@ -53,6 +72,8 @@ export function offboardingLines(t: TenantRecord): string[] {
   const lines: string[] = [];
   if (o?.export) lines.push(`  archive     ${printable(o.export.prefix)} in the admin archive bucket (${o.export.versions} versions, ${o.export.bytes} bytes; verified ${o.export.verifiedAt})`);
   if (o?.databaseSnapshot) lines.push(`  snapshot    ${printable(o.databaseSnapshot.archiveSnapshotId)} (archive-key copy of ${printable(o.databaseSnapshot.snapshotId)}, shared with the platform account)`);
+  if (o?.identities) lines.push(`  identities  ${printable(identitiesLine(o.identities))}`);
+  if (o?.pooledData) lines.push(`  pooled data ${printable(pooledDataLine(o.pooledData))}`);
   const stores = o?.retainedStores ?? [];
   if (o?.keyDeletion) lines.push(`  key         ${printable(keyLine(o.keyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil && !s.drRegion).length))}`);
   if (o?.drKeyDeletion) lines.push(`  DR key      ${printable(keyLine(o.drKeyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil && s.drRegion).length))}`);

@@ -738,6 +738,18 @@ export const PlatformConfigSchema = z
     gateway: GatewayConfigSchema,
     fineTuning: FineTuningConfigSchema,
     operations: OperationsConfigSchema.prefault({}),
+    /**
+     * What the offboarding does with the tenant's data kept in the platform's pooled gateway stores.
+     * `erasePooledGatewayData`: the offboarding's *Erase pooled gateway data* step deletes the tenant's stored Responses
+     * API answers, conversations, Batch API batches and batch files (records and objects) as the tenant-data role's
+     * session of the tenant, before OFFBOARDED (lambdas/lifecycle/erase-pooled-gateway-data.ts). Off, they stay until
+     * their TTL (`gateway.responsesTtlDays`, 30 days by default; batch files up to 31 days), readable by no one but the
+     * platform's break-glass path. The audit trail and the usage and billing records are the platform's: never erased.
+     * Off by default: the erasure is irreversible and not part of the offboarding's export, and a platform that turns it on
+     * chooses that; a platform bound to erase a leaving customer's data without undue delay (GDPR Art. 17) sets it true.
+     * @default - absent: false (kept until TTL)
+     */
+    offboarding: z.strictObject({ erasePooledGatewayData: z.boolean() }).optional(),
     tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier: removing every default tier (null) leaves none; define one under tiers'),
   })
   .superRefine((c, ctx) => {

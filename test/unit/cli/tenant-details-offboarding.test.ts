@@ -67,4 +67,23 @@ describe('tenantDetails: what an offboarding kept', () => {
   it('prints no offboarding section for a tenant never offboarded', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^offboarding/m);
   });
+
+  it('shows what the offboarding revoked (offboarding.identities) and what it erased of the pooled gateway data (offboarding.pooledData)', () => {
+    const executionArns = ['arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:1'];
+    const text = tenantDetails(record({ offboarding: {
+      ...offboarding({ state: 'QUEUED', keyArn, dueAt: '2027-12-03T20:04:58.121Z' }),
+      identities: { apiKeys: { deleted: 3, checkedAt: '2026-12-03T20:00:01.000Z' }, users: { disabled: 2, gone: 1, checkedAt: '2026-12-03T20:00:02.000Z' }, executionArns },
+      pooledData: { erased: { responses: 120, conversations: 2, conversationItems: 14, batches: 1, batchFiles: 3, other: 0 }, objectsDeleted: 5, complete: true, checkedAt: '2026-12-03T20:00:09.000Z', executionArns },
+    } }));
+    expect(text).toContain('  identities  3 API key record(s) deleted (checked 2026-12-03T20:00:01.000Z); 2 user(s) disabled, 1 gone before (checked 2026-12-03T20:00:02.000Z); 1 execution(s)');
+    expect(text).toContain('  pooled data erased 120 stored response(s), 2 conversation(s), 14 conversation item record(s), 1 batch(es), 3 batch file(s), 0 other item(s); 5 object(s) deleted; complete (checked 2026-12-03T20:00:09.000Z); 1 execution(s)');
+    // users left alone with an external identity provider, and an erasure still running
+    const other = tenantDetails(record({ offboarding: {
+      ...offboarding(undefined),
+      identities: { apiKeys: { deleted: 0, checkedAt: '2026-12-03T20:00:01.000Z' }, users: { skipped: 'no platform user pool', checkedAt: '2026-12-03T20:00:01.000Z' }, executionArns },
+      pooledData: { erased: { responses: 1000, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 0, other: 0 }, objectsDeleted: 0, complete: false, checkedAt: '2026-12-03T20:00:05.000Z', executionArns },
+    } }));
+    expect(other).toContain('users left alone (no platform user pool; 2026-12-03T20:00:01.000Z)');
+    expect(other).toContain('in progress (last run 2026-12-03T20:00:05.000Z)');
+  });
 });

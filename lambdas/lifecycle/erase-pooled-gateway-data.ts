@@ -1,0 +1,200 @@
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { batchFileKey, batchPartKey } from '../inference/batches/s3-batch-file-store.js';
+import { isBatchFileId, isBatchId, type StoredBatch } from '../inference/batches/stores.js';
+import { clientWith } from '../shared/aws-clients.js';
+import { requireEnv } from '../shared/environment.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
+import { TenantCredentials } from '../shared/tenant-credentials.js';
+import type { LifecycleState } from './state.js';
+
+/** The environment of *Erase pooled gateway data*: the gateway's names (lambdas/inference/gateway-env.ts GATEWAY_ENV), spelled out: this file must not import the gateway's wiring. */
+export const ERASE_ENV = {
+  /** The tenant-data role (constructs/tenant-data-access-role.ts), assumed with the tenant's session tag. */
+  tenantDataRole: 'TESSERA_TENANT_DATA_ROLE_ARN',
+  /** The responses table (partition key `tenantId`, sort key `responseId`). */
+  responsesTable: 'TESSERA_RESPONSES_TABLE',
+  /** The Batch API's files bucket (`tenants/<tenant>/batch-files/…`). */
+  batchFilesBucket: 'TESSERA_BATCH_FILES_BUCKET',
+} as const;
+
+/**
+ * Items deleted by one invocation at most: the step returns its cursor past this and the state machine invokes it again.
+ * 1,000 DeleteItems, 16 at a time, take a few seconds; an offboarding's history (25,000 events) holds about 3,000 loops
+ * of the step's 8 events: three million items, far more than a tenant keeps within the table's 30-day TTL.
+ */
+export const MAX_ITEMS_PER_RUN = 1_000;
+/** Items of one Query page (its `Limit`); a page is also cut at 1 MB by DynamoDB. */
+export const PAGE_SIZE = 200;
+/** Items erased at once (DeleteItem, and each batch's or file's DeleteObjects before it). */
+export const CONCURRENCY = 16;
+/** A run stops paging when less than this is left of the Lambda's time (Context.getRemainingTimeInMillis). */
+export const TIME_MARGIN_MS = 60_000;
+
+/** The kinds of items of the responses table, by their sort key (responseId). */
+export interface ErasedCounts {
+  /** `resp_…`: stored Responses API answers (with their input items). */
+  responses: number;
+  /** `conv_…`: conversation heads. */
+  conversations: number;
+  /** `conv_…#item#…` and `conv_…#id#…`: a conversation's items and their id index. */
+  conversationItems: number;
+  /** `batch_…`: Batch API batches. */
+  batches: number;
+  /** `file-…`: batch file records (their objects deleted with them). */
+  batchFiles: number;
+  /** Any other sort key of the tenant's partition. */
+  other: number;
+}
+
+export const noErasedCounts = (): ErasedCounts => ({ responses: 0, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 0, other: 0 });
+
+/** What the step returns into the state machine (kept at `$.pooledData`, given back to the next run). */
+export interface PooledDataErasure {
+  tenantId: string;
+  /** `COMPLETE`: a Query found the end of the tenant's partition; `ERASING`: run again from `cursor`. */
+  state: 'ERASING' | 'COMPLETE';
+  /** The Query's LastEvaluatedKey to go on from (`ERASING` only). */
+  cursor?: Record<string, AttributeValue>;
+  /** Items deleted by this run, by kind. */
+  deleted: ErasedCounts;
+  /** DeleteObject requests of this run (batch files and batch parts; S3 answers 204 whether the key existed or not). */
+  objectsDeleted: number;
+}
+
+/** The kind of an item of the responses table, by its sort key. */
+export function kindOf(responseId: string): keyof ErasedCounts {
+  if (responseId.startsWith('resp_')) return 'responses';
+  if (responseId.startsWith('conv_')) return responseId.includes('#') ? 'conversationItems' : 'conversations';
+  if (responseId.startsWith('batch_')) return 'batches';
+  if (responseId.startsWith('file-')) return 'batchFiles';
+  return 'other';
+}
+
+/** The clients and names erasePooledData works with: in the Lambda, the tenant-data role's session of the tenant. */
+export interface EraseDeps {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  table: string;
+  bucket: string;
+  /** Milliseconds left of the invocation. @default unbounded */
+  remainingMs?: () => number;
+  /** @default MAX_ITEMS_PER_RUN */
+  maxItems?: number;
+}
+
+/**
+ * Erases one bounded run of `tenantId`'s items of the responses table: Query of the tenant's partition (keys only,
+ * consistent, PAGE_SIZE a page) from `cursor`, and for each item, CONCURRENCY at a time: the S3 objects its record names
+ * first (a batch file `file-…`: `tenants/<t>/batch-files/<file id>`; a batch `batch_…`: each part of its
+ * `progress.parts`, read by GetItem of its body), then DeleteItem; so a run stopped in between finds the record again
+ * with the keys of what is left. No ListBucket: the keys come from the records. Stops after `maxItems` items or when less
+ * than TIME_MARGIN_MS is left, with the Query's LastEvaluatedKey as the cursor; `COMPLETE` when a Query reports no
+ * LastEvaluatedKey. Idempotent: DeleteItem and DeleteObject of what is gone succeed, and a run over an empty partition
+ * deletes nothing and is COMPLETE. `onProgress` is called with the counts of what was deleted before an error is thrown.
+ * @throws the SDK's error (its name, ProvisionedThroughputExceededException, ThrottlingException, SlowDown…, is what the
+ *   state machine's Retry matches: the retried run starts again from the same cursor and finds fewer)
+ */
+export async function erasePooledData(tenantId: string, cursor: Record<string, AttributeValue> | undefined, deps: EraseDeps, onProgress?: (partial: { deleted: ErasedCounts; objectsDeleted: number }) => Promise<void>): Promise<PooledDataErasure> {
+  const deleted = noErasedCounts();
+  let objectsDeleted = 0;
+  const max = deps.maxItems ?? MAX_ITEMS_PER_RUN;
+  const deleteObject = async (key: string) => {
+    await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: key }));
+    objectsDeleted++;
+  };
+  const erase = async (responseId: string) => {
+    const kind = kindOf(responseId);
+    const key = { tenantId: { S: tenantId }, responseId: { S: responseId } };
+    if (kind === 'batchFiles' && isBatchFileId(responseId)) await deleteObject(batchFileKey(tenantId, responseId));
+    if (kind === 'batches' && isBatchId(responseId)) {
+      const got = await deps.dynamodb.send(new GetItemCommand({ TableName: deps.table, Key: key, ConsistentRead: true, ProjectionExpression: 'body' }));
+      const body = got.Item?.body?.S;
+      const parts = body ? ((JSON.parse(body) as StoredBatch).progress?.parts ?? []) : [];
+      for (const part of parts) if (Number.isSafeInteger(part) && part >= 0) await deleteObject(batchPartKey(tenantId, responseId, part));
+    }
+    await deps.dynamodb.send(new DeleteItemCommand({ TableName: deps.table, Key: key }));
+    deleted[kind]++;
+  };
+  let start = cursor;
+  let done = 0;
+  try {
+    for (;;) {
+      const page = await deps.dynamodb.send(new QueryCommand({
+        TableName: deps.table, KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': { S: tenantId } },
+        ProjectionExpression: 'tenantId, responseId', ConsistentRead: true, Limit: Math.min(PAGE_SIZE, max - done), ExclusiveStartKey: start,
+      }));
+      const ids = (page.Items ?? []).map((i) => i.responseId?.S).filter((id): id is string => typeof id === 'string');
+      for (let i = 0; i < ids.length; i += CONCURRENCY) {
+        // Every erase of the group settles before an error is thrown: the counts recorded then are all it deleted.
+        const failed = (await Promise.allSettled(ids.slice(i, i + CONCURRENCY).map(erase))).find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      done += ids.length;
+      start = page.LastEvaluatedKey;
+      if (!start) return { tenantId, state: 'COMPLETE', deleted, objectsDeleted };
+      if (done >= max || (deps.remainingMs && deps.remainingMs() < TIME_MARGIN_MS)) return { tenantId, state: 'ERASING', cursor: start, deleted, objectsDeleted };
+    }
+  } catch (e) {
+    if (onProgress && (objectsDeleted || Object.values(deleted).some(Boolean))) {
+      await onProgress({ deleted, objectsDeleted }).catch((recordError: unknown) => logger.warn('what was erased before the error is not recorded', { error: recordError as Error }));
+    }
+    throw e;
+  }
+}
+
+/** The tenant's sessions of the tenant-data role (one per tenant, kept while the container lives). */
+let sessions: TenantCredentials | undefined;
+
+/**
+ * Offboarding, after the keys, users and usage key are revoked and before anything else moves (with
+ * `offboarding.erasePooledGatewayData` on; without it the platform deploys no such step): *Erase pooled gateway data*.
+ * As the tenant-data role's session of the tenant (AssumeRole with the session tag `tessera:tenant-id`: its policy
+ * reaches only that tenant's partition of the responses table and its own prefix of the batch files bucket,
+ * constructs/tenant-data-access-role.ts), deletes the tenant's stored responses, conversations and their items,
+ * batches and batch file records of the responses table, the batch files' objects and the batches' parts
+ * (erasePooledData), MAX_ITEMS_PER_RUN a run: `ERASING` with a cursor makes the state machine run it again with its
+ * answer (`pooledData`), until `COMPLETE`. Records each run in the registry (`offboarding.pooledData`: recordErased).
+ * The audit records and the usage and billing records are the platform's and are not erased.
+ * Input: LifecycleState and `pooledData` (the previous run's answer, `{}` before the first). Output: PooledDataErasure.
+ * @throws Error naming TESSERA_TENANT_DATA_ROLE_ARN, TESSERA_RESPONSES_TABLE or TESSERA_BATCH_FILES_BUCKET when unset;
+ *   the SDK's errors for the state machine's Retry (throttling) and Catch
+ */
+export const handler = lifecycleHandler('Erase pooled gateway data', async (state: LifecycleState & { pooledData?: Partial<PooledDataErasure> }, context?: Context): Promise<PooledDataErasure> => {
+  const tenantId = state.request.tenantId;
+  const roleArn = requireEnv(ERASE_ENV.tenantDataRole);
+  const table = requireEnv(ERASE_ENV.responsesTable);
+  const bucket = requireEnv(ERASE_ENV.batchFilesBucket);
+  sessions ??= new TenantCredentials({ roleArn, sessionPrefix: 'offboarding' });
+  const dynamodb = await sessions.clientFor(tenantId, 'dynamodb', (c) => clientWith(DynamoDBClient, c));
+  const s3 = await sessions.clientFor(tenantId, 's3', (c) => clientWith(S3Client, c));
+  const previous = state.pooledData;
+  const cursor = previous?.state === 'ERASING' ? previous.cursor : undefined;
+  const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+  const out = await erasePooledData(tenantId, cursor, { dynamodb, s3, table, bucket, remainingMs },
+    (partial) => recordErased(tenantId, state.executionArn, { ...partial, complete: false }).then(() => undefined));
+  await recordErased(tenantId, state.executionArn, { deleted: out.deleted, objectsDeleted: out.objectsDeleted, complete: out.state === 'COMPLETE' });
+  return out;
+});
+
+/**
+ * Records one run of the erasure in the registry (`offboarding.pooledData`, OffboardingRecord) on the record read again:
+ * the items deleted by kind and the objects deleted added to the totals over every run, `complete` (a run found the end
+ * of the tenant's partition) and `checkedAt` (now), the execution added to `executionArns` once. Under the execution's lease.
+ * @returns the record as written
+ * @throws what requireTenant and updateTenant throw (TenantNotFound, TenantBusy when the lease is not this execution's)
+ */
+export async function recordErased(tenantId: string, executionArn: string | undefined, run: { deleted: ErasedCounts; objectsDeleted: number; complete: boolean }): Promise<TenantRecord> {
+  const record = await requireTenant(tenantId);
+  const offboarding = record.offboarding ?? { liftedProtections: [] };
+  const before = offboarding.pooledData;
+  const executionArns = [...(before?.executionArns ?? [])];
+  if (executionArn && !executionArns.includes(executionArn)) executionArns.push(executionArn);
+  const erased = noErasedCounts();
+  for (const k of Object.keys(erased) as Array<keyof ErasedCounts>) erased[k] = (before?.erased[k] ?? 0) + run.deleted[k];
+  const pooledData = { erased, objectsDeleted: (before?.objectsDeleted ?? 0) + run.objectsDeleted, complete: run.complete, checkedAt: new Date().toISOString(), executionArns };
+  return updateTenant(tenantId, { offboarding: { ...offboarding, pooledData } });
+}
