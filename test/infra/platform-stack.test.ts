@@ -139,14 +139,16 @@ describe('PlatformStack', () => {
 describe('PlatformStack lifecycle', () => {
   it('runs every lifecycle step as a Node.js 24 arm64 Lambda with tracing, reserved concurrency and its own role', () => {
     const fns = Object.values(platform.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Lifecycle'), 'Arn'] } } })) as any[];
-    // every handler but enable-regions, which only a config with an account tier in an opt-in region deploys (deployedLifecycleHandlers)
-    expect(fns.length).toBe(LIFECYCLE_HANDLERS.length - 1);
+    // every handler but enable-regions, which only a config with an account tier in an opt-in region deploys, and
+    // erase-pooled-gateway-data, which only offboarding.erasePooledGatewayData does (deployedLifecycleHandlers)
+    expect(fns.length).toBe(LIFECYCLE_HANDLERS.length - 2);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, ReservedConcurrentExecutions: 10 });
     }
     const roleNames = Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).filter((n) => typeof n === 'string' && n.startsWith('tessera-lifecycle-'));
-    expect(roleNames).toHaveLength(LIFECYCLE_HANDLERS.length - 1);
+    expect(roleNames).toHaveLength(LIFECYCLE_HANDLERS.length - 2);
     expect(roleNames).not.toContain('tessera-lifecycle-enable-regions');
+    expect(roleNames).not.toContain('tessera-lifecycle-erase-pooled-gateway-data');
   });
 
   it('logs every state machine at level ALL with X-Ray', () => {
