@@ -1,0 +1,73 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { ERASE_ENV } from '../../lambdas/lifecycle/erase-pooled-gateway-data.js';
+import { batchFileKey } from '../../lambdas/inference/batches/s3-batch-file-store.js';
+import { S3BatchFileStore } from '../../lambdas/inference/batches/s3-batch-file-store.js';
+import { DynamoDbResponseStore } from '../../lambdas/inference/stores/dynamodb-response-store.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
+import { configWith } from '../support/config-with.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+
+/**
+ * `offboarding.erasePooledGatewayData` on: the whole offboarding on moto erases the tenant's stored response and batch
+ * file (record and object) from the gateway's pooled stores, stored first through the gateway's real stores, and leaves
+ * another tenant's; the registry records what it erased (offboarding.pooledData). The step runs as the tenant-data
+ * role's session of the tenant (moto's STS, TESSERA_TENANT_DATA_ROLE_ARN of the fixture); moto does not evaluate the
+ * role's policies (test/infra/pooled-data-erasure.test.ts checks the IAM).
+ */
+const local = useLocalLifecycle(configWith({ offboarding: { erasePooledGatewayData: true } }));
+const TABLE = 'tessera-responses';
+const BUCKET = 'tessera-batch-files';
+
+describe('offboarding with offboarding.erasePooledGatewayData', () => {
+  it('erases the tenant\'s stored responses and batch files before OFFBOARDED, and leaves another tenant\'s', async () => {
+    // GIVEN the responses table and batch files bucket, as the platform has them
+    process.env[ERASE_ENV.responsesTable] = TABLE;
+    process.env[ERASE_ENV.batchFilesBucket] = BUCKET;
+    await new DynamoDBClient({ credentials: local.fixture.platform }).send(new CreateTableCommand({
+      TableName: TABLE, BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'responseId', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'responseId', AttributeType: 'S' }],
+    }));
+    const s3 = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    // and an ACTIVE tenant
+    const onboarded = await local.workflows.run('onboard', onboardRequest('pooled', 'starter'));
+    expect(onboarded.error).toBeUndefined();
+    // with a stored response and a batch file of its own, and another tenant's of each, through the gateway's stores
+    const responses = new DynamoDbResponseStore(TABLE, unscopedDocumentClient());
+    const files = new S3BatchFileStore(BUCKET, TABLE, async () => s3, unscopedDocumentClient());
+    const now = Math.floor(Date.now() / 1000);
+    const fileOf = (hex: string) => ({ id: `file-${hex.repeat(24)}`, filename: 'in.jsonl', purpose: 'batch' as const, bytes: 2, createdAt: now, expiresAt: now + 86_400 });
+    for (const [tenantId, hex] of [['pooled', 'a'], ['keeper', 'b']] as const) {
+      await responses.put({ tenantId, responseId: `resp_${hex.repeat(8)}`, response: { id: `resp_${hex.repeat(8)}`, object: 'response' }, inputItems: [], messages: [], expiresAt: now + 86_400 });
+      await files.put(tenantId, fileOf(hex), new TextEncoder().encode('{}'));
+    }
+    const exists = async (key: string) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(() => true, () => false);
+    expect(await exists(batchFileKey('pooled', fileOf('a').id))).toBe(true);
+
+    // WHEN
+    const run = await local.workflows.run('offboard', { request: { tenantId: 'pooled', requestId: 'req-offboard-pooled' } });
+
+    // THEN the tenant is OFFBOARDED, the step ran before Finish offboarding
+    expect(run.error).toBeUndefined();
+    expect(run.states.slice(run.states.indexOf('Erase pooled gateway data'), run.states.indexOf('Erase pooled gateway data') + 3)).toEqual(['Erase pooled gateway data', 'Pooled data erased?', 'Finish offboarding']);
+    const record = (await getTenant('pooled'))!;
+    expect(record.status).toBe('OFFBOARDED');
+    // its response and batch file (record and object) gone
+    expect(await responses.get('pooled', `resp_${'a'.repeat(8)}`)).toBeUndefined();
+    expect(await files.get('pooled', fileOf('a').id)).toBeUndefined();
+    expect(await exists(batchFileKey('pooled', fileOf('a').id))).toBe(false);
+    // another tenant's kept
+    expect(await responses.get('keeper', `resp_${'b'.repeat(8)}`)).toBeDefined();
+    expect(await files.get('keeper', fileOf('b').id)).toBeDefined();
+    expect(await exists(batchFileKey('keeper', fileOf('b').id))).toBe(true);
+    // and recorded
+    expect(record.offboarding?.pooledData).toEqual({
+      erased: { responses: 1, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 1, other: 0 }, objectsDeleted: 1, complete: true,
+      checkedAt: expect.any(String), executionArns: [expect.stringContaining(':execution:tessera-offboard:')],
+    });
+  });
+});
