@@ -4,13 +4,10 @@ import { deployedLifecycleHandlers } from '../../../lib/lifecycle-handlers.js';
 import { configErrorOf } from '../../support/config-errors.js';
 
 describe('config: offboarding.erasePooledGatewayData', () => {
-  it('is off by default (absent): no erasure step is deployed', () => {
-    const config = loadConfig({ overrides: {} });
-    expect(config.offboarding?.erasePooledGatewayData).toBeUndefined();
-    expect(deployedLifecycleHandlers(config)).not.toContain('erase-pooled-gateway-data');
-  });
-
-  it('takes true, which deploys the step', () => {
+  it('is off by default (absent: no erasure step is deployed) and takes true, which deploys the step', () => {
+    const plain = loadConfig({ overrides: {} });
+    expect(plain.offboarding?.erasePooledGatewayData).toBeUndefined();
+    expect(deployedLifecycleHandlers(plain)).not.toContain('erase-pooled-gateway-data');
     const config = loadConfig({ overrides: { offboarding: { erasePooledGatewayData: true } } });
     expect(config.offboarding).toEqual({ erasePooledGatewayData: true });
     expect(deployedLifecycleHandlers(config)).toContain('erase-pooled-gateway-data');
