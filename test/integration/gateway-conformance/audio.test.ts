@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { describe, expect, it, vi } from 'vitest';
@@ -8,6 +7,7 @@ import { fakeSpeech, FAKE_TRANSCRIPT, tinyWav } from '../../support/fake-audio.j
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 import { plainTenant, useConformanceGateway } from './setup.js';
+import { tempDir } from '../../support/temp-dirs.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -35,7 +35,7 @@ const audits = (path: string, tenant = 'acme') => suite.env.gw.audit.records.fil
 
 describe('conformance: OpenAI audio endpoints, both official clients', () => {
   it('node: speech to a file is the upstream\'s bytes, with its Content-Type; every field but model passed on untouched; charged per character; audited', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-audio-'));
+    const dir = tempDir('tessera-audio-');
     const input = 'Hello there, this is speech.';
     const res = await client().audio.speech.create({ model: 'openai/tts-1', input, voice: 'alloy', response_format: 'wav', speed: 1.25, instructions: 'calm', extra: 'kept' } as never);
     expect(res.headers.get('content-type')).toBe('audio/wav');
@@ -88,7 +88,7 @@ describe('conformance: OpenAI audio endpoints, both official clients', () => {
   });
 
   it('python: speech streamed to a file, transcriptions json / text / verbose_json and a translation', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-audio-py-'));
+    const dir = tempDir('tessera-audio-py-');
     writeFileSync(join(dir, 'in.wav'), WAV);
     const code = `
 import json, sys
