@@ -470,6 +470,12 @@ export class FakeUpstream {
   reasoning = false;
   /** The audio requests received (speech, transcriptions, translations), their bodies as bytes. */
   readonly audioCalls: AudioCall[] = [];
+  /**
+   * Answers for the next audio requests, in order, each writing the whole answer itself (status, headers, bytes as
+   * it likes: a JSON error with status 200, no Content-Type...); an audio request finding none is answered as OpenAI
+   * does (fake-audio.ts).
+   */
+  readonly audioScript: Array<(call: AudioCall, res: ServerResponse) => void> = [];
   private readonly queue: Scripted[] = [];
   private server!: Server;
   url = '';
@@ -505,6 +511,7 @@ export class FakeUpstream {
     this.calls.length = 0;
     this.requests.length = 0;
     this.audioCalls.length = 0;
+    this.audioScript.length = 0;
     this.failures.clear();
     this.delayMs = 0;
     this.ignoreLimits = undefined;
@@ -523,6 +530,8 @@ export class FakeUpstream {
         if (req.url?.includes('/audio/')) {
           const bytes = Buffer.concat(chunks);
           this.audioCalls.push({ path: req.url, headers: req.headers, bytes });
+          const scriptedAudio = this.audioScript.shift();
+          if (scriptedAudio) return void scriptedAudio(this.audioCalls.at(-1)!, res);
           return void (await answerAudio(req.url, req.headers, bytes, res));
         }
         const rawBody = Buffer.concat(chunks).toString('utf8');

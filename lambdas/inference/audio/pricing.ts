@@ -44,17 +44,26 @@ export function reserveTranscription(model: ModelEntry, fileBytes: number): Audi
 /** OpenAI's `usage` of a transcription (`TranscriptionUsage`... in openai/resources/audio/transcriptions.d.ts), or verbose_json's `duration`. */
 export interface ReportedAudioUsage { type?: string; seconds?: number; input_tokens?: number; output_tokens?: number }
 
+/** A token count as OpenAI reports one: a non-negative whole number (a safe integer). */
+const tokenCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/** A duration as OpenAI reports one: a finite, non-negative number of seconds. */
+const secondsOf = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
 /**
  * What a transcription or translation is charged, from what the answer reports:
  * - `usage: {type: "tokens", input_tokens, output_tokens}` (gpt-4o-transcribe): tokens at the token prices;
  * - `usage: {type: "duration", seconds}` (whisper-1), or verbose_json's `duration` (seconds): minutes at `audioPricePerMinute`;
  * - the part of the price the answer gives no measure of (a model priced per minute answering tokens, an answer in
  *   text, srt or vtt, which carries no usage): the reservation's part, the bound from the file's size.
+ * A measure of the wrong shape counts as none (the reservation's part is charged): token counts that are not
+ * non-negative safe integers (`input_tokens` and, when present, `output_tokens`: a negative count, a string, 1e300),
+ * seconds that are not a finite non-negative number. Taken as reported, a negative count would credit the tenant's
+ * budgets and a huge one exhaust them for the rest of the month.
  * Tokens counted against the token budgets: the reported ones, else the reserved ones.
  */
 export function settleTranscription(model: ModelEntry, reserved: AudioReservation, usage: ReportedAudioUsage | undefined, duration: number | undefined): { promptTokens: number; completionTokens: number; costUsd: number; reported: boolean } {
-  const tokens = usage?.type === 'tokens' && typeof usage.input_tokens === 'number' ? { p: usage.input_tokens, c: usage.output_tokens ?? 0 } : undefined;
-  const seconds = usage?.type === 'duration' && typeof usage.seconds === 'number' ? usage.seconds : duration;
+  const tokens = usage?.type === 'tokens' && tokenCount(usage.input_tokens) && (usage.output_tokens === undefined || tokenCount(usage.output_tokens)) ? { p: usage.input_tokens, c: usage.output_tokens ?? 0 } : undefined;
+  const seconds = (usage?.type === 'duration' ? secondsOf(usage.seconds) : undefined) ?? secondsOf(duration);
   const minutePart = (model.audioPricePerMinute ?? 0) * ((seconds ?? reserved.seconds) / 60);
   const p = tokens?.p ?? reserved.promptTokens;
   const c = tokens?.c ?? reserved.completionTokens;

@@ -87,6 +87,33 @@ describe('conformance: OpenAI audio endpoints, both official clients', () => {
     expect(audit.costUsd).toBeCloseTo((20 * 0.003 + 15 * 0.005) / 1000, 12);
   });
 
+  it('a transcription answer whose usage or duration has the wrong shape (negative, a string, 1e300 tokens) is charged the reservation\'s bound: never a credit, never a blown budget; nothing stays held', async () => {
+    const c = client();
+    const bound = (Math.ceil(WAV.length / 4000) / 60) * 0.006; // whisper-1: the reservation's minutes (32 kbps) at USD 0.006
+    const tokenBound = (Math.ceil(WAV.length / 4000) * 10 * 0.003 + 2000 * 0.005) / 1000; // gpt-4o-mini-transcribe: 10 tokens a second, maxOutputTokens
+    const cases: Array<[string, string, Record<string, unknown>, number]> = [
+      ['openai/whisper-1', 'json', { text: 'x', usage: { type: 'duration', seconds: -1e6 } }, bound],
+      ['openai/whisper-1', 'json', { text: 'x', usage: { type: 'duration', seconds: '5' } }, bound],
+      ['openai/whisper-1', 'verbose_json', { text: 'x', duration: -50 }, bound],
+      ['openai/gpt-4o-mini-transcribe', 'json', { text: 'x', usage: { type: 'tokens', input_tokens: -1e9, output_tokens: -5 } }, tokenBound],
+      ['openai/gpt-4o-mini-transcribe', 'json', { text: 'x', usage: { type: 'tokens', input_tokens: 1e300, output_tokens: 1e300 } }, tokenBound],
+      ['openai/gpt-4o-mini-transcribe', 'json', { text: 'x', usage: { type: 'tokens', input_tokens: 20, output_tokens: 'many' } }, tokenBound],
+    ];
+    for (const [model, format, answer, charged] of cases) {
+      suite.env.upstream.audioScript.push((_call, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+      const out = await c.audio.transcriptions.create({ file: await toFile(WAV, 'a.wav'), model, response_format: format as 'json' });
+      expect(out).toMatchObject({ text: 'x' }); // relayed as it came
+      const audit = audits('/v1/audio/transcriptions').at(-1)!;
+      expect(audit.costUsd, JSON.stringify(answer)).toBeCloseTo(charged, 9);
+      expect(audit.promptTokens).toBeGreaterThanOrEqual(0);
+      expect(audit.completionTokens).toBeGreaterThanOrEqual(0);
+    }
+    const usage = await suite.env.gw.store.usage('acme', new Date());
+    expect(usage.held.month).toEqual({ tokens: 0, costUsd: 0 });
+    // The tenant may still transcribe: no settle blew its token budget.
+    await expect(c.audio.transcriptions.create({ file: await toFile(WAV, 'a.wav'), model: 'openai/whisper-1' })).resolves.toMatchObject({ text: FAKE_TRANSCRIPT });
+  });
+
   it('python: speech streamed to a file, transcriptions json / text / verbose_json and a translation', async () => {
     const dir = tempDir('tessera-audio-py-');
     writeFileSync(join(dir, 'in.wav'), WAV);
