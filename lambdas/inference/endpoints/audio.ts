@@ -5,12 +5,15 @@ import { redactPii } from '../guardrails.js';
 import type { GatewayResponder } from '../gateway.js';
 import { boundaryOf, formParts, textOf, type FormPart } from '../audio/multipart.js';
 import { MAX_AUDIO_BODY_BYTES, MAX_AUDIO_FILE_BYTES, reserveTranscription, settleTranscription, speechCost, type ReportedAudioUsage } from '../audio/pricing.js';
-import { GatewayError, invalid, tooLarge } from '../openai-errors.js';
+import { GatewayError, invalid, tooLarge, upstream as upstreamFailed } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { providerOf } from '../policy.js';
 import { parseJson } from '../request-body.js';
 import { countTextTokens } from '../token-count.js';
 import type { AudioAnswer } from '../providers/provider.js';
+
+/** The most characters (Unicode code points) speech's `input` takes: OpenAI's API reference, "Create speech": "The maximum length is 4096 characters." */
+export const MAX_SPEECH_INPUT_CHARS = 4096;
 
 /** The 429 of a refused reservation or upstream, with the served rate headers (as moderations answers it). */
 async function withRates(pipeline: RequestPipeline, r: PipelineRequest, e: unknown): Promise<never> {
@@ -31,7 +34,12 @@ async function withRates(pipeline: RequestPipeline, r: PipelineRequest, e: unkno
  * OpenAI adds later). `stream_format: "sse"` is a 400 naming `stream_format`: the relay reads the answer whole (its
  * `speech.audio.delta` events would have to be relayed as a stream, which this endpoint does not do); `"audio"`, the
  * default, goes on.
- * @throws GatewayError 400 naming `model`, `input` or `stream_format`; 404 `model_not_found`; 429; the upstream's 4xx as the caller's
+ * `input` must be 1 to MAX_SPEECH_INPUT_CHARS (4,096) characters, as OpenAI takes it: checked before the reservation
+ * (an OpenAI-compatible server might speak an empty or longer text, and be paid for it).
+ * An upstream answering 200 with a JSON error object instead of audio is a 502 `upstream_invalid_answer` with its
+ * message, not charged (errorInsteadOfAudio).
+ * @throws GatewayError 400 naming `model`, `input` (absent, not a string, empty or over 4,096 characters) or
+ *   `stream_format`; 404 `model_not_found`; 429; the upstream's 4xx as the caller's; 502 as above
  */
 export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, accept: string | undefined, res: GatewayResponder): Promise<void> {
   const body = parseJson(rawBody);
@@ -39,6 +47,8 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
   const params = body as Record<string, unknown>;
   if (typeof params.model !== 'string' || !params.model || params.model.length > 256) throw invalid(`model is required: a speech model's id (a string of 1 to 256 characters), not ${JSON.stringify(params.model)?.slice(0, 80)}`, 'model', params.model === undefined ? 'missing_required_parameter' : 'invalid_value');
   if (typeof params.input !== 'string') throw invalid(`input is required: the text to speak (a string), not ${JSON.stringify(params.input)?.slice(0, 80)}`, 'input', params.input === undefined ? 'missing_required_parameter' : 'invalid_value');
+  const chars = [...params.input].length;
+  if (chars < 1 || chars > MAX_SPEECH_INPUT_CHARS) throw invalid(`input is ${chars} characters; speech takes 1 to ${MAX_SPEECH_INPUT_CHARS} (OpenAI's limit): split longer text into several requests`, 'input', 'invalid_value');
   if (params.stream_format === 'sse') throw invalid('stream_format "sse" is not supported by this gateway: it relays the audio whole; leave stream_format out (or "audio")', 'stream_format', 'unsupported_value');
   const model = pipeline.model(r, params.model, 'speech');
   r.audit.stream = false;
@@ -59,6 +69,8 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
       body: (upstream) => ({ bytes: Buffer.from(JSON.stringify({ ...params, input, model: upstream })), contentType: 'application/json' }),
     }, r.signal, r.deadline);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
+    const failure = errorInsteadOfAudio(result);
+    if (failure !== undefined) throw upstreamFailed(`the upstream of ${used.id} answered 200 with an error instead of audio: ${failure}`, 'upstream_invalid_answer');
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens: tokens, completionTokens: 0, costUsd: cost });
     settled = true;
     await pipeline.settle(reservation, tokens, cost, { model: used.id, promptTokens: tokens, completionTokens: 0, reported: false, estimatedTokens: tokens });
@@ -67,6 +79,24 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
     await withRates(pipeline, r, e);
   } finally {
     if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was answered: release the reservation
+  }
+}
+
+/**
+ * The message of a speech answer that is an OpenAI error object (`{"error": {...}}`, JSON) sent with status 200
+ * instead of audio, as some OpenAI-compatible servers do; undefined for any other answer. OpenAI's speech answers
+ * the audio's bytes (audio/mpeg...) with 200 and its errors with a 4xx or 5xx: relayed, such an answer would be
+ * saved by the caller as an audio file, and charged.
+ */
+function errorInsteadOfAudio(result: AudioAnswer): string | undefined {
+  if (!/\bjson\b/i.test(result.contentType) || result.bytes.length > 64 * 1024) return undefined;
+  try {
+    const body = JSON.parse(Buffer.from(result.bytes).toString('utf8')) as { error?: unknown } | null;
+    if (typeof body !== 'object' || body === null || body.error === undefined || body.error === null) return undefined;
+    const message = typeof body.error === 'string' ? body.error : (body.error as { message?: unknown }).message;
+    return typeof message === 'string' ? message.slice(0, 500) : JSON.stringify(body.error).slice(0, 500);
+  } catch {
+    return undefined;
   }
 }
 

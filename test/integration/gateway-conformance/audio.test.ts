@@ -169,6 +169,27 @@ print(json.dumps(out))
     expect(suite.env.upstream.audioCalls).toEqual([]);
   });
 
+  it('speech input empty or over 4,096 characters (OpenAI\'s limit) is a 400 naming input with the count; 4,096 goes on; nothing reserved or sent for the refused', async () => {
+    const c = client();
+    await expect(c.audio.speech.create({ model: 'openai/tts-1', input: '', voice: 'alloy' })).rejects.toMatchObject({ status: 400, error: { param: 'input', code: 'invalid_value', message: expect.stringMatching(/^input is 0 characters; speech takes 1 to 4096/) } });
+    await expect(c.audio.speech.create({ model: 'openai/tts-1', input: 'a'.repeat(4097), voice: 'alloy' })).rejects.toMatchObject({ status: 400, error: { param: 'input', message: expect.stringMatching(/^input is 4097 characters/) } });
+    expect(suite.env.upstream.audioCalls).toEqual([]);
+    // Characters are code points: 4,096 emoji (8,192 UTF-16 units) are 4,096 characters.
+    await (await c.audio.speech.create({ model: 'openai/tts-1', input: '\u{1F600}'.repeat(4096), voice: 'alloy' })).arrayBuffer();
+    expect(suite.env.upstream.audioCalls).toHaveLength(1);
+    expect((await suite.env.gw.store.usage('acme', new Date())).held.month).toEqual({ tokens: 0, costUsd: 0 });
+  });
+
+  it('speech answered with a JSON error and status 200 instead of audio is a 502 upstream_invalid_answer with its message, not charged, nothing held', async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const before = (await suite.env.gw.store.modelUsage('acme', month)).find((x) => x.model === 'openai/tts-1');
+    for (let i = 0; i < 3; i++) suite.env.upstream.audioScript.push((_call, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'You exceeded your current quota', type: 'insufficient_quota' } })));
+    await expect(client().audio.speech.create({ model: 'openai/tts-1', input: 'Hello there', voice: 'alloy' })).rejects.toMatchObject({ status: 502, error: { code: 'upstream_invalid_answer', message: expect.stringMatching(/answered 200 with an error instead of audio: You exceeded your current quota/) } });
+    const after = (await suite.env.gw.store.modelUsage('acme', month)).find((x) => x.model === 'openai/tts-1');
+    expect(after?.costUsd ?? 0).toBe(before?.costUsd ?? 0);
+    expect((await suite.env.gw.store.usage('acme', new Date())).held.month).toEqual({ tokens: 0, costUsd: 0 });
+  });
+
   it('a file over the 4 MiB limit is a 413 naming the limit', async () => {
     const big = Buffer.alloc(4 * 1024 * 1024 + 1);
     await expect(client().audio.transcriptions.create({ file: await toFile(big, 'big.wav'), model: 'openai/whisper-1' })).rejects.toMatchObject({ status: 413, error: { message: expect.stringMatching(/4194304-byte \(4 MiB\) limit.*25 MB/) } });
