@@ -21,12 +21,13 @@ export const imageCostOf = (model: ModelEntry, images: number): number => images
  * guardrail; 400 naming `prompt`) → a reservation of `n` × the model's `pricePerImageUsd` (0 tokens) against the
  * budgets → the provider along the tenant's fallbacks of image models, with its retries and timeouts (the OpenAI
  * relay sends the body as the caller sent it, `prompt` guarded and `model` the upstream's id; Bedrock maps it:
- * providers/bedrock/image-models.ts) → settled at the images returned × the price of the model that answered,
+ * providers/bedrock/image-models.ts) → settled at the images returned (entries of `data` with a `b64_json` or `url`) × the price of the model that answered,
  * in the usage ledger as a request of it → the answer as the upstream gave it (`created`, `data`, `usage`...).
  * The audit record has `promptSha256` (of the prompt sent), the prompt when the tenant audits prompt text,
  * `costUsd`, 0 tokens and `detail.images` (the number returned).
  * @throws GatewayError 400 as above, 429 for rate limits and budgets, the upstream's errors (upstream-calls.ts);
- *   502 `upstream_invalid_answer` when the upstream answers more images than `n` asked
+ *   502 `upstream_invalid_answer` when the upstream answers more images than `n` asked, or a `data` entry that is
+ *   not an image (an object with a `b64_json` or `url` string: `null`, a number...), charged for the images it did answer
  */
 export async function imageGenerations(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
   const body = parseWith(ImageGenerateRequest, parseJson(rawBody)) as ImageGenerateRequestBody;
@@ -53,13 +54,15 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
     const called = performance.now();
     const { result, model: used } = await pipeline.upstream.generateImages(chain, { body: sent, tenantId: r.caller.tenantId }, r.signal, r.deadline);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
-    const images = result.data?.length ?? 0;
+    const data: unknown[] = Array.isArray(result.data) ? result.data : [];
+    const images = data.filter(isImage).length;
     const costUsd = imageCostOf(used, images);
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens: 0, completionTokens: 0, costUsd });
     r.audit.detail = { ...r.audit.detail, images };
     settled = true;
     // The images were made whether or not the answer is shown: the tenant pays for what came back.
     await pipeline.settle(reservation, 0, costUsd, { model: used.id, promptTokens: 0, completionTokens: 0, reported: false, estimatedTokens: 0 });
+    if (images < data.length) throw upstream(`${used.id} answered ${data.length - images} of its ${data.length} data entries without an image (an object with a b64_json or url string): ${JSON.stringify(data.find((d) => !isImage(d)))?.slice(0, 100)}`, 'upstream_invalid_answer');
     if (images > n) throw upstream(`${used.id} answered ${images} images for n: ${n}`, 'upstream_invalid_answer');
     await res.json(200, JSON.stringify(result), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
   } catch (e) {
@@ -69,6 +72,9 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
     if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was answered: release the reservation
   }
 }
+
+/** Whether an entry of an answer's `data` is an image (OpenAI's `Image`: an object with `b64_json` or `url`, a string). */
+const isImage = (d: unknown): boolean => typeof d === 'object' && d !== null && (typeof (d as { b64_json?: unknown }).b64_json === 'string' || typeof (d as { url?: unknown }).url === 'string');
 
 /**
  * The model of a request that names none (OpenAI then uses its default image model): the caller's first

@@ -180,6 +180,17 @@ describe('conformance: image generation refusals, budgets, audit, roles and guar
     expect(record.costUsd).toBeCloseTo(0.12, 9);
   });
 
+  it('data entries that are not images (null, a number, an object without b64_json or url) are a 502 upstream_invalid_answer, charged only for the images answered; nothing stays held', async () => {
+    const before = await ledger('acme', 'openai-compatible/flux');
+    suite.env.upstream.script({ body: { created: 1, data: [{ b64_json: TINY_PNG_BASE64 }, null, 5, { revised_prompt: 'x' }] } });
+    const [out] = await generate('node', [{ model: 'openai-compatible/flux', prompt: 'x', n: 4 }]);
+    expect(out!.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: 'openai-compatible/flux answered 3 of its 4 data entries without an image (an object with a b64_json or url string): null' } });
+    const row = await ledger('acme', 'openai-compatible/flux');
+    expect(row!.costUsd - (before?.costUsd ?? 0)).toBeCloseTo(0.04, 9);
+    expect(audits().at(-1)).toMatchObject({ detail: { images: 1 } });
+    expect((await suite.env.gw.store.usage('acme', new Date())).held.month).toEqual({ tokens: 0, costUsd: 0 });
+  });
+
   it('a request costing more than the tenant\'s monthly cost budget is a 429 budget_exceeded before anything is sent', async () => {
     const [out] = await generate('node', [{ model: 'openai-compatible/flux', prompt: 'x', n: 3 }], suite.env.tokens.thrifty);
     expect(out!.error).toMatchObject({ status: 429, body: { code: 'budget_exceeded', message: 'request too large for the monthly cost budget of tenant thrifty: Limit USD 0.1, Requested USD 0.12 for 3 images at USD 0.04 each. The request alone is over the whole budget and cannot succeed after any wait; lower n to at most 2' } });
