@@ -188,7 +188,7 @@ describe('conformance: image generation refusals, budgets, audit, roles and guar
     const row = await ledger('acme', 'openai-compatible/flux');
     expect(row!.costUsd - (before?.costUsd ?? 0)).toBeCloseTo(0.04, 9);
     expect(audits().at(-1)).toMatchObject({ detail: { images: 1 } });
-    expect((await suite.env.gw.store.usage('acme', new Date())).held.month).toEqual({ tokens: 0, costUsd: 0 });
+    expect((await suite.env.gw.store.usage('acme', new Date())).held?.month).toEqual({ tokens: 0, costUsd: 0 });
   });
 
   it('a request costing more than the tenant\'s monthly cost budget is a 429 budget_exceeded before anything is sent', async () => {
