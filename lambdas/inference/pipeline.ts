@@ -1,7 +1,7 @@
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
-import { GatewayError, invalid, limited } from './openai-errors.js';
+import { GatewayError, invalid, limited, notFound } from './openai-errors.js';
 import { catalogIdOf, modelNotFoundFor, providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -231,7 +231,15 @@ export class RequestPipeline {
     if (!model) {
       // The audit record says which model was asked for.
       r.audit.model = id;
-      throw modelNotFoundFor(r.policy, requested, id);
+      const e = modelNotFoundFor(r.policy, requested, id);
+      // A caller with no model of this endpoint's kind at all (audio under the embedded default): the 404 says that is
+      // the platform's catalog, not a typo of the caller's (a developer copying OpenAI's `tts-1` learnt nothing else).
+      if (![...r.policy.models.values()].some((m) => kindOf(m) === kind) && !r.policy.unserved?.has(id)) {
+        const keyModels = r.caller.keyId ? r.caller.key?.models : undefined;
+        const whose = keyModels ? `API key ${r.caller.keyId} (limited to its models list)` : `tenant ${r.caller.tenantId}'s tier "${r.caller.tenant.tier}"`;
+        throw notFound(`${e.message}; none of them serves ${KINDS[kind].name}: ${whose} has no ${kind} model (the platform adds one with kind: ${kind} to gateway.models and the tier's models)`, 'model', 'model_not_found');
+      }
+      throw e;
     }
     const own = kindOf(model);
     const named = id === requested ? `"${id}"` : `"${requested}" (${id})`;

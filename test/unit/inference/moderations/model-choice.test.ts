@@ -87,6 +87,17 @@ describe('model kinds at the pipeline', () => {
     expect(e).toMatchObject({ status: 400, param: 'model', code: 'model_kind_mismatch', message });
   });
 
+  it('an unknown model on an endpoint the caller has no model of that kind for: the 404 says the tier has none (a platform catalog gap, not a typo)', () => {
+    const c = config();
+    const e = refusal(() => pipeline(c).model(request(c), 'tts-1', 'speech'));
+    expect(e).toMatchObject({ status: 404, param: 'model', code: 'model_not_found' });
+    expect(e.message).toBe("The model 'tts-1' does not exist or you do not have access to it; GET /v1/models lists yours; none of them serves speech: tenant acme's tier \"starter\" has no speech model (the platform adds one with kind: speech to gateway.models and the tier's models)");
+    const keyed = refusal(() => pipeline(c).model(request(c, { keyModels: ['openai/gpt-4o-mini'] }), 'text-embedding-3-large', 'embedding'));
+    expect(keyed.message).toContain('none of them serves embeddings: API key key_0123456789abcdef (limited to its models list) has no embedding model');
+    // The caller has a model of the kind: the 404 stays OpenAI's (a typo, or a model of another tier).
+    expect(refusal(() => pipeline(c).model(request(c), 'whisper-9', 'moderation')).message).toBe("The model 'whisper-9' does not exist or you do not have access to it; GET /v1/models lists yours");
+  });
+
   it('serves a model of the endpoint\'s kind', () => {
     const c = config();
     expect(pipeline(c).model(request(c), 'openai/omni-moderation-latest', 'moderation').id).toBe('openai/omni-moderation-latest');
