@@ -189,7 +189,7 @@ export class BatchService {
     const file = form.get('file');
     if (!(file instanceof File)) throw invalid('file is required as a file part (with a filename)', 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
     if (!file.name || !/\.jsonl$/i.test(file.name) || Buffer.byteLength(file.name) > 255 || /[/\\\u0000-\u001f\u007f]/.test(file.name)) {
-      throw invalid(`file ${quoted(file.name)}: a batch input file is JSON Lines named *.jsonl (1 to 255 bytes, no "/", "\\" or control characters)`, 'file', 'invalid_file_format');
+      throw invalid(`file ${quoted(file.name)}: a batch input file is JSON Lines with a file name ending .jsonl (a name of 1 to 255 bytes, with no "/", "\\" or control characters)`, 'file', 'invalid_file_format');
     }
     const content = new Uint8Array(await file.arrayBuffer());
     const text = new TextDecoder('utf-8', { fatal: true });
