@@ -34,14 +34,23 @@ export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal)
   raw.once('error', onGone);
   const open = (statusCode: number, headers: Record<string, string>) => awslambda.HttpResponseStream.from(raw, { statusCode, headers });
   let opened: NodeJS.WritableStream | undefined;
-  const finish = (s: NodeJS.WritableStream) => { ended = true; s.end(); };
+  // The runtime writes the prelude (status, headers) before the stream's first write only: an end() without one sends
+  // none, and API Gateway gets no status (aws/aws-lambda-nodejs-runtime-interface-client#97). An answer without a
+  // body (a 204, a stream that produced no event) is sent with one empty write first.
+  let wrote = false;
+  const put = (s: NodeJS.WritableStream, chunk: string | Buffer) => { wrote = true; return s.write(chunk); };
+  const finish = (s: NodeJS.WritableStream) => {
+    if (!wrote) put(s, '');
+    ended = true;
+    s.end();
+  };
   return {
     signal: gone.signal,
     deadline,
     json(status, body, headers = {}) {
       if (opened) return finish(opened); // an error after a stream began: the stream carried it
       const s = (opened = open(status, { ...headers, 'content-type': 'application/json' }));
-      s.write(body);
+      put(s, body);
       finish(s);
     },
     // A whole answer that is not JSON (speech's audio): its bytes as they are. On the response stream API Gateway
@@ -49,7 +58,7 @@ export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal)
     content(status, body, contentType, headers = {}) {
       if (opened) return finish(opened);
       const s = (opened = open(status, { ...headers, 'content-type': contentType }));
-      s.write(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      put(s, typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       finish(s);
     },
     empty(status, headers = {}) {
@@ -60,7 +69,7 @@ export function responderFor(raw: NodeJS.WritableStream, deadline?: AbortSignal)
       const s = (opened = open(200, { ...headers, 'content-type': 'text/event-stream' }));
       // A slow reader is waited for (the upstream is read no faster than API Gateway takes the stream).
       // Not past the deadline: what is written then stays in the stream's buffer for the runtime to send.
-      return { write: (event) => (s.write(event) || deadline?.aborted ? undefined : drained(s, deadline)), end: () => finish(s) };
+      return { write: (event) => (put(s, event) || deadline?.aborted ? undefined : drained(s, deadline)), end: () => finish(s) };
     },
   };
 }

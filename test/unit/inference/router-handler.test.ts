@@ -34,6 +34,13 @@ describe('router Lambda response streaming', () => {
     expect(stream.writableEnded).toBe(true);
   });
 
+  it('a stream that ends without an event still writes once, so that the runtime sends the prelude (it does so before the first write only)', () => {
+    const { stream, chunks } = sink();
+    responderFor(stream).stream().end();
+    expect(chunks).toEqual(['']);
+    expect(stream.writableEnded).toBe(true);
+  });
+
   it('a write waiting for a slow reader stops waiting at the deadline, so the stream can end and be settled', async () => {
     // GIVEN a reader that takes nothing (its buffer of 1 byte full after the first write)
     const stalled = new Writable({ highWaterMark: 1, write() { /* never calls back */ } });
