@@ -18,8 +18,15 @@ import { tempDir } from '../../support/temp-dirs.js';
 import { createGatewayTables } from './gateway-tables.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './moto-server.js';
 
+/** The delimiter after the JSON prelude of a streamed HTTP answer: 8 NUL bytes (Lambda's HTTP integration response format). */
+const PRELUDE_DELIMITER = Buffer.alloc(8);
+
 /**
- * The Lambda Node.js runtime's response-streaming global, as the router handler expects it.
+ * The Lambda Node.js runtime's response-streaming global, as the router handler expects it, writing what the runtime
+ * writes: `HttpResponseStream.from(stream, prelude)` sets the stream's content type to
+ * `application/vnd.awslambda.http-integration-response` and, before the stream's first `write` (and only then: an
+ * `end()` without a write sends no prelude, aws/aws-lambda-nodejs-runtime-interface-client#97), writes the prelude as
+ * JSON, then 8 NUL bytes; the body follows as written. API Gateway (the emulator's stream) reads the answer back from them.
  * @returns a function that puts back what `globalThis.awslambda` was before (the emulator's stop
  * calls it: test files share worker processes, test/support/file-state.ts)
  */
@@ -29,8 +36,18 @@ function installLambdaStreamingGlobal(): () => void {
   (globalThis as Record<string, unknown>).awslambda = {
     streamifyResponse: (fn: unknown) => fn,
     HttpResponseStream: {
-      from(stream: Writable & { openHead?: (meta: { statusCode: number; headers: Record<string, string> }) => void }, meta: { statusCode: number; headers: Record<string, string> }) {
-        stream.openHead?.(meta);
+      from(stream: Writable & { contentType?: string }, meta: { statusCode: number; headers: Record<string, string> }) {
+        stream.contentType = 'application/vnd.awslambda.http-integration-response';
+        const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+        let first = true;
+        stream.write = ((...args: unknown[]) => {
+          if (first) {
+            first = false;
+            write(JSON.stringify(meta));
+            write(new Uint8Array(PRELUDE_DELIMITER.length));
+          }
+          return write(...args);
+        }) as typeof stream.write;
         return stream;
       },
     },
@@ -39,6 +56,40 @@ function installLambdaStreamingGlobal(): () => void {
     if (had) (globalThis as Record<string, unknown>).awslambda = before;
     else delete (globalThis as Record<string, unknown>).awslambda;
   };
+}
+
+/**
+ * The Lambda response stream as API Gateway reads it on a `responseTransferMode: STREAM` integration: the JSON prelude
+ * (`statusCode`, `headers`, `multiValueHeaders`, `cookies`) up to the 8 NUL bytes becomes the HTTP status and headers,
+ * every byte after them the body, passed on unchanged. A stream that ends without a prelude (an `end()` with no write,
+ * or a handler that never called `HttpResponseStream.from`) is not an HTTP answer: a 502 here, so that a test sees it.
+ * `payload` holds every byte the Lambda wrote (the prelude, the delimiter and the body), for tests of the wire format.
+ */
+function apiGatewayStreamReader(res: ServerResponse, payload: Buffer[]) {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      payload.push(Buffer.from(chunk));
+      if (!head) return void res.write(chunk, cb);
+      head = Buffer.concat([head, chunk]);
+      const at = head.indexOf(PRELUDE_DELIMITER);
+      if (at < 0) return cb();
+      const prelude = JSON.parse(head.subarray(0, at).toString('utf8')) as { statusCode?: number; headers?: Record<string, string>; multiValueHeaders?: Record<string, string[]>; cookies?: string[] };
+      const rest = head.subarray(at + PRELUDE_DELIMITER.length);
+      head = undefined;
+      res.writeHead(prelude.statusCode ?? 200, { ...prelude.headers, ...prelude.multiValueHeaders, ...(prelude.cookies?.length ? { 'set-cookie': prelude.cookies } : {}) });
+      res.flushHeaders();
+      if (rest.length) res.write(rest, cb);
+      else cb();
+    },
+    final(cb) {
+      if (head) {
+        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `Internal server error: the Lambda's response stream ended without its HTTP prelude (${head.length} bytes written)` }), cb);
+        return;
+      }
+      res.end(cb);
+    },
+  });
 }
 
 /** The router Lambda's timeout (constructs/inference-api.ts: 15 minutes), which its context's remaining time counts down. */
@@ -168,6 +219,9 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   let edgeRefusal: ((req: { method: string; path: string }) => Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'> | undefined) | undefined;
   let jwksStatus = 200;
   let routerTimeoutMs = ROUTER_TIMEOUT_MS;
+  /** The bytes the router wrote on its response stream for the last request it served, and that request's event. */
+  let lastPayload: Buffer[] = [];
+  let lastEvent = '';
   /** Router invocations not yet returned (settled() waits for them). */
   const invocations = new Set<Promise<void>>();
 
@@ -225,18 +279,13 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       res.writeHead(out.statusCode, out.headers as Record<string, string>).end(asBytes ? Buffer.from(out.body, 'base64') : out.body);
       return;
     }
-    const stream = Object.assign(new Writable({
-      write(chunk, _enc, cb) { res.write(chunk, cb); },
-      final(cb) { res.end(cb); },
-    }), {
-      openHead(meta: { statusCode: number; headers: Record<string, string> }) {
-        res.writeHead(meta.statusCode, meta.headers);
-        res.flushHeaders();
-      },
-    });
+    const payload: Buffer[] = [];
+    const stream = apiGatewayStreamReader(res, payload);
+    lastPayload = payload;
     res.once('close', () => { if (!res.writableFinished) stream.destroy(); });
     // The Lambda context's remaining time, as the deployed router has it: its 15-minute timeout (constructs/inference-api.ts) from the invocation's start.
     const endsAt = Date.now() + routerTimeoutMs;
+    lastEvent = JSON.stringify(event);
     const invocation = router(event, stream, { getRemainingTimeInMillis: () => endsAt - Date.now() }).catch((e) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
     });
@@ -264,6 +313,11 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     settled: async () => {
       while (invocations.size) await Promise.allSettled([...invocations]);
     },
+    /**
+     * The last router invocation: its event as the JSON Lambda receives (API Gateway's synchronous invocation takes at
+     * most 6 MB of it), and every byte it wrote on its response stream (the JSON prelude, 8 NUL bytes, the body).
+     */
+    lastInvocation: () => ({ eventBytes: Buffer.byteLength(lastEvent), payload: Buffer.concat(lastPayload) }),
     /** The router Lambda's timeout that its context's remaining time counts down from each invocation's start. @default 15 minutes */
     setRouterTimeout: (ms = ROUTER_TIMEOUT_MS) => { routerTimeoutMs = ms; },
     stop: async () => {
