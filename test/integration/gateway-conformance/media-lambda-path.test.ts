@@ -25,8 +25,8 @@ const MODELS = [
   { id: 'openai/tts-1', upstream: 'tts-1', kind: 'speech' as const, inputPricePer1k: 0, outputPricePer1k: 0, pricePer1MCharacters: 15, maxOutputTokens: 4096 },
 ];
 const APP = 'https://app.acme.example';
-/** AWS Lambda's limit of a synchronous invocation's request payload: 6 MB (Lambda quotas). */
-const LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024;
+/** AWS Lambda's limit of a synchronous invocation's request payload: 6 MB (Lambda quotas), read as 6,000,000 bytes, the stricter reading. */
+const LAMBDA_REQUEST_LIMIT = 6_000_000;
 const WAV = tinyWav(16_000);
 let upstream: FakeUpstream;
 let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
