@@ -1,3 +1,4 @@
+import type { InputFileReader } from './input-files.js';
 import { randomUUID } from 'node:crypto';
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import { can } from '../../lib/identity/roles.js';
@@ -157,7 +158,11 @@ export class Gateway {
   private active = 0;
   private quiet: Array<() => void> = [];
 
+  /** The tenant's files a request names by `file_id` (input-files.ts): the Batch API's file store, where it is served. */
+  private readonly inputFiles?: InputFileReader;
+
   constructor(private readonly deps: GatewayDeps) {
+    this.inputFiles = deps.batches && ((tenantId, id) => deps.batches!.inputFile(tenantId, id));
     this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders), deps.withheldModels);
     const applyGuardrail = guardrailFailuresNamed(deps.applyGuardrail ?? (async (id, texts, source, signal) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source, signal)));
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail, deps.budgetAlerts);
@@ -245,7 +250,7 @@ export class Gateway {
         return await answer(res, audit, await tenantUsers(this.deps.users!, caller, req.method, path, req.body));
       }
       const policy = this.policyOf(caller);
-      const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline };
+      const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
@@ -339,7 +344,7 @@ export class Gateway {
       const permission = permissionFor('POST', url);
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       const policy = this.policyOf(caller);
-      const request = { caller, policy, audit, signal: NEVER, deadline };
+      const request = { caller, policy, audit, signal: NEVER, deadline, files: this.inputFiles };
       if (url === '/v1/chat/completions') await chatCompletions(this.pipeline, request, body, res);
       else if (url === '/v1/embeddings') await embeddings(this.pipeline, request, body, res);
       else if (url === '/v1/moderations') await moderations(this.pipeline, request, body, res);

@@ -1,3 +1,4 @@
+import type { InputFileReader } from './input-files.js';
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
@@ -60,6 +61,11 @@ export interface PipelineRequest {
    * with what it produced. @default - none (`tessera serve`: no deadline)
    */
   deadline?: AbortSignal;
+  /**
+   * Reads the caller's tenant's files, for `file_id`s in the request (input-files.ts: resolved to inline data before
+   * the guardrails and the providers). @default - none: a `file_id` is a 400 (file-ids.ts fileIdNotServed)
+   */
+  files?: InputFileReader;
   /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
   subject?: Subject;
   /**

@@ -8,6 +8,9 @@ import { parseJson } from '../request-body.js';
 import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
 import { isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
 import { newFileId } from '../../fine-tuning/files-service.js';
+import { checkInputFile, INPUT_FILE_PURPOSES, type InputFilePurpose, type StoredInputFile } from '../input-files.js';
+
+const isInputFilePurpose = (p: unknown): p is InputFilePurpose => (INPUT_FILE_PURPOSES as readonly unknown[]).includes(p);
 
 /** An answer of the Batch API: JSON unless `contentType` says otherwise (a file's content). */
 export interface BatchAnswer {
@@ -96,7 +99,8 @@ export class BatchService {
   }
 
   /**
-   * `/v1/files...`: batch files (purpose `batch`, `batch_output`) here, needing `inference`; every other request
+   * `/v1/files...`: batch files (purpose `batch`, `batch_output`) and model input files (`user_data`, `vision`:
+   * ../input-files.ts) here, needing `inference`; every other request
    * goes to `fineTuning` (the fine-tuning Files API, with its own permissions), or is refused when it is not served.
    * `GET /v1/files` lists both (fine-tuning's only for a caller with `fine_tuning.read`), newest first by default.
    */
@@ -105,7 +109,7 @@ export class BatchService {
     if (!m) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
     const route = `${req.method} ${id ? `files/:id${action ? '/content' : ''}` : 'files'}`;
-    const unserved = (what: string) => invalid(`${what}: this gateway stores files for the Batch API (purpose "batch") only; fine-tuning files need fine-tuning served (tessera serve --fine-tuning; a deployed platform serves it to tenants whose tier has training.enabled: true)`, 'purpose', 'unsupported_value');
+    const unserved = (what: string) => invalid(`${what}: this gateway stores files for the Batch API (purpose "batch") and model input (purposes "user_data", "vision") only; fine-tuning files need fine-tuning served (tessera serve --fine-tuning; a deployed platform serves it to tenants whose tier has training.enabled: true)`, 'purpose', 'unsupported_value');
     if (route === 'POST files') {
       if (req.bytes && req.bytes.byteLength > this.deps.maxUploadBytes) {
         if (fineTuning) return fineTuning();
@@ -113,15 +117,15 @@ export class BatchService {
       }
       const form = await this.form(req.bytes, req.contentType);
       const purpose = form?.get('purpose');
-      if (purpose !== 'batch') {
+      if (purpose !== 'batch' && !isInputFilePurpose(purpose)) {
         if (fineTuning) return fineTuning();
         if (typeof purpose === 'string' && purpose) throw unserved(`purpose ${quoted(purpose)} is not served`);
-        throw invalid('purpose is required: "batch"', 'purpose', 'missing_required_parameter');
+        throw invalid('purpose is required: "batch", "user_data" or "vision"', 'purpose', 'missing_required_parameter');
       }
       this.need(caller, 'inference');
-      audit.action = 'batch.file.create';
+      audit.action = purpose === 'batch' ? 'batch.file.create' : 'file.create';
       refuseUnknownQuery(req.query, [], 'POST /v1/files');
-      return this.upload(form!, caller, audit);
+      return this.upload(form!, purpose, caller, audit);
     }
     if (route === 'GET files') {
       refuseUnknownQuery(req.query, ['after', 'limit', 'order', 'purpose'], 'GET /v1/files');
@@ -160,6 +164,16 @@ export class BatchService {
     }
   }
 
+  /**
+   * A file of `tenantId` and its bytes, for a request naming it by `file_id` (../input-files.ts resolves it and checks
+   * its purpose). @returns undefined for an id the tenant has no unexpired file of (another tenant's id, a malformed one)
+   */
+  async inputFile(tenantId: string, id: string): Promise<StoredInputFile | undefined> {
+    const file = FILE_ID.test(id) ? await this.deps.files.get(tenantId, id) : undefined;
+    const bytes = file && (await this.deps.files.content(tenantId, id));
+    return file && bytes ? { file, bytes } : undefined;
+  }
+
   private need(caller: Caller, permission: 'inference'): void {
     if (!can(caller.role, permission)) throw permissionDenied(caller.role, permission);
   }
@@ -175,11 +189,12 @@ export class BatchService {
   }
 
   /**
-   * A batch input file: a `.jsonl` file of request lines, each a JSON object, at most MAX_BATCH_REQUESTS of them.
+   * An upload. Purpose `user_data` or `vision`: a model input file, checked by checkInputFile (its name's extension
+   * and bytes). Purpose `batch`: a batch input file: a `.jsonl` file of request lines, each a JSON object, at most MAX_BATCH_REQUESTS of them.
    * The rules that need the batch (url = endpoint, one model, unique custom_id) are checked at create, where OpenAI
    * reports them (a failed batch naming the line). Kept DEFAULT_FILE_TTL_SECONDS unless `expires_after` says otherwise.
    */
-  private async upload(form: FormData, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+  private async upload(form: FormData, purpose: 'batch' | InputFilePurpose, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
     const names = [...new Set(form.keys())];
     const unknown = names.find((n) => !FORM_FIELDS.has(n));
     if (unknown) throw invalid(`unknown field ${quoted(unknown)} (POST /v1/files takes ${[...FORM_FIELDS].join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
@@ -188,7 +203,18 @@ export class BatchService {
     const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), 'expires_after');
     const file = form.get('file');
     if (!(file instanceof File)) throw invalid('file is required as a file part (with a filename)', 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
-    if (!file.name || !/\.jsonl$/i.test(file.name) || Buffer.byteLength(file.name) > 255 || /[/\\\u0000-\u001f\u007f]/.test(file.name)) {
+    const badName = !file.name || Buffer.byteLength(file.name) > 255 || /[/\\\u0000-\u001f\u007f]/.test(file.name);
+    if (purpose !== 'batch') {
+      if (badName) throw invalid(`file ${quoted(file.name)}: a file name is 1 to 255 bytes, with no "/", "\\" or control characters`, 'file', 'invalid_file_format');
+      const content = new Uint8Array(await file.arrayBuffer());
+      checkInputFile(purpose, file.name, content);
+      const created = now();
+      const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS) };
+      await this.deps.files.put(caller.tenantId, stored, content);
+      audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose };
+      return json(openAiFile(stored));
+    }
+    if (badName || !/\.jsonl$/i.test(file.name)) {
       throw invalid(`file ${quoted(file.name)}: a batch input file is JSON Lines with a file name ending .jsonl (a name of 1 to 255 bytes, with no "/", "\\" or control characters)`, 'file', 'invalid_file_format');
     }
     const content = new Uint8Array(await file.arrayBuffer());
@@ -228,7 +254,7 @@ export class BatchService {
     const purpose = query.purpose;
     type Listed = { id: string; [k: string]: unknown };
     let files: Listed[] = [];
-    if (purpose === undefined || purpose === 'batch' || purpose === 'batch_output') {
+    if (purpose === undefined || purpose === 'batch' || purpose === 'batch_output' || isInputFilePurpose(purpose)) {
       files = (await this.deps.files.list(caller.tenantId)).filter((f) => purpose === undefined || f.purpose === purpose).map(openAiFile);
     }
     if (fineTuning && (purpose === undefined || purpose === 'fine-tune') && can(caller.role, 'fine_tuning.read')) {

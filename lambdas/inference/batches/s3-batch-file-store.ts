@@ -12,7 +12,7 @@ export const batchPartKey = (tenantId: string, batchId: string, cursor: number) 
 const noSuchKey = (e: unknown) => e instanceof NoSuchKey || (e as Error).name === 'NoSuchKey';
 
 /**
- * The Batch API's files on AWS: each file's record (OpenAI's FileObject fields) in the responses table
+ * The gateway's files on AWS (the Batch API's and model input files: BatchFilePurpose): each file's record (OpenAI's FileObject fields) in the responses table
  * (GATEWAY_ENV.responsesTable) under sort key = the file id (`file-` and 24 hex digits, which no response `resp_…`,
  * conversation `conv_…` or batch `batch_…` key begins with), with the table's TTL attribute `expiresAt` (the file's
  * `expires_at`, epoch seconds); its bytes in the batch files bucket (GATEWAY_ENV.batchFilesBucket) at
@@ -34,7 +34,7 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
   /** @throws Error when the tenant or file id is not one the gateway makes */
   async put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void> {
     if (!isTenantId(tenantId) || !isBatchFileId(file.id)) throw new Error(`cannot store file ${file.id} of tenant ${tenantId}: not ids the gateway makes`);
-    await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: batchFileKey(tenantId, file.id), Body: content, ContentType: 'application/jsonl' }));
+    await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: batchFileKey(tenantId, file.id), Body: content, ContentType: file.purpose === 'batch' || file.purpose === 'batch_output' ? 'application/jsonl' : 'application/octet-stream' }));
     await (await this.docFor(tenantId)).send(new PutCommand({
       TableName: this.table, Item: { tenantId, responseId: file.id, kind: 'batch-file', file: JSON.stringify(file), expiresAt: file.expiresAt },
     }));

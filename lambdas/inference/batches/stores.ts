@@ -5,10 +5,16 @@ import type { Batch, BatchError, BatchRequestCounts } from 'openai/resources/bat
 import type { Role } from '../../../lib/identity/roles.js';
 import { isTenantId } from '../../../lib/tenant-record.js';
 
-/** The purposes of the files the Batch API keeps: inputs the tenant uploads, outputs and errors the runner writes (openai FilePurpose). */
-export type BatchFilePurpose = 'batch' | 'batch_output';
+/**
+ * The purposes of the files this store keeps (openai FilePurpose): the Batch API's inputs the tenant uploads
+ * (`batch`) and the outputs and errors the runner writes (`batch_output`); model input files the tenant uploads
+ * and names by `file_id` in chat completions and the Responses API (`user_data`, `vision`: ../input-files.ts).
+ * The names (BatchFile, BatchFileStore, the `batch-files/` key prefix) are the Batch API's, which came first: the
+ * store holds the tenant's gateway files of every purpose but `fine-tune` (the fine-tuning Files API's own store).
+ */
+export type BatchFilePurpose = 'batch' | 'batch_output' | 'user_data' | 'vision';
 
-/** A file of the Batch API, without its bytes. */
+/** A file of the gateway's Files API (purposes BatchFilePurpose), without its bytes. */
 export interface BatchFile {
   /** `file-` and 24 hex digits, time-ordered (files-service.ts newFileId). */
   id: string;
@@ -23,7 +29,7 @@ export interface BatchFile {
 }
 
 /**
- * A tenant's Batch API files. Every method acts on one tenant's files only: another tenant's id is not found.
+ * A tenant's gateway files (the Batch API's and model input files: BatchFilePurpose). Every method acts on one tenant's files only: another tenant's id is not found.
  * Implementations: DirBatchFileStore (`tessera serve`), S3BatchFileStore (AWS, the tenant bucket).
  */
 export interface BatchFileStore {

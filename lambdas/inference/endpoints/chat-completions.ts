@@ -3,7 +3,7 @@ import { completeChat, runChat, streamChat } from '../chat/chat-exchange.js';
 import { ChatCompletionRequest, type ChatRequestBody } from '../chat/request-schema.js';
 import type { GatewayResponder } from '../gateway.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
-import { fileIdNotServed } from '../file-ids.js';
+import { resolveChatFileIds } from '../input-files.js';
 import { invalid } from '../openai-errors.js';
 import { parseJson, parseWith } from '../request-body.js';
 
@@ -23,6 +23,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   // A limit over the tenant's cap or the model's maximum is refused before it counts against the rate limits (runChat reserves by it).
   const limit = pipeline.completionLimit(r, model, body);
   await pipeline.admit(r);
+  // `file.file_id`s become the stored files' bytes inline: the guardrails read them, the providers map them (input-files.ts).
+  body.messages = await resolveChatFileIds(body.messages, r.caller.tenantId, r.files);
   const id = r.audit.requestId;
   await runChat(pipeline, r, model, body, body.n ?? 1, async (x) => {
     if (!stream) return void (await res.json(200, JSON.stringify(await completeChat(x, id)), { 'x-request-id': id, ...pipeline.servedRateHeaders(r) }));
@@ -63,17 +65,11 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
  *   shared by every tenant, and the gateway serves none of the stored chat completions routes, so the
  *   tenant could neither read nor delete them (and a tenant with `storeResponses: false` would be
  *   stored anyway); other providers have no such store. 400 naming `store`.
- * - a `file` content part with `file.file_id`: the shared file-id rule (../file-ids.ts).
+ * (A `file` part's `file.file_id` is resolved after the rate limits: ../input-files.ts resolveChatFileIds.)
  * @throws GatewayError 400 `unsupported_parameter`
  */
 function refuseUnserved(body: ChatRequestBody): void {
   if (body.store === true) {
     throw invalid('store: true is not served on /v1/chat/completions: this gateway serves no stored chat completions (it would leave your prompt and answer stored at the provider, where you can neither read nor delete them); leave store out or false, or use /v1/responses, whose store the gateway serves', 'store', 'unsupported_parameter');
   }
-  body.messages.forEach((m, i) => {
-    if (!Array.isArray(m.content)) return;
-    m.content.forEach((part, j) => {
-      if (part.type === 'file' && part.file?.file_id != null) throw fileIdNotServed(`messages[${i}].content[${j}].file.file_id`, 'send the file inline as file_data (base64) with a filename');
-    });
-  });
 }

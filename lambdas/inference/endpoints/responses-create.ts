@@ -10,6 +10,7 @@ import { newId, withItemIdsOf } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
 import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
 import { itemsToMessages, type MessageSource } from '../responses/items-to-messages.js';
+import { resolveItemFileIds, withFileStandIns } from '../input-files.js';
 import { checkCallOutputs, checkItemsNotInHistory, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
 import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
@@ -67,7 +68,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   const storing = storageOf(pipeline, r, body, store, () => (detail.stored = true));
   const sent = inputItemsOf(normalizeItemReferences(body.input as string | Array<Record<string, unknown>> | null | undefined));
   // What cannot be mapped or exceeds the tenant's cap is refused before it counts against the rate limits.
-  checkMappable(body, withReferenceStandIns(sent));
+  checkMappable(body, withFileStandIns(withReferenceStandIns(sent)));
   checkUniqueItemIds(sent);
   checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
   const cap = r.policy.gateway.maxTokens;
@@ -101,10 +102,14 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   // The conversation's items come before the input, as a chained response's conversation does; an error
   // about one of their messages (a guardrail's, the upstream's) names `conversation` and the item's id.
   const historySources: MessageSource[] | undefined = conversationItems ? [] : undefined;
-  const history: ChatCompletionMessageParam[] = conversationItems ? itemsToMessages(conversationItems as InputItem[], 'conversation.items', new Set(), historySources) : (previous?.messages ?? []);
+  // `file_id`s (input_file, input_image) become the stored files' bytes inline for the model (input-files.ts); the
+  // items stored and listed (`items`, the conversation's) keep them as sent, as OpenAI's input_items list does.
+  const readable = conversationItems && (await resolveItemFileIds(conversationItems as InputItem[], 'conversation.items', r.caller.tenantId, r.files));
+  const history: ChatCompletionMessageParam[] = readable ? itemsToMessages(readable, 'conversation.items', new Set(), historySources) : (previous?.messages ?? []);
   checkItemsNotInHistory(sent, previous); // sent: a reference still says it is one (resolved items keep its id)
   checkCallOutputs(items, history);
-  const translated = { ...chatRequestOf(body, history, items, historySources), ...(conversationItems ? { conversationItemIds: conversationItems.map((i) => i.id) } : {}) };
+  const modelItems = await resolveItemFileIds(items, 'input', r.caller.tenantId, r.files);
+  const translated = { ...chatRequestOf(body, history, modelItems, historySources), ...(conversationItems ? { conversationItemIds: conversationItems.map((i) => i.id) } : {}) };
   const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined, conversationId);
   // In a conversation the history can outgrow a stored response: then the answer is served as not stored (storageOf).
   if (storing && conversationId === undefined) {

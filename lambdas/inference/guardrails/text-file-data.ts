@@ -5,7 +5,7 @@ const TEXT_MEDIA_TYPES = /^(text\/[a-z0-9.+-]+|application\/(json|ld\+json|x-ndj
 const GENERIC_MEDIA_TYPES = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
 
 /** Extensions of text files (documents, data and source code), for bare base64 or a generic media type. */
-const TEXT_EXTENSIONS = new Set([
+export const TEXT_EXTENSIONS: ReadonlySet<string> = new Set([
   'txt', 'text', 'md', 'markdown', 'rst', 'adoc', 'csv', 'tsv', 'json', 'jsonl', 'ndjson', 'xml', 'yaml', 'yml', 'toml', 'ini', 'cfg', 'conf', 'env', 'properties',
   'html', 'htm', 'css', 'svg', 'rtf', 'tex', 'log', 'sql', 'graphql', 'proto',
   'py', 'js', 'mjs', 'cjs', 'ts', 'tsx', 'jsx', 'sh', 'bash', 'zsh', 'ps1', 'rb', 'go', 'java', 'kt', 'scala', 'c', 'h', 'cc', 'cpp', 'hpp', 'cs', 'rs', 'swift', 'php', 'pl', 'r', 'lua', 'dart', 'tf', 'hcl',

@@ -35,8 +35,9 @@ function partNotOfRole(part: Item, path: string, role: string, allowed: readonly
  * One content part of a user, system or developer message as a chat content part:
  * `input_text` → `text`; `input_image` with `image_url` (a data URL or https URL) → `image_url`
  * with its `detail` (auto, low, high or original: chat has the four since openai 7.x); `input_file` with
- * `file_data` → `file` (`file_data`, `filename`). A `file_id` (OpenAI's Files API) and a
- * `file_url` cannot be served: the gateway keeps no files as model input and fetches no URLs for the upstream.
+ * `file_data` → `file` (`file_data`, `filename`). A `file_id` is resolved to inline data before
+ * (../input-files.ts resolveItemFileIds, from the tenant's `user_data` / `vision` files); one left here is
+ * refused (file-ids.ts). A `file_url` cannot be served: the gateway fetches no URLs for the upstream.
  * @throws GatewayError 400 naming the part's path
  */
 export function inputPartToChat(part: Item, path: string): ChatCompletionContentPart {

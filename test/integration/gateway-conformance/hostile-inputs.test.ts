@@ -595,16 +595,16 @@ describe('what would be kept at the provider, in the platform\'s organisation, i
     expect(env.upstream.calls[0].body.store).toBe(false);
   });
 
-  it('a file part with file.file_id is a 400 naming messages[i].content[j].file.file_id; file_data goes on', async () => {
+  it('a file part with a file.file_id the tenant has no file of is a 404 naming messages[i].content[j].file.file_id, never sent on; file_data goes on', async () => {
     const messages = [
       { role: 'system' as const, content: 'Be brief.' },
       { role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: image } }, { type: 'file' as const, file: { file_id: 'file-abc123' } }] },
     ];
-    const e = await client('acme').chat.completions.create({ ...ask(), messages }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
-    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    const e = await client('acme').chat.completions.create({ ...ask(), messages }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.NotFoundError>;
+    expect(e).toBeInstanceOf(OpenAI.NotFoundError);
     expect(e.param).toBe('messages[1].content[1].file.file_id');
-    expect(e.code).toBe('unsupported_parameter');
-    expect(e.message).toMatch(/OpenAI file ids are not served as model input by this gateway .*send the file inline as file_data/);
+    expect(e.code).toBe('file_not_found');
+    expect(e.message).toContain('No such File object: file-abc123');
     expect(env.upstream.calls).toHaveLength(0);
 
     env.upstream.script({ body: answer({}) });

@@ -79,11 +79,11 @@ describe('a function_call_output with images and files', () => {
     expect(suite.env.upstream.calls[0].body.messages[2]).toEqual({ role: 'tool', tool_call_id: 'call_chart', content: [{ type: 'text', text: 'The chart:' }] });
   });
 
-  it.each(CLIENTS)('a file_id in an output image is the usual 400 naming it (%s client)', async (client) => {
+  it.each(CLIENTS)('a file_id in an output image is resolved from the tenant\'s files: an unknown one is the usual 404 naming it (%s client)', async (client) => {
     const out = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, {
       op: 'create', params: { model: 'bedrock/amazon.nova-lite', input: inputOf([{ type: 'input_image', file_id: 'file-abc' }]), tools: [WEATHER_FUNCTION] },
     });
-    expect(out.error).toMatchObject({ status: 400, body: { param: 'input[2].output[0].file_id' } });
+    expect(out.error).toMatchObject({ status: 404, body: { param: 'input[2].output[0].file_id', code: 'file_not_found' } });
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
   });
 });

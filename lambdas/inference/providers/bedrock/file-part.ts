@@ -12,7 +12,8 @@ import { invalidField, unsupported } from './refuse.js';
  * - `file_data` is a base64 data URL whose media type picks the format (application/pdf → pdf,
  *   and the other Converse DocumentFormat values: csv, doc, docx, xls, xlsx, html, txt, md). Bare
  *   base64 is taken when `filename` has one of those extensions. Anything else: 400 at `<field>.file`.
- * - `file_id` names a file stored at OpenAI: 400 at `<field>.file.file_id` (send `file_data`).
+ * - `file_id`: the gateway resolves the tenant's file ids to `file_data` before (../../input-files.ts); one
+ *   left unresolved is a 400 at `<field>.file.file_id` (send `file_data`).
  * - The name comes from `filename` through `names` (a `DocumentNamer`, one per request): Converse
  *   document names allow only letters, digits, single whitespace, hyphens, parentheses and square
  *   brackets, 1-200 characters, and must be unique within the request.

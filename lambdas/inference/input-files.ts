@@ -1,0 +1,209 @@
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { BatchFile } from './batches/stores.js';
+import { fileIdNotServed } from './file-ids.js';
+import { TEXT_EXTENSIONS } from './guardrails/text-file-data.js';
+import { GatewayError, invalid } from './openai-errors.js';
+import type { InputItem } from './responses/input-items.js';
+
+/**
+ * Model input files: uploaded with `client.files.create({file, purpose: "user_data" | "vision"})` into the tenant's
+ * gateway file store (batches/stores.ts BatchFileStore), then named by `file_id` in chat completions
+ * (`{type: "file", file: {file_id}}`) and the Responses API (`{type: "input_file", file_id}`,
+ * `{type: "input_image", file_id}`). The gateway resolves each id to the stored bytes inline (a data URL) before the
+ * guardrails and the providers see the request: an upstream never sees an id (an OpenAI upstream's would name a file
+ * of the platform's provider organisation, not the caller's).
+ */
+
+/** The purposes of model input files (openai FilePurpose): `user_data` (any file a model reads), `vision` (images). */
+export const INPUT_FILE_PURPOSES = ['user_data', 'vision'] as const;
+export type InputFilePurpose = (typeof INPUT_FILE_PURPOSES)[number];
+
+/** Image types a model takes (OpenAI's vision guide: PNG, JPEG, WEBP, non-animated GIF), by extension. */
+const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
+/** Documents by extension: the types Bedrock's Converse takes (DocumentFormat) and OpenAI's file inputs name, and JSON. */
+const DOCUMENT_TYPES: Record<string, string> = {
+  pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', markdown: 'text/markdown', csv: 'text/csv', html: 'text/html', htm: 'text/html', json: 'application/json',
+  doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xls: 'application/vnd.ms-excel', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+/** The leading bytes of each binary type (a file whose bytes do not start so is not of its extension's type). */
+const MAGIC: Record<string, number[][]> = {
+  'image/png': [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+  'image/jpeg': [[0xff, 0xd8, 0xff]],
+  'image/gif': [[0x47, 0x49, 0x46, 0x38]],
+  'image/webp': [[0x52, 0x49, 0x46, 0x46]],
+  'application/pdf': [[0x25, 0x50, 0x44, 0x46, 0x2d]],
+  'application/msword': [[0xd0, 0xcf, 0x11, 0xe0]],
+  'application/vnd.ms-excel': [[0xd0, 0xcf, 0x11, 0xe0]],
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': [[0x50, 0x4b, 0x03, 0x04]],
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': [[0x50, 0x4b, 0x03, 0x04]],
+};
+
+const extensionOf = (name: string) => /\.([A-Za-z0-9]+)$/.exec(name)?.[1].toLowerCase() ?? '';
+
+/**
+ * The media type of a model input file, from its name's extension (images, documents, and text files: plain text,
+ * data and source code, as text/plain): the type of the data URL the file is sent as.
+ * @returns undefined when the extension is none of those
+ */
+export function inputFileMediaType(filename: string): string | undefined {
+  const ext = extensionOf(filename);
+  return IMAGE_TYPES[ext] ?? DOCUMENT_TYPES[ext] ?? (TEXT_EXTENSIONS.has(ext) ? 'text/plain' : undefined);
+}
+
+/** Whether `mediaType` is an image type a model takes (IMAGE_TYPES). */
+const isImage = (mediaType: string | undefined) => !!mediaType && mediaType.startsWith('image/');
+
+/**
+ * Checks an upload of purpose `user_data` or `vision` as OpenAI does ("Upload file": `vision` takes images, PNG,
+ * JPEG, WEBP or GIF; `user_data` any file a model reads as input: PDFs and other documents, text files, images):
+ * the name's extension says the type, the bytes must be of it (an image's or a binary document's leading bytes,
+ * a text file UTF-8), and the file is not empty.
+ * @param name the file part's filename (already checked: 1 to 255 bytes, no path separators or control characters)
+ * @throws GatewayError 400 `invalid_file_format` naming `file`
+ */
+export function checkInputFile(purpose: InputFilePurpose, name: string, bytes: Uint8Array): void {
+  const quoted = JSON.stringify(name.slice(0, 200));
+  const mediaType = inputFileMediaType(name);
+  if (purpose === 'vision' && !isImage(mediaType)) {
+    throw invalid(`file ${quoted}: a file of purpose "vision" is an image (png, jpg, jpeg, gif, webp, by the name's extension)`, 'file', 'invalid_file_format');
+  }
+  if (!mediaType) {
+    throw invalid(`file ${quoted}: a file of purpose "user_data" is one a model reads: an image (png, jpg, jpeg, gif, webp), a document (pdf, doc, docx, xls, xlsx, csv, html, md) or a text file (txt, json, source code, ...), by the name's extension`, 'file', 'invalid_file_format');
+  }
+  if (!bytes.byteLength) throw invalid(`file ${quoted} is empty`, 'file', 'invalid_file_format');
+  const magic = MAGIC[mediaType];
+  if (magic && !magic.some((m) => m.every((b, i) => bytes[i] === b))) {
+    throw invalid(`file ${quoted}: its bytes are not ${mediaType} (the type its name's extension says)`, 'file', 'invalid_file_format');
+  }
+  if (!magic) {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw invalid(`file ${quoted}: a ${mediaType} file is UTF-8 text (the type its name's extension says)`, 'file', 'invalid_file_format');
+    }
+  }
+}
+
+/** A stored file and its bytes, as the resolver reads it. */
+export interface StoredInputFile {
+  file: BatchFile;
+  bytes: Uint8Array;
+}
+
+/**
+ * Reads one of the caller's tenant's files: batch-service.ts BatchService.inputFile on the gateway's file store.
+ * @returns undefined for an id the tenant has no unexpired file of (another tenant's id included)
+ */
+export type InputFileReader = (tenantId: string, id: string) => Promise<StoredInputFile | undefined>;
+
+/** One resolution of a request's file ids: each id read once, whatever the number of parts naming it. */
+class Resolver {
+  private readonly read = new Map<string, Promise<StoredInputFile | undefined>>();
+
+  constructor(private readonly tenantId: string, private readonly files: InputFileReader | undefined, private readonly instead: string) {}
+
+  /**
+   * The file `id` at `path` as a data URL.
+   * @param image whether the part is an image (`input_image`): the file must then be an image
+   * @throws GatewayError 404 `file_not_found` (unknown, expired or another tenant's id), 400 `invalid_value`
+   *   (a file of a purpose models do not read, a non-image file as an image), 400 `unsupported_parameter` when
+   *   this gateway keeps no files; each naming `path` and the id
+   */
+  async dataUrl(id: unknown, path: string, image: boolean): Promise<{ url: string; filename: string }> {
+    if (!this.files) throw fileIdNotServed(path, this.instead);
+    if (typeof id !== 'string') throw invalid(`${path} must be a string (a file id, file-...)`, path, 'invalid_type');
+    if (!this.read.has(id)) this.read.set(id, this.files(this.tenantId, id));
+    const stored = await this.read.get(id)!;
+    const shown = id.slice(0, 100);
+    if (!stored) throw new GatewayError(404, `${path}: No such File object: ${shown} (files are found by their tenant; an expired or deleted file is gone)`, 'invalid_request_error', 'file_not_found', path);
+    const { file, bytes } = stored;
+    if (!(INPUT_FILE_PURPOSES as readonly string[]).includes(file.purpose)) {
+      throw invalid(`${path}: file ${shown} has purpose "${file.purpose}"; a model reads files uploaded with purpose "user_data" or "vision"`, path, 'invalid_value');
+    }
+    const mediaType = inputFileMediaType(file.filename) ?? 'application/octet-stream';
+    if (image && !isImage(mediaType)) {
+      throw invalid(`${path}: file ${shown} (${JSON.stringify(file.filename.slice(0, 200))}) is not an image (png, jpeg, gif, webp); send a document as an input_file part`, path, 'invalid_value');
+    }
+    return { url: `data:${mediaType};base64,${Buffer.from(bytes).toString('base64')}`, filename: file.filename };
+  }
+}
+
+type Part = Record<string, any>;
+
+/**
+ * Chat completions' `file` parts with `file.file_id`, resolved: `{type: "file", file: {file_data: <data URL of the
+ * stored bytes>, filename: <the caller's filename, else the stored one>}}`. Returns `messages` itself when no part
+ * names an id; otherwise new messages (the caller's objects are not changed).
+ * @throws GatewayError naming `messages[i].content[k].file.file_id` (Resolver.dataUrl)
+ */
+export async function resolveChatFileIds<M extends ChatCompletionMessageParam>(messages: M[], tenantId: string, files: InputFileReader | undefined): Promise<M[]> {
+  if (!messages.some((m) => Array.isArray(m.content) && (m.content as Part[]).some((p) => p?.type === 'file' && p.file?.file_id != null))) return messages;
+  const resolver = new Resolver(tenantId, files, 'send the file inline as file_data (base64) with a filename');
+  return Promise.all(messages.map(async (m, i) => {
+    if (!Array.isArray(m.content)) return m;
+    const content = await Promise.all((m.content as Part[]).map(async (p, k) => {
+      if (p?.type !== 'file' || p.file?.file_id == null) return p;
+      const { file_id: id, ...rest } = p.file;
+      const { url, filename } = await resolver.dataUrl(id, `messages[${i}].content[${k}].file.file_id`, false);
+      return { ...p, file: { ...rest, file_data: url, filename: rest.filename ?? filename } };
+    }));
+    return { ...m, content } as M;
+  }));
+}
+
+/** Whether a Responses content part names a file by id. */
+const namesFile = (p: Part) => (p?.type === 'input_file' || p?.type === 'input_image') && p.file_id != null;
+/** The part lists of an item that may hold input_file and input_image parts: a message's `content`, a function call output's `output`. */
+const partLists = (item: Part): Array<['content' | 'output', Part[]]> => [
+  ...(item?.type === 'message' && Array.isArray(item.content) ? [['content', item.content] as ['content', Part[]]] : []),
+  ...(item?.type === 'function_call_output' && Array.isArray(item.output) ? [['output', item.output] as ['output', Part[]]] : []),
+];
+
+/**
+ * Responses input items with their `file_id`s resolved: `input_file` → `file_data` (data URL of the stored bytes)
+ * and `filename` (the caller's, else the stored one); `input_image` → `image_url` (an image's data URL; the file
+ * must be an image). In messages' `content` and function call outputs' `output`. Returns `items` itself when none
+ * names an id; otherwise new items (the caller's, kept for the stored response's input items, are not changed).
+ * @param base the items' path in the request (`input`, `conversation.items`)
+ * @throws GatewayError naming `<base>[i].content[k].file_id` (Resolver.dataUrl)
+ */
+export async function resolveItemFileIds(items: InputItem[], base: string, tenantId: string, files: InputFileReader | undefined): Promise<InputItem[]> {
+  if (!items.some((item) => partLists(item as Part).some(([, parts]) => parts.some(namesFile)))) return items;
+  const resolver = new Resolver(tenantId, files, 'send the file inline (input_file: file_data, base64, with a filename; input_image: image_url, a data URL)');
+  return Promise.all(items.map(async (item, i) => {
+    const lists = partLists(item as Part);
+    if (!lists.some(([, parts]) => parts.some(namesFile))) return item;
+    const out: Part = { ...(item as Part) };
+    for (const [field, parts] of lists) {
+      out[field] = await Promise.all(parts.map(async (p, k) => {
+        if (!namesFile(p)) return p;
+        const { file_id: id, ...rest } = p;
+        const path = `${base}[${i}].${field}[${k}].file_id`;
+        const { url, filename } = await resolver.dataUrl(id, path, p.type === 'input_image');
+        return p.type === 'input_image' ? { ...rest, image_url: url } : { ...rest, file_data: url, filename: rest.filename ?? filename };
+      }));
+    }
+    return out as InputItem;
+  }));
+}
+
+/**
+ * Items whose `file_id` parts stand in as inline parts (an empty data URL), to check what else they hold before the
+ * ids are read (responses-create.ts checkMappable, before the rate limits).
+ */
+export function withFileStandIns(items: InputItem[]): InputItem[] {
+  return items.map((item) => {
+    const lists = partLists(item as Part);
+    if (!lists.some(([, parts]) => parts.some(namesFile))) return item;
+    const out: Part = { ...(item as Part) };
+    for (const [field, parts] of lists) {
+      out[field] = parts.map((p) => {
+        if (!namesFile(p)) return p;
+        const { file_id: _id, ...rest } = p;
+        return p.type === 'input_image' ? { ...rest, image_url: 'data:image/png;base64,' } : { ...rest, file_data: 'data:application/octet-stream;base64,' };
+      });
+    }
+    return out as InputItem;
+  });
+}
