@@ -149,6 +149,24 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     expect(await acme.batches.retrieve(batch.id)).toMatchObject({ status: 'cancelled', request_counts: { total: 3, completed: 1, failed: 0 } });
   });
 
+  it('a user_data file: uploaded through the fine-tuning Lambda, named by file_id on the router, which reads it as the tenant and sends it inline', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme);
+    const globex = nodeClient(apigw.url, tokens.globex);
+    const pdf = Buffer.from('%PDF-1.4\n%%EOF\n');
+    const file = await acme.files.create({ file: await toFile(pdf, 'memo.pdf'), purpose: 'user_data' });
+    expect(file).toMatchObject({ object: 'file', purpose: 'user_data', filename: 'memo.pdf', bytes: pdf.length });
+    const keys = ((await new S3Client({ forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'tessera-batch-files' }))).Contents ?? []).map((o) => o.Key);
+    expect(keys).toContain(`tenants/acme/batch-files/${file.id}`);
+    const ask = { model: MODEL, messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'sum' }, { type: 'file' as const, file: { file_id: file.id } }] }] };
+    upstream.script({ body: openAiAnswer('text') });
+    await acme.chat.completions.create(ask);
+    expect(upstream.calls).toHaveLength(1);
+    expect((upstream.calls[0]!.body as { messages: Array<{ content: unknown[] }> }).messages[0]!.content[1]).toEqual({ type: 'file', file: { file_data: `data:application/pdf;base64,${pdf.toString('base64')}`, filename: 'memo.pdf' } });
+    const e: any = await globex.chat.completions.create(ask).then(() => undefined, (x: unknown) => x);
+    expect([e?.status, e?.param, e?.code]).toEqual([404, 'messages[0].content[1].file.file_id', 'file_not_found']);
+    expect(upstream.calls).toHaveLength(1);
+  });
+
   it('the official Python client: files.create, batches.create, then (the worker having run) retrieve and files.content', async () => {
     upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
     const script = `
