@@ -1,5 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { ERASE_ENV } from '../../lambdas/lifecycle/erase-pooled-gateway-data.js';
 import { batchFileKey } from '../../lambdas/inference/batches/s3-batch-file-store.js';
@@ -9,6 +8,7 @@ import { getTenant } from '../../lambdas/shared/registry.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { configWith } from '../support/config-with.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+import { POOLED_GATEWAY_DATA } from './support/platform-fixture.js';
 
 /**
  * `offboarding.erasePooledGatewayData` on: the whole offboarding on moto erases the tenant's stored response and batch
@@ -18,21 +18,13 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * role's policies (test/infra/pooled-data-erasure.test.ts checks the IAM).
  */
 const local = useLocalLifecycle(configWith({ offboarding: { erasePooledGatewayData: true } }));
-const TABLE = 'tessera-responses';
-const BUCKET = 'tessera-batch-files';
+const { responsesTable: TABLE, batchFilesBucket: BUCKET } = POOLED_GATEWAY_DATA;
 
 describe('offboarding with offboarding.erasePooledGatewayData', () => {
   it('erases the tenant\'s stored responses and batch files before OFFBOARDED, and leaves another tenant\'s', async () => {
-    // GIVEN the responses table and batch files bucket, as the platform has them
-    process.env[ERASE_ENV.responsesTable] = TABLE;
-    process.env[ERASE_ENV.batchFilesBucket] = BUCKET;
-    await new DynamoDBClient({ credentials: local.fixture.platform }).send(new CreateTableCommand({
-      TableName: TABLE, BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'responseId', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'responseId', AttributeType: 'S' }],
-    }));
+    // GIVEN the responses table and batch files bucket, as the platform has them (the fixture makes both with the setting on)
+    expect(local.fixture.env).toMatchObject({ [ERASE_ENV.responsesTable]: TABLE, [ERASE_ENV.batchFilesBucket]: BUCKET });
     const s3 = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     // and an ACTIVE tenant
     const onboarded = await local.workflows.run('onboard', onboardRequest('pooled', 'starter'));
     expect(onboarded.error).toBeUndefined();

@@ -26,6 +26,8 @@ export const BLUEPRINT_VERSION = '1.0.0';
 export const API_KEYS_TABLE = 'tessera-gateway-api-keys';
 /** The fine-tuning jobs table (constructs/fine-tuning.ts names it so). */
 export const FINE_TUNING_JOBS_TABLE = 'tessera-fine-tuning-jobs';
+/** The gateway's responses table and the Batch API's files bucket, made where `offboarding.erasePooledGatewayData` is on (its step reads both). */
+export const POOLED_GATEWAY_DATA = { responsesTable: 'tessera-responses', batchFilesBucket: 'tessera-batch-files' } as const;
 
 export interface PlatformFixture {
   readonly env: Record<string, string>;
@@ -103,6 +105,17 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   }));
 
   const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
+  // The gateway's pooled stores, where offboarding's *Erase pooled gateway data* runs (the local platform's offboarding
+  // stopped there with "TESSERA_RESPONSES_TABLE is not set" when the setting was on).
+  const erase = config.offboarding?.erasePooledGatewayData === true;
+  if (erase) {
+    await ddb.send(new CreateTableCommand({
+      TableName: POOLED_GATEWAY_DATA.responsesTable, BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'responseId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'responseId', KeyType: 'RANGE' }],
+    }));
+    await s3.send(new CreateBucketCommand({ Bucket: POOLED_GATEWAY_DATA.batchFilesBucket }));
+  }
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
   // The lifecycle work bucket (constructs/tenant-lifecycle.ts): the rolling upgrade's *List tier tenants* writes its items there.
@@ -174,6 +187,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       [FINE_TUNING_ENV.jobsTable]: FINE_TUNING_JOBS_TABLE,
       [GATEWAY_ENV.tenantDataRole]: `arn:aws:iam::${config.platformAccountId}:role/tessera-tenant-data`,
       [GATEWAY_ENV.usageTable]: 'tessera-usage',
+      ...(erase ? { [GATEWAY_ENV.responsesTable]: POOLED_GATEWAY_DATA.responsesTable, [GATEWAY_ENV.batchFilesBucket]: POOLED_GATEWAY_DATA.batchFilesBucket } : {}),
     },
     async events() {
       for (;;) {
