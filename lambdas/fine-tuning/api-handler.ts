@@ -38,13 +38,20 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       },
       // A file's content: as bytes (base64, which API Gateway decodes) when the caller accepts a binary
       // media type, as the official clients' files.content do; else as text, inside the JSON of
-      // Lambda's answer, where escaping can double it: past Lambda's limit that is a 406 saying what to accept.
+      // Lambda's answer, where escaping can double it: past Lambda's limit that is a 406 saying what to accept,
+      // as is a file that is not UTF-8 text (a model input file: an image, a PDF), which text would corrupt.
       content(status, body, contentType, extra = {}) {
-        const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8'); // this Lambda answers text files only
+        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
         const headersOut = { ...extra, 'content-type': contentType };
         if (isBinaryMediaType(headers.accept)) {
-          answer = { statusCode: status, headers: headersOut, body: Buffer.from(text, 'utf8').toString('base64'), isBase64Encoded: true };
+          answer = { statusCode: status, headers: headersOut, body: bytes.toString('base64'), isBase64Encoded: true };
           return;
+        }
+        let text: string;
+        try {
+          text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        } catch {
+          throw new GatewayError(406, `this file's content is not UTF-8 text (an image, a PDF, ...), which a text answer would corrupt; send Accept: application/binary, as the official clients' files.content do`, 'invalid_request_error', 'not_acceptable', 'accept');
         }
         if (Buffer.byteLength(JSON.stringify(text)) > MAX_TEXT_ANSWER_BYTES) {
           throw new GatewayError(406, `this file's content is larger than a text answer of this API can be (Lambda answers at most 6 MB, and JSON escaping grows it); send Accept: application/binary, as the official clients' files.content do`, 'invalid_request_error', 'not_acceptable', 'accept');

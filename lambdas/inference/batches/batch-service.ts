@@ -12,12 +12,11 @@ import { checkInputFile, INPUT_FILE_PURPOSES, type InputFilePurpose, type Stored
 
 const isInputFilePurpose = (p: unknown): p is InputFilePurpose => (INPUT_FILE_PURPOSES as readonly unknown[]).includes(p);
 
-/** An answer of the Batch API: JSON unless `contentType` says otherwise (a file's content). */
-export interface BatchAnswer {
-  status: number;
-  body: string;
-  contentType?: string;
-}
+/**
+ * An answer of the Batch API: JSON text, or a file's content (`contentType` set): its bytes as stored (a `vision` or
+ * `user_data` file may be an image or a PDF, which a UTF-8 decoding would corrupt), or text.
+ */
+export type BatchAnswer = { status: number; body: string; contentType?: undefined } | { status: number; body: string | Uint8Array; contentType: string };
 
 /**
  * The endpoints a batch may name that this gateway serves: each request runs through the same endpoint code and
@@ -154,7 +153,7 @@ export class BatchService {
         audit.action = 'batch.file.content';
         const bytes = await this.deps.files.content(caller.tenantId, id);
         if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
-        return { status: 200, body: Buffer.from(bytes).toString('utf8'), contentType: 'application/octet-stream' };
+        return { status: 200, body: bytes, contentType: 'application/octet-stream' };
       }
       case 'DELETE files/:id':
         audit.action = 'batch.file.delete';
@@ -259,7 +258,7 @@ export class BatchService {
     }
     if (fineTuning && (purpose === undefined || purpose === 'fine-tune') && can(caller.role, 'fine_tuning.read')) {
       const answer = await fineTuning({ purpose: 'fine-tune', order: 'asc' });
-      if (answer.status === 200) files.push(...(JSON.parse(answer.body) as { data: Listed[] }).data);
+      if (answer.status === 200 && answer.contentType === undefined) files.push(...(JSON.parse(answer.body) as { data: Listed[] }).data);
     }
     files.sort((a, b) => a.id.localeCompare(b.id));
     if (order === 'desc') files.reverse();

@@ -152,11 +152,13 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
   it('a user_data file: uploaded through the fine-tuning Lambda, named by file_id on the router, which reads it as the tenant and sends it inline', async () => {
     const acme = nodeClient(apigw.url, tokens.acme);
     const globex = nodeClient(apigw.url, tokens.globex);
-    const pdf = Buffer.from('%PDF-1.4\n%%EOF\n');
+    // A binary PDF's comment line (bytes over 127, not UTF-8): files.content gives them back as they were.
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n%'), Buffer.from([0xe2, 0xe3, 0xcf, 0xd3]), Buffer.from('\n%%EOF\n')]);
     const file = await acme.files.create({ file: await toFile(pdf, 'memo.pdf'), purpose: 'user_data' });
     expect(file).toMatchObject({ object: 'file', purpose: 'user_data', filename: 'memo.pdf', bytes: pdf.length });
     const keys = ((await new S3Client({ forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'tessera-batch-files' }))).Contents ?? []).map((o) => o.Key);
     expect(keys).toContain(`tenants/acme/batch-files/${file.id}`);
+    expect(Buffer.from(await (await acme.files.content(file.id)).arrayBuffer())).toEqual(pdf);
     const ask = { model: MODEL, messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'sum' }, { type: 'file' as const, file: { file_id: file.id } }] }] };
     upstream.script({ body: openAiAnswer('text') });
     await acme.chat.completions.create(ask);
