@@ -169,6 +169,32 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     expect(upstream.calls).toHaveLength(1);
   });
 
+  it('a work-queue message naming one tenant with another\'s batch id runs nothing: each tenant\'s batch is read only in its own partition', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme);
+    const globex = nodeClient(apigw.url, tokens.globex);
+    const lines = `${chatLine('m1')}\n`;
+    const acmeBatch = await acme.batches.create({ input_file_id: (await acme.files.create({ file: await toFile(Buffer.from(lines), 'a.jsonl'), purpose: 'batch' })).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const globexBatch = await globex.batches.create({ input_file_id: (await globex.files.create({ file: await toFile(Buffer.from(lines), 'g.jsonl'), purpose: 'batch' })).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const real = await receive();
+    expect(real.map((m) => JSON.parse(m.Body!)).sort((x, y) => x.tenantId.localeCompare(y.tenantId))).toEqual([{ tenantId: 'acme', batchId: acmeBatch.id }, { tenantId: 'globex', batchId: globexBatch.id }]);
+    // Forged deliveries (the queue's real messages left waiting): each tenant with the other's batch id, at the start and at a later cursor.
+    const forged = [{ tenantId: 'globex', batchId: acmeBatch.id }, { tenantId: 'acme', batchId: globexBatch.id }, { tenantId: 'globex', batchId: acmeBatch.id, cursor: 1 }]
+      .map((body, i) => ({ MessageId: `forged-${i}`, ReceiptHandle: `forged-${i}`, Body: JSON.stringify(body), MD5OfBody: '' }));
+    expect(await deliver(forged, 900_000, { keep: true })).toEqual({ batchItemFailures: [] });
+    expect(upstream.calls).toHaveLength(0);
+    expect(await acme.batches.retrieve(acmeBatch.id)).toMatchObject({ status: 'validating', request_counts: { completed: 0, failed: 0 } });
+    expect(await globex.batches.retrieve(globexBatch.id)).toMatchObject({ status: 'validating', request_counts: { completed: 0, failed: 0 } });
+    const doc = await unscopedDocumentClient()('');
+    for (const [tenantId, batchId] of [['globex', acmeBatch.id], ['acme', globexBatch.id]]) {
+      expect((await doc.send(new GetCommand({ TableName: 'tessera-responses', Key: { tenantId, responseId: batchId } }))).Item, `${tenantId} ${batchId}`).toBeUndefined();
+    }
+    // The real messages then run each batch as its own tenant.
+    upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    expect(await deliver(real, 900_000)).toEqual({ batchItemFailures: [] });
+    expect(upstream.calls.map((c) => c.headers.authorization).sort()).toEqual(['Bearer key-of-acme', 'Bearer key-of-globex']);
+    expect(await acme.batches.retrieve(acmeBatch.id)).toMatchObject({ status: 'completed' });
+  });
+
   it('the official Python client: files.create, batches.create, then (the worker having run) retrieve and files.content', async () => {
     upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') });
     const script = `
