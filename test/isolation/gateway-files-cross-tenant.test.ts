@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,6 +9,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -223,7 +223,7 @@ describe('tenant B against tenant A\'s gateway files, batches and outputs (tesse
 
 describe('DirBatchFileStore (tessera serve): ids that would become paths name no file', () => {
   it('traversal, encoded separators, NUL, case, very long ids and tenant ids outside the directory read, list and delete nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-files-'));
+    const dir = tempDir('tessera-files-');
     try {
       const store = new DirBatchFileStore(dir);
       const id = `file-${'a1'.repeat(12)}`;
