@@ -253,7 +253,8 @@ export class BatchService {
     const purpose = query.purpose;
     type Listed = { id: string; [k: string]: unknown };
     let files: Listed[] = [];
-    if (purpose === undefined || purpose === 'batch' || purpose === 'batch_output' || isInputFilePurpose(purpose)) {
+    // Only the files the caller may read: the gateway's need `inference` (a viewer listed them, then got 403 on each).
+    if ((purpose === undefined || purpose === 'batch' || purpose === 'batch_output' || isInputFilePurpose(purpose)) && can(caller.role, 'inference')) {
       files = (await this.deps.files.list(caller.tenantId)).filter((f) => purpose === undefined || f.purpose === purpose).map(openAiFile);
     }
     if (fineTuning && (purpose === undefined || purpose === 'fine-tune') && can(caller.role, 'fine_tuning.read')) {

@@ -170,6 +170,9 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
       expect(e).toBeInstanceOf(OpenAI.PermissionDeniedError);
       expect((e as InstanceType<typeof OpenAI.PermissionDeniedError>).error).toMatchObject({ code: 'permission_denied', message: expect.stringContaining('lacks permission "inference"') });
     }
+    // The list shows what the caller may read: a viewer's has none of the gateway's files (it listed them, each then a 403).
+    expect((await viewer.files.list()).data.map((f) => f.id)).not.toContain(file.id);
+    expect((await member.files.list()).data.map((f) => f.id)).toContain(file.id);
   });
 
   it("a request the tenant's limits refuse (429) is a failed line with OpenAI's error body, not a dropped one", async () => {
