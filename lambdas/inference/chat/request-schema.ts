@@ -2,6 +2,7 @@ import type { ChatCompletionCreateParams } from 'openai/resources/chat/completio
 import type { ReasoningEffort } from 'openai/resources/shared';
 import { z } from 'zod';
 import { strictSchemaRootProblem } from './strict-schema-root.js';
+import { SafetyIdentifier } from '../end-user.js';
 
 /**
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
@@ -138,6 +139,7 @@ export const Metadata = z.record(
 
 export const ChatCompletionRequest = z.looseObject({
   metadata: opt(Metadata),
+  safety_identifier: SafetyIdentifier,
   model: z.string().min(1).max(256),
   messages: z.array(ChatMessage).min(1),
   stream: opt(z.boolean()),

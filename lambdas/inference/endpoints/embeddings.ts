@@ -11,6 +11,7 @@ import { parseJson, parseWith } from '../request-body.js';
 import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { reservationTokens } from '../embeddings/reservation.js';
 import { asksTruncation } from '../embeddings/truncation.js';
+import { auditEndUser } from '../end-user.js';
 
 /**
  * `POST /v1/embeddings`, OpenAI's contract (`EmbeddingCreateParams` in, `CreateEmbeddingResponse`
@@ -34,7 +35,7 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   r.audit.stream = false;
   // OpenAI's end-user id (abuse monitoring): forwarded to OpenAI-compatible upstreams, and kept in
   // the audit record for every provider (Bedrock and SageMaker have no field for it).
-  if (body.user) r.audit.detail = { ...r.audit.detail, endUser: body.user };
+  auditEndUser(r.audit, body);
   await pipeline.admit(r);
 
   const guarded = await guardEmbeddingInput(pipeline, r, body, model);

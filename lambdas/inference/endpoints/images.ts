@@ -2,6 +2,7 @@ import type { ModelEntry } from '../../../lib/config/schema.js';
 import { sha256 } from '../audit.js';
 import type { GatewayResponder } from '../gateway.js';
 import { guardInputTexts } from '../guardrails/input-texts.js';
+import { auditEndUser } from '../end-user.js';
 import { ImageGenerateRequest, type ImageGenerateRequestBody } from '../images/request-schema.js';
 import { GatewayError, invalid, upstream } from '../openai-errors.js';
 import { kindOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
@@ -37,8 +38,7 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
     throw invalid('stream is true; streamed image generation (partial images, image_generation.* events) is not served by this gateway: leave stream out or set it to false', 'stream', 'unsupported_parameter');
   }
   // OpenAI's end-user ids (abuse monitoring): passed on to OpenAI-compatible upstreams, and kept in the audit record (Bedrock has no field for them).
-  if (body.user) r.audit.detail = { ...r.audit.detail, endUser: body.user };
-  if (typeof body.safety_identifier === 'string') r.audit.detail = { ...r.audit.detail, safetyIdentifier: body.safety_identifier };
+  auditEndUser(r.audit, body);
   await pipeline.admit(r);
 
   const { texts, changed } = await guardInputTexts(pipeline, r, [body.prompt], () => 'prompt', 'prompt');

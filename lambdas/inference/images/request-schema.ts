@@ -1,5 +1,6 @@
 import type { ImageGenerateParams } from 'openai/resources/images';
 import { z } from 'zod';
+import { SafetyIdentifier } from '../end-user.js';
 
 /**
  * OpenAI's image generation request (`ImageGenerateParams` of the `openai` package is the contract). The gateway
@@ -20,6 +21,7 @@ export const ImageGenerateRequest = z.looseObject({
   response_format: z.enum(['url', 'b64_json']).nullish(),
   output_format: z.string().nullish(),
   user: z.string().nullish(),
+  safety_identifier: SafetyIdentifier,
 });
 
 /** The parsed body: OpenAI's params (`model` null when the caller sent null), and any other field as sent. */

@@ -2,6 +2,7 @@ import type { ResponseCreateParamsBase } from 'openai/resources/responses/respon
 import type { Reasoning } from 'openai/resources/shared';
 import { z } from 'zod';
 import { Metadata, oneOf, REASONING_EFFORTS, VERBOSITIES } from '../chat/request-schema.js';
+import { SafetyIdentifier } from '../end-user.js';
 
 /**
  * What the gateway reads of a Responses API request (`ResponseCreateParams` of the `openai`
@@ -40,7 +41,7 @@ export const ResponsesRequest = z.looseObject({
   /** Up to 16 pairs: keys up to 64 characters, values up to 512 (OpenAI's `Metadata`). */
   metadata: opt(Metadata),
   user: opt(z.string()),
-  safety_identifier: opt(z.string().max(64)),
+  safety_identifier: SafetyIdentifier,
   prompt_cache_key: opt(z.string()),
   prompt_cache_retention: opt(z.enum(['in_memory', '24h'])),
   /** OpenAI's `ServiceTier` (openai 7.x): `fast` goes to chat as it is; `ultrafast` is refused (request-fields.ts). */

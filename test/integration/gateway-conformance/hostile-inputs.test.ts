@@ -659,6 +659,25 @@ describe('what the last hostile pass got past the guardrails and the contract', 
   });
 });
 
+describe('safety_identifier: OpenAI\'s 128 characters, on chat completions and the Responses API', () => {
+  it('129 characters: a 400 naming safety_identifier, nothing sent; 128 go on', async () => {
+    const e = await refusedBeforeUpstream({ safety_identifier: 's'.repeat(129) });
+    expect(e.param).toBe('safety_identifier');
+    env.upstream.script({ body: answer({}) });
+    await client('acme').chat.completions.create(ask({ safety_identifier: 's'.repeat(128) }));
+    expect(env.upstream.calls[0]!.body.safety_identifier).toBe('s'.repeat(128));
+  });
+
+  it('the Responses API: 100 characters are taken (it refused over 64 before), 129 are a 400 naming the field', async () => {
+    env.upstream.script({ body: answer({}) });
+    const ok = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Hi', store: false, safety_identifier: 's'.repeat(100) });
+    expect(ok.safety_identifier).toBe('s'.repeat(100));
+    const e = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Hi', store: false, safety_identifier: 's'.repeat(129) }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe('safety_identifier');
+  });
+});
+
 describe('OpenAI\'s bounds of the sampling fields hold whatever the provider (a self-hosted server takes more)', () => {
   it.each([
     ['stop', { stop: ['a', 'b', 'c', 'd', 'e'] }, /stop = \["a","b","c","d","e"\]: OpenAI takes up to 4 stop sequences/],

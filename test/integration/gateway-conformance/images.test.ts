@@ -226,3 +226,22 @@ describe('conformance: image generation refusals, budgets, audit, roles and guar
     expect(record).toMatchObject({ piiRedacted: ['EMAIL'], promptSha256: sha256('a poster for [EMAIL]') });
   });
 });
+
+describe('end-user fields: OpenAI\'s safety_identifier bound, and the audit record keeps a bounded copy', () => {
+  it('a 10,000-character user goes upstream as sent; the audit record keeps its first 256 characters and "…"', async () => {
+    answering(1);
+    const user = 'u'.repeat(10_000);
+    const [out] = await generate('node', [{ model: 'openai-compatible/flux', prompt: 'a cat', user, safety_identifier: 's'.repeat(128) }]);
+    expect(out!.error).toBeUndefined();
+    expect(suite.env.upstream.calls[0]!.body.user).toBe(user);
+    const record = await vi.waitFor(() => audits().findLast((a) => a.status === 200)!);
+    expect(record.detail).toMatchObject({ endUser: `${'u'.repeat(256)}…`, safetyIdentifier: 's'.repeat(128) });
+  });
+
+  it('a safety_identifier of 129 characters is a 400 naming it, nothing sent (OpenAI: "a maximum length of 128 characters")', async () => {
+    const [out] = await generate('node', [{ model: 'openai-compatible/flux', prompt: 'a cat', safety_identifier: 's'.repeat(129) }]);
+    expect(out!.error).toMatchObject({ status: 400, body: { param: 'safety_identifier' } });
+    expect(out!.error!.body.message).toContain('129');
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
