@@ -102,6 +102,8 @@ export class BatchService {
    * ../input-files.ts) here, needing `inference`; every other request
    * goes to `fineTuning` (the fine-tuning Files API, with its own permissions), or is refused when it is not served.
    * `GET /v1/files` lists both (fine-tuning's only for a caller with `fine_tuning.read`), newest first by default.
+   * Audited as `file.create|list|read|content|delete` whatever the purpose (`detail.purpose` says which: `batch`,
+   * `batch_output`, `user_data`, `vision`); the fine-tuning Files API's own are `fine_tuning.file.*`.
    */
   async files(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; bytes?: Uint8Array; contentType?: string }, caller: Caller, audit: AuditRecord, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
     const m = FILE_PATH.exec(req.path);
@@ -122,7 +124,7 @@ export class BatchService {
         throw invalid('purpose is required: "batch", "user_data" or "vision"', 'purpose', 'missing_required_parameter');
       }
       this.need(caller, 'inference');
-      audit.action = purpose === 'batch' ? 'batch.file.create' : 'file.create';
+      audit.action = 'file.create';
       refuseUnknownQuery(req.query, [], 'POST /v1/files');
       return this.upload(form!, purpose, caller, audit);
     }
@@ -144,19 +146,19 @@ export class BatchService {
     this.need(caller, 'inference');
     refuseUnknownQuery(req.query, [], `${req.method} /v1/files/{file_id}${action ? '/content' : ''}`);
     refuseRepeatedQuery(req.repeatedQuery);
-    audit.detail = { ...audit.detail, fileId: id };
+    audit.detail = { ...audit.detail, fileId: id, purpose: file.purpose };
     switch (route) {
       case 'GET files/:id':
-        audit.action = 'batch.file.read';
+        audit.action = 'file.read';
         return json(openAiFile(file));
       case 'GET files/:id/content': {
-        audit.action = 'batch.file.content';
+        audit.action = 'file.content';
         const bytes = await this.deps.files.content(caller.tenantId, id);
         if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
         return { status: 200, body: bytes, contentType: 'application/octet-stream' };
       }
       case 'DELETE files/:id':
-        audit.action = 'batch.file.delete';
+        audit.action = 'file.delete';
         await this.deps.files.delete(caller.tenantId, id);
         return json({ id, object: 'file', deleted: true });
       default: throw new GatewayError(405, `${req.method} is not supported on ${req.path.slice(0, 200)}`, 'invalid_request_error', 'method_not_allowed');
@@ -240,12 +242,12 @@ export class BatchService {
     const created = now();
     const stored: BatchFile = { id: newFileId(), filename: file.name, purpose: 'batch', bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS) };
     await this.deps.files.put(caller.tenantId, stored, content);
-    audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, requests };
+    audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose: 'batch', requests };
     return json(openAiFile(stored));
   }
 
   private async listFiles(caller: Caller, audit: AuditRecord, query: Record<string, string | undefined>, fineTuning?: FineTuningFiles): Promise<BatchAnswer> {
-    audit.action = 'batch.file.list';
+    audit.action = 'file.list';
     const limit = integerQuery(query, 'limit', { min: 1, max: 10_000, fallback: 10_000 }, 'invalid_limit');
     const after = cursorQuery(query, 'after');
     const order = query.order ?? 'desc';

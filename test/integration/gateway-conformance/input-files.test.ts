@@ -73,6 +73,22 @@ describe('files of purpose user_data and vision, with the official Node client',
     expect(await client().files.delete(short.id)).toMatchObject({ id: short.id, deleted: true });
   });
 
+  it('audits every file call as file.create|list|read|content|delete, detail.purpose naming the file\'s (batch and user_data alike)', async () => {
+    const pdf = await uploadPdf();
+    const batch = await client().files.create({ file: await toFile(Buffer.from('{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{}}\n'), 'in.jsonl'), purpose: 'batch' });
+    await client().files.list();
+    for (const f of [pdf, batch]) {
+      await client().files.retrieve(f.id);
+      await (await client().files.content(f.id)).arrayBuffer();
+      await client().files.delete(f.id);
+    }
+    await gw.settled();
+    const actions = (id: string) => gw.audit.records.filter((r) => r.detail?.fileId === id).map((r) => [r.action, r.detail?.purpose]);
+    expect(actions(pdf.id)).toEqual([['file.create', 'user_data'], ['file.read', 'user_data'], ['file.content', 'user_data'], ['file.delete', 'user_data']]);
+    expect(actions(batch.id)).toEqual([['file.create', 'batch'], ['file.read', 'batch'], ['file.content', 'batch'], ['file.delete', 'batch']]);
+    expect(gw.audit.records.filter((r) => r.method === 'GET' && r.path === '/v1/files').at(-1)).toMatchObject({ action: 'file.list', status: 200 });
+  });
+
   it('refuses an upload whose name or bytes are not of its purpose, naming file', async () => {
     expect(await refusal(client().files.create({ file: await toFile(PDF, 'report.pdf'), purpose: 'vision' }))).toMatchObject({ status: 400, param: 'file', code: 'invalid_file_format', message: expect.stringContaining('"vision" is an image') });
     expect(await refusal(client().files.create({ file: await toFile(Buffer.from('hello'), 'fake.png'), purpose: 'vision' }))).toMatchObject({ status: 400, param: 'file', message: expect.stringContaining('not image/png') });
