@@ -42,12 +42,38 @@ function keyRow(s: RetainedStore, tenantKeys: Set<string | undefined>, k: KeyDel
 type Identities = NonNullable<NonNullable<TenantRecord['offboarding']>['identities']>;
 type PooledData = NonNullable<NonNullable<TenantRecord['offboarding']>['pooledData']>;
 
-/** What *Revoke tenant identities* revoked (`offboarding.identities`): key records deleted, users disabled (or why not), with their checks. */
-export function identitiesLine(i: Identities): string {
+/** A reason longer than this many characters goes on lines of its own under the `identities` line, wrapped at it. */
+const INLINE_REASON = 60;
+
+/** `text` cut at spaces into lines of at most `width` characters (a longer word stays whole on its own line). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/**
+ * What *Revoke tenant identities* revoked (`offboarding.identities`): key records deleted, users disabled (or why not),
+ * with their checks. @returns the line's text, then, when the users were left alone for a reason of more than
+ * INLINE_REASON characters, that reason wrapped in lines of at most INLINE_REASON + 40 characters (the caller indents
+ * them under the first); a short reason stays in the line, as before. The reason of a platform without a user pool was
+ * about 230 characters, which made the line about 330.
+ */
+export function identitiesLines(i: Identities): string[] {
+  const skipped = i.users && 'skipped' in i.users ? i.users : undefined;
+  const long = !!skipped && skipped.skipped.length > INLINE_REASON;
   const users = !i.users ? 'users not yet checked'
-    : 'skipped' in i.users ? `users left alone (${i.users.skipped}; ${i.users.checkedAt})`
-      : `${i.users.disabled} user(s) disabled${i.users.gone ? `, ${i.users.gone} gone before` : ''} (checked ${i.users.checkedAt})`;
-  return `${i.apiKeys.deleted} API key record(s) deleted (checked ${i.apiKeys.checkedAt}); ${users}; ${i.executionArns.length} execution(s)`;
+    : skipped ? (long ? `users left alone (checked ${skipped.checkedAt}; why below)` : `users left alone (${skipped.skipped}; ${skipped.checkedAt})`)
+      : 'disabled' in i.users ? `${i.users.disabled} user(s) disabled${i.users.gone ? `, ${i.users.gone} gone before` : ''} (checked ${i.users.checkedAt})` : '';
+  const line = `${i.apiKeys.deleted} API key record(s) deleted (checked ${i.apiKeys.checkedAt}); ${users}; ${i.executionArns.length} execution(s)`;
+  return long ? [line, ...wrap(`users left alone: ${skipped!.skipped}`, INLINE_REASON + 40).map((l, n) => (n ? `  ${l}` : l))] : [line];
 }
 
 /** What *Erase pooled gateway data* erased (`offboarding.pooledData`): the items by kind, the objects, whether it reached the end. */
@@ -72,7 +98,7 @@ export function offboardingLines(t: TenantRecord): string[] {
   const lines: string[] = [];
   if (o?.export) lines.push(`  archive     ${printable(o.export.prefix)} in the admin archive bucket (${o.export.versions} versions, ${o.export.bytes} bytes; verified ${o.export.verifiedAt})`);
   if (o?.databaseSnapshot) lines.push(`  snapshot    ${printable(o.databaseSnapshot.archiveSnapshotId)} (archive-key copy of ${printable(o.databaseSnapshot.snapshotId)}, shared with the platform account)`);
-  if (o?.identities) lines.push(`  identities  ${printable(identitiesLine(o.identities))}`);
+  if (o?.identities) lines.push(...identitiesLines(o.identities).map((l, n) => `${n ? ' '.repeat(14) : '  identities  '}${printable(l)}`));
   if (o?.pooledData) lines.push(`  pooled data ${printable(pooledDataLine(o.pooledData))}`);
   const stores = o?.retainedStores ?? [];
   if (o?.keyDeletion) lines.push(`  key         ${printable(keyLine(o.keyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil && !s.drRegion).length))}`);

@@ -86,4 +86,20 @@ describe('tenantDetails: what an offboarding kept', () => {
     expect(other).toContain('users left alone (no platform user pool; 2026-12-03T20:00:01.000Z)');
     expect(other).toContain('in progress (last run 2026-12-03T20:00:05.000Z)');
   });
+
+  it('a long reason for users left alone goes on indented lines of its own, each short, every fact kept', () => {
+    const reason = 'the platform has no user pool (TESSERA_USER_POOL_ID is not set) and no external identity provider (gateway.jwt is not configured either): it makes no tenant users, as a local platform or a demo, which have no pool';
+    const text = tenantDetails(record({ offboarding: {
+      ...offboarding(undefined),
+      identities: { apiKeys: { deleted: 0, checkedAt: '2026-12-05T09:03:46.813Z' }, users: { skipped: reason, checkedAt: '2026-12-05T09:03:46.872Z' }, executionArns: ['arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:1'] },
+    } }));
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  identities  '));
+    expect(lines.slice(at, at + 4)).toEqual([
+      '  identities  0 API key record(s) deleted (checked 2026-12-05T09:03:46.813Z); users left alone (checked 2026-12-05T09:03:46.872Z; why below); 1 execution(s)',
+      '              users left alone: the platform has no user pool (TESSERA_USER_POOL_ID is not set) and no external',
+      '                identity provider (gateway.jwt is not configured either): it makes no tenant users, as a local',
+      '                platform or a demo, which have no pool',
+    ]);
+  });
 });
