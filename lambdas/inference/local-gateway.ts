@@ -27,7 +27,7 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { fileEvents, memoryEvents, type LocalEvent } from './budget-alerts/local-events.js';
 import { MemoryAlertMarkers, type AlertMarkers } from './budget-alerts/markers.js';
-import { BatchService } from './batches/batch-service.js';
+import { BatchService, TERMINAL } from './batches/batch-service.js';
 import { runBatch } from './batches/runner.js';
 import { DirBatchFileStore, DirBatchStore, type BatchFileStore, type BatchStore } from './batches/stores.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
@@ -107,6 +107,13 @@ export interface LocalGatewayOptions {
    * `false`: not served (404). @default - served, 4 requests at a time
    */
   batches?: false | { concurrency?: number; store?: BatchStore; files?: BatchFileStore };
+  /**
+   * Runs again, at start, every batch of `<stateDir>/batches/` that has not ended (`validating`, `in_progress`,
+   * `finalizing`, `cancelling`: a serve stopped while it ran), from its first request (runBatch records its answers
+   * only at the end: resumeBatches). `serve --workers N` sets it on its first thread only, so each batch is run by one.
+   * @default true
+   */
+  resumeBatches?: boolean;
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
@@ -164,25 +171,49 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
   let batches: BatchService | undefined;
   const running = new Set<Promise<unknown>>();
+  let startRun: (tenantId: string, id: string) => void = () => undefined;
   if (options.batches !== false) {
     const b = options.batches ?? {};
     const batchStore = b.store ?? new DirBatchStore(join(options.stateDir, 'batches', 'batches'));
     const batchFiles = b.files ?? new DirBatchFileStore(join(options.stateDir, 'batches', 'files'));
     batches = new BatchService({
       config, batches: batchStore, files: batchFiles, maxUploadBytes: MAX_UPLOAD_BODY_BYTES,
-      // Run in this process, off the create's answer; a failure is logged, and the batch stays as it was last written.
-      start: async (item) => {
-        const run = runBatch({ batches: batchStore, files: batchFiles, concurrency: b.concurrency, execute: (owner, url, body, detail) => gateway.batchRequest(owner, url, body, detail) }, item.owner.tenantId, item.batch.id)
-          .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch run failed', batchId: item.batch.id, error: (e as Error).message })))
-          .finally(() => running.delete(run));
-        running.add(run);
-      },
+      // Run in this process, off the create's answer; a failure is logged, and the batch stays as it was last written until a serve starts again on the state dir (resumeBatches).
+      start: async (item) => startRun(item.owner.tenantId, item.batch.id),
     });
+    startRun = (tenantId, id) => {
+      const run = runBatch({ batches: batchStore, files: batchFiles, concurrency: b.concurrency, execute: (owner, url, body, detail) => gateway.batchRequest(owner, url, body, detail) }, tenantId, id)
+        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch run failed', batchId: id, error: (e as Error).message })))
+        .finally(() => running.delete(run));
+      running.add(run);
+    };
+    if (options.resumeBatches !== false && batchStore instanceof DirBatchStore) {
+      const resuming: Promise<unknown> = resumeBatches(batchStore, startRun)
+        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'batch resume failed', error: (e as Error).message })))
+        .finally(() => running.delete(resuming));
+      running.add(resuming);
+    }
   }
   const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches });
-  /** Resolves once the batches this process runs have ended (tests; a serve that stops leaves them as last written). */
+  /** Resolves once the batches this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };
+}
+
+/**
+ * `tessera serve`'s resume at start: every batch of the store that has not ended (a serve stopped while it ran left it
+ * `validating`, `in_progress`, `finalizing` or `cancelling`) is run again by `start` (runBatch), from its first request:
+ * runBatch keeps the answers in memory and writes them only at the end, so every request of the batch that was
+ * answered before the stop runs again (a live call, billed and audited again), and the output holds only this run's
+ * answers. A batch past its `expires_at` ends `expired` at once (its requests in the error file as `batch_expired`:
+ * the answers of the stopped run were never written); a `cancelling` one ends `cancelled`.
+ */
+export async function resumeBatches(store: DirBatchStore, start: (tenantId: string, id: string) => void): Promise<void> {
+  for (const tenantId of await store.tenantIds()) {
+    for (const item of await store.list(tenantId)) {
+      if (!TERMINAL.has(item.batch.status)) start(tenantId, item.batch.id);
+    }
+  }
 }
 
 export { apiKeysDir };

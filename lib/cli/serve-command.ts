@@ -131,9 +131,10 @@ async function serve(o: ServeOptions): Promise<void> {
     ]);
     if (!jwt) await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);
-    const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer, jwt };
+    const data: Omit<ServeWorkerData, 'port' | 'resumeBatches'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer, jwt };
     const [script, options] = workerScript();
-    const threads = Array.from({ length: workers }, () => new Worker(script, { ...options, workerData: { ...data, port } }));
+    // Only the first thread resumes the batches a stopped serve left unfinished: each is run by one thread.
+    const threads = Array.from({ length: workers }, (_, i) => new Worker(script, { ...options, workerData: { ...data, port, resumeBatches: i === 0 } satisfies ServeWorkerData }));
     const started = await Promise.allSettled(threads.map((t) => new Promise<void>((ok, no) => {
       t.once('message', (m: ServeWorkerMessage) => (m === 'listening' ? ok() : no(Object.assign(new Error(m.error.message), { code: m.error.code, stack: m.error.stack }))));
       t.once('error', no);

@@ -253,4 +253,9 @@ export class DirBatchStore implements BatchStore {
     const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort().reverse();
     return (await Promise.all(ids.map((id) => this.get(tenantId, id)))).filter((b): b is StoredBatch => b !== undefined);
   }
+  /** The ids of the tenants that have a batch in this store (a directory each), for `tessera serve`'s resume at start. */
+  async tenantIds(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.filter(isTenantId).sort();
+  }
 }
