@@ -26,7 +26,7 @@ const shorten = (text: string) => (text.length > MAX_AUDIT_END_USER ? `${text.sl
 /**
  * Records a request's end-user fields in its audit record: `user` as `detail.endUser`, `safety_identifier` as
  * `detail.safetyIdentifier`, each at most MAX_AUDIT_END_USER characters (and "…" when cut). A field that is absent,
- * empty or not a string is not recorded. One helper for every endpoint that audits them (embeddings, images).
+ * empty or not a string is not recorded. One helper for every endpoint that takes them (chat completions, the Responses API, embeddings, images).
  */
 export function auditEndUser(audit: AuditRecord, body: { user?: unknown; safety_identifier?: unknown }): void {
   if (typeof body.user === 'string' && body.user) audit.detail = { ...audit.detail, endUser: shorten(body.user) };

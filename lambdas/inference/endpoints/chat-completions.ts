@@ -5,6 +5,7 @@ import type { GatewayResponder } from '../gateway.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { resolveChatFileIds } from '../input-files.js';
 import { invalid } from '../openai-errors.js';
+import { auditEndUser } from '../end-user.js';
 import { parseJson, parseWith } from '../request-body.js';
 
 /**
@@ -20,6 +21,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   const model = pipeline.model(r, body.model);
   const stream = body.stream === true;
   r.audit.stream = stream;
+  auditEndUser(r.audit, body as { user?: unknown; safety_identifier?: unknown });
   // A limit over the tenant's cap or the model's maximum is refused before it counts against the rate limits (runChat reserves by it).
   const limit = pipeline.completionLimit(r, model, body);
   await pipeline.admit(r);

@@ -4,6 +4,7 @@ import { completeChat, runChat, streamChat, type ChatExchange } from '../chat/ch
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { tooLargeForModel, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
+import { auditEndUser } from '../end-user.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-request.js';
 import { newId, withItemIdsOf } from '../responses/ids.js';
@@ -60,6 +61,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     responseId, stored: false, ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}), ...(conversationId ? { conversationId: conversationId.slice(0, 256) } : {}),
   };
   Object.assign(r.audit, { action: 'response.create', detail });
+  auditEndUser(r.audit, body as { user?: unknown; safety_identifier?: unknown });
   if (conversationId !== undefined) {
     // OpenAI's 400 for both: a turn continues one state, the chain or the conversation.
     if (body.previous_response_id) throw invalid("Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.", 'conversation', 'mutually_exclusive_parameters');

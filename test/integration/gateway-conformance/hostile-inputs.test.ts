@@ -664,14 +664,18 @@ describe('safety_identifier: OpenAI\'s 128 characters, on chat completions and t
     const e = await refusedBeforeUpstream({ safety_identifier: 's'.repeat(129) });
     expect(e.param).toBe('safety_identifier');
     env.upstream.script({ body: answer({}) });
-    await client('acme').chat.completions.create(ask({ safety_identifier: 's'.repeat(128) }));
+    await client('acme').chat.completions.create(ask({ safety_identifier: 's'.repeat(128), user: 'u'.repeat(1000) }));
     expect(env.upstream.calls[0]!.body.safety_identifier).toBe('s'.repeat(128));
+    // Both go on whole, and into the audit record as embeddings and images record them (the user cut at 256 characters).
+    expect(env.upstream.calls[0]!.body.user).toBe('u'.repeat(1000));
+    expect(env.gw.audit.records.at(-1)!.detail).toMatchObject({ safetyIdentifier: 's'.repeat(128), endUser: `${'u'.repeat(256)}…` });
   });
 
   it('the Responses API: 100 characters are taken (it refused over 64 before), 129 are a 400 naming the field', async () => {
     env.upstream.script({ body: answer({}) });
     const ok = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Hi', store: false, safety_identifier: 's'.repeat(100) });
     expect(ok.safety_identifier).toBe('s'.repeat(100));
+    expect(env.gw.audit.records.at(-1)!.detail).toMatchObject({ safetyIdentifier: 's'.repeat(100) });
     const e = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Hi', store: false, safety_identifier: 's'.repeat(129) }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     expect(e.param).toBe('safety_identifier');
