@@ -8,7 +8,7 @@ import type { LocalEvent } from '../../lambdas/inference/budget-alerts/local-eve
 import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
-import { freePort } from '../support/free-port.js';
+import { startOnFreePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 // `tessera serve --workers 2`: the threads' budget alerts share file markers (O_EXCL), so each
@@ -31,13 +31,10 @@ beforeAll(async () => {
   dir = tempDir('tessera-alerts-workers-');
   const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
   writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('alertco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
-  const port = await freePort();
-  serve = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    serve.stdout!.on('data', (d) => { out += String(d); if (out.includes('2 workers')) resolve(); });
-    serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
+  // A port another test took in between is tried again (startOnFreePort): --workers needs a port number.
+  const started = await startOnFreePort((p) => spawn(process.execPath, [cli, 'serve', '--port', String(p), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }), (out) => out.includes('2 workers'));
+  serve = started.child;
+  const port = started.port;
   url = `http://127.0.0.1:${port}/v1`;
   token = execFileSync(process.execPath, [cli, 'dev-token', '--tenant', 'alertco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 }, 60_000);

@@ -7,7 +7,7 @@ import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
-import { freePort } from '../support/free-port.js';
+import { startOnFreePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -32,13 +32,10 @@ beforeAll(async () => {
   const dir = tempDir('tessera-workers-');
   const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
   writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('budgetco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } }), localTenant('convco', 'enterprise', { gateway: { fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
-  const port = await freePort();
-  serve = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    serve.stdout!.on('data', (d) => { out += String(d); if (out.includes('2 workers')) resolve(); });
-    serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
+  // A port another test took in between is tried again (startOnFreePort): --workers needs a port number.
+  const started = await startOnFreePort((p) => spawn(process.execPath, [cli, 'serve', '--port', String(p), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }), (out) => out.includes('2 workers'));
+  serve = started.child;
+  const port = started.port;
   url = `http://127.0.0.1:${port}/v1`;
   token = execFileSync(process.execPath, [cli, 'dev-token', '--tenant', 'budgetco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
   convToken = execFileSync(process.execPath, [cli, 'dev-token', '--tenant', 'convco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();

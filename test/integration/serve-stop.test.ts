@@ -7,7 +7,7 @@ import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
-import { freePort } from '../support/free-port.js';
+import { startOnFreePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -29,13 +29,11 @@ afterAll(async () => {
 async function startServe(dir: string, workers: number): Promise<{ child: ChildProcess; url: string; token: string }> {
   const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
   writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('stopco', 'enterprise', { gateway: { fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
-  const port = await freePort();
-  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', String(workers), '--state-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => { out += String(d); if (out.includes('tessera gateway on')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
+  // --workers needs a port number (not 0); a port another test took in between is tried again (startOnFreePort).
+  const { child, port } = await startOnFreePort(
+    (p) => spawn(process.execPath, [cli, 'serve', '--port', String(p), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', String(workers), '--state-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    (out) => out.includes('tessera gateway on'),
+  );
   // The token `tessera dev-token --tenant stopco --state-dir <dir>` prints (the same call, member, 1 h), signed with the key serve made in <dir> before it listened.
   const token = await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'stopco' });
   return { child, url: `http://127.0.0.1:${port}/v1`, token };
