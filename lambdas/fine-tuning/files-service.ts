@@ -20,6 +20,20 @@ export interface FilesResponse {
 const OPENAI_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
 /** Form fields of `POST /v1/files` (OpenAI API reference, "Upload file"). */
 const FORM_FIELDS = new Set(['file', 'purpose', 'expires_after[anchor]', 'expires_after[seconds]']);
+
+/**
+ * The form fields of `POST /v1/files` as OpenAI takes them ("Upload file": file, purpose, expires_after[anchor],
+ * expires_after[seconds]), each once: the check of every purpose's upload (fine-tuning's here, the gateway's in
+ * lambdas/inference/batches/batch-service.ts).
+ * @throws GatewayError 400 `unknown_parameter` naming an unknown field; 400 `invalid_value` naming a field given twice
+ */
+export function refuseFilesFormFields(form: FormData): void {
+  const names = [...new Set(form.keys())];
+  const unknown = names.find((n) => !FORM_FIELDS.has(n));
+  if (unknown) throw invalid(`unknown field "${unknown.slice(0, 100)}" (POST /v1/files takes ${[...FORM_FIELDS].join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
+  const repeated = names.find((n) => form.getAll(n).length > 1);
+  if (repeated) throw invalid(`field "${repeated}" is given ${form.getAll(repeated).length} times; give it once`, repeated, 'invalid_value');
+}
 const FILE_PATH = /^\/v1\/files(?:\/(?<id>[^/]+)(?:\/(?<action>content))?)?$/;
 /** The most files one list answers (OpenAI's `limit` for files: 1 to 10,000, default 10,000). */
 const MAX_LIST = 10_000;
@@ -147,11 +161,7 @@ export class TrainingFilesService {
     } catch (e) {
       throw invalid(`the multipart/form-data body could not be read (${(e as Error).message})`, null, 'invalid_multipart');
     }
-    const names = [...new Set(form.keys())];
-    const unknown = names.find((n) => !FORM_FIELDS.has(n));
-    if (unknown) throw invalid(`unknown field "${unknown.slice(0, 100)}" (POST /v1/files takes ${[...FORM_FIELDS].join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
-    const repeated = names.find((n) => form.getAll(n).length > 1);
-    if (repeated) throw invalid(`field "${repeated}" is given ${form.getAll(repeated).length} times; give it once`, repeated, 'invalid_value');
+    refuseFilesFormFields(form);
 
     const purpose = form.get('purpose');
     if (typeof purpose !== 'string') throw invalid(`purpose is required${purpose ? ' as a text field' : ''}: "fine-tune"`, 'purpose', purpose ? 'invalid_value' : 'missing_required_parameter');

@@ -6,8 +6,8 @@ import { GatewayError, invalid, notFound, permissionDenied, tooLarge } from '../
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
 import { MAX_BATCH_REQUESTS, readBatchFile } from './input-file.js';
-import { isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
-import { newFileId } from '../../fine-tuning/files-service.js';
+import { isBatchFileId, isBatchId, newBatchId, noCounts, type Batch, type BatchFile, type BatchFileStore, type BatchOwner, type BatchStore, type StoredBatch } from './stores.js';
+import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-service.js';
 import { checkInputFile, INPUT_FILE_PURPOSES, type InputFilePurpose, type StoredInputFile } from '../input-files.js';
 
 const isInputFilePurpose = (p: unknown): p is InputFilePurpose => (INPUT_FILE_PURPOSES as readonly unknown[]).includes(p);
@@ -45,9 +45,6 @@ export const TERMINAL = new Set<Batch['status']>(['failed', 'completed', 'expire
 
 const BATCH_PATH = /^\/v1\/batches(?:\/(?<id>[^/]+)(?:\/(?<action>cancel))?)?$/;
 const FILE_PATH = /^\/v1\/files(?:\/(?<id>[^/]+)(?:\/(?<action>content))?)?$/;
-const FILE_ID = /^file-[a-f0-9]{24}$/;
-/** Form fields of `POST /v1/files` (OpenAI API reference, "Upload file"). */
-const FORM_FIELDS = new Set(['file', 'purpose', 'expires_after[anchor]', 'expires_after[seconds]']);
 const now = () => Math.floor(Date.now() / 1000);
 const json = (body: unknown, status = 200): BatchAnswer => ({ status, body: JSON.stringify(body) });
 const quoted = (value: unknown) => JSON.stringify(String(value).slice(0, 200));
@@ -134,7 +131,7 @@ export class BatchService {
       return this.listFiles(caller, audit, req.query, fineTuning);
     }
     if (!id || !FILE_PATH.test(req.path)) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
-    const file = FILE_ID.test(id) ? await this.deps.files.get(caller.tenantId, id) : undefined;
+    const file = isBatchFileId(id) ? await this.deps.files.get(caller.tenantId, id) : undefined;
     if (!file) {
       const missing = () => notFound(`No such File object: ${id.slice(0, 100)}`, 'file_id', 'file_not_found');
       if (!fineTuning) throw missing();
@@ -170,7 +167,7 @@ export class BatchService {
    * its purpose). @returns undefined for an id the tenant has no unexpired file of (another tenant's id, a malformed one)
    */
   async inputFile(tenantId: string, id: string): Promise<StoredInputFile | undefined> {
-    const file = FILE_ID.test(id) ? await this.deps.files.get(tenantId, id) : undefined;
+    const file = isBatchFileId(id) ? await this.deps.files.get(tenantId, id) : undefined;
     const bytes = file && (await this.deps.files.content(tenantId, id));
     return file && bytes ? { file, bytes } : undefined;
   }
@@ -196,11 +193,7 @@ export class BatchService {
    * reports them (a failed batch naming the line). Kept DEFAULT_FILE_TTL_SECONDS unless `expires_after` says otherwise.
    */
   private async upload(form: FormData, purpose: 'batch' | InputFilePurpose, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
-    const names = [...new Set(form.keys())];
-    const unknown = names.find((n) => !FORM_FIELDS.has(n));
-    if (unknown) throw invalid(`unknown field ${quoted(unknown)} (POST /v1/files takes ${[...FORM_FIELDS].join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
-    const repeated = names.find((n) => form.getAll(n).length > 1);
-    if (repeated) throw invalid(`field "${repeated}" is given ${form.getAll(repeated).length} times; give it once`, repeated, 'invalid_value');
+    refuseFilesFormFields(form);
     const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), 'expires_after');
     const file = form.get('file');
     if (!(file instanceof File)) throw invalid('file is required as a file part (with a filename)', 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
@@ -267,7 +260,7 @@ export class BatchService {
     if (order === 'desc') files.reverse();
     if (after !== undefined) {
       // A cursor is a position in id order (ids are time-ordered), not a file that must still exist.
-      if (!FILE_ID.test(after)) throw notFound(`file ${quoted(after)} (after) does not exist`, 'after', 'file_not_found');
+      if (!isBatchFileId(after)) throw notFound(`file ${quoted(after)} (after) does not exist`, 'after', 'file_not_found');
       files = files.filter((f) => (order === 'desc' ? f.id < after : f.id > after));
     }
     const data = files.slice(0, limit);
@@ -309,7 +302,7 @@ export class BatchService {
     }
     const fileId = b.input_file_id as string;
     audit.detail = { ...audit.detail, inputFileId: fileId.slice(0, 100), endpoint };
-    const file = FILE_ID.test(fileId) ? await this.deps.files.get(caller.tenantId, fileId) : undefined;
+    const file = isBatchFileId(fileId) ? await this.deps.files.get(caller.tenantId, fileId) : undefined;
     if (!file || file.purpose !== 'batch') {
       throw notFound(file ? `file ${fileId} has purpose "${file.purpose}"; a batch's input_file_id must be a file uploaded with purpose "batch"` : `No such File object: ${fileId.slice(0, 100)}`, 'input_file_id', 'file_not_found');
     }
