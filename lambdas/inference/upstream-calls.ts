@@ -148,16 +148,7 @@ export class UpstreamCalls {
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
   async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
-    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
-      attempt.arm(this.timeouts.firstByteMs);
-      try {
-        const provider = await this.providers(providerOf(model), base.tenantId);
-        if (!provider.embed) throw new ProviderError(`provider ${providerOf(model)} does not serve embeddings`, 502, false, { type: 'upstream_error', code: 'embeddings_not_supported' });
-        return { result: await provider.embed({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
-      } finally {
-        attempt.done();
-      }
-    });
+    return await this.whole(chain, base, caller, deadline, (provider) => provider.embed?.bind(provider), 'embeddings', 'embeddings_not_supported');
   }
 
   /**
@@ -166,16 +157,7 @@ export class UpstreamCalls {
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
   async moderate(chain: ModelEntry[], base: Omit<ModerationProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ModerationAnswer; model: ModelEntry }> {
-    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
-      attempt.arm(this.timeouts.firstByteMs);
-      try {
-        const provider = await this.providers(providerOf(model), base.tenantId);
-        if (!provider.moderate) throw new ProviderError(`provider ${providerOf(model)} does not serve moderations`, 502, false, { type: 'upstream_error', code: 'moderations_not_supported' });
-        return { result: await provider.moderate({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
-      } finally {
-        attempt.done();
-      }
-    });
+    return await this.whole(chain, base, caller, deadline, (provider) => provider.moderate?.bind(provider), 'moderations', 'moderations_not_supported');
   }
 
   /**
@@ -184,16 +166,7 @@ export class UpstreamCalls {
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
   async generateImages(chain: ModelEntry[], base: Omit<ImageProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ImageAnswer; model: ModelEntry }> {
-    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
-      attempt.arm(this.timeouts.firstByteMs);
-      try {
-        const provider = await this.providers(providerOf(model), base.tenantId);
-        if (!provider.generateImages) throw new ProviderError(`provider ${providerOf(model)} does not serve image generation`, 502, false, { type: 'upstream_error', code: 'images_not_supported' });
-        return { result: await provider.generateImages({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
-      } finally {
-        attempt.done();
-      }
-    });
+    return await this.whole(chain, base, caller, deadline, (provider) => provider.generateImages?.bind(provider), 'image generation', 'images_not_supported');
   }
 
   /**
@@ -202,12 +175,25 @@ export class UpstreamCalls {
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
   async audio(chain: ModelEntry[], base: Omit<AudioProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: AudioAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, (provider) => provider.audio?.bind(provider), 'audio', 'audio_not_supported');
+  }
+
+  /**
+   * One whole answer of a provider method along the chain (embed, moderate, generateImages, audio), with the same
+   * retries, timeouts (`firstByteMs` for the whole answer) and caller-error semantics as `complete`; a provider
+   * without the method is a 502 `<code>` (`provider <name> does not serve <what>`).
+   */
+  private async whole<R extends { model: ModelEntry; signal: AbortSignal }, A>(
+    chain: ModelEntry[], base: Omit<R, 'model' | 'signal'> & { tenantId: string }, caller: AbortSignal, deadline: AbortSignal | undefined,
+    method: (provider: Provider) => ((request: R) => Promise<A>) | undefined, what: string, code: string,
+  ): Promise<{ result: A; model: ModelEntry }> {
     return await this.attempts(chain, caller, deadline, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
-        if (!provider.audio) throw new ProviderError(`provider ${providerOf(model)} does not serve audio`, 502, false, { type: 'upstream_error', code: 'audio_not_supported' });
-        return { result: await provider.audio({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
+        const call = method(provider);
+        if (!call) throw new ProviderError(`provider ${providerOf(model)} does not serve ${what}`, 502, false, { type: 'upstream_error', code });
+        return { result: await call({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch } as unknown as R), model };
       } finally {
         attempt.done();
       }
