@@ -100,14 +100,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `data`
    */
   async embed(r: EmbeddingProviderRequest): Promise<EmbeddingAnswer> {
-    const { statusCode, text } = await this.postWhole('/embeddings', JSON.stringify({ ...r.body, model: r.model.upstream }), r.signal);
-    let answer: { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number }; error?: { message?: string } };
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
-    }
-    if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
+    const answer = await this.wholeJson<{ data: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } }>('/embeddings', { ...r.body, model: r.model.upstream }, r.signal, 'data');
     const data = [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     return { vectors: data.map((d) => d.embedding as number[] | string), promptTokens: answer.usage?.prompt_tokens };
   }
@@ -119,15 +112,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `results`
    */
   async moderate(r: ModerationProviderRequest): Promise<ModerationAnswer> {
-    const { statusCode, text } = await this.postWhole('/moderations', JSON.stringify({ ...r.body, model: r.model.upstream }), r.signal);
-    let answer: ModerationAnswer & { error?: { message?: string } };
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
-    }
-    if (!Array.isArray(answer?.results)) throw new ProviderError(`${this.name} answered 200 without results${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
-    return answer;
+    return await this.wholeJson<ModerationAnswer>('/moderations', { ...r.body, model: r.model.upstream }, r.signal, 'results');
   }
 
   /**
@@ -137,15 +122,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `data`
    */
   async generateImages(r: ImageProviderRequest): Promise<ImageAnswer> {
-    const { statusCode, text } = await this.postWhole('/images/generations', JSON.stringify({ ...r.body, model: r.model.upstream }), r.signal);
-    let answer: ImageAnswer & { error?: { message?: string } };
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
-    }
-    if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
-    return answer;
+    return await this.wholeJson<ImageAnswer>('/images/generations', { ...r.body, model: r.model.upstream }, r.signal, 'data');
   }
 
   /**
@@ -174,6 +151,22 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: body.toString('utf8') });
     const type = res.headers['content-type'];
     return { bytes: body, contentType: (Array.isArray(type) ? type[0] : type) || 'application/octet-stream' };
+  }
+
+  /**
+   * `POST {baseUrl}{path}` of `body` as JSON, the answer parsed: the upstream's error answer as a ProviderError
+   * (postWhole), a 200 that is not JSON or lacks the array `field` (`data`, `results`) a retryable ProviderError.
+   */
+  private async wholeJson<T>(path: string, body: Record<string, unknown>, signal: AbortSignal, field: string): Promise<T> {
+    const { statusCode, text } = await this.postWhole(path, JSON.stringify(body), signal);
+    let answer: Record<string, unknown> & { error?: { message?: string } };
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+    }
+    if (!Array.isArray(answer?.[field])) throw new ProviderError(`${this.name} answered 200 without ${field}${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
+    return answer as T;
   }
 
   async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {
