@@ -150,7 +150,7 @@ export class BatchService {
         return json(openAiFile(file));
       case 'GET files/:id/content': {
         audit.action = 'file.content';
-        const bytes = await this.deps.files.content(caller.tenantId, id);
+        const bytes = await this.deps.files.content(caller.tenantId, id, file);
         if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
         return { status: 200, body: bytes, contentType: 'application/octet-stream' };
       }
@@ -168,7 +168,7 @@ export class BatchService {
    */
   async inputFile(tenantId: string, id: string): Promise<StoredInputFile | undefined> {
     const file = isBatchFileId(id) ? await this.deps.files.get(tenantId, id) : undefined;
-    const bytes = file && (await this.deps.files.content(tenantId, id));
+    const bytes = file && (await this.deps.files.content(tenantId, id, file));
     return file && bytes ? { file, bytes } : undefined;
   }
 
@@ -306,7 +306,7 @@ export class BatchService {
     if (!file || file.purpose !== 'batch') {
       throw notFound(file ? `file ${fileId} has purpose "${file.purpose}"; a batch's input_file_id must be a file uploaded with purpose "batch"` : `No such File object: ${fileId.slice(0, 100)}`, 'input_file_id', 'file_not_found');
     }
-    const content = await this.deps.files.content(caller.tenantId, fileId);
+    const content = await this.deps.files.content(caller.tenantId, fileId, file);
     if (!content) throw notFound(`No such File object: ${fileId}`, 'input_file_id', 'file_not_found');
     const read = readBatchFile(content, endpoint);
     const created = now();

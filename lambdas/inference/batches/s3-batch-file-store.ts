@@ -72,8 +72,9 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
     return out;
   }
 
-  async content(tenantId: string, id: string): Promise<Uint8Array | undefined> {
-    if (!(await this.get(tenantId, id))) return undefined;
+  async content(tenantId: string, id: string, known?: BatchFile): Promise<Uint8Array | undefined> {
+    if (!isTenantId(tenantId) || !isBatchFileId(id)) return undefined;
+    if (known?.id !== id && !(await this.get(tenantId, id))) return undefined;
     return this.object(tenantId, batchFileKey(tenantId, id));
   }
 

@@ -37,7 +37,11 @@ export interface BatchFileStore {
   get(tenantId: string, id: string): Promise<BatchFile | undefined>;
   /** The tenant's files, oldest first. */
   list(tenantId: string): Promise<BatchFile[]>;
-  content(tenantId: string, id: string): Promise<Uint8Array | undefined>;
+  /**
+   * The bytes of the tenant's unexpired file `id`, or undefined.
+   * @param known the file's record as the caller has just read it (get): not read again @default - read (get)
+   */
+  content(tenantId: string, id: string, known?: BatchFile): Promise<Uint8Array | undefined>;
   /** @returns whether there was such a file */
   delete(tenantId: string, id: string): Promise<boolean>;
 }
@@ -190,9 +194,11 @@ export class DirBatchFileStore implements BatchFileStore {
     return (await Promise.all(ids.map((id) => this.get(tenantId, id)))).filter((f): f is BatchFile => f !== undefined);
   }
 
-  async content(tenantId: string, id: string): Promise<Uint8Array | undefined> {
-    if (!(await this.get(tenantId, id))) return undefined;
-    const bytes = await readOrNone(this.path(tenantId, id, 'bin')!);
+  async content(tenantId: string, id: string, known?: BatchFile): Promise<Uint8Array | undefined> {
+    if (known?.id !== id && !(await this.get(tenantId, id))) return undefined;
+    const path = this.path(tenantId, id, 'bin');
+    if (!path) return undefined;
+    const bytes = await readOrNone(path);
     return bytes && new Uint8Array(bytes);
   }
 
