@@ -225,9 +225,7 @@ export class Gateway {
       // Beside the fine-tuning Lambda (fineTuningBeside), its paths reach this gateway only with a method it does not take: the 405 or 404 below.
       if (fineTuning && this.deps.fineTuning) {
         const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
-        if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
-        if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
-        return await res.content(answer.status, answer.body, answer.contentType);
+        return await sendWhole(res, answer);
       }
       if (batchFiles || batchRoute) {
         const batches = this.deps.batches!;
@@ -239,9 +237,7 @@ export class Gateway {
         const answer = batchRoute
           ? await batches.batches(req.method, path, req.query ?? {}, req.repeatedQuery, req.body, caller, audit)
           : await batches.files({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, bytes: req.bytes ?? (req.body === undefined ? undefined : Buffer.from(req.body)), contentType: req.headers['content-type'] }, caller, audit, fineTuningFiles);
-        if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
-        if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
-        return await res.content(answer.status, answer.body, answer.contentType);
+        return await sendWhole(res, answer);
       }
       if (isTenantKeys(path)) {
         return await answer(res, audit, await tenantKeys(this.keyService!, caller, req.method, path, req.body));
@@ -445,6 +441,13 @@ function refuseUnserved(method: string, path: string, unserved: { fineTuning: bo
 }
 
 /** Answers a `/v1/tenant/...` request; its audit record gets the status answered (201 for a created key or user), the action and the key or user acted on. */
+/** A fine-tuning or Batch API answer: JSON, or a file's content of its own type (`res.content`, which the transport must have). */
+async function sendWhole(res: GatewayResponder, a: { status: number; body: string | Uint8Array; contentType?: string }): Promise<void> {
+  if (a.contentType === undefined) return await res.json(a.status, a.body as string);
+  if (!res.content) throw new Error(`this transport cannot answer ${a.contentType}`);
+  return await res.content(a.status, a.body, a.contentType);
+}
+
 const answer = (res: GatewayResponder, audit: AuditRecord, a: TenantAnswer) => {
   Object.assign(audit, { status: a.status, action: a.action }, a.detail ? { detail: { ...audit.detail, ...a.detail } } : {});
   return res.json(a.status, a.body);
