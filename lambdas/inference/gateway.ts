@@ -9,6 +9,7 @@ import { actualResponseCors, answerPreflight } from './cors.js';
 import { CorsResponder } from './cors-responder.js';
 import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
+import { textCompletions } from './endpoints/completions.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
 import { moderations } from './endpoints/moderations.js';
 import { imageGenerations } from './endpoints/images.js';
@@ -186,8 +187,8 @@ export class Gateway {
     const served = this.served();
     const listed = served.fineTuning;
     const res = new CorsResponder(raw);
-    // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's); other routes' are `req_…`, as OpenAI's x-request-id.
-    const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's), a text completion's too (`cmpl-…`); other routes' are `req_…`, as OpenAI's x-request-id.
+    const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : path === '/v1/completions' ? 'cmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
     const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
     res.requestId = requestId;
@@ -248,6 +249,7 @@ export class Gateway {
       const policy = this.policyOf(caller);
       const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
+      if (route === 'POST /v1/completions') return await textCompletions(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/images/generations') return await imageGenerations(this.pipeline, request, req.body, res);
@@ -271,8 +273,6 @@ export class Gateway {
         const stored = req.method === 'GET' && path === '/v1/chat/completions' ? ': listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' : '';
         throw new GatewayError(405, `${req.method} is not supported on ${req.path}${stored}`, 'invalid_request_error', 'method_not_allowed');
       }
-      // OpenAI's legacy text completions: clients that default to it (LlamaIndex's OpenAILike, LangChain's OpenAI class) are told what to set instead.
-      if (path === '/v1/completions') throw notFound(`no route ${req.method} /v1/completions: legacy text completions are not served by this gateway; use /v1/chat/completions (LlamaIndex OpenAILike: is_chat_model=True; LangChain: ChatOpenAI instead of OpenAI)`, null, 'route_not_found');
       throw notFound(unservedRouteMessage(req.method, path, served), null, 'route_not_found');
     } catch (e) {
       if (e instanceof CallerGone) {

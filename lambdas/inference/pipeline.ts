@@ -43,6 +43,7 @@ const KINDS: Record<ModelKind, { a: string; serves: string; name: string }> = {
   image: { a: 'an image', serves: 'image generation (POST /v1/images/generations)', name: 'image generation' },
   transcription: { a: 'a transcription', serves: 'transcriptions and translations (POST /v1/audio/transcriptions, POST /v1/audio/translations)', name: 'transcriptions and translations' },
   speech: { a: 'a speech', serves: 'speech (POST /v1/audio/speech)', name: 'speech' },
+  completion: { a: 'a text completion', serves: 'text completions (POST /v1/completions)', name: 'text completions' },
 };
 
 /** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */

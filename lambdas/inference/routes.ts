@@ -8,6 +8,8 @@ export type Route = readonly [pattern: RegExp, methods: readonly string[]];
 /** The routes the router serves (constructs/inference-api.ts declares each method on the API: test/infra/inference-api.test.ts). */
 export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/chat\/completions$/, ['POST']],
+  // OpenAI's legacy text completions (endpoints/completions.ts).
+  [/^\/v1\/completions$/, ['POST']],
   [/^\/v1\/embeddings$/, ['POST']],
   [/^\/v1\/moderations$/, ['POST']],
   // OpenAI's image generation (endpoints/images.ts); edits and variations (multipart) are not served: UNSERVED_APIS.

@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { ModelEntry } from '../../lib/config/schema.js';
 import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
-import { ProviderError, type AudioAnswer, type AudioProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
+import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 
 export interface UpstreamTimeouts {
@@ -107,11 +107,11 @@ class Attempt {
 }
 
 /** A stream that has produced its first chunk, with its idle deadline still running. */
-export interface OpenStream {
+export interface OpenStream<C = ChatCompletionChunk> {
   model: ModelEntry;
-  first: ChatCompletionChunk | undefined;
+  first: C | undefined;
   /** The rest; each `next()` must come within `idleMs` of the previous chunk. Throws ProviderError or CallerGone. */
-  rest: AsyncGenerator<ChatCompletionChunk>;
+  rest: AsyncGenerator<C>;
   /** Ends the call (closing the upstream connection if it is still open); idempotent. */
   close(): Promise<void>;
 }
@@ -200,15 +200,38 @@ export class UpstreamCalls {
     });
   }
 
+  /**
+   * A legacy text completion (`POST /v1/completions`) along the chain, whole, with the same retries, timeouts
+   * (`firstByteMs` for the whole answer) and caller-error semantics as `complete`; a provider without it is a 502
+   * `completions_not_supported`.
+   * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
+   */
+  async textComplete(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: CompletionAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, (provider) => provider.textComplete?.bind(provider), 'text completions', 'completions_not_supported');
+  }
+
+  /** A streamed legacy text completion: as `stream` (retries and fallbacks until the first chunk), provider.textStream's chunks. */
+  async textStream(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<OpenStream<CompletionAnswer>> {
+    return await this.open(chain, base.tenantId, caller, deadline, (provider, model, signal, onActivity) => {
+      if (!provider.textStream) throw new ProviderError(`provider ${providerOf(model)} does not serve text completions`, 502, false, { type: 'upstream_error', code: 'completions_not_supported' });
+      return provider.textStream({ ...base, model, signal, onActivity });
+    });
+  }
+
   /** Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer. */
   async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<OpenStream> {
+    return await this.open(chain, base.tenantId, caller, deadline, (provider, model, signal, onActivity) => provider.stream({ ...base, model, signal, onActivity }));
+  }
+
+  /** A stream of `start`'s chunks along the chain: retries and fallbacks until the first chunk, then the idle timeout between chunks. */
+  private async open<C>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, start: (provider: Provider, model: ModelEntry, signal: AbortSignal, onActivity: () => void) => AsyncIterable<C>): Promise<OpenStream<C>> {
     return await this.attempts(chain, caller, deadline, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
-      let iterator: AsyncIterator<ChatCompletionChunk>;
-      let head: IteratorResult<ChatCompletionChunk>;
+      let iterator: AsyncIterator<C>;
+      let head: IteratorResult<C>;
       try {
-        const provider = await this.providers(providerOf(model), base.tenantId);
-        iterator = provider.stream({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch })[Symbol.asyncIterator]();
+        const provider = await this.providers(providerOf(model), tenantId);
+        iterator = start(provider, model, attempt.controller.signal, attempt.touch)[Symbol.asyncIterator]();
         head = await iterator.next();
       } catch (e) {
         attempt.done();
@@ -223,12 +246,12 @@ export class UpstreamCalls {
         if (!attempt.controller.signal.aborted) attempt.controller.abort(new CallerGone()); // closes the upstream connection if we stopped early
         await iterator.return?.(undefined).catch(() => undefined);
       };
-      async function* rest(): AsyncGenerator<ChatCompletionChunk> {
+      async function* rest(): AsyncGenerator<C> {
         try {
           if (head.done) return;
           for (;;) {
             attempt.arm(idleMs);
-            let next: IteratorResult<ChatCompletionChunk>;
+            let next: IteratorResult<C>;
             try {
               next = await iterator.next();
             } catch (e) {

@@ -363,9 +363,12 @@ export const ModelEntrySchema = z.strictObject({
    * `transcription` (`/v1/audio/transcriptions` and `/v1/audio/translations`: whisper-1,
    * gpt-4o-transcribe, gpt-4o-mini-transcribe) and `speech` (`/v1/audio/speech`: tts-1, tts-1-hd,
    * gpt-4o-mini-tts): the `openai` and `openai-compatible` providers only (audioEntryIssues).
+   * `completion` (`/v1/completions`, OpenAI's legacy text completions: gpt-3.5-turbo-instruct, davinci-002,
+   * babbage-002 and their fine-tunes, a vLLM / TGI / SGLang server's base model): the `openai` and
+   * `openai-compatible` providers only, priced per input and output token as chat (completionEntryIssues).
    * @default 'chat' (absent)
    */
-  kind: z.enum(['chat', 'embedding', 'moderation', 'image', 'transcription', 'speech']).optional(),
+  kind: z.enum(['chat', 'embedding', 'moderation', 'image', 'transcription', 'speech', 'completion']).optional(),
   /**
    * USD per minute of audio a transcription or translation model is billed (OpenAI: whisper-1 0.006),
    * settled from the answer's `usage` `{type: "duration", seconds}` (or verbose_json's `duration`).
@@ -413,7 +416,24 @@ export const ModelEntrySchema = z.strictObject({
   if (m.kind === 'image') imageEntryIssues(m, ctx);
   else if (m.pricePerImageUsd !== undefined) ctx.addIssue({ code: 'custom', path: ['pricePerImageUsd'], message: `is ${m.pricePerImageUsd} for "${m.id}", a ${m.kind ?? 'chat'} model: a price per image applies to image models only (kind: image); remove it` });
   audioEntryIssues(m, ctx);
+  if (m.kind === 'completion') completionEntryIssues(m, ctx);
 });
+
+/**
+ * A text completion model (`kind: completion`, `POST /v1/completions`): the body is relayed as sent to an upstream
+ * that speaks OpenAI's legacy completions API, so only the `openai` and `openai-compatible` providers serve it.
+ * Bedrock's Converse has no text completion (a prompt is not mapped to a chat message silently), the Hugging Face
+ * router serves chat completions only, and the SageMaker provider maps requests to its containers' chat input
+ * (it has no relay of an OpenAI completions body). The issue's path is `kind`, naming the id and provider.
+ */
+function completionEntryIssues(m: { id: string }, ctx: z.RefinementCtx): void {
+  const provider = m.id.split('/')[0];
+  if (provider === 'openai' || provider === 'openai-compatible') return;
+  const why = provider === 'bedrock' ? "Bedrock's Converse API has no text completion"
+    : provider === 'huggingface' ? 'the Hugging Face router serves chat completions only'
+      : 'the SageMaker provider has no relay of an OpenAI completions body';
+  ctx.addIssue({ code: 'custom', path: ['kind'], message: `is "completion" for "${m.id}", a ${provider} model: text completion models (POST /v1/completions) are served by the openai and openai-compatible providers only (${why}); use an openai/... or openai-compatible/... id, or kind: chat` });
+}
 
 /** An input tokenizer the gateway can decode token ids with (a catalog entry's `tokenizer`). */
 export type InputTokenizer = NonNullable<z.infer<typeof ModelEntrySchema>['tokenizer']>;

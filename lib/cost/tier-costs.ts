@@ -44,7 +44,7 @@ export interface GpuNodeHour {
 
 export interface ModelTokenCost {
   readonly id: string;
-  readonly kind: 'chat' | 'embedding' | 'moderation' | 'image' | 'transcription' | 'speech';
+  readonly kind: 'chat' | 'embedding' | 'moderation' | 'image' | 'transcription' | 'speech' | 'completion';
   /** USD per image, for an image model (the config's pricePerImageUsd). @default - none (not an image model) */
   readonly perImageUsd?: number;
   /** USD per 1M input tokens (the config's inputPricePer1k x 1,000). */

@@ -7,6 +7,7 @@ import type { Permission } from './roles.js';
  */
 const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp, permission: Permission]> = [
   ['POST', /^\/v1\/chat\/completions$/, 'inference'],
+  ['POST', /^\/v1\/completions$/, 'inference'],
   ['POST', /^\/v1\/embeddings$/, 'inference'],
   ['POST', /^\/v1\/moderations$/, 'inference'],
   ['POST', /^\/v1\/images\/generations$/, 'inference'],

@@ -472,7 +472,7 @@ function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
  * An upstream's mid-stream error as the caller's error event: its own message and code, a timeout
  * as 504; the request's deadline (the gateway stopped the stream itself) as 504 `request_deadline_exceeded`.
  */
-function midStreamError(e: ProviderError, model: ModelEntry): GatewayError {
+export function midStreamError(e: ProviderError, model: ModelEntry): GatewayError {
   if (e.details.deadline) return deadlineExceeded("the answer was cut: the gateway's time for this request ran out (the router Lambda's timeout, less the time kept to settle the budget and write the audit record). What was streamed until then is billed; ask for a shorter answer (max_completion_tokens) or split the task");
   if (e.details.timedOut) return new GatewayError(504, `the upstream sent nothing for longer than the idle timeout: ${e.message}`, 'timeout_error', 'upstream_timeout');
   if (e.status !== undefined) return callerErrorOf(e, [model]);

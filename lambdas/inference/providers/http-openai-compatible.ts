@@ -2,8 +2,8 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { chatAnswerOf } from './chat-answer.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
-import { sseChunks } from './sse-chunks.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
+import { sseChunks, sseTextCompletionChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
 
@@ -151,6 +151,50 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: body.toString('utf8') });
     const type = res.headers['content-type'];
     return { bytes: body, contentType: (Array.isArray(type) ? type[0] : type) || 'application/octet-stream' };
+  }
+
+  /**
+   * `POST {baseUrl}/completions` (OpenAI's legacy text completions) with the caller's body as sent (every field,
+   * OpenAI's and a vLLM / TGI / SGLang server's own) but `model`, the catalog entry's `upstream`, and `stream`
+   * false. The answer comes back as the upstream wrote it.
+   * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `choices`
+   */
+  async textComplete(r: CompletionProviderRequest): Promise<CompletionAnswer> {
+    const { stream: _stream, stream_options: _options, ...body } = r.body;
+    return await this.wholeJson<CompletionAnswer>('/completions', { ...body, model: r.model.upstream }, r.signal, 'choices');
+  }
+
+  /**
+   * `POST {baseUrl}/completions` streamed: the caller's body as sent but `model`, with `stream: true` and
+   * `stream_options.include_usage: true` (the gateway meters every stream, as chat's; it passes the usage chunk on
+   * only when the caller asked). The chunks come back as the upstream wrote them (sseTextCompletionChunks); an
+   * upstream that answers a whole JSON `Completion` instead is relayed as that one chunk.
+   * @throws ProviderError - the upstream's error answer, or unreachable; mid-stream, its error event
+   */
+  async *textStream(r: CompletionProviderRequest): AsyncIterable<CompletionAnswer> {
+    const body = JSON.stringify({ ...r.body, model: r.model.upstream, stream: true, stream_options: { ...(r.body.stream_options ?? {}), include_usage: true } });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await poolRequest(this.pool, { method: 'POST', path: `${this.basePath}/completions`, signal: r.signal, headers: this.headers('text/event-stream'), body });
+    } catch (e) {
+      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+    }
+    if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: await res.body.text().catch(() => '') });
+    if (!String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
+      const text = await res.body.text().catch((e: Error) => {
+        throw new ProviderError(`${this.name} unreachable: ${e.message}`, undefined, true);
+      });
+      let whole: CompletionAnswer;
+      try {
+        whole = JSON.parse(text);
+      } catch {
+        throw new ProviderError(`${this.name} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+      }
+      if (!Array.isArray(whole?.choices)) throw new ProviderError(`${this.name} answered 200 without choices`, undefined, true);
+      yield whole;
+      return;
+    }
+    yield* sseTextCompletionChunks(res.body, this.name, r.onActivity) as AsyncIterable<CompletionAnswer>;
   }
 
   /**

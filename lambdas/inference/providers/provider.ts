@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } 
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ImageGenerateParams, ImagesResponse } from 'openai/resources/images';
 import type { ModerationCreateParams, ModerationCreateResponse } from 'openai/resources/moderations';
+import type { CompletionUsage } from 'openai/resources/completions';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
 /**
@@ -69,7 +70,38 @@ export interface Provider {
    * @throws ProviderError - the upstream refused or failed
    */
   audio?(request: AudioProviderRequest): Promise<AudioAnswer>;
+  /**
+   * OpenAI's legacy text completion (`POST /completions`) of `request.body`, relayed as sent but `model`: the
+   * upstream's `Completion` as it came (`choices[].text`, `logprobs`, `usage`, any other field). Only the OpenAI
+   * relay has it (completion models are the `openai` and `openai-compatible` providers': lib/config/schema.ts).
+   * @throws ProviderError - the upstream refused or failed, or answered without `choices`
+   */
+  textComplete?(request: CompletionProviderRequest): Promise<CompletionAnswer>;
+  /**
+   * The streamed text completion: the upstream's chunks (`Completion` objects) as it sent them, the usage chunk
+   * (`choices: []`, `usage`) last when the upstream reports usage (the relay asks for it whatever the caller asked).
+   * @throws ProviderError - before the first chunk, or for an error event in the middle of the stream
+   */
+  textStream?(request: CompletionProviderRequest): AsyncIterable<CompletionAnswer>;
 }
+
+/**
+ * What the gateway hands a provider for `POST /v1/completions`: the caller's body as OpenAI defines it
+ * (`CompletionCreateParams`, with any field OpenAI does not name, for vLLM / TGI / SGLang servers that take it),
+ * `prompt` and `suffix` after the tenant's guardrails. `body.model` is the caller's; the provider sends `model.upstream`.
+ */
+export interface CompletionProviderRequest {
+  model: ModelEntry;
+  body: Record<string, unknown> & { prompt?: unknown; stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null };
+  tenantId: string;
+  /** Aborted when the upstream is past its first-byte or idle timeout, or the caller went away. */
+  signal: AbortSignal;
+  /** @default - nothing */
+  onActivity?: () => void;
+}
+
+/** A text completion (or one chunk of a streamed one) as the upstream sent it: OpenAI's `Completion`, and any other field. */
+export type CompletionAnswer = Record<string, unknown> & { choices: Array<Record<string, unknown> & { index?: number; text?: string; finish_reason?: string | null; logprobs?: unknown }>; usage?: CompletionUsage | null };
 
 /** What the gateway hands a provider for an audio endpoint: the path under the base URL and the body for a model. */
 export interface AudioProviderRequest {

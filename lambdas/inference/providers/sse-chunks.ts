@@ -45,13 +45,36 @@ const Chunk = z.looseObject({
  * @throws ProviderError - for an error event, data that is not JSON, or a chunk the gateway cannot read
  */
 export async function* sseChunks(body: AsyncIterable<Uint8Array | string>, upstream: string, onComment?: () => void): AsyncGenerator<ChatCompletionChunk> {
+  yield* sseEvents(body, upstream, toChunk, onComment);
+}
+
+/**
+ * OpenAI legacy text completion chunks (`Completion` objects, `object: "text_completion"`) from an upstream's
+ * server-sent events: the same framing, `[DONE]` and error events as sseChunks, each chunk relayed as the upstream
+ * wrote it (no chat `delta` added); a chunk without `choices` gets `choices: []` (a usage chunk some servers send so).
+ * @throws ProviderError - for an error event, data that is not JSON, or a chunk that is not an object
+ */
+export async function* sseTextCompletionChunks(body: AsyncIterable<Uint8Array | string>, upstream: string, onComment?: () => void): AsyncGenerator<Record<string, unknown>> {
+  yield* sseEvents(body, upstream, toTextCompletionChunk, onComment);
+}
+
+/** A text completion chunk as it came (sseTextCompletionChunks). */
+function toTextCompletionChunk(event: EventSourceMessage, upstream: string): Record<string, unknown> | 'done' | undefined {
+  const parsed = eventData(event, upstream);
+  if (parsed === 'done' || parsed === undefined) return parsed;
+  if (!Array.isArray(parsed.choices)) parsed.choices = [];
+  return parsed;
+}
+
+/** The events of an SSE body, each read by `read` (undefined: skipped; 'done': the end). */
+async function* sseEvents<T>(body: AsyncIterable<Uint8Array | string>, upstream: string, read: (e: EventSourceMessage, upstream: string) => T | 'done' | undefined, onComment?: () => void): AsyncGenerator<T> {
   const decoder = new TextDecoder('utf-8');
   const ready: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (e) => ready.push(e), onComment });
   for await (const bytes of body) {
     parser.feed(typeof bytes === 'string' ? bytes : decoder.decode(bytes, { stream: true }));
     while (ready.length) {
-      const chunk = toChunk(ready.shift()!, upstream);
+      const chunk = read(ready.shift()!, upstream);
       if (chunk === 'done') return;
       if (chunk) yield chunk;
     }
@@ -59,13 +82,17 @@ export async function* sseChunks(body: AsyncIterable<Uint8Array | string>, upstr
   parser.feed(decoder.decode());
   parser.feed('\n\n'); // an upstream that closes without a final blank line still delivers its last event
   for (const e of ready) {
-    const chunk = toChunk(e, upstream);
+    const chunk = read(e, upstream);
     if (chunk === 'done') return;
     if (chunk) yield chunk;
   }
 }
 
-function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChunk | 'done' | undefined {
+/**
+ * An event's data as JSON: `undefined` for an empty one, 'done' for `[DONE]`.
+ * @throws ProviderError - an error event, data that is not JSON (or not an object)
+ */
+function eventData(event: EventSourceMessage, upstream: string): Record<string, unknown> | 'done' | undefined {
   const data = event.data.trim();
   if (!data) return undefined;
   if (data === '[DONE]') return 'done';
@@ -75,10 +102,17 @@ function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChu
   } catch {
     throw new ProviderError(`${upstream} sent a stream event that is not JSON: ${data.slice(0, 120)}`, undefined, false);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProviderError(`${upstream} sent a stream event that is not a JSON object: ${data.slice(0, 120)}`, undefined, false);
   if ((parsed.error !== undefined && parsed.error !== null) || event.event === 'error') {
     const error = upstreamErrorFields(parsed);
     throw new ProviderError(error.message ?? `${upstream} sent an error event: ${data.slice(0, 300)}`, undefined, false, { type: error.type ?? 'upstream_error', code: error.code ?? 'upstream_stream_error', param: error.param ?? null });
   }
+  return parsed;
+}
+
+function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChunk | 'done' | undefined {
+  const parsed = eventData(event, upstream);
+  if (parsed === 'done' || parsed === undefined) return parsed;
   // TGI before 3.2 streamed one tool call as an object, not a list, with its arguments as JSON
   // (huggingface/text-generation-inference#3086): mapped to OpenAI's shape.
   for (const choice of Array.isArray(parsed.choices) ? (parsed.choices as Array<{ delta?: { tool_calls?: unknown } } | null>) : []) {

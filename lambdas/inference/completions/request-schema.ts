@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+const token = z.number().int().min(0);
+
+/**
+ * What the gateway reads of OpenAI's legacy text completions request (`CompletionCreateParams` of the `openai`
+ * package, resources/completions.ts, and OpenAI's API reference "Create completion" are the contract):
+ * - `model` (a catalog id or alias, at most 256 characters, as chat's); `prompt`: a string, an array of strings, an
+ *   array of token ids (one prompt) or an array of token-id arrays (required; `null` is OpenAI's `<|endoftext|>`);
+ * - `best_of` 0-20, `n` 1-128, `logprobs` 0-5, `max_tokens` ≥ 0 (@default 16, OpenAI's), `echo`, `stream`,
+ *   `stream_options.include_usage`, `frequency_penalty` / `presence_penalty` -2..2, `temperature` 0..2,
+ *   `top_p` 0..1, `seed`, `stop` (a string or up to 4), `suffix`, `logit_bias` (token id → -100..100), `user`.
+ * Every optional field accepts `null` as "absent". The object is loose, as chat's: fields the gateway does not
+ * read (a vLLM / SGLang server's `min_tokens`, `repetition_penalty`, `guided_json`) go on to the upstream as sent.
+ */
+export const CompletionRequest = z.looseObject({
+  model: z.string().min(1).max(256),
+  prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(token).min(1), z.array(z.array(token).min(1)).min(1)]).nullable(),
+  best_of: z.number().int().min(0).max(20).nullish(),
+  echo: z.boolean().nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  logit_bias: z.record(z.string().regex(/^\d+$/, 'must be a token id'), z.number().min(-100).max(100)).nullish(),
+  logprobs: z.number().int().min(0).max(5).nullish(),
+  max_tokens: z.number().int().min(0).nullish(),
+  n: z.number().int().min(1).max(128).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  suffix: z.string().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  user: z.string().nullish(),
+});
+
+/** The parsed body: OpenAI's params and whatever else the caller sent. */
+export type CompletionRequestBody = z.infer<typeof CompletionRequest>;
+
+/** OpenAI's default `max_tokens` of a text completion (CompletionCreateParams: "Defaults to 16"). */
+export const DEFAULT_COMPLETION_MAX_TOKENS = 16;

@@ -1,0 +1,195 @@
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { ModelEntry } from '../../../lib/config/schema.js';
+import { midStreamError, noteResponsePii } from '../chat/chat-exchange.js';
+import { billedUsage } from '../chat/reported-usage.js';
+import { completionReservation, guardCompletionInput } from '../completions/prompts.js';
+import { CompletionRequest, DEFAULT_COMPLETION_MAX_TOKENS, type CompletionRequestBody } from '../completions/request-schema.js';
+import { noteGuardrailMasked } from '../audit.js';
+import { auditEndUser } from '../end-user.js';
+import type { GatewayResponder } from '../gateway.js';
+import { redactPii } from '../guardrails.js';
+import { GatewayError } from '../openai-errors.js';
+import { providerOf } from '../policy.js';
+import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
+import { ProviderError, type CompletionAnswer } from '../providers/provider.js';
+import { parseJson, parseWith } from '../request-body.js';
+import type { Reservation } from '../stores/gateway-store.js';
+import { countCompletionTokens, countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
+import { CallerGone } from '../upstream-calls.js';
+
+type Choice = CompletionAnswer['choices'][number];
+
+/**
+ * `POST /v1/completions`, OpenAI's legacy text completions (`CompletionCreateParams` in, `Completion` out, streamed as
+ * `Completion` chunks and `[DONE]`), for a model of `kind: completion` (openai and openai-compatible providers) on the
+ * shared pipeline: the model (404 `model_not_found` naming the missing kind; 400 `model_kind_mismatch`) → the completion
+ * limit (`max_tokens`, @default 16, against the tenant's cap and the model's maximum) → rate limits → input guardrails on
+ * each prompt string and `suffix` (completions/prompts.ts; a token-id prompt on a guarded tenant is a 400 naming
+ * `prompt`) → reserve the prompt tokens + `max_tokens` × max(`n`, `best_of`) per prompt (completionReservation; a 429
+ * as chat's) → the upstream, the body relayed as sent but `model` → settle with the answer's usage (the gateway's o200k
+ * count of `choices[].text` when it reported none, marked estimated) → the answer as the upstream wrote it, with the
+ * gateway's id (`cmpl-…`, the request id) and the catalog model id, after the tenant's output guardrails on
+ * `choices[].text` (Bedrock ApplyGuardrail: a blocked choice shows the guardrail's message with finish_reason
+ * `content_filter`; a masked one its masked text; PII redaction with `redactResponses`; a changed choice loses its
+ * logprobs, which spell the text as written). A stream is relayed chunk by chunk (usage passed on only with
+ * `stream_options.include_usage`, the gateway's own usage chunk when the upstream sent none); on a tenant with output
+ * guardrails it is held whole, guarded, then sent as one chunk per choice and the usage chunk.
+ */
+export async function textCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
+  const body = parseWith(CompletionRequest, parseJson(rawBody));
+  const model = pipeline.model(r, body.model, 'completion');
+  const stream = body.stream === true;
+  r.audit.stream = stream;
+  auditEndUser(r.audit, body);
+  // `max_tokens` absent is OpenAI's 16: checked against the tenant's cap and the model's maximum like chat's limit.
+  const limit = pipeline.completionLimit(r, model, { max_tokens: body.max_tokens ?? DEFAULT_COMPLETION_MAX_TOKENS });
+  await pipeline.admit(r);
+  const guarded = await guardCompletionInput(pipeline, r, body);
+  if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
+  const tokens = completionReservation(guarded, countTextTokens, limit.reserve);
+  const reservation = await pipeline.reserve(r, model, tokens.prompt, tokens.completion, tokens.choices);
+  const x = { pipeline, r, model, promptTokens: tokens.prompt, reservation, settled: false };
+  try {
+    if (!stream) await whole(x, guarded, res);
+    else await streamed(x, guarded, res);
+  } catch (e) {
+    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
+    throw e;
+  } finally {
+    if (!x.settled) await pipeline.settle(reservation, 0, 0); // nothing was produced: release the reservation
+  }
+}
+
+/** One request's state on its way: the model asked for, the prompt tokens counted, the reservation and whether it was settled. */
+interface Exchange { pipeline: RequestPipeline; r: PipelineRequest; model: ModelEntry; promptTokens: number; reservation: Reservation; settled: boolean }
+
+/** The whole answer: the upstream's, settled, with the gateway's id and the catalog model, its texts guarded. */
+async function whole(x: Exchange, body: CompletionRequestBody, res: GatewayResponder): Promise<void> {
+  const { pipeline, r } = x;
+  const called = performance.now();
+  const { result, model } = await pipeline.upstream.textComplete(pipeline.chain(r, x.model), { body, tenantId: r.caller.tenantId }, r.signal, r.deadline);
+  r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
+  const usage = await settle(x, model, result.usage, result.choices.map((c) => c.text ?? '').join(''));
+  const created = Number.isSafeInteger(result.created) ? result.created : Math.floor(Date.now() / 1000);
+  const answer = { ...result, id: r.audit.requestId, object: 'text_completion', created, model: model.id, choices: await guardOutput(pipeline, r, result.choices), usage };
+  await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+}
+
+/**
+ * The streamed answer: the upstream's chunks relayed with the gateway's id and the catalog model (the chunk otherwise
+ * as it came), the usage chunk only when the caller asked, `[DONE]` last; a mid-stream failure as OpenAI's error event.
+ * With output guardrails the stream is held and sent guarded once whole.
+ */
+async function streamed(x: Exchange, body: CompletionRequestBody, res: GatewayResponder): Promise<void> {
+  const { pipeline, r } = x;
+  const id = r.audit.requestId;
+  const includeUsage = body.stream_options?.include_usage === true;
+  const g = r.policy.gateway.guardrails;
+  const hold = Boolean(g.bedrockGuardrailId || g.redactResponses);
+  const called = performance.now();
+  const open = await pipeline.upstream.textStream(pipeline.chain(r, x.model), { body, tenantId: r.caller.tenantId }, r.signal, r.deadline);
+  r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
+  const model = open.model;
+  let out: ReturnType<GatewayResponder['stream']> | undefined;
+  const opened = () => (out ??= res.stream({ 'x-request-id': id, ...pipeline.servedRateHeaders(r) }));
+  const send = async (chunk: Record<string, unknown>) => await opened().write(`data: ${JSON.stringify(chunk)}\n\n`);
+  let reported: CompletionUsage | null | undefined;
+  let created = Math.floor(Date.now() / 1000);
+  const texts = new Map<number, Choice & { text: string }>();
+  let failure: GatewayError | undefined;
+  try {
+    const chunks = (async function* () {
+      if (open.first) yield open.first;
+      yield* open.rest;
+    })();
+    for await (const chunk of chunks) {
+      if (chunk.usage) reported = chunk.usage;
+      if (Number.isSafeInteger(chunk.created)) created = chunk.created as number;
+      for (const c of chunk.choices) {
+        const index = typeof c.index === 'number' ? c.index : 0;
+        const seen = texts.get(index) ?? { index, text: '', finish_reason: null, logprobs: null };
+        seen.text += typeof c.text === 'string' ? c.text : '';
+        if (c.finish_reason) seen.finish_reason = c.finish_reason;
+        texts.set(index, seen);
+      }
+      if (hold) continue;
+      if (chunk.choices.length === 0 && chunk.usage && !includeUsage) continue; // the usage the gateway asked for, not the caller
+      const { usage, ...rest } = chunk;
+      await send({ ...rest, id, model: model.id, ...(includeUsage && usage !== undefined ? { usage } : {}) });
+    }
+  } catch (e) {
+    if (e instanceof CallerGone || r.signal.aborted) {
+      await settle(x, model, reported, [...texts.values()].map((c) => c.text).join(''));
+      await out?.end();
+      throw new CallerGone();
+    }
+    failure = e instanceof ProviderError ? midStreamError(e, model) : e instanceof GatewayError ? e : new GatewayError(502, (e as Error).message, 'upstream_error', 'upstream_stream_error');
+  } finally {
+    await open.close();
+  }
+  const usage = await settle(x, model, reported, [...texts.values()].map((c) => c.text).join(''));
+  if (failure) {
+    r.audit.status = failure.status;
+    // OpenAI's mid-stream error event: the SDKs raise it; no made-up finish follows.
+    await opened().write(`data: ${failure.body()}\n\n`);
+    return void (await opened().end());
+  }
+  if (hold) {
+    const guarded = await guardOutput(pipeline, r, [...texts.values()].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)));
+    for (const choice of guarded) await send({ id, object: 'text_completion', created, model: model.id, choices: [choice] });
+  }
+  if (includeUsage && (hold || !reported)) await send({ id, object: 'text_completion', created, model: model.id, choices: [], usage });
+  await opened().write('data: [DONE]\n\n');
+  await opened().end();
+}
+
+/**
+ * Replaces the reservation by the usage of the model that answered: the upstream's as billed (reported-usage.ts), or
+ * the prompt tokens counted and the o200k count of the text answered (marked estimated in the audit record).
+ */
+async function settle(x: Exchange, used: ModelEntry, reported: CompletionUsage | null | undefined, produced: string): Promise<CompletionUsage> {
+  if (x.settled) return { prompt_tokens: x.r.audit.promptTokens ?? 0, completion_tokens: x.r.audit.completionTokens ?? 0, total_tokens: (x.r.audit.promptTokens ?? 0) + (x.r.audit.completionTokens ?? 0) };
+  x.settled = true;
+  const completion = countCompletionTokens(produced);
+  const billed = billedUsage(reported);
+  const usage = billed ?? { prompt_tokens: x.promptTokens, completion_tokens: completion, total_tokens: x.promptTokens + completion };
+  const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens);
+  Object.assign(x.r.audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: !billed, costUsd });
+  if (used.id !== x.model.id) x.r.audit.fallbackFrom = x.model.id;
+  await x.pipeline.settle(x.reservation, usage.total_tokens, costUsd, { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: Boolean(billed), estimatedTokens: x.promptTokens + completion });
+  return usage;
+}
+
+/**
+ * The tenant's output guardrails on each choice's `text`, as chat's on a message's content: Bedrock ApplyGuardrail
+ * (blocked: the guardrail's message, finish_reason `content_filter`; masked: the masked text), then PII redaction with
+ * `redactResponses`. A changed choice's `logprobs` become null (they spell the text as the model wrote it).
+ */
+async function guardOutput(pipeline: RequestPipeline, r: PipelineRequest, choices: Choice[]): Promise<Choice[]> {
+  const g = r.policy.gateway.guardrails;
+  let out = choices;
+  if (g.bedrockGuardrailId && out.length) {
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, out.map((c) => c.text ?? ''), 'OUTPUT', r.deadline);
+    if (verdict.blocked) {
+      const withheld = verdict.reason ?? "The answer was withheld by the tenant's guardrail.";
+      out = out.map((c) => ({ ...c, text: withheld, logprobs: null, finish_reason: 'content_filter' }));
+      r.audit.outcome = 'guardrail_blocked_answer';
+    } else if (verdict.masked) {
+      const masked = verdict.masked;
+      let count = 0;
+      out = out.map((c, i) => (masked[i] === undefined || masked[i] === (c.text ?? '') ? c : (count++, { ...c, text: masked[i], logprobs: null })));
+      noteGuardrailMasked(r.audit, 'output', count);
+    }
+  }
+  if (g.redactResponses) {
+    const found: string[] = [];
+    out = out.map((c) => {
+      const red = redactPii(c.text ?? '');
+      if (!red.found.length) return c;
+      found.push(...red.found);
+      return { ...c, text: red.text, logprobs: null };
+    });
+    noteResponsePii(r, found);
+  }
+  return out;
+}
