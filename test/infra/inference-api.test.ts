@@ -179,7 +179,7 @@ describe('InferenceApi: routes', () => {
       expect(routeMethod(route, { fallback: false }), route).toMatchObject({ Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
     }
     expect(byType('AWS::ApiGateway::RestApi').map(([, r]) => r.Properties.BinaryMediaTypes).flat()).toContain('multipart/form-data');
-    for (const route of ['POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}/input_items', 'POST /v1/conversations/{proxy+}', 'GET /v1/usage']) {
+    for (const route of ['POST /v1/chat/completions', 'POST /v1/completions', 'POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}/input_items', 'POST /v1/conversations/{proxy+}', 'GET /v1/usage']) {
       expect(routeMethod(route, { fallback: false }), route).toBe(methods.get('ANY /v1/{proxy+}'));
     }
     // A /v1 path nothing serves reaches the router too (its 404 names what is served), behind the authorizer; only /v1 itself has no method.

@@ -98,7 +98,7 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
     expect([anonymous.status, ((await anonymous.json()) as { error: unknown }).error]).toEqual([401, expect.objectContaining({ type: 'authentication_error', code: 'invalid_api_key' })]);
     const token = await apigw.token('acme');
     const before = apigw.authorizerCalls();
-    for (const [path, said] of [['/assistants', 'the Assistants API (client.beta.assistants) is not served'], ['/completions', 'legacy text completions are not served'], ['/widgets', 'it serves /v1/chat/completions']]) {
+    for (const [path, said] of [['/assistants', 'the Assistants API (client.beta.assistants) is not served'], ['/widgets', 'it serves /v1/chat/completions']]) {
       const res = await fetch(`${apigw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
       const error = ((await res.json()) as { error: { message: string } }).error;
       expect([res.status, error], `POST ${path}`).toEqual([404, expect.objectContaining({ type: 'invalid_request_error', code: 'route_not_found' })]);
@@ -108,7 +108,7 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
     const widgets = await fetch(`${apigw.url}/widgets`, { headers: { authorization: `Bearer ${token}` } });
     // What the platform serves, the fine-tuning Lambda's files beside the router's routes.
     expect(((await widgets.json()) as { error: { message: string } }).error.message).toMatch(/it serves \/v1\/chat\/completions, .* and \/v1\/files/);
-    expect(apigw.authorizerCalls()).toBe(before + 4);
+    expect(apigw.authorizerCalls()).toBe(before + 3);
     const list = await fetch(`${apigw.url}/chat/completions`, { headers: { authorization: `Bearer ${token}` } });
     expect([list.status, list.headers.get('allow')]).toEqual([405, 'POST, OPTIONS']);
     expect(((await list.json()) as { error: { message: string } }).error.message).toContain('client.chat.completions.list');
