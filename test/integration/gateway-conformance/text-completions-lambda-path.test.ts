@@ -41,7 +41,7 @@ describe('POST /v1/completions through the Lambda adapters', () => {
     const chunk = (text: string, finish: string | null) => ({ id: 'up', object: 'text_completion', created: 1, model: 'instruct-base', choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] });
     upstream.script({ events: [{ data: chunk(' a', null) }, { data: chunk(' b', 'length') }, { data: { id: 'up', object: 'text_completion', created: 1, model: 'instruct-base', choices: [], usage: USAGE } }, { data: '[DONE]' }] });
     const stream = await client.completions.create({ model: MODEL.id, prompt: 'Hi', stream: true, stream_options: { include_usage: true } });
-    const chunks = [];
+    const chunks: OpenAI.Completions.Completion[] = [];
     for await (const k of stream) chunks.push(k);
     expect(chunks.map((k) => k.choices[0]?.text ?? '').join('')).toBe(' a b');
     expect(chunks.at(-1)).toMatchObject({ object: 'text_completion', choices: [], usage: USAGE });

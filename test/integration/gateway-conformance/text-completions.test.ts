@@ -3,7 +3,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { runPythonCode } from '../../support/python-zygote.js';
-import { plainTenant, startConformanceGateway, type ConformanceGateway } from './setup.js';
+import { serveGateway } from '../../support/local-gateway.js';
+import { plainTenant } from './setup.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -56,16 +57,15 @@ async function upstreamServer(): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, server };
 }
 
-let env: ConformanceGateway;
+let env: { gw: Awaited<ReturnType<typeof serveGateway>>; tokens: Record<string, string> };
 let up: { url: string; server: Server };
 let client: OpenAI;
 let guardedClient: OpenAI;
 beforeAll(async () => {
   up = await upstreamServer();
-  const { serveGateway } = await import('../../support/local-gateway.js');
   const tenants = [plainTenant('acme'), plainTenant('guarded', { guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: false } })];
   const gw = await serveGateway(config(), up.url, tenants);
-  env = { gw, tokens: { acme: await gw.token('acme'), guarded: await gw.token('guarded') } } as unknown as ConformanceGateway;
+  env = { gw, tokens: { acme: await gw.token('acme'), guarded: await gw.token('guarded') } };
   client = new OpenAI({ baseURL: gw.url, apiKey: env.tokens.acme, maxRetries: 0 });
   guardedClient = new OpenAI({ baseURL: gw.url, apiKey: env.tokens.guarded, maxRetries: 0 });
 });
@@ -101,7 +101,7 @@ describe('POST /v1/completions with the official Node client', () => {
 
   it('streams text_completion chunks and the usage chunk with include_usage (for await)', async () => {
     const stream = await client.completions.create({ model: INSTRUCT.id, prompt: ['a', 'b'], stream: true, stream_options: { include_usage: true } });
-    const chunks = [];
+    const chunks: OpenAI.Completions.Completion[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.every((k) => k.object === 'text_completion' && k.model === INSTRUCT.id && k.id.startsWith('cmpl-'))).toBe(true);
     const text = (i: number) => chunks.flatMap((k) => k.choices.filter((x) => x.index === i).map((x) => x.text)).join('');
@@ -112,7 +112,7 @@ describe('POST /v1/completions with the official Node client', () => {
 
   it('a stream without include_usage carries no usage (the gateway asked the upstream for it all the same)', async () => {
     const stream = await client.completions.create({ model: INSTRUCT.id, prompt: 'a', stream: true });
-    const chunks = [];
+    const chunks: OpenAI.Completions.Completion[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.some((k) => k.usage)).toBe(false);
     expect(got[0].body.stream_options).toEqual({ include_usage: true });
