@@ -12,7 +12,7 @@ import { embeddings } from './endpoints/embeddings.js';
 import { textCompletions } from './endpoints/completions.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
 import { moderations } from './endpoints/moderations.js';
-import { imageGenerations } from './endpoints/images.js';
+import { imageForms, imageGenerations } from './endpoints/images.js';
 import { speech, transcription } from './endpoints/audio.js';
 import { MAX_AUDIO_BODY_BYTES } from './audio/pricing.js';
 import { conversations } from './endpoints/conversations.js';
@@ -201,7 +201,7 @@ export class Gateway {
       const batchRoute = Boolean(this.deps.batches) && (path === '/v1/batches' || path.startsWith('/v1/batches/'));
       const fineTuning = isFineTuningRoute(path, req.method) && !batchFiles;
       // A file upload has its own limit (files-service.ts); every other body gateway.maxRequestBytes.
-      const upload = ((fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files') || isAudioUpload(req.method, path);
+      const upload = ((fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files') || isAudioUpload(req.method, path) || isImageForm(req.method, path);
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);
@@ -254,6 +254,7 @@ export class Gateway {
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/images/generations') return await imageGenerations(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/audio/speech') return await speech(this.pipeline, request, req.body, req.headers.accept, res);
+      if (isImageForm(req.method, path)) return await imageForms(this.pipeline, request, path === '/v1/images/edits' ? 'edits' : 'variations', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (isAudioUpload(req.method, path)) return await transcription(this.pipeline, request, path === '/v1/audio/translations' ? 'translations' : 'transcriptions', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
         return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations);
@@ -411,6 +412,8 @@ export class Gateway {
 
 /** `POST /v1/audio/transcriptions` or `/translations`: a multipart upload with its own limit (audio/pricing.ts MAX_AUDIO_BODY_BYTES). */
 export const isAudioUpload = (method: string, path: string) => method === 'POST' && (path === '/v1/audio/transcriptions' || path === '/v1/audio/translations');
+/** `POST /v1/images/edits` or `/variations`: a multipart upload with the audio uploads' limit (images/image-form.ts MAX_IMAGE_FORM_BYTES, the same). */
+export const isImageForm = (method: string, path: string) => method === 'POST' && (path === '/v1/images/edits' || path === '/v1/images/variations');
 /** The largest body an audio upload takes (transports buffer up to this much for those routes). */
 export const AUDIO_UPLOAD_BYTES = MAX_AUDIO_BODY_BYTES;
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayResponder } from './gateway.js';
-import { AUDIO_UPLOAD_BYTES, isAudioUpload, type Gateway } from './gateway.js';
+import { AUDIO_UPLOAD_BYTES, isAudioUpload, isImageForm, type Gateway } from './gateway.js';
 import { GatewayError } from './openai-errors.js';
 import { SseWriter } from './sse-writer.js';
 import { CallerGone } from './upstream-calls.js';
@@ -20,8 +20,8 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     // A file upload (POST /v1/files) has its own, larger limit, checked by the Files API.
     const route = path.replace(/\/+$/, '');
     const maxBytes = req.method === 'POST' && route === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES)
-      // An audio upload (client.audio.transcriptions / translations) has its own limit, checked by its endpoint.
-      : isAudioUpload(req.method ?? '', route) ? Math.max(options.maxBytes, AUDIO_UPLOAD_BYTES) : options.maxBytes;
+      // An audio upload (client.audio.transcriptions / translations) or an image edit or variation has its own limit, checked by its endpoint.
+      : isAudioUpload(req.method ?? '', route) || isImageForm(req.method ?? '', route) ? Math.max(options.maxBytes, AUDIO_UPLOAD_BYTES) : options.maxBytes;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > maxBytes + 1) tooBig = true;

@@ -12,8 +12,10 @@ export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/completions$/, ['POST']],
   [/^\/v1\/embeddings$/, ['POST']],
   [/^\/v1\/moderations$/, ['POST']],
-  // OpenAI's image generation (endpoints/images.ts); edits and variations (multipart) are not served: UNSERVED_APIS.
+  // OpenAI's image generation, edits and variations (endpoints/images.ts; the last two multipart/form-data).
   [/^\/v1\/images\/generations$/, ['POST']],
+  [/^\/v1\/images\/edits$/, ['POST']],
+  [/^\/v1\/images\/variations$/, ['POST']],
   // OpenAI's audio endpoints (endpoints/audio.ts).
   [/^\/v1\/audio\/speech$/, ['POST']],
   [/^\/v1\/audio\/transcriptions$/, ['POST']],
@@ -110,8 +112,6 @@ export interface UnservedApi {
  */
 export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
   batches: { name: 'the Batch API (client.batches)' },
-  // POST /v1/images/generations is served (OPENAI_ROUTES); the family's other paths are edits and variations.
-  images: { name: 'image edits and variations (client.images.edit / createVariation)', plural: true },
   vector_stores: { name: 'vector stores (client.vectorStores / client.vector_stores)', plural: true },
   uploads: { name: 'multipart uploads (client.uploads)', plural: true },
   assistants: { name: 'the Assistants API (client.beta.assistants)' },

@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { ModelEntry } from '../../lib/config/schema.js';
 import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
-import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
+import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 
 export interface UpstreamTimeouts {
@@ -167,6 +167,15 @@ export class UpstreamCalls {
    */
   async generateImages(chain: ModelEntry[], base: Omit<ImageProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ImageAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, (provider) => provider.generateImages?.bind(provider), 'image generation', 'images_not_supported');
+  }
+
+  /**
+   * An image edit or variation along the chain, with the same retries, timeouts and caller-error semantics as
+   * `generateImages` (a 400 of Bedrock's mapping ends the chain).
+   * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
+   */
+  async editImages(chain: ModelEntry[], base: Omit<ImageFormProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ImageAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, (provider) => provider.editImages?.bind(provider), 'image edits and variations', 'images_not_supported');
   }
 
   /**

@@ -175,7 +175,7 @@ describe('InferenceApi: routes', () => {
     // A new router route takes no resource: chat completions, embeddings, moderations, image generations, responses, conversations and usage have none of their own.
     // The audio routes too: their answers (speech's audio bytes) leave on the router's response stream, which API Gateway passes
     // on as bytes with no binaryMediaTypes conversion (a streamed proxy integration), and their multipart uploads arrive base64.
-    for (const route of ['POST /v1/audio/speech', 'POST /v1/audio/transcriptions', 'POST /v1/audio/translations']) {
+    for (const route of ['POST /v1/audio/speech', 'POST /v1/audio/transcriptions', 'POST /v1/audio/translations', 'POST /v1/images/edits', 'POST /v1/images/variations']) {
       expect(routeMethod(route, { fallback: false }), route).toMatchObject({ Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
     }
     expect(byType('AWS::ApiGateway::RestApi').map(([, r]) => r.Properties.BinaryMediaTypes).flat()).toContain('multipart/form-data');

@@ -244,26 +244,56 @@ const TITAN_IMAGE_SIZES = new Set([
 /**
  * The TEXT_IMAGE body rules of Amazon Nova Canvas (Nova user guide, "Image generation request and response structure") and
  * Titan Image Generator v2 (Bedrock user guide, "Amazon Titan Image Generator G1 models"), as Bedrock's
- * ValidationException states them: `taskType` required (TEXT_IMAGE is the only task the gateway sends);
+ * ValidationException states them: `taskType` required (TEXT_IMAGE; IMAGE_VARIATION with `imageVariationParams`, INPAINTING
+ * with `inPaintingParams`, as checked below);
  * `textToImageParams.text` required, 1-1,024 characters (Nova) or 1-512 (Titan), `negativeText` likewise;
  * `imageGenerationConfig.numberOfImages` 1-5; `quality` standard | premium; `cfgScale` 1.1-10; `seed` 0-2,147,483,646;
  * `width` and `height` together: Nova 320-4,096 each, divisible by 16, aspect ratio 1:4 to 4:1, at most 4,194,304 pixels;
  * Titan one of its listed sizes. Fields outside these objects are refused (the schemas are closed).
  */
 export function imageBodyRefusal(family: 'nova-canvas' | 'titan-image-v2', body: Record<string, unknown>): BedrockRefusal | undefined {
-  const extra = Object.keys(body).find((k) => !['taskType', 'textToImageParams', 'imageGenerationConfig'].includes(k));
-  if (extra) return `Malformed input request: extraneous key [${extra}] is not permitted, please reformat your input and try again.`;
-  if (body.taskType !== 'TEXT_IMAGE') return `Malformed input request: #/taskType: ${JSON.stringify(body.taskType)} is not a valid enum value (the gateway sends TEXT_IMAGE)`;
   const max = family === 'nova-canvas' ? 1024 : 512;
-  const t = body.textToImageParams;
-  if (!isObject(t)) return 'Malformed input request: #: required key [textToImageParams] not found, please reformat your input and try again.';
-  const tExtra = Object.keys(t).find((k) => !['text', 'negativeText', ...(family === 'nova-canvas' ? ['style', 'conditionImage', 'controlMode', 'controlStrength'] : ['conditionImage', 'controlMode', 'controlStrength'])].includes(k));
-  if (tExtra) return `Malformed input request: #/textToImageParams: extraneous key [${tExtra}] is not permitted, please reformat your input and try again.`;
-  for (const key of ['text', 'negativeText'] as const) {
-    if (key === 'text' && t.text === undefined) return 'Malformed input request: #/textToImageParams: required key [text] not found, please reformat your input and try again.';
+  const paramsKey = ({ TEXT_IMAGE: 'textToImageParams', IMAGE_VARIATION: 'imageVariationParams', INPAINTING: 'inPaintingParams' } as Record<string, string>)[String(body.taskType)];
+  if (!paramsKey) return `Malformed input request: #/taskType: ${JSON.stringify(body.taskType)} is not a valid enum value (the gateway sends TEXT_IMAGE, IMAGE_VARIATION or INPAINTING)`;
+  const extra = Object.keys(body).find((k) => !['taskType', paramsKey, 'imageGenerationConfig'].includes(k));
+  if (extra) return `Malformed input request: extraneous key [${extra}] is not permitted, please reformat your input and try again.`;
+  const text = (t: Record<string, unknown>, key: 'text' | 'negativeText', path: string) => {
     const v = t[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'string' || v.length < 1 || v.length > max) return `Malformed input request: #/textToImageParams/${key}: expected a string of length 1 to ${max}, please reformat your input and try again.`;
+    if (v !== undefined && (typeof v !== 'string' || v.length < 1 || v.length > max)) return `Malformed input request: #/${path}/${key}: expected a string of length 1 to ${max}, please reformat your input and try again.`;
+    return undefined;
+  };
+  const base64Image = (v: unknown) => typeof v === 'string' && v.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
+  if (paramsKey === 'imageVariationParams' || paramsKey === 'inPaintingParams') {
+    // IMAGE_VARIATION: images (required, 1-5 base64 PNG or JPEG), text and negativeText optional, similarityStrength 0.2-1.0.
+    // INPAINTING: image (required), exactly one of maskPrompt and maskImage, text and negativeText optional.
+    const v = body[paramsKey];
+    if (!isObject(v)) return `Malformed input request: #: required key [${paramsKey}] not found, please reformat your input and try again.`;
+    const allowed = paramsKey === 'imageVariationParams' ? ['images', 'text', 'negativeText', 'similarityStrength'] : ['image', 'text', 'negativeText', 'maskPrompt', 'maskImage'];
+    const vExtra = Object.keys(v).find((k) => !allowed.includes(k));
+    if (vExtra) return `Malformed input request: #/${paramsKey}: extraneous key [${vExtra}] is not permitted, please reformat your input and try again.`;
+    for (const key of ['text', 'negativeText'] as const) {
+      const refused = text(v, key, paramsKey);
+      if (refused) return refused;
+    }
+    if (paramsKey === 'imageVariationParams') {
+      if (!Array.isArray(v.images)) return 'Malformed input request: #/imageVariationParams: required key [images] not found, please reformat your input and try again.';
+      if (v.images.length < 1 || v.images.length > 5) return `Malformed input request: #/imageVariationParams/images: expected minimum item count: 1, maximum 5, found: ${v.images.length}`;
+      if (!v.images.every(base64Image)) return 'Malformed input request: #/imageVariationParams/images: each image must be a base64-encoded PNG or JPEG';
+      if (v.similarityStrength !== undefined && !(typeof v.similarityStrength === 'number' && v.similarityStrength >= 0.2 && v.similarityStrength <= 1)) return `Malformed input request: #/imageVariationParams/similarityStrength: ${JSON.stringify(v.similarityStrength)} is not between 0.2 and 1.0`;
+    } else {
+      if (!base64Image(v.image)) return 'Malformed input request: #/inPaintingParams: required key [image] not found (a base64-encoded PNG or JPEG), please reformat your input and try again.';
+      if ((v.maskPrompt === undefined) === (v.maskImage === undefined)) return 'Malformed input request: #/inPaintingParams: exactly one of maskPrompt and maskImage is required';
+    }
+  } else {
+    const t = body.textToImageParams;
+    if (!isObject(t)) return 'Malformed input request: #: required key [textToImageParams] not found, please reformat your input and try again.';
+    const tExtra = Object.keys(t).find((k) => !['text', 'negativeText', ...(family === 'nova-canvas' ? ['style', 'conditionImage', 'controlMode', 'controlStrength'] : ['conditionImage', 'controlMode', 'controlStrength'])].includes(k));
+    if (tExtra) return `Malformed input request: #/textToImageParams: extraneous key [${tExtra}] is not permitted, please reformat your input and try again.`;
+    if (t.text === undefined) return 'Malformed input request: #/textToImageParams: required key [text] not found, please reformat your input and try again.';
+    for (const key of ['text', 'negativeText'] as const) {
+      const refused = text(t, key, 'textToImageParams');
+      if (refused) return refused;
+    }
   }
   const c = body.imageGenerationConfig;
   if (c === undefined) return undefined;

@@ -55,3 +55,19 @@ export const textOf = (body: Buffer, part: FormPart) => body.subarray(part.start
 export function withField(body: Buffer, part: FormPart, value: string): Buffer {
   return Buffer.concat([body.subarray(0, part.start), Buffer.from(value, 'utf8'), body.subarray(part.end)]);
 }
+
+/**
+ * `body` with each part's content replaced (UTF-8), the later parts first so the earlier offsets hold; every other
+ * byte as it came. @param changes parts of `body` (formParts) and their new content
+ */
+export function withFields(body: Buffer, changes: ReadonlyArray<readonly [FormPart, string]>): Buffer {
+  const sorted = [...changes].sort((a, b) => b[0].start - a[0].start);
+  const pieces: Buffer[] = [];
+  let end = body.length;
+  for (const [part, value] of sorted) {
+    pieces.unshift(Buffer.from(value, 'utf8'), body.subarray(part.end, end));
+    end = part.start;
+  }
+  pieces.unshift(body.subarray(0, end));
+  return Buffer.concat(pieces);
+}

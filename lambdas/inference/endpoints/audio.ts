@@ -3,7 +3,7 @@ import { sha256 } from '../audit.js';
 import { guardInputTexts } from '../guardrails/input-texts.js';
 import { redactPii } from '../guardrails.js';
 import type { GatewayResponder } from '../gateway.js';
-import { boundaryOf, formParts, textOf, type FormPart } from '../audio/multipart.js';
+import { boundaryOf, formParts, textOf, withFields, type FormPart } from '../audio/multipart.js';
 import { MAX_AUDIO_BODY_BYTES, MAX_AUDIO_FILE_BYTES, reserveTranscription, settleTranscription, speechCost, type ReportedAudioUsage } from '../audio/pricing.js';
 import { GatewayError, invalid, tooLarge, upstream as upstreamFailed } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
@@ -176,7 +176,7 @@ export async function transcription(pipeline: RequestPipeline, r: PipelineReques
     const called = performance.now();
     const { result, model: used } = await pipeline.upstream.audio(pipeline.chain(r, model).slice(0, 1), {
       path: `/audio/${kind}`, accept: 'application/json', tenantId: r.caller.tenantId,
-      body: (upstream) => ({ bytes: replaced(bytes, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as [FormPart, string]] : [])]), contentType: contentType! }),
+      body: (upstream) => ({ bytes: withFields(bytes, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as [FormPart, string]] : [])]), contentType: contentType! }),
     }, r.signal, r.deadline);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const json = /json/i.test(result.contentType) || format === 'json' || format === 'verbose_json';
@@ -217,19 +217,6 @@ export async function transcription(pipeline: RequestPipeline, r: PipelineReques
   } finally {
     if (!settled) await pipeline.settle(reservation, 0, 0);
   }
-}
-
-/** `body` with each part's content replaced, the later parts first so the earlier offsets hold; every other byte as it came. */
-function replaced(body: Buffer, changes: Array<[FormPart, string]>): Buffer {
-  const sorted = [...changes].sort((a, b) => b[0].start - a[0].start);
-  const pieces: Buffer[] = [];
-  let end = body.length;
-  for (const [part, value] of sorted) {
-    pieces.unshift(Buffer.from(value, 'utf8'), body.subarray(part.end, end));
-    end = part.start;
-  }
-  pieces.unshift(body.subarray(0, end));
-  return Buffer.concat(pieces);
 }
 
 /** A json or verbose_json transcription with its text PII-redacted: `text`, `segments[].text`, `words[].word`; the kinds found go to `found`. */

@@ -7,7 +7,10 @@ import { ImageGenerateRequest, type ImageGenerateRequestBody } from '../images/r
 import { GatewayError, invalid, upstream } from '../openai-errors.js';
 import { kindOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { providerOf } from '../policy.js';
-import type { ImageProviderRequest } from '../providers/provider.js';
+import type { ImageAnswer, ImageProviderRequest } from '../providers/provider.js';
+import { boundaryOf, withFields, type FormPart } from '../audio/multipart.js';
+import { checkImageFormFor, readImageForm } from '../images/image-form.js';
+import { createHash } from 'node:crypto';
 import { parseJson, parseWith } from '../request-body.js';
 
 /** USD of `images` images of `model` (its `pricePerImageUsd`; 0 when it has none). */
@@ -46,13 +49,78 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
   r.audit.promptSha256 = sha256(prompt);
   if (r.policy.gateway.auditPromptText) r.audit.prompt = prompt;
   const sent = (changed ? { ...body, prompt } : body) as ImageProviderRequest['body'];
-  const n = body.n ?? 1;
+  await answerImages(pipeline, r, model, body.n ?? 1, res, (chain) => pipeline.upstream.generateImages(chain, { body: sent, tenantId: r.caller.tenantId }, r.signal, r.deadline));
+}
+
+/**
+ * `POST /v1/images/edits` and `POST /v1/images/variations`, OpenAI's contract (`ImageEditParams`,
+ * `ImageCreateVariationParams`: multipart/form-data in, `ImagesResponse` out) on the shared pipeline, as generations:
+ * the form read (images/image-form.ts readImageForm: image count and types, `prompt`, `n`, `stream`...) → the model
+ * (`model` absent: the caller's first image model; another kind: 400 `model_kind_mismatch`) and its own rules
+ * (checkImageFormFor: dall-e-2, gpt-image-1) → rate limits → the tenant's input guardrails on an edit's `prompt` →
+ * a reservation of `n` × `pricePerImageUsd` → the provider along the tenant's fallbacks of image models (the OpenAI
+ * relay sends the caller's body byte for byte, only `model`'s content the upstream's id and `prompt`'s the guarded
+ * text; Bedrock maps the form: providers/bedrock/image-models.ts imageFormInvokeBody) → settled at the images
+ * returned → the answer as the upstream gave it.
+ * The audit record: `promptSha256` (an edit's prompt as sent upstream; a variation's: of its image's bytes), the
+ * prompt when the tenant audits prompt text, `detail.images` (returned), `detail.inputImages`, `detail.mask`.
+ * @param bytes the body as received; @param contentType the request's Content-Type
+ * @throws GatewayError 400 naming the field (or the body), 413, 404, 429, the upstream's errors, 502 as generations'
+ */
+export async function imageForms(pipeline: RequestPipeline, r: PipelineRequest, kind: 'edits' | 'variations', bytes: Buffer | undefined, contentType: string | undefined, res: GatewayResponder): Promise<void> {
+  const { form, modelPart, promptPart } = readImageForm(kind, bytes, contentType);
+  const model = form.fields.model === undefined ? defaultImageModel(r) : pipeline.model(r, form.fields.model, 'image');
+  checkImageFormFor(form, model);
+  r.audit.stream = false;
+  auditEndUser(r.audit, form.fields);
+  r.audit.detail = { ...r.audit.detail, inputImages: form.images.length, ...(form.mask ? { mask: true } : {}) };
+  await pipeline.admit(r);
+
+  let prompt: string | undefined;
+  if (form.fields.prompt !== undefined && kind === 'edits') {
+    const guarded = await guardInputTexts(pipeline, r, [form.fields.prompt], () => 'prompt', 'prompt');
+    if (guarded.changed) prompt = guarded.texts[0]!;
+    const sent = guarded.texts[0]!;
+    form.fields.prompt = sent;
+    r.audit.promptSha256 = sha256(sent);
+    if (r.policy.gateway.auditPromptText) r.audit.prompt = sent;
+  } else {
+    r.audit.promptSha256 = createHash('sha256').update(form.images[0]!.bytes).digest('hex');
+  }
+  // The caller's bytes, only `model`'s content the upstream's id (put in when the caller named none) and `prompt`'s the guarded text.
+  const body = (upstream: string) => (modelPart
+    ? { bytes: withFields(bytes!, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as const] : [])]), contentType: contentType! }
+    : withModel(bytes!, contentType!, upstream, prompt, promptPart));
+  const n = form.fields.n === undefined ? 1 : Number(form.fields.n);
+  await answerImages(pipeline, r, model, n, res, (chain) => pipeline.upstream.editImages(chain, { form, body, tenantId: r.caller.tenantId }, r.signal, r.deadline));
+}
+
+/**
+ * The body of a form without `model` (the gateway chose the model): the caller's bytes with a `model` part put in
+ * front of the first part, `prompt` replaced where guarded; every other byte as it came.
+ */
+function withModel(bytes: Buffer, contentType: string, upstream: string, prompt: string | undefined, promptPart: FormPart | undefined): { bytes: Uint8Array; contentType: string } {
+  const base = prompt !== undefined && promptPart ? withFields(bytes, [[promptPart, prompt]]) : bytes;
+  const boundary = boundaryOf(contentType)!;
+  const at = base.indexOf(`--${boundary}`);
+  const part = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\n${upstream}\r\n`, 'utf8');
+  return { bytes: Buffer.concat([base.subarray(0, at), part, base.subarray(at)]), contentType };
+}
+
+/**
+ * The shared tail of generations, edits and variations: a reservation of `n` × the model's `pricePerImageUsd`, the
+ * provider call along the chain, settled at the images returned × the price of the model that answered, the audit
+ * record's model, provider, cost and `detail.images`, the answer as the upstream gave it.
+ * @throws GatewayError 429 with the served rate headers; 502 `upstream_invalid_answer` for more images than `n`, or a
+ *   `data` entry that is not an image (charged for the images answered); the upstream's errors
+ */
+async function answerImages(pipeline: RequestPipeline, r: PipelineRequest, model: ModelEntry, n: number, res: GatewayResponder, call: (chain: ModelEntry[]) => Promise<{ result: ImageAnswer; model: ModelEntry }>): Promise<void> {
   const reservation = await pipeline.reserve(r, model, 0, 0, n, imageCostOf(model, n));
   let settled = false;
   try {
     const chain = pipeline.chain(r, model);
     const called = performance.now();
-    const { result, model: used } = await pipeline.upstream.generateImages(chain, { body: sent, tenantId: r.caller.tenantId }, r.signal, r.deadline);
+    const { result, model: used } = await call(chain);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const data: unknown[] = Array.isArray(result.data) ? result.data : [];
     const images = data.filter(isImage).length;
@@ -66,11 +134,16 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
     if (images > n) throw upstream(`${used.id} answered ${images} images for n: ${n}`, 'upstream_invalid_answer');
     await res.json(200, JSON.stringify(result), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
   } catch (e) {
-    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
-    throw e;
+    await withRates(pipeline, r, e);
   } finally {
     if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was answered: release the reservation
   }
+}
+
+/** A 429 with the served rate headers; any other error as it was. */
+async function withRates(pipeline: RequestPipeline, r: PipelineRequest, e: unknown): Promise<never> {
+  if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
+  throw e;
 }
 
 /** Whether an entry of an answer's `data` is an image (OpenAI's `Image`: an object with `b64_json` or `url`, a string). */

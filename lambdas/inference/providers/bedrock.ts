@@ -8,8 +8,8 @@ import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
 import { oneToolCall } from './bedrock/one-tool-call.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
 import { bedrockEmbeddings } from './bedrock/embeddings.js';
-import { bedrockImages } from './bedrock/image-models.js';
-import type { EmbeddingAnswer, EmbeddingProviderRequest, ImageAnswer, ImageProviderRequest, Provider, ProviderRequest } from './provider.js';
+import { bedrockImageForm, bedrockImages } from './bedrock/image-models.js';
+import type { EmbeddingAnswer, EmbeddingProviderRequest, ImageAnswer, ImageFormProviderRequest, ImageProviderRequest, Provider, ProviderRequest } from './provider.js';
 
 /**
  * Amazon Bedrock through Converse / ConverseStream (one API for every Bedrock model), mapping
@@ -63,6 +63,11 @@ export class BedrockProvider implements Provider {
   /** Amazon Nova Canvas and Titan Image Generator v2 through InvokeModel, task TEXT_IMAGE (bedrock/image-models.ts). */
   generateImages(r: ImageProviderRequest): Promise<ImageAnswer> {
     return bedrockImages(this.client, r);
+  }
+
+  /** Image edits (without mask) and variations through InvokeModel, task IMAGE_VARIATION (bedrock/image-models.ts imageFormInvokeBody). */
+  editImages(r: ImageFormProviderRequest): Promise<ImageAnswer> {
+    return bedrockImageForm(this.client, r);
   }
 }
 

@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { chatAnswerOf } from './chat-answer.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest } from './provider.js';
 import { sseChunks, sseTextCompletionChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
@@ -123,6 +123,24 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    */
   async generateImages(r: ImageProviderRequest): Promise<ImageAnswer> {
     return await this.wholeJson<ImageAnswer>('/images/generations', { ...r.body, model: r.model.upstream }, r.signal, 'data');
+  }
+
+  /**
+   * `POST {baseUrl}/images/edits` or `/images/variations` with the caller's multipart body byte for byte but `model`'s
+   * content (the catalog entry's `upstream`) and `prompt`'s (after the guardrails); the answer parsed as
+   * `generateImages`' (`created`, `data`, `usage`, any other field).
+   * @throws ProviderError - the upstream's error answer, an answer that is not JSON or lacks `data` (retryable), or unreachable
+   */
+  async editImages(r: ImageFormProviderRequest): Promise<ImageAnswer> {
+    const { bytes, contentType } = await this.audio({ ...r, path: `/images/${r.form.kind}`, accept: 'application/json' });
+    let answer: Record<string, unknown> & { error?: { message?: string } };
+    try {
+      answer = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new ProviderError(`${this.name} answered 200 (${contentType}) with a body that is not JSON: ${bytes.toString('utf8').slice(0, 120)}`, undefined, true);
+    }
+    if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
+    return answer as ImageAnswer;
   }
 
   /**

@@ -71,6 +71,12 @@ export interface Provider {
    */
   audio?(request: AudioProviderRequest): Promise<AudioAnswer>;
   /**
+   * An image edit or variation (OpenAI's multipart `POST /images/edits`, `/images/variations`), OpenAI's
+   * `ImagesResponse` as `generateImages` answers it. The OpenAI relay sends the caller's form byte for byte
+   * (`request.body`); Bedrock maps the parsed form (bedrock/image-models.ts imageFormInvokeBody). Optional.
+   */
+  editImages?(request: ImageFormProviderRequest): Promise<ImageAnswer>;
+  /**
    * OpenAI's legacy text completion (`POST /completions`) of `request.body`, relayed as sent but `model`: the
    * upstream's `Completion` as it came (`choices[].text`, `logprobs`, `usage`, any other field). Only the OpenAI
    * relay has it (completion models are the `openai` and `openai-compatible` providers': lib/config/schema.ts).
@@ -107,7 +113,7 @@ export type CompletionAnswer = Record<string, unknown> & { choices: Array<Record
 export interface AudioProviderRequest {
   model: ModelEntry;
   /** Under the provider's base URL. */
-  path: '/audio/speech' | '/audio/transcriptions' | '/audio/translations';
+  path: '/audio/speech' | '/audio/transcriptions' | '/audio/translations' | '/images/edits' | '/images/variations';
   /** The request body for `upstream` (the catalog entry's model id in `model`), and its Content-Type. */
   body: (upstream: string) => { bytes: Uint8Array; contentType: string };
   /** The Accept header sent (the caller's, for speech's audio). */
@@ -130,6 +136,40 @@ export interface AudioAnswer { bytes: Buffer; contentType: string }
 export interface ImageProviderRequest {
   model: ModelEntry;
   body: ImageGenerateParams & Record<string, unknown>;
+  tenantId: string;
+  /** Aborted when the upstream is past its timeout, or the caller went away. */
+  signal: AbortSignal;
+  /** @default - nothing */
+  onActivity?: () => void;
+}
+
+/** One file part of an image form: its bytes, and the media type read from its first bytes (image-form.ts sniffImage). */
+export interface ImageFormFile {
+  bytes: Buffer;
+  /** `image/png`, `image/jpeg`, `image/webp`, or undefined when the bytes are none of these. */
+  type: string | undefined;
+}
+
+/**
+ * An image edit or variation as read from the caller's multipart form (images/image-form.ts): the text fields by name
+ * (each once; `prompt` after the tenant's guardrails), the input images in the order sent, the mask when sent.
+ */
+export interface ImageForm {
+  kind: 'edits' | 'variations';
+  fields: Record<string, string>;
+  images: ImageFormFile[];
+  mask?: ImageFormFile;
+  /** Names of other file parts (a field OpenAI adds later, sent by an SDK as a file): relayed, refused by Bedrock. @default - none */
+  extraFiles?: string[];
+}
+
+/** What the gateway hands a provider for `POST /v1/images/edits` or `/v1/images/variations`. */
+export interface ImageFormProviderRequest {
+  model: ModelEntry;
+  /** The form, parsed (what Bedrock maps). */
+  form: ImageForm;
+  /** The caller's body for `upstream` (in `model`), byte for byte otherwise, and its Content-Type (what the OpenAI relay sends). */
+  body: (upstream: string) => { bytes: Uint8Array; contentType: string };
   tenantId: string;
   /** Aborted when the upstream is past its timeout, or the caller went away. */
   signal: AbortSignal;

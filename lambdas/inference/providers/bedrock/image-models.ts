@@ -1,6 +1,6 @@
 import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { ModelEntry } from '../../../../lib/config/schema.js';
-import { ProviderError, type ImageAnswer, type ImageProviderRequest } from '../provider.js';
+import { ProviderError, type ImageAnswer, type ImageForm, type ImageFormProviderRequest, type ImageProviderRequest } from '../provider.js';
 import { given, invalidField, unsupported } from './refuse.js';
 import { providerErrorFromSdk } from './sdk-errors.js';
 
@@ -114,6 +114,15 @@ export function imageInvokeBody(body: ImageProviderRequest['body'], model: Model
     throw unsupported('response_format', `${name} on Bedrock returns the images themselves, no URL: use response_format "b64_json" (or leave it out)`);
   }
   if (given(body.output_format) && body.output_format !== 'png') throw unsupported('output_format', `${name} answers PNG only: use output_format "png" (or leave it out), not ${JSON.stringify(body.output_format)}`);
+  const config = generationConfig(body, n, family, name);
+  return { family, n, invoke: { taskType: 'TEXT_IMAGE', textToImageParams: { text: prompt }, imageGenerationConfig: config } };
+}
+
+/**
+ * `imageGenerationConfig` of `n` images, `size` and `quality` mapped (TEXT_IMAGE and IMAGE_VARIATION take the same).
+ * @throws ProviderError 400 naming `size` (with the sizes the model takes) or `quality`
+ */
+function generationConfig(body: { size?: unknown; quality?: unknown }, n: number, family: ImageFamily, name: string): Record<string, unknown> {
   const config: Record<string, unknown> = { numberOfImages: n };
   const size = body.size as string | null | undefined;
   if (given(size) && size !== 'auto') {
@@ -129,7 +138,71 @@ export function imageInvokeBody(body: ImageProviderRequest['body'], model: Model
     if (!mapped) throw invalidField('quality', `is ${JSON.stringify(quality)}; use standard, low, medium (Bedrock's standard), hd, high, xhigh, max (its premium) or auto`);
     config.quality = mapped;
   }
-  return { family, n, invoke: { taskType: 'TEXT_IMAGE', textToImageParams: { text: prompt }, imageGenerationConfig: config } };
+  return config;
+}
+
+/** The form fields an edit or variation maps on Bedrock (imageFormInvokeBody); `prompt` an edit's only. */
+const FORM_MAPPED = new Set(['model', 'n', 'size', 'quality', 'response_format', 'output_format', 'user', 'safety_identifier']);
+
+/** Why each ImageEditParams field Bedrock cannot honour is refused. */
+const FORM_REFUSED: Record<string, string> = {
+  mask: 'Bedrock\'s INPAINTING takes a black (edit) and white (keep) maskImage, where OpenAI\'s mask is a PNG whose fully transparent pixels mark the area; the gateway carries no PNG decoder to convert it. Leave mask out (the edit is then an IMAGE_VARIATION guided by the prompt) or use an OpenAI image model',
+  background: REFUSED.background!,
+  input_fidelity: 'Bedrock\'s image models have no input fidelity setting; leave it out',
+  output_compression: REFUSED.output_compression!,
+  partial_images: REFUSED.partial_images!,
+  stream: REFUSED.stream!,
+  moderation: REFUSED.moderation!,
+};
+
+/** Most input images of one IMAGE_VARIATION request of either model (`imageVariationParams.images`). */
+export const BEDROCK_MAX_VARIATION_IMAGES = 5;
+
+/**
+ * The InvokeModel body of an image edit or variation on a Bedrock image model: both map to task `IMAGE_VARIATION`
+ * (Nova user guide, "Image generation request and response structure"; Bedrock user guide, "Amazon Titan Image
+ * Generator G1 models"): `imageVariationParams.images` the input images (PNG or JPEG, base64, 1-5), `text` an edit's
+ * prompt (a variation has none), `imageGenerationConfig` from `n`, `size` and `quality` as generations map them.
+ * An edit without mask is OpenAI's "edit the whole image by the prompt": Bedrock has no such task; IMAGE_VARIATION
+ * guided by the prompt (at Bedrock's default similarityStrength, 0.7) is the closest, and the docs (docs/gateway.md)
+ * say so. An edit with `mask` is refused (FORM_REFUSED.mask: converting OpenAI's alpha mask needs a PNG decoder).
+ * @throws ProviderError 400 naming the field: `mask`, `background`... (FORM_REFUSED), any other field or file part,
+ *   `image` (WebP, more than 5), `prompt` too long, `n` over 5, `size`, `quality`, `response_format: url`, `output_format` other than png
+ */
+export function imageFormInvokeBody(form: ImageForm, model: ModelEntry): { family: ImageFamily; invoke: Record<string, unknown>; n: number } {
+  const family = imageFamily(model);
+  const name = family === 'nova-canvas' ? 'Amazon Nova Canvas' : 'Titan Image Generator v2';
+  if (form.mask) throw unsupported('mask', FORM_REFUSED.mask!);
+  for (const [field, value] of Object.entries(form.fields)) {
+    if (FORM_MAPPED.has(field) || (field === 'prompt' && form.kind === 'edits')) continue;
+    if (field === 'stream' && value.trim() === 'false') continue;
+    if (FORM_REFUSED[field]) throw unsupported(field, FORM_REFUSED[field]);
+    throw unsupported(field, `${name} has no equivalent of ${field} on ${form.kind === 'edits' ? 'an edit' : 'a variation'}; leave it out`);
+  }
+  if (form.extraFiles?.length) throw unsupported(form.extraFiles[0]!, `${name} has no equivalent of the file ${form.extraFiles[0]}; leave it out`);
+  if (form.images.length > BEDROCK_MAX_VARIATION_IMAGES) throw invalidField('image', `is ${form.images.length} images; ${name} takes 1 to ${BEDROCK_MAX_VARIATION_IMAGES} input images (IMAGE_VARIATION)`);
+  const webp = form.images.findIndex((i) => i.type !== 'image/png' && i.type !== 'image/jpeg');
+  if (webp >= 0) throw invalidField('image', `is ${form.images[webp]!.type ?? 'not an image'}; ${name} takes PNG or JPEG input images`);
+  const params: Record<string, unknown> = { images: form.images.map((i) => i.bytes.toString('base64')) };
+  if (form.kind === 'edits') {
+    const prompt = form.fields.prompt ?? '';
+    const max = PROMPT_MAX_CHARS[family];
+    if (prompt.length < 1) throw invalidField('prompt', `must be a non-empty string for ${name}`);
+    if (prompt.length > max) throw invalidField('prompt', `is ${prompt.length} characters; ${name} takes at most ${max}`);
+    params.text = prompt;
+  }
+  const n = form.fields.n === undefined ? 1 : Number(form.fields.n);
+  if (!Number.isInteger(n) || n < 1 || n > BEDROCK_MAX_IMAGES) throw invalidField('n', `is ${form.fields.n}; ${name} makes 1 to ${BEDROCK_MAX_IMAGES} images a request`);
+  const { response_format: format, output_format: output } = form.fields;
+  if (format !== undefined && format !== 'b64_json') throw unsupported('response_format', `${name} on Bedrock returns the images themselves, no URL: use response_format "b64_json" (or leave it out)`);
+  if (output !== undefined && output !== 'png') throw unsupported('output_format', `${name} answers PNG only: use output_format "png" (or leave it out), not ${JSON.stringify(output.slice(0, 40))}`);
+  const config = generationConfig(form.fields, n, family, name);
+  return { family, n, invoke: { taskType: 'IMAGE_VARIATION', imageVariationParams: params, imageGenerationConfig: config } };
+}
+
+/** An image edit or variation on Bedrock: one InvokeModel call (imageFormInvokeBody), answered as bedrockImages answers. */
+export async function bedrockImageForm(client: BedrockRuntimeClient, r: ImageFormProviderRequest): Promise<ImageAnswer> {
+  return await invokeImages(client, r.model, imageFormInvokeBody(r.form, r.model).invoke, r.signal);
 }
 
 /**
@@ -140,11 +213,15 @@ export function imageInvokeBody(body: ImageProviderRequest['body'], model: Model
  *   answer without `images`
  */
 export async function bedrockImages(client: BedrockRuntimeClient, r: ImageProviderRequest): Promise<ImageAnswer> {
-  const { invoke } = imageInvokeBody(r.body, r.model);
-  const command = new InvokeModelCommand({ modelId: r.model.upstream, contentType: 'application/json', accept: 'application/json', body: new TextEncoder().encode(JSON.stringify(invoke)) });
+  return await invokeImages(client, r.model, imageInvokeBody(r.body, r.model).invoke, r.signal);
+}
+
+/** One InvokeModel call of an image task, its `images` as OpenAI's `data[].b64_json` (bedrockImages' errors). */
+async function invokeImages(client: BedrockRuntimeClient, model: ModelEntry, invoke: Record<string, unknown>, signal: AbortSignal): Promise<ImageAnswer> {
+  const command = new InvokeModelCommand({ modelId: model.upstream, contentType: 'application/json', accept: 'application/json', body: new TextEncoder().encode(JSON.stringify(invoke)) });
   let out;
   try {
-    out = await client.send(command, { abortSignal: r.signal });
+    out = await client.send(command, { abortSignal: signal });
   } catch (e) {
     throw providerErrorFromSdk(e);
   }
@@ -156,8 +233,8 @@ export async function bedrockImages(client: BedrockRuntimeClient, r: ImageProvid
   }
   const images = answer?.images;
   if (typeof answer?.error === 'string' && answer.error && (!Array.isArray(images) || images.length === 0)) {
-    throw new ProviderError(`${r.model.id} generated no image: ${answer.error}`, 400, false, { type: 'invalid_request_error', code: 'content_policy_violation', param: 'prompt' });
+    throw new ProviderError(`${model.id} generated no image: ${answer.error}`, 400, false, { type: 'invalid_request_error', code: 'content_policy_violation', param: 'prompt' });
   }
-  if (!Array.isArray(images) || images.some((x) => typeof x !== 'string')) throw new ProviderError(`bedrock answered ${r.model.upstream} without images (base64 strings)`, 502, true);
+  if (!Array.isArray(images) || images.some((x) => typeof x !== 'string')) throw new ProviderError(`bedrock answered ${model.upstream} without images (base64 strings)`, 502, true);
   return { created: Math.floor(Date.now() / 1000), data: images.map((b64_json: string) => ({ b64_json })) };
 }

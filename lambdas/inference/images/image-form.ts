@@ -1,0 +1,127 @@
+import type { ModelEntry } from '../../../lib/config/schema.js';
+import { boundaryOf, formParts, textOf, type FormPart } from '../audio/multipart.js';
+import { MAX_AUDIO_BODY_BYTES } from '../audio/pricing.js';
+import { invalid, tooLarge } from '../openai-errors.js';
+import type { ImageForm, ImageFormFile } from '../providers/provider.js';
+
+/**
+ * The largest body `POST /v1/images/edits` and `/v1/images/variations` take: the audio uploads' 4 MiB and a little
+ * (audio/pricing.ts MAX_AUDIO_BODY_BYTES). A Lambda invocation takes at most 6 MB, and API Gateway hands the router a
+ * multipart body base64-encoded (4/3 of its size); OpenAI takes images of up to 50 MB (gpt-image-1) or 4 MB (dall-e-2).
+ */
+export const MAX_IMAGE_FORM_BYTES = MAX_AUDIO_BODY_BYTES;
+
+/** Most input images of one edit: OpenAI's API reference, "Create image edit": "You can provide up to 16 images." */
+export const MAX_EDIT_IMAGES = 16;
+
+/** The sizes dall-e-2 makes (edits and variations), per OpenAI's API reference. */
+export const DALL_E_2_SIZES: readonly string[] = ['256x256', '512x512', '1024x1024'];
+/** The sizes gpt-image-1 edits take, per OpenAI's API reference ("Create image edit": `size`). */
+export const GPT_IMAGE_1_SIZES: readonly string[] = ['1024x1024', '1536x1024', '1024x1536', 'auto'];
+
+/** The media type of an image's bytes from its signature (PNG, JPEG, WebP), or undefined for anything else. */
+export function sniffImage(bytes: Buffer): string | undefined {
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.length >= 12 && bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
+/** An image form as read (ImageForm), with where `model` and `prompt` lie in the body (to replace them when relayed). */
+export interface ReadImageForm {
+  form: ImageForm;
+  modelPart?: FormPart;
+  promptPart?: FormPart;
+}
+
+const isFile = (p: FormPart) => p.filename !== undefined || p.typed;
+
+/**
+ * Reads the multipart body of `POST /v1/images/edits` (`ImageEditParams`: `image` one file or several as `image[]`,
+ * `prompt` required, `mask` optional...) or `/v1/images/variations` (`ImageCreateVariationParams`: one `image`) and
+ * checks what OpenAI's API reference rules for every model: the images' count (edits 1-16, a variation 1), each a PNG,
+ * JPEG or WebP (by its bytes), a mask a PNG, `prompt` (edits) a non-empty text, `n` 1-10, `response_format` url or
+ * b64_json, `stream` not true (the relay reads answers whole), `safety_identifier` at most 128 characters, each text
+ * field once. Other fields are kept as sent (`fields`) for the provider: the OpenAI relay passes them on, Bedrock
+ * refuses what it cannot map.
+ * @param bytes the body as received; @param contentType the request's Content-Type
+ * @throws GatewayError 400 naming the field and value (or the body: invalid_content_type, invalid_multipart); 413 over MAX_IMAGE_FORM_BYTES
+ */
+export function readImageForm(kind: 'edits' | 'variations', bytes: Buffer | undefined, contentType: string | undefined): ReadImageForm {
+  const route = `POST /v1/images/${kind}`;
+  const boundary = boundaryOf(contentType);
+  if (!boundary) throw invalid(`${route} takes multipart/form-data with the fields image${kind === 'edits' ? ' and prompt' : ''} (as the OpenAI SDKs send it), not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
+  if (!bytes || bytes.byteLength > MAX_IMAGE_FORM_BYTES) throw tooLarge(`the request body is over ${MAX_IMAGE_FORM_BYTES} bytes, the most ${route} reads on this gateway (a Lambda invocation takes at most 6 MB, with the body base64-encoded; OpenAI takes larger images): send smaller images`);
+  let parts: FormPart[];
+  try {
+    parts = formParts(bytes, boundary);
+  } catch (e) {
+    throw invalid(`the multipart/form-data body could not be read (${(e as Error).message})`, null, 'invalid_multipart');
+  }
+  const images: ImageFormFile[] = [];
+  const fields: Record<string, string> = {};
+  const extraFiles: string[] = [];
+  let mask: ImageFormFile | undefined;
+  let modelPart: FormPart | undefined;
+  let promptPart: FormPart | undefined;
+  const file = (p: FormPart): ImageFormFile => {
+    const content = bytes.subarray(p.start, p.end);
+    return { bytes: content, type: sniffImage(content) };
+  };
+  for (const p of parts) {
+    if (p.name === 'image' || p.name === 'image[]') {
+      if (!isFile(p)) throw invalid(`image must be a file part (the image's bytes, as client.images.${kind === 'edits' ? 'edit' : 'createVariation'} sends it), not a text field`, 'image', 'invalid_value');
+      images.push(file(p));
+    } else if (p.name === 'mask') {
+      if (!isFile(p)) throw invalid('mask must be a file part (a PNG), not a text field', 'mask', 'invalid_value');
+      if (mask) throw invalid('mask is sent twice; an edit takes one mask', 'mask', 'invalid_value');
+      mask = file(p);
+    } else if (isFile(p)) {
+      extraFiles.push(p.name);
+    } else {
+      if (Object.hasOwn(fields, p.name)) throw invalid(`${p.name} is sent twice; send each field once`, p.name, 'invalid_value');
+      fields[p.name] = textOf(bytes, p);
+      if (p.name === 'model') modelPart = p;
+      if (p.name === 'prompt') promptPart = p;
+    }
+  }
+  if (!images.length) throw invalid(`image is required: ${kind === 'edits' ? `1 to ${MAX_EDIT_IMAGES} image files (image, or image[] for several)` : 'one PNG file'}`, 'image', 'missing_required_parameter');
+  if (kind === 'variations' && images.length > 1) throw invalid(`image is ${images.length} files; a variation takes one image`, 'image', 'invalid_value');
+  if (images.length > MAX_EDIT_IMAGES) throw invalid(`image is ${images.length} files; an edit takes at most ${MAX_EDIT_IMAGES}`, 'image', 'invalid_value');
+  const accepted = kind === 'variations' ? ['image/png'] : ['image/png', 'image/jpeg', 'image/webp'];
+  images.forEach((img, i) => {
+    if (!img.type || !accepted.includes(img.type)) throw invalid(`image${images.length > 1 ? `[${i}]` : ''} is ${img.type ?? 'not a PNG, JPEG or WebP image'}${img.type ? '' : ` (its first bytes: ${img.bytes.subarray(0, 8).toString('hex') || 'none'})`}; ${kind === 'variations' ? 'a variation takes a PNG' : 'an edit takes PNG, WebP or JPEG images'}`, 'image', 'invalid_value');
+  });
+  if (mask && kind === 'variations') throw invalid('mask is an edit\'s field; a variation takes none', 'mask', 'unsupported_parameter');
+  if (mask && mask.type !== 'image/png') throw invalid(`mask is ${mask.type ?? 'not an image'}; the mask must be a PNG (its fully transparent pixels mark where to edit)`, 'mask', 'invalid_value');
+  if (kind === 'edits') {
+    if (fields.prompt === undefined) throw invalid('prompt is required: a text description of the edit', 'prompt', 'missing_required_parameter');
+    if (!fields.prompt) throw invalid('prompt must not be empty', 'prompt', 'invalid_value');
+  }
+  if (fields.model !== undefined && (!fields.model || fields.model.length > 256)) throw invalid('model must be a model id of 1 to 256 characters', 'model', 'invalid_value');
+  if (fields.n !== undefined && (!/^\d{1,3}$/.test(fields.n.trim()) || +fields.n < 1 || +fields.n > 10)) throw invalid(`n is ${JSON.stringify(fields.n.slice(0, 20))}; it must be an integer from 1 to 10`, 'n', 'invalid_value');
+  if (fields.response_format !== undefined && !['url', 'b64_json'].includes(fields.response_format)) throw invalid(`response_format is ${JSON.stringify(fields.response_format.slice(0, 40))}; it must be url or b64_json`, 'response_format', 'invalid_value');
+  if (fields.stream !== undefined && fields.stream.trim() === 'true') throw invalid(`stream is true; streamed image ${kind === 'edits' ? 'edits' : 'variations'} (partial images, image_edit.* events) are not served by this gateway: leave stream out or set it to false`, 'stream', 'unsupported_parameter');
+  if (fields.safety_identifier !== undefined && [...fields.safety_identifier].length > 128) throw invalid(`safety_identifier is ${[...fields.safety_identifier].length} characters; OpenAI takes at most 128`, 'safety_identifier', 'invalid_value');
+  return { form: { kind, fields, images, ...(mask ? { mask } : {}), ...(extraFiles.length ? { extraFiles } : {}) }, modelPart, promptPart };
+}
+
+/**
+ * The rules OpenAI's API reference gives for the model that serves the request, by its upstream id: dall-e-2 edits
+ * one PNG, sizes 256x256, 512x512 or 1024x1024 (edits and variations); gpt-image-1 (and -mini) edits sizes
+ * 1024x1024, 1536x1024, 1024x1536 or auto. Other models (OpenAI-compatible servers, newer models) get no more checks
+ * than readImageForm's: their upstream says.
+ * @throws GatewayError 400 naming `image` or `size` and the value
+ */
+export function checkImageFormFor(form: ImageForm, model: ModelEntry): void {
+  const upstream = model.upstream;
+  const size = form.fields.size;
+  if (/^dall-e-2$/.test(upstream)) {
+    if (form.kind === 'edits' && form.images.length > 1) throw invalid(`image is ${form.images.length} files; ${model.id} (dall-e-2) edits one image`, 'image', 'invalid_value');
+    const notPng = form.images.findIndex((i) => i.type !== 'image/png');
+    if (notPng >= 0) throw invalid(`image is ${form.images[notPng]!.type}; ${model.id} (dall-e-2) takes a square PNG`, 'image', 'invalid_value');
+    if (size !== undefined && !DALL_E_2_SIZES.includes(size)) throw invalid(`size is ${JSON.stringify(size.slice(0, 40))}; ${model.id} (dall-e-2) makes ${DALL_E_2_SIZES.join(', ')}`, 'size', 'invalid_value');
+  } else if (/^gpt-image-1(-mini)?$/.test(upstream) && form.kind === 'edits') {
+    if (size !== undefined && !GPT_IMAGE_1_SIZES.includes(size)) throw invalid(`size is ${JSON.stringify(size.slice(0, 40))}; ${model.id} (${upstream}) edits to ${GPT_IMAGE_1_SIZES.join(', ')}`, 'size', 'invalid_value');
+  }
+}
