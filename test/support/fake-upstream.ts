@@ -468,7 +468,7 @@ export class FakeUpstream {
    * @default false
    */
   reasoning = false;
-  /** The audio requests received (speech, transcriptions, translations), their bodies as bytes. */
+  /** The audio requests received (speech, transcriptions, translations), and image edits and variations, their bodies as bytes. */
   readonly audioCalls: AudioCall[] = [];
   /**
    * Answers for the next audio requests, in order, each writing the whole answer itself (status, headers, bytes as
@@ -527,11 +527,17 @@ export class FakeUpstream {
         if (req.method === 'GET' && req.url?.endsWith('/images/tiny.png')) return void res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(TINY_PNG_BASE64, 'base64'));
         if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
         // OpenAI's audio endpoints (fake-audio.ts): recorded as bytes, answered as OpenAI does.
-        if (req.url?.includes('/audio/')) {
+        // OpenAI's image edits and variations (multipart/form-data) too: recorded as bytes, answered as generations' (imagesAnswer of the form's n and response_format).
+        if (req.url && (req.url.includes('/audio/') || /\/images\/(edits|variations)$/.test(req.url))) {
           const bytes = Buffer.concat(chunks);
           this.audioCalls.push({ path: req.url, headers: req.headers, bytes });
           const scriptedAudio = this.audioScript.shift();
           if (scriptedAudio) return void scriptedAudio(this.audioCalls.at(-1)!, res);
+          if (req.url.includes('/images/')) {
+            const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: bytes }).formData();
+            const answer = imagesAnswer({ n: form.has('n') ? Number(form.get('n')) : undefined, response_format: form.get('response_format') ?? undefined }, this.url);
+            return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+          }
           return void (await answerAudio(req.url, req.headers, bytes, res));
         }
         const rawBody = Buffer.concat(chunks).toString('utf8');

@@ -77,6 +77,21 @@ describe('images and audio through the Lambda adapters', () => {
     expect(Buffer.from(await (form.get('file') as File).arrayBuffer()).equals(WAV)).toBe(true);
   });
 
+  it('node: an image edit (image[] of two PNGs, a mask) arrives base64 in the event; the upstream receives the exact bytes, model replaced', async () => {
+    const png = Buffer.from(TINY_PNG_BASE64, 'base64');
+    const other = Buffer.concat([png, Buffer.from('second')]);
+    const out = await client().images.edit({ model: 'openai-compatible/flux', image: [await toFile(png, 'a.png', { type: 'image/png' }), await toFile(other, 'b.png', { type: 'image/png' })], mask: await toFile(other, 'm.png', { type: 'image/png' }), prompt: 'a hat', n: 2 });
+    expect(out.data?.map((d) => d.b64_json)).toEqual([TINY_PNG_BASE64, TINY_PNG_BASE64]);
+    expect(apigw.lastInvocation().eventBytes).toBeLessThan(LAMBDA_REQUEST_LIMIT);
+    expect(upstream.audioCalls[0]!.path).toBe('/v1/images/edits');
+    const form = await formOf(upstream.audioCalls[0]!);
+    expect(form.get('model')).toBe('flux-schnell');
+    const images = form.getAll('image[]') as File[];
+    expect(Buffer.from(await images[0]!.arrayBuffer()).equals(png)).toBe(true);
+    expect(Buffer.from(await images[1]!.arrayBuffer()).equals(other)).toBe(true);
+    expect(Buffer.from(await (form.get('mask') as File).arrayBuffer()).equals(other)).toBe(true);
+  });
+
   it('python: speech streamed to a file and a transcription of a WAV file', async () => {
     const dir = tempDir('tessera-media-lambda-py-');
     writeFileSync(join(dir, 'in.wav'), WAV);
@@ -132,9 +147,12 @@ print(json.dumps({"ctype": ctype, "text": t.text}))
     const get = await fetch(`${apigw.url}/audio/speech`, { headers: { authorization: `Bearer ${token}` } });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST, OPTIONS');
+    // An edit is multipart/form-data (client.images.edit): JSON is a 400 saying so; a family not served is the 404 listing the image routes.
     const edits = await fetch(`${apigw.url}/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
-    expect(edits.status).toBe(404);
-    const { message } = ((await edits.json()) as { error: { message: string } }).error;
-    expect(message).toMatch(/image edits and variations .* are not served by this gateway; it serves .*\/v1\/images\/generations, \/v1\/audio\/speech, \/v1\/audio\/transcriptions, \/v1\/audio\/translations/);
+    expect([edits.status, ((await edits.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_content_type']);
+    const stores = await fetch(`${apigw.url}/vector_stores`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(stores.status).toBe(404);
+    const { message } = ((await stores.json()) as { error: { message: string } }).error;
+    expect(message).toMatch(/vector stores .* are not served by this gateway; it serves .*\/v1\/images\/generations, \/v1\/images\/edits, \/v1\/images\/variations, \/v1\/audio\/speech, \/v1\/audio\/transcriptions, \/v1\/audio\/translations/);
   });
 });

@@ -28,15 +28,12 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
   return e as NotFound;
 };
 /** The router's routes every gateway serves, before Tessera's tenant keys and users. */
-const CORE = '/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/conversations, /v1/models, /v1/usage';
+const CORE = '/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/conversations, /v1/models, /v1/usage';
 /** What `tessera serve` serves: the core, its tenant API keys and the Batch API; no /v1/tenant/users (no Cognito user pool). */
 const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches and /v1/files`;
 
 describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
   it.each([
-    // Image generation is served (images.test.ts); edits and variations (multipart uploads) are not.
-    ['client.images.edit', 'POST /v1/images/edits', 'image edits and variations (client.images.edit / createVariation) are not served by this gateway', async () => client().images.edit({ model: 'gpt-image-1', prompt: 'a hat', image: await toFile(Buffer.from('PNG'), 'a.png') })],
-    ['client.images.createVariation', 'POST /v1/images/variations', 'image edits and variations (client.images.edit / createVariation) are not served by this gateway', async () => client().images.createVariation({ image: await toFile(Buffer.from('PNG'), 'a.png') })],
     ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores (client.vectorStores / client.vector_stores) are not served by this gateway; it serves', () => client().vectorStores.create({ name: 'docs' })],
     ['client.uploads.create', 'POST /v1/uploads', 'multipart uploads (client.uploads)', () => client().uploads.create({ bytes: 3, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })],
   ])('%s', async (_name, route, family, call) => {
@@ -123,7 +120,7 @@ describe('a base URL set wrong: the 404 says what to set', () => {
  * same gateway then refused as not served there. The list names what this gateway serves: the route families it has.
  */
 describe('the 404 lists what this gateway serves, not what another would', () => {
-  const images = async (url: string, apiKey: string) => (await notFound(async () => new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).images.edit({ model: 'gpt-image-1', prompt: 'a hat', image: await toFile(Buffer.from('PNG'), 'a.png') }))).message;
+  const images = async (url: string, apiKey: string) => (await notFound(async () => new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).vectorStores.create({ name: 'docs' }))).message;
   const served = (message: string) => message.slice(message.indexOf('it serves '));
 
   it('tessera serve (no user pool): its tenant keys, not /v1/tenant/users, which it refuses', async () => {
@@ -177,7 +174,7 @@ describe('OPTIONS names the methods of what this gateway serves, as its 404 list
       // and the 404 of another method agrees: the path is not in its list
       if (status === 404) {
         const apiKey = await gw.token('acme');
-        const e = await notFound(async () => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).images.edit({ model: 'gpt-image-1', prompt: 'a hat', image: await toFile(Buffer.from('PNG'), 'a.png') }));
+        const e = await notFound(async () => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).vectorStores.create({ name: 'docs' }));
         expect(e.message).not.toContain(`/v1${path}`);
       }
     } finally {
