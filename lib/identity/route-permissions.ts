@@ -11,6 +11,8 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['POST', /^\/v1\/embeddings$/, 'inference'],
   ['POST', /^\/v1\/moderations$/, 'inference'],
   ['POST', /^\/v1\/images\/generations$/, 'inference'],
+  ['POST', /^\/v1\/images\/edits$/, 'inference'],
+  ['POST', /^\/v1\/images\/variations$/, 'inference'],
   ['POST', /^\/v1\/audio\/(speech|transcriptions|translations)$/, 'inference'],
   ['POST', /^\/v1\/responses$/, 'inference'],
   ['GET', /^\/v1\/responses\/[^/]+(\/input_items)?$/, 'inference'],

@@ -114,6 +114,13 @@ describe('conformance: image edits and variations on an OpenAI-compatible model 
     expect(calls()).toHaveLength(1);
   });
 
+  it('a viewer (no inference permission) is refused edits and variations with the 403; nothing sent', async () => {
+    const viewer = client(await suite.env.gw.token('acme', { role: 'viewer' }));
+    expect(await viewer.images.edit({ model: 'openai-compatible/flux', image: await toFile(PNG, 'a.png'), prompt: 'x' }).catch(nodeError)).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
+    expect(await viewer.images.createVariation({ model: 'openai/dall-e-2', image: await toFile(PNG, 'a.png') }).catch(nodeError)).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
+    expect(calls()).toEqual([]);
+  });
+
   it('n over what the budget holds is a 429 naming the n that fits, nothing sent', async () => {
     const out = await client(suite.env.tokens.thrifty).images.edit({ model: 'openai-compatible/flux', image: await toFile(PNG, 'a.png'), prompt: 'x', n: 3 }).catch(nodeError);
     expect(out).toMatchObject({ status: 429, body: { code: 'budget_exceeded' } });
