@@ -17,6 +17,8 @@ import { speech, transcription } from './endpoints/audio.js';
 import { MAX_AUDIO_BODY_BYTES } from './audio/pricing.js';
 import { conversations } from './endpoints/conversations.js';
 import { responses } from './endpoints/responses.js';
+import { createResponse } from './endpoints/responses-create.js';
+import { failureOf, type BackgroundStarter, type ResponseFailure } from './responses/background.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantUsage } from './endpoints/usage.js';
@@ -29,7 +31,7 @@ import { routeMethods, unservedRouteMessage, type ServedFamilies } from './route
 import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { ConversationStore } from './stores/conversation-store.js';
-import type { ResponseStore } from './stores/response-store.js';
+import type { BackgroundOwner, ResponseStore, StoredResponse } from './stores/response-store.js';
 import { loadTokenizer } from './token-count.js';
 import { CallerGone } from './upstream-calls.js';
 import { ApiKeyService } from '../identity/api-keys.js';
@@ -108,6 +110,11 @@ export interface GatewayDeps {
    * @default - none kept: creating a conversation and `conversation` on /v1/responses are 400s, every conversation id a 404
    */
   conversations?: ConversationStore;
+  /**
+   * Runs background responses (`background: true`, responses/background.ts): `tessera serve` in its process, AWS by
+   * the router's work queue. @default - none: `background: true` is a 400 naming `background`
+   */
+  background?: BackgroundStarter;
   /**
    * Providers this gateway can reach; the others' models (a tenant's fine-tuned SageMaker models
    * included) are not the tenant's here: not listed, not retrievable, 404 when called.
@@ -257,7 +264,7 @@ export class Gateway {
       if (isImageForm(req.method, path)) return await imageForms(this.pipeline, request, path === '/v1/images/edits' ? 'edits' : 'variations', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (isAudioUpload(req.method, path)) return await transcription(this.pipeline, request, path === '/v1/audio/translations' ? 'translations' : 'transcriptions', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
-        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations);
+        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations, this.deps.background);
       }
       if (path === '/v1/conversations' || path.startsWith('/v1/conversations/')) {
         return await conversations(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.conversations);
@@ -353,6 +360,53 @@ export class Gateway {
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'batch request failure', requestId, batchId: detail.batchId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
       return { status: err.status, body: err.body(), requestId };
+    } finally {
+      if (answered && answered.status !== 200) Object.assign(audit, { status: answered.status });
+      audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+      if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
+      await this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
+      if (--this.active === 0 && this.quiet.length) for (const wake of this.quiet.splice(0)) wake();
+    }
+  }
+
+  /**
+   * The run of a background response (responses/background.ts runBackgroundResponse), as a live call by its creator,
+   * as batchRequest runs a batch's request: the owner's tenant (and key) read again, its role's permission, the tenant
+   * policy, then `POST /v1/responses` on the shared pipeline (guardrails, budget reservation and settle, fallbacks,
+   * conversation writes; not the rate limits, counted when it was created) with the stored response's id, and one
+   * audit record (`action: response.create`, `detail.background: true`). The finished response goes to `settle`.
+   * @param signal aborted when the response is cancelled (or the Lambda's deadline comes): the upstream call is cut
+   * @returns the failure to settle it with (a refusal, an upstream error, a cancel's cut), or undefined when it was answered
+   */
+  async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal): Promise<ResponseFailure | undefined> {
+    const started = performance.now();
+    const requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/responses', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}) };
+    let answered: { status: number; body: string } | undefined;
+    const res: GatewayResponder = {
+      json: (status, text) => { answered = { status, body: text }; },
+      stream: () => { throw new GatewayError(400, 'stream is not served with background: true', 'invalid_request_error', 'unsupported_parameter', 'stream'); },
+      signal,
+    };
+    this.active++;
+    try {
+      const caller = await this.deps.authorizer.callerOf(owner);
+      Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
+      const permission = permissionFor('POST', '/v1/responses');
+      if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
+      const request = { caller, policy: this.policyOf(caller), audit, signal, files: this.inputFiles };
+      await createResponse(this.pipeline, request, body, res, this.deps.responses, this.deps.conversations, { run: { responseId, settle } });
+      if (answered && answered.status !== 200) return failureOf(answered.status, answered.body);
+      return answered ? undefined : { code: 'server_error', message: `the background response ended without an answer (request ${requestId})` };
+    } catch (e) {
+      if (e instanceof CallerGone) {
+        Object.assign(audit, { status: 499, outcome: 'cancelled' });
+        return { code: 'server_error', message: 'the background response was stopped before it was answered (cancelled)' };
+      }
+      const err = e instanceof GatewayError ? e : internalError(requestId);
+      if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'background response failure', requestId, responseId, error: (e as Error).message }));
+      Object.assign(audit, { status: err.status, outcome: err.code });
+      return failureOf(err.status, err.body());
     } finally {
       if (answered && answered.status !== 200) Object.assign(audit, { status: answered.status });
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;

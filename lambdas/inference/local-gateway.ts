@@ -1,4 +1,6 @@
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { failedItem, LAPSED_MESSAGE, runBackgroundResponse, type BackgroundStarter } from './responses/background.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
@@ -114,7 +116,24 @@ export interface LocalGatewayOptions {
    * @default true
    */
   resumeBatches?: boolean;
+  /**
+   * Background responses (`background: true`): each run in this process after its create is answered
+   * (runBackgroundResponse), with a marker file under `<stateDir>/background-responses/` until it is settled;
+   * `false`: not served (400 naming `background`). `pollMs`: how often a run reads its response to notice a cancel
+   * made by another worker thread. @default - served (with a response store), polling every 2000 ms
+   */
+  background?: false | { pollMs?: number };
+  /**
+   * Settles, at start, the background responses a stopped serve left (their marker files): one still `queued` is run,
+   * one `in_progress` since before this start is `failed` (LAPSED_MESSAGE: its request may have been answered and
+   * billed, so it is not run again). `serve --workers N` runs it on its first thread only, as resumeBatches.
+   * @default resumeBatches
+   */
+  resumeBackground?: boolean;
 }
+
+/** The lease of a background response run by `tessera serve`: its process's lifetime (a restart settles what it left: resumeBackgroundResponses). */
+const SERVE_LEASE_MS = Number.MAX_SAFE_INTEGER / 2;
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
 export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; conversations?: ConversationStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[]; batchesIdle: () => Promise<void> }> {
@@ -194,8 +213,39 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches });
-  /** Resolves once the batches this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
+  let background: BackgroundStarter | undefined;
+  if (responses && options.background !== false) {
+    const pollMs = options.background?.pollMs;
+    const markers = join(options.stateDir, 'background-responses');
+    const marker = (tenantId: string, id: string) => join(markers, tenantId, id);
+    const stops = new Map<string, AbortController>();
+    const runOne = (tenantId: string, id: string) => {
+      const key = `${tenantId}/${id}`;
+      const stop = new AbortController();
+      stops.set(key, stop);
+      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, execute: (owner, body, responseId, settle, signal) => gateway.backgroundResponse(owner, body, responseId, settle, signal) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
+        .then(() => rm(marker(tenantId, id), { force: true }))
+        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response run failed', responseId: id, error: (e as Error).message })))
+        .finally(() => { running.delete(run); stops.delete(key); });
+      running.add(run);
+    };
+    background = {
+      start: async (tenantId, id) => {
+        await mkdir(join(markers, tenantId), { recursive: true });
+        await writeFile(marker(tenantId, id), '');
+        runOne(tenantId, id);
+      },
+      cancelled: (tenantId, id) => stops.get(`${tenantId}/${id}`)?.abort(),
+    };
+    if (options.resumeBackground ?? options.resumeBatches !== false) {
+      const resuming: Promise<unknown> = resumeBackgroundResponses(markers, responses, Date.now(), runOne)
+        .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response resume failed', error: (e as Error).message })))
+        .finally(() => running.delete(resuming));
+      running.add(resuming);
+    }
+  }
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background });
+  /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };
 }
@@ -212,6 +262,29 @@ export async function resumeBatches(store: DirBatchStore, start: (tenantId: stri
   for (const tenantId of await store.tenantIds()) {
     for (const item of await store.list(tenantId)) {
       if (!TERMINAL.has(item.batch.status)) start(tenantId, item.batch.id);
+    }
+  }
+}
+
+/**
+ * `tessera serve`'s settle at start of the background responses a stopped serve left: each marker file
+ * (`<markers>/<tenantId>/<responseId>`) names one. A response still `queued` is run (`start`); one `in_progress` whose
+ * run began before `startedMs` is settled `failed` (LAPSED_MESSAGE: the stopped run may have had it answered and
+ * billed, so it is not run again); a marker whose response has settled or is gone is removed. Never leaves one
+ * `in_progress` forever.
+ */
+export async function resumeBackgroundResponses(markers: string, responses: ResponseStore, startedMs: number, start: (tenantId: string, id: string) => void): Promise<void> {
+  const names = async (dir: string) => readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return [] as string[]; throw e; });
+  for (const tenantId of await names(markers)) {
+    for (const id of await names(join(markers, tenantId))) {
+      const done = () => rm(join(markers, tenantId, id), { force: true });
+      const item = await responses.get(tenantId, id);
+      const status = item?.response.status;
+      if (status === 'queued' && item?.job) start(tenantId, id);
+      else if (status === 'in_progress' && item?.job) {
+        const after = await responses.update(tenantId, id, (c) => (c.response.status === 'in_progress' && (c.job?.lease?.since ?? 0) < startedMs ? failedItem(c, { code: 'server_error', message: LAPSED_MESSAGE }) : undefined));
+        if (after?.response.status !== 'in_progress') await done(); // one begun since this start is another thread's run
+      } else await done();
     }
   }
 }

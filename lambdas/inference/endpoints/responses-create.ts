@@ -19,6 +19,7 @@ import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
 import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
 import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore } from '../stores/conversation-store.js';
+import { failedItem, type BackgroundStarter } from '../responses/background.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 
 const DAY_S = 86_400;
@@ -45,14 +46,44 @@ const DAY_S = 86_400;
  * `item_not_found` naming `input[i].id`, audited with `detail.itemId`), and the resolved items are
  * what the model sees and what `input_items` lists.
  */
-export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore): Promise<void> {
+export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore, background?: BackgroundMode): Promise<void> {
   const body = parseWith(ResponsesRequest, parseJson(rawBody)) as ResponsesRequestBody;
   checkRequestFields(body);
-  const responseId = newId('resp');
-  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations));
+  const run = background && 'run' in background ? background.run : undefined;
+  const queue = body.background === true && !run ? checkBackground(r, body, store, background && 'queue' in background ? background.queue : undefined) : undefined;
+  const responseId = run?.responseId ?? newId('resp');
+  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody! } : run ? { run } : undefined));
 }
 
-async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined, conversations: ConversationStore | undefined): Promise<void> {
+/**
+ * How a create takes part in background mode: `queue` (a create with `background: true`: answered `queued` once the
+ * checks before the rate limits passed and the request was counted, its run started by the starter), or `run` (the
+ * background run of a stored `queued` response, responses/background.ts: the same id, no second count against the
+ * rate limits, the finished response given to `settle` instead of stored).
+ */
+export type BackgroundMode = { queue: BackgroundStarter } | { run: { responseId: string; settle: (item: StoredResponse) => Promise<void> } };
+
+type CreateMode = { queue: BackgroundStarter; rawBody: string } | { run: { responseId: string; settle: (item: StoredResponse) => Promise<void> } } | undefined;
+
+/**
+ * The rules of `background: true` (OpenAI's Background mode): the response is stored to be polled, so `store: false`
+ * is a 400 naming `store`, as is a tenant whose policy forbids stored responses; `stream: true` with it is a 400 naming
+ * `stream` (a background stream is resumable at OpenAI, `GET /v1/responses/{id}?stream=true&starting_after=N`: this
+ * gateway keeps no stream events to resume from); a gateway without a response store or a way to run it afterwards
+ * refuses it naming `background`.
+ * @returns the starter that runs it
+ * @throws GatewayError 400 naming `store`, `stream` or `background`
+ */
+function checkBackground(r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined, starter: BackgroundStarter | undefined): BackgroundStarter {
+  if (body.store === false) throw invalid('store: false cannot be used with background: true: a background response is stored so that it can be retrieved (polled) and cancelled; leave store out or send true', 'store', 'invalid_value');
+  if (r.policy.gateway.storeResponses === false) throw invalid(`background: tenant ${r.caller.tenantId}'s policy does not allow stored responses, and a background response is one (it is polled by id); leave background out`, 'background', 'store_not_allowed');
+  if (body.stream === true) throw invalid('stream: true with background: true is not served: this gateway keeps no stream events to resume a background stream from (GET /v1/responses/{id}?stream=true); create it without stream and poll GET /v1/responses/{id}', 'stream', 'unsupported_parameter');
+  if (!store || !starter) throw invalid(`background: true is not served by this gateway (${store ? 'it has no worker to run background responses' : 'it stores no responses'}); leave background out`, 'background', 'unsupported_parameter');
+  return starter;
+}
+
+async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined, conversations: ConversationStore | undefined, mode: CreateMode): Promise<void> {
+  const run = mode && 'run' in mode ? mode.run : undefined;
   const model = pipeline.model(r, body.model, 'chat');
   const stream = body.stream === true;
   r.audit.stream = stream;
@@ -67,7 +98,8 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     if (body.previous_response_id) throw invalid("Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.", 'conversation', 'mutually_exclusive_parameters');
     checkConversationsAllowed(r, 'conversation');
   }
-  const storing = storageOf(pipeline, r, body, store, () => (detail.stored = true));
+  if (body.background === true) detail.background = true;
+  const storing = storageOf(pipeline, r, body, store, () => (detail.stored = true), run?.settle);
   const sent = inputItemsOf(normalizeItemReferences(body.input as string | Array<Record<string, unknown>> | null | undefined));
   // What cannot be mapped or exceeds the tenant's cap is refused before it counts against the rate limits.
   checkMappable(body, withFileStandIns(withReferenceStandIns(sent)));
@@ -79,7 +111,9 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   }
   // OpenAI refuses a max_output_tokens past the model's maximum; the gateway holds the answer to it anyway.
   if (body.max_output_tokens != null && body.max_output_tokens > model.maxOutputTokens) throw tooLargeForModel('max_output_tokens', body.max_output_tokens, model.maxOutputTokens, 'output');
-  await pipeline.admit(r);
+  // A background response counts against the rate limits when it is created (a 429 is the create's), not again when it runs.
+  if (!run) await pipeline.admit(r);
+  if (mode && 'queue' in mode) return await queued(pipeline, r, body, responseId, model.id, conversationId, store!, mode, res);
 
   // Resolved items keep the references' ids: the ids stay unique (checked above).
   const items = await resolveItemReferences(sent, store && ((id) => store.get(r.caller.tenantId, id))).catch((e: unknown) => {
@@ -112,7 +146,8 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   checkCallOutputs(items, history);
   const modelItems = await resolveItemFileIds(items, 'input', r.caller.tenantId, r.files);
   const translated = { ...chatRequestOf(body, history, modelItems, historySources), ...(conversationItems ? { conversationItemIds: conversationItems.map((i) => i.id) } : {}) };
-  const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined, conversationId);
+  const made = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined, conversationId);
+  const shell = body.background === true ? { ...made, background: true } : made;
   // In a conversation the history can outgrow a stored response: then the answer is served as not stored (storageOf).
   if (storing && conversationId === undefined) {
     // Refused before any token is spent: a conversation that could not be stored with its answer.
@@ -168,9 +203,10 @@ type Storing = (response: Response, items: InputItem[], messages: ChatCompletion
 
 /**
  * How this request's response is kept (then `stored` is called, for the audit record), or undefined for `store: false` semantics.
+ * @param settle what keeps it instead of `store.put` (a background run's settle) @default - store.put
  * @throws GatewayError 400 naming `store` when the caller asks `store: true` and the tenant's policy forbids storage
  */
-function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined, stored: () => void): Storing | undefined {
+function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined, stored: () => void, settle?: (item: StoredResponse) => Promise<void>): Storing | undefined {
   if (r.policy.gateway.storeResponses === false) {
     if (body.store === true) throw invalid(`store: tenant ${r.caller.tenantId}'s policy does not allow stored responses; send store: false or leave it out`, 'store', 'store_not_allowed');
     return undefined;
@@ -179,7 +215,8 @@ function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: Response
   const days = pipeline.config.gateway.responsesTtlDays ?? 30;
   return async (response, items, messages) => {
     try {
-      await store.put({ tenantId: r.caller.tenantId, responseId: response.id, response: response as unknown as Record<string, unknown>, inputItems: items, messages, expiresAt: Math.floor(Date.now() / 1000) + days * DAY_S });
+      const item: StoredResponse = { tenantId: r.caller.tenantId, responseId: response.id, response: response as unknown as Record<string, unknown>, inputItems: items, messages, expiresAt: Math.floor(Date.now() / 1000) + days * DAY_S };
+      await (settle ? settle(item) : store.put(item));
       stored();
       return response;
     } catch (e) {
@@ -233,4 +270,30 @@ function checkItemsNotInConversation(items: InputItem[], conversationItems: Conv
   items.forEach((item, i) => {
     if (held.has(item.id)) throw invalid(`Duplicate item found with id ${item.id} (input[${i}].id): an item of conversation ${conversationId} already; send only the new items with conversation`, `input[${i}].id`, 'duplicate_item_id');
   });
+}
+
+/**
+ * Answers a background create: the Response `queued` (`background: true`, no output) is stored with its job (the
+ * caller as owner, the request as sent) and its run started (BackgroundStarter.start); the answer is that Response.
+ * A run that cannot be started leaves it `failed` and answers the error.
+ * @throws GatewayError 400 naming `input` when the request is too large to keep with the response
+ */
+async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, modelId: string, conversationId: string | undefined, store: ResponseStore, mode: { queue: BackgroundStarter; rawBody: string }, res: GatewayResponder): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const response = { ...responseShell(responseId, now, modelId, body, true, conversationId), status: 'queued', background: true } as unknown as Record<string, unknown>;
+  const { tenantId, userId, role, keyId } = r.caller;
+  const days = pipeline.config.gateway.responsesTtlDays ?? 30;
+  try {
+    await store.put({ tenantId, responseId, response, inputItems: [], messages: [], expiresAt: now + days * DAY_S, job: { owner: { tenantId, userId, role, ...(keyId ? { keyId } : {}) }, request: mode.rawBody } });
+  } catch (e) {
+    if (e instanceof ResponseTooLargeError) throw invalid(`input: a background request is kept with its response until it runs, and ${e.message}; send a smaller input, or leave background out`, 'input', 'response_too_large_to_store');
+    throw e;
+  }
+  try {
+    await mode.queue.start(tenantId, responseId);
+  } catch (e) {
+    await store.update(tenantId, responseId, (c) => failedItem(c, { code: 'server_error', message: `the background response could not be started: ${(e as Error).message}` })).catch(() => undefined);
+    throw e;
+  }
+  await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
 }

@@ -1,4 +1,5 @@
-import { invalid, notFound } from '../openai-errors.js';
+import { GatewayError, invalid, notFound } from '../openai-errors.js';
+import { cancelBackground, type BackgroundStarter } from '../responses/background.js';
 import type { PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
 import { refuseRepeatedQuery } from '../query-parameters.js';
@@ -26,7 +27,7 @@ const responseNotFound = (store: ResponseStore | undefined, r: PipelineRequest, 
  */
 export async function retrieveResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>): Promise<string> {
   Object.assign(r.audit, { action: 'response.retrieve', detail: { responseId } });
-  if (query.stream === 'true') throw invalid('stream=true is not served for a stored response (background responses are not served); leave it out', 'stream', 'unsupported_parameter');
+  if (query.stream === 'true') throw invalid('stream=true is not served for a stored response: this gateway keeps no stream events to replay or resume (background responses are polled without it); leave it out', 'stream', 'unsupported_parameter');
   checkIncludeQuery(query);
   return JSON.stringify((await storedResponse(store, r, responseId)).response);
 }
@@ -46,4 +47,23 @@ export async function listInputItems(store: ResponseStore | undefined, r: Pipeli
   refuseRepeatedQuery(repeatedQuery, ['after', 'limit', 'order']);
   const stored = await storedResponse(store, r, responseId);
   return JSON.stringify(inputItemsPage(stored.inputItems, query));
+}
+
+/**
+ * `POST /v1/responses/{id}/cancel` (client.responses.cancel): a background response (`background: true`) still
+ * `queued` or `in_progress` becomes `cancelled` (its run stops at its next check and never overwrites it); one
+ * already settled is answered as it is (cancelling is idempotent, as at OpenAI). The answer is the Response object.
+ * @throws GatewayError 404 `response_not_found` as retrieve's (another tenant's id included); 400
+ *   `response_not_cancellable` for a response not created with `background: true`
+ */
+export async function cancelResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, background?: BackgroundStarter): Promise<string> {
+  Object.assign(r.audit, { action: 'response.cancel', detail: { responseId } });
+  const stored = await storedResponse(store, r, responseId);
+  if (stored.response.background !== true) {
+    throw new GatewayError(400, `response '${responseId}' cannot be cancelled: only responses created with background: true can be (this one was answered when it was created)`, 'invalid_request_error', 'response_not_cancellable');
+  }
+  const after = await cancelBackground(store!, r.caller.tenantId, responseId);
+  if (!after) throw responseNotFound(store, r, responseId, null); // deleted meanwhile
+  if (after.response.status === 'cancelled') background?.cancelled?.(r.caller.tenantId, responseId);
+  return JSON.stringify(after.response);
 }

@@ -4,7 +4,8 @@ import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import type { ConversationStore } from '../stores/conversation-store.js';
 import type { ResponseStore } from '../stores/response-store.js';
 import { createResponse } from './responses-create.js';
-import { deleteResponse, listInputItems, retrieveResponse, storedResponse } from './responses-stored.js';
+import { cancelResponse, deleteResponse, listInputItems, retrieveResponse } from './responses-stored.js';
+import type { BackgroundStarter } from '../responses/background.js';
 
 /** What the responses endpoint reads of the HTTP request. */
 export interface ResponsesHttpRequest {
@@ -32,15 +33,15 @@ const MAX_RESPONSE_ID_CHARS = 256;
 /**
  * OpenAI's Responses API: `POST /v1/responses` (responses-create.ts), `GET` and `DELETE
  * /v1/responses/{id}` and `GET /v1/responses/{id}/input_items` (responses-stored.ts).
- * `POST /v1/responses/{id}/cancel` is for background responses, which are not served: 400 for a
- * stored response, 404 otherwise. `POST /v1/responses/input_tokens` and `/compact` are 404s
+ * `POST /v1/responses/{id}/cancel` cancels a background response (`background: true`, run by `background`:
+ * responses/background.ts; cancelResponse). `POST /v1/responses/input_tokens` and `/compact` are 404s
  * (UNSERVED_POSTS). Another method on a served path is a 405.
  */
-export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore): Promise<void> {
+export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore, background?: BackgroundStarter): Promise<void> {
   const rest = req.path.slice('/v1/responses'.length).split('/').slice(1).map(decoded);
   const json = (body: string) => res.json(200, body, { 'x-request-id': r.audit.requestId });
   if (rest.length === 0) {
-    if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store, conversations);
+    if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store, conversations, background && { queue: background });
     throw methodNotAllowed(req);
   }
   const [id, sub, ...more] = rest;
@@ -62,11 +63,7 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
     if (req.method === 'GET') return await json(await listInputItems(store, r, id, req.query, req.repeatedQuery));
     throw methodNotAllowed(req);
   }
-  if (more.length === 0 && sub === 'cancel' && req.method === 'POST') {
-    Object.assign(r.audit, { action: 'response.cancel', detail: { responseId: id } });
-    await storedResponse(store, r, id);
-    throw new GatewayError(400, `response '${id}' cannot be cancelled: only background responses can, and this gateway serves none (every response is finished when it is answered)`, 'invalid_request_error', 'response_not_cancellable');
-  }
+  if (more.length === 0 && sub === 'cancel' && req.method === 'POST') return await json(await cancelResponse(store, r, id, background));
   throw notFound(`no route ${req.method} ${req.path}`, null, 'route_not_found');
 }
 

@@ -16,8 +16,8 @@ export const FIELDS = {
   top_p: 'chat', top_logprobs: 'chat', metadata: 'gateway', user: 'chat', safety_identifier: 'chat', prompt_cache_key: 'chat',
   prompt_cache_retention: 'chat', service_tier: 'chat', reasoning: 'chat', include: 'chat', truncation: 'gateway', stream_options: 'gateway',
   max_tool_calls: 'gateway',
-  conversation: 'gateway',
-  background: 'refused', prompt: 'refused', context_management: 'refused', moderation: 'refused', prompt_cache_options: 'refused',
+  conversation: 'gateway', background: 'gateway',
+  prompt: 'refused', context_management: 'refused', moderation: 'refused', prompt_cache_options: 'refused',
   image: 'refused', access_programs: 'refused', background_options: 'refused',
 } as const;
 
@@ -61,14 +61,13 @@ const FRAMEWORK_HINTS: Record<string, string> = {
 };
 
 const WHY: Record<string, string> = {
-  background: 'background responses are not served by this gateway (a Lambda answers while the caller waits); send background: false or leave it out',
   prompt: "reusable prompt templates live in OpenAI's dashboard, which this gateway cannot read; send the prompt as instructions and input",
   context_management: 'server-side context compaction is not served by this gateway; leave it out',
   moderation: "OpenAI's moderation of responses is not served by this gateway (the tenant's guardrails apply to every request); leave it out",
   prompt_cache_options: 'prompt-cache options are not served by this gateway; leave them out (prompt_cache_key and prompt_cache_retention are forwarded)',
   image: "request-level image options (context_compression) are not served by this gateway: chat-completions upstreams take none; leave it out",
   access_programs: "OpenAI's domain-specific access programs are not served by this gateway (its upstreams are chat-completions models); leave it out",
-  background_options: 'background execution options are not served by this gateway, which serves no background responses; leave them out',
+  background_options: 'background execution options are not served by this gateway (background: true is, without options); leave them out',
 };
 
 /**
@@ -81,7 +80,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   for (const [field, value] of Object.entries(raw)) {
     const kind = (FIELDS as Record<string, string>)[field];
     if (kind === undefined) throw invalid(`${shownKey(field)} is not served by this gateway's /v1/responses (not a field it maps); leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unsupported_parameter');
-    if (kind === 'refused' && value != null && !(field === 'background' && value === false)) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
+    if (kind === 'refused' && value != null) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
   }
   if (body.service_tier === 'ultrafast') throw invalid("service_tier 'ultrafast' is an access-controlled tier of OpenAI's Responses API that chat-completions requests do not have, and this gateway's upstreams are chat-completions models; send auto, default, flex, scale, priority or fast", 'service_tier', 'unsupported_parameter');
   if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { isResponseId } from '../responses/ids.js';
-import { decodeStoredBody, encodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { bodyOf, decodeStoredBody, encodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
 
 /**
  * Stored responses of `tessera serve`, as files under its state directory:
@@ -25,7 +25,7 @@ export class FileResponseStore implements ResponseStore {
   async put(item: StoredResponse): Promise<void> {
     const file = this.file(item.tenantId, item.responseId);
     if (!file) throw new Error(`cannot store response ${item.responseId} of tenant ${item.tenantId}: not ids the gateway makes`);
-    const body = { response: item.response, inputItems: item.inputItems, messages: item.messages };
+    const body = bodyOf(item);
     encodeWithinLimit(body); // one size limit for every store
     await mkdir(join(this.dir, item.tenantId), { recursive: true });
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
@@ -60,5 +60,54 @@ export class FileResponseStore implements ResponseStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // another worker deleted it first
       throw e;
     }
+  }
+
+  /**
+   * Under a lock file beside the response's (`<file>.lock`, created exclusively), so that the worker threads of
+   * `serve --workers N` (a background run in one, a cancel in another) never write over each other's change. A lock
+   * older than LOCK_STALE_MS (a thread that died holding it) is taken over.
+   * @throws Error when the lock could not be taken within LOCK_WAIT_MS
+   */
+  async update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined> {
+    const file = this.file(tenantId, responseId);
+    if (!file) return undefined;
+    const lock = `${file}.lock`;
+    try {
+      await takeLock(lock);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory of the tenant's: no such response
+      throw e;
+    }
+    try {
+      const current = await this.get(tenantId, responseId);
+      if (!current) return undefined;
+      const next = change(current);
+      if (!next) return current;
+      await this.put(next);
+      return next;
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
+  }
+}
+
+/** How long update() waits for another writer's lock. */
+const LOCK_WAIT_MS = 10_000;
+/** A lock older than this was left by a thread that died holding it. */
+const LOCK_STALE_MS = 30_000;
+
+async function takeLock(lock: string): Promise<void> {
+  const until = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await (await open(lock, 'wx')).close();
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const held = await stat(lock).catch(() => undefined);
+    if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
+    else if (Date.now() > until) throw new Error(`${lock}: held by another writer for over ${LOCK_WAIT_MS} ms`);
+    else await new Promise((ok) => setTimeout(ok, 5));
   }
 }

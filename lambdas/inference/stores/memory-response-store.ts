@@ -1,4 +1,4 @@
-import { decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
 
 /**
  * Stored responses of `tessera serve`, in memory, with the DynamoDB store's semantics: keyed by
@@ -11,7 +11,7 @@ export class MemoryResponseStore implements ResponseStore {
   private static key = (tenantId: string, responseId: string) => JSON.stringify([tenantId, responseId]);
 
   async put(item: StoredResponse): Promise<void> {
-    const body = encodeWithinLimit({ response: item.response, inputItems: item.inputItems, messages: item.messages });
+    const body = encodeWithinLimit(bodyOf(item));
     this.items.set(MemoryResponseStore.key(item.tenantId, item.responseId), { tenantId: item.tenantId, responseId: item.responseId, expiresAt: item.expiresAt, body });
   }
 
@@ -30,5 +30,15 @@ export class MemoryResponseStore implements ResponseStore {
     const found = await this.get(tenantId, responseId);
     this.items.delete(MemoryResponseStore.key(tenantId, responseId));
     return found !== undefined;
+  }
+
+  /** In one process nothing runs between the read and the write. */
+  async update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined> {
+    const current = await this.get(tenantId, responseId);
+    if (!current) return undefined;
+    const next = change(current);
+    if (!next) return current;
+    await this.put(next);
+    return next;
   }
 }

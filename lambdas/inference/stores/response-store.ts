@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Role } from '../../../lib/identity/roles.js';
 
 /**
  * Stored Responses API answers (`store: true`): kept per tenant, read and written only as that
@@ -25,6 +26,32 @@ export interface StoredResponse {
   messages: ChatCompletionMessageParam[];
   /** Epoch seconds after which it is gone (DynamoDB TTL; the stores also refuse to return it). */
   expiresAt: number;
+  /**
+   * A background response's run (`background: true`, ../responses/background.ts): who created it and its request,
+   * kept until the run settles it (then dropped). Absent on every other response.
+   */
+  job?: BackgroundJob;
+}
+
+/** Who created a background response, as the run acts for them (the authorizer re-reads the tenant and key). */
+export interface BackgroundOwner {
+  tenantId: string;
+  userId: string;
+  role: Role;
+  /** The API key it authenticated with (`key_…`), if any. */
+  keyId?: string;
+}
+
+/** A background response's run, stored with it until it is settled. */
+export interface BackgroundJob {
+  owner: BackgroundOwner;
+  /** The request's body as sent (JSON), run again by the worker through the same endpoint. */
+  request: string;
+  /**
+   * The run that holds it (`status: in_progress`): a random claim token, since when (epoch ms) and until when
+   * (epoch ms; past it a delivery of its message settles it as failed). Absent while `queued`.
+   */
+  lease?: { claim: string; since: number; until: number };
 }
 
 export interface ResponseStore {
@@ -34,6 +61,13 @@ export interface ResponseStore {
   get(tenantId: string, responseId: string): Promise<StoredResponse | undefined>;
   /** @returns whether the tenant had such a response (an expired one counts as gone) */
   delete(tenantId: string, responseId: string): Promise<boolean>;
+  /**
+   * Reads the tenant's response, applies `change` and writes its result, atomically with respect to the other
+   * writers of the store (the background run, a cancel): `change` returns undefined to leave it as it is.
+   * @returns the response as written (or as read, when `change` left it); undefined when there is none (or it expired)
+   * @throws ResponseTooLargeError when the changed item is over `MAX_STORED_BYTES`
+   */
+  update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined>;
 }
 
 /**
@@ -43,7 +77,10 @@ export interface ResponseStore {
 export const MAX_STORED_BYTES = 390 * 1024;
 
 /** What a stored response keeps beyond its keys. */
-export type StoredBody = Pick<StoredResponse, 'response' | 'inputItems' | 'messages'>;
+export type StoredBody = Pick<StoredResponse, 'response' | 'inputItems' | 'messages' | 'job'>;
+
+/** What a stored response keeps beyond its keys (the `job` only when it has one). */
+export const bodyOf = (item: StoredResponse): StoredBody => ({ response: item.response, inputItems: item.inputItems, messages: item.messages, ...(item.job ? { job: item.job } : {}) });
 
 /** A stored response's body as gzipped JSON (text compresses 3 to 10 times: long conversations fit in one item). */
 export const encodeStoredBody = (body: StoredBody): Buffer => gzipSync(JSON.stringify(body));

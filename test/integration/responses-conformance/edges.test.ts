@@ -12,7 +12,7 @@ vi.setConfig({ testTimeout: 30_000 });
  * The Responses API where it ends otherwise than completed, and where it refuses: a stream the
  * upstream breaks (the error event, then response.failed, as the SDKs surface them), an answer cut
  * by the token limit (incomplete), a streamed response stored and retrieved, hosted tools and
- * background responses refused with a 400 naming them, before any upstream call; item references
+ * background responses with store: false refused with a 400 naming store, before any upstream call; item references
  * resolved from the tenant's own stored responses (and only from them); function calls whose
  * argument fragments come out of order, each call's done events whole.
  */
@@ -116,9 +116,9 @@ describe('what chat providers cannot do is refused, naming it', () => {
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
 
-  it.each(CLIENTS)('background: true is a 400 naming it (%s client)', async (client) => {
-    const bg = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', background: true } });
-    expect(bg.error).toMatchObject({ status: 400, body: { param: 'background', code: 'unsupported_parameter' } });
+  it.each(CLIENTS)('background: true with store: false is a 400 naming store; nothing is sent (%s client)', async (client) => {
+    const bg = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', background: true, store: false } });
+    expect(bg.error).toMatchObject({ status: 400, body: { param: 'store', code: 'invalid_value' } });
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
 });

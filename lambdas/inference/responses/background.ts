@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import type { BackgroundOwner, ResponseStore, StoredResponse } from '../stores/response-store.js';
+
+/**
+ * Background responses (`background: true`, OpenAI's "Background mode"): the create is answered at once with the
+ * Response `queued` (stored with its job: the creator and the request), and the response runs afterwards: on
+ * `tessera serve` in the process that answered (local-gateway.ts), on AWS from the router's work queue (an SQS message
+ * `{kind: 'response', tenantId, responseId}` on the Batch API's queue: batches/queue-handler.ts). The run
+ * (runBackgroundResponse) claims it, runs the request through the same endpoint as a foreground one as its creator
+ * (Gateway.backgroundResponse), and settles it; `POST /v1/responses/{id}/cancel` sets `cancelled`, which nothing
+ * overwrites. Status: `queued` → `in_progress` → `completed` | `incomplete` | `failed` | `cancelled`.
+ */
+
+/** The statuses a Response ends in (OpenAI's ResponseStatus less `queued` and `in_progress`). */
+export const SETTLED = new Set(['completed', 'failed', 'incomplete', 'cancelled']);
+
+/** How the gateway starts a background response once its create is answered. */
+export interface BackgroundStarter {
+  /**
+   * Starts the run of the tenant's stored, `queued` response: `tessera serve` in this process, AWS by a queue message.
+   * @throws when it cannot be started (the create then answers the error and the response is settled `failed`)
+   */
+  start(tenantId: string, responseId: string): Promise<void>;
+  /** Told of a cancel, so that a run of this process stops at once. @default - the run notices it when it polls */
+  cancelled?(tenantId: string, responseId: string): void;
+}
+
+/** OpenAI's `Response.error` of a failed response: a code of its `ResponseError` and a message. */
+export interface ResponseFailure {
+  code: 'server_error' | 'rate_limit_exceeded' | 'invalid_prompt';
+  message: string;
+}
+
+/**
+ * Runs a background response's request as its creator (Gateway.backgroundResponse): `settle` is given the finished
+ * response to store (in place of the foreground's store.put); resolves with the failure when it was refused or failed,
+ * undefined when it was answered (settled or not: runBackgroundResponse settles what was left).
+ */
+export type ExecuteBackground = (owner: BackgroundOwner, request: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal) => Promise<ResponseFailure | undefined>;
+
+/** What runBackgroundResponse needs. */
+export interface BackgroundRunDeps {
+  responses: ResponseStore;
+  execute: ExecuteBackground;
+  /** Epoch ms. @default Date.now */
+  nowMs?: () => number;
+  /** How often a run reads its response to notice a cancel made elsewhere (another serve worker, another Lambda). @default 2000 */
+  pollMs?: number;
+}
+
+/** How a delivery of a background response ended: `ran` (claimed and settled), `skipped` (not claimable: nothing ran), `lapsed` (a run's lease had ended unsettled: settled `failed`). */
+export type BackgroundOutcome = 'ran' | 'skipped' | 'lapsed';
+
+/** What a lapsed run is settled with: it is not run again, as its request may have been answered and billed. */
+export const LAPSED_MESSAGE = 'the run of this background response ended before it was settled (the worker running it stopped: a Lambda timeout or crash, or a tessera serve restart); it is not run again, as its request may have been answered and billed: create it again';
+
+/**
+ * One delivery of a background response: claims it, runs it, settles it.
+ * 1. Claim: a conditional update (ResponseStore.update) `queued` → `in_progress` with a lease (a random claim token,
+ *    until now + `leaseMs`). A response `in_progress` whose lease has passed is settled `failed` (LAPSED_MESSAGE):
+ *    `lapsed`. Any other state (settled, cancelled, or held by a live lease: a duplicate delivery) runs nothing: `skipped`.
+ * 2. Runs the request (`execute`), reading the response every `pollMs` meanwhile: a `cancelled` one aborts the run
+ *    (the upstream call is cut, the budget reservation settled as for a caller that left).
+ * 3. Settles: the finished response replaces the stored one only while it is still `in_progress` under this claim (a
+ *    cancel is never overwritten); a failure makes it `failed` with `error`; one the run left unsettled (its answer
+ *    could not be stored) is `failed` saying so.
+ * @param leaseMs how long the claim holds (AWS: the invocation's remaining time; serve: its lifetime)
+ * @throws what the store throws (the queue consumer reports the message as failed: it is delivered again)
+ */
+export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: string, responseId: string, leaseMs: number, options: { signal?: AbortSignal } = {}): Promise<BackgroundOutcome> {
+  const nowMs = deps.nowMs ?? Date.now;
+  const token = randomBytes(12).toString('hex');
+  let lapsed = false;
+  const claimed = await deps.responses.update(tenantId, responseId, (c) => {
+    if (!c.job) return undefined;
+    const now = nowMs();
+    if (c.response.status === 'queued') return { ...c, response: { ...c.response, status: 'in_progress' }, job: { ...c.job, lease: { claim: token, since: now, until: now + Math.max(0, leaseMs) } } };
+    if (c.response.status === 'in_progress' && c.job.lease && c.job.lease.until <= now) {
+      lapsed = true;
+      return failedItem(c, { code: 'server_error', message: LAPSED_MESSAGE });
+    }
+    return undefined;
+  });
+  if (lapsed) return 'lapsed';
+  const job = claimed?.job;
+  if (!job || job.lease?.claim !== token) return 'skipped';
+  const ours = (c: StoredResponse) => c.response.status === 'in_progress' && c.job?.lease?.claim === token;
+
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const poll = setInterval(() => {
+    deps.responses.get(tenantId, responseId).then((c) => { if (!c || c.response.status === 'cancelled') stop.abort(); }, () => undefined);
+  }, deps.pollMs ?? 2000);
+  poll.unref?.();
+  let failure: ResponseFailure | undefined;
+  try {
+    const settle = async (item: StoredResponse) => void (await deps.responses.update(tenantId, responseId, (c) => (ours(c) ? { ...item, response: { ...item.response, created_at: c.response.created_at }, expiresAt: c.expiresAt, job: undefined } : undefined)));
+    failure = await deps.execute(job.owner, job.request, responseId, settle, stop.signal);
+  } catch (e) {
+    failure = { code: 'server_error', message: `the background response failed: ${(e as Error).message}` };
+  } finally {
+    clearInterval(poll);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  await deps.responses.update(tenantId, responseId, (c) => (ours(c)
+    ? failedItem(c, failure ?? { code: 'server_error', message: 'the background response was answered but could not be stored (its conversation is over the size a stored response may take, or the tenant\'s policy no longer allows stored responses)' })
+    : undefined));
+  return 'ran';
+}
+
+/** The stored response settled `failed` with `error` (its job dropped). */
+export function failedItem(c: StoredResponse, error: ResponseFailure): StoredResponse {
+  return { ...c, response: { ...c.response, status: 'failed', error, incomplete_details: null }, job: undefined };
+}
+
+/**
+ * `POST /v1/responses/{id}/cancel` on a stored response: a background one still `queued` or `in_progress` becomes
+ * `cancelled` (its job dropped: no delivery runs it); one already settled is answered as it is (OpenAI: cancelling is
+ * idempotent). The caller has checked that it is a background response.
+ * @returns the response as it is after the cancel; undefined when it is gone (deleted meanwhile)
+ */
+export async function cancelBackground(responses: ResponseStore, tenantId: string, responseId: string): Promise<StoredResponse | undefined> {
+  return responses.update(tenantId, responseId, (c) => (SETTLED.has(String(c.response.status)) ? undefined : { ...c, response: { ...c.response, status: 'cancelled' }, job: undefined }));
+}
+
+/** A failure's `Response.error` for a refusal's status and OpenAI-shaped body: 429 → `rate_limit_exceeded`, 5xx → `server_error`, else `invalid_prompt`. */
+export function failureOf(status: number, body: string): ResponseFailure {
+  let message = body;
+  let code: string | undefined;
+  try {
+    const e = (JSON.parse(body) as { error?: { message?: string; code?: string } }).error;
+    message = e?.message ?? body;
+    code = e?.code;
+  } catch { /* not JSON: the body is the message */ }
+  const shown = `${code ? `${code}: ` : ''}${message}`.slice(0, 2000);
+  return { code: status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_prompt', message: shown };
+}

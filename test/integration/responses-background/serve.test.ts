@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { serveGateway } from '../../support/local-gateway.js';
+import { runPythonCode } from '../../support/python-zygote.js';
+import { nodeClient } from '../gateway-conformance/official-clients.js';
+import { plainTenant } from '../gateway-conformance/setup.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * Background responses (`background: true`) on `tessera serve` with the official clients: the create answers `queued`,
+ * the response runs in the process (the fake upstream holds its answer long enough to see it `in_progress`), retrieve
+ * polls it to `completed` with its output; a cancel mid-run makes it `cancelled` for good; a foreground response
+ * cannot be cancelled; another tenant's id is a 404 as an unknown one.
+ */
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+const tokens: Record<string, string> = {};
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex')], { background: { pollMs: 50 } });
+  tokens.acme = await gw.token('acme');
+  tokens.globex = await gw.token('globex');
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => upstream.reset());
+
+const MODEL = 'openai-compatible/default';
+const client = (tenant = 'acme') => nodeClient(gw.url, tokens[tenant]!);
+/** Polls as an application does until the response leaves queued and in_progress (no time asserted). */
+const settled = async (id: string) => {
+  for (;;) {
+    const r = await client().responses.retrieve(id);
+    if (!['queued', 'in_progress'].includes(r.status!)) return r;
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
+};
+
+describe('background responses on tessera serve (openai node)', () => {
+  it('create answers queued; the run is in_progress while the upstream answers; retrieve ends completed with output_text', async () => {
+    upstream.delayMs = 1000;
+    const created = await client().responses.create({ model: MODEL, input: 'otters in space', background: true });
+    expect(created).toMatchObject({ object: 'response', status: 'queued', background: true, store: true, output: [] });
+    await upstream.received(1);
+    expect((await client().responses.retrieve(created.id)).status).toBe('in_progress');
+    const done = await settled(created.id);
+    expect(done).toMatchObject({ id: created.id, status: 'completed', background: true, created_at: created.created_at });
+    expect(done.output_text).toContain('otters in space');
+    expect(upstream.requests).toHaveLength(1);
+    // Cancelling a settled one answers it as it is.
+    expect(await client().responses.cancel(created.id)).toMatchObject({ id: created.id, status: 'completed' });
+    const audit = gw.audit.records.filter((r) => r.detail?.responseId === created.id && r.action === 'response.create');
+    expect(audit).toHaveLength(2); // the create (queued) and the run (answered)
+  });
+
+  it('cancel mid-run: cancelled at once, and it stays cancelled after the run ends', async () => {
+    upstream.delayMs = 3000;
+    const created = await client().responses.create({ model: MODEL, input: 'a very long novel', background: true });
+    await upstream.received(1);
+    const cancelled = await client().responses.cancel(created.id);
+    expect(cancelled).toMatchObject({ id: created.id, status: 'cancelled', background: true });
+    await gw.settled();
+    expect(await client().responses.retrieve(created.id)).toMatchObject({ status: 'cancelled', output: [] });
+  });
+
+  it('refuses what background mode cannot be: store false (400 naming store), stream (400 naming stream); a foreground response cannot be cancelled (400)', async () => {
+    await expect(client().responses.create({ model: MODEL, input: 'x', background: true, store: false })).rejects.toMatchObject({ status: 400, param: 'store' });
+    await expect(client().responses.create({ model: MODEL, input: 'x', background: true, stream: true })).rejects.toMatchObject({ status: 400, param: 'stream' });
+    const fg = await client().responses.create({ model: MODEL, input: 'x' });
+    await expect(client().responses.cancel(fg.id)).rejects.toMatchObject({ status: 400, code: 'response_not_cancellable' });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("another tenant's background response is a 404 byte-for-byte as an unknown id, for retrieve and cancel", async () => {
+    const created = await client().responses.create({ model: MODEL, input: 'mine', background: true });
+    const raw = async (id: string, method: string, suffix = '') => {
+      const res = await fetch(`${gw.url}/responses/${id}${suffix}`, { method, headers: { authorization: `Bearer ${tokens.globex}` } });
+      const body = (await res.json()) as { error: Record<string, unknown> };
+      return { status: res.status, error: { ...body.error, message: String(body.error.message).replace(id, '<id>') } };
+    };
+    const unknown = `resp_${'0'.repeat(48)}`;
+    expect(await raw(created.id, 'GET')).toEqual(await raw(unknown, 'GET'));
+    expect(await raw(created.id, 'POST', '/cancel')).toEqual(await raw(unknown, 'POST', '/cancel'));
+    expect((await raw(created.id, 'POST', '/cancel')).status).toBe(404);
+    expect((await settled(created.id)).status).toBe('completed');
+  });
+});
+
+describe('background responses on tessera serve (openai python)', () => {
+  it('create(background=True) → poll retrieve → completed with output_text', async () => {
+    const script = `
+import json, sys, time
+from openai import OpenAI
+c = OpenAI(base_url=sys.argv[1], api_key=sys.argv[2])
+r = c.responses.create(model="${MODEL}", input="python otters", background=True)
+first = r.status
+while r.status in ("queued", "in_progress"):
+    time.sleep(0.05)
+    r = c.responses.retrieve(r.id)
+print(json.dumps({"first": first, "status": r.status, "background": r.background, "text": r.output_text}))
+`;
+    const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!])).stdout);
+    expect(out).toMatchObject({ first: 'queued', status: 'completed', background: true });
+    expect(out.text).toContain('python otters');
+  });
+});
