@@ -17,6 +17,7 @@ import type { TenantExistence } from './stores/tenant-existence.js';
 import type { BatchService } from './batches/batch-service.js';
 import type { BatchFileStore, BatchPartStore, BatchStore } from './batches/stores.js';
 import type { BatchMessage, BatchWorkerDeps } from './batches/worker.js';
+import type { BackgroundRunDeps, BackgroundStarter } from './responses/background.js';
 
 export { GATEWAY_ENV };
 
@@ -246,6 +247,28 @@ export async function lambdaBatchWorker(): Promise<BatchWorkerDeps> {
   };
 }
 
+/**
+ * Background responses (`background: true`) where the work queue is configured (`TESSERA_BATCH_QUEUE_URL`, the Batch
+ * API's) and responses are stored: a create sends `{kind: 'response', tenantId, responseId}` to the queue, and the
+ * router consuming it runs the response (lambdaBackgroundWorker). @returns undefined when not configured (a 400 naming `background`)
+ */
+export function lambdaBackgroundStarter(): BackgroundStarter | undefined {
+  if (!process.env[GATEWAY_ENV.batchQueueUrl] || !process.env[GATEWAY_ENV.responsesTable]) return undefined;
+  return {
+    start: async (tenantId, responseId) => {
+      const [{ SQSClient, SendMessageCommand }, { platformClient }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js')]);
+      await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.batchQueueUrl), MessageBody: JSON.stringify({ kind: 'response', tenantId, responseId }) }));
+    },
+  };
+}
+
+/** The background response worker on the router (batches/queue-handler.ts): the responses table, and the run through this Lambda's gateway as the response's creator (Gateway.backgroundResponse). */
+export async function lambdaBackgroundWorker(): Promise<BackgroundRunDeps> {
+  const [responses, gatewayOf] = await Promise.all([lambdaResponseStore(), lambdaGateway()]);
+  if (!responses) throw new Error(`background responses need the responses table (${GATEWAY_ENV.responsesTable})`);
+  return { responses, execute: (owner, body, responseId, settle, signal) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal) };
+}
+
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {
   const [{ MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./metrics-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
@@ -264,6 +287,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     corsOrigins: (await import('./lambda-cors.js')).lambdaCorsOrigins(),
     // OpenAI's Batch API where configured: `/v1/batches` on the router, `/v1/files` of purpose batch on the fine-tuning API.
     batches: await lambdaBatchService(),
+    // Background responses on the router (the fine-tuning API serves no /v1/responses).
+    background: extra.fineTuning ? undefined : lambdaBackgroundStarter(),
     ...extra,
   });
 }

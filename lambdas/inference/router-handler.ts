@@ -3,7 +3,7 @@ import { handleBatchQueue, isSqsEvent } from './batches/queue-handler.js';
 import { answerOptions, type GatewayResponder } from './gateway.js';
 import { lambdaCorsOrigins } from './lambda-cors.js';
 import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
-import { batchesServed, lambdaBatchWorker, lambdaGateway } from './lambda-deps.js';
+import { batchesServed, lambdaBackgroundWorker, lambdaBatchWorker, lambdaGateway } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
 import { repeatedOf } from './query-parameters.js';
 
@@ -102,12 +102,12 @@ export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.
  * with the invocation's deadline (lambda-deadline.ts: the Lambda's remaining time less
  * SETTLE_MARGIN_MS) so that a request still running then is stopped and settled, not cut by the runtime.
  * An SQS event (the Batch API's work queue, an event source mapping with `ReportBatchItemFailures`) runs its batch
- * chunks (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
+ * chunks and background responses (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
  * stream's bytes, without an HTTP prelude: the mapping invokes the function, not a URL or API Gateway).
  */
 export const handler = awslambda.streamifyResponse(async (event, raw, context) => {
   if (isSqsEvent(event)) {
-    const answer = await handleBatchQueue(event, context, lambdaBatchWorker);
+    const answer = await handleBatchQueue(event, context, lambdaBatchWorker, { responses: lambdaBackgroundWorker });
     raw.write(JSON.stringify(answer));
     raw.end();
     return;

@@ -23,6 +23,8 @@ export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/responses$/, ['POST']],
   [/^\/v1\/responses\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/responses\/[^/]+\/input_items$/, ['GET']],
+  // client.responses.cancel: a background response (responses/background.ts).
+  [/^\/v1\/responses\/[^/]+\/cancel$/, ['POST']],
   // OpenAI's Conversations API (endpoints/conversations.ts).
   [/^\/v1\/conversations$/, ['POST']],
   [/^\/v1\/conversations\/[^/]+$/, ['GET', 'POST', 'DELETE']],

@@ -163,6 +163,7 @@ describe('preflight answers', () => {
     expect(routeMethods('/v1/models/ft:llama-3.1-8b-instruct:acme:support', true)).toEqual(['GET', 'DELETE']);
     expect(routeMethods('/v1/models', true)).toEqual(['GET']);
     expect(routeMethods('/v1/responses/resp_1/input_items')).toEqual(['GET']);
+    expect(routeMethods('/v1/responses/resp_1/cancel')).toEqual(['POST']); // client.responses.cancel (background responses)
     expect(routeMethods('/v1/embeddings')).toEqual(['POST']);
   });
 

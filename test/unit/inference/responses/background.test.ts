@@ -13,7 +13,7 @@ const queued = (over: Partial<StoredResponse> = {}): StoredResponse => ({
   expiresAt: Math.floor(Date.now() / 1000) + 3600, job: { owner: { tenantId: 'acme', userId: 'u1', role: 'member' }, request: '{"model":"m","input":"hi","background":true}' }, ...over,
 });
 /** An execute that answers `completed` through settle, counting its calls. */
-const answering = (calls: string[]): ExecuteBackground => async (owner, request, responseId, settle) => {
+const answering = (calls: string[]): ExecuteBackground => async (_owner, _request, responseId, settle) => {
   calls.push(responseId);
   await settle({ ...queued(), job: undefined, response: { id: responseId, object: 'response', status: 'completed', background: true, created_at: 99, output: [{ type: 'message' }] } });
   return undefined;
