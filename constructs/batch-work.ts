@@ -84,6 +84,9 @@ export interface BatchWorkProps {
  * context is the bucket's ARN instead of the object's (S3 User Guide, "Configuring your bucket to use an S3 Bucket
  * Key"), and the tenant-data role's use of the key could not be bound to the session tenant's prefix. Batch files are
  * few and large, so one KMS request per object read or write costs little.
+ *
+ * The same queue carries the Responses API's background responses (`{kind: 'response', tenantId, responseId}`,
+ * lambdas/inference/responses/background.ts): they share its dead-letter queue, alarm and the mapping's concurrency.
  */
 export class BatchWork extends Construct {
   readonly queue: sqs.Queue;

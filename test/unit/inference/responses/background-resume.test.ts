@@ -1,0 +1,33 @@
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resumeBackgroundResponses } from '../../../../lambdas/inference/local-gateway.js';
+import { LAPSED_MESSAGE } from '../../../../lambdas/inference/responses/background.js';
+import { MemoryResponseStore } from '../../../../lambdas/inference/stores/memory-response-store.js';
+import type { StoredResponse } from '../../../../lambdas/inference/stores/response-store.js';
+
+const item = (id: string, status: string, since?: number): StoredResponse => ({
+  tenantId: 'acme', responseId: id, response: { id, object: 'response', status, background: true }, inputItems: [], messages: [], expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  ...(status === 'queued' || status === 'in_progress' ? { job: { owner: { tenantId: 'acme', userId: 'u', role: 'member' as const }, request: '{}', ...(since !== undefined ? { lease: { claim: 'c', since, until: Number.MAX_SAFE_INTEGER } } : {}) } } : {}),
+});
+
+describe('tessera serve at start: the background responses a stopped serve left (resumeBackgroundResponses)', () => {
+  it('runs the queued ones, settles failed the ones in_progress since before the start (not run again), leaves a run begun since, drops stale markers', async () => {
+    const markers = mkdtempSync(join(tmpdir(), 'tessera-bg-'));
+    mkdirSync(join(markers, 'acme'));
+    const store = new MemoryResponseStore();
+    const ids = { queued: `resp_${'1'.repeat(48)}`, stale: `resp_${'2'.repeat(48)}`, fresh: `resp_${'3'.repeat(48)}`, done: `resp_${'4'.repeat(48)}`, gone: `resp_${'5'.repeat(48)}` };
+    await store.put(item(ids.queued, 'queued'));
+    await store.put(item(ids.stale, 'in_progress', 500));
+    await store.put(item(ids.fresh, 'in_progress', 2000));
+    await store.put(item(ids.done, 'completed'));
+    for (const id of Object.values(ids)) writeFileSync(join(markers, 'acme', id), '');
+    const started: string[] = [];
+    await resumeBackgroundResponses(markers, store, 1000, (_t, id) => started.push(id));
+    expect(started).toEqual([ids.queued]);
+    expect((await store.get('acme', ids.stale))?.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: LAPSED_MESSAGE } });
+    expect((await store.get('acme', ids.fresh))?.response.status).toBe('in_progress');
+    expect(Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, existsSync(join(markers, 'acme', id))]))).toEqual({ queued: true, stale: false, fresh: true, done: false, gone: false });
+  });
+});
