@@ -277,15 +277,16 @@ export class Authorizer {
    * read again by id (401 `api_key_revoked` / `api_key_expired` / `invalid_api_key` when it is gone), so that a
    * batch stops being served when its creator would be. A JWT user's own revocation is not re-read (a batch
    * outlives the token that created it; its window is 24 hours).
-   * @param owner who created the batch (batches/stores.ts BatchOwner)
+   * @param owner who created the batch (batches/stores.ts BatchOwner) or the background response
+   * @param work what the owner created, as the refusal names it @default 'batch'
    */
-  async callerOf(owner: { tenantId: string; userId: string; role: Caller['role']; keyId?: string }): Promise<Caller> {
+  async callerOf(owner: { tenantId: string; userId: string; role: Caller['role']; keyId?: string }, work: 'batch' | 'background response' = 'batch'): Promise<Caller> {
     const tenant = servedStatus(await this.store.getTenant(owner.tenantId), owner.tenantId, this.unknownTenantHint);
     if (!owner.keyId) return { tenantId: owner.tenantId, tenant, userId: owner.userId, role: owner.role };
     const record = await this.keys?.findById(owner.tenantId, owner.keyId);
-    if (!record || record.tenantId !== owner.tenantId) throw unauthorized(`API key ${owner.keyId}, which created this batch, no longer exists`, 'invalid_api_key');
+    if (!record || record.tenantId !== owner.tenantId) throw unauthorized(`API key ${owner.keyId}, which created this ${work}, no longer exists`, 'invalid_api_key');
     const usable = keyUsable(record, new Date(this.now()));
-    if (!usable.ok) throw unauthorized(`API key ${record.keyId}, which created this batch, is ${usable.reason} (${usable.reason === 'revoked' ? record.revokedAt : record.expiresAt}); its remaining requests are refused`, `api_key_${usable.reason}`);
+    if (!usable.ok) throw unauthorized(`API key ${record.keyId}, which created this ${work}, is ${usable.reason} (${usable.reason === 'revoked' ? record.revokedAt : record.expiresAt}); its remaining requests are refused`, `api_key_${usable.reason}`);
     return { tenantId: owner.tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };
   }
 

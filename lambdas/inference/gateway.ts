@@ -390,7 +390,7 @@ export class Gateway {
     };
     this.active++;
     try {
-      const caller = await this.deps.authorizer.callerOf(owner);
+      const caller = await this.deps.authorizer.callerOf(owner, 'background response');
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
       const permission = permissionFor('POST', '/v1/responses');
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);

@@ -237,6 +237,18 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     expect([e.status, e.code]).toEqual([401, 'api_keys_not_enabled']);
     expect(e.message).toContain('API keys are not enabled here');
   });
+
+  it('callerOf: a batch or background response whose creating key is revoked or gone is refused, naming what the key created', async () => {
+    const { record } = await keyOf('acme', { revokedAt: new Date(T0 - 10).toISOString() });
+    const owner = { tenantId: 'acme', userId: record.keyId, role: 'developer' as const, keyId: record.keyId };
+    const batch = await refusal(authorizer.callerOf(owner));
+    expect([batch.status, batch.code]).toEqual([401, 'api_key_revoked']);
+    expect(batch.message).toContain(`API key ${record.keyId}, which created this batch, is revoked`);
+    const background = await refusal(authorizer.callerOf(owner, 'background response'));
+    expect(background.message).toContain(`API key ${record.keyId}, which created this background response, is revoked`);
+    const gone = await refusal(authorizer.callerOf({ ...owner, keyId: 'key_gone' }, 'background response'));
+    expect([gone.status, gone.code, gone.message]).toEqual([401, 'invalid_api_key', 'API key key_gone, which created this background response, no longer exists']);
+  });
 });
 
 describe('Authorizer: roles from verified JWT claims', () => {
