@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { can, groupOf, permissionTable, PERMISSIONS, ROLE_GROUPS, ROLE_PERMISSIONS, ROLES, roleOfClaims, type Permission, type Role } from '../../../lib/identity/roles.js';
 import { permissionFor, routePermissions } from '../../../lib/identity/route-permissions.js';
+import { BATCH_ROUTES, FINE_TUNING_ROUTES, OPENAI_ROUTES, type Route } from '../../../lambdas/inference/routes.js';
 
 // The issue's table, written out by hand so a wrong ROLE_PERMISSIONS fails here.
 const ISSUE_TABLE: Record<Role, Permission[]> = {
@@ -90,7 +91,23 @@ describe('route permissions', () => {
   it('names only permissions that exist', () => {
     for (const [, , p] of routePermissions()) expect(Object.keys(PERMISSIONS)).toContain(p);
   });
+
+  // A served route without a row is checked by no role (the gateway asks permissionFor, and undefined means no
+  // check): image edits were served once with no row, so a viewer could call them. Every method of every route
+  // any gateway serves must have one.
+  it('has a row for every method of every route the gateway serves (a route without one would let every role in)', () => {
+    const missing = [...OPENAI_ROUTES, ...BATCH_ROUTES, ...FINE_TUNING_ROUTES].flatMap((route) =>
+      route[1].filter((method) => permissionFor(method, samplePath(route)) === undefined).map((method) => `${method} ${samplePath(route)}`));
+    expect(missing).toEqual([]);
+  });
 });
+
+/** A path `route` serves: its pattern's literal parts, each parameter (`[^/]+`, `.+`) an id. */
+function samplePath([pattern]: Route): string {
+  const path = pattern.source.replace(/^\^|\$$/g, '').replace(/\[\^\/\]\+|\.\+/g, 'id_1').replace(/\\(.)/g, '$1');
+  expect(pattern.test(path), `${pattern} serves ${path}`).toBe(true);
+  return path;
+}
 
 describe('permissionTable', () => {
   it('has one row per permission and one column per role', () => {
