@@ -332,7 +332,7 @@ export class Gateway {
    */
   async batchRequest(owner: BatchOwner, url: string, body: string, detail: { batchId: string; customId: string }, deadline?: AbortSignal): Promise<BatchRequestResult> {
     const started = performance.now();
-    const requestId = `${url === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    const requestId = `${url === '/v1/chat/completions' ? 'chatcmpl-' : url === '/v1/completions' ? 'cmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: url, latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { batchId: detail.batchId, customId: detail.customId.slice(0, 100) } };
     let answered: BatchRequestResult | undefined;
     const res: GatewayResponder = {
@@ -350,6 +350,7 @@ export class Gateway {
       const policy = this.policyOf(caller);
       const request = { caller, policy, audit, signal: NEVER, deadline, files: this.inputFiles };
       if (url === '/v1/chat/completions') await chatCompletions(this.pipeline, request, body, res);
+      else if (url === '/v1/completions') await textCompletions(this.pipeline, request, body, res);
       else if (url === '/v1/embeddings') await embeddings(this.pipeline, request, body, res);
       else if (url === '/v1/moderations') await moderations(this.pipeline, request, body, res);
       else if (url === '/v1/responses') await responses(this.pipeline, request, { method: 'POST', path: url, body, query: {} }, res, this.deps.responses);

@@ -20,10 +20,10 @@ export type BatchAnswer = { status: number; body: string; contentType?: undefine
 
 /**
  * The endpoints a batch may name that this gateway serves: each request runs through the same endpoint code and
- * pipeline as a live call (BatchRunner). OpenAI's others (BatchCreateParams.endpoint: `/v1/completions`, images,
- * videos) are refused at create naming `endpoint`.
+ * pipeline as a live call (BatchRunner). OpenAI's others (BatchCreateParams.endpoint: images, videos) are refused at
+ * create naming `endpoint`.
  */
-export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/embeddings', '/v1/moderations', '/v1/responses'] as const;
+export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/moderations', '/v1/responses'] as const;
 /** OpenAI's batch endpoints (openai 7.55 BatchCreateParams.endpoint), to tell "not served here" from "not an endpoint". */
 const OPENAI_BATCH_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/moderations', '/v1/images/generations', '/v1/images/edits', '/v1/videos'];
 /** The one completion window OpenAI takes (BatchCreateParams.completion_window: "Currently only `24h` is supported"), in seconds. */

@@ -99,10 +99,10 @@ describe('the Batch API on tessera serve, with the official Node client', () => 
   });
 
   it('refuses at create an endpoint the gateway does not serve, naming endpoint', async () => {
-    const file = await upload([JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/completions', body: { model: 'openai-compatible/default', prompt: 'x' } })]);
-    const e = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/completions', completion_window: '24h' }).catch((x: unknown) => x);
+    const file = await upload([JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/images/generations', body: { model: 'openai-compatible/default', prompt: 'x' } })]);
+    const e = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/images/generations', completion_window: '24h' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: 'endpoint', code: 'unsupported_value', message: expect.stringContaining('"/v1/completions" is not served') });
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: 'endpoint', code: 'unsupported_value', message: expect.stringContaining('"/v1/images/generations" is not served') });
   });
 
   it('cancel: the request in flight finishes, no other runs, cancelled with the partial output', async () => {

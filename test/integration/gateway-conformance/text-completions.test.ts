@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { runPythonCode } from '../../support/python-zygote.js';
@@ -64,7 +64,7 @@ let guardedClient: OpenAI;
 beforeAll(async () => {
   up = await upstreamServer();
   const tenants = [plainTenant('acme'), plainTenant('guarded', { guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: false } })];
-  const gw = await serveGateway(config(), up.url, tenants);
+  const gw = await serveGateway(config(), up.url, tenants, { batches: { concurrency: 1 } });
   env = { gw, tokens: { acme: await gw.token('acme'), guarded: await gw.token('guarded') } };
   client = new OpenAI({ baseURL: gw.url, apiKey: env.tokens.acme, maxRetries: 0 });
   guardedClient = new OpenAI({ baseURL: gw.url, apiKey: env.tokens.guarded, maxRetries: 0 });
@@ -140,6 +140,28 @@ describe('POST /v1/completions with the official Node client', () => {
     expect(got[0].body.prompt).toEqual([1, 2, 3]);
     await guardedClient.completions.create({ model: INSTRUCT.id, prompt: 'mail me at ada@example.com' });
     expect(got[1].body.prompt).not.toContain('ada@example.com');
+  });
+
+  it('runs as a Batch API endpoint: each line a text completion with the guardrails of a live one, answers by custom_id', async () => {
+    const line = (customId: string, body: Record<string, unknown>) => JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/completions', body: { model: INSTRUCT.id, ...body } });
+    const lines = [line('plain', { prompt: 'Say hi', max_tokens: 8 }), line('two', { prompt: ['a', 'mail ada@example.com'] }), line('ids', { prompt: [1, 2, 3] })];
+    const file = await guardedClient.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'requests.jsonl'), purpose: 'batch' });
+    const created = await guardedClient.batches.create({ input_file_id: file.id, endpoint: '/v1/completions', completion_window: '24h' });
+    let batch = created;
+    while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+      await new Promise((r) => setTimeout(r, 20));
+      batch = await guardedClient.batches.retrieve(created.id);
+    }
+    expect(batch).toMatchObject({ status: 'completed', endpoint: '/v1/completions', request_counts: { total: 3, completed: 2, failed: 1 } });
+    const out = (await (await guardedClient.files.content(batch.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const byId = Object.fromEntries(out.map((o) => [o.custom_id, o.response]));
+    expect(byId.plain).toMatchObject({ status_code: 200, body: { object: 'text_completion', model: INSTRUCT.id, choices: [{ text: ' done 0' }], usage: USAGE } });
+    expect(byId.plain.body.id).toMatch(/^cmpl-/);
+    expect(byId.two.body.choices.map((c: { text: string }) => c.text)).toEqual([' done 0', ' done 1']);
+    expect(got[1].body.prompt[1]).not.toContain('ada@example.com'); // redacted as on a live call
+    const errors = (await (await guardedClient.files.content(batch.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(errors).toEqual([expect.objectContaining({ custom_id: 'ids', response: expect.objectContaining({ status_code: 400, body: { error: expect.objectContaining({ param: 'prompt', code: 'unscreenable_input' }) } }) })]);
+    expect(got).toHaveLength(2);
   });
 });
 
