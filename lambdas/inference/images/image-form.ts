@@ -1,5 +1,5 @@
 import type { ModelEntry } from '../../../lib/config/schema.js';
-import { boundaryOf, formParts, textOf, type FormPart } from '../audio/multipart.js';
+import { boundaryOf, formParts, type FormPart } from '../audio/multipart.js';
 import { MAX_AUDIO_BODY_BYTES } from '../audio/pricing.js';
 import { invalid, tooLarge } from '../openai-errors.js';
 import type { ImageForm, ImageFormFile } from '../providers/provider.js';
@@ -35,6 +35,16 @@ export interface ReadImageForm {
 }
 
 const isFile = (p: FormPart) => p.filename !== undefined || p.typed;
+
+/**
+ * The text fields of OpenAI's `ImageEditParams` / `ImageCreateVariationParams` (API reference, "Create image edit",
+ * "Create image variation"): sent as a file part (a filename or a Content-Type of its own) one is refused, as the
+ * gateway reads it as an extra file but an upstream may read it as the field (an unscreened prompt, a model the caller
+ * may not use, billed at the default model's price).
+ */
+const TEXT_FIELDS = new Set(['prompt', 'model', 'n', 'size', 'response_format', 'user', 'stream', 'safety_identifier', 'background', 'input_fidelity', 'moderation', 'output_compression', 'output_format', 'partial_images', 'quality', '_charset_']);
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads the multipart body of `POST /v1/images/edits` (`ImageEditParams`: `image` one file or several as `image[]`,
@@ -77,10 +87,15 @@ export function readImageForm(kind: 'edits' | 'variations', bytes: Buffer | unde
       if (mask) throw invalid('mask is sent twice; an edit takes one mask', 'mask', 'invalid_value');
       mask = file(p);
     } else if (isFile(p)) {
+      if (TEXT_FIELDS.has(p.name)) throw invalid(`${p.name} is sent as a file part (${p.filename !== undefined ? 'a filename' : 'a Content-Type of its own'}); it is a text field: send it without filename or Content-Type`, p.name, 'invalid_value');
       extraFiles.push(p.name);
     } else {
       if (Object.hasOwn(fields, p.name)) throw invalid(`${p.name} is sent twice; send each field once`, p.name, 'invalid_value');
-      fields[p.name] = textOf(bytes, p);
+      try {
+        fields[p.name] = strictUtf8.decode(bytes.subarray(p.start, p.end));
+      } catch {
+        throw invalid(`${p.name} is not UTF-8 text (multipart/form-data text fields are UTF-8 on this gateway)`, p.name, 'invalid_value');
+      }
       if (p.name === 'model') modelPart = p;
       if (p.name === 'prompt') promptPart = p;
     }
@@ -92,6 +107,8 @@ export function readImageForm(kind: 'edits' | 'variations', bytes: Buffer | unde
   images.forEach((img, i) => {
     if (!img.type || !accepted.includes(img.type)) throw invalid(`image${images.length > 1 ? `[${i}]` : ''} is ${img.type ?? 'not a PNG, JPEG or WebP image'}${img.type ? '' : ` (its first bytes: ${img.bytes.subarray(0, 8).toString('hex') || 'none'})`}; ${kind === 'variations' ? 'a variation takes a PNG' : 'an edit takes PNG, WebP or JPEG images'}`, 'image', 'invalid_value');
   });
+  if (fields._charset_ !== undefined && !/^\s*utf-8\s*$/i.test(fields._charset_)) throw invalid(`_charset_ is ${JSON.stringify(fields._charset_.slice(0, 40))}; text fields are read as UTF-8 on this gateway: leave _charset_ out`, '_charset_', 'invalid_value');
+  if (kind === 'variations' && fields.prompt !== undefined) throw invalid('prompt is an edit\'s field; a variation takes none (it would reach the upstream unscreened): leave it out, or use POST /v1/images/edits', 'prompt', 'unsupported_parameter');
   if (mask && kind === 'variations') throw invalid('mask is an edit\'s field; a variation takes none', 'mask', 'unsupported_parameter');
   if (mask && mask.type !== 'image/png') throw invalid(`mask is ${mask.type ?? 'not an image'}; the mask must be a PNG (its fully transparent pixels mark where to edit)`, 'mask', 'invalid_value');
   if (kind === 'edits') {
