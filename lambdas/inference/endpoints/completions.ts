@@ -23,10 +23,11 @@ type Choice = CompletionAnswer['choices'][number];
  * `POST /v1/completions`, OpenAI's legacy text completions (`CompletionCreateParams` in, `Completion` out, streamed as
  * `Completion` chunks and `[DONE]`), for a model of `kind: completion` (openai and openai-compatible providers) on the
  * shared pipeline: the model (404 `model_not_found` naming the missing kind; 400 `model_kind_mismatch`) → the completion
- * limit (`max_tokens`, @default 16, against the tenant's cap and the model's maximum) → rate limits → input guardrails on
+ * limit (`max_tokens` checked against the tenant's cap and the model's maximum; absent or null, OpenAI's 16, at most
+ * the cap and the maximum, is sent to the upstream so that the reservation bounds it) → rate limits → input guardrails on
  * each prompt string and `suffix` (completions/prompts.ts; a token-id prompt on a guarded tenant is a 400 naming
  * `prompt`) → reserve the prompt tokens + `max_tokens` × max(`n`, `best_of`) per prompt (completionReservation; a 429
- * as chat's) → the upstream, the body relayed as sent but `model` → settle with the answer's usage (the gateway's o200k
+ * as chat's) → the upstream, the body relayed as sent but `model` (and `max_tokens` when absent) → settle with the answer's usage (the gateway's o200k
  * count of `choices[].text` when it reported none, marked estimated) → the answer as the upstream wrote it, with the
  * gateway's id (`cmpl-…`, the request id) and the catalog model id, after the tenant's output guardrails on
  * `choices[].text` (Bedrock ApplyGuardrail: a blocked choice shows the guardrail's message with finish_reason
@@ -41,10 +42,14 @@ export async function textCompletions(pipeline: RequestPipeline, r: PipelineRequ
   const stream = body.stream === true;
   r.audit.stream = stream;
   auditEndUser(r.audit, body);
-  // `max_tokens` absent is OpenAI's 16: checked against the tenant's cap and the model's maximum like chat's limit.
-  const limit = pipeline.completionLimit(r, model, { max_tokens: body.max_tokens ?? DEFAULT_COMPLETION_MAX_TOKENS });
+  // `max_tokens` absent or null is OpenAI's 16 (at most the tenant's cap and the model's maximum, as chat adds its
+  // limit), and it is sent: an upstream's own default may be larger (vLLM reads null as "up to the context length",
+  // llama.cpp and Ollama have none), and the reservation must bound what is generated.
+  const maxTokens = body.max_tokens ?? Math.min(DEFAULT_COMPLETION_MAX_TOKENS, r.policy.gateway.maxTokens ?? DEFAULT_COMPLETION_MAX_TOKENS, model.maxOutputTokens);
+  const limit = pipeline.completionLimit(r, model, { max_tokens: maxTokens });
   await pipeline.admit(r);
-  const guarded = await guardCompletionInput(pipeline, r, body);
+  const screened = await guardCompletionInput(pipeline, r, body);
+  const guarded = body.max_tokens == null ? { ...screened, max_tokens: maxTokens } : screened;
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const tokens = completionReservation(guarded, countTextTokens, limit.reserve);
   const reservation = await pipeline.reserve(r, model, tokens.prompt, tokens.completion, tokens.choices);

@@ -63,9 +63,9 @@ let client: OpenAI;
 let guardedClient: OpenAI;
 beforeAll(async () => {
   up = await upstreamServer();
-  const tenants = [plainTenant('acme'), plainTenant('guarded', { guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: false } })];
+  const tenants = [plainTenant('acme'), plainTenant('guarded', { guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: false } }), plainTenant('capped', { maxTokens: 8 })];
   const gw = await serveGateway(config(), up.url, tenants, { batches: { concurrency: 1 } });
-  env = { gw, tokens: { acme: await gw.token('acme'), guarded: await gw.token('guarded') } };
+  env = { gw, tokens: { acme: await gw.token('acme'), guarded: await gw.token('guarded'), capped: await gw.token('capped') } };
   client = new OpenAI({ baseURL: gw.url, apiKey: env.tokens.acme, maxRetries: 0 });
   guardedClient = new OpenAI({ baseURL: gw.url, apiKey: env.tokens.guarded, maxRetries: 0 });
 });
@@ -96,7 +96,19 @@ describe('POST /v1/completions with the official Node client', () => {
     expect(c.choices.map((x) => x.text)).toEqual(['Tell done 0', 'Tell done 1']);
     expect(c.choices[0].logprobs).toEqual(LOGPROBS);
     expect(got[0].body).toMatchObject({ n: 2, echo: true, logprobs: 1 });
-    expect(got[0].body).not.toHaveProperty('max_tokens'); // not added: OpenAI's default 16 is the upstream's too
+    expect(got[0].body.max_tokens).toBe(16); // OpenAI's default, sent: the upstream's default may be larger (llama.cpp, Ollama: none)
+  });
+
+  it('max_tokens absent or null is OpenAI\'s 16, sent to the upstream (vLLM reads null as "up to the context"), at most the tenant\'s cap', async () => {
+    await client.completions.create({ model: INSTRUCT.id, prompt: 'x', max_tokens: null });
+    expect(got.at(-1)!.body.max_tokens).toBe(16);
+    const capped = new OpenAI({ baseURL: env.gw.url, apiKey: env.tokens.capped, maxRetries: 0 });
+    // The caller sent no max_tokens: not a 400 naming a field it did not send, but the tenant's cap (8) sent.
+    await capped.completions.create({ model: INSTRUCT.id, prompt: 'x' });
+    expect(got.at(-1)!.body.max_tokens).toBe(8);
+    const over = await capped.completions.create({ model: INSTRUCT.id, prompt: 'x', max_tokens: 9 }).catch((x: unknown) => x);
+    expect(over).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((over as any).error).toMatchObject({ param: 'max_tokens', code: 'max_tokens_exceeded' });
   });
 
   it('streams text_completion chunks and the usage chunk with include_usage (for await)', async () => {
