@@ -8,7 +8,7 @@ import { noteGuardrailMasked } from '../audit.js';
 import { auditEndUser } from '../end-user.js';
 import type { GatewayResponder } from '../gateway.js';
 import { redactPii } from '../guardrails.js';
-import { GatewayError } from '../openai-errors.js';
+import { GatewayError, upstream as upstreamFailed } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { ProviderError, type CompletionAnswer } from '../providers/provider.js';
@@ -35,6 +35,9 @@ type Choice = CompletionAnswer['choices'][number];
  * logprobs, which spell the text as written). A stream is relayed chunk by chunk (usage passed on only with
  * `stream_options.include_usage`, the gateway's own usage chunk when the upstream sent none); on a tenant with output
  * guardrails it is held whole, guarded, then sent as one chunk per choice and the usage chunk.
+ * @throws GatewayError 400/404/429 as above; the upstream's errors; 502 `upstream_invalid_answer` when a choice is not
+ *   one (notAChoice: null, a string, a `text` that is not a string), charged for the usage it reported (in a stream,
+ *   OpenAI's error event after the chunks before it)
  */
 export async function textCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
   const body = parseWith(CompletionRequest, parseJson(rawBody));
@@ -74,7 +77,10 @@ async function whole(x: Exchange, body: CompletionRequestBody, res: GatewayRespo
   const called = performance.now();
   const { result, model } = await pipeline.upstream.textComplete(pipeline.chain(r, x.model), { body, tenantId: r.caller.tenantId }, r.signal, r.deadline);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
-  const usage = await settle(x, model, result.usage, result.choices.map((c) => c.text ?? '').join(''));
+  const bad = notAChoice(result.choices);
+  const usage = await settle(x, model, result.usage, result.choices.map((c) => (typeof c?.text === 'string' ? c.text : '')).join(''));
+  // Answered, so charged (above); but not relayed: the official clients would hand the caller what is not a Completion.
+  if (bad) throw upstreamFailed(`${model.id} answered ${bad}`, 'upstream_invalid_answer');
   const created = Number.isSafeInteger(result.created) ? result.created : Math.floor(Date.now() / 1000);
   const answer = { ...result, id: r.audit.requestId, object: 'text_completion', created, model: model.id, choices: await guardOutput(pipeline, r, result.choices), usage };
   await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
@@ -110,6 +116,8 @@ async function streamed(x: Exchange, body: CompletionRequestBody, res: GatewayRe
     for await (const chunk of chunks) {
       if (chunk.usage) reported = chunk.usage;
       if (Number.isSafeInteger(chunk.created)) created = chunk.created as number;
+      const bad = notAChoice(chunk.choices, true);
+      if (bad) throw upstreamFailed(`${model.id} streamed ${bad}`, 'upstream_invalid_answer');
       for (const c of chunk.choices) {
         const index = typeof c.index === 'number' ? c.index : 0;
         const seen = texts.get(index) ?? { index, text: '', finish_reason: null, logprobs: null };
@@ -146,6 +154,19 @@ async function streamed(x: Exchange, body: CompletionRequestBody, res: GatewayRe
   if (includeUsage && (hold || !reported)) await send({ id, object: 'text_completion', created, model: model.id, choices: [], usage });
   await opened().write('data: [DONE]\n\n');
   await opened().end();
+}
+
+/**
+ * What is wrong with an answer's (or a chunk's) `choices`, or undefined when each is a `CompletionChoice` as far as the
+ * gateway reads it: an object whose `text` is a string and whose `index`, when present, a whole number ≥ 0.
+ * @param chunk a stream chunk's choices, whose `text` may also be absent or null (a last chunk with only `finish_reason`)
+ * @returns e.g. `choices[0] null, not a choice (an object with a text string and a whole index)`
+ */
+export function notAChoice(choices: readonly unknown[], chunk = false): string | undefined {
+  const textOk = (t: unknown) => typeof t === 'string' || (chunk && t == null);
+  const i = choices.findIndex((c) => typeof c !== 'object' || c === null || Array.isArray(c) || !textOk((c as { text?: unknown }).text)
+    || ((c as { index?: unknown }).index !== undefined && !(Number.isSafeInteger((c as { index?: unknown }).index) && ((c as { index: number }).index >= 0))));
+  return i < 0 ? undefined : `choices[${i}] ${JSON.stringify(choices[i])?.slice(0, 100) ?? String(choices[i])}, not a choice (an object with a text string and a whole index)`;
 }
 
 /**
