@@ -22,6 +22,8 @@ export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/audio\/translations$/, ['POST']],
   [/^\/v1\/responses$/, ['POST']],
   [/^\/v1\/responses\/[^/]+$/, ['GET', 'DELETE']],
+  // client.responses.inputTokens.count (endpoints/responses-input-tokens.ts); beside the response ids' GET and DELETE.
+  [/^\/v1\/responses\/input_tokens$/, ['POST']],
   [/^\/v1\/responses\/[^/]+\/input_items$/, ['GET']],
   // client.responses.cancel: a background response (responses/background.ts).
   [/^\/v1\/responses\/[^/]+\/cancel$/, ['POST']],

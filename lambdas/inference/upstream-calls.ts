@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { ModelEntry } from '../../lib/config/schema.js';
 import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
-import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest } from './providers/provider.js';
+import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 
 export interface UpstreamTimeouts {
@@ -185,6 +185,17 @@ export class UpstreamCalls {
    */
   async audio(chain: ModelEntry[], base: Omit<AudioProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: AudioAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, (provider) => provider.audio?.bind(provider), 'audio', 'audio_not_supported');
+  }
+
+  /**
+   * The upstream's own count of a request's input tokens (Provider.countInputTokens), with the same retries, timeouts
+   * (`firstByteMs` for the whole answer) and caller-error semantics as `moderate`; the count endpoint passes its one model
+   * (a count is of the model asked for, never a fallback's).
+   * @returns the count, or undefined when the provider counts none for the model (the caller estimates)
+   * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
+   */
+  async countInputTokens(chain: ModelEntry[], base: Omit<InputTokensProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: number | undefined; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, (provider) => provider.countInputTokens?.bind(provider) ?? (async () => undefined), 'input token counts', 'input_tokens_not_supported');
   }
 
   /**

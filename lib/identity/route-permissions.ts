@@ -15,6 +15,8 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['POST', /^\/v1\/images\/variations$/, 'inference'],
   ['POST', /^\/v1\/audio\/(speech|transcriptions|translations)$/, 'inference'],
   ['POST', /^\/v1\/responses$/, 'inference'],
+  // Counting a request's input tokens reads the tenant's stored responses and model catalog, as a create does.
+  ['POST', /^\/v1\/responses\/input_tokens$/, 'inference'],
   ['GET', /^\/v1\/responses\/[^/]+(\/input_items)?$/, 'inference'],
   ['POST', /^\/v1\/responses\/[^/]+\/cancel$/, 'inference'],
   ['DELETE', /^\/v1\/responses\/[^/]+$/, 'inference'],

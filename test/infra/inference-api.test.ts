@@ -70,7 +70,7 @@ const statementsOfRole = (roleName: string) => {
 const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) => r.Properties.TableName === name);
 const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 
-const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'POST /v1/responses/{id}/cancel', 'GET /v1/models/{proxy+}',
+const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'POST /v1/responses/{id}/cancel', 'POST /v1/responses/input_tokens', 'GET /v1/models/{proxy+}',
   // OpenAI's Conversations API; below /v1/conversations one greedy path variable, routed by the router.
   'POST /v1/conversations', 'GET /v1/conversations/{proxy+}', 'POST /v1/conversations/{proxy+}', 'DELETE /v1/conversations/{proxy+}'];
 // The router's resources (lib/inference-api-methods.ts): one greedy /v1/{proxy+} for its routes, and the resources

@@ -264,7 +264,7 @@ async function addToConversation(conversations: ConversationStore, r: PipelineRe
  * (checkKeepableItemIds). Checked before the model is asked.
  * @throws GatewayError 400 `duplicate_item_id` or `invalid_value` naming `input[i].id`
  */
-function checkItemsNotInConversation(items: InputItem[], conversationItems: ConversationItem[], conversationId: string): void {
+export function checkItemsNotInConversation(items: InputItem[], conversationItems: ConversationItem[], conversationId: string): void {
   checkKeepableItemIds(items, 'input');
   const held = new Set(conversationItems.map((i) => i.id));
   items.forEach((item, i) => {

@@ -4,6 +4,8 @@ import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import type { ConversationStore } from '../stores/conversation-store.js';
 import type { ResponseStore } from '../stores/response-store.js';
 import { createResponse } from './responses-create.js';
+import { countResponseInputTokens } from './responses-input-tokens.js';
+import { isResponseId } from '../responses/ids.js';
 import { cancelResponse, deleteResponse, listInputItems, retrieveResponse } from './responses-stored.js';
 import type { BackgroundStarter } from '../responses/background.js';
 
@@ -19,12 +21,13 @@ export interface ResponsesHttpRequest {
 }
 
 /**
- * OpenAI's `POST /v1/responses/<name>` endpoints the gateway does not serve, with what they do:
+ * OpenAI's `POST /v1/responses/<name>` endpoints the gateway does not serve, with why and what to do instead:
  * answered 404 `route_not_found` (as OpenAI answers a path it does not know), not read as a response id.
+ * `compact` returns compacted items that are opaque (encrypted by OpenAI, only OpenAI's Responses API reads them
+ * back), which this gateway's chat-completions upstreams could not be given in a later turn.
  */
 const UNSERVED_POSTS: ReadonlyMap<string, string> = new Map([
-  ['input_tokens', 'counting a request\'s input tokens (responses.inputTokens.count)'],
-  ['compact', 'compacting a conversation (responses.compact)'],
+  ['compact', "client.responses.compact (compacting a conversation into opaque items that only OpenAI's own Responses API can read back) is not served by this gateway; instead chain turns with previous_response_id or a conversation as they are, or shorten the history yourself (summarize earlier turns into a message) and check its size with client.responses.inputTokens.count (POST /v1/responses/input_tokens)"],
 ]);
 
 /** Longest response id looked up, as `previous_response_id` in a body (request-schema.ts). */
@@ -34,8 +37,10 @@ const MAX_RESPONSE_ID_CHARS = 256;
  * OpenAI's Responses API: `POST /v1/responses` (responses-create.ts), `GET` and `DELETE
  * /v1/responses/{id}` and `GET /v1/responses/{id}/input_items` (responses-stored.ts).
  * `POST /v1/responses/{id}/cancel` cancels a background response (`background: true`, run by `background`:
- * responses/background.ts; cancelResponse). `POST /v1/responses/input_tokens` and `/compact` are 404s
- * (UNSERVED_POSTS). Another method on a served path is a 405.
+ * responses/background.ts; cancelResponse). `POST /v1/responses/input_tokens` counts a request's input tokens
+ * (responses-input-tokens.ts). `POST /v1/responses/compact` is a 404 saying what to do instead (UNSERVED_POSTS), as is
+ * a POST to any other `/v1/responses/{x}` whose `x` cannot be a response id (responses/ids.ts isResponseId). Another
+ * method on a served path is a 405.
  */
 export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore, background?: BackgroundStarter): Promise<void> {
   const rest = req.path.slice('/v1/responses'.length).split('/').slice(1).map(decoded);
@@ -46,8 +51,13 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
   }
   const [id, sub, ...more] = rest;
   // OpenAI's POST endpoints beside the response ids: not served, and no response id either (a 405 would say the path exists).
-  const unserved = rest.length === 1 && req.method === 'POST' ? UNSERVED_POSTS.get(id) : undefined;
-  if (unserved) throw notFound(`no route POST ${req.path}: ${unserved} is not served by this gateway`, null, 'route_not_found');
+  if (rest.length === 1 && req.method === 'POST') {
+    if (id === 'input_tokens') return await countResponseInputTokens(pipeline, r, req.body, res, store, conversations);
+    const unserved = UNSERVED_POSTS.get(id);
+    if (unserved) throw notFound(`no route POST ${req.path}: ${unserved}`, null, 'route_not_found');
+    // Not a response id either: no 405 saying GET or DELETE would serve it.
+    if (!isResponseId(id)) throw notFound(`no route POST ${req.path}: the POST endpoints under /v1/responses are /v1/responses (create), /v1/responses/input_tokens (count) and /v1/responses/{response_id}/cancel`, null, 'route_not_found');
+  }
   if (id.length > MAX_RESPONSE_ID_CHARS) {
     // Never a stored id (ours are resp_ + 48 hex): not looked up, and not echoed whole into the answer and the audit record.
     const shown = `${id.slice(0, 64)}…`;

@@ -1,4 +1,4 @@
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, CountTokensCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { platformClient } from '../../shared/aws-clients.js';
 import { recordCalledEndpoint } from '../../shared/called-endpoint.js';
@@ -9,7 +9,8 @@ import { oneToolCall } from './bedrock/one-tool-call.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
 import { bedrockEmbeddings } from './bedrock/embeddings.js';
 import { bedrockImageForm, bedrockImages } from './bedrock/image-models.js';
-import type { EmbeddingAnswer, EmbeddingProviderRequest, ImageAnswer, ImageFormProviderRequest, ImageProviderRequest, Provider, ProviderRequest } from './provider.js';
+import type { EmbeddingAnswer, EmbeddingProviderRequest, ImageAnswer, ImageFormProviderRequest, ImageProviderRequest, InputTokensProviderRequest, Provider, ProviderRequest } from './provider.js';
+import { countTokensRequest, countsNoTokens } from './bedrock/count-tokens.js';
 
 /**
  * Amazon Bedrock through Converse / ConverseStream (one API for every Bedrock model), mapping
@@ -53,6 +54,22 @@ export class BedrockProvider implements Provider {
       throw providerErrorFromSdk(e);
     }
     yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body), r.onActivity);
+  }
+
+  /**
+   * Bedrock's CountTokens with the request mapped as Converse gets it (bedrock/count-tokens.ts); undefined for a model
+   * Bedrock counts none for (its ValidationException "The provided model doesn't support counting tokens", also
+   * an inference profile id), for the gateway to estimate.
+   */
+  async countInputTokens(r: InputTokensProviderRequest): Promise<number | undefined> {
+    const input = countTokensRequest(r.body, r.model.upstream);
+    try {
+      const out = await this.client.send(new CountTokensCommand(input), { abortSignal: r.signal });
+      return out.inputTokens;
+    } catch (e) {
+      if (countsNoTokens(e)) return undefined;
+      throw providerErrorFromSdk(e);
+    }
   }
 
   /** Titan Text Embeddings V2 and Cohere Embed v3 through InvokeModel (bedrock/embeddings.ts, bedrock/embedding-models.ts). */

@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { chatAnswerOf } from './chat-answer.js';
-import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './provider.js';
 import { sseChunks, sseTextCompletionChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
@@ -219,6 +219,26 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * `POST {baseUrl}{path}` of `body` as JSON, the answer parsed: the upstream's error answer as a ProviderError
    * (postWhole), a 200 that is not JSON or lacks the array `field` (`data`, `results`) a retryable ProviderError.
    */
+  /**
+   * OpenAI's own count (provider `openai` only): `POST {baseUrl}/responses/input_tokens` with `request.responses` and
+   * `model` the catalog entry's `upstream`; OpenAI answers `{object: "response.input_tokens", input_tokens}`. Another
+   * OpenAI-compatible upstream (HuggingFace's router, vLLM, TGI) has no such endpoint: undefined, the gateway estimates.
+   * @throws ProviderError - OpenAI's error answer, or an answer without a numeric `input_tokens` (retryable)
+   */
+  async countInputTokens(r: InputTokensProviderRequest): Promise<number | undefined> {
+    if (this.name !== 'openai') return undefined;
+    const { statusCode, text } = await this.postWhole('/responses/input_tokens', JSON.stringify({ ...r.responses, model: r.model.upstream }), r.signal);
+    let answer: { input_tokens?: unknown } | undefined;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+    }
+    const n = answer?.input_tokens;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new ProviderError(`${this.name} answered ${statusCode} without a count of input_tokens: ${text.slice(0, 120)}`, undefined, true);
+    return n;
+  }
+
   private async wholeJson<T>(path: string, body: Record<string, unknown>, signal: AbortSignal, field: string): Promise<T> {
     const { statusCode, text } = await this.postWhole(path, JSON.stringify(body), signal);
     let answer: Record<string, unknown> & { error?: { message?: string } };

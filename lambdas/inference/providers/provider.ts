@@ -89,6 +89,33 @@ export interface Provider {
    * @throws ProviderError - before the first chunk, or for an error event in the middle of the stream
    */
   textStream?(request: CompletionProviderRequest): AsyncIterable<CompletionAnswer>;
+  /**
+   * The input tokens the upstream itself counts for a request (`POST /v1/responses/input_tokens`): OpenAI's
+   * `POST /responses/input_tokens` with `request.responses` (the OpenAI relay, provider `openai` only), Bedrock's
+   * CountTokens with `request.body` mapped as Converse gets it. Optional: a provider without it, or undefined from it
+   * (an upstream or model that counts none: Bedrock's "doesn't support counting tokens"), leaves the count to the
+   * gateway's own o200k estimate (token-count.ts countPromptTokens).
+   * @returns input tokens, or undefined when this upstream does not count them for this model
+   * @throws ProviderError - the upstream refused or failed
+   */
+  countInputTokens?(request: InputTokensProviderRequest): Promise<number | undefined>;
+}
+
+/**
+ * What the gateway hands a provider to count a Responses request's input tokens: the request translated to chat
+ * completions and guarded, the tenant's system prompt first, as `complete` would get it (`body`), and the same input as
+ * an OpenAI `InputTokenCountParams` body for an upstream that counts Responses requests itself (`responses`: `model`
+ * left out, the provider sends `model.upstream`; the chained or conversation history inline as items).
+ */
+export interface InputTokensProviderRequest {
+  model: ModelEntry;
+  body: ChatCompletionCreateParams;
+  responses: Record<string, unknown>;
+  tenantId: string;
+  /** Aborted when the upstream is past its timeout, or the caller went away. */
+  signal: AbortSignal;
+  /** @default - nothing */
+  onActivity?: () => void;
 }
 
 /**

@@ -235,20 +235,6 @@ describe('the chat pipeline\'s limits and fallbacks, in Responses terms', () => 
   });
 });
 
-describe('OpenAI\'s POST endpoints beside the response ids that the gateway does not serve', () => {
-  it('responses.inputTokens.count and responses.compact: a 404 route_not_found in OpenAI\'s shape saying what is not served, not a 405 reading them as response ids; nothing upstream', async () => {
-    const client = new OpenAI({ baseURL: suite.env.gw.url, apiKey: suite.env.tokens.acme, maxRetries: 0 });
-    const counted = await client.responses.inputTokens.count({ model: MODEL, input: 'Hi' }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.NotFoundError>;
-    expect(counted).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(counted.error).toMatchObject({ type: 'invalid_request_error', param: null, code: 'route_not_found', message: expect.stringMatching(/^no route POST \/v1\/responses\/input_tokens: counting a request's input tokens .* is not served by this gateway$/) });
-    const compacted = await client.responses.compact({ model: MODEL, input: 'Hi' }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.NotFoundError>;
-    expect(compacted).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(compacted.error).toMatchObject({ code: 'route_not_found', message: expect.stringMatching(/compacting a conversation .* is not served/) });
-    expect(compacted.headers.get('allow')).toBeNull();
-    expect(suite.env.upstream.calls).toHaveLength(0);
-  });
-});
-
 describe('function calls streamed with fragments out of order (gw5 item 4)', () => {
   /** The upstream's chunks: each delta of choice 0 in turn, then the finish reason. */
   const chunksOf = (deltas: Array<Record<string, unknown>>, finish: string) => {

@@ -62,6 +62,7 @@ describe('route permissions', () => {
     ['POST', '/v1/moderations', 'inference'],
     ['POST', '/v1/images/generations', 'inference'],
     ['POST', '/v1/responses', 'inference'],
+    ['POST', '/v1/responses/input_tokens', 'inference'],
     ['GET', '/v1/responses/resp_1/input_items', 'inference'],
     ['DELETE', '/v1/responses/resp_1', 'inference'],
     ['GET', '/v1/models', 'models.read'],
