@@ -1,5 +1,5 @@
 import {
-  ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, ValidationException,
+  ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, CountTokensCommand, InvokeModelCommand, ValidationException,
   type ApplyGuardrailRequest, type ContentBlock, type ConverseRequest, type ConverseStreamRequest, type Message, type ToolResultContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -366,6 +366,13 @@ export function bedrockRefusal(command: unknown): BedrockRefusal | undefined {
   if (command instanceof ConverseCommand || command instanceof ConverseStreamCommand) return converseRefusal(command.input);
   if (command instanceof InvokeModelCommand) return invokeModelRefusal(command.input);
   if (command instanceof ApplyGuardrailCommand) return applyGuardrailRefusal(command.input);
+  if (command instanceof CountTokensCommand) {
+    // CountTokens' ConverseTokensRequest holds Converse's messages, system and toolConfig, under Converse's rules (API_runtime_ConverseTokensRequest).
+    const converse = command.input.input?.converse;
+    if (!command.input.modelId) return "1 validation error detected: Value null at 'modelId' failed to satisfy constraint: Member must not be null";
+    if (!converse) return command.input.input?.invokeModel ? undefined : "1 validation error detected: Value null at 'input' failed to satisfy constraint: Member must not be null";
+    return converseRefusal({ modelId: command.input.modelId, messages: converse.messages, system: converse.system, toolConfig: converse.toolConfig });
+  }
   return undefined;
 }
 

@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { describe, expect, it, vi } from 'vitest';
 import { openAiAnswer } from '../gateway-conformance/matrix.js';
 import { nodeClient } from '../gateway-conformance/official-clients.js';
-import { plainTenant, useConformanceGateway } from '../gateway-conformance/setup.js';
+import { CountTokensCommand, ValidationException } from '@aws-sdk/client-bedrock-runtime';
+import { mockProviderSdks, plainTenant, useConformanceGateway } from '../gateway-conformance/setup.js';
 import { runPythonCode } from '../../support/python-zygote.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -15,6 +16,7 @@ vi.setConfig({ testTimeout: 30_000 });
  */
 const suite = useConformanceGateway(async () => ({ stop: async () => undefined }), { tenants: [plainTenant('acme'), plainTenant('globex')] });
 
+const { bedrock } = mockProviderSdks();
 const COMPAT = 'openai-compatible/default';
 const TOOLS: OpenAI.Responses.Tool[] = [{ type: 'function', name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false }];
 const client = (tenant = 'acme') => nodeClient(suite.env.gw.url, suite.env.tokens[tenant]!);
@@ -58,6 +60,19 @@ describe('POST /v1/responses/input_tokens', () => {
       { type: 'message', role: 'user', content: 'And its population?' },
     ]);
     expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ action: 'response.input_tokens', detail: { inputTokens: 4242, counter: 'openai' } });
+  });
+
+  it('counts a Bedrock model with Bedrock\'s CountTokens (the Converse mapping), and estimates where Bedrock counts none for the model', async () => {
+    bedrock.on(CountTokensCommand).resolvesOnce({ inputTokens: 321 }).rejectsOnce(new ValidationException({ message: "The provided model doesn't support counting tokens.", $metadata: {} }));
+    const c = client();
+    const counted = await c.responses.inputTokens.count({ model: 'bedrock/amazon.nova-lite', input: 'Hello there', instructions: 'Be brief.', tools: TOOLS });
+    expect(counted.input_tokens).toBe(321);
+    const sent = bedrock.commandCalls(CountTokensCommand)[0]!.args[0].input;
+    expect(sent).toMatchObject({ modelId: 'amazon.nova-lite-v1:0', input: { converse: { system: [{ text: 'Be brief.' }], messages: [{ role: 'user', content: [{ text: 'Hello there' }] }], toolConfig: { tools: [{ toolSpec: { name: 'get_weather' } }] } } } });
+    expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ action: 'response.input_tokens', detail: { inputTokens: 321, counter: 'bedrock' } });
+    const estimated = await c.responses.inputTokens.count({ model: 'bedrock/amazon.nova-lite', input: 'Hello there', instructions: 'Be brief.', tools: TOOLS });
+    expect(estimated.input_tokens).toBeGreaterThan(10);
+    expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ detail: { inputTokens: estimated.input_tokens, counter: 'estimate' } });
   });
 
   it('counts with the official Python client', async () => {
