@@ -7,7 +7,14 @@ describe('checkCountFields', () => {
   it('takes InputTokenCountParams\' fields and refuses any other, naming it', () => {
     expect(() => checkCountFields({ model: 'm', input: 'hi', instructions: 'x', tools: [], tool_choice: 'auto', previous_response_id: 'resp_1', conversation: 'conv_1', text: {}, reasoning: {}, truncation: 'disabled', parallel_tool_calls: true })).not.toThrow();
     for (const field of ['stream', 'store', 'max_output_tokens', 'temperature', 'background']) {
-      const e = (() => { try { checkCountFields({ input: 'hi', [field]: 1 }); } catch (x) { return x; } })();
+      const e = (() => {
+        try {
+          checkCountFields({ input: 'hi', [field]: 1 });
+          return undefined;
+        } catch (x) {
+          return x;
+        }
+      })();
       expect(e, field).toBeInstanceOf(GatewayError);
       expect(e, field).toMatchObject({ status: 400, param: field, code: 'unknown_parameter' });
     }
