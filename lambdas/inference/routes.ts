@@ -157,12 +157,14 @@ const listed = (items: readonly string[]) => (items.length > 1 ? `${items.slice(
 
 /**
  * What a gateway serving `routes` serves, for a 404's message: `it serves /v1/a, /v1/b and /v1/c`, the root
- * (routeRoot) of every route in the tables' order, each once. Derived from the tables, so a new route is listed:
+ * (routeRoot) of every route in the tables' order, each once, none under another listed root. Derived from the tables, so a new route is listed:
  * the router's 404 (unservedRouteMessage) and API Gateway's own (gateway-responses.ts MISSING_AUTHENTICATION_TOKEN).
  * @param routes OPENAI_ROUTES, and FINE_TUNING_ROUTES after them where fine-tuning is served
  */
 export function servedList(routes: readonly Route[]): string {
-  return `it serves ${listed([...new Set(routes.map(routeRoot))])}`;
+  const roots = [...new Set(routes.map(routeRoot))];
+  // A root under another listed one (/v1/responses/input_tokens under /v1/responses) is that family's: not listed again.
+  return `it serves ${listed(roots.filter((root) => !roots.some((other) => root.startsWith(`${other}/`))))}`;
 }
 
 /**

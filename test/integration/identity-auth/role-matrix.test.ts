@@ -36,6 +36,8 @@ const SAMPLES: Sample[] = [
   { method: 'POST', path: '/v1/audio/transcriptions', permission: 'inference', body: () => ({ model: 'openai-compatible/default' }) },
   { method: 'POST', path: '/v1/audio/translations', permission: 'inference', body: () => ({ model: 'openai-compatible/default' }) },
   { method: 'POST', path: '/v1/responses', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi', store: false, max_output_tokens: 16 }) },
+  // The gateway's own count (an openai-compatible model): nothing upstream.
+  { method: 'POST', path: '/v1/responses/input_tokens', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi' }) },
   { method: 'GET', path: '/v1/responses/resp_abc', permission: 'inference' },
   { method: 'GET', path: '/v1/responses/resp_abc/input_items', permission: 'inference' },
   { method: 'DELETE', path: '/v1/responses/resp_abc', permission: 'inference' },
