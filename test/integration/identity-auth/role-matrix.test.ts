@@ -31,6 +31,11 @@ const SAMPLES: Sample[] = [
   { method: 'POST', path: '/v1/moderations', permission: 'inference', body: () => ({ input: 'hi' }) },
   // No image model in this config either (the conformance config): an allowed role gets the 400 naming model, past the role check.
   { method: 'POST', path: '/v1/images/generations', permission: 'inference', body: () => ({ model: 'openai-compatible/default', prompt: 'a cat' }) },
+  // Image edits and variations are multipart: a JSON body is an allowed role's 400 (past the role check).
+  { method: 'POST', path: '/v1/images/edits', permission: 'inference', body: () => ({ prompt: 'a hat' }) },
+  { method: 'POST', path: '/v1/images/variations', permission: 'inference', body: () => ({}) },
+  // No completion model in this config: an allowed role gets the 400/404 naming model, past the role check.
+  { method: 'POST', path: '/v1/completions', permission: 'inference', body: () => ({ model: 'openai-compatible/default', prompt: 'hi', max_tokens: 5 }) },
   // No audio model in this config: an allowed role gets the 400 naming model (speech) or the body (a JSON transcription), past the role check.
   { method: 'POST', path: '/v1/audio/speech', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi', voice: 'alloy' }) },
   { method: 'POST', path: '/v1/audio/transcriptions', permission: 'inference', body: () => ({ model: 'openai-compatible/default' }) },
