@@ -8,6 +8,8 @@ import type { Authorizer, Caller } from './auth.js';
 import { actualResponseCors, answerPreflight } from './cors.js';
 import { CorsResponder } from './cors-responder.js';
 import { chatCompletions } from './endpoints/chat-completions.js';
+import { storedChatCompletions } from './endpoints/chat-completions-stored.js';
+import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { textCompletions } from './endpoints/completions.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
@@ -105,6 +107,12 @@ export interface GatewayDeps {
   batches?: BatchService;
   /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
   responses?: ResponseStore;
+  /**
+   * Stored chat completions (`store: true` on /v1/chat/completions; list, retrieve, update, delete, messages), kept
+   * with the stored responses (same tenant policy and TTL). @default - none kept: `store: true` is a 400, the list
+   * empty, every id a 404
+   */
+  chatCompletions?: ChatCompletionStore;
   /**
    * OpenAI's Conversations API (`/v1/conversations...`, `conversation` on `/v1/responses`).
    * @default - none kept: creating a conversation and `conversation` on /v1/responses are 400s, every conversation id a 404
@@ -255,7 +263,10 @@ export class Gateway {
       }
       const policy = this.policyOf(caller);
       const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles };
-      if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
+      if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res, this.deps.chatCompletions);
+      if ((path === '/v1/chat/completions' || path.startsWith('/v1/chat/completions/')) && routeMethods(path, served)?.includes(req.method)) {
+        return await storedChatCompletions(this.deps.chatCompletions, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res);
+      }
       if (route === 'POST /v1/completions') return await textCompletions(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/moderations') return await moderations(this.pipeline, request, req.body, res);
@@ -277,9 +288,7 @@ export class Gateway {
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
       // A path of the route tables (routes.ts) that no branch above answers for this method: a 405 naming what it takes.
       if (routeMethods(path, served)?.includes(req.method) === false) {
-        // GET /v1/chat/completions is OpenAI's list of stored chat completions (client.chat.completions.list): none is stored here.
-        const stored = req.method === 'GET' && path === '/v1/chat/completions' ? ': listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' : '';
-        throw new GatewayError(405, `${req.method} is not supported on ${req.path}${stored}`, 'invalid_request_error', 'method_not_allowed');
+        throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
       }
       throw notFound(unservedRouteMessage(req.method, path, served), null, 'route_not_found');
     } catch (e) {

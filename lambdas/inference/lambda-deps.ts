@@ -12,6 +12,7 @@ import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ConversationStore } from './stores/conversation-store.js';
+import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 import type { BatchService } from './batches/batch-service.js';
@@ -75,6 +76,18 @@ async function lambdaResponseStore(): Promise<ResponseStore | undefined> {
   if (!table) return undefined;
   const [{ DynamoDbResponseStore }, clients] = await Promise.all([import('./stores/dynamodb-response-store.js'), lambdaTenantClients()]);
   return new DynamoDbResponseStore(table, clients.documents);
+}
+
+/**
+ * Stored chat completions (`store: true`) in the responses table (`TESSERA_RESPONSES_TABLE`, under `chatcmpl-…` sort
+ * keys: stores/dynamodb-chat-completion-store.ts), with the tenant-scoped document client. @returns undefined when
+ * the variable is not set (`store: true` is then a 400)
+ */
+async function lambdaChatCompletionStore(): Promise<ChatCompletionStore | undefined> {
+  const table = process.env[GATEWAY_ENV.responsesTable];
+  if (!table) return undefined;
+  const [{ DynamoDbChatCompletionStore }, clients] = await Promise.all([import('./stores/dynamodb-chat-completion-store.js'), lambdaTenantClients()]);
+  return new DynamoDbChatCompletionStore(table, clients.documents);
 }
 
 /**
@@ -278,6 +291,7 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     audit: new MetricsAuditSink(await lambdaAuditSink(extra.fineTuning ? 'fine-tuning' : 'inference')),
     awaitAudit: true,
     responses: await lambdaResponseStore(),
+    chatCompletions: await lambdaChatCompletionStore(),
     conversations: await lambdaConversationStore(),
     keys: await lambdaApiKeyStore(),
     users: await lambdaTenantUsers(),

@@ -13,6 +13,8 @@ import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { FileResponseStore } from './stores/file-response-store.js';
+import { FileChatCompletionStore } from './stores/file-chat-completion-store.js';
+import type { ChatCompletionStore } from './stores/chat-completion-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import type { ConversationStore } from './stores/conversation-store.js';
 import { FileConversationStore } from './stores/file-conversation-store.js';
@@ -73,6 +75,12 @@ export interface LocalGatewayOptions {
    * @default - files under `<stateDir>/responses`, shared by the worker threads of `serve --workers N`
    */
   responses?: ResponseStore | false;
+  /**
+   * Stored chat completions (`store: true` on /v1/chat/completions), e.g. a MemoryChatCompletionStore or a
+   * DynamoDbChatCompletionStore on a responses table; `false`: none kept (`store: true` is a 400).
+   * @default - none when `responses` is `false`, else files under `<stateDir>/chat-completions` (FileChatCompletionStore)
+   */
+  chatCompletions?: ChatCompletionStore | false;
   /**
    * OpenAI's Conversations API state (`/v1/conversations`, `conversation` on /v1/responses), e.g. a
    * MemoryConversationStore or a DynamoDbConversationStore on a responses table; `false`: none kept
@@ -180,6 +188,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // client's schemas (~0.8 MB of JavaScript), ~20 ms of every other serve start and of each of its --workers threads.
   const fineTuning = jobs && new (await import('../fine-tuning/fine-tuning-service.js')).FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files, models });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
+  const chatCompletions = options.chatCompletions === false || (options.chatCompletions === undefined && options.responses === false) ? undefined
+    : (options.chatCompletions ?? new FileChatCompletionStore(join(options.stateDir, 'chat-completions')));
   const conversations = options.conversations === false ? undefined : (options.conversations ?? new FileConversationStore(join(options.stateDir, 'conversations')));
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);
@@ -244,7 +254,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };

@@ -7,7 +7,10 @@ export type Route = readonly [pattern: RegExp, methods: readonly string[]];
 
 /** The routes the router serves (constructs/inference-api.ts declares each method on the API: test/infra/inference-api.test.ts). */
 export const OPENAI_ROUTES: readonly Route[] = [
-  [/^\/v1\/chat\/completions$/, ['POST']],
+  // POST creates; GET lists the stored chat completions (`store: true`: endpoints/chat-completions-stored.ts).
+  [/^\/v1\/chat\/completions$/, ['GET', 'POST']],
+  [/^\/v1\/chat\/completions\/[^/]+$/, ['GET', 'POST', 'DELETE']],
+  [/^\/v1\/chat\/completions\/[^/]+\/messages$/, ['GET']],
   // OpenAI's legacy text completions (endpoints/completions.ts).
   [/^\/v1\/completions$/, ['POST']],
   [/^\/v1\/embeddings$/, ['POST']],
@@ -217,8 +220,6 @@ const servedHere = (served: boolean | ServedFamilies) => servedList(servedRoutes
  * - a path outside `/v1` that is a route of this gateway (`served`) once `/v1` is put in front (`/chat/completions`):
  *   the client's base URL lacks `/v1` (LangChain's `base_url`, LiteLLM's `api_base` are often set so);
  * - a path under `/v1/v1/`: the base URL ends in `/v1` and the client adds it again;
- * - a stored chat completion (`/v1/chat/completions/{id}...`: `client.chat.completions.retrieve`,
- *   `update`, `delete`, `messages.list`): the gateway stores none (`store: true` is refused);
  * - an OpenAI API family the gateway does not serve (UNSERVED_APIS): named as the SDKs call it, in a
  *   sentence `<name> is/are not served by this gateway`.
  * Every other path: what the gateway serves (as API Gateway's own 404 lists it on the deployed path).
@@ -235,9 +236,6 @@ export function unservedRouteMessage(method: string, path: string, served: boole
     return `${head}: the gateway's paths start with /v1; end the client's base URL with /v1 (base_url / baseURL: 'https://<gateway host>/v1')`;
   }
   if (path.startsWith('/v1/v1/')) return `${head}: the path holds /v1 twice; the client's base URL ends with /v1 and the client adds it again: set it to 'https://<gateway host>/v1' once`;
-  if (path.startsWith('/v1/chat/completions/')) {
-    return `${head}: stored chat completions (client.chat.completions.retrieve, update, delete, messages.list) are not served by this gateway, which stores none (store: true is refused)`;
-  }
   const segment = path.split('/')[2] ?? '';
   // Own keys only: /v1/constructor and /v1/__proto__ name no family (they were "[object Object] is not served").
   const families = typeof served === 'boolean' ? { fineTuning: served } : served;

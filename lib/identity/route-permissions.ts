@@ -7,6 +7,10 @@ import type { Permission } from './roles.js';
  */
 const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp, permission: Permission]> = [
   ['POST', /^\/v1\/chat\/completions$/, 'inference'],
+  // Stored chat completions (`store: true`), as stored responses: whoever may call the model reads, updates and deletes them.
+  ['GET', /^\/v1\/chat\/completions(\/[^/]+(\/messages)?)?$/, 'inference'],
+  ['POST', /^\/v1\/chat\/completions\/[^/]+$/, 'inference'],
+  ['DELETE', /^\/v1\/chat\/completions\/[^/]+$/, 'inference'],
   ['POST', /^\/v1\/completions$/, 'inference'],
   ['POST', /^\/v1\/embeddings$/, 'inference'],
   ['POST', /^\/v1\/moderations$/, 'inference'],

@@ -7,6 +7,13 @@ import { resolveChatFileIds } from '../input-files.js';
 import { invalid } from '../openai-errors.js';
 import { auditEndUser } from '../end-user.js';
 import { parseJson, parseWith } from '../request-body.js';
+import { ResponseTooLargeError } from '../stores/response-store.js';
+import type { ChatCompletionStore } from '../stores/chat-completion-store.js';
+import { ChunkAssembler, storeMessagesOf } from './chat-completions-stored.js';
+import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatExchange } from '../chat/chat-exchange.js';
+
+const DAY_S = 86_400;
 
 /**
  * `POST /v1/chat/completions`, OpenAI's contract (`ChatCompletionCreateParams` in,
@@ -14,10 +21,21 @@ import { parseJson, parseWith } from '../request-body.js';
  * machinery (../chat/chat-exchange.ts). The body goes to the provider whole, after the tenant's
  * guardrails; the answer comes back whole, with the gateway's id and the catalog model id. A
  * stream's usage is metered whether or not the caller asked for it.
+ *
+ * `store: true` keeps the request's messages (after the tenant's input guardrails, without the tenant's system prompt)
+ * and the answer as the caller received it (after the output guardrails; a stream assembled, kept only when it ended
+ * whole, before its `[DONE]`), with `metadata`, in `store` for `gateway.responsesTtlDays` (default 30), as stored
+ * responses are: read back by endpoints/chat-completions-stored.ts. An answer too large to keep is answered, not
+ * stored (audit outcome `response_not_stored`).
+ * @param store the tenant's stored chat completions @default - none: `store: true` is a 400 naming `store`
+ * @throws GatewayError 400 naming `store` when the tenant's policy forbids storage (`storeResponses: false`) or the
+ *   gateway keeps none
  */
-export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
+export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store?: ChatCompletionStore): Promise<void> {
   const body = parseWith(ChatCompletionRequest, parseJson(rawBody)) as unknown as ChatRequestBody;
-  refuseUnserved(body);
+  const keep = storageOf(pipeline, r, body, store);
+  // The gateway keeps the completion itself: OpenAI would keep it in the platform's organisation, shared by every tenant.
+  delete (body as { store?: unknown }).store;
   const model = pipeline.model(r, body.model);
   const stream = body.stream === true;
   r.audit.stream = stream;
@@ -29,7 +47,12 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   body.messages = await resolveChatFileIds(body.messages, r.caller.tenantId, r.files);
   const id = r.audit.requestId;
   await runChat(pipeline, r, model, body, body.n ?? 1, async (x) => {
-    if (!stream) return void (await res.json(200, JSON.stringify(await completeChat(x, id)), { 'x-request-id': id, ...pipeline.servedRateHeaders(r) }));
+    if (!stream) {
+      const answer = await completeChat(x, id);
+      await keep?.(x, answer);
+      return void (await res.json(200, JSON.stringify(answer), { 'x-request-id': id, ...pipeline.servedRateHeaders(r) }));
+    }
+    const assembled = keep && new ChunkAssembler();
     const includeUsage = body.stream_options?.include_usage === true;
     let out: ReturnType<GatewayResponder['stream']> | undefined;
     let usageSent = false; // a usage chunk (`choices: []`) relayed from the upstream
@@ -39,6 +62,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       },
       chunk(chunk) {
         if (chunk.choices.length === 0 && chunk.usage) usageSent = true;
+        assembled?.add(chunk);
         return out!.write(`data: ${JSON.stringify(chunk)}\n\n`);
       },
     }, includeUsage);
@@ -55,23 +79,49 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       const usageChunk: ChatCompletionChunk = { id, object: 'chat.completion.chunk', created: end.created, model: end.model.id, choices: [], usage: end.usage };
       await out!.write(`data: ${JSON.stringify(usageChunk)}\n\n`);
     }
+    // Kept before [DONE]: a client that reads the completion back once the stream ended finds it.
+    if (assembled) await keep!(x, assembled.completion(id, end.created, end.model.id, end.usage));
     await out!.write('data: [DONE]\n\n');
     await out!.end();
   }, limit);
 }
 
 /**
- * What the gateway refuses on chat completions, whatever the provider (one answer, so a client
- * learns it once):
- * - `store: true`: OpenAI would store the prompt and answer in the platform's OpenAI organisation,
- *   shared by every tenant, and the gateway serves none of the stored chat completions routes, so the
- *   tenant could neither read nor delete them (and a tenant with `storeResponses: false` would be
- *   stored anyway); other providers have no such store. 400 naming `store`.
- * (A `file` part's `file.file_id` is resolved after the rate limits: ../input-files.ts resolveChatFileIds.)
- * @throws GatewayError 400 `unsupported_parameter`
+ * How this request's answer is kept (`store: true`), or undefined when it is not to be (`store` false or absent).
+ * Audited as the Responses API's create: `detail.chatCompletionId` and `detail.stored` (true once kept).
+ * @throws GatewayError 400 `store_not_allowed` naming `store` when the tenant's policy forbids storage
+ *   (`storeResponses: false`, as /v1/responses answers); 400 `unsupported_parameter` when this gateway keeps none
  */
-function refuseUnserved(body: ChatRequestBody): void {
-  if (body.store === true) {
-    throw invalid('store: true is not served on /v1/chat/completions: this gateway serves no stored chat completions (it would leave your prompt and answer stored at the provider, where you can neither read nor delete them); leave store out or false, or use /v1/responses, whose store the gateway serves', 'store', 'unsupported_parameter');
-  }
+function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRequestBody, store: ChatCompletionStore | undefined): ((x: ChatExchange, answer: ChatCompletion) => Promise<void>) | undefined {
+  if (body.store !== true) return undefined;
+  if (r.policy.gateway.storeResponses === false) throw invalid(`store: tenant ${r.caller.tenantId}'s policy does not allow stored chat completions or responses; send store: false or leave it out`, 'store', 'store_not_allowed');
+  if (!store) throw invalid('store: true is not served here: this gateway keeps no stored chat completions (no responses store); leave store out or false', 'store', 'unsupported_parameter');
+  const detail = { chatCompletionId: r.audit.requestId, stored: false };
+  r.audit.detail ??= {};
+  Object.assign(r.audit.detail, detail);
+  const days = pipeline.config.gateway.responsesTtlDays ?? 30;
+  const sent = body.messages.length;
+  return async (x, answer) => {
+    // The guarded messages keep their positions after the tenant's system prompt (guardChat): the caller's are the last `sent`.
+    const messages = (x.body.messages as ChatCompletionMessageParam[]).slice(x.body.messages.length - sent);
+    const id = answer.id;
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      await store.put({
+        tenantId: r.caller.tenantId, id, created: answer.created, model: answer.model, metadata: (body.metadata as Record<string, string> | null | undefined) ?? {},
+        caller: { userId: r.caller.userId, ...(r.caller.keyId ? { keyId: r.caller.keyId } : {}) },
+        completion: answer as unknown as Record<string, unknown>, messages: storeMessagesOf(id, messages), expiresAt: now + days * DAY_S,
+      });
+      r.audit.detail!.stored = true;
+    } catch (e) {
+      if (!(e instanceof ResponseTooLargeError)) throw e;
+      // The answer is paid for: it is answered, not kept, and the audit record says why.
+      r.audit.outcome = 'response_not_stored';
+    }
+  };
 }
+
+/**
+ * What the gateway refuses on chat completions, whatever the provider: nothing today (`store: true` is kept by the
+ * gateway itself: storageOf). A `file` part's `file.file_id` is resolved after the rate limits: ../input-files.ts resolveChatFileIds.
+ */

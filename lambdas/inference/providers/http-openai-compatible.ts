@@ -274,9 +274,9 @@ export class HttpOpenAiCompatibleProvider implements Provider {
  *
  * - `metadata` is left out. OpenAI keeps a chat completion's metadata only on a stored completion and refuses it
  *   on any other (400 "The 'metadata' parameter is only allowed when 'store' is enabled.", as reported against
- *   gpt-5-nano and gpt-5.4 in 2026: tmc/langchaingo#1484, looplj/axonhub#1380), and the gateway refuses
- *   `store: true` on chat completions (endpoints/chat-completions.ts): forwarded, it could only fail the request,
- *   with advice the gateway then refuses. Nothing is lost: OpenAI uses it only to tag a stored completion, which
+ *   gpt-5-nano and gpt-5.4 in 2026: tmc/langchaingo#1484, looplj/axonhub#1380), and the gateway never sends
+ *   `store` upstream (endpoints/chat-completions.ts keeps a `store: true` completion, with its metadata, itself):
+ *   forwarded, it could only fail the request. Nothing is lost: OpenAI uses it only to tag a stored completion, which
  *   would sit in the platform's organisation, shared by every tenant. (Bedrock maps it to `requestMetadata`;
  *   `/v1/responses` keeps its own and never sends it upstream.)
  * - `max_tokens` goes as `max_completion_tokens` (the lower of the two when both are sent: the output limit the

@@ -1,0 +1,105 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { MAX_STORED_BYTES, ResponseTooLargeError, expired } from './response-store.js';
+
+/**
+ * Stored chat completions (`POST /v1/chat/completions` with `store: true`): kept per tenant in the
+ * responses' store, under the same tenant policy (`storeResponses`) and TTL (`gateway.responsesTtlDays`),
+ * read and written only as that tenant. Three implementations with one semantics: in memory, files
+ * (`tessera serve`) and DynamoDB (the responses table, sort key the completion id `chatcmpl-…`, a
+ * prefix no response `resp_`, conversation `conv_`, batch `batch_` or file `file-` id has).
+ */
+export interface StoredChatCompletion {
+  tenantId: string;
+  /** `chatcmpl-…`, the completion's id (its `x-request-id`). */
+  id: string;
+  /** The completion's `created` (Unix seconds): what the list is ordered by. */
+  created: number;
+  /** The catalog model that answered (the completion's `model`). */
+  model: string;
+  /** OpenAI's `Metadata`: at most 16 pairs (checked by the endpoint). */
+  metadata: Record<string, string>;
+  /** Who created it: the user and, when it came with an API key, the key. */
+  caller: { userId: string; keyId?: string };
+  /** The ChatCompletion as the caller received it (after the output guardrails; a stream assembled). */
+  completion: Record<string, unknown>;
+  /** The request's messages after the tenant's input guardrails, as `ChatCompletionStoreMessage`s (ids `<id>-<index>`). */
+  messages: Record<string, unknown>[];
+  /** Epoch seconds after which it is gone. */
+  expiresAt: number;
+}
+
+/** What the list reads of each stored completion before it loads the page's. */
+export type ChatCompletionSummary = Pick<StoredChatCompletion, 'id' | 'created' | 'model' | 'metadata'>;
+
+export interface ChatCompletionStore {
+  /** @throws ResponseTooLargeError when the gzipped completion and messages are over MAX_STORED_BYTES */
+  put(item: StoredChatCompletion): Promise<void>;
+  /** The tenant's stored completion, unless it expired, or undefined (never another tenant's). */
+  get(tenantId: string, id: string): Promise<StoredChatCompletion | undefined>;
+  /** Every unexpired stored completion of the tenant, in no particular order (the endpoint filters, sorts and pages). */
+  list(tenantId: string): Promise<ChatCompletionSummary[]>;
+  /** Replaces the metadata. @returns the completion as updated; undefined when there is none (or it expired) */
+  setMetadata(tenantId: string, id: string, metadata: Record<string, string>): Promise<StoredChatCompletion | undefined>;
+  /** @returns whether the tenant had such a completion (an expired one counts as gone) */
+  delete(tenantId: string, id: string): Promise<boolean>;
+}
+
+/** Whether `id` can be a chat completion id the gateway made (`chatcmpl-` and 24 hex characters: gateway.ts). */
+export const isChatCompletionId = (id: string) => /^chatcmpl-[0-9a-f]{24}$/.test(id);
+
+/** The stored body (completion and messages), gzipped JSON. */
+export type ChatCompletionBody = Pick<StoredChatCompletion, 'completion' | 'messages' | 'caller'>;
+
+/**
+ * The body gzipped, within the stored responses' limit (one DynamoDB item).
+ * @throws ResponseTooLargeError over MAX_STORED_BYTES
+ */
+export function encodeChatCompletionBody(item: StoredChatCompletion): Buffer {
+  const bytes = gzipSync(JSON.stringify({ completion: item.completion, messages: item.messages, caller: item.caller } satisfies ChatCompletionBody));
+  if (bytes.length > MAX_STORED_BYTES) throw new ResponseTooLargeError(bytes.length);
+  return bytes;
+}
+export const decodeChatCompletionBody = (bytes: Uint8Array): ChatCompletionBody => JSON.parse(gunzipSync(bytes).toString('utf8')) as ChatCompletionBody;
+
+/**
+ * Stored chat completions in memory, with the DynamoDB store's semantics (keyed by tenant and id, the same size limit,
+ * expired items never returned).
+ */
+export class MemoryChatCompletionStore implements ChatCompletionStore {
+  private readonly items = new Map<string, Map<string, { summary: ChatCompletionSummary; expiresAt: number; body: Buffer }>>();
+
+  async put(item: StoredChatCompletion): Promise<void> {
+    const body = encodeChatCompletionBody(item);
+    let tenant = this.items.get(item.tenantId);
+    if (!tenant) this.items.set(item.tenantId, (tenant = new Map()));
+    tenant.set(item.id, { summary: { id: item.id, created: item.created, model: item.model, metadata: { ...item.metadata } }, expiresAt: item.expiresAt, body });
+  }
+
+  async get(tenantId: string, id: string): Promise<StoredChatCompletion | undefined> {
+    const kept = this.items.get(tenantId)?.get(id);
+    if (!kept) return undefined;
+    if (expired(kept.expiresAt)) {
+      this.items.get(tenantId)!.delete(id);
+      return undefined;
+    }
+    return { tenantId, ...kept.summary, metadata: { ...kept.summary.metadata }, expiresAt: kept.expiresAt, ...decodeChatCompletionBody(kept.body) };
+  }
+
+  async list(tenantId: string): Promise<ChatCompletionSummary[]> {
+    return [...(this.items.get(tenantId)?.values() ?? [])].filter((k) => !expired(k.expiresAt)).map((k) => ({ ...k.summary, metadata: { ...k.summary.metadata } }));
+  }
+
+  async setMetadata(tenantId: string, id: string, metadata: Record<string, string>): Promise<StoredChatCompletion | undefined> {
+    const current = await this.get(tenantId, id);
+    if (!current) return undefined;
+    const next = { ...current, metadata };
+    await this.put(next);
+    return next;
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const found = await this.get(tenantId, id);
+    this.items.get(tenantId)?.delete(id);
+    return found !== undefined;
+  }
+}
