@@ -580,19 +580,12 @@ describe('thinking tokens counted outside completion_tokens (Gemini\'s OpenAI en
 
 describe('what would be kept at the provider, in the platform\'s organisation, is refused on chat', () => {
   const image = 'data:image/png;base64,iVBORw0KGgo=';
-  it.each(['openai-compatible/default', 'huggingface/tgi-llama'])('store: true is a 400 naming store, whatever the provider (%s); nothing is sent upstream', async (model) => {
-    const e = await client('acme').chat.completions.create({ ...ask(), model, store: true }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
-    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(e.param).toBe('store');
-    expect(e.code).toBe('unsupported_parameter');
-    expect(e.message).toMatch(/store: true is not served on \/v1\/chat\/completions: .*use \/v1\/responses/);
-    expect(env.upstream.calls).toHaveLength(0);
-  });
-
-  it('store: false (or none) goes on as sent', async () => {
-    env.upstream.script({ body: answer({}) });
+  it('store: true is kept by the gateway (endpoints/chat-completions-stored.ts), never sent upstream; nor is store: false', async () => {
+    env.upstream.script({ body: answer({}) }, { body: answer({}) });
+    const kept = await client('acme').chat.completions.create({ ...ask(), store: true });
     await client('acme').chat.completions.create({ ...ask(), store: false });
-    expect(env.upstream.calls[0].body.store).toBe(false);
+    expect(env.upstream.calls.map((c: { body: Record<string, unknown> }) => 'store' in c.body)).toEqual([false, false]);
+    expect((await client('acme').chat.completions.retrieve(kept.id)).id).toBe(kept.id);
   });
 
   it('a file part with a file.file_id the tenant has no file of is a 404 naming messages[i].content[j].file.file_id, never sent on; file_data goes on', async () => {

@@ -53,19 +53,6 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     expect(e).toMatchObject({ status: 413, error: { code: 'request_too_large' } });
   });
 
-  it('client.chat.completions.retrieve / delete (stored chat completions): the gateway stores none', async () => {
-    for (const call of [() => client().chat.completions.retrieve('chatcmpl-123'), () => client().chat.completions.delete('chatcmpl-123')]) {
-      expect((await notFound(call)).message).toContain('stored chat completions (client.chat.completions.retrieve, update, delete, messages.list) are not served by this gateway, which stores none (store: true is refused)');
-    }
-  });
-
-  it('client.chat.completions.list: the 405 says no chat completion is stored here', async () => {
-    const e = await client().chat.completions.list().catch((x: unknown) => x) as InstanceType<typeof OpenAI.APIError>;
-    expect(e).toBeInstanceOf(OpenAI.APIError);
-    expect(e.status).toBe(405);
-    expect(e.error).toMatchObject({ code: 'method_not_allowed', message: 'GET is not supported on /v1/chat/completions: listing stored chat completions (client.chat.completions.list) is not served by this gateway, which stores none (store: true is refused)' });
-  });
-
   it('a path that is nothing of OpenAI\'s: what is served', async () => {
     const res = await fetch(`${env.gw.url}/nothing/here`, { headers: { authorization: `Bearer ${env.tokens.acme}` } });
     expect(res.status).toBe(404);
