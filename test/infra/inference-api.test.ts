@@ -72,7 +72,9 @@ const ROUTER_FUNCTION = /^InferenceRouterFunction/;
 
 const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/moderations', 'POST /v1/images/generations', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'POST /v1/responses/{id}/cancel', 'POST /v1/responses/input_tokens', 'GET /v1/models/{proxy+}',
   // OpenAI's Conversations API; below /v1/conversations one greedy path variable, routed by the router.
-  'POST /v1/conversations', 'GET /v1/conversations/{proxy+}', 'POST /v1/conversations/{proxy+}', 'DELETE /v1/conversations/{proxy+}'];
+  'POST /v1/conversations', 'GET /v1/conversations/{proxy+}', 'POST /v1/conversations/{proxy+}', 'DELETE /v1/conversations/{proxy+}',
+  // Stored chat completions (store: true): list, retrieve, update, delete, messages.
+  'GET /v1/chat/completions', 'GET /v1/chat/completions/{id}', 'POST /v1/chat/completions/{id}', 'DELETE /v1/chat/completions/{id}', 'GET /v1/chat/completions/{id}/messages'];
 // The router's resources (lib/inference-api-methods.ts): one greedy /v1/{proxy+} for its routes, and the resources
 // another Lambda's methods share or need (the fine-tuning Lambda's DELETE /v1/models/{proxy+}, the tenant-users
 // function's /v1/tenant/users...), each with its preflight.

@@ -58,6 +58,11 @@ describe('roleOfClaims', () => {
 describe('route permissions', () => {
   it.each([
     ['POST', '/v1/chat/completions', 'inference'],
+    ['GET', '/v1/chat/completions', 'inference'],
+    ['GET', '/v1/chat/completions/chatcmpl-1', 'inference'],
+    ['POST', '/v1/chat/completions/chatcmpl-1', 'inference'],
+    ['DELETE', '/v1/chat/completions/chatcmpl-1', 'inference'],
+    ['GET', '/v1/chat/completions/chatcmpl-1/messages', 'inference'],
     ['POST', '/v1/embeddings', 'inference'],
     ['POST', '/v1/moderations', 'inference'],
     ['POST', '/v1/images/generations', 'inference'],
