@@ -239,7 +239,8 @@ describe('the less common settings: passed on, mapped, or refused by name', () =
   const SENT = {
     // store, metadata and max_tool_calls describe the stored Response (kept by the gateway); truncation 'disabled' asks for nothing
     responses: { ...COMMON_SENT, max_completion_tokens: undefined },
-    chat: { ...COMMON_SENT, logit_bias: { 50256: -100 }, store: false, metadata: { trace: 'abc' }, prediction: { type: 'content', content: 'Hei' }, max_completion_tokens: 50, reasoning_effort: 'low', service_tier: 'default' },
+    // store is never sent upstream (the gateway keeps a store: true completion itself)
+    chat: { ...COMMON_SENT, logit_bias: { 50256: -100 }, store: undefined, metadata: { trace: 'abc' }, prediction: { type: 'content', content: 'Hei' }, max_completion_tokens: 50, reasoning_effort: 'low', service_tier: 'default' },
   };
 
   it.each(['responses', 'chat'] as const)('providerOptions.openai and headers reach the relay mapped onto chat completions (%s)', async (api) => {

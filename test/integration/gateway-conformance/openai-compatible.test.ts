@@ -73,8 +73,9 @@ describe('fields the gateway does not read', () => {
   });
 
   // OpenAI refuses chat `metadata` without `store: true` ("The 'metadata' parameter is only allowed when 'store' is
-  // enabled."), which the gateway refuses: the gateway keeps it from OpenAI itself, and sends the rest as it is.
-  it.each(CLIENTS)('reach OpenAI itself without metadata, the rest untouched (%s client)', async (client) => {
+  // enabled."), which the gateway never sends (it keeps stored completions itself): the gateway keeps both from OpenAI
+  // itself, and sends the rest as it is.
+  it.each(CLIENTS)('reach OpenAI itself without metadata or store, the rest untouched (%s client)', async (client) => {
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const rest = {
       messages: [{ role: 'user', content: 'Hi' }], store: false, user: 'end-user-9', safety_identifier: 'end-user-9',
@@ -82,7 +83,8 @@ describe('fields the gateway does not read', () => {
     };
     const out = await run(client, { op: 'create', params: { model: 'openai/gpt-4o-mini', ...rest, metadata: { trace: 'abc', app: 'support' } } });
     expect(out.error).toBeUndefined();
-    expect(suite.env.upstream.calls[0].body).toEqual({ ...rest, model: 'gpt-4o-mini' });
+    const { store: _store, ...sent } = rest;
+    expect(suite.env.upstream.calls[0].body).toEqual({ ...sent, model: 'gpt-4o-mini' });
   });
 });
 

@@ -3,7 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChunkAssembler, listPage, storeMessagesOf } from '../../../lambdas/inference/endpoints/chat-completions-stored.js';
-import { encodeChatCompletionBody, MemoryChatCompletionStore, type ChatCompletionStore, type StoredChatCompletion } from '../../../lambdas/inference/stores/chat-completion-store.js';
+import { encodeChatCompletionBody, MemoryChatCompletionStore, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from '../../../lambdas/inference/stores/chat-completion-store.js';
 import { CHAT_COMPLETION_KEY_PREFIX, DynamoDbChatCompletionStore } from '../../../lambdas/inference/stores/dynamodb-chat-completion-store.js';
 import { FileChatCompletionStore } from '../../../lambdas/inference/stores/file-chat-completion-store.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
@@ -22,7 +22,7 @@ const item = (n: number, extra: Partial<StoredChatCompletion> = {}): StoredChatC
 });
 
 describe('listPage: OpenAI\'s list parameters of GET /v1/chat/completions', () => {
-  const all = [
+  const all: ChatCompletionSummary[] = [
     { id: ID(3), created: 30, model: 'a', metadata: { topic: 'x', run: '1' } },
     { id: ID(1), created: 10, model: 'b', metadata: { topic: 'y' } },
     { id: ID(2), created: 20, model: 'a', metadata: { topic: 'x' } },
@@ -47,7 +47,7 @@ describe('listPage: OpenAI\'s list parameters of GET /v1/chat/completions', () =
     [{ order: 'up' }, 'order'], [{ limit: '0' }, 'limit'], [{ limit: '101' }, 'limit'], [{ after: '' }, 'after'],
     [{ after: ID(9) }, 'after'], [{ status: 'x' }, 'status'],
   ])('a bad parameter is a 400 naming it: %j', (query, param) => {
-    const e = (() => { try { listPage(all, query as Record<string, string>); } catch (x) { return x; } })() as GatewayError;
+    const e = (() => { try { listPage(all, query as Record<string, string>); return undefined; } catch (x) { return x; } })() as GatewayError;
     expect(e).toBeInstanceOf(GatewayError);
     expect([e.status, e.param]).toEqual([400, param]);
   });
