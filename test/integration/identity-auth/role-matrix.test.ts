@@ -26,6 +26,12 @@ let n = 0;
 /** One concrete request per route row (more for rows with alternatives), with the permission the table gives it. */
 const SAMPLES: Sample[] = [
   { method: 'POST', path: '/v1/chat/completions', permission: 'inference', body: () => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }) },
+  // Stored chat completions (unknown ids: an allowed role gets the 404, past the role check; the list is empty).
+  { method: 'GET', path: '/v1/chat/completions', permission: 'inference' },
+  { method: 'GET', path: '/v1/chat/completions/chatcmpl-000000000000000000000000', permission: 'inference' },
+  { method: 'GET', path: '/v1/chat/completions/chatcmpl-000000000000000000000000/messages', permission: 'inference' },
+  { method: 'POST', path: '/v1/chat/completions/chatcmpl-000000000000000000000000', permission: 'inference', body: () => ({ metadata: { k: 'v' } }) },
+  { method: 'DELETE', path: '/v1/chat/completions/chatcmpl-000000000000000000000000', permission: 'inference' },
   { method: 'POST', path: '/v1/embeddings', permission: 'inference', body: () => ({ model: 'openai-compatible/default', input: 'hi' }) },
   // No moderation model in this config: an allowed role gets the 400 naming model (past the role check).
   { method: 'POST', path: '/v1/moderations', permission: 'inference', body: () => ({ input: 'hi' }) },
