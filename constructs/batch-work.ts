@@ -7,14 +7,17 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
+import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../lambdas/inference/work-queues.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
-/** The work queue's name (SQS): one message per batch chunk to run. */
-export const BATCH_QUEUE_NAME = 'tessera-batches';
-/** Its dead-letter queue's path: the queue is `tessera-dlq-batches` (DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
+/** The work queues' names (SQS; lambdas/inference/work-queues.ts, which the router's consumer reads too). */
+export { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME };
+/** The batch queue's dead-letter queue's path: the queue is `tessera-dlq-batches` (DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
 export const BATCH_DLQ_NAME = 'batches';
+/** The background responses queue's dead-letter queue's path: `tessera-dlq-background-responses` (DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
+export const BACKGROUND_RESPONSES_DLQ_NAME = 'background-responses';
 /** Where a tenant's batch files are kept: `tenants/<tenantId>/batch-files/<fileId>` (the tenant-data role's only prefix). */
 export const BATCH_FILES_ROOT = 'tenants/';
 /** The key prefix of one tenant's batch files (`tenantId` may be a policy variable). */
@@ -58,6 +61,86 @@ export const BATCH_MAX_RECEIVE_COUNT = 5;
  * top of live traffic; each request still passes the tenant's own rate limit.
  */
 export const BATCH_MAX_CONCURRENCY = 20;
+/**
+ * Receives before a background response's message goes to the dead-letter queue: 5, the Lambda Developer Guide's
+ * minimum, for the same reason as BATCH_MAX_RECEIVE_COUNT (a delivery throttled by the router's reserved concurrency
+ * counts as a receive). A response is claimed once: a redelivery after a run that crashed or timed out settles it
+ * `failed` (responses/background.ts), so the receives past the first only ever retry a delivery that failed before
+ * its claim (the responses table or the tenant-data role unreachable). 5 receives 90 minutes apart take 7.5 hours;
+ * a message dead-lettered leaves its response `queued` (its creator sees it so, and may cancel it) until an operator
+ * redrives it (`tessera dlq redrive tessera-dlq-background-responses`), which then runs it if still queued.
+ */
+export const BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT = 5;
+/**
+ * The background responses mapping's maximum concurrency: at most this many background responses run at once, apart
+ * from (and on top of) the BATCH_MAX_CONCURRENCY batch chunks, so a batch's backlog of chunks never holds one up.
+ * The router reserves 200 executions (lib/lambda-concurrency.ts PLATFORM_FUNCTIONS.router): 200 − 20 batch chunks −
+ * 20 background responses leaves live requests 160 (80%) when both queues are full, and the queues together take at
+ * most a quarter (40 ≤ 50). A maximum, not a reservation: without a backlog live requests may use all 200. A
+ * background response is one model call (minutes at most, bounded by the router's 15-minute timeout), so 20 at once
+ * start a backlog's next within about a run's time; each passes its tenant's own rate limit and budget when it runs.
+ */
+export const BACKGROUND_RESPONSES_MAX_CONCURRENCY = 20;
+
+/** A work queue the router consumes (routerWorkQueue). */
+export interface RouterWorkQueueProps {
+  /** The queue's name (SQS QueueName). */
+  readonly queueName: string;
+  /** Its dead-letter queue's path (DeadLetterQueue `name`: `tessera-dlq-<path>`). */
+  readonly deadLetterName: string;
+  /** Receives before a message moves to the dead-letter queue (redrive policy maxReceiveCount). */
+  readonly maxReceiveCount: number;
+  /** The event source mapping's maximum concurrency (SQS: 2 to 1,000). */
+  readonly maxConcurrency: number;
+  /** The router's policy statement id of its four actions on this queue. */
+  readonly sid: string;
+  /** The platform key (SSE-KMS of the queue and its DLQ). */
+  readonly encryptionKey: kms.IKey;
+  /** The router Lambda: it sends to the queue and consumes it. */
+  readonly router: LambdaFunction;
+}
+
+/**
+ * A work queue of the router, made in `scope` as children `DeadLetters` (its DeadLetterQueue, which the platform
+ * monitoring alarms on), `Queue` and `QueueSource` (ids kept from BatchWork's first queue: a named queue's logical id
+ * must not change): SSE-KMS with the platform key, TLS only, its visibility timeout SQS_VISIBILITY_TIMEOUT_FACTOR times
+ * the router's timeout, SQS's default 4 days' retention, a redrive policy to its dead-letter queue; consumed by the
+ * router (an event source mapping: batch size 1, ReportBatchItemFailures, `maxConcurrency`). The router's role gets
+ * `sqs:SendMessage` and the mapping's three actions on this queue only, in one statement `sid`.
+ * @throws Error when the router function has no timeout
+ */
+export function routerWorkQueue(scope: Construct, props: RouterWorkQueueProps): { queue: sqs.Queue; deadLetterQueue: DeadLetterQueue } {
+  const { router } = props;
+  const routerTimeout = router.function.timeout;
+  if (!routerTimeout) throw new Error(`${scope.node.path}: the router function has no timeout to derive the visibility timeout of queue ${props.queueName} from`);
+  const deadLetterQueue = new DeadLetterQueue(scope, 'DeadLetters', {
+    name: props.deadLetterName, source: `queue ${props.queueName} to router Lambda`, encryptionKey: props.encryptionKey,
+  });
+  const queue = new sqs.Queue(scope, 'Queue', {
+    queueName: props.queueName,
+    encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey, dataKeyReuse: Duration.hours(1), enforceSSL: true,
+    visibilityTimeout: Duration.seconds(routerTimeout.toSeconds() * SQS_VISIBILITY_TIMEOUT_FACTOR),
+    // SQS's default, named: longer than a batch's 24-hour window and the messages' 7.5 hours of receives, shorter than
+    // the dead-letter queue's 14 days (a moved message keeps its first enqueue time: SQS Developer Guide, "Using
+    // dead-letter queues").
+    retentionPeriod: Duration.days(4),
+    deadLetterQueue: { queue: deadLetterQueue.queue, maxReceiveCount: props.maxReceiveCount },
+  });
+  // The router's own statements (its role takes no grants): SendMessage, and the mapping's three (SQS Developer
+  // Guide, "Configuring an Amazon SQS queue to trigger an AWS Lambda function": ReceiveMessage, DeleteMessage,
+  // GetQueueAttributes). The platform key's use is the router's PlatformKey statement. A mapping of its own, as the
+  // fine-tuning endpoint checks': SqsEventSource would grant through the key's policy.
+  router.addToPolicy(new iam.PolicyStatement({
+    sid: props.sid, actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [queue.queueArn],
+  }));
+  new lambda.EventSourceMapping(scope, 'QueueSource', {
+    target: router.function, eventSourceArn: queue.queueArn,
+    // One message per invocation: its work may run for most of the router's 15 minutes, and a second one in the same
+    // invocation would share its deadline.
+    batchSize: 1, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency,
+  }).node.addDependency(router.managedPolicy);
+  return { queue, deadLetterQueue };
+}
 
 export interface BatchWorkProps {
   /** The platform key: the queues (SSE-KMS) and the bucket (SSE-KMS). */
@@ -85,8 +168,8 @@ export interface BatchWorkProps {
  * Key"), and the tenant-data role's use of the key could not be bound to the session tenant's prefix. Batch files are
  * few and large, so one KMS request per object read or write costs little.
  *
- * The same queue carries the Responses API's background responses (`{kind: 'response', tenantId, responseId}`,
- * lambdas/inference/responses/background.ts): they share its dead-letter queue, alarm and the mapping's concurrency.
+ * Background responses have a queue of their own (BackgroundResponseWork); a router deployed before it sent them here
+ * (`{kind: 'response', tenantId, responseId}`), and the consumer still runs those (batches/queue-handler.ts).
  */
 export class BatchWork extends Construct {
   readonly queue: sqs.Queue;
@@ -98,36 +181,10 @@ export class BatchWork extends Construct {
   constructor(scope: Construct, id: string, props: BatchWorkProps) {
     super(scope, id);
     const { router } = props;
-    const routerTimeout = router.function.timeout;
-    if (!routerTimeout) throw new Error(`BatchWork ${this.node.path}: the router function has no timeout to derive the queue's visibility timeout from`);
-
-    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
-      name: BATCH_DLQ_NAME, source: `queue ${BATCH_QUEUE_NAME} to router Lambda`, encryptionKey: props.encryptionKey,
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      queueName: BATCH_QUEUE_NAME,
-      encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey, dataKeyReuse: Duration.hours(1), enforceSSL: true,
-      visibilityTimeout: Duration.seconds(routerTimeout.toSeconds() * SQS_VISIBILITY_TIMEOUT_FACTOR),
-      // SQS's default, named: longer than a batch's 24-hour window and its chunks' 7.5 hours of receives, shorter than
-      // the dead-letter queue's 14 days (a moved message keeps its first enqueue time: SQS Developer Guide, "Using
-      // dead-letter queues").
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue.queue, maxReceiveCount: BATCH_MAX_RECEIVE_COUNT },
-    });
-
-    // The router's own statements (its role takes no grants): SendMessage for a create's chunks, and the mapping's
-    // three (SQS Developer Guide, "Configuring an Amazon SQS queue to trigger an AWS Lambda function": ReceiveMessage,
-    // DeleteMessage, GetQueueAttributes). The platform key's use is the router's PlatformKey statement. A mapping of
-    // its own, as the fine-tuning endpoint checks': SqsEventSource would grant through the key's policy.
-    router.addToPolicy(new iam.PolicyStatement({
-      sid: 'BatchQueue', actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [this.queue.queueArn],
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = routerWorkQueue(this, {
+      queueName: BATCH_QUEUE_NAME, deadLetterName: BATCH_DLQ_NAME, maxReceiveCount: BATCH_MAX_RECEIVE_COUNT, maxConcurrency: BATCH_MAX_CONCURRENCY,
+      sid: 'BatchQueue', encryptionKey: props.encryptionKey, router,
     }));
-    new lambda.EventSourceMapping(this, 'QueueSource', {
-      target: router.function, eventSourceArn: this.queue.queueArn,
-      // One chunk per invocation: a chunk may run for most of the router's 15 minutes, and a second one in the same
-      // invocation would share its deadline.
-      batchSize: 1, reportBatchItemFailures: true, maxConcurrency: BATCH_MAX_CONCURRENCY,
-    }).node.addDependency(router.managedPolicy);
 
     this.bucket = new s3.Bucket(this, 'Files', {
       ...secureBucketProps({ encryptionKey: props.encryptionKey, accessLogsBucket: props.accessLogsBucket, accessLogsPrefix: 'batch-files/' }),
@@ -163,5 +220,36 @@ export class BatchWork extends Construct {
 
     this.environment = { [GATEWAY_ENV.batchQueueUrl]: this.queue.queueUrl, [GATEWAY_ENV.batchFilesBucket]: this.bucket.bucketName };
     for (const [name, value] of Object.entries(this.environment)) router.function.addEnvironment(name, value);
+  }
+}
+
+export interface BackgroundResponseWorkProps {
+  /** The platform key: the queue and its dead-letter queue (SSE-KMS). */
+  readonly encryptionKey: kms.IKey;
+  /** The router Lambda: a create with `background: true` enqueues the response, and the router consumes the queue. */
+  readonly router: LambdaFunction;
+}
+
+/**
+ * The Responses API's background responses (`background: true`) on AWS: their own work queue
+ * `tessera-background-responses` (routerWorkQueue: SSE-KMS, TLS only, dead-letter queue
+ * `tessera-dlq-background-responses` after BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT receives, consumed by the router with
+ * BACKGROUND_RESPONSES_MAX_CONCURRENCY), apart from the Batch API's queue, whose chunks (up to ~13 minutes each, up to
+ * BATCH_MAX_CONCURRENCY at once, hundreds queued by one tenant's batch) would otherwise delay every tenant's
+ * background responses. The router gets GATEWAY_ENV.backgroundResponsesQueueUrl, and `sqs:SendMessage` plus the
+ * mapping's actions on this queue only (statement `BackgroundResponseQueue`).
+ */
+export class BackgroundResponseWork extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: BackgroundResponseWorkProps) {
+    super(scope, id);
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = routerWorkQueue(this, {
+      queueName: BACKGROUND_RESPONSES_QUEUE_NAME, deadLetterName: BACKGROUND_RESPONSES_DLQ_NAME,
+      maxReceiveCount: BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT, maxConcurrency: BACKGROUND_RESPONSES_MAX_CONCURRENCY,
+      sid: 'BackgroundResponseQueue', encryptionKey: props.encryptionKey, router: props.router,
+    }));
+    props.router.function.addEnvironment(GATEWAY_ENV.backgroundResponsesQueueUrl, this.queue.queueUrl);
   }
 }

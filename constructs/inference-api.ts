@@ -24,7 +24,7 @@ import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { EXISTENCE_ATTRIBUTES } from '../lambdas/inference/stores/tenant-existence.js';
 import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
 import { ROUTER_API_METHODS, type InferenceApiLambda, type InferenceApiMethod } from '../lib/inference-api-methods.js';
-import { BatchWork } from './batch-work.js';
+import { BackgroundResponseWork, BatchWork } from './batch-work.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
@@ -151,6 +151,8 @@ export class InferenceApi extends Construct {
   readonly budgetAlerts: TenantBudgetAlerts;
   /** OpenAI's Batch API: the router's work queue (and its dead-letter queue) and the batch files bucket. */
   readonly batches: BatchWork;
+  /** The background responses' work queue (`background: true` on /v1/responses), consumed by the router. */
+  readonly backgroundResponses: BackgroundResponseWork;
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
@@ -342,6 +344,8 @@ export class InferenceApi extends Construct {
       encryptionKey: props.encryptionKey, router, accessLogsBucket: props.accessLogsBucket,
       dataPrincipalArns: [roleArn(stack.partition, stack.account, TENANT_DATA_ROLE_NAME), props.breakGlassRoleArn],
     });
+    // Background responses: a queue of their own, so that a batch's chunks never delay them.
+    this.backgroundResponses = new BackgroundResponseWork(this, 'BackgroundResponses', { encryptionKey: props.encryptionKey, router });
 
     this.tenantDataFunctions = tenantUsersFn ? [authorizerFn, router, tenantUsersFn] : [authorizerFn, router];
 

@@ -24,6 +24,11 @@ export const GATEWAY_ENV = {
   eventBus: 'TESSERA_EVENT_BUS',
   /** The Batch API's work queue (SQS): a message per batch chunk to run, consumed by the router function itself. */
   batchQueueUrl: 'TESSERA_BATCH_QUEUE_URL',
+  /**
+   * The background responses' work queue (SQS, `tessera-background-responses`): a message per `background: true`
+   * response to run, consumed by the router function itself; set on the router only.
+   */
+  backgroundResponsesQueueUrl: 'TESSERA_BACKGROUND_RESPONSES_QUEUE_URL',
   /** The Batch API's file bucket: content of purpose `batch` / `batch_output` files at `tenants/<tenantId>/batch-files/<fileId>`, read and written as the tenant. */
   batchFilesBucket: 'TESSERA_BATCH_FILES_BUCKET',
 } as const;

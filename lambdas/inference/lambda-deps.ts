@@ -261,16 +261,19 @@ export async function lambdaBatchWorker(): Promise<BatchWorkerDeps> {
 }
 
 /**
- * Background responses (`background: true`) where the work queue is configured (`TESSERA_BATCH_QUEUE_URL`, the Batch
- * API's) and responses are stored: a create sends `{kind: 'response', tenantId, responseId}` to the queue, and the
- * router consuming it runs the response (lambdaBackgroundWorker). @returns undefined when not configured (a 400 naming `background`)
+ * Background responses (`background: true`) where their work queue is configured
+ * (`TESSERA_BACKGROUND_RESPONSES_QUEUE_URL`, `tessera-background-responses`: apart from the Batch API's, so that a
+ * batch's chunks never delay one) and responses are stored: a create sends `{kind: 'response', tenantId, responseId}`
+ * to that queue with the Lambda's own role, and the router consuming it runs the response (lambdaBackgroundWorker).
+ * @returns undefined when not configured (a 400 naming `background`)
  */
 export function lambdaBackgroundStarter(): BackgroundStarter | undefined {
-  if (!process.env[GATEWAY_ENV.batchQueueUrl] || !process.env[GATEWAY_ENV.responsesTable]) return undefined;
+  const queueUrl = process.env[GATEWAY_ENV.backgroundResponsesQueueUrl];
+  if (!queueUrl || !process.env[GATEWAY_ENV.responsesTable]) return undefined;
   return {
     start: async (tenantId, responseId) => {
       const [{ SQSClient, SendMessageCommand }, { platformClient }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js')]);
-      await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.batchQueueUrl), MessageBody: JSON.stringify({ kind: 'response', tenantId, responseId }) }));
+      await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ kind: 'response', tenantId, responseId }) }));
     },
   };
 }

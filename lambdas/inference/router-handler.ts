@@ -101,8 +101,8 @@ export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.
  * The router's invocation: a preflight from the origin index, anything else through the gateway,
  * with the invocation's deadline (lambda-deadline.ts: the Lambda's remaining time less
  * SETTLE_MARGIN_MS) so that a request still running then is stopped and settled, not cut by the runtime.
- * An SQS event (the Batch API's work queue, an event source mapping with `ReportBatchItemFailures`) runs its batch
- * chunks and background responses (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
+ * An SQS event (the Batch API's work queue or the background responses' one, each an event source mapping with
+ * `ReportBatchItemFailures`) runs its batch chunks or background responses (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
  * stream's bytes, without an HTTP prelude: the mapping invokes the function, not a URL or API Gateway).
  */
 export const handler = awslambda.streamifyResponse(async (event, raw, context) => {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  BACKGROUND_RESPONSES_MAX_CONCURRENCY, BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT, BACKGROUND_RESPONSES_QUEUE_NAME,
   BATCH_FILES_EXPIRATION_DAYS, BATCH_MAX_CONCURRENCY, BATCH_MAX_RECEIVE_COUNT, BATCH_QUEUE_NAME, SQS_VISIBILITY_TIMEOUT_FACTOR,
 } from '../../constructs/batch-work.js';
 import { DLQ_NAME_PREFIX, DLQ_SOURCE_TAG } from '../../lib/dead-letters.js';
@@ -96,8 +97,13 @@ describe('the Batch API\'s work queue (default app)', () => {
     const [queueId] = queueNamed(BATCH_QUEUE_NAME);
     const [bucketId] = batchBucket();
     const statements = statementsOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    const [backgroundId] = queueNamed(BACKGROUND_RESPONSES_QUEUE_NAME);
     const sqs = statements.filter((s) => actions(s).some((a) => a.startsWith('sqs:')));
-    expect(sqs).toEqual([{ Sid: 'BatchQueue', Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'], Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }]);
+    const four = ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'];
+    expect(sqs).toEqual([
+      { Sid: 'BatchQueue', Effect: 'Allow', Action: four, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      { Sid: 'BackgroundResponseQueue', Effect: 'Allow', Action: four, Resource: { 'Fn::GetAtt': [backgroundId, 'Arn'] } },
+    ]);
     expect(JSON.stringify(statements)).not.toContain(bucketId);
   });
 
@@ -115,6 +121,74 @@ describe('the Batch API\'s work queue (default app)', () => {
       const [, fn] = functionOfRole(roleName);
       expect(Object.keys(fn.Properties.Environment.Variables), roleName).not.toContain(GATEWAY_ENV.batchQueueUrl);
     }
+  });
+});
+
+describe('the background responses\' work queue (default app)', () => {
+  const alarmsOn = (dlqId: string) => {
+    const metricOf = (a: any) => a.Metrics?.find((m: any) => m.MetricStat)?.MetricStat.Metric ?? a;
+    return ofType(ops, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties)
+      .filter((a) => metricOf(a).MetricName === 'ApproximateNumberOfMessagesVisible' && metricOf(a).Dimensions?.some((d: any) => d.Name === 'QueueName' && refOf(opsParameters[d.Value?.Ref]) === dlqId));
+  };
+
+  it('is a queue of its own, as the batch queue is: SSE-KMS with the platform key, TLS only, visibility six times the router\'s timeout, 4 days, redriven to tessera-dlq-background-responses', () => {
+    expect(BACKGROUND_RESPONSES_QUEUE_NAME).toBe('tessera-background-responses');
+    const [queueId, queue] = queueNamed(BACKGROUND_RESPONSES_QUEUE_NAME);
+    const [batchId] = queueNamed(BATCH_QUEUE_NAME);
+    expect(queueId).not.toBe(batchId);
+    const [dlqId] = queueNamed(`${DLQ_NAME_PREFIX}background-responses`);
+    const [, router] = functionOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    expect(refOf(queue.Properties.KmsMasterKeyId)).toBe(platformKey());
+    expect(queue.Properties.VisibilityTimeout).toBe(SQS_VISIBILITY_TIMEOUT_FACTOR * router.Properties.Timeout);
+    expect(queue.Properties.MessageRetentionPeriod).toBe(4 * 86_400);
+    expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT });
+    // The Lambda Developer Guide's minimum (a throttled delivery counts as a receive); every receive inside the retention.
+    expect(BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT).toBeGreaterThanOrEqual(5);
+    expect(BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT * queue.Properties.VisibilityTimeout).toBeLessThan(queue.Properties.MessageRetentionPeriod);
+    const tlsOnly = ofType(platform, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties.Queues.some((q: any) => refOf(q) === queueId));
+    expect(tlsOnly).toHaveLength(1);
+    expect(tlsOnly[0]![1].Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+  });
+
+  it('dead-letters into a platform DLQ of its own (tessera dlq list finds it by its prefix and shows its source) with a Critical alarm on one message', () => {
+    const [dlqId, dlq] = queueNamed(`${DLQ_NAME_PREFIX}background-responses`);
+    expect(dlq).toMatchObject({ DeletionPolicy: 'Retain', Properties: { MessageRetentionPeriod: 14 * 86_400, KmsMasterKeyId: { 'Fn::GetAtt': [platformKey(), 'Arn'] } } });
+    expect(dlq.Properties.Tags).toContainEqual({ Key: DLQ_SOURCE_TAG, Value: `queue ${BACKGROUND_RESPONSES_QUEUE_NAME} to router Lambda` });
+    const alarms = alarmsOn(dlqId);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+    expect(JSON.stringify(alarms[0].AlarmDescription)).toContain('tessera dlq redrive ');
+  });
+
+  it('is consumed by the router through a mapping of its own (batch size 1, ReportBatchItemFailures, its own maximum concurrency); both queues together leave live requests three quarters of the router\'s reservation', () => {
+    const [queueId] = queueNamed(BACKGROUND_RESPONSES_QUEUE_NAME);
+    const [routerId, router] = functionOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    const mappings = ofType(platform, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refOf(m.Properties.EventSourceArn) === queueId);
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toEqual({
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, FunctionName: { Ref: routerId },
+      BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: BACKGROUND_RESPONSES_MAX_CONCURRENCY },
+    });
+    // The router consumes exactly the two work queues.
+    const routerMappings = ofType(platform, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refOf(m.Properties.FunctionName) === routerId);
+    expect(routerMappings.map(([, m]) => refOf(m.Properties.EventSourceArn)).sort()).toEqual([queueId, queueNamed(BATCH_QUEUE_NAME)[0]].sort());
+    expect(BACKGROUND_RESPONSES_MAX_CONCURRENCY).toBeGreaterThanOrEqual(2);
+    expect(BATCH_MAX_CONCURRENCY + BACKGROUND_RESPONSES_MAX_CONCURRENCY).toBeLessThanOrEqual(router.Properties.ReservedConcurrentExecutions / 4);
+  });
+
+  it('sets its URL on the router only (the fine-tuning API serves no /v1/responses)', () => {
+    const [queueId] = queueNamed(BACKGROUND_RESPONSES_QUEUE_NAME);
+    expect(functionOfRole(PLATFORM_FUNCTIONS.router.roleName)[1].Properties.Environment.Variables).toMatchObject({ [GATEWAY_ENV.backgroundResponsesQueueUrl]: { Ref: queueId } });
+    const others = ofType(platform, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.[GATEWAY_ENV.backgroundResponsesQueueUrl] !== undefined);
+    expect(others.map(([id]) => id)).toEqual([functionOfRole(PLATFORM_FUNCTIONS.router.roleName)[0]]);
+  });
+
+  it('no other role may send to it (the router\'s statement is its only grant)', () => {
+    const [queueId] = queueNamed(BACKGROUND_RESPONSES_QUEUE_NAME);
+    const grants = ofType(withPolicies, 'AWS::IAM::ManagedPolicy').concat(ofType(withPolicies, 'AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${queueId}"`));
+    expect(grants).toHaveLength(1);
+    expect(grants[0]![1].Properties.Roles.map(refOf)).toEqual([roleIdNamed(PLATFORM_FUNCTIONS.router.roleName)]);
   });
 });
 

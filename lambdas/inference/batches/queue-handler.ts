@@ -1,11 +1,13 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { lambdaDeadline, type RemainingTime } from '../lambda-deadline.js';
 import { runBackgroundResponse, type BackgroundRunDeps } from '../responses/background.js';
+import { BACKGROUND_RESPONSES_QUEUE_NAME, queueNameOfArn } from '../work-queues.js';
 import { parseBatchMessage, runBatchChunk, type BatchWorkerDeps } from './worker.js';
 
 /**
- * A message of the work queue that runs a background response (`background: true`): the second kind of message on the
- * Batch API's queue, beside BatchMessage (which has no `kind`).
+ * A message that runs a background response (`background: true`), on the background responses' queue
+ * (BACKGROUND_RESPONSES_QUEUE_NAME). A router deployed before that queue sent it to the Batch API's queue, beside
+ * BatchMessage (which has no `kind`): one still there is run too (an upgrade loses none).
  */
 export interface BackgroundResponseMessage {
   kind: 'response';
@@ -33,37 +35,49 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
 }
 
 /**
- * A message of kind `response` (BackgroundResponseMessage) runs a background response instead
- * (responses/background.ts runBackgroundResponse, leased for the invocation's remaining time): a duplicate delivery
- * runs nothing, one after a run's lease ended unsettled settles it `failed`.
- *
- * The Batch API's work queue on the router Lambda (an SQS event source mapping with `ReportBatchItemFailures`): each
- * record's chunk runs (worker.ts runBatchChunk), the records at once, each as long as the invocation's remaining time
- * allows; the gateway's calls are cut at the invocation's deadline (lambda-deadline.ts) so that they settle. A record
- * whose chunk ran, ended the batch or was skipped (a duplicate delivery) succeeds; one that threw for a reason not of
- * one request (a store or the queue unreachable, a message that is not a batch's) is reported in `batchItemFailures`,
- * so SQS delivers it again after its visibility timeout (by then the chunk's lease, at most the invocation's time, has
- * expired) and, past the queue's maxReceiveCount, moves it to the dead-letter queue.
- * @param worker the worker's dependencies, built on first use
+ * The router's SQS work queues (event source mappings with `ReportBatchItemFailures`), told apart by each record's
+ * `eventSourceARN`:
+ * - The background responses' queue (BACKGROUND_RESPONSES_QUEUE_NAME): a BackgroundResponseMessage runs the response
+ *   (responses/background.ts runBackgroundResponse, leased for the invocation's remaining time: a duplicate delivery
+ *   runs nothing, one after a run's lease ended unsettled settles it `failed`). Any other message (a batch chunk's,
+ *   e.g. redriven to the wrong queue) is not run: it is reported failed, with an ERROR log line naming the queue and
+ *   the message, and so reaches this queue's dead-letter queue after its receives.
+ * - Any other queue, the Batch API's: each record's chunk runs (worker.ts runBatchChunk) as long as the invocation's
+ *   remaining time allows. A BackgroundResponseMessage there (sent by a router deployed before the background
+ *   responses' queue) still runs as above.
+ * The records run at once; the gateway's calls are cut at the invocation's deadline (lambda-deadline.ts) so that they
+ * settle. A record whose work ran, ended or was skipped (a duplicate delivery) succeeds; one that threw for a reason
+ * not of one request (a store or the queue unreachable, a message of the wrong kind) is reported in
+ * `batchItemFailures`, so SQS delivers it again after its visibility timeout (by then a chunk's or response's lease, at
+ * most the invocation's time, has expired) and, past the queue's maxReceiveCount, moves it to its dead-letter queue.
+ * @param worker the batch worker's dependencies, built on first use
+ * @param options.responses the background response worker's dependencies, built on first use @default - none: a
+ *   background response message is reported failed
  */
 export async function handleBatchQueue(event: SQSEvent, context: RemainingTime, worker: () => Promise<BatchWorkerDeps>, options: { marginMs?: number; responses?: () => Promise<BackgroundRunDeps> } = {}): Promise<SQSBatchResponse> {
   const deadline = lambdaDeadline(context);
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   try {
     await Promise.all(event.Records.map(async (record) => {
+      const queue = queueNameOfArn(record.eventSourceARN);
       try {
         const response = parseResponseMessage(record.body);
+        if (!response && queue === BACKGROUND_RESPONSES_QUEUE_NAME) {
+          console.error(JSON.stringify({ level: 'ERROR', message: 'a message that is not a background response on the background responses\' queue: not run, reported failed (it reaches the queue\'s dead-letter queue after its receives)', queue, messageId: record.messageId, body: record.body.slice(0, 200) }));
+          failures.push({ itemIdentifier: record.messageId });
+          return;
+        }
         if (response) {
           if (!options.responses) throw new Error('a background response message reached a consumer that runs none');
           // Its lease: the invocation's time (a redelivery after it settles it failed: runBackgroundResponse).
           const outcome = await runBackgroundResponse(await options.responses(), response.tenantId, response.responseId, context.getRemainingTimeInMillis(), { signal: deadline.signal });
-          console.log(JSON.stringify({ level: 'INFO', message: 'background response', messageId: record.messageId, responseId: response.responseId, outcome }));
+          console.log(JSON.stringify({ level: 'INFO', message: 'background response', queue, messageId: record.messageId, responseId: response.responseId, outcome }));
           return;
         }
         const outcome = await runBatchChunk(await worker(), parseBatchMessage(record.body), () => context.getRemainingTimeInMillis(), { marginMs: options.marginMs, signal: deadline.signal });
-        console.log(JSON.stringify({ level: 'INFO', message: 'batch chunk', messageId: record.messageId, outcome }));
+        console.log(JSON.stringify({ level: 'INFO', message: 'batch chunk', queue, messageId: record.messageId, outcome }));
       } catch (e) {
-        console.error(JSON.stringify({ level: 'ERROR', message: 'batch chunk failed: the message is delivered again', messageId: record.messageId, error: (e as Error).message }));
+        console.error(JSON.stringify({ level: 'ERROR', message: 'work queue message failed: it is delivered again', queue, messageId: record.messageId, error: (e as Error).message }));
         failures.push({ itemIdentifier: record.messageId });
       }
     }));

@@ -4,8 +4,9 @@ import type { BackgroundOwner, ResponseStore, StoredResponse } from '../stores/r
 /**
  * Background responses (`background: true`, OpenAI's "Background mode"): the create is answered at once with the
  * Response `queued` (stored with its job: the creator and the request), and the response runs afterwards: on
- * `tessera serve` in the process that answered (local-gateway.ts), on AWS from the router's work queue (an SQS message
- * `{kind: 'response', tenantId, responseId}` on the Batch API's queue: batches/queue-handler.ts). The run
+ * `tessera serve` in the process that answered (local-gateway.ts), on AWS from the router's background responses
+ * queue (an SQS message `{kind: 'response', tenantId, responseId}` on `tessera-background-responses`, apart from the
+ * Batch API's queue: batches/queue-handler.ts). The run
  * (runBackgroundResponse) claims it, runs the request through the same endpoint as a foreground one as its creator
  * (Gateway.backgroundResponse), and settles it; `POST /v1/responses/{id}/cancel` sets `cancelled`, which nothing
  * overwrites. Status: `queued` → `in_progress` → `completed` | `incomplete` | `failed` | `cancelled`.

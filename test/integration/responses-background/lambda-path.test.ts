@@ -1,8 +1,9 @@
-import { DeleteMessageCommand, CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
+import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../../../lambdas/inference/work-queues.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
@@ -14,14 +15,15 @@ vi.setConfig({ testTimeout: 60_000 });
 
 /**
  * Background responses on the deployed path, in moto: the streaming router answers the create `queued` (the response
- * stored as the tenant in the responses table) and sends `{kind: 'response', tenantId, responseId}` to the work queue;
- * the test plays the queue's event source mapping (receive from moto's SQS, invoke the router's handler with the SQS
+ * stored as the tenant in the responses table) and sends `{kind: 'response', tenantId, responseId}` to its own work
+ * queue (tessera-background-responses; the Batch API's queue gets nothing); the test plays the queue's event source mapping (receive from moto's SQS, invoke the router's handler with the SQS
  * event), the router runs the response as its creator and settles it; retrieve reads it completed. A duplicate
  * delivery runs nothing twice; another tenant's retrieve and cancel are 404s as an unknown id's.
  */
 let upstream: FakeUpstream;
 let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
 let queueUrl: string;
+let batchQueueUrl: string;
 const tokens: Record<string, string> = {};
 const router = async () => (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: SQSEvent, stream: Writable, context: { getRemainingTimeInMillis(): number }) => Promise<void>;
 
@@ -29,13 +31,14 @@ beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   apigw = await startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex')]);
   await createResponsesTable('tessera-responses');
-  queueUrl = (await new SQSClient({}).send(new CreateQueueCommand({ QueueName: 'tessera-batches', Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
+  queueUrl = (await new SQSClient({}).send(new CreateQueueCommand({ QueueName: BACKGROUND_RESPONSES_QUEUE_NAME, Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
+  batchQueueUrl = (await new SQSClient({}).send(new CreateQueueCommand({ QueueName: BATCH_QUEUE_NAME, Attributes: { VisibilityTimeout: '900' } }))).QueueUrl!;
   // Before the Lambdas build their gateways (on their first invocation).
-  Object.assign(process.env, { [GATEWAY_ENV.responsesTable]: 'tessera-responses', [GATEWAY_ENV.batchQueueUrl]: queueUrl });
+  Object.assign(process.env, { [GATEWAY_ENV.responsesTable]: 'tessera-responses', [GATEWAY_ENV.batchQueueUrl]: batchQueueUrl, [GATEWAY_ENV.backgroundResponsesQueueUrl]: queueUrl });
   for (const t of ['acme', 'globex']) tokens[t] = await apigw.token(t);
 });
 afterAll(async () => {
-  for (const v of [GATEWAY_ENV.responsesTable, GATEWAY_ENV.batchQueueUrl]) delete process.env[v];
+  for (const v of [GATEWAY_ENV.responsesTable, GATEWAY_ENV.batchQueueUrl, GATEWAY_ENV.backgroundResponsesQueueUrl]) delete process.env[v];
   await apigw?.stop();
   await upstream?.stop();
 });
@@ -43,18 +46,18 @@ beforeEach(() => upstream.reset());
 
 const MODEL = 'openai-compatible/default';
 
-async function receive() {
-  const out = await new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+async function receive(url = queueUrl) {
+  const out = await new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
   return out.Messages ?? [];
 }
 
-/** Invokes the router with these messages as SQS's event source mapping does. @returns its answer */
-async function deliver(messages: Awaited<ReturnType<typeof receive>>, remainingMs: number) {
+/** Invokes the router with these messages of `queue` as SQS's event source mapping does. @returns its answer */
+async function deliver(messages: Awaited<ReturnType<typeof receive>>, remainingMs: number, queue = BACKGROUND_RESPONSES_QUEUE_NAME) {
   const event: SQSEvent = {
     Records: messages.map((m) => ({
       messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, md5OfBody: m.MD5OfBody!, messageAttributes: {},
       attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '0' },
-      eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:tessera-batches', awsRegion: 'us-east-1',
+      eventSource: 'aws:sqs', eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:${queue}`, awsRegion: 'us-east-1',
     })),
   };
   const chunks: Buffer[] = [];
@@ -73,6 +76,8 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
 
     const [message] = await receive();
     expect(JSON.parse(message!.Body!)).toEqual({ kind: 'response', tenantId: 'acme', responseId: created.id });
+    // Nothing on the Batch API's queue: a batch's backlog of chunks never stands before a background response.
+    expect(await receive(batchQueueUrl)).toEqual([]);
     expect(await deliver([message!], 900_000)).toEqual({ batchItemFailures: [] });
     expect(upstream.requests).toHaveLength(1);
     const done = await acme.responses.retrieve(created.id);
@@ -103,5 +108,18 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     expect(await deliver([message!], 900_000)).toEqual({ batchItemFailures: [] });
     expect(upstream.requests).toHaveLength(0);
     expect(await acme.responses.retrieve(created.id)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('a response message an older router left on the batch queue still runs (an upgrade loses none)', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme!);
+    const created = await acme.responses.create({ model: MODEL, input: 'sent before the upgrade', background: true });
+    // Its message as a router deployed before the background responses' queue sent it: to the Batch API's queue.
+    const [own] = await receive();
+    await new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: own!.ReceiptHandle! }));
+    await new SQSClient({}).send(new SendMessageCommand({ QueueUrl: batchQueueUrl, MessageBody: own!.Body! }));
+    const [old] = await receive(batchQueueUrl);
+    expect(await deliver([old!], 900_000, BATCH_QUEUE_NAME)).toEqual({ batchItemFailures: [] });
+    expect(upstream.requests).toHaveLength(1);
+    expect(await acme.responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
   });
 });
