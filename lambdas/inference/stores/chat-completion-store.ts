@@ -76,6 +76,11 @@ export class MemoryChatCompletionStore implements ChatCompletionStore {
   }
 
   async get(tenantId: string, id: string): Promise<StoredChatCompletion | undefined> {
+    return this.read(tenantId, id);
+  }
+
+  /** The unexpired item, read synchronously (no await between a read and the write that depends on it). */
+  private read(tenantId: string, id: string): StoredChatCompletion | undefined {
     const kept = this.items.get(tenantId)?.get(id);
     if (!kept) return undefined;
     if (expired(kept.expiresAt)) {
@@ -89,16 +94,18 @@ export class MemoryChatCompletionStore implements ChatCompletionStore {
     return [...(this.items.get(tenantId)?.values() ?? [])].filter((k) => !expired(k.expiresAt)).map((k) => ({ ...k.summary, metadata: { ...k.summary.metadata } }));
   }
 
+  // Read and write with no await between them, as DynamoDB's conditional update: a delete racing an update is never undone.
   async setMetadata(tenantId: string, id: string, metadata: Record<string, string>): Promise<StoredChatCompletion | undefined> {
-    const current = await this.get(tenantId, id);
+    const current = this.read(tenantId, id);
     if (!current) return undefined;
     const next = { ...current, metadata };
-    await this.put(next);
+    const kept = this.items.get(tenantId)!.get(id)!;
+    kept.summary = { ...kept.summary, metadata: { ...metadata } };
     return next;
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const found = await this.get(tenantId, id);
+    const found = this.read(tenantId, id);
     this.items.get(tenantId)?.delete(id);
     return found !== undefined;
   }

@@ -4,6 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { expired } from './response-store.js';
+import { takeLock } from './file-response-store.js';
 import { encodeChatCompletionBody, isChatCompletionId, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from './chat-completion-store.js';
 
 /** A file's content: the summary and `expiresAt` as JSON, the body as base64 of its gzipped JSON (the size limit's measure). */
@@ -18,7 +19,9 @@ interface FileItem extends ChatCompletionSummary {
  * store's semantics: keyed by tenant (another tenant's id names another file, never read), the same size limit,
  * expired files never returned (and removed when read). Ids that are not the gateway's (`chatcmpl-` and 24 hex)
  * or not tenant ids name no file, so a path from a request cannot leave the directory. Writes are whole-file
- * renames (a reader sees the old or the new file); two concurrent metadata updates: the last one wins.
+ * renames (a reader sees the old or the new file). A metadata update and a delete hold the item's lock file
+ * (`<id>.json.gz.lock`, as FileResponseStore.update) from their read to their write: two concurrent updates, the last
+ * one wins; an update racing a delete never brings the deleted completion back.
  */
 export class FileChatCompletionStore implements ChatCompletionStore {
   constructor(private readonly dir: string) {}
@@ -83,22 +86,43 @@ export class FileChatCompletionStore implements ChatCompletionStore {
   }
 
   async setMetadata(tenantId: string, id: string, metadata: Record<string, string>): Promise<StoredChatCompletion | undefined> {
-    const current = await this.get(tenantId, id);
-    if (!current) return undefined;
-    const next = { ...current, metadata };
-    await this.put(next);
-    return next;
+    return this.locked(tenantId, id, async () => {
+      const current = await this.get(tenantId, id);
+      if (!current) return undefined;
+      const next = { ...current, metadata };
+      await this.put(next);
+      return next;
+    });
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
+    return (await this.locked(tenantId, id, async (file) => {
+      if (!(await this.read(file))) return false;
+      try {
+        await unlink(file);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw e;
+      }
+    })) ?? false;
+  }
+
+  /** `work` under the item's lock file; undefined without running it when the ids name no file or the tenant has none. */
+  private async locked<T>(tenantId: string, id: string, work: (file: string) => Promise<T>): Promise<T | undefined> {
     const file = this.file(tenantId, id);
-    if (!file || !(await this.read(file))) return false;
+    if (!file) return undefined;
+    const lock = `${file}.lock`;
     try {
-      await unlink(file);
-      return true;
+      await takeLock(lock);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory of the tenant's: no such completion
       throw e;
+    }
+    try {
+      return await work(file);
+    } finally {
+      await unlink(lock).catch(() => undefined);
     }
   }
 }

@@ -96,7 +96,12 @@ const LOCK_WAIT_MS = 10_000;
 /** A lock older than this was left by a thread that died holding it. */
 const LOCK_STALE_MS = 30_000;
 
-async function takeLock(lock: string): Promise<void> {
+/**
+ * Takes the lock file `lock` (created exclusively), waiting for another writer (thread or process) to release it, up to
+ * LOCK_WAIT_MS; a lock older than LOCK_STALE_MS is taken as left by a writer that died. The caller unlinks it.
+ * @throws ENOENT when the lock's directory does not exist; an Error when another writer holds it past LOCK_WAIT_MS
+ */
+export async function takeLock(lock: string): Promise<void> {
   const until = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {

@@ -101,6 +101,19 @@ describe.each([
     expect(await s.get('acme', ID(1))).toBeUndefined();
     expect(await s.get('globex', ID(2))).toBeDefined();
   });
+
+  it('a delete racing a metadata update: the deleted completion stays deleted (the update finds none or comes first)', async () => {
+    const s = make();
+    for (let n = 1; n <= 10; n++) {
+      await s.put(item(n));
+      // The DELETE of one request and the metadata update of another, at once (serve's worker threads share the files).
+      const [deleted, updated] = await Promise.all([s.delete('acme', ID(n)), s.setMetadata('acme', ID(n), { late: 'update' })]);
+      expect(deleted).toBe(true);
+      expect(updated === undefined || updated.metadata.late === 'update').toBe(true);
+      expect(await s.get('acme', ID(n))).toBeUndefined();
+    }
+    expect(await s.list('acme')).toEqual([]);
+  });
 });
 
 describe('DynamoDbChatCompletionStore', () => {
