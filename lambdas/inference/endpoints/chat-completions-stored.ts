@@ -146,6 +146,9 @@ const decoded = (s: string) => {
  * - `GET /v1/chat/completions/{id}/messages` → a page of `ChatCompletionStoreMessage`s (`after`, `limit` 1-100
  *   default 20, `order` asc default).
  * Each is audited (`chat_completion.list|retrieve|update|delete|messages`, the id in the detail).
+ * An API key limited to some models (`models`) reads only the stored completions of those models: another model's is
+ * left out of its list and is a 404 as an unknown id (the key's narrowed policy treats other models as ones the tenant
+ * lacks: Gateway.policyOf), so a key handed to one app cannot read the prompts and answers of another app's model.
  * @param store where they are kept; undefined: the list is empty and every id a 404
  * @throws GatewayError 404 for an id the tenant does not hold; 400 naming the field for a bad body or query
  */
@@ -153,9 +156,12 @@ export async function storedChatCompletions(store: ChatCompletionStore | undefin
   const json = (body: unknown) => res.json(200, JSON.stringify(body), { 'x-request-id': r.audit.requestId });
   const tenantId = r.caller.tenantId;
   const rest = req.path.slice('/v1/chat/completions'.length).split('/').slice(1).map(decoded);
+  // A key with a models subset: its policy holds only those models (Gateway.policyOf).
+  const visible = (model: string) => !r.caller.key?.models || r.policy.models.has(model);
+  const owned = (c: StoredChatCompletion | undefined) => (c && visible(c.model) ? c : undefined);
   if (rest.length === 0) {
     Object.assign(r.audit, { action: 'chat_completion.list', detail: {} });
-    const { ids, hasMore } = listPage(store ? await store.list(tenantId) : [], req.query, req.repeatedQuery);
+    const { ids, hasMore } = listPage(store ? (await store.list(tenantId)).filter((c) => visible(c.model)) : [], req.query, req.repeatedQuery);
     // An item deleted between the list and its load is left out of the page.
     const data = (await Promise.all(ids.map((id) => store!.get(tenantId, id)))).filter((c): c is StoredChatCompletion => c !== undefined).map(completionObject);
     return void (await json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore } satisfies ListPage<unknown>));
@@ -163,27 +169,27 @@ export async function storedChatCompletions(store: ChatCompletionStore | undefin
   const id = rest[0]!;
   if (rest.length === 1 && req.method === 'GET') {
     Object.assign(r.audit, { action: 'chat_completion.retrieve', detail: { chatCompletionId: id.slice(0, 100) } });
-    const c = store && (await store.get(tenantId, id));
+    const c = owned(store && (await store.get(tenantId, id)));
     if (!c) throw completionNotFound(r, id, store);
     return void (await json(completionObject(c)));
   }
   if (rest.length === 1 && req.method === 'POST') {
     Object.assign(r.audit, { action: 'chat_completion.update', detail: { chatCompletionId: id.slice(0, 100) } });
     const body = parseWith(UpdateBody, parseJson(req.body));
-    const c = store && (await store.setMetadata(tenantId, id, body.metadata ?? {}));
+    const c = owned(store && (await store.get(tenantId, id))) && (await store!.setMetadata(tenantId, id, body.metadata ?? {}));
     if (!c) throw completionNotFound(r, id, store);
     return void (await json(completionObject(c)));
   }
   if (rest.length === 1 && req.method === 'DELETE') {
     Object.assign(r.audit, { action: 'chat_completion.delete', detail: { chatCompletionId: id.slice(0, 100) } });
-    if (!store || !(await store.delete(tenantId, id))) throw completionNotFound(r, id, store);
+    if (!store || !owned(await store.get(tenantId, id)) || !(await store.delete(tenantId, id))) throw completionNotFound(r, id, store);
     return void (await json({ id, object: 'chat.completion.deleted', deleted: true }));
   }
   if (rest.length === 2 && rest[1] === 'messages' && req.method === 'GET') {
     Object.assign(r.audit, { action: 'chat_completion.messages', detail: { chatCompletionId: id.slice(0, 100) } });
     refuseUnknownQuery(req.query, ['after', 'limit', 'order'], 'GET /v1/chat/completions/{id}/messages');
     refuseRepeatedQuery(req.repeatedQuery);
-    const c = store && (await store.get(tenantId, id));
+    const c = owned(store && (await store.get(tenantId, id)));
     if (!c) throw completionNotFound(r, id, store);
     const limit = integerQuery(req.query, 'limit', { min: 1, max: 100, fallback: 20 });
     const order = req.query.order ?? 'asc';

@@ -114,6 +114,24 @@ describe('stored chat completions with the official Node client', () => {
     expect((await client('globex').chat.completions.retrieve(theirs.id)).id).toBe(theirs.id);
   });
 
+  it('an API key limited to other models: the completions of a model outside its list are not listed and are a 404 as an unknown id; a key of that model reads them', async () => {
+    const made = await client('acme').chat.completions.create({ model: MODEL, store: true, metadata: { app: 'a' }, messages: [{ role: 'user', content: 'app A prompt' }] });
+    const unknown = made.id.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    const { key: otherModel } = await gw.apiKey('acme', { models: ['openai-compatible/primary'] });
+    const { key: sameModel } = await gw.apiKey('acme', { models: [MODEL] });
+    const keyed = (key: string) => new OpenAI({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
+    expect((await keyed(otherModel).chat.completions.list({ metadata: { app: 'a' } })).data).toEqual([]);
+    for (const [method, suffix, body] of [['GET', '', undefined], ['POST', '', '{"metadata":{"app":"b"}}'], ['GET', '/messages', undefined], ['DELETE', '', undefined]] as const) {
+      const ask = (id: string) => fetch(`${gw.url}/chat/completions/${id}${suffix}`, { method, body, headers: { authorization: `Bearer ${otherModel}`, 'content-type': 'application/json' } });
+      const [a, b] = await Promise.all([ask(made.id), ask(unknown)]);
+      expect([a.status, b.status]).toEqual([404, 404]);
+      expect((await a.text()).replace(made.id, 'ID')).toBe((await b.text()).replace(unknown, 'ID'));
+    }
+    // untouched by the refused update and delete; the key of its model reads it
+    expect((await keyed(sameModel).chat.completions.retrieve(made.id)).metadata).toEqual({ app: 'a' });
+    expect((await keyed(sameModel).chat.completions.list({ metadata: { app: 'a' } })).data.map((x) => x.id)).toEqual([made.id]);
+  });
+
   it('a tenant whose policy forbids storage: store: true is a 400 naming store, nothing sent upstream', async () => {
     const before = upstream.requests.length;
     const e = await failure(client('nostore').chat.completions.create({ model: MODEL, store: true, messages: [{ role: 'user', content: 'Hi' }] }));
