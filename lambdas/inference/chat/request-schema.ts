@@ -130,12 +130,19 @@ function codePoints(text: string): number {
  * OpenAI's `Metadata` (the `openai` package's shared.d.ts): up to 16 key-value pairs, keys of at most 64 characters and
  * string values of at most 512. OpenAI refuses more with a 400 naming `metadata`; so does the gateway, for chat
  * completions (as the Responses API's schema already did), before anything is counted or sent: a self-hosted
- * server or Bedrock (`requestMetadata`) would take what OpenAI refuses.
+ * server or Bedrock (`requestMetadata`) would take what OpenAI refuses. The key `__proto__` is refused (400 naming
+ * `metadata.__proto__`): the gateway's objects cannot keep it.
  */
-export const Metadata = z.record(
+export const Metadata = z.unknown().superRefine((v, ctx) => {
+  // JSON.parse keeps a `__proto__` key as an own property; z.record's output (a plain object) would drop it silently,
+  // so a stored completion, response or conversation would be kept and listed without it: refused, naming it.
+  if (v !== null && typeof v === 'object' && Object.hasOwn(v, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], input: (v as Record<string, unknown>)['__proto__'], message: 'the metadata key __proto__ cannot be kept by this gateway; use another key' });
+  }
+}).pipe(z.record(
   z.string().max(64, { error: (issue) => `a metadata key has at most 64 characters (this one has ${codePoints(String(issue.input))})` }),
   z.string().max(512, { error: (issue) => `a metadata value is a string of at most 512 characters (this one has ${codePoints(String(issue.input))})` }),
-).refine((m) => Object.keys(m).length <= 16, { error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)` });
+).refine((m) => Object.keys(m).length <= 16, { error: (issue) => `metadata has at most 16 keys (${Object.keys(issue.input as object).length} given)` }));
 
 export const ChatCompletionRequest = z.looseObject({
   metadata: opt(Metadata),

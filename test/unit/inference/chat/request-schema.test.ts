@@ -119,6 +119,7 @@ describe('the chat-completions request schema: what the gateway reads, everythin
     ['a metadata key of 65 characters', { metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata'],
     ['a metadata value of 513 characters', { metadata: { run: 'v'.repeat(513) } }, 'metadata.run'],
     ['a metadata value that is a number (OpenAI\'s values are strings)', { metadata: { run: 7 } }, 'metadata.run'],
+    ['a metadata key __proto__ (a JavaScript object would drop it: stored and listed without it)', { metadata: JSON.parse('{"__proto__":"x","run":"1"}') }, 'metadata.__proto__'],
     ['stream_options with stream: false', { stream: false, stream_options: { include_usage: true } }, 'stream_options'],
     ['top_logprobs without logprobs', { top_logprobs: 3 }, 'top_logprobs'],
     ['top_logprobs with logprobs: false', { logprobs: false, top_logprobs: 0 }, 'top_logprobs'],
