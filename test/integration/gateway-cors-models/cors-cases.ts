@@ -43,7 +43,7 @@ export function describeCors(label: string, start: () => Promise<CorsTarget>): v
       expect(await res.text()).toBe('');
       expect(corsHeadersOf(res.headers)).toEqual({
         'access-control-allow-origin': ACME_APP,
-        'access-control-allow-methods': 'POST',
+        'access-control-allow-methods': 'GET, POST', // POST creates; GET lists stored chat completions
         'access-control-allow-headers': sdkPreflight(ACME_APP)['access-control-request-headers'].split(',').join(', '),
         'access-control-max-age': String(PREFLIGHT_MAX_AGE_SECONDS),
       });

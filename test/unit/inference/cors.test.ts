@@ -127,7 +127,8 @@ describe('preflight answers', () => {
       headers: {
         vary: 'Origin, Access-Control-Request-Headers',
         'access-control-allow-origin': APP,
-        'access-control-allow-methods': 'POST',
+        // POST creates; GET lists stored chat completions (`store: true`).
+        'access-control-allow-methods': 'GET, POST',
         'access-control-allow-headers': 'authorization, content-type, x-stainless-lang',
         'access-control-max-age': String(PREFLIGHT_MAX_AGE_SECONDS),
       },

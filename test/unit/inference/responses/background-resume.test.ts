@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resumeBackgroundResponses } from '../../../../lambdas/inference/local-gateway.js';
 import { LAPSED_MESSAGE } from '../../../../lambdas/inference/responses/background.js';
 import { MemoryResponseStore } from '../../../../lambdas/inference/stores/memory-response-store.js';
 import type { StoredResponse } from '../../../../lambdas/inference/stores/response-store.js';
+import { tempDir } from '../../../support/temp-dirs.js';
 
 const item = (id: string, status: string, since?: number): StoredResponse => ({
   tenantId: 'acme', responseId: id, response: { id, object: 'response', status, background: true }, inputItems: [], messages: [], expiresAt: Math.floor(Date.now() / 1000) + 3600,
@@ -14,7 +14,7 @@ const item = (id: string, status: string, since?: number): StoredResponse => ({
 
 describe('tessera serve at start: the background responses a stopped serve left (resumeBackgroundResponses)', () => {
   it('runs the queued ones, settles failed the ones in_progress since before the start (not run again), leaves a run begun since, drops stale markers', async () => {
-    const markers = mkdtempSync(join(tmpdir(), 'tessera-bg-'));
+    const markers = tempDir('tessera-bg-');
     mkdirSync(join(markers, 'acme'));
     const store = new MemoryResponseStore();
     const ids = { queued: `resp_${'1'.repeat(48)}`, stale: `resp_${'2'.repeat(48)}`, fresh: `resp_${'3'.repeat(48)}`, done: `resp_${'4'.repeat(48)}`, gone: `resp_${'5'.repeat(48)}` };
