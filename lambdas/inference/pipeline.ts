@@ -78,6 +78,17 @@ export interface PipelineRequest {
   counted?: { requests?: CountedWindow[]; tokens?: CountedWindow[] };
 }
 
+/**
+ * Whether the caller may read a stored item answered by `model` (a stored chat completion, a stored response): every
+ * user and key of the tenant may, except an API key limited to some models (its `models`), which reads only those
+ * models' items. Its policy was narrowed to them (Gateway.policyOf), so another model is one the tenant lacks for it,
+ * and the endpoints answer such an item as they answer an unknown id (left out of a list, the unknown id's 404).
+ * Conversations are not tied to a model and are not checked.
+ * @param model the item's `model` (the catalog id that answered)
+ */
+export const readsModel = (r: Pick<PipelineRequest, 'caller' | 'policy'>, model: unknown): boolean =>
+  !r.caller.key?.models || (typeof model === 'string' && r.policy.models.has(model));
+
 /** A limit a request was counted against: its size, its count with the request, the window and when it ends (epoch ms). */
 export interface CountedWindow { limit: number; used: number; window: 'minute' | 'hour' | 'day' | 'month'; endsAt: number }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Metadata } from '../chat/request-schema.js';
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid, notFound } from '../openai-errors.js';
-import type { PipelineRequest } from '../pipeline.js';
+import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson, parseWith } from '../request-body.js';
 import type { ChatCompletionStore, ChatCompletionSummary, StoredChatCompletion } from '../stores/chat-completion-store.js';
@@ -156,8 +156,7 @@ export async function storedChatCompletions(store: ChatCompletionStore | undefin
   const json = (body: unknown) => res.json(200, JSON.stringify(body), { 'x-request-id': r.audit.requestId });
   const tenantId = r.caller.tenantId;
   const rest = req.path.slice('/v1/chat/completions'.length).split('/').slice(1).map(decoded);
-  // A key with a models subset: its policy holds only those models (Gateway.policyOf).
-  const visible = (model: string) => !r.caller.key?.models || r.policy.models.has(model);
+  const visible = (model: string) => readsModel(r, model);
   const owned = (c: StoredChatCompletion | undefined) => (c && visible(c.model) ? c : undefined);
   if (rest.length === 0) {
     Object.assign(r.audit, { action: 'chat_completion.list', detail: {} });

@@ -17,6 +17,7 @@ import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
+import { readableResponse } from './responses-stored.js';
 import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
 import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore } from '../stores/conversation-store.js';
 import { failedItem, type BackgroundStarter } from '../responses/background.js';
@@ -116,7 +117,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   if (mode && 'queue' in mode) return await queued(pipeline, r, body, responseId, model.id, conversationId, store!, mode, res);
 
   // Resolved items keep the references' ids: the ids stay unique (checked above).
-  const items = await resolveItemReferences(sent, store && ((id) => store.get(r.caller.tenantId, id))).catch((e: unknown) => {
+  const items = await resolveItemReferences(sent, store && ((id) => readableResponse(store, r, id))).catch((e: unknown) => {
     if (e instanceof ItemNotFoundError) detail.itemId = e.itemId;
     throw e;
   });
@@ -124,7 +125,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   let previous: StoredResponse | undefined;
   if (body.previous_response_id) {
     if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
-    previous = await store.get(r.caller.tenantId, body.previous_response_id);
+    previous = await readableResponse(store, r, body.previous_response_id);
     if (!previous) throw previousResponseNotFound(r.caller.tenantId, body.previous_response_id);
   }
   let conversationItems: ConversationItem[] | undefined;

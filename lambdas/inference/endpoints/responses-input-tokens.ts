@@ -19,6 +19,7 @@ import { resolveItemFileIds, withFileStandIns } from '../input-files.js';
 import type { ConversationItem, ConversationStore } from '../stores/conversation-store.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 import { countPromptTokens, loadTokenizer } from '../token-count.js';
+import { readableResponse } from './responses-stored.js';
 import { checkConversationsAllowed, conversationNotFound } from './conversations.js';
 import { checkItemsNotInConversation, previousResponseNotFound } from './responses-create.js';
 
@@ -67,14 +68,14 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
   checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
   await pipeline.admit(r);
 
-  const items = await resolveItemReferences(sent, store && ((id) => store.get(r.caller.tenantId, id))).catch((e: unknown) => {
+  const items = await resolveItemReferences(sent, store && ((id) => readableResponse(store, r, id))).catch((e: unknown) => {
     if (e instanceof ItemNotFoundError) detail.itemId = e.itemId;
     throw e;
   });
   let previous: StoredResponse | undefined;
   if (body.previous_response_id) {
     if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
-    previous = await store.get(r.caller.tenantId, body.previous_response_id);
+    previous = await readableResponse(store, r, body.previous_response_id);
     if (!previous) throw previousResponseNotFound(r.caller.tenantId, body.previous_response_id);
   }
   let conversationItems: ConversationItem[] | undefined;

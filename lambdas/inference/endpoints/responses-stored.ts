@@ -1,19 +1,31 @@
 import { GatewayError, invalid, notFound } from '../openai-errors.js';
 import { cancelBackground, type BackgroundStarter } from '../responses/background.js';
-import type { PipelineRequest } from '../pipeline.js';
+import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
 import { refuseRepeatedQuery } from '../query-parameters.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 
 /**
+ * The caller's tenant's stored response as the caller may read it, or undefined: unknown, expired, another tenant's (the
+ * store only ever reads the caller's tenant's items), or answered by a model outside the `models` of the caller's API
+ * key (readsModel: such a response is read by no path of that key, as an unknown id). Every read of a stored response
+ * by id goes through it: retrieve, delete, input_items, cancel, `previous_response_id` and item references (create,
+ * input_tokens).
+ */
+export async function readableResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string): Promise<StoredResponse | undefined> {
+  const found = store && (await store.get(r.caller.tenantId, responseId));
+  return found && readsModel(r, found.response.model) ? found : undefined;
+}
+
+/**
  * The tenant's stored response, or a 404 in OpenAI's shape, `response_not_found` (also the audit
- * record's outcome): for an unknown id, an expired one, another tenant's (the store only ever
- * reads the caller's tenant's items), and when this gateway keeps no responses.
+ * record's outcome): for an unknown id, an expired one, another tenant's, one the caller's key may not read
+ * (readableResponse), and when this gateway keeps no responses.
  * @param param the request field that named the id (`previous_response_id`), null for a path
  */
 export async function storedResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, param: string | null = null): Promise<StoredResponse> {
-  const found = store && (await store.get(r.caller.tenantId, responseId));
+  const found = await readableResponse(store, r, responseId);
   if (!found) throw responseNotFound(store, r, responseId, param);
   return found;
 }
@@ -35,7 +47,7 @@ export async function retrieveResponse(store: ResponseStore | undefined, r: Pipe
 /** `DELETE /v1/responses/{id}`: OpenAI's answer `{id, object: 'response', deleted: true}`. */
 export async function deleteResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string): Promise<string> {
   Object.assign(r.audit, { action: 'response.delete', detail: { responseId } });
-  if (!store || !(await store.delete(r.caller.tenantId, responseId))) throw responseNotFound(store, r, responseId, null);
+  if (!store || !(await readableResponse(store, r, responseId)) || !(await store.delete(r.caller.tenantId, responseId))) throw responseNotFound(store, r, responseId, null);
   return JSON.stringify({ id: responseId, object: 'response', deleted: true });
 }
 

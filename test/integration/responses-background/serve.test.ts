@@ -88,6 +88,38 @@ describe('background responses on tessera serve (openai node)', () => {
     expect((await raw(created.id, 'POST', '/cancel')).status).toBe(404);
     expect((await settled(created.id)).status).toBe('completed');
   });
+
+  it("an API key limited to other models: another model's stored response is the unknown id's answer on retrieve, input_items, cancel, delete, previous_response_id (create, input_tokens) and item references; a key of its model reads it", async () => {
+    const foreground = await client().responses.create({ model: MODEL, input: 'app B answer' });
+    upstream.delayMs = 3000;
+    const created = await client().responses.create({ model: MODEL, input: 'app B prompt', background: true });
+    await upstream.received(2);
+    const { key: otherModel } = await gw.apiKey('acme', { models: ['openai-compatible/primary'] });
+    const { key: sameModel } = await gw.apiKey('acme', { models: [MODEL] });
+    const unknown = `resp_${'0'.repeat(48)}`;
+    const raw = async (id: string, method: string, suffix = '', body?: unknown) => {
+      const res = await fetch(`${gw.url}/responses${suffix.replace('{id}', id)}`, { method, body: body === undefined ? undefined : JSON.stringify(body).replaceAll('{id}', id), headers: { authorization: `Bearer ${otherModel}`, 'content-type': 'application/json' } });
+      return { status: res.status, text: (await res.text()).replaceAll(id, '<id>').replace(/"(req_|x-request-id)[^"]*"/g, '') };
+    };
+    for (const [method, suffix, body] of [
+      ['GET', '/{id}'], ['GET', '/{id}/input_items'], ['POST', '/{id}/cancel'], ['DELETE', '/{id}'],
+      ['POST', '', { model: 'openai-compatible/primary', input: 'next', previous_response_id: '{id}' }],
+      ['POST', '/input_tokens', { model: 'openai-compatible/primary', input: 'next', previous_response_id: '{id}' }],
+    ] as const) {
+      const [a, b] = [await raw(created.id, method, suffix, body), await raw(unknown, method, suffix, body)];
+      expect([a.status, suffix]).toEqual([suffix.startsWith('/{id}') ? 404 : 400, suffix]);
+      expect(a.text).toBe(b.text);
+    }
+    const mine = nodeClient(gw.url, sameModel);
+    const [item] = foreground.output;
+    const referenced = await fetch(`${gw.url}/responses/input_tokens`, { method: 'POST', body: JSON.stringify({ model: 'openai-compatible/primary', input: [{ type: 'item_reference', id: item!.id }] }), headers: { authorization: `Bearer ${otherModel}`, 'content-type': 'application/json' } });
+    expect(referenced.status).toBe(400);
+    expect(await referenced.json()).toMatchObject({ error: { code: 'item_not_found' } });
+    // the refused cancel and delete left it running; the key of its model reads and cancels it
+    expect((await mine.responses.retrieve(created.id)).status).toBe('in_progress');
+    expect(await mine.responses.cancel(created.id)).toMatchObject({ status: 'cancelled' });
+    await gw.settled();
+  });
 });
 
 describe('background responses on tessera serve (openai python)', () => {
