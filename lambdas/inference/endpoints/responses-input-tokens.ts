@@ -5,7 +5,7 @@ import type { ModelEntry } from '../../../lib/config/schema.js';
 import type { GatewayResponder } from '../gateway.js';
 import { invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
-import { providerOf } from '../policy.js';
+import { catalogIdOf, providerOf } from '../policy.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-request.js';
 import { checkCountFields, messagesToItems } from '../responses/count-input.js';
@@ -32,7 +32,7 @@ export type InputTokensCounter = 'openai' | 'bedrock' | 'estimate';
  *
  * The body is `InputTokenCountParams` (checkCountFields: another field is a 400 naming it) read by the create's rules
  * (request-schema.ts, request-fields.ts: a field or value the create refuses is refused here, naming it); `model`
- * absent is the tenant's `default` model. The model is resolved as a create resolves it (404 `model_not_found`);
+ * absent is the tenant's `default` model (a tenant without one: a 400 naming `model`, as a create without `model` is). The model is resolved as a create resolves it (404 `model_not_found`);
  * `previous_response_id` and `conversation` are read from the caller's tenant's stores as a create reads them (another
  * tenant's or an unknown id: the create's 400 `previous_response_not_found`, 404 for a conversation), item references
  * and `file_id`s resolved; the translated chat request goes through the tenant's input guardrails and gets its system
@@ -43,15 +43,19 @@ export type InputTokensCounter = 'openai' | 'bedrock' | 'estimate';
  * Nothing is generated: no budget is reserved or charged. The request counts against the tenant's (and the caller's
  * user's or key's) request rate windows, as any request does (RequestPipeline.admit; no token window). Audited as
  * `action: response.input_tokens`, `detail: {inputTokens, counter, previousResponseId?, conversationId?}`.
- * @throws GatewayError 400 naming the field, 404 `model_not_found`, 429 from the rate limits, the upstream's errors
+ * @throws GatewayError 400 naming the field (`model` absent for a tenant with no default model), 404 `model_not_found`, 429 from the rate limits, the upstream's errors
  */
 export async function countResponseInputTokens(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore): Promise<void> {
   // The Node client's `count()` without a body sends none: an empty count request.
   const raw = rawBody === undefined || rawBody.trim() === '' ? {} : parseJson(rawBody);
   checkCountFields(raw);
-  const withModel = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && (raw as { model?: unknown }).model == null ? { ...raw, model: 'default' } : raw;
-  const body = parseWith(ResponsesRequest, withModel) as ResponsesRequestBody;
+  const unnamed = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && (raw as { model?: unknown }).model == null;
+  const body = parseWith(ResponsesRequest, unnamed ? { ...raw, model: 'default' } : raw) as ResponsesRequestBody;
   checkRequestFields(body);
+  // Without a default the create's answer to a missing model (a 400 naming it), not a 404 for a name nobody sent.
+  if (unnamed && catalogIdOf(r.policy, 'default') === 'default' && !r.policy.models.has('default')) {
+    throw invalid(`model: the request names no model and tenant ${r.caller.tenantId} has no default model (gateway.defaultModel or the platform's alias default); send model (GET /v1/models lists yours)`, 'model', 'invalid_request');
+  }
   const model = pipeline.model(r, body.model, 'chat');
   const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation?.id ?? undefined);
   const detail: Record<string, string | number> = {

@@ -14,7 +14,9 @@ vi.setConfig({ testTimeout: 30_000 });
  * create's refusals and its previous_response_id lookup; `POST /v1/responses/compact` and other POSTs beside the
  * response ids are 404s saying what is served.
  */
-const suite = useConformanceGateway(async () => ({ stop: async () => undefined }), { tenants: [plainTenant('acme'), plainTenant('globex')] });
+/** The default model of tenant `defaulted` (acme and globex have none). */
+const COMPAT_DEFAULT = 'openai-compatible/default';
+const suite = useConformanceGateway(async () => ({ stop: async () => undefined }), { tenants: [plainTenant('acme'), plainTenant('globex'), plainTenant('defaulted', { defaultModel: COMPAT_DEFAULT })] });
 
 const { bedrock } = mockProviderSdks();
 const COMPAT = 'openai-compatible/default';
@@ -99,6 +101,18 @@ print(json.dumps({"object": r.object, "input_tokens": r.input_tokens}))
     expect(stream).toMatchObject({ status: 400, error: { param: 'stream', code: 'unknown_parameter' } });
     const model = await failure(c.responses.inputTokens.count({ model: 'openai-compatible/nope', input: 'Hi' }));
     expect(model).toMatchObject({ status: 404, error: { param: 'model', code: 'model_not_found' } });
+  });
+
+  it('without model: the tenant\'s default model counts; a tenant with none gets the create\'s 400 naming model (saying no model was named and there is no default), not a 404 for a model called default', async () => {
+    const c = client();
+    const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    const created = await failure(c.responses.create({ input: 'Hi' } as never));
+    const counted = await failure(c.responses.inputTokens.count({ input: 'Hi' }));
+    expect(created).toMatchObject({ status: 400, error: { param: 'model' } });
+    expect(counted).toMatchObject({ status: 400, error: { param: 'model', code: (created as InstanceType<typeof OpenAI.APIError>).code } });
+    expect(counted!.message).toMatch(/names no model and tenant acme has no default model/);
+    expect(counted!.message).not.toMatch(/'default'/);
+    expect(await client('defaulted').responses.inputTokens.count({ input: 'Hi' })).toEqual({ object: 'response.input_tokens', input_tokens: expect.any(Number) });
   });
 });
 
