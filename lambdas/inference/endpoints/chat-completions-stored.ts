@@ -6,7 +6,7 @@ import { GatewayError, invalid, notFound } from '../openai-errors.js';
 import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson, parseWith } from '../request-body.js';
-import type { ChatCompletionStore, ChatCompletionSummary, StoredChatCompletion } from '../stores/chat-completion-store.js';
+import { listOrderOf, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from '../stores/chat-completion-store.js';
 
 /** OpenAI's list shape (`CursorPage`): `object: 'list'`, the page, its first and last ids, whether more follow. */
 export interface ListPage<T> {
@@ -91,7 +91,8 @@ export class ChunkAssembler {
 /**
  * The page of the list (`GET /v1/chat/completions`, OpenAI's `ChatCompletionListParams`): `model` keeps the completions
  * of that model; `metadata[key]=value` (each given) keeps those whose metadata has every such pair; `order` `asc`
- * (OpenAI's default: oldest first) or `desc` by `created` (then id); `after` a completion id of the list, the page
+ * (OpenAI's default: oldest first) or `desc` by when the gateway stored them (listOrderOf: `storedAt`, not the upstream's
+ * `created`, whole seconds; then id); `after` a completion id of the list, the page
  * starting after it; `limit` 1 to 100 (default 20).
  * @returns the ids of the page (the endpoint loads them), `has_more`
  * @throws GatewayError 400 naming the parameter: an unknown one, a repeated one, `order` neither asc nor desc, `limit`
@@ -107,7 +108,7 @@ export function listPage(all: readonly ChatCompletionSummary[], query: Record<st
   const wanted = Object.entries(query).filter(([k]) => k.startsWith('metadata[') && k.endsWith(']')).map(([k, v]) => [k.slice('metadata['.length, -1), v ?? ''] as const);
   const kept = all.filter((c) => (query.model === undefined || c.model === query.model) && wanted.every(([k, v]) => Object.hasOwn(c.metadata, k) && c.metadata[k] === v));
   const sign = order === 'asc' ? 1 : -1;
-  kept.sort((a, b) => sign * (a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+  kept.sort((a, b) => sign * (listOrderOf(a) - listOrderOf(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
   let start = 0;
   if (after !== undefined) {
     const at = kept.findIndex((c) => c.id === after);

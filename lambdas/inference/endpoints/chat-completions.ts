@@ -8,7 +8,7 @@ import { invalid } from '../openai-errors.js';
 import { auditEndUser } from '../end-user.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { ResponseTooLargeError } from '../stores/response-store.js';
-import type { ChatCompletionStore } from '../stores/chat-completion-store.js';
+import { nextStoredAt, type ChatCompletionStore } from '../stores/chat-completion-store.js';
 import { ChunkAssembler, storeMessagesOf } from './chat-completions-stored.js';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatExchange } from '../chat/chat-exchange.js';
@@ -108,7 +108,7 @@ function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRequ
     const now = Math.floor(Date.now() / 1000);
     try {
       await store.put({
-        tenantId: r.caller.tenantId, id, created: answer.created, model: answer.model, metadata: (body.metadata as Record<string, string> | null | undefined) ?? {},
+        tenantId: r.caller.tenantId, id, created: answer.created, storedAt: nextStoredAt(), model: answer.model, metadata: (body.metadata as Record<string, string> | null | undefined) ?? {},
         caller: { userId: r.caller.userId, ...(r.caller.keyId ? { keyId: r.caller.keyId } : {}) },
         completion: answer as unknown as Record<string, unknown>, messages: storeMessagesOf(id, messages), expiresAt: now + days * DAY_S,
       });

@@ -12,8 +12,13 @@ export interface StoredChatCompletion {
   tenantId: string;
   /** `chatcmpl-…`, the completion's id (its `x-request-id`). */
   id: string;
-  /** The completion's `created` (Unix seconds): what the list is ordered by. */
+  /** The completion's `created` (Unix seconds) as the upstream gave it. */
   created: number;
+  /**
+   * When the gateway stored it (epoch ms, nextStoredAt: strictly increasing within a process): what the list is
+   * ordered by (listOrderOf). @default - absent on a completion stored before it was kept: its `created` × 1000
+   */
+  storedAt?: number;
   /** The catalog model that answered (the completion's `model`). */
   model: string;
   /** OpenAI's `Metadata`: at most 16 pairs (checked by the endpoint). */
@@ -29,7 +34,24 @@ export interface StoredChatCompletion {
 }
 
 /** What the list reads of each stored completion before it loads the page's. */
-export type ChatCompletionSummary = Pick<StoredChatCompletion, 'id' | 'created' | 'model' | 'metadata'>;
+export type ChatCompletionSummary = Pick<StoredChatCompletion, 'id' | 'created' | 'storedAt' | 'model' | 'metadata'>;
+
+let lastStoredAt = 0;
+/**
+ * The `storedAt` of a completion stored now: epoch ms, past every one this process gave before (two stored in the same
+ * millisecond, or under a clock set back, still list in the order they were stored). Across processes (serve's
+ * workers, Lambdas) the clocks order them, and the id breaks a tie.
+ */
+export function nextStoredAt(now = Date.now()): number {
+  lastStoredAt = Math.max(now, lastStoredAt + 1);
+  return lastStoredAt;
+}
+
+/**
+ * What the list orders a completion by (epoch ms): when the gateway stored it, not the upstream's `created` (whole
+ * seconds, and an upstream's own clock or a constant); one stored before `storedAt` was kept, its `created` × 1000.
+ */
+export const listOrderOf = (c: Pick<ChatCompletionSummary, 'created' | 'storedAt'>): number => c.storedAt ?? c.created * 1000;
 
 export interface ChatCompletionStore {
   /** @throws ResponseTooLargeError when the gzipped completion and messages are over MAX_STORED_BYTES */
@@ -72,7 +94,7 @@ export class MemoryChatCompletionStore implements ChatCompletionStore {
     const body = encodeChatCompletionBody(item);
     let tenant = this.items.get(item.tenantId);
     if (!tenant) this.items.set(item.tenantId, (tenant = new Map()));
-    tenant.set(item.id, { summary: { id: item.id, created: item.created, model: item.model, metadata: { ...item.metadata } }, expiresAt: item.expiresAt, body });
+    tenant.set(item.id, { summary: { id: item.id, created: item.created, ...(item.storedAt !== undefined ? { storedAt: item.storedAt } : {}), model: item.model, metadata: { ...item.metadata } }, expiresAt: item.expiresAt, body });
   }
 
   async get(tenantId: string, id: string): Promise<StoredChatCompletion | undefined> {

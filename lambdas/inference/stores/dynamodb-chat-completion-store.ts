@@ -9,16 +9,18 @@ import { decodeChatCompletionBody, encodeChatCompletionBody, isChatCompletionId,
 export const CHAT_COMPLETION_KEY_PREFIX = 'chatcmpl-';
 
 const nowS = () => Math.floor(Date.now() / 1000);
+/** An item's `storedAt`, when it has one (items stored before it was kept have none). */
+const storedAtOf = (i: Record<string, unknown>) => (typeof i.storedAt === 'number' ? { storedAt: i.storedAt } : {});
 const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
 
 /**
  * Stored chat completions in the platform's responses table (partition key `tenantId`, sort key `responseId` =
- * the completion id `chatcmpl-…`, TTL `expiresAt`): `created`, `model` and `metadata` (a map) as attributes the list
+ * the completion id `chatcmpl-…`, TTL `expiresAt`): `created`, `storedAt`, `model` and `metadata` (a map) as attributes the list
  * reads and filters on, the completion, its messages and its caller as one gzipped JSON attribute `body` (under
  * 390 KiB). Every call uses the tenant's client (`docFor(tenantId)`: in the Lambdas a session of the tenant-data
  * role, whose `dynamodb:LeadingKeys` reaches only that tenant's partition), so another tenant's id is out of reach.
  * The list is a Query of the tenant's partition on the `chatcmpl-` prefix (every page, the summaries only; the
- * endpoint sorts by `created`, filters and pages by `after`); DynamoDB deletes expired items lazily, reads refuse them.
+ * endpoint sorts by `storedAt`, filters and pages by `after`); DynamoDB deletes expired items lazily, reads refuse them.
  */
 export class DynamoDbChatCompletionStore implements ChatCompletionStore {
   constructor(private readonly table: string, private readonly docFor: TenantDocumentClient) {}
@@ -28,7 +30,7 @@ export class DynamoDbChatCompletionStore implements ChatCompletionStore {
     const doc = await this.docFor(item.tenantId);
     await doc.send(new PutCommand({
       TableName: this.table,
-      Item: { tenantId: item.tenantId, responseId: item.id, created: item.created, model: item.model, metadata: item.metadata, expiresAt: item.expiresAt, body: encodeChatCompletionBody(item) },
+      Item: { tenantId: item.tenantId, responseId: item.id, created: item.created, ...(item.storedAt !== undefined ? { storedAt: item.storedAt } : {}), model: item.model, metadata: item.metadata, expiresAt: item.expiresAt, body: encodeChatCompletionBody(item) },
     }));
   }
 
@@ -41,7 +43,7 @@ export class DynamoDbChatCompletionStore implements ChatCompletionStore {
   private itemOf(tenantId: string, item: Record<string, unknown>): StoredChatCompletion | undefined {
     if (typeof item.expiresAt !== 'number' || expired(item.expiresAt) || !(item.body instanceof Uint8Array)) return undefined;
     return {
-      tenantId, id: item.responseId as string, created: item.created as number, model: item.model as string,
+      tenantId, id: item.responseId as string, created: item.created as number, ...storedAtOf(item), model: item.model as string,
       metadata: (item.metadata as Record<string, string>) ?? {}, expiresAt: item.expiresAt, ...decodeChatCompletionBody(item.body),
     };
   }
@@ -54,14 +56,14 @@ export class DynamoDbChatCompletionStore implements ChatCompletionStore {
     do {
       const page = await doc.send(new QueryCommand({
         TableName: this.table, KeyConditionExpression: 'tenantId = :t AND begins_with(responseId, :p)',
-        FilterExpression: 'expiresAt > :now', ProjectionExpression: 'responseId, #c, #m, #md, expiresAt',
+        FilterExpression: 'expiresAt > :now', ProjectionExpression: 'responseId, #c, storedAt, #m, #md, expiresAt',
         ExpressionAttributeNames: { '#c': 'created', '#m': 'model', '#md': 'metadata' },
         ExpressionAttributeValues: { ':t': tenantId, ':p': CHAT_COMPLETION_KEY_PREFIX, ':now': nowS() },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }));
       for (const i of page.Items ?? []) {
         if (typeof i.expiresAt === 'number' && expired(i.expiresAt)) continue;
-        out.push({ id: i.responseId as string, created: i.created as number, model: i.model as string, metadata: (i.metadata as Record<string, string>) ?? {} });
+        out.push({ id: i.responseId as string, created: i.created as number, ...storedAtOf(i), model: i.model as string, metadata: (i.metadata as Record<string, string>) ?? {} });
       }
       start = page.LastEvaluatedKey;
     } while (start);

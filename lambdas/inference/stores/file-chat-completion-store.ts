@@ -34,7 +34,7 @@ export class FileChatCompletionStore implements ChatCompletionStore {
     const file = this.file(item.tenantId, item.id);
     if (!file) throw new Error(`cannot store chat completion ${item.id} of tenant ${item.tenantId}: not ids the gateway makes`);
     const body = encodeChatCompletionBody(item).toString('base64');
-    const kept: FileItem = { id: item.id, created: item.created, model: item.model, metadata: item.metadata, expiresAt: item.expiresAt, body };
+    const kept: FileItem = { id: item.id, created: item.created, ...(item.storedAt !== undefined ? { storedAt: item.storedAt } : {}), model: item.model, metadata: item.metadata, expiresAt: item.expiresAt, body };
     await mkdir(join(this.dir, item.tenantId), { recursive: true });
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(temp, gzipSync(JSON.stringify(kept)));
@@ -80,7 +80,7 @@ export class FileChatCompletionStore implements ChatCompletionStore {
       const id = name.endsWith('.json.gz') ? name.slice(0, -'.json.gz'.length) : '';
       if (!isChatCompletionId(id)) continue;
       const kept = await this.read(join(this.dir, tenantId, name));
-      if (kept) out.push({ id: kept.id, created: kept.created, model: kept.model, metadata: kept.metadata });
+      if (kept) out.push({ id: kept.id, created: kept.created, ...(kept.storedAt !== undefined ? { storedAt: kept.storedAt } : {}), model: kept.model, metadata: kept.metadata });
     }
     return out;
   }

@@ -114,6 +114,15 @@ describe('stored chat completions with the official Node client', () => {
     expect((await client('globex').chat.completions.retrieve(theirs.id)).id).toBe(theirs.id);
   });
 
+  it('the list is in the order the gateway stored them (the upstream\'s created is whole seconds), asc and desc, after a stable cursor', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 6; i++) made.push((await client('acme').chat.completions.create({ model: MODEL, store: true, metadata: { batch: 'order' }, messages: [{ role: 'user', content: `n${i}` }] })).id);
+    const page = async (q: OpenAI.Chat.Completions.ChatCompletionListParams) => (await client('acme').chat.completions.list({ metadata: { batch: 'order' }, ...q })).data.map((x) => x.id);
+    expect(await page({})).toEqual(made);
+    expect(await page({ order: 'desc' })).toEqual([...made].reverse());
+    expect(await page({ after: made[2]!, limit: 2 })).toEqual(made.slice(3, 5));
+  });
+
   it('an API key limited to other models: the completions of a model outside its list are not listed and are a 404 as an unknown id; a key of that model reads them', async () => {
     const made = await client('acme').chat.completions.create({ model: MODEL, store: true, metadata: { app: 'a' }, messages: [{ role: 'user', content: 'app A prompt' }] });
     const unknown = made.id.replace(/.$/, (c) => (c === '0' ? '1' : '0'));

@@ -3,7 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChunkAssembler, listPage, storeMessagesOf } from '../../../lambdas/inference/endpoints/chat-completions-stored.js';
-import { encodeChatCompletionBody, MemoryChatCompletionStore, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from '../../../lambdas/inference/stores/chat-completion-store.js';
+import { encodeChatCompletionBody, MemoryChatCompletionStore, nextStoredAt, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from '../../../lambdas/inference/stores/chat-completion-store.js';
 import { CHAT_COMPLETION_KEY_PREFIX, DynamoDbChatCompletionStore } from '../../../lambdas/inference/stores/dynamodb-chat-completion-store.js';
 import { FileChatCompletionStore } from '../../../lambdas/inference/stores/file-chat-completion-store.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
@@ -22,6 +22,25 @@ const item = (n: number, extra: Partial<StoredChatCompletion> = {}): StoredChatC
 });
 
 describe('listPage: OpenAI\'s list parameters of GET /v1/chat/completions', () => {
+  it('orders by when the gateway stored them (storedAt, ms), not the upstream\'s created (whole seconds): those stored in one second list in the order they were stored; one stored without storedAt by its created; after stays a stable cursor', () => {
+    const same: ChatCompletionSummary[] = [
+      { id: ID(9), created: 1, storedAt: 1_000, model: 'm', metadata: {} },
+      { id: ID(1), created: 1, storedAt: 1_002, model: 'm', metadata: {} },
+      { id: ID(5), created: 1, storedAt: 1_001, model: 'm', metadata: {} },
+      { id: ID(7), created: 2, model: 'm', metadata: {} }, // stored before storedAt was kept: 2000 ms
+    ];
+    expect(listPage(same, {}).ids).toEqual([ID(9), ID(5), ID(1), ID(7)]);
+    expect(listPage(same, { order: 'desc' }).ids).toEqual([ID(7), ID(1), ID(5), ID(9)]);
+    expect(listPage(same, { after: ID(5), limit: '1' })).toEqual({ ids: [ID(1)], hasMore: true });
+  });
+
+  it('nextStoredAt: epoch ms, past every one the process gave before (the same millisecond, a clock set back)', () => {
+    const a = nextStoredAt(5_000_000_000_000);
+    const b = nextStoredAt(5_000_000_000_000);
+    const c = nextStoredAt(4_000_000_000_000);
+    expect([a, b > a, c > b]).toEqual([5_000_000_000_000, true, true]);
+  });
+
   const all: ChatCompletionSummary[] = [
     { id: ID(3), created: 30, model: 'a', metadata: { topic: 'x', run: '1' } },
     { id: ID(1), created: 10, model: 'b', metadata: { topic: 'y' } },
@@ -94,6 +113,10 @@ describe.each([
     expect(await s.get('acme', ID(2))).toBeUndefined();
     expect(await s.get('acme', ID(3))).toBeUndefined();
     expect((await s.list('acme')).map((c) => c.id)).toEqual([ID(1)]);
+    await s.put(item(4, { storedAt: 1_700_000_004_321 }));
+    expect((await s.list('acme')).find((c) => c.id === ID(4))).toEqual({ id: ID(4), created: 1_700_000_004, storedAt: 1_700_000_004_321, model: 'openai-compatible/default', metadata: {} });
+    expect((await s.setMetadata('acme', ID(4), { c: '3' }))?.storedAt).toBe(1_700_000_004_321);
+    expect((await s.list('acme')).find((c) => c.id === ID(4))?.storedAt).toBe(1_700_000_004_321);
     expect((await s.setMetadata('acme', ID(1), { b: '2' }))?.metadata).toEqual({ b: '2' });
     expect(await s.setMetadata('acme', ID(2), {})).toBeUndefined();
     expect(await s.delete('acme', ID(2))).toBe(false);
@@ -121,9 +144,9 @@ describe('DynamoDbChatCompletionStore', () => {
 
   it('puts one item under the tenant\'s partition, sort key the chatcmpl- id, with the list\'s attributes and the gzipped body', async () => {
     ddb.on(PutCommand).resolves({});
-    await store().put(item(1, { metadata: { a: '1' } }));
+    await store().put(item(1, { metadata: { a: '1' }, storedAt: 1_700_000_001_234 }));
     const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(put).toMatchObject({ TableName: 'responses', Item: { tenantId: 'acme', responseId: ID(1), created: 1_700_000_001, model: 'openai-compatible/default', metadata: { a: '1' } } });
+    expect(put).toMatchObject({ TableName: 'responses', Item: { tenantId: 'acme', responseId: ID(1), created: 1_700_000_001, storedAt: 1_700_000_001_234, model: 'openai-compatible/default', metadata: { a: '1' } } });
     expect(put.Item!.body).toBeInstanceOf(Uint8Array);
     expect(CHAT_COMPLETION_KEY_PREFIX).toBe('chatcmpl-');
     for (const other of ['resp_', 'conv_', 'batch_', 'file-']) expect(other.startsWith(CHAT_COMPLETION_KEY_PREFIX)).toBe(false);
@@ -131,12 +154,13 @@ describe('DynamoDbChatCompletionStore', () => {
 
   it('lists by a Query of the tenant\'s partition on the chatcmpl- prefix, every page, without the bodies', async () => {
     ddb.on(QueryCommand)
-      .resolvesOnce({ Items: [{ responseId: ID(1), created: 1, model: 'm', metadata: { a: '1' }, expiresAt: later() }], LastEvaluatedKey: { tenantId: 'acme', responseId: ID(1) } })
+      .resolvesOnce({ Items: [{ responseId: ID(1), created: 1, storedAt: 1_234, model: 'm', metadata: { a: '1' }, expiresAt: later() }], LastEvaluatedKey: { tenantId: 'acme', responseId: ID(1) } })
       .resolvesOnce({ Items: [{ responseId: ID(2), created: 2, model: 'm', expiresAt: later() }] });
-    expect(await store().list('acme')).toEqual([{ id: ID(1), created: 1, model: 'm', metadata: { a: '1' } }, { id: ID(2), created: 2, model: 'm', metadata: {} }]);
+    expect(await store().list('acme')).toEqual([{ id: ID(1), created: 1, storedAt: 1_234, model: 'm', metadata: { a: '1' } }, { id: ID(2), created: 2, model: 'm', metadata: {} }]);
     const calls = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(calls[0]).toMatchObject({ KeyConditionExpression: 'tenantId = :t AND begins_with(responseId, :p)', ExpressionAttributeValues: { ':t': 'acme', ':p': 'chatcmpl-' } });
     expect(calls[0]!.ProjectionExpression).not.toContain('body');
+    expect(calls[0]!.ProjectionExpression).toContain('storedAt');
     expect(calls[1]!.ExclusiveStartKey).toEqual({ tenantId: 'acme', responseId: ID(1) });
   });
 
