@@ -1,4 +1,5 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { failedItem, LAPSED_MESSAGE, runBackgroundResponse, type BackgroundStarter } from './responses/background.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
@@ -132,12 +133,19 @@ export interface LocalGatewayOptions {
    */
   background?: false | { pollMs?: number };
   /**
-   * Settles, at start, the background responses a stopped serve left (their marker files): one still `queued` is run,
-   * one `in_progress` since before this start is `failed` (LAPSED_MESSAGE: its request may have been answered and
+   * Settles, at start, the background responses a stopped serve left (their marker files, written by another `serveId`):
+   * one still `queued` is run, one `in_progress` is `failed` (LAPSED_MESSAGE: its request may have been answered and
    * billed, so it is not run again). `serve --workers N` runs it on its first thread only, as resumeBatches.
    * @default resumeBatches
    */
   resumeBackground?: boolean;
+  /**
+   * The id of this serve process, the same in each of its worker threads (`serve --workers N`: made by the main thread):
+   * written in the marker of each background response it runs, so that the resume at start settles only the runs of a
+   * previous serve, never a live one of another thread of this serve (begun before this thread finished starting).
+   * @default - a random id of this gateway (a serve of one thread)
+   */
+  serveId?: string;
 }
 
 /** The lease of a background response run by `tessera serve`: its process's lifetime (a restart settles what it left: resumeBackgroundResponses). */
@@ -227,6 +235,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   if (responses && options.background !== false) {
     const pollMs = options.background?.pollMs;
     const markers = join(options.stateDir, 'background-responses');
+    const serveId = options.serveId ?? randomBytes(12).toString('hex');
     const marker = (tenantId: string, id: string) => join(markers, tenantId, id);
     const stops = new Map<string, AbortController>();
     const runOne = (tenantId: string, id: string) => {
@@ -242,13 +251,16 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     background = {
       start: async (tenantId, id) => {
         await mkdir(join(markers, tenantId), { recursive: true });
-        await writeFile(marker(tenantId, id), '');
+        // Written whole (a rename): the resume of another thread never reads it empty, as a previous serve's.
+        const temp = `${marker(tenantId, id)}.${randomBytes(6).toString('hex')}.tmp`;
+        await writeFile(temp, serveId);
+        await rename(temp, marker(tenantId, id));
         runOne(tenantId, id);
       },
       cancelled: (tenantId, id) => stops.get(`${tenantId}/${id}`)?.abort(),
     };
     if (options.resumeBackground ?? options.resumeBatches !== false) {
-      const resuming: Promise<unknown> = resumeBackgroundResponses(markers, responses, Date.now(), runOne)
+      const resuming: Promise<unknown> = resumeBackgroundResponses(markers, responses, serveId, runOne)
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response resume failed', error: (e as Error).message })))
         .finally(() => running.delete(resuming));
       running.add(resuming);
@@ -278,22 +290,27 @@ export async function resumeBatches(store: DirBatchStore, start: (tenantId: stri
 
 /**
  * `tessera serve`'s settle at start of the background responses a stopped serve left: each marker file
- * (`<markers>/<tenantId>/<responseId>`) names one. A response still `queued` is run (`start`); one `in_progress` whose
- * run began before `startedMs` is settled `failed` (LAPSED_MESSAGE: the stopped run may have had it answered and
- * billed, so it is not run again); a marker whose response has settled or is gone is removed. Never leaves one
- * `in_progress` forever.
+ * (`<markers>/<tenantId>/<responseId>`, its content the `serveId` of the serve that started it; empty from a serve
+ * older than that) names one. A marker of this serve (`serveId`) is a live run of one of its threads (begun before the
+ * resuming thread finished starting): left alone. Of another serve's: a response still `queued` is run (`start`); one
+ * `in_progress` is settled `failed` (LAPSED_MESSAGE: the stopped run may have had it answered and billed, so it is not
+ * run again); a marker whose response has settled or is gone is removed. Never leaves one `in_progress` forever.
  */
-export async function resumeBackgroundResponses(markers: string, responses: ResponseStore, startedMs: number, start: (tenantId: string, id: string) => void): Promise<void> {
+export async function resumeBackgroundResponses(markers: string, responses: ResponseStore, serveId: string, start: (tenantId: string, id: string) => void): Promise<void> {
   const names = async (dir: string) => readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return [] as string[]; throw e; });
   for (const tenantId of await names(markers)) {
     for (const id of await names(join(markers, tenantId))) {
-      const done = () => rm(join(markers, tenantId, id), { force: true });
+      if (id.endsWith('.tmp')) continue; // a marker being written by a live thread
+      const file = join(markers, tenantId, id);
+      const owner = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return serveId; throw e; });
+      if (owner === serveId) continue; // this serve's: a live run (or one settled meanwhile)
+      const done = () => rm(file, { force: true });
       const item = await responses.get(tenantId, id);
       const status = item?.response.status;
       if (status === 'queued' && item?.job) start(tenantId, id);
       else if (status === 'in_progress' && item?.job) {
-        const after = await responses.update(tenantId, id, (c) => (c.response.status === 'in_progress' && (c.job?.lease?.since ?? 0) < startedMs ? failedItem(c, { code: 'server_error', message: LAPSED_MESSAGE }) : undefined));
-        if (after?.response.status !== 'in_progress') await done(); // one begun since this start is another thread's run
+        const after = await responses.update(tenantId, id, (c) => (c.response.status === 'in_progress' ? failedItem(c, { code: 'server_error', message: LAPSED_MESSAGE }) : undefined));
+        if (after?.response.status !== 'in_progress') await done();
       } else await done();
     }
   }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -131,7 +132,7 @@ async function serve(o: ServeOptions): Promise<void> {
     ]);
     if (!jwt) await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);
-    const data: Omit<ServeWorkerData, 'port' | 'resumeBatches'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer, jwt };
+    const data: Omit<ServeWorkerData, 'port' | 'resumeBatches'> = { serveId: randomBytes(12).toString('hex'), configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer, jwt };
     const [script, options] = workerScript();
     // Only the first thread resumes the batches a stopped serve left unfinished: each is run by one thread.
     const threads = Array.from({ length: workers }, (_, i) => new Worker(script, { ...options, workerData: { ...data, port, resumeBatches: i === 0 } satisfies ServeWorkerData }));

@@ -26,6 +26,8 @@ export interface ServeWorkerData {
   port: number;
   /** Whether this thread runs again the batches a stopped serve left unfinished (createLocalGateway's resumeBatches): the first thread only, so each is run once. */
   resumeBatches: boolean;
+  /** The serve process's id, the same in every thread (createLocalGateway's serveId). */
+  serveId: string;
 }
 
 /** What a worker posts once: `listening`, or why it could not start (an Error does not cross threads intact). */
@@ -39,7 +41,7 @@ try {
     store: new SharedMemoryStore(data.buffer, data.tenants),
     // Budget alert markers every thread of this serve sees (the threads share one pid; a new serve starts with none, as its counters do).
     alertMarkers: new FileAlertMarkers(join(data.stateDir, 'budget-alerts', String(process.pid))),
-    resumeBatches: data.resumeBatches,
+    resumeBatches: data.resumeBatches, serveId: data.serveId,
   });
   const server = await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
   parentPort!.on('message', (m: unknown) => {

@@ -13,21 +13,26 @@ const item = (id: string, status: string, since?: number): StoredResponse => ({
 });
 
 describe('tessera serve at start: the background responses a stopped serve left (resumeBackgroundResponses)', () => {
-  it('runs the queued ones, settles failed the ones in_progress since before the start (not run again), leaves a run begun since, drops stale markers', async () => {
+  it('of a previous serve (another serveId in the marker, or an empty one): runs the queued ones, settles failed the ones in_progress (not run again), drops stale markers; leaves the markers of this serve (live runs of its other threads)', async () => {
     const markers = tempDir('tessera-bg-');
     mkdirSync(join(markers, 'acme'));
     const store = new MemoryResponseStore();
-    const ids = { queued: `resp_${'1'.repeat(48)}`, stale: `resp_${'2'.repeat(48)}`, fresh: `resp_${'3'.repeat(48)}`, done: `resp_${'4'.repeat(48)}`, gone: `resp_${'5'.repeat(48)}` };
+    const ids = { queued: `resp_${'1'.repeat(48)}`, stale: `resp_${'2'.repeat(48)}`, live: `resp_${'3'.repeat(48)}`, done: `resp_${'4'.repeat(48)}`, gone: `resp_${'5'.repeat(48)}`, liveQueued: `resp_${'6'.repeat(48)}`, older: `resp_${'7'.repeat(48)}` };
     await store.put(item(ids.queued, 'queued'));
     await store.put(item(ids.stale, 'in_progress', 500));
-    await store.put(item(ids.fresh, 'in_progress', 2000));
+    // begun by another thread of this serve before this thread started (its lease since earlier than any start time)
+    await store.put(item(ids.live, 'in_progress', 1));
+    await store.put(item(ids.liveQueued, 'queued'));
+    await store.put(item(ids.older, 'in_progress', 5_000_000_000_000));
     await store.put(item(ids.done, 'completed'));
-    for (const id of Object.values(ids)) writeFileSync(join(markers, 'acme', id), '');
+    for (const id of Object.values(ids)) writeFileSync(join(markers, 'acme', id), id === ids.live || id === ids.liveQueued ? 'this-serve' : id === ids.older ? '' : 'previous-serve');
     const started: string[] = [];
-    await resumeBackgroundResponses(markers, store, 1000, (_t, id) => started.push(id));
+    await resumeBackgroundResponses(markers, store, 'this-serve', (_t, id) => started.push(id));
     expect(started).toEqual([ids.queued]);
     expect((await store.get('acme', ids.stale))?.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: LAPSED_MESSAGE } });
-    expect((await store.get('acme', ids.fresh))?.response.status).toBe('in_progress');
-    expect(Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, existsSync(join(markers, 'acme', id))]))).toEqual({ queued: true, stale: false, fresh: true, done: false, gone: false });
+    expect((await store.get('acme', ids.older))?.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: LAPSED_MESSAGE } });
+    expect((await store.get('acme', ids.live))?.response.status).toBe('in_progress');
+    expect((await store.get('acme', ids.liveQueued))?.response.status).toBe('queued');
+    expect(Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, existsSync(join(markers, 'acme', id))]))).toEqual({ queued: true, stale: false, live: true, done: false, gone: false, liveQueued: true, older: false });
   });
 });
