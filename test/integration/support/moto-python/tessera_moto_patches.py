@@ -69,7 +69,7 @@ APPLIED: list[str] = []
 CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
-VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
+VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
 NAME_MEMOS: dict[tuple, dict] = {}  # patch_serializer_value_lookup: per tuple of alias providers
 
 
@@ -533,6 +533,89 @@ def _listed_class(base: type) -> type:
     return type(f"Listed{base.__name__}", (), namespace)
 
 
+def patch_reset_drops_backends() -> None:
+    """moto's `BackendDict.reset` (moto/core/base_backend.py; what POST /moto-api/reset and the end
+    of a `mock_aws` run call) calls `reset()` on every region's backend of every service in use,
+    then clears every BackendDict: the next request of a service builds its backends afresh. Each
+    backend's `reset()` (`BaseBackend.reset`: `self.__dict__ = {}`, then `self.__init__(region,
+    account)`; S3's and Batch's first dispose of their files and threads, then call it) builds the
+    whole backend again, and the dict drops it right after. For EC2 that is the default VPC, its
+    subnets and ~1,300 AMIs with a volume and a snapshot each, per account and region: 26% of moto's
+    CPU in doctor-moto.test.ts, whose 17 resets rebuilt 37 EC2 backends nobody read again.
+
+    This patch makes that rebuild wait for its first reader: inside `BackendDict.reset` only,
+    `BaseBackend.reset` empties the backend's `__dict__` (as moto's does) and gives the instance a
+    subclass of its own class whose attribute get, set and delete first put the class back and run
+    `__init__(region, account)` (under a lock), then do what was asked. A backend that someone still
+    holds and touches is therefore the one moto's reset made, built when touched instead of at the
+    reset; one nobody touches (in the suites: every one, see `VERIFIED["resetRebuilds"]`) is never
+    built. What a reset disposes of (S3's files, Batch's jobs) is disposed of as before. Classes with
+    their own `__getattribute__`, `__getattr__`, `__setattr__` or `__delattr__` are reset as moto
+    does. Not kept: the random ids a rebuild would draw from moto's `mock_random` at the reset (a
+    server's ids are random either way; a seeded recording draws them when the backend is built).
+    """
+    from moto.core.base_backend import BackendDict, BaseBackend
+
+    original_reset = BaseBackend.reset
+    original_dict_reset = BackendDict.reset.__func__  # type: ignore[attr-defined]
+    dropping = threading.local()
+    lock = threading.RLock()
+    lazy_classes: dict[type, type] = {}
+    plain = (object.__getattribute__, object.__setattr__, object.__delattr__)
+
+    def rebuild(backend: Any, cls: type) -> None:
+        with lock:
+            state = object.__getattribute__(backend, "__dict__")
+            args = state.pop(_RESET_ARGS, None)
+            if args is None:  # rebuilt by another thread meanwhile
+                return
+            object.__setattr__(backend, "__class__", cls)
+            if VERIFY:
+                _count("resetRebuilds")
+            cls.__init__(backend, *args)
+
+    def lazy_class(cls: type) -> type:
+        found = lazy_classes.get(cls)
+        if found is None:
+
+            def get(self: Any, name: str) -> Any:
+                rebuild(self, cls)
+                return getattr(self, name)
+
+            def set_(self: Any, name: str, value: Any) -> None:
+                rebuild(self, cls)
+                setattr(self, name, value)
+
+            def delete(self: Any, name: str) -> None:
+                rebuild(self, cls)
+                delattr(self, name)
+
+            found = lazy_classes[cls] = type(cls.__name__, (cls,), {"__getattribute__": get, "__setattr__": set_, "__delattr__": delete, "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        return found
+
+    def reset_patched(self: Any) -> None:
+        cls = type(self)
+        if not getattr(dropping, "on", False) or getattr(_bypass, "on", False) or (cls.__getattribute__, cls.__setattr__, cls.__delattr__) != plain or hasattr(cls, "__getattr__"):
+            return original_reset(self)
+        region_name = self.region_name
+        account_id = self.account_id
+        self.__dict__ = {_RESET_ARGS: (region_name, account_id)}
+        self.__class__ = lazy_class(cls)
+
+    def dict_reset_patched(cls: Any) -> None:
+        dropping.on = True
+        try:
+            original_dict_reset(cls)
+        finally:
+            dropping.on = False
+
+    BaseBackend.reset = reset_patched  # type: ignore[method-assign]
+    BackendDict.reset = classmethod(dict_reset_patched)  # type: ignore[method-assign,assignment]
+
+
+_RESET_ARGS = "_tessera_reset_args"  # patch_reset_drops_backends: (region, account) of a backend not rebuilt yet
+
+
 def patch_s3_listing_copies() -> None:
     """moto's S3 `list_object_versions` (moto/s3/models.py S3Backend) starts with
     `copy.deepcopy(version_key)` of the version list of every key in the bucket, whatever the page,
@@ -636,7 +719,7 @@ def patch_s3_listing_copies() -> None:
     backend_cls.list_object_versions = list_object_versions_patched
 
 
-PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy, patch_kms_lazy_private_key, patch_s3_listing_copies)
+PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy, patch_kms_lazy_private_key, patch_s3_listing_copies, patch_reset_drops_backends)
 
 NOT_IMPLEMENTED = re.compile(r"^The \w+ action has not been implemented$")
 

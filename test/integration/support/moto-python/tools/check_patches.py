@@ -303,6 +303,37 @@ def kms_check() -> dict[str, Any]:
     return out
 
 
+def reset_check() -> dict[str, Any]:
+    """What patch_reset_drops_backends promises: BackendDict.reset builds no backend again; a dropped
+    backend read afterwards is built then, as moto's reset would have built it (compared with
+    moto's own reset of the same backend: attribute names, AMIs, VPCs and subnets); a request after
+    the reset gets a new backend, as before."""
+    from moto.core.base_backend import BackendDict
+    from moto.ec2.models import ec2_backends
+
+    def shape(backend: Any) -> list:
+        return [sorted(vars(backend)), len(backend.amis), len(backend.vpcs), len(backend.subnets.get("us-east-1a", {}))]
+
+    out: dict[str, Any] = {}
+    for bypass in (True, False):
+        with mock_aws():
+            boto3.client("ec2", region_name="us-east-1").describe_vpcs()
+            backend = ec2_backends["123456789012"]["us-east-1"]
+            patches._bypass.on = bypass
+            try:
+                BackendDict.reset()
+            finally:
+                patches._bypass.on = False
+            deferred = patches._RESET_ARGS in object.__getattribute__(backend, "__dict__")
+            rebuilds = patches.VERIFIED["resetRebuilds"]
+            built = shape(backend)
+            out["moto" if bypass else "patched"] = {"deferred": deferred, "shape": built, "rebuiltOnRead": patches.VERIFIED["resetRebuilds"] - rebuilds, "classBack": type(backend) is type(ec2_backends["123456789012"]["us-east-1"])}
+            boto3.client("ec2", region_name="us-east-1").describe_vpcs()
+            out["moto" if bypass else "patched"]["newBackend"] = ec2_backends["123456789012"]["us-east-1"] is not backend
+    out["same"] = out["moto"]["shape"] == out["patched"]["shape"]
+    return out
+
+
 def run(bypass: bool) -> list:
     calls: list = []
     mock_random.seed(17)
@@ -352,6 +383,7 @@ def main() -> int:
     # Sign, Verify or GetPublicKey, of the spec's class and size (VERIFY: compared with moto's own
     # call), signatures verify, and a multi-Region replica shares its primary's key.
     report["kms"] = kms_check()
+    report["reset"] = reset_check()
 
     # The check must be able to fail: a memo that answers wrongly is caught by the comparison.
     caught = False
@@ -413,6 +445,8 @@ def main() -> int:
     ok = not differences and caught and listing_caught and report["etaglessListing"] and report["verifiedListings"] > 0 and report["verifiedAnswers"] > 0 and report["verifiedHosts"] > 0 and report["verifiedRollbacks"] > 0 and len(patches.APPLIED) > 0
     kms = report["kms"]
     ok = ok and kms["deferred"] == 6 and kms["signaturesValid"] == 4 and kms["verified"] >= 5 and kms["replicaSharesKey"]
+    reset = report["reset"]
+    ok = ok and reset["same"] and reset["patched"]["deferred"] and not reset["moto"]["deferred"] and reset["patched"]["newBackend"]
     return 0 if ok else 1
 
 
