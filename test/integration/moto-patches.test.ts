@@ -70,6 +70,8 @@ interface CheckReport {
   kms: { deferred: number; signaturesValid: number; publicKeys: Record<string, [number, string | null]>; replicaSharesKey: boolean; verified: number };
   /** patch_reset_drops_backends, with moto's own reset (`moto`) and the patched one: `shape` is [attribute names, AMIs, VPCs, subnets in us-east-1a]. */
   reset: Record<'moto' | 'patched', { deferred: boolean; shape: [string[], number, number, number]; rebuiltOnRead: number; classBack: boolean; newBackend: boolean }> & { same: boolean };
+  /** patch_cognito_pool_key_once: two pools' keys. */
+  cognito: { shared: boolean; sameKey: boolean; verified: number };
 }
 
 interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; wrongCloneCaught: boolean; wrongTraversalCaught: boolean; appliedForOtherVersion: string[] }
@@ -190,7 +192,7 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
   it("answer as moto's own code does over the suites' services, and a wrong memo would be caught", () => {
     const { report } = patchChecks().patches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy', 'patch_kms_lazy_private_key', 'patch_s3_listing_copies', 'patch_reset_drops_backends']);
+    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy', 'patch_kms_lazy_private_key', 'patch_s3_listing_copies', 'patch_reset_drops_backends', 'patch_cognito_pool_key_once']);
     expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'dynamodbstreams', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
     expect(report.answers).toBeGreaterThanOrEqual(85);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(5);
@@ -221,13 +223,15 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
       same: true,
     });
     expect(report.reset.patched.shape[1]).toBeGreaterThan(1000); // the AMIs moto loads for us-east-1
+    // Cognito (patch_cognito_pool_key_once): two user pools share one imported key, the key moto's own import of its file gives
+    expect(report.cognito).toEqual({ shared: true, sameKey: true, verified: 2 });
   }, 120_000);
 
   it('are in force for the moto requirements-dev.txt pins, and off for any other version', () => {
     const pinned = /^moto\[server\]==(\S+)$/m.exec(readFileSync(join(ROOT, 'requirements-dev.txt'), 'utf8'))?.[1];
     const { installed, other } = patchChecks().probes;
     expect(installed.patchedFor).toBe(pinned);
-    expect(installed.applied).toHaveLength(7);
+    expect(installed.applied).toHaveLength(8);
     expect(installed.own).toBe(false);
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
   }, 120_000);

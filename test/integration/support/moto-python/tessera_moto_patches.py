@@ -69,7 +69,7 @@ APPLIED: list[str] = []
 CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
-VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
+VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0, "cognitoKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
 NAME_MEMOS: dict[tuple, dict] = {}  # patch_serializer_value_lookup: per tuple of alias providers
 
 
@@ -533,6 +533,60 @@ def _listed_class(base: type) -> type:
     return type(f"Listed{base.__name__}", (), namespace)
 
 
+def patch_cognito_pool_key_once() -> None:
+    """moto's `CognitoIdpUserPool.__init__` (moto/cognitoidp/models.py) reads moto's one private JWK
+    (`load_resource("cognitoidp/resources/jwks-private.json")`) and imports it
+    (`jwk.RSAKey.import_key`) for every user pool it creates: the same key for every pool of every
+    account (jwks-public.json, what a pool's /.well-known/jwks.json serves, is its public half). The
+    file holds n, e and d only, so each import recovers the primes (`rsa_recover_prime_factors`) and
+    builds the private key: ~80 ms of CPU a pool (doctor-moto.test.ts creates 17).
+
+    This patch imports each distinct key document once per process (memo keyed on its JSON with
+    sorted keys, under a lock) and gives every pool that key object. joserfc's `RSAKey` is not
+    changed by use (the pool signs its tokens with `jwt.encode(headers, payload, key)`, which reads
+    it), so pools sharing one sign exactly as pools holding copies. Only the `jwk` name of moto's
+    cognitoidp models module is replaced (by a stand-in whose `RSAKey.import_key` is memoized and
+    whose other attributes are joserfc's `jwk` module's).
+    With `TESSERA_MOTO_VERIFY=1` each memoized answer is compared with a fresh import
+    (`as_dict(private=True)`: the same key).
+    """
+    from joserfc import jwk as joserfc_jwk
+
+    from moto.cognitoidp import models
+
+    memo: dict[str, Any] = {}
+    lock = threading.Lock()
+    rsa_key = joserfc_jwk.RSAKey
+
+    class RSAKeyOnce:
+        @staticmethod
+        def import_key(data: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs or not isinstance(data, dict) or getattr(_bypass, "on", False):
+                return rsa_key.import_key(data, *args, **kwargs)
+            key = json.dumps(data, sort_keys=True)
+            with lock:
+                found = memo.get(key)
+                if found is None:
+                    found = memo[key] = rsa_key.import_key(data)
+            if VERIFY:
+                _count("cognitoKeys")
+                theirs = rsa_key.import_key(data).as_dict(private=True)
+                if found.as_dict(private=True) != theirs:
+                    _verify_failed("cognito pool key", found.as_dict(private=True), theirs)
+            return found
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(rsa_key, name)
+
+    class JwkOnce:
+        RSAKey = RSAKeyOnce()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(joserfc_jwk, name)
+
+    models.jwk = JwkOnce()
+
+
 def patch_reset_drops_backends() -> None:
     """moto's `BackendDict.reset` (moto/core/base_backend.py; what POST /moto-api/reset and the end
     of a `mock_aws` run call) calls `reset()` on every region's backend of every service in use,
@@ -719,7 +773,7 @@ def patch_s3_listing_copies() -> None:
     backend_cls.list_object_versions = list_object_versions_patched
 
 
-PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy, patch_kms_lazy_private_key, patch_s3_listing_copies, patch_reset_drops_backends)
+PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy, patch_kms_lazy_private_key, patch_s3_listing_copies, patch_reset_drops_backends, patch_cognito_pool_key_once)
 
 NOT_IMPLEMENTED = re.compile(r"^The \w+ action has not been implemented$")
 

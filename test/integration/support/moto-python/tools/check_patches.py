@@ -303,6 +303,22 @@ def kms_check() -> dict[str, Any]:
     return out
 
 
+def cognito_check() -> dict[str, Any]:
+    """What patch_cognito_pool_key_once promises: pools share one imported key, equal to moto's own import of the file."""
+    from joserfc import jwk
+
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.utilities.utils import load_resource
+
+    verified = patches.VERIFIED["cognitoKeys"]
+    with mock_aws():
+        idp = boto3.client("cognito-idp", region_name="us-east-1")
+        ids = [idp.create_user_pool(PoolName=name)["UserPool"]["Id"] for name in ("one", "two")]
+        pools = [cognitoidp_backends["123456789012"]["us-east-1"].user_pools[i] for i in ids]
+        own = jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json")).as_dict(private=True)
+        return {"shared": pools[0].json_web_key is pools[1].json_web_key, "sameKey": pools[0].json_web_key.as_dict(private=True) == own, "verified": patches.VERIFIED["cognitoKeys"] - verified}
+
+
 def reset_check() -> dict[str, Any]:
     """What patch_reset_drops_backends promises: BackendDict.reset builds no backend again; a dropped
     backend read afterwards is built then, as moto's reset would have built it (compared with
@@ -384,6 +400,7 @@ def main() -> int:
     # call), signatures verify, and a multi-Region replica shares its primary's key.
     report["kms"] = kms_check()
     report["reset"] = reset_check()
+    report["cognito"] = cognito_check()
 
     # The check must be able to fail: a memo that answers wrongly is caught by the comparison.
     caught = False
@@ -447,6 +464,7 @@ def main() -> int:
     ok = ok and kms["deferred"] == 6 and kms["signaturesValid"] == 4 and kms["verified"] >= 5 and kms["replicaSharesKey"]
     reset = report["reset"]
     ok = ok and reset["same"] and reset["patched"]["deferred"] and not reset["moto"]["deferred"] and reset["patched"]["newBackend"]
+    ok = ok and report["cognito"]["shared"] and report["cognito"]["sameKey"]
     return 0 if ok else 1
 
 
