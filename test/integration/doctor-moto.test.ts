@@ -75,7 +75,9 @@ const answerable = (report: DoctorReport) => report.checks.filter((c) => !MOTO_L
 beforeAll(async () => {
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   delete process.env.AWS_PROFILE;
-  moto = await startMoto();
+  // No default AMIs (as the lifecycle harness's moto, support/harness-moto.ts): doctor reads no EC2 image, and each
+  // EC2 backend moto builds (an account and region of each test's estate) made ~1,300 AMIs, a volume and a snapshot each
+  moto = await startMoto({ env: { MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' } });
   dir = tempDir('tessera-test-doctor-');
 });
 afterAll(async () => {
