@@ -83,7 +83,7 @@ WARM_MODELS = (
     "dynamodb", "s3", "organizations", "cognito-idp", "sqs", "events", "rds", "iam", "sts",
     "sagemaker", "kms", "cloudformation", "logs", "secretsmanager", "backup", "ec2", "ssm",
     "service-quotas", "ce", "budgets", "eks", "elasticache", "sso-admin", "identitystore",
-    "stepfunctions", "lambda", "ecr", "cloudwatch", "sesv2",
+    "stepfunctions", "lambda", "ecr", "cloudwatch", "sesv2", "apigateway", "sns", "bedrock", "sagemaker-runtime",
 )
 
 def _load_common():
@@ -201,7 +201,9 @@ def warm():
     import moto.server  # noqa: F401
     import werkzeug.serving  # noqa: F401
     from moto.core.base_backend import AccountSpecificBackend, BackendDict
-    from moto.core.utils import get_service_model
+    from botocore.exceptions import DataNotFoundError
+    from moto.core.routing import get_service_router
+    from moto.core.utils import get_pagination_model, get_service_model
 
     for name in WARM_BACKENDS:
         backend_dict = backends.get_backend(name)
@@ -209,7 +211,18 @@ def warm():
             module = backend_dict.backend.__module__
             __import__(module.rstrip("models") + "urls", fromlist=["url_bases", "url_paths"])
     for name in WARM_MODELS:
-        get_service_model(name)
+        model = get_service_model(name)
+        # What a server otherwise builds at its first answer of the service, each cached per process by
+        # moto: the pagination model (moto.core.utils.get_pagination_model: a new botocore loader, which
+        # lists every service's data directory, ~15-30 ms) and, for a REST protocol, the operation
+        # router (moto.core.routing.get_service_router: werkzeug rules compiled from the model, ~60 ms
+        # for API Gateway). Pure: data read from the model, no backend.
+        try:
+            get_pagination_model(name)
+        except DataNotFoundError:  # a service without paginators: moto raises it at the request too
+            pass
+        if model.protocol in ("rest-json", "rest-xml"):
+            get_service_router(name)._get_router(model.protocol)
     # moto's one private JWK for Cognito user pools, imported (~80 ms): with the patches
     # (tessera_moto_patches.patch_cognito_pool_key_once) every forked server's pools share this import.
     from moto.cognitoidp import models as cognito_models
