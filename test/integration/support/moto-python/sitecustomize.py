@@ -3,7 +3,8 @@ their PYTHONPATH). Four things, none of which changes an answer of moto's but wh
 - JSON templates are parsed as JSON, as CloudFormation itself does (below);
 - tessera_moto_patches.py: CPU patches of moto's hot paths (response serializer lookups, backend
   dispatch, DynamoDB transaction rollback copies, KMS private keys made on first use, S3 version listings without
-  copies of the bucket), each checked against moto's own code
+  copies of the bucket, a reset that does not build again the backends it drops, one import of Cognito's pool key),
+  each checked against moto's own code
   (tools/check_patches.py, test/integration/moto-patches.test.ts), for the pinned moto only; and
   the answers it changes on purpose where moto's differ from AWS's (`CHANGED`: an unimplemented
   action's 501, Organizations' CloseAccount, Lambda's GetAccountSettings, the Account API's region opt-in,
