@@ -39,30 +39,34 @@ function depthOver(value: unknown, max: number): boolean {
   return false;
 }
 
-/** `raw` against `schema`; a 400 naming every bad field and value, `param` = the first field's path (`messages[0].content`). */
-export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const first = leafIssues(parsed.error)[0];
-    throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null);
-  }
-  return parsed.data;
-}
-
 /**
- * `raw` against a strict `schema` (unknown fields refused): as parseWith, except that a field the
- * schema does not know is a 400 `unknown_parameter` whose `param` is that field's path
- * (`temperature`, `input[0].detail`) and whose message is OpenAI's ("Unrecognized request argument
- * supplied: temperature"), so nothing the caller sent is dropped unseen.
+ * `raw` against `schema`; a 400 naming every bad field and value, `param` = the first field's path (`messages[0].content`).
+ * A field a strict schema (z.strictObject) does not know is a 400 `unknown_parameter` whose `param` is that field's own
+ * path (`model`, `input[0].detail`, never null for a top-level field) and whose message is OpenAI's ("Unrecognized request
+ * argument supplied: model"), as parseStrictWith and the admin API's parse do.
+ * @param unknownHint said after an unknown field's message: what the route takes instead ("POST /v1/chat/completions/{id}
+ *   takes only metadata"); undefined says nothing more
+ * @throws GatewayError 400 (`invalid_request_error`; `unknown_parameter` for a field the schema does not know)
  */
-export function parseStrictWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, unknownHint?: string): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const first = leafIssues(parsed.error)[0];
   if (first.code === 'unrecognized_keys') {
     // OpenAI's own words for a field it does not know; the gateway's answer also names it in `param`.
     const fields = first.keys.map((k) => formatPath([...first.path, k]));
-    throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`, fields[0]!, 'unknown_parameter');
+    const listed = `${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ` and ${fields.length - 5} more` : ''}`;
+    throw invalid(`Unrecognized request argument${fields.length > 1 ? 's' : ''} supplied: ${listed}${unknownHint ? ` (${unknownHint})` : ''}`, paramPath([...first.path, first.keys[0]!]), 'unknown_parameter');
   }
   throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? paramPath(first.path) : null);
+}
+
+/**
+ * `raw` against a strict `schema` (unknown fields refused): parseWith, named for the routes whose schema is strict
+ * throughout (moderations). A field the schema does not know is a 400 `unknown_parameter` whose `param` is that field's
+ * path (`temperature`, `input[0].detail`) and whose message is OpenAI's ("Unrecognized request argument supplied: temperature").
+ * @throws GatewayError 400, as parseWith
+ */
+export function parseStrictWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  return parseWith(schema, raw);
 }

@@ -175,7 +175,7 @@ export async function storedChatCompletions(store: ChatCompletionStore | undefin
   }
   if (rest.length === 1 && req.method === 'POST') {
     Object.assign(r.audit, { action: 'chat_completion.update', detail: { chatCompletionId: id.slice(0, 100) } });
-    const body = parseWith(UpdateBody, parseJson(req.body));
+    const body = parseWith(UpdateBody, parseJson(req.body), 'POST /v1/chat/completions/{id} takes only metadata');
     const c = owned(store && (await store.get(tenantId, id))) && (await store!.setMetadata(tenantId, id, body.metadata ?? {}));
     if (!c) throw completionNotFound(r, id, store);
     return void (await json(completionObject(c)));

@@ -79,6 +79,16 @@ describe('hostile inputs at the gateway: the right 4xx, nothing changed', () => 
     expect(await snapshot()).toBe(before);
   });
 
+  // s31l: parseWith answered a top-level field a strict body does not know with param null and "(root) = {...}: Unrecognized key".
+  it('an unknown field in an invitation or a role change: 400 unknown_parameter naming it in param and message, nothing changed', async () => {
+    const before = await snapshot();
+    const invite = await send('POST', '/tenant/users', `Bearer ${bearer.acmeAdmin}`, { email: 'z@acme.example.com', admin: true });
+    expect([invite.status, invite.error]).toEqual([400, expect.objectContaining({ code: 'unknown_parameter', param: 'admin', message: 'Unrecognized request argument supplied: admin' })]);
+    const role = await send('PUT', '/tenant/users/user-1/role', `Bearer ${bearer.acmeAdmin}`, { role: 'admin', email: 'x@acme.example.com' });
+    expect([role.status, role.error]).toEqual([400, expect.objectContaining({ code: 'unknown_parameter', param: 'email' })]);
+    expect(await snapshot()).toBe(before);
+  });
+
   // hrevoke: GET answered another tenant's key id 404 type invalid_request_error, DELETE 404 type not_found_error.
   it('GET and DELETE of another tenant\'s key id answer the same 404 as an id that does not exist (type, code, param), and nothing changes', async () => {
     const before = await snapshot();
