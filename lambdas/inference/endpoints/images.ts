@@ -69,7 +69,8 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
  */
 export async function imageForms(pipeline: RequestPipeline, r: PipelineRequest, kind: 'edits' | 'variations', bytes: Buffer | undefined, contentType: string | undefined, res: GatewayResponder): Promise<void> {
   const { form, modelPart, promptPart } = readImageForm(kind, bytes, contentType);
-  const model = form.fields.model === undefined ? defaultImageModel(r) : pipeline.model(r, form.fields.model, 'image');
+  const model = form.fields.model === undefined ? defaultImageModel(r, kind) : pipeline.model(r, form.fields.model, 'image');
+  if (kind === 'variations' && !canVary(model)) throw invalid(`model ${model.id} (upstream ${model.upstream.slice(0, 100)}) cannot make variations: OpenAI's POST /v1/images/variations serves only dall-e-2 (ImageCreateVariationParams.model); name an image model that does (an openai/ model whose upstream is dall-e-2, or an openai-compatible or Bedrock one), or use POST /v1/images/edits with a prompt`, 'model', 'model_not_supported');
   checkImageFormFor(form, model);
   r.audit.stream = false;
   auditEndUser(r.audit, form.fields);
@@ -92,8 +93,17 @@ export async function imageForms(pipeline: RequestPipeline, r: PipelineRequest, 
     ? { bytes: withFields(bytes!, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as const] : [])]), contentType: contentType! }
     : withModel(bytes!, contentType!, upstream, prompt, promptPart));
   const n = form.fields.n === undefined ? 1 : Number(form.fields.n);
-  await answerImages(pipeline, r, model, n, res, (chain) => pipeline.upstream.editImages(chain, { form, body, tenantId: r.caller.tenantId }, r.signal, r.deadline));
+  // A fallback that cannot vary (an openai/ gpt-image model behind openai/dall-e-2) would only fail upstream: left out.
+  await answerImages(pipeline, r, model, n, res, (chain) => pipeline.upstream.editImages(kind === 'variations' ? chain.filter(canVary) : chain, { form, body, tenantId: r.caller.tenantId }, r.signal, r.deadline));
 }
+
+/**
+ * Whether `model` can make image variations: on provider `openai`, only an upstream of dall-e-2 (OpenAI's API reference,
+ * ImageCreateVariationParams.model: "Only dall-e-2 is supported"; the openai package since marks the endpoint and
+ * dall-e-2 retired); any other provider's model is left to its upstream (an openai-compatible server's models differ;
+ * Bedrock maps a variation to its own task: providers/bedrock/image-models.ts).
+ */
+export const canVary = (model: ModelEntry): boolean => providerOf(model) !== 'openai' || model.upstream === 'dall-e-2';
 
 /**
  * The body of a form without `model` (the gateway chose the model): the caller's bytes with a `model` part put in
@@ -151,14 +161,18 @@ const isImage = (d: unknown): boolean => typeof d === 'object' && d !== null && 
 
 /**
  * The model of a request that names none (OpenAI then uses its default image model): the caller's first
- * `kind: image` model in catalog order (the tenant's tier's, narrowed to a key's `models`). The audit record gets it.
- * @throws GatewayError 400 `image_model_unavailable` naming `model` when the caller has none
+ * `kind: image` model in catalog order (the tenant's tier's, narrowed to a key's `models`); for a variation the first
+ * that can make one (canVary: on provider openai only dall-e-2). The audit record gets it.
+ * @param kind the route: generations and edits take any image model, variations only one that canVary
+ * @throws GatewayError 400 `image_model_unavailable` naming `model` when the caller has none (for a variation: none that can vary)
  */
-function defaultImageModel(r: PipelineRequest): ModelEntry {
-  const model = [...r.policy.models.values()].find((m) => kindOf(m) === 'image');
+function defaultImageModel(r: PipelineRequest, kind: 'generations' | 'edits' | 'variations' = 'generations'): ModelEntry {
+  const images = [...r.policy.models.values()].filter((m) => kindOf(m) === 'image');
+  const model = kind === 'variations' ? images.find(canVary) : images[0];
   if (!model) {
     const keyModels = r.caller.keyId ? r.caller.key?.models : undefined;
     const whose = keyModels ? `API key ${r.caller.keyId} (limited to its models list)` : `tenant ${r.caller.tenantId}'s tier "${r.caller.tenant.tier}"`;
+    if (images.length) throw invalid(`model is absent, and none of the image models ${whose} allows can make variations (${images.slice(0, 5).map((m) => m.id).join(', ')}: OpenAI serves variations only with dall-e-2); no dall-e-2 model is configured: name an openai-compatible or Bedrock image model that makes them, or use POST /v1/images/edits with a prompt`, 'model', 'image_model_unavailable');
     throw invalid(`model is absent, and ${whose} allows no image model (kind: image); name one, or the platform adds one to the catalog and the tier's models`, 'model', 'image_model_unavailable');
   }
   Object.assign(r.audit, { model: model.id, provider: providerOf(model) });

@@ -21,6 +21,7 @@ vi.setConfig({ testTimeout: 30_000 });
  */
 const image = (id: string, upstream: string, pricePerImageUsd: number) => ({ id, upstream, kind: 'image' as const, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096, pricePerImageUsd });
 const MODELS = [
+  image('openai/gpt-image-1', 'gpt-image-1', 0.25),
   image('openai-compatible/flux', 'flux-kontext', 0.04),
   image('openai/dall-e-2', 'dall-e-2', 0.02),
   image('bedrock/amazon.nova-canvas', 'amazon.nova-canvas-v1:0', 0.08),
@@ -81,6 +82,24 @@ describe('conformance: image edits and variations on an OpenAI-compatible model 
     const form = await formOf(calls()[0]!);
     expect(form.get('model')).toBe('dall-e-2');
     expect((await bytesOf(form.get('image'))).equals(PNG)).toBe(true);
+  });
+
+  // s31l: a variation on an openai/ model other than dall-e-2 (named, or gpt-image-1 picked when none was) was budgeted and relayed.
+  it('createVariation on an openai/ model that is not dall-e-2: a 400 naming model, nothing reserved or sent; no model picks one that can vary', async () => {
+    const png = () => toFile(PNG, 'a.png', { type: 'image/png' });
+    const before = await spent('acme', 'openai/gpt-image-1');
+    const named = await client().images.createVariation({ model: 'openai/gpt-image-1', image: await png() }).catch(nodeError);
+    expect(named).toMatchObject({ status: 400, body: { param: 'model', code: 'model_not_supported', message: expect.stringMatching(/^model openai\/gpt-image-1 \(upstream gpt-image-1\) cannot make variations: .*only dall-e-2/) } });
+    expect(calls()).toEqual([]);
+    expect(await spent('acme', 'openai/gpt-image-1')).toBe(before);
+    // No model: openai/gpt-image-1 is the first image model, but the first that can vary is openai-compatible/flux.
+    await client().images.createVariation({ image: await png() });
+    expect((await formOf(calls()[0]!)).get('model')).toBe('flux-kontext');
+    // A key limited to openai/gpt-image-1 has no model that can vary: a 400 saying so, nothing sent.
+    const { key } = await suite.env.gw.apiKey('acme', { models: ['openai/gpt-image-1'] });
+    const none = await client(key).images.createVariation({ image: await png() }).catch(nodeError);
+    expect(none).toMatchObject({ status: 400, body: { param: 'model', code: 'image_model_unavailable', message: expect.stringContaining('no dall-e-2 model is configured') } });
+    expect(calls()).toHaveLength(1);
   });
 
   it('refusals name the field and value; nothing sent', async () => {
