@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { invalid } from '../openai-errors.js';
 
 const token = z.number().int().min(0);
 
@@ -39,3 +40,19 @@ export type CompletionRequestBody = z.infer<typeof CompletionRequest>;
 
 /** OpenAI's default `max_tokens` of a text completion (CompletionCreateParams: "Defaults to 16"). */
 export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
+
+/**
+ * OpenAI's rules joining `best_of` to `n` and `stream` (CompletionCreateParams.best_of, the `openai` package and
+ * OpenAI's API reference: "`best_of` controls the number of candidate completions and `n` specifies how many to
+ * return – `best_of` must be greater than `n`"; "Results cannot be streamed"). OpenAI's API takes `best_of` equal to
+ * `n` (each candidate returned), so the gateway refuses only fewer candidates than choices to return; and `best_of`
+ * over 1 with `stream: true`. `best_of` absent, null or 1 (OpenAI's default) asks nothing of either.
+ * @throws GatewayError 400 `invalid_value` naming `best_of` and both values
+ */
+export function checkBestOf(body: Pick<CompletionRequestBody, 'best_of' | 'n' | 'stream'>): void {
+  const bestOf = body.best_of;
+  if (bestOf == null) return;
+  const n = body.n ?? 1;
+  if (bestOf < n) throw invalid(`best_of is ${bestOf} and n is ${n}; best_of must be greater than or equal to n (best_of candidates are generated and the best n returned): raise best_of or lower n`, 'best_of', 'invalid_value');
+  if (bestOf > 1 && body.stream === true) throw invalid(`best_of is ${bestOf} with stream: true; results of best_of cannot be streamed (the best are chosen once all are made): leave best_of out (or 1), or set stream to false`, 'best_of', 'invalid_value');
+}

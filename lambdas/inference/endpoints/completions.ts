@@ -3,7 +3,7 @@ import type { ModelEntry } from '../../../lib/config/schema.js';
 import { midStreamError, noteResponsePii } from '../chat/chat-exchange.js';
 import { billedUsage } from '../chat/reported-usage.js';
 import { completionReservation, guardCompletionInput } from '../completions/prompts.js';
-import { CompletionRequest, DEFAULT_COMPLETION_MAX_TOKENS, type CompletionRequestBody } from '../completions/request-schema.js';
+import { checkBestOf, CompletionRequest, DEFAULT_COMPLETION_MAX_TOKENS, type CompletionRequestBody } from '../completions/request-schema.js';
 import { noteGuardrailMasked } from '../audit.js';
 import { auditEndUser } from '../end-user.js';
 import type { GatewayResponder } from '../gateway.js';
@@ -22,7 +22,8 @@ type Choice = CompletionAnswer['choices'][number];
 /**
  * `POST /v1/completions`, OpenAI's legacy text completions (`CompletionCreateParams` in, `Completion` out, streamed as
  * `Completion` chunks and `[DONE]`), for a model of `kind: completion` (openai and openai-compatible providers) on the
- * shared pipeline: the model (404 `model_not_found` naming the missing kind; 400 `model_kind_mismatch`) → the completion
+ * shared pipeline: `best_of` against `n` and `stream` (checkBestOf: fewer than `n`, or over 1 streamed, a 400 naming
+ * `best_of`) → the model (404 `model_not_found` naming the missing kind; 400 `model_kind_mismatch`) → the completion
  * limit (`max_tokens` checked against the tenant's cap and the model's maximum; absent or null, OpenAI's 16, at most
  * the cap and the maximum, is sent to the upstream so that the reservation bounds it) → rate limits → input guardrails on
  * each prompt string and `suffix` (completions/prompts.ts; a token-id prompt on a guarded tenant is a 400 naming
@@ -41,6 +42,7 @@ type Choice = CompletionAnswer['choices'][number];
  */
 export async function textCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
   const body = parseWith(CompletionRequest, parseJson(rawBody));
+  checkBestOf(body);
   const model = pipeline.model(r, body.model, 'completion');
   const stream = body.stream === true;
   r.audit.stream = stream;

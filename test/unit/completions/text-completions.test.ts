@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelEntrySchema } from '../../../lib/config/schema.js';
 import { completionReservation, guardCompletionInput } from '../../../lambdas/inference/completions/prompts.js';
-import { CompletionRequest } from '../../../lambdas/inference/completions/request-schema.js';
+import { checkBestOf, CompletionRequest } from '../../../lambdas/inference/completions/request-schema.js';
 import type { PipelineRequest, RequestPipeline } from '../../../lambdas/inference/pipeline.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 
@@ -52,6 +52,20 @@ describe('CompletionRequest', () => {
   });
   it('keeps fields it does not read (a vLLM server\'s own)', () => {
     expect(CompletionRequest.parse({ model: 'm', prompt: 'x', min_tokens: 2 })).toMatchObject({ min_tokens: 2 });
+  });
+});
+
+// s31l: best_of: 2, n: 3 (and best_of with stream: true) were relayed.
+describe('checkBestOf: OpenAI\'s best_of rules', () => {
+  const refusal = (body: Parameters<typeof checkBestOf>[0]) => { try { checkBestOf(body); } catch (e) { return e as GatewayError; } return undefined; };
+  it('fewer candidates than n is a 400 naming best_of and both values', () => {
+    expect(refusal({ best_of: 2, n: 3 })).toMatchObject({ status: 400, param: 'best_of', code: 'invalid_value', message: expect.stringMatching(/^best_of is 2 and n is 3; best_of must be greater than or equal to n/) });
+  });
+  it('best_of over 1 streamed is a 400 naming best_of', () => {
+    expect(refusal({ best_of: 2, stream: true })).toMatchObject({ status: 400, param: 'best_of', message: expect.stringContaining('cannot be streamed') });
+  });
+  it('best_of equal to n, above n, 1 streamed, or absent: accepted', () => {
+    for (const body of [{ best_of: 3, n: 3 }, { best_of: 4, n: 2 }, { best_of: 1, stream: true }, { n: 5, stream: true }, { best_of: null, n: 2 }]) expect(refusal(body)).toBeUndefined();
   });
 });
 
