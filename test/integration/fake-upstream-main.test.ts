@@ -75,3 +75,69 @@ describe('the README quick start\'s fake upstream', () => {
     }
   }, 60_000);
 });
+
+/**
+ * s31l: the README's fake, run as the quick start runs it, answers what it cannot read with OpenAI's 400 and goes on
+ * serving (an image edit without a multipart body killed it: "Content-Type was not one of multipart/form-data", and
+ * serve then met ECONNREFUSED on every model); a path it does not serve is OpenAI's 404 naming it (it was a chat
+ * completion); `/completions` is a text completion, whole and streamed, and `/responses/input_tokens` a count.
+ */
+describe('the fake upstream process answers every request and keeps serving', () => {
+  it('a bad body is a 400, an unknown path a 404, completions and counts are theirs; the fake still answers chat after', async () => {
+    const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/bench/fake-upstream-main.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The fake's own pid (tsx may run it in a process of its own), stopped with the child.
+    let pid: number | undefined;
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      pid ??= Number(/fake upstream pid (\d+)/.exec(err)?.[1]) || undefined;
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        child.on('exit', (code) => reject(new Error(`the fake exited ${code}`)));
+      });
+      const post = async (path: string, body?: string, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${url}${path}`, { method: 'POST', body, headers });
+        return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+      };
+      const error = (status: number, message: RegExp) => ({ status, type: 'application/json', text: expect.stringMatching(message) });
+
+      const edit = await post('/images/edits');
+      expect(edit).toEqual(error(400, /^\{"error":\{"message":"Invalid Content-Type header \(none\), expected multipart\/form-data/));
+      expect(JSON.parse(edit.text).error).toMatchObject({ type: 'invalid_request_error', param: null, code: null });
+      expect(await post('/images/variations', '{}', { 'content-type': 'application/json' })).toEqual(error(400, /Invalid Content-Type header \(application\/json\)/));
+      expect(await post('/chat/completions', '{not json', { 'content-type': 'application/json' })).toEqual(error(400, /We could not parse the JSON body of your request/));
+      expect(await post('/nothing/here', '{}')).toEqual(error(404, /^\{"error":\{"message":"Invalid URL \(POST \/v1\/nothing\/here\)/));
+
+      const text = JSON.parse((await post('/completions', JSON.stringify({ model: 'm', prompt: ['Say hi', 'Bye'], n: 2, echo: true }))).text);
+      expect(text).toMatchObject({ object: 'text_completion', model: 'm', usage: { prompt_tokens: 22, completion_tokens: 28 } });
+      expect(text.choices.map((c: { index: number; text: string; finish_reason: string }) => [c.index, c.text, c.finish_reason])).toEqual([
+        [0, 'Say hiecho: Say hi', 'stop'], [1, 'Say hiecho: Say hi', 'stop'], [2, 'Byeecho: Bye', 'stop'], [3, 'Byeecho: Bye', 'stop'],
+      ]);
+      const streamed = await post('/completions', JSON.stringify({ model: 'm', prompt: 'Say hi', stream: true, stream_options: { include_usage: true } }));
+      expect(streamed.type).toBe('text/event-stream');
+      const events = streamed.text.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+      expect(events.at(-1)).toBe('[DONE]');
+      const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
+      expect(chunks.every((c) => c.object === 'text_completion')).toBe(true);
+      expect(chunks.flatMap((c) => c.choices.map((x: { text: string }) => x.text)).join('')).toBe('echo: Say hi');
+      expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 11, completion_tokens: 7 } });
+
+      const count = JSON.parse((await post('/responses/input_tokens', JSON.stringify({ model: 'm', instructions: 'Be brief.', input: [{ role: 'user', type: 'message', content: [{ type: 'input_text', text: 'Rain in Oslo?' }] }] }))).text);
+      expect(count).toEqual({ object: 'response.input_tokens', input_tokens: 5 });
+
+      const chat = JSON.parse((await post('/chat/completions', JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'still here?' }] }))).text);
+      expect(chat.choices[0].message.content).toBe('echo: still here?');
+      expect(child.exitCode).toBeNull();
+      expect(err).not.toContain('TypeError');
+    } finally {
+      if (pid) process.kill(pid);
+      child.kill();
+    }
+  }, 60_000);
+});

@@ -287,6 +287,89 @@ function toolCallAnswer(body: any, call: { name: string; arguments: string }): {
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
 
+/** A request the fake cannot read: answered with OpenAI's 400 (`invalid_request_error`), its message as given. */
+class BadRequest extends Error {}
+
+/**
+ * A JSON body as the fake reads it: an empty body is `{}` (as before: a GET, a bare POST); one that is not JSON is
+ * OpenAI's 400 ("We could not parse the JSON body of your request").
+ * @throws BadRequest
+ */
+function jsonOf(rawBody: string): any {
+  if (!rawBody) return {};
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw new BadRequest('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)');
+  }
+}
+
+/**
+ * An image edit's or variation's form: a body that is not multipart/form-data (none, JSON, a form without its
+ * boundary) is OpenAI's 400 naming the Content-Type it got.
+ * @throws BadRequest
+ */
+async function formOf(contentType: string | undefined, bytes: Buffer): Promise<FormData> {
+  try {
+    return await new Request('http://fake/', { method: 'POST', headers: { 'content-type': String(contentType ?? '') }, body: bytes }).formData();
+  } catch {
+    throw new BadRequest(`Invalid Content-Type header (${String(contentType ?? 'none').slice(0, 100)}), expected multipart/form-data. (HINT: If you're using curl, you can pass -F 'image=@file.png' to send a form.)`);
+  }
+}
+
+/** A prompt of a text completion as the fake echoes it: a string itself, token ids written out (`[1, 2]`), null empty. */
+const promptText = (prompt: unknown): string => (typeof prompt === 'string' ? prompt : prompt == null ? '' : JSON.stringify(prompt));
+
+/**
+ * The fake's answer to `POST /completions` (OpenAI's legacy text completions, `Completion`): for each prompt (a string, a
+ * list of strings, a list of token ids as one prompt, a list of such lists) `n` choices of text `echo: <the prompt>`
+ * (`<the prompt>echo: <the prompt>` with `echo: true`, as OpenAI puts the prompt before the completion), finish_reason
+ * `stop`, indexes prompt by prompt; `logprobs` (OpenAI's legacy shape: tokens, token_logprobs, top_logprobs, text_offset)
+ * when asked; usage 11 prompt tokens a prompt and 7 completion tokens a choice, as the chat echo reports. Streamed
+ * (`stream: true`) as `text_completion` chunks, a last one per choice with its finish_reason, the usage chunk
+ * (`choices: []`) with `stream_options.include_usage`, then `[DONE]`.
+ */
+export function textCompletionAnswer(body: any): { headers: Record<string, string>; payload?: string; events?: string[] } {
+  const raw = body.prompt;
+  const prompts = Array.isArray(raw) && raw.length > 0 && typeof raw[0] !== 'number' ? raw.map(promptText) : [promptText(raw)];
+  const n = Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
+  const texts = prompts.flatMap((p) => Array.from({ length: n }, () => `${body.echo === true ? p : ''}echo: ${p}`));
+  const usage = { prompt_tokens: 11 * prompts.length, completion_tokens: 7 * texts.length, total_tokens: 11 * prompts.length + 7 * texts.length };
+  const base = { id: 'up-cmpl-1', object: 'text_completion', created: 1, model: body.model };
+  const split = (t: string) => t.match(/.{1,6}/gsu) ?? [];
+  const logprobsOf = (pieces: string[]) => (typeof body.logprobs === 'number'
+    ? { tokens: pieces, token_logprobs: pieces.map(() => -0.01), top_logprobs: pieces.map((t) => ({ [t]: -0.01 })), text_offset: pieces.map((_, i) => pieces.slice(0, i).join('').length) }
+    : null);
+  if (body.stream === true) {
+    const chunk = (index: number, text: string, finish: string | null) => `data: ${JSON.stringify({ ...base, choices: [{ index, text, logprobs: text ? logprobsOf([text]) : null, finish_reason: finish }] })}\n\n`;
+    const events = texts.flatMap((t, index) => [...split(t).map((piece) => chunk(index, piece, null)), chunk(index, '', 'stop')]);
+    if (body.stream_options?.include_usage === true) events.push(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+    events.push('data: [DONE]\n\n');
+    return { headers: { 'content-type': 'text/event-stream' }, events };
+  }
+  const payload = JSON.stringify({ ...base, choices: texts.map((text, index) => ({ index, text, logprobs: logprobsOf(split(text)), finish_reason: 'stop' })), usage });
+  return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
+}
+
+/**
+ * The fake's answer to `POST /responses/input_tokens` (OpenAI's `{object: "response.input_tokens", input_tokens}`): the
+ * words (runs of letters and digits) of every string in `input` (but an item's `type`, `role`, `id`, `status`,
+ * `call_id`) and `instructions`, at least 1: a count that grows
+ * with the input, not OpenAI's tokenizer's.
+ */
+export function inputTokensAnswer(body: any): { object: 'response.input_tokens'; input_tokens: number } {
+  let words = 0;
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') words += v.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
+    else if (Array.isArray(v)) v.forEach(walk);
+    // An item's own words (its text, a tool's arguments), not its `type`, `role`, `id` or `status`.
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (!['type', 'role', 'id', 'status', 'call_id'].includes(k)) walk(x);
+  };
+  walk(body.input);
+  walk(body.instructions);
+  return { object: 'response.input_tokens', input_tokens: Math.max(1, words) };
+}
+
 /**
  * A minimal OpenAI-compatible upstream on loopback: echoes the last user message, reports usage,
  * streams SSE with a final usage chunk, and fails on demand (status, count) per model.
@@ -523,63 +606,98 @@ export class FakeUpstream {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
-      req.on('end', async () => {
-        if (req.method === 'GET' && req.url?.endsWith('/images/tiny.png')) return void res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(TINY_PNG_BASE64, 'base64'));
-        if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
-        // OpenAI's audio endpoints (fake-audio.ts): recorded as bytes, answered as OpenAI does.
-        // OpenAI's image edits and variations (multipart/form-data) too: recorded as bytes, answered as generations' (imagesAnswer of the form's n and response_format).
-        if (req.url && (req.url.includes('/audio/') || /\/images\/(edits|variations)$/.test(req.url))) {
-          const bytes = Buffer.concat(chunks);
-          this.audioCalls.push({ path: req.url, headers: req.headers, bytes });
-          const scriptedAudio = this.audioScript.shift();
-          if (scriptedAudio) return void scriptedAudio(this.audioCalls.at(-1)!, res);
-          if (req.url.includes('/images/')) {
-            const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: bytes }).formData();
-            const answer = imagesAnswer({ n: form.has('n') ? Number(form.get('n')) : undefined, response_format: form.get('response_format') ?? undefined }, this.url);
-            return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-          }
-          return void (await answerAudio(req.url, req.headers, bytes, res));
-        }
-        const rawBody = Buffer.concat(chunks).toString('utf8');
-        const scripted = this.queue.length > 0 || this.scriptOnly;
-        const known = !scripted && this.memoize && !this.failures.size && !this.delayMs ? this.answers.get(`${req.url}\n${rawBody}`) : undefined;
-        if (known) return void res.writeHead(200, known.headers).end(known.payload);
-        // Strict mode: what OpenAI refuses gets OpenAI's 400 instead of a script's or the fake's answer (openai-strict.ts);
-        // the request is recorded as any other (in `calls` when scripted, in `requests`), so a test sees it reached the upstream.
-        const refused = this.strict ? openAiRefusal(req.method ?? 'POST', req.url ?? '/', rawBody) : undefined;
-        if (refused) {
-          this.refusals.push({ path: req.url ?? '/', body: JSON.parse(rawBody), error: refused.error });
-          if (scripted) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res, refused);
-          this.noteRequest(JSON.parse(rawBody));
-          return void res.writeHead(refused.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: refused.error }));
-        }
-        if (scripted) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res);
-        const body = JSON.parse(rawBody || '{}');
-        this.noteRequest(body);
-        if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
-        if (req.url?.endsWith('/moderations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moderationAnswer(body)));
-        if (req.url?.endsWith('/images/generations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(imagesAnswer(body, this.url)));
-        const failure = this.failures.get(body.model);
-        if (failure && failure.times > 0) {
-          failure.times -= 1;
-          return void res.writeHead(failure.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'injected failure', type: 'server_error' } }));
-        }
-        if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-        if (this.ignoreLimits) return void (await this.overrun(body, this.ignoreLimits, res));
-        const answer = echoAnswer(body, this.callTools, this.followFormat, this.reasoning);
-        if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
-        if (answer.events) {
-          res.writeHead(200, answer.headers);
-          for (const event of answer.events.slice(0, -1)) res.write(event);
-          return void res.end(answer.events.at(-1));
-        }
-        res.writeHead(200, answer.headers).end(answer.payload);
-      });
+      req.on('end', () => void this.answer(req.method ?? 'POST', req.url ?? '/', req.headers, chunks, res).catch((e: unknown) => {
+        // A request the fake cannot read (a body that is not JSON, a form that is not multipart) is OpenAI's 400; anything
+        // else the fake did not expect is a 500 in OpenAI's shape. Either way the fake answers and goes on serving.
+        const bad = e instanceof BadRequest;
+        if (!bad) process.stderr.write(`fake upstream: ${req.method} ${req.url} failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+        const error = { message: bad ? e.message : `the fake upstream failed on ${req.method} ${req.url}: ${e instanceof Error ? e.message : String(e)}`, type: bad ? 'invalid_request_error' : 'server_error', param: null, code: null };
+        if (!res.headersSent) res.writeHead(bad ? 400 : 500, { 'content-type': 'application/json' });
+        if (!res.writableEnded) res.end(JSON.stringify({ error }));
+      }));
     });
     this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1`;
     return this;
+  }
+
+  /**
+   * One request, its body in: the paths the fake serves (OpenAI's: `/chat/completions`, `/completions`,
+   * `/responses/input_tokens`, `/embeddings`, `/moderations`, `/images/generations|edits|variations`, `/audio/*`,
+   * `GET /models`, and the image it links, `GET /images/tiny.png`), a scripted answer for any path when one is queued,
+   * and OpenAI's 404 "Invalid URL (POST /v1/x)" for every other path.
+   * @throws BadRequest for a body it cannot read (not JSON; an image form that is not multipart/form-data)
+   */
+  private async answer(method: string, url: string, headers: IncomingHttpHeaders, chunks: Buffer[], res: ServerResponse): Promise<void> {
+    const req = { method, url, headers };
+    const route = url.split('?')[0]!;
+    if (req.method === 'GET' && req.url?.endsWith('/images/tiny.png')) return void res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(TINY_PNG_BASE64, 'base64'));
+    if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
+    // OpenAI's audio endpoints (fake-audio.ts): recorded as bytes, answered as OpenAI does.
+    // OpenAI's image edits and variations (multipart/form-data) too: recorded as bytes, answered as generations' (imagesAnswer of the form's n and response_format).
+    if (req.url && (req.url.includes('/audio/') || /\/images\/(edits|variations)$/.test(req.url))) {
+      const bytes = Buffer.concat(chunks);
+      this.audioCalls.push({ path: req.url, headers: req.headers, bytes });
+      const scriptedAudio = this.audioScript.shift();
+      if (scriptedAudio) return void scriptedAudio(this.audioCalls.at(-1)!, res);
+      if (req.url.includes('/images/')) {
+        const form = await formOf(req.headers['content-type'], bytes);
+        const answer = imagesAnswer({ n: form.has('n') ? Number(form.get('n')) : undefined, response_format: form.get('response_format') ?? undefined }, this.url);
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      }
+      return void (await answerAudio(req.url, req.headers, bytes, res));
+    }
+    const rawBody = Buffer.concat(chunks).toString('utf8');
+    const scripted = this.queue.length > 0 || this.scriptOnly;
+    const known = !scripted && this.memoize && !this.failures.size && !this.delayMs ? this.answers.get(`${req.url}\n${rawBody}`) : undefined;
+    if (known) return void res.writeHead(200, known.headers).end(known.payload);
+    // Strict mode: what OpenAI refuses gets OpenAI's 400 instead of a script's or the fake's answer (openai-strict.ts);
+    // the request is recorded as any other (in `calls` when scripted, in `requests`), so a test sees it reached the upstream.
+    const refused = this.strict ? openAiRefusal(req.method ?? 'POST', req.url ?? '/', rawBody) : undefined;
+    if (refused) {
+      // A refusal is of a JSON body (openAiRefusal reads none other).
+      const body = JSON.parse(rawBody);
+      this.refusals.push({ path: req.url ?? '/', body, error: refused.error });
+      if (scripted) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res, refused);
+      this.noteRequest(body);
+      return void res.writeHead(refused.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: refused.error }));
+    }
+    if (scripted) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res);
+    const kind = route.endsWith('/chat/completions') ? 'chat' : route.endsWith('/completions') ? 'text' : route.endsWith('/responses/input_tokens') ? 'count'
+      : route.endsWith('/embeddings') || route.endsWith('/moderations') || route.endsWith('/images/generations') ? 'other' : undefined;
+    // A path the fake does not serve: OpenAI's 404 naming it, never a chat completion the gateway would find no answer in.
+    if (!kind) return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `Invalid URL (${req.method} ${route}): the fake upstream does not serve this path`, type: 'invalid_request_error', param: null, code: null } }));
+    const body = jsonOf(rawBody);
+    this.noteRequest(body);
+    if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
+    if (req.url?.endsWith('/moderations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moderationAnswer(body)));
+    if (req.url?.endsWith('/images/generations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(imagesAnswer(body, this.url)));
+    const failure = this.failures.get(body.model);
+    if (failure && failure.times > 0) {
+      failure.times -= 1;
+      return void res.writeHead(failure.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'injected failure', type: 'server_error' } }));
+    }
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (kind === 'count') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(inputTokensAnswer(body)));
+    if (kind === 'text') {
+      const text = textCompletionAnswer(body);
+      if (text.events) {
+        res.writeHead(200, text.headers);
+        for (const event of text.events.slice(0, -1)) res.write(event);
+        return void res.end(text.events.at(-1));
+      }
+      return void res.writeHead(200, text.headers).end(text.payload);
+    }
+    if (this.ignoreLimits) return void (await this.overrun(body, this.ignoreLimits, res));
+    const answer = echoAnswer(body, this.callTools, this.followFormat, this.reasoning);
+    if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
+    if (answer.events) {
+      res.writeHead(200, answer.headers);
+      for (const event of answer.events.slice(0, -1)) res.write(event);
+      return void res.end(answer.events.at(-1));
+    }
+    res.writeHead(200, answer.headers).end(answer.payload);
   }
 
   /** The `ignoreLimits` answer (see there). */
