@@ -371,12 +371,23 @@ export class Gateway {
       Object.assign(audit, { status: err.status, outcome: err.code });
       return { status: err.status, body: err.body(), requestId };
     } finally {
-      if (answered && answered.status !== 200) Object.assign(audit, { status: answered.status });
-      audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
-      await this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
-      if (--this.active === 0 && this.quiet.length) for (const wake of this.quiet.splice(0)) wake();
+      await this.endWork(audit, answered, started);
     }
+  }
+
+  /**
+   * The end of a request the gateway runs on its own (a batch's request, a background response's run): the status
+   * answered (when it was not a 200) on the audit record, its latency and rounded cost, the record written (a failed
+   * write logged, never thrown), and the request counted as done (settled()).
+   * @param answered what the endpoint answered, if anything
+   * @param started `performance.now()` when the request began
+   */
+  private async endWork(audit: AuditRecord, answered: { status: number } | undefined, started: number): Promise<void> {
+    if (answered && answered.status !== 200) Object.assign(audit, { status: answered.status });
+    audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+    if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
+    await this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
+    if (--this.active === 0 && this.quiet.length) for (const wake of this.quiet.splice(0)) wake();
   }
 
   /**
@@ -418,11 +429,7 @@ export class Gateway {
       Object.assign(audit, { status: err.status, outcome: err.code });
       return failureOf(err.status, err.body());
     } finally {
-      if (answered && answered.status !== 200) Object.assign(audit, { status: answered.status });
-      audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
-      await this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
-      if (--this.active === 0 && this.quiet.length) for (const wake of this.quiet.splice(0)) wake();
+      await this.endWork(audit, answered, started);
     }
   }
 
