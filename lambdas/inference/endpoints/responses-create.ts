@@ -6,7 +6,7 @@ import { GatewayError, invalid } from '../openai-errors.js';
 import { tooLargeForModel, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { auditEndUser } from '../end-user.js';
 import { parseJson, parseWith } from '../request-body.js';
-import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-request.js';
+import { chatRequestOf, checkMappable, inRequestTerms, type TranslatedRequest } from '../responses/chat-request.js';
 import { newId, withItemIdsOf } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
 import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
@@ -116,37 +116,8 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   if (!run) await pipeline.admit(r);
   if (mode && 'queue' in mode) return await queued(pipeline, r, body, responseId, model.id, conversationId, store!, mode, res);
 
-  // Resolved items keep the references' ids: the ids stay unique (checked above).
-  const items = await resolveItemReferences(sent, store && ((id) => readableResponse(store, r, id))).catch((e: unknown) => {
-    if (e instanceof ItemNotFoundError) detail.itemId = e.itemId;
-    throw e;
-  });
-
-  let previous: StoredResponse | undefined;
-  if (body.previous_response_id) {
-    if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
-    previous = await readableResponse(store, r, body.previous_response_id);
-    if (!previous) throw previousResponseNotFound(r.caller.tenantId, body.previous_response_id);
-  }
-  let conversationItems: ConversationItem[] | undefined;
-  if (conversationId !== undefined) {
-    conversationItems = conversations && (await conversations.get(r.caller.tenantId, conversationId)) ? await conversations.all(r.caller.tenantId, conversationId) : undefined;
-    if (!conversationItems) throw conversationNotFound(r.caller.tenantId, conversationId, 'conversation');
-    checkItemsNotInConversation(sent, conversationItems, conversationId);
-    // An input item the conversation could not keep is refused before any token is spent (it would be answered, then left out).
-    await writing(async () => encodeItemsWithinLimit(items), 'input');
-  }
-  // The conversation's items come before the input, as a chained response's conversation does; an error
-  // about one of their messages (a guardrail's, the upstream's) names `conversation` and the item's id.
-  const historySources: MessageSource[] | undefined = conversationItems ? [] : undefined;
-  // `file_id`s (input_file, input_image) become the stored files' bytes inline for the model (input-files.ts); the
-  // items stored and listed (`items`, the conversation's) keep them as sent, as OpenAI's input_items list does.
-  const readable = conversationItems && (await resolveItemFileIds(conversationItems as InputItem[], 'conversation.items', r.caller.tenantId, r.files));
-  const history: ChatCompletionMessageParam[] = readable ? itemsToMessages(readable, 'conversation.items', new Set(), historySources) : (previous?.messages ?? []);
-  checkItemsNotInHistory(sent, previous); // sent: a reference still says it is one (resolved items keep its id)
-  checkCallOutputs(items, history);
-  const modelItems = await resolveItemFileIds(items, 'input', r.caller.tenantId, r.files);
-  const translated = { ...chatRequestOf(body, history, modelItems, historySources), ...(conversationItems ? { conversationItemIds: conversationItems.map((i) => i.id) } : {}) };
+  // An input item the conversation could not keep is refused before any token is spent (it would be answered, then left out).
+  const { items, translated } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail, async (kept) => void (await writing(async () => encodeItemsWithinLimit(kept), 'input')));
   const made = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined, conversationId);
   const shell = body.background === true ? { ...made, background: true } : made;
   // In a conversation the history can outgrow a stored response: then the answer is served as not stored (storageOf).
@@ -297,4 +268,54 @@ async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     throw e;
   }
   await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+}
+
+/**
+ * A Responses request's turn made whole, as create sends it and input_tokens counts it: the input's item references
+ * resolved from the caller's stored responses (readableResponse: another tenant's, or another model's for a key limited
+ * to some, is not found), the previous response (`previous_response_id`) or the conversation read (their `file_id`s
+ * resolved to the bytes for the model, not in what is stored), and the request translated to chat with that history.
+ * @param sent the input items as sent (references not yet resolved)
+ * @param detail the audit record's detail: `itemId` of a reference not found
+ * @param inConversation called with the resolved items when the turn continues a conversation, after the checks that
+ *   the items are not in it already (create refuses items the conversation could not keep there) @default - nothing
+ * @throws GatewayError 400 `item_not_found` / `previous_response_not_found`, 404 `conversation_not_found`, 400 for
+ *   `previous_response_id` where no responses are stored, and the checks' 400s (items already in the history, tool
+ *   outputs without their calls)
+ */
+export async function resolveTurn(
+  r: PipelineRequest, body: ResponsesRequestBody, sent: InputItem[], conversationId: string | undefined, store: ResponseStore | undefined,
+  conversations: ConversationStore | undefined, detail: Record<string, unknown>, inConversation?: (items: InputItem[]) => Promise<void>,
+): Promise<{ items: InputItem[]; previous?: StoredResponse; conversationItems?: ConversationItem[]; translated: TranslatedRequest & { conversationItemIds?: readonly string[] } }> {
+  // Resolved items keep the references' ids: the ids stay unique (checked above).
+  const items = await resolveItemReferences(sent, store && ((id) => readableResponse(store, r, id))).catch((e: unknown) => {
+    if (e instanceof ItemNotFoundError) detail.itemId = e.itemId;
+    throw e;
+  });
+
+  let previous: StoredResponse | undefined;
+  if (body.previous_response_id) {
+    if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
+    previous = await readableResponse(store, r, body.previous_response_id);
+    if (!previous) throw previousResponseNotFound(r.caller.tenantId, body.previous_response_id);
+  }
+  let conversationItems: ConversationItem[] | undefined;
+  if (conversationId !== undefined) {
+    conversationItems = conversations && (await conversations.get(r.caller.tenantId, conversationId)) ? await conversations.all(r.caller.tenantId, conversationId) : undefined;
+    if (!conversationItems) throw conversationNotFound(r.caller.tenantId, conversationId, 'conversation');
+    checkItemsNotInConversation(sent, conversationItems, conversationId);
+    await inConversation?.(items);
+  }
+  // The conversation's items come before the input, as a chained response's conversation does; an error
+  // about one of their messages (a guardrail's, the upstream's) names `conversation` and the item's id.
+  const historySources: MessageSource[] | undefined = conversationItems ? [] : undefined;
+  // `file_id`s (input_file, input_image) become the stored files' bytes inline for the model (input-files.ts); the
+  // items stored and listed (`items`, the conversation's) keep them as sent, as OpenAI's input_items list does.
+  const readable = conversationItems && (await resolveItemFileIds(conversationItems as InputItem[], 'conversation.items', r.caller.tenantId, r.files));
+  const history: ChatCompletionMessageParam[] = readable ? itemsToMessages(readable, 'conversation.items', new Set(), historySources) : (previous?.messages ?? []);
+  checkItemsNotInHistory(sent, previous); // sent: a reference still says it is one (resolved items keep its id)
+  checkCallOutputs(items, history);
+  const modelItems = await resolveItemFileIds(items, 'input', r.caller.tenantId, r.files);
+  const translated = { ...chatRequestOf(body, history, modelItems, historySources), ...(conversationItems ? { conversationItemIds: conversationItems.map((i) => i.id) } : {}) };
+  return { items, previous, conversationItems, translated };
 }

@@ -7,21 +7,19 @@ import { invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { catalogIdOf, providerOf } from '../policy.js';
 import { parseJson, parseWith } from '../request-body.js';
-import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-request.js';
+import { checkMappable, inRequestTerms } from '../responses/chat-request.js';
 import { checkCountFields, messagesToItems } from '../responses/count-input.js';
-import { inputItemsOf, type InputItem } from '../responses/input-items.js';
-import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
-import { itemsToMessages, type MessageSource } from '../responses/items-to-messages.js';
-import { checkCallOutputs, checkItemsNotInHistory, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
+import { inputItemsOf } from '../responses/input-items.js';
+import { normalizeItemReferences, withReferenceStandIns } from '../responses/item-references.js';
+import { checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
 import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
-import { resolveItemFileIds, withFileStandIns } from '../input-files.js';
-import type { ConversationItem, ConversationStore } from '../stores/conversation-store.js';
-import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
+import { withFileStandIns } from '../input-files.js';
+import type { ConversationStore } from '../stores/conversation-store.js';
+import type { ResponseStore } from '../stores/response-store.js';
 import { countPromptTokens, loadTokenizer } from '../token-count.js';
-import { readableResponse } from './responses-stored.js';
-import { checkConversationsAllowed, conversationNotFound } from './conversations.js';
-import { checkItemsNotInConversation, previousResponseNotFound } from './responses-create.js';
+import { checkConversationsAllowed } from './conversations.js';
+import { resolveTurn } from './responses-create.js';
 
 /** Who counted: the upstream itself (OpenAI's `/responses/input_tokens`, Bedrock's CountTokens), or the gateway's o200k estimate. */
 export type InputTokensCounter = 'openai' | 'bedrock' | 'estimate';
@@ -72,29 +70,7 @@ export async function countResponseInputTokens(pipeline: RequestPipeline, r: Pip
   checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
   await pipeline.admit(r);
 
-  const items = await resolveItemReferences(sent, store && ((id) => readableResponse(store, r, id))).catch((e: unknown) => {
-    if (e instanceof ItemNotFoundError) detail.itemId = e.itemId;
-    throw e;
-  });
-  let previous: StoredResponse | undefined;
-  if (body.previous_response_id) {
-    if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
-    previous = await readableResponse(store, r, body.previous_response_id);
-    if (!previous) throw previousResponseNotFound(r.caller.tenantId, body.previous_response_id);
-  }
-  let conversationItems: ConversationItem[] | undefined;
-  if (conversationId !== undefined) {
-    conversationItems = conversations && (await conversations.get(r.caller.tenantId, conversationId)) ? await conversations.all(r.caller.tenantId, conversationId) : undefined;
-    if (!conversationItems) throw conversationNotFound(r.caller.tenantId, conversationId, 'conversation');
-    checkItemsNotInConversation(sent, conversationItems, conversationId);
-  }
-  const historySources: MessageSource[] | undefined = conversationItems ? [] : undefined;
-  const readable = conversationItems && (await resolveItemFileIds(conversationItems as InputItem[], 'conversation.items', r.caller.tenantId, r.files));
-  const history: ChatCompletionMessageParam[] = readable ? itemsToMessages(readable, 'conversation.items', new Set(), historySources) : (previous?.messages ?? []);
-  checkItemsNotInHistory(sent, previous);
-  checkCallOutputs(items, history);
-  const modelItems = await resolveItemFileIds(items, 'input', r.caller.tenantId, r.files);
-  const translated = { ...chatRequestOf(body, history, modelItems, historySources), ...(conversationItems ? { conversationItemIds: conversationItems.map((i) => i.id) } : {}) };
+  const { translated } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail);
 
   const { n, counter } = await counted(pipeline, r, model, body, translated.body as unknown as ChatCompletionCreateParams, translated.leading).catch((e: unknown) => {
     throw inRequestTerms(e, translated);
