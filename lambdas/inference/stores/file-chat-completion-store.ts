@@ -4,7 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { expired } from './response-store.js';
-import { takeLock } from './file-response-store.js';
+import { underLock } from './file-response-store.js';
 import { encodeChatCompletionBody, isChatCompletionId, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from './chat-completion-store.js';
 
 /** A file's content: the summary and `expiresAt` as JSON, the body as base64 of its gzipped JSON (the size limit's measure). */
@@ -111,18 +111,6 @@ export class FileChatCompletionStore implements ChatCompletionStore {
   /** `work` under the item's lock file; undefined without running it when the ids name no file or the tenant has none. */
   private async locked<T>(tenantId: string, id: string, work: (file: string) => Promise<T>): Promise<T | undefined> {
     const file = this.file(tenantId, id);
-    if (!file) return undefined;
-    const lock = `${file}.lock`;
-    try {
-      await takeLock(lock);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory of the tenant's: no such completion
-      throw e;
-    }
-    try {
-      return await work(file);
-    } finally {
-      await unlink(lock).catch(() => undefined);
-    }
+    return file ? await underLock(`${file}.lock`, () => work(file)) : undefined;
   }
 }

@@ -71,23 +71,14 @@ export class FileResponseStore implements ResponseStore {
   async update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined> {
     const file = this.file(tenantId, responseId);
     if (!file) return undefined;
-    const lock = `${file}.lock`;
-    try {
-      await takeLock(lock);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no directory of the tenant's: no such response
-      throw e;
-    }
-    try {
+    return await underLock(`${file}.lock`, async () => {
       const current = await this.get(tenantId, responseId);
       if (!current) return undefined;
       const next = change(current);
       if (!next) return current;
       await this.put(next);
       return next;
-    } finally {
-      await unlink(lock).catch(() => undefined);
-    }
+    });
   }
 }
 
@@ -114,5 +105,25 @@ export async function takeLock(lock: string): Promise<void> {
     if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
     else if (Date.now() > until) throw new Error(`${lock}: held by another writer for over ${LOCK_WAIT_MS} ms`);
     else await new Promise((ok) => setTimeout(ok, 5));
+  }
+}
+
+/**
+ * `work` while holding the lock file `lock` (takeLock), which is removed after it, whatever `work` did.
+ * @returns what `work` returns; undefined without running it when the lock's directory does not exist (no directory of
+ *   the tenant's: nothing of theirs to change)
+ * @throws what `work` throws; takeLock's Error when another writer holds the lock past LOCK_WAIT_MS
+ */
+export async function underLock<T>(lock: string, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    await takeLock(lock);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(lock).catch(() => undefined);
   }
 }
