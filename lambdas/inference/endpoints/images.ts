@@ -11,6 +11,7 @@ import type { ImageAnswer, ImageProviderRequest } from '../providers/provider.js
 import { boundaryOf, withFields, type FormPart } from '../audio/multipart.js';
 import { checkImageFormFor, readImageForm } from '../images/image-form.js';
 import { createHash } from 'node:crypto';
+import { checkImageFieldsFor } from '../images/model-rules.js';
 import { parseJson, parseWith } from '../request-body.js';
 
 /** USD of `images` images of `model` (its `pricePerImageUsd`; 0 when it has none). */
@@ -23,7 +24,7 @@ export const imageCostOf = (model: ModelEntry, images: number): number => images
  * chat chunks, not `image_generation.*` events) → rate limits (one request) → the tenant's input guardrails on
  * `prompt`, as embeddings and moderations apply them to their inputs (injection screen, PII redaction, Bedrock
  * guardrail; 400 naming `prompt`) → a reservation of `n` × the model's `pricePerImageUsd` (0 tokens) against the
- * budgets → the provider along the tenant's fallbacks of image models, with its retries and timeouts (the OpenAI
+ * budgets (after OpenAI's per-model rules for `size` and `quality` on provider openai: images/model-rules.ts) → the provider along the tenant's fallbacks of image models, with its retries and timeouts (the OpenAI
  * relay sends the body as the caller sent it, `prompt` guarded and `model` the upstream's id; Bedrock maps it:
  * providers/bedrock/image-models.ts) → settled at the images returned (entries of `data` with a `b64_json` or `url`) × the price of the model that answered,
  * in the usage ledger as a request of it → the answer as the upstream gave it (`created`, `data`, `usage`...).
@@ -40,6 +41,7 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
   if (body.stream === true) {
     throw invalid('stream is true; streamed image generation (partial images, image_generation.* events) is not served by this gateway: leave stream out or set it to false', 'stream', 'unsupported_parameter');
   }
+  checkImageFieldsFor(model, body, 'generations');
   // OpenAI's end-user ids (abuse monitoring): passed on to OpenAI-compatible upstreams, and kept in the audit record (Bedrock has no field for them).
   auditEndUser(r.audit, body);
   await pipeline.admit(r);
@@ -56,8 +58,9 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
  * `POST /v1/images/edits` and `POST /v1/images/variations`, OpenAI's contract (`ImageEditParams`,
  * `ImageCreateVariationParams`: multipart/form-data in, `ImagesResponse` out) on the shared pipeline, as generations:
  * the form read (images/image-form.ts readImageForm: image count and types, `prompt`, `n`, `stream`...) → the model
- * (`model` absent: the caller's first image model; another kind: 400 `model_kind_mismatch`) and its own rules
- * (checkImageFormFor: dall-e-2, gpt-image-1) → rate limits → the tenant's input guardrails on an edit's `prompt` →
+ * (`model` absent: the caller's first image model; another kind: 400 `model_kind_mismatch`; a variation on provider
+ * `openai`: 400 `endpoint_retired`, variationsRetired) and its own rules (checkImageFormFor: an edit's `size`, `quality`,
+ * `input_fidelity` on provider openai) → rate limits → the tenant's input guardrails on an edit's `prompt` →
  * a reservation of `n` × `pricePerImageUsd` → the provider along the tenant's fallbacks of image models (the OpenAI
  * relay sends the caller's body byte for byte, only `model`'s content the upstream's id and `prompt`'s the guarded
  * text; Bedrock maps the form: providers/bedrock/image-models.ts imageFormInvokeBody) → settled at the images
@@ -70,7 +73,7 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
 export async function imageForms(pipeline: RequestPipeline, r: PipelineRequest, kind: 'edits' | 'variations', bytes: Buffer | undefined, contentType: string | undefined, res: GatewayResponder): Promise<void> {
   const { form, modelPart, promptPart } = readImageForm(kind, bytes, contentType);
   const model = form.fields.model === undefined ? defaultImageModel(r, kind) : pipeline.model(r, form.fields.model, 'image');
-  if (kind === 'variations' && !canVary(model)) throw invalid(`model ${model.id} (upstream ${model.upstream.slice(0, 100)}) cannot make variations: OpenAI's POST /v1/images/variations serves only dall-e-2 (ImageCreateVariationParams.model); name an image model that does (an openai/ model whose upstream is dall-e-2, or an openai-compatible or Bedrock one), or use POST /v1/images/edits with a prompt`, 'model', 'model_not_supported');
+  if (kind === 'variations' && !canVary(model)) throw variationsRetired(`model ${model.id} (upstream ${model.upstream.slice(0, 100)}) is on provider openai`);
   checkImageFormFor(form, model);
   r.audit.stream = false;
   auditEndUser(r.audit, form.fields);
@@ -93,17 +96,26 @@ export async function imageForms(pipeline: RequestPipeline, r: PipelineRequest, 
     ? { bytes: withFields(bytes!, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as const] : [])]), contentType: contentType! }
     : withModel(bytes!, contentType!, upstream, prompt, promptPart));
   const n = form.fields.n === undefined ? 1 : Number(form.fields.n);
-  // A fallback that cannot vary (an openai/ gpt-image model behind openai/dall-e-2) would only fail upstream: left out.
+  // A fallback that cannot vary (an openai/ model behind an openai-compatible one) would only fail upstream: left out.
   await answerImages(pipeline, r, model, n, res, (chain) => pipeline.upstream.editImages(kind === 'variations' ? chain.filter(canVary) : chain, { form, body, tenantId: r.caller.tenantId }, r.signal, r.deadline));
 }
 
 /**
- * Whether `model` can make image variations: on provider `openai`, only an upstream of dall-e-2 (OpenAI's API reference,
- * ImageCreateVariationParams.model: "Only dall-e-2 is supported"; the openai package since marks the endpoint and
- * dall-e-2 retired); any other provider's model is left to its upstream (an openai-compatible server's models differ;
- * Bedrock maps a variation to its own task: providers/bedrock/image-models.ts).
+ * Whether `model` can make image variations: no model on provider `openai` (the `openai` package 7.55.0,
+ * images.d.ts `Images.createVariation`: "This endpoint is retired and no longer available. Use the image edits
+ * endpoint with a GPT Image model and a prompt"; dall-e-2, its only model, retired 2026-05-12); any other provider's
+ * model is left to its upstream (an openai-compatible server's models differ; Bedrock maps a variation to its own
+ * task: providers/bedrock/image-models.ts).
  */
-export const canVary = (model: ModelEntry): boolean => providerOf(model) !== 'openai' || model.upstream === 'dall-e-2';
+export const canVary = (model: ModelEntry): boolean => providerOf(model) !== 'openai';
+
+/**
+ * The 400 for a variation that would go to OpenAI: `endpoint_retired`, naming `model` (the field that decides it:
+ * the gateway serves variations on openai-compatible and Bedrock models, so another `model` is one fix, an edit with
+ * a prompt the other), before anything is reserved or sent.
+ * @param why which model and why it is OpenAI's (named by the caller, or the only image models it may use)
+ */
+export const variationsRetired = (why: string): GatewayError => invalid(`${why}, and OpenAI retired POST /v1/images/variations (the openai package 7.55.0: images.createVariation "is retired and no longer available"): use images.edit (POST /v1/images/edits) with a GPT image model and a prompt describing the variation, or name an openai-compatible or Bedrock image model that makes variations`, 'model', 'endpoint_retired');
 
 /**
  * The body of a form without `model` (the gateway chose the model): the caller's bytes with a `model` part put in
@@ -162,9 +174,10 @@ const isImage = (d: unknown): boolean => typeof d === 'object' && d !== null && 
 /**
  * The model of a request that names none (OpenAI then uses its default image model): the caller's first
  * `kind: image` model in catalog order (the tenant's tier's, narrowed to a key's `models`); for a variation the first
- * that can make one (canVary: on provider openai only dall-e-2). The audit record gets it.
+ * that can make one (canVary: not on provider openai). The audit record gets it.
  * @param kind the route: generations and edits take any image model, variations only one that canVary
- * @throws GatewayError 400 `image_model_unavailable` naming `model` when the caller has none (for a variation: none that can vary)
+ * @throws GatewayError 400 `image_model_unavailable` naming `model` when the caller has no image model; for a
+ *   variation when all it has are OpenAI's, 400 `endpoint_retired` (variationsRetired)
  */
 function defaultImageModel(r: PipelineRequest, kind: 'generations' | 'edits' | 'variations' = 'generations'): ModelEntry {
   const images = [...r.policy.models.values()].filter((m) => kindOf(m) === 'image');
@@ -172,7 +185,7 @@ function defaultImageModel(r: PipelineRequest, kind: 'generations' | 'edits' | '
   if (!model) {
     const keyModels = r.caller.keyId ? r.caller.key?.models : undefined;
     const whose = keyModels ? `API key ${r.caller.keyId} (limited to its models list)` : `tenant ${r.caller.tenantId}'s tier "${r.caller.tenant.tier}"`;
-    if (images.length) throw invalid(`model is absent, and none of the image models ${whose} allows can make variations (${images.slice(0, 5).map((m) => m.id).join(', ')}: OpenAI serves variations only with dall-e-2); no dall-e-2 model is configured: name an openai-compatible or Bedrock image model that makes them, or use POST /v1/images/edits with a prompt`, 'model', 'image_model_unavailable');
+    if (images.length) throw variationsRetired(`model is absent, and the image models ${whose} allows are all on provider openai (${images.slice(0, 5).map((m) => m.id).join(', ')})`);
     throw invalid(`model is absent, and ${whose} allows no image model (kind: image); name one, or the platform adds one to the catalog and the tier's models`, 'model', 'image_model_unavailable');
   }
   Object.assign(r.audit, { model: model.id, provider: providerOf(model) });

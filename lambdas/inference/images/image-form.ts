@@ -3,21 +3,17 @@ import { boundaryOf, formParts, type FormPart } from '../audio/multipart.js';
 import { MAX_AUDIO_BODY_BYTES } from '../audio/pricing.js';
 import { invalid, tooLarge } from '../openai-errors.js';
 import type { ImageForm, ImageFormFile } from '../providers/provider.js';
+import { checkImageFieldsFor } from './model-rules.js';
 
 /**
  * The largest body `POST /v1/images/edits` and `/v1/images/variations` take: the audio uploads' 4 MiB and a little
  * (audio/pricing.ts MAX_AUDIO_BODY_BYTES). A Lambda invocation takes at most 6 MB, and API Gateway hands the router a
- * multipart body base64-encoded (4/3 of its size); OpenAI takes images of up to 50 MB (gpt-image-1) or 4 MB (dall-e-2).
+ * multipart body base64-encoded (4/3 of its size); OpenAI takes images of up to 50 MB (the GPT image models: ImageEditParams.image).
  */
 export const MAX_IMAGE_FORM_BYTES = MAX_AUDIO_BODY_BYTES;
 
 /** Most input images of one edit: OpenAI's API reference, "Create image edit": "You can provide up to 16 images." */
 export const MAX_EDIT_IMAGES = 16;
-
-/** The sizes dall-e-2 makes (edits and variations), per OpenAI's API reference. */
-export const DALL_E_2_SIZES: readonly string[] = ['256x256', '512x512', '1024x1024'];
-/** The sizes gpt-image-1 edits take, per OpenAI's API reference ("Create image edit": `size`). */
-export const GPT_IMAGE_1_SIZES: readonly string[] = ['1024x1024', '1536x1024', '1024x1536', 'auto'];
 
 /** The media type of an image's bytes from its signature (PNG, JPEG, WebP), or undefined for anything else. */
 export function sniffImage(bytes: Buffer): string | undefined {
@@ -124,21 +120,14 @@ export function readImageForm(kind: 'edits' | 'variations', bytes: Buffer | unde
 }
 
 /**
- * The rules OpenAI's API reference gives for the model that serves the request, by its upstream id: dall-e-2 edits
- * one PNG, sizes 256x256, 512x512 or 1024x1024 (edits and variations); gpt-image-1 (and -mini) edits sizes
- * 1024x1024, 1536x1024, 1024x1536 or auto. Other models (OpenAI-compatible servers, newer models) get no more checks
- * than readImageForm's: their upstream says.
- * @throws GatewayError 400 naming `image` or `size` and the value
+ * The rules OpenAI gives for the model that serves an edit (images/model-rules.ts checkImageFieldsFor: `size`,
+ * `quality`, `input_fidelity` on provider `openai`, per the `openai` package's ImageEditParams docs). A variation gets
+ * none: on provider `openai` it is refused before this (OpenAI retired the endpoint), and other providers' upstreams
+ * say. The rules of the retired models (dall-e-2 edits one square PNG at 256x256, 512x512 or 1024x1024; gpt-image-1's
+ * sizes) are gone: OpenAI serves neither model any more (the package: dall-e-2 retired 2026-05-12, gpt-image-1 shut
+ * down 2026-10-23), and an openai-compatible server that names a model so has its own rules.
+ * @throws GatewayError 400 naming the field and value
  */
 export function checkImageFormFor(form: ImageForm, model: ModelEntry): void {
-  const upstream = model.upstream;
-  const size = form.fields.size;
-  if (/^dall-e-2$/.test(upstream)) {
-    if (form.kind === 'edits' && form.images.length > 1) throw invalid(`image is ${form.images.length} files; ${model.id} (dall-e-2) edits one image`, 'image', 'invalid_value');
-    const notPng = form.images.findIndex((i) => i.type !== 'image/png');
-    if (notPng >= 0) throw invalid(`image is ${form.images[notPng]!.type}; ${model.id} (dall-e-2) takes a square PNG`, 'image', 'invalid_value');
-    if (size !== undefined && !DALL_E_2_SIZES.includes(size)) throw invalid(`size is ${JSON.stringify(size.slice(0, 40))}; ${model.id} (dall-e-2) makes ${DALL_E_2_SIZES.join(', ')}`, 'size', 'invalid_value');
-  } else if (/^gpt-image-1(-mini)?$/.test(upstream) && form.kind === 'edits') {
-    if (size !== undefined && !GPT_IMAGE_1_SIZES.includes(size)) throw invalid(`size is ${JSON.stringify(size.slice(0, 40))}; ${model.id} (${upstream}) edits to ${GPT_IMAGE_1_SIZES.join(', ')}`, 'size', 'invalid_value');
-  }
+  if (form.kind === 'edits') checkImageFieldsFor(model, form.fields, 'edits');
 }

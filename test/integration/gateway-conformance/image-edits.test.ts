@@ -21,7 +21,7 @@ vi.setConfig({ testTimeout: 30_000 });
  */
 const image = (id: string, upstream: string, pricePerImageUsd: number) => ({ id, upstream, kind: 'image' as const, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096, pricePerImageUsd });
 const MODELS = [
-  image('openai/gpt-image-1', 'gpt-image-1', 0.25),
+  image('openai/gpt-image-2.5-flare', 'gpt-image-2.5-flare', 0.25),
   image('openai-compatible/flux', 'flux-kontext', 0.04),
   image('openai/dall-e-2', 'dall-e-2', 0.02),
   image('bedrock/amazon.nova-canvas', 'amazon.nova-canvas-v1:0', 0.08),
@@ -75,30 +75,35 @@ describe('conformance: image edits and variations on an OpenAI-compatible model 
     expect(form.get('model')).toBe('flux-kontext');
   });
 
-  it('createVariation: the image and model relayed to /images/variations; the whole body otherwise as sent', async () => {
-    const out = await client().images.createVariation({ model: 'openai/dall-e-2', image: await toFile(PNG, 'v.png', { type: 'image/png' }), n: 3, response_format: 'url' });
+  it('createVariation on an openai-compatible model: the image and model relayed to /images/variations; the whole body otherwise as sent', async () => {
+    const out = await client().images.createVariation({ model: 'openai-compatible/flux', image: await toFile(PNG, 'v.png', { type: 'image/png' }), n: 3, response_format: 'url' });
     expect(out.data?.map((d) => d.url)).toEqual(Array.from({ length: 3 }, () => `${suite.env.upstream.url}/images/tiny.png`));
     expect(calls()[0]!.path).toBe('/v1/images/variations');
     const form = await formOf(calls()[0]!);
-    expect(form.get('model')).toBe('dall-e-2');
+    expect(form.get('model')).toBe('flux-kontext');
     expect((await bytesOf(form.get('image'))).equals(PNG)).toBe(true);
   });
 
   // s31l: a variation on an openai/ model other than dall-e-2 (named, or gpt-image-1 picked when none was) was budgeted and relayed.
-  it('createVariation on an openai/ model that is not dall-e-2: a 400 naming model, nothing reserved or sent; no model picks one that can vary', async () => {
+  // s31n: OpenAI retired the endpoint (openai 7.55.0, images.createVariation), so no openai/ model varies, dall-e-2 neither (it was relayed).
+  it('createVariation on any openai/ model (dall-e-2 too): a 400 endpoint_retired naming model, nothing reserved or sent; no model picks one that can vary', async () => {
     const png = () => toFile(PNG, 'a.png', { type: 'image/png' });
-    const before = await spent('acme', 'openai/gpt-image-1');
-    const named = await client().images.createVariation({ model: 'openai/gpt-image-1', image: await png() }).catch(nodeError);
-    expect(named).toMatchObject({ status: 400, body: { param: 'model', code: 'model_not_supported', message: expect.stringMatching(/^model openai\/gpt-image-1 \(upstream gpt-image-1\) cannot make variations: .*only dall-e-2/) } });
+    const before = await spent('acme', 'openai/dall-e-2');
+    for (const model of ['openai/gpt-image-2.5-flare', 'openai/dall-e-2']) {
+      const upstreamId = model.slice('openai/'.length);
+      const named = await client().images.createVariation({ model, image: await png() }).catch(nodeError);
+      expect(named).toMatchObject({ status: 400, body: { param: 'model', code: 'endpoint_retired', message: expect.stringContaining(`model ${model} (upstream ${upstreamId}) is on provider openai, and OpenAI retired POST /v1/images/variations`) } });
+      expect((named as { body: { message: string } }).body.message).toContain('use images.edit (POST /v1/images/edits) with a GPT image model and a prompt');
+    }
     expect(calls()).toEqual([]);
-    expect(await spent('acme', 'openai/gpt-image-1')).toBe(before);
-    // No model: openai/gpt-image-1 is the first image model, but the first that can vary is openai-compatible/flux.
+    expect(await spent('acme', 'openai/dall-e-2')).toBe(before);
+    // No model: openai/gpt-image-2.5-flare is the first image model, but the first that can vary is openai-compatible/flux.
     await client().images.createVariation({ image: await png() });
     expect((await formOf(calls()[0]!)).get('model')).toBe('flux-kontext');
-    // A key limited to openai/gpt-image-1 has no model that can vary: a 400 saying so, nothing sent.
-    const { key } = await suite.env.gw.apiKey('acme', { models: ['openai/gpt-image-1'] });
+    // A key limited to OpenAI's image models has none that can vary: the same 400, nothing sent.
+    const { key } = await suite.env.gw.apiKey('acme', { models: ['openai/gpt-image-2.5-flare', 'openai/dall-e-2'] });
     const none = await client(key).images.createVariation({ image: await png() }).catch(nodeError);
-    expect(none).toMatchObject({ status: 400, body: { param: 'model', code: 'image_model_unavailable', message: expect.stringContaining('no dall-e-2 model is configured') } });
+    expect(none).toMatchObject({ status: 400, body: { param: 'model', code: 'endpoint_retired', message: expect.stringContaining('model is absent, and the image models API key') } });
     expect(calls()).toHaveLength(1);
   });
 
@@ -109,7 +114,7 @@ describe('conformance: image edits and variations on an OpenAI-compatible model 
     const attempts = [
       async () => client().images.edit({ model: 'openai-compatible/flux', image: await png(), prompt: 'x', stream: true } as never),
       async () => client().images.edit({ model: 'openai-compatible/flux', image: gif, prompt: 'x' }),
-      async () => client().images.edit({ model: 'openai/dall-e-2', image: await png(), prompt: 'x', size: '1536x1024' }),
+      async () => client().images.edit({ model: 'openai/gpt-image-2.5-flare', image: await png(), prompt: 'x', size: '1000x1000' }),
       async () => client().images.edit({ model: 'openai-compatible/flux', image: seventeen, prompt: 'x' }),
       async () => client().images.createVariation({ model: 'openai-compatible/flux', image: await png(), n: 11 }),
     ];
@@ -117,7 +122,7 @@ describe('conformance: image edits and variations on an OpenAI-compatible model 
     for (const attempt of attempts) errors.push(await attempt().then(() => undefined, nodeError));
     expect(errors.map((e) => [e?.status, e?.body?.param])).toEqual([[400, 'stream'], [400, 'image'], [400, 'size'], [400, 'image'], [400, 'n']]);
     expect(errors[1]!.body.message).toMatch(/^image is not a PNG, JPEG or WebP image \(its first bytes: 4749463839612e2e\)/);
-    expect(errors[2]!.body.message).toBe('size is "1536x1024"; openai/dall-e-2 (dall-e-2) makes 256x256, 512x512, 1024x1024');
+    expect(errors[2]!.body.message).toBe('size is "1000x1000": 1000 is not divisible by 16; openai/gpt-image-2.5-flare (gpt-image-2.5-flare) takes auto or WIDTHxHEIGHT with both sides divisible by 16, an aspect ratio from 1:3 to 3:1 and at most 3840x2160\'s pixels (openai package 7.55.0, images.d.ts, ImageGenerateParams.size)');
     expect(errors[3]!.body.message).toBe('image is 17 files; an edit takes at most 16');
     expect(calls()).toEqual([]);
   });
@@ -136,7 +141,7 @@ describe('conformance: image edits and variations on an OpenAI-compatible model 
   it('a viewer (no inference permission) is refused edits and variations with the 403; nothing sent', async () => {
     const viewer = client(await suite.env.gw.token('acme', { role: 'viewer' }));
     expect(await viewer.images.edit({ model: 'openai-compatible/flux', image: await toFile(PNG, 'a.png'), prompt: 'x' }).catch(nodeError)).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
-    expect(await viewer.images.createVariation({ model: 'openai/dall-e-2', image: await toFile(PNG, 'a.png') }).catch(nodeError)).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
+    expect(await viewer.images.createVariation({ model: 'openai-compatible/flux', image: await toFile(PNG, 'a.png') }).catch(nodeError)).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
     expect(calls()).toEqual([]);
   });
 
@@ -158,7 +163,7 @@ import json, sys, openai
 base, key, d = sys.argv[1:4]
 c = openai.OpenAI(base_url=base, api_key=key, max_retries=0, timeout=20)
 e = c.images.edit(model="openai-compatible/flux", image=[open(d + "/a.png", "rb"), open(d + "/b.png", "rb")], prompt="two cats", n=2)
-v = c.images.create_variation(model="openai/dall-e-2", image=open(d + "/a.png", "rb"))
+v = c.images.create_variation(model="openai-compatible/flux", image=open(d + "/a.png", "rb"))
 try:
     c.images.edit(model="openai-compatible/flux", image=open(d + "/a.png", "rb"), prompt="")
     err = None

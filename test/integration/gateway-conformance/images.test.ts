@@ -20,7 +20,7 @@ vi.setConfig({ testTimeout: 30_000 });
 const image = (id: string, upstream: string, pricePerImageUsd: number) => ({ id, upstream, kind: 'image' as const, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096, pricePerImageUsd });
 const MODELS = [
   image('openai-compatible/flux', 'flux-schnell', 0.04),
-  image('openai/gpt-image-1', 'gpt-image-1', 0.25),
+  image('openai/gpt-image-2.5-flare', 'gpt-image-2.5-flare', 0.25),
   image('bedrock/amazon.nova-canvas', 'amazon.nova-canvas-v1:0', 0.08),
   image('bedrock/amazon.titan-image-generator-v2', 'amazon.titan-image-generator-v2:0', 0.01),
 ];
@@ -104,10 +104,11 @@ describe('conformance: POST /v1/images/generations on an OpenAI-compatible model
 
   it('the URL answered is one the application can download: a PNG', async () => {
     answering();
-    const [out] = await generate('node', [{ model: 'openai/gpt-image-1', prompt: 'a cat', response_format: 'url' }]);
+    // (on an OpenAI-compatible model: OpenAI's GPT image models answer base64 only, ImageGenerateParams.response_format)
+    const [out] = await generate('node', [{ model: 'openai-compatible/flux', prompt: 'a cat', response_format: 'url' }]);
     const png = Buffer.from(await (await fetch(out!.result.data[0].url)).arrayBuffer());
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-    expect(suite.env.upstream.calls[0]!.body).toEqual({ model: 'gpt-image-1', prompt: 'a cat', response_format: 'url' });
+    expect(suite.env.upstream.calls[0]!.body).toEqual({ model: 'flux-schnell', prompt: 'a cat', response_format: 'url' });
   });
 });
 
