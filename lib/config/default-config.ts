@@ -53,9 +53,13 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       { id: 'openai-compatible/embeddings', upstream: 'default', kind: 'embedding', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
       // OpenAI's moderation model (POST /v1/moderations; the default when a request names none): free, so priced 0.
       { id: 'openai/omni-moderation-latest', upstream: 'omni-moderation-latest', kind: 'moderation', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
-      // OpenAI's image model (POST /v1/images/generations; the default when a request names none), priced per image at the
-      // dearest image of its list prices (high quality, 1536x1024: USD 0.25, Nov 2026), so a reservation covers any size and quality.
-      { id: 'openai/gpt-image-1', upstream: 'gpt-image-1', kind: 'image', pricePerImageUsd: 0.25, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
+      // OpenAI's image model (POST /v1/images/generations and /edits; the default when a request names none): gpt-image-2.5-flare,
+      // the faster of the two models the openai package (7.55.0, images.d.ts) names in gpt-image-1's place ("shut down on
+      // October 23, 2026. Use gpt-image-2.5-sunburst or gpt-image-2.5-flare instead"). OpenAI bills it by tokens, which grow
+      // with size and quality; no per-image price is published in the package, so USD 0.25 an image (gpt-image-1's dearest
+      // list price, kept) is a placeholder bound: the platform sets its own price, at least its dearest image (size and
+      // quality it allows) so that a reservation covers what a request costs.
+      { id: 'openai/gpt-image-2.5-flare', upstream: 'gpt-image-2.5-flare', kind: 'image', pricePerImageUsd: 0.25, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
     ],
     providers: {
       openai: { baseUrl: 'https://api.openai.com/v1', apiKeySecretId: 'tessera/providers/openai' },

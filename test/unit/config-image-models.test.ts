@@ -9,12 +9,13 @@ const image = { id: 'openai/dall-e-3', upstream: 'dall-e-3', kind: 'image', inpu
 const withModels = (...extra: unknown[]) => ({ gateway: { models: [...DEFAULT_CONFIG.gateway.models, ...extra] } });
 
 describe('image models in the catalog (kind: image, priced per image)', () => {
-  it('the embedded default has openai/gpt-image-1, priced per image, which every default tier may call', () => {
+  // s31n: the default was openai/gpt-image-1, which OpenAI shut down on 2026-10-23 (the openai package 7.55.0, ImageModel).
+  it('the embedded default has openai/gpt-image-2.5-flare (a current model, not a retired one), priced per image, which every default tier may call', () => {
     const config = loadConfig();
     expect(config.gateway.models.filter((m) => m.kind === 'image')).toEqual([
-      { id: 'openai/gpt-image-1', upstream: 'gpt-image-1', kind: 'image', pricePerImageUsd: 0.25, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
+      { id: 'openai/gpt-image-2.5-flare', upstream: 'gpt-image-2.5-flare', kind: 'image', pricePerImageUsd: 0.25, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
     ]);
-    for (const tier of ['starter', 'professional', 'enterprise']) expect(resolvePolicy(config, localTenant('acme', tier)).models.has('openai/gpt-image-1'), tier).toBe(true);
+    for (const tier of ['starter', 'professional', 'enterprise']) expect(resolvePolicy(config, localTenant('acme', tier)).models.has('openai/gpt-image-2.5-flare'), tier).toBe(true);
   });
 
   it.each([
