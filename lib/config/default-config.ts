@@ -41,7 +41,15 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     models: [
       { id: 'bedrock/anthropic.claude-3-5-haiku', upstream: 'anthropic.claude-3-5-haiku-20241022-v1:0', inputPricePer1k: 0.0008, outputPricePer1k: 0.004, maxOutputTokens: 8192 },
       { id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024, maxOutputTokens: 5000 },
+      // OpenAI shuts gpt-4o-mini down on 2027-01-14 (lib/config/openai-model-shutdowns.ts): kept until then for the tenants,
+      // keys, fallbacks and aliases that name it; `npm run preflight` warns on it (rule model-shutdown-dates) and fails from that day.
       { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006, maxOutputTokens: 16384 },
+      // Its successor: a GPT-5 family reasoning model. USD 0.75 / 4.50 per 1M input / output tokens, 400K context, 128K max
+      // output: public list prices and limits as reported by several sources in 2026 (not read from OpenAI's own pricing page).
+      // Reasoning tokens count in OpenAI's completion_tokens (billed as output) and in max_completion_tokens, which the gateway
+      // sends for a caller's max_tokens (OpenAI's reasoning models refuse max_tokens); maxOutputTokens is that whole limit.
+      // temperature, developer and system messages go as sent: OpenAI's 400 for a value the model refuses reaches the caller.
+      { id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini', inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, maxOutputTokens: 128_000 },
       { id: 'huggingface/meta-llama/Llama-3.1-8B-Instruct', upstream: 'meta-llama/Llama-3.1-8B-Instruct', inputPricePer1k: 0.0001, outputPricePer1k: 0.0001, maxOutputTokens: 4096 },
       { id: 'openai-compatible/default', upstream: 'default', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
       // Embedding models (POST /v1/embeddings), priced by input tokens only (USD per 1,000, on-demand list prices, Nov 2026);

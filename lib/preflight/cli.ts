@@ -3,8 +3,10 @@
  *
  * Builds the blueprints of the config offline and prints, per tier: resources, handler permissions
  * evaluated / denied / not exercised, name collisions, service rules passed/failed, service-role SCP
- * denials, the quota table, and what the preflight cannot see. Exits 0 when every tier passes, 1 on
- * any finding, 2 when it cannot run (a bad config, an unknown option, cfn-lint missing from .venv).
+ * denials, the quota table, the model catalog's OpenAI shutdown dates (rule `model-shutdown-dates`), and
+ * what the preflight cannot see. Exits 0 when every tier passes and no catalog model is past its shutdown
+ * date (warnings, a shutdown within 90 days among them, pass), 1 on any failing finding, 2 when it cannot
+ * run (a bad config, an unknown option, cfn-lint missing from .venv).
  */
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/cli-error.js';
@@ -61,7 +63,7 @@ async function main(): Promise<number> {
       '  --region <name>     region (default: the config\'s homeRegion)',
       '  --verbose           list every denied permission, not the first 40',
       '  --debug             print the stack trace of an error',
-      'exit codes: 0 every tier passes, 1 a finding, 2 cannot run',
+      'exit codes: 0 every tier passes (warnings pass), 1 a failing finding, 2 cannot run',
       '',
     ].join('\n'));
     return 0;
@@ -76,11 +78,11 @@ async function main(): Promise<number> {
   // The blueprints (aws-cdk-lib, cdk-nag) and the IAM simulator are imported only once the command
   // line and the config are good: a refusal or --help costs a Node start and the config's schemas,
   // not theirs (bundled, 0.85 -> 0.1 s of CPU a refusal; through tsx, 2.0 -> 0.6 s).
-  const [{ loadBlueprints }, { formatReport }, { runPreflight, tierPasses }] = await Promise.all([import('./blueprints.js'), import('./format.js'), import('./run.js')]);
+  const [{ loadBlueprints }, { formatReport }, { runPreflight, preflightPasses }] = await Promise.all([import('./blueprints.js'), import('./format.js'), import('./run.js')]);
   const loaded = loadBlueprints(config);
   const report = await runPreflight(loaded, { account: values.account, region: values.region });
   process.stdout.write(`${formatReport(report, { verbose: values.verbose ?? false })}\n`);
-  return report.tiers.every(tierPasses) && report.baselinePresent ? 0 : 1;
+  return preflightPasses(report) ? 0 : 1;
 }
 
 let debug = process.argv.includes('--debug');

@@ -23,9 +23,22 @@ export function deniedSummary(checks: PermissionCheck[]): string[] {
   return [...lines.keys()];
 }
 
+/**
+ * The model catalog section (rule `model-shutdown-dates`): its verdict (FAIL with a catalog model past its date,
+ * WARN with one within the window, else pass) and one line per finding.
+ */
+export function modelShutdownLines(m: PreflightReport['modelShutdowns']): string[] {
+  const has = (s: string) => m.findings.some((f) => f.severity === s);
+  const verdict = has('fail') ? 'FAIL' : has('warn') ? 'WARN' : 'pass';
+  const out = [`== model catalog: rule ${verdict} model-shutdown-dates: no catalog model routed to an OpenAI model past its shutdown date (fail) or within ${m.warnWithinDays} days of it (warning), as of ${m.today} (lib/config/openai-model-shutdowns.ts, from the openai package's deprecation notices)`];
+  for (const f of m.findings) out.push(`  ${f.severity === 'fail' ? 'FAIL' : f.severity === 'warn' ? 'WARN' : 'info'} ${f.message}`);
+  return out;
+}
+
 export function formatReport(report: PreflightReport, opts: { verbose: boolean } = { verbose: false }): string {
   const out: string[] = [`Tessera deploy preflight (cfn-lint ${report.cfnLintVersion} provider schemas, @cloud-copilot/iam-simulate)`];
   if (!report.baselinePresent) out.push('FAIL: no account baseline template (TesseraAccountBaseline) in the Blueprints stage');
+  out.push('', ...modelShutdownLines(report.modelShutdowns));
   for (const t of report.tiers) {
     out.push('', `== ${t.tierName} (${t.isolation} isolation): ${tierPasses(t) ? 'PASS' : 'FAIL'}`, countsLine(t));
     for (const b of t.blockers) out.push(`  BLOCKER ${b}`);

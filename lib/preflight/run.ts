@@ -8,6 +8,7 @@
  * test/preflight/ asserts.
  */
 import { drRegionOf } from '../config/disaster-recovery.js';
+import { modelShutdownFindings, SHUTDOWN_WARNING_DAYS, utcDay, type ModelShutdownFinding } from '../config/model-lifecycle.js';
 import type { PlatformConfig } from '../config/schema.js';
 import type { PolicyDocument } from '../guardrail-policies.js';
 import { RESTORED_DATABASE_LOGICAL_ID, restoredDatabaseTemplate } from '../cli/failover-restored-database.js';
@@ -49,6 +50,10 @@ export interface PreflightOptions extends PreflightTarget {
   readonly rules?: readonly ServiceRule[];
   /** Check only these tiers. @default every tier of the config */
   readonly onlyTiers?: string[];
+  /** The day the model catalog's shutdown dates are judged from (rule `model-shutdown-dates`). @default the clock's (new Date()) */
+  readonly today?: Date;
+  /** Days before a shutdown date from which a catalog model warns. @default SHUTDOWN_WARNING_DAYS (90) */
+  readonly warnWithinDays?: number;
 }
 
 export interface BlueprintReport {
@@ -84,6 +89,16 @@ export interface PreflightReport {
   readonly baselinePresent: boolean;
   readonly cfnLintVersion: string;
   readonly cannotSee: readonly string[];
+  /**
+   * Rule `model-shutdown-dates` over `gateway.models` (lib/config/model-lifecycle.ts): a `fail` finding fails the
+   * preflight (exit 1), a `warn` or `info` finding is reported only (exit 0).
+   */
+  readonly modelShutdowns: {
+    /** `YYYY-MM-DD` (UTC) the dates were judged from. */
+    readonly today: string;
+    readonly warnWithinDays: number;
+    readonly findings: ModelShutdownFinding[];
+  };
 }
 
 /** Tenant ids: two ordinary ones and a 24-character one (TENANT_ID_PATTERN `^[a-z][a-z0-9-]{1,22}[a-z0-9]$`). */
@@ -115,7 +130,10 @@ export async function runPreflight(loaded: LoadedBlueprints, opts: PreflightOpti
   const c: RunContext = { config, schemas, account, region, partition, tenantIds, mutate, deployer, baselineInstance, platformInstance, loaded, opts, baselineChecks: new Map() };
   const tiers: TierReport[] = [];
   for (const tier of loaded.tiers.filter((t) => !opts.onlyTiers || opts.onlyTiers.includes(t.tierName))) tiers.push(await checkTier(tier, c));
-  return { tiers, baselinePresent: !!loaded.baseline, cfnLintVersion: schemas.version, cannotSee: CANNOT_SEE };
+  const today = opts.today ?? new Date();
+  const warnWithinDays = opts.warnWithinDays ?? SHUTDOWN_WARNING_DAYS;
+  const modelShutdowns = { today: utcDay(today), warnWithinDays, findings: modelShutdownFindings(config.gateway.models, { today, warnWithinDays }) };
+  return { tiers, baselinePresent: !!loaded.baseline, cfnLintVersion: schemas.version, cannotSee: CANNOT_SEE, modelShutdowns };
 }
 
 interface RunContext {
@@ -344,6 +362,15 @@ export function tierPasses(t: TierReport): boolean {
   return t.blockers.length === 0 && t.blueprints.every((b) => b.counts.denied === 0) && t.collisions.length === 0
     && t.nameViolations.length === 0 && t.rules.every((r) => r.violations.length === 0) && t.plainRetain.length === 0
     && t.serviceRoles.denials.length === 0 && t.serviceRoles.errors.length === 0;
+}
+
+/**
+ * Whether the whole preflight passes (the CLI's exit 0): the account baseline is present, every tier passes
+ * ({@link tierPasses}), and no catalog model is routed to an OpenAI model on or past its shutdown date
+ * (`model-shutdown-dates` findings of severity `fail`; warnings do not fail it).
+ */
+export function preflightPasses(report: Pick<PreflightReport, 'tiers' | 'baselinePresent' | 'modelShutdowns'>): boolean {
+  return report.baselinePresent && report.tiers.every(tierPasses) && !report.modelShutdowns.findings.some((f) => f.severity === 'fail');
 }
 
 /** What the preflight cannot see: modelling assumptions and what needs a real account to confirm. */

@@ -63,11 +63,12 @@ describe('cost of each tier (default config)', () => {
   it('gives the cost per 1M tokens of each catalog model the tier may call', () => {
     const starter = tier(defaults, 'starter').models;
     // starter allows bedrock and openai only
-    expect(starter.map((m) => m.id)).toEqual(['bedrock/anthropic.claude-3-5-haiku', 'bedrock/amazon.nova-lite', 'openai/gpt-4o-mini', 'bedrock/amazon.titan-embed-text-v2', 'bedrock/cohere.embed-english-v3', 'openai/text-embedding-3-small', 'openai/omni-moderation-latest', 'openai/gpt-image-2.5-flare']);
+    expect(starter.map((m) => m.id)).toEqual(['bedrock/anthropic.claude-3-5-haiku', 'bedrock/amazon.nova-lite', 'openai/gpt-4o-mini', 'openai/gpt-5.4-mini', 'bedrock/amazon.titan-embed-text-v2', 'bedrock/cohere.embed-english-v3', 'openai/text-embedding-3-small', 'openai/omni-moderation-latest', 'openai/gpt-image-2.5-flare']);
     expect(starter[0]).toEqual({ id: 'bedrock/anthropic.claude-3-5-haiku', kind: 'chat', inputPer1M: 0.8, outputPer1M: 4 });
-    expect(starter[3]).toEqual({ id: 'bedrock/amazon.titan-embed-text-v2', kind: 'embedding', inputPer1M: 0.02, outputPer1M: 0 });
-    expect(starter[6]).toEqual({ id: 'openai/omni-moderation-latest', kind: 'moderation', inputPer1M: 0, outputPer1M: 0 });
-    expect(starter[7]).toEqual({ id: 'openai/gpt-image-2.5-flare', kind: 'image', inputPer1M: 0, outputPer1M: 0, perImageUsd: 0.25 });
+    expect(starter[3]).toEqual({ id: 'openai/gpt-5.4-mini', kind: 'chat', inputPer1M: 0.75, outputPer1M: 4.5 });
+    expect(starter[4]).toEqual({ id: 'bedrock/amazon.titan-embed-text-v2', kind: 'embedding', inputPer1M: 0.02, outputPer1M: 0 });
+    expect(starter[7]).toEqual({ id: 'openai/omni-moderation-latest', kind: 'moderation', inputPer1M: 0, outputPer1M: 0 });
+    expect(starter[8]).toEqual({ id: 'openai/gpt-image-2.5-flare', kind: 'image', inputPer1M: 0, outputPer1M: 0, perImageUsd: 0.25 });
     expect(formatCostReport(defaults)).toMatch(/^ {4}openai\/gpt-image-2\.5-flare +image +\$0\.25 per image +-$/m);
     expect(formatCostReport(defaults)).toContain("  models, USD per 1M tokens (input / output), image models per image:");
   });

@@ -1,0 +1,93 @@
+/**
+ * The model catalog's lifecycle check: catalog entries whose upstream OpenAI has announced a shutdown date
+ * for (lib/config/openai-model-shutdowns.ts). Run by `npm run preflight` (rule `model-shutdown-dates`) and
+ * `tessera doctor` (`model-shutdown:<id>` lines); never by synth, which must stay deterministic and offline:
+ * a date-based refusal would break a build on a date with no change of the code or the config.
+ */
+import { OPENAI_MODEL_SHUTDOWNS } from './openai-model-shutdowns.js';
+import type { ModelEntry } from './schema.js';
+
+/**
+ * Days before a shutdown date from which a catalog model routed to it is a warning: a quarter, time to add
+ * the replacement, move tenants' keys, fallbacks and aliases to it and deploy, since OpenAI announces most
+ * shutdowns three to twelve months ahead.
+ */
+export const SHUTDOWN_WARNING_DAYS = 90;
+
+/** One catalog entry with an announced shutdown. */
+export interface ModelShutdownFinding {
+  /** The catalog id, `openai/gpt-4o-mini`. */
+  readonly modelId: string;
+  /** The entry's `upstream` (the OpenAI model id looked up). */
+  readonly upstream: string;
+  /** `YYYY-MM-DD`. */
+  readonly shutdown: string;
+  /** Whole days from `today` (UTC) to the shutdown date: 0 on the day, negative after. */
+  readonly daysLeft: number;
+  /**
+   * `fail`: an `openai/` entry on or past its date (OpenAI answers every request for it with an error);
+   * `warn`: an `openai/` entry within the warning window, or an `openai-compatible/` entry whose upstream is an
+   * OpenAI id on or within the window (the server behind it may relay to OpenAI, or may be a self-hosted model or
+   * another vendor's deployment with its own schedule: the check cannot tell, so it never fails it);
+   * `info`: announced, further off than the window.
+   */
+  readonly severity: 'fail' | 'warn' | 'info';
+  /** OpenAI's suggested replacements (model ids), possibly none. */
+  readonly replacements: readonly string[];
+  /** One line naming the entry, the upstream, the date, the days and the replacement. */
+  readonly message: string;
+}
+
+export interface ModelShutdownOptions {
+  /** The day to judge from (its UTC date is used). Injected by tests; the callers pass the clock. */
+  readonly today: Date;
+  /** @default SHUTDOWN_WARNING_DAYS (90) */
+  readonly warnWithinDays?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `YYYY-MM-DD` of a Date's UTC day. */
+export const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * The catalog entries of provider `openai` and `openai-compatible` whose `upstream` has an announced OpenAI
+ * shutdown date (exact id match: `gpt-4o-mini`, `gpt-4o-mini-2024-07-18`), most urgent first. Other providers
+ * (Bedrock, Hugging Face, SageMaker) have their own lifecycles, not read here.
+ * @param models the catalog (`gateway.models`)
+ * @returns one finding per such entry; empty when none has a date
+ */
+export function modelShutdownFindings(models: readonly Pick<ModelEntry, 'id' | 'upstream'>[], opts: ModelShutdownOptions): ModelShutdownFinding[] {
+  const window = opts.warnWithinDays ?? SHUTDOWN_WARNING_DAYS;
+  const today = Date.parse(`${utcDay(opts.today)}T00:00:00Z`);
+  const out: ModelShutdownFinding[] = [];
+  for (const m of models) {
+    const provider = m.id.slice(0, m.id.indexOf('/'));
+    if (provider !== 'openai' && provider !== 'openai-compatible') continue;
+    const notice = OPENAI_MODEL_SHUTDOWNS[m.upstream];
+    if (!notice) continue;
+    const daysLeft = Math.round((Date.parse(`${notice.shutdown}T00:00:00Z`) - today) / DAY_MS);
+    const near = daysLeft <= window;
+    const severity = !near ? 'info' : daysLeft <= 0 && provider === 'openai' ? 'fail' : 'warn';
+    const when = daysLeft > 0 ? `shuts down on ${notice.shutdown} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'})` : daysLeft === 0 ? `shuts down today, ${notice.shutdown}` : `was shut down on ${notice.shutdown} (${-daysLeft} day${daysLeft === -1 ? '' : 's'} ago)`;
+    const effect = provider === 'openai'
+      ? daysLeft <= 0 ? ': OpenAI answers every request for it with an error' : ''
+      : ' if the openai-compatible server behind it relays to OpenAI';
+    const instead = notice.replacements.length ? `; OpenAI suggests ${notice.replacements.join(' or ')}` : '; see https://developers.openai.com/api/docs/deprecations for the replacement';
+    out.push({
+      modelId: m.id, upstream: m.upstream, shutdown: notice.shutdown, daysLeft, severity, replacements: notice.replacements,
+      message: `${m.id} (upstream ${m.upstream}) ${when}${effect}${instead}`,
+    });
+  }
+  const rank = { fail: 0, warn: 1, info: 2 } as const;
+  return out.sort((a, b) => rank[a.severity] - rank[b.severity] || a.daysLeft - b.daysLeft || a.modelId.localeCompare(b.modelId));
+}
+
+/**
+ * What to do about a finding, for a fail or warn line: add the replacement to `gateway.models`, move tenants'
+ * keys, fallbacks and `gateway.modelAliases` to it, then remove the entry (or point its `upstream` at the replacement).
+ */
+export function shutdownFix(f: ModelShutdownFinding): string {
+  const to = f.replacements[0] ? `a catalog entry for ${f.replacements.join(' or ')}` : 'a catalog entry for a current OpenAI model';
+  return `add ${to} to gateway.models, move tenants' keys, fallbacks and gateway.modelAliases off ${f.modelId}, then remove it (or change its upstream ${f.upstream})`;
+}
