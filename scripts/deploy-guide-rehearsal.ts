@@ -225,8 +225,10 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   expectThat(init.code === 0 && /Wrote \.?\/?tessera\.config\.yaml/.test(init.stdout + init.stderr), 'tessera init --yes did not write tessera.config.yaml');
 
   // moto cannot answer two of doctor's checks; the rehearsal's config leaves them out, as the deploy guide's doctor run does.
+  // Its one model has no announced OpenAI shutdown: doctor's model-shutdown line judges by the clock (gpt-4o-mini would warn
+  // until 2027-01-14 and fail after), and the rehearsal must pass on any day.
   const rehearsalOnly = {
-    gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006 }] },
+    gateway: { models: [{ id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini', inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, maxOutputTokens: 128_000 }] },
     sharedCluster: { gpu: { minSize: 0, maxSize: 0 } },
     tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } },
   };
@@ -241,7 +243,7 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   say('# Rehearsal only: moto has no Bedrock GetFoundationModelAvailability and answers Service Quotas for VPC only, so doctor\'s');
   say('# bedrock-model and gpu-quota lines cannot pass here (they are tested with aws-sdk-client-mock, test/unit/doctor/). The rehearsal\'s');
   say('# config therefore has no bedrock/ model and GPU node groups of maxSize 0 (keys set in tessera.config.yaml):');
-  say(`#   gateway.models: [openai/gpt-4o-mini]; sharedCluster.gpu: {minSize: 0, maxSize: 0}; tiers.enterprise.compute.gpu: {minSize: 0, maxSize: 0}`);
+  say(`#   gateway.models: [openai/gpt-5.4-mini]; sharedCluster.gpu: {minSize: 0, maxSize: 0}; tiers.enterprise.compute.gpu: {minSize: 0, maxSize: 0}`);
   say('# moto\'s ECR also answers BatchGetImage only for the caller\'s own registry, so the AWS Deep Learning Containers images init wrote');
   say(`# (account 763104351884) are replaced by images in the platform account's registry: ${TRAIN_IMAGE}, ${SERVE_IMAGE}.`);
   say('# moto has no orderable options for RDS PostgreSQL (an empty DescribeOrderableDBInstanceOptions) and no ElastiCache');
@@ -347,13 +349,13 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   say(`$ export TESSERA_BASE_URL=${serve.baseUrl} TESSERA_TOKEN=$(cat token)`);
   say('$ node first-call.mjs   # new OpenAI({ baseURL: TESSERA_BASE_URL, apiKey: TESSERA_TOKEN }).chat.completions.create(...), the deploy guide\'s Node example');
   const openai = new OpenAI({ baseURL: serve.baseUrl, apiKey: token, maxRetries: 0 });
-  const reply = await openai.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from my first Tessera credential' }] });
+  const reply = await openai.chat.completions.create({ model: 'openai/gpt-5.4-mini', messages: [{ role: 'user', content: 'Hello from my first Tessera credential' }] });
   say(reply.choices[0]?.message.content ?? '(no content)');
   say(JSON.stringify(reply.usage));
   expectThat(reply.choices[0]?.message.content === 'echo: Hello from my first Tessera credential', 'the chat completion did not answer with the upstream\'s text');
   const devToken = await tessera(dir, ['dev-token', '--tenant', 'acme'], { showStdout: () => '', display: 'TESSERA_TOKEN=$(npx tessera dev-token --tenant acme) node first-call.mjs   # serve\'s own dev key is not trusted now' });
   const refused = await new OpenAI({ baseURL: serve.baseUrl, apiKey: devToken.stdout.trim(), maxRetries: 0 }).chat.completions
-    .create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] }).then(() => undefined, (e: Error) => e);
+    .create({ model: 'openai/gpt-5.4-mini', messages: [{ role: 'user', content: 'Hello' }] }).then(() => undefined, (e: Error) => e);
   say(refused ? `${refused.constructor.name}: ${refused.message}` : 'answered (it should not have)');
   expectThat(refused instanceof OpenAI.AuthenticationError, 'a dev token was not refused with 401');
   say('$ kill %1');

@@ -12,6 +12,7 @@ import { controlTowerChecks } from './control-tower-checks.js';
 import { awsClientFactory, type AwsClients, type ClientFactory } from './clients.js';
 import { gpuQuotaChecks } from './gpu-quota-checks.js';
 import { lambdaConcurrencyChecks } from './lambda-concurrency-checks.js';
+import { modelShutdownChecks } from './model-shutdown-checks.js';
 import { nodeTypeOfferChecks } from './node-type-offer-checks.js';
 import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
 import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
@@ -37,6 +38,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'provisioning-role', run: provisioningRoleChecks },
   { name: 'provider-secrets', run: providerSecretChecks },
   { name: 'bedrock', run: bedrockChecks },
+  { name: 'model-shutdown', run: modelShutdownChecks },
   { name: 'base-models', run: baseModelChecks },
   { name: 'gpu-quotas', run: gpuQuotaChecks },
   { name: 'lambda-concurrency', run: lambdaConcurrencyChecks },
@@ -70,6 +72,8 @@ export interface DoctorOptions {
   readonly identityCenterRegion?: string;
   /** Builds the SDK clients. @default - awsClientFactory() */
   readonly factory?: ClientFactory;
+  /** The day date-based checks judge from (`model-shutdown`: OpenAI's shutdown dates). @default - the clock's */
+  readonly today?: Date;
   /** Groups to run. @default - CHECK_GROUPS */
   readonly groups?: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }>;
 }
@@ -128,7 +132,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const callerAccount = identity.Account ?? '';
   const management = config.organization.managementAccountId;
   const ctx: DoctorContext = {
-    config, region, callerAccount, caller, callerIn, identityCenterRegion: options.identityCenterRegion,
+    config, region, callerAccount, caller, callerIn, identityCenterRegion: options.identityCenterRegion, today: options.today,
     clientsIn: accountAccess({
       factory, region, callerAccount, caller, managementAccount: management, accountProfiles: options.accountProfiles,
       fallbackRoles: { [config.workloadAccountId]: [config.roles.provisioningRoleName] },

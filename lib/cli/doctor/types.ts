@@ -41,6 +41,8 @@ export interface DoctorContext {
   readonly identityCenterRegion?: string;
   /** Clients in `accountId` (cached per account): the caller's, a `--account-profile`, or the CDK lookup role. */
   clientsIn(accountId: string): Promise<AccountClients>;
+  /** The day date-based checks judge from (`model-shutdown`). @default - the clock's (new Date()) */
+  readonly today?: Date;
 }
 
 /** A group of checks: never throws (an unexpected error becomes a `fail` line in the runner). */
