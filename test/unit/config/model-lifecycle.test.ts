@@ -50,14 +50,11 @@ describe('modelShutdownFindings (rule model-shutdown-dates)', () => {
     expect(shutdownFix(f)).toBe("add a catalog entry for gpt-image-2.5-sunburst or gpt-image-2.5-flare to gateway.models, move tenants' keys, fallbacks and gateway.modelAliases off openai-compatible/proxy, then remove it (or change its upstream gpt-image-1)");
   });
 
-  it('the default catalog: gpt-4o-mini warns (kept until its date), gpt-5.4-mini has no notice; its image entry (being replaced elsewhere) is past its date', () => {
+  it('the default catalog: gpt-4o-mini warns (kept until its date), gpt-5.4-mini and gpt-image-2.5-flare have no notice; gpt-4o-mini fails from 2027-01-14', () => {
     const findings = modelShutdownFindings(DEFAULT_CONFIG.gateway.models, { today: TODAY });
-    expect(findings.map((f) => [f.modelId, f.severity])).toEqual([
-      ['openai/gpt-image-1', 'fail'],
-      ['openai/gpt-4o-mini', 'warn'],
-    ]);
-    // Before 2026-10-23 the default had no failure: the rule is about dates, synth is not.
-    expect(modelShutdownFindings(DEFAULT_CONFIG.gateway.models, { today: day('2026-10-01') }).filter((f) => f.severity === 'fail')).toEqual([]);
+    expect(findings.map((f) => [f.modelId, f.severity])).toEqual([['openai/gpt-4o-mini', 'warn']]);
+    // The rule is about dates, synth is not: the same catalog fails the day gpt-4o-mini is shut down.
+    expect(modelShutdownFindings(DEFAULT_CONFIG.gateway.models, { today: day('2027-01-14') }).map((f) => [f.modelId, f.severity])).toEqual([['openai/gpt-4o-mini', 'fail']]);
   });
 
   it('synth does not judge dates: the default config loads on any day, past every shutdown', () => {
