@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfigReport, type LoadedConfig } from '../config/load-config.js';
+import { parseAsOfDay } from '../config/model-lifecycle.js';
 import { awsClientFactory, type ClientFactory } from './doctor/clients.js';
 import { exitCodeOf, formatJson, formatReport } from './doctor/format.js';
 import { DoctorStopped, result, stoppedReport } from './doctor/results.js';
 import { runDoctor } from './doctor/runner.js';
 
 interface DoctorFlags {
-  config?: string; profile?: string; region?: string; accountProfile: string[]; identityCenterRegion?: string; json?: boolean; debug?: boolean;
+  config?: string; profile?: string; region?: string; accountProfile: string[]; identityCenterRegion?: string; asOf?: string; json?: boolean; debug?: boolean;
 }
 
 /** `--account-profile 555555555555=platform-ro` → { '555555555555': 'platform-ro' }. @throws CliError (exit 2) naming the bad value */
@@ -22,6 +23,15 @@ export function parseAccountProfiles(values: readonly string[]): Record<string, 
     out[m[1]] = m[2];
   }
   return out;
+}
+
+/** `--as-of 2027-01-14` → that day (midnight UTC). @throws DoctorStopped (exit 2) naming the bad value */
+function asOfDay(value: string): Date {
+  try {
+    return parseAsOfDay(value);
+  } catch (e) {
+    throw new DoctorStopped(result('as-of', '--as-of', 'fail', (e as Error).message, { fix: 'e.g. --as-of 2027-01-14' }), 2, (e as Error).message);
+  }
 }
 
 /**
@@ -58,9 +68,10 @@ export async function doctor(flags: DoctorFlags, out: (text: string) => void = (
 
 async function runAndPrint(flags: DoctorFlags, out: (text: string) => void, factory: ClientFactory): Promise<0 | 1> {
   const accountProfiles = parseAccountProfiles(flags.accountProfile);
+  const today = flags.asOf === undefined ? undefined : asOfDay(flags.asOf);
   const { config, placeholders } = readDoctorConfig(flags.config);
   const report = await runDoctor({
-    config, configFile: flags.config, placeholders, region: flags.region, profile: flags.profile, accountProfiles, identityCenterRegion: flags.identityCenterRegion, factory,
+    config, configFile: flags.config, placeholders, region: flags.region, profile: flags.profile, accountProfiles, identityCenterRegion: flags.identityCenterRegion, today, factory,
   });
   out(flags.json ? formatJson(report) : formatReport(report));
   return exitCodeOf(report);
@@ -75,6 +86,7 @@ export function doctorCommand(): Command {
     .option('--region <region>', 'Region to check (default: the config\'s homeRegion)')
     .option('--account-profile <account=profile>', 'read this account with a named profile instead of its CDK lookup role (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--identity-center-region <region>', 'Region of the IAM Identity Center instance (default: --region)')
+    .option('--as-of <day>', 'judge date-based checks (OpenAI model shutdowns) as of YYYY-MM-DD (default: today, UTC)')
     .option('--json', 'print { checks, summary } as JSON')
     .option('--debug', 'print the stack trace of an unexpected error')
     .action(async (_o, command: Command) => {

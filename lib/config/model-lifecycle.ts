@@ -51,6 +51,18 @@ const DAY_MS = 86_400_000;
 export const utcDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
+ * The day of an `--as-of YYYY-MM-DD` option (preflight, doctor): the date-based checks judge from it instead of the
+ * clock, to plan ahead ("what fails on 2027-01-14?") or to get the same answer on any day.
+ * @returns midnight UTC of that day
+ * @throws Error naming the option and the value when it is not a calendar day `YYYY-MM-DD`
+ */
+export function parseAsOfDay(value: string, option = '--as-of'): Date {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
+  if (!day || Number.isNaN(day.getTime()) || utcDay(day) !== value) throw new Error(`${option} ${value}: expected a calendar day YYYY-MM-DD, e.g. ${option} 2027-01-14`);
+  return day;
+}
+
+/**
  * The catalog entries of provider `openai` and `openai-compatible` whose `upstream` has an announced OpenAI
  * shutdown date (exact id match: `gpt-4o-mini`, `gpt-4o-mini-2024-07-18`), most urgent first. Other providers
  * (Bedrock, Hugging Face, SageMaker) have their own lifecycles, not read here.

@@ -13,11 +13,13 @@ import { CliError } from '../cli/cli-error.js';
 import { reportError } from '../cli/report-error.js';
 import { nearest } from '../config/config-issues.js';
 import { loadConfig } from '../config/load-config.js';
+import { parseAsOfDay } from '../config/model-lifecycle.js';
 
 const OPTIONS = {
   config: { type: 'string' },
   account: { type: 'string' },
   region: { type: 'string' },
+  'as-of': { type: 'string' },
   verbose: { type: 'boolean', default: false },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -42,7 +44,7 @@ export function parseCommandLine(args: string[]): { [K in keyof typeof OPTIONS]?
     }
     const option = OPTIONS[token.name as keyof typeof OPTIONS];
     if (option.type === 'string' && (token.value === undefined || token.value.startsWith('--'))) {
-      throw new CliError(`${token.rawName} needs a value, e.g. ${token.rawName} ${token.name === 'config' ? 'tessera.config.yaml' : token.name === 'account' ? '123456789012' : 'us-west-2'} (${HELP})`);
+      throw new CliError(`${token.rawName} needs a value, e.g. ${token.rawName} ${token.name === 'config' ? 'tessera.config.yaml' : token.name === 'account' ? '123456789012' : token.name === 'as-of' ? '2027-01-14' : 'us-west-2'} (${HELP})`);
     }
     if (option.type === 'boolean' && token.value !== undefined) throw new CliError(`${token.rawName} takes no value (${HELP})`);
   }
@@ -61,12 +63,19 @@ async function main(): Promise<number> {
       '  --config <file>     YAML or JSON config merged over the embedded default (as cdk synth -c tessera:configFile=…)',
       '  --account <id>      account the tenants are instantiated in (default: the config\'s workloadAccountId)',
       '  --region <name>     region (default: the config\'s homeRegion)',
+      '  --as-of <day>       judge model shutdown dates as of YYYY-MM-DD (default: today, UTC)',
       '  --verbose           list every denied permission, not the first 40',
       '  --debug             print the stack trace of an error',
       'exit codes: 0 every tier passes (warnings pass), 1 a failing finding, 2 cannot run',
       '',
     ].join('\n'));
     return 0;
+  }
+  let today: Date | undefined;
+  try {
+    today = values['as-of'] === undefined ? undefined : parseAsOfDay(values['as-of']);
+  } catch (e) {
+    throw new CliError(`${(e as Error).message} (${HELP})`);
   }
   const config = loadConfig({ file: values.config }); // a bad config fails before anything is printed
   process.stdout.write(`preflight of ${values.config ? `embedded default + ${values.config}` : 'the embedded default config'}\n`);
@@ -80,7 +89,7 @@ async function main(): Promise<number> {
   // not theirs (bundled, 0.85 -> 0.1 s of CPU a refusal; through tsx, 2.0 -> 0.6 s).
   const [{ loadBlueprints }, { formatReport }, { runPreflight, preflightPasses }] = await Promise.all([import('./blueprints.js'), import('./format.js'), import('./run.js')]);
   const loaded = loadBlueprints(config);
-  const report = await runPreflight(loaded, { account: values.account, region: values.region });
+  const report = await runPreflight(loaded, { account: values.account, region: values.region, today });
   process.stdout.write(`${formatReport(report, { verbose: values.verbose ?? false })}\n`);
   return preflightPasses(report) ? 0 : 1;
 }

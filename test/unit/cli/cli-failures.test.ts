@@ -264,6 +264,9 @@ describe.concurrent('npm run preflight: refusals (exit 2)', () => {
     const stray = await preflight('tessera.config.yaml');
     expect(stray.stderr).toMatch(/^preflight: unexpected argument "tessera\.config\.yaml": options only .*npm run preflight -- --config tessera\.config\.yaml/);
     expect(stray.code).toBe(2);
+    // --as-of is a calendar day: 2027-02-30 is not one (Date would roll it to March 2).
+    const day = await preflight('--as-of', '2027-02-30');
+    expect([day.code, day.stderr]).toEqual([2, 'preflight: --as-of 2027-02-30: expected a calendar day YYYY-MM-DD, e.g. --as-of 2027-01-14 (npm run preflight -- --help)\n']);
   });
 
   it('a config file that does not validate: its list of problems and the fix, no stack', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
-import { modelShutdownFindings, SHUTDOWN_WARNING_DAYS, shutdownFix } from '../../../lib/config/model-lifecycle.js';
+import { modelShutdownFindings, parseAsOfDay, SHUTDOWN_WARNING_DAYS, shutdownFix } from '../../../lib/config/model-lifecycle.js';
 import { modelShutdownLines } from '../../../lib/preflight/format.js';
 import { preflightPasses, type PreflightReport } from '../../../lib/preflight/run.js';
 
@@ -89,5 +89,15 @@ describe('the preflight verdict with model-shutdown-dates', () => {
     expect(modelShutdownLines(report(['fail', 'warn']).modelShutdowns)[0]).toMatch(/^== model catalog: rule FAIL model-shutdown-dates: /);
     expect(modelShutdownLines(report([]).modelShutdowns)).toHaveLength(1);
     expect(modelShutdownLines(report(['info']).modelShutdowns)[0]).toMatch(/^== model catalog: rule pass /);
+  });
+});
+
+describe('parseAsOfDay (--as-of of preflight and doctor)', () => {
+  it('takes a calendar day YYYY-MM-DD as midnight UTC, and refuses anything else naming the option and the value', () => {
+    expect(parseAsOfDay('2027-01-14').toISOString()).toBe('2027-01-14T00:00:00.000Z');
+    expect(modelShutdownFindings([m('openai/gpt-4o-mini', 'gpt-4o-mini')], { today: parseAsOfDay('2027-01-14') }).map((f) => f.severity)).toEqual(['fail']);
+    for (const bad of ['2027-02-30', '2027-1-14', '14/01/2027', '2027-01-14T00:00Z', '']) {
+      expect(() => parseAsOfDay(bad), bad).toThrow(`--as-of ${bad}: expected a calendar day YYYY-MM-DD, e.g. --as-of 2027-01-14`);
+    }
   });
 });

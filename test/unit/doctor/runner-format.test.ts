@@ -187,7 +187,7 @@ describe('doctor --json when doctor stops: one report on stdout with the failing
     expect([error.exitCode, error.message]).toEqual([1, 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)']);
   });
 
-  it('a config it cannot load, a malformed --account-profile: a failing line naming it, exit 2, no AWS call', async () => {
+  it('a config it cannot load, a malformed --account-profile or --as-of: a failing line naming it, exit 2, no AWS call', async () => {
     const bad = join(tempDir('doctor-config-'), 'bad.yaml');
     writeFileSync(bad, 'homeRegoin: us-east-1\n');
     const config = await stopped({ config: bad });
@@ -197,6 +197,9 @@ describe('doctor --json when doctor stops: one report on stdout with the failing
     const profile = await stopped({ accountProfile: ['platform'] });
     expect(profile.report.checks).toEqual([{ id: 'account-profile', title: '--account-profile', status: 'fail', detail: '--account-profile platform: expected <12-digit account id>=<profile name>', fix: 'e.g. --account-profile 555555555555=platform-readonly' }]);
     expect([profile.error.exitCode, profile.error.message]).toEqual([2, '--account-profile platform: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly']);
+    const asOf = await stopped({ asOf: '2027-13-01' });
+    expect(asOf.report.checks).toEqual([{ id: 'as-of', title: '--as-of', status: 'fail', detail: '--as-of 2027-13-01: expected a calendar day YYYY-MM-DD, e.g. --as-of 2027-01-14', fix: 'e.g. --as-of 2027-01-14' }]);
+    expect(asOf.error.exitCode).toBe(2);
     expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
   });
 
