@@ -37,6 +37,20 @@ export function retryLines(id: string, out: RetryAnswer): string {
   return `${id}: ${what}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}${executionLine(out.executionArn)}`;
 }
 
+/** `POST /admin/tenants`: 202 `{ executionArn, requestId, status }` (an onboarding, or a new attempt of a failed one, started), or 200 `{ note, executionArn?, status }` (the same requestId again: the onboarding running, or the tenant already onboarded by it; nothing started). */
+export interface OnboardAnswer { executionArn?: string; requestId?: string; status?: string; note?: string }
+
+/**
+ * What `tessera tenants create` prints: `onboarding <id> (tier <tier>) started — request <requestId>` and `execution <arn>`
+ * for a 202, or `onboarding <id>: <note> — request <requestId>` (with `execution <arn>` only when the answer names one)
+ * when the same request was sent again and nothing started. Before, the replay's note was dropped: the CLI said
+ * "started" and `execution undefined` for `{"status":"ACTIVE","note":"already onboarded by this request; nothing started"}`.
+ */
+export function onboardLines(id: string, tier: string, out: OnboardAnswer, requestId: string): string {
+  if (out.note) return `onboarding ${id}: ${out.note}${out.status ? ` (status ${out.status})` : ''} — request ${requestId}${executionLine(out.executionArn)}`;
+  return `onboarding ${id} (tier ${tier}) started — request ${requestId}${executionLine(out.executionArn)}`;
+}
+
 /** `POST /admin/tenants/{id}/suspend|resume`: 202 `{ executionArn, requestId, status, statusOnSuccess }` (started; `status` the tenant's while it runs, served as before), or 200 `{ executionArn, note, outcome? }` (the same Idempotency-Key again: that execution, running or ended; nothing started). */
 export interface StatusChangeAnswer { executionArn?: string; requestId?: string; status: string; statusOnSuccess?: string; note?: string }
 

@@ -14,7 +14,7 @@ import { tenantsApplyCommand } from './tenants-apply-command.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
-import { nextStepAfterFailure, offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer, type StatusChangeAnswer } from './lifecycle-answers.js';
+import { nextStepAfterFailure, offboardLines, onboardLines, type OnboardAnswer, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer, type StatusChangeAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
 import { followUntilEnd, printSteps, samePollLoop, secondsBetween, stdoutColour } from './execution-watch.js';
 import { tenantsUpgradeCommand } from './tenants-upgrade-command.js';
@@ -226,11 +226,12 @@ export function tenantsCommand(): Command {
       const { api, json } = client(cmd);
       // No answer, or a 5xx: the onboarding may have started under the request id made here (lostStartAnswer).
       const made = o.requestId === undefined ? requestId : undefined;
-      const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', body)
+      const out = await api.call<OnboardAnswer>('POST', '/admin/tenants', body)
         .catch((e: unknown) => { throw lostStartAnswer(e, made, 'onboarding', `tessera tenants watch ${o.id}`); });
       if (json) print(JSON.stringify({ ...out, requestId }));
-      else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}${o.watch ? '' : followLine(o.id)}`);
-      if (o.watch) await exitAfterWatch(watch(api, o.id, o.interval * 1000, json, out.executionArn));
+      // The same request again answers with a note (nothing started) and, for one already onboarded, no execution to follow.
+      else print(`${onboardLines(o.id, o.tier, out, requestId)}${o.watch || !out.executionArn ? '' : followLine(o.id)}`);
+      if (o.watch && out.executionArn) await exitAfterWatch(watch(api, o.id, o.interval * 1000, json, out.executionArn));
     });
 
   tenants.command('list').description('list tenants')
