@@ -25,7 +25,7 @@ import { tenantListRoutes } from './tenant-list-routes.js';
 import { tiersRoutes } from './tiers-routes.js';
 import { usageRoutes } from './usage-routes.js';
 import { usersRoutes } from './users-routes.js';
-import { upgradeRoutes } from './upgrade-routes.js';
+import { refuseUnpublished, upgradeRoutes } from './upgrade-routes.js';
 import { stepsOfHistory } from './execution-steps.js';
 
 export { stepsOfHistory, type ExecutionStep } from './execution-steps.js';
@@ -464,6 +464,9 @@ export const routes: AdminRoutes = {
         ? 'renaming alone is not a lifecycle change; send tier or blueprintVersion'
         : `nothing to change: ${same || 'send tier or blueprintVersion'}`, 'invalid_request_error', 'nothing_to_change', change.tier ? 'tier' : change.blueprintVersion ? 'blueprintVersion' : 'name');
     }
+    // A version the catalog does not publish (for the tier the change runs on) is refused here as POST /admin/upgrades refuses
+    // it (400 unknown_blueprint_version or tier_not_published): before, the PATCH answered 202 and *Begin change* failed on it.
+    if (effective.blueprintVersion) await refuseUnpublished(change.tier ?? record.tier, effective.blueprintVersion);
     const target = Object.fromEntries(Object.entries({ ...effective, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
     return startChange(record, requestId, key, asked, target);
   } },

@@ -54,10 +54,11 @@ function requestIdOf(event: APIGatewayProxyEvent, body: { tier: string; blueprin
  * Refuses a version the blueprint catalog does not publish for the tier, as *List tier tenants* would at the start of the
  * execution (unpublishedTemplates: HeadObject of each template the upgrade deploys): 400 `unknown_blueprint_version` when
  * the version's account baseline is missing (no deployment published the version), 400 `tier_not_published` when only
- * the tier's templates are (the tier was added to the config after that version).
+ * the tier's templates are (the tier was added to the config after that version). Shared with `PATCH /admin/tenants/{id}`
+ * (admin-api.ts), which refuses a change's blueprintVersion the same way, before its lease is taken.
  * @throws ApiError 503 `blueprint_catalog_unreadable` when the catalog cannot be read (BlueprintCatalogUnreadable)
  */
-async function refuseUnpublished(tier: string, blueprintVersion: string): Promise<void> {
+export async function refuseUnpublished(tier: string, blueprintVersion: string): Promise<void> {
   let missing: Awaited<ReturnType<typeof unpublishedTemplates>>;
   try {
     missing = await unpublishedTemplates(tier, tierTemplateKinds(tier), blueprintVersion);

@@ -1,4 +1,5 @@
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
@@ -20,6 +21,9 @@ vi.mock('../../../lambdas/shared/control-table.js', async () => {
   return { releaseSlot: vi.fn(async () => undefined), claimOnboardingRequest, releaseOnboardingRequest: controlMock.releaseOnboardingRequest };
 });
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
+/** The blueprint catalog (PATCH's blueprintVersion, refuseUnpublished): it publishes 1.0.0 and 2.0.0 of every tier. */
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
+const notFound = Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
 /** The API keys table (POST /admin/tenants/{id}/keys): no key yet, every fenced write accepted. */
 const dynamo = mockClient(DynamoDBDocumentClient);
 const { handler, executionName, routes } = await import('../../../lambdas/admin/admin-api.js');
@@ -45,6 +49,11 @@ beforeEach(() => {
   records.clear();
   vi.clearAllMocks();
   sfn.reset();
+  s3.reset();
+  s3.on(HeadObjectCommand).callsFake((input) => {
+    if (/^blueprints\/(1\.0\.0|2\.0\.0)\//.test(input.Key)) return {};
+    throw notFound;
+  });
   dynamo.reset();
   dynamo.on(QueryCommand).resolves({ Items: [] });
   dynamo.on(TransactWriteCommand).resolves({});
@@ -462,6 +471,19 @@ describe('admin API: change', () => {
     expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change', requestId: 'change-1', previousStatus: 'ACTIVE' } });
     // the history entry says what was asked: what the Idempotency-Key stands for
     expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'change', requestId: 'change-1', status: 'RUNNING', change: { tier: 'professional' } });
+  });
+
+  it('refuses a blueprintVersion the catalog does not publish (400 unknown_blueprint_version, as POST /admin/upgrades does), before the lease: nothing starts', async () => {
+    // (s31: `tenants update --blueprint-version 0.2.0` was a 202, and the change failed at *Begin change*)
+    const before = registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    records.set('acme', before);
+    const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-v' }, body: JSON.stringify({ blueprintVersion: '0.2.0' }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ code: 'unknown_blueprint_version', param: 'blueprintVersion', message: expect.stringMatching(/^blueprintVersion = "0\.2\.0": not a blueprint version the catalog publishes .*the platform's is 1\.0\.0$/) });
+    expect(starts()).toEqual([]);
+    expect(records.get('acme')).toEqual(before);
+    // a published one goes on
+    expect((await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-w' }, body: JSON.stringify({ blueprintVersion: '2.0.0' }) })).statusCode).toBe(202);
   });
 
   it('refuses a PATCH that changes nothing (400 nothing_to_change), starting nothing', async () => {

@@ -1,3 +1,4 @@
+import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockStrict } from '../../support/strict-mock.js';
@@ -11,6 +12,8 @@ import { setLifecycleEnv, tenant } from './support.js';
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const sfn = mockStrict(SFNClient, 'stepfunctions', SFNServiceException);
+/** The blueprint catalog, which publishes every version asked for here (PATCH's blueprintVersion is checked against it). */
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
 const { handler } = await import('../../../lambdas/admin/admin-api.js');
 const { driftExecutionName } = await import('../../../lambdas/admin/drift-routes.js');
 
@@ -36,6 +39,8 @@ beforeEach(() => {
   records.clear();
   vi.clearAllMocks();
   sfn.reset();
+  s3.reset();
+  s3.on(HeadObjectCommand).resolves({});
   sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
   records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', drift: drifted }));
   records.set('hooli', tenant({ tenantId: 'hooli', status: 'ACTIVE', blueprintVersion: '1.0.0', drift: { status: 'IN_SYNC', checkedAt: '2026-12-01T03:04:00.000Z', stacks: [], resources: [] } }));
