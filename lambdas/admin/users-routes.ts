@@ -9,7 +9,7 @@ import { DynamoDbUserTokenRevocations } from '../identity/stores/user-token-revo
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
-import { ENV } from '../shared/environment.js';
+import { ENV, noUserPoolReason } from '../shared/environment.js';
 import { logger } from '../shared/handler.js';
 import { getTenant, updateTenant } from '../shared/registry.js';
 import { emitLifecycleEvent } from '../shared/events.js';
@@ -33,11 +33,14 @@ let directoryPool: string | undefined;
 
 /**
  * The platform pool's directory (TESSERA_USER_POOL_ID), events through emitLifecycleEvent on the
- * platform bus. @throws ApiError 404 `no_user_pool` when the platform has no pool (external IdP).
+ * platform bus. @throws ApiError 404 `no_user_pool` when the platform has no pool, saying why (noUserPoolReason: an external IdP, or none at all).
  */
 function users(): CognitoTenantUsers {
   const pool = process.env[ENV.userPoolId];
-  if (!pool) throw new ApiError(404, `this platform has no tenant user pool (${ENV.userPoolId} is not set): it uses an external identity provider, whose users are managed there`, 'not_found_error', 'no_user_pool');
+  // The true reason (noUserPoolReason, as the onboarding's inviteAdmin refusal gives it): an external identity provider only
+  // with gateway.jwt; without it (a local platform, a demo) no tenant users are made at all. It said "external identity
+  // provider" on a local platform that has none.
+  if (!pool) throw new ApiError(404, `${noUserPoolReason()}; tenant users are not managed through this admin API`, 'not_found_error', 'no_user_pool');
   if (!directory || directoryPool !== pool) {
     const keysTable = process.env[ENV.apiKeysTable];
     // The platform operator's own client: disable, remove and role changes record the user's token revocation beside the tenant's keys.

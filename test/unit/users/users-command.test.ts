@@ -172,7 +172,7 @@ describe('tessera users invite (through the admin API)', () => {
   it.each([
     ['Cognito refusing the admin API\'s role', () => cognito.on(AdminCreateUserCommand).rejects(failure('AccessDeniedException', 'User: arn:aws:sts::1:assumed-role/x is not authorized to perform: cognito-idp:AdminCreateUser on resource')),
       /^Cognito AdminCreateUser failed \(AccessDeniedException: User: .* cognito-idp:AdminCreateUser on resource\) \(cognito_error\)$/],
-    ['a platform with an external IdP (no pool)', () => delete process.env[ENV.userPoolId], /^this platform has no tenant user pool .* \(no_user_pool\)$/],
+    ['a platform without a pool (and no gateway.jwt)', () => delete process.env[ENV.userPoolId], /^the platform has no user pool .* \(no_user_pool\)$/],
   ])('%s: the admin API\'s answer in one line (exit 1)', async (_what, arrange, message) => {
     arrange();
     const error = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);

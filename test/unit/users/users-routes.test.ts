@@ -221,9 +221,19 @@ describe('admin API: tenant users', () => {
     expect(cognito.commandCalls(AdminDisableUserCommand)[0].args[0].input.Username).toBe('sub-dev@acme.example.com');
   });
 
-  it('a platform without the pool (external IdP): 404 no_user_pool', async () => {
+  it('a platform without the pool and without gateway.jwt (a local platform, a demo): 404 no_user_pool saying neither is there, not "an external identity provider"', async () => {
     delete process.env[ENV.userPoolId];
     const [status, error] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }));
     expect([status, error.error.code]).toEqual([404, 'no_user_pool']);
+    expect(error.error.message).toBe('the platform has no user pool (TESSERA_USER_POOL_ID is not set) and no external identity provider (gateway.jwt is not configured either): it makes no tenant users, as a local platform or a demo, which have no pool; tenant users are not managed through this admin API');
+  });
+
+  it('a platform without the pool with gateway.jwt (external IdP): 404 no_user_pool naming the provider\'s issuer', async () => {
+    delete process.env[ENV.userPoolId];
+    const config = JSON.parse(process.env[ENV.config]!);
+    process.env[ENV.config] = JSON.stringify({ ...config, gateway: { ...config.gateway, jwt: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks', audience: 'tessera' } } });
+    const [status, error] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }));
+    expect([status, error.error.code]).toEqual([404, 'no_user_pool']);
+    expect(error.error.message).toMatch(/^the platform has no user pool \(TESSERA_USER_POOL_ID is not set\): it uses an external identity provider \(gateway\.jwt, issuer https:\/\/idp\.example\.com\), whose users are managed there/);
   });
 });
