@@ -58,6 +58,14 @@ const MACHINE_ENV: Record<LifecycleKind, string> = {
 /** 400 `unknown_tier` for a request's tier the platform config does not have (admin-http.ts unknownTier: the nearest tier, then all). */
 const unknownTier = (tier: string): ApiError => unknownTierOf(tier, Object.keys(platformConfig().tiers));
 
+/**
+ * What a 409 `tenant_exists` adds for an OFFBOARDED tenant's id (docs/tenant-lifecycle.md, "What stays on the platform": the
+ * platform's stores are pooled by tenant id, the registry record is kept with no expiry, and the tenant id is never reused): the id stays the offboarded tenant's, so a
+ * new onboarding needs another one. Before, the 409 said only "already registered (status OFFBOARDED)".
+ */
+const OFFBOARDED_ID = ': tenant ids are never reused: the platform keeps what the offboarded tenant left under its id (its registry record and history, '
+  + 'with no expiry; its usage, audit and fine-tuning records, pooled by tenant id), and a new tenant under it would be read with them; onboard it under another tenantId';
+
 /** 409 for an onboarding request id already used for another tenant (control-table.ts claimOnboardingRequest). */
 function requestIdReused(requestId: string, holder: string, tenantId: string): ApiError {
   return new ApiError(409, `requestId "${requestId}" was used for the onboarding of tenant "${holder}"; a request id names one request: send a new requestId to onboard "${tenantId}"`,
@@ -400,7 +408,7 @@ export const routes: AdminRoutes = {
       if (existing.requestId !== request.requestId) {
         // Registered by another request: this one never onboarded the tenant (a tenant id is registered once).
         await giveBack();
-        throw new ApiError(409, `tenant id "${request.tenantId}" is already registered (status ${existing.status})`, 'conflict_error', 'tenant_exists', 'tenantId');
+        throw new ApiError(409, `tenant id "${request.tenantId}" is already registered (status ${existing.status})${existing.status === 'OFFBOARDED' ? OFFBOARDED_ID : ''}`, 'conflict_error', 'tenant_exists', 'tenantId');
       }
       const differences = requestDifferences(existing, { ...request, isolation });
       if (differences.length) {

@@ -173,6 +173,18 @@ describe('admin API: onboarding', () => {
     expect(records.size).toBe(0);
   });
 
+  it('refuses the id of an OFFBOARDED tenant saying ids are never reused, why, and that another id is needed (409 tenant_exists)', async () => {
+    const gone = tenant({ requestId: 'someone-else', status: 'OFFBOARDED' });
+    records.set('acme', gone);
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'tenant_exists', param: 'tenantId' });
+    expect(body(res).error.message).toBe('tenant id "acme" is already registered (status OFFBOARDED): tenant ids are never reused: the platform keeps what the offboarded tenant left under its id (its registry record and history, '
+      + 'with no expiry; its usage, audit and fine-tuning records, pooled by tenant id), and a new tenant under it would be read with them; onboard it under another tenantId');
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(gone);
+  });
+
   it('refuses bad JSON, unknown tiers and taken ids', async () => {
     expect(body(await call('POST', '/admin/tenants', { body: '{' })).error.code).toBe('invalid_json');
     expect(body(await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tier: 'gold' }) })).error).toMatchObject({ code: 'unknown_tier', param: 'tier' });
