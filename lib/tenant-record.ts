@@ -202,7 +202,17 @@ export const LifecycleExecution = z.object({
    */
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED']),
   failedStep: z.string().optional(),
+  /** Why the execution failed or was skipped (written when it ends); the reason its caller gave is `requestReason`. */
   reason: z.string().optional(),
+  /**
+   * Who asked for the operation: `admin:<IAM ARN of the SigV4 caller>` as API Gateway gives it to the admin API
+   * (requestContext.identity userArn, else caller: IAM auth), the form API keys' `createdBy` takes; `admin:unknown` where
+   * API Gateway gave no identity (local tools). Never a value from the request body. Absent on entries recorded before
+   * 2026-12-05 and on executions started outside the admin API (a rolling upgrade's per-tenant runs, a console StartExecution).
+   */
+  actor: z.string().optional(),
+  /** The reason the caller gave for a suspend, resume or offboarding (`reason` in the body, `--reason` in the CLI): REQUEST_REASON. */
+  requestReason: z.string().optional(),
   /** A change's request as the admin API took it (PATCH body): what its Idempotency-Key stands for. */
   change: z.object({
     tier: z.string().optional(), blueprintVersion: z.string().optional(), repair: z.boolean().optional(), allowReplacement: z.object({ reason: z.string() }).optional(),
@@ -1030,6 +1040,24 @@ export type UpgradeRequest = z.infer<typeof UpgradeRequest>;
  * offboarding), with corrections of the recorded request where the first attempt cannot have
  * used them yet — the documented path after `EMAIL_ALREADY_EXISTS`.
  */
+/**
+ * The reason a caller gives for a suspend, resume or offboarding (`{ "reason": … }`, `tessera tenants suspend|resume|delete
+ * --reason`), recorded on the history entry (`requestReason`) and carried by the operation's event: 1-500 characters, no
+ * control characters (it is printed by `tenants show`). Optional: the actor is always recorded.
+ */
+export const REQUEST_REASON = z.string().min(1, 'must not be empty').max(500, 'must be at most 500 characters')
+  .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), 'must not contain control characters');
+
+/** The body of `POST /admin/tenants/{id}/suspend|resume` and `DELETE /admin/tenants/{id}`: none, `{}`, or `{ reason }`. */
+export const StatusChangeRequest = z.strictObject({ reason: REQUEST_REASON.optional() });
+export type StatusChangeRequest = z.infer<typeof StatusChangeRequest>;
+
+/** Who asked for the execution `executionArn` of `record` and why, from its history entry: what its lifecycle event carries. */
+export function requestedBy(record: Pick<TenantRecord, 'executions'>, executionArn: string | undefined): { actor?: string; reason?: string } {
+  const entry = executionArn ? record.executions.findLast((e) => e.executionArn === executionArn) : undefined;
+  return { ...(entry?.actor ? { actor: entry.actor } : {}), ...(entry?.requestReason ? { reason: entry.requestReason } : {}) };
+}
+
 export const RetryRequest = z.strictObject({
   /** A new administrator (root) email; only while no account was created or requested with the old one. */
   adminEmail: z.email().optional(),

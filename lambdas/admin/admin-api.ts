@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
@@ -16,7 +16,7 @@ import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
-import { bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
+import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
@@ -111,12 +111,22 @@ async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Pr
 }
 
 /**
+ * What the admin API writes on the history entry of an execution it starts besides its kind and request id: who asked
+ * (`actor`: adminCaller, always), why (`requestReason`: a suspend's, resume's or offboarding's `reason`), and a change's
+ * request as asked (`change`).
+ */
+type RequestEntry = Pick<LifecycleExecution, 'change' | 'actor' | 'requestReason'>;
+
+/** The history entry fields of a request from `event`: its caller (adminCaller), and `reason` when one was given. */
+const requestEntry = (event: APIGatewayProxyEvent, reason?: string): RequestEntry => ({ actor: adminCaller(event), ...(reason !== undefined ? { requestReason: reason } : {}) });
+
+/**
  * Takes the tenant's lease for a new execution of `kind` (refused with 409 while another
  * operation holds it, or when the status does not allow `kind`), then starts it; gives the lease
  * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
  * a retried onboarding).
  */
-async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: Pick<LifecycleExecution, 'change'>): Promise<string> {
+async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: RequestEntry): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = executionArnOf(requireEnv(MACHINE_ENV[kind]), name);
   try {
@@ -172,7 +182,7 @@ const recordedRequest = (record: TenantRecord): OnboardRequest => ({
 const inviteProblemOf = (adminEmail: string, inviteAdmin: boolean | undefined) => adminInviteProblem(adminEmail, inviteAdmin, invitesByDefault(process.env[ENV.userPoolId]));
 
 /** A new attempt of a FAILED onboarding, with corrections (RetryRequest) where nothing can have used the old values yet. */
-async function retryOnboarding(record: TenantRecord, corrections: RetryRequest): Promise<APIGatewayProxyResult> {
+async function retryOnboarding(record: TenantRecord, corrections: RetryRequest, entry: RequestEntry): Promise<APIGatewayProxyResult> {
   const changes: Partial<TenantRecord> = {};
   if (corrections.adminEmail && corrections.adminEmail !== record.adminEmail) {
     if (record.isolation === 'account' && (record.accountId || record.createAccountRequestId || record.createAccountClaim)) {
@@ -186,20 +196,24 @@ async function retryOnboarding(record: TenantRecord, corrections: RetryRequest):
   }
   if (corrections.name && corrections.name !== record.name) changes.name = corrections.name;
   const request = { ...recordedRequest(record), ...changes } as OnboardRequest;
-  const executionArn = await startOperation('onboard', record, record.requestId, request, changes);
+  const executionArn = await startOperation('onboard', record, record.requestId, request, changes, entry);
   return json(202, { tenantId: record.tenantId, requestId: record.requestId, executionArn, status: 'PROVISIONING', corrected: Object.keys(changes) });
 }
 
-/** DELETE, and a retry of a stopped offboarding: idempotent while an offboarding runs or after it ended. */
-async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
+/**
+ * DELETE, and a retry of a stopped offboarding: idempotent while an offboarding runs or after it ended.
+ * @param entry who asked and why (requestEntry), on the history entry of the offboarding it starts
+ * @param key the DELETE's Idempotency-Key, the offboarding's requestId @default - `offboard-<tenant>-<time>`
+ */
+async function offboard(record: TenantRecord, entry: RequestEntry, key?: string): Promise<APIGatewayProxyResult> {
   if (record.status === 'OFFBOARDED') return json(200, { tenantId: record.tenantId, status: record.status, note: 'already offboarded; nothing started' });
   if (record.lease?.kind === 'offboard' && !(await leaseHolderEnded(record.lease)).ended) {
     return json(200, { tenantId: record.tenantId, executionArn: record.lease.executionArn, status: record.status, note: 'offboarding already running' });
   }
-  const requestId = `offboard-${record.tenantId}-${Date.now().toString(36)}`;
+  const requestId = key ?? `offboard-${record.tenantId}-${Date.now().toString(36)}`;
   let executionArn: string;
   try {
-    executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } });
+    executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } }, {}, entry);
   } catch (e) {
     // Another DELETE took the lease between this one's read and its write: answered as a DELETE
     // that finds an offboarding running, not with a 409.
@@ -207,7 +221,7 @@ async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
     if (now?.lease?.kind === 'offboard') return json(200, { tenantId: now.tenantId, executionArn: now.lease.executionArn, status: now.status, note: 'offboarding already running' });
     throw e;
   }
-  return json(202, { tenantId: record.tenantId, executionArn, status: 'OFFBOARDING', ...(record.status === 'OFFBOARDING' ? { resumed: record.failure?.step } : {}) });
+  return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'OFFBOARDING', ...(record.status === 'OFFBOARDING' ? { resumed: record.failure?.step } : {}) });
 }
 
 /** A change as asked (the PATCH body's lifecycle fields), recorded in its history entry: what its Idempotency-Key stands for. */
@@ -311,9 +325,9 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
  * Idempotency-Key, a request that lost the race for the lease to another request with the same key
  * answers as that one does (earlierRequest) instead of 409 `operation_in_progress`.
  */
-async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>): Promise<APIGatewayProxyResult> {
+async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>, entry: RequestEntry): Promise<APIGatewayProxyResult> {
   try {
-    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { change: asked });
+    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { ...entry, change: asked });
     return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'UPDATING', change: target });
   } catch (e) {
     return replayOfRaceWinner(e, record.tenantId, key, 'change', asked);
@@ -388,7 +402,7 @@ export const routes: AdminRoutes = {
         const created = await putNewTenant({
           ...request, isolation, status: 'REQUESTED', lease: { kind: 'onboard', executionArn, requestId: request.requestId, acquiredAt: now, previousStatus: 'REQUESTED' },
           accountId: isolation === 'vpc' ? platformConfig().workloadAccountId : undefined,
-          createdAt: now, updatedAt: now, stackOutputs: {}, executions: [{ kind: 'onboard', requestId: request.requestId, executionArn, startedAt: now, status: 'RUNNING' }],
+          createdAt: now, updatedAt: now, stackOutputs: {}, executions: [{ kind: 'onboard', requestId: request.requestId, executionArn, startedAt: now, status: 'RUNNING', actor: adminCaller(event) }],
         });
         if (!created) continue; // someone registered the id a moment ago: decide against their record
         try {
@@ -422,7 +436,7 @@ export const routes: AdminRoutes = {
       // another operation (a change, an offboarding) holds the lease: that operation is not this request's business.
       if ((LIFECYCLE_OPERATIONS.onboard.from as readonly TenantStatus[]).includes(existing.status)) {
         if (existing.lease && existing.lease.kind !== 'onboard') throw busy(existing, 'onboard');
-        return retryOnboarding(existing, {});
+        return retryOnboarding(existing, {}, requestEntry(event));
       }
       return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, status: existing.status, note: 'already onboarded by this request; nothing started' });
     }
@@ -454,7 +468,7 @@ export const routes: AdminRoutes = {
     if (drConflict) throw new ApiError(400, describeDrRegionConflict(record.tenantId, change.tier!, drConflict), 'invalid_request_error', 'dr_region_change', 'tier');
     if (change.repair) {
       const target = { repair: true, ...(change.allowReplacement ? { allowReplacement: change.allowReplacement } : {}) };
-      return startChange(record, requestId, key, asked, target);
+      return startChange(record, requestId, key, asked, target, requestEntry(event));
     }
     if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined)) {
       throw new ApiError(400, 'name cannot change with a tier or version change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier or version here', 'invalid_request_error', 'invalid_request', 'name');
@@ -476,10 +490,17 @@ export const routes: AdminRoutes = {
     // it (400 unknown_blueprint_version or tier_not_published): before, the PATCH answered 202 and *Begin change* failed on it.
     if (effective.blueprintVersion) await refuseUnpublished(change.tier ?? record.tier, effective.blueprintVersion);
     const target = Object.fromEntries(Object.entries({ ...effective, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
-    return startChange(record, requestId, key, asked, target);
+    return startChange(record, requestId, key, asked, target, requestEntry(event));
   } },
-  // One offboarding per tenant: again, 200 with the running one or "already offboarded".
-  'DELETE /admin/tenants/{id}': { query: null, idempotencyKey: 'no-op', handle: async (_event, id) => offboard(await tenantOr404(id!)) },
+  // One offboarding per tenant: again, 200 with the running one or "already offboarded". Its Idempotency-Key is the
+  // offboarding's requestId (a key used for another operation of the tenant is a 409); its body `{ reason }` is recorded.
+  'DELETE /admin/tenants/{id}': { query: null, idempotencyKey: 'honours', handle: async (event, id) => {
+    const { reason } = statusChangeBody(event, 'offboarding');
+    const record = await tenantOr404(id!);
+    const key = idempotencyKey(event);
+    if (key) refuseKeyOfAnother(record, key, 'offboard');
+    return offboard(record, requestEntry(event, reason), key);
+  } },
   'POST /admin/tenants/{id}/retry': { query: null, idempotencyKey: { refuses: RETRY_AGAIN }, handle: async (event, id) => {
     const corrections = parse(RetryRequest, bodyOf(event));
     const record = await tenantOr404(id!);
@@ -489,9 +510,9 @@ export const routes: AdminRoutes = {
       throw new ApiError(400, `tenant "${record.tenantId}" is ${record.status}: ${record.status === 'OFFBOARDING' ? 'an offboarding is retried as it is; ' : ''}adminEmail and name apply to a failed onboarding only`, 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
     }
     // Before the lease check: a retry while the offboarding runs answers with it, as a DELETE does (not a 409 naming an onboarding).
-    if (record.status === 'OFFBOARDING') return offboard(record);
+    if (record.status === 'OFFBOARDING') return offboard(record, requestEntry(event));
     if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'onboard');
-    if (onboarding) return retryOnboarding(record, corrections);
+    if (onboarding) return retryOnboarding(record, corrections, requestEntry(event));
     // A lease still on the record has ended (checked above): a stopped operation does not keep an owed announcement unsent.
     if (record.owedAnnouncements?.length && (record.status === 'ACTIVE' || record.status === 'SUSPENDED' || record.status === 'OFFBOARDED')) {
       // An operation completed but its announcement failed (lambdas/lifecycle/announcements.ts): send it now.
@@ -553,11 +574,7 @@ async function setGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promis
  * and the one it has once it succeeds (`statusOnSuccess`); it said SUSPENDED before that was true.
  */
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
-  // No body is `{}` (bodyOf): a literal `null` is a body, refused as `[]`, `0` and `false` are.
-  const body = bodyOf(event);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, `(root) = ${shownValue(body)}: ${action} takes no body (send none, or {})`, 'invalid_request_error', 'invalid_request');
-  const [field] = Object.keys(body ?? {});
-  if (field !== undefined) throw new ApiError(400, `${shownKey(field)} = ${shownValue((body as Record<string, unknown>)[field])}: ${action} takes no body (send none, or {})`, 'invalid_request_error', 'unknown_parameter', shownKey(field));
+  const { reason } = statusChangeBody(event, action);
   const record = await tenantOr404(id);
   const key = idempotencyKey(event);
   const earlier = key ? await earlierRequest(record, key, action) : undefined;
@@ -565,13 +582,40 @@ async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'su
   const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
   let executionArn: string;
   try {
-    executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action });
+    executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action }, {}, requestEntry(event, reason));
   } catch (e) {
     // Two requests with one key at once: the one that lost the lease answers as a replay of the other.
     return replayOfRaceWinner(e, record.tenantId, key, action);
   }
   const op = LIFECYCLE_OPERATIONS[action];
   return json(202, { tenantId: record.tenantId, requestId, executionArn, status: op.during, statusOnSuccess: op.success });
+}
+
+/**
+ * The body of a suspend, resume or DELETE (StatusChangeRequest): none, `{}`, or `{ "reason": "…" }` (REQUEST_REASON). A
+ * literal `null`, an array, a number or `false` is a 400 naming the root; another field a 400 `unknown_parameter` naming it;
+ * a bad reason a 400 naming `reason`.
+ */
+function statusChangeBody(event: APIGatewayProxyEvent, what: string): StatusChangeRequest {
+  // No body is `{}` (bodyOf): a literal `null` is a body, refused as `[]`, `0` and `false` are.
+  const body = bodyOf(event);
+  const takes = `${what} takes no body but an optional reason (send none, {} or {"reason": "…"})`;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, `(root) = ${shownValue(body)}: ${takes}`, 'invalid_request_error', 'invalid_request');
+  const field = Object.keys(body).find((k) => k !== 'reason');
+  if (field !== undefined) throw new ApiError(400, `${shownKey(field)} = ${shownValue((body as Record<string, unknown>)[field])}: ${takes}`, 'invalid_request_error', 'unknown_parameter', shownKey(field));
+  return parse(StatusChangeRequest, body);
+}
+
+/**
+ * 409 `idempotency_key_reused` when `key` names another operation of the tenant than `kind` (its lease or history entry):
+ * a DELETE sent with a change's, suspend's or resume's key. The same key on the same kind is that request again.
+ */
+function refuseKeyOfAnother(record: TenantRecord, key: string, kind: LifecycleKind): void {
+  const other = record.lease?.requestId === key && record.lease.kind !== kind ? { kind: record.lease.kind, executionArn: record.lease.executionArn, status: 'RUNNING' }
+    : record.executions.findLast((e) => e.requestId === key && e.kind !== kind);
+  if (!other) return;
+  throw new ApiError(409, `Idempotency-Key "${key}" was used for ${withArticle(other.kind)} of tenant "${record.tenantId}" (execution ${other.executionArn ?? '(unknown)'}, ${other.status}); this request asks ${kind}; send a new key for a new request`,
+    'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
 }
 
 /** A Step Functions execution ARN: `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`. */

@@ -146,3 +146,14 @@ export const identityApiError = (e: unknown): unknown =>
  * `arn:<partition>:states:<region>:<account>:execution:<machine name>:<execution name>`), known before StartExecution answers.
  */
 export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+/**
+ * Who sent an admin API request: `admin:<IAM ARN of the SigV4 caller>` (requestContext.identity.userArn, else its caller:
+ * the admin API uses IAM auth, constructs/admin-api.ts, and API Gateway fills these from the signature); `admin:unknown`
+ * only where API Gateway gave no identity (local tools). Never read from the body. API keys' `createdBy` and the registry
+ * history's `actor` (lib/tenant-record.ts LifecycleExecution) take it.
+ */
+export function adminCaller(event: Pick<APIGatewayProxyEvent, 'requestContext'>): string {
+  const identity = event.requestContext?.identity;
+  return `admin:${identity?.userArn || identity?.caller || 'unknown'}`;
+}

@@ -4,7 +4,7 @@ import { ApiKeyService } from '../identity/api-keys.js';
 import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
-import { bodyOf, identityApiError, json, tenantOr404, type AdminRoutes } from './admin-http.js';
+import { adminCaller, bodyOf, identityApiError, json, tenantOr404, type AdminRoutes } from './admin-http.js';
 
 /**
  * The admin API's tenant API keys (the platform operator's view of any tenant's keys):
@@ -70,11 +70,8 @@ function keys(): ApiKeyService {
 
 const keyIdOf = (event: APIGatewayProxyEvent): string => event.pathParameters?.keyId ?? '';
 
-/** `admin:<IAM ARN of the SigV4 caller>`; `admin:unknown` only where API Gateway gave no identity (local tools). */
-function createdBy(event: APIGatewayProxyEvent): string {
-  const identity = event.requestContext?.identity;
-  return `admin:${identity?.userArn || identity?.caller || 'unknown'}`;
-}
+/** `admin:<IAM ARN of the SigV4 caller>` (admin-http.ts adminCaller, the registry history's actor too). */
+const createdBy = adminCaller;
 
 /** Runs `work`, answering an IdentityError as the admin API's ApiError with the same status, code and param. */
 async function refused<T>(work: () => Promise<T>): Promise<T> {

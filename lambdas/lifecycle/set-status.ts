@@ -1,4 +1,4 @@
-import { LIFECYCLE_EVENTS, LIFECYCLE_OPERATIONS } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, LIFECYCLE_OPERATIONS, requestedBy } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
@@ -16,7 +16,8 @@ const EVENTS = { suspend: LIFECYCLE_EVENTS.suspended, resume: LIFECYCLE_EVENTS.r
  * releases the lease and writes `Tenant Suspended` / `Tenant Resumed` owed (announcements.ts), which
  * it then sends. Every resource is kept. A PutEvents failure after that write leaves the
  * announcement owed and the history SUCCEEDED: *Record status failure* sends it again (the
- * execution ends SUCCEEDED, *Took effect, …*), or `tessera tenants retry` does.
+ * execution ends SUCCEEDED, *Took effect, …*), or `tessera tenants retry` does. The event carries who asked and why
+ * (`actor`, `reason`: the execution's history entry, as the admin API recorded them: lib/tenant-record.ts requestedBy).
  */
 export const handler = lifecycleHandler('Set status', async (state: LifecycleState & { action: 'suspend' | 'resume' }) => {
   // The status machine's input names the action: anything but these two is refused before the lease.
@@ -27,14 +28,14 @@ export const handler = lifecycleHandler('Set status', async (state: LifecycleSta
   // owed nothing (made before the outbox), the announcement itself.
   if (record.executions.some((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED')) {
     if (record.owedAnnouncements?.some((a) => a.executionArn === request.executionArn)) await sendOwed(record);
-    else await emitLifecycleEvent(EVENTS[state.action], { tenantId: record.tenantId, previousStatus: undefined, status: record.status, executionArn: state.executionArn });
+    else await emitLifecycleEvent(EVENTS[state.action], { tenantId: record.tenantId, previousStatus: undefined, status: record.status, executionArn: state.executionArn, ...requestedBy(record, state.executionArn) });
     return { status: record.status };
   }
   const held = await acquireLease(state.request.tenantId, request, { currentStep: 'Set status' });
   const previousStatus = held.lease?.executionArn === request.executionArn ? held.lease.previousStatus : undefined;
   const status = LIFECYCLE_OPERATIONS[state.action].success;
   const updated = await completeOperation(state.request.tenantId, request, owe(held, EVENTS[state.action], {
-    tenantId: held.tenantId, previousStatus, status, executionArn: state.executionArn,
+    tenantId: held.tenantId, previousStatus, status, executionArn: state.executionArn, ...requestedBy(held, state.executionArn),
   }, state.executionArn));
   await sendOwed(updated);
   return { status: updated.status };

@@ -431,14 +431,62 @@ describe('admin API: one operation per tenant', () => {
     expect(records.get('acme')?.lease).toMatchObject({ kind: 'suspend', executionArn: body(ok).executionArn, requestId: 'api-req-1' });
   });
 
-  it('refuses a body on suspend (400 unknown_parameter)', async () => {
+  it('refuses a body on suspend other than { reason } (400 unknown_parameter), and a bad reason (400 naming reason)', async () => {
     records.set('acme', registered({ status: 'ACTIVE' }));
-    const res = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: JSON.stringify({ reason: 'late payment' }) });
+    const res = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: JSON.stringify({ why: 'late payment' }) });
     expect(res.statusCode).toBe(400);
-    expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'reason', message: 'reason = "late payment": suspend takes no body (send none, or {})' });
+    expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'why', message: 'why = "late payment": suspend takes no body but an optional reason (send none, {} or {"reason": "…"})' });
     const array = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: '["late payment"]' });
-    expect(body(array).error).toMatchObject({ code: 'invalid_request', message: '(root) = ["late payment"]: suspend takes no body (send none, or {})' });
+    expect(body(array).error).toMatchObject({ code: 'invalid_request', message: '(root) = ["late payment"]: suspend takes no body but an optional reason (send none, {} or {"reason": "…"})' });
+    for (const reason of ['', 'late\npayment', 5, 'x'.repeat(501)]) {
+      const bad = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: JSON.stringify({ reason }) });
+      expect([bad.statusCode, body(bad).error.param]).toEqual([400, 'reason']);
+    }
     expect(starts()).toEqual([]);
+  });
+
+  it('records who asked (the SigV4 caller API Gateway names, never the body) and why on the history entry of a suspend, resume and offboarding', async () => {
+    const identity = { userArn: 'arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_TesseraPlatformAdmin_0123/jane@example.com', caller: 'AROAEXAMPLE:jane@example.com' };
+    const as = (extra: Partial<APIGatewayProxyEvent>) => ({ ...on(), ...extra, requestContext: { requestId: 'api-req-1', identity } } as unknown as Partial<APIGatewayProxyEvent>);
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const suspend = await call('POST', '/admin/tenants/{id}/suspend', as({ headers: { 'idempotency-key': 'ops-s-1' }, body: JSON.stringify({ reason: 'invoice 4411 unpaid (FIN-12)' }) }));
+    expect(suspend.statusCode).toBe(202);
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'suspend', requestId: 'ops-s-1', actor: `admin:${identity.userArn}`, requestReason: 'invoice 4411 unpaid (FIN-12)' });
+    // no reason: the actor all the same; an identity without userArn: its caller
+    records.set('acme', registered({ status: 'SUSPENDED' }));
+    await call('POST', '/admin/tenants/{id}/resume', { ...on(), requestContext: { requestId: 'api-req-2', identity: { caller: 'AIDAEXAMPLE' } } } as unknown as Partial<APIGatewayProxyEvent>);
+    expect(records.get('acme')!.executions.at(-1)).toEqual(expect.objectContaining({ kind: 'resume', actor: 'admin:AIDAEXAMPLE' }));
+    expect(records.get('acme')!.executions.at(-1)).not.toHaveProperty('requestReason');
+    // a DELETE: its Idempotency-Key is the offboarding's requestId, its reason recorded
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const del = await call('DELETE', '/admin/tenants/{id}', as({ headers: { 'Idempotency-Key': 'ops-off-1' }, body: JSON.stringify({ reason: 'contract ended 2026-11-30 (CRM-9)' }) }));
+    expect(del.statusCode).toBe(202);
+    expect(body(del)).toMatchObject({ requestId: 'ops-off-1', status: 'OFFBOARDING' });
+    expect(JSON.parse(starts().at(-1)!.input!).request).toEqual({ tenantId: 'acme', requestId: 'ops-off-1' });
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'offboard', requestId: 'ops-off-1', actor: `admin:${identity.userArn}`, requestReason: 'contract ended 2026-11-30 (CRM-9)' });
+    // the same DELETE again: the running offboarding, nothing started
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const again = await call('DELETE', '/admin/tenants/{id}', as({ headers: { 'Idempotency-Key': 'ops-off-1' } }));
+    expect([again.statusCode, body(again).note]).toEqual([200, 'offboarding already running']);
+    expect(starts()).toHaveLength(3);
+  });
+
+  it('records the actor of an onboarding, a change and a retry; a DELETE with a suspend\'s key is a 409 idempotency_key_reused', async () => {
+    const as = (extra: Partial<APIGatewayProxyEvent>) => ({ ...extra, requestContext: { requestId: 'api-req-1', identity: { userArn: 'arn:aws:iam::111111111111:user/ops' } } } as unknown as Partial<APIGatewayProxyEvent>);
+    // a body's actor is refused (strict), never recorded
+    expect(body(await call('POST', '/admin/tenants', as({ body: JSON.stringify({ ...onboard, actor: 'admin:someone-else' }) }))).error).toMatchObject({ code: 'unknown_parameter', param: 'actor' });
+    expect((await call('POST', '/admin/tenants', as({ body: JSON.stringify(onboard) }))).statusCode).toBe(202);
+    expect(records.get('acme')!.executions[0]).toMatchObject({ kind: 'onboard', actor: 'admin:arn:aws:iam::111111111111:user/ops' });
+    useConfig(sameNetworkConfig);
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    await call('PATCH', '/admin/tenants/{id}', as({ ...on(), headers: { 'idempotency-key': 'change-a' }, body: JSON.stringify({ tier: 'professional' }) }));
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'change', requestId: 'change-a', actor: 'admin:arn:aws:iam::111111111111:user/ops', change: { tier: 'professional' } });
+    records.set('acme', registered({ status: 'FAILED' }));
+    expect((await call('POST', '/admin/tenants/{id}/retry', as(on()))).statusCode).toBe(202);
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'onboard', actor: 'admin:arn:aws:iam::111111111111:user/ops' });
+    records.set('acme', registered({ status: 'SUSPENDED', executions: [{ kind: 'suspend', requestId: 'ops-s-9', executionArn: 'arn:s', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] }));
+    const reused = await call('DELETE', '/admin/tenants/{id}', { ...on(), headers: { 'Idempotency-Key': 'ops-s-9' } });
+    expect([reused.statusCode, body(reused).error.code, body(reused).error.param]).toEqual([409, 'idempotency_key_reused', 'Idempotency-Key']);
   });
 
   it('refuses a literal null body on suspend and resume as it refuses [], 0 and false (400 naming the value); no body and {} still start', async () => {
@@ -448,7 +496,7 @@ describe('admin API: one operation per tenant', () => {
       for (const sent of ['null', '[]', '0', 'false']) {
         const res = await call('POST', `/admin/tenants/{id}/${action}`, { ...on(), body: sent });
         expect(res.statusCode).toBe(400);
-        expect(body(res).error).toEqual({ message: `(root) = ${sent}: ${action} takes no body (send none, or {})`, type: 'invalid_request_error', param: null, code: 'invalid_request' });
+        expect(body(res).error).toEqual({ message: `(root) = ${sent}: ${action} takes no body but an optional reason (send none, {} or {"reason": "…"})`, type: 'invalid_request_error', param: null, code: 'invalid_request' });
       }
       expect(starts()).toEqual([]);
     }
@@ -766,7 +814,7 @@ describe('admin API: offboarding (DELETE) is idempotent', () => {
     expect(start).toMatchObject({ stateMachineArn: `${MACHINE}offboard`, name: expect.stringMatching(NAME('offboard')) });
     const { request } = JSON.parse(start.input!);
     expect(request).toEqual({ tenantId: 'acme', requestId: expect.stringMatching(/^offboard-acme-[0-9a-z]+$/) });
-    expect(body(res)).toEqual({ tenantId: 'acme', executionArn: `${EXECUTION}offboard:${start.name}`, status: 'OFFBOARDING' });
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: request.requestId, executionArn: `${EXECUTION}offboard:${start.name}`, status: 'OFFBOARDING' });
     expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', lease: { kind: 'offboard', requestId: request.requestId, previousStatus: 'ACTIVE' } });
   });
 
@@ -1112,7 +1160,7 @@ describe('admin API: every route\'s declared facts', () => {
       const res = await call(...event(key, { headers: { 'Idempotency-Key': 'probe-1' }, body: key === 'POST /admin/tenants' ? JSON.stringify({ ...onboard, requestId: 'probe-1' }) : undefined }));
       if (typeof route.idempotencyKey === 'object') {
         expect([key, res.statusCode, body(res).error.code]).toEqual([key, 400, 'unsupported_header']);
-        expect(body(res).error.message).toContain(`${key} does not honour it (${route.idempotencyKey.refuses}); send the request without it. It is honoured by PATCH /admin/tenants/{id}, POST /admin/tenants/{id}/suspend, POST /admin/tenants/{id}/resume`);
+        expect(body(res).error.message).toContain(`${key} does not honour it (${route.idempotencyKey.refuses}); send the request without it. It is honoured by PATCH /admin/tenants/{id}, DELETE /admin/tenants/{id}, POST /admin/tenants/{id}/suspend, POST /admin/tenants/{id}/resume`);
       } else {
         expect([key, body(res).error?.code]).not.toEqual([key, 'unsupported_header']);
       }

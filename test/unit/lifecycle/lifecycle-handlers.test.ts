@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
 import { configWith } from '../../support/config-with.js';
-import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './support.js';
+import { credentials, EXECUTION_ARN, LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, ownedTags, sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './support.js';
 import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 
@@ -319,6 +319,23 @@ describe('Set status', async () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  it('Tenant Suspended carries who asked and why (the history entry the admin API wrote: actor, requestReason); Tenant Resumed its actor alone', async () => {
+    const ACTOR = 'admin:arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_TesseraPlatformAdmin_0123/jane@example.com';
+    const held = (kind: 'suspend' | 'resume', executionArn: string, extra: Partial<LifecycleExecution>) => leased(kind, {
+      lease: lease(kind, executionArn, { requestId: `req-${kind}` }),
+      executions: [{ kind, requestId: `req-${kind}`, executionArn, startedAt: LEASED_AT, status: 'RUNNING', actor: ACTOR, ...extra }],
+    }, executionArn);
+    records.set('acme', held('suspend', SUSPEND, { requestReason: 'invoice 4411 unpaid (FIN-12)' }));
+    await run('suspend', SUSPEND);
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ status: 'SUCCEEDED', actor: ACTOR, requestReason: 'invoice 4411 unpaid (FIN-12)' });
+    records.set('acme', held('resume', RESUME, {}));
+    await run('resume', RESUME);
+    expect(eventDetails()).toEqual([
+      { tenantId: 'acme', previousStatus: 'ACTIVE', status: 'SUSPENDED', executionArn: SUSPEND, actor: ACTOR, reason: 'invoice 4411 unpaid (FIN-12)' },
+      { tenantId: 'acme', previousStatus: 'SUSPENDED', status: 'ACTIVE', executionArn: RESUME, actor: ACTOR },
+    ]);
+  });
+
   it('only announces on a retry after its status write (the announcement failed)', async () => {
     records.set('acme', tenant({ status: 'SUSPENDED', executions: [{ kind: 'suspend', requestId: 'req-suspend', executionArn: SUSPEND, startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] }));
     await expect(run('suspend', SUSPEND)).resolves.toEqual({ status: 'SUSPENDED' });
@@ -575,6 +592,13 @@ describe('offboarding steps', async () => {
   const retire = (await import('../../../lambdas/lifecycle/retire-account.js')).handler;
   const finish = (await import('../../../lambdas/lifecycle/finish-offboarding.js')).handler;
   const offboarding = (extra: Partial<TenantRecord> = {}) => leased('offboard', extra);
+
+  it('Tenant Offboarded carries who asked for the offboarding and why (its history entry: actor, requestReason)', async () => {
+    records.set('acme', offboarding({ executions: [{ kind: 'offboard', requestId: 'ops-off-1', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, status: 'RUNNING', actor: 'admin:arn:aws:iam::111111111111:user/ops', requestReason: 'contract ended 2026-11-30 (CRM-9)' }] }));
+    await finish({ ...state(), export: { prefix: 'acme/2026-12-05T00-00-00Z/' } });
+    expect(eventTypes()).toEqual(['Tenant Offboarded']);
+    expect(eventDetails()[0]).toMatchObject({ tenantId: 'acme', executionArn: EXECUTION_ARN, actor: 'admin:arn:aws:iam::111111111111:user/ops', reason: 'contract ended 2026-11-30 (CRM-9)' });
+  });
 
   it('stops serving at once (OFFBOARDING) under its lease, from ACTIVE, SUSPENDED, FAILED or a stopped offboarding; refused otherwise, writing nothing', async () => {
     for (const from of ['ACTIVE', 'SUSPENDED', 'FAILED', 'OFFBOARDING'] as const) {
