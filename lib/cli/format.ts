@@ -26,6 +26,15 @@ function askedLine(change: LifecycleExecution['change'], requestId: string): str
 }
 
 /**
+ * Who asked for a history entry's operation and why, as the admin API recorded them: ` by admin:arn:…` (its `actor`, the
+ * SigV4 caller) and ` reason "…"` (its `requestReason`, a suspend's, resume's or offboarding's `--reason`). Empty for an
+ * entry without them (recorded before 2026-12-05, or started outside the admin API).
+ */
+function requesterLine(e: Pick<LifecycleExecution, 'actor' | 'requestReason'>): string {
+  return `${e.actor ? ` by ${printable(e.actor)}` : ''}${e.requestReason ? ` reason ${printable(JSON.stringify(e.requestReason))}` : ''}`;
+}
+
+/**
  * The tenant's DR stack (`disasterRecovery`) for `tessera tenants show`: its status, region and stack, what it was last
  * deployed with; and, when its last update's rollback failed, since when, what was attempted and CloudFormation's reason
  * (it refuses every update until continue-update-rollback). Was only in `--json`.
@@ -97,7 +106,7 @@ export function usageKeyCorrectionText(fix: NonNullable<DriftRecord['usageKey']>
   return printable(`${fix.at}: ${fix.outcome === 'moved' ? 'the key was not in its tier\'s usage plan alone: ' : 'the key is not in its tier\'s usage plan, its move failed: '}${fix.note}`);
 }
 
-/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id). */
+/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id; who asked and why, when recorded). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -131,7 +140,7 @@ export function tenantDetails(t: TenantRecord): string {
   lines.push(...offboardingLines(t));
   if (t.executions.length) {
     lines.push('history');
-    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : ''}`);
+    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -15,13 +15,15 @@ const executionLine = (arn: string | undefined) => (arn ? `\nexecution ${arn}` :
 
 /**
  * What `tessera tenants delete <id> --yes` prints: `offboarding <id> started`, `offboarding <id> resumed (it had
- * stopped at "<step>")`, or `offboarding <id>: <note>` when nothing started; then `execution <arn>` when the
- * answer names one (none for a tenant already offboarded).
+ * stopped at "<step>")`, or `offboarding <id>: <note>` when nothing started; ` — request <key>` when one was sent (the
+ * Idempotency-Key, the offboarding's request id); then `execution <arn>` when the answer names one (none for a tenant
+ * already offboarded).
  */
-export function offboardLines(id: string, out: OffboardAnswer): string {
-  if (out.note) return `offboarding ${id}: ${out.note}${executionLine(out.executionArn)}`;
+export function offboardLines(id: string, out: OffboardAnswer, requestId?: string): string {
+  const request = requestId ? ` — request ${requestId}` : '';
+  if (out.note) return `offboarding ${id}: ${out.note}${request}${executionLine(out.executionArn)}`;
   const resumed = out.resumed !== undefined ? ` (it had stopped at "${out.resumed}")` : '';
-  return `offboarding ${id} ${resumed ? 'resumed' : 'started'}${resumed}${executionLine(out.executionArn)}`;
+  return `offboarding ${id} ${resumed ? 'resumed' : 'started'}${resumed}${request}${executionLine(out.executionArn)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { AllowReplacement, IDEMPOTENCY_KEY, TENANT_STATUSES, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
+import { AllowReplacement, IDEMPOTENCY_KEY, REQUEST_REASON, TENANT_STATUSES, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
 import { lostStartAnswer } from './admin-api-errors.js';
 import { allTenants } from './all-tenants.js';
@@ -206,6 +206,19 @@ export function usageLines(u: TenantUsageAnswer): string {
   return lines.join('\n');
 }
 
+/** `--request-id`: the Idempotency-Key header's rule (IDEMPOTENCY_KEY). @throws CliError (exit 2) naming the value */
+function checkRequestId(requestId: string | undefined): void {
+  if (requestId !== undefined && !IDEMPOTENCY_KEY.test(requestId)) throw new CliError(`--request-id = ${JSON.stringify(requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);
+}
+
+/** `--reason`, checked before any call as the admin API checks it (REQUEST_REASON). @throws CliError (exit 2) naming the value */
+function checkedReason(reason: string | undefined): string | undefined {
+  if (reason === undefined) return undefined;
+  const checked = REQUEST_REASON.safeParse(reason);
+  if (!checked.success) throw new CliError(`--reason = ${JSON.stringify(reason.slice(0, 100))}: ${checked.error.issues[0].message}`);
+  return reason;
+}
+
 export function tenantsCommand(): Command {
   const tenants = new Command('tenants').description('tenants: create (onboard), apply (tenants as code: -f tenants.yaml), list, show, update (change tier or version, or --repair), upgrade (a tier\'s rolling upgrade to a blueprint version), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch')
     .addOption(profileOption());
@@ -316,12 +329,14 @@ export function tenantsCommand(): Command {
       .option('--watch', `follow the ${action} until it ends (the tenant is ${action === 'suspend' ? 'SUSPENDED' : 'ACTIVE'} once it succeeds)`)
       .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
       .option('--request-id <key>', `idempotency key, sent as Idempotency-Key: the same key again answers with that ${action} instead of starting another (default: a new one, printed)`)
+      .option('--reason <text>', `why (1-500 characters): recorded on the ${action}'s history entry with who asked (tenants show) and carried by its Tenant ${action === 'suspend' ? 'Suspended' : 'Resumed'} event`)
       .action(async (id: string, o, cmd: Command) => {
-        if (o.requestId !== undefined && !IDEMPOTENCY_KEY.test(o.requestId)) throw new CliError(`--request-id = ${JSON.stringify(o.requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);
+        checkRequestId(o.requestId);
+        const reason = checkedReason(o.reason);
         const { api, json } = client(cmd);
         const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
         const made = o.requestId === undefined ? requestId : undefined;
-        const out = await api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, undefined, {}, { 'idempotency-key': requestId })
+        const out = await api.call<StatusChangeAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
           .catch((e: unknown) => { throw lostStartAnswer(e, made, action, `tessera tenants watch ${id}`); });
         // The 202's status is the tenant's while the execution runs (served as before); the line names the one it ends with.
         print(json ? JSON.stringify({ ...out, requestId }) : statusChangeLines(id, action, out, requestId));
@@ -331,13 +346,20 @@ export function tenantsCommand(): Command {
 
   tenants.command('delete').description('offboard: archive data, delete the stack (data stores kept), schedule key deletion, close the account').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--yes', 'confirm; without it nothing happens')
+    .option('--reason <text>', 'why (1-500 characters): recorded on the offboarding\'s history entry with who asked (tenants show) and carried by its Tenant Offboarded event')
+    .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the offboarding\'s request id; the same key again answers with that offboarding (default: a new one, printed)')
     .option('--watch', 'follow the offboarding until it ends')
     .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
+      checkRequestId(o.requestId);
+      const reason = checkedReason(o.reason);
       const { api, json } = client(cmd);
       if (!o.yes) throw new CliError(`offboarding ${id} cannot be undone after the key deletion window: repeat with --yes`);
-      const out = await api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`);
-      print(json ? JSON.stringify(out) : offboardLines(id, out));
+      const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
+      const made = o.requestId === undefined ? requestId : undefined;
+      const out = await api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
+        .catch((e: unknown) => { throw lostStartAnswer(e, made, 'offboarding', `tessera tenants watch ${id}`); });
+      print(json ? JSON.stringify({ ...out, requestId }) : offboardLines(id, out, requestId));
       // An OFFBOARDED tenant's answer names no execution: nothing to follow.
       if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });

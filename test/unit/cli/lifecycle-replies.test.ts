@@ -52,3 +52,58 @@ describe('tessera tenants create says what the admin API did', () => {
     expect(out.stdout).toBe(`onboarding hooli: onboarding already running (status PROVISIONING) — request ops-hooli-1\nexecution ${ONBOARD}\nfollow it: tessera tenants watch hooli (or add --watch)\n`);
   });
 });
+
+const OFFBOARD = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:offboard-hooli-mx9ft93j-6807fe0b';
+const SUSPEND = 'arn:aws:states:us-east-1:222222222222:execution:tessera-status:suspend-hooli-mx9ft93j-6807fe0b';
+
+describe('--reason on suspend, resume and delete; --request-id on delete', () => {
+  it('suspend --reason sends { reason } with its Idempotency-Key', async () => {
+    answer = { status: 202, body: { tenantId: 'hooli', requestId: 'ops-s-1', executionArn: SUSPEND, status: 'ACTIVE', statusOnSuccess: 'SUSPENDED' } };
+    const out = await runTesseraInProcess(url, 'tenants', 'suspend', 'hooli', '--reason', 'invoice 4411 unpaid (FIN-12)', '--request-id', 'ops-s-1');
+    expect([out.code, out.stderr]).toEqual([0, '']);
+    expect(seen).toEqual([expect.objectContaining({ method: 'POST', url: '/v1/admin/tenants/hooli/suspend', body: { reason: 'invoice 4411 unpaid (FIN-12)' }, headers: expect.objectContaining({ 'idempotency-key': 'ops-s-1' }) })]);
+  });
+
+  it('resume without --reason sends no body, as before', async () => {
+    answer = { status: 202, body: { tenantId: 'hooli', requestId: 'ops-r-1', executionArn: SUSPEND, status: 'SUSPENDED', statusOnSuccess: 'ACTIVE' } };
+    const out = await runTesseraInProcess(url, 'tenants', 'resume', 'hooli', '--request-id', 'ops-r-1');
+    expect(out.code).toBe(0);
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/admin/tenants/hooli/resume', body: undefined });
+  });
+
+  it('delete --reason --request-id sends { reason } and the key as Idempotency-Key, and prints the request', async () => {
+    answer = { status: 202, body: { tenantId: 'hooli', requestId: 'ops-off-1', executionArn: OFFBOARD, status: 'OFFBOARDING' } };
+    const out = await runTesseraInProcess(url, 'tenants', 'delete', 'hooli', '--yes', '--reason', 'contract ended 2026-11-30 (CRM-9)', '--request-id', 'ops-off-1');
+    expect([out.code, out.stderr]).toEqual([0, '']);
+    expect(out.stdout).toBe(`offboarding hooli started — request ops-off-1\nexecution ${OFFBOARD}\n`);
+    expect(seen).toEqual([expect.objectContaining({ method: 'DELETE', url: '/v1/admin/tenants/hooli', body: { reason: 'contract ended 2026-11-30 (CRM-9)' }, headers: expect.objectContaining({ 'idempotency-key': 'ops-off-1' }) })]);
+    // the same again: the API's note, under the same request
+    answer = { status: 200, body: { tenantId: 'hooli', executionArn: OFFBOARD, status: 'OFFBOARDING', note: 'offboarding already running' } };
+    const again = await runTesseraInProcess(url, 'tenants', 'delete', 'hooli', '--yes', '--request-id', 'ops-off-1');
+    expect(again.stdout).toBe(`offboarding hooli: offboarding already running — request ops-off-1\nexecution ${OFFBOARD}\n`);
+  });
+
+  it('refuses an empty or control-character --reason and a bad --request-id before any call (exit 2)', async () => {
+    for (const args of [['suspend', 'hooli', '--reason', ''], ['delete', 'hooli', '--yes', '--reason', 'a\u0007b'], ['delete', 'hooli', '--yes', '--request-id', 'has space']]) {
+      const out = await runTesseraInProcess(url, 'tenants', ...args);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(/--(reason|request-id) = /);
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it('tenants show prints who asked for each operation and why, and nothing for an entry recorded without them', async () => {
+    answer = { status: 200, body: {
+      tenantId: 'hooli', name: 'Hooli', tier: 'enterprise', status: 'SUSPENDED', isolation: 'vpc', adminEmail: 'ops@hooli.example.com', requestId: 'ops-hooli-1',
+      createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-05T00:00:00.000Z', stackOutputs: {},
+      executions: [
+        { kind: 'onboard', requestId: 'ops-hooli-1', startedAt: '2026-12-01T00:00:00.000Z', status: 'SUCCEEDED' },
+        { kind: 'suspend', requestId: 'ops-s-1', startedAt: '2026-12-05T00:00:00.000Z', status: 'SUCCEEDED', actor: 'admin:arn:aws:iam::111111111111:user/ops', requestReason: 'invoice 4411 unpaid (FIN-12)' },
+      ],
+    } };
+    const out = await runTesseraInProcess(url, 'tenants', 'show', 'hooli');
+    expect([out.code, out.stderr]).toEqual([0, '']);
+    expect(out.stdout).toContain('\n  2026-12-01T00:00:00.000Z  onboard  SUCCEEDED\n');
+    expect(out.stdout).toContain('\n  2026-12-05T00:00:00.000Z  suspend  SUCCEEDED by admin:arn:aws:iam::111111111111:user/ops reason "invoice 4411 unpaid (FIN-12)"');
+  });
+});

@@ -32,21 +32,21 @@ async function run(status: number, body: unknown, ...args: string[]) {
 
 describe('tessera tenants suspend, resume, delete and retry print what the admin API answered', () => {
   it('delete of an OFFBOARDED tenant: nothing started, no execution line, --watch follows nothing', async () => {
-    const out = await run(200, { tenantId: 'acme', status: 'OFFBOARDED', note: 'already offboarded; nothing started' }, 'tenants', 'delete', 'acme', '--yes', '--watch');
-    expect(out).toEqual({ code: 0, stdout: 'offboarding acme: already offboarded; nothing started\n', stderr: '' });
+    const out = await run(200, { tenantId: 'acme', status: 'OFFBOARDED', note: 'already offboarded; nothing started' }, 'tenants', 'delete', 'acme', '--yes', '--watch', '--request-id', 'ops-off-1');
+    expect(out).toEqual({ code: 0, stdout: 'offboarding acme: already offboarded; nothing started — request ops-off-1\n', stderr: '' });
     expect(calls).toEqual(['DELETE /v1/admin/tenants/acme']);
   });
 
   it('delete while an offboarding runs names it as running, not started', async () => {
-    const out = await run(200, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING', note: 'offboarding already running' }, 'tenants', 'delete', 'acme', '--yes');
-    expect(out.stdout).toBe(`offboarding acme: offboarding already running\nexecution ${ARN}\n`);
+    const out = await run(200, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING', note: 'offboarding already running' }, 'tenants', 'delete', 'acme', '--yes', '--request-id', 'ops-off-1');
+    expect(out.stdout).toBe(`offboarding acme: offboarding already running — request ops-off-1\nexecution ${ARN}\n`);
   });
 
   it('delete that starts or resumes an offboarding says which', async () => {
-    expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING' }, 'tenants', 'delete', 'acme', '--yes')).stdout)
-      .toBe(`offboarding acme started\nexecution ${ARN}\n`);
+    expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING' }, 'tenants', 'delete', 'acme', '--yes', '--request-id', 'ops-off-1')).stdout)
+      .toBe(`offboarding acme started — request ops-off-1\nexecution ${ARN}\n`);
     expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING', resumed: 'Delete tenant stacks' }, 'tenants', 'delete', 'acme', '--yes')).stdout)
-      .toBe(`offboarding acme resumed (it had stopped at "Delete tenant stacks")\nexecution ${ARN}\n`);
+      .toMatch(/^offboarding acme resumed \(it had stopped at "Delete tenant stacks"\) — request cli-[0-9a-f-]{36}\nexecution arn:\S+\n$/);
   });
 
   // Same walk-through: `suspend` printed `acme: suspend requested (SUSPENDED)` at once, while the tenant was still ACTIVE
