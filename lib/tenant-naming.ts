@@ -113,6 +113,8 @@ export const RESERVED_TENANT_IDS: Readonly<Record<string, string>> = {
   'account-baseline': `it would name the stack ${ACCOUNT_BASELINE_STACK_NAME}, the account baseline of every tenant account`,
   admin: 'it would name the stack tessera-admin, the name of the admin API, and lead the admin API role tessera-admin-api',
   'admin-api': 'it would name the stack tessera-admin-api, the name of the admin API role',
+  background: 'its stack tessera-background would be the leading part of tessera-background-responses, the background responses\' work queue',
+  'background-responses': 'it would name the stack tessera-background-responses, the name of the background responses\' work queue',
   batches: 'it would name the stack tessera-batches, the name of the Batch API\'s work queue',
   change: 'it would name the stack tessera-change, the name of the tier-change state machine',
   dlq: 'its stack tessera-dlq would be the leading part of the platform\'s dead-letter queues tessera-dlq-* (tessera dlq list finds them by that prefix)',

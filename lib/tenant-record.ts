@@ -207,7 +207,7 @@ export const LifecycleExecution = z.object({
   /**
    * Who asked for the operation: `admin:<IAM ARN of the SigV4 caller>` as API Gateway gives it to the admin API
    * (requestContext.identity userArn, else caller: IAM auth), the form API keys' `createdBy` takes; `admin:unknown` where
-   * API Gateway gave no identity (local tools). Never a value from the request body. Absent on entries recorded before
+   * API Gateway gave no identity; on the local platform, which verifies no signature, `admin:local:<access key id>`. Never a value from the request body. Absent on entries recorded before
    * 2026-12-05 and on executions started outside the admin API (a rolling upgrade's per-tenant runs, a console StartExecution).
    */
   actor: z.string().optional(),

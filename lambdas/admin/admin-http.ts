@@ -150,7 +150,8 @@ export const executionArnOf = (stateMachineArn: string, name: string): string =>
 /**
  * Who sent an admin API request: `admin:<IAM ARN of the SigV4 caller>` (requestContext.identity.userArn, else its caller:
  * the admin API uses IAM auth, constructs/admin-api.ts, and API Gateway fills these from the signature); `admin:unknown`
- * only where API Gateway gave no identity (local tools). Never read from the body. API keys' `createdBy` and the registry
+ * only where API Gateway gave no identity (an unsigned request to a local tool; the local platform gives
+ * `local:<access key id>` as the caller: test/integration/support/local-platform.ts localIdentity). Never read from the body. API keys' `createdBy` and the registry
  * history's `actor` (lib/tenant-record.ts LifecycleExecution) take it.
  */
 export function adminCaller(event: Pick<APIGatewayProxyEvent, 'requestContext'>): string {

@@ -60,10 +60,16 @@ describe('tessera CLI and admin API', () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/error: tenant "acme" is SUSPENDED; suspend needs ACTIVE \(invalid_status, field status\)/);
     // --watch follows the resume to its end: ACTIVE when the command returns
-    const resumed = await tessera('tenants', 'resume', 'acme', '--watch', '--interval', '0.2');
+    const resumed = await tessera('tenants', 'resume', 'acme', '--watch', '--interval', '0.2', '--reason', 'invoice paid (ticket OPS-42)');
     expect([resumed.code, resumed.stderr]).toEqual([0, '']);
     expect(resumed.stdout).toMatch(/✓ Set status .*\n.*\nstatus succeeded in [\d.]+ s — tenant acme is ACTIVE\n$/);
-    expect((await getTenant('acme'))?.status).toBe('ACTIVE');
+    // Who asked and why: the signer (here the local platform's access key: it verifies no signature, so no ARN) and the reason given.
+    const record = (await getTenant('acme'))!;
+    expect(record.status).toBe('ACTIVE');
+    const [suspend, resume] = record.executions.filter((e) => e.kind === 'suspend' || e.kind === 'resume').slice(-2);
+    expect([suspend?.kind, suspend?.actor, suspend?.requestReason]).toEqual(['suspend', expect.stringMatching(/^admin:local:\w+$/), undefined]);
+    expect([resume?.kind, resume?.actor, resume?.requestReason]).toEqual(['resume', suspend?.actor, 'invoice paid (ticket OPS-42)']);
+    expect((await tessera('tenants', 'show', 'acme')).stdout).toMatch(/resume .* by admin:local:\w+ reason "invoice paid \(ticket OPS-42\)"/);
   });
 
   it('shows the drift the drift workflow recorded, and repairs it through a drift-aware change set (--repair)', async () => {

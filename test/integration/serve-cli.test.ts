@@ -180,7 +180,7 @@ describe('tessera serve: the tenants file and what it serves', () => {
     expect(out).toMatch(/^config: embedded default \(--config <file> to use one\)$/m);
     expect(out).toMatch(/^aliases: none \(gateway\.modelAliases\)$/m);
     expect(out).toMatch(/^fine-tuning: not served \(--fine-tuning\)$/m);
-    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1 \(no key sent; give --upstream-key if it needs one\)$/m);
+    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/gpt-5\.4-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1 \(no key sent; give --upstream-key if it needs one\)$/m);
     expect(out).toMatch(/^ {2}huggingface \(huggingface\/meta-llama\/Llama-3\.1-8B-Instruct\): rerouted to --upstream /m);
     expect(out).toMatch(/^ {2}openai-compatible \(openai-compatible\/default, openai-compatible\/embeddings\): rerouted to --upstream /m);
     expect(out).toMatch(/^ {2}bedrock \(bedrock\/anthropic\.claude-3-5-haiku, bedrock\/amazon\.nova-lite, bedrock\/amazon\.titan-embed-text-v2, bedrock\/cohere\.embed-english-v3\): not served, no AWS credentials in the environment \(it calls AWS, never --upstream\); set AWS_PROFILE/m);
@@ -201,7 +201,7 @@ describe('tessera serve: the tenants file and what it serves', () => {
       void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}`)));
     });
     expect(out).toMatch(/^ {2}openai-compatible \(openai-compatible\/default, openai-compatible\/embeddings\): not served, no endpoint in the config \(gateway\.providers\.openai-compatible\); give --upstream <url>/m);
-    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): not served, its endpoint https:\/\/api\.openai\.com\/v1 needs a key; give --upstream-key \(or TESSERA_UPSTREAM_KEY\), or --upstream <url> for a local server$/m);
+    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/gpt-5\.4-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): not served, its endpoint https:\/\/api\.openai\.com\/v1 needs a key; give --upstream-key \(or TESSERA_UPSTREAM_KEY\), or --upstream <url> for a local server$/m);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     clearTimeout(killer);
@@ -276,14 +276,14 @@ describe.concurrent('tessera serve: what it lists and refuses', () => {
 
   it('/v1/models lists only what serve can reach: with --upstream and no AWS credentials, no bedrock model', async () => {
     const { ids } = await listed(['--upstream', 'http://127.0.0.1:9/v1']);
-    expect(ids.sort()).toEqual(['huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai-compatible/default', 'openai-compatible/embeddings', 'openai/gpt-4o-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small']);
+    expect(ids.sort()).toEqual(['huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai-compatible/default', 'openai-compatible/embeddings', 'openai/gpt-4o-mini', 'openai/gpt-5.4-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small']);
   });
 
   it('/v1/models without --upstream or key: nothing it cannot serve; with AWS credentials, the bedrock models', async () => {
     expect((await listed([])).ids).toEqual([]);
     const withAws = await listed(['--upstream-key', 'sk-test'], { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
-    expect(withAws.ids.sort()).toEqual(['bedrock/amazon.nova-lite', 'bedrock/amazon.titan-embed-text-v2', 'bedrock/anthropic.claude-3-5-haiku', 'bedrock/cohere.embed-english-v3', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai/gpt-4o-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small']);
-    expect(withAws.out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): sent to the config's endpoint https:\/\/api\.openai\.com\/v1 with --upstream-key$/m);
+    expect(withAws.ids.sort()).toEqual(['bedrock/amazon.nova-lite', 'bedrock/amazon.titan-embed-text-v2', 'bedrock/anthropic.claude-3-5-haiku', 'bedrock/cohere.embed-english-v3', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai/gpt-4o-mini', 'openai/gpt-5.4-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small']);
+    expect(withAws.out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/gpt-5\.4-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): sent to the config's endpoint https:\/\/api\.openai\.com\/v1 with --upstream-key$/m);
     expect(withAws.out).toMatch(/^ {2}bedrock \(.*\): called on AWS with your environment's credentials and region \(not rerouted to --upstream\)$/m);
   });
 

@@ -128,7 +128,7 @@ export class LocalPlatform {
           // Every value of each name, as API Gateway gives them (queryStringParameters keep the last): the handler refuses a repeated one.
           multiValueQueryStringParameters: url.searchParams.size ? [...url.searchParams].reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : null,
           headers: req.headers, body: chunks.length ? Buffer.concat(chunks).toString('utf8') : null, isBase64Encoded: false,
-          requestContext: { requestId: `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` },
+          requestContext: { requestId: `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, identity: localIdentity(req.headers.authorization) },
         } as unknown as APIGatewayProxyEvent;
         const out = await handler(event);
         res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.body);
@@ -319,4 +319,16 @@ export class LocalPlatform {
 /** The ARN of `workflow`'s state machine in the platform account and home region (TesseraPlatform's). */
 function stateMachineArnOf(config: PlatformConfig, workflow: WorkflowName): string {
   return `arn:aws:states:${config.homeRegion}:${config.platformAccountId}:stateMachine:tessera-${workflow}`;
+}
+
+/**
+ * The caller identity the local platform gives the admin API, in API Gateway's `requestContext.identity` shape: the access
+ * key id of the request's SigV4 `Authorization` header as `accessKey`, and `caller` `local:<access key id>` (the registry
+ * history's actor is then `admin:local:<key>`: lambdas/admin/admin-http.ts adminCaller). API Gateway's IAM auth verifies
+ * the signature and gives the signer's ARN as `userArn`; the local platform verifies nothing, so it gives no `userArn`
+ * and says where the name came from. An unsigned request has no identity (actor `admin:unknown`, as there).
+ */
+export function localIdentity(authorization: string | undefined): { accessKey: string; caller: string } | undefined {
+  const accessKey = /Credential=([^/\s,]+)\//.exec(authorization ?? '')?.[1];
+  return accessKey ? { accessKey, caller: `local:${accessKey}` } : undefined;
 }
