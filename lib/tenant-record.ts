@@ -1036,17 +1036,19 @@ export const UpgradeRequest = z.strictObject({
 export type UpgradeRequest = z.infer<typeof UpgradeRequest>;
 
 /**
- * `POST /admin/tenants/{id}/retry`: a new attempt of a failed onboarding (or a stopped
- * offboarding), with corrections of the recorded request where the first attempt cannot have
- * used them yet — the documented path after `EMAIL_ALREADY_EXISTS`.
- */
-/**
  * The reason a caller gives for a suspend, resume or offboarding (`{ "reason": … }`, `tessera tenants suspend|resume|delete
- * --reason`), recorded on the history entry (`requestReason`) and carried by the operation's event: 1-500 characters, no
- * control characters (it is printed by `tenants show`). Optional: the actor is always recorded.
+ * --reason`), recorded on the history entry (`requestReason`) and carried by the operation's event: 1-500 characters
+ * (UTF-16 code units), not only white space, none of the characters a DisplayName refuses (control characters, line
+ * separators, bidirectional overrides and isolates: `tenants show` prints it and the event's consumers may show it), and
+ * well-formed Unicode (a lone surrogate, `"\ud800"` in the JSON body, is no text: DynamoDB and EventBridge take UTF-8).
+ * Optional: the actor is always recorded.
  */
 export const REQUEST_REASON = z.string().min(1, 'must not be empty').max(500, 'must be at most 500 characters')
-  .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), 'must not contain control characters');
+  .refine((v) => v.trim() !== '', 'must not be only white space (give the reason, or leave it out)')
+  .refine((v) => !/[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u.test(v),
+    'must not contain control characters (U+0000-U+001F, U+007F-U+009F), line separators (U+2028, U+2029) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)')
+  // In a `u` regex a surrogate pair is one code point: the class matches a lone surrogate only.
+  .refine((v) => !/[\uD800-\uDFFF]/u.test(v), 'must be well-formed Unicode (no lone surrogate)');
 
 /** The body of `POST /admin/tenants/{id}/suspend|resume` and `DELETE /admin/tenants/{id}`: none, `{}`, or `{ reason }`. */
 export const StatusChangeRequest = z.strictObject({ reason: REQUEST_REASON.optional() });
@@ -1058,6 +1060,11 @@ export function requestedBy(record: Pick<TenantRecord, 'executions'>, executionA
   return { ...(entry?.actor ? { actor: entry.actor } : {}), ...(entry?.requestReason ? { reason: entry.requestReason } : {}) };
 }
 
+/**
+ * `POST /admin/tenants/{id}/retry`: a new attempt of a failed onboarding (or a stopped
+ * offboarding), with corrections of the recorded request where the first attempt cannot have
+ * used them yet — the documented path after `EMAIL_ALREADY_EXISTS`.
+ */
 export const RetryRequest = z.strictObject({
   /** A new administrator (root) email; only while no account was created or requested with the old one. */
   adminEmail: z.email().optional(),

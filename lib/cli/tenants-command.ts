@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { AllowReplacement, IDEMPOTENCY_KEY, REQUEST_REASON, TENANT_STATUSES, type GatewayPolicy, type StackUpdating, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
+import { printable } from '../printable.js';
 import { lostStartAnswer } from './admin-api-errors.js';
 import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
@@ -215,7 +216,8 @@ function checkRequestId(requestId: string | undefined): void {
 function checkedReason(reason: string | undefined): string | undefined {
   if (reason === undefined) return undefined;
   const checked = REQUEST_REASON.safeParse(reason);
-  if (!checked.success) throw new CliError(`--reason = ${JSON.stringify(reason.slice(0, 100))}: ${checked.error.issues[0].message}`);
+  // printable: the value quoted back must not apply the bidi override or line separator it is refused for
+  if (!checked.success) throw new CliError(`--reason = ${printable(JSON.stringify(reason.slice(0, 100)))}: ${checked.error.issues[0].message}`);
   return reason;
 }
 

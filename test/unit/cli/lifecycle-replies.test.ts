@@ -92,6 +92,16 @@ describe('--reason on suspend, resume and delete; --request-id on delete', () =>
     expect(seen).toEqual([]);
   });
 
+  it('refuses a blank or bidi-override --reason before any call, and its message shows the override escaped, not applied', async () => {
+    const blank = await runTesseraInProcess(url, 'tenants', 'suspend', 'hooli', '--reason', '   ');
+    expect([blank.code, blank.stderr]).toEqual([2, expect.stringContaining('--reason = "   ": must not be only white space')]);
+    const rlo = await runTesseraInProcess(url, 'tenants', 'delete', 'hooli', '--yes', '--reason', 'ok \u202Edetpecca');
+    expect(rlo.code).toBe(2);
+    expect(rlo.stderr).toContain('--reason = "ok \\u202edetpecca": must not contain control characters');
+    expect(rlo.stderr).not.toContain('\u202E');
+    expect(seen).toEqual([]);
+  });
+
   it('tenants show prints who asked for each operation and why, and nothing for an entry recorded without them', async () => {
     answer = { status: 200, body: {
       tenantId: 'hooli', name: 'Hooli', tier: 'enterprise', status: 'SUSPENDED', isolation: 'vpc', adminEmail: 'ops@hooli.example.com', requestId: 'ops-hooli-1',

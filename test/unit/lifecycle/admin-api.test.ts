@@ -438,7 +438,7 @@ describe('admin API: one operation per tenant', () => {
     expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'why', message: 'why = "late payment": suspend takes no body but an optional reason (send none, {} or {"reason": "…"})' });
     const array = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: '["late payment"]' });
     expect(body(array).error).toMatchObject({ code: 'invalid_request', message: '(root) = ["late payment"]: suspend takes no body but an optional reason (send none, {} or {"reason": "…"})' });
-    for (const reason of ['', 'late\npayment', 5, 'x'.repeat(501)]) {
+    for (const reason of ['', 'late\npayment', 5, 'x'.repeat(501), '   ', 'late \u202Etnemyap', 'a\u2028b', 'ticket \ud800', null, { text: 'x' }]) {
       const bad = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: JSON.stringify({ reason }) });
       expect([bad.statusCode, body(bad).error.param]).toEqual([400, 'reason']);
     }

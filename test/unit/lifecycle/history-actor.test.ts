@@ -20,4 +20,16 @@ describe('the history entry\'s actor and requestReason (lib/tenant-record.ts Lif
     expect(StatusChangeRequest.safeParse({ reason: 'invoice unpaid' }).success).toBe(true);
     for (const bad of [{ reason: '' }, { reason: 'a\u0007b' }, { reason: 'x'.repeat(501) }, { actor: 'admin:me' }]) expect(StatusChangeRequest.safeParse(bad).success).toBe(false);
   });
+
+  it('StatusChangeRequest refuses a reason a display name would refuse, one of white space only, and one not well-formed (a lone surrogate)', () => {
+    // s31q: these passed before (only C0/C1 were refused): a bidi override reorders the rest of a `tenants show` history line
+    // and of any consumer's rendering of the event, U+2028 breaks lines in JS-based viewers, "   " says nothing
+    const cases = { blank: '   ', tabs: ' \u00a0 ', rlo: 'approved \u202Eyb ecnanif', isolate: 'a\u2066b', lineSeparator: 'a\u2028b', paragraph: 'a\u2029b', loneSurrogate: 'ticket \ud800', trailingHigh: 'x\udbff' };
+    for (const [name, reason] of Object.entries(cases)) {
+      const parsed = StatusChangeRequest.safeParse({ reason });
+      expect([name, parsed.success, parsed.error?.issues[0].path]).toEqual([name, false, ['reason']]);
+    }
+    // what stays accepted: text in any script, emoji (a surrogate pair), a 500-character reason
+    for (const reason of ['Zahlung offen — Ticket 4411', '請求書未払い', 'ok 👍', 'x'.repeat(500), ' padded ']) expect(StatusChangeRequest.safeParse({ reason }).success).toBe(true);
+  });
 });
