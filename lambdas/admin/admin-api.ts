@@ -206,9 +206,14 @@ async function retryOnboarding(record: TenantRecord, corrections: RetryRequest, 
  * @param key the DELETE's Idempotency-Key, the offboarding's requestId @default - `offboard-<tenant>-<time>`
  */
 async function offboard(record: TenantRecord, entry: RequestEntry, key?: string): Promise<APIGatewayProxyResult> {
-  if (record.status === 'OFFBOARDED') return json(200, { tenantId: record.tenantId, status: record.status, note: 'already offboarded; nothing started' });
+  // The 200s name the offboarding's own request id (its history entry's, its lease's), not this request's key: a caller
+  // that sent another key learns the one that stands for the offboarding (before, the CLI printed its own as if it did).
+  if (record.status === 'OFFBOARDED') {
+    const done = record.executions.findLast((e) => e.kind === 'offboard' && e.status === 'SUCCEEDED');
+    return json(200, { tenantId: record.tenantId, ...(done ? { requestId: done.requestId } : {}), status: record.status, note: 'already offboarded; nothing started' });
+  }
   if (record.lease?.kind === 'offboard' && !(await leaseHolderEnded(record.lease)).ended) {
-    return json(200, { tenantId: record.tenantId, executionArn: record.lease.executionArn, status: record.status, note: 'offboarding already running' });
+    return json(200, { tenantId: record.tenantId, requestId: record.lease.requestId, executionArn: record.lease.executionArn, status: record.status, note: 'offboarding already running' });
   }
   const requestId = key ?? `offboard-${record.tenantId}-${Date.now().toString(36)}`;
   let executionArn: string;
@@ -218,7 +223,7 @@ async function offboard(record: TenantRecord, entry: RequestEntry, key?: string)
     // Another DELETE took the lease between this one's read and its write: answered as a DELETE
     // that finds an offboarding running, not with a 409.
     const now = e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
-    if (now?.lease?.kind === 'offboard') return json(200, { tenantId: now.tenantId, executionArn: now.lease.executionArn, status: now.status, note: 'offboarding already running' });
+    if (now?.lease?.kind === 'offboard') return json(200, { tenantId: now.tenantId, requestId: now.lease.requestId, executionArn: now.lease.executionArn, status: now.status, note: 'offboarding already running' });
     throw e;
   }
   return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'OFFBOARDING', ...(record.status === 'OFFBOARDING' ? { resumed: record.failure?.step } : {}) });

@@ -6,7 +6,12 @@
 import type { StackUpdating } from '../tenant-record.js';
 
 /** `DELETE /admin/tenants/{id}`: 202 `{ executionArn, status, resumed? }` (started; `resumed`: the step a stopped offboarding had failed at), or 200 `{ note, executionArn? }` (an offboarding already running, or the tenant already OFFBOARDED: nothing started). */
-export interface OffboardAnswer { executionArn?: string; status?: string; note?: string; resumed?: string }
+/**
+ * `DELETE /admin/tenants/{id}`: 202 `{ requestId, executionArn, status, resumed? }` (an offboarding started), 200
+ * `{ requestId?, executionArn?, status, note }` (one running, or the tenant offboarded: `requestId` is that offboarding's,
+ * absent for one recorded without a history entry).
+ */
+export interface OffboardAnswer { requestId?: string; executionArn?: string; status?: string; note?: string; resumed?: string }
 
 /** `POST /admin/tenants/{id}/retry`: 202 `{ executionArn, status, corrected }` (an onboarding or offboarding started), 200 `{ executionArn, note }` (the offboarding running), or 200 `{ status, announced }` (owed announcements sent, no execution). */
 export interface RetryAnswer { executionArn?: string; status: string; corrected?: string[]; note?: string; announced?: string[] }
@@ -20,7 +25,9 @@ const executionLine = (arn: string | undefined) => (arn ? `\nexecution ${arn}` :
  * already offboarded).
  */
 export function offboardLines(id: string, out: OffboardAnswer, requestId?: string): string {
-  const request = requestId ? ` — request ${requestId}` : '';
+  // The answer's request id when it names one (the offboarding that runs or ran, maybe under another key than the one sent).
+  const shown = out.requestId ?? requestId;
+  const request = shown ? ` — request ${shown}` : '';
   if (out.note) return `offboarding ${id}: ${out.note}${request}${executionLine(out.executionArn)}`;
   const resumed = out.resumed !== undefined ? ` (it had stopped at "${out.resumed}")` : '';
   return `offboarding ${id} ${resumed ? 'resumed' : 'started'}${resumed}${request}${executionLine(out.executionArn)}`;

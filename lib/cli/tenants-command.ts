@@ -361,7 +361,7 @@ export function tenantsCommand(): Command {
       const made = o.requestId === undefined ? requestId : undefined;
       const out = await api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`, reason !== undefined ? { reason } : undefined, {}, { 'idempotency-key': requestId })
         .catch((e: unknown) => { throw lostStartAnswer(e, made, 'offboarding', `tessera tenants watch ${id}`); });
-      print(json ? JSON.stringify({ ...out, requestId }) : offboardLines(id, out, requestId));
+      print(json ? JSON.stringify({ requestId, ...out }) : offboardLines(id, out, requestId));
       // An OFFBOARDED tenant's answer names no execution: nothing to follow.
       if (o.watch && out.executionArn) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });

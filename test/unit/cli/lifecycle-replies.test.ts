@@ -83,6 +83,19 @@ describe('--reason on suspend, resume and delete; --request-id on delete', () =>
     expect(again.stdout).toBe(`offboarding hooli: offboarding already running — request ops-off-1\nexecution ${OFFBOARD}\n`);
   });
 
+  it('delete under another key than the running (or finished) offboarding\'s prints that offboarding\'s request, not the key it sent; --json too', async () => {
+    // s31q: before, "— request cli-<new uuid>" / {"requestId":"cli-…"} named a key that stands for nothing
+    answer = { status: 200, body: { tenantId: 'hooli', requestId: 'ops-off-1', executionArn: OFFBOARD, status: 'OFFBOARDING', note: 'offboarding already running' } };
+    const running = await runTesseraInProcess(url, 'tenants', 'delete', 'hooli', '--yes');
+    expect(running.stdout).toBe(`offboarding hooli: offboarding already running — request ops-off-1\nexecution ${OFFBOARD}\n`);
+    answer = { status: 200, body: { tenantId: 'hooli', requestId: 'ops-off-1', status: 'OFFBOARDED', note: 'already offboarded; nothing started' } };
+    const done = await runTesseraInProcess(url, '--json', 'tenants', 'delete', 'hooli', '--yes', '--request-id', 'ops-off-2');
+    expect(JSON.parse(done.stdout)).toEqual({ tenantId: 'hooli', requestId: 'ops-off-1', status: 'OFFBOARDED', note: 'already offboarded; nothing started' });
+    // an answer naming none (an API before this): the key sent, as before
+    answer = { status: 200, body: { tenantId: 'hooli', status: 'OFFBOARDED', note: 'already offboarded; nothing started' } };
+    expect((await runTesseraInProcess(url, 'tenants', 'delete', 'hooli', '--yes', '--request-id', 'ops-off-2')).stdout).toBe('offboarding hooli: already offboarded; nothing started — request ops-off-2\n');
+  });
+
   it('refuses an empty or control-character --reason and a bad --request-id before any call (exit 2)', async () => {
     for (const args of [['suspend', 'hooli', '--reason', ''], ['delete', 'hooli', '--yes', '--reason', 'a\u0007b'], ['delete', 'hooli', '--yes', '--request-id', 'has space']]) {
       const out = await runTesseraInProcess(url, 'tenants', ...args);

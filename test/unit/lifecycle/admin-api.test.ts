@@ -471,6 +471,28 @@ describe('admin API: one operation per tenant', () => {
     expect(starts()).toHaveLength(3);
   });
 
+  it('a DELETE under another key than the offboarding\'s (or none) names the offboarding\'s request id, running or finished; two at once start one', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    // two DELETEs at once with different keys: the second finds the lease taken (its read was before the first's write)
+    const first = call('DELETE', '/admin/tenants/{id}', { ...on(), headers: { 'Idempotency-Key': 'ops-off-1' }, body: JSON.stringify({ reason: 'contract ended' }) });
+    const second = call('DELETE', '/admin/tenants/{id}', { ...on(), headers: { 'Idempotency-Key': 'ops-off-2' } });
+    const answers = (await Promise.all([first, second])).map((r) => [r.statusCode, body(r).requestId, body(r).note]);
+    expect(answers).toEqual([[202, 'ops-off-1', undefined], [200, 'ops-off-1', 'offboarding already running']]);
+    expect(starts()).toHaveLength(1);
+    // later, another key while it runs: the running one's request id (s31q: before, none, and the CLI printed its own key)
+    const later = await call('DELETE', '/admin/tenants/{id}', { ...on(), headers: { 'Idempotency-Key': 'ops-off-3' } });
+    expect([later.statusCode, body(later).requestId]).toEqual([200, 'ops-off-1']);
+    // OFFBOARDED: the offboarding that succeeded, whatever key (or none) the DELETE carries
+    const arn = records.get('acme')!.lease!.executionArn;
+    records.set('acme', registered({ status: 'OFFBOARDED', executions: [{ kind: 'offboard', requestId: 'ops-off-1', executionArn: arn, startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] }));
+    for (const headers of [{ 'Idempotency-Key': 'ops-off-1' }, { 'Idempotency-Key': 'ops-off-9' }, {}]) {
+      const res = await call('DELETE', '/admin/tenants/{id}', { ...on(), headers });
+      expect([res.statusCode, body(res)]).toEqual([200, { tenantId: 'acme', requestId: 'ops-off-1', status: 'OFFBOARDED', note: 'already offboarded; nothing started' }]);
+    }
+    expect(starts()).toHaveLength(1);
+  });
+
   it('records the actor of an onboarding, a change and a retry; a DELETE with a suspend\'s key is a 409 idempotency_key_reused', async () => {
     const as = (extra: Partial<APIGatewayProxyEvent>) => ({ ...extra, requestContext: { requestId: 'api-req-1', identity: { userArn: 'arn:aws:iam::111111111111:user/ops' } } } as unknown as Partial<APIGatewayProxyEvent>);
     // a body's actor is refused (strict), never recorded
@@ -833,7 +855,7 @@ describe('admin API: offboarding (DELETE) is idempotent', () => {
     records.set('acme', before);
     const res = await call('DELETE', '/admin/tenants/{id}', on());
     expect(res.statusCode).toBe(200);
-    expect(body(res)).toEqual({ tenantId: 'acme', executionArn: OTHER_EXECUTION_ARN, status: 'OFFBOARDING', note: 'offboarding already running' });
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: before.lease!.requestId, executionArn: OTHER_EXECUTION_ARN, status: 'OFFBOARDING', note: 'offboarding already running' });
     expect(starts()).toHaveLength(0);
     expect(records.get('acme')).toEqual(before);
   });
