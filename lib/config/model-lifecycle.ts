@@ -63,9 +63,28 @@ export function parseAsOfDay(value: string, option = '--as-of'): Date {
 }
 
 /**
+ * The OpenAI model id an entry's `upstream` stands for, and how it was found:
+ * - as it is (`gpt-4o-mini`, `gpt-4o-mini-2024-07-18`): `exact`;
+ * - an OpenAI fine-tune `ft:<base>:<org>:<suffix>:<id>` (OpenAI's `fine_tuned_model` form): its base, `fineTune`. The
+ *   package's notices name base models only and say nothing of their fine-tunes, and OpenAI's deprecations page has
+ *   decided it per deprecation (the GPT-3 base models' fine-tunes were shut down with them; some later ones kept
+ *   serving fine-tunes while refusing new training): a fine-tune of a base with a date is reported, never failed;
+ * - on `openai-compatible/` only, an upstream with a provider prefix as LiteLLM-style proxies name OpenAI's models
+ *   (`openai/gpt-4o-mini`, `azure/gpt-4o`): the part after the last `/` (no OpenAI id contains one), `prefixed`.
+ */
+function openAiIdOf(provider: string, upstream: string): { id: string; via: 'exact' | 'fineTune' | 'prefixed' } {
+  const bare = provider === 'openai-compatible' && upstream.includes('/') ? upstream.slice(upstream.lastIndexOf('/') + 1) : upstream;
+  const via = bare === upstream ? 'exact' : 'prefixed';
+  const fineTuned = /^ft:([^:]+):/.exec(bare);
+  return fineTuned ? { id: fineTuned[1], via: 'fineTune' } : { id: bare, via };
+}
+
+/**
  * The catalog entries of provider `openai` and `openai-compatible` whose `upstream` has an announced OpenAI
- * shutdown date (exact id match: `gpt-4o-mini`, `gpt-4o-mini-2024-07-18`), most urgent first. Other providers
- * (Bedrock, Hugging Face, SageMaker) have their own lifecycles, not read here.
+ * shutdown date (exact id match: `gpt-4o-mini`, `gpt-4o-mini-2024-07-18`; an OpenAI fine-tune `ft:<base>:…` by its base,
+ * and on `openai-compatible/` an id behind a provider prefix, `openai/gpt-4o-mini`: openAiIdOf), most urgent first. A
+ * fine-tune's finding is at most a warning (OpenAI's notice does not say whether its fine-tunes stop with the base).
+ * Other providers (Bedrock, Hugging Face, SageMaker) have their own lifecycles, not read here.
  * @param models the catalog (`gateway.models`)
  * @returns one finding per such entry; empty when none has a date
  */
@@ -76,19 +95,26 @@ export function modelShutdownFindings(models: readonly Pick<ModelEntry, 'id' | '
   for (const m of models) {
     const provider = m.id.slice(0, m.id.indexOf('/'));
     if (provider !== 'openai' && provider !== 'openai-compatible') continue;
-    const notice = OPENAI_MODEL_SHUTDOWNS[m.upstream];
+    const { id, via } = openAiIdOf(provider, m.upstream);
+    // Own keys only: the table is a plain object, and an upstream named `constructor` or `toString` found Object's.
+    const notice = Object.hasOwn(OPENAI_MODEL_SHUTDOWNS, id) ? OPENAI_MODEL_SHUTDOWNS[id] : undefined;
     if (!notice) continue;
     const daysLeft = Math.round((Date.parse(`${notice.shutdown}T00:00:00Z`) - today) / DAY_MS);
     const near = daysLeft <= window;
-    const severity = !near ? 'info' : daysLeft <= 0 && provider === 'openai' ? 'fail' : 'warn';
-    const when = daysLeft > 0 ? `shuts down on ${notice.shutdown} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'})` : daysLeft === 0 ? `shuts down today, ${notice.shutdown}` : `was shut down on ${notice.shutdown} (${-daysLeft} day${daysLeft === -1 ? '' : 's'} ago)`;
-    const effect = provider === 'openai'
-      ? daysLeft <= 0 ? ': OpenAI answers every request for it with an error' : ''
-      : ' if the openai-compatible server behind it relays to OpenAI';
+    const severity = !near ? 'info' : daysLeft <= 0 && provider === 'openai' && via !== 'fineTune' ? 'fail' : 'warn';
+    const base = via === 'fineTune' ? `, a fine-tune of ${id}` : via === 'prefixed' ? `, OpenAI's ${id}` : '';
+    const who = via === 'fineTune' ? `its base ${id} ` : '';
+    const when = daysLeft > 0 ? `${who}shuts down on ${notice.shutdown} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'})`
+      : daysLeft === 0 ? `${who}shuts down today, ${notice.shutdown}` : `${who}was shut down on ${notice.shutdown} (${-daysLeft} day${daysLeft === -1 ? '' : 's'} ago)`;
+    const effect = via === 'fineTune'
+      ? ': OpenAI says per deprecation whether a base model\'s fine-tunes stop with it (the package\'s notice does not), check its deprecations page'
+      : provider === 'openai'
+        ? daysLeft <= 0 ? ': OpenAI answers every request for it with an error' : ''
+        : ' if the openai-compatible server behind it relays to OpenAI';
     const instead = notice.replacements.length ? `; OpenAI suggests ${notice.replacements.join(' or ')}` : '; see https://developers.openai.com/api/docs/deprecations for the replacement';
     out.push({
       modelId: m.id, upstream: m.upstream, shutdown: notice.shutdown, daysLeft, severity, replacements: notice.replacements,
-      message: `${m.id} (upstream ${m.upstream}) ${when}${effect}${instead}`,
+      message: `${m.id} (upstream ${m.upstream}${base}) ${when}${effect}${instead}`,
     });
   }
   const rank = { fail: 0, warn: 1, info: 2 } as const;

@@ -11,6 +11,30 @@ const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
 const m = (id: string, upstream: string) => ({ id, upstream });
 
 describe('modelShutdownFindings (rule model-shutdown-dates)', () => {
+  it('reads an OpenAI fine-tune by its base (a warning at most: the notice does not say its fine-tunes stop), an openai-compatible upstream behind a provider prefix, and no Object.prototype name', () => {
+    // s31q: before, all of these were silent, and `constructor` gave a finding with NaN days
+    const findings = modelShutdownFindings([
+      m('openai/support-bot', 'ft:gpt-4o-mini-2024-07-18:acme::9ZxY12ab'), // base 2027-01-14: 6 days after
+      m('openai/old-ft', 'ft:gpt-3.5-turbo-0125:acme:triage:Ab12'), // base 2026-10-23
+      m('openai-compatible/proxied', 'openai/gpt-4o-mini'),
+      m('openai-compatible/proxied-ft', 'openai/ft:gpt-4o-mini:acme::x1'),
+      m('openai-compatible/ctor', 'constructor'),
+      m('openai/proto', '__proto__'),
+      m('openai/tostring', 'toString'),
+      m('openai/prefixed', 'openai/gpt-4o-mini'), // the openai provider sends upstream as it is: OpenAI knows no such id
+      m('openai/ft-unknown', 'ft:my-own-base:acme::x'),
+    ], { today: day('2027-01-20') });
+    expect(findings.map((f) => [f.modelId, f.severity, f.daysLeft])).toEqual([
+      ['openai/old-ft', 'warn', -89],
+      ['openai-compatible/proxied', 'warn', -6],
+      ['openai-compatible/proxied-ft', 'warn', -6],
+      ['openai/support-bot', 'warn', -6],
+    ]);
+    expect(findings[3].message).toBe('openai/support-bot (upstream ft:gpt-4o-mini-2024-07-18:acme::9ZxY12ab, a fine-tune of gpt-4o-mini-2024-07-18) its base gpt-4o-mini-2024-07-18 was shut down on 2027-01-14 (6 days ago): '
+      + 'OpenAI says per deprecation whether a base model\'s fine-tunes stop with it (the package\'s notice does not), check its deprecations page; see https://developers.openai.com/api/docs/deprecations for the replacement');
+    expect(findings[1].message).toBe('openai-compatible/proxied (upstream openai/gpt-4o-mini, OpenAI\'s gpt-4o-mini) was shut down on 2027-01-14 (6 days ago) if the openai-compatible server behind it relays to OpenAI; see https://developers.openai.com/api/docs/deprecations for the replacement');
+  });
+
   it('fails an openai/ entry on or past its date, warns within 90 days, notes one further off, and skips models without a notice', () => {
     const findings = modelShutdownFindings([
       m('openai/gpt-4o-mini', 'gpt-4o-mini'), // 2027-01-14: 40 days
