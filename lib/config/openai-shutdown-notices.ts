@@ -32,7 +32,8 @@ export interface ParsedNotices {
   readonly notices: ShutdownNotice[];
   /**
    * Notices with a date and no model id before it (the Sora API's "scheduled to permanently shut down on
-   * September 24, 2026") or with more than one date (which this parser does not split): listed so that a
+   * September 24, 2026"), with more than one date (which this parser does not split), or whose date is no calendar
+   * day (2027-02-29): listed so that a
    * test can pin them and a new one is looked at rather than dropped.
    */
   readonly unattributed: Array<{ readonly text: string; readonly dates: readonly string[] }>;
@@ -55,6 +56,9 @@ const MODEL_ID = /^[a-z0-9][a-z0-9._:-]*$/i;
 const QUOTED = /"([^"\n]+)"|`([^`\n]+)`/g;
 
 const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Whether `YYYY-MM-DD` names a day of the calendar (not February 29 of a common year, not month 13). */
+const isCalendarDay = (day: string) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
 
 function dateOf(m: RegExpExecArray): string {
   if (m[1]) return `${m[1]}-${m[2]}-${m[3]}`;
@@ -90,17 +94,23 @@ function segmentsOf(lines: string[]): string[] {
   return out;
 }
 
-/** The model ids named after "Use" / "migrate to" in `after` (the text following the date). */
+/**
+ * The model ids named after "Use" / "migrate to" in `after` (the text following the date), in the notice's order: each
+ * backquoted id (`` `gpt-realtime-2.1-mini` ``), and each bare one (gpt-image-2.5-sunburst, o3): a lower-case word with a
+ * digit, of letters and digits joined by `-` or `.`, outside a link's URL and a parenthesis (whose backquoted ids count).
+ * Before, a bare id needed a hyphen ("Use o3 or gpt-5.4-mini instead" gave gpt-5.4-mini alone) and one backquoted id hid
+ * the bare ones of its clause ("Use `o3` or gpt-5.4-mini" gave o3 alone); "a GPT image model", "built-in" name none.
+ */
 function replacementsIn(after: string): string[] {
   const found: string[] = [];
   for (const m of after.matchAll(/\b(?:use|migrate\s+to)\b/gi)) {
     const rest = after.slice(m.index! + m[0].length);
     const end = rest.search(/\.(?=\s|$)/);
-    const clause = end < 0 ? rest : rest.slice(0, end);
-    const quoted = [...clause.matchAll(/`([^`]+)`/g)].map((q) => q[1]);
-    // Bare ids (gpt-image-2.5-sunburst): a word with a hyphen, outside a link's URL.
-    const bare = quoted.length ? [] : [...clause.replace(/\([^)]*\)/g, '').matchAll(/(?<![\w./-])[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*-[a-z0-9.]+(?:-[a-z0-9.]+)*/g)].map((b) => b[0]);
-    for (const id of [...quoted, ...bare]) if (MODEL_ID.test(id) && !found.includes(id)) found.push(id);
+    const clause = (end < 0 ? rest : rest.slice(0, end)).replace(/\([^)]*\)/g, (p) => ` ${[...p.matchAll(/`[^`]+`/g)].map((q) => q[0]).join(' ')} `);
+    for (const t of clause.matchAll(/`([^`]+)`|(?<![\w./`-])([a-z][a-z0-9]*(?:[-.][a-z0-9]+)*)(?![\w/-])/g)) {
+      const id = t[1] ?? (/\d/.test(t[2]) ? t[2] : undefined);
+      if (id !== undefined && MODEL_ID.test(id) && !found.includes(id)) found.push(id);
+    }
   }
   return found;
 }
@@ -119,7 +129,8 @@ export function parseShutdownNotices(source: string): ParsedNotices {
       if (!dates.length) continue;
       const first = dates[0];
       const models = [...text.slice(0, first.index).matchAll(QUOTED)].map((q) => q[1] ?? q[2]).filter((id) => MODEL_ID.test(id));
-      if (!models.length || dates.length > 1) {
+      // A date that is no calendar day (2027-02-29, 2027-13-45) is set aside too: in the table it would never warn (NaN days).
+      if (!models.length || dates.length > 1 || !isCalendarDay(dateOf(first))) {
         unattributed.push({ text, dates: dates.map(dateOf) });
         continue;
       }

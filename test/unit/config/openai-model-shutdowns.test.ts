@@ -118,4 +118,27 @@ describe('parseShutdownNotices', () => {
     ]);
     expect(unattributed).toEqual([{ text: '@deprecated The V API is scheduled to permanently shut down on September 24, 2026.', dates: ['2026-09-24'] }]);
   });
+
+  it('reads every replacement of "Use A or B instead", bare ids without a hyphen and bare beside backquoted; sets aside a date that is no calendar day', () => {
+    // s31q: before, "o3" and "o4" were dropped (a bare id needed a hyphen), one backquoted id hid the bare ones, and
+    // 2027-02-29 or 2027-13-45 became a table date that never warns
+    const comment = (...items: string[]) => ['/**', ' * Deprecated values:', ' *', ...items.map((i) => ` * - ${i}`), ' */'].join('\n');
+    const { notices, unattributed } = parseShutdownNotices(comment(
+      '"a-1": Announced shutdown date: 2027-01-14. Use o3 or gpt-5.4-mini instead.',
+      '"a-2": Announced shutdown date: 2027-01-14. Use `o3` or gpt-5.4-mini instead.',
+      '"a-3": Announced shutdown date: 2027-01-14. Use gpt-5.4-mini, gpt-5.4 or o4 (see `o4-mini` too, https://x.example/o9) instead.',
+      '"a-4": retired on May 12, 2026. Use a GPT image model or a built-in tool instead.',
+      '`a-5`, `a-6`: Announced shutdown date: 2027-01-14.',
+      '"a-7": Announced shutdown date: 2027-13-45.',
+      '"a-8": GPT A 8 was shut down on February 29, 2027.',
+    ));
+    expect(notices.map(({ models, date, replacements }) => [models, date, replacements])).toEqual([
+      [['a-1'], '2027-01-14', ['o3', 'gpt-5.4-mini']],
+      [['a-2'], '2027-01-14', ['o3', 'gpt-5.4-mini']],
+      [['a-3'], '2027-01-14', ['gpt-5.4-mini', 'gpt-5.4', 'o4', 'o4-mini']],
+      [['a-4'], '2026-05-12', []],
+      [['a-5', 'a-6'], '2027-01-14', []],
+    ]);
+    expect(unattributed.map((u) => u.dates)).toEqual([['2027-13-45'], ['2027-02-29']]);
+  });
 });
