@@ -123,7 +123,8 @@ export function tenantDetails(t: TenantRecord): string {
   // execution showed nothing of what refuses every other request.
   if (t.disasterRecovery) lines.push(...drLines(t.disasterRecovery));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
-  if (t.failure) lines.push(`failure     ${t.failure.step}: ${t.failure.reason}`);
+  // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.
+  if (t.failure) lines.push(`failure     ${printable(`${t.failure.step}: ${t.failure.reason}`)}`);
   if (t.failure?.stackUpdating) lines.push(`  ${stackUpdatingLine(t.failure.stackUpdating)}`);
   // What to run about it (nothing while an operation holds the tenant: that operation is the next step).
   if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating)}`);
@@ -140,7 +141,7 @@ export function tenantDetails(t: TenantRecord): string {
   lines.push(...offboardingLines(t));
   if (t.executions.length) {
     lines.push('history');
-    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : ''}`);
+    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`);
   }
   return lines.join('\n');
 }

@@ -154,6 +154,18 @@ describe('tessera tenants show of a failed tenant', () => {
     expect(change).toMatch(/^next {8}the tenant stays on its previous tier and version; remove the cause above, then run the change again: tessera tenants update acme /m);
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^next/m);
   });
+
+  it('keeps a failure reason with line breaks, ANSI escapes or a bidi override on its line, escaped (s31q: the history and failure lines printed it raw, the actor and requestReason beside it escaped)', () => {
+    const reason = 'StackFailed: Resource handler returned message: "bad\r\nfailure     forged" \u001b[2J\u202Eeno';
+    const shown = tenantDetails(record({
+      failure: { step: 'Deploy tenant stack', reason, at: '2026-12-03T06:01:00.000Z', kind: 'onboard' },
+      executions: [{ kind: 'onboard', requestId: 'req-acme-0001', startedAt: '2026-12-03T06:00:00.000Z', status: 'FAILED', failedStep: 'Deploy\ntenant stack', reason, actor: 'admin:arn:aws:iam::111111111111:user/ops' }],
+    }));
+    const lines = shown.split('\n');
+    expect(lines.filter((l) => l.startsWith('failure'))).toEqual(['failure     Deploy tenant stack: StackFailed: Resource handler returned message: "bad\\r\\nfailure     forged" \\u001b[2J\\u202eeno']);
+    expect(lines.at(-1)).toBe('  2026-12-03T06:00:00.000Z  onboard  FAILED by admin:arn:aws:iam::111111111111:user/ops at "Deploy\\ntenant stack": StackFailed: Resource handler returned message: "bad\\r\\nfailure     forged" \\u001b[2J\\u202eeno');
+    expect(shown).not.toMatch(/[\u001b\r\u202e]/);
+  });
 });
 
 // s27: a change that ended while its tenant stack was still UPDATE_IN_PROGRESS records failure.stackUpdating, resolved by
