@@ -11,6 +11,7 @@ import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { UPGRADE_STATES } from '../lib/lifecycle-constants.js';
 import type { LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
 import type { LifecycleKind } from '../lib/tenant-record.js';
+import { WORKFLOW_TIMEOUT_SECONDS } from '../lib/lifecycle-workflow-timeouts.js';
 import { RETRYABLE_ERRORS } from '../lambdas/shared/errors.js';
 
 export interface LifecycleWorkflowsProps {
@@ -163,12 +164,14 @@ export class LifecycleWorkflows extends Construct {
       return sm;
     };
 
-    this.onboard = machine('Onboard', this.onboardDefinition(), Duration.days(2));
-    this.change = machine('Change', this.changeDefinition('Change', 'change'), Duration.days(1));
-    this.status = machine('Status', this.statusDefinition(), Duration.minutes(15));
-    this.offboard = machine('Offboard', this.offboardDefinition(), Duration.days(2));
-    this.upgrade = machine('Upgrade', this.upgradeDefinition(props.upgrade ?? { maxConcurrency: 5, toleratedFailurePercentage: 10 }, props), Duration.days(7));
-    this.drift = machine('Drift', this.driftDefinition(props.driftConcurrency ?? 10, props.workBucket), Duration.hours(12));
+    // The timeouts are lib/lifecycle-workflow-timeouts.ts's: `tessera platform health` reads an operation still RUNNING after its own as stuck.
+    const timeout = (w: keyof typeof WORKFLOW_TIMEOUT_SECONDS) => Duration.seconds(WORKFLOW_TIMEOUT_SECONDS[w]);
+    this.onboard = machine('Onboard', this.onboardDefinition(), timeout('onboard'));
+    this.change = machine('Change', this.changeDefinition('Change', 'change'), timeout('change'));
+    this.status = machine('Status', this.statusDefinition(), timeout('status'));
+    this.offboard = machine('Offboard', this.offboardDefinition(), timeout('offboard'));
+    this.upgrade = machine('Upgrade', this.upgradeDefinition(props.upgrade ?? { maxConcurrency: 5, toleratedFailurePercentage: 10 }, props), timeout('upgrade'));
+    this.drift = machine('Drift', this.driftDefinition(props.driftConcurrency ?? 10, props.workBucket), timeout('drift'));
     // Each distributed Map attaches its own policy (start, describe and stop its child executions).
     for (const [sm, what] of [[this.upgrade, 'a rolling upgrade'], [this.drift, 'a drift run']] as const) {
       const mapPolicy = sm.node.findChild('DistributedMapPolicy');
