@@ -39,6 +39,12 @@ export interface TierList {
    * the admin API does (adminInviteProblem). Absent from an admin API deployed before it.
    */
   invitesAdmin?: boolean;
+  /**
+   * The platform's blueprint version (TesseraPlatform's, ENV.blueprintVersion): every deployment publishes its version for
+   * every tier of its config, so it is the blueprint catalog's newest for each tier (`tessera platform health` names the
+   * tenants on older ones). Absent from an admin API deployed before it.
+   */
+  blueprintVersion?: string;
 }
 
 /**

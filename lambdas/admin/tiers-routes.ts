@@ -10,8 +10,12 @@ import { json, type AdminRoutes } from './admin-http.js';
  * client checks a tier before it sends a request naming it: `tessera tenants apply` checks every entry of its file this way
  * before it changes anything (the API refused an unknown tier per request, after earlier entries were applied). `invitesAdmin`:
  * whether an onboarding leaving `inviteAdmin` out invites its first admin (this Lambda's pool: invitesByDefault), so apply
- * checks the address as Cognito takes a Username (adminInviteProblem), as `POST /admin/tenants` does.
+ * checks the address as Cognito takes a Username (adminInviteProblem), as `POST /admin/tenants` does. `blueprintVersion`: the platform's
+ * (ENV.blueprintVersion), the catalog's newest, which `tessera platform health` compares tenants' versions with.
  */
 export const tiersRoutes: AdminRoutes = {
-  'GET /admin/tiers': { query: null, idempotencyKey: 'no-op', handle: async () => json(200, tierList(platformConfig().tiers, process.env.AWS_REGION, invitesByDefault(process.env[ENV.userPoolId]))) },
+  'GET /admin/tiers': { query: null, idempotencyKey: 'no-op', handle: async () => {
+    const version = process.env[ENV.blueprintVersion];
+    return json(200, { ...tierList(platformConfig().tiers, process.env.AWS_REGION, invitesByDefault(process.env[ENV.userPoolId])), ...(version ? { blueprintVersion: version } : {}) });
+  } },
 };
