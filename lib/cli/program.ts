@@ -24,6 +24,7 @@ export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command
   { name: 'roles', load: async () => (await import('./roles-command.js')).rolesCommand() },
   { name: 'keys', load: async () => (await import('./keys-command.js')).keysCommand() },
   { name: 'dlq', load: async () => (await import('./dlq-command.js')).dlqCommand() },
+  { name: 'platform', load: async () => (await import('./platform-command.js')).platformCommand() },
 ];
 
 /** The program's options that take a value (`--api-url <url>`, `--region <region>`): their value is not a command name. */
@@ -62,7 +63,7 @@ function commandIndex(args: readonly string[]): number | undefined {
  * `args` with a `--profile <name>` (or `--profile=<name>`) given before the command moved after it, as
  * `--profile <name>`: `tessera --profile ops tenants list` runs as `tessera tenants list --profile ops` (it was refused,
  * `unknown option '--profile'`, as commander reads an option before the command as the program's). The command decides:
- * one that takes --profile (tenants, keys, users, login, dlq, doctor, admins, serve, init) uses it, one that takes none
+ * one that takes --profile (tenants, keys, users, login, dlq, doctor, admins, serve, init, platform) uses it, one that takes none
  * (it makes no AWS call) refuses it as it refuses `tessera roles --profile ops`. Placed at the end of the command's options (before a `--`), or before a
  * `--profile` given after the command, which stays the one that counts. Without a command (`tessera --profile ops`), as given.
  */
@@ -114,7 +115,7 @@ export async function tesseraProgram(only?: string): Promise<Command> {
 }
 
 /** The commands that take `--profile` (they call AWS with your credentials); the others make no AWS call and refuse it. */
-export const PROFILE_COMMANDS = ['tenants', 'keys', 'users', 'login', 'dlq', 'doctor', 'admins', 'serve', 'init'] as const;
+export const PROFILE_COMMANDS = ['tenants', 'keys', 'users', 'login', 'dlq', 'doctor', 'admins', 'serve', 'init', 'platform'] as const;
 
 /**
  * `tessera --help` lists `--profile` with the program's options (after --region), saying which commands take it: it is

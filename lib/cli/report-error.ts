@@ -109,7 +109,7 @@ export function usageLine(cmd: Command, code: string, commanderText: string): st
 
 /**
  * For a command that takes no `--profile`: every command that calls AWS takes it (tenants, keys, users, login, dlq, doctor,
- * admins, serve, init), so one that refuses it makes no AWS call (roles, dev-token, dev-key, fine-tuning): said, rather than
+ * admins, serve, init, platform), so one that refuses it makes no AWS call (roles, dev-token, dev-key, fine-tuning): said, rather than
  * the unknown option alone (it told the user to set AWS_PROFILE for calls the command never makes).
  */
 const profileHint = (line: string): string => (/unknown option '--profile(=[^']*)?'/.test(line) ? '; this command makes no AWS call: leave out --profile' : '');
