@@ -1410,6 +1410,7 @@ describe('admin API: GET /admin/tiers (s24)', () => {
       })),
       ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
       invitesAdmin: Boolean(process.env[ENV.userPoolId]),
+      ...(process.env[ENV.blueprintVersion] ? { blueprintVersion: process.env[ENV.blueprintVersion] } : {}),
     });
     expect(body(r).tiers.map((t: { name: string }) => t.name)).toEqual(Object.keys(c.tiers));
     expect(records.size).toBe(0);
@@ -1433,6 +1434,19 @@ describe('admin API: GET /admin/tiers (s24)', () => {
     expect(body(await call('GET', '/admin/tiers')).invitesAdmin).toBe(true);
     delete process.env[ENV.userPoolId];
     expect(body(await call('GET', '/admin/tiers')).invitesAdmin).toBe(false);
+  });
+
+  // `tessera platform health` names the tenants on an older blueprint version than the catalog's newest: the platform's.
+  it('says the platform\'s blueprint version (ENV.blueprintVersion), the catalog\'s newest; without it, leaves it out', async () => {
+    const saved = process.env[ENV.blueprintVersion];
+    try {
+      process.env[ENV.blueprintVersion] = '1.7.2';
+      expect(body(await call('GET', '/admin/tiers')).blueprintVersion).toBe('1.7.2');
+      delete process.env[ENV.blueprintVersion];
+      expect(body(await call('GET', '/admin/tiers'))).not.toHaveProperty('blueprintVersion');
+    } finally {
+      if (saved === undefined) delete process.env[ENV.blueprintVersion]; else process.env[ENV.blueprintVersion] = saved;
+    }
   });
 
   it('takes no query and no other method', async () => {
