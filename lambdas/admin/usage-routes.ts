@@ -3,6 +3,7 @@ import { DynamoDbStore } from '../inference/stores/dynamodb-store.js';
 import type { UsageSummary } from '../inference/stores/gateway-store.js';
 import { roundUsdToNano } from '../inference/stores/model-usage.js';
 import { monthProblem } from '../../lib/statements/schema.js';
+import { monthBeforeTenant } from '../../lib/statements/tenant-months.js';
 import { ApiError } from '../shared/api-errors.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { lambdaStatementSources } from '../statements/lambda-sources.js';
@@ -33,7 +34,8 @@ const periods = (u: UsageSummary) => ({ day: { ...u.day, costUsd: usd(u.day.cost
  *   user and key; fine-tuning GPU hours; infrastructure cost from Cost Explorer; the total; reconciliation flags)
  * Costs in US dollars rounded to nano-dollars (the statement's lines: to micro-dollars, its `rounding`); periods are UTC.
  * @throws ApiError 400 naming an unknown query parameter, a `by` that is neither user nor key, a month not YYYY-MM or in
- *   the future, or `by` with `month` (the statement has both lists); 404 for an unknown tenant; 502
+ *   the future, a month that ended before the tenant was created (`invalid_month`, naming the tenant's first month:
+ *   tenant-months.ts monthBeforeTenant), or `by` with `month` (the statement has both lists); 404 for an unknown tenant; 502
  *   `cost_explorer_unavailable` when Cost Explorer refuses or fails (its error named)
  */
 export const usageRoutes: AdminRoutes = {
@@ -47,6 +49,9 @@ export const usageRoutes: AdminRoutes = {
     const record = await tenantOr404(id!);
     const now = new Date();
     if (q.month !== undefined) {
+      // A month that ended before the tenant existed has no statement (the monthly job skips it: reportable); it was answered with zeros.
+      const before = monthBeforeTenant(record, q.month);
+      if (before) throw new ApiError(400, before, 'invalid_request_error', 'invalid_month', 'month');
       try {
         return json(200, await tenantStatement(lambdaStatementSources(), record, q.month, now));
       } catch (e) {

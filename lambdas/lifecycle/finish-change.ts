@@ -6,7 +6,7 @@ import { completeOperation } from './lease.js';
 import type { LifecycleState } from './state.js';
 
 /**
- * Records the new tier, ACTIVE again, the history entry SUCCEEDED, the lease released and
+ * Records the new tier, ACTIVE again, the history entry SUCCEEDED (with `tierChange` when the tier changed), the lease released and
  * `Tenant Changed` owed, in one conditional write; then announces it (announcements.ts). A retry
  * after the write finds it done and sends the announcement if it is still owed.
  */
@@ -16,7 +16,11 @@ export const handler = lifecycleHandler('Finish change', async (state: Lifecycle
   const announcement = owe(before, LIFECYCLE_EVENTS.changed, {
     tenantId: before.tenantId, previousTier: state.change?.previousTier ?? before.tier, tier, blueprintVersion: before.blueprintVersion, executionArn: state.executionArn,
   }, state.executionArn);
-  const updated = await completeOperation(before.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { tier, ...announcement });
+  // The tier change on the history entry, with the tier before it as *Begin change* read it (check-stack.ts may have
+  // recorded the new tier already): the statements label each month with the tiers it had (lib/statements/tenant-months.ts).
+  const previousTier = state.change?.previousTier;
+  const entry = previousTier !== undefined && previousTier !== tier ? { tierChange: { from: previousTier, to: tier } } : {};
+  const updated = await completeOperation(before.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { tier, ...announcement }, undefined, entry);
   await sendOwed(updated);
   return { status: updated.status, tier: updated.tier, blueprintVersion: updated.blueprintVersion };
 }, { trackStep: false });

@@ -3,6 +3,7 @@ import {
   fromMicros, monthBounds, RECONCILIATION_THRESHOLD_PERCENT, ROUNDING, roundUsd, toMicros, type ReconciliationFlag, type TenantStatement,
 } from '../../lib/statements/schema.js';
 import { TRAINING_PRICES, type TrainingPriceTable } from '../../lib/statements/training-prices.js';
+import { TIER_UNRECORDED_NOTE, tiersInMonth } from '../../lib/statements/tenant-months.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { ModelDayUsage } from '../inference/stores/gateway-store.js';
 import { fromNanos, toNanos } from '../inference/stores/model-usage.js';
@@ -22,7 +23,8 @@ export interface InfrastructureCost {
 
 /** Everything a statement is built from; the builder does no I/O. */
 export interface StatementInputs {
-  tenant: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'isolation' | 'accountId'>;
+  /** The tenant's record: its `executions` (history) give the tier(s) of the month (tenant-months.ts tiersInMonth); without them, its `tier`. */
+  tenant: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'isolation' | 'accountId'> & Partial<Pick<TenantRecord, 'executions'>>;
   /** `YYYY-MM`, validated by the caller (monthProblem). */
   month: string;
   /** When the statement is made: the end of a running job's hours, and `generatedAt`. */
@@ -87,6 +89,8 @@ export function trainingSpan(job: FineTuningJob, asOf: Date): { start: number; e
 /**
  * Builds the month's statement of one tenant (lib/statements/schema.ts TenantStatement).
  *
+ * - Tier: the tier(s) the tenant had in the month, from its history (tenant-months.ts tiersInMonth): `tier` the one at
+ *   the month's end, `tiers` each with its period. Not split: the figures are the month's.
  * - Gateway: tokens and cost by model and by day (summed from the model-day usage), by user and
  *   by key (the subjects' month counters, which count every admitted request: when their requests
  *   outnumber the ledger's, a note says how many produced no usage).
@@ -108,6 +112,9 @@ export function buildStatement(input: StatementInputs): TenantStatement {
   const prices = input.prices ?? TRAINING_PRICES;
   const { start, end } = monthBounds(input.month);
   const notes: string[] = [];
+  // The tier(s) the tenant had in the month, not its tier today (a past month of a tenant that moved since).
+  const tiers = tiersInMonth({ tier: input.tenant.tier, executions: input.tenant.executions ?? [] }, input.month, input.asOf);
+  if (tiers.unrecorded) notes.push(TIER_UNRECORDED_NOTE);
 
   // Gateway, by model and by day.
   const days = input.modelUsage.filter((u) => u.day.startsWith(`${input.month}-`));
@@ -166,7 +173,7 @@ export function buildStatement(input: StatementInputs): TenantStatement {
   const totalMicros = toMicros(total.costUsd) + toMicros(infrastructureUsd);
 
   return {
-    tenantId: input.tenant.tenantId, tenantName: input.tenant.name, tier: input.tenant.tier, isolation: input.tenant.isolation,
+    tenantId: input.tenant.tenantId, tenantName: input.tenant.name, tier: tiers.tier, tiers: tiers.tiers, isolation: input.tenant.isolation,
     ...(input.tenant.accountId ? { accountId: input.tenant.accountId } : {}),
     month: input.month, period: { start, end }, generatedAt: input.asOf.toISOString(), currency: 'USD', rounding: ROUNDING,
     gateway: { ...total, byModel, byDay, byUser: subjects(input.users.subjects), byKey: subjects(input.keys.subjects), subjectsIncomplete: input.users.incomplete || input.keys.incomplete },

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { statementCsv } from '../../lib/statements/csv.js';
 import { monthBounds, monthProblem, previousMonth, type TenantStatement } from '../../lib/statements/schema.js';
 import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageReported, type EarlierReports, type TenantUsageReported } from '../../lib/statements/usage-event.js';
+import { monthBeforeTenant } from '../../lib/statements/tenant-months.js';
 import { offboardedAt, type TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -51,8 +52,9 @@ export const statementHash = (s: TenantStatement) => createHash('sha256').update
  * the 3rd's run sent it a $0 statement and a revision-1 `Tenant Usage Reported`).
  */
 export const reportable = (t: TenantRecord, month: string) => {
-  const { start, end } = monthBounds(month);
-  if (Date.parse(t.createdAt) >= Date.parse(`${end}T00:00:00Z`)) return false;
+  const { start } = monthBounds(month);
+  // The on-demand statement refuses such a month with the same rule (usage-routes.ts).
+  if (monthBeforeTenant(t, month)) return false;
   // As instants: the strings mix '…00:00:00.500Z' (toISOString) and '…00:00:00Z', and '.' sorts before 'Z'.
   return !(t.status === 'OFFBOARDED' && Date.parse(offboardedAt(t)) < Date.parse(`${start}T00:00:00Z`));
 };

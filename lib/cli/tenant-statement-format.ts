@@ -22,11 +22,21 @@ export function formatStatement(answer: unknown, format: 'json' | 'csv' | 'text'
   return statementLines(s);
 }
 
+/**
+ * The statement's tier as its first line names it: the tier, or, for a month with a tier change, each tier with the day
+ * (UTC) it began or ended: `starter to 2026-11-20, professional from 2026-11-20` (TenantStatement `tiers`).
+ */
+export function tierLabel(s: Pick<TenantStatement, 'tier' | 'tiers'>): string {
+  const tiers = s.tiers ?? [];
+  if (tiers.length < 2) return printable(s.tier);
+  return tiers.map((p, i) => (i === 0 ? `${printable(p.tier)} to ${p.to.slice(0, 10)}` : i === tiers.length - 1 ? `${printable(p.tier)} from ${p.from.slice(0, 10)}` : `${printable(p.tier)} ${p.from.slice(0, 10)} to ${p.to.slice(0, 10)}`)).join(', ');
+}
+
 /** The statement for a terminal: totals first, then each table; amounts in USD. */
 export function statementLines(s: TenantStatement): string {
   const src = s.infrastructure.source;
   const lines = [
-    `statement of tenant ${s.tenantId} (${printable(s.tenantName)}, ${s.tier}, ${s.isolation} mode) for ${s.month} (UTC, ${s.period.start} to ${s.period.end} exclusive)`,
+    `statement of tenant ${s.tenantId} (${printable(s.tenantName)}, ${tierLabel(s)}, ${s.isolation} mode) for ${s.month} (UTC, ${s.period.start} to ${s.period.end} exclusive)`,
     table([
       { part: 'gateway', 'cost usd': usd6(s.gateway.costUsd), detail: `${s.gateway.totalTokens} tokens, ${s.gateway.requests} requests` },
       { part: 'infrastructure', 'cost usd': usd6(s.infrastructure.costUsd), detail: `Cost Explorer, ${src.groupBy === 'tag' ? `tag ${src.key}=${src.value}` : `linked account ${src.value}`}${s.infrastructure.estimated ? ', estimated' : ''}` },

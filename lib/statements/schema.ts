@@ -101,7 +101,17 @@ export const InfrastructureSource = z.object({
 export const TenantStatement = z.object({
   tenantId: TenantId,
   tenantName: z.string(),
+  /**
+   * The tier the tenant had at the end of the month (of `generatedAt` in the running month), from its registry history, not
+   * its tier today; `tiers` names each tier of the month with its period when it changed (lib/statements/tenant-months.ts).
+   */
   tier: z.string(),
+  /**
+   * Every tier the tenant had in the month, in order, each with its period (`from` inclusive, `to` exclusive, ISO 8601): one
+   * entry when it did not change. The month is not split by tier: its figures are the month's (Cost Explorer's monthly
+   * cost, the gateway's month counters per user and key). Absent on statements made before 2026-12-06.
+   */
+  tiers: z.array(z.object({ tier: z.string(), from: z.string(), to: z.string() })).optional(),
   isolation: z.enum(['account', 'vpc']),
   accountId: z.string().optional(),
   month: StatementMonth,

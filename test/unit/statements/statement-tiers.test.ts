@@ -1,0 +1,100 @@
+import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { writeMonthlyStatements } from '../../../lambdas/statements/monthly-statements.js';
+import { tenantStatement, type StatementSources } from '../../../lambdas/statements/statement-sources.js';
+import { statementLines } from '../../../lib/cli/tenant-statement-format.js';
+import { monthBeforeTenant, tiersInMonth } from '../../../lib/statements/tenant-months.js';
+import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
+import { mockCostExplorer } from '../../support/cost-explorer-strict.js';
+import { mockStrict } from '../../support/strict-mock.js';
+
+// The registry the usage route reads the tenant from (tenantOr404).
+const registry = vi.hoisted(() => ({ tenants: new Map<string, unknown>() }));
+vi.mock('../../../lambdas/shared/registry.js', () => ({ getTenant: async (id: string) => registry.tenants.get(id), listTenants: async () => [...registry.tenants.values()] }));
+const { usageRoutes } = await import('../../../lambdas/admin/usage-routes.js');
+
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
+const eb = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
+const ce = mockCostExplorer();
+afterEach(() => { s3.reset(); eb.reset(); ce.reset(); registry.tenants.clear(); });
+
+/** A SUCCEEDED tier change ended at `endedAt`, as *Finish change* records it (tierChange) or as entries before it did (change.tier only). */
+const change = (endedAt: string, to: string, from?: string): LifecycleExecution => ({
+  kind: 'change', requestId: `r-${endedAt}`, executionArn: `arn:aws:states:us-east-1:111111111111:execution:tessera-change:${endedAt.slice(0, 10)}`,
+  startedAt: endedAt, endedAt, status: 'SUCCEEDED', change: { tier: to }, ...(from ? { tierChange: { from, to } } : {}),
+});
+/** Moved from starter to professional on 20 November 2026 (10:00 UTC), onboarded in September. */
+const acme = (): TenantRecord => localTenant('acme', 'professional', {
+  createdAt: '2026-09-14T09:00:00.000Z',
+  executions: [change('2026-11-20T10:00:00.000Z', 'professional', 'starter')],
+});
+const sources: StatementSources = {
+  modelUsage: async () => [], usageBy: async () => ({ subjects: [], incomplete: false }), jobs: async () => [], costExplorer: new CostExplorerClient({ region: 'us-east-1' }),
+};
+/** A fixed clock: 3 December 2026, when the monthly job reports November. */
+const NOW = new Date('2026-12-03T05:00:00Z');
+
+describe('a statement labels its month with the tier(s) the tenant had then, not its tier today', () => {
+  it('October (before the move) is starter; November names both, with the day; December is professional', () => {
+    expect(tiersInMonth(acme(), '2026-10', NOW)).toEqual({ tier: 'starter', tiers: [{ tier: 'starter', from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' }], unrecorded: false });
+    expect(tiersInMonth(acme(), '2026-11', NOW)).toEqual({
+      tier: 'professional', unrecorded: false,
+      tiers: [{ tier: 'starter', from: '2026-11-01T00:00:00.000Z', to: '2026-11-20T10:00:00.000Z' }, { tier: 'professional', from: '2026-11-20T10:00:00.000Z', to: '2026-12-01T00:00:00.000Z' }],
+    });
+    // The running month: up to now.
+    expect(tiersInMonth(acme(), '2026-12', NOW).tiers).toEqual([{ tier: 'professional', from: '2026-12-01T00:00:00.000Z', to: NOW.toISOString() }]);
+  });
+
+  it('an entry recorded before tierChange (change.tier only) takes the tier before it from the change before; with none, the tier is unrecorded and a note says so', () => {
+    const legacy = localTenant('acme', 'enterprise', { executions: [change('2026-08-10T00:00:00.000Z', 'professional'), change('2026-11-20T10:00:00.000Z', 'enterprise')] });
+    expect(tiersInMonth(legacy, '2026-10', NOW).tier).toBe('professional');
+    expect(tiersInMonth(legacy, '2026-07', NOW).tier).toBe('unrecorded');
+    // A legacy change that kept the tier (a version asked with the same tier as the change before moved to) is no tier change;
+    // the first legacy entry cannot say what it moved from.
+    const same = localTenant('acme', 'starter', { executions: [change('2026-11-05T00:00:00.000Z', 'starter', undefined), change('2026-11-25T00:00:00.000Z', 'starter')] });
+    expect(tiersInMonth(same, '2026-11', NOW).tiers.map((p) => p.tier)).toEqual(['unrecorded', 'starter']);
+  });
+
+  it('the on-demand statement and the monthly job label October and November the same (one code: tenantStatement)', async () => {
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    const october = await tenantStatement(sources, acme(), '2026-10', NOW);
+    const november = await tenantStatement(sources, acme(), '2026-11', NOW);
+    expect(october).toMatchObject({ tier: 'starter', tiers: [{ tier: 'starter' }] });
+    expect(november).toMatchObject({ tier: 'professional', tiers: [{ tier: 'starter' }, { tier: 'professional' }] });
+    expect(statementLines(november).split('\n')[0]).toBe('statement of tenant acme (acme, starter to 2026-11-20, professional from 2026-11-20, vpc mode) for 2026-11 (UTC, 2026-11-01 to 2026-12-01 exclusive)');
+    expect(statementLines(october).split('\n')[0]).toContain('(acme, starter, vpc mode)');
+
+    s3.on(HeadObjectCommand).rejects(new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }));
+    s3.on(PutObjectCommand).resolves({});
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const deps = { sources, s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'bus', tenants: async () => [acme()] };
+    for (const [month, onDemand] of [['2026-10', october], ['2026-11', november]] as const) {
+      s3.resetHistory();
+      await writeMonthlyStatements(deps, month, NOW);
+      const stored = JSON.parse(String(s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === `statements/${month}/acme.json`)!.args[0].input.Body));
+      expect({ tier: stored.tier, tiers: stored.tiers }).toEqual({ tier: onDemand.tier, tiers: onDemand.tiers });
+    }
+  });
+});
+
+describe('a month before the tenant existed', () => {
+  const get = (month: string) => usageRoutes['GET /admin/tenants/{id}/usage'].handle({ queryStringParameters: { month }, requestContext: {} } as unknown as APIGatewayProxyEvent, 'acme');
+
+  it('is refused on demand: 400 invalid_month naming the month and the tenant\'s first month (it was answered with zeros)', async () => {
+    registry.tenants.set('acme', acme());
+    await expect(get('2026-08')).rejects.toMatchObject({
+      status: 400, code: 'invalid_month', param: 'month',
+      message: 'month = "2026-08": is before tenant "acme" existed: its first month is 2026-09 (created 2026-09-14T09:00:00.000Z); it has no statement of an earlier month',
+    });
+    expect(ce.commandCalls(GetCostAndUsageCommand)).toHaveLength(0);
+  });
+
+  it('the month it was created in has a statement (the rule the monthly job skips by: reportable)', () => {
+    expect(monthBeforeTenant(acme(), '2026-09')).toBeUndefined();
+    expect(monthBeforeTenant(localTenant('late', 'starter', { createdAt: '2026-10-01T00:00:00Z' }), '2026-09')).toMatch(/first month is 2026-10/);
+  });
+});
