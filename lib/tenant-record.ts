@@ -208,11 +208,23 @@ export const LifecycleExecution = z.object({
    * Who asked for the operation: `admin:<IAM ARN of the SigV4 caller>` as API Gateway gives it to the admin API
    * (requestContext.identity userArn, else caller: IAM auth), the form API keys' `createdBy` takes; `admin:unknown` where
    * API Gateway gave no identity; on the local platform, which verifies no signature, `admin:local:<access key id>`. Never a value from the request body. Absent on entries recorded before
-   * 2026-12-05 and on executions started outside the admin API (a rolling upgrade's per-tenant runs, a console StartExecution).
+   * 2026-12-05, on a rolling upgrade's per-tenant runs of an upgrade started before 2026-12-06 (since then they carry the upgrade's
+   * caller, and `upgradeId`), and on executions started outside the admin API (a console StartExecution).
    */
   actor: z.string().optional(),
   /** The reason the caller gave for a suspend, resume or offboarding (`reason` in the body, `--reason` in the CLI): REQUEST_REASON. */
   requestReason: z.string().optional(),
+  /**
+   * The tier change a SUCCEEDED change made (*Finish change*: the tier before it, as *Begin change* read it, and after), taking
+   * effect at `endedAt`; absent when it kept the tier, and on entries recorded before 2026-12-06 (whose `change.tier` names
+   * only the tier asked for). The statements label each month with the tiers it had from these (lib/statements/tenant-months.ts).
+   */
+  tierChange: z.object({ from: z.string(), to: z.string() }).optional(),
+  /**
+   * A rolling upgrade's per-tenant run: the upgrade that started it (`upgradeId`, the execution name `POST /admin/upgrades`
+   * answers and `GET /admin/upgrades/{upgradeId}` takes). Its `actor` is the upgrade's caller.
+   */
+  upgradeId: z.string().optional(),
   /** A change's request as the admin API took it (PATCH body): what its Idempotency-Key stands for. */
   change: z.object({
     tier: z.string().optional(), blueprintVersion: z.string().optional(), repair: z.boolean().optional(), allowReplacement: z.object({ reason: z.string() }).optional(),
@@ -1014,15 +1026,15 @@ export const ChangeRequest = z
   .refine((c) => c.tier !== undefined || c.blueprintVersion !== undefined || c.name !== undefined || c.repair !== undefined, 'must change at least one of tier, blueprintVersion, name (or repair)');
 export type ChangeRequest = z.infer<typeof ChangeRequest>;
 
-/**
- * The rolling upgrade's execution input (`tessera-upgrade`): every ACTIVE tenant of `tier` not on
- * `blueprintVersion` is changed to it. `allowReplacement` applies to every tenant of the run (see
- * ChangeRequest); without it a tenant whose change set would replace or remove a stateful resource
- * is refused and stays on its version.
- */
 /** A rolling upgrade's requestId (UpgradeRequest): 1-80 characters of A-Z, a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit. */
 export const UPGRADE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
+/**
+ * The rolling upgrade's request (`POST /admin/upgrades`, the `tessera-upgrade` workflow): every ACTIVE tenant of `tier`
+ * not on `blueprintVersion` is changed to it. `allowReplacement` applies to every tenant of the run (see
+ * ChangeRequest); without it a tenant whose change set would replace or remove a stateful resource
+ * is refused and stays on its version.
+ */
 export const UpgradeRequest = z.strictObject({
   tier: z.string().min(1),
   blueprintVersion: BlueprintVersion,
@@ -1034,6 +1046,16 @@ export const UpgradeRequest = z.strictObject({
   allowReplacement: AllowReplacement.optional(),
 });
 export type UpgradeRequest = z.infer<typeof UpgradeRequest>;
+
+/**
+ * The rolling upgrade's execution input as `POST /admin/upgrades` starts it: the UpgradeRequest and `actor`, who started it
+ * (`admin:<IAM ARN of the SigV4 caller>`, lambdas/admin/admin-http.ts adminCaller: never from the body, which refuses an
+ * `actor` field). It is the upgrade's own record (`GET /admin/upgrades/{upgradeId}` answers it), and *List tier tenants*
+ * puts it on each tenant's item, whose run records it on the tenant's history entry with the upgrade's id. Absent on
+ * upgrades started before 2026-12-05 and on a StartExecution of the upgrade workflow from elsewhere that gives none.
+ */
+export const UpgradeExecutionInput = UpgradeRequest.extend({ actor: z.string().min(1).optional() });
+export type UpgradeExecutionInput = z.infer<typeof UpgradeExecutionInput>;
 
 /**
  * The reason a caller gives for a suspend, resume or offboarding (`{ "reason": … }`, `tessera tenants suspend|resume|delete

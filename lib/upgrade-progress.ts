@@ -17,6 +17,8 @@ export interface UpgradeStarted {
   tier: string;
   blueprintVersion: string;
   allowReplacement?: { reason: string };
+  /** Who started the upgrade (lib/tenant-record.ts UpgradeExecutionInput `actor`); absent on an upgrade started before it was recorded. */
+  actor?: string;
   /** Step Functions' status of the execution: `RUNNING` in a 202; a replay's may be `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`. */
   executionStatus: string;
   startDate?: string;

@@ -5,7 +5,7 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { pages } from '../../lib/aws-pages.js';
 import { UPGRADE_STATES } from '../../lib/lifecycle-constants.js';
-import { UPGRADE_REQUEST_ID, UpgradeRequest } from '../../lib/tenant-record.js';
+import { UPGRADE_REQUEST_ID, UpgradeRequest, type UpgradeExecutionInput } from '../../lib/tenant-record.js';
 import { defaultRequestId, UPGRADE_ID, upgradeExecutionName, type UpgradeProgress, type UpgradeStarted, type UpgradeTenantCounts } from '../../lib/upgrade-progress.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -14,7 +14,7 @@ import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { isTransientError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
 import { tierTemplateKinds, unpublishedTemplates } from '../lifecycle/blueprints.js';
-import { bodyOf, executionArnOf, json, parse, shownValue, unknownTier, type AdminRoutes } from './admin-http.js';
+import { adminCaller, bodyOf, executionArnOf, json, parse, shownValue, unknownTier, type AdminRoutes } from './admin-http.js';
 import { stepsOfHistory } from './execution-steps.js';
 
 export { defaultRequestId, upgradeExecutionName } from '../../lib/upgrade-progress.js';
@@ -91,10 +91,10 @@ async function describe(executionArn: string): Promise<DescribeExecutionOutput |
 }
 
 /** An upgrade execution's input (UpgradeRequest), or `{}` when it is not JSON. */
-function inputOf(execution: Pick<DescribeExecutionOutput, 'input'>): Partial<UpgradeRequest> {
+function inputOf(execution: Pick<DescribeExecutionOutput, 'input'>): Partial<UpgradeExecutionInput> {
   try {
     const parsed = JSON.parse(execution.input ?? '{}') as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Partial<UpgradeRequest> : {};
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Partial<UpgradeExecutionInput> : {};
   } catch {
     return {};
   }
@@ -114,22 +114,23 @@ const asked = (input: Partial<UpgradeRequest>) => JSON.stringify([input.tier, in
  * execution, or with how it ended (nothing started); 409 `idempotency_key_reused` when that execution was started with
  * other values (another tier, version or allowReplacement).
  */
-function replay(existing: DescribeExecutionOutput, input: UpgradeRequest, name: string): APIGatewayProxyResult {
+function replay(existing: DescribeExecutionOutput, input: UpgradeExecutionInput, name: string): APIGatewayProxyResult {
   if (asked(inputOf(existing)) !== asked(input)) {
     throw new ApiError(409, `requestId "${input.requestId}" was used for ${described(existing)}; this request asks tier ${input.tier} to ${input.blueprintVersion}${input.allowReplacement ? ` with allowReplacement` : ''}; send a new requestId for a new upgrade`,
       'conflict_error', 'idempotency_key_reused', 'requestId', { upgrade: { upgradeId: existing.name ?? name, executionArn: existing.executionArn, executionStatus: existing.status } });
   }
   const running = existing.status === 'RUNNING';
   const answer: UpgradeStarted = {
-    ...started(input, name, existing.executionArn!, existing.status ?? 'RUNNING', existing.startDate),
+    // Who started it is the first request's caller (its execution's input), not this one's.
+    ...started({ ...input, actor: inputOf(existing).actor }, name, existing.executionArn!, existing.status ?? 'RUNNING', existing.startDate),
     note: running ? 'upgrade already running' : `this request already ran (${existing.status}); nothing started: send a new requestId for a new upgrade`,
   };
   return json(200, answer);
 }
 
-const started = (input: UpgradeRequest, name: string, executionArn: string, executionStatus: string, startDate?: Date): UpgradeStarted => ({
+const started = (input: UpgradeExecutionInput, name: string, executionArn: string, executionStatus: string, startDate?: Date): UpgradeStarted => ({
   upgradeId: name, requestId: input.requestId, executionArn, tier: input.tier, blueprintVersion: input.blueprintVersion,
-  ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}), executionStatus, ...(startDate ? { startDate: startDate.toISOString() } : {}),
+  ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}), ...(input.actor ? { actor: input.actor } : {}), executionStatus, ...(startDate ? { startDate: startDate.toISOString() } : {}),
 });
 
 /** 409 `upgrade_in_progress` for a tier whose upgrade `running` runs, naming it and how to follow it. */
@@ -200,12 +201,18 @@ async function claimTier(tier: string, claim: { executionArn: string; requestId:
  * after the checks *List tier tenants* makes at its start, answered before anything starts: 400 `unknown_tier` (the
  * nearest tier, then all), 400 `unknown_blueprint_version` or `tier_not_published` (refuseUnpublished). The same requestId
  * again answers with its execution (replay); another upgrade of a tier while one runs is a 409 (refuseRunningUpgrade, claimTier).
+ * The caller (adminCaller) is recorded as the execution input's `actor` (UpgradeExecutionInput), answered as `actor`, and
+ * carried to each tenant's history entry with the upgrade's id (list-tier-tenants.ts, begin-change.ts).
  */
 async function startUpgrade(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const body = parse(UpgradeStartRequest, bodyOf(event));
   const tiers = Object.keys(platformConfig().tiers);
   if (!tiers.includes(body.tier)) throw unknownTier(body.tier, tiers);
-  const input: UpgradeRequest = { tier: body.tier, blueprintVersion: body.blueprintVersion, requestId: requestIdOf(event, body), ...(body.allowReplacement ? { allowReplacement: body.allowReplacement } : {}) };
+  // `actor`: the SigV4 caller API Gateway names (adminCaller), never the body's (UpgradeStartRequest is strict: an `actor` field is a 400).
+  const input: UpgradeExecutionInput = {
+    tier: body.tier, blueprintVersion: body.blueprintVersion, requestId: requestIdOf(event, body), ...(body.allowReplacement ? { allowReplacement: body.allowReplacement } : {}),
+    actor: adminCaller(event),
+  };
   const stateMachineArn = requireEnv(ENV.upgradeStateMachineArn);
   const name = upgradeExecutionName(input.requestId);
   const executionArn = executionArnOf(stateMachineArn, name);
@@ -278,7 +285,7 @@ export async function upgradeProgress(upgradeId: string): Promise<UpgradeProgres
   const output = parseJson(execution.output);
   return {
     upgradeId: execution.name ?? upgradeId, requestId: input.requestId ?? '', executionArn: execution.executionArn!, tier: input.tier ?? '', blueprintVersion: input.blueprintVersion ?? '',
-    ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}),
+    ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}), ...(input.actor ? { actor: input.actor } : {}),
     executionStatus: execution.status ?? 'UNKNOWN', startDate: execution.startDate?.toISOString(), ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
     ...(typeof listed === 'number' ? { listed } : {}),
     ...(mapRunArn ? { mapRunArn, ...(await mapRunCounts(mapRunArn)) } : {}),

@@ -22,11 +22,20 @@ export interface ChangeSkipped {
 }
 
 /**
+ * What a rolling upgrade's run records on the tenant's history entry about its upgrade: `actor` (who started the upgrade)
+ * and `upgradeId`, from its item (list-tier-tenants.ts upgradeItems). Nothing for a change: the admin API wrote its entry
+ * (with its caller) when it took the lease, and a change's input from elsewhere does not name who asked.
+ */
+const upgradeEntry = (state: LifecycleState & { kind?: 'change' | 'upgrade' }): { actor?: string; upgradeId?: string } => (state.kind === 'upgrade' ? {
+  ...(state.change?.actor ? { actor: state.change.actor } : {}), ...(state.change?.upgradeId ? { upgradeId: state.change.upgradeId } : {}),
+} : {});
+
+/**
  * Records a skipped upgrade run in the tenant's history (status SKIPPED, the reason), without the
  * lease (it never took it) and only if nobody wrote the record since it was read (asked again on
  * contention). Idempotent: a retry finds its entry.
  */
-async function recordSkip(state: LifecycleState, first: TenantRecord, reason: string): Promise<ChangeSkipped> {
+async function recordSkip(state: LifecycleState & { kind?: 'change' | 'upgrade' }, first: TenantRecord, reason: string): Promise<ChangeSkipped> {
   const tenantId = state.request.tenantId;
   const at = new Date().toISOString();
   let record: TenantRecord | undefined = first;
@@ -34,7 +43,7 @@ async function recordSkip(state: LifecycleState, first: TenantRecord, reason: st
     if (record.executions.some((e) => e.executionArn === state.executionArn && e.status === 'SKIPPED')) break;
     try {
       await updateTenant(tenantId, {
-        executions: withExecution(record, { kind: 'upgrade', requestId: state.request.requestId, executionArn: state.executionArn, startedAt: at, endedAt: at, status: 'SKIPPED', reason }),
+        executions: withExecution(record, { kind: 'upgrade', requestId: state.request.requestId, executionArn: state.executionArn, startedAt: at, endedAt: at, status: 'SKIPPED', reason, ...upgradeEntry(state) }),
       }, { holder: null, expectUpdatedAt: record.updatedAt });
       break;
     } catch (e) {
@@ -155,7 +164,7 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   if (unpublished) throw new InvalidRequestError(unpublished);
   let held: TenantRecord;
   try {
-    held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' }, { skipIf });
+    held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' }, { skipIf, entry: upgradeEntry(state) });
   } catch (e) {
     if (e instanceof OperationSkippedError) return recordSkip(state, e.record, e.message);
     throw e;

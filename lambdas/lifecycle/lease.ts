@@ -88,8 +88,8 @@ export class OperationSkippedError extends Error {
 }
 
 export interface LeaseOptions {
-  /** Extra fields of the history entry the lease opens (a change's request). */
-  readonly entry?: Pick<LifecycleExecution, 'change'>;
+  /** Extra fields of the history entry the lease opens (a change's request; a rolling upgrade run's actor and upgradeId). */
+  readonly entry?: Partial<Pick<LifecycleExecution, 'change' | 'actor' | 'upgradeId'>>;
   /**
    * Why the operation no longer applies to `record` (undefined: it does). Asked on every read of
    * the record before the lease is taken, and before a live holder makes it wait, so the decision

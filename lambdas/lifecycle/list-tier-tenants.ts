@@ -1,5 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { LIFECYCLE_OPERATIONS, UpgradeRequest, type TenantRecord } from '../../lib/tenant-record.js';
+import { LIFECYCLE_OPERATIONS, UpgradeExecutionInput, type TenantRecord } from '../../lib/tenant-record.js';
+import { upgradeExecutionName } from '../../lib/upgrade-progress.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
@@ -9,8 +10,8 @@ import { listTenants } from '../shared/registry.js';
 import { compareVersions, tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
 import type { LifecycleState } from './state.js';
 
-/** The upgrade's execution input (lib/tenant-record.ts UpgradeRequest). */
-export type UpgradeInput = UpgradeRequest;
+/** The upgrade's execution input (lib/tenant-record.ts UpgradeExecutionInput: the UpgradeRequest and who started it). */
+export type UpgradeInput = UpgradeExecutionInput;
 
 /** Where the rolling upgrade finds its items and puts its results (the lifecycle work bucket). */
 export interface UpgradeItems {
@@ -30,7 +31,9 @@ const UPGRADABLE = new Set(['ACTIVE', 'UPDATING']);
  * UPDATING (an operation holds them: a repair of the old version, a change to it; their run waits
  * for it and then decides), one change request each, with the version the tenant was listed on
  * (`listedVersion`): its run checks that the tenant is still as listed (upgradeSkipReason), so one
- * whose operation moved it to another tier or version is skipped, not changed back.
+ * whose operation moved it to another tier or version is skipped, not changed back. Each item carries the upgrade's id
+ * (`upgradeId`: upgradeExecutionName of its requestId, the execution name `POST /admin/upgrades` gives it) and who started
+ * it (`actor`, when its input has one), which the tenant's run records on its history entry (begin-change.ts).
  */
 export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInput): LifecycleState[] {
   return tenants
@@ -40,6 +43,7 @@ export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInp
       change: {
         tier: input.tier, blueprintVersion: input.blueprintVersion, ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}),
         ...(t.blueprintVersion ? { listedVersion: t.blueprintVersion } : {}),
+        upgradeId: upgradeExecutionName(input.requestId), ...(input.actor ? { actor: input.actor } : {}),
       },
     }));
 }
@@ -95,7 +99,7 @@ export const upgradePrefix = (requestId: string) => `upgrades/${requestId}/`;
  *   the missing templates, tierTemplateKinds): nothing is written
  */
 export const handler = lifecycleHandler('List tier tenants', async (raw: unknown): Promise<UpgradeItems> => {
-  const parsed = UpgradeRequest.safeParse(raw);
+  const parsed = UpgradeExecutionInput.safeParse(raw);
   if (!parsed.success) throw new InvalidRequestError(`upgrade input: ${describeIssues(parsed.error, raw).join('; ')}`);
   const input = parsed.data;
   // A tier the config does not have lists no tenant: the upgrade would end SUCCEEDED, 0 upgraded, for a typo.

@@ -25,6 +25,9 @@ export interface LifecycleState {
     repair?: boolean;
     /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */
     listedVersion?: string;
+    /** A rolling upgrade's item: the upgrade's id (its execution name) and who started it, for the tenant's history entry (list-tier-tenants.ts). */
+    upgradeId?: string;
+    actor?: string;
   };
 }
 

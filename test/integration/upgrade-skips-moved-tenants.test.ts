@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant, listTenants } from '../../lambdas/shared/registry.js';
 import { upgradeItems } from '../../lambdas/lifecycle/list-tier-tenants.js';
+import { upgradeExecutionName } from '../../lib/upgrade-progress.js';
+
+/** Who started the rolling upgrade, as POST /admin/upgrades records it (adminCaller). */
+const OPS = 'admin:arn:aws:sts::111111111111:assumed-role/Ops/jane@example.com';
 import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
 import type { Definition } from './support/workflow-runner.js';
 
@@ -31,14 +35,16 @@ describe('a rolling upgrade skips tenants changed since it listed them', () => {
     const before = await onboarded('vandelay', 'professional');
     const target = before.blueprintVersion === '2.0.0' ? '1.0.0' : '2.0.0';
     // AND a rolling upgrade of professional to `target` lists it (List tier tenants' own function)
-    const [listed] = upgradeItems(await listTenants({ tier: 'professional' }), { tier: 'professional', blueprintVersion: target, requestId: 'upgrade-pro-7' }).filter((i) => i.request.tenantId === 'vandelay');
-    expect(listed.change).toMatchObject({ tier: 'professional', blueprintVersion: target, listedVersion: before.blueprintVersion });
+    const [listed] = upgradeItems(await listTenants({ tier: 'professional' }), { tier: 'professional', blueprintVersion: target, requestId: 'upgrade-pro-7', actor: OPS }).filter((i) => i.request.tenantId === 'vandelay');
+    expect(listed.change).toMatchObject({ tier: 'professional', blueprintVersion: target, listedVersion: before.blueprintVersion, upgradeId: upgradeExecutionName('upgrade-pro-7'), actor: OPS });
     // WHEN an admin moves vandelay to business (PATCH), which completes before vandelay's run
     const patch = await api('PATCH', '/admin/tenants/vandelay', { tier: 'business' });
     expect(patch.status).toBe(202);
     expect((await settled(patch.body.executionArn)).status).toBe('SUCCEEDED');
     const changed = (await getTenant('vandelay'))!;
     expect(changed.tier).toBe('business');
+    // (s31s) the change's history entry says which tier it moved from and to, at its endedAt: what the statements label months by
+    expect(changed.executions.find((e) => e.executionArn === patch.body.executionArn)).toMatchObject({ kind: 'change', status: 'SUCCEEDED', tierChange: { from: 'professional', to: 'business' } });
     // AND then vandelay's run of the upgrade runs
     const executionArn = childArn('upgrade-pro-7', 'vandelay');
     const child = await lifecycle.platform.workflows.run(item, listed, { executionArn });
@@ -55,6 +61,8 @@ describe('a rolling upgrade skips tenants changed since it listed them', () => {
     expect(child.output).toEqual({ tenantId: 'vandelay', skipped: true, reason });
     // AND the registry's history says what happened and why: SKIPPED, not FAILED
     expect(after.executions.at(-1)).toMatchObject({ kind: 'upgrade', requestId: 'upgrade-pro-7-vandelay', executionArn, status: 'SKIPPED', reason });
+    // AND (s31s) the upgrade's caller and id, so the history says who asked and which upgrade it was
+    expect(after.executions.at(-1)).toMatchObject({ actor: OPS, upgradeId: upgradeExecutionName('upgrade-pro-7') });
     expect(after.updatedAt >= changed.updatedAt).toBe(true);
   }, 180_000);
 

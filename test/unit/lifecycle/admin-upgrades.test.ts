@@ -92,15 +92,29 @@ describe('POST /admin/upgrades: starts a tier\'s rolling upgrade (tessera-upgrad
     const [start] = starts();
     expect(start.stateMachineArn).toBe(MACHINE);
     expect(start.name).toMatch(/^starter-2_0_0-[0-9a-f]{8}$/);
-    expect(JSON.parse(start.input!)).toEqual({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-2.0.0', allowReplacement: { reason: 'cache log groups move under vendedlogs' } });
+    expect(JSON.parse(start.input!)).toEqual({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-2.0.0', allowReplacement: { reason: 'cache log groups move under vendedlogs' }, actor: 'admin:unknown' });
     expect(body(res)).toEqual({
       upgradeId: start.name, requestId: 'starter-2.0.0', executionArn: arnOf(start.name!), tier: 'starter', blueprintVersion: '2.0.0',
-      allowReplacement: { reason: 'cache log groups move under vendedlogs' }, executionStatus: 'RUNNING', startDate: '2026-12-05T10:00:00.000Z',
+      allowReplacement: { reason: 'cache log groups move under vendedlogs' }, actor: 'admin:unknown', executionStatus: 'RUNNING', startDate: '2026-12-05T10:00:00.000Z',
     });
     // AND the tier is claimed for it (the claim two requests at once meet)
     expect(claims.get('starter')).toMatchObject({ executionArn: arnOf(start.name!), requestId: 'starter-2.0.0', blueprintVersion: '2.0.0' });
     // AND the catalog was asked for the templates the upgrade deploys (starter: shared compute, its namespace too), at that version
     expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['blueprints/2.0.0/account-baseline.template.json', 'blueprints/2.0.0/starter.template.json', 'blueprints/2.0.0/starter-namespace.template.json']);
+  });
+
+  // s31s: the upgrade recorded no caller, and its per-tenant runs no actor.
+  it('records who started it (adminCaller: the SigV4 caller API Gateway names) in its execution input, never an actor from the body', async () => {
+    const jane = 'arn:aws:sts::111111111111:assumed-role/Ops/jane@example.com';
+    const res = await call('POST', '/admin/upgrades', { body: JSON.stringify({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-by-jane' }), requestContext: { requestId: 'r', identity: { userArn: jane } } as never });
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(starts()[0].input!)).toMatchObject({ requestId: 'starter-by-jane', actor: `admin:${jane}` });
+    expect(body(res)).toMatchObject({ actor: `admin:${jane}` });
+    // A body naming an actor is refused (the body is strict), nothing started
+    const forged = await call('POST', '/admin/upgrades', { body: JSON.stringify({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'starter-forged', actor: 'admin:someone-else' }), requestContext: { requestId: 'r', identity: { userArn: jane } } as never });
+    expect(forged.statusCode).toBe(400);
+    expect(body(forged).error).toMatchObject({ code: 'unknown_parameter', param: 'actor' });
+    expect(starts()).toHaveLength(1);
   });
 
   it('takes the requestId from the body, else the Idempotency-Key header, else makes one; a header beside another requestId, or one the requestId rule refuses, is a 400 naming it', async () => {

@@ -354,16 +354,20 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
     await expect(begin({ ...state(), change: { tier: 'professional' } })).resolves.toEqual({ tier: 'professional', previousTier: 'starter', blueprintVersion: '1.0.0', computeMode: 'shared' });
     expect(records.get('acme')).toMatchObject({ status: 'UPDATING', currentStep: 'Begin change', lease: { kind: 'change', executionArn: EXECUTION_ARN, previousStatus: 'ACTIVE' } });
-    await finish({ ...state(), change: { tier: 'professional' } });
-    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', executions: [{ kind: 'change', executionArn: EXECUTION_ARN, status: 'SUCCEEDED' }] });
+    // (Begin change's output is the state's change, as the workflow passes it: resultPath $.change)
+    await finish({ ...state(), change: { tier: 'professional', previousTier: 'starter' } });
+    // (s31s) the entry records the tier change, which the statements label each month by
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', executions: [{ kind: 'change', executionArn: EXECUTION_ARN, status: 'SUCCEEDED', tierChange: { from: 'starter', to: 'professional' } }] });
     expect(records.get('acme')?.lease).toBeUndefined();
     expect(eventTypes()).toEqual(['Tenant Changed']);
     expect(eventDetails()[0]).toEqual({ tenantId: 'acme', previousTier: 'starter', tier: 'professional', executionArn: EXECUTION_ARN });
   });
   it('takes the lease as an upgrade for the rolling upgrade\'s run, and refuses while another operation runs', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
-    await begin({ ...state(), kind: 'upgrade', change: { blueprintVersion: '2.0.0' } });
+    await begin({ ...state(), kind: 'upgrade', change: { blueprintVersion: '2.0.0', upgradeId: 'starter-2_0_0-1c2d3e4f', actor: 'admin:arn:aws:iam::111111111111:user/ops' } });
     expect(records.get('acme')?.lease).toMatchObject({ kind: 'upgrade', executionArn: EXECUTION_ARN });
+    // (s31s) the run's history entry names the upgrade's caller and the upgrade
+    expect(records.get('acme')?.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'RUNNING', actor: 'admin:arn:aws:iam::111111111111:user/ops', upgradeId: 'starter-2_0_0-1c2d3e4f' });
     const busy = leased('offboard', {}, OTHER_EXECUTION_ARN);
     records.set('acme', busy);
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
@@ -499,7 +503,7 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     records.set('a3', tenant({ tenantId: 'a3', status: 'SUSPENDED', blueprintVersion: '1.0.0' }));
     s3.on(PutObjectCommand).resolves({});
     // WHEN
-    const out = await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-1' });
+    const out = await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-1', actor: 'admin:arn:aws:iam::111111111111:user/ops' });
     // THEN the state carries only where the list is, never the list itself
     expect(out).toEqual({ bucket: 'tessera-lifecycle-work', key: 'upgrades/upgrade-1/items.json', resultsPrefix: 'upgrades/upgrade-1/results', count: 1 });
     const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
@@ -507,7 +511,8 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     expect(JSON.parse(put.Body as string)).toEqual([{
       request: { tenantId: 'a1', requestId: 'upgrade-1-a1', name: 'Acme', tier: 'starter', adminEmail: 'admin@acme.example.com' },
       // the version it was listed on: its run skips it if someone moves it meanwhile (upgradeSkipReason)
-      change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' },
+      // (s31s) and the upgrade's id and caller, which its run records on the tenant's history entry
+      change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0', upgradeId: 'upgrade-1', actor: 'admin:arn:aws:iam::111111111111:user/ops' },
     }]);
   });
   // lc2 (s12) left: a tenant UPDATING when the list was written (a repair of its old version, say) was never listed,
@@ -520,14 +525,14 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     const out = await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-7' });
     expect(out.count).toBe(1);
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toEqual([
-      expect.objectContaining({ request: expect.objectContaining({ tenantId: 'u1' }), change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' } }),
+      expect.objectContaining({ request: expect.objectContaining({ tenantId: 'u1' }), change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0', upgradeId: 'upgrade-7' } }),
     ]);
   });
   it('carries the run\'s allowReplacement into each tenant\'s change, and refuses an input it does not know (naming the field)', async () => {
     records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
     s3.on(PutObjectCommand).resolves({});
     await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-4', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' } } as never);
-    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)[0].change).toEqual({ tier: 'starter', blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' }, listedVersion: '1.0.0' });
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)[0].change).toEqual({ tier: 'starter', blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' }, listedVersion: '1.0.0', upgradeId: 'upgrade-4' });
     await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-5', force: true } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('force') });
     await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-6', allowReplacement: { reason: '' } } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('allowReplacement.reason') });
   });
