@@ -68,8 +68,8 @@ describe('POST /admin/upgrades on the local platform', () => {
     // THEN the first started (202), named after its requestId; the second is refused naming it; the first again answers it
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({ upgradeId: 'pro-first', executionArn: execution('pro-first'), tier: 'professional', blueprintVersion: BLUEPRINT_VERSION, executionStatus: 'RUNNING' });
-    // (its caller recorded as the input's actor: the local platform's SigV4 access key, s31s)
-    expect(JSON.parse(platform.executions.get(execution('pro-first'))!.input)).toEqual({ tier: 'professional', blueprintVersion: BLUEPRINT_VERSION, requestId: 'pro-first', actor: expect.stringMatching(/^admin:local:\S+$/) });
+    // (its caller recorded as the input's actor, s31s: adminCall sends no SigV4 identity here, so admin:unknown)
+    expect(JSON.parse(platform.executions.get(execution('pro-first'))!.input)).toEqual({ tier: 'professional', blueprintVersion: BLUEPRINT_VERSION, requestId: 'pro-first', actor: 'admin:unknown' });
     expect(second.status).toBe(409);
     expect(second.body.error).toMatchObject({ code: 'upgrade_in_progress', param: 'tier', message: expect.stringContaining('follow it with tessera tenants upgrade --follow pro-first') });
     expect(second.body.upgrade).toMatchObject({ upgradeId: 'pro-first', executionArn: execution('pro-first'), requestId: 'pro-first' });
