@@ -208,7 +208,7 @@ export const LifecycleExecution = z.object({
    * Who asked for the operation: `admin:<IAM ARN of the SigV4 caller>` as API Gateway gives it to the admin API
    * (requestContext.identity userArn, else caller: IAM auth), the form API keys' `createdBy` takes; `admin:unknown` where
    * API Gateway gave no identity; on the local platform, which verifies no signature, `admin:local:<access key id>`. Never a value from the request body. Absent on entries recorded before
-   * 2026-12-05, on a rolling upgrade's per-tenant runs of an upgrade started before 2026-12-06 (since then they carry the upgrade's
+   * 2026-12-05, on a rolling upgrade's per-tenant runs of an upgrade started before the field existed, 2026-12-05 (since then they carry the upgrade's
    * caller, and `upgradeId`), and on executions started outside the admin API (a console StartExecution).
    */
   actor: z.string().optional(),
@@ -216,7 +216,7 @@ export const LifecycleExecution = z.object({
   requestReason: z.string().optional(),
   /**
    * The tier change a SUCCEEDED change made (*Finish change*: the tier before it, as *Begin change* read it, and after), taking
-   * effect at `endedAt`; absent when it kept the tier, and on entries recorded before 2026-12-06 (whose `change.tier` names
+   * effect at `endedAt`; absent when it kept the tier, and on entries recorded before the field existed, 2026-12-05 (whose `change.tier` names
    * only the tier asked for). The statements label each month with the tiers it had from these (lib/statements/tenant-months.ts).
    */
   tierChange: z.object({ from: z.string(), to: z.string() }).optional(),

@@ -109,7 +109,7 @@ export const TenantStatement = z.object({
   /**
    * Every tier the tenant had in the month, in order, each with its period (`from` inclusive, `to` exclusive, ISO 8601): one
    * entry when it did not change. The month is not split by tier: its figures are the month's (Cost Explorer's monthly
-   * cost, the gateway's month counters per user and key). Absent on statements made before 2026-12-06.
+   * cost, the gateway's month counters per user and key). Absent on statements made before the field existed (2026-12-05).
    */
   tiers: z.array(z.object({ tier: z.string(), from: z.string(), to: z.string() })).optional(),
   isolation: z.enum(['account', 'vpc']),

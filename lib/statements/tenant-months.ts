@@ -68,4 +68,4 @@ export function tiersInMonth(t: Pick<TenantRecord, 'tier' | 'executions'>, month
 }
 
 /** The statement's note for a period whose tier the history does not record. */
-export const TIER_UNRECORDED_NOTE = `the tier of a part of the month is not recorded (${UNRECORDED_TIER}): a tier change recorded before 2026-12-06 names only the tier it moved to, and the tenant changed tier before it`;
+export const TIER_UNRECORDED_NOTE = `the tier of a part of the month is not recorded (${UNRECORDED_TIER}): a tier change recorded before the field existed (2026-12-05) names only the tier it moved to, and the tenant changed tier before it`;

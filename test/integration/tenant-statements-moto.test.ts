@@ -52,6 +52,8 @@ const USER = '3f1c9a6e-5a43-4d2e-9a7b-1c2d3e4f5a6b';
  */
 const GOLDEN = {
   tenantId: 'acme', tenantName: 'acme', tier: 'professional', isolation: 'vpc', accountId: '111111111111', month: '2026-10',
+  // The tier(s) of that month (no change in it: one, the whole month).
+  tiers: [{ tier: 'professional', from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' }],
   period: { start: '2026-10-01', end: '2026-11-01' }, currency: 'USD',
   rounding: 'USD, each line rounded half away from zero to 6 decimals (micro-dollars) from its exact sum (the gateway counts nano-dollars); totals are sums of the rounded lines (the gateway\'s of its lines by model; its lines by day may add up to under half a micro-dollar a line more or less)',
   gateway: {
