@@ -223,6 +223,8 @@ async function offboard(record: TenantRecord, entry: RequestEntry, key?: string)
     // Another DELETE took the lease between this one's read and its write: answered as a DELETE
     // that finds an offboarding running, not with a 409.
     const now = e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
+    // The same key with another reason at once: refused as it is once the first is recorded.
+    if (now?.lease?.kind === 'offboard' && key) sameOffboarding(now, key, entry.requestReason);
     if (now?.lease?.kind === 'offboard') return json(200, { tenantId: now.tenantId, requestId: now.lease.requestId, executionArn: now.lease.executionArn, status: now.status, note: 'offboarding already running' });
     throw e;
   }
@@ -299,7 +301,7 @@ const withArticle = (kind: LifecycleKind) => `${/^[aeiou]/.test(kind) ? 'an' : '
  * or resume's key, or the reverse: KEYED_KINDS) → 409
  * `idempotency_key_reused` naming the key and both. Undefined: the key is new here.
  */
-async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind, asked?: AskedChange): Promise<APIGatewayProxyResult | undefined> {
+async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind, asked?: AskedChange, reason?: string): Promise<APIGatewayProxyResult | undefined> {
   const lease = record.lease && KEYED_KINDS.includes(record.lease.kind) && record.lease.requestId === key ? record.lease : undefined;
   const entry = record.executions.findLast((e) => KEYED_KINDS.includes(e.kind) && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
   if (!lease && !entry) return undefined;
@@ -312,6 +314,7 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
     throw new ApiError(409, `Idempotency-Key "${key}" was used for ${withArticle(usedFor)} of tenant "${record.tenantId}" (execution ${entry?.executionArn ?? lease!.executionArn}, ${entry?.status ?? 'RUNNING'}); this request asks ${kind}; send a new key for a new request`,
       'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
   }
+  if (kind !== 'change' && entry) refuseOtherReason(record, key, entry, reason);
   const base = { tenantId: record.tenantId, requestId: key, status: record.status, ...(kind === 'change' ? { change: entry?.change ?? asked } : {}) };
   const holder = lease ? await leaseHolderEnded(lease) : undefined;
   if (lease && !holder!.ended) return json(200, { ...base, executionArn: lease.executionArn, note: `${kind} already running` });
@@ -323,6 +326,23 @@ async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind
     ...base, executionArn: entry.executionArn, outcome, ...(entry.endedAt ? { endedAt: entry.endedAt } : {}), ...(entry.reason ? { reason: entry.reason } : {}),
     note: `this request already ran (${outcome}${outcome !== entry.status ? ' in Step Functions, not yet recorded on the tenant' : ''}); nothing started: send a new Idempotency-Key for a new ${kind}`,
   });
+}
+
+/** `reason "…"` or `no reason`: a suspend's, resume's or offboarding's reason as the 409s name it. */
+const describeReason = (reason: string | undefined) => (reason === undefined ? 'no reason' : `reason ${JSON.stringify(reason)}`);
+
+/**
+ * 409 `idempotency_key_reused` when the request `entry` recorded under Idempotency-Key `key` (a suspend, resume or
+ * offboarding of the tenant) gave another reason than this request (`reason`; none and one are different): the key stands
+ * for its whole request, body included, as a PATCH's stands for its change (draft-ietf-httpapi-idempotency-key-header-06,
+ * "Error Scenarios": a reused key with a different payload is refused (422 there), never answered with the first request; the admin API
+ * answers that refusal as its PATCH does, 409). Before, another reason under the same key was answered with the first
+ * request, and the second reason was dropped without a word. Entries recorded before reasons existed (2026-12-05) have none.
+ */
+function refuseOtherReason(record: TenantRecord, key: string, entry: LifecycleExecution, reason: string | undefined): void {
+  if (entry.requestReason === reason) return;
+  throw new ApiError(409, `Idempotency-Key "${key}" was used for ${withArticle(entry.kind)} of tenant "${record.tenantId}" with ${describeReason(entry.requestReason)} (execution ${entry.executionArn ?? '(unknown)'}, ${entry.status}); this request gives ${describeReason(reason)}; send it again as it was to get that ${entry.kind}'s answer, or a new key for a new request`,
+    'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
 }
 
 /**
@@ -344,9 +364,9 @@ async function startChange(record: TenantRecord, requestId: string, key: string 
  * carried the same key (earlierRequest on the record as it is now); otherwise `e` again.
  * @throws e when there is no key, `e` is not a 409, or the lease holder is another request
  */
-async function replayOfRaceWinner(e: unknown, tenantId: string, key: string | undefined, kind: KeyedKind, asked?: AskedChange): Promise<APIGatewayProxyResult> {
+async function replayOfRaceWinner(e: unknown, tenantId: string, key: string | undefined, kind: KeyedKind, asked?: AskedChange, reason?: string): Promise<APIGatewayProxyResult> {
   const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(tenantId) : undefined;
-  const replay = now && key ? await earlierRequest(now, key, kind, asked) : undefined;
+  const replay = now && key ? await earlierRequest(now, key, kind, asked, reason) : undefined;
   if (replay) return replay;
   throw e;
 }
@@ -504,6 +524,7 @@ export const routes: AdminRoutes = {
     const record = await tenantOr404(id!);
     const key = idempotencyKey(event);
     if (key) refuseKeyOfAnother(record, key, 'offboard');
+    if (key) sameOffboarding(record, key, reason);
     return offboard(record, requestEntry(event, reason), key);
   } },
   'POST /admin/tenants/{id}/retry': { query: null, idempotencyKey: { refuses: RETRY_AGAIN }, handle: async (event, id) => {
@@ -582,7 +603,7 @@ async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'su
   const { reason } = statusChangeBody(event, action);
   const record = await tenantOr404(id);
   const key = idempotencyKey(event);
-  const earlier = key ? await earlierRequest(record, key, action) : undefined;
+  const earlier = key ? await earlierRequest(record, key, action, undefined, reason) : undefined;
   if (earlier) return earlier;
   const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
   let executionArn: string;
@@ -590,7 +611,7 @@ async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'su
     executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action }, {}, requestEntry(event, reason));
   } catch (e) {
     // Two requests with one key at once: the one that lost the lease answers as a replay of the other.
-    return replayOfRaceWinner(e, record.tenantId, key, action);
+    return replayOfRaceWinner(e, record.tenantId, key, action, undefined, reason);
   }
   const op = LIFECYCLE_OPERATIONS[action];
   return json(202, { tenantId: record.tenantId, requestId, executionArn, status: op.during, statusOnSuccess: op.success });
@@ -621,6 +642,16 @@ function refuseKeyOfAnother(record: TenantRecord, key: string, kind: LifecycleKi
   if (!other) return;
   throw new ApiError(409, `Idempotency-Key "${key}" was used for ${withArticle(other.kind)} of tenant "${record.tenantId}" (execution ${other.executionArn ?? '(unknown)'}, ${other.status}); this request asks ${kind}; send a new key for a new request`,
     'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
+}
+
+/**
+ * A DELETE's Idempotency-Key `key` that names an offboarding of the tenant (its history entry) must come with that
+ * offboarding's reason: refuseOtherReason. A DELETE under another key (or none) is not that request again, and answers
+ * with the offboarding as before (offboard).
+ */
+function sameOffboarding(record: TenantRecord, key: string, reason: string | undefined): void {
+  const entry = record.executions.findLast((e) => e.kind === 'offboard' && e.requestId === key);
+  if (entry) refuseOtherReason(record, key, entry, reason);
 }
 
 /** A Step Functions execution ARN: `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`. */

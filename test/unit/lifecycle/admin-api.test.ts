@@ -466,9 +466,56 @@ describe('admin API: one operation per tenant', () => {
     expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'offboard', requestId: 'ops-off-1', actor: `admin:${identity.userArn}`, requestReason: 'contract ended 2026-11-30 (CRM-9)' });
     // the same DELETE again: the running offboarding, nothing started
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    const again = await call('DELETE', '/admin/tenants/{id}', as({ headers: { 'Idempotency-Key': 'ops-off-1' } }));
+    const again = await call('DELETE', '/admin/tenants/{id}', as({ headers: { 'Idempotency-Key': 'ops-off-1' }, body: JSON.stringify({ reason: 'contract ended 2026-11-30 (CRM-9)' }) }));
     expect([again.statusCode, body(again).note]).toEqual([200, 'offboarding already running']);
     expect(starts()).toHaveLength(3);
+  });
+
+  it('the same Idempotency-Key with another reason (or none, or one where there was none) is a 409 idempotency_key_reused on suspend, resume and DELETE, as another change is on PATCH', async () => {
+    // s31u: before, a suspend's key sent again with another reason answered with the first request (the new reason dropped)
+    const send = (path: string, method: string, key: string, reason?: string) => call(method, path, { ...on(), headers: { 'Idempotency-Key': key }, ...(reason !== undefined ? { body: JSON.stringify({ reason }) } : {}) });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    for (const [action, from] of [['suspend', 'ACTIVE'], ['resume', 'SUSPENDED']] as const) {
+      records.set('acme', registered({ status: from }));
+      const path = `/admin/tenants/{id}/${action}`;
+      expect((await send(path, 'POST', `k-${action}`, 'invoice 4411 unpaid')).statusCode).toBe(202);
+      // the same request again: its execution, running
+      expect([(await send(path, 'POST', `k-${action}`, 'invoice 4411 unpaid')).statusCode]).toEqual([200]);
+      for (const other of ['invoice 4412 unpaid', undefined]) {
+        const res = await send(path, 'POST', `k-${action}`, other);
+        expect([res.statusCode, body(res).error.code, body(res).error.param]).toEqual([409, 'idempotency_key_reused', 'Idempotency-Key']);
+        expect(body(res).error.message).toContain(`was used for a ${action} of tenant "acme" with reason "invoice 4411 unpaid"`);
+        expect(body(res).error.message).toContain(`this request gives ${other === undefined ? 'no reason' : `reason "${other}"`}`);
+      }
+      // ended: the same, against the history entry
+      const arn = records.get('acme')!.lease!.executionArn;
+      records.set('acme', registered({ status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE', executions: [{ kind: action, requestId: `k-${action}`, executionArn: arn, startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] }));
+      const late = await send(path, 'POST', `k-${action}`, 'added later');
+      expect([late.statusCode, body(late).error.message]).toEqual([409, expect.stringContaining('with no reason (execution')]);
+      expect((await send(path, 'POST', `k-${action}`)).statusCode).toBe(200);
+    }
+    // DELETE: its key is the offboarding's request id, its reason part of it; another key is not that request (200, as before)
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    expect((await send('/admin/tenants/{id}', 'DELETE', 'k-off', 'contract ended')).statusCode).toBe(202);
+    const other = await send('/admin/tenants/{id}', 'DELETE', 'k-off', 'contract ended early');
+    expect([other.statusCode, body(other).error.code]).toEqual([409, 'idempotency_key_reused']);
+    expect((await send('/admin/tenants/{id}', 'DELETE', 'k-off')).statusCode).toBe(409);
+    expect((await send('/admin/tenants/{id}', 'DELETE', 'k-off', 'contract ended')).statusCode).toBe(200);
+    expect((await send('/admin/tenants/{id}', 'DELETE', 'k-off-2', 'another why')).statusCode).toBe(200);
+    const arn = records.get('acme')!.lease!.executionArn;
+    records.set('acme', registered({ status: 'OFFBOARDED', executions: [{ kind: 'offboard', requestId: 'k-off', executionArn: arn, startedAt: 't', endedAt: 't', status: 'SUCCEEDED', requestReason: 'contract ended' }] }));
+    expect((await send('/admin/tenants/{id}', 'DELETE', 'k-off', 'x')).statusCode).toBe(409);
+    expect((await send('/admin/tenants/{id}', 'DELETE', 'k-off', 'contract ended')).statusCode).toBe(200);
+    expect(starts()).toHaveLength(3);
+  });
+
+  it('two suspends at once with one key and different reasons: one starts, the other is a 409 idempotency_key_reused', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const send = (reason: string) => call('POST', '/admin/tenants/{id}/suspend', { ...on(), headers: { 'Idempotency-Key': 'k-race' }, body: JSON.stringify({ reason }) });
+    const answers = (await Promise.all([send('first'), send('second')])).map((r) => [r.statusCode, JSON.parse(r.body).error?.code]);
+    expect(answers).toEqual([[202, undefined], [409, 'idempotency_key_reused']]);
+    expect(starts()).toHaveLength(1);
   });
 
   it('a DELETE under another key than the offboarding\'s (or none) names the offboarding\'s request id, running or finished; two at once start one', async () => {
