@@ -109,19 +109,22 @@ export function lifecycleFindings(tenants: readonly TenantRecord[], now: number)
     const seen = new Set<string>();
     const lease = t.lease;
     if (lease) {
-      const entry = t.executions.find((e) => e.requestId === lease.requestId && e.kind === lease.kind);
+      // The lease's own entry is the one of its execution: a retried onboarding runs under the onboarding's requestId again
+      // (lambdas/admin/admin-api.ts retryOnboarding), so the first entry with that requestId is the attempt that FAILED.
+      // Before, the retry's lease was reported held by an operation that had ended, with "release the lease" as the action.
+      const entry = t.executions.findLast((e) => e.kind === lease.kind && (e.executionArn ? e.executionArn === lease.executionArn : e.requestId === lease.requestId));
       const bound = operationBoundSeconds(lease.kind);
       const held = now - Date.parse(lease.acquiredAt);
       if (entry && entry.status !== 'RUNNING') {
-        seen.add(lease.requestId);
+        seen.add(lease.executionArn);
         out.push({ severity: 'fail', source: 'lifecycle', subject: t.tenantId, what: `tenant ${t.tenantId}: the lease of ${lease.kind} ${lease.requestId} is still held, but that operation ended ${entry.status}${entry.endedAt ? ` at ${entry.endedAt}` : ''}: every other operation on the tenant is refused`, since: lease.acquiredAt, action: `tessera tenants show ${t.tenantId} (execution ${lease.executionArn}); release the lease as docs/tenant-lifecycle.md "One operation per tenant: the lease" says` });
       } else if (held > bound * 1000) {
-        seen.add(lease.requestId);
+        seen.add(lease.executionArn);
         out.push({ severity: 'fail', source: 'lifecycle', subject: t.tenantId, what: `tenant ${t.tenantId}: ${lease.kind} ${lease.requestId} has held the lease for ${ago(lease.acquiredAt, now)}, longer than its workflow's timeout (${hours(bound)}): Step Functions has ended it and the registry was not told; every other operation on the tenant is refused`, since: lease.acquiredAt, action: `tessera tenants show ${t.tenantId} (execution ${lease.executionArn})` });
       }
     }
     for (const e of t.executions) {
-      if (e.status !== 'RUNNING' || seen.has(e.requestId)) continue;
+      if (e.status !== 'RUNNING' || seen.has(e.executionArn ?? (e.requestId === lease?.requestId ? lease.executionArn : ''))) continue;
       const bound = operationBoundSeconds(e.kind);
       if (now - Date.parse(e.startedAt) <= bound * 1000) continue;
       out.push({ severity: 'fail', source: 'lifecycle', subject: t.tenantId, what: `tenant ${t.tenantId}: ${e.kind} ${e.requestId} recorded RUNNING for ${ago(e.startedAt, now)}, longer than its workflow's timeout (${hours(bound)}): its execution has ended and the registry was not told`, since: e.startedAt, action: `tessera tenants show ${t.tenantId}${e.executionArn ? ` (execution ${e.executionArn})` : ''}` });

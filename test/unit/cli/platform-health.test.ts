@@ -71,6 +71,22 @@ describe('the rules of tessera platform health', () => {
     expect(found[1]!.what).toBe(`tenant ended: the lease of change r-ch is still held, but that operation ended FAILED at ${at(NOW - H)}: every other operation on the tenant is refused`);
   });
 
+  it('a retried onboarding (the same requestId, a new execution) holds its lease while it runs: no finding (s31u: before, its FAILED first attempt was read as the lease\'s operation, "release the lease")', () => {
+    const arn = (n: string) => `arn:aws:states:us-east-1:123456789012:execution:tessera-onboard:${n}`;
+    const retried = tenant('again', {
+      status: 'PROVISIONING', lease: { ...lease('onboard', 'req-again-0001', NOW - H), executionArn: arn('second'), previousStatus: 'FAILED' },
+      executions: [{ kind: 'onboard', requestId: 'req-again-0001', executionArn: arn('first'), startedAt: at(NOW - 2 * D), endedAt: at(NOW - D), status: 'FAILED' },
+        { ...running('onboard', 'req-again-0001', NOW - H), executionArn: arn('second') }],
+    });
+    expect(lifecycleFindings([retried], NOW)).toEqual([]);
+    // the same retry past its bound: one line (the lease's and its RUNNING entry together), not the first attempt's
+    const stuck = lifecycleFindings([retried], NOW + 3 * D);
+    expect(stuck.map((f) => f.what)).toEqual([expect.stringContaining('onboard req-again-0001 has held the lease for 3d 1h')]);
+    // its lease outlived the retry that ended: that one's end is named
+    const ended = tenant('again', { ...retried, executions: [retried.executions[0]!, { ...retried.executions[1]!, status: 'SUCCEEDED', endedAt: at(NOW - 60_000) }] });
+    expect(lifecycleFindings([ended], NOW)[0]!.what).toContain(`ended SUCCEEDED at ${at(NOW - 60_000)}`);
+  });
+
   it('drift: DRIFTED warns with the repair; a check older than twice the daily period, a failed one, or none (on a tenant older than that) warns with --detect', () => {
     const row = (tenantId: string, extra: Partial<DriftRow>): DriftRow => ({ tenantId, tier: 'starter', status: 'ACTIVE', drift: 'IN_SYNC', checkedAt: at(NOW - H), driftedResources: 0, ...extra });
     const rows = [
