@@ -1,6 +1,7 @@
 // The rules of `tessera platform health`: what each source's answer means for an operator now. Pure functions of the
 // answers and the clock (`now`, epoch ms), so each rule is tested without AWS or the admin API.
 import type { ModelShutdownFinding } from '../../config/model-lifecycle.js';
+import { printable } from '../../printable.js';
 import { shutdownFix } from '../../config/model-lifecycle.js';
 import { operationBoundSeconds } from '../../lifecycle-workflow-timeouts.js';
 import type { DriftRow } from '../../tenant-list-page.js';
@@ -293,7 +294,9 @@ export const healthExitCode = (findings: readonly HealthFinding[]): 0 | 1 => (fi
 export function healthLines(findings: readonly HealthFinding[], checked: readonly string[]): string[] {
   const rank = { fail: 0, warn: 1, info: 2 } as const;
   const sorted = [...findings].sort((a, b) => rank[a.severity] - rank[b.severity] || HEALTH_SOURCES.indexOf(a.source) - HEALTH_SOURCES.indexOf(b.source));
-  const lines = sorted.map((f) => `${f.severity.padEnd(4)}  ${f.source.padEnd(9)} ${f.what}${f.since ? ` (since ${f.since})` : ''}${f.action ? `\n      → ${f.action}` : ''}`);
+  // printable: what, since and action quote what the sources say (a CloudFormation reason, a restore job's message, a closure's
+  // error, a queue's tag); before, an escape sequence in one drove the terminal and a `\r` printed over the line.
+  const lines = sorted.map((f) => `${f.severity.padEnd(4)}  ${f.source.padEnd(9)} ${printable(f.what)}${f.since ? ` (since ${printable(f.since)})` : ''}${f.action ? `\n      → ${printable(f.action)}` : ''}`);
   const c = summarize(findings);
   lines.push(`${c.fail} fail, ${c.warn} warn, ${c.info} info (checked: ${checked.join(', ')})${c.fail || c.warn ? '' : ': nothing needs an operator now'}`);
   return lines;

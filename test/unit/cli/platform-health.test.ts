@@ -87,6 +87,15 @@ describe('the rules of tessera platform health', () => {
     expect(lifecycleFindings([ended], NOW)[0]!.what).toContain(`ended SUCCEEDED at ${at(NOW - 60_000)}`);
   });
 
+  it('the lines show what the sources quote with its control characters escaped (s31u: an escape sequence in a CloudFormation reason drove the terminal, a \\r printed over the line)', () => {
+    const failed = tenant('esc', { status: 'FAILED', failure: { step: 'Deploy\u001b[2J blueprint', reason: 'CREATE_FAILED\u001b[32m ok\rfail  nothing', at: at(NOW - H) } });
+    const closing = tenant('shut', { status: 'OFFBOARDED', accountClosure: { accountId: '123456789012', state: 'QUEUED', at: at(NOW - H), error: 'Throttled\u009b31m', attempts: 1 } });
+    const lines = healthLines([...registryFindings([failed]), ...closureFindings([closing])], ['registry']);
+    expect(lines.join('\n')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(lines[0]!.split('\n')[0]).toBe(`fail  registry  tenant esc is FAILED: Deploy\\u001b[2J blueprint: CREATE_FAILED\\u001b[32m ok\\rfail  nothing (since ${at(NOW - H)})`);
+    expect(lines.join('\n')).toContain('failed after 1 attempt(s): Throttled\\u009b31m');
+  });
+
   it('drift: DRIFTED warns with the repair; a check older than twice the daily period, a failed one, or none (on a tenant older than that) warns with --detect', () => {
     const row = (tenantId: string, extra: Partial<DriftRow>): DriftRow => ({ tenantId, tier: 'starter', status: 'ACTIVE', drift: 'IN_SYNC', checkedAt: at(NOW - H), driftedResources: 0, ...extra });
     const rows = [
