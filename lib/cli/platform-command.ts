@@ -12,7 +12,7 @@ import { allDriftRows, allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { sameQueuesOptions } from './dlq-command.js';
 import {
-  closureFindings, dlqFindings, driftFindings, drFindings, healthExitCode, healthLines, lifecycleFindings, modelFindings, registryFindings,
+  closureFindings, dlqFindings, driftFindings, drFindings, healthExitCode, healthLines, judgeEach, lifecycleFindings, modelFindings, registryFindings,
   summarize, unreadable, upgradeFindings, type HealthFinding,
 } from './platform/health-rules.js';
 import { platformTierList } from './platform-tiers-client.js';
@@ -106,7 +106,9 @@ export async function platformHealth(o: HealthOptions, cmd: Command, io: HealthI
     findings.push(unreadable('upgrades', 'the platform\'s blueprint version (GET /admin/tiers)', e));
   }
   if (tenants) {
-    findings.push(...registryFindings(tenants), ...lifecycleFindings(tenants, now), ...drFindings(tenants, now, o.config), ...upgradeFindings(tenants, latest), ...closureFindings(tenants));
+    findings.push(...judgeEach(tenants, 'registry', (t) => `tenant ${String(t.tenantId)}`, (ts) => [
+      ...registryFindings(ts), ...lifecycleFindings(ts, now), ...drFindings(ts, now, o.config), ...upgradeFindings(ts, latest), ...closureFindings(ts),
+    ]));
   }
 
   // Drift.
@@ -116,7 +118,7 @@ export async function platformHealth(o: HealthOptions, cmd: Command, io: HealthI
   } catch (e) {
     findings.push(unreadable('drift', 'drift (GET /admin/drift)', e));
   }
-  if (rows) findings.push(...driftFindings(rows, now, new Map((tenants ?? []).map((t) => [t.tenantId, t.createdAt]))));
+  if (rows) findings.push(...judgeEach(rows, 'drift', (r) => `tenant ${String(r.tenantId)}'s drift row`, (rs) => driftFindings(rs, now, new Map((tenants ?? []).map((t) => [t?.tenantId, t?.createdAt])))));
 
   // The model catalog.
   const today = asOf ?? new Date(now);

@@ -280,6 +280,34 @@ export function unreadable(source: HealthSource, what: string, error: unknown): 
   return { severity: 'fail', source, what: `${what}: not read: ${message.split('\n')[0]!.slice(0, 400)}` };
 }
 
+/**
+ * `rules` applied to `items` (the registry's tenants, the drift rows) so that one item the rules cannot judge (an admin
+ * API answer off its schema: a record without its `executions`, a failure whose `reason` is no string) is one `fail` line
+ * naming it and the error, and the others are still judged. Each item is first judged alone (the rules are linear: cheap),
+ * then the judgeable ones together (upgradeFindings groups tenants by tier). Before, one such record threw a TypeError out of
+ * the command: no line at all, not even the sources already read.
+ * @param name the item as the fail line names it (`tenant acme`)
+ */
+export function judgeEach<T>(items: readonly T[], source: HealthSource, name: (item: T) => string, rules: (items: readonly T[]) => HealthFinding[]): HealthFinding[] {
+  const judgeable: T[] = [];
+  const odd: HealthFinding[] = [];
+  for (const item of items) {
+    try {
+      rules([item]);
+      judgeable.push(item);
+    } catch (e) {
+      let subject: string;
+      try {
+        subject = name(item);
+      } catch {
+        subject = 'an item';
+      }
+      odd.push({ severity: 'fail', source, subject, what: `${subject}: the admin API's answer for it could not be judged (not as its schema says): ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`.split('\n')[0]!.slice(0, 400) });
+    }
+  }
+  return [...odd, ...rules(judgeable)];
+}
+
 /** The counts of each severity. */
 export function summarize(findings: readonly HealthFinding[]): Record<Severity, number> {
   const counts = { fail: 0, warn: 0, info: 0 };

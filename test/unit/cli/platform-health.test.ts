@@ -222,6 +222,25 @@ describe('tessera platform health: the sources read, the lines, --json and the e
     expect(text).toContain('warn  drift     tenant xxx: 1 resource(s) drifted from the blueprint');
   });
 
+  it('a record or drift row off its schema is one fail line naming it; the others are still judged (s31u: before, a TypeError ended the command with no line)', async () => {
+    queue(0);
+    const bad = tenant('bad', { status: 'FAILED', failure: { step: 'Deploy blueprint', reason: 'boom', at: at(NOW - H) } });
+    routes['/admin/tenants'] = { tenants: [{ tenantId: 'nohist', status: 'ACTIVE', tier: 'starter' }, bad, { ...tenant('odd'), status: 'FAILED', failure: { step: 'x', reason: 42, at: at(NOW) } }] };
+    routes['/admin/drift'] = { tenants: [{ tenantId: 'broke', tier: 'starter', status: 'ACTIVE', drift: 'IN_SYNC', checkedAt: at(NOW - H), driftedResources: 0, failedCheck: { at: at(NOW), error: null } },
+      { tenantId: 'xxx', tier: 'starter', status: 'ACTIVE', drift: 'DRIFTED', checkedAt: at(NOW - H), driftedResources: 1 }] };
+    expect(await run('--as-of', '2026-06-01')).toBe(1);
+    const text = out.join('\n');
+    expect(text).toContain('fail  registry  tenant nohist: the admin API\'s answer for it could not be judged (not as its schema says): TypeError: ');
+    expect(text).toContain('fail  registry  tenant odd: the admin API\'s answer for it could not be judged');
+    expect(text).toContain('fail  registry  tenant bad is FAILED: Deploy blueprint: boom');
+    expect(text).toContain('fail  drift     tenant broke\'s drift row: the admin API\'s answer for it could not be judged');
+    expect(text).toContain('warn  drift     tenant xxx: 1 resource(s) drifted from the blueprint');
+    expect(text.split('\n').at(-1)).toMatch(/^4 fail, 1 warn, /);
+    out = [];
+    expect(await run('--as-of', '2026-06-01', '--json')).toBe(1);
+    expect((JSON.parse(out[0]!) as HealthReport).findings.filter((f) => f.severity === 'fail').map((f) => f.subject)).toEqual(['tenant nohist', 'tenant odd', 'bad', "tenant broke's drift row"]);
+  });
+
   it('--as-of judges the model catalog\'s shutdowns from that day (the embedded catalog\'s openai/gpt-4o-mini fails after 2027-01-14); a bad day cannot run (exit 2)', async () => {
     queue(0);
     expect(await run('--as-of', '2027-02-01')).toBe(1);
