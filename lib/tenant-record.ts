@@ -878,6 +878,7 @@ export const TenantRecord = z.object({
     /** The change's tenant stack was still updating when this failure was recorded (StackUpdating, lambdas/lifecycle/stack-standing.ts). */
     stackUpdating: StackUpdating.optional(),
   }).optional(),
+  /** The lifecycle history, oldest first: its last HISTORY_ENTRIES entries (lambdas/shared/registry.ts withExecution). */
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),
   /**
@@ -1056,6 +1057,13 @@ export type UpgradeRequest = z.infer<typeof UpgradeRequest>;
  */
 export const UpgradeExecutionInput = UpgradeRequest.extend({ actor: z.string().min(1).optional() });
 export type UpgradeExecutionInput = z.infer<typeof UpgradeExecutionInput>;
+
+/**
+ * How many entries a tenant's lifecycle history (`executions`) keeps: the last 50 (lambdas/shared/registry.ts
+ * withExecution drops the oldest). A history this long may have lost older entries: what happened before its oldest entry
+ * is not recorded (lib/statements/tenant-months.ts tiersInMonth).
+ */
+export const HISTORY_ENTRIES = 50;
 
 /**
  * The reason a caller gives for a suspend, resume or offboarding (`{ "reason": … }`, `tessera tenants suspend|resume|delete

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pagesOf } from '../../lib/aws-pages.js';
-import { TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
+import { HISTORY_ENTRIES, TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 import { retryConflicts } from './transactions.js';
@@ -196,9 +196,9 @@ export function sameExecution(a: LifecycleExecution, b: Pick<LifecycleExecution,
   return a.requestId === b.requestId && a.kind === b.kind;
 }
 
-/** The history with `entry` added or replaced (the same execution), the last 50 kept. */
+/** The history with `entry` added or replaced (the same execution), the last HISTORY_ENTRIES (50) kept. */
 export function withExecution(record: TenantRecord, entry: LifecycleExecution): LifecycleExecution[] {
-  return [...record.executions.filter((e) => !sameExecution(e, entry)), entry].slice(-50);
+  return [...record.executions.filter((e) => !sameExecution(e, entry)), entry].slice(-HISTORY_ENTRIES);
 }
 
 /** Adds or updates the history entry of one lifecycle execution (under the step's lease, and only if nobody wrote the record meanwhile). */

@@ -1,4 +1,4 @@
-import type { TenantRecord } from '../tenant-record.js';
+import { HISTORY_ENTRIES, type TenantRecord } from '../tenant-record.js';
 import { monthBounds } from './schema.js';
 
 /**
@@ -31,6 +31,7 @@ function tierChanges(t: Pick<TenantRecord, 'executions'>): Array<{ at: number; f
   const done = t.executions
     .filter((e) => e.kind === 'change' && e.status === 'SUCCEEDED' && e.endedAt !== undefined && (e.tierChange !== undefined || e.change?.tier !== undefined))
     .map((e) => ({ at: Date.parse(e.endedAt!), from: e.tierChange?.from, to: e.tierChange?.to ?? e.change!.tier! }))
+    .filter((c) => Number.isFinite(c.at))
     .sort((a, b) => a.at - b.at);
   // An entry recorded before `tierChange` names only the tier it asked for: the tier before it is the earlier change's.
   return done.map((c, i) => ({ ...c, from: c.from ?? done[i - 1]?.to })).filter((c) => c.from !== c.to);
@@ -41,8 +42,11 @@ function tierChanges(t: Pick<TenantRecord, 'executions'>): Array<{ at: number; f
  * kind `change`) takes effect at its `endedAt` (when *Finish change* recorded the new tier, the usage key already in the new
  * tier's plan); the tier after the last change is the record's `tier`; the tier before a change is its entry's
  * `tierChange.from`, or, for an entry recorded before that was kept, the tier the change before it moved to, else
- * UNRECORDED_TIER. Walked back from the record's tier, so the history's 50-entry cap loses only months older than its
- * oldest change.
+ * UNRECORDED_TIER. Walked back from the record's tier. A history at its cap (HISTORY_ENTRIES: the registry keeps the last
+ * 50) may have dropped older entries, tier changes among them: the time before its oldest entry's `startedAt` is
+ * UNRECORDED_TIER. Before, it took the tier before the oldest change kept (or the record's tier, with none kept), so a
+ * tenant with more changes in a month than the history keeps (or one whose only tier change was pushed out by later
+ * suspends and resumes) had a month labelled with a tier it did not have then, and no note.
  * @param asOf the end of the running month's part so far @default the month's end
  * @returns `tier`: the tier at the end of the month (or of `asOf`), the statement's label; `tiers`: every tier in the month
  *   with its period, in order (one entry when the tier did not change); `unrecorded`: whether a period's tier is not known
@@ -59,7 +63,10 @@ export function tiersInMonth(t: Pick<TenantRecord, 'tier' | 'executions'>, month
     until = change.at;
     tier = change.from ?? UNRECORDED_TIER;
   }
-  segments.unshift({ tier, from: -Infinity, to: until });
+  const recordedSince = t.executions.length >= HISTORY_ENTRIES
+    ? Math.min(until, ...t.executions.map((e) => Date.parse(e.startedAt)).filter(Number.isFinite)) : -Infinity;
+  segments.unshift({ tier, from: recordedSince, to: until });
+  if (recordedSince > -Infinity) segments.unshift({ tier: UNRECORDED_TIER, from: -Infinity, to: recordedSince });
   const tiers = segments
     .map((s) => ({ tier: s.tier, from: Math.max(s.from, monthStart), to: Math.min(s.to, monthEnd) }))
     .filter((s) => s.to > s.from)
@@ -68,4 +75,4 @@ export function tiersInMonth(t: Pick<TenantRecord, 'tier' | 'executions'>, month
 }
 
 /** The statement's note for a period whose tier the history does not record. */
-export const TIER_UNRECORDED_NOTE = `the tier of a part of the month is not recorded (${UNRECORDED_TIER}): a tier change recorded before the field existed (2026-12-05) names only the tier it moved to, and the tenant changed tier before it`;
+export const TIER_UNRECORDED_NOTE = `the tier of a part of the month is not recorded (${UNRECORDED_TIER}): a tier change recorded before the field existed (2026-12-05) names only the tier it moved to, and the tenant changed tier before it; or the part is older than the oldest entry the registry's history keeps (its last ${HISTORY_ENTRIES})`;

@@ -98,3 +98,35 @@ describe('a month before the tenant existed', () => {
     expect(monthBeforeTenant(localTenant('late', 'starter', { createdAt: '2026-10-01T00:00:00Z' }), '2026-09')).toMatch(/first month is 2026-10/);
   });
 });
+
+describe('a history at its cap (the registry keeps the last 50 entries): what came before its oldest entry is unrecorded (s31u)', () => {
+  it('a tenant with 60 tier changes in one month: the part of the month before the oldest change kept is unrecorded, with the note; the periods kept are in order', () => {
+    // 60 changes in November 2026, every 12 hours from the 1st, alternating starter and professional; the registry kept the last 50.
+    const all = Array.from({ length: 60 }, (_, i) => change(new Date(Date.parse('2026-11-01T06:00:00Z') + i * 12 * 3_600_000).toISOString(), i % 2 ? 'starter' : 'professional', i % 2 ? 'professional' : 'starter'));
+    const kept = localTenant('acme', 'starter', { createdAt: '2026-09-14T09:00:00.000Z', executions: all.slice(-50) });
+    const november = tiersInMonth(kept, '2026-11', NOW);
+    expect(november.unrecorded).toBe(true);
+    expect(november.tiers[0]).toEqual({ tier: 'unrecorded', from: '2026-11-01T00:00:00.000Z', to: all[10]!.startedAt });
+    expect(november.tiers).toHaveLength(51);
+    expect(november.tiers.at(-1)).toEqual({ tier: 'starter', from: all[59]!.endedAt, to: '2026-12-01T00:00:00.000Z' });
+    // October: before the oldest entry kept, nothing is known (before, "starter"/"professional" from the oldest change's from)
+    expect(tiersInMonth(kept, '2026-10', NOW)).toMatchObject({ tier: 'unrecorded', unrecorded: true });
+    // 49 entries: nothing was dropped, the first change's from is the tier before it
+    expect(tiersInMonth(localTenant('acme', 'starter', { executions: all.slice(-49) }), '2026-10', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
+  });
+
+  it('a tier change pushed out by 50 later suspends and resumes: the months before the oldest entry are unrecorded, not today\'s tier', () => {
+    const statusChanges: LifecycleExecution[] = Array.from({ length: 50 }, (_, i) => ({
+      kind: i % 2 ? 'resume' : 'suspend', requestId: `s-${i}`, startedAt: new Date(Date.parse('2026-11-05T00:00:00Z') + i * 3_600_000).toISOString(), status: 'SUCCEEDED',
+    }));
+    const t = localTenant('acme', 'professional', { executions: statusChanges });
+    expect(tiersInMonth(t, '2026-10', NOW).tier).toBe('unrecorded');
+    expect(tiersInMonth(t, '2026-11', NOW).tiers.map((p) => p.tier)).toEqual(['unrecorded', 'professional']);
+    expect(tiersInMonth(t, '2026-12', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
+  });
+
+  it('a SUCCEEDED change whose endedAt is no time is left out (it threw: no period left to label the month with)', () => {
+    const t = localTenant('acme', 'professional', { executions: [{ ...change('2026-11-20T10:00:00.000Z', 'professional', 'starter'), endedAt: 'soon' }] });
+    expect(tiersInMonth(t, '2026-11', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
+  });
+});
