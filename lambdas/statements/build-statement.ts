@@ -24,7 +24,7 @@ export interface InfrastructureCost {
 /** Everything a statement is built from; the builder does no I/O. */
 export interface StatementInputs {
   /** The tenant's record: its `executions` (history) give the tier(s) of the month (tenant-months.ts tiersInMonth); without them, its `tier`. */
-  tenant: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'isolation' | 'accountId'> & Partial<Pick<TenantRecord, 'executions'>>;
+  tenant: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'isolation' | 'accountId'> & Partial<Pick<TenantRecord, 'executions' | 'createdAt'>>;
   /** `YYYY-MM`, validated by the caller (monthProblem). */
   month: string;
   /** When the statement is made: the end of a running job's hours, and `generatedAt`. */
@@ -113,7 +113,7 @@ export function buildStatement(input: StatementInputs): TenantStatement {
   const { start, end } = monthBounds(input.month);
   const notes: string[] = [];
   // The tier(s) the tenant had in the month, not its tier today (a past month of a tenant that moved since).
-  const tiers = tiersInMonth({ tier: input.tenant.tier, executions: input.tenant.executions ?? [] }, input.month, input.asOf);
+  const tiers = tiersInMonth({ tier: input.tenant.tier, executions: input.tenant.executions ?? [], createdAt: input.tenant.createdAt }, input.month, input.asOf);
   if (tiers.unrecorded) notes.push(TIER_UNRECORDED_NOTE);
 
   // Gateway, by model and by day.

@@ -47,14 +47,19 @@ function tierChanges(t: Pick<TenantRecord, 'executions'>): Array<{ at: number; f
  * UNRECORDED_TIER. Before, it took the tier before the oldest change kept (or the record's tier, with none kept), so a
  * tenant with more changes in a month than the history keeps (or one whose only tier change was pushed out by later
  * suspends and resumes) had a month labelled with a tier it did not have then, and no note.
+ * @param t the record's `tier` and `executions`; with its `createdAt`, the first period of the tenant's first month starts
+ *   then, not on the 1st (a createdAt after the month's end, or after `asOf`, is not read: the month is the caller's to refuse)
  * @param asOf the end of the running month's part so far @default the month's end
  * @returns `tier`: the tier at the end of the month (or of `asOf`), the statement's label; `tiers`: every tier in the month
  *   with its period, in order (one entry when the tier did not change); `unrecorded`: whether a period's tier is not known
  */
-export function tiersInMonth(t: Pick<TenantRecord, 'tier' | 'executions'>, month: string, asOf?: Date): { tier: string; tiers: TierPeriod[]; unrecorded: boolean } {
+export function tiersInMonth(t: Pick<TenantRecord, 'tier' | 'executions'> & Partial<Pick<TenantRecord, 'createdAt'>>, month: string, asOf?: Date): { tier: string; tiers: TierPeriod[]; unrecorded: boolean } {
   const { start, end } = monthBounds(month);
-  const monthStart = Date.parse(`${start}T00:00:00Z`);
-  const monthEnd = Math.max(monthStart + 1, Math.min(Date.parse(`${end}T00:00:00Z`), asOf?.getTime() ?? Infinity));
+  const created = t.createdAt !== undefined ? Date.parse(t.createdAt) : NaN;
+  const bound = Math.min(Date.parse(`${end}T00:00:00Z`), asOf?.getTime() ?? Infinity);
+  // The tenant's first month starts when it was created (its periods said it had its tier from the 1st).
+  const monthStart = Math.max(Date.parse(`${start}T00:00:00Z`), Number.isFinite(created) && created < bound ? created : -Infinity);
+  const monthEnd = Math.max(monthStart + 1, bound);
   const segments: Array<{ tier: string; from: number; to: number }> = [];
   let tier = t.tier;
   let until = Infinity;

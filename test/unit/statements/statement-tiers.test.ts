@@ -130,3 +130,20 @@ describe('a history at its cap (the registry keeps the last 50 entries): what ca
     expect(tiersInMonth(t, '2026-11', NOW)).toMatchObject({ tier: 'professional', unrecorded: false });
   });
 });
+
+describe('the first month of a tenant created mid-month (s31u)', () => {
+  it('its first period starts when it was created, not on the 1st; later months start on the 1st', async () => {
+    // acme was created 2026-09-14T09:00Z on starter (it moved to professional on 20 November)
+    expect(tiersInMonth(acme(), '2026-09', NOW).tiers).toEqual([{ tier: 'starter', from: '2026-09-14T09:00:00.000Z', to: '2026-10-01T00:00:00.000Z' }]);
+    expect(tiersInMonth(acme(), '2026-10', NOW).tiers[0]!.from).toBe('2026-10-01T00:00:00.000Z');
+    // created in the running month: from createdAt to now; in February of a leap year: to 1 March
+    const fresh = localTenant('fresh', 'starter', { createdAt: '2026-12-02T10:00:00.000Z' });
+    expect(tiersInMonth(fresh, '2026-12', NOW).tiers).toEqual([{ tier: 'starter', from: '2026-12-02T10:00:00.000Z', to: NOW.toISOString() }]);
+    const leap = localTenant('leap', 'starter', { createdAt: '2028-02-29T23:00:00.000Z' });
+    expect(tiersInMonth(leap, '2028-02').tiers).toEqual([{ tier: 'starter', from: '2028-02-29T23:00:00.000Z', to: '2028-03-01T00:00:00.000Z' }]);
+    // the statement says so too (both paths: tenantStatement)
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    const statement = await tenantStatement(sources, acme(), '2026-09', NOW);
+    expect(statement.tiers).toEqual([{ tier: 'starter', from: '2026-09-14T09:00:00.000Z', to: '2026-10-01T00:00:00.000Z' }]);
+  });
+});
