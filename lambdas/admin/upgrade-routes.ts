@@ -90,14 +90,29 @@ async function describe(executionArn: string): Promise<DescribeExecutionOutput |
   }
 }
 
-/** An upgrade execution's input (UpgradeRequest), or `{}` when it is not JSON. */
+/**
+ * An upgrade execution's input (UpgradeExecutionInput): its fields of the type that input gives them (tier, blueprintVersion,
+ * requestId and actor non-empty strings, allowReplacement an object with a string reason), or `{}` when it is not a JSON
+ * object. An execution started outside this API (StartExecution from the AWS CLI) may carry anything: before, an `actor` of
+ * 42 or `{}` was answered as the upgrade's actor by POST's replay and `GET /admin/upgrades/{upgradeId}`, where the answer
+ * promises a string; a field of another type is now left out, as it is when the execution has none (upgrades started before
+ * `actor` existed, 2026-12-05). *List tier tenants* refuses such an input (UpgradeExecutionInput), so that upgrade ran no tenant.
+ */
 function inputOf(execution: Pick<DescribeExecutionOutput, 'input'>): Partial<UpgradeExecutionInput> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(execution.input ?? '{}') as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Partial<UpgradeExecutionInput> : {};
+    parsed = JSON.parse(execution.input ?? '{}');
   } catch {
     return {};
   }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  const raw = parsed as Record<string, unknown>;
+  const text = (k: 'tier' | 'blueprintVersion' | 'requestId' | 'actor') => (typeof raw[k] === 'string' && raw[k] !== '' ? { [k]: raw[k] } : {});
+  const allow = raw.allowReplacement as { reason?: unknown } | undefined;
+  return {
+    ...text('tier'), ...text('blueprintVersion'), ...text('requestId'), ...text('actor'),
+    ...(allow && typeof allow === 'object' && typeof allow.reason === 'string' ? { allowReplacement: { reason: allow.reason } } : {}),
+  } as Partial<UpgradeExecutionInput>;
 }
 
 /** An upgrade as its 409s and replays name it: `upgrade starter-0_2_0-1c2d3e4f of tier starter to 0.2.0 (request starter-0.2.0, RUNNING since …)`. */

@@ -365,6 +365,19 @@ describe('GET /admin/upgrades/{upgradeId}: an upgrade\'s progress, from what its
     expect(body(await get('other'))).toMatchObject({ listed: 12, tenantsError: 'AccessDeniedException: not authorized' });
   });
 
+  it('the actor: as recorded, odd characters and all (an assumed role\'s session name with @ and =); none for an upgrade started before it existed; a non-string one (a StartExecution from elsewhere) is left out (s31u: it was answered as is)', async () => {
+    const session = 'arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Admin_0123/jane+ops=eu@example.com';
+    existing(name(), { ...input, actor: `admin:${session}` }, { history: [] });
+    expect(body(await get(name())).actor).toBe(`admin:${session}`);
+    existing(name(), input, { history: [] });
+    expect(body(await get(name()))).not.toHaveProperty('actor');
+    for (const actor of [42, '', { arn: session }, null, ['admin:x']]) {
+      existing(name(), { ...input, actor, tier: 7 }, { history: [] });
+      const res = body(await get(name()));
+      expect([res.actor, res.tier, res.requestId]).toEqual([undefined, '', 'starter-2.0.0']);
+    }
+  });
+
   it('answers 404 upgrade_not_found naming an upgradeId no execution has, or one that cannot be a name', async () => {
     for (const id of ['nothing-here', 'a/b', 'x'.repeat(81)]) {
       const res = await get(id);
