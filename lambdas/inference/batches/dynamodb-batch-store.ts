@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { versionedUpdate } from '../stores/versioned-update.js';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
@@ -6,8 +6,6 @@ import { isBatchId, type BatchStore, type StoredBatch } from './stores.js';
 
 /** How many times update() reads and writes again when another writer changed the batch in between. */
 export const UPDATE_ATTEMPTS = 20;
-
-const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
 
 /**
  * The Batch API's batches on AWS, in the responses table (GATEWAY_ENV.responsesTable: partition key `tenantId`, sort
@@ -61,22 +59,10 @@ export class DynamoDbBatchStore implements BatchStore {
    * @throws Error after UPDATE_ATTEMPTS lost races (a batch written that often at once)
    */
   async update(tenantId: string, id: string, change: (current: StoredBatch) => StoredBatch | undefined): Promise<StoredBatch | undefined> {
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.read(tenantId, id);
-      if (!current) return undefined;
-      const next = change(current.item);
-      if (!next) return current.item;
-      try {
-        await (await this.docFor(tenantId)).send(new PutCommand({
-          TableName: this.table, Item: this.itemOf(next, current.version + 1),
-          ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': current.version },
-        }));
-        return next;
-      } catch (e) {
-        if (!conditionFailed(e)) throw e;
-      }
-    }
-    throw new Error(`batch ${id} of tenant ${tenantId}: not updated after ${UPDATE_ATTEMPTS} attempts, each losing to another writer`);
+    return versionedUpdate(() => this.read(tenantId, id), change, async (next, version) => void (await (await this.docFor(tenantId)).send(new PutCommand({
+      TableName: this.table, Item: this.itemOf(next, version + 1),
+      ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': version },
+    }))), UPDATE_ATTEMPTS, `batch ${id} of tenant ${tenantId}`);
   }
 
   private itemOf(item: StoredBatch, version: number) {

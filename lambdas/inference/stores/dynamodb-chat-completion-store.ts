@@ -1,9 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { expired } from './response-store.js';
 import { decodeChatCompletionBody, encodeChatCompletionBody, isChatCompletionId, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from './chat-completion-store.js';
+import { conditionFailed } from './versioned-update.js';
 
 /** The sort-key prefix of stored chat completions: their ids' (`chatcmpl-`), which no `resp_`, `conv_`, `batch_` or `file-` id has. */
 export const CHAT_COMPLETION_KEY_PREFIX = 'chatcmpl-';
@@ -11,7 +11,6 @@ export const CHAT_COMPLETION_KEY_PREFIX = 'chatcmpl-';
 const nowS = () => Math.floor(Date.now() / 1000);
 /** An item's `storedAt`, when it has one (items stored before it was kept have none). */
 const storedAtOf = (i: Record<string, unknown>) => (typeof i.storedAt === 'number' ? { storedAt: i.storedAt } : {});
-const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
 
 /**
  * Stored chat completions in the platform's responses table (partition key `tenantId`, sort key `responseId` =

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
@@ -7,6 +7,7 @@ import {
   decodeItem, DuplicateConversationItemError, encodeItemsWithinLimit, firstDuplicate, isConversationId, UnknownAfterItemError,
   type ConversationItem, type ConversationStore, type ItemPage, type ItemPageQuery, type StoredConversation,
 } from './conversation-store.js';
+import { conditionFailed } from './versioned-update.js';
 
 /** Digits of an item's position in its sort key: positions sort as strings. */
 const POS_DIGITS = 12;
@@ -256,7 +257,6 @@ export class DynamoDbConversationStore implements ConversationStore {
 }
 
 const nowS = () => Math.floor(Date.now() / 1000);
-const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
 
 /** The index of the first action a cancelled transaction names with `code`, or undefined (another error, another reason). */
 function cancelledFor(e: unknown, code: string): number | undefined {

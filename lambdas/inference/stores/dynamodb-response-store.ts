@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { conditionFailed, versionedUpdate } from './versioned-update.js';
 
 /**
  * Stored responses in the platform's responses table: partition key `tenantId`, sort key
@@ -36,23 +36,11 @@ export class DynamoDbResponseStore implements ResponseStore {
    * @throws Error after UPDATE_ATTEMPTS lost races
    */
   async update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined> {
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.read(tenantId, responseId);
-      if (!current) return undefined;
-      const next = change(current.item);
-      if (!next) return current.item;
-      try {
-        await (await this.docFor(tenantId)).send(new PutCommand({
-          TableName: this.table, Item: this.itemOf(next, current.version + 1),
-          ConditionExpression: current.version === 0 ? 'attribute_exists(responseId) AND attribute_not_exists(#v)' : '#v = :v',
-          ExpressionAttributeNames: { '#v': 'version' }, ...(current.version === 0 ? {} : { ExpressionAttributeValues: { ':v': current.version } }),
-        }));
-        return next;
-      } catch (e) {
-        if (!(e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException')) throw e;
-      }
-    }
-    throw new Error(`response ${responseId} of tenant ${tenantId}: not updated after ${UPDATE_ATTEMPTS} attempts, each losing to another writer`);
+    return versionedUpdate(() => this.read(tenantId, responseId), change, async (next, version) => void (await (await this.docFor(tenantId)).send(new PutCommand({
+      TableName: this.table, Item: this.itemOf(next, version + 1),
+      ConditionExpression: version === 0 ? 'attribute_exists(responseId) AND attribute_not_exists(#v)' : '#v = :v',
+      ExpressionAttributeNames: { '#v': 'version' }, ...(version === 0 ? {} : { ExpressionAttributeValues: { ':v': version } }),
+    }))), UPDATE_ATTEMPTS, `response ${responseId} of tenant ${tenantId}`);
   }
 
   /** The table item of a response (`version` only past 0: an item put once has none). */
@@ -84,7 +72,7 @@ export class DynamoDbResponseStore implements ResponseStore {
       }));
       return true;
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') return false;
+      if (conditionFailed(e)) return false;
       throw e;
     }
   }
