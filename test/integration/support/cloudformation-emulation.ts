@@ -278,6 +278,12 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     return { logicalId: f.logicalId, reason: f.reason };
   };
   const rollbacks: RollbackRecord[] = [];
+  /**
+   * The account of each access key the emulation has served: learnt from the AssumeRole answers
+   * the Lambdas' clients receive (the assumed role's account, the account moto's GetCallerIdentity
+   * names for those keys), else asked of STS (GetCallerIdentity) at the key's first CloudFormation
+   * call. Every Lambda session is a new key: that call was one request in ~25 of lifecycle.test.ts.
+   */
   const accounts = new Map<string, string>();
   /** Resources of the stacks deleted through the emulation, by stack id, as ListStackResources reports them (moto keeps no final status). */
   const deletedStacks = new Map<string, StackResourceSummary[]>();
@@ -356,6 +362,8 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
 
   /** Each database of the stack protected as the template resolves DeletionProtection for `values` (moto's handler drops it). */
   async function syncDatabaseProtection(stackName: string, template: CfnTemplate, values: Record<string, string>, c: Caller): Promise<void> {
+    // A template without a database: nothing to protect, and no listing to find one in.
+    if (!Object.values(template.Resources).some((r) => r.Type === 'AWS::RDS::DBInstance')) return;
     for (const r of await listResources(stackName, c)) {
       if (r.type !== 'AWS::RDS::DBInstance') continue;
       const wanted = databaseProtected(template, r.logicalId, values);
@@ -791,6 +799,13 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const stack = client.middlewareStack as unknown as { add(m: unknown, o: Record<string, unknown>): void };
     stack.add(
       (next: (args: { input: Record<string, unknown> }) => Promise<Output>, context: { clientName?: string; commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+        if (context.clientName === 'STSClient' && context.commandName === 'AssumeRoleCommand') {
+          const out = await next(args);
+          const answer = out.output as { Credentials?: { AccessKeyId?: string }; AssumedRoleUser?: { Arn?: string } };
+          const account = /^arn:aws:sts::(\d{12}):assumed-role\//.exec(answer.AssumedRoleUser?.Arn ?? '')?.[1];
+          if (answer.Credentials?.AccessKeyId && account) accounts.set(answer.Credentials.AccessKeyId, account);
+          return out;
+        }
         const handler = context.clientName === 'CloudFormationClient' ? handlers[context.commandName ?? ''] : undefined;
         if (!handler) return next(args);
         return handler(args.input, await caller(await config.credentials(), await config.region()), () => next(args));
