@@ -3,6 +3,7 @@ import type { PermissionCheck } from './handler-permissions.js';
 import { quotaSources } from './quota-table.js';
 import { tierPasses, type PreflightReport, type TierReport } from './run.js';
 import { ruleStatus } from './service-rules.js';
+import { shutdownFix } from '../config/model-lifecycle.js';
 
 /** One line of counts per tier, e.g. for CI logs. */
 export function countsLine(t: TierReport): string {
@@ -31,8 +32,27 @@ export function modelShutdownLines(m: PreflightReport['modelShutdowns']): string
   const has = (s: string) => m.findings.some((f) => f.severity === s);
   const verdict = has('fail') ? 'FAIL' : has('warn') ? 'WARN' : 'pass';
   const out = [`== model catalog: rule ${verdict} model-shutdown-dates: no catalog model routed to an OpenAI model past its shutdown date (fail) or within ${m.warnWithinDays} days of it (warning), as of ${m.today} (lib/config/openai-model-shutdowns.ts, from the openai package's deprecation notices)`];
-  for (const f of m.findings) out.push(`  ${f.severity === 'fail' ? 'FAIL' : f.severity === 'warn' ? 'WARN' : 'info'} ${f.message}`);
+  for (const f of m.findings) {
+    out.push(`  ${f.severity === 'fail' ? 'FAIL' : f.severity === 'warn' ? 'WARN' : 'info'} ${f.message}`);
+    if (f.severity !== 'info') out.push(`    fix: ${shutdownFix(f)}`);
+  }
   return out;
+}
+
+/**
+ * The report's last line: the verdict the exit code gives (`npm run preflight` exits 1 on FAIL) and what made it, so that a
+ * failure above hundreds of lines is named at the end: the missing baseline, each failing tier, the model catalog's
+ * models past their shutdown date; on PASS, the warnings' count.
+ */
+export function outcomeLine(report: PreflightReport): string {
+  const failing = [
+    ...(report.baselinePresent ? [] : ['no account baseline template']),
+    ...report.tiers.filter((t) => !tierPasses(t)).map((t) => `tier ${t.tierName}`),
+    ...report.modelShutdowns.findings.filter((f) => f.severity === 'fail').map((f) => `model-shutdown-dates: ${f.modelId} (shut down ${f.shutdown})`),
+  ];
+  if (failing.length) return `preflight: FAIL (exit 1): ${failing.join('; ')} — see the FAIL lines above`;
+  const warnings = report.modelShutdowns.findings.filter((f) => f.severity === 'warn').length;
+  return `preflight: PASS${warnings ? ` with ${warnings} warning${warnings === 1 ? '' : 's'} (model-shutdown-dates)` : ''}`;
 }
 
 export function formatReport(report: PreflightReport, opts: { verbose: boolean } = { verbose: false }): string {
@@ -66,5 +86,6 @@ export function formatReport(report: PreflightReport, opts: { verbose: boolean }
     out.push('', t.quotas.markdown);
   }
   out.push('', 'Quota sources:', quotaSources(), '', 'What the preflight cannot see:', ...report.cannotSee.map((s) => `- ${s}`));
+  out.push('', outcomeLine(report));
   return out.join('\n');
 }

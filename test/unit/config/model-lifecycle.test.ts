@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { modelShutdownFindings, parseAsOfDay, SHUTDOWN_WARNING_DAYS, shutdownFix } from '../../../lib/config/model-lifecycle.js';
-import { modelShutdownLines } from '../../../lib/preflight/format.js';
+import { modelShutdownLines, outcomeLine } from '../../../lib/preflight/format.js';
 import { preflightPasses, type PreflightReport } from '../../../lib/preflight/run.js';
 
 /** The day the tests judge from: fixed, never the clock. */
@@ -105,14 +105,23 @@ describe('the preflight verdict with model-shutdown-dates', () => {
     expect(preflightPasses({ ...report([]), baselinePresent: false })).toBe(false);
   });
 
-  it('prints the rule with its verdict and one line per finding', () => {
+  it('prints the rule with its verdict and one line per finding, with the fix under a failure or a warning', () => {
     expect(modelShutdownLines(report(['warn']).modelShutdowns)).toEqual([
       '== model catalog: rule WARN model-shutdown-dates: no catalog model routed to an OpenAI model past its shutdown date (fail) or within 90 days of it (warning), as of 2026-12-05 (lib/config/openai-model-shutdowns.ts, from the openai package\'s deprecation notices)',
       '  WARN openai/m0 (upstream m0) …',
+      '    fix: add a catalog entry for a current OpenAI model to gateway.models, move tenants\' keys, fallbacks and gateway.modelAliases off openai/m0, then remove it (or change its upstream m0)',
     ]);
     expect(modelShutdownLines(report(['fail', 'warn']).modelShutdowns)[0]).toMatch(/^== model catalog: rule FAIL model-shutdown-dates: /);
     expect(modelShutdownLines(report([]).modelShutdowns)).toHaveLength(1);
     expect(modelShutdownLines(report(['info']).modelShutdowns)[0]).toMatch(/^== model catalog: rule pass /);
+  });
+
+  it('ends the report with the verdict the exit code gives and what made it (a failure is named at the end, not only among ~235 lines)', () => {
+    const full = (r: ReturnType<typeof report>) => ({ ...r, cfnLintVersion: 'x', cannotSee: [] }) as unknown as PreflightReport;
+    expect(outcomeLine(full(report([])))).toBe('preflight: PASS');
+    expect(outcomeLine(full(report(['warn', 'info'])))).toBe('preflight: PASS with 1 warning (model-shutdown-dates)');
+    expect(outcomeLine(full(report(['fail', 'warn'])))).toBe('preflight: FAIL (exit 1): model-shutdown-dates: openai/m0 (shut down 2027-01-14) — see the FAIL lines above');
+    expect(outcomeLine(full({ ...report([]), baselinePresent: false }))).toBe('preflight: FAIL (exit 1): no account baseline template — see the FAIL lines above');
   });
 });
 
