@@ -83,11 +83,15 @@ export async function platformHealth(o: HealthOptions, cmd: Command, io: HealthI
     const queues = await listDeadLetterQueues(sqs, o.prefix, now);
     if (!queues.length) {
       const region = await sqs.config.region().catch(() => o.region ?? 'unknown');
-      findings.push({ severity: 'warn', source: 'dlq', what: `no dead-letter queues named ${o.prefix}* in region ${region}: the wrong region or account? (check --region and --profile)` });
+      findings.push({
+        severity: 'warn', source: 'dlq',
+        what: `no dead-letter queues named ${o.prefix}* in region ${region}: a deployed platform has them in its account and home region (the local platform makes none)`,
+        action: `tessera dlq list${sameQueuesOptions(o.prefix, o.profile, o.region)} with the platform account's credentials and its home region (--profile, --region)`,
+      });
     }
     findings.push(...dlqFindings(queues, now, sameQueuesOptions(o.prefix, o.profile, o.region)));
   } catch (e) {
-    findings.push(unreadable('dlq', `dead-letter queues (${o.prefix}*)`, e));
+    findings.push(unreadable('dlq', `dead-letter queues (${o.prefix}*)`, e, `tessera dlq list${sameQueuesOptions(o.prefix, o.profile, o.region)} once SQS answers: the platform account's credentials (--profile), its home region (--region); AWS_ENDPOINT_URL for the local platform's moto`));
   }
 
   // The registry's tenants: one read for five sources.

@@ -26,7 +26,8 @@ describe('tessera platform health on the local platform', () => {
     // No tenant, no queue: nothing fails (the missing queues are a warning: the wrong region or account?).
     const empty = await tessera('platform', 'health', '--as-of', '2026-06-01');
     expect([empty.code, empty.stderr]).toEqual([0, '']);
-    expect(empty.stdout).toContain('warn  dlq       no dead-letter queues named tessera-dlq-* in region us-east-1');
+    expect(empty.stdout).toContain('warn  dlq       no dead-letter queues named tessera-dlq-* in region us-east-1: a deployed platform has them in its account and home region (the local platform makes none)');
+    expect(empty.stdout).toMatch(/→ tessera dlq list with the platform account's credentials and its home region \(--profile, --region\)/);
     expect(empty.stdout).toMatch(/\n0 fail, 1 warn, \d+ info \(checked: /);
 
     const t = { name: 'Failed', tier: 'starter', isolation: 'vpc', requestId: 'req-failedco-0001', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z' };

@@ -274,10 +274,10 @@ export function closureFindings(tenants: readonly TenantRecord[]): HealthFinding
   return out;
 }
 
-/** A source that could not be read: a `fail` line naming it and the error (never a silent skip: its findings are unknown). */
-export function unreadable(source: HealthSource, what: string, error: unknown): HealthFinding {
+/** A source that could not be read: a `fail` line naming it, the error and, when given, what to try (never a silent skip: its findings are unknown). */
+export function unreadable(source: HealthSource, what: string, error: unknown, action?: string): HealthFinding {
   const message = error instanceof Error ? error.message : String(error);
-  return { severity: 'fail', source, what: `${what}: not read: ${message.split('\n')[0]!.slice(0, 400)}` };
+  return { severity: 'fail', source, what: `${what}: not read: ${message.split('\n')[0]!.slice(0, 400)}`, ...(action ? { action } : {}) };
 }
 
 /**

@@ -218,6 +218,11 @@ describe('tessera platform health: the sources read, the lines, --json and the e
     expect(await run('--as-of', '2026-06-01')).toBe(1);
     const text = out.join('\n');
     expect(text).toContain('fail  dlq       dead-letter queues (tessera-dlq-*): not read: sqs:ListQueues (prefix tessera-dlq-) failed: AccessDenied');
+    // Every line names what acts on it, an unread source too (a new user's last look: the dlq lines had no → line).
+    out = [];
+    await run('--as-of', '2026-06-01', '--json');
+    const dlq = JSON.parse(out.join('\n')).findings.find((f: { source: string }) => f.source === 'dlq');
+    expect(dlq.action).toMatch(/^tessera dlq list once SQS answers: the platform account's credentials \(--profile\), its home region \(--region\); AWS_ENDPOINT_URL for the local platform's moto$/);
     expect(text).toContain('fail  registry  the registry (GET /admin/tenants): FAILED tenants, stuck operations, DR restore tests, upgrades and account closures: not read: User is not authorized to access this resource');
     expect(text).toContain('warn  drift     tenant xxx: 1 resource(s) drifted from the blueprint');
   });
