@@ -6,6 +6,7 @@ import { isTenantId } from '../../../lib/tenant-record.js';
 import { expired } from './response-store.js';
 import { underLock } from './file-response-store.js';
 import { encodeChatCompletionBody, isChatCompletionId, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from './chat-completion-store.js';
+import { readChangeWrite } from './versioned-update.js';
 
 /** A file's content: the summary and `expiresAt` as JSON, the body as base64 of its gzipped JSON (the size limit's measure). */
 interface FileItem extends ChatCompletionSummary {
@@ -86,13 +87,7 @@ export class FileChatCompletionStore implements ChatCompletionStore {
   }
 
   async setMetadata(tenantId: string, id: string, metadata: Record<string, string>): Promise<StoredChatCompletion | undefined> {
-    return this.locked(tenantId, id, async () => {
-      const current = await this.get(tenantId, id);
-      if (!current) return undefined;
-      const next = { ...current, metadata };
-      await this.put(next);
-      return next;
-    });
+    return this.locked(tenantId, id, () => readChangeWrite(() => this.get(tenantId, id), (current) => ({ ...current, metadata }), (next) => this.put(next)));
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { isResponseId } from '../responses/ids.js';
 import { bodyOf, decodeStoredBody, encodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { readChangeWrite } from './versioned-update.js';
 
 /**
  * Stored responses of `tessera serve`, as files under its state directory:
@@ -71,14 +72,7 @@ export class FileResponseStore implements ResponseStore {
   async update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined> {
     const file = this.file(tenantId, responseId);
     if (!file) return undefined;
-    return await underLock(`${file}.lock`, async () => {
-      const current = await this.get(tenantId, responseId);
-      if (!current) return undefined;
-      const next = change(current);
-      if (!next) return current;
-      await this.put(next);
-      return next;
-    });
+    return await underLock(`${file}.lock`, () => readChangeWrite(() => this.get(tenantId, responseId), change, (next) => this.put(next)));
   }
 }
 

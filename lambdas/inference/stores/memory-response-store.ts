@@ -1,4 +1,5 @@
 import { bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { readChangeWrite } from './versioned-update.js';
 
 /**
  * Stored responses of `tessera serve`, in memory, with the DynamoDB store's semantics: keyed by
@@ -34,11 +35,6 @@ export class MemoryResponseStore implements ResponseStore {
 
   /** In one process nothing runs between the read and the write. */
   async update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined> {
-    const current = await this.get(tenantId, responseId);
-    if (!current) return undefined;
-    const next = change(current);
-    if (!next) return current;
-    await this.put(next);
-    return next;
+    return readChangeWrite(() => this.get(tenantId, responseId), change, (next) => this.put(next));
   }
 }

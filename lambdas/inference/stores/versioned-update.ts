@@ -32,3 +32,18 @@ export async function versionedUpdate<T>(
   }
   throw new Error(`${what}: not updated after ${attempts} attempts, each losing to another writer`);
 }
+
+/**
+ * One read-change-write of a stored item where no other writer can come in between (the memory stores, in one process;
+ * the file stores, under the item's lock file: underLock).
+ * @param change the new item, or undefined to keep the one read (nothing is written)
+ * @returns the item written or kept; undefined when there was none
+ */
+export async function readChangeWrite<T>(read: () => Promise<T | undefined>, change: (current: T) => T | undefined, write: (next: T) => Promise<void>): Promise<T | undefined> {
+  const current = await read();
+  if (!current) return undefined;
+  const next = change(current);
+  if (!next) return current;
+  await write(next);
+  return next;
+}
