@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { failedItem, LAPSED_MESSAGE, runBackgroundResponse, type BackgroundStarter } from './responses/background.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
@@ -36,6 +36,7 @@ import { BatchService, TERMINAL } from './batches/batch-service.js';
 import { runBatch } from './batches/runner.js';
 import { DirBatchFileStore, DirBatchStore, type BatchFileStore, type BatchStore } from './batches/stores.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
+import { writeWhole } from '../shared/write-whole.js';
 
 export interface LocalGatewayOptions {
   config: PlatformConfig;
@@ -252,9 +253,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       start: async (tenantId, id) => {
         await mkdir(join(markers, tenantId), { recursive: true });
         // Written whole (a rename): the resume of another thread never reads it empty, as a previous serve's.
-        const temp = `${marker(tenantId, id)}.${randomBytes(6).toString('hex')}.tmp`;
-        await writeFile(temp, serveId);
-        await rename(temp, marker(tenantId, id));
+        await writeWhole(marker(tenantId, id), serveId);
         runOne(tenantId, id);
       },
       cancelled: (tenantId, id) => stops.get(`${tenantId}/${id}`)?.abort(),

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
@@ -7,6 +6,7 @@ import { expired } from './response-store.js';
 import { underLock } from './file-response-store.js';
 import { encodeChatCompletionBody, isChatCompletionId, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from './chat-completion-store.js';
 import { readChangeWrite } from './versioned-update.js';
+import { writeWhole } from '../../shared/write-whole.js';
 
 /** A file's content: the summary and `expiresAt` as JSON, the body as base64 of its gzipped JSON (the size limit's measure). */
 interface FileItem extends ChatCompletionSummary {
@@ -37,9 +37,7 @@ export class FileChatCompletionStore implements ChatCompletionStore {
     const body = encodeChatCompletionBody(item).toString('base64');
     const kept: FileItem = { id: item.id, created: item.created, ...(item.storedAt !== undefined ? { storedAt: item.storedAt } : {}), model: item.model, metadata: item.metadata, expiresAt: item.expiresAt, body };
     await mkdir(join(this.dir, item.tenantId), { recursive: true });
-    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, gzipSync(JSON.stringify(kept)));
-    await rename(temp, file);
+    await writeWhole(file, gzipSync(JSON.stringify(kept)));
   }
 
   private async read(file: string): Promise<FileItem | undefined> {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import {
@@ -7,6 +7,7 @@ import {
   type ConversationItem, type ConversationStore, type ItemPage, type ItemPageQuery, type StoredConversation,
 } from './conversation-store.js';
 import { expired } from './response-store.js';
+import { writeWhole } from '../../shared/write-whole.js';
 
 /** What `head.json` holds: the conversation and `nextPos`, the position after its last committed item. */
 interface Head { createdAt: number; metadata: Record<string, string>; expiresAt: number; nextPos: number }
@@ -181,9 +182,7 @@ export class FileConversationStore implements ConversationStore {
 
 /** Replaces `head.json` whole (a reader sees the old one or the new one). */
 async function writeHead(dir: string, head: Head): Promise<void> {
-  const temp = join(dir, `head.json.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(temp, JSON.stringify(head));
-  await rename(temp, join(dir, 'head.json'));
+  await writeWhole(join(dir, 'head.json'), JSON.stringify(head));
 }
 
 /** The item files of a conversation's directory, by position. */

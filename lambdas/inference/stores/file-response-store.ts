@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { isResponseId } from '../responses/ids.js';
 import { bodyOf, decodeStoredBody, encodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
 import { readChangeWrite } from './versioned-update.js';
+import { writeWhole } from '../../shared/write-whole.js';
 
 /**
  * Stored responses of `tessera serve`, as files under its state directory:
@@ -29,9 +29,7 @@ export class FileResponseStore implements ResponseStore {
     const body = bodyOf(item);
     encodeWithinLimit(body); // one size limit for every store
     await mkdir(join(this.dir, item.tenantId), { recursive: true });
-    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, encodeStoredBody({ ...body, expiresAt: item.expiresAt } as never));
-    await rename(temp, file); // readers see the whole file or none
+    await writeWhole(file, encodeStoredBody({ ...body, expiresAt: item.expiresAt } as never));
   }
 
   async get(tenantId: string, responseId: string): Promise<StoredResponse | undefined> {
