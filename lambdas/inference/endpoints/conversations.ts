@@ -7,6 +7,7 @@ import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery } from '../query-parameters.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { inputItemsOf } from '../responses/input-items.js';
+import { redactInputItems } from '../guardrails/caller-texts.js';
 import { itemsToMessages } from '../responses/items-to-messages.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
 import {
@@ -65,6 +66,19 @@ export function checkConversationsAllowed(r: PipelineRequest, param: string | nu
 }
 
 /**
+ * Items added through the Conversations API (create's `items`, `POST …/items`) as they are kept and answered: under the
+ * tenant's `guardrails.redactPii`, PII-redacted now (redactInputItems), as every later turn sends them to the model;
+ * the labels found go to this request's audit record (`piiRedacted`), once: the turns that send them find none.
+ * Without redactPii, as sent. Ids, order and every other field unchanged.
+ */
+function redactedForKeeping(r: PipelineRequest, items: ConversationItem[]): ConversationItem[] {
+  if (!r.policy.gateway.guardrails.redactPii) return items;
+  const red = redactInputItems(items);
+  if (red.piiFound.length) r.audit.piiRedacted = [...new Set(red.piiFound)];
+  return red.items;
+}
+
+/**
  * Items as a conversation keeps them (OpenAI's `ConversationItem`s): `inputItemsOf`'s form (each
  * with an id, `type`, `status`), checked as `/v1/responses` would read them later, so that no item
  * is kept that every later response of the conversation would refuse.
@@ -119,7 +133,7 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
     const body = parseWith(CreateBody, req.body ? parseJson(req.body) : {});
     checkConversationsAllowed(r, null);
     if (!store) throw invalid('conversations cannot be served: this gateway keeps no conversations; chain turns with previous_response_id, or send the conversation as input', null, 'unsupported_parameter');
-    const items = conversationItemsOf(body.items ?? [], 'items');
+    const items = redactedForKeeping(r, conversationItemsOf(body.items ?? [], 'items'));
     const createdAt = Math.floor(Date.now() / 1000);
     const conversation: StoredConversation = {
       tenantId, conversationId: newConversationId(), createdAt, metadata: body.metadata ?? {},
@@ -160,7 +174,7 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
       checkIncludeQuery(req.query);
       const body = parseWith(ItemsBody, parseJson(req.body));
       checkConversationsAllowed(r, null);
-      const items = conversationItemsOf(body.items, 'items');
+      const items = redactedForKeeping(r, conversationItemsOf(body.items, 'items'));
       const added = (await found()) && (await writing(() => store!.append(tenantId, id!, items)));
       if (!added) throw conversationNotFound(tenantId, id!);
       return await json({ object: 'list', data: items, first_id: items[0]?.id ?? null, last_id: items.at(-1)?.id ?? null, has_more: false });

@@ -21,6 +21,8 @@ import { readableResponse } from './responses-stored.js';
 import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
 import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore } from '../stores/conversation-store.js';
 import { failedItem, type BackgroundStarter } from '../responses/background.js';
+import { redactInputItems } from '../guardrails/caller-texts.js';
+import { redactPii } from '../guardrails.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 
 const DAY_S = 86_400;
@@ -117,8 +119,10 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   if (mode && 'queue' in mode) return await queued(pipeline, r, body, responseId, model.id, conversationId, store!, mode, res);
 
   // An input item the conversation could not keep is refused before any token is spent (it would be answered, then left out).
-  const { items, translated } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail, async (kept) => void (await writing(async () => encodeItemsWithinLimit(kept), 'input')));
-  const made = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined, conversationId);
+  const { items: resolved, translated } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail, async (kept) => void (await writing(async () => encodeItemsWithinLimit(keptItemsOf(r, kept)), 'input')));
+  // What is kept of the input (the stored Response's input items, the conversation's): what the upstream is sent.
+  const items = keptItemsOf(r, resolved);
+  const made = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, echoedOf(r, body), storing !== undefined, conversationId);
   const shell = body.background === true ? { ...made, background: true } : made;
   // In a conversation the history can outgrow a stored response: then the answer is served as not stored (storageOf).
   if (storing && conversationId === undefined) {
@@ -252,11 +256,11 @@ export function checkItemsNotInConversation(items: InputItem[], conversationItem
  */
 async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, modelId: string, conversationId: string | undefined, store: ResponseStore, mode: { queue: BackgroundStarter; rawBody: string }, res: GatewayResponder): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
-  const response = { ...responseShell(responseId, now, modelId, body, true, conversationId), status: 'queued', background: true } as unknown as Record<string, unknown>;
+  const response = { ...responseShell(responseId, now, modelId, echoedOf(r, body), true, conversationId), status: 'queued', background: true } as unknown as Record<string, unknown>;
   const { tenantId, userId, role, keyId } = r.caller;
   const days = pipeline.config.gateway.responsesTtlDays ?? 30;
   try {
-    await store.put({ tenantId, responseId, response, inputItems: [], messages: [], expiresAt: now + days * DAY_S, job: { owner: { tenantId, userId, role, ...(keyId ? { keyId } : {}) }, request: mode.rawBody } });
+    await store.put({ tenantId, responseId, response, inputItems: [], messages: [], expiresAt: now + days * DAY_S, job: { owner: { tenantId, userId, role, ...(keyId ? { keyId } : {}) }, request: queuedRequestOf(r, mode.rawBody) } });
   } catch (e) {
     if (e instanceof ResponseTooLargeError) throw invalid(`input: a background request is kept with its response until it runs, and ${e.message}; send a smaller input, or leave background out`, 'input', 'response_too_large_to_store');
     throw e;
@@ -268,6 +272,58 @@ async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     throw e;
   }
   await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+}
+
+/**
+ * The input items as the gateway keeps them (a stored Response's `input_items`, a conversation's items): under the
+ * tenant's `guardrails.redactPii`, PII-redacted as the upstream is sent them (redactInputItems: the same texts as
+ * guardChat's walk of the chat messages they become); else as sent. Ids, order and every other field unchanged.
+ * The labels found are not added to the audit record: guardChat notes them once, from the messages sent.
+ */
+export function keptItemsOf<T extends Record<string, unknown>>(r: PipelineRequest, items: T[]): T[] {
+  return r.policy.gateway.guardrails.redactPii ? redactInputItems(items).items : items;
+}
+
+/**
+ * The request as the Response object echoes it: its `instructions` PII-redacted under `guardrails.redactPii` (the
+ * model is sent them so, as a system message: guardChat), so that a stored Response (and a batch's output line) does
+ * not keep what the upstream was not sent. Every other field as sent.
+ */
+function echoedOf(r: PipelineRequest, body: ResponsesRequestBody): ResponsesRequestBody {
+  if (!r.policy.gateway.guardrails.redactPii || typeof body.instructions !== 'string') return body;
+  const red = redactPii(body.instructions);
+  return red.found.length ? { ...body, instructions: red.text } : body;
+}
+
+/**
+ * A background response's request as it is kept until it runs (BackgroundJob.request): under `guardrails.redactPii`,
+ * its `input` (a string, or items: redactInputItems) and `instructions` PII-redacted now, so that raw PII never
+ * rests in the response store, not even while the response is queued (a run that never comes keeps its job until
+ * the response expires). The run applies the tenant's guardrails again, as every request's: redaction is idempotent
+ * (`[EMAIL]` holds no PII), so the upstream is sent what a foreground request's would be, and the labels found are
+ * noted here, in the create's audit record (`piiRedacted`), not again in the run's. The body is kept byte for byte
+ * when nothing was found (or redactPii is off).
+ */
+function queuedRequestOf(r: PipelineRequest, rawBody: string): string {
+  if (!r.policy.gateway.guardrails.redactPii) return rawBody;
+  const body = JSON.parse(rawBody) as Record<string, unknown>;
+  const found: string[] = [];
+  const redactText = (text: string) => {
+    const red = redactPii(text);
+    found.push(...red.found);
+    return red.text;
+  };
+  const next = { ...body };
+  if (typeof body.input === 'string') next.input = redactText(body.input);
+  else if (Array.isArray(body.input)) {
+    const red = redactInputItems(body.input as Array<Record<string, unknown>>);
+    found.push(...red.piiFound);
+    next.input = red.items;
+  }
+  if (typeof body.instructions === 'string') next.instructions = redactText(body.instructions);
+  if (!found.length) return rawBody;
+  r.audit.piiRedacted = [...new Set([...(r.audit.piiRedacted ?? []), ...found])];
+  return JSON.stringify(next);
 }
 
 /**

@@ -197,3 +197,65 @@ export function applyInputGuardrails(messages: ChatCompletionMessageParam[], opt
   const out = messages.map((m, i) => visitor.message(m, i));
   return { messages: out.some((m, i) => m !== messages[i]) ? out : messages, piiFound: visitor.found };
 }
+
+type ItemRecord = Record<string, unknown>;
+
+/**
+ * PII redaction of Responses API items, as the gateway keeps them under the tenant's `guardrails.redactPii`: a stored
+ * Response's input items (`input_items`), a conversation's items, a background response's queued request. The same
+ * walk over the same texts as the chat messages they become (so the items kept say what the upstream saw): a message's
+ * string `content` and its `input_text` / `output_text` `text`, `refusal` parts' `refusal`, text files (`input_file`
+ * `file_data`, re-encoded as they came, a JSON file inside its strings), a `function_call`'s `arguments` (inside
+ * their JSON strings: valid JSON stays valid), a `function_call_output`'s `output` (a string or those parts). A
+ * replayed `reasoning` item's `summary` and `content` texts are redacted too, though the model is not sent them: no
+ * text the tenant asked to have redacted is kept raw. Ids, roles, types, images, `file_id`s, function names and
+ * every other field are kept as they are. Idempotent: `[EMAIL]` holds no PII, so redacting again changes nothing.
+ * Pure: the items are not mutated; an item is copied only where one of its texts changed.
+ * @param items the items (OpenAI's input item shapes; an item without `type` and with a `role` is a message)
+ * @returns the items (the same array when nothing changed) and the PII labels found, one per redaction
+ */
+export function redactInputItems<T extends ItemRecord>(items: readonly T[]): { items: T[]; piiFound: string[] } {
+  const v = new Visitor({ redactPii: true, promptInjectionScreen: false });
+  const text = (s: unknown) => (typeof s === 'string' ? v.text(s, '', false) : s);
+  const parts = (content: unknown): unknown => {
+    if (typeof content === 'string') return v.text(content, '', false);
+    if (!Array.isArray(content)) return content;
+    const out = content.map((p: ItemRecord) => {
+      if (!p || typeof p !== 'object') return p;
+      let next = p;
+      if ((p.type === 'input_text' || p.type === 'output_text' || p.type === 'summary_text' || p.type === 'reasoning_text' || p.type === 'text') && typeof p.text === 'string') {
+        const t = v.text(p.text, '', false);
+        if (t !== p.text) next = { ...p, text: t };
+      } else if (p.type === 'refusal' && typeof p.refusal === 'string') {
+        const t = v.text(p.refusal, '', false);
+        if (t !== p.refusal) next = { ...p, refusal: t };
+      } else if (p.type === 'input_file' && typeof p.file_data === 'string') {
+        const file = textFileData(p.file_data, typeof p.filename === 'string' ? p.filename : undefined);
+        if (file) {
+          const t = file.json ? v.json(file.text, '', false) : v.text(file.text, '', false);
+          if (t !== file.text) next = { ...p, file_data: file.encode(t) };
+        }
+      }
+      return next;
+    });
+    return out.some((p, j) => p !== content[j]) ? out : content;
+  };
+  const out = items.map((item) => {
+    if (!item || typeof item !== 'object') return item;
+    const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
+    let next: ItemRecord = item;
+    const set = (key: string, value: unknown) => {
+      if (value !== item[key]) next = { ...next, [key]: value };
+    };
+    if (type === 'message') set('content', parts(item.content));
+    else if (type === 'function_call' && typeof item.arguments === 'string') set('arguments', v.json(item.arguments, '', false));
+    else if (type === 'function_call_output' || type === 'custom_tool_call_output') set('output', parts(item.output));
+    else if (type === 'custom_tool_call') set('input', text(item.input));
+    else if (type === 'reasoning') {
+      set('summary', parts(item.summary));
+      set('content', parts(item.content));
+    }
+    return next as T;
+  });
+  return { items: out.some((item, i) => item !== items[i]) ? out : (items as T[]), piiFound: v.found };
+}

@@ -1,6 +1,6 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
-import { applyInputGuardrails, PromptInjectionError } from '../../../../lambdas/inference/guardrails/caller-texts.js';
+import { applyInputGuardrails, PromptInjectionError, redactInputItems } from '../../../../lambdas/inference/guardrails/caller-texts.js';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 
 const BOTH = { redactPii: true, promptInjectionScreen: true };
@@ -249,5 +249,40 @@ describe('applyInputGuardrails: prompt-injection screen', () => {
     expect(e.status).toBe(400);
     expect(e.pattern).toMatch(/reveal/);
     expect(JSON.parse(e.body())).toEqual({ error: { message: expect.stringContaining('prompt-injection screen'), type: 'invalid_request_error', param: 'messages[0].content[0].text', code: 'prompt_injection_detected' } });
+  });
+});
+
+describe('redactInputItems (what a stored Response, a conversation and a queued background request keep under redactPii)', () => {
+  const csv = `data:text/csv;base64,${Buffer.from('name,email\nAda,ada@example.com\n').toString('base64')}`;
+  const items = deepFreeze([
+    { id: 'msg_1', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'mail ada@example.com' }, { type: 'input_image', image_url: 'https://example.com/ada@example.com.png' }, { type: 'input_file', filename: 'people.csv', file_data: csv }] },
+    { id: 'msg_2', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'call (415) 555-0134', annotations: [] }, { type: 'refusal', refusal: 'not ada@example.com' }] },
+    { role: 'user', content: 'card 4111 1111 1111 1111' },
+    { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'lookup', arguments: '{"email":"ada@example.com","card":4111111111111111,"n":2}' },
+    { id: 'fco_1', type: 'function_call_output', call_id: 'call_1', output: [{ type: 'input_text', text: 'owner ada@example.com' }] },
+    { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: 'the user is ada@example.com' }] },
+    { id: 'ref_1', type: 'item_reference' },
+  ] as Array<Record<string, any>>);
+
+  it('redacts the texts the model is sent; ids, order, images, types and every other field unchanged; never mutates', () => {
+    const { items: out, piiFound } = redactInputItems(items);
+    expect(out.map((i) => i.id)).toEqual(items.map((i) => i.id));
+    expect(out[0].content[0].text).toBe('mail [EMAIL]');
+    expect(out[0].content[1]).toBe(items[0].content[1]);
+    expect(Buffer.from(out[0].content[2].file_data.split(',')[1], 'base64').toString()).toBe('name,email\nAda,[EMAIL]\n');
+    expect(out[1].content).toEqual([{ type: 'output_text', text: 'call [PHONE]', annotations: [] }, { type: 'refusal', refusal: 'not [EMAIL]' }]);
+    expect(out[2]).toEqual({ role: 'user', content: 'card [CREDIT_CARD]' });
+    expect(JSON.parse(out[3].arguments)).toEqual({ email: '[EMAIL]', card: '[CREDIT_CARD]', n: 2 });
+    expect(out[4].output[0].text).toBe('owner [EMAIL]');
+    expect(out[5].summary[0].text).toBe('the user is [EMAIL]');
+    expect(out[6]).toBe(items[6]);
+    expect(piiFound).toEqual(['EMAIL', 'EMAIL', 'PHONE', 'EMAIL', 'CREDIT_CARD', 'EMAIL', 'CREDIT_CARD', 'EMAIL', 'EMAIL']);
+  });
+
+  it('is idempotent: redacting what it kept finds nothing and returns the same array', () => {
+    const once = redactInputItems(items).items;
+    const twice = redactInputItems(once);
+    expect(twice.items).toBe(once);
+    expect(twice.piiFound).toEqual([]);
   });
 });
