@@ -21,6 +21,7 @@ import { conversations } from './endpoints/conversations.js';
 import { responses } from './endpoints/responses.js';
 import { createResponse } from './endpoints/responses-create.js';
 import { failureOf, type BackgroundStarter, type ResponseFailure } from './responses/background.js';
+import { TERMINAL_EVENTS, type StreamEvent } from './responses/background-events.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantUsage } from './endpoints/usage.js';
@@ -399,14 +400,26 @@ export class Gateway {
    * @param signal aborted when the response is cancelled (or the Lambda's deadline comes): the upstream call is cut
    * @returns the failure to settle it with (a refusal, an upstream error, a cancel's cut), or undefined when it was answered
    */
-  async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal): Promise<ResponseFailure | undefined> {
+  async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void): Promise<ResponseFailure | undefined> {
     const started = performance.now();
     const requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/responses', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}) };
     let answered: { status: number; body: string } | undefined;
+    // A streaming run's events go to `events` (kept for the stream's readers); its terminal event says how it ended.
+    let terminal: StreamEvent | undefined;
     const res: GatewayResponder = {
       json: (status, text) => { answered = { status, body: text }; },
-      stream: () => { throw new GatewayError(400, 'stream is not served with background: true', 'invalid_request_error', 'unsupported_parameter', 'stream'); },
+      stream: () => {
+        if (!events) throw new GatewayError(400, 'stream is not served with background: true', 'invalid_request_error', 'unsupported_parameter', 'stream');
+        return {
+          write: (text) => {
+            const event = JSON.parse(text.slice(text.indexOf('\ndata: ') + 7)) as StreamEvent;
+            if (TERMINAL_EVENTS.has(event.type)) terminal = event;
+            events(event);
+          },
+          end: () => { answered ??= terminal ? { status: 200, body: '' } : undefined; },
+        };
+      },
       signal,
     };
     this.active++;
@@ -418,6 +431,10 @@ export class Gateway {
       const request = { caller, policy: this.policyOf(caller), audit, signal, files: this.inputFiles };
       await createResponse(this.pipeline, request, body, res, this.deps.responses, this.deps.conversations, { run: { responseId, settle } });
       if (answered && answered.status !== 200) return failureOf(answered.status, answered.body);
+      if (terminal?.type === 'response.failed') {
+        const error = (terminal.response as { error?: { code?: string; message?: string } } | undefined)?.error;
+        return { code: 'server_error', message: `${error?.code ? `${error.code}: ` : ''}${error?.message ?? 'the stream failed'}`.slice(0, 2000) };
+      }
       return answered ? undefined : { code: 'server_error', message: `the background response ended without an answer (request ${requestId})` };
     } catch (e) {
       if (e instanceof CallerGone) {

@@ -282,7 +282,7 @@ export function lambdaBackgroundStarter(): BackgroundStarter | undefined {
 export async function lambdaBackgroundWorker(): Promise<BackgroundRunDeps> {
   const [responses, gatewayOf] = await Promise.all([lambdaResponseStore(), lambdaGateway()]);
   if (!responses) throw new Error(`background responses need the responses table (${GATEWAY_ENV.responsesTable})`);
-  return { responses, execute: (owner, body, responseId, settle, signal) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal) };
+  return { responses, execute: (owner, body, responseId, settle, signal, events) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal, events) };
 }
 
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {

@@ -149,6 +149,9 @@ export interface LocalGatewayOptions {
   serveId?: string;
 }
 
+/** How often serve's streaming background runs append their events to the file store, and their readers look for more: a local file's append and read are cheap. */
+const SERVE_EVENTS_FLUSH_MS = 25;
+
 /** The lease of a background response run by `tessera serve`: its process's lifetime (a restart settles what it left: resumeBackgroundResponses). */
 const SERVE_LEASE_MS = Number.MAX_SAFE_INTEGER / 2;
 
@@ -243,7 +246,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       const key = `${tenantId}/${id}`;
       const stop = new AbortController();
       stops.set(key, stop);
-      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, execute: (owner, body, responseId, settle, signal) => gateway.backgroundResponse(owner, body, responseId, settle, signal) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
+      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
         .then(() => rm(marker(tenantId, id), { force: true }))
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response run failed', responseId: id, error: (e as Error).message })))
         .finally(() => { running.delete(run); stops.delete(key); });
@@ -257,6 +260,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         runOne(tenantId, id);
       },
       cancelled: (tenantId, id) => stops.get(`${tenantId}/${id}`)?.abort(),
+      followPollMs: SERVE_EVENTS_FLUSH_MS,
     };
     if (options.resumeBackground ?? options.resumeBatches !== false) {
       const resuming: Promise<unknown> = resumeBackgroundResponses(markers, responses, serveId, runOne)

@@ -23,6 +23,7 @@ import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore }
 import { failedItem, type BackgroundStarter } from '../responses/background.js';
 import { redactInputItems } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
+import { followEvents } from '../responses/background-events.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 
 const DAY_S = 86_400;
@@ -70,18 +71,18 @@ type CreateMode = { queue: BackgroundStarter; rawBody: string } | { run: { respo
 
 /**
  * The rules of `background: true` (OpenAI's Background mode): the response is stored to be polled, so `store: false`
- * is a 400 naming `store`, as is a tenant whose policy forbids stored responses; `stream: true` with it is a 400 naming
- * `stream` (a background stream is resumable at OpenAI, `GET /v1/responses/{id}?stream=true&starting_after=N`: this
- * gateway keeps no stream events to resume from); a gateway without a response store or a way to run it afterwards
- * refuses it naming `background`.
+ * is a 400 naming `store`, as is a tenant whose policy forbids stored responses; a gateway without a response store or
+ * a way to run it afterwards refuses it naming `background`; `stream: true` with it (answered as the run's stream
+ * events, resumable with `GET /v1/responses/{id}?stream=true&starting_after=N`: background-events.ts) needs a store
+ * that keeps stream events (ResponseStore.appendEvents), else it is a 400 naming `stream`.
  * @returns the starter that runs it
  * @throws GatewayError 400 naming `store`, `stream` or `background`
  */
 function checkBackground(r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined, starter: BackgroundStarter | undefined): BackgroundStarter {
   if (body.store === false) throw invalid('store: false cannot be used with background: true: a background response is stored so that it can be retrieved (polled) and cancelled; leave store out or send true', 'store', 'invalid_value');
   if (r.policy.gateway.storeResponses === false) throw invalid(`background: tenant ${r.caller.tenantId}'s policy does not allow stored responses, and a background response is one (it is polled by id); leave background out`, 'background', 'store_not_allowed');
-  if (body.stream === true) throw invalid('stream: true with background: true is not served: this gateway keeps no stream events to resume a background stream from (GET /v1/responses/{id}?stream=true); create it without stream and poll GET /v1/responses/{id}', 'stream', 'unsupported_parameter');
   if (!store || !starter) throw invalid(`background: true is not served by this gateway (${store ? 'it has no worker to run background responses' : 'it stores no responses'}); leave background out`, 'background', 'unsupported_parameter');
+  if (body.stream === true && !(store.appendEvents && store.readEvents)) throw invalid('stream: true with background: true is not served by this gateway: its response store keeps no stream events to follow and resume (GET /v1/responses/{id}?stream=true); create it without stream and poll GET /v1/responses/{id}', 'stream', 'unsupported_parameter');
   return starter;
 }
 
@@ -116,7 +117,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   if (body.max_output_tokens != null && body.max_output_tokens > model.maxOutputTokens) throw tooLargeForModel('max_output_tokens', body.max_output_tokens, model.maxOutputTokens, 'output');
   // A background response counts against the rate limits when it is created (a 429 is the create's), not again when it runs.
   if (!run) await pipeline.admit(r);
-  if (mode && 'queue' in mode) return await queued(pipeline, r, body, responseId, model.id, conversationId, store!, mode, res);
+  if (mode && 'queue' in mode) return await queued(pipeline, r, body, sent, responseId, model.id, conversationId, store!, mode, res);
 
   // An input item the conversation could not keep is refused before any token is spent (it would be answered, then left out).
   const { items: resolved, translated } = await resolveTurn(r, body, sent, conversationId, store, conversations, detail, async (kept) => void (await writing(async () => encodeItemsWithinLimit(keptItemsOf(r, kept)), 'input')));
@@ -250,17 +251,22 @@ export function checkItemsNotInConversation(items: InputItem[], conversationItem
 
 /**
  * Answers a background create: the Response `queued` (`background: true`, no output) is stored with its job (the
- * caller as owner, the request as sent) and its run started (BackgroundStarter.start); the answer is that Response.
+ * caller as owner, the request as sent) and its input items, and its run started (BackgroundStarter.start); the answer
+ * is that Response, or with `stream: true` the run's stream events as they are stored (followEvents).
  * A run that cannot be started leaves it `failed` and answers the error.
  * @throws GatewayError 400 naming `input` when the request is too large to keep with the response
  */
-async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, modelId: string, conversationId: string | undefined, store: ResponseStore, mode: { queue: BackgroundStarter; rawBody: string }, res: GatewayResponder): Promise<void> {
+async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, sent: InputItem[], responseId: string, modelId: string, conversationId: string | undefined, store: ResponseStore, mode: { queue: BackgroundStarter; rawBody: string }, res: GatewayResponder): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const response = { ...responseShell(responseId, now, modelId, echoedOf(r, body), true, conversationId), status: 'queued', background: true } as unknown as Record<string, unknown>;
   const { tenantId, userId, role, keyId } = r.caller;
   const days = pipeline.config.gateway.responsesTtlDays ?? 30;
+  // Its input items are listed while it is queued or running (input_items), as the run will store them: references
+  // resolved from the caller's stored responses (one that does not resolve is kept as sent: the run fails on it).
+  const inputItems = await resolveItemReferences(sent, (id) => readableResponse(store, r, id)).catch(() => sent);
   try {
-    await store.put({ tenantId, responseId, response, inputItems: [], messages: [], expiresAt: now + days * DAY_S, job: { owner: { tenantId, userId, role, ...(keyId ? { keyId } : {}) }, request: queuedRequestOf(r, mode.rawBody) } });
+    const stream = body.stream === true;
+    await store.put({ tenantId, responseId, response, inputItems: keptItemsOf(r, inputItems), messages: [], expiresAt: now + days * DAY_S, job: { owner: { tenantId, userId, role, ...(keyId ? { keyId } : {}) }, request: queuedRequestOf(r, mode.rawBody) }, ...(stream ? { stream } : {}) });
   } catch (e) {
     if (e instanceof ResponseTooLargeError) throw invalid(`input: a background request is kept with its response until it runs, and ${e.message}; send a smaller input, or leave background out`, 'input', 'response_too_large_to_store');
     throw e;
@@ -271,7 +277,10 @@ async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     await store.update(tenantId, responseId, (c) => failedItem(c, { code: 'server_error', message: `the background response could not be started: ${(e as Error).message}` })).catch(() => undefined);
     throw e;
   }
-  await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+  const headers = { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) };
+  // A streaming create is answered with the run's events as they are stored, as every later reader gets them.
+  if (body.stream === true) return await followEvents(store, tenantId, responseId, -1, res, { headers, pollMs: mode.queue.followPollMs });
+  await res.json(200, JSON.stringify(response), headers);
 }
 
 /**

@@ -1,10 +1,12 @@
-import { GatewayError, invalid, notFound } from '../openai-errors.js';
+import { GatewayError, notFound } from '../openai-errors.js';
 import { cancelBackground, type BackgroundStarter } from '../responses/background.js';
 import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
 import { refuseRepeatedQuery } from '../query-parameters.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
+import type { GatewayResponder } from '../gateway.js';
+import { checkStreamable, followEvents, startingAfterOf } from '../responses/background-events.js';
 
 /**
  * The caller's tenant's stored response as the caller may read it, or undefined: unknown, expired, another tenant's (the
@@ -34,14 +36,34 @@ const responseNotFound = (store: ResponseStore | undefined, r: PipelineRequest, 
   notFound(`no response with id '${responseId}' is stored for tenant ${r.caller.tenantId} (${store ? 'it may have expired or been deleted' : 'this gateway stores no responses'})`, param, 'response_not_found');
 
 /**
- * `GET /v1/responses/{id}`: the Response object as it was answered. A stream (`?stream=true`) of a
- * stored response is not served; an `include` value the gateway does not honour is a 400 naming `include`, as at create.
+ * `GET /v1/responses/{id}`: the Response object as it is stored (`?stream=true`: streamResponse); an `include` value the
+ * gateway does not honour is a 400 naming `include`, as at create. `starting_after` is read only with `stream=true`.
  */
 export async function retrieveResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>): Promise<string> {
   Object.assign(r.audit, { action: 'response.retrieve', detail: { responseId } });
-  if (query.stream === 'true') throw invalid('stream=true is not served for a stored response: this gateway keeps no stream events to replay or resume (background responses are polled without it); leave it out', 'stream', 'unsupported_parameter');
   checkIncludeQuery(query);
   return JSON.stringify((await storedResponse(store, r, responseId)).response);
+}
+
+/**
+ * `GET /v1/responses/{id}?stream=true&starting_after=N` (client.responses.retrieve(id, {stream: true, starting_after})):
+ * the stream events of a background response created with `stream: true`, those after sequence number N (all without
+ * it), then the rest as its run writes them, until the terminal event (background-events.ts followEvents). Audited as
+ * `response.retrieve` with `detail.stream: true` and `startingAfter`.
+ * @throws GatewayError 400 naming `starting_after` (negative, not an integer, past the last event stored), 404 as
+ *   retrieve's (another tenant's id, a key's other model), 400 naming `stream` for a response not created with
+ *   `background: true` (OpenAI's words) or without `stream: true`
+ */
+export async function streamResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, res: GatewayResponder, pollMs?: number): Promise<void> {
+  const detail: Record<string, unknown> = { responseId, stream: true };
+  Object.assign(r.audit, { action: 'response.retrieve', detail });
+  r.audit.stream = true;
+  checkIncludeQuery(query);
+  const after = startingAfterOf(query.starting_after);
+  if (after >= 0) detail.startingAfter = after;
+  const stored = await storedResponse(store, r, responseId);
+  checkStreamable(stored, store!);
+  await followEvents(store!, r.caller.tenantId, responseId, after, res, { headers: { 'x-request-id': r.audit.requestId }, pollMs });
 }
 
 /** `DELETE /v1/responses/{id}`: OpenAI's answer `{id, object: 'response', deleted: true}`. */

@@ -6,7 +6,7 @@ import type { ResponseStore } from '../stores/response-store.js';
 import { createResponse } from './responses-create.js';
 import { countResponseInputTokens } from './responses-input-tokens.js';
 import { isResponseId } from '../responses/ids.js';
-import { cancelResponse, deleteResponse, listInputItems, retrieveResponse } from './responses-stored.js';
+import { cancelResponse, deleteResponse, listInputItems, retrieveResponse, streamResponse } from './responses-stored.js';
 import type { BackgroundStarter } from '../responses/background.js';
 
 /** What the responses endpoint reads of the HTTP request. */
@@ -65,6 +65,7 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
     throw notFound(`no response with id '${shown}': response ids are at most ${MAX_RESPONSE_ID_CHARS} characters`, null, 'response_not_found');
   }
   if (more.length === 0 && sub === undefined) {
+    if (req.method === 'GET' && req.query.stream === 'true') return await streamResponse(store, r, id, req.query, res, background?.followPollMs);
     if (req.method === 'GET') return await json(await retrieveResponse(store, r, id, req.query));
     if (req.method === 'DELETE') return await json(await deleteResponse(store, r, id));
     throw methodNotAllowed(req);

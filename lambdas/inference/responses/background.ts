@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BackgroundOwner, ResponseStore, StoredResponse } from '../stores/response-store.js';
+import { EVENTS_TTL_S, EventLogWriter, streamsRequest, type StreamEvent } from './background-events.js';
 
 /**
  * Background responses (`background: true`, OpenAI's "Background mode"): the create is answered at once with the
@@ -24,6 +25,8 @@ export interface BackgroundStarter {
   start(tenantId: string, responseId: string): Promise<void>;
   /** Told of a cancel, so that a run of this process stops at once. @default - the run notices it when it polls */
   cancelled?(tenantId: string, responseId: string): void;
+  /** How often a reader of a streaming run's events (background-events.ts followEvents) reads them again while none came. @default 500 */
+  followPollMs?: number;
 }
 
 /** OpenAI's `Response.error` of a failed response: a code of its `ResponseError` and a message. */
@@ -35,9 +38,10 @@ export interface ResponseFailure {
 /**
  * Runs a background response's request as its creator (Gateway.backgroundResponse): `settle` is given the finished
  * response to store (in place of the foreground's store.put); resolves with the failure when it was refused or failed,
- * undefined when it was answered (settled or not: runBackgroundResponse settles what was left).
+ * undefined when it was answered (settled or not: runBackgroundResponse settles what was left). `events` is given each
+ * stream event of a request with `stream: true` as it goes out (kept for its readers: background-events.ts).
  */
-export type ExecuteBackground = (owner: BackgroundOwner, request: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal) => Promise<ResponseFailure | undefined>;
+export type ExecuteBackground = (owner: BackgroundOwner, request: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void) => Promise<ResponseFailure | undefined>;
 
 /** What runBackgroundResponse needs. */
 export interface BackgroundRunDeps {
@@ -47,6 +51,8 @@ export interface BackgroundRunDeps {
   nowMs?: () => number;
   /** How often a run reads its response to notice a cancel made elsewhere (another serve worker, another Lambda). @default 2000 */
   pollMs?: number;
+  /** How often a streaming run writes its buffered events (EventLogWriter). @default EVENTS_FLUSH_MS */
+  eventsFlushMs?: number;
 }
 
 /** How a delivery of a background response ended: `ran` (claimed and settled), `skipped` (not claimable: nothing ran), `lapsed` (a run's lease had ended unsettled: settled `failed`). */
@@ -95,18 +101,28 @@ export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: s
   }, deps.pollMs ?? 2000);
   poll.unref?.();
   let failure: ResponseFailure | undefined;
+  // A streaming request's events are kept for its readers (create's stream, GET ?stream=true): background-events.ts.
+  const log = claimed.stream && deps.responses.appendEvents && streamsRequest(job.request)
+    ? new EventLogWriter(deps.responses, tenantId, responseId, Math.min(claimed.expiresAt, Math.floor(nowMs() / 1000) + EVENTS_TTL_S), deps.eventsFlushMs)
+    : undefined;
   try {
-    const settle = async (item: StoredResponse) => void (await deps.responses.update(tenantId, responseId, (c) => (ours(c) ? { ...item, response: { ...item.response, created_at: c.response.created_at }, expiresAt: c.expiresAt, job: undefined } : undefined)));
-    failure = await deps.execute(job.owner, job.request, responseId, settle, stop.signal);
+    const settle = async (item: StoredResponse) => void (await deps.responses.update(tenantId, responseId, (c) => (ours(c) ? { ...item, response: { ...item.response, created_at: c.response.created_at }, expiresAt: c.expiresAt, job: undefined, ...(c.stream ? { stream: true } : {}) } : undefined)));
+    failure = await deps.execute(job.owner, job.request, responseId, settle, stop.signal, log && ((event) => log.push(event)));
   } catch (e) {
     failure = { code: 'server_error', message: `the background response failed: ${(e as Error).message}` };
   } finally {
     clearInterval(poll);
     options.signal?.removeEventListener('abort', onAbort);
   }
+  let failed: StoredResponse | undefined;
   await deps.responses.update(tenantId, responseId, (c) => (ours(c)
-    ? failedItem(c, failure ?? { code: 'server_error', message: 'the background response was answered but could not be stored (its conversation is over the size a stored response may take, or the tenant\'s policy no longer allows stored responses)' })
+    ? (failed = failedItem(c, failure ?? { code: 'server_error', message: 'the background response was answered but could not be stored (its conversation is over the size a stored response may take, or the tenant\'s policy no longer allows stored responses)' }))
     : undefined));
+  if (log) {
+    // A run that failed before its stream ended (refused before it opened, or its answer not stored) ends it as OpenAI's stream of a failed response does.
+    if (failed && !log.terminal) log.push({ type: 'response.failed', response: failed.response, sequence_number: log.next });
+    await log.close();
+  }
   return 'ran';
 }
 

@@ -1,7 +1,9 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventsChunk, EventsRead, StreamEvent } from '../responses/background-events.js';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
-import { bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
+import { MAX_STORED_BYTES, bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
 import { conditionFailed, versionedUpdate } from './versioned-update.js';
 
 /**
@@ -16,6 +18,9 @@ import { conditionFailed, versionedUpdate } from './versioned-update.js';
  */
 /** How many times update() reads and writes again when another writer changed the response in between. */
 const UPDATE_ATTEMPTS = 5;
+
+/** The sort key of a background response's events item number `n` (appendEvents). */
+const eventsKey = (responseId: string, n: number) => `events#${responseId}#${String(n).padStart(9, '0')}`;
 
 export class DynamoDbResponseStore implements ResponseStore {
   constructor(private readonly table: string, private readonly docFor: TenantDocumentClient) {}
@@ -58,6 +63,52 @@ export class DynamoDbResponseStore implements ResponseStore {
     const item = out.Item;
     if (!item || typeof item.expiresAt !== 'number' || expired(item.expiresAt)) return undefined;
     return { item: { tenantId, responseId, expiresAt: item.expiresAt, ...decodeStoredBody(item.body as Uint8Array) }, version: typeof item.version === 'number' ? item.version : 0 };
+  }
+
+  /**
+   * A chunk of a background response's stream events as items of the response's partition beside it, sort key
+   * `events#<responseId>#<n>` (n = chunk × 1000 + part, 9 digits: the items sort in the order written), the events as
+   * gzipped JSON `body`, `ended` on the log's last item, `expiresAt` (TTL). A chunk over MAX_STORED_BYTES compressed
+   * (DynamoDB's 400 KB item) is split in parts of fewer events; one event over it alone cannot be kept (Error).
+   * One PutItem per part: the run writes a chunk at most every EVENTS_FLUSH_MS.
+   */
+  async appendEvents(tenantId: string, responseId: string, chunk: EventsChunk): Promise<void> {
+    const doc = await this.docFor(tenantId);
+    const parts: Array<{ events: StreamEvent[]; body: Buffer }> = [];
+    const split = (events: StreamEvent[]) => {
+      const body = gzipSync(JSON.stringify(events));
+      if (body.length <= MAX_STORED_BYTES) return void parts.push({ events, body });
+      if (events.length === 1) throw new Error(`stream event ${events[0]!.sequence_number} of response ${responseId} takes ${Math.ceil(body.length / 1024)} KiB compressed, over the ${MAX_STORED_BYTES / 1024} KiB an item may take`);
+      const half = Math.ceil(events.length / 2);
+      split(events.slice(0, half));
+      split(events.slice(half));
+    };
+    split(chunk.events);
+    for (const [i, part] of parts.entries()) {
+      const last = i === parts.length - 1;
+      await doc.send(new PutCommand({ TableName: this.table, Item: { tenantId, responseId: eventsKey(responseId, chunk.chunk * 1000 + i), expiresAt: chunk.expiresAt, body: part.body, ...(last && chunk.ended ? { ended: true } : {}) } }));
+    }
+  }
+
+  /** `cursor`: the number (eventsKey) of the next item; one strongly consistent Query of the items from it. */
+  async readEvents(tenantId: string, responseId: string, cursor: number): Promise<EventsRead> {
+    if (!isTenantId(tenantId)) return { events: [], ended: false, cursor, exists: false };
+    const doc = await this.docFor(tenantId);
+    const out = await doc.send(new QueryCommand({
+      TableName: this.table, ConsistentRead: true,
+      KeyConditionExpression: 'tenantId = :t AND responseId BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':t': tenantId, ':from': eventsKey(responseId, cursor), ':to': eventsKey(responseId, 999_999_999) },
+    }));
+    const events: StreamEvent[] = [];
+    let ended = false;
+    let next = cursor;
+    for (const item of out.Items ?? []) {
+      if (typeof item.expiresAt !== 'number' || expired(item.expiresAt)) return { events: [], ended: false, cursor, exists: false };
+      events.push(...(JSON.parse(gunzipSync(item.body as Uint8Array).toString('utf8')) as StreamEvent[]));
+      ended ||= item.ended === true;
+      next = Number(String(item.responseId).slice(-9)) + 1;
+    }
+    return { events, ended, cursor: next, exists: cursor > 0 || events.length > 0 };
   }
 
   async delete(tenantId: string, responseId: string): Promise<boolean> {

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import type { EventsChunk, EventsRead, StreamEvent } from '../responses/background-events.js';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { isResponseId } from '../responses/ids.js';
@@ -21,6 +22,54 @@ export class FileResponseStore implements ResponseStore {
 
   private file(tenantId: string, responseId: string): string | undefined {
     return isTenantId(tenantId) && isResponseId(responseId) ? join(this.dir, tenantId, `${responseId}.json.gz`) : undefined;
+  }
+
+  /** A background response's stream events: `<dir>/<tenantId>/<responseId>.events.jsonl`, a line per chunk (EventsChunk as JSON). */
+  private eventsFile(tenantId: string, responseId: string): string | undefined {
+    return isTenantId(tenantId) && isResponseId(responseId) ? join(this.dir, tenantId, `${responseId}.events.jsonl`) : undefined;
+  }
+
+  /** Appends the chunk as one line (the run is the only writer; readers take whole lines only). */
+  async appendEvents(tenantId: string, responseId: string, chunk: EventsChunk): Promise<void> {
+    const file = this.eventsFile(tenantId, responseId);
+    if (!file) throw new Error(`cannot store events of response ${responseId} of tenant ${tenantId}: not ids the gateway makes`);
+    await mkdir(join(this.dir, tenantId), { recursive: true });
+    await appendFile(file, `${JSON.stringify(chunk)}\n`);
+  }
+
+  /** `cursor`: the byte offset of the next line. */
+  async readEvents(tenantId: string, responseId: string, cursor: number): Promise<EventsRead> {
+    const file = this.eventsFile(tenantId, responseId);
+    const none = { events: [], ended: false, cursor, exists: false };
+    if (!file) return none;
+    let handle;
+    try {
+      handle = await open(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return none;
+      throw e;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const bytes = Buffer.alloc(Math.max(0, size - cursor));
+      if (bytes.length) await handle.read(bytes, 0, bytes.length, cursor);
+      const whole = bytes.lastIndexOf(10) + 1; // a line still being written is read next time
+      const events: StreamEvent[] = [];
+      let ended = false;
+      for (const line of bytes.subarray(0, whole).toString('utf8').split('\n')) {
+        if (!line) continue;
+        const chunk = JSON.parse(line) as EventsChunk;
+        if (expired(chunk.expiresAt)) {
+          await unlink(file).catch(() => undefined);
+          return none;
+        }
+        events.push(...chunk.events);
+        ended ||= chunk.ended;
+      }
+      return { events, ended, cursor: cursor + whole, exists: true };
+    } finally {
+      await handle.close();
+    }
   }
 
   async put(item: StoredResponse): Promise<void> {
@@ -54,6 +103,7 @@ export class FileResponseStore implements ResponseStore {
     if (!(await this.get(tenantId, responseId))) return false;
     try {
       await unlink(this.file(tenantId, responseId)!);
+      await unlink(this.eventsFile(tenantId, responseId)!).catch(() => undefined);
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // another worker deleted it first

@@ -1,3 +1,4 @@
+import type { EventsChunk, EventsRead, StreamEvent } from '../responses/background-events.js';
 import { bodyOf, decodeStoredBody, encodeWithinLimit, expired, type ResponseStore, type StoredResponse } from './response-store.js';
 import { readChangeWrite } from './versioned-update.js';
 
@@ -8,6 +9,9 @@ import { readChangeWrite } from './versioned-update.js';
  */
 export class MemoryResponseStore implements ResponseStore {
   private readonly items = new Map<string, { tenantId: string; responseId: string; expiresAt: number; body: Buffer }>();
+
+  /** Background responses' stream events by response (appendEvents): in order, whether closed, when they expire. */
+  private readonly events = new Map<string, { events: StreamEvent[]; ended: boolean; expiresAt: number }>();
 
   private static key = (tenantId: string, responseId: string) => JSON.stringify([tenantId, responseId]);
 
@@ -30,7 +34,21 @@ export class MemoryResponseStore implements ResponseStore {
   async delete(tenantId: string, responseId: string): Promise<boolean> {
     const found = await this.get(tenantId, responseId);
     this.items.delete(MemoryResponseStore.key(tenantId, responseId));
+    this.events.delete(MemoryResponseStore.key(tenantId, responseId));
     return found !== undefined;
+  }
+
+  async appendEvents(tenantId: string, responseId: string, chunk: EventsChunk): Promise<void> {
+    const key = MemoryResponseStore.key(tenantId, responseId);
+    const log = this.events.get(key) ?? { events: [], ended: false, expiresAt: chunk.expiresAt };
+    this.events.set(key, { events: [...log.events, ...structuredClone(chunk.events)], ended: log.ended || chunk.ended, expiresAt: chunk.expiresAt });
+  }
+
+  /** `cursor`: the index of the next event. */
+  async readEvents(tenantId: string, responseId: string, cursor: number): Promise<EventsRead> {
+    const log = this.events.get(MemoryResponseStore.key(tenantId, responseId));
+    if (!log || expired(log.expiresAt)) return { events: [], ended: false, cursor, exists: false };
+    return { events: structuredClone(log.events.slice(cursor)), ended: log.ended, cursor: log.events.length, exists: true };
   }
 
   /** In one process nothing runs between the read and the write. */

@@ -1,6 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Role } from '../../../lib/identity/roles.js';
+import type { EventsChunk, EventsRead } from '../responses/background-events.js';
 
 /**
  * Stored Responses API answers (`store: true`): kept per tenant, read and written only as that
@@ -31,6 +32,11 @@ export interface StoredResponse {
    * kept until the run settles it (then dropped). Absent on every other response.
    */
   job?: BackgroundJob;
+  /**
+   * A background response created with `stream: true`: its stream events are kept beside it (ResponseStore.appendEvents)
+   * and `GET /v1/responses/{id}?stream=true` follows them (../responses/background-events.ts). Absent otherwise.
+   */
+  stream?: boolean;
 }
 
 /** Who created a background response, as the run acts for them (the authorizer re-reads the tenant and key). */
@@ -68,6 +74,16 @@ export interface ResponseStore {
    * @throws ResponseTooLargeError when the changed item is over `MAX_STORED_BYTES`
    */
   update(tenantId: string, responseId: string, change: (current: StoredResponse) => StoredResponse | undefined): Promise<StoredResponse | undefined>;
+  /**
+   * Writes the next chunk of a background response's stream events (one writer per response, the run; chunks in
+   * order: 0, 1, 2, …). @default - not kept: `background: true` with `stream: true` is a 400 naming `stream`
+   */
+  appendEvents?(tenantId: string, responseId: string, chunk: EventsChunk): Promise<void>;
+  /**
+   * The response's stream events written after `cursor` (0: from the first), in order; never another tenant's; none
+   * (`exists: false`) once they expired (EventsChunk.expiresAt) or the response was deleted.
+   */
+  readEvents?(tenantId: string, responseId: string, cursor: number): Promise<EventsRead>;
 }
 
 /**
@@ -77,10 +93,10 @@ export interface ResponseStore {
 export const MAX_STORED_BYTES = 390 * 1024;
 
 /** What a stored response keeps beyond its keys. */
-export type StoredBody = Pick<StoredResponse, 'response' | 'inputItems' | 'messages' | 'job'>;
+export type StoredBody = Pick<StoredResponse, 'response' | 'inputItems' | 'messages' | 'job' | 'stream'>;
 
 /** What a stored response keeps beyond its keys (the `job` only when it has one). */
-export const bodyOf = (item: StoredResponse): StoredBody => ({ response: item.response, inputItems: item.inputItems, messages: item.messages, ...(item.job ? { job: item.job } : {}) });
+export const bodyOf = (item: StoredResponse): StoredBody => ({ response: item.response, inputItems: item.inputItems, messages: item.messages, ...(item.job ? { job: item.job } : {}), ...(item.stream ? { stream: true } : {}) });
 
 /** A stored response's body as gzipped JSON (text compresses 3 to 10 times: long conversations fit in one item). */
 export const encodeStoredBody = (body: StoredBody): Buffer => gzipSync(JSON.stringify(body));
