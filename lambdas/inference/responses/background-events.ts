@@ -144,6 +144,11 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
   const last = read.events.length ? read.events[read.events.length - 1]!.sequence_number : -1;
   if (after > last) throw invalid(`starting_after: ${after} is past the last event of response ${responseId}'s stream (${last < 0 ? 'it has none yet' : `sequence_number ${last}`}); send the sequence_number of the last event received`, 'starting_after', 'invalid_value');
   const out = res.stream(options.headers);
+  // An SSE comment (clients skip it) at once: the status and headers go out before the run's first event is stored
+  // (the router's response stream sends its prelude with the first write), and again while none come (API Gateway ends
+  // a stream idle for 5 minutes).
+  let wrote = Date.now();
+  await out.write(': the run\'s stream events follow\n\n');
   let settledSince: number | undefined;
   const stopped = () => res.signal?.aborted === true || res.deadline?.aborted === true;
   try {
@@ -151,6 +156,7 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
       for (const event of read.events) {
         if (event.sequence_number <= after) continue;
         await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        wrote = Date.now();
         after = event.sequence_number;
         if (TERMINAL_EVENTS.has(event.type)) return;
       }
@@ -167,6 +173,10 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
         }
         await pause(pollMs, res);
         if (stopped()) return;
+        if (Date.now() - wrote >= KEEPALIVE_MS) {
+          await out.write(': keep-alive\n\n');
+          wrote = Date.now();
+        }
       }
       read = await store.readEvents!(tenantId, responseId, read.cursor);
     }
@@ -174,6 +184,9 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
     await out.end();
   }
 }
+
+/** How long a reader's stream may go without a byte before it writes an SSE comment: well under API Gateway's 5-minute idle limit. */
+const KEEPALIVE_MS = 60_000;
 
 /**
  * How long a reader waits for the rest of the log of a response already settled (its terminal event is written after

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ENV } from '../../../lambdas/inference/gateway-env.js';
 import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../../../lambdas/inference/work-queues.js';
-import { FakeUpstream } from '../../support/fake-upstream.js';
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { FakeUpstream, type ScriptedEvent } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
 import { createResponsesTable } from '../support/gateway-tables.js';
@@ -122,4 +123,86 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     expect(upstream.requests).toHaveLength(1);
     expect(await acme.responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
   });
+
+  it('background + stream: the create answers the run\'s events as the queue consumer stores them in DynamoDB; dropped after a few, retrieve(id, {stream: true, starting_after}) gives the rest once, in order; a second reader the same; past the end a 400 naming starting_after', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme!);
+    const g = gate();
+    upstream.script(gatedStream(PIECES, 2, g.promise));
+    const created = await acme.responses.create({ model: MODEL, input: 'otters over SQS, streamed', background: true, stream: true });
+    const [message] = await receive();
+    const running = deliver([message!], 900_000);
+    const first = await readUntil(created, (e) => e.type === 'response.output_text.delta');
+    expect(first[0]).toMatchObject({ type: 'response.created', sequence_number: 0 });
+    const id = (first[0] as { response: { id: string } }).response.id;
+    g.open();
+    expect(await running).toEqual({ batchItemFailures: [] });
+    const rest = await readUntil(await acme.responses.retrieve(id, { stream: true, starting_after: first[first.length - 1]!.sequence_number }));
+    const all = [...first, ...rest];
+    expect(all.map((e) => e.sequence_number)).toEqual(all.map((_, i) => i));
+    expect(all[all.length - 1]).toMatchObject({ type: 'response.completed', response: { id, status: 'completed' } });
+    expect(all.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : [])).join('')).toBe(PIECES.join(''));
+    expect(await readUntil(await acme.responses.retrieve(id, { stream: true }))).toEqual(all);
+    await expect(acme.responses.retrieve(id, { stream: true, starting_after: all.length })).rejects.toMatchObject({ status: 400, param: 'starting_after' });
+    const other = await fetch(`${apigw.url}/responses/${id}?stream=true`, { headers: { authorization: `Bearer ${tokens.globex}` } });
+    expect(other.status).toBe(404);
+    await new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message!.ReceiptHandle! }));
+  });
+
+  it('background + stream, cancelled mid-run: the run (on the queue consumer) notices at its next read and every reader\'s stream ends after the last event it stored; retrieve says cancelled', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme!);
+    const g = gate();
+    upstream.script(gatedStream(PIECES, 2, g.promise));
+    const created = await acme.responses.create({ model: MODEL, input: 'cancel me', background: true, stream: true });
+    const [message] = await receive();
+    const running = deliver([message!], 900_000);
+    const seen: ResponseStreamEvent[] = [];
+    let id = '';
+    for await (const event of created) {
+      seen.push(event);
+      if (event.type === 'response.created') id = event.response.id;
+      if (event.type === 'response.output_text.delta' && seen.filter((e) => e.type === 'response.output_text.delta').length === 2) expect(await acme.responses.cancel(id)).toMatchObject({ status: 'cancelled' });
+    }
+    expect(seen.map((e) => e.sequence_number)).toEqual(seen.map((_, i) => i));
+    expect(seen.some((e) => ['response.completed', 'response.failed', 'response.incomplete'].includes(e.type))).toBe(false);
+    g.open();
+    expect(await running).toEqual({ batchItemFailures: [] });
+    expect(await acme.responses.retrieve(id)).toMatchObject({ status: 'cancelled' });
+    await new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message!.ReceiptHandle! }));
+  });
 });
+
+/** A chat stream of `pieces` text deltas, held after the first `heldAfter` until `gate` resolves. */
+function gatedStream(pieces: string[], heldAfter: number, held: Promise<unknown>): { events: ScriptedEvent[] } {
+  const chunk = (delta: object, finish: string | null) => ({ data: { id: 'up-1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] } });
+  return {
+    events: [
+      ...pieces.slice(0, heldAfter).map((p) => chunk({ content: p }, null)),
+      { until: held },
+      ...pieces.slice(heldAfter).map((p) => chunk({ content: p }, null)),
+      chunk({}, 'stop'),
+      { data: { id: 'up-1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 } } },
+      { data: '[DONE]' },
+    ],
+  };
+}
+
+function gate() {
+  let open!: () => void;
+  const promise = new Promise<void>((ok) => (open = ok));
+  return { promise, open };
+}
+
+const PIECES = ['Otters ', 'float ', 'on ', 'their ', 'backs ', 'in ', 'space.'];
+
+/** Reads events until `stop` says so (then drops the stream) or the stream ends. */
+async function readUntil(stream: AsyncIterable<ResponseStreamEvent> & { controller: AbortController }, stop: (e: ResponseStreamEvent) => boolean = () => false): Promise<ResponseStreamEvent[]> {
+  const seen: ResponseStreamEvent[] = [];
+  for await (const event of stream) {
+    seen.push(event);
+    if (stop(event)) {
+      stream.controller.abort();
+      break;
+    }
+  }
+  return seen;
+}
