@@ -48,6 +48,25 @@ describe.each([
     const big = { ...item('acme', id), messages: [{ role: 'user' as const, content: randomBytes(MAX_STORED_BYTES).toString('base64') }] };
     await expect(make().put(big)).rejects.toBeInstanceOf(ResponseTooLargeError);
   });
+  it('keeps a background response\'s stream events in order, read on from a cursor, never another tenant\'s; closed by the last chunk; gone with the response or when they expire', async () => {
+    const s = make();
+    const rid = newId('resp');
+    await s.put(item('acme', rid));
+    const ev = (n: number) => ({ type: n === 3 ? 'response.completed' : 'response.output_text.delta', sequence_number: n, delta: 'x'.repeat(n) });
+    expect(await s.readEvents!('acme', rid, 0)).toMatchObject({ events: [], ended: false, exists: false });
+    await s.appendEvents!('acme', rid, { chunk: 0, events: [ev(0), ev(1)], ended: false, expiresAt: now() + 60 });
+    const first = await s.readEvents!('acme', rid, 0);
+    expect(first).toMatchObject({ events: [ev(0), ev(1)], ended: false, exists: true });
+    expect((await s.readEvents!('globex', rid, 0)).events).toEqual([]);
+    await s.appendEvents!('acme', rid, { chunk: 1, events: [ev(2), ev(3)], ended: true, expiresAt: now() + 60 });
+    expect(await s.readEvents!('acme', rid, first.cursor)).toMatchObject({ events: [ev(2), ev(3)], ended: true });
+    expect((await s.readEvents!('acme', rid, 0)).events).toEqual([ev(0), ev(1), ev(2), ev(3)]);
+    expect(await s.delete('acme', rid)).toBe(true);
+    expect(await s.readEvents!('acme', rid, 0)).toMatchObject({ events: [], exists: false });
+    const old = newId('resp');
+    await s.appendEvents!('acme', old, { chunk: 0, events: [ev(0)], ended: true, expiresAt: now() - 1 });
+    expect(await s.readEvents!('acme', old, 0)).toMatchObject({ events: [], exists: false });
+  });
 });
 
 describe('FileResponseStore paths', () => {
@@ -107,5 +126,21 @@ describe('DynamoDbResponseStore (SDK mocked)', () => {
   it('an id no tenant can have asks for no session', async () => {
     expect(await store.get('../acme', 'resp_1')).toBeUndefined();
     expect(asked).toEqual([]);
+  });
+  it('keeps stream events as items events#<id>#<n> of the tenant\'s partition (gzipped JSON), a chunk over the item limit split in parts, the last part marked ended; reads them with one consistent Query from the cursor', async () => {
+    ddb.on(PutCommand).resolves({});
+    const big = (n: number) => ({ type: 'response.output_text.delta', sequence_number: n, delta: randomBytes(250 * 1024).toString('base64') });
+    await store.appendEvents('acme', 'resp_1', { chunk: 2, events: [big(0), big(1), big(2), big(3)], ended: true, expiresAt: 2_000_000_000 });
+    const items = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item!);
+    expect(items.map((i) => i.responseId)).toEqual(['events#resp_1#000002000', 'events#resp_1#000002001', 'events#resp_1#000002002', 'events#resp_1#000002003']);
+    expect(items.map((i) => i.ended)).toEqual([undefined, undefined, undefined, true]);
+    expect(items.every((i) => i.tenantId === 'acme' && i.expiresAt === 2_000_000_000 && (i.body as Uint8Array).length <= MAX_STORED_BYTES)).toBe(true);
+    const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+    ddb.on(QueryCommand).resolves({ Items: items.slice(2) });
+    const read = await store.readEvents('acme', 'resp_1', 2002);
+    expect(read).toMatchObject({ ended: true, cursor: 2004, exists: true });
+    expect(read.events.map((e) => e.sequence_number)).toEqual([2, 3]);
+    expect(ddb.commandCalls(QueryCommand)[0].args[0].input).toMatchObject({ ConsistentRead: true, ExpressionAttributeValues: { ':t': 'acme', ':from': 'events#resp_1#000002002', ':to': 'events#resp_1#999999999' } });
+    expect(asked.every((t) => t === 'acme')).toBe(true);
   });
 });
