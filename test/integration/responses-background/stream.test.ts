@@ -149,6 +149,17 @@ describe('background responses created streaming, on tessera serve (openai node)
     expect(await readUntil(await client().responses.retrieve(id, { stream: true }))).toEqual(seen);
   });
 
+  it('a run refused before its stream opened (the upstream\'s 400) ends the stream with response.failed carrying the stored failed response', async () => {
+    upstream.script({ status: 400, body: { error: { message: 'the upstream refuses this', type: 'invalid_request_error', code: null, param: null } } });
+    const created = await client().responses.create({ model: MODEL, input: 'refused', background: true, stream: true });
+    const all = await readUntil(created);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ type: 'response.failed', sequence_number: 0, response: { status: 'failed', background: true, error: { code: 'invalid_prompt' } } });
+    const id = (all[0] as { response: { id: string } }).response.id;
+    expect(await client().responses.retrieve(id)).toMatchObject({ status: 'failed', error: { code: 'invalid_prompt' } });
+    expect(await readUntil(await client().responses.retrieve(id, { stream: true }))).toEqual(all);
+  });
+
   it('refusals: starting_after negative, not an integer, past the end (400 naming starting_after); a foreground response or a background one created without stream (400 naming stream); another tenant\'s id (404 as an unknown id)', async () => {
     const created = await client().responses.create({ model: MODEL, input: 'short', background: true, stream: true });
     const all = await readUntil(created);
