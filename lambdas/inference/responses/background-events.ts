@@ -160,7 +160,8 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
         after = event.sequence_number;
         if (TERMINAL_EVENTS.has(event.type)) return;
       }
-      if (read.ended || stopped()) return;
+      if (stopped()) return;
+      if (read.ended) return await endFromStored(store, tenantId, responseId, after, out);
       if (!read.events.length) {
         const stored = await store.get(tenantId, responseId);
         // Settled by something other than the run's stream (a lapsed run, a serve restart): its log is never closed.
@@ -168,7 +169,13 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
         const abandoned = settledSince !== undefined && (!read.exists || Date.now() - settledSince > SETTLED_GRACE_MS);
         if (!stored || stored.response.status === 'cancelled' || abandoned) {
           const rest = await store.readEvents!(tenantId, responseId, read.cursor);
-          for (const event of rest.events) if (event.sequence_number > after) await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+          for (const event of rest.events) {
+            if (event.sequence_number <= after) continue;
+            await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+            after = event.sequence_number;
+            if (TERMINAL_EVENTS.has(event.type)) return;
+          }
+          if (stored && stored.response.status !== 'cancelled') await endFromStored(store, tenantId, responseId, after, out);
           return;
         }
         await pause(pollMs, res);
@@ -183,6 +190,22 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
   } finally {
     await out.end();
   }
+}
+
+/**
+ * Ends a stream whose log holds no terminal event although the run settled it (a chunk of events that could not be
+ * stored: one event over DynamoDB's item size, a failed write; a run settled by a later delivery or a serve restart):
+ * the terminal event of the stored Response's status (`response.completed`, `response.failed`, `response.incomplete`)
+ * with the stored Response and the next sequence number, so that every reader ends on the state `retrieve` answers
+ * (the official clients' stream helpers take the final Response from it). A cancelled or still running response
+ * gets none (a cancel has no event; a running one is resumed with `starting_after`).
+ */
+async function endFromStored(store: ResponseStore, tenantId: string, responseId: string, after: number, out: ReturnType<GatewayResponder['stream']>): Promise<void> {
+  const stored = await store.get(tenantId, responseId);
+  const status = String(stored?.response.status);
+  const type = `response.${status}`;
+  if (!stored || !TERMINAL_EVENTS.has(type)) return;
+  await out.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: after + 1, response: stored.response })}\n\n`);
 }
 
 /** How long a reader's stream may go without a byte before it writes an SSE comment: well under API Gateway's 5-minute idle limit. */
