@@ -59,6 +59,9 @@ export const FINE_TUNING_API_METHODS: readonly InferenceApiMethod[] = [
   ...withPreflight('/v1/fine_tuning/jobs/{fine_tuning_job_id}/events', 'fineTuning', ['GET'], 'fineTuning'),
   ...withPreflight('/v1/files', 'fineTuning', ['POST', 'GET'], 'fineTuning'),
   ...withPreflight('/v1/files/{proxy+}', 'fineTuning', ['GET', 'DELETE'], 'fineTuning'),
+  // OpenAI's Uploads API: /v1/uploads (POST) and, under one greedy resource, .../{upload_id}/parts, /complete, /cancel (POST).
+  ...withPreflight('/v1/uploads', 'fineTuning', ['POST'], 'fineTuning'),
+  ...withPreflight('/v1/uploads/{proxy+}', 'fineTuning', ['POST'], 'fineTuning'),
   method('DELETE', '/v1/models/{proxy+}', 'fineTuning'),
 ];
 

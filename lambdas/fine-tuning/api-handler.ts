@@ -5,6 +5,7 @@ import { FineTuningService } from './fine-tuning-service.js';
 import { GatewayError } from '../inference/openai-errors.js';
 import { isBinaryMediaType } from '../inference/routes.js';
 import { repeatedOf } from '../inference/query-parameters.js';
+import { LAMBDA_MAX_PART_BYTES, LAMBDA_MAX_UPLOAD_BYTES } from './uploads-service.js';
 import { lambdaFileStore, lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-deps.js';
 
 let gateway: Promise<Gateway> | undefined;
@@ -23,6 +24,8 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     models: { removeFineTunedModel: async (tenantId, id) => (await lambdaTenantModels()).removeFineTunedModel(tenantId, id) },
     // The fence against an offboarding's retirement: the status read strongly consistent, as the tenant (GetItem of its own record).
     tenantStatus: async (tenantId) => (await lambdaTenantModels()).tenantStatus(tenantId),
+    // An upload's part is one invocation (6 MB, base64); its assembly fits within API Gateway's 29 s up to the measured cap.
+    uploads: { maxPartBytes: LAMBDA_MAX_PART_BYTES, maxUploadBytes: LAMBDA_MAX_UPLOAD_BYTES },
   }) });
   // A multipart upload arrives base64-encoded (the API's binaryMediaTypes): its bytes go on as they came.
   const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;

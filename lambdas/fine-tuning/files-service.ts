@@ -70,6 +70,23 @@ function partHasContentType(body: Uint8Array | undefined, contentType: string, n
   });
 }
 
+/**
+ * The checks of a fine-tuning file's name (`POST /v1/files`' file, `POST /v1/uploads`' filename): 1 to 255 UTF-8 bytes
+ * without path separators, control, line-separator or bidirectional formatting characters, ending in `.jsonl`, not
+ * hidden (a name starting with "." is hidden from the training job's `*.jsonl` glob: it would train on nothing).
+ * @param field the field named in the refusal (`file`, `filename`)
+ * @throws GatewayError 400 `invalid_filename` or `invalid_file_format` naming `field`
+ */
+export function refuseTrainingFilename(filename: string, field: string): void {
+  const what = field === 'file' ? 'file\'s filename' : field;
+  if (!filename) throw invalid(`${field} is empty: name it, e.g. "train.jsonl"`, field, 'invalid_filename');
+  if (Buffer.byteLength(filename) > MAX_FILENAME_BYTES || FILENAME_REFUSED.test(filename)) {
+    throw invalid(`${what} ${JSON.stringify(filename.slice(0, 300))} must be 1 to ${MAX_FILENAME_BYTES} bytes without "/", "\\", control characters (C0, DEL, C1), line or paragraph separators or bidirectional formatting characters`, field, 'invalid_filename');
+  }
+  if (!/\.jsonl$/i.test(filename)) throw invalid(`${field} "${filename}": fine-tuning files must be JSON Lines named *.jsonl`, field, 'invalid_file_format');
+  if (filename.startsWith('.')) throw invalid(`${field} "${filename}": a name starting with "." is hidden from the training job; give it a name before .jsonl`, field, 'invalid_filename');
+}
+
 /** Time-ordered ids (milliseconds, then random), as job ids: sorting by id sorts by creation. */
 export const newFileId = () => `file-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 /** Seconds since the epoch at which a file was created, from its id. */
@@ -89,6 +106,11 @@ export class TrainingFilesService {
    * @param deps.readers the caller's active jobs (`validating_files`, `queued`, `running`) that read `file`: their
    *   ids and statuses, newest first. @default - none: every delete goes through (a store of files without jobs)
    */
+  /** The store of files (and uploads) this service reads and writes. */
+  get store(): TrainingFileStore {
+    return this.deps.files;
+  }
+
   constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore; readers?: (caller: Caller, file: StoredFile) => Promise<Array<{ id: string; status: string }>> }) {}
 
   async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
@@ -138,7 +160,11 @@ export class TrainingFilesService {
     throw invalid(`${field} "${value}" is in the folder of file ${id}, which is not a file of yours (deleted, or never uploaded): a job on it would read no data and fail when its training starts; upload the data again with POST /v1/files`, field, 'invalid_training_file');
   }
 
-  private location(caller: Caller): FileLocation {
+  /**
+   * Where the caller's files live (its bucket, account and key, as its training target).
+   * @throws GatewayError 403 `fine_tuning_not_allowed` when its tier has no fine-tuning
+   */
+  location(caller: Caller): FileLocation {
     const tier = this.deps.config.tiers[caller.tenant.tier];
     if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning, so it stores no fine-tuning files`, 'fine_tuning_not_allowed');
     const target = trainingTarget(caller.tenant);
@@ -181,12 +207,7 @@ export class TrainingFilesService {
     if (!(file instanceof File)) throw invalid(`file is required${file !== null ? ' as a file part (with a filename), not a text field' : ''}`, 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
     const filename = file.name;
     if (!filename) throw invalid(EMPTY_FILENAME, 'file', 'invalid_filename');
-    if (Buffer.byteLength(filename) > MAX_FILENAME_BYTES || FILENAME_REFUSED.test(filename)) {
-      throw invalid(`file's filename ${JSON.stringify(filename.slice(0, 300))} must be 1 to ${MAX_FILENAME_BYTES} bytes without "/", "\\", control characters (C0, DEL, C1), line or paragraph separators or bidirectional formatting characters`, 'file', 'invalid_filename');
-    }
-    if (!/\.jsonl$/i.test(filename)) throw invalid(`file "${filename}": fine-tuning files must be JSON Lines named *.jsonl`, 'file', 'invalid_file_format');
-    // A name starting with "." is a hidden file to the training job's `*.jsonl` glob: it would train on nothing.
-    if (filename.startsWith('.')) throw invalid(`file "${filename}": a name starting with "." is hidden from the training job; give it a name before .jsonl`, 'file', 'invalid_filename');
+    refuseTrainingFilename(filename, 'file');
     if (file.size > MAX_TRAINING_FILE_BYTES) throw tooLarge(fileTooLarge(file.size, `file "${filename}"`));
     const content = new Uint8Array(await file.arrayBuffer());
     const examples = checkFineTuningFile(filename, content);
@@ -246,7 +267,7 @@ export class TrainingFilesService {
   }
 
   /** OpenAI's `FileObject`; `expires_at` is when the bucket's lifecycle rule removes it (S3 rounds to the next midnight UTC). */
-  private toOpenAiFile(caller: Caller, file: StoredFile) {
+  toOpenAiFile(caller: Caller, file: StoredFile) {
     const created = createdAt(file.id);
     const days = this.deps.config.tiers[caller.tenant.tier]?.training.dataRetentionDays;
     const expires = days === undefined ? undefined : Math.ceil((created + days * 86_400) / 86_400) * 86_400;
@@ -264,7 +285,7 @@ const FORM_OVERHEAD = 64 * 1024;
 /** The largest body `POST /v1/files` reads: the largest file and its multipart framing (transports buffer up to this much for that route). */
 export const MAX_UPLOAD_BODY_BYTES = MAX_TRAINING_FILE_BYTES + FORM_OVERHEAD;
 
-const LARGER_DATA = `; put larger training data into your bucket's training-data/ prefix and name it by key in training_file`;
+const LARGER_DATA = `; send a larger file in parts with the Uploads API (POST /v1/uploads; Python: client.uploads.upload_file_chunked), or put larger training data into your bucket's training-data/ prefix and name it by key in training_file`;
 const fileTooLarge = (bytes: number, what: string) =>
   `${what} is ${bytes} bytes, over the ${MAX_TRAINING_FILE_BYTES}-byte (4 MiB) limit of POST /v1/files on this gateway (a Lambda invocation takes at most 6 MB)${LARGER_DATA}`;
 

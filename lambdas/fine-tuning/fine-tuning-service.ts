@@ -17,6 +17,7 @@ import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-stor
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { isFilesRoute } from './fine-tuning-routes.js';
+import { isUploadsRoute, TrainingUploadsService } from './uploads-service.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
 import { exists } from './retire-fine-tuned-models.js';
@@ -42,6 +43,11 @@ export interface FineTuningDeps {
    * consistent read, which is enough there: serve's jobs are in its memory, seen by no retirement, so no fence applies)
    */
   tenantStatus?: (tenantId: string) => Promise<TenantStatus | undefined>;
+  /**
+   * The Uploads API's limits (uploads-service.ts): the largest part and the largest upload, in bytes. The fine-tuning
+   * Lambda passes LAMBDA_MAX_PART_BYTES and LAMBDA_MAX_UPLOAD_BYTES. @default - `tessera serve`'s: SERVE_MAX_PART_BYTES, SERVE_MAX_UPLOAD_BYTES
+   */
+  uploads?: { maxPartBytes: number; maxUploadBytes: number };
 }
 
 /** An answer: JSON, or a file's content when `contentType` is set. */
@@ -85,6 +91,7 @@ const UNSERVED_JOB_ROUTES = {
  */
 export class FineTuningService {
   private readonly files: TrainingFilesService;
+  private readonly uploads: TrainingUploadsService;
 
   constructor(private readonly deps: FineTuningDeps) {
     this.files = new TrainingFilesService({
@@ -96,6 +103,9 @@ export class FineTuningService {
           && ([j.trainingFileId, j.validationFileId].includes(file.id) || [j.trainingFile, j.validationFile].some((uri) => uri !== undefined && prefixesOverlap(uri, folderOf(file.s3Uri)))))
         .map((j) => ({ id: j.id, status: j.status })),
     });
+    this.uploads = new TrainingUploadsService({
+      files: this.files.store, location: (caller) => this.files.location(caller), toOpenAiFile: (caller, file) => this.files.toOpenAiFile(caller, file), ...deps.uploads,
+    });
   }
 
   async handle(req: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
@@ -104,6 +114,7 @@ export class FineTuningService {
       if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
+    if (isUploadsRoute(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit);
     if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
     if (!m) {

@@ -15,34 +15,95 @@ import { invalid, type GatewayError } from '../inference/openai-errors.js';
  * @throws GatewayError 400 `invalid_file_format` (param `file`) naming the file, the line and what is wrong
  */
 export function checkFineTuningFile(filename: string, bytes: Uint8Array): number {
-  const refuse = (why: string): GatewayError => invalid(`file "${filename}" is not a fine-tuning file: ${why}`, 'file', 'invalid_file_format');
-  let text: string;
-  try {
-    // ignoreBOM: a byte order mark stays in the text, where the check below finds it.
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw refuse('it is not UTF-8 text (JSON Lines must be UTF-8)');
+  const check = new FineTuningFileCheck(filename);
+  check.push(bytes);
+  return check.end();
+}
+
+/**
+ * checkFineTuningFile on a file that arrives in pieces (the parts of an upload, `POST /v1/uploads/{id}/complete`):
+ * the same checks and messages, holding only the line being read (a line may span pieces; its number is counted
+ * over the whole file), never the whole file as one string.
+ */
+export class FineTuningFileCheck {
+  // ignoreBOM: a byte order mark stays in the text, where the check finds it; stream: a character split between pieces is decoded whole.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  /** The text of the current line read so far (after the last `\n`). */
+  private pending = '';
+  /** The number (1-based) of the line `pending` starts. */
+  private line = 1;
+  private examples = 0;
+  private started = false;
+
+  /** @param filename named in every refusal */
+  constructor(private readonly filename: string) {}
+
+  private refuse(why: string): GatewayError {
+    return invalid(`file "${this.filename}" is not a fine-tuning file: ${why}`, 'file', 'invalid_file_format');
   }
-  // Stored as uploaded, a BOM would reach the training job, whose JSON reader refuses it (Python's
-  // json.loads: "Unexpected UTF-8 BOM"); refused here rather than removed from the caller's bytes.
-  if (text.startsWith('\uFEFF')) throw refuse('it starts with a UTF-8 byte order mark, which JSON Lines readers refuse; save it as UTF-8 without BOM');
-  let examples = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
-    if (line.trim() === '') continue;
+
+  /**
+   * Checks the next bytes of the file.
+   * @throws GatewayError 400 `invalid_file_format` (param `file`) naming the file, the line and what is wrong
+   */
+  push(bytes: Uint8Array): void {
+    this.take(this.decode(bytes, true));
+  }
+
+  /**
+   * Checks the last line once every byte was pushed.
+   * @returns the number of examples (non-blank lines)
+   * @throws GatewayError 400 `invalid_file_format` as push, or when the file has no example
+   */
+  end(): number {
+    this.take(this.decode(new Uint8Array(), false));
+    this.checkLine(this.pending);
+    this.pending = '';
+    if (this.examples === 0) throw this.refuse('it has no examples (one JSON object per line)');
+    return this.examples;
+  }
+
+  private decode(bytes: Uint8Array, stream: boolean): string {
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes, { stream });
+    } catch {
+      throw this.refuse('it is not UTF-8 text (JSON Lines must be UTF-8)');
+    }
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      // Stored as uploaded, a BOM would reach the training job, whose JSON reader refuses it (Python's
+      // json.loads: "Unexpected UTF-8 BOM"); refused here rather than removed from the caller's bytes.
+      if (text.startsWith('\uFEFF')) throw this.refuse('it starts with a UTF-8 byte order mark, which JSON Lines readers refuse; save it as UTF-8 without BOM');
+    }
+    return text;
+  }
+
+  private take(text: string): void {
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      const line = this.pending + text.slice(from, nl);
+      this.pending = '';
+      this.checkLine(line);
+      this.line++;
+      from = nl + 1;
+    }
+    this.pending += text.slice(from);
+  }
+
+  private checkLine(raw: string): void {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (e) {
-      throw refuse(`line ${i + 1} is not JSON (${(e as Error).message})`);
+      throw this.refuse(`line ${this.line} is not JSON (${(e as Error).message})`);
     }
     const why = exampleProblem(value);
-    if (why) throw refuse(`line ${i + 1} ${why}`);
-    examples++;
+    if (why) throw this.refuse(`line ${this.line} ${why}`);
+    this.examples++;
   }
-  if (examples === 0) throw refuse('it has no examples (one JSON object per line)');
-  return examples;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

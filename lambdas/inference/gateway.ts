@@ -41,7 +41,7 @@ import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
-import { isFilesRoute, isFineTuningRoute } from '../fine-tuning/fine-tuning-routes.js';
+import { isFilesRoute, isFineTuningRoute, isUploadPart } from '../fine-tuning/fine-tuning-routes.js';
 import type { BatchAnswer, BatchService } from './batches/batch-service.js';
 import type { BatchRequestResult } from './batches/runner.js';
 import type { BatchOwner } from './batches/stores.js';
@@ -216,8 +216,8 @@ export class Gateway {
       const batchFiles = Boolean(this.deps.batches) && isFilesRoute(path);
       const batchRoute = Boolean(this.deps.batches) && (path === '/v1/batches' || path.startsWith('/v1/batches/'));
       const fineTuning = isFineTuningRoute(path, req.method) && !batchFiles;
-      // A file upload has its own limit (files-service.ts); every other body gateway.maxRequestBytes.
-      const upload = ((fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files') || isAudioUpload(req.method, path) || isImageForm(req.method, path);
+      // A file upload and an upload's part have their own limits (files-service.ts, uploads-service.ts); every other body gateway.maxRequestBytes.
+      const upload = ((fineTuning || batchFiles) && req.method === 'POST' && path === '/v1/files') || (fineTuning && isUploadPart(req.method, path)) || isAudioUpload(req.method, path) || isImageForm(req.method, path);
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
       refuseContentEncoding(req.headers['content-encoding'], body.length > 0 || (req.bytes?.length ?? 0) > 0);

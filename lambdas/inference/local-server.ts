@@ -5,6 +5,8 @@ import { GatewayError } from './openai-errors.js';
 import { SseWriter } from './sse-writer.js';
 import { CallerGone } from './upstream-calls.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
+import { isUploadPart } from '../fine-tuning/fine-tuning-routes.js';
+import { SERVE_MAX_PART_BODY_BYTES } from '../fine-tuning/uploads-service.js';
 import { repeatedNames } from './query-parameters.js';
 
 /**
@@ -20,6 +22,8 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     // A file upload (POST /v1/files) has its own, larger limit, checked by the Files API.
     const route = path.replace(/\/+$/, '');
     const maxBytes = req.method === 'POST' && route === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES)
+      // An upload's part (client.uploads.parts.create): OpenAI's 64 MB parts, checked by the Uploads API.
+      : isUploadPart(req.method ?? '', route) ? Math.max(options.maxBytes, SERVE_MAX_PART_BODY_BYTES)
       // An audio upload (client.audio.transcriptions / translations) or an image edit or variation has its own limit, checked by its endpoint.
       : isAudioUpload(req.method ?? '', route) || isImageForm(req.method ?? '', route) ? Math.max(options.maxBytes, AUDIO_UPLOAD_BYTES) : options.maxBytes;
     req.on('data', (c: Buffer) => {

@@ -58,6 +58,9 @@ export const FINE_TUNING_ROUTES: readonly Route[] = [
   [/^\/v1\/files$/, ['GET', 'POST']],
   [/^\/v1\/files\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/files\/[^/]+\/content$/, ['GET']],
+  // OpenAI's Uploads API, for fine-tuning files larger than one request (lambdas/fine-tuning/uploads-service.ts).
+  [/^\/v1\/uploads$/, ['POST']],
+  [/^\/v1\/uploads\/[^/]+\/(?:parts|complete|cancel)$/, ['POST']],
   // OpenAI's `client.models.delete` of a fine-tuned model (model-deletion.ts), on the router's /v1/models/{proxy+}.
   [/^\/v1\/models\/.+$/, ['DELETE']],
 ];
@@ -120,7 +123,6 @@ export interface UnservedApi {
 export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
   batches: { name: 'the Batch API (client.batches)' },
   vector_stores: { name: 'vector stores (client.vectorStores / client.vector_stores)', plural: true },
-  uploads: { name: 'multipart uploads (client.uploads)', plural: true },
   assistants: { name: 'the Assistants API (client.beta.assistants)' },
   threads: { name: 'the Assistants API (client.beta.threads)' },
   containers: { name: 'containers (client.containers)', plural: true },

@@ -41,6 +41,8 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['GET', /^\/v1\/files(\/[^/]+)?$/, 'fine_tuning.read'],
   ['POST', /^\/v1\/files$/, 'fine_tuning.write'],
   ['DELETE', /^\/v1\/files\/[^/]+$/, 'fine_tuning.write'],
+  // OpenAI's Uploads API (a fine-tuning file in parts): each route writes training data, as POST /v1/files.
+  ['POST', /^\/v1\/uploads(\/[^/]+\/(parts|complete|cancel))?$/, 'fine_tuning.write'],
   // OpenAI's Batch API: each of a batch's requests is an inference call (made as its creator). Its files
   // (purpose batch, batch_output) are checked by the Batch API itself (batches/batch-service.ts): `inference`.
   ['GET', /^\/v1\/batches(\/[^/]+)?$/, 'inference'],

@@ -32,13 +32,55 @@ export interface TrainingFileStore {
   content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined>;
   /** Deletes a file `get` or `list` found. */
   delete(at: FileLocation, file: StoredFile): Promise<void>;
+
+  // OpenAI's Uploads API (lambdas/fine-tuning/uploads-service.ts): an upload's record and parts beside the files,
+  // under `<prefix>uploads/<upload id>/` (uploadKey), in the same tenant's place and reached the same way.
+  /** Writes (or replaces) an upload's record. */
+  putUpload(at: FileLocation, upload: StoredUpload): Promise<void>;
+  /** The upload `id` of this tenant, or undefined (another tenant's id is not found). */
+  getUpload(at: FileLocation, id: string): Promise<StoredUpload | undefined>;
+  /** Stores one part's bytes. */
+  putPart(at: FileLocation, uploadId: string, partId: string, bytes: Uint8Array): Promise<void>;
+  /** The sizes in bytes of the upload's stored parts, by part id. */
+  partSizes(at: FileLocation, uploadId: string): Promise<Map<string, number>>;
+  /** One stored part's bytes (partSizes listed it). */
+  readPart(at: FileLocation, uploadId: string, partId: string): Promise<Uint8Array>;
+  /** Removes the upload's stored parts (all of them). */
+  deleteParts(at: FileLocation, uploadId: string): Promise<void>;
+  /**
+   * Writes a file from `pieces`, in order, without holding them all (S3: a multipart upload of parts of
+   * S3_PART_BYTES). When `pieces` throws, nothing is stored (the multipart upload is aborted) and the error goes on.
+   */
+  putFromPieces(at: FileLocation, file: { id: string; filename: string }, pieces: AsyncIterable<Uint8Array>): Promise<StoredFile>;
 }
+
+/** A pending, completed or cancelled upload (OpenAI's Upload object, as stored). Times in seconds since the epoch. */
+export interface StoredUpload {
+  /** `upload_` and 24 hex digits (uploads-service.ts UPLOAD_ID). */
+  id: string;
+  /** The bytes the caller announced; the parts completed must add up to them. */
+  bytes: number;
+  filename: string;
+  mimeType: string;
+  purpose: string;
+  createdAt: number;
+  /** One hour after createdAt (OpenAI: "expires after an hour after you create it"). */
+  expiresAt: number;
+  status: 'pending' | 'completed' | 'cancelled';
+  /** The file it completed into (status `completed`). */
+  fileId?: string;
+}
+
+/** Where an upload's record and parts live: `<prefix>uploads/<upload id>/` (inside the files' prefix, so the files role reaches them). */
+export const uploadPrefix = (prefix: string, uploadId: string) => `${prefix}uploads/${uploadId}/`;
 
 /** The object key of a file: `training-data/files/<id>/<filename, percent-encoded>` (lib/fine-tuning.ts TRAINING_FILES_PREFIX). */
 export const fileKey = (prefix: string, id: string, filename: string) => `${prefix}${id}/${encodeURIComponent(filename)}`;
 
 export class MemoryFileStore implements TrainingFileStore {
   private readonly files = new Map<string, { file: StoredFile; content: Uint8Array }>();
+  private readonly uploads = new Map<string, StoredUpload>();
+  private readonly parts = new Map<string, Map<string, Uint8Array>>();
 
   constructor(private readonly prefix: string) {}
 
@@ -67,5 +109,40 @@ export class MemoryFileStore implements TrainingFileStore {
 
   async delete(at: FileLocation, file: StoredFile): Promise<void> {
     this.files.delete(this.key(at, file.id));
+  }
+
+  async putUpload(at: FileLocation, upload: StoredUpload): Promise<void> {
+    this.uploads.set(this.key(at, upload.id), { ...upload });
+  }
+
+  async getUpload(at: FileLocation, id: string): Promise<StoredUpload | undefined> {
+    const found = this.uploads.get(this.key(at, id));
+    return found && { ...found };
+  }
+
+  async putPart(at: FileLocation, uploadId: string, partId: string, bytes: Uint8Array): Promise<void> {
+    const key = this.key(at, uploadId);
+    if (!this.parts.has(key)) this.parts.set(key, new Map());
+    this.parts.get(key)!.set(partId, new Uint8Array(bytes));
+  }
+
+  async partSizes(at: FileLocation, uploadId: string): Promise<Map<string, number>> {
+    return new Map([...(this.parts.get(this.key(at, uploadId)) ?? [])].map(([id, bytes]) => [id, bytes.byteLength]));
+  }
+
+  async readPart(at: FileLocation, uploadId: string, partId: string): Promise<Uint8Array> {
+    const bytes = this.parts.get(this.key(at, uploadId))?.get(partId);
+    if (!bytes) throw new Error(`part ${partId} of upload ${uploadId} is gone`);
+    return bytes;
+  }
+
+  async deleteParts(at: FileLocation, uploadId: string): Promise<void> {
+    this.parts.delete(this.key(at, uploadId));
+  }
+
+  async putFromPieces(at: FileLocation, file: { id: string; filename: string }, pieces: AsyncIterable<Uint8Array>): Promise<StoredFile> {
+    const all: Uint8Array[] = [];
+    for await (const piece of pieces) all.push(piece);
+    return this.put(at, { ...file, content: Buffer.concat(all) });
   }
 }

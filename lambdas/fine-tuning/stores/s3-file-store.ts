@@ -1,6 +1,17 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command,
+  paginateListObjectsV2, PutObjectCommand, UploadPartCommand, type S3Client,
+} from '@aws-sdk/client-s3';
 import { pages } from '../../../lib/aws-pages.js';
-import { fileKey, type FileLocation, type StoredFile, type TrainingFileStore } from './file-store.js';
+import { fileKey, uploadPrefix, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore } from './file-store.js';
+
+/**
+ * The part size of the multipart upload that assembles an upload's file: S3 takes parts of 5 MiB to 5 GiB but the
+ * last (S3 User Guide, "Amazon S3 multipart upload limits"; CompleteMultipartUpload answers EntityTooSmall otherwise,
+ * as moto does), so the gateway's own parts (at most 4 MiB on the deployed path) are gathered into parts of 8 MiB.
+ * 10,000 parts of it hold 80 GiB, far over any upload taken.
+ */
+export const S3_PART_BYTES = 8 * 1024 * 1024;
 
 /**
  * A tenant's Files API files in its own bucket (`training-data/files/<id>/<encoded filename>`),
@@ -19,12 +30,102 @@ export class S3FileStore implements TrainingFileStore {
 
   async put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array }): Promise<StoredFile> {
     const key = fileKey(this.prefix, file.id, file.filename);
-    await (await this.s3(at)).send(new PutObjectCommand({
-      Bucket: at.bucket, Key: key, Body: file.content, ContentType: 'application/jsonl', ExpectedBucketOwner: at.accountId,
-      // Named rather than left to the bucket's default: the bucket policy refuses any other key.
-      ...(at.keyArn ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: at.keyArn, BucketKeyEnabled: true } : {}),
-    }));
+    await this.putObject(at, key, file.content, 'application/jsonl');
     return { id: file.id, filename: file.filename, bytes: file.content.byteLength, s3Uri: `s3://${at.bucket}/${key}` };
+  }
+
+  private async putObject(at: FileLocation, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+    await (await this.s3(at)).send(new PutObjectCommand({ Bucket: at.bucket, Key: key, Body: body, ContentType: contentType, ExpectedBucketOwner: at.accountId, ...encryption(at) }));
+  }
+
+  async putUpload(at: FileLocation, upload: StoredUpload): Promise<void> {
+    await this.putObject(at, `${uploadPrefix(this.prefix, upload.id)}upload.json`, JSON.stringify(upload), 'application/json');
+  }
+
+  async getUpload(at: FileLocation, id: string): Promise<StoredUpload | undefined> {
+    try {
+      const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, id)}upload.json`, ExpectedBucketOwner: at.accountId }));
+      return JSON.parse(await answer.Body!.transformToString()) as StoredUpload;
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchKey') return undefined;
+      throw e;
+    }
+  }
+
+  async putPart(at: FileLocation, uploadId: string, partId: string, bytes: Uint8Array): Promise<void> {
+    await this.putObject(at, `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, bytes, 'application/octet-stream');
+  }
+
+  async partSizes(at: FileLocation, uploadId: string): Promise<Map<string, number>> {
+    const prefix = `${uploadPrefix(this.prefix, uploadId)}parts/`;
+    const sizes = new Map<string, number>();
+    for await (const page of paginateListObjectsV2(pages(await this.s3(at)), { Bucket: at.bucket, Prefix: prefix, ExpectedBucketOwner: at.accountId })) {
+      for (const o of page.Contents ?? []) sizes.set(o.Key!.slice(prefix.length), o.Size ?? 0);
+    }
+    return sizes;
+  }
+
+  async readPart(at: FileLocation, uploadId: string, partId: string): Promise<Uint8Array> {
+    const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, ExpectedBucketOwner: at.accountId }));
+    return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array();
+  }
+
+  async deleteParts(at: FileLocation, uploadId: string): Promise<void> {
+    const s3 = await this.s3(at);
+    const keys = [...(await this.partSizes(at, uploadId)).keys()].map((id) => `${uploadPrefix(this.prefix, uploadId)}parts/${id}`);
+    // DeleteObjects takes at most 1,000 keys a call (Amazon S3 API Reference, DeleteObjects). The bucket is versioned:
+    // delete markers; the bytes stay noncurrent until the bucket's noncurrent-version expiry.
+    for (let i = 0; i < keys.length; i += 1000) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: at.bucket, ExpectedBucketOwner: at.accountId, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+    }
+  }
+
+  async putFromPieces(at: FileLocation, file: { id: string; filename: string }, pieces: AsyncIterable<Uint8Array>): Promise<StoredFile> {
+    const key = fileKey(this.prefix, file.id, file.filename);
+    const s3 = await this.s3(at);
+    let buffered: Uint8Array[] = [];
+    let size = 0;
+    let total = 0;
+    let uploadId: string | undefined;
+    const etags: Array<{ PartNumber: number; ETag: string }> = [];
+    // One UploadPart in flight while the next pieces are read and checked.
+    let inFlight: Promise<void> = Promise.resolve();
+    const send = async (body: Buffer) => {
+      uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: at.bucket, Key: key, ContentType: 'application/jsonl', ExpectedBucketOwner: at.accountId, ...encryption(at) }))).UploadId!;
+      const PartNumber = etags.length + 1;
+      const slot = { PartNumber, ETag: '' };
+      etags.push(slot);
+      await inFlight;
+      const id = uploadId;
+      inFlight = s3.send(new UploadPartCommand({ Bucket: at.bucket, Key: key, UploadId: id, PartNumber, Body: body, ExpectedBucketOwner: at.accountId })).then((a) => { slot.ETag = a.ETag!; });
+    };
+    try {
+      for await (const piece of pieces) {
+        buffered.push(piece);
+        size += piece.byteLength;
+        total += piece.byteLength;
+        if (size >= S3_PART_BYTES) {
+          const body = Buffer.concat(buffered);
+          buffered = [];
+          size = 0;
+          await send(body);
+        }
+      }
+      if (uploadId === undefined) {
+        await this.putObject(at, key, Buffer.concat(buffered), 'application/jsonl');
+      } else {
+        if (size > 0) await send(Buffer.concat(buffered));
+        await inFlight;
+        await s3.send(new CompleteMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: etags }, ExpectedBucketOwner: at.accountId }));
+      }
+    } catch (e) {
+      await inFlight.catch(() => undefined);
+      // Nothing of a refused file stays: the parts sent so far go with the multipart upload (the bucket's
+      // abort-incomplete-uploads rule is the fallback when this call fails too).
+      if (uploadId !== undefined) await s3.send(new AbortMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, ExpectedBucketOwner: at.accountId })).catch(() => undefined);
+      throw e;
+    }
+    return { id: file.id, filename: file.filename, bytes: total, s3Uri: `s3://${at.bucket}/${key}` };
   }
 
   async get(at: FileLocation, id: string): Promise<StoredFile | undefined> {
@@ -77,3 +178,6 @@ export class S3FileStore implements TrainingFileStore {
 
 /** A stored file's object key in its bucket (from its `s3://<bucket>/<key>` URI). */
 const keyOf = (at: FileLocation, file: StoredFile) => file.s3Uri.slice(`s3://${at.bucket}/`.length);
+
+/** SSE-KMS with the tenant key, named rather than left to the bucket's default: the bucket policy refuses any other key. */
+const encryption = (at: FileLocation) => (at.keyArn ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: at.keyArn, BucketKeyEnabled: true } : {});

@@ -1,0 +1,279 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AuditRecord } from '../inference/audit.js';
+import type { Caller } from '../inference/auth.js';
+import { GatewayError, invalid, notFound } from '../inference/openai-errors.js';
+import { parseJson } from '../inference/request-body.js';
+import { refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
+import { refuseTrainingFilename, newFileId, type FilesResponse } from './files-service.js';
+import { isUploadPath } from './fine-tuning-routes.js';
+import { FineTuningFileCheck } from './training-file-format.js';
+import type { FileLocation, StoredFile, StoredUpload, TrainingFileStore } from './stores/file-store.js';
+
+/** Upload ids: `upload_` and 24 hex digits (milliseconds, then random), as OpenAI's `upload_…`. */
+export const UPLOAD_ID = /^upload_[a-f0-9]{24}$/;
+/** Part ids: `part_` and 24 hex digits, as OpenAI's `part_…`. */
+export const PART_ID = /^part_[a-f0-9]{24}$/;
+const UPLOAD_PATH = /^\/v1\/uploads(?:\/(?<id>[^/]+)(?:\/(?<action>parts|complete|cancel))?)?$/;
+/** How long an upload takes parts: an hour (OpenAI API reference, "Create upload": "expires after an hour"). */
+export const UPLOAD_TTL_SECONDS = 3600;
+
+/**
+ * The largest part `POST /v1/uploads/{id}/parts` takes on the deployed path: 4 MiB, as `POST /v1/files` (lib/fine-tuning.ts
+ * MAX_TRAINING_FILE_BYTES): API Gateway hands the multipart body to Lambda base64-encoded and Lambda takes at most 6 MB
+ * per synchronous invocation (Lambda quotas, "Invocation payload").
+ */
+export const LAMBDA_MAX_PART_BYTES = 4 * 1024 * 1024;
+/** The largest part `tessera serve` takes: OpenAI's 64 MB (the Python client's DEFAULT_PART_SIZE, 64 MiB). */
+export const SERVE_MAX_PART_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest upload the deployed fine-tuning Lambda assembles inside `complete`, within API Gateway's 29 s integration
+ * timeout: 256 MiB. Measured: the check of each line (FineTuningFileCheck) and the MD5 run at 310-330 MB/s on one core
+ * (AMD EPYC, chat examples of ~800 bytes, 128 MiB); the Lambda's 512 MB of memory give it ~0.29 of a vCPU (Lambda
+ * allocates CPU in proportion to memory, one vCPU at 1,769 MB), so ~90 MB/s; S3 reads and writes at 85-90 MB/s a
+ * connection (S3 performance guidelines). Read, check and write one after the other, 268 MB take ~9 s, a third of the
+ * timeout, leaving room for a slower S3 or a colder Lambda (docs/fine-tuning.md, "Large files: the Uploads API").
+ */
+export const LAMBDA_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
+/** The largest upload `tessera serve` assembles: OpenAI's 512 MB limit of a file (OpenAI API reference, "Upload file"). */
+export const SERVE_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+/** Room for the multipart framing around the largest part. */
+const PART_FORM_OVERHEAD = 64 * 1024;
+/** The most bytes `tessera serve` reads of a part's request (local-server.ts): the largest part and its framing. */
+export const SERVE_MAX_PART_BODY_BYTES = SERVE_MAX_PART_BYTES + PART_FORM_OVERHEAD;
+/** The MIME types a fine-tuning upload may announce (JSON Lines, and the generic ones clients fall back to). */
+const MIME_TYPES = ['text/jsonl', 'application/jsonl', 'application/x-ndjson', 'application/jsonlines', 'text/plain', 'application/octet-stream'];
+/** The fields of `POST /v1/uploads` (OpenAI API reference, "Create upload"). */
+const CREATE_FIELDS = ['bytes', 'filename', 'mime_type', 'purpose', 'expires_after'];
+/** The purposes OpenAI's Files API knows (openai `FilePurpose`). */
+const OPENAI_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
+
+/** The audit action of each route (as the Files API's `fine_tuning.file.*`). */
+const UPLOAD_ACTIONS: Record<string, string> = {
+  'POST uploads': 'upload.create', 'POST uploads/:id/parts': 'upload.part', 'POST uploads/:id/complete': 'upload.complete', 'POST uploads/:id/cancel': 'upload.cancel',
+};
+
+/** Time-ordered ids, as file ids. */
+const newId = (prefix: string) => `${prefix}${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+
+/** Whether `path` is an Uploads API route (`/v1/uploads...`). */
+export const isUploadsRoute = isUploadPath;
+
+/** What TrainingUploadsService needs of the Files API (files-service.ts TrainingFilesService). */
+export interface UploadsDeps {
+  files: TrainingFileStore;
+  /** The caller's place for files; throws 403 when its tier has no fine-tuning. */
+  location: (caller: Caller) => FileLocation;
+  /** OpenAI's FileObject of a stored file. */
+  toOpenAiFile: (caller: Caller, file: StoredFile) => object;
+  /** The largest part, in bytes. @default SERVE_MAX_PART_BYTES */
+  maxPartBytes?: number;
+  /** The largest upload (`bytes`), in bytes. @default SERVE_MAX_UPLOAD_BYTES */
+  maxUploadBytes?: number;
+  /** Seconds since the epoch. @default - the clock */
+  now?: () => number;
+}
+
+/**
+ * OpenAI's Uploads API for fine-tuning files (`client.uploads.create`, `.parts.create`, `.complete`, `.cancel`; Python's
+ * `client.uploads.upload_file_chunked`): a file larger than one request, sent in parts and assembled at `complete` into a
+ * file of the Files API (checked as `POST /v1/files` checks one: checkFineTuningFile, line by line over the parts in
+ * order). The upload's record and parts live beside the files in the caller's own place (stores/file-store.ts
+ * uploadPrefix), so another tenant's upload id reads as an unknown one (404). Purpose `fine-tune` only: a 400 naming
+ * `purpose` otherwise. Parts are deleted at complete and cancel; the bucket's lifecycle rule on the uploads' prefix
+ * removes what an expired or abandoned upload left.
+ */
+export class TrainingUploadsService {
+  private readonly maxPartBytes: number;
+  private readonly maxUploadBytes: number;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: UploadsDeps) {
+    this.maxPartBytes = deps.maxPartBytes ?? SERVE_MAX_PART_BYTES;
+    this.maxUploadBytes = deps.maxUploadBytes ?? SERVE_MAX_UPLOAD_BYTES;
+    this.now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** The most bytes a transport should read for a part's request (the largest part and its framing). */
+  get maxPartBodyBytes(): number {
+    return this.maxPartBytes + PART_FORM_OVERHEAD;
+  }
+
+  /**
+   * Answers one `/v1/uploads...` request.
+   * @param body the request's body as text (create, complete); `bytes` the body as received (parts: multipart)
+   * @throws GatewayError 4xx in OpenAI's shape naming the field
+   */
+  async handle(method: string, path: string, query: Record<string, string | undefined>, repeatedQuery: readonly string[] | undefined, body: string | undefined, bytes: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+    const m = UPLOAD_PATH.exec(path);
+    if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
+    const { id, action } = m.groups ?? {};
+    if (id && !action) throw notFound(`no route ${method} ${path}: an upload is not read back by id; POST /v1/uploads/{upload_id}/parts, /complete or /cancel`, null, 'route_not_found');
+    const route = `${method} ${id ? `uploads/:id/${action}` : 'uploads'}`;
+    audit.action = `fine_tuning.${UPLOAD_ACTIONS[route] ?? 'upload.unknown'}`;
+    if (id) audit.detail = { uploadId: id.length > 100 ? `${id.slice(0, 100)}…` : id };
+    refuseUnknownQuery(query, [], `${method} /v1/uploads${id ? `/{upload_id}/${action}` : ''}`);
+    refuseRepeatedQuery(repeatedQuery);
+    if (method !== 'POST') throw new GatewayError(405, `${method} is not supported on ${path}; POST is`, 'invalid_request_error', 'method_not_allowed');
+    const at = this.deps.location(caller);
+    switch (action) {
+      case undefined: return this.create(at, body, audit);
+      case 'parts': return this.addPart(at, id!, bytes ?? (body === undefined ? undefined : Buffer.from(body)), contentType, audit);
+      case 'complete': return this.complete(caller, at, id!, body, audit);
+      default: return this.cancel(at, id!);
+    }
+  }
+
+  private async create(at: FileLocation, body: string | undefined, audit: AuditRecord): Promise<FilesResponse> {
+    const request = parseJson(body);
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) throw invalid('the body must be a JSON object with bytes, filename, mime_type and purpose', null, 'invalid_value');
+    const r = request as Record<string, unknown>;
+    const unknown = Object.keys(r).find((k) => !CREATE_FIELDS.includes(k));
+    if (unknown) throw invalid(`unknown parameter "${unknown.slice(0, 100)}" (POST /v1/uploads takes ${CREATE_FIELDS.join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
+    for (const field of ['bytes', 'filename', 'mime_type', 'purpose']) {
+      if (r[field] === undefined || r[field] === null) throw invalid(`${field} is required`, field, 'missing_required_parameter');
+    }
+    const { purpose, filename, mime_type: mimeType, bytes } = r;
+    if (typeof purpose !== 'string') throw invalid('purpose must be a string: "fine-tune"', 'purpose', 'invalid_type');
+    if (purpose !== 'fine-tune') {
+      throw invalid(OPENAI_PURPOSES.includes(purpose)
+        ? `purpose "${purpose}" is not served by uploads: this gateway assembles uploads into fine-tuning files only (purpose "fine-tune"); send a ${purpose} file with POST /v1/files`
+        : `purpose "${purpose.slice(0, 100)}" is not one of ${OPENAI_PURPOSES.join(', ')}; uploads take "fine-tune"`, 'purpose', 'unsupported_value');
+    }
+    if (typeof filename !== 'string') throw invalid('filename must be a string', 'filename', 'invalid_type');
+    refuseTrainingFilename(filename, 'filename');
+    if (typeof mimeType !== 'string' || !MIME_TYPES.includes(mimeType.toLowerCase())) {
+      throw invalid(`mime_type ${JSON.stringify(typeof mimeType === 'string' ? mimeType.slice(0, 100) : mimeType)} is not one of a fine-tuning file's (JSON Lines): ${MIME_TYPES.join(', ')}`, 'mime_type', 'invalid_value');
+    }
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw invalid(`bytes ${JSON.stringify(bytes)} must be a positive integer (the file's size)`, 'bytes', 'invalid_value');
+    if (bytes > this.maxUploadBytes) {
+      throw new GatewayError(413, `bytes ${bytes} is over the ${this.maxUploadBytes}-byte limit of an upload here (its parts are checked and assembled within one request of complete); put larger training data into your bucket's training-data/ prefix and name it by key in training_file`, 'request_too_large', 'request_too_large', 'bytes');
+    }
+    if (r.expires_after !== undefined) {
+      throw invalid('expires_after is not supported: a fine-tuning file expires with your tenant\'s training data (the tier\'s training.dataRetentionDays); delete it sooner with DELETE /v1/files/{file_id}', 'expires_after', 'unsupported_parameter');
+    }
+    const created = this.now();
+    const upload: StoredUpload = { id: newId('upload_'), bytes, filename, mimeType, purpose, createdAt: created, expiresAt: created + UPLOAD_TTL_SECONDS, status: 'pending' };
+    await this.deps.files.putUpload(at, upload);
+    audit.detail = { uploadId: upload.id, filename, bytes };
+    return json(this.toOpenAiUpload(upload));
+  }
+
+  /** The caller's upload `id`; another tenant's reads as an unknown one. */
+  private async upload(at: FileLocation, id: string): Promise<StoredUpload> {
+    const upload = UPLOAD_ID.test(id) ? await this.deps.files.getUpload(at, id) : undefined;
+    if (!upload) throw notFound(`No such Upload object: ${id.slice(0, 100)}`, 'upload_id', 'upload_not_found');
+    return upload;
+  }
+
+  /** The upload, refused unless it still takes parts (pending, not expired). */
+  private async pending(at: FileLocation, id: string, doing: string): Promise<StoredUpload> {
+    const upload = await this.upload(at, id);
+    const status = this.statusOf(upload);
+    if (status !== 'pending') {
+      throw invalid(`upload ${id} is ${status}${status === 'expired' ? ` (an upload takes parts for an hour after its creation, until ${new Date(upload.expiresAt * 1000).toISOString()})` : ''}: it cannot ${doing}; create a new upload`, 'upload_id', `upload_${status}`);
+    }
+    return upload;
+  }
+
+  private async addPart(at: FileLocation, id: string, body: Uint8Array | undefined, contentType: string | undefined, audit: AuditRecord): Promise<FilesResponse> {
+    const upload = await this.pending(at, id, 'take parts');
+    if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
+      throw invalid(`POST /v1/uploads/{upload_id}/parts takes multipart/form-data with the field data, not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
+    }
+    if (body && body.byteLength > this.maxPartBodyBytes) throw this.partTooLarge(`the request body is over ${this.maxPartBodyBytes} bytes`);
+    let form: FormData;
+    try {
+      form = await new Request('http://gateway/v1/uploads', { method: 'POST', headers: { 'content-type': contentType }, body: body ?? new Uint8Array() }).formData();
+    } catch (e) {
+      throw invalid(`the multipart/form-data body could not be read (${(e as Error).message})`, null, 'invalid_multipart');
+    }
+    const unknown = [...form.keys()].find((k) => k !== 'data');
+    if (unknown) throw invalid(`unknown field "${unknown.slice(0, 100)}" (POST /v1/uploads/{upload_id}/parts takes data)`, unknown.slice(0, 100), 'unknown_parameter');
+    const data = form.getAll('data');
+    if (data.length !== 1) throw invalid(data.length ? 'data is given more than once; give it once' : 'data is required (the part\'s bytes, as a file part)', 'data', data.length ? 'invalid_value' : 'missing_required_parameter');
+    // A text field is decoded as UTF-8 by the form reader (a character split at the part's edge would be replaced): bytes come as a file part.
+    if (!(data[0] instanceof File)) throw invalid('data must be a file part (with a filename and the part\'s bytes), not a text field', 'data', 'invalid_value');
+    const part = new Uint8Array(await data[0].arrayBuffer());
+    if (part.byteLength > this.maxPartBytes) throw this.partTooLarge(`part is ${part.byteLength} bytes`);
+    if (part.byteLength === 0) throw invalid('data is empty: a part holds at least one byte', 'data', 'invalid_value');
+    const partId = newId('part_');
+    await this.deps.files.putPart(at, upload.id, partId, part);
+    audit.detail = { uploadId: upload.id, partId, bytes: part.byteLength };
+    return json({ id: partId, object: 'upload.part', created_at: this.now(), upload_id: upload.id });
+  }
+
+  private partTooLarge(what: string): GatewayError {
+    return new GatewayError(413, `${what}, over the ${this.maxPartBytes}-byte limit of an upload's part on this gateway${this.maxPartBytes < SERVE_MAX_PART_BYTES ? ' (a Lambda invocation takes at most 6 MB, and the part arrives base64-encoded)' : ''}: send smaller parts (Python: client.uploads.upload_file_chunked(..., part_size=${this.maxPartBytes}))`, 'request_too_large', 'request_too_large', 'data');
+  }
+
+  private async complete(caller: Caller, at: FileLocation, id: string, body: string | undefined, audit: AuditRecord): Promise<FilesResponse> {
+    const request = parseJson(body);
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) throw invalid('the body must be a JSON object with part_ids', null, 'invalid_value');
+    const r = request as Record<string, unknown>;
+    const unknown = Object.keys(r).find((k) => k !== 'part_ids' && k !== 'md5');
+    if (unknown) throw invalid(`unknown parameter "${unknown.slice(0, 100)}" (POST /v1/uploads/{upload_id}/complete takes part_ids, md5)`, unknown.slice(0, 100), 'unknown_parameter');
+    const partIds = r.part_ids;
+    if (!Array.isArray(partIds) || partIds.length === 0 || partIds.some((p) => typeof p !== 'string')) throw invalid('part_ids must be a non-empty array of part ids, in the order of the file', 'part_ids', partIds === undefined ? 'missing_required_parameter' : 'invalid_value');
+    const md5 = r.md5;
+    if (md5 !== undefined && (typeof md5 !== 'string' || !/^[a-f0-9]{32}$/i.test(md5))) throw invalid(`md5 ${JSON.stringify(md5).slice(0, 60)} must be the file's MD5 as 32 hex digits`, 'md5', 'invalid_value');
+    const upload = await this.pending(at, id, 'be completed');
+    const ids = partIds as string[];
+    const repeated = ids.find((p, i) => ids.indexOf(p) !== i);
+    if (repeated) throw invalid(`part_ids names part ${repeated.slice(0, 100)} twice; name each part once, in the order of the file`, 'part_ids', 'invalid_value');
+    const sizes = await this.deps.files.partSizes(at, upload.id);
+    const stranger = ids.find((p) => !PART_ID.test(p) || !sizes.has(p));
+    if (stranger !== undefined) throw invalid(`part_ids names ${JSON.stringify(stranger.slice(0, 100))}, which is not a part of upload ${upload.id}`, 'part_ids', 'invalid_value');
+    const total = ids.reduce((sum, p) => sum + sizes.get(p)!, 0);
+    if (total !== upload.bytes) throw invalid(`the parts in part_ids hold ${total} bytes, not the ${upload.bytes} bytes the upload was created with (bytes)`, 'part_ids', 'invalid_value');
+
+    // The file, read part by part in the caller's order: checked line by line (a line may span parts), hashed, and
+    // written as it goes; a refusal anywhere stores nothing (putFromPieces aborts).
+    const check = new FineTuningFileCheck(upload.filename);
+    const hash = createHash('md5');
+    const files = this.deps.files;
+    let examples = 0;
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      let next = files.readPart(at, upload.id, ids[0]!);
+      for (let i = 0; i < ids.length; i++) {
+        const piece = await next;
+        // The next part is read while this one is checked and written.
+        if (i + 1 < ids.length) next = files.readPart(at, upload.id, ids[i + 1]!);
+        check.push(piece);
+        hash.update(piece);
+        if (i + 1 === ids.length) {
+          examples = check.end();
+          const digest = hash.digest('hex');
+          if (md5 !== undefined && digest !== (md5 as string).toLowerCase()) {
+            throw invalid(`md5 ${md5 as string} is not the MD5 of the parts in part_ids, in that order (${digest})`, 'md5', 'invalid_value');
+          }
+        }
+        yield piece;
+      }
+    }
+    const stored = await files.putFromPieces(at, { id: newFileId(), filename: upload.filename }, pieces());
+    const done: StoredUpload = { ...upload, status: 'completed', fileId: stored.id };
+    await files.putUpload(at, done);
+    await files.deleteParts(at, upload.id);
+    audit.detail = { uploadId: upload.id, fileId: stored.id, filename: upload.filename, bytes: stored.bytes, examples };
+    return json({ ...this.toOpenAiUpload(done), file: this.deps.toOpenAiFile(caller, stored) });
+  }
+
+  private async cancel(at: FileLocation, id: string): Promise<FilesResponse> {
+    const upload = await this.pending(at, id, 'be cancelled');
+    const cancelled: StoredUpload = { ...upload, status: 'cancelled' };
+    await this.deps.files.putUpload(at, cancelled);
+    await this.deps.files.deleteParts(at, upload.id);
+    return json(this.toOpenAiUpload(cancelled));
+  }
+
+  private statusOf(upload: StoredUpload): StoredUpload['status'] | 'expired' {
+    return upload.status === 'pending' && this.now() >= upload.expiresAt ? 'expired' : upload.status;
+  }
+
+  /** OpenAI's Upload object (openai `Upload`), `file` null until completed. */
+  private toOpenAiUpload(upload: StoredUpload) {
+    return { id: upload.id, object: 'upload' as const, bytes: upload.bytes, created_at: upload.createdAt, expires_at: upload.expiresAt, filename: upload.filename, purpose: upload.purpose, status: this.statusOf(upload), file: null };
+  }
+}
+
+const json = (body: unknown): FilesResponse => ({ status: 200, body: JSON.stringify(body) });

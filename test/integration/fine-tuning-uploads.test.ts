@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
+import { MemoryFileStore } from '../../lambdas/fine-tuning/stores/file-store.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { trainedTenant } from '../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { runPythonCode } from '../support/python-zygote.js';
+import { mockStrict } from '../support/strict-mock.js';
+
+/**
+ * OpenAI's Uploads API (a fine-tuning file larger than one request, in parts) through the official clients against
+ * `tessera serve` (files in memory; the S3 store and the deployed path on moto are in
+ * fine-tuning-uploads-lambda-path.test.ts): create, parts, complete into a file that a job then trains on, cancel, and
+ * every refusal in OpenAI's shape naming the field.
+ */
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'unit';
+process.env.AWS_SECRET_ACCESS_KEY = 'unit';
+
+const sageMaker = mockStrict(SageMakerClient, 'sagemaker', SageMakerServiceException);
+const ACME = '444444444444';
+const GLOBEX = '555555555555';
+const MiB = 1024 * 1024;
+const example = (i: number) => `${JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}: où est ma commande ? ${'x'.repeat(200)}` }, { role: 'assistant', content: `Réponse ${i} ☕` }] })}\n`;
+/** JSON Lines of a little over `bytes` bytes. */
+function jsonl(bytes: number): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    lines.push(example(i));
+    size += Buffer.byteLength(lines.at(-1)!);
+  }
+  return Buffer.from(lines.join(''));
+}
+/** `bytes` cut into parts of `size` (the last smaller). */
+const split = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+const store = new MemoryFileStore(TRAINING_FILES_PREFIX);
+const tokens: Record<string, string> = {};
+const client = (who = 'acme') => new OpenAI({ baseURL: gw.url, apiKey: tokens[who], maxRetries: 0, timeout: 60_000 });
+const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+const acmeAt = { tenantId: 'acme', accountId: ACME, bucket: `tessera-acme-data-${ACME}` };
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(gatewayConfig(), upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'enterprise', GLOBEX)],
+    { fineTuning: { sageMaker: async () => new SageMakerClient({}), files: store } });
+  for (const t of ['acme', 'globex']) tokens[t] = await gw.token(t, { role: 'developer' });
+  tokens.viewer = await gw.token('acme', { role: 'viewer' });
+}, 60_000);
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:444444444444:training-job/x' });
+});
+
+/** A pending upload of `data` with its parts (of `size`) sent, as the Node client does. */
+async function uploadParts(data: Buffer, size: number, c = client()) {
+  const upload = await c.uploads.create({ bytes: data.length, filename: 'support.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' });
+  const parts = [];
+  for (const piece of split(data, size)) parts.push(await c.uploads.parts.create(upload.id, { data: await toFile(piece, 'part') }));
+  return { upload, parts };
+}
+
+describe('the Uploads API with the official clients on tessera serve', () => {
+  it('Node: a file of 6 MiB in three parts becomes a fine-tuning file that a job trains on', async () => {
+    const data = jsonl(6 * MiB);
+    const { upload, parts } = await uploadParts(data, 2 * MiB + 17); // parts cut inside lines and characters
+    expect(upload).toMatchObject({ object: 'upload', status: 'pending', bytes: data.length, filename: 'support.jsonl', purpose: 'fine-tune' });
+    expect(upload.expires_at - upload.created_at).toBe(3600);
+    expect(parts.map((p) => [p.object, p.upload_id])).toEqual(parts.map(() => ['upload.part', upload.id]));
+    const done = await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5: md5(data) });
+    expect(done).toMatchObject({ id: upload.id, status: 'completed', file: { object: 'file', bytes: data.length, filename: 'support.jsonl', purpose: 'fine-tune', status: 'processed' } });
+    const fileId = done.file!.id;
+    expect(Buffer.from(await (await client().files.content(fileId)).arrayBuffer()).equals(data)).toBe(true);
+    // The parts go with the upload.
+    expect((await store.partSizes(acmeAt, upload.id)).size).toBe(0);
+    const job = await client().fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: fileId });
+    expect(job.training_file).toBe(fileId);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input.InputDataConfig![0]!.DataSource!.S3DataSource!.S3Uri).toBe(`s3://tessera-acme-data-${ACME}/training-data/files/${fileId}/`);
+  });
+
+  it('Python: client.uploads.upload_file_chunked(..., part_size=...) of 5 MiB, then fine_tuning.jobs.create on its file', async () => {
+    const script = `
+import hashlib, json, sys
+from openai import OpenAI
+url, token = sys.argv[1], sys.argv[2]
+client = OpenAI(base_url=url, api_key=token, max_retries=0)
+line = json.dumps({"messages": [{"role": "user", "content": "Bonjour ? " + "y" * 300}, {"role": "assistant", "content": "Salut ☕"}]}, ensure_ascii=False) + "\\n"
+data = (line * (5 * 1024 * 1024 // len(line.encode()) + 1)).encode()
+upload = client.uploads.upload_file_chunked(file=data, filename="python.jsonl", bytes=len(data), mime_type="text/jsonl", purpose="fine-tune", part_size=2 * 1024 * 1024, md5=hashlib.md5(data).hexdigest())
+job = client.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file=upload.file.id)
+content = client.files.content(upload.file.id).read()
+print(json.dumps({"status": upload.status, "file": upload.file.model_dump(), "bytes": len(data), "job_file": job.training_file, "same": content == data}))
+`;
+    const out = JSON.parse((await runPythonCode(script, [gw.url, tokens.acme!], { timeout: 60_000 })).stdout);
+    expect(out).toMatchObject({ status: 'completed', file: { object: 'file', purpose: 'fine-tune', status: 'processed', bytes: out.bytes }, same: true });
+    expect(out.bytes).toBeGreaterThan(5 * MiB);
+    expect(out.job_file).toBe(out.file.id);
+  });
+});
+
+describe('refusals', () => {
+  const small = jsonl(3000);
+
+  it('a total other than bytes, a wrong md5, an unknown, repeated or other upload\'s part id: 400 naming the field, nothing stored', async () => {
+    const { upload, parts } = await uploadParts(small, 1000);
+    const ids = parts.map((p) => p.id);
+    const other = await uploadParts(small, 1000);
+    const before = (await client().files.list()).data.length;
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ part_ids: ids.slice(1) }, 'part_ids', `hold ${small.length - 1000} bytes, not the ${small.length} bytes`],
+      [{ part_ids: ids, md5: md5(Buffer.from('other')) }, 'md5', 'is not the MD5 of the parts'],
+      [{ part_ids: [...ids.slice(0, 2), 'part_000000000000000000000000'] }, 'part_ids', 'which is not a part of upload'],
+      [{ part_ids: [...ids, ids[0]] }, 'part_ids', 'twice'],
+      [{ part_ids: [...ids.slice(0, 2), other.parts[2]!.id] }, 'part_ids', `which is not a part of upload ${upload.id}`],
+    ];
+    for (const [body, param, message] of cases) {
+      const e = await refusal(client().uploads.complete(upload.id, body as never));
+      expect([e.status, e.param, e.message]).toEqual([400, param, expect.stringContaining(message)]);
+    }
+    // The same parts in another order make another file: part_ids order the file (OpenAI), checked by its md5.
+    const [a, b] = [example(1), example(2)].map((l) => Buffer.from(l));
+    const pair = await uploadParts(Buffer.concat([a!, b!]), a!.length);
+    const reordered = await refusal(client().uploads.complete(pair.upload.id, { part_ids: [pair.parts[1]!.id, pair.parts[0]!.id], md5: md5(Buffer.concat([a!, b!])) }));
+    expect([reordered.status, reordered.param]).toEqual([400, 'md5']);
+    expect((await client().files.list()).data.length).toBe(before);
+    // Still pending: the right request completes it.
+    expect((await client().uploads.complete(upload.id, { part_ids: ids, md5: md5(small) })).status).toBe('completed');
+  });
+
+  it('a part or a cancel after complete, a part or a complete after cancel, an expired upload: 400 naming upload_id', async () => {
+    const { upload, parts } = await uploadParts(small, 2000);
+    await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    const late = await refusal(client().uploads.parts.create(upload.id, { data: await toFile(small, 'p') }));
+    expect([late.status, late.param, late.code]).toEqual([400, 'upload_id', 'upload_completed']);
+    const cancelDone = await refusal(client().uploads.cancel(upload.id));
+    expect([cancelDone.status, cancelDone.param, cancelDone.code]).toEqual([400, 'upload_id', 'upload_completed']);
+
+    const second = await uploadParts(small, 2000);
+    expect(await client().uploads.cancel(second.upload.id)).toMatchObject({ status: 'cancelled', file: null });
+    expect((await store.partSizes(acmeAt, second.upload.id)).size).toBe(0);
+    const afterCancel = await refusal(client().uploads.parts.create(second.upload.id, { data: await toFile(small, 'p') }));
+    expect([afterCancel.status, afterCancel.code]).toEqual([400, 'upload_cancelled']);
+    const completeCancelled = await refusal(client().uploads.complete(second.upload.id, { part_ids: second.parts.map((p) => p.id) }));
+    expect([completeCancelled.status, completeCancelled.code]).toEqual([400, 'upload_cancelled']);
+
+    const third = await uploadParts(small, 2000);
+    const record = (await store.getUpload(acmeAt, third.upload.id))!;
+    await store.putUpload(acmeAt, { ...record, createdAt: record.createdAt - 3600, expiresAt: record.expiresAt - 3600 });
+    const expired = await refusal(client().uploads.parts.create(third.upload.id, { data: await toFile(small, 'p') }));
+    expect([expired.status, expired.param, expired.code]).toEqual([400, 'upload_id', 'upload_expired']);
+    const completeExpired = await refusal(client().uploads.complete(third.upload.id, { part_ids: third.parts.map((p) => p.id) }));
+    expect([completeExpired.status, completeExpired.code]).toEqual([400, 'upload_expired']);
+  });
+
+  it('a malformed line spanning two parts: the error names the line, and no file is made', async () => {
+    const good = jsonl(1500).toString();
+    const lines = good.split('\n').length - 1;
+    const data = Buffer.from(`${good}{"messages": [{"role": "user", "content": "cut here"}, {"role": "assistant" "content": "no comma"}]}\n`);
+    // The bad line starts in the first part and ends in the second.
+    const { upload, parts } = await uploadParts(data, good.length + 30);
+    expect(parts).toHaveLength(2);
+    const before = (await client().files.list()).data.length;
+    const e = await refusal(client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) }));
+    expect([e.status, e.param, e.code]).toEqual([400, 'file', 'invalid_file_format']);
+    expect(e.message).toContain(`file "support.jsonl" is not a fine-tuning file: line ${lines + 1} is not JSON`);
+    expect((await client().files.list()).data.length).toBe(before);
+  });
+
+  it('another tenant\'s upload id reads as an unknown one (404), for parts, complete and cancel', async () => {
+    const { upload, parts } = await uploadParts(small, 2000);
+    const unknown = await refusal(client('globex').uploads.cancel('upload_000000000000000000000000'));
+    for (const call of [
+      async () => client('globex').uploads.parts.create(upload.id, { data: await toFile(small, 'p') }),
+      () => client('globex').uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) }),
+      () => client('globex').uploads.cancel(upload.id),
+    ]) {
+      const e = await refusal(call());
+      expect([e.status, e.param, e.code]).toEqual([unknown.status, unknown.param, unknown.code]);
+      expect([e.status, e.code]).toEqual([404, 'upload_not_found']);
+    }
+    expect((await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) })).status).toBe('completed');
+  });
+
+  it('another purpose, a name that is not *.jsonl, a bytes over the limit, a viewer: refused naming the field or permission', async () => {
+    const purpose = await refusal(client().uploads.create({ bytes: 10, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'batch' }));
+    expect([purpose.status, purpose.param]).toEqual([400, 'purpose']);
+    expect(purpose.message).toContain('send a batch file with POST /v1/files');
+    const name = await refusal(client().uploads.create({ bytes: 10, filename: 'a.csv', mime_type: 'text/jsonl', purpose: 'fine-tune' }));
+    expect([name.status, name.param]).toEqual([400, 'filename']);
+    const big = await refusal(client().uploads.create({ bytes: 513 * MiB, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' }));
+    expect([big.status, big.param]).toEqual([413, 'bytes']);
+    const viewer = await refusal(client('viewer').uploads.create({ bytes: 10, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' }));
+    expect([viewer.status, viewer.code]).toEqual([403, 'permission_denied']);
+  });
+});
