@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { TRAINING_UPLOADS_PREFIX } from '../lib/fine-tuning.js';
 import { AccessLogsBucket } from './access-logs-bucket.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
@@ -153,6 +154,10 @@ export class TenantStorage extends Construct {
 export function tenantBucketLifecycleRules(trainingPrefix: string, trainingDataExpiration?: Duration, noncurrentVersionExpiration?: Duration): s3.LifecycleRule[] {
   return [
     { id: 'expire-training-data', prefix: trainingPrefix, expiration: trainingDataExpiration ?? Duration.days(90) },
+    // OpenAI's Uploads API keeps an upload's record and parts here (lambdas/fine-tuning/uploads-service.ts): an upload
+    // takes parts for an hour, its parts are deleted at complete and cancel, and what an expired or abandoned upload
+    // left goes after a day (S3 honours the shorter expiration where rules overlap).
+    { id: 'expire-uploads', prefix: TRAINING_UPLOADS_PREFIX, expiration: Duration.days(1) },
     { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: noncurrentVersionExpiration ?? Duration.days(30) },
     { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
   ];

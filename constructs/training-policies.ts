@@ -183,7 +183,7 @@ export class TrainingPolicies extends Construct {
     const files = new iam.ManagedPolicy(this, 'Files', {
       description: 'Tessera tenant TrainingFiles access', roles: [roles.files],
       statements: [
-        new iam.PolicyStatement({ sid: 'TrainingFilesObjects', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [bucket.arnForObjects(`${TRAINING_FILES_PREFIX}*`)] }),
+        new iam.PolicyStatement({ sid: 'TrainingFilesObjects', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects(`${TRAINING_FILES_PREFIX}*`)] }),
         new iam.PolicyStatement({
           sid: 'ListTrainingFiles', actions: ['s3:ListBucket'], resources: [bucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': `${TRAINING_FILES_PREFIX}*` } },

@@ -22,6 +22,13 @@ export const CHECKPOINTS_PREFIX = 'checkpoints/';
 export const TRAINING_FILES_PREFIX = `${TRAINING_DATA_PREFIX}files/`;
 
 /**
+ * Where OpenAI's Uploads API keeps each pending upload's record and parts: `training-data/files/uploads/<upload id>/`
+ * (lambdas/fine-tuning/stores/file-store.ts uploadPrefix), inside the files' prefix so the training-files role reaches
+ * them; the tenant bucket's `expire-uploads` lifecycle rule removes what is left a day later.
+ */
+export const TRAINING_UPLOADS_PREFIX = `${TRAINING_FILES_PREFIX}uploads/`;
+
+/**
  * The largest file `POST /v1/files` takes: 4 MiB. API Gateway hands a multipart body to Lambda
  * base64-encoded, and Lambda takes at most 6 MB per synchronous invocation (Lambda quotas,
  * "Invocation payload"): 4 MiB is 5.59 MB as base64, which leaves room for the multipart framing

@@ -104,7 +104,7 @@ describe('fine-tuning in the tenant blueprint', () => {
     expect(policy).toHaveLength(1);
     expect(policy[0].Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^RolesTrainingFiles[0-9A-F]+$/) }]);
     expect(policy[0].Properties.PolicyDocument.Statement).toEqual([
-      { Sid: 'TrainingFilesObjects', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/training-data/files/*']] } },
+      { Sid: 'TrainingFilesObjects', Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/training-data/files/*']] } },
       { Sid: 'ListTrainingFiles', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'training-data/files/*' } } },
       {
         Sid: 'TenantKeyThroughS3ForTheBucket', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: key,

@@ -95,8 +95,8 @@ describe('InferenceApi: routes', () => {
 
   it('answers a CORS preflight (OPTIONS) on every resource the router serves, with no authorizer and no API key, through the router', () => {
     const methods = methodsOf(/^InferenceApi/);
-    // The fine-tuning routes' preflights (jobs and files) go to the fine-tuning Lambda (below, and test/infra/platform-stack.test.ts).
-    const preflights = [...methods.keys()].filter((k) => k.startsWith('OPTIONS ') && !/^OPTIONS \/v1\/(fine_tuning|files)(\/|$)/.test(k)).map((k) => k.slice('OPTIONS '.length)).sort();
+    // The fine-tuning routes' preflights (jobs, files and uploads) go to the fine-tuning Lambda (below, and test/infra/platform-stack.test.ts).
+    const preflights = [...methods.keys()].filter((k) => k.startsWith('OPTIONS ') && !/^OPTIONS \/v1\/(fine_tuning|files|uploads)(\/|$)/.test(k)).map((k) => k.slice('OPTIONS '.length)).sort();
     expect(preflights).toEqual([...ROUTER_RESOURCES].sort());
     for (const path of ROUTER_RESOURCES) {
       const m = methods.get(`OPTIONS ${path}`)!;
@@ -160,7 +160,7 @@ describe('InferenceApi: routes', () => {
       // And its preflight: the router's, or on the fine-tuning Lambda's own resources that Lambda's.
       const preflight = resolveInferenceMethod(templateMethods(), 'OPTIONS', path, { fallback: false })?.method;
       expect(preflight?.verb, `OPTIONS ${path}`).toBe('OPTIONS');
-      expect(preflight?.lambda, `OPTIONS ${path}`).toBe(/^\/v1\/(fine_tuning|files)\//.test(`${path}/`) ? 'fineTuning' : 'router');
+      expect(preflight?.lambda, `OPTIONS ${path}`).toBe(/^\/v1\/(fine_tuning|files|uploads)\//.test(`${path}/`) ? 'fineTuning' : 'router');
     }
     // Every declared method serves some route (no method forwards only what nobody serves).
     for (const m of templateMethods().filter((x) => x.verb !== 'OPTIONS')) expect(reached.has(key(m)), key(m)).toBe(true);
@@ -204,6 +204,20 @@ describe('InferenceApi: routes', () => {
     }
   });
 
+  it('serves OpenAI\'s Uploads API through the fine-tuning Lambda: POST /v1/uploads and POST on one greedy resource under it (parts, complete, cancel), with preflights', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    const uploads = [...methods.keys()].filter((k) => / \/v1\/uploads(\/|$)/.test(k)).sort();
+    expect(uploads).toEqual(['OPTIONS /v1/uploads', 'OPTIONS /v1/uploads/{proxy+}', 'POST /v1/uploads', 'POST /v1/uploads/{proxy+}']);
+    const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Type === 'REQUEST');
+    for (const route of uploads) {
+      const m = methods.get(route)!;
+      expect(JSON.stringify(m.Integration.Uri), route).toMatch(/FineTuningApiFunction/);
+      expect(m.Integration, route).toMatchObject({ Type: 'AWS_PROXY' });
+      if (route.startsWith('OPTIONS ')) expect(m, route).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
+      else expect(m, route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true });
+    }
+  });
+
   it('serves client.models.delete through the fine-tuning Lambda: one DELETE method on the router\'s /v1/models/{proxy+}, no new resource; GET and OPTIONS stay the router\'s', () => {
     const methods = methodsOf(/^InferenceApi/);
     const onModel = [...methods.keys()].filter((k) => k.endsWith(' /v1/models/{proxy+}')).sort();
@@ -216,7 +230,7 @@ describe('InferenceApi: routes', () => {
     for (const verb of ['GET', 'OPTIONS']) expect(JSON.stringify(methods.get(`${verb} /v1/models/{proxy+}`)!.Integration.Uri), verb).toMatch(/InferenceRouterFunction/);
     // The same resource: DELETE sits on the router's {proxy+} (the stack is at CloudFormation's 500-resource limit).
     expect(del.ResourceId).toEqual(methods.get('GET /v1/models/{proxy+}')!.ResourceId);
-    expect(byType('AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => pathOf(id)).sort()).toEqual(['/v1/files/{proxy+}', '/v1/models/{proxy+}', '/v1/tenant/{proxy+}', '/v1/{proxy+}']);
+    expect(byType('AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => pathOf(id)).sort()).toEqual(['/v1/files/{proxy+}', '/v1/models/{proxy+}', '/v1/tenant/{proxy+}', '/v1/uploads/{proxy+}', '/v1/{proxy+}']);
     // No invoke permission of its own: the fine-tuning Lambda's one API-scoped permission covers it.
     const ftInvokes = byType('AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes('FineTuningApiFunction'));
     expect(ftInvokes).toHaveLength(1);

@@ -46,6 +46,7 @@ describe('TenantStorage', () => {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
           Match.objectLike({ Id: 'expire-training-data', Prefix: 'training-data/', ExpirationInDays: 60, Status: 'Enabled' }),
+          Match.objectLike({ Id: 'expire-uploads', Prefix: 'training-data/files/uploads/', ExpirationInDays: 1, Status: 'Enabled' }),
           Match.objectLike({ Id: 'expire-noncurrent-versions', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
         ]),
       },

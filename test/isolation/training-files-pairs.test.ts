@@ -11,7 +11,7 @@
  */
 import type { SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_ROLE_NAMES, TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
+import { PLATFORM_ROLE_NAMES, TRAINING_FILES_PREFIX, TRAINING_UPLOADS_PREFIX } from '../../lib/fine-tuning.js';
 import { evaluate, type EvalResult, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import type { TenantEstate, TenantPrincipal } from '../../lib/preflight/isolation/estate.js';
 import { tierEstates } from '../../lib/preflight/isolation/tier-estates.js';
@@ -21,6 +21,7 @@ import { configWith } from '../support/config-with.js';
 
 const TENANTS = ['acme', 'acme-2'];
 const FILE = 'file-0196f3a2b4c8d0e1f2a3b4c5';
+const UPLOAD = 'upload_0196f3a2b4c8d0e1f2a3b4c5';
 const ORG = 'o-exampleorg1';
 
 interface Side {
@@ -78,6 +79,10 @@ const filesApi = (of: Side): Request[] => [
   ...objects(of, `${TRAINING_FILES_PREFIX}${FILE}/train.jsonl`),
   listing(of, TRAINING_FILES_PREFIX), listing(of, `${TRAINING_FILES_PREFIX}${FILE}/`),
   ...keyUse(of, ['kms:GenerateDataKey', 'kms:Decrypt'], viaS3(of)),
+  // The Uploads API: an upload's record and parts, their listing, and the abort of a refused assembly's multipart upload.
+  ...objects(of, `${TRAINING_UPLOADS_PREFIX}${UPLOAD}/upload.json`), ...objects(of, `${TRAINING_UPLOADS_PREFIX}${UPLOAD}/parts/part_000000000000000000000001`),
+  ...objects(of, `${TRAINING_FILES_PREFIX}${FILE}/train.jsonl`, ['s3:AbortMultipartUpload']),
+  listing(of, `${TRAINING_UPLOADS_PREFIX}${UPLOAD}/parts/`),
 ];
 /** An identity policy granting everything on S3 and KMS: what the bucket and key policies must hold against. */
 const EVERYTHING: SimulationIdentityPolicy[] = [{ name: 'PlantedEverything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }] } }];
