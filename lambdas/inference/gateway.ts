@@ -525,7 +525,7 @@ const isTenantUsers = (path: string) => path === '/v1/tenant/users' || path.star
 function refuseUnserved(method: string, path: string, unserved: { fineTuning: boolean; keys: boolean; users: boolean }): void {
   const route = `no route ${method} ${shorten(path, 200)}`;
   if (unserved.fineTuning) {
-    throw notFound(`${route}: fine-tuning (client.fine_tuning.jobs, client.files, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning (a deployed platform serves it to tenants whose tier has training.enabled: true)`, null, 'route_not_found');
+    throw notFound(`${route}: fine-tuning (client.fine_tuning.jobs, client.files, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning (a deployed platform serves it to tenants whose tier has training.enabled: true)`, null, 'route_not_found');
   }
   if (unserved.keys && isTenantKeys(path)) throw notFound(`${route}: tenant API keys are not served on this endpoint (no keys table configured here)`, null, 'route_not_found');
   if (unserved.users && isTenantUsers(path)) throw notFound(`${route}: tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none)`, null, 'route_not_found');

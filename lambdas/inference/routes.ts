@@ -60,7 +60,9 @@ export const FINE_TUNING_ROUTES: readonly Route[] = [
   [/^\/v1\/files\/[^/]+\/content$/, ['GET']],
   // OpenAI's Uploads API, for fine-tuning files larger than one request (lambdas/fine-tuning/uploads-service.ts).
   [/^\/v1\/uploads$/, ['POST']],
-  [/^\/v1\/uploads\/[^/]+\/(?:parts|complete|cancel)$/, ['POST']],
+  [/^\/v1\/uploads\/[^/]+\/parts$/, ['POST']],
+  [/^\/v1\/uploads\/[^/]+\/complete$/, ['POST']],
+  [/^\/v1\/uploads\/[^/]+\/cancel$/, ['POST']],
   // OpenAI's `client.models.delete` of a fine-tuned model (model-deletion.ts), on the router's /v1/models/{proxy+}.
   [/^\/v1\/models\/.+$/, ['DELETE']],
 ];

@@ -35,7 +35,7 @@ const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches and /v1/files`;
 describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
   it.each([
     ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores (client.vectorStores / client.vector_stores) are not served by this gateway; it serves', () => client().vectorStores.create({ name: 'docs' })],
-    ['client.uploads.create', 'POST /v1/uploads', 'multipart uploads (client.uploads)', () => client().uploads.create({ bytes: 3, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })],
+    ['client.containers.create', 'POST /v1/containers', 'containers (client.containers) are not served by this gateway; it serves', () => client().containers.create({ name: 'c' })],
   ])('%s', async (_name, route, family, call) => {
     const e = await notFound(call);
     expect(e.error).toMatchObject({ message: expect.stringContaining(`no route ${route}: `) });
@@ -43,9 +43,9 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
     expect(e.message).toContain(SERVED);
   });
 
-  it('an upload past the request size limit to a route not served (an 8 MB client.uploads.parts part): the 404, not a 413 asking for a smaller file', async () => {
+  it('an upload past the request size limit to a route not served here (an 8 MB client.uploads.parts part without --fine-tuning): the 404, not a 413 asking for a smaller part', async () => {
     const e = await notFound(async () => client().uploads.parts.create('upload_abc', { data: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'part.bin') }));
-    expect(e.message).toContain('no route POST /v1/uploads/upload_abc/parts: multipart uploads (client.uploads) are not served by this gateway; it serves');
+    expect(e.message).toContain('no route POST /v1/uploads/upload_abc/parts: fine-tuning (client.fine_tuning.jobs, client.files, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning');
   });
 
   it('a body past the limit on a route that is served is still the 413', async () => {
@@ -68,7 +68,7 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
  * /v1/files)" that did not say how to serve it. A route not served at all is the 404, whatever the role, saying how.
  */
 describe('fine-tuning where tessera serve was started without --fine-tuning: the 404 before the role check', () => {
-  const FINE_TUNING = 'fine-tuning (client.fine_tuning.jobs, client.files, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning';
+  const FINE_TUNING = 'fine-tuning (client.fine_tuning.jobs, client.files, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning';
   it.each(['member', 'developer', 'admin'])('a %s\'s client.files.create (purpose fine-tune), client.fineTuning.jobs.create and jobs.list', async (role) => {
     const c = new OpenAI({ baseURL: env.gw.url, apiKey: await env.gw.token('acme', { role }), maxRetries: 0 });
     // /v1/files is served for the Batch API (purpose "batch"): a fine-tune file is a 400 naming purpose and how to serve it.
@@ -117,7 +117,7 @@ describe('the 404 lists what this gateway serves, not what another would', () =>
   });
 
   it.each([
-    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files and /v1/fine_tuning/jobs`],
+    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files, /v1/fine_tuning/jobs and /v1/uploads`],
     ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE}, /v1/batches and /v1/files`],
     ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys, /v1/tenant/users, /v1/batches and /v1/files`],
   ])('%s', async (_name, extra, expected) => {

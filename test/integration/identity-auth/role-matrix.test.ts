@@ -76,6 +76,11 @@ const SAMPLES: Sample[] = [
   { method: 'GET', path: '/v1/files/file-000000000000000000000000/content', permission: 'fine_tuning.write' },
   { method: 'POST', path: '/v1/files', permission: 'fine_tuning.write', body: () => ({ purpose: 'fine-tune' }) },
   { method: 'DELETE', path: '/v1/files/file-000000000000000000000000', permission: 'fine_tuning.write' },
+  // OpenAI's Uploads API (a fine-tuning file in parts): allowed roles get a 404 (no such upload) or, for the create, the upload.
+  { method: 'POST', path: '/v1/uploads', permission: 'fine_tuning.write', body: () => ({ bytes: 10, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' }) },
+  { method: 'POST', path: '/v1/uploads/upload_000000000000000000000000/parts', permission: 'fine_tuning.write' },
+  { method: 'POST', path: '/v1/uploads/upload_000000000000000000000000/complete', permission: 'fine_tuning.write', body: () => ({ part_ids: ['part_000000000000000000000000'] }) },
+  { method: 'POST', path: '/v1/uploads/upload_000000000000000000000000/cancel', permission: 'fine_tuning.write' },
   // The Batch API's routes (served off here: the files rows above are the fine-tuning API's; batch files' own checks are in
   // gateway-conformance/batches.test.ts): allowed roles get the 404 past the role check.
   { method: 'GET', path: '/v1/batches', permission: 'inference' },

@@ -2,7 +2,7 @@ import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/cli
 import { mockStrict } from '../../support/strict-mock.js';
 import { describe, expect, it } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
-import { checkFineTuningFile } from '../../../lambdas/fine-tuning/training-file-format.js';
+import { checkFineTuningFile, FineTuningFileCheck } from '../../../lambdas/fine-tuning/training-file-format.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { S3FileStore } from '../../../lambdas/fine-tuning/stores/s3-file-store.js';
 import { fileKey } from '../../../lambdas/fine-tuning/stores/file-store.js';
@@ -17,6 +17,34 @@ const refusal = (text: string | Uint8Array) => {
   }
   throw new Error('accepted');
 };
+
+describe('FineTuningFileCheck: the same check on a file in pieces (an upload\'s parts)', () => {
+  const piecewise = (data: Uint8Array, at: number[]) => {
+    const check = new FineTuningFileCheck('t.jsonl');
+    let from = 0;
+    for (const to of [...at, data.length]) {
+      check.push(data.subarray(from, to));
+      from = to;
+    }
+    return check.end();
+  };
+  const chat = (a: string) => JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: a }] });
+
+  it('cut anywhere, inside a line or a character (é, ☕: two and three bytes), counts what the whole file counts', () => {
+    const data = bytes(`${chat('é ☕')}\r\n\n${chat('b')}\n${chat('c')}`);
+    for (let cut = 1; cut < data.length; cut++) expect(piecewise(data, [cut]), `cut at ${cut}`).toBe(3);
+    expect(piecewise(data, Array.from({ length: data.length - 1 }, (_, i) => i + 1))).toBe(3);
+  });
+
+  it('names the line of a bad line that spans pieces, counted over the whole file; a cut BOM and bad UTF-8 as the whole file does', () => {
+    const data = bytes(`${chat('a')}\n${chat('b')}\n{"messages": 1}\n`);
+    const at = data.length - 8;
+    expect(() => piecewise(data, [at])).toThrow(/line 3 has no messages/);
+    expect(() => piecewise(bytes(`\uFEFF${chat('a')}`), [1, 2])).toThrow(/byte order mark/);
+    expect(() => piecewise(new Uint8Array([...bytes(`${chat('a')}\n`), 0xc3]), [3])).toThrow(/not UTF-8/);
+    expect(() => piecewise(bytes('\n \n'), [1])).toThrow(/no examples/);
+  });
+});
 
 describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
   it('counts the examples of each format, CRLF lines and blank lines included', () => {

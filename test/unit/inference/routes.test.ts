@@ -100,7 +100,7 @@ describe('API Gateway\'s own 404 and the router\'s 405: from the route tables', 
 
   it('a new route is listed without a second edit', () => {
     expect(servedList([...OPENAI_ROUTES, WIDGETS])).toMatch(/, \/v1\/tenant\/users and \/v1\/widgets$/);
-    expect(missingRouteResponse([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES, WIDGETS]).error.message).toContain('/v1/files and /v1/widgets (request $context.requestId)');
+    expect(missingRouteResponse([...OPENAI_ROUTES, ...FINE_TUNING_ROUTES, WIDGETS]).error.message).toContain('/v1/uploads and /v1/widgets (request $context.requestId)');
   });
 
   it('the router answers a method a new route does not take 405, with Allow from the table (it was a 404: gateway.ts had its own list)', async () => {
