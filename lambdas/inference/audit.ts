@@ -33,6 +33,13 @@ export interface AuditRecord {
   provider?: string;
   promptTokens?: number;
   completionTokens?: number;
+  /**
+   * Of `promptTokens`, those the provider read from its prompt cache (OpenAI `prompt_tokens_details.cached_tokens`,
+   * Bedrock `cacheReadInputTokens`) and those it wrote to it (Bedrock `cacheWriteInputTokens`), priced in `costUsd` at the
+   * catalog's `cachedInputPricePer1k` and `cacheWritePricePer1k`. @default - absent when none (or the usage was estimated)
+   */
+  cachedTokens?: number;
+  cacheWriteTokens?: number;
   usageEstimated?: boolean;
   /**
    * The request's cost at the answering model's catalog prices, in dollars rounded to the

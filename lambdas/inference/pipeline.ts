@@ -9,6 +9,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, servedRateLimitHeaders, type LimitWindow, type RateLimitState } from './rate-limit-headers.js';
 import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type RequestCounts, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
+import type { CacheTokens } from './chat/reported-usage.js';
 
 /**
  * What ApplyGuardrail decided for the texts sent: `blocked` (with the guardrail's configured
@@ -46,8 +47,25 @@ const KINDS: Record<ModelKind, { a: string; serves: string; name: string }> = {
   completion: { a: 'a text completion', serves: 'text completions (POST /v1/completions)', name: 'text completions' },
 };
 
-/** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */
-export const costOf = (m: ModelEntry, prompt: number, completion: number) => (prompt * m.inputPricePer1k + completion * m.outputPricePer1k) / 1000;
+/**
+ * Token counts in, USD out, at the catalog entry's prices per 1,000 tokens: the prompt at `inputPricePer1k`, except its
+ * cache reads at `cachedInputPricePer1k` and its cache writes at `cacheWritePricePer1k` (each @default the input price),
+ * the completion at `outputPricePer1k`. The cache tokens are part of `prompt` (OpenAI's `prompt_tokens` holds
+ * `prompt_tokens_details.cached_tokens`), so they are priced once: `(prompt − reads − writes) × input + reads × cached
+ * + writes × write + completion × output`, over 1000. Without cache tokens, or without cache prices, the figure is exactly `(prompt × input + completion × output) / 1000`,
+ * today's. Providers bill the same way: OpenAI's cached input, Bedrock's cache read and write tokens.
+ * @param cache the prompt's cache reads and writes (cacheTokensOf: within `prompt`) @default - none (a reservation: every
+ *   prompt token at the input price, the upper bound for cache reads; a cache write priced above the input price can
+ *   make a settle exceed it)
+ */
+export const costOf = (m: ModelEntry, prompt: number, completion: number, cache?: CacheTokens): number => {
+  // A cache price the entry does not set is the input price: those tokens stay in the prompt's share, so the sum is
+  // today's to the last bit (100 × p + 900 × p need not equal 1000 × p in floating point).
+  const read = m.cachedInputPricePer1k === undefined ? 0 : cache?.cachedTokens ?? 0;
+  const write = m.cacheWritePricePer1k === undefined ? 0 : cache?.cacheWriteTokens ?? 0;
+  const cached = (read ? read * m.cachedInputPricePer1k! : 0) + (write ? write * m.cacheWritePricePer1k! : 0);
+  return ((prompt - read - write) * m.inputPricePer1k + completion * m.outputPricePer1k + cached) / 1000;
+};
 
 /** A caller's request on its way through the pipeline. */
 export interface PipelineRequest {

@@ -6,7 +6,7 @@ import { TRAINING_PRICES, type TrainingPriceTable } from '../../lib/statements/t
 import { TIER_UNRECORDED_NOTE, tiersInMonth } from '../../lib/statements/tenant-months.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { ModelDayUsage } from '../inference/stores/gateway-store.js';
-import { fromNanos, toNanos } from '../inference/stores/model-usage.js';
+import { fromNanos, toNanos, withCacheCounters } from '../inference/stores/model-usage.js';
 
 /** One user's or key's month at the gateway (the `month` of GatewayStore.usageBy's subjects). */
 export interface SubjectMonth {
@@ -129,10 +129,11 @@ export function buildStatement(input: StatementInputs): TenantStatement {
     const completionTokens = sum(us.map((u) => u.completionTokens));
     return { requests: sum(us.map((u) => u.requests)), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, costUsd: roundUsd(fromNanos(sum(us.map((u) => toNanos(u.costUsd))))) };
   };
-  const byModel = group((u) => u.model).map(([model, us]) => ({
+  // A model's prompt-cache reads and writes (part of its promptTokens, priced in its costUsd at the cache prices): kept when non-zero.
+  const byModel = group((u) => u.model).map(([model, us]) => withCacheCounters({
     model, ...tokens(us),
     reportedRequests: sum(us.map((u) => u.reportedRequests)), reportedTokens: sum(us.map((u) => u.reportedTokens)), estimatedTokens: sum(us.map((u) => u.estimatedTokens)),
-  }));
+  }, { cachedTokens: sum(us.map((u) => u.cachedTokens ?? 0)), cacheWriteTokens: sum(us.map((u) => u.cacheWriteTokens ?? 0)) }));
   const byDay = group((u) => u.day).map(([day, us]) => ({ day, ...tokens(us) }));
   // The gateway's total: the sum of its rounded lines by model (its lines by day, each rounded on its own, may add up to a few micro-dollars more or less).
   const total = { ...tokens(days), costUsd: fromMicros(sum(byModel.map((m) => toMicros(m.costUsd)))) };

@@ -334,7 +334,7 @@ function priceFloorIssues(what: string): [(m: unknown, ctx: z.RefinementCtx) => 
     if (typeof m !== 'object' || m === null) return;
     const entry = m as Record<string, unknown>;
     const name = typeof entry.id === 'string' ? `${what} "${entry.id}"` : `this ${what}`;
-    for (const key of ['inputPricePer1k', 'outputPricePer1k'] as const) {
+    for (const key of ['inputPricePer1k', 'outputPricePer1k', 'cachedInputPricePer1k', 'cacheWritePricePer1k'] as const) {
       const price = entry[key];
       if (typeof price !== 'number' || price === 0 || price >= MIN_PRICE_PER_1K) continue;
       const why = price < 0 ? 'a price cannot be negative' : 'a lower one would count small requests as free';
@@ -352,6 +352,26 @@ export const ModelEntrySchema = z.strictObject({
   /** USD per 1,000 prompt and completion tokens, for metering and cost budgets: 0, or at least {@link MIN_PRICE_PER_1K}. */
   inputPricePer1k: PricePer1k,
   outputPricePer1k: PricePer1k,
+  /**
+   * USD per 1,000 prompt tokens the provider read from its prompt cache (OpenAI's
+   * `usage.prompt_tokens_details.cached_tokens`, the Responses API's `input_tokens_details.cached_tokens`,
+   * Bedrock Converse's `usage.cacheReadInputTokens`): a part of the prompt tokens, priced at this instead of
+   * `inputPricePer1k` (costOf, lambdas/inference/pipeline.ts). Providers bill them at a fraction of the input price
+   * (OpenAI: GPT-5 family 10%, gpt-4o family 50%; Bedrock: Anthropic Claude 10%, Amazon Nova 25%). 0, or at least
+   * {@link MIN_PRICE_PER_1K}, and not above `inputPricePer1k` (a synth error: the reservation counts every prompt token
+   * at the input price, which must bound what a cache read costs). @default - `inputPricePer1k` (cached tokens cost
+   * as much as any prompt token, the gateway's pricing before this field)
+   */
+  cachedInputPricePer1k: PricePer1k.optional(),
+  /**
+   * USD per 1,000 prompt tokens the provider wrote to its prompt cache (Bedrock Converse's
+   * `usage.cacheWriteInputTokens`, mapped to `prompt_tokens_details.cache_write_tokens`): a part of the prompt tokens,
+   * priced at this instead of `inputPricePer1k`. Anthropic's models bill a 5-minute cache write at 125% of the input
+   * price; OpenAI and Amazon Nova bill none above it. 0, or at least {@link MIN_PRICE_PER_1K}; it may be above the
+   * input price (then a settle can exceed its reservation by that share: the reservation stays at the input price).
+   * @default - `inputPricePer1k`
+   */
+  cacheWritePricePer1k: PricePer1k.optional(),
   maxOutputTokens: z.number().int().positive().default(4096),
   /**
    * What the model serves: `chat` (`/v1/chat/completions`, `/v1/responses`), `embedding`
@@ -412,6 +432,7 @@ export const ModelEntrySchema = z.strictObject({
   if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
   if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
   if (m.tokenizer !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['tokenizer'], message: `applies to embedding models only (kind: embedding: the encoding of token-id inputs to /v1/embeddings); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
+  if (m.cachedInputPricePer1k !== undefined && m.cachedInputPricePer1k > m.inputPricePer1k) ctx.addIssue({ code: 'custom', path: ['cachedInputPricePer1k'], message: `is ${m.cachedInputPricePer1k} for model "${m.id}", above its inputPricePer1k ${m.inputPricePer1k}: no provider bills a cache read above the input price (OpenAI, Bedrock: a fraction of it), and the reservation counts each prompt token at the input price; set it to the provider's cached-input price, or leave it out (then the input price)` });
   if (m.kind === 'moderation') moderationEntryIssues(m, ctx);
   if (m.kind === 'image') imageEntryIssues(m, ctx);
   else if (m.pricePerImageUsd !== undefined) ctx.addIssue({ code: 'custom', path: ['pricePerImageUsd'], message: `is ${m.pricePerImageUsd} for "${m.id}", a ${m.kind ?? 'chat'} model: a price per image applies to image models only (kind: image); remove it` });

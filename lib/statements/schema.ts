@@ -52,7 +52,12 @@ const Count = z.number().int().nonnegative();
 
 const TokenLine = { requests: Count, promptTokens: Count, completionTokens: Count, totalTokens: Count, costUsd: Usd };
 
-export const ModelLine = z.object({ model: z.string(), ...TokenLine, reportedRequests: Count, reportedTokens: Count, estimatedTokens: Count });
+/**
+ * A model's month. `cachedTokens` and `cacheWriteTokens`: of its `promptTokens`, those the provider read from and wrote to
+ * its prompt cache, which `costUsd` priced at the catalog's `cachedInputPricePer1k` and `cacheWritePricePer1k`; absent when
+ * none (and in statements built before they were counted).
+ */
+export const ModelLine = z.object({ model: z.string(), ...TokenLine, reportedRequests: Count, reportedTokens: Count, estimatedTokens: Count, cachedTokens: Count.optional(), cacheWriteTokens: Count.optional() });
 export const DayLine = z.object({ day: z.string(), ...TokenLine });
 /** A user's (JWT `sub`) or API key's month, from the gateway's subject counters. */
 export const SubjectLine = z.object({ id: z.string(), tokens: Count, costUsd: Usd, requests: Count });

@@ -16,7 +16,8 @@ import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent, withCallerTexts, withTextOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
 import { capAnswer, OutputLimiter, outputLimitOf, overrunCeiling, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
-import { billedUsage, isCount } from './reported-usage.js';
+import { billedUsage, cacheTokensOf, isCount } from './reported-usage.js';
+import { withCacheCounters } from '../stores/model-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
 import { StreamRelay } from './stream-relay.js';
 
@@ -74,15 +75,17 @@ export class ChatExchange {
    */
   async settle(used: ModelEntry, usage: CompletionUsage, estimated: boolean, counted: number, shownReasoning = 0): Promise<void> {
     this.settled = true;
-    const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens);
-    Object.assign(this.r.audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: estimated, costUsd });
+    // The prompt's cache reads and writes (none on an estimate) at the catalog's cache prices; the ledger and the audit record keep their counts.
+    const cache = estimated ? undefined : cacheTokensOf(usage);
+    const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens, cache);
+    Object.assign(this.r.audit, withCacheCounters({ model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: estimated, costUsd }, cache ?? {}));
     if (used.id !== this.model.id) this.r.audit.fallbackFrom = this.model.id;
     // A reported usage's reasoning tokens are output the answer never shows, so the gateway cannot count them: they join its
     // count for the reconciliation, which would otherwise flag every month of a reasoning model (its report many times the count).
     const reasoning = estimated ? 0 : usage.completion_tokens_details?.reasoning_tokens;
     // Reasoning the upstream also sent as text (vLLM's, DeepSeek's reasoning_content) is in `counted` already: only the rest was hidden.
     const hidden = isCount(reasoning) ? Math.max(0, Math.min(reasoning, usage.completion_tokens) - shownReasoning) : 0;
-    const ledger = { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: !estimated, estimatedTokens: counted + hidden };
+    const ledger = { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: !estimated, estimatedTokens: counted + hidden, ...cache };
     await this.pipeline.settle(this.reservation, usage.total_tokens, costUsd, ledger);
   }
 

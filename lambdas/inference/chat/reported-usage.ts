@@ -21,3 +21,27 @@ export function billedUsage(reported: CompletionUsage | undefined | null): Compl
   if (isCount(reported.total_tokens) && reported.total_tokens > sum) return { ...reported, completion_tokens: reported.total_tokens - reported.prompt_tokens };
   return { ...reported, total_tokens: sum };
 }
+
+/** The prompt tokens a provider served from or wrote to its prompt cache: parts of `prompt_tokens`, priced apart (costOf). */
+export interface CacheTokens {
+  /** Prompt tokens read from the cache (OpenAI `prompt_tokens_details.cached_tokens`; Bedrock Converse `cacheReadInputTokens`). */
+  cachedTokens: number;
+  /** Prompt tokens written to the cache (Bedrock Converse `cacheWriteInputTokens`, as `prompt_tokens_details.cache_write_tokens`: providers/bedrock/usage.ts). */
+  cacheWriteTokens: number;
+}
+
+/**
+ * The cache reads and writes of a usage as the gateway bills them: `prompt_tokens_details.cached_tokens` and
+ * `cache_write_tokens` (the Bedrock mapper's name, providers/bedrock/usage.ts), each 0 when absent or not a count, and
+ * held within the prompt (they are part of `prompt_tokens`, OpenAI's convention): reads at most `prompt_tokens`, writes
+ * at most what the reads leave, so no prompt token is priced twice. An estimated usage (no report) has none.
+ * @param usage an OpenAI `CompletionUsage` (chat or legacy completions), as billedUsage returns it
+ * @returns `{cachedTokens, cacheWriteTokens}`, both whole and non-negative, their sum at most `prompt_tokens`
+ */
+export function cacheTokensOf(usage: CompletionUsage | undefined | null): CacheTokens {
+  const prompt = isCount(usage?.prompt_tokens) ? usage.prompt_tokens : 0;
+  const details = usage?.prompt_tokens_details as { cached_tokens?: unknown; cache_write_tokens?: unknown } | undefined | null;
+  const read = Math.min(isCount(details?.cached_tokens) ? details.cached_tokens : 0, prompt);
+  const write = Math.min(isCount(details?.cache_write_tokens) ? details.cache_write_tokens : 0, prompt - read);
+  return { cachedTokens: read, cacheWriteTokens: write };
+}

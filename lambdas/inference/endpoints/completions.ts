@@ -1,7 +1,8 @@
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import { midStreamError, noteResponsePii } from '../chat/chat-exchange.js';
-import { billedUsage } from '../chat/reported-usage.js';
+import { billedUsage, cacheTokensOf } from '../chat/reported-usage.js';
+import { withCacheCounters } from '../stores/model-usage.js';
 import { completionReservation, guardCompletionInput } from '../completions/prompts.js';
 import { checkBestOf, CompletionRequest, DEFAULT_COMPLETION_MAX_TOKENS, type CompletionRequestBody } from '../completions/request-schema.js';
 import { noteGuardrailMasked } from '../audit.js';
@@ -181,10 +182,12 @@ async function settle(x: Exchange, used: ModelEntry, reported: CompletionUsage |
   const completion = countCompletionTokens(produced);
   const billed = billedUsage(reported);
   const usage = billed ?? { prompt_tokens: x.promptTokens, completion_tokens: completion, total_tokens: x.promptTokens + completion };
-  const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens);
-  Object.assign(x.r.audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: !billed, costUsd });
+  // A server with prefix caching (vLLM's prompt_tokens_details.cached_tokens) reports its cache reads as chat does: priced at the cache price.
+  const cache = billed ? cacheTokensOf(billed) : undefined;
+  const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens, cache);
+  Object.assign(x.r.audit, withCacheCounters({ model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: !billed, costUsd }, cache ?? {}));
   if (used.id !== x.model.id) x.r.audit.fallbackFrom = x.model.id;
-  await x.pipeline.settle(x.reservation, usage.total_tokens, costUsd, { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: Boolean(billed), estimatedTokens: x.promptTokens + completion });
+  await x.pipeline.settle(x.reservation, usage.total_tokens, costUsd, { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: Boolean(billed), estimatedTokens: x.promptTokens + completion, ...cache });
   return usage;
 }
 

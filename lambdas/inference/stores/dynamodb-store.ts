@@ -9,7 +9,7 @@ import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
   type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
-import { byDayThenModel, checkMonth, fromNanos, ledgerDelta, legacyNanos, MODEL_USAGE_INDEX, NANOS_PER_MICRO, toNanos } from './model-usage.js';
+import { byDayThenModel, CACHE_COUNTERS, checkMonth, fromNanos, ledgerDelta, legacyNanos, MODEL_USAGE_INDEX, NANOS_PER_MICRO, toNanos, withCacheCounters } from './model-usage.js';
 // costs are counted in nano-dollars (model-usage.ts NANO): DynamoDB adds integers exactly
 /** GetItem calls in flight at once when listing a tenant's users or keys. */
 const LIST_CONCURRENCY = 16;
@@ -251,10 +251,12 @@ export class DynamoDbStore implements GatewayStore {
     const values: Record<string, unknown> = {
       ':day': r.day, ':model': usage.model, ':pk': usageIds.modelMonth(r.tenantId, r.month), ':sk': `${r.day}#${storedSubjectId(usage.model)}`,
     };
-    LEDGER_COUNTERS.forEach((k, i) => ((names[`#n${i}`] = k), (values[`:n${i}`] = d[k])));
+    // The cache counters are ADDed only when the request has some: an item of a model without cache tokens keeps its attributes of before.
+    const counters = [...LEDGER_COUNTERS, ...CACHE_COUNTERS.filter((k) => d[k] > 0)];
+    counters.forEach((k, i) => ((names[`#n${i}`] = k), (values[`:n${i}`] = d[k])));
     return {
       TableName: this.usageTable, Key: { id: usageIds.modelDay(r.tenantId, r.day, usage.model) },
-      UpdateExpression: `ADD ${LEDGER_COUNTERS.map((_, i) => `#n${i} :n${i}`).join(', ')} SET #day = :day, #model = :model, #pk = :pk, #sk = :sk`,
+      UpdateExpression: `ADD ${counters.map((_, i) => `#n${i} :n${i}`).join(', ')} SET #day = :day, #model = :model, #pk = :pk, #sk = :sk`,
       ExpressionAttributeNames: names, ExpressionAttributeValues: values,
     };
   }
@@ -277,10 +279,10 @@ export class DynamoDbStore implements GatewayStore {
     for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) {
       for (const item of out.Items ?? []) {
         const n = (k: string) => Number(item[k] ?? 0);
-        rows.push({
+        rows.push(withCacheCounters({
           day: String(item.day), model: String(item.model), requests: n('requests'), promptTokens: n('promptTokens'), completionTokens: n('completionTokens'),
           costUsd: fromNanos(legacyNanos(item, 'costNanos', 'costMicros')), reportedRequests: n('reportedRequests'), reportedTokens: n('reportedTokens'), estimatedTokens: n('estimatedTokens'),
-        });
+        }, { cachedTokens: n('cachedTokens'), cacheWriteTokens: n('cacheWriteTokens') }));
       }
     }
     return rows.sort(byDayThenModel);

@@ -120,6 +120,13 @@ export interface ModelDayUsage {
   reportedTokens: number;
   /** The gateway's own count (o200k, lambdas/inference/token-count.ts) of the same requests' prompt and completion. */
   estimatedTokens: number;
+  /**
+   * Of `promptTokens`, those the provider read from its prompt cache (priced at the catalog's `cachedInputPricePer1k`),
+   * and those it wrote to it (at `cacheWritePricePer1k`): part of the prompt, not added to it.
+   * @default - absent when none (a row of a model or day without cache tokens, or written before they were counted: 0)
+   */
+  cachedTokens?: number;
+  cacheWriteTokens?: number;
 }
 
 /**
@@ -139,6 +146,12 @@ export interface SettledUsage {
    * only for reported requests, beside the provider's count, for reconciliation.
    */
   estimatedTokens: number;
+  /**
+   * Of `promptTokens`, those the provider read from and wrote to its prompt cache (reported-usage.ts cacheTokensOf:
+   * within the prompt), as `costUsd` priced them. @default 0
+   */
+  cachedTokens?: number;
+  cacheWriteTokens?: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type RequestCounts, type SettledUsage, type Subject,
   type SubjectUsageList, type UsageSummary, type HeldUsage,
 } from './gateway-store.js';
-import { byDayThenModel, checkMonth, emptyModelDay, fromNanos, ledgerDelta, toNanos } from './model-usage.js';
+import { byDayThenModel, CACHE_COUNTERS, checkMonth, emptyModelDay, fromNanos, ledgerDelta, toNanos, withCacheCounters } from './model-usage.js';
 
 /** A period's counters, cost in integer nano-dollars (model-usage.ts NANO: added exactly, as DynamoDB does). */
 interface Counter { tokens: number; costNanos: number; requests: number }
@@ -30,7 +30,7 @@ export class MemoryStore implements GatewayStore {
   /** Tokens and cost (nano-dollars) held by reservations not yet settled, by the counter keys of `counters` and of subjects (heldKey). */
   private readonly held = new Map<string, { tokens: number; costNanos: number }>();
   /** Per tenant, its usage ledger by `<day>\n<model>`, costs in nano-dollars (summed exactly, as DynamoDB does). */
-  private readonly ledger = new Map<string, Map<string, { row: ModelDayUsage; costNanos: number }>>();
+  private readonly ledger = new Map<string, Map<string, { row: ModelDayUsage; costNanos: number; cache: { cachedTokens: number; cacheWriteTokens: number } }>>();
 
   putTenant(record: TenantRecord): void {
     this.tenants.set(record.tenantId, record);
@@ -148,7 +148,7 @@ export class MemoryStore implements GatewayStore {
     checkMonth(month);
     return [...(this.ledger.get(tenantId)?.values() ?? [])]
       .filter(({ row }) => row.day.startsWith(`${month}-`))
-      .map(({ row, costNanos }) => ({ ...row, costUsd: fromNanos(costNanos) }))
+      .map(({ row, costNanos, cache }) => withCacheCounters({ ...row, costUsd: fromNanos(costNanos) }, cache))
       .sort(byDayThenModel);
   }
 
@@ -158,9 +158,10 @@ export class MemoryStore implements GatewayStore {
     if (!rows) this.ledger.set(r.tenantId, (rows = new Map()));
     const key = `${r.day}\n${usage.model}`;
     let e = rows.get(key);
-    if (!e) rows.set(key, (e = { row: emptyModelDay(r.day, usage.model), costNanos: 0 }));
+    if (!e) rows.set(key, (e = { row: emptyModelDay(r.day, usage.model), costNanos: 0, cache: { cachedTokens: 0, cacheWriteTokens: 0 } }));
     const d = ledgerDelta(usage, costUsd);
     e.costNanos += d.costNanos;
+    for (const k of CACHE_COUNTERS) e.cache[k] += d[k];
     for (const k of ['requests', 'promptTokens', 'completionTokens', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const) e.row[k] += d[k];
   }
 

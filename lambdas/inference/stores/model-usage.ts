@@ -57,7 +57,8 @@ export const emptyModelDay = (day: string, model: string): ModelDayUsage => ({
 /**
  * What one settled request adds to its model-day row, costs in nano-dollars: one request, its
  * prompt and completion tokens and cost; when the provider reported the usage, one reported
- * request, its total tokens and the gateway's own count of the same request.
+ * request, its total tokens and the gateway's own count of the same request; the prompt's cache
+ * reads and writes (0 when none: part of the prompt tokens, not added to them).
  */
 export function ledgerDelta(usage: SettledUsage, costUsd: number) {
   const reported = usage.reported;
@@ -69,7 +70,22 @@ export function ledgerDelta(usage: SettledUsage, costUsd: number) {
     reportedRequests: reported ? 1 : 0,
     reportedTokens: reported ? usage.promptTokens + usage.completionTokens : 0,
     estimatedTokens: reported ? usage.estimatedTokens : 0,
+    cachedTokens: usage.cachedTokens ?? 0,
+    cacheWriteTokens: usage.cacheWriteTokens ?? 0,
   };
+}
+
+/** The ledger row's prompt-cache counters, kept on a row only when non-zero (ModelDayUsage: absent is 0, as in rows of before). */
+export const CACHE_COUNTERS = ['cachedTokens', 'cacheWriteTokens'] as const;
+
+/**
+ * A ledger row with its cache counters added when non-zero (a row without cache tokens keeps the shape it had before
+ * they were counted).
+ */
+export function withCacheCounters<T extends object>(row: T, counts: { cachedTokens?: number; cacheWriteTokens?: number }): T & { cachedTokens?: number; cacheWriteTokens?: number } {
+  const out: T & { cachedTokens?: number; cacheWriteTokens?: number } = { ...row };
+  for (const k of CACHE_COUNTERS) if ((counts[k] ?? 0) > 0) out[k] = counts[k];
+  return out;
 }
 
 /** Sorts ledger rows by day, then model (the order `modelUsage` returns). */

@@ -4,7 +4,7 @@ import {
   BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, ModelUsageCapacityError, type Reservation, type SettledUsage, type Subject, type SubjectUsage,
   type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
-import { byDayThenModel, checkMonth, fromNanos, ledgerDelta, toNanos } from './model-usage.js';
+import { byDayThenModel, checkMonth, fromNanos, ledgerDelta, toNanos, withCacheCounters } from './model-usage.js';
 
 // Per tenant: Int32 [lock, minute id, count, hour id, count, day id, count]; Float64, for the day
 // and the month, a current and a previous period of [period id, tokens, cost, requests,
@@ -24,15 +24,15 @@ const SLOT_BYTES = NUMS * 8 + SINTS * 4 + ID_UNITS * 2;
 const KIND = { user: 1, key: 2 } as const;
 // Per ledger slot (a tenant's model-days, `modelDays` slots per tenant, open addressing):
 // Float64 [requests, promptTokens, completionTokens, costNanos, reportedRequests, reportedTokens,
-// estimatedTokens] (LEDGER_FIELDS' order), Int32 [state (0 free, 1 used), day id, model id length],
+// estimatedTokens, cachedTokens, cacheWriteTokens] (LEDGER_FIELDS' order), Int32 [state (0 free, 1 used), day id, model id length],
 // and the model id as up to MODEL_UNITS UTF-16 code units.
-const LEDGER_FIELDS = ['requests', 'promptTokens', 'completionTokens', 'costNanos', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
+const LEDGER_FIELDS = ['requests', 'promptTokens', 'completionTokens', 'costNanos', 'reportedRequests', 'reportedTokens', 'estimatedTokens', 'cachedTokens', 'cacheWriteTokens'] as const;
 const LNUMS = LEDGER_FIELDS.length;
 const LINTS = 3;
 const MODEL_UNITS = 192;
 const LEDGER_SLOT_BYTES = LNUMS * 8 + LINTS * 4 + MODEL_UNITS * 2;
 
-/** Model-days each tenant's usage ledger holds at once, by default (16 models every day of two months): about 452 KiB per tenant. */
+/** Model-days each tenant's usage ledger holds at once, by default (16 models every day of two months): about 468 KiB per tenant. */
 export const DEFAULT_MODEL_DAYS_PER_TENANT = 1024;
 
 /** Subjects (users and keys) each tenant's region holds at once, by default: about 208 KiB per tenant. */
@@ -96,7 +96,7 @@ export class SharedMemoryStore implements GatewayStore {
   /**
    * A buffer for these tenants, to hand every thread (`workerData`).
    * @param subjectsPerTenant users and keys each tenant's table holds (208 bytes each) @default DEFAULT_SUBJECTS_PER_TENANT
-   * @param modelDaysPerTenant model-days each tenant's usage ledger holds (452 bytes each); the stores made on the buffer must be given the same @default DEFAULT_MODEL_DAYS_PER_TENANT
+   * @param modelDaysPerTenant model-days each tenant's usage ledger holds (468 bytes each); the stores made on the buffer must be given the same @default DEFAULT_MODEL_DAYS_PER_TENANT
    */
   static allocate(tenantCount: number, subjectsPerTenant = DEFAULT_SUBJECTS_PER_TENANT, modelDaysPerTenant = DEFAULT_MODEL_DAYS_PER_TENANT): SharedArrayBuffer {
     const n = Math.max(1, tenantCount);
@@ -230,7 +230,7 @@ export class SharedMemoryStore implements GatewayStore {
         if (!day.startsWith(prefix)) continue;
         const model = String.fromCharCode(...this.lids.subarray(s * MODEL_UNITS, s * MODEL_UNITS + this.lints[s * LINTS + 2]));
         const v = (k: number) => this.lnums[s * LNUMS + k];
-        rows.push({ day, model, requests: v(0), promptTokens: v(1), completionTokens: v(2), costUsd: fromNanos(v(3)), reportedRequests: v(4), reportedTokens: v(5), estimatedTokens: v(6) });
+        rows.push(withCacheCounters({ day, model, requests: v(0), promptTokens: v(1), completionTokens: v(2), costUsd: fromNanos(v(3)), reportedRequests: v(4), reportedTokens: v(5), estimatedTokens: v(6) }, { cachedTokens: v(7), cacheWriteTokens: v(8) }));
       }
       return rows.sort(byDayThenModel);
     }, []);

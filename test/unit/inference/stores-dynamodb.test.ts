@@ -273,6 +273,20 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
     for (const u of updates) expect(u.Key!.id).toMatch(/^usage#acme#/); // the tenant-data role's LeadingKeys pattern
   });
 
+  it('ADDs the prompt-cache reads and writes when the request had some, and reads them back (absent on an item without them)', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.settle(r, 1000, 0.0001425, { model: 'openai/gpt-5.4-mini', promptTokens: 1000, completionTokens: 0, reported: true, estimatedTokens: 1000, cachedTokens: 900, cacheWriteTokens: 0 });
+    const item = transactions()[0].find((u) => String(u.Key!.id).includes('#model#'))!;
+    expect(ledger(item)).toEqual({ requests: 1, promptTokens: 1000, completionTokens: 0, costNanos: 142_500, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000, cachedTokens: 900 });
+    ddb.on(QueryCommand).resolves({ Items: [
+      { day: '2026-11-23', model: 'openai/gpt-5.4-mini', requests: 1, promptTokens: 1000, completionTokens: 0, costNanos: 142_500, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000, cachedTokens: 900, cacheWriteTokens: 0 },
+      { day: '2026-11-23', model: 'openai/gpt-4o-mini', requests: 1, promptTokens: 3, completionTokens: 1, costNanos: 1_500_000, reportedRequests: 1, reportedTokens: 4, estimatedTokens: 5 },
+    ] });
+    const rows = await store.modelUsage('acme', '2026-11');
+    expect(rows[1]).toEqual({ day: '2026-11-23', model: 'openai/gpt-5.4-mini', requests: 1, promptTokens: 1000, completionTokens: 0, costUsd: 0.0001425, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000, cachedTokens: 900 });
+    expect(Object.keys(rows[0])).not.toContain('cachedTokens');
+  });
+
   it('writes the ledger item beside the release of what the reservation held when it was right, keeps an estimate out of the reconciliation, and a release out of the ledger', async () => {
     ddb.on(TransactWriteCommand).resolves({});
     await store.settle(r, 50, 0.5, { model: 'bedrock/amazon.nova-lite', promptTokens: 40, completionTokens: 10, reported: false, estimatedTokens: 50 });

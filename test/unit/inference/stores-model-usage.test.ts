@@ -32,6 +32,18 @@ describe.each(stores)('%s: the usage ledger by model and day', (_name, make) => 
   it('refuses the sixth USD 0.0000004 request of a USD 0.000002 budget, the tenant\'s and a key\'s, after five that use it exactly', async () => {
     await expectTinyBudgetsRefuse(make());
   });
+  it('adds up the prompt-cache reads and writes of a model-day, and leaves them off a row that had none', async () => {
+    const s = make();
+    const at = new Date('2026-11-23T12:00:00Z');
+    const usage = (cachedTokens: number, cacheWriteTokens: number) => ({ model: 'openai/gpt-5.4-mini', promptTokens: 1000, completionTokens: 0, reported: true, estimatedTokens: 1000, cachedTokens, cacheWriteTokens });
+    await s.settle(await s.reserve('t', 1000, 0.001, {}, at), 1000, 0.0001425, usage(900, 0));
+    await s.settle(await s.reserve('t', 1000, 0.001, {}, at), 1000, 0.0005, usage(200, 100));
+    await s.settle(await s.reserve('t', 1000, 0.001, {}, at), 1000, 0.00075, { model: 'openai/gpt-4o-mini', promptTokens: 1000, completionTokens: 0, reported: true, estimatedTokens: 1000 });
+    expect(await s.modelUsage('t', '2026-11')).toEqual([
+      { day: '2026-11-23', model: 'openai/gpt-4o-mini', requests: 1, promptTokens: 1000, completionTokens: 0, costUsd: 0.00075, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000 },
+      { day: '2026-11-23', model: 'openai/gpt-5.4-mini', requests: 2, promptTokens: 2000, completionTokens: 0, costUsd: 0.0006425, reportedRequests: 2, reportedTokens: 2000, estimatedTokens: 2000, cachedTokens: 1100, cacheWriteTokens: 100 },
+    ]);
+  });
 });
 
 describe('SharedMemoryStore: the bounded ledger', () => {
