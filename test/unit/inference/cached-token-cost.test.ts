@@ -86,8 +86,8 @@ describe('costOf with cache tokens', () => {
 });
 
 /** A gateway over the default catalog whose upstream answers `usage` (a whole answer, or a stream's last chunk). */
-function gatewayAnswering(usage: CompletionUsage) {
-  const config = configWith({});
+function gatewayAnswering(usage: CompletionUsage, extraModels: unknown[] = []) {
+  const config = configWith(extraModels.length ? { gateway: { models: [...DEFAULT_CONFIG.gateway.models, ...extraModels] } } : {});
   const store = new MemoryStore();
   const acme = localTenant('acme', 'enterprise');
   store.putTenant(acme);
@@ -103,7 +103,8 @@ function gatewayAnswering(usage: CompletionUsage) {
     { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'gpt-5.4-mini', choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] },
     { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'gpt-5.4-mini', choices: [], usage },
   ];
-  const provider: Provider = { complete: async () => answer, stream: async function* () { yield* chunks; } };
+  const text = { id: 'cmpl-x', object: 'text_completion', created: 1, model: 'base', choices: [{ index: 0, text: 'hi', finish_reason: 'stop', logprobs: null }], usage };
+  const provider: Provider = { complete: async () => answer, stream: async function* () { yield* chunks; }, textComplete: async () => text };
   const providers = new ProviderRegistry(config, async () => 'k');
   vi.spyOn(providers, 'get').mockResolvedValue(provider);
   const gateway = new Gateway({ config, store, audit, authorizer: { authorize: async () => caller, settled: async () => undefined } as unknown as Authorizer, providers });
@@ -180,5 +181,17 @@ describe('a settle with cached prompt tokens: the budget counter, the ledger, th
     const [row] = await g.store.modelUsage('acme', MONTH);
     expect(Object.keys(row)).not.toContain('cachedTokens');
     expect(Object.keys(g.records.find((r) => r.costUsd !== undefined)!)).not.toContain('cachedTokens');
+  });
+
+  it('legacy text completions: a server\'s prefix-cache report (vLLM prompt_tokens_details.cached_tokens) priced at the cache price', async () => {
+    const base = { id: 'openai-compatible/base', upstream: 'base', kind: 'completion', inputPricePer1k: 0.001, outputPricePer1k: 0.002, cachedInputPricePer1k: 0.0001, maxOutputTokens: 100 };
+    const g = gatewayAnswering(CACHED_USAGE, [base]);
+    const { answers } = await g.call('/v1/completions', { model: 'openai-compatible/base', prompt: 'hello', max_tokens: 50 });
+    expect(answers[0].status, answers[0].body).toBe(200);
+    const nanos = toNanos((100 * 0.001 + 900 * 0.0001 + 50 * 0.002) / 1000);
+    expect(toNanos(g.settle.mock.calls[0][2])).toBe(nanos);
+    const [row] = await g.store.modelUsage('acme', MONTH);
+    expect(row).toMatchObject({ model: 'openai-compatible/base', cachedTokens: 900 });
+    expect(g.records.find((r) => r.costUsd !== undefined)).toMatchObject({ cachedTokens: 900 });
   });
 });
