@@ -126,7 +126,7 @@ export async function platformHealth(o: HealthOptions, cmd: Command, io: HealthI
 
   // The model catalog.
   const today = asOf ?? new Date(now);
-  findings.push(...modelFindings(modelShutdownFindings(config.gateway.models, { today })));
+  findings.push(...modelFindings(modelShutdownFindings(config.gateway.models, { today, aliases: config.gateway.modelAliases })));
 
   return {
     checkedAt: new Date(now).toISOString(),

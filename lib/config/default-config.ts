@@ -79,6 +79,17 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       // quality it allows) so that a reservation covers what a request costs.
       { id: 'openai/gpt-image-2.5-flare', upstream: 'gpt-image-2.5-flare', kind: 'image', pricePerImageUsd: 0.25, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
     ],
+    // Every openai/* entry above by its bare OpenAI name, the `model` unchanged OpenAI code sends (docs/gateway.md,
+    // "Model aliases"): `gpt-5.4-mini` is served as openai/gpt-5.4-mini, checked, priced and audited as it. A config
+    // whose gateway.models leaves out a target drops that embedded alias (lib/config/load-config.ts
+    // dropEmbeddedAliasesWithoutTarget); `gateway: { modelAliases: { <name>: null } }` drops one, `modelAliases: null` all.
+    modelAliases: {
+      'gpt-4o-mini': 'openai/gpt-4o-mini',
+      'gpt-5.4-mini': 'openai/gpt-5.4-mini',
+      'text-embedding-3-small': 'openai/text-embedding-3-small',
+      'omni-moderation-latest': 'openai/omni-moderation-latest',
+      'gpt-image-2.5-flare': 'openai/gpt-image-2.5-flare',
+    },
     providers: {
       openai: { baseUrl: 'https://api.openai.com/v1', apiKeySecretId: 'tessera/providers/openai' },
       huggingface: { baseUrl: 'https://router.huggingface.co/v1', apiKeySecretId: 'tessera/providers/huggingface' },

@@ -82,6 +82,7 @@ export function loadConfigReport(sources: ConfigSources = {}, options: { refuseP
     removals.push(...uselessRemovals(acc, layer));
     return deepMerge(acc, layer.value);
   }, {});
+  dropEmbeddedAliasesWithoutTarget(merged, layers);
   const source = layers.map((l) => l.name).join(' + ');
   const config = parseConfig(merged, source, layers, removals);
   const placeholders = findPlaceholders(merged, layers);
@@ -138,6 +139,31 @@ function parseOverrides(value: unknown): unknown {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Removes, in place, the embedded default's model aliases (`DEFAULT_CONFIG.gateway.modelAliases`: the bare OpenAI
+ * names of its `openai/*` models) whose target the merged catalog no longer has: a config whose `gateway.models`
+ * replaces the catalog (arrays replace) keeps the embedded aliases of the models it keeps and loses the others
+ * silently, as it loses those models. An alias that a later layer sets itself (even to the same target) is kept and
+ * checked as the user's, so a target missing there is the synth error naming `gateway.modelAliases.<alias>`.
+ * @param merged the merged config object (default ⊕ file ⊕ overrides), before validation
+ * @param layers the layers merged, the embedded default first
+ */
+export function dropEmbeddedAliasesWithoutTarget(merged: unknown, layers: readonly ConfigLayer[]): void {
+  const embedded = DEFAULT_CONFIG.gateway.modelAliases ?? {};
+  if (!isPlainObject(merged) || !isPlainObject(merged.gateway)) return;
+  const gateway = merged.gateway;
+  const aliases = gateway.modelAliases;
+  if (!isPlainObject(aliases) || !Array.isArray(gateway.models)) return;
+  const ids = new Set(gateway.models.map((m: unknown) => (isPlainObject(m) ? m.id : undefined)));
+  const setLater = (alias: string) => layers.slice(1).some((l) => isPlainObject(l.value) && isPlainObject(l.value.gateway)
+    && isPlainObject(l.value.gateway.modelAliases) && Object.prototype.hasOwnProperty.call(l.value.gateway.modelAliases, alias));
+  const kept = { ...aliases };
+  for (const [alias, target] of Object.entries(embedded)) {
+    if (kept[alias] === target && !ids.has(target) && !setLater(alias)) delete kept[alias];
+  }
+  gateway.modelAliases = kept;
 }
 
 export function deepMerge(base: unknown, override: unknown): unknown {

@@ -42,7 +42,7 @@ export function checkModelAliases(gateway: { models: ReadonlyArray<{ id: string 
     const withProvider = ids.filter((id) => id.endsWith(`/${target}`) && id.indexOf('/') === id.length - target.length - 1);
     const fix = withProvider.length
       ? `did you mean ${withProvider.map((id) => `"${id}"`).join(' or ')}? Catalog ids name their provider`
-      : `use the id of one of gateway.models (${ids.length <= 8 ? ids.join(', ') : `${ids.slice(0, 8).join(', ')} and ${ids.length - 8} more`}), or add the model to gateway.models`;
+      : `use the id of one of gateway.models (${ids.length <= 8 ? ids.join(', ') : `${ids.slice(0, 8).join(', ')} and ${ids.length - 8} more`}), add the model to gateway.models, or remove the alias (gateway: { modelAliases: { ${alias}: null } }; modelAliases: null removes every alias, the embedded default's bare OpenAI names too)`;
     const what = target === alias ? 'names the alias itself'
       : Object.prototype.hasOwnProperty.call(aliases, target) ? `names another alias ("${target}"), not a catalog model: aliases do not chain`
         : 'is not a model of the catalog (gateway.models)';

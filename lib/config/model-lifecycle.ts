@@ -34,6 +34,8 @@ export interface ModelShutdownFinding {
   readonly severity: 'fail' | 'warn' | 'info';
   /** OpenAI's suggested replacements (model ids), possibly none. */
   readonly replacements: readonly string[];
+  /** The names of `gateway.modelAliases` that stand for this entry (requests by them reach it), in config order; empty when none. */
+  readonly aliases?: readonly string[];
   /** One line naming the entry, the upstream, the date, the days and the replacement. */
   readonly message: string;
 }
@@ -43,6 +45,11 @@ export interface ModelShutdownOptions {
   readonly today: Date;
   /** @default SHUTDOWN_WARNING_DAYS (90) */
   readonly warnWithinDays?: number;
+  /**
+   * `gateway.modelAliases` (alias → catalog id): a finding names the aliases of its entry (the embedded default's bare
+   * OpenAI names among them), whose requests go to it and stop working with it. @default - none
+   */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 const DAY_MS = 86_400_000;
@@ -111,10 +118,12 @@ export function modelShutdownFindings(models: readonly Pick<ModelEntry, 'id' | '
       : provider === 'openai'
         ? daysLeft <= 0 ? ': OpenAI answers every request for it with an error' : ''
         : ' if the openai-compatible server behind it relays to OpenAI';
+    const aliases = Object.entries(opts.aliases ?? {}).filter(([, target]) => target === m.id).map(([alias]) => alias);
+    const named = aliases.length === 0 ? '' : `; requests for ${aliases.length === 1 ? 'its alias' : 'its aliases'} ${aliases.join(', ')} (gateway.modelAliases) go to it`;
     const instead = notice.replacements.length ? `; OpenAI suggests ${notice.replacements.join(' or ')}` : '; see https://developers.openai.com/api/docs/deprecations for the replacement';
     out.push({
-      modelId: m.id, upstream: m.upstream, shutdown: notice.shutdown, daysLeft, severity, replacements: notice.replacements,
-      message: `${m.id} (upstream ${m.upstream}${base}) ${when}${effect}${instead}`,
+      modelId: m.id, upstream: m.upstream, shutdown: notice.shutdown, daysLeft, severity, replacements: notice.replacements, aliases,
+      message: `${m.id} (upstream ${m.upstream}${base}) ${when}${effect}${instead}${named}`,
     });
   }
   const rank = { fail: 0, warn: 1, info: 2 } as const;
@@ -127,5 +136,6 @@ export function modelShutdownFindings(models: readonly Pick<ModelEntry, 'id' | '
  */
 export function shutdownFix(f: ModelShutdownFinding): string {
   const to = f.replacements[0] ? `a catalog entry for ${f.replacements.join(' or ')}` : 'a catalog entry for a current OpenAI model';
-  return `add ${to} to gateway.models, move tenants' keys, fallbacks and gateway.modelAliases off ${f.modelId}, then remove it (or change its upstream ${f.upstream})`;
+  const aliases = f.aliases?.length ? ` (${f.aliases.map((a) => `${a}: point it at the replacement, or null to remove it`).join('; ')})` : '';
+  return `add ${to} to gateway.models, move tenants' keys, fallbacks and gateway.modelAliases${aliases} off ${f.modelId}, then remove it (or change its upstream ${f.upstream})`;
 }

@@ -132,7 +132,7 @@ export async function runPreflight(loaded: LoadedBlueprints, opts: PreflightOpti
   for (const tier of loaded.tiers.filter((t) => !opts.onlyTiers || opts.onlyTiers.includes(t.tierName))) tiers.push(await checkTier(tier, c));
   const today = opts.today ?? new Date();
   const warnWithinDays = opts.warnWithinDays ?? SHUTDOWN_WARNING_DAYS;
-  const modelShutdowns = { today: utcDay(today), warnWithinDays, findings: modelShutdownFindings(config.gateway.models, { today, warnWithinDays }) };
+  const modelShutdowns = { today: utcDay(today), warnWithinDays, findings: modelShutdownFindings(config.gateway.models, { today, warnWithinDays, aliases: config.gateway.modelAliases }) };
   return { tiers, baselinePresent: !!loaded.baseline, cfnLintVersion: schemas.version, cannotSee: CANNOT_SEE, modelShutdowns };
 }
 

@@ -59,6 +59,9 @@ afterAll(async () => {
   await new Promise((ok) => busy?.close(ok));
 });
 
+/** The embedded default's aliases (the bare OpenAI names of its openai/* models), as serve's start-up line lists them. */
+const EMBEDDED_ALIASES = 'gpt-4o-mini -> openai/gpt-4o-mini, gpt-5.4-mini -> openai/gpt-5.4-mini, text-embedding-3-small -> openai/text-embedding-3-small, omni-moderation-latest -> openai/omni-moderation-latest, gpt-image-2.5-flare -> openai/gpt-image-2.5-flare';
+
 describe.concurrent('tessera serve: polite start-up failures', () => {
   it('a --tenant without a tier: exit 2, names the flag, the format and the tiers', async () => {
     expectPolite(await serve('--tenant', 'acme'), 2, /^tessera serve: --tenant "acme": expected <id>:<tier>, e\.g\. --tenant acme:starter \(tiers: starter, professional, enterprise\)$/m);
@@ -178,7 +181,7 @@ describe('tessera serve: the tenants file and what it serves', () => {
     });
     expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter, tuned:professional; audit /);
     expect(out).toMatch(/^config: embedded default \(--config <file> to use one\)$/m);
-    expect(out).toMatch(/^aliases: none \(gateway\.modelAliases\)$/m);
+    expect(out.split('\n')).toContain(`aliases: ${EMBEDDED_ALIASES}`);
     expect(out).toMatch(/^fine-tuning: not served \(--fine-tuning\)$/m);
     expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/gpt-5\.4-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1 \(no key sent; give --upstream-key if it needs one\)$/m);
     expect(out).toMatch(/^ {2}huggingface \(huggingface\/meta-llama\/Llama-3\.1-8B-Instruct\): rerouted to --upstream /m);
@@ -276,16 +279,18 @@ describe.concurrent('tessera serve: what it lists and refuses', () => {
 
   it('/v1/models lists only what serve can reach: with --upstream and no AWS credentials, no bedrock model', async () => {
     const { ids } = await listed(['--upstream', 'http://127.0.0.1:9/v1']);
-    expect(ids.sort()).toEqual(['huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai-compatible/default', 'openai-compatible/embeddings', 'openai/gpt-4o-mini', 'openai/gpt-5.4-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small']);
+    // The embedded default's aliases too (the bare OpenAI names: their targets are served), after the models.
+    expect(ids.sort()).toEqual(['gpt-4o-mini', 'gpt-5.4-mini', 'gpt-image-2.5-flare', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'omni-moderation-latest', 'openai-compatible/default', 'openai-compatible/embeddings', 'openai/gpt-4o-mini', 'openai/gpt-5.4-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small', 'text-embedding-3-small']);
   });
 
   it('/v1/models without --upstream or key: nothing it cannot serve; with AWS credentials, the bedrock models', async () => {
     expect((await listed([])).ids).toEqual([]);
     const withAws = await listed(['--upstream-key', 'sk-test'], { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
-    expect(withAws.ids.sort()).toEqual(['bedrock/amazon.nova-lite', 'bedrock/amazon.titan-embed-text-v2', 'bedrock/anthropic.claude-3-5-haiku', 'bedrock/cohere.embed-english-v3', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai/gpt-4o-mini', 'openai/gpt-5.4-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small']);
+    expect(withAws.ids.sort()).toEqual(['bedrock/amazon.nova-lite', 'bedrock/amazon.titan-embed-text-v2', 'bedrock/anthropic.claude-3-5-haiku', 'bedrock/cohere.embed-english-v3', 'gpt-4o-mini', 'gpt-5.4-mini', 'gpt-image-2.5-flare', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'omni-moderation-latest', 'openai/gpt-4o-mini', 'openai/gpt-5.4-mini', 'openai/gpt-image-2.5-flare', 'openai/omni-moderation-latest', 'openai/text-embedding-3-small', 'text-embedding-3-small']);
     expect(withAws.out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/gpt-5\.4-mini, openai\/text-embedding-3-small, openai\/omni-moderation-latest, openai\/gpt-image-2\.5-flare\): sent to the config's endpoint https:\/\/api\.openai\.com\/v1 with --upstream-key$/m);
     expect(withAws.out).toMatch(/^ {2}bedrock \(.*\): called on AWS with your environment's credentials and region \(not rerouted to --upstream\)$/m);
   });
+
 
   // s25: a tessera.config.yaml in the directory is read only with --config; the start-up lines say which config and which aliases.
   it('names the config it read and lists its aliases; without --config, says that ./tessera.config.yaml is not read', async () => {
@@ -299,10 +304,10 @@ describe.concurrent('tessera serve: what it lists and refuses', () => {
     };
     const without = await lines([]);
     expect(without[1]).toBe('config: embedded default (--config <file> to use one; ./tessera.config.yaml is not read without it)');
-    expect(without[2]).toBe('aliases: none (gateway.modelAliases)');
+    expect(without[2]).toBe(`aliases: ${EMBEDDED_ALIASES}`);
     const withConfig = await lines(['--config', 'tessera.config.yaml']);
     expect(withConfig[1]).toBe(`config: ${join(cwd, 'tessera.config.yaml')}`);
-    expect(withConfig[2]).toBe('aliases: gpt-4o-mini -> openai/gpt-4o-mini, claude-haiku -> bedrock/anthropic.claude-3-5-haiku (not served), default -> openai-compatible/default');
+    expect(withConfig[2]).toBe(`aliases: ${EMBEDDED_ALIASES}, claude-haiku -> bedrock/anthropic.claude-3-5-haiku (not served), default -> openai-compatible/default`);
   });
 
   it('every tenant problem at once: flags, schema, unknown tier, duplicate, in one list (exit 2)', async () => {

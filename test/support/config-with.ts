@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { deepMerge, parseConfig } from '../../lib/config/load-config.js';
+import { deepMerge, dropEmbeddedAliasesWithoutTarget, parseConfig } from '../../lib/config/load-config.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 
 /**
@@ -11,7 +11,9 @@ import type { PlatformConfig } from '../../lib/config/schema.js';
  * @throws ConfigError naming each key that does not validate
  */
 export function configWith(overrides: unknown = {}): PlatformConfig {
-  return parseConfig(deepMerge(structuredClone(DEFAULT_CONFIG), overrides), 'test');
+  const merged = deepMerge(structuredClone(DEFAULT_CONFIG), overrides);
+  dropEmbeddedAliasesWithoutTarget(merged, [{ name: 'embedded default', value: DEFAULT_CONFIG }, { name: 'test', value: overrides }]);
+  return parseConfig(merged, 'test');
 }
 
 /**

@@ -12,7 +12,7 @@ import type { CheckResult, DoctorContext } from './types.js';
  */
 export async function modelShutdownChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   const today = ctx.today ?? new Date();
-  const findings = modelShutdownFindings(ctx.config.gateway.models, { today });
+  const findings = modelShutdownFindings(ctx.config.gateway.models, { today, aliases: ctx.config.gateway.modelAliases });
   if (!findings.length) {
     return [result('model-shutdown', 'Model shutdowns', 'pass', `no openai/ or openai-compatible/ model of gateway.models has an announced OpenAI shutdown date (as of ${today.toISOString().slice(0, 10)})`)];
   }

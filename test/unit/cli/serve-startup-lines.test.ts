@@ -25,10 +25,18 @@ describe('configLine: which config serve read', () => {
 });
 
 describe('aliasesLine: the aliases serve answers', () => {
-  const withAliases = (modelAliases: Record<string, string>) => loadConfig({ overrides: { gateway: { modelAliases } } });
+  /** A config (validated with the embedded aliases beside) whose aliases are `modelAliases` alone. */
+  const withAliases = (modelAliases: Record<string, string>) => {
+    const config = loadConfig({ overrides: { gateway: { modelAliases } } });
+    return { ...config, gateway: { ...config.gateway, modelAliases } };
+  };
 
-  it('none in the config: says so and names the key', () => {
-    expect(aliasesLine(loadConfig(), ['openai'])).toBe('aliases: none (gateway.modelAliases)');
+  it('the embedded default: the bare OpenAI names of its openai/* models', () => {
+    expect(aliasesLine(loadConfig(), ['openai'])).toBe('aliases: gpt-4o-mini -> openai/gpt-4o-mini, gpt-5.4-mini -> openai/gpt-5.4-mini, text-embedding-3-small -> openai/text-embedding-3-small, omni-moderation-latest -> openai/omni-moderation-latest, gpt-image-2.5-flare -> openai/gpt-image-2.5-flare');
+  });
+
+  it('none in the config (modelAliases: null removes the embedded ones): says so and names the key', () => {
+    expect(aliasesLine(loadConfig({ overrides: { gateway: { modelAliases: null } } }), ['openai'])).toBe('aliases: none (gateway.modelAliases)');
   });
 
   it('alias -> target in config order; a target whose provider serve does not reach is marked (not served)', () => {

@@ -14,21 +14,53 @@ const lineOf = (message: string, alias: string) => {
 };
 
 describe('gateway.modelAliases (lib/config/model-aliases.ts)', () => {
-  it('is absent in the embedded default, and takes aliases of catalog ids, `default` among them', () => {
-    expect(loadConfig().gateway.modelAliases).toBeUndefined();
+  it('the embedded default names every openai/* catalog model by its bare OpenAI name (the model unchanged OpenAI code sends), and nothing else', () => {
+    const config = loadConfig();
+    const openai = config.gateway.models.filter((m) => m.id.startsWith('openai/'));
+    expect(openai.map((m) => m.kind ?? 'chat')).toEqual(expect.arrayContaining(['chat', 'embedding', 'moderation', 'image']));
+    expect(config.gateway.modelAliases).toEqual(Object.fromEntries(openai.map((m) => [m.id.slice('openai/'.length), m.id])));
+    expect(config.gateway.modelAliases).toMatchObject({ 'gpt-5.4-mini': 'openai/gpt-5.4-mini', 'text-embedding-3-small': 'openai/text-embedding-3-small' });
+  });
+
+  it('takes aliases of catalog ids, `default` among them, beside the embedded ones', () => {
     const config = loadConfig({ overrides: aliases({ 'gpt-4o-mini': 'openai/gpt-4o-mini', 'claude-haiku': 'bedrock/anthropic.claude-3-5-haiku', default: 'bedrock/amazon.nova-lite', 'text-embedding-3-small': 'openai/text-embedding-3-small' }) });
-    expect(config.gateway.modelAliases).toEqual({ 'gpt-4o-mini': 'openai/gpt-4o-mini', 'claude-haiku': 'bedrock/anthropic.claude-3-5-haiku', default: 'bedrock/amazon.nova-lite', 'text-embedding-3-small': 'openai/text-embedding-3-small' });
+    expect(config.gateway.modelAliases).toMatchObject({ 'gpt-4o-mini': 'openai/gpt-4o-mini', 'claude-haiku': 'bedrock/anthropic.claude-3-5-haiku', default: 'bedrock/amazon.nova-lite', 'text-embedding-3-small': 'openai/text-embedding-3-small', 'gpt-5.4-mini': 'openai/gpt-5.4-mini' });
+  });
+
+  it('a config file replacing gateway.models keeps the embedded aliases of the models it keeps and drops the others (their targets are gone with them)', () => {
+    const file = join(tempDir('tessera-aliases-'), 'tessera.config.yaml');
+    writeFileSync(file, 'gateway:\n  models:\n    - { id: openai/gpt-5.4-mini, upstream: gpt-5.4-mini, inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, maxOutputTokens: 128000 }\n    - { id: bedrock/amazon.nova-lite, upstream: amazon.nova-lite-v1:0, inputPricePer1k: 0.00006, outputPricePer1k: 0.00024, maxOutputTokens: 5000 }\n');
+    expect(loadConfig({ file }).gateway.modelAliases).toEqual({ 'gpt-5.4-mini': 'openai/gpt-5.4-mini' });
+  });
+
+  it('null removes one embedded alias, or all of them (modelAliases: null)', () => {
+    expect(loadConfig({ overrides: aliases({ 'gpt-4o-mini': null }) }).gateway.modelAliases).not.toHaveProperty('gpt-4o-mini');
+    expect(loadConfig({ overrides: aliases({ 'gpt-4o-mini': null }) }).gateway.modelAliases).toHaveProperty('gpt-5.4-mini', 'openai/gpt-5.4-mini');
+    expect(loadConfig({ overrides: { gateway: { modelAliases: null } } }).gateway.modelAliases).toBeUndefined();
+  });
+
+  it('an alias the config sets itself, whose target its catalog lacks, fails synth naming the key and how to remove it (and the embedded ones)', () => {
+    const models = [{ id: 'openai/gpt-5.4-mini', upstream: 'gpt-5.4-mini', inputPricePer1k: 0.00075, outputPricePer1k: 0.0045, maxOutputTokens: 128000 }];
+    const message = configErrorOf({ gateway: { models, modelAliases: { 'gpt-4o-mini': 'openai/gpt-4o-mini' } } });
+    expect(lineOf(message, 'gpt-4o-mini')).toBe('gateway.modelAliases.gpt-4o-mini = "openai/gpt-4o-mini": is not a model of the catalog (gateway.models): use the id of one of gateway.models (openai/gpt-5.4-mini), add the model to gateway.models, or remove the alias (gateway: { modelAliases: { gpt-4o-mini: null } }; modelAliases: null removes every alias, the embedded default\'s bare OpenAI names too)');
+    expect(message.split('\n').filter((l) => l.includes('gateway.modelAliases.'))).toHaveLength(1);
+  });
+
+  it('a bare OpenAI name in a tier\'s models.allowed fails synth naming the catalog id to write (the embedded alias makes it one)', () => {
+    const message = configErrorOf({ tiers: { starter: { models: { allowed: ['gpt-5.4-mini'] } } } });
+    expect(message).toContain('tiers.starter.models.allowed[0] = "gpt-5.4-mini": "gpt-5.4-mini" is an alias (gateway.modelAliases.gpt-5.4-mini), and a tier\'s allowed models are catalog ids (calls by alias are checked against the model it names): write "openai/gpt-5.4-mini"');
   });
 
   it('survives the deployed Lambdas\' read of the config (the JSON the build defines, parsed by PlatformConfigSchema: lambda-deps.ts lambdaConfig)', () => {
     const config = loadConfig({ overrides: aliases({ 'gpt-4o-mini': 'openai/gpt-4o-mini' }) });
-    expect(PlatformConfigSchema.parse(JSON.parse(JSON.stringify(config))).gateway.modelAliases).toEqual({ 'gpt-4o-mini': 'openai/gpt-4o-mini' });
+    expect(PlatformConfigSchema.parse(JSON.parse(JSON.stringify(config))).gateway.modelAliases).toEqual(loadConfig().gateway.modelAliases);
   });
 
   it('a target outside the catalog fails synth naming the key path and value; a bare target gets the catalog id with its provider', () => {
     const message = configErrorOf(aliases({ 'gpt-4o-mini': 'gpt-4o-mini-typo', embed: 'text-embedding-3-small' }));
-    expect(lineOf(message, 'gpt-4o-mini')).toMatch(/^gateway\.modelAliases\.gpt-4o-mini = "gpt-4o-mini-typo": is not a model of the catalog \(gateway\.models\): use the id of one of gateway\.models \(bedrock\/anthropic\.claude-3-5-haiku, .* and \d+ more\), or add the model to gateway\.models$/);
-    expect(lineOf(message, 'embed')).toBe('gateway.modelAliases.embed = "text-embedding-3-small": is not a model of the catalog (gateway.models): did you mean "openai/text-embedding-3-small"? Catalog ids name their provider');
+    expect(lineOf(message, 'gpt-4o-mini')).toMatch(/^gateway\.modelAliases\.gpt-4o-mini = "gpt-4o-mini-typo": is not a model of the catalog \(gateway\.models\): use the id of one of gateway\.models \(bedrock\/anthropic\.claude-3-5-haiku, .* and \d+ more\), add the model to gateway\.models, or remove the alias \(gateway: \{ modelAliases: \{ gpt-4o-mini: null \} \}; modelAliases: null removes every alias, the embedded default's bare OpenAI names too\)$/);
+    expect(lineOf(message, 'embed')).toBe('gateway.modelAliases.embed = "text-embedding-3-small": names another alias ("text-embedding-3-small"), not a catalog model: aliases do not chain: write "openai/text-embedding-3-small", the model it names');
+    expect(lineOf(configErrorOf(aliases({ local: 'default' })), 'local')).toBe('gateway.modelAliases.local = "default": is not a model of the catalog (gateway.models): did you mean "openai-compatible/default"? Catalog ids name their provider');
   });
 
   it('an alias that is a catalog id fails synth: it must not collide', () => {
@@ -51,7 +83,7 @@ describe('gateway.modelAliases (lib/config/model-aliases.ts)', () => {
     const file = join(tempDir('tessera-aliases-'), 'tessera.config.yaml');
     writeFileSync(file, 'gateway:\n  modelAliases:\n    gpt-4o-mini: openai/gpt-4o-mini\n    mini: openai/gpt-4o-mini\n');
     const config = loadConfig({ file, overrides: aliases({ mini: null, nova: 'bedrock/amazon.nova-lite' }) });
-    expect(config.gateway.modelAliases).toEqual({ 'gpt-4o-mini': 'openai/gpt-4o-mini', nova: 'bedrock/amazon.nova-lite' });
+    expect(config.gateway.modelAliases).toEqual({ ...loadConfig().gateway.modelAliases, 'gpt-4o-mini': 'openai/gpt-4o-mini', nova: 'bedrock/amazon.nova-lite' });
   });
 
   it('an alias in a tier\'s models.allowed fails synth naming the catalog id to write (tiers list catalog ids; a call by alias is checked on its target)', () => {

@@ -29,7 +29,9 @@ describe('doctor model-shutdown (the preflight rule model-shutdown-dates)', () =
       detail: 'openai/gpt-image-1 (upstream gpt-image-1) was shut down on 2026-10-23 (43 days ago): OpenAI answers every request for it with an error; OpenAI suggests gpt-image-2.5-sunburst or gpt-image-2.5-flare',
       fix: "add a catalog entry for gpt-image-2.5-sunburst or gpt-image-2.5-flare to gateway.models, move tenants' keys, fallbacks and gateway.modelAliases off openai/gpt-image-1, then remove it (or change its upstream gpt-image-1)",
     });
-    expect(lines[1].detail).toBe('openai/gpt-4o-mini (upstream gpt-4o-mini) shuts down on 2027-01-14 (in 40 days); see https://developers.openai.com/api/docs/deprecations for the replacement');
+    // The embedded default's alias gpt-4o-mini (its bare OpenAI name) goes to it: the line and the fix name it.
+    expect(lines[1].detail).toBe('openai/gpt-4o-mini (upstream gpt-4o-mini) shuts down on 2027-01-14 (in 40 days); see https://developers.openai.com/api/docs/deprecations for the replacement; requests for its alias gpt-4o-mini (gateway.modelAliases) go to it');
+    expect(lines[1].fix).toBe("add a catalog entry for a current OpenAI model to gateway.models, move tenants' keys, fallbacks and gateway.modelAliases (gpt-4o-mini: point it at the replacement, or null to remove it) off openai/gpt-4o-mini, then remove it (or change its upstream gpt-4o-mini)");
     expect(lines[2].fix).toBeUndefined();
   });
 
