@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load-config.js';
@@ -122,5 +125,23 @@ describe('the embedded default\'s bare OpenAI names (official Python client)', (
       // shutdown_date: the Python Model's optional field (None when not sent; the gateway does not send it).
       model: { id: 'gpt-5.4-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-5.4-mini', shutdown_date: null },
     });
+  });
+});
+
+describe('the README quick start\'s two client lines, as written (the URL and token this test\'s)', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Try the gateway locally\n'));
+  const second = [...section.matchAll(/```bash\n([\s\S]*?)```/g)][1]![1]!;
+  const nodeCode = /^npx node -e "(.*)"$/m.exec(second)?.[1];
+  const pythonCode = /^\.venv\/bin\/python -c "(.*)"$/m.exec(second)?.[1];
+  const local = (code: string) => code.replaceAll('http://127.0.0.1:8787/v1', gw.url);
+
+  it('send the bare name gpt-5.4-mini (not a model near its shutdown), and both print echo: hello', async () => {
+    expect(nodeCode).toContain("model: 'gpt-5.4-mini'");
+    expect(pythonCode).toContain("model='gpt-5.4-mini'");
+    const node = await promisify(execFile)(process.execPath, ['-e', local(nodeCode!)], { cwd: new URL('../..', import.meta.url).pathname, env: { ...process.env, TOKEN: tokens.acme }, timeout: 30_000 });
+    expect(node.stdout).toBe('echo: hello\n');
+    const python = await runPythonCode(local(pythonCode!).replace("os.environ['TOKEN']", JSON.stringify(tokens.acme)), []);
+    expect(python.stdout).toBe('echo: hello\n');
   });
 });

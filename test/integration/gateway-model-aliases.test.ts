@@ -130,12 +130,14 @@ describe('model aliases (gateway.modelAliases) through the official openai Node 
   it('models.list() lists the caller\'s aliases after its models, owned_by alias:<catalog id>; models.retrieve(alias) answers the same object', async () => {
     const listed = (await client('acme').models.list()).data;
     const aliases = listed.filter((m) => m.owned_by.startsWith('alias:'));
-    // claude-haiku's target is a bedrock model this serve does not serve: not listed.
+    // claude-haiku's target is a bedrock model this serve does not serve: not listed. Config order: the embedded
+    // default's keys first (gpt-4o-mini, text-embedding-3-small and omni-moderation-latest, the last two set again by
+    // this config; its gpt-5.4-mini and gpt-image-2.5-flare dropped with their models), then this config's own.
     expect(aliases).toEqual([
       { id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-4o-mini' },
-      { id: 'premium', object: 'model', created: 0, owned_by: 'alias:openai-compatible/primary' },
       { id: 'text-embedding-3-small', object: 'model', created: 0, owned_by: 'alias:openai-compatible/embed-small' },
       { id: 'omni-moderation-latest', object: 'model', created: 0, owned_by: 'alias:openai/omni-moderation-latest' },
+      { id: 'premium', object: 'model', created: 0, owned_by: 'alias:openai-compatible/primary' },
       { id: 'spare', object: 'model', created: 0, owned_by: 'alias:openai-compatible/backup' },
       { id: 'default', object: 'model', created: 0, owned_by: 'alias:openai-compatible/default' },
     ]);
