@@ -47,7 +47,8 @@ describe('tessera serve, the default catalog: images with the official Node clie
   it('images.generate without model goes to gpt-image-2.5-flare (a current OpenAI model); /v1/models lists it', async () => {
     const ids = (await client.models.list()).data.map((m) => m.id);
     expect(ids).toContain('openai/gpt-image-2.5-flare');
-    expect(ids.filter((id) => id.includes('image'))).toEqual(['openai/gpt-image-2.5-flare']);
+    // The catalog model, then its bare OpenAI name (the embedded default's alias).
+    expect(ids.filter((id) => id.includes('image'))).toEqual(['openai/gpt-image-2.5-flare', 'gpt-image-2.5-flare']);
     const out = await client.images.generate({ prompt: 'a cat', size: '1536x864', quality: 'xhigh' });
     expect(out.data).toEqual([{ b64_json: TINY_PNG_BASE64 }]);
     expect(upstream.requests.at(-1)).toEqual({ model: 'gpt-image-2.5-flare', prompt: 'a cat', size: '1536x864', quality: 'xhigh' });
