@@ -8,7 +8,7 @@ export const ADMIN_ROUTES = [
   'GET /admin/tenants', 'POST /admin/tenants',
   'GET /admin/tenants/{id}', 'PATCH /admin/tenants/{id}', 'DELETE /admin/tenants/{id}',
   'POST /admin/tenants/{id}/suspend', 'POST /admin/tenants/{id}/resume', 'POST /admin/tenants/{id}/retry',
-  'GET /admin/tenants/{id}/execution', 'PUT /admin/tenants/{id}/gateway',
+  'GET /admin/tenants/{id}/execution', 'PUT /admin/tenants/{id}/gateway', 'PATCH /admin/tenants/{id}/gateway',
   'GET /admin/tenants/{id}/keys', 'POST /admin/tenants/{id}/keys', 'DELETE /admin/tenants/{id}/keys/{keyId}', 'POST /admin/tenants/{id}/keys/{keyId}/rotate',
   'GET /admin/tenants/{id}/users', 'POST /admin/tenants/{id}/users', 'DELETE /admin/tenants/{id}/users/{userId}',
   'POST /admin/tenants/{id}/users/{userId}/disable', 'PUT /admin/tenants/{id}/users/{userId}/role',

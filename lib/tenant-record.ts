@@ -882,6 +882,20 @@ export const TenantRecord = z.object({
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),
   /**
+   * The latest write of `gateway` through the admin API (`PUT` or `PATCH /admin/tenants/{id}/gateway`): the policy's
+   * version (1 for the first write, one more for each later one; absent: version 0, the policy as onboarded), when, who
+   * (`actor`: the SigV4 caller, admin-http.ts adminCaller) and why (`reason`, the request's `?reason=`: REQUEST_REASON).
+   * The version is the policy's ETag (`"<version>"`) and each write is conditional on the version it read, so two
+   * writers never lose each other's change (lambdas/admin/gateway-policy-write.ts).
+   */
+  gatewayChange: z.object({
+    version: z.number().int().positive(),
+    at: z.string(),
+    actor: z.string(),
+    method: z.enum(['PUT', 'PATCH']),
+    reason: z.string().optional(),
+  }).optional(),
+  /**
    * The tenant's API Gateway usage key, in its tier's usage plan. Not a credential (callers
    * authenticate with JWTs): the authorizer hands it to API Gateway to apply the tier's plan.
    */

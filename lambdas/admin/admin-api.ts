@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
@@ -15,10 +15,10 @@ import { sendOwed } from '../lifecycle/announcements.js';
 import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
-import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
+import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError } from '../shared/registry.js';
 import { adminCaller, bodyOf, executionArnOf, json, parse, refuseQuery, refuseRepeatedQuery, shownValue, tenantOr404, unknownTier as unknownTierOf, type AdminRoute, type AdminRoutes, type IdempotencyKeyUse, type RouteKey } from './admin-http.js';
 import { shownKey } from '../../lib/zod-issues.js';
-import { parseGatewayPolicy } from './gateway-policy-request.js';
+import { GatewayPolicyQuery, patchGatewayPolicy, policyEtag, putGatewayPolicy } from './gateway-policy-write.js';
 import { keysRoutes } from './keys-routes.js';
 import { driftRoutes } from './drift-routes.js';
 import { tenantListRoutes } from './tenant-list-routes.js';
@@ -467,7 +467,12 @@ export const routes: AdminRoutes = {
     }
     throw new ApiError(409, `tenant id "${request.tenantId}" is being registered concurrently; send the request again`, 'conflict_error', 'tenant_exists', 'tenantId');
   } },
-  'GET /admin/tenants/{id}': { query: null, idempotencyKey: 'no-op', handle: async (_e, id) => json(200, await tenantOr404(id!)) },
+  // With the gateway policy's ETag (gateway-policy-write.ts policyEtag): the If-Match of a PUT or PATCH of the policy.
+  'GET /admin/tenants/{id}': { query: null, idempotencyKey: 'no-op', handle: async (_e, id) => {
+    const record = await tenantOr404(id!);
+    const answer = json(200, record);
+    return { ...answer, headers: { ...answer.headers, etag: policyEtag(record) } };
+  } },
   'PATCH /admin/tenants/{id}': { query: null, idempotencyKey: 'honours', handle: async (event, id) => {
     const change = parse(ChangeRequest, bodyOf(event));
     const record = await tenantOr404(id!);
@@ -550,8 +555,11 @@ export const routes: AdminRoutes = {
     }
     throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding)`, 'conflict_error', 'invalid_status', 'status');
   } },
-  // Replaces the policy with the body: again, the same policy.
-  'PUT /admin/tenants/{id}/gateway': { query: null, idempotencyKey: 'no-op', handle: async (event, id) => setGatewayPolicy(event, id!) },
+  // Replaces the policy with the body: again, the same policy. Both write conditionally on the policy's version read,
+  // honour If-Match, and answer its ETag (gateway-policy-write.ts).
+  'PUT /admin/tenants/{id}/gateway': { query: GatewayPolicyQuery, idempotencyKey: 'no-op', handle: async (event, id) => putGatewayPolicy(event, id!) },
+  // Merges the body (JSON Merge Patch) into the policy: again, the same policy (a merge patch applied twice is applied once).
+  'PATCH /admin/tenants/{id}/gateway': { query: GatewayPolicyQuery, idempotencyKey: 'no-op', handle: async (event, id) => patchGatewayPolicy(event, id!) },
   'POST /admin/tenants/{id}/suspend': { query: null, idempotencyKey: 'honours', handle: async (event, id) => statusChange(event, id!, 'suspend') },
   'POST /admin/tenants/{id}/resume': { query: null, idempotencyKey: 'honours', handle: async (event, id) => statusChange(event, id!, 'resume') },
   'GET /admin/tenants/{id}/execution': { query: ExecutionQuery, idempotencyKey: 'no-op', handle: async (event, id) => {
@@ -564,31 +572,6 @@ export const routes: AdminRoutes = {
     return json(200, await executionProgress(id!, record, executionArn));
   } },
 };
-
-/** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
-const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');
-
-/**
- * `PUT /admin/tenants/{id}/gateway`: replaces the tenant's gateway policy (lib/tenant-record.ts
- * GatewayPolicy) with the body, strictly parsed (400 naming an unknown or bad key). Writes
- * `gateway` and `updatedAt` only, with no lease condition: a lifecycle operation in flight writes
- * other attributes and is not disturbed. 404 for an unknown tenant, 409 for one OFFBOARDING or
- * OFFBOARDED. The registry's stream then updates the CORS origin index (`allowedOrigins`).
- */
-async function setGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
-  const gateway = parse<GatewayPolicy>({ safeParse: parseGatewayPolicy }, bodyOf(event));
-  const record = await tenantOr404(id);
-  const refuse = (status: string) => new ApiError(409, `tenant "${id}" is ${status}: its gateway policy can no longer change (it is not served again)`, 'conflict_error', 'invalid_status', 'status');
-  if (!POLICY_STATUSES.includes(record.status)) throw refuse(record.status);
-  try {
-    const updated = await updateTenant(id, { gateway }, { holder: null, expectStatus: POLICY_STATUSES });
-    return json(200, { tenantId: id, status: updated.status, gateway: updated.gateway, updatedAt: updated.updatedAt });
-  } catch (e) {
-    if (e instanceof TenantConflictError) throw refuse((await getTenant(id))?.status ?? 'gone');
-    if (e instanceof TenantNotFoundError) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
-    throw e;
-  }
-}
 
 /**
  * `POST /admin/tenants/{id}/suspend|resume` (no body): starts the status execution. With an

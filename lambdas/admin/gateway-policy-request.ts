@@ -4,7 +4,7 @@ import { GatewayPolicy, GUARDRAIL_ID } from '../../lib/tenant-record.js';
 
 /**
  * The body of `PUT /admin/tenants/{id}/gateway`: a whole GatewayPolicy (lib/tenant-record.ts), which
- * replaces the tenant's. Strict at every level: a key the policy does not know (a typo such as
+ * replaces the tenant's; and the policy a `PATCH` (a merge patch: mergePatch) makes, parsed alike. Strict at every level: a key the policy does not know (a typo such as
  * `allowedOrigin`, or `guardrails.redactPII`) is refused with a 400 naming it, never dropped.
  * Defaults are those of GatewayPolicy (absent `allowedOrigins` = no browser origin, absent
  * `storeResponses` = responses may be stored).
@@ -27,4 +27,48 @@ export function parseGatewayPolicy(body: unknown): { success: true; data: Gatewa
   const strict = GatewayPolicyRequest.safeParse(body);
   if (!strict.success) return strict;
   return { success: true, data: GatewayPolicy.parse(body) };
+}
+
+/**
+ * JSON Merge Patch (RFC 7396 §2, MergePatch): `patch` applied to `target`. A patch that is not an object replaces the
+ * target; an object's members merge key by key into the target's (a target that is not an object counts as `{}`): `null`
+ * removes the key, an object merges further, anything else (an array included: arrays replace whole) replaces it.
+ * Neither argument is changed.
+ * @returns the patched value (a new object where the patch is one)
+ */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
+}
+
+/** The object schema under `schema`'s optional and default wrappers, or undefined when it is no object (a record, an array, a value). */
+function objectOf(schema: z.ZodType): z.ZodObject | undefined {
+  let s: z.ZodType = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+  return s instanceof z.ZodObject ? s : undefined;
+}
+
+/**
+ * The path (`guardrails.redactPII`) of the first `null` in a merge patch of the policy that removes a key the policy
+ * (GatewayPolicyRequest) does not have, where its schema is an object; undefined when there is none. A merge patch's
+ * other keys are checked by parsing the merged policy, which is strict; a removal leaves nothing there to check.
+ */
+export function unknownRemovedKey(patch: object, schema: z.ZodType = GatewayPolicyRequest, at = ''): string | undefined {
+  const object = objectOf(schema);
+  if (!object) return undefined;
+  for (const [key, value] of Object.entries(patch)) {
+    const path = at ? `${at}.${key}` : key;
+    const field = Object.hasOwn(object.shape, key) ? object.shape[key] as z.ZodType : undefined;
+    if (value === null && !field) return path;
+    if (field && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const inner = unknownRemovedKey(value, field, path);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }

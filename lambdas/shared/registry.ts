@@ -108,6 +108,11 @@ export interface UpdateOptions {
   readonly holder?: string | null;
   /** Only update when `updatedAt` still has this value (optimistic concurrency for read-modify-write). */
   readonly expectUpdatedAt?: string;
+  /**
+   * Only update when the gateway policy's version (`gatewayChange.version`, lib/tenant-record.ts) is still this one: 0
+   * for a record without `gatewayChange` (the policy as onboarded). A miss is a RegistryContentionError.
+   */
+  readonly expectGatewayVersion?: number;
 }
 
 /**
@@ -146,6 +151,15 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
   if (options.expectUpdatedAt) {
     conditions.push('#updatedAt = :observedUpdatedAt');
     values[':observedUpdatedAt'] = options.expectUpdatedAt;
+  }
+  if (options.expectGatewayVersion !== undefined) {
+    names['#gatewayChange'] = 'gatewayChange';
+    if (options.expectGatewayVersion === 0) conditions.push('attribute_not_exists(#gatewayChange)');
+    else {
+      names['#gatewayVersion'] = 'version';
+      conditions.push('#gatewayChange.#gatewayVersion = :observedGatewayVersion');
+      values[':observedGatewayVersion'] = options.expectGatewayVersion;
+    }
   }
   try {
     // Again when it met a key write's or token revocation's transaction on the item (its status fence): not applied.

@@ -31,6 +31,8 @@ export class AdminClient {
 
   /**
    * One call: signed, sent, and its JSON answer parsed.
+   * @param headers more request headers; a lower-case `content-type` among them replaces `application/json` (a PATCH's
+   *   `application/merge-patch+json`)
    * @throws AdminApiError - one line saying what failed and the fix: no credentials to sign with,
    *   DNS / the connection / TLS, no whole answer within the timeout (status 0), API Gateway's refusal (403: IAM, a wrong URL, the
    *   signature, the credentials), or the admin API's own error (its message, code and field)
@@ -41,7 +43,7 @@ export class AdminClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const request = new HttpRequest({
       method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname,
-      query: Object.fromEntries(url.searchParams), headers: { ...headers, host: url.host, 'content-type': 'application/json' }, body: payload,
+      query: Object.fromEntries(url.searchParams), headers: { 'content-type': 'application/json', ...headers, host: url.host }, body: payload,
     });
     let signed: HttpRequest;
     try {

@@ -7,6 +7,7 @@ import { printable } from '../printable.js';
 import { lostStartAnswer } from './admin-api-errors.js';
 import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
+import { gatewayPatch } from './gateway-patch.js';
 import { onboardBody } from './onboard-body.js';
 import { stackUpdatingLine, table, tenantDetails } from './format.js';
 import { pollSeconds, tenantIdArgument } from './option-parsers.js';
@@ -207,6 +208,9 @@ export function usageLines(u: TenantUsageAnswer): string {
   return lines.join('\n');
 }
 
+/** A repeatable option's values, in the order given. */
+const repeatedOption = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 /** `--request-id`: the Idempotency-Key header's rule (IDEMPOTENCY_KEY). @throws CliError (exit 2) naming the value */
 function checkRequestId(requestId: string | undefined): void {
   if (requestId !== undefined && !IDEMPOTENCY_KEY.test(requestId)) throw new CliError(`--request-id = ${JSON.stringify(requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);
@@ -292,15 +296,24 @@ export function tenantsCommand(): Command {
       if (o.watch) await exitAfterWatch(watch(api, id, o.interval * 1000, json, out.executionArn));
     });
 
-  tenants.command('gateway').description('replace a tenant\'s gateway policy (allowed browser origins, response storage, models, budgets, guardrails) with the JSON in --file')
+  tenants.command('gateway').description('set a tenant\'s gateway policy (allowed browser origins, response storage, models, budgets, guardrails): change keys with --set/--unset (the others stay), or replace it whole with the JSON in --file')
     .argument('<id>', 'tenant id', tenantIdArgument)
-    .requiredOption('--file <policy.json>', 'JSON object: the whole gateway policy (keys of GatewayPolicy; a key it does not know is refused, an absent one takes its default)')
+    .option('--file <policy.json>', 'JSON object: the whole gateway policy, replacing the current one (keys of GatewayPolicy; a key it does not know is refused, an absent one takes its default)')
+    .option('--set <key.path=value>', 'set one key, keeping the others (repeatable): the value as JSON when it parses (true, 500, ["a","b"]), else as text; e.g. --set guardrails.redactPii=true', repeatedOption, [] as string[])
+    .option('--unset <key.path>', 'remove one key, so that it takes its default (repeatable), e.g. --unset systemPrompt', repeatedOption, [] as string[])
+    .option('--if-match <etag>', 'write only if the policy is still at this ETag (the version a read showed, e.g. \'"3"\'); else nothing is written (412)')
+    .option('--reason <text>', 'why, recorded with the change (gatewayChange.reason of the registry record)')
     .action(async (id: string, o, cmd: Command) => {
-      const policy = await readPolicyFile(o.file, id);
+      const edits = o.set.length + o.unset.length > 0;
+      if (o.file !== undefined && edits) throw new CliError('tessera tenants gateway takes --file (the whole policy) or --set/--unset (keys to change), not both');
+      if (o.file === undefined && !edits) throw new CliError('tessera tenants gateway needs the option --file <policy.json> (the whole policy) or --set <key.path=value> / --unset <key.path> (keys to change)');
+      const reason = checkedReason(o.reason);
+      const body = edits ? gatewayPatch(o.set, o.unset) : await readPolicyFile(o.file, id);
       const { api, json } = client(cmd);
-      const out = await api.call<{ tenantId: string; status: string; gateway?: GatewayPolicy; updatedAt: string }>('PUT', `/admin/tenants/${encodeURIComponent(id)}/gateway`, policy);
+      const headers = { ...(edits ? { 'content-type': 'application/merge-patch+json' } : {}), ...(o.ifMatch !== undefined ? { 'if-match': o.ifMatch } : {}) };
+      const out = await api.call<{ tenantId: string; status: string; gateway?: GatewayPolicy; version?: number; updatedAt: string }>(edits ? 'PATCH' : 'PUT', `/admin/tenants/${encodeURIComponent(id)}/gateway`, body, { reason }, headers);
       if (json) print(JSON.stringify(out, null, 2));
-      else print([`gateway policy of ${id} replaced (${out.updatedAt}); the CORS origin index follows within seconds`, ...policyLines(out.gateway)].join('\n'));
+      else print([`gateway policy of ${id} ${edits ? 'changed' : 'replaced'} (${out.updatedAt}${out.version !== undefined ? `, ETag "${out.version}"` : ''}); the CORS origin index follows within seconds`, ...policyLines(out.gateway)].join('\n'));
     });
 
   tenants.command('usage').description('a tenant\'s gateway usage today and this month (tokens, cost, requests), or per user or per key; with --month, its statement of that month')

@@ -250,8 +250,9 @@ describe('InferenceApi: routes', () => {
     for (const [, r] of admin) expect(r.Properties.BinaryMediaTypes).toBeUndefined();
   });
 
-  it('adds PUT /admin/tenants/{id}/gateway to the admin API, IAM-authenticated', () => {
-    expect(methodsOf(/^AdminApi/).get('PUT /admin/tenants/{id}/gateway')).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+  it('adds /admin/tenants/{id}/gateway (PUT and PATCH: one ANY method, the handler routes them) to the admin API, IAM-authenticated', () => {
+    expect(methodsOf(/^AdminApi/).get('ANY /admin/tenants/{id}/gateway')).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+    expect(methodsOf(/^AdminApi/).get('PUT /admin/tenants/{id}/gateway')).toBeUndefined();
   });
 });
 

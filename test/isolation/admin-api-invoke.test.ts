@@ -107,7 +107,7 @@ function readOnlyPolicy(): PolicyJson {
 
 describe('the admin API\'s IAM authorization with ANY methods: each call is authorized with its own method', () => {
   it('the resources with several routes have one ANY method (what the rest of this file is about)', () => {
-    expect([...adminApiMethods()].filter(([, m]) => m === 'ANY').map(([r]) => r)).toEqual(['/admin/tenants', '/admin/tenants/{id}', '/admin/tenants/{id}/keys', '/admin/tenants/{id}/users', '/admin/drift']);
+    expect([...adminApiMethods()].filter(([, m]) => m === 'ANY').map(([r]) => r)).toEqual(['/admin/tenants', '/admin/tenants/{id}', '/admin/tenants/{id}/gateway', '/admin/tenants/{id}/keys', '/admin/tenants/{id}/users', '/admin/drift']);
   });
 
   it('TesseraPlatformAdminAccess: every route (every method of every resource under /admin/), of this API\'s v1 stage only', async () => {

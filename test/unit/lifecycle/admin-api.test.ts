@@ -1421,7 +1421,7 @@ describe('admin API: path ids', () => {
     const dynamodb = mockStrict(DynamoDBClient, 'dynamodb', DynamoDBServiceException);
     try {
       const routes = ['GET /admin/tenants/{id}', 'DELETE /admin/tenants/{id}', 'GET /admin/tenants/{id}/execution', 'GET /admin/tenants/{id}/drift', 'GET /admin/tenants/{id}/usage',
-        'POST /admin/tenants/{id}/suspend', 'POST /admin/tenants/{id}/resume', 'POST /admin/tenants/{id}/retry', 'PUT /admin/tenants/{id}/gateway',
+        'POST /admin/tenants/{id}/suspend', 'POST /admin/tenants/{id}/resume', 'POST /admin/tenants/{id}/retry', 'PUT /admin/tenants/{id}/gateway', 'PATCH /admin/tenants/{id}/gateway',
         'GET /admin/tenants/{id}/keys', 'POST /admin/tenants/{id}/keys', 'DELETE /admin/tenants/{id}/keys/{keyId}', 'GET /admin/tenants/{id}/users', 'POST /admin/tenants/{id}/users/{userId}/disable'];
       const ask = (route: string, id: string) => call(route.split(' ')[0]!, route.split(' ')[1]!, { pathParameters: { id, keyId: 'k1', userId: 'u1' } });
       for (const route of routes) {

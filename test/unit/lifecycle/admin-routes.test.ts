@@ -18,7 +18,7 @@ describe('admin API routes: the handler\'s table is the list the REST API is bui
     const methods = adminApiMethods();
     expect([...methods.keys()]).toEqual(ADMIN_RESOURCES);
     expect(Object.fromEntries([...methods].filter(([, m]) => m === 'ANY'))).toEqual({
-      '/admin/tenants': 'ANY', '/admin/tenants/{id}': 'ANY', '/admin/tenants/{id}/keys': 'ANY', '/admin/tenants/{id}/users': 'ANY', '/admin/drift': 'ANY',
+      '/admin/tenants': 'ANY', '/admin/tenants/{id}': 'ANY', '/admin/tenants/{id}/gateway': 'ANY', '/admin/tenants/{id}/keys': 'ANY', '/admin/tenants/{id}/users': 'ANY', '/admin/drift': 'ANY',
     });
     expect(methods.get('/admin/tenants/{id}/execution')).toBe('GET');
     expect(methods.get('/admin/tiers')).toBe('GET');

@@ -20,9 +20,9 @@ const sameExecution = (a: Pick<LifecycleExecution, 'kind' | 'requestId' | 'execu
 const withExecution = (r: TenantRecord, entry: LifecycleExecution) => [...r.executions.filter((e) => !sameExecution(e, entry)), entry].slice(-50);
 let clock = 0;
 
-type Options = { expectStatus?: readonly string[]; holder?: string | null; expectUpdatedAt?: string };
+type Options = { expectStatus?: readonly string[]; holder?: string | null; expectUpdatedAt?: string; expectGatewayVersion?: number };
 
-/** The conditional UpdateItem of registry.ts: the holder's lease, the expected status, the expected `updatedAt`. */
+/** The conditional UpdateItem of registry.ts: the holder's lease, the expected status, the expected `updatedAt` and gateway policy version. */
 async function update(id: string, changes: Partial<TenantRecord>, options: Options = {}): Promise<TenantRecord> {
   const r = records.get(id);
   if (!r) throw Object.assign(new Error(`tenant "${id}" is not in the registry`), { name: 'TenantNotFound' });
@@ -32,6 +32,7 @@ async function update(id: string, changes: Partial<TenantRecord>, options: Optio
     throw new TenantConflictError(`tenant "${id}" is ${r.status}; this change needs ${options.expectStatus.join(' or ')}`);
   }
   if (options.expectUpdatedAt && options.expectUpdatedAt !== r.updatedAt) throw new RegistryContentionError(`tenant "${id}" changed`);
+  if (options.expectGatewayVersion !== undefined && options.expectGatewayVersion !== (r.gatewayChange?.version ?? 0)) throw new RegistryContentionError(`tenant "${id}" changed`);
   const next = { ...r } as Record<string, unknown>;
   for (const [k, v] of Object.entries(changes)) if (v === undefined) delete next[k]; else next[k] = structuredClone(v);
   next.updatedAt = new Date(Date.parse('2026-11-30T00:00:00.000Z') + ++clock).toISOString();

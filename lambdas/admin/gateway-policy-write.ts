@@ -1,0 +1,149 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { REQUEST_REASON, TenantStatus, type GatewayPolicy, type TenantRecord } from '../../lib/tenant-record.js';
+import { describeIssues, leafIssues, paramPath } from '../../lib/zod-issues.js';
+import { ApiError } from '../shared/api-errors.js';
+import { getTenant, RegistryContentionError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
+import { adminCaller, bodyOf, parse, shownValue, tenantOr404 } from './admin-http.js';
+import { mergePatch, parseGatewayPolicy, unknownRemovedKey } from './gateway-policy-request.js';
+
+/** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
+export const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');
+
+/**
+ * How many times a policy write reads, changes and writes the policy when another write of the tenant's record came in
+ * between (its condition on the version read failed): each attempt is one GetItem and one UpdateItem, so a write of
+ * another key (a PATCH of another admin) lands on the next attempt; 5 losses in a row mean a writer far busier than people.
+ */
+export const POLICY_WRITE_ATTEMPTS = 5;
+
+/** The query of `PUT` and `PATCH /admin/tenants/{id}/gateway`: an optional `reason`, recorded with the write (REQUEST_REASON). */
+export const GatewayPolicyQuery = z.strictObject({ reason: REQUEST_REASON.optional() });
+
+/** The content types a `PATCH /admin/tenants/{id}/gateway` body may have (its parameters, e.g. `; charset=utf-8`, aside). */
+export const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'] as const;
+
+/** The policy's version: `gatewayChange.version`, 0 for a record without one (the policy as onboarded). */
+export const policyVersion = (record: Pick<TenantRecord, 'gatewayChange'>): number => record.gatewayChange?.version ?? 0;
+
+/** The policy's ETag (RFC 9110 §8.8.3, a strong one): its version in quotes, `"3"`. */
+export const policyEtag = (record: Pick<TenantRecord, 'gatewayChange'>): string => `"${policyVersion(record)}"`;
+
+/** A header of the request by its name in any case (API Gateway keeps the case the client sent). */
+function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const found = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name);
+  return found?.[1] ?? undefined;
+}
+
+/**
+ * The request's `If-Match` (RFC 9110 §13.1.1): undefined without one, `*` (any current policy), or its entity tags.
+ * @throws ApiError 400 `invalid_header` naming `If-Match` and its value when a tag is not quoted (`3` for `"3"`)
+ */
+export function ifMatchOf(event: Pick<APIGatewayProxyEvent, 'headers'>): '*' | string[] | undefined {
+  const value = header(event, 'if-match');
+  if (value === undefined) return undefined;
+  if (value.trim() === '*') return '*';
+  const tags = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = tags.find((t) => !/^(W\/)?"[^"]*"$/.test(t));
+  if (!tags.length || bad !== undefined) {
+    throw new ApiError(400, `If-Match = ${shownValue(value)}: not an entity tag list; send the ETag of the policy's last read as it came, quotes included (If-Match: "3"), or *`, 'invalid_request_error', 'invalid_header', 'If-Match');
+  }
+  return tags;
+}
+
+/**
+ * Whether `ifMatch` holds for `record`'s policy: `*` or one of the tags equal to its ETag by strong comparison (a weak
+ * tag `W/"3"` never does: RFC 9110 §13.1.1).
+ */
+const matches = (ifMatch: '*' | string[], record: TenantRecord): boolean => ifMatch === '*' || ifMatch.includes(policyEtag(record));
+
+/**
+ * Refuses a `PATCH` body of a content type other than MERGE_PATCH_TYPES: 415 `unsupported_media_type` naming it, with
+ * `Accept-Patch` (RFC 5789 §2.2). A JSON Patch (`application/json-patch+json`, an array of operations) read as a merge
+ * patch would replace the whole policy with the array; plain `application/json` is taken as a merge patch because it is
+ * what curl, SDKs and the CLI's other calls send, and this route takes no other patch format. No content type is taken too.
+ */
+export function refusePatchType(event: Pick<APIGatewayProxyEvent, 'headers'>): void {
+  const type = header(event, 'content-type');
+  if (type === undefined) return;
+  const media = type.split(';')[0]!.trim().toLowerCase();
+  if ((MERGE_PATCH_TYPES as readonly string[]).includes(media)) return;
+  throw new ApiError(415, `Content-Type = ${shownValue(type)}: PATCH /admin/tenants/{id}/gateway takes a JSON Merge Patch (RFC 7396): application/merge-patch+json (or application/json)`, 'invalid_request_error', 'unsupported_media_type', 'Content-Type', { acceptPatch: MERGE_PATCH_TYPES.join(', ') });
+}
+
+/** 409 for a tenant whose status refuses a policy write (POLICY_STATUSES). */
+const refused = (id: string, status: string) => new ApiError(409, `tenant "${id}" is ${status}: its gateway policy can no longer change (it is not served again)`, 'conflict_error', 'invalid_status', 'status');
+
+/**
+ * Writes a tenant's gateway policy: reads the record, checks `If-Match` against the policy's ETag (412
+ * `precondition_failed`, nothing written), computes the new policy from the one read (`next`, which throws the 400s),
+ * and writes `gateway`, `gatewayChange` (version + 1, the caller, the method, the `?reason=`) and `updatedAt` on
+ * condition that the version is still the one read and the status one of POLICY_STATUSES (no lease condition: a
+ * lifecycle operation in flight is not disturbed). When another write of the policy came in between, reads and computes
+ * again (POLICY_WRITE_ATTEMPTS times): a PATCH of one key lands over another admin's PATCH of another key, and an
+ * If-Match read before that other write is then a 412.
+ * @param next the new policy from the current one (undefined: none set yet)
+ * @returns 200 `{ tenantId, status, gateway, version, updatedAt }` with the new `ETag`
+ * @throws ApiError 404 unknown tenant, 409 `invalid_status` (OFFBOARDING, OFFBOARDED), 412 `precondition_failed`,
+ *   409 `policy_contention` after POLICY_WRITE_ATTEMPTS lost races, and what `next` throws
+ */
+export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string, method: 'PUT' | 'PATCH', next: (current: GatewayPolicy | undefined) => GatewayPolicy): Promise<APIGatewayProxyResult> {
+  const { reason } = parse(GatewayPolicyQuery, event.queryStringParameters ?? {});
+  const ifMatch = ifMatchOf(event);
+  for (let attempt = 0; attempt < POLICY_WRITE_ATTEMPTS; attempt++) {
+    const record = await tenantOr404(id);
+    if (!POLICY_STATUSES.includes(record.status)) throw refused(id, record.status);
+    if (ifMatch && !matches(ifMatch, record)) {
+      throw new ApiError(412, `If-Match = ${shownValue(header(event, 'if-match'))}: the gateway policy of tenant "${id}" is now at ETag ${policyEtag(record)} (written ${record.gatewayChange?.at ?? 'at onboarding'} by ${record.gatewayChange?.actor ?? 'the onboarding'}); nothing was written: read it again (tessera --json tenants show ${id}), redo the change on it, and send it with the new ETag`,
+        'conflict_error', 'precondition_failed', 'If-Match', { etag: policyEtag(record) });
+    }
+    const gateway = next(record.gateway);
+    const version = policyVersion(record) + 1;
+    const change = { version, at: new Date().toISOString(), actor: adminCaller(event), method, ...(reason !== undefined ? { reason } : {}) };
+    try {
+      const updated = await updateTenant(id, { gateway, gatewayChange: change }, { holder: null, expectStatus: POLICY_STATUSES, expectGatewayVersion: policyVersion(record) });
+      return {
+        statusCode: 200, headers: { 'content-type': 'application/json', etag: policyEtag(updated) },
+        body: JSON.stringify({ tenantId: id, status: updated.status, gateway: updated.gateway, version: policyVersion(updated), updatedAt: updated.updatedAt }),
+      };
+    } catch (e) {
+      if (e instanceof RegistryContentionError) continue;
+      if (e instanceof TenantConflictError) throw refused(id, (await getTenant(id))?.status ?? 'gone');
+      if (e instanceof TenantNotFoundError) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
+      throw e;
+    }
+  }
+  throw new ApiError(409, `tenant "${id}": its gateway policy changed under each of ${POLICY_WRITE_ATTEMPTS} attempts to write it; nothing was written by this request: send it again`, 'conflict_error', 'policy_contention', 'id');
+}
+
+/** `PUT /admin/tenants/{id}/gateway`: the body, strictly parsed (parseGatewayPolicy), replaces the policy. */
+export function putGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
+  const gateway = parse<GatewayPolicy>({ safeParse: parseGatewayPolicy }, bodyOf(event));
+  return writeGatewayPolicy(event, id, 'PUT', () => gateway);
+}
+
+/**
+ * `PATCH /admin/tenants/{id}/gateway`: the body is a JSON Merge Patch (RFC 7396) of the policy: its objects merge key
+ * by key, `null` removes a key (it takes its default), an array or a value replaces the one there. The merged policy is
+ * parsed as PUT's body is (400 naming the merged path and its value); a `null` for a key the policy does not know is
+ * a 400 too (RFC 7396 would drop it: a typo would change nothing and say nothing).
+ */
+export function patchGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
+  refusePatchType(event);
+  const patch = bodyOf(event);
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+    throw new ApiError(400, `(root) = ${shownValue(patch)}: a merge patch of the gateway policy is a JSON object of the keys to change ({"monthlyTokenBudget": 500000}; null removes a key)`, 'invalid_request_error', 'invalid_request');
+  }
+  const unknown = unknownRemovedKey(patch);
+  if (unknown) throw new ApiError(400, `${unknown} = null: the gateway policy has no such key to remove`, 'invalid_request_error', 'unknown_parameter', unknown);
+  return writeGatewayPolicy(event, id, 'PATCH', (current) => {
+    const merged = mergePatch(current ?? {}, patch);
+    const parsed = parseGatewayPolicy(merged);
+    if (parsed.success) return parsed.data;
+    // As parse() refuses PUT's body, but `param` is the whole path of an unknown key (guardrails.redactPII, not redactPII).
+    const first = leafIssues(parsed.error)[0];
+    const unknownKey = first?.code === 'unrecognized_keys';
+    throw new ApiError(400, `the policy after the merge patch: ${describeIssues(parsed.error, merged).join('; ')}; nothing was written`, 'invalid_request_error',
+      unknownKey ? 'unknown_parameter' : 'invalid_request', paramPath(unknownKey ? [...first.path, first.keys[0]!] : first?.path ?? []) || undefined);
+  });
+}

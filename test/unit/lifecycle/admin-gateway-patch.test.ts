@@ -1,0 +1,161 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { GatewayPolicy, TenantRecord } from '../../../lib/tenant-record.js';
+import { gatewayPatch } from '../../../lib/cli/gateway-patch.js';
+import { mergePatch } from '../../../lambdas/admin/gateway-policy-request.js';
+import { records, registryMock } from './registry-mock.js';
+import { setLifecycleEnv, tenant } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+const { handler } = await import('../../../lambdas/admin/admin-api.js');
+
+// PATCH /admin/tenants/{id}/gateway (a JSON Merge Patch of the policy), If-Match and the policy's ETag on GET, PUT and
+// PATCH (lambdas/admin/gateway-policy-write.ts). Before, PUT replaced the whole policy with no condition: a body with
+// one budget dropped the guardrail, fallbacks and origins, and two admins' read-modify-writes lost each other's change.
+
+const CALLER = 'arn:aws:sts::111111111111:assumed-role/PlatformAdmin/alice';
+const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>
+  handler({ httpMethod, resource, headers: {}, pathParameters: { id: 'acme' }, requestContext: { requestId: 'api-req-1', identity: { userArn: CALLER } }, ...extra } as unknown as APIGatewayProxyEvent);
+const patch = (body: unknown, headers: Record<string, string> = { 'Content-Type': 'application/merge-patch+json' }, extra: Partial<APIGatewayProxyEvent> = {}) =>
+  call('PATCH', '/admin/tenants/{id}/gateway', { headers, body: typeof body === 'string' ? body : JSON.stringify(body), ...extra });
+const json = (r: { body: string }) => JSON.parse(r.body);
+
+/** A policy that sets much more than one budget: a guardrail, redaction of responses, fallbacks, origins. */
+const POLICY: GatewayPolicy = {
+  fallbacks: ['openai/gpt-4o-mini', 'bedrock/amazon.nova-lite-v1:0'], maxTokens: 512, monthlyTokenBudget: 1_000_000, auditPromptText: false,
+  guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: true, bedrockGuardrailId: 'abc123def456:2' },
+  allowedOrigins: ['https://app.acme.example'], systemPrompt: 'Answer briefly.',
+};
+const stored = () => records.get('acme')! as TenantRecord;
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  records.set('acme', tenant({ status: 'ACTIVE', gateway: structuredClone(POLICY) }));
+});
+
+describe('PATCH /admin/tenants/{id}/gateway', () => {
+  it('changes the one budget sent and keeps the guardrail, fallbacks, origins and the rest', async () => {
+    const res = await patch({ monthlyTokenBudget: 500_000 });
+    expect(res.statusCode).toBe(200);
+    expect(stored().gateway).toEqual({ ...POLICY, monthlyTokenBudget: 500_000 });
+    expect(json(res)).toMatchObject({ tenantId: 'acme', status: 'ACTIVE', gateway: { ...POLICY, monthlyTokenBudget: 500_000 }, version: 1 });
+    expect(res.headers).toMatchObject({ etag: '"1"' });
+  });
+
+  it('merges objects key by key, removes a key sent as null (it takes its default), and replaces arrays whole', async () => {
+    const res = await patch({ guardrails: { redactResponses: null, bedrockGuardrailId: null }, systemPrompt: null, fallbacks: ['openai/gpt-4o'], monthlyCostBudgetUsd: 25 });
+    expect(res.statusCode).toBe(200);
+    const { systemPrompt: _s, ...rest } = POLICY;
+    expect(stored().gateway).toEqual({ ...rest, fallbacks: ['openai/gpt-4o'], monthlyCostBudgetUsd: 25, guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true } });
+  });
+
+  it('refuses a merged policy the schema refuses with a 400 naming the merged path and value; nothing is written', async () => {
+    const before = structuredClone(stored());
+    const bad = await patch({ allowedOrigins: ['https://app.acme.example/path'] });
+    expect(bad.statusCode).toBe(400);
+    expect(json(bad).error).toMatchObject({ param: 'allowedOrigins[0]', message: expect.stringMatching(/^the policy after the merge patch: allowedOrigins\[0\] = "https:\/\/app\.acme\.example\/path": must be an origin.*; nothing was written$/) });
+    const typo = await patch({ guardrails: { redactPII: false } });
+    expect([typo.statusCode, json(typo).error.code, json(typo).error.param]).toEqual([400, 'unknown_parameter', 'guardrails.redactPII']);
+    // A null for a key the policy does not have would change nothing (RFC 7396) and say nothing: refused, naming it.
+    const removeTypo = await patch({ guardrails: { redactPII: null } });
+    expect(json(removeTypo).error).toMatchObject({ code: 'unknown_parameter', param: 'guardrails.redactPII', message: 'guardrails.redactPII = null: the gateway policy has no such key to remove' });
+    const notObject = await patch([{ op: 'replace', path: '/maxTokens', value: 1 }]);
+    expect([notObject.statusCode, json(notObject).error.message]).toEqual([400, expect.stringMatching(/^\(root\) = \[.*: a merge patch of the gateway policy is a JSON object/)]);
+    expect(stored()).toEqual(before);
+  });
+
+  it('answers 415 naming a content type other than merge-patch+json or json (a JSON Patch); plain application/json is a merge patch', async () => {
+    const jsonPatch = await patch([{ op: 'replace', path: '/maxTokens', value: 1 }], { 'content-type': 'application/json-patch+json' });
+    expect(jsonPatch.statusCode).toBe(415);
+    expect(json(jsonPatch).error).toMatchObject({ code: 'unsupported_media_type', param: 'Content-Type' });
+    expect(json(jsonPatch).acceptPatch).toBe('application/merge-patch+json, application/json');
+    const plain = await patch({ maxTokens: 1024 }, { 'content-type': 'application/json; charset=utf-8' });
+    expect(plain.statusCode).toBe(200);
+    expect(stored().gateway!.maxTokens).toBe(1024);
+  });
+
+  it('records who wrote the policy, how, why (?reason=), and its version', async () => {
+    await patch({ maxTokens: 256 }, undefined, { queryStringParameters: { reason: 'INC-42: cap answers' } });
+    expect(stored().gatewayChange).toEqual({ version: 1, at: expect.any(String), actor: `admin:${CALLER}`, method: 'PATCH', reason: 'INC-42: cap answers' });
+    const badReason = await patch({ maxTokens: 128 }, undefined, { queryStringParameters: { reason: ' ' } });
+    expect([badReason.statusCode, json(badReason).error.param]).toEqual([400, 'reason']);
+    expect(stored().gateway!.maxTokens).toBe(256);
+  });
+});
+
+describe('If-Match and the policy ETag', () => {
+  it('answers GET /admin/tenants/{id} with the policy ETag, and a PATCH with it lands and moves it', async () => {
+    const read = await call('GET', '/admin/tenants/{id}');
+    expect(read.headers).toMatchObject({ etag: '"0"' });
+    const res = await patch({ monthlyTokenBudget: 2_000_000 }, { 'if-match': read.headers!.etag as string });
+    expect([res.statusCode, res.headers?.etag]).toEqual([200, '"1"']);
+    expect((await call('GET', '/admin/tenants/{id}')).headers).toMatchObject({ etag: '"1"' });
+  });
+
+  it('answers a stale If-Match 412 naming the current ETag, on PATCH and on PUT; nothing is written', async () => {
+    // GIVEN two admins read the policy at "0", and one of them wrote it
+    expect((await patch({ monthlyTokenBudget: 2_000_000 }, { 'If-Match': '"0"' })).statusCode).toBe(200);
+    const before = structuredClone(stored());
+    // WHEN the other writes with the ETag it read
+    const stale = await patch({ maxTokens: 64 }, { 'If-Match': '"0"' });
+    const stalePut = await call('PUT', '/admin/tenants/{id}/gateway', { headers: { 'If-Match': '"0"' }, body: JSON.stringify({ maxTokens: 64 }) });
+    // THEN both are 412 naming the ETag now, and the registry is as the first write left it
+    for (const res of [stale, stalePut]) {
+      expect(res.statusCode).toBe(412);
+      expect(json(res)).toMatchObject({ error: { code: 'precondition_failed', param: 'If-Match', message: expect.stringContaining('is now at ETag "1"') }, etag: '"1"' });
+    }
+    expect(stored()).toEqual(before);
+    // A weak tag never matches (strong comparison, RFC 9110 §13.1.1); `*` and a list holding the current tag do.
+    expect((await patch({ maxTokens: 64 }, { 'if-match': 'W/"1"' })).statusCode).toBe(412);
+    expect((await patch({ maxTokens: 64 }, { 'if-match': '"7", "1"' })).statusCode).toBe(200);
+    expect((await patch({ maxTokens: 32 }, { 'if-match': '*' })).statusCode).toBe(200);
+    const unquoted = await patch({ maxTokens: 16 }, { 'if-match': '3' });
+    expect([unquoted.statusCode, json(unquoted).error.code, json(unquoted).error.param]).toEqual([400, 'invalid_header', 'If-Match']);
+  });
+
+  it('writes PUT conditionally on the version it read, with an ETag and gatewayChange as PATCH does', async () => {
+    const res = await call('PUT', '/admin/tenants/{id}/gateway', { headers: { 'if-match': '"0"' }, body: JSON.stringify({ maxTokens: 64 }) });
+    expect([res.statusCode, res.headers?.etag]).toEqual([200, '"1"']);
+    expect(stored().gatewayChange).toMatchObject({ version: 1, method: 'PUT', actor: `admin:${CALLER}` });
+  });
+
+  it('lands two PATCHes of different keys sent at once: the one that loses the race reads again and merges on the other', async () => {
+    // Both read version 0 before either writes (the registry mock answers in order): the second's conditional write fails, and it is retried.
+    const [a, b] = await Promise.all([patch({ monthlyTokenBudget: 7 }), patch({ maxTokens: 99 })]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    expect(stored().gateway).toEqual({ ...POLICY, monthlyTokenBudget: 7, maxTokens: 99 });
+    expect(stored().gatewayChange?.version).toBe(2);
+    // Three conditional writes: both first ones on version 0, the loser's again on version 1.
+    expect(vi.mocked(registryMock.updateTenant).mock.calls.map(([, , o]) => o?.expectGatewayVersion)).toEqual([0, 0, 1]);
+  });
+});
+
+describe('mergePatch (RFC 7396 Appendix A)', () => {
+  it.each([
+    [{ a: 'b' }, { a: 'c' }, { a: 'c' }], [{ a: 'b' }, { b: 'c' }, { a: 'b', b: 'c' }], [{ a: 'b' }, { a: null }, {}],
+    [{ a: 'b', b: 'c' }, { a: null }, { b: 'c' }], [{ a: ['b'] }, { a: 'c' }, { a: 'c' }], [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
+    [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }], [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
+    [['a', 'b'], ['c', 'd'], ['c', 'd']], [{ a: 'b' }, ['c'], ['c']], [{ a: 'foo' }, null, null], [{ a: 'foo' }, 'bar', 'bar'],
+    [{ e: null }, { a: 1 }, { e: null, a: 1 }], [[1, 2], { a: 'b', c: null }, { a: 'b' }], [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
+  ])('%j patched with %j is %j', (target, p, result) => {
+    const before = structuredClone(target);
+    expect(mergePatch(target, p)).toEqual(result);
+    expect(target).toEqual(before);
+  });
+});
+
+describe('tessera tenants gateway --set / --unset (gatewayPatch)', () => {
+  it('builds the merge patch: values as JSON when they parse, else text; --unset as null', () => {
+    expect(gatewayPatch(['guardrails.redactPii=true', 'monthlyCostBudgetUsd=500', 'fallbacks=["a","b"]', 'defaultModel=openai/gpt-4o', 'systemPrompt=Be brief. Use "we".'], ['guardrails.bedrockGuardrailId', 'maxTokens']))
+      .toEqual({ guardrails: { redactPii: true, bedrockGuardrailId: null }, monthlyCostBudgetUsd: 500, fallbacks: ['a', 'b'], defaultModel: 'openai/gpt-4o', systemPrompt: 'Be brief. Use "we".', maxTokens: null });
+  });
+
+  it('refuses a --set without =, a bad key path, and a key given twice or inside another, naming them', () => {
+    expect(() => gatewayPatch(['maxTokens'], [])).toThrow(/^--set "maxTokens": give key\.path=value/);
+    expect(() => gatewayPatch(['guardrails..x=1'], [])).toThrow(/"guardrails\.\.x" is not a key path/);
+    expect(() => gatewayPatch(['maxTokens=1'], ['maxTokens'])).toThrow(/^--set "maxTokens=1": the same key is also given by --unset "maxTokens"/);
+    expect(() => gatewayPatch(['guardrails={}', 'guardrails.redactPii=false'], [])).toThrow(/^--set "guardrails.redactPii=false": guardrails is also given by --set "guardrails=\{\}"/);
+  });
+});
