@@ -61,13 +61,13 @@ const policyFile = (name: string, body: unknown) => {
 const index = async () => ((await doc.send(new ScanCommand({ TableName: INDEX }))).Items ?? []).map((i) => `${i.origin} ${i.tenantId}`).sort();
 
 describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
-  it('replaces the policy, writing gateway and updatedAt only, and prints it', async () => {
+  it('replaces the policy, writing gateway, gatewayChange and updatedAt only, and prints it', async () => {
     const before = (await getTenant('acme'))!;
     const file = policyFile('acme.json', { allowedOrigins: ['https://app.acme.example', 'http://localhost:5173'], storeResponses: false, monthlyTokenBudget: 1_000_000 });
     const run = await tessera('tenants', 'gateway', 'acme', '--file', file);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^gateway policy of acme replaced \(2\d{3}-\d\d-\d\dT[\d:.]+Z\); the CORS origin index follows within seconds$/m);
+    expect(run.stdout).toMatch(/^gateway policy of acme replaced \(2\d{3}-\d\d-\d\dT[\d:.]+Z, ETag "1"\); the CORS origin index follows within seconds$/m);
     expect(run.stdout).toMatch(/^ {2}allowedOrigins\s+https:\/\/app\.acme\.example, http:\/\/localhost:5173$/m);
     expect(run.stdout).toMatch(/^ {2}storeResponses\s+false$/m);
     const after = (await getTenant('acme'))!;
@@ -77,7 +77,8 @@ describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
       fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false,
     });
     expect(after.updatedAt > before.updatedAt).toBe(true);
-    const { gateway: _g, updatedAt: _u, ...rest } = after;
+    expect(after.gatewayChange).toEqual({ version: 1, at: expect.any(String), actor: expect.stringMatching(/^admin:/), method: 'PUT' });
+    const { gateway: _g, updatedAt: _u, gatewayChange: _c, ...rest } = after;
     const { gateway: _g0, updatedAt: _u0, ...restBefore } = before;
     expect(rest).toEqual(restBefore);
   });
@@ -139,5 +140,59 @@ describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
     // THEN it is accepted as it is (the strict parser knows every key show prints) and only that key changed
     expect([run.code, run.stderr]).toEqual([0, '']);
     expect((await getTenant('initech'))!.gateway).toEqual({ ...gateway, monthlyTokenBudget: 250_000 });
+  });
+});
+
+describe('tessera tenants gateway --set / --unset (PATCH /admin/tenants/{id}/gateway, a JSON Merge Patch)', () => {
+  const full = {
+    fallbacks: ['openai/gpt-4o-mini'], maxTokens: 512, monthlyTokenBudget: 1_000_000, auditPromptText: false, systemPrompt: 'Answer briefly.',
+    guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: true, bedrockGuardrailId: 'abc123def456:2' },
+    allowedOrigins: ['https://app.umbrella.example'],
+  };
+  /** The admin API on the local platform, unsigned (the local platform takes any caller). */
+  const patchCall = (id: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${platform.apiUrl}/admin/tenants/${id}/gateway`, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json', ...headers }, body: JSON.stringify(body) });
+
+  it('changes one budget and keeps the guardrail, fallbacks, origins and the rest; --unset removes a key; prints the resulting policy', async () => {
+    await putNewTenant({ ...tenant('umbrella', 'ACTIVE'), gateway: structuredClone(full) });
+    const run = await tessera('tenants', 'gateway', 'umbrella', '--set', 'monthlyCostBudgetUsd=500', '--set', 'guardrails.redactPii=false', '--unset', 'systemPrompt', '--reason', 'budget review');
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toMatch(/^gateway policy of umbrella changed \(2\d{3}-[\d-]+T[\d:.]+Z, ETag "1"\); the CORS origin index follows within seconds$/m);
+    expect(run.stdout).toMatch(/^ {2}allowedOrigins\s+https:\/\/app\.umbrella\.example$/m);
+    const { systemPrompt: _s, ...rest } = full;
+    const after = (await getTenant('umbrella'))!;
+    expect(after.gateway).toEqual({ ...rest, monthlyCostBudgetUsd: 500, guardrails: { ...full.guardrails, redactPii: false } });
+    expect(after.gatewayChange).toMatchObject({ version: 1, method: 'PATCH', reason: 'budget review', actor: expect.stringMatching(/^admin:/) });
+  });
+
+  it('refuses a stale --if-match with a 412 naming the ETag now; nothing is written', async () => {
+    const before = (await getTenant('umbrella'))!;
+    expectPolite(await tessera('tenants', 'gateway', 'umbrella', '--set', 'maxTokens=64', '--if-match', '"0"'), 1, /the gateway policy of tenant "umbrella" is now at ETag "1" .*nothing was written.*\(precondition_failed, field If-Match\)/);
+    expect((await getTenant('umbrella'))!).toEqual(before);
+    const run = await tessera('--json', 'tenants', 'gateway', 'umbrella', '--set', 'maxTokens=64', '--if-match', '"1"');
+    expect([run.code, JSON.parse(run.stdout).version, JSON.parse(run.stdout).gateway.maxTokens]).toEqual([0, 2, 64]);
+  });
+
+  it('refuses a merged policy the schema refuses, naming the merged path and value; nothing is written', async () => {
+    const before = (await getTenant('umbrella'))!;
+    expectPolite(await tessera('tenants', 'gateway', 'umbrella', '--set', 'allowedOrigins=["https://x.example/path"]'), 1,
+      /^error: the policy after the merge patch: allowedOrigins\[0\] = "https:\/\/x\.example\/path": must be an origin.*nothing was written \(invalid_request, field allowedOrigins\[0\]\)/);
+    expect((await getTenant('umbrella'))!).toEqual(before);
+  });
+
+  it('lands concurrent PATCHes of different keys, each on the others (DynamoDB\'s condition on the version read, retried)', async () => {
+    await putNewTenant({ ...tenant('hooli', 'ACTIVE'), gateway: structuredClone(full) });
+    const changes = [{ maxTokens: 1024 }, { monthlyTokenBudget: 42 }, { monthlyCostBudgetUsd: 7 }, { defaultModel: 'openai/gpt-4o' }, { storeResponses: false }];
+    const answers = await Promise.all(changes.map((c) => patchCall('hooli', c)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.map((a) => a.headers.get('etag')).sort()).toEqual(['"1"', '"2"', '"3"', '"4"', '"5"']);
+    const after = (await getTenant('hooli'))!;
+    expect(after.gateway).toEqual({ ...full, ...Object.assign({}, ...changes) });
+    expect(after.gatewayChange?.version).toBe(5);
+  });
+
+  it('tells --file from --set, and a --set without a value, before any call (exit 2)', async () => {
+    expectPolite(await tessera('tenants', 'gateway', 'umbrella', '--file', policyFile('x.json', {}), '--set', 'maxTokens=1'), 2, /^error: tessera tenants gateway takes --file \(the whole policy\) or --set\/--unset \(keys to change\), not both$/m);
+    expectPolite(await tessera('tenants', 'gateway', 'umbrella', '--set', 'maxTokens'), 2, /^error: --set "maxTokens": give key\.path=value/m);
   });
 });
