@@ -35,6 +35,9 @@ function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): str
   return found?.[1] ?? undefined;
 }
 
+/** A header's value as a message shows it: as sent (its quotes are its own), cut at 120 characters. */
+const shownHeader = (value: string): string => (value.length > 120 ? `${value.slice(0, 117)}...` : value);
+
 /**
  * The request's `If-Match` (RFC 9110 §13.1.1): undefined without one, `*` (any current policy), or its entity tags.
  * @throws ApiError 400 `invalid_header` naming `If-Match` and its value when a tag is not quoted (`3` for `"3"`)
@@ -94,7 +97,7 @@ export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string
     const record = await tenantOr404(id);
     if (!POLICY_STATUSES.includes(record.status)) throw refused(id, record.status);
     if (ifMatch && !matches(ifMatch, record)) {
-      throw new ApiError(412, `If-Match = ${shownValue(header(event, 'if-match'))}: the gateway policy of tenant "${id}" is now at ETag ${policyEtag(record)} (written ${record.gatewayChange?.at ?? 'at onboarding'} by ${record.gatewayChange?.actor ?? 'the onboarding'}); nothing was written: read it again (tessera --json tenants show ${id}), redo the change on it, and send it with the new ETag`,
+      throw new ApiError(412, `If-Match: ${shownHeader(header(event, 'if-match')!)} is stale: the gateway policy of tenant "${id}" is now at ETag ${policyEtag(record)} (written ${record.gatewayChange?.at ?? 'at onboarding'} by ${record.gatewayChange?.actor ?? 'the onboarding'}); nothing was written: read it again (tessera --json tenants show ${id}), redo the change on it, and send it with the new ETag`,
         'conflict_error', 'precondition_failed', 'If-Match', { etag: policyEtag(record) });
     }
     const gateway = next(record.gateway);

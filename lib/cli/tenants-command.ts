@@ -149,9 +149,9 @@ async function exitAfterWatch(watched: Promise<Progress | undefined>): Promise<v
  * Reads a gateway policy file (JSON: lib/tenant-record.ts GatewayPolicy) for `tenants gateway`.
  * @throws CliError (exit 2) naming the file: unreadable, not JSON (with the parser's position), or not a JSON object
  */
-export async function readPolicyFile(file: string, id = '<id>'): Promise<Record<string, unknown>> {
-  // The file replaces the whole policy: a partial one would reset every key it leaves out.
-  const whole = `the tenant's whole gateway policy (it replaces the current one: start from the gateway object of \`tessera --json tenants show ${id}\`)`;
+export async function readPolicyFile(file: string): Promise<Record<string, unknown>> {
+  // The file replaces the whole policy: a partial one would reset every key it leaves out (--set/--unset keep them).
+  const whole = 'the tenant\'s whole gateway policy (it replaces the current one; to change some keys and keep the others: --set key.path=value, --unset key.path)';
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -299,18 +299,20 @@ export function tenantsCommand(): Command {
   tenants.command('gateway').description('set a tenant\'s gateway policy (allowed browser origins, response storage, models, budgets, guardrails): change keys with --set/--unset (the others stay), or replace it whole with the JSON in --file')
     .argument('<id>', 'tenant id', tenantIdArgument)
     .option('--file <policy.json>', 'JSON object: the whole gateway policy, replacing the current one (keys of GatewayPolicy; a key it does not know is refused, an absent one takes its default)')
-    .option('--set <key.path=value>', 'set one key, keeping the others (repeatable): the value as JSON when it parses (true, 500, ["a","b"]), else as text; e.g. --set guardrails.redactPii=true', repeatedOption, [] as string[])
-    .option('--unset <key.path>', 'remove one key, so that it takes its default (repeatable), e.g. --unset systemPrompt', repeatedOption, [] as string[])
-    .option('--if-match <etag>', 'write only if the policy is still at this ETag (the version a read showed, e.g. \'"3"\'); else nothing is written (412)')
+    .option('--set <key.path=value>', 'set one key, keeping the others (repeatable): the value as JSON when it parses (true, 500, ["a","b"]), else as text; e.g. --set guardrails.redactPii=true', repeatedOption)
+    .option('--unset <key.path>', 'remove one key, so that it takes its default (repeatable), e.g. --unset systemPrompt', repeatedOption)
+    .option('--if-match <etag>', 'write only if the policy is still at this version (its ETag: "3" or 3; gatewayChange.version of tessera --json tenants show <id>, 0 when absent); else nothing is written (412)')
     .option('--reason <text>', 'why, recorded with the change (gatewayChange.reason of the registry record)')
     .action(async (id: string, o, cmd: Command) => {
-      const edits = o.set.length + o.unset.length > 0;
+      const sets: string[] = o.set ?? [];
+      const unsets: string[] = o.unset ?? [];
+      const edits = sets.length + unsets.length > 0;
       if (o.file !== undefined && edits) throw new CliError('tessera tenants gateway takes --file (the whole policy) or --set/--unset (keys to change), not both');
       if (o.file === undefined && !edits) throw new CliError('tessera tenants gateway needs the option --file <policy.json> (the whole policy) or --set <key.path=value> / --unset <key.path> (keys to change)');
       const reason = checkedReason(o.reason);
-      const body = edits ? gatewayPatch(o.set, o.unset) : await readPolicyFile(o.file, id);
+      const body = edits ? gatewayPatch(sets, unsets) : await readPolicyFile(o.file);
       const { api, json } = client(cmd);
-      const headers = { ...(edits ? { 'content-type': 'application/merge-patch+json' } : {}), ...(o.ifMatch !== undefined ? { 'if-match': o.ifMatch } : {}) };
+      const headers = { ...(edits ? { 'content-type': 'application/merge-patch+json' } : {}), ...(o.ifMatch !== undefined ? { 'if-match': /^\d+$/.test(o.ifMatch) ? `"${o.ifMatch}"` : o.ifMatch } : {}) };
       const out = await api.call<{ tenantId: string; status: string; gateway?: GatewayPolicy; version?: number; updatedAt: string }>(edits ? 'PATCH' : 'PUT', `/admin/tenants/${encodeURIComponent(id)}/gateway`, body, { reason }, headers);
       if (json) print(JSON.stringify(out, null, 2));
       else print([`gateway policy of ${id} ${edits ? 'changed' : 'replaced'} (${out.updatedAt}${out.version !== undefined ? `, ETag "${out.version}"` : ''}); the CORS origin index follows within seconds`, ...policyLines(out.gateway)].join('\n'));

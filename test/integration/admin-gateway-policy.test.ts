@@ -119,7 +119,7 @@ describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
   });
 
   it('names the file and the fix when it is missing, not JSON or not an object (exit 2, nothing sent)', async () => {
-    expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', join(dir, 'missing.json')), 2, /^error: --file .*missing\.json: no such file; give a JSON file holding the tenant's whole gateway policy \(it replaces the current one: start from the gateway object of `tessera --json tenants show acme`\)$/m);
+    expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', join(dir, 'missing.json')), 2, /^error: --file .*missing\.json: no such file; give a JSON file holding the tenant's whole gateway policy \(it replaces the current one; to change some keys and keep the others: --set key\.path=value, --unset key\.path\)$/m);
     expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', policyFile('broken.json', '{"allowedOrigins": [')), 2, /^error: --file .*broken\.json: not valid JSON \(/);
     expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', policyFile('list.json', ['https://x.example'])), 2, /^error: --file .*list\.json: holds an array, not a JSON object/);
     expectPolite(await tessera('tenants', 'gateway', 'acme'), 2, /^error: tessera tenants gateway needs the option --file <policy.json>/, 2);
