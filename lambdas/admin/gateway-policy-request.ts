@@ -41,7 +41,9 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   const result: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    // An own property even for `__proto__` (JSON.parse makes it one): an assignment would set the result's prototype,
+    // whose keys the policy's parser reads as if sent, and which its strict check of unknown keys never sees.
+    else Object.defineProperty(result, key, { value: mergePatch(Object.hasOwn(result, key) ? result[key] : undefined, value), enumerable: true, writable: true, configurable: true });
   }
   return result;
 }

@@ -61,6 +61,9 @@ describe('PATCH /admin/tenants/{id}/gateway', () => {
     // A null for a key the policy does not have would change nothing (RFC 7396) and say nothing: refused, naming it.
     const removeTypo = await patch({ guardrails: { redactPII: null } });
     expect(json(removeTypo).error).toMatchObject({ code: 'unknown_parameter', param: 'guardrails.redactPII', message: 'guardrails.redactPII = null: the gateway policy has no such key to remove' });
+    // `__proto__` is a key like another (an own one, as JSON.parse makes it): refused, never the merged policy's prototype.
+    const proto = await patch('{"__proto__": {"maxTokens": 5}}');
+    expect([proto.statusCode, json(proto).error.code, json(proto).error.param]).toEqual([400, 'unknown_parameter', '__proto__']);
     const notObject = await patch([{ op: 'replace', path: '/maxTokens', value: 1 }]);
     expect([notObject.statusCode, json(notObject).error.message]).toEqual([400, expect.stringMatching(/^\(root\) = \[.*: a merge patch of the gateway policy is a JSON object/)]);
     expect(stored()).toEqual(before);
