@@ -12,14 +12,31 @@ export function isCount(n: unknown): n is number {
  * counted outside `completion_tokens` (Gemini's OpenAI endpoint leaves its thinking tokens out of
  * it, and counts them in the total and `completion_tokens_details.reasoning_tokens`), so
  * `completion_tokens` becomes total − prompt, OpenAI's convention (reasoning is part of the
- * completion), and the thinking is billed as output, as the provider bills it. Every other field
- * (`prompt_tokens_details`, `completion_tokens_details`, provider extras) as reported.
+ * completion), and the thinking is billed as output, as the provider bills it. The cache counts
+ * the upstream reported (`prompt_tokens_details.cached_tokens`, `cache_write_tokens`) are answered
+ * as billed (cacheTokensOf: whole, within the prompt; a count that is not one, such as `"5"`, -3 or
+ * null, is 0), so the answer never shows more cached tokens than prompt tokens, nor a count that
+ * OpenAI's `CompletionUsage` type (a number) does not allow. Every other field
+ * (`completion_tokens_details`, the other `prompt_tokens_details`, provider extras) as reported.
  */
 export function billedUsage(reported: CompletionUsage | undefined | null): CompletionUsage | undefined {
   if (!reported || !isCount(reported.prompt_tokens) || !isCount(reported.completion_tokens)) return undefined;
   const sum = reported.prompt_tokens + reported.completion_tokens;
-  if (isCount(reported.total_tokens) && reported.total_tokens > sum) return { ...reported, completion_tokens: reported.total_tokens - reported.prompt_tokens };
-  return { ...reported, total_tokens: sum };
+  const billed = isCount(reported.total_tokens) && reported.total_tokens > sum
+    ? { ...reported, completion_tokens: reported.total_tokens - reported.prompt_tokens }
+    : { ...reported, total_tokens: sum };
+  return withBilledCacheCounts(billed);
+}
+
+/** `usage` with the cache counts its `prompt_tokens_details` holds replaced by those billed (cacheTokensOf); a field not reported stays absent. */
+function withBilledCacheCounts(usage: CompletionUsage): CompletionUsage {
+  const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
+  if (!details || typeof details !== 'object') return usage;
+  const { cachedTokens, cacheWriteTokens } = cacheTokensOf(usage);
+  const out: Record<string, unknown> = { ...details };
+  if ('cached_tokens' in details) out.cached_tokens = cachedTokens;
+  if ('cache_write_tokens' in details) out.cache_write_tokens = cacheWriteTokens;
+  return { ...usage, prompt_tokens_details: out };
 }
 
 /** The prompt tokens a provider served from or wrote to its prompt cache: parts of `prompt_tokens`, priced apart (costOf). */

@@ -1,6 +1,7 @@
 import type { ChatCompletion, ChatCompletionContentPart, ChatCompletionMessage, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseReasoningItem, ResponseUsage } from 'openai/resources/responses/responses';
+import { cacheTokensOf } from '../chat/reported-usage.js';
 import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
 import { textOfContent } from '../chat/message-texts.js';
@@ -42,10 +43,15 @@ function echoedTools(tools: Array<Record<string, unknown>> | null | undefined): 
   return (tools ?? []).map((t) => (t?.type === 'function' && t.strict === undefined ? { ...t, strict: null } : t)) as unknown as Response['tools'];
 }
 
-/** Chat usage as the Response's: input/output tokens with cached, cache-write and reasoning tokens (0 when the upstream does not say). */
+/**
+ * Chat usage as the Response's: input/output tokens with cached, cache-write and reasoning tokens (0 when the upstream
+ * does not say). The cache counts are those billed (cacheTokensOf: whole, within `input_tokens`), so a misreported count
+ * (above the prompt, negative, a string, null) never reaches the Response's `input_tokens_details`, typed as numbers.
+ */
 export function usageOfChat(u: CompletionUsage): ResponseUsage {
+  const cache = cacheTokensOf(u);
   return {
-    input_tokens: u.prompt_tokens, input_tokens_details: { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0, cache_write_tokens: u.prompt_tokens_details?.cache_write_tokens ?? 0 },
+    input_tokens: u.prompt_tokens, input_tokens_details: { cached_tokens: cache.cachedTokens, cache_write_tokens: cache.cacheWriteTokens },
     output_tokens: u.completion_tokens, output_tokens_details: { reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0 },
     total_tokens: u.prompt_tokens + u.completion_tokens,
   };

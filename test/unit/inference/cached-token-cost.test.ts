@@ -183,6 +183,26 @@ describe('a settle with cached prompt tokens: the budget counter, the ledger, th
     expect(Object.keys(g.records.find((r) => r.costUsd !== undefined)!)).not.toContain('cachedTokens');
   });
 
+  it.each([
+    ['above the prompt', 50, 10],
+    ['negative', -3, 0],
+    ['a string', '5', 0],
+    ['null', null, 0],
+  ] as Array<[string, unknown, number]>)('an upstream whose cached_tokens is %s: the answer shows the cached tokens billed, a number within the prompt (chat and Responses)', async (_name, reported, billed) => {
+    const usage = { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12, prompt_tokens_details: { cached_tokens: reported, cache_write_tokens: reported } } as unknown as CompletionUsage;
+    const g = gatewayAnswering(usage);
+    const chat = await g.call('/v1/chat/completions', { model: 'openai/gpt-5.4-mini', messages: [{ role: 'user', content: 'hello' }] });
+    expect(JSON.parse(chat.answers[0].body).usage).toMatchObject({ prompt_tokens: 10, prompt_tokens_details: { cached_tokens: billed, cache_write_tokens: 0 } });
+    const streamed = await g.call('/v1/chat/completions', { model: 'openai/gpt-5.4-mini', messages: [{ role: 'user', content: 'hello' }], stream: true, stream_options: { include_usage: true } });
+    expect(streamed.streamed).toContain(`"prompt_tokens_details":{"cached_tokens":${billed},"cache_write_tokens":0}`);
+    const response = await g.call('/v1/responses', { model: 'openai/gpt-5.4-mini', input: 'hello', store: false });
+    expect(JSON.parse(response.answers[0].body).usage.input_tokens_details).toEqual({ cached_tokens: billed, cache_write_tokens: 0 });
+    const responseStream = await g.call('/v1/responses', { model: 'openai/gpt-5.4-mini', input: 'hello', store: false, stream: true });
+    expect(responseStream.streamed).toContain(`"input_tokens_details":{"cached_tokens":${billed},"cache_write_tokens":0}`);
+    // Billed as answered: every settle prices the same cache reads.
+    for (const call of g.settle.mock.calls) expect(toNanos(call[2])).toBe(toNanos(costOf(GPT54, 10, 2, { cachedTokens: billed, cacheWriteTokens: 0 })));
+  });
+
   it('legacy text completions: a server\'s prefix-cache report (vLLM prompt_tokens_details.cached_tokens) priced at the cache price', async () => {
     const base = { id: 'openai-compatible/base', upstream: 'base', kind: 'completion', inputPricePer1k: 0.001, outputPricePer1k: 0.002, cachedInputPricePer1k: 0.0001, maxOutputTokens: 100 };
     const g = gatewayAnswering(CACHED_USAGE, [base]);
