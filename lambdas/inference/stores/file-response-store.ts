@@ -1,4 +1,5 @@
-import { appendFile, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, appendFile, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import type { EventsChunk, EventsRead, StreamEvent } from '../responses/background-events.js';
 import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
@@ -29,12 +30,37 @@ export class FileResponseStore implements ResponseStore {
     return isTenantId(tenantId) && isResponseId(responseId) ? join(this.dir, tenantId, `${responseId}.events.jsonl`) : undefined;
   }
 
-  /** Appends the chunk as one line (the run is the only writer; readers take whole lines only). */
+  /**
+   * Appends the chunk as one line (the run is the only writer; readers take whole lines only). A chunk for a response
+   * no longer stored is dropped: the first chunk creates the file only while the response's file exists (and removes it
+   * again if a delete came in between), a later one is appended only to a file that still exists (opened without
+   * O_CREAT), so a run that writes on after its response was deleted (it notices at its next poll; its last write
+   * closes the log) leaves no events file behind, which nothing would ever read or remove.
+   */
   async appendEvents(tenantId: string, responseId: string, chunk: EventsChunk): Promise<void> {
     const file = this.eventsFile(tenantId, responseId);
     if (!file) throw new Error(`cannot store events of response ${responseId} of tenant ${tenantId}: not ids the gateway makes`);
-    await mkdir(join(this.dir, tenantId), { recursive: true });
-    await appendFile(file, `${JSON.stringify(chunk)}\n`);
+    const line = `${JSON.stringify(chunk)}\n`;
+    const stored = this.file(tenantId, responseId)!;
+    if (chunk.chunk === 0) {
+      if (!(await exists(stored))) return;
+      await mkdir(join(this.dir, tenantId), { recursive: true });
+      await appendFile(file, line);
+      if (!(await exists(stored))) await unlink(file).catch(() => undefined); // deleted meanwhile
+      return;
+    }
+    let handle;
+    try {
+      handle = await open(file, constants.O_WRONLY | constants.O_APPEND);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // the response was deleted, its events with it
+      throw e;
+    }
+    try {
+      await handle.writeFile(line);
+    } finally {
+      await handle.close();
+    }
   }
 
   /** `cursor`: the byte offset of the next line. */
@@ -167,5 +193,16 @@ export async function underLock<T>(lock: string, work: () => Promise<T>): Promis
     return await work();
   } finally {
     await unlink(lock).catch(() => undefined);
+  }
+}
+
+/** Whether `file` exists (any error but ENOENT is thrown). */
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
   }
 }

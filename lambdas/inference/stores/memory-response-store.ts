@@ -38,9 +38,16 @@ export class MemoryResponseStore implements ResponseStore {
     return found !== undefined;
   }
 
+  /**
+   * Appends the chunk to the response's log. A chunk for a response no longer stored is dropped: the first one creates
+   * the log only while the response exists, a later one is added only to a log that still exists, so a run that writes on
+   * after its response was deleted (it notices at its next poll) leaves no events behind.
+   */
   async appendEvents(tenantId: string, responseId: string, chunk: EventsChunk): Promise<void> {
     const key = MemoryResponseStore.key(tenantId, responseId);
-    const log = this.events.get(key) ?? { events: [], ended: false, expiresAt: chunk.expiresAt };
+    const existing = this.events.get(key);
+    if (existing ? !this.items.has(key) : chunk.chunk > 0 || !this.items.has(key)) return;
+    const log = existing ?? { events: [], ended: false, expiresAt: chunk.expiresAt };
     this.events.set(key, { events: [...log.events, ...structuredClone(chunk.events)], ended: log.ended || chunk.ended, expiresAt: chunk.expiresAt });
   }
 

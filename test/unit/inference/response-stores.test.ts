@@ -1,6 +1,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbResponseStore } from '../../../lambdas/inference/stores/dynamodb-response-store.js';
@@ -66,6 +68,35 @@ describe.each([
     const old = newId('resp');
     await s.appendEvents!('acme', old, { chunk: 0, events: [ev(0)], ended: true, expiresAt: now() - 1 });
     expect(await s.readEvents!('acme', old, 0)).toMatchObject({ events: [], exists: false });
+  });
+});
+
+describe.each([
+  { name: 'MemoryResponseStore', make: () => ({ s: new MemoryResponseStore(), dir: undefined }) },
+  { name: 'FileResponseStore', make: () => { const dir = tempDir('tessera-responses-'); return { s: new FileResponseStore(dir), dir }; } },
+])('$name: a background run writing after its response was deleted', ({ make }) => {
+  const ev = (n: number) => ({ type: n === 2 ? 'response.completed' : 'response.output_text.delta', sequence_number: n, delta: `secret ${n}` });
+  it('keeps none of its events: the chunks after the delete (its last, which closes the log) are not written, and no events file is left', async () => {
+    const { s, dir } = make();
+    const rid = newId('resp');
+    await s.put(item('acme', rid));
+    await s.appendEvents!('acme', rid, { chunk: 0, events: [ev(0)], ended: false, expiresAt: now() + 60 });
+    expect(await s.delete('acme', rid)).toBe(true);
+    // The run notices the delete at its next poll (2 s on another worker): until then it writes on, then closes its log.
+    await s.appendEvents!('acme', rid, { chunk: 1, events: [ev(1), ev(2)], ended: false, expiresAt: now() + 60 });
+    await s.appendEvents!('acme', rid, { chunk: 2, events: [], ended: true, expiresAt: now() + 60 });
+    expect(await s.readEvents!('acme', rid, 0)).toMatchObject({ events: [], exists: false });
+    if (dir) expect(readdirSync(join(dir, 'acme'))).toEqual([]);
+  });
+
+  it('a first chunk for a response that is not stored (deleted before the run\'s first write) is not kept either', async () => {
+    const { s, dir } = make();
+    const rid = newId('resp');
+    await s.put(item('acme', rid));
+    await s.delete('acme', rid);
+    await s.appendEvents!('acme', rid, { chunk: 0, events: [ev(0)], ended: true, expiresAt: now() + 60 });
+    expect(await s.readEvents!('acme', rid, 0)).toMatchObject({ events: [], exists: false });
+    if (dir) expect(readdirSync(join(dir, 'acme'))).toEqual([]);
   });
 });
 
