@@ -135,7 +135,9 @@ export interface FollowOptions {
  * `response.failed`, `response.incomplete`), when the run closed the log (a cancelled run's stream ends after its last
  * event: OpenAI's stream events have no cancel event), when the stored response is `cancelled` or gone, when the caller
  * leaves (`res.signal`) or at the transport's deadline (`res.deadline`: the router Lambda's; the stream ends without a
- * terminal event, as a dropped connection does, and the client resumes with `starting_after`).
+ * terminal event, as a dropped connection does, and the client resumes with `starting_after`). A `starting_after` at
+ * or past the log's terminal event answers an empty stream (nothing follows a terminal event; the log's end is not
+ * taken for one missing, endFromStored).
  * @throws GatewayError 400 naming `starting_after` when it is past the last event stored (before the stream opens)
  */
 export async function followEvents(store: ResponseStore, tenantId: string, responseId: string, after: number, res: GatewayResponder, options: FollowOptions = {}): Promise<void> {
@@ -154,7 +156,11 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
   try {
     for (;;) {
       for (const event of read.events) {
-        if (event.sequence_number <= after) continue;
+        // A terminal event the caller already has (`starting_after` is its number) ends the stream with nothing more.
+        if (event.sequence_number <= after) {
+          if (TERMINAL_EVENTS.has(event.type)) return;
+          continue;
+        }
         await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
         wrote = Date.now();
         after = event.sequence_number;
@@ -170,7 +176,10 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
         if (!stored || stored.response.status === 'cancelled' || abandoned) {
           const rest = await store.readEvents!(tenantId, responseId, read.cursor);
           for (const event of rest.events) {
-            if (event.sequence_number <= after) continue;
+            if (event.sequence_number <= after) {
+              if (TERMINAL_EVENTS.has(event.type)) return;
+              continue;
+            }
             await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
             after = event.sequence_number;
             if (TERMINAL_EVENTS.has(event.type)) return;
