@@ -90,19 +90,31 @@ export class DynamoDbResponseStore implements ResponseStore {
     }
   }
 
-  /** `cursor`: the number (eventsKey) of the next item; one strongly consistent Query of the items from it. */
+  /**
+   * `cursor`: the number (eventsKey) of the next item; a strongly consistent Query of the items from it, every page
+   * (DynamoDB answers at most 1 MB a page, `LastEvaluatedKey` then naming where the next starts: a long run's log, or a
+   * few items near the 400 KB item limit, is more than one page, and a reader that took the first page for the whole log
+   * refused a `starting_after` past it as "past the last event").
+   */
   async readEvents(tenantId: string, responseId: string, cursor: number): Promise<EventsRead> {
     if (!isTenantId(tenantId)) return { events: [], ended: false, cursor, exists: false };
     const doc = await this.docFor(tenantId);
-    const out = await doc.send(new QueryCommand({
-      TableName: this.table, ConsistentRead: true,
-      KeyConditionExpression: 'tenantId = :t AND responseId BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':t': tenantId, ':from': eventsKey(responseId, cursor), ':to': eventsKey(responseId, 999_999_999) },
-    }));
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await doc.send(new QueryCommand({
+        TableName: this.table, ConsistentRead: true,
+        KeyConditionExpression: 'tenantId = :t AND responseId BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':t': tenantId, ':from': eventsKey(responseId, cursor), ':to': eventsKey(responseId, 999_999_999) },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
     const events: StreamEvent[] = [];
     let ended = false;
     let next = cursor;
-    for (const item of out.Items ?? []) {
+    for (const item of items) {
       if (typeof item.expiresAt !== 'number' || expired(item.expiresAt)) return { events: [], ended: false, cursor, exists: false };
       events.push(...(JSON.parse(gunzipSync(item.body as Uint8Array).toString('utf8')) as StreamEvent[]));
       ended ||= item.ended === true;

@@ -174,4 +174,20 @@ describe('DynamoDbResponseStore (SDK mocked)', () => {
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input).toMatchObject({ ConsistentRead: true, ExpressionAttributeValues: { ':t': 'acme', ':from': 'events#resp_1#000002002', ':to': 'events#resp_1#999999999' } });
     expect(asked.every((t) => t === 'acme')).toBe(true);
   });
+
+  it('reads every page of the log: a Query answers at most 1 MB, LastEvaluatedKey naming where the next page starts', async () => {
+    const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { gzipSync } = await import('node:zlib');
+    const ev = (n: number) => ({ type: n === 3 ? 'response.completed' : 'response.output_text.delta', sequence_number: n, delta: 'x' });
+    const itemOf = (n: number, events: unknown[], ended = false) => ({ tenantId: 'acme', responseId: `events#resp_1#${String(n).padStart(9, '0')}`, expiresAt: now() + 60, body: gzipSync(JSON.stringify(events)), ...(ended ? { ended: true } : {}) });
+    ddb.on(QueryCommand)
+      .resolvesOnce({ Items: [itemOf(0, [ev(0), ev(1)])], LastEvaluatedKey: { tenantId: 'acme', responseId: 'events#resp_1#000000000' } })
+      .resolvesOnce({ Items: [itemOf(1000, [ev(2), ev(3)], true)] });
+    const read = await store.readEvents('acme', 'resp_1', 0);
+    expect(read.events.map((e) => e.sequence_number)).toEqual([0, 1, 2, 3]);
+    expect(read).toMatchObject({ ended: true, cursor: 1001, exists: true });
+    const calls = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toMatchObject({ ExclusiveStartKey: { tenantId: 'acme', responseId: 'events#resp_1#000000000' }, ConsistentRead: true });
+  });
 });
