@@ -287,14 +287,16 @@ export class RequestPipeline {
   /**
    * The model, then the tenant's fallbacks of the same kind (a chat request never falls back to an
    * embedding or moderation model: its upstream has no chat API); each routed through the tenant's
-   * Bedrock application inference profile when it has one (so its usage is billed to it).
+   * Bedrock application inference profile when it has one (so its usage is billed to it). Each catalog
+   * model once: a fallback named twice (by its alias and its catalog id, `gpt-5.4-mini` and
+   * `openai/gpt-5.4-mini`, or the same name twice) is tried once, and never the model itself again.
    */
   chain(r: PipelineRequest, model: ModelEntry): ModelEntry[] {
     const profiles = r.policy.gateway.bedrockInferenceProfiles;
     const chain = [model];
     for (const id of r.policy.gateway.fallbacks) {
       const m = r.policy.models.get(catalogIdOf(r.policy, id)); // a fallback may be named by an alias too
-      if (m !== undefined && m.id !== model.id && kindOf(m) === kindOf(model)) chain.push(m);
+      if (m !== undefined && !chain.some((c) => c.id === m.id) && kindOf(m) === kindOf(model)) chain.push(m);
     }
     if (!profiles) return chain;
     return chain.map((m) => (profiles[m.id] ? { ...m, upstream: profiles[m.id] } : m));

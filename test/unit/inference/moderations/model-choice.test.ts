@@ -110,4 +110,13 @@ describe('model kinds at the pipeline', () => {
     expect(p.chain(r, p.model(r, 'openai/gpt-4o-mini')).map((m) => m.id)).toEqual(['openai/gpt-4o-mini', 'openai-compatible/default']);
     expect(p.chain(r, p.model(r, 'openai/text-moderation-latest', 'moderation')).map((m) => m.id)).toEqual(['openai/text-moderation-latest', 'openai/omni-moderation-latest']);
   });
+
+  it('a fallback named by its alias and its catalog id (or twice) is tried once, and the model itself never again', () => {
+    const c = config(); // the embedded default's alias gpt-4o-mini → openai/gpt-4o-mini stays: its target is in this catalog
+    expect(c.gateway.modelAliases).toMatchObject({ 'gpt-4o-mini': 'openai/gpt-4o-mini' });
+    const r = request(c, { fallbacks: ['gpt-4o-mini', 'openai/gpt-4o-mini', 'openai-compatible/default', 'gpt-4o-mini'] });
+    const p = pipeline(c);
+    expect(p.chain(r, p.model(r, 'openai-compatible/default')).map((m) => m.id)).toEqual(['openai-compatible/default', 'openai/gpt-4o-mini']);
+    expect(p.chain(r, p.model(r, 'gpt-4o-mini')).map((m) => m.id)).toEqual(['openai/gpt-4o-mini', 'openai-compatible/default']);
+  });
 });
