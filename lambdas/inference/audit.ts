@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { PendingWork } from '../shared/pending-work.js';
-import { roundUsdToNano } from './stores/model-usage.js';
+import { roundUsdToNano, toNanos } from './stores/model-usage.js';
 
 /** One structured record per gateway request: who, what, how much, how it ended; no prompt text unless opted in. */
 export interface AuditRecord {
@@ -78,6 +78,41 @@ export interface AuditRecord {
  * @example auditCostUsd(20 * 0.00002 / 1000) → 4e-7 (micro-dollars made it 0)
  */
 export const auditCostUsd = (usd: number): number => roundUsdToNano(usd);
+
+/**
+ * A cost in dollars as a plain decimal string, to the nano-dollar, with no exponent and no trailing zeros: the
+ * `x-tessera-cost-usd` header's value. `Number()` of it is the audit record's `costUsd` exactly (both are the nearest
+ * double to the same nano-dollar count).
+ * @example usdDecimal(0.0003) → '0.0003'
+ * @example usdDecimal(4e-7) → '0.0000004' (JSON writes the audit record's figure as 4e-7)
+ * @example usdDecimal(0) → '0'
+ */
+export function usdDecimal(usd: number): string {
+  const nanos = toNanos(usd);
+  const abs = Math.abs(nanos);
+  const fraction = String(abs % 1e9).padStart(9, '0').replace(/0+$/, '');
+  return `${nanos < 0 ? '-' : ''}${Math.floor(abs / 1e9)}${fraction ? `.${fraction}` : ''}`;
+}
+
+/**
+ * Tessera's headers of a whole (non-streamed) metered answer, from its audit record once settled (`costUsd` and `model`
+ * set by the endpoint before it answers):
+ * - `x-tessera-cost-usd`: the request's settled cost (usdDecimal of the audit record's `costUsd`; LiteLLM's
+ *   `x-litellm-response-cost`);
+ * - `x-tessera-model`: the catalog id that answered (after fallbacks; for an audio answer, whose body names no model);
+ * - `x-tessera-fallback-from`: the catalog id asked for, when a fallback answered instead (the audit record's `fallbackFrom`).
+ * A streamed answer's headers go out before its cost is known: its cost is on its audit record (and in its usage chunk's
+ * token counts), never in a header.
+ * @returns no headers when the record has no cost (an unmetered route, a background response queued)
+ */
+export function answerCostHeaders(audit: Pick<AuditRecord, 'costUsd' | 'model' | 'fallbackFrom'>): Record<string, string> {
+  if (audit.costUsd === undefined) return {};
+  return {
+    'x-tessera-cost-usd': usdDecimal(audit.costUsd),
+    ...(audit.model ? { 'x-tessera-model': audit.model } : {}),
+    ...(audit.fallbackFrom ? { 'x-tessera-fallback-from': audit.fallbackFrom } : {}),
+  };
+}
 
 export interface AuditSink {
   write(record: AuditRecord): Promise<void>;

@@ -87,6 +87,21 @@ function openAiIdOf(provider: string, upstream: string): { id: string; via: 'exa
 }
 
 /**
+ * OpenAI's announced shutdown date of a catalog entry of provider `openai` (lib/config/openai-model-shutdowns.ts), for the
+ * `shutdown_date` of its `Model` object (`GET /v1/models`, `GET /v1/models/{model}`): its `upstream`'s date, or, for an
+ * OpenAI fine-tune (`ft:<base>:<org>:<suffix>:<id>`), its base's (the package's notices name base models only, and OpenAI
+ * decides per deprecation whether a base's fine-tunes stop with it: the base's date is the one to plan for). Other providers, `openai-compatible/` included, have no date here: the server behind one may be a self-hosted
+ * model that OpenAI's schedule does not touch (the preflight and doctor check still warn about those, modelShutdownFindings).
+ * @returns `YYYY-MM-DD` (the string OpenAI's `Model.shutdown_date` holds: `openai`'s models.d.ts `shutdown_date?: string | null`),
+ *   or undefined when the entry is not `openai/` or its model has no announced date
+ */
+export function openAiShutdownDateOf(m: Pick<ModelEntry, 'id' | 'upstream'>): string | undefined {
+  if (!m.id.startsWith('openai/')) return undefined;
+  const { id } = openAiIdOf('openai', m.upstream);
+  return Object.hasOwn(OPENAI_MODEL_SHUTDOWNS, id) ? OPENAI_MODEL_SHUTDOWNS[id].shutdown : undefined;
+}
+
+/**
  * The catalog entries of provider `openai` and `openai-compatible` whose `upstream` has an announced OpenAI
  * shutdown date (exact id match: `gpt-4o-mini`, `gpt-4o-mini-2024-07-18`; an OpenAI fine-tune `ft:<base>:…` by its base,
  * and on `openai-compatible/` an id behind a provider prefix, `openai/gpt-4o-mini`: openAiIdOf), most urgent first. A

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sha256 } from '../audit.js';
+import { answerCostHeaders, sha256 } from '../audit.js';
 import { guardInputTexts } from '../guardrails/input-texts.js';
 import { redactPii } from '../guardrails.js';
 import type { GatewayResponder } from '../gateway.js';
@@ -74,7 +74,7 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens: tokens, completionTokens: 0, costUsd: cost });
     settled = true;
     await pipeline.settle(reservation, tokens, cost, { model: used.id, promptTokens: tokens, completionTokens: 0, reported: false, estimatedTokens: tokens });
-    await answer(res, result, result.bytes, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+    await answer(res, result, result.bytes, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
   } catch (e) {
     await withRates(pipeline, r, e);
   } finally {
@@ -211,7 +211,7 @@ export async function transcription(pipeline: RequestPipeline, r: PipelineReques
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens: charge.promptTokens, completionTokens: charge.completionTokens, costUsd: charge.costUsd });
     settled = true;
     await pipeline.settle(reservation, charge.promptTokens + charge.completionTokens, charge.costUsd, { model: used.id, promptTokens: charge.promptTokens, completionTokens: charge.completionTokens, reported: charge.reported, estimatedTokens: reserved.promptTokens });
-    await answer(res, result, out, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+    await answer(res, result, out, { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
   } catch (e) {
     await withRates(pipeline, r, e);
   } finally {

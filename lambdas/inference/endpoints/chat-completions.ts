@@ -1,3 +1,4 @@
+import { answerCostHeaders } from '../audit.js';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { completeChat, runChat, streamChat } from '../chat/chat-exchange.js';
 import { ChatCompletionRequest, type ChatRequestBody } from '../chat/request-schema.js';
@@ -50,7 +51,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     if (!stream) {
       const answer = await completeChat(x, id);
       await keep?.(x, answer);
-      return void (await res.json(200, JSON.stringify(answer), { 'x-request-id': id, ...pipeline.servedRateHeaders(r) }));
+      return void (await res.json(200, JSON.stringify(answer), { 'x-request-id': id, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) }));
     }
     const assembled = keep && new ChunkAssembler();
     const includeUsage = body.stream_options?.include_usage === true;

@@ -5,7 +5,7 @@ import { billedUsage, cacheTokensOf } from '../chat/reported-usage.js';
 import { withCacheCounters } from '../stores/model-usage.js';
 import { completionReservation, guardCompletionInput } from '../completions/prompts.js';
 import { checkBestOf, CompletionRequest, DEFAULT_COMPLETION_MAX_TOKENS, type CompletionRequestBody } from '../completions/request-schema.js';
-import { noteGuardrailMasked } from '../audit.js';
+import { answerCostHeaders, noteGuardrailMasked } from '../audit.js';
 import { auditEndUser } from '../end-user.js';
 import type { GatewayResponder } from '../gateway.js';
 import { redactPii } from '../guardrails.js';
@@ -86,7 +86,7 @@ async function whole(x: Exchange, body: CompletionRequestBody, res: GatewayRespo
   if (bad) throw upstreamFailed(`${model.id} answered ${bad}`, 'upstream_invalid_answer');
   const created = Number.isSafeInteger(result.created) ? result.created : Math.floor(Date.now() / 1000);
   const answer = { ...result, id: r.audit.requestId, object: 'text_completion', created, model: model.id, choices: await guardOutput(pipeline, r, result.choices), usage };
-  await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+  await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
 }
 
 /**

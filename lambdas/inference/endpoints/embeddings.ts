@@ -1,3 +1,4 @@
+import { answerCostHeaders } from '../audit.js';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import { guardEmbeddingInput } from '../embeddings/guard.js';
 import { inputPath, inputsOf } from '../embeddings/inputs.js';
@@ -80,7 +81,7 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
       throw invalidAnswer(`${used.id} answered an embedding the gateway cannot read: ${(e as Error).message}`);
     }
     const answer: CreateEmbeddingResponse = { object: 'list', data, model: used.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
-    await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+    await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
   } catch (e) {
     if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
     throw e;

@@ -1,5 +1,5 @@
 import type { ModelEntry } from '../../../lib/config/schema.js';
-import { sha256 } from '../audit.js';
+import { answerCostHeaders, sha256 } from '../audit.js';
 import type { GatewayResponder } from '../gateway.js';
 import { guardInputTexts } from '../guardrails/input-texts.js';
 import { auditEndUser } from '../end-user.js';
@@ -148,13 +148,14 @@ async function answerImages(pipeline: RequestPipeline, r: PipelineRequest, model
     const images = data.filter(isImage).length;
     const costUsd = imageCostOf(used, images);
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens: 0, completionTokens: 0, costUsd });
+    if (used.id !== model.id) r.audit.fallbackFrom = model.id; // as chat's and text completions' records say a fallback
     r.audit.detail = { ...r.audit.detail, images };
     settled = true;
     // The images were made whether or not the answer is shown: the tenant pays for what came back.
     await pipeline.settle(reservation, 0, costUsd, { model: used.id, promptTokens: 0, completionTokens: 0, reported: false, estimatedTokens: 0 });
     if (images < data.length) throw upstream(`${used.id} answered ${data.length - images} of its ${data.length} data entries without an image (an object with a b64_json or url string): ${JSON.stringify(data.find((d) => !isImage(d)))?.slice(0, 100)}`, 'upstream_invalid_answer');
     if (images > n) throw upstream(`${used.id} answered ${images} images for n: ${n}`, 'upstream_invalid_answer');
-    await res.json(200, JSON.stringify(result), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+    await res.json(200, JSON.stringify(result), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
   } catch (e) {
     await withRates(pipeline, r, e);
   } finally {

@@ -1,14 +1,27 @@
 import { catalogIdOf, modelNotFoundFor, providerOf, type TenantPolicy } from '../policy.js';
+import { openAiShutdownDateOf } from '../../../lib/config/model-lifecycle.js';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
 /**
+ * OpenAI's `shutdown_date` of a catalog model (`openai`'s `Model.shutdown_date?: string | null`, "the date when the model
+ * will shut down"): the `YYYY-MM-DD` of OpenAI's announced shutdown (lib/config/openai-model-shutdowns.ts) for an `openai/`
+ * entry, a fine-tune's by its base (model-lifecycle.ts openAiShutdownDateOf). Absent where none is known (another provider,
+ * no announcement), which the official clients read as not announced (Node: undefined; Python: None).
+ */
+const shutdownOf = (m: ModelEntry) => {
+  const date = openAiShutdownDateOf(m);
+  return date === undefined ? {} : { shutdown_date: date };
+};
+
+/**
  * OpenAI's `Model` object (`openai`'s `Model`). A catalog model: `created` 0 (the catalog has no
- * creation time), `owned_by` its provider. A tenant's fine-tuned model, as OpenAI answers for one:
- * `created` its deployment time (Unix seconds), `owned_by` the tenant (OpenAI: the organization).
+ * creation time), `owned_by` its provider, `shutdown_date` when OpenAI announced one (shutdownOf). A tenant's
+ * fine-tuned model, as OpenAI answers for one: `created` its deployment time (Unix seconds), `owned_by` the tenant
+ * (OpenAI: the organization).
  */
 const modelObject = (policy: Pick<TenantPolicy, 'tenantId' | 'fineTunedCreated'>, m: ModelEntry) => {
   const created = policy.fineTunedCreated?.get(m.id);
-  return created === undefined ? { id: m.id, object: 'model', created: 0, owned_by: providerOf(m) } : { id: m.id, object: 'model', created, owned_by: policy.tenantId };
+  return created === undefined ? { id: m.id, object: 'model', created: 0, owned_by: providerOf(m), ...shutdownOf(m) } : { id: m.id, object: 'model', created, owned_by: policy.tenantId };
 };
 
 /** What `owned_by` says of an alias: `alias:` and the catalog id it stands for (`alias:openai/gpt-4o-mini`). */
@@ -18,9 +31,10 @@ export const ALIAS_OWNED_BY_PREFIX = 'alias:';
  * OpenAI's `Model` object of an alias: its own name as `id` (as OpenAI lists `gpt-4o` beside
  * `gpt-4o-2024-08-06`), `created` 0, and `owned_by` `alias:<catalog id>`, which says what it
  * stands for (OpenAI's `owned_by` names an owner: `system`, `openai`, an organization; the
- * target's provider owns the model, and a client reading the field learns where the name leads).
+ * target's provider owns the model, and a client reading the field learns where the name leads), and its target's
+ * `shutdown_date` when it has one (requests by the alias stop working with the target).
  */
-const aliasObject = (alias: string, target: string) => ({ id: alias, object: 'model', created: 0, owned_by: `${ALIAS_OWNED_BY_PREFIX}${target}` });
+const aliasObject = (alias: string, target: ModelEntry) => ({ id: alias, object: 'model', created: 0, owned_by: `${ALIAS_OWNED_BY_PREFIX}${target.id}`, ...shutdownOf(target) });
 
 /** The caller's aliases (policy.ts `aliases`) whose target it may use, in config order (a tenant's own `default` after the platform's). */
 const usableAliases = (policy: Pick<TenantPolicy, 'aliases' | 'models'>) => [...(policy.aliases ?? [])].filter(([, target]) => policy.models.has(target));
@@ -32,7 +46,7 @@ const usableAliases = (policy: Pick<TenantPolicy, 'aliases' | 'models'>) => [...
  */
 export function listModels(policy: TenantPolicy): string {
   const models = [...policy.models.values()].map((m) => modelObject(policy, m));
-  return JSON.stringify({ object: 'list', data: [...models, ...usableAliases(policy).map(([alias, target]) => aliasObject(alias, target))] });
+  return JSON.stringify({ object: 'list', data: [...models, ...usableAliases(policy).map(([alias, target]) => aliasObject(alias, policy.models.get(target)!))] });
 }
 
 /**
@@ -55,5 +69,5 @@ export function retrieveModel(policy: TenantPolicy, encodedId: string): string {
   if (model) return JSON.stringify(modelObject(policy, model));
   const target = catalogIdOf(policy, id);
   if (target === id || !policy.models.has(target)) throw modelNotFoundFor(policy, id, target);
-  return JSON.stringify(aliasObject(id, target));
+  return JSON.stringify(aliasObject(id, policy.models.get(target)!));
 }

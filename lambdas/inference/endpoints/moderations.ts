@@ -1,3 +1,4 @@
+import { answerCostHeaders } from '../audit.js';
 import type { ModerationCreateResponse } from 'openai/resources/moderations';
 import type { GatewayResponder } from '../gateway.js';
 import { defaultModerationModel } from '../moderations/default-model.js';
@@ -49,7 +50,7 @@ export async function moderations(pipeline: RequestPipeline, r: PipelineRequest,
     const bad = result.results.findIndex((x) => typeof x !== 'object' || x === null || typeof (x as { flagged?: unknown }).flagged !== 'boolean');
     if (bad >= 0) throw upstream(`${used.id} answered results[${bad}] without a boolean flagged (${JSON.stringify(result.results[bad])?.slice(0, 80)})`, 'upstream_invalid_answer');
     const answer: ModerationCreateResponse = { ...result, model: used.id };
-    await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) });
+    await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) });
   } catch (e) {
     if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
     throw e;

@@ -1,3 +1,4 @@
+import { answerCostHeaders } from '../audit.js';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Response } from 'openai/resources/responses/responses';
 import { completeChat, runChat, streamChat, type ChatExchange } from '../chat/chat-exchange.js';
@@ -144,7 +145,7 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     if (!stream) {
       const answer = await completeChat(x, r.audit.requestId);
       const response = await keep(responseOfChat(shell, answer, answer.usage!));
-      return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r) }));
+      return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId, ...pipeline.servedRateHeaders(r), ...answerCostHeaders(r.audit) }));
     }
     await streamed(x, r, res, shell, keep);
   }).catch((e: unknown) => {
