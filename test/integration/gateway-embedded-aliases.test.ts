@@ -122,7 +122,7 @@ describe('the embedded default\'s bare OpenAI names (official Python client)', (
       whole: ['openai/gpt-5.4-mini', 'echo: py hello'],
       stream: ['echo: py stream', ['openai/gpt-5.4-mini']],
       embedding: ['openai/text-embedding-3-small', true],
-      // shutdown_date: the Python Model's optional field (None when not sent; the gateway does not send it).
+      // shutdown_date: the Python Model's optional field, None when not sent (gpt-5.4-mini has no announced date; gpt-4o-mini's: gateway-cost-headers.test.ts).
       model: { id: 'gpt-5.4-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-5.4-mini', shutdown_date: null },
     });
   });

@@ -134,7 +134,8 @@ describe('model aliases (gateway.modelAliases) through the official openai Node 
     // default's keys first (gpt-4o-mini, text-embedding-3-small and omni-moderation-latest, the last two set again by
     // this config; its gpt-5.4-mini and gpt-image-2.5-flare dropped with their models), then this config's own.
     expect(aliases).toEqual([
-      { id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-4o-mini' },
+      // Its target's OpenAI shutdown date (lib/config/openai-model-shutdowns.ts), as OpenAI's Model.shutdown_date.
+      { id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-4o-mini', shutdown_date: '2027-01-14' },
       { id: 'text-embedding-3-small', object: 'model', created: 0, owned_by: 'alias:openai-compatible/embed-small' },
       { id: 'omni-moderation-latest', object: 'model', created: 0, owned_by: 'alias:openai/omni-moderation-latest' },
       { id: 'premium', object: 'model', created: 0, owned_by: 'alias:openai-compatible/primary' },
@@ -142,7 +143,7 @@ describe('model aliases (gateway.modelAliases) through the official openai Node 
       { id: 'default', object: 'model', created: 0, owned_by: 'alias:openai-compatible/default' },
     ]);
     expect(listed.indexOf(listed.find((m) => m.owned_by.startsWith('alias:'))!)).toBe(listed.length - aliases.length);
-    expect(await client('acme').models.retrieve('gpt-4o-mini')).toEqual({ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-4o-mini' });
+    expect(await client('acme').models.retrieve('gpt-4o-mini')).toEqual({ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-4o-mini', shutdown_date: '2027-01-14' });
   });
 
   it('an alias of a model outside the caller\'s tier is the 404 its target gives, naming the alias, and is not listed', async () => {

@@ -269,7 +269,9 @@ describe.concurrent('tessera serve: what it lists and refuses', () => {
       const token = await mintDevToken(join(state, 'dev-keys.json'), { tenantId: 'acme' });
       const res = await fetch(`http://127.0.0.1:${serveRun.port}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { object: 'list'; data: OpenAI.Models.Model[] };
-      for (const m of body.data) expect(Object.keys(m).sort()).toEqual(['created', 'id', 'object', 'owned_by']); // OpenAI's Model, nothing added
+      // OpenAI's Model, nothing added: shutdown_date (OpenAI's optional field) only where OpenAI announced one.
+      for (const m of body.data) expect(Object.keys(m).filter((k) => k !== 'shutdown_date').sort(), m.id).toEqual(['created', 'id', 'object', 'owned_by']);
+      for (const m of body.data) if ('shutdown_date' in m) expect(m.shutdown_date, m.id).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       return { ids: body.data.map((m) => m.id), out: serveRun.out() };
     } finally {
       serveRun.child.kill('SIGTERM');

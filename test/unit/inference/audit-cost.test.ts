@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import { describe, expect, it, vi } from 'vitest';
-import { auditCostUsd, FileAuditSink, type AuditRecord } from '../../../lambdas/inference/audit.js';
+import { answerCostHeaders, auditCostUsd, FileAuditSink, usdDecimal, type AuditRecord } from '../../../lambdas/inference/audit.js';
 import type { Authorizer, Caller } from '../../../lambdas/inference/auth.js';
 import { Gateway, type GatewayResponder } from '../../../lambdas/inference/gateway.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -33,6 +33,24 @@ describe('the audit record\'s costUsd', () => {
     expect(auditCostUsd(20 * 0.00002 / 1000)).toBe(4e-7); // a 20-token text-embedding-3-small request (4.0000000000000003e-7): 0 in micro-dollars
     expect(auditCostUsd(0)).toBe(0);
     expect(Object.is(auditCostUsd(-0.0000000001), 0)).toBe(true);
+  });
+
+  it('usdDecimal writes the record\'s figure as x-tessera-cost-usd: a plain decimal, no exponent, no float tail, Number() of it the record\'s', () => {
+    const cases: Array<[number, string]> = [
+      [(0.001 + 0.012) / 1000, '0.000013'], [20 * 0.00002 / 1000, '0.0000004'], [0.00030000000000000003, '0.0003'],
+      [1.2345678915, '1.234567892'], [12.5, '12.5'], [0, '0'], [-0.0000000001, '0'], [1e-9, '0.000000001'], [123456.000000001, '123456.000000001'],
+    ];
+    for (const [usd, text] of cases) {
+      expect(usdDecimal(usd), String(usd)).toBe(text);
+      expect(Number(usdDecimal(usd)), String(usd)).toBe(auditCostUsd(usd));
+    }
+    expect(JSON.stringify({ costUsd: auditCostUsd(20 * 0.00002 / 1000) })).toBe('{"costUsd":4e-7}'); // what the record holds in JSON
+  });
+
+  it('answerCostHeaders: the cost, the model that answered, a fallback\'s model asked for; none without a cost', () => {
+    expect(answerCostHeaders({ costUsd: 0.000013000000000000001, model: 'openai/gpt-5.4-mini' })).toEqual({ 'x-tessera-cost-usd': '0.000013', 'x-tessera-model': 'openai/gpt-5.4-mini' });
+    expect(answerCostHeaders({ costUsd: 0, model: 'b', fallbackFrom: 'a' })).toEqual({ 'x-tessera-cost-usd': '0', 'x-tessera-model': 'b', 'x-tessera-fallback-from': 'a' });
+    expect(answerCostHeaders({ model: 'b' })).toEqual({});
   });
 
   it('is written to .tessera/audit.jsonl rounded (0.000013, not 0.000013000000000000001), while the budgets count the exact cost', async () => {

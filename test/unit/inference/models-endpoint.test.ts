@@ -16,6 +16,28 @@ const notFound = (id: string) => {
 };
 
 describe('retrieveModel', () => {
+  it('shutdown_date (OpenAI\'s Model field, a YYYY-MM-DD string): an openai/ model\'s announced date, an OpenAI fine-tune\'s base\'s, an alias\'s target\'s; absent for no date and for openai-compatible/', () => {
+    const base = gatewayConfig();
+    const entry = (id: string, upstream: string) => ({ id, upstream, inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens: 100 });
+    const config = {
+      ...base,
+      gateway: {
+        ...base.gateway,
+        models: [...base.gateway.models, entry('openai/support-ft', 'ft:gpt-4o-mini-2024-07-18:acme:support:abc123'), entry('openai-compatible/relay', 'gpt-4o-mini'), entry('openai/gpt-5.4-mini', 'gpt-5.4-mini')],
+        modelAliases: { support: 'openai/support-ft', mini: 'openai/gpt-5.4-mini' },
+      },
+    };
+    const p = resolvePolicy(config, localTenant('acme', 'enterprise'));
+    const got = (id: string) => JSON.parse(retrieveModel(p, encodeURIComponent(id))) as { shutdown_date?: string };
+    expect(got('openai/support-ft')).toEqual({ id: 'openai/support-ft', object: 'model', created: 0, owned_by: 'openai', shutdown_date: '2027-01-14' });
+    expect(got('support')).toEqual({ id: 'support', object: 'model', created: 0, owned_by: 'alias:openai/support-ft', shutdown_date: '2027-01-14' });
+    expect(got('openai-compatible/relay')).toEqual({ id: 'openai-compatible/relay', object: 'model', created: 0, owned_by: 'openai-compatible' });
+    expect(got('mini')).toEqual({ id: 'mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-5.4-mini' });
+    const listed = (JSON.parse(listModels(p)) as { data: Array<{ id: string; shutdown_date?: string }> }).data;
+    expect(listed.filter((m) => 'shutdown_date' in m).map((m) => [m.id, m.shutdown_date])).toEqual(expect.arrayContaining([['openai/support-ft', '2027-01-14'], ['support', '2027-01-14']]));
+    expect(listed.find((m) => m.id === 'openai-compatible/relay')).not.toHaveProperty('shutdown_date');
+  });
+
   it('finds an id sent encoded (%2F) or raw, with : either way', () => {
     for (const sent of ['sagemaker%2Fft:nova:acme:support', 'sagemaker/ft:nova:acme:support', 'sagemaker%2Fft%3Anova%3Aacme%3Asupport']) {
       expect(JSON.parse(retrieveModel(policy, sent))).toEqual({ id: 'sagemaker/ft:nova:acme:support', object: 'model', created: 0, owned_by: 'sagemaker' });
@@ -84,7 +106,7 @@ describe('models of providers the gateway cannot reach (tessera serve without AW
 
   it('an id without its provider (a client stripped it) gets a 404 naming the caller\'s own model with the provider', () => {
     // Without the embedded default's bare OpenAI names (gateway.modelAliases: null), which answer gpt-4o-mini as an alias.
-    expect(JSON.parse(retrieveModel(resolvePolicy(config, trained), 'gpt-4o-mini'))).toEqual({ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-4o-mini' });
+    expect(JSON.parse(retrieveModel(resolvePolicy(config, trained), 'gpt-4o-mini'))).toEqual({ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'alias:openai/gpt-4o-mini', shutdown_date: '2027-01-14' });
     const policy = resolvePolicy({ ...config, gateway: { ...config.gateway, modelAliases: undefined } }, trained);
     const withProvider = [...policy.models.keys()].find((m) => m.startsWith('openai/'))!;
     const bare = withProvider.slice('openai/'.length);
