@@ -1,6 +1,8 @@
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { usdDecimal } from '../../../lambdas/inference/audit.js';
 import { SETTLE_MARGIN_MS } from '../../../lambdas/inference/lambda-deadline.js';
+import { costOf } from '../../../lambdas/inference/pipeline.js';
 import { DynamoDbStore } from '../../../lambdas/inference/stores/dynamodb-store.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer } from '../../../lambdas/inference/token-count.js';
@@ -59,6 +61,22 @@ describe('conformance through the Lambda adapters (authorizer, streaming router)
       : { ...wire, model: 'default', stream: true, stream_options: { ...(wire.stream_options as object | undefined), include_usage: true } };
     expect(upstream.calls[0].body).toEqual(expected);
     expectRelayed(out, call, mode, scenario, model, client);
+  });
+
+  it('a whole answer\'s x-tessera-cost-usd and x-tessera-model pass API Gateway and the streaming router (official Node client .withResponse()); a stream\'s head has none', async () => {
+    upstream.script({ body: openAiAnswer(SCENARIOS[0]) });
+    const client = new OpenAI({ baseURL: apigw.url, apiKey: token, maxRetries: 0 });
+    const { data, response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'cost?' }] }).withResponse();
+    const entry = conformanceConfig().gateway.models.find((m) => m.id === model)!;
+    // The settled cost at the catalog's prices, as the audit record (S3) keeps it: nano-dollars, written as a plain decimal.
+    expect(response.headers.get('x-tessera-cost-usd')).toBe(usdDecimal(costOf(entry, data.usage!.prompt_tokens, data.usage!.completion_tokens)));
+    expect(Number(response.headers.get('x-tessera-cost-usd'))).toBeGreaterThan(0);
+    expect(response.headers.get('x-tessera-model')).toBe(model);
+    expect(response.headers.get('x-tessera-fallback-from')).toBeNull();
+    upstream.script({ events: [...openAiChunks(SCENARIOS[0]).map((data) => ({ data })), { data: '[DONE]' }] });
+    const { data: stream, response: head } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'cost?' }], stream: true }).withResponse();
+    for await (const _chunk of stream) { /* to the end: the request settles */ }
+    expect([...head.headers.keys()].filter((h) => h.startsWith('x-tessera-'))).toEqual([]);
   });
 
   it('refuses a bad token at the authorizer as API Gateway does (401), before the router runs', async () => {

@@ -55,6 +55,12 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
       }
     });
 
+    it.each(['node', 'python'] as const)('%s client: shutdown_date, OpenAI\'s date string, for an openai/ model OpenAI announced one for (gpt-4o-mini: 2027-01-14); none (Python: None) for another', async (client) => {
+      const [dated, undated] = await retrieve(client, 'acme', ['openai/gpt-4o-mini', IDS.bedrock]);
+      expect(dated).toMatchObject({ ok: true, model: { id: 'openai/gpt-4o-mini', object: 'model', created: 0, owned_by: 'openai', shutdown_date: '2027-01-14' } });
+      expect(undated.model.shutdown_date).toBe(client === 'node' ? undefined : null);
+    });
+
     it.each(['node', 'python'] as const)('%s client: 404 model_not_found (NotFoundError) for an id the caller may not use', async (client) => {
       const cases: Array<[string, string]> = [
         ['acme', IDS.othersFineTuned], // another tenant's fine-tuned model
