@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { batchFilesPrefix } from './batch-work.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { policyScopeFor } from './lambda-function.js';
@@ -16,7 +17,8 @@ export interface TenantDataAccessRoleProps {
   /**
    * The gateway's usage table (partition key `id` = `rate#<tenant>#<window>` | `usage#<tenant>#<day|month>`
    * | `usage#<tenant>#<user|key>#<id>#<period>` | `usage#<tenant>#model#<day>#<model>`, the usage ledger,
-   * whose index `model-usage` no session may query: the ledger is read by the admin API with its own role).
+   * whose index `model-usage` a session may Query only in its own tenant's partitions `usage#<tenant>#model#<YYYY-MM>`:
+   * `GET /v1/usage?group_by=model`).
    */
   readonly usageTable: dynamodb.ITableV2;
   /** The fine-tuning jobs table (partition key `tenantId`, sort key `jobId`). */
@@ -55,8 +57,12 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  * request for another tenant's item is refused by AWS, whatever the code asks.
  *
  * - Every DynamoDB statement requires `dynamodb:LeadingKeys` to be present (`Null`): `ForAllValues`
- *   is true of a request that has none (Scan, a query of an index keyed otherwise). No Scan, no
- *   index, no BatchGetItem is granted; only the item actions the Lambdas call.
+ *   is true of a request that has none (Scan, a query of an index keyed otherwise). No Scan and no
+ *   BatchGetItem is granted; only the item actions the Lambdas call, and one index: Query of the usage
+ *   ledger's `model-usage` index (`GET /v1/usage?group_by=model`, and the cached token counts of
+ *   `GET /v1/usage`) where its partition key, which LeadingKeys holds for a Query of an index (DynamoDB
+ *   developer guide, "Using IAM policy conditions for fine-grained access control"), is
+ *   `usage#<session tenant>#model#*`: the tenant's own months, never another's (`#` follows the tag).
  * - The usage table keeps its key schema: its keys start with `rate#<tenant>#` or `usage#<tenant>#`
  *   and neither a tenant id nor an STS tag value can contain `#`, so `rate#acme#*` never matches
  *   tenant `acme-2`'s `rate#acme-2#…`. (A new key schema would replace a retained, deletion-protected
@@ -134,6 +140,10 @@ export class TenantDataAccessRole extends Construct {
       new iam.PolicyStatement({
         sid: 'UsageOwnCounters', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.usageTable.tableArn],
         conditions: tenantKeys([`rate#${SESSION_TENANT}#*`, `usage#${SESSION_TENANT}#*`]),
+      }),
+      new iam.PolicyStatement({
+        sid: 'UsageOwnLedger', actions: ['dynamodb:Query'], resources: [`${props.usageTable.tableArn}/index/${MODEL_USAGE_INDEX.name}`],
+        conditions: tenantKeys([`usage#${SESSION_TENANT}#model#*`]),
       }),
       new iam.PolicyStatement({
         sid: 'FineTuningOwnJobs', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.jobsTable.tableArn],

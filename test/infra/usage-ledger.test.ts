@@ -5,7 +5,8 @@ import { defaultAppTemplates } from '../support/default-app.js';
 
 // The usage ledger by model and day (issue 16, item 3) in the platform stack: the usage table's
 // sparse index, which only the admin API may query; the gateway writes the ledger items as the
-// tenant (its `usage#<tenant>#*` LeadingKeys grant), and no tenant session may query the index.
+// tenant (its `usage#<tenant>#*` LeadingKeys grant), and a tenant session may query the index in its own
+// tenant's partitions only (`GET /v1/usage?group_by=model`).
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
@@ -37,13 +38,21 @@ describe('the usage ledger in the platform stack', () => {
     }]);
   });
 
-  it('lets the admin API Query the index only, and no tenant session query it', () => {
+  it('lets the admin API Query the index only, and a tenant session Query it only where LeadingKeys are its own tenant\'s ledger months', () => {
     const [tableId] = usageTable();
     const admin = statementsOfRole('tessera-admin-api').find((s) => s.Sid === 'ReadModelUsage')!;
     expect(actions(admin)).toEqual(['dynamodb:Query']);
     expect(admin.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/model-usage']] });
     const tenant = statementsOfRole(TENANT_DATA_ROLE_NAME);
-    expect(tenant.filter((s) => JSON.stringify(s.Resource).includes('/index/model-usage'))).toEqual([]);
+    // GET /v1/usage?group_by=model reads the ledger as the tenant: one statement, Query only, conditioned on the session's tag.
+    expect(tenant.filter((s) => JSON.stringify(s.Resource).includes('/index/'))).toEqual([{
+      Sid: 'UsageOwnLedger', Effect: 'Allow', Action: 'dynamodb:Query',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/model-usage']] },
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['usage#${aws:PrincipalTag/tessera:tenant-id}#model#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    }]);
     // The gateway's ledger writes (`usage#<tenant>#model#…`) fall under its own counters' grant.
     const counters = tenant.find((s) => s.Sid === 'UsageOwnCounters')!;
     expect(actions(counters)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);

@@ -151,9 +151,12 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
   }
   out.push(
     { what: 'Query the registry by status (index)', action: 'dynamodb:Query', resource: `${table(REGISTRY)}/index/by-status`, context: keys('ACTIVE') },
-    // The usage ledger's index is read by the admin API only: not by any session, its own tenant's month included.
+    // The usage ledger's index (GET /v1/usage?group_by=model): a session queries its own tenant's months only (ownControls).
     { what: `Query the usage ledger (index) of ${victim}`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${victim}#model#2026-11`) },
-    { what: `Query the usage ledger (index) of ${attacker} itself`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#model#2026-11`) },
+    { what: `Query the usage ledger (index) of ${attacker} and ${victim} at once`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#model#2026-11`, `usage#${victim}#model#2026-11`) },
+    { what: 'Query the usage ledger (index) without key context', action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage` },
+    { what: `Query the usage ledger (index) by a key of ${attacker}'s outside the ledger`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#2026-11`) },
+    ...['Scan', 'GetItem', 'UpdateItem'].map((action) => ({ what: `${action} the usage ledger (index) of ${attacker}`, action: `dynamodb:${action}`, resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#model#2026-11`) })),
     { what: `Query the jobs by training job name (index) of ${victim}`, action: 'dynamodb:Query', resource: `${table(JOBS)}/index/by-training-job`, context: keys(`${victim}-ft-0000019d0a1b2c3d4e5f6a7b`) },
     { what: `GetSecretValue ${victim}'s provider key`, action: 'secretsmanager:GetSecretValue', resource: secret(victim), context: { 'aws:ResourceTag/tessera:tenant-id': victim } },
     { what: `GetSecretValue ${victim}'s provider key tagged ${attacker} (mis-tagged)`, action: 'secretsmanager:GetSecretValue', resource: secret(victim), context: { 'aws:ResourceTag/tessera:tenant-id': attacker } },
@@ -183,6 +186,7 @@ function ownControls(tenant: string): Attempt[] {
       { what: `GetItem own usage ${k}`, action: 'dynamodb:GetItem', resource: table(USAGE), context: keys(k) },
       { what: `UpdateItem own usage ${k}`, action: 'dynamodb:UpdateItem', resource: table(USAGE), context: keys(k) },
     ]),
+    { what: 'Query own usage ledger (index) of a month', action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${tenant}#model#2026-11`) },
     ...['GetItem', 'PutItem', 'UpdateItem', 'Query'].map((action) => ({ what: `${action} own jobs`, action: `dynamodb:${action}`, resource: table(JOBS), context: keys(tenant) })),
     ...['GetItem', 'PutItem', 'DeleteItem'].map((action) => ({ what: `${action} own stored response`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(tenant) })),
     ...['GetItem', 'Query', 'PutItem', 'UpdateItem'].map((action) => ({ what: `${action} own API key`, action: `dynamodb:${action}`, resource: table(API_KEYS), context: keys(tenant) })),

@@ -265,7 +265,8 @@ export class DynamoDbStore implements GatewayStore {
    * One Query of the ledger index's partition for the tenant's month, pages followed. The index is
    * eventually consistent (DynamoDB offers no consistent read on a global secondary index): a
    * settle of the last second may not be in it yet. Needs `dynamodb:Query` on the index: the admin
-   * API's role has it (constructs/admin-api.ts); a tenant-data session is refused by IAM.
+   * API's role has it (constructs/admin-api.ts), and a tenant-data session for its own tenant's
+   * partitions only (`UsageOwnLedger`, constructs/tenant-data-access-role.ts: `GET /v1/usage`).
    * @throws RangeError naming `month` when it is not `YYYY-MM`
    */
   async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {

@@ -10,7 +10,7 @@ import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 describe('GET /v1/usage costs', () => {
   it('rounds to nano-dollars: 0.1 + 0.2 prints 0.3, a remaining budget likewise, and a USD 0.0000004 embedding is not 0', async () => {
     const costUsd = 0.1 + 0.2; // 0.30000000000000004
-    const store = { usage: async () => ({ day: { tokens: 10, costUsd, requests: 1 }, month: { tokens: 10, costUsd: 0.000123 + 0.000001, requests: 1 } }) } as unknown as GatewayStore;
+    const store = { usage: async () => ({ day: { tokens: 10, costUsd, requests: 1 }, month: { tokens: 10, costUsd: 0.000123 + 0.000001, requests: 1 } }), modelUsage: async () => [] } as unknown as GatewayStore;
     const policy = { tenantId: 'acme', limits: { dayTokens: 100, monthTokens: undefined, monthCostUsd: 1 }, rate: { minute: 1, hour: 1, day: 1 } } as unknown as TenantPolicy;
     const body = await tenantUsage(store, policy);
     expect(body).toContain('"cost_usd":0.3,');
@@ -21,12 +21,13 @@ describe('GET /v1/usage costs', () => {
   });
 
   it('uses snake_case keys throughout, as OpenAI\'s usage and costs objects do', async () => {
-    const store = { usage: async () => ({ day: { tokens: 1, costUsd: 0.5, requests: 1 }, month: { tokens: 2, costUsd: 1, requests: 2 } }) } as unknown as GatewayStore;
+    const store = { usage: async () => ({ day: { tokens: 1, costUsd: 0.5, requests: 1 }, month: { tokens: 2, costUsd: 1, requests: 2 } }), modelUsage: async () => [] } as unknown as GatewayStore;
     const policy = { tenantId: 'acme', limits: { dayTokens: 100, monthTokens: 1000, monthCostUsd: 5 }, rate: { minute: 1, hour: 2, day: 3 } } as unknown as TenantPolicy;
     const body = JSON.parse(await tenantUsage(store, policy));
     expect(body).toEqual({
       object: 'usage', tenant: 'acme',
-      day: { tokens: 1, cost_usd: 0.5, requests: 1 }, month: { tokens: 2, cost_usd: 1, requests: 2 },
+      day: { tokens: 1, cost_usd: 0.5, requests: 1, input_cached_tokens: 0, input_cache_write_tokens: 0 },
+      month: { tokens: 2, cost_usd: 1, requests: 2, input_cached_tokens: 0, input_cache_write_tokens: 0 },
       limits: { daily_tokens: 100, monthly_tokens: 1000, monthly_cost_usd: 5, requests: { minute: 1, hour: 2, day: 3 } },
       remaining: { daily_tokens: 99, monthly_tokens: 998, monthly_cost_usd: 4 },
     });
@@ -84,7 +85,81 @@ describe('GET /v1/usage by role', () => {
     const store = await seeded();
     expect(await refusal(tenantUsage(store, policy, developer, { group_by: 'user' }))).toMatchObject({ status: 403, type: 'permission_error', code: 'permission_denied', message: expect.stringContaining('usage.read_by_caller') });
     expect(await refusal(tenantUsage(store, policy, member, { group_by: 'key' }))).toMatchObject({ status: 403, code: 'permission_denied' });
-    expect(await refusal(tenantUsage(store, policy, viewer, { group_by: 'model' }))).toMatchObject({ status: 400, param: 'group_by', message: expect.stringContaining('"model"') });
-    expect(await refusal(tenantUsage(store, policy, viewer, { start_time: '1' }))).toMatchObject({ status: 400, param: 'start_time', code: 'unknown_parameter' });
+    expect(await refusal(tenantUsage(store, policy, viewer, { group_by: 'team' }))).toMatchObject({ status: 400, param: 'group_by', message: expect.stringContaining('"team"') });
+    expect(await refusal(tenantUsage(store, policy, viewer, { limit: '7' }))).toMatchObject({ status: 400, param: 'limit', code: 'unknown_parameter' });
+  });
+});
+
+// s32l (gap review, gap 10): the tenant's usage by model and UTC day, from the usage ledger, shaped as OpenAI's
+// Usage API page (group_by=model, bucket_width=1d); and the ledger's cached prompt tokens in /v1/usage's day and month.
+describe('GET /v1/usage?group_by=model', () => {
+  const policy = { tenantId: 'acme', gateway: {}, limits: {}, rate: { minute: 1, hour: 2, day: 3 } } as unknown as TenantPolicy;
+  const tenant = {} as Caller['tenant'];
+  const developer: Caller = { tenantId: 'acme', userId: 'u-3', role: 'developer', tenant };
+  const member: Caller = { tenantId: 'acme', userId: 'u-1', role: 'member', tenant };
+  const now = new Date('2026-12-02T18:00:00Z');
+  const refusal = async (p: Promise<unknown>) => { const e = (await p.catch((x: unknown) => x)) as GatewayError; return { status: e.status, ...JSON.parse(e.body()).error }; };
+  /** One settled request of `model` at `at`: prompt and completion tokens, cost, cached prompt tokens. */
+  const use = async (store: MemoryStore, at: string, model: string, prompt: number, completion: number, costUsd: number, cachedTokens = 0) => {
+    const r = await store.reserve('acme', prompt + completion, costUsd, {}, new Date(at), { kind: 'user', id: 'u-1' });
+    await store.settle(r, prompt + completion, costUsd, { model, promptTokens: prompt, completionTokens: completion, reported: true, estimatedTokens: prompt + completion, cachedTokens });
+  };
+  const seeded = async () => {
+    const store = new MemoryStore();
+    await use(store, '2026-12-01T09:00:00Z', 'openai/gpt-4o-mini', 100, 10, 0.00003, 40);
+    await use(store, '2026-12-01T10:00:00Z', 'openai/gpt-4o-mini', 50, 5, 0.00001);
+    await use(store, '2026-12-01T11:00:00Z', 'openai-compatible/default', 20, 2, 0);
+    await use(store, '2026-12-02T09:00:00Z', 'openai/gpt-4o-mini', 200, 20, 0.00006, 128);
+    await use(store, '2026-12-02T12:00:00Z', 'openai-compatible/default', 30, 3, 0.0000004);
+    return store;
+  };
+  type Result = { model: string; num_model_requests: number; input_tokens: number; input_cached_tokens: number; output_tokens: number; cost_usd: number };
+
+  it('two models over two days: four results in two daily buckets whose sums equal /v1/usage\'s month, with the cached tokens', async () => {
+    const store = await seeded();
+    const page = JSON.parse(await tenantUsage(store, policy, developer, { group_by: 'model' }, now));
+    const dec1 = Date.UTC(2026, 11, 1) / 1000;
+    expect(page).toMatchObject({ object: 'page', tenant: 'acme', group_by: 'model', bucket_width: '1d', start_time: dec1, end_time: dec1 + 2 * 86_400, has_more: false, next_page: null });
+    expect(page.data.map((b: { start_time: number; end_time: number }) => [b.start_time, b.end_time])).toEqual([[dec1, dec1 + 86_400], [dec1 + 86_400, dec1 + 2 * 86_400]]);
+    expect(page.data[0].results).toEqual([
+      { object: 'usage.result', model: 'openai-compatible/default', num_model_requests: 1, input_tokens: 20, input_cached_tokens: 0, input_cache_write_tokens: 0, output_tokens: 2, cost_usd: 0 },
+      { object: 'usage.result', model: 'openai/gpt-4o-mini', num_model_requests: 2, input_tokens: 150, input_cached_tokens: 40, input_cache_write_tokens: 0, output_tokens: 15, cost_usd: 0.00004 },
+    ]);
+    const results: Result[] = page.data.flatMap((b: { results: Result[] }) => b.results);
+    expect(results).toHaveLength(4);
+    const totals = JSON.parse(await tenantUsage(store, policy, developer, {}, now));
+    const sum = (f: (r: Result) => number, rows = results) => rows.reduce((a, r) => a + f(r), 0);
+    expect(sum((r) => r.num_model_requests)).toBe(totals.month.requests);
+    expect(sum((r) => r.input_tokens + r.output_tokens)).toBe(totals.month.tokens);
+    expect(roundUsd(sum((r) => r.cost_usd))).toBe(totals.month.cost_usd);
+    expect(totals.month).toMatchObject({ requests: 5, tokens: 440, cost_usd: 0.0001004, input_cached_tokens: 168, input_cache_write_tokens: 0 });
+    // Today (2026-12-02) is the second bucket.
+    expect(totals.day).toMatchObject({ requests: 2, tokens: 253, input_cached_tokens: 128 });
+    expect(sum((r) => r.input_cached_tokens, page.data[1].results)).toBe(totals.day.input_cached_tokens);
+    const keys = (o: unknown): string[] => (o && typeof o === 'object' ? Object.entries(o).flatMap(([k, v]) => [...(Array.isArray(o) ? [] : [k]), ...keys(v)]) : []);
+    for (const k of keys(page)) expect(k).toMatch(/^[a-z]+(_[a-z]+)*$/);
+  });
+
+  it('answers [start_time, end_time) in UTC days across a month boundary, empty days included (OpenAI\'s buckets)', async () => {
+    const store = await seeded();
+    await use(store, '2026-11-30T23:59:00Z', 'openai/gpt-4o-mini', 7, 1, 0);
+    const nov29 = Date.UTC(2026, 10, 29) / 1000;
+    const page = JSON.parse(await tenantUsage(store, policy, developer, { group_by: 'model', bucket_width: '1d', start_time: String(nov29), end_time: String(nov29 + 3 * 86_400) }, now));
+    expect(page.data.map((b: { results: Result[] }) => b.results.map((r) => [r.model, r.num_model_requests]))).toEqual([[], [['openai/gpt-4o-mini', 1]], [['openai-compatible/default', 1], ['openai/gpt-4o-mini', 2]]]);
+  });
+
+  it('refuses a member (the ledger has no user or key) naming usage.read, and what it does not serve with a 400 naming it', async () => {
+    const store = await seeded();
+    expect(await refusal(tenantUsage(store, policy, member, { group_by: 'model' }, now))).toMatchObject({ status: 403, type: 'permission_error', code: 'permission_denied', param: 'group_by', message: expect.stringContaining('"usage.read"') });
+    const bad = (query: Record<string, string>) => refusal(tenantUsage(store, policy, developer, query, now));
+    const dec1 = Date.UTC(2026, 11, 1) / 1000;
+    expect(await bad({ group_by: 'model', bucket_width: '1h' })).toMatchObject({ status: 400, param: 'bucket_width', code: 'invalid_value', message: expect.stringContaining('"1h"') });
+    expect(await bad({ group_by: 'model', start_time: String(dec1 + 43_200) })).toMatchObject({ status: 400, param: 'start_time', message: expect.stringContaining(`give ${dec1} (2026-12-01)`) });
+    expect(await bad({ group_by: 'model', start_time: 'yesterday' })).toMatchObject({ status: 400, param: 'start_time', message: expect.stringContaining('"yesterday"') });
+    expect(await bad({ group_by: 'model', start_time: String(dec1), end_time: String(dec1) })).toMatchObject({ status: 400, param: 'end_time' });
+    expect(await bad({ group_by: 'model', start_time: String(dec1), end_time: String(dec1 + 32 * 86_400) })).toMatchObject({ status: 400, param: 'end_time', message: expect.stringContaining('32 days') });
+    expect(await bad({ group_by: 'model', start_time: String(dec1 - 40 * 86_400) })).toMatchObject({ status: 400, param: 'start_time' });
+    expect(await bad({ bucket_width: '1d' })).toMatchObject({ status: 400, param: 'bucket_width', message: expect.stringContaining('group_by=model') });
+    expect(await bad({ group_by: 'user', start_time: String(dec1) })).toMatchObject({ status: 400, param: 'start_time' });
   });
 });
