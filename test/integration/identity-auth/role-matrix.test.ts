@@ -183,6 +183,9 @@ describe('the role matrix: every route x every role, JWT and key callers', () =>
     ['viewer', 'GET', '/v1/models', 'models.read'],
     ['viewer', 'GET', '/v1/fine_tuning/jobs', 'allowed'],
     ['viewer', 'GET', '/v1/usage?group_by=user', 'allowed'],
+    ['viewer', 'GET', '/v1/usage?group_by=model', 'allowed'],
+    ['developer', 'GET', '/v1/usage?group_by=model', 'allowed'],
+    ['member', 'GET', '/v1/usage?group_by=model', 'usage.read'], // the usage ledger has no user or key (s32l)
     ['viewer', 'POST', '/v1/fine_tuning/jobs/ftjob-abc/cancel', 'fine_tuning.write'],
     ['member', 'POST', '/v1/chat/completions', 'allowed'],
     ['member', 'POST', '/v1/fine_tuning/jobs', 'fine_tuning.write'],
