@@ -7,7 +7,7 @@ import { refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-para
 import { refuseTrainingFilename, newFileId, type FilesResponse } from './files-service.js';
 import { isUploadPath } from './fine-tuning-routes.js';
 import { FineTuningFileCheck } from './training-file-format.js';
-import type { FileLocation, StoredFile, StoredUpload, TrainingFileStore } from './stores/file-store.js';
+import { UploadChanged, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './stores/file-store.js';
 
 /** Upload ids: `upload_` and 24 hex digits (milliseconds, then random), as OpenAI's `upload_…`. */
 export const UPLOAD_ID = /^upload_[a-f0-9]{24}$/;
@@ -34,6 +34,19 @@ export const SERVE_MAX_PART_BYTES = 64 * 1024 * 1024;
  * timeout, leaving room for a slower S3 or a colder Lambda (docs/fine-tuning.md, "Large files: the Uploads API").
  */
 export const LAMBDA_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
+/**
+ * How long a `complete` holds an upload (status `completing`) before another request may take it over: 60 s, twice
+ * the fine-tuning API Lambda's 29 s timeout (constructs/fine-tuning.ts), so a hold outlives the request that took it
+ * and only a request that died (timed out, crashed) leaves one to run out.
+ */
+export const COMPLETE_HOLD_SECONDS = 60;
+/**
+ * The longest a part, complete or cancel waits for another request's `complete` of the same upload to end, in ms: 20 s,
+ * within API Gateway's 29 s integration timeout; then a 409 `upload_completing`.
+ */
+export const SETTLE_WAIT_MS = 20_000;
+const SETTLE_POLL_MS = 50;
+
 /** The largest upload `tessera serve` assembles: OpenAI's 512 MB limit of a file (OpenAI API reference, "Upload file"). */
 export const SERVE_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 /** Room for the multipart framing around the largest part. */
@@ -144,7 +157,7 @@ export class TrainingUploadsService {
     if (typeof mimeType !== 'string' || !MIME_TYPES.includes(mimeType.toLowerCase())) {
       throw invalid(`mime_type ${JSON.stringify(typeof mimeType === 'string' ? mimeType.slice(0, 100) : mimeType)} is not one of a fine-tuning file's (JSON Lines): ${MIME_TYPES.join(', ')}`, 'mime_type', 'invalid_value');
     }
-    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw invalid(`bytes ${JSON.stringify(bytes)} must be a positive integer (the file's size)`, 'bytes', 'invalid_value');
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) throw invalid(`bytes ${shown(bytes)} must be a positive integer (the file's size in bytes, at most ${this.maxUploadBytes})`, 'bytes', 'invalid_value');
     if (bytes > this.maxUploadBytes) {
       throw new GatewayError(413, `bytes ${bytes} is over the ${this.maxUploadBytes}-byte limit of an upload here (its parts are checked and assembled within one request of complete); put larger training data into your bucket's training-data/ prefix and name it by key in training_file`, 'request_too_large', 'request_too_large', 'bytes');
     }
@@ -153,30 +166,50 @@ export class TrainingUploadsService {
     }
     const created = this.now();
     const upload: StoredUpload = { id: newId('upload_'), bytes, filename, mimeType, purpose, createdAt: created, expiresAt: created + UPLOAD_TTL_SECONDS, status: 'pending' };
-    await this.deps.files.putUpload(at, upload);
+    await this.deps.files.putUpload(at, upload, null);
     audit.detail = { uploadId: upload.id, filename, bytes };
     return json(this.toOpenAiUpload(upload));
   }
 
-  /** The caller's upload `id`; another tenant's reads as an unknown one. */
-  private async upload(at: FileLocation, id: string): Promise<StoredUpload> {
-    const upload = UPLOAD_ID.test(id) ? await this.deps.files.getUpload(at, id) : undefined;
-    if (!upload) throw notFound(`No such Upload object: ${id.slice(0, 100)}`, 'upload_id', 'upload_not_found');
-    return upload;
+  /** The caller's upload `id` and its record's version; another tenant's reads as an unknown one. */
+  private async upload(at: FileLocation, id: string): Promise<VersionedUpload> {
+    const found = UPLOAD_ID.test(id) ? await this.deps.files.getUpload(at, id) : undefined;
+    if (!found) throw notFound(`No such Upload object: ${id.slice(0, 100)}`, 'upload_id', 'upload_not_found');
+    return found;
   }
 
-  /** The upload, refused unless it still takes parts (pending, not expired). */
-  private async pending(at: FileLocation, id: string, doing: string): Promise<StoredUpload> {
-    const upload = await this.upload(at, id);
+  /**
+   * The upload once no `complete` holds it: while another request completes it (status `completing`, its hold not run
+   * out), read again every SETTLE_POLL_MS, so a request racing a complete sees the outcome (completed, or pending again).
+   * @throws GatewayError 409 `upload_completing` when the complete still runs after SETTLE_WAIT_MS
+   */
+  private async settled(at: FileLocation, id: string): Promise<VersionedUpload> {
+    const until = Date.now() + SETTLE_WAIT_MS;
+    for (;;) {
+      const found = await this.upload(at, id);
+      if (this.statusOf(found.upload) !== 'completing') return found;
+      if (Date.now() >= until) throw new GatewayError(409, `upload ${id} is being completed by another request, still after ${SETTLE_WAIT_MS / 1000} s; try again in a moment`, 'invalid_request_error', 'upload_completing', 'upload_id');
+      await new Promise((ok) => setTimeout(ok, SETTLE_POLL_MS));
+    }
+  }
+
+  /** The upload, refused unless it still takes parts (pending, not expired), after any complete in progress ended. */
+  private async pending(at: FileLocation, id: string, doing: string): Promise<VersionedUpload> {
+    const found = await this.settled(at, id);
+    this.refuseUnlessPending(found.upload, doing);
+    return found;
+  }
+
+  /** @throws GatewayError 400 `upload_<status>` (param `upload_id`) unless `upload` takes parts */
+  private refuseUnlessPending(upload: StoredUpload, doing: string): void {
     const status = this.statusOf(upload);
     if (status !== 'pending') {
-      throw invalid(`upload ${id} is ${status}${status === 'expired' ? ` (an upload takes parts for an hour after its creation, until ${new Date(upload.expiresAt * 1000).toISOString()})` : ''}: it cannot ${doing}; create a new upload`, 'upload_id', `upload_${status}`);
+      throw invalid(`upload ${upload.id} is ${status}${status === 'expired' ? ` (an upload takes parts for an hour after its creation, until ${new Date(upload.expiresAt * 1000).toISOString()})` : ''}: it cannot ${doing}; create a new upload`, 'upload_id', `upload_${status}`);
     }
-    return upload;
   }
 
   private async addPart(at: FileLocation, id: string, body: Uint8Array | undefined, contentType: string | undefined, audit: AuditRecord): Promise<FilesResponse> {
-    const upload = await this.pending(at, id, 'take parts');
+    const { upload } = await this.pending(at, id, 'take parts');
     if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
       throw invalid(`POST /v1/uploads/{upload_id}/parts takes multipart/form-data with the field data, not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
     }
@@ -198,6 +231,15 @@ export class TrainingUploadsService {
     if (part.byteLength === 0) throw invalid('data is empty: a part holds at least one byte', 'data', 'invalid_value');
     const partId = newId('part_');
     await this.deps.files.putPart(at, upload.id, partId, part);
+    // A complete or cancel may have begun since the check above: the part counts only if the upload still takes parts
+    // now that it is stored (a complete holds the upload before it lists the parts, so one that began after this read
+    // lists this part); else it goes, refused as it would have been a moment later, never answered 200 and dropped.
+    try {
+      this.refuseUnlessPending((await this.settled(at, upload.id)).upload, 'take parts');
+    } catch (e) {
+      await this.deps.files.deletePart(at, upload.id, partId);
+      throw e;
+    }
     audit.detail = { uploadId: upload.id, partId, bytes: part.byteLength };
     return json({ id: partId, object: 'upload.part', created_at: this.now(), upload_id: upload.id });
   }
@@ -213,61 +255,108 @@ export class TrainingUploadsService {
     const unknown = Object.keys(r).find((k) => k !== 'part_ids' && k !== 'md5');
     if (unknown) throw invalid(`unknown parameter "${unknown.slice(0, 100)}" (POST /v1/uploads/{upload_id}/complete takes part_ids, md5)`, unknown.slice(0, 100), 'unknown_parameter');
     const partIds = r.part_ids;
-    if (!Array.isArray(partIds) || partIds.length === 0 || partIds.some((p) => typeof p !== 'string')) throw invalid('part_ids must be a non-empty array of part ids, in the order of the file', 'part_ids', partIds === undefined ? 'missing_required_parameter' : 'invalid_value');
+    if (!Array.isArray(partIds) || partIds.length === 0) throw invalid(`part_ids ${shown(partIds)} must be a non-empty array of part ids, in the order of the file`, 'part_ids', partIds === undefined ? 'missing_required_parameter' : 'invalid_value');
+    const notId = partIds.findIndex((p) => typeof p !== 'string');
+    if (notId >= 0) throw invalid(`part_ids[${notId}] ${shown(partIds[notId])} is not a part id (a string "part_…", as POST /v1/uploads/{upload_id}/parts answered)`, 'part_ids', 'invalid_value');
     const md5 = r.md5;
-    if (md5 !== undefined && (typeof md5 !== 'string' || !/^[a-f0-9]{32}$/i.test(md5))) throw invalid(`md5 ${JSON.stringify(md5).slice(0, 60)} must be the file's MD5 as 32 hex digits`, 'md5', 'invalid_value');
-    const upload = await this.pending(at, id, 'be completed');
+    if (md5 !== undefined && (typeof md5 !== 'string' || !/^[a-f0-9]{32}$/i.test(md5))) {
+      // The base64 form (as S3's Content-MD5) is the same digest written otherwise: name the hex form OpenAI takes.
+      const hex = typeof md5 === 'string' && /^[A-Za-z0-9+/]{22}==$/.test(md5) ? Buffer.from(md5, 'base64').toString('hex') : undefined;
+      throw invalid(`md5 ${shown(md5)} must be the file's MD5 as 32 hex digits${hex ? ` (it looks like the base64 form of ${hex}: give that)` : ''}`, 'md5', 'invalid_value');
+    }
     const ids = partIds as string[];
-    const repeated = ids.find((p, i) => ids.indexOf(p) !== i);
+    const seen = new Set<string>();
+    const repeated = ids.find((p) => seen.size === seen.add(p).size);
     if (repeated) throw invalid(`part_ids names part ${repeated.slice(0, 100)} twice; name each part once, in the order of the file`, 'part_ids', 'invalid_value');
-    const sizes = await this.deps.files.partSizes(at, upload.id);
-    const stranger = ids.find((p) => !PART_ID.test(p) || !sizes.has(p));
-    if (stranger !== undefined) throw invalid(`part_ids names ${JSON.stringify(stranger.slice(0, 100))}, which is not a part of upload ${upload.id}`, 'part_ids', 'invalid_value');
-    const total = ids.reduce((sum, p) => sum + sizes.get(p)!, 0);
-    if (total !== upload.bytes) throw invalid(`the parts in part_ids hold ${total} bytes, not the ${upload.bytes} bytes the upload was created with (bytes)`, 'part_ids', 'invalid_value');
 
-    // The file, read part by part in the caller's order: checked line by line (a line may span parts), hashed, and
-    // written as it goes; a refusal anywhere stores nothing (putFromPieces aborts).
-    const check = new FineTuningFileCheck(upload.filename);
-    const hash = createHash('md5');
+    // Hold the upload (status completing, a conditional write of its record): of two completes, or a complete and a
+    // cancel, one holds it and the other waits for its outcome (settled). Parts are listed after the hold, so every part
+    // answered 200 before it is listed (addPart checks again after storing one).
     const files = this.deps.files;
-    let examples = 0;
-    async function* pieces(): AsyncGenerator<Uint8Array> {
-      let next = files.readPart(at, upload.id, ids[0]!);
-      for (let i = 0; i < ids.length; i++) {
-        const piece = await next;
-        // The next part is read while this one is checked and written.
-        if (i + 1 < ids.length) next = files.readPart(at, upload.id, ids[i + 1]!);
-        check.push(piece);
-        hash.update(piece);
-        if (i + 1 === ids.length) {
-          examples = check.end();
-          const digest = hash.digest('hex');
-          if (md5 !== undefined && digest !== (md5 as string).toLowerCase()) {
-            throw invalid(`md5 ${md5 as string} is not the MD5 of the parts in part_ids, in that order (${digest})`, 'md5', 'invalid_value');
-          }
-        }
-        yield piece;
+    let upload: StoredUpload;
+    let held: string;
+    for (;;) {
+      const found = await this.pending(at, id, 'be completed');
+      upload = { ...found.upload, status: 'pending', completingUntil: undefined };
+      try {
+        held = await files.putUpload(at, { ...upload, status: 'completing', completingUntil: this.now() + COMPLETE_HOLD_SECONDS }, found.version);
+        break;
+      } catch (e) {
+        if (!(e instanceof UploadChanged)) throw e;
       }
     }
-    const stored = await files.putFromPieces(at, { id: newFileId(), filename: upload.filename }, pieces());
+    let stored: StoredFile;
+    let examples = 0;
+    try {
+      const sizes = await files.partSizes(at, upload.id);
+      const stranger = ids.find((p) => !PART_ID.test(p) || !sizes.has(p));
+      if (stranger !== undefined) throw invalid(`part_ids names ${JSON.stringify(stranger.slice(0, 100))}, which is not a part of upload ${upload.id}`, 'part_ids', 'invalid_value');
+      const total = ids.reduce((sum, p) => sum + sizes.get(p)!, 0);
+      if (total !== upload.bytes) throw invalid(`the parts in part_ids hold ${total} bytes, not the ${upload.bytes} bytes the upload was created with (bytes)`, 'part_ids', 'invalid_value');
+
+      // The file, read part by part in the caller's order: checked line by line (a line may span parts), hashed, and
+      // written as it goes; a refusal anywhere stores nothing (putFromPieces aborts).
+      const check = new FineTuningFileCheck(upload.filename);
+      const hash = createHash('md5');
+      const uploadId = upload.id;
+      async function* pieces(): AsyncGenerator<Uint8Array> {
+        let next = files.readPart(at, uploadId, ids[0]!);
+        for (let i = 0; i < ids.length; i++) {
+          const piece = await next;
+          // The next part is read while this one is checked and written.
+          if (i + 1 < ids.length) next = files.readPart(at, uploadId, ids[i + 1]!);
+          check.push(piece);
+          hash.update(piece);
+          if (i + 1 === ids.length) {
+            examples = check.end();
+            const digest = hash.digest('hex');
+            if (md5 !== undefined && digest !== (md5 as string).toLowerCase()) {
+              throw invalid(`md5 ${md5 as string} is not the MD5 of the parts in part_ids, in that order (${digest})`, 'md5', 'invalid_value');
+            }
+          }
+          yield piece;
+        }
+      }
+      stored = await files.putFromPieces(at, { id: newFileId(), filename: upload.filename }, pieces());
+    } catch (e) {
+      // Refused: the upload takes parts again (unless another request took it over since).
+      await files.putUpload(at, upload, held).catch(() => undefined);
+      throw e;
+    }
     const done: StoredUpload = { ...upload, status: 'completed', fileId: stored.id };
-    await files.putUpload(at, done);
+    try {
+      await files.putUpload(at, done, held);
+    } catch (e) {
+      // The hold ran out and another request took the upload over: this file is not the upload's.
+      await files.delete(at, stored).catch(() => undefined);
+      if (e instanceof UploadChanged) throw new GatewayError(409, `upload ${upload.id} was taken over by another request while this complete ran (over ${COMPLETE_HOLD_SECONDS} s); no file was made by this request`, 'invalid_request_error', 'upload_completing', 'upload_id');
+      throw e;
+    }
     await files.deleteParts(at, upload.id);
     audit.detail = { uploadId: upload.id, fileId: stored.id, filename: upload.filename, bytes: stored.bytes, examples };
     return json({ ...this.toOpenAiUpload(done), file: this.deps.toOpenAiFile(caller, stored) });
   }
 
   private async cancel(at: FileLocation, id: string): Promise<FilesResponse> {
-    const upload = await this.pending(at, id, 'be cancelled');
-    const cancelled: StoredUpload = { ...upload, status: 'cancelled' };
-    await this.deps.files.putUpload(at, cancelled);
-    await this.deps.files.deleteParts(at, upload.id);
-    return json(this.toOpenAiUpload(cancelled));
+    for (;;) {
+      const { upload, version } = await this.pending(at, id, 'be cancelled');
+      const cancelled: StoredUpload = { ...upload, status: 'cancelled', completingUntil: undefined };
+      try {
+        await this.deps.files.putUpload(at, cancelled, version);
+      } catch (e) {
+        if (e instanceof UploadChanged) continue; // a complete or another cancel came first: its outcome decides
+        throw e;
+      }
+      await this.deps.files.deleteParts(at, upload.id);
+      return json(this.toOpenAiUpload(cancelled));
+    }
   }
 
+  /** The upload's status now: a hold that ran out counts as pending, a pending upload past expiresAt as expired. */
   private statusOf(upload: StoredUpload): StoredUpload['status'] | 'expired' {
-    return upload.status === 'pending' && this.now() >= upload.expiresAt ? 'expired' : upload.status;
+    const now = this.now();
+    const status = upload.status === 'completing' && now >= (upload.completingUntil ?? 0) ? 'pending' : upload.status;
+    return status === 'pending' && now >= upload.expiresAt ? 'expired' : status;
   }
 
   /** OpenAI's Upload object (openai `Upload`), `file` null until completed. */
@@ -275,5 +364,11 @@ export class TrainingUploadsService {
     return { id: upload.id, object: 'upload' as const, bytes: upload.bytes, created_at: upload.createdAt, expires_at: upload.expiresAt, filename: upload.filename, purpose: upload.purpose, status: this.statusOf(upload), file: null };
   }
 }
+
+/** A request's value for an error message: JSON, at most 100 characters. */
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
+};
 
 const json = (body: unknown): FilesResponse => ({ status: 200, body: JSON.stringify(body) });

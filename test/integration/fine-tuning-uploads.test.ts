@@ -3,7 +3,7 @@ import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } 
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
-import { MemoryFileStore } from '../../lambdas/fine-tuning/stores/file-store.js';
+import { MemoryFileStore, type FileLocation, type StoredFile } from '../../lambdas/fine-tuning/stores/file-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
@@ -40,9 +40,42 @@ function jsonl(bytes: number): Buffer {
 const split = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
+/**
+ * The memory store, with gates a test opens to order two requests: a write of a part or of a completed file waits at
+ * its gate (when one is set) until the test opens it; `reads` counts the upload records read.
+ */
+class GatedStore extends MemoryFileStore {
+  gates: { part?: Promise<void>; file?: Promise<void> } = {};
+  entered = { part: 0, file: 0 };
+  reads = 0;
+  override async getUpload(...args: Parameters<MemoryFileStore['getUpload']>) {
+    this.reads++;
+    return super.getUpload(...args);
+  }
+  override async putPart(...args: Parameters<MemoryFileStore['putPart']>) {
+    this.entered.part++;
+    await this.gates.part;
+    return super.putPart(...args);
+  }
+  override async putFromPieces(at: FileLocation, file: { id: string; filename: string }, pieces: AsyncIterable<Uint8Array>): Promise<StoredFile> {
+    this.entered.file++;
+    await this.gates.file;
+    return super.putFromPieces(at, file, pieces);
+  }
+}
+/** A gate: its promise, and the function that opens it. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  return { wait: new Promise<void>((ok) => { open = ok; }), open };
+}
+/** Resolves once `ready()` holds (checked every 5 ms). */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((ok) => setTimeout(ok, 5));
+}
+
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
-const store = new MemoryFileStore(TRAINING_FILES_PREFIX);
+const store = new GatedStore(TRAINING_FILES_PREFIX);
 const tokens: Record<string, string> = {};
 const client = (who = 'acme') => new OpenAI({ baseURL: gw.url, apiKey: tokens[who], maxRetries: 0, timeout: 60_000 });
 const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
@@ -60,6 +93,7 @@ afterAll(async () => {
   await upstream?.stop();
 });
 beforeEach(() => {
+  store.gates = {};
   sageMaker.reset();
   sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:444444444444:training-job/x' });
 });
@@ -156,8 +190,8 @@ describe('refusals', () => {
     expect([completeCancelled.status, completeCancelled.code]).toEqual([400, 'upload_cancelled']);
 
     const third = await uploadParts(small, 2000);
-    const record = (await store.getUpload(acmeAt, third.upload.id))!;
-    await store.putUpload(acmeAt, { ...record, createdAt: record.createdAt - 3600, expiresAt: record.expiresAt - 3600 });
+    const { upload: record, version } = (await store.getUpload(acmeAt, third.upload.id))!;
+    await store.putUpload(acmeAt, { ...record, createdAt: record.createdAt - 3600, expiresAt: record.expiresAt - 3600 }, version);
     const expired = await refusal(client().uploads.parts.create(third.upload.id, { data: await toFile(small, 'p') }));
     expect([expired.status, expired.param, expired.code]).toEqual([400, 'upload_id', 'upload_expired']);
     const completeExpired = await refusal(client().uploads.complete(third.upload.id, { part_ids: third.parts.map((p) => p.id) }));
@@ -203,5 +237,79 @@ describe('refusals', () => {
     expect([big.status, big.param]).toEqual([413, 'bytes']);
     const viewer = await refusal(client('viewer').uploads.create({ bytes: 10, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' }));
     expect([viewer.status, viewer.code]).toEqual([403, 'permission_denied']);
+  });
+});
+
+describe('concurrent requests on one upload (its record written with a compare-and-set)', () => {
+  const small = jsonl(3000);
+  const fileCount = async () => (await client().files.list()).data.length;
+
+  it('two completes at once make one file; the second waits for the first and gets what a completed upload answers', async () => {
+    const { upload, parts } = await uploadParts(small, 1000);
+    const before = await fileCount();
+    const first = gate();
+    store.gates.file = first.wait;
+    const entered = store.entered.file;
+    const one = client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    await until(() => store.entered.file > entered); // the first is writing its file
+    const reads = store.reads;
+    const two = refusal(client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) }));
+    await until(() => store.reads > reads); // the second has read the upload
+    first.open();
+    const [done, e] = await Promise.all([one, two]);
+    expect(done).toMatchObject({ status: 'completed', file: { bytes: small.length } });
+    expect([e.status, e.param, e.code]).toEqual([400, 'upload_id', 'upload_completed']);
+    expect(await fileCount()).toBe(before + 1);
+    expect(store.entered.file).toBe(entered + 1);
+  });
+
+  it('a cancel racing a complete: the complete that holds the upload decides; the cancel then answers as after it', async () => {
+    const { upload, parts } = await uploadParts(small, 1000);
+    const before = await fileCount();
+    const held = gate();
+    store.gates.file = held.wait;
+    const entered = store.entered.file;
+    const completing = client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    await until(() => store.entered.file > entered);
+    const reads = store.reads;
+    const cancel = refusal(client().uploads.cancel(upload.id));
+    await until(() => store.reads > reads);
+    held.open();
+    const [done, e] = await Promise.all([completing, cancel]);
+    expect(done.status).toBe('completed');
+    expect([e.status, e.param, e.code]).toEqual([400, 'upload_id', 'upload_completed']);
+    expect((await store.getUpload(acmeAt, upload.id))!.upload).toMatchObject({ status: 'completed', fileId: done.file!.id });
+    expect(await fileCount()).toBe(before + 1);
+
+    // A complete that is refused (a wrong md5) leaves the upload pending: the cancel waiting for it then cancels.
+    const other = await uploadParts(small, 1000);
+    const again = gate();
+    store.gates.file = again.wait;
+    const entered2 = store.entered.file;
+    const refused = refusal(client().uploads.complete(other.upload.id, { part_ids: other.parts.map((p) => p.id), md5: md5(Buffer.from('not it')) }));
+    await until(() => store.entered.file > entered2);
+    const reads2 = store.reads;
+    const cancelled = client().uploads.cancel(other.upload.id);
+    await until(() => store.reads > reads2);
+    again.open();
+    expect([(await refused).status, (await refused).param]).toEqual([400, 'md5']);
+    expect((await cancelled).status).toBe('cancelled');
+    expect(await fileCount()).toBe(before + 1);
+  });
+
+  it('a part stored while a complete ran is refused and removed, never answered 200 and left out', async () => {
+    const { upload, parts } = await uploadParts(small, 1000);
+    const partGate = gate();
+    store.gates.part = partGate.wait;
+    const entered = store.entered.part;
+    const late = refusal(client().uploads.parts.create(upload.id, { data: await toFile(Buffer.from(example(9)), 'p') }));
+    await until(() => store.entered.part > entered); // checked as pending, about to be stored
+    store.gates.part = undefined;
+    const done = await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) });
+    expect(done.status).toBe('completed');
+    partGate.open();
+    const e = await late;
+    expect([e.status, e.param, e.code]).toEqual([400, 'upload_id', 'upload_completed']);
+    expect((await store.partSizes(acmeAt, upload.id)).size).toBe(0);
   });
 });

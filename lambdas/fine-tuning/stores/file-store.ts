@@ -35,12 +35,20 @@ export interface TrainingFileStore {
 
   // OpenAI's Uploads API (lambdas/fine-tuning/uploads-service.ts): an upload's record and parts beside the files,
   // under `<prefix>uploads/<upload id>/` (uploadKey), in the same tenant's place and reached the same way.
-  /** Writes (or replaces) an upload's record. */
-  putUpload(at: FileLocation, upload: StoredUpload): Promise<void>;
-  /** The upload `id` of this tenant, or undefined (another tenant's id is not found). */
-  getUpload(at: FileLocation, id: string): Promise<StoredUpload | undefined>;
+  /**
+   * Writes an upload's record only if it is still at version `expected` (null: only if there is none yet), in one
+   * step: of two requests that read the same version, one writes and the other gets UploadChanged (S3: PutObject with
+   * `IfMatch` / `IfNoneMatch: *`; memory: a compare-and-set in the one event loop).
+   * @returns the record's new version
+   * @throws UploadChanged when the record is not at `expected` (changed, written or removed since it was read)
+   */
+  putUpload(at: FileLocation, upload: StoredUpload, expected: string | null): Promise<string>;
+  /** The upload `id` of this tenant and its version, or undefined (another tenant's id is not found). */
+  getUpload(at: FileLocation, id: string): Promise<VersionedUpload | undefined>;
   /** Stores one part's bytes. */
   putPart(at: FileLocation, uploadId: string, partId: string, bytes: Uint8Array): Promise<void>;
+  /** Removes one stored part (a part refused after it was stored); nothing when it is not there. */
+  deletePart(at: FileLocation, uploadId: string, partId: string): Promise<void>;
   /** The sizes in bytes of the upload's stored parts, by part id. */
   partSizes(at: FileLocation, uploadId: string): Promise<Map<string, number>>;
   /** One stored part's bytes (partSizes listed it). */
@@ -66,9 +74,27 @@ export interface StoredUpload {
   createdAt: number;
   /** One hour after createdAt (OpenAI: "expires after an hour after you create it"). */
   expiresAt: number;
-  status: 'pending' | 'completed' | 'cancelled';
+  /**
+   * `completing`: a `complete` request holds it (uploads-service.ts) until `completingUntil`, then ends it as
+   * `completed`, or back to `pending` when the parts are refused; a hold that ran out (its request died) counts as
+   * `pending`.
+   */
+  status: 'pending' | 'completing' | 'completed' | 'cancelled';
+  /** Until when (seconds since the epoch) the `complete` request that set status `completing` holds it. */
+  completingUntil?: number;
   /** The file it completed into (status `completed`). */
   fileId?: string;
+}
+
+/** An upload's record and its version, which a conditional putUpload names (S3: the record object's ETag). */
+export interface VersionedUpload {
+  upload: StoredUpload;
+  version: string;
+}
+
+/** putUpload's refusal: the record is not at the version named (another request changed it first). */
+export class UploadChanged extends Error {
+  override readonly name = 'UploadChanged';
 }
 
 /** Where an upload's record and parts live: `<prefix>uploads/<upload id>/` (inside the files' prefix, so the files role reaches them). */
@@ -79,7 +105,8 @@ export const fileKey = (prefix: string, id: string, filename: string) => `${pref
 
 export class MemoryFileStore implements TrainingFileStore {
   private readonly files = new Map<string, { file: StoredFile; content: Uint8Array }>();
-  private readonly uploads = new Map<string, StoredUpload>();
+  private readonly uploads = new Map<string, VersionedUpload>();
+  private versions = 0;
   private readonly parts = new Map<string, Map<string, Uint8Array>>();
 
   constructor(private readonly prefix: string) {}
@@ -111,13 +138,23 @@ export class MemoryFileStore implements TrainingFileStore {
     this.files.delete(this.key(at, file.id));
   }
 
-  async putUpload(at: FileLocation, upload: StoredUpload): Promise<void> {
-    this.uploads.set(this.key(at, upload.id), { ...upload });
+  async putUpload(at: FileLocation, upload: StoredUpload, expected: string | null): Promise<string> {
+    // Read and written with no await between: one step in the event loop (tessera serve keeps these in one process).
+    const key = this.key(at, upload.id);
+    const current = this.uploads.get(key)?.version ?? null;
+    if (current !== expected) throw new UploadChanged(`upload ${upload.id} is at version ${current}, not ${expected}`);
+    const version = String(++this.versions);
+    this.uploads.set(key, { upload: { ...upload }, version });
+    return version;
   }
 
-  async getUpload(at: FileLocation, id: string): Promise<StoredUpload | undefined> {
+  async getUpload(at: FileLocation, id: string): Promise<VersionedUpload | undefined> {
     const found = this.uploads.get(this.key(at, id));
-    return found && { ...found };
+    return found && { upload: { ...found.upload }, version: found.version };
+  }
+
+  async deletePart(at: FileLocation, uploadId: string, partId: string): Promise<void> {
+    this.parts.get(this.key(at, uploadId))?.delete(partId);
   }
 
   async putPart(at: FileLocation, uploadId: string, partId: string, bytes: Uint8Array): Promise<void> {

@@ -3,7 +3,7 @@ import {
   paginateListObjectsV2, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { pages } from '../../../lib/aws-pages.js';
-import { fileKey, uploadPrefix, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore } from './file-store.js';
+import { fileKey, UploadChanged, uploadPrefix, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './file-store.js';
 
 /**
  * The part size of the multipart upload that assembles an upload's file: S3 takes parts of 5 MiB to 5 GiB but the
@@ -38,14 +38,32 @@ export class S3FileStore implements TrainingFileStore {
     await (await this.s3(at)).send(new PutObjectCommand({ Bucket: at.bucket, Key: key, Body: body, ContentType: contentType, ExpectedBucketOwner: at.accountId, ...encryption(at) }));
   }
 
-  async putUpload(at: FileLocation, upload: StoredUpload): Promise<void> {
-    await this.putObject(at, `${uploadPrefix(this.prefix, upload.id)}upload.json`, JSON.stringify(upload), 'application/json');
+  /**
+   * The record `upload.json`, written with S3's conditional write: `IfMatch: <expected ETag>`, or `IfNoneMatch: *` for a
+   * new record (Amazon S3 User Guide, "How to prevent object overwrites with conditional writes"). S3 answers 412
+   * PreconditionFailed when the ETag differs or the key exists, 404 NoSuchKey when an IfMatch names a key that is gone,
+   * and 409 ConditionalRequestConflict when another write to the key raced this one: each is UploadChanged.
+   */
+  async putUpload(at: FileLocation, upload: StoredUpload, expected: string | null): Promise<string> {
+    try {
+      const answer = await (await this.s3(at)).send(new PutObjectCommand({
+        Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, upload.id)}upload.json`, Body: JSON.stringify(upload), ContentType: 'application/json', ExpectedBucketOwner: at.accountId,
+        ...(expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected }), ...encryption(at),
+      }));
+      return answer.ETag!;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'].includes((e as Error).name) || status === 412 || status === 409) {
+        throw new UploadChanged(`upload ${upload.id}: its record changed since it was read (${(e as Error).name})`);
+      }
+      throw e;
+    }
   }
 
-  async getUpload(at: FileLocation, id: string): Promise<StoredUpload | undefined> {
+  async getUpload(at: FileLocation, id: string): Promise<VersionedUpload | undefined> {
     try {
       const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, id)}upload.json`, ExpectedBucketOwner: at.accountId }));
-      return JSON.parse(await answer.Body!.transformToString()) as StoredUpload;
+      return { upload: JSON.parse(await answer.Body!.transformToString()) as StoredUpload, version: answer.ETag! };
     } catch (e) {
       if ((e as Error).name === 'NoSuchKey') return undefined;
       throw e;
@@ -54,6 +72,10 @@ export class S3FileStore implements TrainingFileStore {
 
   async putPart(at: FileLocation, uploadId: string, partId: string, bytes: Uint8Array): Promise<void> {
     await this.putObject(at, `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, bytes, 'application/octet-stream');
+  }
+
+  async deletePart(at: FileLocation, uploadId: string, partId: string): Promise<void> {
+    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: `${uploadPrefix(this.prefix, uploadId)}parts/${partId}`, ExpectedBucketOwner: at.accountId }));
   }
 
   async partSizes(at: FileLocation, uploadId: string): Promise<Map<string, number>> {
