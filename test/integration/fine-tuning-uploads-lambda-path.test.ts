@@ -3,6 +3,9 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
+import { UploadChanged } from '../../lambdas/fine-tuning/stores/file-store.js';
+import { S3FileStore } from '../../lambdas/fine-tuning/stores/s3-file-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
@@ -106,5 +109,32 @@ print(json.dumps({"refused": refused, "status": upload.status, "bytes": upload.f
     expect([theirs.status, theirs.code, theirs.param]).toEqual([404, 'upload_not_found', 'upload_id']);
     expect([unknown.status, unknown.code, unknown.param]).toEqual([404, 'upload_not_found', 'upload_id']);
     expect((await client.uploads.cancel(upload.id)).status).toBe('cancelled');
+  });
+
+  it('two completes at once (moto S3, its record written with IfMatch): one file, the other 400 upload_completed', async () => {
+    const data = jsonl(6 * MiB);
+    const upload = await client.uploads.create({ bytes: data.length, filename: 'twice.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' });
+    const parts: Array<{ id: string }> = [];
+    for (let at = 0; at < data.length; at += 4 * MiB) parts.push(await client.uploads.parts.create(upload.id, { data: await toFile(data.subarray(at, at + 4 * MiB), 'part') }));
+    const files = async () => ((await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'training-data/files/file-' }))).Contents ?? []).length;
+    const before = await files();
+    const answers = await Promise.allSettled([0, 1].map(() => client.uploads.complete(upload.id, { part_ids: parts.map((p) => p.id) })));
+    const done = answers.filter((a) => a.status === 'fulfilled');
+    const refused = answers.flatMap((a) => (a.status === 'rejected' ? [a.reason as InstanceType<typeof OpenAI.APIError>] : []));
+    expect(done).toHaveLength(1);
+    expect(refused.map((e) => [e.status, e.param, e.code])).toEqual([[400, 'upload_id', 'upload_completed']]);
+    expect(await files()).toBe(before + 1);
+  }, 120_000);
+
+  it('the record\'s conditions hold on moto as on S3: a stale ETag or a second create is UploadChanged', async () => {
+    const at = { tenantId: 'acme', accountId: ACCOUNT, bucket };
+    const store = new S3FileStore(TRAINING_FILES_PREFIX, async () => s3());
+    const upload = { id: 'upload_0000000000000000000000bb', bytes: 1, filename: 'a.jsonl', mimeType: 'text/jsonl', purpose: 'fine-tune', createdAt: 1, expiresAt: 3601, status: 'pending' as const };
+    const first = await store.putUpload(at, upload, null);
+    await expect(store.putUpload(at, upload, null)).rejects.toBeInstanceOf(UploadChanged);
+    const second = await store.putUpload(at, { ...upload, status: 'cancelled' }, first);
+    expect((await store.getUpload(at, upload.id))).toEqual({ upload: { ...upload, status: 'cancelled' }, version: second });
+    await expect(store.putUpload(at, upload, first)).rejects.toBeInstanceOf(UploadChanged);
+    await expect(store.putUpload(at, { ...upload, id: 'upload_0000000000000000000000cc' }, first)).rejects.toBeInstanceOf(UploadChanged);
   });
 });

@@ -1,11 +1,11 @@
-import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockStrict } from '../../support/strict-mock.js';
 import { describe, expect, it } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
 import { checkFineTuningFile, FineTuningFileCheck } from '../../../lambdas/fine-tuning/training-file-format.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { S3FileStore } from '../../../lambdas/fine-tuning/stores/s3-file-store.js';
-import { fileKey } from '../../../lambdas/fine-tuning/stores/file-store.js';
+import { fileKey, UploadChanged } from '../../../lambdas/fine-tuning/stores/file-store.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const refusal = (text: string | Uint8Array) => {
@@ -111,6 +111,26 @@ describe('S3FileStore', () => {
     const files = await store.list(at);
     expect(files.map((f) => [f.id, f.filename, f.bytes])).toEqual([['file-000000000001aaaaaaaaaaaa', 'a%.jsonl', 7], ['file-000000000002aaaaaaaaaaaa', 'b c.jsonl', 5]]);
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Prefix, c.args[0].input.ExpectedBucketOwner])).toEqual([[TRAINING_FILES_PREFIX, at.accountId], [TRAINING_FILES_PREFIX, at.accountId]]);
+    s3.restore();
+  });
+
+  it('writes an upload\'s record conditionally (IfMatch / IfNoneMatch: *); S3\'s 412, 409 ConditionalRequestConflict and 404 are UploadChanged', async () => {
+    const s3 = mockStrict(S3Client, 's3', S3ServiceException);
+    const store = new S3FileStore(TRAINING_FILES_PREFIX, async () => new S3Client({ region: 'us-east-1' }));
+    const upload = { id: 'upload_0000000000000000000000aa', bytes: 1, filename: 'a.jsonl', mimeType: 'text/jsonl', purpose: 'fine-tune', createdAt: 1, expiresAt: 3601, status: 'pending' as const };
+    s3.on(PutObjectCommand).resolves({ ETag: '"e2"' });
+    expect(await store.putUpload(at, upload, null)).toBe('"e2"');
+    expect(await store.putUpload(at, upload, '"e1"')).toBe('"e2"');
+    expect(s3.commandCalls(PutObjectCommand).map((c) => [c.args[0].input.IfNoneMatch, c.args[0].input.IfMatch])).toEqual([['*', undefined], [undefined, '"e1"']]);
+    // AWS's answers to a condition that fails (Amazon S3 User Guide, "Conditional write behavior"); moto never sends the 409.
+    for (const [name, httpStatusCode] of [['PreconditionFailed', 412], ['ConditionalRequestConflict', 409], ['NoSuchKey', 404]] as const) {
+      s3.reset();
+      s3.on(PutObjectCommand).rejects(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message: name }));
+      await expect(store.putUpload(at, upload, '"e1"')).rejects.toBeInstanceOf(UploadChanged);
+    }
+    s3.reset();
+    s3.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'no' }));
+    await expect(store.putUpload(at, upload, '"e1"')).rejects.toMatchObject({ name: 'AccessDenied' });
     s3.restore();
   });
 });
