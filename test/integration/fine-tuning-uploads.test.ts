@@ -313,3 +313,49 @@ describe('concurrent requests on one upload (its record written with a compare-a
     expect((await store.partSizes(acmeAt, upload.id)).size).toBe(0);
   });
 });
+
+describe('hostile and mistaken inputs: refusals name the field and the value, and store nothing', () => {
+  it('bytes, part_ids and md5 that are not what they should be: the value is named (bounded), with the form to give', async () => {
+    const long = await refusal(client().uploads.create({ bytes: 'x'.repeat(5000) as never, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' }));
+    expect([long.status, long.param]).toEqual([400, 'bytes']);
+    expect(long.message).toContain('bytes "xxxx');
+    expect(long.message.length).toBeLessThan(300);
+    for (const bytes of [0, -5, 1.5, '10']) {
+      const e = await refusal(client().uploads.create({ bytes: bytes as never, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' }));
+      expect([e.status, e.param, e.message]).toEqual([400, 'bytes', expect.stringContaining(`bytes ${JSON.stringify(bytes)} must be a positive integer`)]);
+    }
+
+    const data = Buffer.from(example(1) + example(2));
+    const { upload, parts } = await uploadParts(data, 300);
+    const before = (await client().files.list()).data.length;
+    const notIds = await refusal(client().uploads.complete(upload.id, { part_ids: [parts[0]!.id, 42] as never }));
+    expect([notIds.status, notIds.param, notIds.message]).toEqual([400, 'part_ids', expect.stringContaining('part_ids[1] 42 is not a part id')]);
+    const notArray = await refusal(client().uploads.complete(upload.id, { part_ids: parts[0]!.id as never }));
+    expect([notArray.status, notArray.param, notArray.message]).toEqual([400, 'part_ids', expect.stringContaining(`part_ids "${parts[0]!.id}" must be a non-empty array`)]);
+    // 10,000 entries with one repeated: found at once (a set), named.
+    const many = [...Array.from({ length: 9_999 }, (_, i) => `part_${i.toString(16).padStart(24, '0')}`), 'part_000000000000000000000000'];
+    const repeated = await refusal(client().uploads.complete(upload.id, { part_ids: many }));
+    expect([repeated.status, repeated.param, repeated.message]).toEqual([400, 'part_ids', expect.stringContaining('names part part_000000000000000000000000 twice')]);
+    const digest = createHash('md5').update(data);
+    const base64 = digest.copy().digest('base64');
+    const b64 = await refusal(client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5: base64 }));
+    expect([b64.status, b64.param, b64.message]).toEqual([400, 'md5', expect.stringContaining(`it looks like the base64 form of ${digest.digest('hex')}`)]);
+    expect((await client().files.list()).data.length).toBe(before);
+    // Upper-case hex is the same digest: taken.
+    expect((await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5: md5(data).toUpperCase() })).status).toBe('completed');
+  });
+
+  it('parts completed in another order than sent make the file in part_ids order; CRLF and a last line without newline are a file, a BOM is not', async () => {
+    const [a, b] = [Buffer.from(example(1).replace('\n', '\r\n')), Buffer.from(example(2).trimEnd())];
+    const upload = await client().uploads.create({ bytes: a.length + b.length, filename: 'order.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' });
+    const pb = await client().uploads.parts.create(upload.id, { data: await toFile(b, 'b') });
+    const pa = await client().uploads.parts.create(upload.id, { data: await toFile(a, 'a') });
+    const done = await client().uploads.complete(upload.id, { part_ids: [pa.id, pb.id] });
+    expect(Buffer.from(await (await client().files.content(done.file!.id)).arrayBuffer()).equals(Buffer.concat([a, b]))).toBe(true);
+
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(example(3))]);
+    const withBom = await uploadParts(bom, 100);
+    const e = await refusal(client().uploads.complete(withBom.upload.id, { part_ids: withBom.parts.map((p) => p.id) }));
+    expect([e.status, e.param, e.message]).toEqual([400, 'file', expect.stringContaining('byte order mark')]);
+  });
+});
