@@ -358,4 +358,32 @@ describe('hostile and mistaken inputs: refusals name the field and the value, an
     const e = await refusal(client().uploads.complete(withBom.upload.id, { part_ids: withBom.parts.map((p) => p.id) }));
     expect([e.status, e.param, e.message]).toEqual([400, 'file', expect.stringContaining('byte order mark')]);
   });
+
+  it('names, MIME types, part bodies and ids of another resource: each refused naming its field, no part stored (guards of what was right)', async () => {
+    for (const filename of ['../../etc/x.jsonl', 'a\u202Egnp.jsonl', `${'é'.repeat(128)}.jsonl`]) {
+      const e = await refusal(client().uploads.create({ bytes: 10, filename, mime_type: 'text/jsonl', purpose: 'fine-tune' }));
+      expect([e.status, e.param, e.code]).toEqual([400, 'filename', 'invalid_filename']);
+    }
+    const mime = await refusal(client().uploads.create({ bytes: 10, filename: 'a.jsonl', mime_type: 'application/pdf', purpose: 'fine-tune' }));
+    expect([mime.status, mime.param, mime.message]).toEqual([400, 'mime_type', expect.stringContaining('mime_type "application/pdf"')]);
+    const purpose = await refusal(client().uploads.create({ bytes: 10, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'Fine-Tune' as never }));
+    expect([purpose.status, purpose.param, purpose.message]).toEqual([400, 'purpose', expect.stringContaining('purpose "Fine-Tune" is not one of')]);
+
+    const { upload } = await uploadParts(jsonl(100), 1000);
+    const sizes = async () => (await store.partSizes(acmeAt, upload.id)).size;
+    const before = await sizes();
+    const post = (body: FormData | string, contentType?: string) => fetch(`${gw.url}/uploads/${upload.id}/parts`, { method: 'POST', body, headers: { authorization: `Bearer ${tokens.acme}`, ...(contentType ? { 'content-type': contentType } : {}) } })
+      .then(async (r) => [r.status, ((await r.json()) as { error: { param: string | null } }).error.param]);
+    const form = (fields: Array<[string, Blob | string]>) => { const f = new FormData(); for (const [k, v] of fields) f.append(k, v, ...(typeof v === 'string' ? [] : ['p'])); return f; };
+    expect(await post(form([['data', new Blob([])]]))).toEqual([400, 'data']);
+    expect(await post(form([['file', new Blob(['x'])]]))).toEqual([400, 'file']);
+    expect(await post(form([['data', new Blob(['x'])], ['data', new Blob(['y'])]]))).toEqual([400, 'data']);
+    expect(await post(form([['data', 'text, not a file part']]))).toEqual([400, 'data']);
+    expect(await post('{"data": "x"}', 'application/json')).toEqual([400, null]);
+    expect(await sizes()).toBe(before);
+    for (const id of ['file-000000000000000000000000', 'part_000000000000000000000000', 'UPLOAD_000000000000000000000000']) {
+      const e = await refusal(client().uploads.cancel(id));
+      expect([e.status, e.param, e.code]).toEqual([404, 'upload_id', 'upload_not_found']);
+    }
+  });
 });
