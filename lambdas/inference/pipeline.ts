@@ -9,6 +9,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, servedRateLimitHeaders, type LimitWindow, type RateLimitState } from './rate-limit-headers.js';
 import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, usageReads, type GatewayStore, type LimitScope, type RequestCounts, type Reservation, type SettledUsage, type Subject, type UsageRead } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
+import { cooldownPolicyOf, ModelHealth } from './model-health.js';
 import type { CacheTokens } from './chat/reported-usage.js';
 
 /**
@@ -245,9 +246,10 @@ export class RequestPipeline {
     private readonly budgetAlerts?: BudgetAlerts,
   ) {
     const g = config.gateway;
+    const cooldown = cooldownPolicyOf(g.cooldown);
     this.upstream = new UpstreamCalls((name, tenantId) => providers.get(name, tenantId), {
       firstByteMs: g.upstreamTimeoutMs, idleMs: g.upstreamIdleTimeoutMs ?? g.upstreamTimeoutMs, retries: g.upstreamRetries,
-    });
+    }, cooldown && new ModelHealth(cooldown));
   }
 
   /**

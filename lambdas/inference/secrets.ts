@@ -8,7 +8,8 @@ import type { ApiKeyLookup } from './providers/registry.js';
  * Provider API keys from Secrets Manager: a tenant's own key (`tessera/tenants/<tenant>/<provider>`,
  * tagged `tessera:tenant-id` = the tenant) when it brought one, read with the tenant's scoped
  * client (`tenantSecrets`), else the platform's (`gateway.providers.<provider>.apiKeySecretId`),
- * read with the Lambda's own credentials. Cached for `ttlMs`; never logged.
+ * read with the Lambda's own credentials. Cached for `ttlMs`; never logged. The tenant's own key is returned as a
+ * TenantOwnKey (its failures cool a model for that tenant only: model-health.ts), the platform's as a string.
  *
  * With tenant-scoped credentials a tenant secret that is missing may answer AccessDenied rather
  * than ResourceNotFound (the session may read only secrets tagged with its tenant, and a missing
@@ -38,7 +39,7 @@ export function secretsManagerKeys(config: PlatformConfig, tenantSecrets: Tenant
   };
   return async (provider, tenantId) => {
     const own = await read(`tessera/tenants/${tenantId}/${provider}`, () => tenantSecrets(tenantId));
-    if (own) return own;
+    if (own) return { key: own, tenantOwn: true };
     const endpoint = provider === 'openai-compatible' ? config.gateway.providers['openai-compatible'] : provider === 'openai' || provider === 'huggingface' ? config.gateway.providers[provider] : undefined;
     const platformKey = endpoint?.apiKeySecretId ? await read(endpoint.apiKeySecretId, async () => platformClient(SecretsManagerClient)) : undefined;
     if (platformKey === undefined) throw new Error(`no API key for provider ${provider}: neither tessera/tenants/${tenantId}/${provider} nor the platform secret exists`);

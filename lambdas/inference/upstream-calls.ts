@@ -4,6 +4,12 @@ import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } fr
 import { providerOf } from './policy.js';
 import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
+import { ModelHealth } from './model-health.js';
+
+/** Where a request's chain notes what it did besides calling (the audit record: `detail.skippedCoolingModels`). */
+export interface ChainRecord {
+  detail?: Record<string, string | number | boolean>;
+}
 
 export interface UpstreamTimeouts {
   /** Longest wait for the first byte of an answer (a whole answer, or a stream's first chunk), per attempt. */
@@ -127,10 +133,14 @@ export interface OpenStream<C = ChatCompletionChunk> {
  * chunk, `rest` throws a ProviderError with `details.deadline`, which the endpoint reports in the stream.
  */
 export class UpstreamCalls {
-  constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts) {}
+  /**
+   * @param health the process's model health records (gateway.cooldown): a model cooling skipped while the chain has another
+   *   model after it (the audit record's `detail.skippedCoolingModels`). @default - none: every model of the chain is tried
+   */
+  constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts, private readonly health?: ModelHealth) {}
 
-  async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ChatCompletion; model: ModelEntry }> {
-    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
+  async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ChatCompletion; model: ModelEntry }> {
+    return await this.attempts(chain, base.tenantId, caller, deadline, record, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
@@ -147,8 +157,8 @@ export class UpstreamCalls {
    * embeddings endpoint passes embedding models only.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
-    return await this.whole(chain, base, caller, deadline, (provider) => provider.embed?.bind(provider), 'embeddings', 'embeddings_not_supported');
+  async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.embed?.bind(provider), 'embeddings', 'embeddings_not_supported');
   }
 
   /**
@@ -156,8 +166,8 @@ export class UpstreamCalls {
    * answer) and caller-error semantics as `complete`. The moderations endpoint passes its one model.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async moderate(chain: ModelEntry[], base: Omit<ModerationProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ModerationAnswer; model: ModelEntry }> {
-    return await this.whole(chain, base, caller, deadline, (provider) => provider.moderate?.bind(provider), 'moderations', 'moderations_not_supported');
+  async moderate(chain: ModelEntry[], base: Omit<ModerationProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ModerationAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.moderate?.bind(provider), 'moderations', 'moderations_not_supported');
   }
 
   /**
@@ -165,8 +175,8 @@ export class UpstreamCalls {
    * caller-error semantics as `complete`: a 400 of a model's mapping (a field Bedrock cannot honour) ends the chain.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async generateImages(chain: ModelEntry[], base: Omit<ImageProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ImageAnswer; model: ModelEntry }> {
-    return await this.whole(chain, base, caller, deadline, (provider) => provider.generateImages?.bind(provider), 'image generation', 'images_not_supported');
+  async generateImages(chain: ModelEntry[], base: Omit<ImageProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ImageAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.generateImages?.bind(provider), 'image generation', 'images_not_supported');
   }
 
   /**
@@ -174,8 +184,8 @@ export class UpstreamCalls {
    * `generateImages` (a 400 of Bedrock's mapping ends the chain).
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async editImages(chain: ModelEntry[], base: Omit<ImageFormProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: ImageAnswer; model: ModelEntry }> {
-    return await this.whole(chain, base, caller, deadline, (provider) => provider.editImages?.bind(provider), 'image edits and variations', 'images_not_supported');
+  async editImages(chain: ModelEntry[], base: Omit<ImageFormProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ImageAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.editImages?.bind(provider), 'image edits and variations', 'images_not_supported');
   }
 
   /**
@@ -183,8 +193,8 @@ export class UpstreamCalls {
    * (`firstByteMs` for the whole answer) and caller-error semantics as `moderate`. The audio endpoints pass one model.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async audio(chain: ModelEntry[], base: Omit<AudioProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: AudioAnswer; model: ModelEntry }> {
-    return await this.whole(chain, base, caller, deadline, (provider) => provider.audio?.bind(provider), 'audio', 'audio_not_supported');
+  async audio(chain: ModelEntry[], base: Omit<AudioProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: AudioAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.audio?.bind(provider), 'audio', 'audio_not_supported');
   }
 
   /**
@@ -194,8 +204,8 @@ export class UpstreamCalls {
    * @returns the count, or undefined when the provider counts none for the model (the caller estimates)
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async countInputTokens(chain: ModelEntry[], base: Omit<InputTokensProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: number | undefined; model: ModelEntry }> {
-    return await this.whole(chain, base, caller, deadline, (provider) => provider.countInputTokens?.bind(provider) ?? (async () => undefined), 'input token counts', 'input_tokens_not_supported');
+  async countInputTokens(chain: ModelEntry[], base: Omit<InputTokensProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: number | undefined; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.countInputTokens?.bind(provider) ?? (async () => undefined), 'input token counts', 'input_tokens_not_supported');
   }
 
   /**
@@ -204,10 +214,10 @@ export class UpstreamCalls {
    * without the method is a 502 `<code>` (`provider <name> does not serve <what>`).
    */
   private async whole<R extends { model: ModelEntry; signal: AbortSignal }, A>(
-    chain: ModelEntry[], base: Omit<R, 'model' | 'signal'> & { tenantId: string }, caller: AbortSignal, deadline: AbortSignal | undefined,
+    chain: ModelEntry[], base: Omit<R, 'model' | 'signal'> & { tenantId: string }, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined,
     method: (provider: Provider) => ((request: R) => Promise<A>) | undefined, what: string, code: string,
   ): Promise<{ result: A; model: ModelEntry }> {
-    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
+    return await this.attempts(chain, base.tenantId, caller, deadline, record, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
@@ -226,26 +236,26 @@ export class UpstreamCalls {
    * `completions_not_supported`.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async textComplete(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<{ result: CompletionAnswer; model: ModelEntry }> {
-    return await this.whole(chain, base, caller, deadline, (provider) => provider.textComplete?.bind(provider), 'text completions', 'completions_not_supported');
+  async textComplete(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: CompletionAnswer; model: ModelEntry }> {
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.textComplete?.bind(provider), 'text completions', 'completions_not_supported');
   }
 
   /** A streamed legacy text completion: as `stream` (retries and fallbacks until the first chunk), provider.textStream's chunks. */
-  async textStream(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<OpenStream<CompletionAnswer>> {
-    return await this.open(chain, base.tenantId, caller, deadline, (provider, model, signal, onActivity) => {
+  async textStream(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<OpenStream<CompletionAnswer>> {
+    return await this.open(chain, base.tenantId, caller, deadline, record, (provider, model, signal, onActivity) => {
       if (!provider.textStream) throw new ProviderError(`provider ${providerOf(model)} does not serve text completions`, 502, false, { type: 'upstream_error', code: 'completions_not_supported' });
       return provider.textStream({ ...base, model, signal, onActivity });
     });
   }
 
   /** Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer. */
-  async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal): Promise<OpenStream> {
-    return await this.open(chain, base.tenantId, caller, deadline, (provider, model, signal, onActivity) => provider.stream({ ...base, model, signal, onActivity }));
+  async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<OpenStream> {
+    return await this.open(chain, base.tenantId, caller, deadline, record, (provider, model, signal, onActivity) => provider.stream({ ...base, model, signal, onActivity }));
   }
 
   /** A stream of `start`'s chunks along the chain: retries and fallbacks until the first chunk, then the idle timeout between chunks. */
-  private async open<C>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, start: (provider: Provider, model: ModelEntry, signal: AbortSignal, onActivity: () => void) => AsyncIterable<C>): Promise<OpenStream<C>> {
-    return await this.attempts(chain, caller, deadline, async (model, attempt) => {
+  private async open<C>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, start: (provider: Provider, model: ModelEntry, signal: AbortSignal, onActivity: () => void) => AsyncIterable<C>): Promise<OpenStream<C>> {
+    return await this.attempts(chain, tenantId, caller, deadline, record, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       let iterator: AsyncIterator<C>;
       let head: IteratorResult<C>;
@@ -293,36 +303,95 @@ export class UpstreamCalls {
     });
   }
 
-  private async attempts<T>(chain: ModelEntry[], caller: AbortSignal, deadline: AbortSignal | undefined, call: (model: ModelEntry, attempt: Attempt) => Promise<T>): Promise<T> {
+  /**
+   * The health record's key of a model for this tenant (ModelHealth.keyOf): with the tenant when its own provider
+   * key calls the model (Provider.credentialOwner). A provider that cannot be had yet is keyed by the model alone.
+   */
+  private async healthKey(model: ModelEntry, tenantId: string): Promise<string> {
+    try {
+      return ModelHealth.keyOf(model, (await this.providers(providerOf(model), tenantId)).credentialOwner);
+    } catch {
+      return model.id;
+    }
+  }
+
+  private async attempts<T>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, call: (model: ModelEntry, attempt: Attempt) => Promise<T>): Promise<T> {
     const { retries, firstByteMs } = this.timeouts;
+    const health = this.health;
     let last: ProviderError | undefined;
-    for (const model of chain) {
+    const skipped: string[] = [];
+    for (let i = 0; i < chain.length; i++) {
+      const model = chain[i];
+      const key = health ? await this.healthKey(model, tenantId) : '';
+      // A cooling model is skipped while the chain has another model after it; the last one is always tried.
+      const admission = health?.admit(key, i < chain.length - 1);
+      if (admission?.skip) {
+        const c = admission.skip;
+        skipped.push(`${model.id} (cooling until ${new Date(c.until).toISOString()} after ${c.failures} failing request${c.failures === 1 ? '' : 's'}; last: ${c.last})`);
+        if (record) (record.detail ??= {}).skippedCoolingModels = skipped.join('; ');
+        continue;
+      }
+      let outcome: 'ok' | 'unhealthy' | undefined;
       let waitedOut = false;
-      for (let n = 0; n <= retries; n++) {
-        // The deadline ends the chain: no retry, no fallback, nothing left to wait for.
-        if (deadline?.aborted) throw noAnswerInTime();
-        const attempt = new Attempt(caller, deadline);
-        try {
-          return await call(model, attempt);
-        } catch (e) {
-          const failure = attempt.failure(e);
-          if (failure instanceof CallerGone) throw failure;
-          if (failure.details.deadline) throw noAnswerInTime();
-          last = failure;
-          if (!failure.retryable || n === retries) break;
-          const wait = failure.details.retryAfterMs;
-          // A Retry-After is waited out once per model, and only when it fits the first-byte timeout;
-          // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
-          if (wait !== undefined && (waitedOut || wait > firstByteMs)) break;
-          if (wait !== undefined) waitedOut = true;
-          await sleep(wait ?? Math.random() * 100 * 2 ** n, caller, deadline);
-          if (caller.aborted) throw new CallerGone();
+      try {
+        for (let n = 0; n <= retries; n++) {
+          // The deadline ends the chain: no retry, no fallback, nothing left to wait for.
+          if (deadline?.aborted) throw noAnswerInTime();
+          const attempt = new Attempt(caller, deadline);
+          try {
+            const answer = await call(model, attempt);
+            outcome = 'ok';
+            health?.succeeded(key);
+            return answer;
+          } catch (e) {
+            const failure = attempt.failure(e);
+            if (failure instanceof CallerGone) throw failure;
+            if (failure.details.deadline) throw noAnswerInTime();
+            last = failure;
+            if (!failure.retryable || n === retries) break;
+            const wait = failure.details.retryAfterMs;
+            // A Retry-After is waited out once per model, and only when it fits the first-byte timeout;
+            // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
+            if (wait !== undefined && (waitedOut || wait > firstByteMs)) break;
+            if (wait !== undefined) waitedOut = true;
+            await sleep(wait ?? Math.random() * 100 * 2 ** n, caller, deadline);
+            if (caller.aborted) throw new CallerGone();
+          }
         }
+        // One failure per request and model, whatever its retries: a blip that fails three close retries is one.
+        const sign = last && unhealthy(last, firstByteMs);
+        if (sign) {
+          outcome = 'unhealthy';
+          health?.failed(key, sign, last!.status === 429 ? last!.details.retryAfterMs : undefined);
+        }
+      } finally {
+        // A probe that said nothing about the model (the caller's error, the caller gone, the deadline): the next request probes.
+        if (admission?.probe && outcome === undefined) health?.release(key);
       }
       if (last && isCallersError(last)) break;
     }
     throw callerErrorOf(last, chain);
   }
+}
+
+/**
+ * Whether a model's last failure in a request says its upstream is unhealthy, and how the cooldown's log and audit
+ * say it: a timeout, an unreachable upstream or an answer that is not one (retryable, no status), a retryable 5xx, a 429
+ * whose `Retry-After` is absent or longer than the first-byte timeout (a short one is waited out). Never the caller's
+ * 4xx, the platform's 401/403/404 (credentials and catalog: configuration, not health), a caller who left or the
+ * request's deadline (those end the chain before they are counted).
+ * @returns `timeout`, `unreachable`, `upstream <status>`, or undefined when the failure does not count
+ */
+export function unhealthy(e: ProviderError, firstByteMs: number): string | undefined {
+  if (e.details.timedOut) return 'timeout';
+  if (!e.retryable) return undefined;
+  if (e.status === undefined) return 'unreachable';
+  if (e.status >= 500) return `upstream ${e.status}`;
+  if (e.status === 429) {
+    const after = e.details.retryAfterMs;
+    return after === undefined || after > firstByteMs ? 'upstream 429' : undefined;
+  }
+  return undefined;
 }
 
 /**

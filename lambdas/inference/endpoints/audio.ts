@@ -67,7 +67,7 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
     const { result, model: used } = await pipeline.upstream.audio(pipeline.chain(r, model).slice(0, 1), {
       path: '/audio/speech', accept: accept || 'application/octet-stream', tenantId: r.caller.tenantId,
       body: (upstream) => ({ bytes: Buffer.from(JSON.stringify({ ...params, input, model: upstream })), contentType: 'application/json' }),
-    }, r.signal, r.deadline);
+    }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const failure = errorInsteadOfAudio(result);
     if (failure !== undefined) throw upstreamFailed(`the upstream of ${used.id} answered 200 with an error instead of audio: ${failure}`, 'upstream_invalid_answer');
@@ -177,7 +177,7 @@ export async function transcription(pipeline: RequestPipeline, r: PipelineReques
     const { result, model: used } = await pipeline.upstream.audio(pipeline.chain(r, model).slice(0, 1), {
       path: `/audio/${kind}`, accept: 'application/json', tenantId: r.caller.tenantId,
       body: (upstream) => ({ bytes: withFields(bytes, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as [FormPart, string]] : [])]), contentType: contentType! }),
-    }, r.signal, r.deadline);
+    }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const json = /json/i.test(result.contentType) || format === 'json' || format === 'verbose_json';
     let out: Uint8Array = result.bytes;

@@ -28,6 +28,11 @@ export interface ProviderRequest {
 /** An upstream model API speaking (or mapped onto) OpenAI's chat completions. */
 export interface Provider {
   /**
+   * The tenant whose own provider key this client calls with (`tessera/tenants/<tenant>/<provider>`): its
+   * failures cool the model for that tenant only (model-health.ts). @default - absent: the platform's credentials
+   */
+  readonly credentialOwner?: string;
+  /**
    * The whole answer in OpenAI's shape, everything the upstream returned that OpenAI defines
    * (every choice, tool calls, refusal, logprobs, usage details). The gateway replaces `id` and
    * `model` and normalises `finish_reason`.

@@ -3,8 +3,17 @@ import type { Provider } from './provider.js';
 
 export type ProviderName = 'bedrock' | 'openai' | 'huggingface' | 'sagemaker' | 'openai-compatible';
 
-/** Where each provider's API key comes from: Secrets Manager in AWS, the command line for `tessera serve`. */
-export type ApiKeyLookup = (provider: ProviderName, tenantId: string) => Promise<string>;
+/** A tenant's own provider key (`tessera/tenants/<tenant>/<provider>`), told apart from the platform's (a plain string). */
+export interface TenantOwnKey {
+  key: string;
+  tenantOwn: true;
+}
+
+/**
+ * Where each provider's API key comes from: Secrets Manager in AWS, the command line for `tessera serve`. A string is
+ * the platform's key; a TenantOwnKey the tenant's own (its client's failures cool a model for that tenant only).
+ */
+export type ApiKeyLookup = (provider: ProviderName, tenantId: string) => Promise<string | TenantOwnKey>;
 
 /**
  * Providers are built on first use and kept (one client per provider and key), each module
@@ -38,7 +47,9 @@ export class ProviderRegistry {
         const endpoint = gateway.providers[name];
         if (!endpoint) throw new Error(`provider ${name} has no endpoint configured (gateway.providers.${name})`);
         const { HttpOpenAiCompatibleProvider } = await import('./http-openai-compatible.js');
-        return new HttpOpenAiCompatibleProvider(name, endpoint.baseUrl, await this.apiKey(name, tenantId));
+        const key = await this.apiKey(name, tenantId);
+        if (typeof key === 'string') return new HttpOpenAiCompatibleProvider(name, endpoint.baseUrl, key);
+        return Object.assign(new HttpOpenAiCompatibleProvider(name, endpoint.baseUrl, key.key), { credentialOwner: tenantId });
       }
     }
   }

@@ -25,9 +25,9 @@ describe('provider keys from Secrets Manager', () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/globex/openai' }).rejects(notFound());
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai' }).resolves({ SecretString: 'sk-platform' });
     const keys = secretsManagerKeys(configWith(), unscopedSecretsClient());
-    expect(await keys('openai', 'acme')).toBe('sk-acme');
+    expect(await keys('openai', 'acme')).toEqual({ key: 'sk-acme', tenantOwn: true });
     expect(await keys('openai', 'globex')).toBe('sk-platform');
-    expect(await keys('openai', 'acme')).toBe('sk-acme');
+    expect(await keys('openai', 'acme')).toEqual({ key: 'sk-acme', tenantOwn: true });
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(3);
   });
 

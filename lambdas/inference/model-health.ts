@@ -1,0 +1,146 @@
+import type { ModelEntry } from '../../lib/config/schema.js';
+
+/**
+ * How a model that keeps failing is rested (`gateway.cooldown`): after `failures` requests whose attempts at
+ * the model all failed in a way that says the upstream is unhealthy, within `windowMs`, the model cools for
+ * `coolMs` (LiteLLM Router's `allowed_fails` / `cooldown_time`, Portkey's circuit breaker).
+ */
+export interface CooldownPolicy {
+  /** Failing requests within the window that start a cooldown. @default 3 */
+  failures: number;
+  /** The window they are counted in, ms. @default 60_000 */
+  windowMs: number;
+  /** How long the model cools, ms (longer when the upstream's 429 asked for longer). @default 30_000 */
+  coolMs: number;
+}
+
+/** `gateway.cooldown` when the config leaves it out: 3 failures within 60 s cool a model for 30 s. */
+export const DEFAULT_COOLDOWN = { failures: 3, windowSeconds: 60, seconds: 30 } as const;
+
+/**
+ * The cooldown policy of `gateway.cooldown`: `false` turns cooling off (undefined), absent is DEFAULT_COOLDOWN.
+ * @param cooldown the config's value (seconds)
+ */
+export function cooldownPolicyOf(cooldown: { failures: number; windowSeconds: number; seconds: number } | false | undefined): CooldownPolicy | undefined {
+  if (cooldown === false) return undefined;
+  const c = cooldown ?? DEFAULT_COOLDOWN;
+  return { failures: c.failures, windowMs: c.windowSeconds * 1000, coolMs: c.seconds * 1000 };
+}
+
+/** Why a model is cooling, as the audit record and the log line say it. */
+export interface Cooling {
+  /** The health record's key: the catalog id, with `#tenant:<id>` when the tenant's own provider key calls it. */
+  key: string;
+  /** Epoch ms the cooldown ends (then one request probes the model). */
+  until: number;
+  /** Failing requests that opened it (the threshold), or 1 for a failed probe. */
+  failures: number;
+  /** The last failure, classified (`timeout`, `unreachable`, `upstream 503`, `upstream 429`): never the upstream's own words. */
+  last: string;
+}
+
+/** What `admit` decided for one model of a request's chain. */
+export type Admission =
+  | { skip: Cooling }
+  /** Try it; `probe`: this request holds the one half-open probe (report its outcome, or `release`). */
+  | { skip?: undefined; probe: boolean };
+
+interface State {
+  /** Epoch ms of the counted failures inside the window (closed state). */
+  failures: number[];
+  /** Set while open or half-open: epoch ms the cooldown ends. */
+  until?: number;
+  openedBy?: number;
+  last?: string;
+  /** A half-open probe is in flight. */
+  probing: boolean;
+}
+
+/** Health records kept at most (least recently touched dropped first): tenants' own keys multiply the keys. */
+const MAX_RECORDS = 10_000;
+
+/**
+ * Per-process health records of catalog models (one per Lambda execution environment, one per `tessera
+ * serve` worker): memory only, so a cooling model costs the hot path no DynamoDB call, and each environment
+ * learns on its own (a new environment tries a failing model `failures` times before it skips it).
+ *
+ * States: closed (counting failures in the window) → open (cooling until `until`: a request with another
+ * model left in its chain skips it) → half-open after `until` (the first request probes it; others with
+ * another model skip it meanwhile) → a success closes it, an unhealthy failure re-opens it. A model that is
+ * the last of a request's chain is always tried, cooling or not: a cooldown never refuses a request.
+ */
+export class ModelHealth {
+  private readonly states = new Map<string, State>();
+
+  constructor(
+    readonly policy: CooldownPolicy,
+    private readonly now: () => number = Date.now,
+    /** Where the start and end of a cooldown are logged (one JSON line each). @default console.warn */
+    private readonly log: (line: string) => void = (line) => console.warn(line),
+  ) {}
+
+  /**
+   * The health record's key of a model: the catalog id, alone when the platform's credentials call it, with the
+   * tenant when the tenant's own provider key does (that key's throttle or failure is the tenant's, not everyone's).
+   * @param ownKeyTenant the tenant whose own provider key calls the model; undefined for the platform's credentials
+   */
+  static keyOf(model: ModelEntry, ownKeyTenant: string | undefined): string {
+    return ownKeyTenant === undefined ? model.id : `${model.id}#tenant:${ownKeyTenant}`;
+  }
+
+  /**
+   * Whether a request tries the model now.
+   * @param canSkip the request has another model after this one in its chain (the last one is always tried)
+   */
+  admit(key: string, canSkip: boolean): Admission {
+    const s = this.states.get(key);
+    if (s?.until === undefined) return { probe: false };
+    const cooling = { key, until: s.until, failures: s.openedBy ?? this.policy.failures, last: s.last ?? 'unknown' };
+    if (this.now() < s.until || s.probing) return canSkip ? { skip: cooling } : { probe: false };
+    s.probing = true;
+    return { probe: true };
+  }
+
+  /** The model answered: a cooling (or half-open) model closes, the failure count starts again. */
+  succeeded(key: string): void {
+    const s = this.states.get(key);
+    if (!s) return;
+    this.states.delete(key);
+    if (s.until !== undefined) this.log(JSON.stringify({ level: 'INFO', message: 'model stopped cooling: it answered again', modelHealthKey: key }));
+  }
+
+  /**
+   * A request's attempts at the model ended in an unhealthy failure (see `unhealthy`): counted; at the threshold
+   * within the window (or for a failed probe) the model cools for the policy's time, or until `retryAfterMs` when longer.
+   */
+  failed(key: string, last: string, retryAfterMs?: number): void {
+    const now = this.now();
+    let s = this.states.get(key);
+    if (s) this.states.delete(key); // re-inserted: the map's order is least recently touched first
+    s ??= { failures: [], probing: false };
+    this.states.set(key, s);
+    if (this.states.size > MAX_RECORDS) this.states.delete(this.states.keys().next().value!);
+    s.last = last;
+    const coolFor = Math.max(this.policy.coolMs, retryAfterMs ?? 0);
+    if (s.until !== undefined) {
+      s.probing = false;
+      s.until = Math.max(s.until, now + coolFor);
+      s.openedBy = 1;
+      this.log(JSON.stringify({ level: 'WARN', message: 'model cooling again: it failed while cooling', modelHealthKey: key, until: new Date(s.until).toISOString(), last }));
+      return;
+    }
+    s.failures = s.failures.filter((t) => t > now - this.policy.windowMs);
+    s.failures.push(now);
+    if (s.failures.length < this.policy.failures) return;
+    s.until = now + coolFor;
+    s.openedBy = s.failures.length;
+    s.failures = [];
+    this.log(JSON.stringify({ level: 'WARN', message: 'model cooling down: requests skip it while another model of their chain is left', modelHealthKey: key, failures: s.openedBy, windowSeconds: this.policy.windowMs / 1000, until: new Date(s.until).toISOString(), last }));
+  }
+
+  /** A probe ended without saying anything about the model (the caller left, the deadline came, the caller's 400): the next request probes. */
+  release(key: string): void {
+    const s = this.states.get(key);
+    if (s) s.probing = false;
+  }
+}
