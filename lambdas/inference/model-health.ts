@@ -14,17 +14,13 @@ export interface CooldownPolicy {
   coolMs: number;
 }
 
-/** `gateway.cooldown` when the config leaves it out: 3 failures within 60 s cool a model for 30 s. */
-export const DEFAULT_COOLDOWN = { failures: 3, windowSeconds: 60, seconds: 30 } as const;
-
 /**
- * The cooldown policy of `gateway.cooldown`: `false` turns cooling off (undefined), absent is DEFAULT_COOLDOWN.
- * @param cooldown the config's value (seconds)
+ * The cooldown policy of `gateway.cooldown` (seconds in the config): absent (`false`, or `null` removing the
+ * embedded default's `{ failures: 3, windowSeconds: 60, seconds: 30 }`) is off (undefined).
  */
-export function cooldownPolicyOf(cooldown: { failures: number; windowSeconds: number; seconds: number } | false | undefined): CooldownPolicy | undefined {
-  if (cooldown === false) return undefined;
-  const c = cooldown ?? DEFAULT_COOLDOWN;
-  return { failures: c.failures, windowMs: c.windowSeconds * 1000, coolMs: c.seconds * 1000 };
+export function cooldownPolicyOf(cooldown: { failures: number; windowSeconds: number; seconds: number } | undefined): CooldownPolicy | undefined {
+  if (!cooldown) return undefined;
+  return { failures: cooldown.failures, windowMs: cooldown.windowSeconds * 1000, coolMs: cooldown.seconds * 1000 };
 }
 
 /** Why a model is cooling, as the audit record and the log line say it. */

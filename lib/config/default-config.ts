@@ -96,6 +96,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     },
     upstreamTimeoutMs: 60_000,
     upstreamRetries: 2,
+    // A model whose requests keep failing is skipped for a while (lambdas/inference/model-health.ts); null or false: off.
+    cooldown: { failures: 3, windowSeconds: 60, seconds: 30 },
     maxRequestBytes: 1_048_576,
   },
   fineTuning: {

@@ -593,20 +593,18 @@ export const GatewayConfigSchema = z.strictObject({
    * short `Retry-After`, the model cools for `seconds` (or the upstream's longer `Retry-After`): requests with another
    * model left in their chain skip it; then one request probes it (a success ends the cooldown, a failure starts it
    * again). The last model of a chain is always tried. Kept per Lambda execution environment (per `tessera serve`
-   * worker), keyed by catalog id (and tenant, for a tenant's own provider key). `false` turns it off.
-   * @default - { failures: 3, windowSeconds: 60, seconds: 30 }
+   * worker), keyed by catalog id (and tenant, for a tenant's own provider key). `false` (parsed as absent) or `null`
+   * (which removes the embedded default's) turns it off.
+   * @default - the embedded default's { failures: 3, windowSeconds: 60, seconds: 30 }; absent: off
    */
-  cooldown: z.union([
-    z.literal(false),
-    z.strictObject({
-      /** Failing requests within the window that start a cooldown. @default 3 */
-      failures: z.number().int().min(1).max(100).default(3),
-      /** The window failures are counted in, seconds. @default 60 */
-      windowSeconds: z.number().int().min(1).max(3600).default(60),
-      /** How long a model cools, seconds (longer when the upstream's 429 asked for longer). @default 30 */
-      seconds: z.number().int().min(1).max(3600).default(30),
-    }),
-  ]).optional(),
+  cooldown: z.preprocess((v) => (v === false ? undefined : v), z.strictObject({
+    /** Failing requests within the window that start a cooldown. @default 3 */
+    failures: z.number().int().min(1).max(100).default(3),
+    /** The window failures are counted in, seconds. @default 60 */
+    windowSeconds: z.number().int().min(1).max(3600).default(60),
+    /** How long a model cools, seconds (longer when the upstream's 429 asked for longer). @default 30 */
+    seconds: z.number().int().min(1).max(3600).default(30),
+  }).optional()),
   maxRequestBytes: z.number().int().min(1024).max(6_000_000),
   /**
    * Days a stored Responses API answer (`store: true`, the default) is kept before DynamoDB's TTL
