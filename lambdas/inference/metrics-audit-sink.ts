@@ -18,12 +18,16 @@ export const NO_TIER = 'none';
  * - `[Provider]`: `ProviderRequests`, `UpstreamLatency` (ms to the answer or first chunk),
  *   `UpstreamErrors` (502/504: the upstream failed or timed out; not the 504 `request_deadline_exceeded`
  *   of a request the router ended itself before its Lambda's timeout, lambda-deadline.ts: a long
- *   request, not a failing provider, whose alarm it would otherwise raise).
+ *   request, not a failing provider, whose alarm it would otherwise raise);
+ * - `[Service]` again: `CoolingSkips`, 1 for a request whose chain skipped a cooling model (model-health.ts: the record's
+ *   `detail.skippedCoolingModels`, also a plain field of the line), only on such requests' lines. The start and the
+ *   end of a cooldown are log lines of their own (`model cooling down`, `model stopped cooling`), one per environment.
  */
 export const GATEWAY_METRICS = {
   requests: 'Requests', latency: 'Latency', clientErrors: 'ClientErrors', serverErrors: 'ServerErrors', throttles: 'Throttles',
   tokens: 'Tokens', costUsd: 'CostUsd', errorResponses: 'ErrorResponses',
   providerRequests: 'ProviderRequests', upstreamLatency: 'UpstreamLatency', upstreamErrors: 'UpstreamErrors',
+  coolingSkips: 'CoolingSkips',
 } as const;
 
 /**
@@ -94,6 +98,11 @@ export function gatewayMetricsOf(record: AuditRecord): Record<string, unknown> {
       [m.upstreamErrors]: status === 502 || (status === 504 && record.outcome !== 'request_deadline_exceeded') ? 1 : 0,
       ...(record.upstreamLatencyMs !== undefined ? { [m.upstreamLatency]: record.upstreamLatencyMs } : {}),
     });
+  }
+  const skipped = record.detail?.skippedCoolingModels;
+  if (skipped !== undefined) {
+    directives.push({ Namespace: ns, Dimensions: [['Service']], Metrics: [{ Name: m.coolingSkips, Unit: 'Count' }] });
+    Object.assign(line, { [m.coolingSkips]: 1, skippedCoolingModels: skipped });
   }
   return line;
 }

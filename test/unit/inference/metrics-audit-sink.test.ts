@@ -35,6 +35,17 @@ function expectValidEmf(line: Record<string, any>): Directive[] {
 }
 
 describe('gatewayMetricsOf', () => {
+  it('counts a request that skipped a cooling model (CoolingSkips by Service) and carries which, only on such lines', () => {
+    const skipped = 'openai/gpt-4o-mini (cooling until 2026-12-05T12:00:32.000Z after 3 failing requests; last: timeout)';
+    const line = gatewayMetricsOf({ ...served, fallbackFrom: 'openai/gpt-4o-mini', detail: { skippedCoolingModels: skipped } });
+    const directives = expectValidEmf(line);
+    expect(directives.at(-1)).toEqual({ Namespace: GATEWAY_METRICS_NAMESPACE, Dimensions: [['Service']], Metrics: [{ Name: 'CoolingSkips', Unit: 'Count' }] });
+    expect(line).toMatchObject({ CoolingSkips: 1, skippedCoolingModels: skipped });
+    const plain = gatewayMetricsOf(served);
+    expect(plain.CoolingSkips).toBeUndefined();
+    expect(JSON.stringify(plain)).not.toContain('CoolingSkips');
+  });
+
   it('makes one EMF line per record: totals and per tier, per provider; tenant, model and key as plain fields', () => {
     const line = gatewayMetricsOf(served);
     expect(line).toEqual({
