@@ -45,7 +45,7 @@ interface MetricDirective {
 
 /**
  * The CloudWatch embedded metric format (EMF) object for one audit record: one log line, up to
- * three metric directives (totals and per tier; per error status code; per provider), and the
+ * four metric directives (totals and per tier; per error status code; per provider; a cooling skip), and the
  * record's tenant, model (and alias asked for), key and request ids as plain fields. Raw EMF rather than Powertools
  * Metrics: Powertools applies one set of dimensions to every metric of a flush, so per-provider
  * upstream latency and per-code errors would be multiplied by every tier, or take three lines.
