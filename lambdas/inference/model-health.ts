@@ -29,8 +29,8 @@ export interface Cooling {
   key: string;
   /** Epoch ms the cooldown ends (then one request probes the model). */
   until: number;
-  /** Failing requests that opened it (the threshold), or 1 for a failed probe. */
-  failures: number;
+  /** Why it cools: `3 failing requests within 60 s`, or `a failed probe` (it failed again while cooling). */
+  cause: string;
   /** The last failure, classified (`timeout`, `unreachable`, `upstream 503`, `upstream 429`): never the upstream's own words. */
   last: string;
 }
@@ -46,8 +46,10 @@ interface State {
   failures: number[];
   /** Set while open or half-open: epoch ms the cooldown ends. */
   until?: number;
-  openedBy?: number;
+  cause?: string;
   last?: string;
+  /** The latest end of a long `Retry-After` among the counted failures (a 429 asking for more than the cooldown). */
+  retryUntil?: number;
   /** A half-open probe is in flight. */
   probing: boolean;
 }
@@ -91,7 +93,7 @@ export class ModelHealth {
   admit(key: string, canSkip: boolean): Admission {
     const s = this.states.get(key);
     if (s?.until === undefined) return { probe: false };
-    const cooling = { key, until: s.until, failures: s.openedBy ?? this.policy.failures, last: s.last ?? 'unknown' };
+    const cooling = { key, until: s.until, cause: s.cause ?? 'failing requests', last: s.last ?? 'unknown' };
     if (this.now() < s.until || s.probing) return canSkip ? { skip: cooling } : { probe: false };
     s.probing = true;
     return { probe: true };
@@ -106,8 +108,10 @@ export class ModelHealth {
   }
 
   /**
-   * A request's attempts at the model ended in an unhealthy failure (see `unhealthy`): counted; at the threshold
-   * within the window (or for a failed probe) the model cools for the policy's time, or until `retryAfterMs` when longer.
+   * A request's attempts at the model ended in an unhealthy failure (upstream-calls.ts `unhealthy`): counted; at the
+   * threshold within the window (or for a failed probe) the model cools for the policy's time, or until the end of the
+   * longest `Retry-After` a counted 429 asked for (`retryAfterMs`, from this failure's time) when that is later.
+   * @param last the failure's kind (`timeout`, `unreachable`, `upstream 503`): logged and audited, never upstream text
    */
   failed(key: string, last: string, retryAfterMs?: number): void {
     const now = this.now();
@@ -117,21 +121,23 @@ export class ModelHealth {
     this.states.set(key, s);
     if (this.states.size > MAX_RECORDS) this.states.delete(this.states.keys().next().value!);
     s.last = last;
-    const coolFor = Math.max(this.policy.coolMs, retryAfterMs ?? 0);
+    if (retryAfterMs !== undefined) s.retryUntil = Math.max(s.retryUntil ?? 0, now + retryAfterMs);
+    const until = Math.max(now + this.policy.coolMs, s.retryUntil ?? 0);
     if (s.until !== undefined) {
       s.probing = false;
-      s.until = Math.max(s.until, now + coolFor);
-      s.openedBy = 1;
+      s.until = Math.max(s.until, until);
+      s.cause = 'a failed probe';
       this.log(JSON.stringify({ level: 'WARN', message: 'model cooling again: it failed while cooling', modelHealthKey: key, until: new Date(s.until).toISOString(), last }));
       return;
     }
-    s.failures = s.failures.filter((t) => t > now - this.policy.windowMs);
+    const windowStart = now - this.policy.windowMs;
+    s.failures = s.failures.filter((t) => t > windowStart);
     s.failures.push(now);
     if (s.failures.length < this.policy.failures) return;
-    s.until = now + coolFor;
-    s.openedBy = s.failures.length;
+    s.until = until;
+    s.cause = `${s.failures.length} failing requests within ${this.policy.windowMs / 1000} s`;
     s.failures = [];
-    this.log(JSON.stringify({ level: 'WARN', message: 'model cooling down: requests skip it while another model of their chain is left', modelHealthKey: key, failures: s.openedBy, windowSeconds: this.policy.windowMs / 1000, until: new Date(s.until).toISOString(), last }));
+    this.log(JSON.stringify({ level: 'WARN', message: 'model cooling down: requests skip it while another model of their chain is left', modelHealthKey: key, cause: s.cause, until: new Date(s.until).toISOString(), last }));
   }
 
   /** A probe ended without saying anything about the model (the caller left, the deadline came, the caller's 400): the next request probes. */

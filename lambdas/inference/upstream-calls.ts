@@ -131,6 +131,10 @@ export interface OpenStream<C = ChatCompletionChunk> {
  * lambda-deadline.ts; none for `tessera serve`) aborts the call in flight and ends the chain: before an
  * answer, GatewayError 504 `request_deadline_exceeded` (no retry, no fallback); past a stream's first
  * chunk, `rest` throws a ProviderError with `details.deadline`, which the endpoint reports in the stream.
+ * With `health` (gateway.cooldown, model-health.ts), a model cooling after repeated unhealthy failures is skipped
+ * while the chain has another model after it (noted in the record's `detail.skippedCoolingModels`), and each model's
+ * outcome in a request (one per request, its retries included) is reported to it: a success, an unhealthy failure
+ * (`unhealthy`), or nothing (the caller's error, a caller gone, the deadline).
  */
 export class UpstreamCalls {
   /**
@@ -327,7 +331,7 @@ export class UpstreamCalls {
       const admission = health?.admit(key, i < chain.length - 1);
       if (admission?.skip) {
         const c = admission.skip;
-        skipped.push(`${model.id} (cooling until ${new Date(c.until).toISOString()} after ${c.failures} failing request${c.failures === 1 ? '' : 's'}; last: ${c.last})`);
+        skipped.push(`${model.id} (cooling until ${new Date(c.until).toISOString()} after ${c.cause}; last: ${c.last})`);
         if (record) (record.detail ??= {}).skippedCoolingModels = skipped.join('; ');
         continue;
       }

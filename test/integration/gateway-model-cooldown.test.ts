@@ -49,7 +49,7 @@ describe('a failing model cools down (gateway.cooldown), through the official op
     expect(attempted()).toBe(6); // no attempt on the primary
     const record = gw.audit.records.find((r) => r.requestId === data.id || r.requestId === response.headers.get('x-request-id'))!;
     expect(record).toMatchObject({ model: 'openai-compatible/backup', fallbackFrom: 'openai-compatible/primary', status: 200 });
-    expect(record.detail?.skippedCoolingModels).toMatch(/^openai-compatible\/primary \(cooling until \d{4}-\d\d-\d\dT[\d:.]+Z after 3 failing requests; last: upstream 503\)$/);
+    expect(record.detail?.skippedCoolingModels).toMatch(/^openai-compatible\/primary \(cooling until \d{4}-\d\d-\d\dT[\d:.]+Z after 3 failing requests within 60 s; last: upstream 503\)$/);
     // The three requests that tried the primary say nothing of a cooldown.
     expect(gw.audit.records.filter((r) => r.detail?.skippedCoolingModels !== undefined)).toHaveLength(1);
   });

@@ -2,6 +2,8 @@ import type { ChatCompletion } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import { ModelHealth } from '../../../lambdas/inference/model-health.js';
+import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
+import { configWith } from '../../support/config-with.js';
 import { ProviderError, type Provider, type ProviderRequest } from '../../../lambdas/inference/providers/provider.js';
 import { CallerGone, UpstreamCalls, type ChainRecord } from '../../../lambdas/inference/upstream-calls.js';
 
@@ -68,7 +70,7 @@ describe('a failing model cools down: skipped while the chain has another model,
     const fourth = await s.request();
     expect(fourth.served).toBe('b');
     expect(s.up.attempts).toEqual(['acme:b']); // no attempt on the primary
-    expect(fourth.record.detail?.skippedCoolingModels).toBe('openai-compatible/a (cooling until 2026-12-05T12:00:32.000Z after 3 failing requests; last: upstream 503)');
+    expect(fourth.record.detail?.skippedCoolingModels).toBe('openai-compatible/a (cooling until 2026-12-05T12:00:32.000Z after 3 failing requests within 60 s; last: upstream 503)');
     expect(s.logs.map((l) => JSON.parse(l).message)).toEqual(['model cooling down: requests skip it while another model of their chain is left']);
   });
 
@@ -139,7 +141,7 @@ describe('a failing model cools down: skipped while the chain has another model,
     expect(s.up.attempts).toEqual(['acme:a', 'acme:b']);
     s.clock.t += 29_000;
     s.up.attempts.length = 0;
-    expect((await s.request()).record.detail?.skippedCoolingModels).toMatch(/after 1 failing request; last: upstream 502/);
+    expect((await s.request()).record.detail?.skippedCoolingModels).toMatch(/after a failed probe; last: upstream 502/);
     expect(s.up.attempts).toEqual(['acme:b']);
   });
 
@@ -217,6 +219,21 @@ describe('a failing model cools down: skipped while the chain has another model,
     expect((await s.request()).served).toBe('a');
   });
 
+  it('a long Retry-After of an earlier failure holds too when a later 5xx starts the cooldown', async () => {
+    const s = setup();
+    s.up.behaviour.a = fail(429, { retryAfterMs: 120_000 });
+    await s.request();
+    s.clock.t += 1_000;
+    s.up.behaviour.a = fail(503);
+    await s.request();
+    s.clock.t += 1_000;
+    await s.request(); // opens: the 429 at 12:00:00 asked for 120 s
+    s.clock.t += 100_000;
+    s.up.attempts.length = 0;
+    expect((await s.request()).record.detail?.skippedCoolingModels).toBe('openai-compatible/a (cooling until 2026-12-05T12:02:00.000Z after 3 failing requests within 60 s; last: upstream 503)');
+    expect(s.up.attempts).toEqual(['acme:b']);
+  });
+
   it('the only model left is still tried, cooling or not: a cooldown never refuses a request', async () => {
     const s = setup();
     s.up.behaviour.a = fail(503);
@@ -258,5 +275,16 @@ describe('a failing model cools down: skipped while the chain has another model,
     s.up.attempts.length = 0;
     expect((await s.request()).served).toBe('b');
     expect(s.up.attempts).toEqual(['acme:a', 'acme:b']);
+  });
+});
+
+describe('whose credentials call a model: the health record\'s key', () => {
+  it('a client on a tenant\'s own provider key names the tenant (credentialOwner); one on the platform\'s key, Bedrock and SageMaker name none', async () => {
+    const registry = new ProviderRegistry(configWith(), async (_provider, tenantId) => (tenantId === 'globex' ? { key: 'sk-globex', tenantOwn: true } : 'sk-platform'));
+    expect((await registry.get('openai', 'globex')).credentialOwner).toBe('globex');
+    expect((await registry.get('openai', 'acme')).credentialOwner).toBeUndefined();
+    expect((await registry.get('bedrock', 'globex')).credentialOwner).toBeUndefined();
+    expect(ModelHealth.keyOf(A, 'globex')).toBe('openai-compatible/a#tenant:globex');
+    expect(ModelHealth.keyOf(A, undefined)).toBe('openai-compatible/a');
   });
 });
