@@ -185,6 +185,11 @@ export const FineTuningJob = z.object({
   fineTunedModel: z.string().optional(),
   endpointName: z.string().optional(),
   /**
+   * The instance type of the model's endpoint (the tier's first `training.endpointInstanceTypes` when the deployment
+   * created it), named in the job's `succeeded` event. @default - absent on jobs deployed before it was kept
+   */
+  endpointInstanceType: z.string().optional(),
+  /**
    * When the job's model was deleted (`DELETE /v1/models/{model}`, epoch seconds): `fineTunedModel` is
    * still answered (as OpenAI does), and a `Completed` event delivered again deploys nothing.
    */

@@ -82,6 +82,14 @@ async function describe(sageMaker: SageMakerClient, name: string): Promise<{ sta
 }
 
 /**
+ * The `succeeded` event's message: the model, its endpoint, the endpoint's instance type, and that it bills hourly until
+ * the model is deleted (docs/fine-tuning.md, *Limits and cost*). @param instanceType @default - not named (unknown)
+ */
+export const succeededMessage = (modelId: string, endpointName: string, instanceType: string | undefined) =>
+  `The job has successfully completed: model ${modelId} is in service on endpoint ${endpointName}${instanceType ? ` (${instanceType})` : ''}, `
+  + `an always-on SageMaker endpoint billed hourly until the model is deleted (client.models.delete('${modelId}'))`;
+
+/**
  * Ends the wait of a job whose deployment created its endpoint (training-events.ts): `succeeded` once SageMaker
  * says the endpoint is `InService` (then, and only then, its `ft:` model joins the tenant's registry record, where
  * the gateway lists and routes it), `failed` when the endpoint ended any other way (`Failed`, with SageMaker's
@@ -173,7 +181,7 @@ export class EndpointEvents {
     });
     const succeeded: FineTuningJob = {
       ...job, status: 'succeeded', finishedAt: nowSeconds(), fineTunedModel: modelId,
-      events: [jobEvent('info', `The job has successfully completed: model ${modelId} is in service on endpoint ${name}`), ...job.events],
+      events: [jobEvent('info', succeededMessage(modelId, name, job.endpointInstanceType ?? this.deps.config.tiers[tenant.tier]?.training.endpointInstanceTypes[0])), ...job.events],
     };
     // A job that moved meanwhile (an offboarding's retirement cancelled it): the claim goes, the retirement deletes the endpoint and the listed model.
     if (!(await end(succeeded))) return 'stale';

@@ -13,7 +13,7 @@ import { forbidden, GatewayError, invalid, limited, notFound } from '../inferenc
 import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { resolveTrainingFile } from './training-file.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
-import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
+import { ConcurrentJobLimitError, DeployedModelLimitError, slotsInUse, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { isFilesRoute } from './fine-tuning-routes.js';
@@ -192,8 +192,12 @@ export class FineTuningService {
       status: 'validating_files', createdAt: nowSeconds(), events: [jobEvent('info', `Created fine-tuning job ${id}`)],
     };
     try {
-      await this.deps.jobs.create(job, tier.training.maxConcurrentJobs);
+      await this.deps.jobs.create(job, tier.training.maxConcurrentJobs, { max: tier.training.maxDeployedModels, listed: caller.tenant.fineTunedModels ?? [] });
     } catch (e) {
+      if (e instanceof DeployedModelLimitError) {
+        audit.outcome = 'deployed_model_limit';
+        throw deployedModelLimit(caller, e, tier.training.endpointInstanceTypes[0]);
+      }
       if (e instanceof ConcurrentJobLimitError) throw limited(`tenant ${caller.tenantId} already runs ${e.limit} fine-tuning job(s), the limit of tier "${caller.tenant.tier}"; wait for one to finish or cancel one`, 'concurrent_job_limit', NO_RETRY);
       throw e;
     }
@@ -351,6 +355,27 @@ const NO_RETRY = { 'x-should-retry': 'false' };
  * billed, the suffix free again.
  */
 const deploying = (id: string) => invalid(`fine-tuning job ${id} has finished training and its model is being deployed: it cannot be cancelled; delete the model once it is listed (DELETE /v1/models/{model})`, 'fine_tuning_job_id', 'job_not_cancellable');
+
+/**
+ * The 409 of a create beyond the tier's `training.maxDeployedModels` (DeployedModelLimitError): names the limit, each
+ * deployed model with the `client.models.delete(<id>)` that frees its slot, and each active job (which deploys one when it
+ * succeeds: cancel it to free its slot). 409 `deployed_model_limit`, `invalid_request_error`, as OpenAI's ConflictError
+ * (`openai` package, status 409): a conflict with what the tenant keeps deployed, which waiting does not clear (OpenAI's
+ * own 429s, `rate_limit_exceeded` for its active fine-tuning jobs, are about waiting); `x-should-retry: false`, since the
+ * SDKs retry a 409 by default.
+ */
+function deployedModelLimit(caller: Caller, e: DeployedModelLimitError, endpointInstanceType: string | undefined): GatewayError {
+  const { deployed, training } = e.models;
+  const parts = [
+    deployed.length ? `deployed: ${deployed.join(', ')}` : '',
+    training.length ? `being trained, each deploying one when it succeeds: ${training.map((j) => `job ${j.id} (${j.status}, ${fineTunedModelId(j.model, j.tenantId, j.suffix)})`).join(', ')}` : '',
+  ].filter(Boolean).join('; ');
+  const free = deployed.length ? `delete one you no longer need with client.models.delete('${deployed[0]}')` : 'cancel one of the jobs (client.fine_tuning.jobs.cancel) or let it end';
+  return new GatewayError(409,
+    `tenant ${caller.tenantId} has ${slotsInUse(e.models)} fine-tuned model(s) deployed or being deployed, and tier "${caller.tenant.tier}" allows ${e.limit} (training.maxDeployedModels): ${parts}. `
+    + `Each runs an always-on SageMaker endpoint${endpointInstanceType ? ` (${endpointInstanceType})` : ''}, billed hourly until its model is deleted; ${free}, then create the job again`,
+    'invalid_request_error', 'deployed_model_limit', null, NO_RETRY);
+}
 
 /** SageMaker TrainingJobStatus values of a training job that StopTrainingJob no longer stops (it stops InProgress only). */
 const TRAINING_ENDED: readonly string[] = ['Completed', 'Failed', 'Stopping', 'Stopped'];

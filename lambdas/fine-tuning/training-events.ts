@@ -294,7 +294,7 @@ export class TrainingEvents {
     // until the endpoint's state change (EndpointEvents) or a re-check says how it ended; it is looked at once now
     // (moto's endpoints, or a redelivery after the endpoint came up, end the wait at once).
     const awaiting: FineTuningJob = {
-      ...claimed, status: 'running', endpointName, awaitingEndpointSince: job.awaitingEndpointSince ?? nowSeconds(),
+      ...claimed, status: 'running', endpointName, endpointInstanceType: job.endpointInstanceType ?? tier.training.endpointInstanceTypes[0], awaitingEndpointSince: job.awaitingEndpointSince ?? nowSeconds(),
       events: job.awaitingEndpointSince !== undefined ? claimed.events : [
         jobEvent('info', `Endpoint ${endpointName} (${tier.training.endpointInstanceTypes[0]}) is being created for model ${modelId}: the job succeeds once it is in service`),
         ...afterTraining(job.events),

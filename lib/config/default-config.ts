@@ -133,7 +133,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       compute: { mode: 'shared', quota: { cpu: 4, memoryGiB: 16, gpus: 0, pods: 50 } },
       limits: { requestsPerMinute: 100, requestsPerHour: 1_000, requestsPerDay: 10_000, tokensPerDay: 1_000_000 },
       models: { providers: ['bedrock', 'openai'], allowed: ['*'] },
-      training: { enabled: false, maxConcurrentJobs: 0, instanceTypes: [], endpointInstanceTypes: [], baseModels: [], spot: false, maxRuntimeHours: 24, dataRetentionDays: 30 },
+      training: { enabled: false, maxConcurrentJobs: 0, maxDeployedModels: 2, instanceTypes: [], endpointInstanceTypes: [], baseModels: [], spot: false, maxRuntimeHours: 24, dataRetentionDays: 30 },
     },
     professional: {
       isolation: 'vpc',
@@ -143,7 +143,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       compute: { mode: 'shared', quota: { cpu: 32, memoryGiB: 128, gpus: 2, pods: 200 } },
       limits: { requestsPerMinute: 500, requestsPerHour: 5_000, requestsPerDay: 50_000, tokensPerDay: 10_000_000 },
       models: { providers: ['bedrock', 'openai', 'huggingface', 'sagemaker'], allowed: ['*'] },
-      training: { enabled: true, maxConcurrentJobs: 1, instanceTypes: ['ml.g5.2xlarge'], endpointInstanceTypes: ['ml.g5.xlarge'], baseModels: ['llama-3.1-8b-instruct'], spot: true, maxRuntimeHours: 12, dataRetentionDays: 30 },
+      training: { enabled: true, maxConcurrentJobs: 1, maxDeployedModels: 2, instanceTypes: ['ml.g5.2xlarge'], endpointInstanceTypes: ['ml.g5.xlarge'], baseModels: ['llama-3.1-8b-instruct'], spot: true, maxRuntimeHours: 12, dataRetentionDays: 30 },
     },
     enterprise: {
       isolation: 'account',
@@ -158,7 +158,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       },
       limits: { requestsPerMinute: 1_000, requestsPerHour: 10_000, requestsPerDay: 100_000, tokensPerDay: 100_000_000 },
       models: { providers: ['bedrock', 'openai', 'huggingface', 'sagemaker', 'openai-compatible'], allowed: ['*'] },
-      training: { enabled: true, maxConcurrentJobs: 4, instanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge', 'ml.p4d.24xlarge'], endpointInstanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge'], baseModels: ['*'], spot: false, maxRuntimeHours: 72, dataRetentionDays: 90 },
+      training: { enabled: true, maxConcurrentJobs: 4, maxDeployedModels: 4, instanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge', 'ml.p4d.24xlarge'], endpointInstanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge'], baseModels: ['*'], spot: false, maxRuntimeHours: 72, dataRetentionDays: 90 },
     },
   },
 };

@@ -222,6 +222,14 @@ export const TierConfigSchema = z
     training: z.strictObject({
       enabled: z.boolean(),
       maxConcurrentJobs: z.number().int().min(0),
+      /**
+       * Fine-tuned models a tenant keeps deployed at once: jobs that succeeded whose model was not deleted, plus active jobs
+       * (each deploys an always-on SageMaker endpoint, billed hourly until `DELETE /v1/models/{model}`). A create beyond it is
+       * a 409 `deployed_model_limit` (fine-tuning-service.ts). Lowering it undeploys nothing: creates are refused until under it.
+       * @default 2 - one model in use and one candidate being trained or evaluated beside it (about USD 1,000/month each on
+       * an ml.g5.xlarge or ml.g5.2xlarge endpoint, us-east-1 on demand)
+       */
+      maxDeployedModels: z.number().int().min(1).default(2),
       /** Training instance types a job may ask for; the first is the default. */
       instanceTypes: z.array(catalogChecked(sageMakerTrainingInstanceTypeProblem)),
       /** Instance types the endpoint of a fine-tuned model runs on; the first is used. */

@@ -30,6 +30,9 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 const tokens: Record<string, string> = {};
 const client = (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[tenant], maxRetries: 0 });
 const config = gatewayConfig();
+// acme's tests keep many jobs side by side; the deployed-model bound (training.maxDeployedModels) has its own tests
+// (test/unit/fine-tuning/deployed-model-limit.test.ts).
+config.tiers.enterprise!.training.maxDeployedModels = 100;
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { TrainingEvents, type TrainingStateChange } from '../../lambdas/fine-tuning/training-events.js';
 import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
+import { DeployedModelLimitError } from '../../lambdas/fine-tuning/stores/job-store.js';
 import { consistentTenantStatus, dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
 import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
@@ -34,6 +35,8 @@ const config = configWith({
   ...gatewayConfig(),
   tiers: {
     // A CPU tier: ml.m5 has no local NVMe, so SageMaker takes the tenant key for the volume too.
+    // acme's concurrent-job test: the deployed-model bound (which counts active jobs too) above the concurrent jobs, so that one is what holds.
+    enterprise: { ...DEFAULT_CONFIG.tiers.enterprise, training: { ...DEFAULT_CONFIG.tiers.enterprise.training, maxDeployedModels: 20 } },
     cpu: { ...DEFAULT_CONFIG.tiers.enterprise, network: { ...DEFAULT_CONFIG.tiers.enterprise.network, tenantCidrPool: '10.128.0.0/12' }, training: { ...DEFAULT_CONFIG.tiers.enterprise.training, instanceTypes: ['ml.m5.2xlarge'], endpointInstanceTypes: ['ml.m5.xlarge'], maxConcurrentJobs: 4 } },
   },
 });
@@ -128,6 +131,30 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('concurrent_job_limit');
     expect((await acme.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(4);
+  });
+
+  it('the deployed-model bound on DynamoDB: 1 deployed, bound 3, 6 simultaneous creations: exactly 2 recorded, the others DeployedModelLimitError; a deletion frees a slot', async () => {
+    const jobs = jobStore();
+    const job = (n: number, status: FineTuningJob['status'] = 'validating_files'): FineTuningJob => {
+      const id = `ftjob-${String(n).padStart(24, '7')}`;
+      return {
+        id, tenantId: 'boundco', userId: 'dev@boundco', model: 'llama-3.1-8b-instruct', trainingFile: 's3://b/training-data/a.jsonl',
+        hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: `s${n}`, instanceType: 'ml.g5.2xlarge', spot: false,
+        trainingJobName: trainingJobName('boundco', id), status, createdAt: n, events: [],
+      };
+    };
+    // one model deployed (its job succeeded), as the deployment leaves it
+    await jobs.create(job(1), 20, { max: 3 });
+    expect(await jobs.update({ ...job(1), status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:boundco:s1' }, 'validating_files')).toBe(true);
+    const results = await Promise.allSettled([2, 3, 4, 5, 6, 7].map((n) => jobs.create(job(n), 20, { max: 3 })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason).toBeInstanceOf(DeployedModelLimitError);
+    expect((await jobs.list('boundco')).filter((j) => j.status === 'validating_files')).toHaveLength(2);
+    // the model deleted (model-deletion.ts marks its job): its slot is free
+    const [deployed] = (await jobs.list('boundco')).filter((j) => j.status === 'succeeded');
+    expect(await jobs.update({ ...deployed!, modelDeletedAt: 1 }, 'succeeded')).toBe(true);
+    await jobs.create(job(8), 20, { max: 3 });
+    await expect(jobs.create(job(9), 20, { max: 3 })).rejects.toBeInstanceOf(DeployedModelLimitError);
   });
 
   it('the offboarding fence\'s writes on DynamoDB: a deployment\'s claim, a writer that read the job before it refused, the claim kept by one that read it, released only by its token; the status read strongly consistent', async () => {

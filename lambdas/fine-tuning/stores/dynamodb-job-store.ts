@@ -5,10 +5,13 @@ import { FineTuningJob, parseTrainingJobName, type FineTuningStatus } from '../.
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { sendTransaction } from '../../shared/transactions.js';
-import { ConcurrentJobLimitError, isActive, type FineTuningStore } from './job-store.js';
+import { ConcurrentJobLimitError, DeployedModelLimitError, deployedModelsOf, isActive, slotsInUse, type DeployedModelBound, type FineTuningStore } from './job-store.js';
 
 /** Item key of a tenant's active-job counter, beside its jobs (`jobId` of jobs is `ftjob-...`). */
 const ACTIVE_COUNTER = '#active';
+
+/** Counts of a create with a deployed-model bound before it gives up to concurrent creates (each lost count means another create committed). */
+const CREATE_ATTEMPTS = 8;
 
 /** The stored item: the job plus its sort key. */
 const item = (job: FineTuningJob) => ({ ...FineTuningJob.parse(job), jobId: job.id });
@@ -27,25 +30,52 @@ export class DynamoDbJobStore implements FineTuningStore {
   /** `docFor` must drop undefined values (`marshallOptions.removeUndefinedValues`). */
   constructor(private readonly table: string, private readonly docFor: TenantDocumentClient) {}
 
-  async create(job: FineTuningJob, maxActive: number): Promise<void> {
+  /**
+   * One transaction: the job's put and a conditional ADD on the tenant's `#active` counter (`count` < `maxActive`).
+   * With `deployed`, the slots in use (deployedModelsOf) are counted from a strongly consistent
+   * listing first, and the same ADD bumps the counter's `deployedGeneration`, conditional on the value read before that
+   * listing: a create that commits in between (the only write that adds a holder) moves it, so this transaction is
+   * refused and counts again. A job's end or a model's deletion only frees slots, so a listing it races is merely
+   * conservative. Concurrent creates at the bound: one commits, the others count again and get DeployedModelLimitError.
+   * @throws ConcurrentJobLimitError, DeployedModelLimitError; an Error after CREATE_ATTEMPTS counts that all lost to concurrent creates
+   */
+  async create(job: FineTuningJob, maxActive: number, deployed?: DeployedModelBound): Promise<void> {
     const doc = await this.docFor(job.tenantId);
-    try {
-      await sendTransaction(doc, new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.table, Item: item(job), ConditionExpression: 'attribute_not_exists(jobId)' } },
-          {
-            Update: {
-              TableName: this.table, Key: { tenantId: job.tenantId, jobId: ACTIVE_COUNTER },
-              UpdateExpression: 'ADD #n :one', ConditionExpression: 'attribute_not_exists(#n) OR #n < :max',
-              ExpressionAttributeNames: { '#n': 'count' }, ExpressionAttributeValues: { ':one': 1, ':max': maxActive },
+    const counterKey = { tenantId: job.tenantId, jobId: ACTIVE_COUNTER };
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      let generation: number | undefined;
+      if (deployed) {
+        const counter = await doc.send(new GetCommand({ TableName: this.table, Key: counterKey, ConsistentRead: true }));
+        generation = typeof counter?.Item?.deployedGeneration === 'number' ? counter.Item.deployedGeneration : 0;
+        const models = deployedModelsOf(await this.list(job.tenantId), deployed.listed);
+        if (slotsInUse(models) >= deployed.max) throw new DeployedModelLimitError(deployed.max, models);
+      }
+      const generationCondition = generation === undefined ? '' : generation === 0 ? ' AND attribute_not_exists(#g)' : ' AND #g = :gen';
+      try {
+        await sendTransaction(doc, new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: item(job), ConditionExpression: 'attribute_not_exists(jobId)' } },
+            {
+              Update: {
+                TableName: this.table, Key: counterKey,
+                UpdateExpression: generation === undefined ? 'ADD #n :one' : 'ADD #n :one, #g :one',
+                ConditionExpression: `(attribute_not_exists(#n) OR #n < :max)${generationCondition}`,
+                ExpressionAttributeNames: { '#n': 'count', ...(generation === undefined ? {} : { '#g': 'deployedGeneration' }) },
+                ExpressionAttributeValues: { ':one': 1, ':max': maxActive, ...(generation ? { ':gen': generation } : {}) },
+              },
             },
-          },
-        ],
-      }));
-    } catch (e) {
-      if (e instanceof TransactionCanceledException && e.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') throw new ConcurrentJobLimitError(maxActive);
-      throw e;
+          ],
+        }));
+        return;
+      } catch (e) {
+        if (!(e instanceof TransactionCanceledException && e.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed')) throw e;
+        if (generation === undefined) throw new ConcurrentJobLimitError(maxActive);
+        // The count, or the generation a concurrent create moved: read again to tell.
+        const counter = await doc.send(new GetCommand({ TableName: this.table, Key: counterKey, ConsistentRead: true }));
+        if (typeof counter?.Item?.count === 'number' && counter.Item.count >= maxActive) throw new ConcurrentJobLimitError(maxActive);
+      }
     }
+    throw new Error(`fine-tuning job ${job.id} was not recorded: ${CREATE_ATTEMPTS} attempts lost to concurrent job creations of tenant ${job.tenantId}; create it again`);
   }
 
   async get(tenantId: string, jobId: string): Promise<FineTuningJob | undefined> {

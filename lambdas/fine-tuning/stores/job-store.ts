@@ -1,9 +1,61 @@
-import { ACTIVE_STATUSES, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
+import { ACTIVE_STATUSES, fineTunedModelId, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 
 export class ConcurrentJobLimitError extends Error {
   constructor(readonly limit: number) {
     super(`concurrent fine-tuning job limit of ${limit} reached`);
   }
+}
+
+/** A fine-tuned model of the tenant's registry record (`fineTunedModels`): what the gateway lists and routes. */
+export interface ListedModel {
+  id: string;
+  jobId: string;
+}
+
+/** A tenant's deployed-model slots in use (deployedModelsOf): models deployed, and active jobs that will deploy one. */
+export interface DeployedModels {
+  /** Model ids whose endpoint runs (or may run), oldest job first. */
+  deployed: string[];
+  /** Active jobs (`validating_files`, `queued`, `running`), each deploying an endpoint when its training completes; newest first. */
+  training: FineTuningJob[];
+}
+
+/** The tier's `training.maxDeployedModels` is reached: `models` are what holds it. */
+export class DeployedModelLimitError extends Error {
+  constructor(readonly limit: number, readonly models: DeployedModels) {
+    super(`deployed fine-tuned model limit of ${limit} reached (${models.deployed.length} deployed, ${models.training.length} training)`);
+  }
+}
+
+/**
+ * What holds a tenant's deployed-model slots (`tiers.<t>.training.maxDeployedModels`), from its jobs and its registry's
+ * listed models: a job whose model was not deleted (`modelDeletedAt`) holds one if it succeeded (its endpoint runs,
+ * billed hourly until the model is deleted) or is active (it deploys one when its training completes); a failed or
+ * cancelled job holds none. A listed model holds one too unless its job is counted already or says the model was
+ * deleted (a record read before the deletion): a model listed beside a job that ended otherwise, or whose job is not in
+ * the store (`tessera serve`'s tenants file), has an endpoint all the same. Derived, not counted: a model deletion
+ * (model-deletion.ts marks the job) or a job's end frees its slot with no counter to keep.
+ * @param jobs the tenant's jobs, newest first
+ */
+export function deployedModelsOf(jobs: readonly FineTuningJob[], listed: readonly ListedModel[] = []): DeployedModels {
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const succeeded = jobs.filter((j) => j.modelDeletedAt === undefined && j.status === 'succeeded');
+  const deployed = [...succeeded].reverse().map((j) => j.fineTunedModel ?? fineTunedModelId(j.model, j.tenantId, j.suffix));
+  for (const m of listed) {
+    const job = byId.get(m.jobId);
+    if (deployed.includes(m.id) || (job && (job.modelDeletedAt !== undefined || ACTIVE_STATUSES.includes(job.status) || job.status === 'succeeded'))) continue;
+    deployed.push(m.id);
+  }
+  return { deployed, training: jobs.filter((j) => j.modelDeletedAt === undefined && ACTIVE_STATUSES.includes(j.status)) };
+}
+
+/** Slots in use of deployedModelsOf's answer. */
+export const slotsInUse = (m: DeployedModels) => m.deployed.length + m.training.length;
+
+/** The deployed-model bound of a create (FineTuningStore.create): the tier's `training.maxDeployedModels` and the caller's record's listed models. */
+export interface DeployedModelBound {
+  max: number;
+  listed?: readonly ListedModel[];
 }
 
 /**
@@ -13,8 +65,14 @@ export class ConcurrentJobLimitError extends Error {
  * (`tessera serve`) and DynamoDB (Lambda).
  */
 export interface FineTuningStore {
-  /** Throws ConcurrentJobLimitError when `maxActive` jobs of the tenant are active already. */
-  create(job: FineTuningJob, maxActive: number): Promise<void>;
+  /**
+   * Records a new job and takes one of the tenant's `maxActive` active-job slots, together or not at all.
+   * Throws ConcurrentJobLimitError when `maxActive` jobs of the tenant are active already. With `deployed`
+   * (the tier's `training.maxDeployedModels`), first throws DeployedModelLimitError when `deployed.max` slots are in use
+   * already (deployedModelsOf), checked so that concurrent creates never exceed it.
+   * @default deployed - no bound
+   */
+  create(job: FineTuningJob, maxActive: number, deployed?: DeployedModelBound): Promise<void>;
   get(tenantId: string, jobId: string): Promise<FineTuningJob | undefined>;
   /** The tenant's jobs, newest first. */
   list(tenantId: string): Promise<FineTuningJob[]>;
@@ -48,7 +106,12 @@ export class MemoryJobStore implements FineTuningStore {
   private readonly jobs = new Map<string, FineTuningJob>();
   private readonly active = new Map<string, number>();
 
-  async create(job: FineTuningJob, maxActive: number): Promise<void> {
+  async create(job: FineTuningJob, maxActive: number, deployed?: DeployedModelBound): Promise<void> {
+    // Synchronous from here on: two creates in flight cannot interleave between the count and the write.
+    if (deployed) {
+      const models = deployedModelsOf([...this.jobs.values()].filter((j) => j.tenantId === job.tenantId).sort((a, b) => b.id.localeCompare(a.id)).map((j) => structuredClone(j)), deployed.listed);
+      if (slotsInUse(models) >= deployed.max) throw new DeployedModelLimitError(deployed.max, models);
+    }
     const count = this.active.get(job.tenantId) ?? 0;
     if (count >= maxActive) throw new ConcurrentJobLimitError(maxActive);
     this.active.set(job.tenantId, count + 1);

@@ -61,7 +61,7 @@ describe('a deployment waits for its endpoint', () => {
     expect(done).toMatchObject({ status: 'succeeded', fineTunedModel: model, endpointName: name, finishedAt: expect.any(Number) });
     expect(done.deploying).toBeUndefined();
     expect(done.awaitingEndpointSince).toBeUndefined();
-    expect(done.events[0]!.message).toBe(`The job has successfully completed: model ${model} is in service on endpoint ${name}`);
+    expect(done.events[0]!.message).toBe(`The job has successfully completed: model ${model} is in service on endpoint ${name} (ml.g5.2xlarge), an always-on SageMaker endpoint billed hourly until the model is deleted (client.models.delete('${model}'))`);
     expect(await listed()).toEqual([model]);
     expect(audit.records.at(-1)).toMatchObject({ action: 'fine_tuning.model.deployed', detail: { fineTunedModel: model, endpointName: name } });
     // SageMaker may send several events per change, and EventBridge delivers at least once
