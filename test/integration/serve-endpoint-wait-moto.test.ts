@@ -110,7 +110,7 @@ print(json.dumps({"status": j.status, "fine_tuned_model": j.fine_tuned_model, "f
     const done = await openai.fineTuning.jobs.retrieve(job.id);
     expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: model, error: null });
     expect(done.finished_at).toEqual(expect.any(Number));
-    expect((await openai.fineTuning.jobs.listEvents(job.id)).data[0]!.message).toBe(`The job has successfully completed: model ${model} is in service on endpoint ${name}`);
+    expect((await openai.fineTuning.jobs.listEvents(job.id)).data[0]!.message).toBe(`The job has successfully completed: model ${model} is in service on endpoint ${name} (ml.g4dn.xlarge), an always-on SageMaker endpoint billed hourly until the model is deleted (client.models.delete('${model}'))`);
     expect((await openai.models.list()).data.map((m) => m.id)).toContain(model);
   });
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, ListTrainingJobsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXAMPLE_TENANTS } from '../../lib/cli/serve-tenants.js';
@@ -26,6 +26,7 @@ let url: string;
 const aws = (endpoint: string) => ({ AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
 
 const sageMakerOf = (endpoint: string) => new SageMakerClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const CAPPED = ['a', 'b', 'c', 'd'].map((s) => `ft:llama-3.1-8b-instruct:capped:${s}`);
 const DEPLOYED = [{ id: 'ft:llama-3.1-8b-instruct:tuned:node', name: 'tuned-ft-0000000000000000000000a1' }, { id: 'ft:llama-3.1-8b-instruct:tuned:python', name: 'tuned-ft-0000000000000000000000b2' }];
 const gone = async (sm: SageMakerClient, name: string) => {
   const found = await Promise.all([
@@ -76,7 +77,10 @@ beforeAll(async () => {
   moto = await startMoto();
   dir = tempDir('tessera-test-serve-ft-');
   // The `tuned` tenant with two deployed models (as the training events would have put them in its record), for client.models.delete.
-  writeFileSync(join(dir, 'tenants.yaml'), `${EXAMPLE_TENANTS}  fineTunedModels:\n${DEPLOYED.map((d) => `    - { id: "${d.id}", baseModel: llama-3.1-8b-instruct, jobId: ftjob-${d.name.slice(-24)}, endpointName: ${d.name}, createdAt: "2026-12-01T00:00:00.000Z" }\n`).join('')}`);
+  writeFileSync(join(dir, 'tenants.yaml'), `${EXAMPLE_TENANTS}  fineTunedModels:\n${DEPLOYED.map((d) => `    - { id: "${d.id}", baseModel: llama-3.1-8b-instruct, jobId: ftjob-${d.name.slice(-24)}, endpointName: ${d.name}, createdAt: "2026-12-01T00:00:00.000Z" }\n`).join('')}`
+    // `capped`: tuned's copy whose tier's deployed-model bound (4, local.yaml) its listed models fill (no SageMaker resources: deleted as already gone)
+    + EXAMPLE_TENANTS.slice(EXAMPLE_TENANTS.indexOf('- tenantId: tuned')).replaceAll('tuned', 'capped')
+    + `  fineTunedModels:\n${CAPPED.map((id, i) => `    - { id: "${id}", baseModel: llama-3.1-8b-instruct, jobId: ftjob-${String(i).padStart(24, '0')}, endpointName: capped-ft-${String(i).padStart(24, '0')}, createdAt: "2026-12-01T00:00:00.000Z" }\n`).join('')}`);
   const sm = sageMakerOf(moto.endpoint);
   for (const { name } of DEPLOYED) {
     await sm.send(new CreateModelCommand({ ModelName: name, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/tessera-tuned-training', PrimaryContainer: { Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1', ModelDataUrl: `s3://tessera-tuned-data-123456789012/models/${name}/output/model.tar.gz` } }));
@@ -84,7 +88,7 @@ beforeAll(async () => {
     await sm.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
   }
   // moto's CreateEndpointConfig knows no g5 instance types (its enum predates them): the README's local config gives the tier one it knows.
-  writeFileSync(join(dir, 'local.yaml'), 'tiers:\n  professional:\n    training:\n      endpointInstanceTypes: [ml.g4dn.xlarge]\n');
+  writeFileSync(join(dir, 'local.yaml'), 'tiers:\n  professional:\n    training:\n      endpointInstanceTypes: [ml.g4dn.xlarge]\n      maxDeployedModels: 4\n');
   child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', '--config', join(dir, 'local.yaml'), '--tenants-file', join(dir, 'tenants.yaml'), '--fine-tuning'], { cwd: dir, env: { ...process.env, ...aws(moto.endpoint) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   url = await new Promise<string>((ok, fail) => {
@@ -190,6 +194,35 @@ print(json.dumps(out))
     expect(out.again).toEqual([404, expect.objectContaining({ code: 'model_not_found', param: 'model' })]);
     expect(out.base).toEqual([403, expect.objectContaining({ code: 'model_not_deletable', param: 'model' })]);
     expect(await gone(sageMakerOf(moto.endpoint), python.name)).toBe(true);
+  });
+
+  it('a tenant at its tier\'s deployed-model bound (training.maxDeployedModels): the official Node and Python clients get a 409 ConflictError deployed_model_limit naming the models and client.models.delete, moto gets no training job; a deletion frees a slot', async () => {
+    const token = (role: 'developer' | 'admin') => mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'capped', role });
+    const developer = new OpenAI({ baseURL: url, apiKey: await token('developer'), maxRetries: 0 });
+    const refused = await developer.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/more.jsonl', suffix: 'more' }).catch((e) => e);
+    expect(refused).toBeInstanceOf(OpenAI.ConflictError);
+    expect(refused.error).toMatchObject({ code: 'deployed_model_limit', type: 'invalid_request_error', param: null });
+    expect(refused.message).toContain(`409 tenant capped has 4 fine-tuned model(s) deployed or being deployed, and tier "professional" allows 4 (training.maxDeployedModels): deployed: ${CAPPED.join(', ')}. `
+      + `Each runs an always-on SageMaker endpoint (ml.g4dn.xlarge), billed hourly until its model is deleted; delete one you no longer need with client.models.delete('${CAPPED[0]}')`);
+    expect(refused.headers.get('x-should-retry')).toBe('false');
+    const script = `
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2])
+try:
+    c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file="training-data/more.jsonl", suffix="more")
+except openai.ConflictError as e:
+    print(json.dumps([e.status_code, e.body["code"]]))
+`;
+    expect(JSON.parse((await runPythonCode(script, [url, await token('developer')])).stdout)).toEqual([409, 'deployed_model_limit']);
+    const sm = sageMakerOf(moto.endpoint);
+    const { TrainingJobSummaries } = await sm.send(new ListTrainingJobsCommand({ NameContains: 'capped-ft-' }));
+    expect(TrainingJobSummaries ?? []).toEqual([]);
+    // one deleted (nothing of it on SageMaker: already gone is success), its slot free: the create starts a training job
+    const admin = new OpenAI({ baseURL: url, apiKey: await token('admin'), maxRetries: 0 });
+    expect(await admin.models.delete(CAPPED[0]!)).toEqual({ id: CAPPED[0], object: 'model', deleted: true });
+    const job = await developer.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/more.jsonl', suffix: 'more' });
+    expect(job.status).toBe('queued');
+    expect((await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: `capped-ft-${job.id.slice(6)}` }))).TrainingJobName).toBe(`capped-ft-${job.id.slice(6)}`);
   });
 
   it('refuses to start without AWS credentials, and with --workers, saying why', async () => {
