@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import { can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
-import { auditCostUsd, isoTime, type AuditRecord, type AuditSink } from './audit.js';
+import { auditCostUsd, isoTime, MemoryAuditSink, type AuditRecord, type AuditSink } from './audit.js';
+import { MemoryAuditRecordReader, type AuditRecordReader } from './audit-records.js';
 import type { Authorizer, Caller } from './auth.js';
 import { actualResponseCors, answerPreflight } from './cors.js';
 import { CorsResponder } from './cors-responder.js';
@@ -24,6 +25,7 @@ import { failureOf, type BackgroundStarter, type ResponseFailure } from './respo
 import { TERMINAL_EVENTS, type StreamEvent } from './responses/background-events.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
+import { tenantRequest } from './endpoints/tenant-requests.js';
 import { tenantUsage } from './endpoints/usage.js';
 import { deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
@@ -152,6 +154,12 @@ export interface GatewayDeps {
    * answer's path; with `awaitAudit` (Lambda) also awaited before the invocation ends. @default - none
    */
   budgetAlerts?: BudgetAlerts;
+  /**
+   * Where `GET /v1/tenant/requests/{request_id}` reads a request's audit record back: the audit bucket as the tenant
+   * (S3AuditRecordReader), `tessera serve`'s audit.jsonl (FileAuditRecordReader).
+   * @default - the records of `audit` when it is a MemoryAuditSink; else none (the route answers 404 `route_not_found`)
+   */
+  auditRecords?: AuditRecordReader;
 }
 
 const NEVER = new AbortController().signal;
@@ -287,6 +295,11 @@ export class Gateway {
         return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
       }
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
+      if (req.method === 'GET' && isTenantRequest(path)) {
+        const reader = this.deps.auditRecords ?? (this.deps.audit instanceof MemoryAuditSink ? new MemoryAuditRecordReader(this.deps.audit.records) : undefined);
+        if (!reader) throw notFound(`${route}: request records are not served on this endpoint (no audit records to read here)`, null, 'route_not_found');
+        return await answer(res, audit, await tenantRequest(reader, caller, path, req.query ?? {}));
+      }
       // A path of the route tables (routes.ts) that no branch above answers for this method: a 405 naming what it takes.
       if (routeMethods(path, served)?.includes(req.method) === false) {
         throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
@@ -507,6 +520,8 @@ export const AUDIO_UPLOAD_BYTES = MAX_AUDIO_BODY_BYTES;
 
 /** `/v1/tenant/keys` and below. */
 const isTenantKeys = (path: string) => path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/');
+/** `/v1/tenant/requests/{request_id}`. */
+const isTenantRequest = (path: string) => /^\/v1\/tenant\/requests\/[^/]+$/.test(path);
 /** `/v1/tenant/users` and below. */
 const isTenantUsers = (path: string) => path === '/v1/tenant/users' || path.startsWith('/v1/tenant/users/');
 

@@ -4,6 +4,7 @@ import { requireEnv } from '../shared/environment.js';
 import { GATEWAY_ENV } from './gateway-env.js';
 import type { TenantCredentials, TenantDocumentClient, TenantSecretsClient } from '../shared/tenant-credentials.js';
 import type { AuditSink } from './audit.js';
+import type { AuditRecordReader } from './audit-records.js';
 import { Authorizer } from './auth.js';
 import { Gateway, type GatewayDeps } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -193,6 +194,18 @@ export async function lambdaAuditSink(stream: AuditStream): Promise<AuditSink> {
 }
 
 /**
+ * The router's records in the audit bucket (`TESSERA_AUDIT_BUCKET`, stream `inference`), read back by
+ * `GET /v1/tenant/requests/{request_id}` through the tenant-data role's session of the caller's tenant (its grant:
+ * GetObject of that tenant's `tessera-audit/{,dr-tier/}inference/<tenant>/*` only), never with the Lambda's own role.
+ */
+export async function lambdaAuditRecords(): Promise<AuditRecordReader> {
+  const [{ S3AuditRecordReader }, { S3Client }, { clientWith }, clients] = await Promise.all([
+    import('./s3-audit-reader.js'), import('@aws-sdk/client-s3'), import('../shared/aws-clients.js'), lambdaTenantClients(),
+  ]);
+  return new S3AuditRecordReader(requireEnv(GATEWAY_ENV.auditBucket), (tenantId) => clients.credentials.clientFor(tenantId, 's3', (c) => clientWith(S3Client, c)), (tier) => tierHasDisasterRecovery(lambdaConfig().tiers, tier));
+}
+
+/**
  * The gateway of the router and the tenant-users function, built once per container: the fine-tuning Lambda serves
  * its routes beside them on the same API (lib/platform-stack.ts always deploys it), so their 404 lists those routes
  * and a fine-tuning path's method that reaches them is a 405 (GatewayDeps.fineTuningBeside).
@@ -306,6 +319,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     batches: await lambdaBatchService(),
     // Background responses on the router (the fine-tuning API serves no /v1/responses).
     background: extra.fineTuning ? undefined : lambdaBackgroundStarter(),
+    // GET /v1/tenant/requests/{request_id} on the router: its own records, read as the tenant.
+    auditRecords: extra.fineTuning ? undefined : await lambdaAuditRecords(),
     ...extra,
   });
 }

@@ -5,6 +5,7 @@ import { failedItem, LAPSED_MESSAGE, runBackgroundResponse, type BackgroundStart
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
+import { FileAuditRecordReader, MemoryAuditRecordReader } from './audit-records.js';
 import { Authorizer, type JwtSettings } from './auth.js';
 import { apiKeysDir, DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
 import { Gateway } from './gateway.js';
@@ -183,6 +184,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     store = memory;
   }
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
+  // GET /v1/tenant/requests/{request_id}: the records of this gateway's audit log (every --workers thread appends to it).
+  const auditRecords = audit instanceof MemoryAuditSink ? new MemoryAuditRecordReader(audit.records) : new FileAuditRecordReader(join(options.stateDir, 'audit.jsonl'), audit);
   // A key is kept only while its tenant is ACTIVE or UPDATING in this gateway's registry, read after the write (FileApiKeyStore).
   const apiKeys = options.apiKeys === false ? undefined : (options.apiKeys ?? new FileApiKeyStore(apiKeysDir(options.stateDir), async (id) => (await store.getTenant(id))?.status));
   // tessera dev-token and dev-key mint for any tenant id (they cannot know the tenants of a serve started later): the 403 says where serve's come from.
@@ -269,7 +272,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background, auditRecords });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };

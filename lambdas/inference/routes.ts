@@ -39,6 +39,8 @@ export const OPENAI_ROUTES: readonly Route[] = [
   // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`), sent encoded (`%2F`) or raw.
   [/^\/v1\/models\/.+$/, ['GET']],
   [/^\/v1\/usage$/, ['GET']],
+  // Tessera's own: one request's audit record, by its x-request-id (endpoints/tenant-requests.ts).
+  [/^\/v1\/tenant\/requests\/[^/]+$/, ['GET']],
   // Tessera's own: a tenant admin's keys and users (endpoints/tenant-keys.ts, endpoints/tenant-users.ts).
   [/^\/v1\/tenant\/keys$/, ['GET', 'POST']],
   [/^\/v1\/tenant\/keys\/[^/]+$/, ['GET', 'DELETE']],

@@ -33,6 +33,8 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   // OpenAI asks its Owner role (API reference, "Delete a fine-tuned model"): here admin only.
   ['DELETE', /^\/v1\/models\/.+$/, 'models.delete'],
   ['GET', /^\/v1\/usage$/, 'usage.read_own'],
+  // One request's audit record (no prompt text), as usage: the caller's own requests, the tenant's with `usage.read`.
+  ['GET', /^\/v1\/tenant\/requests\/[^/]+$/, 'usage.read_own'],
   ['GET', /^\/v1\/fine_tuning\/jobs(\/[^/]+(\/events)?)?$/, 'fine_tuning.read'],
   ['POST', /^\/v1\/fine_tuning\/jobs(\/[^/]+\/cancel)?$/, 'fine_tuning.write'],
   // OpenAI's Files API, for fine-tuning files: names and sizes are read as jobs are; the content is the

@@ -65,6 +65,8 @@ const SAMPLES: Sample[] = [
   { method: 'GET', path: '/v1/models', permission: 'models.read' },
   { method: 'GET', path: '/v1/models/openai-compatible%2Fdefault', permission: 'models.read' },
   { method: 'GET', path: '/v1/usage', permission: 'usage.read_own' },
+  // One request's audit record (an unknown id: every role holds usage.read_own and gets the 404, past the role check).
+  { method: 'GET', path: '/v1/tenant/requests/req_000000000000000000000000', permission: 'usage.read_own' },
   { method: 'GET', path: '/v1/fine_tuning/jobs', permission: 'fine_tuning.read' },
   { method: 'GET', path: '/v1/fine_tuning/jobs/ftjob-abc', permission: 'fine_tuning.read' },
   { method: 'GET', path: '/v1/fine_tuning/jobs/ftjob-abc/events', permission: 'fine_tuning.read' },
@@ -192,6 +194,8 @@ describe('the role matrix: every route x every role, JWT and key callers', () =>
     ['member', 'POST', '/v1/tenant/keys', 'keys.manage'],
     ['member', 'GET', '/v1/fine_tuning/jobs', 'fine_tuning.read'],
     ['member', 'GET', '/v1/usage', 'allowed'],
+    ['member', 'GET', '/v1/tenant/requests/req_000000000000000000000000', 'allowed'],
+    ['viewer', 'GET', '/v1/tenant/requests/req_000000000000000000000000', 'allowed'],
     ['developer', 'POST', '/v1/fine_tuning/jobs/ftjob-abc/cancel', 'allowed'],
     ['developer', 'POST', '/v1/fine_tuning/jobs', 'allowed'],
     ['developer', 'POST', '/v1/tenant/keys', 'keys.manage'],

@@ -74,6 +74,7 @@ describe('route permissions', () => {
     ['GET', '/v1/models/bedrock%2Fanthropic.claude', 'models.read'],
     ['DELETE', '/v1/models/ft:llama-3.1-8b-instruct:acme:support', 'models.delete'],
     ['GET', '/v1/usage', 'usage.read_own'],
+    ['GET', '/v1/tenant/requests/req_0123456789abcdef01234567', 'usage.read_own'],
     ['GET', '/v1/fine_tuning/jobs', 'fine_tuning.read'],
     ['GET', '/v1/fine_tuning/jobs/ftjob-1/events', 'fine_tuning.read'],
     ['POST', '/v1/fine_tuning/jobs', 'fine_tuning.write'],
