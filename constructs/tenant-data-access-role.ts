@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
+import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 import { batchFilesPrefix } from './batch-work.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { policyScopeFor } from './lambda-function.js';
@@ -39,6 +40,13 @@ export interface TenantDataAccessRoleProps {
    * @default - no batch files: no S3 statement
    */
   readonly batchFilesBucket?: s3.IBucket;
+  /**
+   * The audit bucket (constructs/audit-trail.ts; SSE-KMS with `encryptionKey` and an S3 Bucket Key): a session reads
+   * its tenant's gateway records only, `tessera-audit/inference/<tenant>/*` and `tessera-audit/dr-tier/inference/<tenant>/*`
+   * (`GET /v1/tenant/requests/{request_id}`: lambdas/inference/s3-audit-reader.ts).
+   * @default - no audit reads: no statement
+   */
+  readonly auditBucket?: s3.IBucket;
   /**
    * The Lambdas that act for one tenant at a time (the gateway authorizer and router, the
    * fine-tuning Lambdas): the role trusts their roles, and their policies may assume it.
@@ -81,6 +89,9 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  * - Batch files (OpenAI's Batch API): GetObject, PutObject and DeleteObject of
  *   `tenants/<session tenant>/batch-files/*` of the batch files bucket; no listing (the file records are in the
  *   responses table) and no other prefix.
+ * - Audit records (the router's, one object per request): GetObject of `tessera-audit/inference/<session tenant>/*`
+ *   and `tessera-audit/dr-tier/inference/<session tenant>/*` of the audit bucket; no listing (a missing record is S3's
+ *   403 then, read as absent), no write (the router writes records with its own role), no other stream or prefix.
  * - KMS only through DynamoDB for these tables (encryption context `aws:dynamodb:tableName`),
  *   through Secrets Manager for the tenant's own secrets (encryption context `SecretARN`) and
  *   through S3 for the tenant's own batch files (encryption context `aws:s3:arn`, the object's ARN
@@ -207,6 +218,25 @@ export class TenantDataAccessRole extends Construct {
       );
       acknowledge(policy, [nagVariable(wildcardResourceFinding(this, ownBatchFiles))],
         'A tenant\'s batch files are keyed by file id, chosen at upload; the pattern is the session tenant\'s own prefix (tenants/<tenant>/batch-files/) of the batch files bucket, nothing else in it.');
+    }
+
+    if (props.auditBucket) {
+      // The gateway's records of the session tenant, under both prefixes a record may be under (lib/audit-prefixes.ts).
+      const ownRequests = [false, true].map((drTier) => props.auditBucket!.arnForObjects(`${auditStreamPrefix('inference', drTier)}${SESSION_TENANT}/*`));
+      policy.addStatements(
+        new iam.PolicyStatement({ sid: 'AuditOwnRequests', actions: ['s3:GetObject'], resources: ownRequests }),
+        // The audit bucket uses an S3 Bucket Key: S3 asks KMS with the bucket's ARN as the encryption context (S3 User
+        // Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys": encryption context), not the object's, so
+        // the prefix is held by AuditOwnRequests; this admits the decrypt only as S3 asks it for that bucket.
+        new iam.PolicyStatement({
+          sid: 'PlatformKeyForOwnRequests', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': props.auditBucket.bucketArn },
+          },
+        }),
+      );
+      acknowledge(policy, ownRequests.map((arn) => nagVariable(wildcardResourceFinding(this, arn))),
+        'A tenant\'s gateway audit records are keyed by day and request id, chosen at run time; the patterns are the session tenant\'s own prefixes (tessera-audit/inference/<tenant>/, tessera-audit/dr-tier/inference/<tenant>/) of the audit bucket, read only.');
     }
 
     for (const fn of props.trustedFunctions) {

@@ -166,6 +166,8 @@ export class PlatformStack extends Stack {
     new TenantDataAccessRole(this, 'TenantData', {
       registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, apiKeysTable: apiKeys.table, encryptionKey: key,
       batchFilesBucket: inference.batches.bucket,
+      // GET /v1/tenant/requests/{request_id}: the router reads a tenant's own gateway records as that tenant.
+      auditBucket: this.audit.bucket,
       // With offboarding.erasePooledGatewayData, the offboarding's *Erase pooled gateway data* acts as each tenant it erases.
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions, ...this.lifecycle.tenantDataFunctions],
     });

@@ -49,4 +49,21 @@ describe('TenantDataAccessRole', () => {
       expect(statements.find((s) => s.Sid === 'ActForOneTenant'), name).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'] });
     }
   });
+
+  // Gap review s32, gap 4: GET /v1/tenant/requests/{request_id} reads the tenant's own records as the tenant.
+  it('reads the audit bucket only under the session tenant\'s own gateway prefixes (GetObject, no list, no write), decrypting only as S3 asks for that bucket', () => {
+    const statements = policiesOfRole('tessera-tenant-data');
+    const audit = statements.filter((s) => JSON.stringify(s.Resource).includes('tessera-audit'));
+    expect(audit).toEqual([{
+      Sid: 'AuditOwnRequests', Effect: 'Allow', Action: 's3:GetObject',
+      Resource: ['tessera-audit/dr-tier/inference/', 'tessera-audit/inference/'].map((prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] }, `/${prefix}\${aws:PrincipalTag/tessera:tenant-id}/*`]] })),
+    }]);
+    expect(statements.find((s) => s.Sid === 'PlatformKeyForOwnRequests')).toMatchObject({
+      Action: 'kms:Decrypt',
+      Condition: { StringEquals: { 'kms:ViaService': expect.stringMatching(/^s3\.[a-z0-9-]+\.amazonaws\.com$/), 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] } } },
+    });
+    // No other S3 action of the role names the audit bucket.
+    const onAudit = statements.filter((s) => JSON.stringify(s).includes('AuditBucket') && ([] as string[]).concat(s.Action as string).some((a) => a.startsWith('s3:')));
+    expect(onAudit.map((s) => s.Sid)).toEqual(['AuditOwnRequests']);
+  });
 });

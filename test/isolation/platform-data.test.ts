@@ -51,6 +51,10 @@ let keyPolicy: PolicyJson;
 /** The Batch API's files bucket (constructs/batch-work.ts), its ARN as instantiated. */
 let batchBucketArn: string;
 const batchFile = (tenant: string, file = 'file-0123456789abcdef') => `${batchBucketArn}/tenants/${tenant}/batch-files/${file}`;
+/** The audit bucket (constructs/audit-trail.ts), its ARN as instantiated. */
+let auditBucketArn: string;
+/** A gateway request's record (S3AuditSink): `tessera-audit/[dr-tier/]<stream>/<tenant>/<day>/<requestId>.json`. */
+const auditRecord = (tenant: string, { dr = false, stream = 'inference' } = {}) => `${auditBucketArn}/tessera-audit/${dr ? 'dr-tier/' : ''}${stream}/${tenant}/2026-12-05/req_0123456789abcdef01234567.json`;
 const table = (name: string) => `arn:${PARTITION}:dynamodb:${region}:${account}:table/${name}`;
 const secret = (tenant: string, provider = 'openai') => `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:tessera/tenants/${tenant}/${provider}-AbCdEf`;
 
@@ -88,6 +92,7 @@ beforeAll(() => {
   keyArn = key.arn;
   keyPolicy = key.props.KeyPolicy as PolicyJson;
   batchBucketArn = Object.values(inst.resources).find((r) => r.type === 'AWS::S3::Bucket' && r.logicalId.startsWith('InferenceBatchesFiles'))!.arn;
+  auditBucketArn = Object.values(inst.resources).find((r) => r.type === 'AWS::S3::Bucket' && r.logicalId.startsWith('AuditBucket'))!.arn;
 }, 240_000);
 
 interface Attempt {
@@ -171,6 +176,14 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     { what: `GetObject ${attacker}'s prefix without batch-files/`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}/other` },
     { what: `GetObject of tenant ${attacker}-x (its id starts with ${attacker})`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}-x/batch-files/file-1` },
     { what: 'ListBucket the batch files bucket', action: 's3:ListBucket', resource: batchBucketArn, context: { 's3:prefix': `tenants/${victim}/` } },
+    // The audit bucket (GET /v1/tenant/requests/{request_id}): the other tenant's records under either prefix, a tenant
+    // whose id starts with the session's, the session's own records of other streams, any write, delete or listing.
+    ...[false, true].flatMap((dr) => ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ what: `${action} ${victim}'s audit record${dr ? ' (dr-tier)' : ''}`, action, resource: auditRecord(victim, { dr }) }))),
+    { what: `GetObject the audit record of tenant ${attacker}-x (its id starts with ${attacker})`, action: 's3:GetObject', resource: auditRecord(`${attacker}-x`) },
+    ...['fine-tuning', 'lifecycle'].map((stream) => ({ what: `GetObject ${attacker}'s own ${stream} audit record`, action: 's3:GetObject', resource: auditRecord(attacker, { stream }) })),
+    { what: `GetObject a CloudTrail file`, action: 's3:GetObject', resource: `${auditBucketArn}/AWSLogs/${account}/CloudTrail/${region}/2026/12/05/file.json.gz` },
+    { what: `PutObject ${attacker}'s own audit record`, action: 's3:PutObject', resource: auditRecord(attacker) },
+    { what: 'ListBucket the audit bucket', action: 's3:ListBucket', resource: auditBucketArn, context: { 's3:prefix': `tessera-audit/inference/${attacker}/` } },
     { what: 'kms:GenerateDataKey through Secrets Manager (writing a secret)', action: 'kms:GenerateDataKey', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
   );
   return out;
@@ -195,6 +208,7 @@ function ownControls(tenant: string): Attempt[] {
     { what: 'kms:Decrypt through Secrets Manager', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
     ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ what: `${action} own batch file`, action, resource: batchFile(tenant) })),
     ...['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through S3 (own batch file)`, action, resource: keyArn, context: { 'kms:ViaService': `s3.${region}.amazonaws.com` } })),
+    ...[false, true].map((dr) => ({ what: `GetObject own audit record${dr ? ' (dr-tier)' : ''}`, action: 's3:GetObject', resource: auditRecord(tenant, { dr }) })),
   ];
 }
 
@@ -231,9 +245,12 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     const byService = (svc: string) => kms.filter((s) => JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService']) === JSON.stringify(`${svc}.${region}.amazonaws.com`));
     expect(byService('dynamodb').length + byService('secretsmanager').length + byService('s3').length).toBe(kms.length);
     // Through S3: the session tenant's batch files only (the bucket uses no S3 Bucket Key, so the context is the object's ARN).
+    // And the audit bucket's, decrypt only (it uses an S3 Bucket Key: the context is the bucket's ARN; the prefix is held by its GetObject grant, evaluated above).
     expect(byService('s3')).toEqual([expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: {
       StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
       StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${batchBucketArn}/tenants/\${aws:PrincipalTag/tessera:tenant-id}/batch-files/*` },
+    } }), expect.objectContaining({ Sid: 'PlatformKeyForOwnRequests', Action: 'kms:Decrypt', Condition: {
+      StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': auditBucketArn },
     } })]);
     for (const s of byService('dynamodb').filter((x) => ([] as string[]).concat(x.Action).some((a) => a !== 'kms:DescribeKey'))) {
       expect(s.Condition!.StringEquals).toMatchObject({
