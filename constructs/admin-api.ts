@@ -11,6 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { adminApiMethods } from '../lib/admin-routes.js';
+import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
@@ -55,6 +56,13 @@ export interface AdminApiProps {
   readonly eventBus: events.IEventBus;
   /** Fine-tuning jobs: `GET /admin/tenants/{id}/usage?month=` reads a tenant's (Query, GetItem) for its statement's GPU hours. */
   readonly jobsTable: dynamodb.ITableV2;
+  /**
+   * The audit bucket: `GET /admin/tenants/{id}/requests/{requestId}` (`tessera requests show`) reads the gateway's
+   * records (GetObject under `tessera-audit/inference/` and `tessera-audit/dr-tier/inference/`; the platform key's
+   * decrypt is the handler's already).
+   * @default - no request lookups: the route answers 500 (no bucket named)
+   */
+  readonly auditBucket?: s3.IBucket;
 }
 
 /**
@@ -92,6 +100,7 @@ export class AdminApi extends Construct {
         [GATEWAY_ENV.usageTable]: props.usageTable.tableName,
         [STATEMENT_JOBS_TABLE_ENV]: props.jobsTable.tableName,
         ...(props.userPool ? { [ENV.userPoolId]: props.userPool.userPoolId } : {}),
+        ...(props.auditBucket ? { [ENV.auditBucket]: props.auditBucket.bucketName } : {}),
       },
       define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) },
     });
@@ -142,6 +151,14 @@ export class AdminApi extends Construct {
     // POST /admin/upgrades refuses a version the catalog does not publish: HeadObject (s3:GetObject) of the templates, as *List tier tenants* reads them.
     const templates = props.blueprintCatalog.arnForObjects('blueprints/*');
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadBlueprintCatalog', actions: ['s3:GetObject'], resources: [templates] }));
+    if (props.auditBucket) {
+      // GET /admin/tenants/{id}/requests/{requestId} (tessera requests show): the gateway's records of any tenant, read only;
+      // not CloudTrail's files, not the fine-tuning or lifecycle streams, no listing (a missing record is then S3's 403, read as absent).
+      const gatewayRecords = [false, true].map((drTier) => props.auditBucket!.arnForObjects(`${auditStreamPrefix('inference', drTier)}*`));
+      this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadGatewayAuditRecords', actions: ['s3:GetObject'], resources: gatewayRecords }));
+      acknowledge(this.handler.managedPolicy, gatewayRecords.map((arn) => wildcardResourceFinding(this, arn)),
+        'The gateway writes one audit record per request under tessera-audit/[dr-tier/]inference/<tenant>/<day>/<request id>.json, keyed at run time; the operator\'s lookup (tessera requests show) reads those two prefixes only, GetObject only.');
+    }
     acknowledge(this.handler.managedPolicy, executions.map((arn) => wildcardResourceFinding(this, arn)),
       'Executions are named per attempt at run time; the patterns admit executions of the lifecycle state machines only (the rolling upgrade\'s children included), for reading their progress and whether a lease holder still runs.');
     acknowledge(this.handler.managedPolicy, [wildcardResourceFinding(this, upgradeMapRuns)],

@@ -12,7 +12,7 @@ export const ADMIN_ROUTES = [
   'GET /admin/tenants/{id}/keys', 'POST /admin/tenants/{id}/keys', 'DELETE /admin/tenants/{id}/keys/{keyId}', 'POST /admin/tenants/{id}/keys/{keyId}/rotate',
   'GET /admin/tenants/{id}/users', 'POST /admin/tenants/{id}/users', 'DELETE /admin/tenants/{id}/users/{userId}',
   'POST /admin/tenants/{id}/users/{userId}/disable', 'PUT /admin/tenants/{id}/users/{userId}/role',
-  'GET /admin/tenants/{id}/usage', 'GET /admin/tenants/{id}/drift',
+  'GET /admin/tenants/{id}/usage', 'GET /admin/tenants/{id}/requests/{requestId}', 'GET /admin/tenants/{id}/drift',
   'GET /admin/drift', 'POST /admin/drift',
   'GET /admin/tiers',
   'POST /admin/upgrades', 'GET /admin/upgrades/{upgradeId}',

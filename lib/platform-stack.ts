@@ -158,6 +158,7 @@ export class PlatformStack extends Stack {
       config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows,
       blueprintCatalog: this.catalog.bucket, blueprintVersion: props.blueprintVersion,
       apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus, jobsTable: fineTuning.jobsTable,
+      auditBucket: this.audit.bucket,
     });
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const adminAccess = new PlatformAdminAccess(this, 'PlatformAdmins', { adminApi: admin.api });

@@ -24,6 +24,7 @@ import { driftRoutes } from './drift-routes.js';
 import { tenantListRoutes } from './tenant-list-routes.js';
 import { tiersRoutes } from './tiers-routes.js';
 import { usageRoutes } from './usage-routes.js';
+import { requestsRoutes } from './requests-routes.js';
 import { usersRoutes } from './users-routes.js';
 import { refuseUnpublished, upgradeRoutes } from './upgrade-routes.js';
 import { stepsOfHistory } from './execution-steps.js';
@@ -383,6 +384,7 @@ export const routes: AdminRoutes = {
   ...keysRoutes,
   ...usersRoutes,
   ...usageRoutes,
+  ...requestsRoutes,
   ...driftRoutes,
   ...tenantListRoutes,
   ...tiersRoutes,

@@ -72,6 +72,93 @@ export class FileAuditRecordReader implements AuditRecordReader {
   }
 }
 
+/** What one request's audit record answers (tenantRequest, and the admin API's `GET /admin/tenants/{id}/requests/{requestId}`). */
+export interface RequestRecordView {
+  object: 'tenant.request';
+  /** The request id (`x-request-id`; a chat completion's `id`). */
+  id: string;
+  /** When the gateway received it: epoch seconds, and the record's ISO 8601 `at` (milliseconds, UTC). */
+  created_at: number;
+  at: string;
+  method?: string;
+  path?: string;
+  tenant?: string;
+  /** The user (JWT `sub`), or for a key caller its key id; `key` is set for a key caller. */
+  user?: string;
+  key?: string;
+  role?: string;
+  /** What was done besides a model call (`tenant.key.created`, `response.retrieve`, `tenant.request.read`). */
+  action?: string;
+  /** The catalog id that answered (after fallbacks), the name the caller sent when it was an alias, the provider. */
+  model?: string;
+  requested_model?: string;
+  provider?: string;
+  fallback_from?: string;
+  /** The HTTP status answered and its outcome (`ok`, or the error's code). */
+  status: number;
+  outcome: string;
+  stream?: boolean;
+  /** Tokens as billed (`estimated`: the upstream reported none, the gateway counted them). */
+  usage?: { prompt_tokens?: number; completion_tokens?: number; cached_tokens?: number; cache_write_tokens?: number; estimated?: boolean };
+  /** US dollars at the catalog's prices, rounded to the nano-dollar (the ledger's figure). */
+  cost_usd?: number;
+  latency_ms: number;
+  upstream_latency_ms?: number;
+  /** The kinds of PII redacted, and how many texts the guardrail masked: never the text. */
+  pii_redacted?: string[];
+  guardrail_masked?: { input?: number; output?: number };
+  /** Identifiers the request touched (job, batch, key, permission refused): never data. */
+  detail?: Record<string, string | number | boolean>;
+}
+
+/**
+ * One audit record as a tenant (or an operator) reads it back: its fields in snake_case, named one by one, so a field
+ * added to AuditRecord is not answered until it is named here. Never answered: `prompt` (the prompt text kept with
+ * the tenant's `auditPromptText`, for the platform's audit under Object Lock: it is not a store of prompts to serve,
+ * a role with `usage.read` (a viewer) would read every member's prompts, and a caller who sent `store: false` was not
+ * keeping them) and `promptSha256` (a hash of the same text: a short prompt is found again by hashing guesses).
+ */
+export function requestRecordView(r: AuditRecord): RequestRecordView {
+  const usage = r.promptTokens === undefined && r.completionTokens === undefined ? undefined : {
+    prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens, cache_write_tokens: r.cacheWriteTokens, estimated: r.usageEstimated,
+  };
+  return {
+    object: 'tenant.request', id: r.requestId, created_at: Math.floor(Date.parse(r.at) / 1000), at: r.at,
+    method: r.method, path: r.path, tenant: r.tenantId, user: r.userId, key: r.keyId, role: r.role, action: r.action,
+    model: r.model, requested_model: r.requestedModel, provider: r.provider, fallback_from: r.fallbackFrom,
+    status: r.status, outcome: r.outcome, stream: r.stream, usage, cost_usd: r.costUsd, latency_ms: r.latencyMs, upstream_latency_ms: r.upstreamLatencyMs,
+    pii_redacted: r.piiRedacted, guardrail_masked: r.guardrailMasked, detail: r.detail,
+  };
+}
+
+/** A valid calendar day `YYYY-MM-DD` (UTC). */
+export const isAuditDay = (day: string) => AUDIT_DAY.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+
+/**
+ * The days a record is looked for on: `date` when given, else today then yesterday (UTC). A request id is random
+ * (REQUEST_ID): it does not say its day, and a request made just before midnight is yesterday's record by the time
+ * its id is looked up.
+ * @param date `YYYY-MM-DD` @default - today and yesterday of `now`
+ */
+export function lookupDays(date: string | undefined, now: number): string[] {
+  if (date !== undefined) return [date];
+  const today = new Date(now).toISOString().slice(0, 10);
+  return [today, new Date(now - 86_400_000).toISOString().slice(0, 10)];
+}
+
+/**
+ * The record of one request id among `days`, or undefined.
+ * @throws what the reader throws (an S3 failure other than a missing key)
+ */
+export async function findRequestRecord(reader: AuditRecordReader, tenantId: string, days: readonly string[], requestId: string, tier?: string): Promise<AuditRecord | undefined> {
+  if (!REQUEST_ID.test(requestId)) return undefined;
+  for (const day of days) {
+    const record = await reader.read(tenantId, day, requestId, tier);
+    if (record) return record;
+  }
+  return undefined;
+}
+
 /** Records kept in memory (MemoryAuditSink's), read back as the file reader does. */
 export class MemoryAuditRecordReader implements AuditRecordReader {
   constructor(private readonly records: readonly AuditRecord[]) {}

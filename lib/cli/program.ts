@@ -23,6 +23,7 @@ export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command
   { name: 'login', load: async () => (await import('./users-command.js')).loginCommand() },
   { name: 'roles', load: async () => (await import('./roles-command.js')).rolesCommand() },
   { name: 'keys', load: async () => (await import('./keys-command.js')).keysCommand() },
+  { name: 'requests', load: async () => (await import('./requests-command.js')).requestsCommand() },
   { name: 'dlq', load: async () => (await import('./dlq-command.js')).dlqCommand() },
   { name: 'platform', load: async () => (await import('./platform-command.js')).platformCommand() },
 ];
@@ -115,7 +116,7 @@ export async function tesseraProgram(only?: string): Promise<Command> {
 }
 
 /** The commands that take `--profile` (they call AWS with your credentials); the others make no AWS call and refuse it. */
-export const PROFILE_COMMANDS = ['tenants', 'keys', 'users', 'login', 'dlq', 'doctor', 'admins', 'serve', 'init', 'platform'] as const;
+export const PROFILE_COMMANDS = ['tenants', 'keys', 'requests', 'users', 'login', 'dlq', 'doctor', 'admins', 'serve', 'init', 'platform'] as const;
 
 /**
  * `tessera --help` lists `--profile` with the program's options (after --region), saying which commands take it: it is

@@ -13,8 +13,8 @@ export type Role = z.infer<typeof Role>;
 export const PERMISSIONS = {
   inference: 'call models: chat completions, embeddings, moderations, image generation, responses',
   'models.read': 'list and retrieve the tenant\'s models',
-  'usage.read_own': 'read the caller\'s own usage (its user or key)',
-  'usage.read': 'read the tenant\'s usage',
+  'usage.read_own': 'read the caller\'s own usage and its own requests\' audit records (its user or key)',
+  'usage.read': 'read the tenant\'s usage and any of its requests\' audit records',
   'usage.read_by_caller': 'read the tenant\'s usage grouped by user or key',
   'fine_tuning.read': 'list and read fine-tuning jobs, their events and the fine-tuning files\' names and sizes',
   'fine_tuning.write': 'create and cancel fine-tuning jobs; upload, download and delete fine-tuning files',

@@ -48,7 +48,7 @@ describe('GET /v1/tenant/requests/{request_id} on tessera serve', () => {
     expect(requestId).toMatch(/^chatcmpl-[0-9a-f]{24}$/);
     expect(data.id).toBe(requestId);
 
-    const found = await member.get<unknown, Record<string, unknown>>(`/tenant/requests/${requestId}`);
+    const found = await member.get<Record<string, unknown>>(`/tenant/requests/${requestId}`);
     expect(found).toMatchObject({
       object: 'tenant.request', id: requestId, method: 'POST', path: '/v1/chat/completions', tenant: 'acme', user: 'ann', role: 'member',
       model: 'openai-compatible/default', status: 200, outcome: 'ok', usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) },
