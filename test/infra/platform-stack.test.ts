@@ -168,14 +168,14 @@ describe('PlatformStack lifecycle', () => {
 
   it('serves the admin API with IAM auth on every method', () => {
     const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^AdminApi') } } })) as any[];
-    // One method per resource (lib/admin-routes.ts adminApiMethods), ANY for the 5 with several routes: tenants (GET, POST);
-    // {id} (GET, PATCH, DELETE); suspend, resume, retry, execution; gateway PUT; and issue 15's keys (GET, POST), {keyId}
+    // One method per resource (lib/admin-routes.ts adminApiMethods), ANY for the 6 with several routes: tenants (GET, POST);
+    // {id} (GET, PATCH, DELETE); suspend, resume, retry, execution; gateway (PUT, PATCH); and issue 15's keys (GET, POST), {keyId}
     // DELETE, rotate POST; users (GET, POST), {userId} DELETE, disable POST, role PUT; usage GET; issue 17's drift GET of a
     // tenant, /admin/drift (GET, POST: a drift check now); GET /admin/tiers; POST /admin/upgrades, GET /admin/upgrades/{upgradeId}.
     // GET /admin/tenants/{id}/requests/{requestId} (tessera requests show, gap review s32).
-    // 27 routes, 21 methods (the 24 routes before the upgrades took 24 before ANY).
+    // 28 routes, 21 methods (the 24 routes before the upgrades took 24 before ANY).
     expect(methods.length).toBe(21);
-    expect(methods.filter((m) => m.Properties.HttpMethod === 'ANY')).toHaveLength(5);
+    expect(methods.filter((m) => m.Properties.HttpMethod === 'ANY')).toHaveLength(6);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 

@@ -106,8 +106,8 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
       expect(res.headers.get('x-request-id'), `POST ${path}`).toMatch(/^req_/);
     }
     const widgets = await fetch(`${apigw.url}/widgets`, { headers: { authorization: `Bearer ${token}` } });
-    // What the platform serves, the fine-tuning Lambda's files beside the router's routes.
-    expect(((await widgets.json()) as { error: { message: string } }).error.message).toMatch(/it serves \/v1\/chat\/completions, .* and \/v1\/files/);
+    // What the platform serves, the fine-tuning Lambda's files and uploads beside the router's routes.
+    expect(((await widgets.json()) as { error: { message: string } }).error.message).toMatch(/it serves \/v1\/chat\/completions, .*\/v1\/files and \/v1\/uploads$/);
     expect(apigw.authorizerCalls()).toBe(before + 3);
     const list = await fetch(`${apigw.url}/embeddings`, { headers: { authorization: `Bearer ${token}` } });
     expect([list.status, list.headers.get('allow')]).toEqual([405, 'POST, OPTIONS']);
