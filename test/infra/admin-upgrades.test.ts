@@ -54,7 +54,13 @@ describe('POST /admin/upgrades and GET /admin/upgrades/{upgradeId} in AWS', () =
   });
 
   it('reads the blueprint catalog\'s templates (blueprints/* only), to refuse a version it does not publish; its bucket and the platform\'s version are in its environment', () => {
-    const catalog = adminStatements().filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+    const onS3 = adminStatements().filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+    // Its one other S3 grant: the gateway's audit records, read by tessera requests show (GetObject on the inference prefixes).
+    const audit = onS3.filter((s) => s.Sid === 'ReadGatewayAuditRecords');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ Action: 's3:GetObject' });
+    expect(JSON.stringify(audit[0]!.Resource)).toMatch(/AuditBucket.*"\/tessera-audit\/inference\/\*"/);
+    const catalog = onS3.filter((s) => s.Sid !== 'ReadGatewayAuditRecords');
     expect(catalog).toHaveLength(1);
     expect(catalog[0]).toMatchObject({ Sid: 'ReadBlueprintCatalog', Action: 's3:GetObject' });
     expect(JSON.stringify(catalog[0]!.Resource)).toMatch(/BlueprintsBucket.*"\/blueprints\/\*"/);

@@ -27,8 +27,8 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
   expect((e as NotFound).error).toMatchObject({ type: 'invalid_request_error', code: 'route_not_found', param: null });
   return e as NotFound;
 };
-/** The router's routes every gateway serves, before Tessera's tenant keys and users. */
-const CORE = '/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/conversations, /v1/models, /v1/usage';
+/** The router's routes every gateway serves (its tenant's own request records among them), before Tessera's tenant keys and users. */
+const CORE = '/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/conversations, /v1/models, /v1/usage, /v1/tenant/requests';
 /** What `tessera serve` serves: the core, its tenant API keys and the Batch API; no /v1/tenant/users (no Cognito user pool). */
 const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches and /v1/files`;
 
