@@ -21,7 +21,7 @@ import { MAX_AUDIO_BODY_BYTES } from './audio/pricing.js';
 import { conversations } from './endpoints/conversations.js';
 import { responses } from './endpoints/responses.js';
 import { createResponse } from './endpoints/responses-create.js';
-import { failureOf, type BackgroundStarter, type ResponseFailure } from './responses/background.js';
+import { failureOf, newRunRequestId, type BackgroundStarter, type ResponseFailure } from './responses/background.js';
 import { TERMINAL_EVENTS, type StreamEvent } from './responses/background-events.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
@@ -413,9 +413,9 @@ export class Gateway {
    * @param signal aborted when the response is cancelled (or the Lambda's deadline comes): the upstream call is cut
    * @returns the failure to settle it with (a refusal, an upstream error, a cancel's cut), or undefined when it was answered
    */
-  async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void): Promise<ResponseFailure | undefined> {
+  async backgroundResponse(owner: BackgroundOwner, body: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void, runRequestId?: string): Promise<ResponseFailure | undefined> {
     const started = performance.now();
-    const requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    const requestId = runRequestId !== undefined && /^req_[0-9a-f]{24}$/.test(runRequestId) ? runRequestId : newRunRequestId();
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/responses', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}) };
     let answered: { status: number; body: string } | undefined;
     // A streaming run's events go to `events` (kept for the stream's readers); its terminal event says how it ended.

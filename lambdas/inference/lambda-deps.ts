@@ -295,7 +295,7 @@ export function lambdaBackgroundStarter(): BackgroundStarter | undefined {
 export async function lambdaBackgroundWorker(): Promise<BackgroundRunDeps> {
   const [responses, gatewayOf] = await Promise.all([lambdaResponseStore(), lambdaGateway()]);
   if (!responses) throw new Error(`background responses need the responses table (${GATEWAY_ENV.responsesTable})`);
-  return { responses, execute: (owner, body, responseId, settle, signal, events) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal, events) };
+  return { responses, execute: (owner, body, responseId, settle, signal, events, requestId) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) };
 }
 
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {

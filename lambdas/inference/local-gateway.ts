@@ -249,7 +249,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       const key = `${tenantId}/${id}`;
       const stop = new AbortController();
       stops.set(key, stop);
-      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
+      const run: Promise<unknown> = runBackgroundResponse({ responses, pollMs, eventsFlushMs: SERVE_EVENTS_FLUSH_MS, execute: (owner, body, responseId, settle, signal, events, requestId) => gateway.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) }, tenantId, id, SERVE_LEASE_MS, { signal: stop.signal })
         .then(() => rm(marker(tenantId, id), { force: true }))
         .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'background response run failed', responseId: id, error: (e as Error).message })))
         .finally(() => { running.delete(run); stops.delete(key); });

@@ -21,7 +21,7 @@ import { ResponseEventStream } from '../responses/stream-events.js';
 import { readableResponse } from './responses-stored.js';
 import { checkConversationsAllowed, checkKeepableItemIds, conversationNotFound, writing } from './conversations.js';
 import { encodeItemsWithinLimit, type ConversationItem, type ConversationStore } from '../stores/conversation-store.js';
-import { failedItem, type BackgroundStarter } from '../responses/background.js';
+import { failedItem, newRunRequestId, type BackgroundStarter } from '../responses/background.js';
 import { redactInputItems } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
 import { followEvents } from '../responses/background-events.js';
@@ -267,7 +267,10 @@ async function queued(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   const inputItems = await resolveItemReferences(sent, (id) => readableResponse(store, r, id)).catch(() => sent);
   try {
     const stream = body.stream === true;
-    await store.put({ tenantId, responseId, response, inputItems: keptItemsOf(r, inputItems), messages: [], expiresAt: now + days * DAY_S, job: { owner: { tenantId, userId, role, ...(keyId ? { keyId } : {}) }, request: queuedRequestOf(r, mode.rawBody) }, ...(stream ? { stream } : {}) });
+    const runRequestId = newRunRequestId();
+    await store.put({ tenantId, responseId, response, inputItems: keptItemsOf(r, inputItems), messages: [], expiresAt: now + days * DAY_S, job: { owner: { tenantId, userId, role, ...(keyId ? { keyId } : {}) }, request: queuedRequestOf(r, mode.rawBody), runRequestId }, ...(stream ? { stream } : {}) });
+    // The create's record: the response is stored (queued), and its run's record, with the usage and cost, is runRequestId.
+    r.audit.detail = { ...r.audit.detail, stored: true, runRequestId };
   } catch (e) {
     if (e instanceof ResponseTooLargeError) throw invalid(`input: a background request is kept with its response until it runs, and ${e.message}; send a smaller input, or leave background out`, 'input', 'response_too_large_to_store');
     throw e;

@@ -39,9 +39,10 @@ export interface ResponseFailure {
  * Runs a background response's request as its creator (Gateway.backgroundResponse): `settle` is given the finished
  * response to store (in place of the foreground's store.put); resolves with the failure when it was refused or failed,
  * undefined when it was answered (settled or not: runBackgroundResponse settles what was left). `events` is given each
- * stream event of a request with `stream: true` as it goes out (kept for its readers: background-events.ts).
+ * stream event of a request with `stream: true` as it goes out (kept for its readers: background-events.ts). `requestId`
+ * is the run's audit record's id (BackgroundJob.runRequestId, named by the create's record). @default - a new one
  */
-export type ExecuteBackground = (owner: BackgroundOwner, request: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void) => Promise<ResponseFailure | undefined>;
+export type ExecuteBackground = (owner: BackgroundOwner, request: string, responseId: string, settle: (item: StoredResponse) => Promise<void>, signal: AbortSignal, events?: (event: StreamEvent) => void, requestId?: string) => Promise<ResponseFailure | undefined>;
 
 /** What runBackgroundResponse needs. */
 export interface BackgroundRunDeps {
@@ -57,6 +58,12 @@ export interface BackgroundRunDeps {
 
 /** How a delivery of a background response ended: `ran` (claimed and settled), `skipped` (not claimable: nothing ran), `lapsed` (a run's lease had ended unsettled: settled `failed`). */
 export type BackgroundOutcome = 'ran' | 'skipped' | 'lapsed';
+
+/**
+ * A background run's audit record id, minted at its create (BackgroundJob.runRequestId): `req_` and 24 hex digits, the
+ * shape of the gateway's other request ids, so `GET /v1/tenant/requests/{request_id}` finds it.
+ */
+export const newRunRequestId = (): string => `req_${randomBytes(12).toString('hex')}`;
 
 /** What a lapsed run is settled with: it is not run again, as its request may have been answered and billed. */
 export const LAPSED_MESSAGE = 'the run of this background response ended before it was settled (the worker running it stopped: a Lambda timeout or crash, or a tessera serve restart); it is not run again, as its request may have been answered and billed: create it again';
@@ -107,7 +114,7 @@ export async function runBackgroundResponse(deps: BackgroundRunDeps, tenantId: s
     : undefined;
   try {
     const settle = async (item: StoredResponse) => void (await deps.responses.update(tenantId, responseId, (c) => (ours(c) ? { ...item, response: { ...item.response, created_at: c.response.created_at }, expiresAt: c.expiresAt, job: undefined, ...(c.stream ? { stream: true } : {}) } : undefined)));
-    failure = await deps.execute(job.owner, job.request, responseId, settle, stop.signal, log && ((event) => log.push(event)));
+    failure = await deps.execute(job.owner, job.request, responseId, settle, stop.signal, log && ((event) => log.push(event)), job.runRequestId);
   } catch (e) {
     failure = { code: 'server_error', message: `the background response failed: ${(e as Error).message}` };
   } finally {

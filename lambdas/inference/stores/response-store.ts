@@ -54,6 +54,12 @@ export interface BackgroundJob {
   /** The request's body as sent (JSON), run again by the worker through the same endpoint. */
   request: string;
   /**
+   * The request id of the run's audit record (`req_` and 24 hex digits), minted at the create and named in the create's
+   * audit record (`detail.runRequestId`), so that the create's `x-request-id` leads to the run's usage and cost
+   * (`GET /v1/tenant/requests/{request_id}`). Absent on responses queued before 2026-12-05: the run mints one.
+   */
+  runRequestId?: string;
+  /**
    * The run that holds it (`status: in_progress`): a random claim token, since when (epoch ms) and until when
    * (epoch ms; past it a delivery of its message settles it as failed). Absent while `queued`.
    */

@@ -55,6 +55,13 @@ describe('background responses on tessera serve (openai node)', () => {
     expect(await client().responses.cancel(created.id)).toMatchObject({ id: created.id, status: 'completed' });
     const audit = gw.audit.records.filter((r) => r.detail?.responseId === created.id && r.action === 'response.create');
     expect(audit).toHaveLength(2); // the create (queued) and the run (answered)
+    // The create's record (its x-request-id) names the stored response and the run's record, which has the usage and cost.
+    const create = audit.find((r) => r.detail?.runRequestId !== undefined)!;
+    const run = audit.find((r) => r !== create)!;
+    expect(create.detail).toMatchObject({ stored: true, background: true, runRequestId: expect.stringMatching(/^req_[0-9a-f]{24}$/) });
+    expect(run.requestId).toBe(create.detail!.runRequestId);
+    expect(run).toMatchObject({ detail: { stored: true, background: true }, promptTokens: expect.any(Number), costUsd: expect.any(Number) });
+    expect(run.promptTokens).toBeGreaterThan(0);
   });
 
   it('cancel mid-run: cancelled at once, and it stays cancelled after the run ends', async () => {
