@@ -87,7 +87,8 @@ const refused = (id: string, status: string) => new ApiError(409, `tenant "${id}
  * If-Match read before that other write is then a 412.
  * @param next the new policy from the current one (undefined: none set yet)
  * @returns 200 `{ tenantId, status, gateway, version, updatedAt }` with the new `ETag`
- * @throws ApiError 404 unknown tenant, 409 `invalid_status` (OFFBOARDING, OFFBOARDED), 412 `precondition_failed`,
+ * @throws ApiError 404 unknown tenant, 409 `invalid_status` (OFFBOARDING, OFFBOARDED), 412 `precondition_failed` (a
+ *   weak tag of the current version, `W/"3"`, is told so rather than called stale),
  *   409 `policy_contention` after POLICY_WRITE_ATTEMPTS lost races, and what `next` throws
  */
 export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string, method: 'PUT' | 'PATCH', next: (current: GatewayPolicy | undefined) => GatewayPolicy): Promise<APIGatewayProxyResult> {
@@ -97,6 +98,9 @@ export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string
     const record = await tenantOr404(id);
     if (!POLICY_STATUSES.includes(record.status)) throw refused(id, record.status);
     if (ifMatch && !matches(ifMatch, record)) {
+      const weak = ifMatch !== '*' && ifMatch.includes(`W/${policyEtag(record)}`);
+      if (weak) throw new ApiError(412, `If-Match: ${shownHeader(header(event, 'if-match')!)} is a weak entity tag, which never matches (RFC 9110 strong comparison): send the policy's ETag as it came, If-Match: ${policyEtag(record)}; nothing was written`,
+        'conflict_error', 'precondition_failed', 'If-Match', { etag: policyEtag(record) });
       throw new ApiError(412, `If-Match: ${shownHeader(header(event, 'if-match')!)} is stale: the gateway policy of tenant "${id}" is now at ETag ${policyEtag(record)} (written ${record.gatewayChange?.at ?? 'at onboarding'} by ${record.gatewayChange?.actor ?? 'the onboarding'}); nothing was written: read it again (tessera --json tenants show ${id}), redo the change on it, and send it with the new ETag`,
         'conflict_error', 'precondition_failed', 'If-Match', { etag: policyEtag(record) });
     }

@@ -111,7 +111,11 @@ describe('If-Match and the policy ETag', () => {
     }
     expect(stored()).toEqual(before);
     // A weak tag never matches (strong comparison, RFC 9110 §13.1.1); `*` and a list holding the current tag do.
-    expect((await patch({ maxTokens: 64 }, { 'if-match': 'W/"1"' })).statusCode).toBe(412);
+    const weak = await patch({ maxTokens: 64 }, { 'if-match': 'W/"1"' });
+    expect(weak.statusCode).toBe(412);
+    // It is told why, not called stale: the version it names is the current one.
+    expect(json(weak).error.message).toMatch(/^If-Match: W\/"1" is a weak entity tag, which never matches .*If-Match: "1"; nothing was written$/);
+    expect(stored()).toEqual(before);
     expect((await patch({ maxTokens: 64 }, { 'if-match': '"7", "1"' })).statusCode).toBe(200);
     expect((await patch({ maxTokens: 32 }, { 'if-match': '*' })).statusCode).toBe(200);
     const unquoted = await patch({ maxTokens: 16 }, { 'if-match': '3' });
