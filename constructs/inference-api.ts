@@ -13,7 +13,7 @@ import { AUTH_CACHE_MS } from '../lambdas/inference/auth.js';
 import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../lambdas/inference/token-count.js';
 import { CL100K_RANKS_ASSET, ranksModulePath } from '../lambdas/inference/token-decode.js';
 import { ROLE_PERMISSIONS, ROLES, groupOf, type Role } from '../lib/identity/roles.js';
-import { catalogFoundationModelArns } from '../lib/bedrock-models.js';
+import { catalogFoundationModelArns, deploymentProfileRegions } from '../lib/bedrock-models.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
@@ -284,9 +284,12 @@ export class InferenceApi extends Construct {
     // The catalog's foundation models only (config at synth; no Bedrock model is added at run time): IAM
     // authorizes an invocation on the foundation model also when it names an inference profile, so the
     // profiles (tenants' application profiles, recorded at run time) reach no model outside the catalog.
+    // A deployment in another region (gateway.models[].deployments[].region) is granted its model there, and, when it
+    // calls a cross-region profile, the profiles of that region: no region no deployment names.
     const bedrock = [
       ...catalogFoundationModelArns(config.gateway.models, stack.partition, stack.region),
       stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: '*' }),
+      ...deploymentProfileRegions(config.gateway.models, config.homeRegion).map((region) => stack.formatArn({ service: 'bedrock', region, resource: 'inference-profile', resourceName: '*' })),
       stack.formatArn({ service: 'bedrock', resource: 'application-inference-profile', resourceName: '*' }),
     ];
     router.addToPolicy(new iam.PolicyStatement({ sid: 'Bedrock', actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], resources: bedrock }));

@@ -80,10 +80,14 @@ export class ModelHealth {
   /**
    * The health record's key of a model: the catalog id, alone when the platform's credentials call it, with the
    * tenant when the tenant's own provider key does (that key's throttle or failure is the tenant's, not everyone's).
+   * A model spread over deployments (`gateway.models[].deployments`) has one record per deployment
+   * (`<id>#deployment:<name>`): one organisation's rate limit or one region's outage cools that deployment only.
    * @param ownKeyTenant the tenant whose own provider key calls the model; undefined for the platform's credentials
+   * @param deployment the deployment's name; undefined for a model called without deployments
    */
-  static keyOf(model: ModelEntry, ownKeyTenant: string | undefined): string {
-    return ownKeyTenant === undefined ? model.id : `${model.id}#tenant:${ownKeyTenant}`;
+  static keyOf(model: ModelEntry, ownKeyTenant: string | undefined, deployment?: string): string {
+    const id = deployment === undefined ? model.id : `${model.id}#deployment:${deployment}`;
+    return ownKeyTenant === undefined ? id : `${id}#tenant:${ownKeyTenant}`;
   }
 
   /**

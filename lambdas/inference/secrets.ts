@@ -8,7 +8,7 @@ import type { ApiKeyLookup } from './providers/registry.js';
  * Provider API keys from Secrets Manager: a tenant's own key (`tessera/tenants/<tenant>/<provider>`,
  * tagged `tessera:tenant-id` = the tenant) when it brought one, read with the tenant's scoped
  * client (`tenantSecrets`), else the platform's (`gateway.providers.<provider>.apiKeySecretId`),
- * read with the Lambda's own credentials. Cached for `ttlMs`; never logged. The tenant's own key is returned as a
+ * read with the Lambda's own credentials (a deployment's own `apiKeySecretId` instead, when the registry asks for one). Cached for `ttlMs`; never logged. The tenant's own key is returned as a
  * TenantOwnKey (its failures cool a model for that tenant only: model-health.ts), the platform's as a string.
  *
  * With tenant-scoped credentials a tenant secret that is missing may answer AccessDenied rather
@@ -37,12 +37,14 @@ export function secretsManagerKeys(config: PlatformConfig, tenantSecrets: Tenant
     cache.set(secretId, { value, until: Date.now() + ttlMs });
     return value;
   };
-  return async (provider, tenantId) => {
+  return async (provider, tenantId, platformSecretId) => {
     const own = await read(`tessera/tenants/${tenantId}/${provider}`, () => tenantSecrets(tenantId));
     if (own) return { key: own, tenantOwn: true };
     const endpoint = provider === 'openai-compatible' ? config.gateway.providers['openai-compatible'] : provider === 'openai' || provider === 'huggingface' ? config.gateway.providers[provider] : undefined;
-    const platformKey = endpoint?.apiKeySecretId ? await read(endpoint.apiKeySecretId, async () => platformClient(SecretsManagerClient)) : undefined;
-    if (platformKey === undefined) throw new Error(`no API key for provider ${provider}: neither tessera/tenants/${tenantId}/${provider} nor the platform secret exists`);
+    // A deployment's own secret (gateway.models[].deployments[].apiKeySecretId, under tessera/providers/), else the provider's.
+    const secretId = platformSecretId ?? endpoint?.apiKeySecretId;
+    const platformKey = secretId ? await read(secretId, async () => platformClient(SecretsManagerClient)) : undefined;
+    if (platformKey === undefined) throw new Error(`no API key for provider ${provider}: neither tessera/tenants/${tenantId}/${provider} nor the platform secret${secretId ? ` ${secretId}` : ''} exists`);
     return platformKey;
   };
 }

@@ -1,12 +1,15 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ModelEntry } from '../../lib/config/schema.js';
+import type { ModelDeployment, ModelEntry } from '../../lib/config/schema.js';
 import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
 import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 import { ModelHealth } from './model-health.js';
 
-/** Where a request's chain notes what it did besides calling (the audit record: `detail.skippedCoolingModels`). */
+/**
+ * Where a request's chain notes what it did besides calling (the audit record): `detail.skippedCoolingModels`, and
+ * `detail.deployment`, the deployment of the model that answered (`gateway.models[].deployments[].name`).
+ */
 export interface ChainRecord {
   detail?: Record<string, string | number | boolean>;
 }
@@ -27,7 +30,41 @@ export class CallerGone extends Error {
   }
 }
 
-type ProviderLookup = (name: ProviderName, tenantId: string) => Promise<Provider>;
+/** The provider client for a tenant's call, at a model's deployment when it has one (ProviderRegistry.get). */
+type ProviderLookup = (name: ProviderName, tenantId: string, deployment?: ModelDeployment) => Promise<Provider>;
+
+/**
+ * One place of a request's chain: a catalog model, at one of its deployments when it has them. `sent` is what the
+ * provider gets (the deployment's `upstream` as the model's); `model`, the catalog entry, is what the caller, budget,
+ * ledger and audit see.
+ */
+interface Target {
+  model: ModelEntry;
+  sent: ModelEntry;
+  deployment?: ModelDeployment;
+}
+
+/** A model called without deployments. */
+const itself = (model: ModelEntry): Target => ({ model, sent: model });
+
+/**
+ * A model's deployments in the order a request tries them: a weighted random order (successive sampling without
+ * replacement: each next place drawn among those left with probability weight / their weights' sum). So the first
+ * deployment that is not cooling (a cooling one is skipped: model-health.ts) is a weighted pick among those not
+ * cooling, and the others follow as the failover, each by its weight again.
+ * @param random a uniform draw in [0, 1) (Math.random; tests inject a seeded one)
+ */
+export function weightedOrder<D extends { weight: number }>(deployments: readonly D[], random: () => number): D[] {
+  const left = [...deployments];
+  const order: D[] = [];
+  while (left.length) {
+    let r = random() * left.reduce((sum, d) => sum + d.weight, 0);
+    let i = 0;
+    while (i < left.length - 1 && r >= left[i].weight) r -= left[i++].weight;
+    order.push(left.splice(i, 1)[0]);
+  }
+  return order;
+}
 
 const sleep = (ms: number, ...signals: Array<AbortSignal | undefined>) =>
   new Promise<void>((resolve) => {
@@ -135,20 +172,25 @@ export interface OpenStream<C = ChatCompletionChunk> {
  * while the chain has another model after it (noted in the record's `detail.skippedCoolingModels`), and each model's
  * outcome in a request (one per request, its retries included) is reported to it: a success, an unhealthy failure
  * (`unhealthy`), or nothing (the caller's error, a caller gone, the deadline).
+ * A model with deployments (`gateway.models[].deployments`) is its deployments in a weighted random order, each a
+ * place of the chain with its own retries and its own health record (`<id>#deployment:<name>`, noted as
+ * `<id>@<name>` when skipped), all before the chain's next model (targets); the deployment that answered is the
+ * record's `detail.deployment`, the model returned the catalog entry.
  */
 export class UpstreamCalls {
   /**
    * @param health the process's model health records (gateway.cooldown): a model cooling skipped while the chain has another
    *   model after it (the audit record's `detail.skippedCoolingModels`). @default - none: every model of the chain is tried
+   * @param random the uniform draw in [0, 1) that orders a model's deployments by weight (weightedOrder). @default Math.random
    */
-  constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts, private readonly health?: ModelHealth) {}
+  constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts, private readonly health?: ModelHealth, private readonly random: () => number = Math.random) {}
 
   async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ChatCompletion; model: ModelEntry }> {
-    return await this.attempts(chain, base.tenantId, caller, deadline, record, async (model, attempt) => {
+    return await this.attempts(chain, base.tenantId, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
-        const provider = await this.providers(providerOf(model), base.tenantId);
-        return { result: await provider.complete({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
+        const provider = await this.providers(providerOf(model), base.tenantId, deployment);
+        return { result: await provider.complete({ ...base, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
       } finally {
         attempt.done();
       }
@@ -221,13 +263,13 @@ export class UpstreamCalls {
     chain: ModelEntry[], base: Omit<R, 'model' | 'signal'> & { tenantId: string }, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined,
     method: (provider: Provider) => ((request: R) => Promise<A>) | undefined, what: string, code: string,
   ): Promise<{ result: A; model: ModelEntry }> {
-    return await this.attempts(chain, base.tenantId, caller, deadline, record, async (model, attempt) => {
+    return await this.attempts(chain, base.tenantId, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
-        const provider = await this.providers(providerOf(model), base.tenantId);
+        const provider = await this.providers(providerOf(model), base.tenantId, deployment);
         const call = method(provider);
         if (!call) throw new ProviderError(`provider ${providerOf(model)} does not serve ${what}`, 502, false, { type: 'upstream_error', code });
-        return { result: await call({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch } as unknown as R), model };
+        return { result: await call({ ...base, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch } as unknown as R), model };
       } finally {
         attempt.done();
       }
@@ -259,13 +301,13 @@ export class UpstreamCalls {
 
   /** A stream of `start`'s chunks along the chain: retries and fallbacks until the first chunk, then the idle timeout between chunks. */
   private async open<C>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, start: (provider: Provider, model: ModelEntry, signal: AbortSignal, onActivity: () => void) => AsyncIterable<C>): Promise<OpenStream<C>> {
-    return await this.attempts(chain, tenantId, caller, deadline, record, async (model, attempt) => {
+    return await this.attempts(chain, tenantId, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       let iterator: AsyncIterator<C>;
       let head: IteratorResult<C>;
       try {
-        const provider = await this.providers(providerOf(model), tenantId);
-        iterator = start(provider, model, attempt.controller.signal, attempt.touch)[Symbol.asyncIterator]();
+        const provider = await this.providers(providerOf(model), tenantId, deployment);
+        iterator = start(provider, sent, attempt.controller.signal, attempt.touch)[Symbol.asyncIterator]();
         head = await iterator.next();
       } catch (e) {
         attempt.done();
@@ -311,27 +353,62 @@ export class UpstreamCalls {
    * The health record's key of a model for this tenant (ModelHealth.keyOf): with the tenant when its own provider
    * key calls the model (Provider.credentialOwner). A provider that cannot be had yet is keyed by the model alone.
    */
-  private async healthKey(model: ModelEntry, tenantId: string): Promise<string> {
+  private async healthKey({ model, deployment }: Target, tenantId: string): Promise<string> {
     try {
-      return ModelHealth.keyOf(model, (await this.providers(providerOf(model), tenantId)).credentialOwner);
+      return ModelHealth.keyOf(model, (await this.providers(providerOf(model), tenantId, deployment)).credentialOwner, deployment?.name);
     } catch {
-      return model.id;
+      return ModelHealth.keyOf(model, undefined, deployment?.name);
     }
   }
 
-  private async attempts<T>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, call: (model: ModelEntry, attempt: Attempt) => Promise<T>): Promise<T> {
+  /**
+   * The places a request tries, in order: each model of the chain in turn, a model with deployments as its deployments
+   * in a weighted random order (weightedOrder), all of them before the chain's next model. The model's other
+   * deployments come before the tenant's fallbacks because they serve the very model the caller asked for (its
+   * answer, its price, no `fallbackFrom`), and a deployment's failure is most often its own (one organisation's rate
+   * limit, one region's outage); a fallback is another model, the tenant's choice for when its model cannot answer.
+   * A tenant that calls an OpenAI relay with its own provider key (Provider.credentialOwner) calls the model as
+   * without deployments: its key is for the provider's endpoint, the deployments are the platform's.
+   */
+  private async targets(chain: ModelEntry[], tenantId: string): Promise<Target[]> {
+    const out: Target[] = [];
+    for (const model of chain) {
+      const deployments = model.deployments;
+      if (!deployments?.length) {
+        out.push(itself(model));
+        continue;
+      }
+      const name = providerOf(model);
+      if (name !== 'bedrock') {
+        const client = await this.providers(name, tenantId, deployments[0]).catch(() => undefined);
+        if (client?.credentialOwner !== undefined) {
+          out.push(itself(model));
+          continue;
+        }
+      }
+      const { deployments: _, ...entry } = model;
+      for (const deployment of weightedOrder(deployments, this.random)) {
+        out.push({ model, deployment, sent: deployment.upstream === undefined ? entry : { ...entry, upstream: deployment.upstream } });
+      }
+    }
+    return out;
+  }
+
+  private async attempts<T>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, call: (target: Target, attempt: Attempt) => Promise<T>): Promise<T> {
     const { retries, firstByteMs } = this.timeouts;
     const health = this.health;
     let last: ProviderError | undefined;
     const skipped: string[] = [];
-    for (let i = 0; i < chain.length; i++) {
-      const model = chain[i];
-      const key = health ? await this.healthKey(model, tenantId) : '';
-      // A cooling model is skipped while the chain has another model after it; the last one is always tried.
-      const admission = health?.admit(key, i < chain.length - 1);
+    const targets = await this.targets(chain, tenantId);
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i];
+      const { model, deployment } = target;
+      const key = health ? await this.healthKey(target, tenantId) : '';
+      // A cooling model (or deployment) is skipped while the chain has another place after it; the last one is always tried.
+      const admission = health?.admit(key, i < targets.length - 1);
       if (admission?.skip) {
         const c = admission.skip;
-        skipped.push(`${model.id} (cooling until ${new Date(c.until).toISOString()} after ${c.cause}; last: ${c.last})`);
+        skipped.push(`${model.id}${deployment ? `@${deployment.name}` : ''} (cooling until ${new Date(c.until).toISOString()} after ${c.cause}; last: ${c.last})`);
         if (record) (record.detail ??= {}).skippedCoolingModels = skipped.join('; ');
         continue;
       }
@@ -343,9 +420,10 @@ export class UpstreamCalls {
           if (deadline?.aborted) throw noAnswerInTime();
           const attempt = new Attempt(caller, deadline);
           try {
-            const answer = await call(model, attempt);
+            const answer = await call(target, attempt);
             outcome = 'ok';
             health?.succeeded(key);
+            if (deployment && record) (record.detail ??= {}).deployment = deployment.name;
             return answer;
           } catch (e) {
             const failure = attempt.failure(e);

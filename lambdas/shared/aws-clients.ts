@@ -140,13 +140,15 @@ function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempt
  * @param options.http the kind of use, whose HTTP timeouts the client has (lib/aws-http-timeouts.ts
  *   HTTP_TIMEOUTS): `request` for the gateway's small calls, `model` for model invocations.
  *   @default 'control'
+ * @param options.region another region than the Lambda's own (a Bedrock deployment's: `gateway.models[].deployments[].region`).
+ *   @default - the environment's (AWS_REGION)
  */
-export function platformClient<C>(ctor: Ctor<C>, variant = '', options: { maxAttempts?: number; http?: HttpProfile } = {}): C {
+export function platformClient<C>(ctor: Ctor<C>, variant = '', options: { maxAttempts?: number; http?: HttpProfile; region?: string } = {}): C {
   let byVariant = cache.get(ctor);
   if (!byVariant) cache.set(ctor, (byVariant = new Map()));
   const http = options.http ?? 'control';
-  const key = options.maxAttempts === undefined && http === 'control' ? variant : `${variant}\u0000${options.maxAttempts ?? ''}\u0000${http}`;
-  if (!byVariant.has(key)) byVariant.set(key, build(ctor, undefined, options.maxAttempts, undefined, http));
+  const key = options.maxAttempts === undefined && http === 'control' && options.region === undefined ? variant : `${variant}\u0000${options.maxAttempts ?? ''}\u0000${http}\u0000${options.region ?? ''}`;
+  if (!byVariant.has(key)) byVariant.set(key, build(ctor, undefined, options.maxAttempts, options.region, http));
   return byVariant.get(key) as C;
 }
 

@@ -7,6 +7,7 @@ import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from 
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
 import { DISJOINT, TIER_NAME_RULE } from './config-rules.js';
 import { regionProblem } from './region.js';
+import { foundationModelId } from '../bedrock-models.js';
 import { checkWorkloadAccountIsNotManagement } from './management-account.js';
 import { checkSharedClusterServiceRange } from './eks-service-range.js';
 import { MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../sagemaker-limits.js';
@@ -352,6 +353,82 @@ function priceFloorIssues(what: string): [(m: unknown, ctx: z.RefinementCtx) => 
   return [check, { when: () => true }];
 }
 
+/**
+ * Secret names a deployment's `apiKeySecretId` may take: the `tessera/providers/` namespace, the one the router's
+ * `ProviderKeys` grant (`secretsmanager:GetSecretValue` on `secret:tessera/providers/*`, constructs/inference-api.ts)
+ * lets the gateway read; Secrets Manager's name characters (letters, digits, `/_+=.@-`), at most 512.
+ */
+const PROVIDER_SECRET_NAME = /^tessera\/providers\/[\w/+=.@-]{1,494}$/;
+
+/**
+ * One deployment of a catalog model (`gateway.models[].deployments[]`): the same model served by another upstream
+ * account, endpoint or region, for spreading its traffic over several rate limits (LiteLLM Router's `model_list`
+ * entries sharing a `model_name`, Portkey's `loadbalance` targets). Only what differs from the entry is given; the
+ * price, kind and limits are the entry's (budgets, ledger and audit count the catalog id).
+ */
+export const ModelDeploymentSchema = z.strictObject({
+  /** Names the deployment in the audit record (`detail.deployment`) and the cooldown's notes: letters, digits, `.`, `_`, `-`, 1-64. */
+  name: z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  /** Share of the requests this deployment gets first, relative to its siblings' weights (3 and 1: 75% and 25%). @default 1 */
+  weight: z.number().positive().max(1_000_000).default(1),
+  /** `bedrock/` models only (required there): the region the deployment's Converse/InvokeModel calls go to, one of `allowedRegions`. */
+  region: region.optional(),
+  /**
+   * The model id this deployment's upstream calls it by (an Azure OpenAI deployment's name, a Bedrock cross-region
+   * inference profile id of the region's geography such as `eu.anthropic.claude-…` for `eu-west-1`). A Bedrock
+   * deployment's must run on the entry's foundation model. @default - the entry's `upstream`
+   */
+  upstream: z.string().min(1).optional(),
+  /** `openai`, `huggingface` and `openai-compatible` models: the deployment's OpenAI-compatible base URL. @default - `gateway.providers.<provider>.baseUrl` */
+  baseUrl: z.url().optional(),
+  /**
+   * `openai`, `huggingface` and `openai-compatible` models: the Secrets Manager secret holding this deployment's API
+   * key (another organisation's or project's key), under `tessera/providers/` (the router may read only those).
+   * @default - `gateway.providers.<provider>.apiKeySecretId`
+   */
+  apiKeySecretId: z.string().regex(PROVIDER_SECRET_NAME, 'must be a secret name under tessera/providers/ (the router\'s ProviderKeys grant reads secret:tessera/providers/* only), e.g. tessera/providers/openai-project-b').optional(),
+});
+
+export type ModelDeployment = z.infer<typeof ModelDeploymentSchema>;
+
+/**
+ * What a catalog entry's deployments got wrong, each at `deployments[i].<key>`: names repeated; for `bedrock/` models a
+ * region is required and `baseUrl`/`apiKeySecretId` refused (Bedrock is called with the router's role), and the
+ * deployment's model (its `upstream`, or the entry's) must be a model or system inference-profile id (an ARN names its
+ * own region) of the entry's foundation model; for the OpenAI relays (`openai`, `huggingface`, `openai-compatible`)
+ * `region` is refused and a deployment must differ from the entry (a `baseUrl`, `apiKeySecretId` or `upstream`);
+ * `sagemaker/` models have none (an endpoint is one upstream: serve another endpoint as another catalog id).
+ */
+function deploymentIssues(m: { id: string; upstream: string; deployments?: ModelDeployment[] }, ctx: z.RefinementCtx): void {
+  const deployments = m.deployments;
+  if (!deployments) return;
+  const provider = m.id.split('/')[0];
+  if (provider === 'sagemaker') {
+    ctx.addIssue({ code: 'custom', path: ['deployments'], message: `is set for "${m.id}", a sagemaker model: a SageMaker endpoint is one upstream (deployments spread openai, huggingface, openai-compatible and bedrock models); remove it, or give the other endpoint its own catalog id as a fallback` });
+    return;
+  }
+  const names = deployments.map((d) => d.name);
+  deployments.forEach((d, i) => {
+    const at = (key: string) => ['deployments', i, key];
+    if (names.indexOf(d.name) !== i) ctx.addIssue({ code: 'custom', path: at('name'), message: `repeats deployment "${d.name}" of "${m.id}" (deployment ${names.indexOf(d.name)}): give each deployment its own name` });
+    if (provider === 'bedrock') {
+      if (d.region === undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i], message: `deployment "${d.name}" of "${m.id}" has no region: a Bedrock deployment is the model in another region; add region (one of allowedRegions)` });
+      for (const key of ['baseUrl', 'apiKeySecretId'] as const) {
+        if (d[key] !== undefined) ctx.addIssue({ code: 'custom', path: at(key), message: `is set on deployment "${d.name}" of "${m.id}", a bedrock model: Bedrock is called with the router's own role in the deployment's region; remove it` });
+      }
+      const upstream = d.upstream ?? m.upstream;
+      if (upstream.startsWith('arn:')) {
+        ctx.addIssue({ code: 'custom', path: d.upstream === undefined ? ['deployments', i] : at('upstream'), message: `deployment "${d.name}" of "${m.id}" would call ${upstream}, an ARN, which names its own region and account: give the deployment an upstream that is a model id or a cross-region inference profile id (us./eu./apac./global.<model id>)` });
+      } else if (!m.upstream.startsWith('arn:') && foundationModelId(upstream).modelId !== foundationModelId(m.upstream).modelId) {
+        ctx.addIssue({ code: 'custom', path: at('upstream'), message: `is "${upstream}" on deployment "${d.name}" of "${m.id}", which runs on ${foundationModelId(m.upstream).modelId}: a deployment is the same model elsewhere, so its upstream must be ${foundationModelId(m.upstream).modelId} or an inference profile of it; serve another model as its own catalog id` });
+      }
+    } else {
+      if (d.region !== undefined) ctx.addIssue({ code: 'custom', path: at('region'), message: `is set on deployment "${d.name}" of "${m.id}", ${/^[aeiou]/.test(provider) ? 'an' : 'a'} ${provider} model: a region applies to bedrock models; give an OpenAI-compatible deployment a baseUrl and/or apiKeySecretId` });
+      if (d.baseUrl === undefined && d.apiKeySecretId === undefined && d.upstream === undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i], message: `deployment "${d.name}" of "${m.id}" names no baseUrl, apiKeySecretId or upstream: it would be the entry itself; give it what differs (another endpoint or another organisation's key)` });
+    }
+  });
+}
+
 export const ModelEntrySchema = z.strictObject({
   /** The id callers send, `<provider>/<model>`. */
   id: z.string().regex(/^(bedrock|openai|huggingface|sagemaker|openai-compatible)\/[\w.:\/-]+$/, 'must be <provider>/<model>, provider one of bedrock, openai, huggingface, sagemaker, openai-compatible'),
@@ -435,7 +512,15 @@ export const ModelEntrySchema = z.strictObject({
   tokenizer: z.enum(['cl100k_base', 'o200k_base']).optional(),
   /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
   invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/name').optional(),
+  /**
+   * Deployments the model is spread over (ModelDeploymentSchema): each request picks one at random by weight among
+   * those not cooling (gateway.cooldown), then the others on failure, before the tenant's fallback models
+   * (lambdas/inference/upstream-calls.ts). A tenant calling with its own provider key calls the provider's endpoint as
+   * without deployments. @default - none: the entry's `upstream` on `gateway.providers.<provider>` (Bedrock: the home region)
+   */
+  deployments: z.array(ModelDeploymentSchema).min(1).max(16).optional(),
 }).superRefine(...priceFloorIssues('model')).superRefine((m, ctx) => {
+  deploymentIssues(m, ctx);
   // An embedding model produces no completion tokens: it is priced by its input only.
   if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
   if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a ${m.kind ?? 'chat'} model: remove it` });
@@ -872,6 +957,9 @@ export const PlatformConfigSchema = z
     modelIds.forEach((id, i) => {
       if (modelIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['gateway', 'models', i, 'id'], message: `duplicates model "${id}" (entry ${modelIds.indexOf(id)}): give each catalog model its own id, or remove one` });
     });
+    c.gateway.models.forEach((m, i) => m.deployments?.forEach((d, j) => {
+      if (d.region !== undefined && !c.allowedRegions.includes(d.region)) ctx.addIssue({ code: 'custom', path: ['gateway', 'models', i, 'deployments', j, 'region'], message: `"${d.region}" (deployment "${d.name}" of "${m.id}") is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
+    }));
     checkModelAliases(c.gateway, ctx);
     checkTierModelsAreNotAliases(c.tiers, c.gateway.modelAliases, ctx);
     const baseIds = c.fineTuning.baseModels.map((b) => b.id);

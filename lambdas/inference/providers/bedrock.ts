@@ -32,7 +32,15 @@ export class BedrockProvider implements Provider {
    * (Converse answers after the whole generation; UpstreamCalls' timeouts abort the call).
    * Its failed calls carry the endpoint they went to (called-endpoint.ts), which sdk-errors.ts names.
    */
-  private readonly client = recordCalledEndpoint(platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS, http: 'model' }));
+  private readonly client: BedrockRuntimeClient;
+
+  /**
+   * @param region the region the calls go to: a Bedrock deployment's (`gateway.models[].deployments[].region`).
+   *   @default - the Lambda's own (AWS_REGION)
+   */
+  constructor(readonly region?: string) {
+    this.client = recordCalledEndpoint(platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS, http: 'model', ...(region ? { region } : {}) }));
+  }
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const input = converseRequest(r.body, r.model.upstream);
