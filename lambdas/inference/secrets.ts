@@ -44,7 +44,7 @@ export function secretsManagerKeys(config: PlatformConfig, tenantSecrets: Tenant
     // A deployment's own secret (gateway.models[].deployments[].apiKeySecretId, under tessera/providers/), else the provider's.
     const secretId = platformSecretId ?? endpoint?.apiKeySecretId;
     const platformKey = secretId ? await read(secretId, async () => platformClient(SecretsManagerClient)) : undefined;
-    if (platformKey === undefined) throw new Error(`no API key for provider ${provider}: neither tessera/tenants/${tenantId}/${provider} nor the platform secret${secretId ? ` ${secretId}` : ''} exists`);
+    if (platformKey === undefined) throw new Error(`no API key for provider ${provider}: neither tessera/tenants/${tenantId}/${provider} nor the platform secret exists${secretId ? ` (${secretId})` : ''}`);
     return platformKey;
   };
 }

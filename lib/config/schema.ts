@@ -374,7 +374,7 @@ export const ModelDeploymentSchema = z.strictObject({
   /** `bedrock/` models only (required there): the region the deployment's Converse/InvokeModel calls go to, one of `allowedRegions`. */
   region: region.optional(),
   /**
-   * The model id this deployment's upstream calls it by (an Azure OpenAI deployment's name, a Bedrock cross-region
+   * The model id this deployment's upstream calls it by (another endpoint's name for the model, a Bedrock cross-region
    * inference profile id of the region's geography such as `eu.anthropic.claude-…` for `eu-west-1`). A Bedrock
    * deployment's must run on the entry's foundation model. @default - the entry's `upstream`
    */
@@ -396,8 +396,8 @@ export type ModelDeployment = z.infer<typeof ModelDeploymentSchema>;
  * region is required and `baseUrl`/`apiKeySecretId` refused (Bedrock is called with the router's role), and the
  * deployment's model (its `upstream`, or the entry's) must be a model or system inference-profile id (an ARN names its
  * own region) of the entry's foundation model; for the OpenAI relays (`openai`, `huggingface`, `openai-compatible`)
- * `region` is refused and a deployment must differ from the entry (a `baseUrl`, `apiKeySecretId` or `upstream`);
- * `sagemaker/` models have none (an endpoint is one upstream: serve another endpoint as another catalog id).
+ * `region` is refused; two deployments calling the same upstream are refused (one with their weights added does the
+ * same); `sagemaker/` models have none (an endpoint is one upstream: serve another endpoint as another catalog id).
  */
 function deploymentIssues(m: { id: string; upstream: string; deployments?: ModelDeployment[] }, ctx: z.RefinementCtx): void {
   const deployments = m.deployments;
@@ -424,8 +424,9 @@ function deploymentIssues(m: { id: string; upstream: string; deployments?: Model
       }
     } else {
       if (d.region !== undefined) ctx.addIssue({ code: 'custom', path: at('region'), message: `is set on deployment "${d.name}" of "${m.id}", ${/^[aeiou]/.test(provider) ? 'an' : 'a'} ${provider} model: a region applies to bedrock models; give an OpenAI-compatible deployment a baseUrl and/or apiKeySecretId` });
-      if (d.baseUrl === undefined && d.apiKeySecretId === undefined && d.upstream === undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i], message: `deployment "${d.name}" of "${m.id}" names no baseUrl, apiKeySecretId or upstream: it would be the entry itself; give it what differs (another endpoint or another organisation's key)` });
     }
+    const same = deployments.findIndex((o) => o.region === d.region && o.baseUrl === d.baseUrl && o.apiKeySecretId === d.apiKeySecretId && (o.upstream ?? m.upstream) === (d.upstream ?? m.upstream));
+    if (same !== i) ctx.addIssue({ code: 'custom', path: ['deployments', i], message: `deployment "${d.name}" of "${m.id}" calls the same upstream as deployment "${deployments[same].name}" (the same ${provider === 'bedrock' ? 'region and model' : 'endpoint, key and model'}): one deployment with their weights added does the same` });
   });
 }
 

@@ -31,6 +31,16 @@ describe('provider keys from Secrets Manager', () => {
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(3);
   });
 
+  it('reads a deployment\'s own platform secret (gateway.models[].deployments[].apiKeySecretId) instead of the provider\'s, the tenant\'s own key first', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai' }).resolves({ SecretString: 'sk-acme' });
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/globex/openai' }).rejects(notFound());
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai-org-b' }).resolves({ SecretString: 'sk-org-b' });
+    const keys = secretsManagerKeys(configWith(), unscopedSecretsClient());
+    expect(await keys('openai', 'globex', 'tessera/providers/openai-org-b')).toBe('sk-org-b');
+    expect(await keys('openai', 'acme', 'tessera/providers/openai-org-b')).toEqual({ key: 'sk-acme', tenantOwn: true });
+    expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).not.toContain('tessera/providers/openai');
+  });
+
   it('says which secrets are missing', async () => {
     secrets.on(GetSecretValueCommand).rejects(notFound());
     await expect(secretsManagerKeys(configWith(), unscopedSecretsClient())('huggingface', 'acme')).rejects.toThrow(/no API key for provider huggingface: neither tessera\/tenants\/acme\/huggingface nor the platform secret exists/);

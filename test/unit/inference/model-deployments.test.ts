@@ -146,6 +146,9 @@ describe('UpstreamCalls with a model spread over deployments', () => {
     const r = await s.request([m], 'own');
     expect(s.attempts).toEqual(['gpt@-']);
     expect(r.record.detail).toBeUndefined();
+    // The platform's credentials, for another tenant: the deployments.
+    expect((await s.request([m], 'acme')).record.detail).toEqual({ deployment: 'east' });
+    expect(s.attempts).toEqual(['gpt@-', 'gpt@east']);
   });
 });
 
@@ -192,11 +195,11 @@ describe('config: gateway.models[].deployments', () => {
 
   it('takes OpenAI deployments (baseUrl, a tessera/providers/ secret, upstream) and Bedrock ones in allowed regions, weight 1 by default', () => {
     const config = loadConfig({ overrides: models(
-      gpt([{ name: 'org-a', apiKeySecretId: 'tessera/providers/openai-org-a', weight: 3 }, { name: 'azure', baseUrl: 'https://x.openai.azure.com/openai/v1', upstream: 'gpt-4o-mini-prod' }]),
+      gpt([{ name: 'org-a', weight: 3 }, { name: 'org-b', apiKeySecretId: 'tessera/providers/openai-org-b' }, { name: 'azure', baseUrl: 'https://x.openai.azure.com/openai/v1', upstream: 'gpt-4o-mini-prod' }]),
       nova([{ name: 'east', region: 'us-east-1' }, { name: 'west', region: 'us-west-2', upstream: 'amazon.nova-lite-v1:0' }]),
     ) });
     const spread = config.gateway.models.filter((m) => m.deployments);
-    expect(spread.map((m) => m.deployments!.map((d) => [d.name, d.weight]))).toEqual([[['org-a', 3], ['azure', 1]], [['east', 1], ['west', 1]]]);
+    expect(spread.map((m) => m.deployments!.map((d) => [d.name, d.weight]))).toEqual([[['org-a', 3], ['org-b', 1], ['azure', 1]], [['east', 1], ['west', 1]]]);
   });
 
   it('refuses each bad deployment naming its path and value', () => {
@@ -206,7 +209,7 @@ describe('config: gateway.models[].deployments', () => {
     expect(configErrorOf(models(nova([{ name: 'x', region: 'us-west-2', baseUrl: 'https://b.example.com' }])))).toMatch(new RegExp(`${at(0)}\\[0\\]\\.baseUrl.*bedrock model`));
     expect(configErrorOf(models(gpt([{ name: 'b', apiKeySecretId: 'prod/openai' }])))).toMatch(new RegExp(`${at(0)}\\[0\\]\\.apiKeySecretId.*tessera/providers/`));
     expect(configErrorOf(models(gpt([{ name: 'b', region: 'us-west-2' }])))).toMatch(new RegExp(`${at(0)}\\[0\\]\\.region.*bedrock models`));
-    expect(configErrorOf(models(gpt([{ name: 'b' }])))).toMatch(new RegExp(`${at(0)}\\[0\\].*names no baseUrl, apiKeySecretId or upstream`));
+    expect(configErrorOf(models(gpt([{ name: 'a' }, { name: 'b', upstream: 'gpt-4o-mini' }])))).toMatch(new RegExp(`${at(0)}\\[1\\].*"b".*the same upstream as deployment "a"`));
     expect(configErrorOf(models(gpt([{ name: 'b', upstream: 'x' }, { name: 'b', upstream: 'y' }])))).toMatch(new RegExp(`${at(0)}\\[1\\]\\.name.*repeats deployment "b"`));
     expect(configErrorOf(models(gpt([{ name: 'b', upstream: 'x', weight: 0 }])))).toMatch(new RegExp(`${at(0)}\\[0\\]\\.weight`));
     expect(configErrorOf(models(gpt([{ name: 'b', upstream: 'x', port: 1 }])))).toMatch(new RegExp(`${at(0)}\\[0\\]\\.port`));
