@@ -23,6 +23,7 @@ import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemp
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { EXISTENCE_ATTRIBUTES } from '../lambdas/inference/stores/tenant-existence.js';
 import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
+import { GATEWAY_EVENT_SOURCE, REQUEST_COMPLETED_EVENT } from '../lambdas/inference/request-events.js';
 import { ROUTER_API_METHODS, type InferenceApiLambda, type InferenceApiMethod } from '../lib/inference-api-methods.js';
 import { BackgroundResponseWork, BatchWork } from './batch-work.js';
 import { LambdaFunction } from './lambda-function.js';
@@ -340,6 +341,18 @@ export class InferenceApi extends Construct {
     this.tenantUsers = tenantUsersFn;
     // Tenant budget alerts: the router's PutEvents grant and bus, and the optional mail Lambda (constructs/tenant-budget-alerts.ts).
     this.budgetAlerts = new TenantBudgetAlerts(this, 'BudgetAlerts', { config, eventBus: props.eventBus, gatewayFunctions: [router], userPool: this.userPool, encryptionKey: props.encryptionKey, usageTable: this.usageTable });
+    // Request events (lambdas/inference/request-events.ts): the router puts `Gateway Request Completed` from `tessera.gateway`
+    // on the same bus (TESSERA_EVENT_BUS, set above) for the tenants whose policy (or the platform's) wants them; only those
+    // entries (every entry of a call must match: the keys are multivalued), as the budget alerts' grant is only theirs.
+    if (props.eventBus) {
+      router.addToPolicy(new iam.PolicyStatement({
+        sid: 'GatewayRequestEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'events:source': [GATEWAY_EVENT_SOURCE], 'events:detail-type': [REQUEST_COMPLETED_EVENT] },
+          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        },
+      }));
+    }
 
     // OpenAI's Batch API (/v1/batches, through /v1/{proxy+}): the router enqueues a batch's chunks and runs them from
     // its own queue; the files are read and written as the tenant (the tenant-data role, whose ARN is fixed by name).

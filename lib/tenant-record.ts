@@ -287,6 +287,13 @@ export const GatewayPolicy = z.object({
    * own limits are on its record. @default - only the tenant's limits
    */
   userLimits: SubjectLimits.optional(),
+  /**
+   * Whether each settled request of the tenant puts a `Gateway Request Completed` event on the platform bus (its audit
+   * record as `GET /v1/tenant/requests/{id}` answers it: no prompt or answer text), for a rule to deliver to the tenant's
+   * observability stack (docs/gateway.md "Request events"). `false` opts out of the platform's `gateway.requestEvents`.
+   * @default - the platform's `gateway.requestEvents` (false when unset)
+   */
+  requestEvents: z.boolean().optional(),
 });
 export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 

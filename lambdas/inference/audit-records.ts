@@ -72,7 +72,10 @@ export class FileAuditRecordReader implements AuditRecordReader {
   }
 }
 
-/** What one request's audit record answers (tenantRequest, and the admin API's `GET /admin/tenants/{id}/requests/{requestId}`). */
+/**
+ * What one request's audit record answers (tenantRequest, and the admin API's `GET /admin/tenants/{id}/requests/{requestId}`),
+ * and the `detail` of its `Gateway Request Completed` event (request-events.ts).
+ */
 export interface RequestRecordView {
   object: 'tenant.request';
   /** The request id (`x-request-id`; a chat completion's `id`). */
@@ -109,6 +112,8 @@ export interface RequestRecordView {
   guardrail_masked?: { input?: number; output?: number };
   /** Identifiers the request touched (job, batch, key, permission refused): never data. */
   detail?: Record<string, string | number | boolean>;
+  /** The caller's W3C `traceparent` (`00-<trace-id>-<parent-id>-<flags>`), when it sent a valid one. */
+  traceparent?: string;
 }
 
 /**
@@ -127,7 +132,7 @@ export function requestRecordView(r: AuditRecord): RequestRecordView {
     method: r.method, path: r.path, tenant: r.tenantId, user: r.userId, key: r.keyId, role: r.role, action: r.action,
     model: r.model, requested_model: r.requestedModel, provider: r.provider, fallback_from: r.fallbackFrom,
     status: r.status, outcome: r.outcome, stream: r.stream, usage, cost_usd: r.costUsd, latency_ms: r.latencyMs, upstream_latency_ms: r.upstreamLatencyMs,
-    pii_redacted: r.piiRedacted, guardrail_masked: r.guardrailMasked, detail: r.detail,
+    pii_redacted: r.piiRedacted, guardrail_masked: r.guardrailMasked, detail: r.detail, traceparent: r.traceparent,
   };
 }
 

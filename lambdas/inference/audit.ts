@@ -65,6 +65,12 @@ export interface AuditRecord {
    */
   guardrailMasked?: { input?: number; output?: number };
   fallbackFrom?: string;
+  /**
+   * The caller's W3C `traceparent` header (trace-context.ts parseTraceparent), when valid: the trace the request belongs
+   * to, for joining the gateway's record to the caller's spans. An invalid one is not kept (`detail.traceparentIgnored`
+   * says why). @default - absent: the caller sent none (or an invalid one)
+   */
+  traceparent?: string;
   /** What was done, for records other than a chat completion (e.g. `fine_tuning.job.created`). */
   action?: string;
   /** Identifiers the action touched (job id, training job, S3 URIs, endpoint); never data. */

@@ -5,6 +5,8 @@ import { can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
 import { auditCostUsd, isoTime, MemoryAuditSink, type AuditRecord, type AuditSink } from './audit.js';
 import { MemoryAuditRecordReader, type AuditRecordReader } from './audit-records.js';
+import { requestEventsWanted, type RequestEvents } from './request-events.js';
+import { parseTraceparent } from './trace-context.js';
 import type { Authorizer, Caller } from './auth.js';
 import { actualResponseCors, answerPreflight } from './cors.js';
 import { CorsResponder } from './cors-responder.js';
@@ -160,6 +162,12 @@ export interface GatewayDeps {
    * @default - the records of `audit` when it is a MemoryAuditSink; else none (the route answers 404 `route_not_found`)
    */
   auditRecords?: AuditRecordReader;
+  /**
+   * `Gateway Request Completed` events (request-events.ts) of the requests whose tenant wants them (its
+   * `gateway.requestEvents`, else the platform's): added when the record is written, and with `awaitAudit` (Lambda)
+   * awaited with it, before the invocation ends. @default - none put
+   */
+  requestEvents?: RequestEvents;
 }
 
 const NEVER = new AbortController().signal;
@@ -182,6 +190,8 @@ export class Gateway {
   /** Requests being handled (past OPTIONS), and who waits for there to be none (settled()). */
   private active = 0;
   private quiet: Array<() => void> = [];
+  /** Records whose request event is put (their tenant wants them: eventsOf). */
+  private readonly eventful = new WeakSet<AuditRecord>();
 
   /** The tenant's files a request names by `file_id` (input-files.ts): the Batch API's file store, where it is served. */
   private readonly inputFiles?: InputFileReader;
@@ -215,6 +225,9 @@ export class Gateway {
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : path === '/v1/completions' ? 'cmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
     const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
+    // W3C Trace Context: a valid `traceparent` is kept on the record (and its event); an invalid one is ignored, with a note.
+    const trace = parseTraceparent(req.headers.traceparent);
+    if (trace.traceparent) audit.traceparent = trace.traceparent;
     res.requestId = requestId;
     res.started = started;
     this.active++;
@@ -237,6 +250,7 @@ export class Gateway {
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, tier: caller.tenant.tier, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
+      this.eventsOf(audit, caller);
       res.cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
       // A route this gateway does not serve at all is its 404 before the role check: a caller is not sent to an admin for
       // a role that would reach nothing (a member's files.create was a 403 "ask your tenant admin", a developer's a 404).
@@ -333,7 +347,9 @@ export class Gateway {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       // Nano-dollars, as the ledger counts it: no float tail in .tessera/audit.jsonl, S3 or the metrics (budgets settled the exact figure).
       if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
-      const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
+      // After the endpoint, which may have set `detail` anew.
+      if (trace.ignored) audit.detail = { ...audit.detail, traceparentIgnored: trace.ignored };
+      const written = this.record(audit);
       try {
         if (this.deps.awaitAudit) await written;
         if (this.deps.awaitAudit) await this.deps.budgetAlerts?.idle(); // budget alerts: done before a Lambda invocation ends (a frozen environment would hold them)
@@ -368,6 +384,7 @@ export class Gateway {
       if (Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       const caller = await this.deps.authorizer.callerOf(owner);
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
+      this.eventsOf(audit, caller);
       const permission = permissionFor('POST', url);
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       const policy = this.policyOf(caller);
@@ -400,8 +417,23 @@ export class Gateway {
     if (answered && answered.status !== 200) Object.assign(audit, { status: answered.status });
     audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
     if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
-    await this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
+    await this.record(audit);
     if (--this.active === 0 && this.quiet.length) for (const wake of this.quiet.splice(0)) wake();
+  }
+
+  /** Marks `audit` for a request event when its caller's tenant wants them (requestEventsWanted: the tenant's `requestEvents`, else the platform's). */
+  private eventsOf(audit: AuditRecord, caller: Caller): void {
+    if (this.deps.requestEvents && requestEventsWanted(caller.tenant.gateway, this.deps.config.gateway.requestEvents)) this.eventful.add(audit);
+  }
+
+  /**
+   * Writes the settled request's audit record and, when marked (eventsOf), adds its request event beside it (the two
+   * at once: on the router Lambda, which awaits this, the event adds the time PutEvents takes beyond S3's PutObject).
+   * Never rejects: a failed write is logged, a failed event logged and counted (RequestEvents).
+   */
+  private record(audit: AuditRecord): Promise<unknown> {
+    const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
+    return this.eventful.has(audit) ? Promise.all([written, this.deps.requestEvents!.add(audit)]) : written;
   }
 
   /**
@@ -439,6 +471,7 @@ export class Gateway {
     try {
       const caller = await this.deps.authorizer.callerOf(owner, 'background response');
       Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
+      this.eventsOf(audit, caller);
       const permission = permissionFor('POST', '/v1/responses');
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       const request = { caller, policy: this.policyOf(caller), audit, signal, files: this.inputFiles };
@@ -465,7 +498,7 @@ export class Gateway {
 
   /**
    * Resolves when no request is being handled and what the handled ones left behind is done: audit
-   * records stored (AuditSink.flush), budget alert checks ended, API keys' lastUsedAt written.
+   * records stored (AuditSink.flush), budget alert checks ended, request events sent, API keys' lastUsedAt written.
    * `tessera serve` awaits it after its server stopped taking requests, before it exits; requests
    * that arrive meanwhile are waited for too. Never rejects (the parts log their own failures).
    */
@@ -473,6 +506,7 @@ export class Gateway {
     while (this.active > 0) await new Promise<void>((wake) => this.quiet.push(wake));
     await this.deps.audit.flush?.().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit flush failed', error: (e as Error).message })));
     await this.deps.budgetAlerts?.idle();
+    await this.deps.requestEvents?.flush();
     await this.deps.authorizer.settled?.();
   }
 

@@ -8,6 +8,7 @@ import type { AuditRecordReader } from './audit-records.js';
 import { Authorizer } from './auth.js';
 import { Gateway, type GatewayDeps } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { RequestEvents } from './request-events.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
@@ -298,6 +299,26 @@ export async function lambdaBackgroundWorker(): Promise<BackgroundRunDeps> {
   return { responses, execute: (owner, body, responseId, settle, signal, events, requestId) => gatewayOf.backgroundResponse(owner, body, responseId, settle, signal, events, requestId) };
 }
 
+/**
+ * `Gateway Request Completed` events on the platform bus (`TESSERA_EVENT_BUS`, the budget alerts' bus), each call of up
+ * to 10 entries (request-events.ts putEventsBatches) as the router's role (its `GatewayRequestEvents` grant:
+ * constructs/inference-api.ts). Records are gathered for no time (flushMs 0): the router awaits the send beside the audit
+ * record's PutObject before its invocation ends (a frozen environment would hold a later send).
+ * @returns undefined when no bus is set (no events, whatever the tenants' policies say)
+ */
+export function lambdaRequestEvents(): RequestEvents | undefined {
+  const bus = process.env[GATEWAY_ENV.eventBus];
+  if (!bus) return undefined;
+  return new RequestEvents({
+    put: async (entries) => {
+      const [{ EventBridgeClient, PutEventsCommand }, { platformClient }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('../shared/aws-clients.js')]);
+      // The gateway's `request` HTTP timeouts (lib/aws-http-timeouts.ts): a small call on the router's way out.
+      const out = await platformClient(EventBridgeClient, '', { http: 'request' }).send(new PutEventsCommand({ Entries: entries.map((e) => ({ ...e, EventBusName: bus })) }));
+      return { failed: out.FailedEntryCount ?? 0, errorCode: out.Entries?.find((e) => e.ErrorCode)?.ErrorCode };
+    },
+  });
+}
+
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' | 'fineTuningBeside'> = {}): Promise<Gateway> {
   const [{ MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./metrics-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
@@ -321,6 +342,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     background: extra.fineTuning ? undefined : lambdaBackgroundStarter(),
     // GET /v1/tenant/requests/{request_id} on the router: its own records, read as the tenant.
     auditRecords: extra.fineTuning ? undefined : await lambdaAuditRecords(),
+    // Request events of the tenants that want them (the router; the fine-tuning API has no grant for them).
+    requestEvents: extra.fineTuning ? undefined : lambdaRequestEvents(),
     ...extra,
   });
 }

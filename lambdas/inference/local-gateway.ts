@@ -6,6 +6,7 @@ import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
 import { FileAuditRecordReader, MemoryAuditRecordReader } from './audit-records.js';
+import { RequestEvents } from './request-events.js';
 import { Authorizer, type JwtSettings } from './auth.js';
 import { apiKeysDir, DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
 import { Gateway } from './gateway.js';
@@ -31,7 +32,7 @@ import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-
 import { dynamoDbTenantModels, memoryTenantModels } from '../fine-tuning/stores/tenant-models.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import { BudgetAlerts } from './budget-alerts/budget-alerts.js';
-import { fileEvents, memoryEvents, type LocalEvent } from './budget-alerts/local-events.js';
+import { fileEvents, filePutEvents, memoryEvents, type LocalEvent } from './budget-alerts/local-events.js';
 import { MemoryAlertMarkers, type AlertMarkers } from './budget-alerts/markers.js';
 import { BatchService, TERMINAL } from './batches/batch-service.js';
 import { runBatch } from './batches/runner.js';
@@ -211,7 +212,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // Budget alerts as in AWS; the events go beside the audit log (or into memory for tests).
   // Stamped as EventBridge stamps the gateway's PutEvents: the platform account, the home Region.
   const origin = { account: config.platformAccountId, region: config.homeRegion };
-  const events = options.memoryAudit ? memoryEvents(origin) : { emit: fileEvents(join(options.stateDir, 'events.jsonl'), origin), events: undefined };
+  const events = options.memoryAudit ? memoryEvents(origin) : { emit: fileEvents(join(options.stateDir, 'events.jsonl'), origin), put: filePutEvents(join(options.stateDir, 'events.jsonl'), origin), events: undefined };
+  // Request events of the tenants that want them (`gateway.requestEvents`), on the same file (or memory): gathered 50 ms, as the audit log's lines.
+  const requestEvents = new RequestEvents({ put: events.put, flushMs: 50 });
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
   let batches: BatchService | undefined;
   const running = new Set<Promise<unknown>>();
@@ -272,7 +275,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background, auditRecords });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background, auditRecords, requestEvents });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };

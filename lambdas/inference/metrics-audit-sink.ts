@@ -21,13 +21,15 @@ export const NO_TIER = 'none';
  *   request, not a failing provider, whose alarm it would otherwise raise);
  * - `[Service]` again: `CoolingSkips`, 1 for a request whose chain skipped a cooling model (model-health.ts: the record's
  *   `detail.skippedCoolingModels`, also a plain field of the line), only on such requests' lines. The start and the
- *   end of a cooldown are log lines of their own (`model cooling down`, `model stopped cooling`), one per environment.
+ *   end of a cooldown are log lines of their own (`model cooling down`, `model stopped cooling`), one per environment;
+ * - `[Service]`: `RequestEventFailures`, the `Gateway Request Completed` events not delivered to the platform bus
+ *   (request-events.ts: a failed PutEvents, an entry refused or too large), a line of its own per failed send.
  */
 export const GATEWAY_METRICS = {
   requests: 'Requests', latency: 'Latency', clientErrors: 'ClientErrors', serverErrors: 'ServerErrors', throttles: 'Throttles',
   tokens: 'Tokens', costUsd: 'CostUsd', errorResponses: 'ErrorResponses',
   providerRequests: 'ProviderRequests', upstreamLatency: 'UpstreamLatency', upstreamErrors: 'UpstreamErrors',
-  coolingSkips: 'CoolingSkips',
+  coolingSkips: 'CoolingSkips', requestEventFailures: 'RequestEventFailures',
 } as const;
 
 /**

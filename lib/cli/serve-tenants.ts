@@ -193,6 +193,7 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
     #   bedrock/anthropic.claude-3-5-haiku: arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6
     allowedOrigins: [https://app.acme.example, http://localhost:5173]   # browser origins (CORS); default none
     storeResponses: true                      # Responses API answers may be stored (store: true, previous_response_id)
+    requestEvents: true                       # a "Gateway Request Completed" event per request (no prompt text), to <state-dir>/events.jsonl here, the platform bus in AWS
     userLimits:                               # limits of each user of the tenant, on top of the tenant's (a key's are on its record)
       requestsPerMinute: 60
       tokensPerDay: 200000

@@ -705,6 +705,11 @@ export const GatewayConfigSchema = z.strictObject({
    * removes it; OpenAI keeps them 30 days. @default 30 (absent)
    */
   responsesTtlDays: z.number().int().min(1).max(400).optional(),
+  /**
+   * Whether every tenant's settled requests put a `Gateway Request Completed` event on the platform bus (a tenant's own
+   * `gateway.requestEvents` wins: `false` opts out, `true` opts in when this is off). @default false
+   */
+  requestEvents: z.boolean().optional(),
 });
 
 /** A base model tenants may fine-tune: the containers that train and serve it and where its weights are. */

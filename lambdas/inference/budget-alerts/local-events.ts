@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { LIFECYCLE_EVENT_SOURCE } from '../../../lib/lifecycle-constants.js';
+import type { PutRequestEvents, RequestEventEntry } from '../request-events.js';
 import type { EmitEvent } from './budget-alerts.js';
 
 /**
@@ -21,9 +22,27 @@ export interface EventOrigin {
   readonly region: string;
 }
 
-/** The event a `PutEvents` of `detailType`/`detail` with the lifecycle source becomes (no `Resources`: the gateway names none). */
-export const localEvent = (detailType: string, detail: Record<string, unknown>, origin: EventOrigin, at = new Date()): LocalEvent =>
-  ({ version: '0', id: randomUUID(), 'detail-type': detailType, source: LIFECYCLE_EVENT_SOURCE, account: origin.account, time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'), region: origin.region, resources: [], detail });
+/**
+ * The event a `PutEvents` of `detailType`/`detail` becomes (no `Resources`: the gateway names none).
+ * @param source the entry's `Source` @default the lifecycle source `tessera.lifecycle`
+ */
+export const localEvent = (detailType: string, detail: Record<string, unknown>, origin: EventOrigin, at = new Date(), source: string = LIFECYCLE_EVENT_SOURCE): LocalEvent =>
+  ({ version: '0', id: randomUUID(), 'detail-type': detailType, source, account: origin.account, time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'), region: origin.region, resources: [], detail });
+
+/** The events one PutEvents call's entries become, as localEvent makes them. */
+const localEventsOf = (entries: RequestEventEntry[], origin: EventOrigin): LocalEvent[] =>
+  entries.map((e) => localEvent(e.DetailType, JSON.parse(e.Detail) as Record<string, unknown>, origin, new Date(), e.Source));
+
+/**
+ * `tessera serve`'s PutEvents of request events (request-events.ts): each call's entries appended to `file` as event lines,
+ * in one `appendFile` (a call's lines stay together beside other worker threads'). Nothing is refused.
+ */
+export function filePutEvents(file: string, origin: EventOrigin): PutRequestEvents {
+  return async (entries) => {
+    await appendFile(file, localEventsOf(entries, origin).map((e) => `${JSON.stringify(e)}\n`).join(''));
+    return { failed: 0 };
+  };
+}
 
 /**
  * `tessera serve`'s bus: each event appended as one JSON line (EventBridge's event shape) to
@@ -38,7 +57,14 @@ export function fileEvents(file: string, origin: EventOrigin): EmitEvent {
  * Events kept in memory (tests): `emit` to give BudgetAlerts, `events` to read.
  * @param origin @default AWS's documentation example account 123456789012 in us-east-1
  */
-export function memoryEvents(origin: EventOrigin = { account: '123456789012', region: 'us-east-1' }): { emit: EmitEvent; events: LocalEvent[] } {
+export function memoryEvents(origin: EventOrigin = { account: '123456789012', region: 'us-east-1' }): { emit: EmitEvent; put: PutRequestEvents; events: LocalEvent[] } {
   const events: LocalEvent[] = [];
-  return { events, emit: async (detailType, detail) => void events.push(localEvent(detailType, detail, origin)) };
+  return {
+    events,
+    emit: async (detailType, detail) => void events.push(localEvent(detailType, detail, origin)),
+    put: async (entries) => {
+      events.push(...localEventsOf(entries, origin));
+      return { failed: 0 };
+    },
+  };
 }
