@@ -16,6 +16,8 @@ import {
   summarize, unreadable, upgradeFindings, type HealthFinding,
 } from './platform/health-rules.js';
 import { platformTierList } from './platform-tiers-client.js';
+import { platformTeardownPlan, teardownProcessIo, type TeardownIo, type TeardownOptions } from './platform-teardown.js';
+import { teardownExitCode, teardownLines } from './platform/teardown-plan.js';
 
 /** The clock, the clients and the output of `tessera platform health`; tests replace them. */
 export interface HealthIo {
@@ -142,8 +144,8 @@ export async function platformHealth(o: HealthOptions, cmd: Command, io: HealthI
  * Exit 0 when nothing fails, 1 when something does (a source that cannot be read counts), 2 when it cannot run (no admin
  * API URL, a bad `--as-of` or `--config`).
  */
-export function platformCommand(io: HealthIo = processIo): Command {
-  const platform = new Command('platform').description('the running platform as a whole: health (what needs an operator now)');
+export function platformCommand(io: HealthIo = processIo, teardownIo: TeardownIo = teardownProcessIo): Command {
+  const platform = new Command('platform').description('the running platform as a whole: health (what needs an operator now), teardown --plan (what stands between it and its removal)');
   platform.command('health')
     .description('what needs an operator now: dead-letter queues with messages, FAILED tenants, stuck operations and leases, drift, DR restore tests, rolling upgrades, model shutdowns, account closures; exit 1 when anything fails')
     .addOption(profileOption())
@@ -155,6 +157,23 @@ export function platformCommand(io: HealthIo = processIo): Command {
       const report = await platformHealth(o, cmd, io);
       io.out(o.json ? JSON.stringify(report, null, 2) : healthLines(report.findings, report.checked).join('\n'));
       process.exitCode = healthExitCode(report.findings);
+    });
+  platform.command('teardown')
+    .description('--plan: what stands between the platform and its removal, in the order docs/upgrading-and-teardown.md acts (tenants not offboarded, tenant keys and account closures waiting, archives kept, tenant and workload stacks, StackSets, the platform\'s stacks and their termination protection, retained tables, buckets with their Object Lock retention, KMS keys, Backup vaults, log groups), each with the command that clears it. Read-only: only List, Describe, Get and Head calls, no AWS write, no state change; the teardown itself is the runbook. Exit 0 when nothing blocks, 1 when something does, 2 when a source could not be read')
+    .option('--plan', 'list the blockers (required: the command only plans)')
+    .addOption(profileOption())
+    .option('--workload-profile <profile>', 'AWS profile of the workload account: tenant stacks, StackSets, tessera-account-baseline, TesseraWorkloadProvisioning (default: --profile)')
+    .option('--management-profile <profile>', 'AWS profile of the management account: TesseraOrganization (default: --profile)')
+    .option('--dr-region <region>', 'the platform DR region, read as the home region is (default: --config\'s platformDisasterRecovery, else none)')
+    .option('--config <file>', 'platform config file whose platformDisasterRecovery names the DR region')
+    .option('--max-versions <n>', 'object versions listed per bucket before the count says "+"', '100000')
+    .action(async (_o, cmd: Command) => {
+      const o = cmd.optsWithGlobals<TeardownOptions>();
+      if (!o.plan) throw new CliError('tessera platform teardown needs --plan: it only lists what stands in the way (read-only); the teardown itself is docs/upgrading-and-teardown.md#teardown', 2);
+      if (!/^[1-9]\d*$/.test(o.maxVersions ?? '1')) throw new CliError(`--max-versions = "${o.maxVersions}": not a positive whole number`, 2);
+      const plan = await platformTeardownPlan(o, cmd, teardownIo);
+      teardownIo.out(o.json ? JSON.stringify(plan, null, 2) : teardownLines(plan.blockers, plan.checked).join('\n'));
+      process.exitCode = teardownExitCode(plan.blockers);
     });
   return platform;
 }
