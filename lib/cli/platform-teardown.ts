@@ -43,7 +43,7 @@ export const teardownProcessIo: TeardownIo = {
   now: () => Date.now(),
   aws: async (service, region, profile) => {
     const Client = await CLIENTS[service]();
-    return new Client({ region, ...(profile ? { profile } : {}), ...(service === 's3' ? { followRegionRedirects: true } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } });
+    return new Client({ region, ...(profile ? { profile } : {}), ...(service === 's3' ? { followRegionRedirects: true, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) } : {}), requestHandler: { ...HTTP_TIMEOUTS.control } });
   },
   api: (cmd) => adminTarget(cmd).api,
 };
@@ -223,13 +223,10 @@ export async function platformTeardownPlan(o: TeardownOptions, cmd: Command, io:
         }
       } while (keyMarker);
       if (b.objectLock && newest) {
-        let until: string | undefined;
-        try {
-          const r = (await s3.send(new s3m.GetObjectRetentionCommand({ Bucket: name, Key: newest.Key, ...(newest.VersionId && newest.VersionId !== 'null' ? { VersionId: newest.VersionId } : {}) }))).Retention;
-          if (r?.RetainUntilDate) until = new Date(r.RetainUntilDate).toISOString();
-        } catch (e) {
-          if (!/NoSuchObjectLockConfiguration/.test(errName(e))) throw e;
-        }
+        // HeadObject's x-amz-object-lock-retain-until-date (returned with s3:GetObjectRetention): the same date as
+        // GetObjectRetention's, in a header (moto 5.2's GetObjectRetention answer is XML the SDK cannot parse).
+        const head = await s3.send(new s3m.HeadObjectCommand({ Bucket: name, Key: newest.Key, ...(newest.VersionId && newest.VersionId !== 'null' ? { VersionId: newest.VersionId } : {}) }));
+        const until = head.ObjectLockRetainUntilDate ? new Date(head.ObjectLockRetainUntilDate).toISOString() : undefined;
         const days = b.objectLock.days ?? (b.objectLock.years ? b.objectLock.years * 365 : undefined);
         const byDefault = days ? new Date(newest.LastModified.getTime() + days * 86_400_000).toISOString() : undefined;
         b.retainUntil = [until, byDefault].filter((d): d is string => Boolean(d)).sort().at(-1);
