@@ -15,7 +15,7 @@ export type TeardownService = 'cloudformation' | 's3' | 'kms' | 'dynamodb' | 'ba
 
 /** A client as the plan uses it: `send` of an AWS SDK v3 command (only List*, Describe*, Get* and Head* ones are sent). */
 export interface ReadClient {
-  send(command: object): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  send(command: object): Promise<any>;
 }
 
 /** The clock, the clients and the output of `tessera platform teardown --plan`; tests replace them. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdminClient } from '../../../lib/cli/admin-client.js';
@@ -231,5 +232,25 @@ describe('the registry\'s blockers', () => {
     expect(found[3]!.what).toBe('tenant held: offboarding keeps 1 retained store(s) (bucket), 1 without expiry');
     expect(teardownExitCode(found)).toBe(1);
     expect(teardownLines([], ['x']).at(-1)).toBe('0 blocking, 0 not read, 0 info (read-only; checked: x): nothing stands in the way');
+  });
+});
+
+describe('the teardown runbook (docs/upgrading-and-teardown.md)', () => {
+  const doc = readFileSync(new URL('../../../docs/upgrading-and-teardown.md', import.meta.url), 'utf8');
+  const teardown = doc.slice(doc.indexOf('\n## Teardown'));
+
+  it('has the section each blocker kind links to (#anchor of a heading)', () => {
+    const slug = (h: string) => h.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+    const anchors = [...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => slug(m[1]!));
+    const linked = [...new Set(Object.values(TEARDOWN_STEPS).map((s) => s.runbook.split('#')[1]!))];
+    expect(linked.filter((a) => !anchors.includes(a))).toEqual([]);
+  });
+
+  it('calls no shell function it does not define (s32q: step 4 read B=$(out AuditBucketName), `out` being the deploy guide\'s)', () => {
+    const blocks = [...teardown.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n');
+    const defined = [...blocks.matchAll(/^\s*([a-z_][a-z0-9_]*)\(\)\s*\{/gm)].map((m) => m[1]!);
+    const called = [...blocks.matchAll(/\$\(\s*([a-z_][a-z0-9_-]*)\b/g)].map((m) => m[1]!);
+    expect(called.filter((c) => !['aws', 'npx', 'jq'].includes(c) && !defined.includes(c))).toEqual([]);
+    expect(teardown).toContain('tessera platform teardown --plan');
   });
 });
