@@ -251,6 +251,38 @@ export type LifecycleExecution = z.infer<typeof LifecycleExecution>;
  */
 export const GUARDRAIL_ID = /^(?:[a-z0-9]{1,64}|arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail\/[a-z0-9]{1,64})(?::(?:[1-9][0-9]{0,7}|DRAFT))?$/;
 
+/** The providers the gateway calls with an API key (Secrets Manager): the ones a tenant may bring its own key for. */
+export const KEYED_PROVIDERS = ['openai', 'huggingface', 'openai-compatible'] as const;
+export type KeyedProvider = (typeof KEYED_PROVIDERS)[number];
+
+/**
+ * Whose API key the gateway calls a provider with for the tenant:
+ * - `own`: the tenant's own (`tessera/tenants/<tenant>/<provider>`, tagged `tessera:tenant-id` = the tenant) and only
+ *   it; a key that cannot be read (missing, untagged, refused, empty) fails the request closed (502
+ *   `tenant_provider_key_unreadable`), never the platform's key, never a fallback model;
+ * - `platform`: the platform's (`gateway.providers.<provider>.apiKeySecretId`); the tenant's secret is never read;
+ * - `own-or-platform`: the tenant's own when it can be read, else the platform's (logged once per secret and
+ *   environment): the behaviour of every tenant before the field existed, 2026-12-05.
+ */
+export const PROVIDER_KEY_SOURCES = ['own', 'platform', 'own-or-platform'] as const;
+export const ProviderKeySource = z.enum(PROVIDER_KEY_SOURCES);
+export type ProviderKeySource = z.infer<typeof ProviderKeySource>;
+
+/**
+ * Per provider, whose key calls it for the tenant (ProviderKeySource). A provider not named is `own-or-platform`
+ * (@default: existing tenants keep the fallback they had, and a tenant created without the field behaves as one
+ * created before it). A provider the gateway calls without a key (bedrock, sagemaker) is refused, by name.
+ */
+export const ProviderKeys = z.object({
+  openai: ProviderKeySource.optional(),
+  huggingface: ProviderKeySource.optional(),
+  'openai-compatible': ProviderKeySource.optional(),
+}).strict();
+export type ProviderKeys = z.infer<typeof ProviderKeys>;
+
+/** Whose key calls `provider` for a tenant with `keys` (ProviderKeys: a provider not named is `own-or-platform`). */
+export const providerKeySource = (keys: ProviderKeys | undefined, provider: KeyedProvider): ProviderKeySource => keys?.[provider] ?? 'own-or-platform';
+
 /** What a tenant's admin may tune about the gateway (within what its tier allows). */
 export const GatewayPolicy = z.object({
   defaultModel: z.string().optional(),
@@ -294,6 +326,11 @@ export const GatewayPolicy = z.object({
    * @default - the platform's `gateway.requestEvents` (false when unset)
    */
   requestEvents: z.boolean().optional(),
+  /**
+   * Whose API key calls each keyed provider for the tenant (ProviderKeys: `own`, `platform`, `own-or-platform`), e.g.
+   * `{ "openai": "own" }` for a tenant that contracted its own OpenAI usage. @default - every provider `own-or-platform`
+   */
+  providerKeys: ProviderKeys.optional(),
 });
 export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 

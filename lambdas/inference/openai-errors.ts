@@ -131,6 +131,26 @@ export const limited = (message: string, code: string, headers: Record<string, s
  */
 export const internalError = (requestId: string) => new GatewayError(500, `internal error (request ${requestId})`, 'server_error', 'internal_error');
 export const upstream = (message: string, code = 'upstream_error') => new GatewayError(502, message, 'upstream_error', code);
+/**
+ * 502 `tenant_provider_key_unreadable` (type `upstream_error`): the tenant's policy says its own key calls `provider`
+ * (`gateway.providerKeys.<provider>: own`) and `tessera/tenants/<tenant>/<provider>` cannot be read with the tenant's
+ * credentials. The request fails closed: no call with the platform's key, no fallback model, no cooldown of the model
+ * for others (upstream-calls.ts). 502, not 401: the caller's own credential is good (a 401 makes SDKs and agents ask for a
+ * new gateway key); not 503: nothing heals on a retry until an operator acts, so `x-should-retry: false` (502 is in
+ * NO_SDK_RETRY_STATUSES) keeps the OpenAI SDKs from sending it twice more. The tenant id is the caller's own.
+ */
+export class TenantKeyUnreadable extends GatewayError {
+  /**
+   * @param reason why it cannot be read: `missing or not tagged tessera:tenant-id=<tenant>` (AWS answers AccessDenied
+   *   for both), `empty`, or the AWS error's name
+   */
+  constructor(readonly tenantId: string, readonly provider: string, readonly reason: string) {
+    super(502, `the tenant's own API key for ${provider} (Secrets Manager secret tessera/tenants/${tenantId}/${provider}) is not readable: ${reason}. `
+      + `The tenant's policy (gateway.providerKeys.${provider}: own) forbids the platform's key, so nothing was sent upstream. The platform operator must set the key `
+      + `(tessera tenants provider-key set ${tenantId} ${provider}) and check it (tessera tenants provider-key status ${tenantId}); the gateway reads it again within five minutes`,
+    'upstream_error', 'tenant_provider_key_unreadable');
+  }
+}
 export const upstreamTimeout = (message: string) => new GatewayError(504, message, 'timeout_error', 'upstream_timeout');
 /**
  * 504 `request_deadline_exceeded`: the gateway's own time for the request ran out (the router

@@ -247,7 +247,7 @@ export class RequestPipeline {
   ) {
     const g = config.gateway;
     const cooldown = cooldownPolicyOf(g.cooldown);
-    this.upstream = new UpstreamCalls((name, tenantId, deployment) => providers.get(name, tenantId, deployment), {
+    this.upstream = new UpstreamCalls((name, tenantId, options) => providers.get(name, tenantId, options), {
       firstByteMs: g.upstreamTimeoutMs, idleMs: g.upstreamIdleTimeoutMs ?? g.upstreamTimeoutMs, retries: g.upstreamRetries,
     }, cooldown && new ModelHealth(cooldown));
   }

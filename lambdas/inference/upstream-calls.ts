@@ -1,6 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ModelDeployment, ModelEntry } from '../../lib/config/schema.js';
-import { deadlineExceeded, GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
+import { providerKeySource, type ProviderKeys } from '../../lib/tenant-record.js';
+import { deadlineExceeded, GatewayError, limited, TenantKeyUnreadable, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
 import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
@@ -30,8 +31,19 @@ export class CallerGone extends Error {
   }
 }
 
-/** The provider client for a tenant's call, at a model's deployment when it has one (ProviderRegistry.get). */
-type ProviderLookup = (name: ProviderName, tenantId: string, deployment?: ModelDeployment) => Promise<Provider>;
+/**
+ * The provider client for a tenant's call (ProviderRegistry.get): at a model's deployment when it has one, on the key
+ * the tenant's `gateway.providerKeys` says.
+ * @throws TenantKeyUnreadable when that is the tenant's own key and it cannot be read: the chain ends (see UpstreamCalls)
+ */
+type ProviderLookup = (name: ProviderName, tenantId: string, options?: { deployment?: ModelDeployment; keys?: ProviderKeys }) => Promise<Provider>;
+
+/** What every chain call needs of its caller besides the request: the tenant and its `gateway.providerKeys`. */
+export interface ChainOwner {
+  tenantId: string;
+  /** The tenant's `gateway.providerKeys` (GatewayPolicy). @default - every provider `own-or-platform` */
+  providerKeys?: ProviderKeys;
+}
 
 /**
  * One place of a request's chain: a catalog model, at one of its deployments when it has them. `sent` is what the
@@ -185,12 +197,13 @@ export class UpstreamCalls {
    */
   constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts, private readonly health?: ModelHealth, private readonly random: () => number = Math.random) {}
 
-  async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ChatCompletion; model: ModelEntry }> {
-    return await this.attempts(chain, base.tenantId, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
+  async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ChatCompletion; model: ModelEntry }> {
+    const { providerKeys, ...request } = base;
+    return await this.attempts(chain, base, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
-        const provider = await this.providers(providerOf(model), base.tenantId, deployment);
-        return { result: await provider.complete({ ...base, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
+        const provider = await this.providers(providerOf(model), base.tenantId, { deployment, keys: providerKeys });
+        return { result: await provider.complete({ ...request, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
       } finally {
         attempt.done();
       }
@@ -203,7 +216,7 @@ export class UpstreamCalls {
    * embeddings endpoint passes embedding models only.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
+  async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, record, (provider) => provider.embed?.bind(provider), 'embeddings', 'embeddings_not_supported');
   }
 
@@ -212,7 +225,7 @@ export class UpstreamCalls {
    * answer) and caller-error semantics as `complete`. The moderations endpoint passes its one model.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async moderate(chain: ModelEntry[], base: Omit<ModerationProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ModerationAnswer; model: ModelEntry }> {
+  async moderate(chain: ModelEntry[], base: Omit<ModerationProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ModerationAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, record, (provider) => provider.moderate?.bind(provider), 'moderations', 'moderations_not_supported');
   }
 
@@ -221,7 +234,7 @@ export class UpstreamCalls {
    * caller-error semantics as `complete`: a 400 of a model's mapping (a field Bedrock cannot honour) ends the chain.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async generateImages(chain: ModelEntry[], base: Omit<ImageProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ImageAnswer; model: ModelEntry }> {
+  async generateImages(chain: ModelEntry[], base: Omit<ImageProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ImageAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, record, (provider) => provider.generateImages?.bind(provider), 'image generation', 'images_not_supported');
   }
 
@@ -230,7 +243,7 @@ export class UpstreamCalls {
    * `generateImages` (a 400 of Bedrock's mapping ends the chain).
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async editImages(chain: ModelEntry[], base: Omit<ImageFormProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ImageAnswer; model: ModelEntry }> {
+  async editImages(chain: ModelEntry[], base: Omit<ImageFormProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ImageAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, record, (provider) => provider.editImages?.bind(provider), 'image edits and variations', 'images_not_supported');
   }
 
@@ -239,7 +252,7 @@ export class UpstreamCalls {
    * (`firstByteMs` for the whole answer) and caller-error semantics as `moderate`. The audio endpoints pass one model.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async audio(chain: ModelEntry[], base: Omit<AudioProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: AudioAnswer; model: ModelEntry }> {
+  async audio(chain: ModelEntry[], base: Omit<AudioProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: AudioAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, record, (provider) => provider.audio?.bind(provider), 'audio', 'audio_not_supported');
   }
 
@@ -250,7 +263,7 @@ export class UpstreamCalls {
    * @returns the count, or undefined when the provider counts none for the model (the caller estimates)
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async countInputTokens(chain: ModelEntry[], base: Omit<InputTokensProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: number | undefined; model: ModelEntry }> {
+  async countInputTokens(chain: ModelEntry[], base: Omit<InputTokensProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: number | undefined; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, record, (provider) => provider.countInputTokens?.bind(provider) ?? (async () => undefined), 'input token counts', 'input_tokens_not_supported');
   }
 
@@ -260,16 +273,17 @@ export class UpstreamCalls {
    * without the method is a 502 `<code>` (`provider <name> does not serve <what>`).
    */
   private async whole<R extends { model: ModelEntry; signal: AbortSignal }, A>(
-    chain: ModelEntry[], base: Omit<R, 'model' | 'signal'> & { tenantId: string }, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined,
+    chain: ModelEntry[], base: Omit<R, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined,
     method: (provider: Provider) => ((request: R) => Promise<A>) | undefined, what: string, code: string,
   ): Promise<{ result: A; model: ModelEntry }> {
-    return await this.attempts(chain, base.tenantId, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
+    const { providerKeys, ...request } = base;
+    return await this.attempts(chain, base, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
-        const provider = await this.providers(providerOf(model), base.tenantId, deployment);
+        const provider = await this.providers(providerOf(model), base.tenantId, { deployment, keys: providerKeys });
         const call = method(provider);
         if (!call) throw new ProviderError(`provider ${providerOf(model)} does not serve ${what}`, 502, false, { type: 'upstream_error', code });
-        return { result: await call({ ...base, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch } as unknown as R), model };
+        return { result: await call({ ...request, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch } as unknown as R), model };
       } finally {
         attempt.done();
       }
@@ -282,31 +296,33 @@ export class UpstreamCalls {
    * `completions_not_supported`.
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
-  async textComplete(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: CompletionAnswer; model: ModelEntry }> {
+  async textComplete(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: CompletionAnswer; model: ModelEntry }> {
     return await this.whole(chain, base, caller, deadline, record, (provider) => provider.textComplete?.bind(provider), 'text completions', 'completions_not_supported');
   }
 
   /** A streamed legacy text completion: as `stream` (retries and fallbacks until the first chunk), provider.textStream's chunks. */
-  async textStream(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<OpenStream<CompletionAnswer>> {
-    return await this.open(chain, base.tenantId, caller, deadline, record, (provider, model, signal, onActivity) => {
+  async textStream(chain: ModelEntry[], base: Omit<CompletionProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<OpenStream<CompletionAnswer>> {
+    const { providerKeys: _, ...request } = base;
+    return await this.open(chain, base, caller, deadline, record, (provider, model, signal, onActivity) => {
       if (!provider.textStream) throw new ProviderError(`provider ${providerOf(model)} does not serve text completions`, 502, false, { type: 'upstream_error', code: 'completions_not_supported' });
-      return provider.textStream({ ...base, model, signal, onActivity });
+      return provider.textStream({ ...request, model, signal, onActivity });
     });
   }
 
   /** Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer. */
-  async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<OpenStream> {
-    return await this.open(chain, base.tenantId, caller, deadline, record, (provider, model, signal, onActivity) => provider.stream({ ...base, model, signal, onActivity }));
+  async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<OpenStream> {
+    const { providerKeys: _, ...request } = base;
+    return await this.open(chain, base, caller, deadline, record, (provider, model, signal, onActivity) => provider.stream({ ...request, model, signal, onActivity }));
   }
 
   /** A stream of `start`'s chunks along the chain: retries and fallbacks until the first chunk, then the idle timeout between chunks. */
-  private async open<C>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, start: (provider: Provider, model: ModelEntry, signal: AbortSignal, onActivity: () => void) => AsyncIterable<C>): Promise<OpenStream<C>> {
-    return await this.attempts(chain, tenantId, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
+  private async open<C>(chain: ModelEntry[], owner: ChainOwner, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, start: (provider: Provider, model: ModelEntry, signal: AbortSignal, onActivity: () => void) => AsyncIterable<C>): Promise<OpenStream<C>> {
+    return await this.attempts(chain, owner, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       let iterator: AsyncIterator<C>;
       let head: IteratorResult<C>;
       try {
-        const provider = await this.providers(providerOf(model), tenantId, deployment);
+        const provider = await this.providers(providerOf(model), owner.tenantId, { deployment, keys: owner.providerKeys });
         iterator = start(provider, sent, attempt.controller.signal, attempt.touch)[Symbol.asyncIterator]();
         head = await iterator.next();
       } catch (e) {
@@ -352,11 +368,13 @@ export class UpstreamCalls {
   /**
    * The health record's key of a model for this tenant (ModelHealth.keyOf): with the tenant when its own provider
    * key calls the model (Provider.credentialOwner). A provider that cannot be had yet is keyed by the model alone.
+   * @throws TenantKeyUnreadable: the tenant's own key, which its policy requires, cannot be read (the chain ends)
    */
-  private async healthKey({ model, deployment }: Target, tenantId: string): Promise<string> {
+  private async healthKey({ model, deployment }: Target, owner: ChainOwner): Promise<string> {
     try {
-      return ModelHealth.keyOf(model, (await this.providers(providerOf(model), tenantId, deployment)).credentialOwner, deployment?.name);
-    } catch {
+      return ModelHealth.keyOf(model, (await this.providers(providerOf(model), owner.tenantId, { deployment, keys: owner.providerKeys })).credentialOwner, deployment?.name);
+    } catch (e) {
+      if (e instanceof TenantKeyUnreadable) throw e;
       return ModelHealth.keyOf(model, undefined, deployment?.name);
     }
   }
@@ -368,9 +386,12 @@ export class UpstreamCalls {
    * answer, its price, no `fallbackFrom`), and a deployment's failure is most often its own (one organisation's rate
    * limit, one region's outage); a fallback is another model, the tenant's choice for when its model cannot answer.
    * A tenant that calls an OpenAI relay with its own provider key (Provider.credentialOwner) calls the model as
-   * without deployments: its key is for the provider's endpoint, the deployments are the platform's.
+   * without deployments: its key is for the provider's endpoint, the deployments are the platform's. So does a tenant
+   * whose `gateway.providerKeys` says `own` for the provider, without asking for the key here: when the key cannot be
+   * read, the model's place in the chain (its health key or its call) ends the chain with TenantKeyUnreadable, and no
+   * deployment is called. `platform` always takes the deployments.
    */
-  private async targets(chain: ModelEntry[], tenantId: string): Promise<Target[]> {
+  private async targets(chain: ModelEntry[], owner: ChainOwner): Promise<Target[]> {
     const out: Target[] = [];
     for (const model of chain) {
       const deployments = model.deployments;
@@ -379,9 +400,12 @@ export class UpstreamCalls {
         continue;
       }
       const name = providerOf(model);
-      if (name !== 'bedrock') {
-        const client = await this.providers(name, tenantId, deployments[0]).catch(() => undefined);
-        if (client?.credentialOwner !== undefined) {
+      if (name !== 'bedrock' && name !== 'sagemaker') {
+        const source = providerKeySource(owner.providerKeys, name);
+        const client = source === 'own-or-platform'
+          ? await this.providers(name, owner.tenantId, { deployment: deployments[0], keys: owner.providerKeys }).catch(() => undefined)
+          : undefined;
+        if (source === 'own' || client?.credentialOwner !== undefined) {
           out.push(itself(model));
           continue;
         }
@@ -394,16 +418,22 @@ export class UpstreamCalls {
     return out;
   }
 
-  private async attempts<T>(chain: ModelEntry[], tenantId: string, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, call: (target: Target, attempt: Attempt) => Promise<T>): Promise<T> {
+  /**
+   * The chain's places in turn (targets), each with its retries (see the class). A TenantKeyUnreadable (the tenant's
+   * policy says its own key for the model's provider, and it cannot be read) ends the chain at once: no retry, no other
+   * deployment, no fallback model (which might run on a platform key), and nothing reported to the health records (the
+   * tenant's missing key says nothing about the model, and must not cool it for the tenants on a platform key).
+   */
+  private async attempts<T>(chain: ModelEntry[], owner: ChainOwner, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, call: (target: Target, attempt: Attempt) => Promise<T>): Promise<T> {
     const { retries, firstByteMs } = this.timeouts;
     const health = this.health;
     let last: ProviderError | undefined;
     const skipped: string[] = [];
-    const targets = await this.targets(chain, tenantId);
+    const targets = await this.targets(chain, owner);
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];
       const { model, deployment } = target;
-      const key = health ? await this.healthKey(target, tenantId) : '';
+      const key = health ? await this.healthKey(target, owner) : '';
       // A cooling model (or deployment) is skipped while the chain has another place after it; the last one is always tried.
       const admission = health?.admit(key, i < targets.length - 1);
       if (admission?.skip) {
@@ -426,6 +456,7 @@ export class UpstreamCalls {
             if (deployment && record) (record.detail ??= {}).deployment = deployment.name;
             return answer;
           } catch (e) {
+            if (e instanceof TenantKeyUnreadable && !caller.aborted) throw e;
             const failure = attempt.failure(e);
             if (failure instanceof CallerGone) throw failure;
             if (failure.details.deadline) throw noAnswerInTime();

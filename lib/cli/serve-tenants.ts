@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { PlatformConfig } from '../config/schema.js';
 import { SubjectLimits } from '../identity/subject-limits.js';
-import { GatewayPolicy, TenantId, TenantRecord } from '../tenant-record.js';
+import { GatewayPolicy, ProviderKeys, TenantId, TenantRecord } from '../tenant-record.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { nearest } from '../config/config-issues.js';
@@ -44,6 +44,7 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
   const named = path.filter((k) => typeof k === 'string');
   if (named.at(-1) === 'guardrails') return Object.keys(StrictGuardrails.shape);
   if (named.at(-1) === 'userLimits') return Object.keys(SubjectLimits.shape);
+  if (named.at(-1) === 'providerKeys') return Object.keys(ProviderKeys.shape);
   if (named.at(-1) === 'gateway') return Object.keys(LocalGatewayPolicy.shape);
   return Object.keys(LocalTenantEntry.shape);
 }

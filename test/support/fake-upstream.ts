@@ -553,6 +553,8 @@ export class FakeUpstream {
   reasoning = false;
   /** The audio requests received (speech, transcriptions, translations), and image edits and variations, their bodies as bytes. */
   readonly audioCalls: AudioCall[] = [];
+  /** The `Authorization` header of every request received, in order (`''` when absent): whose key called. */
+  readonly authorizations: string[] = [];
   /**
    * Answers for the next audio requests, in order, each writing the whole answer itself (status, headers, bytes as
    * it likes: a JSON error with status 200, no Content-Type...); an audio request finding none is answered as OpenAI
@@ -604,6 +606,7 @@ export class FakeUpstream {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      this.authorizations.push(req.headers.authorization ?? '');
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => void this.answer(req.method ?? 'POST', req.url ?? '/', req.headers, chunks, res).catch((e: unknown) => {

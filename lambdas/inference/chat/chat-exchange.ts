@@ -215,7 +215,7 @@ function answerText(result: ChatCompletion): string {
 export async function completeChat(x: ChatExchange, id: string): Promise<ChatCompletion> {
   const { pipeline, r } = x;
   const called = performance.now();
-  const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit);
+  const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
   // What the answer said: counted with o200k on every answer (the billed usage when the upstream
   // reported none, and the usage ledger's reconciliation count when it did).
@@ -364,7 +364,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const { pipeline, r } = x;
   const chain = x.chain;
   const called = performance.now();
-  const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit);
+  const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
   // The gateway holds the upstream to the request's output limit (an upstream may ignore it).

@@ -65,7 +65,7 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
   try {
     const called = performance.now();
     const { result, model: used } = await pipeline.upstream.audio(pipeline.chain(r, model).slice(0, 1), {
-      path: '/audio/speech', accept: accept || 'application/octet-stream', tenantId: r.caller.tenantId,
+      path: '/audio/speech', accept: accept || 'application/octet-stream', tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys,
       body: (upstream) => ({ bytes: Buffer.from(JSON.stringify({ ...params, input, model: upstream })), contentType: 'application/json' }),
     }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
@@ -175,7 +175,7 @@ export async function transcription(pipeline: RequestPipeline, r: PipelineReques
   try {
     const called = performance.now();
     const { result, model: used } = await pipeline.upstream.audio(pipeline.chain(r, model).slice(0, 1), {
-      path: `/audio/${kind}`, accept: 'application/json', tenantId: r.caller.tenantId,
+      path: `/audio/${kind}`, accept: 'application/json', tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys,
       body: (upstream) => ({ bytes: withFields(bytes, [[modelPart, upstream], ...(prompt !== undefined ? [[promptPart!, prompt] as [FormPart, string]] : [])]), contentType: contentType! }),
     }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);

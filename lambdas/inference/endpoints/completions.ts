@@ -78,7 +78,7 @@ interface Exchange { pipeline: RequestPipeline; r: PipelineRequest; model: Model
 async function whole(x: Exchange, body: CompletionRequestBody, res: GatewayResponder): Promise<void> {
   const { pipeline, r } = x;
   const called = performance.now();
-  const { result, model } = await pipeline.upstream.textComplete(pipeline.chain(r, x.model), { body, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit);
+  const { result, model } = await pipeline.upstream.textComplete(pipeline.chain(r, x.model), { body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
   const bad = notAChoice(result.choices);
   const usage = await settle(x, model, result.usage, result.choices.map((c) => (typeof c?.text === 'string' ? c.text : '')).join(''));
@@ -101,7 +101,7 @@ async function streamed(x: Exchange, body: CompletionRequestBody, res: GatewayRe
   const g = r.policy.gateway.guardrails;
   const hold = Boolean(g.bedrockGuardrailId || g.redactResponses);
   const called = performance.now();
-  const open = await pipeline.upstream.textStream(pipeline.chain(r, x.model), { body, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit);
+  const open = await pipeline.upstream.textStream(pipeline.chain(r, x.model), { body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
   const model = open.model;
   let out: ReturnType<GatewayResponder['stream']> | undefined;

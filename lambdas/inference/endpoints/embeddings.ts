@@ -60,7 +60,7 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
     // them would return wrong neighbours without any error. Retries of this model still apply.
     const chain = pipeline.chain(r, model).slice(0, 1);
     const called = performance.now();
-    const { result, model: used } = await pipeline.upstream.embed(chain, { body: guarded, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit);
+    const { result, model: used } = await pipeline.upstream.embed(chain, { body: guarded, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const reported = result.promptTokens;
     const estimated = !(Number.isSafeInteger(reported) && reported! >= 0);

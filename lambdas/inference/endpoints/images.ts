@@ -51,7 +51,7 @@ export async function imageGenerations(pipeline: RequestPipeline, r: PipelineReq
   r.audit.promptSha256 = sha256(prompt);
   if (r.policy.gateway.auditPromptText) r.audit.prompt = prompt;
   const sent = (changed ? { ...body, prompt } : body) as ImageProviderRequest['body'];
-  await answerImages(pipeline, r, model, body.n ?? 1, res, (chain) => pipeline.upstream.generateImages(chain, { body: sent, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit));
+  await answerImages(pipeline, r, model, body.n ?? 1, res, (chain) => pipeline.upstream.generateImages(chain, { body: sent, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit));
 }
 
 /**
@@ -97,7 +97,7 @@ export async function imageForms(pipeline: RequestPipeline, r: PipelineRequest, 
     : withModel(bytes!, contentType!, upstream, prompt, promptPart));
   const n = form.fields.n === undefined ? 1 : Number(form.fields.n);
   // A fallback that cannot vary (an openai/ model behind an openai-compatible one) would only fail upstream: left out.
-  await answerImages(pipeline, r, model, n, res, (chain) => pipeline.upstream.editImages(kind === 'variations' ? chain.filter(canVary) : chain, { form, body, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit));
+  await answerImages(pipeline, r, model, n, res, (chain) => pipeline.upstream.editImages(kind === 'variations' ? chain.filter(canVary) : chain, { form, body, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit));
 }
 
 /**

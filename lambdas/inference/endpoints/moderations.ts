@@ -37,7 +37,7 @@ export async function moderations(pipeline: RequestPipeline, r: PipelineRequest,
   try {
     const chain = pipeline.chain(r, model).slice(0, 1);
     const called = performance.now();
-    const { result, model: used } = await pipeline.upstream.moderate(chain, { body: guarded, tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit);
+    const { result, model: used } = await pipeline.upstream.moderate(chain, { body: guarded, tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
     r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens: 0, completionTokens: 0, costUsd: 0 });
     settled = true;

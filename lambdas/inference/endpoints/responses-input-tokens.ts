@@ -90,7 +90,7 @@ async function counted(pipeline: RequestPipeline, r: PipelineRequest, asked: Mod
   const [model] = pipeline.chain(r, asked); // the tenant's Bedrock inference profile, where it has one
   const provider = providerOf(model);
   if (provider === 'openai' || provider === 'bedrock') {
-    const { result } = await pipeline.upstream.countInputTokens([model], { body: guarded, responses: responsesBody(body, guarded.messages, r.policy.gateway.systemPrompt ? 1 : 0, leading), tenantId: r.caller.tenantId }, r.signal, r.deadline, r.audit);
+    const { result } = await pipeline.upstream.countInputTokens([model], { body: guarded, responses: responsesBody(body, guarded.messages, r.policy.gateway.systemPrompt ? 1 : 0, leading), tenantId: r.caller.tenantId, providerKeys: r.policy.gateway.providerKeys }, r.signal, r.deadline, r.audit);
     if (result !== undefined) return { n: result, counter: provider };
   }
   await loadTokenizer().catch(() => undefined); // without the ranks the count is the byte bound, still an upper estimate

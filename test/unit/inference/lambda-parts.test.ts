@@ -36,8 +36,8 @@ describe('provider keys from Secrets Manager', () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/globex/openai' }).rejects(notFound());
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai-org-b' }).resolves({ SecretString: 'sk-org-b' });
     const keys = secretsManagerKeys(configWith(), unscopedSecretsClient());
-    expect(await keys('openai', 'globex', 'tessera/providers/openai-org-b')).toBe('sk-org-b');
-    expect(await keys('openai', 'acme', 'tessera/providers/openai-org-b')).toEqual({ key: 'sk-acme', tenantOwn: true });
+    expect(await keys('openai', 'globex', { platformSecretId: 'tessera/providers/openai-org-b' })).toBe('sk-org-b');
+    expect(await keys('openai', 'acme', { platformSecretId: 'tessera/providers/openai-org-b' })).toEqual({ key: 'sk-acme', tenantOwn: true });
     expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).not.toContain('tessera/providers/openai');
   });
 

@@ -45,7 +45,8 @@ function setup(options: { random?: () => number; ownKeyTenants?: string[]; coold
   const attempts: string[] = [];
   const behaviour: Record<string, Behaviour> = {};
   const lookups: Array<string | undefined> = [];
-  const lookup = async (_name: string, tenantId: string, d?: ModelDeployment): Promise<Provider> => {
+  const lookup = async (_name: string, tenantId: string, wanted?: { deployment?: ModelDeployment }): Promise<Provider> => {
+    const d = wanted?.deployment;
     lookups.push(d?.name);
     const owner = options.ownKeyTenants?.includes(tenantId) ? tenantId : undefined;
     const at = owner ? '-' : d?.name ?? '-';
@@ -163,10 +164,10 @@ describe('ProviderRegistry with deployments', () => {
   it('builds an OpenAI relay per deployment on its baseUrl with its own secret, and the provider\'s endpoint for a tenant\'s own key', async () => {
     const config = configWith({});
     const asked: Array<string | undefined> = [];
-    const registry = new ProviderRegistry(config, async (_p, tenantId, secretId) => (asked.push(secretId), tenantId === 'own' ? { key: 'tenant', tenantOwn: true } : `key-of-${secretId ?? 'provider'}`));
+    const registry = new ProviderRegistry(config, async (_p, tenantId, options) => (asked.push(options?.platformSecretId), tenantId === 'own' ? { key: 'tenant', tenantOwn: true } : `key-of-${options?.platformSecretId ?? 'provider'}`));
     const d = deployment('b', 1, { baseUrl: 'https://b.example.com/v1', apiKeySecretId: 'tessera/providers/openai-b' });
-    const platform = await registry.get('openai', 'acme', d) as unknown as { baseUrl: string; credentialOwner?: string };
-    const own = await registry.get('openai', 'own', d) as unknown as { baseUrl: string; credentialOwner?: string };
+    const platform = await registry.get('openai', 'acme', { deployment: d }) as unknown as { baseUrl: string; credentialOwner?: string };
+    const own = await registry.get('openai', 'own', { deployment: d }) as unknown as { baseUrl: string; credentialOwner?: string };
     const plain = await registry.get('openai', 'acme') as unknown as { baseUrl: string };
     expect(asked).toEqual(['tessera/providers/openai-b', 'tessera/providers/openai-b', undefined]);
     expect(originOf(platform)).toBe('https://b.example.com');
@@ -178,7 +179,7 @@ describe('ProviderRegistry with deployments', () => {
 
   it('builds a Bedrock client per deployment region', async () => {
     const registry = new ProviderRegistry(configWith({}), async () => 'unused');
-    const west = await registry.get('bedrock', 'acme', { name: 'west', weight: 1, region: 'us-west-2' });
+    const west = await registry.get('bedrock', 'acme', { deployment: { name: 'west', weight: 1, region: 'us-west-2' } });
     const home = await registry.get('bedrock', 'acme');
     expect(west).not.toBe(home);
     expect((west as unknown as { region?: string }).region).toBe('us-west-2');
