@@ -15,6 +15,7 @@ import { adminTarget, profileOption } from './admin-target.js';
 import { tenantsApplyCommand } from './tenants-apply-command.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
+import { tenantsProviderKeyCommand } from './tenants-provider-key-command.js';
 import { formatStatement } from './tenant-statement-format.js';
 import { nextStepAfterFailure, offboardLines, onboardLines, type OnboardAnswer, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer, type StatusChangeAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
@@ -226,7 +227,7 @@ function checkedReason(reason: string | undefined): string | undefined {
 }
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), apply (tenants as code: -f tenants.yaml), list, show, update (change tier or version, or --repair), upgrade (a tier\'s rolling upgrade to a blueprint version), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch')
+  const tenants = new Command('tenants').description('tenants: create (onboard), apply (tenants as code: -f tenants.yaml), list, show, update (change tier or version, or --repair), upgrade (a tier\'s rolling upgrade to a blueprint version), drift, failover-plan, gateway (set the gateway policy), provider-key (a tenant\'s own provider API key), usage, suspend, resume, delete (offboard), retry, watch')
     .addOption(profileOption());
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
@@ -399,6 +400,7 @@ export function tenantsCommand(): Command {
   tenants.addCommand(tenantsUpgradeCommand());
   tenants.addCommand(tenantsDriftCommand());
   tenants.addCommand(tenantsFailoverCommand());
+  tenants.addCommand(tenantsProviderKeyCommand());
 
   tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>', 'tenant id', tenantIdArgument)
     .option('--interval <seconds>', 'poll interval', pollSeconds, 2)
