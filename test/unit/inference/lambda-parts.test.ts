@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { S3AuditSink } from '../../../lambdas/inference/s3-audit-sink.js';
 import { AUDIT_REPLICATED_PREFIXES, tierHasDisasterRecovery } from '../../../lib/audit-prefixes.js';
 import { secretsManagerKeys } from '../../../lambdas/inference/secrets.js';
+import { TenantKeyUnreadable } from '../../../lambdas/inference/openai-errors.js';
 import { unscopedSecretsClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { configWith } from '../../support/config-with.js';
 
@@ -39,6 +40,20 @@ describe('provider keys from Secrets Manager', () => {
     expect(await keys('openai', 'globex', { platformSecretId: 'tessera/providers/openai-org-b' })).toBe('sk-org-b');
     expect(await keys('openai', 'acme', { platformSecretId: 'tessera/providers/openai-org-b' })).toEqual({ key: 'sk-acme', tenantOwn: true });
     expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).not.toContain('tessera/providers/openai');
+  });
+
+  it('with a deployment\'s secret: own answers the tenant\'s key or TenantKeyUnreadable, never the deployment\'s; platform reads the deployment\'s, never the tenant\'s', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai' }).resolves({ SecretString: 'sk-acme' });
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/globex/openai' }).rejects(notFound());
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai-org-b' }).resolves({ SecretString: 'sk-org-b' });
+    const keys = secretsManagerKeys(configWith(), unscopedSecretsClient());
+    const orgB = 'tessera/providers/openai-org-b';
+    expect(await keys('openai', 'acme', { source: 'own', platformSecretId: orgB })).toEqual({ key: 'sk-acme', tenantOwn: true });
+    await expect(keys('openai', 'globex', { source: 'own', platformSecretId: orgB })).rejects.toBeInstanceOf(TenantKeyUnreadable);
+    const read = () => secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
+    expect(read()).toEqual(['tessera/tenants/acme/openai', 'tessera/tenants/globex/openai']);
+    expect(await keys('openai', 'acme', { source: 'platform', platformSecretId: orgB })).toBe('sk-org-b');
+    expect(read()).toEqual(['tessera/tenants/acme/openai', 'tessera/tenants/globex/openai', orgB]);
   });
 
   it('says which secrets are missing', async () => {

@@ -193,3 +193,96 @@ describe('UpstreamCalls: a TenantKeyUnreadable ends the chain and reports nothin
     expect(sources).toEqual(['own-or-platform', 'own']);
   });
 });
+
+describe('gateway.providerKeys.openai: own on a catalog model with two deployments (gateway.models[].deployments)', () => {
+  let deploymentA: FakeUpstream;
+  let deploymentB: FakeUpstream;
+  beforeAll(async () => {
+    deploymentA = await new FakeUpstream().start();
+    deploymentB = await new FakeUpstream().start();
+  });
+  afterAll(async () => {
+    await deploymentA.stop();
+    await deploymentB.stop();
+  });
+  beforeEach(() => {
+    deploymentA.authorizations.length = 0;
+    deploymentB.authorizations.length = 0;
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai-org-a' }).resolves({ SecretString: 'sk-org-a' });
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai-org-b' }).resolves({ SecretString: 'sk-org-b' });
+  });
+
+  /**
+   * Tenant acme asks for `openai/spread` (two deployments, each on its own fake upstream with its own platform secret;
+   * the provider's own endpoint is the shared fake upstream), with the fallback openai/gpt-4o-mini, on the real key lookup.
+   */
+  function spreadGateway(providerKeys: ProviderKeys) {
+    const config = gatewayConfig();
+    config.gateway.providers.openai = { baseUrl: upstream.url, apiKeySecretId: 'tessera/providers/openai' };
+    config.gateway.models.push({
+      id: 'openai/spread', upstream: 'gpt-4o-mini', inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens: 100,
+      deployments: [
+        { name: 'org-a', weight: 1, baseUrl: deploymentA.url, apiKeySecretId: 'tessera/providers/openai-org-a' },
+        { name: 'org-b', weight: 1, baseUrl: deploymentB.url, apiKeySecretId: 'tessera/providers/openai-org-b' },
+      ],
+    });
+    const store = new MemoryStore();
+    const acme = localTenant('acme', 'enterprise', { gateway: GatewayPolicy.parse({ fallbacks: ['openai/gpt-4o-mini'], providerKeys }) });
+    store.putTenant(acme);
+    const records: AuditRecord[] = [];
+    const gw = new Gateway({
+      config, store, audit: { write: async (r) => void records.push(r) },
+      authorizer: { authorize: async () => ({ tenantId: 'acme', userId: 'u', role: 'member', tenant: acme }), settled: async () => undefined } as unknown as Authorizer,
+      providers: new ProviderRegistry(config, secretsManagerKeys(config, unscopedSecretsClient())),
+    });
+    return async () => {
+      const answers: Array<{ status: number; body: string }> = [];
+      const res: GatewayResponder = { json: (status, body) => void answers.push({ status, body }), stream: () => ({ write: () => undefined, end: () => undefined }) };
+      await gw.handle({ method: 'POST', path: '/v1/chat/completions', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/spread', messages: [{ role: 'user', content: 'hello' }] }) }, res);
+      expect(answers).toHaveLength(1);
+      return { status: answers[0].status, body: JSON.parse(answers[0].body) as { error?: { code: string }; model?: string }, record: records.at(-1)! };
+    };
+  }
+  const deploymentCalls = () => [...deploymentA.authorizations, ...deploymentB.authorizations];
+  const platformSecretsRead = () => secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId).filter((id) => id?.startsWith('tessera/providers/'));
+
+  it('a readable own key: the provider\'s own endpoint with the tenant\'s key, neither deployment, no deployment secret read', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai' }).resolves({ SecretString: 'sk-acme-own' });
+    const ask = spreadGateway({ openai: 'own' });
+    for (let i = 0; i < 3; i++) {
+      const { status, body, record } = await ask();
+      expect(status).toBe(200);
+      expect(body.model).toBe('openai/spread');
+      expect(record.detail?.deployment).toBeUndefined();
+    }
+    expect(upstream.authorizations).toEqual(['Bearer sk-acme-own', 'Bearer sk-acme-own', 'Bearer sk-acme-own']);
+    expect(deploymentCalls()).toEqual([]);
+    expect(platformSecretsRead()).toEqual([]);
+  });
+
+  it('an unreadable own key: 502 tenant_provider_key_unreadable, neither deployment nor the fallback called, nothing cooled', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai' }).rejects(denied());
+    const ask = spreadGateway({ openai: 'own' });
+    for (let i = 0; i < 4; i++) {
+      const { status, body, record } = await ask();
+      expect(status).toBe(502);
+      expect(body.error?.code).toBe('tenant_provider_key_unreadable');
+      expect(record.detail?.skippedCoolingModels).toBeUndefined();
+    }
+    expect(deploymentCalls()).toEqual([]);
+    expect(upstream.authorizations).toEqual([]);
+    expect(platformSecretsRead()).toEqual([]);
+  });
+
+  it('platform: the deployments with their own secrets, the tenant\'s secret never read', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai' }).resolves({ SecretString: 'sk-acme-own' });
+    const ask = spreadGateway({ openai: 'platform' });
+    const { status, record } = await ask();
+    expect(status).toBe(200);
+    const served = record.detail?.deployment;
+    expect(['org-a', 'org-b']).toContain(served);
+    expect(deploymentCalls()).toEqual([served === 'org-a' ? 'Bearer sk-org-a' : 'Bearer sk-org-b']);
+    expect(upstream.authorizations).toEqual([]);
+    expect(tenantSecretIds()).toEqual([]);
+  });
+});
