@@ -425,7 +425,7 @@ export class InferenceApi extends Construct {
     // itself (router-handler.ts gatewayPath; the router answers a path it does not serve 404 route_not_found naming what
     // is served, a method 405 with Allow); explicit resources only where another Lambda serves a path, and the router's
     // methods on those it shares (lib/inference-api-methods.ts). One resource with a method and a preflight per route
-    // took 52 of TesseraPlatform's resources, and each new route 3 more (README "Room in TesseraPlatform").
+    // took 52 of TesseraPlatform's resources, and each new route 3 more (docs/measured.md "Room in TesseraPlatform").
     this.addMethods(ROUTER_API_METHODS, { router: integration, tenantUsers: usersIntegration });
     // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
     // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.

@@ -27,7 +27,7 @@ export const ADMIN_RESOURCES: readonly string[] = [...new Set(ADMIN_ROUTES.map((
  * The API Gateway method of each admin resource: its one route's method, or `ANY` for a resource with more than one
  * route (`/admin/tenants/{id}`: GET, PATCH, DELETE). Every method integrates the one handler, which routes by the
  * request's method and answers any other with 405 and `Allow` (admin-api.ts handler), so one ANY method stands for
- * several: each method is a resource of TesseraPlatform's 500 (README "Room in TesseraPlatform"), and the six
+ * several: each method is a resource of TesseraPlatform's 500 (docs/measured.md "Room in TesseraPlatform"), and the six
  * resources with two or three routes took 13 methods where 6 do. API Gateway authorizes an ANY method's call with the
  * request's own method in the `execute-api:Invoke` ARN (`…/v1/PATCH/admin/tenants/acme`), as it did a PATCH method's.
  * @returns resource path → `GET` | `POST` | `PUT` | `PATCH` | `DELETE` | `ANY`, in ADMIN_RESOURCES' order

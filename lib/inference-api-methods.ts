@@ -6,7 +6,7 @@
  *
  * The router routes by the request's path itself (lambdas/inference/router-handler.ts gatewayPath, routes.ts), so
  * everything under `/v1` it serves takes one greedy resource, `/v1/{proxy+}`, with one ANY method and its preflight:
- * a new router route costs TesseraPlatform no resource (README "Room in TesseraPlatform"). Explicit resources remain
+ * a new router route costs TesseraPlatform no resource (docs/measured.md "Room in TesseraPlatform"). Explicit resources remain
  * where another Lambda serves a path (the fine-tuning Lambda's jobs, files and `DELETE /v1/models/{proxy+}`; the
  * tenant-users function's `/v1/tenant/users...`), and, so that no served route depends on API Gateway falling back
  * from a more specific resource to `/v1/{proxy+}` (see resolveInferenceMethod), the router's own methods on the

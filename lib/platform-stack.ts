@@ -60,7 +60,7 @@ export class PlatformStack extends Stack {
   readonly operations: NestedStack;
   /**
    * The managed policy of every Lambda of this stack (LambdaFunction), in a nested stack: their
-   * permissions, one unnamed policy per function (README "Room in TesseraPlatform").
+   * permissions, one unnamed policy per function (docs/measured.md "Room in TesseraPlatform").
    */
   readonly functionPolicies: NestedStack;
   /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
@@ -174,7 +174,7 @@ export class PlatformStack extends Stack {
     });
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });
-    // The gateway's daily job beside the monthly one, in Operations (TesseraPlatform's room: README "Room in TesseraPlatform").
+    // The gateway's daily job beside the monthly one, in Operations (TesseraPlatform's room: docs/measured.md "Room in TesseraPlatform").
     this.reservationReclaim = new ReservationReclaim(this.operations, 'ReservationReclaim', { encryptionKey: key, registry: this.registry.table, usageTable: inference.usageTable });
     // DR tiers' restore tests (AWS Backup events forwarded to the bus) recorded in the registry.
     if (Object.values(config.tiers).some((t) => disasterRecoveryOf(t))) new RestoreTestRecorder(this.operations, 'RestoreTests', { encryptionKey: key, registry: this.registry.table, eventBus: this.events.bus, organizationId: config.organization.organizationId });

@@ -20,7 +20,7 @@ const CDK_METADATA = 1;
  * DR restore-test recorder 13 in Operations), and each tier beyond the three adds 1 to
  * TesseraPlatform (its usage plan) and 4 to Operations (its dashboard and Contributor Insights
  * rules). 25 is two features of the largest kind, or 25 more tiers, before a change must make room
- * (README "Room in TesseraPlatform").
+ * (docs/measured.md "Room in TesseraPlatform").
  */
 const HEADROOM = 25;
 
@@ -56,7 +56,7 @@ function platformCounts(built: AppTemplates): Record<string, { resources: number
 
 function shortOfHeadroom(built: AppTemplates, config: string): string[] {
   return Object.entries(platformCounts(built)).flatMap(([stack, { resources, parameters }]) => [
-    ...(RESOURCE_LIMIT - resources < HEADROOM ? [`${stack} (${config}): ${resources} resources, ${RESOURCE_LIMIT - resources} below CloudFormation's limit of ${RESOURCE_LIMIT}; keep at least ${HEADROOM} free: put the new resources in a nested stack (README "Room in TesseraPlatform")`] : []),
+    ...(RESOURCE_LIMIT - resources < HEADROOM ? [`${stack} (${config}): ${resources} resources, ${RESOURCE_LIMIT - resources} below CloudFormation's limit of ${RESOURCE_LIMIT}; keep at least ${HEADROOM} free: put the new resources in a nested stack (docs/measured.md "Room in TesseraPlatform")`] : []),
     ...(PARAMETER_LIMIT - parameters < HEADROOM ? [`${stack} (${config}): ${parameters} parameters, ${PARAMETER_LIMIT - parameters} below CloudFormation's limit of ${PARAMETER_LIMIT}; keep at least ${HEADROOM} free`] : []),
   ]);
 }

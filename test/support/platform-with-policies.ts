@@ -4,7 +4,7 @@ type Json = Record<string, unknown>;
  * TesseraPlatform as it stands once deployed with its FunctionPolicies nested stack: the platform
  * template with the nested stack's resources added, each of its parameters replaced by the value the
  * platform passes it (the nested stack resource's `Parameters`). The Lambdas' managed policies live
- * in the nested stack (README "Room in TesseraPlatform"); tests that read what a role may do (grants,
+ * in the nested stack (docs/measured.md "Room in TesseraPlatform"); tests that read what a role may do (grants,
  * policy evaluation) read them here, next to the roles and resources they name, as before the move.
  * @throws Error when the platform has no nested stack resource of that template, or a parameter has no value
  */
