@@ -62,6 +62,8 @@ export async function doctor(flags: DoctorFlags, out: (text: string) => void = (
     return await runAndPrint(flags, out, factory);
   } catch (e) {
     if (flags.json) out(formatJson(stoppedReport(e)));
+    // The offline checks' lines (model shutdowns: no AWS needed) are printed though the AWS checks could not run; the stop's one line goes to stderr.
+    else if (e instanceof DoctorStopped && e.offline.length) out(formatReport(stoppedReport(e)));
     throw e;
   }
 }

@@ -350,7 +350,7 @@ describe('tessera doctor CLI against moto', () => {
     expect(broken.code).toBe(1);
   });
 
-  it('no credentials: one line, exit 1, no stack trace', async () => {
+  it('no credentials: one line on stderr, exit 1, no stack trace; the offline checks on stdout', async () => {
     const run = await cli(['--config', join(dir, 'unused.yaml')], { AWS_REGION: REGION });
     // the config is read first: a missing file is a config error (exit 2), in every command's words (`error: `)
     expect(run.code).toBe(2);
@@ -362,14 +362,15 @@ describe('tessera doctor CLI against moto', () => {
     expect(none.stderr).toMatch(/^error: no AWS credentials \(.*\): sign in to the management account/);
     expect(none.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(none.stderr).not.toMatch(/^\s+at /m);
-    expect(none.stdout).toBe('');
+    // stdout: the stop's line, then the checks that need no AWS (model-shutdown), which still ran
+    expect(none.stdout).toMatch(/^✗ Credentials .*no AWS credentials/);
+    expect(none.stdout).toMatch(/\n[✓!✗] (Model shutdowns|Shutdown of )/);
     expect(none.code).toBe(1);
     // --json: every outcome is one report on stdout, the failing line naming the cause; the same line on stderr, the same exit code
     const json = await cli(['--config', join(dir, 'acme-min.yaml'), '--json'], { AWS_REGION: REGION });
-    expect(JSON.parse(json.stdout)).toEqual({
-      checks: [{ id: 'credentials', title: 'Credentials', status: 'fail', detail: expect.stringMatching(/^no AWS credentials \(.+\)$/), fix: expect.stringMatching(/^sign in to the management account/), region: REGION }],
-      summary: { pass: 0, fail: 1, warn: 0 },
-    });
+    const report = JSON.parse(json.stdout) as { checks: Array<{ id: string }> };
+    expect(report.checks[0]).toEqual({ id: 'credentials', title: 'Credentials', status: 'fail', detail: expect.stringMatching(/^no AWS credentials \(.+\)$/), fix: expect.stringMatching(/^sign in to the management account/), region: REGION });
+    expect(report.checks.slice(1).map((c) => c.id.split(':')[0])).toEqual(expect.arrayContaining(['model-shutdown']));
     expect([json.code, json.stderr]).toEqual([1, none.stderr]);
     const missing = await cli(['--config', join(dir, 'unused.yaml'), '--json'], { AWS_REGION: REGION });
     expect(JSON.parse(missing.stdout).checks).toEqual([expect.objectContaining({ id: 'config', status: 'fail', detail: expect.stringMatching(/unused\.yaml.*cannot read the config file: ENOENT/) })]);
@@ -386,10 +387,9 @@ describe('tessera doctor CLI against moto', () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.code).toBe(1);
     const json = await cli(['--config', join(dir, 'acme-min.yaml'), '--json'], { AWS_REGION: REGION, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' });
-    expect(JSON.parse(json.stdout)).toEqual({
-      checks: [{ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: expect.stringMatching(/^sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached/), fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: REGION }],
-      summary: { pass: 0, fail: 1, warn: 0 },
-    });
+    const report = JSON.parse(json.stdout) as { checks: Array<{ id: string }> };
+    expect(report.checks[0]).toEqual({ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: expect.stringMatching(/^sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached/), fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: REGION });
+    expect(report.checks.slice(1).map((c) => c.id.split(':')[0])).toEqual(expect.arrayContaining(['model-shutdown']));
     expect([json.code, json.stderr]).toEqual([1, run.stderr]);
   });
 });

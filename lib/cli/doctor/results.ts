@@ -41,6 +41,8 @@ export function grantOrRerun(e: unknown, grant: string, lookYourself: string): s
  * failing line `--json` prints as the whole report ({@link stoppedReport}).
  */
 export class DoctorStopped extends CliError {
+  /** The lines of the checks that need no AWS (runner.ts OFFLINE_GROUPS), run although doctor stopped: printed with the stop. */
+  readonly offline: CheckResult[] = [];
   constructor(readonly check: CheckResult, exitCode: 1 | 2, message = check.fix ? `${check.detail}: ${check.fix}` : check.detail) {
     super(message, exitCode);
   }
@@ -53,5 +55,6 @@ export class DoctorStopped extends CliError {
 export function stoppedReport(e: unknown): DoctorReport {
   const check = e instanceof DoctorStopped ? e.check
     : result('doctor', 'Doctor', 'fail', e instanceof Error ? e.message : String(e), { fix: 'run it again with --debug for the stack trace, and report it' });
-  return { checks: [check], summary: { pass: 0, fail: 1, warn: 0 } };
+  const checks = [check, ...(e instanceof DoctorStopped ? e.offline : [])];
+  return { checks, summary: { pass: checks.filter((c) => c.status === 'pass').length, fail: checks.filter((c) => c.status === 'fail').length, warn: checks.filter((c) => c.status === 'warn').length } };
 }

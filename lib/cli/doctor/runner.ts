@@ -51,6 +51,13 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'budget-alert-mail', run: sesChecks },
 ];
 
+/**
+ * The groups that make no AWS call (they judge the config alone, against embedded tables): reported whatever the AWS
+ * checks do, when the credentials or the endpoint stop doctor and while the config keeps placeholder ids, as the
+ * preflight and `tessera platform health` report them offline. `model-shutdown`: OpenAI's announced shutdown dates.
+ */
+export const OFFLINE_GROUPS: ReadonlySet<string> = new Set(['model-shutdown']);
+
 export interface DoctorOptions {
   /** The loaded platform config. */
   readonly config: PlatformConfig;
@@ -111,42 +118,36 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     return callers.get(r)!;
   };
   const caller = callerIn(region);
-  let identity: { Account?: string; Arn?: string };
-  try {
-    identity = await caller.sts.send(new GetCallerIdentityCommand({}));
-  } catch (e) {
-    // One line on stderr (the message); with --json the line as the whole report (doctor-command.ts).
-    if (isCredentialsError(e)) {
-      const missing = await missingProfileOf(options.profile);
-      if (missing) throw new DoctorStopped(result('credentials', 'Credentials', 'fail', missing, { fix: `pass --profile with a profile of the management account`, region }), 2, missing);
-      throw new DoctorStopped(result('credentials', 'Credentials', 'fail', `no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)})`, {
-        fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region,
-      }), 1);
-    }
-    if (isConnectionError(e)) {
-      const detail = describeAwsError('sts:GetCallerIdentity', e);
-      throw new DoctorStopped(result('endpoint', 'Endpoint', 'fail', detail, { fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region }), 1, detail);
-    }
-    throw new DoctorStopped(result('credentials', 'Credentials', 'fail', describeAwsError('sts:GetCallerIdentity', e), { fix: `check the credentials${options.profile ? ` of profile ${options.profile}` : ''}`, region }), 1);
-  }
-  const callerAccount = identity.Account ?? '';
   const management = config.organization.managementAccountId;
-  const ctx: DoctorContext = {
+  const contextOf = (callerAccount: string): DoctorContext => ({
     config, region, callerAccount, caller, callerIn, identityCenterRegion: options.identityCenterRegion, today: options.today,
     clientsIn: accountAccess({
       factory, region, callerAccount, caller, managementAccount: management, accountProfiles: options.accountProfiles,
       fallbackRoles: { [config.workloadAccountId]: [config.roles.provisioningRoleName] },
     }),
-  };
+  });
+  const allGroups = options.groups ?? CHECK_GROUPS;
+  const offlineGroups = allGroups.filter((g) => OFFLINE_GROUPS.has(g.name));
+  let identity: { Account?: string; Arn?: string };
+  try {
+    identity = await caller.sts.send(new GetCallerIdentityCommand({}));
+  } catch (e) {
+    // The checks that need no AWS still run, and their lines go out with the stop (doctor-command.ts prints them).
+    const stopped = await stopFor(e, options.profile, region);
+    stopped.offline.push(...(await runGroups(offlineGroups, contextOf(''))));
+    throw stopped;
+  }
+  const callerAccount = identity.Account ?? '';
+  const ctx = contextOf(callerAccount);
 
   const head: CheckResult[] = [];
   const placeholders = placeholderIds(config);
   if (!options.configFile) {
-    head.push(result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass; no other check was run`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' }));
+    head.push(result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass; no AWS check was run (the offline checks below were)`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' }));
   } else {
     const refused = options.placeholders ?? [];
     head.push(placeholders.length
-      ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}; no other check was run`, { fix: `set them in ${options.configFile}` })
+      ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}; no AWS check was run (the offline checks below were)`, { fix: `set them in ${options.configFile}` })
       : refused.length
         // Synth refuses the file (loadConfigReport with refusePlaceholders): not a pass, though its accounts are real and the checks run.
         ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholders of the embedded default, which synth refuses: ${refused.map((f) => `${f.path} ${JSON.stringify(f.value)}`).join(', ')}`, { fix: describePlaceholders(refused, options.configFile).join('; ') })
@@ -164,8 +165,34 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       fix: `leave out --region to check ${config.homeRegion}, or set homeRegion: ${options.region} in the config if that is where the platform goes`, region: options.region,
     }));
   }
-  // Placeholder account ids may belong to someone: doctor assumes no role there and reads nothing of theirs.
-  const groups = placeholders.length ? [] : options.groups ?? CHECK_GROUPS;
+  // Placeholder account ids may belong to someone: doctor assumes no role there and reads nothing of theirs (the offline checks still run).
+  const groups = placeholders.length ? offlineGroups : allGroups;
+  const checks = [...head, ...(await runGroups(groups, ctx))];
+  return { checks, summary: summarize(checks) };
+}
+
+/**
+ * Why doctor stops when sts:GetCallerIdentity fails: no credentials (exit 1; a --profile this machine lacks, exit 2),
+ * an endpoint it cannot reach, or credentials STS refused (exit 1); one line on stderr (the message), with --json the
+ * line as the report (doctor-command.ts), the offline checks' lines added by the caller.
+ */
+async function stopFor(e: unknown, profile: string | undefined, region: string): Promise<DoctorStopped> {
+  if (isCredentialsError(e)) {
+    const missing = await missingProfileOf(profile);
+    if (missing) return new DoctorStopped(result('credentials', 'Credentials', 'fail', missing, { fix: `pass --profile with a profile of the management account`, region }), 2, missing);
+    return new DoctorStopped(result('credentials', 'Credentials', 'fail', `no AWS credentials${profile ? ` for profile ${profile}` : ''} (${firstLine(e)})`, {
+      fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region,
+    }), 1);
+  }
+  if (isConnectionError(e)) {
+    const detail = describeAwsError('sts:GetCallerIdentity', e);
+    return new DoctorStopped(result('endpoint', 'Endpoint', 'fail', detail, { fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region }), 1, detail);
+  }
+  return new DoctorStopped(result('credentials', 'Credentials', 'fail', describeAwsError('sts:GetCallerIdentity', e), { fix: `check the credentials${profile ? ` of profile ${profile}` : ''}`, region }), 1);
+}
+
+/** Runs `groups` concurrently, their lines in group order; a group that throws becomes one `fail` line naming the error. */
+async function runGroups(groups: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }>, ctx: DoctorContext): Promise<CheckResult[]> {
   const lines = await Promise.all(groups.map(async (g) => {
     try {
       return await g.run(ctx);
@@ -173,8 +200,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       return [result(g.name, g.name, 'fail', `doctor could not run this check: ${firstLine(e)}`, { fix: 'rerun; if it persists, report it with --json output' })];
     }
   }));
-  const checks = [...head, ...lines.flat()];
-  return { checks, summary: summarize(checks) };
+  return lines.flat();
 }
 
 /** Counts of each status. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { doctor, parseAccountProfiles, readDoctorConfig } from '../../../lib/cli/doctor-command.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
+import { DoctorStopped } from '../../../lib/cli/doctor/results.js';
 import { awsClientFactory } from '../../../lib/cli/doctor/clients.js';
 import { exitCodeOf, formatJson, formatReport } from '../../../lib/cli/doctor/format.js';
 import { runDoctor } from '../../../lib/cli/doctor/runner.js';
@@ -38,7 +39,7 @@ describe('runDoctor', () => {
   it('says that the embedded default\'s placeholder ids cannot pass', async () => {
     const report = await runDoctor({ config: loadConfig(), factory, groups: [okGroup] });
     expect(report.checks[0]).toMatchObject({ id: 'config', status: 'fail' });
-    expect(report.checks[0].detail).toBe('embedded default config: its placeholder ids (organization.managementAccountId 111111111111, organization.organizationId o-exampleorg1, organization.rootId r-ex01, platformAccountId 222222222222, workloadAccountId 333333333333) cannot pass; no other check was run');
+    expect(report.checks[0].detail).toBe('embedded default config: its placeholder ids (organization.managementAccountId 111111111111, organization.organizationId o-exampleorg1, organization.rootId r-ex01, platformAccountId 222222222222, workloadAccountId 333333333333) cannot pass; no AWS check was run (the offline checks below were)');
     // no call into accounts that may belong to someone else
     expect(report.checks.map((c) => c.id)).toEqual(['config', 'credentials']);
     expect(exitCodeOf(report)).toBe(1);
@@ -102,6 +103,26 @@ describe('runDoctor', () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
     const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as CliError;
     expect(error.message).toBe('sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)');
+  });
+
+  it('still runs the checks that need no AWS (model-shutdown) when the endpoint cannot be reached or the credentials are missing, and prints them with the stop', async () => {
+    // Before, the stop was the only line: none of the model-shutdown lines the preflight and platform health print offline.
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
+    const today = new Date('2026-12-05T00:00:00Z');
+    const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory, today }).catch((e: unknown) => e)) as DoctorStopped;
+    expect(error).toBeInstanceOf(DoctorStopped);
+    expect(error.offline.length).toBeGreaterThan(0);
+    expect(error.offline.every((c) => c.id === 'model-shutdown' || c.id.startsWith('model-shutdown:'))).toBe(true);
+    const dir = tempDir('tessera-doctor-offline-');
+    const file = join(dir, 'acme.json');
+    writeFileSync(file, JSON.stringify(testConfig()));
+    for (const json of [false, true]) {
+      const printed: string[] = [];
+      await expect(doctor({ config: file, accountProfile: [], asOf: '2026-12-05', json }, (t) => printed.push(t), factory)).rejects.toThrow(/sts:GetCallerIdentity failed/);
+      const text = printed.join('\n');
+      expect(text).toMatch(json ? /"id": "model-shutdown/ : /Model shutdowns|Shutdown of /);
+      expect(text).toContain('sts:GetCallerIdentity failed');
+    }
   });
 
   it('refuses politely with invalid credentials', async () => {
@@ -172,18 +193,19 @@ describe('doctor --json when doctor stops: one report on stdout with the failing
   it('no credentials: a failing credentials line with the fix, exit 1', async () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     const { report, error } = await stopped({ config: configFile() });
-    expect(report).toEqual({
-      checks: [{ id: 'credentials', title: 'Credentials', status: 'fail', detail: 'no AWS credentials (Could not load credentials from any providers)', fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region: 'us-east-1' }],
-      summary: { pass: 0, fail: 1, warn: 0 },
-    });
+    // The failing line first, then the checks that need no AWS (model-shutdown), which still ran.
+    expect(report.checks[0]).toEqual({ id: 'credentials', title: 'Credentials', status: 'fail', detail: 'no AWS credentials (Could not load credentials from any providers)', fix: 'sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE', region: 'us-east-1' });
+    expect(report.checks.slice(1).map((c) => c.id.split(':')[0])).toEqual(report.checks.slice(1).map(() => 'model-shutdown'));
+    expect(report.summary.fail).toBe(1 + report.checks.slice(1).filter((c) => c.status === 'fail').length);
     expect([error.exitCode, error.message]).toEqual([1, 'no AWS credentials (Could not load credentials from any providers): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE']);
   });
 
   it('unreachable endpoint: a failing endpoint line naming the call and the cause, exit 1', async () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
     const { report, error } = await stopped({ config: configFile() });
-    expect(report.checks).toEqual([{ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)', fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: 'us-east-1' }]);
-    expect(report.summary).toEqual({ pass: 0, fail: 1, warn: 0 });
+    expect(report.checks[0]).toEqual({ id: 'endpoint', title: 'Endpoint', status: 'fail', detail: 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)', fix: 'check the network, proxy and AWS_ENDPOINT_URL, then run doctor again', region: 'us-east-1' });
+    expect(report.checks.length).toBeGreaterThan(1);
+    expect(report.checks.slice(1).every((c) => c.id.startsWith('model-shutdown'))).toBe(true);
     expect([error.exitCode, error.message]).toEqual([1, 'sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)']);
   });
 
@@ -203,10 +225,12 @@ describe('doctor --json when doctor stops: one report on stdout with the failing
     expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
   });
 
-  it('without --json: nothing on stdout, the error alone', async () => {
+  it('without --json: the failing line and the offline checks\' lines on stdout, the error (one line) thrown for stderr', async () => {
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     const printed: string[] = [];
     await expect(doctor({ accountProfile: [], config: configFile() }, (t) => printed.push(t), factory)).rejects.toBeInstanceOf(CliError);
-    expect(printed).toEqual([]);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatch(/^✗ Credentials +no AWS credentials/);
+    expect(printed[0]).toMatch(/\n[✓!✗] (Model shutdowns|Shutdown of )/);
   });
 });
