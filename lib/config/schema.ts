@@ -691,7 +691,16 @@ export const GatewayConfigSchema = z.strictObject({
    * (which removes the embedded default's) turns it off.
    * @default - the embedded default's { failures: 3, windowSeconds: 60, seconds: 30 }; absent: off
    */
-  cooldown: z.preprocess((v) => (v === false ? undefined : v), z.strictObject({
+  cooldown: z.preprocess((v, ctx) => {
+    if (v === false) return undefined;
+    // `true` (or another scalar, or a list) is not a setting: the message says how to turn it on and off (the generic
+    // "must be a mapping of keys" left `{}` and `false` to be guessed).
+    if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) {
+      ctx.addIssue({ code: 'custom', input: v, message: `must be a mapping of keys (failures, windowSeconds, seconds), not ${Array.isArray(v) ? 'a list' : `the ${typeof v} ${JSON.stringify(v)}`}: {} turns the cooldown on with the defaults (3 failures within 60 seconds rest a model 30 seconds), false or null turns it off` });
+      return z.NEVER;
+    }
+    return v;
+  }, z.strictObject({
     /** Failing requests within the window that start a cooldown. @default 3 */
     failures: z.number().int().min(1).max(100).default(3),
     /** The window failures are counted in, seconds. @default 60 */

@@ -19,4 +19,12 @@ describe('config: gateway.cooldown', () => {
     expect(configErrorOf({ gateway: { cooldown: { cooldownSeconds: 30 } } })).toMatch(/gateway\.cooldown\.cooldownSeconds/);
     expect(configErrorOf({ gateway: { cooldown: true } })).toMatch(/gateway\.cooldown/);
   });
+
+  it('says for true (or another non-mapping) that {} takes the defaults and false or null turns it off', () => {
+    for (const value of [true, 'on', 30, ['failures']]) {
+      const message = configErrorOf({ gateway: { cooldown: value } });
+      expect(message).toMatch(/gateway\.cooldown = .*: must be a mapping of keys \(failures, windowSeconds, seconds\)/);
+      expect(message).toContain('{} turns the cooldown on with the defaults (3 failures within 60 seconds rest a model 30 seconds), false or null turns it off');
+    }
+  });
 });
