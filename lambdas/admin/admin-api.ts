@@ -8,7 +8,7 @@ import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
-import { ENV, noUserPoolReason, platformConfig, requireEnv } from '../shared/environment.js';
+import { ENV, MissingEnvironmentError, noUserPoolReason, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { sendOwed } from '../lifecycle/announcements.js';
@@ -734,6 +734,12 @@ export const handler = lifecycleHandler('Admin API', async (event: APIGatewayPro
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };
     if ((e as Error).name === 'TenantConflict') return { statusCode: 409, headers: { 'content-type': 'application/json' }, body: errorBody(new ApiError(409, (e as Error).message, 'conflict_error', 'invalid_status')) };
+    if (e instanceof MissingEnvironmentError) {
+      // The function's configuration, not the request nor a defect of the code: said as such in the log and the answer.
+      logger.error('admin API configuration error: a required environment variable is not set', { variable: e.variable, route: key });
+      const error = new ApiError(500, `the admin API is misconfigured: environment variable ${e.variable} is not set, and ${key} needs it; the platform stack sets it (redeploy the platform with cdk deploy), or, on a local platform, its harness`, 'api_error', 'configuration_error');
+      return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: errorBody(error) };
+    }
     logger.error('admin API failed', { error: e as Error });
     return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: errorBody(new ApiError(500, 'internal error; see the admin API logs', 'api_error', 'internal_error')) };
   }

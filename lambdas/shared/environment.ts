@@ -39,9 +39,24 @@ export function partition(region = process.env.AWS_REGION ?? ''): string {
   return 'aws';
 }
 
+/**
+ * An environment variable the deployed stack sets is missing (or empty): the function's configuration is wrong, not the
+ * request. The message stays `environment variable <NAME> is not set`; `variable` names it for the handlers that answer
+ * with it (the admin API: 500 `configuration_error` naming it, logged as a configuration error).
+ */
+export class MissingEnvironmentError extends Error {
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} is not set`);
+  }
+}
+
+/**
+ * The value of environment variable `name`.
+ * @throws MissingEnvironmentError when it is unset or empty
+ */
 export function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
+  if (!value) throw new MissingEnvironmentError(name);
   return value;
 }
 

@@ -4,7 +4,7 @@ import { APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-ga
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -26,6 +26,12 @@ export const BLUEPRINT_VERSION = '1.0.0';
 export const API_KEYS_TABLE = 'tessera-gateway-api-keys';
 /** The fine-tuning jobs table (constructs/fine-tuning.ts names it so). */
 export const FINE_TUNING_JOBS_TABLE = 'tessera-fine-tuning-jobs';
+/**
+ * The audit bucket (constructs/audit-trail.ts; its deployed name is CloudFormation's): Object Lock on, compliance mode for
+ * `audit.objectLockRetentionDays` by default, as the platform stack makes it. The lifecycle Lambdas write their records
+ * there (`tessera-audit/lifecycle/…`) and the admin API's `requests show` reads the gateway's (`tessera-audit/inference/…`).
+ */
+export const AUDIT_BUCKET = 'tessera-platform-audit';
 /** The gateway's responses table and the Batch API's files bucket, made where `offboarding.erasePooledGatewayData` is on (its step reads both). */
 export const POOLED_GATEWAY_DATA = { responsesTable: 'tessera-responses', batchFilesBucket: 'tessera-batch-files' } as const;
 
@@ -50,7 +56,7 @@ export interface PlatformFixture {
  * CloudFormation cannot run those templates): registry and control tables with the same keys and
  * indexes, the lifecycle bus, the blueprint catalog (the real blueprints, derived for moto:
  * blueprint-catalog.ts), the shared cluster's SSM parameters the namespace blueprint reads, the
- * archive, the organization with the Tessera OUs and SCPs. CloudFormation calls of the Lambdas go
+ * archive, the audit bucket (Object Lock, compliance-mode default retention), the organization with the Tessera OUs and SCPs. CloudFormation calls of the Lambdas go
  * through the AWS-behaviour emulation (cloudformation-emulation.ts).
  */
 export async function createPlatformFixture(endpoint: string, config: PlatformConfig): Promise<PlatformFixture> {
@@ -118,6 +124,12 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   }
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
+  // The audit bucket: before, the fixture (and so `npm run local-platform`) had none, and `tessera requests show` answered
+  // every lookup of an existing tenant with a 500 (TESSERA_AUDIT_BUCKET unset) where a deployed platform answers 404.
+  await s3.send(new CreateBucketCommand({ Bucket: AUDIT_BUCKET, ObjectLockEnabledForBucket: true }));
+  await s3.send(new PutObjectLockConfigurationCommand({
+    Bucket: AUDIT_BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: config.audit.objectLockRetentionDays } } },
+  }));
   // The lifecycle work bucket (constructs/tenant-lifecycle.ts): the rolling upgrade's *List tier tenants* writes its items there.
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-lifecycle-work' }));
   const { catalog, moto } = await deriveCatalog(config);
@@ -175,6 +187,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       [ENV.blueprintBucket]: 'tessera-blueprints',
       [ENV.blueprintVersion]: BLUEPRINT_VERSION,
       [ENV.archiveBucket]: 'tessera-archive',
+      [ENV.auditBucket]: AUDIT_BUCKET,
       [ENV.workBucket]: 'tessera-lifecycle-work',
       [ENV.archiveKeyArn]: archiveKey.KeyMetadata!.Arn!,
       [ENV.organizationRoleArn]: `arn:aws:iam::${config.organization.managementAccountId}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`,

@@ -218,6 +218,25 @@ describe('admin API: onboarding', () => {
     expect(records.has('acme')).toBe(false);
   });
 
+  it('answers a missing environment variable with a 500 configuration_error naming it and the route, logged as a configuration error, not a bare internal_error', async () => {
+    // A local platform gave its admin API no TESSERA_AUDIT_BUCKET: every `tessera requests show` was "internal error; see the admin API logs".
+    delete process.env[ENV.auditBucket];
+    records.set('acme', tenant({ status: 'ACTIVE' }));
+    const logged = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const res = await call('GET', '/admin/tenants/{id}/requests/{requestId}', { pathParameters: { id: 'acme', requestId: 'req_0123456789abcdef01234567' } });
+      expect(res.statusCode).toBe(500);
+      expect(body(res).error).toMatchObject({
+        type: 'api_error', code: 'configuration_error',
+        message: expect.stringMatching(/^the admin API is misconfigured: environment variable TESSERA_AUDIT_BUCKET is not set, and GET \/admin\/tenants\/\{id\}\/requests\/\{requestId\} needs it; /),
+      });
+    } finally {
+      logged.mockRestore();
+      errors.mockRestore();
+    }
+  });
+
   it('removes the record it put when Step Functions refuses the start (500), so the same request can be sent again', async () => {
     sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
       .callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
