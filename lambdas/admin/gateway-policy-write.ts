@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { REQUEST_REASON, TenantStatus, type GatewayPolicy, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues, leafIssues, paramPath } from '../../lib/zod-issues.js';
 import { ApiError } from '../shared/api-errors.js';
+import { platformConfig } from '../shared/environment.js';
 import { getTenant, RegistryContentionError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
 import { adminCaller, bodyOf, parse, shownValue, tenantOr404 } from './admin-http.js';
+import { refuseUnknownModels } from './gateway-policy-models.js';
 import { mergePatch, parseGatewayPolicy, unknownRemovedKey } from './gateway-policy-request.js';
 
 /** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
@@ -89,7 +91,8 @@ const refused = (id: string, status: string) => new ApiError(409, `tenant "${id}
  * @returns 200 `{ tenantId, status, gateway, version, updatedAt }` with the new `ETag`
  * @throws ApiError 404 unknown tenant, 409 `invalid_status` (OFFBOARDING, OFFBOARDED), 412 `precondition_failed` (a
  *   weak tag of the current version, `W/"3"`, is told so rather than called stale),
- *   409 `policy_contention` after POLICY_WRITE_ATTEMPTS lost races, and what `next` throws
+ *   409 `policy_contention` after POLICY_WRITE_ATTEMPTS lost races, 400 `unknown_model` for a `defaultModel` or
+ *   `fallbacks[i]` the write changes that names no model of the platform (refuseUnknownModels), and what `next` throws
  */
 export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string, method: 'PUT' | 'PATCH', next: (current: GatewayPolicy | undefined) => GatewayPolicy): Promise<APIGatewayProxyResult> {
   const { reason } = parse(GatewayPolicyQuery, event.queryStringParameters ?? {});
@@ -105,6 +108,8 @@ export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string
         'conflict_error', 'precondition_failed', 'If-Match', { etag: policyEtag(record) });
     }
     const gateway = next(record.gateway);
+    // A fallback or defaultModel the platform has no model by (only those this write changes: gateway-policy-models.ts).
+    refuseUnknownModels(gateway, record.gateway, platformConfig(), record);
     const version = policyVersion(record) + 1;
     const change = { version, at: new Date().toISOString(), actor: adminCaller(event), method, ...(reason !== undefined ? { reason } : {}) };
     try {

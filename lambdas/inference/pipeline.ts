@@ -233,6 +233,27 @@ const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message};
  */
 export interface CompletionLimit { add: number | undefined; reserve: number }
 
+/** Tenant and fallback names already logged as skipped (skippedFallback): one line each per execution environment. */
+const loggedFallbacks = new Set<string>();
+
+/**
+ * Logs, once per execution environment (per `tessera serve` worker) for each tenant and name, a fallback of the tenant's
+ * policy that names none of its models: not in the catalog (a name stored before the admin API checked names, or a
+ * model removed from the catalog since), not allowed by its tier, or of a provider this gateway does not serve. The
+ * chain skips it (the request is answered by the others); before, silently on every request.
+ * @param log where the JSON line goes. @default console.warn (CloudWatch Logs in a Lambda)
+ */
+export function skippedFallback(policy: Pick<TenantPolicy, 'tenantId' | 'aliases'>, name: string, log: (line: string) => void = (line) => console.warn(line)): void {
+  const key = `${policy.tenantId}\u0000${name}`;
+  if (loggedFallbacks.has(key)) return;
+  loggedFallbacks.add(key);
+  const id = catalogIdOf(policy, name);
+  log(JSON.stringify({
+    level: 'WARN', message: 'fallback skipped: the tenant has no model by this name (not in the catalog, not allowed by its tier, or its provider not served here); fix it with tessera tenants gateway <id> --set fallbacks=[...]',
+    tenantId: policy.tenantId, fallback: name, ...(id !== name ? { catalogId: id } : {}),
+  }));
+}
+
 export class RequestPipeline {
   readonly upstream: UpstreamCalls;
 
@@ -298,6 +319,7 @@ export class RequestPipeline {
     const chain = [model];
     for (const id of r.policy.gateway.fallbacks) {
       const m = r.policy.models.get(catalogIdOf(r.policy, id)); // a fallback may be named by an alias too
+      if (m === undefined) skippedFallback(r.policy, id);
       if (m !== undefined && !chain.some((c) => c.id === m.id) && kindOf(m) === kindOf(model)) chain.push(m);
     }
     if (!profiles) return chain;

@@ -45,10 +45,10 @@ describe('PATCH /admin/tenants/{id}/gateway', () => {
   });
 
   it('merges objects key by key, removes a key sent as null (it takes its default), and replaces arrays whole', async () => {
-    const res = await patch({ guardrails: { redactResponses: null, bedrockGuardrailId: null }, systemPrompt: null, fallbacks: ['openai/gpt-4o'], monthlyCostBudgetUsd: 25 });
+    const res = await patch({ guardrails: { redactResponses: null, bedrockGuardrailId: null }, systemPrompt: null, fallbacks: ['openai/gpt-5.4-mini'], monthlyCostBudgetUsd: 25 });
     expect(res.statusCode).toBe(200);
     const { systemPrompt: _s, ...rest } = POLICY;
-    expect(stored().gateway).toEqual({ ...rest, fallbacks: ['openai/gpt-4o'], monthlyCostBudgetUsd: 25, guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true } });
+    expect(stored().gateway).toEqual({ ...rest, fallbacks: ['openai/gpt-5.4-mini'], monthlyCostBudgetUsd: 25, guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true } });
   });
 
   it('refuses a merged policy the schema refuses with a 400 naming the merged path and value; nothing is written', async () => {
@@ -85,6 +85,46 @@ describe('PATCH /admin/tenants/{id}/gateway', () => {
     const badReason = await patch({ maxTokens: 128 }, undefined, { queryStringParameters: { reason: ' ' } });
     expect([badReason.statusCode, json(badReason).error.param]).toEqual([400, 'reason']);
     expect(stored().gateway!.maxTokens).toBe(256);
+  });
+});
+
+describe('model names of the policy (fallbacks[i], defaultModel)', () => {
+  // Before, `tessera tenants gateway acme --set 'fallbacks=["openai/no-such-model"]'` was written, and the gateway
+  // skipped the name on every request, silently; a defaultModel was not checked either.
+  const put = (body: unknown) => call('PUT', '/admin/tenants/{id}/gateway', { body: JSON.stringify(body) });
+
+  it('refuses a fallback or defaultModel that is no catalog id, alias or fine-tuned model of the tenant: 400 unknown_model naming the path, the value and close matches; nothing is written', async () => {
+    const before = structuredClone(stored());
+    const typo = await patch({ fallbacks: ['openai/gpt-5.4-mini', 'openai/gpt-4o-mnii'] });
+    expect(typo.statusCode).toBe(400);
+    expect(json(typo).error).toMatchObject({ code: 'unknown_model', param: 'fallbacks[1]', message: expect.stringMatching(/^fallbacks\[1\] = "openai\/gpt-4o-mnii": not a model of this platform .*the gateway would skip it on every request; did you mean "openai\/gpt-4o-mini"( or "[^"]+")*\? \(nothing was written\)$/) });
+    // The upstream id (what the commit 48cabb0c's transcript showed) names its catalog id
+    const upstream = await put({ fallbacks: ['bedrock/amazon.nova-lite-v2:0'] });
+    expect(json(upstream).error).toMatchObject({ code: 'unknown_model', param: 'fallbacks[0]' });
+    const unrelated = await patch({ fallbacks: ['openai/no-such-model'] });
+    expect(json(unrelated).error.message).toMatch(/^fallbacks\[0\] = "openai\/no-such-model": .*; use a catalog id \(bedrock\/.*\) or an alias of gateway\.modelAliases \(nothing was written\)$/);
+    const bare = await patch({ defaultModel: 'Llama-3.1-8B-Instruct' });
+    expect(json(bare).error).toMatchObject({ code: 'unknown_model', param: 'defaultModel', message: expect.stringContaining('did you mean "huggingface/meta-llama/Llama-3.1-8B-Instruct"?') });
+    expect(stored()).toEqual(before);
+  });
+
+  it('takes catalog ids, the platform\'s aliases, the tenant\'s fine-tuned models and default (with a defaultModel)', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', gateway: { fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false },
+      fineTunedModels: [{ id: 'ft:llama-3.1-8b-instruct:acme:support', baseModel: 'llama-3.1-8b-instruct', status: 'active', createdAt: '2026-12-01T00:00:00.000Z', endpointName: 'e', invokeRoleArn: 'arn:aws:iam::333333333333:role/tessera-acme-model-invoker' }] as TenantRecord['fineTunedModels'] }));
+    const res = await patch({ defaultModel: 'gpt-4o-mini', fallbacks: ['default', 'bedrock/amazon.nova-lite', 'ft:llama-3.1-8b-instruct:acme:support'] });
+    expect(res.statusCode).toBe(200);
+    expect(stored().gateway).toMatchObject({ defaultModel: 'gpt-4o-mini', fallbacks: ['default', 'bedrock/amazon.nova-lite', 'ft:llama-3.1-8b-instruct:acme:support'] });
+  });
+
+  it('keeps accepting a stored name the catalog no longer has: only names the write changes are checked', async () => {
+    // POLICY's 'bedrock/amazon.nova-lite-v1:0' is an upstream id, stored before the check: a PATCH of another key, and a
+    // PUT back of the policy as read, still land; a PATCH that adds another unknown name is refused for that one.
+    const other = await patch({ monthlyTokenBudget: 1234 });
+    expect(other.statusCode).toBe(200);
+    const back = await put({ ...stored().gateway, maxTokens: 256 });
+    expect(back.statusCode).toBe(200);
+    const added = await patch({ fallbacks: ['bedrock/amazon.nova-lite-v1:0', 'openai/gpt-4o-mini', 'openai/gpt-40'] });
+    expect(json(added).error).toMatchObject({ code: 'unknown_model', param: 'fallbacks[2]' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../../lambdas/inference/auth.js';
 import { localTenant } from '../../../../lambdas/inference/local-tenant.js';
@@ -109,6 +109,20 @@ describe('model kinds at the pipeline', () => {
     const p = pipeline(c);
     expect(p.chain(r, p.model(r, 'openai/gpt-4o-mini')).map((m) => m.id)).toEqual(['openai/gpt-4o-mini', 'openai-compatible/default']);
     expect(p.chain(r, p.model(r, 'openai/text-moderation-latest', 'moderation')).map((m) => m.id)).toEqual(['openai/text-moderation-latest', 'openai/omni-moderation-latest']);
+  });
+
+  it('a fallback that names none of the tenant\'s models is skipped with one warning line per tenant and name, not silently on every request', () => {
+    const c = config();
+    const r = request(c, { fallbacks: ['openai/no-such-model', 'openai-compatible/default'] });
+    const p = pipeline(c);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      for (let i = 0; i < 3; i++) expect(p.chain(r, p.model(r, 'openai/gpt-4o-mini')).map((m) => m.id)).toEqual(['openai/gpt-4o-mini', 'openai-compatible/default']);
+      const lines = warn.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>).filter((l) => String(l.message).startsWith('fallback skipped'));
+      expect(lines).toEqual([expect.objectContaining({ level: 'WARN', tenantId: 'acme', fallback: 'openai/no-such-model' })]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('a fallback named by its alias and its catalog id (or twice) is tried once, and the model itself never again', () => {
