@@ -110,7 +110,7 @@ describe('model names of the policy (fallbacks[i], defaultModel)', () => {
 
   it('takes catalog ids, the platform\'s aliases, the tenant\'s fine-tuned models and default (with a defaultModel)', async () => {
     records.set('acme', tenant({ status: 'ACTIVE', gateway: { fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false },
-      fineTunedModels: [{ id: 'ft:llama-3.1-8b-instruct:acme:support', baseModel: 'llama-3.1-8b-instruct', status: 'active', createdAt: '2026-12-01T00:00:00.000Z', endpointName: 'e', invokeRoleArn: 'arn:aws:iam::333333333333:role/tessera-acme-model-invoker' }] as TenantRecord['fineTunedModels'] }));
+      fineTunedModels: [{ id: 'ft:llama-3.1-8b-instruct:acme:support', baseModel: 'llama-3.1-8b-instruct', jobId: 'ftjob-1', createdAt: '2026-12-01T00:00:00.000Z', endpointName: 'e', invokeRoleArn: 'arn:aws:iam::333333333333:role/tessera-acme-model-invoker' }] }));
     const res = await patch({ defaultModel: 'gpt-4o-mini', fallbacks: ['default', 'bedrock/amazon.nova-lite', 'ft:llama-3.1-8b-instruct:acme:support'] });
     expect(res.statusCode).toBe(200);
     expect(stored().gateway).toMatchObject({ defaultModel: 'gpt-4o-mini', fallbacks: ['default', 'bedrock/amazon.nova-lite', 'ft:llama-3.1-8b-instruct:acme:support'] });
