@@ -71,6 +71,17 @@ function notServedNextStep(tenantId: string, status: TenantStatus | undefined): 
 export const LifecycleKind = z.enum(['onboard', 'change', 'suspend', 'resume', 'offboard', 'upgrade']);
 export type LifecycleKind = z.infer<typeof LifecycleKind>;
 
+/**
+ * What a history entry (`executions`) records: a lifecycle operation (LifecycleKind: a Step Functions execution), or a
+ * write of the tenant's gateway policy (`gateway-policy`: PUT or PATCH /admin/tenants/{id}/gateway, no execution, its
+ * `policyChange`), which changes no stack and holds no lease.
+ */
+export const HistoryKind = z.enum([...LifecycleKind.options, 'gateway-policy']);
+export type HistoryKind = z.infer<typeof HistoryKind>;
+
+/** The kinds of history entry that are Step Functions executions (every kind but `gateway-policy`). */
+export const isLifecycleEntry = <E extends { kind: HistoryKind }>(e: E): e is E & { kind: LifecycleKind } => e.kind !== 'gateway-policy';
+
 /** Who lifted a protection and why: the step of a lifecycle execution (absent on lifts recorded before it was kept). */
 const LiftedBy = z.object({
   /** The lifecycle step that lifted it, e.g. `Lift protections`, `Record failure`. */
@@ -191,7 +202,7 @@ export const TenantLease = z.object({
 export type TenantLease = z.infer<typeof TenantLease>;
 
 export const LifecycleExecution = z.object({
-  kind: LifecycleKind,
+  kind: HistoryKind,
   requestId: z.string(),
   executionArn: z.string().optional(),
   startedAt: z.string(),
@@ -231,6 +242,13 @@ export const LifecycleExecution = z.object({
   }).optional(),
   /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */
   liftedProtections: z.array(LiftedProtection).optional(),
+  /**
+   * A `gateway-policy` entry's write: the policy's new `version` (gatewayChange.version), the `method` (PUT or PATCH) and the
+   * key `paths` whose value changed (`monthlyTokenBudget`, `guardrails.redactPii`, `fallbacks`: an array is one path),
+   * not the values: a system prompt can be long (8,000 characters) or sensitive, and 50 entries of it would crowd the
+   * record toward DynamoDB's 400 KB item limit; the policy itself holds the current values. Since 2026-12-05.
+   */
+  policyChange: z.object({ version: z.number().int(), method: z.enum(['PUT', 'PATCH']), paths: z.array(z.string()) }).optional(),
   /**
    * An onboarding's *Activate tenant*, account mode: what became of each SCP of
    * `organization.externalQuarantinePolicies` on the tenant's account (absent: none listed).
@@ -1176,4 +1194,6 @@ export const LIFECYCLE_EVENTS = {
   keyDeletionScheduled: 'Tenant Key Deletion Scheduled',
   gpuQuotaApproved: 'Tenant GPU Quota Approved',
   driftDetected: 'Tenant Drift Detected',
+  /** A write of the tenant's gateway policy (the admin API's PUT or PATCH): `{ tenantId, version, method, actor, reason?, paths, at }`. */
+  gatewayPolicyChanged: 'Tenant Gateway Policy Changed',
 } as const;

@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isLifecycleEntry, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type HistoryKind, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
@@ -292,7 +292,7 @@ type KeyedKind = 'change' | 'suspend' | 'resume';
 const KEYED_KINDS: readonly LifecycleKind[] = ['change', 'suspend', 'resume'] satisfies readonly KeyedKind[];
 
 /** `a change`, `an upgrade`: an operation's kind with its article, as the 409s name it. */
-const withArticle = (kind: LifecycleKind) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+const withArticle = (kind: HistoryKind) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
 
 /**
  * What a request with Idempotency-Key `key` answers when the key was already used for a change,
@@ -304,7 +304,7 @@ const withArticle = (kind: LifecycleKind) => `${/^[aeiou]/.test(kind) ? 'an' : '
  */
 async function earlierRequest(record: TenantRecord, key: string, kind: KeyedKind, asked?: AskedChange, reason?: string): Promise<APIGatewayProxyResult | undefined> {
   const lease = record.lease && KEYED_KINDS.includes(record.lease.kind) && record.lease.requestId === key ? record.lease : undefined;
-  const entry = record.executions.findLast((e) => KEYED_KINDS.includes(e.kind) && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
+  const entry = record.executions.findLast((e) => isLifecycleEntry(e) && KEYED_KINDS.includes(e.kind) && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
   if (!lease && !entry) return undefined;
   if (kind === 'change' && entry?.change && asked && describeChange(entry.change) !== describeChange(asked)) {
     throw new ApiError(409, `Idempotency-Key "${key}" was used for another change of tenant "${record.tenantId}": ${describeChange(entry.change)} (execution ${entry.executionArn ?? '(unknown)'}, ${entry.status}); this request asks ${describeChange(asked)}; send a new key for a new change`,
@@ -569,7 +569,8 @@ export const routes: AdminRoutes = {
     const record = await getTenant(id!);
     const { executionArn: asked } = parse(ExecutionQuery, event.queryStringParameters ?? {});
     if (asked !== undefined) tenantExecution(id!, record, asked);
-    const executionArn = asked ?? record?.executions.at(-1)?.executionArn;
+    // The last lifecycle operation's (a gateway-policy entry of the history is no execution).
+    const executionArn = asked ?? record?.executions.findLast(isLifecycleEntry)?.executionArn;
     if (!executionArn && !record) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
     return json(200, await executionProgress(id!, record, executionArn));
   } },
@@ -623,7 +624,7 @@ function statusChangeBody(event: APIGatewayProxyEvent, what: string): StatusChan
  */
 function refuseKeyOfAnother(record: TenantRecord, key: string, kind: LifecycleKind): void {
   const other = record.lease?.requestId === key && record.lease.kind !== kind ? { kind: record.lease.kind, executionArn: record.lease.executionArn, status: 'RUNNING' }
-    : record.executions.findLast((e) => e.requestId === key && e.kind !== kind);
+    : record.executions.findLast((e) => isLifecycleEntry(e) && e.requestId === key && e.kind !== kind);
   if (!other) return;
   throw new ApiError(409, `Idempotency-Key "${key}" was used for ${withArticle(other.kind)} of tenant "${record.tenantId}" (execution ${other.executionArn ?? '(unknown)'}, ${other.status}); this request asks ${kind}; send a new key for a new request`,
     'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');

@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { REQUEST_REASON, TenantStatus, type GatewayPolicy, type TenantRecord } from '../../lib/tenant-record.js';
+import { GatewayPolicy as GatewayPolicySchema, LIFECYCLE_EVENTS, REQUEST_REASON, TenantStatus, type GatewayPolicy, type LifecycleExecution, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues, leafIssues, paramPath } from '../../lib/zod-issues.js';
 import { ApiError } from '../shared/api-errors.js';
-import { platformConfig } from '../shared/environment.js';
-import { getTenant, RegistryContentionError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
+import { ENV, platformConfig } from '../shared/environment.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { getTenant, RegistryContentionError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 import { adminCaller, bodyOf, parse, shownValue, tenantOr404 } from './admin-http.js';
 import { refuseUnknownModels } from './gateway-policy-models.js';
 import { mergePatch, parseGatewayPolicy, unknownRemovedKey } from './gateway-policy-request.js';
@@ -76,17 +77,55 @@ export function refusePatchType(event: Pick<APIGatewayProxyEvent, 'headers'>): v
   throw new ApiError(415, `Content-Type = ${shownValue(type)}: PATCH /admin/tenants/{id}/gateway takes a JSON Merge Patch (RFC 7396): application/merge-patch+json (or application/json)`, 'invalid_request_error', 'unsupported_media_type', 'Content-Type', { acceptPatch: MERGE_PATCH_TYPES.join(', ') });
 }
 
+/**
+ * The key paths whose value differs between two policies, each as parsed with its defaults (`guardrails.redactPii`,
+ * `monthlyTokenBudget`; an array is one path, `fallbacks`, `allowedOrigins`; a key added or removed counts), sorted. The
+ * paths, never the values: what a history entry and the `Tenant Gateway Policy Changed` event carry.
+ */
+export function changedPolicyPaths(before: GatewayPolicy | undefined, after: GatewayPolicy): string[] {
+  const plain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (plain(a) && plain(b)) {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[key], b[key], path ? `${path}.${key}` : key);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(path || '(root)');
+  };
+  walk(GatewayPolicySchema.parse(before ?? {}), GatewayPolicySchema.parse(after), '');
+  return out.sort();
+}
+
+/**
+ * Announces a policy write on the platform bus (`Tenant Gateway Policy Changed`, source `tessera.lifecycle`), as the
+ * lifecycle operations announce theirs: `{ tenantId, version, method, actor, reason?, paths, at }`, the changed key
+ * paths without their values (a system prompt can be 8,000 characters, or hold what its author would not broadcast).
+ * The write has happened: a failed PutEvents is logged and answered with the write's 200 and `eventNotSent` (the
+ * registry's history entry has it all; retrying the write would make another version).
+ * @returns undefined when the event was put, else the error's one-line description
+ */
+async function announcePolicyChange(detail: Record<string, unknown>): Promise<string | undefined> {
+  try {
+    await emitLifecycleEvent(LIFECYCLE_EVENTS.gatewayPolicyChanged, detail);
+    return undefined;
+  } catch (e) {
+    const error = e as Error;
+    const why = `the "${LIFECYCLE_EVENTS.gatewayPolicyChanged}" event did not reach the platform bus ${process.env[ENV.eventBus] ?? ''} (EventBridge PutEvents: ${error.name}: ${String(error.message).split('\n')[0]}); the policy was written and its history entry records the change`;
+    console.warn(JSON.stringify({ level: 'WARN', message: 'gateway policy event not sent', tenantId: detail.tenantId, version: detail.version, error: why }));
+    return why;
+  }
+}
+
 /** 409 for a tenant whose status refuses a policy write (POLICY_STATUSES). */
 const refused = (id: string, status: string) => new ApiError(409, `tenant "${id}" is ${status}: its gateway policy can no longer change (it is not served again)`, 'conflict_error', 'invalid_status', 'status');
 
 /**
  * Writes a tenant's gateway policy: reads the record, checks `If-Match` against the policy's ETag (412
  * `precondition_failed`, nothing written), computes the new policy from the one read (`next`, which throws the 400s),
- * and writes `gateway`, `gatewayChange` (version + 1, the caller, the method, the `?reason=`) and `updatedAt` on
- * condition that the version is still the one read and the status one of POLICY_STATUSES (no lease condition: a
+ * and writes `gateway`, `gatewayChange` (version + 1, the caller, the method, the `?reason=`), a `gateway-policy` entry
+ * of the tenant's history (`executions`: actor, reason, the changed key paths, the version) and `updatedAt` on
+ * condition that the version and `updatedAt` are still the ones read and the status one of POLICY_STATUSES (no lease condition: a
  * lifecycle operation in flight is not disturbed). When another write of the policy came in between, reads and computes
  * again (POLICY_WRITE_ATTEMPTS times): a PATCH of one key lands over another admin's PATCH of another key, and an
- * If-Match read before that other write is then a 412.
+ * If-Match read before that other write is then a 412. Then announces it: `Tenant Gateway Policy Changed` (announcePolicyChange).
  * @param next the new policy from the current one (undefined: none set yet)
  * @returns 200 `{ tenantId, status, gateway, version, updatedAt }` with the new `ETag`
  * @throws ApiError 404 unknown tenant, 409 `invalid_status` (OFFBOARDING, OFFBOARDED), 412 `precondition_failed` (a
@@ -112,11 +151,22 @@ export async function writeGatewayPolicy(event: APIGatewayProxyEvent, id: string
     refuseUnknownModels(gateway, record.gateway, platformConfig(), record);
     const version = policyVersion(record) + 1;
     const change = { version, at: new Date().toISOString(), actor: adminCaller(event), method, ...(reason !== undefined ? { reason } : {}) };
+    const paths = changedPolicyPaths(record.gateway, gateway);
+    // The tenant's history (the lifecycle's list, its cap HISTORY_ENTRIES) keeps every write, not only the last one
+    // gatewayChange holds: who, why, which keys, which version.
+    const entry: LifecycleExecution = {
+      kind: 'gateway-policy', requestId: `gateway-policy-v${version}`, // one per version: withExecution replaces an entry of the same kind and requestId
+       startedAt: change.at, endedAt: change.at, status: 'SUCCEEDED',
+      actor: change.actor, ...(reason !== undefined ? { requestReason: reason } : {}), policyChange: { version, method, paths },
+    };
     try {
-      const updated = await updateTenant(id, { gateway, gatewayChange: change }, { holder: null, expectStatus: POLICY_STATUSES, expectGatewayVersion: policyVersion(record) });
+      // expectUpdatedAt too: the history is read-modify-written, and a lifecycle step's entry written meanwhile must not be lost (a miss is contention: read again).
+      const updated = await updateTenant(id, { gateway, gatewayChange: change, executions: withExecution(record, entry) },
+        { holder: null, expectStatus: POLICY_STATUSES, expectGatewayVersion: policyVersion(record), expectUpdatedAt: record.updatedAt });
+      const eventNotSent = await announcePolicyChange({ tenantId: id, version, method, actor: change.actor, ...(reason !== undefined ? { reason } : {}), paths, at: change.at });
       return {
         statusCode: 200, headers: { 'content-type': 'application/json', etag: policyEtag(updated) },
-        body: JSON.stringify({ tenantId: id, status: updated.status, gateway: updated.gateway, version: policyVersion(updated), updatedAt: updated.updatedAt }),
+        body: JSON.stringify({ tenantId: id, status: updated.status, gateway: updated.gateway, version: policyVersion(updated), updatedAt: updated.updatedAt, ...(eventNotSent ? { eventNotSent } : {}) }),
       };
     } catch (e) {
       if (e instanceof RegistryContentionError) continue;

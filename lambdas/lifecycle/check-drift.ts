@@ -54,7 +54,8 @@ async function readable<T>(call: string, send: () => Promise<T>): Promise<T> {
  * skipped upgrade run changed nothing and does not count.
  */
 export function supersedingOperation(record: TenantRecord, since: string): TenantRecord['executions'][number] | undefined {
-  return record.executions.findLast((e) => e.status !== 'SKIPPED' && (e.endedAt ?? e.startedAt) >= since);
+  // A gateway policy write (history kind gateway-policy) changes no stack.
+  return record.executions.findLast((e) => e.kind !== 'gateway-policy' && e.status !== 'SKIPPED' && (e.endedAt ?? e.startedAt) >= since);
 }
 
 /**

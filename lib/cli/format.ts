@@ -106,7 +106,26 @@ export function usageKeyCorrectionText(fix: NonNullable<DriftRecord['usageKey']>
   return printable(`${fix.at}: ${fix.outcome === 'moved' ? 'the key was not in its tier\'s usage plan alone: ' : 'the key is not in its tier\'s usage plan, its move failed: '}${fix.note}`);
 }
 
-/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) and history (a change's entry with what it asked and its request id; who asked and why, when recorded). */
+/**
+ * The gateway policy's version and last write, one line for `tessera tenants show`: `v3, PATCH 2026-12-05T10:00:00.000Z
+ * by admin:arn:… reason "…"` (gatewayChange), `v0 (as onboarded, never written)` without one.
+ */
+export function policyLine(t: Pick<TenantRecord, 'gatewayChange'>): string {
+  const c = t.gatewayChange;
+  if (!c) return 'v0 (as onboarded, never written)';
+  return `v${c.version}, ${c.method} ${c.at} by ${printable(c.actor)}${c.reason ? ` reason ${printable(JSON.stringify(c.reason))}` : ''}`;
+}
+
+/** A history entry's line after its time: a lifecycle operation's kind and outcome, or a policy write's version, method and changed key paths. */
+function historyLine(e: LifecycleExecution): string {
+  if (e.kind === 'gateway-policy') {
+    const p = e.policyChange;
+    return `gateway  ${p ? `v${p.version} ${p.method} ${p.paths.length ? printable(p.paths.join(', ')) : '(no key changed)'}` : e.status}${requesterLine(e)}`;
+  }
+  return `${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`;
+}
+
+/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -118,6 +137,8 @@ export function tenantDetails(t: TenantRecord): string {
     `admin       ${t.adminEmail}`,
     ...(t.adminInvite ? [`invite      ${adminInviteLine(t.adminInvite)}`] : []),
     `created     ${t.createdAt}`,
+    // Its version (the ETag --if-match takes) and who wrote it last, when and why: the history below has every write.
+    `policy      ${policyLine(t)}`,
   ];
   // The operation holding the tenant (the one a 409 operation_in_progress names): without it, a tenant held by a stopped
   // execution showed nothing of what refuses every other request.
@@ -141,7 +162,7 @@ export function tenantDetails(t: TenantRecord): string {
   lines.push(...offboardingLines(t));
   if (t.executions.length) {
     lines.push('history');
-    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`);
+    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${historyLine(e)}`);
   }
   return lines.join('\n');
 }

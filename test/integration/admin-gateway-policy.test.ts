@@ -61,7 +61,7 @@ const policyFile = (name: string, body: unknown) => {
 const index = async () => ((await doc.send(new ScanCommand({ TableName: INDEX }))).Items ?? []).map((i) => `${i.origin} ${i.tenantId}`).sort();
 
 describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
-  it('replaces the policy, writing gateway, gatewayChange and updatedAt only, and prints it', async () => {
+  it('replaces the policy, writing gateway, gatewayChange, a history entry and updatedAt only, announces it on the bus, and prints it', async () => {
     const before = (await getTenant('acme'))!;
     const file = policyFile('acme.json', { allowedOrigins: ['https://app.acme.example', 'http://localhost:5173'], storeResponses: false, monthlyTokenBudget: 1_000_000 });
     const run = await tessera('tenants', 'gateway', 'acme', '--file', file);
@@ -78,8 +78,19 @@ describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
     });
     expect(after.updatedAt > before.updatedAt).toBe(true);
     expect(after.gatewayChange).toEqual({ version: 1, at: expect.any(String), actor: expect.stringMatching(/^admin:/), method: 'PUT' });
-    const { gateway: _g, updatedAt: _u, gatewayChange: _c, ...rest } = after;
-    const { gateway: _g0, updatedAt: _u0, ...restBefore } = before;
+    // The tenant's history keeps the write (every write, not only the last one gatewayChange holds), and the bus hears of it.
+    expect(after.executions).toEqual([...before.executions, {
+      kind: 'gateway-policy', requestId: 'gateway-policy-v1', startedAt: after.gatewayChange!.at, endedAt: after.gatewayChange!.at, status: 'SUCCEEDED', actor: after.gatewayChange!.actor,
+      policyChange: { version: 1, method: 'PUT', paths: ['allowedOrigins', 'maxTokens', 'monthlyTokenBudget', 'storeResponses'] },
+    }]);
+    expect((await platform.fixture.events()).filter((e) => e.detailType === 'Tenant Gateway Policy Changed').map((e) => e.detail)).toEqual([
+      { tenantId: 'acme', version: 1, method: 'PUT', actor: after.gatewayChange!.actor, paths: ['allowedOrigins', 'maxTokens', 'monthlyTokenBudget', 'storeResponses'], at: after.gatewayChange!.at },
+    ]);
+    const shown = await tessera('tenants', 'show', 'acme');
+    expect(shown.stdout).toMatch(/^policy {6}v1, PUT \S+ by admin:\S+$/m);
+    expect(shown.stdout).toMatch(/^ {2}\S+ {2}gateway {2}v1 PUT allowedOrigins, maxTokens, monthlyTokenBudget, storeResponses by admin:\S+$/m);
+    const { gateway: _g, updatedAt: _u, gatewayChange: _c, executions: _e, ...rest } = after;
+    const { gateway: _g0, updatedAt: _u0, executions: _e0, ...restBefore } = before;
     expect(rest).toEqual(restBefore);
   });
 
@@ -182,13 +193,16 @@ describe('tessera tenants gateway --set / --unset (PATCH /admin/tenants/{id}/gat
 
   it('lands concurrent PATCHes of different keys, each on the others (DynamoDB\'s condition on the version read, retried)', async () => {
     await putNewTenant({ ...tenant('hooli', 'ACTIVE'), gateway: structuredClone(full) });
-    const changes = [{ maxTokens: 1024 }, { monthlyTokenBudget: 42 }, { monthlyCostBudgetUsd: 7 }, { defaultModel: 'openai/gpt-4o' }, { storeResponses: false }];
+    const changes = [{ maxTokens: 1024 }, { monthlyTokenBudget: 42 }, { monthlyCostBudgetUsd: 7 }, { defaultModel: 'openai/gpt-5.4-mini' }, { storeResponses: false }];
     const answers = await Promise.all(changes.map((c) => patchCall('hooli', c)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     expect(answers.map((a) => a.headers.get('etag')).sort()).toEqual(['"1"', '"2"', '"3"', '"4"', '"5"']);
     const after = (await getTenant('hooli'))!;
     expect(after.gateway).toEqual({ ...full, ...Object.assign({}, ...changes) });
     expect(after.gatewayChange?.version).toBe(5);
+    // each write on the history, once, with the key it changed
+    expect(after.executions.filter((e) => e.kind === 'gateway-policy').map((e) => e.policyChange?.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(after.executions.filter((e) => e.kind === 'gateway-policy').flatMap((e) => e.policyChange!.paths).sort()).toEqual(['defaultModel', 'maxTokens', 'monthlyCostBudgetUsd', 'monthlyTokenBudget', 'storeResponses']);
   });
 
   it('tells --file from --set, and a --set without a value, before any call (exit 2)', async () => {

@@ -5,7 +5,7 @@ import { printable } from '../../printable.js';
 import { shutdownFix } from '../../config/model-lifecycle.js';
 import { operationBoundSeconds } from '../../lifecycle-workflow-timeouts.js';
 import type { DriftRow } from '../../tenant-list-page.js';
-import type { LifecycleExecution, TenantRecord } from '../../tenant-record.js';
+import { isLifecycleEntry, type LifecycleExecution, type TenantRecord } from '../../tenant-record.js';
 import type { DeadLetterQueueInfo } from '../dlq/queues.js';
 
 /** How much a finding needs an operator: `fail` now, `warn` soon, `info` to know. */
@@ -125,7 +125,7 @@ export function lifecycleFindings(tenants: readonly TenantRecord[], now: number)
       }
     }
     for (const e of t.executions) {
-      if (e.status !== 'RUNNING' || seen.has(e.executionArn ?? (e.requestId === lease?.requestId ? lease.executionArn : ''))) continue;
+      if (!isLifecycleEntry(e) || e.status !== 'RUNNING' || seen.has(e.executionArn ?? (e.requestId === lease?.requestId ? lease.executionArn : ''))) continue;
       const bound = operationBoundSeconds(e.kind);
       if (now - Date.parse(e.startedAt) <= bound * 1000) continue;
       out.push({ severity: 'fail', source: 'lifecycle', subject: t.tenantId, what: `tenant ${t.tenantId}: ${e.kind} ${e.requestId} recorded RUNNING for ${ago(e.startedAt, now)}, longer than its workflow's timeout (${hours(bound)}): its execution has ended and the registry was not told`, since: e.startedAt, action: `tessera tenants show ${t.tenantId}${e.executionArn ? ` (execution ${e.executionArn})` : ''}` });

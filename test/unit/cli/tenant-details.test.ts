@@ -33,6 +33,23 @@ describe('tenantDetails', () => {
     ]);
   });
 
+  // Found by the platform engineer's trial (s32): only the last policy write was kept, and tenants show said nothing of it.
+  it('prints the gateway policy\'s version and last write in one line, and each policy write of the history with its version and changed keys', () => {
+    expect(tenantDetails(record({ status: 'ACTIVE' }))).toMatch(/^policy {6}v0 \(as onboarded, never written\)$/m);
+    const actor = 'admin:arn:aws:sts::111111111111:assumed-role/PlatformAdmin/alice';
+    const text = tenantDetails(record({ status: 'ACTIVE',
+      gatewayChange: { version: 2, at: '2026-12-05T10:00:00.000Z', actor, method: 'PATCH', reason: 'CHG-2 fallbacks' },
+      executions: [
+        { kind: 'gateway-policy', requestId: 'gateway-policy-v1', startedAt: '2026-12-05T09:00:00.000Z', endedAt: '2026-12-05T09:00:00.000Z', status: 'SUCCEEDED', actor, policyChange: { version: 1, method: 'PUT', paths: ['guardrails.redactResponses', 'monthlyTokenBudget'] } },
+        { kind: 'gateway-policy', requestId: 'gateway-policy-v2', startedAt: '2026-12-05T10:00:00.000Z', endedAt: '2026-12-05T10:00:00.000Z', status: 'SUCCEEDED', actor, requestReason: 'CHG-2 fallbacks', policyChange: { version: 2, method: 'PATCH', paths: ['fallbacks'] } },
+      ] }));
+    expect(text).toMatch(new RegExp(`^policy {6}v2, PATCH 2026-12-05T10:00:00\\.000Z by ${actor.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} reason "CHG-2 fallbacks"$`, 'm'));
+    expect(text.split('\n').slice(-2)).toEqual([
+      `  2026-12-05T09:00:00.000Z  gateway  v1 PUT guardrails.redactResponses, monthlyTokenBudget by ${actor}`,
+      `  2026-12-05T10:00:00.000Z  gateway  v2 PATCH fallbacks by ${actor} reason "CHG-2 fallbacks"`,
+    ]);
+  });
+
   it('prints no operation line for a tenant no operation holds', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^operation/m);
   });

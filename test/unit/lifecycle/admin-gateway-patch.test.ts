@@ -1,4 +1,6 @@
+import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayPolicy, TenantRecord } from '../../../lib/tenant-record.js';
 import { gatewayPatch } from '../../../lib/cli/gateway-patch.js';
@@ -27,11 +29,15 @@ const POLICY: GatewayPolicy = {
   allowedOrigins: ['https://app.acme.example'], systemPrompt: 'Answer briefly.',
 };
 const stored = () => records.get('acme')! as TenantRecord;
+const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
+const busEvents = () => bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]!);
 
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
+  bus.reset();
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   records.set('acme', tenant({ status: 'ACTIVE', gateway: structuredClone(POLICY) }));
 });
 
@@ -125,6 +131,50 @@ describe('model names of the policy (fallbacks[i], defaultModel)', () => {
     expect(back.statusCode).toBe(200);
     const added = await patch({ fallbacks: ['bedrock/amazon.nova-lite-v1:0', 'openai/gpt-4o-mini', 'openai/gpt-40'] });
     expect(json(added).error).toMatchObject({ code: 'unknown_model', param: 'fallbacks[2]' });
+  });
+});
+
+describe('the policy\'s history: every write on the tenant\'s history and on the bus', () => {
+  // Before, only the latest write (gatewayChange) was kept: earlier actors and reasons were lost.
+  it('appends a gateway-policy entry per PUT and PATCH (actor, reason, changed key paths, version) to the lifecycle history, and emits Tenant Gateway Policy Changed without values', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', gateway: structuredClone(POLICY), executions: [{ kind: 'onboard', requestId: 'req-acme-0001', startedAt: '2026-12-01T00:00:00.000Z', status: 'SUCCEEDED' }] }));
+    const first = await patch({ monthlyTokenBudget: 500_000, guardrails: { redactResponses: false } }, undefined, { queryStringParameters: { reason: 'CHG-1 budget' } });
+    expect(first.statusCode).toBe(200);
+    const second = await call('PUT', '/admin/tenants/{id}/gateway', { body: JSON.stringify({ ...stored().gateway, systemPrompt: 'A secret instruction.' }) });
+    expect(second.statusCode).toBe(200);
+    const history = stored().executions;
+    expect(history.map((e) => e.kind)).toEqual(['onboard', 'gateway-policy', 'gateway-policy']);
+    expect(history[1]).toMatchObject({ kind: 'gateway-policy', requestId: 'gateway-policy-v1', status: 'SUCCEEDED', actor: `admin:${CALLER}`, requestReason: 'CHG-1 budget', policyChange: { version: 1, method: 'PATCH', paths: ['guardrails.redactResponses', 'monthlyTokenBudget'] } });
+    expect(history[2]).toMatchObject({ kind: 'gateway-policy', actor: `admin:${CALLER}`, policyChange: { version: 2, method: 'PUT', paths: ['systemPrompt'] } });
+    expect(history[2]).not.toHaveProperty('requestReason');
+    expect(history[1]!.startedAt).toBe(history[1]!.endedAt);
+    const events = busEvents();
+    expect(events.map((e) => [e.Source, e.DetailType, e.EventBusName])).toEqual([['tessera.lifecycle', 'Tenant Gateway Policy Changed', 'tessera-lifecycle'], ['tessera.lifecycle', 'Tenant Gateway Policy Changed', 'tessera-lifecycle']]);
+    expect(JSON.parse(events[0]!.Detail!)).toEqual({ tenantId: 'acme', version: 1, method: 'PATCH', actor: `admin:${CALLER}`, reason: 'CHG-1 budget', paths: ['guardrails.redactResponses', 'monthlyTokenBudget'], at: history[1]!.startedAt });
+    expect(events[1]!.Detail).not.toContain('A secret instruction');
+  });
+
+  it('keeps the history\'s cap (HISTORY_ENTRIES, 50), dropping the oldest as lifecycle entries do', async () => {
+    const old = Array.from({ length: 50 }, (_, i) => ({ kind: 'suspend' as const, requestId: `req-${i}`, startedAt: `2026-11-01T00:00:${String(i).padStart(2, '0')}.000Z`, status: 'SUCCEEDED' as const }));
+    records.set('acme', tenant({ status: 'ACTIVE', gateway: structuredClone(POLICY), executions: old }));
+    expect((await patch({ maxTokens: 1024 })).statusCode).toBe(200);
+    expect(stored().executions).toHaveLength(50);
+    expect(stored().executions[0]!.requestId).toBe('req-1');
+    expect(stored().executions.at(-1)).toMatchObject({ kind: 'gateway-policy', policyChange: { paths: ['maxTokens'] } });
+  });
+
+  it('answers the write\'s 200 with eventNotSent when the bus refuses the event (the policy and its history entry are written)', async () => {
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'denied' }] });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const res = await patch({ maxTokens: 2048 });
+      expect(res.statusCode).toBe(200);
+      expect(json(res).eventNotSent).toMatch(/^the "Tenant Gateway Policy Changed" event did not reach the platform bus tessera-lifecycle \(EventBridge PutEvents: AccessDeniedException: /);
+      expect(stored().gateway!.maxTokens).toBe(2048);
+      expect(stored().executions.at(-1)).toMatchObject({ kind: 'gateway-policy' });
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
