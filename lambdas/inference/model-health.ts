@@ -10,7 +10,7 @@ export interface CooldownPolicy {
   failures: number;
   /** The window they are counted in, ms. @default 60_000 */
   windowMs: number;
-  /** How long the model cools, ms (longer when the upstream's 429 asked for longer). @default 30_000 */
+  /** How long the model cools, ms (longer when the upstream's 429 asked for longer, up to MAX_RETRY_AFTER_COOL_MS). @default 30_000 */
   coolMs: number;
 }
 
@@ -53,6 +53,16 @@ interface State {
   /** A half-open probe is in flight. */
   probing: boolean;
 }
+
+/**
+ * The longest an upstream's `Retry-After` lengthens a cooldown, ms: 5 minutes, or the policy's own `coolMs` when longer
+ * (gateway.cooldown.seconds, at most 3600). An upstream's 429 is trusted to say "not before", not to take a deployment out
+ * of every chain for as long as it likes: `Retry-After: 86400` (a day's quota, or a misbehaving relay) cooled the
+ * deployment for a day, and `retry-after-ms: 1e16` set a cooldown end past the largest Date, whose log line (and every
+ * later skip's audit note) threw RangeError: requests were answered 500 instead of by the chain's next place. After this
+ * much, one request probes (half-open): a deployment that is still limited answers its quick 429 and cools again.
+ */
+export const MAX_RETRY_AFTER_COOL_MS = 300_000;
 
 /** Health records kept at most (least recently touched dropped first): tenants' own keys multiply the keys. */
 const MAX_RECORDS = 10_000;
@@ -114,7 +124,8 @@ export class ModelHealth {
   /**
    * A request's attempts at the model ended in an unhealthy failure (upstream-calls.ts `unhealthy`): counted; at the
    * threshold within the window (or for a failed probe) the model cools for the policy's time, or until the end of the
-   * longest `Retry-After` a counted 429 asked for (`retryAfterMs`, from this failure's time) when that is later.
+   * longest `Retry-After` a counted 429 asked for (`retryAfterMs`, from this failure's time) when that is later, a
+   * `Retry-After` counting for at most MAX_RETRY_AFTER_COOL_MS (or the policy's `coolMs` when longer).
    * @param last the failure's kind (`timeout`, `unreachable`, `upstream 503`): logged and audited, never upstream text
    */
   failed(key: string, last: string, retryAfterMs?: number): void {
@@ -125,7 +136,8 @@ export class ModelHealth {
     this.states.set(key, s);
     if (this.states.size > MAX_RECORDS) this.states.delete(this.states.keys().next().value!);
     s.last = last;
-    if (retryAfterMs !== undefined) s.retryUntil = Math.max(s.retryUntil ?? 0, now + retryAfterMs);
+    const longest = Math.max(this.policy.coolMs, MAX_RETRY_AFTER_COOL_MS);
+    if (retryAfterMs !== undefined && retryAfterMs >= 0) s.retryUntil = Math.max(s.retryUntil ?? 0, now + Math.min(retryAfterMs, longest));
     const until = Math.max(now + this.policy.coolMs, s.retryUntil ?? 0);
     if (s.until !== undefined) {
       s.probing = false;

@@ -684,7 +684,8 @@ export const GatewayConfigSchema = z.strictObject({
   /**
    * Resting a model that keeps failing (lambdas/inference/model-health.ts): after `failures` requests within
    * `windowSeconds` whose attempts at a model ended in a timeout, an unreachable upstream, a 5xx or a 429 without a
-   * short `Retry-After`, the model cools for `seconds` (or the upstream's longer `Retry-After`): requests with another
+   * short `Retry-After`, the model cools for `seconds` (or the upstream's longer `Retry-After`, up to 5 minutes or `seconds`
+   * when longer: model-health.ts MAX_RETRY_AFTER_COOL_MS): requests with another
    * model left in their chain skip it; then one request probes it (a success ends the cooldown, a failure starts it
    * again). The last model of a chain is always tried. Kept per Lambda execution environment (per `tessera serve`
    * worker), keyed by catalog id (and tenant, for a tenant's own provider key). `false` (parsed as absent) or `null`

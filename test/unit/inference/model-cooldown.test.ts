@@ -234,6 +234,22 @@ describe('a failing model cools down: skipped while the chain has another model,
     expect(s.up.attempts).toEqual(['acme:b']);
   });
 
+  it('an upstream\'s Retry-After of a day (or past the largest Date) cools the model 5 minutes at most, then one request probes', async () => {
+    for (const retryAfterMs of [86_400_000, 1e16]) {
+      const s = setup();
+      s.up.behaviour.a = fail(429, { retryAfterMs });
+      await failThree(s); // opens at 12:00:02, the last failure
+      s.up.attempts.length = 0;
+      const skipped = await s.request();
+      expect(skipped.served).toBe('b');
+      expect(skipped.record.detail?.skippedCoolingModels).toBe('openai-compatible/a (cooling until 2026-12-05T12:05:02.000Z after 3 failing requests within 60 s; last: upstream 429)');
+      expect(s.up.attempts).toEqual(['acme:b']);
+      s.clock.t += 301_000;
+      s.up.behaviour.a = ok;
+      expect((await s.request()).served).toBe('a');
+    }
+  });
+
   it('the only model left is still tried, cooling or not: a cooldown never refuses a request', async () => {
     const s = setup();
     s.up.behaviour.a = fail(503);
