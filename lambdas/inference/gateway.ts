@@ -29,6 +29,7 @@ import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoint
 import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantRequest } from './endpoints/tenant-requests.js';
 import { tenantUsage } from './endpoints/usage.js';
+import { refuseRepeatedQuery } from './query-parameters.js';
 import { deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
@@ -308,8 +309,14 @@ export class Gateway {
         if (req.method !== 'GET') throw new GatewayError(405, `${req.method} is not supported on /v1/models/{model}; GET retrieves a model`, 'invalid_request_error', 'method_not_allowed');
         return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
       }
-      if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
+      // A repeated parameter (`group_by=user&group_by=model`, `date=…&date=…`) is refused as the list routes refuse it: API
+      // Gateway's queryStringParameters (and serve's) keep the last value, so the first was dropped unseen.
+      if (route === 'GET /v1/usage') {
+        refuseRepeatedQuery(req.repeatedQuery);
+        return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
+      }
       if (req.method === 'GET' && isTenantRequest(path)) {
+        refuseRepeatedQuery(req.repeatedQuery);
         const reader = this.deps.auditRecords ?? (this.deps.audit instanceof MemoryAuditSink ? new MemoryAuditRecordReader(this.deps.audit.records) : undefined);
         if (!reader) throw notFound(`${route}: request records are not served on this endpoint (no audit records to read here)`, null, 'route_not_found');
         return await answer(res, audit, await tenantRequest(reader, caller, path, req.query ?? {}));

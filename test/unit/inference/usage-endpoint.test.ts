@@ -1,4 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
+import type { Authorizer } from '../../../lambdas/inference/auth.js';
+import { Gateway, type GatewayResponder } from '../../../lambdas/inference/gateway.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { requestTarget } from '../../../lambdas/inference/local-server.js';
+import { ProviderRegistry } from '../../../lambdas/inference/providers/registry.js';
+import { gatewayConfig } from '../../support/gateway-config.js';
 import { roundUsd, tenantUsage } from '../../../lambdas/inference/endpoints/usage.js';
 import type { TenantPolicy } from '../../../lambdas/inference/policy.js';
 import type { GatewayStore } from '../../../lambdas/inference/stores/gateway-store.js';
@@ -161,5 +168,27 @@ describe('GET /v1/usage?group_by=model', () => {
     expect(await bad({ group_by: 'model', start_time: String(dec1 - 40 * 86_400) })).toMatchObject({ status: 400, param: 'start_time' });
     expect(await bad({ bucket_width: '1d' })).toMatchObject({ status: 400, param: 'bucket_width', message: expect.stringContaining('group_by=model') });
     expect(await bad({ group_by: 'user', start_time: String(dec1) })).toMatchObject({ status: 400, param: 'start_time' });
+  });
+});
+
+describe('a query parameter given twice on GET /v1/usage and GET /v1/tenant/requests/{request_id}', () => {
+  it('is a 400 naming it, as the list routes answer, not the last value taken (API Gateway\'s queryStringParameters keep only it)', async () => {
+    const config = gatewayConfig();
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'enterprise'));
+    const authorizer = { authorize: async (): Promise<Caller> => ({ tenantId: 'acme', userId: 'u-1', role: 'admin', tenant: (await store.getTenant('acme'))! }) } as unknown as Authorizer;
+    const gateway = new Gateway({ config, store, audit: new MemoryAuditSink(), authorizer, providers: new ProviderRegistry(config, async () => 'k'), awaitAudit: true });
+    const answers: Array<{ status: number; body: string }> = [];
+    const res: GatewayResponder = { json: (status, body) => void answers.push({ status, body }), stream: () => ({ write: () => undefined, end: () => undefined }) };
+    const get = async (path: string) => {
+      await gateway.handle({ method: 'GET', ...requestTarget(path), headers: { authorization: 'Bearer x' } }, res);
+      const a = answers.pop()!;
+      return { status: a.status, ...(JSON.parse(a.body) as { error?: { param: string; message: string } }).error };
+    };
+    expect(await get('/v1/usage?group_by=user&group_by=model')).toMatchObject({ status: 400, param: 'group_by', message: 'query parameter "group_by" is given more than once; give it once' });
+    expect(await get('/v1/tenant/requests/req_0123456789abcdef01234567?date=2026-12-04&date=2026-12-05')).toMatchObject({ status: 400, param: 'date' });
+    // Once each, they are answered as before.
+    expect(await get('/v1/usage?group_by=model')).toEqual({ status: 200 });
+    expect(await get('/v1/tenant/requests/req_0123456789abcdef01234567?date=2026-12-04')).toMatchObject({ status: 404, param: 'request_id' });
   });
 });
