@@ -138,7 +138,8 @@ function midnightSeconds(query: Record<string, string | undefined>, name: 'start
  * @param query `bucket_width` (only `1d`, the ledger's unit), `start_time` (Unix seconds at a UTC midnight, inclusive;
  *   @default the first day of the current UTC month), `end_time` (exclusive, a UTC midnight; @default the end of today, UTC)
  * @throws GatewayError 400 naming `bucket_width` other than `1d`, a `start_time`/`end_time` that is not a UTC midnight
- *   in Unix seconds, an `end_time` not after `start_time`, or a range of more than MAX_USAGE_DAYS days
+ *   in Unix seconds, an `end_time` not after `start_time` (naming `start_time` when `end_time` was not given: a `start_time`
+ *   after today), or a range of more than MAX_USAGE_DAYS days
  */
 export async function usageByModel(store: Pick<GatewayStore, 'modelUsage'>, tenantId: string, now: Date, query: Record<string, string | undefined>) {
   const width = query.bucket_width ?? '1d';
@@ -147,7 +148,11 @@ export async function usageByModel(store: Pick<GatewayStore, 'modelUsage'>, tena
   const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) / 1000;
   const start = midnightSeconds(query, 'start_time', monthStart);
   const end = midnightSeconds(query, 'end_time', today + DAY_SECONDS);
-  if (end <= start) throw invalid(`end_time = ${end} is not after start_time = ${start}: the range [start_time, end_time) holds no day`, 'end_time', 'invalid_value');
+  if (end <= start) {
+    // Without end_time, the end is the end of today: a start_time after it is the parameter at fault, not the one not sent.
+    if (query.end_time === undefined) throw invalid(`start_time = ${start} (${new Date(start * 1000).toISOString().slice(0, 10)}) is after today (UTC), the default end_time's last day: the range [start_time, end_time) holds no day; give a start_time up to ${today} or an end_time after it`, 'start_time', 'invalid_value');
+    throw invalid(`end_time = ${end} is not after start_time = ${start}: the range [start_time, end_time) holds no day`, 'end_time', 'invalid_value');
+  }
   const days = (end - start) / DAY_SECONDS;
   if (days > MAX_USAGE_DAYS) {
     const param = query.end_time === undefined ? 'start_time' : 'end_time';

@@ -166,6 +166,8 @@ describe('GET /v1/usage?group_by=model', () => {
     expect(await bad({ group_by: 'model', start_time: String(dec1), end_time: String(dec1) })).toMatchObject({ status: 400, param: 'end_time' });
     expect(await bad({ group_by: 'model', start_time: String(dec1), end_time: String(dec1 + 32 * 86_400) })).toMatchObject({ status: 400, param: 'end_time', message: expect.stringContaining('32 days') });
     expect(await bad({ group_by: 'model', start_time: String(dec1 - 40 * 86_400) })).toMatchObject({ status: 400, param: 'start_time' });
+    // A start_time after today without end_time: the parameter sent is named, not the end_time the caller left out.
+    expect(await bad({ group_by: 'model', start_time: String(dec1 + 31 * 86_400) })).toMatchObject({ status: 400, param: 'start_time', message: expect.stringContaining('start_time = 1798761600 (2027-01-01) is after today (UTC)') });
     expect(await bad({ bucket_width: '1d' })).toMatchObject({ status: 400, param: 'bucket_width', message: expect.stringContaining('group_by=model') });
     expect(await bad({ group_by: 'user', start_time: String(dec1) })).toMatchObject({ status: 400, param: 'start_time' });
   });
