@@ -3,6 +3,7 @@ import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { chatAnswerOf } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './provider.js';
+import { retryAfterMs } from './retry-after.js';
 import { sseChunks, sseTextCompletionChunks } from './sse-chunks.js';
 import { upstreamErrorFields, type UpstreamErrorFields } from './upstream-error-fields.js';
 import { refuseToolMessageMedia } from './tool-message-parts.js';
@@ -349,20 +350,8 @@ function upstreamError(name: string, res: TextResponse): ProviderError {
   });
 }
 
-/**
- * `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date (RFC 9110 §10.2.3).
- * @returns ms, or undefined when the upstream gave no usable hint
- */
-export function retryAfterMs(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  const ms = Number(one(headers['retry-after-ms']));
-  if (one(headers['retry-after-ms']) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
-  const value = one(headers['retry-after'])?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+/** `retry-after-ms`, else `retry-after` (retry-after.ts): re-exported for the callers that import it from here. */
+export { retryAfterMs };
 
 /**
  * A whole answer as the chunks a stream of it would have carried: one chunk with every choice's

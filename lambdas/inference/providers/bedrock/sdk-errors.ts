@@ -1,5 +1,6 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderError } from '../provider.js';
+import { retryAfterMs } from '../retry-after.js';
 import { endpointOverride } from '../../../shared/endpoint-override.js';
 import { calledEndpointOf } from '../../../shared/called-endpoint.js';
 import { notServiceAnswer, serviceEndpointNamed, unparsedAnswer, type UnparsedAnswer } from '../../../shared/unparsed-answer.js';
@@ -186,17 +187,5 @@ function errorType(status: number | undefined): string {
   }
 }
 
-/**
- * A `Retry-After` hint of Bedrock's answer in ms: `retry-after-ms` (OpenAI's), else `retry-after` in
- * seconds or as an HTTP date (as http-openai-compatible.ts reads an OpenAI-compatible upstream's).
- */
-function retryAfter(headers: Record<string, string | undefined>): number | undefined {
-  const ms = headers['retry-after-ms'];
-  if (ms !== undefined && ms.trim() !== '' && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
-  const header = headers['retry-after']?.trim();
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
+/** A `Retry-After` hint of Bedrock's answer in ms (retry-after.ts, as an OpenAI-compatible upstream's is read). */
+const retryAfter = (headers: Record<string, string | undefined>): number | undefined => retryAfterMs(headers);
