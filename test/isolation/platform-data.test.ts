@@ -239,6 +239,18 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     expect(returnsAll.allowed).toBe(false);
   });
 
+  it('a session may set its own ledger item\'s ledgerMonth, which no IAM condition sees the value of: the index\'s readers decide by the item\'s key', async () => {
+    // IAM holds the write to the session's own item (the table's key, LeadingKeys) and may name the attributes written,
+    // never their values: acme-2's own ledger item can be given ledgerMonth = usage#acme#model#<month>, which puts it in
+    // acme's partition of the model-usage index. DynamoDbStore.modelUsage keeps only items whose table key is the
+    // tenant's own (test/isolation/usage-ledger-index.test.ts), so acme's usage and statement never count it.
+    const r = await asTenant('acme-2', {
+      what: 'UpdateItem own ledger item, SET ledgerMonth', action: 'dynamodb:UpdateItem', resource: table(USAGE),
+      context: { ...keys('usage#acme-2#model#2026-11-30#openai/gpt-4o-mini'), 'dynamodb:Attributes': ['id', 'requests', 'day', 'model', 'ledgerMonth', 'ledgerDay'] },
+    });
+    expect(r.allowed).toBe(true);
+  });
+
   it('uses the platform key only for the five tables (DynamoDB\'s encryption context), the session tenant\'s own secrets (SecretARN) and its own batch files (aws:s3:arn)', () => {
     // As written, since the simulator cannot evaluate kms:EncryptionContext:<key> (see beforeAll).
     const kms = statementsOf(resolved).filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('kms:')));

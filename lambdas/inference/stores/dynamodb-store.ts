@@ -46,6 +46,20 @@ export const usageIds = {
   modelMonth: (tenantId: string, month: string) => `usage#${tenantId}#model#${month}`,
 };
 
+/**
+ * Whether an item of the ledger index's partition `usage#<tenantId>#model#<month>` is the tenant's own ledger item of
+ * that month: its table key `id` is exactly the one the settle writes for its `day` and `model` (usageIds.modelDay) and
+ * its `day` is in `month`. An item whose `ledgerMonth` another tenant's session set to this partition has that tenant's
+ * `id` (the tenant-data role writes only `usage#<its tenant>#…` items), so it is not.
+ * @param item an item the index's Query answered (the table's key is projected into every index)
+ * @param tenantId the tenant whose partition was queried
+ * @param month `YYYY-MM`
+ */
+export function ownLedgerItem(item: Record<string, unknown>, tenantId: string, month: string): boolean {
+  const { id, day, model } = item;
+  return typeof id === 'string' && typeof day === 'string' && typeof model === 'string' && day.startsWith(`${month}-`) && id === usageIds.modelDay(tenantId, day, model);
+}
+
 /** The ledger item's counters, ADDed by every settle with usage (ledgerDelta). */
 const LEDGER_COUNTERS = ['requests', 'promptTokens', 'completionTokens', 'costNanos', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
 
@@ -267,6 +281,14 @@ export class DynamoDbStore implements GatewayStore {
    * settle of the last second may not be in it yet. Needs `dynamodb:Query` on the index: the admin
    * API's role has it (constructs/admin-api.ts), and a tenant-data session for its own tenant's
    * partitions only (`UsageOwnLedger`, constructs/tenant-data-access-role.ts: `GET /v1/usage`).
+   *
+   * Only the tenant's own ledger items of that month count (ownLedgerItem): an item is in the index's partition by the
+   * value of its `ledgerMonth` attribute, which whoever writes the item sets, and IAM can hold a writer to its own items
+   * (`dynamodb:LeadingKeys`, the table's key) but not to an attribute's value. A tenant-data session of tenant A may
+   * UpdateItem its own `usage#A#model#…` item with `ledgerMonth` = `usage#B#model#<month>`, which puts that item in B's
+   * partition of the index: read as B's, it would add A's numbers to B's usage and to B's statement (the statements
+   * Lambda reads the ledger through this method). The table's key `id` is in every index item (DynamoDB projects the
+   * table's keys into each index) and no session can write another tenant's `id`, so it decides.
    * @throws RangeError naming `month` when it is not `YYYY-MM`
    */
   async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
@@ -279,6 +301,7 @@ export class DynamoDbStore implements GatewayStore {
     });
     for await (const out of untilKeyRepeats(calls, (page) => page.LastEvaluatedKey)) {
       for (const item of out.Items ?? []) {
+        if (!ownLedgerItem(item, tenantId, month)) continue;
         const n = (k: string) => Number(item[k] ?? 0);
         rows.push(withCacheCounters({
           day: String(item.day), model: String(item.model), requests: n('requests'), promptTokens: n('promptTokens'), completionTokens: n('completionTokens'),

@@ -279,8 +279,8 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
     const item = transactions()[0].find((u) => String(u.Key!.id).includes('#model#'))!;
     expect(ledger(item)).toEqual({ requests: 1, promptTokens: 1000, completionTokens: 0, costNanos: 142_500, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000, cachedTokens: 900 });
     ddb.on(QueryCommand).resolves({ Items: [
-      { day: '2026-11-23', model: 'openai/gpt-5.4-mini', requests: 1, promptTokens: 1000, completionTokens: 0, costNanos: 142_500, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000, cachedTokens: 900, cacheWriteTokens: 0 },
-      { day: '2026-11-23', model: 'openai/gpt-4o-mini', requests: 1, promptTokens: 3, completionTokens: 1, costNanos: 1_500_000, reportedRequests: 1, reportedTokens: 4, estimatedTokens: 5 },
+      { id: 'usage#acme#model#2026-11-23#openai/gpt-5.4-mini', day: '2026-11-23', model: 'openai/gpt-5.4-mini', requests: 1, promptTokens: 1000, completionTokens: 0, costNanos: 142_500, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000, cachedTokens: 900, cacheWriteTokens: 0 },
+      { id: 'usage#acme#model#2026-11-23#openai/gpt-4o-mini', day: '2026-11-23', model: 'openai/gpt-4o-mini', requests: 1, promptTokens: 3, completionTokens: 1, costNanos: 1_500_000, reportedRequests: 1, reportedTokens: 4, estimatedTokens: 5 },
     ] });
     const rows = await store.modelUsage('acme', '2026-11');
     expect(rows[1]).toEqual({ day: '2026-11-23', model: 'openai/gpt-5.4-mini', requests: 1, promptTokens: 1000, completionTokens: 0, costUsd: 0.0001425, reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1000, cachedTokens: 900 });
