@@ -22,6 +22,16 @@ const UPDATE_ATTEMPTS = 5;
 /** The sort key of a background response's events item number `n` (appendEvents). */
 const eventsKey = (responseId: string, n: number) => `events#${responseId}#${String(n).padStart(9, '0')}`;
 
+/**
+ * Whether `responseId` can be a response's own sort key: not one holding `#`, the separator of the other items kept in
+ * a tenant's partition beside its responses (`events#<responseId>#<n>`: appendEvents). An id from a request path
+ * (`GET` or `DELETE /v1/responses/events%23resp_…%23000000000`) was otherwise a GetItem of such an item, read as a
+ * stored response that has no Response (the route's readsModel threw: a 500 instead of the unknown id's 404), and a
+ * DeleteItem of it would cut a background stream short. No id the gateway makes has `#`; the file store takes only
+ * `resp_` ids (isResponseId), the memory store keeps events apart from responses.
+ */
+const responseKey = (responseId: string) => typeof responseId === 'string' && responseId.length > 0 && !responseId.includes('#');
+
 export class DynamoDbResponseStore implements ResponseStore {
   constructor(private readonly table: string, private readonly docFor: TenantDocumentClient) {}
 
@@ -57,7 +67,7 @@ export class DynamoDbResponseStore implements ResponseStore {
   }
 
   private async read(tenantId: string, responseId: string): Promise<{ item: StoredResponse; version: number } | undefined> {
-    if (!isTenantId(tenantId)) return undefined;
+    if (!isTenantId(tenantId) || !responseKey(responseId)) return undefined;
     const doc = await this.docFor(tenantId);
     const out = await doc.send(new GetCommand({ TableName: this.table, Key: { tenantId, responseId }, ConsistentRead: true }));
     const item = out.Item;
@@ -97,7 +107,7 @@ export class DynamoDbResponseStore implements ResponseStore {
    * refused a `starting_after` past it as "past the last event").
    */
   async readEvents(tenantId: string, responseId: string, cursor: number): Promise<EventsRead> {
-    if (!isTenantId(tenantId)) return { events: [], ended: false, cursor, exists: false };
+    if (!isTenantId(tenantId) || !responseKey(responseId)) return { events: [], ended: false, cursor, exists: false };
     const doc = await this.docFor(tenantId);
     const items: Array<Record<string, unknown>> = [];
     let start: Record<string, unknown> | undefined;
@@ -124,7 +134,7 @@ export class DynamoDbResponseStore implements ResponseStore {
   }
 
   async delete(tenantId: string, responseId: string): Promise<boolean> {
-    if (!isTenantId(tenantId)) return false;
+    if (!isTenantId(tenantId) || !responseKey(responseId)) return false;
     const doc = await this.docFor(tenantId);
     try {
       // Only an item that exists and has not expired counts as deleted; an expired one is left to TTL.

@@ -154,6 +154,21 @@ describe('DynamoDbResponseStore (SDK mocked)', () => {
     expect(ddb.commandCalls(DeleteCommand)[0].args[0].input).toMatchObject({ Key: { tenantId: 'acme', responseId: 'resp_1' }, ConditionExpression: 'attribute_exists(responseId) AND expiresAt > :now' });
   });
 
+  it('a response id that is a stream events item\'s key (events#<id>#<n>) reads, deletes and follows nothing: no GetItem, DeleteItem or Query is sent', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+    const eventsItem = { tenantId: 'acme', responseId: 'events#resp_1#000000000', expiresAt: now() + 60, body: gzipSync(JSON.stringify([{ type: 'response.created', sequence_number: 0 }])) };
+    ddb.on(GetCommand).resolves({ Item: eventsItem });
+    ddb.on(DeleteCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    expect(await store.get('acme', 'events#resp_1#000000000')).toBeUndefined();
+    expect(await store.delete('acme', 'events#resp_1#000000000')).toBe(false);
+    expect(await store.readEvents('acme', 'resp_1#0', 0)).toMatchObject({ events: [], exists: false });
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
   it('an id no tenant can have asks for no session', async () => {
     expect(await store.get('../acme', 'resp_1')).toBeUndefined();
     expect(asked).toEqual([]);
