@@ -287,13 +287,19 @@ export class InferenceApi extends Construct {
     // profiles (tenants' application profiles, recorded at run time) reach no model outside the catalog.
     // A deployment in another region (gateway.models[].deployments[].region) is granted its model there, and, when it
     // calls a cross-region profile, the profiles of that region: no region no deployment names.
+    const profileRegions = deploymentProfileRegions(config.gateway.models, config.homeRegion);
+    const deploymentProfiles = profileRegions.map((region) => stack.formatArn({ service: 'bedrock', region, resource: 'inference-profile', resourceName: '*' }));
     const bedrock = [
       ...catalogFoundationModelArns(config.gateway.models, stack.partition, stack.region),
       stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: '*' }),
-      ...deploymentProfileRegions(config.gateway.models, config.homeRegion).map((region) => stack.formatArn({ service: 'bedrock', region, resource: 'inference-profile', resourceName: '*' })),
+      ...deploymentProfiles,
       stack.formatArn({ service: 'bedrock', resource: 'application-inference-profile', resourceName: '*' }),
     ];
     router.addToPolicy(new iam.PolicyStatement({ sid: 'Bedrock', actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], resources: bedrock }));
+    if (deploymentProfiles.length) {
+      acknowledge(router.managedPolicy, deploymentProfiles.map((arn) => wildcardResourceFinding(this, arn)),
+        `gateway.models[].deployments call a cross-region inference profile in ${profileRegions.join(', ')}: a system profile's ARN holds the account and region it is called in (inference-profile/<geo>.<model id>), one per model and geography; the pattern is this account's profiles in those regions only, and the call is also authorized on the profile's foundation model, which the statement names per catalog model.`);
+    }
     const guardrails = stack.formatArn({ service: 'bedrock', resource: 'guardrail', resourceName: '*' });
     router.addToPolicy(new iam.PolicyStatement({ sid: 'TenantGuardrails', actions: ['bedrock:ApplyGuardrail'], resources: [guardrails] }));
     const endpoints = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: 'tessera-*' });
@@ -308,7 +314,7 @@ export class InferenceApi extends Construct {
     }));
     acknowledge(router.managedPolicy, [wildcardResourceFinding(this, invokers)],
       'Each tenant account holds one model-invoker role named tessera-<tenant>-model-invoker (invoke-only on that tenant\'s endpoints), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
-    acknowledge(router.managedPolicy, [...auditRecords, ...bedrock.filter((arn) => arn.includes('*')), guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
+    acknowledge(router.managedPolicy, [...auditRecords, ...bedrock.filter((arn) => arn.includes('*') && !deploymentProfiles.includes(arn)), guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
       'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; the platform\'s provider keys are named per provider. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
 
     // `/v1/tenant/users` calls Cognito's admin API on the platform pool. Cognito has no condition
