@@ -95,8 +95,12 @@ export function brokenLinks(root: string, files: readonly string[]): string[] {
   return broken;
 }
 
-/** README.md and every docs/*.md of the repository at `root`, relative to it (docs/ in name order). */
+/**
+ * README.md, CHANGELOG.md (when the repository has one: its lines link the docs that describe each change) and every
+ * docs/*.md of the repository at `root`, relative to it (docs/ in name order).
+ */
 export function documentationFiles(root: string): string[] {
   const docs = readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).sort();
-  return ['README.md', ...docs.map((name) => `docs/${name}`)];
+  const changelog = existsSync(join(root, 'CHANGELOG.md')) ? ['CHANGELOG.md'] : [];
+  return ['README.md', ...changelog, ...docs.map((name) => `docs/${name}`)];
 }

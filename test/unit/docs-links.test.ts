@@ -18,6 +18,7 @@ describe('README.md and docs/*.md: relative links and anchors', () => {
     expect(files[0]).toBe('README.md');
     expect(files).toContain('docs/gateway.md');
     expect(files).toContain('docs/performance-history.md');
+    expect(files, 'the changelog links the doc of each change').toContain('CHANGELOG.md');
     expect(files.reduce((n, file) => n + relativeLinks(readFileSync(join(ROOT, file), 'utf8')).length, 0), 'links found').toBeGreaterThan(100);
   });
 
