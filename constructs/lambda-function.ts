@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -66,7 +66,10 @@ export interface LambdaFunctionProps {
   readonly handlerFile: string;
   /** IAM role name (fixed, so that trust policies elsewhere can name it). */
   readonly roleName: string;
-  /** Encrypts the function's log group and its environment variables (Lambda `KMSKeyArn`; the role may decrypt with it). */
+  /**
+   * Encrypts the function's log group and its environment variables (Lambda `KMSKeyArn`; the role may decrypt with it
+   * through Lambda only, for its environment: {@link environmentKeyStatement}).
+   */
   readonly encryptionKey: kms.IKey;
   /** Plain environment variables. @default - none */
   readonly environment?: Record<string, string>;
@@ -119,6 +122,33 @@ export interface LambdaFunctionProps {
   readonly outsideVpcReason?: string;
 }
 
+/**
+ * The execution role's `kms:Decrypt` of its function's environment variables (Lambda `KMSKeyArn`), and nothing else
+ * the key protects. Lambda decrypts the environment at cold start with the execution role's credentials, as a call
+ * Lambda makes for the role (CloudTrail: the role's session, `invokedBy` lambda.amazonaws.com), with the encryption
+ * context `aws:lambda:FunctionArn` = the function's unqualified ARN. So the grant holds only through Lambda
+ * (`kms:ViaService` = `lambda.<region>.amazonaws.com`, the KMS Developer Guide's condition-key example for
+ * Lambda) and only for a function of this account and region (`kms:EncryptionContext:aws:lambda:FunctionArn`). The
+ * role cannot decrypt the platform key's ciphertext it reads elsewhere (a table's, a bucket's, a queue's) with it.
+ *
+ * The context names the account's functions (`function:*`), not this one: the functions have no fixed names
+ * (CloudFormation names them), and the function's own ARN in its role's policy is a dependency cycle (the function
+ * waits for its policy, {@link LambdaFunction}). Lambda itself bounds it: it decrypts with a role's credentials only
+ * for a function that runs as that role, and each LambdaFunction's role is its own (a fixed name, trusted by
+ * lambda.amazonaws.com only), so the functions it can decrypt for are this one.
+ * Sources: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html,
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html (kms:ViaService, kms:EncryptionContext:context-key).
+ */
+export function environmentKeyStatement(keyArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'EnvironmentKey', actions: ['kms:Decrypt'], resources: [keyArn],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `lambda.${Aws.REGION}.amazonaws.com` },
+      StringLike: { 'kms:EncryptionContext:aws:lambda:FunctionArn': `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:*` },
+    },
+  });
+}
+
 /** The asynchronous side of a function: where failed events go and how often Lambda retries them. */
 export interface AsyncInvocation {
   readonly deadLetterQueue: DeadLetterQueue;
@@ -164,9 +194,7 @@ export class LambdaFunction extends Construct {
         new iam.PolicyStatement({ sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
       ],
     });
-    // Lambda decrypts the environment with the execution role's permissions at cold start
-    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html).
-    this.policy.addStatements(new iam.PolicyStatement({ sid: 'EnvironmentKey', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
+    this.policy.addStatements(environmentKeyStatement(props.encryptionKey.keyArn));
     const asyncInvocation = props.asyncInvocation;
     if (asyncInvocation) {
       if (!Number.isInteger(asyncInvocation.retryAttempts) || asyncInvocation.retryAttempts < 0 || asyncInvocation.retryAttempts > 2) {
