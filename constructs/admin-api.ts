@@ -131,7 +131,24 @@ export class AdminApi extends Construct {
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTrainingJobs', actions: ['dynamodb:Query', 'dynamodb:GetItem'], resources: [props.jobsTable.tableArn] }));
     this.handler.function.node.addDependency(costExplorerPolicy(this, 'CostExplorerRead', this.handler.role, 'Tessera admin API: ce:GetCostAndUsage for tenant statements'));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
-    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    // What the handler decrypts with the platform key: the items of its tables (DynamoDB decrypts for the caller: kms:ViaService
+    // dynamodb.<region>.amazonaws.com, encryption context aws:dynamodb:tableName = the table; AWS KMS Developer Guide, "How
+    // Amazon DynamoDB uses AWS KMS") and the gateway's audit records (S3 with a bucket key: aws:s3:arn = the bucket; Amazon S3
+    // User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys": encryption context). The blueprint catalog is SSE-S3, the
+    // state machines and Cognito use no key of ours, and the platform bus is EventBridge's to decrypt (its key policy statement):
+    // nothing else. Its environment has a statement of its own (EnvironmentKey, through Lambda).
+    const adminTables = [props.registry, props.controlTable, props.apiKeysTable, props.usageTable, props.jobsTable].map((t) => t.tableName);
+    this.handler.addToPolicy(new iam.PolicyStatement({
+      sid: 'PlatformKeyThroughDynamoDB', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:dynamodb:tableName': adminTables } },
+    }));
+    if (props.auditBucket) {
+      this.handler.addToPolicy(new iam.PolicyStatement({
+        sid: 'PlatformKeyThroughS3ForAuditRecords', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': props.auditBucket.bucketArn } },
+      }));
+    }
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartLifecycle', actions: ['states:StartExecution'], resources: machines.map((m) => m.stateMachineArn) }));
     // POST /admin/drift: a drift check now, on the drift state machine only.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartDriftCheck', actions: ['states:StartExecution'], resources: [props.workflows.drift.stateMachineArn] }));
