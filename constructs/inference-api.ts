@@ -233,7 +233,19 @@ export class InferenceApi extends Construct {
       [GATEWAY_ENV.apiKeysTable]: props.apiKeysTable.tableName,
     };
     const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) };
-    const useKey = new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] });
+    const useKey = new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] });
+    // The router's and the tenant users function's Decrypt with the platform key: only as the service that holds the ciphertext
+    // asks it, for that resource. DynamoDB: the origin index (encryption context aws:dynamodb:tableName; AWS KMS Developer
+    // Guide, "How Amazon DynamoDB uses AWS KMS"); S3: the audit bucket, whose bucket key makes the context the bucket's ARN
+    // (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"; a multipart PutObject decrypts the data key).
+    const decryptOriginIndex = new iam.PolicyStatement({
+      sid: 'PlatformKeyThroughDynamoDBForOriginIndex', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:dynamodb:tableName': props.corsOriginsTable.tableName } },
+    });
+    const decryptAuditRecords = new iam.PolicyStatement({
+      sid: 'PlatformKeyThroughS3ForAuditRecords', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': props.auditBucket.bucketArn } },
+    });
 
     const authorizerFn = new LambdaFunction(this, 'Authorizer', {
       handlerFile: 'inference/authorizer-handler', roleName: PLATFORM_FUNCTIONS.authorizer.roleName, encryptionKey: props.encryptionKey,
@@ -274,6 +286,8 @@ export class InferenceApi extends Construct {
     // (TenantDataAccessRole). The platform key stays for the audit bucket, the platform's provider
     // secrets and the origin index.
     router.addToPolicy(useKey);
+    router.addToPolicy(decryptOriginIndex);
+    router.addToPolicy(decryptAuditRecords);
     // Preflights carry no credentials, so no tenant: the router asks the origin index with its own
     // role whether SOME tenant allows the origin. The index holds only (origin, tenant id) pairs,
     // the origins every browser of those tenants' apps sends anyway; no tenant data is in it.
@@ -306,6 +320,12 @@ export class InferenceApi extends Construct {
     router.addToPolicy(new iam.PolicyStatement({ sid: 'TenantEndpoints', actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'], resources: [endpoints] }));
     const secrets = [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/providers/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })];
     router.addToPolicy(new iam.PolicyStatement({ sid: 'ProviderKeys', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
+    // Secrets Manager decrypts a secret's value for the caller with the encryption context SecretARN = the secret (AWS KMS
+    // Developer Guide, "How AWS Secrets Manager uses AWS KMS"): the platform's provider keys only.
+    router.addToPolicy(new iam.PolicyStatement({
+      sid: 'PlatformKeyThroughSecretsManagerForProviderKeys', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` }, StringLike: { 'kms:EncryptionContext:SecretARN': secrets[0] } },
+    }));
     // A tenant's fine-tuned models run in the tenant's account: invoked as its model-invoker role.
     const invokers = `arn:${stack.partition}:iam::*:role/tessera-*-model-invoker`;
     router.addToPolicy(new iam.PolicyStatement({
@@ -314,8 +334,26 @@ export class InferenceApi extends Construct {
     }));
     acknowledge(router.managedPolicy, [wildcardResourceFinding(this, invokers)],
       'Each tenant account holds one model-invoker role named tessera-<tenant>-model-invoker (invoke-only on that tenant\'s endpoints), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
-    acknowledge(router.managedPolicy, [...auditRecords, ...bedrock.filter((arn) => arn.includes('*') && !deploymentProfiles.includes(arn)), guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
-      'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; the platform\'s provider keys are named per provider. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
+    // One acknowledgement per kind of resource, each saying why its pattern cannot name the resources (test/infra/platform-key-decrypt.test.ts).
+    acknowledge(router.managedPolicy, auditRecords.map((arn) => wildcardResourceFinding(this, arn)),
+      'Audit records: the router writes one object per request under tessera-audit/inference/<tenant>/<day>/<request id>.json (tessera-audit/dr-tier/inference/ for tiers with a DR region), keyed at run time; PutObject only, under those two prefixes of the audit bucket only.');
+    const homeProfiles = bedrock.filter((arn) => arn.includes(':inference-profile/') && !deploymentProfiles.includes(arn));
+    acknowledge(router.managedPolicy, homeProfiles.map((arn) => wildcardResourceFinding(this, arn)),
+      'Inference profiles of the home region: a cross-region (system) profile\'s ARN is inference-profile/<geography>.<model id> in this account and region, the geography chosen by AWS per region; the pattern is this account\'s profiles in the home region only, and Bedrock also authorizes the call on the profile\'s foundation model, which the statement names per catalog model.');
+    const applicationProfiles = bedrock.filter((arn) => arn.includes(':application-inference-profile/'));
+    acknowledge(router.managedPolicy, applicationProfiles.map((arn) => wildcardResourceFinding(this, arn)),
+      'Application inference profiles: a tenant\'s record names its cost-allocation profiles at run time (bedrockInferenceProfiles), whose ARNs end in an id Bedrock generates (application-inference-profile/<id>); the pattern is this account\'s in the home region only, and the call is also authorized on the profile\'s foundation model, named per catalog model.');
+    const wildcardModels = bedrock.filter((arn) => arn.includes(':foundation-model/') && arn.includes('*'));
+    if (wildcardModels.length) {
+      acknowledge(router.managedPolicy, wildcardModels.map((arn) => wildcardResourceFinding(this, arn)),
+        'Foundation models of the catalog named with a wildcard: a cross-region profile\'s model in any of the Regions Bedrock routes the call to (bedrock:*::foundation-model/<model id>, the model named), or every model of the home region for an upstream that is an application inference profile, whose ARN does not say its model (lib/bedrock-models.ts).');
+    }
+    acknowledge(router.managedPolicy, [wildcardResourceFinding(this, guardrails)],
+      'Guardrails: a tenant\'s policy names its guardrail at run time (guardrails.bedrockGuardrailId), and Bedrock names a guardrail by an id it generates (guardrail/<id>); the pattern is this account\'s guardrails in the home region only, and only ApplyGuardrail.');
+    acknowledge(router.managedPolicy, [wildcardResourceFinding(this, endpoints)],
+      'SageMaker endpoints: the models of the catalog and of tenants\' records name their endpoints, chosen per request at run time; the pattern admits endpoints named tessera-* in this account and region only, and only the two invoke actions.');
+    acknowledge(router.managedPolicy, secrets.map((arn) => wildcardResourceFinding(this, arn)),
+      'Provider keys: the platform\'s own upstream API keys are secrets named tessera/providers/<provider>, and Secrets Manager appends six random characters to a secret\'s ARN; the pattern is that prefix only (tenants\' own keys are read as the tenant), GetSecretValue only.');
 
     // `/v1/tenant/users` calls Cognito's admin API on the platform pool. Cognito has no condition
     // key that confines a call to one tenant's users (the code checks each user's custom:tenant_id),
@@ -337,6 +375,8 @@ export class InferenceApi extends Construct {
         outsideVpcReason: 'calls the Cognito, DynamoDB, S3 and EventBridge APIs over HTTPS; it reaches no resource inside a VPC.',
       });
       tenantUsersFn.addToPolicy(useKey);
+      tenantUsersFn.addToPolicy(decryptOriginIndex);
+      tenantUsersFn.addToPolicy(decryptAuditRecords);
       tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.corsOriginsTable.tableArn] }));
       tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: auditRecords }));
       tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserPool', actions: [...TENANT_USER_POOL_ACTIONS], resources: [pool.userPoolArn] }));
