@@ -1,0 +1,182 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORM_FUNCTIONS } from '../../lib/lambda-concurrency.js';
+import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
+
+/**
+ * Who may kms:Decrypt with the platform key (constructs/platform-key.ts), and under what condition. The platform key
+ * protects the registry and the gateway's tables, the audit bucket, the lifecycle bus, the platform's provider secrets,
+ * queues and every platform Lambda's environment and logs: a role's unconditioned Decrypt on it is a decrypt of any of
+ * those ciphertexts the role can get hold of. Each grant is held to what its role decrypts (the service that decrypts
+ * for it, `kms:ViaService`, and the encryption context that names the resource), or is on {@link UNCONDITIONED} with the
+ * reason it is not yet.
+ */
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+type Resource = { Type: string; Properties: Record<string, any> };
+interface Grant { template: string; role: string; sid: string; statement: Statement }
+
+/**
+ * Platform-key Decrypt statements without a condition, by `<role name> <Sid>`, each with its reason. Every one decrypts
+ * through DynamoDB, S3, Secrets Manager or SQS only, but with more than one table, bucket or queue each, and its handlers
+ * are not yet read call by call: conditioning one on a service it misses breaks it at run time, not at synth. Roles
+ * named by pattern (`*`) are the lifecycle handlers, one role each, all of one statement (constructs/tenant-lifecycle.ts).
+ */
+const UNCONDITIONED: Record<string, string> = {
+  'tessera-lifecycle-* PlatformKeyForTables': 'every lifecycle handler: the registry, control and usage tables (DynamoDB), the lifecycle work bucket and the audit bucket (S3), the platform bus and queues; one statement for ~40 handlers (constructs/tenant-lifecycle.ts), to be split per capability',
+  'tessera-lifecycle-* DeadLetterKey': 'a queue-driven lifecycle handler\'s dead-letter queue is encrypted with the platform key: SendMessage to it needs Decrypt and GenerateDataKey through SQS (constructs/lambda-function.ts)',
+  [`${PLATFORM_FUNCTIONS.corsOriginIndex.roleName} PlatformKey`]: 'the CORS origin index maintainer: the registry\'s stream (DynamoDB Streams), the index table (DynamoDB) and its failure queue (SQS)',
+  [`${PLATFORM_FUNCTIONS.fineTuningApi.roleName} PlatformKey`]: 'the fine-tuning API: the audit bucket (S3) and its queues; tenant tables are read as the tenant',
+  [`${PLATFORM_FUNCTIONS.fineTuningEvents.roleName} PlatformKey`]: 'the fine-tuning events function: the audit bucket (S3) and its SQS event source and queues',
+  [`${PLATFORM_FUNCTIONS.fineTuningEvents.roleName} DeadLetterKey`]: 'its dead-letter queue is encrypted with the platform key: SendMessage needs Decrypt and GenerateDataKey through SQS',
+  [`${PLATFORM_FUNCTIONS.tenantStatements.roleName} PlatformKey`]: 'the monthly statements job: the statements bucket (S3), the tables it reads (DynamoDB) and the platform bus',
+  [`${PLATFORM_FUNCTIONS.tenantStatements.roleName} DeadLetterKey`]: 'its dead-letter queue is encrypted with the platform key: SendMessage needs Decrypt and GenerateDataKey through SQS',
+  [`${PLATFORM_FUNCTIONS.reservationReclaim.roleName} DeadLetterKey`]: 'its dead-letter queue is encrypted with the platform key: SendMessage needs Decrypt and GenerateDataKey through SQS',
+};
+
+let app: DefaultAppTemplates;
+let grants: Grant[];
+
+/** Does `action` (an IAM action pattern) admit kms:Decrypt? */
+const allowsDecrypt = (action: string) => new RegExp(`^${action.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test('kms:Decrypt');
+
+/** The role names a policy resource is attached to (its `Roles`, or the role itself for an inline policy), by `Ref`. */
+function roleNames(resources: Record<string, Resource>, refs: unknown[]): string[] {
+  return refs.map((r) => {
+    const id = (r as { Ref?: string }).Ref;
+    const name = id ? resources[id]?.Properties.RoleName : undefined;
+    return typeof name === 'string' ? name : JSON.stringify(r);
+  });
+}
+
+/** Every Allow statement of `template` that admits kms:Decrypt on one of `keyRefs` (or on every key, `*`), by role. */
+function decryptGrants(name: string, template: { Resources: Record<string, Resource> }, keyRefs: unknown[]): Grant[] {
+  const onKey = (resource: unknown) => [resource].flat().some((r) => r === '*' || (typeof r === 'string' && /:key\/\*$/.test(r)) || keyRefs.some((k) => JSON.stringify(k) === JSON.stringify(r)));
+  const out: Grant[] = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const documents: Array<{ roles: string[]; doc: { Statement: Statement[] } }> =
+      r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy' ? [{ roles: roleNames(template.Resources, r.Properties.Roles ?? []), doc: r.Properties.PolicyDocument }]
+        : r.Type === 'AWS::IAM::Role' ? (r.Properties.Policies ?? []).map((p: { PolicyDocument: { Statement: Statement[] } }) => ({ roles: [r.Properties.RoleName ?? id], doc: p.PolicyDocument }))
+          : [];
+    for (const { roles, doc } of documents) {
+      for (const statement of doc.Statement) {
+        if (statement.Effect !== 'Allow' || ![statement.Action].flat().some(allowsDecrypt) || !onKey(statement.Resource)) continue;
+        for (const role of roles) out.push({ template: name, role, sid: statement.Sid ?? '(no Sid)', statement });
+      }
+    }
+  }
+  return out;
+}
+
+const unconditionedReason = (g: Grant) => Object.entries(UNCONDITIONED).find(([k]) => {
+  const [role, sid] = k.split(' ');
+  return sid === g.sid && new RegExp(`^${role.replace(/\*/g, '.*')}$`).test(g.role);
+})?.[1];
+
+beforeAll(() => {
+  // GIVEN the default app's platform stack, its function policies in it (test/support/platform-with-policies.ts), and its Operations nested stack
+  app = defaultAppTemplates();
+  const platform = app.platformWithPolicies.toJSON() as { Resources: Record<string, Resource> };
+  const keyId = Object.entries(platform.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key' && String(r.Properties.Description).startsWith('Tessera platform'))?.[0];
+  expect(keyId).toBeDefined();
+  const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+  // In a nested stack the key is a parameter the parent passes: the names of those the parent gives the key's ARN.
+  const nestedKeyRefs = Object.values(platform.Resources).filter((r) => r.Type === 'AWS::CloudFormation::Stack')
+    .flatMap((r) => Object.entries<unknown>(r.Properties.Parameters ?? {}).filter(([, v]) => JSON.stringify(v) === JSON.stringify(keyArn)).map(([p]) => ({ Ref: p })));
+  expect(nestedKeyRefs.length).toBeGreaterThan(0);
+  grants = [...decryptGrants('platform', platform, [keyArn]), ...decryptGrants('operations', app.operations.toJSON() as { Resources: Record<string, Resource> }, nestedKeyRefs)];
+});
+
+describe('kms:Decrypt with the platform key', () => {
+  it('is conditioned in every statement, or acknowledged here with its reason', () => {
+    // WHEN the statements without a condition are listed
+    const open = grants.filter((g) => !g.statement.Condition && !unconditionedReason(g)).map((g) => `${g.template}: ${g.role} ${g.sid}`);
+    // THEN there are none but those of UNCONDITIONED
+    expect(open).toEqual([]);
+    // AND every entry of UNCONDITIONED still names a statement (one that gains a condition leaves the list)
+    const used = new Set(grants.filter((g) => !g.statement.Condition).map(unconditionedReason));
+    expect(Object.values(UNCONDITIONED).filter((reason) => !used.has(reason))).toEqual([]);
+  });
+
+  it('holds each Lambda\'s environment to Lambda decrypting a function of the account for it (EnvironmentKey)', () => {
+    // WHEN the EnvironmentKey statements are read
+    const environment = grants.filter((g) => g.sid === 'EnvironmentKey');
+    expect(environment.length).toBeGreaterThan(10);
+    // THEN each admits only Lambda's Decrypt (kms:ViaService) with the encryption context Lambda gives an environment
+    for (const g of environment) {
+      expect(g.statement.Action, g.role).toBe('kms:Decrypt');
+      expect(Object.keys(g.statement.Condition ?? {}).sort(), g.role).toEqual(['StringEquals', 'StringLike']);
+      expect(JSON.stringify(g.statement.Condition!.StringEquals['kms:ViaService']), g.role).toMatch(/^\{"Fn::Join":\["",\["lambda\.",\{"Ref":"AWS::Region"\},"\.amazonaws\.com"\]\]\}$/);
+      expect(Object.keys(g.statement.Condition!.StringLike), g.role).toEqual(['kms:EncryptionContext:aws:lambda:FunctionArn']);
+      expect(JSON.stringify(g.statement.Condition!.StringLike['kms:EncryptionContext:aws:lambda:FunctionArn']), g.role).toMatch(/":function:\*"\]\]\}$/);
+    }
+  });
+
+  it('lets the admin handler decrypt its tables\' items through DynamoDB and the audit records through S3, nothing else', () => {
+    // WHEN the admin handler's Decrypt statements are read
+    const admin = grants.filter((g) => g.role === PLATFORM_FUNCTIONS.adminApi.roleName && g.sid !== 'EnvironmentKey');
+    const platform = app.platformWithPolicies.toJSON() as { Resources: Record<string, Resource> };
+    const tableName = (prefix: string) => ({ Ref: Object.keys(platform.Resources).find((id) => id.startsWith(prefix) && platform.Resources[id].Type === 'AWS::DynamoDB::GlobalTable') });
+    // THEN there are two, each through one service and naming what it decrypts
+    expect(admin.map((g) => g.sid).sort()).toEqual(['PlatformKeyThroughDynamoDB', 'PlatformKeyThroughS3ForAuditRecords']);
+    const dynamodb = admin.find((g) => g.sid === 'PlatformKeyThroughDynamoDB')!.statement;
+    expect(dynamodb.Action).toBe('kms:Decrypt');
+    expect(dynamodb.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:dynamodb:tableName': expect.any(Array) } });
+    const tables = dynamodb.Condition!.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName'] as unknown[];
+    expect(tables).toHaveLength(5);
+    for (const prefix of ['RegistryTable', 'ApiKeys', 'InferenceUsageTable', 'FineTuningJobs']) expect(tables, prefix).toContainEqual(tableName(prefix));
+    const s3 = admin.find((g) => g.sid === 'PlatformKeyThroughS3ForAuditRecords')!.statement;
+    const auditBucket = Object.keys(platform.Resources).find((id) => id.startsWith('AuditBucket') && platform.Resources[id].Type === 'AWS::S3::Bucket');
+    expect(s3).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [auditBucket, 'Arn'] } } } });
+    // AND its other uses of the key (writes, DescribeKey) hold no Decrypt
+    const registryKey = platform.Resources[Object.keys(platform.Resources).find((id) => id.startsWith('AdminHandlerPolicy'))!].Properties.PolicyDocument.Statement.find((s: Statement) => s.Sid === 'RegistryKey');
+    expect([registryKey.Action].flat().sort()).toEqual(['kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
+  });
+});
+
+describe('the gateway functions\' Decrypt with the platform key', () => {
+  it('is the router\'s through DynamoDB for the origin index, S3 for the audit records and Secrets Manager for the provider keys only; the tenant users function\'s the first two', () => {
+    // WHEN the router's and the tenant users function's Decrypt statements are read (EnvironmentKey aside)
+    const of = (role: string) => Object.fromEntries(grants.filter((g) => g.role === role && g.sid !== 'EnvironmentKey').map((g) => [g.sid, g.statement.Condition]));
+    const router = of(PLATFORM_FUNCTIONS.router.roleName);
+    const tenantUsers = of(PLATFORM_FUNCTIONS.tenantUsers.roleName);
+    // THEN each names the service that decrypts and the resource
+    expect(Object.keys(router).sort()).toEqual(['PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords', 'PlatformKeyThroughSecretsManagerForProviderKeys']);
+    expect(Object.keys(tenantUsers).sort()).toEqual(['PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords']);
+    for (const conditions of [router, tenantUsers]) {
+      expect(conditions.PlatformKeyThroughDynamoDBForOriginIndex).toEqual({ StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:dynamodb:tableName': { Ref: expect.stringMatching(/^CorsOrigins/) } } });
+      expect(conditions.PlatformKeyThroughS3ForAuditRecords).toEqual({ StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] } } });
+    }
+    expect(router.PlatformKeyThroughSecretsManagerForProviderKeys).toEqual({
+      StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
+      StringLike: { 'kms:EncryptionContext:SecretARN': 'arn:aws:secretsmanager:us-east-1:222222222222:secret:tessera/providers/*' },
+    });
+  });
+});
+
+describe('the router\'s wildcard acknowledgements', () => {
+  it('are one per kind of resource, each reason naming its kind', () => {
+    // GIVEN the IAM5 wildcard findings acknowledged on the router's policy
+    const suppressed = app.validationReport.pluginReports.flatMap((r) => r.suppressedViolations ?? [])
+      .filter((v) => v.ruleName.startsWith('AwsSolutions-IAM5[Resource::') && v.violatingConstructs.some((c) => c.constructPath.endsWith('Inference--Router/Policy/Resource')));
+    const kind = (rule: string) => {
+      const resource = rule.slice('AwsSolutions-IAM5[Resource::'.length, -1);
+      if (resource === '*') return 'no resource type';
+      if (/AuditBucket/.test(resource)) return 'audit records';
+      const [, , service, , , type] = resource.split(':');
+      return `${service}:${type.split('/')[0]}`;
+    };
+    // WHEN they are grouped by reason
+    const kindsByReason = new Map<string, Set<string>>();
+    for (const v of suppressed) kindsByReason.set(v.reason, (kindsByReason.get(v.reason) ?? new Set()).add(kind(v.ruleName)));
+    // THEN each reason covers one kind, and every kind of the default config has one
+    for (const [reason, kinds] of kindsByReason) expect([...kinds], reason).toHaveLength(1);
+    const kinds = [...kindsByReason.values()].map((k) => [...k][0]).sort();
+    expect(kinds).toEqual(expect.arrayContaining(['audit records', 'bedrock:application-inference-profile', 'bedrock:guardrail', 'bedrock:inference-profile', 'sagemaker:endpoint', 'secretsmanager:secret']));
+    const starts: Record<string, string> = {
+      'audit records': 'Audit records:', 'bedrock:application-inference-profile': 'Application inference profiles:', 'bedrock:guardrail': 'Guardrails:',
+      'bedrock:inference-profile': 'Inference profiles of the home region:', 'sagemaker:endpoint': 'SageMaker endpoints:', 'secretsmanager:secret': 'Provider keys:',
+      'bedrock:foundation-model': 'Foundation models of the catalog named with a wildcard:',
+    };
+    for (const [reason, k] of kindsByReason) if (starts[[...k][0]]) expect(reason).toMatch(new RegExp(`^${starts[[...k][0]]}`));
+  });
+});
