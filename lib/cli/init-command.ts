@@ -100,7 +100,7 @@ export function initCommand(): Command {
     .option('--availability-zones <region=zones>', 'zones of a region, e.g. us-east-1=us-east-1a,us-east-1b,us-east-1c (repeatable; default: none pinned, the platform VPC takes the first zones Fn::GetAZs returns at deploy time)', collect)
     .option('--tiers <tiers>', 'default tiers to keep, comma-separated (default starter,professional,enterprise)')
     .option('--base-models-bucket <name>', 'S3 bucket of the base-model weights (default tessera-base-models-<platform account id>)')
-    .option('--provider-secret <provider=secret>', 'Secrets Manager secret of a provider\'s API key, e.g. openai=prod/openai (repeatable; default tessera/providers/<provider>)', collect)
+    .option('--provider-secret <provider=secret>', 'Secrets Manager secret of a provider\'s API key, e.g. openai=tessera/providers/openai-prod (repeatable; default tessera/providers/<provider>)', collect)
     // Errors go to bin/tessera-cli.ts's one handler (lib/cli/report-error.ts): a CliError is one line
     // (or a short list) with its exit code, no stack trace unless --debug.
     .action(async (options: InitOptions) => {

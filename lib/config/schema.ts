@@ -309,11 +309,37 @@ export const TierConfigSchema = z
     }
   });
 
+/**
+ * Secret names a provider's or a deployment's `apiKeySecretId` may take: the `tessera/providers/` namespace, the one
+ * the router's `ProviderKeys` grant (`secretsmanager:GetSecretValue` on `secret:tessera/providers/*`,
+ * constructs/inference-api.ts) lets the gateway read; Secrets Manager's name characters (letters, digits, `/_+=.@-`),
+ * at most 512. A name outside it would synthesize and deploy, and every request on it fail with AccessDenied.
+ */
+export const PROVIDER_SECRET_NAME = /^tessera\/providers\/[\w/+=.@-]{1,494}$/;
+
+/**
+ * The message of a platform provider secret outside {@link PROVIDER_SECRET_NAME} (the config error line adds the path
+ * and the value); also `tessera init`'s for `--provider-secret`.
+ */
+export const PROVIDER_SECRET_NAME_MESSAGE = 'must be a secret name under tessera/providers/ (the router\'s ProviderKeys grant reads secret:tessera/providers/* only), e.g. tessera/providers/openai-project-b';
+
+/**
+ * The schema of a platform provider secret name, `gateway.providers.<provider>.apiKeySecretId` and
+ * `gateway.models[].deployments[].apiKeySecretId` alike: a string matching {@link PROVIDER_SECRET_NAME}, else the
+ * issue {@link PROVIDER_SECRET_NAME_MESSAGE} at the field's path. One rule for both (the router's one grant).
+ */
+export function providerSecretId() {
+  return z.string().regex(PROVIDER_SECRET_NAME, PROVIDER_SECRET_NAME_MESSAGE);
+}
+
 const providerEndpoint = z.strictObject({
   /** OpenAI-compatible base URL, e.g. https://router.huggingface.co/v1. */
   baseUrl: z.url(),
-  /** Secrets Manager secret holding the API key (platform-wide); tenants may bring their own. */
-  apiKeySecretId: z.string().min(1).optional(),
+  /**
+   * Secrets Manager secret holding the API key (platform-wide; tenants may bring their own), a name under
+   * `tessera/providers/` in the platform account and home region (the router may read only those).
+   */
+  apiKeySecretId: providerSecretId().optional(),
 });
 
 /**
@@ -354,13 +380,6 @@ function priceFloorIssues(what: string): [(m: unknown, ctx: z.RefinementCtx) => 
 }
 
 /**
- * Secret names a deployment's `apiKeySecretId` may take: the `tessera/providers/` namespace, the one the router's
- * `ProviderKeys` grant (`secretsmanager:GetSecretValue` on `secret:tessera/providers/*`, constructs/inference-api.ts)
- * lets the gateway read; Secrets Manager's name characters (letters, digits, `/_+=.@-`), at most 512.
- */
-const PROVIDER_SECRET_NAME = /^tessera\/providers\/[\w/+=.@-]{1,494}$/;
-
-/**
  * One deployment of a catalog model (`gateway.models[].deployments[]`): the same model served by another upstream
  * account, endpoint or region, for spreading its traffic over several rate limits (LiteLLM Router's `model_list`
  * entries sharing a `model_name`, Portkey's `loadbalance` targets). Only what differs from the entry is given; the
@@ -386,7 +405,7 @@ export const ModelDeploymentSchema = z.strictObject({
    * key (another organisation's or project's key), under `tessera/providers/` (the router may read only those).
    * @default - `gateway.providers.<provider>.apiKeySecretId`
    */
-  apiKeySecretId: z.string().regex(PROVIDER_SECRET_NAME, 'must be a secret name under tessera/providers/ (the router\'s ProviderKeys grant reads secret:tessera/providers/* only), e.g. tessera/providers/openai-project-b').optional(),
+  apiKeySecretId: providerSecretId().optional(),
 });
 
 export type ModelDeployment = z.infer<typeof ModelDeploymentSchema>;

@@ -1,6 +1,6 @@
 import { PLACEHOLDER_TOKENS } from '../../config/placeholders.js';
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
-import { PlatformConfigSchema } from '../../config/schema.js';
+import { PlatformConfigSchema, PROVIDER_SECRET_NAME, PROVIDER_SECRET_NAME_MESSAGE } from '../../config/schema.js';
 
 /**
  * The rules `tessera init` checks each value against as it is parsed or typed: the config schema's
@@ -182,15 +182,17 @@ export const SECRET_PROVIDERS = ['openai', 'huggingface'] as const;
 export type SecretProvider = (typeof SECRET_PROVIDERS)[number];
 
 /**
- * A Secrets Manager secret name: 1-512 characters of letters, digits and /_+=.@- (Secrets Manager
- * CreateSecret `Name`). A full ARN is accepted too (the gateway reads the secret by id).
+ * A provider's API key secret: a Secrets Manager secret name under `tessera/providers/` (letters, digits and
+ * /_+=.@-, at most 512 in all), the config schema's rule for `gateway.providers.<provider>.apiKeySecretId`
+ * (lib/config/schema.ts PROVIDER_SECRET_NAME: the router's ProviderKeys grant reads only those), so `init` never
+ * writes a config synth refuses.
+ * @throws InvalidValue for the embedded default's placeholder account, or a name (or ARN) outside the prefix.
  */
 export function parseSecretId(raw: string): string {
   const value = raw.trim();
   const token = PLACEHOLDER_TOKENS.find((t) => value.includes(t));
   if (token) throw new InvalidValue(`contains the embedded default's placeholder ${token}: name your own secret (its ARN holds your platform account id)`);
-  if (/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/.test(value)) return value;
-  if (!/^[\w/+=.@-]{1,512}$/.test(value)) throw new InvalidValue('must be a Secrets Manager secret name (1-512 characters of letters, digits and /_+=.@-) or ARN');
+  if (!PROVIDER_SECRET_NAME.test(value)) throw new InvalidValue(PROVIDER_SECRET_NAME_MESSAGE);
   return value;
 }
 

@@ -102,9 +102,9 @@ describe('collectAnswers without prompts (--yes)', () => {
   });
 
   it('takes the bucket and provider secrets from flags', async () => {
-    const answers = await collectAnswers({ ...REQUIRED_FLAGS, baseModelsBucket: 's3://acme-weights', providerSecret: ['openai=prod/openai'] });
+    const answers = await collectAnswers({ ...REQUIRED_FLAGS, baseModelsBucket: 's3://acme-weights', providerSecret: ['openai=tessera/providers/openai-prod'] });
     expect(answers.baseModelsBucket).toBe('acme-weights');
-    expect(answers.providerSecrets).toEqual({ openai: 'prod/openai', huggingface: 'tessera/providers/huggingface' });
+    expect(answers.providerSecrets).toEqual({ openai: 'tessera/providers/openai-prod', huggingface: 'tessera/providers/huggingface' });
   });
 
   it('takes the organization read by --from-organization for the three flags left out', async () => {
@@ -123,7 +123,7 @@ describe('collectAnswers without prompts (--yes)', () => {
   });
 
   it('asks nothing when the flags give everything', async () => {
-    const answers = await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'starter', baseModelsBucket: 'b-1', availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b', 'eu-central-1=eu-central-1a'], providerSecret: ['openai=a', 'huggingface=b'] }, { asker: noQuestions });
+    const answers = await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'starter', baseModelsBucket: 'b-1', availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b', 'eu-central-1=eu-central-1a'], providerSecret: ['openai=tessera/providers/a', 'huggingface=tessera/providers/b'] }, { asker: noQuestions });
     expect(answers.tiers).toEqual(['starter']);
   });
 });

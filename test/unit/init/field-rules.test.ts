@@ -14,7 +14,7 @@ describe('init field rules', () => {
     ['region', parseRegion, 'eu-west-1', 'eu-west-1'],
     ['bucket', parseBucketName, 'my-weights.bucket', 'my-weights.bucket'],
     ['bucket as s3:// URI', parseBucketName, 's3://my-weights/', 'my-weights'],
-    ['secret name', parseSecretId, 'prod/openai', 'prod/openai'],
+    ['secret name', parseSecretId, 'tessera/providers/openai-prod', 'tessera/providers/openai-prod'],
   ])('accepts a good %s', (_what, parse, raw, parsed) => {
     // WHEN / THEN
     expect((parse as (raw: string) => string)(raw)).toBe(parsed);
@@ -40,7 +40,9 @@ describe('init field rules', () => {
     ['bucket with ..', parseBucketName, 'a..b', /S3 bucket name/],
     ['bucket with reserved suffix', parseBucketName, 'weights-s3alias', /S3 bucket name/],
     ['placeholder bucket', parseBucketName, 'tessera-base-models-222222222222', /placeholder bucket/],
-    ['secret name with a space', parseSecretId, 'my secret', /Secrets Manager secret name/],
+    ['secret name with a space', parseSecretId, 'tessera/providers/my secret', /secret name under tessera\/providers\//],
+    ['secret outside tessera/providers/ (the router may not read it)', parseSecretId, 'prod/openai', /under tessera\/providers\/ \(the router's ProviderKeys grant/],
+    ['secret ARN (a name under tessera/providers/ is the rule)', parseSecretId, 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai', /under tessera\/providers\//],
     ['secret ARN in the placeholder account', parseSecretId, 'arn:aws:secretsmanager:us-east-1:111111111111:secret:x', /embedded default's placeholder 111111111111/],
   ])('refuses a bad %s', (_what, parse, raw, message) => {
     // WHEN / THEN
@@ -103,7 +105,7 @@ describe('init field rules', () => {
 
   describe('provider secrets', () => {
     it('parses <provider>=<secret>', () => {
-      expect(parseProviderSecretFlag('huggingface=prod/hf')).toEqual({ provider: 'huggingface', secretId: 'prod/hf' });
+      expect(parseProviderSecretFlag('huggingface=tessera/providers/hf-prod')).toEqual({ provider: 'huggingface', secretId: 'tessera/providers/hf-prod' });
     });
     it.each(['bedrock=x', 'openai', 'openai=has space'])('refuses %j', (raw) => {
       expect(() => parseProviderSecretFlag(raw)).toThrow(InvalidValue);

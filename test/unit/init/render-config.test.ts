@@ -56,7 +56,7 @@ describe('renderConfig', () => {
 
   it('puts a comment above the document and above each section', async () => {
     // GIVEN
-    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'professional', providerSecret: ['openai=prod/openai'], availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b'] }));
+    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'professional', providerSecret: ['openai=tessera/providers/openai-prod'], availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b'] }));
     // WHEN
     const lines = text.split('\n');
     // THEN
@@ -126,11 +126,11 @@ describe('renderConfig', () => {
 
   it('writes only the provider secrets that differ from the default; the base URL stays the default\'s', async () => {
     // WHEN
-    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, providerSecret: ['huggingface=prod/hf'] }));
+    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, providerSecret: ['huggingface=tessera/providers/hf-prod'] }));
     // THEN
-    expect(parseDocument(text).toJS().gateway).toEqual({ providers: { huggingface: { apiKeySecretId: 'prod/hf' } } });
+    expect(parseDocument(text).toJS().gateway).toEqual({ providers: { huggingface: { apiKeySecretId: 'tessera/providers/hf-prod' } } });
     const config = writeAndLoad(text);
-    expect(config.gateway.providers.huggingface).toEqual({ baseUrl: DEFAULT_CONFIG.gateway.providers.huggingface.baseUrl, apiKeySecretId: 'prod/hf' });
+    expect(config.gateway.providers.huggingface).toEqual({ baseUrl: DEFAULT_CONFIG.gateway.providers.huggingface.baseUrl, apiKeySecretId: 'tessera/providers/hf-prod' });
     expect(config.gateway.providers.openai).toEqual(DEFAULT_CONFIG.gateway.providers.openai);
   });
 

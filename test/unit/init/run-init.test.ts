@@ -99,7 +99,7 @@ describe('runInit', () => {
       'gold', // tiers: refused
       'professional', // tiers
       '', // bucket: the default
-      'prod/openai', // openai secret
+      'tessera/providers/openai-prod', // openai secret
       '', // huggingface secret: the default
       '',
     ].join('\n'));
@@ -125,7 +125,7 @@ describe('runInit', () => {
       availabilityZones: { 'eu-west-1': ['eu-west-1a', 'eu-west-1b'] }, defaultTier: 'professional',
     });
     expect(Object.keys(config.tiers)).toEqual(['professional']);
-    expect(config.gateway.providers.openai.apiKeySecretId).toBe('prod/openai');
+    expect(config.gateway.providers.openai.apiKeySecretId).toBe('tessera/providers/openai-prod');
     expect(config.gateway.providers.huggingface.apiKeySecretId).toBe('tessera/providers/huggingface');
   });
 
