@@ -44,6 +44,8 @@ export interface AwsClients {
   readonly lambda: LambdaClient;
   /** ECR in `region` (an image URI names its registry's Region). */
   ecr(region: string): ECRClient;
+  /** Bedrock in `region`, same credentials (a Bedrock deployment, `gateway.models[].deployments[].region`, is called there). */
+  bedrockIn(region: string): BedrockClient;
 }
 
 /** Credentials for a client: static ones (an assumed role's), a provider (a profile's), or undefined for the default chain. */
@@ -71,13 +73,15 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
     // The `control` HTTP timeouts (lib/aws-http-timeouts.ts): a hung connection fails the check instead of the run.
     const common = { region, credentials, maxAttempts: options.maxAttempts ?? 2, requestHandler: { ...HTTP_TIMEOUTS.control }, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
     const ecr = new Map<string, ECRClient>();
+    const bedrock = new BedrockClient(common);
+    const bedrocks = new Map<string, BedrockClient>([[region, bedrock]]);
     return {
       organizations: new OrganizationsClient(common),
       sts: new STSClient(common),
       iam: new IAMClient(common),
       ssm: new SSMClient(common),
       secretsManager: new SecretsManagerClient(common),
-      bedrock: new BedrockClient(common),
+      bedrock,
       s3: new S3Client({ ...common, forcePathStyle: Boolean(options.endpoint ?? process.env.AWS_ENDPOINT_URL) }),
       serviceQuotas: new ServiceQuotasClient(common),
       cloudFormation: new CloudFormationClient(common),
@@ -92,6 +96,10 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       ecr(r: string) {
         if (!ecr.has(r)) ecr.set(r, new ECRClient({ ...common, region: r }));
         return ecr.get(r)!;
+      },
+      bedrockIn(r: string) {
+        if (!bedrocks.has(r)) bedrocks.set(r, new BedrockClient({ ...common, region: r }));
+        return bedrocks.get(r)!;
       },
     };
   };

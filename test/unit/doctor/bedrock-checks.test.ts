@@ -2,7 +2,7 @@ import { BedrockClient, GetFoundationModelAvailabilityCommand, BedrockServiceExc
 import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bedrockChecks, foundationModelId } from '../../../lib/cli/doctor/bedrock-checks.js';
-import { awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
+import { accessKeyOf, awsError, mockSts, PLATFORM, testConfig, testContext } from './support.js';
 
 const bedrock = mockStrict(BedrockClient, 'bedrock', BedrockServiceException);
 const available = (modelId: string) => ({
@@ -96,6 +96,46 @@ describe('Bedrock model access', () => {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
       else process.env.AWS_ENDPOINT_URL = saved;
     }
+  });
+
+  describe('Bedrock deployments (gateway.models[].deployments[].region)', () => {
+    /** A catalog of one Bedrock model spread over the home region and us-west-2 (two deployments there, one foundation model). */
+    const spread = () => testConfig({ gateway: { models: [{
+      id: 'bedrock/nova-spread', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024,
+      deployments: [{ name: 'east', region: 'us-east-1' }, { name: 'west', region: 'us-west-2' }, { name: 'west-profile', region: 'us-west-2', upstream: 'us.amazon.nova-lite-v1:0' }],
+    }] } });
+    const regionOf = async (call: { thisValue: unknown }) => (call.thisValue as { config: { region: () => Promise<string> } }).config.region();
+
+    it('checks each deployment region once per foundation model, in the platform account, with a Bedrock client of that region', async () => {
+      const lines = await bedrockChecks(testContext(spread()));
+      expect(lines.map((l) => [l.id, l.title, l.status, l.account, l.region])).toEqual([
+        ['bedrock-model:bedrock/nova-spread', 'Bedrock amazon.nova-lite-v1:0', 'pass', PLATFORM, 'us-east-1'],
+        ['bedrock-model:bedrock/nova-spread@us-west-2', 'Bedrock amazon.nova-lite-v1:0 in us-west-2', 'pass', PLATFORM, 'us-west-2'],
+      ]);
+      expect(lines[1].detail).toBe('usable: authorization AUTHORIZED, entitlement AVAILABLE, region AVAILABLE, agreement AVAILABLE (deployment "west" of bedrock/nova-spread)');
+      const calls = bedrock.commandCalls(GetFoundationModelAvailabilityCommand);
+      expect(await Promise.all(calls.map(async (c) => [await regionOf(c), c.args[0].input.modelId, await accessKeyOf(c)]))).toEqual([
+        ['us-east-1', 'amazon.nova-lite-v1:0', `AKIA-cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`],
+        ['us-west-2', 'amazon.nova-lite-v1:0', `AKIA-cdk-hnb659fds-lookup-role-${PLATFORM}-us-east-1`],
+      ]);
+    });
+
+    it('fails a deployment region without access or offer, naming that region\'s console page and list command; the home line still passes', async () => {
+      bedrock.on(GetFoundationModelAvailabilityCommand).callsFake(async (input: { modelId: string }, getClient: () => { config: { region: () => Promise<string> } }) => (
+        (await getClient().config.region()) === 'us-west-2' ? { ...available(input.modelId), authorizationStatus: 'NOT_AUTHORIZED', entitlementAvailability: 'NOT_AVAILABLE' } : available(input.modelId)));
+      const [home, west] = await bedrockChecks(testContext(spread()));
+      expect(home.status).toBe('pass');
+      expect(west).toMatchObject({ status: 'fail', region: 'us-west-2', fix: `in account ${PLATFORM}, open the Bedrock console's Model access page (https://us-west-2.console.aws.amazon.com/bedrock/home?region=us-west-2#/modelaccess) and request access to amazon.nova-lite-v1:0` });
+      expect(west.detail).toMatch(/^no model access: authorization NOT_AUTHORIZED, .* \(deployment "west" of bedrock\/nova-spread\)$/);
+
+      bedrock.on(GetFoundationModelAvailabilityCommand).callsFake(async (input: { modelId: string }, getClient: () => { config: { region: () => Promise<string> } }) => {
+        if ((await getClient().config.region()) === 'us-west-2') throw awsError('ResourceNotFoundException', 'The model does not exist');
+        return available(input.modelId);
+      });
+      const [, missing] = await bedrockChecks(testContext(spread()));
+      expect(missing).toMatchObject({ status: 'fail', fix: 'correct deployment "west" of gateway.models "bedrock/nova-spread" (its upstream or region) (aws bedrock list-foundation-models --region us-west-2), or choose a Region that offers it' });
+      expect(missing.detail).toMatch(/: no such model in us-west-2 \(deployment "west"/);
+    });
   });
 
   it('passes with no call when the catalog has no bedrock/ model', async () => {

@@ -105,6 +105,15 @@ describe('runDoctor', () => {
     expect(error.message).toBe('sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)');
   });
 
+  it('with Bedrock deployments in other regions, an unreachable endpoint is the same stop line: no Bedrock line of any region', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
+    const config = testConfig({ gateway: { models: [{ id: 'bedrock/nova-spread', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024, deployments: [{ name: 'west', region: 'us-west-2' }] }] } });
+    const error = (await runDoctor({ config, configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as DoctorStopped;
+    expect(error).toBeInstanceOf(DoctorStopped);
+    expect(error.message).toBe('sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)');
+    expect(error.offline.filter((c) => c.id.startsWith('bedrock'))).toEqual([]);
+  });
+
   it('still runs the checks that need no AWS (model-shutdown) when the endpoint cannot be reached or the credentials are missing, and prints them with the stop', async () => {
     // Before, the stop was the only line: none of the model-shutdown lines the preflight and platform health print offline.
     sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
