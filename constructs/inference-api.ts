@@ -26,6 +26,7 @@ import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
 import { GATEWAY_EVENT_SOURCE, REQUEST_COMPLETED_EVENT } from '../lambdas/inference/request-events.js';
 import { ROUTER_API_METHODS, type InferenceApiLambda, type InferenceApiMethod } from '../lib/inference-api-methods.js';
 import { BackgroundResponseWork, BatchWork } from './batch-work.js';
+import { decryptThrough } from './platform-key-decrypt.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
@@ -238,14 +239,8 @@ export class InferenceApi extends Construct {
     // asks it, for that resource. DynamoDB: the origin index (encryption context aws:dynamodb:tableName; AWS KMS Developer
     // Guide, "How Amazon DynamoDB uses AWS KMS"); S3: the audit bucket, whose bucket key makes the context the bucket's ARN
     // (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"; a multipart PutObject decrypts the data key).
-    const decryptOriginIndex = new iam.PolicyStatement({
-      sid: 'PlatformKeyThroughDynamoDBForOriginIndex', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:dynamodb:tableName': props.corsOriginsTable.tableName } },
-    });
-    const decryptAuditRecords = new iam.PolicyStatement({
-      sid: 'PlatformKeyThroughS3ForAuditRecords', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': props.auditBucket.bucketArn } },
-    });
+    const decryptOriginIndex = decryptThrough(this, 'PlatformKeyThroughDynamoDBForOriginIndex', props.encryptionKey.keyArn, { service: 'dynamodb', tables: [props.corsOriginsTable.tableName] });
+    const decryptAuditRecords = decryptThrough(this, 'PlatformKeyThroughS3ForAuditRecords', props.encryptionKey.keyArn, { service: 's3', bucketArn: props.auditBucket.bucketArn });
 
     const authorizerFn = new LambdaFunction(this, 'Authorizer', {
       handlerFile: 'inference/authorizer-handler', roleName: PLATFORM_FUNCTIONS.authorizer.roleName, encryptionKey: props.encryptionKey,
@@ -322,10 +317,7 @@ export class InferenceApi extends Construct {
     router.addToPolicy(new iam.PolicyStatement({ sid: 'ProviderKeys', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
     // Secrets Manager decrypts a secret's value for the caller with the encryption context SecretARN = the secret (AWS KMS
     // Developer Guide, "How AWS Secrets Manager uses AWS KMS"): the platform's provider keys only.
-    router.addToPolicy(new iam.PolicyStatement({
-      sid: 'PlatformKeyThroughSecretsManagerForProviderKeys', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` }, StringLike: { 'kms:EncryptionContext:SecretARN': secrets[0] } },
-    }));
+    router.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSecretsManagerForProviderKeys', props.encryptionKey.keyArn, { service: 'secretsmanager', secretArnPattern: secrets[0] }));
     // A tenant's fine-tuned models run in the tenant's account: invoked as its model-invoker role.
     const invokers = `arn:${stack.partition}:iam::*:role/tessera-*-model-invoker`;
     router.addToPolicy(new iam.PolicyStatement({
