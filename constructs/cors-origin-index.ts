@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { CORS_ORIGINS_BY_TENANT_INDEX, CORS_ORIGINS_TABLE_ENV } from '../lambdas/inference/cors-origin-index.js';
 import { LambdaFunction } from './lambda-function.js';
+import { decryptThrough } from './platform-key-decrypt.js';
 import { secureTableProps } from './secure-table-props.js';
 import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
@@ -83,7 +84,11 @@ export class CorsOriginIndex extends Construct {
     this.maintainer.addToPolicy(new iam.PolicyStatement({ sid: 'FindTenantItems', actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${CORS_ORIGINS_BY_TENANT_INDEX}`] }));
     this.maintainer.addToPolicy(new iam.PolicyStatement({ sid: 'ReadRegistryStream', actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [props.registry.tableStreamArn] }));
     this.maintainer.addToPolicy(new iam.PolicyStatement({ sid: 'ReportFailures', actions: ['sqs:SendMessage'], resources: [this.failures.queueArn] }));
-    this.maintainer.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    this.maintainer.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    // Its Decrypt with the platform key: the registry's stream records (read by Lambda's poller as this role; DynamoDB decrypts
+    // them under the registry's table context) and the index's items, through DynamoDB; the on-failure queue's sends, through SQS.
+    this.maintainer.addToPolicy(decryptThrough(this, 'PlatformKeyThroughDynamoDBForRegistryStreamAndIndex', props.encryptionKey.keyArn, { service: 'dynamodb', tables: [props.registry.tableName, this.table.tableName] }));
+    this.maintainer.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSQSForFailures', props.encryptionKey.keyArn, { service: 'sqs' }));
     // dynamodb:ListStreams has no resource type (Service Authorization Reference): its own policy, so
     // the function policy's acknowledgement of "*" (X-Ray only) stays true.
     const listStreams = new iam.ManagedPolicy(this, 'ListStreams', {

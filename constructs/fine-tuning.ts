@@ -20,6 +20,7 @@ import { FINE_TUNING_API_METHODS } from '../lib/inference-api-methods.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
+import { decryptThrough } from './platform-key-decrypt.js';
 import { StatementOnlyEventBusPolicy } from './statement-only-event-bus-policy.js';
 import { auditStreamPrefix } from '../lib/audit-prefixes.js';
 
@@ -118,6 +119,8 @@ export class FineTuning extends Construct {
       // (ReportBatchItemFailures) and comes back after the queue's visibility timeout; nothing here changes one.
       sid: 'EndpointChecks', actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [endpointChecks.queueArn],
     }));
+    // The looks' messages are decrypted by SQS for this role, on its sends and its mapping's receives (decryptThrough).
+    stateChanges.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSQSForEndpointChecks', props.encryptionKey.keyArn, { service: 'sqs' }));
     new lambda.EventSourceMapping(this, 'EndpointChecksSource', {
       // At most 2 of the function's 10 reserved executions for the looks (the mapping's own limit, which it does not poll past:
       // AWS Compute Blog, "Introducing maximum concurrency of AWS Lambda functions when using Amazon SQS as an event source"):
@@ -128,8 +131,10 @@ export class FineTuning extends Construct {
     const auditRecords = [false, true].map((drTier) => props.auditBucket.arnForObjects(`${auditStreamPrefix('fine-tuning', drTier)}*`));
     const launchers = `arn:${stack.partition}:iam::*:role/tessera-*-training-launcher`;
     for (const fn of [api, stateChanges]) {
-      // Registry, usage and jobs items: as the tenant only (TenantDataAccessRole). The key stays for the audit bucket.
-      fn.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+      // Registry, usage and jobs items: as the tenant only (TenantDataAccessRole). The key stays for the audit bucket (its Decrypt
+      // through S3 for that bucket only), the origin index (the API's, below) and the endpoint checks queue (the events function's, above).
+      fn.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+      fn.addToPolicy(decryptThrough(this, 'PlatformKeyThroughS3ForAuditRecords', props.encryptionKey.keyArn, { service: 's3', bucketArn: props.auditBucket.bucketArn }));
       fn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: auditRecords }));
       fn.addToPolicy(new iam.PolicyStatement({
         sid: 'TenantTrainingLaunchers', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [launchers],
@@ -182,6 +187,7 @@ export class FineTuning extends Construct {
     // One API-scoped invoke permission, not two per method (the platform stack stays far from CloudFormation's 500 resources).
     const integration = new apigw.LambdaIntegration(api.function, { timeout: Duration.seconds(29), scopePermissionToMethod: false });
     api.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.inference.corsOriginsTable.tableArn] }));
+    api.addToPolicy(decryptThrough(this, 'PlatformKeyThroughDynamoDBForOriginIndex', props.encryptionKey.keyArn, { service: 'dynamodb', tables: [props.inference.corsOriginsTable.tableName] }));
     // Its methods (lib/inference-api-methods.ts FINE_TUNING_API_METHODS): the jobs' four resources; OpenAI's Files API,
     // /v1/files (GET, POST) and, under one greedy resource, /v1/files/{file_id} (GET, DELETE) and
     // /v1/files/{file_id}/content (GET): API Gateway forwards GET and DELETE of any deeper path (and DELETE of

@@ -12,6 +12,7 @@ import { sharedBuildCode } from '../lib/bundling/shared-build-code.js';
 import { acknowledge } from '../lib/compliance.js';
 import { BUNDLING_LOG_LEVEL_CONTEXT_KEY } from '../lib/config/context-keys.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
+import { decryptThrough } from './platform-key-decrypt.js';
 
 const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas');
 
@@ -202,7 +203,8 @@ export class LambdaFunction extends Construct {
       }
       const dlq = asyncInvocation.deadLetterQueue;
       this.policy.addStatements(new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [dlq.queue.queueArn] }));
-      if (dlq.encryptionKey) this.policy.addStatements(new iam.PolicyStatement({ sid: 'DeadLetterKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [dlq.encryptionKey.keyArn] }));
+      // Lambda sends a failed event to the dead-letter queue as the function's role; SQS asks the key as that role (decryptThrough).
+      if (dlq.encryptionKey) this.policy.addStatements(decryptThrough(this, 'DeadLetterKey', dlq.encryptionKey.keyArn, { service: 'sqs', actions: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
     }
     acknowledge(this.policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'X-Ray PutTraceSegments and PutTelemetryRecords have no resource type; they are the only actions granted on "*".');

@@ -13,6 +13,7 @@ import { ENV } from '../lambdas/shared/environment.js';
 import { STATEMENT_JOBS_TABLE_ENV, STATEMENT_USAGE_TABLE_ENV, STATEMENTS_BUCKET_ENV } from '../lambdas/statements/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
+import { decryptThrough } from './platform-key-decrypt.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
@@ -96,7 +97,12 @@ export class TenantStatements extends Construct {
     // nothing but the statements the job writes.
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ListStatements', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ReportUsage', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
-    job.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    job.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    // Its Decrypt with the platform key: the three tables' items through DynamoDB and the statements (HeadObject, GetObject)
+    // through S3 (the bucket has a bucket key: secureBucketProps). PutEvents needs none: EventBridge decrypts the bus's events
+    // as itself, by the key policy (Amazon EventBridge User Guide, "Authorizing EventBridge to use a customer managed key").
+    job.addToPolicy(decryptThrough(this, 'PlatformKeyThroughDynamoDB', props.encryptionKey.keyArn, { service: 'dynamodb', tables: [props.registry.tableName, props.usageTable.tableName, props.jobsTable.tableName] }));
+    job.addToPolicy(decryptThrough(this, 'PlatformKeyThroughS3ForStatements', props.encryptionKey.keyArn, { service: 's3', bucketArn: this.bucket.bucketArn }));
     acknowledge(job.managedPolicy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/statements/*]`],
       'The job writes one object per tenant and month under statements/, named at run time; it reads (HeadObject) only those to skip unchanged statements.');
     const costs = costExplorerPolicy(this, 'CostExplorerRead', job.role, 'Tessera monthly statements: ce:GetCostAndUsage');

@@ -331,7 +331,9 @@ describe('the CORS origin index', () => {
     const index = tableId('tessera-gateway-cors-origins');
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     // EnvironmentKey: kms:Decrypt of its environment (every LambdaFunction).
-    expect(Object.keys(bySid).sort()).toEqual(['EnvironmentKey', 'FindTenantItems', 'ListStreams', 'PlatformKey', 'ReadRegistryStream', 'ReportFailures', 'WriteIndex']);
+    // PlatformKey: its writes' key use, no Decrypt; its Decrypt is DynamoDB's and SQS's (test/infra/platform-key-decrypt.test.ts).
+    expect(Object.keys(bySid).sort()).toEqual(['EnvironmentKey', 'FindTenantItems', 'ListStreams', 'PlatformKey', 'PlatformKeyThroughDynamoDBForRegistryStreamAndIndex', 'PlatformKeyThroughSQSForFailures', 'ReadRegistryStream', 'ReportFailures', 'WriteIndex']);
+    expect([bySid.PlatformKey.Action].flat().sort()).toEqual(['kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
     expect(bySid.WriteIndex).toMatchObject({ Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [index, 'Arn'] } });
     expect(bySid.FindTenantItems).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [index, 'Arn'] }, '/index/by-tenant']] } });
     expect(bySid.ReadRegistryStream).toMatchObject({ Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RegistryTable/), 'StreamArn'] } });

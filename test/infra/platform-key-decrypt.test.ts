@@ -16,21 +16,11 @@ type Resource = { Type: string; Properties: Record<string, any> };
 interface Grant { template: string; role: string; sid: string; statement: Statement }
 
 /**
- * Platform-key Decrypt statements without a condition, by `<role name> <Sid>`, each with its reason. Every one decrypts
- * through DynamoDB, S3, Secrets Manager or SQS only, but with more than one table, bucket or queue each, and its handlers
- * are not yet read call by call: conditioning one on a service it misses breaks it at run time, not at synth. Roles
- * named by pattern (`*`) are the lifecycle handlers, one role each, all of one statement (constructs/tenant-lifecycle.ts).
+ * Platform-key Decrypt statements without a condition, by `<role name> <Sid>`, each with its reason. Roles named by pattern
+ * (`*`) are the lifecycle handlers, one role each, all of one statement (constructs/tenant-lifecycle.ts).
  */
 const UNCONDITIONED: Record<string, string> = {
   'tessera-lifecycle-* PlatformKeyForTables': 'every lifecycle handler: the registry, control and usage tables (DynamoDB), the lifecycle work bucket and the audit bucket (S3), the platform bus and queues; one statement for ~40 handlers (constructs/tenant-lifecycle.ts), to be split per capability',
-  'tessera-lifecycle-* DeadLetterKey': 'a queue-driven lifecycle handler\'s dead-letter queue is encrypted with the platform key: SendMessage to it needs Decrypt and GenerateDataKey through SQS (constructs/lambda-function.ts)',
-  [`${PLATFORM_FUNCTIONS.corsOriginIndex.roleName} PlatformKey`]: 'the CORS origin index maintainer: the registry\'s stream (DynamoDB Streams), the index table (DynamoDB) and its failure queue (SQS)',
-  [`${PLATFORM_FUNCTIONS.fineTuningApi.roleName} PlatformKey`]: 'the fine-tuning API: the audit bucket (S3) and its queues; tenant tables are read as the tenant',
-  [`${PLATFORM_FUNCTIONS.fineTuningEvents.roleName} PlatformKey`]: 'the fine-tuning events function: the audit bucket (S3) and its SQS event source and queues',
-  [`${PLATFORM_FUNCTIONS.fineTuningEvents.roleName} DeadLetterKey`]: 'its dead-letter queue is encrypted with the platform key: SendMessage needs Decrypt and GenerateDataKey through SQS',
-  [`${PLATFORM_FUNCTIONS.tenantStatements.roleName} PlatformKey`]: 'the monthly statements job: the statements bucket (S3), the tables it reads (DynamoDB) and the platform bus',
-  [`${PLATFORM_FUNCTIONS.tenantStatements.roleName} DeadLetterKey`]: 'its dead-letter queue is encrypted with the platform key: SendMessage needs Decrypt and GenerateDataKey through SQS',
-  [`${PLATFORM_FUNCTIONS.reservationReclaim.roleName} DeadLetterKey`]: 'its dead-letter queue is encrypted with the platform key: SendMessage needs Decrypt and GenerateDataKey through SQS',
 };
 
 let app: DefaultAppTemplates;
@@ -178,5 +168,60 @@ describe('the router\'s wildcard acknowledgements', () => {
       'bedrock:foundation-model': 'Foundation models of the catalog named with a wildcard:',
     };
     for (const [reason, k] of kindsByReason) if (starts[[...k][0]]) expect(reason).toMatch(new RegExp(`^${starts[[...k][0]]}`));
+  });
+});
+
+describe('the queue-driven, CORS, fine-tuning and statements functions\' Decrypt with the platform key', () => {
+  const via = (service: string) => expect.stringMatching(new RegExp(`^${service}\\.us-east-1\\.amazonaws\\.com$`));
+  const of = (role: string) => Object.fromEntries(grants.filter((g) => g.role === role && g.sid !== 'EnvironmentKey').map((g) => [g.sid, g.statement]));
+
+  it('sends to a dead-letter queue only through SQS (DeadLetterKey)', () => {
+    // WHEN the DeadLetterKey statements are read
+    const deadLetters = grants.filter((g) => g.sid === 'DeadLetterKey');
+    // THEN every queue-driven function has one (the lifecycle handlers', fine-tuning events', statements', reclaim's), each through SQS only
+    for (const role of [PLATFORM_FUNCTIONS.fineTuningEvents.roleName, PLATFORM_FUNCTIONS.tenantStatements.roleName, PLATFORM_FUNCTIONS.reservationReclaim.roleName]) expect(deadLetters.map((g) => g.role)).toContain(role);
+    expect(deadLetters.some((g) => g.role.startsWith('tessera-lifecycle-'))).toBe(true);
+    for (const g of deadLetters) {
+      expect([g.statement.Action].flat().sort(), g.role).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(g.statement.Condition, g.role).toEqual({ StringEquals: { 'kms:ViaService': via('sqs') } });
+    }
+  });
+
+  it('is the CORS maintainer\'s through DynamoDB for the registry (its stream) and the index, and through SQS for its failures', () => {
+    // WHEN the maintainer's Decrypt statements are read
+    const maintainer = of(PLATFORM_FUNCTIONS.corsOriginIndex.roleName);
+    // THEN there are two, each through one service
+    expect(Object.keys(maintainer).sort()).toEqual(['PlatformKeyThroughDynamoDBForRegistryStreamAndIndex', 'PlatformKeyThroughSQSForFailures']);
+    expect(maintainer.PlatformKeyThroughDynamoDBForRegistryStreamAndIndex).toMatchObject({
+      Action: 'kms:Decrypt',
+      Condition: { StringEquals: { 'kms:ViaService': via('dynamodb'), 'kms:EncryptionContext:aws:dynamodb:tableName': [{ Ref: expect.stringMatching(/^RegistryTable/) }, { Ref: expect.stringMatching(/^CorsOrigins/) }] } },
+    });
+    expect(maintainer.PlatformKeyThroughSQSForFailures).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('sqs') } } });
+  });
+
+  it('is the fine-tuning functions\' through S3 for the audit bucket, the API\'s through DynamoDB for the origin index, the events function\'s through SQS', () => {
+    // WHEN the fine-tuning functions' Decrypt statements are read
+    const api = of(PLATFORM_FUNCTIONS.fineTuningApi.roleName);
+    const events = of(PLATFORM_FUNCTIONS.fineTuningEvents.roleName);
+    // THEN each names its service and resource
+    expect(Object.keys(api).sort()).toEqual(['PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords']);
+    expect(Object.keys(events).sort()).toEqual(['DeadLetterKey', 'PlatformKeyThroughS3ForAuditRecords', 'PlatformKeyThroughSQSForEndpointChecks']);
+    for (const fn of [api, events]) {
+      expect(fn.PlatformKeyThroughS3ForAuditRecords).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('s3'), 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] } } } });
+    }
+    expect(api.PlatformKeyThroughDynamoDBForOriginIndex).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('dynamodb'), 'kms:EncryptionContext:aws:dynamodb:tableName': { Ref: expect.stringMatching(/^CorsOrigins/) } } } });
+    expect(events.PlatformKeyThroughSQSForEndpointChecks).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('sqs') } } });
+  });
+
+  it('is the statements job\'s through DynamoDB for its three tables and through S3 for the statements bucket', () => {
+    // WHEN the statements job's Decrypt statements are read (its DeadLetterKey aside)
+    const job = of(PLATFORM_FUNCTIONS.tenantStatements.roleName);
+    // THEN there are two more, each through one service and naming what it decrypts
+    expect(Object.keys(job).sort()).toEqual(['DeadLetterKey', 'PlatformKeyThroughDynamoDB', 'PlatformKeyThroughS3ForStatements']);
+    expect(job.PlatformKeyThroughDynamoDB.Action).toBe('kms:Decrypt');
+    expect(job.PlatformKeyThroughDynamoDB.Condition!.StringEquals['kms:ViaService']).toEqual(via('dynamodb'));
+    expect(job.PlatformKeyThroughDynamoDB.Condition!.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName']).toHaveLength(3);
+    expect(job.PlatformKeyThroughS3ForStatements).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('s3'), 'kms:EncryptionContext:aws:s3:arn': expect.anything() } } });
+    expect(JSON.stringify(job.PlatformKeyThroughS3ForStatements.Condition!.StringEquals['kms:EncryptionContext:aws:s3:arn'])).toMatch(/Statements/);
   });
 });
