@@ -35,6 +35,18 @@ export const SERVE_MAX_PART_BYTES = 64 * 1024 * 1024;
  */
 export const LAMBDA_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 /**
+ * The most parts one upload takes, on both paths: 256. OpenAI states no bound on the number of parts (only 64 MB a part
+ * and 8 GB an upload: openai `Parts.create`), but a complete reads each part with one request of its own (S3 GetObject
+ * on the deployed path, one part read ahead of the one being checked), and S3 answers small requests (under 512 KB) in
+ * a median of tens of milliseconds (Amazon S3 performance guidelines, "Timeouts and retries for latency-sensitive
+ * applications"): 256 reads at 50 ms are ~13 s, which with the ~9 s of LAMBDA_MAX_UPLOAD_BYTES's bytes stays inside API
+ * Gateway's 29 s; 10,000 one-byte parts would take minutes. 256 parts of the largest part still carry the largest
+ * upload on either path (256 x 4 MiB = 1 GiB >= 256 MiB on AWS; 256 x 64 MiB >= 512 MiB on `tessera serve`): a file
+ * of the largest size needs parts averaging 1 MiB on AWS, 2 MiB on `tessera serve`. `tessera serve` reads its parts
+ * from memory and could take more; it keeps the same bound so that a script that works there works deployed.
+ */
+export const MAX_UPLOAD_PARTS = 256;
+/**
  * How long a `complete` holds an upload (status `completing`) before another request may take it over: 60 s, twice
  * the fine-tuning API Lambda's 29 s timeout (constructs/fine-tuning.ts), so a hold outlives the request that took it
  * and only a request that died (timed out, crashed) leaves one to run out.
@@ -82,6 +94,8 @@ export interface UploadsDeps {
   maxPartBytes?: number;
   /** The largest upload (`bytes`), in bytes. @default SERVE_MAX_UPLOAD_BYTES */
   maxUploadBytes?: number;
+  /** The most parts one upload takes. @default MAX_UPLOAD_PARTS */
+  maxParts?: number;
   /** Seconds since the epoch. @default - the clock */
   now?: () => number;
 }
@@ -98,11 +112,13 @@ export interface UploadsDeps {
 export class TrainingUploadsService {
   private readonly maxPartBytes: number;
   private readonly maxUploadBytes: number;
+  private readonly maxParts: number;
   private readonly now: () => number;
 
   constructor(private readonly deps: UploadsDeps) {
     this.maxPartBytes = deps.maxPartBytes ?? SERVE_MAX_PART_BYTES;
     this.maxUploadBytes = deps.maxUploadBytes ?? SERVE_MAX_UPLOAD_BYTES;
+    this.maxParts = deps.maxParts ?? MAX_UPLOAD_PARTS;
     this.now = deps.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
@@ -229,6 +245,11 @@ export class TrainingUploadsService {
     const part = new Uint8Array(await data[0].arrayBuffer());
     if (part.byteLength > this.maxPartBytes) throw this.partTooLarge(`part is ${part.byteLength} bytes`);
     if (part.byteLength === 0) throw invalid('data is empty: a part holds at least one byte', 'data', 'invalid_value');
+    // The bound on parts: refused before storing when the upload already holds as many, and checked again once stored
+    // (parts sent at once each count the others): a part is kept only if, counted with every part stored before it was
+    // counted, the upload holds at most maxParts, so the parts kept never pass the bound.
+    const already = (await this.deps.files.partSizes(at, upload.id)).size;
+    if (already >= this.maxParts) throw this.tooManyParts(upload.id, already);
     const partId = newId('part_');
     await this.deps.files.putPart(at, upload.id, partId, part);
     // A complete or cancel may have begun since the check above: the part counts only if the upload still takes parts
@@ -236,12 +257,19 @@ export class TrainingUploadsService {
     // lists this part); else it goes, refused as it would have been a moment later, never answered 200 and dropped.
     try {
       this.refuseUnlessPending((await this.settled(at, upload.id)).upload, 'take parts');
+      const count = (await this.deps.files.partSizes(at, upload.id)).size;
+      if (count > this.maxParts) throw this.tooManyParts(upload.id, count - 1);
     } catch (e) {
       await this.deps.files.deletePart(at, upload.id, partId);
       throw e;
     }
     audit.detail = { uploadId: upload.id, partId, bytes: part.byteLength };
     return json({ id: partId, object: 'upload.part', created_at: this.now(), upload_id: upload.id });
+  }
+
+  /** The 400 naming `data` and the bound (code `too_many_parts`) for a part past maxParts; `held` the parts already stored. */
+  private tooManyParts(uploadId: string, held: number): GatewayError {
+    return invalid(`upload ${uploadId} already holds ${held} parts, the most an upload takes here (${this.maxParts}): this part would pass the bound (a complete reads each part with a request of its own, within the request's time); send the file in fewer, larger parts (up to ${this.maxPartBytes} bytes each; Python: client.uploads.upload_file_chunked(..., part_size=${this.maxPartBytes}))`, 'data', 'too_many_parts');
   }
 
   private partTooLarge(what: string): GatewayError {

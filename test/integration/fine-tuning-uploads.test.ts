@@ -3,6 +3,7 @@ import { CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } 
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
+import { MAX_UPLOAD_PARTS } from '../../lambdas/fine-tuning/uploads-service.js';
 import { MemoryFileStore, type FileLocation, type StoredFile } from '../../lambdas/fine-tuning/stores/file-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
@@ -240,6 +241,24 @@ describe('refusals', () => {
   });
 });
 
+describe('the bound on parts (MAX_UPLOAD_PARTS)', () => {
+  it('the part past 256 is a 400 naming data and the bound, not stored; the 256 parts still complete into the file', async () => {
+    const head = '{"messages":[{"role":"user","content":"';
+    const tail = '"},{"role":"assistant","content":"ok"}]}\n';
+    const data = Buffer.from(`${head}${'x'.repeat(MAX_UPLOAD_PARTS - head.length - tail.length)}${tail}`);
+    expect(data.length).toBe(256);
+    const { upload, parts } = await uploadParts(data, 1);
+    expect(parts).toHaveLength(MAX_UPLOAD_PARTS);
+    const past = await refusal(client().uploads.parts.create(upload.id, { data: await toFile(Buffer.from('\n'), 'part') }));
+    expect([past.status, past.param, past.code]).toEqual([400, 'data', 'too_many_parts']);
+    expect(past.message).toContain(`already holds ${MAX_UPLOAD_PARTS} parts, the most an upload takes here (${MAX_UPLOAD_PARTS})`);
+    expect((await store.partSizes(acmeAt, upload.id)).size).toBe(MAX_UPLOAD_PARTS);
+    const done = await client().uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5: md5(data) });
+    expect([done.status, done.file?.bytes]).toEqual(['completed', 256]);
+    expect(Buffer.from(await (await client().files.content(done.file!.id)).arrayBuffer()).equals(data)).toBe(true);
+  }, 60_000);
+});
+
 describe('concurrent requests on one upload (its record written with a compare-and-set)', () => {
   const small = jsonl(3000);
   const fileCount = async () => (await client().files.list()).data.length;
@@ -312,6 +331,26 @@ describe('concurrent requests on one upload (its record written with a compare-a
     expect([e.status, e.param, e.code]).toEqual([400, 'upload_id', 'upload_completed']);
     expect((await store.partSizes(acmeAt, upload.id)).size).toBe(0);
   });
+
+  it('two parts sent at once for the last place below the bound: the parts kept never pass it, and a part answered 200 is kept', async () => {
+    const data = Buffer.alloc(MAX_UPLOAD_PARTS + 1, 'x');
+    const upload = await client().uploads.create({ bytes: data.length, filename: 'support.jsonl', mime_type: 'text/jsonl', purpose: 'fine-tune' });
+    for (let i = 0; i < MAX_UPLOAD_PARTS - 1; i++) await client().uploads.parts.create(upload.id, { data: await toFile(data.subarray(i, i + 1), 'p') });
+    const partGate = gate();
+    store.gates.part = partGate.wait;
+    const entered = store.entered.part;
+    const sent = [0, 1].map(async () => client().uploads.parts.create(upload.id, { data: await toFile(Buffer.from('y'), 'p') }).then((p) => p.id, (e: InstanceType<typeof OpenAI.APIError>) => e));
+    await until(() => store.entered.part >= entered + 2); // both counted 255 parts before either was stored
+    store.gates.part = undefined;
+    partGate.open();
+    const answers = await Promise.all(sent);
+    const kept = await store.partSizes(acmeAt, upload.id);
+    expect(kept.size).toBeLessThanOrEqual(MAX_UPLOAD_PARTS);
+    for (const a of answers) {
+      if (typeof a === 'string') expect(kept.has(a)).toBe(true);
+      else expect([a.status, a.param, a.code]).toEqual([400, 'data', 'too_many_parts']);
+    }
+  }, 60_000);
 });
 
 describe('hostile and mistaken inputs: refusals name the field and the value, and store nothing', () => {
