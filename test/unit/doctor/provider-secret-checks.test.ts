@@ -62,6 +62,51 @@ describe('provider secrets', () => {
 
   it('passes when no provider names a secret', async () => {
     const config = testConfig({ gateway: { providers: { openai: { apiKeySecretId: null }, huggingface: { apiKeySecretId: null } } } });
-    expect(await providerSecretChecks(testContext(config))).toEqual([expect.objectContaining({ status: 'pass', detail: 'no gateway.providers.*.apiKeySecretId in the config' })]);
+    expect(await providerSecretChecks(testContext(config))).toEqual([expect.objectContaining({ status: 'pass', detail: 'no gateway.providers.*.apiKeySecretId or gateway.models[].deployments[].apiKeySecretId in the config' })]);
+  });
+});
+
+describe('deployment secrets (gateway.models[].deployments[].apiKeySecretId)', () => {
+  const model = (id: string, deployments: Array<Record<string, unknown>>) => ({ id, upstream: id.split('/')[1], inputPricePer1k: 0.001, outputPricePer1k: 0.002, deployments });
+  /** Two openai entries sharing one deployment secret, one deployment on the provider's own secret, and a huggingface deployment with its own. */
+  const withDeployments = () => testConfig({
+    gateway: {
+      models: [
+        model('openai/gpt-4o', [{ name: 'home' }, { name: 'org-b', apiKeySecretId: 'tessera/providers/openai-org-b' }, { name: 'same-as-provider', baseUrl: 'https://eu.api.openai.com/v1', apiKeySecretId: 'tessera/providers/openai' }]),
+        model('openai/gpt-4o-mini', [{ name: 'org-b-mini', apiKeySecretId: 'tessera/providers/openai-org-b' }]),
+        model('huggingface/llama', [{ name: 'dedicated', baseUrl: 'https://x.endpoints.huggingface.cloud/v1', apiKeySecretId: 'tessera/providers/hf-dedicated' }]),
+      ],
+    },
+  });
+
+  it('adds one line per distinct deployment secret no provider names, described in the platform account', async () => {
+    const lines = await providerSecretChecks(testContext(withDeployments()));
+    expect(lines.map((l) => [l.id, l.title, l.status, l.account])).toEqual([
+      ['provider-secret:openai', 'Secret tessera/providers/openai (openai)', 'pass', PLATFORM],
+      ['provider-secret:huggingface', 'Secret tessera/providers/huggingface (huggingface)', 'pass', PLATFORM],
+      ['provider-secret:tessera/providers/openai-org-b', 'Secret tessera/providers/openai-org-b (deployment "org-b" of openai/gpt-4o and 1 more)', 'pass', PLATFORM],
+      ['provider-secret:tessera/providers/hf-dedicated', 'Secret tessera/providers/hf-dedicated (deployment "dedicated" of huggingface/llama)', 'pass', PLATFORM],
+    ]);
+    expect(sm.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId)).toEqual(['tessera/providers/openai', 'tessera/providers/huggingface', 'tessera/providers/openai-org-b', 'tessera/providers/hf-dedicated']);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('fails a missing deployment secret with the same create-secret fix as a provider\'s, naming its provider', async () => {
+    sm.on(DescribeSecretCommand, { SecretId: 'tessera/providers/hf-dedicated' }).rejects(awsError('ResourceNotFoundException', 'Secrets Manager can\'t find the specified secret.'));
+    const lines = await providerSecretChecks(testContext(withDeployments()));
+    expect(lines.find((l) => l.id === 'provider-secret:tessera/providers/hf-dedicated')).toMatchObject({
+      status: 'fail', detail: `no secret tessera/providers/hf-dedicated in account ${PLATFORM} (us-east-1)`,
+      fix: `in account ${PLATFORM}: aws secretsmanager create-secret --region us-east-1 --name tessera/providers/hf-dedicated --secret-string '<huggingface API key>'`,
+    });
+    expect(lines.filter((l) => l.status === 'fail')).toHaveLength(1);
+  });
+
+  it('checks deployment secrets when no provider names one', async () => {
+    const base = withDeployments();
+    const config = testConfig({ gateway: { providers: { openai: { apiKeySecretId: null }, huggingface: { apiKeySecretId: null } }, models: base.gateway.models } });
+    sm.on(DescribeSecretCommand).resolves({ Name: 'x', VersionIdsToStages: {} });
+    const lines = await providerSecretChecks(testContext(config));
+    expect(lines.map((l) => l.id)).toEqual(['provider-secret:tessera/providers/openai-org-b', 'provider-secret:tessera/providers/openai', 'provider-secret:tessera/providers/hf-dedicated']);
+    expect(lines[0]).toMatchObject({ status: 'fail', fix: "aws secretsmanager put-secret-value --region us-east-1 --secret-id tessera/providers/openai-org-b --secret-string '<openai API key>'" });
   });
 });
