@@ -11,7 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { adminApiMethods } from '../lib/admin-routes.js';
-import { auditStreamPrefix } from '../lib/audit-prefixes.js';
+import { auditStreamPrefix, REQUEST_AUDIT_STREAMS } from '../lib/audit-prefixes.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
@@ -58,7 +58,7 @@ export interface AdminApiProps {
   readonly jobsTable: dynamodb.ITableV2;
   /**
    * The audit bucket: `GET /admin/tenants/{id}/requests/{requestId}` (`tessera requests show`) reads the gateway's
-   * records (GetObject under `tessera-audit/inference/` and `tessera-audit/dr-tier/inference/`; the platform key's
+   * records (GetObject under `tessera-audit/{,dr-tier/}inference/` and `tessera-audit/{,dr-tier/}fine-tuning/`; the platform key's
    * decrypt is the handler's already).
    * @default - no request lookups: the route answers 500 (no bucket named)
    */
@@ -169,12 +169,13 @@ export class AdminApi extends Construct {
     const templates = props.blueprintCatalog.arnForObjects('blueprints/*');
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadBlueprintCatalog', actions: ['s3:GetObject'], resources: [templates] }));
     if (props.auditBucket) {
-      // GET /admin/tenants/{id}/requests/{requestId} (tessera requests show): the gateway's records of any tenant, read only;
-      // not CloudTrail's files, not the fine-tuning or lifecycle streams, no listing (a missing record is then S3's 403, read as absent).
-      const gatewayRecords = [false, true].map((drTier) => props.auditBucket!.arnForObjects(`${auditStreamPrefix('inference', drTier)}*`));
+      // GET /admin/tenants/{id}/requests/{requestId} (tessera requests show): the gateway's records of any tenant (the router's and
+      // the fine-tuning API's streams: REQUEST_AUDIT_STREAMS), read only; not CloudTrail's files, not the lifecycle stream, no
+      // listing (a missing record is then S3's 403, read as absent).
+      const gatewayRecords = REQUEST_AUDIT_STREAMS.flatMap((stream) => [false, true].map((drTier) => props.auditBucket!.arnForObjects(`${auditStreamPrefix(stream, drTier)}*`)));
       this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadGatewayAuditRecords', actions: ['s3:GetObject'], resources: gatewayRecords }));
       acknowledge(this.handler.managedPolicy, gatewayRecords.map((arn) => wildcardResourceFinding(this, arn)),
-        'The gateway writes one audit record per request under tessera-audit/[dr-tier/]inference/<tenant>/<day>/<request id>.json, keyed at run time; the operator\'s lookup (tessera requests show) reads those two prefixes only, GetObject only.');
+        'The gateway writes one audit record per request under tessera-audit/[dr-tier/]{inference,fine-tuning}/<tenant>/<day>/<request id>.json (the router\'s and the fine-tuning API\'s streams), keyed at run time; the operator\'s lookup (tessera requests show) reads those four prefixes only, GetObject only.');
     }
     acknowledge(this.handler.managedPolicy, executions.map((arn) => wildcardResourceFinding(this, arn)),
       'Executions are named per attempt at run time; the patterns admit executions of the lifecycle state machines only (the rolling upgrade\'s children included), for reading their progress and whether a lease holder still runs.');

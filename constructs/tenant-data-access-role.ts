@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
-import { auditStreamPrefix } from '../lib/audit-prefixes.js';
+import { auditStreamPrefix, REQUEST_AUDIT_STREAMS } from '../lib/audit-prefixes.js';
 import { batchFilesPrefix } from './batch-work.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { policyScopeFor } from './lambda-function.js';
@@ -42,7 +42,8 @@ export interface TenantDataAccessRoleProps {
   readonly batchFilesBucket?: s3.IBucket;
   /**
    * The audit bucket (constructs/audit-trail.ts; SSE-KMS with `encryptionKey` and an S3 Bucket Key): a session reads
-   * its tenant's gateway records only, `tessera-audit/inference/<tenant>/*` and `tessera-audit/dr-tier/inference/<tenant>/*`
+   * its tenant's gateway records only (the router's and the fine-tuning API's streams),
+   * `tessera-audit/{,dr-tier/}inference/<tenant>/*` and `tessera-audit/{,dr-tier/}fine-tuning/<tenant>/*`
    * (`GET /v1/tenant/requests/{request_id}`: lambdas/inference/s3-audit-reader.ts).
    * @default - no audit reads: no statement
    */
@@ -89,9 +90,10 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  * - Batch files (OpenAI's Batch API): GetObject, PutObject and DeleteObject of
  *   `tenants/<session tenant>/batch-files/*` of the batch files bucket; no listing (the file records are in the
  *   responses table) and no other prefix.
- * - Audit records (the router's, one object per request): GetObject of `tessera-audit/inference/<session tenant>/*`
- *   and `tessera-audit/dr-tier/inference/<session tenant>/*` of the audit bucket; no listing (a missing record is S3's
- *   403 then, read as absent), no write (the router writes records with its own role), no other stream or prefix.
+ * - Audit records (the router's and the fine-tuning API's, one object per request): GetObject of
+ *   `tessera-audit/{,dr-tier/}inference/<session tenant>/*` and `tessera-audit/{,dr-tier/}fine-tuning/<session tenant>/*`
+ *   of the audit bucket; no listing (a missing record is S3's 403 then, read as absent), no write (the gateway writes
+ *   records with its own roles), not the lifecycle stream, no other prefix.
  * - KMS only through DynamoDB for these tables (encryption context `aws:dynamodb:tableName`),
  *   through Secrets Manager for the tenant's own secrets (encryption context `SecretARN`) and
  *   through S3 for the tenant's own batch files (encryption context `aws:s3:arn`, the object's ARN
@@ -221,8 +223,9 @@ export class TenantDataAccessRole extends Construct {
     }
 
     if (props.auditBucket) {
-      // The gateway's records of the session tenant, under both prefixes a record may be under (lib/audit-prefixes.ts).
-      const ownRequests = [false, true].map((drTier) => props.auditBucket!.arnForObjects(`${auditStreamPrefix('inference', drTier)}${SESSION_TENANT}/*`));
+      // The gateway's records of the session tenant (the router's and the fine-tuning API's streams: REQUEST_AUDIT_STREAMS),
+      // under both prefixes a record may be under (lib/audit-prefixes.ts); not the lifecycle's stream.
+      const ownRequests = REQUEST_AUDIT_STREAMS.flatMap((stream) => [false, true].map((drTier) => props.auditBucket!.arnForObjects(`${auditStreamPrefix(stream, drTier)}${SESSION_TENANT}/*`)));
       policy.addStatements(
         new iam.PolicyStatement({ sid: 'AuditOwnRequests', actions: ['s3:GetObject'], resources: ownRequests }),
         // The audit bucket uses an S3 Bucket Key: S3 asks KMS with the bucket's ARN as the encryption context (S3 User
@@ -236,7 +239,7 @@ export class TenantDataAccessRole extends Construct {
         }),
       );
       acknowledge(policy, ownRequests.map((arn) => nagVariable(wildcardResourceFinding(this, arn))),
-        'A tenant\'s gateway audit records are keyed by day and request id, chosen at run time; the patterns are the session tenant\'s own prefixes (tessera-audit/inference/<tenant>/, tessera-audit/dr-tier/inference/<tenant>/) of the audit bucket, read only.');
+        'A tenant\'s gateway audit records are keyed by day and request id, chosen at run time; the patterns are the session tenant\'s own prefixes of the router\'s and the fine-tuning API\'s streams (tessera-audit/{,dr-tier/}{inference,fine-tuning}/<tenant>/) of the audit bucket, read only.');
     }
 
     for (const fn of props.trustedFunctions) {

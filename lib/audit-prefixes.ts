@@ -47,6 +47,16 @@ export const AUDIT_STREAMS = ['inference', 'fine-tuning', 'lifecycle'] as const;
 export type AuditStream = (typeof AUDIT_STREAMS)[number];
 
 /**
+ * The streams a request id is looked for in, in this order: the router's (`inference`), then the fine-tuning API's
+ * (`fine-tuning`: lambdas/inference/lambda-deps.ts, the gateway's sink with `fineTuning`), both gateway requests
+ * whose ids lambdas/inference/audit-records.ts REQUEST_ID admits (the training events' records in `fine-tuning` have
+ * `ftaudit-` ids, which it does not). `GET /v1/tenant/requests/{request_id}` and the admin API's lookup read these,
+ * and the tenant-data role's and the admin API's grants name exactly their prefixes. Not `lifecycle`: its records are
+ * the lifecycle's, with no request id of the gateway.
+ */
+export const REQUEST_AUDIT_STREAMS = ['inference', 'fine-tuning'] as const satisfies readonly AuditStream[];
+
+/**
  * Whether a tier's records may leave the home region: the tier exists in the config and has a DR
  * region. An unknown tier (removed from the config), or a record without a tier (unauthenticated
  * requests, training events), stays home.

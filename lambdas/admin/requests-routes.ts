@@ -12,8 +12,8 @@ const RequestQuery = z.strictObject({ date: z.string().optional() });
 let reader: AuditRecordReader | undefined;
 /**
  * The gateway's records in the audit bucket (`TESSERA_AUDIT_BUCKET`) read with the admin API's own role (its grant
- * `ReadGatewayAuditRecords`: GetObject under `tessera-audit/inference/` and `tessera-audit/dr-tier/inference/`, the
- * operator's view of every tenant), both prefixes tried.
+ * `ReadGatewayAuditRecords`: GetObject under `tessera-audit/{,dr-tier/}inference/` and `tessera-audit/{,dr-tier/}fine-tuning/`,
+ * the operator's view of every tenant), the router's stream first, then the fine-tuning API's, both prefixes of each tried.
  */
 const auditRecords = () => (reader ??= new S3AuditRecordReader(requireEnv(ENV.auditBucket), async () => platformClient(S3Client)));
 

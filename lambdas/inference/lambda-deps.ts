@@ -195,9 +195,10 @@ export async function lambdaAuditSink(stream: AuditStream): Promise<AuditSink> {
 }
 
 /**
- * The router's records in the audit bucket (`TESSERA_AUDIT_BUCKET`, stream `inference`), read back by
- * `GET /v1/tenant/requests/{request_id}` through the tenant-data role's session of the caller's tenant (its grant:
- * GetObject of that tenant's `tessera-audit/{,dr-tier/}inference/<tenant>/*` only), never with the Lambda's own role.
+ * The gateway's records in the audit bucket (`TESSERA_AUDIT_BUCKET`, streams `inference` then `fine-tuning`: the router's
+ * and the fine-tuning API's), read back by `GET /v1/tenant/requests/{request_id}` through the tenant-data role's session
+ * of the caller's tenant (its grant: GetObject of that tenant's `tessera-audit/{,dr-tier/}{inference,fine-tuning}/<tenant>/*`
+ * only), never with the Lambda's own role.
  */
 export async function lambdaAuditRecords(): Promise<AuditRecordReader> {
   const [{ S3AuditRecordReader }, { S3Client }, { clientWith }, clients] = await Promise.all([

@@ -1,12 +1,12 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { auditStreamPrefix } from '../../lib/audit-prefixes.js';
+import { auditStreamPrefix, REQUEST_AUDIT_STREAMS } from '../../lib/audit-prefixes.js';
 import { isTenantId } from '../../lib/tenant-record.js';
 import type { AuditRecord } from './audit.js';
 import { AUDIT_DAY, REQUEST_ID, type AuditRecordReader } from './audit-records.js';
 
-/** The S3 key of one gateway request's record (S3AuditSink's): `tessera-audit/[dr-tier/]inference/<tenant>/<day>/<requestId>.json`. */
-export const inferenceAuditKey = (tenantId: string, day: string, requestId: string, drTier: boolean) =>
-  `${auditStreamPrefix('inference', drTier)}${tenantId}/${day}/${requestId}.json`;
+/** The S3 key of one gateway request's record (S3AuditSink's): `tessera-audit/[dr-tier/]<stream>/<tenant>/<day>/<requestId>.json`. */
+export const requestAuditKey = (stream: (typeof REQUEST_AUDIT_STREAMS)[number], tenantId: string, day: string, requestId: string, drTier: boolean) =>
+  `${auditStreamPrefix(stream, drTier)}${tenantId}/${day}/${requestId}.json`;
 
 /**
  * A key that is not there: `NoSuchKey` (404), or `AccessDenied` (403) to a reader without `s3:ListBucket`, which S3
@@ -18,11 +18,14 @@ export const inferenceAuditKey = (tenantId: string, day: string, requestId: stri
 const absent = (e: unknown) => e instanceof NoSuchKey || ['NoSuchKey', 'AccessDenied', 'NotFound'].includes((e as Error).name);
 
 /**
- * The router's records in the audit bucket (S3AuditSink of stream `inference`), read as the tenant: `s3For` gives the
- * tenant-data role's session of that tenant (its grant `AuditOwnRequests`: GetObject of
- * `tessera-audit/{,dr-tier/}inference/<session tenant>/*` only: constructs/tenant-data-access-role.ts), never a
- * platform-wide read. A record is under the DR-tier prefix when the tenant's tier had a DR region when it was
- * written: the current tier's prefix is tried first, then the other (a tier change moves only later records).
+ * The gateway's records in the audit bucket (S3AuditSink of streams `inference`, the router's, and `fine-tuning`, the
+ * fine-tuning API's: REQUEST_AUDIT_STREAMS), read as `s3For` gives: for the tenant's route the tenant-data role's
+ * session of that tenant (its grant `AuditOwnRequests`: GetObject of `tessera-audit/{,dr-tier/}{inference,fine-tuning}/<session tenant>/*`
+ * only: constructs/tenant-data-access-role.ts), never a platform-wide read; for the admin API its own role
+ * (`ReadGatewayAuditRecords`, the same four prefixes of every tenant). The router's stream is tried first, then the
+ * fine-tuning API's; in each, a record is under the DR-tier prefix when the tenant's tier had a DR region when it was
+ * written: the current tier's prefix is tried first, then the other (a tier change moves only later records). A
+ * missing record costs four GetObjects per day.
  */
 export class S3AuditRecordReader implements AuditRecordReader {
   /**
@@ -37,13 +40,15 @@ export class S3AuditRecordReader implements AuditRecordReader {
     if (!isTenantId(tenantId) || !AUDIT_DAY.test(day) || !REQUEST_ID.test(requestId)) throw new Error(`cannot read the record of request ${requestId.slice(0, 60)} of tenant ${tenantId} on ${day.slice(0, 20)}: not ids the gateway makes`);
     const s3 = await this.s3For(tenantId);
     const first = this.drTier(tier);
-    for (const dr of [first, !first]) {
-      try {
-        const got = await s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: inferenceAuditKey(tenantId, day, requestId, dr) }));
-        const record = JSON.parse(await got.Body!.transformToString('utf8')) as AuditRecord;
-        if (record.tenantId === tenantId && record.requestId === requestId) return record;
-      } catch (e) {
-        if (!absent(e)) throw e;
+    for (const stream of REQUEST_AUDIT_STREAMS) {
+      for (const dr of [first, !first]) {
+        try {
+          const got = await s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: requestAuditKey(stream, tenantId, day, requestId, dr) }));
+          const record = JSON.parse(await got.Body!.transformToString('utf8')) as AuditRecord;
+          if (record.tenantId === tenantId && record.requestId === requestId) return record;
+        } catch (e) {
+          if (!absent(e)) throw e;
+        }
       }
     }
     return undefined;

@@ -55,11 +55,13 @@ describe('POST /admin/upgrades and GET /admin/upgrades/{upgradeId} in AWS', () =
 
   it('reads the blueprint catalog\'s templates (blueprints/* only), to refuse a version it does not publish; its bucket and the platform\'s version are in its environment', () => {
     const onS3 = adminStatements().filter((s) => actions(s).some((a) => a.startsWith('s3:')));
-    // Its one other S3 grant: the gateway's audit records, read by tessera requests show (GetObject on the inference prefixes).
+    // Its one other S3 grant: the gateway's audit records, read by tessera requests show (GetObject on the router's and the
+    // fine-tuning API's prefixes, home and dr-tier: exactly those four, not the lifecycle stream nor CloudTrail's files).
     const audit = onS3.filter((s) => s.Sid === 'ReadGatewayAuditRecords');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ Action: 's3:GetObject' });
-    expect(JSON.stringify(audit[0]!.Resource)).toMatch(/AuditBucket.*"\/tessera-audit\/inference\/\*"/);
+    const suffixes = [audit[0]!.Resource].flat().map((r) => { expect(JSON.stringify(r)).toMatch(/AuditBucket/); return (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1); });
+    expect(suffixes.sort()).toEqual(['/tessera-audit/dr-tier/fine-tuning/*', '/tessera-audit/dr-tier/inference/*', '/tessera-audit/fine-tuning/*', '/tessera-audit/inference/*']);
     const catalog = onS3.filter((s) => s.Sid !== 'ReadGatewayAuditRecords');
     expect(catalog).toHaveLength(1);
     expect(catalog[0]).toMatchObject({ Sid: 'ReadBlueprintCatalog', Action: 's3:GetObject' });

@@ -248,11 +248,11 @@ describe('the Batch API\'s files bucket (default app)', () => {
       },
     ]);
     // No other S3 grant: no listing, no other prefix, no other bucket; but the session tenant's own gateway audit records
-    // (GET /v1/tenant/requests/{request_id}: GetObject on the audit bucket's inference prefixes of that tenant).
+    // (GET /v1/tenant/requests/{request_id}: GetObject on the audit bucket's inference and fine-tuning prefixes of that tenant).
     const audit = statements.filter((s) => s.Sid === 'AuditOwnRequests');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ Action: 's3:GetObject' });
-    for (const r of [audit[0]!.Resource].flat()) expect(JSON.stringify(r)).toMatch(/AuditBucket.*\/tessera-audit\/(dr-tier\/)?inference\/\$\{aws:PrincipalTag\/tessera:tenant-id\}\/\*"/);
+    for (const r of [audit[0]!.Resource].flat()) expect(JSON.stringify(r)).toMatch(/AuditBucket.*\/tessera-audit\/(dr-tier\/)?(inference|fine-tuning)\/\$\{aws:PrincipalTag\/tessera:tenant-id\}\/\*"/);
     expect(statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([onBucket[0], audit[0]]);
   });
 });

@@ -51,12 +51,12 @@ describe('TenantDataAccessRole', () => {
   });
 
   // Gap review s32, gap 4: GET /v1/tenant/requests/{request_id} reads the tenant's own records as the tenant.
-  it('reads the audit bucket only under the session tenant\'s own gateway prefixes (GetObject, no list, no write), decrypting only as S3 asks for that bucket', () => {
+  it('reads the audit bucket only under the session tenant\'s own gateway prefixes, the router\'s and the fine-tuning API\'s streams (GetObject, no list, no write, not the lifecycle stream), decrypting only as S3 asks for that bucket', () => {
     const statements = policiesOfRole('tessera-tenant-data');
     const audit = statements.filter((s) => JSON.stringify(s.Resource).includes('tessera-audit'));
     expect(audit).toEqual([{
       Sid: 'AuditOwnRequests', Effect: 'Allow', Action: 's3:GetObject',
-      Resource: ['tessera-audit/dr-tier/inference/', 'tessera-audit/inference/'].map((prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] }, `/${prefix}\${aws:PrincipalTag/tessera:tenant-id}/*`]] })),
+      Resource: ['tessera-audit/dr-tier/fine-tuning/', 'tessera-audit/dr-tier/inference/', 'tessera-audit/fine-tuning/', 'tessera-audit/inference/'].map((prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] }, `/${prefix}\${aws:PrincipalTag/tessera:tenant-id}/*`]] })),
     }]);
     expect(statements.find((s) => s.Sid === 'PlatformKeyForOwnRequests')).toMatchObject({
       Action: 'kms:Decrypt',

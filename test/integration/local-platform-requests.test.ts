@@ -50,4 +50,18 @@ describe('tessera requests show on the local platform', () => {
     expect(JSON.parse(found.stdout)).toMatchObject({ object: 'tenant.request', id, tenant: 'acme', model: 'openai/gpt-4o-mini', status: 200 });
     expect(JSON.parse(found.stdout)).not.toHaveProperty('prompt_sha256');
   });
+
+  it('finds a fine-tuning API request\'s record (stream fine-tuning), after the router\'s stream has none', async () => {
+    // As the deployed fine-tuning API writes it (lambda-deps.ts: S3AuditSink of stream fine-tuning, tessera-audit/fine-tuning/<tenant>/<day>/)
+    const id = 'req_fedcba9876543210fedcba98';
+    const record: AuditRecord = {
+      requestId: id, at: new Date().toISOString(), method: 'POST', path: '/v1/fine_tuning/jobs', tenantId: 'acme', userId: 'u-1', role: 'developer',
+      latencyMs: 40, status: 200, outcome: 'ok', detail: { jobId: 'ftjob-0123' },
+    };
+    await new S3AuditSink(AUDIT_BUCKET, 'fine-tuning').write(record);
+    const found = await tessera('--json', 'requests', 'show', id, '--tenant', 'acme');
+    expect(found.stderr).toBe('');
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.stdout)).toMatchObject({ object: 'tenant.request', id, tenant: 'acme', path: '/v1/fine_tuning/jobs', detail: { jobId: 'ftjob-0123' } });
+  });
 });

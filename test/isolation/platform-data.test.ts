@@ -176,11 +176,13 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     { what: `GetObject ${attacker}'s prefix without batch-files/`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}/other` },
     { what: `GetObject of tenant ${attacker}-x (its id starts with ${attacker})`, action: 's3:GetObject', resource: `${batchBucketArn}/tenants/${attacker}-x/batch-files/file-1` },
     { what: 'ListBucket the batch files bucket', action: 's3:ListBucket', resource: batchBucketArn, context: { 's3:prefix': `tenants/${victim}/` } },
-    // The audit bucket (GET /v1/tenant/requests/{request_id}): the other tenant's records under either prefix, a tenant
-    // whose id starts with the session's, the session's own records of other streams, any write, delete or listing.
-    ...[false, true].flatMap((dr) => ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ what: `${action} ${victim}'s audit record${dr ? ' (dr-tier)' : ''}`, action, resource: auditRecord(victim, { dr }) }))),
-    { what: `GetObject the audit record of tenant ${attacker}-x (its id starts with ${attacker})`, action: 's3:GetObject', resource: auditRecord(`${attacker}-x`) },
-    ...['fine-tuning', 'lifecycle'].map((stream) => ({ what: `GetObject ${attacker}'s own ${stream} audit record`, action: 's3:GetObject', resource: auditRecord(attacker, { stream }) })),
+    // The audit bucket (GET /v1/tenant/requests/{request_id}): the other tenant's records of either gateway stream (the
+    // router's, the fine-tuning API's) under either prefix, a tenant whose id starts with the session's, the session's own
+    // lifecycle records, any write, delete or listing.
+    ...['inference', 'fine-tuning'].flatMap((stream) => [false, true].flatMap((dr) => ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ what: `${action} ${victim}'s ${stream} audit record${dr ? ' (dr-tier)' : ''}`, action, resource: auditRecord(victim, { dr, stream }) })))),
+    ...['inference', 'fine-tuning'].map((stream) => ({ what: `GetObject the ${stream} audit record of tenant ${attacker}-x (its id starts with ${attacker})`, action: 's3:GetObject', resource: auditRecord(`${attacker}-x`, { stream }) })),
+    ...[false, true].map((dr) => ({ what: `GetObject ${attacker}'s own lifecycle audit record${dr ? ' (dr-tier)' : ''}`, action: 's3:GetObject', resource: auditRecord(attacker, { dr, stream: 'lifecycle' }) })),
+    { what: `PutObject ${attacker}'s own fine-tuning audit record`, action: 's3:PutObject', resource: auditRecord(attacker, { stream: 'fine-tuning' }) },
     { what: `GetObject a CloudTrail file`, action: 's3:GetObject', resource: `${auditBucketArn}/AWSLogs/${account}/CloudTrail/${region}/2026/12/05/file.json.gz` },
     { what: `PutObject ${attacker}'s own audit record`, action: 's3:PutObject', resource: auditRecord(attacker) },
     { what: 'ListBucket the audit bucket', action: 's3:ListBucket', resource: auditBucketArn, context: { 's3:prefix': `tessera-audit/inference/${attacker}/` } },
@@ -208,7 +210,7 @@ function ownControls(tenant: string): Attempt[] {
     { what: 'kms:Decrypt through Secrets Manager', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
     ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) => ({ what: `${action} own batch file`, action, resource: batchFile(tenant) })),
     ...['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through S3 (own batch file)`, action, resource: keyArn, context: { 'kms:ViaService': `s3.${region}.amazonaws.com` } })),
-    ...[false, true].map((dr) => ({ what: `GetObject own audit record${dr ? ' (dr-tier)' : ''}`, action: 's3:GetObject', resource: auditRecord(tenant, { dr }) })),
+    ...['inference', 'fine-tuning'].flatMap((stream) => [false, true].map((dr) => ({ what: `GetObject own ${stream} audit record${dr ? ' (dr-tier)' : ''}`, action: 's3:GetObject', resource: auditRecord(tenant, { dr, stream }) }))),
   ];
 }
 

@@ -103,14 +103,17 @@ describe('audit record readers', () => {
     expect(await new FileAuditRecordReader(join(file, '..', 'none.jsonl'), undefined, 0).read('acme', '2026-12-04', ID)).toBeUndefined();
   });
 
-  it('AWS: GetObject of the tenant\'s own keys (its tier\'s prefix first), a 403 or 404 is absent, other failures thrown', async () => {
+  it('AWS: GetObject of the tenant\'s own keys (the router\'s stream, then the fine-tuning API\'s; its tier\'s prefix first), a 403 or 404 is absent, other failures thrown', async () => {
     const asked: string[] = [];
     let answer: (key: string) => unknown = () => { throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }); };
     const s3 = { send: async (c: { input: { Bucket: string; Key: string } }) => { asked.push(`${c.input.Bucket}/${c.input.Key}`); return answer(c.input.Key); } };
     const tenants: string[] = [];
     const reader = new S3AuditRecordReader('audit-bucket', async (t) => { tenants.push(t); return s3 as never; }, (tier) => tier === 'enterprise');
     expect(await reader.read('acme', '2026-12-04', ID, 'enterprise')).toBeUndefined();
-    expect(asked).toEqual([`audit-bucket/tessera-audit/dr-tier/inference/acme/2026-12-04/${ID}.json`, `audit-bucket/tessera-audit/inference/acme/2026-12-04/${ID}.json`]);
+    expect(asked).toEqual([
+      `audit-bucket/tessera-audit/dr-tier/inference/acme/2026-12-04/${ID}.json`, `audit-bucket/tessera-audit/inference/acme/2026-12-04/${ID}.json`,
+      `audit-bucket/tessera-audit/dr-tier/fine-tuning/acme/2026-12-04/${ID}.json`, `audit-bucket/tessera-audit/fine-tuning/acme/2026-12-04/${ID}.json`,
+    ]);
     expect(tenants).toEqual(['acme']);
     asked.length = 0;
     answer = (key) => {
@@ -130,5 +133,27 @@ describe('audit record readers', () => {
       await expect(reader.read(t!, d!, id!)).rejects.toThrow('not ids the gateway makes');
     }
     expect(asked).toEqual([]);
+  });
+
+  it('AWS: a fine-tuning API request\'s record (stream fine-tuning) is found after the router\'s stream misses, under either prefix', async () => {
+    const FT_ID = 'req_0123456789abcdef0123abcd';
+    const ftRecord = record({ requestId: FT_ID, method: 'POST', path: '/v1/fine_tuning/jobs', model: undefined, requestedModel: undefined, provider: undefined, detail: { jobId: 'ftjob-1' } });
+    for (const [tier, stored] of [['basic', `tessera-audit/fine-tuning/acme/2026-12-04/${FT_ID}.json`], ['enterprise', `tessera-audit/dr-tier/fine-tuning/acme/2026-12-04/${FT_ID}.json`], ['basic', `tessera-audit/dr-tier/fine-tuning/acme/2026-12-04/${FT_ID}.json`]] as const) {
+      const asked: string[] = [];
+      const s3 = {
+        send: async (c: { input: { Key: string } }) => {
+          asked.push(c.input.Key);
+          if (c.input.Key !== stored) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+          return { Body: { transformToString: async () => JSON.stringify(ftRecord) } };
+        },
+      };
+      const reader = new S3AuditRecordReader('audit-bucket', async () => s3 as never, (t) => t === 'enterprise');
+      expect((await reader.read('acme', '2026-12-04', FT_ID, tier))?.path, stored).toBe('/v1/fine_tuning/jobs');
+      expect(asked.slice(0, 2).every((k) => k.includes('/inference/')), stored).toBe(true);
+      expect(asked.at(-1)).toBe(stored);
+      // And through the tenant's route: a member reads its own fine-tuning request.
+      const answer = await tenantRequest(reader, member, `/v1/tenant/requests/${FT_ID}`, { date: '2026-12-04' }, NOW);
+      expect(JSON.parse(answer.body)).toMatchObject({ id: FT_ID, path: '/v1/fine_tuning/jobs', detail: { jobId: 'ftjob-1' } });
+    }
   });
 });
