@@ -130,7 +130,8 @@ export class TenantDataAccessRole extends Construct {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns },
       Null: { 'dynamodb:LeadingKeys': 'false' },
     });
-    const policy = new iam.ManagedPolicy(policyScopeFor(this), 'Policy', { roles: [this.role], description: 'Tessera: one tenant\'s pooled items and provider secrets (the session\'s tessera:tenant-id tag)' });
+    const policyScope = policyScopeFor(this);
+    const policy = new iam.ManagedPolicy(policyScope, 'Policy', { roles: [this.role], description: 'Tessera: one tenant\'s pooled items and provider secrets (the session\'s tessera:tenant-id tag)' });
     policy.addStatements(
       new iam.PolicyStatement({
         sid: 'RegistryReadOwnRecord', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn],
@@ -226,7 +227,10 @@ export class TenantDataAccessRole extends Construct {
       // The gateway's records of the session tenant (the router's and the fine-tuning API's streams: REQUEST_AUDIT_STREAMS),
       // under both prefixes a record may be under (lib/audit-prefixes.ts); not the lifecycle's stream.
       const ownRequests = REQUEST_AUDIT_STREAMS.flatMap((stream) => [false, true].map((drTier) => props.auditBucket!.arnForObjects(`${auditStreamPrefix(stream, drTier)}${SESSION_TENANT}/*`)));
-      policy.addStatements(
+      // A managed policy of their own: with the four prefixes the role's first policy passed IAM's 6,144 characters of
+      // a managed policy once resolved (test/infra/iam-policy-sizes.test.ts: 6,183 with the longest names).
+      const auditPolicy = new iam.ManagedPolicy(policyScope, 'AuditPolicy', { roles: [this.role], description: 'Tessera: one tenant\'s own gateway audit records, read only (the session\'s tessera:tenant-id tag)' });
+      auditPolicy.addStatements(
         new iam.PolicyStatement({ sid: 'AuditOwnRequests', actions: ['s3:GetObject'], resources: ownRequests }),
         // The audit bucket uses an S3 Bucket Key: S3 asks KMS with the bucket's ARN as the encryption context (S3 User
         // Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys": encryption context), not the object's, so
@@ -238,7 +242,7 @@ export class TenantDataAccessRole extends Construct {
           },
         }),
       );
-      acknowledge(policy, ownRequests.map((arn) => nagVariable(wildcardResourceFinding(this, arn))),
+      acknowledge(auditPolicy, ownRequests.map((arn) => nagVariable(wildcardResourceFinding(this, arn))),
         'A tenant\'s gateway audit records are keyed by day and request id, chosen at run time; the patterns are the session tenant\'s own prefixes of the router\'s and the fine-tuning API\'s streams (tessera-audit/{,dr-tier/}{inference,fine-tuning}/<tenant>/) of the audit bucket, read only.');
     }
 
