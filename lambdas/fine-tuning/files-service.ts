@@ -87,8 +87,13 @@ export function refuseTrainingFilename(filename: string, field: string): void {
   if (filename.startsWith('.')) throw invalid(`${field} "${filename}": a name starting with "." is hidden from the training job; give it a name before .jsonl`, field, 'invalid_filename');
 }
 
-/** Time-ordered ids (milliseconds, then random), as job ids: sorting by id sorts by creation. */
-export const newFileId = () => `file-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+/**
+ * A time-ordered id: `prefix`, 12 hex digits of milliseconds since the epoch, then 12 random hex digits (as job ids):
+ * sorting by id sorts by creation. File ids (`file-`) and the Uploads API's upload and part ids (`upload_`, `part_`).
+ */
+export const newTimeOrderedId = (prefix: string) => `${prefix}${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+/** A new file id: `file-` and 24 hex digits (newTimeOrderedId). */
+export const newFileId = () => newTimeOrderedId('file-');
 /** Seconds since the epoch at which a file was created, from its id. */
 const createdAt = (id: string) => Math.floor(parseInt(id.slice(5, 17), 16) / 1000);
 

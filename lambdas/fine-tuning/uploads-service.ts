@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { GatewayError, invalid, notFound } from '../inference/openai-errors.js';
 import { parseJson } from '../inference/request-body.js';
 import { refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
-import { refuseTrainingFilename, newFileId, type FilesResponse } from './files-service.js';
+import { refuseTrainingFilename, newFileId, newTimeOrderedId, type FilesResponse } from './files-service.js';
 import { isUploadPath } from './fine-tuning-routes.js';
 import { FineTuningFileCheck } from './training-file-format.js';
 import { UploadChanged, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './stores/file-store.js';
@@ -76,9 +76,6 @@ const OPENAI_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_dat
 const UPLOAD_ACTIONS: Record<string, string> = {
   'POST uploads': 'upload.create', 'POST uploads/:id/parts': 'upload.part', 'POST uploads/:id/complete': 'upload.complete', 'POST uploads/:id/cancel': 'upload.cancel',
 };
-
-/** Time-ordered ids, as file ids. */
-const newId = (prefix: string) => `${prefix}${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 
 /** Whether `path` is an Uploads API route (`/v1/uploads...`). */
 export const isUploadsRoute = isUploadPath;
@@ -181,7 +178,7 @@ export class TrainingUploadsService {
       throw invalid('expires_after is not supported: a fine-tuning file expires with your tenant\'s training data (the tier\'s training.dataRetentionDays); delete it sooner with DELETE /v1/files/{file_id}', 'expires_after', 'unsupported_parameter');
     }
     const created = this.now();
-    const upload: StoredUpload = { id: newId('upload_'), bytes, filename, mimeType, purpose, createdAt: created, expiresAt: created + UPLOAD_TTL_SECONDS, status: 'pending' };
+    const upload: StoredUpload = { id: newTimeOrderedId('upload_'), bytes, filename, mimeType, purpose, createdAt: created, expiresAt: created + UPLOAD_TTL_SECONDS, status: 'pending' };
     await this.deps.files.putUpload(at, upload, null);
     audit.detail = { uploadId: upload.id, filename, bytes };
     return json(this.toOpenAiUpload(upload));
@@ -250,7 +247,7 @@ export class TrainingUploadsService {
     // counted, the upload holds at most maxParts, so the parts kept never pass the bound.
     const already = (await this.deps.files.partSizes(at, upload.id)).size;
     if (already >= this.maxParts) throw this.tooManyParts(upload.id, already);
-    const partId = newId('part_');
+    const partId = newTimeOrderedId('part_');
     await this.deps.files.putPart(at, upload.id, partId, part);
     // A complete or cancel may have begun since the check above: the part counts only if the upload still takes parts
     // now that it is stored (a complete holds the upload before it lists the parts, so one that began after this read
