@@ -16,8 +16,8 @@ import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } fr
 import { ConcurrentJobLimitError, DeployedModelLimitError, slotsInUse, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
-import { isFilesRoute } from './fine-tuning-routes.js';
-import { isUploadsRoute, TrainingUploadsService } from './uploads-service.js';
+import { isFilesRoute, isUploadPath } from './fine-tuning-routes.js';
+import { TrainingUploadsService } from './uploads-service.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
 import { exists } from './retire-fine-tuned-models.js';
@@ -114,7 +114,7 @@ export class FineTuningService {
       if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }
-    if (isUploadsRoute(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit);
+    if (isUploadPath(path)) return this.uploads.handle(method, path, query, req.repeatedQuery, body, req.bytes, req.contentType, caller, audit);
     if (isFilesRoute(path)) return this.files.handle(method, path, query, req.repeatedQuery, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
     if (!m) {

@@ -5,7 +5,6 @@ import { GatewayError, invalid, notFound } from '../inference/openai-errors.js';
 import { parseJson } from '../inference/request-body.js';
 import { refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
 import { refuseTrainingFilename, newFileId, newTimeOrderedId, type FilesResponse } from './files-service.js';
-import { isUploadPath } from './fine-tuning-routes.js';
 import { FineTuningFileCheck } from './training-file-format.js';
 import { UploadChanged, type FileLocation, type StoredFile, type StoredUpload, type TrainingFileStore, type VersionedUpload } from './stores/file-store.js';
 
@@ -76,9 +75,6 @@ const OPENAI_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_dat
 const UPLOAD_ACTIONS: Record<string, string> = {
   'POST uploads': 'upload.create', 'POST uploads/:id/parts': 'upload.part', 'POST uploads/:id/complete': 'upload.complete', 'POST uploads/:id/cancel': 'upload.cancel',
 };
-
-/** Whether `path` is an Uploads API route (`/v1/uploads...`). */
-export const isUploadsRoute = isUploadPath;
 
 /** What TrainingUploadsService needs of the Files API (files-service.ts TrainingFilesService). */
 export interface UploadsDeps {
