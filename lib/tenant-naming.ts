@@ -28,6 +28,13 @@ export const TENANT_ID_PATTERN = '^(?!.*--)[a-z][a-z0-9-]{1,22}[a-z0-9]$';
  */
 export const TENANT_DATA_ROLE_NAME = 'tessera-tenant-data';
 
+/**
+ * The Secrets Manager name of a tenant's own API key for a provider: `tessera/tenants/<tenant>/<provider>`, which the
+ * gateway reads (lambdas/inference/secrets.ts), `tessera tenants provider-key` manages (lib/cli/provider-key.ts) and the
+ * tenant-data role may read (constructs/tenant-data-access-role.ts, `tessera/tenants/${aws:PrincipalTag}/*`).
+ */
+export const tenantProviderSecretName = (tenantId: string, provider: string) => `tessera/tenants/${tenantId}/${provider}`;
+
 /** The tenant roles a blueprint names (`tessera-<tenant>-<purpose>`). */
 export const TENANT_ROLE_PURPOSES = ['workload', 'admin', 'training', 'training-launcher', 'training-files', 'model-invoker', 'break-glass', 'pod-bridge'] as const;
 export type TenantRolePurpose = (typeof TENANT_ROLE_PURPOSES)[number];

@@ -1,12 +1,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { PlatformConfig } from '../../lib/config/schema.js';
+import { tenantProviderSecretName } from '../../lib/tenant-naming.js';
 import { platformClient } from '../shared/aws-clients.js';
 import type { TenantSecretsClient } from '../shared/tenant-credentials.js';
 import { TenantKeyUnreadable } from './openai-errors.js';
 import type { ApiKeyLookup, KeyLookupOptions } from './providers/registry.js';
 
-/** The Secrets Manager name of a tenant's own API key for a provider (docs/gateway.md, "Tenant-scoped credentials"). */
-export const tenantProviderSecretId = (tenantId: string, provider: string) => `tessera/tenants/${tenantId}/${provider}`;
 
 /** A read of a secret: its value, or why there is none (`missing`: ResourceNotFound or, for a tenant secret, AccessDenied). */
 type Read = { value: string } | { none: 'missing' | 'empty' | string; denied?: boolean };
@@ -59,7 +58,7 @@ export function secretsManagerKeys(config: PlatformConfig, tenantSecrets: Tenant
     console.warn(JSON.stringify({ level: 'WARN', message, secretId }));
   };
   return async (provider, tenantId, { source = 'own-or-platform', platformSecretId }: KeyLookupOptions = {}) => {
-    const ownId = tenantProviderSecretId(tenantId, provider);
+    const ownId = tenantProviderSecretName(tenantId, provider);
     if (source !== 'platform') {
       const own = await read(ownId, () => tenantSecrets(tenantId), true);
       if ('value' in own) return { key: own.value, tenantOwn: true };

@@ -2,14 +2,11 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { readFile } from 'node:fs/promises';
 import { KEYED_PROVIDERS, providerKeySource, type KeyedProvider, type ProviderKeys, type ProviderKeySource } from '../tenant-record.js';
-import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../tenant-naming.js';
+import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantProviderSecretName } from '../tenant-naming.js';
 import { CliError } from './cli-error.js';
 
 /** The KMS key a tenant's provider secret is encrypted with: the platform key, the one the tenant-data role may decrypt with (constructs/platform-key.ts). */
 export const PLATFORM_KEY_ALIAS = 'alias/tessera/platform';
-
-/** The Secrets Manager name of a tenant's own API key for a provider (lambdas/inference/secrets.ts reads it). */
-export const providerSecretName = (tenantId: string, provider: KeyedProvider) => `tessera/tenants/${tenantId}/${provider}`;
 
 /**
  * A `<provider>` argument: one the gateway calls with an API key (KEYED_PROVIDERS).
@@ -69,7 +66,7 @@ export interface SetAnswer {
  */
 export async function setProviderKey(sm: SecretsManagerClient, tenantId: string, provider: KeyedProvider, key: string): Promise<SetAnswer> {
   const { CreateSecretCommand, DescribeSecretCommand, RestoreSecretCommand, TagResourceCommand, UpdateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
-  const name = providerSecretName(tenantId, provider);
+  const name = tenantProviderSecretName(tenantId, provider);
   const tags = [{ Key: TENANT_ID_TAG, Value: tenantId }];
   try {
     const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: key, KmsKeyId: PLATFORM_KEY_ALIAS, Tags: tags, Description: `Tenant ${tenantId}'s own ${provider} API key (tessera tenants provider-key set)` }));
@@ -144,7 +141,7 @@ export async function providerKeyStatus(c: StatusClients, tenantId: string, decl
   }
   const lines: ProviderKeyStatus[] = [];
   for (const provider of KEYED_PROVIDERS) {
-    const secretName = providerSecretName(tenantId, provider);
+    const secretName = tenantProviderSecretName(tenantId, provider);
     const line: ProviderKeyStatus = declared instanceof Error
       ? { provider, secretName, declaredError: declared.message, present: false, tagged: false, readable: 'unchecked', gateway: '' }
       : { provider, secretName, declared: providerKeySource(declared, provider), present: false, tagged: false, readable: 'unchecked', gateway: '' };
@@ -194,7 +191,7 @@ export async function deleteProviderKey(sm: SecretsManagerClient, tenantId: stri
   if (recoveryDays !== 0 && !(Number.isInteger(recoveryDays) && recoveryDays >= 7 && recoveryDays <= 30)) throw new CliError(`--recovery-days ${recoveryDays}: give 7 to 30 (Secrets Manager's RecoveryWindowInDays), or 0 to delete at once without recovery`);
   const { DeleteSecretCommand } = await import('@aws-sdk/client-secrets-manager');
   try {
-    const out = await sm.send(new DeleteSecretCommand(recoveryDays === 0 ? { SecretId: providerSecretName(tenantId, provider), ForceDeleteWithoutRecovery: true } : { SecretId: providerSecretName(tenantId, provider), RecoveryWindowInDays: recoveryDays }));
+    const out = await sm.send(new DeleteSecretCommand(recoveryDays === 0 ? { SecretId: tenantProviderSecretName(tenantId, provider), ForceDeleteWithoutRecovery: true } : { SecretId: tenantProviderSecretName(tenantId, provider), RecoveryWindowInDays: recoveryDays }));
     return out.DeletionDate?.toISOString();
   } catch (e) {
     if ((e as Error).name === 'ResourceNotFoundException') return undefined;

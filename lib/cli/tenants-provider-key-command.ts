@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { HTTP_TIMEOUTS } from '../aws-http-timeouts.js';
+import { tenantProviderSecretName } from '../tenant-naming.js';
 import type { ProviderKeys, TenantRecord } from '../tenant-record.js';
 import { adminTarget, type AdminGlobals } from './admin-target.js';
 import { tenantIdArgument } from './option-parsers.js';
@@ -66,8 +67,9 @@ export function tenantsProviderKeyCommand(): Command {
     .option('--recovery-days <days>', 'days Secrets Manager keeps it restorable (7-30), or 0 to delete at once', (v) => Number(v), 7)
     .action(async (id: string, provider: ReturnType<typeof keyedProvider>, o: { recoveryDays: number }, cmd: Command) => {
       const at = await deleteProviderKey(await secretsClient(cmd), id, provider, o.recoveryDays);
-      if (cmd.optsWithGlobals<AdminGlobals>().json) print(JSON.stringify({ secretName: `tessera/tenants/${id}/${provider}`, deleted: at !== undefined, ...(at ? { deletionDate: at } : {}) }));
-      else print(at === undefined ? `no secret tessera/tenants/${id}/${provider}: nothing to delete` : `tessera/tenants/${id}/${provider} deleted${o.recoveryDays ? ` on ${at} (restorable until then: tessera tenants provider-key set ${id} ${provider} restores it with a new value)` : ' at once'}`);
+      const secretName = tenantProviderSecretName(id, provider);
+      if (cmd.optsWithGlobals<AdminGlobals>().json) print(JSON.stringify({ secretName, deleted: at !== undefined, ...(at ? { deletionDate: at } : {}) }));
+      else print(at === undefined ? `no secret ${secretName}: nothing to delete` : `${secretName} deleted${o.recoveryDays ? ` on ${at} (restorable until then: tessera tenants provider-key set ${id} ${provider} restores it with a new value)` : ' at once'}`);
     });
   return group;
 }
