@@ -70,3 +70,12 @@ export function tierHasDisasterRecovery(tiers: Record<string, { disasterRecovery
 export function auditStreamPrefix(stream: AuditStream, drTier: boolean): string {
   return `${drTier ? AUDIT_DR_TIER_PREFIX : AUDIT_RECORDS_PREFIX}${stream}/`;
 }
+
+/**
+ * The S3 key of one gateway request's record: `tessera-audit/[dr-tier/]<stream>/<tenant>/<yyyy-mm-dd>/<requestId>.json`
+ * (auditStreamPrefix's prefix). The one rule S3AuditSink writes by and S3AuditRecordReader reads by.
+ * @param day the record's UTC day, `yyyy-mm-dd`
+ * @param drTier whether the record goes under the DR-tier prefix (the tenant's tier has a DR region)
+ */
+export const requestAuditKey = (stream: AuditStream, tenantId: string, day: string, requestId: string, drTier: boolean): string =>
+  `${auditStreamPrefix(stream, drTier)}${tenantId}/${day}/${requestId}.json`;

@@ -1,12 +1,8 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { auditStreamPrefix, REQUEST_AUDIT_STREAMS } from '../../lib/audit-prefixes.js';
+import { REQUEST_AUDIT_STREAMS, requestAuditKey } from '../../lib/audit-prefixes.js';
 import { isTenantId } from '../../lib/tenant-record.js';
 import type { AuditRecord } from './audit.js';
 import { AUDIT_DAY, REQUEST_ID, type AuditRecordReader } from './audit-records.js';
-
-/** The S3 key of one gateway request's record (S3AuditSink's): `tessera-audit/[dr-tier/]<stream>/<tenant>/<day>/<requestId>.json`. */
-export const requestAuditKey = (stream: (typeof REQUEST_AUDIT_STREAMS)[number], tenantId: string, day: string, requestId: string, drTier: boolean) =>
-  `${auditStreamPrefix(stream, drTier)}${tenantId}/${day}/${requestId}.json`;
 
 /**
  * A key that is not there: `NoSuchKey` (404), or `AccessDenied` (403) to a reader without `s3:ListBucket`, which S3

@@ -1,5 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { auditStreamPrefix, type AuditStream } from '../../lib/audit-prefixes.js';
+import { requestAuditKey, type AuditStream } from '../../lib/audit-prefixes.js';
 import { platformClient } from '../shared/aws-clients.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 
@@ -20,7 +20,7 @@ export class S3AuditSink implements AuditSink {
   constructor(private readonly bucket: string, private readonly stream: AuditStream = 'inference', private readonly drTier: (tier: string | undefined) => boolean = () => false) {}
 
   async write(record: AuditRecord): Promise<void> {
-    const key = `${auditStreamPrefix(this.stream, this.drTier(record.tier))}${record.tenantId ?? 'unauthenticated'}/${record.at.slice(0, 10)}/${record.requestId}.json`;
+    const key = requestAuditKey(this.stream, record.tenantId ?? 'unauthenticated', record.at.slice(0, 10), record.requestId, this.drTier(record.tier));
     // The gateway's `request` HTTP timeouts (lib/aws-http-timeouts.ts): a small PUT on the router's path, sent again (same key and body) if it stalls.
     await platformClient(S3Client, '', { http: 'request' }).send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json' }));
   }
