@@ -197,17 +197,13 @@ export class UpstreamCalls {
    */
   constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts, private readonly health?: ModelHealth, private readonly random: () => number = Math.random) {}
 
+  /**
+   * A chat completion along the chain (`whole`: retries, fallbacks, `firstByteMs` for the whole answer).
+   * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
+   */
   async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'> & ChainOwner, caller: AbortSignal, deadline?: AbortSignal, record?: ChainRecord): Promise<{ result: ChatCompletion; model: ModelEntry }> {
-    const { providerKeys, ...request } = base;
-    return await this.attempts(chain, base, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
-      attempt.arm(this.timeouts.firstByteMs);
-      try {
-        const provider = await this.providers(providerOf(model), base.tenantId, { deployment, keys: providerKeys });
-        return { result: await provider.complete({ ...request, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
-      } finally {
-        attempt.done();
-      }
-    });
+    // Every provider serves chat completions: `whole`'s "does not serve" answer never applies.
+    return await this.whole(chain, base, caller, deadline, record, (provider) => provider.complete.bind(provider), 'chat completions', 'chat_completions_not_supported');
   }
 
   /**
