@@ -153,19 +153,24 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
   await out.write(': the run\'s stream events follow\n\n');
   let settledSince: number | undefined;
   const stopped = () => res.signal?.aborted === true || res.deadline?.aborted === true;
+  /** Writes the events after `after`; true when a terminal event was reached (the stream ends). */
+  const relay = async (events: StreamEvent[]): Promise<boolean> => {
+    for (const event of events) {
+      // A terminal event the caller already has (`starting_after` is its number) ends the stream with nothing more.
+      if (event.sequence_number <= after) {
+        if (TERMINAL_EVENTS.has(event.type)) return true;
+        continue;
+      }
+      await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      wrote = Date.now();
+      after = event.sequence_number;
+      if (TERMINAL_EVENTS.has(event.type)) return true;
+    }
+    return false;
+  };
   try {
     for (;;) {
-      for (const event of read.events) {
-        // A terminal event the caller already has (`starting_after` is its number) ends the stream with nothing more.
-        if (event.sequence_number <= after) {
-          if (TERMINAL_EVENTS.has(event.type)) return;
-          continue;
-        }
-        await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-        wrote = Date.now();
-        after = event.sequence_number;
-        if (TERMINAL_EVENTS.has(event.type)) return;
-      }
+      if (await relay(read.events)) return;
       if (stopped()) return;
       if (read.ended) return await endFromStored(store, tenantId, responseId, after, out);
       if (!read.events.length) {
@@ -174,16 +179,7 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
         if (stored && SETTLED.has(String(stored.response.status)) && !stored.job) settledSince ??= Date.now();
         const abandoned = settledSince !== undefined && (!read.exists || Date.now() - settledSince > SETTLED_GRACE_MS);
         if (!stored || stored.response.status === 'cancelled' || abandoned) {
-          const rest = await store.readEvents!(tenantId, responseId, read.cursor);
-          for (const event of rest.events) {
-            if (event.sequence_number <= after) {
-              if (TERMINAL_EVENTS.has(event.type)) return;
-              continue;
-            }
-            await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-            after = event.sequence_number;
-            if (TERMINAL_EVENTS.has(event.type)) return;
-          }
+          if (await relay((await store.readEvents!(tenantId, responseId, read.cursor)).events)) return;
           if (stored && stored.response.status !== 'cancelled') await endFromStored(store, tenantId, responseId, after, out);
           return;
         }
