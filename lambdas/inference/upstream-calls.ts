@@ -6,6 +6,7 @@ import { providerOf } from './policy.js';
 import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 import { ModelHealth } from './model-health.js';
+import { abortableWait } from '../shared/abortable-wait.js';
 
 /**
  * Where a request's chain notes what it did besides calling (the audit record): `detail.skippedCoolingModels`, and
@@ -77,12 +78,6 @@ export function weightedOrder<D extends { weight: number }>(deployments: readonl
   }
   return order;
 }
-
-const sleep = (ms: number, ...signals: Array<AbortSignal | undefined>) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    for (const signal of signals) signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 const NEVER = new AbortController().signal;
 
@@ -463,7 +458,7 @@ export class UpstreamCalls {
             // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
             if (wait !== undefined && (waitedOut || wait > firstByteMs)) break;
             if (wait !== undefined) waitedOut = true;
-            await sleep(wait ?? Math.random() * 100 * 2 ** n, caller, deadline);
+            await abortableWait(wait ?? Math.random() * 100 * 2 ** n, caller, deadline);
             if (caller.aborted) throw new CallerGone();
           }
         }

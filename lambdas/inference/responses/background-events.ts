@@ -1,3 +1,4 @@
+import { abortableWait } from '../../shared/abortable-wait.js';
 import type { GatewayResponder } from '../gateway.js';
 import { invalid } from '../openai-errors.js';
 import { SETTLED } from './background.js';
@@ -183,7 +184,7 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
           if (stored && stored.response.status !== 'cancelled') await endFromStored(store, tenantId, responseId, after, out);
           return;
         }
-        await pause(pollMs, res);
+        await abortableWait(pollMs, res.signal, res.deadline); // less when the caller leaves or the deadline comes
         if (stopped()) return;
         if (Date.now() - wrote >= KEEPALIVE_MS) {
           await out.write(': keep-alive\n\n');
@@ -222,21 +223,6 @@ const KEEPALIVE_MS = 60_000;
  * delivery or a serve restart, which closes no log).
  */
 const SETTLED_GRACE_MS = 5_000 + 2 * EVENTS_FLUSH_MS;
-
-/** Waits `ms`, or less when the caller leaves or the deadline comes. */
-function pause(ms: number, res: GatewayResponder): Promise<void> {
-  return new Promise((ok) => {
-    const done = () => {
-      clearTimeout(timer);
-      res.signal?.removeEventListener('abort', done);
-      res.deadline?.removeEventListener('abort', done);
-      ok();
-    };
-    const timer = setTimeout(done, ms);
-    res.signal?.addEventListener('abort', done, { once: true });
-    res.deadline?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** A stored response's events may be streamed: it was created with `background: true` and `stream: true`. @throws GatewayError 400 naming `stream` (OpenAI's words for a foreground one) */
 export function checkStreamable(stored: StoredResponse, store: ResponseStore): void {
