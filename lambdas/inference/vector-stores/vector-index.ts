@@ -1,0 +1,65 @@
+import type { ComparisonFilter, CompoundFilter } from 'openai/resources/shared';
+
+/**
+ * Where a tenant's vector stores keep their chunk embeddings, and how they are searched
+ * (OpenAI's Vector Stores API, `/v1/vector_stores/{id}/search`). One index per vector store.
+ *
+ * Implementations:
+ * - the gateway's local index for `tessera serve` (exact cosine ranking over the vectors kept on disk);
+ * - Amazon S3 Vectors on AWS (the tenant's vector bucket, encrypted with the tenant's KMS key; one
+ *   vector index per vector store).
+ *
+ * Limits follow S3 Vectors (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-limitations.html)
+ * so that what works on `tessera serve` works on AWS: dimension 1-4,096; ≤ 2 KB of filterable metadata
+ * per vector; `topK` ≤ 100; ≤ 500 vectors per PutVectors/DeleteVectors call (implementations batch).
+ * Every method acts on one tenant's indexes only: another tenant's store is not found.
+ */
+export interface VectorIndex {
+  /**
+   * Creates the index of vector store `storeId`: `dimension` float32 values per vector, cosine distance.
+   * Idempotent: an index that exists with the same dimension is kept.
+   * @throws Error when an index of that store exists with another dimension
+   */
+  createIndex(tenantId: string, storeId: string, dimension: number): Promise<void>;
+  /** Removes the index and every vector in it. Idempotent: an absent index is not an error. */
+  deleteIndex(tenantId: string, storeId: string): Promise<void>;
+  /** Writes (or overwrites, by key) vectors; any number, batched by the implementation. */
+  put(tenantId: string, storeId: string, records: VectorRecord[]): Promise<void>;
+  /** Removes vectors by key; absent keys are not an error. Any number, batched by the implementation. */
+  delete(tenantId: string, storeId: string, keys: string[]): Promise<void>;
+  /**
+   * The `topK` vectors nearest to `vector` that match `filter`, nearest first.
+   * @param topK 1-100 (S3 Vectors QueryVectors' limit)
+   * @param filter OpenAI's attribute filter over VectorRecord.filterable @default - no filter
+   */
+  query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter): Promise<VectorMatch[]>;
+}
+
+/** A metadata value both OpenAI's file attributes and S3 Vectors metadata can hold. */
+export type VectorMetadataValue = string | number | boolean;
+
+/** One chunk of one vector store file. */
+export interface VectorRecord {
+  /** Unique in its index: `<file id>#<chunk index>` (S3 Vectors keys are 1-1,024 characters). */
+  key: string;
+  /** The chunk's embedding: `dimension` values, sent as float32. */
+  data: number[];
+  /**
+   * What search filters read: `file_id` and the file's attributes (OpenAI: ≤ 16 keys, strings ≤ 512
+   * characters). S3 Vectors: ≤ 2 KB of filterable metadata per vector.
+   */
+  filterable: Record<string, VectorMetadataValue>;
+  /** The chunk's text (S3 Vectors: non-filterable metadata, ≤ 40 KB with the rest). */
+  text: string;
+}
+
+/** A search hit: the record's key and metadata, and its cosine distance to the query (0 same direction, 2 opposite). */
+export interface VectorMatch {
+  key: string;
+  distance: number;
+  filterable: Record<string, VectorMetadataValue>;
+  text: string;
+}
+
+/** OpenAI's search filter (`filters` of `/v1/vector_stores/{id}/search` and of the file_search tool). */
+export type VectorFilter = ComparisonFilter | CompoundFilter;
