@@ -66,6 +66,12 @@ export interface GatewayRequest {
    * `queryStringParameters` do; its `multiValueQueryStringParameters` have them all). @default - none
    */
   repeatedQuery?: readonly string[];
+  /**
+   * The header names (lower case) given more than once: `headers` holds the last value of each, as API Gateway's
+   * single-value `headers` do (its `multiValueHeaders` have them all; `tessera serve`: local-server.ts
+   * singleValueHeaders). A repeated `traceparent` is ignored (trace-context.ts parseTraceparent). @default - none
+   */
+  repeatedHeaders?: readonly string[];
 }
 
 /** How a response leaves: whole (JSON) or as server-sent events. */
@@ -227,7 +233,7 @@ export class Gateway {
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
     const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
     // W3C Trace Context: a valid `traceparent` is kept on the record (and its event); an invalid one is ignored, with a note.
-    const trace = parseTraceparent(req.headers.traceparent);
+    const trace = parseTraceparent(req.headers.traceparent, req.repeatedHeaders?.includes('traceparent'));
     if (trace.traceparent) audit.traceparent = trace.traceparent;
     res.requestId = requestId;
     res.started = started;

@@ -8,6 +8,7 @@ import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
 import { isUploadPart } from '../fine-tuning/fine-tuning-routes.js';
 import { SERVE_MAX_PART_BODY_BYTES } from '../fine-tuning/uploads-service.js';
 import { repeatedNames } from './query-parameters.js';
+import { repeatedHeaderNames } from './repeated-headers.js';
 
 /**
  * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as
@@ -37,7 +38,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
       const bytes = tooBig ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const body = bytes ? bytes.toString('utf8') : ' '.repeat(maxBytes + 1);
-      gateway.handle({ method: req.method ?? 'GET', path, query, repeatedQuery, headers, body, bytes }, responder).catch((e) => {
+      gateway.handle({ method: req.method ?? 'GET', path, query, repeatedQuery, headers, repeatedHeaders: repeatedHeaderNames(req.headersDistinct), body, bytes }, responder).catch((e) => {
         if (e instanceof CallerGone) return; // a preflight whose caller left: nothing to answer
         // A failure of the gateway itself (a defect): a 500 `internal_error`, as the gateway answers its
         // own defects (openai-errors.ts internalError), not a 502, which says an upstream failed.
@@ -162,7 +163,8 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/;
 /**
  * A request's headers as API Gateway REST hands them to a Lambda proxy integration and a REQUEST
  * authorizer in `headers`: names in lower case, one value each, the LAST of a repeated header (all
- * values go to `multiValueHeaders`, which the gateway does not read). Node's `req.headers` keeps the
+ * values go to `multiValueHeaders`, which the gateway reads only for the names repeated: GatewayRequest
+ * `repeatedHeaders`). Node's `req.headers` keeps the
  * FIRST `Authorization` (and drops the others) and joins most other repeated headers with ", ", so a
  * request with two `Authorization` headers was authorized with one key by `tessera serve` and with the
  * other in AWS. Sources: AWS's "Lambda proxy integrations" (single-value `headers` beside

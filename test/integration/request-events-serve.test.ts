@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEvent } from '../../lambdas/inference/budget-alerts/local-events.js';
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
@@ -57,5 +57,36 @@ describe('request events under tessera serve', () => {
     // The audit log keeps the prompt text (auditPromptText); its events do not.
     expect(readFileSync(join(stateDir, 'audit.jsonl'), 'utf8')).toContain('4417');
     expect(text).not.toContain('4417');
+  });
+
+  it('a traceparent sent twice (two header lines) is ignored, neither kept, and noted: not the last one kept', async () => {
+    const stateDir = tempDir('tessera-request-events-');
+    const tenants = [localTenant('acme', 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: false, requestEvents: true } })];
+    const local = await createLocalGateway({ config: gatewayConfig(), stateDir, upstreamUrl: upstream.url, tenants });
+    const own = await startLocalServer(local.gateway, { port: 0, maxBytes: 1_000_000 });
+    try {
+      const port = (own.address() as { port: number }).port;
+      const other = '00-12345678901234567890123456789012-1234567890123456-01';
+      const token = await mintDevToken(local.keysFile, { tenantId: 'acme' });
+      const body = JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hello' }] });
+      // node sends an array value as one header line per value (fetch would join them into one line).
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', traceparent: [TRACEPARENT, other] } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(status).toBe(200);
+      await local.gateway.settled();
+      const events = readFileSync(join(stateDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LocalEvent);
+      expect(events).toHaveLength(1);
+      expect(events[0]!.detail.traceparent).toBeUndefined();
+      expect(events[0]!.detail.detail).toEqual({ traceparentIgnored: 'sent more than once: a request carries one traceparent field (W3C Trace Context 3.2), so neither is continued' });
+    } finally {
+      own.closeAllConnections();
+      await new Promise((r) => own.close(r));
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../../lambdas/inference/request-events.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { parseTraceparent } from '../../../lambdas/inference/trace-context.js';
+import { repeatedHeaderNames } from '../../../lambdas/inference/repeated-headers.js';
 import type { GatewayPolicy } from '../../../lib/tenant-record.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 
@@ -110,6 +111,16 @@ describe('W3C traceparent', () => {
       ['', 'not version-traceid-parentid-flags in lowercase hex (2-32-16-2 digits)'],
     ];
     for (const [value, why] of invalid) expect(parseTraceparent(value), value).toEqual({ ignored: why });
+  });
+
+  it('ignores a traceparent sent more than once, even when each is valid: neither trace is continued (W3C test_traceparent_duplicated)', () => {
+    const other = '00-12345678901234567890123456789012-1234567890123456-01';
+    expect(parseTraceparent(other, true)).toEqual({ ignored: 'sent more than once: a request carries one traceparent field (W3C Trace Context 3.2), so neither is continued' });
+    expect(parseTraceparent(TRACEPARENT, false)).toEqual({ traceparent: TRACEPARENT });
+    // API Gateway's multiValueHeaders keep the caller's case: TraceParent and traceparent are the same field.
+    expect(repeatedHeaderNames({ traceparent: [TRACEPARENT], TraceParent: [other], accept: ['*/*'], 'x-a': ['1', '2'] })).toEqual(['traceparent', 'x-a']);
+    expect(repeatedHeaderNames({ traceparent: [TRACEPARENT] })).toEqual([]);
+    expect(repeatedHeaderNames(null)).toEqual([]);
   });
 });
 
