@@ -281,6 +281,8 @@ export type KeyedProvider = (typeof KEYED_PROVIDERS)[number];
  * - `platform`: the platform's (`gateway.providers.<provider>.apiKeySecretId`); the tenant's secret is never read;
  * - `own-or-platform`: the tenant's own when it can be read, else the platform's (logged once per secret and
  *   environment): the behaviour of every tenant before the field existed, 2026-12-05.
+ * With `own`, and `own-or-platform` when the tenant's key was read, a 401/403 of the provider to that key ends the
+ * request (502 `tenant_provider_key_refused`): no other deployment, no fallback model (upstream-calls.ts ownKeyRefusal).
  */
 export const PROVIDER_KEY_SOURCES = ['own', 'platform', 'own-or-platform'] as const;
 export const ProviderKeySource = z.enum(PROVIDER_KEY_SOURCES);

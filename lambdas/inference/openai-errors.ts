@@ -151,6 +151,31 @@ export class TenantKeyUnreadable extends GatewayError {
     'upstream_error', 'tenant_provider_key_unreadable');
   }
 }
+/**
+ * 502 `tenant_provider_key_refused` (type `upstream_error`): the provider answered 401 or 403 to a call made with the
+ * tenant's own key (`tessera/tenants/<tenant>/<provider>`, read under `gateway.providerKeys.<provider>` `own`, or
+ * `own-or-platform` when it was readable): the key is wrong, revoked, or not allowed the model. The chain ends there
+ * (upstream-calls.ts): no retry, no other deployment, no fallback model, which would run on the platform's key or
+ * another provider, spend there and hide the broken key; nothing is reported to the cooldown (model-health.ts: it says
+ * nothing about the model). The message names the provider, the status and the secret, never the key nor the
+ * provider's own words (OpenAI's 401 quotes part of the key). 502, not 401: the caller's gateway credential is good; the
+ * `x-should-retry: false` of every 502 keeps the SDKs from sending it again before an operator acts.
+ */
+export class TenantKeyRefused extends GatewayError {
+  /**
+   * @param provider the provider that refused (`openai`, `huggingface`, `openai-compatible`)
+   * @param upstreamStatus the provider's status, 401 or 403
+   * @param model the catalog id the call was for
+   * @param source the tenant's `gateway.providerKeys.<provider>` (`own` or `own-or-platform`)
+   */
+  constructor(readonly tenantId: string, readonly provider: string, readonly upstreamStatus: number, readonly model: string, readonly source: string) {
+    super(502, `${provider} refused the tenant's own API key (${upstreamStatus} from ${provider} for ${model}; Secrets Manager secret tessera/tenants/${tenantId}/${provider}): `
+      + `the key is wrong, revoked, or not allowed this model. The tenant's policy (gateway.providerKeys.${provider}: ${source}) calls ${provider} with the tenant's key, `
+      + `so no other deployment or fallback model was tried${source === 'own-or-platform' ? ' (own-or-platform uses the platform\'s key only when the tenant\'s cannot be read)' : ''}. `
+      + `The platform operator must set a working key (tessera tenants provider-key set ${tenantId} ${provider}); the gateway reads it again within five minutes`,
+    'upstream_error', 'tenant_provider_key_refused');
+  }
+}
 export const upstreamTimeout = (message: string) => new GatewayError(504, message, 'timeout_error', 'upstream_timeout');
 /**
  * 504 `request_deadline_exceeded`: the gateway's own time for the request ran out (the router

@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ModelDeployment, ModelEntry } from '../../lib/config/schema.js';
 import { providerKeySource, type ProviderKeys } from '../../lib/tenant-record.js';
-import { deadlineExceeded, GatewayError, limited, TenantKeyUnreadable, upstream, upstreamTimeout } from './openai-errors.js';
+import { deadlineExceeded, GatewayError, limited, TenantKeyRefused, TenantKeyUnreadable, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
 import { ProviderError, type AudioAnswer, type AudioProviderRequest, type CompletionAnswer, type CompletionProviderRequest, type EmbeddingAnswer, type EmbeddingProviderRequest, type ImageAnswer, type ImageProviderRequest, type ModerationAnswer, type ModerationProviderRequest, type Provider, type ProviderRequest, type ImageFormProviderRequest, type InputTokensProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
@@ -183,6 +183,8 @@ export interface OpenStream<C = ChatCompletionChunk> {
  * place of the chain with its own retries and its own health record (`<id>#deployment:<name>`, noted as
  * `<id>@<name>` when skipped), all before the chain's next model (targets); the deployment that answered is the
  * record's `detail.deployment`, the model returned the catalog entry.
+ * A 401/403 to the tenant's own provider key (`gateway.providerKeys`) ends the chain with TenantKeyRefused (502
+ * `tenant_provider_key_refused`: ownKeyRefusal), as an unreadable one does with TenantKeyUnreadable.
  */
 export class UpstreamCalls {
   /**
@@ -270,11 +272,14 @@ export class UpstreamCalls {
     const { providerKeys, ...request } = base;
     return await this.attempts(chain, base, caller, deadline, record, async ({ model, sent, deployment }, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
+      let provider: Provider | undefined;
       try {
-        const provider = await this.providers(providerOf(model), base.tenantId, { deployment, keys: providerKeys });
+        provider = await this.providers(providerOf(model), base.tenantId, { deployment, keys: providerKeys });
         const call = method(provider);
         if (!call) throw new ProviderError(`provider ${providerOf(model)} does not serve ${what}`, 502, false, { type: 'upstream_error', code });
         return { result: await call({ ...request, model: sent, signal: attempt.controller.signal, onActivity: attempt.touch } as unknown as R), model };
+      } catch (e) {
+        throw ownKeyRefusal(e, provider, model, base);
       } finally {
         attempt.done();
       }
@@ -312,13 +317,14 @@ export class UpstreamCalls {
       attempt.arm(this.timeouts.firstByteMs);
       let iterator: AsyncIterator<C>;
       let head: IteratorResult<C>;
+      let provider: Provider | undefined;
       try {
-        const provider = await this.providers(providerOf(model), owner.tenantId, { deployment, keys: owner.providerKeys });
+        provider = await this.providers(providerOf(model), owner.tenantId, { deployment, keys: owner.providerKeys });
         iterator = start(provider, sent, attempt.controller.signal, attempt.touch)[Symbol.asyncIterator]();
         head = await iterator.next();
       } catch (e) {
         attempt.done();
-        throw e;
+        throw ownKeyRefusal(e, provider, model, owner);
       }
       const idleMs = this.timeouts.idleMs;
       let closed = false;
@@ -413,7 +419,9 @@ export class UpstreamCalls {
    * The chain's places in turn (targets), each with its retries (see the class). A TenantKeyUnreadable (the tenant's
    * policy says its own key for the model's provider, and it cannot be read) ends the chain at once: no retry, no other
    * deployment, no fallback model (which might run on a platform key), and nothing reported to the health records (the
-   * tenant's missing key says nothing about the model, and must not cool it for the tenants on a platform key).
+   * tenant's missing key says nothing about the model, and must not cool it for the tenants on a platform key). So does
+   * a TenantKeyRefused (the provider answered 401/403 to the tenant's own key: ownKeyRefusal), noted in the record's
+   * `detail.tenantKeyRefused` (`<provider> <status> (<model id>)`).
    */
   private async attempts<T>(chain: ModelEntry[], owner: ChainOwner, caller: AbortSignal, deadline: AbortSignal | undefined, record: ChainRecord | undefined, call: (target: Target, attempt: Attempt) => Promise<T>): Promise<T> {
     const { retries, firstByteMs } = this.timeouts;
@@ -448,6 +456,10 @@ export class UpstreamCalls {
             return answer;
           } catch (e) {
             if (e instanceof TenantKeyUnreadable && !caller.aborted) throw e;
+            if (e instanceof TenantKeyRefused && !caller.aborted) {
+              if (record) (record.detail ??= {}).tenantKeyRefused = `${e.provider} ${e.upstreamStatus} (${model.id}${deployment ? `@${deployment.name}` : ''})`;
+              throw e;
+            }
             const failure = attempt.failure(e);
             if (failure instanceof CallerGone) throw failure;
             if (failure.details.deadline) throw noAnswerInTime();
@@ -476,6 +488,26 @@ export class UpstreamCalls {
     }
     throw callerErrorOf(last, chain);
   }
+}
+
+/**
+ * What a failed call with a provider client means when the client calls with the tenant's own key
+ * (Provider.credentialOwner: `gateway.providerKeys` `own`, or `own-or-platform` with the key readable) and the upstream
+ * answered 401 or 403: the tenant's key is refused (TenantKeyRefused), and the chain ends rather than go on to another
+ * deployment or a fallback model on the platform's key or another provider's. LiteLLM's router does not retry an
+ * AuthenticationError within a single-deployment group (router_utils `should_retry_this_error`) but does run the
+ * generic fallbacks after it, and Portkey falls back on any non-2xx by default: both serve one key owner, the
+ * platform. Here the key is the tenant's, chosen by its policy for its own terms and bill, so going on would spend on
+ * someone else's key and hide the broken one. A platform key's 401/403 still goes on (callerErrorOf: the platform's
+ * credentials, `upstream_auth_failed` when the chain runs out).
+ * @returns TenantKeyRefused, or `e` as it was (another failure, a platform key, no client yet)
+ */
+function ownKeyRefusal(e: unknown, provider: Provider | undefined, model: ModelEntry, owner: ChainOwner): unknown {
+  if (provider?.credentialOwner === undefined || !(e instanceof ProviderError) || (e.status !== 401 && e.status !== 403)) return e;
+  const name = providerOf(model);
+  // Only the keyed providers' clients have a credentialOwner (registry.ts: Bedrock and SageMaker run on the platform's role).
+  if (name === 'bedrock' || name === 'sagemaker') return e;
+  return new TenantKeyRefused(owner.tenantId, name, e.status, model.id, providerKeySource(owner.providerKeys, name));
 }
 
 /**

@@ -556,6 +556,12 @@ export class FakeUpstream {
   /** The `Authorization` header of every request received, in order (`''` when absent): whose key called. */
   readonly authorizations: string[] = [];
   /**
+   * API keys the fake refuses, as OpenAI refuses a wrong or revoked key: a request whose `Authorization` is `Bearer <key>`
+   * for one of them gets OpenAI's 401 (`invalid_request_error`, `invalid_api_key`, the message quoting the key's start
+   * and end as OpenAI's does), whatever its path, recorded in `authorizations` only. Kept across `reset`.
+   */
+  readonly refusedKeys = new Set<string>();
+  /**
    * Answers for the next audio requests, in order, each writing the whole answer itself (status, headers, bytes as
    * it likes: a JSON error with status 200, no Content-Type...); an audio request finding none is answered as OpenAI
    * does (fake-audio.ts).
@@ -635,6 +641,11 @@ export class FakeUpstream {
   private async answer(method: string, url: string, headers: IncomingHttpHeaders, chunks: Buffer[], res: ServerResponse): Promise<void> {
     const req = { method, url, headers };
     const route = url.split('?')[0]!;
+    const bearer = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+    if (bearer !== undefined && this.refusedKeys.has(bearer)) {
+      const error = { message: `Incorrect API key provided: ${bearer.slice(0, 7)}***${bearer.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' };
+      return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+    }
     if (req.method === 'GET' && req.url?.endsWith('/images/tiny.png')) return void res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from(TINY_PNG_BASE64, 'base64'));
     if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
     // OpenAI's audio endpoints (fake-audio.ts): recorded as bytes, answered as OpenAI does.

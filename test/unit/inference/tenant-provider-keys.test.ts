@@ -46,6 +46,7 @@ afterAll(async () => {
 beforeEach(() => {
   secrets.reset();
   upstream.authorizations.length = 0;
+  upstream.refusedKeys.clear();
   secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai-compatible' }).resolves({ SecretString: 'sk-platform' });
   secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai' }).resolves({ SecretString: 'sk-platform-openai' });
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
@@ -127,6 +128,39 @@ describe('gateway.providerKeys.<provider>: own fails closed', () => {
     expect(other.record.model).toBe('openai-compatible/default');
     expect(other.record.detail?.skippedCoolingModels).toBeUndefined();
     expect(upstream.authorizations).toEqual(['Bearer sk-platform']);
+  });
+});
+
+describe('the provider refuses the tenant\'s own key (401/403): the chain ends, no fallback on another key', () => {
+  it('own: 502 tenant_provider_key_refused naming the provider, one upstream call with the tenant\'s key, no retry, no fallback on the platform\'s key; audited', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai-compatible' }).resolves({ SecretString: 'sk-acme-revoked' });
+    upstream.refusedKeys.add('sk-acme-revoked');
+    const { status, headers, body, record } = await gateway({ 'openai-compatible': 'own' }).ask();
+    expect(status).toBe(502);
+    expect(headers['x-should-retry']).toBe('false');
+    expect(body.error).toMatchObject({ type: 'upstream_error', code: 'tenant_provider_key_refused', param: null });
+    expect(body.error!.message).toMatch(/^openai-compatible refused the tenant's own API key \(401 from openai-compatible for openai-compatible\/default; Secrets Manager secret tessera\/tenants\/acme\/openai-compatible\)/);
+    expect(body.error!.message).not.toMatch(/sk-|Incorrect API key/); // neither the key nor OpenAI's words, which quote part of it
+    expect(upstream.authorizations).toEqual(['Bearer sk-acme-revoked']); // not the fallback openai/gpt-4o-mini on sk-platform-openai
+    expect(record).toMatchObject({ status: 502, outcome: 'tenant_provider_key_refused', tenantId: 'acme', detail: { tenantKeyRefused: 'openai-compatible 401 (openai-compatible/default)' } });
+  });
+
+  it('own-or-platform with the tenant\'s key readable: refused the same way, the platform\'s key is not tried (it stands in only for an unreadable key)', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai-compatible' }).resolves({ SecretString: 'sk-acme-revoked' });
+    upstream.refusedKeys.add('sk-acme-revoked');
+    const { status, body } = await gateway(undefined).ask();
+    expect(status).toBe(502);
+    expect(body.error?.code).toBe('tenant_provider_key_refused');
+    expect(body.error!.message).toContain('gateway.providerKeys.openai-compatible: own-or-platform');
+    expect(upstream.authorizations).toEqual(['Bearer sk-acme-revoked']);
+  });
+
+  it('the platform\'s key refused: the fallback runs, as before (the platform\'s credentials, not the tenant\'s)', async () => {
+    upstream.refusedKeys.add('sk-platform');
+    const { status, body } = await gateway({ 'openai-compatible': 'platform', openai: 'platform' }).ask();
+    expect(status).toBe(200);
+    expect(body.model).toBe('openai/gpt-4o-mini');
+    expect(upstream.authorizations).toEqual(['Bearer sk-platform', 'Bearer sk-platform-openai']);
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import { ProviderError, type Provider, type ProviderRequest } from '../../../lambdas/inference/providers/provider.js';
 import { CallerGone, UpstreamCalls } from '../../../lambdas/inference/upstream-calls.js';
+import { ModelHealth } from '../../../lambdas/inference/model-health.js';
 
 const model = (id: string): ModelEntry => ({ id: `openai-compatible/${id}`, upstream: id, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 10 });
 const answer = (text: string) => ({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }] }) as ChatCompletion;
@@ -231,3 +232,71 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
   });
 });
 
+
+describe('upstream calls: a 401/403 to the tenant\'s own provider key ends the chain (TenantKeyRefused)', () => {
+  /**
+   * Model `a` on the tenant's own key (a client with credentialOwner `acme`) refused with `status`, its fallback `b`
+   * answering; `platform: true` calls `a` on the platform's key instead (no credentialOwner).
+   */
+  function ownKeyChain(status: number, options: { platform?: boolean } = {}) {
+    const calls: string[] = [];
+    const refuse = (r: ProviderRequest) => {
+      calls.push(r.model.upstream);
+      if (r.model.upstream === 'a') throw new ProviderError('Incorrect API key provided: sk-acme-***********abcd. You can find your API key at ...', status, false, { type: 'invalid_request_error', code: 'invalid_api_key' });
+    };
+    const provider: Provider = {
+      ...(options.platform ? {} : { credentialOwner: 'acme' }),
+      complete: async (r) => (refuse(r), answer(`from ${r.model.upstream}`)),
+      stream: (r) => (async function* () { refuse(r); yield chunk(`from ${r.model.upstream}`); })(),
+    };
+    return { calls, lookup: async () => provider };
+  }
+  const own = { ...base, providerKeys: { 'openai-compatible': 'own' as const } };
+
+  it('own: 502 tenant_provider_key_refused naming the provider, never the key nor the upstream\'s words; no retry, no fallback; the record notes it', async () => {
+    const p = ownKeyChain(401);
+    const record: { detail?: Record<string, string | number | boolean> } = {};
+    const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], own, never, undefined, record).catch((e) => e);
+    expect(err).toMatchObject({ status: 502, type: 'upstream_error', code: 'tenant_provider_key_refused', headers: { 'x-should-retry': 'false' } });
+    expect(err.message).toMatch(/^openai-compatible refused the tenant's own API key \(401 from openai-compatible for openai-compatible\/a; Secrets Manager secret tessera\/tenants\/acme\/openai-compatible\)/);
+    expect(err.message).toContain('gateway.providerKeys.openai-compatible: own');
+    expect(err.message).toContain('tessera tenants provider-key set acme openai-compatible');
+    expect(err.message).not.toMatch(/sk-|Incorrect API key/);
+    expect(p.calls).toEqual(['a']); // neither a retry nor the fallback b
+    expect(record.detail).toEqual({ tenantKeyRefused: 'openai-compatible 401 (openai-compatible/a)' });
+  });
+
+  it('a stream refused before its first chunk (403) ends the same way', async () => {
+    const p = ownKeyChain(403);
+    const err = await new UpstreamCalls(p.lookup, timeouts).stream([model('a'), model('b')], own, never).catch((e) => e);
+    expect(err).toMatchObject({ status: 502, code: 'tenant_provider_key_refused' });
+    expect(err.message).toContain('(403 from openai-compatible');
+    expect(p.calls).toEqual(['a']);
+  });
+
+  it('own-or-platform with the tenant\'s key in use (the default): refused too, the message saying the platform\'s key is only for an unreadable one', async () => {
+    const p = ownKeyChain(401);
+    const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], { ...base, providerKeys: {} }, never).catch((e) => e);
+    expect(err).toMatchObject({ status: 502, code: 'tenant_provider_key_refused' });
+    expect(err.message).toContain('gateway.providerKeys.openai-compatible: own-or-platform');
+    expect(err.message).toContain('own-or-platform uses the platform\'s key only when the tenant\'s cannot be read');
+    expect(p.calls).toEqual(['a']);
+  });
+
+  it('the platform\'s key refused (no credentialOwner) still goes on to the fallback, as before', async () => {
+    const p = ownKeyChain(401, { platform: true });
+    const out = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], base, never);
+    expect(out.model.id).toBe('openai-compatible/b');
+    expect(p.calls).toEqual(['a', 'b']);
+  });
+
+  it('nothing is reported to the cooldown: after 5 refused requests the model is neither cooling for the tenant nor for the platform\'s key', async () => {
+    const health = new ModelHealth({ failures: 1, windowMs: 60_000, coolMs: 30_000 }, () => 0, () => undefined);
+    const p = ownKeyChain(401);
+    const calls = new UpstreamCalls(p.lookup, timeouts, health);
+    for (let i = 0; i < 5; i++) expect((await calls.complete([model('a'), model('b')], own, never).catch((e) => e)).code).toBe('tenant_provider_key_refused');
+    expect(p.calls).toEqual(['a', 'a', 'a', 'a', 'a']); // never skipped as cooling, never the fallback
+    expect(health.admit('openai-compatible/a#tenant:acme', true)).toEqual({ probe: false });
+    expect(health.admit('openai-compatible/a', true)).toEqual({ probe: false });
+  });
+});
