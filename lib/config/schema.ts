@@ -332,9 +332,36 @@ export function providerSecretId() {
   return z.string().regex(PROVIDER_SECRET_NAME, PROVIDER_SECRET_NAME_MESSAGE);
 }
 
+/** The hosts of Azure OpenAI resources (Azure OpenAI, AI Services and Foundry resources). */
+const AZURE_OPENAI_HOST = /\.(openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/i;
+
+/**
+ * The message for an Azure OpenAI base URL outside the resource's v1 API (the config error line adds the path and the
+ * value): the gateway's OpenAI relay sends the key as `Authorization: Bearer` and calls `<baseUrl>/chat/completions`
+ * without `api-version`, which Azure's deployment-scoped API refuses (its key goes in an `api-key` header; Bearer is for
+ * Microsoft Entra ID tokens; each call needs `api-version`). The v1 API (`/openai/v1`, Microsoft's "Azure OpenAI in
+ * Microsoft Foundry Models v1 API", August 2025) takes the OpenAI client as it is, key and all.
+ */
+export const AZURE_BASE_URL_MESSAGE = 'is an Azure OpenAI endpoint outside its v1 API: the gateway sends the provider key as "Authorization: Bearer" and calls <baseUrl>/chat/completions without api-version, which Azure\'s deployment-scoped API (/openai/deployments/<name>/...?api-version=..., key in an api-key header) refuses; use the resource\'s v1 API, https://<resource>.openai.azure.com/openai/v1, with the Azure deployment name as the model\'s upstream';
+
+/**
+ * An OpenAI-compatible base URL (`gateway.providers.<provider>.baseUrl`, `gateway.models[].deployments[].baseUrl`): a
+ * URL; on an Azure OpenAI host, only the resource's v1 API (`https://<resource>.openai.azure.com/openai/v1`), else the
+ * issue {@link AZURE_BASE_URL_MESSAGE} at the field's path.
+ */
+export function openAiBaseUrl() {
+  return z.url().refine((url) => {
+    const { hostname, pathname } = new URL(url);
+    return !AZURE_OPENAI_HOST.test(hostname) || pathname.replace(/\/+$/, '') === '/openai/v1';
+  }, AZURE_BASE_URL_MESSAGE);
+}
+
 const providerEndpoint = z.strictObject({
-  /** OpenAI-compatible base URL, e.g. https://router.huggingface.co/v1. */
-  baseUrl: z.url(),
+  /**
+   * OpenAI-compatible base URL, e.g. https://router.huggingface.co/v1; an Azure OpenAI resource only by its v1 API,
+   * https://<resource>.openai.azure.com/openai/v1 ({@link openAiBaseUrl}).
+   */
+  baseUrl: openAiBaseUrl(),
   /**
    * Secrets Manager secret holding the API key (platform-wide; tenants may bring their own), a name under
    * `tessera/providers/` in the platform account and home region (the router may read only those).
@@ -398,8 +425,11 @@ export const ModelDeploymentSchema = z.strictObject({
    * deployment's must run on the entry's foundation model. @default - the entry's `upstream`
    */
   upstream: z.string().min(1).optional(),
-  /** `openai`, `huggingface` and `openai-compatible` models: the deployment's OpenAI-compatible base URL. @default - `gateway.providers.<provider>.baseUrl` */
-  baseUrl: z.url().optional(),
+  /**
+   * `openai`, `huggingface` and `openai-compatible` models: the deployment's OpenAI-compatible base URL (an Azure OpenAI
+   * resource only by its v1 API: {@link openAiBaseUrl}). @default - `gateway.providers.<provider>.baseUrl`
+   */
+  baseUrl: openAiBaseUrl().optional(),
   /**
    * `openai`, `huggingface` and `openai-compatible` models: the Secrets Manager secret holding this deployment's API
    * key (another organisation's or project's key), under `tessera/providers/` (the router may read only those).

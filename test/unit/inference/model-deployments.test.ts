@@ -216,4 +216,22 @@ describe('config: gateway.models[].deployments', () => {
     expect(configErrorOf(models(gpt([{ name: 'b', upstream: 'x', port: 1 }])))).toMatch(new RegExp(`${at(0)}\\[0\\]\\.port`));
     expect(configErrorOf(models({ id: 'sagemaker/ft:spread', upstream: 'ep', inputPricePer1k: 0, outputPricePer1k: 0, deployments: [{ name: 'b', upstream: 'ep2' }] }))).toMatch(new RegExp(`${at(0)}.*sagemaker model`));
   });
+
+  it('an Azure OpenAI endpoint only by its v1 API: a deployment-scoped URL (api-key header, api-version) is refused at the key path, where the gateway would send a Bearer key', () => {
+    const azure = /is an Azure OpenAI endpoint outside its v1 API: the gateway sends the provider key as "Authorization: Bearer".*https:\/\/<resource>\.openai\.azure\.com\/openai\/v1/;
+    const deployment = configErrorOf(models(gpt([{ name: 'azure', baseUrl: 'https://acme.openai.azure.com/openai/deployments/gpt-4o-mini', upstream: 'gpt-4o-mini-prod' }])));
+    expect(deployment).toMatch(new RegExp(`${at(0)}\\[0\\]\\.baseUrl`));
+    expect(deployment).toContain('https://acme.openai.azure.com/openai/deployments/gpt-4o-mini');
+    expect(deployment).toMatch(azure);
+    for (const baseUrl of ['https://acme.openai.azure.com', 'https://acme.cognitiveservices.azure.com/openai', 'https://acme.services.ai.azure.com/models']) {
+      const provider = configErrorOf({ gateway: { providers: { 'openai-compatible': { baseUrl } } } });
+      expect(provider, baseUrl).toMatch(/gateway\.providers\.openai-compatible\.baseUrl/);
+      expect(provider, baseUrl).toMatch(azure);
+    }
+    // The v1 API takes the OpenAI client as it is (key as Bearer, no api-version): accepted on either field.
+    for (const baseUrl of ['https://acme.openai.azure.com/openai/v1', 'https://acme.openai.azure.com/openai/v1/']) {
+      const config = loadConfig({ overrides: { gateway: { providers: { 'openai-compatible': { baseUrl } }, models: [...DEFAULT_CONFIG.gateway.models, gpt([{ name: 'azure', baseUrl, upstream: 'gpt-4o-mini-prod' }])] } } });
+      expect(config.gateway.providers['openai-compatible']?.baseUrl).toBe(baseUrl);
+    }
+  });
 });
