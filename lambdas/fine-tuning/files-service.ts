@@ -198,7 +198,7 @@ export class TrainingFilesService {
     if (typeof purpose !== 'string') throw invalid(`purpose is required${purpose ? ' as a text field' : ''}: "fine-tune"`, 'purpose', purpose ? 'invalid_value' : 'missing_required_parameter');
     if (purpose !== 'fine-tune') {
       throw invalid(OPENAI_PURPOSES.includes(purpose)
-        ? `purpose "${purpose}" is not served: this gateway stores files of purpose "fine-tune" (fine-tuning), "batch" (the Batch API), "user_data" and "vision" (model input)`
+        ? `purpose "${purpose}" is not served: this gateway stores files of purpose "fine-tune" (fine-tuning), "batch" (the Batch API), "user_data" and "vision" (model input), "assistants" (vector stores)`
         : `purpose "${purpose.slice(0, 100)}" is not one of ${OPENAI_PURPOSES.join(', ')}; this gateway stores "fine-tune" files`, 'purpose', 'unsupported_value');
     }
     if (form.has('expires_after[anchor]') || form.has('expires_after[seconds]')) {

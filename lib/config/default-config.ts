@@ -38,6 +38,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   },
   defaultTier: 'starter',
   gateway: {
+    // The embedding model of new vector stores (/v1/vector_stores: docs/gateway.md "Vector stores").
+    vectorStores: { embeddingModel: 'openai/text-embedding-3-small' },
     models: [
       // Prompt-cache prices (cachedInputPricePer1k: cache reads; cacheWritePricePer1k: cache writes), from AWS's Amazon Bedrock
       // pricing page as reported by public sources in 2026 (not read from the page itself): Anthropic's Claude models bill a

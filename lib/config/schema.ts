@@ -769,6 +769,13 @@ export const GatewayConfigSchema = z.strictObject({
    * `gateway.requestEvents` wins: `false` opts out, `true` opts in when this is off). @default false
    */
   requestEvents: z.boolean().optional(),
+  /**
+   * OpenAI's Vector Stores API (`/v1/vector_stores...`, lambdas/inference/vector-stores/): `embeddingModel` is the
+   * catalog id of the embedding model (`kind: embedding`) a new vector store's chunks and searches are embedded with,
+   * as a `/v1/embeddings` call of the store's creator (the tenant's routing, budgets and audit). A store keeps the
+   * model it was created with. @default - { embeddingModel: 'openai/text-embedding-3-small' } (default-config.ts)
+   */
+  vectorStores: z.strictObject({ embeddingModel: z.string().min(1) }).optional(),
 });
 
 /** A base model tenants may fine-tune: the containers that train and serve it and where its weights are. */

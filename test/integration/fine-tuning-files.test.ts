@@ -172,7 +172,7 @@ describe('the Files API with the official Node client', () => {
     const count = async () => (await client('acme').files.list()).data.length;
     const before = await count();
     const cases: Array<[string, () => Promise<unknown>, number, string, string | null, RegExp]> = [
-      ['another purpose', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'assistants' }), 400, 'unsupported_value', 'purpose', /purpose "assistants" is not served/],
+      ['another purpose', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'evals' }), 400, 'unsupported_value', 'purpose', /purpose "evals" is not served/],
       // The official Node client sends a nameless file with no filename parameter (undici's FormData): it was a 400 invalid_value "not a text field".
       ['an empty name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), ''), purpose: 'fine-tune' }), 400, 'invalid_filename', 'file', /file has no filename \(an empty name\)/],
       ['a hidden name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), '.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_filename', 'file', /hidden from the training job/],

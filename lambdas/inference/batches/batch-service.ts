@@ -11,6 +11,9 @@ import { newFileId, refuseFilesFormFields } from '../../fine-tuning/files-servic
 import { checkInputFile, INPUT_FILE_PURPOSES, type InputFilePurpose, type StoredInputFile } from '../input-files.js';
 
 const isInputFilePurpose = (p: unknown): p is InputFilePurpose => (INPUT_FILE_PURPOSES as readonly unknown[]).includes(p);
+/** The purposes of the files an upload stores here beside `batch`: model input files and vector store files (`assistants`, what the SDKs' `vectorStores.files.upload` sends). */
+type StoredUploadPurpose = InputFilePurpose | 'assistants';
+const isStoredUploadPurpose = (p: unknown): p is StoredUploadPurpose => p === 'assistants' || isInputFilePurpose(p);
 
 /**
  * An answer of the Batch API: JSON text, or a file's content (`contentType` set): its bytes as stored (a `vision` or
@@ -107,7 +110,7 @@ export class BatchService {
     if (!m) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
     const route = `${req.method} ${id ? `files/:id${action ? '/content' : ''}` : 'files'}`;
-    const unserved = (what: string) => invalid(`${what}: this gateway stores files for the Batch API (purpose "batch") and model input (purposes "user_data", "vision") only; fine-tuning files need fine-tuning served (tessera serve --fine-tuning; a deployed platform serves it to tenants whose tier has training.enabled: true)`, 'purpose', 'unsupported_value');
+    const unserved = (what: string) => invalid(`${what}: this gateway stores files for the Batch API (purpose "batch"), model input (purposes "user_data", "vision") and vector stores (purpose "assistants") only; fine-tuning files need fine-tuning served (tessera serve --fine-tuning; a deployed platform serves it to tenants whose tier has training.enabled: true)`, 'purpose', 'unsupported_value');
     if (route === 'POST files') {
       if (req.bytes && req.bytes.byteLength > this.deps.maxUploadBytes) {
         if (fineTuning) return fineTuning();
@@ -115,10 +118,10 @@ export class BatchService {
       }
       const form = await this.form(req.bytes, req.contentType);
       const purpose = form?.get('purpose');
-      if (purpose !== 'batch' && !isInputFilePurpose(purpose)) {
+      if (purpose !== 'batch' && !isStoredUploadPurpose(purpose)) {
         if (fineTuning) return fineTuning();
         if (typeof purpose === 'string' && purpose) throw unserved(`purpose ${quoted(purpose)} is not served`);
-        throw invalid('purpose is required: "batch", "user_data" or "vision"', 'purpose', 'missing_required_parameter');
+        throw invalid('purpose is required: "batch", "user_data", "vision" or "assistants"', 'purpose', 'missing_required_parameter');
       }
       this.need(caller, 'inference');
       audit.action = 'file.create';
@@ -188,11 +191,11 @@ export class BatchService {
 
   /**
    * An upload. Purpose `user_data` or `vision`: a model input file, checked by checkInputFile (its name's extension
-   * and bytes). Purpose `batch`: a batch input file: a `.jsonl` file of request lines, each a JSON object, at most MAX_BATCH_REQUESTS of them.
+   * and bytes); `assistants` (a vector store's file: vector-stores/service.ts) as `user_data`. Purpose `batch`: a batch input file: a `.jsonl` file of request lines, each a JSON object, at most MAX_BATCH_REQUESTS of them.
    * The rules that need the batch (url = endpoint, one model, unique custom_id) are checked at create, where OpenAI
    * reports them (a failed batch naming the line). Kept DEFAULT_FILE_TTL_SECONDS unless `expires_after` says otherwise.
    */
-  private async upload(form: FormData, purpose: 'batch' | InputFilePurpose, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
+  private async upload(form: FormData, purpose: 'batch' | StoredUploadPurpose, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
     refuseFilesFormFields(form);
     const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), 'expires_after');
     const file = form.get('file');
@@ -201,7 +204,8 @@ export class BatchService {
     if (purpose !== 'batch') {
       if (badName) throw invalid(`file ${quoted(file.name)}: a file name is 1 to 255 bytes, with no "/", "\\" or control characters`, 'file', 'invalid_file_format');
       const content = new Uint8Array(await file.arrayBuffer());
-      checkInputFile(purpose, file.name, content);
+      // A vector store file (`assistants`) is checked as a model input file: a known type, its bytes of it, not empty.
+      checkInputFile(purpose === 'assistants' ? 'user_data' : purpose, file.name, content);
       const created = now();
       const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS) };
       await this.deps.files.put(caller.tenantId, stored, content);
@@ -249,7 +253,7 @@ export class BatchService {
     type Listed = { id: string; [k: string]: unknown };
     let files: Listed[] = [];
     // Only the files the caller may read: the gateway's need `inference` (a viewer listed them, then got 403 on each).
-    if ((purpose === undefined || purpose === 'batch' || purpose === 'batch_output' || isInputFilePurpose(purpose)) && can(caller.role, 'inference')) {
+    if ((purpose === undefined || purpose === 'batch' || purpose === 'batch_output' || isStoredUploadPurpose(purpose)) && can(caller.role, 'inference')) {
       files = (await this.deps.files.list(caller.tenantId)).filter((f) => purpose === undefined || f.purpose === purpose).map(openAiFile);
     }
     if (fineTuning && (purpose === undefined || purpose === 'fine-tune') && can(caller.role, 'fine_tuning.read')) {

@@ -8,11 +8,12 @@ import { isTenantId } from '../../../lib/tenant-record.js';
 /**
  * The purposes of the files this store keeps (openai FilePurpose): the Batch API's inputs the tenant uploads
  * (`batch`) and the outputs and errors the runner writes (`batch_output`); model input files the tenant uploads
- * and names by `file_id` in chat completions and the Responses API (`user_data`, `vision`: ../input-files.ts).
+ * and names by `file_id` in chat completions and the Responses API (`user_data`, `vision`: ../input-files.ts); the
+ * files the tenant attaches to vector stores (`assistants`, as the SDKs' `vectorStores.files.upload` sends them: ../vector-stores/).
  * The names (BatchFile, BatchFileStore, the `batch-files/` key prefix) are the Batch API's, which came first: the
  * store holds the tenant's gateway files of every purpose but `fine-tune` (the fine-tuning Files API's own store).
  */
-export type BatchFilePurpose = 'batch' | 'batch_output' | 'user_data' | 'vision';
+export type BatchFilePurpose = 'batch' | 'batch_output' | 'user_data' | 'vision' | 'assistants';
 
 /** A file of the gateway's Files API (purposes BatchFilePurpose), without its bytes. */
 export interface BatchFile {

@@ -1,0 +1,79 @@
+import { invalid } from '../openai-errors.js';
+import type { StaticChunking } from './records.js';
+
+/**
+ * OpenAI's static chunking of vector store files (Vector Stores API reference, `chunking_strategy`): the file's text
+ * in windows of `max_chunk_size_tokens` tokens, each starting `max_chunk_size_tokens - chunk_overlap_tokens` tokens
+ * after the previous one, counted in o200k_base (the tokenizer of token-count.ts, through the same gpt-tokenizer port).
+ */
+
+/** `auto` (and no strategy): OpenAI's defaults, max_chunk_size_tokens 800 and chunk_overlap_tokens 400. */
+export const DEFAULT_CHUNKING: StaticChunking = { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 };
+/** OpenAI's bounds of `max_chunk_size_tokens` (StaticFileChunkingStrategy: "minimum value is 100 and the maximum value is 4096"). */
+export const MIN_CHUNK_TOKENS = 100;
+export const MAX_CHUNK_TOKENS = 4096;
+
+/**
+ * A request's `chunking_strategy` (FileChunkingStrategyParam): absent or `{type: "auto"}` is DEFAULT_CHUNKING;
+ * `{type: "static", static: {max_chunk_size_tokens 100-4096, chunk_overlap_tokens ≥ 0 and ≤ half of it}}`.
+ * @param field the request's field, as the 400 names it (`chunking_strategy`, `files[2].chunking_strategy`)
+ * @param fallback what absent means @default DEFAULT_CHUNKING
+ * @throws GatewayError 400 naming the field and the value
+ */
+export function parseChunking(value: unknown, field = 'chunking_strategy', fallback: StaticChunking = DEFAULT_CHUNKING): StaticChunking {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object {type: "auto"} or {type: "static", static: {...}}`, field, 'invalid_type');
+  const v = value as Record<string, unknown>;
+  if (v.type === 'auto') {
+    const extra = Object.keys(v).find((k) => k !== 'type');
+    if (extra) throw invalid(`${field}.${extra} is not a field of the auto strategy`, `${field}.${extra}`.slice(0, 100), 'unknown_parameter');
+    return DEFAULT_CHUNKING;
+  }
+  if (v.type !== 'static') throw invalid(`${field}.type ${JSON.stringify(v.type)?.slice(0, 100)} must be "auto" or "static"`, `${field}.type`, 'invalid_value');
+  const s = v.static as Record<string, unknown> | undefined;
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw invalid(`${field}.static is required for the static strategy: {max_chunk_size_tokens, chunk_overlap_tokens}`, `${field}.static`, 'missing_required_parameter');
+  const max = s.max_chunk_size_tokens;
+  const overlap = s.chunk_overlap_tokens;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < MIN_CHUNK_TOKENS || max > MAX_CHUNK_TOKENS) {
+    throw invalid(`${field}.static.max_chunk_size_tokens ${JSON.stringify(max)?.slice(0, 50)} must be an integer from ${MIN_CHUNK_TOKENS} to ${MAX_CHUNK_TOKENS}`, `${field}.static.max_chunk_size_tokens`, 'invalid_value');
+  }
+  if (typeof overlap !== 'number' || !Number.isInteger(overlap) || overlap < 0) {
+    throw invalid(`${field}.static.chunk_overlap_tokens ${JSON.stringify(overlap)?.slice(0, 50)} must be a non-negative integer`, `${field}.static.chunk_overlap_tokens`, 'invalid_value');
+  }
+  if (overlap > max / 2) {
+    throw invalid(`${field}.static.chunk_overlap_tokens ${overlap} must not exceed half of max_chunk_size_tokens (${max})`, `${field}.static.chunk_overlap_tokens`, 'invalid_value');
+  }
+  return { max_chunk_size_tokens: max, chunk_overlap_tokens: overlap };
+}
+
+type Encoder = { encode(text: string, options?: object): number[]; decode(tokens: number[]): string };
+let encoder: Promise<Encoder> | undefined;
+/** o200k_base's encoder, loaded on first use (off the gateway's import path, as token-count.ts loads its ranks). */
+const o200k = () => (encoder ??= import('gpt-tokenizer/encoding/o200k_base') as Promise<Encoder>);
+
+/** One chunk: its text and its tokens. */
+export interface Chunk {
+  text: string;
+  tokens: number;
+}
+
+/**
+ * Cuts `text` into chunks of at most `max_chunk_size_tokens` o200k tokens, each sharing its first
+ * `chunk_overlap_tokens` tokens with the previous chunk's last. Special-token text (`<|endoftext|>`) is plain text.
+ * A chunk boundary may fall inside a character of several tokens; its decoded text then holds U+FFFD there.
+ * @returns no chunk for a text of only whitespace
+ */
+export async function chunkText(text: string, chunking: StaticChunking): Promise<Chunk[]> {
+  if (!text.trim()) return [];
+  const { encode, decode } = await o200k();
+  const tokens = encode(text, { allowedSpecial: new Set(), disallowedSpecial: new Set() });
+  const { max_chunk_size_tokens: max, chunk_overlap_tokens: overlap } = chunking;
+  const step = max - overlap;
+  const chunks: Chunk[] = [];
+  for (let start = 0; start < tokens.length; start += step) {
+    const window = tokens.slice(start, start + max);
+    chunks.push({ text: decode(window), tokens: window.length });
+    if (start + max >= tokens.length) break;
+  }
+  return chunks;
+}

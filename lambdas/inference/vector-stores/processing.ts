@@ -1,0 +1,79 @@
+import type { BatchFileStore } from '../batches/stores.js';
+import { chunkText } from './chunking.js';
+import { fileText } from './file-text.js';
+import type { StoredVectorStore, VectorStoreFileError, VectorStoreOwner, VectorStoreRecords } from './records.js';
+import type { VectorIndex, VectorRecord } from './vector-index.js';
+
+/**
+ * Embeds texts with a store's model as a `/v1/embeddings` call of `owner` (Gateway.vectorStoreEmbeddings: the
+ * owner's tenant and role read again, the tenant's routing, budget reservation and settle, one audit record).
+ * @returns one vector per text, in order; or the refusal (the status and OpenAI error message answered)
+ */
+export type EmbedTexts = (owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>) => Promise<{ vectors: number[][] } | { status: number; message: string }>;
+
+/** What processing a vector store file needs. */
+export interface ProcessingDeps {
+  records: VectorStoreRecords;
+  index: VectorIndex;
+  files: BatchFileStore;
+  embed: EmbedTexts;
+}
+
+/** Chunks sent in one embeddings call (OpenAI takes up to 2,048 inputs; 800-token chunks × 32 stay far from a request body limit). */
+export const CHUNKS_PER_EMBEDDING_CALL = 32;
+
+/**
+ * Processes one `in_progress` vector store file: reads its text (file-text.ts), chunks it (chunking.ts), embeds the
+ * chunks (`embed`), writes them to the store's index as `<file id>#<n>` with the file's attributes as filterable
+ * metadata, then sets the file `completed` with its `usage_bytes` (the text's UTF-8 bytes). A failure sets it `failed`
+ * with `last_error` (`unsupported_file`, `invalid_file`, `server_error`) and writes no vector. A file cancelled or
+ * detached meanwhile keeps no vector. Never throws: what went wrong is on the file record (or logged, when even that
+ * write fails).
+ */
+export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: string, storeId: string, fileId: string): Promise<void> {
+  let written = 0;
+  const fail = async (error: VectorStoreFileError) => {
+    if (written) await deps.index.delete(tenantId, storeId, keys(fileId, written)).catch(() => undefined);
+    await deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'failed', lastError: error } : undefined));
+  };
+  try {
+    const store = await deps.records.getStore(tenantId, storeId);
+    const file = await deps.records.getFile(tenantId, storeId, fileId);
+    if (!store || !file || file.status !== 'in_progress') return;
+    const bytes = await deps.files.content(tenantId, fileId);
+    if (!bytes) return await fail({ code: 'invalid_file', message: `file ${fileId} no longer exists (deleted or expired)` });
+    const read = fileText(file.filename, bytes);
+    if ('error' in read) return await fail(read.error);
+    const chunks = await chunkText(read.text, file.chunking);
+    const records: VectorRecord[] = [];
+    for (let i = 0; i < chunks.length; i += CHUNKS_PER_EMBEDDING_CALL) {
+      const part = chunks.slice(i, i + CHUNKS_PER_EMBEDDING_CALL);
+      const embedded = await deps.embed(store.owner, store.embeddingModel, part.map((c) => c.text), { vectorStoreId: storeId, fileId });
+      if ('status' in embedded) return await fail({ code: 'server_error', message: `embedding with ${store.embeddingModel} was refused (${embedded.status}): ${embedded.message}`.slice(0, 1000) });
+      part.forEach((c, j) => records.push({ key: `${fileId}#${i + j}`, data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text }));
+    }
+    if (records.length) {
+      await ensureIndex(deps, store, records[0]!.data.length);
+      await deps.index.put(tenantId, storeId, records);
+      written = records.length;
+    }
+    const usageBytes = Buffer.byteLength(read.text);
+    const done = await deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'completed', lastError: null, usageBytes, chunks: records.length } : undefined));
+    // Cancelled or detached while it ran: its vectors go.
+    if (!done || done.status !== 'completed') await deps.index.delete(tenantId, storeId, keys(fileId, written));
+  } catch (e) {
+    console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file processing failed', tenantId, storeId, fileId, error: (e as Error).message }));
+    await fail({ code: 'server_error', message: `the file could not be processed: ${(e as Error).message}`.slice(0, 1000) })
+      .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, error: (again as Error).message })));
+  }
+}
+
+/** The vector keys of a file's `n` chunks. */
+export const keys = (fileId: string, n: number) => Array.from({ length: n }, (_, i) => `${fileId}#${i}`);
+
+/** Creates the store's index at the embeddings' width on its first vectors, and records the width. */
+async function ensureIndex(deps: ProcessingDeps, store: StoredVectorStore, dimension: number): Promise<void> {
+  if (store.dimension !== undefined && store.dimension !== dimension) throw new Error(`the embeddings have ${dimension} values; the store's index has ${store.dimension}`);
+  await deps.index.createIndex(store.tenantId, store.id, dimension);
+  if (store.dimension === undefined) await deps.records.updateStore(store.tenantId, store.id, (s) => (s.dimension === undefined ? { ...s, dimension } : undefined));
+}

@@ -1,0 +1,471 @@
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import { can } from '../../../lib/identity/roles.js';
+import type { AuditRecord } from '../audit.js';
+import type { Caller } from '../auth.js';
+import type { BatchFileStore } from '../batches/stores.js';
+import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
+import type { TenantPolicy } from '../policy.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
+import { parseJson } from '../request-body.js';
+import { DEFAULT_CHUNKING, parseChunking } from './chunking.js';
+import { fileText } from './file-text.js';
+import { checkFilter } from './filters.js';
+import { S3_VECTORS_LIMITS } from './local-index.js';
+import { keys, type EmbedTexts } from './processing.js';
+import {
+  isFileBatchId, isFileId, isVectorStoreId, newFileBatchId, newVectorStoreId,
+  type StaticChunking, type StoredFileBatch, type StoredVectorStore, type StoredVectorStoreFile, type VectorStoreRecords,
+} from './records.js';
+import type { VectorIndex } from './vector-index.js';
+
+/** What VectorStoreService needs. */
+export interface VectorStoreServiceDeps {
+  config: PlatformConfig;
+  records: VectorStoreRecords;
+  index: VectorIndex;
+  /** The tenant's gateway files (the Files API's: batches/stores.ts), what `file_id` names. */
+  files: BatchFileStore;
+  embed: EmbedTexts;
+  /** Processes an attached file off the request (`tessera serve`: in this process, processing.ts processVectorStoreFile). */
+  start(tenantId: string, storeId: string, fileId: string): void;
+}
+
+/** An answer: JSON text. */
+export interface VectorStoreAnswer { status: number; body: string }
+
+/** The embedding model of new stores when the config names none (lib/config/default-config.ts's). */
+export const DEFAULT_EMBEDDING_MODEL = 'openai/text-embedding-3-small';
+/** OpenAI's limits: metadata and attributes 16 pairs, keys of 64 characters, string values of 512; search max_num_results 1-50; file_ids 500 per call. */
+export const LIMITS = { pairs: 16, key: 64, value: 512, maxResults: 50, defaultResults: 10, fileIds: 500, nameChars: 256, listMax: 100, expiresDays: 365 } as const;
+/** File purposes a vector store takes (OpenAI: `assistants`, what the SDKs' upload sends; the gateway's `user_data` too). */
+export const VECTOR_STORE_FILE_PURPOSES = ['assistants', 'user_data'] as const;
+
+const PATH = /^\/v1\/vector_stores(?:\/(?<store>[^/]+)(?:\/(?<sub>search|files|file_batches)(?:\/(?<item>[^/]+)(?:\/(?<action>content|cancel|files))?)?)?)?$/;
+const now = () => Math.floor(Date.now() / 1000);
+const json = (body: unknown, status = 200): VectorStoreAnswer => ({ status, body: JSON.stringify(body) });
+const quoted = (value: unknown) => (JSON.stringify(value) ?? String(value)).slice(0, 200);
+
+/**
+ * OpenAI's Vector Stores API (`client.vectorStores...`, `client.vector_stores...`) per tenant: stores, their files
+ * (the tenant's own Files API files, purpose `assistants` or `user_data`), file batches and search. Every route needs
+ * `inference` (a store's files are embedded, and searched, as inference calls). Another tenant's ids are not found (404).
+ */
+export class VectorStoreService {
+  constructor(private readonly deps: VectorStoreServiceDeps) {}
+
+  /**
+   * Answers one `/v1/vector_stores...` request.
+   * @throws GatewayError 4xx in OpenAI's shape naming the field and the value
+   */
+  async handle(req: { method: string; path: string; query: Record<string, string | undefined>; repeatedQuery?: readonly string[]; body?: string }, caller: Caller, policy: TenantPolicy, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const m = PATH.exec(req.path);
+    if (!m) throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}`, null, 'route_not_found');
+    if (!can(caller.role, 'inference')) throw permissionDenied(caller.role, 'inference');
+    const { store, sub, item, action } = m.groups ?? {};
+    const shape = [store ? ':id' : '', sub ?? '', item ? ':item' : '', action ?? ''].filter(Boolean).join('/');
+    const route = `${req.method} ${shape}`;
+    audit.action = `vector_store.${ACTIONS[route] ?? 'unknown'}`;
+    if (store) audit.detail = { ...audit.detail, vectorStoreId: store.slice(0, 100) };
+    refuseRepeatedQuery(req.repeatedQuery);
+    const listQuery = ['limit', 'order', 'after', 'before'];
+    refuseUnknownQuery(req.query, route === 'GET ' || route === 'GET :id/files' || route === 'GET :id/file_batches/:item/files' ? [...listQuery, ...(shape === '' ? [] : ['filter'])] : [], `${req.method} ${req.path.slice(0, 200)}`);
+    const t = caller.tenantId;
+    switch (route) {
+      case 'POST ': return this.create(req.body, caller, policy, audit);
+      case 'GET ': return json(page(await this.storesOf(t), (s) => s.id, req.query, 'vector store'));
+      case 'GET :id': return json(await this.answerStore(await this.store(t, store!)));
+      case 'POST :id': return this.update(t, store!, req.body);
+      case 'DELETE :id': return this.remove(t, store!);
+      case 'POST :id/search': return this.search(t, store!, req.body, audit);
+      case 'POST :id/files': return this.attach(t, store!, req.body, audit);
+      case 'GET :id/files': return this.listFiles(t, store!, req.query, undefined);
+      case 'GET :id/files/:item': return json(answerFile(await this.file(t, store!, item!)));
+      case 'POST :id/files/:item': return this.updateFile(t, store!, item!, req.body);
+      case 'DELETE :id/files/:item': return this.detach(t, store!, item!);
+      case 'GET :id/files/:item/content': return this.content(t, store!, item!);
+      case 'POST :id/file_batches': return this.createBatch(t, store!, req.body, audit);
+      case 'GET :id/file_batches/:item': return json(await this.answerBatch(await this.batch(t, store!, item!)));
+      case 'POST :id/file_batches/:item/cancel': return this.cancelBatch(t, store!, item!);
+      case 'GET :id/file_batches/:item/files': await this.batch(t, store!, item!); return this.listFiles(t, store!, req.query, item!);
+      default: throw new GatewayError(405, `${req.method} is not supported on ${req.path.slice(0, 200)}`, 'invalid_request_error', 'method_not_allowed');
+    }
+  }
+
+  private async storesOf(tenantId: string): Promise<Array<ReturnType<typeof answerStoreOf>>> {
+    const stores = await this.deps.records.listStores(tenantId);
+    return Promise.all(stores.map((s) => this.answerStore(s)));
+  }
+
+  private async store(tenantId: string, id: string): Promise<StoredVectorStore> {
+    const s = await this.deps.records.getStore(tenantId, id);
+    if (!s) throw notFound(`No vector store found with id ${quoted(id)}`, 'vector_store_id', 'vector_store_not_found');
+    return s;
+  }
+
+  /** The store, refused when expired (its files and search are not served then, as OpenAI's). */
+  private async activeStore(tenantId: string, id: string): Promise<StoredVectorStore> {
+    const s = await this.store(tenantId, id);
+    const expires = expiresAt(s);
+    if (expires !== null && expires <= now()) throw invalid(`vector store ${id} expired at ${new Date(expires * 1000).toISOString()} (expires_after: ${s.expiresAfterDays} days after last_active_at); create a new one`, 'vector_store_id', 'vector_store_expired');
+    return s;
+  }
+
+  private async answerStore(s: StoredVectorStore) {
+    return answerStoreOf(s, await this.deps.records.listFiles(s.tenantId, s.id));
+  }
+
+  private async create(raw: string | undefined, caller: Caller, policy: TenantPolicy, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const b = objectBody(raw, ['name', 'description', 'metadata', 'expires_after', 'file_ids', 'chunking_strategy'], 'POST /v1/vector_stores');
+    const chunking = parseChunking(b.chunking_strategy);
+    const fileIds = fileIdList(b.file_ids, 'file_ids');
+    const model = this.deps.config.gateway.vectorStores?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
+    if (policy.models.get(model)?.kind !== 'embedding') {
+      throw invalid(`vector stores embed with ${quoted(model)} (the platform's gateway.vectorStores.embeddingModel), which is not an embedding model your tenant may call; ask the platform team`, null, 'embedding_model_not_available');
+    }
+    // Every file is checked before anything is written.
+    const files = await Promise.all(fileIds.map((id, i) => this.attachable(caller.tenantId, id, `file_ids[${i}]`)));
+    const created = now();
+    const store: StoredVectorStore = {
+      tenantId: caller.tenantId, id: newVectorStoreId(), name: optionalString(b.name, 'name', LIMITS.nameChars) ?? '', metadata: checkPairs(b.metadata, 'metadata', true) as Record<string, string> | null,
+      createdAt: created, lastActiveAt: created, embeddingModel: model,
+      owner: { tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) },
+    };
+    const description = optionalString(b.description, 'description', 512);
+    if (description !== undefined) store.description = description;
+    const days = expiresAfterDays(b.expires_after);
+    if (days) store.expiresAfterDays = days;
+    await this.deps.records.createStore(store);
+    audit.detail = { ...audit.detail, vectorStoreId: store.id, embeddingModel: model };
+    for (const f of files) await this.addFile(store, f, null, chunking);
+    return json(await this.answerStore(store));
+  }
+
+  private async update(tenantId: string, id: string, raw: string | undefined): Promise<VectorStoreAnswer> {
+    const b = objectBody(raw, ['name', 'metadata', 'expires_after'], 'POST /v1/vector_stores/{vector_store_id}');
+    await this.store(tenantId, id);
+    const name = b.name === null ? undefined : optionalString(b.name, 'name', LIMITS.nameChars);
+    const metadata = b.metadata === undefined ? undefined : checkPairs(b.metadata, 'metadata', true);
+    const days = b.expires_after === undefined ? undefined : b.expires_after === null ? null : expiresAfterDays(b.expires_after);
+    const updated = await this.deps.records.updateStore(tenantId, id, (s) => {
+      const next = { ...s };
+      if (name !== undefined) next.name = name;
+      if (metadata !== undefined) next.metadata = metadata as Record<string, string> | null;
+      if (days === null) delete next.expiresAfterDays;
+      else if (days !== undefined) next.expiresAfterDays = days;
+      return next;
+    });
+    if (!updated) throw notFound(`No vector store found with id ${quoted(id)}`, 'vector_store_id', 'vector_store_not_found');
+    return json(await this.answerStore(updated));
+  }
+
+  private async remove(tenantId: string, id: string): Promise<VectorStoreAnswer> {
+    await this.store(tenantId, id);
+    await this.deps.index.deleteIndex(tenantId, id);
+    await this.deps.records.deleteStore(tenantId, id);
+    return json({ id, object: 'vector_store.deleted', deleted: true });
+  }
+
+  /** A file the tenant may attach: its own, unexpired, of a purpose vector stores take. @throws 404 naming `field`, 400 for its purpose */
+  private async attachable(tenantId: string, id: unknown, field: string) {
+    if (typeof id !== 'string') throw invalid(`${field} must be a file id (file-...)`, field, 'invalid_type');
+    const file = isFileId(id) ? await this.deps.files.get(tenantId, id) : undefined;
+    if (!file) throw notFound(`${field}: No such File object: ${id.slice(0, 100)}`, field, 'file_not_found');
+    if (!(VECTOR_STORE_FILE_PURPOSES as readonly string[]).includes(file.purpose)) {
+      throw invalid(`${field}: file ${id} has purpose "${file.purpose}"; a vector store takes files uploaded with purpose "assistants" or "user_data"`, field, 'invalid_value');
+    }
+    return file;
+  }
+
+  private async addFile(store: StoredVectorStore, file: { id: string; filename: string }, attributes: Record<string, string | number | boolean> | null, chunking: StaticChunking, batchId?: string): Promise<StoredVectorStoreFile> {
+    const existing = await this.deps.records.getFile(store.tenantId, store.id, file.id);
+    if (existing && existing.chunks) await this.deps.index.delete(store.tenantId, store.id, keys(file.id, existing.chunks));
+    const record: StoredVectorStoreFile = {
+      tenantId: store.tenantId, storeId: store.id, fileId: file.id, filename: file.filename, createdAt: now(), status: 'in_progress', lastError: null,
+      usageBytes: 0, attributes, chunking, chunks: 0, ...(batchId ? { batchId } : {}),
+    };
+    await this.deps.records.putFile(record);
+    this.deps.start(store.tenantId, store.id, file.id);
+    return record;
+  }
+
+  private async touch(tenantId: string, id: string): Promise<void> {
+    await this.deps.records.updateStore(tenantId, id, (s) => (s.lastActiveAt === now() ? undefined : { ...s, lastActiveAt: now() }));
+  }
+
+  private async attach(tenantId: string, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const b = objectBody(raw, ['file_id', 'attributes', 'chunking_strategy'], 'POST /v1/vector_stores/{vector_store_id}/files');
+    const store = await this.activeStore(tenantId, storeId);
+    if (b.file_id === undefined) throw invalid('file_id is required', 'file_id', 'missing_required_parameter');
+    const attributes = checkPairs(b.attributes, 'attributes', false);
+    const chunking = parseChunking(b.chunking_strategy);
+    const file = await this.attachable(tenantId, b.file_id, 'file_id');
+    audit.detail = { ...audit.detail, fileId: file.id };
+    const record = await this.addFile(store, file, attributes, chunking);
+    await this.touch(tenantId, storeId);
+    return json(answerFile(record));
+  }
+
+  private async file(tenantId: string, storeId: string, fileId: string): Promise<StoredVectorStoreFile> {
+    await this.store(tenantId, storeId);
+    const f = await this.deps.records.getFile(tenantId, storeId, fileId);
+    if (!f) throw notFound(`No file found with id ${quoted(fileId)} in vector store ${storeId}`, 'file_id', 'file_not_found');
+    return f;
+  }
+
+  private async updateFile(tenantId: string, storeId: string, fileId: string, raw: string | undefined): Promise<VectorStoreAnswer> {
+    const b = objectBody(raw, ['attributes'], 'POST /v1/vector_stores/{vector_store_id}/files/{file_id}');
+    if (!('attributes' in b)) throw invalid('attributes is required (an object, or null to clear them)', 'attributes', 'missing_required_parameter');
+    const attributes = checkPairs(b.attributes, 'attributes', false);
+    const f = await this.file(tenantId, storeId, fileId);
+    // The chunks' filterable metadata is the file's attributes: a completed file is processed again with the new ones.
+    const updated = await this.deps.records.updateFile(tenantId, storeId, fileId, (c) => ({ ...c, attributes, ...(c.status === 'in_progress' ? {} : { status: 'in_progress' as const, lastError: null }) }));
+    if (f.status !== 'in_progress') {
+      if (f.chunks) await this.deps.index.delete(tenantId, storeId, keys(fileId, f.chunks));
+      this.deps.start(tenantId, storeId, fileId);
+    }
+    return json(answerFile(updated!));
+  }
+
+  private async detach(tenantId: string, storeId: string, fileId: string): Promise<VectorStoreAnswer> {
+    const f = await this.file(tenantId, storeId, fileId);
+    await this.deps.records.deleteFile(tenantId, storeId, fileId);
+    if (f.chunks) await this.deps.index.delete(tenantId, storeId, keys(fileId, f.chunks));
+    return json({ id: fileId, object: 'vector_store.file.deleted', deleted: true });
+  }
+
+  private async content(tenantId: string, storeId: string, fileId: string): Promise<VectorStoreAnswer> {
+    const f = await this.file(tenantId, storeId, fileId);
+    const bytes = await this.deps.files.content(tenantId, fileId);
+    const read = bytes && fileText(f.filename, bytes);
+    const data = read && 'text' in read ? [{ type: 'text', text: read.text }] : [];
+    return json({ object: 'vector_store.file_content.page', data, has_more: false, next_page: null });
+  }
+
+  private async listFiles(tenantId: string, storeId: string, query: Record<string, string | undefined>, batchId: string | undefined): Promise<VectorStoreAnswer> {
+    await this.store(tenantId, storeId);
+    const filter = query.filter;
+    if (filter !== undefined && !['in_progress', 'completed', 'failed', 'cancelled'].includes(filter)) throw invalid(`filter ${quoted(filter)} must be one of in_progress, completed, failed, cancelled`, 'filter', 'invalid_value');
+    let files = await this.deps.records.listFiles(tenantId, storeId);
+    if (batchId) files = files.filter((f) => f.batchId === batchId);
+    if (filter) files = files.filter((f) => f.status === filter);
+    return json(page(files.map(answerFile), (f) => f.id, query, 'file'));
+  }
+
+  private async createBatch(tenantId: string, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const b = objectBody(raw, ['file_ids', 'files', 'attributes', 'chunking_strategy'], 'POST /v1/vector_stores/{vector_store_id}/file_batches');
+    const store = await this.activeStore(tenantId, storeId);
+    if (b.file_ids !== undefined && b.files !== undefined) throw invalid('give file_ids or files, not both', 'files', 'invalid_request');
+    const attributes = checkPairs(b.attributes, 'attributes', false);
+    const chunking = parseChunking(b.chunking_strategy);
+    let wanted: Array<{ id: unknown; field: string; attributes: typeof attributes; chunking: StaticChunking }>;
+    if (b.files !== undefined) {
+      if (!Array.isArray(b.files) || !b.files.length || b.files.length > LIMITS.fileIds) throw invalid(`files must be a list of 1 to ${LIMITS.fileIds} objects {file_id, attributes?, chunking_strategy?}`, 'files', 'invalid_value');
+      wanted = b.files.map((f: unknown, i) => {
+        if (typeof f !== 'object' || f === null || Array.isArray(f)) throw invalid(`files[${i}] must be an object {file_id, attributes?, chunking_strategy?}`, `files[${i}]`, 'invalid_type');
+        const o = f as Record<string, unknown>;
+        const extra = Object.keys(o).find((k) => !['file_id', 'attributes', 'chunking_strategy'].includes(k));
+        if (extra) throw invalid(`unknown parameter files[${i}].${extra.slice(0, 64)}`, `files[${i}].${extra.slice(0, 64)}`, 'unknown_parameter');
+        return { id: o.file_id, field: `files[${i}].file_id`, attributes: o.attributes === undefined ? attributes : checkPairs(o.attributes, `files[${i}].attributes`, false), chunking: parseChunking(o.chunking_strategy, `files[${i}].chunking_strategy`, chunking) };
+      });
+    } else {
+      if (b.file_ids === undefined) throw invalid('file_ids (or files) is required', 'file_ids', 'missing_required_parameter');
+      wanted = fileIdList(b.file_ids, 'file_ids', 1).map((id, i) => ({ id, field: `file_ids[${i}]`, attributes, chunking }));
+    }
+    const files = await Promise.all(wanted.map((w) => this.attachable(tenantId, w.id, w.field)));
+    const batch: StoredFileBatch = { tenantId, storeId, id: newFileBatchId(), createdAt: now(), fileIds: files.map((f) => f.id), cancelled: false };
+    await this.deps.records.createBatch(batch);
+    audit.detail = { ...audit.detail, fileBatchId: batch.id, files: files.length };
+    for (let i = 0; i < files.length; i++) await this.addFile(store, files[i]!, wanted[i]!.attributes, wanted[i]!.chunking, batch.id);
+    await this.touch(tenantId, storeId);
+    return json(await this.answerBatch(batch));
+  }
+
+  private async batch(tenantId: string, storeId: string, id: string): Promise<StoredFileBatch> {
+    await this.store(tenantId, storeId);
+    const b = await this.deps.records.getBatch(tenantId, storeId, id);
+    if (!b) throw notFound(`No file batch found with id ${quoted(id)} in vector store ${storeId}`, 'batch_id', 'file_batch_not_found');
+    return b;
+  }
+
+  private async answerBatch(b: StoredFileBatch) {
+    const files = (await this.deps.records.listFiles(b.tenantId, b.storeId)).filter((f) => f.batchId === b.id);
+    const counts = countsOf(files);
+    const status = counts.in_progress ? 'in_progress' : b.cancelled ? 'cancelled' : 'completed';
+    return { id: b.id, object: 'vector_store.files_batch' as const, created_at: b.createdAt, vector_store_id: b.storeId, status, file_counts: counts };
+  }
+
+  private async cancelBatch(tenantId: string, storeId: string, id: string): Promise<VectorStoreAnswer> {
+    await this.batch(tenantId, storeId, id);
+    const b = await this.deps.records.updateBatch(tenantId, storeId, id, (c) => (c.cancelled ? undefined : { ...c, cancelled: true }));
+    for (const f of await this.deps.records.listFiles(tenantId, storeId)) {
+      if (f.batchId === id && f.status === 'in_progress') await this.deps.records.updateFile(tenantId, storeId, f.fileId, (c) => (c.status === 'in_progress' ? { ...c, status: 'cancelled' } : undefined));
+    }
+    return json(await this.answerBatch(b!));
+  }
+
+  private async search(tenantId: string, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const b = objectBody(raw, ['query', 'filters', 'max_num_results', 'ranking_options', 'rewrite_query'], 'POST /v1/vector_stores/{vector_store_id}/search');
+    const queries = typeof b.query === 'string' ? [b.query] : b.query;
+    if (!Array.isArray(queries) || !queries.length || !queries.every((q) => typeof q === 'string' && q.trim()) || queries.length > 10) {
+      throw invalid(`query ${quoted(b.query)} must be a non-empty string or a list of 1 to 10 non-empty strings`, 'query', b.query === undefined ? 'missing_required_parameter' : 'invalid_value');
+    }
+    const filter = b.filters === undefined || b.filters === null ? undefined : checkFilter(b.filters);
+    const max = b.max_num_results ?? LIMITS.defaultResults;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > LIMITS.maxResults) throw invalid(`max_num_results ${quoted(max)} must be an integer from 1 to ${LIMITS.maxResults}`, 'max_num_results', 'invalid_value');
+    if (b.rewrite_query !== undefined && b.rewrite_query !== null && typeof b.rewrite_query !== 'boolean') throw invalid('rewrite_query must be a boolean', 'rewrite_query', 'invalid_type');
+    if (b.rewrite_query === true) throw invalid('rewrite_query: true is not supported by this gateway (the query is searched as given); leave it out or set it false', 'rewrite_query', 'unsupported_value');
+    let threshold = 0;
+    if (b.ranking_options !== undefined && b.ranking_options !== null) {
+      const r = b.ranking_options as Record<string, unknown>;
+      if (typeof r !== 'object' || Array.isArray(r)) throw invalid('ranking_options must be an object {ranker, score_threshold}', 'ranking_options', 'invalid_type');
+      const extra = Object.keys(r).find((k) => k !== 'ranker' && k !== 'score_threshold');
+      if (extra) throw invalid(`unknown parameter ranking_options.${extra.slice(0, 64)}`, `ranking_options.${extra.slice(0, 64)}`, 'unknown_parameter');
+      if (r.ranker !== undefined && r.ranker !== 'auto' && r.ranker !== 'none') {
+        throw invalid(`ranking_options.ranker ${quoted(r.ranker)} is not supported: this gateway ranks by cosine similarity only ("auto" or "none")`, 'ranking_options.ranker', 'unsupported_value');
+      }
+      if (r.score_threshold !== undefined) {
+        if (typeof r.score_threshold !== 'number' || r.score_threshold < 0 || r.score_threshold > 1) throw invalid(`ranking_options.score_threshold ${quoted(r.score_threshold)} must be a number from 0 to 1`, 'ranking_options.score_threshold', 'invalid_value');
+        threshold = r.score_threshold;
+      }
+    }
+    const store = await this.activeStore(tenantId, storeId);
+    await this.touch(tenantId, storeId);
+    const texts = queries as string[];
+    const answer = (data: unknown[]) => json({ object: 'vector_store.search_results.page', search_query: texts, data, has_more: false, next_page: null });
+    if (store.dimension === undefined) return answer([]);
+    const embedded = await this.deps.embed(store.owner, store.embeddingModel, texts, { vectorStoreId: storeId, search: 'true' });
+    if ('status' in embedded) throw new GatewayError(embedded.status >= 500 ? 502 : embedded.status, `the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.status >= 500 ? 'upstream_error' : 'invalid_request_error', 'embedding_failed');
+    // Each query's nearest chunks; a chunk found by several keeps its best score.
+    const best = new Map<string, { key: string; score: number; text: string; filterable: Record<string, string | number | boolean> }>();
+    for (const vector of embedded.vectors) {
+      for (const match of await this.deps.index.query(tenantId, storeId, vector, max, filter)) {
+        const score = Math.max(0, Math.min(1, 1 - match.distance));
+        if (score < threshold) continue;
+        if ((best.get(match.key)?.score ?? -1) < score) best.set(match.key, { key: match.key, score, text: match.text, filterable: match.filterable });
+      }
+    }
+    const hits = [...best.values()].sort((a, b) => b.score - a.score || a.key.localeCompare(b.key)).slice(0, max);
+    const files = new Map<string, StoredVectorStoreFile | undefined>();
+    const data = [];
+    for (const hit of hits) {
+      const fileId = hit.key.split('#')[0]!;
+      if (!files.has(fileId)) files.set(fileId, await this.deps.records.getFile(tenantId, storeId, fileId));
+      const f = files.get(fileId);
+      if (!f || f.status !== 'completed') continue;
+      data.push({ file_id: fileId, filename: f.filename, score: hit.score, attributes: f.attributes, content: [{ type: 'text', text: hit.text }] });
+    }
+    audit.detail = { ...audit.detail, results: data.length };
+    return answer(data);
+  }
+}
+
+/** The audit action of each route. */
+const ACTIONS: Record<string, string> = {
+  'POST ': 'create', 'GET ': 'list', 'GET :id': 'read', 'POST :id': 'update', 'DELETE :id': 'delete', 'POST :id/search': 'search',
+  'POST :id/files': 'file.create', 'GET :id/files': 'file.list', 'GET :id/files/:item': 'file.read', 'POST :id/files/:item': 'file.update',
+  'DELETE :id/files/:item': 'file.delete', 'GET :id/files/:item/content': 'file.content', 'POST :id/file_batches': 'file_batch.create',
+  'GET :id/file_batches/:item': 'file_batch.read', 'POST :id/file_batches/:item/cancel': 'file_batch.cancel', 'GET :id/file_batches/:item/files': 'file_batch.files',
+};
+
+function countsOf(files: StoredVectorStoreFile[]) {
+  const counts = { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: files.length };
+  for (const f of files) counts[f.status]++;
+  return counts;
+}
+
+const expiresAt = (s: StoredVectorStore) => (s.expiresAfterDays ? s.lastActiveAt + s.expiresAfterDays * 86_400 : null);
+
+/** OpenAI's VectorStore of a record and its files (file_counts and usage_bytes derived from the file records). */
+function answerStoreOf(s: StoredVectorStore, files: StoredVectorStoreFile[]) {
+  const counts = countsOf(files);
+  const expires = expiresAt(s);
+  const status = expires !== null && expires <= now() ? 'expired' : counts.in_progress ? 'in_progress' : 'completed';
+  return {
+    id: s.id, object: 'vector_store' as const, created_at: s.createdAt, name: s.name, ...(s.description !== undefined ? { description: s.description } : {}),
+    usage_bytes: files.reduce((n, f) => n + f.usageBytes, 0), file_counts: counts, status, last_active_at: s.lastActiveAt, metadata: s.metadata,
+    expires_after: s.expiresAfterDays ? { anchor: 'last_active_at' as const, days: s.expiresAfterDays } : null, expires_at: expires,
+  };
+}
+
+/** OpenAI's VectorStoreFile of a record. */
+function answerFile(f: StoredVectorStoreFile) {
+  return {
+    id: f.fileId, object: 'vector_store.file' as const, created_at: f.createdAt, vector_store_id: f.storeId, status: f.status, last_error: f.lastError,
+    usage_bytes: f.usageBytes, attributes: f.attributes, chunking_strategy: { type: 'static' as const, static: f.chunking ?? DEFAULT_CHUNKING },
+  };
+}
+
+/**
+ * A cursor page as the gateway's other lists answer (`limit` 1-100, default 20; `order` by creation, `desc` by default;
+ * `after`/`before` an id of the list's kind, a position in id order, ids being time-ordered).
+ */
+function page<T>(items: T[], idOf: (t: T) => string, query: Record<string, string | undefined>, what: string) {
+  const limit = integerQuery(query, 'limit', { min: 1, max: LIMITS.listMax, fallback: 20 }, 'invalid_limit');
+  const order = query.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw invalid(`order ${quoted(order)} must be "asc" or "desc"`, 'order', 'invalid_value');
+  const after = cursorQuery(query, 'after');
+  const before = cursorQuery(query, 'before');
+  let list = [...items].sort((a, b) => idOf(a).localeCompare(idOf(b)));
+  if (order === 'desc') list.reverse();
+  const ahead = (a: string, b: string) => (order === 'desc' ? a < b : a > b);
+  if (after !== undefined) list = list.filter((i) => ahead(idOf(i), after));
+  if (before !== undefined) list = list.filter((i) => ahead(before, idOf(i)));
+  void what;
+  const data = list.slice(0, limit);
+  return { object: 'list', data, first_id: data[0] ? idOf(data[0]) : null, last_id: data.at(-1) ? idOf(data.at(-1)!) : null, has_more: list.length > limit };
+}
+
+/** The request body as an object of the fields `allowed`. @throws GatewayError 400 naming an unknown field */
+function objectBody(raw: string | undefined, allowed: string[], route: string): Record<string, unknown> {
+  const body = raw === undefined || raw === '' ? {} : parseJson(raw);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the request body must be a JSON object', null, 'invalid_request');
+  const unknown = Object.keys(body).find((k) => !allowed.includes(k));
+  if (unknown) throw invalid(`unknown parameter ${quoted(unknown)} (${route} takes ${allowed.join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
+  return body as Record<string, unknown>;
+}
+
+function optionalString(value: unknown, field: string, max: number): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > max) throw invalid(`${field} must be a string of at most ${max} characters`, field, 'invalid_value');
+  return value;
+}
+
+function fileIdList(value: unknown, field: string, min = 0): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length < min || value.length > LIMITS.fileIds || !value.every((v) => typeof v === 'string')) throw invalid(`${field} must be a list of ${min} to ${LIMITS.fileIds} file ids`, field, 'invalid_value');
+  return value as string[];
+}
+
+/** `expires_after` {anchor: "last_active_at", days 1-365}. @returns the days, undefined when absent */
+function expiresAfterDays(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('expires_after must be an object {anchor: "last_active_at", days}', 'expires_after', 'invalid_type');
+  const e = value as Record<string, unknown>;
+  if (e.anchor !== 'last_active_at') throw invalid(`expires_after.anchor ${quoted(e.anchor)} must be "last_active_at"`, 'expires_after.anchor', 'invalid_value');
+  if (typeof e.days !== 'number' || !Number.isInteger(e.days) || e.days < 1 || e.days > LIMITS.expiresDays) throw invalid(`expires_after.days ${quoted(e.days)} must be an integer from 1 to ${LIMITS.expiresDays}`, 'expires_after.days', 'invalid_value');
+  return e.days;
+}
+
+/**
+ * OpenAI's metadata (`strings`: string values only) or attributes (string, number or boolean values): at most 16
+ * keys of at most 64 characters, strings of at most 512.
+ * @throws GatewayError 400 naming `<field>.<key>` and the value
+ */
+function checkPairs(value: unknown, field: string, strings: boolean): Record<string, string | number | boolean> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object`, field, 'invalid_type');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > LIMITS.pairs) throw invalid(`${field} has ${entries.length} keys; at most ${LIMITS.pairs}`, field, 'invalid_value');
+  for (const [k, v] of entries) {
+    const at = `${field}.${k.slice(0, 64)}`;
+    if (!k || k.length > LIMITS.key) throw invalid(`${field} key ${quoted(k)} must be 1 to ${LIMITS.key} characters`, field, 'invalid_value');
+    const ok = typeof v === 'string' ? v.length <= LIMITS.value : !strings && ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean');
+    if (!ok) throw invalid(`${at} ${quoted(v)} must be ${strings ? 'a string' : 'a string, number or boolean'}(strings of at most ${LIMITS.value} characters)`, at, 'invalid_value');
+  }
+  // Attributes are each chunk's filterable metadata: S3 Vectors takes at most 2 KB of it per vector, refused here, not at processing.
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (!strings && bytes > S3_VECTORS_LIMITS.maxFilterableBytes) throw invalid(`${field} take ${bytes} bytes as JSON; at most ${S3_VECTORS_LIMITS.maxFilterableBytes} (the filterable metadata of a vector in Amazon S3 Vectors, where each chunk keeps them)`, field, 'invalid_value');
+  return value as Record<string, string | number | boolean>;
+}
+
+export { isVectorStoreId, isFileBatchId };
