@@ -277,10 +277,10 @@ export class Authorizer {
    * read again by id (401 `api_key_revoked` / `api_key_expired` / `invalid_api_key` when it is gone), so that a
    * batch stops being served when its creator would be. A JWT user's own revocation is not re-read (a batch
    * outlives the token that created it; its window is 24 hours).
-   * @param owner who created the batch (batches/stores.ts BatchOwner) or the background response
+   * @param owner who created the batch (batches/stores.ts BatchOwner) or the background response, or attached the vector store file
    * @param work what the owner created, as the refusal names it @default 'batch'
    */
-  async callerOf(owner: { tenantId: string; userId: string; role: Caller['role']; keyId?: string }, work: 'batch' | 'background response' = 'batch'): Promise<Caller> {
+  async callerOf(owner: { tenantId: string; userId: string; role: Caller['role']; keyId?: string }, work: 'batch' | 'background response' | 'vector store file' = 'batch'): Promise<Caller> {
     const tenant = servedStatus(await this.store.getTenant(owner.tenantId), owner.tenantId, this.unknownTenantHint);
     if (!owner.keyId) return { tenantId: owner.tenantId, tenant, userId: owner.userId, role: owner.role };
     const record = await this.keys?.findById(owner.tenantId, owner.keyId);

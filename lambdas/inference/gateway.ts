@@ -51,6 +51,8 @@ import type { BatchAnswer, BatchService } from './batches/batch-service.js';
 import type { BatchRequestResult } from './batches/runner.js';
 import type { BatchOwner } from './batches/stores.js';
 import { errorCause } from '../shared/error-cause.js';
+import type { VectorStoreService } from './vector-stores/service.js';
+import type { VectorStoreOwner } from './vector-stores/records.js';
 
 export interface GatewayRequest {
   method: string;
@@ -117,6 +119,8 @@ export interface GatewayDeps {
    * files go on to `fineTuning` where it is served). @default - not served here (404)
    */
   batches?: BatchService;
+  /** OpenAI's Vector Stores API (`/v1/vector_stores...`: vector-stores/service.ts). @default - not served here (404) */
+  vectorStores?: VectorStoreService;
   /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
   responses?: ResponseStore;
   /**
@@ -292,6 +296,9 @@ export class Gateway {
         return await answer(res, audit, await tenantUsers(this.deps.users!, caller, req.method, path, req.body));
       }
       const policy = this.policyOf(caller);
+      if (this.deps.vectorStores && (path === '/v1/vector_stores' || path.startsWith('/v1/vector_stores/'))) {
+        return await sendWhole(res, await this.deps.vectorStores.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body }, caller, policy, audit));
+      }
       const request = { caller, policy, audit, signal: res.signal ?? NEVER, deadline: res.deadline, files: this.inputFiles };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res, this.deps.chatCompletions);
       if ((path === '/v1/chat/completions' || path.startsWith('/v1/chat/completions/')) && routeMethods(path, served)?.includes(req.method)) {
@@ -414,6 +421,53 @@ export class Gateway {
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'batch request failure', requestId, batchId: detail.batchId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
       return { status: err.status, body: err.body(), requestId };
+    } finally {
+      await this.endWork(audit, answered, started);
+    }
+  }
+
+  /**
+   * Embeds a vector store's texts (its files' chunks, a search's queries: vector-stores/processing.ts EmbedTexts) as a
+   * `POST /v1/embeddings` call of the store's creator, as batchRequest runs a batch's request: the owner's tenant (and
+   * key) read again, its role's permission, the tenant policy, the embeddings endpoint on the shared pipeline (routing,
+   * rate limits, guardrails, budget reservation and settle), one audit record with `detail.vectorStoreId`.
+   * @returns the vectors, one per text in order; or the status and message of the refusal. Never throws.
+   */
+  async vectorStoreEmbeddings(owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>): Promise<{ vectors: number[][] } | { status: number; message: string }> {
+    const started = performance.now();
+    const requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/embeddings', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { ...detail } };
+    let answered: { status: number; body: string } | undefined;
+    const res: GatewayResponder = {
+      json: (status, text) => { answered = { status, body: text }; },
+      stream: () => { throw new GatewayError(400, 'stream is not served for vector store embeddings', 'invalid_request_error', 'invalid_value', 'stream'); },
+    };
+    const failed = (a: { status: number; body: string }) => {
+      let message = a.body;
+      try { message = (JSON.parse(a.body) as { error?: { message?: string } }).error?.message ?? a.body; } catch { /* the body as it is */ }
+      return { status: a.status, message };
+    };
+    this.active++;
+    try {
+      const caller = await this.deps.authorizer.callerOf(owner, 'vector store file');
+      Object.assign(audit, { tier: caller.tenant.tier, role: caller.role });
+      this.eventsOf(audit, caller);
+      const permission = permissionFor('POST', '/v1/embeddings');
+      if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
+      const request = { caller, policy: this.policyOf(caller), audit, signal: NEVER, files: this.inputFiles };
+      await embeddings(this.pipeline, request, JSON.stringify({ model, input: texts }), res);
+      if (!answered) return { status: 500, message: `the embeddings call ended without an answer (request ${requestId})` };
+      if (answered.status !== 200) return failed(answered);
+      const data = (JSON.parse(answered.body) as { data: Array<{ index: number; embedding: number[] }> }).data;
+      const vectors = [...data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      if (vectors.length !== texts.length || !vectors.every((v) => Array.isArray(v))) return { status: 502, message: `the embedding model answered ${vectors.length} float vectors for ${texts.length} texts` };
+      return { vectors };
+    } catch (e) {
+      const err = e instanceof GatewayError ? e : internalError(requestId);
+      if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'vector store embeddings failure', requestId, error: (e as Error).message }));
+      Object.assign(audit, { status: err.status, outcome: err.code });
+      answered = { status: err.status, body: err.body() };
+      return failed(answered);
     } finally {
       await this.endWork(audit, answered, started);
     }
@@ -554,7 +608,7 @@ export class Gateway {
    * (`tessera serve` has none), the Batch API with a batch service. What its 404 lists and its 405's and OPTIONS' `Allow` names.
    */
   private served(): Required<ServedFamilies> {
-    return { fineTuning: Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside), tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users), batches: Boolean(this.deps.batches) };
+    return { fineTuning: Boolean(this.deps.fineTuning) || Boolean(this.deps.fineTuningBeside), tenantKeys: Boolean(this.keyService), tenantUsers: Boolean(this.deps.users), batches: Boolean(this.deps.batches), vectorStores: Boolean(this.deps.vectorStores) };
   }
 }
 

@@ -37,6 +37,12 @@ import { MemoryAlertMarkers, type AlertMarkers } from './budget-alerts/markers.j
 import { BatchService, TERMINAL } from './batches/batch-service.js';
 import { runBatch } from './batches/runner.js';
 import { DirBatchFileStore, DirBatchStore, type BatchFileStore, type BatchStore } from './batches/stores.js';
+import { VectorStoreService } from './vector-stores/service.js';
+import { VectorStoreRecords } from './vector-stores/records.js';
+import { DirRecordTable } from './vector-stores/dir-record-table.js';
+import { LocalVectorIndex } from './vector-stores/local-index.js';
+import { processVectorStoreFile } from './vector-stores/processing.js';
+import type { VectorIndex } from './vector-stores/vector-index.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
 import { writeWhole } from '../shared/write-whole.js';
 
@@ -129,6 +135,13 @@ export interface LocalGatewayOptions {
    */
   resumeBatches?: boolean;
   /**
+   * OpenAI's Vector Stores API (`/v1/vector_stores...`): records under `<stateDir>/vector-stores/records`, vectors in
+   * the local index (LocalVectorIndex) under `<stateDir>/vector-stores/index`, each attached file processed in this
+   * process after its request is answered. Needs the Batch API's file store (its files are the Files API's): `false`
+   * with `batches: false`. @default - served
+   */
+  vectorStores?: false | { index?: VectorIndex };
+  /**
    * Background responses (`background: true`): each run in this process after its create is answered
    * (runBackgroundResponse), with a marker file under `<stateDir>/background-responses/` until it is settled;
    * `false`: not served (400 naming `background`). `pollMs`: how often a run reads its response to notice a cancel
@@ -219,10 +232,12 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   let batches: BatchService | undefined;
   const running = new Set<Promise<unknown>>();
   let startRun: (tenantId: string, id: string) => void = () => undefined;
+  let gatewayFiles: BatchFileStore | undefined;
   if (options.batches !== false) {
     const b = options.batches ?? {};
     const batchStore = b.store ?? new DirBatchStore(join(options.stateDir, 'batches', 'batches'));
     const batchFiles = b.files ?? new DirBatchFileStore(join(options.stateDir, 'batches', 'files'));
+    gatewayFiles = batchFiles;
     batches = new BatchService({
       config, batches: batchStore, files: batchFiles, maxUploadBytes: MAX_UPLOAD_BODY_BYTES,
       // Run in this process, off the create's answer; a failure is logged, and the batch stays as it was last written until a serve starts again on the state dir (resumeBatches).
@@ -240,6 +255,21 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         .finally(() => running.delete(resuming));
       running.add(resuming);
     }
+  }
+  let vectorStores: VectorStoreService | undefined;
+  if (options.vectorStores !== false && gatewayFiles) {
+    const records = new VectorStoreRecords(new DirRecordTable(join(options.stateDir, 'vector-stores', 'records')));
+    const index = options.vectorStores?.index ?? new LocalVectorIndex(join(options.stateDir, 'vector-stores', 'index'));
+    const files = gatewayFiles;
+    const processing = { records, index, files, embed: (owner: Parameters<Gateway['vectorStoreEmbeddings']>[0], model: string, texts: string[], detail: Record<string, string>) => gateway.vectorStoreEmbeddings(owner, model, texts, detail) };
+    vectorStores = new VectorStoreService({
+      config, records, index, files, embed: processing.embed,
+      // In this process, off the request's answer (processVectorStoreFile never throws: a failure is the file's last_error).
+      start: (tenantId, storeId, fileId) => {
+        const run: Promise<unknown> = processVectorStoreFile(processing, tenantId, storeId, fileId).finally(() => running.delete(run));
+        running.add(run);
+      },
+    });
   }
   let background: BackgroundStarter | undefined;
   if (responses && options.background !== false) {
@@ -275,7 +305,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, background, auditRecords, requestEvents });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, vectorStores, background, auditRecords, requestEvents });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };

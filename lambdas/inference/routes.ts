@@ -83,6 +83,23 @@ export const BATCH_ROUTES: readonly Route[] = [
 ];
 
 /**
+ * The routes of OpenAI's Vector Stores API (lambdas/inference/vector-stores/service.ts), served by `tessera serve` (the
+ * Lambda path does not serve them yet: docs/gateway.md "Vector stores").
+ */
+export const VECTOR_STORE_ROUTES: readonly Route[] = [
+  [/^\/v1\/vector_stores$/, ['GET', 'POST']],
+  [/^\/v1\/vector_stores\/[^/]+$/, ['GET', 'POST', 'DELETE']],
+  [/^\/v1\/vector_stores\/[^/]+\/search$/, ['POST']],
+  [/^\/v1\/vector_stores\/[^/]+\/files$/, ['GET', 'POST']],
+  [/^\/v1\/vector_stores\/[^/]+\/files\/[^/]+$/, ['GET', 'POST', 'DELETE']],
+  [/^\/v1\/vector_stores\/[^/]+\/files\/[^/]+\/content$/, ['GET']],
+  [/^\/v1\/vector_stores\/[^/]+\/file_batches$/, ['POST']],
+  [/^\/v1\/vector_stores\/[^/]+\/file_batches\/[^/]+$/, ['GET']],
+  [/^\/v1\/vector_stores\/[^/]+\/file_batches\/[^/]+\/cancel$/, ['POST']],
+  [/^\/v1\/vector_stores\/[^/]+\/file_batches\/[^/]+\/files$/, ['GET']],
+];
+
+/**
  * The inference RestApi's `binaryMediaTypes`. A request body of one of these types reaches the
  * Lambdas as bytes (base64, `isBase64Encoded`), not as text: multipart uploads (`POST /v1/files`)
  * arrive byte for byte. A response a Lambda answers base64-encoded goes out as bytes when the
@@ -121,7 +138,8 @@ export interface UnservedApi {
 
 /**
  * OpenAI API families the `openai` SDKs call that the gateway does not serve, by the first path
- * segment under `/v1`, each with what the SDKs call it: a 404 names the family, not only the path,
+ * segment under `/v1`, each with what the SDKs call it (`batches` and `vector_stores` where this gateway does not serve
+ * them: ServedFamilies): a 404 names the family, not only the path,
  * in a sentence `<name> is/are not served by this gateway` (unservedRouteMessage).
  */
 export const UNSERVED_APIS: Readonly<Record<string, UnservedApi>> = {
@@ -191,6 +209,8 @@ export interface ServedFamilies {
   readonly tenantUsers?: boolean;
   /** OpenAI's Batch API: `/v1/batches...` and `/v1/files...` for its files (BATCH_ROUTES). @default false */
   readonly batches?: boolean;
+  /** OpenAI's Vector Stores API: `/v1/vector_stores...` (VECTOR_STORE_ROUTES). @default false */
+  readonly vectorStores?: boolean;
 }
 
 /** The route root (routeRoot) of the tenant keys' and users' routes, by the family that serves them. */
@@ -198,19 +218,19 @@ const TENANT_ROOTS = { tenantKeys: '/v1/tenant/keys', tenantUsers: '/v1/tenant/u
 
 /**
  * The routes of a gateway serving `served`: OPENAI_ROUTES without the tenant keys' or users' it lacks, then
- * BATCH_ROUTES where the Batch API is served, then FINE_TUNING_ROUTES where fine-tuning is served.
+ * BATCH_ROUTES where the Batch API is served, VECTOR_STORE_ROUTES where vector stores are, then FINE_TUNING_ROUTES where fine-tuning is served.
  * @param served a boolean is `fineTuning` with keys and users served (the router's) @default false
  */
 export function servedRoutes(served: boolean | ServedFamilies = false): readonly Route[] {
-  const { fineTuning = false, tenantKeys = true, tenantUsers = true, batches = false } = typeof served === 'boolean' ? { fineTuning: served } : served;
+  const { fineTuning = false, tenantKeys = true, tenantUsers = true, batches = false, vectorStores = false } = typeof served === 'boolean' ? { fineTuning: served } : served;
   // Every request asks (routeMethods): each combination is built once, and again if a table grows
   // (a route added at run time, as test/unit/inference/routes.test.ts does, is served at once).
-  const key = `${+fineTuning}${+tenantKeys}${+tenantUsers}${+batches}:${OPENAI_ROUTES.length}:${FINE_TUNING_ROUTES.length}:${BATCH_ROUTES.length}`;
+  const key = `${+fineTuning}${+tenantKeys}${+tenantUsers}${+batches}${+vectorStores}:${OPENAI_ROUTES.length}:${FINE_TUNING_ROUTES.length}:${BATCH_ROUTES.length}:${VECTOR_STORE_ROUTES.length}`;
   let routes = SERVED_ROUTES.get(key);
   if (!routes) {
     const lacked = new Set<string>([...(tenantKeys ? [] : [TENANT_ROOTS.tenantKeys]), ...(tenantUsers ? [] : [TENANT_ROOTS.tenantUsers])]);
     const kept = lacked.size ? OPENAI_ROUTES.filter((route) => !lacked.has(routeRoot(route))) : OPENAI_ROUTES;
-    routes = batches || fineTuning ? [...kept, ...(batches ? BATCH_ROUTES : []), ...(fineTuning ? FINE_TUNING_ROUTES : [])] : kept;
+    routes = batches || fineTuning || vectorStores ? [...kept, ...(batches ? BATCH_ROUTES : []), ...(vectorStores ? VECTOR_STORE_ROUTES : []), ...(fineTuning ? FINE_TUNING_ROUTES : [])] : kept;
     SERVED_ROUTES.set(key, routes);
   }
   return routes;
@@ -245,6 +265,6 @@ export function unservedRouteMessage(method: string, path: string, served: boole
   const segment = path.split('/')[2] ?? '';
   // Own keys only: /v1/constructor and /v1/__proto__ name no family (they were "[object Object] is not served").
   const families = typeof served === 'boolean' ? { fineTuning: served } : served;
-  const family = Object.hasOwn(UNSERVED_APIS, segment) && !(segment === 'batches' && families.batches) ? UNSERVED_APIS[segment] : undefined;
+  const family = Object.hasOwn(UNSERVED_APIS, segment) && !(segment === 'batches' && families.batches) && !(segment === 'vector_stores' && families.vectorStores) ? UNSERVED_APIS[segment] : undefined;
   return family ? `${head}: ${unservedSentence(family)}; ${servedHere(served)}` : `${head}; ${servedHere(served)}`;
 }

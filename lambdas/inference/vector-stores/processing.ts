@@ -6,7 +6,7 @@ import type { VectorIndex, VectorRecord } from './vector-index.js';
 
 /**
  * Embeds texts with a store's model as a `/v1/embeddings` call of `owner` (Gateway.vectorStoreEmbeddings: the
- * owner's tenant and role read again, the tenant's routing, budget reservation and settle, one audit record).
+ * owner's tenant (and key) read again, the tenant's routing, budget reservation and settle, one audit record).
  * @returns one vector per text, in order; or the refusal (the status and OpenAI error message answered)
  */
 export type EmbedTexts = (owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>) => Promise<{ vectors: number[][] } | { status: number; message: string }>;
@@ -48,7 +48,7 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     const records: VectorRecord[] = [];
     for (let i = 0; i < chunks.length; i += CHUNKS_PER_EMBEDDING_CALL) {
       const part = chunks.slice(i, i + CHUNKS_PER_EMBEDDING_CALL);
-      const embedded = await deps.embed(store.owner, store.embeddingModel, part.map((c) => c.text), { vectorStoreId: storeId, fileId });
+      const embedded = await deps.embed(file.owner, store.embeddingModel, part.map((c) => c.text), { vectorStoreId: storeId, fileId });
       if ('status' in embedded) return await fail({ code: 'server_error', message: `embedding with ${store.embeddingModel} was refused (${embedded.status}): ${embedded.message}`.slice(0, 1000) });
       part.forEach((c, j) => records.push({ key: `${fileId}#${i + j}`, data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text }));
     }

@@ -14,7 +14,7 @@ export interface StaticChunking {
   chunk_overlap_tokens: number;
 }
 
-/** Who made a store: its files are embedded as this caller (re-checked by the gateway before each embedding call). */
+/** Who attached a file: its chunks are embedded as this caller (re-read by the gateway before each embedding call: Authorizer.callerOf). */
 export interface VectorStoreOwner {
   tenantId: string;
   userId: string;
@@ -39,6 +39,7 @@ export interface StoredVectorStore {
   embeddingModel: string;
   /** The embeddings' width, known from the first file embedded (the index is created then). */
   dimension?: number;
+  /** Who created it. */
   owner: VectorStoreOwner;
 }
 
@@ -68,6 +69,8 @@ export interface StoredVectorStoreFile {
   chunks: number;
   /** The file batch it came with, if any. */
   batchId?: string;
+  /** Who attached it: its chunks are embedded as this caller. */
+  owner: VectorStoreOwner;
 }
 
 /** A file batch (`/v1/vector_stores/{id}/file_batches`): its files are the store's file records that carry its id. */

@@ -14,7 +14,7 @@ import { S3_VECTORS_LIMITS } from './local-index.js';
 import { keys, type EmbedTexts } from './processing.js';
 import {
   isFileBatchId, isFileId, isVectorStoreId, newFileBatchId, newVectorStoreId,
-  type StaticChunking, type StoredFileBatch, type StoredVectorStore, type StoredVectorStoreFile, type VectorStoreRecords,
+  type StaticChunking, type StoredFileBatch, type VectorStoreOwner, type StoredVectorStore, type StoredVectorStoreFile, type VectorStoreRecords,
 } from './records.js';
 import type { VectorIndex } from './vector-index.js';
 
@@ -76,14 +76,14 @@ export class VectorStoreService {
       case 'GET :id': return json(await this.answerStore(await this.store(t, store!)));
       case 'POST :id': return this.update(t, store!, req.body);
       case 'DELETE :id': return this.remove(t, store!);
-      case 'POST :id/search': return this.search(t, store!, req.body, audit);
-      case 'POST :id/files': return this.attach(t, store!, req.body, audit);
+      case 'POST :id/search': return this.search(caller, store!, req.body, audit);
+      case 'POST :id/files': return this.attach(caller, store!, req.body, audit);
       case 'GET :id/files': return this.listFiles(t, store!, req.query, undefined);
       case 'GET :id/files/:item': return json(answerFile(await this.file(t, store!, item!)));
-      case 'POST :id/files/:item': return this.updateFile(t, store!, item!, req.body);
+      case 'POST :id/files/:item': return this.updateFile(caller, store!, item!, req.body);
       case 'DELETE :id/files/:item': return this.detach(t, store!, item!);
       case 'GET :id/files/:item/content': return this.content(t, store!, item!);
-      case 'POST :id/file_batches': return this.createBatch(t, store!, req.body, audit);
+      case 'POST :id/file_batches': return this.createBatch(caller, store!, req.body, audit);
       case 'GET :id/file_batches/:item': return json(await this.answerBatch(await this.batch(t, store!, item!)));
       case 'POST :id/file_batches/:item/cancel': return this.cancelBatch(t, store!, item!);
       case 'GET :id/file_batches/:item/files': await this.batch(t, store!, item!); return this.listFiles(t, store!, req.query, item!);
@@ -128,7 +128,7 @@ export class VectorStoreService {
     const store: StoredVectorStore = {
       tenantId: caller.tenantId, id: newVectorStoreId(), name: optionalString(b.name, 'name', LIMITS.nameChars) ?? '', metadata: checkPairs(b.metadata, 'metadata', true) as Record<string, string> | null,
       createdAt: created, lastActiveAt: created, embeddingModel: model,
-      owner: { tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) },
+      owner: ownerOf(caller),
     };
     const description = optionalString(b.description, 'description', 512);
     if (description !== undefined) store.description = description;
@@ -136,7 +136,7 @@ export class VectorStoreService {
     if (days) store.expiresAfterDays = days;
     await this.deps.records.createStore(store);
     audit.detail = { ...audit.detail, vectorStoreId: store.id, embeddingModel: model };
-    for (const f of files) await this.addFile(store, f, null, chunking);
+    for (const f of files) await this.addFile(store.owner, store, f, null, chunking);
     return json(await this.answerStore(store));
   }
 
@@ -176,12 +176,12 @@ export class VectorStoreService {
     return file;
   }
 
-  private async addFile(store: StoredVectorStore, file: { id: string; filename: string }, attributes: Record<string, string | number | boolean> | null, chunking: StaticChunking, batchId?: string): Promise<StoredVectorStoreFile> {
+  private async addFile(owner: VectorStoreOwner, store: StoredVectorStore, file: { id: string; filename: string }, attributes: Record<string, string | number | boolean> | null, chunking: StaticChunking, batchId?: string): Promise<StoredVectorStoreFile> {
     const existing = await this.deps.records.getFile(store.tenantId, store.id, file.id);
     if (existing && existing.chunks) await this.deps.index.delete(store.tenantId, store.id, keys(file.id, existing.chunks));
     const record: StoredVectorStoreFile = {
       tenantId: store.tenantId, storeId: store.id, fileId: file.id, filename: file.filename, createdAt: now(), status: 'in_progress', lastError: null,
-      usageBytes: 0, attributes, chunking, chunks: 0, ...(batchId ? { batchId } : {}),
+      usageBytes: 0, attributes, chunking, chunks: 0, owner, ...(batchId ? { batchId } : {}),
     };
     await this.deps.records.putFile(record);
     this.deps.start(store.tenantId, store.id, file.id);
@@ -192,7 +192,8 @@ export class VectorStoreService {
     await this.deps.records.updateStore(tenantId, id, (s) => (s.lastActiveAt === now() ? undefined : { ...s, lastActiveAt: now() }));
   }
 
-  private async attach(tenantId: string, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+  private async attach(caller: Caller, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const tenantId = caller.tenantId;
     const b = objectBody(raw, ['file_id', 'attributes', 'chunking_strategy'], 'POST /v1/vector_stores/{vector_store_id}/files');
     const store = await this.activeStore(tenantId, storeId);
     if (b.file_id === undefined) throw invalid('file_id is required', 'file_id', 'missing_required_parameter');
@@ -200,7 +201,7 @@ export class VectorStoreService {
     const chunking = parseChunking(b.chunking_strategy);
     const file = await this.attachable(tenantId, b.file_id, 'file_id');
     audit.detail = { ...audit.detail, fileId: file.id };
-    const record = await this.addFile(store, file, attributes, chunking);
+    const record = await this.addFile(ownerOf(caller), store, file, attributes, chunking);
     await this.touch(tenantId, storeId);
     return json(answerFile(record));
   }
@@ -212,13 +213,14 @@ export class VectorStoreService {
     return f;
   }
 
-  private async updateFile(tenantId: string, storeId: string, fileId: string, raw: string | undefined): Promise<VectorStoreAnswer> {
+  private async updateFile(caller: Caller, storeId: string, fileId: string, raw: string | undefined): Promise<VectorStoreAnswer> {
+    const tenantId = caller.tenantId;
     const b = objectBody(raw, ['attributes'], 'POST /v1/vector_stores/{vector_store_id}/files/{file_id}');
     if (!('attributes' in b)) throw invalid('attributes is required (an object, or null to clear them)', 'attributes', 'missing_required_parameter');
     const attributes = checkPairs(b.attributes, 'attributes', false);
     const f = await this.file(tenantId, storeId, fileId);
     // The chunks' filterable metadata is the file's attributes: a completed file is processed again with the new ones.
-    const updated = await this.deps.records.updateFile(tenantId, storeId, fileId, (c) => ({ ...c, attributes, ...(c.status === 'in_progress' ? {} : { status: 'in_progress' as const, lastError: null }) }));
+    const updated = await this.deps.records.updateFile(tenantId, storeId, fileId, (c) => ({ ...c, attributes, owner: ownerOf(caller), ...(c.status === 'in_progress' ? {} : { status: 'in_progress' as const, lastError: null }) }));
     if (f.status !== 'in_progress') {
       if (f.chunks) await this.deps.index.delete(tenantId, storeId, keys(fileId, f.chunks));
       this.deps.start(tenantId, storeId, fileId);
@@ -251,7 +253,8 @@ export class VectorStoreService {
     return json(page(files.map(answerFile), (f) => f.id, query, 'file'));
   }
 
-  private async createBatch(tenantId: string, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+  private async createBatch(caller: Caller, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const tenantId = caller.tenantId;
     const b = objectBody(raw, ['file_ids', 'files', 'attributes', 'chunking_strategy'], 'POST /v1/vector_stores/{vector_store_id}/file_batches');
     const store = await this.activeStore(tenantId, storeId);
     if (b.file_ids !== undefined && b.files !== undefined) throw invalid('give file_ids or files, not both', 'files', 'invalid_request');
@@ -275,7 +278,7 @@ export class VectorStoreService {
     const batch: StoredFileBatch = { tenantId, storeId, id: newFileBatchId(), createdAt: now(), fileIds: files.map((f) => f.id), cancelled: false };
     await this.deps.records.createBatch(batch);
     audit.detail = { ...audit.detail, fileBatchId: batch.id, files: files.length };
-    for (let i = 0; i < files.length; i++) await this.addFile(store, files[i]!, wanted[i]!.attributes, wanted[i]!.chunking, batch.id);
+    for (let i = 0; i < files.length; i++) await this.addFile(ownerOf(caller), store, files[i]!, wanted[i]!.attributes, wanted[i]!.chunking, batch.id);
     await this.touch(tenantId, storeId);
     return json(await this.answerBatch(batch));
   }
@@ -303,7 +306,8 @@ export class VectorStoreService {
     return json(await this.answerBatch(b!));
   }
 
-  private async search(tenantId: string, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+  private async search(caller: Caller, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
+    const tenantId = caller.tenantId;
     const b = objectBody(raw, ['query', 'filters', 'max_num_results', 'ranking_options', 'rewrite_query'], 'POST /v1/vector_stores/{vector_store_id}/search');
     const queries = typeof b.query === 'string' ? [b.query] : b.query;
     if (!Array.isArray(queries) || !queries.length || !queries.every((q) => typeof q === 'string' && q.trim()) || queries.length > 10) {
@@ -333,7 +337,7 @@ export class VectorStoreService {
     const texts = queries as string[];
     const answer = (data: unknown[]) => json({ object: 'vector_store.search_results.page', search_query: texts, data, has_more: false, next_page: null });
     if (store.dimension === undefined) return answer([]);
-    const embedded = await this.deps.embed(store.owner, store.embeddingModel, texts, { vectorStoreId: storeId, search: 'true' });
+    const embedded = await this.deps.embed(ownerOf(caller), store.embeddingModel, texts, { vectorStoreId: storeId, search: 'true' });
     if ('status' in embedded) throw new GatewayError(embedded.status >= 500 ? 502 : embedded.status, `the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.status >= 500 ? 'upstream_error' : 'invalid_request_error', 'embedding_failed');
     // Each query's nearest chunks; a chunk found by several keeps its best score.
     const best = new Map<string, { key: string; score: number; text: string; filterable: Record<string, string | number | boolean> }>();
@@ -372,6 +376,9 @@ function countsOf(files: StoredVectorStoreFile[]) {
   for (const f of files) counts[f.status]++;
   return counts;
 }
+
+/** Whom a request's embeddings run as (re-read by the gateway before each call). */
+const ownerOf = (caller: Caller): VectorStoreOwner => ({ tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) });
 
 const expiresAt = (s: StoredVectorStore) => (s.expiresAfterDays ? s.lastActiveAt + s.expiresAfterDays * 86_400 : null);
 

@@ -1,0 +1,166 @@
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { serveGateway } from '../../support/local-gateway.js';
+import { nodeClient } from './official-clients.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * OpenAI's Vector Stores API through `tessera serve` with the official Node client (openai 7.55): stores, files
+ * uploaded and polled, file batches, search with filters, list pages, deletes; tenant isolation; refusals in OpenAI's
+ * shape. The fake upstream embeds in follow-format mode (a bag-of-words hash: texts sharing words are near), so a
+ * search ranks the chunk holding the query's words first.
+ */
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let tokens: Record<string, string>;
+const EMBEDDING = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  const c = conformanceConfig();
+  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING], vectorStores: { embeddingModel: EMBEDDING.id } } };
+  gw = await serveGateway(config, upstream.url, [localTenant('acme', 'enterprise'), localTenant('globex', 'enterprise')]);
+  tokens = { acme: await gw.token('acme'), globex: await gw.token('globex') };
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => {
+  upstream.reset();
+  upstream.followFormat = true;
+});
+
+const client = (tenant = 'acme') => nodeClient(gw.url, tokens[tenant]!);
+const POLL = { pollIntervalMs: 20 };
+const refusal = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, param: e.param, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('vector stores on tessera serve, with the official Node client', () => {
+  it('creates a store, uploads and polls files, searches with a filter, lists, updates and deletes', async () => {
+    const store = await client().vectorStores.create({ name: 'handbook', metadata: { team: 'support' }, expires_after: { anchor: 'last_active_at', days: 7 } });
+    expect(store).toMatchObject({ object: 'vector_store', name: 'handbook', metadata: { team: 'support' }, status: 'completed', usage_bytes: 0, file_counts: { total: 0 }, expires_after: { anchor: 'last_active_at', days: 7 } });
+    expect(store.id).toMatch(/^vs_[a-f0-9]{24}$/);
+    expect(store.expires_at).toBe(store.last_active_at! + 7 * 86_400);
+
+    const refunds = 'Refunds are paid within fourteen days of a returned parcel.';
+    const file = await client().vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from(refunds), 'refunds.md'), POLL);
+    expect(file).toMatchObject({ object: 'vector_store.file', vector_store_id: store.id, status: 'completed', last_error: null, usage_bytes: Buffer.byteLength(refunds), chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 } } });
+    expect(await client().files.retrieve(file.id)).toMatchObject({ purpose: 'assistants', filename: 'refunds.md' });
+
+    // A batch of two uploads (the client uploads each with purpose "assistants", then creates the batch and polls it).
+    const batch = await client().vectorStores.fileBatches.uploadAndPoll(store.id, { files: [await toFile(Buffer.from('Shipping takes three working days by courier.'), 'shipping.txt'), await toFile(Buffer.from('{"warranty": "two years on every appliance"}'), 'warranty.json')] }, POLL);
+    expect(batch).toMatchObject({ object: 'vector_store.files_batch', vector_store_id: store.id, status: 'completed', file_counts: { total: 2, completed: 2, failed: 0, in_progress: 0, cancelled: 0 } });
+    const inBatch = [];
+    for await (const f of client().vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id })) inBatch.push(f.id);
+    expect(inBatch).toHaveLength(2);
+    // Attributes, then a filter on them.
+    const [shipping] = (await client().vectorStores.files.list(store.id, { order: 'asc' })).data.filter((f) => inBatch.includes(f.id));
+    const updated = await client().vectorStores.files.update(shipping!.id, { vector_store_id: store.id, attributes: { topic: 'shipping', year: 2026 } });
+    expect(updated).toMatchObject({ attributes: { topic: 'shipping', year: 2026 } });
+    await client().vectorStores.files.poll(store.id, shipping!.id, POLL);
+
+    const hits = await client().vectorStores.search(store.id, { query: 'how many days until refunds are paid' });
+    expect(hits.data[0]).toMatchObject({ file_id: file.id, filename: 'refunds.md', content: [{ type: 'text', text: refunds }] });
+    expect(hits.data[0]!.score).toBeGreaterThan(hits.data[1]!.score);
+    const filtered = await client().vectorStores.search(store.id, { query: 'refunds', filters: { type: 'and', filters: [{ key: 'topic', type: 'eq', value: 'shipping' }, { key: 'year', type: 'gte', value: 2026 }] }, max_num_results: 5 });
+    expect(filtered.data.map((d) => [d.file_id, d.attributes])).toEqual([[shipping!.id, { topic: 'shipping', year: 2026 }]]);
+
+    const after = await client().vectorStores.retrieve(store.id);
+    expect(after).toMatchObject({ status: 'completed', file_counts: { total: 3, completed: 3 }, usage_bytes: expect.any(Number) });
+    expect(after.usage_bytes).toBeGreaterThan(Buffer.byteLength(refunds));
+    expect((await client().vectorStores.files.content(file.id, { vector_store_id: store.id })).data).toEqual([{ type: 'text', text: refunds }]);
+
+    // Deleting a file takes its chunks out of search.
+    expect(await client().vectorStores.files.delete(file.id, { vector_store_id: store.id })).toEqual({ id: file.id, object: 'vector_store.file.deleted', deleted: true });
+    expect((await client().vectorStores.search(store.id, { query: 'refunds paid' })).data.map((d) => d.file_id)).not.toContain(file.id);
+    expect(await client().vectorStores.update(store.id, { name: 'handbook v2', expires_after: null })).toMatchObject({ name: 'handbook v2', expires_after: null, expires_at: null, file_counts: { total: 2 } });
+    expect(await client().vectorStores.delete(store.id)).toEqual({ id: store.id, object: 'vector_store.deleted', deleted: true });
+    expect((await refusal(client().vectorStores.retrieve(store.id))).status).toBe(404);
+    // Each chunk and query was embedded as a /v1/embeddings call of the tenant, audited.
+    expect(gw.audit.records.some((r) => r.path === '/v1/embeddings' && r.tenantId === 'acme' && r.detail?.vectorStoreId === store.id && r.status === 200)).toBe(true);
+  });
+
+  it('lists stores in cursor pages, newest first', async () => {
+    const made = [];
+    for (const name of ['p1', 'p2', 'p3']) made.push((await client('globex').vectorStores.create({ name })).id);
+    const first = await client('globex').vectorStores.list({ limit: 2 });
+    expect(first.data.map((s) => s.id)).toEqual([made[2], made[1]]);
+    expect(first.has_more).toBe(true);
+    const all = [];
+    for await (const s of client('globex').vectorStores.list({ limit: 2 })) all.push(s.id);
+    expect(all.filter((id) => made.includes(id))).toEqual([...made].reverse());
+    expect((await client('globex').vectorStores.list({ order: 'asc', after: made[0] })).data.map((s) => s.id).filter((id) => made.includes(id))).toEqual([made[1], made[2]]);
+    for (const id of made) await client('globex').vectorStores.delete(id);
+  });
+
+  it('fails a file it cannot read with last_error, and keeps counting it', async () => {
+    const store = await client().vectorStores.create({ name: 'mixed' });
+    const pdf = await client().vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from('%PDF-1.4\n%fake\n'), 'scan.pdf'), POLL);
+    expect(pdf).toMatchObject({ status: 'failed', last_error: { code: 'unsupported_file', message: expect.stringContaining('.pdf is not a type') } });
+    expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 1, failed: 1, completed: 0 }, usage_bytes: 0 });
+    await client().vectorStores.delete(store.id);
+  });
+
+  it('keeps tenants apart: another tenant cannot read, search, attach to or delete a store (404)', async () => {
+    const store = await client('acme').vectorStores.create({ name: 'private' });
+    const mine = await client('acme').files.create({ file: await toFile(Buffer.from('secret plans'), 'plans.txt'), purpose: 'assistants' });
+    const theirs = await client('globex').files.create({ file: await toFile(Buffer.from('other'), 'other.txt'), purpose: 'assistants' });
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      ['retrieve', () => client('globex').vectorStores.retrieve(store.id)],
+      ['search', () => client('globex').vectorStores.search(store.id, { query: 'plans' })],
+      ['attach', () => client('globex').vectorStores.files.create(store.id, { file_id: theirs.id })],
+      ['update', () => client('globex').vectorStores.update(store.id, { name: 'mine now' })],
+      ['delete', () => client('globex').vectorStores.delete(store.id)],
+      ['list files', () => client('globex').vectorStores.files.list(store.id)],
+    ];
+    for (const [what, attempt] of attempts) expect([what, (await refusal(attempt())).status]).toEqual([what, 404]);
+    // Nor attach acme's file to its own store.
+    const own = await client('globex').vectorStores.create({ name: 'own' });
+    expect(await refusal(client('globex').vectorStores.files.create(own.id, { file_id: mine.id }))).toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' });
+    expect((await client('globex').vectorStores.list()).data.map((s) => s.id)).not.toContain(store.id);
+    expect(await client('acme').vectorStores.retrieve(store.id)).toMatchObject({ name: 'private' });
+  });
+
+  it('refuses bad input in OpenAI\'s error shape, naming the field and the value, and changes nothing', async () => {
+    const store = await client().vectorStores.create({ name: 'strict' });
+    const f = await client().files.create({ file: await toFile(Buffer.from('text'), 'a.txt'), purpose: 'assistants' });
+    const cases: Array<[string, () => Promise<unknown>, number, string | null, RegExp]> = [
+      ['chunk size', () => client().vectorStores.files.create(store.id, { file_id: f.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 50, chunk_overlap_tokens: 0 } } }), 400, 'chunking_strategy.static.max_chunk_size_tokens', /50 must be an integer from 100 to 4096/],
+      ['overlap over half', () => client().vectorStores.files.create(store.id, { file_id: f.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 400, chunk_overlap_tokens: 201 } } }), 400, 'chunking_strategy.static.chunk_overlap_tokens', /201 must not exceed half/],
+      ['max_num_results 0', () => client().vectorStores.search(store.id, { query: 'x', max_num_results: 0 }), 400, 'max_num_results', /0 must be an integer from 1 to 50/],
+      ['max_num_results 51', () => client().vectorStores.search(store.id, { query: 'x', max_num_results: 51 }), 400, 'max_num_results', /51 must be an integer from 1 to 50/],
+      ['unknown filter type', () => client().vectorStores.search(store.id, { query: 'x', filters: { key: 'a', type: 'like' as never, value: 'b' } }), 400, 'filters.type', /"like" is not a filter type/],
+      ['rewrite_query', () => client().vectorStores.search(store.id, { query: 'x', rewrite_query: true }), 400, 'rewrite_query', /not supported/],
+      ['attribute too long', () => client().vectorStores.files.create(store.id, { file_id: f.id, attributes: { note: 'x'.repeat(513) } }), 400, 'attributes.note', /at most 512/],
+      ['unknown file', () => client().vectorStores.files.create(store.id, { file_id: 'file-000000000000000000000000' }), 404, 'file_id', /No such File object/],
+    ];
+    for (const [what, attempt, status, param, message] of cases) {
+      const e = await refusal(attempt());
+      expect([what, e.status, e.param]).toEqual([what, status, param]);
+      expect(e.message).toMatch(message);
+    }
+    expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 0 } });
+  });
+
+  it('refuses work on an expired store (400 naming vector_store_id) and answers it expired', async () => {
+    const store = await client().vectorStores.create({ name: 'old', expires_after: { anchor: 'last_active_at', days: 1 } });
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 2 * 86_400_000 });
+    try {
+      expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ status: 'expired' });
+      expect(await refusal(client().vectorStores.search(store.id, { query: 'x' }))).toMatchObject({ status: 400, code: 'vector_store_expired', param: 'vector_store_id' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
