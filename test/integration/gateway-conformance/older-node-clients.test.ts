@@ -188,9 +188,9 @@ describe.each(VERSIONS)('openai Node v$major against the gateway', ({ major, Ope
   });
 
   it('404 of a route the gateway does not serve: NotFoundError route_not_found', async () => {
-    const e = await caught(client().vectorStores.create({ name: 'docs' }));
+    const e = await caught(client().containers.create({ name: 'docs' }));
     expect(e).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(e).toMatchObject({ status: 404, code: 'route_not_found', error: { message: expect.stringContaining('POST /v1/vector_stores') } });
+    expect(e).toMatchObject({ status: 404, code: 'route_not_found', error: { message: expect.stringContaining('POST /v1/containers') } });
   });
 
   it('429 with retry-after-ms: the client\'s own retries honour it and get the answer; every attempt reached the upstream', async () => {

@@ -29,12 +29,12 @@ const notFound = async (call: () => Promise<unknown>): Promise<NotFound> => {
 };
 /** The router's routes every gateway serves (its tenant's own request records among them), before Tessera's tenant keys and users. */
 const CORE = '/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/conversations, /v1/models, /v1/usage, /v1/tenant/requests';
-/** What `tessera serve` serves: the core, its tenant API keys and the Batch API; no /v1/tenant/users (no Cognito user pool). */
-const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches and /v1/files`;
+/** What `tessera serve` serves: the core, its tenant API keys, the Batch API and vector stores; no /v1/tenant/users (no Cognito user pool). */
+const SERVED = `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files and /v1/vector_stores`;
 
 describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK calls it, and what is served', () => {
   it.each([
-    ['client.vectorStores.create', 'POST /v1/vector_stores', 'vector stores (client.vectorStores / client.vector_stores) are not served by this gateway; it serves', () => client().vectorStores.create({ name: 'docs' })],
+    ['client.evals.list', 'GET /v1/evals', 'evals (client.evals) are not served by this gateway; it serves', () => client().evals.list()],
     ['client.containers.create', 'POST /v1/containers', 'containers (client.containers) are not served by this gateway; it serves', () => client().containers.create({ name: 'c' })],
   ])('%s', async (_name, route, family, call) => {
     const e = await notFound(call);
@@ -107,7 +107,7 @@ describe('a base URL set wrong: the 404 says what to set', () => {
  * same gateway then refused as not served there. The list names what this gateway serves: the route families it has.
  */
 describe('the 404 lists what this gateway serves, not what another would', () => {
-  const images = async (url: string, apiKey: string) => (await notFound(async () => new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).vectorStores.create({ name: 'docs' }))).message;
+  const images = async (url: string, apiKey: string) => (await notFound(async () => new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).containers.create({ name: 'docs' }))).message;
   const served = (message: string) => message.slice(message.indexOf('it serves '));
 
   it('tessera serve (no user pool): its tenant keys, not /v1/tenant/users, which it refuses', async () => {
@@ -117,9 +117,9 @@ describe('the 404 lists what this gateway serves, not what another would', () =>
   });
 
   it.each([
-    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files, /v1/fine_tuning/jobs and /v1/uploads`],
-    ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE}, /v1/batches and /v1/files`],
-    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys, /v1/tenant/users, /v1/batches and /v1/files`],
+    ['with --fine-tuning: the fine-tuning routes too', { fineTuning: { sageMaker: async () => { throw new Error('not called'); } } }, `it serves ${CORE}, /v1/tenant/keys, /v1/batches, /v1/files, /v1/vector_stores, /v1/fine_tuning/jobs and /v1/uploads`],
+    ['without a key store: neither /v1/tenant/keys nor /v1/tenant/users', { apiKeys: false as const }, `it serves ${CORE}, /v1/batches, /v1/files and /v1/vector_stores`],
+    ['with a user directory (as the router has its Cognito pool): /v1/tenant/users too', { users: {} as TenantUserDirectory }, `it serves ${CORE}, /v1/tenant/keys, /v1/tenant/users, /v1/batches, /v1/files and /v1/vector_stores`],
   ])('%s', async (_name, extra, expected) => {
     const upstream = await new FakeUpstream().start();
     const gw = await serveGateway(conformanceConfig(), upstream.url, [plainTenant('acme')], extra);
@@ -161,7 +161,7 @@ describe('OPTIONS names the methods of what this gateway serves, as its 404 list
       // and the 404 of another method agrees: the path is not in its list
       if (status === 404) {
         const apiKey = await gw.token('acme');
-        const e = await notFound(async () => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).vectorStores.create({ name: 'docs' }));
+        const e = await notFound(async () => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).containers.create({ name: 'docs' }));
         expect(e.message).not.toContain(`/v1${path}`);
       }
     } finally {

@@ -4,6 +4,7 @@ import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
+import { runPythonCode } from '../../support/python-zygote.js';
 import { nodeClient } from './official-clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -162,5 +163,34 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('the official Python client: vector_stores.create, files.upload_and_poll, file_batches.upload_and_poll, search with a filter, list pages, deletes', async () => {
+    const code = [
+      'import io, json, sys, openai',
+      'c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)',
+      "vs = c.vector_stores.create(name='py-docs', metadata={'lang': 'py'})",
+      "f = c.vector_stores.files.upload_and_poll(vector_store_id=vs.id, file=('gardening.txt', io.BytesIO(b'Water tomatoes every morning in summer.')), poll_interval_ms=20)",
+      "b = c.vector_stores.file_batches.upload_and_poll(vector_store_id=vs.id, files=[('bikes.md', io.BytesIO(b'Oil the bicycle chain monthly.')), ('bread.txt', io.BytesIO(b'Bake sourdough bread at high heat.'))], poll_interval_ms=20)",
+      "bike = [x for x in c.vector_stores.file_batches.list_files(batch_id=b.id, vector_store_id=vs.id) if c.files.retrieve(x.id).filename == 'bikes.md'][0]",
+      "c.vector_stores.files.update(file_id=bike.id, vector_store_id=vs.id, attributes={'kind': 'maintenance'})",
+      "c.vector_stores.files.poll(bike.id, vector_store_id=vs.id, poll_interval_ms=20)",
+      "hits = c.vector_stores.search(vector_store_id=vs.id, query='when to water tomatoes')",
+      "only = c.vector_stores.search(vector_store_id=vs.id, query='water tomatoes', filters={'type': 'eq', 'key': 'kind', 'value': 'maintenance'})",
+      "page = c.vector_stores.files.list(vector_store_id=vs.id, limit=2)",
+      "ids = [x.id for x in c.vector_stores.files.list(vector_store_id=vs.id, limit=1)]",
+      "deleted = c.vector_stores.delete(vs.id)",
+      "print(json.dumps({'store': vs.model_dump(), 'file': f.model_dump(), 'batch': b.model_dump(), 'top': hits.data[0].model_dump(), 'only': [h.file_id for h in only.data], 'bike': bike.id,",
+      "  'gardening': f.id, 'page': [len(page.data), page.has_more], 'all': len(ids), 'deleted': deleted.model_dump()}))",
+    ].join('\n');
+    const out = JSON.parse((await runPythonCode(code, [gw.url, tokens.acme!])).stdout);
+    expect(out.store).toMatchObject({ object: 'vector_store', name: 'py-docs', metadata: { lang: 'py' }, status: 'completed' });
+    expect(out.file).toMatchObject({ object: 'vector_store.file', status: 'completed', last_error: null, vector_store_id: out.store.id });
+    expect(out.batch).toMatchObject({ status: 'completed', file_counts: { total: 2, completed: 2 } });
+    expect(out.top).toMatchObject({ file_id: out.gardening, filename: 'gardening.txt', content: [{ type: 'text', text: 'Water tomatoes every morning in summer.' }] });
+    expect(out.only).toEqual([out.bike]);
+    expect(out.page).toEqual([2, true]);
+    expect(out.all).toBe(3);
+    expect(out.deleted).toEqual({ id: out.store.id, object: 'vector_store.deleted', deleted: true });
   });
 });
