@@ -62,7 +62,7 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     // A batch of two uploads (the client uploads each with purpose "assistants", then creates the batch and polls it).
     const batch = await client().vectorStores.fileBatches.uploadAndPoll(store.id, { files: [await toFile(Buffer.from('Shipping takes three working days by courier.'), 'shipping.txt'), await toFile(Buffer.from('{"warranty": "two years on every appliance"}'), 'warranty.json')] }, POLL);
     expect(batch).toMatchObject({ object: 'vector_store.files_batch', vector_store_id: store.id, status: 'completed', file_counts: { total: 2, completed: 2, failed: 0, in_progress: 0, cancelled: 0 } });
-    const inBatch = [];
+    const inBatch: string[] = [];
     for await (const f of client().vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id })) inBatch.push(f.id);
     expect(inBatch).toHaveLength(2);
     // Attributes, then a filter on them.
@@ -93,12 +93,12 @@ describe('vector stores on tessera serve, with the official Node client', () => 
   });
 
   it('lists stores in cursor pages, newest first', async () => {
-    const made = [];
+    const made: string[] = [];
     for (const name of ['p1', 'p2', 'p3']) made.push((await client('globex').vectorStores.create({ name })).id);
     const first = await client('globex').vectorStores.list({ limit: 2 });
     expect(first.data.map((s) => s.id)).toEqual([made[2], made[1]]);
     expect(first.has_more).toBe(true);
-    const all = [];
+    const all: string[] = [];
     for await (const s of client('globex').vectorStores.list({ limit: 2 })) all.push(s.id);
     expect(all.filter((id) => made.includes(id))).toEqual([...made].reverse());
     expect((await client('globex').vectorStores.list({ order: 'asc', after: made[0] })).data.map((s) => s.id).filter((id) => made.includes(id))).toEqual([made[1], made[2]]);
