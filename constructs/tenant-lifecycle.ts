@@ -17,6 +17,7 @@ import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.j
 import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { platformKeyStatements, platformKeyUsesName, type PlatformKeyUse } from './lifecycle-platform-key.js';
 import { LambdaFunction, policyScopeFor, type AsyncInvocation } from './lambda-function.js';
 import { memberAccountArns, organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER, regionOptInStatements } from './organization-access-role.js';
 import { accountTierOptInRegions } from '../lib/config/region-opt-in.js';
@@ -324,11 +325,29 @@ export class TenantLifecycle extends Construct {
     if (props.userPool) this.functions['register-tenant'].function.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
 
     const grants = this.grants(props, organizationRole, platformIsManagement);
+    const keyUses = this.platformKeyUses(props);
+    const keyUsers = new Map<string, { uses: PlatformKeyUse[]; functions: LambdaFunction[] }>();
     for (const [handler, caps] of Object.entries(CAPABILITIES) as Array<[LifecycleHandlerName, Capability[]]>) {
       const fn = this.functions[handler];
       if (!fn) continue; // not deployed with this config (deployedLifecycleHandlers)
       for (const cap of caps) for (const statement of grants[cap]) fn.addToPolicy(statement);
+      const uses = caps.flatMap((cap) => keyUses[cap] ?? []);
+      if (uses.length > 0) {
+        const name = platformKeyUsesName(uses);
+        keyUsers.set(name, { uses, functions: [...(keyUsers.get(name)?.functions ?? []), fn] });
+      }
       this.acknowledgeWildcards(fn, caps, props, platformIsManagement);
+    }
+    // The platform key only as DynamoDB and S3 ask it, for the tables and buckets of a handler's capabilities: one managed
+    // policy per set of uses, shared by the handlers with that set. Not in each function's policy: with the Organizations
+    // statements, Record failure's would pass IAM's 6,144 characters (test/infra/iam-policy-sizes.test.ts).
+    for (const [name, { uses, functions }] of keyUsers) {
+      const policy = new iam.ManagedPolicy(this.nestedPolicies(), name, {
+        roles: functions.map((f) => f.role),
+        description: `Tessera lifecycle: the platform key through DynamoDB and S3 only (${name.slice('PlatformKeyFor'.length)})`,
+        statements: platformKeyStatements(this, props.encryptionKey.keyArn, uses),
+      });
+      for (const fn of functions) fn.function.node.addDependency(policy);
     }
 
     this.workflows = new LifecycleWorkflows(this, 'Workflows', {
@@ -387,19 +406,19 @@ export class TenantLifecycle extends Construct {
     });
   }
 
-  private eventRolePoliciesScope?: Construct;
+  private nestedPoliciesScope?: Construct;
 
   /**
-   * Where the EventBridge roles' managed policies go: the stack's policy home (a nested stack: policyScopeFor of
-   * constructs/lambda-function.ts), one scope for both. Nothing in TesseraPlatform waits for them (EventBridge reads the
-   * role when it delivers, not when the rule is created) and they name no Lambda function, so they count against the
-   * nested stack's 500 resources instead of TesseraPlatform's: the room the onboarding's *Invite tenant admin* function
-   * (its role, log group and function: 3 resources) took. Unnamed, so the move is a create in the nested stack and a
-   * delete in the parent: the role has both for a moment, never neither.
+   * Where the EventBridge roles' managed policies and the lifecycle handlers' platform-key policies go: the stack's policy
+   * home (a nested stack: policyScopeFor of constructs/lambda-function.ts), one scope for all. Nothing in TesseraPlatform
+   * waits for the EventBridge roles' (EventBridge reads the role when it delivers, not when the rule is created) and they
+   * name no Lambda function, so they count against the nested stack's 500 resources instead of TesseraPlatform's: the room
+   * the onboarding's *Invite tenant admin* function (its role, log group and function: 3 resources) took. Unnamed, so the
+   * move is a create in the nested stack and a delete in the parent: the role has both for a moment, never neither.
    */
-  private eventRolePolicies(): Construct {
-    this.eventRolePoliciesScope ??= policyScopeFor(this);
-    return this.eventRolePoliciesScope;
+  private nestedPolicies(): Construct {
+    this.nestedPoliciesScope ??= policyScopeFor(this);
+    return this.nestedPoliciesScope;
   }
 
   /** EventBridge's role for starting the daily drift workflow, with a managed (not inline) policy. */
@@ -408,7 +427,7 @@ export class TenantLifecycle extends Construct {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
       description: 'Starts the daily drift detection workflow',
     });
-    new iam.ManagedPolicy(this.eventRolePolicies(), 'DriftSchedulePolicy', {
+    new iam.ManagedPolicy(this.nestedPolicies(), 'DriftSchedulePolicy', {
       roles: [role],
       // By name, not by reference: the nested stack holding the policy must not wait for the state machine (which waits for the functions, which wait for it).
       statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArnByName(this, 'tessera-drift')] })],
@@ -422,7 +441,7 @@ export class TenantLifecycle extends Construct {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
       description: 'Starts the onboarding workflow for Tenant Onboarding Requested events',
     });
-    new iam.ManagedPolicy(this.eventRolePolicies(), 'EventsPolicy', {
+    new iam.ManagedPolicy(this.nestedPolicies(), 'EventsPolicy', {
       roles: [role],
       statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArnByName(this, 'tessera-onboard')] })],
     });
@@ -431,9 +450,6 @@ export class TenantLifecycle extends Construct {
 
   private grants(props: TenantLifecycleProps, organizationRole: string, platformIsManagement: boolean): Record<Capability, iam.PolicyStatement[]> {
     const provisioningRoles = roleArn(Aws.PARTITION, '*', props.config.roles.provisioningRoleName);
-    const keyUse = new iam.PolicyStatement({
-      sid: 'PlatformKeyForTables', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn],
-    });
     const table = (sid: string, arn: string, indexes: string[] = []) => new iam.PolicyStatement({
       sid,
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem'],
@@ -441,8 +457,8 @@ export class TenantLifecycle extends Construct {
     });
     const namespaceStacks = namespaceStackArns(this);
     return {
-      registry: [table('Registry', props.registry.tableArn, ['by-status', 'by-tier']), keyUse],
-      control: [table('ControlTable', this.controlTable.tableArn), keyUse],
+      registry: [table('Registry', props.registry.tableArn, ['by-status', 'by-tier'])],
+      control: [table('ControlTable', this.controlTable.tableArn)],
       events: [new iam.PolicyStatement({ sid: 'LifecycleEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] })],
       organizations: platformIsManagement
         ? organizationsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId,
@@ -493,7 +509,6 @@ export class TenantLifecycle extends Construct {
       ],
       archive: [
         new iam.PolicyStatement({ sid: 'WriteArchive', actions: ['s3:PutObject'], resources: [this.archive.bucket.arnForObjects('*')] }),
-        keyUse,
       ],
       // The offboarding export: PutObject covers CreateMultipartUpload, UploadPart and
       // CompleteMultipartUpload; ListParts recovers part ETags; Abort cleans up a failed copy. Its
@@ -508,11 +523,9 @@ export class TenantLifecycle extends Construct {
           sid: 'ListOneExport', actions: ['s3:ListBucket'], resources: [this.archive.bucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': EXPORT_PREFIX_PATTERN } },
         }),
-        keyUse,
       ],
       upgradeResults: [
         new iam.PolicyStatement({ sid: 'ReadUpgradeResults', actions: ['s3:GetObject'], resources: [this.workBucket.arnForObjects('upgrades/*/results/*')] }),
-        keyUse,
       ],
       namespaceDrift: props.namespaceDeployerRole
         ? [
@@ -523,24 +536,42 @@ export class TenantLifecycle extends Construct {
         : [],
       upgradeItems: [
         new iam.PolicyStatement({ sid: 'WriteUpgradeItems', actions: ['s3:PutObject'], resources: [this.workBucket.arnForObjects('upgrades/*/items.json')] }),
-        keyUse,
       ],
-      // The audit bucket is encrypted with the platform key as well (PlatformStack).
       startChange: [new iam.PolicyStatement({ sid: 'StartScaleUpChange', actions: ['states:StartExecution'], resources: [changeStateMachineArn(this)] })],
       leases: [
         new iam.PolicyStatement({ sid: 'LeaseHolders', actions: ['states:DescribeExecution'], resources: [lifecycleExecutionArns(this)] }),
-        table('ControlTableForLeases', this.controlTable.tableArn), keyUse,
+        table('ControlTableForLeases', this.controlTable.tableArn),
       ],
       // The platform's own role, not a tenant's session: deleting is what the tenant-data role may not do.
       identities: [
         new iam.PolicyStatement({ sid: 'DeleteTenantApiKeys', actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'], resources: [props.apiKeysTable.tableArn] }),
-        keyUse,
         ...(props.userPool ? [new iam.PolicyStatement({ sid: 'DisableTenantUsers', actions: [...OFFBOARDING_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] })] : []),
       ],
       firstAdmin: props.userPool ? [new iam.PolicyStatement({ sid: 'InviteFirstAdmin', actions: [...FIRST_ADMIN_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] })] : [],
       audit: props.auditBucket
-        ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: lifecycleAuditRecords(props.auditBucket) }), keyUse]
+        ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: lifecycleAuditRecords(props.auditBucket) })]
         : [],
+    };
+  }
+
+  /**
+   * What each capability has AWS KMS do with the platform key, and through which service ({@link PlatformKeyUse}): the
+   * registry, control and API keys tables through DynamoDB; the archive, the work bucket and the audit bucket through S3,
+   * writes (PutObject) with kms:GenerateDataKey, reads (GetObject) and the export's multipart uploads with kms:Decrypt too.
+   */
+  private platformKeyUses(props: TenantLifecycleProps): Partial<Record<Capability, PlatformKeyUse[]>> {
+    const table = (name: string, t: dynamodb.ITableV2): PlatformKeyUse => ({ service: 'dynamodb', name, table: t.tableName });
+    const bucket = (name: string, b: s3.IBucket, actions: Array<'kms:Decrypt' | 'kms:GenerateDataKey'>): PlatformKeyUse => ({ service: 's3', name, bucketArn: b.bucketArn, actions });
+    return {
+      registry: [table('Registry', props.registry)],
+      control: [table('Control', this.controlTable)],
+      leases: [table('Control', this.controlTable)],
+      identities: [table('ApiKeys', props.apiKeysTable)],
+      archive: [bucket('Archive', this.archive.bucket, ['kms:GenerateDataKey'])],
+      archiveExport: [bucket('Archive', this.archive.bucket, ['kms:Decrypt', 'kms:GenerateDataKey'])],
+      upgradeItems: [bucket('LifecycleWork', this.workBucket, ['kms:GenerateDataKey'])],
+      upgradeResults: [bucket('LifecycleWork', this.workBucket, ['kms:Decrypt'])],
+      audit: props.auditBucket ? [bucket('AuditRecords', props.auditBucket, ['kms:GenerateDataKey'])] : [],
     };
   }
 

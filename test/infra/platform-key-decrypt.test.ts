@@ -16,12 +16,10 @@ type Resource = { Type: string; Properties: Record<string, any> };
 interface Grant { template: string; role: string; sid: string; statement: Statement }
 
 /**
- * Platform-key Decrypt statements without a condition, by `<role name> <Sid>`, each with its reason. Roles named by pattern
- * (`*`) are the lifecycle handlers, one role each, all of one statement (constructs/tenant-lifecycle.ts).
+ * Platform-key Decrypt statements without a condition, by `<role name> <Sid>`, each with its reason; a role may be named by
+ * pattern (`*`). None since the lifecycle handlers' `PlatformKeyForTables` was split by service (constructs/lifecycle-platform-key.ts).
  */
-const UNCONDITIONED: Record<string, string> = {
-  'tessera-lifecycle-* PlatformKeyForTables': 'every lifecycle handler: the registry, control and usage tables (DynamoDB), the lifecycle work bucket and the audit bucket (S3), the platform bus and queues; one statement for ~40 handlers (constructs/tenant-lifecycle.ts), to be split per capability',
-};
+const UNCONDITIONED: Record<string, string> = {};
 
 let app: DefaultAppTemplates;
 let grants: Grant[];
@@ -223,5 +221,49 @@ describe('the queue-driven, CORS, fine-tuning and statements functions\' Decrypt
     expect(job.PlatformKeyThroughDynamoDB.Condition!.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName']).toHaveLength(3);
     expect(job.PlatformKeyThroughS3ForStatements).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('s3'), 'kms:EncryptionContext:aws:s3:arn': expect.anything() } } });
     expect(JSON.stringify(job.PlatformKeyThroughS3ForStatements.Condition!.StringEquals['kms:EncryptionContext:aws:s3:arn'])).toMatch(/Statements/);
+  });
+});
+
+describe('the lifecycle handlers\' Decrypt with the platform key', () => {
+  const via = (service: string) => expect.stringMatching(new RegExp(`^${service}\\.us-east-1\\.amazonaws\\.com$`));
+  const of = (handler: string) => Object.fromEntries(grants.filter((g) => g.role === `tessera-lifecycle-${handler}` && !['EnvironmentKey', 'DeadLetterKey'].includes(g.sid)).map((g) => [g.sid, g.statement]));
+  const platform = () => app.platformWithPolicies.toJSON() as { Resources: Record<string, Resource> };
+  const ref = (prefix: string, type: string) => {
+    const id = Object.keys(platform().Resources).find((k) => k.startsWith(prefix) && platform().Resources[k].Type === type);
+    expect(id, prefix).toBeDefined();
+    return id!;
+  };
+
+  it('is through DynamoDB for the tables of the handler\'s capabilities only (Register tenant: the registry and the control table of its leases)', () => {
+    // WHEN Register tenant's and Revoke tenant identities' Decrypt statements are read
+    const register = of('register-tenant');
+    const revoke = of('revoke-tenant-identities');
+    // THEN each is one statement through DynamoDB, naming the handler's tables
+    expect(Object.keys(register)).toEqual(['PlatformKeyThroughDynamoDB']);
+    expect(register.PlatformKeyThroughDynamoDB).toMatchObject({ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'kms:ViaService': via('dynamodb') } } });
+    expect(register.PlatformKeyThroughDynamoDB.Condition!.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName']).toEqual([{ Ref: ref('RegistryTable', 'AWS::DynamoDB::GlobalTable') }, { Ref: ref('LifecycleControlTable', 'AWS::DynamoDB::GlobalTable') }]);
+    expect(Object.keys(revoke)).toEqual(['PlatformKeyThroughDynamoDB']);
+    expect(revoke.PlatformKeyThroughDynamoDB.Condition!.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName']).toEqual([{ Ref: ref('RegistryTable', 'AWS::DynamoDB::GlobalTable') }, { Ref: ref('ApiKeys', 'AWS::DynamoDB::GlobalTable') }]);
+  });
+
+  it('is through S3 for the bucket a handler reads or writes by multipart upload: the export\'s archive, the upgrade summary\'s work bucket; none where it only writes', () => {
+    // WHEN the export's, the upgrade summary's and Lift protections' Decrypt statements are read
+    const exporter = of('export-tenant-data');
+    const summary = of('summarize-upgrade');
+    const lift = of('lift-protections');
+    // THEN the export decrypts the archive's (multipart uploads, its manifest parts) as S3 asks, for that bucket
+    expect(Object.keys(exporter).sort()).toEqual(['PlatformKeyThroughDynamoDB', 'PlatformKeyThroughS3ForArchive']);
+    expect(exporter.PlatformKeyThroughS3ForArchive).toEqual(expect.objectContaining({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: { StringEquals: { 'kms:ViaService': via('s3'), 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [ref('LifecycleArchiveBucket', 'AWS::S3::Bucket'), 'Arn'] } } },
+    }));
+    // AND the upgrade summary, which touches no table, the work bucket's results only
+    expect(Object.keys(summary)).toEqual(['PlatformKeyThroughS3ForLifecycleWork']);
+    expect(summary.PlatformKeyThroughS3ForLifecycleWork).toEqual(expect.objectContaining({
+      Action: 'kms:Decrypt',
+      Condition: { StringEquals: { 'kms:ViaService': via('s3'), 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [ref('LifecycleWorkBucket', 'AWS::S3::Bucket'), 'Arn'] } } },
+    }));
+    // AND Lift protections, which only writes its audit records (PutObject: kms:GenerateDataKey), decrypts the registry's items only
+    expect(Object.keys(lift)).toEqual(['PlatformKeyThroughDynamoDB']);
   });
 });

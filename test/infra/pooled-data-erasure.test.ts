@@ -79,8 +79,9 @@ describe('Erase pooled gateway data: IAM', () => {
     if (responsesId) expect(text).not.toContain(responsesId);
     expect(text).not.toMatch(/s3:(DeleteObject|GetObject|PutObject|ListBucket)/);
     // the statements every lifecycle function with the registry capability has (its logs, traces, environment key,
-    // the registry and its key through DynamoDB), and the one to act for a tenant: nothing else
-    expect(statements.map((s) => s.Sid).sort()).toEqual(['ActForOneTenant', 'EnvironmentKey', 'OwnLogs', 'PlatformKeyForTables', 'Registry', 'Traces']);
+    // the registry and its key through DynamoDB, for the registry's items only), and the one to act for a tenant: nothing else
+    expect(statements.map((s) => s.Sid).sort()).toEqual(['ActForOneTenant', 'DescribePlatformKeyThroughDynamoDB', 'EnvironmentKey', 'OwnLogs', 'PlatformKeyThroughDynamoDB', 'Registry', 'Traces']);
+    expect(statements.find((s) => s.Sid === 'PlatformKeyThroughDynamoDB')!.Condition).toEqual({ StringEquals: { 'kms:ViaService': expect.stringMatching(/^dynamodb\./), 'kms:EncryptionContext:aws:dynamodb:tableName': { Ref: expect.stringMatching(/^RegistryTable/) } } });
     const registryTargets = [...JSON.stringify(statements.find((s) => s.Sid === 'Registry')!.Resource).matchAll(/"Fn::GetAtt":\["([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(registryTargets)).toEqual(new Set([expect.stringMatching(/^RegistryTable/)]));
     expect(statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('sts:'))).map((s) => s.Sid)).toEqual(['ActForOneTenant']);

@@ -3,7 +3,7 @@ import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { findRole, identityOf } from '../../lib/preflight/identity.js';
 import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
-import { lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME } from '../../lib/lifecycle-handlers.js';
+import { deployedLifecycleHandlers, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME } from '../../lib/lifecycle-handlers.js';
 import { configWith } from '../support/config-with.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 
@@ -27,15 +27,25 @@ beforeAll(() => {
   inst = instantiate(defaultAppTemplates().platformWithPolicies.toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account, region, partition: PARTITION, stackName: 'TesseraPlatform', lenient: true });
 }, 240_000);
 
-async function allowed(handler: Parameters<typeof lifecycleRoleName>[0], action: string, resource: string, resourceAccount = account): Promise<boolean> {
+/**
+ * Whether `handler`'s role may make the request. `options.context` adds to the request context (`kms:ViaService`);
+ * `options.resourcePolicy` is the resource's policy (the platform key's key policy for a KMS request: KMS admits identity
+ * policies only as far as it delegates to the account). The simulator cannot evaluate `kms:EncryptionContext:<key>`
+ * conditions (it takes a condition key's variable part to end at a '/', and `aws:dynamodb:tableName` holds colons): they
+ * are left out of the policies of a KMS request, and test/infra/platform-key-decrypt.test.ts checks them as written.
+ */
+async function allowed(handler: Parameters<typeof lifecycleRoleName>[0], action: string, resource: string, resourceAccount = account,
+  options: { context?: Record<string, string>; resourcePolicy?: PolicyJson } = {}): Promise<boolean> {
   const name = lifecycleRoleName(handler);
   const role = findRole(inst, name);
   if (!role) throw new Error(`no role ${name}`);
   const roleArn = `arn:${PARTITION}:iam::${account}:role/${name}`;
+  const policies = identityOf(inst, role).policies.map((p) => ({ ...p, policy: p.policy as PolicyJson }));
   const r = await evaluate({
     principalArn: `arn:${PARTITION}:sts::${account}:assumed-role/${name}/fn`, action, resource, resourceAccount,
-    context: { 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': account, 'aws:PrincipalType': 'AssumedRole', 'aws:RequestedRegion': region, 'aws:SecureTransport': 'true' },
-    identityPolicies: identityOf(inst, role).policies.map((p) => ({ ...p, policy: p.policy as PolicyJson })), scps: [],
+    context: { 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': account, 'aws:PrincipalType': 'AssumedRole', 'aws:RequestedRegion': region, 'aws:SecureTransport': 'true', ...options.context },
+    identityPolicies: action.startsWith('kms:') ? policies.map((p) => ({ ...p, policy: withoutEncryptionContext(p.policy) })) : policies, scps: [],
+    resourcePolicy: options.resourcePolicy,
   });
   expect(r.result).not.toMatch(/^error/);
   return r.allowed;
@@ -102,3 +112,57 @@ function findBucketArn(): string {
   return resource.replace(/\/blueprints\/\*$/, '');
 }
 
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+/** `doc` without its `kms:EncryptionContext:*` conditions (an operator left empty is dropped). */
+function withoutEncryptionContext(doc: PolicyJson): PolicyJson {
+  const strip = (s: Statement): Statement => {
+    if (!s.Condition) return s;
+    const Condition = Object.fromEntries(Object.entries(s.Condition).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).filter(([k]) => !k.startsWith('kms:EncryptionContext:')))]).filter(([, keys]) => Object.keys(keys).length > 0));
+    return { ...s, Condition };
+  };
+  return { ...doc, Statement: ([] as Statement[]).concat(doc.Statement as Statement[]).map(strip) };
+}
+
+// The platform key (alias/tessera/platform) protects the registry, the control and API keys tables, the archive, the work
+// bucket and the audit bucket the lifecycle uses, and much else (the gateway's tables, provider secrets): a lifecycle role
+// may use it only as DynamoDB or S3 asks it for what the role's step does there, never by calling KMS itself.
+describe('the lifecycle roles and the platform key', () => {
+  let keyArn: string;
+  let keyPolicy: PolicyJson;
+  beforeAll(() => {
+    const alias = Object.values(inst.resources).find((r) => r.type === 'AWS::KMS::Alias' && r.props.AliasName === 'alias/tessera/platform')!;
+    const key = inst.lookup(alias.props.TargetKeyId)!;
+    keyArn = key.arn;
+    keyPolicy = key.props.KeyPolicy as PolicyJson;
+  });
+  const kms = (handler: Parameters<typeof lifecycleRoleName>[0], action: string, service?: string) =>
+    allowed(handler, action, keyArn, account, { context: service ? { 'kms:ViaService': `${service}.${region}.amazonaws.com` } : {}, resourcePolicy: keyPolicy });
+
+  it('no lifecycle role can call KMS with it directly (Decrypt, GenerateDataKey, Encrypt, ReEncryptFrom)', async () => {
+    const handlers = deployedLifecycleHandlers(configWith());
+    expect(handlers.length).toBeGreaterThan(30);
+    const direct: string[] = [];
+    for (const handler of handlers) {
+      for (const action of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncryptFrom']) if (await kms(handler, action)) direct.push(`${handler} ${action}`);
+    }
+    expect(direct).toEqual([]);
+  });
+
+  it('Register tenant may have DynamoDB decrypt and encrypt its tables\' items, and nothing through S3, Secrets Manager or SQS', async () => {
+    for (const action of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']) expect(await kms('register-tenant', action, 'dynamodb'), action).toBe(true);
+    for (const service of ['s3', 'secretsmanager', 'sqs']) expect(await kms('register-tenant', 'kms:Decrypt', service), service).toBe(false);
+  });
+
+  it('Summarize upgrade, which touches no table, may have S3 decrypt its results and nothing else', async () => {
+    expect(await kms('summarize-upgrade', 'kms:Decrypt', 's3')).toBe(true);
+    expect(await kms('summarize-upgrade', 'kms:GenerateDataKey', 's3')).toBe(false);
+    for (const service of ['dynamodb', 'secretsmanager']) expect(await kms('summarize-upgrade', 'kms:Decrypt', service), service).toBe(false);
+  });
+
+  it('the export may have S3 encrypt and decrypt (its multipart uploads, its manifest parts); Lift protections, which only writes its audit records, encrypt only', async () => {
+    for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) expect(await kms('export-tenant-data', action, 's3'), action).toBe(true);
+    expect(await kms('lift-protections', 'kms:GenerateDataKey', 's3')).toBe(true);
+    expect(await kms('lift-protections', 'kms:Decrypt', 's3')).toBe(false);
+  });
+});
