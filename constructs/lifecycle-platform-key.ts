@@ -9,14 +9,15 @@ import type { Construct } from 'constructs';
  * keys, and the RDS snapshot copy under the platform key (snapshot-database.ts) is the tenant account's, admitted by the
  * key policy (constructs/platform-key.ts). So every use is a service's:
  *
- * - `dynamodb`: the items of `table` (a table name; `name` names the use). DynamoDB asks AWS KMS as the caller, with the encryption context
- *   `aws:dynamodb:tableName` = the table (AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS": encryption
- *   context; a table's streams and indexes are under its key).
+ * - `dynamodb`: the items of `table` (a table name; `name` names the use). DynamoDB asks AWS KMS as the caller, with
+ *   the encryption context `aws:dynamodb:tableName` = the table (AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS
+ *   KMS": encryption context; a table's streams and indexes are under its key).
  * - `s3`: objects of the bucket `bucketArn`, every one with an S3 Bucket Key (constructs/secure-bucket-props.ts), whose
  *   encryption context is the bucket's ARN (`aws:s3:arn`; Amazon S3 User Guide, "Reducing the cost of SSE-KMS with Amazon
  *   S3 Bucket Keys"). `actions`: kms:GenerateDataKey to write (PutObject, CreateMultipartUpload), kms:Decrypt to read
  *   (GetObject) and to write by multipart upload (UploadPart, CompleteMultipartUpload: Amazon S3 User Guide, "Using
- *   server-side encryption with AWS KMS keys (SSE-KMS)": permissions). `name` names the statement (`PlatformKeyThroughS3For<name>`).
+ *   server-side encryption with AWS KMS keys (SSE-KMS)": permissions). `name` names the statement
+ *   (`PlatformKeyThroughS3For<name>`).
  *
  * EventBridge (PutEvents) needs none of the caller: it encrypts the bus's events as itself, by the key policy (Amazon
  * EventBridge User Guide, "Authorizing EventBridge to use a customer managed key"). Neither do the dead-letter queues
