@@ -36,11 +36,21 @@ export const TENANT_DATA_ROLE_NAME = 'tessera-tenant-data';
 export const tenantProviderSecretName = (tenantId: string, provider: string) => `tessera/tenants/${tenantId}/${provider}`;
 
 /** The tenant roles a blueprint names (`tessera-<tenant>-<purpose>`). */
-export const TENANT_ROLE_PURPOSES = ['workload', 'admin', 'training', 'training-launcher', 'training-files', 'model-invoker', 'break-glass', 'pod-bridge'] as const;
+export const TENANT_ROLE_PURPOSES = ['workload', 'admin', 'training', 'training-launcher', 'training-files', 'model-invoker', 'vector-store', 'break-glass', 'pod-bridge'] as const;
 export type TenantRolePurpose = (typeof TENANT_ROLE_PURPOSES)[number];
 
 export function tenantRoleName(tenantId: string, purpose: TenantRolePurpose): string {
   return `tessera-${tenantId}-${purpose}`;
+}
+
+/**
+ * The tenant's S3 vector bucket (`AWS::S3Vectors::VectorBucket`, constructs/tenant-vector-bucket.ts): `tessera-<tenant>-vectors`,
+ * 3-63 lower-case letters, digits and hyphens (S3 Vectors CreateVectorBucket's rule; 8 + 24 + 8 = 40 at most). Names are unique
+ * per account and Region, and a VPC tier's tenants share the workload account: the tenant id keeps them apart. One index per
+ * vector store in it (lambdas/inference/vector-stores/s3-vectors-index.ts vectorIndexName).
+ */
+export function tenantVectorBucketName(tenantId: string): string {
+  return `tessera-${tenantId}-vectors`;
 }
 
 /** The tenant's namespace on the shared cluster; also the value of the `kubernetes-namespace` session tag. */
