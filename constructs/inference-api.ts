@@ -326,6 +326,14 @@ export class InferenceApi extends Construct {
     }));
     acknowledge(router.managedPolicy, [wildcardResourceFinding(this, invokers)],
       'Each tenant account holds one model-invoker role named tessera-<tenant>-model-invoker (invoke-only on that tenant\'s endpoints), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
+    // A tenant's vector stores live in its vector bucket, in its account: reached as its vector-store role (constructs/tenant-vector-bucket.ts).
+    const vectorStores = `arn:${stack.partition}:iam::*:role/tessera-*-vector-store`;
+    router.addToPolicy(new iam.PolicyStatement({
+      sid: 'TenantVectorStores', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [vectorStores],
+      conditions: { StringEquals: { 'aws:ResourceOrgID': config.organization.organizationId } },
+    }));
+    acknowledge(router.managedPolicy, [wildcardResourceFinding(this, vectorStores)],
+      'Each tenant account holds one vector-store role named tessera-<tenant>-vector-store (the indexes of that tenant\'s vector bucket only), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     // One acknowledgement per kind of resource, each saying why its pattern cannot name the resources (test/infra/platform-key-decrypt.test.ts).
     acknowledge(router.managedPolicy, auditRecords.map((arn) => wildcardResourceFinding(this, arn)),
       'Audit records: the router writes one object per request under tessera-audit/inference/<tenant>/<day>/<request id>.json (tessera-audit/dr-tier/inference/ for tiers with a DR region), keyed at run time; PutObject only, under those two prefixes of the audit bucket only.');

@@ -161,6 +161,14 @@ export class TenantKey extends Construct {
     }));
   }
 
+  /**
+   * Lets an AWS service principal (e.g. `indexing.s3vectors.amazonaws.com`) use the key, under `conditions` (which should
+   * name this account, `aws:SourceAccount`, and the resource the service acts for, `aws:SourceArn`: the confused-deputy guard).
+   */
+  allowServicePrincipal(sid: string, service: string, actions: string[], conditions: Record<string, Record<string, unknown>>): void {
+    this.policy.addStatements(new iam.PolicyStatement({ sid, principals: [new iam.ServicePrincipal(service)], actions, resources: ['*'], conditions }));
+  }
+
   /** Lets an AWS service role of the tenant (e.g. the EKS cluster role) use the key. */
   allowServiceRole(sid: string, role: iam.IRole, actions: string[] = USE_ACTIONS, conditions?: Record<string, unknown>): void {
     this.policy.addStatements(new iam.PolicyStatement({ sid, principals: [new iam.ArnPrincipal(role.roleArn)], actions, resources: ['*'], conditions }));

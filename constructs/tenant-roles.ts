@@ -68,6 +68,11 @@ export class TenantRoles extends Construct {
   readonly trainingFiles?: iam.IRole;
   /** Assumed by the gateway's router to invoke this tenant's fine-tuned model endpoints. */
   readonly modelInvoker?: iam.IRole;
+  /**
+   * Assumed by the gateway's router to keep this tenant's vector stores (OpenAI's Vector Stores API): the indexes of the
+   * tenant's vector bucket only (constructs/tenant-vector-bucket.ts), in every tier.
+   */
+  readonly vectorStore: iam.IRole;
   /** Audited break-glass path for platform admins. */
   readonly breakGlass: iam.IRole;
   /** Condition every workload permission carries: the session belongs to the tenant's namespace. */
@@ -102,6 +107,18 @@ export class TenantRoles extends Construct {
       maxSessionDuration: Duration.hours(4),
     });
 
+    // A platform Lambda's session tagged with this tenant: the only way the platform's functions act in the tenant's account.
+    const platformRole = (...names: string[]) => new iam.PrincipalWithConditions(platformRoot, {
+      ArnEquals: { 'aws:PrincipalArn': names.map((n) => roleArn(Aws.PARTITION, props.platformAccountId, n)) },
+      StringEquals: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId },
+    });
+    this.vectorStore = role('VectorStore', {
+      roleName: name('vector-store'),
+      description: 'Tessera gateway router: this tenant\'s vector stores, the indexes of its vector bucket only',
+      assumedBy: new iam.SessionTagsPrincipal(platformRole(PLATFORM_ROLE_NAMES.router)),
+      maxSessionDuration: Duration.hours(1),
+    });
+
     if (props.training) {
       this.training = role('Training', {
         roleName: name('training'),
@@ -110,10 +127,6 @@ export class TenantRoles extends Construct {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
         }),
         maxSessionDuration: Duration.hours(12),
-      });
-      const platformRole = (...names: string[]) => new iam.PrincipalWithConditions(platformRoot, {
-        ArnEquals: { 'aws:PrincipalArn': names.map((n) => roleArn(Aws.PARTITION, props.platformAccountId, n)) },
-        StringEquals: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId },
       });
       this.trainingLauncher = role('TrainingLauncher', {
         roleName: name('training-launcher'),
@@ -171,7 +184,7 @@ export class TenantRoles extends Construct {
 
   /** Every role of the tenant, for the key and bucket policies. */
   get all(): iam.IRole[] {
-    return [this.workload, this.admin, this.training, this.trainingLauncher, this.trainingFiles, this.modelInvoker, this.breakGlass].filter((r): r is iam.IRole => r !== undefined);
+    return [this.workload, this.admin, this.training, this.trainingLauncher, this.trainingFiles, this.modelInvoker, this.vectorStore, this.breakGlass].filter((r): r is iam.IRole => r !== undefined);
   }
 
   /** Tenant roles that use the tenant's data and key (not break-glass, not the platform's launcher and invoker). */

@@ -17,6 +17,8 @@ export const STATEFUL_RESOURCE_TYPES = [
   'AWS::RDS::DBInstance',
   'AWS::RDS::DBCluster',
   'AWS::S3::Bucket',
+  // The tenant's vector bucket (constructs/tenant-vector-bucket.ts): replacing it drops every vector store's index.
+  'AWS::S3Vectors::VectorBucket',
   'AWS::KMS::Key',
   // A multi-Region key's replica: the key of whatever was encrypted in its region (the alternative to a DR key of the tenant).
   'AWS::KMS::ReplicaKey',

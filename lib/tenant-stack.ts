@@ -18,6 +18,7 @@ import { TenantDatabase } from '../constructs/tenant-database.js';
 import { TenantKey } from '../constructs/tenant-key.js';
 import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
+import { TenantVectorBucket } from '../constructs/tenant-vector-bucket.js';
 import { TenantDrReplication } from '../constructs/tenant-dr-replication.js';
 import { TenantFailoverAccess } from '../constructs/tenant-failover-access.js';
 import { TenantRestoredDatabaseAccess } from '../constructs/tenant-restored-database-access.js';
@@ -207,6 +208,9 @@ export class TenantStack extends Stack {
       provisioningRoleArn,
       deployerRoleArn,
     });
+
+    // OpenAI's Vector Stores API on AWS: the tenant's S3 vector bucket, reached by the router as the vector-store role.
+    new TenantVectorBucket(this, 'Vectors', { tenantId, key, vectorStoreRole: roles.vectorStore });
 
     if (replication) {
       replication.grantSource(storage.bucket);

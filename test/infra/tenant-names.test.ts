@@ -142,6 +142,7 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^AWS::Backup::BackupVault BackupVaultName$/, checks: ['backup-vault-name'], kind: 'backup:backupvault' },
   { match: /^AWS::Backup::BackupPlan BackupPlan\.BackupPlanName$/, checks: ['backup-plan-name'], kind: 'backup:backupplan' },
   { match: /^AWS::KMS::Alias AliasName$/, checks: ['kms-alias-name'], kind: 'kms:alias' },
+  { match: /^AWS::S3Vectors::VectorBucket VectorBucketName$/, checks: ['s3vectors-bucket-name'], kind: 's3vectors:bucket' },
   { match: /^AWS::Logs::LogGroup LogGroupName$/, checks: ['log-group-name'], kind: 'logs:loggroup' },
   { match: /^AWS::EKS::PodIdentityAssociation Namespace$/, checks: ['k8s-namespace'], kind: 'k8s:namespace' },
   { match: /^AWS::EKS::PodIdentityAssociation TargetRoleArn$/, checks: ['arn'] },

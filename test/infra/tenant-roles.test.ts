@@ -18,7 +18,7 @@ describe('TenantRoles', () => {
   it('names every role after the tenant so policies can name them before they exist', () => {
     const { t } = build({ kind: 'pod-identity' }, true);
     const names = Object.values(t.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).sort();
-    expect(names).toEqual(['tessera-acme-admin', 'tessera-acme-break-glass', 'tessera-acme-model-invoker', 'tessera-acme-training', 'tessera-acme-training-files', 'tessera-acme-training-launcher', 'tessera-acme-workload']);
+    expect(names).toEqual(['tessera-acme-admin', 'tessera-acme-break-glass', 'tessera-acme-model-invoker', 'tessera-acme-training', 'tessera-acme-training-files', 'tessera-acme-training-launcher', 'tessera-acme-vector-store', 'tessera-acme-workload']);
   });
 
   it('lets only the platform\'s fine-tuning API Lambda assume the training-files role, its session tagged with the tenant, for at most an hour', () => {
@@ -66,7 +66,8 @@ describe('TenantRoles', () => {
     const { roles, t } = build({ kind: 'none' });
     expect(roles.workload).toBeUndefined();
     expect(roles.training).toBeUndefined();
-    t.resourceCountIs('AWS::IAM::Role', 2);
+    // admin, break-glass, and the vector-store role every tier has (the gateway's vector stores).
+    t.resourceCountIs('AWS::IAM::Role', 3);
   });
 
   it('admits tenant admins only from the configured platform roles (IAM Identity Center by default) with the tenant id session tag', () => {
@@ -97,5 +98,23 @@ describe('ParameterizedCidr', () => {
       ipAddresses: new ParameterizedCidr('10.0.0.0/26', 26), maxAzs: 2, restrictDefaultSecurityGroup: false,
       subnetConfiguration: [{ name: 'a', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, { name: 'b', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, { name: 'c', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     })).toThrow(/a \/26 VPC cannot hold 6 subnets \(each would be \/29/);
+  });
+});
+
+describe('TenantRoles.vectorStore', () => {
+  it('exists in every tier, and only the platform\'s router, with a session tagged with this tenant, may assume it', () => {
+    const { roles, t } = build({ kind: 'none' });
+    expect(roles.vectorStore).toBeDefined();
+    t.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'tessera-acme-vector-store',
+      AssumeRolePolicyDocument: { Statement: [{
+        Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Principal: { AWS: 'arn:aws:iam::222222222222:root' },
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/tessera-gateway-router']] }] },
+          StringEquals: { 'aws:RequestTag/tessera:tenant-id': 'acme' },
+        },
+      }] },
+    });
   });
 });

@@ -189,7 +189,7 @@ describe('TenantStack sizing by tier', () => {
     const ent = t('enterprise').toJSON();
     const [keyId, key] = Object.entries(ent.Resources).find(([, r]: any) => r.Type === 'AWS::KMS::Key') as [string, any];
     const roleIds = Object.entries(ent.Resources).filter(([id, r]: any) => r.Type === 'AWS::IAM::Role' && id.startsWith('Roles')).map(([id]) => id);
-    expect(roleIds.length).toBe(7); // workload, admin, training, training launcher, training files, model invoker, break-glass
+    expect(roleIds.length).toBe(8); // workload, admin, training, training launcher, training files, model invoker, vector store, break-glass
     expect(key.DependsOn).toEqual(expect.arrayContaining(roleIds));
     expect(keyId).toMatch(/^Key/);
   });

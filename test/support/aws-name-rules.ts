@@ -108,6 +108,12 @@ export const NAME_RULES = {
       [/^(xn--|sthree-|amzn-s3-demo-)/, 'a reserved prefix'], [/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/, 'a reserved suffix'],
     ],
   },
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_S3VectorBuckets_CreateVectorBucket.html (vectorBucketName) and
+  // the S3 Vectors vector bucket naming rules: 3-63, lower-case letters, digits and hyphens, a letter or digit at both ends.
+  's3vectors-bucket-name': {
+    source: 'S3 Vectors CreateVectorBucket: vectorBucketName 3-63, lower-case letters, digits and -, a letter or digit at both ends',
+    minLength: 3, maxLength: 63, pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/,
+  },
 } as const satisfies Record<string, NameRule>;
 
 export type NameRuleId = keyof typeof NAME_RULES;
@@ -142,6 +148,8 @@ export function namesInArn(arn: string): { names: Array<[NameRuleId, string]>; u
   if (service === 'rds' && type === 'db') return { names: [['rds-db-instance-identifier', complete(rest)]] };
   if (service === 'eks' && type === 'cluster') return { names: [['eks-cluster-name', complete(rest)]] };
   if (service === 'events' && type === 'rule') return { names: [['events-rule-name', complete(rest).split('/').pop()!]] };
+  // `bucket/<name>`, `bucket/<name>/*`, `bucket/<name>/index/<index>`: the bucket's name is the first segment.
+  if (service === 's3vectors' && type === 'bucket') return { names: [['s3vectors-bucket-name', complete(rest.split('/')[0])]] };
   if (service === 'logs' && type === 'log-group') return { names: [['log-group-name', complete(rest.replace(/:log-stream:.*$/, ''))]] };
   return { names: [], unknown: `no name rule for ${service} ${type} ARNs (${arn})` };
 }
