@@ -24,7 +24,7 @@ export interface BlueprintExecutionRoleProps {
  * AWS services that create resources under a tenant key for CloudFormation (grants, data keys);
  * the execution role may use a tenant key only through them (`kms:ViaService`).
  */
-export const KEY_USING_SERVICES = ['backup', 'rds', 'elasticache', 'eks', 'secretsmanager'] as const;
+export const KEY_USING_SERVICES = ['backup', 'rds', 'elasticache', 'eks', 'secretsmanager', 's3vectors'] as const;
 
 /** Services the blueprint passes its roles to (`iam:PassedToService`). */
 const PASSED_TO_SERVICES = [
@@ -200,6 +200,10 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
       ...regional('PostgreSql', RDS_ACTIONS, here('rds')),
       ...regional('ValkeyCache', ELASTICACHE_ACTIONS, here('elasticache')),
       ...regional('BackupVaultsAndPlans', BACKUP_ACTIONS, [...at('backup', 'backup-vault:tessera-*'), ...at('backup', 'backup-plan:*')]),
+      // The tenant's vector bucket tessera-<tenant>-vectors (AWS::S3Vectors::VectorBucket's handlers; its SSE-KMS key through
+      // S3 Vectors: UseKeysOnlyThroughServices). `bucket/tessera-*` also covers the bucket's index ARNs the tag actions may name.
+      ...regional('TesseraVectorBuckets', ['s3vectors:CreateVectorBucket', 's3vectors:DeleteVectorBucket', 's3vectors:GetVectorBucket', 's3vectors:ListTagsForResource', 's3vectors:TagResource', 's3vectors:UntagResource'],
+        at('s3vectors', 'bucket/tessera-*')),
       // RDS creates the managed master-user secret in the caller's name; its name starts with rds!.
       ...regional('RdsManagedSecrets', ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], at('secretsmanager', 'secret:rds!*')),
     ],

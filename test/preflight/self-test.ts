@@ -313,7 +313,8 @@ export function describeSelfTest(): void {
       expect(tierPasses(tier(planted, 'enterprise'))).toBe(false);
       // The blueprint's aws:PrincipalArn conditions name the same two roles: platform-principal-conditions-match sees them too.
       const conditions = tier(planted, 'enterprise').rules.find((r) => r.rule.id === 'platform-principal-conditions-match')!;
-      expect(conditions.violations.map((v) => v.replace(/^enterprise\.template\.json: (RolesModelInvoker|RolesBreakGlass)\w+ .* aws:PrincipalArn (\S+) matches no role .*: its nearest role is (tessera-gateway-router-v2|TesseraPlatform-BreakGlassRole).*$/, '$1 $2 $3'))).toEqual([
+      expect(conditions.violations.map((v) => v.replace(/^enterprise\.template\.json: (RolesVectorStore|RolesModelInvoker|RolesBreakGlass)\w+ .* aws:PrincipalArn (\S+) matches no role .*: its nearest role is (tessera-gateway-router-v2|TesseraPlatform-BreakGlassRole).*$/, '$1 $2 $3'))).toEqual([
+        `RolesVectorStore arn:aws:iam::${platformAccount}:role/tessera-gateway-router tessera-gateway-router-v2`,
         `RolesModelInvoker arn:aws:iam::${platformAccount}:role/tessera-gateway-router tessera-gateway-router-v2`,
         `RolesBreakGlass arn:aws:iam::${platformAccount}:role/${breakGlass} TesseraPlatform-BreakGlassRole`,
         `RolesBreakGlass arn:aws:iam::${platformAccount}:role/${breakGlass} TesseraPlatform-BreakGlassRole`,
