@@ -6,7 +6,8 @@
 import { ENDPOINT_STATE_CHANGE, TRAINING_FILES_PREFIX, TRAINING_STATE_CHANGE } from '../../fine-tuning.js';
 import type { PolicyJson } from '../iam-eval.js';
 import type { InstantiatedResource } from '../instantiate.js';
-import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantNamespace, tenantRoleName } from '../../tenant-naming.js';
+import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantNamespace, tenantRoleName, tenantVectorBucketName } from '../../tenant-naming.js';
+import { VECTOR_STORE_ACTIONS } from '../../../constructs/tenant-vector-bucket.js';
 import { TENANT_DB_USERS } from '../../../constructs/tenant-access-policies.js';
 import type { Attempt } from './attempts.js';
 import { platformTables, sageMakerCreateRequests } from './attempts.js';
@@ -119,6 +120,18 @@ const BY_PURPOSE: Record<string, Control> = {
       ...[TRAINING_FILES_PREFIX, `${TRAINING_FILES_PREFIX}${OWN_FILE.split('/')[0]}/`].map((prefix) => one('s3:ListBucket', b.arn, e, { policy: b.policy, context: { ...b.ctx, 's3:prefix': prefix } })),
       one('kms:GenerateDataKey', k.arn, e, { policy: k.policy, context: viaS3 }),
       one('kms:Decrypt', k.arn, e, { policy: k.policy, context: viaS3 }),
+    ];
+  },
+  // The gateway's vector stores as the router's session of the role (lambdas/inference/vector-stores/s3-vectors-index.ts):
+  // every index action on an index of the tenant's own vector bucket, and the key through S3 Vectors.
+  'vector-store': (e) => {
+    const k = key(e);
+    const index = `arn:${e.partition}:s3vectors:${e.region}:${e.account}:bucket/${tenantVectorBucketName(e.tenantId)}/index/vs-0af3c2`;
+    const viaS3Vectors = { 'kms:ViaService': `s3vectors.${e.region}.amazonaws.com` };
+    return [
+      ...VECTOR_STORE_ACTIONS.map((action) => one(action, index, e)),
+      one('kms:GenerateDataKey', k.arn, e, { policy: k.policy, context: viaS3Vectors }),
+      one('kms:Decrypt', k.arn, e, { policy: k.policy, context: viaS3Vectors }),
     ];
   },
   'model-invoker': (e) => [one('sagemaker:InvokeEndpoint', e.runtime.endpointArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } })],
