@@ -1,0 +1,26 @@
+import { DeleteIndexCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, expect, it } from 'vitest';
+import { s3VectorsIndexFor } from '../../../../lambdas/inference/vector-stores/lambda-s3-vectors.js';
+
+const sts = mockClient(STSClient);
+const s3v = mockClient(S3VectorsClient);
+afterAll(() => {
+  sts.restore();
+  s3v.restore();
+});
+
+it('acts in the tenant\'s account as its vector-store role, the session tagged with the tenant, in its vector bucket', async () => {
+  sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'AKIA', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 900_000) } });
+  s3v.on(DeleteIndexCommand).resolves({});
+  const accounts: string[] = [];
+  const index = s3VectorsIndexFor(async (tenantId) => (accounts.push(tenantId), '111122223333'));
+  await index.deleteIndex('vsacme', 'vs_0a');
+  expect(accounts).toEqual(['vsacme']);
+  expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([{
+    RoleArn: 'arn:aws:iam::111122223333:role/tessera-vsacme-vector-store', RoleSessionName: 'tessera-vsacme-vector-store',
+    DurationSeconds: 900, Tags: [{ Key: 'tessera:tenant-id', Value: 'vsacme' }], SourceIdentity: undefined,
+  }]);
+  expect(s3v.commandCalls(DeleteIndexCommand).map((c) => c.args[0].input)).toEqual([{ vectorBucketName: 'tessera-vsacme-vectors', indexName: 'vs-0a' }]);
+});
