@@ -147,8 +147,9 @@ describe('fine-tuning in the tenant blueprint', () => {
         ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [expect.stringMatching(/^RolesTrainingFiles[0-9A-F]+$/), 'Arn'] } },
       },
     });
-    // The account (root) appears in no other statement: nobody else is deferred to identity policies.
-    expect(statements.filter((st) => JSON.stringify(st.Principal).includes(':root'))).toHaveLength(1);
+    // The account (root) appears in no other statement but the vector-store role's (constructs/tenant-vector-bucket.ts):
+    // nobody else is deferred to identity policies.
+    expect(statements.filter((st) => JSON.stringify(st.Principal).includes(':root')).map((st) => st.Sid)).toEqual(['VectorStoreThroughS3Vectors', 'TrainingFilesThroughS3']);
     // Not a key user: the full-use statement does not name it.
     expect(JSON.stringify(statements.find((st) => st.Sid === 'TenantRolesUseKey'))).not.toMatch(/RolesTrainingFiles/);
   });
