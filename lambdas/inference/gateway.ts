@@ -312,7 +312,7 @@ export class Gateway {
       if (isImageForm(req.method, path)) return await imageForms(this.pipeline, request, path === '/v1/images/edits' ? 'edits' : 'variations', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (isAudioUpload(req.method, path)) return await transcription(this.pipeline, request, path === '/v1/audio/translations' ? 'translations' : 'transcriptions', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
-        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations, this.deps.background);
+        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations, this.deps.background, this.deps.vectorStores);
       }
       if (path === '/v1/conversations' || path.startsWith('/v1/conversations/')) {
         return await conversations(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.conversations);
@@ -542,7 +542,7 @@ export class Gateway {
       const permission = permissionFor('POST', '/v1/responses');
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
       const request = { caller, policy: this.policyOf(caller), audit, signal, files: this.inputFiles };
-      await createResponse(this.pipeline, request, body, res, this.deps.responses, this.deps.conversations, { run: { responseId, settle } });
+      await createResponse(this.pipeline, request, body, res, this.deps.responses, this.deps.conversations, { run: { responseId, settle } }, this.deps.vectorStores);
       if (answered && answered.status !== 200) return failureOf(answered.status, answered.body);
       if (terminal?.type === 'response.failed') {
         const error = (terminal.response as { error?: { code?: string; message?: string } } | undefined)?.error;

@@ -26,6 +26,9 @@ import { redactInputItems } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
 import { followEvents } from '../responses/background-events.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
+import { fileSearchSpecOf } from '../responses/file-search.js';
+import type { VectorStoreService } from '../vector-stores/service.js';
+import { checkFileSearch, runFileSearchTurn } from './responses-file-search.js';
 
 const DAY_S = 86_400;
 
@@ -51,13 +54,13 @@ const DAY_S = 86_400;
  * `item_not_found` naming `input[i].id`, audited with `detail.itemId`), and the resolved items are
  * what the model sees and what `input_items` lists.
  */
-export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore, background?: BackgroundMode): Promise<void> {
+export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore, background?: BackgroundMode, vectorStores?: VectorStoreService): Promise<void> {
   const body = parseWith(ResponsesRequest, parseJson(rawBody)) as ResponsesRequestBody;
   checkRequestFields(body);
   const run = background && 'run' in background ? background.run : undefined;
   const queue = body.background === true && !run ? checkBackground(r, body, store, background && 'queue' in background ? background.queue : undefined) : undefined;
   const responseId = run?.responseId ?? newId('resp');
-  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody! } : run ? { run } : undefined));
+  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store, conversations, queue ? { queue, rawBody: rawBody! } : run ? { run } : undefined, vectorStores));
 }
 
 /**
@@ -87,7 +90,7 @@ function checkBackground(r: PipelineRequest, body: ResponsesRequestBody, store: 
   return starter;
 }
 
-async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined, conversations: ConversationStore | undefined, mode: CreateMode): Promise<void> {
+async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined, conversations: ConversationStore | undefined, mode: CreateMode, vectorStores: VectorStoreService | undefined): Promise<void> {
   const run = mode && 'run' in mode ? mode.run : undefined;
   const model = pipeline.model(r, body.model, 'chat');
   const stream = body.stream === true;
@@ -110,6 +113,10 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   checkMappable(body, withFileStandIns(withReferenceStandIns(sent)));
   checkUniqueItemIds(sent);
   checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
+  // The hosted file_search tool (responses-file-search.ts): its vector stores are the caller's tenant's, checked before any model call.
+  const fileSearch = fileSearchSpecOf(body.tools as Array<Record<string, unknown>> | null | undefined);
+  const searcher = fileSearch && (await checkFileSearch(fileSearch, vectorStores, r.caller.tenantId));
+  if (fileSearch) detail.vectorStoreIds = fileSearch.vectorStoreIds.join(',').slice(0, 256);
   const cap = r.policy.gateway.maxTokens;
   if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
     throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
@@ -133,15 +140,28 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     if (bytes > MAX_STORED_BYTES) throw invalid(`store: ${new ResponseTooLargeError(bytes).message}; send store: false, or start a new conversation without previous_response_id`, 'store', 'response_too_large_to_store');
   }
 
+  // The turn kept: into the conversation first (a Response whose items it could not take does not name it: conversation: null),
+  // then stored with the conversation as the model saw it (`turnMessages`, guarded, without the tenant's system prompt and the
+  // instructions) and the answer's items as messages (file_search_call items are in `turnMessages` already, with their results).
+  const keepTurn = async (answered: Response, turnMessages: ChatCompletionMessageParam[]): Promise<Response> => {
+    const inConversation = conversationId === undefined || (await addToConversation(conversations!, r, conversationId, [...items, ...(answered.output as unknown as ConversationItem[])]));
+    const response = inConversation ? answered : ({ ...answered, conversation: null } as Response);
+    const answer = (response.output as unknown as InputItem[]).filter((i) => i.type !== 'file_search_call');
+    return storing ? await storing(response, items, [...turnMessages, ...itemsToMessages(answer, 'output')]) : response;
+  };
+  if (fileSearch && searcher) {
+    return await runFileSearchTurn(pipeline, r, model, res, {
+      spec: fileSearch, service: searcher, body: translated.body, shell, stream, withResults: (body.include ?? []).includes('file_search_call.results'),
+      maxSearches: body.max_tool_calls, keep: keepTurn, leading: translated.leading,
+    }).catch((e: unknown) => {
+      throw inRequestTerms(e, translated);
+    });
+  }
+
   await runChat(pipeline, r, model, translated.body, 1, async (x) => {
     // The conversation as the model saw it (guarded), without the tenant's system prompt and the instructions.
     const conversation = () => x.body.messages.slice((r.policy.gateway.systemPrompt ? 1 : 0) + translated.leading);
-    const keep = async (answered: Response): Promise<Response> => {
-      // The turn goes into the conversation first: a Response whose items it could not take does not name it (conversation: null), stored or answered.
-      const inConversation = conversationId === undefined || (await addToConversation(conversations!, r, conversationId, [...items, ...(answered.output as unknown as ConversationItem[])]));
-      const response = inConversation ? answered : ({ ...answered, conversation: null } as Response);
-      return storing ? await storing(response, items, [...conversation(), ...itemsToMessages(response.output as unknown as InputItem[], 'output')]) : response;
-    };
+    const keep = (answered: Response) => keepTurn(answered, conversation());
     if (!stream) {
       const answer = await completeChat(x, r.audit.requestId);
       const response = await keep(responseOfChat(shell, answer, answer.usage!));

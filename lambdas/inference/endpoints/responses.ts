@@ -8,6 +8,7 @@ import { countResponseInputTokens } from './responses-input-tokens.js';
 import { isResponseId } from '../responses/ids.js';
 import { cancelResponse, deleteResponse, listInputItems, retrieveResponse, streamResponse } from './responses-stored.js';
 import type { BackgroundStarter } from '../responses/background.js';
+import type { VectorStoreService } from '../vector-stores/service.js';
 
 /** What the responses endpoint reads of the HTTP request. */
 export interface ResponsesHttpRequest {
@@ -38,15 +39,15 @@ const MAX_RESPONSE_ID_CHARS = 256;
  * /v1/responses/{id}` and `GET /v1/responses/{id}/input_items` (responses-stored.ts).
  * `POST /v1/responses/{id}/cancel` cancels a background response (`background: true`, run by `background`:
  * responses/background.ts; cancelResponse). `POST /v1/responses/input_tokens` counts a request's input tokens
- * (responses-input-tokens.ts). `POST /v1/responses/compact` is a 404 saying what to do instead (UNSERVED_POSTS), as is
+ * (responses-input-tokens.ts). The hosted `file_search` tool searches `vectorStores` (responses-file-search.ts; without them it is a 400). `POST /v1/responses/compact` is a 404 saying what to do instead (UNSERVED_POSTS), as is
  * a POST to any other `/v1/responses/{x}` whose `x` cannot be a response id (responses/ids.ts isResponseId). Another
  * method on a served path is a 405.
  */
-export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore, background?: BackgroundStarter): Promise<void> {
+export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined, conversations?: ConversationStore, background?: BackgroundStarter, vectorStores?: VectorStoreService): Promise<void> {
   const rest = req.path.slice('/v1/responses'.length).split('/').slice(1).map(decoded);
   const json = (body: string) => res.json(200, body, { 'x-request-id': r.audit.requestId });
   if (rest.length === 0) {
-    if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store, conversations, background && { queue: background });
+    if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store, conversations, background && { queue: background }, vectorStores);
     throw methodNotAllowed(req);
   }
   const [id, sub, ...more] = rest;

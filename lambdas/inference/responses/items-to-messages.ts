@@ -3,6 +3,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import { fileIdNotServed } from '../file-ids.js';
 import { invalid } from '../openai-errors.js';
+import { fileSearchCallMessages } from './file-search.js';
 import type { InputItem } from './input-items.js';
 
 type Item = Record<string, any>;
@@ -191,6 +192,8 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
  *   assistant message right before them, form one assistant turn, as chat completions answered it;
  * - `function_call_output` → a `tool` message for its `call_id` (text, image and file parts: `toolMessage`);
  * - `reasoning` (the gateway's own reasoning items, replayed) → no message (see below);
+ * - `file_search_call` (the gateway's file_search tool's call, replayed) → an assistant turn calling the search
+ *   function and the tool message with its results, or a note that they were not sent back (fileSearchCallMessages);
  * - anything else (hosted-tool calls, custom tool calls) → 400 naming `input[i].type` (an `item_reference` is
  *   resolved to its item before: ./item-references.ts).
  * @param base the path of the items in the request (`input`)
@@ -254,6 +257,15 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
     // DeepSeek refuses reasoning_content in input, vLLM's templates drop it), so it is left out, as OpenAI leaves earlier
     // turns' reasoning out of the model's context; it stays among the request's input items. It does not end an assistant turn.
     if (item.type === 'reasoning') return;
+    // The gateway's file_search tool ran it (file-search.ts): the call and its results (when sent back) are context.
+    if (item.type === 'file_search_call') {
+      const [call, results] = fileSearchCallMessages(item, path);
+      out.push(call, results);
+      from({ kind: 'turn', calls: [path] });
+      from({ kind: 'tool', path });
+      turn = undefined;
+      return;
+    }
     if (item.type === 'function_call_output') {
       out.push(toolMessage(item, path));
       from({ kind: 'tool', path });
@@ -262,7 +274,7 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
     }
     const hosted = /_call(_output)?$/.test(String(item.type)) || String(item.type).startsWith('mcp_');
     const why = NOT_SERVED[item.type]
-      ?? (hosted ? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call and function_call_output items`
+      ?? (hosted ? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call, function_call_output and file_search_call items`
         : `'${String(item.type).slice(0, 60)}' is not an input item type this gateway serves (message, function_call, function_call_output)`);
     throw invalid(`${path}.type '${item.type}': ${why}`, `${path}.type`, 'unsupported_parameter');
   });

@@ -82,9 +82,17 @@ export function checkCallOutputs(items: InputItem[], history: ChatCompletionMess
  */
 export function checkToolChoiceNames(tools: Item[] | null | undefined, choice: string | Item | null | undefined): void {
   const names = new Set((tools ?? []).filter((t) => t?.type === 'function').map((t) => t.name));
+  // The hosted file_search tool is run by the gateway (file-search.ts): a tool the model can call.
+  const fileSearch = (tools ?? []).some((t) => t?.type === 'file_search');
   // `required` with nothing to call: the relay passed it on, and a lenient upstream answered text, a call the caller required never made.
-  if (choice === 'required' && names.size === 0) {
-    throw invalid("tool_choice 'required' asks for a tool call, but tools holds no function to call; send function tools, or tool_choice 'auto' or 'none'", 'tool_choice', 'tool_not_found');
+  if (choice === 'required' && names.size === 0 && !fileSearch) {
+    throw invalid("tool_choice 'required' asks for a tool call, but tools holds no function or file_search tool to call; send function tools, or tool_choice 'auto' or 'none'", 'tool_choice', 'tool_not_found');
+  }
+  const noFileSearch = (field: string) => invalid(`${field} 'file_search' chooses the file_search tool, but tools holds none; add {type: 'file_search', vector_store_ids: [...]} to tools`, field, 'tool_not_found');
+  if (typeof choice === 'object' && choice?.type === 'file_search' && !fileSearch) throw noFileSearch('tool_choice.type');
+  if (typeof choice === 'object' && choice?.type === 'allowed_tools' && Array.isArray(choice.tools) && !fileSearch) {
+    const at = choice.tools.findIndex((t: Item) => t?.type === 'file_search');
+    if (at >= 0) throw noFileSearch(`tool_choice.tools[${at}].type`);
   }
   if (choice == null || typeof choice === 'string') return;
   const known = names.size ? [...names].join(', ') : 'none';

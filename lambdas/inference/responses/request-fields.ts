@@ -22,11 +22,11 @@ export const FIELDS = {
 } as const;
 
 /**
- * `include` values the gateway honours: output-text logprobs (chat `logprobs`), and image URLs of
+ * `include` values the gateway honours: output-text logprobs (chat `logprobs`), the file_search tool's results (file-search.ts), and image URLs of
  * input messages (the stored input items keep them anyway). Every other value names output that
  * only OpenAI's hosted tools or encrypted reasoning produce.
  */
-export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input_image.image_url'];
+export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input_image.image_url', 'file_search_call.results'];
 
 /** OpenAI's `include` values (`ResponseIncludable`, openai 7.55 resources/responses/responses.d.ts). */
 export const OPENAI_INCLUDES: readonly string[] = [

@@ -1,7 +1,7 @@
 import type { ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type {
-  Response, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseReasoningItem, ResponseStreamEvent,
+  Response, ResponseFileSearchToolCall, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseReasoningItem, ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
@@ -16,7 +16,7 @@ type Part = ResponseOutputText | ResponseOutputRefusal;
 interface OpenMessage { kind: 'message'; index: number; item: ResponseOutputMessage; part?: Part }
 interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall; done?: boolean }
 interface OpenReasoning { kind: 'reasoning'; index: number; item: ResponseReasoningItem & { content: ResponseReasoningItem.Content[] } }
-type OutputItem = ResponseOutputMessage | ResponseFunctionToolCall | ResponseReasoningItem;
+type OutputItem = ResponseOutputMessage | ResponseFunctionToolCall | ResponseReasoningItem | ResponseFileSearchToolCall;
 /** An output item's events not sent yet (it waits behind the item streaming) and whether it is done. */
 interface Slot { held: Array<Record<string, unknown>>; done: boolean }
 
@@ -111,6 +111,35 @@ export class ResponseEventStream {
   async start(): Promise<void> {
     await this.send({ type: 'response.created', response: this.snapshot() });
     await this.send({ type: 'response.in_progress', response: this.snapshot() });
+  }
+
+  /**
+   * A `file_search_call` item the gateway runs (file-search.ts), in OpenAI's order: `response.output_item.added` (status
+   * `in_progress`), `response.file_search_call.in_progress`, `response.file_search_call.searching`, then `search` runs,
+   * then `response.file_search_call.completed` and `response.output_item.done` with the item whole. Called between
+   * answers (no item open). A search that throws leaves the item `failed` (`response.output_item.done`) and rethrows.
+   * @returns the item as done
+   */
+  async fileSearchCall(id: string, queries: string[], search: () => Promise<ResponseFileSearchToolCall>): Promise<ResponseFileSearchToolCall> {
+    const item: ResponseFileSearchToolCall = { id, type: 'file_search_call', status: 'in_progress', queries, results: null };
+    const index = this.addItem(item);
+    const at = { item_id: id, output_index: index };
+    await this.post(index, { type: 'response.output_item.added', output_index: index, item: structuredClone(item) });
+    await this.post(index, { type: 'response.file_search_call.in_progress', ...at });
+    item.status = 'searching';
+    await this.post(index, { type: 'response.file_search_call.searching', ...at });
+    try {
+      Object.assign(item, await search());
+    } catch (e) {
+      item.status = 'failed';
+      await this.post(index, { type: 'response.output_item.done', output_index: index, item: structuredClone(item) });
+      await this.done(index);
+      throw e;
+    }
+    await this.post(index, { type: 'response.file_search_call.completed', ...at });
+    await this.post(index, { type: 'response.output_item.done', output_index: index, item: structuredClone(item) });
+    await this.done(index);
+    return item;
   }
 
   /** The events for one relayed chat chunk. */

@@ -1,5 +1,6 @@
 import type { ChatCompletionFunctionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import { invalid } from '../openai-errors.js';
+import { FILE_SEARCH_FUNCTION, FILE_SEARCH_NAME, fileSearchSpecOf } from './file-search.js';
 
 type Item = Record<string, any>;
 
@@ -25,15 +26,17 @@ export function checkType(value: unknown, expected: 'object' | 'boolean' | 'stri
 }
 
 /** Tools OpenAI runs itself; a chat-completions upstream cannot. */
-const HOSTED = ['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11', 'file_search', 'code_interpreter', 'computer_use_preview', 'computer', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'tool_search', 'namespace'];
+const HOSTED = ['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11', 'code_interpreter', 'computer_use_preview', 'computer', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'tool_search', 'namespace'];
 
 /** Why a custom tool (free-form input, optionally a grammar) is refused: chat has them, this mapping does not carry them. */
 export const CUSTOM_NOT_MAPPED = 'custom tools are not mapped by /v1/responses here; /v1/chat/completions passes them on (chat `custom` tools), or send a function tool';
 
 /**
  * Function tools as chat tools: `{type:'function', name, description, parameters, strict}` →
- * `{type:'function', function:{name, description, parameters, strict}}`. OpenAI's hosted tools
- * (`web_search`, `file_search`, `code_interpreter`, `computer_use_preview`, `image_generation`,
+ * `{type:'function', function:{name, description, parameters, strict}}`. The hosted `file_search` tool (checked by
+ * file-search.ts fileSearchSpecOf) is run by the gateway: the model is offered FILE_SEARCH_FUNCTION for it, last
+ * (a function tool of that name beside it is a 400 naming its `tools[i].name`). OpenAI's other hosted tools
+ * (`web_search`, `code_interpreter`, `computer_use_preview`, `image_generation`,
  * `mcp`, `local_shell`, …) are refused: a chat-completions upstream cannot run them. `custom`
  * tools are refused too, for what they are: a tool the application runs, which this mapping does
  * not carry (chat completions passes them on). So are function-tool options chat has no
@@ -43,8 +46,11 @@ export const CUSTOM_NOT_MAPPED = 'custom tools are not mapped by /v1/responses h
  */
 export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFunctionTool[] | undefined {
   if (!tools || tools.length === 0) return undefined;
-  return tools.map((t, i) => {
+  const fileSearch = fileSearchSpecOf(tools);
+  const mapped = tools.flatMap((t, i): ChatCompletionFunctionTool[] => {
     const path = `tools[${i}]`;
+    if (t.type === 'file_search') return [];
+    if (fileSearch && t.type === 'function' && t.name === FILE_SEARCH_NAME) throw invalid(`${path}.name '${FILE_SEARCH_NAME}' is the name of the function the gateway offers the model for the file_search tool (tools[${fileSearch.index}]); rename your function`, `${path}.name`, 'invalid_value');
     if (t.type === 'custom') throw invalid(`${path}.type 'custom': ${CUSTOM_NOT_MAPPED}`, `${path}.type`, 'unsupported_tool');
     if (t.type !== 'function') {
       const what = HOSTED.includes(t.type) ? `the hosted tool '${t.type}' runs at OpenAI, and chat-completions upstreams (every provider of this gateway) cannot run it` : `'${t.type}' is not a tool type this gateway serves`;
@@ -57,7 +63,7 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFun
     if (t.defer_loading === true) throw invalid(`${path}.defer_loading is not served (chat tools are always loaded); leave it out`, `${path}.defer_loading`, 'unsupported_parameter');
     if (Array.isArray(t.allowed_callers) && t.allowed_callers.some((c: string) => c !== 'direct')) throw invalid(`${path}.allowed_callers: only 'direct' callers are served`, `${path}.allowed_callers`, 'unsupported_parameter');
     if (t.output_schema != null) throw invalid(`${path}.output_schema has no chat-completions equivalent; leave it out`, `${path}.output_schema`, 'unsupported_parameter');
-    return {
+    return [{
       type: 'function',
       function: {
         name: t.name,
@@ -65,14 +71,18 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFun
         ...(t.parameters != null ? { parameters: t.parameters } : {}),
         ...(t.strict != null ? { strict: t.strict } : {}),
       },
-    };
+    }];
   });
+  return fileSearch ? [...mapped, FILE_SEARCH_FUNCTION] : mapped;
 }
 
 /**
  * `tool_choice` as chat's: `none` | `auto` | `required` as they are; `{type:'function', name}` →
  * `{type:'function', function:{name}}`; `{type:'allowed_tools', mode, tools:[{type:'function', name}]}`
- * → chat's `allowed_tools` (`mode` `auto` or `required`, as both APIs define it). A hosted tool, MCP or custom choice is refused.
+ * → chat's `allowed_tools` (`mode` `auto` or `required`, as both APIs define it). `{type:'file_search'}` (openai
+ * `ToolChoiceTypes`: the model must search) → the search function (FILE_SEARCH_NAME), as is a `file_search` entry of
+ * `allowed_tools`; the request must have a file_search tool (references.ts checkToolChoiceNames). Another hosted tool,
+ * MCP or custom choice is refused.
  * @throws GatewayError 400 naming `tool_choice` (`tool_choice.mode`, `tool_choice.tools[i].type`, …)
  */
 export function toolChoiceToChat(choice: string | Item | null | undefined): ChatCompletionToolChoiceOption | undefined {
@@ -81,6 +91,7 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
     if (choice === 'none' || choice === 'auto' || choice === 'required') return choice;
     throw invalid(`tool_choice '${choice}' is not one of none, auto, required`, 'tool_choice');
   }
+  if (choice.type === 'file_search') return { type: 'function', function: { name: FILE_SEARCH_NAME } };
   if (choice.type === 'function') {
     if (typeof choice.name !== 'string' || !choice.name) throw invalid('tool_choice.name is required for a function choice', 'tool_choice.name');
     return { type: 'function', function: { name: choice.name } };
@@ -93,6 +104,7 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
       allowed_tools: {
         mode: choice.mode,
         tools: tools.map((t: Item, i: number) => {
+          if (t?.type === 'file_search') return { type: 'function', function: { name: FILE_SEARCH_NAME } };
           if (t?.type !== 'function') throw invalid(`tool_choice.tools[${i}].type '${t?.type}': only function tools are served`, `tool_choice.tools[${i}].type`, 'unsupported_tool');
           return { type: 'function', function: { name: t.name } };
         }),
@@ -100,5 +112,5 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
     };
   }
   if (choice.type === 'custom') throw invalid(`tool_choice.type 'custom': ${CUSTOM_NOT_MAPPED}`, 'tool_choice.type', 'unsupported_tool');
-  throw invalid(`tool_choice.type '${choice.type}': only none, auto, required, a function or allowed_tools (of functions) can be chosen here; hosted and MCP tools are not served`, 'tool_choice.type', 'unsupported_tool');
+  throw invalid(`tool_choice.type '${choice.type}': only none, auto, required, a function, file_search or allowed_tools (of functions and file_search) can be chosen here; other hosted tools and MCP tools are not served`, 'tool_choice.type', 'unsupported_tool');
 }

@@ -16,7 +16,7 @@ import {
   isFileBatchId, isFileId, isVectorStoreId, newFileBatchId, newVectorStoreId,
   type StaticChunking, type StoredFileBatch, type VectorStoreOwner, type StoredVectorStore, type StoredVectorStoreFile, type VectorStoreRecords,
 } from './records.js';
-import type { VectorIndex } from './vector-index.js';
+import type { VectorFilter, VectorIndex } from './vector-index.js';
 
 /** What VectorStoreService needs. */
 export interface VectorStoreServiceDeps {
@@ -307,7 +307,6 @@ export class VectorStoreService {
   }
 
   private async search(caller: Caller, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
-    const tenantId = caller.tenantId;
     const b = objectBody(raw, ['query', 'filters', 'max_num_results', 'ranking_options', 'rewrite_query'], 'POST /v1/vector_stores/{vector_store_id}/search');
     const queries = typeof b.query === 'string' ? [b.query] : b.query;
     if (!Array.isArray(queries) || !queries.length || !queries.every((q) => typeof q === 'string' && q.trim()) || queries.length > 10) {
@@ -332,13 +331,50 @@ export class VectorStoreService {
         threshold = r.score_threshold;
       }
     }
+    const texts = queries as string[];
+    const data = (await this.searchStore(caller, storeId, texts, { max, threshold, ...(filter ? { filter } : {}) }, 'vector_store_id')).map(({ text, ...hit }) => ({ ...hit, content: [{ type: 'text', text }] }));
+    audit.detail = { ...audit.detail, results: data.length };
+    return json({ object: 'vector_store.search_results.page', search_query: texts, data, has_more: false, next_page: null });
+  }
+
+  /**
+   * The caller's tenant's vector stores named by a Responses `file_search` tool, checked before the model is called:
+   * each must be the tenant's and not expired.
+   * @param paths the request field of each id (`tools[0].vector_store_ids[1]`), as the refusal names it
+   * @throws GatewayError 404 `vector_store_not_found` (unknown or another tenant's) or 400 `vector_store_expired`, naming the id's field
+   */
+  async checkSearchable(tenantId: string, ids: readonly string[], paths: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i++) {
+      try {
+        await this.activeStore(tenantId, ids[i]!);
+      } catch (e) {
+        if (e instanceof GatewayError) throw new GatewayError(e.status, `${paths[i]}: ${e.message}`, e.type, e.code, paths[i], e.headers);
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * A Responses `file_search` call's search: each query embedded (one embeddings call per store, as the caller,
+   * metered and audited as a search's: `detail.vectorStoreId`, `search`), the stores' nearest chunks merged, best
+   * score first, at most `max`. Each result is OpenAI's `ResponseFileSearchToolCall.Result`.
+   * @throws GatewayError as the search endpoint (404 for a store gone meanwhile, 502 `embedding_failed`), naming `field`
+   */
+  async searchForTool(caller: Caller, ids: readonly string[], queries: string[], options: { max: number; threshold: number; filter?: VectorFilter }, field: string): Promise<Array<{ file_id: string; filename: string; score: number; attributes: Record<string, string | number | boolean> | null; text: string }>> {
+    const all = [];
+    for (const id of ids) all.push(...(await this.searchStore(caller, id, queries, options, field)));
+    return all.sort((a, b) => b.score - a.score).slice(0, options.max);
+  }
+
+  /** One store's nearest chunks to the queries (a chunk found by several keeps its best score), of completed files, best first. */
+  private async searchStore(caller: Caller, storeId: string, texts: string[], options: { max: number; threshold: number; filter?: VectorFilter }, field: string) {
+    const tenantId = caller.tenantId;
+    const { max, threshold, filter } = options;
     const store = await this.activeStore(tenantId, storeId);
     await this.touch(tenantId, storeId);
-    const texts = queries as string[];
-    const answer = (data: unknown[]) => json({ object: 'vector_store.search_results.page', search_query: texts, data, has_more: false, next_page: null });
-    if (store.dimension === undefined) return answer([]);
+    if (store.dimension === undefined) return [];
     const embedded = await this.deps.embed(ownerOf(caller), store.embeddingModel, texts, { vectorStoreId: storeId, search: 'true' });
-    if ('status' in embedded) throw new GatewayError(embedded.status >= 500 ? 502 : embedded.status, `the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.status >= 500 ? 'upstream_error' : 'invalid_request_error', 'embedding_failed');
+    if ('status' in embedded) throw new GatewayError(embedded.status >= 500 ? 502 : embedded.status, `the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.status >= 500 ? 'upstream_error' : 'invalid_request_error', 'embedding_failed', field === 'vector_store_id' ? undefined : field);
     // Each query's nearest chunks; a chunk found by several keeps its best score.
     const best = new Map<string, { key: string; score: number; text: string; filterable: Record<string, string | number | boolean> }>();
     for (const vector of embedded.vectors) {
@@ -356,10 +392,9 @@ export class VectorStoreService {
       if (!files.has(fileId)) files.set(fileId, await this.deps.records.getFile(tenantId, storeId, fileId));
       const f = files.get(fileId);
       if (!f || f.status !== 'completed') continue;
-      data.push({ file_id: fileId, filename: f.filename, score: hit.score, attributes: f.attributes, content: [{ type: 'text', text: hit.text }] });
+      data.push({ file_id: fileId, filename: f.filename, score: hit.score, attributes: f.attributes, text: hit.text });
     }
-    audit.detail = { ...audit.detail, results: data.length };
-    return answer(data);
+    return data;
   }
 }
 
