@@ -134,12 +134,13 @@ describe('fields the gateway refuses, each named', () => {
 
   it('GET include values are checked as create\'s: one the gateway does not honour is a 400 naming include, with the honoured values (hostile fxresp item 7)', () => {
     expect(() => checkIncludeQuery({ 'include[]': 'message.output_text.logprobs', stream: 'false' })).not.toThrow();
+    expect(() => checkIncludeQuery({ include: 'file_search_call.results' })).not.toThrow(); // the gateway's file_search tool's results
     expect(() => checkIncludeQuery({})).not.toThrow();
     expect(() => checkIncludeQuery({ include: '', 'include[]': '' })).not.toThrow(); // an empty value asks for nothing
     for (const key of ['include', 'include[]', 'include[0]']) {
-      expect(thrown(() => checkIncludeQuery({ [key]: 'file_search_call.results' }))).toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs, message.input_image.image_url') });
+      expect(thrown(() => checkIncludeQuery({ [key]: 'web_search_call.results' }))).toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs, message.input_image.image_url, file_search_call.results') });
       // a value that is none of OpenAI's: OpenAI's words and code for a value outside an enum, with its values (not "output of hosted tools")
-      expect(thrown(() => checkIncludeQuery({ [key]: 'bogus' }))).toMatchObject({ status: 400, param: 'include', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: 'bogus' \(include\)\. Supported values are: 'file_search_call\.results', .*; this gateway honours message\.output_text\.logprobs, message\.input_image\.image_url$/) });
+      expect(thrown(() => checkIncludeQuery({ [key]: 'bogus' }))).toMatchObject({ status: 400, param: 'include', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: 'bogus' \(include\)\. Supported values are: 'file_search_call\.results', .*; this gateway honours message\.output_text\.logprobs, message\.input_image\.image_url, file_search_call\.results$/) });
     }
   });
 
@@ -151,7 +152,8 @@ describe('fields the gateway refuses, each named', () => {
 describe('checkMappable', () => {
   it('refuses what cannot be mapped from the request alone, with or without input (a chained turn may have none)', () => {
     expect(() => checkMappable(req({ previous_response_id: 'resp_1' }), [])).not.toThrow();
-    expect(thrown(() => checkMappable(req({ tools: [{ type: 'file_search' }] }), inputItemsOf('Hi')))).toMatchObject({ param: 'tools[0].type' });
+    expect(thrown(() => checkMappable(req({ tools: [{ type: 'web_search' }] }), inputItemsOf('Hi')))).toMatchObject({ param: 'tools[0].type' });
+    expect(thrown(() => checkMappable(req({ tools: [{ type: 'file_search' }] }), inputItemsOf('Hi')))).toMatchObject({ param: 'tools[0].vector_store_ids', code: 'missing_required_parameter' });
     expect(thrown(() => checkMappable(req({ text: { format: { type: 'grammar' } } }), []))).toMatchObject({ param: 'text.format.type' });
     expect(thrown(() => checkMappable(req({}), inputItemsOf([{ type: 'web_search_call', id: 'ws_1' }])))).toMatchObject({ param: 'input[0].type' });
   });

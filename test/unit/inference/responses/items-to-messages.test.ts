@@ -146,6 +146,17 @@ describe('input items → chat messages', () => {
     expect(r).toMatchObject({ param: 'input[1].type', code: 'unsupported_parameter' });
   });
 
+  it('a file_search_call item (the gateway\'s file_search tool, replayed) is the search call and its results, or a note that they were not sent back', () => {
+    const results = [{ file_id: 'file-1', filename: 'refunds.md', score: 0.9, attributes: null, text: 'Refunds take 14 days.' }];
+    expect(messagesOf([{ role: 'user', content: 'refunds?' }, { type: 'file_search_call', id: 'fs_1', status: 'completed', queries: ['refunds'], results } as Record<string, unknown>])).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'refunds?' }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'fs_1', type: 'function', function: { name: 'file_search', arguments: '{"queries":["refunds"]}' } }] },
+      { role: 'tool', tool_call_id: 'fs_1', content: expect.stringContaining('filename="refunds.md" file_id="file-1"') },
+    ]);
+    expect(messagesOf([{ type: 'file_search_call', id: 'fs_2', status: 'completed', queries: ['x'], results: null } as Record<string, unknown>])[1]).toMatchObject({ role: 'tool', tool_call_id: 'fs_2', content: expect.stringMatching(/not sent back/) });
+    expect(refusal(() => messagesOf([{ type: 'file_search_call', id: 'fs_3', queries: 'x' } as Record<string, unknown>]))).toMatchObject({ param: 'input[0].queries' });
+  });
+
   it('says a hosted tool\'s item belongs to the hosted tools, and an unknown type is not an item type (found by the hostile test)', () => {
     expect(refusal(() => messagesOf([{ type: 'web_search_call', id: 'ws_1' }])).message).toMatch(/hosted tools/);
     const unknown = refusal(() => messagesOf([{ type: 'banana' }]));

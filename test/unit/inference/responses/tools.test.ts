@@ -16,13 +16,26 @@ describe('tools → chat tools', () => {
     expect(toolsToChat([])).toBeUndefined();
   });
 
-  it.each(['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'computer_use_preview', 'image_generation', 'mcp', 'local_shell'])(
+  it.each(['web_search', 'web_search_preview', 'code_interpreter', 'computer_use_preview', 'image_generation', 'mcp', 'local_shell'])(
     'the hosted tool %s is a 400 naming tools[i].type and the tool', (type) => {
       const e = thrown(() => toolsToChat([{ type: 'function', name: 'ok' }, { type }]));
       expect(e).toMatchObject({ status: 400, param: 'tools[1].type', code: 'unsupported_tool' });
       expect(e.message).toContain(`'${type}'`);
     },
   );
+
+  it('the hosted file_search tool is offered to the model as the gateway\'s search function, last; a function of that name beside it is a 400', () => {
+    const chat = toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'function', name: 'ok' }]);
+    expect(chat!.map((t) => t.function.name)).toEqual(['ok', 'file_search']);
+    expect(chat![1]!.function.parameters).toMatchObject({ required: ['queries'], properties: { queries: { type: 'array' } } });
+    expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'function', name: 'file_search' }]))).toMatchObject({ status: 400, param: 'tools[1].name' });
+    expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'file_search', vector_store_ids: ['vs_2'] }]))).toMatchObject({ status: 400, param: 'tools[1].type' });
+    expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'], ranking_options: { ranker: 'default-2024-11-15' } }]))).toMatchObject({ status: 400, param: 'tools[0].ranking_options.ranker' });
+    expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1'], ranking_options: { score_threshold: 2 } }]))).toMatchObject({ status: 400, param: 'tools[0].ranking_options.score_threshold' });
+    expect(thrown(() => toolsToChat([{ type: 'file_search', vector_store_ids: ['vs_1', 7] }]))).toMatchObject({ status: 400, param: 'tools[0].vector_store_ids[1]' });
+    expect(toolChoiceToChat({ type: 'file_search' })).toEqual({ type: 'function', function: { name: 'file_search' } });
+    expect(toolChoiceToChat({ type: 'allowed_tools', mode: 'required', tools: [{ type: 'file_search' }] })).toEqual({ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'file_search' } }] } });
+  });
 
   it('a custom tool is a 400 that says what it is: not mapped here, passed on by /v1/chat/completions (not a hosted tool)', () => {
     const e = thrown(() => toolsToChat([{ type: 'custom', name: 'sql', format: { type: 'text' } }]));
