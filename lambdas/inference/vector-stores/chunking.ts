@@ -66,7 +66,7 @@ export interface Chunk {
 export async function chunkText(text: string, chunking: StaticChunking): Promise<Chunk[]> {
   if (!text.trim()) return [];
   const { encode, decode } = await o200k();
-  const tokens = encode(text, { allowedSpecial: new Set(), disallowedSpecial: new Set() });
+  const tokens = encodeBounded(encode, text);
   const { max_chunk_size_tokens: max, chunk_overlap_tokens: overlap } = chunking;
   const step = max - overlap;
   const chunks: Chunk[] = [];
@@ -76,4 +76,35 @@ export async function chunkText(text: string, chunking: StaticChunking): Promise
     if (start + max >= tokens.length) break;
   }
   return chunks;
+}
+
+/**
+ * Runs of this many characters (of non-whitespace, or of whitespace) are the longest encoded whole: o200k's
+ * pre-tokenizer makes such a run one piece, and the BPE merges of one piece grow with its length squared (a 400,000
+ * character word took 3 minutes of the serve process's only thread; the 4 MB one-line file the Files API takes, hours).
+ * Longer runs are encoded in parts of this length, which changes their tokens only at the cuts.
+ */
+export const MAX_PIECE_CHARS = 500;
+const LONG_RUN = new RegExp(`\\S{${MAX_PIECE_CHARS + 1},}|\\s{${MAX_PIECE_CHARS + 1},}`, 'g');
+
+/** `text`'s o200k tokens, special-token text as plain text, each run longer than MAX_PIECE_CHARS encoded in parts. */
+function encodeBounded(encode: Encoder['encode'], text: string): number[] {
+  const options = { allowedSpecial: new Set(), disallowedSpecial: new Set() };
+  const tokens: number[] = [];
+  const add = (part: string) => { if (part) for (const t of encode(part, options)) tokens.push(t); };
+  let from = 0;
+  for (const run of text.matchAll(LONG_RUN)) {
+    add(text.slice(from, run.index));
+    const end = run.index + run[0].length;
+    for (let at = run.index; at < end;) {
+      let cut = Math.min(at + MAX_PIECE_CHARS, end);
+      // Never between the two halves of a surrogate pair.
+      if (cut < end && /[\uD800-\uDBFF]/.test(text[cut - 1]!)) cut--;
+      add(text.slice(at, cut));
+      at = cut;
+    }
+    from = end;
+  }
+  add(text.slice(from));
+  return tokens;
 }
