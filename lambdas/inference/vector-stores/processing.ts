@@ -59,8 +59,9 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     }
     const usageBytes = Buffer.byteLength(read.text);
     const done = await deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'completed', lastError: null, usageBytes, chunks: records.length } : undefined));
-    // Cancelled or detached while it ran: its vectors go.
-    if (!done || done.status !== 'completed') await deps.index.delete(tenantId, storeId, keys(fileId, written));
+    // Cancelled or detached while it ran: its vectors go; and the index, when the store was deleted meanwhile (ensureIndex may have made it again).
+    if (!done && !(await deps.records.getStore(tenantId, storeId))) await deps.index.deleteIndex(tenantId, storeId);
+    else if (!done || done.status !== 'completed') await deps.index.delete(tenantId, storeId, keys(fileId, written));
   } catch (e) {
     console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file processing failed', tenantId, storeId, fileId, error: (e as Error).message }));
     await fail({ code: 'server_error', message: `the file could not be processed: ${(e as Error).message}`.slice(0, 1000) })

@@ -160,8 +160,9 @@ export class VectorStoreService {
 
   private async remove(tenantId: string, id: string): Promise<VectorStoreAnswer> {
     await this.store(tenantId, id);
-    await this.deps.index.deleteIndex(tenantId, id);
+    // Records first: a file still processing then finds its store gone and deletes the index it may have created again (processing.ts).
     await this.deps.records.deleteStore(tenantId, id);
+    await this.deps.index.deleteIndex(tenantId, id);
     return json({ id, object: 'vector_store.deleted', deleted: true });
   }
 
