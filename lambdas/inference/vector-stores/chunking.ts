@@ -29,9 +29,13 @@ export function parseChunking(value: unknown, field = 'chunking_strategy', fallb
     if (extra) throw invalid(`${field}.${extra} is not a field of the auto strategy`, `${field}.${extra}`.slice(0, 100), 'unknown_parameter');
     return DEFAULT_CHUNKING;
   }
+  const extra = Object.keys(v).find((k) => k !== 'type' && k !== 'static');
+  if (v.type === 'static' && extra) throw invalid(`${field}.${extra} is not a field of the static strategy (type, static)`, `${field}.${extra}`.slice(0, 100), 'unknown_parameter');
   if (v.type !== 'static') throw invalid(`${field}.type ${JSON.stringify(v.type)?.slice(0, 100)} must be "auto" or "static"`, `${field}.type`, 'invalid_value');
   const s = v.static as Record<string, unknown> | undefined;
   if (typeof s !== 'object' || s === null || Array.isArray(s)) throw invalid(`${field}.static is required for the static strategy: {max_chunk_size_tokens, chunk_overlap_tokens}`, `${field}.static`, 'missing_required_parameter');
+  const unknown = Object.keys(s).find((k) => k !== 'max_chunk_size_tokens' && k !== 'chunk_overlap_tokens');
+  if (unknown) throw invalid(`${field}.static.${unknown} is not a field of static chunking (max_chunk_size_tokens, chunk_overlap_tokens)`, `${field}.static.${unknown}`.slice(0, 100), 'unknown_parameter');
   const max = s.max_chunk_size_tokens;
   const overlap = s.chunk_overlap_tokens;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < MIN_CHUNK_TOKENS || max > MAX_CHUNK_TOKENS) {

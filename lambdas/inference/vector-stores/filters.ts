@@ -24,6 +24,9 @@ const isScalar = (v: unknown): v is VectorMetadataValue => typeof v === 'string'
 export function checkFilter(filter: unknown, field = 'filters', depth = 0): VectorFilter {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) throw invalid(`${field} must be an object (a comparison {key, type, value} or a compound {type: "and"|"or", filters})`, field, 'invalid_type');
   const f = filter as Record<string, unknown>;
+  const fields = (COMPOUNDS as readonly unknown[]).includes(f.type) ? ['type', 'filters'] : ['key', 'type', 'value'];
+  const extra = Object.keys(f).find((k) => !fields.includes(k));
+  if (extra) throw invalid(`${field}.${extra.slice(0, 64)} is not a field of this filter (${fields.join(', ')})`, `${field}.${extra.slice(0, 64)}`, 'unknown_parameter');
   if ((COMPOUNDS as readonly unknown[]).includes(f.type)) {
     if (depth >= MAX_FILTER_DEPTH) throw invalid(`${field} nests compound filters more than ${MAX_FILTER_DEPTH} deep`, field, 'invalid_value');
     if (!Array.isArray(f.filters) || f.filters.length === 0) throw invalid(`${field}.filters must be a non-empty list of filters`, `${field}.filters`, 'invalid_value');

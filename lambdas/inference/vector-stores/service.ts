@@ -118,6 +118,7 @@ export class VectorStoreService {
     const b = objectBody(raw, ['name', 'description', 'metadata', 'expires_after', 'file_ids', 'chunking_strategy'], 'POST /v1/vector_stores');
     const chunking = parseChunking(b.chunking_strategy);
     const fileIds = fileIdList(b.file_ids, 'file_ids');
+    refuseRepeatedFiles(fileIds, (i) => `file_ids[${i}]`);
     const model = this.deps.config.gateway.vectorStores?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
     if (policy.models.get(model)?.kind !== 'embedding') {
       throw invalid(`vector stores embed with ${quoted(model)} (the platform's gateway.vectorStores.embeddingModel), which is not an embedding model your tenant may call; ask the platform team`, null, 'embedding_model_not_available');
@@ -259,6 +260,10 @@ export class VectorStoreService {
     const b = objectBody(raw, ['file_ids', 'files', 'attributes', 'chunking_strategy'], 'POST /v1/vector_stores/{vector_store_id}/file_batches');
     const store = await this.activeStore(tenantId, storeId);
     if (b.file_ids !== undefined && b.files !== undefined) throw invalid('give file_ids or files, not both', 'files', 'invalid_request');
+    // OpenAI ignores the batch's attributes and chunking_strategy when `files` is given ("must be specified for each file"): refused, not applied nor dropped.
+    for (const field of ['attributes', 'chunking_strategy']) {
+      if (b.files !== undefined && b[field] !== undefined && b[field] !== null) throw invalid(`${field} applies to file_ids only; with files, give each file its own files[i].${field}`, field, 'invalid_request');
+    }
     const attributes = checkPairs(b.attributes, 'attributes', false);
     const chunking = parseChunking(b.chunking_strategy);
     let wanted: Array<{ id: unknown; field: string; attributes: typeof attributes; chunking: StaticChunking }>;
@@ -275,6 +280,7 @@ export class VectorStoreService {
       if (b.file_ids === undefined) throw invalid('file_ids (or files) is required', 'file_ids', 'missing_required_parameter');
       wanted = fileIdList(b.file_ids, 'file_ids', 1).map((id, i) => ({ id, field: `file_ids[${i}]`, attributes, chunking }));
     }
+    refuseRepeatedFiles(wanted.map((w) => w.id), (i) => wanted[i]!.field);
     const files = await Promise.all(wanted.map((w) => this.attachable(tenantId, w.id, w.field)));
     const batch: StoredFileBatch = { tenantId, storeId, id: newFileBatchId(), createdAt: now(), fileIds: files.map((f) => f.id), cancelled: false };
     await this.deps.records.createBatch(batch);
@@ -467,6 +473,15 @@ function objectBody(raw: string | undefined, allowed: string[], route: string): 
   return body as Record<string, unknown>;
 }
 
+/** Refuses a file named twice in one request (it would be processed, and its chunks embedded and paid for, twice). @throws GatewayError 400 naming the second */
+function refuseRepeatedFiles(ids: unknown[], fieldOf: (i: number) => string): void {
+  const seen = new Map<unknown, number>();
+  ids.forEach((id, i) => {
+    if (seen.has(id)) throw invalid(`${fieldOf(i)} ${quoted(id)} is given twice (also ${fieldOf(seen.get(id)!)}); name each file once`, fieldOf(i), 'invalid_value');
+    seen.set(id, i);
+  });
+}
+
 function optionalString(value: unknown, field: string, max: number): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.length > max) throw invalid(`${field} must be a string of at most ${max} characters`, field, 'invalid_value');
@@ -484,6 +499,8 @@ function expiresAfterDays(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('expires_after must be an object {anchor: "last_active_at", days}', 'expires_after', 'invalid_type');
   const e = value as Record<string, unknown>;
+  const extra = Object.keys(e).find((k) => k !== 'anchor' && k !== 'days');
+  if (extra) throw invalid(`unknown parameter expires_after.${extra.slice(0, 64)} (expires_after takes anchor and days)`, `expires_after.${extra.slice(0, 64)}`, 'unknown_parameter');
   if (e.anchor !== 'last_active_at') throw invalid(`expires_after.anchor ${quoted(e.anchor)} must be "last_active_at"`, 'expires_after.anchor', 'invalid_value');
   if (typeof e.days !== 'number' || !Number.isInteger(e.days) || e.days < 1 || e.days > LIMITS.expiresDays) throw invalid(`expires_after.days ${quoted(e.days)} must be an integer from 1 to ${LIMITS.expiresDays}`, 'expires_after.days', 'invalid_value');
   return e.days;

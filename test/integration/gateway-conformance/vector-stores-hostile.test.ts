@@ -60,4 +60,43 @@ describe('vector stores against a hostile tenant', () => {
     await gw.idle();
     expect(existsSync(join(gw.stateDir, 'vector-stores', 'index', 'acme', store.id))).toBe(false);
   });
+
+  it('refuses a file named twice in one request (it would be embedded, and billed, twice), naming the second', async () => {
+    const store = await client().vectorStores.create({ name: 'dups' });
+    const file = await upload('named twice');
+    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { file_ids: [file.id, file.id] }))).toMatchObject({ status: 400, param: 'file_ids[1]', message: expect.stringContaining('also file_ids[0]') });
+    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }, { file_id: file.id, attributes: { v: 2 } }] }))).toMatchObject({ status: 400, param: 'files[1].file_id' });
+    expect(await refusal(client().vectorStores.create({ name: 'dups too', file_ids: [file.id, file.id] }))).toMatchObject({ status: 400, param: 'file_ids[1]' });
+    expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 0 } });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('refuses the batch\'s attributes and chunking_strategy beside files (OpenAI ignores them then), instead of applying them', async () => {
+    const store = await client().vectorStores.create({ name: 'per-file' });
+    const file = await upload('per file attributes');
+    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }], attributes: { team: 'a' } }))).toMatchObject({ status: 400, param: 'attributes' });
+    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }], chunking_strategy: { type: 'auto' } }))).toMatchObject({ status: 400, param: 'chunking_strategy' });
+    const batch = await client().vectorStores.fileBatches.createAndPoll(store.id, { files: [{ file_id: file.id, attributes: { team: 'b' } }] }, POLL);
+    expect(batch).toMatchObject({ status: 'completed', file_counts: { total: 1, completed: 1 } });
+    expect(await client().vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).toMatchObject({ attributes: { team: 'b' } });
+  });
+
+  it('refuses unknown fields inside chunking_strategy, expires_after and filters with a 400 naming them, never drops them', async () => {
+    const store = await client().vectorStores.create({ name: 'strict nested' });
+    const file = await upload('nested fields');
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, error: ((await r.json()) as { error?: { param: string; code: string } }).error };
+    };
+    const cases: Array<[string, unknown, string]> = [
+      [`/vector_stores/${store.id}/files`, { file_id: file.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 400, chunk_overlap_tokens: 0, min_chunk_size_tokens: 50 } } }, 'chunking_strategy.static.min_chunk_size_tokens'],
+      [`/vector_stores/${store.id}/files`, { file_id: file.id, chunking_strategy: { type: 'static', separator: '\n', static: { max_chunk_size_tokens: 400, chunk_overlap_tokens: 0 } } }, 'chunking_strategy.separator'],
+      ['/vector_stores', { name: 'x', expires_after: { anchor: 'last_active_at', days: 1, hours: 2 } }, 'expires_after.hours'],
+      [`/vector_stores/${store.id}/search`, { query: 'x', filters: { key: 'a', type: 'eq', value: 1, case_sensitive: false } }, 'filters.case_sensitive'],
+      [`/vector_stores/${store.id}/search`, { query: 'x', filters: { type: 'or', filters: [{ key: 'a', type: 'eq', value: 1 }], key: 'b' } }, 'filters.key'],
+    ];
+    for (const [path, body, param] of cases) expect([param, await post(path, body)]).toEqual([param, { status: 400, error: expect.objectContaining({ param, code: 'unknown_parameter' }) }]);
+    expect((await client().vectorStores.list({ limit: 100 })).data.filter((s) => s.name === 'x')).toEqual([]);
+    expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 0 } });
+  });
 });
