@@ -305,7 +305,9 @@ export class VectorStoreService {
   }
 
   private async cancelBatch(tenantId: string, storeId: string, id: string): Promise<VectorStoreAnswer> {
-    await this.batch(tenantId, storeId, id);
+    const current = await this.batch(tenantId, storeId, id);
+    // A batch none of whose files is in progress has nothing to cancel: it is answered as it is (a completed batch stays completed).
+    if (!(await this.deps.records.listFiles(tenantId, storeId)).some((f) => f.batchId === id && f.status === 'in_progress')) return json(await this.answerBatch(current));
     const b = await this.deps.records.updateBatch(tenantId, storeId, id, (c) => (c.cancelled ? undefined : { ...c, cancelled: true }));
     for (const f of await this.deps.records.listFiles(tenantId, storeId)) {
       if (f.batchId === id && f.status === 'in_progress') await this.deps.records.updateFile(tenantId, storeId, f.fileId, (c) => (c.status === 'in_progress' ? { ...c, status: 'cancelled' } : undefined));

@@ -99,4 +99,13 @@ describe('vector stores against a hostile tenant', () => {
     expect((await client().vectorStores.list({ limit: 100 })).data.filter((s) => s.name === 'x')).toEqual([]);
     expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 0 } });
   });
+
+  it('a cancel of a batch with nothing in progress leaves it completed (not "cancelled" with every file completed)', async () => {
+    const store = await client().vectorStores.create({ name: 'late cancel' });
+    const file = await upload('already done');
+    const batch = await client().vectorStores.fileBatches.createAndPoll(store.id, { file_ids: [file.id] }, POLL);
+    expect(batch.status).toBe('completed');
+    expect(await client().vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed', file_counts: { completed: 1, cancelled: 0 } });
+    expect(await client().vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed' });
+  });
 });
