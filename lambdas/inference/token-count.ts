@@ -168,18 +168,34 @@ export function o200kRanksModulePath(): string {
 // Built at run time so that esbuild leaves it out of the bundle (it bundles literal specifiers).
 const RANKS_SPECIFIER = ['gpt-tokenizer', 'bpeRanks', 'o200k_base'].join('/');
 
+/** Where the ranks are read from: the bundle's asset next to this module when it is there, else the package. */
+function ranksSource(): { asset: URL; ranksFrom: string } {
+  const asset = new URL(`./${O200K_RANKS_ASSET}`, import.meta.url);
+  return { asset, ranksFrom: asset.protocol === 'file:' && existsSync(fileURLToPath(asset)) ? asset.href : RANKS_SPECIFIER };
+}
+
+/**
+ * The o200k_base ranks this module counts with (the bundle's O200K_RANKS_ASSET, else the package's), imported once
+ * per process: the vector stores' chunking (vector-stores/chunking.ts) encodes with the same array, so a Lambda holds
+ * one copy of the 2.4 MB ranks, not a second bundled one.
+ * @throws Error naming both places when neither holds them
+ */
+export async function o200kRanks(): Promise<Array<string | number[]>> {
+  const { asset, ranksFrom } = ranksSource();
+  return (await (import(ranksFrom) as Promise<{ default: Array<string | number[]> }>).catch((e: unknown) => {
+    throw new Error(`the ${TOKEN_ENCODING} ranks are missing: neither ${fileURLToPath(asset)} nor the package ${RANKS_SPECIFIER} (${(e as Error).message}); ship ${O200K_RANKS_ASSET} next to the bundle`);
+  })).default;
+}
+
 async function load(): Promise<TokenizerInfo> {
   const started = performance.now();
-  const asset = new URL(`./${O200K_RANKS_ASSET}`, import.meta.url);
-  const ranksFrom = asset.protocol === 'file:' && existsSync(fileURLToPath(asset)) ? asset.href : RANKS_SPECIFIER;
+  const { ranksFrom } = ranksSource();
   const [{ BytePairEncodingCore }, { O200KBase }, { O200K_TOKEN_SPLIT_REGEX }, { imageSize }, ranks] = await Promise.all([
     import('gpt-tokenizer/BytePairEncodingCore'),
     import('gpt-tokenizer/encodingParams/o200k_base'),
     import('gpt-tokenizer/encodingParams/constants'),
     import('image-size'),
-    (import(ranksFrom) as Promise<{ default: Array<string | number[]> }>).catch((e: unknown) => {
-      throw new Error(`the ${TOKEN_ENCODING} ranks are missing: neither ${fileURLToPath(asset)} nor the package ${RANKS_SPECIFIER} (${(e as Error).message}); ship ${O200K_RANKS_ASSET} next to the bundle`);
-    }),
+    o200kRanks().then((r) => ({ default: r })),
   ]);
   // The count loop below needs the piece lookup and the merge of gpt-tokenizer's core, which its
   // typings mark private; the version is pinned, and the check here and the unit tests' exact counts

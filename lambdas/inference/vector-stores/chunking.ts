@@ -1,4 +1,5 @@
 import { invalid } from '../openai-errors.js';
+import { o200kRanks } from '../token-count.js';
 import type { StaticChunking } from './records.js';
 
 /**
@@ -52,8 +53,16 @@ export function parseChunking(value: unknown, field = 'chunking_strategy', fallb
 
 type Encoder = { encode(text: string, options?: object): number[]; decode(tokens: number[]): string };
 let encoder: Promise<Encoder> | undefined;
-/** o200k_base's encoder, loaded on first use (off the gateway's import path, as token-count.ts loads its ranks). */
-const o200k = () => (encoder ??= import('gpt-tokenizer/encoding/o200k_base') as Promise<Encoder>);
+/**
+ * o200k_base's encoder, built on first use from the ranks token-count.ts counts with (o200kRanks: the bundle's asset,
+ * imported once per process), so that a Lambda holds one copy of them, not a second one bundled with the encoder.
+ */
+const o200k = () => (encoder ??= Promise.all([import('gpt-tokenizer/GptEncoding'), o200kRanks()])
+  .then(([{ GptEncoding }, ranks]) => GptEncoding.getEncodingApi('o200k_base', () => ranks as never) as Encoder)
+  .catch((e: unknown) => {
+    encoder = undefined;
+    throw e;
+  }));
 
 /** One chunk: its text and its tokens. */
 export interface Chunk {
