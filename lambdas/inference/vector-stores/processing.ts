@@ -27,10 +27,16 @@ export const CHUNKS_PER_EMBEDDING_CALL = 32;
  * chunks (`embed`), writes them to the store's index as `<file id>#<n>` with the file's attributes as filterable
  * metadata, then sets the file `completed` with its `usage_bytes` (the text's UTF-8 bytes). A failure sets it `failed`
  * with `last_error` (`unsupported_file`, `invalid_file`, `server_error`) and writes no vector. A file cancelled or
- * detached meanwhile keeps no vector. Never throws: what went wrong is on the file record (or logged, when even that
- * write fails).
+ * detached meanwhile keeps no vector; a file (or store) gone, or no longer `in_progress`, is left as it is (a second
+ * run of one file, a redelivered message, changes nothing).
+ * A failure that is not the file's own (a store, the index or the embedding model unreachable, an embedding refused
+ * with 429 or 5xx) is handled as `options.transient` says.
+ * @param options.transient `'fail'`: the file becomes `failed` with `server_error` and nothing is thrown (what went
+ *   wrong is on the file record, or logged when even that write fails: `tessera serve`, which retries nothing);
+ *   `'throw'`: the vectors written by this run are removed, the file stays `in_progress`, and the error is thrown for
+ *   the caller to retry (the work queue's worker: file-queue.ts). @default 'fail'
  */
-export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: string, storeId: string, fileId: string): Promise<void> {
+export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: string, storeId: string, fileId: string, options: { transient?: 'fail' | 'throw' } = {}): Promise<void> {
   let written = 0;
   const fail = async (error: VectorStoreFileError) => {
     if (written) await deps.index.delete(tenantId, storeId, keys(fileId, written)).catch(() => undefined);
@@ -49,13 +55,18 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     for (let i = 0; i < chunks.length; i += CHUNKS_PER_EMBEDDING_CALL) {
       const part = chunks.slice(i, i + CHUNKS_PER_EMBEDDING_CALL);
       const embedded = await deps.embed(file.owner, store.embeddingModel, part.map((c) => c.text), { vectorStoreId: storeId, fileId });
-      if ('status' in embedded) return await fail({ code: 'server_error', message: `embedding with ${store.embeddingModel} was refused (${embedded.status}): ${embedded.message}`.slice(0, 1000) });
+      if ('status' in embedded) {
+        const message = `embedding with ${store.embeddingModel} was refused (${embedded.status}): ${embedded.message}`.slice(0, 1000);
+        if (options.transient === 'throw' && (embedded.status === 429 || embedded.status >= 500)) throw new Error(message);
+        return await fail({ code: 'server_error', message });
+      }
       part.forEach((c, j) => records.push({ key: `${fileId}#${i + j}`, data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text }));
     }
     if (records.length) {
       await ensureIndex(deps, store, records[0]!.data.length);
-      await deps.index.put(tenantId, storeId, records);
+      // Counted before the put: a put that fails part way has written some of them (absent keys are no error to delete).
       written = records.length;
+      await deps.index.put(tenantId, storeId, records);
     }
     const usageBytes = Buffer.byteLength(read.text);
     const done = await deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'completed', lastError: null, usageBytes, chunks: records.length } : undefined));
@@ -63,6 +74,10 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     if (!done && !(await deps.records.getStore(tenantId, storeId))) await deps.index.deleteIndex(tenantId, storeId);
     else if (!done || done.status !== 'completed') await deps.index.delete(tenantId, storeId, keys(fileId, written));
   } catch (e) {
+    if (options.transient === 'throw') {
+      if (written) await deps.index.delete(tenantId, storeId, keys(fileId, written)).catch(() => undefined);
+      throw e;
+    }
     console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file processing failed', tenantId, storeId, fileId, error: (e as Error).message }));
     await fail({ code: 'server_error', message: `the file could not be processed: ${(e as Error).message}`.slice(0, 1000) })
       .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, error: (again as Error).message })));

@@ -71,6 +71,11 @@ export interface StoredVectorStoreFile {
   batchId?: string;
   /** Who attached it: its chunks are embedded as this caller. */
   owner: VectorStoreOwner;
+  /**
+   * Set with `failed` when its work-queue message failed every receive and went to the dead-letter queue (AWS:
+   * file-queue.ts); a redrive of that message then processes it again. Not part of OpenAI's answer. @default - not set
+   */
+  deadLettered?: true;
 }
 
 /** A file batch (`/v1/vector_stores/{id}/file_batches`): its files are the store's file records that carry its id. */

@@ -26,8 +26,13 @@ export interface VectorStoreServiceDeps {
   /** The tenant's gateway files (the Files API's: batches/stores.ts), what `file_id` names. */
   files: BatchFileStore;
   embed: EmbedTexts;
-  /** Processes an attached file off the request (`tessera serve`: in this process, processing.ts processVectorStoreFile). */
-  start(tenantId: string, storeId: string, fileId: string): void;
+  /**
+   * Has an `in_progress` file processed off the request (`tessera serve`: in this process, processing.ts
+   * processVectorStoreFile; AWS: a message on the vector store files' work queue, file-queue.ts). Awaited before the
+   * answer; when it throws, the file is set `failed` with `last_error` and the error goes on (a 500).
+   * @param batchId the file batch it came with @default - none
+   */
+  start(tenantId: string, storeId: string, fileId: string, batchId?: string): void | Promise<void>;
 }
 
 /** An answer: JSON text. */
@@ -186,8 +191,20 @@ export class VectorStoreService {
       usageBytes: 0, attributes, chunking, chunks: 0, owner, ...(batchId ? { batchId } : {}),
     };
     await this.deps.records.putFile(record);
-    this.deps.start(store.tenantId, store.id, file.id);
-    return record;
+    return (await this.start(store.tenantId, store.id, file.id, batchId)) ?? record;
+  }
+
+  /** deps.start; when it throws, the file is left `failed` with `last_error` (nothing would process it) and the error goes on. @returns the failed record then */
+  private async start(tenantId: string, storeId: string, fileId: string, batchId?: string): Promise<StoredVectorStoreFile | undefined> {
+    try {
+      await this.deps.start(tenantId, storeId, fileId, batchId);
+      return undefined;
+    } catch (e) {
+      const lastError = { code: 'server_error' as const, message: `the file could not be queued for processing: ${(e as Error).message}`.slice(0, 1000) };
+      await this.deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'failed', lastError } : undefined))
+        .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, error: (again as Error).message })));
+      throw e;
+    }
   }
 
   private async touch(tenantId: string, id: string): Promise<void> {
@@ -222,10 +239,13 @@ export class VectorStoreService {
     const attributes = checkPairs(b.attributes, 'attributes', false);
     const f = await this.file(tenantId, storeId, fileId);
     // The chunks' filterable metadata is the file's attributes: a completed file is processed again with the new ones.
-    const updated = await this.deps.records.updateFile(tenantId, storeId, fileId, (c) => ({ ...c, attributes, owner: ownerOf(caller), ...(c.status === 'in_progress' ? {} : { status: 'in_progress' as const, lastError: null }) }));
+    const updated = await this.deps.records.updateFile(tenantId, storeId, fileId, (c) => {
+      const { deadLettered: _processedAgain, ...kept } = c;
+      return { ...kept, attributes, owner: ownerOf(caller), ...(c.status === 'in_progress' ? {} : { status: 'in_progress' as const, lastError: null }) };
+    });
     if (f.status !== 'in_progress') {
       if (f.chunks) await this.deps.index.delete(tenantId, storeId, keys(fileId, f.chunks));
-      this.deps.start(tenantId, storeId, fileId);
+      await this.start(tenantId, storeId, fileId, f.batchId);
     }
     return json(answerFile(updated!));
   }
