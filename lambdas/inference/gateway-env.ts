@@ -29,6 +29,12 @@ export const GATEWAY_ENV = {
    * response to run, consumed by the router function itself; set on the router only.
    */
   backgroundResponsesQueueUrl: 'TESSERA_BACKGROUND_RESPONSES_QUEUE_URL',
+  /**
+   * The vector store files' work queue (SQS, `tessera-vector-store-files`): a message per file attached to a vector
+   * store, processed by the router function itself; set on the router only. With the batch files bucket and the
+   * responses table, it turns `/v1/vector_stores` on (lambda-deps.ts vectorStoresServed).
+   */
+  vectorStoreFilesQueueUrl: 'TESSERA_VECTOR_STORE_FILES_QUEUE_URL',
   /** The Batch API's file bucket: content of purpose `batch` / `batch_output` files at `tenants/<tenantId>/batch-files/<fileId>`, read and written as the tenant. */
   batchFilesBucket: 'TESSERA_BATCH_FILES_BUCKET',
 } as const;

@@ -21,6 +21,8 @@ import type { BatchService } from './batches/batch-service.js';
 import type { BatchFileStore, BatchPartStore, BatchStore } from './batches/stores.js';
 import type { BatchMessage, BatchWorkerDeps } from './batches/worker.js';
 import type { BackgroundRunDeps, BackgroundStarter } from './responses/background.js';
+import type { VectorStoreService } from './vector-stores/service.js';
+import type { ProcessingDeps } from './vector-stores/processing.js';
 
 export { GATEWAY_ENV };
 
@@ -301,6 +303,59 @@ export async function lambdaBackgroundWorker(): Promise<BackgroundRunDeps> {
 }
 
 /**
+ * Whether this Lambda serves OpenAI's Vector Stores API: the Batch API's stores are there (batchesServed: the files a
+ * store takes are the Files API's, its records go in the responses table) and the vector store files' work queue
+ * (`TESSERA_VECTOR_STORE_FILES_QUEUE_URL`, set on the router only). Unset: `/v1/vector_stores` is 404.
+ */
+export const vectorStoresServed = () => batchesServed() && Boolean(process.env[GATEWAY_ENV.vectorStoreFilesQueueUrl]);
+
+let vectorStoreProcessing: Promise<ProcessingDeps> | undefined;
+
+/**
+ * What the Vector Stores API reads and writes on AWS, built once: the records in the responses table
+ * (DynamoDbRecordTable, as the tenant: the tenant-data role's session), the files of the Files API (lambdaBatchStores),
+ * the chunk vectors in the tenant's vector bucket in its own account (s3VectorsIndexFor: the tenant's
+ * `tessera-<tenant>-vector-store` role, the account from the tenant's registry record, read as the tenant), and each
+ * embedding as a `/v1/embeddings` call of the file's owner through the router's gateway (Gateway.vectorStoreEmbeddings).
+ */
+export function lambdaVectorStoreProcessing(): Promise<ProcessingDeps> {
+  return (vectorStoreProcessing ??= Promise.all([
+    import('./vector-stores/records.js'), import('./vector-stores/dynamodb-record-table.js'), import('./vector-stores/lambda-s3-vectors.js'), lambdaTenantClients(), lambdaBatchStores(),
+  ]).then(([{ VectorStoreRecords }, { DynamoDbRecordTable }, { s3VectorsIndexFor }, clients, stores]) => {
+    const accountOf = async (tenantId: string) => {
+      const accountId = (await (await lambdaStore()).getTenant(tenantId))?.accountId;
+      if (!accountId) throw new Error(`tenant ${tenantId} has no account in the registry: its vector bucket cannot be reached`);
+      return accountId;
+    };
+    return {
+      records: new VectorStoreRecords(new DynamoDbRecordTable(requireEnv(GATEWAY_ENV.responsesTable), clients.documents)),
+      index: s3VectorsIndexFor(accountOf), files: stores.files,
+      embed: async (owner, model, texts, detail) => (await lambdaGateway()).vectorStoreEmbeddings(owner, model, texts, detail),
+    };
+  }));
+}
+
+/**
+ * Sends a vector store file's message (file-queue.ts) to the vector store files' work queue
+ * (`TESSERA_VECTOR_STORE_FILES_QUEUE_URL`) with the Lambda's own role, as enqueueBatch does.
+ */
+export async function enqueueVectorStoreFile(tenantId: string, storeId: string, fileId: string, batchId?: string): Promise<void> {
+  const [{ SQSClient, SendMessageCommand }, { platformClient }, { vectorStoreFileMessage }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js'), import('./vector-stores/file-queue.js')]);
+  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.vectorStoreFilesQueueUrl), MessageBody: JSON.stringify(vectorStoreFileMessage(tenantId, storeId, fileId, batchId)) }));
+}
+
+/**
+ * OpenAI's Vector Stores API where this Lambda serves it (vectorStoresServed): lambdaVectorStoreProcessing's stores,
+ * and a file attached is processed by the work queue (one message per file: enqueueVectorStoreFile, consumed by the
+ * router: batches/queue-handler.ts), not in the request. @returns undefined when not served
+ */
+async function lambdaVectorStoreService(): Promise<VectorStoreService | undefined> {
+  if (!vectorStoresServed()) return undefined;
+  const [{ VectorStoreService }, deps] = await Promise.all([import('./vector-stores/service.js'), lambdaVectorStoreProcessing()]);
+  return new VectorStoreService({ config: lambdaConfig(), ...deps, start: enqueueVectorStoreFile });
+}
+
+/**
  * `Gateway Request Completed` events on the platform bus (`TESSERA_EVENT_BUS`, the budget alerts' bus), each call of up
  * to 10 entries (request-events.ts putEventsBatches) as the router's role (its `GatewayRequestEvents` grant:
  * constructs/inference-api.ts). Records are gathered for no time (flushMs 0): the router awaits the send beside the audit
@@ -339,6 +394,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning' |
     corsOrigins: (await import('./lambda-cors.js')).lambdaCorsOrigins(),
     // OpenAI's Batch API where configured: `/v1/batches` on the router, `/v1/files` of purpose batch on the fine-tuning API.
     batches: await lambdaBatchService(),
+    // Vector stores on the router (the fine-tuning API serves no /v1/vector_stores; only the router has their queue).
+    vectorStores: extra.fineTuning ? undefined : await lambdaVectorStoreService(),
     // Background responses on the router (the fine-tuning API serves no /v1/responses).
     background: extra.fineTuning ? undefined : lambdaBackgroundStarter(),
     // GET /v1/tenant/requests/{request_id} on the router: its own records, read as the tenant.

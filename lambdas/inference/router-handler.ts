@@ -3,7 +3,7 @@ import { handleBatchQueue, isSqsEvent } from './batches/queue-handler.js';
 import { answerOptions, type GatewayResponder } from './gateway.js';
 import { lambdaCorsOrigins } from './lambda-cors.js';
 import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
-import { batchesServed, lambdaBackgroundWorker, lambdaBatchWorker, lambdaGateway } from './lambda-deps.js';
+import { batchesServed, lambdaBackgroundWorker, lambdaBatchWorker, lambdaGateway, lambdaVectorStoreProcessing, vectorStoresServed } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
 import { repeatedOf } from './query-parameters.js';
 import { repeatedHeaderNames } from './repeated-headers.js';
@@ -102,13 +102,13 @@ export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.
  * The router's invocation: a preflight from the origin index, anything else through the gateway,
  * with the invocation's deadline (lambda-deadline.ts: the Lambda's remaining time less
  * SETTLE_MARGIN_MS) so that a request still running then is stopped and settled, not cut by the runtime.
- * An SQS event (the Batch API's work queue or the background responses' one, each an event source mapping with
- * `ReportBatchItemFailures`) runs its batch chunks or background responses (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
+ * An SQS event (the Batch API's work queue, the background responses' or the vector store files', each an event source
+ * mapping with `ReportBatchItemFailures`) runs its batch chunks, background responses or vector store files (batches/queue-handler.ts) and answers `{"batchItemFailures": [...]}` as the invocation's payload (the
  * stream's bytes, without an HTTP prelude: the mapping invokes the function, not a URL or API Gateway).
  */
 export const handler = awslambda.streamifyResponse(async (event, raw, context) => {
   if (isSqsEvent(event)) {
-    const answer = await handleBatchQueue(event, context, lambdaBatchWorker, { responses: lambdaBackgroundWorker });
+    const answer = await handleBatchQueue(event, context, lambdaBatchWorker, { responses: lambdaBackgroundWorker, vectorStoreFiles: lambdaVectorStoreProcessing });
     raw.write(JSON.stringify(answer));
     raw.end();
     return;
@@ -122,7 +122,7 @@ async function apiEvent(event: APIGatewayProxyEvent, raw: NodeJS.WritableStream,
   // A preflight (API Gateway's OPTIONS methods have no authorizer) is answered from the origin index alone.
   // The router answers the preflights of its resources; on /v1/models/{proxy+} the fine-tuning Lambda (always deployed
   // beside it: lib/platform-stack.ts) serves DELETE, so the preflight lists it too (routes.ts FINE_TUNING_ROUTES).
-  if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins(), { fineTuning: true, batches: batchesServed() });
+  if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins(), { fineTuning: true, batches: batchesServed(), vectorStores: vectorStoresServed() });
   // A binary media type's body (multipart/form-data: an audio upload) arrives base64-encoded: its bytes go on as they came.
   const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
   const body = bytes ? bytes.toString('utf8') : (event.body ?? undefined);

@@ -83,8 +83,9 @@ export const BATCH_ROUTES: readonly Route[] = [
 ];
 
 /**
- * The routes of OpenAI's Vector Stores API (lambdas/inference/vector-stores/service.ts), served by `tessera serve` (the
- * Lambda path does not serve them yet: docs/gateway.md "Vector stores").
+ * The routes of OpenAI's Vector Stores API (lambdas/inference/vector-stores/service.ts), served by `tessera serve` and
+ * by the router on AWS where its vector store files' queue is set (lambdas/inference/lambda-deps.ts vectorStoresServed;
+ * docs/gateway.md "Vector stores").
  */
 export const VECTOR_STORE_ROUTES: readonly Route[] = [
   [/^\/v1\/vector_stores$/, ['GET', 'POST']],

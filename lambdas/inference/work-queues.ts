@@ -18,3 +18,20 @@ export function queueNameOfArn(arn: string | undefined): string | undefined {
   const parts = (arn ?? '').split(':');
   return parts.length === 6 && parts[0] === 'arn' && parts[2] === 'sqs' && parts[5] ? parts[5] : undefined;
 }
+
+/**
+ * The vector store files' work queue (SQS): one message `{kind: 'vector_store_file', tenantId, storeId, fileId,
+ * batchId?}` per file attached to a vector store (or updated, and so processed again), run off the request (API
+ * Gateway's 29-second limit on the answer; a file's chunks are embedded in calls of 32), apart from the Batch API's and
+ * the background responses' queues.
+ */
+export const VECTOR_STORE_FILES_QUEUE_NAME = 'tessera-vector-store-files';
+/**
+ * Receives before a vector store file's message goes to its dead-letter queue: 5, the Lambda Developer Guide's minimum
+ * (a delivery throttled by the router's reserved concurrency counts as a receive), as the other work queues'. The
+ * worker reads a record's `ApproximateReceiveCount`: on this receive a failure also leaves the file `failed` with its
+ * `last_error` (vector-stores/file-queue.ts), so no file stays `in_progress` once its message is dead-lettered.
+ */
+export const VECTOR_STORE_FILES_MAX_RECEIVE_COUNT = 5;
+/** The vector store files queue's dead-letter queue's path: `tessera-dlq-vector-store-files` (lib/dead-letters.ts DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
+export const VECTOR_STORE_FILES_DLQ_NAME = 'vector-store-files';

@@ -1,7 +1,10 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DLQ_NAME_PREFIX } from '../../../lib/dead-letters.js';
 import { lambdaDeadline, type RemainingTime } from '../lambda-deadline.js';
 import { runBackgroundResponse, type BackgroundRunDeps } from '../responses/background.js';
-import { BACKGROUND_RESPONSES_QUEUE_NAME, queueNameOfArn } from '../work-queues.js';
+import { parseVectorStoreFileMessage, runVectorStoreFileMessage } from '../vector-stores/file-queue.js';
+import type { ProcessingDeps } from '../vector-stores/processing.js';
+import { BACKGROUND_RESPONSES_QUEUE_NAME, VECTOR_STORE_FILES_DLQ_NAME, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME, queueNameOfArn } from '../work-queues.js';
 import { parseBatchMessage, runBatchChunk, type BatchWorkerDeps } from './worker.js';
 
 /**
@@ -42,6 +45,10 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  *   runs nothing, one after a run's lease ended unsettled settles it `failed`). Any other message (a batch chunk's,
  *   e.g. redriven to the wrong queue) is not run: it is reported failed, with an ERROR log line naming the queue and
  *   the message, and so reaches this queue's dead-letter queue after its receives.
+ * - The vector store files' queue (VECTOR_STORE_FILES_QUEUE_NAME): a VectorStoreFileMessage processes the file
+ *   (vector-stores/file-queue.ts runVectorStoreFileMessage: idempotent; on the record's last receive, its
+ *   `ApproximateReceiveCount` at VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, a failure also leaves the file `failed` with
+ *   `last_error`). Any other message there is not run: reported failed with an ERROR log line, as above.
  * - Any other queue, the Batch API's: each record's chunk runs (worker.ts runBatchChunk) as long as the invocation's
  *   remaining time allows. A BackgroundResponseMessage there (sent by a router deployed before the background
  *   responses' queue) still runs as above.
@@ -53,14 +60,29 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  * @param worker the batch worker's dependencies, built on first use
  * @param options.responses the background response worker's dependencies, built on first use @default - none: a
  *   background response message is reported failed
+ * @param options.vectorStoreFiles the vector store file worker's dependencies, built on first use @default - none: a
+ *   vector store file message is reported failed
  */
-export async function handleBatchQueue(event: SQSEvent, context: RemainingTime, worker: () => Promise<BatchWorkerDeps>, options: { marginMs?: number; responses?: () => Promise<BackgroundRunDeps> } = {}): Promise<SQSBatchResponse> {
+export async function handleBatchQueue(event: SQSEvent, context: RemainingTime, worker: () => Promise<BatchWorkerDeps>, options: { marginMs?: number; responses?: () => Promise<BackgroundRunDeps>; vectorStoreFiles?: () => Promise<ProcessingDeps> } = {}): Promise<SQSBatchResponse> {
   const deadline = lambdaDeadline(context);
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   try {
     await Promise.all(event.Records.map(async (record) => {
       const queue = queueNameOfArn(record.eventSourceARN);
       try {
+        const file = parseVectorStoreFileMessage(record.body);
+        if (!file && queue === VECTOR_STORE_FILES_QUEUE_NAME) {
+          console.error(JSON.stringify({ level: 'ERROR', message: 'a message that is not a vector store file\'s on the vector store files\' queue: not run, reported failed (it reaches the queue\'s dead-letter queue after its receives)', queue, messageId: record.messageId, body: record.body.slice(0, 200) }));
+          failures.push({ itemIdentifier: record.messageId });
+          return;
+        }
+        if (file) {
+          if (!options.vectorStoreFiles) throw new Error('a vector store file message reached a consumer that processes none');
+          const lastAttempt = Number(record.attributes?.ApproximateReceiveCount ?? 0) >= VECTOR_STORE_FILES_MAX_RECEIVE_COUNT;
+          const outcome = await runVectorStoreFileMessage(await options.vectorStoreFiles(), file, { lastAttempt, deadLetterQueue: `${DLQ_NAME_PREFIX}${VECTOR_STORE_FILES_DLQ_NAME}` });
+          console.log(JSON.stringify({ level: 'INFO', message: 'vector store file', queue, messageId: record.messageId, storeId: file.storeId, fileId: file.fileId, outcome }));
+          return;
+        }
         const response = parseResponseMessage(record.body);
         if (!response && queue === BACKGROUND_RESPONSES_QUEUE_NAME) {
           console.error(JSON.stringify({ level: 'ERROR', message: 'a message that is not a background response on the background responses\' queue: not run, reported failed (it reaches the queue\'s dead-letter queue after its receives)', queue, messageId: record.messageId, body: record.body.slice(0, 200) }));
