@@ -7,13 +7,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
-import { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME } from '../lambdas/inference/work-queues.js';
+import {
+  BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME, VECTOR_STORE_FILES_DLQ_NAME, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME,
+} from '../lambdas/inference/work-queues.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
 /** The work queues' names (SQS; lambdas/inference/work-queues.ts, which the router's consumer reads too). */
-export { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME };
+export { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME, VECTOR_STORE_FILES_DLQ_NAME, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME };
 /** The batch queue's dead-letter queue's path: the queue is `tessera-dlq-batches` (DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
 export const BATCH_DLQ_NAME = 'batches';
 /** The background responses queue's dead-letter queue's path: `tessera-dlq-background-responses` (DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
@@ -251,5 +253,45 @@ export class BackgroundResponseWork extends Construct {
       sid: 'BackgroundResponseQueue', encryptionKey: props.encryptionKey, router: props.router,
     }));
     props.router.function.addEnvironment(GATEWAY_ENV.backgroundResponsesQueueUrl, this.queue.queueUrl);
+  }
+}
+
+/**
+ * The vector store files mapping's maximum concurrency: at most this many files are processed at once, on top of the
+ * BATCH_MAX_CONCURRENCY batch chunks and the BACKGROUND_RESPONSES_MAX_CONCURRENCY background responses. A file's run
+ * is mostly embedding calls (32 chunks each, through the tenant's own rate limit and budget) and S3 Vectors writes,
+ * seconds to a few minutes. 10 of the router's 200 reserved executions (lib/lambda-concurrency.ts): with every queue
+ * full, live requests keep 150 (75%), and the three queues together take at most a quarter (50).
+ */
+export const VECTOR_STORE_FILES_MAX_CONCURRENCY = 10;
+
+export interface VectorStoreFileWorkProps {
+  /** The platform key: the queue and its dead-letter queue (SSE-KMS). */
+  readonly encryptionKey: kms.IKey;
+  /** The router Lambda: attaching a file to a vector store enqueues it, and the router consumes the queue. */
+  readonly router: LambdaFunction;
+}
+
+/**
+ * OpenAI's Vector Stores API on AWS, its processing off the request: the work queue `tessera-vector-store-files`
+ * (routerWorkQueue: SSE-KMS with the platform key, TLS only, visibility SQS_VISIBILITY_TIMEOUT_FACTOR times the
+ * router's timeout, dead-letter queue `tessera-dlq-vector-store-files` after VECTOR_STORE_FILES_MAX_RECEIVE_COUNT
+ * receives, which the platform monitoring alarms on; consumed by the router with VECTOR_STORE_FILES_MAX_CONCURRENCY).
+ * One message per file attached (lambdas/inference/vector-stores/file-queue.ts). The router gets
+ * GATEWAY_ENV.vectorStoreFilesQueueUrl, and `sqs:SendMessage` plus the mapping's actions on this queue only (statement
+ * `VectorStoreFileQueue`).
+ */
+export class VectorStoreFileWork extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: VectorStoreFileWorkProps) {
+    super(scope, id);
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = routerWorkQueue(this, {
+      queueName: VECTOR_STORE_FILES_QUEUE_NAME, deadLetterName: VECTOR_STORE_FILES_DLQ_NAME,
+      maxReceiveCount: VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, maxConcurrency: VECTOR_STORE_FILES_MAX_CONCURRENCY,
+      sid: 'VectorStoreFileQueue', encryptionKey: props.encryptionKey, router: props.router,
+    }));
+    props.router.function.addEnvironment(GATEWAY_ENV.vectorStoreFilesQueueUrl, this.queue.queueUrl);
   }
 }

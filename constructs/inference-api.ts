@@ -25,7 +25,7 @@ import { EXISTENCE_ATTRIBUTES } from '../lambdas/inference/stores/tenant-existen
 import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
 import { GATEWAY_EVENT_SOURCE, REQUEST_COMPLETED_EVENT } from '../lambdas/inference/request-events.js';
 import { ROUTER_API_METHODS, type InferenceApiLambda, type InferenceApiMethod } from '../lib/inference-api-methods.js';
-import { BackgroundResponseWork, BatchWork } from './batch-work.js';
+import { BackgroundResponseWork, BatchWork, VectorStoreFileWork } from './batch-work.js';
 import { decryptThrough } from './platform-key-decrypt.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
@@ -155,6 +155,8 @@ export class InferenceApi extends Construct {
   readonly batches: BatchWork;
   /** The background responses' work queue (`background: true` on /v1/responses), consumed by the router. */
   readonly backgroundResponses: BackgroundResponseWork;
+  /** The vector store files' work queue (VectorStoreFileWork), consumed by the router. */
+  readonly vectorStoreFiles: VectorStoreFileWork;
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
@@ -408,6 +410,10 @@ export class InferenceApi extends Construct {
     });
     // Background responses: a queue of their own, so that a batch's chunks never delay them.
     this.backgroundResponses = new BackgroundResponseWork(this, 'BackgroundResponses', { encryptionKey: props.encryptionKey, router });
+    // Vector stores (/v1/vector_stores, through /v1/{proxy+}): each file attached is processed from a queue of its own,
+    // off the request; records in the responses table as the tenant, vectors in the tenant's vector bucket as its
+    // vector-store role (TenantVectorStores above).
+    this.vectorStoreFiles = new VectorStoreFileWork(this, 'VectorStoreFiles', { encryptionKey: props.encryptionKey, router });
 
     this.tenantDataFunctions = tenantUsersFn ? [authorizerFn, router, tenantUsersFn] : [authorizerFn, router];
 

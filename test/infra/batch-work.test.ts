@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKGROUND_RESPONSES_MAX_CONCURRENCY, BACKGROUND_RESPONSES_MAX_RECEIVE_COUNT, BACKGROUND_RESPONSES_QUEUE_NAME,
   BATCH_FILES_EXPIRATION_DAYS, BATCH_MAX_CONCURRENCY, BATCH_MAX_RECEIVE_COUNT, BATCH_QUEUE_NAME, SQS_VISIBILITY_TIMEOUT_FACTOR,
+  VECTOR_STORE_FILES_MAX_CONCURRENCY, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME,
 } from '../../constructs/batch-work.js';
 import { DLQ_NAME_PREFIX, DLQ_SOURCE_TAG } from '../../lib/dead-letters.js';
 import { PLATFORM_FUNCTIONS } from '../../lib/lambda-concurrency.js';
@@ -103,6 +104,7 @@ describe('the Batch API\'s work queue (default app)', () => {
     expect(sqs).toEqual([
       { Sid: 'BatchQueue', Effect: 'Allow', Action: four, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
       { Sid: 'BackgroundResponseQueue', Effect: 'Allow', Action: four, Resource: { 'Fn::GetAtt': [backgroundId, 'Arn'] } },
+      { Sid: 'VectorStoreFileQueue', Effect: 'Allow', Action: four, Resource: { 'Fn::GetAtt': [queueNamed(VECTOR_STORE_FILES_QUEUE_NAME)[0], 'Arn'] } },
     ]);
     expect(JSON.stringify(statements)).not.toContain(bucketId);
   });
@@ -169,9 +171,9 @@ describe('the background responses\' work queue (default app)', () => {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, FunctionName: { Ref: routerId },
       BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: BACKGROUND_RESPONSES_MAX_CONCURRENCY },
     });
-    // The router consumes exactly the two work queues.
+    // The router consumes exactly its three work queues (the vector store files' below).
     const routerMappings = ofType(platform, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refOf(m.Properties.FunctionName) === routerId);
-    expect(routerMappings.map(([, m]) => refOf(m.Properties.EventSourceArn)).sort()).toEqual([queueId, queueNamed(BATCH_QUEUE_NAME)[0]].sort());
+    expect(routerMappings.map(([, m]) => refOf(m.Properties.EventSourceArn)).sort()).toEqual([queueId, queueNamed(BATCH_QUEUE_NAME)[0], queueNamed(VECTOR_STORE_FILES_QUEUE_NAME)[0]].sort());
     expect(BACKGROUND_RESPONSES_MAX_CONCURRENCY).toBeGreaterThanOrEqual(2);
     expect(BATCH_MAX_CONCURRENCY + BACKGROUND_RESPONSES_MAX_CONCURRENCY).toBeLessThanOrEqual(router.Properties.ReservedConcurrentExecutions / 4);
   });
@@ -189,6 +191,76 @@ describe('the background responses\' work queue (default app)', () => {
       .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${queueId}"`));
     expect(grants).toHaveLength(1);
     expect(grants[0]![1].Properties.Roles.map(refOf)).toEqual([roleIdNamed(PLATFORM_FUNCTIONS.router.roleName)]);
+  });
+});
+
+describe('the vector store files\' work queue (default app)', () => {
+  const alarmsOn = (dlqId: string) => {
+    const metricOf = (a: any) => a.Metrics?.find((m: any) => m.MetricStat)?.MetricStat.Metric ?? a;
+    return ofType(ops, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties)
+      .filter((a) => metricOf(a).MetricName === 'ApproximateNumberOfMessagesVisible' && metricOf(a).Dimensions?.some((d: any) => d.Name === 'QueueName' && refOf(opsParameters[d.Value?.Ref]) === dlqId));
+  };
+
+  it('is a queue of its own: SSE-KMS with the platform key, TLS only, visibility six times the router\'s timeout, 4 days, redriven to tessera-dlq-vector-store-files after the worker\'s receive count', () => {
+    expect(VECTOR_STORE_FILES_QUEUE_NAME).toBe('tessera-vector-store-files');
+    const [queueId, queue] = queueNamed(VECTOR_STORE_FILES_QUEUE_NAME);
+    const [dlqId] = queueNamed(`${DLQ_NAME_PREFIX}vector-store-files`);
+    const [, router] = functionOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    expect(refOf(queue.Properties.KmsMasterKeyId)).toBe(platformKey());
+    // At least the worker's timeout (the router's: the mapping invokes it), six times as the Lambda Developer Guide says.
+    expect(queue.Properties.VisibilityTimeout).toBe(SQS_VISIBILITY_TIMEOUT_FACTOR * router.Properties.Timeout);
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(router.Properties.Timeout);
+    expect(queue.Properties.MessageRetentionPeriod).toBe(4 * 86_400);
+    // Explicit retries: the worker marks the file failed on this same receive count (ApproximateReceiveCount), so the two must agree.
+    expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: VECTOR_STORE_FILES_MAX_RECEIVE_COUNT });
+    expect(VECTOR_STORE_FILES_MAX_RECEIVE_COUNT).toBeGreaterThanOrEqual(5);
+    expect(VECTOR_STORE_FILES_MAX_RECEIVE_COUNT * queue.Properties.VisibilityTimeout).toBeLessThan(queue.Properties.MessageRetentionPeriod);
+    const tlsOnly = ofType(platform, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties.Queues.some((q: any) => refOf(q) === queueId));
+    expect(tlsOnly).toHaveLength(1);
+    expect(tlsOnly[0]![1].Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+  });
+
+  it('dead-letters into a platform DLQ of its own (14 days, the platform key, retained; tessera dlq list finds it by its prefix) with a Critical alarm on one message', () => {
+    const [dlqId, dlq] = queueNamed(`${DLQ_NAME_PREFIX}vector-store-files`);
+    expect(dlq).toMatchObject({ DeletionPolicy: 'Retain', Properties: { MessageRetentionPeriod: 14 * 86_400, KmsMasterKeyId: { 'Fn::GetAtt': [platformKey(), 'Arn'] } } });
+    expect(dlq.Properties.Tags).toContainEqual({ Key: DLQ_SOURCE_TAG, Value: `queue ${VECTOR_STORE_FILES_QUEUE_NAME} to router Lambda` });
+    const alarms = alarmsOn(dlqId);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+    expect(JSON.stringify(alarms[0].AlarmDescription)).toContain('tessera dlq redrive ');
+  });
+
+  it('is consumed by the router through a mapping of its own; the three queues together leave live requests three quarters of the router\'s reservation', () => {
+    const [queueId] = queueNamed(VECTOR_STORE_FILES_QUEUE_NAME);
+    const [routerId, router] = functionOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    const mappings = ofType(platform, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refOf(m.Properties.EventSourceArn) === queueId);
+    expect(mappings.map(([, m]) => m.Properties)).toEqual([{
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, FunctionName: { Ref: routerId },
+      BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: VECTOR_STORE_FILES_MAX_CONCURRENCY },
+    }]);
+    expect(VECTOR_STORE_FILES_MAX_CONCURRENCY).toBeGreaterThanOrEqual(2);
+    expect(BATCH_MAX_CONCURRENCY + BACKGROUND_RESPONSES_MAX_CONCURRENCY + VECTOR_STORE_FILES_MAX_CONCURRENCY).toBeLessThanOrEqual(router.Properties.ReservedConcurrentExecutions / 4);
+  });
+
+  it('sets its URL on the router only, and only the router may send to it (its VectorStoreFileQueue statement, the queue by name, is the one grant)', () => {
+    const [queueId] = queueNamed(VECTOR_STORE_FILES_QUEUE_NAME);
+    expect(functionOfRole(PLATFORM_FUNCTIONS.router.roleName)[1].Properties.Environment.Variables).toMatchObject({ [GATEWAY_ENV.vectorStoreFilesQueueUrl]: { Ref: queueId } });
+    const others = ofType(platform, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.[GATEWAY_ENV.vectorStoreFilesQueueUrl] !== undefined);
+    expect(others.map(([id]) => id)).toEqual([functionOfRole(PLATFORM_FUNCTIONS.router.roleName)[0]]);
+    const grants = ofType(withPolicies, 'AWS::IAM::ManagedPolicy').concat(ofType(withPolicies, 'AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${queueId}"`));
+    expect(grants).toHaveLength(1);
+    expect(grants[0]![1].Properties.Roles.map(refOf)).toEqual([roleIdNamed(PLATFORM_FUNCTIONS.router.roleName)]);
+    const statements = (grants[0]![1].Properties.PolicyDocument.Statement as Statement[]).filter((st) => JSON.stringify(st).includes(`"${queueId}"`));
+    expect(statements).toEqual([{ Sid: 'VectorStoreFileQueue', Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'], Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }]);
+  });
+
+  it('the router assumes only tenants\' vector-store roles by name, within the organization, for the S3 Vectors indexes (no S3 Vectors action on its own role)', () => {
+    const statements = statementsOfRole(PLATFORM_FUNCTIONS.router.roleName);
+    const assume = statements.find((st) => st.Sid === 'TenantVectorStores');
+    expect(assume).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: 'arn:aws:iam::*:role/tessera-*-vector-store' });
+    expect(Object.keys(assume!.Condition.StringEquals)).toEqual(['aws:ResourceOrgID']);
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('s3vectors:'))).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_ENV } from '../../lambdas/inference/lambda-deps.js';
 import { authorizerDenyContext, GATEWAY_RESPONSE_VARIABLES, GATEWAY_RESPONSES } from '../../lambdas/inference/gateway-responses.js';
 import { forbidden } from '../../lambdas/inference/openai-errors.js';
-import { FINE_TUNING_ROUTES, OPENAI_ROUTES } from '../../lambdas/inference/routes.js';
+import { FINE_TUNING_ROUTES, OPENAI_ROUTES, VECTOR_STORE_ROUTES } from '../../lambdas/inference/routes.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
 import { INFERENCE_API_METHODS, resolveInferenceMethod, type InferenceApiLambda } from '../../lib/inference-api-methods.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
@@ -145,6 +145,8 @@ describe('InferenceApi: routes', () => {
     // to a less specific one (measured, not documented: resolveInferenceMethod) and without it: no route depends on it.
     const served = [
       ...OPENAI_ROUTES.map(([pattern, verbs]) => ({ pattern, verbs, lambda: /tenant\\\/users/.test(pattern.source) ? 'tenantUsers' : 'router' })),
+      // Vector stores, served on AWS by the router beside the core (lambda-deps.ts vectorStoresServed).
+      ...VECTOR_STORE_ROUTES.map(([pattern, verbs]) => ({ pattern, verbs, lambda: 'router' })),
       ...FINE_TUNING_ROUTES.map(([pattern, verbs]) => ({ pattern, verbs, lambda: 'fineTuning' })),
     ];
     const reached = new Set<string>();
