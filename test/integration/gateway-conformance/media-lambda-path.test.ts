@@ -150,9 +150,10 @@ print(json.dumps({"ctype": ctype, "text": t.text}))
     // An edit is multipart/form-data (client.images.edit): JSON is a 400 saying so; a family not served is the 404 listing the image routes.
     const edits = await fetch(`${apigw.url}/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
     expect([edits.status, ((await edits.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_content_type']);
-    const stores = await fetch(`${apigw.url}/vector_stores`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
-    expect(stores.status).toBe(404);
-    const { message } = ((await stores.json()) as { error: { message: string } }).error;
-    expect(message).toMatch(/vector stores .* are not served by this gateway; it serves .*\/v1\/images\/generations, \/v1\/images\/edits, \/v1\/images\/variations, \/v1\/audio\/speech, \/v1\/audio\/transcriptions, \/v1\/audio\/translations/);
+    // (Vector stores are served on AWS now, where the router has their queue: vector-stores-lambda-path.test.ts.)
+    const evals = await fetch(`${apigw.url}/evals`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(evals.status).toBe(404);
+    const { message } = ((await evals.json()) as { error: { message: string } }).error;
+    expect(message).toMatch(/evals .* are not served by this gateway; it serves .*\/v1\/images\/generations, \/v1\/images\/edits, \/v1\/images\/variations, \/v1\/audio\/speech, \/v1\/audio\/transcriptions, \/v1\/audio\/translations/);
   });
 });
