@@ -157,6 +157,9 @@ export const RESERVED_TENANT_IDS: Readonly<Record<string, string>> = {
   tenants: 'it would name the stack tessera-tenants, the name of the tenant registry table and the Cognito user pool',
   upgrade: 'it would name the stack tessera-upgrade, the name of the rolling-upgrade state machine',
   usage: 'it would name the stack tessera-usage, the name of the gateway\'s usage table',
+  vector: 'its stack tessera-vector would be the leading part of tessera-vector-store-files, the vector store files\' work queue',
+  'vector-store': 'its stack tessera-vector-store would be the leading part of tessera-vector-store-files, the vector store files\' work queue',
+  'vector-store-files': 'it would name the stack tessera-vector-store-files, the name of the vector store files\' work queue',
 };
 
 /**
