@@ -2,7 +2,8 @@
  * The price table `npm run cost` prices blueprints with: one JSON file per region shipped beside
  * this module (`prices-<region>.json`), public on-demand list prices with the date they were
  * retrieved and the source page of each figure, plus the usage assumptions that turn
- * usage-priced resources (logs, NAT and endpoint traffic, backups) into a monthly figure.
+ * usage-priced resources (logs, NAT and endpoint traffic, backups) into a monthly figure. Usage-priced
+ * stores a quiet tenant leaves empty (the S3 Vectors bucket) are priced at quantity 0, each term named.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -37,6 +38,8 @@ export const PRICE_KEYS = [
   // Disaster recovery (lib/cost/dr-costs.ts): S3 replication, Backup copies, restore tests.
   's3.standardGbMonth', 's3.putRequest1k', 's3.interRegionTransferGb', 's3.replicationTimeControlGb', 'cloudwatch.customMetricMonth',
   'backup.crossRegionTransferGb', 'backup.restoreTestJob', 'cloudwatch.alarmMonth',
+  // Amazon S3 Vectors (the tenant's vector bucket): usage-priced, $0 while empty; the lines name each term.
+  's3vectors.storageGbMonth', 's3vectors.putGb', 's3vectors.queryRequests1M', 's3vectors.queryTbProcessed',
 ] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
 

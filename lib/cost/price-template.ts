@@ -3,7 +3,8 @@
  * one line per resource and charge, named by the resource's logical id. "Fixed" means what a
  * tenant costs per month while idle: hourly resources at 730 h, provisioned storage, and the
  * usage-priced charges the table's `assumptions` size (logs, NAT and endpoint traffic, backups),
- * each marked as an assumption. Plain template JSON in, no aws-cdk-lib.
+ * each marked as an assumption. A usage-priced store a quiet tenant leaves empty (the S3 Vectors bucket) gets a
+ * line per price term at quantity 0: $0, with its prices named. Plain template JSON in, no aws-cdk-lib.
  */
 import { CliError } from '../cli/cli-error.js';
 import type { CfnResource, CfnTemplate, CfnValue } from '../preflight/cfn-template.js';
@@ -113,6 +114,7 @@ export function kindOf(type: string): string {
   if (type.startsWith('AWS::Backup::')) return 'backup';
   if (type === 'AWS::KMS::Key') return 'KMS';
   if (type === 'AWS::S3::Bucket') return 'S3';
+  if (type === 'AWS::S3Vectors::VectorBucket') return 'S3 Vectors';
   if (type === 'AWS::CloudWatch::Alarm') return 'alarms';
   if (type === 'AWS::SecretsManager::Secret') return 'secrets';
   return type;
@@ -247,6 +249,16 @@ class Pricer {
         // A metric-math alarm bills each metric it queries; a plain alarm one.
         const metrics = Array.isArray(p.Metrics) ? p.Metrics.filter((m) => m && typeof m === 'object' && !Array.isArray(m) && 'MetricStat' in m).length : 1;
         this.add(id, r, `CloudWatch alarm (standard resolution${metrics > 1 ? `, ${metrics} metrics` : ''})`, Math.max(1, metrics), 'alarm-metric-months', this.table.prices['cloudwatch.alarmMonth']);
+        return true;
+      }
+      case 'AWS::S3Vectors::VectorBucket': {
+        // Usage-priced (storage, writes, queries), no charge of its own: a quiet tenant's bucket is empty (vectors are
+        // written as its vector stores are filled), so each term is a line at quantity 0 naming its price.
+        const empty = 'a quiet tenant\'s vector bucket is empty: vector stores fill it as they are used';
+        this.add(id, r, 'S3 Vectors storage (vector data, key and metadata)', 0, 'GB-months', this.table.prices['s3vectors.storageGbMonth'], empty);
+        this.add(id, r, 'S3 Vectors PutVectors (logical GB written)', 0, 'GB written', this.table.prices['s3vectors.putGb'], empty);
+        this.add(id, r, 'S3 Vectors QueryVectors requests', 0, 'million requests', this.table.prices['s3vectors.queryRequests1M'], empty);
+        this.add(id, r, 'S3 Vectors query data processed', 0, 'TB processed', this.table.prices['s3vectors.queryTbProcessed'], empty);
         return true;
       }
       case 'AWS::Backup::BackupPlan': {

@@ -7,6 +7,7 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/cli-error.js';
@@ -124,6 +125,24 @@ describe('priceTemplate', () => {
     expect(line(cost.lines, 'Math', /CloudWatch alarm \(standard resolution, 2 metrics\)/)).toBeCloseTo(0.2, 10);
     expect(cost.unpriced).toEqual([]);
     expect(byKind(cost.lines)).toEqual([{ kind: 'alarms', monthlyUsd: 0.3 }]);
+  });
+
+  it('prices an S3 vector bucket at $0 while empty, one line per S3 Vectors price term (storage, PUT, queries, data processed)', () => {
+    // GIVEN a template with a tenant's vector bucket (constructs/tenant-vector-bucket.ts)
+    const stack = newStack('VectorFixture');
+    new s3vectors.CfnVectorBucket(stack, 'Vectors', { vectorBucketName: 'tessera-acme-vectors' });
+    const cost = priceTemplate(template(stack).toJSON() as CfnTemplate, table);
+    // THEN it is priced, not NOT PRICED: each term at quantity 0 with the table's price and source
+    expect(cost.unpriced).toEqual([]);
+    expect(cost.lines.map((l) => [l.resource, l.item, l.quantity, l.unit, l.unitUsd, l.monthlyUsd, l.basis, l.source])).toEqual([
+      ['Vectors', 'S3 Vectors storage (vector data, key and metadata)', 0, 'GB-months', 0.06, 0, 'published', 'https://aws.amazon.com/s3/pricing/'],
+      ['Vectors', 'S3 Vectors PutVectors (logical GB written)', 0, 'GB written', 0.2, 0, 'published', 'https://aws.amazon.com/s3/pricing/'],
+      ['Vectors', 'S3 Vectors QueryVectors requests', 0, 'million requests', 2.5, 0, 'published', 'https://aws.amazon.com/s3/pricing/'],
+      ['Vectors', 'S3 Vectors query data processed', 0, 'TB processed', 0.004, 0, 'list', 'https://aws.amazon.com/s3/pricing/'],
+    ]);
+    expect(cost.lines.every((l) => l.assumption === "a quiet tenant's vector bucket is empty: vector stores fill it as they are used")).toBe(true);
+    expect(cost.monthlyUsd).toBe(0);
+    expect(byKind(cost.lines)).toEqual([{ kind: 'S3 Vectors', monthlyUsd: 0 }]);
   });
 
   it('refuses an instance class the table does not price, naming the resource and the key to add', () => {
