@@ -23,7 +23,9 @@ const MOTO_LACKS = [
   'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection', 'AWS::Backup::BackupVault', 'AWS::CloudWatch::Alarm',
   'AWS::EKS::AccessEntry', 'AWS::EKS::Addon', 'AWS::EKS::Cluster', 'AWS::EKS::Nodegroup', 'AWS::EKS::PodIdentityAssociation',
   'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::SubnetGroup', 'AWS::ElastiCache::User', 'AWS::ElastiCache::UserGroup',
-  'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy', 'Custom::AWSCDK-EKS-KubernetesResource',
+  // The tenant's S3 vector bucket: moto 5.2.5 serves the S3 Vectors API (moto/s3vectors), but its VectorBucket is a
+  // BaseModel, not a CloudFormationModel (no create_from_cloudformation_json), so its CloudFormation has no such type.
+  'AWS::S3::BucketPolicy', 'AWS::S3Vectors::VectorBucket', 'AWS::SQS::QueuePolicy', 'Custom::AWSCDK-EKS-KubernetesResource',
 ];
 
 /**
@@ -46,6 +48,8 @@ const BACKUP = [
   'DatabaseBackupVaultED8CBFE1 (AWS::Backup::BackupVault)',
 ];
 const BUCKET_POLICIES = ['StorageAccessLogsBucketPolicy0C9757D0 (AWS::S3::BucketPolicy)', 'StorageBucketPolicy49CFBD91 (AWS::S3::BucketPolicy)'];
+/** The tenant's vector bucket (constructs/tenant-vector-bucket.ts), in every tier: nothing refers to it, so nothing is substituted. */
+const VECTOR_BUCKET = ['VectorsBucket00CBA803 (AWS::S3Vectors::VectorBucket)'];
 /** The training events forwarder's DLQ policy (TLS only, only the rule may send): the tiers that fine-tune. */
 const DLQ_POLICY = ['TrainingEventsDeadLettersDlqPolicyCB2988C5 (AWS::SQS::QueuePolicy)'];
 /** The alarm on that DLQ (constructs/tenant-dlq-alarm.ts), and its rule's pattern naming the alarm's ARN (a stand-in). */
@@ -107,19 +111,19 @@ describe('the moto stand-in derived from the real blueprints', () => {
     expect(local.fixture.catalog.filter((b) => b.version === '1.0.0').map((b) => b.name).sort())
       .toEqual(['account-baseline', 'enterprise', 'professional', 'professional-namespace', 'starter', 'starter-namespace']);
     expect(blueprint('starter').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES]),
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...VECTOR_BUCKET]),
       substituted: DATA_SUBSTITUTIONS,
       dependsOnDropped: [],
       transformed: KEY_DATABASE_LOGS,
     });
     expect(blueprint('professional').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY, ...DLQ_ALARM]),
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...VECTOR_BUCKET, ...DLQ_POLICY, ...DLQ_ALARM]),
       substituted: sorted([...DATA_SUBSTITUTIONS, DLQ_ALARM_SUBSTITUTION]),
       dependsOnDropped: [],
       transformed: sorted(['AccessTrainingLauncher58AD0793.policy condition numbers as strings', ...KEY_DATABASE_LOGS]),
     });
     expect(blueprint('enterprise').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY, ...DLQ_ALARM, ...EKS]),
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...VECTOR_BUCKET, ...DLQ_POLICY, ...DLQ_ALARM, ...EKS]),
       substituted: sorted([
         ...DATA_SUBSTITUTIONS,
         DLQ_ALARM_SUBSTITUTION,
