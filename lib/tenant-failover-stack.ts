@@ -13,15 +13,15 @@ export interface TenantFailoverStackProps extends TenantStackProps {
  * deploys as stack `tessera-<id>` in the tier's DR region when the home region is lost. It is the tier
  * blueprint (same construct ids and outputs, its parameters and three more) with these differences:
  * - The tenant's IAM roles (`tessera-<id>-workload`, `-admin`, `-training`, `-training-launcher`,
- *   `-training-files`, `-model-invoker`, `-break-glass`) are imported by name, not created. IAM is global: the
- *   home stack's roles survive the regional outage, under the names the platform's code, key policies and trusts
- *   use (the gateway's model-invoker, the fine-tuning launcher and Files API, break-glass sessions). Their permissions for
- *   the DR region's resources come from customer-managed policies this stack owns (generated names),
- *   beside the home stack's.
+ *   `-training-files`, `-model-invoker`, `-vector-store`, `-break-glass`) are imported by name, not created. IAM is
+ *   global: the home stack's roles survive the regional outage, under the names the platform's code, key policies and
+ *   trusts use (the gateway's model-invoker and vector-store, the fine-tuning launcher and Files API, break-glass
+ *   sessions). Their permissions for the DR region's resources come from customer-managed policies this stack owns
+ *   (generated names), beside the home stack's.
  * - No DR of its own: no S3 replication, no AWS Backup copy rule, no restore test (the DR service roles
  *   `tessera-<id>-dr-replication`, `-restore-testing` are not created; the database backup role gets a
  *   generated name). Every name it sets otherwise is regional (log groups, KMS alias, RDS, EKS, ElastiCache
- *   users, vault, queues, rules).
+ *   users, vault, queues, rules, the S3 vector bucket `tessera-<id>-vectors`: an empty one, S3 Vectors does not replicate).
  * - It reads the replica: the admin and break-glass roles may read the DR bucket through S3 with the DR key.
  * - It reaches the restored database on its second deploy: the runbook restores the database from the DR vault as
  *   `tessera-<id>-restored` (beside the empty instance this stack creates) and deploys this blueprint again with

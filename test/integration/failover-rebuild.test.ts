@@ -41,8 +41,8 @@ const ACCOUNT = '123456789012';
 const parameters = { TenantId: TENANT, VpcCidr: '10.80.0.0/20', DatabaseDeletionProtection: 'false' };
 /** The VPC's zones in `region` (the blueprint's AvailabilityZones: zone names are per region; the runbook passes the DR region's). */
 const zonesIn = (region: string) => ({ AvailabilityZones: `${region}a,${region}b` });
-/** The tier's tenant roles (professional: shared compute, training). */
-const TENANT_ROLES = ['workload', 'admin', 'training', 'training-launcher', 'training-files', 'model-invoker', 'break-glass'].map((p) => `tessera-${TENANT}-${p}`);
+/** The tier's tenant roles (professional: shared compute, training; the vector-store role in every tier). */
+const TENANT_ROLES = ['workload', 'admin', 'training', 'training-launcher', 'training-files', 'model-invoker', 'vector-store', 'break-glass'].map((p) => `tessera-${TENANT}-${p}`);
 
 let moto: MotoServer;
 let plain: CfnTemplate;
@@ -158,6 +158,8 @@ describe('rebuilding a tenant in its DR region while the home stack owns its rol
       [`tessera-${TENANT}-training-launcher`]: byId('AccessTrainingLauncher'),
       [`tessera-${TENANT}-training-files`]: byId('AccessTrainingFiles'),
       [`tessera-${TENANT}-model-invoker`]: byId('AccessTrainingInvoker'),
+      // The DR region's vector bucket (empty: S3 Vectors does not replicate), its indexes through the imported role.
+      [`tessera-${TENANT}-vector-store`]: byId('VectorsVectorStorePolicy'),
       [`tessera-${TENANT}-break-glass`]: [...byId('AccessBreakGlass'), ...byId('FailoverAccessReadReplica')],
     };
     for (const r of TENANT_ROLES) {
