@@ -7,7 +7,9 @@
  * tenant it does what the Files API does (allowed) and nothing else of the tenant's data (denied), and
  * the bucket and key policies hold that even against an identity policy granting everything.
  * The principals are the cross-tenant check's (lib/preflight/isolation/estate.ts), whose KMS
- * encryption-context conditions the simulator cannot evaluate: the last test holds them as written.
+ * encryption-context conditions the simulator cannot evaluate: the last two tests hold them as written, the second
+ * also the key's one other deferral to an identity policy, the vector-store role's (through S3 Vectors, its own vector
+ * bucket's indexes).
  */
 import type { SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ import { PLATFORM_ROLE_NAMES, TRAINING_FILES_PREFIX, TRAINING_UPLOADS_PREFIX } f
 import { evaluate, type EvalResult, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import type { TenantEstate, TenantPrincipal } from '../../lib/preflight/isolation/estate.js';
 import { tierEstates } from '../../lib/preflight/isolation/tier-estates.js';
-import { roleArn, TENANT_ID_TAG, tenantRoleName } from '../../lib/tenant-naming.js';
+import { roleArn, TENANT_ID_TAG, tenantRoleName, tenantVectorBucketName } from '../../lib/tenant-naming.js';
 import { cachedBlueprints } from '../preflight/support/cached-blueprints.js';
 import { configWith } from '../support/config-with.js';
 
@@ -42,6 +44,20 @@ function side(e: TenantEstate): Side {
   const key = res.find((r) => r.type === 'AWS::KMS::Key')!;
   return { e, files, bucketArn: bucket.arn, bucketPolicy, keyArn: key.arn, keyPolicy: key.props.KeyPolicy as PolicyJson };
 }
+
+interface Statement { Sid?: string; Action: unknown; Resource?: unknown; Principal?: { AWS?: unknown }; Condition?: Record<string, Record<string, unknown>> }
+/** `of`'s tenant role `purpose`, as the cross-tenant check sees it. */
+function principal(of: Side, purpose: 'vector-store'): TenantPrincipal {
+  const found = of.e.principals.find((p) => p.roleName === tenantRoleName(of.e.tenantId, purpose));
+  if (!found) throw new Error(`${of.e.tenantId}: no ${purpose} principal`);
+  return found;
+}
+/** The statements of the managed policies attached to `p`'s role, as synthesized (the principal's own copies have conditions dropped). */
+const policyStatements = (of: Side, p: TenantPrincipal): Statement[] => Object.values(of.e.tenant.resources)
+  .filter((r) => r.type === 'AWS::IAM::ManagedPolicy' && ((r.props.Roles as unknown[] | undefined) ?? []).includes(p.resource.physicalId))
+  .flatMap((r) => [(r.props.PolicyDocument as { Statement: unknown }).Statement].flat() as Statement[]);
+/** The key policy's statements whose principal is the account (root): each defers to an identity policy. */
+const rootStatements = (of: Side): Statement[] => ([of.keyPolicy.Statement].flat() as Statement[]).filter((st) => JSON.stringify(st.Principal ?? {}).endsWith(':root"}'));
 
 type Context = Record<string, string | string[]>;
 interface Request { action: string; resource: string; policy: PolicyJson; context?: Context }
@@ -173,18 +189,35 @@ describe.each([
   it('names its own bucket as the encryption context, and the key defers to that (conditions the simulator cannot evaluate, as written)', () => {
     for (const [own, other] of [[a, b], [b, a]] as const) {
       // The role's policies as synthesized (the principal's own copies have these conditions dropped).
-      const statements = Object.values(own.e.tenant.resources)
-        .filter((r) => r.type === 'AWS::IAM::ManagedPolicy' && ((r.props.Roles as unknown[] | undefined) ?? []).includes(own.files.resource.physicalId))
-        .flatMap((r) => [(r.props.PolicyDocument as { Statement: unknown }).Statement].flat() as Array<{ Sid?: string; Action: unknown; Condition?: Record<string, Record<string, unknown>> }>);
+      const statements = policyStatements(own, own.files);
       const kms = statements.filter((st) => JSON.stringify(st.Action).includes('kms:'));
       expect(kms).toHaveLength(1);
       expect(kms[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': `s3.${own.e.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': own.bucketArn } });
       expect(own.bucketArn).not.toBe(other.bucketArn);
-      // The key policy's only statement for the account is this role's, through S3: KMS then needs the identity policy above as well.
-      const keyStatements = [own.keyPolicy.Statement].flat() as Array<{ Sid?: string; Principal?: { AWS?: unknown }; Condition?: Record<string, Record<string, unknown>> }>;
-      const root = keyStatements.filter((st) => JSON.stringify(st.Principal ?? {}).endsWith(':root"}'));
-      expect(root.map((st) => st.Sid)).toEqual(['TrainingFilesThroughS3']);
-      expect(root[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': `s3.${own.e.region}.amazonaws.com` }, ArnEquals: { 'aws:PrincipalArn': own.files.arn } });
+      // The key policy defers to identity policies for this role only through S3: KMS then needs the identity policy above as well.
+      const root = rootStatements(own);
+      expect(root.map((st) => st.Sid)).toContain('TrainingFilesThroughS3');
+      expect(root.find((st) => st.Sid === 'TrainingFilesThroughS3')!.Condition).toEqual({ StringEquals: { 'kms:ViaService': `s3.${own.e.region}.amazonaws.com` }, ArnEquals: { 'aws:PrincipalArn': own.files.arn } });
+    }
+  });
+
+  it('defers the key to no other identity policy than the vector-store role\'s, through S3 Vectors, whose own policy names its own vector bucket (as written)', () => {
+    for (const [own, other] of [[a, b], [b, a]] as const) {
+      // The key policy's statements for the account (root): one per role, each pinned to its role and its service. The
+      // vector-store role's (constructs/tenant-vector-bucket.ts) is the only other: nobody else's identity policy is enough.
+      const root = rootStatements(own);
+      expect(root.map((st) => st.Sid).sort()).toEqual(['TrainingFilesThroughS3', 'VectorStoreThroughS3Vectors']);
+      const vectorStore = principal(own, 'vector-store');
+      expect(root.find((st) => st.Sid === 'VectorStoreThroughS3Vectors')!.Condition)
+        .toEqual({ StringEquals: { 'kms:ViaService': `s3vectors.${own.e.region}.amazonaws.com` }, ArnEquals: { 'aws:PrincipalArn': vectorStore.arn } });
+      // Its bucket is its condition the way S3 Vectors allows: the index actions name its own vector bucket's indexes,
+      // the key only through S3 Vectors (S3 Vectors has no encryption-context condition key of the S3 kind to name it by).
+      const vectorBucketArn = (e: TenantEstate) => `arn:${e.partition}:s3vectors:${e.region}:${e.account}:bucket/${tenantVectorBucketName(e.tenantId)}`;
+      expect(vectorBucketArn(own.e)).not.toBe(vectorBucketArn(other.e));
+      expect(policyStatements(own, vectorStore).map((st) => ({ Sid: st.Sid, Resource: st.Resource, Condition: st.Condition }))).toEqual([
+        { Sid: 'VectorStoreIndexes', Resource: `${vectorBucketArn(own.e)}/index/*`, Condition: undefined },
+        { Sid: 'TenantKeyThroughS3Vectors', Resource: own.keyArn, Condition: { StringEquals: { 'kms:ViaService': `s3vectors.${own.e.region}.amazonaws.com` } } },
+      ]);
     }
   });
 });
