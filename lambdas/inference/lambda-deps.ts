@@ -339,9 +339,9 @@ export function lambdaVectorStoreProcessing(): Promise<ProcessingDeps> {
  * Sends a vector store file's message (file-queue.ts) to the vector store files' work queue
  * (`TESSERA_VECTOR_STORE_FILES_QUEUE_URL`) with the Lambda's own role, as enqueueBatch does.
  */
-export async function enqueueVectorStoreFile(tenantId: string, storeId: string, fileId: string, batchId?: string): Promise<void> {
+export async function enqueueVectorStoreFile(tenantId: string, storeId: string, fileId: string, run: string, batchId?: string): Promise<void> {
   const [{ SQSClient, SendMessageCommand }, { platformClient }, { vectorStoreFileMessage }] = await Promise.all([import('@aws-sdk/client-sqs'), import('../shared/aws-clients.js'), import('./vector-stores/file-queue.js')]);
-  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.vectorStoreFilesQueueUrl), MessageBody: JSON.stringify(vectorStoreFileMessage(tenantId, storeId, fileId, batchId)) }));
+  await platformClient(SQSClient).send(new SendMessageCommand({ QueueUrl: requireEnv(GATEWAY_ENV.vectorStoreFilesQueueUrl), MessageBody: JSON.stringify(vectorStoreFileMessage(tenantId, storeId, fileId, run, batchId)) }));
 }
 
 /**

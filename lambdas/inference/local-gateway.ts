@@ -265,8 +265,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     vectorStores = new VectorStoreService({
       config, records, index, files, embed: processing.embed,
       // In this process, off the request's answer (processVectorStoreFile never throws: a failure is the file's last_error).
-      start: (tenantId, storeId, fileId) => {
-        const run: Promise<unknown> = processVectorStoreFile(processing, tenantId, storeId, fileId).finally(() => running.delete(run));
+      start: (tenantId, storeId, fileId, fileRun) => {
+        const run: Promise<unknown> = processVectorStoreFile(processing, tenantId, storeId, fileId, fileRun).finally(() => running.delete(run));
         running.add(run);
       },
     });

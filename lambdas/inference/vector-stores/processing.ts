@@ -1,7 +1,7 @@
 import type { BatchFileStore } from '../batches/stores.js';
 import { chunkText } from './chunking.js';
 import { fileText } from './file-text.js';
-import type { StoredVectorStore, VectorStoreFileError, VectorStoreOwner, VectorStoreRecords } from './records.js';
+import type { StoredVectorStore, StoredVectorStoreFile, VectorStoreFileError, VectorStoreOwner, VectorStoreRecords } from './records.js';
 import type { VectorIndex, VectorRecord } from './vector-index.js';
 
 /**
@@ -23,29 +23,37 @@ export interface ProcessingDeps {
 export const CHUNKS_PER_EMBEDDING_CALL = 32;
 
 /**
- * Processes one `in_progress` vector store file: reads its text (file-text.ts), chunks it (chunking.ts), embeds the
- * chunks (`embed`), writes them to the store's index as `<file id>#<n>` with the file's attributes as filterable
- * metadata, then sets the file `completed` with its `usage_bytes` (the text's UTF-8 bytes). A failure sets it `failed`
- * with `last_error` (`unsupported_file`, `invalid_file`, `server_error`) and writes no vector. A file cancelled or
- * detached meanwhile keeps no vector; a file (or store) gone, or no longer `in_progress`, is left as it is (a second
- * run of one file, a redelivered message, changes nothing).
+ * Processes run `run` of one `in_progress` vector store file: reads its text (file-text.ts), chunks it (chunking.ts),
+ * embeds the chunks (`embed`), writes them to the store's index as `<file id>#<run>#<n>` (vectorKeys) with the file's
+ * attributes as filterable metadata, then sets the file `completed` with its `usage_bytes` (the text's UTF-8 bytes) and
+ * `chunks`. A failure sets it `failed` with `last_error` (`unsupported_file`, `invalid_file`, `server_error`) and writes
+ * no vector. A file (or store) gone, or no longer `in_progress` at `run`, is left as it is (a second start of one run,
+ * a redelivered message, changes nothing).
+ * The run is the file record's (StoredVectorStoreFile.run): every change this run makes to the record is conditional on
+ * the record being still `in_progress` at `run`. A run superseded meanwhile (the file attached again, its attributes
+ * updated, cancelled or detached) is found before each embedding call (so it stops paying for embeddings nobody will
+ * read) and at the end; it removes the vectors it wrote (its own keys: never the newer run's) and stops without
+ * marking the file.
  * A failure that is not the file's own (a store, the index or the embedding model unreachable, an embedding refused
  * with 429 or 5xx) is handled as `options.transient` says.
+ * @param run the run to process: the record's `run` when it was set `in_progress` (the work queue's message carries it)
  * @param options.transient `'fail'`: the file becomes `failed` with `server_error` and nothing is thrown (what went
  *   wrong is on the file record, or logged when even that write fails: `tessera serve`, which retries nothing);
  *   `'throw'`: the vectors written by this run are removed, the file stays `in_progress`, and the error is thrown for
  *   the caller to retry (the work queue's worker: file-queue.ts). @default 'fail'
  */
-export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: string, storeId: string, fileId: string, options: { transient?: 'fail' | 'throw' } = {}): Promise<void> {
+export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: string, storeId: string, fileId: string, run: string, options: { transient?: 'fail' | 'throw' } = {}): Promise<void> {
   let written = 0;
+  const ours = (f: StoredVectorStoreFile) => f.status === 'in_progress' && f.run === run;
+  const removeWritten = () => (written ? deps.index.delete(tenantId, storeId, vectorKeys(fileId, run, written)) : Promise.resolve());
   const fail = async (error: VectorStoreFileError) => {
-    if (written) await deps.index.delete(tenantId, storeId, keys(fileId, written)).catch(() => undefined);
-    await deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'failed', lastError: error } : undefined));
+    await removeWritten().catch(() => undefined);
+    await deps.records.updateFile(tenantId, storeId, fileId, (f) => (ours(f) ? { ...f, status: 'failed', lastError: error } : undefined));
   };
   try {
     const store = await deps.records.getStore(tenantId, storeId);
     const file = await deps.records.getFile(tenantId, storeId, fileId);
-    if (!store || !file || file.status !== 'in_progress') return;
+    if (!store || !file || !ours(file)) return;
     const bytes = await deps.files.content(tenantId, fileId);
     if (!bytes) return await fail({ code: 'invalid_file', message: `file ${fileId} no longer exists (deleted or expired)` });
     const read = fileText(file.filename, bytes);
@@ -53,6 +61,11 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     const chunks = await chunkText(read.text, file.chunking);
     const records: VectorRecord[] = [];
     for (let i = 0; i < chunks.length; i += CHUNKS_PER_EMBEDDING_CALL) {
+      // Superseded (or gone) meanwhile: the newer run embeds the file; this one stops before paying for more.
+      if (i > 0) {
+        const now = await deps.records.getFile(tenantId, storeId, fileId);
+        if (!now || !ours(now)) return;
+      }
       const part = chunks.slice(i, i + CHUNKS_PER_EMBEDDING_CALL);
       const embedded = await deps.embed(file.owner, store.embeddingModel, part.map((c) => c.text), { vectorStoreId: storeId, fileId });
       if ('status' in embedded) {
@@ -60,8 +73,10 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
         if (options.transient === 'throw' && (embedded.status === 429 || embedded.status >= 500)) throw new Error(message);
         return await fail({ code: 'server_error', message });
       }
-      part.forEach((c, j) => records.push({ key: `${fileId}#${i + j}`, data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text }));
+      part.forEach((c, j) => records.push({ key: vectorKey(fileId, run, i + j), data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text }));
     }
+    const before = await deps.records.getFile(tenantId, storeId, fileId);
+    if (!before || !ours(before)) return;
     if (records.length) {
       await ensureIndex(deps, store, records[0]!.data.length);
       // Counted before the put: a put that fails part way has written some of them (absent keys are no error to delete).
@@ -69,23 +84,30 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
       await deps.index.put(tenantId, storeId, records);
     }
     const usageBytes = Buffer.byteLength(read.text);
-    const done = await deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'completed', lastError: null, usageBytes, chunks: records.length } : undefined));
-    // Cancelled or detached while it ran: its vectors go; and the index, when the store was deleted meanwhile (ensureIndex may have made it again).
+    const done = await deps.records.updateFile(tenantId, storeId, fileId, (f) => (ours(f) ? { ...f, status: 'completed', lastError: null, usageBytes, chunks: records.length } : undefined));
+    // Superseded, cancelled or detached while it ran: its vectors go; and the index, when the store was deleted meanwhile (ensureIndex may have made it again).
     if (!done && !(await deps.records.getStore(tenantId, storeId))) await deps.index.deleteIndex(tenantId, storeId);
-    else if (!done || done.status !== 'completed') await deps.index.delete(tenantId, storeId, keys(fileId, written));
+    else if (!done || done.status !== 'completed' || done.run !== run) await removeWritten();
   } catch (e) {
     if (options.transient === 'throw') {
-      if (written) await deps.index.delete(tenantId, storeId, keys(fileId, written)).catch(() => undefined);
+      await removeWritten().catch(() => undefined);
       throw e;
     }
-    console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file processing failed', tenantId, storeId, fileId, error: (e as Error).message }));
+    console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file processing failed', tenantId, storeId, fileId, run, error: (e as Error).message }));
     await fail({ code: 'server_error', message: `the file could not be processed: ${(e as Error).message}`.slice(0, 1000) })
-      .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, error: (again as Error).message })));
+      .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, run, error: (again as Error).message })));
   }
 }
 
-/** The vector keys of a file's `n` chunks. */
-export const keys = (fileId: string, n: number) => Array.from({ length: n }, (_, i) => `${fileId}#${i}`);
+/** The vector key of chunk `n` of run `run` of a file: `<file id>#<run>#<n>` (S3 Vectors keys: 1-1,024 characters). */
+export const vectorKey = (fileId: string, run: string, n: number) => `${fileId}#${run}#${n}`;
+/** The vector keys of the `n` chunks run `run` of a file wrote. */
+export const vectorKeys = (fileId: string, run: string, n: number) => Array.from({ length: n }, (_, i) => vectorKey(fileId, run, i));
+/** The file id and run of a vector key (vectorKey), or undefined for a key that is not one. */
+export function parseVectorKey(key: string): { fileId: string; run: string } | undefined {
+  const [fileId, run, n, ...rest] = key.split('#');
+  return fileId && run && n !== undefined && !rest.length ? { fileId, run } : undefined;
+}
 
 /** Creates the store's index at the embeddings' width on its first vectors, and records the width. */
 async function ensureIndex(deps: ProcessingDeps, store: StoredVectorStore, dimension: number): Promise<void> {

@@ -65,7 +65,14 @@ export interface StoredVectorStoreFile {
   usageBytes: number;
   attributes: Record<string, string | number | boolean> | null;
   chunking: StaticChunking;
-  /** Chunks (vectors `<file id>#0…n-1`) written to the index. */
+  /**
+   * The processing run the record is at (newRunId): a new one each time the file is attached again or its `attributes`
+   * change, written with the versioned update that sets `in_progress`. A run writes its vectors under its own keys
+   * (`<file id>#<run>#<n>`: processing.ts vectorKeys) and changes the record only while it is still the record's run;
+   * one that finds another run there (superseded) removes its vectors and stops. Not part of OpenAI's answer.
+   */
+  run: string;
+  /** Chunks (vectors `<file id>#<run>#0…n-1`) the run `run` wrote to the index (0 until completed). */
   chunks: number;
   /** The file batch it came with, if any. */
   batchId?: string;
@@ -98,6 +105,10 @@ const timeOrdered = () => `${Date.now().toString(16).padStart(12, '0')}${randomB
 export const newVectorStoreId = () => `vs_${timeOrdered()}`;
 /** A new file batch id: `vsfb_` and 24 hex digits, time-ordered. */
 export const newFileBatchId = () => `vsfb_${timeOrdered()}`;
+/** A new processing run id (StoredVectorStoreFile.run): 12 random hex digits. */
+export const newRunId = () => randomBytes(6).toString('hex');
+const RUN_ID = /^[a-f0-9]{12}$/;
+export const isRunId = (id: string) => RUN_ID.test(id);
 export const isVectorStoreId = (id: string) => STORE_ID.test(id);
 export const isFileBatchId = (id: string) => BATCH_ID.test(id);
 export const isFileId = (id: string) => FILE_ID.test(id);
@@ -189,13 +200,14 @@ export class VectorStoreRecords {
     return true;
   }
 
-  /** Writes a file record (a file attached again is written over). */
-  async putFile(file: StoredVectorStoreFile): Promise<void> {
+  /** Writes a file record (a file attached again is written over). @returns the record it replaced, if any */
+  async putFile(file: StoredVectorStoreFile): Promise<StoredVectorStoreFile | undefined> {
     const key = fileKey(file.storeId, file.fileId);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const version = (await this.table.get(file.tenantId, key))?.version ?? 0;
+      const current = await this.table.get(file.tenantId, key);
       try {
-        return await this.table.put(file.tenantId, key, JSON.stringify(file), version);
+        await this.table.put(file.tenantId, key, JSON.stringify(file), current?.version ?? 0);
+        return current && (JSON.parse(current.body) as StoredVectorStoreFile);
       } catch (e) {
         if (!(e instanceof VersionConflict)) throw e;
       }

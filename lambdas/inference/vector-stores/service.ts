@@ -11,9 +11,9 @@ import { DEFAULT_CHUNKING, parseChunking } from './chunking.js';
 import { fileText } from './file-text.js';
 import { checkFilter } from './filters.js';
 import { S3_VECTORS_LIMITS } from './local-index.js';
-import { keys, type EmbedTexts } from './processing.js';
+import { parseVectorKey, vectorKeys, type EmbedTexts } from './processing.js';
 import {
-  isFileBatchId, isFileId, isVectorStoreId, newFileBatchId, newVectorStoreId,
+  isFileBatchId, isFileId, isVectorStoreId, newFileBatchId, newRunId, newVectorStoreId,
   type StaticChunking, type StoredFileBatch, type VectorStoreOwner, type StoredVectorStore, type StoredVectorStoreFile, type VectorStoreRecords,
 } from './records.js';
 import type { VectorFilter, VectorIndex } from './vector-index.js';
@@ -30,9 +30,10 @@ export interface VectorStoreServiceDeps {
    * Has an `in_progress` file processed off the request (`tessera serve`: in this process, processing.ts
    * processVectorStoreFile; AWS: a message on the vector store files' work queue, file-queue.ts). Awaited before the
    * answer; when it throws, the file is set `failed` with `last_error` and the error goes on (a 500).
+   * @param run the file record's run (StoredVectorStoreFile.run) to process
    * @param batchId the file batch it came with @default - none
    */
-  start(tenantId: string, storeId: string, fileId: string, batchId?: string): void | Promise<void>;
+  start(tenantId: string, storeId: string, fileId: string, run: string, batchId?: string): void | Promise<void>;
 }
 
 /** An answer: JSON text. */
@@ -184,24 +185,24 @@ export class VectorStoreService {
   }
 
   private async addFile(owner: VectorStoreOwner, store: StoredVectorStore, file: { id: string; filename: string }, attributes: Record<string, string | number | boolean> | null, chunking: StaticChunking, batchId?: string): Promise<StoredVectorStoreFile> {
-    const existing = await this.deps.records.getFile(store.tenantId, store.id, file.id);
-    if (existing && existing.chunks) await this.deps.index.delete(store.tenantId, store.id, keys(file.id, existing.chunks));
     const record: StoredVectorStoreFile = {
       tenantId: store.tenantId, storeId: store.id, fileId: file.id, filename: file.filename, createdAt: now(), status: 'in_progress', lastError: null,
-      usageBytes: 0, attributes, chunking, chunks: 0, owner, ...(batchId ? { batchId } : {}),
+      usageBytes: 0, attributes, chunking, run: newRunId(), chunks: 0, owner, ...(batchId ? { batchId } : {}),
     };
-    await this.deps.records.putFile(record);
-    return (await this.start(store.tenantId, store.id, file.id, batchId)) ?? record;
+    // A new run: one of the replaced record still going finds itself superseded and removes its own vectors; a completed one's are removed here.
+    const replaced = await this.deps.records.putFile(record);
+    if (replaced?.chunks) await this.deps.index.delete(store.tenantId, store.id, vectorKeys(file.id, replaced.run, replaced.chunks));
+    return (await this.start(store.tenantId, store.id, file.id, record.run, batchId)) ?? record;
   }
 
   /** deps.start; when it throws, the file is left `failed` with `last_error` (nothing would process it) and the error goes on. @returns the failed record then */
-  private async start(tenantId: string, storeId: string, fileId: string, batchId?: string): Promise<StoredVectorStoreFile | undefined> {
+  private async start(tenantId: string, storeId: string, fileId: string, run: string, batchId?: string): Promise<StoredVectorStoreFile | undefined> {
     try {
-      await this.deps.start(tenantId, storeId, fileId, batchId);
+      await this.deps.start(tenantId, storeId, fileId, run, batchId);
       return undefined;
     } catch (e) {
       const lastError = { code: 'server_error' as const, message: `the file could not be queued for processing: ${(e as Error).message}`.slice(0, 1000) };
-      await this.deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' ? { ...f, status: 'failed', lastError } : undefined))
+      await this.deps.records.updateFile(tenantId, storeId, fileId, (f) => (f.status === 'in_progress' && f.run === run ? { ...f, status: 'failed', lastError } : undefined))
         .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, error: (again as Error).message })));
       throw e;
     }
@@ -237,23 +238,24 @@ export class VectorStoreService {
     const b = objectBody(raw, ['attributes'], 'POST /v1/vector_stores/{vector_store_id}/files/{file_id}');
     if (!('attributes' in b)) throw invalid('attributes is required (an object, or null to clear them)', 'attributes', 'missing_required_parameter');
     const attributes = checkPairs(b.attributes, 'attributes', false);
-    const f = await this.file(tenantId, storeId, fileId);
-    // The chunks' filterable metadata is the file's attributes: a completed file is processed again with the new ones.
+    await this.file(tenantId, storeId, fileId);
+    // The chunks' filterable metadata is the file's attributes: the file is processed again with the new ones, as a new
+    // run (a run still going, which read the old ones, finds itself superseded and removes its own vectors).
+    let replaced: StoredVectorStoreFile | undefined;
     const updated = await this.deps.records.updateFile(tenantId, storeId, fileId, (c) => {
+      replaced = c;
       const { deadLettered: _processedAgain, ...kept } = c;
-      return { ...kept, attributes, owner: ownerOf(caller), ...(c.status === 'in_progress' ? {} : { status: 'in_progress' as const, lastError: null }) };
+      return { ...kept, attributes, owner: ownerOf(caller), status: 'in_progress' as const, lastError: null, run: newRunId(), chunks: 0 };
     });
-    if (f.status !== 'in_progress') {
-      if (f.chunks) await this.deps.index.delete(tenantId, storeId, keys(fileId, f.chunks));
-      await this.start(tenantId, storeId, fileId, f.batchId);
-    }
-    return json(answerFile(updated!));
+    if (!updated) throw notFound(`No file found with id ${quoted(fileId)} in vector store ${storeId}`, 'file_id', 'file_not_found');
+    if (replaced?.chunks) await this.deps.index.delete(tenantId, storeId, vectorKeys(fileId, replaced.run, replaced.chunks));
+    return json(answerFile((await this.start(tenantId, storeId, fileId, updated.run, updated.batchId)) ?? updated));
   }
 
   private async detach(tenantId: string, storeId: string, fileId: string): Promise<VectorStoreAnswer> {
     const f = await this.file(tenantId, storeId, fileId);
     await this.deps.records.deleteFile(tenantId, storeId, fileId);
-    if (f.chunks) await this.deps.index.delete(tenantId, storeId, keys(fileId, f.chunks));
+    if (f.chunks) await this.deps.index.delete(tenantId, storeId, vectorKeys(fileId, f.run, f.chunks));
     return json({ id: fileId, object: 'vector_store.file.deleted', deleted: true });
   }
 
@@ -417,10 +419,13 @@ export class VectorStoreService {
     const files = new Map<string, StoredVectorStoreFile | undefined>();
     const data = [];
     for (const hit of hits) {
-      const fileId = hit.key.split('#')[0]!;
+      const key = parseVectorKey(hit.key);
+      if (!key) continue;
+      const { fileId, run } = key;
       if (!files.has(fileId)) files.set(fileId, await this.deps.records.getFile(tenantId, storeId, fileId));
       const f = files.get(fileId);
-      if (!f || f.status !== 'completed') continue;
+      // Only the completed run's chunks: a superseded run's, left by a run that stopped before removing them, are not the file's.
+      if (!f || f.status !== 'completed' || f.run !== run) continue;
       data.push({ file_id: fileId, filename: f.filename, score: hit.score, attributes: f.attributes, text: hit.text });
     }
     return data;

@@ -61,6 +61,21 @@ describe('vector stores against a hostile tenant', () => {
     expect(existsSync(join(gw.stateDir, 'vector-stores', 'index', 'acme', store.id))).toBe(false);
   });
 
+  it('attributes updated while the file is embedded: the run that read the old ones is superseded, the file ends with the new ones in its vectors (search filters by them)', async () => {
+    const store = await client().vectorStores.create({ name: 'relabelled' });
+    const file = await upload('Refunds are paid within fourteen days of a returned parcel.');
+    upstream.delayMs = 300;
+    await client().vectorStores.files.create(store.id, { file_id: file.id, attributes: { team: 'old' } });
+    await upstream.received(1);
+    expect(await client().vectorStores.files.update(file.id, { vector_store_id: store.id, attributes: { team: 'new' } })).toMatchObject({ status: 'in_progress', attributes: { team: 'new' } });
+    upstream.delayMs = 0;
+    await gw.idle();
+    expect(await client().vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed', attributes: { team: 'new' } });
+    const search = (team: string) => client().vectorStores.search(store.id, { query: 'refunds', filters: { key: 'team', type: 'eq', value: team } });
+    expect((await search('new')).data.map((d) => [d.file_id, d.attributes])).toEqual([[file.id, { team: 'new' }]]);
+    expect((await search('old')).data).toEqual([]);
+  });
+
   it('refuses a file named twice in one request (it would be embedded, and billed, twice), naming the second', async () => {
     const store = await client().vectorStores.create({ name: 'dups' });
     const file = await upload('named twice');

@@ -102,6 +102,8 @@ async function deliver(messages: Message[]) {
   return answer;
 }
 
+/** A chunk's vector key: `<file id>#<run>#<n>` (processing.ts vectorKey; the run is the file record's, not in the answer). */
+const chunkKey = (fileId: string, n: number) => expect.stringMatching(new RegExp(`^${fileId}#[a-f0-9]{12}#${n}$`));
 const indexOf = (storeId: string) => `vs-${storeId.slice(3)}`;
 const listed = async (tenantId: string, storeId: string) =>
   ((await vectors().send(new ListVectorsCommand({ vectorBucketName: tenantVectorBucketName(tenantId), indexName: indexOf(storeId) }))).vectors ?? []).map((v) => v.key!).sort();
@@ -120,7 +122,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect(await acme.vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 1, in_progress: 1, completed: 0 } });
 
     const [message] = await receive();
-    expect(JSON.parse(message!.Body!)).toEqual({ kind: 'vector_store_file', tenantId: 'acme', storeId: store.id, fileId: file.id });
+    expect(JSON.parse(message!.Body!)).toEqual({ kind: 'vector_store_file', tenantId: 'acme', storeId: store.id, fileId: file.id, run: expect.stringMatching(/^[a-f0-9]{12}$/) });
     expect(await deliver([message!])).toEqual({ batchItemFailures: [] });
     // The chunk was embedded with the store's model, through the gateway as the file's owner (one /v1/embeddings call).
     expect(upstream.requests).toEqual([expect.objectContaining({ model: EMBEDDING.upstream, input: [text] })]);
@@ -129,8 +131,8 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect(done).toMatchObject({ status: 'completed', last_error: null, usage_bytes: Buffer.byteLength(text) });
     expect(await acme.vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 1, in_progress: 0, completed: 1, failed: 0 }, usage_bytes: Buffer.byteLength(text) });
     // The vectors in moto's S3 Vectors: acme's bucket, the store's index, one chunk with its text and file id.
-    expect(await listed('acme', store.id)).toEqual([`${file.id}#0`]);
-    const got = await vectors().send(new GetVectorsCommand({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), keys: [`${file.id}#0`], returnMetadata: true, returnData: true }));
+    expect(await listed('acme', store.id)).toEqual([chunkKey(file.id, 0)]);
+    const got = await vectors().send(new GetVectorsCommand({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), keys: await listed('acme', store.id), returnMetadata: true, returnData: true }));
     expect(got.vectors?.[0]?.metadata).toMatchObject({ [TEXT_METADATA_KEY]: text });
     expect(got.vectors?.[0]?.data?.float32?.length).toBeGreaterThan(0);
 
@@ -138,14 +140,14 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect(await deliver([message!])).toEqual({ batchItemFailures: [] });
     expect(upstream.requests).toHaveLength(1);
     expect(await acme.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed', usage_bytes: Buffer.byteLength(text) });
-    expect(await listed('acme', store.id)).toEqual([`${file.id}#0`]);
+    expect(await listed('acme', store.id)).toEqual([chunkKey(file.id, 0)]);
 
     // A second file, detached before its message runs: the message ends quietly, nothing embedded or written.
     const gone = await acme.vectorStores.files.upload(store.id, await toFile(Buffer.from('Shipping takes three days.'), 'shipping.txt'));
     expect(await acme.vectorStores.files.delete(gone.id, { vector_store_id: store.id })).toMatchObject({ deleted: true });
     expect(await deliver(await receive())).toEqual({ batchItemFailures: [] });
     expect(upstream.requests).toHaveLength(1);
-    expect(await listed('acme', store.id)).toEqual([`${file.id}#0`]);
+    expect(await listed('acme', store.id)).toEqual([chunkKey(file.id, 0)]);
     expect(await receive()).toEqual([]);
 
     // Detaching the completed file removes its vectors; deleting the store removes its index.
@@ -165,7 +167,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     }
     const file = await acme.vectorStores.files.upload(store.id, await toFile(Buffer.from('secret plans'), 'plans.txt'));
     const [real] = await receive();
-    const forged = { ...real!, MessageId: 'forged', Body: JSON.stringify({ kind: 'vector_store_file', tenantId: 'globex', storeId: store.id, fileId: file.id }) };
+    const forged = { ...real!, MessageId: 'forged', Body: JSON.stringify({ ...JSON.parse(real!.Body!), tenantId: 'globex' }) };
     expect(await deliver([forged])).toEqual({ batchItemFailures: [] });
     expect(upstream.requests).toHaveLength(0);
     expect(await deliver([real!])).toEqual({ batchItemFailures: [] });
@@ -194,7 +196,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     // SQS moves it to the dead-letter queue on the next receive past maxReceiveCount.
     expect(await receive()).toEqual([]);
     const [dead] = await receive(dlqUrl);
-    expect(JSON.parse(dead!.Body!)).toEqual({ kind: 'vector_store_file', tenantId: 'globex', storeId: store.id, fileId: file.id });
+    expect(JSON.parse(dead!.Body!)).toEqual({ kind: 'vector_store_file', tenantId: 'globex', storeId: store.id, fileId: file.id, run: expect.stringMatching(/^[a-f0-9]{12}$/) });
 
     // The operator's redrive: `tessera dlq redrive` finds the queue's source (ListDeadLetterSourceQueues) and would move
     // every message back to it (StartMessageMoveTask, which moto lacks: done here as SQS does it).
@@ -212,7 +214,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect(await deliver([again!])).toEqual({ batchItemFailures: [] });
     expect(await globex.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).toMatchObject({ status: 'completed', last_error: null });
     expect(await globex.vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 1, completed: 1, failed: 0 } });
-    expect(await listed('globex', store.id)).toEqual([`${file.id}#0`]);
+    expect(await listed('globex', store.id)).toEqual([chunkKey(file.id, 0)]);
     await globex.vectorStores.delete(store.id);
   });
 
@@ -234,14 +236,15 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     const store = await acme.vectorStores.create({ name: 'searched' });
     const file = await acme.vectorStores.files.upload(store.id, await toFile(Buffer.from('Refunds are paid within fourteen days.'), 'refunds.md'));
     expect(await deliver(await receive())).toEqual({ batchItemFailures: [] });
+    const [key] = await listed('acme', store.id);
     const s3v = mockClient(S3VectorsClient);
     try {
-      s3v.on(QueryVectorsCommand).resolves({ vectors: [{ key: `${file.id}#0`, distance: 0.2, metadata: { file_id: file.id, [TEXT_METADATA_KEY]: 'Refunds are paid within fourteen days.' } }] });
-      const hits = await acme.vectorStores.search(store.id, { query: 'when are refunds paid', max_num_results: 3, filters: { key: 'file_id', type: 'eq', value: file.id } });
+      s3v.on(QueryVectorsCommand).resolves({ vectors: [{ key, distance: 0.2, metadata: { lang: 'en', [TEXT_METADATA_KEY]: 'Refunds are paid within fourteen days.' } }] });
+      const hits = await acme.vectorStores.search(store.id, { query: 'when are refunds paid', max_num_results: 3, filters: { key: 'lang', type: 'eq', value: 'en' } });
       expect(hits.data).toEqual([expect.objectContaining({ file_id: file.id, filename: 'refunds.md', content: [{ type: 'text', text: 'Refunds are paid within fourteen days.' }] })]);
       const query = s3v.commandCalls(QueryVectorsCommand);
       expect(query).toHaveLength(1);
-      expect(query[0]!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 3, filter: { file_id: { $eq: file.id } }, returnMetadata: true });
+      expect(query[0]!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 3, filter: { lang: { $eq: 'en' } }, returnMetadata: true });
       // rewrite_query and another ranker stay refused, as on tessera serve.
       const e: any = await acme.vectorStores.search(store.id, { query: 'x', rewrite_query: true }).then(() => undefined, (x: unknown) => x);
       expect([e?.status, e?.param]).toEqual([400, 'rewrite_query']);

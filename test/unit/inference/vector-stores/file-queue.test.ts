@@ -15,6 +15,7 @@ import { tempDir } from '../../../support/temp-dirs.js';
  * the last receive leaving the file failed and marked for a redrive, a redrive processing it again.
  */
 const FILE = 'file-00000000000000000000000a';
+const RUN = '00000000000a';
 const DLQ = `tessera-dlq-${VECTOR_STORE_FILES_DLQ_NAME}`;
 let deps: ProcessingDeps;
 let records: VectorStoreRecords;
@@ -37,15 +38,17 @@ afterEach(() => vi.restoreAllMocks());
 
 const fileRecord = (over: Partial<StoredVectorStoreFile> = {}): StoredVectorStoreFile => ({
   tenantId: 'acme', storeId: store.id, fileId: FILE, filename: 'refunds.md', createdAt: 1, status: 'in_progress', lastError: null,
-  usageBytes: 0, attributes: null, chunking: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 }, chunks: 0, owner, ...over,
+  usageBytes: 0, attributes: null, chunking: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 }, run: RUN, chunks: 0, owner, ...over,
 });
-const message = () => vectorStoreFileMessage('acme', store.id, FILE);
+const message = (run = RUN) => vectorStoreFileMessage('acme', store.id, FILE, run);
 const file = () => records.getFile('acme', store.id, FILE);
-const run = (lastAttempt = false) => runVectorStoreFileMessage(deps, message(), { lastAttempt, deadLetterQueue: DLQ });
+const run = (lastAttempt = false, of = RUN) => runVectorStoreFileMessage(deps, message(of), { lastAttempt, deadLetterQueue: DLQ });
 
 describe('the vector store file message', () => {
-  it('is {kind, tenantId, storeId, fileId, batchId?}; another kind is not one; a vector store file message with ids that are not ids is refused', () => {
-    expect(vectorStoreFileMessage('acme', store.id, FILE, 'vsfb_000000000000000000000001')).toEqual({ kind: 'vector_store_file', tenantId: 'acme', storeId: store.id, fileId: FILE, batchId: 'vsfb_000000000000000000000001' });
+  it('is {kind, tenantId, storeId, fileId, run, batchId?}; another kind is not one; a vector store file message with ids that are not ids (or no run) is refused', () => {
+    expect(vectorStoreFileMessage('acme', store.id, FILE, RUN, 'vsfb_000000000000000000000001')).toEqual({ kind: 'vector_store_file', tenantId: 'acme', storeId: store.id, fileId: FILE, run: RUN, batchId: 'vsfb_000000000000000000000001' });
+    expect(() => parseVectorStoreFileMessage(JSON.stringify({ ...message(), run: undefined }))).toThrow(/not a vector store file message/);
+    expect(() => parseVectorStoreFileMessage(JSON.stringify({ ...message(), run: '../x' }))).toThrow(/not a vector store file message/);
     expect(parseVectorStoreFileMessage(JSON.stringify(message()))).toEqual(message());
     expect(parseVectorStoreFileMessage(JSON.stringify({ tenantId: 'acme', batchId: 'batch_1' }))).toBeUndefined();
     expect(parseVectorStoreFileMessage('not json')).toBeUndefined();
@@ -80,7 +83,7 @@ describe('runVectorStoreFileMessage', () => {
     const del = vi.spyOn(deps.index, 'delete');
     await expect(run()).rejects.toThrow('S3 Vectors throttled');
     // What the failed put may have written is removed (the same keys the next run writes).
-    expect(del).toHaveBeenCalledWith('acme', store.id, [`${FILE}#0`]);
+    expect(del).toHaveBeenCalledWith('acme', store.id, [`${FILE}#${RUN}#0`]);
     expect(await file()).toMatchObject({ status: 'in_progress' });
     await expect(run(true)).rejects.toThrow('S3 Vectors throttled');
     expect(await file()).toMatchObject({ status: 'failed', deadLettered: true, lastError: { code: 'server_error', message: expect.stringContaining(`S3 Vectors throttled (every attempt failed; its message is in ${DLQ})`) } });

@@ -58,7 +58,7 @@ const owner = (tenantId: string) => ({ tenantId, userId: 'u-1', role: 'developer
 const storeOf = (tenantId: string, name = 's'): StoredVectorStore => ({ tenantId, id: newVectorStoreId(), name, metadata: null, createdAt: 1, lastActiveAt: 1, embeddingModel: 'openai/text-embedding-3-small', owner: owner(tenantId) });
 const fileOf = (s: StoredVectorStore, n: number): StoredVectorStoreFile => ({
   tenantId: s.tenantId, storeId: s.id, fileId: `file-${String(n).padStart(24, '0')}`, filename: `f${n}.txt`, createdAt: 1, status: 'in_progress', lastError: null,
-  usageBytes: 0, attributes: null, chunking: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 }, chunks: 0, owner: owner(s.tenantId),
+  usageBytes: 0, attributes: null, chunking: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 }, run: '000000000001', chunks: 0, owner: owner(s.tenantId),
 });
 
 describe.each(tables)('vector store records on %s', (_name, table) => {
