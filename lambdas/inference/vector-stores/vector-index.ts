@@ -45,8 +45,10 @@ export interface VectorRecord {
   /** The chunk's embedding: `dimension` values, sent as float32. */
   data: number[];
   /**
-   * What search filters read: `file_id` and the file's attributes (OpenAI: ≤ 16 keys, strings ≤ 512
-   * characters). S3 Vectors: ≤ 2 KB of filterable metadata per vector.
+   * What search filters read: the file's attributes, and nothing else (OpenAI's `filters`, of the search endpoint and
+   * the file_search tool, are "a filter to apply based on file attributes": a filter's `key` names an attribute, so
+   * `file_id` matches only an attribute of that name, never the file's own id). OpenAI: ≤ 16 keys, strings ≤ 512
+   * characters. S3 Vectors: ≤ 2 KB of filterable metadata per vector.
    */
   filterable: Record<string, VectorMetadataValue>;
   /** The chunk's text (S3 Vectors: non-filterable metadata, ≤ 40 KB with the rest). */
