@@ -41,8 +41,13 @@ export interface VectorStoreAnswer { status: number; body: string }
 
 /** The embedding model of new stores when the config names none (lib/config/default-config.ts's). */
 export const DEFAULT_EMBEDDING_MODEL = 'openai/text-embedding-3-small';
-/** OpenAI's limits: metadata and attributes 16 pairs, keys of 64 characters, string values of 512; search max_num_results 1-50; file_ids 500 per call. */
-export const LIMITS = { pairs: 16, key: 64, value: 512, maxResults: 50, defaultResults: 10, fileIds: 500, nameChars: 256, listMax: 100, expiresDays: 365 } as const;
+/**
+ * OpenAI's limits: metadata and attributes 16 pairs, keys of 64 characters, string values of 512; search
+ * max_num_results 1-50; a file batch's `file_ids` or `files` at most 2,000 ("The maximum batch size is 2000 files":
+ * the `openai` package's file-batches.d.ts, FileBatchCreateParams). A store's create names no per-call limit for its
+ * `file_ids` (only one per store); the gateway holds it to the batch's 2,000, its own limit.
+ */
+export const LIMITS = { pairs: 16, key: 64, value: 512, maxResults: 50, defaultResults: 10, fileIds: 2000, nameChars: 256, listMax: 100, expiresDays: 365 } as const;
 /** File purposes a vector store takes (OpenAI: `assistants`, what the SDKs' upload sends; the gateway's `user_data` too). */
 export const VECTOR_STORE_FILE_PURPOSES = ['assistants', 'user_data'] as const;
 
@@ -130,7 +135,7 @@ export class VectorStoreService {
       throw invalid(`vector stores embed with ${quoted(model)} (the platform's gateway.vectorStores.embeddingModel), which is not an embedding model your tenant may call; ask the platform team`, null, 'embedding_model_not_available');
     }
     // Every file is checked before anything is written.
-    const files = await Promise.all(fileIds.map((id, i) => this.attachable(caller.tenantId, id, `file_ids[${i}]`)));
+    const files = await atMost(ATTACH_CONCURRENCY, fileIds, (id, i) => this.attachable(caller.tenantId, id, `file_ids[${i}]`));
     const created = now();
     const store: StoredVectorStore = {
       tenantId: caller.tenantId, id: newVectorStoreId(), name: optionalString(b.name, 'name', LIMITS.nameChars) ?? '', metadata: checkPairs(b.metadata, 'metadata', true) as Record<string, string> | null,
@@ -143,7 +148,7 @@ export class VectorStoreService {
     if (days) store.expiresAfterDays = days;
     await this.deps.records.createStore(store);
     audit.detail = { ...audit.detail, vectorStoreId: store.id, embeddingModel: model };
-    for (const f of files) await this.addFile(store.owner, store, f, null, chunking);
+    await atMost(ATTACH_CONCURRENCY, files, (f) => this.addFile(store.owner, store, f, null, chunking));
     return json(await this.answerStore(store));
   }
 
@@ -303,11 +308,11 @@ export class VectorStoreService {
       wanted = fileIdList(b.file_ids, 'file_ids', 1).map((id, i) => ({ id, field: `file_ids[${i}]`, attributes, chunking }));
     }
     refuseRepeatedFiles(wanted.map((w) => w.id), (i) => wanted[i]!.field);
-    const files = await Promise.all(wanted.map((w) => this.attachable(tenantId, w.id, w.field)));
+    const files = await atMost(ATTACH_CONCURRENCY, wanted, (w) => this.attachable(tenantId, w.id, w.field));
     const batch: StoredFileBatch = { tenantId, storeId, id: newFileBatchId(), createdAt: now(), fileIds: files.map((f) => f.id), cancelled: false };
     await this.deps.records.createBatch(batch);
     audit.detail = { ...audit.detail, fileBatchId: batch.id, files: files.length };
-    for (let i = 0; i < files.length; i++) await this.addFile(ownerOf(caller), store, files[i]!, wanted[i]!.attributes, wanted[i]!.chunking, batch.id);
+    await atMost(ATTACH_CONCURRENCY, files, (f, i) => this.addFile(ownerOf(caller), store, f, wanted[i]!.attributes, wanted[i]!.chunking, batch.id));
     await this.touch(tenantId, storeId);
     return json(await this.answerBatch(batch));
   }
@@ -430,6 +435,35 @@ export class VectorStoreService {
     }
     return data;
   }
+}
+
+/**
+ * Files checked or attached at once by one request: 2,000 files one after another (a record write and, on AWS, a queue
+ * message each) would not fit API Gateway's 29 s; 16 at a time stay within the AWS SDK's 50 sockets per client.
+ */
+const ATTACH_CONCURRENCY = 16;
+
+/**
+ * `fn` over `items`, at most `limit` at once; the results in order. After a failure no further item is started.
+ * @throws the error of the lowest-index item that failed (the others started still settle first)
+ */
+async function atMost<T, R>(limit: number, items: readonly T[], fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  const errors = new Map<number, unknown>();
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && !errors.size) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (e) {
+        errors.set(i, e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.size) throw errors.get(Math.min(...errors.keys()));
+  return out;
 }
 
 /** The audit action of each route. */

@@ -76,6 +76,15 @@ describe('vector stores against a hostile tenant', () => {
     expect((await search('old')).data).toEqual([]);
   });
 
+  it('takes a file batch of up to 2,000 files (OpenAI\'s maximum batch size), not 500; 2,001 is a 400 naming file_ids', async () => {
+    const store = await client().vectorStores.create({ name: 'big batch' });
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `file-${String(i + 1).padStart(24, '0')}`);
+    // 501 well-formed ids none of which is the tenant's: checked one by one, the first named (not refused by count).
+    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { file_ids: ids(501) }))).toMatchObject({ status: 404, code: 'file_not_found', param: 'file_ids[0]' });
+    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { file_ids: ids(2001) }))).toMatchObject({ status: 400, param: 'file_ids', message: expect.stringContaining('1 to 2000 file ids') });
+    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: ids(2001).map((file_id) => ({ file_id })) }))).toMatchObject({ status: 400, param: 'files' });
+  });
+
   it('refuses a file named twice in one request (it would be embedded, and billed, twice), naming the second', async () => {
     const store = await client().vectorStores.create({ name: 'dups' });
     const file = await upload('named twice');
