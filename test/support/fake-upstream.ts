@@ -684,14 +684,14 @@ export class FakeUpstream {
     if (!kind) return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `Invalid URL (${req.method} ${route}): the fake upstream does not serve this path`, type: 'invalid_request_error', param: null, code: null } }));
     const body = jsonOf(rawBody);
     this.noteRequest(body);
-    if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
-    if (req.url?.endsWith('/moderations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moderationAnswer(body)));
-    if (req.url?.endsWith('/images/generations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(imagesAnswer(body, this.url)));
     const failure = this.failures.get(body.model);
     if (failure && failure.times > 0) {
       failure.times -= 1;
       return void res.writeHead(failure.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'injected failure', type: 'server_error' } }));
     }
+    if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
+    if (req.url?.endsWith('/moderations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moderationAnswer(body)));
+    if (req.url?.endsWith('/images/generations')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(imagesAnswer(body, this.url)));
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (kind === 'count') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(inputTokensAnswer(body)));
     if (kind === 'text') {

@@ -142,6 +142,38 @@ describe('the file_search tool on tessera serve, with the official Node client',
     expect(chatCalls()[0]!.tools).toBeUndefined();
   });
 
+  it('a search that fails mid-stream (the query\'s embedding refused) ends the stream as other mid-stream failures do: the file_search_call closed as failed, then error and response.failed with the usage so far, no response.completed', async () => {
+    upstream.failures.set(EMBEDDING.upstream, { status: 503, times: 50 });
+    const res = await fetch(`${gw.url}/responses`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, input: QUESTION, tools: [tool()], stream: true }) });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]').map((l) => JSON.parse(l.slice(6)) as { type: string; [k: string]: any });
+    const types = events.map((e) => e.type);
+    expect(types).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.file_search_call.in_progress', 'response.file_search_call.searching', 'response.output_item.done', 'error', 'response.failed']);
+    expect(events[5]).toMatchObject({ output_index: 0, item: { type: 'file_search_call', status: 'failed', queries: [QUESTION], results: null } });
+    expect(events.at(-2)).toMatchObject({ type: 'error', code: 'embedding_failed', message: expect.stringContaining('the search query could not be embedded') });
+    expect(events.at(-1)).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { message: expect.stringContaining('the search query could not be embedded') }, output: [{ type: 'file_search_call', status: 'failed' }], usage: { input_tokens: 11, output_tokens: 7 } } });
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    // One model call (the one that asked for the search); the model is not called again after the failure.
+    expect(chatCalls()).toHaveLength(1);
+    const record = gw.audit.records.filter((a) => a.path === '/v1/responses').at(-1)!;
+    expect(record).toMatchObject({ stream: true, status: 502 });
+  });
+
+  it('background: true with file_search: the run searches and completes, and the stored response has the file_search_call and the answer', async () => {
+    const queued = await client().responses.create({ model: MODEL, input: QUESTION, tools: [tool()], include: ['file_search_call.results'], background: true });
+    expect(queued.status).toMatch(/queued|in_progress/);
+    let r = queued;
+    for (let i = 0; i < 200 && (r.status === 'queued' || r.status === 'in_progress'); i++) {
+      await new Promise((ok) => setTimeout(ok, 25));
+      r = await client().responses.retrieve(queued.id);
+    }
+    expect(r.status).toBe('completed');
+    expect(r.output.map((o) => o.type)).toEqual(['file_search_call', 'message']);
+    expect(r.output[0]).toMatchObject({ type: 'file_search_call', status: 'completed', queries: [QUESTION], results: [{ file_id: fileId, filename: 'refunds.md', text: REFUNDS }] });
+    expect(r.output_text).toContain(REFUNDS);
+    expect(chatCalls()).toHaveLength(2);
+  });
+
   it('refuses a bad file_search tool with a 400 (404 for a store not the tenant\'s) naming the field, before any model call', async () => {
     const other = await client('globex').vectorStores.create({ name: 'theirs' });
     const cases: Array<[string, Record<string, unknown>, number, string, RegExp]> = [
