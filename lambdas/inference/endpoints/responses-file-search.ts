@@ -8,7 +8,7 @@ import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
-import { DEFAULT_MAX_SEARCHES, FILE_SEARCH_NAME, fileSearchCallItem, newFileSearchCallId, queriesOf, resultsForModel, type FileSearchResult, type FileSearchSpec } from '../responses/file-search.js';
+import { citedText, DEFAULT_MAX_SEARCHES, FILE_SEARCH_NAME, fileSearchCallItem, newFileSearchCallId, queriesOf, resultsForModel, type FileSearchResult, type FileSearchSpec } from '../responses/file-search.js';
 import { responseOfChat } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
 import type { VectorStoreService } from '../vector-stores/service.js';
@@ -57,8 +57,9 @@ const isSearch = (t: ChatCompletionMessageToolCall) => t.type === 'function' && 
  * items; its usage is the model calls' summed; so are the audit record's tokens and cost, and its `detail` has
  * `fileSearchCalls` and `modelCalls`. Streamed (`stream: true`), the stream opens with the first search or the answer;
  * each search is its item's events (ResponseEventStream.fileSearchCall) as it runs, the answer's items are streamed
- * from the whole answer (one text delta). Annotations: none (`file_citation` is not produced: the model's text is not
- * parsed for citations).
+ * from the whole answer (one text delta). Annotations: the results are given to the model numbered across the
+ * response's searches, each with a marker to cite it by (resultsForModel); the answer's markers of those sources become
+ * `file_citation` annotations and are taken out of its text (withCitations).
  */
 export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRequest, model: ModelEntry, res: GatewayResponder, turn: FileSearchTurn): Promise<void> {
   const { spec, service } = turn;
@@ -69,6 +70,8 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
   const { stream: _stream, stream_options: _options, ...base } = turn.body as ChatRequestBody & { stream_options?: unknown };
   let messages = base.messages as ChatCompletionMessageParam[];
   const searches: ResponseFileSearchToolCall[] = [];
+  // Every result the model was given, numbered across the response's searches: what a marker of the answer cites.
+  const sources: FileSearchResult[] = [];
   let out: ReturnType<GatewayResponder['stream']> | undefined;
   let events: ResponseEventStream | undefined;
   const open = async (): Promise<ResponseEventStream> => {
@@ -125,7 +128,9 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
         } else done = await search();
         const { found, ...item } = done;
         searches.push(item);
-        replies.push({ role: 'tool', tool_call_id: call.id, content: queries ? resultsForModel(found ?? []) : 'The call named no queries: call file_search with {"queries": ["…"]}.' });
+        const first = sources.length + 1;
+        sources.push(...(found ?? []));
+        replies.push({ role: 'tool', tool_call_id: call.id, content: queries ? resultsForModel(found ?? [], first) : 'The call named no queries: call file_search with {"queries": ["…"]}.' });
       }
       detail.fileSearchCalls = searches.length;
       // The assistant turn as the model answered it, with only the calls answered here and the caller's (which end the turn).
@@ -146,8 +151,9 @@ export async function runFileSearchTurn(pipeline: RequestPipeline, r: PipelineRe
   }
 
   /** The turn's end: the Response (whole, or the stream's last events), kept with the turn's messages before the answer. */
-  async function answered(answer: ChatCompletion, keptMessages: ChatCompletionMessageParam[]): Promise<void> {
+  async function answered(uncited: ChatCompletion, keptMessages: ChatCompletionMessageParam[]): Promise<void> {
     finishAudit();
+    const answer = withCitations(uncited, sources);
     if (!turn.stream) {
       const whole = responseOfChat(turn.shell, answer, usage);
       const response = await turn.keep({ ...whole, output: [...searches, ...whole.output] as ResponseOutputItem[] }, keptMessages);
@@ -197,6 +203,21 @@ function addUsage(sum: CompletionUsage, u: CompletionUsage | undefined): void {
 }
 
 /** A whole answer's first choice as one chat chunk (its text, reasoning, refusal, calls with their indexes, logprobs, finish), for ResponseEventStream. */
+/**
+ * The answer with its markers of the searches' sources made `file_citation` annotations (file-search.ts citedText),
+ * after the annotations the model sent, whole and streamed alike (the stream's delta carries them: each a
+ * `response.output_text.annotation.added`).
+ */
+function withCitations(answer: ChatCompletion, sources: readonly FileSearchResult[]): ChatCompletion {
+  const choice = answer.choices[0];
+  const content = choice?.message.content;
+  if (!choice || typeof content !== 'string' || !sources.length) return answer;
+  const { text, annotations } = citedText(content, sources);
+  if (!annotations.length) return answer;
+  const message = { ...choice.message, content: text, annotations: [...(choice.message.annotations ?? []), ...annotations] } as unknown as ChatCompletion.Choice['message'];
+  return { ...answer, choices: [{ ...choice, message }, ...answer.choices.slice(1)] };
+}
+
 function chunkOf(answer: ChatCompletion, choice: ChatCompletion.Choice): ChatCompletionChunk {
   const m = choice.message as ChatCompletion.Choice['message'] & Record<string, unknown>;
   const delta: Record<string, unknown> = { ...m };

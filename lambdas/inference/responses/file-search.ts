@@ -126,13 +126,50 @@ export function queriesOf(args: string): string[] | undefined {
 /** One search result as the Response's `file_search_call.results[]` has it. */
 export type FileSearchResult = ResponseFileSearchToolCall.Result & { file_id: string; filename: string; score: number; text: string };
 
+/** The marker the model is asked to cite source `n` of a response's searches with: `【n】` (full-width brackets: rare in ordinary text). */
+export const citationMarker = (n: number) => `\u3010${n}\u3011`;
+const MARKERS = /\u3010(\d{1,4})\u3011/g;
+
 /**
- * The results as the model is given them (the tool message's content): each as a numbered source with its file name and
- * id, then its text; or a line saying nothing was found.
+ * The results as the model is given them (the tool message's content): each as a numbered source with its file name,
+ * id and, with `cite`, the marker to cite it with (citationMarker), then its text; then, with `cite`, how to cite; or a
+ * line saying nothing was found.
+ * @param first the number of the first result: a response's searches number their results on from the previous
+ *   search's (so a marker names one source of the response) @default 1
+ * @param cite whether the sources carry markers the answer is to cite (an earlier turn's results, given as context, do
+ *   not: their numbers are not this response's) @default true
  */
-export function resultsForModel(results: FileSearchResult[]): string {
+export function resultsForModel(results: FileSearchResult[], first = 1, cite = true): string {
   if (!results.length) return 'No passages of the files matched the queries.';
-  return results.map((r, i) => `<source index="${i + 1}" filename=${JSON.stringify(r.filename)} file_id="${r.file_id}" score="${r.score.toFixed(4)}">\n${r.text}\n</source>`).join('\n');
+  const sources = results.map((r, i) => `<source index="${first + i}"${cite ? ` marker="${citationMarker(first + i)}"` : ''} filename=${JSON.stringify(r.filename)} file_id="${r.file_id}" score="${r.score.toFixed(4)}">\n${r.text}\n</source>`).join('\n');
+  return cite ? `${sources}\nWhen your answer uses a source, write its marker right after the statement it supports.` : sources;
+}
+
+/** OpenAI's `file_citation` annotation of an output text (openai `ResponseOutputText.FileCitation`). */
+export interface FileCitation { type: 'file_citation'; file_id: string; filename: string; index: number }
+
+/**
+ * The answer's citations: each marker `【n】` of a source of the response's searches (`sources[n - 1]`) is taken out of
+ * the text and becomes a `file_citation` annotation at the place it stood, `index` counted in Unicode code points of
+ * the text without the markers (OpenAI: "the index in the output text at which to insert the file citation"). A
+ * marker of no source of the response (a number past them, 0) is left in the text as written: nothing is guessed.
+ * @param sources the results of the response's searches, in the order they were numbered (resultsForModel's `first`)
+ */
+export function citedText(text: string, sources: readonly FileSearchResult[]): { text: string; annotations: FileCitation[] } {
+  const annotations: FileCitation[] = [];
+  let out = '';
+  let points = 0;
+  let from = 0;
+  for (const m of text.matchAll(MARKERS)) {
+    const source = sources[Number(m[1]) - 1];
+    if (!source) continue;
+    const before = text.slice(from, m.index);
+    out += before;
+    points += [...before].length;
+    annotations.push({ type: 'file_citation', file_id: source.file_id, filename: source.filename, index: points });
+    from = m.index + m[0].length;
+  }
+  return { text: out + text.slice(from), annotations };
 }
 
 /**
@@ -160,6 +197,6 @@ export function fileSearchCallMessages(item: Item, path: string): [ChatCompletio
   const results = Array.isArray(item.results) ? (item.results as FileSearchResult[]) : undefined;
   return [
     { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: FILE_SEARCH_NAME, arguments: JSON.stringify({ queries }) } }] },
-    { role: 'tool', tool_call_id: id, content: results ? resultsForModel(results.map((r) => ({ ...r, file_id: r.file_id ?? '', filename: r.filename ?? '', score: r.score ?? 0, text: r.text ?? '' }))) : 'The results of this earlier search were not sent back; search again if they are needed.' },
+    { role: 'tool', tool_call_id: id, content: results ? resultsForModel(results.map((r) => ({ ...r, file_id: r.file_id ?? '', filename: r.filename ?? '', score: r.score ?? 0, text: r.text ?? '' })), 1, false) : 'The results of this earlier search were not sent back; search again if they are needed.' },
   ];
 }

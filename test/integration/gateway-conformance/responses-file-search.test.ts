@@ -51,6 +51,8 @@ const client = (tenant = 'acme') => nodeClient(gw.url, tokens[tenant]!);
 const QUESTION = 'how many days until refunds are paid';
 const tool = () => ({ type: 'file_search' as const, vector_store_ids: [storeId], max_num_results: 1 });
 const chatCalls = () => upstream.requests.filter((b) => Array.isArray(b.messages));
+/** The last chat call's request body. */
+const calls0 = () => chatCalls().at(-1)!;
 const refusal = async (p: Promise<unknown>) => {
   try {
     await p;
@@ -75,7 +77,12 @@ describe('the file_search tool on tessera serve, with the official Node client',
     // The model's second turn was given the results: its answer quotes them.
     expect(r.output_text).toContain('echo: the tool answered');
     expect(r.output_text).toContain(REFUNDS);
-    expect((r.output[1] as ResponseOutputMessage).content[0]).toMatchObject({ type: 'output_text', annotations: [] });
+    // The results were given with a marker each (【1】); the answer's marker (the fake echoes the tool's answer) is taken out
+    // of the text and is a file_citation annotation where it stood (index in code points).
+    expect(calls0().messages.at(-1).content).toContain('marker="\u30101\u3011"');
+    expect(r.output_text).not.toContain('\u3010');
+    const cited = [...r.output_text.slice(0, r.output_text.indexOf('marker="') + 'marker="'.length)].length;
+    expect((r.output[1] as ResponseOutputMessage).content[0]).toMatchObject({ type: 'output_text', annotations: [{ type: 'file_citation', file_id: fileId, filename: 'refunds.md', index: cited }] });
     // The tool echoed as sent; two model calls, their usage summed (the fake reports 11 + 7 for the call, its text answer's own).
     expect(r.tools).toEqual([{ type: 'file_search', vector_store_ids: [storeId], max_num_results: 1 }]);
     const calls = chatCalls();
@@ -118,7 +125,13 @@ describe('the file_search tool on tessera serve, with the official Node client',
       'response.created', 'response.in_progress', 'response.output_item.added', 'response.file_search_call.in_progress',
       'response.file_search_call.searching', 'response.file_search_call.completed', 'response.output_item.done',
     ]);
-    expect(types.slice(7)).toEqual(['response.output_item.added', 'response.content_part.added', 'response.output_text.delta', 'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed']);
+    expect(types.slice(7)).toEqual(['response.output_item.added', 'response.content_part.added', 'response.output_text.delta', 'response.output_text.annotation.added', 'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed']);
+    // The citation streamed: the delta's text without the marker, then the annotation, as in the final response.
+    const delta = events[9] as { delta: string };
+    expect(delta.delta).not.toContain('\u3010');
+    const citation = { type: 'file_citation', file_id: fileId, filename: 'refunds.md', index: [...delta.delta.slice(0, delta.delta.indexOf('marker="') + 'marker="'.length)].length };
+    expect(events[10]).toMatchObject({ type: 'response.output_text.annotation.added', output_index: 1, content_index: 0, annotation_index: 0, annotation: citation });
+    expect((final.output[1] as ResponseOutputMessage).content[0]).toMatchObject({ annotations: [citation] });
     expect(events[2]).toMatchObject({ output_index: 0, item: { type: 'file_search_call', status: 'in_progress' } });
     expect(events[6]).toMatchObject({ output_index: 0, item: { type: 'file_search_call', status: 'completed', results: [{ file_id: fileId }] } });
     expect(final.output.map((o) => o.type)).toEqual(['file_search_call', 'message']);
