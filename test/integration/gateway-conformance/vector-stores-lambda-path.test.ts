@@ -77,6 +77,7 @@ afterAll(async () => {
 beforeEach(() => {
   upstream.reset();
   upstream.followFormat = true;
+  upstream.callTools = false;
 });
 
 /** Messages waiting in the queue, with their receive counts (each receive counts, as SQS's). */
@@ -231,7 +232,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
 
   // moto has no QueryVectors: the S3 Vectors client alone is mocked here (aws-sdk-client-mock); DynamoDB, S3, SQS and
   // STS are still moto, and the query is embedded through the gateway.
-  it('search: the query embedded as the caller, QueryVectors on the store\'s index in the tenant\'s vector bucket, hits answered in OpenAI\'s shape (S3 Vectors mocked)', async () => {
+  it('search and the Responses API\'s file_search tool: the query embedded as the caller, QueryVectors on the store\'s index in the tenant\'s vector bucket, hits answered in OpenAI\'s shape (S3 Vectors mocked)', async () => {
     const acme = nodeClient(apigw.url, tokens.acme);
     const store = await acme.vectorStores.create({ name: 'searched' });
     const file = await acme.vectorStores.files.upload(store.id, await toFile(Buffer.from('Refunds are paid within fourteen days.'), 'refunds.md'));
@@ -248,6 +249,14 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
       // rewrite_query and another ranker stay refused, as on tessera serve.
       const e: any = await acme.vectorStores.search(store.id, { query: 'x', rewrite_query: true }).then(() => undefined, (x: unknown) => x);
       expect([e?.status, e?.param]).toEqual([400, 'rewrite_query']);
+      // The Responses API's file_search tool on the router: the same QueryVectors when the model calls the search
+      // (the fake upstream in tool-calling mode calls it with the question), and a file_search_call item before the answer.
+      upstream.callTools = true;
+      const answer = await acme.responses.create({ model: 'openai-compatible/default', input: 'when are refunds paid', tools: [{ type: 'file_search', vector_store_ids: [store.id], max_num_results: 2 }], include: ['file_search_call.results'] });
+      expect(answer.output.map((i) => i.type)).toEqual(['file_search_call', 'message']);
+      expect(answer.output[0]).toMatchObject({ type: 'file_search_call', status: 'completed', results: [expect.objectContaining({ file_id: file.id, filename: 'refunds.md', text: 'Refunds are paid within fourteen days.' })] });
+      expect(answer.output_text).toContain('Refunds are paid within fourteen days.');
+      expect(s3v.commandCalls(QueryVectorsCommand).at(-1)!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 2 });
     } finally {
       s3v.restore();
     }
