@@ -43,7 +43,8 @@ export interface TenantVectorBucketProps {
  *   the blueprint's RetainExceptOnCreate makes RetainExceptOnCreate): vector stores are tenant data.
  * - The vector-store role: VECTOR_STORE_ACTIONS on `bucket/<name>/index/*` of this bucket only, and the key for
  *   S3 Vectors' calls. Not a data principal of the tenant bucket, nor of anything else.
- * S3 Vectors has no replication: a DR tier rebuilds the vectors from the stored files (docs/resilience.md).
+ * S3 Vectors has no replication, and nothing rebuilds a tenant's vector stores in a DR region: their records (the
+ * responses table) and files (the batch files bucket) are not copied there either (docs/resilience.md, RTO and RPO by tier).
  */
 export class TenantVectorBucket extends Construct {
   readonly bucket: s3vectors.CfnVectorBucket;
