@@ -261,13 +261,28 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     const records = new VectorStoreRecords(new DirRecordTable(join(options.stateDir, 'vector-stores', 'records')));
     const index = options.vectorStores?.index ?? new LocalVectorIndex(join(options.stateDir, 'vector-stores', 'index'));
     const files = gatewayFiles;
+    const waitingFiles: Array<() => Promise<void>> = [];
+    let filesRunning = 0;
+    // A run settles after the next is added to `running`, so batchesIdle never finds it empty while files wait.
+    const startWaitingFiles = () => {
+      while (filesRunning < SERVE_VECTOR_STORE_FILES_AT_ONCE && waitingFiles.length) {
+        filesRunning += 1;
+        const run: Promise<unknown> = waitingFiles.shift()!().finally(() => {
+          filesRunning -= 1;
+          running.delete(run);
+          startWaitingFiles();
+        });
+        running.add(run);
+      }
+    };
     const processing = { records, index, files, embed: (owner: Parameters<Gateway['vectorStoreEmbeddings']>[0], model: string, texts: string[], detail: Record<string, string>) => gateway.vectorStoreEmbeddings(owner, model, texts, detail) };
     vectorStores = new VectorStoreService({
       config, records, index, files, embed: processing.embed,
-      // In this process, off the request's answer (processVectorStoreFile never throws: a failure is the file's last_error).
+      // In this process, off the request's answer (processVectorStoreFile never throws: a failure is the file's last_error),
+      // SERVE_VECTOR_STORE_FILES_AT_ONCE at a time, the others waiting in order (a file cancelled or detached meanwhile is skipped when its turn comes).
       start: (tenantId, storeId, fileId, fileRun) => {
-        const run: Promise<unknown> = processVectorStoreFile(processing, tenantId, storeId, fileId, fileRun).finally(() => running.delete(run));
-        running.add(run);
+        waitingFiles.push(() => processVectorStoreFile(processing, tenantId, storeId, fileId, fileRun));
+        startWaitingFiles();
       },
     });
   }
@@ -310,6 +325,13 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };
 }
+
+/**
+ * Vector store files `tessera serve` processes at once (each reads the file, chunks it and embeds it 32 chunks per
+ * call): a batch of 2,000 files queues its files and runs this many, as the work queue's maximum concurrency bounds
+ * the router's on AWS (constructs/batch-work.ts VectorStoreFileWork).
+ */
+export const SERVE_VECTOR_STORE_FILES_AT_ONCE = 4;
 
 /**
  * `tessera serve`'s resume at start: every batch of the store that has not ended (a serve stopped while it ran left it

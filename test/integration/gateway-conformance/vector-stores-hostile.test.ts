@@ -2,8 +2,8 @@ import OpenAI, { toFile } from 'openai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { localTenant } from '../../../lambdas/inference/local-gateway.js';
-import { FakeUpstream } from '../../support/fake-upstream.js';
+import { localTenant, SERVE_VECTOR_STORE_FILES_AT_ONCE } from '../../../lambdas/inference/local-gateway.js';
+import { FakeUpstream, type UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { nodeClient } from './official-clients.js';
@@ -122,6 +122,27 @@ describe('vector stores against a hostile tenant', () => {
     for (const [path, body, param] of cases) expect([param, await post(path, body)]).toEqual([param, { status: 400, error: expect.objectContaining({ param, code: 'unknown_parameter' }) }]);
     expect((await client().vectorStores.list({ limit: 100 })).data.filter((s) => s.name === 'x')).toEqual([]);
     expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 0 } });
+  });
+
+  it('a large file batch is embedded a few files at a time, not every file at once (serve has one process and one upstream)', async () => {
+    const store = await client().vectorStores.create({ name: 'many' });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await upload(`note ${i} about parcels`, `n${i}.txt`)).id);
+    // Each file's one embeddings call, answered after a short hold; the calls open at once are counted.
+    let open = 0;
+    let most = 0;
+    const answer = (call: UpstreamCall) => {
+      open += 1;
+      most = Math.max(most, open);
+      void call.closed.then(() => (open -= 1));
+      const inputs = call.body.input as string[];
+      return { delayMs: 50, body: { object: 'list', model: call.body.model, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [1, 0, 0, 0] })), usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } } };
+    };
+    upstream.script(...ids.map(() => answer));
+    const batch = await client().vectorStores.fileBatches.createAndPoll(store.id, { file_ids: ids }, POLL);
+    expect(batch.file_counts).toMatchObject({ completed: 12, total: 12 });
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(SERVE_VECTOR_STORE_FILES_AT_ONCE);
   });
 
   it('a cancel of a batch with nothing in progress leaves it completed (not "cancelled" with every file completed)', async () => {
