@@ -1,11 +1,10 @@
-import OpenAI, { toFile } from 'openai';
+import { toFile } from 'openai';
 import type { ResponseFileSearchToolCall, ResponseOutputMessage, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
-import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { runPythonCode } from '../../support/python-zygote.js';
+import { apiRefusal, enterpriseTenants, TEST_EMBEDDING_MODEL, vectorStoreConfig } from '../../support/vector-store-gateway.js';
 import { nodeClient } from './official-clients.js';
 
 vi.setConfig({ testTimeout: 40_000 });
@@ -22,15 +21,12 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 let tokens: Record<string, string>;
 let storeId: string;
 let fileId: string;
-const EMBEDDING = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
 const MODEL = 'openai-compatible/default';
 const REFUNDS = 'Refunds are paid within fourteen days of a returned parcel.';
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   upstream.followFormat = true;
-  const c = conformanceConfig();
-  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING], vectorStores: { embeddingModel: EMBEDDING.id } } };
-  gw = await serveGateway(config, upstream.url, [localTenant('acme', 'enterprise'), localTenant('globex', 'enterprise')]);
+  gw = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex'));
   tokens = { acme: await gw.token('acme'), globex: await gw.token('globex') };
   const store = await client().vectorStores.create({ name: 'handbook' });
   storeId = store.id;
@@ -53,15 +49,6 @@ const tool = () => ({ type: 'file_search' as const, vector_store_ids: [storeId],
 const chatCalls = () => upstream.requests.filter((b) => Array.isArray(b.messages));
 /** The last chat call's request body. */
 const calls0 = () => chatCalls().at(-1)!;
-const refusal = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, param: e.param, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a refusal');
-};
 
 describe('the file_search tool on tessera serve, with the official Node client', () => {
   it('searches the store when the model calls the tool, feeds the results back, and answers after a file_search_call item', async () => {
@@ -156,7 +143,7 @@ describe('the file_search tool on tessera serve, with the official Node client',
   });
 
   it('a search that fails mid-stream (the query\'s embedding refused) ends the stream as other mid-stream failures do: the file_search_call closed as failed, then error and response.failed with the usage so far, no response.completed', async () => {
-    upstream.failures.set(EMBEDDING.upstream, { status: 503, times: 50 });
+    upstream.failures.set(TEST_EMBEDDING_MODEL.upstream, { status: 503, times: 50 });
     const res = await fetch(`${gw.url}/responses`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, input: QUESTION, tools: [tool()], stream: true }) });
     expect(res.status).toBe(200);
     const events = (await res.text()).split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]').map((l) => JSON.parse(l.slice(6)) as { type: string; [k: string]: any });
@@ -201,11 +188,11 @@ describe('the file_search tool on tessera serve, with the official Node client',
       ['unknown store', { type: 'file_search', vector_store_ids: ['vs_000000000000000000000000'] }, 404, 'tools[0].vector_store_ids[0]', /No vector store found/],
     ];
     for (const [what, t, status, param, message] of cases) {
-      const e = await refusal(client().responses.create({ model: MODEL, input: QUESTION, tools: [t as never] }));
+      const e = await apiRefusal(client().responses.create({ model: MODEL, input: QUESTION, tools: [t as never] }));
       expect([what, e.status, e.param]).toEqual([what, status, param]);
       expect(e.message).toMatch(message);
     }
-    expect(await refusal(client().responses.create({ model: MODEL, input: QUESTION, tool_choice: { type: 'file_search' } }))).toMatchObject({ status: 400, param: 'tool_choice.type' });
+    expect(await apiRefusal(client().responses.create({ model: MODEL, input: QUESTION, tool_choice: { type: 'file_search' } }))).toMatchObject({ status: 400, param: 'tool_choice.type' });
     expect(chatCalls()).toHaveLength(0);
   });
 });

@@ -1,11 +1,11 @@
-import OpenAI, { toFile } from 'openai';
+import { toFile } from 'openai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { localTenant, SERVE_VECTOR_STORE_FILES_AT_ONCE } from '../../../lambdas/inference/local-gateway.js';
+import { SERVE_VECTOR_STORE_FILES_AT_ONCE } from '../../../lambdas/inference/local-gateway.js';
 import { FakeUpstream, type UpstreamCall } from '../../support/fake-upstream.js';
-import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
+import { apiRefusal, enterpriseTenants, vectorStoreConfig } from '../../support/vector-store-gateway.js';
 import { nodeClient } from './official-clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -18,12 +18,9 @@ vi.setConfig({ testTimeout: 30_000 });
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 let token: string;
-const EMBEDDING = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  const c = conformanceConfig();
-  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING], vectorStores: { embeddingModel: EMBEDDING.id } } };
-  gw = await serveGateway(config, upstream.url, [localTenant('acme', 'enterprise')]);
+  gw = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme'));
   token = await gw.token('acme');
 });
 afterAll(async () => {
@@ -38,15 +35,6 @@ beforeEach(() => {
 const client = () => nodeClient(gw.url, token);
 const POLL = { pollIntervalMs: 20 };
 const upload = async (text: string, name = 'notes.txt') => client().files.create({ file: await toFile(Buffer.from(text), name), purpose: 'assistants' });
-const refusal = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, param: e.param, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a refusal');
-};
 
 describe('vector stores against a hostile tenant', () => {
   it('a store deleted while its file is embedded leaves no index behind (processing made it again after the delete)', async () => {
@@ -80,17 +68,17 @@ describe('vector stores against a hostile tenant', () => {
     const store = await client().vectorStores.create({ name: 'big batch' });
     const ids = (n: number) => Array.from({ length: n }, (_, i) => `file-${String(i + 1).padStart(24, '0')}`);
     // 501 well-formed ids none of which is the tenant's: checked one by one, the first named (not refused by count).
-    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { file_ids: ids(501) }))).toMatchObject({ status: 404, code: 'file_not_found', param: 'file_ids[0]' });
-    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { file_ids: ids(2001) }))).toMatchObject({ status: 400, param: 'file_ids', message: expect.stringContaining('1 to 2000 file ids') });
-    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: ids(2001).map((file_id) => ({ file_id })) }))).toMatchObject({ status: 400, param: 'files' });
+    expect(await apiRefusal(client().vectorStores.fileBatches.create(store.id, { file_ids: ids(501) }))).toMatchObject({ status: 404, code: 'file_not_found', param: 'file_ids[0]' });
+    expect(await apiRefusal(client().vectorStores.fileBatches.create(store.id, { file_ids: ids(2001) }))).toMatchObject({ status: 400, param: 'file_ids', message: expect.stringContaining('1 to 2000 file ids') });
+    expect(await apiRefusal(client().vectorStores.fileBatches.create(store.id, { files: ids(2001).map((file_id) => ({ file_id })) }))).toMatchObject({ status: 400, param: 'files' });
   });
 
   it('refuses a file named twice in one request (it would be embedded, and billed, twice), naming the second', async () => {
     const store = await client().vectorStores.create({ name: 'dups' });
     const file = await upload('named twice');
-    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { file_ids: [file.id, file.id] }))).toMatchObject({ status: 400, param: 'file_ids[1]', message: expect.stringContaining('also file_ids[0]') });
-    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }, { file_id: file.id, attributes: { v: 2 } }] }))).toMatchObject({ status: 400, param: 'files[1].file_id' });
-    expect(await refusal(client().vectorStores.create({ name: 'dups too', file_ids: [file.id, file.id] }))).toMatchObject({ status: 400, param: 'file_ids[1]' });
+    expect(await apiRefusal(client().vectorStores.fileBatches.create(store.id, { file_ids: [file.id, file.id] }))).toMatchObject({ status: 400, param: 'file_ids[1]', message: expect.stringContaining('also file_ids[0]') });
+    expect(await apiRefusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }, { file_id: file.id, attributes: { v: 2 } }] }))).toMatchObject({ status: 400, param: 'files[1].file_id' });
+    expect(await apiRefusal(client().vectorStores.create({ name: 'dups too', file_ids: [file.id, file.id] }))).toMatchObject({ status: 400, param: 'file_ids[1]' });
     expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ file_counts: { total: 0 } });
     expect(upstream.requests).toHaveLength(0);
   });
@@ -98,8 +86,8 @@ describe('vector stores against a hostile tenant', () => {
   it('refuses the batch\'s attributes and chunking_strategy beside files (OpenAI ignores them then), instead of applying them', async () => {
     const store = await client().vectorStores.create({ name: 'per-file' });
     const file = await upload('per file attributes');
-    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }], attributes: { team: 'a' } }))).toMatchObject({ status: 400, param: 'attributes' });
-    expect(await refusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }], chunking_strategy: { type: 'auto' } }))).toMatchObject({ status: 400, param: 'chunking_strategy' });
+    expect(await apiRefusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }], attributes: { team: 'a' } }))).toMatchObject({ status: 400, param: 'attributes' });
+    expect(await apiRefusal(client().vectorStores.fileBatches.create(store.id, { files: [{ file_id: file.id }], chunking_strategy: { type: 'auto' } }))).toMatchObject({ status: 400, param: 'chunking_strategy' });
     const batch = await client().vectorStores.fileBatches.createAndPoll(store.id, { files: [{ file_id: file.id, attributes: { team: 'b' } }] }, POLL);
     expect(batch).toMatchObject({ status: 'completed', file_counts: { total: 1, completed: 1 } });
     expect(await client().vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).toMatchObject({ attributes: { team: 'b' } });

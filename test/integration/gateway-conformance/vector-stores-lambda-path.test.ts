@@ -18,7 +18,7 @@ import { TEXT_METADATA_KEY } from '../../../lambdas/inference/vector-stores/s3-v
 import { VECTOR_STORE_FILES_DLQ_NAME, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME } from '../../../lambdas/inference/work-queues.js';
 import { tenantVectorBucketName } from '../../../lib/tenant-naming.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
-import { conformanceConfig } from '../../support/gateway-config.js';
+import { TEST_EMBEDDING_MODEL, vectorStoreConfig } from '../../support/vector-store-gateway.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
 import { createResponsesTable } from '../support/gateway-tables.js';
 import { nodeClient } from './official-clients.js';
@@ -37,7 +37,6 @@ vi.setConfig({ testTimeout: 60_000 });
  * S3 Vectors client only (everything else still moto). moto has no StartMessageMoveTask either: the redrive's plan is
  * `tessera dlq redrive`'s own (redriveQueue, dry run, on moto), its move is done as SQS's move task does it.
  */
-const EMBEDDING = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
 const ACCOUNT = '123456789012';
 let upstream: FakeUpstream;
 let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
@@ -50,9 +49,7 @@ const sqs = () => new SQSClient({});
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  const c = conformanceConfig();
-  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING], vectorStores: { embeddingModel: EMBEDDING.id } } };
-  apigw = await startApiGatewayEmulator(config, upstream.url, [{ ...plainTenant('acme'), accountId: ACCOUNT }, { ...plainTenant('globex'), accountId: ACCOUNT }], { fineTuning: true });
+  apigw = await startApiGatewayEmulator(vectorStoreConfig(), upstream.url, [{ ...plainTenant('acme'), accountId: ACCOUNT }, { ...plainTenant('globex'), accountId: ACCOUNT }], { fineTuning: true });
   await createResponsesTable('tessera-responses');
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-batch-files' }));
   // acme's vector bucket (its tenant stack's); globex's is made later (the dead-letter test).
@@ -126,7 +123,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect(JSON.parse(message!.Body!)).toEqual({ kind: 'vector_store_file', tenantId: 'acme', storeId: store.id, fileId: file.id, run: expect.stringMatching(/^[a-f0-9]{12}$/) });
     expect(await deliver([message!])).toEqual({ batchItemFailures: [] });
     // The chunk was embedded with the store's model, through the gateway as the file's owner (one /v1/embeddings call).
-    expect(upstream.requests).toEqual([expect.objectContaining({ model: EMBEDDING.upstream, input: [text] })]);
+    expect(upstream.requests).toEqual([expect.objectContaining({ model: TEST_EMBEDDING_MODEL.upstream, input: [text] })]);
 
     const done = await acme.vectorStores.files.retrieve(file.id, { vector_store_id: store.id });
     expect(done).toMatchObject({ status: 'completed', last_error: null, usage_bytes: Buffer.byteLength(text) });

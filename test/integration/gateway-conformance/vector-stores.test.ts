@@ -1,10 +1,9 @@
-import OpenAI, { toFile } from 'openai';
+import { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
-import { conformanceConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { runPythonCode } from '../../support/python-zygote.js';
+import { apiRefusal, enterpriseTenants, vectorStoreConfig } from '../../support/vector-store-gateway.js';
 import { nodeClient } from './official-clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -18,12 +17,9 @@ vi.setConfig({ testTimeout: 30_000 });
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 let tokens: Record<string, string>;
-const EMBEDDING = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  const c = conformanceConfig();
-  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, EMBEDDING], vectorStores: { embeddingModel: EMBEDDING.id } } };
-  gw = await serveGateway(config, upstream.url, [localTenant('acme', 'enterprise'), localTenant('globex', 'enterprise')]);
+  gw = await serveGateway(vectorStoreConfig(), upstream.url, enterpriseTenants('acme', 'globex'));
   tokens = { acme: await gw.token('acme'), globex: await gw.token('globex') };
 });
 afterAll(async () => {
@@ -37,15 +33,6 @@ beforeEach(() => {
 
 const client = (tenant = 'acme') => nodeClient(gw.url, tokens[tenant]!);
 const POLL = { pollIntervalMs: 20 };
-const refusal = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, param: e.param, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a refusal');
-};
 
 describe('vector stores on tessera serve, with the official Node client', () => {
   it('creates a store, uploads and polls files, searches with a filter, lists, updates and deletes', async () => {
@@ -87,7 +74,7 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     expect((await client().vectorStores.search(store.id, { query: 'refunds paid' })).data.map((d) => d.file_id)).not.toContain(file.id);
     expect(await client().vectorStores.update(store.id, { name: 'handbook v2', expires_after: null })).toMatchObject({ name: 'handbook v2', expires_after: null, expires_at: null, file_counts: { total: 2 } });
     expect(await client().vectorStores.delete(store.id)).toEqual({ id: store.id, object: 'vector_store.deleted', deleted: true });
-    expect((await refusal(client().vectorStores.retrieve(store.id))).status).toBe(404);
+    expect((await apiRefusal(client().vectorStores.retrieve(store.id))).status).toBe(404);
     // Each chunk and query was embedded as a /v1/embeddings call of the tenant, audited.
     expect(gw.audit.records.some((r) => r.path === '/v1/embeddings' && r.tenantId === 'acme' && r.detail?.vectorStoreId === store.id && r.status === 200)).toBe(true);
   });
@@ -125,10 +112,10 @@ describe('vector stores on tessera serve, with the official Node client', () => 
       ['delete', () => client('globex').vectorStores.delete(store.id)],
       ['list files', () => client('globex').vectorStores.files.list(store.id)],
     ];
-    for (const [what, attempt] of attempts) expect([what, (await refusal(attempt())).status]).toEqual([what, 404]);
+    for (const [what, attempt] of attempts) expect([what, (await apiRefusal(attempt())).status]).toEqual([what, 404]);
     // Nor attach acme's file to its own store.
     const own = await client('globex').vectorStores.create({ name: 'own' });
-    expect(await refusal(client('globex').vectorStores.files.create(own.id, { file_id: mine.id }))).toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' });
+    expect(await apiRefusal(client('globex').vectorStores.files.create(own.id, { file_id: mine.id }))).toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' });
     expect((await client('globex').vectorStores.list()).data.map((s) => s.id)).not.toContain(store.id);
     expect(await client('acme').vectorStores.retrieve(store.id)).toMatchObject({ name: 'private' });
   });
@@ -147,7 +134,7 @@ describe('vector stores on tessera serve, with the official Node client', () => 
       ['unknown file', () => client().vectorStores.files.create(store.id, { file_id: 'file-000000000000000000000000' }), 404, 'file_id', /No such File object/],
     ];
     for (const [what, attempt, status, param, message] of cases) {
-      const e = await refusal(attempt());
+      const e = await apiRefusal(attempt());
       expect([what, e.status, e.param]).toEqual([what, status, param]);
       expect(e.message).toMatch(message);
     }
@@ -159,7 +146,7 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 2 * 86_400_000 });
     try {
       expect(await client().vectorStores.retrieve(store.id)).toMatchObject({ status: 'expired' });
-      expect(await refusal(client().vectorStores.search(store.id, { query: 'x' }))).toMatchObject({ status: 400, code: 'vector_store_expired', param: 'vector_store_id' });
+      expect(await apiRefusal(client().vectorStores.search(store.id, { query: 'x' }))).toMatchObject({ status: 400, code: 'vector_store_expired', param: 'vector_store_id' });
     } finally {
       vi.useRealTimers();
     }
