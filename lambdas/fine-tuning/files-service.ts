@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newTimeOrderedId } from '../shared/time-ordered-id.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { MAX_TRAINING_FILE_BYTES, TRAINING_FILE_ID, TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import type { AuditRecord } from '../inference/audit.js';
@@ -87,11 +87,7 @@ export function refuseTrainingFilename(filename: string, field: string): void {
   if (filename.startsWith('.')) throw invalid(`${field} "${filename}": a name starting with "." is hidden from the training job; give it a name before .jsonl`, field, 'invalid_filename');
 }
 
-/**
- * A time-ordered id: `prefix`, 12 hex digits of milliseconds since the epoch, then 12 random hex digits (as job ids):
- * sorting by id sorts by creation. File ids (`file-`) and the Uploads API's upload and part ids (`upload_`, `part_`).
- */
-export const newTimeOrderedId = (prefix: string) => `${prefix}${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+export { newTimeOrderedId };
 /** A new file id: `file-` and 24 hex digits (newTimeOrderedId). */
 export const newFileId = () => newTimeOrderedId('file-');
 /** Seconds since the epoch at which a file was created, from its id. */

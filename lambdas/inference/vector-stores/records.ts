@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../../../lib/identity/roles.js';
+import { newTimeOrderedId } from '../../shared/time-ordered-id.js';
 
 /**
  * The gateway's records of OpenAI's Vector Stores API (`/v1/vector_stores...`): one per vector store, one per file
@@ -100,11 +101,10 @@ export interface StoredFileBatch {
 const STORE_ID = /^vs_[a-f0-9]{24}$/;
 const BATCH_ID = /^vsfb_[a-f0-9]{24}$/;
 const FILE_ID = /^file-[a-f0-9]{24}$/;
-const timeOrdered = () => `${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 /** A new vector store id: `vs_`, the creation time in ms (12 hex digits), 12 random hex digits. */
-export const newVectorStoreId = () => `vs_${timeOrdered()}`;
+export const newVectorStoreId = () => newTimeOrderedId('vs_');
 /** A new file batch id: `vsfb_` and 24 hex digits, time-ordered. */
-export const newFileBatchId = () => `vsfb_${timeOrdered()}`;
+export const newFileBatchId = () => newTimeOrderedId('vsfb_');
 /** A new processing run id (StoredVectorStoreFile.run): 12 random hex digits. */
 export const newRunId = () => randomBytes(6).toString('hex');
 const RUN_ID = /^[a-f0-9]{12}$/;
