@@ -20,10 +20,24 @@ export { BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME, VECTOR_STORE_FILES_D
 export const BATCH_DLQ_NAME = 'batches';
 /** The background responses queue's dead-letter queue's path: `tessera-dlq-background-responses` (DLQ_NAME_PREFIX), which `tessera dlq list|redrive` finds. */
 export const BACKGROUND_RESPONSES_DLQ_NAME = 'background-responses';
-/** Where a tenant's batch files are kept: `tenants/<tenantId>/batch-files/<fileId>` (the tenant-data role's only prefix). */
+/**
+ * Where a tenant's gateway files that expire are kept: `tenants/<tenantId>/batch-files/<fileId>` (every `batch` and
+ * `batch_output` file, any file uploaded with `expires_after`) and the worker's parts beside them; the lifecycle rule
+ * `expire-batch-files` removes them after BATCH_FILES_EXPIRATION_DAYS.
+ */
 export const BATCH_FILES_ROOT = 'tenants/';
-/** The key prefix of one tenant's batch files (`tenantId` may be a policy variable). */
+/** The key prefix of one tenant's expiring gateway files (`tenantId` may be a policy variable). */
 export const batchFilesPrefix = (tenantId: string) => `${BATCH_FILES_ROOT}${tenantId}/batch-files/`;
+/**
+ * Where a tenant's gateway files kept until deleted are: `kept-files/<tenantId>/<fileId>` (`user_data`, `vision`,
+ * `assistants` uploaded without `expires_after`: OpenAI keeps those until they are deleted). A root of its own, outside
+ * BATCH_FILES_ROOT: S3 lifecycle prefixes have no wildcards, so one rule cannot tell `tenants/<t>/kept/` from
+ * `tenants/<t>/batch-files/`; and a tag filter on the expiring rule would stop it expiring the untagged objects written
+ * before 0.2.0. Removed only by the tenant's delete and by offboarding's erasure (erase-pooled-gateway-data.ts).
+ */
+export const KEPT_FILES_ROOT = 'kept-files/';
+/** The key prefix of one tenant's kept gateway files (`tenantId` may be a policy variable). */
+export const keptFilesPrefix = (tenantId: string) => `${KEPT_FILES_ROOT}${tenantId}/`;
 
 /**
  * The longest a batch file lives, in seconds, from the write of its object: OpenAI's `expires_after` and
@@ -161,8 +175,10 @@ export interface BatchWorkProps {
 /**
  * OpenAI's Batch API on AWS, the infrastructure: a work queue (SSE-KMS with the platform key, TLS only, a redrive
  * policy to its dead-letter queue `tessera-dlq-batches`) consumed by the router itself (an event source mapping:
- * batch size 1, ReportBatchItemFailures, BATCH_MAX_CONCURRENCY), and the bucket of batch files
- * (`tenants/<tenantId>/batch-files/<fileId>`), read and written only as the tenant (the tenant-data role).
+ * batch size 1, ReportBatchItemFailures, BATCH_MAX_CONCURRENCY), and the bucket of the gateway's files (the Files
+ * API's purposes but `fine-tune`): `tenants/<tenantId>/batch-files/<fileId>` for files that expire (lifecycle rule
+ * after BATCH_FILES_EXPIRATION_DAYS), `kept-files/<tenantId>/<fileId>` for files kept until deleted (no expiration),
+ * read and written only as the tenant (the tenant-data role).
  *
  * The router's role gets `sqs:SendMessage` (a create enqueues its chunks) and the mapping's three actions on this
  * queue only; nothing on the bucket. The bucket's SSE-KMS uses no S3 Bucket Key: with one, S3's KMS encryption
@@ -201,6 +217,13 @@ export class BatchWork extends Construct {
         },
         // S3 refuses ExpiredObjectDeleteMarker beside Days in one rule: the markers left once their versions are gone.
         { id: 'remove-expired-delete-markers', prefix: BATCH_FILES_ROOT, expiredObjectDeleteMarker: true },
+        // Kept files: no expiration of current objects (OpenAI keeps them until deleted); a deleted one's data goes
+        // as an expiring file's does, and its delete marker with it (beside NoncurrentDays S3 takes the marker flag).
+        {
+          id: 'remove-deleted-kept-files', prefix: KEPT_FILES_ROOT,
+          noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
       ],
     });
     // Deny statements keyed on aws:PrincipalArn (as a tenant bucket's, constructs/tenant-storage.ts): they hold even
@@ -218,7 +241,7 @@ export class BatchWork extends Construct {
       conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKey.keyArn } },
     }));
     acknowledge(this.bucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
-      `Batch API files live at most ${BATCH_FILES_EXPIRATION_DAYS} days (OpenAI's 30-day file lifetime) and belong to batches that end within 24 hours; a batch in flight is not resumed in another region, so a replica would serve nothing.`);
+      `Batch API files live at most ${BATCH_FILES_EXPIRATION_DAYS} days (OpenAI's 30-day file lifetime) and belong to batches that end within 24 hours; a batch in flight is not resumed in another region, so a replica would serve nothing. Files kept until deleted (user_data, vision, assistants) are the tenant's uploads, which it uploads again after a failover, as it attaches its vector stores' files again (docs/resilience.md).`);
 
     this.environment = { [GATEWAY_ENV.batchQueueUrl]: this.queue.queueUrl, [GATEWAY_ENV.batchFilesBucket]: this.bucket.bucketName };
     for (const [name, value] of Object.entries(this.environment)) router.function.addEnvironment(name, value);

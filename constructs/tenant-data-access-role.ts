@@ -8,7 +8,7 @@ import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { auditStreamPrefix, REQUEST_AUDIT_STREAMS } from '../lib/audit-prefixes.js';
-import { batchFilesPrefix } from './batch-work.js';
+import { batchFilesPrefix, keptFilesPrefix } from './batch-work.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { policyScopeFor } from './lambda-function.js';
 
@@ -87,9 +87,9 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  *   (revoke, expiry of a rotated key, lastUsedAt) of the session tenant's partition. No DeleteItem
  *   or BatchWriteItem: a key is revoked, never deleted, by the gateway; offboarding deletes a
  *   tenant's keys with its own role (constructs/tenant-lifecycle.ts).
- * - Batch files (OpenAI's Batch API): GetObject, PutObject and DeleteObject of
- *   `tenants/<session tenant>/batch-files/*` of the batch files bucket; no listing (the file records are in the
- *   responses table) and no other prefix.
+ * - Gateway files (the Files API's purposes but `fine-tune`): GetObject, PutObject and DeleteObject of
+ *   `tenants/<session tenant>/batch-files/*` (files that expire) and `kept-files/<session tenant>/*` (files kept until
+ *   deleted) of the batch files bucket; no listing (the file records are in the responses table) and no other prefix.
  * - Audit records (the router's and the fine-tuning API's, one object per request): GetObject of
  *   `tessera-audit/{,dr-tier/}inference/<session tenant>/*` and `tessera-audit/{,dr-tier/}fine-tuning/<session tenant>/*`
  *   of the audit bucket; no listing (a missing record is S3's 403 then, read as absent), no write (the gateway writes
@@ -207,20 +207,21 @@ export class TenantDataAccessRole extends Construct {
       'Secrets Manager appends a random suffix to every secret ARN; the pattern is the session tenant\'s own path (tessera/tenants/<tenant>/), and the secret must also carry the tag tessera:tenant-id = that tenant.');
     if (props.batchFilesBucket) {
       const ownBatchFiles = props.batchFilesBucket.arnForObjects(`${batchFilesPrefix(SESSION_TENANT)}*`);
+      const ownKeptFiles = props.batchFilesBucket.arnForObjects(`${keptFilesPrefix(SESSION_TENANT)}*`);
       policy.addStatements(
-        new iam.PolicyStatement({ sid: 'OwnBatchFiles', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [ownBatchFiles] }),
+        new iam.PolicyStatement({ sid: 'OwnBatchFiles', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [ownBatchFiles, ownKeptFiles] }),
         // SSE-KMS: PutObject needs GenerateDataKey, GetObject Decrypt (S3 User Guide, "Using server-side encryption with
         // AWS KMS keys": permissions), only as S3 asks for an object of the session tenant's prefix.
         new iam.PolicyStatement({
           sid: 'PlatformKeyForOwnBatchFiles', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.encryptionKey.keyArn],
           conditions: {
             StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` },
-            StringLike: { 'kms:EncryptionContext:aws:s3:arn': ownBatchFiles },
+            StringLike: { 'kms:EncryptionContext:aws:s3:arn': [ownBatchFiles, ownKeptFiles] },
           },
         }),
       );
-      acknowledge(policy, [nagVariable(wildcardResourceFinding(this, ownBatchFiles))],
-        'A tenant\'s batch files are keyed by file id, chosen at upload; the pattern is the session tenant\'s own prefix (tenants/<tenant>/batch-files/) of the batch files bucket, nothing else in it.');
+      acknowledge(policy, [nagVariable(wildcardResourceFinding(this, ownBatchFiles)), nagVariable(wildcardResourceFinding(this, ownKeptFiles))],
+        'A tenant\'s gateway files are keyed by file id, chosen at upload; the patterns are the session tenant\'s own prefixes (tenants/<tenant>/batch-files/ for files that expire, kept-files/<tenant>/ for files kept until deleted) of the batch files bucket, nothing else in it.');
     }
 
     if (props.auditBucket) {

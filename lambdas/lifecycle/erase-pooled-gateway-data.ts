@@ -2,7 +2,7 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, type A
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { batchFileKey, batchPartKey } from '../inference/batches/s3-batch-file-store.js';
+import { batchFileKey, batchPartKey, keptFileKey } from '../inference/batches/s3-batch-file-store.js';
 import { isBatchFileId, isBatchId, type StoredBatch } from '../inference/batches/stores.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { requireEnv } from '../shared/environment.js';
@@ -17,7 +17,7 @@ export const ERASE_ENV = {
   tenantDataRole: 'TESSERA_TENANT_DATA_ROLE_ARN',
   /** The responses table (partition key `tenantId`, sort key `responseId`). */
   responsesTable: 'TESSERA_RESPONSES_TABLE',
-  /** The Batch API's files bucket (`tenants/<tenant>/batch-files/…`). */
+  /** The gateway files bucket (`tenants/<tenant>/batch-files/…` and `kept-files/<tenant>/…`). */
   batchFilesBucket: 'TESSERA_BATCH_FILES_BUCKET',
 } as const;
 
@@ -44,7 +44,7 @@ export interface ErasedCounts {
   conversationItems: number;
   /** `batch_…`: Batch API batches. */
   batches: number;
-  /** `file-…`: batch file records (their objects deleted with them). */
+  /** `file-…`: gateway file records, of every purpose (their objects deleted with them: both keys, expiring and kept). */
   batchFiles: number;
   /** Any other sort key of the tenant's partition. */
   other: number;
@@ -61,7 +61,7 @@ export interface PooledDataErasure {
   cursor?: Record<string, AttributeValue>;
   /** Items deleted by this run, by kind. */
   deleted: ErasedCounts;
-  /** DeleteObject requests of this run (batch files and batch parts; S3 answers 204 whether the key existed or not). */
+  /** DeleteObject requests of this run (two per file, its expiring and kept keys, and one per batch part; S3 answers 204 whether the key existed or not). */
   objectsDeleted: number;
 }
 
@@ -89,7 +89,8 @@ export interface EraseDeps {
 /**
  * Erases one bounded run of `tenantId`'s items of the responses table: Query of the tenant's partition (keys only,
  * consistent, PAGE_SIZE a page) from `cursor`, and for each item, CONCURRENCY at a time: the S3 objects its record names
- * first (a batch file `file-…`: `tenants/<t>/batch-files/<file id>`; a batch `batch_…`: each part of its
+ * first (a gateway file `file-…`: both `tenants/<t>/batch-files/<file id>` and `kept-files/<t>/<file id>`, the keys of
+ * an expiring and of a kept file's content; a batch `batch_…`: each part of its
  * `progress.parts`, read by GetItem of its body), then DeleteItem; so a run stopped in between finds the record again
  * with the keys of what is left. No ListBucket: the keys come from the records. Stops after `maxItems` items or when less
  * than TIME_MARGIN_MS is left, with the Query's LastEvaluatedKey as the cursor; `COMPLETE` when a Query reports no
@@ -109,7 +110,9 @@ export async function erasePooledData(tenantId: string, cursor: Record<string, A
   const erase = async (responseId: string) => {
     const kind = kindOf(responseId);
     const key = { tenantId: { S: tenantId }, responseId: { S: responseId } };
-    if (kind === 'batchFiles' && isBatchFileId(responseId)) await deleteObject(batchFileKey(tenantId, responseId));
+    // Both keys a file's content may have (an expiring file's under tenants/, a kept one's under kept-files/): the Query
+    // projects keys only, and a kept file has no lifecycle rule to remove it if this step missed it.
+    if (kind === 'batchFiles' && isBatchFileId(responseId)) for (const k of [batchFileKey(tenantId, responseId), keptFileKey(tenantId, responseId)]) await deleteObject(k);
     if (kind === 'batches' && isBatchId(responseId)) {
       const got = await deps.dynamodb.send(new GetItemCommand({ TableName: deps.table, Key: key, ConsistentRead: true, ProjectionExpression: 'body' }));
       const body = got.Item?.body?.S;

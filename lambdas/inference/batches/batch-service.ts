@@ -32,9 +32,12 @@ const OPENAI_BATCH_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/em
 /** The one completion window OpenAI takes (BatchCreateParams.completion_window: "Currently only `24h` is supported"), in seconds. */
 export const COMPLETION_WINDOW_SECONDS = 24 * 3600;
 /**
- * How long a batch file lives when the upload sets no `expires_after`, and an output or error file when the batch
+ * How long a batch input file lives when the upload sets no `expires_after`, and an output or error file when the batch
  * sets no `output_expires_after`: 30 days, OpenAI's default for purpose `batch` (Files API reference, "Upload file":
- * "files with purpose=batch expire after 30 days by default"). Both take 3,600 to 2,592,000 seconds.
+ * "files with purpose=batch expire after 30 days by default"; the reference gives output files no default, so they
+ * are kept as their batch's input). Files of the other purposes (`user_data`, `vision`, `assistants`) have no default
+ * expiry: "all other files are persisted until they are manually deleted" (expires_at null). Both take 3,600 to
+ * 2,592,000 seconds.
  */
 export const DEFAULT_FILE_TTL_SECONDS = 30 * 86_400;
 const MIN_TTL = 3600;
@@ -193,11 +196,14 @@ export class BatchService {
    * An upload. Purpose `user_data` or `vision`: a model input file, checked by checkInputFile (its name's extension
    * and bytes); `assistants` (a vector store's file: vector-stores/service.ts) as `user_data`. Purpose `batch`: a batch input file: a `.jsonl` file of request lines, each a JSON object, at most MAX_BATCH_REQUESTS of them.
    * The rules that need the batch (url = endpoint, one model, unique custom_id) are checked at create, where OpenAI
-   * reports them (a failed batch naming the line). Kept DEFAULT_FILE_TTL_SECONDS unless `expires_after` says otherwise.
+   * reports them (a failed batch naming the line). A `batch` file is kept DEFAULT_FILE_TTL_SECONDS unless `expires_after`
+   * says otherwise; a file of another purpose until it is deleted (`expires_at` null) unless `expires_after` sets one.
+   * @throws GatewayError 400 naming `expires_after[anchor]` / `expires_after[seconds]` (anchor not `created_at`, seconds
+   *   outside 3,600 to 2,592,000), `file`
    */
   private async upload(form: FormData, purpose: 'batch' | StoredUploadPurpose, caller: Caller, audit: AuditRecord): Promise<BatchAnswer> {
     refuseFilesFormFields(form);
-    const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), 'expires_after');
+    const ttl = expiresAfter(form.get('expires_after[anchor]'), form.get('expires_after[seconds]'), (part) => `expires_after[${part}]`);
     const file = form.get('file');
     if (!(file instanceof File)) throw invalid('file is required as a file part (with a filename)', 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
     const badName = !file.name || Buffer.byteLength(file.name) > 255 || /[/\\\u0000-\u001f\u007f]/.test(file.name);
@@ -207,7 +213,7 @@ export class BatchService {
       // A vector store file (`assistants`) is checked as a model input file: a known type, its bytes of it, not empty.
       checkInputFile(purpose === 'assistants' ? 'user_data' : purpose, file.name, content);
       const created = now();
-      const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: created + (ttl ?? DEFAULT_FILE_TTL_SECONDS) };
+      const stored: BatchFile = { id: newFileId(), filename: file.name, purpose, bytes: content.byteLength, createdAt: created, expiresAt: ttl === undefined ? null : created + ttl };
       await this.deps.files.put(caller.tenantId, stored, content);
       audit.detail = { ...audit.detail, fileId: stored.id, bytes: stored.bytes, purpose };
       return json(openAiFile(stored));
@@ -302,7 +308,7 @@ export class BatchService {
     if (b.output_expires_after !== undefined && b.output_expires_after !== null) {
       const o = b.output_expires_after as Record<string, unknown>;
       if (typeof o !== 'object' || Array.isArray(o)) throw invalid('output_expires_after must be an object {anchor: "created_at", seconds}', 'output_expires_after', 'invalid_type');
-      outputTtl = expiresAfter(o.anchor, o.seconds, 'output_expires_after')!;
+      outputTtl = expiresAfter(o.anchor, o.seconds, (part) => `output_expires_after.${part}`)!;
     }
     const fileId = b.input_file_id as string;
     audit.detail = { ...audit.detail, inputFileId: fileId.slice(0, 100), endpoint };
@@ -372,20 +378,22 @@ export class BatchService {
 /** The audit action of each batch route. */
 const BATCH_ACTIONS: Record<string, string> = { 'POST batches': 'create', 'GET batches': 'list', 'GET batches/:id': 'read', 'POST batches/:id/cancel': 'cancel' };
 
-/** OpenAI's FileObject of a batch file. */
-export const openAiFile = (f: BatchFile) => ({ id: f.id, object: 'file' as const, bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed' as const, status_details: null, expires_at: f.expiresAt });
+/** OpenAI's FileObject of a gateway file; `expires_at` null for a file kept until deleted, as OpenAI answers it. */
+export const openAiFile = (f: BatchFile) => ({ id: f.id, object: 'file' as const, bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed' as const, status_details: null, expires_at: f.expiresAt ?? null });
 
 /**
- * An `expires_after` (upload) or `output_expires_after` (batch): anchor `created_at`, seconds 3,600 to 2,592,000
- * (openai FileCreateParams.ExpiresAfter, BatchCreateParams.OutputExpiresAfter).
+ * An `expires_after` (upload, form fields `expires_after[anchor]` and `expires_after[seconds]`) or
+ * `output_expires_after` (batch, JSON): anchor `created_at`, seconds 3,600 to 2,592,000 (openai
+ * FileCreateParams.ExpiresAfter, BatchCreateParams.OutputExpiresAfter).
+ * @param field the name of a part as the request spelled it (`expires_after[seconds]`, `output_expires_after.seconds`)
  * @returns the seconds, or undefined when neither part is given
- * @throws GatewayError 400 naming `<field>.anchor` / `<field>.seconds`
+ * @throws GatewayError 400 naming `field('anchor')` / `field('seconds')`
  */
-function expiresAfter(anchor: unknown, seconds: unknown, field: string): number | undefined {
+function expiresAfter(anchor: unknown, seconds: unknown, field: (part: 'anchor' | 'seconds') => string): number | undefined {
   if ((anchor === null || anchor === undefined) && (seconds === null || seconds === undefined)) return undefined;
-  if (anchor !== 'created_at') throw invalid(`${field}.anchor ${quoted(anchor)} is not supported: only "created_at" is`, `${field}.anchor`, 'invalid_value');
+  if (anchor !== 'created_at') throw invalid(`${field('anchor')} ${quoted(anchor)} is not supported: only "created_at" is`, field('anchor'), 'invalid_value');
   const n = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : seconds;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < MIN_TTL || n > MAX_TTL) throw invalid(`${field}.seconds ${quoted(seconds)} must be an integer from ${MIN_TTL} (1 hour) to ${MAX_TTL} (30 days)`, `${field}.seconds`, 'invalid_value');
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < MIN_TTL || n > MAX_TTL) throw invalid(`${field('seconds')} ${quoted(seconds)} must be an integer from ${MIN_TTL} (1 hour) to ${MAX_TTL} (30 days)`, field('seconds'), 'invalid_value');
   return n;
 }
 

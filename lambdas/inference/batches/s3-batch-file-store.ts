@@ -2,10 +2,22 @@ import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, typ
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
-import { isBatchFileId, isBatchId, type BatchFile, type BatchFileStore, type BatchPart, type BatchPartStore } from './stores.js';
+import { fileExpired, isBatchFileId, isBatchId, type BatchFile, type BatchFileStore, type BatchPart, type BatchPartStore } from './stores.js';
 
-/** The S3 key of a batch file's content: `tenants/<tenantId>/batch-files/<fileId>` (the tenant-data role's grant is on `tenants/<its tenant>/*`). */
+/**
+ * The S3 key of the content of a file that expires (its record has an `expires_at`: every `batch` and `batch_output`
+ * file, and any file uploaded with `expires_after`): `tenants/<tenantId>/batch-files/<fileId>`, which the bucket's
+ * lifecycle rule `expire-batch-files` removes after BATCH_FILES_EXPIRATION_DAYS (constructs/batch-work.ts).
+ */
 export const batchFileKey = (tenantId: string, fileId: string) => `tenants/${tenantId}/batch-files/${fileId}`;
+/**
+ * The S3 key of the content of a file kept until deleted (`expires_at` null: OpenAI's default for every purpose but
+ * `batch`): `kept-files/<tenantId>/<fileId>`, outside `tenants/`, so that no lifecycle rule expires it
+ * (constructs/batch-work.ts KEPT_FILES_ROOT); removed by the tenant's delete or by offboarding's erasure.
+ */
+export const keptFileKey = (tenantId: string, fileId: string) => `kept-files/${tenantId}/${fileId}`;
+/** The S3 key of `file`'s content: keptFileKey when it has no `expiresAt`, batchFileKey otherwise. */
+export const fileObjectKey = (tenantId: string, file: Pick<BatchFile, 'id' | 'expiresAt'>) => (typeof file.expiresAt === 'number' ? batchFileKey(tenantId, file.id) : keptFileKey(tenantId, file.id));
 /** The S3 key of a worker chunk's answers: `tenants/<tenantId>/batch-files/<batchId>/part-<cursor, 6 digits>.json`. */
 export const batchPartKey = (tenantId: string, batchId: string, cursor: number) => `tenants/${tenantId}/batch-files/${batchId}/part-${String(cursor).padStart(6, '0')}.json`;
 
@@ -15,12 +27,15 @@ const noSuchKey = (e: unknown) => e instanceof NoSuchKey || (e as Error).name ==
  * The gateway's files on AWS (the Batch API's and model input files: BatchFilePurpose): each file's record (OpenAI's FileObject fields) in the responses table
  * (GATEWAY_ENV.responsesTable) under sort key = the file id (`file-` and 24 hex digits, which no response `resp_…`,
  * conversation `conv_…` or batch `batch_…` key begins with), with the table's TTL attribute `expiresAt` (the file's
- * `expires_at`, epoch seconds); its bytes in the batch files bucket (GATEWAY_ENV.batchFilesBucket) at
- * `tenants/<tenantId>/batch-files/<fileId>`. Both through the tenant's clients (`docFor`, `s3For`: in the Lambdas
- * sessions of the tenant-data role, which reach only that tenant's items and keys). A file past `expires_at` is gone:
- * not read, not listed, and removed (record and bytes) when read; DynamoDB's TTL removes records nobody reads
- * (the bucket's lifecycle rule the bytes). The content is written before the record: a file is listed only once
- * its bytes are there. Also the worker's part store (BatchPartStore), beside the files in the same prefix.
+ * `expires_at`, epoch seconds; absent for a file kept until deleted, which TTL then never removes); its bytes in the
+ * batch files bucket (GATEWAY_ENV.batchFilesBucket) at fileObjectKey: `tenants/<tenantId>/batch-files/<fileId>` for a
+ * file that expires, `kept-files/<tenantId>/<fileId>` for one kept until deleted (outside the lifecycle rule's prefix).
+ * Both through the tenant's clients (`docFor`, `s3For`: in the Lambdas sessions of the tenant-data role, which reach
+ * only that tenant's items and keys). A file past `expires_at` is gone: not read, not listed, and removed (record and
+ * bytes) when read; DynamoDB's TTL removes records nobody reads (the bucket's lifecycle rule the bytes). A kept file
+ * stays until `delete` or offboarding's erasure (lambdas/lifecycle/erase-pooled-gateway-data.ts). The content is
+ * written before the record: a file is listed only once its bytes are there. Also the worker's part store
+ * (BatchPartStore), beside the expiring files in the same prefix.
  */
 export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
   constructor(
@@ -34,9 +49,9 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
   /** @throws Error when the tenant or file id is not one the gateway makes */
   async put(tenantId: string, file: BatchFile, content: Uint8Array): Promise<void> {
     if (!isTenantId(tenantId) || !isBatchFileId(file.id)) throw new Error(`cannot store file ${file.id} of tenant ${tenantId}: not ids the gateway makes`);
-    await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: batchFileKey(tenantId, file.id), Body: content, ContentType: file.purpose === 'batch' || file.purpose === 'batch_output' ? 'application/jsonl' : 'application/octet-stream' }));
+    await (await this.s3For(tenantId)).send(new PutObjectCommand({ Bucket: this.bucket, Key: fileObjectKey(tenantId, file), Body: content, ContentType: file.purpose === 'batch' || file.purpose === 'batch_output' ? 'application/jsonl' : 'application/octet-stream' }));
     await (await this.docFor(tenantId)).send(new PutCommand({
-      TableName: this.table, Item: { tenantId, responseId: file.id, kind: 'batch-file', file: JSON.stringify(file), expiresAt: file.expiresAt },
+      TableName: this.table, Item: { tenantId, responseId: file.id, kind: 'batch-file', file: JSON.stringify(file), ...(typeof file.expiresAt === 'number' ? { expiresAt: file.expiresAt } : {}) },
     }));
   }
 
@@ -74,16 +89,24 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
 
   async content(tenantId: string, id: string, known?: BatchFile): Promise<Uint8Array | undefined> {
     if (!isTenantId(tenantId) || !isBatchFileId(id)) return undefined;
-    if (known?.id !== id && !(await this.get(tenantId, id))) return undefined;
-    return this.object(tenantId, batchFileKey(tenantId, id));
+    const file = known?.id === id ? known : await this.get(tenantId, id);
+    if (!file) return undefined;
+    return this.object(tenantId, fileObjectKey(tenantId, file));
   }
 
-  /** @returns whether there was such a file, unexpired */
+  /**
+   * Deletes the record, then the object its record names (fileObjectKey); both keys when there was no record (what a
+   * delete stopped between the two left behind).
+   * @returns whether there was such a file, unexpired
+   */
   async delete(tenantId: string, id: string): Promise<boolean> {
     if (!isTenantId(tenantId) || !isBatchFileId(id)) return false;
     const out = await (await this.docFor(tenantId)).send(new DeleteCommand({ TableName: this.table, Key: { tenantId, responseId: id }, ReturnValues: 'ALL_OLD' }));
-    await (await this.s3For(tenantId)).send(new DeleteObjectCommand({ Bucket: this.bucket, Key: batchFileKey(tenantId, id) }));
     const file = this.fileOf(out.Attributes);
+    const s3 = await this.s3For(tenantId);
+    for (const key of file ? [fileObjectKey(tenantId, file)] : [batchFileKey(tenantId, id), keptFileKey(tenantId, id)]) {
+      await s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    }
     return Boolean(file && !this.expired(file));
   }
 
@@ -121,6 +144,6 @@ export class S3BatchFileStore implements BatchFileStore, BatchPartStore {
   }
 
   private expired(file: BatchFile): boolean {
-    return file.expiresAt * 1000 <= this.now();
+    return fileExpired(file, this.now());
   }
 }

@@ -25,9 +25,17 @@ export interface BatchFile {
   bytes: number;
   /** Seconds since the epoch. */
   createdAt: number;
-  /** Seconds since the epoch after which the file is not served (and is removed when read). */
-  expiresAt: number;
+  /**
+   * Seconds since the epoch after which the file is not served (and is removed when read); null: kept until the tenant
+   * deletes it, OpenAI's default for every purpose but `batch` (Files API reference, "Upload file", `expires_after`: "By
+   * default, files with purpose=batch expire after 30 days and all other files are persisted until they are manually
+   * deleted"). Records written before 0.2.0 always have a number.
+   */
+  expiresAt: number | null;
 }
+
+/** Whether `file` has expired at `nowMs` (epoch ms): it has an `expiresAt` and it is past; a kept file (null) never. */
+export const fileExpired = (file: Pick<BatchFile, 'expiresAt'>, nowMs: number) => typeof file.expiresAt === 'number' && file.expiresAt * 1000 <= nowMs;
 
 /**
  * A tenant's gateway files (the Batch API's and model input files: BatchFilePurpose). Every method acts on one tenant's files only: another tenant's id is not found.
@@ -159,7 +167,8 @@ const readOrNone = async (file: string): Promise<Buffer | undefined> => {
 /**
  * `tessera serve`'s batch files: `<dir>/<tenantId>/<fileId>.json` (the metadata) and `<fileId>.bin` (the bytes).
  * Shared by the worker threads of `serve --workers N`; ids and tenant ids that are not the gateway's name no file,
- * so a path from a request cannot leave the directory. An expired file is not served and is removed when read.
+ * so a path from a request cannot leave the directory. An expired file is not served and is removed when read; a
+ * file without `expiresAt` (null: kept until deleted) stays until `delete`.
  */
 export class DirBatchFileStore implements BatchFileStore {
   constructor(private readonly dir: string, private readonly now: () => number = Date.now) {}
@@ -181,7 +190,7 @@ export class DirBatchFileStore implements BatchFileStore {
     const bytes = meta && (await readOrNone(meta));
     if (!bytes) return undefined;
     const file = JSON.parse(bytes.toString('utf8')) as BatchFile;
-    if (file.expiresAt * 1000 <= this.now()) {
+    if (fileExpired(file, this.now())) {
       await this.delete(tenantId, id);
       return undefined;
     }
