@@ -7,6 +7,7 @@ import {
 import { DLQ_NAME_PREFIX, DLQ_SOURCE_TAG } from '../../lib/dead-letters.js';
 import { PLATFORM_FUNCTIONS } from '../../lib/lambda-concurrency.js';
 import { COMPLETION_WINDOW_SECONDS, DEFAULT_FILE_TTL_SECONDS } from '../../lambdas/inference/batches/batch-service.js';
+import { batchFileKey, batchPartKey, keptFileKey } from '../../lambdas/inference/batches/s3-batch-file-store.js';
 import { GATEWAY_ENV } from '../../lambdas/inference/gateway-env.js';
 import { BATCH_ROUTES, routeRoot } from '../../lambdas/inference/routes.js';
 import { defaultAppTemplates } from '../support/default-app.js';
@@ -292,6 +293,26 @@ describe('the Batch API\'s files bucket (default app)', () => {
     expect(rules.find((r: any) => r.Id === 'remove-expired-delete-markers')).toMatchObject({ Prefix: 'tenants/', ExpiredObjectDeleteMarker: true });
   });
 
+  it('expires no file kept until deleted (kept-files/<tenant>/…, OpenAI keeps those): no rule that expires current objects matches its key; an expiring file\'s and a part\'s keys are matched', () => {
+    const [, bucket] = batchBucket();
+    const rules: any[] = bucket.Properties.LifecycleConfiguration.Rules;
+    // A rule's filter as S3 reads it: a prefix (Prefix, or Filter.Prefix / Filter.And.Prefix) and tags (TagFilters, Filter.Tag, Filter.And.Tags).
+    const prefixOf = (r: any): string => r.Prefix ?? r.Filter?.Prefix ?? r.Filter?.And?.Prefix ?? '';
+    const tagsOf = (r: any): unknown[] => [...(r.TagFilters ?? []), ...(r.Filter?.Tag ? [r.Filter.Tag] : []), ...(r.Filter?.And?.Tags ?? [])];
+    // The gateway writes no tags: a rule with a tag filter matches none of its objects.
+    const matches = (r: any, key: string) => r.Status === 'Enabled' && key.startsWith(prefixOf(r)) && tagsOf(r).length === 0;
+    const expiresCurrent = (r: any) => r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined;
+    const id = `file-${'a'.repeat(24)}`;
+    const kept = keptFileKey('a123456789-123456789-xyz', id);
+    expect(rules.filter((r) => expiresCurrent(r) && matches(r, kept))).toEqual([]);
+    // Its deleted versions and delete markers are removed as an expiring file's are.
+    expect(rules.filter((r) => matches(r, kept)).map((r) => r.Id)).toEqual(['remove-deleted-kept-files']);
+    expect(rules.find((r) => r.Id === 'remove-deleted-kept-files')).toMatchObject({ Prefix: 'kept-files/', NoncurrentVersionExpiration: { NoncurrentDays: 1 }, ExpiredObjectDeleteMarker: true, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
+    for (const key of [batchFileKey('acme', id), batchPartKey('acme', `batch_${'b'.repeat(24)}`, 0)]) {
+      expect(rules.filter((r) => expiresCurrent(r) && matches(r, key)).map((r) => r.Id), key).toEqual(['expire-batch-files']);
+    }
+  });
+
   it('denies every object action to all but the tenant-data role and break-glass, and objects under another key; allows nothing', () => {
     const [bucketId] = batchBucket();
     const [, policy] = ofType(platform, 'AWS::S3::BucketPolicy').find(([, p]) => refOf(p.Properties.Bucket) === bucketId)!;
@@ -307,10 +328,13 @@ describe('the Batch API\'s files bucket (default app)', () => {
     });
   });
 
-  it('the tenant-data role reads, writes and deletes the session tenant\'s tenants/<tenant>/batch-files/ only, and uses the key only through S3 for those objects', () => {
+  it('the tenant-data role reads, writes and deletes the session tenant\'s tenants/<tenant>/batch-files/ and kept-files/<tenant>/ only, and uses the key only through S3 for those objects', () => {
     const [bucketId] = batchBucket();
     const statements = statementsOfRole('tessera-tenant-data');
-    const own = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/tenants/${aws:PrincipalTag/tessera:tenant-id}/batch-files/*']] };
+    const own = expect.arrayContaining([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/tenants/${aws:PrincipalTag/tessera:tenant-id}/batch-files/*']] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/kept-files/${aws:PrincipalTag/tessera:tenant-id}/*']] },
+    ]);
     const onBucket = statements.filter((s) => JSON.stringify(s).includes(bucketId));
     expect(onBucket).toEqual([
       { Sid: 'OwnBatchFiles', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: own },
@@ -326,6 +350,7 @@ describe('the Batch API\'s files bucket (default app)', () => {
     expect(audit[0]).toMatchObject({ Action: 's3:GetObject' });
     for (const r of [audit[0]!.Resource].flat()) expect(JSON.stringify(r)).toMatch(/AuditBucket.*\/tessera-audit\/(dr-tier\/)?(inference|fine-tuning)\/\$\{aws:PrincipalTag\/tessera:tenant-id\}\/\*"/);
     expect(statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')))).toEqual([onBucket[0], audit[0]]);
+    for (const s of onBucket) expect([s.Resource, s.Condition?.StringLike?.['kms:EncryptionContext:aws:s3:arn']].flat().filter((r) => r !== undefined && JSON.stringify(r).includes(bucketId)), s.Sid).toHaveLength(2);
   });
 });
 

@@ -1,7 +1,7 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { ERASE_ENV } from '../../lambdas/lifecycle/erase-pooled-gateway-data.js';
-import { batchFileKey } from '../../lambdas/inference/batches/s3-batch-file-store.js';
+import { batchFileKey, keptFileKey } from '../../lambdas/inference/batches/s3-batch-file-store.js';
 import { S3BatchFileStore } from '../../lambdas/inference/batches/s3-batch-file-store.js';
 import { DynamoDbResponseStore } from '../../lambdas/inference/stores/dynamodb-response-store.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -11,8 +11,9 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
 import { POOLED_GATEWAY_DATA } from './support/platform-fixture.js';
 
 /**
- * `offboarding.erasePooledGatewayData` on: the whole offboarding on moto erases the tenant's stored response and batch
- * file (record and object) from the gateway's pooled stores, stored first through the gateway's real stores, and leaves
+ * `offboarding.erasePooledGatewayData` on: the whole offboarding on moto erases the tenant's stored response, batch
+ * file and a file kept until deleted (`user_data` without `expires_after`: no lifecycle rule would ever remove its
+ * object) (records and objects) from the gateway's pooled stores, stored first through the gateway's real stores, and leaves
  * another tenant's; the registry records what it erased (offboarding.pooledData). The step runs as the tenant-data
  * role's session of the tenant (moto's STS, TESSERA_TENANT_DATA_ROLE_ARN of the fixture); moto does not evaluate the
  * role's policies (test/infra/pooled-data-erasure.test.ts checks the IAM).
@@ -33,12 +34,16 @@ describe('offboarding with offboarding.erasePooledGatewayData', () => {
     const files = new S3BatchFileStore(BUCKET, TABLE, async () => s3, unscopedDocumentClient());
     const now = Math.floor(Date.now() / 1000);
     const fileOf = (hex: string) => ({ id: `file-${hex.repeat(24)}`, filename: 'in.jsonl', purpose: 'batch' as const, bytes: 2, createdAt: now, expiresAt: now + 86_400 });
-    for (const [tenantId, hex] of [['pooled', 'a'], ['keeper', 'b']] as const) {
+    const keptOf = (hex: string) => ({ id: `file-${hex.repeat(24)}`, filename: 'notes.txt', purpose: 'user_data' as const, bytes: 2, createdAt: now, expiresAt: null });
+    for (const [tenantId, hex, keptHex] of [['pooled', 'a', 'c'], ['keeper', 'b', 'd']] as const) {
       await responses.put({ tenantId, responseId: `resp_${hex.repeat(8)}`, response: { id: `resp_${hex.repeat(8)}`, object: 'response' }, inputItems: [], messages: [], expiresAt: now + 86_400 });
       await files.put(tenantId, fileOf(hex), new TextEncoder().encode('{}'));
+      await files.put(tenantId, keptOf(keptHex), new TextEncoder().encode('hi'));
     }
     const exists = async (key: string) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(() => true, () => false);
     expect(await exists(batchFileKey('pooled', fileOf('a').id))).toBe(true);
+    expect(await exists(keptFileKey('pooled', keptOf('c').id))).toBe(true);
+    expect(await files.get('pooled', keptOf('c').id)).toEqual(keptOf('c'));
 
     // WHEN
     const run = await local.workflows.run('offboard', { request: { tenantId: 'pooled', requestId: 'req-offboard-pooled' } });
@@ -52,13 +57,18 @@ describe('offboarding with offboarding.erasePooledGatewayData', () => {
     expect(await responses.get('pooled', `resp_${'a'.repeat(8)}`)).toBeUndefined();
     expect(await files.get('pooled', fileOf('a').id)).toBeUndefined();
     expect(await exists(batchFileKey('pooled', fileOf('a').id))).toBe(false);
+    // and its kept file (record and object)
+    expect(await files.get('pooled', keptOf('c').id)).toBeUndefined();
+    expect(await exists(keptFileKey('pooled', keptOf('c').id))).toBe(false);
     // another tenant's kept
     expect(await responses.get('keeper', `resp_${'b'.repeat(8)}`)).toBeDefined();
     expect(await files.get('keeper', fileOf('b').id)).toBeDefined();
     expect(await exists(batchFileKey('keeper', fileOf('b').id))).toBe(true);
+    expect(await files.get('keeper', keptOf('d').id)).toEqual(keptOf('d'));
+    expect(await exists(keptFileKey('keeper', keptOf('d').id))).toBe(true);
     // and recorded
     expect(record.offboarding?.pooledData).toEqual({
-      erased: { responses: 1, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 1, other: 0 }, objectsDeleted: 1, complete: true,
+      erased: { responses: 1, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 2, other: 0 }, objectsDeleted: 4, complete: true,
       checkedAt: expect.any(String), executionArns: [expect.stringContaining(':execution:tessera-offboard:')],
     });
   });

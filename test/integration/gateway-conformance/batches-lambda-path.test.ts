@@ -155,9 +155,11 @@ describe('the Batch API through the Lambda adapters, on moto (DynamoDB, S3, SQS)
     // A binary PDF's comment line (bytes over 127, not UTF-8): files.content gives them back as they were.
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n%'), Buffer.from([0xe2, 0xe3, 0xcf, 0xd3]), Buffer.from('\n%%EOF\n')]);
     const file = await acme.files.create({ file: await toFile(pdf, 'memo.pdf'), purpose: 'user_data' });
-    expect(file).toMatchObject({ object: 'file', purpose: 'user_data', filename: 'memo.pdf', bytes: pdf.length });
+    // Kept until deleted, as OpenAI keeps a user_data file uploaded without expires_after: outside the lifecycle rule's tenants/.
+    expect(file).toMatchObject({ object: 'file', purpose: 'user_data', filename: 'memo.pdf', bytes: pdf.length, expires_at: null });
     const keys = ((await new S3Client({ forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'tessera-batch-files' }))).Contents ?? []).map((o) => o.Key);
-    expect(keys).toContain(`tenants/acme/batch-files/${file.id}`);
+    expect(keys).toContain(`kept-files/acme/${file.id}`);
+    expect(keys).not.toContain(`tenants/acme/batch-files/${file.id}`);
     expect(Buffer.from(await (await acme.files.content(file.id)).arrayBuffer())).toEqual(pdf);
     const ask = { model: MODEL, messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'sum' }, { type: 'file' as const, file: { file_id: file.id } }] }] };
     upstream.script({ body: openAiAnswer('text') });

@@ -51,7 +51,7 @@ beforeEach(() => {
 });
 
 describe('Erase pooled gateway data (offboarding)', () => {
-  it('deletes every item of the tenant\'s partition, the batch file\'s object and the batch\'s parts, as the tenant-data role\'s session of the tenant', async () => {
+  it('deletes every item of the tenant\'s partition, the file\'s object under both its keys (expiring and kept until deleted) and the batch\'s parts, as the tenant-data role\'s session of the tenant', async () => {
     const items = ['conv_1', 'conv_1#id#msg_1', 'conv_1#item#000000000000', BATCH, FILE, 'resp_1'];
     partition(items);
     dynamodb.on(GetItemCommand).resolves({ Item: { body: { S: JSON.stringify({ progress: { parts: [0, 50] } }) } } });
@@ -59,10 +59,10 @@ describe('Erase pooled gateway data (offboarding)', () => {
     const out = await handler(state('acme', { pooledData: {} }));
     // THEN all gone, counted by kind
     expect(items).toEqual([]);
-    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', deleted: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, other: 0 }, objectsDeleted: 3 });
-    // with the batch file and parts keys from the records (no ListBucket)
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', deleted: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, other: 0 }, objectsDeleted: 4 });
+    // with the file's keys (kept-files/ for a file kept until deleted, which no lifecycle rule removes) and the parts' from the records (no ListBucket)
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key).sort()).toEqual([
-      `tenants/acme/batch-files/${BATCH}/part-000000.json`, `tenants/acme/batch-files/${BATCH}/part-000050.json`, `tenants/acme/batch-files/${FILE}`,
+      `kept-files/acme/${FILE}`, `tenants/acme/batch-files/${BATCH}/part-000000.json`, `tenants/acme/batch-files/${BATCH}/part-000050.json`, `tenants/acme/batch-files/${FILE}`,
     ]);
     // the Query reads the tenant's partition only, keys only
     const query = dynamodb.commandCalls(QueryCommand)[0].args[0].input;
@@ -72,7 +72,7 @@ describe('Erase pooled gateway data (offboarding)', () => {
     expect([assume.RoleArn, assume.Tags]).toEqual([ROLE, [{ Key: 'tessera:tenant-id', Value: 'acme' }]]);
     // and recorded in the registry
     expect(records.get('acme')!.offboarding?.pooledData).toEqual({
-      erased: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, other: 0 }, objectsDeleted: 3, complete: true,
+      erased: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, other: 0 }, objectsDeleted: 4, complete: true,
       checkedAt: expect.any(String), executionArns: [EXECUTION_ARN],
     });
   });
