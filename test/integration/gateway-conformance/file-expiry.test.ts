@@ -50,7 +50,7 @@ const refusal = async (p: Promise<unknown>) => {
 };
 
 describe('file expiry on tessera serve, as OpenAI\'s', () => {
-  it('keeps user_data, vision and assistants files until deleted (expires_at null); a batch file expires after 30 days', async () => {
+  it('keeps user_data, vision and assistants files until deleted (expires_at null) unless expires_after sets an expiry, honoured for every purpose; a batch file expires after 30 days', async () => {
     skewMs = 0;
     const kept = [
       await client().files.create({ file: await toFile(PDF, 'report.pdf'), purpose: 'user_data' }),
@@ -70,10 +70,8 @@ describe('file expiry on tessera serve, as OpenAI\'s', () => {
     expect((await client().files.list()).data.map((f) => f.id).sort()).toEqual(kept.map((f) => f.id).sort());
     for (const f of kept) expect(await client().files.delete(f.id)).toMatchObject({ id: f.id, deleted: true });
     expect((await client().files.list()).data).toEqual([]);
-    skewMs = 0;
-  });
 
-  it('honours expires_after for every purpose: the file is gone once it passes', async () => {
+    // An expires_after is honoured for every purpose: the file is gone once it passes.
     skewMs = 0;
     const expiring = [
       await client().files.create({ file: await toFile(PDF, 'report.pdf'), purpose: 'user_data', expires_after: { anchor: 'created_at', seconds: 3600 } }),
