@@ -1,4 +1,4 @@
-import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ImageGenerateParamsBase } from 'openai/resources/images';
 
@@ -67,6 +67,43 @@ void _everyRole;
 
 /** A function's (and a json_schema response format's) name: "a-z, A-Z, 0-9, or … underscores and dashes, with a maximum length of 64" (`FunctionDefinition`, `ResponseFormatJSONSchema.JSONSchema`). */
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** The tool types of `ChatCompletionTool` (a function or a custom tool), checked likewise. */
+const TOOL_TYPES = ['function', 'custom'] as const satisfies ReadonlyArray<ChatCompletionTool['type']>;
+const _everyToolType: [Exclude<ChatCompletionTool['type'], (typeof TOOL_TYPES)[number]>] extends [never] ? true : false = true;
+void _everyToolType;
+/** `tool_choice` (`ChatCompletionToolChoiceOption`): a string of these, or an object of those types. */
+type ChoiceObject = Exclude<ChatCompletionToolChoiceOption, string>;
+const CHOICE_MODES = ['none', 'auto', 'required'] as const satisfies ReadonlyArray<Extract<ChatCompletionToolChoiceOption, string>>;
+const CHOICE_TYPES = ['function', 'custom', 'allowed_tools'] as const satisfies ReadonlyArray<ChoiceObject['type']>;
+const _everyChoice: [Exclude<ChoiceObject['type'], (typeof CHOICE_TYPES)[number]> | Exclude<Extract<ChatCompletionToolChoiceOption, string>, (typeof CHOICE_MODES)[number]>] extends [never] ? true : false = true;
+void _everyChoice;
+
+/**
+ * OpenAI's form for a value outside an enum ("Invalid value: 'bot'. Supported values are: 'a' and 'b'.", code
+ * invalid_value): no public report quotes OpenAI's 400 for a tool type or tool choice it does not define, so the
+ * wording is the fake's, in the form of OpenAI's other invalid_value answers, naming the field and the value.
+ */
+function notOneOf(field: string, value: unknown, values: readonly string[]): OpenAiRefusal | undefined {
+  if (values.includes(value as never)) return undefined;
+  const quoted = values.map((v) => `'${v}'`);
+  const list = quoted.length <= 2 ? quoted.join(' and ') : `${quoted.slice(0, -1).join(', ')}, and ${quoted.at(-1)}`;
+  return refusal(`Invalid value: '${typeof value === 'string' ? value : JSON.stringify(value)}'. Supported values are: ${list}.`, field, 'invalid_value');
+}
+
+/** `tools[i].type` and `tool_choice` (its string, its `type`) outside what `ChatCompletionCreateParamsBase` defines. */
+function toolTypeRefusal(tools: unknown, choice: unknown): OpenAiRefusal | undefined {
+  if (Array.isArray(tools)) {
+    for (const [i, t] of tools.entries()) {
+      const refused = notOneOf(`tools[${i}].type`, (t as { type?: unknown } | null)?.type, TOOL_TYPES);
+      if (refused) return refused;
+    }
+  }
+  if (!present(choice)) return undefined;
+  if (typeof choice !== 'object') return notOneOf('tool_choice', choice, CHOICE_MODES);
+  return notOneOf('tool_choice.type', (choice as { type?: unknown }).type, CHOICE_TYPES);
+}
+
 
 /**
  * OpenAI's reasoning models, which take `max_completion_tokens` only: the o-series (the `openai` package:
@@ -189,6 +226,8 @@ export function chatRefusal(body: unknown): OpenAiRefusal | undefined {
     () => messageRefusal(b.messages),
     // `tools`: 1 to 128 of them, each function's name to the pattern (`FunctionDefinition.name`).
     () => arrayLength('tools', b.tools, 128, 1),
+    // A tool type Chat Completions does not define (the Responses API's file_search), and a tool_choice likewise.
+    () => toolTypeRefusal(b.tools, b.tool_choice),
     () => (Array.isArray(b.tools) ? b.tools.map((t: any, i: number) => (t?.type === 'function' ? badName(`tools[${i}].function.name`, t.function?.name) : undefined)).find(Boolean) : undefined),
     // "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified." (OpenAI's and vLLM's; commit f22afaa)
     () => (present(b.tool_choice) && !hasTools ? refusal("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice') : undefined),

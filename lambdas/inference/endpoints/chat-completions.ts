@@ -2,6 +2,7 @@ import { answerCostHeaders } from '../audit.js';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { completeChat, runChat, streamChat } from '../chat/chat-exchange.js';
 import { ChatCompletionRequest, type ChatRequestBody } from '../chat/request-schema.js';
+import { refuseUndefinedToolTypes } from '../chat/tool-types.js';
 import type { GatewayResponder } from '../gateway.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { resolveChatFileIds } from '../input-files.js';
@@ -34,6 +35,8 @@ const DAY_S = 86_400;
  */
 export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store?: ChatCompletionStore): Promise<void> {
   const body = parseWith(ChatCompletionRequest, parseJson(rawBody)) as unknown as ChatRequestBody;
+  // A tool OpenAI's chat API does not define (the Responses API's file_search) is refused for every provider, never dropped.
+  refuseUndefinedToolTypes(body);
   const keep = storageOf(pipeline, r, body, store);
   // The gateway keeps the completion itself: OpenAI would keep it in the platform's organisation, shared by every tenant.
   delete (body as { store?: unknown }).store;
