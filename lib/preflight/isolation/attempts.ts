@@ -1,6 +1,6 @@
 /**
  * The sensitive requests one tenant could make on another tenant's resources: reading, writing,
- * deleting or reconfiguring its data stores, using its key, assuming or passing its roles,
+ * deleting or reconfiguring its data stores (its vector bucket and indexes too), using its key, assuming or passing its roles,
  * touching its network interfaces and log streams, and creating SageMaker resources that name its
  * key, subnets or security groups. Each attempt carries the request context AWS would set for it
  * (resource tags, `ec2:Vpc`, `kms:ViaService` for every service that uses tenant keys, the
@@ -38,12 +38,20 @@ export interface Attempt {
 const VICTIM_FILE = 'file-0196f3a2b4c8d0e1f2a3b4c6/train.jsonl';
 
 /** Services that use a tenant key on a caller's behalf (kms:ViaService values tried on every key action). */
-const KEY_SERVICES = ['s3', 'rds', 'secretsmanager', 'elasticache', 'eks', 'backup', 'sagemaker', 'logs', 'dynamodb', 'ec2', 'ebs'];
+const KEY_SERVICES = ['s3', 'rds', 'secretsmanager', 'elasticache', 'eks', 'backup', 'sagemaker', 'logs', 'dynamodb', 'ec2', 'ebs', 's3vectors'];
 
 const S3_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:RestoreObject', 's3:PutObjectAcl'];
 const S3_BUCKET_ACTIONS = ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutEncryptionConfiguration', 's3:PutLifecycleConfiguration', 's3:PutReplicationConfiguration', 's3:DeleteBucket'];
 const KMS_USE = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant'];
 const KMS_ADMIN = ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateAlias', 'kms:UpdateAlias'];
+/**
+ * Amazon S3 Vectors on a tenant's vector bucket (constructs/tenant-vector-bucket.ts), by the resource each acts on in the
+ * Service Authorization Reference: the vector bucket (`bucket/<name>`) and an index of it (`bucket/<name>/index/<index>`).
+ */
+const S3_VECTORS_BUCKET_ACTIONS = ['s3vectors:GetVectorBucket', 's3vectors:DeleteVectorBucket', 's3vectors:ListIndexes', 's3vectors:GetVectorBucketPolicy', 's3vectors:PutVectorBucketPolicy', 's3vectors:DeleteVectorBucketPolicy', 's3vectors:TagResource'];
+const S3_VECTORS_INDEX_ACTIONS = ['s3vectors:QueryVectors', 's3vectors:GetVectors', 's3vectors:PutVectors', 's3vectors:DeleteVectors', 's3vectors:ListVectors', 's3vectors:GetIndex', 's3vectors:CreateIndex', 's3vectors:DeleteIndex'];
+/** An index of the victim's as the gateway names one (`vs-<hex>`, lambdas/inference/vector-stores/s3-vectors-index.ts). */
+const VICTIM_INDEX = 'vs-0196f3a2b4c8d0e1';
 const ENI_ACTIONS = ['ec2:DeleteNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'];
 const LOG_STREAM_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:DeleteLogStream'];
 const LOG_GROUP_ACTIONS = ['logs:FilterLogEvents', 'logs:DescribeLogStreams', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:AssociateKmsKey', 'logs:DisassociateKmsKey', 'logs:PutSubscriptionFilter'];
@@ -91,6 +99,17 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
         for (const prefix of [TRAINING_FILES_PREFIX, `${TRAINING_FILES_PREFIX}${VICTIM_FILE.split('/')[0]}/`]) {
           add(['s3:ListBucket'], r.arn, { policy, context: { ...ctx, 's3:prefix': prefix }, variant: `prefix ${prefix}` });
         }
+        break;
+      }
+      case 'AWS::S3Vectors::VectorBucket': {
+        // Its ARN from its name (the template's `Ref` is the ARN, which the instantiation does not model); its tags as
+        // both condition keys S3 Vectors sets (`aws:ResourceTag/…` and `s3vectors:VectorBucketTag/…`).
+        const arn = `arn:${victim.partition}:s3vectors:${region}:${victim.account}:bucket/${String(r.props.VectorBucketName)}`;
+        const bucketTags = { ...tags, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.replace(/^aws:ResourceTag\//, 's3vectors:VectorBucketTag/'), v])) };
+        const policy = res.find((p) => p.type === 'AWS::S3Vectors::VectorBucketPolicy' && [p.props.VectorBucketName, p.props.VectorBucketArn].some((v) => v === r.props.VectorBucketName || v === arn || v === r.physicalId))?.props.Policy as PolicyJson | undefined;
+        add(S3_VECTORS_BUCKET_ACTIONS, arn, { policy, context: bucketTags });
+        // An index the victim has (a vector store of its), and one an attacker would create in the victim's bucket.
+        for (const index of [VICTIM_INDEX, 'vs-attacker']) add(S3_VECTORS_INDEX_ACTIONS, `${arn}/index/${index}`, { policy, context: bucketTags });
         break;
       }
       case 'AWS::KMS::Key': {
