@@ -35,7 +35,7 @@ export const CHUNKS_PER_EMBEDDING_CALL = 32;
  * read) and at the end; it removes the vectors it wrote (its own keys: never the newer run's) and stops without
  * marking the file.
  * A failure that is not the file's own (a store, the index or the embedding model unreachable, an embedding refused
- * with 429 or 5xx) is handled as `options.transient` says.
+ * with 429 or 5xx, or answered malformed: not one vector of finite numbers per chunk, of the store's width: malformedEmbeddings) is handled as `options.transient` says.
  * @param run the run to process: the record's `run` when it was set `in_progress` (the work queue's message carries it)
  * @param options.transient `'fail'`: the file becomes `failed` with `server_error` and nothing is thrown (what went
  *   wrong is on the file record, or logged when even that write fails: `tessera serve`, which retries nothing);
@@ -73,6 +73,13 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
         if (options.transient === 'throw' && (embedded.status === 429 || embedded.status >= 500)) throw new Error(message);
         return await fail({ code: 'server_error', message });
       }
+      // The answer is checked here too (the gateway's embed checks the count): a vector missing or malformed would be written as no data.
+      const malformed = malformedEmbeddings(embedded.vectors, part.length, store.dimension ?? records[0]?.data.length);
+      if (malformed) {
+        const message = `embedding with ${store.embeddingModel} answered ${malformed}; no chunk of the file was stored`.slice(0, 1000);
+        if (options.transient === 'throw') throw new Error(message);
+        return await fail({ code: 'server_error', message });
+      }
       part.forEach((c, j) => records.push({ key: vectorKey(fileId, run, i + j), data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text }));
     }
     const before = await deps.records.getFile(tenantId, storeId, fileId);
@@ -97,6 +104,22 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
     await fail({ code: 'server_error', message: `the file could not be processed: ${(e as Error).message}`.slice(0, 1000) })
       .catch((again) => console.error(JSON.stringify({ level: 'ERROR', message: 'vector store file not marked failed', tenantId, storeId, fileId, run, error: (again as Error).message })));
   }
+}
+
+/**
+ * What is wrong with an embeddings answer for `count` texts, or undefined when it is one vector per text, each of the
+ * same width (`width`, when known: the store's dimension or the file's first vector's) of finite numbers.
+ * @returns a phrase such as `1 vector for 2 chunks` or `a vector of 3 values (chunk 4); the others have 1536`
+ */
+export function malformedEmbeddings(vectors: unknown, count: number, width?: number): string | undefined {
+  if (!Array.isArray(vectors) || vectors.length !== count) return `${Array.isArray(vectors) ? vectors.length : 'no'} vector${Array.isArray(vectors) && vectors.length === 1 ? '' : 's'} for ${count} chunk${count === 1 ? '' : 's'}`;
+  const expected = width ?? (Array.isArray(vectors[0]) ? (vectors[0] as unknown[]).length : undefined);
+  for (let j = 0; j < vectors.length; j++) {
+    const v: unknown = vectors[j];
+    if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) return `a vector that is not a list of finite numbers (answer item ${j})`;
+    if (v.length !== expected) return `a vector of ${v.length} values (answer item ${j}); the store's embeddings have ${expected}`;
+  }
+  return undefined;
 }
 
 /** The vector key of chunk `n` of run `run` of a file: `<file id>#<run>#<n>` (S3 Vectors keys: 1-1,024 characters). */

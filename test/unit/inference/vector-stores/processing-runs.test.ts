@@ -109,3 +109,27 @@ describe('the work queue: a message of an older run', () => {
     expect(embed).not.toHaveBeenCalled();
   });
 });
+
+describe('an embeddings answer that is not one vector per chunk of the store\'s width', () => {
+  const answers: Array<[string, (texts: string[]) => number[][], RegExp]> = [
+    ['fewer vectors than chunks', (texts) => texts.slice(1).map(() => [1, 0, 0, 0]), new RegExp(`answered ${CHUNKS_PER_EMBEDDING_CALL - 1} vectors for ${CHUNKS_PER_EMBEDDING_CALL} chunks`)],
+    ['a vector of another width', (texts) => texts.map((_, j) => (j === 3 ? [1, 0, 0] : [1, 0, 0, 0])), /answered a vector of 3 values \(answer item 3\); the store's embeddings have 4/],
+    ['a vector holding a non-number', (texts) => texts.map((_, j) => (j === 2 ? [1, null, 0, 0] as unknown as number[] : [1, 0, 0, 0])), /answered a vector that is not a list of finite numbers \(answer item 2\)/],
+  ];
+  it.each(answers)('%s: the file fails with server_error naming it and keeps no vector; on the work queue the run is retried instead', async (_name, answer, message) => {
+    await records.putFile(fileRecord(A));
+    // The second embedding call answers wrong: the first call's vectors must not be kept either.
+    embed.mockImplementation(async (_o, _m, texts) => ({ vectors: embed.mock.calls.length === 2 ? answer(texts) : texts.map(() => [1, 0, 0, 0]) }));
+    await processVectorStoreFile(deps, 'acme', store.id, FILE, A);
+    const failed = await file();
+    expect(failed).toMatchObject({ status: 'failed', chunks: 0, lastError: { code: 'server_error' } });
+    expect(failed!.lastError!.message).toMatch(message);
+    expect(await stored()).toEqual([]);
+
+    await records.putFile(fileRecord(B));
+    embed.mockClear();
+    await expect(processVectorStoreFile(deps, 'acme', store.id, FILE, B, { transient: 'throw' })).rejects.toThrow(message);
+    expect(await file()).toMatchObject({ run: B, status: 'in_progress', lastError: null });
+    expect(await stored()).toEqual([]);
+  });
+});
