@@ -83,7 +83,7 @@ export class VectorStoreService {
     const t = caller.tenantId;
     switch (route) {
       case 'POST ': return this.create(req.body, caller, policy, audit);
-      case 'GET ': return json(page(await this.storesOf(t), (s) => s.id, req.query, 'vector store'));
+      case 'GET ': return json(page(await this.storesOf(t), (s) => s.id, (s) => s.id, (id) => id, req.query));
       case 'GET :id': return json(await this.answerStore(await this.store(t, store!)));
       case 'POST :id': return this.update(t, store!, req.body);
       case 'DELETE :id': return this.remove(t, store!);
@@ -272,14 +272,20 @@ export class VectorStoreService {
     return json({ object: 'vector_store.file_content.page', data, has_more: false, next_page: null });
   }
 
+  /**
+   * A store's files (or a batch's), in OpenAI's order: by the vector store file's `created_at` (when it was attached,
+   * not when it was uploaded), then id. A cursor names a file of the store whatever its status or batch now (it may
+   * have changed since the page before was read).
+   */
   private async listFiles(tenantId: string, storeId: string, query: Record<string, string | undefined>, batchId: string | undefined): Promise<VectorStoreAnswer> {
     await this.store(tenantId, storeId);
     const filter = query.filter;
     if (filter !== undefined && !['in_progress', 'completed', 'failed', 'cancelled'].includes(filter)) throw invalid(`filter ${quoted(filter)} must be one of in_progress, completed, failed, cancelled`, 'filter', 'invalid_value');
-    let files = await this.deps.records.listFiles(tenantId, storeId);
-    if (batchId) files = files.filter((f) => f.batchId === batchId);
-    if (filter) files = files.filter((f) => f.status === filter);
-    return json(page(files.map(answerFile), (f) => f.id, query, 'file'));
+    const all = await this.deps.records.listFiles(tenantId, storeId);
+    const positions = new Map(all.map((f) => [f.fileId, filePosition(f)]));
+    const files = all.filter((f) => (!batchId || f.batchId === batchId) && (!filter || f.status === filter));
+    const answer = page(files, filePosition, (f) => f.fileId, (id) => positions.get(id), query);
+    return json({ ...answer, data: answer.data.map(answerFile) });
   }
 
   private async createBatch(caller: Caller, storeId: string, raw: string | undefined, audit: AuditRecord): Promise<VectorStoreAnswer> {
@@ -402,7 +408,12 @@ export class VectorStoreService {
     return all.sort((a, b) => b.score - a.score).slice(0, options.max);
   }
 
-  /** One store's nearest chunks to the queries (a chunk found by several keeps its best score), of completed files, best first. */
+  /**
+   * One store's nearest chunks to the queries (a chunk found by several keeps its best score), of completed files' current
+   * runs, at or above `threshold`, best first, at most `max`. The index is asked for SEARCH_CANDIDATES per query (not
+   * `max`): chunks of a file not completed, or of a run superseded or left unfinished, are in the index too and are
+   * dropped here, after the threshold and before the trim to `max`, so they do not take the places of the file's own.
+   */
   private async searchStore(caller: Caller, storeId: string, texts: string[], options: { max: number; threshold: number; filter?: VectorFilter }, field: string) {
     const tenantId = caller.tenantId;
     const { max, threshold, filter } = options;
@@ -414,16 +425,17 @@ export class VectorStoreService {
     // Each query's nearest chunks; a chunk found by several keeps its best score.
     const best = new Map<string, { key: string; score: number; text: string; filterable: Record<string, string | number | boolean> }>();
     for (const vector of embedded.vectors) {
-      for (const match of await this.deps.index.query(tenantId, storeId, vector, max, filter)) {
+      for (const match of await this.deps.index.query(tenantId, storeId, vector, SEARCH_CANDIDATES, filter)) {
         const score = Math.max(0, Math.min(1, 1 - match.distance));
         if (score < threshold) continue;
         if ((best.get(match.key)?.score ?? -1) < score) best.set(match.key, { key: match.key, score, text: match.text, filterable: match.filterable });
       }
     }
-    const hits = [...best.values()].sort((a, b) => b.score - a.score || a.key.localeCompare(b.key)).slice(0, max);
+    const hits = [...best.values()].sort((a, b) => b.score - a.score || a.key.localeCompare(b.key));
     const files = new Map<string, StoredVectorStoreFile | undefined>();
     const data = [];
     for (const hit of hits) {
+      if (data.length === max) break;
       const key = parseVectorKey(hit.key);
       if (!key) continue;
       const { fileId, run } = key;
@@ -436,6 +448,14 @@ export class VectorStoreService {
     return data;
   }
 }
+
+/**
+ * Chunks the index is asked for per query: S3 Vectors QueryVectors' most (`topK` ≤ 100: S3_VECTORS_LIMITS), twice
+ * OpenAI's largest `max_num_results` (50), so that chunks the search drops (of files not completed, of runs superseded
+ * or unfinished) leave room for the files' own. Filtering them out in the query instead would need the run in each
+ * vector's filterable metadata, which holds the tenant's attributes only (a filter's `key` names an attribute).
+ */
+const SEARCH_CANDIDATES = S3_VECTORS_LIMITS.maxTopK;
 
 /**
  * Files checked or attached at once by one request: 2,000 files one after another (a record write and, on AWS, a queue
@@ -506,24 +526,33 @@ function answerFile(f: StoredVectorStoreFile) {
 }
 
 /**
- * A cursor page as the gateway's other lists answer (`limit` 1-100, default 20; `order` by creation, `desc` by default;
- * `after`/`before` an id of the list's kind, a position in id order, ids being time-ordered).
+ * A cursor page as the gateway's other lists answer (`limit` 1-100, default 20; `order` by `created_at`, `desc` by
+ * default; `after`/`before` an id of the list's kind, the last/first item of the page before). Items are ordered by
+ * `positionOf` (their `created_at` and id), so an item added while a client pages (created later) comes at the end of
+ * an `asc` list and the start of a `desc` one, never between pages it already read.
+ * @param positionOf an item's position: a string that sorts as the items' `created_at`, then id
+ * @param cursorPosition the position of the item a cursor names; undefined when it names none the list knows (removed
+ *   meanwhile): that cursor then bounds nothing, and the page starts at the list's start
  */
-function page<T>(items: T[], idOf: (t: T) => string, query: Record<string, string | undefined>, what: string) {
+function page<T>(items: T[], positionOf: (t: T) => string, idOf: (t: T) => string, cursorPosition: (id: string) => string | undefined, query: Record<string, string | undefined>) {
   const limit = integerQuery(query, 'limit', { min: 1, max: LIMITS.listMax, fallback: 20 }, 'invalid_limit');
   const order = query.order ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw invalid(`order ${quoted(order)} must be "asc" or "desc"`, 'order', 'invalid_value');
   const after = cursorQuery(query, 'after');
   const before = cursorQuery(query, 'before');
-  let list = [...items].sort((a, b) => idOf(a).localeCompare(idOf(b)));
+  let list = items.map((item) => ({ item, at: positionOf(item) })).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   if (order === 'desc') list.reverse();
   const ahead = (a: string, b: string) => (order === 'desc' ? a < b : a > b);
-  if (after !== undefined) list = list.filter((i) => ahead(idOf(i), after));
-  if (before !== undefined) list = list.filter((i) => ahead(before, idOf(i)));
-  void what;
-  const data = list.slice(0, limit);
+  const afterAt = after === undefined ? undefined : cursorPosition(after);
+  const beforeAt = before === undefined ? undefined : cursorPosition(before);
+  if (afterAt !== undefined) list = list.filter((i) => ahead(i.at, afterAt));
+  if (beforeAt !== undefined) list = list.filter((i) => ahead(beforeAt, i.at));
+  const data = list.slice(0, limit).map((i) => i.item);
   return { object: 'list', data, first_id: data[0] ? idOf(data[0]) : null, last_id: data.at(-1) ? idOf(data.at(-1)!) : null, has_more: list.length > limit };
 }
+
+/** A vector store file's list position (page): its `created_at` (when it was attached), then its id. */
+const filePosition = (f: { createdAt: number; fileId: string }) => `${String(f.createdAt).padStart(12, '0')}#${f.fileId}`;
 
 /** The request body as an object of the fields `allowed`. @throws GatewayError 400 naming an unknown field */
 function objectBody(raw: string | undefined, allowed: string[], route: string): Record<string, unknown> {

@@ -1,0 +1,104 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { AuditRecord } from '../../../../lambdas/inference/audit.js';
+import type { Caller } from '../../../../lambdas/inference/auth.js';
+import type { TenantPolicy } from '../../../../lambdas/inference/policy.js';
+import { LocalVectorIndex } from '../../../../lambdas/inference/vector-stores/local-index.js';
+import { vectorKey, type EmbedTexts } from '../../../../lambdas/inference/vector-stores/processing.js';
+import { newFileBatchId, newVectorStoreId, VectorStoreRecords, type StoredVectorStore, type StoredVectorStoreFile } from '../../../../lambdas/inference/vector-stores/records.js';
+import { VectorStoreService, type VectorStoreServiceDeps } from '../../../../lambdas/inference/vector-stores/service.js';
+import { tempDir } from '../../../support/temp-dirs.js';
+import { mockRecordTables } from './record-tables.js';
+
+/**
+ * VectorStoreService's search and lists over the records of each table (DirRecordTable, DynamoDbRecordTable) and the
+ * local index: what a search answers when the index also holds chunks that are not a completed file's (a superseded
+ * run's, an unfinished file's), and the order and cursors of the files lists (OpenAI's: the vector store file's
+ * `created_at`, when it was attached).
+ */
+const { tables } = mockRecordTables();
+const owner = { tenantId: 'acme', userId: 'u-1', role: 'developer' as const };
+const caller = { ...owner, tenant: {} } as unknown as Caller;
+const fileId = (n: number) => `file-${String(n).padStart(24, '0')}`;
+
+async function setUp(table: () => import('../../../../lambdas/inference/vector-stores/records.js').RecordTable) {
+  const records = new VectorStoreRecords(table());
+  const index = new LocalVectorIndex(tempDir('tessera-vs-service-index-'));
+  const store: StoredVectorStore = { tenantId: 'acme', id: newVectorStoreId(), name: 's', metadata: null, createdAt: 1, lastActiveAt: 1, embeddingModel: 'openai/text-embedding-3-small', dimension: 2, owner };
+  await records.createStore(store);
+  const embed = vi.fn<EmbedTexts>(async (_o, _m, texts) => ({ vectors: texts.map(() => [1, 0]) }));
+  const deps = { config: {}, records, index, embed, files: {}, start: () => undefined } as unknown as VectorStoreServiceDeps;
+  const service = new VectorStoreService(deps);
+  const call = async (method: string, path: string, query: Record<string, string> = {}, body?: unknown) => {
+    const answer = await service.handle({ method, path, query, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, caller, {} as TenantPolicy, { requestId: 'r', at: '' } as AuditRecord);
+    return JSON.parse(answer.body) as Record<string, unknown> & { data: Array<Record<string, unknown>> };
+  };
+  const attach = (n: number, over: Partial<StoredVectorStoreFile> = {}) => records.putFile({
+    tenantId: 'acme', storeId: store.id, fileId: fileId(n), filename: `f${n}.txt`, createdAt: 1, status: 'completed', lastError: null,
+    usageBytes: 1, attributes: null, chunking: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 }, run: '00000000000a', chunks: 1, owner, ...over,
+  });
+  return { records, index, store, call, attach };
+}
+
+/** A unit vector at `degrees` from the query's [1, 0]: its search score is 1 - cosine distance = cos(degrees). */
+const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
+
+describe.each(tables)('search on %s', (_name, table) => {
+  it('answers max_num_results of the completed files\' chunks above score_threshold when nearer chunks of other runs and unfinished files are in the index', async () => {
+    const { index, store, call, attach } = await setUp(table);
+    const run = '00000000000a';
+    const stale = '00000000000b';
+    // File 1 completed at run a; 60 chunks of its superseded run b left in the index, all nearer than its own.
+    await attach(1, { run, chunks: 3 });
+    // File 2 in progress (its chunks written, not yet completed), nearer still.
+    await attach(2, { status: 'in_progress', run, chunks: 0 });
+    await index.createIndex('acme', store.id, 2);
+    await index.put('acme', store.id, [
+      ...Array.from({ length: 60 }, (_, n) => ({ key: vectorKey(fileId(1), stale, n), data: at(5 + n / 100), filterable: {}, text: `stale ${n}` })),
+      ...Array.from({ length: 20 }, (_, n) => ({ key: vectorKey(fileId(2), run, n), data: at(1 + n / 100), filterable: {}, text: `unfinished ${n}` })),
+      ...[20, 30, 80].map((degrees, n) => ({ key: vectorKey(fileId(1), run, n), data: at(degrees), filterable: {}, text: `own ${n}` })),
+    ]);
+    const hits = await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 2 });
+    expect(hits.data.map((d) => [d.file_id, d.content])).toEqual([[fileId(1), [{ type: 'text', text: 'own 0' }]], [fileId(1), [{ type: 'text', text: 'own 1' }]]]);
+    // The threshold (cos 60° = 0.5) drops the third of the file's own chunks before the trim to max.
+    const above = await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 3, ranking_options: { score_threshold: 0.5 } });
+    expect(above.data.map((d) => d.content)).toEqual([[{ type: 'text', text: 'own 0' }], [{ type: 'text', text: 'own 1' }]]);
+  });
+});
+
+describe.each(tables)('files lists on %s', (_name, table) => {
+  it('orders a store\'s and a batch\'s files by when they were attached (created_at), not uploaded; cursors hold while files are attached and change status', async () => {
+    const { records, store, call, attach } = await setUp(table);
+    const batchId = newFileBatchId();
+    await records.createBatch({ tenantId: 'acme', storeId: store.id, id: batchId, createdAt: 100, fileIds: [fileId(1), fileId(2), fileId(3)], cancelled: false });
+    // Uploaded 1, 2, 3; attached 3 (t 100), 1 (t 200), 2 (t 300).
+    await attach(3, { createdAt: 100, batchId });
+    await attach(1, { createdAt: 200, batchId, status: 'in_progress' });
+    await attach(2, { createdAt: 300, batchId });
+    const ids = (list: { data: Array<Record<string, unknown>> }) => list.data.map((f) => f.id as string);
+    const files = `/v1/vector_stores/${store.id}/files`;
+    const batchFiles = `/v1/vector_stores/${store.id}/file_batches/${batchId}/files`;
+    for (const path of [files, batchFiles]) {
+      expect(ids(await call('GET', path))).toEqual([fileId(2), fileId(1), fileId(3)]);
+      expect(ids(await call('GET', path, { order: 'asc' }))).toEqual([fileId(3), fileId(1), fileId(2)]);
+      expect(await call('GET', path, { order: 'desc', after: fileId(2), limit: '1' })).toMatchObject({ data: [{ id: fileId(1), created_at: 200 }], first_id: fileId(1), last_id: fileId(1), has_more: true });
+      expect(ids(await call('GET', path, { order: 'asc', before: fileId(2) }))).toEqual([fileId(3), fileId(1)]);
+    }
+    // Paging asc one at a time while file 0 (uploaded first) is attached: it comes last, no file is skipped or repeated.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 5; i++) {
+      const p = await call('GET', files, { order: 'asc', limit: '1', ...(cursor ? { after: cursor } : {}) });
+      seen.push(...ids(p));
+      if (i === 0) await attach(0, { createdAt: 400 });
+      if (!p.has_more) break;
+      cursor = p.last_id as string;
+    }
+    expect(seen).toEqual([fileId(3), fileId(1), fileId(2), fileId(0)]);
+    // A status filter pages from a cursor file whose status changed since (file 1 completed meanwhile).
+    await records.updateFile('acme', store.id, fileId(1), (f) => ({ ...f, status: 'completed' }));
+    expect(ids(await call('GET', files, { order: 'asc', filter: 'completed', after: fileId(3) }))).toEqual([fileId(1), fileId(2), fileId(0)]);
+    // A cursor file detached meanwhile (a client detaching each page's files as it pages) bounds nothing: the files left, from the start.
+    await records.deleteFile('acme', store.id, fileId(3));
+    expect(ids(await call('GET', files, { order: 'asc', after: fileId(3) }))).toEqual([fileId(1), fileId(2), fileId(0)]);
+  });
+});
