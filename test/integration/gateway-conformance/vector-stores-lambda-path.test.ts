@@ -242,7 +242,8 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
       expect(hits.data).toEqual([expect.objectContaining({ file_id: file.id, filename: 'refunds.md', content: [{ type: 'text', text: 'Refunds are paid within fourteen days.' }] })]);
       const query = s3v.commandCalls(QueryVectorsCommand);
       expect(query).toHaveLength(1);
-      expect(query[0]!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 3, filter: { lang: { $eq: 'en' } }, returnMetadata: true });
+      // topK 100, not max_num_results: the chunks of files not completed and of other runs are dropped after the query (service.ts SEARCH_CANDIDATES).
+      expect(query[0]!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 100, filter: { lang: { $eq: 'en' } }, returnMetadata: true });
       // rewrite_query and another ranker stay refused, as on tessera serve.
       const e: any = await acme.vectorStores.search(store.id, { query: 'x', rewrite_query: true }).then(() => undefined, (x: unknown) => x);
       expect([e?.status, e?.param]).toEqual([400, 'rewrite_query']);
@@ -253,7 +254,7 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
       expect(answer.output.map((i) => i.type)).toEqual(['file_search_call', 'message']);
       expect(answer.output[0]).toMatchObject({ type: 'file_search_call', status: 'completed', results: [expect.objectContaining({ file_id: file.id, filename: 'refunds.md', text: 'Refunds are paid within fourteen days.' })] });
       expect(answer.output_text).toContain('Refunds are paid within fourteen days.');
-      expect(s3v.commandCalls(QueryVectorsCommand).at(-1)!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 2 });
+      expect(s3v.commandCalls(QueryVectorsCommand).at(-1)!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 100 });
     } finally {
       s3v.restore();
     }
