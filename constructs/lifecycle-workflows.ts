@@ -504,12 +504,15 @@ export class LifecycleWorkflows extends Construct {
     // first call into the account, after the keys and users stop (whose revocation must not wait for a region: up to hours).
     const regions = this.enableRegions(s, '', '$.offboarding.optInRegions', retireFineTuning, { 'offboarding.$': '$.offboarding' });
     // With offboarding.erasePooledGatewayData (only then is there a function): the tenant's stored responses, conversations,
-    // batches and batch files erased from the gateway's pooled stores, a bounded run at a time, until a run reaches the end
-    // of its partition. Last before *Finish offboarding*: the irreversible erasure runs once everything else succeeded.
-    const erase = this.fns['erase-pooled-gateway-data']
-      ? this.task(s, 'Erase pooled gateway data', 'erase-pooled-gateway-data', '$.pooledData', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'pooledData.$': '$.pooledData' })
-      : undefined;
-    this.catchAll([begin, revokeIdentities, revokeKey, ...regions.tasks, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, ...(erase ? [erase] : []), finish], fail);
+    // batches, files and vector store records erased from the gateway's pooled stores, a bounded run at a time, until a run
+    // reaches the end of its partition. Last before *Finish offboarding*: the irreversible erasure runs once everything else
+    // succeeded. Without it (the default), in the same place: *Expire pooled gateway data*, which gives what the tenant
+    // leaves there an expiry (the kept files and vector stores have none of their own), in the same loop.
+    const pooledStep = this.fns['erase-pooled-gateway-data']
+      ? { name: 'Erase pooled gateway data', handler: 'erase-pooled-gateway-data' as const, done: 'Pooled data erased?' }
+      : this.fns['expire-pooled-gateway-data'] ? { name: 'Expire pooled gateway data', handler: 'expire-pooled-gateway-data' as const, done: 'Pooled data expiring?' } : undefined;
+    const pooled = pooledStep && this.task(s, pooledStep.name, pooledStep.handler, '$.pooledData', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'pooledData.$': '$.pooledData' });
+    this.catchAll([begin, revokeIdentities, revokeKey, ...regions.tasks, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, ...(pooled ? [pooled] : []), finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
@@ -520,9 +523,9 @@ export class LifecycleWorkflows extends Construct {
     snapshot.next(new sfn.Choice(s, 'Snapshot archived?').when(sfn.Condition.booleanEquals('$.snapshot.done', true), liftProtections).otherwise(waitSnapshot.next(snapshot)));
     liftProtections.next(new sfn.Choice(s, 'Protections lifted?').when(sfn.Condition.stringEquals('$.protections.state', 'COMPLETE'), deleteStacks).otherwise(waitProtections.next(liftProtections)));
     deleteStacks.next(new sfn.Choice(s, 'Stacks deleted?').when(sfn.Condition.stringEquals('$.deletion.state', 'COMPLETE'), inventory).otherwise(waitDeletion.next(deleteStacks)));
-    if (erase) {
-      inventory.next(scheduleKey).next(retire).next(erase);
-      erase.next(new sfn.Choice(s, 'Pooled data erased?').when(sfn.Condition.stringEquals('$.pooledData.state', 'COMPLETE'), finish).otherwise(erase));
+    if (pooled && pooledStep) {
+      inventory.next(scheduleKey).next(retire).next(pooled);
+      pooled.next(new sfn.Choice(s, pooledStep.done).when(sfn.Condition.stringEquals('$.pooledData.state', 'COMPLETE'), finish).otherwise(pooled));
     } else {
       inventory.next(scheduleKey).next(retire).next(finish);
     }
@@ -530,7 +533,7 @@ export class LifecycleWorkflows extends Construct {
 
     // `export`, `snapshot`, `fineTuning` (and `pooledData`) start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
-      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {}, fineTuning: {}, ...(erase ? { pooledData: {} } : {}) },
+      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {}, fineTuning: {}, ...(pooled ? { pooledData: {} } : {}) },
     }).next(begin).next(revokeIdentities).next(revokeKey).next(regions.entry);
   }
 

@@ -82,10 +82,11 @@ export interface TenantLifecycleProps {
   readonly fineTuningEvents: lambda.IFunction;
   /**
    * The gateway's pooled stores that *Erase pooled gateway data* empties of the tenant's items (with
-   * `offboarding.erasePooledGatewayData`): the responses table (stored responses, conversations, batches, batch file
-   * records) and the batch files bucket. The step reaches them only as the tenant-data role's session of the tenant
+   * `offboarding.erasePooledGatewayData`), or whose items of the tenant *Expire pooled gateway data* gives an expiry
+   * (without it): the responses table (stored responses, conversations, batches, file and vector store records) and
+   * the batch files bucket. The step reaches them only as the tenant-data role's session of the tenant
    * (constructs/tenant-data-access-role.ts, which trusts `tenantDataFunctions`); its own role holds no grant on them.
-   * @default - none: required when the setting is on (Error naming it otherwise)
+   * @default - none: required, as one of the two steps is always deployed (Error naming it otherwise)
    */
   readonly pooledGatewayData?: { responsesTable: dynamodb.ITableV2; batchFilesBucket: s3.IBucket };
 }
@@ -143,6 +144,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // Offboarding, with offboarding.erasePooledGatewayData: the registry (its record) only; the tenant's pooled items and batch
   // files as the tenant-data role's session of the tenant (TenantDataAccessRole adds the AssumeRole with the tenant tag).
   'erase-pooled-gateway-data': ['registry'],
+  // Offboarding, without offboarding.erasePooledGatewayData: the same, giving the tenant's pooled items a TTL and moving its
+  // kept files' content to the expiring prefix as the tenant-data role's session of the tenant.
+  'expire-pooled-gateway-data': ['registry'],
   // The rolling upgrade's result: reads the Distributed Map's manifest and result files.
   'summarize-upgrade': ['upgradeResults'],
   // The daily drift workflow: lists ACTIVE tenants, starts and reads drift detections, records them.
@@ -187,6 +191,8 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
   'process-key-deletion-queue': Duration.minutes(5),
   // MAX_ITEMS_PER_RUN deletes take seconds; a slow run stops paging with a minute left (TIME_MARGIN_MS).
   'erase-pooled-gateway-data': Duration.minutes(5),
+  // As the erasure's; a kept file's server-side copy takes seconds (up to 512 MB), and a run checks the time after each group.
+  'expire-pooled-gateway-data': Duration.minutes(5),
   'inventory-retained-stores': Duration.minutes(2),
   'allocate-network': Duration.minutes(2),
 };
@@ -209,7 +215,8 @@ export class TenantLifecycle extends Construct {
   readonly workBucket: s3.Bucket;
   /**
    * The lifecycle functions that act as one tenant through the tenant-data role (TenantDataAccessRole's
-   * `trustedFunctions`): *Erase pooled gateway data* with `offboarding.erasePooledGatewayData`, else none.
+   * `trustedFunctions`): *Erase pooled gateway data* with `offboarding.erasePooledGatewayData`, *Expire pooled gateway
+   * data* without it.
    */
   readonly tenantDataFunctions: LambdaFunction[];
 
@@ -304,16 +311,17 @@ export class TenantLifecycle extends Construct {
       })]),
     ) as Record<LifecycleHandlerName, LambdaFunction>;
 
-    // The erasure of the tenant's pooled gateway data (only with offboarding.erasePooledGatewayData): the names of the stores;
-    // it reaches them as the tenant-data role's session of the tenant only (TenantDataAccessRole trusts it: tenantDataFunctions).
-    const erase = this.functions['erase-pooled-gateway-data'];
-    if (erase && !props.pooledGatewayData) throw new Error('TenantLifecycle: offboarding.erasePooledGatewayData is on but pooledGatewayData (the responses table and batch files bucket) was not given');
-    if (erase && props.pooledGatewayData) {
-      erase.function.addEnvironment('TESSERA_RESPONSES_TABLE', props.pooledGatewayData.responsesTable.tableName);
-      erase.function.addEnvironment('TESSERA_BATCH_FILES_BUCKET', props.pooledGatewayData.batchFilesBucket.bucketName);
-      erase.function.addEnvironment('TESSERA_TENANT_DATA_ROLE_ARN', roleArn(Stack.of(this).partition, Stack.of(this).account, TENANT_DATA_ROLE_NAME));
+    // The erasure of the tenant's pooled gateway data (with offboarding.erasePooledGatewayData), or its expiry (without):
+    // the names of the stores; each reaches them as the tenant-data role's session of the tenant only (TenantDataAccessRole
+    // trusts it: tenantDataFunctions).
+    const pooled = this.functions['erase-pooled-gateway-data'] ?? this.functions['expire-pooled-gateway-data'];
+    if (pooled && !props.pooledGatewayData) throw new Error('TenantLifecycle: the offboarding erases or expires the tenant\'s pooled gateway data but pooledGatewayData (the responses table and batch files bucket) was not given');
+    if (pooled && props.pooledGatewayData) {
+      pooled.function.addEnvironment('TESSERA_RESPONSES_TABLE', props.pooledGatewayData.responsesTable.tableName);
+      pooled.function.addEnvironment('TESSERA_BATCH_FILES_BUCKET', props.pooledGatewayData.batchFilesBucket.bucketName);
+      pooled.function.addEnvironment('TESSERA_TENANT_DATA_ROLE_ARN', roleArn(Stack.of(this).partition, Stack.of(this).account, TENANT_DATA_ROLE_NAME));
     }
-    this.tenantDataFunctions = erase ? [erase] : [];
+    this.tenantDataFunctions = pooled ? [pooled] : [];
 
     // Only the step that revokes a tenant's identities knows where they are.
     const identities = this.functions['revoke-tenant-identities'].function;

@@ -580,7 +580,7 @@ export const OffboardingRecord = z.object({
    * What *Erase pooled gateway data* erased (lambdas/lifecycle/erase-pooled-gateway-data.ts; only with the platform
    * setting `offboarding.erasePooledGatewayData`): the tenant's items of the responses table deleted, by kind (stored
    * responses `resp_…`, conversation heads `conv_…` and their items, batches `batch_…`, batch file records `file-…`,
-   * any other key), and the DeleteObject requests made for the batch files' objects and the batches' parts, each a
+   * vector store records `vs_…`, any other key), and the DeleteObject requests made for the batch files' objects and the batches' parts, each a
    * total over every run; `complete` once a run found the end of the tenant's partition, `checkedAt` (ISO 8601) that
    * run's time (or the last run's while it is not complete); `executionArns`: every offboarding execution that ran it.
    * @default - absent when the setting is off (the data stays until its TTL) and on offboardings before it existed
@@ -588,9 +588,31 @@ export const OffboardingRecord = z.object({
   pooledData: z.object({
     erased: z.object({
       responses: z.number().int().nonnegative(), conversations: z.number().int().nonnegative(), conversationItems: z.number().int().nonnegative(),
-      batches: z.number().int().nonnegative(), batchFiles: z.number().int().nonnegative(), other: z.number().int().nonnegative(),
+      batches: z.number().int().nonnegative(), batchFiles: z.number().int().nonnegative(),
+      // Counted apart since 0.2.0 (before, under `other`): absent on the records of earlier offboardings.
+      vectorStores: z.number().int().nonnegative().default(0), other: z.number().int().nonnegative(),
     }),
     objectsDeleted: z.number().int().nonnegative(),
+    complete: z.boolean(),
+    checkedAt: z.string(),
+    executionArns: z.array(z.string()),
+  }).optional(),
+  /**
+   * What *Expire pooled gateway data* bounded (lambdas/lifecycle/expire-pooled-gateway-data.ts; only with
+   * `offboarding.erasePooledGatewayData` off, the default): the tenant's items of the responses table given the TTL
+   * `expiresAt` (by kind, as `pooledData.erased`: those without one, the kept files' records and the vector store
+   * records, or with a later one), the kept files whose content was moved to the expiring prefix, each a total over
+   * every run; `expiresAt` (ISO 8601) the TTL given (the first run's now + `gateway.responsesTtlDays`); `complete` once a
+   * run found the end of the tenant's partition, `checkedAt` that run's time; `executionArns`: every execution that ran it.
+   * @default - absent with the setting on (pooledData instead) and on offboardings before 0.2.0
+   */
+  pooledDataExpiry: z.object({
+    bounded: z.object({
+      responses: z.number().int().nonnegative(), conversations: z.number().int().nonnegative(), conversationItems: z.number().int().nonnegative(),
+      batches: z.number().int().nonnegative(), batchFiles: z.number().int().nonnegative(), vectorStores: z.number().int().nonnegative(), other: z.number().int().nonnegative(),
+    }),
+    keptFilesMoved: z.number().int().nonnegative(),
+    expiresAt: z.string(),
     complete: z.boolean(),
     checkedAt: z.string(),
     executionArns: z.array(z.string()),

@@ -46,11 +46,13 @@ export interface ErasedCounts {
   batches: number;
   /** `file-…`: gateway file records, of every purpose (their objects deleted with them: both keys, expiring and kept). */
   batchFiles: number;
-  /** Any other sort key of the tenant's partition. */
+  /** `vs_…`, `vs_…#file#…`, `vs_…#batch#…`: vector stores, their file records and file batches (lambdas/inference/vector-stores/dynamodb-record-table.ts; their vectors are in the tenant's own account). */
+  vectorStores: number;
+  /** Any other sort key of the tenant's partition (stored chat completions `chatcmpl-…`). */
   other: number;
 }
 
-export const noErasedCounts = (): ErasedCounts => ({ responses: 0, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 0, other: 0 });
+export const noErasedCounts = (): ErasedCounts => ({ responses: 0, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 0, vectorStores: 0, other: 0 });
 
 /** What the step returns into the state machine (kept at `$.pooledData`, given back to the next run). */
 export interface PooledDataErasure {
@@ -71,6 +73,7 @@ export function kindOf(responseId: string): keyof ErasedCounts {
   if (responseId.startsWith('conv_')) return responseId.includes('#') ? 'conversationItems' : 'conversations';
   if (responseId.startsWith('batch_')) return 'batches';
   if (responseId.startsWith('file-')) return 'batchFiles';
+  if (responseId.startsWith('vs_')) return 'vectorStores';
   return 'other';
 }
 

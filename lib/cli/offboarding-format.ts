@@ -41,6 +41,7 @@ function keyRow(s: RetainedStore, tenantKeys: Set<string | undefined>, k: KeyDel
 
 type Identities = NonNullable<NonNullable<TenantRecord['offboarding']>['identities']>;
 type PooledData = NonNullable<NonNullable<TenantRecord['offboarding']>['pooledData']>;
+type PooledDataExpiry = NonNullable<NonNullable<TenantRecord['offboarding']>['pooledDataExpiry']>;
 
 /** A reason longer than this many characters goes on lines of its own under the `identities` line, wrapped at it. */
 const INLINE_REASON = 60;
@@ -76,17 +77,25 @@ export function identitiesLines(i: Identities): string[] {
   return long ? [line, ...wrap(`users left alone: ${skipped!.skipped}`, INLINE_REASON + 40).map((l, n) => (n ? `  ${l}` : l))] : [line];
 }
 
+/** The items of the responses table by kind (ErasedCounts), as the `pooled data` lines count them. */
+function itemKinds(e: PooledData['erased']): string {
+  const kinds = [[e.responses, 'stored response(s)'], [e.conversations, 'conversation(s)'], [e.conversationItems, 'conversation item record(s)'], [e.batches, 'batch(es)'], [e.batchFiles, 'batch file(s)'], [e.vectorStores, 'vector store record(s)'], [e.other, 'other item(s)']] as const;
+  return kinds.map(([n, what]) => `${n} ${what}`).join(', ');
+}
+
 /** What *Erase pooled gateway data* erased (`offboarding.pooledData`): the items by kind, the objects, whether it reached the end. */
 export function pooledDataLine(p: PooledData): string {
-  const e = p.erased;
-  const kinds = [[e.responses, 'stored response(s)'], [e.conversations, 'conversation(s)'], [e.conversationItems, 'conversation item record(s)'], [e.batches, 'batch(es)'], [e.batchFiles, 'batch file(s)'], [e.other, 'other item(s)']] as const;
-  const erased = kinds.map(([n, what]) => `${n} ${what}`).join(', ');
-  return `erased ${erased}; ${p.objectsDeleted} object(s) deleted; ${p.complete ? `complete (checked ${p.checkedAt})` : `in progress (last run ${p.checkedAt})`}; ${p.executionArns.length} execution(s)`;
+  return `erased ${itemKinds(p.erased)}; ${p.objectsDeleted} object(s) deleted; ${p.complete ? `complete (checked ${p.checkedAt})` : `in progress (last run ${p.checkedAt})`}; ${p.executionArns.length} execution(s)`;
+}
+
+/** What *Expire pooled gateway data* bounded (`offboarding.pooledDataExpiry`): the TTL given, the items by kind, the kept files moved, whether it reached the end. */
+export function pooledDataExpiryLine(p: PooledDataExpiry): string {
+  return `expiring by ${p.expiresAt}: TTL given to ${itemKinds(p.bounded)}; ${p.keptFilesMoved} kept file(s) moved to the expiring prefix; ${p.complete ? `complete (checked ${p.checkedAt})` : `in progress (last run ${p.checkedAt})`}; ${p.executionArns.length} execution(s)`;
 }
 
 /**
  * `tessera tenants show`'s offboarding section, for a tenant whose record has one (`offboarding`, `accountClosure`):
- * the identities revoked (`identities`) and the pooled gateway data erased (`pooled data`), the verified archive export and final snapshot, the tenant key's fate (scheduled with its date, queued until when,
+ * the identities revoked (`identities`) and the pooled gateway data erased or given an expiry (`pooled data`), the verified archive export and final snapshot, the tenant key's fate (scheduled with its date, queued until when,
  * held by what), the account closure, and every store the offboarding left (registry `offboarding.retainedStores`:
  * store, id, disposition, kept until, whether it holds the key, its key: `tenant key` or the key's ARN, e.g. the archive
  * key of the final snapshot's copy). Without it the text showed none of this: an operator
@@ -100,6 +109,7 @@ export function offboardingLines(t: TenantRecord): string[] {
   if (o?.databaseSnapshot) lines.push(`  snapshot    ${printable(o.databaseSnapshot.archiveSnapshotId)} (archive-key copy of ${printable(o.databaseSnapshot.snapshotId)}, shared with the platform account)`);
   if (o?.identities) lines.push(...identitiesLines(o.identities).map((l, n) => `${n ? ' '.repeat(14) : '  identities  '}${printable(l)}`));
   if (o?.pooledData) lines.push(`  pooled data ${printable(pooledDataLine(o.pooledData))}`);
+  if (o?.pooledDataExpiry) lines.push(`  pooled data ${printable(pooledDataExpiryLine(o.pooledDataExpiry))}`);
   const stores = o?.retainedStores ?? [];
   if (o?.keyDeletion) lines.push(`  key         ${printable(keyLine(o.keyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil && !s.drRegion).length))}`);
   if (o?.drKeyDeletion) lines.push(`  DR key      ${printable(keyLine(o.drKeyDeletion, stores.filter((s) => s.holdsKey && !s.keptUntil && s.drRegion).length))}`);

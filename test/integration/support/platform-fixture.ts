@@ -32,7 +32,7 @@ export const FINE_TUNING_JOBS_TABLE = 'tessera-fine-tuning-jobs';
  * there (`tessera-audit/lifecycle/…`) and the admin API's `requests show` reads the gateway's (`tessera-audit/inference/…`).
  */
 export const AUDIT_BUCKET = 'tessera-platform-audit';
-/** The gateway's responses table and the Batch API's files bucket, made where `offboarding.erasePooledGatewayData` is on (its step reads both). */
+/** The gateway's responses table and the Batch API's files bucket: the offboarding's erasure or expiry of the tenant's pooled gateway data reads both. */
 export const POOLED_GATEWAY_DATA = { responsesTable: 'tessera-responses', batchFilesBucket: 'tessera-batch-files' } as const;
 
 export interface PlatformFixture {
@@ -111,17 +111,15 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   }));
 
   const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
-  // The gateway's pooled stores, where offboarding's *Erase pooled gateway data* runs (the local platform's offboarding
-  // stopped there with "TESSERA_RESPONSES_TABLE is not set" when the setting was on).
-  const erase = config.offboarding?.erasePooledGatewayData === true;
-  if (erase) {
-    await ddb.send(new CreateTableCommand({
-      TableName: POOLED_GATEWAY_DATA.responsesTable, BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'responseId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'responseId', KeyType: 'RANGE' }],
-    }));
-    await s3.send(new CreateBucketCommand({ Bucket: POOLED_GATEWAY_DATA.batchFilesBucket }));
-  }
+  // The gateway's pooled stores, where offboarding's *Erase pooled gateway data* (offboarding.erasePooledGatewayData) or
+  // *Expire pooled gateway data* (without it) runs: every offboarding reads both (it stopped there with
+  // "TESSERA_RESPONSES_TABLE is not set" before the fixture made them).
+  await ddb.send(new CreateTableCommand({
+    TableName: POOLED_GATEWAY_DATA.responsesTable, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'responseId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'responseId', KeyType: 'RANGE' }],
+  }));
+  await s3.send(new CreateBucketCommand({ Bucket: POOLED_GATEWAY_DATA.batchFilesBucket }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
   // The audit bucket: before, the fixture (and so `npm run local-platform`) had none, and `tessera requests show` answered
@@ -200,7 +198,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       [FINE_TUNING_ENV.jobsTable]: FINE_TUNING_JOBS_TABLE,
       [GATEWAY_ENV.tenantDataRole]: `arn:aws:iam::${config.platformAccountId}:role/tessera-tenant-data`,
       [GATEWAY_ENV.usageTable]: 'tessera-usage',
-      ...(erase ? { [GATEWAY_ENV.responsesTable]: POOLED_GATEWAY_DATA.responsesTable, [GATEWAY_ENV.batchFilesBucket]: POOLED_GATEWAY_DATA.batchFilesBucket } : {}),
+      [GATEWAY_ENV.responsesTable]: POOLED_GATEWAY_DATA.responsesTable, [GATEWAY_ENV.batchFilesBucket]: POOLED_GATEWAY_DATA.batchFilesBucket,
     },
     async events() {
       for (;;) {

@@ -73,18 +73,27 @@ describe('tenantDetails: what an offboarding kept', () => {
     const text = tenantDetails(record({ offboarding: {
       ...offboarding({ state: 'QUEUED', keyArn, dueAt: '2027-12-03T20:04:58.121Z' }),
       identities: { apiKeys: { deleted: 3, checkedAt: '2026-12-03T20:00:01.000Z' }, users: { disabled: 2, gone: 1, checkedAt: '2026-12-03T20:00:02.000Z' }, executionArns },
-      pooledData: { erased: { responses: 120, conversations: 2, conversationItems: 14, batches: 1, batchFiles: 3, other: 0 }, objectsDeleted: 5, complete: true, checkedAt: '2026-12-03T20:00:09.000Z', executionArns },
+      pooledData: { erased: { responses: 120, conversations: 2, conversationItems: 14, batches: 1, batchFiles: 3, vectorStores: 4, other: 0 }, objectsDeleted: 5, complete: true, checkedAt: '2026-12-03T20:00:09.000Z', executionArns },
     } }));
     expect(text).toContain('  identities  3 API key record(s) deleted (checked 2026-12-03T20:00:01.000Z); 2 user(s) disabled, 1 gone before (checked 2026-12-03T20:00:02.000Z); 1 execution(s)');
-    expect(text).toContain('  pooled data erased 120 stored response(s), 2 conversation(s), 14 conversation item record(s), 1 batch(es), 3 batch file(s), 0 other item(s); 5 object(s) deleted; complete (checked 2026-12-03T20:00:09.000Z); 1 execution(s)');
+    expect(text).toContain('  pooled data erased 120 stored response(s), 2 conversation(s), 14 conversation item record(s), 1 batch(es), 3 batch file(s), 4 vector store record(s), 0 other item(s); 5 object(s) deleted; complete (checked 2026-12-03T20:00:09.000Z); 1 execution(s)');
     // users left alone with an external identity provider, and an erasure still running
     const other = tenantDetails(record({ offboarding: {
       ...offboarding(undefined),
       identities: { apiKeys: { deleted: 0, checkedAt: '2026-12-03T20:00:01.000Z' }, users: { skipped: 'no platform user pool', checkedAt: '2026-12-03T20:00:01.000Z' }, executionArns },
-      pooledData: { erased: { responses: 1000, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 0, other: 0 }, objectsDeleted: 0, complete: false, checkedAt: '2026-12-03T20:00:05.000Z', executionArns },
+      pooledData: { erased: { responses: 1000, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 0, vectorStores: 0, other: 0 }, objectsDeleted: 0, complete: false, checkedAt: '2026-12-03T20:00:05.000Z', executionArns },
     } }));
     expect(other).toContain('users left alone (no platform user pool; 2026-12-03T20:00:01.000Z)');
     expect(other).toContain('in progress (last run 2026-12-03T20:00:05.000Z)');
+  });
+
+  it('shows what the offboarding gave an expiry of the pooled gateway data with the erasure off (offboarding.pooledDataExpiry)', () => {
+    const executionArns = ['arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:1'];
+    const text = tenantDetails(record({ offboarding: {
+      ...offboarding(undefined),
+      pooledDataExpiry: { bounded: { responses: 0, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 2, vectorStores: 3, other: 0 }, keptFilesMoved: 2, expiresAt: '2027-01-04T20:00:00.000Z', complete: true, checkedAt: '2026-12-05T20:00:09.000Z', executionArns },
+    } }));
+    expect(text).toContain('  pooled data expiring by 2027-01-04T20:00:00.000Z: TTL given to 0 stored response(s), 0 conversation(s), 0 conversation item record(s), 0 batch(es), 2 batch file(s), 3 vector store record(s), 0 other item(s); 2 kept file(s) moved to the expiring prefix; complete (checked 2026-12-05T20:00:09.000Z); 1 execution(s)');
   });
 
   it('a long reason for users left alone goes on indented lines of its own, each short, every fact kept', () => {
