@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { conditionFailed } from '../stores/versioned-update.js';
@@ -7,8 +7,10 @@ import { VersionConflict, type RecordTable } from './records.js';
 /**
  * The vector store records on AWS, in the platform's responses table (partition key `tenantId`, sort key
  * `responseId`), under sort keys no response or conversation has: `vs_<hex>` (a store), `vs_<hex>#file#<file id>`,
- * `vs_<hex>#batch#<batch id>`; each item `{body (JSON), version}`. A write is conditional on the version read
- * (`attribute_not_exists(responseId)` for a new record): two writers of one record cannot both succeed. Every call
+ * `vs_<hex>#batch#<batch id>`; each item `{body (JSON), version}` (and, once its tenant is offboarded, the TTL
+ * `expiresAt`). A write is conditional on the version read (a Put with `attribute_not_exists(responseId)` for a new
+ * record, an UpdateItem of `body` and `version` with `version = :v` for an existing one, which keeps its other
+ * attributes): two writers of one record cannot both succeed. Every call
  * uses the tenant's client (`docFor(tenantId)`): in the Lambdas a session of the tenant-data role, whose
  * `dynamodb:LeadingKeys` condition reaches only the session tenant's partition.
  */
@@ -42,10 +44,17 @@ export class DynamoDbRecordTable implements RecordTable {
     if (!isTenantId(tenantId)) throw new Error(`tenant ${JSON.stringify(tenantId)} is not a tenant id`);
     const doc = await this.docFor(tenantId);
     try {
-      await doc.send(new PutCommand({
-        TableName: this.table, Item: { tenantId, responseId: key, body, version: version + 1 },
-        ...(version === 0 ? { ConditionExpression: 'attribute_not_exists(responseId)' } : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } }),
-      }));
+      // A new record is Put; a record written again is updated in place (body and version only), so that the item keeps
+      // what else it holds: the TTL `expiresAt` the offboarding gives it (lambdas/lifecycle/expire-pooled-gateway-data.ts),
+      // which a Put of the whole item would drop when a file's processing finished after the offboarding.
+      if (version === 0) {
+        await doc.send(new PutCommand({ TableName: this.table, Item: { tenantId, responseId: key, body, version: 1 }, ConditionExpression: 'attribute_not_exists(responseId)' }));
+      } else {
+        await doc.send(new UpdateCommand({
+          TableName: this.table, Key: { tenantId, responseId: key }, UpdateExpression: 'SET body = :b, version = :n',
+          ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':b': body, ':n': version + 1, ':v': version },
+        }));
+      }
     } catch (e) {
       if (conditionFailed(e)) throw new VersionConflict(key);
       throw e;
