@@ -140,7 +140,8 @@ describe('PlatformStack lifecycle', () => {
   it('runs every lifecycle step as a Node.js 24 arm64 Lambda with tracing, reserved concurrency and its own role', () => {
     const fns = Object.values(platform.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Lifecycle'), 'Arn'] } } })) as any[];
     // every handler but enable-regions, which only a config with an account tier in an opt-in region deploys, and
-    // erase-pooled-gateway-data, which only offboarding.erasePooledGatewayData does (deployedLifecycleHandlers)
+    // erase-pooled-gateway-data, which only offboarding.erasePooledGatewayData does (expire-pooled-gateway-data only
+    // without it: deployedLifecycleHandlers)
     expect(fns.length).toBe(LIFECYCLE_HANDLERS.length - 2);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, ReservedConcurrentExecutions: 10 });
@@ -149,6 +150,7 @@ describe('PlatformStack lifecycle', () => {
     expect(roleNames).toHaveLength(LIFECYCLE_HANDLERS.length - 2);
     expect(roleNames).not.toContain('tessera-lifecycle-enable-regions');
     expect(roleNames).not.toContain('tessera-lifecycle-erase-pooled-gateway-data');
+    expect(roleNames).toContain('tessera-lifecycle-expire-pooled-gateway-data');
   });
 
   it('logs every state machine at level ALL with X-Ray', () => {

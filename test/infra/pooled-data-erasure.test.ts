@@ -10,10 +10,12 @@ import { configWith } from '../support/config-with.js';
  * `offboarding.erasePooledGatewayData`: the offboarding's *Erase pooled gateway data* (lambdas/lifecycle/erase-pooled-gateway-data.ts),
  * its place in the workflow, its loop, and its IAM: the tenant-data role trusts its role, and its role may do nothing but
  * assume that role with the tenant tag (and write the tenant's registry record, as every lifecycle step does). Off (the
- * default): no function, no state, no trust.
+ * default): no such function, state or trust; *Expire pooled gateway data* (lambdas/lifecycle/expire-pooled-gateway-data.ts)
+ * in its place, with the same loop and the same IAM.
  */
 const ON = { offboarding: { erasePooledGatewayData: true } };
 const ERASE_ROLE = lifecycleRoleName('erase-pooled-gateway-data');
+const EXPIRE_ROLE = lifecycleRoleName('expire-pooled-gateway-data');
 
 type States = { States: Record<string, { Type: string; Next?: string; Default?: string; Choices?: Array<Record<string, unknown>>; Parameters?: Record<string, unknown>; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }>; ResultPath?: string }> };
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>>; Principal?: unknown };
@@ -35,11 +37,29 @@ describe('Erase pooled gateway data: the offboarding states', () => {
 
   it('does not exist with the default config: no state, no function, no reserved concurrency', () => {
     const d = new LocalWorkflows(configWith()).definitions.offboard as unknown as States;
-    expect(Object.keys(d.States).filter((n) => /pooled/i.test(n))).toEqual([]);
-    expect(d.States['Retire account'].Next).toBe('Finish offboarding');
-    expect(d.States['Start offboarding'].Parameters).not.toHaveProperty('pooledData');
+    expect(Object.keys(d.States).filter((n) => /erase/i.test(n))).toEqual([]);
     expect(reservedConcurrency(configWith()).functions.map((f) => f.name)).not.toContain('lifecycle/erase-pooled-gateway-data');
     expect(reservedConcurrency(configWith(ON)).functions.map((f) => f.name)).toContain('lifecycle/erase-pooled-gateway-data');
+  });
+});
+
+describe('Expire pooled gateway data: the offboarding states without the erasure', () => {
+  it('runs, with the default config, where the erasure would: after Retire account and before Finish offboarding, again with its answer until COMPLETE, retried on throttling and caught', () => {
+    const d = new LocalWorkflows(configWith()).definitions.offboard as unknown as States;
+    expect(d.States['Retire account'].Next).toBe('Expire pooled gateway data');
+    const expire = d.States['Expire pooled gateway data'];
+    expect(expire).toMatchObject({ Type: 'Task', Next: 'Pooled data expiring?', ResultPath: '$.pooledData', Parameters: { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'pooledData.$': '$.pooledData' } });
+    expect(d.States['Pooled data expiring?']).toMatchObject({ Choices: [{ Variable: '$.pooledData.state', StringEquals: 'COMPLETE', Next: 'Finish offboarding' }], Default: 'Expire pooled gateway data' });
+    expect(expire.Retry![0].ErrorEquals).toEqual(expect.arrayContaining(['ProvisionedThroughputExceededException', 'ThrottlingException', 'SlowDown', ...RETRYABLE_ERRORS]));
+    expect(expire.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Failed at Expire pooled gateway data' })]);
+    expect(d.States['Start offboarding'].Parameters).toMatchObject({ pooledData: {} });
+    expect(reservedConcurrency(configWith()).functions.map((f) => f.name)).toContain('lifecycle/expire-pooled-gateway-data');
+  });
+
+  it('does not exist with the erasure on: one of the two steps, never both', () => {
+    const d = new LocalWorkflows(configWith(ON)).definitions.offboard as unknown as States;
+    expect(Object.keys(d.States).filter((n) => /expir/i.test(n))).toEqual([]);
+    expect(reservedConcurrency(configWith(ON)).functions.map((f) => f.name)).not.toContain('lifecycle/expire-pooled-gateway-data');
   });
 });
 
@@ -57,19 +77,23 @@ describe('Erase pooled gateway data: IAM', () => {
   };
   const trustOf = (resources: Record<string, Resource>) => JSON.stringify(resources[roleIdOf(resources, 'tessera-tenant-data')!].Properties.AssumeRolePolicyDocument);
 
-  it('the tenant-data role trusts the erasure\'s role (with the tenant tag, as the gateway\'s), and only with the setting on', () => {
+  it('the tenant-data role trusts the erasure\'s role (with the tenant tag, as the gateway\'s), and only with the setting on; without it the expiry\'s', () => {
     const resources = resourcesOf(on);
     const eraseId = roleIdOf(resources, ERASE_ROLE)!;
     expect(eraseId).toBeDefined();
     expect(trustOf(resources)).toContain(`"${eraseId}"`);
+    expect(roleIdOf(resources, EXPIRE_ROLE)).toBeUndefined();
     const plain = resourcesOf(defaultAppTemplates());
     expect(roleIdOf(plain, ERASE_ROLE)).toBeUndefined();
     expect(trustOf(plain)).not.toContain('ErasePooled');
+    const expireId = roleIdOf(plain, EXPIRE_ROLE)!;
+    expect(expireId).toBeDefined();
+    expect(trustOf(plain)).toContain(`"${expireId}"`);
   });
 
-  it('the erasure\'s role may assume the tenant-data role with the tenant tag, and touches neither the responses table nor the batch files bucket itself', () => {
-    const resources = resourcesOf(on);
-    const statements = statementsOfRole(resources, ERASE_ROLE);
+  it.each([[ERASE_ROLE, true], [EXPIRE_ROLE, false]] as const)('%s may assume the tenant-data role with the tenant tag, and touches neither the responses table nor the batch files bucket itself', (roleName, erasure) => {
+    const resources = resourcesOf(erasure ? on : defaultAppTemplates());
+    const statements = statementsOfRole(resources, roleName);
     const act = statements.find((s) => s.Sid === 'ActForOneTenant')!;
     expect(act).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { Null: { 'aws:RequestTag/tessera:tenant-id': 'false' } } });
     expect(JSON.stringify(act.Resource)).toContain(roleIdOf(resources, 'tessera-tenant-data')!);
@@ -86,7 +110,7 @@ describe('Erase pooled gateway data: IAM', () => {
     expect(new Set(registryTargets)).toEqual(new Set([expect.stringMatching(/^RegistryTable/)]));
     expect(statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('sts:'))).map((s) => s.Sid)).toEqual(['ActForOneTenant']);
     // its environment names the stores and the role it assumes
-    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleIdOf(resources, ERASE_ROLE)!))!;
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleIdOf(resources, roleName)!))!;
     expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TESSERA_RESPONSES_TABLE', 'TESSERA_BATCH_FILES_BUCKET', 'TESSERA_TENANT_DATA_ROLE_ARN']));
     expect(fn.Properties.Timeout).toBe(300);
   });

@@ -37,7 +37,7 @@ describe('offboarding without offboarding.erasePooledGatewayData', () => {
     const conversations = new DynamoDbConversationStore(TABLE, doc);
     const vectorStores = new VectorStoreRecords(new DynamoDbRecordTable(TABLE, doc));
     const now = Math.floor(Date.now() / 1000);
-    const owner = { tenantId: '', userId: 'u-1', role: 'tenant-admin' as const };
+    const owner = { tenantId: '', userId: 'u-1', role: 'admin' as const };
     // with, as it and another tenant each: a kept file (user_data, no expires_after), a vector store with that file
     // attached, and a conversation with one item written under a TTL of 400 days
     const kept = (hex: string) => ({ id: `file-${hex.repeat(24)}`, filename: 'notes.txt', purpose: 'user_data' as const, bytes: 2, createdAt: now, expiresAt: null });
@@ -47,7 +47,7 @@ describe('offboarding without offboarding.erasePooledGatewayData', () => {
       await vectorStores.createStore({ tenantId, id: storeId, name: 'docs', metadata: null, createdAt: now, lastActiveAt: now, embeddingModel: 'embed', owner: { ...owner, tenantId } });
       await vectorStores.putFile({
         tenantId, storeId, fileId: kept(hex).id, filename: 'notes.txt', createdAt: now, status: 'completed', lastError: null, usageBytes: 2, attributes: null,
-        chunking: { type: 'static', static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 } }, run: 'r1', chunks: 1, owner: { ...owner, tenantId },
+        chunking: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 }, run: 'r1', chunks: 1, owner: { ...owner, tenantId },
       });
       await conversations.create({ tenantId, conversationId: `conv_${hex.repeat(48)}`, createdAt: now, metadata: {}, expiresAt: now + 400 * 86_400 }, [{ id: `msg_${hex.repeat(8)}`, type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }]);
     }
@@ -102,10 +102,18 @@ describe('offboarding without offboarding.erasePooledGatewayData', () => {
       checkedAt: expect.any(String), executionArns: [expect.stringContaining(':execution:tessera-offboard:')],
     });
 
+    // AND a vector store file whose processing ends after the offboarding (a versioned rewrite) keeps its TTL
+    const fileRecordKey = `vs_${'a'.repeat(24)}#file#${kept('a').id}`;
+    await vectorStores.updateFile('leaver', `vs_${'a'.repeat(24)}`, kept('a').id, (f) => ({ ...f, status: 'failed', lastError: { code: 'server_error', message: 'gone' } }));
+    const rewritten = (await partition('leaver')).find((i) => i.responseId.S === fileRecordKey)!;
+    expect(JSON.parse(rewritten.body.S!).status).toBe('failed');
+    expect(rewritten.expiresAt).toEqual(leaver.find((i) => i.responseId.S === fileRecordKey)!.expiresAt);
+    const bounded = await partition('leaver');
+
     // AND a second run of the step finds nothing to bound: the same items, the same TTLs, the same objects
     const again = await expirePooledData('leaver', undefined, after + TTL_DAYS * 86_400 + 60, { dynamodb: ddb, s3, table: TABLE, bucket: BUCKET });
     expect(again).toMatchObject({ state: 'COMPLETE', bounded: { responses: 0, conversations: 0, conversationItems: 0, batches: 0, batchFiles: 0, vectorStores: 0, other: 0 }, keptFilesMoved: 0 });
-    expect(await partition('leaver')).toEqual(leaver);
+    expect(await partition('leaver')).toEqual(bounded);
     expect(await exists(batchFileKey('leaver', kept('a').id))).toBe(true);
   });
 
@@ -119,7 +127,7 @@ describe('offboarding without offboarding.erasePooledGatewayData', () => {
     const now = Math.floor(Date.now() / 1000);
     const file = { id: `file-${'e'.repeat(24)}`, filename: 'a.png', purpose: 'vision' as const, bytes: 1, createdAt: now, expiresAt: null };
     await files.put('pager', file, new Uint8Array([1]));
-    const owner = { tenantId: 'pager', userId: 'u-1', role: 'tenant-admin' as const };
+    const owner = { tenantId: 'pager', userId: 'u-1', role: 'admin' as const };
     for (const hex of ['c', 'd']) await vectorStores.createStore({ tenantId: 'pager', id: `vs_${hex.repeat(24)}`, name: hex, metadata: null, createdAt: now, lastActiveAt: now, embeddingModel: 'embed', owner });
     const deps = { dynamodb: ddb, s3, table: TABLE, bucket: BUCKET, maxItems: 1 };
     const deadline = now + 86_400;

@@ -59,7 +59,7 @@ describe('Erase pooled gateway data (offboarding)', () => {
     const out = await handler(state('acme', { pooledData: {} }));
     // THEN all gone, counted by kind
     expect(items).toEqual([]);
-    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', deleted: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, other: 0 }, objectsDeleted: 4 });
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', deleted: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, vectorStores: 0, other: 0 }, objectsDeleted: 4 });
     // with the file's keys (kept-files/ for a file kept until deleted, which no lifecycle rule removes) and the parts' from the records (no ListBucket)
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key).sort()).toEqual([
       `kept-files/acme/${FILE}`, `tenants/acme/batch-files/${BATCH}/part-000000.json`, `tenants/acme/batch-files/${BATCH}/part-000050.json`, `tenants/acme/batch-files/${FILE}`,
@@ -72,7 +72,7 @@ describe('Erase pooled gateway data (offboarding)', () => {
     expect([assume.RoleArn, assume.Tags]).toEqual([ROLE, [{ Key: 'tessera:tenant-id', Value: 'acme' }]]);
     // and recorded in the registry
     expect(records.get('acme')!.offboarding?.pooledData).toEqual({
-      erased: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, other: 0 }, objectsDeleted: 4, complete: true,
+      erased: { responses: 1, conversations: 1, conversationItems: 2, batches: 1, batchFiles: 1, vectorStores: 0, other: 0 }, objectsDeleted: 4, complete: true,
       checkedAt: expect.any(String), executionArns: [EXECUTION_ARN],
     });
   });
@@ -127,7 +127,7 @@ describe('Erase pooled gateway data (offboarding)', () => {
   });
 
   it('names each kind by its sort key', () => {
-    expect(['resp_x', 'conv_x', 'conv_x#item#000000000001', 'batch_x', 'file-x', 'usage'].map(kindOf)).toEqual(['responses', 'conversations', 'conversationItems', 'batches', 'batchFiles', 'other']);
+    expect(['resp_x', 'conv_x', 'conv_x#item#000000000001', 'batch_x', 'file-x', 'vs_x', 'vs_x#file#file-x', 'chatcmpl-x', 'usage'].map(kindOf)).toEqual(['responses', 'conversations', 'conversationItems', 'batches', 'batchFiles', 'vectorStores', 'vectorStores', 'other', 'other']);
   });
 
   it('refuses to run without its table, naming the variable, before any call', async () => {
