@@ -965,10 +965,14 @@ export const PlatformConfigSchema = z
     /**
      * What the offboarding does with the tenant's data kept in the platform's pooled gateway stores.
      * `erasePooledGatewayData`: the offboarding's *Erase pooled gateway data* step deletes the tenant's stored Responses
-     * API answers, conversations, Batch API batches and batch files (records and objects) as the tenant-data role's
-     * session of the tenant, before OFFBOARDED (lambdas/lifecycle/erase-pooled-gateway-data.ts). Off, they stay until
-     * their TTL (`gateway.responsesTtlDays`, 30 days by default; batch files up to 31 days), readable by no one but the
-     * platform's break-glass path. The audit trail and the usage and billing records are the platform's: never erased.
+     * API answers, conversations, Batch API batches, gateway files (records and objects, kept files' too) and vector
+     * store records as the tenant-data role's session of the tenant, before OFFBOARDED
+     * (lambdas/lifecycle/erase-pooled-gateway-data.ts). Off, they stay until their TTL (`gateway.responsesTtlDays`, 30
+     * days by default; batch files' bytes up to 32 days), readable by no one but the platform's break-glass path: what has
+     * no TTL of its own (files kept until deleted, vector stores) or a later one is given `gateway.responsesTtlDays` from
+     * the offboarding by its step *Expire pooled gateway data* in the erasure's place, a kept file's bytes moved to the
+     * expiring prefix (lambdas/lifecycle/expire-pooled-gateway-data.ts). The audit trail and the usage and billing
+     * records are the platform's: never erased.
      * Off by default: the erasure is irreversible and not part of the offboarding's export, and a platform that turns it on
      * chooses that; a platform bound to erase a leaving customer's data without undue delay (GDPR Art. 17) sets it true.
      * @default - absent: false (kept until TTL)

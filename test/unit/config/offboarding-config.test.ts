@@ -8,9 +8,12 @@ describe('config: offboarding.erasePooledGatewayData', () => {
     const plain = loadConfig({ overrides: {} });
     expect(plain.offboarding?.erasePooledGatewayData).toBeUndefined();
     expect(deployedLifecycleHandlers(plain)).not.toContain('erase-pooled-gateway-data');
+    // without it, the offboarding gives what the tenant leaves an expiry instead
+    expect(deployedLifecycleHandlers(plain)).toContain('expire-pooled-gateway-data');
     const config = loadConfig({ overrides: { offboarding: { erasePooledGatewayData: true } } });
     expect(config.offboarding).toEqual({ erasePooledGatewayData: true });
     expect(deployedLifecycleHandlers(config)).toContain('erase-pooled-gateway-data');
+    expect(deployedLifecycleHandlers(config)).not.toContain('expire-pooled-gateway-data');
   });
 
   it('refuses a non-boolean and unknown keys, naming the key path', () => {
