@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import { DirRecordTable } from '../../../../lambdas/inference/vector-stores/dir-record-table.js';
@@ -36,6 +36,16 @@ export function mockRecordTables() {
       const ok = input.ConditionExpression === 'attribute_not_exists(responseId)' ? !current : current?.version === input.ExpressionAttributeValues[':v'];
       if (!ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
       state.items.set(key, input.Item);
+      return {};
+    });
+    // An existing record's rewrite: SET body = :b, version = :n on the condition version = :v, its other attributes kept.
+    ddb.on(UpdateCommand).callsFake((input) => {
+      sent.push({ client: state.clientOf, partition: input.Key.tenantId });
+      const key = id(input.Key.tenantId, input.Key.responseId);
+      const current = state.items.get(key);
+      if (input.UpdateExpression !== 'SET body = :b, version = :n' || input.ConditionExpression !== 'version = :v') throw new Error(`unexpected update ${input.UpdateExpression} if ${input.ConditionExpression}`);
+      if (current?.version !== input.ExpressionAttributeValues[':v']) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      state.items.set(key, { ...current, body: input.ExpressionAttributeValues[':b'], version: input.ExpressionAttributeValues[':n'] });
       return {};
     });
     ddb.on(QueryCommand).callsFake((input) => {

@@ -1,10 +1,5 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { DirRecordTable } from '../../../../lambdas/inference/vector-stores/dir-record-table.js';
 import { DynamoDbRecordTable } from '../../../../lambdas/inference/vector-stores/dynamodb-record-table.js';
 import { LocalVectorIndex, VectorIndexLimitError } from '../../../../lambdas/inference/vector-stores/local-index.js';
 import { newFileBatchId, newVectorStoreId, VectorStoreRecords, VersionConflict, type StoredVectorStore, type StoredVectorStoreFile } from '../../../../lambdas/inference/vector-stores/records.js';
@@ -13,61 +8,6 @@ import { mockRecordTables } from './record-tables.js';
 
 /** DynamoDB as the table is read and written, with the conditions the table makes (record-tables.ts). */
 const { ddb, doc, state, tables } = mockRecordTables();
-/**
- * DynamoDB as the table is read and written (partition `tenantId`, sort key `responseId`), with the conditions the
- * table makes: attribute_not_exists(responseId) and `version = :v`, refused as DynamoDB refuses them.
- */
-const ddb = mockClient(DynamoDBDocumentClient);
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
-let items: Map<string, Record<string, unknown>>;
-/** The tenant whose client each command was sent with, and the partition it named. */
-let sent: Array<{ client: string; partition: string }>;
-let clientOf: string;
-const id = (tenantId: unknown, key: unknown) => `${String(tenantId)}\u0000${String(key)}`;
-beforeEach(() => {
-  ddb.reset();
-  items = new Map();
-  sent = [];
-  ddb.on(GetCommand).callsFake((input) => {
-    sent.push({ client: clientOf, partition: input.Key.tenantId });
-    return { Item: items.get(id(input.Key.tenantId, input.Key.responseId)) };
-  });
-  ddb.on(PutCommand).callsFake((input) => {
-    sent.push({ client: clientOf, partition: input.Item.tenantId });
-    const key = id(input.Item.tenantId, input.Item.responseId);
-    const current = items.get(key);
-    const ok = input.ConditionExpression === 'attribute_not_exists(responseId)' ? !current : current?.version === input.ExpressionAttributeValues[':v'];
-    if (!ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    items.set(key, input.Item);
-    return {};
-  });
-  // An existing record's rewrite: SET body = :b, version = :n on the condition version = :v, its other attributes kept.
-  ddb.on(UpdateCommand).callsFake((input) => {
-    sent.push({ client: clientOf, partition: input.Key.tenantId });
-    const key = id(input.Key.tenantId, input.Key.responseId);
-    const current = items.get(key);
-    if (input.UpdateExpression !== 'SET body = :b, version = :n' || input.ConditionExpression !== 'version = :v') throw new Error(`unexpected update ${input.UpdateExpression} if ${input.ConditionExpression}`);
-    if (current?.version !== input.ExpressionAttributeValues[':v']) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    items.set(key, { ...current, body: input.ExpressionAttributeValues[':b'], version: input.ExpressionAttributeValues[':n'] });
-    return {};
-  });
-  ddb.on(QueryCommand).callsFake((input) => {
-    const t = input.ExpressionAttributeValues[':t'];
-    sent.push({ client: clientOf, partition: t });
-    const p = input.ExpressionAttributeValues[':p'] as string;
-    return { Items: [...items.values()].filter((i) => i.tenantId === t && String(i.responseId).startsWith(p)).sort((a, b) => String(a.responseId).localeCompare(String(b.responseId))) };
-  });
-  ddb.on(DeleteCommand).callsFake((input) => {
-    sent.push({ client: clientOf, partition: input.Key.tenantId });
-    items.delete(id(input.Key.tenantId, input.Key.responseId));
-    return {};
-  });
-});
-
-const tables: Array<[string, () => RecordTable]> = [
-  ['DirRecordTable (tessera serve)', () => new DirRecordTable(tempDir('tessera-vs-records-'))],
-  ['DynamoDbRecordTable (AWS)', () => new DynamoDbRecordTable('responses', async (tenantId) => { clientOf = tenantId; return doc; })],
-];
 
 const owner = (tenantId: string) => ({ tenantId, userId: 'u-1', role: 'developer' as const });
 const storeOf = (tenantId: string, name = 's'): StoredVectorStore => ({ tenantId, id: newVectorStoreId(), name, metadata: null, createdAt: 1, lastActiveAt: 1, embeddingModel: 'openai/text-embedding-3-small', owner: owner(tenantId) });
@@ -142,11 +82,11 @@ describe('DynamoDbRecordTable', () => {
   });
 
   it('a record written again keeps the TTL the offboarding gave it (a Put of the whole item dropped it)', async () => {
-    const t = new DynamoDbRecordTable('responses', async (tenantId) => { clientOf = tenantId; return doc; });
+    const t = new DynamoDbRecordTable('responses', async (tenantId) => { state.clientOf = tenantId; return doc; });
     await t.put('acme', 'vs_1', '{}', 0);
-    items.get(id('acme', 'vs_1'))!.expiresAt = 1_800_000_000;
+    state.items.get('acme\u0000vs_1')!.expiresAt = 1_800_000_000;
     await t.put('acme', 'vs_1', '{"status":"failed"}', 1);
-    expect(items.get(id('acme', 'vs_1'))).toEqual({ tenantId: 'acme', responseId: 'vs_1', body: '{"status":"failed"}', version: 2, expiresAt: 1_800_000_000 });
+    expect(state.items.get('acme\u0000vs_1')).toEqual({ tenantId: 'acme', responseId: 'vs_1', body: '{"status":"failed"}', version: 2, expiresAt: 1_800_000_000 });
   });
 });
 
