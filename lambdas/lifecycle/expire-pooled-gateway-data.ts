@@ -161,7 +161,11 @@ export const handler = lifecycleHandler('Expire pooled gateway data', async (sta
   const previous = state.pooledData;
   const resumed = previous?.state === 'EXPIRING' && typeof previous.expiresAt === 'number';
   const days = platformConfig().gateway.responsesTtlDays ?? DEFAULT_TTL_DAYS;
-  const expiresAt = resumed ? previous.expiresAt! : Math.floor(Date.now() / 1000) + days * 86_400;
+  // A later execution of the same offboarding (a retry after a failed step) keeps the first run's deadline, recorded in
+  // the registry: the items it bounded already carry it, and the record must not say another.
+  const recorded = (await requireTenant(tenantId)).offboarding?.pooledDataExpiry?.expiresAt;
+  const first = recorded ? Math.floor(Date.parse(recorded) / 1000) : undefined;
+  const expiresAt = resumed ? previous.expiresAt! : first && Number.isFinite(first) ? first : Math.floor(Date.now() / 1000) + days * 86_400;
   const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
   const out = await expirePooledData(tenantId, resumed ? previous.cursor : undefined, expiresAt, { dynamodb, s3, table, bucket, remainingMs });
   await recordExpiry(tenantId, state.executionArn, out);
