@@ -27,8 +27,12 @@ describe('TenantDataAccessRole', () => {
     const role = Object.values(platform.findResources('AWS::IAM::Role')).find((r) => (r as { Properties: { RoleName?: string } }).Properties.RoleName === 'tessera-tenant-data') as { Properties: { AssumeRolePolicyDocument: { Statement: Array<Record<string, unknown>> } } };
     const [statement] = role.Properties.AssumeRolePolicyDocument.Statement;
     expect(statement).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { Null: { 'aws:RequestTag/tessera:tenant-id': 'false', 'sts:TransitiveTagKeys': 'true' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['tessera:tenant-id'] } } });
-    // Authorizer, router, tenant-users function (issue 15), fine-tuning API and events.
-    expect((statement.Principal as { AWS: unknown[] }).AWS).toHaveLength(5);
+    // Authorizer, router, tenant-users function (issue 15), fine-tuning API and events, and the offboarding's step that
+    // acts on the tenant's pooled data: *Expire pooled gateway data* with the default config (erasure off), which bounds
+    // what an offboarded tenant leaves (lambdas/lifecycle/expire-pooled-gateway-data.ts).
+    const principals = (statement.Principal as { AWS: unknown[] }).AWS;
+    expect(principals).toHaveLength(6);
+    expect(JSON.stringify(principals)).toMatch(/ExpirePooledGatewayData/i);
   });
 
   it('leaves the Lambdas that act for a tenant no permission of their own on tenant items or tenant secrets (the authorizer: whether a tenant id is registered)', () => {

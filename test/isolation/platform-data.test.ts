@@ -262,7 +262,8 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     // And the audit bucket's, decrypt only (it uses an S3 Bucket Key: the context is the bucket's ARN; the prefix is held by its GetObject grant, evaluated above).
     expect(byService('s3')).toEqual([expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: {
       StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
-      StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${batchBucketArn}/tenants/\${aws:PrincipalTag/tessera:tenant-id}/batch-files/*` },
+      // Its expiring files (tenants/…) and its files kept until deleted (kept-files/…, as OpenAI keeps non-batch files).
+      StringLike: { 'kms:EncryptionContext:aws:s3:arn': [`${batchBucketArn}/tenants/\${aws:PrincipalTag/tessera:tenant-id}/batch-files/*`, `${batchBucketArn}/kept-files/\${aws:PrincipalTag/tessera:tenant-id}/*`] },
     } }), expect.objectContaining({ Sid: 'PlatformKeyForOwnRequests', Action: 'kms:Decrypt', Condition: {
       StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': auditBucketArn },
     } })]);
