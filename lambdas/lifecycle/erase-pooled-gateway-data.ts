@@ -156,6 +156,37 @@ export async function erasePooledData(tenantId: string, cursor: Record<string, A
 let sessions: TenantCredentials | undefined;
 
 /**
+ * What the offboarding's pooled-data steps (*Erase pooled gateway data*, *Expire pooled gateway data*) act with: the
+ * tenant-data role's DynamoDB and S3 clients for `tenantId` (a session tagged with the tenant), the responses table and
+ * the batch files bucket from ERASE_ENV, and the Lambda's remaining time when `context` gives it.
+ * @throws Error naming TESSERA_TENANT_DATA_ROLE_ARN, TESSERA_RESPONSES_TABLE or TESSERA_BATCH_FILES_BUCKET when unset
+ */
+export async function pooledDataDeps(tenantId: string, context?: Context): Promise<{ dynamodb: DynamoDBClient; s3: S3Client; table: string; bucket: string; remainingMs?: () => number }> {
+  const roleArn = requireEnv(ERASE_ENV.tenantDataRole);
+  const table = requireEnv(ERASE_ENV.responsesTable);
+  const bucket = requireEnv(ERASE_ENV.batchFilesBucket);
+  sessions ??= new TenantCredentials({ roleArn, sessionPrefix: 'offboarding' });
+  const dynamodb = await sessions.clientFor(tenantId, 'dynamodb', (c) => clientWith(DynamoDBClient, c));
+  const s3 = await sessions.clientFor(tenantId, 's3', (c) => clientWith(S3Client, c));
+  const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+  return { dynamodb, s3, table, bucket, remainingMs };
+}
+
+/** `total` (the registry's counts over earlier runs, if any) plus one run's `counts`, kind by kind. */
+export function addErasedCounts(total: ErasedCounts | undefined, counts: ErasedCounts): ErasedCounts {
+  const sum = noErasedCounts();
+  for (const k of Object.keys(sum) as Array<keyof ErasedCounts>) sum[k] = (total?.[k] ?? 0) + counts[k];
+  return sum;
+}
+
+/** `executionArns` with `executionArn` added once (a step's runs in the registry name each execution once). */
+export function withExecution(executionArns: readonly string[] | undefined, executionArn: string | undefined): string[] {
+  const arns = [...(executionArns ?? [])];
+  if (executionArn && !arns.includes(executionArn)) arns.push(executionArn);
+  return arns;
+}
+
+/**
  * Offboarding, after the keys, users and usage key are revoked and before anything else moves (with
  * `offboarding.erasePooledGatewayData` on; without it the platform deploys no such step): *Erase pooled gateway data*.
  * As the tenant-data role's session of the tenant (AssumeRole with the session tag `tessera:tenant-id`: its policy
@@ -171,16 +202,10 @@ let sessions: TenantCredentials | undefined;
  */
 export const handler = lifecycleHandler('Erase pooled gateway data', async (state: LifecycleState & { pooledData?: Partial<PooledDataErasure> }, context?: Context): Promise<PooledDataErasure> => {
   const tenantId = state.request.tenantId;
-  const roleArn = requireEnv(ERASE_ENV.tenantDataRole);
-  const table = requireEnv(ERASE_ENV.responsesTable);
-  const bucket = requireEnv(ERASE_ENV.batchFilesBucket);
-  sessions ??= new TenantCredentials({ roleArn, sessionPrefix: 'offboarding' });
-  const dynamodb = await sessions.clientFor(tenantId, 'dynamodb', (c) => clientWith(DynamoDBClient, c));
-  const s3 = await sessions.clientFor(tenantId, 's3', (c) => clientWith(S3Client, c));
+  const deps = await pooledDataDeps(tenantId, context);
   const previous = state.pooledData;
   const cursor = previous?.state === 'ERASING' ? previous.cursor : undefined;
-  const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
-  const out = await erasePooledData(tenantId, cursor, { dynamodb, s3, table, bucket, remainingMs },
+  const out = await erasePooledData(tenantId, cursor, deps,
     (partial) => recordErased(tenantId, state.executionArn, { ...partial, complete: false }).then(() => undefined));
   await recordErased(tenantId, state.executionArn, { deleted: out.deleted, objectsDeleted: out.objectsDeleted, complete: out.state === 'COMPLETE' });
   return out;
@@ -197,10 +222,9 @@ export async function recordErased(tenantId: string, executionArn: string | unde
   const record = await requireTenant(tenantId);
   const offboarding = record.offboarding ?? { liftedProtections: [] };
   const before = offboarding.pooledData;
-  const executionArns = [...(before?.executionArns ?? [])];
-  if (executionArn && !executionArns.includes(executionArn)) executionArns.push(executionArn);
-  const erased = noErasedCounts();
-  for (const k of Object.keys(erased) as Array<keyof ErasedCounts>) erased[k] = (before?.erased[k] ?? 0) + run.deleted[k];
-  const pooledData = { erased, objectsDeleted: (before?.objectsDeleted ?? 0) + run.objectsDeleted, complete: run.complete, checkedAt: new Date().toISOString(), executionArns };
+  const pooledData = {
+    erased: addErasedCounts(before?.erased, run.deleted), objectsDeleted: (before?.objectsDeleted ?? 0) + run.objectsDeleted, complete: run.complete,
+    checkedAt: new Date().toISOString(), executionArns: withExecution(before?.executionArns, executionArn),
+  };
   return updateTenant(tenantId, { offboarding: { ...offboarding, pooledData } });
 }

@@ -4,12 +4,10 @@ import type { Context } from 'aws-lambda';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { batchFileKey, keptFileKey } from '../inference/batches/s3-batch-file-store.js';
 import { isBatchFileId, type BatchFile } from '../inference/batches/stores.js';
-import { clientWith } from '../shared/aws-clients.js';
-import { platformConfig, requireEnv } from '../shared/environment.js';
+import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
-import { TenantCredentials } from '../shared/tenant-credentials.js';
-import { CONCURRENCY, ERASE_ENV, kindOf, MAX_ITEMS_PER_RUN, noErasedCounts, PAGE_SIZE, TIME_MARGIN_MS, type ErasedCounts } from './erase-pooled-gateway-data.js';
+import { addErasedCounts, CONCURRENCY, ERASE_ENV, kindOf, MAX_ITEMS_PER_RUN, noErasedCounts, PAGE_SIZE, pooledDataDeps, TIME_MARGIN_MS, withExecution, type ErasedCounts } from './erase-pooled-gateway-data.js';
 import type { LifecycleState } from './state.js';
 
 /** The environment of *Expire pooled gateway data*: the same names as *Erase pooled gateway data*'s (ERASE_ENV). */
@@ -133,9 +131,6 @@ export async function expirePooledData(tenantId: string, cursor: Record<string, 
   }
 }
 
-/** The tenant's sessions of the tenant-data role (one per tenant, kept while the container lives). */
-let sessions: TenantCredentials | undefined;
-
 /**
  * Offboarding with `offboarding.erasePooledGatewayData` off (the default), in the place of *Erase pooled gateway data*
  * (after *Retire account*, before *Finish offboarding*): *Expire pooled gateway data*. As the tenant-data role's
@@ -152,12 +147,7 @@ let sessions: TenantCredentials | undefined;
  */
 export const handler = lifecycleHandler('Expire pooled gateway data', async (state: LifecycleState & { pooledData?: Partial<PooledDataExpiry> }, context?: Context): Promise<PooledDataExpiry> => {
   const tenantId = state.request.tenantId;
-  const roleArn = requireEnv(EXPIRE_ENV.tenantDataRole);
-  const table = requireEnv(EXPIRE_ENV.responsesTable);
-  const bucket = requireEnv(EXPIRE_ENV.batchFilesBucket);
-  sessions ??= new TenantCredentials({ roleArn, sessionPrefix: 'offboarding' });
-  const dynamodb = await sessions.clientFor(tenantId, 'dynamodb', (c) => clientWith(DynamoDBClient, c));
-  const s3 = await sessions.clientFor(tenantId, 's3', (c) => clientWith(S3Client, c));
+  const deps = await pooledDataDeps(tenantId, context);
   const previous = state.pooledData;
   const resumed = previous?.state === 'EXPIRING' && typeof previous.expiresAt === 'number';
   const days = platformConfig().gateway.responsesTtlDays ?? DEFAULT_TTL_DAYS;
@@ -166,8 +156,7 @@ export const handler = lifecycleHandler('Expire pooled gateway data', async (sta
   const recorded = (await requireTenant(tenantId)).offboarding?.pooledDataExpiry?.expiresAt;
   const first = recorded ? Math.floor(Date.parse(recorded) / 1000) : undefined;
   const expiresAt = resumed ? previous.expiresAt! : first && Number.isFinite(first) ? first : Math.floor(Date.now() / 1000) + days * 86_400;
-  const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
-  const out = await expirePooledData(tenantId, resumed ? previous.cursor : undefined, expiresAt, { dynamodb, s3, table, bucket, remainingMs });
+  const out = await expirePooledData(tenantId, resumed ? previous.cursor : undefined, expiresAt, deps);
   await recordExpiry(tenantId, state.executionArn, out);
   logger.info('pooled gateway data bounded', { tenantId, state: out.state, bounded: out.bounded, keptFilesMoved: out.keptFilesMoved, expiresAt: new Date(expiresAt * 1000).toISOString() });
   return out;
@@ -184,13 +173,9 @@ export async function recordExpiry(tenantId: string, executionArn: string | unde
   const record = await requireTenant(tenantId);
   const offboarding = record.offboarding ?? { liftedProtections: [] };
   const before = offboarding.pooledDataExpiry;
-  const executionArns = [...(before?.executionArns ?? [])];
-  if (executionArn && !executionArns.includes(executionArn)) executionArns.push(executionArn);
-  const bounded = noErasedCounts();
-  for (const k of Object.keys(bounded) as Array<keyof ErasedCounts>) bounded[k] = (before?.bounded[k] ?? 0) + run.bounded[k];
   const pooledDataExpiry = {
-    bounded, keptFilesMoved: (before?.keptFilesMoved ?? 0) + run.keptFilesMoved, expiresAt: new Date(run.expiresAt * 1000).toISOString(),
-    complete: run.state === 'COMPLETE', checkedAt: new Date().toISOString(), executionArns,
+    bounded: addErasedCounts(before?.bounded, run.bounded), keptFilesMoved: (before?.keptFilesMoved ?? 0) + run.keptFilesMoved, expiresAt: new Date(run.expiresAt * 1000).toISOString(),
+    complete: run.state === 'COMPLETE', checkedAt: new Date().toISOString(), executionArns: withExecution(before?.executionArns, executionArn),
   };
   return updateTenant(tenantId, { offboarding: { ...offboarding, pooledDataExpiry } });
 }
