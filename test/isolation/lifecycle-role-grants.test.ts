@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
+import { withoutEncryptionContext } from '../support/without-encryption-context.js';
 import { findRole, identityOf } from '../../lib/preflight/identity.js';
 import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
 import { deployedLifecycleHandlers, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME } from '../../lib/lifecycle-handlers.js';
@@ -113,16 +114,6 @@ function findBucketArn(): string {
 }
 
 
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
-/** `doc` without its `kms:EncryptionContext:*` conditions (an operator left empty is dropped). */
-function withoutEncryptionContext(doc: PolicyJson): PolicyJson {
-  const strip = (s: Statement): Statement => {
-    if (!s.Condition) return s;
-    const Condition = Object.fromEntries(Object.entries(s.Condition).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).filter(([k]) => !k.startsWith('kms:EncryptionContext:')))]).filter(([, keys]) => Object.keys(keys).length > 0));
-    return { ...s, Condition };
-  };
-  return { ...doc, Statement: ([] as Statement[]).concat(doc.Statement as Statement[]).map(strip) };
-}
 
 // The platform key (alias/tessera/platform) protects the registry, the control and API keys tables, the archive, the work
 // bucket and the audit bucket the lifecycle uses, and much else (the gateway's tables, provider secrets): a lifecycle role

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
+import { withoutEncryptionContext } from '../support/without-encryption-context.js';
 import { findRole, identityOf } from '../../lib/preflight/identity.js';
 import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
 import { TENANT_USERS_ROLE_NAME } from '../../constructs/inference-api.js';
@@ -35,14 +36,6 @@ let policies: SimulationIdentityPolicy[];
 let resolved: Array<{ name: string; policy: PolicyJson }>;
 type Statement = { Sid?: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
 const statementsOf = (docs: Array<{ policy: PolicyJson }>) => docs.flatMap((d) => ([] as Statement[]).concat(d.policy.Statement as Statement[]));
-function withoutEncryptionContext(doc: PolicyJson): PolicyJson {
-  const strip = (s: Statement): Statement => {
-    if (!s.Condition) return s;
-    const Condition = Object.fromEntries(Object.entries(s.Condition).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).filter(([k]) => !k.startsWith('kms:EncryptionContext:')))]).filter(([, keys]) => Object.keys(keys).length > 0));
-    return { ...s, Condition };
-  };
-  return { ...doc, Statement: ([] as Statement[]).concat(doc.Statement as Statement[]).map(strip) };
-}
 let trust: PolicyJson;
 const AUTHORIZER_ROLE = 'tessera-gateway-authorizer';
 let authorizerPolicies: SimulationIdentityPolicy[];
