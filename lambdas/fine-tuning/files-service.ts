@@ -267,12 +267,16 @@ export class TrainingFilesService {
     return json({ id: file.id, object: 'file', deleted: true });
   }
 
-  /** OpenAI's `FileObject`; `expires_at` is when the bucket's lifecycle rule removes it (S3 rounds to the next midnight UTC). */
+  /**
+   * OpenAI's `FileObject`; `expires_at` is when the bucket's lifecycle rule removes it (S3 rounds to the next midnight
+   * UTC), or null when the caller's tier names no `training.dataRetentionDays` (the type's `expires_at?: number | null`,
+   * answered as the gateway's other files answer it, batches/batch-service.ts openAiFile: present, null).
+   */
   toOpenAiFile(caller: Caller, file: StoredFile) {
     const created = createdAt(file.id);
     const days = this.deps.config.tiers[caller.tenant.tier]?.training.dataRetentionDays;
     const expires = days === undefined ? undefined : Math.ceil((created + days * 86_400) / 86_400) * 86_400;
-    return { id: file.id, object: 'file' as const, bytes: file.bytes, created_at: created, filename: file.filename, purpose: 'fine-tune' as const, status: 'processed' as const, status_details: null, ...(expires ? { expires_at: expires } : {}) };
+    return { id: file.id, object: 'file' as const, bytes: file.bytes, created_at: created, filename: file.filename, purpose: 'fine-tune' as const, status: 'processed' as const, status_details: null, expires_at: expires ?? null };
   }
 }
 
