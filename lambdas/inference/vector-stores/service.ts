@@ -5,6 +5,7 @@ import type { Caller } from '../auth.js';
 import type { BatchFileStore } from '../batches/stores.js';
 import { GatewayError, invalid, notFound, permissionDenied } from '../openai-errors.js';
 import type { TenantPolicy } from '../policy.js';
+import { cursorPage } from '../cursor-page.js';
 import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
 import { parseJson } from '../request-body.js';
 import { DEFAULT_CHUNKING, parseChunking } from './chunking.js';
@@ -527,12 +528,13 @@ function answerFile(f: StoredVectorStoreFile) {
 
 /**
  * A cursor page as the gateway's other lists answer (`limit` 1-100, default 20; `order` by `created_at`, `desc` by
- * default; `after`/`before` an id of the list's kind, the last/first item of the page before). Items are ordered by
- * `positionOf` (their `created_at` and id), so an item added while a client pages (created later) comes at the end of
- * an `asc` list and the start of a `desc` one, never between pages it already read.
+ * default; `after`/`before` an id of the list's kind: `after` the next page after it, `before` the previous page, the
+ * `limit` items just before it: cursorPage). Items are ordered by `positionOf` (their `created_at` and id), so an item
+ * added while a client pages (created later) comes at the end of an `asc` list and the start of a `desc` one, never
+ * between pages it already read.
  * @param positionOf an item's position: a string that sorts as the items' `created_at`, then id
  * @param cursorPosition the position of the item a cursor names; undefined when it names none the list knows (removed
- *   meanwhile): that cursor then bounds nothing, and the page starts at the list's start
+ *   meanwhile): that cursor then bounds nothing (as if not given)
  */
 function page<T>(items: T[], positionOf: (t: T) => string, idOf: (t: T) => string, cursorPosition: (id: string) => string | undefined, query: Record<string, string | undefined>) {
   const limit = integerQuery(query, 'limit', { min: 1, max: LIMITS.listMax, fallback: 20 }, 'invalid_limit');
@@ -540,15 +542,18 @@ function page<T>(items: T[], positionOf: (t: T) => string, idOf: (t: T) => strin
   if (order !== 'asc' && order !== 'desc') throw invalid(`order ${quoted(order)} must be "asc" or "desc"`, 'order', 'invalid_value');
   const after = cursorQuery(query, 'after');
   const before = cursorQuery(query, 'before');
-  let list = items.map((item) => ({ item, at: positionOf(item) })).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const list = items.map((item) => ({ item, at: positionOf(item) })).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   if (order === 'desc') list.reverse();
   const ahead = (a: string, b: string) => (order === 'desc' ? a < b : a > b);
   const afterAt = after === undefined ? undefined : cursorPosition(after);
   const beforeAt = before === undefined ? undefined : cursorPosition(before);
-  if (afterAt !== undefined) list = list.filter((i) => ahead(i.at, afterAt));
-  if (beforeAt !== undefined) list = list.filter((i) => ahead(beforeAt, i.at));
-  const data = list.slice(0, limit).map((i) => i.item);
-  return { object: 'list', data, first_id: data[0] ? idOf(data[0]) : null, last_id: data.at(-1) ? idOf(data.at(-1)!) : null, has_more: list.length > limit };
+  const firstFrom = (past: (at: string) => boolean) => { const i = list.findIndex((i) => past(i.at)); return i < 0 ? list.length : i; };
+  const bounds = {
+    ...(afterAt === undefined ? {} : { start: firstFrom((at) => ahead(at, afterAt)) }),
+    ...(beforeAt === undefined ? {} : { end: firstFrom((at) => !ahead(beforeAt, at)) }),
+  };
+  const answer = cursorPage(list, limit, bounds, (i) => idOf(i.item));
+  return { ...answer, data: answer.data.map((i) => i.item) };
 }
 
 /** A vector store file's list position (page): its `created_at` (when it was attached), then its id. */

@@ -89,6 +89,12 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     for await (const s of client('globex').vectorStores.list({ limit: 2 })) all.push(s.id);
     expect(all.filter((id) => made.includes(id))).toEqual([...made].reverse());
     expect((await client('globex').vectorStores.list({ order: 'asc', after: made[0] })).data.map((s) => s.id).filter((id) => made.includes(id))).toEqual([made[1], made[2]]);
+    // Backwards, before=first_id: the previous page, the stores just before the cursor in the list's order (newest
+    // first: p2 before p1), not the list's first; has_more while stores precede it.
+    const back = await client('globex').vectorStores.list({ limit: 1, before: made[0] });
+    expect([back.data.map((s) => s.id), back.has_more]).toEqual([[made[1]], true]);
+    expect((await client('globex').vectorStores.list({ limit: 1, before: back.data[0]!.id })).data.map((s) => s.id)).toEqual([made[2]]);
+    expect((await client('globex').vectorStores.list({ order: 'asc', limit: 2, before: made[2] })).data.map((s) => s.id)).toEqual([made[0], made[1]]);
     for (const id of made) await client('globex').vectorStores.delete(id);
   });
 

@@ -82,6 +82,10 @@ describe.each(tables)('files lists on %s', (_name, table) => {
       expect(ids(await call('GET', path, { order: 'asc' }))).toEqual([fileId(3), fileId(1), fileId(2)]);
       expect(await call('GET', path, { order: 'desc', after: fileId(2), limit: '1' })).toMatchObject({ data: [{ id: fileId(1), created_at: 200 }], first_id: fileId(1), last_id: fileId(1), has_more: true });
       expect(ids(await call('GET', path, { order: 'asc', before: fileId(2) }))).toEqual([fileId(3), fileId(1)]);
+      // before: the previous page, the limit files just before the cursor (OpenAI's), not the list's first.
+      expect(await call('GET', path, { order: 'asc', before: fileId(2), limit: '1' })).toMatchObject({ data: [{ id: fileId(1) }], first_id: fileId(1), last_id: fileId(1), has_more: true });
+      expect(await call('GET', path, { order: 'asc', before: fileId(1), limit: '1' })).toMatchObject({ data: [{ id: fileId(3) }], has_more: false });
+      expect(await call('GET', path, { order: 'desc', before: fileId(3), limit: '1' })).toMatchObject({ data: [{ id: fileId(1) }], has_more: true });
     }
     // Paging asc one at a time while file 0 (uploaded first) is attached: it comes last, no file is skipped or repeated.
     const seen: string[] = [];
