@@ -269,8 +269,9 @@ export class TrainingFilesService {
 
   /**
    * OpenAI's `FileObject`; `expires_at` is when the bucket's lifecycle rule removes it (S3 rounds to the next midnight
-   * UTC), or null when the caller's tier names no `training.dataRetentionDays` (the type's `expires_at?: number | null`,
-   * answered as the gateway's other files answer it, batches/batch-service.ts openAiFile: present, null).
+   * UTC), or null when the caller's tier names no `training.dataRetentionDays`: as the gateway's other files answer it
+   * (batches/batch-service.ts openAiFile; `GET /v1/files` lists both), which the Python client reads as
+   * `Optional[int]` None (the Node type declares `expires_at?: number`: absent and null both read as no expiry).
    */
   toOpenAiFile(caller: Caller, file: StoredFile) {
     const created = createdAt(file.id);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { FileObject } from 'openai/resources/files';
 import { TrainingFilesService } from '../../../lambdas/fine-tuning/files-service.js';
 import type { StoredFile, TrainingFileStore } from '../../../lambdas/fine-tuning/stores/file-store.js';
 import type { Caller } from '../../../lambdas/inference/auth.js';
@@ -17,8 +16,8 @@ describe("the fine-tuning Files API's FileObject", () => {
     expect(service().toOpenAiFile(callerOf('enterprise'), file)).toMatchObject({ id: file.id, created_at: created, expires_at: created + days * 86_400 });
   });
 
-  it('has expires_at null, not absent, when the tier names no retention (OpenAI FileObject: expires_at number | null; as the gateway files answer)', () => {
-    const answer: FileObject = service().toOpenAiFile(callerOf('no-such-tier'), file);
+  it('has expires_at null, not absent, when the tier names no retention, as the gateway\'s other files (GET /v1/files lists both) answer it', () => {
+    const answer = service().toOpenAiFile(callerOf('no-such-tier'), file);
     expect(answer).toHaveProperty('expires_at', null);
     expect(JSON.parse(JSON.stringify(answer))).toHaveProperty('expires_at', null);
   });
