@@ -1,6 +1,6 @@
 import { invalid } from '../openai-errors.js';
 import type { ComparisonFilter } from 'openai/resources/shared';
-import type { VectorFilter, VectorMetadataValue } from './vector-index.js';
+import { RUN_METADATA_KEY, TEXT_METADATA_KEY, type VectorFilter, type VectorMetadataValue } from './vector-index.js';
 
 /**
  * OpenAI's attribute filters (openai shared ComparisonFilter, CompoundFilter), as `/v1/vector_stores/{id}/search`
@@ -37,6 +37,8 @@ export function checkFilter(filter: unknown, field = 'filters', depth = 0): Vect
     throw invalid(`${field}.type ${quoted(f.type)} is not a filter type: one of ${[...COMPARISONS, ...COMPOUNDS].join(', ')}`, `${field}.type`, 'invalid_value');
   }
   if (typeof f.key !== 'string' || !f.key) throw invalid(`${field}.key must be a non-empty string (the attribute compared)`, `${field}.key`, 'invalid_value');
+  // The index keeps a chunk's run and text beside the attributes under these names: no attribute may have them (checked at attach), and a filter naming one would read the gateway's, not the tenant's.
+  if (f.key === RUN_METADATA_KEY || f.key === TEXT_METADATA_KEY) throw invalid(`${field}.key ${quoted(f.key)} is reserved by this gateway (no file's attributes can have it); filter on another attribute`, `${field}.key`, 'invalid_value');
   const v = f.value;
   if (f.type === 'in' || f.type === 'nin') {
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))) throw invalid(`${field}.value ${quoted(v)} must be a list of strings and numbers for "${f.type as string}"`, `${field}.value`, 'invalid_value');

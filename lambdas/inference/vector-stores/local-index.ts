@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { matchesFilter } from './filters.js';
 import { isVectorStoreId } from './records.js';
-import type { VectorFilter, VectorIndex, VectorMatch, VectorRecord } from './vector-index.js';
+import { MAX_EXCLUDED_RUNS, RUN_METADATA_KEY, TEXT_METADATA_KEY, type VectorFilter, type VectorIndex, type VectorMatch, type VectorRecord } from './vector-index.js';
 
 /** S3 Vectors' limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-limitations.html), refused here as AWS refuses them. */
 export const S3_VECTORS_LIMITS = {
@@ -28,7 +28,7 @@ export class VectorIndexLimitError extends Error {
   }
 }
 
-interface StoredRecord { data: number[]; filterable: VectorRecord['filterable']; text: string }
+interface StoredRecord { data: number[]; filterable: VectorRecord['filterable']; text: string; run?: string }
 
 /**
  * `tessera serve`'s VectorIndex: exact cosine ranking over the vectors kept on disk,
@@ -84,7 +84,7 @@ export class LocalVectorIndex implements VectorIndex {
       const groups = groupBy(records.map((r) => r.key));
       for (const [group, keys] of groups) {
         const stored = await readGroup(dir, group);
-        for (const r of records) if (keys.has(r.key)) stored[r.key] = { data: r.data, filterable: r.filterable, text: r.text };
+        for (const r of records) if (keys.has(r.key)) stored[r.key] = { data: r.data, filterable: r.filterable, text: r.text, ...(r.run === undefined ? {} : { run: r.run }) };
         await writeWhole(join(dir, `${group}.json`), JSON.stringify(stored));
       }
     });
@@ -102,8 +102,11 @@ export class LocalVectorIndex implements VectorIndex {
     });
   }
 
-  async query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter): Promise<VectorMatch[]> {
+  /** The nearest `topK` (exact cosine) of the vectors matching `filter`, those of `exclude.runs` left out (a vector written without a run never is), as S3VectorsIndex.query. */
+  async query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter, exclude?: { runs: readonly string[] }): Promise<VectorMatch[]> {
     if (!Number.isInteger(topK) || topK < 1 || topK > S3_VECTORS_LIMITS.maxTopK) throw new VectorIndexLimitError(`topK ${topK} is out of range: 1 to ${S3_VECTORS_LIMITS.maxTopK} (S3 Vectors QueryVectors)`);
+    const excluded = new Set(exclude?.runs ?? []);
+    if (excluded.size > MAX_EXCLUDED_RUNS) throw new Error(`a query leaves out at most ${MAX_EXCLUDED_RUNS} runs, not ${excluded.size}`);
     const dir = this.indexDir(tenantId, storeId);
     const dimension = await this.dimension(tenantId, storeId);
     if (dimension === undefined) return [];
@@ -113,6 +116,7 @@ export class LocalVectorIndex implements VectorIndex {
     for (const name of names) {
       for (const [key, r] of Object.entries(await readGroup(dir, name.slice(0, -5)))) {
         if (filter && !matchesFilter(r.filterable, filter)) continue;
+        if (r.run !== undefined && excluded.has(r.run)) continue;
         matches.push({ key, distance: 1 - cosine(vector, r.data), filterable: r.filterable, text: r.text });
       }
     }
@@ -124,7 +128,9 @@ export class LocalVectorIndex implements VectorIndex {
 function checkRecord(r: VectorRecord, dimension: number): void {
   if (!r.key || r.key.length > S3_VECTORS_LIMITS.maxKeyChars || !/^[^/\\]+$/.test(r.key)) throw new VectorIndexLimitError(`vector key ${JSON.stringify(r.key.slice(0, 100))} must be 1 to ${S3_VECTORS_LIMITS.maxKeyChars} characters`);
   if (r.data.length !== dimension || !r.data.every(Number.isFinite)) throw new VectorIndexLimitError(`vector ${r.key} has ${r.data.length} values (or a value that is not finite); the index's dimension is ${dimension}`);
-  const filterable = Buffer.byteLength(JSON.stringify(r.filterable));
+  for (const reserved of [TEXT_METADATA_KEY, RUN_METADATA_KEY]) if (reserved in r.filterable) throw new VectorIndexLimitError(`vector ${r.key}: attribute "${reserved}" is reserved`);
+  // The run is filterable metadata on S3 Vectors (RUN_METADATA_KEY): its bytes count in the 2 KB there, so here too.
+  const filterable = Buffer.byteLength(JSON.stringify(r.run === undefined ? r.filterable : { ...r.filterable, [RUN_METADATA_KEY]: r.run }));
   if (filterable > S3_VECTORS_LIMITS.maxFilterableBytes) throw new VectorIndexLimitError(`vector ${r.key} has ${filterable} bytes of filterable metadata; S3 Vectors takes at most ${S3_VECTORS_LIMITS.maxFilterableBytes}`);
   const all = filterable + Buffer.byteLength(JSON.stringify(r.text));
   if (all > S3_VECTORS_LIMITS.maxMetadataBytes) throw new VectorIndexLimitError(`vector ${r.key} has ${all} bytes of metadata; S3 Vectors takes at most ${S3_VECTORS_LIMITS.maxMetadataBytes}`);

@@ -80,7 +80,7 @@ export async function processVectorStoreFile(deps: ProcessingDeps, tenantId: str
         if (options.transient === 'throw') throw new Error(message);
         return await fail({ code: 'server_error', message });
       }
-      part.forEach((c, j) => records.push({ key: vectorKey(fileId, run, i + j), data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text }));
+      part.forEach((c, j) => records.push({ key: vectorKey(fileId, run, i + j), data: embedded.vectors[j]!, filterable: { ...(file.attributes ?? {}) }, text: c.text, run: runTag(fileId, run) }));
     }
     const before = await deps.records.getFile(tenantId, storeId, fileId);
     if (!before || !ours(before)) return;
@@ -124,6 +124,8 @@ export function malformedEmbeddings(vectors: unknown, count: number, width?: num
 
 /** The vector key of chunk `n` of run `run` of a file: `<file id>#<run>#<n>` (S3 Vectors keys: 1-1,024 characters). */
 export const vectorKey = (fileId: string, run: string, n: number) => `${fileId}#${run}#${n}`;
+/** A run's tag on its vectors (VectorRecord.run), what a search leaves out: `<file id>#<run>`, its keys without the chunk number. */
+export const runTag = (fileId: string, run: string) => `${fileId}#${run}`;
 /** The vector keys of the `n` chunks run `run` of a file wrote. */
 export const vectorKeys = (fileId: string, run: string, n: number) => Array.from({ length: n }, (_, i) => vectorKey(fileId, run, i));
 /** The file id and run of a vector key (vectorKey), or undefined for a key that is not one. */

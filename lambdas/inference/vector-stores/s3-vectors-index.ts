@@ -7,7 +7,7 @@ import { tenantVectorBucketName } from '../../../lib/tenant-naming.js';
 import { isTenantId } from '../../../lib/tenant-record.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { s3VectorsFilter } from './s3-vectors-filter.js';
-import type { VectorFilter, VectorIndex, VectorMatch, VectorMetadataValue, VectorRecord } from './vector-index.js';
+import { MAX_EXCLUDED_RUNS, RUN_METADATA_KEY, TEXT_METADATA_KEY, type VectorFilter, type VectorIndex, type VectorMatch, type VectorMetadataValue, type VectorRecord } from './vector-index.js';
 
 /**
  * S3 Vectors' limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-limitations.html and the API
@@ -34,7 +34,7 @@ export const S3_VECTORS_LIMITS = {
 } as const;
 
 /** The non-filterable metadata key the chunk's text is kept under (CreateIndex `metadataConfiguration.nonFilterableMetadataKeys`). */
-export const TEXT_METADATA_KEY = '_text';
+export { TEXT_METADATA_KEY };
 
 /** What the gateway makes vector store ids of: `vs_` and lower-case hex (up to 60 digits, so that the index name fits 63). */
 const STORE_ID = /^vs_[0-9a-f]{1,60}$/;
@@ -140,12 +140,20 @@ export class S3VectorsIndex implements VectorIndex {
     }
   }
 
-  /** QueryVectors with `returnMetadata` and `returnDistance`, the filter translated (s3-vectors-filter.ts). */
-  async query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter): Promise<VectorMatch[]> {
+  /**
+   * QueryVectors with `returnMetadata` and `returnDistance`, the filter translated (s3-vectors-filter.ts); runs left out
+   * with `{$or: [{_run: {$exists: false}}, {_run: {$nin: runs}}]}` beside it (`$and`): a vector without a run (written
+   * before runs were kept) is never left out.
+   */
+  async query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter, exclude?: { runs: readonly string[] }): Promise<VectorMatch[]> {
     const at = this.at(tenantId, storeId);
     if (!Number.isInteger(topK) || topK < 1 || topK > S3_VECTORS_LIMITS.maxTopK) throw invalid(`max_num_results ${topK} is not an integer from 1 to ${S3_VECTORS_LIMITS.maxTopK}`, 'max_num_results');
+    const runs = exclude?.runs ?? [];
+    if (runs.length > MAX_EXCLUDED_RUNS) throw new Error(`a query leaves out at most ${MAX_EXCLUDED_RUNS} runs, not ${runs.length}`);
     const queryVector = { float32: float32s(vector, 'query vector') };
-    const translated = filter === undefined ? undefined : s3VectorsFilter(filter);
+    const attributes = filter === undefined ? undefined : s3VectorsFilter(filter);
+    const notRuns = runs.length ? { $or: [{ [RUN_METADATA_KEY]: { $exists: false } }, { [RUN_METADATA_KEY]: { $nin: [...runs] } }] } : undefined;
+    const translated = attributes && notRuns ? { $and: [attributes, notRuns] } : (attributes ?? notRuns);
     let out;
     try {
       out = await (await this.clientFor(tenantId)).send(new QueryVectorsCommand({
@@ -155,7 +163,7 @@ export class S3VectorsIndex implements VectorIndex {
       throw s3VectorsError(e, at);
     }
     return (out.vectors ?? []).map((v) => {
-      const { [TEXT_METADATA_KEY]: text, ...filterable } = (v.metadata ?? {}) as Record<string, unknown>;
+      const { [TEXT_METADATA_KEY]: text, [RUN_METADATA_KEY]: _run, ...filterable } = (v.metadata ?? {}) as Record<string, unknown>;
       return { key: v.key ?? '', distance: v.distance ?? 0, filterable: filterable as Record<string, VectorMetadataValue>, text: typeof text === 'string' ? text : '' };
     });
   }
@@ -203,12 +211,13 @@ function float32s(values: number[], what: string): number[] {
 function putVector(record: VectorRecord): PutInputVector {
   checkKey(record.key);
   const where = `vector ${JSON.stringify(record.key.slice(0, 80))}`;
-  if (TEXT_METADATA_KEY in record.filterable) throw invalid(`${where}: attribute "${TEXT_METADATA_KEY}" is reserved for the chunk text`, 'attributes');
-  const keys = Object.keys(record.filterable).length + 1;
+  for (const reserved of [TEXT_METADATA_KEY, RUN_METADATA_KEY]) if (reserved in record.filterable) throw invalid(`${where}: attribute "${reserved}" is reserved (the chunk's ${reserved === TEXT_METADATA_KEY ? 'text' : 'run'})`, 'attributes');
+  const filterable = record.run === undefined ? record.filterable : { ...record.filterable, [RUN_METADATA_KEY]: record.run };
+  const keys = Object.keys(filterable).length + 1;
   if (keys > S3_VECTORS_LIMITS.maxMetadataKeys) throw invalid(`${where} has ${keys} metadata keys, more than S3 Vectors' ${S3_VECTORS_LIMITS.maxMetadataKeys}`, 'attributes');
-  const filterableBytes = utf8Bytes(record.filterable);
+  const filterableBytes = utf8Bytes(filterable);
   if (filterableBytes > S3_VECTORS_LIMITS.maxFilterableBytes) throw invalid(`${where} has ${filterableBytes} bytes of filterable metadata, more than S3 Vectors' ${S3_VECTORS_LIMITS.maxFilterableBytes}`, 'attributes');
-  const metadata = { ...record.filterable, [TEXT_METADATA_KEY]: record.text };
+  const metadata = { ...filterable, [TEXT_METADATA_KEY]: record.text };
   const metadataBytes = utf8Bytes(metadata);
   if (metadataBytes > S3_VECTORS_LIMITS.maxMetadataBytes) throw invalid(`${where} has ${metadataBytes} bytes of metadata (attributes and chunk text), more than S3 Vectors' ${S3_VECTORS_LIMITS.maxMetadataBytes}`, 'chunking_strategy');
   return { key: record.key, data: { float32: float32s(record.data, where) }, metadata };

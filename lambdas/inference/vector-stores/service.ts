@@ -12,12 +12,12 @@ import { DEFAULT_CHUNKING, parseChunking } from './chunking.js';
 import { fileText } from './file-text.js';
 import { checkFilter } from './filters.js';
 import { S3_VECTORS_LIMITS } from './local-index.js';
-import { parseVectorKey, vectorKeys, type EmbedTexts } from './processing.js';
+import { parseVectorKey, runTag, vectorKeys, type EmbedTexts } from './processing.js';
 import {
   isFileBatchId, isFileId, isVectorStoreId, newFileBatchId, newRunId, newVectorStoreId,
   type StaticChunking, type StoredFileBatch, type VectorStoreOwner, type StoredVectorStore, type StoredVectorStoreFile, type VectorStoreRecords,
 } from './records.js';
-import type { VectorFilter, VectorIndex } from './vector-index.js';
+import { MAX_EXCLUDED_RUNS, RUN_METADATA_KEY, TEXT_METADATA_KEY, type VectorFilter, type VectorIndex } from './vector-index.js';
 
 /** What VectorStoreService needs. */
 export interface VectorStoreServiceDeps {
@@ -411,9 +411,12 @@ export class VectorStoreService {
 
   /**
    * One store's nearest chunks to the queries (a chunk found by several keeps its best score), of completed files' current
-   * runs, at or above `threshold`, best first, at most `max`. The index is asked for SEARCH_CANDIDATES per query (not
-   * `max`): chunks of a file not completed, or of a run superseded or left unfinished, are in the index too and are
-   * dropped here, after the threshold and before the trim to `max`, so they do not take the places of the file's own.
+   * runs, at or above `threshold`, best first, at most `max`. The index holds other chunks too (a file's run in
+   * progress, a superseded run's left by a run that stopped before removing them, a detached file's): the index is asked
+   * for SEARCH_CANDIDATES per query, those chunks are dropped here, and when they took places the query is asked again
+   * with their runs left out (VectorIndex.query `exclude.runs`, the `_run` metadata of each vector) until it answers
+   * `max` of the files' own, or holds no more, or after SEARCH_ROUNDS asks; so a store answers
+   * min(max_num_results, its matching chunks) whatever number of such chunks are nearer.
    */
   private async searchStore(caller: Caller, storeId: string, texts: string[], options: { max: number; threshold: number; filter?: VectorFilter }, field: string) {
     const tenantId = caller.tenantId;
@@ -423,40 +426,61 @@ export class VectorStoreService {
     if (store.dimension === undefined) return [];
     const embedded = await this.deps.embed(ownerOf(caller), store.embeddingModel, texts, { vectorStoreId: storeId, search: 'true' });
     if ('status' in embedded) throw new GatewayError(embedded.status >= 500 ? 502 : embedded.status, `the search query could not be embedded with ${store.embeddingModel}: ${embedded.message}`.slice(0, 1000), embedded.status >= 500 ? 'upstream_error' : 'invalid_request_error', 'embedding_failed', field === 'vector_store_id' ? undefined : field);
-    // Each query's nearest chunks; a chunk found by several keeps its best score.
-    const best = new Map<string, { key: string; score: number; text: string; filterable: Record<string, string | number | boolean> }>();
+    const files = new Map<string, Promise<StoredVectorStoreFile | undefined>>();
+    const fileOf = (fileId: string) => {
+      if (!files.has(fileId)) files.set(fileId, this.deps.records.getFile(tenantId, storeId, fileId));
+      return files.get(fileId)!;
+    };
+    // Runs whose chunks are not a completed file's current ones, met so far: left out of the next asks (every query's).
+    const excluded = new Set<string>();
+    // Each query's nearest chunks of the files' current runs; a chunk found by several keeps its best score.
+    const best = new Map<string, { key: string; score: number; text: string; file: StoredVectorStoreFile }>();
     for (const vector of embedded.vectors) {
-      for (const match of await this.deps.index.query(tenantId, storeId, vector, SEARCH_CANDIDATES, filter)) {
-        const score = Math.max(0, Math.min(1, 1 - match.distance));
-        if (score < threshold) continue;
-        if ((best.get(match.key)?.score ?? -1) < score) best.set(match.key, { key: match.key, score, text: match.text, filterable: match.filterable });
+      for (let round = 1; ; round++) {
+        const matches = await this.deps.index.query(tenantId, storeId, vector, SEARCH_CANDIDATES, filter, excluded.size ? { runs: [...excluded] } : undefined);
+        let own = 0;
+        let met = false;
+        for (const match of matches) {
+          const score = Math.max(0, Math.min(1, 1 - match.distance));
+          if (score < threshold) continue;
+          const key = parseVectorKey(match.key);
+          if (!key) continue;
+          const f = await fileOf(key.fileId);
+          // Only the completed run's chunks: an unfinished or superseded run's, or a detached file's, are not the file's.
+          if (!f || f.status !== 'completed' || f.run !== key.run) {
+            const tag = runTag(key.fileId, key.run);
+            if (!excluded.has(tag) && excluded.size < MAX_EXCLUDED_RUNS) {
+              excluded.add(tag);
+              met = true;
+            }
+            continue;
+          }
+          own++;
+          if ((best.get(match.key)?.score ?? -1) < score) best.set(match.key, { key: match.key, score, text: match.text, file: f });
+        }
+        // Asked again only when other runs took places the files' own may fill: a full answer, fewer than max of the
+        // files' own, and runs left out that were not before.
+        if (own >= max || matches.length < SEARCH_CANDIDATES || !met || round === SEARCH_ROUNDS) break;
       }
     }
-    const hits = [...best.values()].sort((a, b) => b.score - a.score || a.key.localeCompare(b.key));
-    const files = new Map<string, StoredVectorStoreFile | undefined>();
-    const data = [];
-    for (const hit of hits) {
-      if (data.length === max) break;
-      const key = parseVectorKey(hit.key);
-      if (!key) continue;
-      const { fileId, run } = key;
-      if (!files.has(fileId)) files.set(fileId, await this.deps.records.getFile(tenantId, storeId, fileId));
-      const f = files.get(fileId);
-      // Only the completed run's chunks: a superseded run's, left by a run that stopped before removing them, are not the file's.
-      if (!f || f.status !== 'completed' || f.run !== run) continue;
-      data.push({ file_id: fileId, filename: f.filename, score: hit.score, attributes: f.attributes, text: hit.text });
-    }
-    return data;
+    return [...best.values()].sort((a, b) => b.score - a.score || a.key.localeCompare(b.key)).slice(0, max)
+      .map(({ score, text, file }) => ({ file_id: file.fileId, filename: file.filename, score, attributes: file.attributes, text }));
   }
 }
 
 /**
  * Chunks the index is asked for per query: S3 Vectors QueryVectors' most (`topK` ≤ 100: S3_VECTORS_LIMITS), twice
  * OpenAI's largest `max_num_results` (50), so that chunks the search drops (of files not completed, of runs superseded
- * or unfinished) leave room for the files' own. Filtering them out in the query instead would need the run in each
- * vector's filterable metadata, which holds the tenant's attributes only (a filter's `key` names an attribute).
+ * or unfinished) leave room for the files' own in one ask, most times.
  */
 const SEARCH_CANDIDATES = S3_VECTORS_LIMITS.maxTopK;
+/**
+ * Asks of the index per query at most: the first, and again with the runs met left out (each ask leaves out at least
+ * one run more, up to MAX_EXCLUDED_RUNS). Three reach past 300 chunks of other runs; a QueryVectors call each.
+ */
+const SEARCH_ROUNDS = 3;
+/** The longest run tag a chunk keeps beside its attributes (processing.ts runTag of a `file-` id and a run id). */
+const LONGEST_RUN_TAG = runTag(`file-${'0'.repeat(24)}`, '0'.repeat(12));
 
 /**
  * Files checked or attached at once by one request: 2,000 files one after another (a record write and, on AWS, a queue
@@ -614,12 +638,14 @@ function checkPairs(value: unknown, field: string, strings: boolean): Record<str
   for (const [k, v] of entries) {
     const at = `${field}.${k.slice(0, 64)}`;
     if (!k || k.length > LIMITS.key) throw invalid(`${field} key ${quoted(k)} must be 1 to ${LIMITS.key} characters`, field, 'invalid_value');
+    if (!strings && (k === RUN_METADATA_KEY || k === TEXT_METADATA_KEY)) throw invalid(`${at}: the attribute name ${quoted(k)} is reserved by this gateway (each chunk's ${k === RUN_METADATA_KEY ? 'run' : 'text'} is kept under it); give it another name`, at, 'invalid_value');
     const ok = typeof v === 'string' ? v.length <= LIMITS.value : !strings && ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean');
     if (!ok) throw invalid(`${at} ${quoted(v)} must be ${strings ? 'a string' : 'a string, number or boolean'}(strings of at most ${LIMITS.value} characters)`, at, 'invalid_value');
   }
-  // Attributes are each chunk's filterable metadata: S3 Vectors takes at most 2 KB of it per vector, refused here, not at processing.
+  // Attributes are each chunk's filterable metadata with its run (RUN_METADATA_KEY): S3 Vectors takes at most 2 KB of it per vector, refused here, not at processing.
   const bytes = Buffer.byteLength(JSON.stringify(value));
-  if (!strings && bytes > S3_VECTORS_LIMITS.maxFilterableBytes) throw invalid(`${field} take ${bytes} bytes as JSON; at most ${S3_VECTORS_LIMITS.maxFilterableBytes} (the filterable metadata of a vector in Amazon S3 Vectors, where each chunk keeps them)`, field, 'invalid_value');
+  const withRun = Buffer.byteLength(JSON.stringify({ ...(value as object), [RUN_METADATA_KEY]: LONGEST_RUN_TAG }));
+  if (!strings && withRun > S3_VECTORS_LIMITS.maxFilterableBytes) throw invalid(`${field} take ${bytes} bytes as JSON; at most ${S3_VECTORS_LIMITS.maxFilterableBytes - (withRun - bytes)} (the filterable metadata of a vector in Amazon S3 Vectors, where each chunk keeps them with its run: ${S3_VECTORS_LIMITS.maxFilterableBytes} bytes)`, field, 'invalid_value');
   return value as Record<string, string | number | boolean>;
 }
 

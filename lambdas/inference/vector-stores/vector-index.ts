@@ -31,8 +31,10 @@ export interface VectorIndex {
    * The `topK` vectors nearest to `vector` that match `filter`, nearest first.
    * @param topK 1-100 (S3 Vectors QueryVectors' limit)
    * @param filter OpenAI's attribute filter over VectorRecord.filterable @default - no filter
+   * @param exclude.runs VectorRecord.run values whose vectors are left out (at most MAX_EXCLUDED_RUNS); a vector written
+   *   without a run is never left out @default - none
    */
-  query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter): Promise<VectorMatch[]>;
+  query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter, exclude?: { runs: readonly string[] }): Promise<VectorMatch[]>;
 }
 
 /** A metadata value both OpenAI's file attributes and S3 Vectors metadata can hold. */
@@ -53,7 +55,23 @@ export interface VectorRecord {
   filterable: Record<string, VectorMetadataValue>;
   /** The chunk's text (S3 Vectors: non-filterable metadata, ≤ 40 KB with the rest). */
   text: string;
+  /**
+   * The processing run that wrote it, `<file id>#<run>` (the key without its chunk number: processing.ts runTag), so that
+   * a query can leave a run's vectors out (`exclude.runs`). S3 Vectors: filterable metadata RUN_METADATA_KEY beside the
+   * attributes (its bytes count in their 2 KB). @default - none (vectors written before runs were kept: never left out)
+   */
+  run?: string;
 }
+
+/** The metadata key a vector's run (VectorRecord.run) is kept under; reserved: no attribute and no filter may name it. */
+export const RUN_METADATA_KEY = '_run';
+/** The non-filterable metadata key the chunk's text is kept under on S3 Vectors; reserved as RUN_METADATA_KEY. */
+export const TEXT_METADATA_KEY = '_text';
+/**
+ * Runs one query leaves out at most: each a `$nin` value of up to ~45 bytes of JSON (S3 Vectors QueryVectors' filter
+ * is a document of the request, whose payload is at most 20 MiB; 50 keep it near 2 KB, as a vector's filterable metadata).
+ */
+export const MAX_EXCLUDED_RUNS = 50;
 
 /** A search hit: the record's key and metadata, and its cosine distance to the query (0 same direction, 2 opposite). */
 export interface VectorMatch {

@@ -132,6 +132,9 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
     expect(await listed('acme', store.id)).toEqual([chunkKey(file.id, 0)]);
     const got = await vectors().send(new GetVectorsCommand({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), keys: await listed('acme', store.id), returnMetadata: true, returnData: true }));
     expect(got.vectors?.[0]?.metadata).toMatchObject({ [TEXT_METADATA_KEY]: text });
+    // Its run as filterable metadata _run (`<file id>#<run>`, the key without its chunk number): what a search leaves out.
+    expect(got.vectors?.[0]?.metadata).toMatchObject({ _run: got.vectors?.[0]?.key?.replace(/#0$/, '') });
+    expect((got.vectors?.[0]?.metadata as Record<string, unknown>)._run).toMatch(new RegExp(`^${file.id}#[a-f0-9]{12}$`));
     expect(got.vectors?.[0]?.data?.float32?.length).toBeGreaterThan(0);
 
     // The same message delivered again (SQS: at least once): nothing is embedded again, the file and vectors stay.
@@ -244,6 +247,19 @@ describe('vector stores through the Lambda adapters, on moto (DynamoDB, S3, SQS,
       expect(query).toHaveLength(1);
       // topK 100, not max_num_results: the chunks of files not completed and of other runs are dropped after the query (service.ts SEARCH_CANDIDATES).
       expect(query[0]!.args[0].input).toMatchObject({ vectorBucketName: 'tessera-acme-vectors', indexName: indexOf(store.id), topK: 100, filter: { lang: { $eq: 'en' } }, returnMetadata: true });
+      // A store whose index answers 100 chunks of a run the file moved on from (left by a run that stopped before
+      // removing them): the search asks again with that run left out, and answers the file's own chunk.
+      const stale = `${file.id}#00000000dead`;
+      s3v.reset();
+      s3v.on(QueryVectorsCommand)
+        .resolvesOnce({ vectors: Array.from({ length: 100 }, (_, n) => ({ key: `${stale}#${n}`, distance: 0.01, metadata: { lang: 'en', _run: stale, [TEXT_METADATA_KEY]: `stale ${n}` } })) })
+        .resolves({ vectors: [{ key, distance: 0.2, metadata: { lang: 'en', _run: key!.replace(/#0$/, ''), [TEXT_METADATA_KEY]: 'Refunds are paid within fourteen days.' } }] });
+      const past = await acme.vectorStores.search(store.id, { query: 'when are refunds paid', max_num_results: 1, filters: { key: 'lang', type: 'eq', value: 'en' } });
+      expect(past.data.map((d) => [d.file_id, d.content])).toEqual([[file.id, [{ type: 'text', text: 'Refunds are paid within fourteen days.' }]]]);
+      expect(s3v.commandCalls(QueryVectorsCommand).map((c) => c.args[0].input.filter)).toEqual([
+        { lang: { $eq: 'en' } },
+        { $and: [{ lang: { $eq: 'en' } }, { $or: [{ _run: { $exists: false } }, { _run: { $nin: [stale] } }] }] },
+      ]);
       // rewrite_query and another ranker stay refused, as on tessera serve.
       const e: any = await acme.vectorStores.search(store.id, { query: 'x', rewrite_query: true }).then(() => undefined, (x: unknown) => x);
       expect([e?.status, e?.param]).toEqual([400, 'rewrite_query']);

@@ -71,6 +71,9 @@ describe('OpenAI\'s attribute filters', () => {
     expect(refusal(() => checkFilter({ key: 'a', type: 'like', value: 'b' }))).toMatchObject({ status: 400, param: 'filters.type', message: expect.stringContaining('"like"') });
     expect(refusal(() => checkFilter({ type: 'or', filters: [{ key: 'a', type: 'eq', value: 1 }, { key: 'a', type: 'in', value: 'x' }] }))).toMatchObject({ param: 'filters.filters[1].value' });
     expect(refusal(() => checkFilter({ type: 'and', filters: [] }))).toMatchObject({ param: 'filters.filters' });
+    // The names the index keeps a chunk's run and text under: no attribute has them, and a filter would read the gateway's.
+    expect(refusal(() => checkFilter({ type: 'or', filters: [{ key: 'a', type: 'eq', value: 1 }, { key: '_run', type: 'ne', value: 'x' }] }))).toMatchObject({ status: 400, param: 'filters.filters[1].key', message: expect.stringContaining('"_run" is reserved') });
+    expect(refusal(() => checkFilter({ key: '_text', type: 'eq', value: 'x' }))).toMatchObject({ param: 'filters.key' });
     expect(refusal(() => checkFilter({ type: 'gt', key: 'a', value: true }))).toMatchObject({ param: 'filters.value' });
     expect(refusal(() => checkFilter({ type: 'eq', value: 1 }))).toMatchObject({ param: 'filters.key' });
   });

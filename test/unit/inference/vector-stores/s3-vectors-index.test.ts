@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { S3VectorsIndex, TEXT_METADATA_KEY, vectorIndexName } from '../../../../lambdas/inference/vector-stores/s3-vectors-index.js';
-import type { VectorRecord } from '../../../../lambdas/inference/vector-stores/vector-index.js';
+import { MAX_EXCLUDED_RUNS, RUN_METADATA_KEY, type VectorRecord } from '../../../../lambdas/inference/vector-stores/vector-index.js';
 
 const s3v = mockClient(S3VectorsClient);
 const clients: string[] = [];
@@ -100,6 +100,16 @@ describe('S3VectorsIndex.put', () => {
     });
   });
 
+  it('keeps a vector\'s run as filterable metadata _run beside the attributes, counted in their 2 KB', async () => {
+    s3v.on(PutVectorsCommand).resolves(meta);
+    await index.put('acme', STORE, [record(0, { run: 'file-1#0000000000aa' })]);
+    expect(s3v.commandCalls(PutVectorsCommand)[0].args[0].input.vectors![0]!.metadata).toEqual({ file_id: 'file-1', _run: 'file-1#0000000000aa', [TEXT_METADATA_KEY]: 'chunk 0' });
+    // 2,040 bytes of attributes fit alone, not with the run.
+    const near = { file_id: 'file-1', note: 'n'.repeat(2040 - JSON.stringify({ file_id: 'file-1', note: '' }).length) };
+    await index.put('acme', STORE, [record(1, { filterable: near })]);
+    await expect(index.put('acme', STORE, [record(1, { filterable: near, run: 'file-1#0000000000aa' })])).rejects.toThrow(/bytes of filterable metadata, more than S3 Vectors' 2048/);
+  });
+
   it('cuts a batch before PutVectors\' 20 MiB payload', async () => {
     s3v.on(PutVectorsCommand).resolves(meta);
     // 300 vectors of about 70 KB of JSON each (4,096 values and 30 KB of text): 21 MB in all.
@@ -120,6 +130,7 @@ describe('S3VectorsIndex.put', () => {
     ['over 40 KB of metadata', record(0, { text: 't'.repeat(41_000) }), /bytes of metadata .* more than S3 Vectors' 40960/],
     ['over 50 metadata keys', record(0, { filterable: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i])) }), /51 metadata keys/],
     ['an attribute named _text', record(0, { filterable: { _text: 'mine' } }), /"_text" is reserved/],
+    ['an attribute named _run', record(0, { filterable: { _run: 'mine' } }), /"_run" is reserved/],
   ])('refuses %s with a 400 before anything is written', async (_what, bad, message) => {
     s3v.on(PutVectorsCommand).resolves(meta);
     await expect(index.put('acme', STORE, [record(1), bad])).rejects.toThrow(message);
@@ -151,6 +162,20 @@ describe('S3VectorsIndex.query', () => {
       ...AT, topK: 100, queryVector: { float32: [Math.fround(0.1), Math.fround(0.2)] }, filter: { file_id: { $eq: 'file-1' } }, returnMetadata: true, returnDistance: true,
     });
     expect(out).toEqual([{ key: 'file-1#0', distance: 0.125, filterable: { file_id: 'file-1', year: 2024 }, text: 'hello' }]);
+  });
+
+  it('leaves out runs with $nin on the _run metadata beside the attributes\' filter, keeping vectors written without a run; answers no _run', async () => {
+    s3v.on(QueryVectorsCommand).resolves({ ...meta, distanceMetric: 'cosine', vectors: [{ key: 'file-1#r1#0', distance: 0.5, metadata: { year: 2024, [RUN_METADATA_KEY]: 'file-1#r1', [TEXT_METADATA_KEY]: 't' } }] });
+    const out = await index.query('acme', STORE, [1], 100, { type: 'eq', key: 'year', value: 2024 }, { runs: ['file-2#r2', 'file-3#r3'] });
+    const notRuns = { $or: [{ _run: { $exists: false } }, { _run: { $nin: ['file-2#r2', 'file-3#r3'] } }] };
+    expect(s3v.commandCalls(QueryVectorsCommand)[0].args[0].input.filter).toEqual({ $and: [{ year: { $eq: 2024 } }, notRuns] });
+    expect(out).toEqual([{ key: 'file-1#r1#0', distance: 0.5, filterable: { year: 2024 }, text: 't' }]);
+    await index.query('acme', STORE, [1], 100, undefined, { runs: ['file-2#r2', 'file-3#r3'] });
+    expect(s3v.commandCalls(QueryVectorsCommand)[1].args[0].input.filter).toEqual(notRuns);
+    await index.query('acme', STORE, [1], 100, undefined, { runs: [] });
+    expect(s3v.commandCalls(QueryVectorsCommand)[2].args[0].input).not.toHaveProperty('filter');
+    await expect(index.query('acme', STORE, [1], 100, undefined, { runs: Array.from({ length: MAX_EXCLUDED_RUNS + 1 }, (_, i) => `file-1#${i}`) })).rejects.toThrow(/at most 50 runs/);
+    expect(s3v.commandCalls(QueryVectorsCommand)).toHaveLength(3);
   });
 
   it('sends no filter when none is given', async () => {

@@ -3,7 +3,7 @@ import type { AuditRecord } from '../../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../../lambdas/inference/auth.js';
 import type { TenantPolicy } from '../../../../lambdas/inference/policy.js';
 import { LocalVectorIndex } from '../../../../lambdas/inference/vector-stores/local-index.js';
-import { vectorKey, type EmbedTexts } from '../../../../lambdas/inference/vector-stores/processing.js';
+import { runTag, vectorKey, type EmbedTexts } from '../../../../lambdas/inference/vector-stores/processing.js';
 import { newFileBatchId, newVectorStoreId, VectorStoreRecords, type StoredVectorStore, type StoredVectorStoreFile } from '../../../../lambdas/inference/vector-stores/records.js';
 import { VectorStoreService, type VectorStoreServiceDeps } from '../../../../lambdas/inference/vector-stores/service.js';
 import { tempDir } from '../../../support/temp-dirs.js';
@@ -62,6 +62,41 @@ describe.each(tables)('search on %s', (_name, table) => {
     // The threshold (cos 60° = 0.5) drops the third of the file's own chunks before the trim to max.
     const above = await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 3, ranking_options: { score_threshold: 0.5 } });
     expect(above.data.map((d) => d.content)).toEqual([[{ type: 'text', text: 'own 0' }], [{ type: 'text', text: 'own 1' }]]);
+  });
+});
+
+describe.each(tables)('search past the index\'s first 100 on %s', (_name, table) => {
+  it('answers max_num_results of the files\' own chunks when more than 100 chunks of other runs are nearer: it asks again, those runs left out', async () => {
+    const { index, store, call, attach } = await setUp(table);
+    const run = '00000000000a';
+    const stale = '00000000000b';
+    await attach(1, { run, chunks: 3 });
+    await attach(2, { status: 'in_progress', run, chunks: 0 });
+    await index.createIndex('acme', store.id, 2);
+    // 150 chunks of file 1's superseded run and 120 of file 2's run in progress, all nearer than file 1's own three.
+    await index.put('acme', store.id, [
+      ...Array.from({ length: 150 }, (_, n) => ({ key: vectorKey(fileId(1), stale, n), data: at(5 + n / 100), filterable: {}, text: `stale ${n}`, run: runTag(fileId(1), stale) })),
+      ...Array.from({ length: 120 }, (_, n) => ({ key: vectorKey(fileId(2), run, n), data: at(1 + n / 100), filterable: {}, text: `unfinished ${n}`, run: runTag(fileId(2), run) })),
+      ...[20, 30, 40].map((degrees, n) => ({ key: vectorKey(fileId(1), run, n), data: at(degrees), filterable: {}, text: `own ${n}`, run: runTag(fileId(1), run) })),
+    ]);
+    const query = vi.spyOn(index, 'query');
+    const hits = await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 3 });
+    expect(hits.data.map((d) => [d.file_id, d.content])).toEqual([0, 1, 2].map((n) => [fileId(1), [{ type: 'text', text: `own ${n}` }]]));
+    // First all 100 were file 2's; then file 1's stale run's; then the own chunks, both runs left out.
+    expect(query.mock.calls.map((c) => c[5]?.runs)).toEqual([undefined, [runTag(fileId(2), run)], [runTag(fileId(2), run), runTag(fileId(1), stale)]]);
+  });
+});
+
+describe.each(tables)('attributes on %s', (_name, table) => {
+  it('refuses the names the index keeps a chunk\'s run and text under, and attributes that leave no room for the run in S3 Vectors\' 2 KB', async () => {
+    const { store, call } = await setUp(table);
+    const refused = (body: unknown) => call('POST', `/v1/vector_stores/${store.id}/files/${fileId(1)}`, {}, body).then(() => undefined, (e: { status: number; param: string; message: string }) => e);
+    expect(await refused({ attributes: { _run: 'mine' } })).toMatchObject({ status: 400, param: 'attributes._run', message: expect.stringContaining('reserved') });
+    expect(await refused({ attributes: { _text: 'mine' } })).toMatchObject({ status: 400, param: 'attributes._text' });
+    // 2,040 bytes of attributes: under 2 KB alone, over it with the run's ~50.
+    const near = { a: 'n'.repeat(500), b: 'n'.repeat(500), c: 'n'.repeat(500), d: '' };
+    near.d = 'n'.repeat(2040 - JSON.stringify(near).length);
+    expect(await refused({ attributes: near })).toMatchObject({ status: 400, param: 'attributes', message: expect.stringMatching(/take 2040 bytes as JSON; at most 19\d\d /) });
   });
 });
 
