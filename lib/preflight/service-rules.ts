@@ -10,6 +10,7 @@ import type { Deployer } from './handler-permissions.js';
 import { evaluate, type PolicyJson } from './iam-eval.js';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../tenant-naming.js';
 import { instantiate, type InstantiatedResource, type InstantiatedTemplate } from './instantiate.js';
+import { regionAvailabilityViolations } from './region-availability.js';
 
 export interface RuleContext {
   readonly inst: InstantiatedTemplate;
@@ -162,6 +163,13 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
       }
       return out;
     },
+  },
+  {
+    id: 'offered-in-region',
+    statement: 'Every resource type, DB instance class, cache node type and EKS node group instance type of the tier\'s stacks exists in the Region each stack is deployed in (the tier, namespace and baseline stacks in homeRegion; the DR and failover stacks in the tier\'s disasterRecovery.region).',
+    source: 'cfn-lint\'s Region data (rules E3006 and E3025; https://github.com/aws-cloudformation/cfn-lint), lib/preflight/region-offerings.ts',
+    check: ({ inst, tierName, tier, config, alsoDeployed, blueprint }) =>
+      regionAvailabilityViolations([{ blueprint: blueprint ?? `${tierName}.template.json`, inst }, ...(alsoDeployed ?? [])], tierName, tier, config),
   },
   {
     id: 'eks-addon-resolve-conflicts',

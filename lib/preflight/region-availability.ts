@@ -1,0 +1,87 @@
+/**
+ * Service rule `offered-in-region`: every resource type, DB instance class, cache node type and EKS node group
+ * instance type of a tier's stacks exists in the Region each stack is deployed in, from cfn-lint's Region data
+ * (./region-offerings.ts), so that a Region lacking one fails the preflight instead of a tenant's first create.
+ *
+ * Where a tier's stacks go (lambdas/lifecycle/blueprints.ts `cloudFormationFor`): the tier blueprint, its
+ * namespace blueprint and the account baseline in the lifecycle's own Region, `homeRegion` (the preflight's
+ * `--region` when given); the DR blueprint and the failover blueprint in `tiers.<tier>.disasterRecovery.region`.
+ * `allowedRegions` is the Region guardrail SCP (and where Bedrock deployments may be), not a placement: a
+ * Region only listed there gets no stack of a tier, and is not checked (as `tessera doctor`'s
+ * lib/cli/doctor/tier-regions.ts).
+ */
+import { drRegionOf } from '../config/disaster-recovery.js';
+import type { PlatformConfig, TierConfig } from '../config/schema.js';
+import type { InstantiatedTemplate } from './instantiate.js';
+import { regionOfferings, type RegionGap, type RegionOfferings } from './region-offerings.js';
+
+/** One stack of a tier as the rule reads it: its blueprint's file name and its instance (whose Region it is deployed in). */
+export interface RegionCheckedStack {
+  readonly blueprint: string;
+  readonly inst: InstantiatedTemplate;
+}
+
+/**
+ * The config key that sets `gap`'s value (`tiers.<tier>.database.instanceClass`, `tiers.<tier>.compute.gpu.instanceTypes[1]`),
+ * or, for a missing resource type, what adds the type to the blueprint; undefined when no key of the config does
+ * (the type is part of every blueprint of its kind).
+ */
+export function configKeyOf(gap: RegionGap, tierName: string, tier: TierConfig): string | undefined {
+  const t = `tiers.${tierName}`;
+  if (gap.value !== undefined) {
+    if (gap.type === 'AWS::RDS::DBInstance' && gap.value === tier.database.instanceClass) return `${t}.database.instanceClass`;
+    if (gap.type.startsWith('AWS::ElastiCache::') && gap.value === tier.cache.nodeType) return `${t}.cache.nodeType`;
+    if (gap.type === 'AWS::EKS::Nodegroup' && tier.compute.mode === 'dedicated') {
+      if (gap.value === tier.compute.systemNodes.instanceType) return `${t}.compute.systemNodes.instanceType`;
+      const i = tier.compute.gpu.instanceTypes.indexOf(gap.value);
+      if (i >= 0) return `${t}.compute.gpu.instanceTypes[${i}]`;
+    }
+    return undefined;
+  }
+  if (gap.type.startsWith('AWS::EKS::') && tier.compute.mode === 'dedicated') return `${t}.compute.mode`;
+  return undefined;
+}
+
+/** The config key that puts `stack` in its Region: the tier's DR region for the DR and failover stacks, else `homeRegion` (or the preflight's --region). */
+function regionKeyOf(stack: RegionCheckedStack, tierName: string, tier: TierConfig, config: PlatformConfig): string {
+  const region = stack.inst.instance.region;
+  if (region === drRegionOf(tier) && [`${tierName}-dr.template.json`, `${tierName}-failover`].includes(stack.blueprint)) return `tiers.${tierName}.disasterRecovery.region`;
+  return region === config.homeRegion ? 'homeRegion' : 'the preflight\'s --region';
+}
+
+/**
+ * Violations of `offered-in-region` over `stacks` (each checked in its instance's Region), one line per gap:
+ * the blueprint and Region, the resource (logical id, type, property and value), and the config key to change,
+ * or the Region key when no key removes the resource (an S3 Vectors bucket is part of every tier blueprint: the
+ * gateway's vector stores; the check refuses such a Region rather than deploy a tier without them).
+ * A Region cfn-lint has no data for is one violation saying so.
+ * @param offerings the Region data @default regionOfferings() (cfn-lint in .venv)
+ */
+export function regionAvailabilityViolations(stacks: readonly RegionCheckedStack[], tierName: string, tier: TierConfig, config: PlatformConfig, offerings: RegionOfferings = regionOfferings()): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const stack of stacks) {
+    const region = stack.inst.instance.region;
+    const regionKey = regionKeyOf(stack, tierName, tier, config);
+    let gaps: RegionGap[];
+    try {
+      gaps = offerings.gaps(region, Object.values(stack.inst.resources));
+    } catch (e) {
+      out.push(`${stack.blueprint} (${region}, ${regionKey}): ${(e as Error).message}`);
+      continue;
+    }
+    for (const gap of gaps) {
+      const key = configKeyOf(gap, tierName, tier);
+      const what = gap.value === undefined
+        ? `resource type ${gap.type} does not exist in ${region}`
+        : `${gap.property} ${gap.value} is not offered in ${region}`;
+      const fix = gap.value === undefined
+        ? `${key ? `set ${key} to a mode without it, or ` : ''}choose a Region that has ${gap.type} (${regionKey})`
+        : key ? `set ${key} to one offered in ${region}, or choose another Region (${regionKey})` : `choose another Region (${regionKey})`;
+      const line = `${stack.blueprint} (${region}): ${gap.logicalId} (${gap.type}) ${what}: ${fix}`;
+      if (!seen.has(line)) out.push(line);
+      seen.add(line);
+    }
+  }
+  return out;
+}
