@@ -51,6 +51,20 @@ const EKS_BP_QUOTAS = 'https://docs.aws.amazon.com/eks/latest/best-practices/kno
 const VPC_QUOTAS = 'https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html';
 const PRIVATELINK_QUOTAS = 'https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html';
 const RDS_QUOTAS = 'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html';
+/** ElastiCache's quotas page, the source of the nodes-per-Region default (300). */
+const ELASTICACHE_QUOTAS = 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/quota-limits.html';
+
+/**
+ * ElastiCache's subnet groups (300), RBAC user groups (200) and users (2,000) per Region: defaults NOT confirmed in
+ * AWS's own documentation. Read 2026-12-05, the search corpus held only the opening of ELASTICACHE_QUOTAS and of the
+ * General Reference's "Amazon ElastiCache endpoints and quotas" (the endpoint table, not the quotas); the values are
+ * those third-party copies of ELASTICACHE_QUOTAS quote (and the ones AWS's MemoryDB quotas page gives for MemoryDB's
+ * own subnet groups, users and user groups). No quota code is given: the L-codes in circulation were found only in
+ * third-party code. Check the account's with `aws service-quotas list-aws-default-service-quotas --service-code
+ * elasticache`. None of the three binds at these values (VPCs per Region does first), so a wrong default changes the
+ * table's row, not the tenant count.
+ */
+const ELASTICACHE_UNCONFIRMED = 'default not confirmed in AWS\'s own documentation (lib/quotas.ts ELASTICACHE_UNCONFIRMED)';
 
 const count = (type: string) => (t: CfnTemplate) => resourcesOfType(t, type).length;
 
@@ -205,7 +219,27 @@ export const QUOTA_RULES: readonly QuotaRule[] = [
   {
     key: 'elasticache-nodes-per-region', serviceCode: 'elasticache', name: 'Nodes per Region', scope: 'region',
     defaultValue: 300, adjustable: true,
-    source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/quota-limits.html', perTenant: cacheNodes,
+    source: ELASTICACHE_QUOTAS, perTenant: cacheNodes,
+  },
+  // Each tenant stack's cache (constructs/tenant-cache.ts): one subnet group, one RBAC user group and two users (the
+  // required "default" user and the tenant's IAM user). Defaults: see ELASTICACHE_RBAC_DEFAULTS.
+  {
+    key: 'elasticache-subnet-groups-per-region', serviceCode: 'elasticache', name: 'Subnet groups per Region', scope: 'region',
+    defaultValue: 300, adjustable: true,
+    note: ELASTICACHE_UNCONFIRMED,
+    source: ELASTICACHE_QUOTAS, perTenant: count('AWS::ElastiCache::SubnetGroup'),
+  },
+  {
+    key: 'elasticache-user-groups-per-region', serviceCode: 'elasticache', name: 'User groups per Region', scope: 'region',
+    defaultValue: 200, adjustable: true,
+    note: ELASTICACHE_UNCONFIRMED,
+    source: ELASTICACHE_QUOTAS, perTenant: count('AWS::ElastiCache::UserGroup'),
+  },
+  {
+    key: 'elasticache-users-per-region', serviceCode: 'elasticache', name: 'Users per Region', scope: 'region',
+    defaultValue: 2000, adjustable: true,
+    note: ELASTICACHE_UNCONFIRMED,
+    source: ELASTICACHE_QUOTAS, perTenant: count('AWS::ElastiCache::User'),
   },
   {
     key: 'eks-clusters-per-region', serviceCode: 'eks', name: 'Clusters', scope: 'region',

@@ -32,6 +32,25 @@ describe('quota rules', () => {
     expect(need('network-interfaces-per-region')).toBe(2 + 2 + 3);
   });
 
+  it('count the ElastiCache subnet group, user group and users each tenant\'s cache adds, against their defaults', () => {
+    const cache: CfnTemplate = {
+      Resources: {
+        SubnetGroup: { Type: 'AWS::ElastiCache::SubnetGroup' },
+        DefaultUser: { Type: 'AWS::ElastiCache::User' },
+        AppUser: { Type: 'AWS::ElastiCache::User' },
+        UserGroup: { Type: 'AWS::ElastiCache::UserGroup' },
+      },
+    };
+    const rows = quotaNeeds(cache).filter((n) => n.need > 0 && n.rule.serviceCode === 'elasticache').map((n) => [n.rule.key, n.need, n.rule.defaultValue, n.rule.quotaCode]);
+    expect(rows).toEqual([
+      ['elasticache-subnet-groups-per-region', 1, 300, undefined],
+      ['elasticache-user-groups-per-region', 1, 200, undefined],
+      ['elasticache-users-per-region', 2, 2000, undefined],
+    ]);
+    // 2,000 users / 2 per tenant: 1,000 tenants; user groups bind first (200).
+    expect(maxTenantsPerAccount(cache)).toMatchObject({ tenants: 200, binding: { key: 'elasticache-user-groups-per-region' } });
+  });
+
   it('find the binding quota, counting the default VPC against VPCs per Region', () => {
     // EIPs: 5 / 2 = 2; VPCs: (5 - 1) / 1 = 4; internet gateways: (5 - 1) / 1 = 4.
     expect(maxTenantsPerAccount(template)).toMatchObject({ tenants: 2, binding: { key: 'elastic-ips-per-region' } });
