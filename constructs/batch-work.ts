@@ -11,6 +11,7 @@ import {
   BACKGROUND_RESPONSES_QUEUE_NAME, BATCH_QUEUE_NAME, VECTOR_STORE_FILES_DLQ_NAME, VECTOR_STORE_FILES_MAX_RECEIVE_COUNT, VECTOR_STORE_FILES_QUEUE_NAME,
 } from '../lambdas/inference/work-queues.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { decryptThrough } from './platform-key-decrypt.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
@@ -122,7 +123,9 @@ export interface RouterWorkQueueProps {
  * must not change): SSE-KMS with the platform key, TLS only, its visibility timeout SQS_VISIBILITY_TIMEOUT_FACTOR times
  * the router's timeout, SQS's default 4 days' retention, a redrive policy to its dead-letter queue; consumed by the
  * router (an event source mapping: batch size 1, ReportBatchItemFailures, `maxConcurrency`). The router's role gets
- * `sqs:SendMessage` and the mapping's three actions on this queue only, in one statement `sid`.
+ * `sqs:SendMessage` and the mapping's three actions on this queue only, in one statement `sid`, and the platform key
+ * through SQS for this queue only (`PlatformKeyThroughSQSFor<sid>` in its policy `WorkQueuesKey`: kms:GenerateDataKey
+ * and kms:Decrypt, `kms:ViaService` SQS and the encryption context `aws:sqs:arn` = the queue).
  * @throws Error when the router function has no timeout
  */
 export function routerWorkQueue(scope: Construct, props: RouterWorkQueueProps): { queue: sqs.Queue; deadLetterQueue: DeadLetterQueue } {
@@ -144,18 +147,39 @@ export function routerWorkQueue(scope: Construct, props: RouterWorkQueueProps): 
   });
   // The router's own statements (its role takes no grants): SendMessage, and the mapping's three (SQS Developer
   // Guide, "Configuring an Amazon SQS queue to trigger an AWS Lambda function": ReceiveMessage, DeleteMessage,
-  // GetQueueAttributes). The platform key's use is the router's PlatformKey statement. A mapping of its own, as the
-  // fine-tuning endpoint checks': SqsEventSource would grant through the key's policy.
+  // GetQueueAttributes). A mapping of its own, as the fine-tuning endpoint checks': SqsEventSource would grant through
+  // the key's policy.
   router.addToPolicy(new iam.PolicyStatement({
     sid: props.sid, actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [queue.queueArn],
   }));
+  // SQS asks AWS KMS for the platform key as the router, on its sends (kms:GenerateDataKey, kms:Decrypt) and on the
+  // mapping's receives (kms:Decrypt, with the function's execution role): through SQS, for this queue only (decryptThrough).
+  workQueuesKeyPolicy(router).addStatements(decryptThrough(scope, `PlatformKeyThroughSQSFor${props.sid}`, props.encryptionKey.keyArn, { service: 'sqs', queueArns: [queue.queueArn], actions: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
   new lambda.EventSourceMapping(scope, 'QueueSource', {
     target: router.function, eventSourceArn: queue.queueArn,
     // One message per invocation: its work may run for most of the router's 15 minutes, and a second one in the same
     // invocation would share its deadline.
     batchSize: 1, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency,
-  }).node.addDependency(router.managedPolicy);
+  }).node.addDependency(router.managedPolicy, workQueuesKeyPolicy(router));
   return { queue, deadLetterQueue };
+}
+
+const workQueuesKeyPolicies = new WeakMap<LambdaFunction, iam.ManagedPolicy>();
+
+/**
+ * The router's managed policy `WorkQueuesKey` (a child of the router's construct, made once): its use of the platform
+ * key for its work queues, one statement per queue, beside its function policy, which has no room left for them under
+ * IAM's 6,144 characters of a managed policy (test/infra/iam-policy-sizes.test.ts).
+ */
+function workQueuesKeyPolicy(router: LambdaFunction): iam.ManagedPolicy {
+  let policy = workQueuesKeyPolicies.get(router);
+  if (!policy) {
+    policy = new iam.ManagedPolicy(router, 'WorkQueuesKey', {
+      description: 'Tessera router: the platform key through SQS for its work queues (their sends and receives)', roles: [router.role],
+    });
+    workQueuesKeyPolicies.set(router, policy);
+  }
+  return policy;
 }
 
 export interface BatchWorkProps {

@@ -88,7 +88,7 @@ export class CorsOriginIndex extends Construct {
     // Its Decrypt with the platform key: the registry's stream records (read by Lambda's poller as this role; DynamoDB decrypts
     // them under the registry's table context) and the index's items, through DynamoDB; the on-failure queue's sends, through SQS.
     this.maintainer.addToPolicy(decryptThrough(this, 'PlatformKeyThroughDynamoDBForRegistryStreamAndIndex', props.encryptionKey.keyArn, { service: 'dynamodb', tables: [props.registry.tableName, this.table.tableName] }));
-    this.maintainer.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSQSForFailures', props.encryptionKey.keyArn, { service: 'sqs' }));
+    this.maintainer.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSQSForFailures', props.encryptionKey.keyArn, { service: 'sqs', queueArns: [this.failures.queueArn] }));
     // dynamodb:ListStreams has no resource type (Service Authorization Reference): its own policy, so
     // the function policy's acknowledgement of "*" (X-Ray only) stays true.
     const listStreams = new iam.ManagedPolicy(this, 'ListStreams', {

@@ -120,7 +120,7 @@ export class FineTuning extends Construct {
       sid: 'EndpointChecks', actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [endpointChecks.queueArn],
     }));
     // The looks' messages are decrypted by SQS for this role, on its sends and its mapping's receives (decryptThrough).
-    stateChanges.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSQSForEndpointChecks', props.encryptionKey.keyArn, { service: 'sqs' }));
+    stateChanges.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSQSForEndpointChecks', props.encryptionKey.keyArn, { service: 'sqs', queueArns: [endpointChecks.queueArn] }));
     new lambda.EventSourceMapping(this, 'EndpointChecksSource', {
       // At most 2 of the function's 10 reserved executions for the looks (the mapping's own limit, which it does not poll past:
       // AWS Compute Blog, "Introducing maximum concurrency of AWS Lambda functions when using Amazon SQS as an event source"):

@@ -204,7 +204,7 @@ export class LambdaFunction extends Construct {
       const dlq = asyncInvocation.deadLetterQueue;
       this.policy.addStatements(new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [dlq.queue.queueArn] }));
       // Lambda sends a failed event to the dead-letter queue as the function's role; SQS asks the key as that role (decryptThrough).
-      if (dlq.encryptionKey) this.policy.addStatements(decryptThrough(this, 'DeadLetterKey', dlq.encryptionKey.keyArn, { service: 'sqs', actions: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
+      if (dlq.encryptionKey) this.policy.addStatements(decryptThrough(this, 'DeadLetterKey', dlq.encryptionKey.keyArn, { service: 'sqs', queueArns: [dlq.queue.queueArn], actions: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
     }
     acknowledge(this.policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'X-Ray PutTraceSegments and PutTelemetryRecords have no resource type; they are the only actions granted on "*".');

@@ -17,24 +17,28 @@ import type { Construct } from 'constructs';
  *   without one: its context is each object's ARN.
  * - `secretsmanager`: the secrets named by `secretArnPattern` (StringLike on `kms:EncryptionContext:SecretARN`, which
  *   Secrets Manager sets to the secret's ARN: AWS KMS Developer Guide, "How AWS Secrets Manager uses AWS KMS").
- * - `sqs`: messages of SSE-KMS queues the role sends to (SendMessage needs kms:GenerateDataKey and kms:Decrypt) or receives
- *   from (kms:Decrypt), which SQS asks of AWS KMS as the caller (Amazon SQS Developer Guide, "Amazon SQS Key management":
- *   "Configuring AWS KMS permissions", the producer's and the consumer's permissions). A Lambda function's dead-letter queue
- *   and an event source mapping's on-failure queue are sent to, and an SQS event source polled, with the function's
- *   execution role (AWS Lambda Developer Guide, "Execution role" / "Adding a dead-letter queue"). No encryption context
- *   is matched: SQS's is not documented in the Amazon SQS Developer Guide, so which queue is left to the role's sqs:
- *   statements. `actions` defaults to kms:Decrypt; a producer's statement passes kms:GenerateDataKey too.
+ * - `sqs`: messages of the SSE-KMS queues `queueArns` the role sends to (SendMessage needs kms:GenerateDataKey and
+ *   kms:Decrypt) or receives from (kms:Decrypt), which SQS asks of AWS KMS as the caller (Amazon SQS Developer Guide,
+ *   "Amazon SQS Key management": "Configuring AWS KMS permissions", the producer's and the consumer's permissions). A
+ *   Lambda function's dead-letter queue and an event source mapping's on-failure queue are sent to, and an SQS event
+ *   source polled, with the function's execution role (AWS Lambda Developer Guide, "Execution role" / "Adding a
+ *   dead-letter queue"). SQS's encryption context is `aws:sqs:arn` = the queue's ARN (the context AWS's key policy
+ *   examples for SQS with a customer managed key condition on, `kms:EncryptionContext:aws:sqs:arn`: Amazon EventBridge
+ *   User Guide, dead-letter queues encrypted with a customer managed key; S3 event notifications to an encrypted
+ *   queue), so the grant names each queue. One queue is matched as a string, several as a list (any of them).
+ *   `actions` defaults to kms:Decrypt; a producer's statement passes kms:GenerateDataKey too. moto does not evaluate
+ *   KMS conditions: a dev deploy is where a missing queue shows (the consumer's receives fail with KMS.AccessDenied).
  */
 export type DecryptThrough =
   | { readonly service: 'dynamodb'; readonly tables: string[] }
   | { readonly service: 's3'; readonly bucketArn: string }
   | { readonly service: 'secretsmanager'; readonly secretArnPattern: string }
-  | { readonly service: 'sqs'; readonly actions?: string[] };
+  | { readonly service: 'sqs'; readonly queueArns: string[]; readonly actions?: string[] };
 
 /**
  * An Allow statement of kms:Decrypt (and, for SQS, the given actions) on `keyArn`, conditioned on the service that
  * decrypts and on what it decrypts ({@link DecryptThrough}); `scope`'s stack gives the region of `kms:ViaService`.
- * @throws Error when `tables` is empty (a DynamoDB statement must name a table)
+ * @throws Error when `tables` (DynamoDB) or `queueArns` (SQS) is empty: a statement must name what it decrypts
  */
 export function decryptThrough(scope: Construct, sid: string, keyArn: string, through: DecryptThrough): iam.PolicyStatement {
   const viaService = `${through.service}.${Stack.of(scope).region}.amazonaws.com`;
@@ -48,6 +52,9 @@ export function decryptThrough(scope: Construct, sid: string, keyArn: string, th
     case 'secretsmanager':
       return statement(['kms:Decrypt'], { StringEquals: { 'kms:ViaService': viaService }, StringLike: { 'kms:EncryptionContext:SecretARN': through.secretArnPattern } });
     case 'sqs':
-      return statement(through.actions ?? ['kms:Decrypt'], { StringEquals: { 'kms:ViaService': viaService } });
+      if (through.queueArns.length === 0) throw new Error(`decryptThrough ${sid}: queueArns is empty; name the SQS queues whose messages the role sends or receives`);
+      return statement(through.actions ?? ['kms:Decrypt'], {
+        StringEquals: { 'kms:ViaService': viaService, 'kms:EncryptionContext:aws:sqs:arn': through.queueArns.length === 1 ? through.queueArns[0] : through.queueArns },
+      });
   }
 }

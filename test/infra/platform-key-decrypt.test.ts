@@ -36,23 +36,32 @@ function roleNames(resources: Record<string, Resource>, refs: unknown[]): string
   });
 }
 
+/** Every identity policy document of `template` (managed, inline, a role's own) with the role names it applies to. */
+function policyDocuments(template: { Resources: Record<string, Resource> }): Array<{ roles: string[]; doc: { Statement: Statement[] } }> {
+  return Object.entries(template.Resources).flatMap(([id, r]) => (
+    r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy' ? [{ roles: roleNames(template.Resources, r.Properties.Roles ?? []), doc: r.Properties.PolicyDocument }]
+      : r.Type === 'AWS::IAM::Role' ? (r.Properties.Policies ?? []).map((p: { PolicyDocument: { Statement: Statement[] } }) => ({ roles: [r.Properties.RoleName ?? id], doc: p.PolicyDocument }))
+        : []));
+}
+
 /** Every Allow statement of `template` that admits kms:Decrypt on one of `keyRefs` (or on every key, `*`), by role. */
 function decryptGrants(name: string, template: { Resources: Record<string, Resource> }, keyRefs: unknown[]): Grant[] {
   const onKey = (resource: unknown) => [resource].flat().some((r) => r === '*' || (typeof r === 'string' && /:key\/\*$/.test(r)) || keyRefs.some((k) => JSON.stringify(k) === JSON.stringify(r)));
   const out: Grant[] = [];
-  for (const [id, r] of Object.entries(template.Resources)) {
-    const documents: Array<{ roles: string[]; doc: { Statement: Statement[] } }> =
-      r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy' ? [{ roles: roleNames(template.Resources, r.Properties.Roles ?? []), doc: r.Properties.PolicyDocument }]
-        : r.Type === 'AWS::IAM::Role' ? (r.Properties.Policies ?? []).map((p: { PolicyDocument: { Statement: Statement[] } }) => ({ roles: [r.Properties.RoleName ?? id], doc: p.PolicyDocument }))
-          : [];
-    for (const { roles, doc } of documents) {
-      for (const statement of doc.Statement) {
-        if (statement.Effect !== 'Allow' || ![statement.Action].flat().some(allowsDecrypt) || !onKey(statement.Resource)) continue;
-        for (const role of roles) out.push({ template: name, role, sid: statement.Sid ?? '(no Sid)', statement });
-      }
+  for (const { roles, doc } of policyDocuments(template)) {
+    for (const statement of doc.Statement) {
+      if (statement.Effect !== 'Allow' || ![statement.Action].flat().some(allowsDecrypt) || !onKey(statement.Resource)) continue;
+      for (const role of roles) out.push({ template: name, role, sid: statement.Sid ?? '(no Sid)', statement });
     }
   }
   return out;
+}
+
+/** The Allow statements of template `name` ('platform' or 'operations') with an sqs: action that apply to `role`. */
+function sqsStatementsOf(name: string, role: string): Statement[] {
+  const template = (name === 'platform' ? app.platformWithPolicies : app.operations).toJSON() as { Resources: Record<string, Resource> };
+  return policyDocuments(template).filter((d) => d.roles.includes(role))
+    .flatMap((d) => d.doc.Statement).filter((st) => st.Effect === 'Allow' && [st.Action].flat().some((a) => /^sqs:/i.test(a)));
 }
 
 const unconditionedReason = (g: Grant) => Object.entries(UNCONDITIONED).find(([k]) => {
@@ -122,17 +131,25 @@ describe('kms:Decrypt with the platform key', () => {
 });
 
 describe('the gateway functions\' Decrypt with the platform key', () => {
-  it('is the router\'s through DynamoDB for the origin index, S3 for the audit records and Secrets Manager for the provider keys only; the tenant users function\'s the first two', () => {
+  it('is the router\'s through DynamoDB for the origin index, S3 for the audit records, Secrets Manager for the provider keys and SQS for its work queues only; the tenant users function\'s the first two', () => {
     // WHEN the router's and the tenant users function's Decrypt statements are read (EnvironmentKey aside)
     const of = (role: string) => Object.fromEntries(grants.filter((g) => g.role === role && g.sid !== 'EnvironmentKey').map((g) => [g.sid, g.statement.Condition]));
     const router = of(PLATFORM_FUNCTIONS.router.roleName);
     const tenantUsers = of(PLATFORM_FUNCTIONS.tenantUsers.roleName);
     // THEN each names the service that decrypts and the resource
-    expect(Object.keys(router).sort()).toEqual(['PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords', 'PlatformKeyThroughSecretsManagerForProviderKeys']);
+    expect(Object.keys(router).sort()).toEqual([
+      'PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords',
+      'PlatformKeyThroughSQSForBackgroundResponseQueue', 'PlatformKeyThroughSQSForBatchQueue', 'PlatformKeyThroughSQSForVectorStoreFileQueue',
+      'PlatformKeyThroughSecretsManagerForProviderKeys',
+    ]);
     expect(Object.keys(tenantUsers).sort()).toEqual(['PlatformKeyThroughDynamoDBForOriginIndex', 'PlatformKeyThroughS3ForAuditRecords']);
     for (const conditions of [router, tenantUsers]) {
       expect(conditions.PlatformKeyThroughDynamoDBForOriginIndex).toEqual({ StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:dynamodb:tableName': { Ref: expect.stringMatching(/^CorsOrigins/) } } });
       expect(conditions.PlatformKeyThroughS3ForAuditRecords).toEqual({ StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] } } });
+    }
+    // AND each work queue's through SQS for that queue (its sends and its event source mapping's receives)
+    for (const [sid, queue] of [['BatchQueue', /^InferenceBatchesQueue/], ['BackgroundResponseQueue', /^InferenceBackgroundResponsesQueue/], ['VectorStoreFileQueue', /^InferenceVectorStoreFilesQueue/]] as const) {
+      expect(router[`PlatformKeyThroughSQSFor${sid}`], sid).toEqual({ StringEquals: { 'kms:ViaService': 'sqs.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:sqs:arn': { 'Fn::GetAtt': [expect.stringMatching(queue), 'Arn'] } } });
     }
     expect(router.PlatformKeyThroughSecretsManagerForProviderKeys).toEqual({
       StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
@@ -181,7 +198,26 @@ describe('the queue-driven, CORS, fine-tuning and statements functions\' Decrypt
     expect(deadLetters.some((g) => g.role.startsWith('tessera-lifecycle-'))).toBe(true);
     for (const g of deadLetters) {
       expect([g.statement.Action].flat().sort(), g.role).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-      expect(g.statement.Condition, g.role).toEqual({ StringEquals: { 'kms:ViaService': via('sqs') } });
+      expect(g.statement.Condition, g.role).toEqual({ StringEquals: { 'kms:ViaService': via('sqs'), 'kms:EncryptionContext:aws:sqs:arn': { 'Fn::GetAtt': [expect.stringMatching(/Dlq/), 'Arn'] } } });
+    }
+  });
+
+  it('names in every SQS statement the queues it is for (encryption context aws:sqs:arn), each one the role has sqs: actions on', () => {
+    // GIVEN every platform-key Decrypt statement through SQS, and each role's sqs: statements
+    const viaSqs = grants.filter((g) => /^sqs\./.test(String(g.statement.Condition?.StringEquals?.['kms:ViaService'] ?? '')));
+    expect(viaSqs.length).toBeGreaterThan(10);
+    const sqsResources = (template: string, role: string) => sqsStatementsOf(template, role).flatMap((st) => [st.Resource].flat()).map((r) => JSON.stringify(r));
+    for (const g of viaSqs) {
+      // WHEN its encryption context is read
+      const queues = [g.statement.Condition!.StringEquals['kms:EncryptionContext:aws:sqs:arn'] ?? []].flat();
+      // THEN it names at least one queue, by the queue's ARN, and no queue the role does not send to or receive from
+      expect(queues.length, `${g.role} ${g.sid}`).toBeGreaterThan(0);
+      for (const q of queues) {
+        expect(q, `${g.role} ${g.sid}`).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+        expect(sqsResources(g.template, g.role), `${g.role} ${g.sid}`).toContain(JSON.stringify(q));
+      }
+      // AND matches nothing else (no StringLike or other operator widening it)
+      expect(Object.keys(g.statement.Condition!), `${g.role} ${g.sid}`).toEqual(['StringEquals']);
     }
   });
 
@@ -194,7 +230,7 @@ describe('the queue-driven, CORS, fine-tuning and statements functions\' Decrypt
       Action: 'kms:Decrypt',
       Condition: { StringEquals: { 'kms:ViaService': via('dynamodb'), 'kms:EncryptionContext:aws:dynamodb:tableName': [{ Ref: expect.stringMatching(/^RegistryTable/) }, { Ref: expect.stringMatching(/^CorsOrigins/) }] } },
     });
-    expect(maintainer.PlatformKeyThroughSQSForFailures).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('sqs') } } });
+    expect(maintainer.PlatformKeyThroughSQSForFailures).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('sqs'), 'kms:EncryptionContext:aws:sqs:arn': { 'Fn::GetAtt': [expect.stringMatching(/Failures/), 'Arn'] } } } });
   });
 
   it('is the fine-tuning functions\' through S3 for the audit bucket, the API\'s through DynamoDB for the origin index, the events function\'s through SQS', () => {
@@ -208,7 +244,7 @@ describe('the queue-driven, CORS, fine-tuning and statements functions\' Decrypt
       expect(fn.PlatformKeyThroughS3ForAuditRecords).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('s3'), 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [expect.stringMatching(/^AuditBucket/), 'Arn'] } } } });
     }
     expect(api.PlatformKeyThroughDynamoDBForOriginIndex).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('dynamodb'), 'kms:EncryptionContext:aws:dynamodb:tableName': { Ref: expect.stringMatching(/^CorsOrigins/) } } } });
-    expect(events.PlatformKeyThroughSQSForEndpointChecks).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('sqs') } } });
+    expect(events.PlatformKeyThroughSQSForEndpointChecks).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': via('sqs'), 'kms:EncryptionContext:aws:sqs:arn': { 'Fn::GetAtt': [expect.stringMatching(/EndpointChecks/), 'Arn'] } } } });
   });
 
   it('is the statements job\'s through DynamoDB for its three tables and through S3 for the statements bucket', () => {
