@@ -11,12 +11,27 @@ import type { TenantKey } from './tenant-key.js';
  * bucket's indexes only (resource type `Index`, `arn:…:s3vectors:<region>:<account>:bucket/<name>/index/<index>`, in the
  * Service Authorization Reference for Amazon S3 Vectors): GetIndex before CreateIndex, DeleteIndex, PutVectors,
  * DeleteVectors, QueryVectors, and GetVectors, which QueryVectors also needs when it returns metadata or filters on it.
- * No bucket action (no DeleteVectorBucket, no bucket policy), no ListIndexes or ListVectors.
+ * No bucket action (no DeleteVectorBucket, no bucket policy), no ListIndexes or ListVectors. CreateIndex is granted apart,
+ * with the tenant key only (VECTOR_STORE_CREATE_INDEX_CONDITIONS).
  */
 export const VECTOR_STORE_ACTIONS = [
   's3vectors:CreateIndex', 's3vectors:GetIndex', 's3vectors:DeleteIndex',
   's3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors', 's3vectors:QueryVectors',
 ] as const;
+
+/**
+ * The conditions of the vector-store role's CreateIndex: an index encrypted with SSE-KMS (`s3vectors:sseType` =
+ * `aws:kms`, not SSE-S3's `AES256`) under the tenant key `keyArn` (`s3vectors:kmsKeyArn`, an ARN-typed key: ArnEquals).
+ * Both condition keys are CreateIndex's (Service Authorization Reference for Amazon S3 Vectors, "Actions defined by
+ * Amazon S3 Vectors": CreateIndex takes `s3vectors:kmsKeyArn` and `s3vectors:sseType`), the request's
+ * `encryptionConfiguration`; so the role cannot create an index in its own bucket under another tenant's key, nor one
+ * without the tenant key, whatever the key policies say. The gateway passes the configuration explicitly
+ * (s3-vectors-index.ts), since the bucket's default is not documented to set the keys when the request omits it: a
+ * CreateIndex without it is refused.
+ */
+export function vectorStoreCreateIndexConditions(keyArn: string): Record<string, Record<string, string>> {
+  return { StringEquals: { 's3vectors:sseType': 'aws:kms' }, ArnEquals: { 's3vectors:kmsKeyArn': keyArn } };
+}
 
 /** The S3 Vectors indexing service, which uses the bucket's KMS key in the background (S3 Vectors "Data protection and encryption"). */
 export const S3_VECTORS_INDEXING_PRINCIPAL = 'indexing.s3vectors.amazonaws.com';
@@ -41,8 +56,8 @@ export interface TenantVectorBucketProps {
  *   S3 Vectors in this Region only (`kms:ViaService`), as far as its identity policy allows too.
  * - Retained when removed from the template or the stack is deleted (DeletionPolicy/UpdateReplacePolicy Retain, which
  *   the blueprint's RetainExceptOnCreate makes RetainExceptOnCreate): vector stores are tenant data.
- * - The vector-store role: VECTOR_STORE_ACTIONS on `bucket/<name>/index/*` of this bucket only, and the key for
- *   S3 Vectors' calls. Not a data principal of the tenant bucket, nor of anything else.
+ * - The vector-store role: VECTOR_STORE_ACTIONS on `bucket/<name>/index/*` of this bucket only, CreateIndex only for an
+ *   index under the tenant key (vectorStoreCreateIndexConditions), and the key for S3 Vectors' calls. Not a data principal of the tenant bucket, nor of anything else.
  * S3 Vectors has no replication, and nothing rebuilds a tenant's vector stores in a DR region: their records (the
  * responses table) and files (the batch files bucket) are not copied there either (docs/resilience.md, RTO and RPO by tier).
  */
@@ -77,7 +92,8 @@ export class TenantVectorBucket extends Construct {
     });
     const indexes = `${this.bucketArn}/index/*`;
     policy.addStatements(
-      new iam.PolicyStatement({ sid: 'VectorStoreIndexes', actions: [...VECTOR_STORE_ACTIONS], resources: [indexes] }),
+      new iam.PolicyStatement({ sid: 'VectorStoreIndexes', actions: VECTOR_STORE_ACTIONS.filter((a) => a !== 's3vectors:CreateIndex'), resources: [indexes] }),
+      new iam.PolicyStatement({ sid: 'VectorStoreCreateIndexWithTenantKey', actions: ['s3vectors:CreateIndex'], resources: [indexes], conditions: vectorStoreCreateIndexConditions(props.key.keyArn) }),
       new iam.PolicyStatement({ sid: 'TenantKeyThroughS3Vectors', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.key.keyArn], conditions: viaS3Vectors }),
     );
     acknowledge(policy, [wildcardResourceFinding(this, indexes)],

@@ -315,21 +315,24 @@ let vectorStoreProcessing: Promise<ProcessingDeps> | undefined;
  * What the Vector Stores API reads and writes on AWS, built once: the records in the responses table
  * (DynamoDbRecordTable, as the tenant: the tenant-data role's session), the files of the Files API (lambdaBatchStores),
  * the chunk vectors in the tenant's vector bucket in its own account (s3VectorsIndexFor: the tenant's
- * `tessera-<tenant>-vector-store` role, the account from the tenant's registry record, read as the tenant), and each
+ * `tessera-<tenant>-vector-store` role, the account and the tenant key's ARN from the tenant's registry record, read as
+ * the tenant), and each
  * embedding as a `/v1/embeddings` call of the file's owner through the router's gateway (Gateway.vectorStoreEmbeddings).
  */
 export function lambdaVectorStoreProcessing(): Promise<ProcessingDeps> {
   return (vectorStoreProcessing ??= Promise.all([
     import('./vector-stores/records.js'), import('./vector-stores/dynamodb-record-table.js'), import('./vector-stores/lambda-s3-vectors.js'), lambdaTenantClients(), lambdaBatchStores(),
   ]).then(([{ VectorStoreRecords }, { DynamoDbRecordTable }, { s3VectorsIndexFor }, clients, stores]) => {
-    const accountOf = async (tenantId: string) => {
-      const accountId = (await (await lambdaStore()).getTenant(tenantId))?.accountId;
-      if (!accountId) throw new Error(`tenant ${tenantId} has no account in the registry: its vector bucket cannot be reached`);
-      return accountId;
+    const tenantOf = async (tenantId: string) => {
+      const record = await (await lambdaStore()).getTenant(tenantId);
+      if (!record?.accountId) throw new Error(`tenant ${tenantId} has no account in the registry: its vector bucket cannot be reached`);
+      const keyArn = record.stackOutputs.KeyArn;
+      if (!keyArn) throw new Error(`tenant ${tenantId} has no KeyArn stack output in the registry: its vector indexes are created under its key only`);
+      return { accountId: record.accountId, keyArn };
     };
     return {
       records: new VectorStoreRecords(new DynamoDbRecordTable(requireEnv(GATEWAY_ENV.responsesTable), clients.documents)),
-      index: s3VectorsIndexFor(accountOf), files: stores.files,
+      index: s3VectorsIndexFor(tenantOf), files: stores.files,
       embed: async (owner, model, texts, detail) => (await lambdaGateway()).vectorStoreEmbeddings(owner, model, texts, detail),
     };
   }));

@@ -30,7 +30,7 @@ describe.each(['starter', 'professional', 'enterprise'])('the %s blueprint\'s ve
     expect(bucket.UpdateReplacePolicy).toBe('Retain');
   });
 
-  it('grants the vector-store role the index actions on this bucket\'s indexes only, and the key through S3 Vectors only', () => {
+  it('grants the vector-store role the index actions on this bucket\'s indexes only, CreateIndex under the tenant key only, and the key through S3 Vectors only', () => {
     const template = t(tier);
     const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
       .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('s3vectors:'));
@@ -40,8 +40,13 @@ describe.each(['starter', 'professional', 'enterprise'])('the %s blueprint\'s ve
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
       {
         Sid: 'VectorStoreIndexes', Effect: 'Allow',
-        Action: ['s3vectors:CreateIndex', 's3vectors:DeleteIndex', 's3vectors:DeleteVectors', 's3vectors:GetIndex', 's3vectors:GetVectors', 's3vectors:PutVectors', 's3vectors:QueryVectors'],
+        Action: ['s3vectors:DeleteIndex', 's3vectors:DeleteVectors', 's3vectors:GetIndex', 's3vectors:GetVectors', 's3vectors:PutVectors', 's3vectors:QueryVectors'],
         Resource: arnOf('/index/*'),
+      },
+      {
+        // CreateIndex's own condition keys (its request's encryptionConfiguration): SSE-KMS, this tenant's key.
+        Sid: 'VectorStoreCreateIndexWithTenantKey', Effect: 'Allow', Action: 's3vectors:CreateIndex', Resource: arnOf('/index/*'),
+        Condition: { StringEquals: { 's3vectors:sseType': 'aws:kms' }, ArnEquals: { 's3vectors:kmsKeyArn': { 'Fn::GetAtt': [keyLogicalId(template), 'Arn'] } } },
       },
       {
         Sid: 'TenantKeyThroughS3Vectors', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'],

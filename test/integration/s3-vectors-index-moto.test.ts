@@ -16,13 +16,15 @@ let moto: MotoServer;
 let client: S3VectorsClient;
 let index: S3VectorsIndex;
 const STORE = 'vs_00c0ffee';
+/** The tenant key CreateIndex names (moto 5.2.5 accepts the encryption configuration, asks no KMS and returns none from GetIndex). */
+const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const record = (i: number, dims = 4): VectorRecord => ({ key: `file-1#${i}`, data: Array.from({ length: dims }, (_, d) => (i + d) / 10), filterable: { file_id: 'file-1', part: i }, text: `chunk ${i}` });
 
 beforeAll(async () => {
   moto = await startMoto();
   client = new S3VectorsClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   await client.send(new CreateVectorBucketCommand({ vectorBucketName: tenantVectorBucketName('acme') }));
-  index = new S3VectorsIndex(async () => client);
+  index = new S3VectorsIndex(async () => client, async () => KEY_ARN);
 });
 afterAll(async () => {
   client?.destroy();

@@ -216,6 +216,7 @@ describe.each([
       expect(vectorBucketArn(own.e)).not.toBe(vectorBucketArn(other.e));
       expect(policyStatements(own, vectorStore).map((st) => ({ Sid: st.Sid, Resource: st.Resource, Condition: st.Condition }))).toEqual([
         { Sid: 'VectorStoreIndexes', Resource: `${vectorBucketArn(own.e)}/index/*`, Condition: undefined },
+        { Sid: 'VectorStoreCreateIndexWithTenantKey', Resource: `${vectorBucketArn(own.e)}/index/*`, Condition: { StringEquals: { 's3vectors:sseType': 'aws:kms' }, ArnEquals: { 's3vectors:kmsKeyArn': own.keyArn } } },
         { Sid: 'TenantKeyThroughS3Vectors', Resource: own.keyArn, Condition: { StringEquals: { 'kms:ViaService': `s3vectors.${own.e.region}.amazonaws.com` } } },
       ]);
     }

@@ -4,8 +4,10 @@
  * and its indexes, from every principal of the tenant, the router's session of its vector-store role (tagged with its
  * own tenant) among them, for two tenants whose ids collide by prefix (`acme`, `acme-2`): side by side in the shared
  * workload account (professional: VPC isolation, the pooled tiers) and in accounts of their own (enterprise). None is
- * allowed; and the check fails when the vector-store role's policy is widened to every bucket (and, across accounts,
- * when the victim's bucket also has a policy letting other accounts in). The whole matrix, every tier:
+ * allowed; nor may any create an index in its own vector bucket under the other tenant's key, or with SSE-S3 (CreateIndex's
+ * `s3vectors:kmsKeyArn` and `s3vectors:sseType`). The check fails when the vector-store role's policy is widened to every
+ * bucket (and, across accounts, when the victim's bucket also has a policy letting other accounts in), and when its
+ * CreateIndex loses its key conditions. The whole matrix, every tier:
  * cross-tenant-tiers.test.ts and cross-tenant-shapes.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +39,11 @@ function planted(tierName: string, plant: (t: CfnTemplate) => void): LoadedBluep
   }) };
 }
 
-/** The vector-store role's managed policy in a tier blueprint, its index statement's resource set to `*`. */
+/**
+ * The vector-store role's managed policy in a tier blueprint, its index statement's resource set to `*` and its actions to
+ * `s3vectors:*` (which holds CreateIndex without its key conditions too: those attempts, on the attacker's own bucket,
+ * are told apart by `ownBucket`).
+ */
 function widenVectorStorePolicy(t: CfnTemplate): void {
   const policy = Object.values(t.Resources).find((r) => r.Type === 'AWS::IAM::ManagedPolicy' && JSON.stringify(r.Properties).includes('VectorStoreIndexes'))!;
   const statements = (policy.Properties as { PolicyDocument: { Statement: Array<{ Sid?: string; Action: unknown; Resource: unknown }> } }).PolicyDocument.Statement;
@@ -45,6 +51,16 @@ function widenVectorStorePolicy(t: CfnTemplate): void {
   indexes.Action = 's3vectors:*';
   indexes.Resource = '*';
 }
+
+/** The vector-store role's CreateIndex statement in a tier blueprint without its conditions (any encryption, any key). */
+function unconditionCreateIndex(t: CfnTemplate): void {
+  const policy = Object.values(t.Resources).find((r) => r.Type === 'AWS::IAM::ManagedPolicy' && JSON.stringify(r.Properties).includes('VectorStoreCreateIndexWithTenantKey'))!;
+  const statements = (policy.Properties as { PolicyDocument: { Statement: Array<{ Sid?: string; Condition?: unknown }> } }).PolicyDocument.Statement;
+  delete statements.find((st) => st.Sid === 'VectorStoreCreateIndexWithTenantKey')!.Condition;
+}
+
+/** A finding of the attacker's own vector bucket (CreateIndex under another key: ownIndexUnderOtherKeys in attempts.ts). */
+const ownBucket = (f: { attempt: string }) => f.attempt.includes('(own bucket');
 
 /** Both directions of tier `tierName` of `l`, the answers kept on disk for the next run. */
 async function bothWays(l: LoadedBlueprints, tierName: string) {
@@ -73,6 +89,13 @@ describe.each([
       // With the bucket's tags as S3 Vectors sets them, and the victim's key through S3 Vectors.
       expect(attempts.find((a) => a.action === 's3vectors:QueryVectors')!.context).toMatchObject({ [`aws:ResourceTag/${TENANT_ID_TAG}`]: victim.tenantId, [`s3vectors:VectorBucketTag/${TENANT_ID_TAG}`]: victim.tenantId });
       expect(attempts.some((a) => a.action === 'kms:Decrypt' && a.resource === victim.keyArn && a.context['kms:ViaService'] === `s3vectors.${victim.region}.amazonaws.com`)).toBe(true);
+      // In the attacker's own vector bucket: CreateIndex under the victim's key, and with SSE-S3.
+      const own = `arn:aws:s3vectors:${attacker.region}:${attacker.account}:bucket/${tenantVectorBucketName(attacker.tenantId)}/index/`;
+      const creates = attempts.filter((a) => a.action === 's3vectors:CreateIndex' && a.resource.startsWith(own));
+      expect(creates.map((a) => [a.resourceAccount, a.context['s3vectors:sseType'], a.context['s3vectors:kmsKeyArn']])).toEqual([
+        [attacker.account, 'aws:kms', victim.keyArn], [attacker.account, 'AES256', undefined],
+      ]);
+      expect(victim.keyArn).not.toBe(attacker.keyArn);
       // Among the attacker's principals, the router's session of its vector-store role, tagged with the attacker's tenant.
       const router = attacker.principals.find((p) => p.roleName === tenantRoleName(attacker.tenantId, 'vector-store'))!;
       expect(router.tags[TENANT_ID_TAG]).toBe(attacker.tenantId);
@@ -90,6 +113,27 @@ describe.each([
   }, 300_000);
 });
 
+describe.each(['professional', 'enterprise'])('the %s tier: an index of one\'s own vector bucket under another key', (tierName) => {
+  it('is denied to every principal, the vector-store role among them, under the other tenant\'s key and with SSE-S3; allowed under its own key (the positive control)', async () => {
+    for (const r of await bothWays(loaded, tierName)) {
+      // WHEN the CreateIndex attempts on the attacker's own bucket are evaluated
+      // THEN none is allowed, and the vector-store role's CreateIndex under its own key (its control) is
+      expect(r.allowed.filter((f) => f.attempt.startsWith('s3vectors:CreateIndex') && f.attempt.includes('(own bucket'))).toEqual([]);
+      expect(r.errors).toEqual([]);
+      expect(r.controlsDenied).toEqual([]);
+    }
+  }, 300_000);
+
+  it('fails when the vector-store role\'s CreateIndex loses its key conditions: the role then creates both', async () => {
+    const [r] = await bothWays(planted(tierName, unconditionCreateIndex), tierName);
+    const role = tenantRoleName(TENANTS[0], 'vector-store');
+    expect(r.allowed.filter((f) => f.principal === role).map((f) => f.attempt.replace(/^s3vectors:CreateIndex \S+ /, '')).sort()).toEqual([
+      `(own bucket, SSE-S3 (AES256))`, `(own bucket, under ${TENANTS[1]}'s key)`,
+    ]);
+    expect(r.allowed.every((f) => f.principal === role)).toBe(true);
+  }, 300_000);
+});
+
 describe('the check can fail', () => {
   it('pooled (professional): the vector-store role widened to every bucket reaches the other tenant\'s indexes and bucket', async () => {
     const [r] = await bothWays(planted('professional', widenVectorStorePolicy), 'professional');
@@ -97,12 +141,12 @@ describe('the check can fail', () => {
     const bucket = `bucket/${tenantVectorBucketName(TENANTS[1])}`;
     const found = r.allowed.filter((f) => f.principal === role).map((f) => f.attempt.split(' ')[0]);
     for (const action of [...BUCKET_ACTIONS, ...INDEX_ACTIONS]) expect(found, action).toContain(action);
-    expect(r.allowed.every((f) => f.principal === role && f.attempt.includes(bucket))).toBe(true);
+    expect(r.allowed.every((f) => f.principal === role && (f.attempt.includes(bucket) || ownBucket(f)))).toBe(true);
   }, 300_000);
 
   it('account per tenant (enterprise): the widened role is stopped at the account boundary, until the other tenant\'s bucket has a policy letting other accounts in', async () => {
     const [widened] = await bothWays(planted('enterprise', widenVectorStorePolicy), 'enterprise');
-    expect(widened.allowed).toEqual([]);
+    expect(widened.allowed.filter((f) => !ownBucket(f))).toEqual([]);
     const open = planted('enterprise', (t) => {
       widenVectorStorePolicy(t);
       const [id, bucket] = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::S3Vectors::VectorBucket')!;

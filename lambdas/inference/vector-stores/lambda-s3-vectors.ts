@@ -8,11 +8,15 @@ import { S3VectorsIndex } from './s3-vectors-index.js';
  * `tessera-<tenant>-vector-store` role (constructs/tenant-roles.ts, granted the indexes of its vector bucket only:
  * constructs/tenant-vector-bucket.ts), through a session the router's role assumes with the tag `tessera:tenant-id` =
  * the tenant (lambdas/shared/tenant-role-clients.ts: named `tessera-<tenant>-vector-store`, 15 minutes, renewed early),
- * as the fine-tuning API reaches the tenant bucket through the training-files role.
- * @param accountOf the tenant's account id (its registry record's `accountId`: a VPC tier's is the workload account)
+ * as the fine-tuning API reaches the tenant bucket through the training-files role; each index created under the tenant
+ * key (the role may create none under another).
+ * @param tenantOf the tenant's account id (its registry record's `accountId`: a VPC tier's is the workload account) and
+ *   its key's ARN (the record's stack output `KeyArn`)
  * @param partition @default 'aws'
  */
-export function s3VectorsIndexFor(accountOf: (tenantId: string) => Promise<string>, partition = 'aws'): S3VectorsIndex {
-  return new S3VectorsIndex(async (tenantId) =>
-    tenantRoleClient(S3VectorsClient, roleArn(partition, await accountOf(tenantId), tenantRoleName(tenantId, 'vector-store')), tenantId, 'vector-store'));
+export function s3VectorsIndexFor(tenantOf: (tenantId: string) => Promise<{ accountId: string; keyArn: string }>, partition = 'aws'): S3VectorsIndex {
+  return new S3VectorsIndex(
+    async (tenantId) => tenantRoleClient(S3VectorsClient, roleArn(partition, (await tenantOf(tenantId)).accountId, tenantRoleName(tenantId, 'vector-store')), tenantId, 'vector-store'),
+    async (tenantId) => (await tenantOf(tenantId)).keyArn,
+  );
 }

@@ -56,12 +56,20 @@ export function vectorIndexName(storeId: string): string {
 /** An S3 Vectors client acting in the tenant's account as that tenant (see s3VectorsIndexFor). */
 export type TenantS3VectorsClient = (tenantId: string) => Promise<S3VectorsClient>;
 
+/** The ARN of the tenant's key (`arn:<partition>:kms:<region>:<account>:key/<id>`: its stack's `KeyArn` output), which encrypts its vector bucket. */
+export type TenantKeyArn = (tenantId: string) => Promise<string>;
+
+/** A KMS key ARN as CreateIndex's `encryptionConfiguration.kmsKeyArn` takes it (S3 Vectors API reference, EncryptionConfiguration: a key ARN, no alias). */
+const KMS_KEY_ARN = /^arn:aws[-a-z0-9]*:kms:[-a-z0-9]*:[0-9]{12}:key\/.+$/;
+
 /**
  * VectorIndex on Amazon S3 Vectors: each tenant's vector bucket (`tessera-<tenant>-vectors` in the tenant's account, SSE-KMS
  * with the tenant key: constructs/tenant-vector-bucket.ts), one index per vector store (vectorIndexName), float32, cosine,
- * the chunk's text as non-filterable metadata (TEXT_METADATA_KEY) beside the filterable attributes. Every call goes through
- * `clientFor(tenantId)`: in the Lambdas a session of the tenant's `vector-store` role (its grant: that bucket's indexes only),
- * so another tenant's store cannot be reached whatever the code asks.
+ * the chunk's text as non-filterable metadata (TEXT_METADATA_KEY) beside the filterable attributes, each index SSE-KMS
+ * under the tenant key, named in the request (`keyArnOf`), as the role's CreateIndex grant requires
+ * (constructs/tenant-vector-bucket.ts vectorStoreCreateIndexConditions). Every call goes through `clientFor(tenantId)`: in
+ * the Lambdas a session of the tenant's `vector-store` role (its grant: that bucket's indexes only, created under its own
+ * key only), so another tenant's store cannot be reached whatever the code asks.
  *
  * AWS's errors become gateway errors (s3VectorsError): not found 404, validation 400, a service quota 429
  * `insufficient_quota`, throttling 429 `rate_limit_exceeded`, unavailable 503; others are rethrown (a 500).
@@ -69,14 +77,18 @@ export type TenantS3VectorsClient = (tenantId: string) => Promise<S3VectorsClien
 export class S3VectorsIndex implements VectorIndex {
   constructor(
     private readonly clientFor: TenantS3VectorsClient,
+    /** The tenant key's ARN, asked on each CreateIndex only (its `encryptionConfiguration`). */
+    private readonly keyArnOf: TenantKeyArn,
     /** @default tenantVectorBucketName */
     private readonly bucketOf: (tenantId: string) => string = tenantVectorBucketName,
   ) {}
 
   /**
    * GetIndex first (moto's CreateIndex replaces an index that exists; AWS answers ConflictException), CreateIndex when
-   * there is none, and on a ConflictException (a concurrent create) GetIndex again: the same dimension is success.
-   * @throws GatewayError 400 for a dimension outside 1-4,096; Error when the index exists with another dimension
+   * there is none, with `encryptionConfiguration` {sseType `aws:kms`, kmsKeyArn the tenant key}, and on a
+   * ConflictException (a concurrent create) GetIndex again: the same dimension is success.
+   * @throws GatewayError 400 for a dimension outside 1-4,096; Error when the index exists with another dimension, or
+   * when `keyArnOf` gives no KMS key ARN (nothing is created)
    */
   async createIndex(tenantId: string, storeId: string, dimension: number): Promise<void> {
     if (!Number.isInteger(dimension) || dimension < 1 || dimension > S3_VECTORS_LIMITS.maxDimension) {
@@ -86,10 +98,13 @@ export class S3VectorsIndex implements VectorIndex {
     const client = await this.clientFor(tenantId);
     const existing = await this.dimensionOf(client, at);
     if (existing !== undefined) return sameDimension(at, existing, dimension);
+    const kmsKeyArn = await this.keyArnOf(tenantId);
+    if (!KMS_KEY_ARN.test(kmsKeyArn)) throw new Error(`tenant ${tenantId}'s key ${JSON.stringify(String(kmsKeyArn).slice(0, 120))} is not a KMS key ARN: vector index ${at.indexName} is created only under the tenant key`);
     try {
       await client.send(new CreateIndexCommand({
         ...at, dataType: 'float32', dimension, distanceMetric: 'cosine',
         metadataConfiguration: { nonFilterableMetadataKeys: [TEXT_METADATA_KEY] },
+        encryptionConfiguration: { sseType: 'aws:kms', kmsKeyArn },
       }));
     } catch (e) {
       if (!(e instanceof ConflictException || (e as Error).name === 'ConflictException')) throw s3VectorsError(e, at);

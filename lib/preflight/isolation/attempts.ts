@@ -1,6 +1,7 @@
 /**
  * The sensitive requests one tenant could make on another tenant's resources: reading, writing,
- * deleting or reconfiguring its data stores (its vector bucket and indexes too), using its key, assuming or passing its roles,
+ * deleting or reconfiguring its data stores (its vector bucket and indexes too), using its key (an index of one's own
+ * vector bucket created under it too), assuming or passing its roles,
  * touching its network interfaces and log streams, and creating SageMaker resources that name its
  * key, subnets or security groups. Each attempt carries the request context AWS would set for it
  * (resource tags, `ec2:Vpc`, `kms:ViaService` for every service that uses tenant keys, the
@@ -55,6 +56,28 @@ const VICTIM_INDEX = 'vs-0196f3a2b4c8d0e1';
 const ENI_ACTIONS = ['ec2:DeleteNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'];
 const LOG_STREAM_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:DeleteLogStream'];
 const LOG_GROUP_ACTIONS = ['logs:FilterLogEvents', 'logs:DescribeLogStreams', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:AssociateKmsKey', 'logs:DisassociateKmsKey', 'logs:PutSubscriptionFilter'];
+
+/**
+ * CreateIndex in the attacker's own vector bucket with an encryption configuration that is not its tenant key's
+ * (CreateIndex's condition keys `s3vectors:sseType` and `s3vectors:kmsKeyArn`, its request's `encryptionConfiguration`:
+ * Service Authorization Reference for Amazon S3 Vectors): under the victim's key, and SSE-S3 (`AES256`, no key). The
+ * bucket is the attacker's, its account the attacker's; what is the victim's is the key the index would be under.
+ */
+function ownIndexUnderOtherKeys(victim: TenantEstate, attacker: TenantEstate): Attempt[] {
+  const bucket = Object.values(attacker.tenant.resources).find((r) => r.type === 'AWS::S3Vectors::VectorBucket');
+  if (!bucket || !victim.keyArn) return [];
+  const arn = `arn:${attacker.partition}:s3vectors:${attacker.region}:${attacker.account}:bucket/${String(bucket.props.VectorBucketName)}`;
+  const tags = resourceTags(attacker, bucket);
+  const bucketTags = { ...tags, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.replace(/^aws:ResourceTag\//, 's3vectors:VectorBucketTag/'), v])) };
+  const resource = `${arn}/index/${VICTIM_INDEX}`;
+  const tries: Array<{ encryption: Record<string, string>; variant: string }> = [
+    { encryption: { 's3vectors:sseType': 'aws:kms', 's3vectors:kmsKeyArn': victim.keyArn }, variant: `own bucket, under ${victim.tenantId}'s key` },
+    { encryption: { 's3vectors:sseType': 'AES256' }, variant: 'own bucket, SSE-S3 (AES256)' },
+  ];
+  return tries.map(({ encryption, variant }) => ({
+    action: 's3vectors:CreateIndex', resource, resourceAccount: attacker.account, context: { ...bucketTags, ...encryption }, label: `s3vectors:CreateIndex ${resource} (${variant})`,
+  }));
+}
 
 /** The tags a resource of the victim's stack carries, as `aws:ResourceTag/<key>` context. */
 function resourceTags(victim: TenantEstate, r?: InstantiatedResource): Record<string, string> {
@@ -185,6 +208,8 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
       default:
     }
   }
+
+  out.push(...ownIndexUnderOtherKeys(victim, attacker));
 
   // What AWS creates for the victim at run time.
   const rt = victim.runtime;

@@ -123,13 +123,15 @@ const BY_PURPOSE: Record<string, Control> = {
     ];
   },
   // The gateway's vector stores as the router's session of the role (lambdas/inference/vector-stores/s3-vectors-index.ts):
-  // every index action on an index of the tenant's own vector bucket, and the key through S3 Vectors.
+  // every index action on an index of the tenant's own vector bucket (CreateIndex with the encryption configuration the
+  // gateway sends: SSE-KMS under the tenant key), and the key through S3 Vectors.
   'vector-store': (e) => {
     const k = key(e);
     const index = `arn:${e.partition}:s3vectors:${e.region}:${e.account}:bucket/${tenantVectorBucketName(e.tenantId)}/index/vs-0af3c2`;
     const viaS3Vectors = { 'kms:ViaService': `s3vectors.${e.region}.amazonaws.com` };
+    const underOwnKey = { 's3vectors:sseType': 'aws:kms', 's3vectors:kmsKeyArn': k.arn };
     return [
-      ...VECTOR_STORE_ACTIONS.map((action) => one(action, index, e)),
+      ...VECTOR_STORE_ACTIONS.map((action) => one(action, index, e, action === 's3vectors:CreateIndex' ? { context: underOwnKey } : {})),
       one('kms:GenerateDataKey', k.arn, e, { policy: k.policy, context: viaS3Vectors }),
       one('kms:Decrypt', k.arn, e, { policy: k.policy, context: viaS3Vectors }),
     ];

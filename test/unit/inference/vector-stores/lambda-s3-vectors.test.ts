@@ -1,4 +1,4 @@
-import { DeleteIndexCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
+import { CreateIndexCommand, DeleteIndexCommand, GetIndexCommand, NotFoundException, S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ it('acts in the tenant\'s account as its vector-store role, the session tagged w
   sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'AKIA', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 900_000) } });
   s3v.on(DeleteIndexCommand).resolves({});
   const accounts: string[] = [];
-  const index = s3VectorsIndexFor(async (tenantId) => (accounts.push(tenantId), '111122223333'));
+  const index = s3VectorsIndexFor(async (tenantId) => (accounts.push(tenantId), { accountId: '111122223333', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k-1' }));
   await index.deleteIndex('vsacme', 'vs_0a');
   expect(accounts).toEqual(['vsacme']);
   expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([{
@@ -23,4 +23,13 @@ it('acts in the tenant\'s account as its vector-store role, the session tagged w
     DurationSeconds: 900, Tags: [{ Key: 'tessera:tenant-id', Value: 'vsacme' }], SourceIdentity: undefined,
   }]);
   expect(s3v.commandCalls(DeleteIndexCommand).map((c) => c.args[0].input)).toEqual([{ vectorBucketName: 'tessera-vsacme-vectors', indexName: 'vs-0a' }]);
+});
+
+it('creates an index under the key of the tenant\'s record (its KeyArn), which the vector-store role\'s CreateIndex requires', async () => {
+  sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'AKIA', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 900_000) } });
+  s3v.on(GetIndexCommand).rejects(new NotFoundException({ message: 'no such index', $metadata: {} }));
+  s3v.on(CreateIndexCommand).resolves({});
+  const index = s3VectorsIndexFor(async (tenantId) => ({ accountId: '444455556666', keyArn: `arn:aws:kms:us-east-1:444455556666:key/${tenantId}-key` }));
+  await index.createIndex('vsbeta', 'vs_0b', 4);
+  expect(s3v.commandCalls(CreateIndexCommand).map((c) => c.args[0].input.encryptionConfiguration)).toEqual([{ sseType: 'aws:kms', kmsKeyArn: 'arn:aws:kms:us-east-1:444455556666:key/vsbeta-key' }]);
 });

@@ -10,10 +10,12 @@ import { MAX_EXCLUDED_RUNS, RUN_METADATA_KEY, type VectorRecord } from '../../..
 
 const s3v = mockClient(S3VectorsClient);
 const clients: string[] = [];
+const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+const keysAsked: string[] = [];
 const index = new S3VectorsIndex(async (tenantId) => {
   clients.push(tenantId);
   return new S3VectorsClient({ region: 'us-east-1' });
-});
+}, async (tenantId) => (keysAsked.push(tenantId), KEY_ARN));
 const STORE = 'vs_0af3c2';
 const AT = { vectorBucketName: 'tessera-acme-vectors', indexName: 'vs-0af3c2' };
 const meta = { $metadata: {} };
@@ -22,6 +24,7 @@ const record = (i: number, extra: Partial<VectorRecord> = {}): VectorRecord => (
 beforeEach(() => {
   s3v.reset();
   clients.length = 0;
+  keysAsked.length = 0;
 });
 afterEach(() => s3v.reset());
 
@@ -37,15 +40,25 @@ describe('vectorIndexName', () => {
 });
 
 describe('S3VectorsIndex.createIndex', () => {
-  it('creates float32, cosine, with the chunk text non-filterable, in the tenant\'s bucket, as the tenant', async () => {
+  it('creates float32, cosine, with the chunk text non-filterable, under the tenant key (SSE-KMS), in the tenant\'s bucket, as the tenant', async () => {
     s3v.on(GetIndexCommand).rejects(new NotFoundException({ message: 'no such index', $metadata: {} }));
     s3v.on(CreateIndexCommand).resolves(meta);
     await index.createIndex('acme', STORE, 1536);
     expect(s3v.commandCalls(GetIndexCommand)[0].args[0].input).toEqual(AT);
+    // The encryption named in the request: the vector-store role may create an index only with sseType aws:kms and its tenant's key.
     expect(s3v.commandCalls(CreateIndexCommand).map((c) => c.args[0].input)).toEqual([{
       ...AT, dataType: 'float32', dimension: 1536, distanceMetric: 'cosine', metadataConfiguration: { nonFilterableMetadataKeys: [TEXT_METADATA_KEY] },
+      encryptionConfiguration: { sseType: 'aws:kms', kmsKeyArn: KEY_ARN },
     }]);
     expect(clients).toEqual(['acme']);
+    expect(keysAsked).toEqual(['acme']);
+  });
+
+  it.each(['', 'alias/tessera/acme', 'arn:aws:kms:us-east-1:111122223333:alias/tessera/acme'])('creates no index when the tenant key is %j, not a key ARN', async (keyArn) => {
+    s3v.on(GetIndexCommand).rejects(new NotFoundException({ message: 'no such index', $metadata: {} }));
+    const withoutKey = new S3VectorsIndex(async () => new S3VectorsClient({ region: 'us-east-1' }), async () => keyArn);
+    await expect(withoutKey.createIndex('acme', STORE, 8)).rejects.toThrow(/is not a KMS key ARN: vector index vs-0af3c2 is created only under the tenant key/);
+    expect(s3v.commandCalls(CreateIndexCommand)).toHaveLength(0);
   });
 
   it('keeps an index of the same dimension (no CreateIndex: moto would replace it)', async () => {
