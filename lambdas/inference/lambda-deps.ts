@@ -326,9 +326,7 @@ export function lambdaVectorStoreProcessing(): Promise<ProcessingDeps> {
     const tenantOf = async (tenantId: string) => {
       const record = await (await lambdaStore()).getTenant(tenantId);
       if (!record?.accountId) throw new Error(`tenant ${tenantId} has no account in the registry: its vector bucket cannot be reached`);
-      const keyArn = record.stackOutputs.KeyArn;
-      if (!keyArn) throw new Error(`tenant ${tenantId} has no KeyArn stack output in the registry: its vector indexes are created under its key only`);
-      return { accountId: record.accountId, keyArn };
+      return { accountId: record.accountId, keyArn: record.stackOutputs.KeyArn };
     };
     return {
       records: new VectorStoreRecords(new DynamoDbRecordTable(requireEnv(GATEWAY_ENV.responsesTable), clients.documents)),

@@ -49,7 +49,9 @@ const sqs = () => new SQSClient({});
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  apigw = await startApiGatewayEmulator(vectorStoreConfig(), upstream.url, [{ ...plainTenant('acme'), accountId: ACCOUNT }, { ...plainTenant('globex'), accountId: ACCOUNT }], { fineTuning: true });
+  // Each record with its tenant stack's KeyArn, which every CreateIndex names (moto evaluates no IAM condition).
+  const deployed = (tenantId: string) => ({ ...plainTenant(tenantId), accountId: ACCOUNT, stackOutputs: { KeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${tenantId}-0f1e2d3c` } });
+  apigw = await startApiGatewayEmulator(vectorStoreConfig(), upstream.url, [deployed('acme'), deployed('globex')], { fineTuning: true });
   await createResponsesTable('tessera-responses');
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-batch-files' }));
   // acme's vector bucket (its tenant stack's); globex's is made later (the dead-letter test).

@@ -33,3 +33,15 @@ it('creates an index under the key of the tenant\'s record (its KeyArn), which t
   await index.createIndex('vsbeta', 'vs_0b', 4);
   expect(s3v.commandCalls(CreateIndexCommand).map((c) => c.args[0].input.encryptionConfiguration)).toEqual([{ sseType: 'aws:kms', kmsKeyArn: 'arn:aws:kms:us-east-1:444455556666:key/vsbeta-key' }]);
 });
+
+it('creates no index for a tenant whose record has no KeyArn, and still reaches its indexes otherwise', async () => {
+  sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'AKIA', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 900_000) } });
+  s3v.reset();
+  s3v.on(GetIndexCommand).rejects(new NotFoundException({ message: 'no such index', $metadata: {} }));
+  s3v.on(DeleteIndexCommand).resolves({});
+  const index = s3VectorsIndexFor(async () => ({ accountId: '444455556666' }));
+  await expect(index.createIndex('vsgamma', 'vs_0c', 4)).rejects.toThrow('tenant vsgamma has no KeyArn stack output in the registry: its vector indexes are created under its key only');
+  expect(s3v.commandCalls(CreateIndexCommand)).toHaveLength(0);
+  await index.deleteIndex('vsgamma', 'vs_0c');
+  expect(s3v.commandCalls(DeleteIndexCommand)).toHaveLength(1);
+});
