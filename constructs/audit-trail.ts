@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { AUDIT_REPLICATED_PREFIXES, CLOUDTRAIL_PREFIX } from '../lib/audit-prefixes.js';
 import { auditReplicaBucketName, PLATFORM_DR_KEY_ALIAS } from '../lib/platform-dr-naming.js';
+import { ORGANIZATION_TRAIL_NAME } from '../lib/config/organization-trail.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
 export interface AuditTrailProps {
@@ -19,15 +20,23 @@ export interface AuditTrailProps {
   /** Retention of the trail's CloudWatch Logs copy. */
   readonly logRetention: logs.RetentionDays;
   /**
-   * Record every account of the organization (deploy in the management account, or a delegated admin).
+   * Record every account of the organization: an organization trail named ORGANIZATION_TRAIL_NAME, writing
+   * `AWSLogs/<organizationId>/<account>/…`. Deployed in the management account, or in a member account registered as
+   * CloudTrail's delegated administrator (lib/config/organization-trail.ts): the trail is then the management account's.
    * @default false
    */
   readonly organizationTrail?: boolean;
   /**
-   * Organization id; required for an organization trail.
+   * Organization id (`o-…`); required for an organization trail.
    * @default - none
    */
   readonly organizationId?: string;
+  /**
+   * The management account, whose id an organization trail's ARN carries also when a delegated administrator created it;
+   * required for an organization trail.
+   * @default - none
+   */
+  readonly managementAccountId?: string;
   /**
    * Replicate new audit objects under AUDIT_REPLICATED_PREFIXES (CloudTrail's, and the records of
    * tenants whose tier has a DR region) to the replica bucket of the platform's DR region
@@ -44,7 +53,7 @@ export { AUDIT_DR_TIER_PREFIX, AUDIT_RECORDS_PREFIX, AUDIT_REPLICATED_PREFIXES, 
 /**
  * The immutable audit trail: an S3 bucket with Object Lock in compliance mode, versioned, KMS
  * encrypted and access-logged, receiving CloudTrail (log file validation on, multi-region,
- * organization-wide when deployed in the management account) and Tessera's own audit records.
+ * organization-wide with `organizationTrail`) and Tessera's own audit records.
  */
 export class AuditTrail extends Construct {
   readonly bucket: s3.Bucket;
@@ -56,6 +65,9 @@ export class AuditTrail extends Construct {
     super(scope, id);
     if (props.organizationTrail && !props.organizationId) {
       throw new Error('AuditTrail organizationId is required when organizationTrail is true');
+    }
+    if (props.organizationTrail && !props.managementAccountId) {
+      throw new Error('AuditTrail managementAccountId is required when organizationTrail is true');
     }
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...secureBucketProps({ encryptionKey: props.encryptionKey, accessLogsBucket: props.accessLogsBucket, accessLogsPrefix: 'audit-bucket/' }),
@@ -74,19 +86,76 @@ export class AuditTrail extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.trail = new cloudtrail.Trail(this, 'Trail', {
+    // An organization trail is another resource (construct id, hence logical id, and name): turning a trail into an
+    // organization trail or back in place is UpdateTrail's IsOrganizationTrail, which "only the management account" may
+    // do (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_UpdateTrail.html), so a delegated
+    // administrator's update would fail. CloudFormation creates the new trail, then deletes the old one: no gap.
+    const organization = props.organizationTrail ? { id: props.organizationId!, management: props.managementAccountId! } : undefined;
+    this.trail = new cloudtrail.Trail(this, organization ? 'OrganizationTrail' : 'Trail', {
       bucket: this.bucket,
       encryptionKey: props.encryptionKey,
       enableFileValidation: true,
       isMultiRegionTrail: true,
       includeGlobalServiceEvents: true,
-      isOrganizationTrail: props.organizationTrail ?? false,
-      orgId: props.organizationTrail ? props.organizationId : undefined,
+      // Not the L2's isOrganizationTrail (set on the L1 below): its bucket statement names the trail in the bucket's own
+      // account (aws:SourceArn), which a delegated administrator's trail is not in (organizationWrites).
+      isOrganizationTrail: false,
+      ...(organization ? { trailName: ORGANIZATION_TRAIL_NAME } : {}),
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: logGroup,
     });
+    if (organization) {
+      (this.trail.node.defaultChild as cloudtrail.CfnTrail).isOrganizationTrail = true;
+      this.organizationWrites(organization.id, organization.management, props.encryptionKey);
+    }
     acknowledge(this.trail.node.findChild('LogsRole').node.findChild('DefaultPolicy'), ['NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy', 'HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy'],
       'The CloudTrail construct creates its CloudWatch Logs delivery role with one inline statement (CreateLogStream/PutLogEvents on the trail log group only) and exposes no way to pass a role.');
+  }
+
+  /**
+   * What an organization trail needs beyond the L2's statements, per AWS's organization-trail bucket policy
+   * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html#org-trail-bucket-policy):
+   * CloudTrail may put objects under `AWSLogs/<organizationId>/` with `bucket-owner-full-control`, only for this trail
+   * (`aws:SourceArn`: "the value of aws:SourceArn must be a trail ARN that is owned by the management account and uses the
+   * management account ID"). When the trail's ARN is not in this account (a delegated administrator's trail), the
+   * platform key also lets CloudTrail encrypt for it and describe it: the key's own statements name this account's
+   * trails only (constructs/platform-key.ts; https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+   * @throws Error when `key` is not a key of this app (an imported key's policy cannot be changed here)
+   */
+  private organizationWrites(organizationId: string, managementAccountId: string, key: kms.IKey): void {
+    const stack = Stack.of(this);
+    const trailArn = `arn:${stack.partition}:cloudtrail:${stack.region}:${managementAccountId}:trail/${ORGANIZATION_TRAIL_NAME}`;
+    const cloudTrail = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
+    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudTrailWritesOrganizationLogs',
+      principals: [cloudTrail],
+      actions: ['s3:PutObject'],
+      resources: [this.bucket.arnForObjects(`${CLOUDTRAIL_PREFIX}${organizationId}/*`)],
+      conditions: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceArn': trailArn } },
+    }));
+    if (managementAccountId === stack.account) return;
+    const added = [
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'CloudTrailEncryptsOrganizationTrailLogs',
+        principals: [cloudTrail],
+        actions: ['kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceArn': trailArn },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${stack.partition}:cloudtrail:*:${managementAccountId}:trail/${ORGANIZATION_TRAIL_NAME}` },
+        },
+      })),
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'CloudTrailDescribesKeyForOrganizationTrail',
+        principals: [cloudTrail],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
+      })),
+    ];
+    if (added.some((a) => !a.statementAdded)) {
+      throw new Error(`AuditTrail: the organization trail's key must be a key of this app, whose policy can let CloudTrail encrypt for ${trailArn}`);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { ApiKeysTable } from '../constructs/api-keys-table.js';
 import { InferenceApi } from '../constructs/inference-api.js';
 import { FineTuning } from '../constructs/fine-tuning.js';
 import { AuditTrail } from '../constructs/audit-trail.js';
+import { organizationTrailOf } from './config/organization-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
 import { CorsOriginIndex } from '../constructs/cors-origin-index.js';
@@ -94,8 +95,9 @@ export class PlatformStack extends Stack {
       accessLogsBucket: accessLogs,
       objectLockRetentionDays: config.audit.objectLockRetentionDays,
       logRetention: config.audit.logRetentionDays,
-      organizationTrail: config.platformAccountId === config.organization.managementAccountId,
+      organizationTrail: organizationTrailOf(config).organizationTrail,
       organizationId: config.organization.organizationId,
+      managementAccountId: config.organization.managementAccountId,
       replicationRegion: drRegion,
     });
     const breakGlass = new BreakGlassRole(this, 'BreakGlass', { roleName: config.roles.breakGlassRoleName, organizationId: config.organization.organizationId });

@@ -943,6 +943,16 @@ export const PlatformConfigSchema = z
       objectLockRetentionDays: z.number().int().min(1).max(36500),
       /** Retention of the trail's CloudWatch Logs log group: one of LOG_RETENTION_DAYS. */
       logRetentionDays,
+      /**
+       * Whether the audit trail is an organization trail (every account of the organization, tenant accounts included,
+       * into the audit bucket under `AWSLogs/<organizationId>/`) or the platform account's only. With the platform in a
+       * member account, `true` needs the platform account registered as CloudTrail's delegated administrator and trusted
+       * access for cloudtrail.amazonaws.com, from the management account (lib/config/organization-trail.ts; doctor
+       * checks both). `false` with the platform in the management account leaves the organization to another trail
+       * (Control Tower's, LZA's). Changing it replaces the trail (docs/upgrading-and-teardown.md).
+       * @default - absent: true when platformAccountId is the management account, else false
+       */
+      organizationTrail: z.boolean().optional(),
     }),
     /**
      * The platform's own disaster recovery (registry backups copied, audit bucket replicated with
