@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudTrailClient, DeleteTrailCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CognitoIdentityProviderClient, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { BatchDeleteImageCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { DeleteRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -21,7 +22,7 @@ import { QUARANTINE_SCP_ARN_PARAMETER } from '../../lib/quarantine-scp-parameter
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
-import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfig, MANAGEMENT, PLATFORM, REGION, SERVE_IMAGE, TRAIN_IMAGE, BUCKET, POOL_NAME, trust, WORKLOAD, type Estate } from './support/doctor-estate.js';
+import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfig, MANAGEMENT, PLATFORM, REGION, SERVE_IMAGE, TRAIN_IMAGE, BUCKET, ORGANIZATION_TRAIL, POOL_NAME, trust, WORKLOAD, type Estate } from './support/doctor-estate.js';
 
 /**
  * `tessera doctor` against moto: a prepared healthy estate passes every check moto can answer, then
@@ -35,6 +36,10 @@ import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfi
  * - SES v2: GetEmailIdentity is answered but never verified (VerifiedForSendingStatus false) and
  *   GetAccount is not implemented, so the healthy estate mails nobody (one `budget-alert-mail`
  *   line, no SES call); a mailing tier's missing and unverified senders are asserted below.
+ * - Organizations ListDelegatedAdministrators for cloudtrail.amazonaws.com: moto 5.2.5 refuses the service principal
+ *   (InvalidInputException "unrecognized service principal": its FakeDelegatedAdministrator.SUPPORTED_SERVICES lacks
+ *   CloudTrail, which AWS supports), so the `cloudtrail-delegated-admin` line's outcomes are unit tests; the healthy
+ *   estate's config needs no delegated administrator (no call).
  * - RDS DescribeOrderableDBInstanceOptions: moto's data has Aurora engines only (an empty answer for
  *   postgres, so every tier's database reads as not offered), and ElastiCache
  *   DescribeReservedCacheNodesOfferings is not implemented (a warning that doctor could not check).
@@ -106,7 +111,7 @@ describe('tessera doctor against moto', () => {
     expect(line(report, 'instance-offer:gpu:enterprise:us-east-1').detail).toMatch(/^tiers\.enterprise\.compute\.gpu\.instanceTypes: p4d\.24xlarge is not offered in use1-az5 \(the usable zone IDs of us-east-1: use1-az6, use1-az1, use1-az2, use1-az4, use1-az5\)/);
     expect(answerable(report).map((c) => c.id)).toEqual([
       'config', 'credentials', 'organization', 'organization-root', 'trusted-access:cloudtrail.amazonaws.com', 'trusted-access:account.amazonaws.com',
-      'control-tower', 'landing-zone-accelerator',
+      'control-tower', 'landing-zone-accelerator', 'cloudtrail-delegated-admin', 'organization-trail',
       // moto's DescribeRegions: us-east-1 opt-in-not-required in both accounts
       'region-enabled:platform:us-east-1', 'region-enabled:workload:us-east-1',
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
@@ -118,6 +123,8 @@ describe('tessera doctor against moto', () => {
       'shared-cluster-version', 'cognito-user-pool', 'platform-admins', 'budget-alert-mail',
     ]);
     expect(line(report, 'budget-alert-mail').detail).toBe('no tier sets budgetAlerts.emailTenantAdmins: true: nothing is mailed, no SES call made');
+    // moto's DescribeTrails answers IsOrganizationTrail and IsMultiRegionTrail, GetTrailStatus IsLogging
+    expect(line(report, 'organization-trail').detail).toBe(`${ORGANIZATION_TRAIL} (arn:aws:cloudtrail:${REGION}:${MANAGEMENT}:trail/${ORGANIZATION_TRAIL}): organization trail, every Region, logging management events`);
     // moto answers GetAccountSettings with AWS's default quota (support/moto-python/tessera_moto_patches.py answer_lambda_account_settings)
     expect(line(report, 'lambda-concurrency')).toMatchObject({ account: PLATFORM, detail: expect.stringMatching(/^ConcurrentExecutions 1000 \(UnreservedConcurrentExecutions 1000\); TesseraPlatform reserves \d+ across its \d+ functions, Lambda keeps 100 unreserved, other functions reserve 0: needs \d+$/) });
     expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
@@ -233,6 +240,38 @@ describe('tessera doctor against moto: an organization trail', () => {
     expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com').status).toBe('pass');
     await client(OrganizationsClient, estate.creds.management).send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'cloudtrail.amazonaws.com' }));
     expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com')).toMatchObject({ status: 'fail', fix: 'aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com' });
+  });
+});
+
+describe('tessera doctor against moto: the organization trail that covers the account tier\'s accounts', () => {
+  it('warns naming the fix when the landing zone\'s organization trail stops logging, then is deleted, then with audit.organizationTrail set', async () => {
+    await moto.reset();
+    const estate = await buildEstate();
+    const groups = CHECK_GROUPS.filter((g) => g.name === 'organization-trail');
+    process.env.AWS_ACCESS_KEY_ID = estate.creds.management.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = estate.creds.management.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = estate.creds.management.sessionToken!;
+    const run = (config = estate.config) => runDoctor({ config, configFile: estate.configFile, factory: awsClientFactory({ endpoint: moto.endpoint, maxAttempts: 1 }), groups });
+    const trails = client(CloudTrailClient, estate.creds.management);
+    const arn = `arn:aws:cloudtrail:${REGION}:${MANAGEMENT}:trail/${ORGANIZATION_TRAIL}`;
+    expect(line(await run(), 'organization-trail').status).toBe('pass');
+
+    await trails.send(new StopLoggingCommand({ Name: ORGANIZATION_TRAIL }));
+    expect(line(await run(), 'organization-trail')).toMatchObject({
+      status: 'warn', account: MANAGEMENT,
+      detail: expect.stringContaining(`(organization trails: ${ORGANIZATION_TRAIL}: not logging), and tier enterprise uses account isolation`),
+      fix: expect.stringContaining(`aws cloudtrail start-logging --name ${arn} (from the account that manages it`),
+    });
+
+    await trails.send(new DeleteTrailCommand({ Name: ORGANIZATION_TRAIL }));
+    const none = line(await run(), 'organization-trail');
+    expect(none.status).toBe('warn');
+    expect(none.detail).toContain('(none found)');
+    expect(none.fix).toMatch(/^set audit\.organizationTrail: true, register the platform account as CloudTrail's delegated administrator/);
+
+    // audit.organizationTrail and no trail yet: deploy TesseraPlatform (the delegated-administrator line is a unit test: moto lacks CloudTrail among its delegated-admin services)
+    const mine = line(await run({ ...estate.config, audit: { ...estate.config.audit, organizationTrail: true } }), 'organization-trail');
+    expect(mine.fix).toBe('npx cdk deploy TesseraPlatform (audit.organizationTrail makes its trail tessera-organization-audit an organization trail; see the cloudtrail-delegated-admin line first)');
   });
 });
 

@@ -1,5 +1,6 @@
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -30,6 +31,8 @@ export interface AwsClients {
   readonly s3: S3Client;
   readonly serviceQuotas: ServiceQuotasClient;
   readonly cloudFormation: CloudFormationClient;
+  /** CloudTrail (the organization trails that cover the tenant accounts). */
+  readonly cloudTrail: CloudTrailClient;
   readonly ec2: EC2Client;
   readonly eks: EKSClient;
   /** RDS (the Region's orderable DB instance classes). */
@@ -85,6 +88,7 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       s3: new S3Client({ ...common, forcePathStyle: Boolean(options.endpoint ?? process.env.AWS_ENDPOINT_URL) }),
       serviceQuotas: new ServiceQuotasClient(common),
       cloudFormation: new CloudFormationClient(common),
+      cloudTrail: new CloudTrailClient(common),
       ec2: new EC2Client(common),
       eks: new EKSClient(common),
       rds: new RDSClient(common),

@@ -1,5 +1,6 @@
 import { DescribeOrganizationCommand, paginateListAWSServiceAccessForOrganization, ListRootsCommand, type Root } from '@aws-sdk/client-organizations';
 import { pages } from '../../aws-pages.js';
+import { organizationTrailOf } from '../../config/organization-trail.js';
 import { accountTierOptInRegions } from '../../config/region-opt-in.js';
 import { describeAwsError, errorName, isAccessDenied } from '../aws-errors.js';
 import { callFailed, result } from './results.js';
@@ -8,19 +9,28 @@ import type { CheckResult, DoctorContext } from './types.js';
 /**
  * Service principals the platform needs trusted access for, with the config condition that needs it.
  * Source: grep of lib/ and constructs/ for organization features:
- * - CloudTrail: the audit trail is an organization trail when the platform account is the management account
- *   (lib/platform-stack.ts `organizationTrail`);
+ * - CloudTrail: the audit trail is an organization trail with `audit.organizationTrail` (absent: when the platform account
+ *   is the management account; lib/config/organization-trail.ts), made by the management account or, from a member
+ *   platform account, by CloudTrail's delegated administrator, which also needs trusted access (organization-trail-checks.ts
+ *   checks the registration);
  * - Account Management (`account.amazonaws.com`): when an account tier uses an opt-in region (lib/config/region-opt-in.ts
  *   accountTierOptInRegions), *Enable regions* calls account:EnableRegion and account:GetRegionOptStatus with the tenant's
  *   `AccountId`, which needs "trusted access enabled for the Account Management service" (AWS Account Management API
  *   Reference, EnableRegion, `AccountId`: https://docs.aws.amazon.com/accounts/latest/reference/API_EnableRegion.html).
  *   A documented step (docs/deploying.md), as CloudTrail's: TesseraOrganization has no custom resource calling
  *   Organizations, and enabling trusted access is an organization-wide decision the platform team makes once.
- * Nothing else registers a delegated administrator or uses service-managed StackSets; the lifecycle reaches Organizations
+ * Nothing else uses a delegated administrator or service-managed StackSets; the lifecycle reaches Organizations
  * through its own role (TesseraOrganizationAccess).
  */
 export const TRUSTED_SERVICES: ReadonlyArray<{ principal: string; needed: (c: DoctorContext['config']) => boolean; why: (c: DoctorContext['config']) => string; notNeeded: string }> = [
-  { principal: 'cloudtrail.amazonaws.com', needed: (c) => c.platformAccountId === c.organization.managementAccountId, why: () => 'the audit trail is an organization trail (platformAccountId is the management account)', notNeeded: 'not needed (trail in the platform account)' },
+  {
+    principal: 'cloudtrail.amazonaws.com',
+    needed: (c) => organizationTrailOf(c).organizationTrail,
+    why: (c) => organizationTrailOf(c).delegatedAdministrator
+      ? 'the audit trail is an organization trail (audit.organizationTrail), created by the platform account as CloudTrail\'s delegated administrator'
+      : 'the audit trail is an organization trail (platformAccountId is the management account)',
+    notNeeded: 'not needed (trail in the platform account)',
+  },
   {
     principal: 'account.amazonaws.com',
     needed: (c) => accountTierOptInRegions(c).length > 0,

@@ -16,6 +16,7 @@ import { modelShutdownChecks } from './model-shutdown-checks.js';
 import { nodeTypeOfferChecks } from './node-type-offer-checks.js';
 import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
 import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
+import { organizationTrailChecks } from './organization-trail-checks.js';
 import { providerSecretChecks } from './provider-secret-checks.js';
 import { quarantineScpChecks } from './quarantine-scp-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
@@ -32,6 +33,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'organization', run: organizationChecks },
   { name: 'trusted-access', run: trustedAccessChecks },
   { name: 'control-tower', run: controlTowerChecks },
+  { name: 'organization-trail', run: organizationTrailChecks },
   { name: 'quarantine-scp-arn', run: quarantineScpChecks },
   { name: 'region-enabled', run: regionOptInChecks },
   { name: 'cdk-bootstrap', run: bootstrapChecks },

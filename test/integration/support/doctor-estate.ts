@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CognitoIdentityProviderClient, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -18,7 +19,8 @@ import type { MotoServer } from './moto-server.js';
 
 /**
  * A healthy estate for `tessera doctor` in moto (test/integration/doctor-moto.test.ts, and the README
- * transcript): an organization with SCPs and CloudTrail trusted access, CDK bootstrap version
+ * transcript): an organization with SCPs and CloudTrail trusted access, an organization trail (multi-region, logging)
+ * in the management account, CDK bootstrap version
  * parameters, the platform deploy role trusting the management account, TesseraProvisioning in the
  * workload account, provider secrets, base-model weights and images, a TesseraPlatform stack whose
  * TenantUserPoolId names a pool with custom:tenant_id, and the TesseraPlatformAdmin permission set
@@ -33,6 +35,9 @@ export const TRAIN_IMAGE = `${PLATFORM}.dkr.ecr.${REGION}.amazonaws.com/tessera-
 export const SERVE_IMAGE = `${PLATFORM}.dkr.ecr.${REGION}.amazonaws.com/tessera-serve:1.0`;
 export const BUCKET = `acme-base-models-${PLATFORM}`;
 export const POOL_NAME = 'tessera-tenants';
+/** The organization trail of the estate's landing zone, in the management account, and its bucket. */
+export const ORGANIZATION_TRAIL = 'aws-controltower-BaselineCloudTrail';
+export const ORGANIZATION_TRAIL_BUCKET = `aws-controltower-logs-${MANAGEMENT}-${REGION}`;
 export const trust = (account: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }] });
 export interface Estate { config: PlatformConfig; configFile: string; creds: Record<string, AwsCredentialIdentity>; rootId: string; poolId: string; instanceArn: string; permissionSetArn: string }
 
@@ -68,6 +73,11 @@ export async function buildEstate(moto: MotoServer, dir: string, extra: Record<s
   await orgs.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
   await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'cloudtrail.amazonaws.com' }));
   const config = estateConfig(org.Id!, rootId, extra);
+  // The landing zone's organization trail (Control Tower's name), multi-region and logging: it covers the account tier's accounts.
+  await client(S3Client, creds.management).send(new CreateBucketCommand({ Bucket: ORGANIZATION_TRAIL_BUCKET }));
+  const trails = client(CloudTrailClient, creds.management);
+  await trails.send(new CreateTrailCommand({ Name: ORGANIZATION_TRAIL, S3BucketName: ORGANIZATION_TRAIL_BUCKET, IsMultiRegionTrail: true, IsOrganizationTrail: true }));
+  await trails.send(new StartLoggingCommand({ Name: ORGANIZATION_TRAIL }));
 
   for (const account of ['management', 'platform'] as const) {
     await client(SSMClient, creds[account]).send(new PutParameterCommand({ Name: '/cdk-bootstrap/hnb659fds/version', Value: '30', Type: 'String' }));

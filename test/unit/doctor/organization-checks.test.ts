@@ -99,6 +99,18 @@ describe('trusted access', () => {
     expect(line.detail).toMatch(/^enabled \(the audit trail is an organization trail/);
   });
 
+  // A delegated administrator's organization trail needs CloudTrail's trusted access as the management account's does.
+  it('needs trusted access for cloudtrail.amazonaws.com when audit.organizationTrail makes the member platform account\'s trail an organization trail', async () => {
+    orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'sso.amazonaws.com' }] });
+    const [line] = await trustedAccessChecks(testContext(testConfig({ audit: { organizationTrail: true } })));
+    expect(line).toMatchObject({
+      id: 'trusted-access:cloudtrail.amazonaws.com', status: 'fail', fix: 'aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com',
+      detail: 'not enabled, and the audit trail is an organization trail (audit.organizationTrail), created by the platform account as CloudTrail\'s delegated administrator',
+    });
+    // false in the management account: the management account's own trail, no trusted access needed
+    expect((await trustedAccessChecks(testContext(testConfig({ platformAccountId: MANAGEMENT, audit: { organizationTrail: false } }))))[0].detail).toBe('not needed (trail in the platform account)');
+  });
+
   it('fails an organization trail without trusted access, with enable-aws-service-access', async () => {
     orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'sso.amazonaws.com' }] });
     const [line] = await trustedAccessChecks(testContext(orgTrail));
