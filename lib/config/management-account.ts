@@ -14,7 +14,7 @@ import type { z } from 'zod';
  *   region and quarantine SCPs (TesseraOrganization) are what fence them. In the management account none of them
  *   applies, so it is refused at synth ({@link checkWorkloadAccountIsNotManagement}).
  * - `platformAccountId` equal to the management account is a layout Tessera supports and documents: the audit trail
- *   then is an organization trail (lib/platform-stack.ts), TesseraPlatform reads the quarantine SCP's ARN from the SSM
+ *   then is an organization trail unless `audit.organizationTrail` is false (lib/config/organization-trail.ts), TesseraPlatform reads the quarantine SCP's ARN from the SSM
  *   parameter TesseraOrganization writes there (lib/tessera-app.ts), and doctor checks CloudTrail's trusted access for
  *   it (lib/cli/doctor/organization-checks.ts). The platform runs no tenant workload (tenants are fenced by SCPs in their
  *   own or the workload account), so refusing it would break deployments that follow the docs; it is a warning
@@ -60,7 +60,7 @@ export function managementAccountWarnings(c: Accounts): string[] {
   const management = c.organization.managementAccountId;
   const warnings: string[] = [];
   if (c.platformAccountId === management) {
-    warnings.push(`platformAccountId = "${management}": is organization.managementAccountId: service control policies do not apply to the management account, so nothing of TesseraOrganization fences the platform's roles there, and AWS advises keeping workloads out of it; supported (the audit trail becomes an organization trail), but consider a member account for the platform`);
+    warnings.push(`platformAccountId = "${management}": is organization.managementAccountId: service control policies do not apply to the management account, so nothing of TesseraOrganization fences the platform's roles there, and AWS advises keeping workloads out of it; supported (the audit trail is then an organization trail unless audit.organizationTrail is false), but consider a member account for the platform`);
   }
   if (c.platformAccountId === c.workloadAccountId) {
     warnings.push(`platformAccountId = "${c.platformAccountId}": is workloadAccountId: deploy guide step 6 puts the workload account under tessera-guardrails, which denies the CDK deploy role the changes to TesseraPlatform's tessera-* and /tessera/ roles (ProtectTesseraRoles) and to its audit trail (DenyCloudTrailTampering), so an upgrade of TesseraPlatform that adds or changes them fails and rolls back; move the account out of its tier OU for each cdk deploy TesseraPlatform and back after it (docs/upgrading-and-teardown.md), or give the platform an account of its own`);
