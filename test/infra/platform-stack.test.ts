@@ -85,6 +85,18 @@ describe('PlatformStack', () => {
     t.hasResourceProperties('AWS::CloudTrail::Trail', { IsOrganizationTrail: true });
   }, 240_000);
 
+  // audit.organizationTrail from the member platform account: the trail CloudTrail's delegated administrator creates,
+  // owned by the management account (111111111111 in the default config), which the bucket and key policies name.
+  it('makes the member platform account\'s trail an organization trail with audit.organizationTrail, its ARN the management account\'s (cdk-nag clean)', async () => {
+    const t = (await appTemplates({ audit: { organizationTrail: true } })).platform;
+    t.hasResourceProperties('AWS::CloudTrail::Trail', { IsOrganizationTrail: true, TrailName: 'tessera-organization-audit' });
+    const trailArn = expect.stringMatching(/^arn:aws:cloudtrail:[a-z0-9-]+:111111111111:trail\/tessera-organization-audit$/);
+    const bucket = (Object.values(t.findResources('AWS::S3::BucketPolicy')) as any[]).flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    expect(bucket.find((x) => x.Sid === 'CloudTrailWritesOrganizationLogs')).toMatchObject({ Condition: { StringEquals: { 'aws:SourceArn': trailArn } } });
+    const key = (Object.values(t.findResources('AWS::KMS::Key')) as any[]).flatMap((k) => k.Properties.KeyPolicy.Statement as any[]);
+    expect(key.find((x) => x.Sid === 'CloudTrailEncryptsOrganizationTrailLogs')).toMatchObject({ Condition: { StringEquals: { 'aws:SourceArn': trailArn } } });
+  }, 240_000);
+
   it('publishes the blueprints readable by the organization and denied to anyone else', () => {
     const policies = Object.values(platform.findResources('AWS::S3::BucketPolicy')).map((p: any) => p.Properties.PolicyDocument.Statement as any[]);
     const catalog = policies.find((s) => s.some((x) => x.Sid === 'OrganizationReadsBlueprints'))!;

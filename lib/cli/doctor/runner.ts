@@ -33,8 +33,9 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'organization', run: organizationChecks },
   { name: 'trusted-access', run: trustedAccessChecks },
   { name: 'control-tower', run: controlTowerChecks },
-  { name: 'organization-trail', run: organizationTrailChecks },
   { name: 'quarantine-scp-arn', run: quarantineScpChecks },
+  // After the landing zone's lines: the organization trail it may run is one the check finds.
+  { name: 'organization-trail', run: organizationTrailChecks },
   { name: 'region-enabled', run: regionOptInChecks },
   { name: 'cdk-bootstrap', run: bootstrapChecks },
   { name: 'provisioning-role', run: provisioningRoleChecks },

@@ -2,6 +2,7 @@ import { CloudTrailClient, CloudTrailServiceException, DescribeTrailsCommand, Ge
 import { ListDelegatedAdministratorsCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { logsManagementEvents, organizationTrailChecks } from '../../../lib/cli/doctor/organization-trail-checks.js';
+import { CHECK_GROUPS } from '../../../lib/cli/doctor/runner.js';
 import { mockStrict } from '../../support/strict-mock.js';
 import { awsError, MANAGEMENT, PLATFORM, REGION, testConfig, testContext } from './support.js';
 
@@ -18,6 +19,11 @@ const platformTrail = { Name: 'TesseraPlatform-AuditTrail', TrailARN: arn(PLATFO
 const line = async (config = testConfig(), id = 'organization-trail') => (await organizationTrailChecks(testContext(config))).find((l) => l.id === id)!;
 
 describe('organization-trail', () => {
+  it('is one of the doctor groups, after the landing zone\'s lines (Control Tower, LZA) and the quarantine SCP\'s', () => {
+    const names = CHECK_GROUPS.map((g) => g.name);
+    expect(names.indexOf('organization-trail')).toBe(names.indexOf('quarantine-scp-arn') + 1);
+  });
+
   it('passes on Control Tower\'s organization trail (multi-region, logging, default selectors), asked by its ARN', async () => {
     trail.on(DescribeTrailsCommand).resolves({ trailList: [platformTrail, controlTower] }).on(GetTrailStatusCommand).resolves({ IsLogging: true });
     const l = await line();
