@@ -125,7 +125,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport', 'audit'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
   // Events and audit: the termination protection it lifts (the namespace and DR stacks'), recorded as Lift protections' are.
-  'delete-tenant-stacks': ['registry', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
+  // Control: once the stacks are gone, the tenant's VPC range claim deleted and the range listed as free (release-network.ts).
+  'delete-tenant-stacks': ['registry', 'control', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'schedule-key-deletion': ['registry', 'control', 'tenantAccounts', 'events'],
   'retire-account': ['registry', 'control', 'organizations', 'events'],
   'finish-offboarding': ['registry', 'events'],

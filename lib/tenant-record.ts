@@ -540,6 +540,20 @@ export const OffboardingRecord = z.object({
      */
     rechecks: z.array(RetiredFineTuning.extend({ at: z.string(), executionArn: z.string().optional(), lookedAgain: z.boolean() })).optional(),
   }).optional(),
+  /**
+   * The tenant's VPC range given back to its tier's pool once its stacks were deleted (*Delete tenant stacks*,
+   * lambdas/lifecycle/release-network.ts): `vpcCidr` the range the record held (then removed from the record's own
+   * `vpcCidr`), `strayClaims` ranges the tenant had claimed without recording them (an allocation that died before its
+   * registry write), `releasedAt` (ISO 8601) and the execution that released them. The next onboarding of a tier whose
+   * pool holds the range may get it.
+   * @default - absent until the stacks are gone, on tenants that never got a range, and on offboardings before 2026-12-05
+   */
+  network: z.object({
+    vpcCidr: z.string().optional(),
+    strayClaims: z.array(z.string()).optional(),
+    releasedAt: z.string(),
+    executionArn: z.string().optional(),
+  }).optional(),
   retainedStores: z.array(RetainedStore).optional(),
   keyDeletion: KeyDeletionRecord.optional(),
   /**

@@ -1,6 +1,6 @@
 import { blockCount, blockIndex, nthBlock, parseCidr } from '../../lib/config/cidr.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { cidrClaimsOf, claimCidr, nextPoolIndex, passPoolIndex, releaseCidr, returnPoolIndex } from '../shared/control-table.js';
+import { cidrClaimsOf, claimCidr, claimReleasedCidr, dropClaimedCidr, nextPoolIndex, passPoolIndex, releaseCidr, releasedCidrs, returnPoolIndex } from '../shared/control-table.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
 import { NetworkPoolExhaustedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -33,7 +33,8 @@ async function assertQuotas(record: TenantRecord): Promise<{ checked: number; un
 }
 
 /**
- * Gives the tenant a VPC range of its own from the tier's pool: a conditional write claims the block
+ * Gives the tenant a VPC range of its own from the tier's pool: a block an offboarded tenant gave back if one is listed
+ * (claimReleasedBlock), else a conditional write claims the block
  * the pool's counter names, then the counter moves past it (claimNextBlock), so two tenants never share a range; the
  * registry write is conditional too, so two runs of one tenant end with one range (the loser's
  * claim is given back, and the pool's counter moved back to it: giveBack), and a claim an earlier attempt left behind is reused.
@@ -67,25 +68,52 @@ export const handler = lifecycleHandler('Allocate network', async (state: Lifecy
 });
 
 /**
- * Claims the next free block of the tier's pool: reads the pool's counter, claims that block (a
+ * Claims a free block of the tier's pool: first a block an offboarded tenant gave back (claimReleasedBlock), else the
+ * block the pool's counter names: reads the counter, claims that block (a
  * conditional write, the tenant's own claim found as its own on a retry), then moves the counter past
  * it; a block another tenant holds is passed too. Every write is idempotent per tenant, so a write
  * the SDK sends again after a lost answer skips no block (an `ADD` counter did: the block in between
  * was handed to no one, for good).
+ * @throws NetworkPoolExhaustedError when every block of the pool is held by a tenant at this moment
  */
 async function claimNextBlock(record: TenantRecord): Promise<string> {
   const { network } = tierConfig(record.tier);
   const pool = parseCidr(network.tenantCidrPool)!;
   const count = blockCount(pool, network.tenantVpcPrefixLength);
+  const released = await claimReleasedBlock(record);
+  if (released) return released;
   for (;;) {
     const index = await nextPoolIndex(record.tier);
     if (index >= count) {
-      throw new NetworkPoolExhaustedError(`tier ${record.tier}: pool ${network.tenantCidrPool} has no free /${network.tenantVpcPrefixLength} left (${count} handed out); widen tiers.${record.tier}.network.tenantCidrPool`);
+      throw new NetworkPoolExhaustedError(`tier ${record.tier}: pool ${network.tenantCidrPool} has no free /${network.tenantVpcPrefixLength} left: all ${count} are held by tenants now (this counts tenants at once: an offboarded tenant's range comes back to the pool); offboard a tenant of the tier, or widen tiers.${record.tier}.network.tenantCidrPool`);
     }
     const cidr = nthBlock(pool, network.tenantVpcPrefixLength, index);
     const mine = await claimCidr(cidr, record.tenantId);
     await passPoolIndex(record.tier, index);
     if (mine) return cidr;
+  }
+}
+
+/**
+ * Claims the lowest block of the tier's pool (as configured now) that offboarding gave back (releasedCidrs), claim and
+ * delisting in one transaction (claimReleasedCidr), so two onboardings at once never get the same one; a listed block
+ * another tenant holds (the counter walked over it) is taken off the list (dropClaimedCidr) and the next is tried.
+ * Each try takes one block off the list, so the calls are bounded by the list's length: about 4 per block tried.
+ * @returns the range claimed, or undefined when no released block is listed (the counter's block is next)
+ */
+async function claimReleasedBlock(record: TenantRecord): Promise<string | undefined> {
+  const { network } = tierConfig(record.tier);
+  const pool = parseCidr(network.tenantCidrPool)!;
+  for (;;) {
+    const listed = (await releasedCidrs(record.tier))
+      .map((cidr) => ({ cidr, index: blockIndex(pool, network.tenantVpcPrefixLength, cidr) }))
+      .filter((b): b is { cidr: string; index: number } => b.index !== undefined)
+      .sort((a, b) => a.index - b.index);
+    if (listed.length === 0) return undefined;
+    const { cidr } = listed[0];
+    const outcome = await claimReleasedCidr(record.tier, cidr, record.tenantId);
+    if (outcome === 'claimed') return cidr;
+    if (outcome === 'held') await dropClaimedCidr(record.tier, cidr);
   }
 }
 

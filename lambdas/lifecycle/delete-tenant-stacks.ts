@@ -7,6 +7,7 @@ import { cloudFormationFor, describeStack, executionRoleArn, stackName, type Blu
 import { firstFailure } from './stack-events.js';
 import { assertOwned, ownershipProblem } from './stack-ownership.js';
 import { liftTerminationProtection, OFFBOARDING_LIFT_REASON, offboardingLedger } from './protection-lift.js';
+import { releaseTenantNetwork } from './release-network.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -22,12 +23,18 @@ import type { LifecycleState } from './state.js';
  * becomes REMOVED once it is gone. Called again until every stack is gone. A stack found
  * DELETE_FAILED is asked to delete once more per execution (a resumed offboarding, after the cause
  * was removed); DELETE_FAILED after that stops the offboarding with CloudFormation's reason.
+ * Once every stack is gone (and only then: the tenant VPC goes with the tenant stack), the tenant's VPC range goes back
+ * to its tier's pool and `offboarding.network` records it (release-network.ts; once, a resumed run finds it recorded).
  */
 export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState & { deletion?: { retried?: string[] } }) => {
   // Stacks this execution asked CloudFormation to delete again after a DELETE_FAILED (once each).
   const retried = state.deletion?.retried ?? [];
   const record = await requireTenant(state.request.tenantId);
-  if (!record.accountId) return { state: 'COMPLETE' as const };
+  if (!record.accountId) {
+    // No account, no stack: a range claimed all the same (none is, before an account) goes back.
+    await releaseTenantNetwork(record, state.executionArn);
+    return { state: 'COMPLETE' as const };
+  }
   const dr = record.disasterRecovery && record.disasterRecovery.status !== 'REMOVED' ? record.disasterRecovery : undefined;
   for (const kind of ['namespace', 'tenant', ...(dr ? ['dr'] : [])] as BlueprintKind[]) {
     const name = stackName(record.tenantId, kind);
@@ -44,6 +51,8 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
   // A stack that is gone is stuck no more: an UPDATE_ROLLBACK_FAILED it was recorded in goes with it.
   const { updateRollbackFailed: _stuck, ...removed } = dr ?? { region: '' };
   if (dr) await updateTenant(record.tenantId, { disasterRecovery: { ...(removed as DisasterRecoveryRecord), status: 'REMOVED', updatedAt: new Date().toISOString() } });
+  // Every stack is gone, the tenant VPC with the tenant stack: its range goes back to the pool.
+  await releaseTenantNetwork(await requireTenant(record.tenantId), state.executionArn);
   return { state: 'COMPLETE' as const };
 });
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, paginateScan, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../lib/aws-pages.js';
 import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
+import { retryConflicts, sendTransaction } from './transactions.js';
 
 /**
  * The lifecycle control table: the account-creation semaphore, CIDR allocations, the
@@ -115,12 +116,96 @@ export async function claimCidr(cidr: string, tenantId: string): Promise<boolean
   }
 }
 
-/** Gives back a range `tenantId` claimed but does not use (conditional: only its own claim). */
+/**
+ * Deletes the claim of `cidr` if `tenantId` holds it (conditional on the claim's tenant: another tenant's claim, or none,
+ * is left as it is). Used for a range the tenant claimed and does not use, and at offboarding once its VPC is gone.
+ */
 export async function releaseCidr(cidr: string, tenantId: string): Promise<void> {
   try {
     await doc().send(new DeleteCommand({ TableName: table(), Key: { id: `cidr#${cidr}` }, ConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } }));
   } catch (e) {
     if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
+}
+
+/**
+ * The blocks of the tier's pool given back at offboarding and not handed out again: the string set `blocks` of the
+ * control item `cidr-free#<tier>` (a consistent GetItem; [] when none). A listed block is a hint, the claim
+ * (`cidr#<range>`) decides: a block is listed after its claim was deleted (listReleasedCidr), taken off the list in the
+ * same transaction that claims it (claimReleasedCidr), and a listed block someone claims otherwise (the pool's counter
+ * walking over it) is taken off only while it is claimed (dropClaimedCidr). One item per tier, so an allocation reads
+ * one item however many blocks came back (a set of up to 1,024 /22 ranges is about 16 KB of the item's 400 KB).
+ */
+export async function releasedCidrs(tier: string): Promise<string[]> {
+  const out = await doc().send(new GetCommand({ TableName: table(), Key: { id: `cidr-free#${tier}` }, ConsistentRead: true }));
+  return [...((out.Item?.blocks as Set<string> | undefined) ?? [])];
+}
+
+/**
+ * Lists `cidr`, whose claim its holder has just deleted (releaseCidr), among the tier's released blocks (`ADD` to the
+ * set: sent again, the same set). Listing a block someone holds is harmless: the allocation that meets it finds it
+ * claimed and takes it off the list.
+ */
+export async function listReleasedCidr(tier: string, cidr: string): Promise<void> {
+  await retryConflicts(() => doc().send(new UpdateCommand({
+    TableName: table(), Key: { id: `cidr-free#${tier}` }, UpdateExpression: 'ADD #b :c',
+    ExpressionAttributeNames: { '#b': 'blocks' }, ExpressionAttributeValues: { ':c': new Set([cidr]) },
+  })));
+}
+
+/**
+ * Claims a released block for `tenantId` and takes it off the tier's list, in one transaction (TransactWriteItems: the
+ * claim's put conditional on no claim, the list's `DELETE` conditional on the block being listed), so two allocations
+ * that read the same list never both get it, and a Lambda that ends between the two writes cannot leave a block
+ * claimed and listed or neither. The SDK sends the transaction again after a lost answer with the same
+ * ClientRequestToken, which DynamoDB answers as the first (idempotent for 10 minutes).
+ * @returns `claimed` (also when `tenantId` held the claim already: the list is then cleared of it), `held` (another
+ *   tenant holds the claim: the caller takes the block off the list, dropClaimedCidr), `gone` (no longer listed:
+ *   another allocation took it)
+ */
+export async function claimReleasedCidr(tier: string, cidr: string, tenantId: string): Promise<'claimed' | 'held' | 'gone'> {
+  try {
+    await sendTransaction(doc(), new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: table(), Item: { id: `cidr#${cidr}`, tenantId }, ConditionExpression: 'attribute_not_exists(id)' } },
+        {
+          Update: {
+            TableName: table(), Key: { id: `cidr-free#${tier}` }, UpdateExpression: 'DELETE #b :c', ConditionExpression: 'contains(#b, :cidr)',
+            ExpressionAttributeNames: { '#b': 'blocks' }, ExpressionAttributeValues: { ':c': new Set([cidr]), ':cidr': cidr },
+          },
+        },
+      ],
+    }));
+    return 'claimed';
+  } catch (e) {
+    if (!(e instanceof TransactionCanceledException)) throw e;
+    const [claim, listed] = e.CancellationReasons ?? [];
+    if (claim?.Code === 'ConditionalCheckFailed') {
+      const holder = await doc().send(new GetCommand({ TableName: table(), Key: { id: `cidr#${cidr}` }, ConsistentRead: true }));
+      if (holder.Item?.tenantId !== tenantId) return 'held';
+      await dropClaimedCidr(tier, cidr);
+      return 'claimed';
+    }
+    if (listed?.Code === 'ConditionalCheckFailed') return 'gone';
+    throw e;
+  }
+}
+
+/**
+ * Takes `cidr` off the tier's released blocks while it is claimed (a transaction: a ConditionCheck that the claim
+ * exists, and the list's `DELETE`). A block released again in between (no claim when the transaction runs) stays
+ * listed: taken off unconditionally, it would be free, behind the pool's counter and listed nowhere, for good.
+ */
+export async function dropClaimedCidr(tier: string, cidr: string): Promise<void> {
+  try {
+    await sendTransaction(doc(), new TransactWriteCommand({
+      TransactItems: [
+        { ConditionCheck: { TableName: table(), Key: { id: `cidr#${cidr}` }, ConditionExpression: 'attribute_exists(id)' } },
+        { Update: { TableName: table(), Key: { id: `cidr-free#${tier}` }, UpdateExpression: 'DELETE #b :c', ExpressionAttributeNames: { '#b': 'blocks' }, ExpressionAttributeValues: { ':c': new Set([cidr]) } } },
+      ],
+    }));
+  } catch (e) {
+    if (!(e instanceof TransactionCanceledException) || e.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed') throw e;
   }
 }
 

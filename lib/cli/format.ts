@@ -132,7 +132,7 @@ export function tenantDetails(t: TenantRecord): string {
     `status      ${t.status}${t.currentStep ? ` — step: ${t.currentStep}` : ''}`,
     `tier        ${t.tier} (${t.isolation} isolation)`,
     `account     ${t.accountId ?? '-'}`,
-    `vpc         ${t.vpcCidr ?? '-'}`,
+    `vpc         ${t.vpcCidr ?? (t.offboarding?.network?.vpcCidr ? `- (${t.offboarding.network.vpcCidr} given back to the pool ${t.offboarding.network.releasedAt})` : '-')}`,
     `blueprint   ${t.blueprintVersion ?? '-'}${t.stackName ? ` (stack ${t.stackName})` : ''}`,
     `admin       ${t.adminEmail}`,
     ...(t.adminInvite ? [`invite      ${adminInviteLine(t.adminInvite)}`] : []),

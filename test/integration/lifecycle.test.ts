@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { API_KEYS_TABLE } from './support/platform-fixture.js';
 import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js';
-import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
+import { cidrClaimsOf, closures, releasedCidrs, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { templateUrl } from '../../lambdas/lifecycle/blueprints.js';
 import { clientWith } from '../../lambdas/shared/aws-clients.js';
@@ -103,9 +103,13 @@ describe('tier change', () => {
 
 describe('offboarding', () => {
   it('archives the data, lifts the database protection, deletes the stack (data stores kept), defers the key while stores need it, and marks OFFBOARDED', async () => {
-    // GIVEN a starter tenant (the real blueprint: its database has DeletionProtection) with objects in its bucket
+    // GIVEN the starter pool with one /22 left (its counter at the last of its 1,024 blocks, as after 1,023 onboardings)
+    const control = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    await control.send(new PutCommand({ TableName: 'tessera-lifecycle-control', Item: { id: 'cidr-next#starter', next: 1023 } }));
+    // AND a starter tenant (the real blueprint: its database has DeletionProtection) on that block, with objects in its bucket
     await local.workflows.run('onboard', request('hooli', 'starter'));
     const record = await getTenant('hooli');
+    expect(record!.vpcCidr).toBe('10.79.252.0/22');
     const tenantKey = record!.stackOutputs.KeyArn;
     const tenantCreds = await local.fixture.as(config.workloadAccountId);
     const bucket = record!.stackOutputs.BucketName;
@@ -189,6 +193,18 @@ describe('offboarding', () => {
     expect(key.KeyMetadata?.KeyState).toBe('Enabled');
     expect(run.states).not.toContain('Record failure');
     expect((await local.fixture.events()).some((e) => e.detailType === 'Tenant Offboarded' && e.detail.tenantId === 'hooli')).toBe(true);
+
+    // its VPC range went back to the pool once the stacks were gone: its claim deleted, the block listed, the record says so
+    expect(offboarded!.vpcCidr).toBeUndefined();
+    expect(offboarded!.offboarding?.network).toEqual({ vpcCidr: '10.79.252.0/22', releasedAt: expect.any(String), executionArn: expect.stringContaining(':execution:tessera-offboard:') });
+    expect(await cidrClaimsOf('hooli')).toEqual([]);
+    expect(await releasedCidrs('starter')).toEqual(['10.79.252.0/22']);
+    // AND the next starter tenant gets it (before: the pool was spent for good, NetworkPoolExhausted)
+    const next = await local.workflows.run('onboard', request('piedpiper', 'starter'));
+    expect(next.error).toBeUndefined();
+    expect(await getTenant('piedpiper')).toMatchObject({ status: 'ACTIVE', vpcCidr: '10.79.252.0/22' });
+    expect(await cidrClaimsOf('piedpiper')).toEqual(['10.79.252.0/22']);
+    expect(await releasedCidrs('starter')).toEqual([]);
   });
 
   it('moves an account-isolated tenant to Suspended and queues its closure under the 30-day quota', async () => {

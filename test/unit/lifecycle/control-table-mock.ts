@@ -3,7 +3,7 @@ import { records } from './registry-mock.js';
 
 /**
  * Stand-ins for lambdas/shared/control-table.ts (which has its moto tests: lifecycle.test.ts,
- * closure-claim-race.test.ts): the account-slot release and the account-closure queue's writes,
+ * closure-claim-race.test.ts): the account-slot release, the account-closure queue's writes and the release of a tenant's range,
  * each answering as for a write that went through. A test sets `closures` to the queue it needs.
  */
 export const controlMock = {
@@ -17,6 +17,10 @@ export const controlMock = {
   setClosureAside: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
   recordClosed: vi.fn(async (_accountId: string, _from: 'CLOSING' | 'NEEDS_OPERATOR') => true),
   markClosureRecorded: vi.fn(async (_accountId: string) => undefined),
+  // The tenant's range given back at offboarding (release-network.ts; pool-allocation.test.ts runs it on a table).
+  cidrClaimsOf: vi.fn(async (_tenantId: string): Promise<string[]> => []),
+  releaseCidr: vi.fn(async (_cidr: string, _tenantId: string) => undefined),
+  listReleasedCidr: vi.fn(async (_tier: string, _cidr: string) => undefined),
 };
 
 /**

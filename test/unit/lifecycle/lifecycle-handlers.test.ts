@@ -776,6 +776,26 @@ describe('offboarding steps', async () => {
     expect(records.get('acme')?.offboarding?.liftedProtections).toHaveLength(2);
   });
 
+  it('gives the tenant\'s VPC range back only once the tenant stack is gone, and records it', async () => {
+    records.set('acme', offboarding({ vpcCidr: '10.64.8.0/22' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceGone);
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date(), Tags: ownedTags() }] });
+    // WHILE the stack (with the VPC) is being deleted: the claim stays, the record keeps its range
+    await expect(deleteStacks(state())).resolves.toEqual({ state: 'IN_PROGRESS', stack: 'tessera-acme' });
+    expect(controlMock.releaseCidr).not.toHaveBeenCalled();
+    expect(records.get('acme')?.vpcCidr).toBe('10.64.8.0/22');
+    // THEN, the stack gone: the tenant's claim deleted (conditional on acme), the range listed for the starter pool, recorded
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
+    await expect(deleteStacks(state())).resolves.toEqual({ state: 'COMPLETE' });
+    expect(controlMock.releaseCidr.mock.calls).toEqual([['10.64.8.0/22', 'acme']]);
+    expect(controlMock.listReleasedCidr.mock.calls).toEqual([['starter', '10.64.8.0/22']]);
+    expect(records.get('acme')?.vpcCidr).toBeUndefined();
+    expect(records.get('acme')?.offboarding?.network).toEqual({ vpcCidr: '10.64.8.0/22', releasedAt: expect.any(String), executionArn: EXECUTION_ARN });
+    // AND a resumed offboarding releases nothing again
+    await expect(deleteStacks(state())).resolves.toEqual({ state: 'COMPLETE' });
+    expect(controlMock.releaseCidr).toHaveBeenCalledTimes(1);
+  });
+
   it('never deletes a stack with the tenant\'s name that Tessera did not create', async () => {
     records.set('acme', offboarding());
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceGone);

@@ -32,6 +32,10 @@ const controlMock = vi.hoisted(() => ({
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),
   returnPoolIndex: vi.fn(async () => undefined),
+  // No block given back at offboarding is listed (pool-allocation.test.ts hands them out).
+  releasedCidrs: vi.fn(async (): Promise<string[]> => []),
+  claimReleasedCidr: vi.fn(async () => 'gone' as const),
+  dropClaimedCidr: vi.fn(async () => undefined),
   slotHolders: vi.fn(async (): Promise<string[]> => []),
   claimOnboardingRequest: vi.fn(async (requestId: string, tenantId: string) => (await import('./control-table-mock.js')).claimOnboardingRequest(requestId, tenantId)),
   releaseOnboardingRequest: vi.fn(async () => undefined),
@@ -611,7 +615,7 @@ describe('Allocate network', async () => {
   it('fails with the pool and the key to widen when exhausted', async () => {
     records.set('acme', leased('onboard', { vpcCidr: undefined }));
     controlMock.nextPoolIndex.mockResolvedValueOnce(1024);
-    await expect(handler(state())).rejects.toMatchObject({ name: 'NetworkPoolExhausted', message: expect.stringMatching(/pool 10\.64\.0\.0\/12 has no free \/22 left \(1024 handed out\); widen tiers\.starter\.network\.tenantCidrPool/) });
+    await expect(handler(state())).rejects.toMatchObject({ name: 'NetworkPoolExhausted', message: expect.stringMatching(/pool 10\.64\.0\.0\/12 has no free \/22 left: all 1024 are held by tenants now \(this counts tenants at once: an offboarded tenant's range comes back to the pool\); offboard a tenant of the tier, or widen tiers\.starter\.network\.tenantCidrPool/) });
   });
 });
 

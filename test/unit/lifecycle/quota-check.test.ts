@@ -24,6 +24,10 @@ const controlMock = vi.hoisted(() => ({
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),
   returnPoolIndex: vi.fn(async () => undefined),
+  // No block given back at offboarding is listed (pool-allocation.test.ts hands them out).
+  releasedCidrs: vi.fn(async (): Promise<string[]> => []),
+  claimReleasedCidr: vi.fn(async () => 'gone' as const),
+  dropClaimedCidr: vi.fn(async () => undefined),
   releaseSlot: vi.fn(async () => undefined),
 }));
 

@@ -5,7 +5,11 @@ import { leased, ownedTags, state } from './support.js';
 import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+vi.mock('../../../lambdas/shared/control-table.js', () => ({
+  releaseSlot: vi.fn(async () => undefined),
+  // Delete tenant stacks gives the tenant's range back once its stacks are gone (release-network.ts)
+  cidrClaimsOf: vi.fn(async () => []), releaseCidr: vi.fn(async () => undefined), listReleasedCidr: vi.fn(async () => undefined),
+}));
 const mocks = drLifecycleMocks();
 const { cfn } = mocks;
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
