@@ -217,11 +217,14 @@ describe('offboarding', () => {
     }
     await local.workflows.run('onboard', request('umbrella', 'enterprise'));
     const accountId = (await getTenant('umbrella'))!.accountId!;
+    const vpcCidr = (await getTenant('umbrella'))!.vpcCidr!;
     // WHEN
     const run = await local.workflows.run('offboard', { request: { tenantId: 'umbrella', requestId: 'req-offboard-2' } });
     // THEN the account waits in the Suspended OU, its closure queued
     expect(run.error).toBeUndefined();
-    expect(await getTenant('umbrella')).toMatchObject({ status: 'OFFBOARDED' });
+    expect(await getTenant('umbrella')).toMatchObject({ status: 'OFFBOARDED', offboarding: { network: { vpcCidr } } });
+    // its /18, gone with the tenant stack in its own account, is back in the enterprise pool
+    expect(await releasedCidrs('enterprise')).toEqual([vpcCidr]);
     const orgs = new OrganizationsClient({ credentials: local.fixture.management });
     const parent = (await orgs.send(new ListParentsCommand({ ChildId: accountId }))).Parents![0];
     expect((await orgs.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: parent.Id! }))).OrganizationalUnit!.Name).toBe('Suspended');

@@ -36,6 +36,11 @@ describe('tenantDetails: what an offboarding kept', () => {
     expect(text.indexOf('offboarding')).toBeLessThan(text.indexOf('history') === -1 ? Infinity : text.indexOf('history'));
   });
 
+  it('names the VPC range the offboarding gave back to the pool (the record holds none any more)', () => {
+    const text = tenantDetails(record({ offboarding: { ...offboarding({ state: 'SCHEDULED', keyArn }), network: { vpcCidr: '10.64.8.0/22', releasedAt: '2026-12-03T20:05:10.000Z' } } }));
+    expect(text).toContain('vpc         - (10.64.8.0/22 given back to the pool 2026-12-03T20:05:10.000Z)');
+  });
+
   it('says when KMS deletes a scheduled key, what holds a held one, and the account closure', () => {
     expect(tenantDetails(record({ offboarding: offboarding({ state: 'SCHEDULED', keyArn, deletionDate: '2027-01-02T00:00:00.000Z' }) })))
       .toContain(`${keyArn}: deletion scheduled, KMS deletes it on 2027-01-02T00:00:00.000Z`);
