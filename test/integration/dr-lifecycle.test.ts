@@ -3,6 +3,7 @@ import { DescribeKeyCommand, ListAliasesCommand, KMSClient } from '@aws-sdk/clie
 import { GetBucketLocationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
+import { cidrClaimsOf, releasedCidrs } from '../../lambdas/shared/control-table.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { configWith } from '../support/config-with.js';
 import { rewrite } from './support/faults.js';
@@ -145,10 +146,14 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
 
   it('is offboarded (on a tier without DR now): the primary stacks go, then the DR stack found through the registry; the DR bucket is retained and inventoried', async () => {
     deletions = [];
+    const { vpcCidr } = (await getTenant(tenant))!;
+    // The tenant's range, claimed and recorded while a stack is still being deleted (the DR stack the last)
+    const heldWhileDeleting: boolean[] = [];
     local.workflows.wrap = (name, handler) => (name === 'delete-tenant-stacks'
       ? async (event) => {
         const out = await handler(event) as { stack?: string };
         if (out.stack && deletions.at(-1) !== out.stack) deletions.push(out.stack);
+        if (out.stack) heldWhileDeleting.push((await cidrClaimsOf(tenant)).includes(vpcCidr!) && (await getTenant(tenant))!.vpcCidr === vpcCidr);
         return out;
       }
       : handler);
@@ -161,6 +166,12 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
     expect(await stackStatus('tessera-dracme', 'us-east-1')).toBe('ABSENT');
     const record = await getTenant(tenant);
     expect(record).toMatchObject({ status: 'OFFBOARDED', disasterRecovery: { region: DR_REGION, stackName: 'tessera-dracme-dr', status: 'REMOVED', stackId: expect.stringContaining(`:${DR_REGION}:`) } });
+    // its VPC range went back only once the DR stack was gone too, to the pool of professional, the tier it came from
+    expect(heldWhileDeleting.length).toBeGreaterThanOrEqual(3);
+    expect(heldWhileDeleting.every(Boolean)).toBe(true);
+    expect(record!.offboarding?.network).toMatchObject({ vpcCidr });
+    expect(await cidrClaimsOf(tenant)).toEqual([]);
+    expect([await releasedCidrs('professional'), await releasedCidrs('residency')]).toEqual([[vpcCidr], []]);
     // retained in the DR region, and in the inventory with its region
     const bucket = `tessera-dracme-dr-${accountId}-${DR_REGION}`;
     await new S3Client({ credentials: await local.fixture.as(accountId), region: DR_REGION, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: bucket }));
