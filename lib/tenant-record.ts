@@ -930,6 +930,13 @@ export const TenantRecord = z.object({
    */
   createAccountClaim: z.object({ at: z.string(), executionArn: z.string().optional() }).optional(),
   /**
+   * The root email Tessera's CreateAccount gave (or gives, while claimed) the tenant's account: `organization.accountEmail`
+   * with the tenant id (lib/tenant-account-email.ts), written with each claim, so a request is matched to its tenant by the
+   * address it was made with even after the config changes. Absent on tenants whose account was requested before the key
+   * existed: their accounts have `adminEmail` as their root email.
+   */
+  accountEmail: z.string().optional(),
+  /**
    * Protection lifts written before their call and not recorded yet (LiftIntent): absent, or empty of lifts, while no
    * lift is under way. One left here names a lift that may have been made (its step ended before recording it, or the
    * call failed): the next step that meets the protection off records it, one that finds it on lifts it again.

@@ -3,7 +3,8 @@ import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import type { AccountProgress } from './create-account.js';
-import { ownAccountBehind, resolvePendingAccount, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
+import { ownAccountBehind, resolvePendingAccount, rootEmailOf, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -15,16 +16,43 @@ import type { LifecycleState } from './state.js';
  * the onboarding (AccountWaitTimedOut) naming the request and its state.
  */
 /**
+ * CreateAccountStatus FailureReasons about the email (AWS Organizations API Reference, CreateAccountStatus): the failure
+ * names the address, where it came from and the correction (accountFailureAdvice).
+ */
+const EMAIL_FAILURES = new Set(['EMAIL_ALREADY_EXISTS', 'INVALID_EMAIL']);
+
+/**
+ * What to do about a terminal CreateAccount failure, for the registry's failure reason ('' when Tessera has nothing to
+ * add to the reason):
+ * - `ACCOUNT_LIMIT_EXCEEDED` (the organization holds as many accounts as its quota allows): raise the Organizations
+ *   quota (Service Quotas, us-east-1, from the management account), remembering that a closed account keeps counting
+ *   while SUSPENDED, until it is closed for good 90 days after CloseAccount (AWS Organizations User Guide, "Quotas for
+ *   AWS Organizations"; AWS Account Management Reference Guide, "Post-closure period");
+ * - an email failure: the address at fault and its source, `organization.accountEmail` for an account requested with
+ *   the platform's address, else (a request made before that key existed) the tenant's `adminEmail`.
+ */
+export function accountFailureAdvice(reason: string, record: TenantRecord): string {
+  const retry = `tessera tenants retry ${record.tenantId}`;
+  if (reason === 'ACCOUNT_LIMIT_EXCEEDED') {
+    return `; the organization has reached its quota of accounts (AWS Organizations "Default maximum number of accounts", 10 by default; `
+      + 'accounts closed by offboardings keep counting while SUSPENDED, until 90 days after their closure): '
+      + 'request an increase in Service Quotas from the management account (Region us-east-1, service organizations), '
+      + `check the count and the limit with tessera doctor, and ${retry} once it is raised`;
+  }
+  if (!EMAIL_FAILURES.has(reason)) return '';
+  if (record.accountEmail !== undefined) {
+    const why = reason === 'EMAIL_ALREADY_EXISTS' ? 'is already the root email of another AWS account' : 'is not an address Organizations accepts';
+    return `; the account's root email ${JSON.stringify(record.accountEmail)} (organization.accountEmail with the tenant id) ${why}: `
+      + `set organization.accountEmail to a template that gives a free, deliverable address of the platform's, deploy, and ${retry}`;
+  }
+  return `; the field at fault is adminEmail = ${JSON.stringify(record.adminEmail)}: run the onboarding again with another email (POST /admin/tenants/${record.tenantId}/retry {"adminEmail": "…"}, ${retry} --admin-email …)`;
+}
+
+/**
  * How long *Wait for account* polls one CreateAccount request (from when Organizations received it)
  * before the onboarding fails naming it: 4 hours (account creation takes minutes), inside the
  * onboarding's 2-day timeout and Step Functions' 25,000-event history (a 20 s poll is ~10 events).
  */
-/**
- * CreateAccountStatus FailureReasons about the email (AWS Organizations API Reference, CreateAccountStatus): the failure
- * names the request's field, adminEmail, and the correction (before, it named the value only, not the field or the fix).
- */
-const EMAIL_FAILURES = new Set(['EMAIL_ALREADY_EXISTS', 'INVALID_EMAIL']);
-
 export const ACCOUNT_REQUEST_WAIT_MS = 4 * 3600 * 1000;
 
 export const handler = lifecycleHandler('Check account', async (state: LifecycleState): Promise<AccountProgress> => {
@@ -54,9 +82,7 @@ export const handler = lifecycleHandler('Check account', async (state: Lifecycle
     }
     await updateTenant(record.tenantId, { createAccountRequestId: undefined, createAccountClaim: undefined });
     if (TRANSIENT_ACCOUNT_FAILURES.has(reason)) return { state: 'RETRY', reason };
-    throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${record.adminEmail}): ${reason}${EMAIL_FAILURES.has(reason)
-      ? `; the field at fault is adminEmail = ${JSON.stringify(record.adminEmail)}: run the onboarding again with another email (POST /admin/tenants/${record.tenantId}/retry {"adminEmail": "…"}, tessera tenants retry ${record.tenantId} --admin-email …)`
-      : ''}`);
+    throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${rootEmailOf(record)}): ${reason}${accountFailureAdvice(reason, record)}`);
   }
   if (pending.state === 'CLAIMED') return { state: 'RETRY', reason: 'the claimed account request never reached Organizations' };
   if (pending.requestId && !record.createAccountRequestId) await updateTenant(record.tenantId, { createAccountRequestId: pending.requestId });

@@ -1,4 +1,5 @@
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
+import { tenantAccountEmail } from '../../lib/tenant-account-email.js';
 import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -19,6 +20,11 @@ export interface AccountProgress {
  * refuse the second one's email anyway, failing the onboarding. A claim left without a request id
  * (the invocation died between the claim and the registry write) is resolved through
  * ListCreateAccountStatus by account name before anyone calls again.
+ *
+ * The account's root email is the platform's (`organization.accountEmail` with the tenant id, recorded on the claim as
+ * `accountEmail`), never the tenant admin's: whoever receives the root email can reset the root password of an account
+ * in the platform's organization. The admin gets their Identity Center or Cognito user as before.
+ * @throws Error naming organization.accountEmail when the config has none (the schema requires it for account tiers)
  */
 export const handler = lifecycleHandler('Create account', async (state: LifecycleState): Promise<AccountProgress> => {
   let record = await requireTenant(state.request.tenantId);
@@ -38,8 +44,13 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
     }
     // A claim Organizations has no request for: the earlier call never reached it. Claim anew.
   }
+  const template = platformConfig().organization.accountEmail;
+  if (template === undefined) {
+    throw new Error(`organization.accountEmail is not set: tenant ${record.tenantId}'s account needs a root email of the platform's (a template with {tenantId}); set it in the config and deploy`);
+  }
+  const accountEmail = tenantAccountEmail(template, record.tenantId);
   try {
-    record = await updateTenant(record.tenantId, { createAccountClaim: { at: new Date().toISOString(), executionArn: state.executionArn } }, {
+    record = await updateTenant(record.tenantId, { createAccountClaim: { at: new Date().toISOString(), executionArn: state.executionArn }, accountEmail }, {
       expectUpdatedAt: record.updatedAt,
     });
   } catch (e) {
@@ -51,7 +62,7 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
   // for a second account (refused for its email, and recorded instead of the first). A failed call
   // leaves the claim, which the next attempt resolves through ListCreateAccountStatus.
   const out = await (await organizationsClient({ maxAttempts: 1 })).send(new CreateAccountCommand({
-    Email: record.adminEmail,
+    Email: accountEmail,
     AccountName: tenantAccountName(record.tenantId),
     RoleName: platformConfig().roles.provisioningRoleName,
     IamUserAccessToBilling: 'DENY',

@@ -26,7 +26,7 @@ export interface PendingAccount {
  * (`tessera-<tenant>`; tenant ids are never reused): a retried *Create account* whose first call
  * reached Organizations but not the registry, however long ago that attempt was. A request that
  * SUCCEEDED comes first (the tenant's account exists: adopt it) when its account has the tenant's
- * admin email (DescribeAccount: an account someone else made under that name is never adopted, nor
+ * root email (`rootEmailOf`; DescribeAccount: an account someone else made under that name is never adopted, nor
  * later retired and closed), then one IN_PROGRESS (wait for it),
  * then one that FAILED since the claim (an older failure belongs to an attempt already settled).
  * `state` and `except` narrow it to another request of the tenant in that state (the one a refused
@@ -44,30 +44,38 @@ export async function findClaimedRequest(
   }
   const newest = (a: CreateAccountStatus, b: CreateAccountStatus) => (b.RequestedTimestamp?.getTime() ?? 0) - (a.RequestedTimestamp?.getTime() ?? 0);
   // A request listed by name alone may be anyone's (an account an operator made under that name, another
-  // deployment's): adopted only when its account has the tenant's admin email, as Tessera's CreateAccount gives it.
+  // deployment's): adopted only when its account has the tenant's root email, as Tessera's CreateAccount gives it.
   const succeeded: CreateAccountStatus[] = [];
   for (const s of found.filter((f) => f.State === 'SUCCEEDED').sort(newest)) {
-    if (s.AccountId && (await hasAdminEmail(orgs, s.AccountId, record))) succeeded.push(s);
+    if (s.AccountId && (await hasRootEmail(orgs, s.AccountId, record))) succeeded.push(s);
   }
   return succeeded[0]
     ?? found.filter((s) => s.State === 'IN_PROGRESS').sort(newest)[0]
     ?? found.filter((s) => s.State === 'FAILED' && (s.RequestedTimestamp?.getTime() ?? 0) >= since).sort(newest)[0];
 }
 
-/** Whether account `accountId` has the tenant's admin email (DescribeAccount; an error is thrown, never read as yes). */
-async function hasAdminEmail(orgs: OrganizationsClient, accountId: string, record: TenantRecord): Promise<boolean> {
+/**
+ * The root email Tessera's CreateAccount gave the tenant's account: the one recorded with the claim (`accountEmail`,
+ * from `organization.accountEmail`), else, for a request made before that key existed, the tenant's `adminEmail`.
+ */
+export function rootEmailOf(record: TenantRecord): string {
+  return record.accountEmail ?? record.adminEmail;
+}
+
+/** Whether account `accountId` has the tenant's root email (DescribeAccount; an error is thrown, never read as yes). */
+async function hasRootEmail(orgs: OrganizationsClient, accountId: string, record: TenantRecord): Promise<boolean> {
   const account = (await orgs.send(new DescribeAccountCommand({ AccountId: accountId }))).Account;
-  return account?.Email?.toLowerCase() === record.adminEmail.toLowerCase();
+  return account?.Email?.toLowerCase() === rootEmailOf(record).toLowerCase();
 }
 
 /**
  * The tenant's account as ListAccounts shows it: the account named `tessera-<tenant>` with the
- * tenant's admin email (what a CreateAccount of the tenant asked for). Finds an account whose
+ * tenant's root email (`rootEmailOf`: what a CreateAccount of the tenant asked for). Finds an account whose
  * request ListCreateAccountStatus no longer (or not yet) lists.
  */
 export async function findTenantAccount(orgs: OrganizationsClient, record: TenantRecord): Promise<Account | undefined> {
   for await (const page of paginateListAccounts(pages(orgs), {})) {
-    const match = (page.Accounts ?? []).find((a) => a.Name === tenantAccountName(record.tenantId) && a.Email?.toLowerCase() === record.adminEmail.toLowerCase());
+    const match = (page.Accounts ?? []).find((a) => a.Name === tenantAccountName(record.tenantId) && a.Email?.toLowerCase() === rootEmailOf(record).toLowerCase());
     if (match) return match;
   }
   return undefined;

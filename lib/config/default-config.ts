@@ -4,7 +4,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 /**
  * The embedded default: lets `npx cdk synth` run on a fresh machine with no credentials and no
  * config file. Values marked PLACEHOLDER (listed in lib/config/placeholders.ts: account,
- * organization and root ids, the base models' bucket and images) must be replaced: synth with a
+ * organization and root ids, the tenant accounts' root email, the base models' bucket and images) must be replaced: synth with a
  * config file refuses them, and without one the stacks carry a rule that refuses every deployment
  * (see docs/configuration.md).
  */
@@ -16,6 +16,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     quarantineOuName: 'Quarantine',
     suspendedOuName: 'Suspended',
     externalQuarantinePolicies: [],
+    // The root email of each account-isolation tenant's account, {tenantId} replaced: an address of the platform's.
+    accountEmail: 'aws+tessera-{tenantId}@example.com', // PLACEHOLDER
   },
   platformAccountId: '222222222222', // PLACEHOLDER
   workloadAccountId: '333333333333', // PLACEHOLDER

@@ -12,10 +12,21 @@ import type { ConfigLayer } from './config-issues.js';
  * - tokens (`PLACEHOLDER_TOKENS`) that mark a placeholder wherever they appear in a string value,
  *   so a copied default (`s3://tessera-base-models-222222222222/...`) is caught too.
  */
-export const PLACEHOLDER_KEYS: ReadonlyArray<{ readonly path: readonly string[]; readonly what: string }> = [
+export const PLACEHOLDER_KEYS: ReadonlyArray<{
+  readonly path: readonly string[];
+  readonly what: string;
+  /** Whether the key matters to the merged config (absent: always); a placeholder of a key that does not matter is left alone. */
+  readonly appliesTo?: (merged: unknown) => boolean;
+}> = [
   { path: ['organization', 'managementAccountId'], what: 'your management account id' },
   { path: ['organization', 'organizationId'], what: 'your organization id (o-…)' },
   { path: ['organization', 'rootId'], what: 'your organization root id (r-…)' },
+  {
+    path: ['organization', 'accountEmail'],
+    what: 'the root email of the tenant accounts, an address of your platform team\'s with {tenantId} (e.g. aws+tessera-{tenantId}@<your domain>)',
+    // Only account-isolation tiers create accounts: a platform of VPC tiers alone never sends the address.
+    appliesTo: usesAccountIsolation,
+  },
   { path: ['platformAccountId'], what: 'the platform account id' },
   { path: ['workloadAccountId'], what: 'the workload account id' },
   {
@@ -37,6 +48,13 @@ export interface PlaceholderFinding {
   readonly what: string;
   /** The config layer the value came from (`embedded default`, the file, `context tessera:config`). */
   readonly source: string;
+}
+
+/** Whether a tier of `merged` uses account isolation (its tenants get AWS accounts of their own). */
+function usesAccountIsolation(merged: unknown): boolean {
+  const tiers = valueAt(merged, ['tiers']);
+  return typeof tiers === 'object' && tiers !== null
+    && Object.values(tiers).some((t) => typeof t === 'object' && t !== null && (t as { isolation?: unknown }).isolation === 'account');
 }
 
 function has(value: unknown, key: string): boolean {
@@ -78,6 +96,10 @@ export function findPlaceholders(merged: unknown, layers: readonly ConfigLayer[]
   const seen = new Set<string>();
   for (const key of PLACEHOLDER_KEYS) {
     const value = valueAt(merged, key.path);
+    if (value !== undefined && key.appliesTo && !key.appliesTo(merged)) {
+      seen.add(key.path.join('.')); // nor reported by its token below
+      continue;
+    }
     if (value === undefined || own.some((layer) => setBy(layer.value, key.path))) continue;
     findings.push({ path: key.path.join('.'), value, what: key.what, source: layers[0]?.name ?? EMBEDDED_DEFAULT });
     seen.add(key.path.join('.'));

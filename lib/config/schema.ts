@@ -10,6 +10,7 @@ import { regionProblem } from './region.js';
 import { foundationModelId } from '../bedrock-models.js';
 import { checkWorkloadAccountIsNotManagement } from './management-account.js';
 import { checkSharedClusterServiceRange } from './eks-service-range.js';
+import { accountEmailTemplateProblem } from '../tenant-account-email.js';
 import { MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../sagemaker-limits.js';
 import {
   cacheNodeTypeProblem,
@@ -899,6 +900,17 @@ export const PlatformConfigSchema = z
       /** Name of the OU TesseraOrganization creates under `rootId` for suspended and offboarded accounts ({@link ouName}). */
       suspendedOuName: ouName,
       externalQuarantinePolicies: ExternalQuarantinePoliciesSchema,
+      /**
+       * The root email of each account-isolation tenant's AWS account (CreateAccount `Email`; Landing Zone Accelerator's
+       * and AFT's account email): an address of the platform's, with `{tenantId}` replaced by the tenant id, e.g.
+       * `aws+tessera-{tenantId}@platform.example.com` (lib/tenant-account-email.ts). Never the tenant admin's address:
+       * whoever receives it can reset the account's root password. Required when a tier uses `account` isolation;
+       * the embedded default's `@example.com` value is a placeholder.
+       */
+      accountEmail: z.string().check((c) => {
+        const problem = accountEmailTemplateProblem(c.value);
+        if (problem) c.issues.push({ code: 'custom', message: problem, input: c.value });
+      }).optional(),
     }),
     platformAccountId: accountId,
     /** Where VPC-isolated tenants' blueprints are deployed. */
@@ -992,6 +1004,10 @@ export const PlatformConfigSchema = z
   })
   .superRefine((c, ctx) => {
     checkOrganizationalUnitNames(c, ctx);
+    const accountTier = Object.entries(c.tiers).find(([, t]) => t.isolation === 'account')?.[0];
+    if (accountTier !== undefined && c.organization.accountEmail === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['organization', 'accountEmail'], message: `is required: tier ${accountTier} uses account isolation, and each of its tenants' AWS accounts needs a root email of the platform's own: set a template with {tenantId} such as aws+tessera-{tenantId}@platform.example.com (an address whose mail the platform team reads)` });
+    }
     checkWorkloadAccountIsNotManagement(c, ctx);
     if (c.sharedCluster.gpu.maxSize > 0 && c.sharedCluster.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
       ctx.addIssue({

@@ -6,7 +6,7 @@
  * zones are pinned, so a synth makes no context lookup.
  */
 export const COMPLETE = {
-  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
+  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd', accountEmail: 'aws+tessera-{tenantId}@platform.acme.test' },
   platformAccountId: '555555555555',
   workloadAccountId: '666666666666',
   availabilityZones: { 'us-east-1': ['us-east-1b', 'us-east-1d'] },

@@ -18,7 +18,7 @@ const OWN_BASE_MODELS = [{
   inputPricePer1k: 0.0002, outputPricePer1k: 0.0002, maxOutputTokens: 4096,
 }];
 const COMPLETE = {
-  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
+  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd', accountEmail: 'aws+tessera-{tenantId}@platform.acme.test' },
   platformAccountId: '555555555555',
   workloadAccountId: '666666666666',
   homeRegion: 'us-west-2',
@@ -45,9 +45,20 @@ describe('placeholders of the embedded default', () => {
   it('the default alone loads and reports every placeholder it holds', () => {
     const { placeholders } = loadConfigReport();
     expect(placeholders.map((p) => p.path)).toEqual([
-      'organization.managementAccountId', 'organization.organizationId', 'organization.rootId',
+      'organization.managementAccountId', 'organization.organizationId', 'organization.rootId', 'organization.accountEmail',
       'platformAccountId', 'workloadAccountId', 'fineTuning.baseModels',
     ]);
+  });
+
+  it('refuses the default\'s tenant-account root email while a tier uses account isolation, and only then', () => {
+    // GIVEN a complete file that leaves organization.accountEmail to the embedded default
+    const { accountEmail: _, ...organization } = COMPLETE.organization;
+    const file = writeConfig({ ...COMPLETE, organization });
+    // WHEN loaded for synth THEN the default's enterprise tier (account isolation) needs an address of the platform's
+    expect(refusal(file)).toContain(`embedded default: organization.accountEmail = "aws+tessera-{tenantId}@example.com": is a placeholder of the embedded default; set the root email of the tenant accounts, an address of your platform team's with {tenantId} (e.g. aws+tessera-{tenantId}@<your domain>) in ${file}`);
+    // AND a platform of VPC tiers alone creates no account: the placeholder is no concern of it
+    const vpcOnly = writeConfig({ ...COMPLETE, organization, tiers: { enterprise: null }, defaultTier: 'starter' });
+    expect(loadConfigReport({ file: vpcOnly }, { refusePlaceholders: true }).placeholders).toEqual([]);
   });
 
   it('a complete config file has none and loads with refusal on', () => {
@@ -87,7 +98,7 @@ describe('placeholders of the embedded default', () => {
 
   it('lets context overrides alone load (offline synth) and reports what remains', () => {
     const { placeholders } = loadConfigReport({ overrides: { homeRegion: 'us-west-2', fineTuning: { baseModels: OWN_BASE_MODELS } } });
-    expect(placeholders.map((p) => p.path)).toEqual(['organization.managementAccountId', 'organization.organizationId', 'organization.rootId', 'platformAccountId', 'workloadAccountId']);
+    expect(placeholders.map((p) => p.path)).toEqual(['organization.managementAccountId', 'organization.organizationId', 'organization.rootId', 'organization.accountEmail', 'platformAccountId', 'workloadAccountId']);
   });
 
   it('refuses base-model images outside the home region (SageMaker pulls from the job\'s region)', () => {

@@ -309,13 +309,45 @@ describe('Create account / Check account', async () => {
     orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)[0].args[0].input).toEqual({
-      Email: 'admin@acme.example.com', AccountName: 'tessera-acme', RoleName: 'TesseraProvisioning', IamUserAccessToBilling: 'DENY',
+      // the root email is the platform's (organization.accountEmail with the tenant id), never the admin's admin@acme.example.com
+      Email: 'aws+tessera-acme@example.com', AccountName: 'tessera-acme', RoleName: 'TesseraProvisioning', IamUserAccessToBilling: 'DENY',
       Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'enterprise' }],
     });
     expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input.RoleArn).toBe('arn:aws:iam::111111111111:role/TesseraOrganizationAccess');
-    expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-00000001', createAccountClaim: { at: expect.any(String), executionArn: EXECUTION_ARN } });
+    expect(records.get('acme')).toMatchObject({
+      createAccountRequestId: 'car-00000001', createAccountClaim: { at: expect.any(String), executionArn: EXECUTION_ARN }, accountEmail: 'aws+tessera-acme@example.com',
+    });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(1);
+  });
+
+  it('gives each tenant\'s account its own root email from organization.accountEmail, whoever its admin is', async () => {
+    // GIVEN two account tenants whose first admin is one person
+    useConfig(configWith({ organization: { accountEmail: 'aws+t-{tenantId}@platform.acme.test' } }));
+    orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'IN_PROGRESS' } });
+    for (const id of ['acme', 'globex']) {
+      records.set(id, leased('onboard', { tenantId: id, isolation: 'account', tier: 'enterprise', accountId: undefined, vpcCidr: undefined, adminEmail: 'pat@customer.example.com' }));
+      // WHEN
+      await create(state(id));
+    }
+    // THEN Organizations is asked for two addresses of the platform's, neither the admin's
+    expect(orgs.commandCalls(CreateAccountCommand).map((c) => c.args[0].input.Email)).toEqual(['aws+t-acme@platform.acme.test', 'aws+t-globex@platform.acme.test']);
+    expect(records.get('globex')?.accountEmail).toBe('aws+t-globex@platform.acme.test');
+  });
+
+  it('adopts an account requested with the recorded root email, and one requested before the key with the admin email', async () => {
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [
+      { Id: '555555555555', Name: 'tessera-acme', Email: 'admin@acme.example.com' },
+      { Id: '444444444444', Name: 'tessera-acme', Email: 'aws+tessera-acme@example.com' },
+    ] });
+    // a claim of this version: the address it recorded, not the admin's
+    vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN }, accountEmail: 'aws+tessera-acme@example.com' });
+    await expect(create(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
+    // a claim made before organization.accountEmail existed: CreateAccount was sent the admin's address
+    vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    await expect(create(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '555555555555' });
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
   });
 
   it('writes its claim before it calls CreateAccount', async () => {
@@ -419,16 +451,31 @@ describe('Create account / Check account', async () => {
       orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
       orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] }); // no account of this tenant holds the email
       orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'someone', Email: 'admin@acme.example.com' }] });
-      // An email failure names the request's field and the correction; another reason only itself.
+      // A request made before organization.accountEmail (none recorded) had the admin's email: the failure names that field
+      // and the correction; a full organization says what to do about its quota.
       const fix = reason === 'EMAIL_ALREADY_EXISTS'
         ? '; the field at fault is adminEmail = "admin@acme.example.com": run the onboarding again with another email (POST /admin/tenants/acme/retry {"adminEmail": "…"}, tessera tenants retry acme --admin-email …)'
-        : '';
+        : '; the organization has reached its quota of accounts (AWS Organizations "Default maximum number of accounts", 10 by default; accounts closed by offboardings keep counting while SUSPENDED, until 90 days after their closure): request an increase in Service Quotas from the management account (Region us-east-1, service organizations), check the count and the limit with tessera doctor, and tessera tenants retry acme once it is raised';
       await expect(check(state())).rejects.toMatchObject({
         name: 'AccountCreationFailed', message: `Organizations could not create the account for tenant acme (admin@acme.example.com): ${reason}${fix}`,
       });
       // no account will come of it: a retry with a corrected email must be able to ask again
       expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
       expect(records.get('acme')?.createAccountClaim).toBeUndefined();
+    }
+  });
+
+  it('on EMAIL_ALREADY_EXISTS or INVALID_EMAIL for the platform\'s root email, names it and organization.accountEmail, not adminEmail', async () => {
+    for (const reason of ['EMAIL_ALREADY_EXISTS', 'INVALID_EMAIL'] as const) {
+      vending({ createAccountRequestId: 'car-00000001', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN }, accountEmail: 'aws+tessera-acme@example.com' });
+      orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'FAILED', FailureReason: reason } });
+      orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+      orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'someone', Email: 'aws+tessera-acme@example.com' }] });
+      const why = reason === 'EMAIL_ALREADY_EXISTS' ? 'is already the root email of another AWS account' : 'is not an address Organizations accepts';
+      await expect(check(state())).rejects.toMatchObject({
+        name: 'AccountCreationFailed',
+        message: `Organizations could not create the account for tenant acme (aws+tessera-acme@example.com): ${reason}; the account's root email "aws+tessera-acme@example.com" (organization.accountEmail with the tenant id) ${why}: set organization.accountEmail to a template that gives a free, deliverable address of the platform's, deploy, and tessera tenants retry acme`,
+      });
     }
   });
 
