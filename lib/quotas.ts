@@ -290,6 +290,47 @@ export const QUOTA_RULES: readonly QuotaRule[] = [
   },
 ];
 
+/**
+ * An Organizations quota: one value for the whole organization, which every account of it counts against (not a tenant
+ * stack's resources, so not a QuotaRule: no template counts it).
+ */
+export interface OrganizationQuota {
+  serviceCode: 'organizations';
+  /** 'L-…' only where an AWS source confirms it (see QuotaRule.quotaCode); else looked up by `name`. */
+  quotaCode?: string;
+  /** AWS's quota name as Service Quotas lists it. */
+  name: string;
+  /** Matches the quota's name in ListServiceQuotas / ListAWSDefaultServiceQuotas (case and wording of the console may vary). */
+  namePattern: RegExp;
+  defaultValue: number;
+  adjustable: boolean;
+  source: string;
+  note: string;
+}
+
+/**
+ * The number of accounts an organization may hold: the platform's own accounts (management, platform, workload and any
+ * the landing zone has) and one per account-isolation tenant. Default 10 (adjustable through Service Quotas, from the
+ * management account, in us-east-1: Organizations is a global service hosted there). Every account counts while it is
+ * in the organization: a closed account (an offboarded tenant's) keeps counting while SUSPENDED, until it is closed for
+ * good 90 days after CloseAccount; an invitation counts until it is accepted, declined or expires. Source: AWS
+ * Organizations User Guide, "Quotas for AWS Organizations" (Number of AWS accounts in an organization; the post-closure
+ * period: AWS Account Management Reference Guide, "Close an account").
+ *
+ * No quotaCode: the code differs between sources (L-29A0C5DF in AWS's own Landing Zone Accelerator code of 2021;
+ * L-E619E033 in 2026 code that reads it), and AWS's quotas page says codes "may change over time": Service Quotas is
+ * asked for the quota by name (`namePattern`), and the code it answers with is the one to request an increase of.
+ */
+export const ORGANIZATION_ACCOUNTS_QUOTA: OrganizationQuota = {
+  serviceCode: 'organizations',
+  name: 'Default maximum number of accounts',
+  namePattern: /maximum number of accounts/i,
+  defaultValue: 10,
+  adjustable: true,
+  source: 'https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html',
+  note: 'one account per account-isolation tenant, besides the platform\'s own; closed accounts count while SUSPENDED (90 days)',
+};
+
 /** Every rule with the units one tenant stack of `template` uses (rules it does not touch included, need 0). */
 export function quotaNeeds(template: CfnTemplate): Array<{ rule: QuotaRule; need: number }> {
   return QUOTA_RULES.map((rule) => ({ rule, need: rule.perTenant(template) }));

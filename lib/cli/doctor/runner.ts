@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import { describePlaceholders, type PlaceholderFinding } from '../../config/placeholders.js';
 import type { PlatformConfig } from '../../config/schema.js';
 import { accountAccess } from './account-access.js';
+import { accountQuotaChecks } from './account-quota-checks.js';
 import { describeAwsError, firstLine, isConnectionError, isCredentialsError, missingProfileOf } from '../aws-errors.js';
 import { baseModelChecks } from './base-model-checks.js';
 import { bedrockChecks } from './bedrock-checks.js';
@@ -19,6 +20,7 @@ import { organizationChecks, trustedAccessChecks } from './organization-checks.j
 import { organizationTrailChecks } from './organization-trail-checks.js';
 import { providerSecretChecks } from './provider-secret-checks.js';
 import { quarantineScpChecks } from './quarantine-scp-checks.js';
+import { rootAccessChecks } from './root-access-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
 import { DoctorStopped, result } from './results.js';
 import { sesChecks } from './ses-checks.js';
@@ -32,6 +34,8 @@ import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './typ
 export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }> = [
   { name: 'organization', run: organizationChecks },
   { name: 'trusted-access', run: trustedAccessChecks },
+  { name: 'centralized-root-access', run: rootAccessChecks },
+  { name: 'organization-accounts', run: accountQuotaChecks },
   { name: 'control-tower', run: controlTowerChecks },
   { name: 'quarantine-scp-arn', run: quarantineScpChecks },
   // After the landing zone's lines: the organization trail it may run is one the check finds.
