@@ -27,6 +27,8 @@ async function accountsQuota(sq: ServiceQuotasClient): Promise<{ value: number; 
   return undefined;
 }
 
+const accountsPhrase = (n: number) => `${n} account${n === 1 ? '' : 's'}`;
+
 /** An account's state (`State`; `Status` on answers that predate it). */
 const stateOf = (a: Account): string => a.State ?? a.Status ?? 'UNKNOWN';
 
@@ -58,7 +60,7 @@ export async function accountQuotaChecks(ctx: DoctorContext): Promise<CheckResul
   try {
     quota = await accountsQuota(ctx.callerIn(GLOBAL_QUOTA_REGION).serviceQuotas);
   } catch (e) {
-    return [result(id, title, 'warn', `${accounts.length} accounts in the organization; the quota is unread: ${describeAwsError('servicequotas:ListServiceQuotas organizations', e)}`, {
+    return [result(id, title, 'warn', `${accountsPhrase(accounts.length)} in the organization; the quota is unread: ${describeAwsError('servicequotas:ListServiceQuotas organizations', e)}`, {
       ...where, fix: grantOrRerun(e, `grant servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas in ${GLOBAL_QUOTA_REGION}, or compare ${accounts.length} with "${ORGANIZATION_ACCOUNTS_QUOTA.name}" in the Service Quotas console (AWS Organizations, ${GLOBAL_QUOTA_REGION})`, `aws service-quotas list-service-quotas --service-code organizations --region ${GLOBAL_QUOTA_REGION}`),
     })];
   }
@@ -68,7 +70,7 @@ export async function accountQuotaChecks(ctx: DoctorContext): Promise<CheckResul
   const states = [...byState].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${n} ${s}`).join(', ');
   const source = quota ? `${quota.applied ? 'applied' : 'AWS default'}${quota.code ? `, ${quota.code}` : ''}` : `Service Quotas lists none: the documented default`;
   const free = limit - accounts.length;
-  const detail = `${accounts.length} accounts (${states}) of a quota of ${limit} (${source}): ${Math.max(free, 0)} free for tier${accountTiers.length === 1 ? '' : 's'} ${accountTiers.join(', ')}; SUSPENDED accounts (offboarded tenants') count until 90 days after their closure`;
+  const detail = `${accountsPhrase(accounts.length)} (${states}) of a quota of ${limit} (${source}): ${Math.max(free, 0)} free for tier${accountTiers.length === 1 ? '' : 's'} ${accountTiers.join(', ')}; SUSPENDED accounts (offboarded tenants') count until 90 days after their closure`;
   if (free > ACCOUNT_SLOTS_WARN_AT) return [result(id, title, 'pass', detail, where)];
   const code = quota?.code ?? '<the code `aws service-quotas list-service-quotas --service-code organizations` shows>';
   const fix = `in the management account ${management}: aws service-quotas request-service-quota-increase --service-code organizations --quota-code ${code} --desired-value ${limit + 10} --region ${GLOBAL_QUOTA_REGION}`;

@@ -54,7 +54,7 @@ export const estateClient = <T>(moto: MotoServer, C: new (c: object) => T, crede
 export function estateConfig(organizationId: string, rootId: string, extra: Record<string, unknown> = {}): PlatformConfig {
   return loadConfig({
     overrides: {
-      organization: { managementAccountId: MANAGEMENT, organizationId, rootId },
+      organization: { managementAccountId: MANAGEMENT, organizationId, rootId, accountEmail: 'aws+tessera-{tenantId}@platform.acme.test' },
       platformAccountId: PLATFORM,
       workloadAccountId: WORKLOAD,
       fineTuning: { baseModels: [{ id: 'llama-3.1-8b-instruct', trainingImage: TRAIN_IMAGE, servingImage: SERVE_IMAGE, weightsS3Uri: `s3://${BUCKET}/llama-3.1-8b-instruct/`, inputPricePer1k: 0.0002, outputPricePer1k: 0.0002 }] },
