@@ -99,6 +99,7 @@ export function initCommand(): Command {
     .option('--allowed-regions <regions>', 'regions tenants may use, comma-separated, including the home region, e.g. us-east-1,us-west-2')
     .option('--availability-zones <region=zones>', 'zones of a region, e.g. us-east-1=us-east-1a,us-east-1b,us-east-1c (repeatable; default: none pinned, the platform VPC takes the first zones Fn::GetAZs returns at deploy time)', collect)
     .option('--tiers <tiers>', 'default tiers to keep, comma-separated (default starter,professional,enterprise)')
+    .option('--account-email <template>', 'root email of each account tenant\'s AWS account, an address of your platform team\'s with {tenantId}, e.g. aws+tessera-{tenantId}@platform.acme.com (required while an account-isolation tier is kept: enterprise)')
     .option('--base-models-bucket <name>', 'S3 bucket of the base-model weights (default tessera-base-models-<platform account id>)')
     .option('--provider-secret <provider=secret>', 'Secrets Manager secret of a provider\'s API key, e.g. openai=tessera/providers/openai-prod (repeatable; default tessera/providers/<provider>)', collect)
     // Errors go to bin/tessera-cli.ts's one handler (lib/cli/report-error.ts): a CliError is one line

@@ -57,7 +57,7 @@ describe('placeholder guard', () => {
     const [assertion] = t.Rules[PLACEHOLDER_GUARD.rule]!.Assertions;
     expect(assertion!.Assert).toEqual({ 'Fn::Equals': [{ Ref: PLACEHOLDER_GUARD.parameter }, 'none'] });
     expect(t.Parameters[PLACEHOLDER_GUARD.parameter]!.AllowedValues).not.toContain('none');
-    expect(assertion!.AssertDescription).toContain('set organization.managementAccountId, organization.organizationId, organization.rootId, platformAccountId, workloadAccountId, fineTuning.baseModels in a config file');
+    expect(assertion!.AssertDescription).toContain('set organization.managementAccountId, organization.organizationId, organization.rootId, organization.accountEmail, platformAccountId, workloadAccountId, fineTuning.baseModels in a config file');
   });
 
   it('adds nothing when no placeholder remains', () => {

@@ -113,7 +113,7 @@ describe('tessera doctor against moto', () => {
     expect(line(report, 'instance-offer:gpu:enterprise:us-east-1').detail).toMatch(/^tiers\.enterprise\.compute\.gpu\.instanceTypes: p4d\.24xlarge is not offered in use1-az5 \(the usable zone IDs of us-east-1: use1-az6, use1-az1, use1-az2, use1-az4, use1-az5\)/);
     expect(answerable(report).map((c) => c.id)).toEqual([
       'config', 'credentials', 'organization', 'organization-root', 'trusted-access:cloudtrail.amazonaws.com', 'trusted-access:account.amazonaws.com',
-      'centralized-root-access', 'control-tower', 'landing-zone-accelerator', 'cloudtrail-delegated-admin', 'organization-trail',
+      'control-tower', 'landing-zone-accelerator', 'cloudtrail-delegated-admin', 'organization-trail', 'centralized-root-access',
       // moto's DescribeRegions: us-east-1 opt-in-not-required in both accounts
       'region-enabled:platform:us-east-1', 'region-enabled:workload:us-east-1',
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',

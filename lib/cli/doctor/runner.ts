@@ -34,12 +34,12 @@ import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './typ
 export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }> = [
   { name: 'organization', run: organizationChecks },
   { name: 'trusted-access', run: trustedAccessChecks },
-  { name: 'centralized-root-access', run: rootAccessChecks },
-  { name: 'organization-accounts', run: accountQuotaChecks },
   { name: 'control-tower', run: controlTowerChecks },
   { name: 'quarantine-scp-arn', run: quarantineScpChecks },
   // After the landing zone's lines: the organization trail it may run is one the check finds.
   { name: 'organization-trail', run: organizationTrailChecks },
+  { name: 'centralized-root-access', run: rootAccessChecks },
+  { name: 'organization-accounts', run: accountQuotaChecks },
   { name: 'region-enabled', run: regionOptInChecks },
   { name: 'cdk-bootstrap', run: bootstrapChecks },
   { name: 'provisioning-role', run: provisioningRoleChecks },

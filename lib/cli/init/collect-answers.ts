@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import { CliError } from '../cli-error.js';
 import {
-  baseModelsBucketOf, DEFAULT_TIERS, defaultZones, InvalidValue, parseAccountId, parseAllowedRegions, parseBucketName, parseOrganizationId,
+  baseModelsBucketOf, DEFAULT_TIERS, defaultZones, InvalidValue, parseAccountEmail, parseAccountId, parseAllowedRegions, parseBucketName, parseOrganizationId,
   parseProviderSecretFlag, parseRegion, parseRootId, parseSecretId, parseTiers, parseZones, SECRET_PROVIDERS, splitZonesFlag, type SecretProvider,
 } from './field-rules.js';
 import type { OrganizationFacts } from './organization-lookup.js';
@@ -21,6 +21,8 @@ export interface InitFlags {
   /** Comma-separated default tiers to keep. */
   tiers?: string;
   baseModelsBucket?: string;
+  /** The account tenants' root email template, with {tenantId} (organization.accountEmail). */
+  accountEmail?: string;
   /** Each `<provider>=<secret name>`; the flag is repeatable. */
   providerSecret?: string[];
 }
@@ -42,6 +44,8 @@ export interface InitAnswers {
   baseModelsBucket: string;
   /** Secrets Manager secret of each provider's API key. @default - the embedded default's names */
   providerSecrets: Record<SecretProvider, string>;
+  /** `organization.accountEmail`, when a kept tier uses account isolation (else absent: no tenant gets an account). */
+  accountEmail?: string;
 }
 
 /** Asks one question until `parse` accepts the answer (lib/cli/init/prompt.ts). */
@@ -140,6 +144,7 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
   }
   const tiers = flags.tiers === undefined ? undefined : check('--tiers', flags.tiers, () => parseTiers(flags.tiers!));
   const bucket = flags.baseModelsBucket === undefined ? undefined : check('--base-models-bucket', flags.baseModelsBucket, () => parseBucketName(flags.baseModelsBucket!));
+  const accountEmail = flags.accountEmail === undefined ? undefined : check('--account-email', flags.accountEmail, () => parseAccountEmail(flags.accountEmail!));
   const secrets: Partial<Record<SecretProvider, string>> = {};
   for (const raw of flags.providerSecret ?? []) {
     const parsed = check('--provider-secret', raw, () => parseProviderSecretFlag(raw));
@@ -148,6 +153,8 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
   }
   const { asker } = options;
   const missing = asker ? [] : REQUIRED_FIELDS.filter((f) => given[f.key] === undefined && flags[f.key] === undefined).map((f) => f.flag);
+  // Needed only while a kept tier gives its tenants accounts of their own (the default's enterprise tier does).
+  if (!asker && flags.accountEmail === undefined && accountTiersOf(tiers ?? DEFAULT_TIERS).length > 0) missing.push('--account-email');
   if (missing.length > 0) {
     const orgHint = missing.some((f) => ['--management-account-id', '--organization-id', '--root-id'].includes(f)) && !options.organization
       ? ' (--from-organization reads the organization id, root id and management account id with your credentials)' : '';
@@ -186,7 +193,15 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
     providerSecrets[provider] = secrets[provider]
       ?? (asker ? await asker.ask(`Secrets Manager secret of the ${provider} API key`, fallback, parseSecretId) : fallback);
   }
-  return { ...answers, availabilityZones, tiers: keptTiers, baseModelsBucket, providerSecrets };
+  const accountTiers = accountTiersOf(keptTiers);
+  const rootEmail = accountTiers.length === 0 ? undefined : accountEmail
+    ?? await asker!.ask(`Root email of each ${accountTiers.join('/')} tenant's AWS account, an address of your platform team's with {tenantId}, e.g. aws+tessera-{tenantId}@platform.acme.com`, undefined, parseAccountEmail);
+  return { ...answers, availabilityZones, tiers: keptTiers, baseModelsBucket, providerSecrets, ...(rootEmail === undefined ? {} : { accountEmail: rootEmail }) };
+}
+
+/** The default tiers of `tiers` whose tenants get AWS accounts of their own (isolation `account`). */
+function accountTiersOf(tiers: readonly string[]): string[] {
+  return tiers.filter((t) => DEFAULT_CONFIG.tiers[t]?.isolation === 'account');
 }
 
 /** The prompt's default answer for zones: none pinned, chosen at deploy time. */

@@ -52,6 +52,18 @@ export function parseRootId(raw: string): string {
   return value;
 }
 
+/**
+ * `organization.accountEmail`: the root email template of the account tenants' AWS accounts, with `{tenantId}` (the
+ * schema's rule: lib/tenant-account-email.ts), on a domain of the engineer's, not the embedded default's example domain.
+ */
+export function parseAccountEmail(raw: string): string {
+  const value = raw.trim();
+  schemaCheck(shape.organization.shape.accountEmail, value);
+  const token = PLACEHOLDER_TOKENS.find((t) => value.includes(t));
+  if (token) throw new InvalidValue(`is on the embedded default's placeholder domain (${token}): give an address of your platform team's own domain, e.g. aws+tessera-{tenantId}@platform.acme.com`);
+  return value;
+}
+
 /** An AWS region name such as us-east-1 (the schema's rule). */
 export function parseRegion(raw: string): string {
   const value = raw.trim();

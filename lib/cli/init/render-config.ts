@@ -66,10 +66,15 @@ export function renderConfig(answers: InitAnswers): string {
   organization.set('managementAccountId', accountId(answers.managementAccountId));
   organization.set('organizationId', answers.organizationId);
   organization.set('rootId', answers.rootId);
+  if (answers.accountEmail !== undefined) organization.set('accountEmail', answers.accountEmail);
   add('organization', organization, comment(
     'Your AWS Organization (aws organizations describe-organization; aws organizations list-roots).',
     'TesseraOrganization deploys to the management account: OUs per tier, SCP guardrails, the role',
     'the lifecycle acts through. Blueprint assets are readable by this organization\'s accounts only.',
+    ...(answers.accountEmail === undefined ? [] : [
+      'accountEmail: the root email of each account tenant\'s AWS account ({tenantId} is replaced), a mailbox',
+      'of your platform team\'s, never the tenant admin\'s: whoever reads it can reset the account\'s root password.',
+    ]),
   ));
   add('platformAccountId', accountId(answers.platformAccountId), comment(
     'The account TesseraPlatform deploys to: tenant registry, lifecycle workflows, gateway, audit',

@@ -23,9 +23,9 @@ const accounts = (states: string[]) => ({ Accounts: states.map((State, i) => ({ 
 const quota = (Value: number) => ({ Quotas: [{ QuotaName: 'Service control policies in an organization', QuotaCode: 'L-AAAAAAAA', Value: 10000 }, { QuotaName: 'Default maximum number of accounts', QuotaCode: 'L-E619E033', Value }] });
 
 describe('organization accounts quota (doctor)', () => {
-  it('runs after trusted access, with centralized root access', () => {
+  it('runs with centralized root access after the organization\'s other lines, before the accounts\' Regions', () => {
     const names = CHECK_GROUPS.map((g) => g.name);
-    expect(names.slice(names.indexOf('trusted-access'), names.indexOf('trusted-access') + 3)).toEqual(['trusted-access', 'centralized-root-access', 'organization-accounts']);
+    expect(names.slice(names.indexOf('quarantine-scp-arn'), names.indexOf('quarantine-scp-arn') + 4)).toEqual(['quarantine-scp-arn', 'centralized-root-access', 'organization-accounts', 'region-enabled']);
   });
 
   it('counts every account but a CLOSED one, SUSPENDED included, against the applied quota read in us-east-1', async () => {

@@ -14,7 +14,7 @@ export const REGION = 'us-east-1';
 /** A config of a made-up organization (no placeholder of the embedded default left), with `overrides` merged over it. */
 export function testConfig(overrides: Record<string, unknown> = {}): PlatformConfig {
   const base = {
-    organization: { managementAccountId: MANAGEMENT, organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
+    organization: { managementAccountId: MANAGEMENT, organizationId: 'o-abcdefghij', rootId: 'r-abcd', accountEmail: 'aws+tessera-{tenantId}@platform.acme.test' },
     platformAccountId: PLATFORM,
     workloadAccountId: WORKLOAD,
     fineTuning: {

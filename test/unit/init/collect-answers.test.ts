@@ -26,7 +26,18 @@ describe('collectAnswers without prompts (--yes)', () => {
       tiers: ['starter', 'professional', 'enterprise'],
       baseModelsBucket: 'tessera-base-models-234567890123',
       providerSecrets: { openai: 'tessera/providers/openai', huggingface: 'tessera/providers/huggingface' },
+      accountEmail: 'aws+tessera-{tenantId}@platform.acme.test',
     });
+  });
+
+  it('needs --account-email only while an account-isolation tier is kept, and refuses the default\'s domain or a fixed address', async () => {
+    const { accountEmail: _, ...withoutEmail } = REQUIRED_FLAGS;
+    expect((await cliError(collectAnswers(withoutEmail))).message).toMatch(/^missing --account-email: --yes never prompts, so give each as a flag/);
+    const vpcTiers = await collectAnswers({ ...withoutEmail, tiers: 'starter,professional' });
+    expect(vpcTiers.accountEmail).toBeUndefined();
+    expect((await cliError(collectAnswers({ ...REQUIRED_FLAGS, accountEmail: 'aws+tessera-{tenantId}@example.com' }))).message)
+      .toBe('--account-email "aws+tessera-{tenantId}@example.com": is on the embedded default\'s placeholder domain (@example.com): give an address of your platform team\'s own domain, e.g. aws+tessera-{tenantId}@platform.acme.com');
+    expect((await cliError(collectAnswers({ ...REQUIRED_FLAGS, accountEmail: 'aws@platform.acme.test' }))).message).toMatch(/^--account-email "aws@platform\.acme\.test": must contain \{tenantId\}/);
   });
 
   it.each(REQUIRED_FIELDS.map((f) => [f.flag, f.key] as const))('without %s: exit 2 naming that flag only', async (flag, key) => {
@@ -42,7 +53,7 @@ describe('collectAnswers without prompts (--yes)', () => {
 
   it('without any flag: one line naming every required flag, with the --from-organization hint', async () => {
     const error = await cliError(collectAnswers({}));
-    expect(error.message).toBe('missing --management-account-id, --organization-id, --root-id, --platform-account-id, --workload-account-id, --home-region, --allowed-regions: '
+    expect(error.message).toBe('missing --management-account-id, --organization-id, --root-id, --platform-account-id, --workload-account-id, --home-region, --allowed-regions, --account-email: '
       + '--yes never prompts, so give each as a flag (--from-organization reads the organization id, root id and management account id with your credentials)');
   });
 
@@ -67,7 +78,7 @@ describe('collectAnswers without prompts (--yes)', () => {
       expect.stringMatching(/^ {2}- --tiers "gold": "gold" is not a default tier/),
       expect.stringMatching(/^ {2}- --base-models-bucket "Nope": must be an S3 bucket name/),
       expect.stringMatching(/^ {2}- --provider-secret "cohere=x": must be <provider>=<secret name>/),
-      expect.stringMatching(/^ {2}- missing --root-id, --platform-account-id, --workload-account-id: /),
+      expect.stringMatching(/^ {2}- missing --root-id, --platform-account-id, --workload-account-id, --account-email: /),
     ]);
   });
 

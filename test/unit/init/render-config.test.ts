@@ -40,7 +40,7 @@ describe('renderConfig', () => {
     const text = renderConfig(answers);
     // THEN
     expect(topKeys(text)).toEqual(['organization', 'platformAccountId', 'workloadAccountId', 'homeRegion', 'allowedRegions', 'fineTuning']);
-    expect(parseDocument(text).toJS().organization).toEqual({ managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12' });
+    expect(parseDocument(text).toJS().organization).toEqual({ managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12', accountEmail: 'aws+tessera-{tenantId}@platform.acme.test' });
     const config = writeAndLoad(text);
     expect(Object.keys(config.tiers)).toEqual(['starter', 'professional', 'enterprise']);
     expect(config.defaultTier).toBe('starter');
@@ -143,7 +143,7 @@ describe('renderConfig', () => {
     // WHEN
     const config = writeAndLoad(renderConfig(answers));
     // THEN
-    expect(config.organization).toEqual({ ...DEFAULT_CONFIG.organization, managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12' });
+    expect(config.organization).toEqual({ ...DEFAULT_CONFIG.organization, managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12', accountEmail: 'aws+tessera-{tenantId}@platform.acme.test' });
     expect(config.platformAccountId).toBe('234567890123');
     expect(config.workloadAccountId).toBe('345678901234');
     expect(config.homeRegion).toBe('ap-southeast-2');
