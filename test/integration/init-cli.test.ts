@@ -27,6 +27,7 @@ const FLAGS = [
   '--management-account-id', '123456789012', '--organization-id', 'o-a1b2c3d4e5', '--root-id', 'r-ab12',
   '--platform-account-id', '234567890123', '--workload-account-id', '345678901234',
   '--home-region', 'eu-west-1', '--allowed-regions', 'eu-west-1,eu-central-1',
+  '--account-email', 'aws+tessera-{tenantId}@platform.acme.test',
 ];
 let dir: string;
 
@@ -118,7 +119,7 @@ describe.concurrent('tessera init --yes', () => {
 
   it('without flags: exit 2, one line naming every missing flag', async () => {
     expectPolite(await init(['--yes', '--output', 'none.yaml']), 2,
-      /^error: missing --management-account-id, --organization-id, --root-id, --platform-account-id, --workload-account-id, --home-region, --allowed-regions: --yes never prompts, so give each as a flag \(--from-organization reads/);
+      /^error: missing --management-account-id, --organization-id, --root-id, --platform-account-id, --workload-account-id, --home-region, --allowed-regions, --account-email: --yes never prompts, so give each as a flag \(--from-organization reads/);
     expect(existsSync(join(dir, 'none.yaml'))).toBe(false);
   });
 
@@ -147,7 +148,7 @@ describe.concurrent('tessera init --yes', () => {
 
   it('several bad flags: exit 2, a short list', async () => {
     const run = await init(['--yes', '--output', 'bad.yaml', '--management-account-id', '1', '--root-id', 'x', '--home-region', 'eu-west-1']);
-    expectPolite(run, 2, /^error: 3 problems with the flags of tessera init:\n {2}- --management-account-id "1": .*\n {2}- --root-id "x": .*\n {2}- missing --organization-id, --platform-account-id, --workload-account-id, --allowed-regions: /, 4);
+    expectPolite(run, 2, /^error: 3 problems with the flags of tessera init:\n {2}- --management-account-id "1": .*\n {2}- --root-id "x": .*\n {2}- missing --organization-id, --platform-account-id, --workload-account-id, --allowed-regions, --account-email: /, 4);
   });
 
   it('an unknown flag: exit 2, one line with the nearest flag', async () => {

@@ -24,7 +24,7 @@ residency.network.tenantCidrPool = '10.128.0.0/12';
 const DR_REGION = 'us-west-2';
 /** A config with no placeholder (failover-plan refuses them), its DR tier professional, residency the same without DR. */
 const overrides = {
-  organization: { managementAccountId: '444455556666', organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
+  organization: { managementAccountId: '444455556666', organizationId: 'o-abcdefghij', rootId: 'r-abcd', accountEmail: 'aws+tessera-{tenantId}@platform.acme.test' },
   platformAccountId: '123456789012', workloadAccountId: '210987654321',
   fineTuning: { baseModels: DEFAULT_CONFIG.fineTuning.baseModels.map((m) => ({ ...m, weightsS3Uri: m.weightsS3Uri.replace(/\d{12}/g, '123456789012') })) },
   tiers: { starterb, residency, professional: { disasterRecovery: { region: DR_REGION, rpoHours: 4, rtoHours: 12 } } },

@@ -157,7 +157,8 @@ describe('--profile of serve and init', () => {
   it.each([[['init', '--profile', 'ops']], [['--profile=ops', 'init']]])('%j --from-organization reads the organization with the profile\'s credentials', async (args) => {
     const output = join(tempDir('tessera-profile-init'), 'tessera.config.yaml');
     const { code, err, calls } = await run([...args, '--from-organization', '--yes', '--output', output,
-      '--platform-account-id', '234567890123', '--workload-account-id', '345678901234', '--home-region', 'us-east-1', '--allowed-regions', 'us-east-1']);
+      '--platform-account-id', '234567890123', '--workload-account-id', '345678901234', '--home-region', 'us-east-1', '--allowed-regions', 'us-east-1',
+      '--account-email', 'aws+tessera-{tenantId}@platform.acme.test']);
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(calls).toEqual(['AWSOrganizationsV20161128.DescribeOrganization AKIAOPSPROFILE000001', 'AWSOrganizationsV20161128.ListRoots AKIAOPSPROFILE000001']);
