@@ -1,6 +1,6 @@
 import { APIGatewayClient, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient, DescribeOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
+import { ListAccountsCommand, ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient, DescribeOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -263,27 +263,22 @@ describe('replays and re-runs', () => {
     }
   });
 
-  it('fails a duplicate admin email with the reason, then onboards with the corrected email through the documented path', async () => {
-    // GIVEN an account tenant with an email, and a second tenant asking for the same email
+  // Before organization.accountEmail the admin email was the account's root email: a second account tenant of one admin
+  // failed EMAIL_ALREADY_EXISTS at Check account, and the admin could reset the root password of an account of the platform's.
+  it('onboards a second account tenant whose first admin is the first one\'s: each account has a root email of the platform\'s', async () => {
+    // GIVEN an account tenant, and a second one whose first admin is the same person
     await onboarded('sterling', 'enterprise');
-    const dup = await api('POST', '/admin/tenants', onboarding('cooper', 'enterprise', { adminEmail: 'admin@sterling.example.com' }));
-    expect((await settled(dup.body.executionArn)).status).toBe('FAILED');
-    const failed = (await getTenant('cooper'))!;
-    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Check account', reason: expect.stringMatching(/EMAIL_ALREADY_EXISTS/) } });
-    expect(failed.createAccountRequestId).toBeUndefined();
-
-    // WHEN the same request is sent with the new email (refused, naming the difference), then the documented correction
-    const mismatch = await api('POST', '/admin/tenants', onboarding('cooper', 'enterprise', { adminEmail: 'root@cooper.example.com' }));
-    const corrected = await tessera('tenants', 'retry', 'cooper', '--admin-email', 'root@cooper.example.com', '--watch', '--interval', '0.2');
-
-    // THEN
-    expect(mismatch.status).toBe(409);
-    expect(mismatch.body.error).toMatchObject({ code: 'request_mismatch', message: expect.stringContaining('adminEmail "admin@sterling.example.com" → "root@cooper.example.com"') });
-    expect(corrected.code).toBe(0);
-    expect(corrected.stdout).toMatch(/with corrected adminEmail/);
-    const active = (await getTenant('cooper'))!;
-    expect(active).toMatchObject({ status: 'ACTIVE', adminEmail: 'root@cooper.example.com' });
-    expect(active.accountId).not.toBe((await getTenant('sterling'))!.accountId);
+    const second = await api('POST', '/admin/tenants', onboarding('cooper', 'enterprise', { adminEmail: 'admin@sterling.example.com' }));
+    // WHEN it runs
+    expect((await settled(second.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN both are ACTIVE in accounts of their own, whose root emails are organization.accountEmail's, not the admin's
+    const [sterling, cooper] = [(await getTenant('sterling'))!, (await getTenant('cooper'))!];
+    const rootEmail = (id: string) => config.organization.accountEmail!.replace('{tenantId}', id);
+    expect(cooper).toMatchObject({ status: 'ACTIVE', adminEmail: 'admin@sterling.example.com', accountEmail: rootEmail('cooper') });
+    expect(cooper.accountId).not.toBe(sterling.accountId);
+    const emails = new Map(((await orgs().send(new ListAccountsCommand({}))).Accounts ?? []).map((a) => [a.Id, a.Email]));
+    expect([emails.get(sterling.accountId), emails.get(cooper.accountId)]).toEqual([rootEmail('sterling'), rootEmail('cooper')]);
+    expect([...emails.values()]).not.toContain('admin@sterling.example.com');
   });
 
   it('resumes an onboarding whose execution was stopped (StopExecution): the status-change rule ends its operation, and a retry finishes it', async () => {
