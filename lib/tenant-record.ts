@@ -1076,27 +1076,6 @@ export type TenantRecord = z.infer<typeof TenantRecord>;
 export const offboardedAt = (t: Pick<TenantRecord, 'executions' | 'updatedAt'>): string =>
   t.executions.filter((e) => e.kind === 'offboard' && e.status === 'SUCCEEDED' && e.endedAt).map((e) => e.endedAt!).sort().at(-1) ?? t.updatedAt;
 
-/**
- * Organizations CreateAccount's `Email`: 6-64 characters (AWS Organizations API Reference,
- * CreateAccount, Request Parameters). An account-isolation tenant's admin email is its account's
- * root email; a longer one passed the API's `z.email()` and the onboarding failed minutes later at
- * *Create account* with Organizations' ValidationException.
- */
-const ACCOUNT_EMAIL_LENGTH = { min: 6, max: 64 } as const;
-
-/**
- * Why `email` cannot be the root email of a tenant's own AWS account (isolation `account`), naming
- * the field, the value and the limit; undefined when it can (or for VPC isolation, where no account
- * is created with it).
- */
-export function accountEmailProblem(email: string, isolation: 'account' | 'vpc'): string | undefined {
-  if (isolation !== 'account') return undefined;
-  const { min, max } = ACCOUNT_EMAIL_LENGTH;
-  if (email.length >= min && email.length <= max) return undefined;
-  const shown = JSON.stringify(email.length > 100 ? `${email.slice(0, 97)}...` : email);
-  return `adminEmail = ${shown} (${email.length} characters): an account-isolation tenant's admin email is the root email of its AWS account, and Organizations CreateAccount takes ${min}-${max} characters`;
-}
-
 /** Strict: a field the API does not know is refused (400 naming it), never dropped. */
 export const OnboardRequest = z.strictObject({
   tenantId: TenantId,

@@ -221,7 +221,8 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   const init = await tessera(dir, ['init', '--yes',
     '--management-account-id', MANAGEMENT, '--organization-id', estate.config.organization.organizationId, '--root-id', estate.rootId,
     '--platform-account-id', PLATFORM, '--workload-account-id', WORKLOAD, '--home-region', REGION, '--allowed-regions', REGION,
-    '--availability-zones', `${REGION}=${REGION}a,${REGION}b,${REGION}c`, '--base-models-bucket', BUCKET, '--output', 'tessera.config.yaml']);
+    '--availability-zones', `${REGION}=${REGION}a,${REGION}b,${REGION}c`, '--base-models-bucket', BUCKET,
+    '--account-email', 'aws+tessera-{tenantId}@platform.acme.test', '--output', 'tessera.config.yaml']);
   expectThat(init.code === 0 && /Wrote \.?\/?tessera\.config\.yaml/.test(init.stdout + init.stderr), 'tessera init --yes did not write tessera.config.yaml');
 
   // moto cannot answer two of doctor's checks; the rehearsal's config leaves them out, as the deploy guide's doctor run does.

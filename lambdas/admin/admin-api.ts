@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { accountEmailProblem, adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isLifecycleEntry, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type HistoryKind, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { adminInviteProblem, ChangeRequest, invitesByDefault, IDEMPOTENCY_KEY, isLifecycleEntry, isTenantId, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, StatusChangeRequest, TenantStatus, type HistoryKind, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { isTransientError } from '../shared/errors.js';
 import { pages } from '../../lib/aws-pages.js';
@@ -189,8 +189,6 @@ async function retryOnboarding(record: TenantRecord, corrections: RetryRequest, 
     if (record.isolation === 'account' && (record.accountId || record.createAccountRequestId || record.createAccountClaim)) {
       throw new ApiError(409, `adminEmail cannot change: account ${record.accountId ?? `request ${record.createAccountRequestId ?? '(claimed)'}`} was created or requested with ${record.adminEmail}`, 'conflict_error', 'email_in_use', 'adminEmail');
     }
-    const emailProblem = accountEmailProblem(corrections.adminEmail, record.isolation);
-    if (emailProblem) throw new ApiError(400, emailProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     const inviteProblem = inviteProblemOf(corrections.adminEmail, record.inviteAdmin);
     if (inviteProblem) throw new ApiError(400, inviteProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     changes.adminEmail = corrections.adminEmail;
@@ -399,9 +397,6 @@ export const routes: AdminRoutes = {
       throw new ApiError(400, `tenantId = "${request.tenantId}": is reserved: it would name the stack tessera-${request.tenantId}, the name of that tier's OU and usage plan`, 'invalid_request_error', 'reserved_tenant_id', 'tenantId');
     }
     const isolation = platformConfig().tiers[request.tier].isolation;
-    // Before anything is claimed or written: an account tier's admin email is its account's root email (CreateAccount: 6-64 characters).
-    const emailProblem = accountEmailProblem(request.adminEmail, isolation);
-    if (emailProblem) throw new ApiError(400, emailProblem, 'invalid_request_error', 'invalid_request', 'adminEmail');
     // An invitation the platform cannot make (no pool: an external identity provider owns the users) is refused, not dropped.
     if (request.inviteAdmin === true && !process.env[ENV.userPoolId]) {
       throw new ApiError(400, `inviteAdmin = true: ${noUserPoolReason()}; leave inviteAdmin out or set it to false`, 'invalid_request_error', 'invalid_request', 'inviteAdmin');

@@ -1,6 +1,6 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierOptInRegions } from '../../lib/config/region-opt-in.js';
-import { accountEmailProblem, OnboardRequest } from '../../lib/tenant-record.js';
+import { OnboardRequest } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -16,9 +16,6 @@ export const handler = lifecycleHandler('Validate request', async (state: Lifecy
     throw new InvalidRequestError(`invalid onboarding request: tenantId = "${parsed.data.tenantId}": is reserved: it would name the stack tessera-${parsed.data.tenantId}, the name of that tier's OU and usage plan`);
   }
   const tier = tierConfig(parsed.data.tier);
-  // A StartExecution from the console or a bus event is checked as the admin API checks it: an account tier's admin email is the account's root email.
-  const emailProblem = accountEmailProblem(parsed.data.adminEmail, tier.isolation);
-  if (emailProblem) throw new InvalidRequestError(`invalid onboarding request: ${emailProblem}`);
   const drRegion = drRegionOf(tier);
   // An account tier's new account has every opt-in region disabled: *Enable regions* enables these first (none: skipped).
   const optInRegions = tierOptInRegions(platformConfig().homeRegion, tier);

@@ -4,7 +4,7 @@ import { describeDrRegionConflict, drRegionConflict } from '../../lambdas/lifecy
 import { migrationTiers, type TierList, type TierSummary } from '../platform-tiers.js';
 import { nearest } from '../config/config-issues.js';
 import type * as TierMigration from '../../lambdas/lifecycle/tier-migration.js';
-import { accountEmailProblem, adminInviteProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
+import { adminInviteProblem, LIFECYCLE_OPERATIONS, OnboardRequest, type TenantRecord } from '../tenant-record.js';
 import { AdminApiError, type AdminClient } from './admin-client.js';
 import { adminTarget } from './admin-target.js';
 import { allTenants } from './all-tenants.js';
@@ -194,8 +194,6 @@ function tierProblems(file: string, entries: CheckedTenantsFile['entries'], regi
     if (!tier) missing(i, e.tier);
     if (t) return;
     if (byName.has(e.tenantId)) problems.push({ index: i, line: `${file}: tenants[${i}].tenantId = "${e.tenantId}": is reserved: it would name the stack tessera-${e.tenantId}, the name of that tier's OU and usage plan` });
-    const email = tier && accountEmailProblem(e.adminEmail, tier.isolation);
-    if (email) problems.push({ index: i, line: `${file}: tenants[${i}].${email}` });
     const invite = adminInviteProblem(e.adminEmail, e.inviteAdmin, invitesAdmin ?? false);
     if (invite) problems.push({ index: i, line: `${file}: tenants[${i}].${invite}` });
   });

@@ -17,9 +17,9 @@ export const ROOT_ACCESS_FEATURES = [
 /**
  * Whether Organizations' centralized root access is on, when a tier uses account isolation: IAM's trusted access
  * (`iam.amazonaws.com` among ListAWSServiceAccessForOrganization's principals) and both of IAM's features
- * (ListOrganizationsFeatures: `RootCredentialsManagement`, with which the management account removes member accounts'
- * root credentials and new accounts are created without them, and `RootSessions`, with which it performs the root-only
- * tasks in a member account itself). A tenant account's root email is the platform's (`organization.accountEmail`), but
+ * (ListOrganizationsFeatures: `RootCredentialsManagement`, with which the management account can remove member accounts'
+ * root credentials, and `RootSessions`, with which it performs the root-only tasks in a member account itself,
+ * `sts:AssumeRoot`). A tenant account's root email is the platform's (`organization.accountEmail`), but
  * its root password can still be reset through that mailbox: with centralized root access it need not exist at all.
  * A `warn`, not a `fail`: nothing Tessera deploys needs it. Source: IAM User Guide, "Centrally manage root access for
  * member accounts"; IAM API Reference, EnableOrganizationsRootCredentialsManagement and EnableOrganizationsRootSessions
@@ -57,7 +57,7 @@ export async function rootAccessChecks(ctx: DoctorContext): Promise<CheckResult[
   }
   const missing = ROOT_ACCESS_FEATURES.filter((f) => !enabled.has(f.feature));
   if (trusted && missing.length === 0) {
-    return [result(id, title, 'pass', `enabled (${ROOT_ACCESS_FEATURES.map((f) => f.feature).join(', ')}): tenant accounts need no root credentials`, where)];
+    return [result(id, title, 'pass', `enabled (${ROOT_ACCESS_FEATURES.map((f) => f.feature).join(', ')}): the management account can remove tenant accounts' root credentials`, where)];
   }
   const problems = [...(trusted ? [] : [`trusted access for ${IAM_PRINCIPAL} is not enabled`]), `${missing.map((f) => f.feature).join(' and ')} ${missing.length === 1 ? 'is' : 'are'} off`];
   const fix = [...(trusted ? [] : [`aws organizations enable-aws-service-access --service-principal ${IAM_PRINCIPAL}`]), ...missing.map((f) => f.enable)].join('; then ');

@@ -194,7 +194,7 @@ describe('tessera tenants apply --help', () => {
  * the platform lacks was refused by the API per entry, after the entries before it had been applied.
  */
 describe('tessera tenants apply: the platform\'s tiers are checked before anything changes (GET /admin/tiers)', () => {
-  it('an unknown tier, a tenant id that is a tier\'s name, an account tier\'s admin email out of 6-64 characters: exit 2, nothing sent', async () => {
+  it('an unknown tier, a tenant id that is a tier\'s name: exit 2, nothing sent; an account tier\'s admin email over 64 characters is no problem', async () => {
     const path = file('tiers.yaml', `tenants:
   - { tenantId: newco, name: New Co, tier: starter, adminEmail: admin@newco.example }
   - { tenantId: beta, name: beta name, tier: gold, adminEmail: ops@beta.example }
@@ -206,10 +206,10 @@ describe('tessera tenants apply: the platform\'s tiers are checked before anythi
     expect(sent).toEqual([]);
     expect(out.stdout).toBe('');
     expect(out.stderr).toBe([
-      'error: 3 problems; nothing was applied:',
+      // bigco's 74-character adminEmail is not its account's root email (organization.accountEmail's is): not refused
+      'error: 2 problems; nothing was applied:',
       `  - ${path}: tenants[1].tier = "gold": does not exist (tiers: starter, pro, enterprise)`,
       `  - ${path}: tenants[2].tenantId = "pro": is reserved: it would name the stack tessera-pro, the name of that tier's OU and usage plan`,
-      `  - ${path}: tenants[3].adminEmail = "${'x'.repeat(60)}@bigco.example" (74 characters): an account-isolation tenant's admin email is the root email of its AWS account, and Organizations CreateAccount takes 6-64 characters`,
       '',
     ].join('\n'));
   });

@@ -75,7 +75,7 @@ describe('centralized root access (doctor)', () => {
     orgs.on(ListAWSServiceAccessForOrganizationCommand).resolves({ EnabledServicePrincipals: [{ ServicePrincipal: 'sso.amazonaws.com' }, { ServicePrincipal: 'iam.amazonaws.com' }] });
     iam.on(ListOrganizationsFeaturesCommand).resolves({ OrganizationId: 'o-abcdefghij', EnabledFeatures: ['RootCredentialsManagement', 'RootSessions'] });
     const [line] = await rootAccessChecks(testContext());
-    expect(line).toMatchObject({ id: 'centralized-root-access', status: 'pass', detail: 'enabled (RootCredentialsManagement, RootSessions): tenant accounts need no root credentials' });
+    expect(line).toMatchObject({ id: 'centralized-root-access', status: 'pass', detail: 'enabled (RootCredentialsManagement, RootSessions): the management account can remove tenant accounts\' root credentials' });
   });
 
   it('warns with the commands that enable what is off, trusted access first', async () => {

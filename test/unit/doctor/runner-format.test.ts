@@ -62,6 +62,17 @@ describe('runDoctor', () => {
     expect(report.checks.map((c) => c.id)).toEqual(['config', 'credentials', 'ok']);
   });
 
+  it('fails the config line for a file that leaves the tenant accounts\' root email to the embedded default (an account tier kept)', async () => {
+    const file = join(tempDir('doctor-config-'), 'acme.yaml');
+    const config = testConfig();
+    const { accountEmail: _, ...organization } = config.organization;
+    writeFileSync(file, stringify({ organization, platformAccountId: config.platformAccountId, workloadAccountId: config.workloadAccountId, fineTuning: { baseModels: config.fineTuning.baseModels } }));
+    const loaded = readDoctorConfig(file);
+    const report = await runDoctor({ config: loaded.config, configFile: file, placeholders: loaded.placeholders, factory, groups: [okGroup] });
+    expect(report.checks[0]).toMatchObject({ id: 'config', status: 'fail', detail: `${file} keeps placeholders of the embedded default, which synth refuses: organization.accountEmail "aws+tessera-{tenantId}@example.com"` });
+    expect(report.checks[0].fix).toContain('set the root email of the tenant accounts, an address of your platform team\'s with {tenantId}');
+  });
+
   it('warns when --region is not the config\'s homeRegion, and still runs the checks there', async () => {
     const config = testConfig();
     const other = config.homeRegion === 'eu-west-1' ? 'us-west-2' : 'eu-west-1';
