@@ -133,6 +133,32 @@ describe('collectAnswers without prompts (--yes)', () => {
     expect(error.message).toBe('--organization-id "o-a1b2c3d4e5" differs from what --from-organization read with your credentials (o-zzzzzzzzzz): leave out one of them');
   });
 
+  it('asks for the account tenants\' root email when an account tier is kept and the flag is not given, until the answer is one', async () => {
+    // GIVEN every other value as a flag, and answers to the one question: a fixed address (refused), then a template
+    const { accountEmail: _, ...flags } = REQUIRED_FLAGS;
+    const answers = ['aws@platform.acme.test', 'aws+tessera-{tenantId}@platform.acme.test'];
+    const asked: string[] = [];
+    const refusals: string[] = [];
+    const asker: Asker = {
+      async ask(question, _default, parse) {
+        asked.push(question);
+        for (;;) {
+          try {
+            return parse(answers.shift()!);
+          } catch (e) {
+            refusals.push((e as Error).message);
+          }
+        }
+      },
+    };
+    // WHEN
+    const result = await collectAnswers({ ...flags, tiers: 'enterprise', baseModelsBucket: 'b-1', availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b', 'eu-central-1=eu-central-1a'], providerSecret: ['openai=tessera/providers/a', 'huggingface=tessera/providers/b'] }, { asker });
+    // THEN
+    expect(asked).toEqual(['Root email of each enterprise tenant\'s AWS account, an address of your platform team\'s with {tenantId}, e.g. aws+tessera-{tenantId}@platform.acme.com']);
+    expect(refusals).toEqual([expect.stringMatching(/^must contain \{tenantId\}/)]);
+    expect(result.accountEmail).toBe('aws+tessera-{tenantId}@platform.acme.test');
+  });
+
   it('asks nothing when the flags give everything', async () => {
     const answers = await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'starter', baseModelsBucket: 'b-1', availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b', 'eu-central-1=eu-central-1a'], providerSecret: ['openai=tessera/providers/a', 'huggingface=tessera/providers/b'] }, { asker: noQuestions });
     expect(answers.tiers).toEqual(['starter']);
