@@ -78,22 +78,46 @@ async function coverage(ctx: DoctorContext, trail: Trail): Promise<string | unde
   } catch (e) {
     return `event selectors unreadable: ${describeAwsError('cloudtrail:GetEventSelectors', e)}`;
   }
-  return logsManagementEvents(selectors) ? undefined : 'its event selectors leave out management events, or their reads or writes';
+  return logsManagementEvents(selectors) ? undefined : 'its event selectors leave out management events, their reads or writes, or some of their sources';
 }
 
 /**
- * Whether the selectors log every management event, read and write: a basic selector with IncludeManagementEvents (true
- * by default) and ReadWriteType All (the default), or an advanced selector whose only field is `eventCategory` equal to
- * `Management` (another field, `readOnly` or `eventSource`, narrows it).
+ * Whether the selectors log every management event, read and write, together (CloudTrail logs an event that any of a
+ * trail's selectors selects, so a ReadOnly selector beside a WriteOnly one logs both):
+ * - a basic selector with IncludeManagementEvents (true by default) and no ExcludeManagementEventSources logs the reads,
+ *   the writes or both (ReadWriteType `ReadOnly`, `WriteOnly`, `All`: the default);
+ * - an advanced selector whose fields are `eventCategory` equal to `Management` and at most `readOnly` equal to `true`
+ *   or `false` logs the reads, the writes, or both (without `readOnly`); another field (`eventSource` leaving out
+ *   AWS KMS or Amazon RDS Data API events) narrows it, as ExcludeManagementEventSources narrows a basic one.
  * Source: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html
  */
 export function logsManagementEvents(selectors: Pick<GetEventSelectorsCommandOutput, 'EventSelectors' | 'AdvancedEventSelectors'>): boolean {
-  const basic = (selectors.EventSelectors ?? []).some((s) => s.IncludeManagementEvents !== false && (s.ReadWriteType ?? 'All') === 'All');
-  const advanced = (selectors.AdvancedEventSelectors ?? []).some((s) => {
-    const [only, ...others] = s.FieldSelectors ?? [];
-    return only !== undefined && others.length === 0 && only.Field === 'eventCategory' && only.Equals?.length === 1 && only.Equals[0] === 'Management';
-  });
-  return basic || advanced;
+  let reads = false;
+  let writes = false;
+  const log = (readOnly: 'All' | 'ReadOnly' | 'WriteOnly') => {
+    if (readOnly !== 'WriteOnly') reads = true;
+    if (readOnly !== 'ReadOnly') writes = true;
+  };
+  for (const s of selectors.EventSelectors ?? []) {
+    if (s.IncludeManagementEvents === false || (s.ExcludeManagementEventSources ?? []).length > 0) continue;
+    log(s.ReadWriteType ?? 'All');
+  }
+  for (const s of selectors.AdvancedEventSelectors ?? []) {
+    const fields = s.FieldSelectors ?? [];
+    const category = fields.filter((f) => f.Field === 'eventCategory');
+    const readOnly = fields.filter((f) => f.Field === 'readOnly');
+    if (category.length !== 1 || readOnly.length > 1 || category.length + readOnly.length !== fields.length || !equalsOnly(category[0]!, 'Management')) continue;
+    if (readOnly.length === 0) log('All');
+    else if (equalsOnly(readOnly[0]!, 'true')) log('ReadOnly');
+    else if (equalsOnly(readOnly[0]!, 'false')) log('WriteOnly');
+  }
+  return reads && writes;
+}
+
+/** Whether an advanced field selector matches `value` only: `Equals` [value], no other operator. */
+function equalsOnly(field: NonNullable<NonNullable<GetEventSelectorsCommandOutput['AdvancedEventSelectors']>[number]['FieldSelectors']>[number], value: string): boolean {
+  const { Field: _field, Equals, ...others } = field;
+  return Equals?.length === 1 && Equals[0] === value && Object.values(others).every((o) => o === undefined || (Array.isArray(o) && o.length === 0));
 }
 
 async function coverageLine(ctx: DoctorContext): Promise<CheckResult> {

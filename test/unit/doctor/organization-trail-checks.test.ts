@@ -51,7 +51,7 @@ describe('organization-trail', () => {
       .on(GetEventSelectorsCommand, { TrailName: dataOnly.TrailARN }).resolves({ EventSelectors: [{ IncludeManagementEvents: false, DataResources: [{ Type: 'AWS::S3::Object', Values: ['arn:aws:s3'] }] }] });
     const l = await line();
     expect(l.status).toBe('warn');
-    expect(l.detail).toContain('(organization trails: aws-controltower-BaselineCloudTrail: not logging; org-us-east-1: its home Region us-east-1 only; org-data: its event selectors leave out management events, or their reads or writes)');
+    expect(l.detail).toContain('(organization trails: aws-controltower-BaselineCloudTrail: not logging; org-us-east-1: its home Region us-east-1 only; org-data: its event selectors leave out management events, their reads or writes, or some of their sources)');
     expect(l.fix).toBe(`aws cloudtrail start-logging --name ${stopped.TrailARN} (from the account that manages it: the management account ${MANAGEMENT} or CloudTrail's delegated administrator)`);
   });
 
@@ -81,6 +81,19 @@ describe('organization-trail', () => {
     expect(logsManagementEvents({ AdvancedEventSelectors: [{ FieldSelectors: [...management.FieldSelectors, { Field: 'readOnly', Equals: ['true'] }] }] })).toBe(false);
     expect(logsManagementEvents({ EventSelectors: [{ ReadWriteType: 'WriteOnly' }] })).toBe(false);
     expect(logsManagementEvents({ EventSelectors: [{}] })).toBe(true);
+  });
+
+  it('reads a trail\'s selectors together: reads in one and writes in another log every management event; a source left out does not', () => {
+    const management = { Field: 'eventCategory', Equals: ['Management'] };
+    const readOnly = (value: string) => ({ FieldSelectors: [management, { Field: 'readOnly', Equals: [value] }] });
+    // CloudTrail logs what any selector selects: ReadOnly beside WriteOnly is every management event (before: a warning).
+    expect(logsManagementEvents({ EventSelectors: [{ ReadWriteType: 'ReadOnly' }, { ReadWriteType: 'WriteOnly' }] })).toBe(true);
+    expect(logsManagementEvents({ AdvancedEventSelectors: [readOnly('true'), readOnly('false')] })).toBe(true);
+    expect(logsManagementEvents({ EventSelectors: [{ ReadWriteType: 'ReadOnly' }], AdvancedEventSelectors: [readOnly('false')] })).toBe(true);
+    expect(logsManagementEvents({ AdvancedEventSelectors: [readOnly('true'), readOnly('true')] })).toBe(false);
+    // AWS KMS events left out of a basic selector narrow it as an eventSource field narrows an advanced one (before: passed).
+    expect(logsManagementEvents({ EventSelectors: [{ ExcludeManagementEventSources: ['kms.amazonaws.com'] }] })).toBe(false);
+    expect(logsManagementEvents({ AdvancedEventSelectors: [{ FieldSelectors: [management, { Field: 'eventSource', NotEquals: ['kms.amazonaws.com'] }] }] })).toBe(false);
   });
 });
 
