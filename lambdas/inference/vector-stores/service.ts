@@ -415,7 +415,8 @@ export class VectorStoreService {
    * progress, a superseded run's left by a run that stopped before removing them, a detached file's): the index is asked
    * for SEARCH_CANDIDATES per query, those chunks are dropped here, and when they took places the query is asked again
    * with their runs left out (VectorIndex.query `exclude.runs`, the `_run` metadata of each vector) until it answers
-   * `max` of the files' own, or holds no more, or after SEARCH_ROUNDS asks; so a store answers
+   * `max` of the files' own, or holds no more, or its farthest chunk is below `threshold` (what another ask adds is farther
+   * still), or after SEARCH_ROUNDS asks; so a store answers
    * min(max_num_results, its matching chunks) whatever number of such chunks are nearer.
    */
   private async searchStore(caller: Caller, storeId: string, texts: string[], options: { max: number; threshold: number; filter?: VectorFilter }, field: string) {
@@ -459,8 +460,11 @@ export class VectorStoreService {
           if ((best.get(match.key)?.score ?? -1) < score) best.set(match.key, { key: match.key, score, text: match.text, file: f });
         }
         // Asked again only when other runs took places the files' own may fill: a full answer, fewer than max of the
-        // files' own, and runs left out that were not before.
-        if (own >= max || matches.length < SEARCH_CANDIDATES || !met || round === SEARCH_ROUNDS) break;
+        // files' own, and runs left out that were not before, and its farthest chunk at or above the threshold (the
+        // next ask's new chunks are all farther than it: below the threshold, none could be answered).
+        const farthest = matches.at(-1);
+        const pastThreshold = farthest !== undefined && Math.max(0, Math.min(1, 1 - farthest.distance)) < threshold;
+        if (own >= max || matches.length < SEARCH_CANDIDATES || !met || pastThreshold || round === SEARCH_ROUNDS) break;
       }
     }
     return [...best.values()].sort((a, b) => b.score - a.score || a.key.localeCompare(b.key)).slice(0, max)

@@ -85,6 +85,24 @@ describe.each(tables)('search past the index\'s first 100 on %s', (_name, table)
     // First all 100 were file 2's; then file 1's stale run's; then the own chunks, both runs left out.
     expect(query.mock.calls.map((c) => c[5]?.runs)).toEqual([undefined, [runTag(fileId(2), run)], [runTag(fileId(2), run), runTag(fileId(1), stale)]]);
   });
+
+  it('does not ask again when the farthest of a full answer is below score_threshold: what a next ask adds is farther still', async () => {
+    const { index, store, call, attach } = await setUp(table);
+    const run = '00000000000a';
+    await attach(1, { run, chunks: 3 });
+    await attach(2, { status: 'in_progress', run, chunks: 0 });
+    await index.createIndex('acme', store.id, 2);
+    // 120 chunks of file 2's run in progress from 1° to 60°, file 1's own three at 70° to 80°: the 100th nearest is at ~50°.
+    await index.put('acme', store.id, [
+      ...Array.from({ length: 120 }, (_, n) => ({ key: vectorKey(fileId(2), run, n), data: at(1 + n / 2), filterable: {}, text: `unfinished ${n}`, run: runTag(fileId(2), run) })),
+      ...[70, 75, 80].map((degrees, n) => ({ key: vectorKey(fileId(1), run, n), data: at(degrees), filterable: {}, text: `own ${n}`, run: runTag(fileId(1), run) })),
+    ]);
+    const query = vi.spyOn(index, 'query');
+    // score_threshold 0.9 (cos 25.8°): the first ask's farthest (~50°, 0.64) is below it, so no chunk a second ask adds is answered.
+    const hits = await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 3, ranking_options: { score_threshold: 0.9 } });
+    expect(hits.data).toEqual([]);
+    expect(query).toHaveBeenCalledTimes(1);
+  });
 });
 
 describe.each(tables)('attributes on %s', (_name, table) => {
