@@ -25,7 +25,7 @@ const quota = (Value: number) => ({ Quotas: [{ QuotaName: 'Service control polic
 describe('organization accounts quota (doctor)', () => {
   it('runs with centralized root access after the organization\'s other lines, before the accounts\' Regions', () => {
     const names = CHECK_GROUPS.map((g) => g.name);
-    expect(names.slice(names.indexOf('quarantine-scp-arn'), names.indexOf('quarantine-scp-arn') + 4)).toEqual(['quarantine-scp-arn', 'centralized-root-access', 'organization-accounts', 'region-enabled']);
+    expect(names.slice(names.indexOf('quarantine-scp-arn'), names.indexOf('quarantine-scp-arn') + 5)).toEqual(['quarantine-scp-arn', 'organization-trail', 'centralized-root-access', 'organization-accounts', 'region-enabled']);
   });
 
   it('counts every account but a CLOSED one, SUSPENDED included, against the applied quota read in us-east-1', async () => {
