@@ -305,6 +305,34 @@ export class LifecycleWorkflows extends Construct {
     return { entry, tasks: [enable, check] };
   }
 
+  /**
+   * *Deploy customizations* (lambdas/lifecycle/deploy-customizations.ts), after the tier blueprint (and namespace): each
+   * account customization of the target tier as its own stack in the tenant's account, one after the other; then *Wait
+   * for customizations* and *Check customizations* (the same function, with the previous answer `$.customizations`) until
+   * every one stands (`COMPLETE`), then `next`. StackBusy and ChangeSetPending wait as a blueprint's deploy does; with
+   * `refused` (the rolling upgrade), a refused change set takes the refusal path. Without any tier with
+   * `accountCustomizations` there is no function and none of these states: `next` directly.
+   */
+  private customizations(scope: Construct, prefix: string, next: sfn.IChainable, extra: Record<string, unknown> = {}, refused?: sfn.IChainable): { entry: sfn.IChainable; tasks: tasks.LambdaInvoke[] } {
+    if (!this.fns['deploy-customizations']) return { entry: next, tasks: [] };
+    const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', ...extra };
+    const deploy = this.task(scope, `${prefix}Deploy customizations`, 'deploy-customizations', '$.customizations', { ...payload, stateName: `${prefix}Deploy customizations` }, { waitWhileBusy: true });
+    const check = this.task(scope, `${prefix}Check customizations`, 'deploy-customizations', '$.customizations',
+      { ...payload, 'customizations.$': '$.customizations', stateName: `${prefix}Check customizations` }, { waitWhileBusy: true });
+    if (refused) {
+      for (const t of [deploy, check]) {
+        const named = new sfn.Pass(t, 'Refused', { stateName: `Refused at ${t.stateId}`.slice(0, 80), result: sfn.Result.fromString(t.stateId), resultPath: '$.failedStep' });
+        named.next(refused);
+        t.addCatch(named, { errors: ['ChangeRefused'], resultPath: '$.error' });
+      }
+    }
+    const wait = this.wait(scope, `${prefix}Wait for customizations`);
+    const done = (name: string) => new sfn.Choice(scope, name).when(sfn.Condition.stringEquals('$.customizations.state', 'COMPLETE'), next).otherwise(wait);
+    deploy.next(done(`${prefix}Customizations deployed?`));
+    wait.next(check).next(done(`${prefix}Customizations ready?`));
+    return { entry: deploy, tasks: [deploy, check] };
+  }
+
   private onboardDefinition(): sfn.IChainable {
     const s = new Construct(this, 'OnboardStates');
     const fail = this.failure(s, 'onboard');
@@ -330,7 +358,9 @@ export class LifecycleWorkflows extends Construct {
     const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', stateName: 'Issue usage key', usageKey: 'issue' });
     const invite = this.inviteAdmin(s);
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, invite.recordFailure, activate], fail);
+    // The platform team's account customizations, after the blueprints, before the tenant is wired and reachable.
+    const custom = this.customizations(s, '', wire);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, ...regions.tasks, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, wire, issueKey, invite.recordFailure, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -361,9 +391,9 @@ export class LifecycleWorkflows extends Construct {
     tenantStack.last.next(
       new sfn.Choice(s, 'Needs namespace?')
         .when(sfn.Condition.stringEquals('$.request.computeMode', 'shared'), namespaceStack.first)
-        .otherwise(wire),
+        .otherwise(custom.entry),
     );
-    namespaceStack.last.next(wire);
+    namespaceStack.last.next(custom.entry);
     wire.next(issueKey).next(invite.invite).next(activate).next(new sfn.Succeed(s, 'Tenant active'));
     invite.recordFailure.next(activate);
 
@@ -419,7 +449,9 @@ export class LifecycleWorkflows extends Construct {
     // An account tier needing an opt-in region (a DR region changed to one, a move to such a tier): enabled before the baseline.
     const regions = this.enableRegions(s, prefix, '$.change.optInRegions', baseline.first, { 'change.$': '$.change' });
     moveKey.next(finish);
-    this.catchAll([begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
+    // The target tier's account customizations re-applied after its blueprints (a tier change, a rolling upgrade, a repair).
+    const custom = this.customizations(s, prefix, moveKey, extra, refused);
+    this.catchAll([begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     if (kind === 'upgrade') {
       // A tenant no longer as the upgrade listed it (another tier or version, not ACTIVE: begin-change.ts)
       // is skipped, its history entry SKIPPED: the child SUCCEEDS with `skipped`, not counted against the tolerance.
@@ -436,9 +468,9 @@ export class LifecycleWorkflows extends Construct {
     tenantStack.last.next(
       new sfn.Choice(s, `${prefix}Needs namespace?`)
         .when(sfn.Condition.stringEquals('$.change.computeMode', 'shared'), namespaceStack.first)
-        .otherwise(moveKey),
+        .otherwise(custom.entry),
     );
-    namespaceStack.last.next(moveKey);
+    namespaceStack.last.next(custom.entry);
     finish.next(new sfn.Succeed(s, `${prefix}Changed`));
     // Each tenant of an upgrade is a child execution of its own: its lease names the child.
     return new sfn.Pass(s, kind === 'upgrade' ? 'Start tenant upgrade' : 'Start change', {

@@ -159,6 +159,9 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'invite-tenant-admin': ['registry', 'events', 'firstAdmin'],
   // Enables an account tier's opt-in regions in the tenant's new account (account:EnableRegion, from the management account).
   'enable-regions': ['registry', 'regionOptIn'],
+  // Only with tiers.<tier>.accountCustomizations: each customization stack in the tenant's account (provisioning session,
+  // stacks run as the blueprint execution role); templates: its catalog object. Events and audit: a dead one's protection lifted.
+  'deploy-customizations': ['registry', 'tenantAccounts', 'templates', 'events', 'audit'],
 };
 
 /**

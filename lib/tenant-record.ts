@@ -777,6 +777,25 @@ export type DriftRecord = z.infer<typeof DriftRecord>;
  * the stack and its data stay until offboarding), `REMOVED` (offboarded: the stack deleted, its
  * bucket and vault retained and inventoried in `offboarding`).
  */
+/**
+ * One account customization stack of a tenant (`tessera-<tenant>-custom-<name>`, lambdas/lifecycle/customizations.ts):
+ * DEPLOYING while its create or update runs, ACTIVE once complete, FAILED with CloudFormation's reason (its first
+ * failed resource event), RETAINED when the tenant's tier no longer lists it (the stack stays until offboarding),
+ * DELETED once offboarding deleted it.
+ */
+export const CustomizationRecord = z.object({
+  stackName: z.string(),
+  status: z.enum(['DEPLOYING', 'ACTIVE', 'FAILED', 'RETAINED', 'DELETED']),
+  /** The tier whose customization it is (its template is that tier's). */
+  tier: z.string(),
+  /** The platform version whose catalog template it was deployed from. */
+  blueprintVersion: z.string().optional(),
+  /** Why it FAILED: the stack status and the first failed resource's reason, or the change-set refusal. */
+  reason: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type CustomizationRecord = z.infer<typeof CustomizationRecord>;
+
 export const DisasterRecoveryRecord = z.object({
   region: z.string(),
   stackName: z.string(),
@@ -1063,6 +1082,8 @@ export const TenantRecord = z.object({
   drift: DriftRecord.optional(),
   /** The tenant's DR stack, when its tier has (or had) disaster recovery. */
   disasterRecovery: DisasterRecoveryRecord.optional(),
+  /** The tenant's account customization stacks by customization name (tiers.<tier>.accountCustomizations; account tiers only). */
+  customizations: z.record(z.string(), CustomizationRecord).optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 

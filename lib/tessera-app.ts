@@ -9,6 +9,7 @@ import { PlatformDrStack } from './platform-dr-stack.js';
 import { PLATFORM_DR_STACK_ID, platformDrRegion } from './platform-dr-naming.js';
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
+import { readAccountCustomizations } from './config/customization-templates.js';
 import { ACCOUNT_BASELINE_FILE_NAME, failoverBlueprintStackId, WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
 import { disasterRecoveryOf } from './config/disaster-recovery.js';
 import { TenantDrStack } from './tenant-dr-stack.js';
@@ -103,6 +104,8 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     ...Object.entries(blueprints).map(([tier, stack]) => [blueprintFileName(tier, 'tenant'), template(stack)]),
     ...Object.entries(namespaceBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'namespace'), template(stack)]),
     ...Object.entries(drBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'dr'), template(stack)]),
+    // Account tiers' customizations (tiers.<tier>.accountCustomizations), read and checked now: a bad one fails synth naming its key.
+    ...readAccountCustomizations(config).map((c) => [c.file, c.template]),
   ]);
 
   const organization = new OrganizationStack(app, STACK_IDS.organization, {

@@ -5,13 +5,16 @@ import type { DisasterRecoveryRecord, TenantRecord } from '../../lib/tenant-reco
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, describeStack, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { firstFailure } from './stack-events.js';
-import { assertOwned, ownershipProblem } from './stack-ownership.js';
+import { assertOwned, ownershipProblem, type OwnedKind } from './stack-ownership.js';
+import { customizationStackName } from '../../lib/config/account-customizations.js';
+import { customizationNames, recordCustomization } from './customizations.js';
 import { liftTerminationProtection, OFFBOARDING_LIFT_REASON, offboardingLedger } from './protection-lift.js';
 import { releaseTenantNetwork } from './release-network.js';
 import type { LifecycleState } from './state.js';
 
 /**
- * Deletes the namespace stack, then the tenant stack, then the tenant's DR stack in its DR region
+ * Deletes the tenant's account customization stacks (`tessera-<tenant>-custom-<name>`: those the registry records and
+ * those its tier lists; recorded DELETED once all are gone), then the namespace stack, then the tenant stack, then the tenant's DR stack in its DR region
  * when the registry records one (`disasterRecovery`, whatever the tier is now): termination
  * protection lifted first, through liftOnRecord (its intent, the lift, then `offboarding.liftedProtections`, the
  * audit bucket and the bus, as *Lift protections* records the tenant stack's; the namespace and DR stacks' were
@@ -36,8 +39,14 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     return { state: 'COMPLETE' as const };
   }
   const dr = record.disasterRecovery && record.disasterRecovery.status !== 'REMOVED' ? record.disasterRecovery : undefined;
-  for (const kind of ['namespace', 'tenant', ...(dr ? ['dr'] : [])] as BlueprintKind[]) {
-    const name = stackName(record.tenantId, kind);
+  // The account customizations first (deployed after the blueprints, they may use what the tenant stack made), then the blueprints'.
+  const custom = customizationNames(record);
+  const stacks: Array<[OwnedKind, string]> = [
+    ...custom.map((c) => ['customization', customizationStackName(record.tenantId, c)] as [OwnedKind, string]),
+    ...(['namespace', 'tenant', ...(dr ? ['dr'] : [])] as BlueprintKind[]).map((kind) => [kind, stackName(record.tenantId, kind)] as [OwnedKind, string]),
+  ];
+  for (const [kind, name] of stacks) {
+    if (kind === 'namespace' && custom.length && name === stackName(record.tenantId, 'namespace')) await markCustomizationsDeleted(record.tenantId);
     // The failure recorded names the stack (and a DR stack's region) the step stopped at: three stacks, two regions.
     const where = kind === 'dr' ? `${name} in ${dr!.region}` : name;
     try {
@@ -56,13 +65,22 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
   return { state: 'COMPLETE' as const };
 });
 
+/** Every customization stack the registry records is gone: recorded DELETED (once; a resumed run finds them so). */
+async function markCustomizationsDeleted(tenantId: string): Promise<void> {
+  const record = await requireTenant(tenantId);
+  for (const [name, c] of Object.entries(record.customizations ?? {})) {
+    const { reason: _reason, updatedAt: _at, ...kept } = c;
+    if (c.status !== 'DELETED') await recordCustomization(tenantId, name, { ...kept, status: 'DELETED' });
+  }
+}
+
 /**
  * One stack of the offboarding (handler above): undefined when it is gone (the next one is deleted),
  * else the step's IN_PROGRESS answer after asking CloudFormation to delete it. Errors keep their name
  * (the state machine's retriers match it).
  */
-async function deleteStep(record: TenantRecord & { accountId: string }, kind: BlueprintKind, name: string, where: string, dr: DisasterRecoveryRecord | undefined, retried: string[], state: LifecycleState) {
-  const cfn = await cloudFormationFor(record, kind, 'delete', dr?.region);
+async function deleteStep(record: TenantRecord & { accountId: string }, kind: OwnedKind, name: string, where: string, dr: DisasterRecoveryRecord | undefined, retried: string[], state: LifecycleState) {
+  const cfn = await cloudFormationFor(record, kind === 'customization' ? 'tenant' : kind, 'delete', dr?.region);
   const stack = await describeStack(cfn, name);
   if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return undefined;
   if (kind === 'dr' && dr!.stackId !== stack.StackId) await updateTenant(record.tenantId, { disasterRecovery: { ...dr!, stackId: stack.StackId, updatedAt: new Date().toISOString() } });
@@ -82,7 +100,7 @@ async function deleteStep(record: TenantRecord & { accountId: string }, kind: Bl
     const actor = { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Delete tenant stacks', reason: OFFBOARDING_LIFT_REASON };
     // Lifted and recorded before (the tenant stack's, by Lift protections): liftTerminationProtection sends it again should a stale read still show it.
     await liftTerminationProtection(cfn, record, { ...stack, StackName: name }, offboardingLedger(record), actor);
-    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
+    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' || kind === 'customization' ? executionRoleArn(record.accountId) : undefined }));
   }
   const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;
   return { state: 'IN_PROGRESS' as const, stack: name, ...(asked.length ? { retried: asked } : {}) };

@@ -11,6 +11,9 @@ export const CREATED_BY_TAG = 'tessera:created-by';
 /** The account baseline's marker tag (`account-baseline`). */
 export const COMPONENT_TAG = 'tessera:component';
 
+/** The stacks Tessera makes for a tenant: a blueprint's, or an account customization's (`tessera-<tenant>-custom-<name>`, tagged as a tenant stack). */
+export type OwnedKind = BlueprintKind | 'customization';
+
 const tagOf = (stack: Stack, key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
 
 /**
@@ -20,7 +23,7 @@ const tagOf = (stack: Stack, key: string) => stack.Tags?.find((t) => t.Key === k
  * tool, has neither. A tenant stack deployed before the request tag existed is recognized by the
  * tenant tag and the registry's `stackName`; its next update adds the request tag.
  */
-export function ownershipProblem(stack: Stack, record: Pick<TenantRecord, 'tenantId' | 'requestId'> & { stackName?: string }, kind: BlueprintKind): string | undefined {
+export function ownershipProblem(stack: Stack, record: Pick<TenantRecord, 'tenantId' | 'requestId'> & { stackName?: string }, kind: OwnedKind): string | undefined {
   const shown = (v: string | undefined) => (v === undefined ? 'absent' : `"${v}"`);
   if (kind === 'baseline') {
     const component = tagOf(stack, COMPONENT_TAG);
@@ -37,10 +40,10 @@ export function ownershipProblem(stack: Stack, record: Pick<TenantRecord, 'tenan
 }
 
 /** Throws StackNotOwned (terminal) for a stack Tessera did not create for this tenant: it is never adopted, updated or deleted. */
-export function assertOwned(stack: Stack, record: TenantRecord, kind: BlueprintKind): void {
+export function assertOwned(stack: Stack, record: TenantRecord, kind: OwnedKind): void {
   const problem = ownershipProblem(stack, record, kind);
   if (!problem) return;
-  const name = stack.StackName ?? stackName(record.tenantId, kind);
+  const name = stack.StackName ?? (kind === 'customization' ? '(a customization stack)' : stackName(record.tenantId, kind));
   throw new StackNotOwnedError(`stack ${name} (${stack.StackId ?? 'no id'}, ${stack.StackStatus}) exists in account ${record.accountId} but was not created by Tessera's workflow for tenant ${record.tenantId}: ${problem}; `
     + 'Tessera never adopts, updates or deletes a stack it did not create — remove or rename that stack, then retry the tenant');
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
+import { AccountCustomizationSchema } from './account-customizations.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarget } from './disaster-recovery.js';
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
@@ -249,8 +250,27 @@ export const TierConfigSchema = z
     budgetAlerts: BudgetAlertsConfigSchema.optional(),
     /** Disaster recovery (lib/config/disaster-recovery.ts): `none` or `{ region, rpoHours, rtoHours }`. @default - absent: 'none' (disasterRecoveryOf) */
     disasterRecovery: DisasterRecoveryConfigSchema.optional(),
+    /**
+     * The platform team's own per-account baseline (lib/config/account-customizations.ts): CloudFormation templates,
+     * each deployed as stack `tessera-<tenant>-custom-<name>` in every tenant account of the tier after its blueprint,
+     * re-applied by a change or rolling upgrade and deleted at offboarding. `account` isolation only. Templates are
+     * read and checked at synth (lib/config/customization-templates.ts). @default - none
+     */
+    accountCustomizations: z.array(AccountCustomizationSchema).optional(),
   })
   .superRefine((t, ctx) => {
+    if (t.accountCustomizations?.length && t.isolation !== 'account') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accountCustomizations'],
+        message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, so a per-account baseline would be deployed once per tenant into the same account (colliding names, one tenant\'s stack reaching every tenant\'s resources); put account-wide resources of the workload account in a stack of your own there, or use isolation "account"',
+      });
+    }
+    const seen = new Set<string>();
+    (t.accountCustomizations ?? []).forEach((c, i) => {
+      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['accountCustomizations', i, 'name'], message: `"${c.name}" is the name of an earlier customization of this tier: each is its own stack tessera-<tenant>-custom-<name>, so names must differ` });
+      seen.add(c.name);
+    });
     const pool = parseCidr(t.network.tenantCidrPool);
     if (pool && t.network.tenantVpcPrefixLength < pool.prefix) {
       ctx.addIssue({

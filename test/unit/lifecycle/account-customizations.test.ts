@@ -1,0 +1,152 @@
+import {
+  CloudFormationClient, CloudFormationServiceException, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand,
+  DescribeStacksCommand, ExecuteChangeSetCommand, type StackStatus,
+} from '@aws-sdk/client-cloudformation';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { forgetSessions } from '../../../lambdas/shared/sessions.js';
+import { configWith } from '../../support/config-with.js';
+import { mockStrict } from '../../support/strict-mock.js';
+import { records, registryMock } from './registry-mock.js';
+import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+
+const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
+const sts = mockStrict(STSClient, 'sts', STSServiceException);
+
+/** Enterprise (account isolation) with two customizations; starter (vpc) with none. */
+const customized = configWith({
+  tiers: {
+    enterprise: {
+      accountCustomizations: [
+        { name: 'security', templateFile: 'customizations/security.yaml', parameters: { AlertEmail: 'sec@platform.example.com' } },
+        { name: 'budgets', templateFile: 'customizations/budgets.json' },
+      ],
+    },
+  },
+});
+
+beforeEach(() => {
+  setLifecycleEnv();
+  useConfig(customized);
+  forgetSessions();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, sts]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+});
+
+const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
+const notFound = (name: string) => Object.assign(new Error(`Stack with id ${name} does not exist`), { name: 'ValidationError' });
+const stackOf = (name: string, StackStatus: string) => ({ Stacks: [{
+  StackName: name, StackId: `arn:aws:cloudformation:us-east-1:333333333333:stack/${name}/1`, StackStatus: StackStatus as StackStatus, CreationTime: new Date(),
+  Tags: [...ownedTags(), { Key: 'tessera:component', Value: 'account-customization' }],
+}] });
+const enterprise = (kind: 'onboard' | 'change' = 'onboard', extra = {}) => leased(kind, { tier: 'enterprise', isolation: 'account', ...extra });
+const onboarding = (extra: Record<string, unknown> = {}) => ({ ...state(), request: { ...state().request, tier: 'enterprise', isolation: 'account' as const, computeMode: 'dedicated' as const }, ...extra });
+
+describe('Deploy customizations', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-customizations.js')).handler;
+
+  it('creates the first customization as its own stack in the tenant account, as the blueprint execution role, from the catalog, protected, with its parameters', async () => {
+    records.set('acme', enterprise());
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => Promise.reject(notFound(input.StackName)));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await expect(deploy(onboarding())).resolves.toEqual({ state: 'IN_PROGRESS', done: [], current: 'security' });
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input).toMatchObject({
+      StackName: 'tessera-acme-custom-security',
+      TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/customizations/enterprise/security.template.json',
+      Parameters: [{ ParameterKey: 'AlertEmail', ParameterValue: 'sec@platform.example.com' }],
+      RoleARN: EXECUTION_ROLE,
+      EnableTerminationProtection: true,
+      OnFailure: 'ROLLBACK',
+      Tags: expect.arrayContaining([{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:component', Value: 'account-customization' }]),
+    });
+    expect(records.get('acme')!.customizations).toEqual({ security: expect.objectContaining({ stackName: 'tessera-acme-custom-security', status: 'DEPLOYING', tier: 'enterprise', blueprintVersion: '1.0.0' }) });
+  });
+
+  it('records one ACTIVE once its create is complete, then starts the next; COMPLETE when every one stands', async () => {
+    records.set('acme', enterprise());
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).resolves(stackOf('tessera-acme-custom-security', 'CREATE_COMPLETE'));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).rejects(notFound('tessera-acme-custom-budgets'));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await expect(deploy(onboarding({ customizations: { state: 'IN_PROGRESS', done: [], current: 'security' } }))).resolves.toEqual({ state: 'IN_PROGRESS', done: ['security'], current: 'budgets' });
+    expect(cfn.commandCalls(CreateStackCommand).map((c) => c.args[0].input.StackName)).toEqual(['tessera-acme-custom-budgets']);
+    expect(records.get('acme')!.customizations).toMatchObject({ security: { status: 'ACTIVE' }, budgets: { status: 'DEPLOYING' } });
+    // AND once the second stands too
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).resolves(stackOf('tessera-acme-custom-budgets', 'CREATE_COMPLETE'));
+    await expect(deploy(onboarding({ customizations: { state: 'IN_PROGRESS', done: ['security'], current: 'budgets' } }))).resolves.toEqual({ state: 'COMPLETE', done: ['security', 'budgets'] });
+    expect(records.get('acme')!.customizations).toMatchObject({ security: { status: 'ACTIVE' }, budgets: { status: 'ACTIVE' } });
+  });
+
+  it('fails naming the stack and CloudFormation\'s reason when the create rolled back, and records it FAILED with that reason', async () => {
+    records.set('acme', enterprise());
+    cfn.on(DescribeStacksCommand).resolves(stackOf('tessera-acme-custom-security', 'ROLLBACK_COMPLETE'));
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+      { StackId: 's', EventId: '2', StackName: 'tessera-acme-custom-security', LogicalResourceId: 'tessera-acme-custom-security', ResourceStatus: 'ROLLBACK_COMPLETE', Timestamp: new Date() },
+      { StackId: 's', EventId: '1', StackName: 'tessera-acme-custom-security', LogicalResourceId: 'Detector', ResourceType: 'AWS::GuardDuty::Detector', ResourceStatus: 'CREATE_FAILED', ResourceStatusReason: 'The request is rejected because a detector already exists for the current account.', Timestamp: new Date() },
+    ] });
+    const reason = 'customization security: stack tessera-acme-custom-security is ROLLBACK_COMPLETE (its create failed): Detector CREATE_FAILED: The request is rejected because a detector already exists for the current account.';
+    await expect(deploy(onboarding({ customizations: { state: 'IN_PROGRESS', done: [], current: 'security' } }))).rejects.toMatchObject({ name: 'StackFailed', message: reason });
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason });
+  });
+
+  it('re-applies each customization of the target tier through a change set on a tier change, and records one the tier no longer lists RETAINED', async () => {
+    records.set('acme', enterprise('change', { customizations: { legacy: { stackName: 'tessera-acme-custom-legacy', status: 'ACTIVE', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' } } }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).resolves(stackOf('tessera-acme-custom-security', 'UPDATE_COMPLETE'));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).resolves(stackOf('tessera-acme-custom-budgets', 'CREATE_COMPLETE'));
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme-custom-security' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Topic', ResourceType: 'AWS::SNS::Topic', Replacement: 'False' } }] });
+    cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme-custom-budgets' }).resolves({ Status: 'FAILED', StatusReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.', Changes: [] });
+    cfn.on(ExecuteChangeSetCommand).resolves({});
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    const change = { ...state(), kind: 'change', change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
+    // WHEN: the first is updated (its change set executed), waited for
+    await expect(deploy(change)).resolves.toEqual({ state: 'IN_PROGRESS', done: [], current: 'security' });
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-acme-custom-security', ChangeSetType: 'UPDATE', RoleARN: EXECUTION_ROLE,
+      TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/customizations/enterprise/security.template.json' });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+    // THEN once complete, the second has nothing to change, and the one no longer listed is RETAINED
+    await expect(deploy({ ...change, customizations: { state: 'IN_PROGRESS', done: [], current: 'security' } })).resolves.toEqual({ state: 'COMPLETE', done: ['security', 'budgets'] });
+    expect(records.get('acme')!.customizations).toMatchObject({ security: { status: 'ACTIVE' }, budgets: { status: 'ACTIVE' }, legacy: { status: 'RETAINED' } });
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
+  });
+
+  it('does nothing for a tier without customizations (a VPC tier): COMPLETE, no call into any account', async () => {
+    records.set('acme', leased('onboard'));
+    await expect(deploy(state())).resolves.toEqual({ state: 'COMPLETE', done: [] });
+    expect(cfn.calls()).toHaveLength(0);
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it('never adopts a stack of the name that Tessera did not create for the tenant', async () => {
+    records.set('acme', enterprise());
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stackOf('tessera-acme-custom-security', 'CREATE_COMPLETE').Stacks[0], Tags: [] }] });
+    await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'StackNotOwned' });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+});
+
+describe('Delete tenant stacks', async () => {
+  const deleteStacks = (await import('../../../lambdas/lifecycle/delete-tenant-stacks.js')).handler;
+
+  it('deletes the customization stacks first, as the execution role, before the namespace and tenant stacks, and records them DELETED once gone', async () => {
+    records.set('acme', leased('offboard', { tier: 'enterprise', isolation: 'account', stackName: 'tessera-acme', customizations: {
+      security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' },
+    } }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).resolves(stackOf('tessera-acme-custom-security', 'CREATE_COMPLETE'));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).rejects(notFound('tessera-acme-custom-budgets'));
+    cfn.on(DeleteStackCommand).resolves({});
+    await expect(deleteStacks({ ...state(), executionArn: EXECUTION_ARN })).resolves.toMatchObject({ state: 'IN_PROGRESS', stack: 'tessera-acme-custom-security' });
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-custom-security', RoleARN: EXECUTION_ROLE }]);
+    expect(cfn.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input.StackName)).not.toContain('tessera-acme');
+    // WHEN it is gone, THEN recorded DELETED, and the offboarding goes on to the tenant stack
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).rejects(notFound('tessera-acme-custom-security'));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound('tessera-acme-namespace'));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date(), Tags: ownedTags() }] });
+    await expect(deleteStacks({ ...state(), executionArn: EXECUTION_ARN })).resolves.toMatchObject({ state: 'IN_PROGRESS', stack: 'tessera-acme' });
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'DELETED' });
+  });
+});
