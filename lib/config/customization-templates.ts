@@ -65,7 +65,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function reservedRoleNameProblem(roleName: string, roles: { provisioningRoleName: string; breakGlassRoleName: string; blueprintExecutionRoleName: string }): string | undefined {
   if (/^tessera-/i.test(roleName)) return `starts with "tessera-", the prefix of Tessera's tenant roles (tessera-<tenant>-<purpose>, ${TENANT_DATA_ROLE_NAME})`;
-  const named = Object.entries(roles).find(([, n]) => n.toLowerCase() === roleName.toLowerCase());
+  const own = { provisioningRoleName: roles.provisioningRoleName, breakGlassRoleName: roles.breakGlassRoleName, blueprintExecutionRoleName: roles.blueprintExecutionRoleName };
+  const named = Object.entries(own).find(([, n]) => n.toLowerCase() === roleName.toLowerCase());
   return named ? `is the platform's roles.${named[0]} (IAM role names are case-insensitive)` : undefined;
 }
 
@@ -120,7 +121,7 @@ export function customizationTemplateProblems(template: unknown, entry: AccountC
  * Reads and checks every account customization of `config` (synth: lib/tessera-app.ts publishes what this returns in
  * the blueprint catalog). `templateFile` resolves against `baseDir`.
  * @param baseDir @default process.cwd() - the directory `cdk synth` runs in
- * @throws ConfigError naming each problem with its key path (`tiers.<tier>.accountCustomizations.<i>.templateFile`):
+ * @throws ConfigError naming each problem with its key path (`tiers.<tier>.accountCustomizations[<i>].templateFile`):
  *   a file that cannot be read or parsed, and customizationTemplateProblems
  */
 export function readAccountCustomizations(
@@ -131,7 +132,7 @@ export function readAccountCustomizations(
   const problems: string[] = [];
   for (const [tier, t] of Object.entries(config.tiers)) {
     (t.accountCustomizations ?? []).forEach((entry, i) => {
-      const at = `tiers.${tier}.accountCustomizations.${i}.templateFile`;
+      const at = `tiers.${tier}.accountCustomizations[${i}].templateFile`;
       const path = resolve(baseDir, entry.templateFile);
       let text: string;
       try {

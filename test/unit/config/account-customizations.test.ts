@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../lib/config/config-error.js';
+import { readAccountCustomizations } from '../../../lib/config/customization-templates.js';
+import { configWith } from '../../support/config-with.js';
+import { removeTempDirs, tempDir } from '../../support/temp-dirs.js';
+
+afterAll(removeTempDirs);
+
+const SECURITY = resolve('test/fixtures/customizations/security.yaml');
+const enterprise = (entries: unknown[]) => configWith({ tiers: { enterprise: { accountCustomizations: entries } } });
+/** The problems readAccountCustomizations throws for `config`, one line each. */
+const problemsOf = (config: ReturnType<typeof configWith>): readonly string[] => {
+  try {
+    readAccountCustomizations(config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.problems;
+  }
+  throw new Error('no ConfigError');
+};
+const dir = tempDir('customizations');
+const templateFile = (name: string, template: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof template === 'string' ? template : JSON.stringify(template));
+  return path;
+};
+const topic = { Type: 'AWS::SNS::Topic' };
+
+describe('tiers.<tier>.accountCustomizations (config)', () => {
+  it('is refused on a VPC tier, naming the key and why', () => {
+    expect(() => configWith({ tiers: { starter: { accountCustomizations: [{ name: 'security', templateFile: SECURITY }] } } }))
+      .toThrow(/tiers\.starter\.accountCustomizations.*applies only to an "account" isolation tier: a "vpc" tier's tenants share the workload account/s);
+  });
+
+  it('refuses a name that cannot end a stack name, and a name twice in a tier', () => {
+    expect(() => enterprise([{ name: 'Security_Hub', templateFile: SECURITY }])).toThrow(/tiers\.enterprise\.accountCustomizations\[0\]\.name.*lower-case letters, digits and hyphens/s);
+    expect(() => enterprise([{ name: 'security', templateFile: SECURITY }, { name: 'security', templateFile: SECURITY }]))
+      .toThrow(/tiers\.enterprise\.accountCustomizations\[1\]\.name.*"security" is the name of an earlier customization/s);
+  });
+});
+
+describe('readAccountCustomizations (synth)', () => {
+  it('reads a YAML template with CloudFormation\'s short forms into the JSON the catalog publishes, under customizations/<tier>/<name>', () => {
+    const [c] = readAccountCustomizations(enterprise([{ name: 'security', templateFile: SECURITY, parameters: { AlertEmail: 'sec@platform.example.com' } }]));
+    expect(c).toMatchObject({ tier: 'enterprise', name: 'security', file: 'customizations/enterprise/security.template.json' });
+    expect(c.template.Resources).toMatchObject({
+      Alerts: { Properties: { TopicName: { 'Fn::Sub': '${Prefix}-security-alerts' } } },
+      AlertSubscription: { Properties: { TopicArn: { Ref: 'Alerts' }, Endpoint: { Ref: 'AlertEmail' } } },
+      Marker: { Properties: { Value: { 'Fn::GetAtt': ['Alerts', 'TopicName'] } } },
+    });
+  });
+
+  it('fails naming the key path and the problem: a missing file, a file that is not JSON or YAML, no Resources', () => {
+    const problems = problemsOf(enterprise([
+      { name: 'gone', templateFile: join(dir, 'absent.yaml') },
+      { name: 'broken', templateFile: templateFile('broken.yaml', 'Resources:\n  A: [unclosed\n') },
+      { name: 'empty', templateFile: templateFile('empty.json', { Description: 'nothing' }) },
+    ]));
+    expect(problems).toEqual([
+      expect.stringMatching(/^tiers\.enterprise\.accountCustomizations\[0\]\.templateFile: ".*absent\.yaml" cannot be read/),
+      expect.stringMatching(/^tiers\.enterprise\.accountCustomizations\[1\]\.templateFile: ".*broken\.yaml" is not valid JSON or YAML/),
+      expect.stringMatching(/^tiers\.enterprise\.accountCustomizations\[2\]\.templateFile: ".*empty\.json" is not a CloudFormation template: it has no Resources/),
+    ]);
+  });
+
+  it('checks the parameters against the template: an undeclared one, and a required one not given', () => {
+    const problems = problemsOf(enterprise([{ name: 'security', templateFile: SECURITY, parameters: { AlertEmial: 'x' } }]));
+    expect(problems).toEqual([
+      expect.stringContaining('parameters AlertEmial are not declared in the template (CloudFormation refuses an undeclared parameter); it declares AlertEmail, Prefix'),
+      expect.stringContaining('parameters AlertEmail have no Default in the template and no value under parameters'),
+    ]);
+  });
+
+  it('refuses an IAM role named like Tessera\'s (tessera-…, the config\'s roles), a nested stack, and a template over CloudFormation\'s size or resource quota', () => {
+    const roles = templateFile('roles.json', { Resources: {
+      Admin: { Type: 'AWS::IAM::Role', Properties: { RoleName: { 'Fn::Sub': 'tessera-${AWS::AccountId}-admin' } } },
+      Exec: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'tesserablueprintexecution' } },
+      Fine: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'platform-log-shipper' } },
+      Nested: { Type: 'AWS::CloudFormation::Stack', Properties: { TemplateURL: 'https://example.com/t.json' } },
+    } });
+    const big = templateFile('big.json', { Resources: { T: { ...topic, Metadata: { blob: 'x'.repeat(1_000_001) } } } });
+    const many = templateFile('many.json', { Resources: Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`T${i}`, topic])) });
+    const problems = problemsOf(enterprise([{ name: 'roles', templateFile: roles }, { name: 'big', templateFile: big }, { name: 'many', templateFile: many }]));
+    expect(problems).toEqual([
+      expect.stringMatching(/accountCustomizations\[0\]\.templateFile: .* resource Admin \(AWS::IAM::Role\) has RoleName "tessera-", which starts with "tessera-"/),
+      expect.stringMatching(/accountCustomizations\[0\]\.templateFile: .* resource Exec \(AWS::IAM::Role\) has RoleName "tesserablueprintexecution", which is the platform's roles\.blueprintExecutionRoleName/),
+      expect.stringMatching(/accountCustomizations\[0\]\.templateFile: .* resource Nested is a nested stack/),
+      expect.stringMatching(/accountCustomizations\[1\]\.templateFile: .* is 1,000,0\d\d bytes as published JSON, over CloudFormation's template body size from S3/),
+      expect.stringMatching(/accountCustomizations\[2\]\.templateFile: .* declares 501 resources, over CloudFormation's 500 per template/),
+    ]);
+  });
+});
