@@ -102,7 +102,7 @@ describe('Deploy customizations', async () => {
     cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme-custom-budgets' }).resolves({ Status: 'FAILED', StatusReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.', Changes: [] });
     cfn.on(ExecuteChangeSetCommand).resolves({});
     cfn.on(DeleteChangeSetCommand).resolves({});
-    const change = { ...state(), kind: 'change', change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
+    const change = { ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
     // WHEN: the first is updated (its change set executed), waited for
     await expect(deploy(change)).resolves.toEqual({ state: 'IN_PROGRESS', done: [], current: 'security' });
     expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-acme-custom-security', ChangeSetType: 'UPDATE', RoleARN: EXECUTION_ROLE,
