@@ -12,7 +12,7 @@ import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, limited, notFound } from '../inference/openai-errors.js';
 import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { resolveTrainingFile } from './training-file.js';
-import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../inference/query-parameters.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery, refuseUnknownRouteQuery } from '../inference/query-parameters.js';
 import { ConcurrentJobLimitError, DeployedModelLimitError, slotsInUse, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
@@ -111,6 +111,7 @@ export class FineTuningService {
   async handle(req: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
     const { method, path, query, body } = req;
     if (method === 'DELETE' && path.startsWith('/v1/models/')) {
+      refuseUnknownRouteQuery(method, path, query);
       if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
       return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
     }

@@ -29,7 +29,7 @@ import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoint
 import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantRequest } from './endpoints/tenant-requests.js';
 import { tenantUsage } from './endpoints/usage.js';
-import { refuseRepeatedQuery } from './query-parameters.js';
+import { refuseRepeatedQuery, refuseUnknownRouteQuery } from './query-parameters.js';
 import { deadlineExceeded, GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
@@ -68,6 +68,11 @@ export interface GatewayRequest {
    * `queryStringParameters` do; its `multiValueQueryStringParameters` have them all). @default - none
    */
   repeatedQuery?: readonly string[];
+  /**
+   * Every value, in order, of each query parameter given more than once (`include[]=a&include[]=b`, the official
+   * clients' form of a list): what a list parameter reads, each value checked, not only the last. @default - none
+   */
+  queryValues?: Readonly<Record<string, readonly string[]>>;
   /**
    * The header names (lower case) given more than once: `headers` holds the last value of each, as API Gateway's
    * single-value `headers` do (its `multiValueHeaders` have them all; `tessera serve`: local-server.ts
@@ -272,6 +277,8 @@ export class Gateway {
       const permission = batchFiles ? undefined : permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
       // The refusal carries its permission into the audit record (the catch below).
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission);
+      // A query parameter the route does not take is a 400 naming it, never dropped unseen (query-parameters.ts ROUTE_QUERY_PARAMETERS).
+      refuseUnknownRouteQuery(req.method, path, req.query ?? {});
       // Beside the fine-tuning Lambda (fineTuningBeside), its paths reach this gateway only with a method it does not take: the 405 or 404 below.
       if (fineTuning && this.deps.fineTuning) {
         const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
@@ -312,10 +319,10 @@ export class Gateway {
       if (isImageForm(req.method, path)) return await imageForms(this.pipeline, request, path === '/v1/images/edits' ? 'edits' : 'variations', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (isAudioUpload(req.method, path)) return await transcription(this.pipeline, request, path === '/v1/audio/translations' ? 'translations' : 'transcriptions', req.bytes ? Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength) : req.body === undefined ? undefined : Buffer.from(req.body), req.headers['content-type'], res);
       if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
-        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.responses, this.deps.conversations, this.deps.background, this.deps.vectorStores);
+        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, queryValues: req.queryValues }, res, this.deps.responses, this.deps.conversations, this.deps.background, this.deps.vectorStores);
       }
       if (path === '/v1/conversations' || path.startsWith('/v1/conversations/')) {
-        return await conversations(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery }, res, this.deps.conversations);
+        return await conversations(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {}, repeatedQuery: req.repeatedQuery, queryValues: req.queryValues }, res, this.deps.conversations);
       }
       if (route === 'GET /v1/models') return await res.json(200, listModels(policy));
       if (path.startsWith('/v1/models/')) {

@@ -7,7 +7,7 @@ import { CallerGone } from './upstream-calls.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
 import { isUploadPart } from '../fine-tuning/fine-tuning-routes.js';
 import { SERVE_MAX_PART_BODY_BYTES } from '../fine-tuning/uploads-service.js';
-import { repeatedNames } from './query-parameters.js';
+import { repeatedNames, repeatedValues } from './query-parameters.js';
 import { repeatedHeaderNames } from './repeated-headers.js';
 
 /**
@@ -19,7 +19,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
-    const { path, query, repeatedQuery } = requestTarget(req.url);
+    const { path, query, repeatedQuery, queryValues } = requestTarget(req.url);
     // A file upload (POST /v1/files) has its own, larger limit, checked by the Files API.
     const route = path.replace(/\/+$/, '');
     const maxBytes = req.method === 'POST' && route === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES)
@@ -38,7 +38,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
       const bytes = tooBig ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const body = bytes ? bytes.toString('utf8') : ' '.repeat(maxBytes + 1);
-      gateway.handle({ method: req.method ?? 'GET', path, query, repeatedQuery, headers, repeatedHeaders: repeatedHeaderNames(req.headersDistinct), body, bytes }, responder).catch((e) => {
+      gateway.handle({ method: req.method ?? 'GET', path, query, repeatedQuery, queryValues, headers, repeatedHeaders: repeatedHeaderNames(req.headersDistinct), body, bytes }, responder).catch((e) => {
         if (e instanceof CallerGone) return; // a preflight whose caller left: nothing to answer
         // A failure of the gateway itself (a defect): a 500 `internal_error`, as the gateway answers its
         // own defects (openai-errors.ts internalError), not a 502, which says an upstream failed.
@@ -141,10 +141,11 @@ function withHeaders(headers: Record<string, string> | undefined, type: string, 
  * `GET /v1/models/%2e%2e/usage` was routed as `/v1/usage`, where the router Lambda answers 404
  * `model_not_found`. An absolute-form target (`http://host/v1/models`, RFC 9112 §3.2.2) keeps the
  * path after its authority. No URL object is built: the path is a slice of `url`.
- * `repeatedQuery`: the names given more than once (API Gateway's `multiValueQueryStringParameters` has each value).
+ * `repeatedQuery`: the names given more than once (API Gateway's `multiValueQueryStringParameters` has each value);
+ * `queryValues`: each such name's values in order, present only when a name is repeated.
  * @param url the request target of node:http's `req.url` @default '/'
  */
-export function requestTarget(url = '/'): { path: string; query: Record<string, string>; repeatedQuery: string[] } {
+export function requestTarget(url = '/'): { path: string; query: Record<string, string>; repeatedQuery: string[]; queryValues?: Record<string, string[]> } {
   const end = url.search(/[?#]/);
   let path = end < 0 ? url : url.slice(0, end);
   const authority = ABSOLUTE_FORM.exec(path);
@@ -154,7 +155,8 @@ export function requestTarget(url = '/'): { path: string; query: Record<string, 
   const search = url.slice(end + 1, hash < 0 ? undefined : hash);
   if (!search) return { path, query: {}, repeatedQuery: [] };
   const params = new URLSearchParams(search);
-  return { path, query: Object.fromEntries(params), repeatedQuery: repeatedNames(params) };
+  const repeatedQuery = repeatedNames(params);
+  return { path, query: Object.fromEntries(params), repeatedQuery, ...(repeatedQuery.length ? { queryValues: repeatedValues(params) } : {}) };
 }
 /** The scheme and authority of an absolute-form request target (RFC 3986 §3: `scheme://authority`). */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/;

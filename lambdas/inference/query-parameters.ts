@@ -6,16 +6,25 @@ import { invalid } from './openai-errors.js';
  * they were filtered.
  * @param query the request's query string parameters
  * @param allowed the names the route takes (OpenAI API reference of the route); `metadata[` takes every
- *   `metadata[<key>]` (the SDKs' deep-object form of `metadata: {key: value}`)
+ *   `metadata[<key>]` (the SDKs' deep-object form of `metadata: {key: value}`); `include[]` takes `include[]` (the
+ *   official clients' form of a list: `include[]=a&include[]=b`, Node's and Python's `arrayFormat` `brackets`) and
+ *   `include[0]`, `include[1]`… (the indices form)
  * @param route the route as the message names it, e.g. `GET /v1/fine_tuning/jobs`
  * @throws GatewayError 400 `unknown_parameter` whose `param` is the first unknown name (at most 100 characters)
  */
 export function refuseUnknownQuery(query: Record<string, string | undefined>, allowed: readonly string[], route: string): void {
-  const unknown = Object.keys(query).find((name) => !allowed.some((a) => (a.endsWith('[') ? name.startsWith(a) && name.endsWith(']') : name === a)));
+  const unknown = Object.keys(query).find((name) => !allowed.some((a) => takesName(a, name)));
   if (unknown === undefined) return;
   const shown = unknown.slice(0, 100);
   const takes = allowed.map((a) => (a.endsWith('[') ? `${a}<key>]` : a));
   throw invalid(`unknown query parameter "${shown}": ${route} takes ${takes.length ? takes.join(', ') : 'none'}`, shown, 'unknown_parameter');
+}
+
+/** Whether an allowed name (refuseUnknownQuery) takes the query parameter `name`. */
+function takesName(allowed: string, name: string): boolean {
+  if (allowed.endsWith('[]')) return name === allowed || (name.startsWith(allowed.slice(0, -1)) && /^\[\d{1,3}\]$/.test(name.slice(allowed.length - 2)));
+  if (allowed.endsWith('[')) return name.startsWith(allowed) && name.endsWith(']');
+  return name === allowed;
 }
 
 /** A decimal integer as a query parameter's value: digits only, no sign, exponent, hex prefix or leading zero. */
@@ -69,7 +78,74 @@ export function repeatedNames(params: Iterable<[string, unknown]>): string[] {
   return [...repeated];
 }
 
+/** Every value of each name given more than once in `params` (a query string's), in order: GatewayRequest `queryValues`. */
+export function repeatedValues(params: Iterable<[string, string]>): Record<string, string[]> {
+  const all = new Map<string, string[]>();
+  for (const [name, value] of params) all.set(name, [...(all.get(name) ?? []), value]);
+  return Object.fromEntries([...all].filter(([, values]) => values.length > 1));
+}
+
+/** Every value of each name API Gateway's `multiValueQueryStringParameters` give more than one value. */
+export function repeatedValuesOf(multi: Record<string, string[] | undefined> | null | undefined): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(multi ?? {}).filter((entry): entry is [string, string[]] => (entry[1]?.length ?? 0) > 1));
+}
+
 /** The names API Gateway's `multiValueQueryStringParameters` give more than one value. */
 export function repeatedOf(multi: Record<string, string[] | undefined> | null | undefined): string[] {
   return Object.entries(multi ?? {}).filter(([, values]) => (values?.length ?? 0) > 1).map(([name]) => name);
+}
+
+/** The query parameters of one route: its method, its path (as routes.ts matches it), the route as a 400 names it, the names it takes (refuseUnknownQuery's `allowed`). */
+export type RouteQuery = readonly [method: string, pattern: RegExp, route: string, takes: readonly string[]];
+
+/** A cursor page's parameters (the `openai` package's CursorPageParams and ConversationCursorPageParams, with the list's `order`). */
+const PAGE = ['after', 'limit', 'order'];
+/** `include` (ResponseIncludable values), alone or as the official clients send a list (`include[]=a&include[]=b`). */
+const INCLUDE = ['include', 'include[]'];
+
+/**
+ * The query parameters each GET and DELETE route of the router (routes.ts OPENAI_ROUTES) and the fine-tuning API's
+ * `DELETE /v1/models/{model}` takes: those of the `openai` package's params type of the call (openai 7.55 for Node,
+ * 3.57 for Python: `InputItemListParams`, `ItemListParams`, `ResponseRetrieveParams`...), and Tessera's own on its
+ * own routes. Any other is a 400 `unknown_parameter` naming it (refuseUnknownRouteQuery): `before` on
+ * `GET /v1/responses/{id}/input_items` or a conversation's items (neither type has it) was dropped unseen, the caller
+ * given the first page. A route absent here checks its own (the Batch, Files, Vector Stores, fine-tuning jobs and
+ * Uploads APIs: batch-service.ts, files-service.ts, vector-stores/service.ts, fine-tuning-service.ts, uploads-service.ts).
+ * What each route does with each name: docs/gateway.md, "Query parameters".
+ */
+export const ROUTE_QUERY_PARAMETERS: readonly RouteQuery[] = [
+  ['GET', /^\/v1\/chat\/completions$/, 'GET /v1/chat/completions', [...PAGE, 'model', 'metadata[']],
+  ['GET', /^\/v1\/chat\/completions\/[^/]+$/, 'GET /v1/chat/completions/{completion_id}', []],
+  ['DELETE', /^\/v1\/chat\/completions\/[^/]+$/, 'DELETE /v1/chat/completions/{completion_id}', []],
+  ['GET', /^\/v1\/chat\/completions\/[^/]+\/messages$/, 'GET /v1/chat/completions/{completion_id}/messages', PAGE],
+  ['GET', /^\/v1\/responses\/[^/]+$/, 'GET /v1/responses/{response_id}', [...INCLUDE, 'include_obfuscation', 'starting_after', 'stream']],
+  ['DELETE', /^\/v1\/responses\/[^/]+$/, 'DELETE /v1/responses/{response_id}', []],
+  ['GET', /^\/v1\/responses\/[^/]+\/input_items$/, 'GET /v1/responses/{response_id}/input_items', [...PAGE, ...INCLUDE]],
+  ['GET', /^\/v1\/conversations\/[^/]+$/, 'GET /v1/conversations/{conversation_id}', []],
+  ['DELETE', /^\/v1\/conversations\/[^/]+$/, 'DELETE /v1/conversations/{conversation_id}', []],
+  ['GET', /^\/v1\/conversations\/[^/]+\/items$/, 'GET /v1/conversations/{conversation_id}/items', [...PAGE, ...INCLUDE]],
+  // ItemCreateParams' `include` is a query parameter too.
+  ['POST', /^\/v1\/conversations\/[^/]+\/items$/, 'POST /v1/conversations/{conversation_id}/items', INCLUDE],
+  ['GET', /^\/v1\/conversations\/[^/]+\/items\/[^/]+$/, 'GET /v1/conversations/{conversation_id}/items/{item_id}', INCLUDE],
+  ['DELETE', /^\/v1\/conversations\/[^/]+\/items\/[^/]+$/, 'DELETE /v1/conversations/{conversation_id}/items/{item_id}', []],
+  ['GET', /^\/v1\/models$/, 'GET /v1/models', []],
+  ['GET', /^\/v1\/models\/.+$/, 'GET /v1/models/{model}', []],
+  ['DELETE', /^\/v1\/models\/.+$/, 'DELETE /v1/models/{model}', []],
+  ['GET', /^\/v1\/usage$/, 'GET /v1/usage', ['group_by', 'bucket_width', 'start_time', 'end_time']],
+  ['GET', /^\/v1\/tenant\/requests\/[^/]+$/, 'GET /v1/tenant/requests/{request_id}', ['date']],
+  ['GET', /^\/v1\/tenant\/keys$/, 'GET /v1/tenant/keys', []],
+  ['GET', /^\/v1\/tenant\/keys\/[^/]+$/, 'GET /v1/tenant/keys/{key_id}', []],
+  ['DELETE', /^\/v1\/tenant\/keys\/[^/]+$/, 'DELETE /v1/tenant/keys/{key_id}', []],
+  ['GET', /^\/v1\/tenant\/users$/, 'GET /v1/tenant/users', []],
+];
+
+/**
+ * Refuses a query parameter the route of `method path` does not take (ROUTE_QUERY_PARAMETERS); a route not in the
+ * table is left to its handler.
+ * @param path `/v1/...` as routes.ts matches it (no trailing slash, still percent-encoded)
+ * @throws GatewayError 400 `unknown_parameter` naming the first unknown parameter and what the route takes
+ */
+export function refuseUnknownRouteQuery(method: string, path: string, query: Record<string, string | undefined>): void {
+  const found = ROUTE_QUERY_PARAMETERS.find(([m, pattern]) => m === method && pattern.test(path));
+  if (found) refuseUnknownQuery(query, found[3], found[2]);
 }

@@ -5,7 +5,7 @@ import { lambdaCorsOrigins } from './lambda-cors.js';
 import { lambdaDeadline, type RemainingTime } from './lambda-deadline.js';
 import { batchesServed, lambdaBackgroundWorker, lambdaBatchWorker, lambdaGateway, lambdaVectorStoreProcessing, vectorStoresServed } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
-import { repeatedOf } from './query-parameters.js';
+import { repeatedOf, repeatedValuesOf } from './query-parameters.js';
 import { repeatedHeaderNames } from './repeated-headers.js';
 
 // During init (boosted CPU, not billed to a request): the tokenizer's ranks, ~150 ms.
@@ -129,7 +129,7 @@ async function apiEvent(event: APIGatewayProxyEvent, raw: NodeJS.WritableStream,
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
   const deadline = lambdaDeadline(context);
   try {
-    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, bytes, query, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters), repeatedHeaders: repeatedHeaderNames(event.multiValueHeaders) }, responderFor(raw, deadline.signal));
+    await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, bytes, query, repeatedQuery: repeatedOf(event.multiValueQueryStringParameters), queryValues: repeatedValuesOf(event.multiValueQueryStringParameters), repeatedHeaders: repeatedHeaderNames(event.multiValueHeaders) }, responderFor(raw, deadline.signal));
   } finally {
     deadline.dispose();
   }

@@ -4,7 +4,7 @@ import { Metadata } from '../chat/request-schema.js';
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid, notFound } from '../openai-errors.js';
 import { readsModel, type PipelineRequest } from '../pipeline.js';
-import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } from '../query-parameters.js';
+import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownRouteQuery } from '../query-parameters.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { listOrderOf, type ChatCompletionStore, type ChatCompletionSummary, type StoredChatCompletion } from '../stores/chat-completion-store.js';
 
@@ -99,7 +99,7 @@ export class ChunkAssembler {
  *   out of range, `after` empty or not a stored completion of this list
  */
 export function listPage(all: readonly ChatCompletionSummary[], query: Record<string, string | undefined>, repeatedQuery?: readonly string[]): { ids: string[]; hasMore: boolean } {
-  refuseUnknownQuery(query, ['after', 'limit', 'order', 'model', 'metadata['], 'GET /v1/chat/completions');
+  refuseUnknownRouteQuery('GET', '/v1/chat/completions', query);
   refuseRepeatedQuery(repeatedQuery);
   const limit = integerQuery(query, 'limit', { min: 1, max: 100, fallback: 20 });
   const order = query.order ?? 'asc';
@@ -187,7 +187,7 @@ export async function storedChatCompletions(store: ChatCompletionStore | undefin
   }
   if (rest.length === 2 && rest[1] === 'messages' && req.method === 'GET') {
     Object.assign(r.audit, { action: 'chat_completion.messages', detail: { chatCompletionId: id.slice(0, 100) } });
-    refuseUnknownQuery(req.query, ['after', 'limit', 'order'], 'GET /v1/chat/completions/{id}/messages');
+    refuseUnknownRouteQuery('GET', req.path, req.query);
     refuseRepeatedQuery(req.repeatedQuery);
     const c = owned(store && (await store.get(tenantId, id)));
     if (!c) throw completionNotFound(r, id, store);

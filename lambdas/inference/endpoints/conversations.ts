@@ -171,7 +171,7 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
   if (itemId === undefined) {
     if (req.method === 'POST') {
       r.audit.action = 'conversation.items.create';
-      checkIncludeQuery(req.query);
+      checkIncludeQuery(req.query, req.queryValues);
       const body = parseWith(ItemsBody, parseJson(req.body));
       checkConversationsAllowed(r, null);
       const items = redactedForKeeping(r, conversationItemsOf(body.items, 'items'));
@@ -181,7 +181,7 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
     }
     if (req.method === 'GET') {
       r.audit.action = 'conversation.items.list';
-      checkIncludeQuery(req.query);
+      checkIncludeQuery(req.query, req.queryValues);
       refuseRepeatedQuery(req.repeatedQuery, ['after', 'limit', 'order']);
       const limit = integerQuery(req.query, 'limit', { min: 1, max: 100, fallback: 20 });
       const order = req.query.order ?? 'desc';
@@ -205,7 +205,7 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
   Object.assign(r.audit, { detail: { conversationId: shown(id!), itemId: shown(itemId) } });
   if (req.method === 'GET') {
     r.audit.action = 'conversation.items.retrieve';
-    checkIncludeQuery(req.query);
+    checkIncludeQuery(req.query, req.queryValues);
     if (!(await found())) throw conversationNotFound(tenantId, id!);
     const item = itemId.length <= MAX_ID_CHARS ? await store!.getItem(tenantId, id!, itemId) : undefined;
     if (!item) throw itemNotFound(id!, itemId);

@@ -1,4 +1,4 @@
-import { GatewayError, notFound } from '../openai-errors.js';
+import { GatewayError, invalid, notFound } from '../openai-errors.js';
 import { cancelBackground, type BackgroundStarter } from '../responses/background.js';
 import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
@@ -36,12 +36,31 @@ const responseNotFound = (store: ResponseStore | undefined, r: PipelineRequest, 
   notFound(`no response with id '${responseId}' is stored for tenant ${r.caller.tenantId} (${store ? 'it may have expired or been deleted' : 'this gateway stores no responses'})`, param, 'response_not_found');
 
 /**
+ * Whether `GET /v1/responses/{id}` streams (ResponseRetrieveParams: `stream`, `starting_after`, `include_obfuscation`),
+ * each parameter checked rather than read loosely: `stream` is `true` or `false` (the official clients' form of a
+ * boolean; `stream=1` was a plain retrieve); `starting_after` only with `stream=true` (without it, it positioned nothing);
+ * `include_obfuscation` `false` (stream events carry no obfuscation padding, as `stream_options.include_obfuscation` on create).
+ * @throws GatewayError 400 naming `stream` or `include_obfuscation` (`invalid_value`: neither true nor false;
+ *   `unsupported_parameter`: include_obfuscation=true), or `starting_after` given without `stream=true`
+ */
+export function retrieveStreams(query: Record<string, string | undefined>): boolean {
+  for (const name of ['stream', 'include_obfuscation']) {
+    const value = query[name];
+    if (value !== undefined && value !== 'true' && value !== 'false') throw invalid(`${name} must be true or false, got '${value.slice(0, 40)}'`, name, 'invalid_value');
+  }
+  if (query.include_obfuscation === 'true') throw invalid('include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'include_obfuscation', 'unsupported_parameter');
+  const stream = query.stream === 'true';
+  if (!stream && query.starting_after !== undefined) throw invalid('starting_after is only allowed with stream=true (the sequence number of the event after which the stream starts); leave it out to retrieve the response', 'starting_after', 'invalid_request');
+  return stream;
+}
+
+/**
  * `GET /v1/responses/{id}`: the Response object as it is stored (`?stream=true`: streamResponse); an `include` value the
  * gateway does not honour is a 400 naming `include`, as at create. `starting_after` is read only with `stream=true`.
  */
-export async function retrieveResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>): Promise<string> {
+export async function retrieveResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, queryValues?: Readonly<Record<string, readonly string[]>>): Promise<string> {
   Object.assign(r.audit, { action: 'response.retrieve', detail: { responseId } });
-  checkIncludeQuery(query);
+  checkIncludeQuery(query, queryValues);
   return JSON.stringify((await storedResponse(store, r, responseId)).response);
 }
 
@@ -54,11 +73,11 @@ export async function retrieveResponse(store: ResponseStore | undefined, r: Pipe
  *   retrieve's (another tenant's id, a key's other model), 400 naming `stream` for a response not created with
  *   `background: true` (OpenAI's words) or without `stream: true`
  */
-export async function streamResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, res: GatewayResponder, pollMs?: number): Promise<void> {
+export async function streamResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, res: GatewayResponder, pollMs?: number, queryValues?: Readonly<Record<string, readonly string[]>>): Promise<void> {
   const detail: Record<string, unknown> = { responseId, stream: true };
   Object.assign(r.audit, { action: 'response.retrieve', detail });
   r.audit.stream = true;
-  checkIncludeQuery(query);
+  checkIncludeQuery(query, queryValues);
   const after = startingAfterOf(query.starting_after);
   if (after >= 0) detail.startingAfter = after;
   const stored = await storedResponse(store, r, responseId);
@@ -74,9 +93,9 @@ export async function deleteResponse(store: ResponseStore | undefined, r: Pipeli
 }
 
 /** `GET /v1/responses/{id}/input_items`: a page of the request's input items (`limit`, `order`, `after`; `include` checked as retrieve does). */
-export async function listInputItems(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, repeatedQuery?: readonly string[]): Promise<string> {
+export async function listInputItems(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, repeatedQuery?: readonly string[], queryValues?: Readonly<Record<string, readonly string[]>>): Promise<string> {
   Object.assign(r.audit, { action: 'response.input_items', detail: { responseId } });
-  checkIncludeQuery(query);
+  checkIncludeQuery(query, queryValues);
   // `include` is a list (`include[]=a&include[]=b`); the page's own parameters take one value each.
   refuseRepeatedQuery(repeatedQuery, ['after', 'limit', 'order']);
   const stored = await storedResponse(store, r, responseId);

@@ -6,7 +6,7 @@ import type { ResponseStore } from '../stores/response-store.js';
 import { createResponse } from './responses-create.js';
 import { countResponseInputTokens } from './responses-input-tokens.js';
 import { isResponseId } from '../responses/ids.js';
-import { cancelResponse, deleteResponse, listInputItems, retrieveResponse, streamResponse } from './responses-stored.js';
+import { cancelResponse, deleteResponse, listInputItems, retrieveResponse, retrieveStreams, streamResponse } from './responses-stored.js';
 import type { BackgroundStarter } from '../responses/background.js';
 import type { VectorStoreService } from '../vector-stores/service.js';
 
@@ -19,6 +19,8 @@ export interface ResponsesHttpRequest {
   query: Record<string, string | undefined>;
   /** The query parameter names given more than once (GatewayRequest `repeatedQuery`). @default - none */
   repeatedQuery?: readonly string[];
+  /** Every value of each query parameter given more than once (GatewayRequest `queryValues`). @default - none */
+  queryValues?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -66,13 +68,13 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
     throw notFound(`no response with id '${shown}': response ids are at most ${MAX_RESPONSE_ID_CHARS} characters`, null, 'response_not_found');
   }
   if (more.length === 0 && sub === undefined) {
-    if (req.method === 'GET' && req.query.stream === 'true') return await streamResponse(store, r, id, req.query, res, background?.followPollMs);
-    if (req.method === 'GET') return await json(await retrieveResponse(store, r, id, req.query));
+    if (req.method === 'GET' && retrieveStreams(req.query)) return await streamResponse(store, r, id, req.query, res, background?.followPollMs, req.queryValues);
+    if (req.method === 'GET') return await json(await retrieveResponse(store, r, id, req.query, req.queryValues));
     if (req.method === 'DELETE') return await json(await deleteResponse(store, r, id));
     throw methodNotAllowed(req);
   }
   if (more.length === 0 && sub === 'input_items') {
-    if (req.method === 'GET') return await json(await listInputItems(store, r, id, req.query, req.repeatedQuery));
+    if (req.method === 'GET') return await json(await listInputItems(store, r, id, req.query, req.repeatedQuery, req.queryValues));
     throw methodNotAllowed(req);
   }
   if (more.length === 0 && sub === 'cancel' && req.method === 'POST') return await json(await cancelResponse(store, r, id, background));

@@ -3,7 +3,7 @@ import type { AuditRecord } from '../audit.js';
 import { findRequestRecord, isAuditDay, lookupDays, REQUEST_ID, requestRecordView, type AuditRecordReader } from '../audit-records.js';
 import type { Caller } from '../auth.js';
 import { invalid, notFound } from '../openai-errors.js';
-import { refuseUnknownQuery } from '../query-parameters.js';
+import { refuseUnknownRouteQuery } from '../query-parameters.js';
 import { segment } from './tenant-admin-io.js';
 import type { TenantAnswer } from './tenant-keys.js';
 
@@ -22,7 +22,7 @@ import type { TenantAnswer } from './tenant-keys.js';
  *   one answer for all, so that an id says nothing of what others did
  */
 export async function tenantRequest(reader: AuditRecordReader, caller: Caller, path: string, query: Record<string, string | undefined>, now = Date.now()): Promise<TenantAnswer> {
-  refuseUnknownQuery(query, ['date'], 'GET /v1/tenant/requests/{request_id}');
+  refuseUnknownRouteQuery('GET', path, query);
   const date = query.date;
   if (date !== undefined && !isAuditDay(date)) throw invalid(`date "${date.slice(0, 40)}" must be a calendar day YYYY-MM-DD (UTC), the day the request was made`, 'date', 'invalid_value');
   const requestId = segment(path.slice('/v1/tenant/requests/'.length));

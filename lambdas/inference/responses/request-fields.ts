@@ -96,16 +96,20 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
 }
 
 /**
- * The `include` of `GET /v1/responses/{id}` (and of its `input_items`), as the query names it:
- * `include`, `include[]` or `include[0]` (only the last value of a repeated key reaches the gateway:
- * the local server's and API Gateway's single-value query maps). Each must be a value the gateway
- * honours, as `POST /v1/responses` requires: the others name output it never produces.
+ * The `include` of `GET /v1/responses/{id}` (and of its `input_items`, and of a conversation's items), as the query
+ * names it: `include`, `include[]` (the official clients' list: `include[]=a&include[]=b`) or `include[0]`. Each value
+ * must be one the gateway honours, as `POST /v1/responses` requires: the others name output it never produces. Every
+ * value of a repeated key is checked (`queryValues`): the single-value query maps (API Gateway's
+ * `queryStringParameters`, serve's) keep only the last, and a refused value before an honoured one went unseen.
+ * @param queryValues every value of each repeated key (GatewayRequest `queryValues`) @default - the last value only
  * @throws GatewayError 400 `unsupported_parameter` naming `include` (`invalid_value` for a value that is none of OpenAI's)
  */
-export function checkIncludeQuery(query: Record<string, string | undefined>): void {
-  for (const [key, value] of Object.entries(query)) {
-    // An empty value (`?include=`, `?include[]=`) asks for nothing, as no include does.
-    if (!/^include(\[\d*\])?$/.test(key) || value === undefined || value === '' || HONOURED_INCLUDES.includes(value)) continue;
-    throw includeRefused('include', value);
+export function checkIncludeQuery(query: Record<string, string | undefined>, queryValues?: Readonly<Record<string, readonly string[]>>): void {
+  for (const [key, last] of Object.entries(query)) {
+    if (!/^include(\[\d*\])?$/.test(key) || last === undefined) continue;
+    for (const value of queryValues?.[key] ?? [last]) {
+      // An empty value (`?include=`, `?include[]=`) asks for nothing, as no include does.
+      if (value !== '' && !HONOURED_INCLUDES.includes(value)) throw includeRefused('include', value);
+    }
   }
 }

@@ -56,8 +56,8 @@ describe('tessera serve: the request target', () => {
   });
 
   it('keeps the query decoded (the last value of a repeated name, which it names), and an absolute-form target\'s path', () => {
-    expect(requestTarget('/v1/usage?scope=tenant&x=a%20b&x=c')).toEqual({ path: '/v1/usage', query: { scope: 'tenant', x: 'c' }, repeatedQuery: ['x'] });
-    expect(requestTarget('/v1/files?limit=1&after=a&limit=2&after=b&limit=3')).toEqual({ path: '/v1/files', query: { limit: '3', after: 'b' }, repeatedQuery: ['limit', 'after'] });
+    expect(requestTarget('/v1/usage?scope=tenant&x=a%20b&x=c')).toEqual({ path: '/v1/usage', query: { scope: 'tenant', x: 'c' }, repeatedQuery: ['x'], queryValues: { x: ['a b', 'c'] } });
+    expect(requestTarget('/v1/files?limit=1&after=a&limit=2&after=b&limit=3')).toEqual({ path: '/v1/files', query: { limit: '3', after: 'b' }, repeatedQuery: ['limit', 'after'], queryValues: { limit: ['1', '2', '3'], after: ['a', 'b'] } });
     expect(requestTarget('/v1/models?')).toEqual({ path: '/v1/models', query: {}, repeatedQuery: [] });
     expect(requestTarget('/v1/models#frag')).toEqual({ path: '/v1/models', query: {}, repeatedQuery: [] });
     expect(requestTarget('http://127.0.0.1:8787/v1/models/%2e%2e/usage?a=1')).toEqual({ path: '/v1/models/%2e%2e/usage', query: { a: '1' }, repeatedQuery: [] });
