@@ -1,0 +1,73 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { runPythonCode } from '../support/python-zygote.js';
+
+/**
+ * The official clients against `tessera serve`: a list parameter of the `openai` package's params type is honoured
+ * (`order`, `limit`, `include` as the clients send a list: `include[]=a&include[]=b`), and one it does not define
+ * (`before` on a response's input items and on a conversation's items, passed through the clients' `query` /
+ * `extra_query`) is a 400 `unknown_parameter` naming it: it gave the first page, the caller believing it paged back.
+ */
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let token: string;
+const MODEL = 'openai-compatible/default';
+const client = () => new OpenAI({ baseURL: gw.url, apiKey: token, maxRetries: 0 });
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(gatewayConfig(), upstream.url, [localTenant('acme', 'enterprise')]);
+  token = await gw.token('acme', { role: 'developer' });
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+
+describe('query parameters through the official clients', () => {
+  it('Node (openai 7): inputItems.list and conversations.items.list honour order, limit and include[]; before is a 400 naming it', async () => {
+    const input = [1, 2, 3].map((n) => ({ type: 'message' as const, role: 'user' as const, content: `turn ${n}` }));
+    const response = await client().responses.create({ model: MODEL, input });
+    const page = await client().responses.inputItems.list(response.id, { order: 'asc', limit: 2, include: ['message.input_image.image_url', 'message.output_text.logprobs'] });
+    expect(page.data.map((i: any) => i.content[0].text)).toEqual(['turn 1', 'turn 2']);
+    expect(page.has_more).toBe(true);
+    const before = await client().responses.inputItems.list(response.id, { limit: 1 }, { query: { before: page.data[1]!.id } }).catch((e: unknown) => e);
+    expect(before).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((before as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
+      message: 'unknown query parameter "before": GET /v1/responses/{response_id}/input_items takes after, limit, order, include, include[]', type: 'invalid_request_error', param: 'before', code: 'unknown_parameter',
+    });
+    // A refused include value among honoured ones is refused, wherever it stands in the list.
+    const mixed = await client().responses.inputItems.list(response.id, { include: ['web_search_call.results', 'message.output_text.logprobs'] }).catch((e: unknown) => e);
+    expect(mixed).toMatchObject({ status: 400, error: { param: 'include', code: 'unsupported_parameter' } });
+
+    const conversation = await client().conversations.create({ items: input });
+    const items = await client().conversations.items.list(conversation.id, { order: 'desc', limit: 1, include: ['message.output_text.logprobs'] });
+    expect(items.data.map((i: any) => i.content[0].text)).toEqual(['turn 3']);
+    const back = await client().conversations.items.list(conversation.id, {}, { query: { before: items.data[0]!.id } }).catch((e: unknown) => e);
+    expect(back).toMatchObject({ status: 400, error: { param: 'before', code: 'unknown_parameter' } });
+  });
+
+  it('Python (openai 3.57): input_items.list honours order and limit (nothing added unasked); extra_query before is a 400 naming it', async () => {
+    const code = [
+      'import json, sys, openai',
+      'c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)',
+      "r = c.responses.create(model=sys.argv[3], input=[{'type': 'message', 'role': 'user', 'content': f'turn {n}'} for n in (1, 2, 3)])",
+      "page = c.responses.input_items.list(r.id, order='desc', limit=2, include=['message.output_text.logprobs'])",
+      'try:',
+      "    c.responses.input_items.list(r.id, extra_query={'before': page.data[0].id})",
+      "    refused = None",
+      'except openai.BadRequestError as e:',
+      "    refused = e.body",
+      "print(json.dumps({'texts': [i.content[0].text for i in page.data], 'has_more': page.has_more, 'refused': refused}))",
+    ].join('\n');
+    const out = JSON.parse((await runPythonCode(code, [gw.url, token, MODEL])).stdout);
+    expect(out).toEqual({
+      texts: ['turn 3', 'turn 2'], has_more: true,
+      refused: { message: 'unknown query parameter "before": GET /v1/responses/{response_id}/input_items takes after, limit, order, include, include[]', type: 'invalid_request_error', param: 'before', code: 'unknown_parameter' },
+    });
+  });
+});
