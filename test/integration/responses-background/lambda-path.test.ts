@@ -124,6 +124,14 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     expect(await acme.responses.retrieve(created.id)).toMatchObject({ status: 'completed' });
   });
 
+  it('query parameters on the deployed path: every value of a repeated include[] is checked (API Gateway\'s multiValueQueryStringParameters), before on input_items is a 400 naming it', async () => {
+    const acme = nodeClient(apigw.url, tokens.acme!);
+    const created = await acme.responses.create({ model: MODEL, input: 'listed on the deployed path' });
+    expect((await acme.responses.inputItems.list(created.id, { include: ['file_search_call.results', 'message.output_text.logprobs'] })).data).toHaveLength(1);
+    await expect(acme.responses.inputItems.list(created.id, { include: ['web_search_call.results', 'message.output_text.logprobs'] })).rejects.toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter' });
+    await expect(acme.responses.inputItems.list(created.id, {}, { query: { before: 'msg_1' } })).rejects.toMatchObject({ status: 400, param: 'before', code: 'unknown_parameter' });
+  });
+
   it('background + stream: the create answers the run\'s events as the queue consumer stores them in DynamoDB; dropped after a few, retrieve(id, {stream: true, starting_after}) gives the rest once, in order; a second reader the same; past the end a 400 naming starting_after', async () => {
     const acme = nodeClient(apigw.url, tokens.acme!);
     const g = gate();
