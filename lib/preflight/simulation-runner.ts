@@ -14,7 +14,10 @@
  * service-specific logic, conditions) is the library's, unchanged. The arguments' value objects
  * (a statement's actions and resources, the request's action and resource) are made once each, their
  * argument-less methods computed once: the library made them anew and re-split their strings on
- * every call, several times per statement per request.
+ * every call, several times per statement per request. The string and ARN condition operators'
+ * answers are kept per (policy values, key value) when no value holds a policy variable
+ * ({@link keepOperatorAnswers}: the SCPs' `ArnNotLike` lists rebuilt a regular expression per value
+ * per request), and which context keys a request admits per (admitted set, key) ({@link contextFor}).
  *
  * Only the paths of valid requests are reproduced (one resource; a wildcard resource, which the
  * library simulates per resource type and per matching resource string of the granting policies;
@@ -68,6 +71,66 @@ interface Internals {
   mostSpecificMatchingResourceTypePatterns?: (resource: string, patterns: string[]) => string[];
 }
 
+/** The explain of one policy value, as a string or ARN condition operator's `matches` gives it. */
+type ValueExplain = Record<string, unknown>;
+/** A condition operator of the library (condition/<kind>/<Name>.js): the object the engine calls. */
+interface ConditionOperator {
+  matches(request: unknown, keyValue: unknown, policyValues: unknown): { matches: boolean; explains: ValueExplain[] };
+}
+
+/**
+ * The library's string and ARN condition operators (the objects the engine looks up by name in
+ * condition/condition.js). Each `matches(request, keyValue, policyValues)` reads `request` only to
+ * resolve policy variables (`${aws:username}`) in the policy values (util.js `convertIamString`,
+ * conditionUtil.js `resolvedValue`); without a `${` in any value its answer is a function of the key's
+ * value and the policy values alone, and it rebuilds a regular expression per value on every call: a
+ * fifth of the simulator's CPU in the isolation check (the SCPs' `ArnNotLike aws:PrincipalArn` lists).
+ */
+const STRING_AND_ARN_OPERATORS = [
+  'string/StringEquals.js', 'string/StringNotEquals.js', 'string/StringEqualsIgnoreCase.js', 'string/StringNotEqualsIgnoreCase.js',
+  'string/StringLike.js', 'string/StringNotLike.js', 'arn/ArnEquals.js', 'arn/ArnNotEquals.js', 'arn/ArnLike.js', 'arn/ArnNotLike.js',
+] as const;
+
+/** True while the fast path's `authorize` runs (it is synchronous): {@link keepOperatorAnswers} answers from its memo only then. */
+let inFastAuthorize = false;
+
+/** A copy of a value explain (the object, and its `errors` list when it has one), so no two answers share one. */
+function copyExplain(explain: ValueExplain): ValueExplain {
+  const copy: ValueExplain = { ...explain };
+  if (Array.isArray(copy.errors)) copy.errors = [...copy.errors];
+  return copy;
+}
+
+/** Whether no value of a list of policy values holds a policy variable (`${`), per list (the kept lists of {@link loadedPolicy}). */
+const variableFree = new WeakMap<object, boolean>();
+function withoutVariables(values: unknown): values is string[] {
+  if (!Array.isArray(values)) return false;
+  let free = variableFree.get(values);
+  if (free === undefined) variableFree.set(values, (free = values.every((v) => typeof v === 'string' && !v.includes('${'))));
+  return free;
+}
+
+/**
+ * Has `operator.matches` keep its answers per list of policy values (by identity: {@link loadedPolicy}
+ * keeps each condition's list) and key value, when no policy value holds a policy variable (`${`),
+ * and give a copy of the kept answer on the next call with the same list and key value: the answer the
+ * library computes (see {@link STRING_AND_ARN_OPERATORS}), without its regular expressions. Only inside
+ * the fast path's `authorize` ({@link inFastAuthorize}): `runSimulation`, with
+ * `TESSERA_IAM_SIMULATE_VERIFY=1` the reference the fast path is compared with, runs the library's own code.
+ */
+function keepOperatorAnswers(operator: ConditionOperator): void {
+  const original = operator.matches;
+  const answers = new WeakMap<object, Map<string, { matches: boolean; explains: ValueExplain[] }>>();
+  operator.matches = (request, keyValue, policyValues) => {
+    if (!inFastAuthorize || typeof keyValue !== 'string' || !withoutVariables(policyValues)) return original(request, keyValue, policyValues);
+    let byKeyValue = answers.get(policyValues);
+    if (!byKeyValue) answers.set(policyValues, (byKeyValue = new Map()));
+    let answer = byKeyValue.get(keyValue);
+    if (!answer) byKeyValue.set(keyValue, (answer = original(request, keyValue, policyValues)));
+    return { matches: answer.matches, explains: answer.explains.map(copyExplain) };
+  };
+}
+
 let internals: Promise<Internals | undefined> | undefined;
 
 /** The library's ESM modules by file URL (the package's `exports` name only its entry point). */
@@ -89,6 +152,8 @@ async function loadInternals(): Promise<Internals | undefined> {
     esm('simulation_engine/policyResources.js'), esm('simulation_engine/overallResult.js'),
     utilsVersion === CHECKED_IAM_UTILS_VERSION ? import(pathToFileURL(utilsEntry).href) : undefined,
   ]);
+  const operators = await Promise.all(STRING_AND_ARN_OPERATORS.map(async (path) => (await esm(`condition/${path}`))[path.slice(path.indexOf('/') + 1, -'.js'.length)] as ConditionOperator));
+  for (const operator of operators) keepOperatorAnswers(operator);
   return {
     authorize: core.authorize, AwsRequestImpl: request.AwsRequestImpl, RequestContextImpl: context.RequestContextImpl,
     DiscoveryContextKeyConstraints: discovery.DiscoveryContextKeyConstraints, expandShortArn: strings.expandShortArn,
@@ -193,7 +258,7 @@ function keptList(statement: Record<string, unknown>, name: string, has: boolean
 
 /**
  * A policy as `loadPolicy` gives it, with its statements, their conditions and the conditions'
- * operators read once and kept (the library re-reads them from the document on every call; they
+ * operators and values read once and kept (the library re-reads them from the document on every call; they
  * are pure functions of it), and each statement's actions and resources made once
  * ({@link keptList}). Per document object and name: documents are not changed once evaluated.
  */
@@ -207,7 +272,8 @@ function loadedPolicy(doc: PolicyDoc, name: string | undefined): Policy {
     const statements = policy.statements().map((st) => {
       const conditions = st.conditions().map((c) => {
         const operation = fixedOperation(c.operation());
-        return Object.assign(c, { operation: () => operation });
+        const values = c.conditionValues();
+        return Object.assign(c, { operation: () => operation, conditionValues: () => values });
       });
       keptList(st as unknown as Record<string, unknown>, 'actions', st.isActionStatement(), ACTION_METHODS);
       keptList(st as unknown as Record<string, unknown>, 'notActions', st.isNotActionStatement(), ACTION_METHODS);
@@ -294,17 +360,30 @@ function variableKeyAdmitted(lowerCaseKey: string, admitted: Set<string>): boole
   return false;
 }
 
+type KeyFacts = Awaited<ReturnType<typeof keyFacts>>;
+/**
+ * Per set of admitted keys (one per action, resource and type: {@link admittedKeysOf}) and context key
+ * as the request spells it: the key's facts when the set admits it, `null` when it does not. Kept
+ * once known, so a request's keys cost a lookup each instead of a scan of the set and an `await`.
+ */
+const admission = new WeakMap<Set<string>, Map<string, KeyFacts | null>>();
+
 /** As runSimulation's normalizeSimulationParameters: every context value whose key the request admits, in canonical case, as an array or a single value by the key's type. */
 async function contextFor(simulation: Simulation, admitted: Set<string>) {
   const validContextValues: Record<string, string | string[]> = {};
   const ignoredContextKeys: string[] = [];
+  let known = admission.get(admitted);
+  if (!known) admission.set(admitted, (known = new Map()));
   for (const key of Object.keys(simulation.request.contextVariables)) {
     const value = simulation.request.contextVariables[key];
-    const lowerCaseKey = key.toLowerCase();
-    if (admitted.has(lowerCaseKey) || variableKeyAdmitted(lowerCaseKey, admitted)) {
-      const { isArray, normalized } = await keyFacts(key);
-      validContextValues[normalized] = isArray ? [value].flat() : Array.isArray(value) ? value[0] : value;
-    } else ignoredContextKeys.push(key);
+    let facts = known.get(key);
+    if (facts === undefined) {
+      const lowerCaseKey = key.toLowerCase();
+      facts = admitted.has(lowerCaseKey) || variableKeyAdmitted(lowerCaseKey, admitted) ? await keyFacts(key) : null;
+      known.set(key, facts);
+    }
+    if (facts) validContextValues[facts.normalized] = facts.isArray ? [value].flat() : Array.isArray(value) ? value[0] : value;
+    else ignoredContextKeys.push(key);
   }
   return { validContextValues, ignoredContextKeys };
 }
@@ -356,7 +435,15 @@ async function fastPath(simulation: Simulation, lib: Internals): Promise<Simulat
 
   const identityPolicies = simulation.identityPolicies.map(({ name, policy }) => loadedPolicy(policy, name));
   const resourcePolicy = simulation.resourcePolicy ? loadedPolicy(simulation.resourcePolicy, (simulation.resourcePolicy as { name?: string }).name) : undefined;
-  const authorize = (resource: string, validContextValues: Record<string, string | string[]>) => lib.authorize({
+  const authorize = (resource: string, validContextValues: Record<string, string | string[]>) => {
+    inFastAuthorize = true;
+    try {
+      return authorizeOnce(resource, validContextValues);
+    } finally {
+      inFastAuthorize = false;
+    }
+  };
+  const authorizeOnce = (resource: string, validContextValues: Record<string, string | string[]>) => lib.authorize({
     request: keptRequest(new lib.AwsRequestImpl(request.principal, { resource: lib.expandShortArn(resource), accountId: request.resource.accountId }, request.action, new lib.RequestContextImpl(validContextValues), facts.wildcardOnly)),
     sessionPolicy: undefined,
     identityPolicies,
