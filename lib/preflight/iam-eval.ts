@@ -64,8 +64,7 @@ const results = new Map<string, Promise<EvalResult>>();
 
 /**
  * Answers kept outside the process (the test suite's cache on disk, test/preflight/support/answer-store.ts),
- * by a text that stands for the whole request: {@link EvalRequest}'s every field, the context in
- * key order, each policy list or document as the SHA-256 of its JSON text.
+ * by a text that stands for the whole request ({@link requestTextOf}).
  */
 export interface AnswerStore {
   get(requestText: string): EvalResult | undefined;
@@ -84,26 +83,46 @@ export function useAnswerStore(s: AnswerStore | undefined): AnswerStore | undefi
   return previous;
 }
 
+/** `key=<value as JSON>` per context key and string value, made once (the same few hundred pairs recur in every request). */
+const pairTexts = new Map<string, Map<string, string>>();
+function pairText(key: string, value: string | string[]): string {
+  if (typeof value !== 'string') return `${key}=${JSON.stringify(value)}`;
+  let byValue = pairTexts.get(key);
+  if (!byValue) pairTexts.set(key, (byValue = new Map()));
+  let text = byValue.get(value);
+  if (text === undefined) byValue.set(value, (text = `${key}=${JSON.stringify(value)}`));
+  return text;
+}
+
+/**
+ * The text that stands for the whole request: {@link EvalRequest}'s every field, the context as
+ * `key=<value as JSON>` in the caller's key order, each policy list or document as the SHA-256 of its
+ * JSON text. The same request built with its context keys in another order has another text: it is
+ * simulated again (or answered by the store), with the same answer.
+ */
+function requestTextOf(req: EvalRequest): string {
+  const parts = [req.principalArn, req.action, req.resource, req.resourceAccount, contentHash(jsonId(req.identityPolicies)), contentHash(jsonId(req.scps)), contentHash(jsonId(req.resourcePolicy))];
+  for (const key in req.context) parts.push(pairText(key, req.context[key]));
+  return parts.join('\0');
+}
+
 /**
  * Runs one request through the simulator (Strict mode: context keys are taken as given).
- * Memoized per process on the whole request (the simulator is a pure function of it): self-tests
- * re-run the preflight with one planted defect, and most requests are the same as the control's.
- * With an {@link AnswerStore} ({@link useAnswerStore}), a request's answer comes from it when it has
- * one, and a simulated answer is recorded in it.
+ * Memoized per process on the whole request (the simulator is a pure function of it; the key is
+ * its text, {@link requestTextOf}): self-tests re-run the preflight with one planted defect, and
+ * most requests are the same as the control's. With an {@link AnswerStore} ({@link useAnswerStore}),
+ * a request's answer comes from it when it has one, and a simulated answer is recorded in it.
  */
 export function evaluate(req: EvalRequest): Promise<EvalResult> {
-  const context = Object.keys(req.context).sort().map((k) => `${k}=${JSON.stringify(req.context[k])}`).join('&');
-  const ids = [jsonId(req.identityPolicies), jsonId(req.scps), jsonId(req.resourcePolicy)];
-  const key = [req.principalArn, req.action, req.resource, req.resourceAccount, context, ...ids].join('|');
-  let r = results.get(key);
+  const requestText = requestTextOf(req);
+  let r = results.get(requestText);
   if (!r) {
     const s = store;
     if (s) {
-      const requestText = [req.principalArn, req.action, req.resource, req.resourceAccount, context, ...ids.map(contentHash)].join('\0');
       const known = s.get(requestText);
       r = known ? Promise.resolve(known) : simulate(req).then((answer) => (s.set(requestText, answer), answer));
     } else r = simulate(req);
-    results.set(key, r);
+    results.set(requestText, r);
   }
   return r;
 }

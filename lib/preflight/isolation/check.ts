@@ -46,8 +46,20 @@ export interface CheckOptions {
   readonly organizationId: string;
 }
 
-/** Context a session of `p` carries on every request. */
-function principalContext(p: TenantPrincipal, region: string, organizationId: string): Record<string, string | string[]> {
+/** {@link principalContext} per principal and (region, organization): the same for each of its ~1,000 attempts. */
+const principalContexts = new WeakMap<TenantPrincipal, Map<string, Readonly<Record<string, string | string[]>>>>();
+
+/** Context a session of `p` carries on every request (one object per principal, region and organization: callers copy it, never change it). */
+function principalContext(p: TenantPrincipal, region: string, organizationId: string): Readonly<Record<string, string | string[]>> {
+  let byPlace = principalContexts.get(p);
+  if (!byPlace) principalContexts.set(p, (byPlace = new Map()));
+  const place = `${region}\0${organizationId}`;
+  let context = byPlace.get(place);
+  if (!context) byPlace.set(place, (context = sessionContext(p, region, organizationId)));
+  return context;
+}
+
+function sessionContext(p: TenantPrincipal, region: string, organizationId: string): Record<string, string | string[]> {
   return {
     'aws:PrincipalArn': p.arn,
     'aws:PrincipalAccount': p.account,
