@@ -3,6 +3,7 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { AccountCustomizationSchema } from './account-customizations.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
+import { InfrastructureBudgetConfigSchema } from './infrastructure-budget.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarget } from './disaster-recovery.js';
 import { checkModelAliases, checkTierModelsAreNotAliases, ModelAliasName } from './model-aliases.js';
 import { overlaps, parseCidr, vpcCidrProblem, type Ipv4Range } from './cidr.js';
@@ -248,6 +249,8 @@ export const TierConfigSchema = z
     }),
     /** Budget alert thresholds and mail (lib/config/budget-alerts-config.ts). @default - absent: thresholds [50, 80, 100], no mail (budgetAlertsOf) */
     budgetAlerts: BudgetAlertsConfigSchema.optional(),
+    /** An AWS Budgets cost budget per tenant over its AWS infrastructure (lib/config/infrastructure-budget.ts). @default - absent: no budget */
+    infrastructureBudget: InfrastructureBudgetConfigSchema.optional(),
     /** Disaster recovery (lib/config/disaster-recovery.ts): `none` or `{ region, rpoHours, rtoHours }`. @default - absent: 'none' (disasterRecoveryOf) */
     disasterRecovery: DisasterRecoveryConfigSchema.optional(),
     /**

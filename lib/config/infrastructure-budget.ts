@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * Notifications AWS Budgets keeps per budget: "A budget can have up to ten notifications" (AWS Budgets API
+ * Reference, data type Notification; https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html).
+ */
+export const MAX_BUDGET_NOTIFICATIONS = 10;
+
+/**
+ * Email subscribers AWS Budgets takes per notification: "A notification can have one SNS subscriber and up to 10
+ * email subscribers" (AWS::Budgets::Budget NotificationWithSubscribers; API data type NotificationWithSubscribers).
+ */
+export const MAX_BUDGET_EMAIL_SUBSCRIBERS = 10;
+
+/** The largest `Threshold` a Budgets notification takes (API data type Notification: Threshold, maximum 40000000000). */
+export const MAX_BUDGET_THRESHOLD = 40_000_000_000;
+
+/** The thresholds a tier's infrastructure budget notifies at unless it says otherwise: percent of `monthlyLimitUsd`. */
+export const DEFAULT_INFRASTRUCTURE_BUDGET_THRESHOLDS = [80, 100] as const;
+
+/**
+ * A tier's infrastructure budget (`tiers.<tier>.infrastructureBudget`): an AWS Budgets cost budget per tenant over what
+ * its AWS resources cost, beside the gateway's token budgets (`budgetAlerts`, which cover gateway spend only). The tier
+ * blueprint holds it (constructs/tenant-infrastructure-budget.ts): for an account-isolation tier it covers the whole
+ * cost of the tenant's own account; for a vpc tier, the workload account's cost that carries the tenant's
+ * `tessera:tenant-id` cost allocation tag (a tag AWS counts only once activated in the payer account: `tessera doctor`
+ * checks it). Absent: no budget.
+ *
+ * - `monthlyLimitUsd`: the budget's monthly limit (`BudgetLimit`, unit USD), more than 0, in whole cents.
+ * - `thresholdsPercent`: percents of the limit at which AWS Budgets mails `subscriberEmails`, each a notification
+ *   `GREATER_THAN` with `ThresholdType` PERCENTAGE: ascending, each once, more than 0 and at most
+ *   {@link MAX_BUDGET_THRESHOLD} (120 says "20% over"). @default [80, 100]
+ * - `forecasted`: also notify when AWS forecasts the month's cost above each threshold (a `FORECASTED` notification
+ *   per threshold beside the `ACTUAL` one; AWS forecasts only after about five weeks of usage data). @default false
+ * - `subscriberEmails`: the platform team's addresses AWS Budgets mails (1 to 10 EMAIL subscribers, each once).
+ *
+ * A budget has at most {@link MAX_BUDGET_NOTIFICATIONS} notifications: thresholds × (2 with `forecasted`, else 1).
+ * Sources: AWS::Budgets::Budget (CloudFormation Template Reference); AWS Budgets API Reference, Budget, Spend,
+ * Notification, NotificationWithSubscribers.
+ */
+export const InfrastructureBudgetConfigSchema = z
+  .strictObject({
+    monthlyLimitUsd: z.number().positive('must be more than 0: the budget\'s monthly limit in USD').refine(
+      (v) => Number.isFinite(v) && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6,
+      'must be in whole cents (at most two decimals), e.g. 25000 or 1234.50',
+    ),
+    thresholdsPercent: z.array(z.number()
+      .positive('must be more than 0: a percent of monthlyLimitUsd, e.g. 80')
+      .max(MAX_BUDGET_THRESHOLD, `must be at most ${MAX_BUDGET_THRESHOLD} (the largest Threshold AWS Budgets takes)`))
+      .min(1, 'must list at least one threshold, e.g. [80, 100]; leave infrastructureBudget out for no budget')
+      .default([...DEFAULT_INFRASTRUCTURE_BUDGET_THRESHOLDS]),
+    forecasted: z.boolean().default(false),
+    subscriberEmails: z.array(z.email('must be an email address, e.g. platform-costs@your-company.com'))
+      .min(1, 'must list at least one address: AWS Budgets needs a subscriber for each notification')
+      .max(MAX_BUDGET_EMAIL_SUBSCRIBERS, `must list at most ${MAX_BUDGET_EMAIL_SUBSCRIBERS} addresses (AWS Budgets takes 10 email subscribers per notification): use a list address`),
+  })
+  .superRefine((b, ctx) => {
+    b.thresholdsPercent.forEach((p, i) => {
+      if (i > 0 && p <= b.thresholdsPercent[i - 1]!) {
+        ctx.addIssue({ code: 'custom', path: ['thresholdsPercent', i], message: `is ${p}, not above the one before it (${b.thresholdsPercent[i - 1]}): list the thresholds ascending, each once, e.g. [80, 100]` });
+      }
+    });
+    const notifications = b.thresholdsPercent.length * (b.forecasted ? 2 : 1);
+    if (notifications > MAX_BUDGET_NOTIFICATIONS) {
+      ctx.addIssue({
+        code: 'custom', path: ['thresholdsPercent'],
+        message: `makes ${notifications} notifications (${b.thresholdsPercent.length} thresholds${b.forecasted ? ', each ACTUAL and FORECASTED' : ''}), more than the ${MAX_BUDGET_NOTIFICATIONS} AWS Budgets keeps per budget: list at most ${b.forecasted ? MAX_BUDGET_NOTIFICATIONS / 2 : MAX_BUDGET_NOTIFICATIONS} thresholds${b.forecasted ? ' or set forecasted: false' : ''}`,
+      });
+    }
+    b.subscriberEmails.forEach((address, i) => {
+      const first = b.subscriberEmails.findIndex((a) => a.toLowerCase() === address.toLowerCase());
+      if (first !== i) ctx.addIssue({ code: 'custom', path: ['subscriberEmails', i], message: `repeats ${address} (entry ${first}): list each address once` });
+    });
+  });
+export type InfrastructureBudgetConfig = z.infer<typeof InfrastructureBudgetConfigSchema>;
+
+/**
+ * The budget's name for a tenant: `tessera-<tenant>-infrastructure` (a Budgets name is unique per account: in the
+ * workload account one per vpc tenant). Tenant ids are 3-24 characters, so the name stays within Budgets' 100.
+ */
+export const infrastructureBudgetName = (tenantId: string) => `tessera-${tenantId}-infrastructure`;
