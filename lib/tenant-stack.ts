@@ -19,6 +19,7 @@ import { TenantKey } from '../constructs/tenant-key.js';
 import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
 import { TenantVectorBucket } from '../constructs/tenant-vector-bucket.js';
+import { TenantInfrastructureBudget } from '../constructs/tenant-infrastructure-budget.js';
 import { TenantDrReplication } from '../constructs/tenant-dr-replication.js';
 import { TenantFailoverAccess } from '../constructs/tenant-failover-access.js';
 import { TenantRestoredDatabaseAccess } from '../constructs/tenant-restored-database-access.js';
@@ -362,6 +363,14 @@ export class TenantStack extends Stack {
       // role's identity policy (TrainingPolicies), which requires the bucket's encryption context as well.
       key.allowThroughIdentityPolicy('TrainingFilesThroughS3', roles.trainingFiles, ['kms:GenerateDataKey', 'kms:Decrypt'],
         { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } });
+    }
+
+    // What the tenant's AWS resources cost against the tier's monthly limit, mailed to the platform team. Budgets are
+    // account-wide, their names unique per account: the failover variant leaves the home stack's in place.
+    if (tier.infrastructureBudget && !failover) {
+      new TenantInfrastructureBudget(this, 'InfrastructureBudget', {
+        tenantId, budget: tier.infrastructureBudget, scope: tier.isolation === 'account' ? 'account' : 'tag',
+      });
     }
 
     const outputs: Partial<Record<TenantStackOutput, string>> = {

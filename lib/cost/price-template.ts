@@ -66,6 +66,9 @@ export const NO_FIXED_COST_TYPES: ReadonlySet<string> = new Set([
   // A DR tier's monthly restore test bills per restore job and the restored instance's hours: priced with the
   // other usage-priced DR lines by lib/cost/dr-costs.ts (the tier's DR extras), not as a resource of its own here.
   'AWS::Backup::RestoreTestingPlan', 'AWS::Backup::RestoreTestingSelection',
+  // A tier's infrastructure budget: AWS Budgets charges only action-enabled budgets (AWS Price List, offer AWSBudgets:
+  // `BudgetsUsage` $0.00 per budget-day); its notifications mail through AWS at no charge.
+  'AWS::Budgets::Budget',
 ]);
 
 /**

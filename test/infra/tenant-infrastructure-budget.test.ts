@@ -1,0 +1,83 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { priceTemplate } from '../../lib/cost/price-template.js';
+import { loadPriceTable } from '../../lib/cost/price-table.js';
+import { appTemplates, type AppTemplates } from '../support/default-app.js';
+
+/**
+ * tiers.<tier>.infrastructureBudget: an AWS Budgets cost budget in each tenant's blueprint, over the tenant's own
+ * account (account isolation) or the workload account's costs tagged with the tenant (vpc isolation).
+ */
+const emails = ['platform-costs@your-company.com', 'finops@your-company.com'];
+const DR = { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } as const;
+
+let built: AppTemplates;
+beforeAll(async () => {
+  // GIVEN budgets on the vpc tier professional (with forecasts, and DR: it has a failover variant) and the account tier enterprise
+  // WHEN the app is synthesized with the compliance packs
+  built = await appTemplates({
+    tiers: {
+      professional: { infrastructureBudget: { monthlyLimitUsd: 2500, thresholdsPercent: [80, 100, 150], forecasted: true, subscriberEmails: emails }, disasterRecovery: DR },
+      enterprise: { infrastructureBudget: { monthlyLimitUsd: 120000.5, subscriberEmails: [emails[0]] } },
+    },
+    platformDisasterRecovery: { region: 'us-west-2' },
+  });
+});
+
+type Budget = { Properties: { Budget: Record<string, unknown>; NotificationsWithSubscribers: Array<{ Notification: Record<string, unknown>; Subscribers: unknown[] }> } };
+const budgetsOf = (template: { findResources(type: string): Record<string, unknown> }) => Object.values(template.findResources('AWS::Budgets::Budget')) as Budget[];
+
+describe('a tier\'s infrastructure budget', () => {
+  it('account isolation: one monthly USD cost budget over the whole account, named after the tenant, unfiltered', () => {
+    const [budget, ...more] = budgetsOf(built.blueprints.enterprise);
+    expect(more).toEqual([]);
+    expect(budget.Properties.Budget).toEqual({
+      BudgetName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-infrastructure']] },
+      BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 120000.5, Unit: 'USD' },
+    });
+    // Tagged as every blueprint resource is (ResourceTags), so the budget itself is found by tenant.
+    expect((budget.Properties as unknown as { ResourceTags: unknown[] }).ResourceTags).toEqual(expect.arrayContaining([{ Key: 'tessera:tenant-id', Value: { Ref: 'TenantId' } }, { Key: 'tessera:tier', Value: 'enterprise' }]));
+    // The default thresholds, actual spend only, each mailing the platform's address.
+    expect(budget.Properties.NotificationsWithSubscribers).toEqual([80, 100].map((threshold) => ({
+      Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: threshold, ThresholdType: 'PERCENTAGE' },
+      Subscribers: [{ SubscriptionType: 'EMAIL', Address: emails[0] }],
+    })));
+  });
+
+  it('vpc isolation: filtered to the workload account\'s costs tagged tessera:tenant-id = the tenant (a user-defined cost allocation tag)', () => {
+    const [budget, ...more] = budgetsOf(built.blueprints.professional);
+    expect(more).toEqual([]);
+    expect(budget.Properties.Budget).toMatchObject({
+      BudgetName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-infrastructure']] },
+      BudgetLimit: { Amount: 2500, Unit: 'USD' },
+      CostFilters: { TagKeyValue: [{ 'Fn::Join': ['', ['user:tessera:tenant-id$', { Ref: 'TenantId' }]] }] },
+    });
+  });
+
+  it('forecasted: an ACTUAL and a FORECASTED notification per threshold, every subscriber on each (6 of the 10 a budget takes)', () => {
+    const [budget] = budgetsOf(built.blueprints.professional);
+    expect(budget.Properties.NotificationsWithSubscribers.map((n) => `${n.Notification.NotificationType} > ${n.Notification.Threshold}%`)).toEqual([
+      'ACTUAL > 80%', 'FORECASTED > 80%', 'ACTUAL > 100%', 'FORECASTED > 100%', 'ACTUAL > 150%', 'FORECASTED > 150%',
+    ]);
+    for (const n of budget.Properties.NotificationsWithSubscribers) {
+      expect(n.Subscribers).toEqual(emails.map((Address) => ({ SubscriptionType: 'EMAIL', Address })));
+    }
+  });
+
+  it('absent: no budget (starter); the failover variant makes none while its home blueprint has one (a budget name is unique per account)', () => {
+    expect(budgetsOf(built.blueprints.starter)).toEqual([]);
+    expect(budgetsOf(built.blueprints.professional)).toHaveLength(1);
+    expect(budgetsOf(built.failoverBlueprints.professional)).toEqual([]);
+  });
+
+  it('costs nothing in npm run cost (a budget without actions) and is no unpriced resource', () => {
+    expect(budgetsOf(built.blueprints.enterprise)).toHaveLength(1);
+    const cost = priceTemplate(built.blueprints.enterprise.toJSON() as Parameters<typeof priceTemplate>[0], loadPriceTable('us-east-1'));
+    expect(cost.unpriced).toEqual([]);
+  });
+
+  it('has zero unacknowledged compliance findings with the budgets in', () => {
+    expect(budgetsOf(built.blueprints.enterprise)).toHaveLength(1);
+    const open = built.validationReport.pluginReports.flatMap((r) => r.violations.map((v) => ({ plugin: r.pluginName, v })));
+    expect(open).toEqual([]);
+  });
+});
