@@ -220,6 +220,11 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
       // The forwarders' dead-letter queues, tessera-<tenant>-dlq-* (constructs/dead-letter-queue.ts; SSE-SQS, so no key use).
       ...regional('ForwarderDeadLetterQueues', ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
         at('sqs', 'tessera-*')),
+      // A tier's infrastructure budget, tessera-<tenant>-infrastructure (constructs/tenant-infrastructure-budget.ts;
+      // AWS::Budgets::Budget's handlers). Budgets is global: its ARNs have no region. billing:GetBillingViewData, which the
+      // handlers list too, is for a budget over a billing view (BillingViewArn), which the blueprints never set: not granted.
+      ...statements('TesseraInfrastructureBudgets', ['budgets:ListTagsForResource', 'budgets:ModifyBudget', 'budgets:TagResource', 'budgets:UntagResource', 'budgets:ViewBudget'],
+        [`arn:${Aws.PARTITION}:budgets::${Aws.ACCOUNT_ID}:budget/tessera-*`]),
       // The alarms on those queues, Tessera-TenantDlq-<tenant>-<path> (constructs/tenant-dlq-alarm.ts; AWS::CloudWatch::Alarm's handlers).
       ...regional('DeadLetterQueueAlarms', ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
         at('cloudwatch', `alarm:${TENANT_DLQ_ALARM_PREFIX}*`)),

@@ -12,8 +12,13 @@ export const MAX_BUDGET_NOTIFICATIONS = 10;
  */
 export const MAX_BUDGET_EMAIL_SUBSCRIBERS = 10;
 
-/** The largest `Threshold` a Budgets notification takes (API data type Notification: Threshold, maximum 40000000000). */
-export const MAX_BUDGET_THRESHOLD = 40_000_000_000;
+/**
+ * The `Threshold` range of a notification in CloudFormation: AWS::Budgets::Budget's resource provider schema gives
+ * Notification.Threshold minimum 0.1 and maximum 1000000000 (narrower than the Budgets API's 0 to 40000000000; the
+ * blueprint deploys through CloudFormation, so its range applies).
+ */
+export const MIN_BUDGET_THRESHOLD = 0.1;
+export const MAX_BUDGET_THRESHOLD = 1_000_000_000;
 
 /** The thresholds a tier's infrastructure budget notifies at unless it says otherwise: percent of `monthlyLimitUsd`. */
 export const DEFAULT_INFRASTRUCTURE_BUDGET_THRESHOLDS = [80, 100] as const;
@@ -28,14 +33,14 @@ export const DEFAULT_INFRASTRUCTURE_BUDGET_THRESHOLDS = [80, 100] as const;
  *
  * - `monthlyLimitUsd`: the budget's monthly limit (`BudgetLimit`, unit USD), more than 0, in whole cents.
  * - `thresholdsPercent`: percents of the limit at which AWS Budgets mails `subscriberEmails`, each a notification
- *   `GREATER_THAN` with `ThresholdType` PERCENTAGE: ascending, each once, more than 0 and at most
+ *   `GREATER_THAN` with `ThresholdType` PERCENTAGE: ascending, each once, from {@link MIN_BUDGET_THRESHOLD} to
  *   {@link MAX_BUDGET_THRESHOLD} (120 says "20% over"). @default [80, 100]
  * - `forecasted`: also notify when AWS forecasts the month's cost above each threshold (a `FORECASTED` notification
  *   per threshold beside the `ACTUAL` one; AWS forecasts only after about five weeks of usage data). @default false
  * - `subscriberEmails`: the platform team's addresses AWS Budgets mails (1 to 10 EMAIL subscribers, each once).
  *
  * A budget has at most {@link MAX_BUDGET_NOTIFICATIONS} notifications: thresholds × (2 with `forecasted`, else 1).
- * Sources: AWS::Budgets::Budget (CloudFormation Template Reference); AWS Budgets API Reference, Budget, Spend,
+ * Sources: AWS::Budgets::Budget (CloudFormation Template Reference, and its resource provider schema as cfn-lint ships it); AWS Budgets API Reference, Budget, Spend,
  * Notification, NotificationWithSubscribers.
  */
 export const InfrastructureBudgetConfigSchema = z
@@ -45,8 +50,8 @@ export const InfrastructureBudgetConfigSchema = z
       'must be in whole cents (at most two decimals), e.g. 25000 or 1234.50',
     ),
     thresholdsPercent: z.array(z.number()
-      .positive('must be more than 0: a percent of monthlyLimitUsd, e.g. 80')
-      .max(MAX_BUDGET_THRESHOLD, `must be at most ${MAX_BUDGET_THRESHOLD} (the largest Threshold AWS Budgets takes)`))
+      .min(MIN_BUDGET_THRESHOLD, `must be at least ${MIN_BUDGET_THRESHOLD}: a percent of monthlyLimitUsd, e.g. 80 (AWS::Budgets::Budget's smallest Threshold)`)
+      .max(MAX_BUDGET_THRESHOLD, `must be at most ${MAX_BUDGET_THRESHOLD} (AWS::Budgets::Budget's largest Threshold)`))
       .min(1, 'must list at least one threshold, e.g. [80, 100]; leave infrastructureBudget out for no budget')
       .default([...DEFAULT_INFRASTRUCTURE_BUDGET_THRESHOLDS]),
     forecasted: z.boolean().default(false),

@@ -74,6 +74,7 @@ export const SERVICE_LINKED_ROLES: Record<string, { service: string; roleName: s
 
 /** Handler actions used only by a feature the resource may leave off: (type, action pattern) → is the feature on? */
 const FEATURE_GATED: Array<{ type: string; action: RegExp; feature: string; on: (p: Record<string, unknown>) => boolean }> = [
+  { type: 'AWS::Budgets::Budget', action: /^billing:GetBillingViewData$/, feature: 'a billing view (Budget.BillingViewArn)', on: (p) => (p.Budget as Record<string, unknown> | undefined)?.BillingViewArn !== undefined },
   { type: 'AWS::S3::Bucket', action: /^s3tables:/, feature: 'S3 metadata tables', on: (p) => p.MetadataTableConfiguration !== undefined || p.MetadataConfiguration !== undefined },
   { type: 'AWS::S3::Bucket', action: /^iam:PassRole$/, feature: 'replication', on: (p) => p.ReplicationConfiguration !== undefined },
   { type: 'AWS::ElastiCache::ReplicationGroup', action: /^firehose:/, feature: 'log delivery to Firehose', on: (p) => JSON.stringify(p.LogDeliveryConfigurations ?? []).includes('kinesis-firehose') },

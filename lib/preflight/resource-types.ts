@@ -226,6 +226,12 @@ export const TYPES: Record<string, TypeModel> = {
     arn: (r, env) => `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${r.physicalId}`,
   },
   // Ref is the alarm name (constructs/tenant-dlq-alarm.ts names it Tessera-TenantDlq-<tenant>-<path>); names are unique per account and Region.
+  // A tenant's infrastructure budget (constructs/tenant-infrastructure-budget.ts): Ref is its name; names are unique per
+  // account (Budgets is global); ARN arn:<partition>:budgets::<account>:budget/<name> (Service Authorization Reference, AWS Budgets).
+  'AWS::Budgets::Budget': {
+    service: 'budgets', nameProperty: 'Budget.BudgetName', ref: 'name', maxNameLength: 100, nameScope: account,
+    arn: (r, env) => `arn:${env.partition}:budgets::${env.account}:budget/${r.physicalId}`,
+  },
   'AWS::CloudWatch::Alarm': {
     service: 'cloudwatch', nameProperty: 'AlarmName', ref: 'name', maxNameLength: 255, nameScope: region,
     arn: (r, env) => `arn:${env.partition}:cloudwatch:${env.region}:${env.account}:alarm:${r.physicalId}`,

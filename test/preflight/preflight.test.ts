@@ -8,6 +8,7 @@ import { BLUEPRINT_VERSION_TAG, resourceTags, stackTagsFor } from '../../lib/pre
 import { ACCOUNT_BASELINE_FILE_NAME, TENANT_ID_TAG, TIER_TAG } from '../../lib/tenant-naming.js';
 import { VERSION_TAG } from '../../lambdas/lifecycle/blueprints.js';
 import { describeDrTierPreflight } from './dr-tier.js';
+import { describeInfrastructureBudgetPreflight } from './infrastructure-budget-tier.js';
 import { describeSelfTest } from './self-test.js';
 import { defaultPreflight } from './support/default-preflight.js';
 
@@ -105,3 +106,4 @@ describe('deploy preflight of the default config', () => {
 
 describeSelfTest();
 describeDrTierPreflight();
+describeInfrastructureBudgetPreflight();
