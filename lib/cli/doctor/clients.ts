@@ -2,6 +2,7 @@ import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
@@ -19,6 +20,7 @@ import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { HTTP_TIMEOUTS } from '../../aws-http-timeouts.js';
+import { costExplorerRegionOf } from './cost-allocation-tag-checks.js';
 
 /** The SDK clients doctor reads with, all in one account and Region. ECR is per call (images live in any account and Region). */
 export interface AwsClients {
@@ -45,6 +47,8 @@ export interface AwsClients {
   readonly sesv2: SESv2Client;
   /** Lambda (the account's concurrency quota and the platform functions' reservations). */
   readonly lambda: LambdaClient;
+  /** Cost Explorer at its partition's one endpoint (us-east-1; cn-northwest-1 in China), whatever the Region (the cost allocation tag). */
+  readonly costExplorer: CostExplorerClient;
   /** ECR in `region` (an image URI names its registry's Region). */
   ecr(region: string): ECRClient;
   /** Bedrock in `region`, same credentials (a Bedrock deployment, `gateway.models[].deployments[].region`, is called there). */
@@ -97,6 +101,7 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       ssoAdmin: new SSOAdminClient(common),
       sesv2: new SESv2Client(common),
       lambda: new LambdaClient(common),
+      costExplorer: new CostExplorerClient({ ...common, region: costExplorerRegionOf(region) }),
       ecr(r: string) {
         if (!ecr.has(r)) ecr.set(r, new ECRClient({ ...common, region: r }));
         return ecr.get(r)!;

@@ -10,6 +10,7 @@ import { baseModelChecks } from './base-model-checks.js';
 import { bedrockChecks } from './bedrock-checks.js';
 import { bootstrapChecks } from './bootstrap-checks.js';
 import { controlTowerChecks } from './control-tower-checks.js';
+import { costAllocationTagChecks } from './cost-allocation-tag-checks.js';
 import { awsClientFactory, type AwsClients, type ClientFactory } from './clients.js';
 import { gpuQuotaChecks } from './gpu-quota-checks.js';
 import { lambdaConcurrencyChecks } from './lambda-concurrency-checks.js';
@@ -56,6 +57,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'cognito', run: userPoolChecks },
   { name: 'platform-admins', run: platformAdminChecks },
   { name: 'budget-alert-mail', run: sesChecks },
+  { name: 'cost-allocation-tag', run: costAllocationTagChecks },
 ];
 
 /**
