@@ -6,13 +6,10 @@ import { configErrorOf } from '../../support/config-errors.js';
 const emails = ['platform-costs@your-company.com'];
 
 describe('tiers.<tier>.infrastructureBudget', () => {
-  it('absent: no budget', () => {
-    for (const tier of Object.values(loadConfig().tiers)) expect(tier.infrastructureBudget).toBeUndefined();
-  });
-
-  it('given a limit and subscribers: thresholds 80 and 100 percent, actual spend only', () => {
+  it('given a limit and subscribers: thresholds 80 and 100 percent, actual spend only; absent on the other tiers: no budget', () => {
     const config = loadConfig({ overrides: { tiers: { enterprise: { infrastructureBudget: { monthlyLimitUsd: 25000, subscriberEmails: emails } } } } });
     expect(config.tiers.enterprise!.infrastructureBudget).toEqual({ monthlyLimitUsd: 25000, thresholdsPercent: [80, 100], forecasted: false, subscriberEmails: emails });
+    expect(config.tiers.starter!.infrastructureBudget).toBeUndefined();
   });
 
   it('takes thresholds over 100 percent and cents, five thresholds with forecasts (ten notifications)', () => {
@@ -37,7 +34,6 @@ describe('tiers.<tier>.infrastructureBudget', () => {
     ['no threshold', { monthlyLimitUsd: 100, thresholdsPercent: [], subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget\.thresholdsPercent.*at least one threshold/],
     ['eleven thresholds', { monthlyLimitUsd: 100, thresholdsPercent: Array.from({ length: 11 }, (_, i) => 10 * (i + 1)), subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget\.thresholdsPercent.*makes 11 notifications.*more than the 10 AWS Budgets keeps per budget/],
     ['six thresholds with forecasts', { monthlyLimitUsd: 100, thresholdsPercent: [50, 60, 70, 80, 90, 100], forecasted: true, subscriberEmails: emails }, /makes 12 notifications \(6 thresholds, each ACTUAL and FORECASTED\).*list at most 5 thresholds or set forecasted: false/],
-    ['an unknown key', { monthlyUsd: 100, subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget/],
   ])('refuses %s, naming the path', (_name, infrastructureBudget, expected) => {
     expect(configErrorOf({ tiers: { starter: { infrastructureBudget } } })).toMatch(expected);
   });
