@@ -4,6 +4,7 @@ import { cidrClaimsOf, listReleasedCidr, releaseCidr } from '../shared/control-t
 import { platformConfig } from '../shared/environment.js';
 import { logger } from '../shared/handler.js';
 import { updateTenant } from '../shared/registry.js';
+import { rebuiltStackOf, rebuiltTenantRefusal } from './rebuilt-stack.js';
 
 /** What the offboarding record says about the tenant's range once it is given back (`offboarding.network`). */
 export type NetworkRelease = NonNullable<OffboardingRecord['network']>;
@@ -30,16 +31,25 @@ function poolTiersOf(cidr: string): string[] {
  * allocation takes it (allocate-network.ts claimReleasedBlock). Last, one registry write (under the offboarding's lease,
  * like every step's) records `offboarding.network` and removes the record's `vpcCidr`.
  *
+ * Never while the tenant's rebuilt stack exists in its DR region (rebuilt-stack.ts: the failover runbook's `tessera-<id>`
+ * there, whose VPC uses the same range): then nothing is released or recorded, and the step fails
+ * (TenantRebuiltInDrRegion, naming the stack and the range kept); once an operator has removed the rebuilt stacks,
+ * `tessera tenants retry` resumes the offboarding and this runs again.
+ *
  * Idempotent and resumable: once `offboarding.network` is recorded nothing is done again; a run that ended before it
  * deletes no claim another tenant took meanwhile (the condition) and lists the range again, which an allocation that
  * finds it claimed takes off the list.
  * @returns what was recorded, or undefined when the tenant held no range (it never got one)
+ * @throws TenantRebuiltInDrRegionError while the rebuilt stack exists (the range stays claimed)
  */
 export async function releaseTenantNetwork(record: TenantRecord, executionArn: string | undefined): Promise<NetworkRelease | undefined> {
   if (record.offboarding?.network) return record.offboarding.network;
   const claims = await cidrClaimsOf(record.tenantId);
   const ranges = [...new Set([...(record.vpcCidr ? [record.vpcCidr] : []), ...claims])];
   if (ranges.length === 0) return undefined;
+  // Two VPCs with one range: a later peering or Transit Gateway attachment fails, and rules by range admit the wrong tenant.
+  const rebuilt = await rebuiltStackOf(record, 'delete');
+  if (rebuilt) throw rebuiltTenantRefusal(record, rebuilt, ranges, 'the tenant\'s range was not released');
   for (const cidr of ranges) {
     await releaseCidr(cidr, record.tenantId);
     const tiers = poolTiersOf(cidr);

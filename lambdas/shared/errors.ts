@@ -66,6 +66,15 @@ export class SnapshotMissingError extends Error {
 }
 
 /**
+ * Offboarding: the tenant was rebuilt in its DR region by the failover runbook (stack `tessera-<id>` there, from the
+ * failover blueprint; lambdas/lifecycle/rebuilt-stack.ts). Its offboarding is by hand (docs/resilience.md): the message
+ * names the stack, its region and status, the range kept and the way on (remove the rebuilt stacks, then retry).
+ */
+export class TenantRebuiltInDrRegionError extends Error {
+  override readonly name = 'TenantRebuiltInDrRegion';
+}
+
+/**
  * Error names the state machines retry with exponential backoff and jitter, after the SDK's own
  * three attempts: every throttling and transient error of every service the lifecycle calls.
  * - throttling, as the SDK classifies it (@smithy/service-error-classification THROTTLING_ERROR_CODES);
@@ -97,7 +106,7 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'AccountWaitTimedOut', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'AccountWaitTimedOut', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused', 'TenantRebuiltInDrRegion'] as const;
 
 /**
  * Whether a failed AWS call may succeed if made again, as the SDK's own retry strategy classifies errors

@@ -1,0 +1,57 @@
+import type { Stack } from '@aws-sdk/client-cloudformation';
+import { drRestoredInstanceIdentifier } from '../../lib/tenant-naming.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { TenantRebuiltInDrRegionError } from '../shared/errors.js';
+import { cloudFormationFor, describeStack, stackName } from './blueprints.js';
+
+/** A tenant rebuilt in its DR region by the failover runbook: the rebuilt stack and where it is. */
+export interface RebuiltStack {
+  /** `tessera-<id>`: the failover blueprint deployed under the tenant stack's own name (lib/cli/tenants-failover-command.ts). */
+  readonly stackName: string;
+  /** The DR region (the record's `disasterRecovery.region`). */
+  readonly region: string;
+  /** Its status as DescribeStacks answers it (any but DELETE_COMPLETE). */
+  readonly status: string;
+  /** Its `VpcCidr` parameter: the range its VPC uses (the runbook passes the tenant's). @default - absent when the stack has none */
+  readonly vpcCidr?: string;
+}
+
+/**
+ * The stack the failover runbook rebuilt the tenant in (docs/resilience.md, `tessera tenants failover-plan` steps 5-8):
+ * the tier's failover blueprint deployed as `tessera-<id>`, the tenant stack's own name, in the tenant's DR region
+ * (`disasterRecovery.region`, kept on the record after the DR stack is REMOVED) of the tenant's account (the shared
+ * workload account for VPC isolation). Read with DescribeStacks as the account's provisioning role in that region
+ * (cloudFormationFor 'dr', as *Delete tenant stacks* reads the DR stack: in an account of its own the role the
+ * organization created; in the workload account its `TesseraFailoverStacksDrift` statement, DescribeStacks on
+ * `stack/tessera-*` of each DR region). Any stack of that name counts, whoever made it: the runbook deploys it by hand,
+ * untagged by the lifecycle, and a stack of the tenant's name there is the tenant's rebuilt network as far as its VPC
+ * range goes.
+ * @returns undefined when the record names no DR region, or no such stack exists (or it is DELETE_COMPLETE)
+ * @throws what CloudFormation throws other than "does not exist" (AccessDenied, throttling: the step fails or is retried)
+ */
+export async function rebuiltStackOf(record: TenantRecord, step: string): Promise<RebuiltStack | undefined> {
+  const region = record.disasterRecovery?.region;
+  if (!record.accountId || !region) return undefined;
+  const name = stackName(record.tenantId, 'tenant');
+  const stack: Stack | undefined = await describeStack(await cloudFormationFor(record, 'dr', step, region), name);
+  if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return undefined;
+  const vpcCidr = stack.Parameters?.find((p) => p.ParameterKey === 'VpcCidr')?.ParameterValue;
+  return { stackName: name, region, status: String(stack.StackStatus), ...(vpcCidr ? { vpcCidr } : {}) };
+}
+
+/**
+ * The refusal of an offboarding through the lifecycle while the tenant's rebuilt stack exists (rebuiltStackOf): the
+ * rebuilt tenant is offboarded by hand (docs/resilience.md, "After the failover, the lifecycle does not manage the
+ * rebuilt stack"). The message names the stack, its region and status, the range kept claimed (not given back to the
+ * pool: the rebuilt VPC uses it) and the way on.
+ * @param ranges - the tenant's ranges kept claimed (its record's `vpcCidr` and stray claims)
+ */
+export function rebuiltTenantRefusal(record: TenantRecord, rebuilt: RebuiltStack, ranges: readonly string[], what: string): TenantRebuiltInDrRegionError {
+  const id = record.tenantId;
+  const kept = ranges.length ? `its VPC range ${ranges.join(', ')} stays claimed and is not given back to the pool (the rebuilt VPC uses ${rebuilt.vpcCidr ?? 'it'}; a second VPC with it would break a later peering or Transit Gateway attachment, and rules by range would admit the wrong tenant)` : 'it holds no VPC range';
+  return new TenantRebuiltInDrRegionError(
+    `tenant ${id} was rebuilt in its DR region by the failover runbook: stack ${rebuilt.stackName} in ${rebuilt.region} is ${rebuilt.status}. `
+    + `A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in ${rebuilt.region}, not in this offboarding's export, and its roles are the home stack's): ${what}; ${kept}. `
+    + `Export its data from ${rebuilt.region}, delete stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region}, then resume the offboarding: tessera tenants retry ${id}`,
+  );
+}
