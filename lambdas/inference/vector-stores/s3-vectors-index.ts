@@ -1,6 +1,6 @@
 import {
   ConflictException, CreateIndexCommand, DeleteIndexCommand, DeleteVectorsCommand, GetIndexCommand, NotFoundException, PutVectorsCommand,
-  QueryVectorsCommand, type PutInputVector, type S3VectorsClient,
+  QueryVectorsCommand, type PutInputVector, type QueryOutputVector, type S3VectorsClient,
 } from '@aws-sdk/client-s3vectors';
 import type { DocumentType } from '@smithy/types';
 import { tenantVectorBucketName } from '../../../lib/tenant-naming.js';
@@ -158,7 +158,10 @@ export class S3VectorsIndex implements VectorIndex {
   /**
    * QueryVectors with `returnMetadata` and `returnDistance`, the filter translated (s3-vectors-filter.ts); runs left out
    * with `{$or: [{_run: {$exists: false}}, {_run: {$nin: runs}}]}` beside it (`$and`): a vector without a run (written
-   * before runs were kept) is never left out.
+   * before runs were kept) is never left out. Every page: "When topK exceeds the page size, results are returned across
+   * multiple pages" with a `nextToken`, asked again with the same topK, vector and filter until none is answered (Amazon
+   * S3 User Guide, Querying vectors: https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-query.html); at most
+   * topK asks (a page holds at least one vector).
    */
   async query(tenantId: string, storeId: string, vector: number[], topK: number, filter?: VectorFilter, exclude?: { runs: readonly string[] }): Promise<VectorMatch[]> {
     const at = this.at(tenantId, storeId);
@@ -169,15 +172,24 @@ export class S3VectorsIndex implements VectorIndex {
     const attributes = filter === undefined ? undefined : s3VectorsFilter(filter);
     const notRuns = runs.length ? { $or: [{ [RUN_METADATA_KEY]: { $exists: false } }, { [RUN_METADATA_KEY]: { $nin: [...runs] } }] } : undefined;
     const translated = attributes && notRuns ? { $and: [attributes, notRuns] } : (attributes ?? notRuns);
-    let out;
-    try {
-      out = await (await this.clientFor(tenantId)).send(new QueryVectorsCommand({
-        ...at, topK, queryVector, ...(translated ? { filter: translated as DocumentType } : {}), returnMetadata: true, returnDistance: true,
-      }));
-    } catch (e) {
-      throw s3VectorsError(e, at);
+    const client = await this.clientFor(tenantId);
+    const vectors: QueryOutputVector[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < topK && vectors.length < topK; page++) {
+      let out;
+      try {
+        out = await client.send(new QueryVectorsCommand({
+          ...at, topK, queryVector, ...(translated ? { filter: translated as DocumentType } : {}), returnMetadata: true, returnDistance: true,
+          ...(nextToken ? { nextToken } : {}),
+        }));
+      } catch (e) {
+        throw s3VectorsError(e, at);
+      }
+      vectors.push(...(out.vectors ?? []));
+      nextToken = out.nextToken;
+      if (!nextToken) break;
     }
-    return (out.vectors ?? []).map((v) => {
+    return vectors.slice(0, topK).map((v) => {
       const { [TEXT_METADATA_KEY]: text, [RUN_METADATA_KEY]: _run, ...filterable } = (v.metadata ?? {}) as Record<string, unknown>;
       return { key: v.key ?? '', distance: v.distance ?? 0, filterable: filterable as Record<string, VectorMetadataValue>, text: typeof text === 'string' ? text : '' };
     });

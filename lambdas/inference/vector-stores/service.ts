@@ -415,9 +415,10 @@ export class VectorStoreService {
    * progress, a superseded run's left by a run that stopped before removing them, a detached file's): the index is asked
    * for SEARCH_CANDIDATES per query, those chunks are dropped here, and when they took places the query is asked again
    * with their runs left out (VectorIndex.query `exclude.runs`, the `_run` metadata of each vector) until it answers
-   * `max` of the files' own, or holds no more, or its farthest chunk is below `threshold` (what another ask adds is farther
-   * still), or after SEARCH_ROUNDS asks; so a store answers
-   * min(max_num_results, its matching chunks) whatever number of such chunks are nearer.
+   * `max` of the files' own, or meets no run it had not left out, or its farthest chunk is below `threshold` (what another
+   * ask adds is farther still), or after SEARCH_ROUNDS asks; so a store answers
+   * min(max_num_results, its matching chunks) whatever number of such chunks are nearer. An answer shorter than
+   * SEARCH_CANDIDATES does not end the asks: on S3 Vectors it does not prove that no more chunks match (see the rule below).
    */
   private async searchStore(caller: Caller, storeId: string, texts: string[], options: { max: number; threshold: number; filter?: VectorFilter }, field: string) {
     const tenantId = caller.tenantId;
@@ -459,12 +460,20 @@ export class VectorStoreService {
           own++;
           if ((best.get(match.key)?.score ?? -1) < score) best.set(match.key, { key: match.key, score, text: match.text, file: f });
         }
-        // Asked again only when other runs took places the files' own may fill: a full answer, fewer than max of the
-        // files' own, and runs left out that were not before, and its farthest chunk at or above the threshold (the
-        // next ask's new chunks are all farther than it: below the threshold, none could be answered).
+        // Asked again only when other runs took places the files' own may fill: fewer than max of the files' own, runs
+        // left out that were not before, and its farthest chunk at or above the threshold (the next ask's new chunks are
+        // all farther than it: below the threshold, none could be answered). Whatever the answer's length: fewer than
+        // SEARCH_CANDIDATES is no proof that nothing more matches. S3 Vectors' QueryVectors is an approximate nearest
+        // neighbour search, and it evaluates the filter before the search (pre-filtering, "ensuring high recall even when
+        // filters match a small fraction of vectors") only on indexes whose index mode is ENHANCED; a CLASSIC index
+        // (the default of indexes in vector buckets created before September 30, 2026) applies it during the search
+        // (Amazon S3 User Guide, Metadata filtering: https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-metadata-filtering.html;
+        // Changing a vector index's mode: https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-index-mode.html),
+        // so a filtered ask (the `$nin` of the runs left out, the tenant's filter) may answer fewer than topK while more
+        // vectors match. Each further ask leaves out one run more at least, within SEARCH_ROUNDS.
         const farthest = matches.at(-1);
         const pastThreshold = farthest !== undefined && Math.max(0, Math.min(1, 1 - farthest.distance)) < threshold;
-        if (own >= max || matches.length < SEARCH_CANDIDATES || !met || pastThreshold || round === SEARCH_ROUNDS) break;
+        if (own >= max || !met || pastThreshold || round === SEARCH_ROUNDS) break;
       }
     }
     return [...best.values()].sort((a, b) => b.score - a.score || a.key.localeCompare(b.key)).slice(0, max)

@@ -191,6 +191,19 @@ describe('S3VectorsIndex.query', () => {
     expect(s3v.commandCalls(QueryVectorsCommand)).toHaveLength(3);
   });
 
+  it('follows nextToken with the same topK, vector and filter until no page is left (results of a topK above the page size)', async () => {
+    const vector = (n: number) => ({ key: `file-1#${n}`, distance: n / 10, metadata: { [TEXT_METADATA_KEY]: `t${n}` } });
+    s3v.on(QueryVectorsCommand)
+      .resolvesOnce({ ...meta, distanceMetric: 'cosine', vectors: [vector(0), vector(1)], nextToken: 'page-2' })
+      .resolvesOnce({ ...meta, distanceMetric: 'cosine', vectors: [vector(2)] });
+    const out = await index.query('acme', STORE, [1], 100, { type: 'eq', key: 'year', value: 2024 }, { runs: ['file-2#r2'] });
+    expect(out.map((m) => m.key)).toEqual(['file-1#0', 'file-1#1', 'file-1#2']);
+    const [first, second] = s3v.commandCalls(QueryVectorsCommand).map((c) => c.args[0].input);
+    expect(first).not.toHaveProperty('nextToken');
+    expect(second).toEqual({ ...first, nextToken: 'page-2' });
+    expect(s3v.commandCalls(QueryVectorsCommand)).toHaveLength(2);
+  });
+
   it('sends no filter when none is given', async () => {
     s3v.on(QueryVectorsCommand).resolves({ ...meta, distanceMetric: 'cosine', vectors: [] });
     await index.query('acme', STORE, [1], 1);

@@ -1,8 +1,12 @@
+import { QueryVectorsCommand, S3VectorsClient, type QueryVectorsCommandInput } from '@aws-sdk/client-s3vectors';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../../../lambdas/inference/audit.js';
 import type { Caller } from '../../../../lambdas/inference/auth.js';
 import type { TenantPolicy } from '../../../../lambdas/inference/policy.js';
 import { LocalVectorIndex } from '../../../../lambdas/inference/vector-stores/local-index.js';
+import { S3VectorsIndex, TEXT_METADATA_KEY } from '../../../../lambdas/inference/vector-stores/s3-vectors-index.js';
+import type { VectorIndex } from '../../../../lambdas/inference/vector-stores/vector-index.js';
 import { runTag, vectorKey, type EmbedTexts } from '../../../../lambdas/inference/vector-stores/processing.js';
 import { newFileBatchId, newVectorStoreId, VectorStoreRecords, type StoredVectorStore, type StoredVectorStoreFile } from '../../../../lambdas/inference/vector-stores/records.js';
 import { VectorStoreService, type VectorStoreServiceDeps } from '../../../../lambdas/inference/vector-stores/service.js';
@@ -20,9 +24,9 @@ const owner = { tenantId: 'acme', userId: 'u-1', role: 'developer' as const };
 const caller = { ...owner, tenant: {} } as unknown as Caller;
 const fileId = (n: number) => `file-${String(n).padStart(24, '0')}`;
 
-async function setUp(table: () => import('../../../../lambdas/inference/vector-stores/records.js').RecordTable) {
+async function setUp<I extends VectorIndex = LocalVectorIndex>(table: () => import('../../../../lambdas/inference/vector-stores/records.js').RecordTable, indexOf?: () => I) {
   const records = new VectorStoreRecords(table());
-  const index = new LocalVectorIndex(tempDir('tessera-vs-service-index-'));
+  const index = indexOf ? indexOf() : new LocalVectorIndex(tempDir('tessera-vs-service-index-')) as VectorIndex as I;
   const store: StoredVectorStore = { tenantId: 'acme', id: newVectorStoreId(), name: 's', metadata: null, createdAt: 1, lastActiveAt: 1, embeddingModel: 'openai/text-embedding-3-small', dimension: 2, owner };
   await records.createStore(store);
   const embed = vi.fn<EmbedTexts>(async (_o, _m, texts) => ({ vectors: texts.map(() => [1, 0]) }));
@@ -157,5 +161,28 @@ describe.each(tables)('files lists on %s', (_name, table) => {
     // A cursor file detached meanwhile (a client detaching each page's files as it pages) bounds nothing: the files left, from the start.
     await records.deleteFile('acme', store.id, fileId(3));
     expect(ids(await call('GET', files, { order: 'asc', after: fileId(3) }))).toEqual([fileId(1), fileId(2), fileId(0)]);
+  });
+});
+
+describe.each(tables)('search on S3 Vectors (QueryVectors mocked) on %s', (_name, table) => {
+  const s3v = mockClient(S3VectorsClient);
+  it('asks again after a short answer of other runs\' chunks: fewer than topK is no proof that nothing more matches (a CLASSIC index applies the filter during its search)', async () => {
+    s3v.reset();
+    const { store, call, attach } = await setUp(table, () => new S3VectorsIndex(async () => new S3VectorsClient({ region: 'us-east-1' }), async () => 'arn:aws:kms:us-east-1:111122223333:key/k'));
+    const run = '00000000000a';
+    await attach(1, { run, chunks: 3 });
+    await attach(2, { status: 'in_progress', run, chunks: 0 });
+    const chunk = (file: number, n: number, distance: number, text: string) => ({ key: vectorKey(fileId(file), run, n), distance, metadata: { _run: runTag(fileId(file), run), [TEXT_METADATA_KEY]: text } });
+    // The first ask answers 30 chunks (of 100 asked), all of file 2's run in progress; the next, with that run left out, file 1's own three.
+    s3v.on(QueryVectorsCommand).callsFake((input: QueryVectorsCommandInput) => ({
+      $metadata: {}, distanceMetric: 'cosine',
+      vectors: input.filter === undefined
+        ? Array.from({ length: 30 }, (_, n) => chunk(2, n, 0.01 + n / 1000, `unfinished ${n}`))
+        : [0, 1, 2].map((n) => chunk(1, n, 0.1 + n / 10, `own ${n}`)),
+    }));
+    const hits = await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', max_num_results: 3 });
+    expect(hits.data.map((d) => [d.file_id, d.content])).toEqual([0, 1, 2].map((n) => [fileId(1), [{ type: 'text', text: `own ${n}` }]]));
+    const asks = s3v.commandCalls(QueryVectorsCommand).map((c) => c.args[0].input.filter);
+    expect(asks).toEqual([undefined, { $or: [{ _run: { $exists: false } }, { _run: { $nin: [runTag(fileId(2), run)] } }] }]);
   });
 });
