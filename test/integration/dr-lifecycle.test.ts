@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeKeyCommand, ListAliasesCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketLocationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -214,6 +214,42 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
     const described = (await kms.send(new DescribeKeyCommand({ KeyId: drKey.keyArn }))).KeyMetadata!;
     expect(described.KeyState).toBe('PendingDeletion');
     expect(described.DeletionDate!.toISOString()).toBe(record.offboarding!.drKeyDeletion!.deletionDate);
+  });
+
+  it('a tenant rebuilt in its DR region by the failover runbook is refused before any stack is deleted, its range kept; once the rebuilt stack is removed, the offboarding run again ends and gives the range back', async () => {
+    // GIVEN a tenant on the DR tier, rebuilt in its DR region: the runbook's stack tessera-<id> there with its VpcCidr
+    // (a stand-in of the failover blueprint: its VPC, on the tenant's range)
+    const rebuilt = 'drreb';
+    expect((await local.workflows.run('onboard', onboardRequest(rebuilt, 'professional'))).error).toBeUndefined();
+    const { accountId: account, vpcCidr } = (await getTenant(rebuilt))!;
+    const cfnDr = new CloudFormationClient({ credentials: await local.fixture.as(account!), region: DR_REGION });
+    await cfnDr.send(new CreateStackCommand({
+      StackName: `tessera-${rebuilt}`, Parameters: [{ ParameterKey: 'VpcCidr', ParameterValue: vpcCidr! }],
+      TemplateBody: JSON.stringify({ Parameters: { VpcCidr: { Type: 'String' } }, Resources: { Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: { Ref: 'VpcCidr' } } } } }),
+    }));
+    // WHEN it is offboarded through the lifecycle
+    const stopped = await local.workflows.run('offboard', { request: { tenantId: rebuilt, requestId: `req-${rebuilt}-offboard` } });
+    // THEN it stops at Delete tenant stacks, naming the rebuilt stack and the range kept; no stack deleted, the range still claimed
+    expect(stopped.error).toBeDefined();
+    const mid = (await getTenant(rebuilt))!;
+    expect(mid).toMatchObject({ status: 'OFFBOARDING', vpcCidr, failure: { step: 'Delete tenant stacks', reason: expect.stringContaining(`stack tessera-${rebuilt} in ${DR_REGION} is CREATE_COMPLETE`) } });
+    expect(mid.failure!.reason).toContain(`its VPC range ${vpcCidr} stays claimed`);
+    expect(mid.offboarding?.network).toBeUndefined();
+    expect(await stackStatus(`tessera-${rebuilt}`, 'us-east-1')).not.toBe('ABSENT');
+    expect(await stackStatus(`tessera-${rebuilt}-dr`, DR_REGION)).not.toBe('ABSENT');
+    expect(await cidrClaimsOf(rebuilt)).toEqual([vpcCidr]);
+    expect(await releasedCidrs('professional')).not.toContain(vpcCidr);
+    // WHEN an operator removes the rebuilt stack, then runs the offboarding again (tessera tenants retry)
+    await cfnDr.send(new DeleteStackCommand({ StackName: `tessera-${rebuilt}` }));
+    expect(await stackStatus(`tessera-${rebuilt}`, DR_REGION)).toBe('ABSENT');
+    const again = await local.workflows.run('offboard', { request: { tenantId: rebuilt, requestId: `req-${rebuilt}-offboard-2` } });
+    // THEN every stack is gone and the range is back in professional's pool
+    expect(again.error).toBeUndefined();
+    const done = (await getTenant(rebuilt))!;
+    expect(done).toMatchObject({ status: 'OFFBOARDED', offboarding: { network: { vpcCidr } } });
+    expect(await stackStatus(`tessera-${rebuilt}`, 'us-east-1')).toBe('ABSENT');
+    expect(await cidrClaimsOf(rebuilt)).toEqual([]);
+    expect(await releasedCidrs('professional')).toContain(vpcCidr);
   });
 });
 
