@@ -3,7 +3,7 @@
  * contents and the 5,120-character SCP size limit without synthesizing.
  */
 
-import { SERVICE_ROLE_PATH } from './tenant-naming.js';
+import { ACCOUNT_CUSTOMIZATIONS_ROLE_NAME, SERVICE_ROLE_PATH } from './tenant-naming.js';
 
 export interface GuardrailInput {
   readonly allowedRegions: string[];
@@ -50,6 +50,8 @@ export type PolicyDocument = { Version: '2012-10-17'; Statement: Array<Record<st
 
 const provisioningRole = (input: Pick<GuardrailInput, 'provisioningRoleName'>) => `arn:aws:iam::*:role/${input.provisioningRoleName}`;
 const executionRole = (input: Pick<GuardrailInput, 'blueprintExecutionRoleName'>) => `arn:aws:iam::*:role/${input.blueprintExecutionRoleName}`;
+/** CloudFormation's service role of account customization stacks (the account baseline creates it in an account tier's tenant account). */
+const customizationsRole = `arn:aws:iam::*:role/${ACCOUNT_CUSTOMIZATIONS_ROLE_NAME}`;
 /** Sessions of the AWS service roles a blueprint creates (EKS, flow logs, RDS monitoring, Backup): on one IAM path, named after their stack. */
 const serviceRoles = `arn:aws:iam::*:role${SERVICE_ROLE_PATH}tessera-*`;
 /** The principals that deploy and administer Tessera resources in a member account. */
@@ -86,13 +88,13 @@ export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
         Condition: { ArnNotLike: { 'aws:PrincipalArn': deployers(input) } },
       },
       {
-        // Only the provisioning role may hand the execution role to CloudFormation or change a
+        // Only the provisioning role may hand the execution role (or the customizations role) to CloudFormation or change a
         // Tessera stack: otherwise anyone able to drive CloudFormation in the account could deploy
         // any template as the principal every tenant key and bucket policy admits.
         Sid: 'ProtectBlueprintExecution',
         Effect: 'Deny',
         Action: 'iam:PassRole',
-        Resource: executionRole(input),
+        Resource: [executionRole(input), customizationsRole],
         Condition: { ArnNotLike: { 'aws:PrincipalArn': provisioningRole(input) } },
       },
       {
@@ -120,7 +122,9 @@ export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
 /**
  * Attached to a vended account until its tenant is ACTIVE, and to the Quarantine and Suspended OUs:
  * nothing happens there but the platform's deployment. Admitted are the provisioning role, the
- * blueprint execution role (CloudFormation acts as it) and the AWS service roles the blueprint
+ * blueprint execution role (CloudFormation acts as it), the account customizations role (CloudFormation acts as it for
+ * the customization stacks, deployed before the tenant is ACTIVE; its permissions boundary keeps it off Tessera's
+ * resources) and the AWS service roles the blueprint
  * creates on the service-role path: SCPs apply to service roles (not to service-linked roles), and
  * EKS, VPC flow logs, RDS Enhanced Monitoring and AWS Backup act through them while the stack is
  * being created. Tenant roles, break-glass and anyone else stay shut out.
@@ -136,7 +140,7 @@ export function quarantinePolicy(input: Pick<GuardrailInput, 'provisioningRoleNa
         Effect: 'Deny',
         Action: '*',
         Resource: '*',
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': [...deployers(input), serviceRoles] } },
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': [...deployers(input), customizationsRole, serviceRoles] } },
       },
     ],
   };

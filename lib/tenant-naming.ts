@@ -100,6 +100,25 @@ export const SERVICE_ROLE_PATH = '/tessera/service-role/';
 /** Stack of the per-account baseline (the blueprint execution role), deployed before any tenant stack of an account. */
 export const ACCOUNT_BASELINE_STACK_NAME = 'tessera-account-baseline';
 
+/**
+ * The CloudFormation service role of account customization stacks (`tessera-<tenant>-custom-<name>`) in an account
+ * tier's tenant account, created by the account baseline when the tier names its permissions
+ * (`tiers.<tier>.accountCustomizationsRole`; constructs/account-customizations-role.ts). Apart from the blueprint
+ * execution role: customizations may create what the platform team chooses (GuardDuty, Security Hub, Config, SNS,
+ * Budgets, the team's IAM roles), never Tessera's own resources (its permissions boundary).
+ */
+export const ACCOUNT_CUSTOMIZATIONS_ROLE_NAME = 'tessera-account-customizations';
+
+/** The permissions boundary of ACCOUNT_CUSTOMIZATIONS_ROLE_NAME and of every role it creates: `tessera-account-customizations-boundary`. */
+export const ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME = `${ACCOUNT_CUSTOMIZATIONS_ROLE_NAME}-boundary`;
+
+/**
+ * Account baseline parameter (CommaDelimitedList, default empty): the managed policy ARNs of the tenant's tier's
+ * `accountCustomizationsRole`, with `{accountId}` filled in; empty (the shared workload account, a tier without
+ * customizations): no customizations role.
+ */
+export const ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER = 'AccountCustomizationsPolicyArns';
+
 /** File name of the account baseline template in the blueprint catalog (`blueprints/<version>/<file>`). */
 export const ACCOUNT_BASELINE_FILE_NAME = 'account-baseline.template.json';
 

@@ -1,7 +1,8 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
-import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
+import { customizationsPolicyArns } from '../../lib/config/account-customizations.js';
+import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ACCOUNT_CUSTOMIZATIONS_ROLE_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, partition, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
@@ -232,6 +233,29 @@ export function needsNamespace(tier: string): boolean {
  */
 export function executionRoleArn(accountId: string): string {
   return roleArn(partition(), accountId, platformConfig().roles.blueprintExecutionRoleName);
+}
+
+/**
+ * The role CloudFormation assumes for an account customization stack (`RoleARN`):
+ * `arn:<partition>:iam::<account>:role/tessera-account-customizations`, created by the account baseline when the
+ * tenant's tier has `accountCustomizationsRole` (baselineParameters); never the blueprint execution role.
+ */
+export function customizationsRoleArn(accountId: string): string {
+  return roleArn(partition(), accountId, ACCOUNT_CUSTOMIZATIONS_ROLE_NAME);
+}
+
+/**
+ * The account baseline's parameters for `record`'s account under `tier`: `AccountCustomizationsPolicyArns`, the tier's
+ * `accountCustomizationsRole.managedPolicyArns` with `{accountId}` filled in, when the tier has one (an account tier with
+ * customizations) and the template at `version` declares it (an older published baseline does not: CloudFormation
+ * refuses an undeclared parameter); none otherwise, so the parameter's empty default leaves (or removes) no role.
+ */
+export async function baselineParameters(record: TenantRecord, tier: string, version: string): Promise<Array<{ ParameterKey: string; ParameterValue: string }>> {
+  const t = tierConfig(tier);
+  const role = t.isolation === 'account' && t.accountCustomizations?.length ? t.accountCustomizationsRole : undefined;
+  if (!role || !record.accountId) return [];
+  if (!(await templateParameters('', 'baseline', version)).includes(ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER)) return [];
+  return [{ ParameterKey: ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ParameterValue: customizationsPolicyArns(role, record.accountId).join(',') }];
 }
 
 /**

@@ -5,7 +5,7 @@ import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environme
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
-import { describeStack, executionRoleArn } from './blueprints.js';
+import { customizationsRoleArn, describeStack } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet } from './change-set-guard.js';
 import { describeForeignOperation, requestToken, stackLifter } from './deploy-blueprint.js';
 import { continueRollbackAdvice, firstFailure, runningOperation } from './stack-events.js';
@@ -45,7 +45,7 @@ const STUCK = new Set(['ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAIL
  * One step of one customization (*Deploy customizations* calls it for each in turn): COMPLETE when the stack stands at
  * this execution's template and parameters, IN_PROGRESS after starting (or while waiting for) this execution's create
  * or update. `started`: the previous call of this execution started an operation on it.
- * - no stack: CreateStack as the blueprint execution role (RoleARN), termination protection on, the tenant stack's tags
+ * - no stack: CreateStack as the account customizations role (RoleARN, customizationsRoleArn), termination protection on, the tenant stack's tags
  *   plus `tessera:component` account-customization, this execution's ClientRequestToken;
  * - a stack of the name that Tessera's workflow did not make for this tenant (stack-ownership.ts): StackNotOwned;
  * - in progress: ours (its events carry our token) waited for; anyone else's: StackBusy (retried);
@@ -77,7 +77,7 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     // A platform team's template may create IAM resources (named or not) and use a transform (AWS::Serverless and the like).
     Capabilities: ['CAPABILITY_IAM' as const, 'CAPABILITY_NAMED_IAM' as const, 'CAPABILITY_AUTO_EXPAND' as const],
     Tags: [...tenantStackTags(record, tier, version, state.executionArn, existing), { Key: COMPONENT_TAG, Value: CUSTOMIZATION_COMPONENT }],
-    RoleARN: executionRoleArn(record.accountId!),
+    RoleARN: customizationsRoleArn(record.accountId!),
   };
   if (!existing) {
     await recordAs('DEPLOYING');
@@ -97,13 +97,13 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     return 'IN_PROGRESS';
   }
   if (STUCK.has(status)) {
-    const advice = status === 'UPDATE_ROLLBACK_FAILED' ? continueRollbackAdvice(name) : 'delete it by hand (DeleteStack as the blueprint execution role), then retry the tenant';
+    const advice = status === 'UPDATE_ROLLBACK_FAILED' ? continueRollbackAdvice(name) : 'delete it by hand (DeleteStack with RoleARN tessera-account-customizations), then retry the tenant';
     return fail(`customization ${entry.name}: stack ${name} is ${status}: ${await reason()}; ${advice}`);
   }
   if (status === 'ROLLBACK_COMPLETE') {
     if (started) return fail(`customization ${entry.name}: stack ${name} is ROLLBACK_COMPLETE (its create failed): ${await reason()}`);
     await stackLifter(cfn, record, state, { step: 'Deploy customizations', reason: 'customization stack ROLLBACK_COMPLETE from an earlier attempt: lifted so that it can be deleted and created again' })(existing);
-    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!) }));
+    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: customizationsRoleArn(record.accountId!) }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
   if (started && status === 'UPDATE_ROLLBACK_COMPLETE') return fail(`customization ${entry.name}: stack ${name} is UPDATE_ROLLBACK_COMPLETE (its update failed and was rolled back): ${await reason()}`);

@@ -16,7 +16,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
-import { cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
@@ -44,7 +44,8 @@ export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | '
 
 /**
  * Deploys the account baseline (`tessera-account-baseline`) with the provisioning session's own
- * rights (no RoleARN: the baseline creates the execution role the tenant stacks use). Several
+ * rights (no RoleARN: the baseline creates the execution role the tenant stacks use), with `input.parameters`
+ * (baselineParameters: an account tier's customizations role; none: its empty default). Several
  * onboardings into the shared workload account may call this at once, so every outcome of a race
  * is success or a wait:
  * - no stack: CreateStack; `AlreadyExistsException` (another onboarding created it a moment
@@ -57,11 +58,12 @@ export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | '
  *   (a rolling upgrade got there first: never downgrade) → NEWER; "No updates are to be performed"
  *   → UNCHANGED; "…_IN_PROGRESS state and can not be updated" → WAITING.
  */
-export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; liftTermination(stack: Stack): Promise<unknown> }): Promise<BaselineAction> {
+export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; parameters?: Array<{ ParameterKey: string; ParameterValue: string }>; liftTermination(stack: Stack): Promise<unknown> }): Promise<BaselineAction> {
   const name = stackName('', 'baseline');
   const common = {
     StackName: name,
     TemplateURL: input.url,
+    ...(input.parameters?.length ? { Parameters: input.parameters } : {}),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
     Tags: [{ Key: VERSION_TAG, Value: input.version }, { Key: COMPONENT_TAG, Value: 'account-baseline' }],
   };
@@ -213,7 +215,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const token = requestToken(state, kind);
   if (kind === 'baseline') {
     const action = await deployBaseline(cfn, {
-      url: templateUrl(tier, kind, version), version, token,
+      url: templateUrl(tier, kind, version), version, token, parameters: await baselineParameters(record, tier, version),
       liftTermination: stackLifter(cfn, record, state, { step: 'Deploy blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
     });
     logger.info('account baseline', { accountId: record.accountId, action, version });

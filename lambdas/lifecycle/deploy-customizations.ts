@@ -18,7 +18,7 @@ export interface CustomizationProgress {
  * tier blueprint of an onboarding, a change or a rolling upgrade, each account customization of the target tier
  * (`tiers.<tier>.accountCustomizations`, account isolation only) as its own stack `tessera-<tenant>-custom-<name>` in the
  * tenant's account, one after the other in config order (a later one may import an earlier one's exports), as the
- * blueprint execution role, with its status in the registry's `customizations`. The check passes the previous answer
+ * account customizations role (tessera-account-customizations, from the account baseline), with its status in the registry's `customizations`. The check passes the previous answer
  * (`customizations`); the state machine waits between calls. A customization the tenant's records hold that the target
  * tier no longer lists is recorded RETAINED (its stack stays until offboarding). A tier without customizations: COMPLETE
  * at once, no call into the account.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
-import { AccountCustomizationSchema } from './account-customizations.js';
+import { AccountCustomizationSchema, AccountCustomizationsRoleSchema } from './account-customizations.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { InfrastructureBudgetConfigSchema } from './infrastructure-budget.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema, noneOrTarget } from './disaster-recovery.js';
@@ -260,6 +260,12 @@ export const TierConfigSchema = z
      * read and checked at synth (lib/config/customization-templates.ts). @default - none
      */
     accountCustomizations: z.array(AccountCustomizationSchema).optional(),
+    /**
+     * What the tier's customization stacks may create: the managed policies of their CloudFormation service role
+     * `tessera-account-customizations` in each tenant account (lib/config/account-customizations.ts), under a permissions
+     * boundary that denies Tessera's own resources. Required with `accountCustomizations`. @default - none: no such role
+     */
+    accountCustomizationsRole: AccountCustomizationsRoleSchema.optional(),
   })
   .superRefine((t, ctx) => {
     if (t.accountCustomizations?.length && t.isolation !== 'account') {
@@ -268,6 +274,16 @@ export const TierConfigSchema = z
         path: ['accountCustomizations'],
         message: 'applies only to an "account" isolation tier: a "vpc" tier\'s tenants share the workload account, so a per-account baseline would be deployed once per tenant into the same account (colliding names, one tenant\'s stack reaching every tenant\'s resources); put account-wide resources of the workload account in a stack of your own there, or use isolation "account"',
       });
+    }
+    if (t.accountCustomizations?.length && t.isolation === 'account' && !t.accountCustomizationsRole) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accountCustomizationsRole'],
+        message: 'is required with accountCustomizations: the customization stacks run as their own role tessera-account-customizations, which has only the managed policies named here (e.g. { managedPolicyArns: [arn:aws:iam::aws:policy/AWSSecurityHubFullAccess] }), never the blueprint execution role',
+      });
+    }
+    if (t.accountCustomizationsRole && !t.accountCustomizations?.length) {
+      ctx.addIssue({ code: 'custom', path: ['accountCustomizationsRole'], message: 'applies only with accountCustomizations: without them no stack runs as the role' });
     }
     const seen = new Set<string>();
     (t.accountCustomizations ?? []).forEach((c, i) => {

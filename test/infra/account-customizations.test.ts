@@ -14,7 +14,7 @@ import { LocalWorkflows } from '../integration/support/local-workflows.js';
  */
 type States = { States: Record<string, { Type: string; Next?: string; Default?: string; Choices?: Array<{ Next?: string; Variable?: string; StringEquals?: string }>; Resource?: string; Parameters?: Record<string, unknown>; Catch?: Array<{ ErrorEquals: string[]; Next: string }>; ItemProcessor?: States }> };
 
-const config = configWith({ tiers: { enterprise: { accountCustomizations: [{ name: 'security', templateFile: resolve('test/fixtures/customizations/security.yaml'), parameters: { AlertEmail: 'sec@platform.example.com' } }] } } });
+const config = configWith({ tiers: { enterprise: { accountCustomizations: [{ name: 'security', templateFile: resolve('test/fixtures/customizations/security.yaml'), parameters: { AlertEmail: 'sec@platform.example.com' } }], accountCustomizationsRole: { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSNSFullAccess', 'arn:aws:iam::aws:policy/AmazonSSMFullAccess'] } } } });
 const built = buildApp(config);
 const platform = Template.fromStack(built.platform).toJSON();
 const definitions = definitionsOf(platform, lifecycleIdsOf(built), built.platform.account) as unknown as Record<string, States>;

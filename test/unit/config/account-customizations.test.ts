@@ -9,7 +9,8 @@ import { removeTempDirs, tempDir } from '../../support/temp-dirs.js';
 afterAll(removeTempDirs);
 
 const SECURITY = resolve('test/fixtures/customizations/security.yaml');
-const enterprise = (entries: unknown[]) => configWith({ tiers: { enterprise: { accountCustomizations: entries } } });
+const ROLE = { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSNSFullAccess'] };
+const enterprise = (entries: unknown[]) => configWith({ tiers: { enterprise: { accountCustomizations: entries, accountCustomizationsRole: ROLE } } });
 /** The problems readAccountCustomizations throws for `config`, one line each. */
 const problemsOf = (config: ReturnType<typeof configWith>): readonly string[] => {
   try {
@@ -38,6 +39,27 @@ describe('tiers.<tier>.accountCustomizations (config)', () => {
     expect(() => enterprise([{ name: 'Security_Hub', templateFile: SECURITY }])).toThrow(/tiers\.enterprise\.accountCustomizations\[0\]\.name.*lower-case letters, digits and hyphens/s);
     expect(() => enterprise([{ name: 'security', templateFile: SECURITY }, { name: 'security', templateFile: SECURITY }]))
       .toThrow(/tiers\.enterprise\.accountCustomizations\[1\]\.name.*"security" is the name of an earlier customization/s);
+  });
+});
+
+describe('tiers.<tier>.accountCustomizationsRole (config)', () => {
+  const withRole = (role: unknown, entries: unknown[] = [{ name: 'security', templateFile: SECURITY }]) => configWith({ tiers: { enterprise: { accountCustomizations: entries, accountCustomizationsRole: role } } });
+
+  it('is required with accountCustomizations (the stacks never run as the blueprint execution role), and applies only with them', () => {
+    expect(() => configWith({ tiers: { enterprise: { accountCustomizations: [{ name: 'security', templateFile: SECURITY }] } } }))
+      .toThrow(/tiers\.enterprise\.accountCustomizationsRole.*is required with accountCustomizations: the customization stacks run as their own role tessera-account-customizations/s);
+    expect(() => configWith({ tiers: { enterprise: { accountCustomizationsRole: ROLE } } })).toThrow(/tiers\.enterprise\.accountCustomizationsRole.*applies only with accountCustomizations/s);
+  });
+
+  it('takes AWS managed policy ARNs and the tenant account\'s own as arn:…:{accountId}:policy/…; refuses anything else naming the key and the value', () => {
+    expect(withRole({ managedPolicyArns: ['arn:aws:iam::aws:policy/AWSSecurityHubFullAccess', 'arn:aws:iam::aws:policy/service-role/AWS_ConfigRole', 'arn:aws:iam::{accountId}:policy/team/SecurityTooling'] })
+      .tiers.enterprise.accountCustomizationsRole?.managedPolicyArns).toHaveLength(3);
+    for (const bad of ['arn:aws:iam::123456789012:policy/Tooling', 'AdministratorAccess', 'arn:aws:iam::aws:role/Admin', 'arn:aws:s3:::bucket']) {
+      expect(() => withRole({ managedPolicyArns: [bad] })).toThrow(new RegExp(`tiers\\.enterprise\\.accountCustomizationsRole\\.managedPolicyArns\\[0\\].*must be an IAM managed policy ARN`, 's'));
+    }
+    expect(() => withRole({ managedPolicyArns: [] })).toThrow(/accountCustomizationsRole\.managedPolicyArns/);
+    expect(() => withRole({ managedPolicyArns: Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) })).toThrow(/at most 10 \(IAM's quota of managed policies per role\)/);
+    expect(() => withRole({ managedPolicyArns: ['arn:aws:iam::aws:policy/P'], inlinePolicy: {} })).toThrow(/inlinePolicy/);
   });
 });
 

@@ -1,19 +1,23 @@
 import {
   CloudFormationClient, CloudFormationServiceException, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand,
-  DescribeStacksCommand, ExecuteChangeSetCommand, type StackStatus,
+  DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 import { configWith } from '../../support/config-with.js';
 import { mockStrict } from '../../support/strict-mock.js';
 import { records, registryMock } from './registry-mock.js';
-import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
+import { blueprintObject, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
+const s3 = mockStrict(S3Client, 's3', S3ServiceException);
+mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 /** Enterprise (account isolation) with two customizations; starter (vpc) with none. */
 const customized = configWith({
@@ -23,6 +27,7 @@ const customized = configWith({
         { name: 'security', templateFile: 'customizations/security.yaml', parameters: { AlertEmail: 'sec@platform.example.com' } },
         { name: 'budgets', templateFile: 'customizations/budgets.json' },
       ],
+      accountCustomizationsRole: { managedPolicyArns: ['arn:aws:iam::aws:policy/AWSBudgetsActionsWithAWSResourceControlAccess', 'arn:aws:iam::{accountId}:policy/SecurityTooling'] },
     },
   },
 });
@@ -33,11 +38,11 @@ beforeEach(() => {
   forgetSessions();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts]) m.reset();
+  for (const m of [cfn, sts, s3]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
 });
 
-const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
+const CUSTOMIZATIONS_ROLE = 'arn:aws:iam::333333333333:role/tessera-account-customizations';
 const notFound = (name: string) => Object.assign(new Error(`Stack with id ${name} does not exist`), { name: 'ValidationError' });
 const stackOf = (name: string, StackStatus: string) => ({ Stacks: [{
   StackName: name, StackId: `arn:aws:cloudformation:us-east-1:333333333333:stack/${name}/1`, StackStatus: StackStatus as StackStatus, CreationTime: new Date(),
@@ -49,7 +54,7 @@ const onboarding = (extra: Record<string, unknown> = {}) => ({ ...state(), reque
 describe('Deploy customizations', async () => {
   const deploy = (await import('../../../lambdas/lifecycle/deploy-customizations.js')).handler;
 
-  it('creates the first customization as its own stack in the tenant account, as the blueprint execution role, from the catalog, protected, with its parameters', async () => {
+  it('creates the first customization as its own stack in the tenant account, as the account customizations role (never the blueprint execution role), from the catalog, protected, with its parameters', async () => {
     records.set('acme', enterprise());
     cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => Promise.reject(notFound(input.StackName)));
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
@@ -59,7 +64,7 @@ describe('Deploy customizations', async () => {
       StackName: 'tessera-acme-custom-security',
       TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/customizations/enterprise/security.template.json',
       Parameters: [{ ParameterKey: 'AlertEmail', ParameterValue: 'sec@platform.example.com' }],
-      RoleARN: EXECUTION_ROLE,
+      RoleARN: CUSTOMIZATIONS_ROLE,
       EnableTerminationProtection: true,
       OnFailure: 'ROLLBACK',
       Tags: expect.arrayContaining([{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:component', Value: 'account-customization' }]),
@@ -105,7 +110,7 @@ describe('Deploy customizations', async () => {
     const change = { ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
     // WHEN: the first is updated (its change set executed), waited for
     await expect(deploy(change)).resolves.toEqual({ state: 'IN_PROGRESS', done: [], current: 'security' });
-    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-acme-custom-security', ChangeSetType: 'UPDATE', RoleARN: EXECUTION_ROLE,
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-acme-custom-security', ChangeSetType: 'UPDATE', RoleARN: CUSTOMIZATIONS_ROLE,
       TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/customizations/enterprise/security.template.json' });
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
     // THEN once complete, the second has nothing to change, and the one no longer listed is RETAINED
@@ -140,7 +145,7 @@ describe('Delete tenant stacks', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-budgets' }).rejects(notFound('tessera-acme-custom-budgets'));
     cfn.on(DeleteStackCommand).resolves({});
     await expect(deleteStacks({ ...state(), executionArn: EXECUTION_ARN })).resolves.toMatchObject({ state: 'IN_PROGRESS', stack: 'tessera-acme-custom-security' });
-    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-custom-security', RoleARN: EXECUTION_ROLE }]);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme-custom-security', RoleARN: CUSTOMIZATIONS_ROLE }]);
     expect(cfn.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input.StackName)).not.toContain('tessera-acme');
     // WHEN it is gone, THEN recorded DELETED, and the offboarding goes on to the tenant stack
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).rejects(notFound('tessera-acme-custom-security'));
@@ -148,5 +153,41 @@ describe('Delete tenant stacks', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date(), Tags: ownedTags() }] });
     await expect(deleteStacks({ ...state(), executionArn: EXECUTION_ARN })).resolves.toMatchObject({ state: 'IN_PROGRESS', stack: 'tessera-acme' });
     expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'DELETED' });
+  });
+});
+
+describe('Deploy account baseline: the customizations role', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+  const baselineStack = { Stacks: [{
+    StackName: 'tessera-account-baseline', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-account-baseline/1', StackStatus: 'UPDATE_COMPLETE' as StackStatus, CreationTime: new Date(),
+    Tags: [{ Key: 'tessera:blueprint-version', Value: '1.0.0' }, { Key: 'tessera:component', Value: 'account-baseline' }],
+  }] };
+
+  it('passes the tier\'s accountCustomizationsRole policies, {accountId} filled in, as AccountCustomizationsPolicyArns to a baseline that declares it', async () => {
+    records.set('acme', enterprise());
+    s3.on(GetObjectCommand).resolves(blueprintObject(['AccountCustomizationsPolicyArns']));
+    cfn.on(DescribeStacksCommand).rejects(notFound('tessera-account-baseline'));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await expect(deploy(onboarding({ blueprint: 'baseline' }))).resolves.toMatchObject({ kind: 'baseline', action: 'CREATED' });
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input).toMatchObject({
+      StackName: 'tessera-account-baseline',
+      Parameters: [{ ParameterKey: 'AccountCustomizationsPolicyArns', ParameterValue: 'arn:aws:iam::aws:policy/AWSBudgetsActionsWithAWSResourceControlAccess,arn:aws:iam::333333333333:policy/SecurityTooling' }],
+    });
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.RoleARN).toBeUndefined();
+  });
+
+  it('passes none to an older baseline without the parameter (CloudFormation refuses an undeclared one), nor for a tier without customizations', async () => {
+    records.set('acme', enterprise('change'));
+    s3.on(GetObjectCommand).resolves(blueprintObject([]));
+    cfn.on(DescribeStacksCommand).resolves(baselineStack);
+    cfn.on(UpdateStackCommand).resolves({});
+    await expect(deploy({ ...onboarding({ blueprint: 'baseline' }), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ action: 'UPDATED' });
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.Parameters).toBeUndefined();
+    // A VPC tier's tenant in the shared workload account: no catalog read, no parameter
+    records.set('beta', leased('onboard', { tenantId: 'beta' }));
+    s3.reset();
+    await expect(deploy(state('beta', { blueprint: 'baseline' }))).resolves.toMatchObject({ action: 'UPDATED' });
+    expect(cfn.commandCalls(UpdateStackCommand)[1].args[0].input.Parameters).toBeUndefined();
+    expect(s3.calls()).toHaveLength(0);
   });
 });

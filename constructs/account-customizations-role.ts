@@ -1,0 +1,138 @@
+import { Aws, CfnCondition, CfnParameter, Duration, Fn, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import {
+  ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME, ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ACCOUNT_CUSTOMIZATIONS_ROLE_NAME, SERVICE_ROLE_PATH, TENANT_ID_TAG,
+} from '../lib/tenant-naming.js';
+
+export interface AccountCustomizationsRoleProps {
+  /** `config.roles.blueprintExecutionRoleName`: the role, and its policies `<name>-*`, the boundary keeps out of reach. */
+  readonly blueprintExecutionRoleName: string;
+  /** `config.roles.provisioningRoleName`: the lifecycle's role in the account. */
+  readonly provisioningRoleName: string;
+  /** `config.roles.breakGlassRoleName`. */
+  readonly breakGlassRoleName: string;
+}
+
+/** `tessera:component` of a customization stack (lambdas/lifecycle/customizations.ts CUSTOMIZATION_COMPONENT), which its resources inherit. */
+const CUSTOMIZATION_COMPONENT = 'account-customization';
+
+/** Role changes the boundary denies on Tessera's roles (the guardrail SCP's ProtectTesseraRoles, plus passing and assuming them). */
+const ROLE_ACTIONS = [
+  'iam:AttachRolePolicy', 'iam:CreateRole', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy',
+  'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole',
+  'iam:UpdateRoleDescription', 'iam:PassRole', 'sts:AssumeRole', 'sts:TagSession',
+];
+
+/** Changes of what a customer-managed policy grants. */
+const POLICY_ACTIONS = ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:TagPolicy', 'iam:UntagPolicy'];
+
+/** Stack operations (the guardrail SCP's ProtectTesseraStacks, here also where that SCP is not attached). */
+const STACK_ACTIONS = [
+  'cloudformation:CancelUpdateStack', 'cloudformation:ContinueUpdateRollback', 'cloudformation:CreateChangeSet', 'cloudformation:CreateStack',
+  'cloudformation:DeleteChangeSet', 'cloudformation:DeleteStack', 'cloudformation:ExecuteChangeSet', 'cloudformation:RollbackStack',
+  'cloudformation:SetStackPolicy', 'cloudformation:TagResource', 'cloudformation:UntagResource', 'cloudformation:UpdateStack',
+  'cloudformation:UpdateTerminationProtection',
+];
+
+const anyRegion = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:*:${Aws.ACCOUNT_ID}:${resource}`;
+const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+
+/**
+ * The statements of the permissions boundary: everything the role's managed policies grant, except Tessera's own
+ * resources of the account, in any region. The guardrail SCP (lib/guardrail-policies.ts) already denies every
+ * principal but Tessera's deployers role and policy changes on `tessera-*` and stack operations on `tessera-*` stacks,
+ * and three key actions on tenant-tagged keys; it does not cover the tenant's data stores, the rest of the tenant key,
+ * passing or assuming Tessera's roles, and it is attached to Tessera's OUs only. The boundary says it all again at the role.
+ */
+function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: string): iam.PolicyStatement[] {
+  const tesseraRoles = [
+    iamArn('role/tessera-*'), iamArn(`role${SERVICE_ROLE_PATH.split('/').slice(0, 2).join('/')}/*`), iamArn(`role/${props.blueprintExecutionRoleName}`),
+    iamArn(`role/${props.provisioningRoleName}`), iamArn(`role/${props.breakGlassRoleName}`),
+  ];
+  const deny = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) => new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, actions, resources, conditions });
+  return [
+    // A boundary grants nothing itself: the role may do what its managed policies (the platform team's choice) grant, less what is denied below.
+    new iam.PolicyStatement({ sid: 'AsMuchAsTheManagedPoliciesGrant', actions: ['*'], resources: ['*'] }),
+    deny('DenyTesseraRoles', ROLE_ACTIONS, tesseraRoles),
+    deny('DenyTesseraPolicies', POLICY_ACTIONS, [iamArn('policy/tessera-*'), iamArn(`policy/${props.blueprintExecutionRoleName}-*`)]),
+    // A role or user it makes carries this boundary, which it cannot drop: else it could create an unbounded role and pass it to a service.
+    deny('DenyPrincipalsWithoutThisBoundary', ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:CreateUser', 'iam:PutUserPermissionsBoundary'], ['*'],
+      { StringNotEquals: { 'iam:PermissionsBoundary': boundaryArn } }),
+    deny('DenyDroppingTheBoundary', ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'], ['*']),
+    deny('DenyTesseraStacks', STACK_ACTIONS, [anyRegion('cloudformation', 'stack/tessera-*')]),
+    // Tenant keys carry tessera:tenant-id (the tenant stack's tags); a customization's own keys carry it too, with tessera:component account-customization.
+    deny('DenyTenantKeys', ['kms:*'], ['*'], {
+      Null: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: 'false' },
+      StringNotEquals: { 'aws:ResourceTag/tessera:component': CUSTOMIZATION_COMPONENT },
+    }),
+    deny('DenyTenantKeyAliases', ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], [anyRegion('kms', 'alias/tessera/*'), anyRegion('kms', 'alias/tessera-*')]),
+    // Tenant buckets, DR buckets and the vector bucket are tessera-*; S3 bucket ARNs name no account or region.
+    deny('DenyTesseraBuckets', ['s3:*'], [`arn:${Aws.PARTITION}:s3:::tessera-*`, `arn:${Aws.PARTITION}:s3:::tessera-*/*`]),
+    deny('DenyTesseraVectorBuckets', ['s3vectors:*'], [anyRegion('s3vectors', 'bucket/tessera-*'), anyRegion('s3vectors', 'bucket/tessera-*/*')]),
+    deny('DenyTesseraDatabase', ['rds:*'], [
+      anyRegion('rds', 'db:tessera-*'), anyRegion('rds', 'snapshot:tessera-*'), anyRegion('rds', 'pg:tessera-*'), anyRegion('rds', 'subgrp:tessera-*'),
+    ]),
+    deny('DenyTesseraCache', ['elasticache:*'], [
+      anyRegion('elasticache', 'replicationgroup:tessera-*'), anyRegion('elasticache', 'cluster:tessera-*'), anyRegion('elasticache', 'user:tessera-*'),
+      anyRegion('elasticache', 'usergroup:tessera-*'), anyRegion('elasticache', 'subnetgroup:tessera-*'), anyRegion('elasticache', 'snapshot:tessera-*'),
+    ]),
+    deny('DenyTesseraClusters', ['eks:*'], [anyRegion('eks', 'cluster/tessera-*'), anyRegion('eks', '*/tessera-*/*')]),
+    deny('DenyTesseraVaults', ['backup:*'], [anyRegion('backup', 'backup-vault:tessera-*')]),
+    deny('DenyTesseraLogGroups', ['logs:*'], [anyRegion('logs', 'log-group:/tessera/*'), anyRegion('logs', 'log-group:/aws/vendedlogs/tessera/*'),
+      anyRegion('logs', 'log-group:/aws/eks/tessera-*'), anyRegion('logs', 'log-group:/aws/rds/instance/tessera-*')]),
+    deny('DenyTenantSecrets', ['secretsmanager:*'], [anyRegion('secretsmanager', 'secret:tessera/*'), anyRegion('secretsmanager', 'secret:rds!*')]),
+  ];
+}
+
+/**
+ * The CloudFormation service role of the account customization stacks (`tessera-<tenant>-custom-<name>`) in an account
+ * tier's tenant account: `tessera-account-customizations`, trusted by cloudformation.amazonaws.com of this account only
+ * (`aws:SourceAccount`), with the managed policies the tier names (`tiers.<tier>.accountCustomizationsRole`, passed by
+ * the lifecycle as the account baseline's `AccountCustomizationsPolicyArns` parameter) under the permissions boundary
+ * `tessera-account-customizations-boundary`, which denies Tessera's own resources whatever they grant: its roles and
+ * policies (the execution role's among them), its stacks, tenant keys, buckets, vector bucket, database, cache, cluster,
+ * vaults, log groups and secrets; and any role or user made without the same boundary. Created only when the parameter
+ * is not empty (CloudFormation condition): the shared workload account, and accounts of tiers without customizations,
+ * have none.
+ * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html (a boundary caps what the
+ * identity policies grant; an explicit deny in it wins).
+ */
+export class AccountCustomizationsRole extends Construct {
+  readonly role: iam.Role;
+  readonly boundary: iam.ManagedPolicy;
+  readonly condition: CfnCondition;
+  readonly policyArns: CfnParameter;
+
+  constructor(scope: Construct, id: string, props: AccountCustomizationsRoleProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.policyArns = new CfnParameter(stack, ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, {
+      type: 'CommaDelimitedList',
+      default: '',
+      description: 'Managed policy ARNs of the account customizations role (the tenant tier\'s accountCustomizationsRole); empty: no such role',
+    });
+    this.condition = new CfnCondition(this, 'Wanted', { expression: Fn.conditionNot(Fn.conditionEquals(Fn.join('', this.policyArns.valueAsList), '')) });
+    const boundaryArn = iamArn(`policy/${ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME}`);
+    this.boundary = new iam.ManagedPolicy(this, 'Boundary', {
+      managedPolicyName: ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME,
+      description: 'Tessera: permissions boundary of the account customizations role and of the roles it creates (no Tessera resource)',
+      statements: boundaryStatements(props, boundaryArn),
+    });
+    this.role = new iam.Role(this, 'Role', {
+      roleName: ACCOUNT_CUSTOMIZATIONS_ROLE_NAME,
+      description: 'Tessera: CloudFormation service role of the account customization stacks tessera-<tenant>-custom-<name>',
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      permissionsBoundary: this.boundary,
+      maxSessionDuration: Duration.hours(12),
+    });
+    const cfnRole = this.role.node.defaultChild as iam.CfnRole;
+    cfnRole.managedPolicyArns = this.policyArns.valueAsList;
+    for (const r of [cfnRole, this.boundary.node.defaultChild as iam.CfnManagedPolicy]) r.cfnOptions.condition = this.condition;
+    acknowledge(this.boundary, ['AwsSolutions::AwsSolutions-IAM5'],
+      'A permissions boundary grants nothing: its Allow "*" only lets the customizations role keep what the managed policies the platform team chose grant; every Deny in it takes Tessera\'s own resources back out.');
+    acknowledge(this.role, ['AwsSolutions::AwsSolutions-IAM4'],
+      'The managed policies of the account customizations role are the platform team\'s choice for its customization stacks (tiers.<tier>.accountCustomizationsRole, AWS managed ones among them), capped by the role\'s permissions boundary.');
+  }
+}
