@@ -25,6 +25,12 @@ const ROLE_ACTIONS = [
   'iam:UpdateRoleDescription', 'iam:PassRole', 'sts:AssumeRole', 'sts:TagSession',
 ];
 
+/** Never within the boundary: the organization, the account's settings, long-term IAM credentials. */
+const OUT_OF_BOUNDS = [
+  'organizations:*', 'account:*', 'iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
+  'iam:CreateServiceSpecificCredential', 'iam:UploadSSHPublicKey', 'iam:CreateSAMLProvider', 'iam:CreateOpenIDConnectProvider',
+];
+
 /** Changes of what a customer-managed policy grants. */
 const POLICY_ACTIONS = ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:TagPolicy', 'iam:UntagPolicy'];
 
@@ -53,8 +59,10 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
   ];
   const deny = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) => new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, actions, resources, conditions });
   return [
-    // A boundary grants nothing itself: the role may do what its managed policies (the platform team's choice) grant, less what is denied below.
-    new iam.PolicyStatement({ sid: 'AsMuchAsTheManagedPoliciesGrant', actions: ['*'], resources: ['*'] }),
+    // A boundary grants nothing itself: the role may do what its managed policies (the platform team's choice) grant, less what
+    // is denied below and the account-level actions no per-account baseline needs (NotAction: never organizations or account
+    // settings, never long-term IAM credentials).
+    new iam.PolicyStatement({ sid: 'AsMuchAsTheManagedPoliciesGrant', notActions: OUT_OF_BOUNDS, resources: ['*'] }),
     deny('DenyTesseraRoles', ROLE_ACTIONS, tesseraRoles),
     deny('DenyTesseraPolicies', POLICY_ACTIONS, [iamArn('policy/tessera-*'), iamArn(`policy/${props.blueprintExecutionRoleName}-*`)]),
     // A role or user it makes carries this boundary, which it cannot drop: else it could create an unbounded role and pass it to a service.
@@ -130,6 +138,8 @@ export class AccountCustomizationsRole extends Construct {
     const cfnRole = this.role.node.defaultChild as iam.CfnRole;
     cfnRole.managedPolicyArns = this.policyArns.valueAsList;
     for (const r of [cfnRole, this.boundary.node.defaultChild as iam.CfnManagedPolicy]) r.cfnOptions.condition = this.condition;
+    acknowledge(this.boundary, ['CloudFormation-Validate::W2512'],
+      'A permissions boundary grants nothing: NotAction here caps the customizations role at everything but organization, account-setting and long-term-credential actions, and its Deny statements take Tessera\'s own resources back out.');
     acknowledge(this.boundary, ['AwsSolutions::AwsSolutions-IAM5'],
       'A permissions boundary grants nothing: its Allow "*" only lets the customizations role keep what the managed policies the platform team chose grant; every Deny in it takes Tessera\'s own resources back out.');
     acknowledge(this.role, ['AwsSolutions::AwsSolutions-IAM4'],

@@ -147,6 +147,7 @@ export const DATABASE_DELETION_PROTECTION_PARAMETER = 'DatabaseDeletionProtectio
 export const RESERVED_TENANT_IDS: Readonly<Record<string, string>> = {
   account: `its stack tessera-account would be the leading part of ${ACCOUNT_BASELINE_STACK_NAME}, the account baseline stack of every tenant account`,
   'account-baseline': `it would name the stack ${ACCOUNT_BASELINE_STACK_NAME}, the account baseline of every tenant account`,
+  'account-customizations': `it would name its database tessera-account-customizations and lead its roles and policies tessera-account-customizations-*, the names of ${ACCOUNT_CUSTOMIZATIONS_ROLE_NAME}, the account customizations role of a tenant account, and of its permissions boundary ${ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME}`,
   admin: 'it would name the stack tessera-admin, the name of the admin API, and lead the admin API role tessera-admin-api',
   'admin-api': 'it would name the stack tessera-admin-api, the name of the admin API role',
   background: 'its stack tessera-background would be the leading part of tessera-background-responses, the background responses\' work queue',

@@ -42,9 +42,9 @@ describe('guardrail SCP', () => {
     expect(policies.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution'] } });
   });
 
-  it('lets only the provisioning role pass the execution role or change a Tessera stack', () => {
+  it('lets only the provisioning role pass the execution role or the account customizations role, or change a Tessera stack', () => {
     expect(statement('ProtectBlueprintExecution')).toEqual({
-      Sid: 'ProtectBlueprintExecution', Effect: 'Deny', Action: 'iam:PassRole', Resource: 'arn:aws:iam::*:role/TesseraBlueprintExecution',
+      Sid: 'ProtectBlueprintExecution', Effect: 'Deny', Action: 'iam:PassRole', Resource: ['arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera-account-customizations'],
       Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } },
     });
     const stacks = statement('ProtectTesseraStacks');
@@ -68,11 +68,11 @@ describe('guardrail SCP', () => {
 });
 
 describe('quarantine SCP', () => {
-  it('denies everything to everyone but the deployers and the blueprint\'s AWS service roles', () => {
+  it('denies everything to everyone but the deployers, the account customizations role (customizations deploy before ACTIVE) and the blueprint\'s AWS service roles', () => {
     expect(quarantinePolicy(input).Statement).toEqual([
       {
         Sid: 'DenyAllButDeployment', Effect: 'Deny', Action: '*', Resource: '*',
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } },
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera-account-customizations', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } },
       },
     ]);
   });
