@@ -48,6 +48,18 @@ function drLines(dr: NonNullable<TenantRecord['disasterRecovery']>): string[] {
 }
 
 /**
+ * The tenant's account customization stacks (`customizations`, lambdas/lifecycle/customizations.ts) for `tessera tenants
+ * show`: one line each, `<name> <status> (stack <name>, tier <tier> blueprint <version>, <updatedAt>)`, and a FAILED one's
+ * reason on the next line. Was only in `--json`.
+ */
+function customizationLines(customizations: NonNullable<TenantRecord['customizations']>): string[] {
+  return Object.entries(customizations).flatMap(([name, c]) => [
+    `custom      ${printable(name)} ${c.status} (stack ${printable(c.stackName)}, tier ${printable(c.tier)}${c.blueprintVersion ? ` blueprint ${printable(c.blueprintVersion)}` : ''}, ${c.updatedAt})`,
+    ...(c.reason ? [`  ${printable(c.reason)}`] : []),
+  ]);
+}
+
+/**
  * The first admin's invitation at onboarding (`adminInvite`) for `tessera tenants show`: `INVITED <email> as admin (user
  * <id>; by <who> at <time>)`, with `found existing` when the user was there already and the event EventBridge refused;
  * `FAILED <email>: <reason>` (the reason names the command that invites); `SKIPPED <email>: <reason>`.
@@ -125,7 +137,7 @@ function historyLine(e: LifecycleExecution): string {
   return `${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${requesterLine(e)}${printable(e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : '')}`;
 }
 
-/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
+/** `tessera tenants show`'s text: the record's fields, its DR stack and account customizations, the operation holding it, its failure (with its pending stack update), the drift check's catch-up of the tier and version, stack outputs, what an offboarding kept (offboarding-format.ts) the gateway policy's version and last write (policyLine) and history (a change's entry with what it asked and its request id; a policy write's version and changed key paths; who asked and why, when recorded). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -143,6 +155,7 @@ export function tenantDetails(t: TenantRecord): string {
   // The operation holding the tenant (the one a 409 operation_in_progress names): without it, a tenant held by a stopped
   // execution showed nothing of what refuses every other request.
   if (t.disasterRecovery) lines.push(...drLines(t.disasterRecovery));
+  if (t.customizations) lines.push(...customizationLines(t.customizations));
   if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   // printable: a failure's reason quotes AWS's messages (CloudFormation's status reasons), which may hold line breaks.
   if (t.failure) lines.push(`failure     ${printable(`${t.failure.step}: ${t.failure.reason}`)}`);

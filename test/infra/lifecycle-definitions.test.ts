@@ -44,6 +44,13 @@ beforeAll(() => {
   };
 });
 
+/** The workflows of a config whose enterprise tier has an account customization (made once, when first asked). */
+let customizedWorkflows: LocalWorkflows | undefined;
+const customized = () => (customizedWorkflows ??= new LocalWorkflows(configWith({ tiers: { enterprise: {
+  accountCustomizations: [{ name: 'security', templateFile: 'test/fixtures/customizations/security.yaml', parameters: { AlertEmail: 'sec@platform.example.com' } }],
+  accountCustomizationsRole: { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSNSFullAccess'] },
+} } })));
+
 type State = { Type: string; ToleratedFailurePercentage?: number; ResultWriter?: unknown; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }>; ItemProcessor?: { States: Record<string, State> } };
 const states = (d: { States: Record<string, State> }): Array<[string, State]> =>
   Object.entries(d.States).flatMap(([n, s]) => [[n, s] as [string, State], ...(s.ItemProcessor ? states(s.ItemProcessor) : [])]);
@@ -51,6 +58,14 @@ const states = (d: { States: Record<string, State> }): Array<[string, State]> =>
 describe.each(['onboard', 'change', 'status', 'offboard', 'upgrade', 'drift'] as WorkflowName[])('the synthesized %s state machine', (name) => {
   it('passes asl-validator', () => {
     const result = aslValidator(workflows.definitions[name], { checkArn: true, checkPaths: true });
+    expect(result.errorsText()).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  // The definitions with account customizations (tiers.<tier>.accountCustomizations): their Deploy/Check customizations
+  // states and Wait loops in the onboarding, the change and the upgrade's item processor.
+  it('passes asl-validator with account customizations too', () => {
+    const result = aslValidator(customized().definitions[name], { checkArn: true, checkPaths: true });
     expect(result.errorsText()).toBe('');
     expect(result.isValid).toBe(true);
   });

@@ -74,3 +74,18 @@ describe('tenantDetails: the DR stack', () => {
     expect(text).toContain('  UPDATE_ROLLBACK_FAILED since 2026-12-03T07:00:00.000Z (attempted tier enterprise blueprint 1.5.0): DrKey: rollback failed; continue-update-rollback');
   });
 });
+
+// Account customizations (tiers.<tier>.accountCustomizations): each stack's status was only in --json.
+describe('tenantDetails: the account customizations', () => {
+  it('prints each customization\'s status, stack, tier and version, and a FAILED one\'s reason', () => {
+    const text = tenantDetails(record({ status: 'ACTIVE', tier: 'enterprise', isolation: 'account', customizations: {
+      security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE', tier: 'enterprise', blueprintVersion: '1.4.0', updatedAt: '2026-12-05T06:00:00.000Z' },
+      budgets: { stackName: 'tessera-acme-custom-budgets', status: 'FAILED', tier: 'enterprise', blueprintVersion: '1.4.0', updatedAt: '2026-12-05T06:01:00.000Z',
+        reason: 'customization budgets: stack tessera-acme-custom-budgets is ROLLBACK_COMPLETE (its create failed): Budget CREATE_FAILED: AccessDenied\nbudgets:ModifyBudget' },
+    } }));
+    expect(text).toMatch(/^custom {6}security ACTIVE \(stack tessera-acme-custom-security, tier enterprise blueprint 1\.4\.0, 2026-12-05T06:00:00\.000Z\)$/m);
+    expect(text).toMatch(/^custom {6}budgets FAILED \(stack tessera-acme-custom-budgets, tier enterprise blueprint 1\.4\.0, 2026-12-05T06:01:00\.000Z\)$/m);
+    // printable: the reason's line break shown as \n, the line kept one line
+    expect(text).toContain('\n  customization budgets: stack tessera-acme-custom-budgets is ROLLBACK_COMPLETE (its create failed): Budget CREATE_FAILED: AccessDenied\\nbudgets:ModifyBudget');
+  });
+});
