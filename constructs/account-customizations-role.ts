@@ -42,8 +42,19 @@ const STACK_ACTIONS = [
   'cloudformation:UpdateTerminationProtection',
 ];
 
-const anyRegion = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:*:${Aws.ACCOUNT_ID}:${resource}`;
-const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+// Denies name any partition and account (a boundary acts in its own account only): plain strings keep the policy within
+// IAM's 6,144 characters. Only the boundary's own ARN, which iam:PermissionsBoundary is compared with, is exact.
+const anyRegion = (service: string, resource: string) => `arn:*:${service}:*:*:${resource}`;
+const iamArn = (resource: string) => `arn:*:iam::*:${resource}`;
+
+/** The KMS actions on a key (resource type key): the rest (aliases, custom key stores, ListKeys) take no key tag. */
+const KEY_ACTIONS = [
+  'kms:CancelKeyDeletion', 'kms:CreateGrant', 'kms:Decrypt', 'kms:DeriveSharedSecret', 'kms:DescribeKey', 'kms:DisableKey', 'kms:DisableKeyRotation',
+  'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyPair', 'kms:GenerateDataKeyPairWithoutPlaintext',
+  'kms:GenerateDataKeyWithoutPlaintext', 'kms:GenerateMac', 'kms:GetKeyPolicy', 'kms:GetPublicKey', 'kms:ImportKeyMaterial', 'kms:PutKeyPolicy',
+  'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:ReplicateKey', 'kms:RetireGrant', 'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion',
+  'kms:Sign', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:UpdatePrimaryRegion', 'kms:Verify', 'kms:VerifyMac',
+];
 
 /**
  * The statements of the permissions boundary: everything the role's managed policies grant, except Tessera's own
@@ -71,13 +82,13 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
     deny('DenyDroppingTheBoundary', ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'], ['*']),
     deny('DenyTesseraStacks', STACK_ACTIONS, [anyRegion('cloudformation', 'stack/tessera-*')]),
     // Tenant keys carry tessera:tenant-id (the tenant stack's tags); a customization's own keys carry it too, with tessera:component account-customization.
-    deny('DenyTenantKeys', ['kms:*'], ['*'], {
+    deny('DenyTenantKeys', KEY_ACTIONS, [anyRegion('kms', 'key/*')], {
       Null: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: 'false' },
       StringNotEquals: { 'aws:ResourceTag/tessera:component': CUSTOMIZATION_COMPONENT },
     }),
     deny('DenyTenantKeyAliases', ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], [anyRegion('kms', 'alias/tessera/*'), anyRegion('kms', 'alias/tessera-*')]),
     // Tenant buckets, DR buckets and the vector bucket are tessera-*; S3 bucket ARNs name no account or region.
-    deny('DenyTesseraBuckets', ['s3:*'], [`arn:${Aws.PARTITION}:s3:::tessera-*`, `arn:${Aws.PARTITION}:s3:::tessera-*/*`]),
+    deny('DenyTesseraBuckets', ['s3:*'], ['arn:*:s3:::tessera-*', 'arn:*:s3:::tessera-*/*']),
     deny('DenyTesseraVectorBuckets', ['s3vectors:*'], [anyRegion('s3vectors', 'bucket/tessera-*'), anyRegion('s3vectors', 'bucket/tessera-*/*')]),
     deny('DenyTesseraDatabase', ['rds:*'], [
       anyRegion('rds', 'db:tessera-*'), anyRegion('rds', 'snapshot:tessera-*'), anyRegion('rds', 'pg:tessera-*'), anyRegion('rds', 'subgrp:tessera-*'),
@@ -122,7 +133,7 @@ export class AccountCustomizationsRole extends Construct {
       description: 'Managed policy ARNs of the account customizations role (the tenant tier\'s accountCustomizationsRole); empty: no such role',
     });
     this.condition = new CfnCondition(this, 'Wanted', { expression: Fn.conditionNot(Fn.conditionEquals(Fn.join('', this.policyArns.valueAsList), '')) });
-    const boundaryArn = iamArn(`policy/${ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME}`);
+    const boundaryArn = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:policy/${ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME}`;
     this.boundary = new iam.ManagedPolicy(this, 'Boundary', {
       managedPolicyName: ACCOUNT_CUSTOMIZATIONS_BOUNDARY_NAME,
       description: 'Tessera: permissions boundary of the account customizations role and of the roles it creates (no Tessera resource)',
