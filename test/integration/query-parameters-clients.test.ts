@@ -42,13 +42,31 @@ describe('query parameters through the official clients', () => {
     });
     // A refused include value among honoured ones is refused, wherever it stands in the list.
     const mixed = await client().responses.inputItems.list(response.id, { include: ['web_search_call.results', 'message.output_text.logprobs'] }).catch((e: unknown) => e);
-    expect(mixed).toMatchObject({ status: 400, error: { param: 'include', code: 'unsupported_parameter' } });
+    expect(mixed).toMatchObject({ status: 400, error: { param: 'include[0]', code: 'unsupported_parameter' } });
 
     const conversation = await client().conversations.create({ items: input });
     const items = await client().conversations.items.list(conversation.id, { order: 'desc', limit: 1, include: ['message.output_text.logprobs'] });
     expect(items.data.map((i: any) => i.content[0].text)).toEqual(['turn 3']);
     const back = await client().conversations.items.list(conversation.id, {}, { query: { before: items.data[0]!.id } }).catch((e: unknown) => e);
     expect(back).toMatchObject({ status: 400, error: { param: 'before', code: 'unknown_parameter' } });
+  });
+
+  it('Node (openai 7): retrieve applies include (logprobs shown only when asked, as OpenAI), and refuses one the create did not keep, naming include[i]', async () => {
+    const kept = await client().responses.create({ model: MODEL, input: 'Hi there', include: ['message.output_text.logprobs'] });
+    const text = (r: OpenAI.Responses.Response) => (r.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText;
+    expect(text(kept).logprobs!.length).toBeGreaterThan(0);
+    const withLogprobs = await client().responses.retrieve(kept.id, { include: ['message.output_text.logprobs'] });
+    expect(text(withLogprobs).logprobs).toEqual(text(kept).logprobs);
+    // Without include, as OpenAI answers: the output text without its logprobs (they were shown either way).
+    expect(text(await client().responses.retrieve(kept.id)).logprobs).toEqual([]);
+
+    const plain = await client().responses.create({ model: MODEL, input: 'Hi there' });
+    const refused = await client().responses.retrieve(plain.id, { include: ['message.input_image.image_url', 'message.output_text.logprobs'] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
+      message: `include[1] 'message.output_text.logprobs': not stored by this gateway for response '${plain.id}', created without it (it keeps output text logprobs only when POST /v1/responses asks for them); ask for it at create time: include: ['message.output_text.logprobs']`,
+      type: 'invalid_request_error', param: 'include[1]', code: 'unsupported_parameter',
+    });
   });
 
   it('Python (openai 3.57): input_items.list honours order and limit (nothing added unasked); extra_query before is a 400 naming it', async () => {

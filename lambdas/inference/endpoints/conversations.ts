@@ -10,6 +10,7 @@ import { inputItemsOf } from '../responses/input-items.js';
 import { redactInputItems } from '../guardrails/caller-texts.js';
 import { itemsToMessages } from '../responses/items-to-messages.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
+import { withIncluded } from '../responses/included-fields.js';
 import {
   ConversationItemTooLargeError, DuplicateConversationItemError, UnknownAfterItemError,
   type ConversationItem, type ConversationStore, type StoredConversation,
@@ -171,17 +172,17 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
   if (itemId === undefined) {
     if (req.method === 'POST') {
       r.audit.action = 'conversation.items.create';
-      checkIncludeQuery(req.query, req.queryValues);
+      const include = checkIncludeQuery(req.query, req.queryValues);
       const body = parseWith(ItemsBody, parseJson(req.body));
       checkConversationsAllowed(r, null);
       const items = redactedForKeeping(r, conversationItemsOf(body.items, 'items'));
       const added = (await found()) && (await writing(() => store!.append(tenantId, id!, items)));
       if (!added) throw conversationNotFound(tenantId, id!);
-      return await json({ object: 'list', data: items, first_id: items[0]?.id ?? null, last_id: items.at(-1)?.id ?? null, has_more: false });
+      return await json({ object: 'list', data: withIncluded(items, include), first_id: items[0]?.id ?? null, last_id: items.at(-1)?.id ?? null, has_more: false });
     }
     if (req.method === 'GET') {
       r.audit.action = 'conversation.items.list';
-      checkIncludeQuery(req.query, req.queryValues);
+      const include = checkIncludeQuery(req.query, req.queryValues);
       refuseRepeatedQuery(req.repeatedQuery, ['after', 'limit', 'order']);
       const limit = integerQuery(req.query, 'limit', { min: 1, max: 100, fallback: 20 });
       const order = req.query.order ?? 'desc';
@@ -198,18 +199,18 @@ export async function conversations(pipeline: RequestPipeline, r: PipelineReques
         throw e;
       }
       if (!page) throw conversationNotFound(tenantId, id!);
-      return await json({ object: 'list', data: page.items, first_id: page.items[0]?.id ?? null, last_id: page.items.at(-1)?.id ?? null, has_more: page.hasMore });
+      return await json({ object: 'list', data: withIncluded(page.items, include), first_id: page.items[0]?.id ?? null, last_id: page.items.at(-1)?.id ?? null, has_more: page.hasMore });
     }
     throw methodNotAllowed(req);
   }
   Object.assign(r.audit, { detail: { conversationId: shown(id!), itemId: shown(itemId) } });
   if (req.method === 'GET') {
     r.audit.action = 'conversation.items.retrieve';
-    checkIncludeQuery(req.query, req.queryValues);
+    const include = checkIncludeQuery(req.query, req.queryValues);
     if (!(await found())) throw conversationNotFound(tenantId, id!);
     const item = itemId.length <= MAX_ID_CHARS ? await store!.getItem(tenantId, id!, itemId) : undefined;
     if (!item) throw itemNotFound(id!, itemId);
-    return await json(item);
+    return await json(withIncluded([item], include)[0]);
   }
   if (req.method === 'DELETE') {
     r.audit.action = 'conversation.items.delete';

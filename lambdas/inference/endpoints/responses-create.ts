@@ -25,6 +25,7 @@ import { failedItem, newRunRequestId, type BackgroundStarter } from '../response
 import { redactInputItems } from '../guardrails/caller-texts.js';
 import { redactPii } from '../guardrails.js';
 import { followEvents } from '../responses/background-events.js';
+import { KEPT_ON_REQUEST } from '../responses/included-fields.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 import { fileSearchSpecOf } from '../responses/file-search.js';
 import type { VectorStoreService } from '../vector-stores/service.js';
@@ -213,7 +214,9 @@ function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: Response
   const days = pipeline.config.gateway.responsesTtlDays ?? 30;
   return async (response, items, messages) => {
     try {
-      const item: StoredResponse = { tenantId: r.caller.tenantId, responseId: response.id, response: response as unknown as Record<string, unknown>, inputItems: items, messages, expiresAt: Math.floor(Date.now() / 1000) + days * DAY_S };
+      // What its create's include asked to keep (a retrieve's include shows it, or is refused: included-fields.ts).
+      const include = KEPT_ON_REQUEST.filter((value) => body.include?.includes(value));
+      const item: StoredResponse = { tenantId: r.caller.tenantId, responseId: response.id, response: response as unknown as Record<string, unknown>, inputItems: items, messages, expiresAt: Math.floor(Date.now() / 1000) + days * DAY_S, ...(include.length ? { include } : {}) };
       await (settle ? settle(item) : store.put(item));
       stored();
       return response;

@@ -4,6 +4,7 @@ import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
 import { refuseRepeatedQuery } from '../query-parameters.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
+import { refuseNotKept, responseWithIncluded, withIncluded } from '../responses/included-fields.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 import type { GatewayResponder } from '../gateway.js';
 import { checkStreamable, followEvents, startingAfterOf } from '../responses/background-events.js';
@@ -55,13 +56,18 @@ export function retrieveStreams(query: Record<string, string | undefined>): bool
 }
 
 /**
- * `GET /v1/responses/{id}`: the Response object as it is stored (`?stream=true`: streamResponse); an `include` value the
- * gateway does not honour is a 400 naming `include`, as at create. `starting_after` is read only with `stream=true`.
+ * `GET /v1/responses/{id}`: the Response object as it is stored (`?stream=true`: streamResponse), as its `include` shows
+ * it (included-fields.ts withIncluded: `file_search_call` results and output text logprobs only when asked for, as
+ * OpenAI answers); an `include` value the gateway does not honour is a 400 naming `include[i]`, as at create, and so is
+ * one whose data the response did not keep, its create not having asked for it (refuseNotKept). `starting_after` is
+ * read only with `stream=true`.
  */
 export async function retrieveResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, queryValues?: Readonly<Record<string, readonly string[]>>): Promise<string> {
   Object.assign(r.audit, { action: 'response.retrieve', detail: { responseId } });
-  checkIncludeQuery(query, queryValues);
-  return JSON.stringify((await storedResponse(store, r, responseId)).response);
+  const include = checkIncludeQuery(query, queryValues);
+  const stored = await storedResponse(store, r, responseId);
+  refuseNotKept(stored, include);
+  return JSON.stringify(responseWithIncluded(stored.response, include));
 }
 
 /**
@@ -77,10 +83,11 @@ export async function streamResponse(store: ResponseStore | undefined, r: Pipeli
   const detail: Record<string, unknown> = { responseId, stream: true };
   Object.assign(r.audit, { action: 'response.retrieve', detail });
   r.audit.stream = true;
-  checkIncludeQuery(query, queryValues);
+  const include = checkIncludeQuery(query, queryValues);
   const after = startingAfterOf(query.starting_after);
   if (after >= 0) detail.startingAfter = after;
   const stored = await storedResponse(store, r, responseId);
+  refuseNotKept(stored, include);
   checkStreamable(stored, store!);
   await followEvents(store!, r.caller.tenantId, responseId, after, res, { headers: { 'x-request-id': r.audit.requestId }, pollMs });
 }
@@ -92,14 +99,19 @@ export async function deleteResponse(store: ResponseStore | undefined, r: Pipeli
   return JSON.stringify({ id: responseId, object: 'response', deleted: true });
 }
 
-/** `GET /v1/responses/{id}/input_items`: a page of the request's input items (`limit`, `order`, `after`; `include` checked as retrieve does). */
+/**
+ * `GET /v1/responses/{id}/input_items`: a page of the request's input items (`limit`, `order`, `after`), as its `include`
+ * shows them (withIncluded; the input items are kept as sent, so no honoured value lacks its data); a value the gateway
+ * does not honour is a 400 naming `include[i]`.
+ */
 export async function listInputItems(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>, repeatedQuery?: readonly string[], queryValues?: Readonly<Record<string, readonly string[]>>): Promise<string> {
   Object.assign(r.audit, { action: 'response.input_items', detail: { responseId } });
-  checkIncludeQuery(query, queryValues);
+  const include = checkIncludeQuery(query, queryValues);
   // `include` is a list (`include[]=a&include[]=b`); the page's own parameters take one value each.
   refuseRepeatedQuery(repeatedQuery, ['after', 'limit', 'order']);
   const stored = await storedResponse(store, r, responseId);
-  return JSON.stringify(inputItemsPage(stored.inputItems, query));
+  const page = inputItemsPage(stored.inputItems, query);
+  return JSON.stringify({ ...page, data: withIncluded(page.data, include) });
 }
 
 /**

@@ -102,14 +102,22 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
  * value of a repeated key is checked (`queryValues`): the single-value query maps (API Gateway's
  * `queryStringParameters`, serve's) keep only the last, and a refused value before an honoured one went unseen.
  * @param queryValues every value of each repeated key (GatewayRequest `queryValues`) @default - the last value only
- * @throws GatewayError 400 `unsupported_parameter` naming `include` (`invalid_value` for a value that is none of OpenAI's)
+ * @returns the values, in the order given, each with the name a 400 gives it: `include[i]`, i its place among them
+ *   (an empty value, `?include=`, asks for nothing, as no include does, and is left out)
+ * @throws GatewayError 400 `unsupported_parameter` naming `include[i]` (`invalid_value` for a value that is none of OpenAI's)
  */
-export function checkIncludeQuery(query: Record<string, string | undefined>, queryValues?: Readonly<Record<string, readonly string[]>>): void {
+export function checkIncludeQuery(query: Record<string, string | undefined>, queryValues?: Readonly<Record<string, readonly string[]>>): IncludeQueryValue[] {
+  const given: string[] = [];
   for (const [key, last] of Object.entries(query)) {
-    if (!/^include(\[\d*\])?$/.test(key) || last === undefined) continue;
-    for (const value of queryValues?.[key] ?? [last]) {
-      // An empty value (`?include=`, `?include[]=`) asks for nothing, as no include does.
-      if (value !== '' && !HONOURED_INCLUDES.includes(value)) throw includeRefused('include', value);
-    }
+    if (/^include(\[\d*\])?$/.test(key) && last !== undefined) given.push(...(queryValues?.[key] ?? [last]));
   }
+  const values = given.map((value, i) => ({ value, field: `include[${i}]` })).filter(({ value }) => value !== '');
+  for (const { value, field } of values) if (!HONOURED_INCLUDES.includes(value)) throw includeRefused(field, value);
+  return values;
+}
+
+/** One value of a query's `include` (checkIncludeQuery) and the name a 400 gives it (`include[1]`). */
+export interface IncludeQueryValue {
+  value: string;
+  field: string;
 }

@@ -37,6 +37,12 @@ export interface StoredResponse {
    * and `GET /v1/responses/{id}?stream=true` follows them (../responses/background-events.ts). Absent otherwise.
    */
   stream?: boolean;
+  /**
+   * The `include` values of its create whose data is kept only when asked for (../responses/included-fields.ts
+   * KEPT_ON_REQUEST: `file_search_call.results`, `message.output_text.logprobs`), for a retrieve's `include`. Absent
+   * when it asked for none, and on responses stored before 2026-12-05 (keptIncludes reads their output).
+   */
+  include?: string[];
 }
 
 /** Who created a background response, as the run acts for them (the authorizer re-reads the tenant and key). */
@@ -99,10 +105,12 @@ export interface ResponseStore {
 export const MAX_STORED_BYTES = 390 * 1024;
 
 /** What a stored response keeps beyond its keys. */
-export type StoredBody = Pick<StoredResponse, 'response' | 'inputItems' | 'messages' | 'job' | 'stream'>;
+export type StoredBody = Pick<StoredResponse, 'response' | 'inputItems' | 'messages' | 'job' | 'stream' | 'include'>;
 
-/** What a stored response keeps beyond its keys (the `job` only when it has one). */
-export const bodyOf = (item: StoredResponse): StoredBody => ({ response: item.response, inputItems: item.inputItems, messages: item.messages, ...(item.job ? { job: item.job } : {}), ...(item.stream ? { stream: true } : {}) });
+/** What a stored response keeps beyond its keys (the `job`, `stream` and `include` only when it has them). */
+export const bodyOf = (item: StoredResponse): StoredBody => ({
+  response: item.response, inputItems: item.inputItems, messages: item.messages, ...(item.job ? { job: item.job } : {}), ...(item.stream ? { stream: true } : {}), ...(item.include?.length ? { include: item.include } : {}),
+});
 
 /** A stored response's body as gzipped JSON (text compresses 3 to 10 times: long conversations fit in one item). */
 export const encodeStoredBody = (body: StoredBody): Buffer => gzipSync(JSON.stringify(body));

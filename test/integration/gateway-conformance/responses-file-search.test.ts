@@ -159,7 +159,7 @@ describe('the file_search tool on tessera serve, with the official Node client',
     expect(record).toMatchObject({ stream: true, status: 502 });
   });
 
-  it('background: true with file_search: the run searches and completes, and the stored response has the file_search_call and the answer', async () => {
+  it('background: true with file_search: the run searches and completes, and the stored response has the file_search_call (its results shown with include) and the answer', async () => {
     const queued = await client().responses.create({ model: MODEL, input: QUESTION, tools: [tool()], include: ['file_search_call.results'], background: true });
     expect(queued.status).toMatch(/queued|in_progress/);
     let r = queued;
@@ -169,7 +169,10 @@ describe('the file_search tool on tessera serve, with the official Node client',
     }
     expect(r.status).toBe('completed');
     expect(r.output.map((o) => o.type)).toEqual(['file_search_call', 'message']);
-    expect(r.output[0]).toMatchObject({ type: 'file_search_call', status: 'completed', queries: [QUESTION], results: [{ file_id: fileId, filename: 'refunds.md', text: REFUNDS }] });
+    // The results are kept (the create asked for them) and shown when the retrieve asks too, as OpenAI answers; else null.
+    expect(r.output[0]).toMatchObject({ type: 'file_search_call', status: 'completed', queries: [QUESTION], results: null });
+    const full = await client().responses.retrieve(queued.id, { include: ['file_search_call.results'] });
+    expect(full.output[0]).toMatchObject({ type: 'file_search_call', status: 'completed', queries: [QUESTION], results: [{ file_id: fileId, filename: 'refunds.md', text: REFUNDS }] });
     expect(r.output_text).toContain(REFUNDS);
     expect(chatCalls()).toHaveLength(2);
   });

@@ -128,7 +128,7 @@ describe('background responses through the Lambda adapters, on moto (DynamoDB, S
     const acme = nodeClient(apigw.url, tokens.acme!);
     const created = await acme.responses.create({ model: MODEL, input: 'listed on the deployed path' });
     expect((await acme.responses.inputItems.list(created.id, { include: ['file_search_call.results', 'message.output_text.logprobs'] })).data).toHaveLength(1);
-    await expect(acme.responses.inputItems.list(created.id, { include: ['web_search_call.results', 'message.output_text.logprobs'] })).rejects.toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter' });
+    await expect(acme.responses.inputItems.list(created.id, { include: ['web_search_call.results', 'message.output_text.logprobs'] })).rejects.toMatchObject({ status: 400, param: 'include[0]', code: 'unsupported_parameter' });
     await expect(acme.responses.inputItems.list(created.id, {}, { query: { before: 'msg_1' } })).rejects.toMatchObject({ status: 400, param: 'before', code: 'unknown_parameter' });
   });
 

@@ -110,11 +110,11 @@ describe.each(STORES)('conversations, hostile: $name', ({ make }) => {
     const [item] = (await acme.conversations.items.list(conv.id)).data as any[];
     for (const call of [() => acme.conversations.items.list(conv.id, { include: ['message.output_txt.logprobs' as never] }), () => acme.conversations.items.retrieve(item.id, { conversation_id: conv.id, include: ['bogus' as never] })]) {
       const e = await failure(call());
-      expect(e.error).toMatchObject({ param: 'include', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: '[^']+' \(include\)\. Supported values are: /) });
+      expect(e.error).toMatchObject({ param: 'include[0]', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: '[^']+' \(include\[0\]\)\. Supported values are: /) });
       expect((e.error as any).message).toContain('reasoning.encrypted_content');
     }
     const hosted = await failure(acme.conversations.items.list(conv.id, { include: ['reasoning.encrypted_content'] }));
-    expect(hosted.error).toMatchObject({ param: 'include', code: 'unsupported_parameter', message: expect.stringContaining("OpenAI's hosted tools or encrypted reasoning") });
+    expect(hosted.error).toMatchObject({ param: 'include[0]', code: 'unsupported_parameter', message: expect.stringContaining("OpenAI's hosted tools or encrypted reasoning") });
     expect((await acme.conversations.items.list(conv.id, { include: ['message.output_text.logprobs'] })).data).toHaveLength(1);
   });
 
@@ -124,7 +124,7 @@ describe.each(STORES)('conversations, hostile: $name', ({ make }) => {
     expect(out.long_id).toEqual({ status: 400, param: 'items[0].id' });
     expect(out.long_input_id).toEqual({ status: 400, param: 'input[0].id' });
     expect(out.screened).toEqual({ status: 400, param: 'conversation', names_item: true });
-    expect(out.bad_include).toEqual({ status: 400, param: 'include', code: 'invalid_value' });
+    expect(out.bad_include).toEqual({ status: 400, param: 'include[0]', code: 'invalid_value' });
   });
 });
 

@@ -156,16 +156,19 @@ describe('the SDKs\' fields the gateway serves no tools for, and echoes (hostile
     expect(suite.env.upstream.calls[1].body.messages[0].content[0]).toEqual({ type: 'image_url', image_url: { url: png, detail: 'original' } });
   });
 
-  it('GET /v1/responses/{id} with an include the gateway does not honour is a 400 naming include, as create is (node client)', async () => {
+  it('GET /v1/responses/{id} with an include the gateway does not honour, or whose data the create did not keep, is a 400 naming include[i] (node client)', async () => {
     suite.env.upstream.script({ body: openAiAnswer('text') });
     const created = await run('node', { op: 'create', params: { model: MODEL, input: 'Hi' } });
     const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
     const refused = await client.responses.retrieve(created.result.id, { include: ['code_interpreter_call.outputs'] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(refused.error).toMatchObject({ param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs') });
-    const typo = await client.responses.retrieve(created.result.id, { include: ['bogus' as never] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
-    expect(typo.error).toMatchObject({ param: 'include', code: 'invalid_value', message: expect.stringContaining("Invalid value: 'bogus' (include). Supported values are:") });
-    const served = await client.responses.retrieve(created.result.id, { include: ['message.output_text.logprobs'] });
+    expect(refused.error).toMatchObject({ param: 'include[0]', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs') });
+    const typo = await client.responses.retrieve(created.result.id, { include: ['message.input_image.image_url', 'bogus' as never] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(typo.error).toMatchObject({ param: 'include[1]', code: 'invalid_value', message: expect.stringContaining("Invalid value: 'bogus' (include[1]). Supported values are:") });
+    // Logprobs the create did not ask for were never produced: a 400 saying to ask at create, not the answer without them.
+    const notKept = await client.responses.retrieve(created.result.id, { include: ['message.output_text.logprobs'] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(notKept.error).toMatchObject({ param: 'include[0]', code: 'unsupported_parameter', message: expect.stringContaining('ask for it at create time') });
+    const served = await client.responses.retrieve(created.result.id, { include: ['message.input_image.image_url'] });
     expect(served.id).toBe(created.result.id);
   });
 });

@@ -100,7 +100,8 @@ describe('the router\'s GET and DELETE routes', () => {
 
   it('every value of a repeated include[] is checked, not only the last (the one API Gateway\'s queryStringParameters keep)', async () => {
     for (const path of ['/v1/responses/resp_1', '/v1/responses/resp_1/input_items', '/v1/conversations/conv_1/items', '/v1/conversations/conv_1/items/msg_1']) {
-      expect(await send('GET', `${path}?include[]=web_search_call.results&include[]=message.output_text.logprobs`)).toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter', message: expect.stringContaining("'web_search_call.results'") });
+      expect(await send('GET', `${path}?include[]=web_search_call.results&include[]=message.output_text.logprobs`)).toMatchObject({ status: 400, param: 'include[0]', code: 'unsupported_parameter', message: expect.stringContaining("'web_search_call.results'") });
+      expect(await send('GET', `${path}?include[]=message.output_text.logprobs&include[]=web_search_call.results`)).toMatchObject({ status: 400, param: 'include[1]', code: 'unsupported_parameter' });
       expect(await send('GET', `${path}?include[]=file_search_call.results&include[]=message.output_text.logprobs`)).toMatchObject({ status: 404 });
     }
     // What each route takes is not refused: the answer is the route's own (the 404 of an id the tenant does not hold).

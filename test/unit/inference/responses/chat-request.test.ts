@@ -138,9 +138,9 @@ describe('fields the gateway refuses, each named', () => {
     expect(() => checkIncludeQuery({})).not.toThrow();
     expect(() => checkIncludeQuery({ include: '', 'include[]': '' })).not.toThrow(); // an empty value asks for nothing
     for (const key of ['include', 'include[]', 'include[0]']) {
-      expect(thrown(() => checkIncludeQuery({ [key]: 'web_search_call.results' }))).toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs, message.input_image.image_url, file_search_call.results') });
+      expect(thrown(() => checkIncludeQuery({ [key]: 'web_search_call.results' }))).toMatchObject({ status: 400, param: 'include[0]', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs, message.input_image.image_url, file_search_call.results') });
       // a value that is none of OpenAI's: OpenAI's words and code for a value outside an enum, with its values (not "output of hosted tools")
-      expect(thrown(() => checkIncludeQuery({ [key]: 'bogus' }))).toMatchObject({ status: 400, param: 'include', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: 'bogus' \(include\)\. Supported values are: 'file_search_call\.results', .*; this gateway honours message\.output_text\.logprobs, message\.input_image\.image_url, file_search_call\.results$/) });
+      expect(thrown(() => checkIncludeQuery({ [key]: 'bogus' }))).toMatchObject({ status: 400, param: 'include[0]', code: 'invalid_value', message: expect.stringMatching(/^Invalid value: 'bogus' \(include\[0\]\)\. Supported values are: 'file_search_call\.results', .*; this gateway honours message\.output_text\.logprobs, message\.input_image\.image_url, file_search_call\.results$/) });
     }
   });
 
