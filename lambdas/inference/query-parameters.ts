@@ -104,7 +104,7 @@ const PAGE = ['after', 'limit', 'order'];
 const INCLUDE = ['include', 'include[]'];
 
 /**
- * The query parameters each GET and DELETE route of the router (routes.ts OPENAI_ROUTES) and the fine-tuning API's
+ * The query parameters each route of the router (routes.ts OPENAI_ROUTES) and the fine-tuning API's
  * `DELETE /v1/models/{model}` takes: those of the `openai` package's params type of the call (openai 7.55 for Node,
  * 3.57 for Python: `InputItemListParams`, `ItemListParams`, `ResponseRetrieveParams`...), and Tessera's own on its
  * own routes. Any other is a 400 `unknown_parameter` naming it (refuseUnknownRouteQuery): `before` on
@@ -137,6 +137,31 @@ export const ROUTE_QUERY_PARAMETERS: readonly RouteQuery[] = [
   ['GET', /^\/v1\/tenant\/keys\/[^/]+$/, 'GET /v1/tenant/keys/{key_id}', []],
   ['DELETE', /^\/v1\/tenant\/keys\/[^/]+$/, 'DELETE /v1/tenant/keys/{key_id}', []],
   ['GET', /^\/v1\/tenant\/users$/, 'GET /v1/tenant/users', []],
+  // POST and PUT: no params type of the calls but ItemCreateParams (above) has a query parameter, and the official clients
+  // send none (openai 7.55, 3.57); `AzureOpenAI`'s `api-version` is refused too (docs/gateway.md, "Query parameters").
+  ...([
+    ['POST', /^\/v1\/chat\/completions$/, 'POST /v1/chat/completions'],
+    ['POST', /^\/v1\/chat\/completions\/[^/]+$/, 'POST /v1/chat/completions/{completion_id}'],
+    ['POST', /^\/v1\/completions$/, 'POST /v1/completions'],
+    ['POST', /^\/v1\/embeddings$/, 'POST /v1/embeddings'],
+    ['POST', /^\/v1\/moderations$/, 'POST /v1/moderations'],
+    ['POST', /^\/v1\/images\/generations$/, 'POST /v1/images/generations'],
+    ['POST', /^\/v1\/images\/edits$/, 'POST /v1/images/edits'],
+    ['POST', /^\/v1\/images\/variations$/, 'POST /v1/images/variations'],
+    ['POST', /^\/v1\/audio\/speech$/, 'POST /v1/audio/speech'],
+    ['POST', /^\/v1\/audio\/transcriptions$/, 'POST /v1/audio/transcriptions'],
+    ['POST', /^\/v1\/audio\/translations$/, 'POST /v1/audio/translations'],
+    ['POST', /^\/v1\/responses$/, 'POST /v1/responses'],
+    ['POST', /^\/v1\/responses\/input_tokens$/, 'POST /v1/responses/input_tokens'],
+    ['POST', /^\/v1\/responses\/[^/]+\/cancel$/, 'POST /v1/responses/{response_id}/cancel'],
+    ['POST', /^\/v1\/conversations$/, 'POST /v1/conversations'],
+    ['POST', /^\/v1\/conversations\/[^/]+$/, 'POST /v1/conversations/{conversation_id}'],
+    ['POST', /^\/v1\/tenant\/keys$/, 'POST /v1/tenant/keys'],
+    ['POST', /^\/v1\/tenant\/keys\/[^/]+\/rotate$/, 'POST /v1/tenant/keys/{key_id}/rotate'],
+    ['POST', /^\/v1\/tenant\/users$/, 'POST /v1/tenant/users'],
+    ['POST', /^\/v1\/tenant\/users\/[^/]+\/disable$/, 'POST /v1/tenant/users/{user_id}/disable'],
+    ['PUT', /^\/v1\/tenant\/users\/[^/]+\/role$/, 'PUT /v1/tenant/users/{user_id}/role'],
+  ] as const).map(([method, pattern, route]): RouteQuery => [method, pattern, route, []]),
 ];
 
 /**

@@ -69,6 +69,15 @@ describe('query parameters through the official clients', () => {
     });
   });
 
+  it('Node (openai 7): a query parameter on a POST route is a 400 naming it, nothing created (it was dropped: POST /v1/responses?x=1 answered)', async () => {
+    const calls = upstream.calls.length;
+    const refused = await client().responses.create({ model: MODEL, input: 'Hi' }, { query: { 'api-version': '2024-10-21' } }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, error: { param: 'api-version', code: 'unknown_parameter', message: 'unknown query parameter "api-version": POST /v1/responses takes none' } });
+    const chat = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }, { query: { x: '1' } }).catch((e: unknown) => e);
+    expect(chat).toMatchObject({ status: 400, error: { param: 'x', code: 'unknown_parameter' } });
+    expect(upstream.calls.length).toBe(calls);
+  });
+
   it('Python (openai 3.57): input_items.list honours order and limit (nothing added unasked); extra_query before is a 400 naming it', async () => {
     const code = [
       'import json, sys, openai',

@@ -37,6 +37,12 @@ describe('ROUTE_QUERY_PARAMETERS', () => {
     expect(missing).toEqual([]);
   });
 
+  it('has an entry for every POST and PUT route of the router: a query there was dropped unseen (POST /v1/responses?x=1 answered)', () => {
+    const missing = OPENAI_ROUTES.flatMap(([pattern, methods]) => methods.filter((m) => m === 'POST' || m === 'PUT').map((m) => `${m} ${pathOf(pattern)}`))
+      .filter((route) => { const [m, p] = route.split(' '); return !ROUTE_QUERY_PARAMETERS.some(([method, pattern]) => method === m && pattern.test(p!)); });
+    expect(missing).toEqual([]);
+  });
+
   it('refuseUnknownQuery: `include[]` takes include[] and include[0]… (the brackets and indices forms of a list), nothing else', () => {
     for (const name of ['include[]', 'include[0]', 'include[12]']) expect(() => refuseUnknownQuery({ [name]: 'x' }, ['include[]'], 'GET /r')).not.toThrow();
     for (const name of ['include[a]', 'include[]x', 'includes[]', 'include[1234]']) {
@@ -63,7 +69,7 @@ describe('the router\'s GET and DELETE routes', () => {
   const answers: Array<{ status: number; body: string }> = [];
   const res: GatewayResponder = { json: (status, body) => void answers.push({ status, body }), stream: () => ({ write: () => undefined, end: () => undefined }) };
   const send = async (method: string, target: string) => {
-    await gateway.handle({ method, ...requestTarget(target), headers: { authorization: 'Bearer x' }, ...(method === 'POST' ? { body: '{"items":[]}' } : {}) }, res);
+    await gateway.handle({ method, ...requestTarget(target), headers: { authorization: 'Bearer x' }, ...(method === 'POST' || method === 'PUT' ? { body: '{"items":[]}' } : {}) }, res);
     const a = answers.pop()!;
     return { status: a.status, ...(JSON.parse(a.body) as { error?: { param: string; code: string; message: string } }).error };
   };
@@ -87,6 +93,33 @@ describe('the router\'s GET and DELETE routes', () => {
     ['DELETE', '/v1/tenant/keys/key_1?x=1', 'x', 'DELETE /v1/tenant/keys/{key_id} takes none'],
     ['GET', '/v1/tenant/users?emailPrefix=a', 'emailPrefix', 'GET /v1/tenant/users takes none'],
   ])('%s %s: 400 unknown_parameter naming it and what the route takes', async (method, target, param, takes) => {
+    expect(await send(method, target)).toEqual({ status: 400, type: 'invalid_request_error', param, code: 'unknown_parameter', message: `unknown query parameter "${param}": ${takes}` });
+  });
+
+  it.each([
+    ['POST', '/v1/responses?x=1', 'x', 'POST /v1/responses takes none'],
+    // AzureOpenAI's api-version: the gateway serves no Azure paths (/deployments/<model>/...) nor its api-key header.
+    ['POST', '/v1/chat/completions?api-version=2024-10-21', 'api-version', 'POST /v1/chat/completions takes none'],
+    ['POST', '/v1/chat/completions/chatcmpl-1?x=1', 'x', 'POST /v1/chat/completions/{completion_id} takes none'],
+    ['POST', '/v1/completions?x=1', 'x', 'POST /v1/completions takes none'],
+    ['POST', '/v1/embeddings?api-version=2024-10-21', 'api-version', 'POST /v1/embeddings takes none'],
+    ['POST', '/v1/moderations?x=1', 'x', 'POST /v1/moderations takes none'],
+    ['POST', '/v1/images/generations?x=1', 'x', 'POST /v1/images/generations takes none'],
+    ['POST', '/v1/images/edits?x=1', 'x', 'POST /v1/images/edits takes none'],
+    ['POST', '/v1/images/variations?x=1', 'x', 'POST /v1/images/variations takes none'],
+    ['POST', '/v1/audio/speech?x=1', 'x', 'POST /v1/audio/speech takes none'],
+    ['POST', '/v1/audio/transcriptions?x=1', 'x', 'POST /v1/audio/transcriptions takes none'],
+    ['POST', '/v1/audio/translations?x=1', 'x', 'POST /v1/audio/translations takes none'],
+    ['POST', '/v1/responses/input_tokens?x=1', 'x', 'POST /v1/responses/input_tokens takes none'],
+    ['POST', '/v1/responses/resp_1/cancel?x=1', 'x', 'POST /v1/responses/{response_id}/cancel takes none'],
+    ['POST', '/v1/conversations?include[]=message.output_text.logprobs', 'include[]', 'POST /v1/conversations takes none'],
+    ['POST', '/v1/conversations/conv_1?x=1', 'x', 'POST /v1/conversations/{conversation_id} takes none'],
+    ['POST', '/v1/tenant/keys?x=1', 'x', 'POST /v1/tenant/keys takes none'],
+    ['POST', '/v1/tenant/keys/key_1/rotate?x=1', 'x', 'POST /v1/tenant/keys/{key_id}/rotate takes none'],
+    ['POST', '/v1/tenant/users?x=1', 'x', 'POST /v1/tenant/users takes none'],
+    ['POST', '/v1/tenant/users/u-2/disable?x=1', 'x', 'POST /v1/tenant/users/{user_id}/disable takes none'],
+    ['PUT', '/v1/tenant/users/u-2/role?x=1', 'x', 'PUT /v1/tenant/users/{user_id}/role takes none'],
+  ])('%s %s: 400 unknown_parameter naming it, before the body is read or anything changes', async (method, target, param, takes) => {
     expect(await send(method, target)).toEqual({ status: 400, type: 'invalid_request_error', param, code: 'unknown_parameter', message: `unknown query parameter "${param}": ${takes}` });
   });
 
