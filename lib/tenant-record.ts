@@ -1239,6 +1239,8 @@ export const LIFECYCLE_EVENTS = {
   keyDeletionScheduled: 'Tenant Key Deletion Scheduled',
   gpuQuotaApproved: 'Tenant GPU Quota Approved',
   driftDetected: 'Tenant Drift Detected',
+  /** A tenant's AWS Budgets infrastructure budget passed a threshold (lambdas/budgets/infrastructure-budget-events.ts; lib/infrastructure-budget-events.ts). */
+  infrastructureBudgetExceeded: 'Tenant Infrastructure Budget Exceeded',
   /** A write of the tenant's gateway policy (the admin API's PUT or PATCH): `{ tenantId, version, method, actor, reason?, paths, at }`. */
   gatewayPolicyChanged: 'Tenant Gateway Policy Changed',
 } as const;

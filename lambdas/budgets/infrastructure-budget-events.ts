@@ -1,0 +1,109 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { infrastructureBudgetName } from '../../lib/config/infrastructure-budget.js';
+import {
+  budgetTopicOwner, INFRASTRUCTURE_BUDGET_EXCEEDED, InfrastructureBudgetExceededDetail, parseBudgetAlert,
+} from '../../lib/infrastructure-budget-events.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { logger } from '../shared/handler.js';
+import { getTenant } from '../shared/registry.js';
+
+/**
+ * The SNS envelope SQS holds for a topic's message (raw message delivery off): the fields read here, as the SNS
+ * Developer Guide gives them ("HTTP/HTTPS notification JSON format", "HTTP/HTTPS subscription confirmation JSON format").
+ */
+export const SnsEnvelope = z.discriminatedUnion('Type', [
+  z.object({ Type: z.literal('Notification'), MessageId: z.string().min(1), TopicArn: z.string(), Message: z.string(), Timestamp: z.iso.datetime() }),
+  z.object({ Type: z.literal('SubscriptionConfirmation'), TopicArn: z.string(), SubscribeURL: z.url(), Token: z.string().min(1) }),
+]);
+export type SnsEnvelope = z.infer<typeof SnsEnvelope>;
+
+/** Why a message is refused: nothing is put, and after the queue's receives it lands in the dead-letter queue. */
+export class BudgetAlertRefused extends Error {
+  override name = 'BudgetAlertRefused';
+}
+
+/**
+ * The topic's tenant, checked against the registry: the topic must be `tessera-<tenant>-infrastructure-budget` in the
+ * account the registry records for that tenant (its own, or the workload account), so a topic of that name in any
+ * other account of the organization is refused.
+ * @throws BudgetAlertRefused naming the topic
+ */
+async function topicTenant(topicArn: string) {
+  const owner = budgetTopicOwner(topicArn);
+  if (!owner) throw new BudgetAlertRefused(`TopicArn ${topicArn} is no tenant's infrastructure budget topic (tessera-<tenant>-infrastructure-budget)`);
+  const record = await getTenant(owner.tenantId);
+  if (!record) throw new BudgetAlertRefused(`TopicArn ${topicArn}: no tenant ${owner.tenantId} in the registry`);
+  if (record.accountId !== owner.accountId) throw new BudgetAlertRefused(`TopicArn ${topicArn} is in account ${owner.accountId}, tenant ${owner.tenantId} runs in ${record.accountId ?? 'no account'}`);
+  return { owner, record };
+}
+
+/**
+ * Confirms the subscription a tenant blueprint created: one the topic's owner makes for a queue in another account
+ * waits for the queue's owner to confirm it (SNS Developer Guide, "Sending Amazon SNS messages to an Amazon SQS queue
+ * in a different account", "Topic owner creates subscription"), here by requesting its `SubscribeURL` — only when the
+ * URL is SNS's ConfirmSubscription of that same topic in the topic's Region.
+ */
+async function confirm(envelope: Extract<SnsEnvelope, { Type: 'SubscriptionConfirmation' }>): Promise<void> {
+  const { owner } = await topicTenant(envelope.TopicArn);
+  const url = new URL(envelope.SubscribeURL);
+  if (url.protocol !== 'https:' || url.hostname !== `sns.${owner.region}.amazonaws.com`
+    || url.searchParams.get('Action') !== 'ConfirmSubscription' || url.searchParams.get('TopicArn') !== envelope.TopicArn) {
+    throw new BudgetAlertRefused(`SubscribeURL ${url.origin}${url.pathname}?Action=${url.searchParams.get('Action')} is not SNS's ConfirmSubscription of ${envelope.TopicArn} at sns.${owner.region}.amazonaws.com`);
+  }
+  const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`ConfirmSubscription of ${envelope.TopicArn} answered HTTP ${response.status}`);
+  logger.info('budget topic subscription confirmed', { tenantId: owner.tenantId, topicArn: envelope.TopicArn });
+}
+
+/** Puts {@link INFRASTRUCTURE_BUDGET_EXCEEDED} for one Budgets alert of a tenant's topic. */
+async function forward(envelope: Extract<SnsEnvelope, { Type: 'Notification' }>): Promise<void> {
+  const { owner, record } = await topicTenant(envelope.TopicArn);
+  let alert;
+  try {
+    alert = parseBudgetAlert(envelope.Message);
+  } catch (e) {
+    throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: ${(e as Error).message}`);
+  }
+  const expected = infrastructureBudgetName(owner.tenantId);
+  if (alert.budgetName !== expected) throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: "Budget Name" is ${alert.budgetName}, not ${expected}`);
+  if (alert.accountId !== owner.accountId) throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: "AWS Account" is ${alert.accountId}, not the topic's ${owner.accountId}`);
+  const detail = InfrastructureBudgetExceededDetail.parse({
+    tenantId: owner.tenantId, tier: record.tier, accountId: owner.accountId, budgetName: alert.budgetName,
+    notificationType: alert.notificationType, thresholdPercent: Math.round((alert.thresholdAmount / alert.limit) * 10_000) / 100,
+    amount: alert.amount, limit: alert.limit, currency: alert.currency, at: envelope.Timestamp, messageId: envelope.MessageId,
+  });
+  await emitLifecycleEvent(INFRASTRUCTURE_BUDGET_EXCEEDED, detail);
+  logger.info('infrastructure budget alert forwarded', { tenantId: detail.tenantId, notificationType: detail.notificationType, thresholdPercent: detail.thresholdPercent });
+}
+
+/**
+ * The platform queue's consumer (constructs/infrastructure-budget-events.ts, batch size 1): each message of a tenant's
+ * budget topic, in SNS's envelope, either confirms the topic's subscription or becomes `Tenant Infrastructure Budget
+ * Exceeded` on the platform bus. Anything else — a body that is no SNS envelope, a topic that is not a registered
+ * tenant's in that tenant's account, an alert whose text does not parse, or of another budget or account — throws
+ * {@link BudgetAlertRefused} naming the field and value and puts nothing; the message lands in the dead-letter queue
+ * after the queue's receives.
+ * @throws BudgetAlertRefused, or the registry's, EventBridge's or the confirmation's error (SQS redelivers)
+ */
+export async function forwardBudgetAlerts(event: SQSEvent): Promise<void> {
+  for (const message of event.Records) {
+    let body: unknown;
+    try {
+      body = JSON.parse(message.body);
+    } catch {
+      throw new BudgetAlertRefused(`message ${message.messageId}: the body is not JSON (an SNS envelope)`);
+    }
+    const parsed = SnsEnvelope.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new BudgetAlertRefused(`message ${message.messageId}: not an SNS notification or subscription confirmation (${issue.path.join('.') || 'Type'}: ${issue.message})`);
+    }
+    if (parsed.data.Type === 'SubscriptionConfirmation') await confirm(parsed.data);
+    else await forward(parsed.data);
+  }
+}
+
+export const handler = middy(forwardBudgetAlerts).use(injectLambdaContext(logger));
