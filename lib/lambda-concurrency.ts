@@ -59,6 +59,8 @@ export const PLATFORM_FUNCTIONS = {
   reservationReclaim: { roleName: 'tessera-gateway-reservation-reclaim', reservedConcurrency: 1 },
   /** DR restore-test results; only when a tier has `disasterRecovery`, in Operations (constructs/restore-test-recorder.ts). */
   restoreTestRecorder: { roleName: 'tessera-restore-test-results', reservedConcurrency: 2 },
+  /** Tenant infrastructure budget alerts to the platform bus; only when a tier sets `infrastructureBudget`, in Operations (constructs/infrastructure-budget-events.ts). */
+  infrastructureBudgetEvents: { roleName: 'tessera-infrastructure-budget-events', reservedConcurrency: 2 },
 } as const satisfies Record<string, PlatformFunction>;
 
 export type PlatformFunctionName = keyof typeof PLATFORM_FUNCTIONS;
@@ -87,7 +89,7 @@ export function platformFunctionRoleNames(): string[] {
  * resource providers, reserve none). Which functions exist depends on the config as the stack
  * decides it: the tenant users function without `gateway.jwt` (the platform's Cognito pool), the
  * budget alert mail when a tier sets `budgetAlerts.emailTenantAdmins: true`, the restore-test
- * recorder when a tier has `disasterRecovery`, the lifecycle's `enable-regions` when an account tier needs an opt-in region
+ * recorder when a tier has `disasterRecovery`, the infrastructure budget forwarder when a tier sets `infrastructureBudget`, the lifecycle's `enable-regions` when an account tier needs an opt-in region
  * (deployedLifecycleHandlers). The account's `ConcurrentExecutions` in the home
  * Region must be at least this total + {@link LAMBDA_UNRESERVED_MINIMUM} + what its other functions
  * reserve, or `cdk deploy` fails at the first function that does not fit.
@@ -106,6 +108,7 @@ export function reservedConcurrency(config: PlatformConfig): PlatformReservation
     tenantStatements: true,
     reservationReclaim: true,
     restoreTestRecorder: Object.values(config.tiers).some((t) => disasterRecoveryOf(t) !== undefined),
+    infrastructureBudgetEvents: Object.values(config.tiers).some((t) => t.infrastructureBudget !== undefined),
   };
   const functions = [
     ...deployedLifecycleHandlers(config).map((h) => ({ name: `lifecycle/${h}`, roleName: lifecycleRoleName(h), reservedConcurrency: LIFECYCLE_RESERVED_CONCURRENCY })),

@@ -25,6 +25,7 @@ import { ReservationReclaim } from '../constructs/reservation-reclaim.js';
 import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
 import { RestoreTestRecorder } from '../constructs/restore-test-recorder.js';
+import { InfrastructureBudgetEvents } from '../constructs/infrastructure-budget-events.js';
 import { disasterRecoveryOf } from './config/disaster-recovery.js';
 import { configuredZones, stackZones } from './config/availability-zones.js';
 import type { PlatformConfig } from './config/schema.js';
@@ -180,6 +181,8 @@ export class PlatformStack extends Stack {
     this.reservationReclaim = new ReservationReclaim(this.operations, 'ReservationReclaim', { encryptionKey: key, registry: this.registry.table, usageTable: inference.usageTable });
     // DR tiers' restore tests (AWS Backup events forwarded to the bus) recorded in the registry.
     if (Object.values(config.tiers).some((t) => disasterRecoveryOf(t))) new RestoreTestRecorder(this.operations, 'RestoreTests', { encryptionKey: key, registry: this.registry.table, eventBus: this.events.bus, organizationId: config.organization.organizationId });
+    // Tiers' infrastructure budget alerts (each tenant's topic delivers to the queue) forwarded to the bus.
+    if (Object.values(config.tiers).some((t) => t.infrastructureBudget)) new InfrastructureBudgetEvents(this.operations, 'InfrastructureBudgetEvents', { encryptionKey: key, registry: this.registry.table, eventBus: this.events.bus, organizationId: config.organization.organizationId });
     new PlatformMonitoring(this.operations, 'Monitoring', { config, encryptionKey: key, inference, admin, lifecycle: this.lifecycle, fineTuning });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     // The gateway's app client (InferenceApi adds it as the pool's child `GatewayClient`): `tessera login` signs in through it.

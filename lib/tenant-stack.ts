@@ -20,6 +20,7 @@ import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
 import { TenantVectorBucket } from '../constructs/tenant-vector-bucket.js';
 import { TenantInfrastructureBudget } from '../constructs/tenant-infrastructure-budget.js';
+import { infrastructureBudgetQueueArn } from './infrastructure-budget-events.js';
 import { TenantDrReplication } from '../constructs/tenant-dr-replication.js';
 import { TenantFailoverAccess } from '../constructs/tenant-failover-access.js';
 import { TenantRestoredDatabaseAccess } from '../constructs/tenant-restored-database-access.js';
@@ -365,11 +366,13 @@ export class TenantStack extends Stack {
         { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } });
     }
 
-    // What the tenant's AWS resources cost against the tier's monthly limit, mailed to the platform team. Budgets are
+    // What the tenant's AWS resources cost against the tier's monthly limit, mailed to the platform team and forwarded to the platform bus. Budgets are
     // account-wide, their names unique per account: the failover variant leaves the home stack's in place.
     if (tier.infrastructureBudget && !failover) {
       new TenantInfrastructureBudget(this, 'InfrastructureBudget', {
-        tenantId, budget: tier.infrastructureBudget, scope: tier.isolation === 'account' ? 'account' : 'tag',
+        tenantId, budget: tier.infrastructureBudget, scope: tier.isolation === 'account' ? 'account' : 'tag', key,
+        // Its alerts reach the platform bus through the platform's queue (lib/infrastructure-budget-events.ts).
+        platformQueueArn: infrastructureBudgetQueueArn(Aws.PARTITION, platformBusRegion, config.platformAccountId),
       });
     }
 

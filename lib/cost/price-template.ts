@@ -69,6 +69,9 @@ export const NO_FIXED_COST_TYPES: ReadonlySet<string> = new Set([
   // A tier's infrastructure budget: AWS Budgets charges only action-enabled budgets (AWS Price List, offer AWSBudgets:
   // `BudgetsUsage` $0.00 per budget-day); its notifications mail through AWS at no charge.
   'AWS::Budgets::Budget',
+  // Its alerts' topic (constructs/tenant-infrastructure-budget.ts): SNS bills publishes and deliveries (the first million
+  // requests a month free, then per million), a handful a month here; a topic, its policy and a subscription cost nothing.
+  'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::SNS::Subscription',
 ]);
 
 /**

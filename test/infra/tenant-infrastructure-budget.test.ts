@@ -36,10 +36,10 @@ describe('a tier\'s infrastructure budget', () => {
     });
     // Tagged as every blueprint resource is (ResourceTags), so the budget itself is found by tenant.
     expect((budget.Properties as unknown as { ResourceTags: unknown[] }).ResourceTags).toEqual(expect.arrayContaining([{ Key: 'tessera:tenant-id', Value: { Ref: 'TenantId' } }, { Key: 'tessera:tier', Value: 'enterprise' }]));
-    // The default thresholds, actual spend only, each mailing the platform's address.
+    // The default thresholds, actual spend only, each mailing the platform's address and publishing to the alerts' topic.
     expect(budget.Properties.NotificationsWithSubscribers).toEqual([80, 100].map((threshold) => ({
       Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: threshold, ThresholdType: 'PERCENTAGE' },
-      Subscribers: [{ SubscriptionType: 'EMAIL', Address: emails[0] }],
+      Subscribers: [{ SubscriptionType: 'EMAIL', Address: emails[0] }, { SubscriptionType: 'SNS', Address: { Ref: expect.stringMatching(/^InfrastructureBudgetAlerts/) } }],
     })));
   });
 
@@ -59,8 +59,47 @@ describe('a tier\'s infrastructure budget', () => {
       'ACTUAL > 80%', 'FORECASTED > 80%', 'ACTUAL > 100%', 'FORECASTED > 100%', 'ACTUAL > 150%', 'FORECASTED > 150%',
     ]);
     for (const n of budget.Properties.NotificationsWithSubscribers) {
-      expect(n.Subscribers).toEqual(emails.map((Address) => ({ SubscriptionType: 'EMAIL', Address })));
+      expect(n.Subscribers).toEqual([...emails.map((Address) => ({ SubscriptionType: 'EMAIL', Address })), { SubscriptionType: 'SNS', Address: { Ref: expect.stringMatching(/^InfrastructureBudgetAlerts/) } }]);
     }
+  });
+
+  it.each(['enterprise', 'professional'] as const)('%s: the alerts\' topic, encrypted with the tenant key, published to by this budget only, subscribed to the platform\'s queue', (tier) => {
+    const t = built.blueprints[tier];
+    const topics = t.findResources('AWS::SNS::Topic');
+    expect(Object.keys(topics)).toHaveLength(1);
+    const [topicId, topic] = Object.entries(topics)[0]! as [string, { Properties: Record<string, unknown> }];
+    expect(topic.Properties).toMatchObject({
+      TopicName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-infrastructure-budget']] },
+      KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+    });
+    // arn:<partition>:budgets::<this account>:budget/tessera-<tenant>-infrastructure
+    const budgetArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', { Ref: 'AWS::AccountId' }, ':budget/tessera-', { Ref: 'TenantId' }, '-infrastructure']] };
+    const fromThisBudget = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': budgetArn } };
+    // The topic policy: Budgets publishes, for this budget of this account only; nothing but TLS.
+    const [policy, ...morePolicies] = Object.values(t.findResources('AWS::SNS::TopicPolicy')) as Array<{ Properties: { Topics: unknown[]; PolicyDocument: { Statement: Array<Record<string, unknown>> } } }>;
+    expect(morePolicies).toEqual([]);
+    expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
+    const publish = policy.Properties.PolicyDocument.Statement.filter((s) => s.Effect === 'Allow');
+    expect(publish).toEqual([{ Sid: 'BudgetsPublishesThisBudgetsAlerts', Effect: 'Allow', Principal: { Service: 'budgets.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: fromThisBudget }]);
+    expect(policy.Properties.PolicyDocument.Statement.filter((s) => s.Effect === 'Deny')).toEqual([expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+    // The tenant key: Budgets makes data keys and decrypts, for this budget of this account only.
+    const keyStatements = (Object.values(t.findResources('AWS::KMS::Key'))[0] as { Properties: { KeyPolicy: { Statement: Array<Record<string, unknown>> } } }).Properties.KeyPolicy.Statement;
+    expect(keyStatements.filter((s) => JSON.stringify(s.Principal).includes('budgets.amazonaws.com'))).toEqual([{
+      Sid: 'BudgetsEncryptsInfrastructureBudgetAlerts', Effect: 'Allow', Principal: { Service: 'budgets.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*', Condition: fromThisBudget,
+    }]);
+    // The subscription: the topic owner's, to the platform's queue in its home Region (the blueprint is deployed with the platform's account id).
+    expect(Object.values(t.findResources('AWS::SNS::Subscription'))).toEqual([expect.objectContaining({
+      Properties: { TopicArn: { Ref: topicId }, Protocol: 'sqs', Endpoint: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sqs:us-east-1:222222222222:tessera-infrastructure-budget-alerts']] } },
+    })]);
+    // The budget is created after the topic's policy: Budgets checks it may publish.
+    const [budgetId] = Object.keys(t.findResources('AWS::Budgets::Budget'));
+    expect(t.toJSON().Resources[budgetId!].DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^InfrastructureBudgetAlertsPolicy/)]));
+  });
+
+  it('no topic or subscription without a budget: starter, the failover variant', () => {
+    expect(built.blueprints.starter.findResources('AWS::SNS::Topic')).toEqual({});
+    expect(built.failoverBlueprints.professional.findResources('AWS::SNS::Subscription')).toEqual({});
   });
 
   it('absent: no budget (starter); the failover variant makes none while its home blueprint has one (a budget name is unique per account)', () => {
@@ -69,8 +108,9 @@ describe('a tier\'s infrastructure budget', () => {
     expect(budgetsOf(built.failoverBlueprints.professional)).toEqual([]);
   });
 
-  it('costs nothing in npm run cost (a budget without actions) and is no unpriced resource', () => {
+  it('costs nothing in npm run cost (a budget without actions, its alerts\' topic and subscription) and is no unpriced resource', () => {
     expect(budgetsOf(built.blueprints.enterprise)).toHaveLength(1);
+    expect(Object.keys(built.blueprints.enterprise.findResources('AWS::SNS::Subscription'))).toHaveLength(1);
     const cost = priceTemplate(built.blueprints.enterprise.toJSON() as Parameters<typeof priceTemplate>[0], loadPriceTable('us-east-1'));
     expect(cost.unpriced).toEqual([]);
   });
