@@ -225,6 +225,13 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
       // handlers list too, is for a budget over a billing view (BillingViewArn), which the blueprints never set: not granted.
       ...statements('TesseraInfrastructureBudgets', ['budgets:ListTagsForResource', 'budgets:ModifyBudget', 'budgets:TagResource', 'budgets:UntagResource', 'budgets:ViewBudget'],
         [`arn:${Aws.PARTITION}:budgets::${Aws.ACCOUNT_ID}:budget/tessera-*`]),
+      // Its alerts' topic tessera-<tenant>-infrastructure-budget, the topic's policy and its subscription to the platform's
+      // queue (AWS::SNS::Topic, TopicPolicy and Subscription's handlers; a subscription's ARN is under its topic's).
+      ...regional('TesseraBudgetAlertTopics', [
+        'sns:CreateTopic', 'sns:DeleteTopic', 'sns:GetDataProtectionPolicy', 'sns:GetSubscriptionAttributes', 'sns:GetTopicAttributes',
+        'sns:ListSubscriptionsByTopic', 'sns:ListTagsForResource', 'sns:PutDataProtectionPolicy', 'sns:SetSubscriptionAttributes',
+        'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:TagResource', 'sns:Unsubscribe', 'sns:UntagResource',
+      ], [...at('sns', 'tessera-*')]),
       // The alarms on those queues, Tessera-TenantDlq-<tenant>-<path> (constructs/tenant-dlq-alarm.ts; AWS::CloudWatch::Alarm's handlers).
       ...regional('DeadLetterQueueAlarms', ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
         at('cloudwatch', `alarm:${TENANT_DLQ_ALARM_PREFIX}*`)),

@@ -43,7 +43,7 @@ export interface TenantInfrastructureBudgetProps {
  *
  * Budgets are global and their names unique per account: the blueprint's failover variant makes none (the home
  * stack's stays). A budget without actions costs nothing (AWS Price List, offer AWSBudgets: `BudgetsUsage` $0.00 per
- * budget-day; only action-enabled budgets, which this is not, are charged), nor does its email.
+ * budget-day; only action-enabled budgets, which this is not, are charged), nor does its email; the topic bills requests only.
  * Every notification also publishes to the topic `tessera-<tenant>-infrastructure-budget` in the budget's account
  * (Budgets notifies an SNS topic of its own account only, and sends no EventBridge event), encrypted with the tenant
  * key and subscribed to the platform's queue (`platformQueueArn`): the platform forwards each alert to its bus as

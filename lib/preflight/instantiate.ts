@@ -155,6 +155,7 @@ export function instantiate(template: CfnTemplate, instance: TenantInstance): In
       let physicalId: string;
       if (res.Type === 'AWS::KMS::Key') physicalId = uuid(`${env.account}/${env.region}/${env.stackName}/${logicalId}`);
       else if (res.Type === 'AWS::EKS::Nodegroup' || res.Type === 'AWS::EKS::Addon') physicalId = `${String(p.ClusterName)}/${name}`;
+      else if (res.Type === 'AWS::SNS::Topic') physicalId = `arn:${env.partition}:sns:${env.region}:${env.account}:${name}`;
       else if (res.Type === 'AWS::IAM::ManagedPolicy') physicalId = `arn:${env.partition}:iam::${env.account}:policy${String(p.Path ?? '/')}${name}`;
       else if (model.ref === 'id') physicalId = `${model.idPrefix ?? ''}${hex(`${env.account}/${env.region}/${env.stackName}/${logicalId}`, 17)}`;
       else physicalId = name!;

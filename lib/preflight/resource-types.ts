@@ -232,6 +232,22 @@ export const TYPES: Record<string, TypeModel> = {
     service: 'budgets', nameProperty: 'Budget.BudgetName', ref: 'name', maxNameLength: 100, nameScope: account,
     arn: (r, env) => `arn:${env.partition}:budgets::${env.account}:budget/${r.physicalId}`,
   },
+  // The infrastructure budget's alerts topic (constructs/tenant-infrastructure-budget.ts): Ref is the topic's ARN
+  // arn:<partition>:sns:<region>:<account>:<name>; names are unique per account and Region. The topic policy and the
+  // subscription have no ARN handlers act on but the topic's (a subscription's own ARN is the topic's with an id after it).
+  'AWS::SNS::Topic': {
+    service: 'sns', nameProperty: 'TopicName', ref: 'arn', maxNameLength: 256, nameScope: region,
+    arn: (r) => r.physicalId,
+    attributes: { TopicArn: (r) => r.physicalId, TopicName: (r) => r.physicalId.split(':').at(-1) },
+  },
+  'AWS::SNS::TopicPolicy': {
+    service: 'sns', ref: 'id',
+    arn: (r) => str((r.props.Topics as unknown[] | undefined)?.[0]),
+  },
+  'AWS::SNS::Subscription': {
+    service: 'sns', ref: 'id',
+    arn: (r) => str(r.props.TopicArn),
+  },
   'AWS::CloudWatch::Alarm': {
     service: 'cloudwatch', nameProperty: 'AlarmName', ref: 'name', maxNameLength: 255, nameScope: region,
     arn: (r, env) => `arn:${env.partition}:cloudwatch:${env.region}:${env.account}:alarm:${r.physicalId}`,

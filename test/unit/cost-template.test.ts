@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/cli-error.js';
 import { loadPriceTable } from '../../lib/cost/price-table.js';
@@ -41,6 +42,7 @@ function smallTemplate(overrides: { dbClass?: string } = {}): CfnTemplate {
   new logs.CfnLogGroup(stack, 'DbLogs', { logGroupName: '/aws/rds/instance/t/postgresql' });
   new backup.CfnBackupPlan(stack, 'Plan', { backupPlan: { backupPlanName: 'p', backupPlanRule: [{ ruleName: 'daily', targetBackupVault: 'v' }] } });
   new sns.CfnTopic(stack, 'Topic', {});
+  new sfn.CfnActivity(stack, 'Activity', { name: 'unpriced-example' });
   return template(stack).toJSON() as CfnTemplate;
 }
 
@@ -99,8 +101,9 @@ describe('priceTemplate', () => {
       { kind: 'logs', monthlyUsd: 2.15 }, { kind: 'backup', monthlyUsd: 1.9 }, { kind: 'KMS', monthlyUsd: 1 },
     ]);
     expect(Math.round(byKind(l).reduce((n, k) => n + k.monthlyUsd, 0) * 100)).toBe(Math.round(cost.monthlyUsd * 100));
-    // The SNS topic is a type the pricer does not know: reported, not silently free
-    expect(cost.unpriced).toEqual([{ resource: 'Topic', type: 'AWS::SNS::Topic' }]);
+    // A Step Functions activity is a type the pricer does not know: reported, not silently free. An SNS topic (an
+    // infrastructure budget's alerts topic) bills requests only: known, at $0.
+    expect(cost.unpriced).toEqual([{ resource: 'Activity', type: 'AWS::StepFunctions::Activity' }]);
   });
 
   it('takes parameter values over defaults, and caps log storage at the group retention', () => {
