@@ -97,15 +97,28 @@ describe('a tier\'s infrastructure budget', () => {
     expect(t.toJSON().Resources[budgetId!].DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^InfrastructureBudgetAlertsPolicy/)]));
   });
 
-  it('no topic or subscription without a budget: starter, the failover variant', () => {
-    expect(built.blueprints.starter.findResources('AWS::SNS::Topic')).toEqual({});
-    expect(built.failoverBlueprints.professional.findResources('AWS::SNS::Subscription')).toEqual({});
-  });
-
-  it('absent: no budget (starter); the failover variant makes none while its home blueprint has one (a budget name is unique per account)', () => {
+  it('absent: no budget (starter); the failover variant makes none while its home blueprint has one (a budget name is unique per account), nor a topic or subscription', () => {
     expect(budgetsOf(built.blueprints.starter)).toEqual([]);
     expect(budgetsOf(built.blueprints.professional)).toHaveLength(1);
     expect(budgetsOf(built.failoverBlueprints.professional)).toEqual([]);
+    expect(built.blueprints.starter.findResources('AWS::SNS::Topic')).toEqual({});
+    expect(Object.keys(built.blueprints.professional.findResources('AWS::SNS::Subscription'))).toHaveLength(1);
+    expect(built.failoverBlueprints.professional.findResources('AWS::SNS::Topic')).toEqual({});
+  });
+
+  it('the platform\'s side (Operations): the queue the topics deliver to, its forwarder, and an alarm on its dead-letter queue', () => {
+    const ops = built.operations;
+    const queues = ops.findResources('AWS::SQS::Queue');
+    const byName = (name: string) => Object.entries(queues).find(([, q]) => (q as { Properties: { QueueName?: string } }).Properties.QueueName === name)?.[0];
+    const queueId = byName('tessera-infrastructure-budget-alerts');
+    const dlqId = byName('tessera-dlq-infrastructure-budget-alerts');
+    expect(queueId).toBeDefined();
+    expect(dlqId).toBeDefined();
+    ops.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, BatchSize: 1 });
+    // The platform monitoring pages on one message in the dead-letter queue, as for every platform DLQ.
+    const alarms = Object.values(ops.findResources('AWS::CloudWatch::Alarm')).filter((a) => JSON.stringify(a).includes(`"${dlqId}"`));
+    expect(alarms).toHaveLength(1);
+    expect(JSON.stringify(alarms[0])).toContain('ApproximateNumberOfMessagesVisible');
   });
 
   it('costs nothing in npm run cost (a budget without actions, its alerts\' topic and subscription) and is no unpriced resource', () => {
