@@ -102,6 +102,10 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
     deny('DenyTesseraLogGroups', ['logs:*'], [anyRegion('logs', 'log-group:/tessera/*'), anyRegion('logs', 'log-group:/aws/vendedlogs/tessera/*'),
       anyRegion('logs', 'log-group:/aws/eks/tessera-*'), anyRegion('logs', 'log-group:/aws/rds/instance/tessera-*')]),
     deny('DenyTenantSecrets', ['secretsmanager:*'], [anyRegion('secretsmanager', 'secret:tessera/*'), anyRegion('secretsmanager', 'secret:rds!*')]),
+    // The infrastructure budget's topic tessera-<tenant>-infrastructure-budget (its subscription, policy and key) and any topic of
+    // that name in another region: the platform's forwarder confirms a subscription of such a topic to its queue and trusts what
+    // arrives, so a raw-delivery subscription or a topic without the tenant key would forge or silence the tenant's alerts.
+    deny('DenyTesseraTopics', ['sns:*'], [anyRegion('sns', 'tessera-*')]),
   ];
 }
 
@@ -112,7 +116,7 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
  * the lifecycle as the account baseline's `AccountCustomizationsPolicyArns` parameter) under the permissions boundary
  * `tessera-account-customizations-boundary`, which denies Tessera's own resources whatever they grant: its roles and
  * policies (the execution role's among them), its stacks, tenant keys, buckets, vector bucket, database, cache, cluster,
- * vaults, log groups and secrets; and any role or user made without the same boundary. Created only when the parameter
+ * vaults, log groups, secrets and SNS topics (`tessera-*`: the infrastructure budget's); and any role or user made without the same boundary. Created only when the parameter
  * is not empty (CloudFormation condition): the shared workload account, and accounts of tiers without customizations,
  * have none.
  * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html (a boundary caps what the

@@ -87,6 +87,15 @@ describe('account baseline: the account customizations role', () => {
     for (const [action, resource, context] of denied) expect(await within(action, resource, context), `${action} ${resource}`).toBe(false);
   });
 
+  it('keeps the infrastructure budget\'s topic out of reach (the forwarder confirms and trusts tessera-<tenant>-infrastructure-budget topics), in any region', async () => {
+    const topic = `arn:aws:sns:us-east-1:${ACCOUNT}:tessera-acme-infrastructure-budget`;
+    for (const action of ['sns:Subscribe', 'sns:SetTopicAttributes', 'sns:AddPermission', 'sns:Publish', 'sns:DeleteTopic']) expect(await within(action, topic), action).toBe(false);
+    // A topic of the tenant's name in another region, without the tenant key: a raw-delivery subscription to the platform's queue.
+    expect(await within('sns:CreateTopic', `arn:aws:sns:eu-west-1:${ACCOUNT}:tessera-acme-infrastructure-budget`)).toBe(false);
+    expect(await within('sns:Subscribe', `arn:aws:sns:eu-west-1:${ACCOUNT}:tessera-acme-infrastructure-budget`)).toBe(false);
+    expect(await within('sns:CreateTopic', `arn:aws:sns:us-east-1:${ACCOUNT}:platform-security-alerts`)).toBe(true);
+  });
+
   it('lets no role or user it makes escape the boundary: none created without it, none has it removed', async () => {
     expect(await within('iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/Unbounded`)).toBe(false);
     expect(await within('iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/Unbounded`, { 'iam:PermissionsBoundary': `arn:aws:iam::${ACCOUNT}:policy/Other` })).toBe(false);
