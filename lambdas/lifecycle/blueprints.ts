@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type Parameter, type Stack } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { customizationsPolicyArns } from '../../lib/config/account-customizations.js';
@@ -248,13 +248,19 @@ export function customizationsRoleArn(accountId: string): string {
  * The account baseline's parameters for `record`'s account under `tier`: `AccountCustomizationsPolicyArns`, the tier's
  * `accountCustomizationsRole.managedPolicyArns` with `{accountId}` filled in, when the tier has one (an account tier with
  * customizations) and the template at `version` declares it (an older published baseline does not: CloudFormation
- * refuses an undeclared parameter); none otherwise, so the parameter's empty default leaves (or removes) no role.
+ * refuses an undeclared parameter). A tier without customizations whose tenant still has customization stacks (any
+ * recorded but DELETED: RETAINED after a tier change, or the config's customizations taken out) keeps the role as it is
+ * (`UsePreviousValue`, an update's only: deployBaseline drops it from a create): CloudFormation operates on a stack,
+ * its deletion at offboarding included, only as the service role it was made with, and refuses one whose role is gone
+ * ("Role … is invalid or cannot be assumed"). None otherwise, so the parameter's empty default leaves (or removes) no role.
  */
-export async function baselineParameters(record: TenantRecord, tier: string, version: string): Promise<Array<{ ParameterKey: string; ParameterValue: string }>> {
+export async function baselineParameters(record: TenantRecord, tier: string, version: string): Promise<Parameter[]> {
   const t = tierConfig(tier);
   const role = t.isolation === 'account' && t.accountCustomizations?.length ? t.accountCustomizationsRole : undefined;
-  if (!role || !record.accountId) return [];
+  const standing = Object.values(record.customizations ?? {}).some((c) => c.status !== 'DELETED');
+  if ((!role && !standing) || !record.accountId) return [];
   if (!(await templateParameters('', 'baseline', version)).includes(ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER)) return [];
+  if (!role) return [{ ParameterKey: ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, UsePreviousValue: true }];
   return [{ ParameterKey: ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ParameterValue: customizationsPolicyArns(role, record.accountId).join(',') }];
 }
 

@@ -5,7 +5,7 @@ import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
-import { cloudFormationFor, compareVersions, describeStack, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { baselineParameters, cloudFormationFor, compareVersions, describeStack, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, requestToken, stackLifter } from './deploy-blueprint.js';
 import { assertOwned } from './stack-ownership.js';
 import { continueRollbackAdvice, firstFailure, stackBusy } from './stack-events.js';
@@ -78,6 +78,8 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
     }
     const action = await deployBaseline(cfn, {
       url: templateUrl(tier, kind, target), version: target, token: requestToken(state, 'baseline', `v${target.replace(/[^a-zA-Z0-9]/g, '-')}`),
+      // Deploy blueprint's parameters: an update without them sets the customizations role's parameter to its empty default (no role).
+      parameters: await baselineParameters(record, tier, target),
       // Met here only if the baseline turned ROLLBACK_COMPLETE since it was read complete: its lift recorded as Deploy blueprint's.
       liftTermination: stackLifter(cfn, record, state, { step: 'Check blueprint', reason: 'account baseline ROLLBACK_COMPLETE: lifted so that the stack can be deleted and created again' }),
     });

@@ -3,6 +3,7 @@ import {
   DeleteStackCommand,
   UpdateStackCommand,
   type CloudFormationClient,
+  type Parameter,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -58,7 +59,7 @@ export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | '
  *   (a rolling upgrade got there first: never downgrade) → NEWER; "No updates are to be performed"
  *   → UNCHANGED; "…_IN_PROGRESS state and can not be updated" → WAITING.
  */
-export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; parameters?: Array<{ ParameterKey: string; ParameterValue: string }>; liftTermination(stack: Stack): Promise<unknown> }): Promise<BaselineAction> {
+export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string; parameters?: Parameter[]; liftTermination(stack: Stack): Promise<unknown> }): Promise<BaselineAction> {
   const name = stackName('', 'baseline');
   const common = {
     StackName: name,
@@ -72,7 +73,9 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
   if (notOurs) throw new StackNotOwnedError(`stack ${name} (${existing.StackId}) exists but is not Tessera's account baseline: ${notOurs}; Tessera never adopts a stack it did not create — remove or rename it`);
   if (!existing) {
     try {
-      await cfn.send(new CreateStackCommand({ ...common, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: input.token }));
+      // UsePreviousValue is an update's: a create takes the parameter's default.
+      const created = input.parameters?.filter((p) => !p.UsePreviousValue) ?? [];
+      await cfn.send(new CreateStackCommand({ ...common, Parameters: created.length ? created : undefined, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: input.token }));
       return 'CREATED';
     } catch (e) {
       if ((e as Error).name === 'AlreadyExistsException') return 'WAITING';

@@ -176,6 +176,43 @@ describe('Deploy account baseline: the customizations role', async () => {
     expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.RoleARN).toBeUndefined();
   });
 
+  it('passes them too when Check blueprint updates a baseline found older than the target (else the update set the empty default: no role)', async () => {
+    const check = (await import('../../../lambdas/lifecycle/check-stack.js')).handler;
+    records.set('acme', enterprise());
+    s3.on(GetObjectCommand).resolves(blueprintObject(['AccountCustomizationsPolicyArns']));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack.Stacks[0], Tags: [{ Key: 'tessera:blueprint-version', Value: '0.9.0' }, { Key: 'tessera:component', Value: 'account-baseline' }] }] });
+    cfn.on(UpdateStackCommand).resolves({});
+    await expect(check(onboarding({ blueprint: 'baseline' }))).resolves.toMatchObject({ state: 'IN_PROGRESS', action: 'UPDATED' });
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.Parameters).toEqual([
+      { ParameterKey: 'AccountCustomizationsPolicyArns', ParameterValue: 'arn:aws:iam::aws:policy/AWSBudgetsActionsWithAWSResourceControlAccess,arn:aws:iam::333333333333:policy/SecurityTooling' },
+    ]);
+  });
+
+  it('keeps the role (UsePreviousValue) while customization stacks it made stand, on a tier without customizations: CloudFormation deletes a stack only as its role', async () => {
+    // GIVEN the tier's customizations (and so its accountCustomizationsRole) taken out of the config; the tenant's stack RETAINED
+    useConfig(configWith());
+    records.set('acme', enterprise('change', { customizations: {
+      security: { stackName: 'tessera-acme-custom-security', status: 'RETAINED', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' },
+    } }));
+    s3.on(GetObjectCommand).resolves(blueprintObject(['AccountCustomizationsPolicyArns']));
+    cfn.on(DescribeStacksCommand).resolves(baselineStack);
+    cfn.on(UpdateStackCommand).resolves({});
+    await expect(deploy({ ...onboarding({ blueprint: 'baseline' }), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ action: 'UPDATED' });
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.Parameters).toEqual([{ ParameterKey: 'AccountCustomizationsPolicyArns', UsePreviousValue: true }]);
+    // A baseline created afresh (a ROLLBACK_COMPLETE one deleted) has no previous value: CreateStack gets none
+    cfn.on(DescribeStacksCommand).rejects(notFound('tessera-account-baseline'));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await expect(deploy({ ...onboarding({ blueprint: 'baseline' }), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ action: 'CREATED' });
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters).toBeUndefined();
+    cfn.on(DescribeStacksCommand).resolves(baselineStack);
+    // WHEN offboarding has deleted them: the parameter's empty default, no role
+    records.set('acme', enterprise('change', { customizations: {
+      security: { stackName: 'tessera-acme-custom-security', status: 'DELETED', tier: 'enterprise', updatedAt: '2026-11-02T00:00:00.000Z' },
+    } }));
+    await expect(deploy({ ...onboarding({ blueprint: 'baseline' }), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ action: 'UPDATED' });
+    expect(cfn.commandCalls(UpdateStackCommand)[1].args[0].input.Parameters).toBeUndefined();
+  });
+
   it('passes none to an older baseline without the parameter (CloudFormation refuses an undeclared one), nor for a tier without customizations', async () => {
     records.set('acme', enterprise('change'));
     s3.on(GetObjectCommand).resolves(blueprintObject([]));
