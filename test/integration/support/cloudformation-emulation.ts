@@ -344,7 +344,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     let NextToken: string | undefined;
     do {
       const page = await c.cfn.send(new ListStackResourcesCommand({ StackName: stackName, NextToken }));
-      for (const r of page.StackResourceSummaries ?? []) out.push({ logicalId: r.LogicalResourceId!, type: r.ResourceType!, physicalId: r.PhysicalResourceId ?? '' });
+      for (const r of listedByAws(page.StackResourceSummaries)) out.push({ logicalId: r.LogicalResourceId!, type: r.ResourceType!, physicalId: r.PhysicalResourceId ?? '' });
       NextToken = page.NextToken;
     } while (NextToken);
     return out;
@@ -769,7 +769,9 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       const deleted = deletedStacks.get(input.StackName);
       const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
       const summaries = deleted ?? emulated?.summaries;
-      return summaries ? { output: { StackResourceSummaries: summaries, $metadata: {} } } : next();
+      if (summaries) return { output: { StackResourceSummaries: summaries, $metadata: {} } };
+      const out = await next();
+      return { output: { ...out.output, StackResourceSummaries: listedByAws(out.output.StackResourceSummaries as StackResourceSummary[] | undefined) } };
     },
     GetTemplateCommand: async (input, c, next) => {
       const id = published.has(input.StackName) ? input.StackName : await stackIdOf(input.StackName, c).catch(() => undefined);
@@ -821,4 +823,14 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     rollbacks,
     uninstall,
   };
+}
+
+/**
+ * ListStackResources' summaries as AWS lists them: moto 5.2.5 answers a resource whose `Condition` is false (never
+ * created: the account baseline's customizations role and boundary in an account without customizations) as an entry
+ * with no logical id, type or physical id, which AWS does not list; such an entry read as a resource made every update
+ * of the stack fail here ("cannot delete ,", a removed resource of no type).
+ */
+function listedByAws(summaries: readonly StackResourceSummary[] | undefined): StackResourceSummary[] {
+  return (summaries ?? []).filter((r) => r.LogicalResourceId);
 }
