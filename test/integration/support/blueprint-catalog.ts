@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { readAccountCustomizations } from '../../../lib/config/customization-templates.js';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { BlueprintTemplate } from './blueprint-templates.js';
 import { cachedJsonAsync } from './disk-cache.js';
@@ -25,12 +26,15 @@ export interface PublishedBlueprint extends BlueprintTemplate {
  * Synthesizes and derives the catalog for `config` (no AWS call); returns it with moto's answers it
  * was derived from. The synthesized blueprints of each version come through the disk cache
  * (disk-cache.ts: once per state of the sources, config and version, not once per test file);
- * blueprint-templates.ts, and with it aws-cdk-lib and the app, is imported only on a miss.
+ * blueprint-templates.ts, and with it aws-cdk-lib and the app, is imported only on a miss. The
+ * config's account customization templates are part of the key (their files, e.g. under
+ * test/fixtures/, are none of the sources the cache keys on).
  */
 export async function deriveCatalog(config: PlatformConfig): Promise<{ catalog: PublishedBlueprint[]; moto: MotoCloudFormation }> {
   const synthesized: Array<{ version: string; blueprints: BlueprintTemplate[] }> = [];
+  const customizations = readAccountCustomizations(config);
   for (const version of CATALOG_VERSIONS) {
-    const blueprints = await cachedJsonAsync('blueprints', { config, version }, async () => (await import('./blueprint-templates.js')).synthesizeBlueprints(config, version));
+    const blueprints = await cachedJsonAsync('blueprints', { config, version, ...(customizations.length ? { customizations } : {}) }, async () => (await import('./blueprint-templates.js')).synthesizeBlueprints(config, version));
     synthesized.push({ version, blueprints });
   }
   const moto = motoCloudFormation(synthesized.flatMap((s) => s.blueprints.flatMap((b) => attributesRead(b.template))));
