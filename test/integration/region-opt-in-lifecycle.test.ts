@@ -1,6 +1,8 @@
 import { AccountClient, DisableRegionCommand, GetRegionOptStatusCommand } from '@aws-sdk/client-account';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DisableAWSServiceAccessCommand, EnableAWSServiceAccessCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerClientPlugin } from '../../lambdas/shared/aws-clients.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -15,6 +17,11 @@ import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js'
  * (lambdas/lifecycle/enable-regions.ts) enables it from the management account and waits (*Wait for regions*, *Check
  * regions*) until it is ENABLED, before any call into it (the DR blueprint). moto answers the Account Management API
  * through support/moto-python/tessera_moto_patches.py answer_account_regions (ENABLING for two polls, then ENABLED).
+ *
+ * enterprise here also has an account customization (`security`, test/fixtures/customizations/security.yaml: an SNS
+ * topic and its subscription, an SSM parameter): its onboarding deploys it and its offboarding deletes it. (In this
+ * file, whose config is its own, rather than in lifecycle.test.ts, whose config the lifecycle files share: a config of
+ * its own there would be one more synthesis of the blueprints, ~19 s of CPU on a cold cache.)
  */
 const OPT_IN = 'me-central-1';
 /** enterprise (isolation account) without DR, under another name and with a pool of its own: a tenant moved from it to enterprise gains the opt-in DR region. */
@@ -23,10 +30,21 @@ function homeOnlyTier() {
   tier.network.tenantCidrPool = '10.112.0.0/12';
   return tier;
 }
+/** The customizations role's policies in enterprise: what the fixture's template creates. */
+const CUSTOMIZATION_POLICIES = ['arn:aws:iam::aws:policy/AmazonSNSFullAccess', 'arn:aws:iam::aws:policy/AmazonSSMFullAccess'];
 const local = useLocalLifecycle(configWith({
   allowedRegions: ['us-east-1', 'us-west-2', OPT_IN],
-  tiers: { enterprise: { disasterRecovery: { region: OPT_IN, rpoHours: 4, rtoHours: 12 } }, homeonly: homeOnlyTier() },
+  tiers: {
+    enterprise: {
+      disasterRecovery: { region: OPT_IN, rpoHours: 4, rtoHours: 12 },
+      accountCustomizations: [{ name: 'security', templateFile: 'test/fixtures/customizations/security.yaml', parameters: { AlertEmail: 'sec@platform.example.com' } }],
+      accountCustomizationsRole: { managedPolicyArns: CUSTOMIZATION_POLICIES },
+    },
+    homeonly: homeOnlyTier(),
+  },
 }));
+const CUSTOM_STACK = `tessera-uaeacme-custom-security`;
+const CUSTOMIZATIONS_ROLE = 'tessera-account-customizations';
 
 const tenant = 'uaeacme';
 /** Every SDK call the Lambdas made during the onboarding, in order: the client, the command, its region and, for GetRegionOptStatus, the answer. */
@@ -94,6 +112,32 @@ describe('an account tier with an opt-in DR region', () => {
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(accountId), region: OPT_IN });
     expect((await cfn.send(new DescribeStacksCommand({ StackName: `tessera-${tenant}-dr` }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
     expect(await getTenant(tenant)).toMatchObject({ status: 'ACTIVE', disasterRecovery: { region: OPT_IN, status: 'ACTIVE' } });
+  });
+
+  it('deploys the tier\'s account customization in the new account, after the tier blueprint and before Wire tenant, as the customizations role the account baseline made; recorded ACTIVE', async () => {
+    expect(run.states.indexOf('Deploy customizations')).toBeGreaterThan(run.states.indexOf('Deploy blueprint'));
+    expect(run.states.indexOf('Deploy customizations')).toBeLessThan(run.states.indexOf('Wire tenant'));
+    const credentials = await local.fixture.as(accountId);
+    // the role: made by the account baseline stack, under its boundary, from the tier's policies (moto's CloudFormation
+    // attaches no ManagedPolicyArns and answers a CommaDelimitedList parameter as Python's list text: each ARN looked for)
+    const roleArn = `arn:aws:iam::${accountId}:role/${CUSTOMIZATIONS_ROLE}`;
+    expect((await new IAMClient({ credentials }).send(new GetRoleCommand({ RoleName: CUSTOMIZATIONS_ROLE }))).Role).toMatchObject({
+      Arn: roleArn, PermissionsBoundary: { PermissionsBoundaryArn: `arn:aws:iam::${accountId}:policy/${CUSTOMIZATIONS_ROLE}-boundary` },
+    });
+    const cfn = new CloudFormationClient({ credentials, region: 'us-east-1' });
+    expect((await cfn.send(new DescribeStackResourcesCommand({ StackName: 'tessera-account-baseline' }))).StackResources!.map((r) => r.PhysicalResourceId)).toContain(CUSTOMIZATIONS_ROLE);
+    const baseline = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-account-baseline' }))).Stacks![0];
+    const policies = baseline.Parameters!.find((p) => p.ParameterKey === 'AccountCustomizationsPolicyArns')?.ParameterValue ?? '';
+    for (const arn of CUSTOMIZATION_POLICIES) expect(policies).toContain(arn);
+    // the stack: as that role, protected, tagged, with the config's parameters; what its template makes is there
+    const custom = (await cfn.send(new DescribeStacksCommand({ StackName: CUSTOM_STACK }))).Stacks![0];
+    expect(custom).toMatchObject({ StackStatus: 'CREATE_COMPLETE', RoleARN: roleArn, EnableTerminationProtection: true });
+    expect(custom.Parameters).toContainEqual({ ParameterKey: 'AlertEmail', ParameterValue: 'sec@platform.example.com' });
+    expect(custom.Tags).toContainEqual({ Key: 'tessera:component', Value: 'account-customization' });
+    expect((await new SSMClient({ credentials, region: 'us-east-1' }).send(new GetParameterCommand({ Name: '/platform/baseline' }))).Parameter?.Value).toBe('platform-security-alerts');
+    expect((await getTenant(tenant))!.customizations).toEqual({
+      security: { stackName: CUSTOM_STACK, status: 'ACTIVE', tier: 'enterprise', blueprintVersion: expect.any(String), updatedAt: expect.any(String) },
+    });
   });
 
   it('skips the step without a call for a VPC tier (its regions are the workload account\'s)', async () => {
@@ -165,6 +209,9 @@ describe('an account tier with an opt-in DR region', () => {
     expect(at('Blueprint ready')).toBeGreaterThan(at('Deploy blueprint'));
     expect(moved.states.at(-1)).toBe('Changed');
     expect(await getTenant('mover')).toMatchObject({ status: 'ACTIVE', tier: 'enterprise', disasterRecovery: { region: OPT_IN, stackName: 'tessera-mover-dr', status: 'ACTIVE' } });
+    // and enterprise's customization deployed by the change, after the blueprints, as the role the baseline's update made
+    expect(at('Deploy customizations')).toBeGreaterThan(at('Blueprint ready'));
+    expect(await getTenant('mover')).toMatchObject({ customizations: { security: { stackName: 'tessera-mover-custom-security', status: 'ACTIVE', tier: 'enterprise' } } });
     const credentials = await local.fixture.as(moverAccount);
     expect((await new CloudFormationClient({ credentials, region: OPT_IN }).send(new DescribeStacksCommand({ StackName: 'tessera-mover-dr' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
     const primary = (await new CloudFormationClient({ credentials, region: 'us-east-1' }).send(new DescribeStacksCommand({ StackName: 'tessera-mover' }))).Stacks![0];
@@ -200,12 +247,21 @@ describe('an account tier with an opt-in DR region', () => {
     await expect(drStack()).rejects.toMatchObject({ name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } });
     const answers: string[] = [];
     const uninstall = recordOptStatus(accountId, OPT_IN, answers);
+    // (the customization stack as Retire account finds it, before the account is moved out and closed)
+    const homeCfn = new CloudFormationClient({ credentials, region: 'us-east-1' });
+    const customId = (await homeCfn.send(new DescribeStacksCommand({ StackName: CUSTOM_STACK }))).Stacks![0].StackId!;
+    let customAtRetire: string | undefined;
+    local.workflows.wrap = (name, handler) => (name === 'retire-account' ? async (event: unknown) => {
+      customAtRetire ??= (await homeCfn.send(new DescribeStacksCommand({ StackName: customId }))).Stacks![0].StackStatus;
+      return handler(event);
+    } : handler);
     let offboarded: typeof run;
     try {
       // WHEN it is offboarded
       offboarded = await local.workflows.run('offboard', { request: { tenantId: tenant, requestId: 'req-uaeacme-offboard' } });
     } finally {
       uninstall();
+      local.workflows.wrap = undefined;
     }
     // THEN the region is enabled again (DISABLING waited out, then EnableRegion) before any call into the account, after
     // the usage key's revocation, and the offboarding completes: the DR stack in the region deleted
@@ -219,6 +275,11 @@ describe('an account tier with an opt-in DR region', () => {
     expect(answers.at(-1)).toBe('ENABLED');
     expect((await account.send(new GetRegionOptStatusCommand({ AccountId: accountId, RegionName: OPT_IN }))).RegionOptStatus).toBe('ENABLED');
     expect(await getTenant(tenant)).toMatchObject({ status: 'OFFBOARDED' });
+    // AND its account customization was deleted by Delete tenant stacks (its protection lifted on record), before the account was retired
+    expect(customAtRetire).toBe('DELETE_COMPLETE');
+    const record = (await getTenant(tenant))!;
+    expect(record.customizations?.security).toMatchObject({ stackName: CUSTOM_STACK, status: 'DELETED' });
+    expect(record.offboarding?.liftedProtections.filter((l) => l.logicalId === CUSTOM_STACK).map((l) => `${l.protection} by ${l.step}`)).toEqual(['TerminationProtection by Delete tenant stacks']);
   }, 600_000);
 
   it('fails an offboarding at Enable regions, naming the region and its status, when the region cannot be enabled again (trusted access off), before any call into the account', async () => {
