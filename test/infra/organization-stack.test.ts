@@ -33,7 +33,7 @@ describe('OrganizationStack', () => {
     ]);
     expect(quarantine.Content.Statement[0]).toMatchObject({
       Effect: 'Deny', Action: '*',
-      Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } },
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera-account-customizations', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } },
     });
   });
 
