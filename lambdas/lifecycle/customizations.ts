@@ -38,6 +38,22 @@ export async function recordCustomization(tenantId: string, name: string, entry:
   await updateTenant(tenantId, { customizations: { ...now.customizations, [name]: { ...entry, updatedAt: new Date().toISOString() } } });
 }
 
+/**
+ * The reason to record when CloudFormation could not read a customization's template from the catalog, or undefined
+ * for any other error. CreateStack and CreateChangeSet answer a TemplateURL whose object is missing or unreadable with
+ * ValidationError "S3 error: The specified key does not exist.\nFor more information check
+ * http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html" (or "S3 error: Access Denied …"); S3's own
+ * NoSuchKey is taken too. The reason names the bucket and the key (`templateUrl`'s), and what publishes them.
+ */
+export function templateReadProblem(e: unknown, name: string, templateUrl: string): string | undefined {
+  const { name: code, message } = e as Error;
+  if (!(code === 'NoSuchKey' || (code === 'ValidationError' && /^S3 error:/.test(message ?? '')))) return undefined;
+  const { hostname, pathname } = new URL(templateUrl);
+  const where = `s3://${hostname.split('.s3.')[0]}/${decodeURIComponent(pathname.slice(1))}`;
+  return `customization ${name}: CloudFormation could not read its template ${where} (${code}: ${(message ?? '').split('\n')[0]}): `
+    + 'the blueprint catalog has no such object; deploying the platform (cdk deploy) from a config that lists this customization publishes it, then retry the tenant';
+}
+
 const DONE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE']);
 const STUCK = new Set(['ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAILED', 'CREATE_FAILED']);
 
@@ -46,7 +62,9 @@ const STUCK = new Set(['ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAIL
  * this execution's template and parameters, IN_PROGRESS after starting (or while waiting for) this execution's create
  * or update. `started`: the previous call of this execution started an operation on it.
  * - no stack: CreateStack as the account customizations role (RoleARN, customizationsRoleArn), termination protection on, the tenant stack's tags
- *   plus `tessera:component` account-customization, this execution's ClientRequestToken;
+ *   plus `tessera:component` account-customization, this execution's ClientRequestToken; recorded DEPLOYING once taken;
+ * - a template CloudFormation cannot read from the catalog (CreateStack or CreateChangeSet): recorded FAILED and
+ *   StackFailed, naming the bucket and key (templateReadProblem);
  * - a stack of the name that Tessera's workflow did not make for this tenant (stack-ownership.ts): StackNotOwned;
  * - in progress: ours (its events carry our token) waited for; anyone else's: StackBusy (retried);
  * - complete: once `started`, recorded ACTIVE; otherwise updated through the change-set guard (updateThroughChangeSet,
@@ -80,12 +98,15 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     RoleARN: customizationsRoleArn(record.accountId!),
   };
   if (!existing) {
-    await recordAs('DEPLOYING');
     try {
       await cfn.send(new CreateStackCommand({ ...input, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
     } catch (e) {
+      const unreadable = templateReadProblem(e, entry.name, input.TemplateURL);
+      if (unreadable) return fail(unreadable);
       if ((e as Error).name !== 'AlreadyExistsException') throw e;
     }
+    // DEPLOYING once CloudFormation took the create (not before: a refused create left it DEPLOYING on a FAILED tenant).
+    await recordAs('DEPLOYING');
     return 'IN_PROGRESS';
   }
   const status = existing.StackStatus ?? '';
@@ -112,7 +133,10 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     return 'COMPLETE';
   }
   // Complete (or back on its previous template) from an earlier execution: this execution's template and parameters, through the guard.
-  const outcome = await updateThroughChangeSet(cfn, { input, token, allowReplacement: state.change?.allowReplacement });
+  const outcome = await updateThroughChangeSet(cfn, { input, token, allowReplacement: state.change?.allowReplacement }).catch((e: unknown) => {
+    const unreadable = templateReadProblem(e, entry.name, input.TemplateURL);
+    return unreadable ? fail(unreadable) : Promise.reject(e);
+  });
   if (outcome.outcome === 'REFUSED') {
     const why = `customization ${entry.name}: change set ${outcome.changeSetName} would replace or remove ${outcome.refused.length} stateful resource${outcome.refused.length === 1 ? '' : 's'} of stack ${name}: ${outcome.refused.map(describeDestructive).join('; ')}; refused (the change set is deleted, the stack untouched); send the change again with allowReplacement and a reason to let it through`;
     await recordAs('FAILED', why);

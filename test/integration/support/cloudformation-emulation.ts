@@ -31,7 +31,9 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  *   CreateStack, UpdateStack and CreateChangeSet: a value that breaks one fails the call with
  *   AWS's ValidationError, nothing done (parameter-constraints.ts). moto takes any value.
  * - CreateStack/UpdateStack: the template is read from its TemplateURL and handed to moto with
- *   `Fn::Cidr` evaluated and RetainExceptOnCreate spelled as moto's Retain (moto-template.ts).
+ *   `Fn::Cidr` evaluated and RetainExceptOnCreate spelled as moto's Retain (moto-template.ts); an
+ *   object S3 cannot give (no such key or bucket, access denied) fails the call with AWS's
+ *   ValidationError "S3 error: <S3's message>", not S3's own error.
  *   An update that changes nothing (template and parameter values as last applied) fails with
  *   "No updates are to be performed." (moto performs it).
  * - UpdateStack as AWS reads it: `UsePreviousTemplate` (the template last applied, as published),
@@ -327,7 +329,14 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
 
   async function templateOf(input: { TemplateBody?: string; TemplateURL?: string }): Promise<CfnTemplate> {
     if (input.TemplateBody) return JSON.parse(input.TemplateBody) as CfnTemplate;
-    if (input.TemplateURL) return options.readTemplate(input.TemplateURL);
+    // CloudFormation answers an object it cannot read with ValidationError "S3 error: <S3's message>" (not S3's NoSuchKey).
+    if (input.TemplateURL) {
+      return options.readTemplate(input.TemplateURL).catch((e: Error) => {
+        throw e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.name === 'AccessDenied'
+          ? awsError('ValidationError', `S3 error: ${e.message}\nFor more information check http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html`)
+          : e;
+      });
+    }
     throw awsError('ValidationError', 'Either Template URL or Template Body must be specified.');
   }
 

@@ -98,6 +98,35 @@ describe('Deploy customizations', async () => {
     expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason });
   });
 
+  it('fails naming the bucket and key when CloudFormation cannot read the template from the catalog, and records it FAILED with that reason (not DEPLOYING)', async () => {
+    records.set('acme', enterprise());
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => Promise.reject(notFound(input.StackName)));
+    // CloudFormation's answer to a TemplateURL whose object does not exist.
+    cfn.on(CreateStackCommand).rejects(Object.assign(new Error('S3 error: The specified key does not exist.\nFor more information check http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html'), { name: 'ValidationError' }));
+    const failed = deploy(onboarding());
+    await expect(failed).rejects.toMatchObject({ name: 'StackFailed' });
+    const reason = (await failed.catch((e: Error) => e.message)) as string;
+    expect(reason).toContain('customization security: CloudFormation could not read its template s3://tessera-blueprints/blueprints/1.0.0/customizations/enterprise/security.template.json (ValidationError: S3 error: The specified key does not exist.)');
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason });
+  });
+
+  it('records nothing DEPLOYING when CloudFormation refuses the create for another reason (the error is the step\'s, retried or caught)', async () => {
+    records.set('acme', enterprise());
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => Promise.reject(notFound(input.StackName)));
+    cfn.on(CreateStackCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'Throttling' });
+    expect(records.get('acme')!.customizations).toBeUndefined();
+  });
+
+  it('fails naming the bucket and key when the change set cannot read the template on a change, and records it FAILED', async () => {
+    records.set('acme', enterprise('change', { customizations: { security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' } } }));
+    cfn.on(DescribeStacksCommand).resolves(stackOf('tessera-acme-custom-security', 'UPDATE_COMPLETE'));
+    cfn.on(CreateChangeSetCommand).rejects(Object.assign(new Error('S3 error: The specified key does not exist.\nFor more information check http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html'), { name: 'ValidationError' }));
+    const change = { ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
+    await expect(deploy(change)).rejects.toMatchObject({ name: 'StackFailed', message: expect.stringContaining('s3://tessera-blueprints/blueprints/1.0.0/customizations/enterprise/security.template.json') });
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason: expect.stringContaining('could not read its template') });
+  });
+
   it('re-applies each customization of the target tier through a change set on a tier change, and records one the tier no longer lists RETAINED', async () => {
     records.set('acme', enterprise('change', { customizations: { legacy: { stackName: 'tessera-acme-custom-legacy', status: 'ACTIVE', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' } } }));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-custom-security' }).resolves(stackOf('tessera-acme-custom-security', 'UPDATE_COMPLETE'));
