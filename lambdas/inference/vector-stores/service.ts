@@ -37,8 +37,22 @@ export interface VectorStoreServiceDeps {
   start(tenantId: string, storeId: string, fileId: string, run: string, batchId?: string): void | Promise<void>;
 }
 
-/** An answer: JSON text. */
-export interface VectorStoreAnswer { status: number; body: string }
+/** An answer: JSON text, and its own response headers (`openai-poll-after-ms` on a retrieve still in progress). */
+export interface VectorStoreAnswer { status: number; body: string; headers?: Record<string, string> }
+
+/**
+ * `openai-poll-after-ms` (milliseconds) on the retrieve of a vector store file or file batch whose `status` is
+ * `in_progress`: the wait the OpenAI SDKs' pollers (Node `vectorStores.files.createAndPoll`/`uploadAndPoll`/`poll`,
+ * `fileBatches.createAndPoll`/`uploadAndPoll`/`poll`; Python's `*_and_poll`) take from the answer before the next
+ * retrieve, unless the caller gave `pollIntervalMs`/`poll_interval_ms`. Without it Node waits 5,000 ms per retrieve
+ * (openai 7.55 lib/polling.js) and Python 1,000 ms. 1,000: Python's own default, so both clients poll alike; a small
+ * file is processed in well under a second, and a poller makes at most one retrieve a second (60 a minute against the
+ * tenant's request rate).
+ */
+export const POLL_AFTER_MS = 1000;
+
+/** A file or batch answer, with `openai-poll-after-ms` while it is `in_progress` (POLL_AFTER_MS). */
+const polled = (body: { status: string }): VectorStoreAnswer => ({ ...json(body), ...(body.status === 'in_progress' ? { headers: { 'openai-poll-after-ms': String(POLL_AFTER_MS) } } : {}) });
 
 /** The embedding model of new stores when the config names none (lib/config/default-config.ts's). */
 export const DEFAULT_EMBEDDING_MODEL = 'openai/text-embedding-3-small';
@@ -91,12 +105,12 @@ export class VectorStoreService {
       case 'POST :id/search': return this.search(caller, store!, req.body, audit);
       case 'POST :id/files': return this.attach(caller, store!, req.body, audit);
       case 'GET :id/files': return this.listFiles(t, store!, req.query, undefined);
-      case 'GET :id/files/:item': return json(answerFile(await this.file(t, store!, item!)));
+      case 'GET :id/files/:item': return polled(answerFile(await this.file(t, store!, item!)));
       case 'POST :id/files/:item': return this.updateFile(caller, store!, item!, req.body);
       case 'DELETE :id/files/:item': return this.detach(t, store!, item!);
       case 'GET :id/files/:item/content': return this.content(t, store!, item!);
       case 'POST :id/file_batches': return this.createBatch(caller, store!, req.body, audit);
-      case 'GET :id/file_batches/:item': return json(await this.answerBatch(await this.batch(t, store!, item!)));
+      case 'GET :id/file_batches/:item': return polled(await this.answerBatch(await this.batch(t, store!, item!)));
       case 'POST :id/file_batches/:item/cancel': return this.cancelBatch(t, store!, item!);
       case 'GET :id/file_batches/:item/files': await this.batch(t, store!, item!); return this.listFiles(t, store!, req.query, item!);
       default: throw new GatewayError(405, `${req.method} is not supported on ${req.path.slice(0, 200)}`, 'invalid_request_error', 'method_not_allowed');

@@ -1,5 +1,6 @@
 import { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { POLL_AFTER_MS } from '../../../lambdas/inference/vector-stores/service.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { runPythonCode } from '../../support/python-zygote.js';
@@ -96,6 +97,30 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     expect((await client('globex').vectorStores.list({ limit: 1, before: back.data[0]!.id })).data.map((s) => s.id)).toEqual([made[2]]);
     expect((await client('globex').vectorStores.list({ order: 'asc', limit: 2, before: made[2] })).data.map((s) => s.id)).toEqual([made[0], made[1]]);
     for (const id of made) await client('globex').vectorStores.delete(id);
+  });
+
+  it('answers a file or batch retrieve still in_progress with openai-poll-after-ms, which createAndPoll waits (else 5 s), and none once done', async () => {
+    upstream.delayMs = 1500; // each embeddings answer after 1.5 s: a file stays in_progress across the first retrieve
+    const store = await client().vectorStores.create({ name: 'polled' });
+    const upload = async (name: string) => (await client().files.create({ file: await toFile(Buffer.from(`Returns of ${name} are accepted within thirty days.`), `${name}.md`), purpose: 'assistants' })).id;
+    const attached = await client().vectorStores.files.create(store.id, { file_id: await upload('chairs') });
+    const pending = await client().vectorStores.files.retrieve(attached.id, { vector_store_id: store.id }).withResponse();
+    expect(pending.data.status).toBe('in_progress');
+    expect(pending.response.headers.get('openai-poll-after-ms')).toBe(String(POLL_AFTER_MS));
+    // The SDK's poller without pollIntervalMs: the header's wait between retrieves, until completed.
+    const polled = await client().vectorStores.files.createAndPoll(store.id, { file_id: await upload('tables') });
+    expect(polled.status).toBe('completed');
+    expect(gw.audit.records.filter((r) => r.path === `/v1/vector_stores/${store.id}/files/${polled.id}`).length).toBeGreaterThanOrEqual(2);
+    const done = await client().vectorStores.files.retrieve(polled.id, { vector_store_id: store.id }).withResponse();
+    expect(done.response.headers.get('openai-poll-after-ms')).toBeNull();
+
+    const batch = await client().vectorStores.fileBatches.create(store.id, { file_ids: [await upload('lamps')] });
+    const batchPending = await client().vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id }).withResponse();
+    expect(batchPending.data.status).toBe('in_progress');
+    expect(batchPending.response.headers.get('openai-poll-after-ms')).toBe(String(POLL_AFTER_MS));
+    expect(await client().vectorStores.fileBatches.poll(store.id, batch.id)).toMatchObject({ status: 'completed' });
+    expect((await client().vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id }).withResponse()).response.headers.get('openai-poll-after-ms')).toBeNull();
+    await client().vectorStores.delete(store.id);
   });
 
   it('fails a file it cannot read with last_error, and keeps counting it', async () => {
