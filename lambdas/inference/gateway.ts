@@ -636,8 +636,9 @@ const isTenantUsers = (path: string) => path === '/v1/tenant/users' || path.star
 /**
  * The 404 `route_not_found` of a route this gateway does not serve at all, answered before the role check (a role
  * would reach nothing): what is not served, and how it is served.
- * - fine-tuning (`/v1/fine_tuning/jobs...`, `/v1/files...`, `DELETE /v1/models/{model}`) where the gateway has no
- *   FineTuningService: `tessera serve` serves it with `--fine-tuning`; a deployed platform serves it (the fine-tuning
+ * - fine-tuning (`/v1/fine_tuning/jobs...`, `/v1/uploads...`, `DELETE /v1/models/{model}`, and a `/v1/files...` method
+ *   the Files routes do not take) where the gateway has no FineTuningService (the message names no `client.files`: the
+ *   Files API is served for batch, model input and vector store files, a fine-tune file refused with a 400): `tessera serve` serves it with `--fine-tuning`; a deployed platform serves it (the fine-tuning
  *   Lambda) to tenants whose tier has `training.enabled` (lib/config/schema.ts);
  * - `/v1/tenant/keys...` without a key store, `/v1/tenant/users...` without a user directory (`tessera serve` has none).
  * @param method the request's method
@@ -648,7 +649,7 @@ const isTenantUsers = (path: string) => path === '/v1/tenant/users' || path.star
 function refuseUnserved(method: string, path: string, unserved: { fineTuning: boolean; keys: boolean; users: boolean }): void {
   const route = `no route ${method} ${shorten(path, 200)}`;
   if (unserved.fineTuning) {
-    throw notFound(`${route}: fine-tuning (client.fine_tuning.jobs, client.files, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning (a deployed platform serves it to tenants whose tier has training.enabled: true)`, null, 'route_not_found');
+    throw notFound(`${route}: fine-tuning (client.fine_tuning.jobs, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning (a deployed platform serves it to tenants whose tier has training.enabled: true)`, null, 'route_not_found');
   }
   if (unserved.keys && isTenantKeys(path)) throw notFound(`${route}: tenant API keys are not served on this endpoint (no keys table configured here)`, null, 'route_not_found');
   if (unserved.users && isTenantUsers(path)) throw notFound(`${route}: tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none)`, null, 'route_not_found');

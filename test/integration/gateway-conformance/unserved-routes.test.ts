@@ -45,7 +45,7 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
 
   it('an upload past the request size limit to a route not served here (an 8 MB client.uploads.parts part without --fine-tuning): the 404, not a 413 asking for a smaller part', async () => {
     const e = await notFound(async () => client().uploads.parts.create('upload_abc', { data: await toFile(Buffer.alloc(8 * 1024 * 1024, 1), 'part.bin') }));
-    expect(e.message).toContain('no route POST /v1/uploads/upload_abc/parts: fine-tuning (client.fine_tuning.jobs, client.files, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning');
+    expect(e.message).toContain('no route POST /v1/uploads/upload_abc/parts: fine-tuning (client.fine_tuning.jobs, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning');
   });
 
   it('a body past the limit on a route that is served is still the 413', async () => {
@@ -68,7 +68,7 @@ describe('an OpenAI API the gateway does not serve: a 404 naming it as the SDK c
  * /v1/files)" that did not say how to serve it. A route not served at all is the 404, whatever the role, saying how.
  */
 describe('fine-tuning where tessera serve was started without --fine-tuning: the 404 before the role check', () => {
-  const FINE_TUNING = 'fine-tuning (client.fine_tuning.jobs, client.files, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning';
+  const FINE_TUNING = 'fine-tuning (client.fine_tuning.jobs, client.uploads, client.models.delete) is not served by this gateway; tessera serve serves it when started with --fine-tuning';
   it.each(['member', 'developer', 'admin'])('a %s\'s client.files.create (purpose fine-tune), client.fineTuning.jobs.create and jobs.list', async (role) => {
     const c = new OpenAI({ baseURL: env.gw.url, apiKey: await env.gw.token('acme', { role }), maxRetries: 0 });
     // /v1/files is served for the Batch API (purpose "batch"): a fine-tune file is a 400 naming purpose and how to serve it.

@@ -68,7 +68,7 @@ describe('Gateway beside the fine-tuning Lambda (fineTuningBeside: the deployed 
     expect(unknown).toMatchObject({ status: 404, error: { code: 'route_not_found' } });
     expect(unknown.error.message).toContain('/v1/tenant/users, /v1/fine_tuning/jobs, /v1/files and /v1/uploads');
     // Alone (tessera serve without --fine-tuning), fine-tuning is not served here.
-    expect((await send('PUT', '/v1/files', false)).error.message).toContain('fine-tuning (client.fine_tuning.jobs, client.files, client.uploads, client.models.delete) is not served by this gateway');
+    expect((await send('PUT', '/v1/files', false)).error.message).toContain('fine-tuning (client.fine_tuning.jobs, client.uploads, client.models.delete) is not served by this gateway');
     expect((await send('POST', '/v1/models/m1', false)).allow).toBe('GET, OPTIONS');
   });
 });
