@@ -77,7 +77,10 @@ export function kindOf(responseId: string): keyof ErasedCounts {
   return 'other';
 }
 
-/** The clients and names erasePooledData works with: in the Lambda, the tenant-data role's session of the tenant. */
+/**
+ * The clients and names erasePooledData and expirePooledData (expire-pooled-gateway-data.ts) work with: in the Lambda,
+ * the tenant-data role's session of the tenant (pooledDataDeps).
+ */
 export interface EraseDeps {
   dynamodb: DynamoDBClient;
   s3: S3Client;
@@ -161,7 +164,7 @@ let sessions: TenantCredentials | undefined;
  * the batch files bucket from ERASE_ENV, and the Lambda's remaining time when `context` gives it.
  * @throws Error naming TESSERA_TENANT_DATA_ROLE_ARN, TESSERA_RESPONSES_TABLE or TESSERA_BATCH_FILES_BUCKET when unset
  */
-export async function pooledDataDeps(tenantId: string, context?: Context): Promise<{ dynamodb: DynamoDBClient; s3: S3Client; table: string; bucket: string; remainingMs?: () => number }> {
+export async function pooledDataDeps(tenantId: string, context?: Context): Promise<Omit<EraseDeps, 'maxItems'>> {
   const roleArn = requireEnv(ERASE_ENV.tenantDataRole);
   const table = requireEnv(ERASE_ENV.responsesTable);
   const bucket = requireEnv(ERASE_ENV.batchFilesBucket);

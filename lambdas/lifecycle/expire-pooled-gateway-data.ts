@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException, DynamoDBClient, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { CopyObjectCommand, DeleteObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CopyObjectCommand, DeleteObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { batchFileKey, keptFileKey } from '../inference/batches/s3-batch-file-store.js';
@@ -7,7 +7,7 @@ import { isBatchFileId, type BatchFile } from '../inference/batches/stores.js';
 import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
-import { addErasedCounts, CONCURRENCY, ERASE_ENV, kindOf, MAX_ITEMS_PER_RUN, noErasedCounts, PAGE_SIZE, pooledDataDeps, TIME_MARGIN_MS, withExecution, type ErasedCounts } from './erase-pooled-gateway-data.js';
+import { addErasedCounts, CONCURRENCY, ERASE_ENV, kindOf, MAX_ITEMS_PER_RUN, noErasedCounts, PAGE_SIZE, pooledDataDeps, TIME_MARGIN_MS, withExecution, type EraseDeps, type ErasedCounts } from './erase-pooled-gateway-data.js';
 import type { LifecycleState } from './state.js';
 
 /** The environment of *Expire pooled gateway data*: the same names as *Erase pooled gateway data*'s (ERASE_ENV). */
@@ -34,17 +34,8 @@ export interface PooledDataExpiry {
   keptFilesMoved: number;
 }
 
-/** The clients and names expirePooledData works with: in the Lambda, the tenant-data role's session of the tenant. */
-export interface ExpireDeps {
-  dynamodb: DynamoDBClient;
-  s3: S3Client;
-  table: string;
-  bucket: string;
-  /** Milliseconds left of the invocation. @default unbounded */
-  remainingMs?: () => number;
-  /** Items read at most (the Queries' ScannedCount). @default MAX_ITEMS_PER_RUN */
-  maxItems?: number;
-}
+/** The clients and names expirePooledData works with: erasePooledData's (EraseDeps). */
+export type ExpireDeps = EraseDeps;
 
 /** An item whose TTL (`#e`) is absent, not a number (`:n` = 'N'), or later than `:d`: what the step bounds. */
 const UNBOUNDED = 'attribute_not_exists(#e) OR NOT attribute_type(#e, :n) OR #e > :d';
