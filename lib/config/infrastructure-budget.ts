@@ -46,7 +46,8 @@ export const DEFAULT_INFRASTRUCTURE_BUDGET_THRESHOLDS = [80, 100] as const;
 export const InfrastructureBudgetConfigSchema = z
   .strictObject({
     monthlyLimitUsd: z.number().positive('must be more than 0: the budget\'s monthly limit in USD').refine(
-      (v) => Number.isFinite(v) && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6,
+      // At least one cent: under a millionth of a cent the tolerance alone took 0.000000001 (rendered 1e-9, no cent at all).
+      (v) => Number.isFinite(v) && Math.round(v * 100) >= 1 && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6,
       'must be in whole cents (at most two decimals), e.g. 25000 or 1234.50',
     ),
     thresholdsPercent: z.array(z.number()

@@ -21,6 +21,7 @@ describe('tiers.<tier>.infrastructureBudget', () => {
     ['no limit', { subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget\.monthlyLimitUsd/],
     ['a limit of 0', { monthlyLimitUsd: 0, subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget\.monthlyLimitUsd = 0: must be more than 0/],
     ['a limit below a cent', { monthlyLimitUsd: 10.005, subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget\.monthlyLimitUsd = 10\.005: must be in whole cents/],
+    ['a limit of a billionth of a dollar, no whole cent', { monthlyLimitUsd: 0.000000001, subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget\.monthlyLimitUsd = 1e-9: must be in whole cents/],
     ['a limit as a string', { monthlyLimitUsd: '100', subscriberEmails: emails }, /tiers\.starter\.infrastructureBudget\.monthlyLimitUsd = "100"/],
     ['no subscriber', { monthlyLimitUsd: 100, subscriberEmails: [] }, /tiers\.starter\.infrastructureBudget\.subscriberEmails.*at least one address/],
     ['subscribers left out', { monthlyLimitUsd: 100 }, /tiers\.starter\.infrastructureBudget\.subscriberEmails/],
