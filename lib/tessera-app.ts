@@ -9,6 +9,7 @@ import { PlatformDrStack } from './platform-dr-stack.js';
 import { PLATFORM_DR_STACK_ID, platformDrRegion } from './platform-dr-naming.js';
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
+import { blueprintFileName } from './config/blueprint-file-names.js';
 import { readAccountCustomizations } from './config/customization-templates.js';
 import { ACCOUNT_BASELINE_FILE_NAME, failoverBlueprintStackId, WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
 import { disasterRecoveryOf } from './config/disaster-recovery.js';
@@ -51,8 +52,8 @@ export const drBlueprintStackId = (tier: string) => `TesseraTenantDr-${tier}`;
 export { failoverBlueprintStackId };
 export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
 export const WORKLOAD_PROVISIONING_STACK_ID = 'TesseraWorkloadProvisioning';
-/** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name. */
-export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace' | 'dr') => `${tier}${kind === 'tenant' ? '' : `-${kind}`}.template.json`;
+/** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name (lib/config/blueprint-file-names.ts, where the config schema keeps tiers' files apart). */
+export { blueprintFileName };
 
 export interface BuildOptions {
   /**

@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand, type Parameter, type Stack
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { customizationsPolicyArns } from '../../lib/config/account-customizations.js';
+import { blueprintFileName } from '../../lib/config/blueprint-file-names.js';
 import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, ACCOUNT_CUSTOMIZATIONS_POLICIES_PARAMETER, ACCOUNT_CUSTOMIZATIONS_ROLE_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
@@ -41,13 +42,13 @@ export function drRegionFor(record: TenantRecord, tier = record.tier): string | 
 }
 
 /**
- * Key of a template in the blueprint catalog, as lib/tessera-app.ts publishes it:
+ * Key of a template in the blueprint catalog, as lib/tessera-app.ts publishes it (blueprintFileName):
  * `blueprints/<version>/<tier>.template.json`, `<tier>-namespace.template.json`, or
  * `account-baseline.template.json` (one per version, for every tier).
  */
 export function templateKey(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): string {
   if (kind === 'baseline') return `blueprints/${version}/${ACCOUNT_BASELINE_FILE_NAME}`;
-  return `blueprints/${version}/${tier}${kind === 'namespace' ? '-namespace' : kind === 'dr' ? '-dr' : ''}.template.json`;
+  return `blueprints/${version}/${blueprintFileName(tier, kind)}`;
 }
 
 export function templateUrl(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): string {

@@ -13,6 +13,7 @@ import { foundationModelId } from '../bedrock-models.js';
 import { checkWorkloadAccountIsNotManagement } from './management-account.js';
 import { checkSharedClusterServiceRange } from './eks-service-range.js';
 import { accountEmailTemplateProblem } from '../tenant-account-email.js';
+import { checkBlueprintFileNames } from './blueprint-file-names.js';
 import { MAX_SAGEMAKER_IMAGE_CHARS, MAX_SAGEMAKER_S3_URI_CHARS } from '../sagemaker-limits.js';
 import {
   cacheNodeTypeProblem,
@@ -1043,6 +1044,7 @@ export const PlatformConfigSchema = z
   })
   .superRefine((c, ctx) => {
     checkOrganizationalUnitNames(c, ctx);
+    checkBlueprintFileNames(c, ctx);
     const accountTier = Object.entries(c.tiers).find(([, t]) => t.isolation === 'account')?.[0];
     if (accountTier !== undefined && c.organization.accountEmail === undefined) {
       ctx.addIssue({ code: 'custom', path: ['organization', 'accountEmail'], message: `is required: tier ${accountTier} uses account isolation, and each of its tenants' AWS accounts needs a root email of the platform's own: set a template with {tenantId} such as aws+tessera-{tenantId}@platform.example.com (an address whose mail the platform team reads)` });
