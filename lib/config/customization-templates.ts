@@ -47,9 +47,25 @@ function cfnTags(): Tags {
   }))) as unknown as Tags;
 }
 
-/** Parses a template's text (JSON is YAML) with CloudFormation's short-form tags. @throws Error with the parser's message */
+/**
+ * The YAML 1.1 tags CloudFormation does not support (User Guide, "CloudFormation template format", Specifications: "The
+ * binary, omap, pairs, set, and timestamp tags", "Hash merges"): left out, so that a date stays the string it is to
+ * CloudFormation.
+ */
+const UNSUPPORTED_YAML_TAGS = new Set(['binary', 'omap', 'pairs', 'set', 'timestamp', 'merge'].map((t) => `tag:yaml.org,2002:${t}`));
+
+/**
+ * Parses a template's text (JSON is YAML) as CloudFormation reads it: YAML 1.1 ("CloudFormation supports the YAML
+ * Version 1.1 specification", with the exceptions of UNSUPPORTED_YAML_TAGS), so `yes`/`no`/`on`/`off` are booleans and
+ * `0755` is octal (493), as CloudFormation would deploy them (YAML 1.2 read them as the strings "yes" and the number
+ * 755, published so in the catalog's JSON), and its short-form tags.
+ * @throws Error with the parser's message
+ */
 export function parseTemplateText(text: string): unknown {
-  const doc = parseDocument(text, { customTags: cfnTags(), uniqueKeys: true });
+  const doc = parseDocument(text, {
+    version: '1.1', uniqueKeys: true,
+    customTags: (tags) => [...tags.filter((t) => !UNSUPPORTED_YAML_TAGS.has((t as { tag: string }).tag)), ...cfnTags()],
+  });
   if (doc.errors.length) throw new Error(doc.errors[0].message);
   return doc.toJS({ maxAliasCount: 100 });
 }

@@ -74,6 +74,17 @@ describe('readAccountCustomizations (synth)', () => {
     });
   });
 
+  it('reads YAML as CloudFormation does (YAML 1.1): yes/on/off booleans, 0755 octal, a date a string', () => {
+    const file = templateFile('yaml11.yaml', [
+      'Resources:', '  Bucket:', '    Type: AWS::S3::Bucket', '    Properties:',
+      '      ObjectLockEnabled: yes', '      Versioned: on', '      Public: off', '      Mode: 0755', '      Since: 2026-12-05', '      Name: !Sub "${AWS::StackName}-x"',
+    ].join('\n'));
+    const [c] = readAccountCustomizations(enterprise([{ name: 'yaml11', templateFile: file }]));
+    expect((c.template.Resources as Record<string, { Properties: unknown }>).Bucket.Properties).toEqual({
+      ObjectLockEnabled: true, Versioned: true, Public: false, Mode: 493, Since: '2026-12-05', Name: { 'Fn::Sub': '${AWS::StackName}-x' },
+    });
+  });
+
   it('fails naming the key path and the problem: a missing file, a file that is not JSON or YAML, no Resources', () => {
     const problems = problemsOf(enterprise([
       { name: 'gone', templateFile: join(dir, 'absent.yaml') },
