@@ -187,6 +187,33 @@ describe('bedrock refusals that name the field', () => {
     expect(out.error!.body.message).toMatch(/bedrock/);
     expect(bedrock.calls()).toHaveLength(0);
   });
+
+  it.each(CLIENTS)('stream_options.include_obfuscation true is a 400 naming it (ConverseStream events carry no obfuscation padding); false streams as asked (%s client)', async (client) => {
+    // GIVEN a stream request asking for OpenAI's obfuscation padding, as the `openai` package's ChatCompletionStreamOptions lets it
+    const call = callOf('text', 'streamed', MODEL);
+    const asked = await run(client, { ...call, params: { ...call.params, stream_options: { include_usage: true, include_obfuscation: true } } });
+    // THEN a 400 naming the nested field and the provider, and nothing sent: never a stream without the padding asked for
+    expect(asked.error!.status).toBe(400);
+    expect(asked.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'stream_options.include_obfuscation' });
+    expect(asked.error!.body.message).toMatch(/^stream_options\.include_obfuscation is not supported by the bedrock provider: .*obfuscation/);
+    expect(bedrock.calls()).toHaveLength(0);
+
+    // AND false (no padding: what ConverseStream gives) streams the answer, the usage chunk last as asked
+    const answer = converseAnswerOf('text');
+    bedrock.on(ConverseStreamCommand).callsFake(() => ({ $metadata: { httpStatusCode: 200, requestId: 'bedrock-request-1' }, stream: eventStream(converseEvents(answer)) }));
+    const plain = await run(client, { ...call, params: { ...call.params, stream_options: { include_usage: true, include_obfuscation: false } } });
+    expect(plain.error).toBeUndefined();
+    expect(plain.chunks).toEqual(bedrockChunks(answer, MODEL, true));
+  });
+
+  it.each(CLIENTS)('a stream_options key OpenAI does not define (vLLM\'s continuous_usage_stats) is a 400 naming it, not dropped (%s client)', async (client) => {
+    const call = callOf('text', 'streamed', MODEL);
+    const out = await run(client, { ...call, params: { ...call.params, stream_options: { include_usage: true, continuous_usage_stats: true } } });
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: 'stream_options.continuous_usage_stats' });
+    expect(out.error!.body.message).toMatch(/bedrock/);
+    expect(bedrock.calls()).toHaveLength(0);
+  });
 });
 
 describe('bedrock: tool messages answer the calls of the assistant message before them', () => {

@@ -12,7 +12,11 @@ import { given, unsupported } from './refuse.js';
  *   (tools.ts), `response_format` (response-format.ts), `reasoning_effort` (reasoning-effort.ts),
  *   `service_tier` (service-tier.ts), `user`, `metadata`, `safety_identifier` (request-metadata.ts).
  * - The gateway's, not forwarded: `model` (the catalog id; Bedrock gets `model.upstream`),
- *   `stream`, `stream_options` (the gateway picks Converse or ConverseStream and relays usage).
+ *   `stream`, `stream_options.include_usage` (the gateway picks Converse or ConverseStream and
+ *   relays usage). Of `stream_options`'s other keys (checkStreamOptions): `include_obfuscation` is
+ *   accepted only as false (ConverseStream's chunks carry no obfuscation padding: true is refused,
+ *   as /v1/responses refuses it), and a key OpenAI's `ChatCompletionStreamOptions` does not define
+ *   (vLLM's `continuous_usage_stats`) is refused, naming `stream_options.<key>`.
  * - Accepted only at the value that changes nothing (OpenAI's default), refused otherwise: `n`
  *   (1: Converse returns one choice), `logprobs` (false), `top_logprobs` (0), `logit_bias` ({}),
  *   `frequency_penalty` and `presence_penalty` (0), `store` (false: Bedrock keeps nothing for
@@ -31,11 +35,30 @@ import { given, unsupported } from './refuse.js';
  */
 export function checkRequestFields(body: ChatCompletionCreateParams): void {
   for (const [field, value] of Object.entries(body)) {
+    if (field === 'stream_options' && given(value)) checkStreamOptions(value);
     if (!given(value) || MAPPED.has(field)) continue;
     const rule = RULES[field];
     if (!rule) throw unsupported(field, 'not a field of OpenAI chat completions, and Converse has no place to forward it');
     if (rule.accepts?.(value)) continue;
     throw unsupported(field, rule.why);
+  }
+}
+
+/**
+ * `stream_options` (OpenAI's `ChatCompletionStreamOptions`: `include_usage`, `include_obfuscation`) on ConverseStream:
+ * `include_usage` is the gateway's (the usage chunk, chat/stream-relay.ts); `include_obfuscation` is accepted only at
+ * false, null or absent, since ConverseStream's chunks carry no `obfuscation` padding and the gateway adds none; any
+ * other key is not OpenAI's and has no place in Converse.
+ * @throws UnsupportedFieldError naming `stream_options.<key>` (the first such key)
+ */
+function checkStreamOptions(options: object): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (key === 'include_usage' || !given(value)) continue;
+    if (key === 'include_obfuscation') {
+      if (value === false) continue;
+      throw unsupported('stream_options.include_obfuscation', 'ConverseStream chunks carry no obfuscation padding (the `obfuscation` field OpenAI adds to normalize chunk sizes); send false or leave it out');
+    }
+    throw unsupported(`stream_options.${key}`, 'not a field of OpenAI\'s ChatCompletionStreamOptions (include_usage, include_obfuscation), and ConverseStream has no place to forward it');
   }
 }
 
