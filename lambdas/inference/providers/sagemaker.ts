@@ -17,8 +17,11 @@ import { upstreamErrorFields } from './upstream-error-fields.js';
  * - `model` is dropped from the body. The endpoint, not the body, picks the model; LMI and TGI
  *   ignore the field, but vLLM answers 404 "The model `x` does not exist" to any name other than its
  *   served model name (`/opt/ml/model` on SageMaker) and accepts a body without one.
- * - `stream` and `stream_options` are the provider's: absent for `complete`, `stream: true` with
- *   `include_usage` for `stream`, whatever the caller asked.
+ * - `stream` and `stream_options.include_usage` are the provider's: absent for `complete`, `stream: true`
+ *   with `include_usage: true` for `stream`, whatever the caller asked (the gateway meters every stream and
+ *   passes the usage chunk on only when asked). The caller's other `stream_options` keys
+ *   (`include_obfuscation`, vLLM's `continuous_usage_stats`) go to the container as sent, as the
+ *   HTTP provider sends them (before 2026-12-05 they were dropped).
  * - A stream is read as server-sent events (vLLM, TGI), or as JSON lines (LMI's own chat
  *   streaming format: one chunk per line, no `data:`), told apart by the first byte.
  * - Errors: `ModelError` is the container's own answer (`OriginalStatusCode`, `OriginalMessage`):
@@ -126,11 +129,14 @@ export class SageMakerProvider implements Provider {
   }
 }
 
-/** The caller's body for the container: without `model`, with the provider's own stream flags. */
+/**
+ * The caller's body for the container: without `model`, with the provider's own stream flags (`stream: true` and
+ * `stream_options.include_usage: true` beside the caller's other stream options for a stream; neither for a whole answer).
+ */
 function containerBody(r: ProviderRequest, stream: boolean): string {
   refuseToolMessageMedia(r.body, 'sagemaker');
-  const { model: _model, stream: _stream, stream_options: _options, ...rest } = r.body as unknown as Record<string, unknown>;
-  return JSON.stringify(stream ? { ...rest, stream: true, stream_options: { include_usage: true } } : rest);
+  const { model: _model, stream: _stream, stream_options: options, ...rest } = r.body as unknown as Record<string, unknown>;
+  return JSON.stringify(stream ? { ...rest, stream: true, stream_options: { ...((options as Record<string, unknown> | null | undefined) ?? {}), include_usage: true } } : rest);
 }
 
 /** The bytes of the event stream's payload parts; its error events as ProviderErrors. */

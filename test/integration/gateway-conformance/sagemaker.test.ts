@@ -64,6 +64,28 @@ describe('conformance: sagemaker (OpenAI container on an endpoint, SDK mocked)',
     // AND the client saw the container's answer with the gateway's id and the catalog model
     expectRelayed(out, call, mode, scenario, MODEL, client);
   });
+
+  it.each(CLIENTS)('a stream\'s own stream_options (include_obfuscation, vLLM\'s continuous_usage_stats) reach the container beside the gateway\'s include_usage (%s client)', async (client) => {
+    // GIVEN a container that streams the text answer
+    const chunks = openAiChunks('text').map((c) => ({ ...c, model: '/opt/ml/model' }));
+    sagemaker.on(InvokeEndpointWithResponseStreamCommand).callsFake(() => ({ Body: payloadParts(sseBytes({ events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] })), ContentType: 'text/event-stream' }));
+    const call = callOf('text', 'streamed', MODEL);
+    const streamOptions = { include_obfuscation: false, continuous_usage_stats: true };
+
+    // WHEN the client streams with stream options of its own (no include_usage: the gateway asks it all the same)
+    const out = await run(client, { ...call, params: { ...call.params, stream_options: streamOptions } });
+
+    // THEN the container got them as sent, with include_usage added, never dropped
+    expect(out.error).toBeUndefined();
+    const sent = sagemaker.commandCalls(InvokeEndpointWithResponseStreamCommand);
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse((sent[0].args[0].input as { Body: string }).Body).stream_options).toEqual({ ...streamOptions, include_usage: true });
+    // AND the caller, who asked no usage, gets the text chunks as the container wrote them
+    const textOf = (cs: any[]) => cs.map((c) => c.choices[0]?.delta?.content ?? '').join('');
+    expect(textOf(out.chunks!)).toBe(textOf(chunks));
+    expect(textOf(out.chunks!)).not.toBe('');
+    expect(out.chunks!.every((c) => c.usage == null)).toBe(true);
+  });
 });
 
 describe('sagemaker errors keep their meaning', () => {
