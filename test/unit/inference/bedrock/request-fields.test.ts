@@ -30,6 +30,14 @@ describe('checkRequestFields', () => {
     expect(e.message).toMatch(new RegExp(`^${field} is not supported by the bedrock provider: `));
   });
 
+  it('takes stream_options.include_obfuscation false or null; refuses it true, and any key OpenAI does not define, naming stream_options.<key>', () => {
+    expect(() => checkRequestFields(body({ stream: true, stream_options: { include_usage: false, include_obfuscation: false } }))).not.toThrow();
+    expect(() => checkRequestFields(body({ stream: true, stream_options: { include_obfuscation: null, continuous_usage_stats: null } }))).not.toThrow();
+    const padded = expectUnsupported(() => checkRequestFields(body({ stream: true, stream_options: { include_usage: true, include_obfuscation: true } })), 'stream_options.include_obfuscation');
+    expect(padded.message).toMatch(/^stream_options\.include_obfuscation is not supported by the bedrock provider: .*no obfuscation padding/);
+    expectUnsupported(() => checkRequestFields(body({ stream: true, stream_options: { continuous_usage_stats: true } })), 'stream_options.continuous_usage_stats');
+  });
+
   it('refuses fields OpenAI does not define, top_k included', () => {
     expectUnsupported(() => checkRequestFields(body({ top_k: 40 })), 'top_k');
     expectUnsupported(() => checkRequestFields(body({ repetition_penalty: 1.1 })), 'repetition_penalty');
