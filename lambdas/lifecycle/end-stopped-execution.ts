@@ -4,7 +4,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
 import { endDeadOperation } from './lease.js';
-import { settleUsageKey } from './manage-usage-key.js';
+import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
@@ -63,8 +63,8 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.
   const ended = await endDeadOperation(record, lease, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: ended.status });
-  // The standing recorded another tier: the usage key follows it into that tier's plan (the change's Move usage key never ran).
-  const usageKey = standing.changes.tier && record.usageKey ? await settleUsageKey(tenantId) : undefined;
+  // The usage key follows the tier the registry records now (a standing, or Check blueprint's before the stop) into its plan.
+  const usageKey = await usageKeyAfterEndedChange(lease.kind, record, standing.changes.tier);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: ended.status, ...(usageKey ? { usageKey } : {}) });
   return { ended: true, status: ended.status, ...(usageKey ? { usageKey } : {}) };
 }, { trackStep: false });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { platformClient } from '../shared/aws-clients.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, requireTenant, updateTenant, type UpdateOptions } from '../shared/registry.js';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import type { LifecycleKind, TenantRecord } from '../../lib/tenant-record.js';
 import type { LifecycleState } from './state.js';
 
 /** The usage plan of a tier, by the name the InferenceApi construct gives it. */
@@ -238,4 +238,25 @@ export async function settleUsageKey(tenantId: string, options: { verify?: boole
       .catch((again: unknown) => logger.warn('could not record the pending move of the usage key', { tenantId, error: again as Error }));
     return { outcome: 'pending', note: `usage key ${key.id} not moved into usage plan ${usagePlanName(tier)} of tier ${tier} (${error}): recorded pending (usageKey.movePending); the next drift check (tessera tenants drift --detect ${tenantId}) or change moves it` };
   }
+}
+
+/**
+ * The usage key after a change or upgrade ended without its own *Move usage key* (*Record failure*, *End stopped
+ * execution*), once the failure is written (no lease, the tenant back to ACTIVE): the key is put in the usage plan of the
+ * tier the registry records now (settleUsageKey, the record's plan trusted: one GetUsagePlans when it is right). That
+ * tier is the stack's: the standing this ending recorded (`standingTier`), or the one *Check blueprint* recorded when the
+ * tenant stack completed its update, before a later step failed (the namespace, the customizations, *Move usage key*
+ * itself) or the execution stopped. Before, only a standing moved the key: after a failure past *Check blueprint* the
+ * registry said the new tier while the key stayed in the old tier's plan, and the edge enforced the old tier's rate,
+ * burst and daily quota until the next drift run.
+ * @param kind the operation that ended (only `change` and `upgrade` move a tier)
+ * @param before the record as it was read before the failure was written (a tenant without `usageKey` has none to move)
+ * @param standingTier the tier the ending recorded from the stack's standing, if any
+ * @returns the settlement when the standing recorded a tier or the key was not in the recorded tier's plan (`moved`,
+ *   `pending`, `left`); undefined when there is nothing to say (no key, another kind, the key already in its plan)
+ */
+export async function usageKeyAfterEndedChange(kind: LifecycleKind, before: TenantRecord, standingTier: string | undefined): Promise<UsageKeySettlement | undefined> {
+  if (!before.usageKey || (kind !== 'change' && kind !== 'upgrade')) return undefined;
+  const settled = await settleUsageKey(before.tenantId);
+  return standingTier || settled.outcome !== 'in-plan' ? settled : undefined;
 }

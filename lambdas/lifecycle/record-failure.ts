@@ -18,7 +18,7 @@ import { catchReason } from './catch-reason.js';
 import { failOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
-import { settleUsageKey } from './manage-usage-key.js';
+import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
 import type { LifecycleState } from './state.js';
 
@@ -220,8 +220,8 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const ended = await failOperation(record, lease, {
     step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(standing.updating ? { stackUpdating: standing.updating } : {}) }, entry: { reason, ...lifted }, changes,
   });
-  // The standing recorded another tier: the usage key follows it into that tier's plan (the change's Move usage key never ran).
-  const usageKey = standing.changes.tier && record.usageKey ? await settleUsageKey(tenantId) : undefined;
+  // The usage key follows the tier the registry records now (a standing, or Check blueprint's before a later step failed) into its plan.
+  const usageKey = await usageKeyAfterEndedChange(input.kind, record, standing.changes.tier);
   // A change set refused by the guard (change-set-guard.ts): the resources it would have destroyed, named on the bus too.
   // (`refused` alone means an execution refused before it took the lease: recordWithoutLease.)
   const refusal = input.error.Error === 'ChangeRefused' && record.changeSetRefusal?.executionArn === input.executionArn ? record.changeSetRefusal : undefined;

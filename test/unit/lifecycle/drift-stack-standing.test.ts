@@ -6,7 +6,7 @@ import { mockStrict } from '../../support/strict-mock.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { records, registryMock } from './registry-mock.js';
-import { credentials, setLifecycleEnv, tenant } from './support.js';
+import { credentials, setLifecycleEnv, state, tenant } from './support.js';
 
 // A change stopped seconds after ExecuteChangeSet, its stack still UPDATE_IN_PROGRESS (real AWS): the update ends later,
 // and the drift workflow (Check drift) is what makes the registry catch up with the stack (stack-standing.ts driftStanding).
@@ -16,6 +16,7 @@ const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 const gw = mockStrict(APIGatewayClient, 'apigateway', APIGatewayServiceException);
 const { handler: endStopped } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
+const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
 const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
 const { tenantDriftLines } = await import('../../../lib/cli/tenants-drift-command.js');
@@ -139,6 +140,50 @@ describe('a change stopped while its stack was UPDATE_IN_PROGRESS', () => {
     expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-p']);
     expect(out).toMatchObject({ ended: true, usageKey: { outcome: 'moved' } });
     expect(JSON.parse(events().find((e) => e.DetailType === 'Tenant Lifecycle Failed')!.Detail!)).toMatchObject({ usageKey: { outcome: 'moved' } });
+  });
+
+  // Check blueprint records the new tier (its outputs, its version) as soon as the tenant stack completes; a later step
+  // failing (the customizations, the namespace, Move usage key) or a stop then leaves no standing to record: the record
+  // already says professional. Before, only a standing moved the key, so it stayed in starter's plan until the drift run.
+  const pastCheckBlueprint = (): TenantRecord => ({ ...changing(), tier: 'professional', stackOutputs: { ApiUrl: 'https://professional.example.com' }, currentStep: 'Check customizations' });
+
+  it('a change that fails after Check blueprint recorded its new tier: Record failure moves the usage key into that tier\'s plan and says so', async () => {
+    records.set('acme', pastCheckBlueprint());
+    stackIs(stack('UPDATE_COMPLETE', 'professional'));
+    const out = await recordFailure({
+      request: { ...state().request, requestId: 'chg-1' }, executionArn: CHANGE, kind: 'change', failedStep: 'Check customizations',
+      error: { Error: 'StackFailed', Cause: JSON.stringify({ errorType: 'StackFailed', errorMessage: 'customization audit: stack tessera-acme-custom-audit is UPDATE_ROLLBACK_COMPLETE' }) },
+    }, {} as never);
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', failure: { step: 'Check customizations', kind: 'change' } });
+    expect(after.lease).toBeUndefined();
+    expect(gw.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-s', keyId: 'key-1' }]);
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input)).toEqual([{ usagePlanId: 'plan-p', keyId: 'key-1', keyType: 'API_KEY' }]);
+    expect(after.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-p' });
+    expect(out).toMatchObject({ usageKey: { outcome: 'moved', note: expect.stringContaining('usage plan tessera-professional (plan-p) of tier professional') } });
+    expect(JSON.parse(events().find((e) => e.DetailType === 'Tenant Lifecycle Failed')!.Detail!)).toMatchObject({ usageKey: { outcome: 'moved' } });
+  });
+
+  it('a change stopped after Check blueprint recorded its new tier: End stopped execution moves the usage key into that tier\'s plan', async () => {
+    records.set('acme', pastCheckBlueprint());
+    stackIs(stack('UPDATE_COMPLETE', 'professional'));
+    const out = await endStopped({ detail: { executionArn: CHANGE, status: 'ABORTED', input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'chg-1' } }) } } as never, {} as never);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', usageKey: { id: 'key-1', value: 'v', plan: 'plan-p' } });
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-p']);
+    expect(out).toMatchObject({ ended: true, usageKey: { outcome: 'moved' } });
+  });
+
+  it('a failed change that kept the tier (its key in that tier\'s plan): nothing moved, nothing said about the key', async () => {
+    records.set('acme', { ...changing(), currentStep: 'Check customizations' });
+    stackIs(stack('UPDATE_COMPLETE', 'starter'));
+    const out = await recordFailure({
+      request: { ...state().request, requestId: 'chg-1' }, executionArn: CHANGE, kind: 'change', failedStep: 'Check customizations',
+      error: { Error: 'StackFailed', Cause: JSON.stringify({ errorType: 'StackFailed', errorMessage: 'customization audit failed' }) },
+    }, {} as never);
+    expect(gw.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
+    expect(gw.commandCalls(DeleteUsagePlanKeyCommand)).toHaveLength(0);
+    expect(records.get('acme')!.usageKey).toEqual({ id: 'key-1', value: 'v', plan: 'plan-s' });
+    expect(out).not.toHaveProperty('usageKey');
   });
 
   it('a move the drift run owes (usageKey.movePending) is made even when there is no standing to record', async () => {
