@@ -786,7 +786,10 @@ export type DriftRecord = z.infer<typeof DriftRecord>;
 export const CustomizationRecord = z.object({
   stackName: z.string(),
   status: z.enum(['DEPLOYING', 'ACTIVE', 'FAILED', 'RETAINED', 'DELETED']),
-  /** The tier whose customization it is (its template is that tier's). */
+  /**
+   * The tier whose customization it is (its template is that tier's). FAILED after an update that left the stack as it
+   * stood (refused, its template unreadable, rolled back): the tier and version the stack still runs, from its tags.
+   */
   tier: z.string(),
   /** The platform version whose catalog template it was deployed from. */
   blueprintVersion: z.string().optional(),

@@ -1,11 +1,12 @@
 import { CreateStackCommand, DeleteStackCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { customizationFileName, customizationStackName, type AccountCustomization } from '../../lib/config/account-customizations.js';
+import { TIER_TAG } from '../../lib/tenant-naming.js';
 import type { CustomizationRecord, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
-import { customizationsRoleArn, describeStack } from './blueprints.js';
+import { customizationsRoleArn, describeStack, VERSION_TAG } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet } from './change-set-guard.js';
 import { describeForeignOperation, requestToken, stackLifter } from './deploy-blueprint.js';
 import { continueRollbackAdvice, firstFailure, runningOperation } from './stack-events.js';
@@ -69,6 +70,8 @@ const STUCK = new Set(['ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAIL
  * - in progress: ours (its events carry our token) waited for; anyone else's: StackBusy (retried);
  * - complete: once `started`, recorded ACTIVE; otherwise updated through the change-set guard (updateThroughChangeSet,
  *   with the change's allowReplacement): UNCHANGED is ACTIVE, a refusal is recorded FAILED and ChangeRefused;
+ * - an update that left the stack as it stood (refused, template unreadable, UPDATE_ROLLBACK_COMPLETE): recorded FAILED with the
+ *   tier and version the stack still runs (its tags), not the ones attempted, and the reason saying so;
  * - ROLLBACK_COMPLETE or UPDATE_ROLLBACK_COMPLETE after our operation: recorded FAILED with the first failed
  *   resource's reason (stack-events.ts firstFailure), StackFailed. A ROLLBACK_COMPLETE left by an earlier execution
  *   holds nothing: its protection lifted on record (stackLifter), deleted, StackBusy (created again once gone);
@@ -78,12 +81,29 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
   const name = customizationStackName(record.tenantId, entry.name);
   const version = requireEnv(ENV.blueprintVersion);
   const token = requestToken(state, `custom-${entry.name}`);
-  const recordAs = (status: CustomizationRecord['status'], reason?: string) => recordCustomization(record.tenantId, entry.name, { stackName: name, status, tier, blueprintVersion: version, ...(reason ? { reason } : {}) });
+  const recordAs = (status: CustomizationRecord['status'], reason?: string, runs = { tier, blueprintVersion: version }) => recordCustomization(record.tenantId, entry.name, { stackName: name, status, ...runs, ...(reason ? { reason } : {}) });
   const fail = async (reason: string): Promise<never> => {
     await recordAs('FAILED', reason);
     throw new StackFailedError(reason);
   };
   const existing = await describeStack(cfn, name);
+  /**
+   * An update that left the stack as it stood (a change set refused by the guard or whose template CloudFormation could
+   * not read: nothing executed; an update rolled back: UPDATE_ROLLBACK_COMPLETE, its tags rolled back with it): recorded
+   * FAILED (the last deployment failed) with the tier and version the stack still runs, from its own tags, and the reason
+   * saying so. Before, the entry named the tier and version the update attempted, which the stack never reached.
+   */
+  const standsOn = () => {
+    const tag = (key: string) => existing?.Tags?.find((t) => t.Key === key)?.Value;
+    const runs = { tier: tag(TIER_TAG) ?? tier, blueprintVersion: tag(VERSION_TAG) ?? version };
+    const attempted = runs.tier !== tier || runs.blueprintVersion !== version ? ` (the update to tier ${tier}, version ${version} did not take)` : '';
+    return { runs, note: `; stack ${name} still runs tier ${runs.tier}'s template at version ${runs.blueprintVersion}${attempted}` };
+  };
+  const failStanding = async (reason: string, error: (message: string) => Error = (m) => new StackFailedError(m)): Promise<never> => {
+    const { runs, note } = standsOn();
+    await recordAs('FAILED', reason + note, runs);
+    throw error(reason);
+  };
   if (existing) {
     const notOurs = ownershipProblem(existing, record, 'customization');
     if (notOurs) throw new StackNotOwnedError(`stack ${name} (${existing.StackId ?? 'no id'}, ${existing.StackStatus}) exists in account ${record.accountId} but was not created by Tessera's workflow for tenant ${record.tenantId}: ${notOurs}; Tessera never adopts, updates or deletes a stack it did not create — remove or rename that stack, then retry the tenant`);
@@ -127,7 +147,7 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: customizationsRoleArn(record.accountId!) }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
-  if (started && status === 'UPDATE_ROLLBACK_COMPLETE') return fail(`customization ${entry.name}: stack ${name} is UPDATE_ROLLBACK_COMPLETE (its update failed and was rolled back): ${await reason()}`);
+  if (started && status === 'UPDATE_ROLLBACK_COMPLETE') return failStanding(`customization ${entry.name}: stack ${name} is UPDATE_ROLLBACK_COMPLETE (its update failed and was rolled back): ${await reason()}`);
   if (started && DONE.has(status)) {
     await recordAs('ACTIVE');
     return 'COMPLETE';
@@ -135,12 +155,11 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
   // Complete (or back on its previous template) from an earlier execution: this execution's template and parameters, through the guard.
   const outcome = await updateThroughChangeSet(cfn, { input, token, allowReplacement: state.change?.allowReplacement }).catch((e: unknown) => {
     const unreadable = templateReadProblem(e, entry.name, input.TemplateURL);
-    return unreadable ? fail(unreadable) : Promise.reject(e);
+    return unreadable ? failStanding(unreadable) : Promise.reject(e);
   });
   if (outcome.outcome === 'REFUSED') {
     const why = `customization ${entry.name}: change set ${outcome.changeSetName} would replace or remove ${outcome.refused.length} stateful resource${outcome.refused.length === 1 ? '' : 's'} of stack ${name}: ${outcome.refused.map(describeDestructive).join('; ')}; refused (the change set is deleted, the stack untouched); send the change again with allowReplacement and a reason to let it through`;
-    await recordAs('FAILED', why);
-    throw new ChangeRefusedError(why);
+    return failStanding(why, (m) => new ChangeRefusedError(m));
   }
   if (outcome.outcome === 'UNCHANGED') {
     await recordAs('ACTIVE');

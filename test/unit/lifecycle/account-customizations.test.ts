@@ -148,6 +148,39 @@ describe('Deploy customizations', async () => {
     expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
   });
 
+  // A move from professional to enterprise whose customization update did not take: the stack stands on what it ran before.
+  const runningOn = (name: string, status: string, tier: string, version: string) => {
+    const out = stackOf(name, status);
+    out.Stacks[0].Tags.push({ Key: 'tessera:tier', Value: tier }, { Key: 'tessera:blueprint-version', Value: version });
+    return out;
+  };
+  const moveToEnterprise = { ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
+  const securityActive = () => enterprise('change', { customizations: { security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE', tier: 'professional', blueprintVersion: '0.9.0', updatedAt: '2026-11-01T00:00:00.000Z' } } });
+
+  it('an update that rolled back: recorded FAILED with the tier and version the stack still runs (its tags), not the ones attempted', async () => {
+    records.set('acme', securityActive());
+    cfn.on(DescribeStacksCommand).resolves(runningOn('tessera-acme-custom-security', 'UPDATE_ROLLBACK_COMPLETE', 'professional', '0.9.0'));
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+    await expect(deploy({ ...moveToEnterprise, customizations: { state: 'IN_PROGRESS', done: [], current: 'security' } })).rejects.toMatchObject({ name: 'StackFailed', message: expect.stringContaining('UPDATE_ROLLBACK_COMPLETE') });
+    expect(records.get('acme')!.customizations!.security).toMatchObject({
+      status: 'FAILED', tier: 'professional', blueprintVersion: '0.9.0',
+      reason: expect.stringContaining('stack tessera-acme-custom-security still runs tier professional\'s template at version 0.9.0 (the update to tier enterprise, version 1.0.0 did not take)'),
+    });
+  });
+
+  it('a change set the guard refused: the stack untouched, recorded FAILED with the tier and version it still runs, ChangeRefused', async () => {
+    records.set('acme', securityActive());
+    cfn.on(DescribeStacksCommand).resolves(runningOn('tessera-acme-custom-security', 'UPDATE_COMPLETE', 'professional', '0.9.0'));
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Archive', ResourceType: 'AWS::S3::Bucket', PhysicalResourceId: 'acme-archive' } }] });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    await expect(deploy(moveToEnterprise)).rejects.toMatchObject({ name: 'ChangeRefused', message: expect.stringContaining('refused (the change set is deleted, the stack untouched)') });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(records.get('acme')!.customizations!.security).toMatchObject({
+      status: 'FAILED', tier: 'professional', blueprintVersion: '0.9.0', reason: expect.stringContaining('still runs tier professional\'s template at version 0.9.0'),
+    });
+  });
+
   it('does nothing for a tier without customizations (a VPC tier): COMPLETE, no call into any account', async () => {
     records.set('acme', leased('onboard'));
     await expect(deploy(state())).resolves.toEqual({ state: 'COMPLETE', done: [] });
