@@ -47,14 +47,25 @@ const STACK_ACTIONS = [
 const anyRegion = (service: string, resource: string) => `arn:*:${service}:*:*:${resource}`;
 const iamArn = (resource: string) => `arn:*:iam::*:${resource}`;
 
-/** The KMS actions on a key (resource type key): the rest (aliases, custom key stores, ListKeys) take no key tag. */
-const KEY_ACTIONS = [
-  'kms:CancelKeyDeletion', 'kms:CreateGrant', 'kms:Decrypt', 'kms:DeriveSharedSecret', 'kms:DescribeKey', 'kms:DisableKey', 'kms:DisableKeyRotation',
-  'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyPair', 'kms:GenerateDataKeyPairWithoutPlaintext',
-  'kms:GenerateDataKeyWithoutPlaintext', 'kms:GenerateMac', 'kms:GetKeyPolicy', 'kms:GetPublicKey', 'kms:ImportKeyMaterial', 'kms:PutKeyPolicy',
-  'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:ReplicateKey', 'kms:RetireGrant', 'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion',
-  'kms:Sign', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:UpdatePrimaryRegion', 'kms:Verify', 'kms:VerifyMac',
-];
+/**
+ * Services whose resources in a tenant account Tessera's blueprints tag `tessera:tenant-id` (the tenant stack's and DR
+ * stack's tags; the fine-tuning SageMaker jobs, models and endpoints the gateway tags). Denied on any resource that
+ * carries that tag and is not a customization's own (`tessera:component` account-customization): KMS (the tenant
+ * key, `kms:CreateGrant` among its actions), EC2 (the VPC, subnets, route tables, security groups, VPC endpoints and
+ * their policies, flow logs, NAT gateways: and so no instance or interface in Tessera's subnets), AWS Backup (the
+ * backup plan and restore testing plan, whose ARNs carry an id, not a name; the recovery points, tagged by the plan),
+ * SageMaker, and the services also denied by name below. `aws:ResourceTag` is tested only where the service gives it;
+ * the named denies cover the rest.
+ */
+const TAGGED_SERVICES = ['kms:*', 'ec2:*', 'backup:*', 'sagemaker:*', 'events:*', 'sqs:*', 'cloudwatch:*', 'lambda:*', 'ssm:*'];
+
+/**
+ * S3 access points, Object Lambda access points and Multi-Region Access Points: IAM names no bucket when one is created
+ * or given a policy (their actions take the access point alone; no condition key names the bucket), and requests through
+ * one are authorized against the access point's ARN, not the bucket's. So none at all: an access point on a Tessera
+ * bucket would reach tenant data past DenyTesseraBuckets.
+ */
+const ACCESS_POINT_ACTIONS = ['s3:CreateAccessPoint*', 's3:PutAccessPoint*', 's3:CreateMultiRegionAccessPoint', 's3:PutMultiRegionAccessPointPolicy'];
 
 /**
  * The statements of the permissions boundary: everything the role's managed policies grant, except Tessera's own
@@ -81,14 +92,19 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
       { StringNotEquals: { 'iam:PermissionsBoundary': boundaryArn } }),
     deny('DenyDroppingTheBoundary', ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'], ['*']),
     deny('DenyTesseraStacks', STACK_ACTIONS, [anyRegion('cloudformation', 'stack/tessera-*')]),
-    // Tenant keys carry tessera:tenant-id (the tenant stack's tags); a customization's own keys carry it too, with tessera:component account-customization.
-    deny('DenyTenantKeys', KEY_ACTIONS, [anyRegion('kms', 'key/*')], {
+    // Tenant keys and the rest of the tenant's tagged resources carry tessera:tenant-id (the tenant stack's tags); a customization's own
+    // carry it too, with tessera:component account-customization.
+    deny('DenyTenantTaggedResources', TAGGED_SERVICES, ['*'], {
       Null: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: 'false' },
       StringNotEquals: { 'aws:ResourceTag/tessera:component': CUSTOMIZATION_COMPONENT },
     }),
     deny('DenyTenantKeyAliases', ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], [anyRegion('kms', 'alias/tessera/*'), anyRegion('kms', 'alias/tessera-*')]),
     // Tenant buckets, DR buckets and the vector bucket are tessera-*; S3 bucket ARNs name no account or region.
     deny('DenyTesseraBuckets', ['s3:*'], ['arn:*:s3:::tessera-*', 'arn:*:s3:::tessera-*/*']),
+    deny('DenyAccessPoints', ACCESS_POINT_ACTIONS, ['*']),
+    // S3 Access Grants: no location or grant whose scope is a Tessera bucket.
+    deny('DenyTesseraBucketGrants', ['s3:CreateAccessGrantsLocation', 's3:UpdateAccessGrantsLocation'], ['*'], { StringLike: { 's3:AccessGrantsLocationScope': 's3://tessera-*' } }),
+    deny('DenyTesseraBucketGrant', ['s3:CreateAccessGrant'], ['*'], { StringLike: { 's3:AccessGrantScope': 's3://tessera-*' } }),
     deny('DenyTesseraVectorBuckets', ['s3vectors:*'], [anyRegion('s3vectors', 'bucket/tessera-*'), anyRegion('s3vectors', 'bucket/tessera-*/*')]),
     deny('DenyTesseraDatabase', ['rds:*'], [
       anyRegion('rds', 'db:tessera-*'), anyRegion('rds', 'snapshot:tessera-*'), anyRegion('rds', 'pg:tessera-*'), anyRegion('rds', 'subgrp:tessera-*'),
@@ -98,7 +114,8 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
       anyRegion('elasticache', 'usergroup:tessera-*'), anyRegion('elasticache', 'subnetgroup:tessera-*'), anyRegion('elasticache', 'snapshot:tessera-*'),
     ]),
     deny('DenyTesseraClusters', ['eks:*'], [anyRegion('eks', 'cluster/tessera-*'), anyRegion('eks', '*/tessera-*/*')]),
-    deny('DenyTesseraVaults', ['backup:*'], [anyRegion('backup', 'backup-vault:tessera-*')]),
+    // The database's vault tessera-<tenant>-database (DR: tessera-<tenant>-dr) and restore testing plan tessera_<tenant>_database (its ARN ends -<id>).
+    deny('DenyTesseraBackups', ['backup:*'], [anyRegion('backup', 'backup-vault:tessera-*'), anyRegion('backup', 'restore-testing-plan:tessera_*')]),
     deny('DenyTesseraLogGroups', ['logs:*'], [anyRegion('logs', 'log-group:/tessera/*'), anyRegion('logs', 'log-group:/aws/vendedlogs/tessera/*'),
       anyRegion('logs', 'log-group:/aws/eks/tessera-*'), anyRegion('logs', 'log-group:/aws/rds/instance/tessera-*')]),
     deny('DenyTenantSecrets', ['secretsmanager:*'], [anyRegion('secretsmanager', 'secret:tessera/*'), anyRegion('secretsmanager', 'secret:rds!*')]),
@@ -106,6 +123,16 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
     // that name in another region: the platform's forwarder confirms a subscription of such a topic to its queue and trusts what
     // arrives, so a raw-delivery subscription or a topic without the tenant key would forge or silence the tenant's alerts.
     deny('DenyTesseraTopics', ['sns:*'], [anyRegion('sns', 'tessera-*')]),
+    // The blueprints' EventBridge rules tessera-<tenant>-{training,endpoint,restore}-events and -training-events-alarm (SageMaker
+    // and AWS Backup state changes forwarded to the platform bus tessera-lifecycle, which is named too), their dead-letter queues
+    // tessera-<tenant>-dlq-* and those queues' alarms Tessera-TenantDlq-<tenant>-* (with CloudFormation's names tessera-<tenant>-…
+    // for the unnamed ones); the infrastructure budget tessera-<tenant>-infrastructure; Lambda functions tessera-*; Tessera's SSM
+    // parameters /tessera/* (the shared cluster's and the quarantine SCP's, in the accounts that hold them).
+    deny('DenyTesseraEventsAndQueues', ['events:*', 'sqs:*', 'cloudwatch:*', 'lambda:*', 'budgets:*', 'ssm:*'], [
+      anyRegion('events', 'rule/tessera-*'), anyRegion('events', 'event-bus/tessera-*'), anyRegion('sqs', 'tessera-*'),
+      anyRegion('cloudwatch', 'alarm:tessera-*'), anyRegion('cloudwatch', 'alarm:Tessera-*'), anyRegion('lambda', 'function:tessera-*'),
+      'arn:*:budgets::*:budget/tessera-*', anyRegion('ssm', 'parameter/tessera/*'),
+    ]),
   ];
 }
 
@@ -116,7 +143,10 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
  * the lifecycle as the account baseline's `AccountCustomizationsPolicyArns` parameter) under the permissions boundary
  * `tessera-account-customizations-boundary`, which denies Tessera's own resources whatever they grant: its roles and
  * policies (the execution role's among them), its stacks, tenant keys, buckets, vector bucket, database, cache, cluster,
- * vaults, log groups, secrets and SNS topics (`tessera-*`: the infrastructure budget's); and any role or user made without the same boundary. Created only when the parameter
+ * vaults and restore testing plan, log groups, secrets, SNS topics (`tessera-*`: the infrastructure budget's), EventBridge
+ * rules and bus, SQS queues, alarms, Lambda functions, budget and SSM parameters; every resource tagged `tessera:tenant-id`
+ * of the services in TAGGED_SERVICES (EC2, Backup, SageMaker among them); any S3 access point (IAM cannot name its bucket)
+ * and Access Grants on Tessera buckets; and any role or user made without the same boundary. Created only when the parameter
  * is not empty (CloudFormation condition): the shared workload account, and accounts of tiers without customizations,
  * have none.
  * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html (a boundary caps what the
