@@ -4,7 +4,7 @@ import { readsModel, type PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
 import { refuseRepeatedQuery } from '../query-parameters.js';
 import { checkIncludeQuery } from '../responses/request-fields.js';
-import { refuseNotKept, responseWithIncluded, withIncluded } from '../responses/included-fields.js';
+import { eventWithIncluded, refuseNotKept, responseWithIncluded, withIncluded } from '../responses/included-fields.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 import type { GatewayResponder } from '../gateway.js';
 import { checkStreamable, followEvents, startingAfterOf } from '../responses/background-events.js';
@@ -73,7 +73,9 @@ export async function retrieveResponse(store: ResponseStore | undefined, r: Pipe
 /**
  * `GET /v1/responses/{id}?stream=true&starting_after=N` (client.responses.retrieve(id, {stream: true, starting_after})):
  * the stream events of a background response created with `stream: true`, those after sequence number N (all without
- * it), then the rest as its run writes them, until the terminal event (background-events.ts followEvents). Audited as
+ * it), then the rest as its run writes them, until the terminal event (background-events.ts followEvents), each as the
+ * `include` shows it, as retrieve's JSON (included-fields.ts eventWithIncluded: `file_search_call` results and output
+ * text logprobs only when asked for; a value the response did not keep is refused, refuseNotKept). Audited as
  * `response.retrieve` with `detail.stream: true` and `startingAfter`.
  * @throws GatewayError 400 naming `starting_after` (negative, not an integer, past the last event stored), 404 as
  *   retrieve's (another tenant's id, a key's other model), 400 naming `stream` for a response not created with
@@ -89,7 +91,7 @@ export async function streamResponse(store: ResponseStore | undefined, r: Pipeli
   const stored = await storedResponse(store, r, responseId);
   refuseNotKept(stored, include);
   checkStreamable(stored, store!);
-  await followEvents(store!, r.caller.tenantId, responseId, after, res, { headers: { 'x-request-id': r.audit.requestId }, pollMs });
+  await followEvents(store!, r.caller.tenantId, responseId, after, res, { headers: { 'x-request-id': r.audit.requestId }, pollMs, shape: (event) => eventWithIncluded(event, include) });
 }
 
 /** `DELETE /v1/responses/{id}`: OpenAI's answer `{id, object: 'response', deleted: true}`. */

@@ -128,6 +128,11 @@ export interface FollowOptions {
   pollMs?: number;
   /** The answer's headers (x-request-id, rate limit headers). */
   headers?: Record<string, string>;
+  /**
+   * Each event as this reader is shown it (a retrieve's `include`: included-fields.ts eventWithIncluded), the terminal
+   * event endFromStored makes among them; never the stored log itself. @default - as stored (the create's own stream)
+   */
+  shape?: (event: StreamEvent) => StreamEvent;
 }
 
 /**
@@ -143,6 +148,7 @@ export interface FollowOptions {
  */
 export async function followEvents(store: ResponseStore, tenantId: string, responseId: string, after: number, res: GatewayResponder, options: FollowOptions = {}): Promise<void> {
   const pollMs = options.pollMs ?? 500;
+  const shape = options.shape ?? ((event: StreamEvent) => event);
   let read = await store.readEvents!(tenantId, responseId, 0);
   const last = read.events.length ? read.events[read.events.length - 1]!.sequence_number : -1;
   if (after > last) throw invalid(`starting_after: ${after} is past the last event of response ${responseId}'s stream (${last < 0 ? 'it has none yet' : `sequence_number ${last}`}); send the sequence_number of the last event received`, 'starting_after', 'invalid_value');
@@ -162,7 +168,7 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
         if (TERMINAL_EVENTS.has(event.type)) return true;
         continue;
       }
-      await out.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      await out.write(`event: ${event.type}\ndata: ${JSON.stringify(shape(event))}\n\n`);
       wrote = Date.now();
       after = event.sequence_number;
       if (TERMINAL_EVENTS.has(event.type)) return true;
@@ -173,7 +179,7 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
     for (;;) {
       if (await relay(read.events)) return;
       if (stopped()) return;
-      if (read.ended) return await endFromStored(store, tenantId, responseId, after, out);
+      if (read.ended) return await endFromStored(store, tenantId, responseId, after, out, shape);
       if (!read.events.length) {
         const stored = await store.get(tenantId, responseId);
         // Settled by something other than the run's stream (a lapsed run, a serve restart): its log is never closed.
@@ -181,7 +187,7 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
         const abandoned = settledSince !== undefined && (!read.exists || Date.now() - settledSince > SETTLED_GRACE_MS);
         if (!stored || stored.response.status === 'cancelled' || abandoned) {
           if (await relay((await store.readEvents!(tenantId, responseId, read.cursor)).events)) return;
-          if (stored && stored.response.status !== 'cancelled') await endFromStored(store, tenantId, responseId, after, out);
+          if (stored && stored.response.status !== 'cancelled') await endFromStored(store, tenantId, responseId, after, out, shape);
           return;
         }
         await abortableWait(pollMs, res.signal, res.deadline); // less when the caller leaves or the deadline comes
@@ -206,12 +212,12 @@ export async function followEvents(store: ResponseStore, tenantId: string, respo
  * (the official clients' stream helpers take the final Response from it). A cancelled or still running response
  * gets none (a cancel has no event; a running one is resumed with `starting_after`).
  */
-async function endFromStored(store: ResponseStore, tenantId: string, responseId: string, after: number, out: ReturnType<GatewayResponder['stream']>): Promise<void> {
+async function endFromStored(store: ResponseStore, tenantId: string, responseId: string, after: number, out: ReturnType<GatewayResponder['stream']>, shape: (event: StreamEvent) => StreamEvent): Promise<void> {
   const stored = await store.get(tenantId, responseId);
   const status = String(stored?.response.status);
   const type = `response.${status}`;
   if (!stored || !TERMINAL_EVENTS.has(type)) return;
-  await out.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: after + 1, response: stored.response })}\n\n`);
+  await out.write(`event: ${type}\ndata: ${JSON.stringify(shape({ type, sequence_number: after + 1, response: stored.response }))}\n\n`);
 }
 
 /** How long a reader's stream may go without a byte before it writes an SSE comment: well under API Gateway's 5-minute idle limit. */

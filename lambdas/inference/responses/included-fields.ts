@@ -69,3 +69,27 @@ export function withIncluded<T extends Item>(items: readonly T[], include: reado
 export function responseWithIncluded(response: Record<string, unknown>, include: readonly IncludeQueryValue[]): Record<string, unknown> {
   return Array.isArray(response.output) ? { ...response, output: withIncluded(response.output as Item[], include) } : response;
 }
+
+/**
+ * One replayed stream event (`GET /v1/responses/{id}?stream=true`) as an `include` shows it, the way responseWithIncluded
+ * shows the Response: the Response of `response.created`, `response.in_progress`, `response.completed` (and the other
+ * events that carry `response`) through responseWithIncluded; the `item` of `response.output_item.added`/`.done` through
+ * withIncluded; without `message.output_text.logprobs`, the `logprobs` of `response.output_text.delta`/`.done` (OpenAI's
+ * ResponseTextDeltaEvent/ResponseTextDoneEvent `logprobs: Array<Logprob>`) and of an `output_text` content `part`
+ * (`response.content_part.added`/`.done`) as `[]`. The events are stored as the create streamed them, with its own
+ * `include` (background-events.ts); other events and fields as they are.
+ * @returns a new event where one changes; the event itself is not changed
+ */
+export function eventWithIncluded<T extends Item>(event: T, include: readonly IncludeQueryValue[]): T {
+  let shown: Item = event;
+  if (shown.response && typeof shown.response === 'object' && !Array.isArray(shown.response)) shown = { ...shown, response: responseWithIncluded(shown.response as Item, include) };
+  if (shown.item && typeof shown.item === 'object' && !Array.isArray(shown.item)) {
+    const [item] = withIncluded([shown.item as Item], include);
+    if (item !== shown.item) shown = { ...shown, item };
+  }
+  if (include.some((i) => i.value === 'message.output_text.logprobs')) return shown as T;
+  const part = shown.part as Item | undefined;
+  if (part?.type === 'output_text' && Array.isArray(part.logprobs) && part.logprobs.length > 0) shown = { ...shown, part: { ...part, logprobs: [] } };
+  if ((shown.type === 'response.output_text.delta' || shown.type === 'response.output_text.done') && Array.isArray(shown.logprobs) && shown.logprobs.length > 0) shown = { ...shown, logprobs: [] };
+  return shown as T;
+}
