@@ -11,13 +11,40 @@ import { logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 
 /**
+ * The signing fields SNS puts in every envelope: `SignatureVersion` `1` (SHA1withRSA, a topic's default) or `2`
+ * (SHA256withRSA), `Signature` (base64) and `SigningCertURL`, the certificate SNS signed with (SNS Developer Guide,
+ * "Verifying the signatures of Amazon SNS messages").
+ */
+const Signed = {
+  SignatureVersion: z.enum(['1', '2']),
+  Signature: z.base64().min(1),
+  SigningCertURL: z.url(),
+};
+
+/**
  * The SNS envelope SQS holds for a topic's message (raw message delivery off): the fields read here, as the SNS
  * Developer Guide gives them ("HTTP/HTTPS notification JSON format", "HTTP/HTTPS subscription confirmation JSON format").
  */
 export const SnsEnvelope = z.discriminatedUnion('Type', [
-  z.object({ Type: z.literal('Notification'), MessageId: z.string().min(1), TopicArn: z.string(), Message: z.string(), Timestamp: z.iso.datetime() }),
-  z.object({ Type: z.literal('SubscriptionConfirmation'), TopicArn: z.string(), SubscribeURL: z.url(), Token: z.string().min(1) }),
+  z.object({ Type: z.literal('Notification'), MessageId: z.string().min(1), TopicArn: z.string(), Message: z.string(), Timestamp: z.iso.datetime(), ...Signed }),
+  z.object({ Type: z.literal('SubscriptionConfirmation'), TopicArn: z.string(), SubscribeURL: z.url(), Token: z.string().min(1), ...Signed }),
 ]);
+
+/**
+ * Refuses an envelope whose `SigningCertURL` is not SNS's certificate in the topic's own Region: https, host
+ * `sns.<region>.amazonaws.com` (`.amazonaws.com.cn` in the China partition), path `/SimpleNotificationService-<id>.pem`,
+ * nothing else (the form SNS's guide says to check before fetching it). The signature itself is not verified here:
+ * that needs the certificate, fetched from that URL.
+ * @throws BudgetAlertRefused naming SigningCertURL and its value
+ */
+function checkSigningCert(envelope: SnsEnvelope, region: string): void {
+  const url = new URL(envelope.SigningCertURL);
+  const hosts = [`sns.${region}.amazonaws.com`, `sns.${region}.amazonaws.com.cn`];
+  if (url.protocol !== 'https:' || !hosts.includes(url.hostname) || url.port !== '' || url.search !== '' || url.username !== ''
+    || !/^\/SimpleNotificationService-[A-Za-z0-9]{1,64}\.pem$/.test(url.pathname)) {
+    throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: SigningCertURL ${envelope.SigningCertURL.slice(0, 200)} is not SNS's signing certificate in ${region} (https://sns.${region}.amazonaws.com/SimpleNotificationService-<id>.pem)`);
+  }
+}
 export type SnsEnvelope = z.infer<typeof SnsEnvelope>;
 
 /** Why a message is refused: nothing is put, and after the queue's receives it lands in the dead-letter queue. */
@@ -28,12 +55,14 @@ export class BudgetAlertRefused extends Error {
 /**
  * The topic's tenant, checked against the registry: the topic must be `tessera-<tenant>-infrastructure-budget` in the
  * account the registry records for that tenant (its own, or the workload account), so a topic of that name in any
- * other account of the organization is refused.
- * @throws BudgetAlertRefused naming the topic
+ * other account of the organization is refused; and the envelope's SigningCertURL SNS's in the topic's Region.
+ * @throws BudgetAlertRefused naming the topic, or SigningCertURL
  */
-async function topicTenant(topicArn: string) {
+async function topicTenant(envelope: SnsEnvelope) {
+  const topicArn = envelope.TopicArn;
   const owner = budgetTopicOwner(topicArn);
   if (!owner) throw new BudgetAlertRefused(`TopicArn ${topicArn} is no tenant's infrastructure budget topic (tessera-<tenant>-infrastructure-budget)`);
+  checkSigningCert(envelope, owner.region);
   const record = await getTenant(owner.tenantId);
   if (!record) throw new BudgetAlertRefused(`TopicArn ${topicArn}: no tenant ${owner.tenantId} in the registry`);
   if (record.accountId !== owner.accountId) throw new BudgetAlertRefused(`TopicArn ${topicArn} is in account ${owner.accountId}, tenant ${owner.tenantId} runs in ${record.accountId ?? 'no account'}`);
@@ -47,7 +76,7 @@ async function topicTenant(topicArn: string) {
  * URL is SNS's ConfirmSubscription of that same topic in the topic's Region.
  */
 async function confirm(envelope: Extract<SnsEnvelope, { Type: 'SubscriptionConfirmation' }>): Promise<void> {
-  const { owner } = await topicTenant(envelope.TopicArn);
+  const { owner } = await topicTenant(envelope);
   const url = new URL(envelope.SubscribeURL);
   if (url.protocol !== 'https:' || url.hostname !== `sns.${owner.region}.amazonaws.com`
     || url.searchParams.get('Action') !== 'ConfirmSubscription' || url.searchParams.get('TopicArn') !== envelope.TopicArn) {
@@ -60,7 +89,7 @@ async function confirm(envelope: Extract<SnsEnvelope, { Type: 'SubscriptionConfi
 
 /** Puts {@link INFRASTRUCTURE_BUDGET_EXCEEDED} for one Budgets alert of a tenant's topic. */
 async function forward(envelope: Extract<SnsEnvelope, { Type: 'Notification' }>): Promise<void> {
-  const { owner, record } = await topicTenant(envelope.TopicArn);
+  const { owner, record } = await topicTenant(envelope);
   let alert;
   try {
     alert = parseBudgetAlert(envelope.Message);
@@ -82,7 +111,8 @@ async function forward(envelope: Extract<SnsEnvelope, { Type: 'Notification' }>)
 /**
  * The platform queue's consumer (constructs/infrastructure-budget-events.ts, batch size 1): each message of a tenant's
  * budget topic, in SNS's envelope, either confirms the topic's subscription or becomes `Tenant Infrastructure Budget
- * Exceeded` on the platform bus. Anything else — a body that is no SNS envelope, a topic that is not a registered
+ * Exceeded` on the platform bus. Anything else — a body that is no SNS envelope (its signing fields among them: a
+ * signature version, a base64 signature, SNS's certificate URL in the topic's Region), a topic that is not a registered
  * tenant's in that tenant's account, an alert whose text does not parse, or of another budget or account — throws
  * {@link BudgetAlertRefused} naming the field and value and puts nothing; the message lands in the dead-letter queue
  * after the queue's receives.

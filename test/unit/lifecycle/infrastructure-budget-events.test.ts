@@ -32,9 +32,14 @@ const alertText = (o: { type?: string; account?: string; name?: string; threshol
   '[1] https://console.aws.amazon.com/billing/home#/budgets',
 ].join('\n');
 
-const notification = (message: string, topicArn = TOPIC) => ({
+/** The signing fields SNS puts in an envelope (the SNS Developer Guide's example's form; the certificate id made up). */
+const SIGNED = {
+  SignatureVersion: '1', Signature: 'EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=',
+  SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem',
+};
+const notification = (message: string, topicArn = TOPIC, signed: Record<string, unknown> = SIGNED) => ({
   Type: 'Notification', MessageId: 'm-1', TopicArn: topicArn, Subject: 'AWS Budgets: tessera-acme-infrastructure has exceeded your alert threshold',
-  Message: message, Timestamp: '2026-12-05T09:00:00.000Z', SignatureVersion: '1', Signature: 'sig', SigningCertURL: 'https://sns.us-east-1.amazonaws.com/cert.pem',
+  Message: message, Timestamp: '2026-12-05T09:00:00.000Z', ...signed,
 });
 const sqs = (...bodies: unknown[]): SQSEvent => ({
   Records: bodies.map((b, i) => ({ messageId: `q-${i}`, body: typeof b === 'string' ? b : JSON.stringify(b) })) as SQSEvent['Records'],
@@ -88,7 +93,7 @@ describe('infrastructure budget alerts to the platform bus', () => {
     const fetch = vi.fn(async () => new Response('<ConfirmSubscriptionResponse/>', { status: 200 }));
     vi.stubGlobal('fetch', fetch);
     const url = `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(TOPIC)}&Token=t0k3n`;
-    const confirmation = (subscribeUrl: string, topicArn = TOPIC) => ({ Type: 'SubscriptionConfirmation', MessageId: 'm-0', TopicArn: topicArn, Token: 't0k3n', SubscribeURL: subscribeUrl, Message: 'You have chosen to subscribe', Timestamp: '2026-12-05T08:00:00.000Z' });
+    const confirmation = (subscribeUrl: string, topicArn = TOPIC) => ({ Type: 'SubscriptionConfirmation', MessageId: 'm-0', TopicArn: topicArn, Token: 't0k3n', SubscribeURL: subscribeUrl, Message: 'You have chosen to subscribe', Timestamp: '2026-12-05T08:00:00.000Z', ...SIGNED });
     // WHEN
     await forwardBudgetAlerts(sqs(confirmation(url)));
     // THEN
@@ -99,6 +104,36 @@ describe('infrastructure budget alerts to the platform bus', () => {
     await expect(forwardBudgetAlerts(sqs(confirmation(url, TOPIC.replace('333333333333', '444444444444'))))).rejects.toThrow(/account 444444444444/);
     expect(fetch).toHaveBeenCalledTimes(1);
     expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
+  });
+
+  it('refuses an envelope without SNS\'s signing fields, or whose SigningCertURL is not SNS\'s certificate in the topic\'s Region, putting and fetching nothing', async () => {
+    const fetch = vi.fn(async () => new Response('', { status: 200 }));
+    vi.stubGlobal('fetch', fetch);
+    const text = alertText();
+    const cert = SIGNED.SigningCertURL;
+    const refusedCert = [
+      cert.replace('sns.us-east-1.amazonaws.com', 'sns.eu-west-1.amazonaws.com'), // another Region than the topic's
+      cert.replace('sns.us-east-1.amazonaws.com', 'sns.us-east-1.amazonaws.com.attacker.example'),
+      cert.replace('https:', 'http:'),
+      cert.replace('SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem', 'cert.pem'),
+      cert.replace('.pem', '.pem?x=1'),
+      cert.replace('https://', 'https://sns.us-east-1.amazonaws.com@attacker.example/'),
+    ];
+    for (const url of refusedCert) {
+      await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { ...SIGNED, SigningCertURL: url }))), url).rejects.toThrow(/SigningCertURL .* is not SNS's signing certificate in us-east-1/);
+    }
+    await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { ...SIGNED, SignatureVersion: '3' })))).rejects.toThrow(/not an SNS notification or subscription confirmation \(SignatureVersion: /);
+    await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { ...SIGNED, Signature: 'not base64!' })))).rejects.toThrow(/\(Signature: /);
+    await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { SignatureVersion: '1', Signature: SIGNED.Signature })))).rejects.toThrow(/\(SigningCertURL: /);
+    const confirmation = { Type: 'SubscriptionConfirmation', MessageId: 'm-0', TopicArn: TOPIC, Token: 't0k3n', SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(TOPIC)}&Token=t0k3n`, Message: 'x', Timestamp: '2026-12-05T08:00:00.000Z' };
+    await expect(forwardBudgetAlerts(sqs({ ...confirmation, ...SIGNED, SigningCertURL: refusedCert[0] }))).rejects.toThrow(/SigningCertURL .* is not SNS's signing certificate/);
+    await expect(forwardBudgetAlerts(sqs(confirmation))).rejects.toThrow(/not an SNS notification or subscription confirmation/);
+    expect(fetch).not.toHaveBeenCalled();
+    expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
+    // and the China partition's host, for a topic there
+    records.set('acme', tenant({ status: 'ACTIVE', tier: 'business', accountId: '333333333333' }));
+    await forwardBudgetAlerts(sqs(notification(text, 'arn:aws-cn:sns:cn-north-1:333333333333:tessera-acme-infrastructure-budget', { ...SIGNED, SigningCertURL: cert.replace('sns.us-east-1.amazonaws.com', 'sns.cn-north-1.amazonaws.com.cn') })));
+    expect(put()).toHaveLength(1);
   });
 
   it('reads Budgets\' alert text and names the line it cannot read', () => {
