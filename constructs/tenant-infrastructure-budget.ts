@@ -52,7 +52,9 @@ export interface TenantInfrastructureBudgetProps {
  * TLS; the key's statement lets Budgets make data keys and decrypt under the same conditions (Cost Management User
  * Guide, "Creating an Amazon SNS topic for budget notifications" and "Securing your Amazon SNS topic": Budgets needs
  * kms:GenerateDataKey* and kms:Decrypt to publish to an encrypted topic). The subscription is the topic owner's, to a
- * queue of another account: SNS sends the queue a confirmation first, which the platform's forwarder confirms.
+ * queue of another account: SNS sends the queue a confirmation first, which the platform's forwarder confirms. The topic
+ * signs its messages with `SignatureVersion` 2 (SHA256withRSA), the only one the forwarder, which verifies each
+ * signature, accepts.
  * Sources: AWS::Budgets::Budget, BudgetData, NotificationWithSubscribers, AWS::SNS::Topic, AWS::SNS::Subscription
  * (CloudFormation Template Reference).
  */
@@ -74,6 +76,9 @@ export class TenantInfrastructureBudget extends Construct {
       displayName: 'Tessera infrastructure budget',
       masterKey: props.key.key,
       enforceSSL: true,
+      // SHA256withRSA rather than SNS's default SHA1withRSA: the platform's forwarder verifies the signature of each
+      // message and takes version 2 only (lambdas/budgets/infrastructure-budget-events.ts).
+      signatureVersion: '2',
     });
     this.topic.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'BudgetsPublishesThisBudgetsAlerts', principals: [new iam.ServicePrincipal('budgets.amazonaws.com')], actions: ['sns:Publish'],

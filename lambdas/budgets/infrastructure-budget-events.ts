@@ -9,11 +9,13 @@ import {
 import { emitLifecycleEvent } from '../shared/events.js';
 import { logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
+import { SigningCertificates, snsSignatureValid } from './sns-signature.js';
 
 /**
  * The signing fields SNS puts in every envelope: `SignatureVersion` `1` (SHA1withRSA, a topic's default) or `2`
  * (SHA256withRSA), `Signature` (base64) and `SigningCertURL`, the certificate SNS signed with (SNS Developer Guide,
- * "Verifying the signatures of Amazon SNS messages").
+ * "Verifying the signatures of Amazon SNS messages"). The forwarder accepts `2` only (the tenant budget topic's
+ * `SignatureVersion`: constructs/tenant-infrastructure-budget.ts) and verifies it (./sns-signature.ts).
  */
 const Signed = {
   SignatureVersion: z.enum(['1', '2']),
@@ -22,19 +24,19 @@ const Signed = {
 };
 
 /**
- * The SNS envelope SQS holds for a topic's message (raw message delivery off): the fields read here, as the SNS
- * Developer Guide gives them ("HTTP/HTTPS notification JSON format", "HTTP/HTTPS subscription confirmation JSON format").
+ * The SNS envelope SQS holds for a topic's message (raw message delivery off): the fields read or signed, as the SNS
+ * Developer Guide gives them ("HTTP/HTTPS notification JSON format", "HTTP/HTTPS subscription confirmation JSON format";
+ * a notification's `Subject` only when the publisher gave one).
  */
 export const SnsEnvelope = z.discriminatedUnion('Type', [
-  z.object({ Type: z.literal('Notification'), MessageId: z.string().min(1), TopicArn: z.string(), Message: z.string(), Timestamp: z.iso.datetime(), ...Signed }),
-  z.object({ Type: z.literal('SubscriptionConfirmation'), TopicArn: z.string(), SubscribeURL: z.url(), Token: z.string().min(1), ...Signed }),
+  z.object({ Type: z.literal('Notification'), MessageId: z.string().min(1), TopicArn: z.string(), Subject: z.string().optional(), Message: z.string(), Timestamp: z.iso.datetime(), ...Signed }),
+  z.object({ Type: z.literal('SubscriptionConfirmation'), MessageId: z.string().min(1), TopicArn: z.string(), SubscribeURL: z.url(), Token: z.string().min(1), Message: z.string(), Timestamp: z.iso.datetime(), ...Signed }),
 ]);
 
 /**
  * Refuses an envelope whose `SigningCertURL` is not SNS's certificate in the topic's own Region: https, host
  * `sns.<region>.amazonaws.com` (`.amazonaws.com.cn` in the China partition), path `/SimpleNotificationService-<id>.pem`,
- * nothing else (the form SNS's guide says to check before fetching it). The signature itself is not verified here:
- * that needs the certificate, fetched from that URL.
+ * nothing else (the form SNS's guide says to check before fetching it; {@link verifySignature} then fetches it).
  * @throws BudgetAlertRefused naming SigningCertURL and its value
  */
 function checkSigningCert(envelope: SnsEnvelope, region: string): void {
@@ -47,6 +49,28 @@ function checkSigningCert(envelope: SnsEnvelope, region: string): void {
 }
 export type SnsEnvelope = z.infer<typeof SnsEnvelope>;
 
+/** SNS's certificates the forwarder fetched, kept for the execution environment's life (5 s a fetch, 16 kept). */
+const signingCertificates = new SigningCertificates();
+
+/**
+ * Verifies SNS's signature of `envelope` (./sns-signature.ts: the guide's string to sign, SHA256withRSA) with the
+ * certificate at its `SigningCertURL`, which {@link checkSigningCert} checked is SNS's in the topic's Region.
+ * `SignatureVersion` 1 (SHA1withRSA) is refused before any fetch: the tenant budget topic signs with 2.
+ * @throws BudgetAlertRefused naming the message id and topic: SignatureVersion 1, or a signature that does not verify
+ * @throws Error naming the certificate URL when it cannot be fetched or is not valid now (the message returns to the
+ *   queue, and after its receives to the dead-letter queue)
+ */
+async function verifySignature(envelope: SnsEnvelope): Promise<void> {
+  const message = `message ${envelope.MessageId} of ${envelope.TopicArn}`;
+  if (envelope.SignatureVersion !== '2') {
+    throw new BudgetAlertRefused(`${message}: SignatureVersion ${envelope.SignatureVersion} (SHA1withRSA) is refused; the tenant budget topic signs with SignatureVersion 2 (SHA256withRSA)`);
+  }
+  const certificate = await signingCertificates.get(envelope.SigningCertURL);
+  if (!snsSignatureValid(envelope, envelope.SignatureVersion, envelope.Signature, certificate)) {
+    throw new BudgetAlertRefused(`${message}: the Signature does not verify with the certificate at ${envelope.SigningCertURL} (SignatureVersion 2): not SNS's, or changed since SNS signed it`);
+  }
+}
+
 /** Why a message is refused: nothing is put, and after the queue's receives it lands in the dead-letter queue. */
 export class BudgetAlertRefused extends Error {
   override name = 'BudgetAlertRefused';
@@ -55,14 +79,16 @@ export class BudgetAlertRefused extends Error {
 /**
  * The topic's tenant, checked against the registry: the topic must be `tessera-<tenant>-infrastructure-budget` in the
  * account the registry records for that tenant (its own, or the workload account), so a topic of that name in any
- * other account of the organization is refused; and the envelope's SigningCertURL SNS's in the topic's Region.
- * @throws BudgetAlertRefused naming the topic, or SigningCertURL
+ * other account of the organization is refused; and the envelope's SigningCertURL SNS's in the topic's Region, and
+ * its signature SNS's ({@link verifySignature}), before the registry is read.
+ * @throws BudgetAlertRefused naming the topic, SigningCertURL, or the message whose signature is refused
  */
 async function topicTenant(envelope: SnsEnvelope) {
   const topicArn = envelope.TopicArn;
   const owner = budgetTopicOwner(topicArn);
   if (!owner) throw new BudgetAlertRefused(`TopicArn ${topicArn} is no tenant's infrastructure budget topic (tessera-<tenant>-infrastructure-budget)`);
   checkSigningCert(envelope, owner.region);
+  await verifySignature(envelope);
   const record = await getTenant(owner.tenantId);
   if (!record) throw new BudgetAlertRefused(`TopicArn ${topicArn}: no tenant ${owner.tenantId} in the registry`);
   if (record.accountId !== owner.accountId) throw new BudgetAlertRefused(`TopicArn ${topicArn} is in account ${owner.accountId}, tenant ${owner.tenantId} runs in ${record.accountId ?? 'no account'}`);
@@ -112,11 +138,12 @@ async function forward(envelope: Extract<SnsEnvelope, { Type: 'Notification' }>)
  * The platform queue's consumer (constructs/infrastructure-budget-events.ts, batch size 1): each message of a tenant's
  * budget topic, in SNS's envelope, either confirms the topic's subscription or becomes `Tenant Infrastructure Budget
  * Exceeded` on the platform bus. Anything else — a body that is no SNS envelope (its signing fields among them: a
- * signature version, a base64 signature, SNS's certificate URL in the topic's Region), a topic that is not a registered
+ * signature version, a base64 signature, SNS's certificate URL in the topic's Region), a signature that is not version
+ * 2 or does not verify with that certificate, a topic that is not a registered
  * tenant's in that tenant's account, an alert whose text does not parse, or of another budget or account — throws
  * {@link BudgetAlertRefused} naming the field and value and puts nothing; the message lands in the dead-letter queue
  * after the queue's receives.
- * @throws BudgetAlertRefused, or the registry's, EventBridge's or the confirmation's error (SQS redelivers)
+ * @throws BudgetAlertRefused, or the certificate fetch's, registry's, EventBridge's or the confirmation's error (SQS redelivers)
  */
 export async function forwardBudgetAlerts(event: SQSEvent): Promise<void> {
   for (const message of event.Records) {

@@ -71,6 +71,8 @@ describe('a tier\'s infrastructure budget', () => {
     expect(topic.Properties).toMatchObject({
       TopicName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-infrastructure-budget']] },
       KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+      // SHA256withRSA: the platform's forwarder verifies SNS's signature and takes version 2 only.
+      SignatureVersion: '2',
     });
     // arn:<partition>:budgets::<this account>:budget/tessera-<tenant>-infrastructure
     const budgetArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', { Ref: 'AWS::AccountId' }, ':budget/tessera-', { Ref: 'TenantId' }, '-infrastructure']] };

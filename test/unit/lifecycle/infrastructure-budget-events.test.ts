@@ -3,6 +3,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockStrict } from '../../support/strict-mock.js';
 import { records, registryMock } from './registry-mock.js';
+import { CERT_URL, certificateFetches, signed, signingCertificate, snsFetch } from './sns-signing.js';
 import { setLifecycleEnv, tenant } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -32,15 +33,11 @@ const alertText = (o: { type?: string; account?: string; name?: string; threshol
   '[1] https://console.aws.amazon.com/billing/home#/budgets',
 ].join('\n');
 
-/** The signing fields SNS puts in an envelope (the SNS Developer Guide's example's form; the certificate id made up). */
-const SIGNED = {
-  SignatureVersion: '1', Signature: 'EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=',
-  SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem',
-};
-const notification = (message: string, topicArn = TOPIC, signed: Record<string, unknown> = SIGNED) => ({
+/** SNS's envelope of a notification of `topicArn`, signed with the test key (sns-signing.ts) unless `signing` says otherwise. */
+const notification = (message: string, topicArn = TOPIC, signing: Parameters<typeof signed>[1] = {}) => signed({
   Type: 'Notification', MessageId: 'm-1', TopicArn: topicArn, Subject: 'AWS Budgets: tessera-acme-infrastructure has exceeded your alert threshold',
-  Message: message, Timestamp: '2026-12-05T09:00:00.000Z', ...signed,
-});
+  Message: message, Timestamp: '2026-12-05T09:00:00.000Z',
+}, signing);
 const sqs = (...bodies: unknown[]): SQSEvent => ({
   Records: bodies.map((b, i) => ({ messageId: `q-${i}`, body: typeof b === 'string' ? b : JSON.stringify(b) })) as SQSEvent['Records'],
 });
@@ -52,6 +49,7 @@ describe('infrastructure budget alerts to the platform bus', () => {
     records.set('acme', tenant({ status: 'ACTIVE', tier: 'business', accountId: '333333333333' }));
     bus.reset();
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    vi.stubGlobal('fetch', snsFetch()); // SNS's signing certificate, the test's (a test that looks at the requests stubs its own)
   });
   afterEach(() => vi.unstubAllGlobals());
 
@@ -90,50 +88,107 @@ describe('infrastructure budget alerts to the platform bus', () => {
 
   it('confirms the tenant topic\'s subscription through its SubscribeURL, and only SNS\'s ConfirmSubscription of that topic', async () => {
     // GIVEN
-    const fetch = vi.fn(async () => new Response('<ConfirmSubscriptionResponse/>', { status: 200 }));
+    const fetch = snsFetch();
     vi.stubGlobal('fetch', fetch);
     const url = `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(TOPIC)}&Token=t0k3n`;
-    const confirmation = (subscribeUrl: string, topicArn = TOPIC) => ({ Type: 'SubscriptionConfirmation', MessageId: 'm-0', TopicArn: topicArn, Token: 't0k3n', SubscribeURL: subscribeUrl, Message: 'You have chosen to subscribe', Timestamp: '2026-12-05T08:00:00.000Z', ...SIGNED });
+    const confirmation = (subscribeUrl: string, topicArn = TOPIC) => signed({ Type: 'SubscriptionConfirmation', MessageId: 'm-0', TopicArn: topicArn, Token: 't0k3n', SubscribeURL: subscribeUrl, Message: 'You have chosen to subscribe', Timestamp: '2026-12-05T08:00:00.000Z' });
+    const confirmations = () => fetch.mock.calls.map((c) => String(c[0])).filter((u) => !u.endsWith('.pem'));
     // WHEN
     await forwardBudgetAlerts(sqs(confirmation(url)));
     // THEN
-    expect(fetch).toHaveBeenCalledTimes(1);
-    expect(String((fetch.mock.calls[0] as unknown[])[0])).toBe(url);
+    expect(confirmations()).toEqual([url]);
     await expect(forwardBudgetAlerts(sqs(confirmation(url.replace('sns.us-east-1.amazonaws.com', 'attacker.example.com'))))).rejects.toThrow(/is not SNS's ConfirmSubscription/);
     await expect(forwardBudgetAlerts(sqs(confirmation(url.replace('ConfirmSubscription', 'Publish'))))).rejects.toThrow(/Action=Publish is not SNS's ConfirmSubscription/);
     await expect(forwardBudgetAlerts(sqs(confirmation(url, TOPIC.replace('333333333333', '444444444444'))))).rejects.toThrow(/account 444444444444/);
-    expect(fetch).toHaveBeenCalledTimes(1);
+    // A confirmation is signed too: its SubscribeURL, Token or Message changed after signing is refused before any request to it.
+    const good = confirmation(url);
+    for (const tampered of [{ SubscribeURL: `${url}x` }, { Token: 'other' }, { Message: 'You have chosen' }]) {
+      await expect(forwardBudgetAlerts(sqs({ ...good, ...tampered })), JSON.stringify(tampered)).rejects.toThrow(/message m-0 of .*: the Signature does not verify/);
+    }
+    expect(confirmations()).toEqual([url]);
     expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
   });
 
   it('refuses an envelope without SNS\'s signing fields, or whose SigningCertURL is not SNS\'s certificate in the topic\'s Region, putting and fetching nothing', async () => {
-    const fetch = vi.fn(async () => new Response('', { status: 200 }));
+    const fetch = snsFetch();
     vi.stubGlobal('fetch', fetch);
     const text = alertText();
-    const cert = SIGNED.SigningCertURL;
+    const good = notification(text);
     const refusedCert = [
-      cert.replace('sns.us-east-1.amazonaws.com', 'sns.eu-west-1.amazonaws.com'), // another Region than the topic's
-      cert.replace('sns.us-east-1.amazonaws.com', 'sns.us-east-1.amazonaws.com.attacker.example'),
-      cert.replace('https:', 'http:'),
-      cert.replace('SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem', 'cert.pem'),
-      cert.replace('.pem', '.pem?x=1'),
-      cert.replace('https://', 'https://sns.us-east-1.amazonaws.com@attacker.example/'),
+      CERT_URL.replace('sns.us-east-1.amazonaws.com', 'sns.eu-west-1.amazonaws.com'), // another Region than the topic's
+      CERT_URL.replace('sns.us-east-1.amazonaws.com', 'sns.us-east-1.amazonaws.com.attacker.example'),
+      CERT_URL.replace('https:', 'http:'),
+      CERT_URL.replace('SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem', 'cert.pem'),
+      CERT_URL.replace('.pem', '.pem?x=1'),
+      CERT_URL.replace('https://', 'https://sns.us-east-1.amazonaws.com@attacker.example/'),
     ];
     for (const url of refusedCert) {
-      await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { ...SIGNED, SigningCertURL: url }))), url).rejects.toThrow(/SigningCertURL .* is not SNS's signing certificate in us-east-1/);
+      await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { certUrl: url }))), url).rejects.toThrow(/SigningCertURL .* is not SNS's signing certificate in us-east-1/);
     }
-    await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { ...SIGNED, SignatureVersion: '3' })))).rejects.toThrow(/not an SNS notification or subscription confirmation \(SignatureVersion: /);
-    await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { ...SIGNED, Signature: 'not base64!' })))).rejects.toThrow(/\(Signature: /);
-    await expect(forwardBudgetAlerts(sqs(notification(text, TOPIC, { SignatureVersion: '1', Signature: SIGNED.Signature })))).rejects.toThrow(/\(SigningCertURL: /);
+    await expect(forwardBudgetAlerts(sqs({ ...good, SignatureVersion: '3' }))).rejects.toThrow(/not an SNS notification or subscription confirmation \(SignatureVersion: /);
+    await expect(forwardBudgetAlerts(sqs({ ...good, Signature: 'not base64!' }))).rejects.toThrow(/\(Signature: /);
+    await expect(forwardBudgetAlerts(sqs({ ...good, SigningCertURL: undefined }))).rejects.toThrow(/\(SigningCertURL: /);
     const confirmation = { Type: 'SubscriptionConfirmation', MessageId: 'm-0', TopicArn: TOPIC, Token: 't0k3n', SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(TOPIC)}&Token=t0k3n`, Message: 'x', Timestamp: '2026-12-05T08:00:00.000Z' };
-    await expect(forwardBudgetAlerts(sqs({ ...confirmation, ...SIGNED, SigningCertURL: refusedCert[0] }))).rejects.toThrow(/SigningCertURL .* is not SNS's signing certificate/);
+    await expect(forwardBudgetAlerts(sqs(signed(confirmation, { certUrl: refusedCert[0] })))).rejects.toThrow(/SigningCertURL .* is not SNS's signing certificate/);
     await expect(forwardBudgetAlerts(sqs(confirmation))).rejects.toThrow(/not an SNS notification or subscription confirmation/);
     expect(fetch).not.toHaveBeenCalled();
     expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
     // and the China partition's host, for a topic there
-    records.set('acme', tenant({ status: 'ACTIVE', tier: 'business', accountId: '333333333333' }));
-    await forwardBudgetAlerts(sqs(notification(text, 'arn:aws-cn:sns:cn-north-1:333333333333:tessera-acme-infrastructure-budget', { ...SIGNED, SigningCertURL: cert.replace('sns.us-east-1.amazonaws.com', 'sns.cn-north-1.amazonaws.com.cn') })));
+    const cn = CERT_URL.replace('sns.us-east-1.amazonaws.com', 'sns.cn-north-1.amazonaws.com.cn');
+    await forwardBudgetAlerts(sqs(notification(text, 'arn:aws-cn:sns:cn-north-1:333333333333:tessera-acme-infrastructure-budget', { certUrl: cn })));
+    expect(certificateFetches(fetch)).toEqual([cn]);
     expect(put()).toHaveLength(1);
+  });
+
+  it('verifies SNS\'s signature (SignatureVersion 2, SHA256withRSA) with the certificate at SigningCertURL: a Message, Subject, Timestamp, TopicArn or MessageId changed after signing is refused, naming the message', async () => {
+    // GIVEN
+    const fetch = snsFetch();
+    vi.stubGlobal('fetch', fetch);
+    const good = notification(alertText());
+    const tampered: Array<Record<string, unknown>> = [
+      { Message: alertText({ amount: '$9,999.00' }) },
+      { Subject: 'AWS Budgets: another subject' },
+      { Subject: undefined }, // left out: the string to sign loses its Subject
+      { Timestamp: '2026-12-05T09:00:00.001Z' },
+      { TopicArn: TOPIC.replace('us-east-1', 'us-east-2'), SigningCertURL: CERT_URL.replace('us-east-1', 'us-east-2') },
+      { MessageId: 'm-2' },
+      { Signature: Buffer.from('x'.repeat(256)).toString('base64') },
+    ];
+    // WHEN / THEN
+    for (const change of tampered) {
+      await expect(forwardBudgetAlerts(sqs({ ...good, ...change })), JSON.stringify(change)).rejects.toThrow(/message m-\d of arn:aws:sns:us-east-\d:333333333333:tessera-acme-infrastructure-budget: the Signature does not verify with the certificate at https:\/\/sns\.us-east-\d\.amazonaws\.com\/SimpleNotificationService-/);
+    }
+    expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
+    // the envelope as SNS signed it goes through, and one without a Subject when SNS signed none
+    await forwardBudgetAlerts(sqs(good));
+    const { Subject: _, ...noSubject } = good;
+    await forwardBudgetAlerts(sqs(signed({ ...noSubject, MessageId: 'm-3' })));
+    expect(put().map((e) => JSON.parse(e.Detail!).messageId)).toEqual(['m-1', 'm-3']);
+  });
+
+  it('refuses SignatureVersion 1 (SHA1withRSA), even signed right, before fetching the certificate: the tenant budget topic signs with 2', async () => {
+    const fetch = snsFetch();
+    vi.stubGlobal('fetch', fetch);
+    await expect(forwardBudgetAlerts(sqs(notification(alertText(), TOPIC, { version: '1' })))).rejects.toThrow(/message m-1 of .*: SignatureVersion 1 \(SHA1withRSA\) is refused; the tenant budget topic signs with SignatureVersion 2/);
+    expect(fetch).not.toHaveBeenCalled();
+    expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
+  });
+
+  it('a certificate SNS answers with other than 200 fails the message, putting nothing; a certificate is fetched once and kept', async () => {
+    // GIVEN certificate URLs no other test asks for (the forwarder keeps certificates for the Lambda's life)
+    const missing = CERT_URL.replace('f3ecfb7224c7233fe7bb5f59f96de52f', 'missing0');
+    const kept = CERT_URL.replace('f3ecfb7224c7233fe7bb5f59f96de52f', 'kept0');
+    const fetch = snsFetch({ [kept]: signingCertificate().certificatePem });
+    vi.stubGlobal('fetch', fetch);
+    // WHEN / THEN
+    await expect(forwardBudgetAlerts(sqs(notification(alertText(), TOPIC, { certUrl: missing })))).rejects.toThrow(`SNS signing certificate ${missing}: HTTP 404`);
+    expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
+    await forwardBudgetAlerts(sqs(notification(alertText(), TOPIC, { certUrl: kept })));
+    await forwardBudgetAlerts(sqs(notification(alertText({ amount: '$1,100.00' }), TOPIC, { certUrl: kept })));
+    expect(certificateFetches(fetch)).toEqual([missing, kept]);
+    // fetched with a timeout, following no redirect
+    expect(fetch.mock.calls[1]![1]).toMatchObject({ redirect: 'error', signal: expect.any(AbortSignal) });
+    expect(put()).toHaveLength(2);
   });
 
   it('reads Budgets\' alert text and names the line it cannot read', () => {
