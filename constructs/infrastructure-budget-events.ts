@@ -37,13 +37,14 @@ export interface InfrastructureBudgetEventsProps {
  *   `SnsEncryptsInfrastructureBudgetAlerts` (kms:GenerateDataKey*, kms:Decrypt under the same conditions), without which
  *   SNS cannot deliver to an SSE-KMS queue (Amazon SNS Developer Guide, "Enable compatibility between event sources from
  *   AWS services and encrypted topics"/encrypted SQS subscribers);
- * - the forwarder (lambdas/budgets/infrastructure-budget-events.ts), polling it one message at a time: it confirms each
- *   tenant topic's subscription and puts `Tenant Infrastructure Budget Exceeded` (source `tessera.lifecycle`, that detail
+ * - the forwarder (lambdas/budgets/infrastructure-budget-events.ts), polling it one message at a time: it verifies SNS's
+ *   signature of each message (SignatureVersion 2, with SNS's certificate fetched over HTTPS from sns.<region>.amazonaws.com),
+ *   confirms each tenant topic's subscription and puts `Tenant Infrastructure Budget Exceeded` (source `tessera.lifecycle`, that detail
  *   type only: `events:source`/`events:detail-type` on its PutEvents) for each alert of a registered tenant's topic in
  *   the tenant's account; it reads the registry (GetItem) and decrypts only the queue's messages and the registry's items;
  * - the dead-letter queue `tessera-dlq-infrastructure-budget-alerts` (platform key) for a message that failed
- *   {@link INFRASTRUCTURE_BUDGET_MAX_RECEIVES} receives (a refused alert, or EventBridge, DynamoDB or the confirmation
- *   failing that long), which the platform monitoring alarms on (one visible message) and `tessera dlq redrive` replays.
+ *   {@link INFRASTRUCTURE_BUDGET_MAX_RECEIVES} receives (a refused alert, or the certificate fetch, EventBridge, DynamoDB
+ *   or the confirmation failing that long), which the platform monitoring alarms on (one visible message) and `tessera dlq redrive` replays.
  */
 export class InfrastructureBudgetEvents extends Construct {
   readonly queue: sqs.Queue;
