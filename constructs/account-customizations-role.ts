@@ -114,6 +114,9 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
       anyRegion('elasticache', 'usergroup:tessera-*'), anyRegion('elasticache', 'subnetgroup:tessera-*'), anyRegion('elasticache', 'snapshot:tessera-*'),
     ]),
     deny('DenyTesseraClusters', ['eks:*'], [anyRegion('eks', 'cluster/tessera-*'), anyRegion('eks', '*/tessera-*/*')]),
+    // The clusters' managed node groups: EKS names their Auto Scaling groups eks-<node group>-<id> and tags them, and the nodes
+    // they launch, eks:cluster-name (not tessera:tenant-id), so scaling the group to 0 or terminating a GPU node goes by that tag.
+    deny('DenyTesseraClusterNodes', ['autoscaling:*', 'ec2:*'], ['*'], { StringLike: { 'aws:ResourceTag/eks:cluster-name': 'tessera-*' } }),
     // The database's vault tessera-<tenant>-database (DR: tessera-<tenant>-dr) and restore testing plan tessera_<tenant>_database (its ARN ends -<id>).
     deny('DenyTesseraBackups', ['backup:*'], [anyRegion('backup', 'backup-vault:tessera-*'), anyRegion('backup', 'restore-testing-plan:tessera_*')]),
     deny('DenyTesseraLogGroups', ['logs:*'], [anyRegion('logs', 'log-group:/tessera/*'), anyRegion('logs', 'log-group:/aws/vendedlogs/tessera/*'),
@@ -143,7 +146,7 @@ function boundaryStatements(props: AccountCustomizationsRoleProps, boundaryArn: 
  * the lifecycle as the account baseline's `AccountCustomizationsPolicyArns` parameter) under the permissions boundary
  * `tessera-account-customizations-boundary`, which denies Tessera's own resources whatever they grant: its roles and
  * policies (the execution role's among them), its stacks, tenant keys, buckets, vector bucket, database, cache, cluster,
- * vaults and restore testing plan, log groups, secrets, SNS topics (`tessera-*`: the infrastructure budget's), EventBridge
+ * and its managed node groups (Auto Scaling groups and nodes tagged eks:cluster-name tessera-*), vaults and restore testing plan, log groups, secrets, SNS topics (`tessera-*`: the infrastructure budget's), EventBridge
  * rules and bus, SQS queues, alarms, Lambda functions, budget and SSM parameters; every resource tagged `tessera:tenant-id`
  * of the services in TAGGED_SERVICES (EC2, Backup, SageMaker among them); any S3 access point (IAM cannot name its bucket)
  * and Access Grants on Tessera buckets; and any role or user made without the same boundary. Created only when the parameter

@@ -152,6 +152,9 @@ describe('account baseline: the account customizations role', () => {
       ['ec2:DeleteFlowLogs', `arn:aws:ec2:us-east-1:${ACCOUNT}:vpc-flow-log/fl-0123456789abcdef0`, TENANT],
       ['ec2:RunInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:subnet/subnet-0123456789abcdef0`, TENANT],
       ['ec2:DeleteTags', `arn:aws:ec2:us-east-1:${ACCOUNT}:vpc/vpc-0123456789abcdef0`, TENANT],
+      // EKS managed node groups: their Auto Scaling group and nodes carry eks:cluster-name, not tessera:tenant-id.
+      ['autoscaling:UpdateAutoScalingGroup', `arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:1a2b3c4d-1a2b-3c4d-5e6f-1a2b3c4d5e6f:autoScalingGroupName/eks-GpuNodes-1a2b3c4d`, { 'aws:ResourceTag/eks:cluster-name': 'tessera-acme' }],
+      ['ec2:TerminateInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0123456789abcdef0`, { 'aws:ResourceTag/eks:cluster-name': 'tessera-acme' }],
       // SageMaker: the tenant's fine-tuned models and endpoints (the gateway tags them tessera:tenant-id).
       ['sagemaker:InvokeEndpoint', `arn:aws:sagemaker:us-east-1:${ACCOUNT}:endpoint/acme-ft-1a2b3c`, TENANT],
       ['sagemaker:DeleteEndpoint', `arn:aws:sagemaker:us-east-1:${ACCOUNT}:endpoint/acme-ft-1a2b3c`, TENANT],
@@ -167,6 +170,7 @@ describe('account baseline: the account customizations role', () => {
       ['lambda:CreateFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:platform-remediation`],
       ['backup:CreateBackupPlan', `arn:aws:backup:us-east-1:${ACCOUNT}:backup-plan:*`],
       ['ec2:CreateVpc', `arn:aws:ec2:us-east-1:${ACCOUNT}:vpc/*`],
+      ['autoscaling:UpdateAutoScalingGroup', `arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:1a2b3c4d-1a2b-3c4d-5e6f-1a2b3c4d5e6f:autoScalingGroupName/eks-Tools-1a2b3c4d`, { 'aws:ResourceTag/eks:cluster-name': 'platform-tools' }],
       ['ec2:AuthorizeSecurityGroupIngress', `arn:aws:ec2:us-east-1:${ACCOUNT}:security-group/sg-0fedcba9876543210`, OWN],
       ['kms:CreateGrant', `arn:aws:kms:us-east-1:${ACCOUNT}:key/0000abcd-12ab-34cd-56ef-1234567890ab`],
       ['kms:CreateKey', '*'],
