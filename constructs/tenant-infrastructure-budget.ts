@@ -3,7 +3,7 @@ import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { InfrastructureBudgetConfig } from '../lib/config/infrastructure-budget.js';
+import { budgetNotificationsKey, infrastructureBudgetName, type InfrastructureBudgetConfig } from '../lib/config/infrastructure-budget.js';
 import { infrastructureBudgetTopicName } from '../lib/infrastructure-budget-events.js';
 import { TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import type { TenantKey } from './tenant-key.js';
@@ -30,7 +30,9 @@ export interface TenantInfrastructureBudgetProps {
 }
 
 /**
- * The tenant's AWS Budgets cost budget `tessera-<tenant>-infrastructure` (AWS::Budgets::Budget): MONTHLY, limit
+ * The tenant's AWS Budgets cost budget `tessera-<tenant>-infrastructure-<notifications key>` (AWS::Budgets::Budget; the
+ * key, 8 hex digits of a hash of its notifications, renames it when they change, so that CloudFormation can replace it:
+ * lib/config/infrastructure-budget.ts infrastructureBudgetName): MONTHLY, limit
  * `monthlyLimitUsd` USD, Budgets' default cost types (unblended, tax, support, subscriptions, refunds and credits).
  * One notification per threshold, `GREATER_THAN` the percent of the limit for `ACTUAL` spend, and with `forecasted`
  * one more for `FORECASTED` spend, each mailing every `subscriberEmails` address (EMAIL subscribers: AWS sends
@@ -66,7 +68,20 @@ export class TenantInfrastructureBudget extends Construct {
   constructor(scope: Construct, id: string, props: TenantInfrastructureBudgetProps) {
     super(scope, id);
     const { budget } = props;
-    const budgetName = Fn.join('', ['tessera-', props.tenantId, '-infrastructure']);
+    // The notifications, with the topic's address left as a placeholder: their key is part of the budget's name, which
+    // changes with them (NotificationsWithSubscribers is create-only: lib/config/infrastructure-budget.ts infrastructureBudgetName).
+    const types = budget.forecasted ? ['ACTUAL', 'FORECASTED'] : ['ACTUAL'];
+    const notificationsTo = (topicArn: string) => {
+      const subscribers = [
+        ...budget.subscriberEmails.map((address) => ({ subscriptionType: 'EMAIL', address })),
+        { subscriptionType: 'SNS', address: topicArn },
+      ];
+      return budget.thresholdsPercent.flatMap((threshold) => types.map((notificationType) => ({
+        notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
+        subscribers,
+      })));
+    };
+    const budgetName = infrastructureBudgetName(props.tenantId, budgetNotificationsKey(notificationsTo('<topic>')));
     const budgetArn = Fn.join('', [`arn:${Aws.PARTITION}:budgets::${Aws.ACCOUNT_ID}:budget/`, budgetName]);
     // The confused-deputy guard AWS gives for both the topic policy and the key policy: this account's budget only.
     const fromThisBudget = { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': budgetArn } };
@@ -86,11 +101,6 @@ export class TenantInfrastructureBudget extends Construct {
     }));
     // The topic owner subscribes the platform's queue (raw delivery off: the forwarder reads SNS's envelope).
     new sns.CfnSubscription(this, 'PlatformQueue', { topicArn: this.topic.topicArn, protocol: 'sqs', endpoint: props.platformQueueArn });
-    const types = budget.forecasted ? ['ACTUAL', 'FORECASTED'] : ['ACTUAL'];
-    const subscribers = [
-      ...budget.subscriberEmails.map((address) => ({ subscriptionType: 'EMAIL', address })),
-      { subscriptionType: 'SNS', address: this.topic.topicArn },
-    ];
     this.budget = new budgets.CfnBudget(this, 'Resource', {
       budget: {
         budgetName,
@@ -99,10 +109,7 @@ export class TenantInfrastructureBudget extends Construct {
         budgetLimit: { amount: budget.monthlyLimitUsd, unit: 'USD' },
         costFilters: props.scope === 'tag' ? { TagKeyValue: [Fn.join('', [`user:${TENANT_ID_TAG}$`, props.tenantId])] } : undefined,
       },
-      notificationsWithSubscribers: budget.thresholdsPercent.flatMap((threshold) => types.map((notificationType) => ({
-        notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
-        subscribers,
-      }))),
+      notificationsWithSubscribers: notificationsTo(this.topic.topicArn),
     });
     // Budgets checks that it may publish to the topic when the budget names it: the policy (and key) first.
     const policy = this.topic.node.tryFindChild('Policy');

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { infrastructureBudgetName } from '../../lib/config/infrastructure-budget.js';
+import { isInfrastructureBudgetName } from '../../lib/config/infrastructure-budget.js';
 import {
   budgetTopicOwner, INFRASTRUCTURE_BUDGET_EXCEEDED, InfrastructureBudgetExceededDetail, parseBudgetAlert,
 } from '../../lib/infrastructure-budget-events.js';
@@ -122,8 +122,9 @@ async function forward(envelope: Extract<SnsEnvelope, { Type: 'Notification' }>)
   } catch (e) {
     throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: ${(e as Error).message}`);
   }
-  const expected = infrastructureBudgetName(owner.tenantId);
-  if (alert.budgetName !== expected) throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: "Budget Name" is ${alert.budgetName}, not ${expected}`);
+  if (!isInfrastructureBudgetName(owner.tenantId, alert.budgetName)) {
+    throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: "Budget Name" is ${alert.budgetName}, not tessera-${owner.tenantId}-infrastructure-<notifications key>`);
+  }
   if (alert.accountId !== owner.accountId) throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: "AWS Account" is ${alert.accountId}, not the topic's ${owner.accountId}`);
   const detail = InfrastructureBudgetExceededDetail.parse({
     tenantId: owner.tenantId, tier: record.tier, accountId: owner.accountId, budgetName: alert.budgetName,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -81,7 +82,38 @@ export const InfrastructureBudgetConfigSchema = z
 export type InfrastructureBudgetConfig = z.infer<typeof InfrastructureBudgetConfigSchema>;
 
 /**
- * The budget's name for a tenant: `tessera-<tenant>-infrastructure` (a Budgets name is unique per account: in the
- * workload account one per vpc tenant). Tenant ids are 3-24 characters, so the name stays within Budgets' 100.
+ * The budget's name for a tenant: `tessera-<tenant>-infrastructure-<notificationsKey>` (a Budgets name is unique per
+ * account: in the workload account one per vpc tenant). `notificationsKey` is {@link budgetNotificationsKey} of the
+ * budget's `NotificationsWithSubscribers`, so the name changes exactly when they do: that property is create-only
+ * (AWS::Budgets::Budget, NotificationWithSubscribers: "Update requires: Replacement"; `createOnlyProperties` of its
+ * resource provider schema), and CloudFormation replaces a custom-named resource only under a new name ("You can't
+ * perform an update that causes a custom-named resource to be replaced. If you must replace the resource, specify a
+ * new name": CloudFormation Template Reference, "CloudFormation resource custom naming"). Under one fixed name a change
+ * of `thresholdsPercent`, `forecasted` or `subscriberEmails` (a config change rolled out by an upgrade, or a move to a
+ * tier whose budget notifies otherwise) failed the tenant stack's update. Tenant ids are 3-24 characters, so the name
+ * stays within Budgets' 100.
  */
-export const infrastructureBudgetName = (tenantId: string) => `tessera-${tenantId}-infrastructure`;
+export const infrastructureBudgetName = (tenantId: string, notificationsKey: string) => `tessera-${tenantId}-infrastructure-${notificationsKey}`;
+
+/** Hex digits of {@link budgetNotificationsKey}. */
+export const BUDGET_NOTIFICATIONS_KEY_LENGTH = 8;
+
+/**
+ * The first {@link BUDGET_NOTIFICATIONS_KEY_LENGTH} hex digits of SHA-256 over `notifications` as JSON: the budget's
+ * `NotificationsWithSubscribers` as the blueprint renders them (the topic's address, the same for every budget of a
+ * tenant's stack, left as a placeholder by the caller). Equal notifications give the same key, so a change of the limit
+ * alone (an in-place update) keeps the name.
+ */
+export function budgetNotificationsKey(notifications: unknown): string {
+  return createHash('sha256').update(JSON.stringify(notifications)).digest('hex').slice(0, BUDGET_NOTIFICATIONS_KEY_LENGTH);
+}
+
+/**
+ * Whether `name` is the infrastructure budget of `tenantId`: {@link infrastructureBudgetName} with any notifications key,
+ * or `tessera-<tenant>-infrastructure`, the name of budgets deployed by blueprints before the key (until the tenant's
+ * stack is upgraded, when CloudFormation replaces the budget under its keyed name).
+ */
+export function isInfrastructureBudgetName(tenantId: string, name: string): boolean {
+  const prefix = `tessera-${tenantId}-infrastructure`;
+  return name === prefix || new RegExp(`^-[0-9a-f]{${BUDGET_NOTIFICATIONS_KEY_LENGTH}}$`).test(name.startsWith(prefix) ? name.slice(prefix.length) : '');
+}

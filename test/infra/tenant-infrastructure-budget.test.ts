@@ -2,6 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { priceTemplate } from '../../lib/cost/price-template.js';
 import { loadPriceTable } from '../../lib/cost/price-table.js';
 import { appTemplates, type AppTemplates } from '../support/default-app.js';
+import { newStack, template } from '../support/synth.js';
+import { TenantKey } from '../../constructs/tenant-key.js';
+import { TenantInfrastructureBudget } from '../../constructs/tenant-infrastructure-budget.js';
+import { InfrastructureBudgetConfigSchema } from '../../lib/config/infrastructure-budget.js';
+import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 
 /**
  * tiers.<tier>.infrastructureBudget: an AWS Budgets cost budget in each tenant's blueprint, over the tenant's own
@@ -31,7 +36,7 @@ describe('a tier\'s infrastructure budget', () => {
     const [budget, ...more] = budgetsOf(built.blueprints.enterprise);
     expect(more).toEqual([]);
     expect(budget.Properties.Budget).toEqual({
-      BudgetName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-infrastructure']] },
+      BudgetName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, expect.stringMatching(/^-infrastructure-[0-9a-f]{8}$/)]] },
       BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 120000.5, Unit: 'USD' },
     });
     // Tagged as every blueprint resource is (ResourceTags), so the budget itself is found by tenant.
@@ -47,7 +52,7 @@ describe('a tier\'s infrastructure budget', () => {
     const [budget, ...more] = budgetsOf(built.blueprints.professional);
     expect(more).toEqual([]);
     expect(budget.Properties.Budget).toMatchObject({
-      BudgetName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-infrastructure']] },
+      BudgetName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, expect.stringMatching(/^-infrastructure-[0-9a-f]{8}$/)]] },
       BudgetLimit: { Amount: 2500, Unit: 'USD' },
       CostFilters: { TagKeyValue: [{ 'Fn::Join': ['', ['user:tessera:tenant-id$', { Ref: 'TenantId' }]] }] },
     });
@@ -74,8 +79,10 @@ describe('a tier\'s infrastructure budget', () => {
       // SHA256withRSA: the platform's forwarder verifies SNS's signature and takes version 2 only.
       SignatureVersion: '2',
     });
-    // arn:<partition>:budgets::<this account>:budget/tessera-<tenant>-infrastructure
-    const budgetArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', { Ref: 'AWS::AccountId' }, ':budget/tessera-', { Ref: 'TenantId' }, '-infrastructure']] };
+    // arn:<partition>:budgets::<this account>:budget/tessera-<tenant>-infrastructure-<notifications key>: the budget's own name
+    const nameSuffix = (budgetsOf(t)[0]!.Properties.Budget.BudgetName as { 'Fn::Join': [string, [string, unknown, string]] })['Fn::Join'][1][2];
+    expect(nameSuffix).toMatch(/^-infrastructure-[0-9a-f]{8}$/);
+    const budgetArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', { Ref: 'AWS::AccountId' }, ':budget/tessera-', { Ref: 'TenantId' }, nameSuffix]] };
     const fromThisBudget = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': budgetArn } };
     // The topic policy: Budgets publishes, for this budget of this account only; nothing but TLS.
     const [policy, ...morePolicies] = Object.values(t.findResources('AWS::SNS::TopicPolicy')) as Array<{ Properties: { Topics: unknown[]; PolicyDocument: { Statement: Array<Record<string, unknown>> } } }>;
@@ -134,5 +141,51 @@ describe('a tier\'s infrastructure budget', () => {
     expect(budgetsOf(built.blueprints.enterprise)).toHaveLength(1);
     const open = built.validationReport.pluginReports.flatMap((r) => r.violations.map((v) => ({ plugin: r.pluginName, v })));
     expect(open).toEqual([]);
+  });
+});
+
+describe('a change of the budget\'s notifications', () => {
+  // NotificationsWithSubscribers is create-only (AWS::Budgets::Budget: "Update requires: Replacement"), and CloudFormation
+  // replaces a custom-named resource only under a new name: the budget's name carries a key of its notifications.
+  const createOnly = (new ProviderSchemas().get('AWS::Budgets::Budget') as { createOnlyProperties?: string[] } | undefined)?.createOnlyProperties;
+  const synthBudget = (budget: Record<string, unknown>) => {
+    const stack = newStack();
+    const key = new TenantKey(stack, 'Key', {
+      tenantId: 'acme', keyUserArns: [], breakGlassRoleArn: 'arn:aws:iam::123456789012:role/tessera-acme-break-glass',
+      provisioningRoleArn: 'arn:aws:iam::123456789012:role/TesseraProvisioning', deployerRoleArn: 'arn:aws:iam::123456789012:role/TesseraBlueprintExecution', deployerServices: [],
+    });
+    new TenantInfrastructureBudget(stack, 'InfrastructureBudget', {
+      tenantId: 'acme', budget: InfrastructureBudgetConfigSchema.parse(budget), scope: 'tag', key, platformQueueArn: 'arn:aws:sqs:us-east-1:222222222222:tessera-infrastructure-budget-alerts',
+    });
+    const t = template(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: { Budget: { BudgetName: string }; NotificationsWithSubscribers: unknown } }> };
+    const [b] = Object.values(t.Resources).filter((r) => r.Type === 'AWS::Budgets::Budget');
+    const policyArns = JSON.stringify(Object.values(t.Resources).filter((r) => r.Type === 'AWS::SNS::TopicPolicy' || r.Type === 'AWS::KMS::Key'))
+      .match(/budget\/tessera-acme-[a-z0-9-]+/g);
+    return { name: b!.Properties.Budget.BudgetName, notifications: b!.Properties.NotificationsWithSubscribers, policyArns };
+  };
+  const base = { monthlyLimitUsd: 1000, thresholdsPercent: [80, 100], forecasted: false, subscriberEmails: ['platform-costs@your-company.com'] };
+
+  it('renames the budget when its notifications change (thresholds, forecasts, addresses), so CloudFormation can replace it; a new limit keeps the name (an in-place update)', () => {
+    expect(createOnly).toEqual(expect.arrayContaining(['/properties/Budget/BudgetName', '/properties/NotificationsWithSubscribers']));
+    const before = synthBudget(base);
+    expect(before.name).toMatch(/^tessera-acme-infrastructure-[0-9a-f]{8}$/);
+    // The topic's and the key's policies name this budget, by its new name.
+    expect(before.policyArns).toEqual([`budget/${before.name}`, `budget/${before.name}`]);
+    const changes = [
+      { thresholdsPercent: [80, 100, 120] },
+      { forecasted: true },
+      { subscriberEmails: ['platform-costs@your-company.com', 'finops@your-company.com'] },
+      { subscriberEmails: ['finops@your-company.com'] },
+    ];
+    const names = changes.map((change) => {
+      const after = synthBudget({ ...base, ...change });
+      expect(after.notifications).not.toEqual(before.notifications);
+      expect(after.policyArns).toEqual([`budget/${after.name}`, `budget/${after.name}`]);
+      return after.name;
+    });
+    expect(new Set([before.name, ...names]).size).toBe(1 + changes.length);
+    const newLimit = synthBudget({ ...base, monthlyLimitUsd: 2500 });
+    expect(newLimit.notifications).toEqual(before.notifications);
+    expect(newLimit.name).toBe(before.name);
   });
 });

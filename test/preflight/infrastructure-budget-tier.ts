@@ -34,7 +34,7 @@ export function describeInfrastructureBudgetPreflight(): void {
         'update budgets:ListTagsForResource', 'update budgets:ModifyBudget', 'update budgets:TagResource', 'update budgets:UntagResource', 'update budgets:ViewBudget',
       ]);
       // On the budget's own ARN: global (no region), in the account the blueprint is deployed in.
-      for (const c of budgetChecks.filter((x) => x.action.startsWith('budgets:'))) expect(c.resource).toMatch(/^arn:aws:budgets::\d{12}:budget\/tessera-[a-z0-9-]+-infrastructure$/);
+      for (const c of budgetChecks.filter((x) => x.action.startsWith('budgets:'))) expect(c.resource).toMatch(/^arn:aws:budgets::\d{12}:budget\/tessera-[a-z0-9-]+-infrastructure-[0-9a-f]{8}$/);
       // billing:GetBillingViewData is for a budget over a billing view, which the blueprint does not set.
       expect(budgetChecks.filter((c) => c.action === 'billing:GetBillingViewData').map((c) => c.outcome)).toEqual(['not-exercised', 'not-exercised']);
       // Its alerts' topic, topic policy and subscription: on the topic's own ARN, in the blueprint's Region and account.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { infrastructureBudgetName } from '../../../lib/config/infrastructure-budget.js';
+import { budgetNotificationsKey, infrastructureBudgetName, isInfrastructureBudgetName } from '../../../lib/config/infrastructure-budget.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { configErrorOf } from '../../support/config-errors.js';
 
@@ -39,8 +39,15 @@ describe('tiers.<tier>.infrastructureBudget', () => {
     expect(configErrorOf({ tiers: { starter: { infrastructureBudget } } })).toMatch(expected);
   });
 
-  it('names the budget after the tenant, within the 100 characters of a Budgets name', () => {
-    expect(infrastructureBudgetName('acme')).toBe('tessera-acme-infrastructure');
-    expect(infrastructureBudgetName('a'.repeat(24)).length).toBeLessThanOrEqual(100);
+  it('names the budget after the tenant and its notifications key, within the 100 characters of a Budgets name', () => {
+    const key = budgetNotificationsKey([{ notification: { threshold: 80 } }]);
+    expect(key).toMatch(/^[0-9a-f]{8}$/);
+    expect(budgetNotificationsKey([{ notification: { threshold: 80 } }])).toBe(key);
+    expect(budgetNotificationsKey([{ notification: { threshold: 90 } }])).not.toBe(key);
+    expect(infrastructureBudgetName('acme', key)).toBe(`tessera-acme-infrastructure-${key}`);
+    expect(infrastructureBudgetName('a'.repeat(24), key).length).toBeLessThanOrEqual(100);
+    expect(isInfrastructureBudgetName('acme', `tessera-acme-infrastructure-${key}`)).toBe(true);
+    expect(isInfrastructureBudgetName('acme', 'tessera-acme-infrastructure')).toBe(true);
+    expect(isInfrastructureBudgetName('acme', `tessera-acme-x-infrastructure-${key}`)).toBe(false);
   });
 });

@@ -64,6 +64,17 @@ describe('infrastructure budget alerts to the platform bus', () => {
     });
   });
 
+  it('forwards the alert of a budget named with its notifications key (tessera-<tenant>-infrastructure-<8 hex digits>, the blueprint\'s name) and of one deployed before the key', async () => {
+    await forwardBudgetAlerts(sqs(notification(alertText({ name: 'tessera-acme-infrastructure-0f1e2d3c' }))));
+    await forwardBudgetAlerts(sqs(notification(alertText({ name: 'tessera-acme-infrastructure' }))));
+    expect(put().map((e) => JSON.parse(e.Detail!).budgetName)).toEqual(['tessera-acme-infrastructure-0f1e2d3c', 'tessera-acme-infrastructure']);
+    // Not another tenant's keyed budget, nor a key of another form.
+    for (const name of ['tessera-acme-infra-0f1e2d3c', 'tessera-acme-infrastructure-0F1E2D3C', 'tessera-acme-infrastructure-0f1e2d3', 'tessera-acme-infrastructure-0f1e2d3c-x', 'tessera-acmex-infrastructure-0f1e2d3c']) {
+      await expect(forwardBudgetAlerts(sqs(notification(alertText({ name }))))).rejects.toThrow(`"Budget Name" is ${name}, not tessera-acme-infrastructure-<notifications key>`);
+    }
+    expect(put()).toHaveLength(2);
+  });
+
   it('a FORECASTED alert says so, with the forecast as the amount', async () => {
     await forwardBudgetAlerts(sqs(notification(alertText({ type: 'FORECASTED', threshold: '$1,500.00', amount: '$1,640.10' }))));
     expect(JSON.parse(put()[0]!.Detail!)).toMatchObject({ notificationType: 'FORECASTED', thresholdPercent: 120, amount: 1640.1, limit: 1250 });
@@ -73,7 +84,7 @@ describe('infrastructure budget alerts to the platform bus', () => {
     await expect(forwardBudgetAlerts(sqs(notification(alertText(), TOPIC.replace('333333333333', '444444444444'))))).rejects.toThrow(/account 444444444444, tenant acme runs in 333333333333/);
     await expect(forwardBudgetAlerts(sqs(notification(alertText(), TOPIC.replace('acme', 'ghost'))))).rejects.toThrow(/no tenant ghost/);
     await expect(forwardBudgetAlerts(sqs(notification(alertText(), 'arn:aws:sns:us-east-1:333333333333:other-topic')))).rejects.toThrow(/no tenant's infrastructure budget topic/);
-    await expect(forwardBudgetAlerts(sqs(notification(alertText({ name: 'tessera-hooli-infrastructure' }))))).rejects.toThrow(/"Budget Name" is tessera-hooli-infrastructure, not tessera-acme-infrastructure/);
+    await expect(forwardBudgetAlerts(sqs(notification(alertText({ name: 'tessera-hooli-infrastructure' }))))).rejects.toThrow(/"Budget Name" is tessera-hooli-infrastructure, not tessera-acme-infrastructure-<notifications key>/);
     await expect(forwardBudgetAlerts(sqs(notification(alertText({ account: '555555555555' }))))).rejects.toThrow(/"AWS Account" is 555555555555/);
     await expect(forwardBudgetAlerts(sqs(notification(alertText({ amount: '€1,012.34' }))))).rejects.toThrow(/"ACTUAL Amount" is "€1,012.34", not a USD amount/);
     await expect(forwardBudgetAlerts(sqs('not json'))).rejects.toThrow(/message q-0: the body is not JSON/);
