@@ -1,7 +1,7 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierOptInRegions } from '../../lib/config/region-opt-in.js';
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
-import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
+import { ChangeRefusedError, InvalidRequestError, TenantRebuiltInDrRegionError } from '../shared/errors.js';
 import { z } from 'zod';
 import { AllowReplacement, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
@@ -11,6 +11,7 @@ import { compareVersions, tierTemplateKinds, unpublishedTemplates } from './blue
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease, OperationSkippedError } from './lease.js';
 import { upgradeSkipReason } from './list-tier-tenants.js';
+import { rebuiltChangeRefusal, rebuiltStackOf } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
 import { migrationRefusal } from './tier-migration.js';
 
@@ -137,6 +138,14 @@ export function allowanceProblem(change: LifecycleState['change']): string | und
  * An `allowReplacement` the admin API would refuse (no reason in words, not an object, another key: allowanceProblem)
  * is refused with InvalidRequest before the lease, naming `change.allowReplacement` and the value.
  *
+ * A tenant rebuilt in its DR region by the failover runbook (rebuilt-stack.ts: a stack `tessera-<id>` there, read as
+ * the account's provisioning role) is refused before the lease is taken: it runs from that stack, which the lifecycle does
+ * not manage, and the change would update its home stacks (whose roles the rebuilt stack imports); updates of a rebuilt
+ * tenant are by hand (docs/resilience.md). A change or repair fails with TenantRebuiltInDrRegion (terminal: with the
+ * admin API's lease, *Record failure* records it and the tenant keeps its status, tier and version); a rolling
+ * upgrade's run skips the tenant as below, the reason naming the stack, so the others go on. Before, both went on and
+ * updated the home stacks.
+ *
  * A rolling upgrade's run of a tenant first checks that the tenant is still as the upgrade listed
  * it (upgradeSkipReason: the upgrade's tier, the version it was listed on, ACTIVE): one an admin
  * moved to another tier or version, suspended or offboarded since is skipped — no stack update,
@@ -162,6 +171,16 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   const planned = versionOf(state, record);
   const unpublished = await unpublishedRefusal(record, tier, planned, Boolean(state.change?.repair));
   if (unpublished) throw new InvalidRequestError(unpublished);
+  // A tenant rebuilt in its DR region runs from the failover runbook's stack there, which the lifecycle does not manage:
+  // a change would update the home stacks the rebuilt one imports roles from. Updates of a rebuilt tenant are by hand.
+  const rebuilt = await rebuiltStackOf(record, 'change');
+  if (rebuilt) {
+    const what = upgrade ? `the rolling upgrade of tier ${tier} to version ${planned}` : state.change?.repair ? 'this repair' : `this change (to tier ${tier}, version ${planned})`;
+    const why = rebuiltChangeRefusal(record, rebuilt, what);
+    // A rolling upgrade's run skips the tenant (its history entry SKIPPED with the reason; the others go on); one that holds the lease already (a retry of this step) fails as a change does.
+    if (upgrade && record.lease?.executionArn !== state.executionArn) return recordSkip(state, record, why);
+    throw new TenantRebuiltInDrRegionError(why);
+  }
   let held: TenantRecord;
   try {
     held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' }, { skipIf, entry: upgradeEntry(state) });

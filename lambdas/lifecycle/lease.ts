@@ -207,6 +207,11 @@ export interface OperationFailure {
   entry?: Partial<LifecycleExecution>;
   /** Other attributes to write with it (e.g. a resolved account id). */
   changes?: Partial<TenantRecord>;
+  /**
+   * The status to leave instead of the kind's (statusAfterFailure): an offboarding refused at its first step gives the
+   * tenant back the status it had (`lease.previousStatus`). @default statusAfterFailure(lease)
+   */
+  status?: TenantStatus;
 }
 
 /** The status a failed operation leaves (LIFECYCLE_OPERATIONS[kind].failure). */
@@ -253,7 +258,7 @@ export async function failOperation(record: TenantRecord, lease: TenantLease, fa
   try {
     return await updateTenant(record.tenantId, {
       ...failure.changes,
-      status: statusAfterFailure(lease),
+      status: failure.status ?? statusAfterFailure(lease),
       lease: undefined,
       currentStep: failure.step,
       failure: { step: failure.step, reason: failure.reason, at, kind: lease.kind, executionArn: lease.executionArn, ...failure.details },

@@ -55,3 +55,37 @@ export function rebuiltTenantRefusal(record: TenantRecord, rebuilt: RebuiltStack
     + `Export its data from ${rebuilt.region}, delete stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region}, then resume the offboarding: tessera tenants retry ${id}`,
   );
 }
+
+/**
+ * The refusal of an offboarding at its first step, *Begin offboarding*, while the tenant's rebuilt stack exists
+ * (rebuiltStackOf): before its keys and users are revoked, its home bucket exported, its database snapshotted or any
+ * protection lifted (the home stack holds the roles the rebuilt stack imports). Nothing of the offboarding was done: the
+ * tenant keeps the status it had (`previousStatus`: ACTIVE, SUSPENDED, FAILED; OFFBOARDING for an offboarding resumed after
+ * an earlier one failed), and its range stays claimed. The message names the stack, its region and status, and the way on
+ * (remove the rebuilt stacks, then offboard again: `tessera tenants delete`, or `retry` for a tenant already OFFBOARDING).
+ */
+export function rebuiltOffboardingRefusal(record: TenantRecord, rebuilt: RebuiltStack, previousStatus: string): TenantRebuiltInDrRegionError {
+  const id = record.tenantId;
+  const again = previousStatus === 'OFFBOARDING' ? `resume the offboarding: tessera tenants retry ${id}` : `offboard it again: tessera tenants delete ${id} --yes`;
+  return new TenantRebuiltInDrRegionError(
+    `tenant ${id} was rebuilt in its DR region by the failover runbook: stack ${rebuilt.stackName} in ${rebuilt.region} is ${rebuilt.status}. `
+    + `A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in ${rebuilt.region}, not in this offboarding's export, and its roles are the home stack's): `
+    + `the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ${previousStatus} and its VPC range stays claimed. `
+    + `Export its data from ${rebuilt.region}, delete stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region}, then ${again}`,
+  );
+}
+
+/**
+ * The refusal of a tier change, a repair or a rolling upgrade's run while the tenant's rebuilt stack exists
+ * (rebuiltStackOf): the tenant runs from that stack in its DR region, which the lifecycle does not manage, and the change
+ * would update its home stacks (whose roles the rebuilt stack imports) and its DR stack instead. Updates of a rebuilt
+ * tenant are by hand until the home region is back (docs/resilience.md). The message names the stack, its region and
+ * status, that nothing was changed, and the way on.
+ * @param what - the operation in words: `this change`, `the rolling upgrade to version 1.2.0`
+ */
+export function rebuiltChangeRefusal(record: TenantRecord, rebuilt: RebuiltStack, what: string): string {
+  const id = record.tenantId;
+  return `tenant ${id} was rebuilt in its DR region by the failover runbook: stack ${rebuilt.stackName} in ${rebuilt.region} is ${rebuilt.status}, and the tenant runs from it. `
+    + `The lifecycle does not manage the rebuilt stack: ${what} would update the tenant's home stacks (whose roles the rebuilt stack imports), not the stack it runs from, so it was refused and nothing was changed (the tenant stays on tier ${record.tier}, version ${record.blueprintVersion ?? 'unrecorded'}). `
+    + `Updates of a rebuilt tenant are by hand until the home region is back (docs/resilience.md); once the tenant runs from its home region again and stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region} are deleted, run it again`;
+}

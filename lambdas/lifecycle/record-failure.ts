@@ -117,7 +117,8 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
  * meanwhile, and ends the operation (failOperation, one conditional write that releases the
  * lease): the status its kind leaves on failure (an onboarding FAILED; a change or status change
  * the status that was true before it, so a tenant whose change failed is still ACTIVE and served;
- * an offboarding OFFBOARDING, resumed by DELETE again), the failure with the step and the reason,
+ * an offboarding OFFBOARDING, resumed by DELETE again — except one that failed at its first step, *Begin offboarding*,
+ * which did nothing but take the lease: the status it had, no stack touched), the failure with the step and the reason,
  * the history entry FAILED. It never overwrites a terminal record or another execution's.
  *
  * Only stacks Tessera's workflow created for the tenant are touched (stack-ownership.ts). Tenant
@@ -156,7 +157,10 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const liftDrProtection = (cfn: CloudFormationClient, stack: Stack) => liftTerminationProtection(cfn, record, stack, ledger, actor('dead DR stack: lifted so that the stack can be deleted'));
   const cleanup: string[] = [];
   const leftBehind: LeftBehindResource[] = [];
-  if (record.accountId) {
+  // An offboarding that failed at its first step (a tenant rebuilt in its DR region is refused there: begin-offboarding.ts)
+  // did nothing but take the lease: no stack of it is touched, and the tenant gets back the status it had.
+  const untouched = lease.kind === 'offboard' && step === 'Begin offboarding';
+  if (record.accountId && !untouched) {
     for (const kind of ['namespace', 'tenant'] as BlueprintKind[]) {
       try {
         const cfn = await cloudFormationFor(record, kind, 'cleanup');
@@ -210,7 +214,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const changes: Partial<TenantRecord> = {
     ...standing.changes,
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
-    ...(record.accountId ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, liftTermination: liftDrProtection }, cleanup, leftBehind, notes) : {}),
+    ...(record.accountId && !untouched ? await removeDeadDrStack(record, { executionArn: input.executionArn, since: lease.acquiredAt, kind: input.kind, liftTermination: liftDrProtection }, cleanup, leftBehind, notes) : {}),
   };
   if (!changes.disasterRecovery) Object.assign(changes, drStackLeftRetained(record, input, notes));
 
@@ -219,6 +223,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const fullReason = [reason, ...(leftBehind.length ? [`left behind: ${leftBehind.map(describeLeftBehind).join('; ')}`] : []), ...notes].join('; ');
   const ended = await failOperation(record, lease, {
     step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...(standing.updating ? { stackUpdating: standing.updating } : {}) }, entry: { reason, ...lifted }, changes,
+    ...(untouched ? { status: lease.previousStatus } : {}),
   });
   // The usage key follows the tier the registry records now (a standing, or Check blueprint's before a later step failed) into its plan.
   const usageKey = await usageKeyAfterEndedChange(input.kind, record, standing.changes.tier);

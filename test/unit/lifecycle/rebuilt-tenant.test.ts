@@ -1,0 +1,220 @@
+import { DeleteStackCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand, type DescribeStacksCommandInput } from '@aws-sdk/client-cloudformation';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { records, registryMock } from './registry-mock.js';
+import { EXECUTION_ARN, lease, leased, ownedTags, state, tenant } from './support.js';
+import { DR_STACK_ID, drLifecycleMocks, resetDrLifecycle } from './dr-lifecycle-mocks.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+const controlTable = vi.hoisted(() => ({
+  releaseSlot: vi.fn(async () => undefined),
+  cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
+  releaseCidr: vi.fn(async () => undefined),
+  listReleasedCidr: vi.fn(async () => undefined),
+}));
+vi.mock('../../../lambdas/shared/control-table.js', () => controlTable);
+const mocks = drLifecycleMocks();
+const { cfn } = mocks;
+const { handler: deleteStacks } = await import('../../../lambdas/lifecycle/delete-tenant-stacks.js');
+const { releaseTenantNetwork } = await import('../../../lambdas/lifecycle/release-network.js');
+const { handler: beginOffboarding } = await import('../../../lambdas/lifecycle/begin-offboarding.js');
+const { handler: beginChange } = await import('../../../lambdas/lifecycle/begin-change.js');
+const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
+
+const RANGE = '10.80.16.0/20';
+const REBUILT_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme/rebuilt';
+
+/** The DescribeStacks calls in `region` (the client's), by stack name. */
+const describedIn = async (region: string) => {
+  const out: string[] = [];
+  for (const c of cfn.commandCalls(DescribeStacksCommand)) if (await (c.thisValue as { config: { region: () => Promise<string> } }).config.region() === region) out.push(c.args[0].input.StackName!);
+  return out;
+};
+
+/** The DR tenant acme as its record stands before an operation: ACTIVE on professional 1.0.0, its DR stack in us-west-2. */
+const drTenant = (extra: Parameters<typeof tenant>[0] = {}) => tenant({
+  tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', status: 'ACTIVE', vpcCidr: RANGE,
+  disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z' },
+  ...extra,
+});
+
+/** The Catch's input to Record failure for `error` thrown at `failedStep`. */
+const caught = (kind: 'offboard' | 'change', failedStep: string, error: Error) => ({
+  ...state('acme'), kind, failedStep, error: { Error: error.name, Cause: JSON.stringify({ errorType: error.name, errorMessage: error.message }) },
+});
+
+/** Stacks by region and name, as DescribeStacks answers them in that region (absent: ValidationError "does not exist"). */
+let stacks: Record<string, Record<string, string>>;
+
+/** acme offboarding on the DR tier, its DR stack in us-west-2 recorded, its range `RANGE`. */
+const offboarding = (dr: 'ACTIVE' | 'REMOVED' = 'ACTIVE') => leased('offboard', {
+  tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', status: 'OFFBOARDING', vpcCidr: RANGE,
+  disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: DR_STACK_ID, status: dr, updatedAt: '2026-12-02T00:00:00.000Z' },
+});
+
+beforeEach(() => {
+  resetDrLifecycle(mocks);
+  for (const f of Object.values(controlTable)) f.mockClear();
+  // The rebuilt stack: the failover blueprint as tessera-acme in the DR region (runbook step 5), with the tenant's VpcCidr.
+  stacks = { 'us-east-1': {}, 'us-west-2': { 'tessera-acme': 'UPDATE_COMPLETE' } };
+  cfn.on(DescribeStacksCommand).callsFake(async (input: DescribeStacksCommandInput, getClient: () => { config: { region: () => Promise<string> } }) => {
+    const region = await getClient().config.region();
+    const status = stacks[region]?.[input.StackName!];
+    if (!status) throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
+    return { Stacks: [{
+      StackName: input.StackName, StackId: REBUILT_ID, StackStatus: status, CreationTime: new Date(),
+      Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: RANGE }],
+      // The lifecycle's own stacks carry its tags (stack-ownership.ts); the runbook deploys the rebuilt one by hand, untagged.
+      ...(region === 'us-east-1' ? { Tags: ownedTags() } : {}),
+    }] };
+  });
+});
+
+describe('a tenant rebuilt in its DR region by the failover runbook (stack tessera-<id> there)', () => {
+  it('Delete tenant stacks refuses before deleting any stack: TenantRebuiltInDrRegion names the stack, its region, the range kept and the way on', async () => {
+    records.set('acme', offboarding());
+    // The home region is back: its tenant stack is there too (the refusal comes before it is touched).
+    stacks['us-east-1']!['tessera-acme'] = 'UPDATE_COMPLETE';
+    const thrown = await deleteStacks(state('acme') as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion' });
+    expect((thrown as Error).message).toBe(
+      'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE. '
+      + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
+      + 'this step deletes none of the tenant\'s stacks while it exists; its VPC range 10.80.16.0/20 stays claimed and is not given back to the pool (the rebuilt VPC uses 10.80.16.0/20; '
+      + 'a second VPC with it would break a later peering or Transit Gateway attachment, and rules by range would admit the wrong tenant). '
+      + 'Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2, then resume the offboarding: tessera tenants retry acme',
+    );
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
+    expect(controlTable.releaseCidr).not.toHaveBeenCalled();
+    expect(controlTable.listReleasedCidr).not.toHaveBeenCalled();
+    expect(records.get('acme')).toMatchObject({ vpcCidr: RANGE, disasterRecovery: { status: 'ACTIVE' } });
+    expect(records.get('acme')!.offboarding?.network).toBeUndefined();
+  });
+
+  it('the release itself refuses while the rebuilt stack exists (home stacks gone, DR stack REMOVED): no claim deleted, nothing listed, nothing recorded', async () => {
+    records.set('acme', offboarding('REMOVED'));
+    controlTable.cidrClaimsOf.mockResolvedValueOnce([RANGE]);
+    const thrown = await releaseTenantNetwork(records.get('acme')!, state('acme').executionArn).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: expect.stringContaining('the tenant\'s range was not released; its VPC range 10.80.16.0/20 stays claimed') });
+    expect(controlTable.releaseCidr).not.toHaveBeenCalled();
+    expect(controlTable.listReleasedCidr).not.toHaveBeenCalled();
+    expect(records.get('acme')!.vpcCidr).toBe(RANGE);
+    expect(records.get('acme')!.offboarding?.network).toBeUndefined();
+  });
+
+  it('once an operator removed the rebuilt stack (DELETE_COMPLETE), the resumed offboarding deletes what is left and gives the range back', async () => {
+    records.set('acme', offboarding());
+    await expect(deleteStacks(state('acme') as never, {} as never)).rejects.toMatchObject({ name: 'TenantRebuiltInDrRegion' });
+    stacks['us-west-2']!['tessera-acme'] = 'DELETE_COMPLETE';
+    await expect(deleteStacks(state('acme') as never, {} as never)).resolves.toEqual({ state: 'COMPLETE' });
+    expect(controlTable.releaseCidr).toHaveBeenCalledWith(RANGE, 'acme');
+    expect(controlTable.listReleasedCidr).toHaveBeenCalledWith('professional', RANGE);
+    expect(records.get('acme')!.offboarding?.network).toMatchObject({ vpcCidr: RANGE });
+    expect(records.get('acme')!.vpcCidr).toBeUndefined();
+  });
+});
+
+describe('Begin offboarding refuses a rebuilt tenant before anything of the offboarding is done', () => {
+  const refusal = (status: string, again: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE. '
+    + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
+    + `the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ${status} and its VPC range stays claimed. `
+    + `Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2, then ${again}`;
+
+  it('under the admin API\'s lease: TenantRebuiltInDrRegion, and Record failure gives the tenant back ACTIVE with the refusal recorded, no stack touched', async () => {
+    // The admin API took the lease for the execution (ACTIVE -> OFFBOARDING); the home stack failed a deletion made outside Tessera.
+    const before = drTenant({ status: 'OFFBOARDING', lease: lease('offboard'), executions: [{ kind: 'offboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: '2026-11-23T00:00:00.000Z', status: 'RUNNING' }] });
+    records.set('acme', before);
+    stacks['us-east-1']!['tessera-acme'] = 'DELETE_FAILED';
+    const thrown = await beginOffboarding(state('acme') as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('ACTIVE', 'offboard it again: tessera tenants delete acme --yes') });
+    expect(records.get('acme')).toEqual(before);
+    expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    // WHEN the workflow's Catch runs Record failure
+    const out = await recordFailure(caught('offboard', 'Begin offboarding', thrown!) as never, {} as never);
+    // THEN the tenant is ACTIVE again (served), the refusal recorded; no stack deleted and no protection lifted
+    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Begin offboarding', reason: expect.stringContaining('TenantRebuiltInDrRegion') });
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', vpcCidr: RANGE, failure: { step: 'Begin offboarding', kind: 'offboard', reason: expect.stringContaining('stack tessera-acme in us-west-2 is UPDATE_COMPLETE') } });
+    expect(after.lease).toBeUndefined();
+    expect(after.executions.at(-1)).toMatchObject({ kind: 'offboard', executionArn: EXECUTION_ARN, status: 'FAILED', failedStep: 'Begin offboarding' });
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
+    expect(mocks.bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Lifecycle Failed']);
+  });
+
+  it('a start from elsewhere (no lease yet): refused before the lease is taken, the record untouched', async () => {
+    const before = drTenant();
+    records.set('acme', before);
+    await expect(beginOffboarding(state('acme') as never, {} as never)).rejects.toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('ACTIVE', 'offboard it again: tessera tenants delete acme --yes') });
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('an offboarding resumed after an earlier one failed stays OFFBOARDING, and the way on is a retry', async () => {
+    records.set('acme', offboarding());
+    records.set('acme', { ...records.get('acme')!, lease: lease('offboard', EXECUTION_ARN, { previousStatus: 'OFFBOARDING' }) });
+    const thrown = await beginOffboarding(state('acme') as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('OFFBOARDING', 'resume the offboarding: tessera tenants retry acme') });
+    await recordFailure(caught('offboard', 'Begin offboarding', thrown!) as never, {} as never);
+    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Begin offboarding' } });
+  });
+
+  it('once the rebuilt stack is gone (DELETE_COMPLETE), it looks in the DR region and takes the lease', async () => {
+    records.set('acme', drTenant());
+    stacks['us-west-2']!['tessera-acme'] = 'DELETE_COMPLETE';
+    await expect(beginOffboarding(state('acme') as never, {} as never)).resolves.toMatchObject({ previousStatus: 'ACTIVE' });
+    expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', lease: { kind: 'offboard', executionArn: EXECUTION_ARN } });
+  });
+});
+
+describe('Begin change refuses a change of a rebuilt tenant, and a rolling upgrade skips it', () => {
+  const refusal = (what: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE, and the tenant runs from it. '
+    + `The lifecycle does not manage the rebuilt stack: ${what} would update the tenant's home stacks (whose roles the rebuilt stack imports), not the stack it runs from, so it was refused and nothing was changed (the tenant stays on tier professional, version 1.0.0). `
+    + 'Updates of a rebuilt tenant are by hand until the home region is back (docs/resilience.md); once the tenant runs from its home region again and stacks tessera-acme-restored and tessera-acme in us-west-2 are deleted, run it again';
+
+  beforeEach(() => {
+    // The target tier is published at the version (Begin change's HeadObject of the catalog).
+    mocks.s3.on(HeadObjectCommand).resolves({});
+  });
+
+  it('a tier change under the admin API\'s lease: TenantRebuiltInDrRegion before anything is deployed; Record failure leaves it ACTIVE', async () => {
+    const before = leased('change', { tier: 'professional', blueprintVersion: '1.0.0', vpcCidr: RANGE, disasterRecovery: drTenant().disasterRecovery });
+    records.set('acme', before);
+    const thrown = await beginChange({ ...state('acme'), change: { blueprintVersion: '1.0.0', repair: true } } as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('this repair') });
+    expect(records.get('acme')).toEqual(before);
+    const out = await recordFailure(caught('change', 'Begin change', thrown!) as never, {} as never);
+    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Begin change' });
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', failure: { step: 'Begin change', reason: expect.stringContaining('TenantRebuiltInDrRegion: tenant acme was rebuilt') } });
+    expect(records.get('acme')!.lease).toBeUndefined();
+  });
+
+  it('a change started from elsewhere names the tier and version it asked for; nothing written', async () => {
+    const before = drTenant();
+    records.set('acme', before);
+    await expect(beginChange({ ...state('acme'), change: { tier: 'professional', blueprintVersion: '1.1.0' } } as never, {} as never))
+      .rejects.toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('this change (to tier professional, version 1.1.0)') });
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('a rolling upgrade\'s run skips the tenant: no lease, its history entry SKIPPED with the reason, still on its version', async () => {
+    records.set('acme', drTenant());
+    const run = { ...state('acme'), kind: 'upgrade', change: { tier: 'professional', blueprintVersion: '1.1.0', listedVersion: '1.0.0', upgradeId: 'professional-1_1_0-1c2d3e4f', actor: 'admin:ops' } };
+    const reason = refusal('the rolling upgrade of tier professional to version 1.1.0');
+    await expect(beginChange(run as never, {} as never)).resolves.toEqual({ skipped: true, tenantId: 'acme', reason });
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0' });
+    expect(after.lease).toBeUndefined();
+    expect(after.executions).toEqual([expect.objectContaining({ kind: 'upgrade', executionArn: EXECUTION_ARN, status: 'SKIPPED', reason, upgradeId: 'professional-1_1_0-1c2d3e4f', actor: 'admin:ops' })]);
+  });
+
+  it('without a rebuilt stack (DELETE_COMPLETE) the change takes the lease and goes on', async () => {
+    records.set('acme', drTenant());
+    stacks['us-west-2']!['tessera-acme'] = 'DELETE_COMPLETE';
+    await expect(beginChange({ ...state('acme'), change: { tier: 'professional', blueprintVersion: '1.1.0' } } as never, {} as never)).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.1.0' });
+    expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change', executionArn: EXECUTION_ARN } });
+  });
+});
