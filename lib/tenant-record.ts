@@ -780,7 +780,8 @@ export type DriftRecord = z.infer<typeof DriftRecord>;
 /**
  * One account customization stack of a tenant (`tessera-<tenant>-custom-<name>`, lambdas/lifecycle/customizations.ts):
  * DEPLOYING while its create or update runs, ACTIVE once complete, FAILED with CloudFormation's reason (its first
- * failed resource event), RETAINED when the tenant's tier no longer lists it (the stack stays until offboarding),
+ * failed resource event), or with the operation's failure reason when the operation ended (failed or stopped) while it
+ * was DEPLOYING (lambdas/lifecycle/customization-failure.ts), RETAINED when the tenant's tier no longer lists it (the stack stays until offboarding),
  * DELETED once offboarding deleted it.
  */
 export const CustomizationRecord = z.object({

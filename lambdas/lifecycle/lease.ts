@@ -4,6 +4,7 @@ import { platformClient } from '../shared/aws-clients.js';
 import { releaseSlot } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
 import { organizationsClient } from '../shared/sessions.js';
+import { failedCustomizations } from './customization-failure.js';
 import { fenceAccount } from './pending-account.js';
 import { describeLease, getTenant, RegistryContentionError, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 
@@ -247,7 +248,8 @@ export async function endDeadOperation(record: TenantRecord, lease: TenantLease,
 
 /**
  * The failed end of the operation holding `lease`: the status its kind leaves on failure, the
- * failure (step, reason, kind, execution), its history entry FAILED, no lease — one write,
+ * failure (step, reason, kind, execution), its history entry FAILED, each customization still DEPLOYING recorded FAILED
+ * with the failure's reason (failedCustomizations: *Record failure* and a stopped execution's end both come here), no lease — one write,
  * conditional on `lease` still being held, so it never touches a record another execution holds
  * or a terminal one. An onboarding's account-creation slot is given back. Its own write whose answer was lost
  * (ownLostWrite) answers the record as written.
@@ -255,9 +257,12 @@ export async function endDeadOperation(record: TenantRecord, lease: TenantLease,
 export async function failOperation(record: TenantRecord, lease: TenantLease, failure: OperationFailure): Promise<TenantRecord> {
   const at = new Date().toISOString();
   if (lease.kind === 'onboard') await releaseSlot(record.tenantId);
+  // A customization still recorded DEPLOYING: nothing deploys it once this operation ends (customization-failure.ts).
+  const customizations = failedCustomizations(record, { kind: lease.kind, step: failure.step, reason: failure.reason, at }, failure.changes?.customizations ?? record.customizations);
   try {
     return await updateTenant(record.tenantId, {
       ...failure.changes,
+      ...(customizations ? { customizations } : {}),
       status: failure.status ?? statusAfterFailure(lease),
       lease: undefined,
       currentStep: failure.step,

@@ -2,7 +2,7 @@ import {
   CloudFormationClient, CloudFormationServiceException, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand,
   DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
-import { EventBridgeClient, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -17,7 +17,7 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const cfn = mockStrict(CloudFormationClient, 'cloudformation', CloudFormationServiceException);
 const sts = mockStrict(STSClient, 'sts', STSServiceException);
 const s3 = mockStrict(S3Client, 's3', S3ServiceException);
-mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
+const bus = mockStrict(EventBridgeClient, 'events', EventBridgeServiceException);
 
 /** Enterprise (account isolation) with two customizations; starter (vpc) with none. */
 const customized = configWith({
@@ -193,6 +193,34 @@ describe('Deploy customizations', async () => {
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stackOf('tessera-acme-custom-security', 'CREATE_COMPLETE').Stacks[0], Tags: [] }] });
     await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'StackNotOwned' });
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+});
+
+describe('Record failure: a customization left DEPLOYING', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-customizations.js')).handler;
+  const recordFailure = (await import('../../../lambdas/lifecycle/record-failure.js')).handler;
+
+  it('a check that failed other than through the paths that record FAILED (AccessDenied) leaves it DEPLOYING; Record failure records it FAILED with the operation\'s reason', async () => {
+    // GIVEN a tier change that started the security stack's create (DEPLOYING)
+    records.set('acme', enterprise('change'));
+    const change = { ...state(), kind: 'change' as const, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } };
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => Promise.reject(notFound(input.StackName)));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await expect(deploy(change)).resolves.toMatchObject({ state: 'IN_PROGRESS', current: 'security' });
+    // AND the next check cannot read the stack: the step throws, nothing records FAILED
+    const denied = 'User: arn:aws:sts::333333333333:assumed-role/OrganizationAccountAccessRole/acme-deploy is not authorized to perform: cloudformation:DescribeStacks';
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error(denied), { name: 'AccessDenied' }));
+    await expect(deploy({ ...change, customizations: { state: 'IN_PROGRESS', done: [], current: 'security' } })).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(records.get('acme')!.customizations!.security.status).toBe('DEPLOYING');
+    // WHEN the workflow's Catch runs Record failure
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    await recordFailure({ ...change, failedStep: 'Check customizations', error: { Error: 'AccessDenied', Cause: JSON.stringify({ errorType: 'AccessDenied', errorMessage: denied }) } });
+    // THEN tenants show no longer says a deploy is in progress
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', failure: { step: 'Check customizations' } });
+    expect(records.get('acme')!.customizations!.security).toMatchObject({
+      status: 'FAILED', tier: 'enterprise', blueprintVersion: '1.0.0',
+      reason: expect.stringMatching(/^the change failed at Check customizations while stack tessera-acme-custom-security was being deployed \(tier enterprise, version 1\.0\.0\), before its create or update was seen to complete: AccessDenied: User: .* is not authorized to perform: cloudformation:DescribeStacks/),
+    });
   });
 });
 

@@ -364,6 +364,28 @@ describe('failOperation', () => {
   });
 });
 
+describe('failOperation: a customization still DEPLOYING', () => {
+  const entry = (status: 'DEPLOYING' | 'ACTIVE' | 'RETAINED', name: string) => ({ stackName: `tessera-acme-custom-${name}`, status, tier: 'enterprise', blueprintVersion: '1.0.0', updatedAt: '2026-11-23T00:00:30.000Z' });
+
+  it('is recorded FAILED with the operation\'s failure reason (its tier and version kept); the others as they were', async () => {
+    // GIVEN a change whose Deploy customizations started the security stack's update, then timed out (no FAILED recorded by the step)
+    const held = lease('change', MINE);
+    const record = leased('change', { lease: held, tier: 'enterprise', isolation: 'account', customizations: { security: entry('DEPLOYING', 'security'), budgets: entry('ACTIVE', 'budgets'), legacy: entry('RETAINED', 'legacy') } });
+    records.set('acme', record);
+    // WHEN
+    const failed = await failOperation(record, held, { step: 'Check customizations', reason: 'Sandbox.Timedout: Task timed out after 60.00 seconds' });
+    // THEN
+    expect(failed.customizations).toEqual({
+      security: {
+        ...entry('DEPLOYING', 'security'), status: 'FAILED', updatedAt: failed.failure!.at,
+        reason: 'the change failed at Check customizations while stack tessera-acme-custom-security was being deployed (tier enterprise, version 1.0.0), before its create or update was seen to complete: Sandbox.Timedout: Task timed out after 60.00 seconds',
+      },
+      budgets: entry('ACTIVE', 'budgets'), legacy: entry('RETAINED', 'legacy'),
+    });
+    expect(failed).toMatchObject({ status: 'ACTIVE', failure: { step: 'Check customizations' } });
+  });
+});
+
 describe('abandonLease', () => {
   it('gives back a lease taken for an execution Step Functions refused to start: the status before, its history entry removed', async () => {
     const before = tenant({ status: 'ACTIVE', executions: [onboarded] });
@@ -404,6 +426,18 @@ describe('End stopped execution', async () => {
     expect(record.lease).toBeUndefined();
     expect(record.executions).toEqual([expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'FAILED', failedStep: 'Check blueprint', reason })]);
     expect(failedEvents()).toEqual([{ tenantId: 'acme', kind, step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: after }]);
+  });
+
+  it('records a customization the stopped execution left DEPLOYING as FAILED, with the reason it ended', async () => {
+    // (Its isolation left vpc: an account-mode onboarding's end fences the account first, through Organizations.)
+    records.set('acme', leased('onboard', { currentStep: 'Check customizations', tier: 'enterprise', customizations: {
+      security: { stackName: 'tessera-acme-custom-security', status: 'DEPLOYING', tier: 'enterprise', blueprintVersion: '1.0.0', updatedAt: '2026-11-23T00:00:30.000Z' },
+    } }));
+    await handler(stopped('ABORTED'));
+    expect(records.get('acme')!.customizations!.security).toMatchObject({
+      status: 'FAILED', tier: 'enterprise', blueprintVersion: '1.0.0',
+      reason: 'the onboard failed at Check customizations while stack tessera-acme-custom-security was being deployed (tier enterprise, version 1.0.0), before its create or update was seen to complete: execution ABORTED at "Check customizations" without recording its outcome',
+    });
   });
 
   it('names the error and cause of a timed-out execution', async () => {
