@@ -36,4 +36,14 @@ describe('nextStepAfterFailure', () => {
     expect(nextStepAfterFailure('acme', 'change', 'StackFailed: stack tessera-acme is UPDATE_ROLLBACK_COMPLETE: …')).toBe(
       'the tenant stays on its previous tier and version; remove the cause above, then run the change again: tessera tenants update acme --tier <tier> | --blueprint-version <version> | --repair');
   });
+
+  it('for a tenant rebuilt in its DR region, points at the reason\'s own way on, not at retry (an ACTIVE tenant refuses it, 409)', () => {
+    const reason = 'TenantRebuiltInDrRegion: tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE. … then offboard it again: tessera tenants delete acme --yes';
+    for (const kind of ['offboard', 'change', 'upgrade']) {
+      const next = nextStepAfterFailure('acme', kind, reason);
+      expect(next).toContain('follow the reason above (remove the rebuilt stacks first)');
+      expect(next).not.toContain('tessera tenants retry');
+      expect(next).not.toContain('tessera tenants update');
+    }
+  });
 });
