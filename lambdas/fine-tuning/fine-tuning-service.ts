@@ -36,7 +36,7 @@ export interface FineTuningDeps {
    */
   models?: ModelDeletionDeps['models'];
   /**
-   * The tenant's registry status read strongly consistent (stores/tenant-models.ts consistentTenantStatus):
+   * The tenant's registry status read strongly consistent (stores/dynamodb-tenant-models.ts consistentTenantStatus):
    * checked after a job is recorded and before its CreateTrainingJob, the fence against an offboarding's
    * retirement (retire-fine-tuned-models.ts). @default - `caller.tenant.status` (the request's own read:
    * in memory, `tessera serve`, that read is current; with `serve --dynamodb` it is the table's eventually

@@ -155,7 +155,7 @@ export async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefin
     ? emitLifecycleEvent
     : async (detailType: string, detail: Record<string, unknown>) => console.warn(JSON.stringify({ level: 'WARN', message: 'no event bus (TESSERA_EVENT_BUS): tenant user event not sent', detailType, detail }));
   // The invite's fence: the tenant's own registry item read strongly consistent (as the tenant) once the user exists.
-  const [{ consistentTenantStatus }, clients] = await Promise.all([import('../fine-tuning/stores/tenant-models.js'), lambdaTenantClients()]);
+  const [{ consistentTenantStatus }, clients] = await Promise.all([import('../fine-tuning/stores/dynamodb-tenant-models.js'), lambdaTenantClients()]);
   const status = (tenantId: string) => consistentTenantStatus(requireEnv(GATEWAY_ENV.registryTable), clients.documents, tenantId);
   return new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emit, undefined, await lambdaUserRevocations(), status);
 }

@@ -12,7 +12,6 @@ import { apiKeysDir, DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
 import { Gateway } from './gateway.js';
 import { providerOf } from './policy.js';
 import { ProviderRegistry, type ProviderName } from './providers/registry.js';
-import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { FileResponseStore } from './stores/file-response-store.js';
@@ -22,14 +21,13 @@ import type { ResponseStore } from './stores/response-store.js';
 import type { ConversationStore } from './stores/conversation-store.js';
 import { FileConversationStore } from './stores/file-conversation-store.js';
 import { tenantOrigins } from './stores/cors-origins.js';
-import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { FileApiKeyStore } from '../identity/stores/file-api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { TenantKeyService } from './endpoints/tenant-keys.js';
 import type { FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
-import { dynamoDbTenantModels, memoryTenantModels } from '../fine-tuning/stores/tenant-models.js';
+import { memoryTenantModels } from '../fine-tuning/stores/tenant-models.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { fileEvents, filePutEvents, memoryEvents, type LocalEvent } from './budget-alerts/local-events.js';
@@ -188,10 +186,13 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
         : options.config.gateway.providers,
     },
   };
+  // The DynamoDB registry's modules are imported only with --dynamodb: with them the DynamoDB, STS and Secrets Manager
+  // clients, ~50 ms of CPU of every other serve start and of each of its --workers threads.
+  const dynamo = options.dynamodb && await dynamoDbModules();
   let store: GatewayStore;
   if (options.store) store = options.store;
   // A local tool against real tables acts with the operator's own credentials (the Lambdas act as each tenant).
-  else if (options.dynamodb) store = new DynamoDbStore(options.dynamodb.registryTable, options.dynamodb.usageTable, unscopedDocumentClient());
+  else if (options.dynamodb) store = new dynamo!.DynamoDbStore(options.dynamodb.registryTable, options.dynamodb.usageTable, dynamo!.unscopedDocumentClient());
   else {
     const memory = new MemoryStore();
     for (const t of options.tenants ?? []) memory.putTenant(t);
@@ -212,7 +213,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   // DELETE /v1/models/{model} takes the model out of the registry this gateway reads: the embedded one, or the tables of --dynamodb.
   const models = options.fineTuning?.models ?? (store instanceof MemoryStore ? memoryTenantModels(store)
-    : options.dynamodb ? dynamoDbTenantModels(options.dynamodb.registryTable, store, unscopedDocumentClient()) : undefined);
+    : options.dynamodb ? dynamo!.dynamoDbTenantModels(options.dynamodb.registryTable, store, dynamo!.unscopedDocumentClient()) : undefined);
   // Imported only when fine-tuning is served (--fine-tuning): the service's SageMaker commands load the SageMaker
   // client's schemas (~0.8 MB of JavaScript), ~20 ms of every other serve start and of each of its --workers threads.
   const fineTuning = jobs && new (await import('../fine-tuning/fine-tuning-service.js')).FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files, models });
@@ -381,3 +382,11 @@ export { apiKeysDir };
 
 /** A registry record for a tenant of the embedded store (lambdas/inference/local-tenant.ts). */
 export { localTenant } from './local-tenant.js';
+
+/** What `tessera serve --dynamodb` needs beyond the embedded registry: the DynamoDB store and tenant models, and the operator's document client. */
+async function dynamoDbModules() {
+  const [{ DynamoDbStore }, { unscopedDocumentClient }, { dynamoDbTenantModels }] = await Promise.all([
+    import('./stores/dynamodb-store.js'), import('../shared/tenant-credentials.js'), import('../fine-tuning/stores/dynamodb-tenant-models.js'),
+  ]);
+  return { DynamoDbStore, unscopedDocumentClient, dynamoDbTenantModels };
+}

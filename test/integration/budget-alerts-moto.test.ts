@@ -4,7 +4,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIFECYCLE_EVENT_SOURCE, PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
 import { BudgetAlerts } from '../../lambdas/inference/budget-alerts/budget-alerts.js';
-import { DynamoDbAlertMarkers } from '../../lambdas/inference/budget-alerts/markers.js';
+import { DynamoDbAlertMarkers } from '../../lambdas/inference/budget-alerts/dynamodb-markers.js';
 import { BUDGET_THRESHOLD_EVENT } from '../../lambdas/inference/budget-alerts/thresholds.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import type { PipelineRequest } from '../../lambdas/inference/pipeline.js';

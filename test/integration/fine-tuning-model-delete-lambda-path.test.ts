@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingEvents, type TrainingStateChange } from '../../lambdas/fine-tuning/training-events.js';
 import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
-import { dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
+import { dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/dynamodb-tenant-models.js';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js';
 import { TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';

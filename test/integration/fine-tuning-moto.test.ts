@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { TrainingEvents, type TrainingStateChange } from '../../lambdas/fine-tuning/training-events.js';
 import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
 import { DeployedModelLimitError } from '../../lambdas/fine-tuning/stores/job-store.js';
-import { consistentTenantStatus, dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
+import { consistentTenantStatus, dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/dynamodb-tenant-models.js';
 import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import { TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';

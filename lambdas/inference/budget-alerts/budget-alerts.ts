@@ -1,7 +1,7 @@
 import { budgetAlertsOf } from '../../../lib/config/budget-alerts-config.js';
 import type { PipelineRequest } from '../pipeline.js';
 // Subject ids as the DynamoDB store keeps them in item ids (long ones by their SHA-256), so markers stay within DynamoDB's key size.
-import { storedSubjectId as storedId } from '../stores/dynamodb-store.js';
+import { storedSubjectId as storedId } from '../stores/stored-subject-id.js';
 import type { GatewayStore, Reservation, Subject, UsageRead, UsageSummary } from '../stores/gateway-store.js';
 import { roundUsdToNano } from '../stores/model-usage.js';
 import type { AlertMarkers } from './markers.js';

@@ -3,7 +3,7 @@ import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { GatewayStore } from '../stores/gateway-store.js';
 import { BudgetAlerts } from './budget-alerts.js';
 import { BUDGET_ALERTS_ENV } from './environment.js';
-import { DynamoDbAlertMarkers } from './markers.js';
+import { DynamoDbAlertMarkers } from './dynamodb-markers.js';
 
 /**
  * Budget alerts as the router Lambda runs them: markers in the usage table written with the

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { hash } from 'node:crypto';
+import { storedSubjectId } from './stored-subject-id.js';
 import { GetCommand, paginateQuery, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pages, untilKeyRepeats } from '../../../lib/aws-pages.js';
 import { isTenantId, TenantRecord } from '../../../lib/tenant-record.js';
@@ -26,12 +26,8 @@ const LEGACY_ITEMS = 10_000;
  * fixed shape (YYYY-MM-DD, YYYY-MM, YYYY-MM-DDTHH:MM) makes (id, period) recoverable from the item id
  * even when the subject's id holds a `#`.
  */
-/**
- * A subject id as item ids and the `subjects` set keep it: itself up to 256 characters (key ids
- * are 20, Cognito subs 36), a longer one (some identity providers' `sub`) as `~` + its SHA-256 in
- * base64url, so no id passes DynamoDB's 2,048-byte partition key.
- */
-export const storedSubjectId = (id: string) => (id.length <= 256 ? id : `~${hash('sha256', id, 'base64url')}`);
+/** A subject id as item ids keep it (stored-subject-id.ts, apart so that the budget alerts' marker ids need no DynamoDB client). */
+export { storedSubjectId };
 
 export const usageIds = {
   tenantRate: (tenantId: string, window: string) => `rate#${tenantId}#${window}`,

@@ -1,7 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-
-/** Whether `e` is DynamoDB's refusal of a write whose condition did not hold (the SDK's class, or its name from another copy of it). */
-export const conditionFailed = (e: unknown): boolean => e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
+/**
+ * Whether `e` is DynamoDB's refusal of a write whose condition did not hold: by its name, which the SDK's
+ * ConditionalCheckFailedException sets (whichever copy of the SDK made it), so that this module, and the file and
+ * memory stores that import it for `readChangeWrite`, load no DynamoDB client (`tessera serve` without --dynamodb).
+ */
+export const conditionFailed = (e: unknown): boolean => (e as Error | undefined)?.name === 'ConditionalCheckFailedException';
 
 /**
  * An optimistic read-change-write of one DynamoDB item: reads it (with its `version`), applies `change`, and writes the

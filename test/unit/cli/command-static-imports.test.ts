@@ -15,3 +15,20 @@ describe('tessera tenants loads the EC2 and CloudFormation clients only where a 
     expect(clients(await staticImportGraph('lambdas/lifecycle/tier-migration.ts')).sort()).toEqual(['@aws-sdk/client-cloudformation', '@aws-sdk/client-ec2']);
   }, 60_000);
 });
+
+/**
+ * `tessera serve` without --dynamodb serves an embedded registry in memory, yet its gateway (lambdas/inference/local-gateway.ts)
+ * and each --workers thread (lib/cli/serve-worker.ts) loaded the DynamoDB, STS and Secrets Manager clients at start: the
+ * DynamoDB store and its tenant models, the operator's document client, and three modules that import DynamoDB's
+ * ConditionalCheckFailedException or lib-dynamodb beside what serve uses of them (the memory alert markers and tenant
+ * models, the file stores' read-change-write, the budget alerts' marker ids). They are imported with --dynamodb only.
+ */
+describe('tessera serve loads no AWS SDK client for its embedded registry', () => {
+  it('local-gateway.ts and serve-worker.ts reach no @aws-sdk package through static imports; dynamodb-store.ts reaches DynamoDB\'s (the control)', async () => {
+    const sdk = (graph: Set<string>) => packagesIn(graph, '@aws-sdk');
+    expect(sdk(await staticImportGraph('lambdas/inference/local-gateway.ts'))).toEqual([]);
+    expect(sdk(await staticImportGraph('lib/cli/serve-worker.ts'))).toEqual([]);
+    expect(sdk(await staticImportGraph('lambdas/inference/stores/dynamodb-store.ts')).sort()).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb']);
+  }, 60_000);
+});
+

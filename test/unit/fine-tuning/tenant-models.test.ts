@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { dynamoDbTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
+import { dynamoDbTenantModels } from '../../../lambdas/fine-tuning/stores/dynamodb-tenant-models.js';
 import type { GatewayStore } from '../../../lambdas/inference/stores/gateway-store.js';
 import type { FineTunedModel, TenantRecord } from '../../../lib/tenant-record.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
