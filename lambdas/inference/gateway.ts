@@ -184,6 +184,14 @@ export interface GatewayDeps {
    * awaited with it, before the invocation ends. @default - none put
    */
   requestEvents?: RequestEvents;
+  /**
+   * When the o200k tokenizer (token-count.ts loadTokenizer: its 2.4 MB of ranks and their lookup table, ~0.15-0.2 s of
+   * CPU) is loaded: `'start'`, as this gateway is built (a Lambda's init, off the first request's path); `'first-count'`,
+   * by the first request that counts tokens (each such endpoint awaits it before counting), so a `tessera serve` start
+   * that answers no such request never loads it; the first that counts waits for it. The counts are the same either way.
+   * @default 'start'
+   */
+  loadTokenizer?: 'start' | 'first-count';
 }
 
 const NEVER = new AbortController().signal;
@@ -218,8 +226,8 @@ export class Gateway {
     const applyGuardrail = guardrailFailuresNamed(deps.applyGuardrail ?? (async (id, texts, source, signal) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source, signal)));
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail, deps.budgetAlerts);
     this.keyService = deps.keyService ?? (deps.keys && new ApiKeyService(deps.keys, deps.config));
-    // Off the first request's path as far as possible (Lambda: during init). A failure is logged; counts then stay the byte bound.
-    loadTokenizer().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'tokenizer not loaded', error: (e as Error).message })));
+    // Off the first request's path as far as possible (Lambda: during init), unless deferred to the first count (serve). A failure is logged; counts then stay the byte bound.
+    if (deps.loadTokenizer !== 'first-count') loadTokenizer().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'tokenizer not loaded', error: (e as Error).message })));
   }
 
   /**

@@ -132,6 +132,8 @@ export interface LocalGatewayOptions {
    * @default true
    */
   resumeBatches?: boolean;
+  /** When the gateway loads its tokenizer (GatewayDeps.loadTokenizer): `tessera serve` defers it to the first request that counts tokens. @default 'start' */
+  loadTokenizer?: 'start' | 'first-count';
   /**
    * OpenAI's Vector Stores API (`/v1/vector_stores...`): records under `<stateDir>/vector-stores/records`, vectors in
    * the local index (LocalVectorIndex) under `<stateDir>/vector-stores/index`, each attached file processed in this
@@ -321,7 +323,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       running.add(resuming);
     }
   }
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, vectorStores, background, auditRecords, requestEvents });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, chatCompletions, conversations, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts, batches, vectorStores, background, auditRecords, requestEvents, loadTokenizer: options.loadTokenizer });
   /** Resolves once the batches and background responses this process runs have ended (tests; a serve that stops leaves them as last written, and the next serve on its state dir runs them again: resumeBatches). */
   const batchesIdle = async () => { while (running.size) await Promise.all([...running]); };
   return { gateway, store, audit, keysFile, jobs, responses, conversations, apiKeys, budgetAlerts, events: events.events, batchesIdle };

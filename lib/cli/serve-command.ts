@@ -154,6 +154,10 @@ async function serve(o: ServeOptions): Promise<void> {
   const sageMaker = o.fineTuning ? new (await import('@aws-sdk/client-sagemaker')).SageMakerClient({}) : undefined;
   const { gateway, jobs, store, audit } = await createLocalGateway({
     config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb, providers: routes.served, jwt,
+    // The tokenizer with the first request that counts tokens, not at every start (about half of a start's CPU). The
+    // --workers threads (serve-worker.ts) still load it as they start: that is the throughput setup, where a burst of
+    // first requests would otherwise all wait for it.
+    loadTokenizer: 'first-count',
     ...(sageMaker ? { fineTuning: { sageMaker: async () => sageMaker } } : {}),
   });
   // No SageMaker state-change events reach a local gateway: the embedded tenants' jobs are followed by looking every 2 s.

@@ -9,7 +9,7 @@ import { GatewayError, invalid, tooLarge, upstream as upstreamFailed } from '../
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { providerOf } from '../policy.js';
 import { parseJson } from '../request-body.js';
-import { countTextTokens } from '../token-count.js';
+import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import type { AudioAnswer } from '../providers/provider.js';
 
 /** The most characters (Unicode code points) speech's `input` takes: OpenAI's API reference, "Create speech": "The maximum length is 4096 characters." */
@@ -58,6 +58,7 @@ export async function speech(pipeline: RequestPipeline, r: PipelineRequest, rawB
   const input = texts[0]!;
   r.audit.promptSha256 = sha256(input);
   if (r.policy.gateway.auditPromptText) r.audit.prompt = input;
+  if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const tokens = countTextTokens(input);
   const cost = speechCost(model, input, tokens);
   const reservation = await pipeline.reserve(r, model, tokens, 0, 1, cost).catch((e) => withRates(pipeline, r, e));
