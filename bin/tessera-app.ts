@@ -16,10 +16,13 @@ function exitOnConfigError(e: unknown): never {
 const app = new App();
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 let report: ReturnType<typeof loadConfigReport>;
+/** The config file, named in an error of its account customizations' templates (as loadConfig names it in its own). */
+let configSource: string | undefined;
 try {
   // A misspelt `-c tessera:configfile=…` is refused, not ignored (the embedded default synthesized).
   refuseUnknownContextKeys(app.node.getAllContext() as Record<string, unknown>);
   const sources = configSourcesFromContext((key) => app.node.tryGetContext(key));
+  configSource = sources.file;
   // A config file means a real deployment: its synth refuses placeholders. Without one (the
   // embedded default, perhaps with context overrides) synth works offline and the stacks carry a
   // rule that refuses every deployment while placeholders remain.
@@ -43,7 +46,7 @@ if (process.env.CDK_VALIDATION !== 'false') {
   Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: VALIDATION_CACHE_DIR, enabled: process.env.TESSERA_SYNTH_CACHE !== 'off' }));
 }
 try {
-  buildTesseraApp(app, report.config, version, { placeholders: report.placeholders });
+  buildTesseraApp(app, report.config, version, { placeholders: report.placeholders, configSource });
 } catch (e) {
   exitOnConfigError(e);
 }

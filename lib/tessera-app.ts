@@ -63,6 +63,12 @@ export interface BuildOptions {
    * @default - none
    */
   readonly placeholders?: readonly PlaceholderFinding[];
+  /**
+   * Where the config came from (the config file, or the sources loadConfig merged), named in a ConfigError of the
+   * account customizations' templates as other config errors name it.
+   * @default - none named
+   */
+  readonly configSource?: string;
 }
 
 /**
@@ -106,7 +112,7 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     ...Object.entries(namespaceBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'namespace'), template(stack)]),
     ...Object.entries(drBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'dr'), template(stack)]),
     // Account tiers' customizations (tiers.<tier>.accountCustomizations), read and checked now: a bad one fails synth naming its key.
-    ...readAccountCustomizations(config).map((c) => [c.file, c.template]),
+    ...readAccountCustomizations(config, process.cwd(), options.configSource).map((c) => [c.file, c.template]),
   ]);
 
   const organization = new OrganizationStack(app, STACK_IDS.organization, {

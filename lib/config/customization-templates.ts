@@ -95,41 +95,126 @@ function literalName(value: unknown): string | undefined {
 }
 
 /**
+ * CloudFormation's pseudo parameters (User Guide, "Pseudo parameters reference"): a `Ref` (or an `Fn::Sub` `${…}`) of
+ * one needs no declaration.
+ */
+export const PSEUDO_PARAMETERS: ReadonlySet<string> = new Set(['AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId', 'AWS::StackName', 'AWS::URLSuffix']);
+
+/** A reference to a name the template does not declare: where it is (`Resources.Topic.Properties.Tags[0].Value`), how (`Ref`, `Fn::GetAtt`, `Fn::Sub`), and the name. */
+export interface UnresolvedReference {
+  readonly path: string;
+  readonly via: 'Ref' | 'Fn::GetAtt' | 'Fn::Sub';
+  readonly name: string;
+}
+
+/**
+ * The references of a template to names it does not declare, which CloudFormation refuses at CreateStack and
+ * CreateChangeSet ("Template format error: Unresolved resource dependencies [X] in the Resources block of the
+ * template"): a `Ref` of neither a parameter, a resource nor a pseudo parameter (PSEUDO_PARAMETERS); an `Fn::GetAtt` of
+ * a resource not in `Resources` (list or `"A.B"` form); an `Fn::Sub` `${X}` or `${X.Attr}` of neither those nor one of
+ * its own variables (`${!X}` is a literal). Read in Resources, Outputs and Conditions. None for a template with a
+ * `Transform` (AWS::Serverless and macros make resources and names of their own, known only after the transform).
+ */
+export function unresolvedReferences(template: Record<string, unknown>): UnresolvedReference[] {
+  if (template.Transform !== undefined) return [];
+  const resources = isObject(template.Resources) ? template.Resources : {};
+  const parameters = isObject(template.Parameters) ? template.Parameters : {};
+  const refable = (name: string) => name in resources || name in parameters || PSEUDO_PARAMETERS.has(name);
+  const out: UnresolvedReference[] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${path}[${i}]`));
+      return;
+    }
+    if (!isObject(value)) return;
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === 'Ref' && typeof value.Ref === 'string') {
+      if (!refable(value.Ref)) out.push({ path, via: 'Ref', name: value.Ref });
+      return;
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+      const arg = value['Fn::GetAtt'];
+      const target = Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
+      if (typeof target === 'string' && !(target in resources)) out.push({ path, via: 'Fn::GetAtt', name: target });
+      if (Array.isArray(arg)) arg.slice(1).forEach((v, i) => walk(v, `${path}.Fn::GetAtt[${i + 1}]`));
+      return;
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Sub') {
+      const arg = value['Fn::Sub'];
+      const text = typeof arg === 'string' ? arg : Array.isArray(arg) && typeof arg[0] === 'string' ? arg[0] : undefined;
+      const variables = Array.isArray(arg) && isObject(arg[1]) ? arg[1] : {};
+      for (const [, inner] of (text ?? '').matchAll(/\$\{([^}]*)\}/g)) {
+        if (inner.startsWith('!')) continue;
+        const name = inner.trim();
+        if (name in variables || refable(name)) continue;
+        const dot = name.indexOf('.');
+        if (dot > 0 && name.slice(0, dot) in resources) continue;
+        out.push({ path, via: 'Fn::Sub', name });
+      }
+      if (Array.isArray(arg) && isObject(arg[1])) for (const [k, v] of Object.entries(arg[1])) walk(v, `${path}.Fn::Sub[1].${k}`);
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+  };
+  for (const section of ['Conditions', 'Resources', 'Outputs']) if (isObject(template[section])) walk(template[section], section);
+  return out;
+}
+
+/** A problem of a customization: its text (without the key path), and the key under the customization it is about (`templateFile` unless said). */
+export interface CustomizationProblem {
+  readonly text: string;
+  /** Key under `tiers.<tier>.accountCustomizations[<i>]`: `templateFile`, `parameters`, `parameters.<name>`. @default templateFile */
+  readonly key?: string;
+}
+
+/** `word` for one, `word`+s for several: `parameter Colour is`, `parameters Colour, Size are`. */
+const names = (list: readonly string[], singular: string, plural: string) => `${list.length === 1 ? singular : plural} ${list.join(', ')}`;
+
+/**
  * Problems of one customization's template (each a line, without the key path): not a mapping with `Resources`, over
  * CloudFormation's size, resource or parameter quotas, a nested stack (the catalog publishes no template of its own
- * for it), an `AWS::IAM::Role` named like Tessera's roles (reservedRoleNameProblem), config parameters the template
- * does not declare (CloudFormation: "Parameters: [X] do not exist in the template"), and declared parameters without
- * a `Default` that the config does not give ("Parameters: [X] must have values").
+ * for it), an `AWS::IAM::Role` named like Tessera's roles (reservedRoleNameProblem), a reference to a name the
+ * template does not declare (unresolvedReferences: CloudFormation's "Unresolved resource dependencies"), config
+ * parameters the template does not declare (CloudFormation: "Parameters: [X] do not exist in the template"; about
+ * `parameters.<name>`), and declared parameters without a `Default` that the config does not give ("Parameters: [X]
+ * must have values"; about `parameters`).
  */
-export function customizationTemplateProblems(template: unknown, entry: AccountCustomization, roles: Parameters<typeof reservedRoleNameProblem>[1]): string[] {
-  if (!isObject(template)) return ['is not a CloudFormation template: its top is not a mapping'];
+export function customizationTemplateProblems(template: unknown, entry: AccountCustomization, roles: Parameters<typeof reservedRoleNameProblem>[1]): CustomizationProblem[] {
+  if (!isObject(template)) return [{ text: 'is not a CloudFormation template: its top is not a mapping' }];
   const resources = template.Resources;
-  if (!isObject(resources) || Object.keys(resources).length === 0) return ['is not a CloudFormation template: it has no Resources (CloudFormation requires at least one)'];
-  const problems: string[] = [];
+  if (!isObject(resources) || Object.keys(resources).length === 0) return [{ text: 'is not a CloudFormation template: it has no Resources (CloudFormation requires at least one)' }];
+  const problems: CustomizationProblem[] = [];
+  const add = (text: string, key?: string) => problems.push(key ? { text, key } : { text });
   const bytes = Buffer.byteLength(JSON.stringify(template));
-  if (bytes > MAX_TEMPLATE_URL_BYTES) problems.push(`is ${bytes.toLocaleString('en-US')} bytes as published JSON, over CloudFormation's template body size from S3 (1 MB, checked as ${MAX_TEMPLATE_URL_BYTES.toLocaleString('en-US')} bytes): split it into several customizations`);
+  if (bytes > MAX_TEMPLATE_URL_BYTES) add(`is ${bytes.toLocaleString('en-US')} bytes as published JSON, over CloudFormation's template body size from S3 (1 MB, checked as ${MAX_TEMPLATE_URL_BYTES.toLocaleString('en-US')} bytes): split it into several customizations`);
   const count = Object.keys(resources).length;
-  if (count > MAX_TEMPLATE_RESOURCES) problems.push(`declares ${count} resources, over CloudFormation's ${MAX_TEMPLATE_RESOURCES} per template: split it into several customizations`);
+  if (count > MAX_TEMPLATE_RESOURCES) add(`declares ${count} resources, over CloudFormation's ${MAX_TEMPLATE_RESOURCES} per template: split it into several customizations`);
   const declared = isObject(template.Parameters) ? template.Parameters : {};
-  if (Object.keys(declared).length > MAX_TEMPLATE_PARAMETERS) problems.push(`declares ${Object.keys(declared).length} parameters, over CloudFormation's ${MAX_TEMPLATE_PARAMETERS} per template`);
+  if (Object.keys(declared).length > MAX_TEMPLATE_PARAMETERS) add(`declares ${Object.keys(declared).length} parameters, over CloudFormation's ${MAX_TEMPLATE_PARAMETERS} per template`);
   for (const [id, resource] of Object.entries(resources)) {
     const type = isObject(resource) ? resource.Type : undefined;
     if (typeof type !== 'string') {
-      problems.push(`resource ${id} has no Type`);
+      add(`resource ${id} has no Type`);
       continue;
     }
-    if (type === 'AWS::CloudFormation::Stack') problems.push(`resource ${id} is a nested stack (AWS::CloudFormation::Stack): its template would not be published with the catalog, and the change-set guard does not read nested change sets; make it a customization of its own`);
+    if (type === 'AWS::CloudFormation::Stack') add(`resource ${id} is a nested stack (AWS::CloudFormation::Stack): its template would not be published with the catalog, and the change-set guard does not read nested change sets; make it a customization of its own`);
     if (type === 'AWS::IAM::Role') {
       const name = literalName(isObject(resource) && isObject(resource.Properties) ? resource.Properties.RoleName : undefined);
       const why = name !== undefined ? reservedRoleNameProblem(name, roles) : undefined;
-      if (why) problems.push(`resource ${id} (AWS::IAM::Role) has RoleName "${name}", which ${why}: Tessera relies on those names being its roles'; choose another name`);
+      if (why) add(`resource ${id} (AWS::IAM::Role) has RoleName "${name}", which ${why}: Tessera relies on those names being its roles'; choose another name`);
     }
   }
+  for (const r of unresolvedReferences(template)) {
+    const what = r.via === 'Fn::GetAtt' ? 'a resource' : 'a parameter, a resource or a pseudo parameter (AWS::Region, AWS::AccountId, …)';
+    add(`refers to ${r.name} at ${r.path} (${r.via}), which is not ${what} of the template: CloudFormation refuses it at CreateStack ("Template format error: Unresolved resource dependencies [${r.name}] in the ${r.path.split('.')[0]} block of the template")`);
+  }
   const given = entry.parameters ?? {};
-  const unknown = Object.keys(given).filter((p) => !(p in declared));
-  if (unknown.length) problems.push(`parameters ${unknown.join(', ')} are not declared in the template (CloudFormation refuses an undeclared parameter); it declares ${Object.keys(declared).join(', ') || 'none'}`);
+  const declaredList = Object.keys(declared).join(', ') || 'none';
+  for (const p of Object.keys(given).filter((n) => !(n in declared))) {
+    add(`parameter ${p} is not declared in the template (CloudFormation refuses an undeclared parameter); it declares ${declaredList}`, `parameters.${p}`);
+  }
   const missing = Object.entries(declared).filter(([p, d]) => !(p in given) && !(isObject(d) && 'Default' in d)).map(([p]) => p);
-  if (missing.length) problems.push(`parameters ${missing.join(', ')} have no Default in the template and no value under parameters (CloudFormation: "must have values")`);
+  if (missing.length) add(`${names(missing, 'parameter', 'parameters')} ${missing.length === 1 ? 'has' : 'have'} no Default in the template and no value under parameters (CloudFormation: "must have values")`, 'parameters');
   return problems;
 }
 
@@ -137,18 +222,23 @@ export function customizationTemplateProblems(template: unknown, entry: AccountC
  * Reads and checks every account customization of `config` (synth: lib/tessera-app.ts publishes what this returns in
  * the blueprint catalog). `templateFile` resolves against `baseDir`.
  * @param baseDir @default process.cwd() - the directory `cdk synth` runs in
- * @throws ConfigError naming each problem with its key path (`tiers.<tier>.accountCustomizations[<i>].templateFile`):
- *   a file that cannot be read or parsed, and customizationTemplateProblems
+ * @param source the config file (or sources) the customizations come from, named in the error as other config errors
+ *   name theirs (`Invalid Tessera config (tessera.config.yaml; account customizations)`) @default - none named
+ * @throws ConfigError naming each problem with its key path (`tiers.<tier>.accountCustomizations[<i>].templateFile`,
+ *   or `….parameters.<name>` / `….parameters` for a parameter the template does not declare or needs) and the template
+ *   file: a file that cannot be read or parsed, and customizationTemplateProblems
  */
 export function readAccountCustomizations(
   config: { tiers: Record<string, { accountCustomizations?: readonly AccountCustomization[] }>; roles: Parameters<typeof reservedRoleNameProblem>[1] },
   baseDir = process.cwd(),
+  source?: string,
 ): CustomizationTemplate[] {
   const out: CustomizationTemplate[] = [];
   const problems: string[] = [];
   for (const [tier, t] of Object.entries(config.tiers)) {
     (t.accountCustomizations ?? []).forEach((entry, i) => {
-      const at = `tiers.${tier}.accountCustomizations[${i}].templateFile`;
+      const base = `tiers.${tier}.accountCustomizations[${i}]`;
+      const at = `${base}.templateFile`;
       const path = resolve(baseDir, entry.templateFile);
       let text: string;
       try {
@@ -168,12 +258,12 @@ export function readAccountCustomizations(
       }
       const found = customizationTemplateProblems(template, entry, config.roles);
       if (found.length) {
-        problems.push(...found.map((p) => `${at}: "${entry.templateFile}" ${p}`));
+        problems.push(...found.map((p) => (p.key && p.key !== 'templateFile' ? `${base}.${p.key}: ${p.text} (template "${entry.templateFile}")` : `${at}: "${entry.templateFile}" ${p.text}`)));
         return;
       }
       out.push({ tier, name: entry.name, file: customizationFileName(tier, entry.name), template: template as Record<string, unknown> });
     });
   }
-  if (problems.length) throw new ConfigError('account customizations', problems);
+  if (problems.length) throw new ConfigError(source ? `${source}; account customizations` : 'account customizations', problems);
   return out;
 }

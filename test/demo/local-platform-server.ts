@@ -60,9 +60,12 @@ try {
 // --config is loaded (and refused, exit 2, with synth's message) before moto or the platform's modules start.
 let config: import('../../lib/config/schema.js').PlatformConfig | undefined;
 if (configFile !== undefined) {
-  const { loadConfig } = await import('../../lib/config/load-config.js');
+  const [{ loadConfig }, { readAccountCustomizations }] = await Promise.all([import('../../lib/config/load-config.js'), import('../../lib/config/customization-templates.js')]);
   try {
     config = loadConfig({ file: configFile });
+    // Its account customizations' templates, checked as synth checks them, before the catalog is built: a bad one is
+    // refused here naming the config file, the key and the template (it failed the platform's start with a stack trace).
+    readAccountCustomizations(config, process.cwd(), configFile);
   } catch (e) {
     // A ConfigError (every problem, one line each, as synth prints it), or the file's own (missing, not YAML).
     process.stderr.write(`local-platform: --config ${configFile}: ${(e as Error).message}\n`);

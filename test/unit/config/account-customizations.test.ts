@@ -98,12 +98,53 @@ describe('readAccountCustomizations (synth)', () => {
     ]);
   });
 
-  it('checks the parameters against the template: an undeclared one, and a required one not given', () => {
+  it('checks the parameters against the template: an undeclared one at its own key, and a required one not given, each naming the template', () => {
     const problems = problemsOf(enterprise([{ name: 'security', templateFile: SECURITY, parameters: { AlertEmial: 'x' } }]));
     expect(problems).toEqual([
-      expect.stringContaining('parameters AlertEmial are not declared in the template (CloudFormation refuses an undeclared parameter); it declares AlertEmail, Prefix'),
-      expect.stringContaining('parameters AlertEmail have no Default in the template and no value under parameters'),
+      expect.stringMatching(/^tiers\.enterprise\.accountCustomizations\[0\]\.parameters\.AlertEmial: parameter AlertEmial is not declared in the template \(CloudFormation refuses an undeclared parameter\); it declares AlertEmail, Prefix \(template ".*security\.yaml"\)$/),
+      expect.stringMatching(/^tiers\.enterprise\.accountCustomizations\[0\]\.parameters: parameter AlertEmail has no Default in the template and no value under parameters .*\(template ".*security\.yaml"\)$/),
     ]);
+    const two = templateFile('two.json', { Parameters: { A: { Type: 'String' }, B: { Type: 'String' } }, Resources: { T: topic } });
+    expect(problemsOf(enterprise([{ name: 'two', templateFile: two }]))).toEqual([expect.stringContaining('parameters: parameters A, B have no Default in the template')]);
+  });
+
+  it('names the config file the customizations come from, as other config errors do', () => {
+    try {
+      readAccountCustomizations(enterprise([{ name: 'gone', templateFile: join(dir, 'absent.yaml') }]), process.cwd(), 'tessera.config.yaml');
+      throw new Error('no ConfigError');
+    } catch (e) {
+      expect((e as Error).message).toMatch(/^Invalid Tessera config \(tessera\.config\.yaml; account customizations\):\n {2}- tiers\.enterprise\.accountCustomizations\[0\]\.templateFile: /);
+    }
+  });
+
+  it('refuses a reference to a name the template does not declare (CloudFormation: "Unresolved resource dependencies"), naming the path; pseudo parameters, Fn::Sub variables and ${!literals} are fine', () => {
+    const file = templateFile('refs.json', {
+      Parameters: { Colour: { Type: 'String', Default: 'blue' } },
+      Resources: {
+        Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: { 'Fn::Sub': '${AWS::StackName}-${Colour}-${!Literal}-${Suffix}', }, Tags: [{ Key: 'k', Value: { Ref: 'NoSuchThing' } }] } },
+        Param: { Type: 'AWS::SSM::Parameter', Properties: {
+          Type: 'String',
+          Value: { 'Fn::Sub': ['${Topic.TopicName}/${AWS::Region}/${AWS::AccountId}/${AWS::Partition}/${AWS::URLSuffix}/${AWS::StackId}/${Nope}/${Gone.Arn}', { Suffix: 'x' }] },
+          Description: { 'Fn::GetAtt': ['Missing', 'Arn'] },
+          Name: { 'Fn::If': ['C', { Ref: 'AWS::NoValue' }, { Ref: 'AWS::NotificationARNs' }] },
+          AllowedPattern: { 'Fn::GetAtt': 'Topic.TopicName' },
+        } },
+      },
+      Outputs: { Arn: { Value: { 'Fn::GetAtt': 'Absent.Arn' } } },
+    });
+    const problems = problemsOf(enterprise([{ name: 'refs', templateFile: file }]));
+    expect(problems.map((p) => p.replace(/ \(CloudFormation refuses.*$| of the template.*$/, ''))).toEqual([
+      expect.stringMatching(/^tiers\.enterprise\.accountCustomizations\[0\]\.templateFile: ".*refs\.json" refers to Suffix at Resources\.Topic\.Properties\.TopicName \(Fn::Sub\), which is not a parameter, a resource or a pseudo parameter/),
+      expect.stringMatching(/refers to NoSuchThing at Resources\.Topic\.Properties\.Tags\[0\]\.Value \(Ref\)/),
+      expect.stringMatching(/refers to Nope at Resources\.Param\.Properties\.Value \(Fn::Sub\)/),
+      expect.stringMatching(/refers to Gone\.Arn at Resources\.Param\.Properties\.Value \(Fn::Sub\)/),
+      expect.stringMatching(/refers to Missing at Resources\.Param\.Properties\.Description \(Fn::GetAtt\), which is not a resource/),
+      expect.stringMatching(/refers to Absent at Outputs\.Arn\.Value \(Fn::GetAtt\)/),
+    ]);
+    expect(problems[1]).toContain('CloudFormation refuses it at CreateStack ("Template format error: Unresolved resource dependencies [NoSuchThing] in the Resources block of the template")');
+    // With a Transform, names the transform makes are not known at synth: not checked.
+    const serverless = templateFile('sam.json', { Transform: 'AWS::Serverless-2016-10-31', Resources: { T: { ...topic, Properties: { TopicName: { Ref: 'FnRole' } } } } });
+    expect(readAccountCustomizations(enterprise([{ name: 'sam', templateFile: serverless }]))).toHaveLength(1);
   });
 
   it('refuses an IAM role named like Tessera\'s (tessera-…, the config\'s roles), a nested stack, and a template over CloudFormation\'s size or resource quota', () => {
