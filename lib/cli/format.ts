@@ -161,7 +161,7 @@ export function tenantDetails(t: TenantRecord): string {
   if (t.failure) lines.push(`failure     ${printable(`${t.failure.step}: ${t.failure.reason}`)}`);
   if (t.failure?.stackUpdating) lines.push(`  ${stackUpdatingLine(t.failure.stackUpdating)}`);
   // What to run about it (nothing while an operation holds the tenant: that operation is the next step).
-  if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating)}`);
+  if (t.failure && !t.lease) lines.push(`next        ${nextStepAfterFailure(t.tenantId, t.failure.kind ?? t.executions.findLast((e) => e.status === 'FAILED')?.kind, t.failure.reason, t.failure.stackUpdating, t.failure.step)}`);
   // The registry's tier and version recorded from the stack by a drift check (they were behind it): why the tier changed.
   if (t.drift?.standing) lines.push(`caught up   ${standingText(t.drift.standing)}`);
   // The edge (API Gateway) enforces the plan the key is in: said whenever it is not the recorded tier's.

@@ -89,6 +89,14 @@ function changeEndsAgain(reason: string): { gone: boolean; dr: boolean } | undef
   return dead ? { gone: false, dr: dead[1] !== undefined } : undefined;
 }
 
+/** The reasons applyCustomization (lambdas/lifecycle/customizations.ts) gives: `customization <name>: …`, or about its stack `tessera-<tenant>-custom-<name>`. */
+const CUSTOMIZATION_REASON = /\bcustomization [a-z0-9-]+: |\btessera-[a-z0-9-]+-custom-[a-z0-9-]+\b/;
+
+/** Whether a failure at `step` for `reason` is an account customization's (*Deploy customizations*, *Check customizations*: their state names may carry a prefix). */
+function isCustomizationFailure(reason: string, step: string | undefined): boolean {
+  return /\b(Deploy|Check) customizations$/.test(step ?? '') || CUSTOMIZATION_REASON.test(reason);
+}
+
 /**
  * What to run after a failed operation (`failure.kind`, else the execution's kind; docs/tenant-lifecycle.md):
  * a failed onboarding resumes with `tessera tenants retry <id>` (with `--admin-email` when AWS refused the email for
@@ -106,10 +114,18 @@ function changeEndsAgain(reason: string): { gone: boolean; dr: boolean } | undef
  * where the update ended (until then a `PATCH` to the recorded tier or version is 409 `stack_update_pending`); resolved
  * with the stack's tier and version `recorded`, there is nothing to run again; resolved otherwise (the update rolled
  * back), the change's own next step.
+ * A failure of an account customization (at *Deploy customizations* or *Check customizations*, `step`, or a reason about
+ * a customization or its stack `tessera-<id>-custom-<name>`): its template and parameters are read from the blueprint
+ * catalog the platform deployment publishes, not from the config file, so fixing them takes the platform deployed again
+ * (`npx cdk deploy` of the platform stack; on the local platform, a restart with the fixed config) before the retry,
+ * which otherwise deploys the old ones and fails the same way.
  * @param stackUpdating the failure's `stackUpdating` @default - none: the failure's kind decides
+ * @param step the step the operation failed at (`failure.step`) @default - none: the reason alone says whether it is a customization's
  */
-export function nextStepAfterFailure(id: string, kind: string | undefined, reason: string, stackUpdating?: StackUpdating): string {
-  const cause = 'remove the cause above, then run';
+export function nextStepAfterFailure(id: string, kind: string | undefined, reason: string, stackUpdating?: StackUpdating, step?: string): string {
+  const cause = isCustomizationFailure(reason, step)
+    ? 'remove the cause above (a customization\'s template and parameters are read from the blueprint catalog the platform deployment publishes: after fixing the template file or tiers.<tier>.accountCustomizations, deploy the platform again — npx cdk deploy TesseraPlatform, on the local platform a restart with the fixed config — or the retry deploys the old ones), then run'
+    : 'remove the cause above, then run';
   if (stackUpdating && !stackUpdating.resolved) {
     return `the stack's update goes on in CloudFormation: tessera tenants drift --detect ${id} records the tier and version it ends on (the daily drift run does too); until then tessera tenants update ${id} to the recorded tier or version is refused (409 stack_update_pending)`;
   }

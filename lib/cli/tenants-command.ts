@@ -119,8 +119,8 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       }
       if (!p.executionStatus || p.executionStatus === 'RUNNING') return undefined;
       const stopped = stoppedAt(p);
-      const next = p.failure ? nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason, p.failure.stackUpdating)
-        : stopped ? nextStepAfterFailure(id, p.kind, stopped.reason) : undefined;
+      const next = p.failure ? nextStepAfterFailure(id, p.failure.kind ?? p.kind, p.failure.reason, p.failure.stackUpdating, p.failure.step)
+        : stopped ? nextStepAfterFailure(id, p.kind, stopped.reason, undefined, stopped.step) : undefined;
       if (json) {
         const { steps: _steps, ...execution } = p;
         print(JSON.stringify({ execution: { ...execution, ...(stopped ? { stoppedAt: stopped } : {}), ...(next ? { next } : {}) } }));

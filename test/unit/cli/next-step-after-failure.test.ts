@@ -46,4 +46,16 @@ describe('nextStepAfterFailure', () => {
       expect(next).not.toContain('tessera tenants update');
     }
   });
+
+  it('after a customization\'s failure, says the platform must be deployed again before the retry (the template is read from the catalog it publishes)', () => {
+    const redeploy = 'deploy the platform again — npx cdk deploy TesseraPlatform, on the local platform a restart with the fixed config — or the retry deploys the old ones), then run';
+    const failed = 'StackFailed: customization topics: stack tessera-acme-custom-topics is ROLLBACK_COMPLETE (its create failed): Param CREATE_FAILED: …';
+    expect(nextStepAfterFailure('acme', 'onboard', failed)).toBe(`remove the cause above (a customization's template and parameters are read from the blueprint catalog the platform deployment publishes: after fixing the template file or tiers.<tier>.accountCustomizations, ${redeploy} tessera tenants retry acme (steps already done are skipped)`);
+    // A reason that names no customization (an SDK error thrown at the step): the step says it.
+    expect(nextStepAfterFailure('acme', 'onboard', 'Error: @aws-sdk XML parse error', undefined, 'Deploy customizations')).toContain(redeploy);
+    expect(nextStepAfterFailure('acme', 'upgrade', 'Error: x', undefined, 'Check customizations')).toContain(`${redeploy} the change again: tessera tenants update acme`);
+    expect(nextStepAfterFailure('acme', 'onboard', 'StackBusy: stack tessera-acme-custom-topics is CREATE_IN_PROGRESS …')).toContain(redeploy);
+    // Any other step's failure: as before.
+    expect(nextStepAfterFailure('acme', 'onboard', 'StackFailed: stack tessera-acme is ROLLBACK_COMPLETE', undefined, 'Deploy blueprint')).toBe('remove the cause above, then run tessera tenants retry acme (steps already done are skipped)');
+  });
 });
