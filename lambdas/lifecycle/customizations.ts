@@ -5,6 +5,7 @@ import type { CustomizationRecord, TenantRecord } from '../../lib/tenant-record.
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
+import { notServiceAnswer, unparsedAnswer } from '../shared/unparsed-answer.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { customizationsRoleArn, describeStack, VERSION_TAG } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet } from './change-set-guard.js';
@@ -55,6 +56,22 @@ export function templateReadProblem(e: unknown, name: string, templateUrl: strin
     + 'the blueprint catalog has no such object; deploying the platform (cdk deploy) from a config that lists this customization publishes it, then retry the tenant';
 }
 
+/**
+ * What to record, and throw, for a CreateStack of customization `name`'s stack `stack` that failed otherwise than
+ * AlreadyExists or an unreadable template (templateReadProblem): the reason `customization <name>: CreateStack of stack
+ * <stack> failed: <error>: <its message's first line>; …`, and the error itself, so that the step's retries (Throttling,
+ * a server fault) apply as before. An answer the SDK could not parse (unparsedAnswer: an HTML page for HTTP 500, such as
+ * an emulator that crashed on the template, or a proxy) is said as the endpoint and its HTTP status, not as the XML
+ * parser's words, and thrown as StackFailed with that reason: the same call would meet the same answer. Whether
+ * CloudFormation started the create before the error is not known; the next attempt finds the stack if it did.
+ */
+export function createRefusal(e: unknown, name: string, stack: string): { reason: string; error: unknown } {
+  const answer = unparsedAnswer(e);
+  const what = answer ? notServiceAnswer('CloudFormation', 'CloudFormation', answer, 'the platform') : `${(e as Error).name}: ${String((e as Error).message ?? '').split('\n')[0]}`;
+  const reason = `customization ${name}: CreateStack of stack ${stack} failed: ${what}; whether CloudFormation started the create is not known (the next attempt finds the stack if it did)`;
+  return { reason, error: answer ? new StackFailedError(reason) : e };
+}
+
 const DONE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE']);
 const STUCK = new Set(['ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAILED', 'CREATE_FAILED']);
 
@@ -63,7 +80,8 @@ const STUCK = new Set(['ROLLBACK_FAILED', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAIL
  * this execution's template and parameters, IN_PROGRESS after starting (or while waiting for) this execution's create
  * or update. `started`: the previous call of this execution started an operation on it.
  * - no stack: CreateStack as the account customizations role (RoleARN, customizationsRoleArn), termination protection on, the tenant stack's tags
- *   plus `tessera:component` account-customization, this execution's ClientRequestToken; recorded DEPLOYING once taken;
+ *   plus `tessera:component` account-customization, this execution's ClientRequestToken; recorded DEPLOYING once taken,
+ *   FAILED with CloudFormation's answer when the call fails (createRefusal);
  * - a template CloudFormation cannot read from the catalog (CreateStack or CreateChangeSet): recorded FAILED and
  *   StackFailed, naming the bucket and key (templateReadProblem);
  * - a stack of the name that Tessera's workflow did not make for this tenant (stack-ownership.ts): StackNotOwned;
@@ -123,7 +141,14 @@ export async function applyCustomization(cfn: CloudFormationClient, record: Tena
     } catch (e) {
       const unreadable = templateReadProblem(e, entry.name, input.TemplateURL);
       if (unreadable) return fail(unreadable);
-      if ((e as Error).name !== 'AlreadyExistsException') throw e;
+      if ((e as Error).name !== 'AlreadyExistsException') {
+        // Recorded FAILED with what CloudFormation answered: before, a create that threw left no entry at all, and
+        // `tessera tenants show` printed no line for the customization that failed. A retried step that then creates it
+        // records DEPLOYING over it.
+        const { reason: why, error } = createRefusal(e, entry.name, name);
+        await recordAs('FAILED', why);
+        throw error;
+      }
     }
     // DEPLOYING once CloudFormation took the create (not before: a refused create left it DEPLOYING on a FAILED tenant).
     await recordAs('DEPLOYING');

@@ -110,12 +110,30 @@ describe('Deploy customizations', async () => {
     expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason });
   });
 
-  it('records nothing DEPLOYING when CloudFormation refuses the create for another reason (the error is the step\'s, retried or caught)', async () => {
+  it('records it FAILED (not DEPLOYING, not absent) with CloudFormation\'s answer when the create fails for another reason; the error is the step\'s, retried or caught', async () => {
     records.set('acme', enterprise());
     cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => Promise.reject(notFound(input.StackName)));
+    cfn.on(CreateStackCommand).rejects(Object.assign(new Error('Template format error: Unresolved resource dependencies [NoSuchThing] in the Resources block of the template'), { name: 'ValidationError' }));
+    await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'ValidationError' });
+    // Before, no entry: `tessera tenants show` printed no line for the customization that failed.
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', stackName: 'tessera-acme-custom-security',
+      reason: 'customization security: CreateStack of stack tessera-acme-custom-security failed: ValidationError: Template format error: Unresolved resource dependencies [NoSuchThing] in the Resources block of the template; whether CloudFormation started the create is not known (the next attempt finds the stack if it did)' });
+    // A retried step (Throttling) that then creates it records DEPLOYING over it.
     cfn.on(CreateStackCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'Throttling' });
-    expect(records.get('acme')!.customizations).toBeUndefined();
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason: expect.stringContaining('failed: Throttling: Rate exceeded') });
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await expect(deploy(onboarding())).resolves.toMatchObject({ state: 'IN_PROGRESS', current: 'security' });
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'DEPLOYING' });
+  });
+
+  it('an answer the SDK cannot parse (HTTP 500 with an HTML page: an emulator that crashed, a proxy) is said as the endpoint and its status, not the XML parser\'s words, StackFailed', async () => {
+    records.set('acme', enterprise());
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => Promise.reject(notFound(input.StackName)));
+    cfn.on(CreateStackCommand).rejects(Object.assign(new Error('@aws-sdk XML parse error: mismatched tags <html>\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { name: 'Error', $metadata: { httpStatusCode: 500 } }));
+    const failed = deploy(onboarding());
+    await expect(failed).rejects.toMatchObject({ name: 'StackFailed', message: expect.stringMatching(/^customization security: CreateStack of stack tessera-acme-custom-security failed: CloudFormation's endpoint.* answered HTTP 500 with a body that is not a CloudFormation answer/) });
+    expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason: expect.not.stringContaining('XML parse error') });
   });
 
   it('fails naming the bucket and key when the change set cannot read the template on a change, and records it FAILED', async () => {
