@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { startMoto, type MotoServer } from './support/moto-server.js';
@@ -499,6 +500,25 @@ describe('DynamoDB item size after an update, which moto counts only on assignme
     await expect(plain.send(new UpdateItemCommand(grow(420, 'b')))).resolves.toBeDefined();
     expect((await plain.send(new GetItemCommand({ TableName: 't', Key: key('set') }))).Item?.s?.SS).toHaveLength(421);
     await expect(plain.send(replace)).rejects.toSatisfy(tooLarge);
+  }, 60_000);
+});
+
+describe('CloudFormation\'s AWS::SSM::Parameter with Tags as a map, as CloudFormation takes them (ssm_parameter_tags_as_cloudformation)', () => {
+  const servers = motoPair();
+  const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test' } });
+  // The Template Reference's AWS::SSM::Parameter: "Tags: Type: Json" (a map of key to value, not a list of Key/Value pairs).
+  const template = JSON.stringify({ Resources: { Param: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/team/colour', Type: 'String', Value: 'blue', Tags: { team: 'security', tier: 'enterprise' } } } } });
+
+  it('creates the parameter with those tags; moto alone answers CreateStack HTTP 500 (a TypeError in its model), its stack left CREATE_IN_PROGRESS', async () => {
+    const cfn = new CloudFormationClient(config(servers.moto.endpoint));
+    await cfn.send(new CreateStackCommand({ StackName: 'tagged', TemplateBody: template }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tagged' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+    const ssm = new SSMClient(config(servers.moto.endpoint));
+    expect((await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/team/colour' }))).TagList).toEqual([{ Key: 'team', Value: 'security' }, { Key: 'tier', Value: 'enterprise' }]);
+
+    const own = new CloudFormationClient(config(servers.own.endpoint));
+    await expect(own.send(new CreateStackCommand({ StackName: 'tagged', TemplateBody: template }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    expect((await own.send(new DescribeStacksCommand({ StackName: 'tagged' }))).Stacks![0].StackStatus).toBe('CREATE_IN_PROGRESS');
   }, 60_000);
 });
 

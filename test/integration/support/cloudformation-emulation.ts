@@ -415,6 +415,10 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     try {
       await c.cfn.send(new CreateStackCommand({ ...input, TemplateURL: undefined, TemplateBody: JSON.stringify(templateForMoto(template, parameters)) }));
     } catch (e) {
+      // moto crashed on the template (a model of one of its resources raised: HTTP 500 and an HTML page, which the SDK
+      // reports as "@aws-sdk XML parse error: mismatched tags <html>"): said as such, not as a refusal of a name.
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== undefined && status >= 500) throw new Error(`moto crashed on the CreateStack of ${name} (HTTP ${status}: its model of a resource of the template raised; the moto server's log has the traceback), its stack left CREATE_IN_PROGRESS; not an answer of AWS's: patch moto (support/moto-python/tessera_moto_patches.py) or leave the resource out`);
       refusal = motoMessage(e);
       // Another create of this name won the race since the check above (two onboardings deploying the shared
       // account baseline at once): AWS's answer, before any resource, and nothing of the winner's stack overwritten.

@@ -66,7 +66,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0, "resetRebuilds": 0, "cognitoKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -1177,6 +1177,34 @@ def replace_renamed_roles() -> None:
     Role.update_from_cloudformation_json = classmethod(update_patched)
 
 
+def ssm_parameter_tags_as_cloudformation() -> None:
+    """CloudFormation's `AWS::SSM::Parameter` takes `Tags` as a JSON map of key to value ("Tags: Type: Json",
+    AWS CloudFormation Template Reference, AWS::SSM::Parameter), not the list of `Key`/`Value` pairs most
+    resources take. moto 5.2.5 (`Parameter.create_from_cloudformation_json`, moto/ssm/models.py) hands the
+    map to `put_parameter`, which reads it as that list: TypeError ("string indices must be integers"),
+    and moto's server answers CreateStack with HTTP 500 and an HTML page, its stack left CREATE_IN_PROGRESS
+    (an account customization with a tagged parameter failed so on the local platform: "@aws-sdk XML parse
+    error: mismatched tags <html>"). After this patch, the map is given to moto as that list; a list (what
+    moto took before) passes as it is. Its update (moto deletes and creates again) goes through the same
+    create. Not a CPU patch: an answer changed on purpose (`CHANGED`), tested in
+    test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.ssm.models import Parameter
+
+    original = Parameter.create_from_cloudformation_json.__func__
+
+    def create_patched(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        tags = properties.get("Tags")
+        if isinstance(tags, dict):
+            listed = [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
+            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "Tags": listed}}
+        return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    create_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    Parameter.create_from_cloudformation_json = classmethod(create_patched)
+
+
 COGNITO_USERNAME_MAX = 128  # refuse_cognito_parameters_as_aws: UsernameType, 1-128 characters (AdminCreateUser, Username)
 COGNITO_FILTER_MAX = 256  # refuse_cognito_parameters_as_aws: ListUsers, Filter, at most 256 characters
 
@@ -1570,7 +1598,7 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws):
+    for change in (answer_not_implemented, close_account_as_aws, answer_lambda_account_settings, answer_account_regions, refuse_disabled_regions, replace_renamed_roles, ssm_parameter_tags_as_cloudformation, refuse_cognito_parameters_as_aws, refuse_sagemaker_parameters_as_aws, refuse_dynamodb_requests_as_aws, refuse_dynamodb_item_growth_as_aws, refuse_missing_principals_as_aws):
         change()
         CHANGED.append(change.__name__)
 
