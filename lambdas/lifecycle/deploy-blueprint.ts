@@ -410,17 +410,22 @@ async function tenantZones(cfn: CloudFormationClient, record: TenantRecord, targ
 }
 
 /**
- * Why *Deploy blueprint* waits for an operation it did not start (runningOperation; `undefined`: the
- * stack's events do not show it yet).
+ * Why *Deploy blueprint* (and *Deploy customizations*) waits for an operation it did not start (runningOperation;
+ * `undefined`: the stack's events do not show it yet). The StackBusy message is also the failure's reason when the
+ * step's retries run out while the operation still runs: it says what the step does (waits, retried for about an hour)
+ * and what a failure with it means, not that it is waiting now. An operation whose events carry no ClientRequestToken
+ * is said as that: every Tessera call passes one, so it is likely not Tessera's, but an emulator such as moto records
+ * none for its own events (an earlier execution's create left CREATE_IN_PROGRESS by a moto crash read so), and the
+ * message does not claim more than the events show.
  */
 export function describeForeignOperation(name: string, status: string, operation: RunningOperation | undefined): string {
   const whose = !operation ? 'an operation whose stack events are not readable yet'
-    : !operation.token ? 'an operation started without a ClientRequestToken (not by Tessera: the AWS CLI or an SDK)'
+    : !operation.token ? 'an operation whose stack events carry no ClientRequestToken (Tessera passes one with every call, so likely not Tessera\'s: the AWS CLI or an SDK without one; a CloudFormation emulator such as moto records none)'
       : operation.token.startsWith('Console-') ? `an operation started from the AWS console (ClientRequestToken ${operation.token})`
         : operation.token.startsWith('tessera-') ? `another Tessera execution's operation (ClientRequestToken ${operation.token})`
           : `an operation started by another tool (ClientRequestToken ${operation.token})`;
   const since = operation?.at ? ` since ${new Date(operation.at).toISOString()}` : '';
-  return `stack ${name} is ${status}${since}: ${whose}, not this execution's; waiting for it to end, then this execution's own change set runs (inspected against the stack as that operation left it)`;
+  return `stack ${name} is ${status}${since}: ${whose}, not this execution's; the step waits for it to end (retried on StackBusy for about an hour: a failure with this reason means it still ran when the retries ran out), then runs this execution's own change set (inspected against the stack as that operation left it)`;
 }
 
 /** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE) with what it is deployed with, keeping its latest restore test. */

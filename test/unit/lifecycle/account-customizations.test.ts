@@ -136,6 +136,21 @@ describe('Deploy customizations', async () => {
     expect(records.get('acme')!.customizations!.security).toMatchObject({ status: 'FAILED', reason: expect.not.stringContaining('XML parse error') });
   });
 
+  it('a retry that meets the stack CREATE_IN_PROGRESS from an earlier execution: StackBusy naming that execution\'s token, or events without one as such (not "not by Tessera"), and no "waiting" claimed of a failure', async () => {
+    records.set('acme', enterprise());
+    const stack = stackOf('tessera-acme-custom-security', 'CREATE_IN_PROGRESS');
+    cfn.on(DescribeStacksCommand).resolves(stack);
+    const ownEvent = (token?: string) => ({ StackEvents: [{ StackId: stack.Stacks[0].StackId, EventId: '1', StackName: 'tessera-acme-custom-security', LogicalResourceId: 'tessera-acme-custom-security',
+      PhysicalResourceId: stack.Stacks[0].StackId, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: 'CREATE_IN_PROGRESS' as const, Timestamp: new Date('2026-12-05T10:00:00Z'), ...(token ? { ClientRequestToken: token } : {}) }] });
+    cfn.on(DescribeStackEventsCommand).resolves(ownEvent('tessera-deploy-custom-security-0123456789abcdef01234567'));
+    await expect(deploy(onboarding())).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringContaining('another Tessera execution\'s operation (ClientRequestToken tessera-deploy-custom-security-0123456789abcdef01234567), not this execution\'s; the step waits for it to end (retried on StackBusy for about an hour: a failure with this reason means it still ran when the retries ran out)') });
+    cfn.on(DescribeStackEventsCommand).resolves(ownEvent());
+    const busy = await deploy(onboarding()).catch((e: Error) => e);
+    expect(busy).toMatchObject({ name: 'StackBusy', message: expect.stringContaining('an operation whose stack events carry no ClientRequestToken (Tessera passes one with every call, so likely not Tessera\'s') });
+    expect((busy as Error).message).not.toMatch(/not by Tessera|; waiting for it/);
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
+  });
+
   it('fails naming the bucket and key when the change set cannot read the template on a change, and records it FAILED', async () => {
     records.set('acme', enterprise('change', { customizations: { security: { stackName: 'tessera-acme-custom-security', status: 'ACTIVE', tier: 'enterprise', updatedAt: '2026-11-01T00:00:00.000Z' } } }));
     cfn.on(DescribeStacksCommand).resolves(stackOf('tessera-acme-custom-security', 'UPDATE_COMPLETE'));

@@ -368,7 +368,7 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
       // WHEN the repair's Deploy blueprint runs
       const error = await deploy(repair()).catch((e: Error) => e);
       // THEN it is not taken for ours: StackBusy (retried by the state machine), naming the console's operation; nothing created or executed
-      expect(error).toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/^stack tessera-acme is UPDATE_IN_PROGRESS since 2026-12-03T08:05:00.000Z: an operation started from the AWS console \(ClientRequestToken Console-UpdateStack-7f59c3cf-[^)]*\), not this execution's; waiting for it to end/) });
+      expect(error).toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/^stack tessera-acme is UPDATE_IN_PROGRESS since 2026-12-03T08:05:00.000Z: an operation started from the AWS console \(ClientRequestToken Console-UpdateStack-7f59c3cf-[^)]*\), not this execution's; the step waits for it to end \(retried on StackBusy for about an hour: a failure with this reason means it still ran when the retries ran out\)/) });
       expect(cfn.commandCalls(DescribeStackEventsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'events-2']);
       expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
       expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
@@ -383,7 +383,7 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
 
     it('takes an operation without a token, another execution\'s or a rollback someone else asked for as foreign; events that do not show the operation yet as well', async () => {
       for (const [status, first, why] of [
-        ['UPDATE_IN_PROGRESS', own('UPDATE_IN_PROGRESS', undefined), /an operation started without a ClientRequestToken/],
+        ['UPDATE_IN_PROGRESS', own('UPDATE_IN_PROGRESS', undefined), /an operation whose stack events carry no ClientRequestToken \(Tessera passes one with every call, so likely not Tessera's: the AWS CLI or an SDK without one; a CloudFormation emulator such as moto records none\), not this/],
         ['UPDATE_IN_PROGRESS', own('UPDATE_IN_PROGRESS', 'tessera-deploy-tenant-0123456789abcdef01234567'), /another Tessera execution's operation \(ClientRequestToken tessera-deploy-tenant-0123/],
         // ContinueUpdateRollback or RollbackStack by an operator: a call of its own, with its own token
         ['UPDATE_ROLLBACK_IN_PROGRESS', own('UPDATE_ROLLBACK_IN_PROGRESS', 'sceptre-rollback-42'), /an operation started by another tool \(ClientRequestToken sceptre-rollback-42\)/],
