@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEGACY_PYTHON_ZYGOTE_SOCKET, PYTHON_ZYGOTE_SOCKET, pythonScriptCommand, startPythonZygote, type PythonZygote } from '../support/python-zygote.js';
+import { forkedDriverCpuSeconds, LEGACY_PYTHON_ZYGOTE_SOCKET, PYTHON_ZYGOTE_SOCKET, pythonScriptCommand, startPythonZygote, type PythonZygote } from '../support/python-zygote.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 // The Python client-driver zygote (test/support/python-zygote.ts/.py): a script run through it
@@ -104,6 +104,18 @@ describe('a script run through the zygote', () => {
     expect((forked.out.env as Record<string, string>).PROBE_VARIABLE).toBe('x y');
     expect([forked.code, forked.signal, forked.stderr]).toEqual([3, null, 'to stderr\n']);
     expect([fresh.code, fresh.signal, fresh.stderr]).toEqual([3, null, 'to stderr\n']);
+  }, 60_000);
+
+  it('logs each ended driver\'s CPU beside its socket under the launcher\'s parent, which forkedDriverCpuSeconds adds up for the test\'s worker', async () => {
+    const env = { [PYTHON_ZYGOTE_SOCKET]: socketPath };
+    const before = forkedDriverCpuSeconds(process.pid, env);
+    const forked = await run(true, '0');
+    const lines = readFileSync(join(socketPath, '..', 'driver-cpu.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { parentPid: number; driverPid: number; cpuSeconds: number });
+    const entry = lines.find((l) => l.driverPid === forked.out.pid);
+    expect(entry).toMatchObject({ parentPid: process.pid, driverPid: forked.out.pid });
+    expect(entry!.cpuSeconds).toBeGreaterThan(0);
+    expect(forkedDriverCpuSeconds(process.pid, env) - before).toBeGreaterThanOrEqual(entry!.cpuSeconds - 1e-9);
+    expect(forkedDriverCpuSeconds(process.pid + 1_000_000, env)).toBe(0);
   }, 60_000);
 
   it('ends as the script does on an uncaught exception: exit 1, the traceback on stderr', async () => {

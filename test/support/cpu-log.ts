@@ -1,12 +1,13 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { forkedDriverCpuSeconds } from './python-zygote.js';
 
 /**
  * One test file's cost in its worker process, for `TESSERA_TEST_CPU_LOG` (test/support/test-setup.ts):
  * wall and CPU seconds from the worker's start (so including vitest's worker startup and the file's
  * imports) to its last afterAll hook. CPU is user + system of the worker itself, and of the child
  * processes it waited for (moto servers, CLIs, Python clients; Linux /proc/self/stat `cutime` and
- * `cstime`, 0 elsewhere), and of the moto servers the run's zygote forked for it. With
+ * `cstime`, 0 elsewhere), and of the moto servers and the Python client drivers the run's zygotes forked for it. With
  * `isolate: false` a worker runs several files: each file's figures
  * count from the end of the previous one.
  */
@@ -14,7 +15,10 @@ export interface FileCpu {
   file: string;
   wallSeconds: number;
   cpuSeconds: number;
+  /** Includes {@link FileCpu.driverCpuSeconds}. */
   childCpuSeconds: number;
+  /** The Python client drivers the run's zygotes forked for the file (python-zygote.ts forkedDriverCpuSeconds). */
+  driverCpuSeconds: number;
   /** The worker process: files with the same pid shared it, in the order of their lines. */
   pid: number;
 }
@@ -28,8 +32,8 @@ const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux x86-64 and arm64
  */
 const FORKED_MOTO_CPU = Symbol.for('tessera.motoForkedCpuSeconds');
 
-function childCpuSeconds(): number {
-  const forked = (process as unknown as Record<symbol, number | undefined>)[FORKED_MOTO_CPU] ?? 0;
+function childCpuSeconds(drivers: number): number {
+  const forked = ((process as unknown as Record<symbol, number | undefined>)[FORKED_MOTO_CPU] ?? 0) + drivers;
   try {
     // Fields after the command name (in parentheses, may hold spaces): state is field 3, cutime 16, cstime 17.
     const stat = readFileSync('/proc/self/stat', 'utf8');
@@ -43,18 +47,20 @@ function childCpuSeconds(): number {
 // Kept on the process, not in this module: project `shared-reset` re-evaluates test helpers for
 // every file (test/support/file-state.ts), and each file's figures count from the previous file's end.
 const PREVIOUS = Symbol.for('tessera.cpuLog.previous');
-const processState = process as unknown as Record<symbol, { wall: number; cpu: number; child: number } | undefined>;
+const processState = process as unknown as Record<symbol, { wall: number; cpu: number; child: number; drivers: number } | undefined>;
 
 /** Appends `file`'s figures as one JSON line to `logFile`. */
 export function logFileCpu(logFile: string, file: string): void {
   const usage = process.cpuUsage();
-  const now = { wall: process.uptime(), cpu: (usage.user + usage.system) / 1e6, child: childCpuSeconds() };
-  const previous = processState[PREVIOUS] ?? { wall: 0, cpu: 0, child: 0 };
+  const drivers = forkedDriverCpuSeconds();
+  const now = { wall: process.uptime(), cpu: (usage.user + usage.system) / 1e6, child: childCpuSeconds(drivers), drivers };
+  const previous = processState[PREVIOUS] ?? { wall: 0, cpu: 0, child: 0, drivers: 0 };
   const line: FileCpu = {
     file: relative(process.cwd(), file),
     wallSeconds: Number((now.wall - previous.wall).toFixed(3)),
     cpuSeconds: Number((now.cpu - previous.cpu).toFixed(3)),
     childCpuSeconds: Number((now.child - previous.child).toFixed(2)),
+    driverCpuSeconds: Number((now.drivers - previous.drivers).toFixed(2)),
     pid: process.pid,
   };
   processState[PREVIOUS] = now;

@@ -109,7 +109,7 @@ def launch(variable, argv):
         try:
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             conn.connect(path)
-            request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "signals": dispositions()}
+            request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "signals": dispositions(), "parentPid": os.getppid()}
             socket.send_fds(conn, [(json.dumps(request) + "\n").encode()], [0, 1, 2])
             lines = Lines(conn)
             answer = lines.next()
@@ -209,6 +209,24 @@ def shadowed_modules(request):
     return sorted(n for n in names if n in sys.modules)
 
 
+#: Beside the zygote's socket: a JSON line per driver that ended, ``{"parentPid", "driverPid", "cpuSeconds"}``
+#: (python-zygote.ts ``forkedDriverCpuSeconds``, which test/support/cpu-log.ts adds to the file's children).
+DRIVER_CPU_LOG = "driver-cpu.jsonl"
+driver_cpu_log = None  # its path, set by zygote()
+
+
+def log_driver_cpu(request, pid, usage):
+    """Appends the driver's CPU (user + system, its waited-for children included) to ``driver_cpu_log``, under the
+    pid of the launcher's parent (the test's worker): the driver is the waiter's child, not in that worker's cutime.
+    Written before the launcher gets the status, so the line is there once the test's child exited."""
+    try:
+        line = {"parentPid": request.get("parentPid"), "driverPid": pid, "cpuSeconds": round(usage.ru_utime + usage.ru_stime, 3)}
+        with open(driver_cpu_log, "a") as f:
+            f.write(json.dumps(line) + "\n")
+    except (OSError, TypeError):
+        pass
+
+
 def waiter(conn, fds, request):
     """In the zygote's child: forks the driver, answers its pid, then its wait status. Returns in the driver."""
     common.die_with_parent()
@@ -230,7 +248,8 @@ def waiter(conn, fds, request):
     while True:
         for key, _ in selector.select():
             if key.fileobj == pidfd:
-                _, status = os.waitpid(pid, 0)
+                _, status, usage = os.wait4(pid, 0)
+                log_driver_cpu(request, pid, usage)
                 send(conn, {"status": status})
                 os._exit(0)
             if not conn.recv(4096):  # the launcher is gone (killed): so is its driver
@@ -242,8 +261,10 @@ def waiter(conn, fds, request):
 def zygote(socket_path, parent_pid, preload=()):
     """Serves requests until its parent goes; returns ``(request, fds)`` in a forked driver. ``preload``: modules
     imported after openai's on the first request (``warm``)."""
-    global common
+    global common, driver_cpu_log
     import zygote_common as common  # this directory is sys.path[0] (-S, not -I)
+
+    driver_cpu_log = os.path.join(os.path.dirname(os.path.abspath(socket_path)), DRIVER_CPU_LOG)
 
     common.die_with_parent(parent_pid)
     common.record_environ_reads()

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir } from './temp-dirs.js';
@@ -93,6 +93,34 @@ export async function runPythonCode(code: string, args: string[], options: { tim
   const script = join(tempDir('tessera-py-driver-'), 'driver.py');
   writeFileSync(script, code);
   return promisify(execFile)(...pythonScriptCommand(join(process.cwd(), options.venv ?? '.venv', 'bin', 'python'), script, args), { timeout: options.timeout ?? 25_000 });
+}
+
+/**
+ * CPU seconds (user + system) of the drivers the run's zygotes forked for process `pid` (a test's worker: the
+ * parent of the launchers it spawned) that have ended: the driver is the zygote's grandchild, not in the worker's
+ * own children's CPU (`/proc/self/stat` cutime), so test/support/cpu-log.ts adds this. Read from the `driver-cpu.jsonl`
+ * each zygote writes beside its socket (python-zygote.py `log_driver_cpu`); a driver whose launcher's parent is
+ * another process (a CLI the test runs) counts for that process, not this one.
+ * @returns 0 when no zygote runs (`PYTHON_ZYGOTE=off`) or none of its drivers has ended
+ */
+export function forkedDriverCpuSeconds(pid: number = process.pid, env: NodeJS.ProcessEnv = process.env): number {
+  let sum = 0;
+  for (const { socketVariable } of Object.values(DRIVER_VENVS)) {
+    const socket = env[socketVariable];
+    if (!socket) continue;
+    let text: string;
+    try {
+      text = readFileSync(join(dirname(socket), 'driver-cpu.jsonl'), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const entry = JSON.parse(line) as { parentPid?: number; cpuSeconds?: number };
+      if (entry.parentPid === pid && typeof entry.cpuSeconds === 'number') sum += entry.cpuSeconds;
+    }
+  }
+  return sum;
 }
 
 /** The driver zygote: `stop()` ends it, and with it every driver it forked. */
