@@ -118,6 +118,36 @@ describe('a script run through the zygote', () => {
     expect(forkedDriverCpuSeconds(process.pid + 1_000_000, env)).toBe(0);
   }, 60_000);
 
+  it('ends as a fresh Python at sys.exit: non-daemon threads joined, atexit callbacks run, unflushed stdout written', async () => {
+    const script = join(dir, 'ending.py');
+    writeFileSync(script, `import atexit, sys, threading, time
+sys.stdout.write("unflushed\\n")
+atexit.register(lambda: sys.stderr.write("atexit\\n"))
+def late():
+    time.sleep(0.2)
+    sys.stdout.write("from a thread\\n")
+threading.Thread(target=late).start()
+sys.exit(int(sys.argv[1]))
+`);
+    const end = (zygote: boolean, code: string) => new Promise<[string, string, number | null]>((resolve, reject) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env[PYTHON_ZYGOTE_SOCKET];
+      if (zygote) env[PYTHON_ZYGOTE_SOCKET] = socketPath;
+      const child = spawn(...pythonScriptCommand(PYTHON, script, [code], env), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (err += String(d)));
+      child.once('error', reject);
+      child.once('close', (status) => resolve([out, err, status]));
+    });
+    for (const code of ['0', '5']) {
+      const [forked, fresh] = await Promise.all([end(true, code), end(false, code)]);
+      expect(forked).toEqual(fresh);
+      expect(forked).toEqual(['unflushed\nfrom a thread\n', 'atexit\n', Number(code)]);
+    }
+  }, 60_000);
+
   it('ends as the script does on an uncaught exception: exit 1, the traceback on stderr', async () => {
     const [forked, fresh] = await Promise.all([run(true, 'raise'), run(false, 'raise')]);
     for (const r of [forked, fresh]) {

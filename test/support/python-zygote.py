@@ -3,8 +3,9 @@
 ``python -S python-zygote.py zygote <socket path> <parent pid> [module...]``
     The zygote: one per vitest run and driver interpreter (test/support/global-setup.ts starts one
     for ``.venv`` and one for ``.venv-legacy-clients`` through python-zygote.ts: the same code, the
-    interpreter is the parameter). On its first request it imports ``openai`` and ``pydantic``
-    (0.5-0.6 s of CPU, what every driver paid at its start) and the modules named after the pid
+    interpreter is the parameter). On its first request it imports ``openai``, ``pydantic`` and the
+    client's HTTP transports (0.5-0.6 s of CPU, what every driver paid at its start), builds the
+    client's deferred models that most drivers use (``DRIVER_MODELS``), and imports the modules named after the pid
     (LlamaIndex and instructor for the legacy clients' venv) with ``os.environ`` recording the names
     read, and it forks a driver per request.
     It dies with its parent (PR_SET_PDEATHSIG, and end of file on its stdin).
@@ -37,7 +38,16 @@ What differs from a fresh Python, known and left: an uncaught exception's traceb
 frame at its top (this file's ``exec``); ``sys.flags.no_site``, ``sys.orig_argv`` and the process's
 command line are the zygote's; every driver has the zygote's string-hash seed (set and dict order
 of strings repeats from one driver to the next); a driver's own children do not die with it when it
-is killed (PR_SET_PDEATHSIG reaches the driver only, as a fresh Python's children would not either).
+is killed (PR_SET_PDEATHSIG reaches the driver only, as a fresh Python's children would not either); a driver that
+ends normally or by ``sys.exit(<int or None>)`` leaves without the interpreter's finalization (``run_driver``: threads
+joined, atexit callbacks run and stdio flushed as Python does, but ``__del__`` of objects still alive does not run,
+which Python does not promise either).
+
+What a driver costs: the waiter logs each driver's CPU (its rusage at ``wait4``) to ``driver-cpu.jsonl`` beside the
+socket under the launcher's parent pid, which test/support/cpu-log.ts adds to the test file's figures
+(python-zygote.ts ``forkedDriverCpuSeconds``); ``TESSERA_PYTHON_DRIVER_CPU_LOG=<file>`` in vitest's environment
+appends the lines there too. ``TESSERA_PYTHON_DRIVER_PROFILE=<directory>`` in a driver's environment writes its main
+thread's cProfile to ``<directory>/<script>-<pid>.prof`` at its exit.
 """
 
 import json
@@ -174,8 +184,9 @@ def bytecode_cache():
 
 
 def warm(preload=()):
-    """What every driver imports first (pure imports: no client, no connection), then ``preload``
-    (module names: what the drivers of this interpreter import beside openai)."""
+    """What every driver imports first (pure imports: no client, no connection; the transports a client imports when it
+    is made), then ``preload`` (module names: what the drivers of this interpreter import beside openai), then the
+    models of ``DRIVER_MODELS`` built. Run while the environment's reads are recorded, as all of it is import-time state."""
     import importlib
 
     bytecode_cache()
@@ -190,9 +201,66 @@ def warm(preload=()):
     import openai.types.embedding_create_params  # noqa: F401
     import pydantic  # noqa: F401
 
+    for name in TRANSPORT_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # .venv-legacy-clients' openai 1.x uses httpx/httpcore, without truststore
     for name in preload:
         importlib.import_module(name)
+    build_models()
     importlib.invalidate_caches()
+
+
+#: What a driver's first ``OpenAI(...)``/``AsyncOpenAI(...)`` imports (its HTTP transports): httpx2's ``httpcore2``
+#: (its sync and async connection pools, ``h11``, anyio's streams) and ``truststore``; ~0.03 s of CPU a driver.
+TRANSPORT_MODULES = ("httpcore2", "truststore", "httpcore", "h11")
+
+#: The pydantic models the drivers build on their first answer: the official client's models are deferred
+#: (openai/_models.py ``defer_build``, ``DEFER_PYDANTIC_BUILD``), so each driver builds the validator and serializer of
+#: every model it parses or dumps, ~0.1 s of CPU for a Responses driver. Built once here, before the forks, for those
+#: that several drivers build (the twenty-first pass of docs/performance-history.md: one run's trace of
+#: ``complete_model_class``): the Responses API's response and stream events, chat completions and their parsed forms.
+#: ``module:attribute``; a name the installed openai does not have (1.x in .venv-legacy-clients) is left.
+DRIVER_MODELS = (
+    "openai.types.responses.parsed_response:ParsedResponse",
+    "openai.types.responses.response:Response",
+    "openai.lib.streaming.responses._types:ParsedResponseSnapshot",
+    "openai.lib.streaming.responses._events:ResponseCompletedEvent",
+    "openai.types.responses.response_output_item_done_event:ResponseOutputItemDoneEvent",
+    "openai.types.responses.response_output_item_added_event:ResponseOutputItemAddedEvent",
+    "openai.types.responses.response_created_event:ResponseCreatedEvent",
+    "openai.types.responses.response_in_progress_event:ResponseInProgressEvent",
+    "openai.types.responses.response_completed_event:ResponseCompletedEvent",
+    "openai.types.responses.response_output_message:ResponseOutputMessage",
+    "openai.types.responses.response_output_text:ResponseOutputText",
+    "openai.types.chat.parsed_chat_completion:ParsedChatCompletion",
+    "openai.types.chat.parsed_chat_completion:ParsedChoice",
+    "openai.types.chat.parsed_chat_completion:ParsedChatCompletionMessage",
+    "openai.lib.streaming.chat._types:ParsedChatCompletionSnapshot",
+    "openai.lib.streaming.chat._types:ParsedChatCompletionMessageSnapshot",
+    "openai.lib.streaming.chat._types:ParsedChoiceSnapshot",
+    "openai.types.chat.chat_completion:ChatCompletion",
+    "openai.types.chat.chat_completion:Choice",
+    "openai.types.chat.chat_completion_message:ChatCompletionMessage",
+    "openai.types.chat.chat_completion_chunk:ChatCompletionChunk",
+    "openai.types.chat.chat_completion_chunk:Choice",
+    "openai.types.chat.chat_completion_chunk:ChoiceDelta",
+)
+
+
+def build_models():
+    """Completes the models of ``DRIVER_MODELS`` (``model_rebuild``: their validators and serializers), as the first
+    ``model_validate``/``model_dump`` in a driver would."""
+    import importlib
+
+    for qualified in DRIVER_MODELS:
+        module, attribute = qualified.split(":")
+        try:
+            model = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError):
+            continue
+        model.model_rebuild()
 
 
 def shadowed_modules(request):
@@ -209,7 +277,7 @@ def shadowed_modules(request):
     return sorted(n for n in names if n in sys.modules)
 
 
-#: Beside the zygote's socket: a JSON line per driver that ended, ``{"parentPid", "driverPid", "cpuSeconds"}``
+#: Beside the zygote's socket: a JSON line per driver that ended, ``{"parentPid", "driverPid", "script", "cpuSeconds"}``
 #: (python-zygote.ts ``forkedDriverCpuSeconds``, which test/support/cpu-log.ts adds to the file's children).
 DRIVER_CPU_LOG = "driver-cpu.jsonl"
 driver_cpu_log = None  # its path, set by zygote()
@@ -218,13 +286,18 @@ driver_cpu_log = None  # its path, set by zygote()
 def log_driver_cpu(request, pid, usage):
     """Appends the driver's CPU (user + system, its waited-for children included) to ``driver_cpu_log``, under the
     pid of the launcher's parent (the test's worker): the driver is the waiter's child, not in that worker's cutime.
-    Written before the launcher gets the status, so the line is there once the test's child exited."""
-    try:
-        line = {"parentPid": request.get("parentPid"), "driverPid": pid, "cpuSeconds": round(usage.ru_utime + usage.ru_stime, 3)}
-        with open(driver_cpu_log, "a") as f:
-            f.write(json.dumps(line) + "\n")
-    except (OSError, TypeError):
-        pass
+    Written before the launcher gets the status, so the line is there once the test's child exited. With
+    ``TESSERA_PYTHON_DRIVER_CPU_LOG=<file>`` in the zygote's environment (vitest's), appended there too, to outlive the run
+    (the socket's directory goes with it), as ``TESSERA_MOTO_CPU_LOG`` does for moto's servers."""
+    line = {"parentPid": request.get("parentPid"), "driverPid": pid, "script": os.path.basename(request["argv"][0]), "cpuSeconds": round(usage.ru_utime + usage.ru_stime, 3)}
+    for path in (driver_cpu_log, os.environ.get("TESSERA_PYTHON_DRIVER_CPU_LOG")):
+        if not path:
+            continue
+        try:
+            with open(path, "a") as f:
+                f.write(json.dumps(line) + "\n")
+        except OSError:
+            pass
 
 
 def waiter(conn, fds, request):
@@ -362,10 +435,50 @@ def become(request, fds):
     return code, main.__dict__
 
 
+def run_driver(code, namespace):
+    """Runs the driver's code, and ends its process as Python would at the end of a script or at ``sys.exit(n)``,
+    without the interpreter's finalization: non-daemon threads joined (``threading._shutdown``), atexit callbacks run
+    (weakref.finalize's among them), stdout and stderr flushed (exit code 120 when that fails, as CPython's), then
+    ``os._exit``. Finalization would free every object the driver inherited from the zygote (openai's and pydantic's
+    modules, their models: ~0.03 s of CPU a driver, writing to the pages it shares with the zygote); Python does not
+    promise ``__del__`` of objects alive at exit anyway. An uncaught exception other than ``SystemExit`` with an int or
+    None code goes through the interpreter as before (its traceback, exit code 1, KeyboardInterrupt's signal)."""
+    try:
+        exec(code, namespace)
+        status = 0
+    except SystemExit as e:
+        code = e.code
+        if code is not None and not (isinstance(code, int) and not isinstance(code, bool) and -(2**31) <= code < 2**31):
+            raise
+        status = code or 0
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # noqa: BLE001 - as Py_FinalizeEx's flush_std_files: 120
+            status = 120
+    os._exit(status)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "run":
         launch(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "zygote":
-        exec(*become(*zygote(sys.argv[2], int(sys.argv[3]), sys.argv[4:])))
+        driver = become(*zygote(sys.argv[2], int(sys.argv[3]), sys.argv[4:]))
+        if os.environ.get("TESSERA_PYTHON_DRIVER_PROFILE"):  # a directory: the driver's main thread profiled (cProfile)
+            import atexit
+            import cProfile
+
+            profile = cProfile.Profile()
+            out = os.path.join(os.environ["TESSERA_PYTHON_DRIVER_PROFILE"], f"{os.path.basename(sys.argv[0])}-{os.getpid()}.prof")
+            atexit.register(lambda: (profile.disable(), profile.dump_stats(out)))
+            profile.enable()
+        run_driver(*driver)
     else:
         sys.exit(f"usage: {sys.argv[0]} run <socket variable> <script> [args...] | zygote <socket> <parent pid> [module...]")

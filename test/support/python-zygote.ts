@@ -7,7 +7,8 @@ import { startZygoteProcess, type ZygoteProcess } from './zygote-process.js';
 
 /**
  * The run's Python client-driver zygote (python-zygote.py): one Python that imported `openai` and
- * `pydantic` once (0.5-0.6 s of CPU) and forks each driver the tests start (gateway-conformance,
+ * `pydantic` once (0.5-0.6 s of CPU), with the client's HTTP transports and the deferred models most drivers
+ * parse and dump built (~0.3 s more, ~0.1 s less in each Responses driver), and forks each driver the tests start (gateway-conformance,
  * responses-conformance, keys-official-clients, gateway-cors-models: 17 drivers a run, each ~0.9 s
  * of CPU to start as a fresh Python, ~0.02 s forked through the launcher). LangChain's driver
  * (langchain_driver.py) imports `langchain_openai` itself, in a thread once it is ready (~1 s of CPU
