@@ -167,14 +167,16 @@ export function routerWorkQueue(scope: Construct, props: RouterWorkQueueProps): 
 const workQueuesKeyPolicies = new WeakMap<LambdaFunction, iam.ManagedPolicy>();
 
 /**
- * The router's managed policy `WorkQueuesKey` (a child of the router's construct, made once): its use of the platform
+ * The router's managed policy `WorkQueuesKey` (beside its function policy, made once): its use of the platform
  * key for its work queues, one statement per queue, beside its function policy, which has no room left for them under
  * IAM's 6,144 characters of a managed policy (test/infra/iam-policy-sizes.test.ts).
  */
 function workQueuesKeyPolicy(router: LambdaFunction): iam.ManagedPolicy {
   let policy = workQueuesKeyPolicies.get(router);
   if (!policy) {
-    policy = new iam.ManagedPolicy(router, 'WorkQueuesKey', {
+    // Beside the function policy, in FunctionPolicies (policyHome): only the router and its queues' event source mappings
+    // wait for it, and it leaves TesseraPlatform room (test/infra/platform-headroom.test.ts).
+    policy = new iam.ManagedPolicy(router.policyHome, 'WorkQueuesKey', {
       description: 'Tessera router: the platform key through SQS for its work queues (their sends and receives)', roles: [router.role],
     });
     workQueuesKeyPolicies.set(router, policy);

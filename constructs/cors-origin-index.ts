@@ -90,8 +90,9 @@ export class CorsOriginIndex extends Construct {
     this.maintainer.addToPolicy(decryptThrough(this, 'PlatformKeyThroughDynamoDBForRegistryStreamAndIndex', props.encryptionKey.keyArn, { service: 'dynamodb', tables: [props.registry.tableName, this.table.tableName] }));
     this.maintainer.addToPolicy(decryptThrough(this, 'PlatformKeyThroughSQSForFailures', props.encryptionKey.keyArn, { service: 'sqs', queueArns: [this.failures.queueArn] }));
     // dynamodb:ListStreams has no resource type (Service Authorization Reference): its own policy, so
-    // the function policy's acknowledgement of "*" (X-Ray only) stays true.
-    const listStreams = new iam.ManagedPolicy(this, 'ListStreams', {
+    // the function policy's acknowledgement of "*" (X-Ray only) stays true. Beside that policy, in FunctionPolicies (policyHome):
+    // only the function waits for it, and it leaves TesseraPlatform room (test/infra/platform-headroom.test.ts).
+    const listStreams = new iam.ManagedPolicy(this.maintainer.policyHome, 'ListStreams', {
       roles: [this.maintainer.role], description: 'Tessera CORS origin index: dynamodb:ListStreams, which Lambda\'s DynamoDB stream poller calls',
       statements: [new iam.PolicyStatement({ sid: 'ListStreams', actions: ['dynamodb:ListStreams'], resources: ['*'] })],
     });

@@ -251,4 +251,13 @@ export class LambdaFunction extends Construct {
   get managedPolicy(): iam.ManagedPolicy {
     return this.policy;
   }
+
+  /**
+   * The construct this function's managed policy is in (policyScopeFor: one in the stack's policy home, a nested stack;
+   * this function itself with `policyBesideRole`): the scope for another managed policy of its role that nothing in the
+   * stack but this function waits for, so that it counts against the nested stack's 500 resources, not the stack's.
+   */
+  get policyHome(): Construct {
+    return this.policy.node.scope as Construct;
+  }
 }
