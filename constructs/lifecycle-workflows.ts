@@ -433,6 +433,9 @@ export class LifecycleWorkflows extends Construct {
   private changeDefinition(scopeId: string, kind: 'change' | 'upgrade', prefix = ''): sfn.IChainable {
     const s = new Construct(this, `${scopeId}States`);
     const fail = this.failure(s, kind, prefix);
+    // A tenant rebuilt in its DR region (check-rebuilt-stack.ts): refused before the lease, or a rolling upgrade's run skipped.
+    // A step of its own: it reads the tenant's account, which Begin change, a lease-taking step, may not reach.
+    const rebuilt = this.task(s, `${prefix}Check rebuilt stack`, 'check-rebuilt-stack', '$.rebuiltCheck', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind });
     const begin = this.task(s, `${prefix}Begin change`, 'begin-change', '$.change', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind }, { waitForLease: kind === 'upgrade' });
     const extra = { 'change.$': '$.change', kind };
     // A rolling upgrade's tenant whose change set was refused (a stateful resource would be
@@ -451,14 +454,20 @@ export class LifecycleWorkflows extends Construct {
     moveKey.next(finish);
     // The target tier's account customizations re-applied after its blueprints (a tier change, a rolling upgrade, a repair).
     const custom = this.customizations(s, prefix, moveKey, extra, refused);
-    this.catchAll([begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
+    this.catchAll([rebuilt, begin, ...regions.tasks, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, ...custom.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     if (kind === 'upgrade') {
       // A tenant no longer as the upgrade listed it (another tier or version, not ACTIVE: begin-change.ts)
       // is skipped, its history entry SKIPPED: the child SUCCEEDS with `skipped`, not counted against the tolerance.
+      const left = new sfn.Succeed(s, `${prefix}Skipped, left as it is`);
       const skipped = new sfn.Pass(s, `${prefix}Skip recorded`, { parameters: { 'tenantId.$': '$.request.tenantId', skipped: true, 'reason.$': '$.change.reason' } });
-      skipped.next(new sfn.Succeed(s, `${prefix}Skipped, left as it is`));
+      skipped.next(left);
       begin.next(new sfn.Choice(s, `${prefix}Skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.skipped'), sfn.Condition.booleanEquals('$.change.skipped', true)), skipped).otherwise(regions.entry));
+      // A rebuilt tenant's run is skipped the same way (its history entry SKIPPED with the reason), before the lease.
+      const rebuiltSkipped = new sfn.Pass(s, `${prefix}Rebuilt skip recorded`, { parameters: { 'tenantId.$': '$.request.tenantId', skipped: true, 'reason.$': '$.rebuiltCheck.reason' } });
+      rebuiltSkipped.next(left);
+      rebuilt.next(new sfn.Choice(s, `${prefix}Rebuilt, skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.rebuiltCheck.skipped'), sfn.Condition.booleanEquals('$.rebuiltCheck.skipped', true)), rebuiltSkipped).otherwise(begin));
     } else {
+      rebuilt.next(begin);
       begin.next(regions.entry);
     }
     // A target tier with disaster recovery: its DR blueprint is created or updated first. A move to a
@@ -475,7 +484,7 @@ export class LifecycleWorkflows extends Construct {
     // Each tenant of an upgrade is a child execution of its own: its lease names the child.
     return new sfn.Pass(s, kind === 'upgrade' ? 'Start tenant upgrade' : 'Start change', {
       parameters: { 'request.$': '$.request', 'change.$': '$.change', 'executionArn.$': '$$.Execution.Id' },
-    }).next(begin);
+    }).next(rebuilt);
   }
 
   /** The upgrade's refusal path: *Record refusal* (record-failure: registry, `Tenant Lifecycle Failed` with the resources), then a Succeed whose output says `refused`. */
@@ -506,6 +515,9 @@ export class LifecycleWorkflows extends Construct {
   private offboardDefinition(): sfn.IChainable {
     const s = new Construct(this, 'OffboardStates');
     const fail = this.failure(s, 'offboard');
+    // A tenant rebuilt in its DR region (check-rebuilt-stack.ts) is refused before anything of the offboarding is done.
+    // A step of its own: it reads the tenant's account, which Begin offboarding, a lease-taking step, may not reach.
+    const rebuilt = this.task(s, 'Check rebuilt stack', 'check-rebuilt-stack', '$.rebuiltCheck', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', kind: 'offboard' });
     const begin = this.task(s, 'Begin offboarding', 'begin-offboarding', '$.offboarding');
     // Keys and users stop first (keys within the authorizer's revocation window), before any data moves.
     const revokeIdentities = this.task(s, 'Revoke tenant identities', 'revoke-tenant-identities', '$.identities', { 'request.$': '$.request', 'executionArn.$': '$.executionArn' });
@@ -544,7 +556,7 @@ export class LifecycleWorkflows extends Construct {
       ? { name: 'Erase pooled gateway data', handler: 'erase-pooled-gateway-data' as const, done: 'Pooled data erased?' }
       : this.fns['expire-pooled-gateway-data'] ? { name: 'Expire pooled gateway data', handler: 'expire-pooled-gateway-data' as const, done: 'Pooled data expiring?' } : undefined;
     const pooled = pooledStep && this.task(s, pooledStep.name, pooledStep.handler, '$.pooledData', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'pooledData.$': '$.pooledData' });
-    this.catchAll([begin, revokeIdentities, revokeKey, ...regions.tasks, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, ...(pooled ? [pooled] : []), finish], fail);
+    this.catchAll([rebuilt, begin, revokeIdentities, revokeKey, ...regions.tasks, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, ...(pooled ? [pooled] : []), finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
@@ -566,7 +578,7 @@ export class LifecycleWorkflows extends Construct {
     // `export`, `snapshot`, `fineTuning` (and `pooledData`) start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
       parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {}, fineTuning: {}, ...(pooled ? { pooledData: {} } : {}) },
-    }).next(begin).next(revokeIdentities).next(revokeKey).next(regions.entry);
+    }).next(rebuilt).next(begin).next(revokeIdentities).next(revokeKey).next(regions.entry);
   }
 
   private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }, props: LifecycleWorkflowsProps): sfn.IChainable {

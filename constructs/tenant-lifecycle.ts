@@ -114,15 +114,16 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   // usagePlanKeys: a change's tier recorded from its stack's standing moves the usage key into that tier's plan (manage-usage-key.ts settleUsageKey).
   'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit', 'usagePlanKeys'],
   'set-status': ['registry', 'events', 'leases'],
-  // Templates: whether the target tier is published at the version the change deploys (HeadObject). tenantAccounts: whether
-  // the tenant was rebuilt in its DR region (DescribeStacks of tessera-<id> there, rebuilt-stack.ts), refused if so.
-  'begin-change': ['registry', 'leases', 'templates', 'tenantAccounts'],
+  // Templates: whether the target tier is published at the version the change deploys (HeadObject).
+  'begin-change': ['registry', 'leases', 'templates'],
   'finish-change': ['registry', 'events'],
   // Templates: whether the upgrade's tier is published at its version (HeadObject), before any tenant is listed.
   'list-tier-tenants': ['registry', 'upgradeItems', 'templates'],
-  // tenantAccounts: whether the tenant was rebuilt in its DR region (DescribeStacks of tessera-<id> there, rebuilt-stack.ts),
-  // refused before anything of the offboarding is done.
-  'begin-offboarding': ['registry', 'leases', 'tenantAccounts'],
+  'begin-offboarding': ['registry', 'leases'],
+  // Before Begin offboarding / Begin change: whether the tenant was rebuilt in its DR region (DescribeStacks of tessera-<id>
+  // there as the provisioning role, rebuilt-stack.ts). A step of its own, without leases: the lease-taking steps end a dead
+  // lease without fencing it and must not reach the organization access role (test/isolation/lifecycle-role-grants.test.ts).
+  'check-rebuilt-stack': ['registry', 'tenantAccounts'],
   // Its own archive capability: multipart copies, and the verification's reads and listing of its export.
   // Audit: it records what *Retire fine-tuned models* reported (retired-fine-tuning.ts) in the lifecycle audit records.
   'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport', 'audit'],

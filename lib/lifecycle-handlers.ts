@@ -14,6 +14,7 @@ export const LIFECYCLE_HANDLERS = [
   'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue', 'process-quota-requests',
   'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
   'invite-tenant-admin', 'enable-regions', 'erase-pooled-gateway-data', 'expire-pooled-gateway-data', 'deploy-customizations',
+  'check-rebuilt-stack',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 

@@ -1,71 +1,20 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { tierOptInRegions } from '../../lib/config/region-opt-in.js';
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
-import { ChangeRefusedError, InvalidRequestError, TenantRebuiltInDrRegionError } from '../shared/errors.js';
+import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import { z } from 'zod';
 import { AllowReplacement, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
-import { lifecycleHandler, logger } from '../shared/handler.js';
-import { getTenant, RegistryContentionError, requireTenant, updateTenant, withExecution } from '../shared/registry.js';
-import { compareVersions, tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
+import { lifecycleHandler } from '../shared/handler.js';
+import { requireTenant } from '../shared/registry.js';
+import { tierTemplateKinds, unpublishedTemplates } from './blueprints.js';
+import { versionOf } from './change-version.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease, OperationSkippedError } from './lease.js';
 import { upgradeSkipReason } from './list-tier-tenants.js';
-import { rebuiltChangeRefusal, rebuiltStackOf } from './rebuilt-stack.js';
 import type { LifecycleState } from './state.js';
 import { migrationRefusal } from './tier-migration.js';
-
-/** What *Begin change* answers for a rolling upgrade's tenant it skips (the workflow's *Skipped?* choice ends the child there, SUCCEEDED). */
-export interface ChangeSkipped {
-  skipped: true;
-  tenantId: string;
-  reason: string;
-}
-
-/**
- * What a rolling upgrade's run records on the tenant's history entry about its upgrade: `actor` (who started the upgrade)
- * and `upgradeId`, from its item (list-tier-tenants.ts upgradeItems). Nothing for a change: the admin API wrote its entry
- * (with its caller) when it took the lease, and a change's input from elsewhere does not name who asked.
- */
-const upgradeEntry = (state: LifecycleState & { kind?: 'change' | 'upgrade' }): { actor?: string; upgradeId?: string } => (state.kind === 'upgrade' ? {
-  ...(state.change?.actor ? { actor: state.change.actor } : {}), ...(state.change?.upgradeId ? { upgradeId: state.change.upgradeId } : {}),
-} : {});
-
-/**
- * Records a skipped upgrade run in the tenant's history (status SKIPPED, the reason), without the
- * lease (it never took it) and only if nobody wrote the record since it was read (asked again on
- * contention). Idempotent: a retry finds its entry.
- */
-async function recordSkip(state: LifecycleState & { kind?: 'change' | 'upgrade' }, first: TenantRecord, reason: string): Promise<ChangeSkipped> {
-  const tenantId = state.request.tenantId;
-  const at = new Date().toISOString();
-  let record: TenantRecord | undefined = first;
-  for (let attempt = 1; record && attempt <= 5; attempt++) {
-    if (record.executions.some((e) => e.executionArn === state.executionArn && e.status === 'SKIPPED')) break;
-    try {
-      await updateTenant(tenantId, {
-        executions: withExecution(record, { kind: 'upgrade', requestId: state.request.requestId, executionArn: state.executionArn, startedAt: at, endedAt: at, status: 'SKIPPED', reason, ...upgradeEntry(state) }),
-      }, { holder: null, expectUpdatedAt: record.updatedAt });
-      break;
-    } catch (e) {
-      if (!(e instanceof RegistryContentionError) || attempt >= 5) throw e;
-      record = await getTenant(tenantId);
-    }
-  }
-  logger.info('upgrade run skipped', { reason });
-  return { skipped: true, tenantId, reason };
-}
-
-/** The platform's version for a change that asks for none, or the tenant's own when that is newer (a change never downgrades by default). */
-const notOlder = (platform: string, tenant: string | undefined) => (tenant !== undefined && compareVersions(tenant, platform) > 0 ? tenant : platform);
-
-/**
- * The blueprint version a change deploys: the one asked for; a repair's, the tenant's own; else the
- * platform's, or the tenant's own when that is newer (`record`'s version: the record read, then the one the lease returned).
- */
-function versionOf(state: LifecycleState, record: TenantRecord): string {
-  return state.change?.blueprintVersion ?? (state.change?.repair ? record.blueprintVersion : undefined) ?? notOlder(requireEnv(ENV.blueprintVersion), record.blueprintVersion);
-}
+import { type ChangeSkipped, recordSkip, upgradeEntry } from './upgrade-skip.js';
 
 /**
  * Why a change of `record` to `tier` at `version` cannot be deployed: a template it would deploy (the
@@ -138,13 +87,9 @@ export function allowanceProblem(change: LifecycleState['change']): string | und
  * An `allowReplacement` the admin API would refuse (no reason in words, not an object, another key: allowanceProblem)
  * is refused with InvalidRequest before the lease, naming `change.allowReplacement` and the value.
  *
- * A tenant rebuilt in its DR region by the failover runbook (rebuilt-stack.ts: a stack `tessera-<id>` there, read as
- * the account's provisioning role) is refused before the lease is taken: it runs from that stack, which the lifecycle does
- * not manage, and the change would update its home stacks (whose roles the rebuilt stack imports); updates of a rebuilt
- * tenant are by hand (docs/resilience.md). A change or repair fails with TenantRebuiltInDrRegion (terminal: with the
- * admin API's lease, *Record failure* records it and the tenant keeps its status, tier and version); a rolling
- * upgrade's run skips the tenant as below, the reason naming the stack, so the others go on. Before, both went on and
- * updated the home stacks.
+ * A tenant rebuilt in its DR region by the failover runbook is refused, or a rolling upgrade's run of it skipped, by the
+ * step before this one, *Check rebuilt stack* (check-rebuilt-stack.ts): that check reads the tenant's account, which
+ * this step, a lease-taking one, may not reach.
  *
  * A rolling upgrade's run of a tenant first checks that the tenant is still as the upgrade listed
  * it (upgradeSkipReason: the upgrade's tier, the version it was listed on, ACTIVE): one an admin
@@ -171,16 +116,6 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   const planned = versionOf(state, record);
   const unpublished = await unpublishedRefusal(record, tier, planned, Boolean(state.change?.repair));
   if (unpublished) throw new InvalidRequestError(unpublished);
-  // A tenant rebuilt in its DR region runs from the failover runbook's stack there, which the lifecycle does not manage:
-  // a change would update the home stacks the rebuilt one imports roles from. Updates of a rebuilt tenant are by hand.
-  const rebuilt = await rebuiltStackOf(record, 'change');
-  if (rebuilt) {
-    const what = upgrade ? `the rolling upgrade of tier ${tier} to version ${planned}` : state.change?.repair ? 'this repair' : `this change (to tier ${tier}, version ${planned})`;
-    const why = rebuiltChangeRefusal(record, rebuilt, what);
-    // A rolling upgrade's run skips the tenant (its history entry SKIPPED with the reason; the others go on); one that holds the lease already (a retry of this step) fails as a change does.
-    if (upgrade && record.lease?.executionArn !== state.executionArn) return recordSkip(state, record, why);
-    throw new TenantRebuiltInDrRegionError(why);
-  }
   let held: TenantRecord;
   try {
     held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' }, { skipIf, entry: upgradeEntry(state) });

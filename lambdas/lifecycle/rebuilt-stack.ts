@@ -57,7 +57,7 @@ export function rebuiltTenantRefusal(record: TenantRecord, rebuilt: RebuiltStack
 }
 
 /**
- * The refusal of an offboarding at its first step, *Begin offboarding*, while the tenant's rebuilt stack exists
+ * The refusal of an offboarding at its first step, *Check rebuilt stack* (check-rebuilt-stack.ts), while the tenant's rebuilt stack exists
  * (rebuiltStackOf): before its keys and users are revoked, its home bucket exported, its database snapshotted or any
  * protection lifted (the home stack holds the roles the rebuilt stack imports). Nothing of the offboarding was done: the
  * tenant keeps the status it had (`previousStatus`: ACTIVE, SUSPENDED, FAILED; OFFBOARDING for an offboarding resumed after

@@ -111,14 +111,21 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
 }
 
 /**
+ * The offboarding's steps before its first change (*Check rebuilt stack*, which looks for a tenant rebuilt in its DR
+ * region, and *Begin offboarding*, which takes the lease): one that failed there did nothing, so no stack is touched and
+ * the tenant gets back the status it had (failOperation `status`).
+ */
+const UNTOUCHED_OFFBOARDING_STEPS: ReadonlySet<string> = new Set(['Check rebuilt stack', 'Begin offboarding']);
+
+/**
  * The Catch of every lifecycle state machine. It writes to the registry only for the execution
  * that holds the tenant's lease (recordWithoutLease otherwise); then it removes stacks that never
  * came up, frees the account-creation slot, fences an account Organizations finished creating
  * meanwhile, and ends the operation (failOperation, one conditional write that releases the
  * lease): the status its kind leaves on failure (an onboarding FAILED; a change or status change
  * the status that was true before it, so a tenant whose change failed is still ACTIVE and served;
- * an offboarding OFFBOARDING, resumed by DELETE again — except one that failed at its first step, *Begin offboarding*,
- * which did nothing but take the lease: the status it had, no stack touched), the failure with the step and the reason,
+ * an offboarding OFFBOARDING, resumed by DELETE again — except one that failed at its first steps, *Check rebuilt stack*
+ * or *Begin offboarding*, which did nothing but take the lease: the status it had, no stack touched), the failure with the step and the reason,
  * the history entry FAILED. It never overwrites a terminal record or another execution's.
  *
  * Only stacks Tessera's workflow created for the tenant are touched (stack-ownership.ts). Tenant
@@ -157,9 +164,9 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const liftDrProtection = (cfn: CloudFormationClient, stack: Stack) => liftTerminationProtection(cfn, record, stack, ledger, actor('dead DR stack: lifted so that the stack can be deleted'));
   const cleanup: string[] = [];
   const leftBehind: LeftBehindResource[] = [];
-  // An offboarding that failed at its first step (a tenant rebuilt in its DR region is refused there: begin-offboarding.ts)
-  // did nothing but take the lease: no stack of it is touched, and the tenant gets back the status it had.
-  const untouched = lease.kind === 'offboard' && step === 'Begin offboarding';
+  // An offboarding that failed at its first steps (a tenant rebuilt in its DR region is refused at Check rebuilt stack:
+  // check-rebuilt-stack.ts) did nothing but take the lease: no stack of it is touched, and the tenant gets back the status it had.
+  const untouched = lease.kind === 'offboard' && UNTOUCHED_OFFBOARDING_STEPS.has(step);
   if (record.accountId && !untouched) {
     for (const kind of ['namespace', 'tenant'] as BlueprintKind[]) {
       try {

@@ -68,8 +68,8 @@ export class SnapshotMissingError extends Error {
 /**
  * The tenant was rebuilt in its DR region by the failover runbook (stack `tessera-<id>` there, from the failover
  * blueprint; lambdas/lifecycle/rebuilt-stack.ts). Its offboarding and updates are by hand (docs/resilience.md): an
- * offboarding is refused at *Begin offboarding* (nothing done) and again at *Delete tenant stacks* (a rebuild that began
- * meanwhile), a change or repair at *Begin change*. The message names the stack, its region and status, what was kept
+ * offboarding is refused at *Check rebuilt stack* (nothing done) and again at *Delete tenant stacks* (a rebuild that began
+ * meanwhile), a change or repair at *Check rebuilt stack* too (check-rebuilt-stack.ts). The message names the stack, its region and status, what was kept
  * and the way on (remove the rebuilt stacks, then run the operation again).
  */
 export class TenantRebuiltInDrRegionError extends Error {

@@ -129,7 +129,7 @@ export function nextStepAfterFailure(id: string, kind: string | undefined, reaso
   if (stackUpdating && !stackUpdating.resolved) {
     return `the stack's update goes on in CloudFormation: tessera tenants drift --detect ${id} records the tier and version it ends on (the daily drift run does too); until then tessera tenants update ${id} to the recorded tier or version is refused (409 stack_update_pending)`;
   }
-  // begin-offboarding.ts and begin-change.ts refuse a tenant rebuilt in its DR region before changing anything: the tenant keeps
+  // check-rebuilt-stack.ts refuses a tenant rebuilt in its DR region before changing anything: the tenant keeps
   // its status (an ACTIVE tenant takes no retry, 409), and the reason itself gives the way on (lambdas/lifecycle/rebuilt-stack.ts).
   if (/\bTenantRebuiltInDrRegion:/.test(reason)) return 'the tenant runs from its rebuilt stack in the DR region, which the lifecycle does not manage: follow the reason above (remove the rebuilt stacks first), then run the command it names';
   if (stackUpdating?.resolved?.recorded) return `nothing to run again: the stack completed its update after the ${kind ?? 'operation'} ended, and the drift check of ${stackUpdating.resolved.at} recorded its tier and version`;

@@ -377,6 +377,51 @@ describe('a rolling upgrade with one tenant whose change set would replace its d
 });
 
 /**
+ * *Check rebuilt stack* (check-rebuilt-stack.ts) comes before the lease-taking *Begin change* / *Begin offboarding*: it
+ * reads the tenant's account, which those may not (test/isolation/lifecycle-role-grants.test.ts), and a rebuilt tenant
+ * is refused before anything is done. In a rolling upgrade its run is skipped there (the child SUCCEEDS with `skipped`).
+ */
+describe('Check rebuilt stack, first in the offboarding, the change and each upgrade run', () => {
+  type Defn = { StartAt: string; States: Record<string, State & { Next?: string; Default?: string; Choices?: Array<{ Next: string }>; Parameters?: Record<string, unknown>; ResultPath?: string; Resource?: string }> };
+  it('runs right after the start, before Begin offboarding or Begin change, its failure caught into Record failure', () => {
+    const offboard = workflows.definitions.offboard as unknown as Defn;
+    expect(offboard.States[offboard.StartAt].Next).toBe('Check rebuilt stack');
+    expect(offboard.States['Check rebuilt stack']).toMatchObject({ Next: 'Begin offboarding', ResultPath: '$.rebuiltCheck', Parameters: { kind: 'offboard' } });
+    expect(offboard.States['Check rebuilt stack'].Resource).toMatch(/:function:check-rebuilt-stack$/);
+    expect(offboard.States['Begin offboarding'].Next).toBe('Revoke tenant identities');
+    const change = workflows.definitions.change as unknown as Defn;
+    expect(change.States[change.StartAt].Next).toBe('Check rebuilt stack');
+    expect(change.States['Check rebuilt stack']).toMatchObject({ Next: 'Begin change', Parameters: { kind: 'change', 'change.$': '$.change' } });
+    for (const d of [offboard, change]) {
+      const caughtAt = (d.States['Check rebuilt stack'] as unknown as { Catch: Array<{ Next: string }> }).Catch.at(-1)!.Next;
+      expect(d.States[caughtAt].Next).toBe('Record failure');
+    }
+    const upgrade = item as unknown as Defn;
+    expect(upgrade.States[upgrade.StartAt].Next).toBe('Check rebuilt stack');
+    expect(upgrade.States['Check rebuilt stack']).toMatchObject({ Next: 'Rebuilt, skipped?', Parameters: { kind: 'upgrade' } });
+    expect(upgrade.States['Rebuilt, skipped?']).toMatchObject({ Choices: [{ Next: 'Rebuilt skip recorded' }], Default: 'Begin change' });
+  });
+
+  it('a rolling upgrade skips a tenant rebuilt in its DR region: no lease, nothing deployed, history SKIPPED, the child SUCCEEDED', async () => {
+    // GIVEN acme recorded with a DR region, where the failover runbook's stack tessera-acme answers (the stub ignores the region)
+    records.set('acme', { ...records.get('acme')!, accountId: '333333333333', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', stackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z' } });
+    // WHEN its run of the upgrade executes the synthesized item processor
+    const run = await workflows.run(item, itemOf('acme'), { waitMs: 1 });
+    // THEN it stops at Check rebuilt stack, before Begin change, skipped with the reason naming the rebuilt stack
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states).toEqual(expect.arrayContaining(['Check rebuilt stack', 'Rebuilt, skipped?', 'Rebuilt skip recorded']));
+    expect(run.states).not.toContain('Begin change');
+    expect(run.output).toEqual({ tenantId: 'acme', skipped: true, reason: expect.stringContaining('stack tessera-acme in us-west-2 is UPDATE_COMPLETE, and the tenant runs from it') });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    expect(record.lease).toBeUndefined();
+    expect(record.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'SKIPPED', reason: run.output.reason });
+    expect(bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).not.toContain('Tenant Lifecycle Failed');
+  });
+});
+
+/**
  * A tenant changed while its run of the upgrade waits for the lease (found by the hostile lc, s12):
  * the run queues behind the running operation (TenantBusy, retried) and then decides on what that
  * operation left. A tenant moved to another tier, or offboarded, is skipped: no stack update, its

@@ -216,7 +216,7 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
     expect(described.DeletionDate!.toISOString()).toBe(record.offboarding!.drKeyDeletion!.deletionDate);
   });
 
-  it('a tenant rebuilt in its DR region by the failover runbook is refused at Begin offboarding, before anything changes, its range kept; once the rebuilt stack is removed, the offboarding run again ends and gives the range back', async () => {
+  it('a tenant rebuilt in its DR region by the failover runbook is refused at Check rebuilt stack, before Begin offboarding takes the lease and before anything changes, its range kept; once the rebuilt stack is removed, the offboarding run again ends and gives the range back', async () => {
     // GIVEN a tenant on the DR tier, rebuilt in its DR region: the runbook's stack tessera-<id> there with its VpcCidr
     // (a stand-in of the failover blueprint: its VPC, on the tenant's range)
     const rebuilt = 'drreb';
@@ -229,9 +229,11 @@ describe('a tenant of a tier with disaster recovery', { shuffle: false }, () => 
     }));
     // WHEN it is offboarded through the lifecycle
     const stopped = await local.workflows.run('offboard', { request: { tenantId: rebuilt, requestId: `req-${rebuilt}-offboard` } });
-    // THEN it stops at its first step, Begin offboarding, naming the rebuilt stack: started without the admin API's lease,
+    // THEN it stops at its first step, Check rebuilt stack, naming the rebuilt stack: started without the admin API's lease,
     // nothing is written (the tenant ACTIVE and served, no lease); no stack deleted, the range still claimed
     expect(stopped.error).toMatchObject({ error: 'TenantRebuiltInDrRegion', cause: expect.stringContaining(`stack tessera-${rebuilt} in ${DR_REGION} is CREATE_COMPLETE`) });
+    expect(stopped.states).toContain('Check rebuilt stack');
+    expect(stopped.states).not.toContain('Begin offboarding');
     expect(stopped.states).not.toContain('Revoke tenant identities');
     const mid = (await getTenant(rebuilt))!;
     expect(mid).toMatchObject({ status: 'ACTIVE', vpcCidr });

@@ -55,8 +55,6 @@ beforeEach(() => {
   records.clear();
   for (const m of [cfn, events, sfn, sts]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  // Begin change looks for a stack the failover runbook rebuilt in the DR region (rebuilt-stack.ts): there is none.
-  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
 });

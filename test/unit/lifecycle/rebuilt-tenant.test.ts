@@ -1,6 +1,7 @@
 import { DeleteStackCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand, type DescribeStacksCommandInput } from '@aws-sdk/client-cloudformation';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
 import { EXECUTION_ARN, lease, leased, ownedTags, state, tenant } from './support.js';
@@ -21,6 +22,7 @@ const { releaseTenantNetwork } = await import('../../../lambdas/lifecycle/releas
 const { handler: beginOffboarding } = await import('../../../lambdas/lifecycle/begin-offboarding.js');
 const { handler: beginChange } = await import('../../../lambdas/lifecycle/begin-change.js');
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
+const { handler: checkRebuilt } = await import('../../../lambdas/lifecycle/check-rebuilt-stack.js');
 
 const RANGE = '10.80.16.0/20';
 const REBUILT_ID = 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme/rebuilt';
@@ -116,7 +118,10 @@ describe('a tenant rebuilt in its DR region by the failover runbook (stack tesse
   });
 });
 
-describe('Begin offboarding refuses a rebuilt tenant before anything of the offboarding is done', () => {
+/** The offboarding's *Check rebuilt stack* Task, as the workflow passes it (the state with `kind`). */
+const checkOffboarding = () => checkRebuilt({ ...state('acme'), kind: 'offboard' } as never, {} as never);
+
+describe('Check rebuilt stack, before Begin offboarding, refuses a rebuilt tenant before anything of the offboarding is done', () => {
   const refusal = (status: string, again: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE. '
     + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
     + `the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ${status} and its VPC range stays claimed. `
@@ -127,94 +132,127 @@ describe('Begin offboarding refuses a rebuilt tenant before anything of the offb
     const before = drTenant({ status: 'OFFBOARDING', lease: lease('offboard'), executions: [{ kind: 'offboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: '2026-11-23T00:00:00.000Z', status: 'RUNNING' }] });
     records.set('acme', before);
     stacks['us-east-1']!['tessera-acme'] = 'DELETE_FAILED';
-    const thrown = await beginOffboarding(state('acme') as never, {} as never).then(() => undefined, (e: Error) => e);
+    const thrown = await checkOffboarding().then(() => undefined, (e: Error) => e);
     expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('ACTIVE', 'offboard it again: tessera tenants delete acme --yes') });
     expect(records.get('acme')).toEqual(before);
     expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
     // WHEN the workflow's Catch runs Record failure
-    const out = await recordFailure(caught('offboard', 'Begin offboarding', thrown!) as never, {} as never);
+    const out = await recordFailure(caught('offboard', 'Check rebuilt stack', thrown!) as never, {} as never);
     // THEN the tenant is ACTIVE again (served), the refusal recorded; no stack deleted and no protection lifted
-    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Begin offboarding', reason: expect.stringContaining('TenantRebuiltInDrRegion') });
+    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Check rebuilt stack', reason: expect.stringContaining('TenantRebuiltInDrRegion') });
     const after = records.get('acme')!;
-    expect(after).toMatchObject({ status: 'ACTIVE', vpcCidr: RANGE, failure: { step: 'Begin offboarding', kind: 'offboard', reason: expect.stringContaining('stack tessera-acme in us-west-2 is UPDATE_COMPLETE') } });
+    expect(after).toMatchObject({ status: 'ACTIVE', vpcCidr: RANGE, failure: { step: 'Check rebuilt stack', kind: 'offboard', reason: expect.stringContaining('stack tessera-acme in us-west-2 is UPDATE_COMPLETE') } });
     expect(after.lease).toBeUndefined();
-    expect(after.executions.at(-1)).toMatchObject({ kind: 'offboard', executionArn: EXECUTION_ARN, status: 'FAILED', failedStep: 'Begin offboarding' });
+    expect(after.executions.at(-1)).toMatchObject({ kind: 'offboard', executionArn: EXECUTION_ARN, status: 'FAILED', failedStep: 'Check rebuilt stack' });
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
     expect(mocks.bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Lifecycle Failed']);
   });
 
-  it('a start from elsewhere (no lease yet): refused before the lease is taken, the record untouched', async () => {
+  it('a start from elsewhere (no lease yet): refused before Begin offboarding takes the lease, the record untouched', async () => {
     const before = drTenant();
     records.set('acme', before);
-    await expect(beginOffboarding(state('acme') as never, {} as never)).rejects.toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('ACTIVE', 'offboard it again: tessera tenants delete acme --yes') });
+    await expect(checkOffboarding()).rejects.toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('ACTIVE', 'offboard it again: tessera tenants delete acme --yes') });
     expect(records.get('acme')).toEqual(before);
   });
 
   it('an offboarding resumed after an earlier one failed stays OFFBOARDING, and the way on is a retry', async () => {
     records.set('acme', offboarding());
     records.set('acme', { ...records.get('acme')!, lease: lease('offboard', EXECUTION_ARN, { previousStatus: 'OFFBOARDING' }) });
-    const thrown = await beginOffboarding(state('acme') as never, {} as never).then(() => undefined, (e: Error) => e);
+    const thrown = await checkOffboarding().then(() => undefined, (e: Error) => e);
     expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('OFFBOARDING', 'resume the offboarding: tessera tenants retry acme') });
-    await recordFailure(caught('offboard', 'Begin offboarding', thrown!) as never, {} as never);
-    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Begin offboarding' } });
+    await recordFailure(caught('offboard', 'Check rebuilt stack', thrown!) as never, {} as never);
+    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Check rebuilt stack' } });
   });
 
-  it('once the rebuilt stack is gone (DELETE_COMPLETE), it looks in the DR region and takes the lease', async () => {
+  it('once the rebuilt stack is gone (DELETE_COMPLETE), it looks in the DR region and passes; Begin offboarding then takes the lease', async () => {
     records.set('acme', drTenant());
     stacks['us-west-2']!['tessera-acme'] = 'DELETE_COMPLETE';
-    await expect(beginOffboarding(state('acme') as never, {} as never)).resolves.toMatchObject({ previousStatus: 'ACTIVE' });
+    await expect(checkOffboarding()).resolves.toEqual({ rebuilt: false });
     expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    expect(records.get('acme')).toEqual(drTenant());
+    await expect(beginOffboarding(state('acme') as never, {} as never)).resolves.toMatchObject({ previousStatus: 'ACTIVE' });
     expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', lease: { kind: 'offboard', executionArn: EXECUTION_ARN } });
+  });
+
+  it('a Task payload without a kind of the three is refused with InvalidRequest naming it, before the registry is read', async () => {
+    records.set('acme', drTenant());
+    await expect(checkRebuilt({ ...state('acme'), kind: 'delete' } as never, {} as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: 'kind = "delete": must be "offboard", "change" or "upgrade"' });
+    expect(cfn.commandCalls(DescribeStacksCommand)).toEqual([]);
   });
 });
 
-describe('Begin change refuses a change of a rebuilt tenant, and a rolling upgrade skips it', () => {
+// The lease-taking steps may not reach the tenant accounts (test/isolation/lifecycle-role-grants.test.ts): they no longer look.
+describe('Begin offboarding and Begin change, lease-taking steps, do not read the tenant\'s account', () => {
+  beforeEach(() => {
+    mocks.s3.on(HeadObjectCommand).resolves({});
+  });
+
+  it('Begin offboarding takes the lease of a rebuilt tenant without an AssumeRole or a DescribeStacks (Check rebuilt stack refused it before)', async () => {
+    records.set('acme', drTenant());
+    await expect(beginOffboarding(state('acme') as never, {} as never)).resolves.toMatchObject({ previousStatus: 'ACTIVE' });
+    expect(mocks.sts.commandCalls(AssumeRoleCommand)).toEqual([]);
+    expect(cfn.commandCalls(DescribeStacksCommand)).toEqual([]);
+  });
+
+  it('Begin change likewise', async () => {
+    records.set('acme', drTenant());
+    await expect(beginChange({ ...state('acme'), change: { tier: 'professional', blueprintVersion: '1.1.0' } } as never, {} as never)).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.1.0' });
+    expect(mocks.sts.commandCalls(AssumeRoleCommand)).toEqual([]);
+    expect(cfn.commandCalls(DescribeStacksCommand)).toEqual([]);
+  });
+});
+
+describe('Check rebuilt stack, before Begin change, refuses a change of a rebuilt tenant, and a rolling upgrade skips it', () => {
   const refusal = (what: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE, and the tenant runs from it. '
     + `The lifecycle does not manage the rebuilt stack: ${what} would update the tenant's home stacks (whose roles the rebuilt stack imports), not the stack it runs from, so it was refused and nothing was changed (the tenant stays on tier professional, version 1.0.0). `
     + 'Updates of a rebuilt tenant are by hand until the home region is back (docs/resilience.md); once the tenant runs from its home region again and stacks tessera-acme-restored and tessera-acme in us-west-2 are deleted, run it again';
+  /** The change's *Check rebuilt stack* Task, as the workflow passes it. */
+  const check = (input: Record<string, unknown>) => checkRebuilt({ ...state('acme'), kind: 'change', ...input } as never, {} as never);
 
   beforeEach(() => {
     // The target tier is published at the version (Begin change's HeadObject of the catalog).
     mocks.s3.on(HeadObjectCommand).resolves({});
   });
 
-  it('a tier change under the admin API\'s lease: TenantRebuiltInDrRegion before anything is deployed; Record failure leaves it ACTIVE', async () => {
+  it('a repair under the admin API\'s lease: TenantRebuiltInDrRegion before anything is deployed; Record failure leaves it ACTIVE', async () => {
     const before = leased('change', { tier: 'professional', blueprintVersion: '1.0.0', vpcCidr: RANGE, disasterRecovery: drTenant().disasterRecovery });
     records.set('acme', before);
-    const thrown = await beginChange({ ...state('acme'), change: { blueprintVersion: '1.0.0', repair: true } } as never, {} as never).then(() => undefined, (e: Error) => e);
+    const thrown = await check({ change: { blueprintVersion: '1.0.0', repair: true } }).then(() => undefined, (e: Error) => e);
     expect(thrown).toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('this repair') });
     expect(records.get('acme')).toEqual(before);
-    const out = await recordFailure(caught('change', 'Begin change', thrown!) as never, {} as never);
-    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Begin change' });
-    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', failure: { step: 'Begin change', reason: expect.stringContaining('TenantRebuiltInDrRegion: tenant acme was rebuilt') } });
+    const out = await recordFailure(caught('change', 'Check rebuilt stack', thrown!) as never, {} as never);
+    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Check rebuilt stack' });
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', failure: { step: 'Check rebuilt stack', reason: expect.stringContaining('TenantRebuiltInDrRegion: tenant acme was rebuilt') } });
     expect(records.get('acme')!.lease).toBeUndefined();
   });
 
   it('a change started from elsewhere names the tier and version it asked for; nothing written', async () => {
     const before = drTenant();
     records.set('acme', before);
-    await expect(beginChange({ ...state('acme'), change: { tier: 'professional', blueprintVersion: '1.1.0' } } as never, {} as never))
+    await expect(check({ change: { tier: 'professional', blueprintVersion: '1.1.0' } }))
       .rejects.toMatchObject({ name: 'TenantRebuiltInDrRegion', message: refusal('this change (to tier professional, version 1.1.0)') });
     expect(records.get('acme')).toEqual(before);
   });
 
   it('a rolling upgrade\'s run skips the tenant: no lease, its history entry SKIPPED with the reason, still on its version', async () => {
     records.set('acme', drTenant());
-    const run = { ...state('acme'), kind: 'upgrade', change: { tier: 'professional', blueprintVersion: '1.1.0', listedVersion: '1.0.0', upgradeId: 'professional-1_1_0-1c2d3e4f', actor: 'admin:ops' } };
+    const run = { kind: 'upgrade', change: { tier: 'professional', blueprintVersion: '1.1.0', listedVersion: '1.0.0', upgradeId: 'professional-1_1_0-1c2d3e4f', actor: 'admin:ops' } };
     const reason = refusal('the rolling upgrade of tier professional to version 1.1.0');
-    await expect(beginChange(run as never, {} as never)).resolves.toEqual({ skipped: true, tenantId: 'acme', reason });
+    await expect(check(run)).resolves.toEqual({ skipped: true, tenantId: 'acme', reason });
     const after = records.get('acme')!;
     expect(after).toMatchObject({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0' });
     expect(after.lease).toBeUndefined();
     expect(after.executions).toEqual([expect.objectContaining({ kind: 'upgrade', executionArn: EXECUTION_ARN, status: 'SKIPPED', reason, upgradeId: 'professional-1_1_0-1c2d3e4f', actor: 'admin:ops' })]);
   });
 
-  it('without a rebuilt stack (DELETE_COMPLETE) the change takes the lease and goes on', async () => {
+  it('without a rebuilt stack (DELETE_COMPLETE) it passes, and Begin change takes the lease and goes on', async () => {
     records.set('acme', drTenant());
     stacks['us-west-2']!['tessera-acme'] = 'DELETE_COMPLETE';
-    await expect(beginChange({ ...state('acme'), change: { tier: 'professional', blueprintVersion: '1.1.0' } } as never, {} as never)).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.1.0' });
+    const change = { tier: 'professional', blueprintVersion: '1.1.0' };
+    await expect(check({ change })).resolves.toEqual({ rebuilt: false });
     expect(await describedIn('us-west-2')).toEqual(['tessera-acme']);
+    await expect(beginChange({ ...state('acme'), change } as never, {} as never)).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.1.0' });
     expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change', executionArn: EXECUTION_ARN } });
   });
 });
