@@ -41,7 +41,8 @@ const [{ buildTesseraApp }, { BUNDLING_LOG_LEVEL_CONTEXT }, { quietBundlingProgr
 quietBundlingProgress(app.node.tryGetContext(BUNDLING_LOG_LEVEL_CONTEXT) === 'info');
 // aws-cdk-lib's CloudFormation validation, each template's report kept in .tessera/synth-cache/ (a
 // template validated before is not validated again; the same report). `CDK_VALIDATION=false` turns
-// validation off as for any app; `TESSERA_SYNTH_CACHE=off` validates every template.
+// validation off as for any app; `TESSERA_SYNTH_CACHE=off` validates every template (and runs
+// esbuild for the Lambdas, lib/bundling/lambda-build-cache.ts).
 if (process.env.CDK_VALIDATION !== 'false') {
   Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: VALIDATION_CACHE_DIR, enabled: process.env.TESSERA_SYNTH_CACHE !== 'off' }));
 }

@@ -1,7 +1,8 @@
-import { buildSync, type LogLevel, type Metafile } from 'esbuild';
+import { buildSync, type LogLevel, type Metafile, version as esbuildVersion } from 'esbuild';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeDirsOfGoneProcesses } from '../process-alive.js';
+import { buildKey, restoreBuild, storeBuild } from './lambda-build-cache.js';
 import { lambdaEntries } from './lambda-entries.js';
 
 /** What may differ between two shared builds of one synth; everything else is fixed (`LAMBDA_BUILD`). */
@@ -46,6 +47,7 @@ export const LAMBDA_BUILD = {
 export const FUNCTION_ENTRY_FILE = 'index.mjs';
 
 let buildsRun = 0;
+let esbuildRuns = 0;
 
 /** A file copied into one function's asset next to its code (read at run time, not bundled). */
 export interface ExtraFile {
@@ -73,7 +75,10 @@ export class SharedLambdaBuild {
   private readonly outputs: Metafile['outputs'];
 
   /**
-   * Builds now (synchronously: CDK stages an asset while its function is constructed).
+   * Builds now (synchronously: CDK stages an asset while its function is constructed), or takes the
+   * last build of the same options and entries from `<project root>/.tessera/lambda-build-cache/`
+   * when nothing it read has changed (lib/bundling/lambda-build-cache.ts; `TESSERA_SYNTH_CACHE=off`
+   * or `TESSERA_TEST_CACHE=off` always builds; a build with warnings is not kept, so they are printed at every synth).
    * @param lambdasDir absolute path of `lambdas/`; the build goes under `<its parent>/.tessera/lambda-build/`
    *   (inside the project, so that source map paths are the same on every machine and a built
    *   function can resolve the AWS SDK from node_modules when run locally), removed when the process exits
@@ -88,20 +93,32 @@ export class SharedLambdaBuild {
     this.outdir = mkdtempSync(join(parent, `build-${process.pid}-`));
     const outdir = this.outdir;
     buildsRun += 1;
-    process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
-    const result = buildSync({
+    removeAtExit(outdir);
+    const buildOptions = {
       ...LAMBDA_BUILD,
       mainFields: [...LAMBDA_BUILD.mainFields],
       absWorkingDir: projectRoot,
       entryPoints: Object.fromEntries([...this.entries].map((file) => [outputName(file), join(lambdasDir, `${file}.ts`)])),
-      outdir,
       define: { ...options.define },
       external: [...options.external],
       logLevel: options.logLevel,
-      metafile: true,
-    });
-    // Keyed by file name (the output directory is flat).
-    this.outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([path, output]) => [basename(path), output]));
+    };
+    // The last build of these options, when nothing it read has changed (lib/bundling/lambda-build-cache.ts);
+    // not with `TESSERA_SYNTH_CACHE=off` (a synth's caches), nor `TESSERA_TEST_CACHE=off` (a test run's).
+    const cacheOff = process.env.TESSERA_SYNTH_CACHE === 'off' || process.env.TESSERA_TEST_CACHE === 'off';
+    const cacheDir = cacheOff ? undefined : join(projectRoot, '.tessera', 'lambda-build-cache');
+    const key = buildKey([esbuildVersion, buildOptions]);
+    const restored = cacheDir === undefined ? undefined : restoreBuild(cacheDir, key, outdir);
+    if (restored) {
+      this.outputs = restored;
+    } else {
+      esbuildRuns += 1;
+      const result = buildSync({ ...buildOptions, outdir, metafile: true });
+      // Keyed by file name (the output directory is flat).
+      this.outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([path, output]) => [basename(path), output]));
+      // A build with warnings runs again next time, so that they are printed at every synth.
+      if (cacheDir !== undefined && result.warnings.length === 0) storeBuild(cacheDir, key, outdir, projectRoot, result.metafile, this.outputs);
+    }
   }
 
   /**
@@ -170,9 +187,22 @@ export function sharedLambdaBuild(lambdasDir: string, options: SharedLambdaBuild
   return build;
 }
 
-/** How many shared builds this process has run (a synth runs one per set of options). */
+/** Build directories of this process, removed when it exits (one listener for all of them). */
+const buildDirs = new Set<string>();
+
+function removeAtExit(dir: string): void {
+  if (buildDirs.size === 0) process.once('exit', () => { for (const d of buildDirs) rmSync(d, { recursive: true, force: true }); });
+  buildDirs.add(dir);
+}
+
+/** How many shared builds this process has made (a synth makes one per set of options), by esbuild or from the cache. */
 export function sharedLambdaBuildCount(): number {
   return buildsRun;
+}
+
+/** How many of them ran esbuild (the others came from `.tessera/lambda-build-cache/`, lib/bundling/lambda-build-cache.ts). */
+export function sharedLambdaEsbuildRuns(): number {
+  return esbuildRuns;
 }
 
 /**

@@ -1,0 +1,200 @@
+import type { Metafile } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { removeDirsOfGoneProcesses } from '../process-alive.js';
+
+/**
+ * A shared Lambda build kept between processes (lib/bundling/shared-lambda-build.ts): one synth's
+ * esbuild output (~7 MB, 1.3-1.4 s of esbuild on this machine) reused by the next synth whose build
+ * would read the same files. An entry is `<cacheDir>/<key of the build's options>/`: `files/` (the
+ * output directory as esbuild wrote it), `manifest.json` (`CachedBuild`).
+ *
+ * An entry is used only when everything esbuild read or resolved through is as it was: the content
+ * of every input of the metafile; for every directory from an input up to the project root (or,
+ * outside it, up to the outermost `node_modules`) its listing (a new file that would resolve first,
+ * a new `node_modules`) and the content of its `package.json` and `tsconfig.json` (entry points,
+ * `exports`, `sideEffects`, `type`, paths); above those, the `package.json`, `tsconfig.json` and
+ * whether there is a `node_modules`.
+ * The options, the entry points and esbuild's version are the entry's key.
+ */
+interface CachedBuild {
+  /** Inputs of the metafile, absolute. */
+  readonly inputs: string[];
+  /** esbuild's working directory (the project root): the highest directory whose listing counts. */
+  readonly root: string;
+  /** `inputsDigest(inputs, root)` when the build ran. */
+  readonly digest: string;
+  /** The metafile's outputs, keyed by file name (the output directory is flat). */
+  readonly outputs: Metafile['outputs'];
+  /** Size and modification time of each file of `files/` as stored: a file written since (in place, through a hard link in a cdk.out) voids the entry. */
+  readonly stats: Record<string, FileStat>;
+}
+
+interface FileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+function fileStat(path: string): FileStat {
+  const { size, mtimeMs } = statSync(path);
+  return { size, mtimeMs };
+}
+
+/** Files of a directory whose content decides how esbuild resolves and transforms the files under it. */
+const RESOLUTION_FILES = ['package.json', 'tsconfig.json'];
+
+/**
+ * The key of a build's entry: sha256 (hex) of what the caller names (options, entry points, esbuild
+ * version), as JSON.
+ */
+export function buildKey(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/**
+ * sha256 (hex) of the inputs' content and of their directories' listings and resolution files, as
+ * described above (`root`: esbuild's working directory); a file that cannot be read counts as
+ * missing (it differs from any content).
+ */
+export function inputsDigest(inputs: readonly string[], root: string): string {
+  const hash = createHash('sha256');
+  const listed = new Set<string>();
+  const above = new Set<string>();
+  for (const input of [...inputs].sort()) {
+    hash.update(`file\0${input}\0${contentDigest(input)}\0`);
+    const top = listingTop(input, root);
+    let dir = dirname(input);
+    for (; !listed.has(dir) && !above.has(dir); dir = dirname(dir)) {
+      (dir.length >= top.length ? listed : above).add(dir);
+      if (dirname(dir) === dir) break;
+    }
+  }
+  for (const dir of [...listed].sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      names = ['\0missing'];
+    }
+    hash.update(`dir\0${dir}\0${names.join('\0')}\0`);
+    for (const name of RESOLUTION_FILES) if (names.includes(name)) hash.update(`${name}\0${contentDigest(join(dir, name))}\0`);
+  }
+  // Above the project (or the node_modules tree) a listing changes all the time (/tmp): there only
+  // what resolution reads, a package.json, a tsconfig.json, a node_modules directory.
+  for (const dir of [...above].sort()) {
+    hash.update(`above\0${dir}\0${existsSync(join(dir, 'node_modules'))}\0`);
+    for (const name of RESOLUTION_FILES) hash.update(`${name}\0${contentDigest(join(dir, name))}\0`);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The highest directory whose listing counts for `input`: `root` for a file under it; for a file
+ * outside it (node_modules a symbolic link to another tree), the directory holding its outermost
+ * `node_modules`; else the file's own directory.
+ */
+function listingTop(input: string, root: string): string {
+  if (input.startsWith(`${root}${sep}`)) return root;
+  const at = input.indexOf(`${sep}node_modules${sep}`);
+  return at >= 0 ? input.slice(0, at) || sep : dirname(input);
+}
+
+/** A hard link (the cached files are only read; one written in place voids its entry: `stats`), else a copy. */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+function contentDigest(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * Puts the cached build of `key` into `outdir` (an empty directory; hard links where the file system
+ * allows, else copies) and returns its outputs, when its inputs are unchanged and its files as
+ * stored; else `undefined`, with `outdir` emptied again (the caller builds into it).
+ */
+export function restoreBuild(cacheDir: string, key: string, outdir: string): Metafile['outputs'] | undefined {
+  const entry = join(cacheDir, key);
+  let cached: CachedBuild;
+  try {
+    cached = JSON.parse(readFileSync(join(entry, 'manifest.json'), 'utf8')) as CachedBuild;
+  } catch {
+    return undefined;
+  }
+  if (inputsDigest(cached.inputs, cached.root) !== cached.digest) return undefined;
+  try {
+    for (const name of Object.keys(cached.outputs)) {
+      const from = join(entry, 'files', name);
+      const stat = fileStat(from);
+      if (stat.size !== cached.stats[name]?.size || stat.mtimeMs !== cached.stats[name]?.mtimeMs) throw new Error(`${from} changed since it was stored`);
+      linkOrCopy(from, join(outdir, name));
+    }
+  } catch {
+    for (const name of readdirSync(outdir)) rmSync(join(outdir, name), { force: true });
+    return undefined;
+  }
+  return cached.outputs;
+}
+
+/**
+ * Keeps a finished build as the entry of `key` (replacing the old one). The inputs are read after
+ * the build: a file changed while esbuild ran gives a digest the next synth does not match, so at
+ * worst it builds again. Failures to write are ignored (the cache is an optimization).
+ * @param workingDir esbuild's `absWorkingDir` (the metafile's paths are relative to it)
+ */
+export function storeBuild(cacheDir: string, key: string, outdir: string, workingDir: string, metafile: Metafile, outputs: Metafile['outputs']): void {
+  try {
+    const inputs = Object.keys(metafile.inputs).filter((path) => !/^[a-z-]+:/.test(path)).map((path) => resolve(workingDir, path));
+    mkdirSync(cacheDir, { recursive: true });
+    const staging = mkdtempSync(join(cacheDir, `.new-${process.pid}-`));
+    mkdirSync(join(staging, 'files'));
+    const stats: Record<string, FileStat> = {};
+    for (const name of Object.keys(outputs)) {
+      linkOrCopy(join(outdir, name), join(staging, 'files', name));
+      stats[name] = fileStat(join(staging, 'files', name));
+    }
+    const manifest: CachedBuild = { inputs, root: workingDir, digest: inputsDigest(inputs, workingDir), outputs, stats };
+    writeFileSync(join(staging, 'manifest.json'), JSON.stringify(manifest));
+    const entry = join(cacheDir, key);
+    const old = join(cacheDir, `.old-${process.pid}-${key}`);
+    try {
+      renameSync(entry, old);
+    } catch { /* no entry yet */ }
+    try {
+      renameSync(staging, entry);
+    } catch {
+      rmSync(staging, { recursive: true, force: true });
+    }
+    rmSync(old, { recursive: true, force: true });
+    pruneEntries(cacheDir);
+  } catch { /* a cache it cannot write is skipped */ }
+}
+
+/** Entries kept: one per set of build options (a config's `define`), the most recently written. */
+export const MAX_CACHED_BUILDS = 8;
+
+/**
+ * Removes the oldest entries beyond `MAX_CACHED_BUILDS`, and the half-written (`.new-<pid>-`) or
+ * replaced (`.old-<pid>-`) directories of processes that are gone (ended by a signal mid-write).
+ */
+function pruneEntries(cacheDir: string): void {
+  removeDirsOfGoneProcesses(cacheDir, /^\.(?:new|old)-(\d+)-/);
+  const entries = readdirSync(cacheDir).filter((name) => !name.startsWith('.')).map((name) => {
+    try {
+      return { name, mtimeMs: statSync(join(cacheDir, name)).mtimeMs };
+    } catch {
+      return { name, mtimeMs: 0 };
+    }
+  });
+  entries.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const { name } of entries.slice(MAX_CACHED_BUILDS)) rmSync(join(cacheDir, name), { recursive: true, force: true });
+}

@@ -1,0 +1,107 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SharedLambdaBuild, sharedLambdaEsbuildRuns, type SharedLambdaBuildOptions } from '../../lib/bundling/shared-lambda-build.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+// tessera:own-process: each SharedLambdaBuild's directory is removed by a process 'exit' listener.
+const OPTIONS: SharedLambdaBuildOptions = { define: {}, logLevel: 'silent', external: [] };
+
+/** A project of one function, `fn/hello`, whose greeting comes from `lib/greet/index.ts` (the `main` of its package.json; `other.ts` beside it). */
+function project(): string {
+  const root = tempDir('lambda-build-cache-');
+  mkdirSync(join(root, 'lambdas', 'fn'), { recursive: true });
+  mkdirSync(join(root, 'lambdas', 'lib', 'greet'), { recursive: true });
+  writeFileSync(join(root, 'lambdas', 'fn', 'hello.ts'), "import { greet } from '../lib/greet';\nexport const handler = async () => greet();\n");
+  writeFileSync(join(root, 'lambdas', 'lib', 'greet', 'index.ts'), "export const greet = () => 'hello from index';\n");
+  writeFileSync(join(root, 'lambdas', 'lib', 'greet', 'other.ts'), "export const greet = () => 'hello from other';\n");
+  writeFileSync(join(root, 'lambdas', 'lib', 'greet', 'package.json'), JSON.stringify({ main: 'index.ts' }));
+  return root;
+}
+
+/** Builds the project; returns the built entry's code and whether esbuild ran. */
+function build(root: string, options: SharedLambdaBuildOptions = OPTIONS): { code: string; ranEsbuild: boolean; build: SharedLambdaBuild } {
+  const before = sharedLambdaEsbuildRuns();
+  const built = new SharedLambdaBuild(join(root, 'lambdas'), ['fn/hello'], options);
+  return { code: readFileSync(join(built.outdir, 'fn.hello.mjs'), 'utf8'), ranEsbuild: sharedLambdaEsbuildRuns() > before, build: built };
+}
+
+describe('the shared Lambda build kept between synths (.tessera/lambda-build-cache/)', () => {
+  const SETTINGS = ['TESSERA_SYNTH_CACHE', 'TESSERA_TEST_CACHE'] as const;
+  let saved: Record<string, string | undefined> = {};
+  beforeEach(() => {
+    saved = Object.fromEntries(SETTINGS.map((name) => [name, process.env[name]]));
+    for (const name of SETTINGS) delete process.env[name];
+  });
+  afterEach(() => {
+    for (const name of SETTINGS) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  it('gives the next build of unchanged sources the same files without running esbuild', () => {
+    const root = project();
+    const first = build(root);
+    expect(first.ranEsbuild).toBe(true);
+    const second = build(root);
+    expect(second.ranEsbuild).toBe(false);
+    expect(second.code).toBe(first.code);
+    expect(second.code).toContain('hello from index');
+    expect(second.build.functionFiles('fn/hello')).toEqual(first.build.functionFiles('fn/hello'));
+  });
+
+  it('builds again when an input changed', () => {
+    const root = project();
+    build(root);
+    writeFileSync(join(root, 'lambdas', 'lib', 'greet', 'index.ts'), "export const greet = () => 'hello, changed';\n");
+    const next = build(root);
+    expect(next.ranEsbuild).toBe(true);
+    expect(next.code).toContain('hello, changed');
+  });
+
+  it('builds again when a new file would be resolved instead of an input (lib/greet.ts before lib/greet/index.ts)', () => {
+    const root = project();
+    build(root);
+    writeFileSync(join(root, 'lambdas', 'lib', 'greet.ts'), "export const greet = () => 'hello from greet.ts';\n");
+    const next = build(root);
+    expect(next.ranEsbuild).toBe(true);
+    expect(next.code).toContain('hello from greet.ts');
+  });
+
+  it('builds again when a package.json on the way changed', () => {
+    const root = project();
+    build(root);
+    writeFileSync(join(root, 'lambdas', 'lib', 'greet', 'package.json'), JSON.stringify({ main: 'other.ts' }));
+    const next = build(root);
+    expect(next.ranEsbuild).toBe(true);
+    expect(next.code).toContain('hello from other');
+  });
+
+  it('builds again when a cached file was written since it was stored (through a hard link of a cdk.out)', () => {
+    const root = project();
+    const first = build(root);
+    const second = build(root);
+    expect(second.ranEsbuild).toBe(false);
+    // The restored files are links to the cached ones: writing one in place writes the cache's.
+    writeFileSync(join(second.build.outdir, 'fn.hello.mjs'), 'tampered');
+    const next = build(root);
+    expect(next.ranEsbuild).toBe(true);
+    expect(next.code).toBe(first.code);
+  });
+
+  it('keeps one build per set of options (another define is another build)', () => {
+    const root = project();
+    build(root);
+    const other = build(root, { ...OPTIONS, define: { 'process.env.STAGE': '"prod"' } });
+    expect(other.ranEsbuild).toBe(true);
+    expect(build(root).ranEsbuild).toBe(false);
+  });
+
+  it.each(SETTINGS)('always runs esbuild with %s=off', (name) => {
+    const root = project();
+    build(root);
+    process.env[name] = 'off';
+    expect(build(root).ranEsbuild).toBe(true);
+  });
+});
