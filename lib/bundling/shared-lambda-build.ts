@@ -1,8 +1,8 @@
 import { buildSync, type LogLevel, type Metafile, version as esbuildVersion } from 'esbuild';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeDirsOfGoneProcesses } from '../process-alive.js';
-import { buildKey, restoreBuild, storeBuild } from './lambda-build-cache.js';
+import { buildKey, linkOrCopy, restoreBuild, storeBuild } from './lambda-build-cache.js';
 import { lambdaEntries } from './lambda-entries.js';
 
 /** What may differ between two shared builds of one synth; everything else is fixed (`LAMBDA_BUILD`). */
@@ -203,19 +203,6 @@ export function sharedLambdaBuildCount(): number {
 /** How many of them ran esbuild (the others came from `.tessera/lambda-build-cache/`, lib/bundling/lambda-build-cache.ts). */
 export function sharedLambdaEsbuildRuns(): number {
   return esbuildRuns;
-}
-
-/**
- * A hard link where the file system allows one (the build's files are never written again, and
- * CDK moves the function's directory into cdk.out and only reads it), else a copy: about 40
- * functions of a few MB each (source maps included) would otherwise be written twice per synth.
- */
-function linkOrCopy(from: string, to: string): void {
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to);
-  }
 }
 
 function outputName(handlerFile: string): string {
