@@ -150,7 +150,8 @@ export const ChatCompletionRequest = z.looseObject({
   model: z.string().min(1).max(256),
   messages: z.array(ChatMessage).min(1),
   stream: opt(z.boolean()),
-  stream_options: opt(z.looseObject({ include_usage: opt(z.boolean()) })),
+  /** OpenAI's `ChatCompletionStreamOptions`: both keys booleans (the gateway reads `include_usage`; `include_obfuscation` goes on as sent). */
+  stream_options: opt(z.looseObject({ include_usage: opt(z.boolean()), include_obfuscation: opt(z.boolean()) })),
   max_tokens: TokenLimit,
   max_completion_tokens: TokenLimit,
   /** OpenAI allows 1 to 128 choices. */

@@ -9,7 +9,7 @@ const token = z.number().int().min(0);
  * - `model` (a catalog id or alias, at most 256 characters, as chat's); `prompt`: a string, an array of strings, an
  *   array of token ids (one prompt) or an array of token-id arrays (required; `null` is OpenAI's `<|endoftext|>`);
  * - `best_of` 0-20, `n` 1-128, `logprobs` 0-5, `max_tokens` ≥ 0 (@default 16, OpenAI's), `echo`, `stream`,
- *   `stream_options.include_usage`, `frequency_penalty` / `presence_penalty` -2..2, `temperature` 0..2,
+ *   `stream_options.include_usage` and `.include_obfuscation` (booleans, OpenAI's `ChatCompletionStreamOptions`), `frequency_penalty` / `presence_penalty` -2..2, `temperature` 0..2,
  *   `top_p` 0..1, `seed`, `stop` (a string or up to 4), `suffix`, `logit_bias` (token id → -100..100), `user`.
  * Every optional field accepts `null` as "absent". The object is loose, as chat's: fields the gateway does not
  * read (a vLLM / SGLang server's `min_tokens`, `repetition_penalty`, `guided_json`) go on to the upstream as sent.
@@ -28,7 +28,7 @@ export const CompletionRequest = z.looseObject({
   seed: z.number().int().nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   stream: z.boolean().nullish(),
-  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish(), include_obfuscation: z.boolean().nullish() }).nullish(),
   suffix: z.string().nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),

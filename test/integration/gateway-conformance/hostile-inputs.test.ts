@@ -636,6 +636,12 @@ describe('what the last hostile pass got past the guardrails and the contract', 
     expect((await refusedBeforeUpstream(extra)).param).toBe(param);
   });
 
+  it.each([['a string', 'yes'], ['a number', 1], ['an object', { on: true }]])('stream_options.include_obfuscation as %s (OpenAI\'s ChatCompletionStreamOptions says boolean): a 400 naming it, nothing sent upstream', async (_, value) => {
+    const e = await refusedBeforeUpstream({ stream: true, stream_options: { include_usage: true, include_obfuscation: value } });
+    expect(e.param).toBe('stream_options.include_obfuscation');
+    expect(e.message).toContain('include_obfuscation');
+  });
+
   it('a gzip request body (a client whose fetch compresses) is a 415 unsupported_content_encoding naming Content-Encoding, not 400 invalid_json', async () => {
     const gzipping: typeof fetch = async (url, init) => {
       const headers = new Headers(init?.headers);
