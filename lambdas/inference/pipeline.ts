@@ -112,6 +112,26 @@ export const readsModel = (r: Pick<PipelineRequest, 'caller' | 'policy'>, model:
 export interface CountedWindow { limit: number; used: number; window: 'minute' | 'hour' | 'day' | 'month'; endsAt: number }
 
 /**
+ * Of a counted request's windows, the one of each group (requests, tokens) it is nearest to exhausting at `now`:
+ * the fewest left, the first in the windows' order on a tie. A window that has ended since is the next one, whole.
+ * A group the store gave no counts for is left out. What both the served answer's and an upstream 429's
+ * `x-ratelimit-*` headers state (RequestPipeline.servedRateHeaders, withRateHeaders).
+ */
+function nearestWindows(r: Pick<PipelineRequest, 'counted'>, now: Date): { requests?: LimitWindow; tokens?: LimitWindow } {
+  const nearest = (windows: CountedWindow[] | undefined): LimitWindow | undefined => {
+    let best: LimitWindow | undefined;
+    for (const w of windows ?? []) {
+      const left = now.getTime() >= w.endsAt
+        ? { limit: w.limit, remaining: w.limit, resetMs: msUntilWindowEnd(w.window, now) }
+        : { limit: w.limit, remaining: Math.max(0, w.limit - w.used), resetMs: w.endsAt - now.getTime() };
+      if (!best || left.remaining < best.remaining) best = left;
+    }
+    return best;
+  };
+  return { requests: nearest(r.counted?.requests), tokens: nearest(r.counted?.tokens) };
+}
+
+/**
  * The user or key a request counts for, with its own limits: a key caller's usage key id (the
  * first key of its rotation chain, so a rotation does not reset its budgets) and the limits on its
  * record; otherwise the user (`sub`) with the tenant's `userLimits`.
@@ -428,17 +448,7 @@ export class RequestPipeline {
    * @param now when the headers are sent @default the system clock
    */
   servedRateHeaders(r: Pick<PipelineRequest, 'counted'>, now = new Date()): Record<string, string> {
-    const nearest = (windows: CountedWindow[] | undefined): LimitWindow | undefined => {
-      let best: LimitWindow | undefined;
-      for (const w of windows ?? []) {
-        const left = now.getTime() >= w.endsAt
-          ? { limit: w.limit, remaining: w.limit, resetMs: msUntilWindowEnd(w.window, now) }
-          : { limit: w.limit, remaining: Math.max(0, w.limit - w.used), resetMs: w.endsAt - now.getTime() };
-        if (!best || left.remaining < best.remaining) best = left;
-      }
-      return best;
-    };
-    return servedRateLimitHeaders({ requests: nearest(r.counted?.requests), tokens: nearest(r.counted?.tokens) });
+    return servedRateLimitHeaders(nearestWindows(r, now));
   }
 
   /** The request windows of an admitted request, in countRequest's order: the tier's minute, hour, day, then the subject's minute. */
@@ -466,13 +476,18 @@ export class RequestPipeline {
    * Adds the tenant's rate-limit headers to a 429 that came from an upstream: the upstream's wait
    * (`retry-after-ms` first, as the SDKs read it, else `retry-after` in seconds, else 1 s) as
    * `retry-after` and, when the upstream gave one, `retry-after-ms` as it gave it.
+   * The `x-ratelimit-*` groups state what a served answer would (servedRateHeaders): the limit the request is
+   * nearest to exhausting once counted, OpenAI's meaning of them. Only a store that gave no counts (DynamoDB)
+   * falls back to a usage read: the tier's requests per day and its day's (or the tenant's month's) tokens.
    */
   async withRateHeaders(r: PipelineRequest, retryAfter: Record<string, string>): Promise<Record<string, string>> {
     const now = new Date();
     const ms = retryAfter['retry-after-ms'] !== undefined ? Number(retryAfter['retry-after-ms']) : NaN;
     const exact = Number.isFinite(ms) && ms >= 0;
     const retryAfterMs = exact ? ms : retryAfter['retry-after'] ? Number(retryAfter['retry-after']) * 1000 : 1000;
-    const headers = rateLimitHeaders({ ...(await this.windows(r, now)), retryAfterMs });
+    const counted = nearestWindows(r, now);
+    const state = counted.requests ? { requests: counted.requests, tokens: counted.tokens } : await this.windows(r, now);
+    const headers = rateLimitHeaders({ ...state, retryAfterMs });
     return exact ? { ...headers, 'retry-after-ms': retryAfter['retry-after-ms'] } : headers;
   }
 

@@ -30,7 +30,9 @@ const config = () => {
     tiers: { ...c.tiers, enterprise: { ...enterprise, limits: { ...enterprise.limits, requestsPerMinute: 1000, requestsPerHour: 1000, requestsPerDay: 1000, tokensPerDay: 1_000_000 } } },
   };
 };
-const suite = useConformanceGateway(PythonClient.start, { config: config(), tenants: [plainTenant('pacer'), plainTenant('routes')] });
+// The conformance config's `tiny` tier (2 requests a minute, 100 an hour, 1,000 a day): its minute is always the nearest limit.
+const tiny = (tenantId: string) => ({ ...plainTenant(tenantId), tier: 'tiny' });
+const suite = useConformanceGateway(PythonClient.start, { config: config(), tenants: [plainTenant('pacer'), plainTenant('routes'), tiny('throttled-node'), tiny('throttled-python')] });
 
 const DURATION = /^(\d+h)?(\d+m)?\d+(ms|s)$/;
 const RATE_HEADERS = ['limit', 'remaining', 'reset'].flatMap((h) => ['requests', 'tokens'].map((k) => `x-ratelimit-${h}-${k}`));
@@ -91,5 +93,30 @@ describe('x-ratelimit-* on served answers (tessera serve, both official clients)
 
     const { response: models } = await client.models.list().withResponse();
     expect(RATE_HEADERS.filter((h) => models.headers.has(h))).toEqual([]);
+  });
+});
+
+describe('x-ratelimit-* on an upstream\'s 429: the limit a served answer states, not another window', () => {
+  const tooMany = { status: 429, headers: { 'retry-after': '7' }, body: { error: { message: 'Rate limit reached for requests. Please try again in 7s.', type: 'requests', param: null, code: 'rate_limit_exceeded' } } };
+
+  it.each(CLIENTS)('a tenant whose nearest limit is its minute (2 requests): the served answer and the upstream 429 after it both state that minute (%s client)', async (client) => {
+    const token = suite.env.tokens[`throttled-${client}`];
+    suite.env.upstream.script({ body: openAiAnswer('text') });
+    const served = await runClient(client, suite.python, suite.env.gw.url, token, { op: 'create', params: ask, headers: true });
+    expect(served.error).toBeUndefined();
+    expect(served.headers!['x-ratelimit-limit-requests']).toBe('2');
+
+    suite.env.upstream.script(tooMany, tooMany);
+    const refused = await runClient(client, suite.python, suite.env.gw.url, token, { op: 'create', params: ask, maxRetries: 0 });
+    expect(refused.error!.status).toBe(429);
+    const headers = refused.error!.headers;
+    expect(headers['retry-after']).toBe('7');
+    // OpenAI's meaning: the limit this caller is nearest to exhausting, as the served answer said it: the minute's 2
+    // (before 2026-12-05 the day's 1,000, with 998 left), 0 or 1 left (1 when a new minute began between the two requests).
+    expect(headers['x-ratelimit-limit-requests']).toBe('2');
+    expect(Number(headers['x-ratelimit-remaining-requests'])).toBeLessThanOrEqual(1);
+    expect(headers['x-ratelimit-reset-requests'], 'within the minute').toMatch(/^(\d+ms|[1-5]?\ds|1m0s)$/);
+    expect(headers['x-ratelimit-limit-tokens']).toBe(served.headers!['x-ratelimit-limit-tokens']);
+    expect(Number(headers['x-ratelimit-remaining-tokens'])).toBeLessThan(Number(served.headers!['x-ratelimit-remaining-tokens']));
   });
 });
