@@ -53,6 +53,7 @@ import type { BatchOwner } from './batches/stores.js';
 import { errorCause } from '../shared/error-cause.js';
 import type { VectorStoreService } from './vector-stores/service.js';
 import type { VectorStoreOwner } from './vector-stores/records.js';
+import type { EmbeddingRefusal } from './vector-stores/processing.js';
 
 export interface GatewayRequest {
   method: string;
@@ -446,9 +447,10 @@ export class Gateway {
    * `POST /v1/embeddings` call of the store's creator, as batchRequest runs a batch's request: the owner's tenant (and
    * key) read again, its role's permission, the tenant policy, the embeddings endpoint on the shared pipeline (routing,
    * rate limits, guardrails, budget reservation and settle), one audit record with `detail.vectorStoreId`.
-   * @returns the vectors, one per text in order; or the status and message of the refusal. Never throws.
+   * @returns the vectors, one per text in order; or the refusal: its status and message, and, for an error the
+   *   pipeline threw (a rate limit, a budget, an upstream's 429), its code and headers. Never throws.
    */
-  async vectorStoreEmbeddings(owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>): Promise<{ vectors: number[][] } | { status: number; message: string }> {
+  async vectorStoreEmbeddings(owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>): Promise<{ vectors: number[][] } | EmbeddingRefusal> {
     const started = performance.now();
     const requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const audit: AuditRecord = { requestId, at: isoTime(), method: 'POST', path: '/v1/embeddings', latencyMs: 0, status: 200, outcome: 'ok', tenantId: owner.tenantId, userId: owner.userId, role: owner.role, ...(owner.keyId ? { keyId: owner.keyId } : {}), detail: { ...detail } };
@@ -482,7 +484,7 @@ export class Gateway {
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'vector store embeddings failure', requestId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
       answered = { status: err.status, body: err.body() };
-      return failed(answered);
+      return { ...failed(answered), code: err.code, headers: err.headers };
     } finally {
       await this.endWork(audit, answered, started);
     }

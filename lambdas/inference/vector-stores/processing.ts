@@ -7,9 +7,13 @@ import type { VectorIndex, VectorRecord } from './vector-index.js';
 /**
  * Embeds texts with a store's model as a `/v1/embeddings` call of `owner` (Gateway.vectorStoreEmbeddings: the
  * owner's tenant (and key) read again, the tenant's routing, budget reservation and settle, one audit record).
- * @returns one vector per text, in order; or the refusal (the status and OpenAI error message answered)
+ * @returns one vector per text, in order; or the refusal: the status and OpenAI error message answered, with its `code`
+ *   and response `headers` (a 429's `retry-after`, `retry-after-ms`, `x-ratelimit-*`, `x-should-retry`: EmbeddingRefusal)
  */
-export type EmbedTexts = (owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>) => Promise<{ vectors: number[][] } | { status: number; message: string }>;
+export type EmbedTexts = (owner: VectorStoreOwner, model: string, texts: string[], detail: Record<string, string>) => Promise<{ vectors: number[][] } | EmbeddingRefusal>;
+
+/** An embeddings call that was refused: its HTTP status, OpenAI error message, and, when known, its error `code` and response headers. */
+export interface EmbeddingRefusal { status: number; message: string; code?: string; headers?: Record<string, string> }
 
 /** What processing a vector store file needs. */
 export interface ProcessingDeps {

@@ -1,4 +1,4 @@
-import { toFile } from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { POLL_AFTER_MS } from '../../../lambdas/inference/vector-stores/service.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
@@ -210,5 +210,31 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     expect(out.page).toEqual([2, true]);
     expect(out.all).toBe(3);
     expect(out.deleted).toEqual({ id: out.store.id, object: 'vector_store.deleted', deleted: true });
+  });
+});
+
+describe('a search whose query embedding is rate limited: the 429 as the embeddings call answered it', () => {
+  const tooMany = { status: 429, headers: { 'retry-after': '7' }, body: { error: { message: 'Rate limit reached for requests. Please try again in 7s.', type: 'requests', param: null, code: 'rate_limit_exceeded' } } };
+
+  it('vector_stores.search and a Responses file_search: RateLimitError with retry-after and the x-ratelimit-* headers, code rate_limit_exceeded (the SDK waits as told, not on its own backoff)', async () => {
+    const store = await client().vectorStores.create({ name: 'throttled' });
+    await client().vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from('Refunds are paid within fourteen days.'), 'refunds.md'), POLL);
+
+    upstream.reset();
+    upstream.script(tooMany); // a wait of 7 s is not waited out: one call
+    const searched = await client().vectorStores.search(store.id, { query: 'refund days' }).catch((e: unknown) => e);
+    // The model calls the file_search function; embedding its query is throttled.
+    const searchCall = { body: { id: 'up', object: 'chat.completion', created: 1, model: 'default', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_fs', type: 'function', function: { name: 'file_search', arguments: '{"queries":["refund days"]}' } }] }, finish_reason: 'tool_calls', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } } };
+    upstream.script(searchCall, tooMany);
+    const answered = await client().responses.create({ model: 'openai-compatible/default', input: 'refund days', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] }).catch((e: unknown) => e);
+
+    expect(upstream.calls.map((c) => c.path)).toEqual(['/v1/embeddings', '/v1/chat/completions', '/v1/embeddings']);
+    for (const e of [searched, answered] as Array<InstanceType<typeof OpenAI.RateLimitError>>) {
+      expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(e.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+      expect(e.message).toContain('Rate limit reached for requests');
+      expect(e.headers.get('retry-after')).toBe('7');
+      for (const h of ['limit', 'remaining', 'reset']) expect(e.headers.get(`x-ratelimit-${h}-requests`), `x-ratelimit-${h}-requests`).toMatch(/^\w+$/);
+    }
   });
 });
