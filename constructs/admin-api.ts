@@ -72,6 +72,13 @@ export interface AdminApiProps {
 export class AdminApi extends Construct {
   readonly api: apigw.RestApi;
   readonly handler: LambdaFunction;
+  /**
+   * API Gateway's account setting for the Region (`AWS::ApiGateway::Account`): the CloudWatch Logs role
+   * every stage's execution and access logging writes through. API Gateway refuses a stage that turns
+   * logging on before the setting names a role ("CloudWatch Logs role ARN must be set in account settings
+   * to enable logging"), so any other logging stage of the stack must depend on it (lib/platform-stack.ts).
+   */
+  readonly cloudWatchLogsAccountSetting: apigw.CfnAccount;
 
   constructor(scope: Construct, id: string, props: AdminApiProps) {
     super(scope, id);
@@ -206,6 +213,8 @@ export class AdminApi extends Construct {
       },
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
     });
+    // RestApi({ cloudWatchRole: true }) creates the setting as its child `Account` (and makes its own stage depend on it).
+    this.cloudWatchLogsAccountSetting = this.api.node.findChild('Account') as apigw.CfnAccount;
     const validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
     // One invoke permission for the API (any stage, method and path) instead of two per method (the
     // method's and the console's test-invoke): every method here integrates the one handler, and 20

@@ -163,6 +163,12 @@ export class PlatformStack extends Stack {
       apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus, jobsTable: fineTuning.jobsTable,
       auditBucket: this.audit.bucket,
     });
+    // The inference API's stage logs (execution and access logs) through the Region's API Gateway account setting,
+    // which the admin API creates: on a first deploy it must exist first, or API Gateway refuses the stage with
+    // "CloudWatch Logs role ARN must be set in account settings to enable logging"
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html: "To enable CloudWatch Logs,
+    // you must grant API Gateway permission to read and write logs to CloudWatch for your account").
+    inference.api.deploymentStage.node.addDependency(admin.cloudWatchLogsAccountSetting);
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const adminAccess = new PlatformAdminAccess(this, 'PlatformAdmins', { adminApi: admin.api });
     new CfnOutput(this, 'PlatformAdminPolicyArn', { value: adminAccess.policy.managedPolicyArn, description: 'Customer-managed policy of the TesseraPlatformAdmin permission set (tessera admins create)' });

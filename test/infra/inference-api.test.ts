@@ -11,6 +11,8 @@ import { INFERENCE_API_METHODS, resolveInferenceMethod, type InferenceApiLambda 
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
+import type { CfnTemplate } from '../integration/support/derive-moto-blueprint.js';
+import { dependenciesOf } from '../integration/support/rollback-plan.js';
 
 // Issue 14, item 5: the inference API's new routes, the responses table, the CORS origin index and
 // its maintainer, in the synthesized platform stack.
@@ -122,6 +124,21 @@ describe('InferenceApi: routes', () => {
     for (const tier of ['starter', 'professional', 'enterprise']) {
       platform.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: `tessera-${tier}`, ApiStages: [Match.objectLike({ Stage: { Ref: stageId } })] });
     }
+  });
+
+  it('creates every logging stage of the platform after API Gateway\'s account setting names the CloudWatch Logs role (a first deploy)', () => {
+    // GIVEN the platform template: its stages and the Region's one API Gateway account setting (the admin API's)
+    const template = platform.toJSON() as CfnTemplate;
+    const [accountSetting, ...more] = Object.keys(platform.findResources('AWS::ApiGateway::Account'));
+    expect(more).toEqual([]);
+    expect(template.Resources[accountSetting].Properties?.CloudWatchRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AdminApiCloudWatchRole/), 'Arn'] });
+    const logging = Object.entries(platform.findResources('AWS::ApiGateway::Stage')).filter(([, stage]) => stage.Properties.AccessLogSetting
+      || (stage.Properties.MethodSettings ?? []).some((m: { LoggingLevel?: string }) => m.LoggingLevel && m.LoggingLevel !== 'OFF'));
+    expect(logging.map(([, stage]) => stage.Properties.StageName).sort()).toEqual(['prod', 'v1']);
+    // THEN each is created after the setting: API Gateway refuses a stage that turns logging on before the
+    // Region's account setting names a role ("CloudWatch Logs role ARN must be set in account settings to
+    // enable logging"; https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html)
+    for (const [id] of logging) expect([id, dependenciesOf(template, [id]).has(accountSetting)]).toEqual([id, true]);
   });
 
   it('lets prompts and training data about HTML, paths and URLs through the WAF: the core rule set\'s body rules count, the others block', () => {
