@@ -60,6 +60,14 @@ const ALL_CONTROL_PLANE_LOGS = [
 export class KubernetesCluster extends Construct {
   readonly cluster: eks.Cluster;
   readonly gpuNodes: GpuNodeGroup;
+  /**
+   * The readiness marker aws-eks-v2 puts beside the cluster: an `AWS::SSM::Parameter` (String
+   * `aws:cdk:eks:kubectl-ready`, a name CloudFormation generates: `CFN-<logical id>-<suffix>`) that
+   * Kubernetes objects of the cluster depend on. aws-eks-v2 declares it as a plain CfnResource, which
+   * `Tags.of(...)` does not reach (TagManager.isTaggable is false): a stack that tags its resources sets
+   * its `Tags` (a JSON map for this type) itself.
+   */
+  readonly kubectlReadyBarrier: CfnResource;
 
   constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
     super(scope, id);
@@ -103,6 +111,7 @@ export class KubernetesCluster extends Construct {
       kubectlProviderOptions: props.kubectl ? { kubectlLayer: props.kubectl.layer, privateSubnets: props.kubectl.subnets } : undefined,
     });
     this.cluster.node.defaultChild!.node.addDependency(controlPlaneLogs);
+    this.kubectlReadyBarrier = this.cluster.node.findChild('KubectlReadyBarrier') as CfnResource;
 
     const cfnCluster = this.cluster.node.defaultChild as CfnResource;
     acknowledge(cfnCluster, ['CloudFormation-Validate::W9009'],

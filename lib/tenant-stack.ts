@@ -232,6 +232,9 @@ export class TenantStack extends Stack {
         gpu: { ...tier.compute.gpu, ...this.gpuScalingParameters(tier.compute.gpu) },
         adminRoleArns: [roles.admin.roleArn],
       });
+      // The readiness marker is a plain CfnResource, which Tags.of(this) passes by: tagged here like every other resource
+      // (the blueprint execution role may tag parameters CFN-*: constructs/blueprint-execution-role.ts ClusterReadinessParameter).
+      cluster.kubectlReadyBarrier.addPropertyOverride('Tags', { [TENANT_ID_TAG]: tenantId, [TIER_TAG]: props.tierName });
       key.allowServiceRole('EksClusterRoleEncryptsSecrets', cluster.cluster.role, ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant']);
       new eks.CfnPodIdentityAssociation(this, 'WorkloadPodIdentity', {
         clusterName: cluster.cluster.clusterName,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_STACK_OUTPUTS } from '../../lib/tenant-stack.js';
 import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
 import { NO_RESOURCE_TYPE_ACTIONS } from '../support/iam-actions.js';
+import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 
 let built: DefaultAppTemplates;
 beforeAll(() => {
@@ -11,6 +12,7 @@ beforeAll(() => {
 });
 
 const t = (tier: string): Template => built.blueprints[tier];
+const schemas = new ProviderSchemas();
 const zoneCount = (tier: string) => ({ starter: 2, professional: 2, enterprise: 3 } as Record<string, number>)[tier];
 
 /** The construct paths of the taggable CfnResources (`TagManager.isTaggable`) at or under construct path `root`. */
@@ -53,6 +55,21 @@ describe.each(['starter', 'professional', 'enterprise'])('TenantStack %s', (tier
       const tags = tagsOf(resources[built.logicalIdAt(path)]);
       expect(tags['tessera:tenant-id'], path).toEqual({ Ref: 'TenantId' });
       expect(tags['tessera:tier'], path).toBe(tier);
+    }
+  });
+
+  it('tags every resource whose type CloudFormation can tag (provider schema), the plain CfnResources Tags.of passes by included', () => {
+    // GIVEN each resource of the blueprint whose provider schema (cfn-lint's) says it takes tags, and in which property
+    const resources = t(tier).toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    const tagged = Object.entries(resources).flatMap(([id, r]) => {
+      const tagging = schemas.get(r.Type)?.tagging;
+      return tagging?.taggable ? [{ id, type: r.Type, tags: r.Properties?.[(tagging.tagProperty ?? '/properties/Tags').split('/').pop()!] }] : [];
+    });
+    expect(tagged.length).toBeGreaterThan(20);
+    // THEN every one carries the tenant id and the tier (AWS Backup's vault and plan under their own tag properties)
+    for (const { id, type, tags } of tagged) {
+      const map = tagsOf({ Properties: { Tags: tags } });
+      expect({ id, type, tenant: map['tessera:tenant-id'], tier: map['tessera:tier'] }).toEqual({ id, type, tenant: { Ref: 'TenantId' }, tier });
     }
   });
 
