@@ -179,6 +179,14 @@ export class TenantDatabase extends Construct {
     this.instance = new rds.CfnDBInstance(this, 'Instance', {
       dbInstanceIdentifier: props.instanceIdentifier,
       engine: TENANT_DB_ENGINE,
+      // The major version alone (checked against RDS's offer per Region by preflight rds-postgres-major-sold-in-region):
+      // RDS creates the instance at that major's default minor version (DescribeDBEngineVersions DefaultOnly: "the
+      // default version of the specified engine or engine and major version combination"; aws-cdk-lib's
+      // PostgresEngineVersion.VER_17: "only a major version, without a specific minor version") and
+      // autoMinorVersionUpgrade keeps it current, where a pinned minor would age in the template until RDS deprecates
+      // it. cfn-lint 1.58's W3691 ("Engine version '17' ... is deprecated") is an artifact of its data: its
+      // deprecated list carries the bare major of every major with a deprecated minor ("16" beside 16.1-16.8, "17"
+      // beside 17.1-17.4), and its list of valid versions (E3691's) holds "17" as well, with 17.5-17.11 not deprecated.
       engineVersion: props.engineMajorVersion,
       dbInstanceClass: props.instanceClass,
       allocatedStorage: String(props.allocatedStorageGiB),
