@@ -34,15 +34,25 @@ export const SnsEnvelope = z.discriminatedUnion('Type', [
 ]);
 
 /**
- * Refuses an envelope whose `SigningCertURL` is not SNS's certificate in the topic's own Region: https, host
- * `sns.<region>.amazonaws.com` (`.amazonaws.com.cn` in the China partition), path `/SimpleNotificationService-<id>.pem`,
- * nothing else (the form SNS's guide says to check before fetching it; {@link verifySignature} then fetches it).
- * @throws BudgetAlertRefused naming SigningCertURL and its value
+ * The form of an AWS Region code (`us-east-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1`): the
+ * topic's Region names the certificate's host, and other labels under amazonaws.com are not SNS's — `s3`,
+ * `s3-external-1` or `s3-us-west-2` would make `sns.<label>.amazonaws.com` S3's endpoint of a bucket named `sns`,
+ * served over a valid TLS certificate by whoever owns that bucket.
+ */
+const REGION_CODE = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * Refuses an envelope whose `SigningCertURL` is not SNS's certificate in the topic's own Region: the Region an AWS
+ * Region code ({@link REGION_CODE}), https, host `sns.<region>.amazonaws.com` (`.amazonaws.com.cn` in the China
+ * partition), path `/SimpleNotificationService-<id>.pem`, nothing else (the form SNS's guide says to check before
+ * fetching it; {@link verifySignature} then fetches it).
+ * @throws BudgetAlertRefused naming the Region, or SigningCertURL and its value
  */
 function checkSigningCert(envelope: SnsEnvelope, region: string): void {
+  if (!REGION_CODE.test(region)) throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: Region ${region} is not an AWS Region name (such as us-east-1), so its SNS host is not SNS's`);
   const url = new URL(envelope.SigningCertURL);
   const hosts = [`sns.${region}.amazonaws.com`, `sns.${region}.amazonaws.com.cn`];
-  if (url.protocol !== 'https:' || !hosts.includes(url.hostname) || url.port !== '' || url.search !== '' || url.username !== ''
+  if (url.protocol !== 'https:' || !hosts.includes(url.hostname) || url.port !== '' || url.search !== '' || url.username !== '' || url.password !== ''
     || !/^\/SimpleNotificationService-[A-Za-z0-9]{1,64}\.pem$/.test(url.pathname)) {
     throw new BudgetAlertRefused(`TopicArn ${envelope.TopicArn}: SigningCertURL ${envelope.SigningCertURL.slice(0, 200)} is not SNS's signing certificate in ${region} (https://sns.${region}.amazonaws.com/SimpleNotificationService-<id>.pem)`);
   }

@@ -151,6 +151,22 @@ describe('infrastructure budget alerts to the platform bus', () => {
     expect(put()).toHaveLength(1);
   });
 
+  it('refuses a topic whose Region is no Region name, so SigningCertURL cannot name a host that is not SNS\'s (sns.s3.amazonaws.com is S3\'s bucket "sns"), and a URL with a password, fetching nothing', async () => {
+    const fetch = snsFetch();
+    vi.stubGlobal('fetch', fetch);
+    // A forged envelope (a raw-delivery subscription of an organization account's topic) names the tenant's topic in a
+    // "Region" whose SNS host is a host anyone can serve from over valid TLS: S3's virtual-hosted bucket endpoints.
+    for (const region of ['s3', 's3-external-1', 's3-us-west-2']) {
+      const certUrl = CERT_URL.replace('us-east-1', region);
+      await expect(forwardBudgetAlerts(sqs(notification(alertText(), TOPIC.replace('us-east-1', region), { certUrl }))), region)
+        .rejects.toThrow(`TopicArn ${TOPIC.replace('us-east-1', region)}: Region ${region} is not an AWS Region name`);
+    }
+    const withPassword = CERT_URL.replace('https://', 'https://:secret@');
+    await expect(forwardBudgetAlerts(sqs(notification(alertText(), TOPIC, { certUrl: withPassword })))).rejects.toThrow(/SigningCertURL .* is not SNS's signing certificate in us-east-1/);
+    expect(fetch).not.toHaveBeenCalled();
+    expect(bus.commandCalls(PutEventsCommand)).toEqual([]);
+  });
+
   it('verifies SNS\'s signature (SignatureVersion 2, SHA256withRSA) with the certificate at SigningCertURL: a Message, Subject, Timestamp, TopicArn or MessageId changed after signing is refused, naming the message', async () => {
     // GIVEN
     const fetch = snsFetch();
