@@ -131,10 +131,11 @@ export function restoreBuild(cacheDir: string, key: string, outdir: string): Met
   let cached: CachedBuild;
   try {
     cached = JSON.parse(readFileSync(join(entry, 'manifest.json'), 'utf8')) as CachedBuild;
+    // A manifest of another form (another version's, or damaged) is a miss, not a failed synth.
+    if (!isCachedBuild(cached) || inputsDigest(cached.inputs, cached.root) !== cached.digest) return undefined;
   } catch {
     return undefined;
   }
-  if (inputsDigest(cached.inputs, cached.root) !== cached.digest) return undefined;
   try {
     for (const name of Object.keys(cached.outputs)) {
       const from = join(entry, 'files', name);
@@ -147,6 +148,13 @@ export function restoreBuild(cacheDir: string, key: string, outdir: string): Met
     return undefined;
   }
   return cached.outputs;
+}
+
+function isCachedBuild(value: unknown): value is CachedBuild {
+  const v = value as Partial<CachedBuild> | null;
+  const isObject = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
+  return isObject(v) && Array.isArray(v!.inputs) && v!.inputs.every((i) => typeof i === 'string') && typeof v!.root === 'string'
+    && typeof v!.digest === 'string' && isObject(v!.outputs) && isObject(v!.stats);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SharedLambdaBuild, sharedLambdaEsbuildRuns, type SharedLambdaBuildOptions } from '../../lib/bundling/shared-lambda-build.js';
@@ -85,6 +85,17 @@ describe('the shared Lambda build kept between synths (.tessera/lambda-build-cac
     expect(second.ranEsbuild).toBe(false);
     // The restored files are links to the cached ones: writing one in place writes the cache's.
     writeFileSync(join(second.build.outdir, 'fn.hello.mjs'), 'tampered');
+    const next = build(root);
+    expect(next.ranEsbuild).toBe(true);
+    expect(next.code).toBe(first.code);
+  });
+
+  it.each([['null', 'null'], ['an object without the manifest\'s fields', '{}'], ['inputs that are not a list', '{"inputs":7,"root":"/"}']])('builds again when a kept manifest.json is JSON but %s (written by another version, or damaged), instead of failing the synth', (_what, text) => {
+    const root = project();
+    const first = build(root);
+    const cacheDir = join(root, '.tessera', 'lambda-build-cache');
+    const [entry] = readdirSync(cacheDir).filter((name) => !name.startsWith('.'));
+    writeFileSync(join(cacheDir, entry!, 'manifest.json'), text);
     const next = build(root);
     expect(next.ranEsbuild).toBe(true);
     expect(next.code).toBe(first.code);
