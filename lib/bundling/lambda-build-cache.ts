@@ -1,6 +1,6 @@
 import type { Metafile } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { removeDirsOfGoneProcesses } from '../process-alive.js';
 
@@ -13,10 +13,12 @@ import { removeDirsOfGoneProcesses } from '../process-alive.js';
  * An entry is used only when everything esbuild read or resolved through is as it was: the content
  * of every input of the metafile; for every directory from an input up to the project root (or,
  * outside it, up to the outermost `node_modules`) its listing (a new file that would resolve first,
- * a new `node_modules`) and the content of its `package.json` and `tsconfig.json` (entry points,
- * `exports`, `sideEffects`, `type`, paths); above those, the `package.json`, `tsconfig.json` and
- * whether there is a `node_modules`.
- * The options, the entry points and esbuild's version are the entry's key.
+ * a new `node_modules`; a symbolic link with its target) and the content of its `package.json` and
+ * `tsconfig.json` (entry points, `exports`, `sideEffects`, `type`, paths); above those, the
+ * `package.json`, `tsconfig.json` and whether there is a `node_modules`.
+ * The options, the entry points and esbuild's version are the entry's key. No environment variable
+ * is: esbuild's JavaScript API reads none that steers a build — `NODE_PATH` only its command line
+ * reads (esbuild 0.28.2: `buildSync` with `NODE_PATH` set resolves no package from it).
  */
 interface CachedBuild {
   /** Inputs of the metafile, absolute. */
@@ -72,12 +74,18 @@ export function inputsDigest(inputs: readonly string[], root: string): string {
   }
   for (const dir of [...listed].sort()) {
     let names: string[];
+    let listing: string[];
     try {
-      names = readdirSync(dir).sort();
+      const entries = readdirSync(dir, { withFileTypes: true });
+      names = entries.map((e) => e.name).sort();
+      // A symbolic link by its target too: esbuild resolves through it (a node_modules linked to another tree) and
+      // the metafile names the target's files, which a link pointed elsewhere leaves as they were.
+      listing = entries.map((e) => (e.isSymbolicLink() ? `${e.name}\0->${linkTarget(join(dir, e.name))}` : e.name)).sort();
     } catch {
-      names = ['\0missing'];
+      names = [];
+      listing = ['\0missing'];
     }
-    hash.update(`dir\0${dir}\0${names.join('\0')}\0`);
+    hash.update(`dir\0${dir}\0${listing.join('\0')}\0`);
     for (const name of RESOLUTION_FILES) if (names.includes(name)) hash.update(`${name}\0${contentDigest(join(dir, name))}\0`);
   }
   // Above the project (or the node_modules tree) a listing changes all the time (/tmp): there only
@@ -110,6 +118,14 @@ export function linkOrCopy(from: string, to: string): void {
     linkSync(from, to);
   } catch {
     copyFileSync(from, to);
+  }
+}
+
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '\0unreadable';
   }
 }
 

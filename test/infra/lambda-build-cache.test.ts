@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SharedLambdaBuild, sharedLambdaEsbuildRuns, type SharedLambdaBuildOptions } from '../../lib/bundling/shared-lambda-build.js';
@@ -88,6 +88,27 @@ describe('the shared Lambda build kept between synths (.tessera/lambda-build-cac
     const next = build(root);
     expect(next.ranEsbuild).toBe(true);
     expect(next.code).toBe(first.code);
+  });
+
+  it('builds again when the project\'s node_modules, a symbolic link, points at another tree (a package of another version there)', () => {
+    // GIVEN two trees with a package `pkg` each, and a project whose node_modules links to the first
+    const trees = tempDir('lambda-build-cache-trees-');
+    for (const tree of ['a', 'b']) {
+      mkdirSync(join(trees, tree, 'node_modules', 'pkg'), { recursive: true });
+      writeFileSync(join(trees, tree, 'node_modules', 'pkg', 'package.json'), JSON.stringify({ name: 'pkg', main: 'index.js' }));
+      writeFileSync(join(trees, tree, 'node_modules', 'pkg', 'index.js'), `exports.word = 'from tree ${tree}';\n`);
+    }
+    const root = project();
+    writeFileSync(join(root, 'lambdas', 'fn', 'hello.ts'), "import { word } from 'pkg';\nexport const handler = async () => word;\n");
+    symlinkSync(join(trees, 'a', 'node_modules'), join(root, 'node_modules'));
+    expect(build(root).code).toContain('from tree a');
+    // WHEN the link points at the other tree (the first one left as it was)
+    rmSync(join(root, 'node_modules'));
+    symlinkSync(join(trees, 'b', 'node_modules'), join(root, 'node_modules'));
+    const next = build(root);
+    // THEN
+    expect(next.ranEsbuild).toBe(true);
+    expect(next.code).toContain('from tree b');
   });
 
   it.each([['null', 'null'], ['an object without the manifest\'s fields', '{}'], ['inputs that are not a list', '{"inputs":7,"root":"/"}']])('builds again when a kept manifest.json is JSON but %s (written by another version, or damaged), instead of failing the synth', (_what, text) => {
