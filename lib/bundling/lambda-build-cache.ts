@@ -61,17 +61,8 @@ export function buildKey(parts: unknown): string {
  */
 export function inputsDigest(inputs: readonly string[], root: string): string {
   const hash = createHash('sha256');
-  const listed = new Set<string>();
-  const above = new Set<string>();
-  for (const input of [...inputs].sort()) {
-    hash.update(`file\0${input}\0${contentDigest(input)}\0`);
-    const top = listingTop(input, root);
-    let dir = dirname(input);
-    for (; !listed.has(dir) && !above.has(dir); dir = dirname(dir)) {
-      (dir.length >= top.length ? listed : above).add(dir);
-      if (dirname(dir) === dir) break;
-    }
-  }
+  for (const input of [...inputs].sort()) hash.update(`file\0${input}\0${contentDigest(input)}\0`);
+  const { listed, above } = resolutionDirs(inputs, root);
   for (const dir of [...listed].sort()) {
     let names: string[];
     let listing: string[];
@@ -95,6 +86,38 @@ export function inputsDigest(inputs: readonly string[], root: string): string {
     for (const name of RESOLUTION_FILES) hash.update(`${name}\0${contentDigest(join(dir, name))}\0`);
   }
   return hash.digest('hex');
+}
+
+/** The directories whose listing counts (`listed`), and those above them whose resolution files count (`above`). */
+function resolutionDirs(inputs: readonly string[], root: string): { listed: Set<string>; above: Set<string> } {
+  const listed = new Set<string>();
+  const above = new Set<string>();
+  for (const input of inputs) {
+    const top = listingTop(input, root);
+    let dir = dirname(input);
+    for (; !listed.has(dir) && !above.has(dir); dir = dirname(dir)) {
+      (dir.length >= top.length ? listed : above).add(dir);
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return { listed, above };
+}
+
+/**
+ * Whether anything the digest reads changed at or after `sinceMs` (epoch ms): an input, a listed directory (a file added,
+ * removed or renamed in it) or a resolution file, by its status change time (`ctime`, which no edit can set back, unlike
+ * `mtime`). A file that cannot be read counts as changed.
+ */
+function changedSince(inputs: readonly string[], root: string, sinceMs: number): boolean {
+  const { listed, above } = resolutionDirs(inputs, root);
+  const paths = [...inputs, ...listed, ...[...listed, ...above].flatMap((dir) => RESOLUTION_FILES.map((name) => join(dir, name)))];
+  return paths.some((path) => {
+    try {
+      return statSync(path).ctimeMs >= sinceMs;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code !== 'ENOENT' || inputs.includes(path);
+    }
+  });
 }
 
 /**
@@ -175,13 +198,18 @@ function isCachedBuild(value: unknown): value is CachedBuild {
 
 /**
  * Keeps a finished build as the entry of `key` (replacing the old one). The inputs are read after
- * the build: a file changed while esbuild ran gives a digest the next synth does not match, so at
- * worst it builds again. Failures to write are ignored (the cache is an optimization).
+ * the build, so a build during which one of them changed (saved from an editor, a `git checkout`)
+ * is not kept: esbuild may have read the old content, and a digest of the new one would match the
+ * next synth, which would then reuse a build of content no longer there. Failures to write are
+ * ignored (the cache is an optimization).
  * @param workingDir esbuild's `absWorkingDir` (the metafile's paths are relative to it)
+ * @param startedMs when the build started (epoch ms, taken before esbuild was called): an input,
+ *   listed directory or resolution file changed since (`ctime`) keeps the build out of the cache
  */
-export function storeBuild(cacheDir: string, key: string, outdir: string, workingDir: string, metafile: Metafile, outputs: Metafile['outputs']): void {
+export function storeBuild(cacheDir: string, key: string, outdir: string, workingDir: string, metafile: Metafile, outputs: Metafile['outputs'], startedMs: number): void {
   try {
     const inputs = Object.keys(metafile.inputs).filter((path) => !/^[a-z-]+:/.test(path)).map((path) => resolve(workingDir, path));
+    if (changedSince(inputs, workingDir, startedMs)) return;
     mkdirSync(cacheDir, { recursive: true });
     const staging = mkdtempSync(join(cacheDir, `.new-${process.pid}-`));
     mkdirSync(join(staging, 'files'));

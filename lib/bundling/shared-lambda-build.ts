@@ -113,11 +113,12 @@ export class SharedLambdaBuild {
       this.outputs = restored;
     } else {
       esbuildRuns += 1;
+      const startedMs = Date.now();
       const result = buildSync({ ...buildOptions, outdir, metafile: true });
       // Keyed by file name (the output directory is flat).
       this.outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([path, output]) => [basename(path), output]));
       // A build with warnings runs again next time, so that they are printed at every synth.
-      if (cacheDir !== undefined && result.warnings.length === 0) storeBuild(cacheDir, key, outdir, projectRoot, result.metafile, this.outputs);
+      if (cacheDir !== undefined && result.warnings.length === 0) storeBuild(cacheDir, key, outdir, projectRoot, result.metafile, this.outputs, startedMs);
     }
   }
 

@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SharedLambdaBuild, sharedLambdaEsbuildRuns, type SharedLambdaBuildOptions } from '../../lib/bundling/shared-lambda-build.js';
+import { buildSync } from 'esbuild';
+import { restoreBuild, storeBuild } from '../../lib/bundling/lambda-build-cache.js';
+import { LAMBDA_BUILD, SharedLambdaBuild, sharedLambdaEsbuildRuns, type SharedLambdaBuildOptions } from '../../lib/bundling/shared-lambda-build.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 // tessera:own-process: each SharedLambdaBuild's directory is removed by a process 'exit' listener.
@@ -120,6 +122,28 @@ describe('the shared Lambda build kept between synths (.tessera/lambda-build-cac
     const next = build(root);
     expect(next.ranEsbuild).toBe(true);
     expect(next.code).toBe(first.code);
+  });
+
+  it.each([
+    ['an input saved', (root: string) => writeFileSync(join(root, 'lambdas', 'lib', 'greet', 'index.ts'), "export const greet = () => 'hello, saved meanwhile';\n")],
+    ['a file that resolves first added', (root: string) => writeFileSync(join(root, 'lambdas', 'lib', 'greet.ts'), "export const greet = () => 'hello from greet.ts';\n")],
+  ])('keeps no build during which %s (esbuild may have read what was there before: the next synth would take a build of content gone)', (_what, change) => {
+    // GIVEN a project, and the time the build starts (after the project was written)
+    const root = project();
+    const started = Date.now();
+    const outdir = tempDir('lambda-build-cache-out-');
+    const result = buildSync({ ...LAMBDA_BUILD, mainFields: [...LAMBDA_BUILD.mainFields], absWorkingDir: root, entryPoints: { 'fn.hello': join(root, 'lambdas', 'fn', 'hello.ts') }, outdir, metafile: true, logLevel: 'silent' });
+    const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([path, output]) => [basename(path), output]));
+    // Past the file system's coarse clock (a status change time may lag the real time by a tick).
+    while (Date.now() < started + 50) { /* wait */ }
+    const cacheDir = join(root, '.tessera', 'lambda-build-cache');
+    // WHEN the build is kept after the change
+    change(root);
+    storeBuild(cacheDir, 'k', outdir, root, result.metafile, outputs, started);
+    // THEN nothing is restored from it; the same build, had it started after the change, is
+    expect(restoreBuild(cacheDir, 'k', tempDir('lambda-build-cache-restore-'))).toBeUndefined();
+    storeBuild(cacheDir, 'k', outdir, root, result.metafile, outputs, Date.now() + 1000);
+    expect(restoreBuild(cacheDir, 'k', tempDir('lambda-build-cache-restore-'))).toEqual(outputs);
   });
 
   it('keeps one build per set of options (another define is another build)', () => {
