@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument, type Tags } from 'yaml';
+import { parseDocument, type Tags, YAMLMap } from 'yaml';
 import { TENANT_DATA_ROLE_NAME } from '../tenant-naming.js';
 import { customizationFileName, type AccountCustomization } from './account-customizations.js';
 import { ConfigError } from './config-error.js';
@@ -33,16 +33,25 @@ export interface CustomizationTemplate {
 }
 
 // CloudFormation's YAML short forms (User Guide, "Intrinsic function reference"): `!Ref x` is `{ Ref: x }`, `!GetAtt a.b`
-// is `{ "Fn::GetAtt": ["a", "b"] }`, every other `!Name v` is `{ "Fn::Name": v }`, in scalar, sequence or mapping form.
+// is `{ "Fn::GetAtt": ["a", "b"] }` (`a.b.c`: `["a", "b.c"]`, the attribute `b.c`), every other `!Name v` is
+// `{ "Fn::Name": v }`, in scalar, sequence or mapping form. A sequence or mapping stays a YAML node under the function's
+// key, so the document's conversion resolves the aliases in it (and counts them against maxAliasCount) as anywhere else.
 const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or', 'Condition', 'GetAtt', 'Ref', 'ToJsonString', 'Length'];
 function cfnTags(): Tags {
   const key = (name: string) => (name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`);
   return INTRINSICS.flatMap((name) => (['scalar', 'seq', 'map'] as const).map((nodeClass) => ({
     tag: `!${name}`,
     ...(nodeClass === 'scalar' ? {} : { collection: nodeClass }),
-    resolve: (value: unknown) => {
-      const v = value && typeof value === 'object' && 'toJSON' in value ? (value as { toJSON(): unknown }).toJSON() : value;
-      return { [key(name)]: name === 'GetAtt' && typeof v === 'string' ? [v.slice(0, v.indexOf('.')), v.slice(v.indexOf('.') + 1)] : v };
+    resolve: (value: unknown, onError: (message: string) => void) => {
+      if (nodeClass !== 'scalar') {
+        const map = new YAMLMap();
+        map.set(key(name), value);
+        return map;
+      }
+      if (name !== 'GetAtt' || typeof value !== 'string') return { [key(name)]: value };
+      const dot = value.indexOf('.');
+      if (dot <= 0 || dot === value.length - 1) onError(`!GetAtt ${value} is not <resource>.<attribute> (CloudFormation's short form of Fn::GetAtt)`);
+      return { [key(name)]: [value.slice(0, dot), value.slice(dot + 1)] };
     },
   }))) as unknown as Tags;
 }

@@ -85,6 +85,42 @@ describe('readAccountCustomizations (synth)', () => {
     });
   });
 
+  it('resolves an alias inside a short form\'s sequence or mapping (!Join, !If, !Sub\'s variables) to what its anchor holds, as YAML does anywhere else', () => {
+    const file = templateFile('aliases.yaml', [
+      'Conditions:', '  Prod: !Equals [!Ref "AWS::Region", us-east-1]',
+      'Resources:', '  Bucket:', '    Type: AWS::S3::Bucket', '    Properties:',
+      '      Tags: &tags', '        - Key: team', '          Value: core',
+      '      BucketName: !Join ["-", &parts [a, b]]',
+      '  Topic:', '    Type: AWS::SNS::Topic', '    Properties:',
+      '      Tags: !If [Prod, *tags, !Ref "AWS::NoValue"]',
+      '      TopicName: !Join ["-", *parts]',
+      '      DisplayName: !Sub ["${X}", &vars {X: !Ref "AWS::StackName"}]',
+      '      KmsMasterKeyId: !Sub ["${X}-key", *vars]',
+    ].join('\n'));
+    const [c] = readAccountCustomizations(enterprise([{ name: 'aliases', templateFile: file }]));
+    expect((c.template.Resources as Record<string, { Properties: unknown }>).Topic.Properties).toEqual({
+      Tags: { 'Fn::If': ['Prod', [{ Key: 'team', Value: 'core' }], { Ref: 'AWS::NoValue' }] },
+      TopicName: { 'Fn::Join': ['-', ['a', 'b']] },
+      DisplayName: { 'Fn::Sub': ['${X}', { X: { Ref: 'AWS::StackName' } }] },
+      KmsMasterKeyId: { 'Fn::Sub': ['${X}-key', { X: { Ref: 'AWS::StackName' } }] },
+    });
+    // and aliases there count towards the expansion limit like any others (a "billion laughs" inside !Join)
+    const lol = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 9; i++) lol.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} !Join ["", [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(', ')}]]`);
+    const bomb = templateFile('bomb.yaml', [...lol, 'Resources:', '  T:', '    Type: AWS::SNS::Topic'].join('\n'));
+    expect(problemsOf(enterprise([{ name: 'bomb', templateFile: bomb }]))).toEqual([expect.stringMatching(/bomb\.yaml" is not valid JSON or YAML: Excessive alias count/)]);
+  });
+
+  it('refuses a !GetAtt whose value is not <resource>.<attribute> (no dot, nothing before or after it), naming it, instead of publishing a pair cut from it', () => {
+    for (const value of ['Topic', '.TopicName', 'Topic.']) {
+      const file = templateFile('getatt.yaml', ['Resources:', '  Topic:', '    Type: AWS::SNS::Topic', '  P:', '    Type: AWS::SSM::Parameter', '    Properties:', `      Value: !GetAtt ${value}`].join('\n'));
+      expect(problemsOf(enterprise([{ name: 'getatt', templateFile: file }])), value)
+        .toEqual([expect.stringMatching(new RegExp(`getatt\\.yaml" is not valid JSON or YAML: !GetAtt ${value.replace('.', '\\.')} is not <resource>\\.<attribute>`))]);
+    }
+    const fine = templateFile('getatt-ok.yaml', ['Resources:', '  Db:', '    Type: AWS::RDS::DBInstance', '  P:', '    Type: AWS::SSM::Parameter', '    Properties:', '      Value: !GetAtt Db.Endpoint.Address'].join('\n'));
+    expect((readAccountCustomizations(enterprise([{ name: 'ok', templateFile: fine }]))[0]!.template.Resources as Record<string, { Properties: unknown }>).P.Properties).toEqual({ Value: { 'Fn::GetAtt': ['Db', 'Endpoint.Address'] } });
+  });
+
   it('fails naming the key path and the problem: a missing file, a file that is not JSON or YAML, no Resources', () => {
     const problems = problemsOf(enterprise([
       { name: 'gone', templateFile: join(dir, 'absent.yaml') },
