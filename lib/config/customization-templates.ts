@@ -109,10 +109,13 @@ function literalName(value: unknown): string | undefined {
  */
 export const PSEUDO_PARAMETERS: ReadonlySet<string> = new Set(['AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId', 'AWS::StackName', 'AWS::URLSuffix']);
 
-/** A reference to a name the template does not declare: where it is (`Resources.Topic.Properties.Tags[0].Value`), how (`Ref`, `Fn::GetAtt`, `Fn::Sub`), and the name. */
+/**
+ * A reference to a name the template does not declare: where it is (`Resources.Topic.Properties.Tags[0].Value`), how
+ * (`Ref`, `Fn::GetAtt`, `Fn::Sub`; a condition's: `Fn::If`, `Condition`), and the name.
+ */
 export interface UnresolvedReference {
   readonly path: string;
-  readonly via: 'Ref' | 'Fn::GetAtt' | 'Fn::Sub';
+  readonly via: 'Ref' | 'Fn::GetAtt' | 'Fn::Sub' | 'Fn::If' | 'Condition';
   readonly name: string;
 }
 
@@ -121,14 +124,20 @@ export interface UnresolvedReference {
  * CreateChangeSet ("Template format error: Unresolved resource dependencies [X] in the Resources block of the
  * template"): a `Ref` of neither a parameter, a resource nor a pseudo parameter (PSEUDO_PARAMETERS); an `Fn::GetAtt` of
  * a resource not in `Resources` (list or `"A.B"` form); an `Fn::Sub` `${X}` or `${X.Attr}` of neither those nor one of
- * its own variables (`${!X}` is a literal). Read in Resources, Outputs and Conditions. None for a template with a
- * `Transform` (AWS::Serverless and macros make resources and names of their own, known only after the transform).
+ * its own variables (`${!X}` is a literal). Read in Resources, Outputs and Conditions; in Conditions a `Ref` of a
+ * resource too ("Template format error: Unresolved dependencies [X]. Cannot reference resources in the Conditions block
+ * of the template"). And a condition not under `Conditions` named by a resource's or an output's `Condition`, an
+ * `Fn::If`, or a `{ Condition: X }` in Conditions ("Template format error: Condition X is not defined."). None for a
+ * template with a `Transform` (AWS::Serverless and macros make resources and names of their own, known only after the
+ * transform).
  */
 export function unresolvedReferences(template: Record<string, unknown>): UnresolvedReference[] {
   if (template.Transform !== undefined) return [];
   const resources = isObject(template.Resources) ? template.Resources : {};
   const parameters = isObject(template.Parameters) ? template.Parameters : {};
-  const refable = (name: string) => name in resources || name in parameters || PSEUDO_PARAMETERS.has(name);
+  const conditions = isObject(template.Conditions) ? template.Conditions : {};
+  let inConditions = false;
+  const refable = (name: string) => (!inConditions && name in resources) || name in parameters || PSEUDO_PARAMETERS.has(name);
   const out: UnresolvedReference[] = [];
   const walk = (value: unknown, path: string): void => {
     if (Array.isArray(value)) {
@@ -139,6 +148,16 @@ export function unresolvedReferences(template: Record<string, unknown>): Unresol
     const keys = Object.keys(value);
     if (keys.length === 1 && keys[0] === 'Ref' && typeof value.Ref === 'string') {
       if (!refable(value.Ref)) out.push({ path, via: 'Ref', name: value.Ref });
+      return;
+    }
+    if (keys.length === 1 && keys[0] === 'Condition' && inConditions && typeof value.Condition === 'string') {
+      if (!(value.Condition in conditions)) out.push({ path, via: 'Condition', name: value.Condition });
+      return;
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::If' && Array.isArray(value['Fn::If'])) {
+      const [condition, ...rest] = value['Fn::If'] as unknown[];
+      if (typeof condition === 'string' && !(condition in conditions)) out.push({ path, via: 'Fn::If', name: condition });
+      rest.forEach((v, i) => walk(v, `${path}.Fn::If[${i + 1}]`));
       return;
     }
     if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
@@ -165,7 +184,15 @@ export function unresolvedReferences(template: Record<string, unknown>): Unresol
     }
     for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
   };
-  for (const section of ['Conditions', 'Resources', 'Outputs']) if (isObject(template[section])) walk(template[section], section);
+  for (const section of ['Conditions', 'Resources', 'Outputs']) {
+    inConditions = section === 'Conditions';
+    if (isObject(template[section])) walk(template[section], section);
+  }
+  for (const section of ['Resources', 'Outputs']) {
+    for (const [id, item] of Object.entries(isObject(template[section]) ? template[section] : {})) {
+      if (isObject(item) && typeof item.Condition === 'string' && !(item.Condition in conditions)) out.push({ path: `${section}.${id}.Condition`, via: 'Condition', name: item.Condition });
+    }
+  }
   return out;
 }
 
@@ -214,8 +241,15 @@ export function customizationTemplateProblems(template: unknown, entry: AccountC
     }
   }
   for (const r of unresolvedReferences(template)) {
-    const what = r.via === 'Fn::GetAtt' ? 'a resource' : 'a parameter, a resource or a pseudo parameter (AWS::Region, AWS::AccountId, …)';
-    add(`refers to ${r.name} at ${r.path} (${r.via}), which is not ${what} of the template: CloudFormation refuses it at CreateStack ("Template format error: Unresolved resource dependencies [${r.name}] in the ${r.path.split('.')[0]} block of the template")`);
+    const block = r.path.split('.')[0];
+    if (r.via === 'Fn::If' || r.via === 'Condition') {
+      add(`refers to condition ${r.name} at ${r.path} (${r.via}), which is not a condition of the template (under Conditions): CloudFormation refuses it at CreateStack ("Template format error: Condition ${r.name} is not defined.")`);
+    } else if (block === 'Conditions' && r.via === 'Ref' && r.name in resources) {
+      add(`refers to resource ${r.name} at ${r.path} (Ref): a condition can refer to parameters only, not resources: CloudFormation refuses it at CreateStack ("Template format error: Unresolved dependencies [${r.name}]. Cannot reference resources in the Conditions block of the template")`);
+    } else {
+      const what = r.via === 'Fn::GetAtt' ? 'a resource' : 'a parameter, a resource or a pseudo parameter (AWS::Region, AWS::AccountId, …)';
+      add(`refers to ${r.name} at ${r.path} (${r.via}), which is not ${what} of the template: CloudFormation refuses it at CreateStack ("Template format error: Unresolved resource dependencies [${r.name}] in the ${block} block of the template")`);
+    }
   }
   const given = entry.parameters ?? {};
   const declaredList = Object.keys(declared).join(', ') || 'none';

@@ -156,6 +156,7 @@ describe('readAccountCustomizations (synth)', () => {
   it('refuses a reference to a name the template does not declare (CloudFormation: "Unresolved resource dependencies"), naming the path; pseudo parameters, Fn::Sub variables and ${!literals} are fine', () => {
     const file = templateFile('refs.json', {
       Parameters: { Colour: { Type: 'String', Default: 'blue' } },
+      Conditions: { C: { 'Fn::Equals': [{ Ref: 'Colour' }, 'blue'] } },
       Resources: {
         Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: { 'Fn::Sub': '${AWS::StackName}-${Colour}-${!Literal}-${Suffix}', }, Tags: [{ Key: 'k', Value: { Ref: 'NoSuchThing' } }] } },
         Param: { Type: 'AWS::SSM::Parameter', Properties: {
@@ -181,6 +182,27 @@ describe('readAccountCustomizations (synth)', () => {
     // With a Transform, names the transform makes are not known at synth: not checked.
     const serverless = templateFile('sam.json', { Transform: 'AWS::Serverless-2016-10-31', Resources: { T: { ...topic, Properties: { TopicName: { Ref: 'FnRole' } } } } });
     expect(readAccountCustomizations(enterprise([{ name: 'sam', templateFile: serverless }]))).toHaveLength(1);
+  });
+
+  it('refuses a condition the template does not define (a resource\'s or an output\'s Condition, Fn::If, a Condition in Conditions) and a Ref of a resource in Conditions, as CloudFormation does', () => {
+    const file = templateFile('conditions.yaml', [
+      'Parameters:', '  Env:', '    Type: String', '    Default: prod',
+      'Conditions:',
+      '  IsProd: !Equals [!Ref Env, prod]',
+      '  Both: !And [!Condition IsProd, !Condition IsEu]',
+      '  OnTopic: !Equals [!Ref Topic, x]',
+      'Resources:',
+      '  Topic:', '    Type: AWS::SNS::Topic', '    Condition: IsProd', '    Properties:', '      TopicName: !If [IsProd, a, !If [IsStaging, b, c]]',
+      '  Queue:', '    Type: AWS::SQS::Queue', '    Condition: HasQueue',
+      'Outputs:', '  Arn:', '    Condition: Gone', '    Value: !If [IsProd, !Ref Topic, !Ref "AWS::NoValue"]',
+    ].join('\n'));
+    expect(problemsOf(enterprise([{ name: 'conditions', templateFile: file }])).map((p) => p.replace(/^tiers\.enterprise\.accountCustomizations\[0\]\.templateFile: ".*conditions\.yaml" /, ''))).toEqual([
+      'refers to condition IsEu at Conditions.Both.Fn::And[1] (Condition), which is not a condition of the template (under Conditions): CloudFormation refuses it at CreateStack ("Template format error: Condition IsEu is not defined.")',
+      'refers to resource Topic at Conditions.OnTopic.Fn::Equals[0] (Ref): a condition can refer to parameters only, not resources: CloudFormation refuses it at CreateStack ("Template format error: Unresolved dependencies [Topic]. Cannot reference resources in the Conditions block of the template")',
+      expect.stringMatching(/^refers to condition IsStaging at Resources\.Topic\.Properties\.TopicName\.Fn::If\[2\] \(Fn::If\)/),
+      expect.stringMatching(/^refers to condition HasQueue at Resources\.Queue\.Condition \(Condition\)/),
+      expect.stringMatching(/^refers to condition Gone at Outputs\.Arn\.Condition \(Condition\)/),
+    ]);
   });
 
   it('refuses an IAM role named like Tessera\'s (tessera-…, the config\'s roles), a nested stack, and a template over CloudFormation\'s size or resource quota', () => {
