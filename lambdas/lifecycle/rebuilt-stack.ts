@@ -40,6 +40,15 @@ export async function rebuiltStackOf(record: TenantRecord, step: string): Promis
 }
 
 /**
+ * What deleting the runbook's stacks leaves of the tenant's data: stack `tessera-<id>-restored` (step 7,
+ * lib/cli/failover-restored-database.ts) keeps its imported instance when deleted (DeletionPolicy Retain) and turned its
+ * deletion protection on, and no step of the offboarding deletes it (a vpc tenant's stays in the shared account).
+ */
+function restoredInstanceLeft(id: string): string {
+  return ` and then the database instance ${drRestoredInstanceIdentifier(id)}, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region`;
+}
+
+/**
  * The refusal of an offboarding through the lifecycle while the tenant's rebuilt stack exists (rebuiltStackOf): the
  * rebuilt tenant is offboarded by hand (docs/resilience.md, "After the failover, the lifecycle does not manage the
  * rebuilt stack"). The message names the stack, its region and status, the range kept claimed (not given back to the
@@ -52,7 +61,7 @@ export function rebuiltTenantRefusal(record: TenantRecord, rebuilt: RebuiltStack
   return new TenantRebuiltInDrRegionError(
     `tenant ${id} was rebuilt in its DR region by the failover runbook: stack ${rebuilt.stackName} in ${rebuilt.region} is ${rebuilt.status}. `
     + `A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in ${rebuilt.region}, not in this offboarding's export, and its roles are the home stack's): ${what}; ${kept}. `
-    + `Export its data from ${rebuilt.region}, delete stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region}, then resume the offboarding: tessera tenants retry ${id}`,
+    + `Export its data from ${rebuilt.region}, delete stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region}${restoredInstanceLeft(id)}, then resume the offboarding: tessera tenants retry ${id}`,
   );
 }
 
@@ -71,7 +80,7 @@ export function rebuiltOffboardingRefusal(record: TenantRecord, rebuilt: Rebuilt
     `tenant ${id} was rebuilt in its DR region by the failover runbook: stack ${rebuilt.stackName} in ${rebuilt.region} is ${rebuilt.status}. `
     + `A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in ${rebuilt.region}, not in this offboarding's export, and its roles are the home stack's): `
     + `the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ${previousStatus} and its VPC range stays claimed. `
-    + `Export its data from ${rebuilt.region}, delete stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region}, then ${again}`,
+    + `Export its data from ${rebuilt.region}, delete stacks ${drRestoredInstanceIdentifier(id)} and ${rebuilt.stackName} in ${rebuilt.region}${restoredInstanceLeft(id)}, then ${again}`,
   );
 }
 

@@ -85,7 +85,7 @@ describe('a tenant rebuilt in its DR region by the failover runbook (stack tesse
       + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
       + 'this step deletes none of the tenant\'s stacks while it exists; its VPC range 10.80.16.0/20 stays claimed and is not given back to the pool (the rebuilt VPC uses 10.80.16.0/20; '
       + 'a second VPC with it would break a later peering or Transit Gateway attachment, and rules by range would admit the wrong tenant). '
-      + 'Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2, then resume the offboarding: tessera tenants retry acme',
+      + 'Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region, then resume the offboarding: tessera tenants retry acme',
     );
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toEqual([]);
@@ -125,7 +125,7 @@ describe('Check rebuilt stack, before Begin offboarding, refuses a rebuilt tenan
   const refusal = (status: string, again: string) => 'tenant acme was rebuilt in its DR region by the failover runbook: stack tessera-acme in us-west-2 is UPDATE_COMPLETE. '
     + 'A rebuilt tenant is offboarded by hand (docs/resilience.md: its data since the failover is in us-west-2, not in this offboarding\'s export, and its roles are the home stack\'s): '
     + `the offboarding was refused at its start, before anything changed (no key or user revoked, nothing exported, no protection lifted, no stack deleted); the tenant stays ${status} and its VPC range stays claimed. `
-    + `Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2, then ${again}`;
+    + `Export its data from us-west-2, delete stacks tessera-acme-restored and tessera-acme in us-west-2 and then the database instance tessera-acme-restored, which the stack of that name keeps when deleted (DeletionPolicy Retain; turn its deletion protection off first): the offboarding deletes no instance in the DR region, then ${again}`;
 
   it('under the admin API\'s lease: TenantRebuiltInDrRegion, and Record failure gives the tenant back ACTIVE with the refusal recorded, no stack touched', async () => {
     // The admin API took the lease for the execution (ACTIVE -> OFFBOARDING); the home stack failed a deletion made outside Tessera.
