@@ -111,11 +111,11 @@ export const PSEUDO_PARAMETERS: ReadonlySet<string> = new Set(['AWS::AccountId',
 
 /**
  * A reference to a name the template does not declare: where it is (`Resources.Topic.Properties.Tags[0].Value`), how
- * (`Ref`, `Fn::GetAtt`, `Fn::Sub`; a condition's: `Fn::If`, `Condition`), and the name.
+ * (`Ref`, `Fn::GetAtt`, `Fn::Sub`, a resource's `DependsOn`; a condition's: `Fn::If`, `Condition`), and the name.
  */
 export interface UnresolvedReference {
   readonly path: string;
-  readonly via: 'Ref' | 'Fn::GetAtt' | 'Fn::Sub' | 'Fn::If' | 'Condition';
+  readonly via: 'Ref' | 'Fn::GetAtt' | 'Fn::Sub' | 'DependsOn' | 'Fn::If' | 'Condition';
   readonly name: string;
 }
 
@@ -124,7 +124,8 @@ export interface UnresolvedReference {
  * CreateChangeSet ("Template format error: Unresolved resource dependencies [X] in the Resources block of the
  * template"): a `Ref` of neither a parameter, a resource nor a pseudo parameter (PSEUDO_PARAMETERS); an `Fn::GetAtt` of
  * a resource not in `Resources` (list or `"A.B"` form); an `Fn::Sub` `${X}` or `${X.Attr}` of neither those nor one of
- * its own variables (`${!X}` is a literal). Read in Resources, Outputs and Conditions; in Conditions a `Ref` of a
+ * its own variables (`${!X}` is a literal); a resource's `DependsOn` (a name or a list) of a resource not in
+ * `Resources`. Read in Resources, Outputs and Conditions; in Conditions a `Ref` of a
  * resource too ("Template format error: Unresolved dependencies [X]. Cannot reference resources in the Conditions block
  * of the template"). And a condition not under `Conditions` named by a resource's or an output's `Condition`, an
  * `Fn::If`, or a `{ Condition: X }` in Conditions ("Template format error: Condition X is not defined."). None for a
@@ -188,6 +189,12 @@ export function unresolvedReferences(template: Record<string, unknown>): Unresol
     inConditions = section === 'Conditions';
     if (isObject(template[section])) walk(template[section], section);
   }
+  for (const [id, resource] of Object.entries(resources)) {
+    const dependsOn = isObject(resource) ? resource.DependsOn : undefined;
+    const path = `Resources.${id}.DependsOn`;
+    if (typeof dependsOn === 'string' && !(dependsOn in resources)) out.push({ path, via: 'DependsOn', name: dependsOn });
+    if (Array.isArray(dependsOn)) dependsOn.forEach((name, i) => { if (typeof name === 'string' && !(name in resources)) out.push({ path: `${path}[${i}]`, via: 'DependsOn', name }); });
+  }
   for (const section of ['Resources', 'Outputs']) {
     for (const [id, item] of Object.entries(isObject(template[section]) ? template[section] : {})) {
       if (isObject(item) && typeof item.Condition === 'string' && !(item.Condition in conditions)) out.push({ path: `${section}.${id}.Condition`, via: 'Condition', name: item.Condition });
@@ -247,7 +254,7 @@ export function customizationTemplateProblems(template: unknown, entry: AccountC
     } else if (block === 'Conditions' && r.via === 'Ref' && r.name in resources) {
       add(`refers to resource ${r.name} at ${r.path} (Ref): a condition can refer to parameters only, not resources: CloudFormation refuses it at CreateStack ("Template format error: Unresolved dependencies [${r.name}]. Cannot reference resources in the Conditions block of the template")`);
     } else {
-      const what = r.via === 'Fn::GetAtt' ? 'a resource' : 'a parameter, a resource or a pseudo parameter (AWS::Region, AWS::AccountId, …)';
+      const what = r.via === 'Fn::GetAtt' || r.via === 'DependsOn' ? 'a resource' : 'a parameter, a resource or a pseudo parameter (AWS::Region, AWS::AccountId, …)';
       add(`refers to ${r.name} at ${r.path} (${r.via}), which is not ${what} of the template: CloudFormation refuses it at CreateStack ("Template format error: Unresolved resource dependencies [${r.name}] in the ${block} block of the template")`);
     }
   }

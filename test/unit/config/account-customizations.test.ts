@@ -205,6 +205,17 @@ describe('readAccountCustomizations (synth)', () => {
     ]);
   });
 
+  it('refuses a DependsOn of a resource the template does not declare (CloudFormation: "Unresolved resource dependencies"), in its string and list forms', () => {
+    const file = templateFile('depends.json', { Resources: {
+      Topic: { ...topic, DependsOn: 'Queue' },
+      Other: { ...topic, DependsOn: ['Topic', 'Ghost'] },
+    } });
+    expect(problemsOf(enterprise([{ name: 'depends', templateFile: file }]))).toEqual([
+      expect.stringMatching(/depends\.json" refers to Queue at Resources\.Topic\.DependsOn \(DependsOn\), which is not a resource of the template: CloudFormation refuses it at CreateStack \("Template format error: Unresolved resource dependencies \[Queue\] in the Resources block of the template"\)$/),
+      expect.stringMatching(/refers to Ghost at Resources\.Other\.DependsOn\[1\] \(DependsOn\), which is not a resource/),
+    ]);
+  });
+
   it('refuses an IAM role named like Tessera\'s (tessera-…, the config\'s roles), a nested stack, and a template over CloudFormation\'s size or resource quota', () => {
     const roles = templateFile('roles.json', { Resources: {
       Admin: { Type: 'AWS::IAM::Role', Properties: { RoleName: { 'Fn::Sub': 'tessera-${AWS::AccountId}-admin' } } },
