@@ -1,12 +1,12 @@
 import {
   AssociateSoftwareTokenCommand, CognitoIdentityProviderClient, InitiateAuthCommand, RespondToAuthChallengeCommand, VerifySoftwareTokenCommand, CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { mockStrict } from '../../support/strict-mock.js';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { CredentialSource, type CredentialFlags } from '../../../lib/cli/users/credentials.js';
 import { signIn } from '../../../lib/cli/users/sign-in.js';
 import { loginTokens } from '../../../lib/cli/users/tokens.js';
-import { FakeTerminal, fakeJwt, passwordVerifier } from './support.js';
+import { FakeTerminal, fakeJwt, nativeModPow, passwordVerifier, useJsbnModPow, useNativeModPow, type ModPowCall } from './support.js';
 
 const cognito = mockStrict(CognitoIdentityProviderClient, 'cognito-idp', CognitoIdentityProviderServiceException);
 const ctx = { email: 'dev@acme.example.com', userPoolId: 'us-east-1_AbC123', clientId: 'client123' };
@@ -22,27 +22,41 @@ function run(terminal: FakeTerminal, flags: CredentialFlags = {}, env: NodeJS.Pr
 }
 const respondCalls = () => cognito.commandCalls(RespondToAuthChallengeCommand).map((c) => c.args[0].input);
 
+// Every test runs the real SRP of cognito-srp-helper; after the first, its modular exponentiations (jsbn's modPow,
+// three a sign-in, ~0.1-0.4 s each) are computed by Node's BigInt: the same values (the first test checks its three),
+// so the same requests, at a tenth of the CPU. The first test keeps jsbn's own arithmetic.
 beforeEach(() => {
   cognito.reset();
   cognito.on(InitiateAuthCommand).resolves(passwordVerifier(USER_ID));
+  useNativeModPow();
 });
+afterAll(() => useJsbnModPow());
 
 describe('tessera login: SRP sign-in and its challenges', () => {
-  it('signs in with SRP: USER_SRP_AUTH with SRP_A, then the password proof under USER_ID_FOR_SRP', async () => {
-    cognito.on(RespondToAuthChallengeCommand).resolves({ AuthenticationResult: tokens() });
-    const terminal = new FakeTerminal(true, ['correct horse battery staple']);
-    const result = await run(terminal);
-    expect(loginTokens(result, ctx.email)).toMatchObject({ tenantId: 'acme', expiresIn: 3600, expiresAt: '2033-05-18T03:33:20.000Z' });
-    const init = cognito.commandCalls(InitiateAuthCommand)[0].args[0].input;
-    expect(init).toMatchObject({ ClientId: 'client123', AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: ctx.email } });
-    expect(init.AuthParameters!.SRP_A).toMatch(/^[0-9a-f]{256,}$/);
-    expect(init.AuthParameters).not.toHaveProperty('PASSWORD');
-    const [verifier] = respondCalls();
-    expect(verifier).toMatchObject({ ChallengeName: 'PASSWORD_VERIFIER', ChallengeResponses: { USERNAME: USER_ID } });
-    expect(verifier.ChallengeResponses!.PASSWORD_CLAIM_SIGNATURE).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    expect(verifier.ChallengeResponses!.TIMESTAMP).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} UTC \d{4}$/);
-    expect(JSON.stringify(cognito.calls().map((c) => c.args[0].input))).not.toContain('correct horse');
-    expect(terminal.asked).toEqual([{ question: `Password for ${ctx.email}: `, secret: true }]);
+  describe('with jsbn\'s own arithmetic', () => {
+    const modPows: ModPowCall[] = [];
+    beforeEach(() => useJsbnModPow(modPows));
+
+    it('signs in with SRP: USER_SRP_AUTH with SRP_A, then the password proof under USER_ID_FOR_SRP', async () => {
+      cognito.on(RespondToAuthChallengeCommand).resolves({ AuthenticationResult: tokens() });
+      const terminal = new FakeTerminal(true, ['correct horse battery staple']);
+      const result = await run(terminal);
+      expect(loginTokens(result, ctx.email)).toMatchObject({ tenantId: 'acme', expiresIn: 3600, expiresAt: '2033-05-18T03:33:20.000Z' });
+      const init = cognito.commandCalls(InitiateAuthCommand)[0].args[0].input;
+      expect(init).toMatchObject({ ClientId: 'client123', AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: ctx.email } });
+      expect(init.AuthParameters!.SRP_A).toMatch(/^[0-9a-f]{256,}$/);
+      expect(init.AuthParameters).not.toHaveProperty('PASSWORD');
+      const [verifier] = respondCalls();
+      expect(verifier).toMatchObject({ ChallengeName: 'PASSWORD_VERIFIER', ChallengeResponses: { USERNAME: USER_ID } });
+      expect(verifier.ChallengeResponses!.PASSWORD_CLAIM_SIGNATURE).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expect(verifier.ChallengeResponses!.TIMESTAMP).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} UTC \d{4}$/);
+      expect(JSON.stringify(cognito.calls().map((c) => c.args[0].input))).not.toContain('correct horse');
+      expect(terminal.asked).toEqual([{ question: `Password for ${ctx.email}: `, secret: true }]);
+      // The other tests' native modPow gives jsbn's values for this sign-in's A = g^a, g^x and (B - k·g^x)^(a+u·x).
+      expect(modPows).toHaveLength(3);
+      expect(modPows[2].base).toBeLessThan(0n); // B - k·g^x: jsbn reduces a negative base first
+      for (const { base, exponent, modulus, value } of modPows) expect(nativeModPow(base, exponent, modulus)).toBe(value);
+    });
   });
 
   it('first sign-in: NEW_PASSWORD_REQUIRED, then MFA_SETUP (secret, otpauth URI, verify), then tokens — all from stdin', async () => {

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import type { Terminal } from '../../../lib/cli/users/terminal.js';
 import type { UsersIo } from '../../../lib/cli/users-command.js';
@@ -62,4 +63,58 @@ export async function runCli(make: (io: UsersIo) => Command, args: string[], ter
   program.addCommand(make({ out: (text) => void out.push(text), terminal: () => terminal }).exitOverride());
   await program.parseAsync(['node', 'tessera', ...args]);
   return { out, terminal };
+}
+
+/** jsbn's BigInteger (the arbitrary-precision integers of cognito-srp-helper's SRP), the copy the library itself loads. */
+interface JsbnBigInteger {
+  modPow(exponent: JsbnBigInteger, modulus: JsbnBigInteger): JsbnBigInteger;
+  signum(): number;
+  abs(): JsbnBigInteger;
+  toString(radix: number): string;
+}
+interface JsbnModule { BigInteger: { new (text: string, radix: number): JsbnBigInteger; prototype: JsbnBigInteger } }
+export const srpBigInteger = (createRequire(import.meta.resolve('cognito-srp-helper'))('jsbn') as JsbnModule).BigInteger;
+const jsbnModPow = srpBigInteger.prototype.modPow;
+
+const toBigInt = (x: JsbnBigInteger) => (x.signum() < 0 ? -BigInt(`0x${x.abs().toString(16)}`) : BigInt(`0x${x.toString(16)}`));
+
+/**
+ * base^exponent mod modulus with Node's native BigInt (square and multiply), as jsbn's `modPow` defines it: a negative
+ * base reduced into [0, modulus) first, the result in [0, modulus). ~10 times faster than jsbn's JavaScript at SRP's
+ * 3072-bit modulus and 1024-bit exponents (~40 against ~400 ms a call on this machine under load).
+ * @throws RangeError for a negative exponent (jsbn's own answers 1 there; SRP never asks it).
+ */
+export function nativeModPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  if (exponent < 0n) throw new RangeError(`negative exponent ${exponent}`);
+  let b = ((base % modulus) + modulus) % modulus;
+  let result = 1n;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+  }
+  return result;
+}
+
+/**
+ * Makes jsbn's `BigInteger.prototype.modPow` compute with {@link nativeModPow} (the same values: sign-in.test.ts
+ * checks it against jsbn's own on a real sign-in's three calls), so a test of sign-in's challenge flow runs cognito-srp-helper's
+ * whole SRP (random a, A, u, x, S, HKDF, the signature) at native speed. Process-wide until {@link useJsbnModPow}.
+ */
+export function useNativeModPow(): void {
+  srpBigInteger.prototype.modPow = function modPow(this: JsbnBigInteger, exponent: JsbnBigInteger, modulus: JsbnBigInteger) {
+    const value = nativeModPow(toBigInt(this), toBigInt(exponent), toBigInt(modulus));
+    return new srpBigInteger(value.toString(16), 16);
+  };
+}
+
+/** One call of jsbn's `modPow`, as {@link useJsbnModPow} records it: its operands and value as BigInts. */
+export interface ModPowCall { base: bigint; exponent: bigint; modulus: bigint; value: bigint }
+
+/** Gives jsbn back its own `modPow`; with `calls`, each call's operands and value are appended to it. */
+export function useJsbnModPow(calls?: ModPowCall[]): void {
+  srpBigInteger.prototype.modPow = !calls ? jsbnModPow : function modPow(this: JsbnBigInteger, exponent: JsbnBigInteger, modulus: JsbnBigInteger) {
+    const value = jsbnModPow.call(this, exponent, modulus);
+    calls.push({ base: toBigInt(this), exponent: toBigInt(exponent), modulus: toBigInt(modulus), value: toBigInt(value) });
+    return value;
+  };
 }
