@@ -19,7 +19,7 @@ import { STACK_IDS } from '../../../lib/tessera-app.js';
 import { startAdminApiFront, type AdminApiFront } from '../../integration/support/admin-api-front.js';
 import { records, registryMock } from '../lifecycle/registry-mock.js';
 import { setLifecycleEnv, tenant } from '../lifecycle/support.js';
-import { FakeTerminal, fakeJwt, passwordVerifier, runCli } from './support.js';
+import { FakeTerminal, fakeJwt, passwordVerifier, runCli, useJsbnModPow, useNativeModPow } from './support.js';
 
 // GIVEN the CLI in-process, calling the real admin API handler (lambdas/admin/admin-api.ts) behind a
 // loopback front shaped like API Gateway's proxy integration (IAM caller OPERATOR); the registry in
@@ -298,6 +298,9 @@ describe('tessera users disable | set-role | remove', () => {
 });
 
 describe('tessera login (command)', () => {
+  // Its SRP at native speed: jsbn's own arithmetic and the native one's agreement are sign-in.test.ts's first test.
+  beforeAll(useNativeModPow);
+  afterAll(() => useJsbnModPow());
   const idToken = fakeJwt({ aud: 'gatewayclient1', 'custom:tenant_id': 'acme', email: 'dev@acme.example.com', exp: 2_000_000_000 });
   beforeEach(() => {
     cognito.on(InitiateAuthCommand).resolves(passwordVerifier());
