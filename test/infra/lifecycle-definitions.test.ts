@@ -13,6 +13,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalWorkflows, type Definition, type WorkflowName } from '../integration/support/local-workflows.js';
 import { FINE_TUNING_EVENTS_HANDLER } from '../integration/support/workflow-runner.js';
+import { cachedJson } from '../integration/support/disk-cache.js';
 import { LIFECYCLE_HANDLERS, type LifecycleHandlerName } from '../../lib/lifecycle-handlers.js';
 import type { LifecycleStep } from '../../lambdas/shared/handler.js';
 import { ACCOUNT_ZONES, blueprintObject, credentials, ownedTags, setLifecycleEnv, standingSubnets, tenant } from '../unit/lifecycle/support.js';
@@ -51,22 +52,51 @@ const customized = () => (customizedWorkflows ??= new LocalWorkflows(configWith(
   accountCustomizationsRole: { managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSNSFullAccess'] },
 } } })));
 
+/**
+ * asl-validator's verdict on `definition` (ARNs and paths checked): `isValid` and `errorsText()`. A valid definition's
+ * verdict is kept in the harness's disk cache (test/integration/support/disk-cache.ts: keyed by the definition's JSON,
+ * the options and the state of the sources and package-lock.json, which pins asl-validator and Ajv), as
+ * validateDefinition keeps the harness's: each validation compiles asl-validator's 15 JSON schemas with a new Ajv
+ * (~0.2-0.9 s of CPU), and the 12 here are the same definitions run after run. An invalid one is never kept (it is
+ * validated every time); `TESSERA_TEST_CACHE=off` validates every time. The validator adds `QueryLanguage` to every
+ * state of what it checks: it checks a copy, so the definitions the runs below use are the same on a hit or a miss.
+ */
+function validatedAsl(definition: Definition): { isValid: boolean; errorsText: string } {
+  const options = { checkArn: true, checkPaths: true } as const;
+  const check = () => {
+    const result = aslValidator(structuredClone(definition), options);
+    return { isValid: result.isValid, errorsText: result.errorsText() };
+  };
+  try {
+    return cachedJson('asl-validator-valid', { definition, options }, () => {
+      const verdict = check();
+      if (!verdict.isValid) throw new InvalidDefinition(verdict.errorsText);
+      return verdict;
+    });
+  } catch (e) {
+    if (e instanceof InvalidDefinition) return { isValid: false, errorsText: e.message };
+    throw e;
+  }
+}
+/** asl-validator found the definition invalid (its errorsText as the message): validatedAsl keeps nothing. */
+class InvalidDefinition extends Error {}
+
 type State = { Type: string; ToleratedFailurePercentage?: number; ResultWriter?: unknown; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }>; ItemProcessor?: { States: Record<string, State> } };
 const states = (d: { States: Record<string, State> }): Array<[string, State]> =>
   Object.entries(d.States).flatMap(([n, s]) => [[n, s] as [string, State], ...(s.ItemProcessor ? states(s.ItemProcessor) : [])]);
 
 describe.each(['onboard', 'change', 'status', 'offboard', 'upgrade', 'drift'] as WorkflowName[])('the synthesized %s state machine', (name) => {
   it('passes asl-validator', () => {
-    const result = aslValidator(workflows.definitions[name], { checkArn: true, checkPaths: true });
-    expect(result.errorsText()).toBe('');
+    const result = validatedAsl(workflows.definitions[name]);
+    expect(result.errorsText).toBe('');
     expect(result.isValid).toBe(true);
   });
 
   // The definitions with account customizations (tiers.<tier>.accountCustomizations): their Deploy/Check customizations
   // states and Wait loops in the onboarding, the change and the upgrade's item processor.
   it('passes asl-validator with account customizations too', () => {
-    const result = aslValidator(customized().definitions[name], { checkArn: true, checkPaths: true });
-    expect(result.errorsText()).toBe('');
+    const result = validatedAsl(customized().definitions[name]);
+    expect(result.errorsText).toBe('');
     expect(result.isValid).toBe(true);
   });
 
