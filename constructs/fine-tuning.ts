@@ -19,6 +19,7 @@ import type { InferenceApi } from './inference-api.js';
 import { FINE_TUNING_API_METHODS } from '../lib/inference-api-methods.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { ruleScopeFor } from './event-rule-home.js';
 import { LambdaFunction } from './lambda-function.js';
 import { decryptThrough } from './platform-key-decrypt.js';
 import { StatementOnlyEventBusPolicy } from './statement-only-event-bus-policy.js';
@@ -175,7 +176,7 @@ export class FineTuning extends Construct {
         },
       }).toJSON(),
     });
-    new events.Rule(this, 'TrainingStateChanges', {
+    new events.Rule(ruleScopeFor(this), 'TrainingStateChanges', {
       eventBus: props.eventBus,
       description: 'SageMaker training job and endpoint state changes of tenant fine-tuning jobs',
       // One rule for both (the endpoint's ends a deployment's wait: endpoint-events.ts): no resource more in this stack.

@@ -13,6 +13,7 @@ import { alertMailSenders } from '../lib/config/budget-alerts-config.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { LIFECYCLE_EVENT_SOURCE } from '../lib/lifecycle-constants.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { ruleScopeFor } from './event-rule-home.js';
 import { LambdaFunction } from './lambda-function.js';
 import { PLATFORM_FUNCTIONS } from '../lib/lambda-concurrency.js';
 
@@ -128,7 +129,7 @@ export class TenantBudgetAlerts extends Construct {
     }));
     this.emailFunction = fn;
 
-    new events.Rule(this, 'Thresholds', {
+    new events.Rule(ruleScopeFor(this), 'Thresholds', {
       eventBus: bus,
       description: `${BUDGET_THRESHOLD_EVENT} of tenants whose tier mails its admins (${tiers.join(', ')})`,
       eventPattern: { source: [LIFECYCLE_EVENT_SOURCE], detailType: [BUDGET_THRESHOLD_EVENT], detail: { tier: tiers } },

@@ -18,6 +18,7 @@ import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { platformKeyStatements, platformKeyUsesName, type PlatformKeyUse } from './lifecycle-platform-key.js';
+import { ruleScopeFor } from './event-rule-home.js';
 import { LambdaFunction, policyScopeFor, type AsyncInvocation } from './lambda-function.js';
 import { memberAccountArns, organizationResourceArns, organizationsStatements, QUARANTINE_SCP_ARN_PARAMETER, regionOptInStatements } from './organization-access-role.js';
 import { accountTierOptInRegions } from '../lib/config/region-opt-in.js';
@@ -373,7 +374,7 @@ export class TenantLifecycle extends Construct {
       fineTuningEvents: props.fineTuningEvents,
     });
 
-    new events.Rule(this, 'OnboardingRequested', {
+    new events.Rule(ruleScopeFor(this), 'OnboardingRequested', {
       eventBus: props.eventBus,
       description: 'Tenant Onboarding Requested starts the onboarding workflow with the event detail as its request',
       eventPattern: { source: [LIFECYCLE_EVENT_SOURCE], detailType: [LIFECYCLE_EVENTS.onboardingRequested] },
@@ -381,7 +382,7 @@ export class TenantLifecycle extends Construct {
       targets: [new targets.SfnStateMachine(this.workflows.onboard, { input: events.RuleTargetInput.fromEventPath('$.detail'), role: this.eventsRole(), deadLetterQueue: deadLetters.onboardingRequested.queue, retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
     // Executions that stop without their Catch (StopExecution, timeout) still hold their tenant's lease: end their operation.
-    new events.Rule(this, 'StoppedExecutions', {
+    new events.Rule(ruleScopeFor(this), 'StoppedExecutions', {
       description: 'Ends the operation of a lifecycle execution that stopped (aborted, timed out, failed in Step Functions) while holding its tenant\'s lease',
       eventPattern: {
         source: ['aws.states'],
@@ -394,13 +395,13 @@ export class TenantLifecycle extends Construct {
       // A stopped execution holds its tenant's lease until this runs: keep trying for EventBridge's 6 hours, then the DLQ.
       targets: [new targets.LambdaFunction(this.functions['end-stopped-execution'].function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: deadLetters.stoppedExecutions.queue })],
     });
-    new events.Rule(this, 'DailyClosureQueue', {
+    new events.Rule(ruleScopeFor(this), 'DailyClosureQueue', {
       description: 'Closes queued tenant accounts as the 30-day closure quota frees up',
       schedule: events.Schedule.cron({ hour: '6', minute: '0' }),
       // Daily and idempotent: two delivery retries within the hour, then the DLQ; tomorrow's run catches up.
       targets: [new targets.LambdaFunction(this.functions['process-closure-queue'].function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: deadLetters.closureQueue.queue })],
     });
-    new events.Rule(this, 'DailyQuotaRequests', {
+    new events.Rule(ruleScopeFor(this), 'DailyQuotaRequests', {
       description: 'Starts a change that scales up the GPU node group of each tenant whose GPU vCPU quota was granted',
       schedule: events.Schedule.cron({ hour: '7', minute: '0' }),
       // Daily and idempotent: two delivery retries within the hour, then the DLQ; tomorrow's run catches up.
@@ -408,13 +409,13 @@ export class TenantLifecycle extends Construct {
     });
     // Drift by hand is found within a day, without spending the accounts' API rate on it every hour:
     // a detection reads every resource of a tenant stack (minutes per stack).
-    new events.Rule(this, 'DailyDriftDetection', {
+    new events.Rule(ruleScopeFor(this), 'DailyDriftDetection', {
       description: 'Runs drift detection on every ACTIVE tenant\'s stacks and records it in the registry',
       schedule: props.driftSchedule ?? events.Schedule.cron({ hour: '3', minute: '0' }),
       // Daily: two delivery retries within the hour, then the DLQ; tomorrow's run checks again.
       targets: [new targets.SfnStateMachine(this.workflows.drift, { input: events.RuleTargetInput.fromObject({}), role: this.driftScheduleRole(), retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: deadLetters.drift.queue })],
     });
-    new events.Rule(this, 'DailyKeyDeletionQueue', {
+    new events.Rule(ruleScopeFor(this), 'DailyKeyDeletionQueue', {
       description: 'Schedules the deletion of offboarded tenants\' keys once the last store under each has expired',
       schedule: events.Schedule.cron({ hour: '6', minute: '30' }),
       // Daily and idempotent: two delivery retries within the hour, then the DLQ; tomorrow's run catches up.

@@ -12,6 +12,7 @@ import { organizationTrailOf } from './config/organization-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
 import { CorsOriginIndex } from '../constructs/cors-origin-index.js';
+import { placeEventRulesIn } from '../constructs/event-rule-home.js';
 import { placeFunctionPoliciesIn } from '../constructs/lambda-function.js';
 import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
 import { PlatformAdminAccess } from '../constructs/platform-admin-access.js';
@@ -65,6 +66,13 @@ export class PlatformStack extends Stack {
    * permissions, one unnamed policy per function (docs/measured.md "Room in TesseraPlatform").
    */
   readonly functionPolicies: NestedStack;
+  /**
+   * The platform's EventBridge rules (the lifecycle's schedules and event rules, fine-tuning's state changes, the
+   * budget alert mail's) with their Lambda invoke permissions, in a nested stack: unnamed and stateless, so they move
+   * without a replacement of anything that holds data (constructs/event-rule-home.ts; docs/measured.md "Room in
+   * TesseraPlatform").
+   */
+  readonly eventRules: NestedStack;
   /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
   readonly statements: TenantStatements;
   /** The daily release of reservations whose router Lambda died (constructs/reservation-reclaim.ts), in Operations. */
@@ -82,6 +90,8 @@ export class PlatformStack extends Stack {
     this.zones = stackZones(config, config.homeRegion);
     this.functionPolicies = new NestedStack(this, 'FunctionPolicies', { description: 'Tessera: the managed policy of each platform Lambda (its permissions), and of the break-glass and tenant-data roles' });
     placeFunctionPoliciesIn(this, this.functionPolicies);
+    this.eventRules = new NestedStack(this, 'EventRules', { description: 'Tessera: the platform\'s EventBridge rules (lifecycle schedules and events, fine-tuning state changes, budget alert mail) and their Lambda invoke permissions' });
+    placeEventRulesIn(this, this.eventRules);
     const key = this.key = new PlatformKey(this, 'PlatformKey', {
       archiveCopiers: { organizationId: config.organization.organizationId, provisioningRoleName: config.roles.provisioningRoleName },
     }).key;

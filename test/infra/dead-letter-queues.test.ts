@@ -22,7 +22,8 @@ let ops: Resources;
 let platformWithPolicies: Resources;
 beforeAll(() => {
   app = defaultAppTemplates();
-  platform = app.platform.toJSON().Resources;
+  // With its EventRules nested stack's rules and invoke permissions, parameters replaced: each rule beside its queue.
+  platform = app.platformWithEventRules.toJSON().Resources;
   platformWithPolicies = app.platformWithPolicies.toJSON().Resources;
   ops = app.operations.toJSON().Resources;
 });
@@ -36,7 +37,7 @@ const dlqQueues = (resources: Resources) => ofType(resources, 'AWS::SQS::Queue')
 
 describe('dead-letter queues of the platform (default app)', () => {
   it('gives every EventBridge rule target of the platform and its Operations stack a DLQ and an explicit retry policy', () => {
-    // GIVEN the platform stack and its nested Operations stack
+    // GIVEN the platform stack (its EventRules nested stack merged in) and its nested Operations stack
     for (const resources of [platform, ops]) {
       const all = ruleTargets(resources);
       expect(all.length).toBeGreaterThan(0);

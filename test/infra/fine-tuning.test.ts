@@ -223,7 +223,8 @@ describe('fine-tuning in the platform stack', () => {
     });
     platform.hasResourceProperties('AWS::Events::EventBusPolicy', { Statement: Match.objectLike({ Action: 'events:PutEvents', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } } }) });
     // One rule for training and endpoint state changes, to the events Lambda, with its retries and dead-letter queue (no resource more)
-    const rules = platform.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.sagemaker'] } } });
+    // The rule lives in the EventRules nested stack: read beside its target and queue (parameters replaced).
+    const rules = defaultAppTemplates().platformWithEventRules.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.sagemaker'] } } });
     expect(Object.values(rules).map((r: any) => r.Properties.EventPattern)).toEqual([{ source: ['aws.sagemaker'], 'detail-type': ['SageMaker Training Job State Change', 'SageMaker Endpoint State Change'] }]);
     const target = (Object.values(rules)[0] as any).Properties.Targets[0];
     expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/TrainingStateChangesDeadLetters/), 'Arn'] } } });

@@ -683,7 +683,8 @@ describe('the drift state machine', () => {
   });
 
   it('runs daily from an EventBridge rule with a role that may start only this state machine', () => {
-    const rules = platform.template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'cron(0 3 * * ? *)' } });
+    // The rule lives in the EventRules nested stack: read with its parameters replaced, so that its target names the machine.
+    const rules = defaultAppTemplates().platformWithEventRules.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'cron(0 3 * * ? *)' } });
     expect(Object.values(rules)).toHaveLength(1);
     const target = (Object.values(rules)[0] as { Properties: { Targets: Array<{ Arn: { Ref: string }; RoleArn: unknown }> } }).Properties.Targets[0];
     expect(target.Arn.Ref).toMatch(/WorkflowsDrift/);

@@ -174,7 +174,7 @@ describe('PlatformStack lifecycle', () => {
   });
 
   it('starts an onboarding from a Tenant Onboarding Requested event, with the event detail as the request', () => {
-    platform.hasResourceProperties('AWS::Events::Rule', {
+    defaultAppTemplates().platformWithEventRules.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['tessera.lifecycle'], 'detail-type': ['Tenant Onboarding Requested'] },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^LifecycleWorkflowsOnboard') }, InputPath: '$.detail' })],
     });
@@ -194,13 +194,33 @@ describe('PlatformStack lifecycle', () => {
   });
 
   it('ends the operation of a lifecycle execution that stopped while holding its tenant\'s lease', () => {
-    platform.hasResourceProperties('AWS::Events::Rule', {
+    defaultAppTemplates().platformWithEventRules.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'],
         detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ prefix: Match.anyValue() }] },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('endstoppedexecution'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 } })],
     });
+  });
+
+  it('keeps its EventBridge rules and their invoke permissions in the EventRules nested stack (TesseraPlatform\'s room), their targets the platform\'s', () => {
+    // GIVEN the default app
+    const app = defaultAppTemplates();
+    // THEN TesseraPlatform has no rule and no rule's invoke permission (the APIs' permissions stay beside their APIs)
+    expect(Object.keys(platform.findResources('AWS::Events::Rule'))).toEqual([]);
+    const permissions = Object.values(platform.findResources('AWS::Lambda::Permission')) as Array<{ Properties: { Principal: string } }>;
+    expect(permissions.filter((p) => p.Properties.Principal === 'events.amazonaws.com')).toEqual([]);
+    // the nested stack has the lifecycle's six, fine-tuning's, and a permission for each Lambda target
+    const rules = Object.values(app.eventRules.findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ Arn: unknown }> } }>;
+    expect(rules).toHaveLength(7);
+    const lambdaTargets = Object.values(app.platformWithEventRules.findResources('AWS::Events::Rule')).flatMap((r: any) => r.Properties.Targets as Array<{ Arn: any }>)
+      .filter((t) => typeof t.Arn?.['Fn::GetAtt']?.[0] === 'string' && /Function/.test(t.Arn['Fn::GetAtt'][0]));
+    const nestedPermissions = Object.values(app.eventRules.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'events.amazonaws.com' } }));
+    expect(nestedPermissions).toHaveLength(lambdaTargets.length);
+    expect(lambdaTargets.length).toBe(5);
+    // and each rule's target, read with the nested stack's parameters replaced, is a resource of TesseraPlatform
+    const platformIds = new Set(Object.keys(platform.toJSON().Resources as object));
+    for (const t of lambdaTargets) expect(platformIds.has(t.Arn['Fn::GetAtt'][0])).toBe(true);
   });
 
   it('trusts the organization access role from the lifecycle roles only', () => {

@@ -19,6 +19,8 @@ export interface AppSnapshot {
   operations: Json;
   /** The platform's FunctionPolicies nested stack (the managed policy of each platform Lambda but the admin API's). */
   functionPolicies: Json;
+  /** The platform's EventRules nested stack (its EventBridge rules and their Lambda invoke permissions). */
+  eventRules: Json;
   /** `TesseraPlatformDr`, with `platformDisasterRecovery: { region }` only. */
   platformDr?: Json;
   accountBaseline: Json;
@@ -103,6 +105,7 @@ export interface StackPaths {
   platform: string;
   operations: string;
   functionPolicies: string;
+  eventRules: string;
   platformDr?: string;
   accountBaseline: string;
   workloadProvisioning: string;
@@ -170,6 +173,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
     organization: json(built.organization),
     operations: json(built.platform.operations),
     functionPolicies: json(built.platform.functionPolicies),
+    eventRules: json(built.platform.eventRules),
     ...(built.platformDr ? { platformDr: json(built.platformDr) } : {}),
     accountBaseline: json(built.accountBaseline),
     workloadProvisioning: json(built.workloadProvisioning),
@@ -196,6 +200,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       platform: built.platform.node.path,
       operations: built.platform.operations.node.path,
       functionPolicies: built.platform.functionPolicies.node.path,
+      eventRules: built.platform.eventRules.node.path,
       ...(built.platformDr ? { platformDr: built.platformDr.node.path } : {}),
       accountBaseline: built.accountBaseline.node.path,
       workloadProvisioning: built.workloadProvisioning.node.path,

@@ -9,7 +9,7 @@ import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { AppSnapshot, LifecycleIds, StackEnvironment, StackPaths } from './app-snapshot.js';
 import { processAlive } from '../../lib/process-alive.js';
 import { withoutTypeOnlyImports } from './type-only-imports.js';
-import { platformWithFunctionPolicies } from './platform-with-policies.js';
+import { platformWithFunctionPolicies, platformWithNestedStack } from './platform-with-policies.js';
 import { configWith } from './config-with.js';
 
 /**
@@ -49,11 +49,19 @@ export interface AppTemplates {
   readonly operations: Template;
   /** The platform's FunctionPolicies nested stack: the managed policy of each platform Lambda (but the admin API's). */
   readonly functionPolicies: Template;
+  /** The platform's EventRules nested stack: its EventBridge rules (lifecycle, fine-tuning, budget alert mail) and their Lambda invoke permissions. */
+  readonly eventRules: Template;
   /**
    * TesseraPlatform with the FunctionPolicies nested stack's policies in it, their parameters replaced
    * by the platform's values (test/support/platform-with-policies.ts): what each platform role may do.
    */
   readonly platformWithPolicies: Template;
+  /**
+   * TesseraPlatform with the EventRules nested stack's rules and invoke permissions in it, their parameters replaced by
+   * the platform's values and the platform's reads of its outputs (a dead-letter queue's policy names its rule) by what
+   * they name (test/support/platform-with-policies.ts `platformWithNestedStack`): the rules beside their targets.
+   */
+  readonly platformWithEventRules: Template;
   /** `TesseraPlatformDr` (with `platformDisasterRecovery: { region }` only). */
   readonly platformDr: Template | undefined;
   readonly accountBaseline: Template;
@@ -508,7 +516,9 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get platform() { return t(c.platform); },
     get operations() { return t(c.operations); },
     get functionPolicies() { return t(c.functionPolicies); },
+    get eventRules() { return t(c.eventRules); },
     get platformWithPolicies() { return Template.fromJSON(platformWithFunctionPolicies(c.platform, c.functionPolicies)); },
+    get platformWithEventRules() { return Template.fromJSON(platformWithNestedStack(c.platform, 'EventRules', c.eventRules)); },
     get platformDr() { return c.platformDr ? t(c.platformDr) : undefined; },
     get accountBaseline() { return t(c.accountBaseline); },
     get workloadProvisioning() { return t(c.workloadProvisioning); },
