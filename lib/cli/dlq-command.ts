@@ -132,7 +132,7 @@ export function findQueue(queues: DeadLetterQueueInfo[], name: string, prefix: s
 const describeDelivery = (d: Delivery | undefined): string => {
   if (!d) return '-';
   const verb = { lambda: 'invoke (async)', 'state-machine': 'start execution', queue: 'send to queue', 'event-bus': 'put on bus' }[d.kind];
-  return `${verb} ${d.target}`;
+  return `${verb} ${d.target}${d.viaRule ? ` (rule ${d.viaRule.deleted} no longer exists: with the target settings of rule ${d.viaRule.now}, the one that has this target now)` : ''}`;
 };
 
 /** How much of a peeked message's body `messageLines` prints (UTF-16 code units, before escaping). */

@@ -1,4 +1,4 @@
-import { ListTargetsByRuleCommand, PutEventsCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
+import { ListRuleNamesByTargetCommand, ListTargetsByRuleCommand, PutEventsCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, paginateListFunctions, type LambdaClient } from '@aws-sdk/client-lambda';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import {
@@ -20,11 +20,19 @@ export interface RedriveClients {
 }
 
 /** Where one message goes back to, and with what. */
-export type Delivery =
+export type Delivery = (
   | { readonly kind: 'lambda'; readonly target: string; readonly payload: string }
   | { readonly kind: 'state-machine'; readonly target: string; readonly input: string }
   | { readonly kind: 'event-bus'; readonly target: string; readonly entry: { Source: string; DetailType: string; Detail: string; Resources: string[] } }
-  | { readonly kind: 'queue'; readonly target: string; readonly body: string };
+  | { readonly kind: 'queue'; readonly target: string; readonly body: string }
+) & {
+  /**
+   * The rule whose target settings (`Input`, `InputPath`) were used, when the rule that dead-lettered the message no
+   * longer exists: the one rule of the bus that now has that target (a rule replaced by a deploy, such as the platform's
+   * rules moved into the EventRules nested stack, which CloudFormation names anew).
+   */
+  readonly viaRule?: { readonly deleted: string; readonly now: string };
+};
 
 export interface MessageOutcome {
   readonly messageId: string;
@@ -81,7 +89,8 @@ export const REDRIVE_RECEIVE_WAIT_SECONDS = 1;
  * - otherwise message by message. A message EventBridge dead-lettered (attributes RULE_ARN,
  *   TARGET_ARN; the body is the event) goes back to that one target, with the target's input as
  *   the rule would have built it (ListTargetsByRule: `Input`, `InputPath`; an input transformer is
- *   refused): a Lambda is invoked asynchronously (`InvocationType: Event`), a state machine
+ *   refused; a rule that no longer exists lends the settings of the one rule of the bus that has the target now,
+ *   `replacingRule`): a Lambda is invoked asynchronously (`InvocationType: Event`), a state machine
  *   started, an SQS queue sent the input, an event bus put the event (not for `aws.*` sources,
  *   which PutEvents refuses: those cannot be replayed at all, see `awsServiceEventSource`). Not re-put on the source bus: that would deliver it again to every
  *   rule and target that already succeeded, and a schedule's event (`aws.events`) cannot be put.
@@ -178,7 +187,8 @@ const UNREPLAYABLE = (source: string) =>
   `the event's source is ${source}, an AWS service's event: it cannot be replayed (PutEvents refuses aws.* sources, and the service sends each event once); fix what made the target refuse it, then delete it with tessera dlq purge`;
 
 class Planner {
-  private readonly targets = new Map<string, Target[]>();
+  /** Each rule's targets by rule ARN; undefined: the rule no longer exists. */
+  private readonly targets = new Map<string, Target[] | undefined>();
   private functionArn?: string | null;
 
   constructor(private readonly clients: RedriveClients, private readonly queue: { name: string; url: string; arn: string }) {}
@@ -213,29 +223,64 @@ class Planner {
     const rule = /^arn:[^:]+:events:[^:]*:[^:]*:rule\/(?:([^/]+)\/)?([^/]+)$/.exec(ruleArn);
     if (!rule) throw new Error(`${EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn} ${JSON.stringify(ruleArn)} is not an EventBridge rule ARN`);
     const [, bus, ruleName] = rule;
-    let targets = this.targets.get(ruleArn);
+    if (!this.targets.has(ruleArn)) this.targets.set(ruleArn, await this.ruleTargets(ruleName!, bus));
+    const targets = this.targets.get(ruleArn);
+    let target = targets?.find((t) => t.Arn === targetArn);
+    let viaRule: Delivery['viaRule'];
     if (!targets) {
-      targets = [];
-      // EventBridge publishes no paginator for ListTargetsByRule: pagesOf, which stops on a repeated NextToken.
-      const ask = (token: string | undefined) => this.aws(`events:ListTargetsByRule ${ruleName}`, () => this.clients.events.send(new ListTargetsByRuleCommand({ Rule: ruleName, EventBusName: bus, NextToken: token })));
-      for await (const page of pagesOf(ask, (p) => p.NextToken)) targets.push(...(page.Targets ?? []));
-      this.targets.set(ruleArn, targets);
+      const now = await this.replacingRule(ruleName!, bus, targetArn);
+      target = now.target;
+      viaRule = { deleted: ruleName!, now: now.rule };
     }
-    const target = targets.find((t) => t.Arn === targetArn);
     if (!target) throw new Error(`rule ${ruleName} no longer has the target ${targetArn}: replay it by hand`);
+    const via = viaRule ? { viaRule } : {};
     const event = parseJson(m.Body, 'its body (the event)');
     if (target.InputTransformer) throw new Error(`the target ${targetArn} of rule ${ruleName} uses an input transformer, which tessera does not re-apply: replay the event (the message body) by hand`);
     const input = target.Input !== undefined ? target.Input : target.InputPath ? JSON.stringify(jsonPath(event, target.InputPath)) : m.Body!;
     const service = targetArn.split(':')[2];
-    if (service === 'lambda') return { kind: 'lambda', target: targetArn, payload: input };
-    if (service === 'states') return { kind: 'state-machine', target: targetArn, input };
-    if (service === 'sqs') return { kind: 'queue', target: targetArn, body: input };
+    if (service === 'lambda') return { kind: 'lambda', target: targetArn, payload: input, ...via };
+    if (service === 'states') return { kind: 'state-machine', target: targetArn, input, ...via };
+    if (service === 'sqs') return { kind: 'queue', target: targetArn, body: input, ...via };
     if (service === 'events' && /:event-bus\//.test(targetArn)) {
       const e = event as { source?: string; 'detail-type'?: string; detail?: unknown; resources?: string[] };
       if (typeof e.source !== 'string' || typeof e['detail-type'] !== 'string') throw new Error('the body is not an EventBridge event (no source and detail-type)');
-      return { kind: 'event-bus', target: targetArn, entry: { Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail ?? {}), Resources: e.resources ?? [] } };
+      return { kind: 'event-bus', target: targetArn, entry: { Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail ?? {}), Resources: e.resources ?? [] }, ...via };
     }
     throw new Error(`the target ${targetArn} is a kind tessera does not replay (Lambda, Step Functions, SQS and event bus targets only)`);
+  }
+
+  /** A rule's targets (ListTargetsByRule, every page), or undefined when the rule no longer exists (ResourceNotFoundException). */
+  private async ruleTargets(ruleName: string, bus: string | undefined): Promise<Target[] | undefined> {
+    const targets: Target[] = [];
+    // EventBridge publishes no paginator for ListTargetsByRule: pagesOf, which stops on a repeated NextToken.
+    const ask = (token: string | undefined) => this.clients.events.send(new ListTargetsByRuleCommand({ Rule: ruleName, EventBusName: bus, NextToken: token }));
+    try {
+      for await (const page of pagesOf(ask, (p) => p.NextToken)) targets.push(...(page.Targets ?? []));
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+      throw new Error(describeAwsError(`events:ListTargetsByRule ${ruleName}`, e, await this.missingProfile(e)));
+    }
+    return targets;
+  }
+
+  /**
+   * For a message whose rule was deleted: the one rule of the same bus that now has the message's target
+   * (ListRuleNamesByTarget, then that rule's targets), whose target settings the deleted rule's replacement uses. A
+   * deploy that replaces a rule (a new logical id or nested stack: CloudFormation names it anew) keeps its target and
+   * input. Refused when no rule or several rules now have the target: which one replaced it cannot be told.
+   */
+  private async replacingRule(deleted: string, bus: string | undefined, targetArn: string): Promise<{ rule: string; target: Target }> {
+    const names: string[] = [];
+    const ask = (token: string | undefined) => this.aws(`events:ListRuleNamesByTarget ${targetArn}`, () => this.clients.events.send(new ListRuleNamesByTargetCommand({ TargetArn: targetArn, EventBusName: bus, NextToken: token })));
+    for await (const page of pagesOf(ask, (p) => p.NextToken)) names.push(...(page.RuleNames ?? []));
+    const candidates: Array<{ rule: string; target: Target }> = [];
+    for (const rule of names.filter((n) => n !== deleted)) {
+      for (const target of (await this.ruleTargets(rule, bus)) ?? []) if (target.Arn === targetArn) candidates.push({ rule, target });
+    }
+    const gone = `rule ${deleted} no longer exists (a deploy replaced or removed it)`;
+    if (!candidates.length) throw new Error(`${gone} and no rule of the bus now has the target ${targetArn}: replay it by hand`);
+    if (candidates.length > 1) throw new Error(`${gone} and rules ${candidates.map((c) => c.rule).join(', ')} all have the target ${targetArn} now: cannot tell which replaced it; replay it by hand`);
+    return candidates[0]!;
   }
 
   private async lambdaDelivery(m: Message): Promise<Delivery> {

@@ -1,4 +1,4 @@
-import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, ListRuleNamesByTargetCommand, ListTargetsByRuleCommand, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand, LambdaServiceException } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import {
@@ -110,6 +110,55 @@ describe('redriveQueue', () => {
     expect(report.messages[0]!.error).toBe(`tessera-dlq-x message m6: lambda:Invoke (Event) ${fnArn} failed: TooManyRequestsException: Rate exceeded`);
     expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
     expect(redriveLines(report).at(-1)).toBe('tessera-dlq-x: 0 of 1 redriven; 1 failed and stay in the queue (visible again after the visibility timeout)');
+  });
+
+  describe('a message whose rule a deploy replaced (the rule is gone, its target kept)', () => {
+    const oldRule = `arn:aws:events:us-east-1:${ACCOUNT}:rule/tessera-lifecycle/TesseraPlatform-LifecycleDailyDrift-OLD1`;
+    const gone = () => Object.assign(new Error('Rule TesseraPlatform-LifecycleDailyDrift-OLD1 does not exist on EventBus tessera-lifecycle.'), { name: 'ResourceNotFoundException' });
+    beforeEach(() => {
+      eventsMock.on(ListTargetsByRuleCommand, { Rule: 'TesseraPlatform-LifecycleDailyDrift-OLD1' }).rejects(gone());
+    });
+
+    it('replays with the target settings of the one rule that has the target now, and says so', async () => {
+      queueHolds(ebMessage('m1', oldRule, smArn));
+      eventsMock.on(ListRuleNamesByTargetCommand, { TargetArn: smArn, EventBusName: 'tessera-lifecycle' })
+        .resolvesOnce({ RuleNames: ['TesseraPlatform-LifecycleDailyDrift-OLD1'], NextToken: 'p2' })
+        .resolves({ RuleNames: ['TesseraPlatformEventRules-DailyDrift-NEW2'] });
+      eventsMock.on(ListTargetsByRuleCommand, { Rule: 'TesseraPlatformEventRules-DailyDrift-NEW2', EventBusName: 'tessera-lifecycle' })
+        .resolves({ Targets: [{ Id: 'Other', Arn: fnArn }, { Id: 'Target0', Arn: smArn, Input: '{"source":"schedule"}' }] });
+      sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: new Date() });
+      const report = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
+      expect(report.messages[0]).toEqual({
+        messageId: 'm1', from: 'eventbridge', redriven: true,
+        delivery: { kind: 'state-machine', target: smArn, input: '{"source":"schedule"}', viaRule: { deleted: 'TesseraPlatform-LifecycleDailyDrift-OLD1', now: 'TesseraPlatformEventRules-DailyDrift-NEW2' } },
+      });
+      expect(sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input).toMatchObject({ stateMachineArn: smArn, input: '{"source":"schedule"}' });
+      expect(redriveMessageLine(report.messages[0]!, false)).toBe(`m1  start execution ${smArn} (rule TesseraPlatform-LifecycleDailyDrift-OLD1 no longer exists: with the target settings of rule TesseraPlatformEventRules-DailyDrift-NEW2, the one that has this target now)  redriven, deleted`);
+    });
+
+    it('keeps the message when no rule, or more than one, has the target now, naming them', async () => {
+      queueHolds(ebMessage('m1', oldRule, smArn), ebMessage('m2', oldRule, fnArn));
+      eventsMock.on(ListRuleNamesByTargetCommand, { TargetArn: smArn }).resolves({ RuleNames: [] });
+      eventsMock.on(ListRuleNamesByTargetCommand, { TargetArn: fnArn }).resolves({ RuleNames: ['A', 'B'] });
+      eventsMock.on(ListTargetsByRuleCommand, { Rule: 'A' }).resolves({ Targets: [{ Id: 'T', Arn: fnArn }] });
+      eventsMock.on(ListTargetsByRuleCommand, { Rule: 'B' }).resolves({ Targets: [{ Id: 'T', Arn: fnArn, Input: '{}' }] });
+      const report = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
+      expect(report.messages.map((m) => m.error)).toEqual([
+        `tessera-dlq-x message m1: rule TesseraPlatform-LifecycleDailyDrift-OLD1 no longer exists (a deploy replaced or removed it) and no rule of the bus now has the target ${smArn}: replay it by hand`,
+        `tessera-dlq-x message m2: rule TesseraPlatform-LifecycleDailyDrift-OLD1 no longer exists (a deploy replaced or removed it) and rules A, B all have the target ${fnArn} now: cannot tell which replaced it; replay it by hand`,
+      ]);
+      expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+      expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+      expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+    });
+
+    it('a rule that cannot be read for another reason is that error, with no search for another rule', async () => {
+      queueHolds(ebMessage('m1', `arn:aws:events:us-east-1:${ACCOUNT}:rule/R9`, fnArn));
+      eventsMock.on(ListTargetsByRuleCommand, { Rule: 'R9' }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+      const report = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
+      expect(report.messages[0]!.error).toMatch(/^tessera-dlq-x message m1: events:ListTargetsByRule R9 failed: AccessDeniedException: not authorized \(your credentials may not make this call/);
+      expect(eventsMock.commandCalls(ListRuleNamesByTargetCommand)).toHaveLength(0);
+    });
   });
 
   it('refuses a target with an input transformer, and applies InputPath', async () => {
