@@ -227,7 +227,27 @@ export class LifecycleWorkflows extends Construct {
     const record = this.task(scope, `${prefix}Record failure`, 'record-failure', '$.failure', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', kind, 'error.$': '$.error', 'failedStep.$': '$.failedStep',
     });
-    return record.next(this.tookEffect(scope, prefix, new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' })));
+    const failed = new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' });
+    this.notRecorded(scope, prefix, record, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed, not recorded`);
+    return record.next(this.tookEffect(scope, prefix, failed));
+  }
+
+  /**
+   * The Catch of a failure recorder (`recorder`: *Record failure*, *Record status failure*) that itself failed after its
+   * retries (the registry write throttled for good, its Lambda timed out, a bug): a Fail state named `name` whose error is
+   * the failed step's (`$.error.Error`) and whose cause is the step's error as JSON with the recorder's beside it
+   * (`{"Error","Cause","recordFailure":{"Error","Cause"}}`, built by a Pass: the Fail state's CausePath is a path).
+   * *End stopped execution* records that (failedRecorderCause): the failure the registry and the bus then carry names
+   * what failed and why, and that it was not recorded. Before, the recorder's own error was the execution's, so the
+   * failure read "execution FAILED: States.Timeout at "Check account"" (the step that failed named, with the
+   * recorder's error): the step's own error (EMAIL_ALREADY_EXISTS, a quota named) was in no record.
+   */
+  private notRecorded(scope: Construct, prefix: string, recorder: tasks.LambdaInvoke, name: string): void {
+    const cause = new sfn.Pass(scope, `${prefix}Failure not recorded`, {
+      parameters: { 'Error.$': '$.error.Error', 'Cause.$': 'States.JsonToString($.error)' }, resultPath: '$.notRecorded',
+    });
+    cause.next(new sfn.Fail(scope, name, { errorPath: '$.notRecorded.Error', causePath: '$.notRecorded.Cause' }));
+    recorder.addCatch(cause, { errors: ['States.ALL'], resultPath: '$.error.recordFailure' });
   }
 
   /** The Choice after a failure recorder (`$.failure.recorded`): an operation that took effect ends SUCCEEDED, anything else in `failed`. */
@@ -503,9 +523,11 @@ export class LifecycleWorkflows extends Construct {
     const s = new Construct(this, 'StatusStates');
     const set = this.task(s, 'Set status', 'set-status', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'action.$': '$.action' });
     // As failure(): a status write made whose announcement then failed ends SUCCEEDED, as the registry records it.
-    const fail = this.task(s, 'Record status failure', 'record-failure', '$.failure', {
+    const recordStatusFailure = this.task(s, 'Record status failure', 'record-failure', '$.failure', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', 'kind.$': '$.action', 'error.$': '$.error', 'failedStep.$': '$.failedStep',
-    }).next(this.tookEffect(s, '', new sfn.Fail(s, 'Status change failed', { errorPath: '$.error.Error', causePath: '$.failure.reason' })));
+    });
+    this.notRecorded(s, '', recordStatusFailure, 'Status change failed, not recorded');
+    const fail = recordStatusFailure.next(this.tookEffect(s, '', new sfn.Fail(s, 'Status change failed', { errorPath: '$.error.Error', causePath: '$.failure.reason' })));
     this.catchAll([set], fail);
     return new sfn.Pass(s, 'Start status change', {
       parameters: { 'request.$': '$.request', 'action.$': '$.action', 'executionArn.$': '$$.Execution.Id' },

@@ -10,7 +10,7 @@ import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/clie
 import { mockStrict } from '../support/strict-mock.js';
 import aslValidator from 'asl-validator';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalWorkflows, type Definition, type WorkflowName } from '../integration/support/local-workflows.js';
 import { FINE_TUNING_EVENTS_HANDLER } from '../integration/support/workflow-runner.js';
 import { cachedJson } from '../integration/support/disk-cache.js';
@@ -615,6 +615,41 @@ describe('an operation that took effect and whose announcement failed after it',
       expect(states[fail].Type).toBe('Fail');
     }
   });
+});
+
+/**
+ * A failure recorder that fails itself (its registry write throttled for good, its Lambda timed out): the execution's error
+ * and cause were the recorder's, so End stopped execution recorded "execution FAILED: States.Timeout at "Check account"" and
+ * the step's own error (an account that Organizations refused, naming the reason and the fix) was in no record.
+ */
+describe('a failure recorder that fails itself', () => {
+  const failing = (name: string, message: string) => async () => {
+    throw Object.assign(new Error(message), { name });
+  };
+  afterEach(() => {
+    workflows.wrap = undefined;
+  });
+
+  it.each([
+    ['change', 'check-rebuilt-stack', { request: { tenantId: 'acme', requestId: 'change-acme-1' }, change: { tier: 'business' } }, 'Change failed, not recorded'],
+    ['status', 'set-status', { request: { tenantId: 'acme', requestId: 'suspend-acme-1' }, action: 'suspend' }, 'Status change failed, not recorded'],
+  ] as const)('the %s workflow fails with the step\'s error, the recorder\'s beside it in the cause', async (workflow, step, input, failState) => {
+    // GIVEN the step fails (a terminal error), and so does the failure recorder
+    workflows.wrap = (name, handler) => (name === step ? failing('AccountCreationFailed', 'EMAIL_ALREADY_EXISTS: the root email is taken')
+      : name === 'record-failure' ? failing('ProvisionedThroughputExceededException', 'registry write throttled') : handler);
+    // WHEN
+    const run = await workflows.run(workflow, input, { waitMs: 1 });
+    // THEN the execution fails in the Fail state that says so, with the step's error
+    expect(run.status).toBe('FAILED');
+    expect(run.states.at(-1)).toBe(failState);
+    expect(run.error?.error).toBe('AccountCreationFailed');
+    // AND its cause carries both errors, as End stopped execution reads them
+    const { failedRecorderCause } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
+    expect(failedRecorderCause(run.error?.cause)).toEqual({
+      failed: { Error: 'AccountCreationFailed', Cause: expect.stringContaining('EMAIL_ALREADY_EXISTS: the root email is taken') },
+      recordFailure: { Error: 'ProvisionedThroughputExceededException', Cause: expect.stringContaining('registry write throttled') },
+    });
+  }, 30_000);
 });
 
 describe('the change-set guard in the change and upgrade state machines', () => {

@@ -447,6 +447,25 @@ describe('End stopped execution', async () => {
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
   });
 
+  it('records the failed step\'s own error, then the recorder\'s, for an execution whose failure recorder failed too', async () => {
+    // GIVEN an onboarding failed at Check account, and Record failure failed after its retries (the workflow's
+    // `Onboard failed, not recorded` Fail state: the step's error, and both errors as the cause)
+    records.set('acme', leased('onboard', { currentStep: 'Check account' }));
+    const stepError = { Error: 'AccountCreationFailed', Cause: JSON.stringify({ errorType: 'AccountCreationFailed', errorMessage: 'Organizations could not create the account for tenant acme: EMAIL_ALREADY_EXISTS', trace: ['at x'] }) };
+    const cause = JSON.stringify({ ...stepError, recordFailure: { Error: 'States.Timeout', Cause: 'Task timed out after 300.00 seconds' } });
+    // WHEN
+    await handler(stopped('FAILED', EXECUTION_ARN, { error: 'AccountCreationFailed', cause }));
+    // THEN the failure names what failed and why, and that it was not recorded (was: "execution FAILED: AccountCreationFailed ({…})")
+    const reason = 'execution FAILED at "Check account": AccountCreationFailed: Organizations could not create the account for tenant acme: EMAIL_ALREADY_EXISTS; '
+      + 'not recorded by the workflow, whose failure recorder failed too (States.Timeout: Task timed out after 300.00 seconds)';
+    expect(records.get('acme')).toMatchObject({ status: 'FAILED', failure: { step: 'Check account', reason } });
+    expect(failedEvents()).toEqual([expect.objectContaining({ step: 'Check account', reason })]);
+    // AND any other JSON cause is said as before
+    records.set('acme', leased('onboard', { currentStep: 'Check account' }));
+    await handler(stopped('FAILED', EXECUTION_ARN, { error: 'AccountCreationFailed', cause: stepError.Cause }));
+    expect(records.get('acme')!.failure!.reason).toBe(`execution FAILED: AccountCreationFailed (${stepError.Cause}) at "Check account" without recording its outcome`);
+  });
+
   it('is a no-op for an execution that holds no lease: it ended normally, or another operation holds the tenant', async () => {
     for (const record of [tenant({ status: 'ACTIVE', executions: [onboarded] }), leased('change', {}, OTHER_EXECUTION_ARN)]) {
       records.set('acme', record);
