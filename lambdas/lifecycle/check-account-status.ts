@@ -2,7 +2,7 @@ import { AccountCreationFailedError, AccountWaitTimedOutError } from '../shared/
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
-import type { AccountProgress } from './create-account.js';
+import { carried, type AccountProgress } from './create-account.js';
 import { ownAccountBehind, resolvePendingAccount, rootEmailOf, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { LifecycleState } from './state.js';
@@ -10,7 +10,7 @@ import type { LifecycleState } from './state.js';
 /**
  * Polls the tenant's CreateAccount request (the state machine waits between polls, not this
  * Lambda). A transient failure clears the request and its claim for a new CreateAccount after a
- * pause (RETRY); any other failure (e.g. `EMAIL_ALREADY_EXISTS`) clears them too — no account
+ * pause (RETRY), at most MAX_TRANSIENT_ACCOUNT_FAILURES times in a row (then the onboarding fails naming each); any other failure (e.g. `EMAIL_ALREADY_EXISTS`) clears them too — no account
  * will come of it, and a retry with a corrected email must be able to ask again — and fails the
  * onboarding naming the reason. A request still in progress after ACCOUNT_REQUEST_WAIT_MS fails
  * the onboarding (AccountWaitTimedOut) naming the request and its state.
@@ -55,10 +55,32 @@ export function accountFailureAdvice(reason: string, record: TenantRecord): stri
  */
 export const ACCOUNT_REQUEST_WAIT_MS = 4 * 3600 * 1000;
 
-export const handler = lifecycleHandler('Check account', async (state: LifecycleState): Promise<AccountProgress> => {
+/**
+ * How many account requests of one execution may fail for a transient reason (CONCURRENT_ACCOUNT_MODIFICATION,
+ * INTERNAL_FAILURE: "try again later", AWS Organizations API Reference, CreateAccountStatus) or leave nothing to poll,
+ * each asked again after *Wait before retrying account* (60 s), before the onboarding fails naming them: 10, about 15 to
+ * 30 minutes of retries. Before, the loop had no bound of its own: an organization whose requests kept failing made a new
+ * CreateAccount every minute or two until the onboarding's 2-day timeout (~2,000 requests, near Step Functions' 25,000
+ * history events), and the timeout's failure named the state it stopped in, not the FailureReason.
+ */
+export const MAX_TRANSIENT_ACCOUNT_FAILURES = 10;
+
+export const handler = lifecycleHandler('Check account', async (state: LifecycleState & { account?: AccountProgress }): Promise<AccountProgress> => {
   const record = await requireTenant(state.request.tenantId);
   if (record.accountId) return { state: 'SUCCEEDED', accountId: record.accountId };
-  if (!record.createAccountRequestId && !record.createAccountClaim) return { state: 'RETRY', reason: 'no account request recorded' };
+  const previous = state.account?.transientFailures ?? [];
+  /** A new request after this one (RETRY), or, past the bound, the onboarding's failure naming each. */
+  const retry = (reason: string, requestId?: string): AccountProgress => {
+    const transientFailures = [...previous, { ...(requestId ? { requestId } : {}), reason, at: new Date().toISOString() }];
+    if (transientFailures.length >= MAX_TRANSIENT_ACCOUNT_FAILURES) {
+      const each = transientFailures.map((f) => `${f.requestId ?? '(no request)'} ${f.reason} at ${f.at}`).join('; ');
+      throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${rootEmailOf(record)}): `
+        + `${transientFailures.length} account requests in a row failed for a transient reason, the last ${reason} (${each}); `
+        + `Organizations says to try again later, and to contact AWS Support if it persists: tessera tenants retry ${record.tenantId} once it does`);
+    }
+    return { state: 'RETRY', reason, transientFailures };
+  };
+  if (!record.createAccountRequestId && !record.createAccountClaim) return retry('no account request recorded');
   const orgs = await organizationsClient();
   const pending = await resolvePendingAccount(orgs, record);
   if (pending.state === 'SUCCEEDED' && pending.accountId) {
@@ -77,14 +99,14 @@ export const handler = lifecycleHandler('Check account', async (state: Lifecycle
       }
       if (own) {
         await updateTenant(record.tenantId, { createAccountRequestId: own.inProgress });
-        return { state: 'IN_PROGRESS' };
+        return { state: 'IN_PROGRESS', ...carried(state.account) };
       }
     }
     await updateTenant(record.tenantId, { createAccountRequestId: undefined, createAccountClaim: undefined });
-    if (TRANSIENT_ACCOUNT_FAILURES.has(reason)) return { state: 'RETRY', reason };
+    if (TRANSIENT_ACCOUNT_FAILURES.has(reason)) return retry(reason, pending.requestId);
     throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${rootEmailOf(record)}): ${reason}${accountFailureAdvice(reason, record)}`);
   }
-  if (pending.state === 'CLAIMED') return { state: 'RETRY', reason: 'the claimed account request never reached Organizations' };
+  if (pending.state === 'CLAIMED') return retry('the claimed account request never reached Organizations');
   if (pending.requestId && !record.createAccountRequestId) await updateTenant(record.tenantId, { createAccountRequestId: pending.requestId });
   const since = Date.parse(pending.requestedAt ?? record.createAccountClaim?.at ?? '');
   if (Number.isFinite(since) && Date.now() - since > ACCOUNT_REQUEST_WAIT_MS) {
@@ -92,5 +114,5 @@ export const handler = lifecycleHandler('Check account', async (state: Lifecycle
     throw new AccountWaitTimedOutError(`CreateAccount request ${pending.requestId ?? '(not listed)'} for tenant ${record.tenantId} is still ${pending.state} `
       + `${Math.round((Date.now() - since) / 60_000)} minutes after it was made (limit ${ACCOUNT_REQUEST_WAIT_MS / 60_000})`);
   }
-  return { state: 'IN_PROGRESS' };
+  return { state: 'IN_PROGRESS', ...carried(state.account) };
 });

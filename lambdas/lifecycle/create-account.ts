@@ -11,7 +11,26 @@ export interface AccountProgress {
   state: 'IN_PROGRESS' | 'SUCCEEDED' | 'RETRY';
   accountId?: string;
   reason?: string;
+  /**
+   * The account requests of this execution that failed for a transient reason (TRANSIENT_ACCOUNT_FAILURES) and were asked
+   * again, oldest first: carried from *Check account* through *Create account* and back (the state machine's `$.account`),
+   * so the retries are bounded (MAX_TRANSIENT_ACCOUNT_FAILURES, check-account-status.ts) and the failure names them.
+   */
+  transientFailures?: TransientAccountFailure[];
 }
+
+/** One CreateAccount request that Organizations failed for a transient reason. */
+export interface TransientAccountFailure {
+  /** CreateAccountStatus `Id`, when known. */
+  requestId?: string;
+  /** Its FailureReason (`CONCURRENT_ACCOUNT_MODIFICATION`, `INTERNAL_FAILURE`), or why *Check account* asked for a new request. */
+  reason: string;
+  /** ISO time *Check account* read it. */
+  at: string;
+}
+
+/** `$.account`'s transient failures, carried on in a step's answer (none: nothing). */
+export const carried = (previous?: AccountProgress): Pick<AccountProgress, 'transientFailures'> => (previous?.transientFailures?.length ? { transientFailures: previous.transientFailures } : {});
 
 /**
  * Asks Organizations for the tenant's account, once. The call is claimed first by a conditional
@@ -26,10 +45,11 @@ export interface AccountProgress {
  * in the platform's organization. The admin gets their Identity Center or Cognito user as before.
  * @throws Error naming organization.accountEmail when the config has none (the schema requires it for account tiers)
  */
-export const handler = lifecycleHandler('Create account', async (state: LifecycleState): Promise<AccountProgress> => {
+export const handler = lifecycleHandler('Create account', async (state: LifecycleState & { account?: AccountProgress }): Promise<AccountProgress> => {
   let record = await requireTenant(state.request.tenantId);
   if (record.accountId) return { state: 'SUCCEEDED', accountId: record.accountId };
-  if (record.createAccountRequestId) return { state: 'IN_PROGRESS' };
+  const inProgress: AccountProgress = { state: 'IN_PROGRESS', ...carried(state.account) };
+  if (record.createAccountRequestId) return inProgress;
   const orgs = await organizationsClient();
   if (record.createAccountClaim) {
     const pending = await resolvePendingAccount(orgs, record);
@@ -40,7 +60,7 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
     }
     if (pending.requestId) {
       await updateTenant(record.tenantId, { createAccountRequestId: pending.requestId });
-      return { state: 'IN_PROGRESS' };
+      return inProgress;
     }
     // A claim Organizations has no request for: the earlier call never reached it. Claim anew.
   }
@@ -55,7 +75,7 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
     });
   } catch (e) {
     // Another invocation claimed the account request at the same moment: it makes the call, this one polls.
-    if ((e as Error).name === 'RegistryContention') return { state: 'IN_PROGRESS' };
+    if ((e as Error).name === 'RegistryContention') return inProgress;
     throw e;
   }
   // One attempt only: CreateAccount is not idempotent, and an SDK retry after a timeout would ask
@@ -71,5 +91,5 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
   const requestId = out.CreateAccountStatus?.Id;
   if (!requestId) throw new Error(`CreateAccount for tenant ${record.tenantId} returned no request id`);
   await updateTenant(record.tenantId, { createAccountRequestId: requestId });
-  return { state: 'IN_PROGRESS' };
+  return inProgress;
 });

@@ -531,9 +531,38 @@ describe('Create account / Check account', async () => {
   it('asks for a new attempt after CONCURRENT_ACCOUNT_MODIFICATION', async () => {
     vending({ createAccountRequestId: 'car-00000001', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
     orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-00000001', State: 'FAILED', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION' } });
-    await expect(check(state())).resolves.toEqual({ state: 'RETRY', reason: 'CONCURRENT_ACCOUNT_MODIFICATION' });
+    await expect(check(state())).resolves.toEqual({ state: 'RETRY', reason: 'CONCURRENT_ACCOUNT_MODIFICATION', transientFailures: [{ requestId: 'car-00000001', reason: 'CONCURRENT_ACCOUNT_MODIFICATION', at: expect.any(String) }] });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
     expect(records.get('acme')?.createAccountClaim).toBeUndefined();
+  });
+
+  it('asks again after a transient failure at most MAX_TRANSIENT_ACCOUNT_FAILURES times in a row, then fails naming each request and reason', async () => {
+    const { MAX_TRANSIENT_ACCOUNT_FAILURES } = await import('../../../lambdas/lifecycle/check-account-status.js');
+    // GIVEN an organization whose every account request fails with INTERNAL_FAILURE ("try again later")
+    vending();
+    let n = 0;
+    orgs.on(CreateAccountCommand).callsFake(() => ({ CreateAccountStatus: { Id: `car-${String(++n).padStart(8, '0')}`, State: 'IN_PROGRESS' } }));
+    orgs.on(DescribeCreateAccountStatusCommand).callsFake((input: { CreateAccountRequestId: string }) => ({ CreateAccountStatus: { Id: input.CreateAccountRequestId, State: 'FAILED', FailureReason: 'INTERNAL_FAILURE' } }));
+    // WHEN the state machine runs Create account, Check account, and again on RETRY, each with the previous answer as $.account
+    let account: Awaited<ReturnType<typeof check>> | undefined;
+    let failure: unknown;
+    for (let round = 0; round < 2 * MAX_TRANSIENT_ACCOUNT_FAILURES && !failure; round++) {
+      account = await create(state('acme', { account }));
+      try {
+        account = await check(state('acme', { account }));
+      } catch (e) {
+        failure = e;
+      }
+      if (!failure) expect(account).toMatchObject({ state: 'RETRY', reason: 'INTERNAL_FAILURE', transientFailures: expect.any(Array) });
+    }
+    // THEN the onboarding fails after that many requests (was: a new CreateAccount every round until the 2-day timeout)
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(MAX_TRANSIENT_ACCOUNT_FAILURES);
+    expect(failure).toMatchObject({ name: 'AccountCreationFailed', message: expect.stringContaining(`${MAX_TRANSIENT_ACCOUNT_FAILURES} account requests in a row failed for a transient reason, the last INTERNAL_FAILURE`) });
+    expect((failure as Error).message).toContain(`car-00000001 INTERNAL_FAILURE at `);
+    expect((failure as Error).message).toContain(`car-${String(MAX_TRANSIENT_ACCOUNT_FAILURES).padStart(8, '0')} INTERNAL_FAILURE at `);
+    // AND nothing is left pending on the record: no request, no claim
+    const { createAccountRequestId, createAccountClaim, accountId } = records.get('acme')!;
+    expect({ createAccountRequestId, createAccountClaim, accountId }).toEqual({ createAccountRequestId: undefined, createAccountClaim: undefined, accountId: undefined });
   });
 
   it('lets throttling through to the state machine retry, its claim kept for the retry to resolve', async () => {
