@@ -2,8 +2,8 @@ import { AccountCreationFailedError, AccountWaitTimedOutError } from '../shared/
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
-import { carried, type AccountProgress } from './create-account.js';
-import { ownAccountBehind, resolvePendingAccount, rootEmailOf, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
+import type { AccountProgress } from './create-account.js';
+import { carried, ownAccountBehind, resolvePendingAccount, rootEmailOf, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { LifecycleState } from './state.js';
 

@@ -4,7 +4,10 @@ import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
-import { resolvePendingAccount, tenantAccountName } from './pending-account.js';
+import { AccountCreationFailedError, isTransientError } from '../shared/errors.js';
+import { accountFailureAdvice } from './check-account-status.js';
+import { carried, resolvePendingAccount, rootEmailOf, tenantAccountName } from './pending-account.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { LifecycleState } from './state.js';
 
 export interface AccountProgress {
@@ -28,9 +31,6 @@ export interface TransientAccountFailure {
   /** ISO time *Check account* read it. */
   at: string;
 }
-
-/** `$.account`'s transient failures, carried on in a step's answer (none: nothing). */
-export const carried = (previous?: AccountProgress): Pick<AccountProgress, 'transientFailures'> => (previous?.transientFailures?.length ? { transientFailures: previous.transientFailures } : {});
 
 /**
  * Asks Organizations for the tenant's account, once. The call is claimed first by a conditional
@@ -81,15 +81,40 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
   // One attempt only: CreateAccount is not idempotent, and an SDK retry after a timeout would ask
   // for a second account (refused for its email, and recorded instead of the first). A failed call
   // leaves the claim, which the next attempt resolves through ListCreateAccountStatus.
-  const out = await (await organizationsClient({ maxAttempts: 1 })).send(new CreateAccountCommand({
-    Email: accountEmail,
-    AccountName: tenantAccountName(record.tenantId),
-    RoleName: platformConfig().roles.provisioningRoleName,
-    IamUserAccessToBilling: 'DENY',
-    Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }, { Key: 'tessera:tier', Value: record.tier }],
-  }));
+  let out;
+  try {
+    out = await (await organizationsClient({ maxAttempts: 1 })).send(new CreateAccountCommand({
+      Email: accountEmail,
+      AccountName: tenantAccountName(record.tenantId),
+      RoleName: platformConfig().roles.provisioningRoleName,
+      IamUserAccessToBilling: 'DENY',
+      Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }, { Key: 'tessera:tier', Value: record.tier }],
+    }));
+  } catch (e) {
+    throw await refused(e, record);
+  }
   const requestId = out.CreateAccountStatus?.Id;
   if (!requestId) throw new Error(`CreateAccount for tenant ${record.tenantId} returned no request id`);
   await updateTenant(record.tenantId, { createAccountRequestId: requestId });
   return inProgress;
 });
+
+/**
+ * A CreateAccount that Organizations answered with a refusal (a client fault that is not transient: isTransientError)
+ * made no account request: the claim is taken off the record, so Record failure does not report "an account request may
+ * be pending" and the offboarding does not wait for one (retire-account.ts CLAIM_SETTLE_MS). A refusal for the
+ * organization's quota of accounts (ConstraintViolationException `ACCOUNT_NUMBER_LIMIT_EXCEEDED`, AWS Organizations API
+ * Reference, CreateAccount) becomes AccountCreationFailed with what to do (accountFailureAdvice, as the asynchronous
+ * `ACCOUNT_LIMIT_EXCEEDED`); any other ConstraintViolationException names its Reason. A transient error, or no answer (a
+ * timeout, a connection reset), keeps the claim: the call may have reached Organizations, and the next attempt resolves it.
+ * @returns the error to throw
+ */
+async function refused(e: unknown, record: TenantRecord): Promise<unknown> {
+  const fault = (e as { $fault?: string }).$fault;
+  if (fault !== 'client' || isTransientError(e)) return e;
+  await updateTenant(record.tenantId, { createAccountClaim: undefined });
+  const { name, message, Reason: reason } = e as Error & { Reason?: string };
+  if (name !== 'ConstraintViolationException') return e;
+  const advice = reason === 'ACCOUNT_NUMBER_LIMIT_EXCEEDED' ? accountFailureAdvice('ACCOUNT_LIMIT_EXCEEDED', record) : '';
+  return new AccountCreationFailedError(`Organizations refused CreateAccount for tenant ${record.tenantId} (${rootEmailOf(record)}): ${name}${reason ? ` (${reason})` : ''}: ${message}${advice}`);
+}

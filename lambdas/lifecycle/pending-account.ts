@@ -3,7 +3,11 @@ import {
 } from '@aws-sdk/client-organizations';
 import { pages } from '../../lib/aws-pages.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import type { AccountProgress } from './create-account.js';
 import { attachPolicyOnce, QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
+
+/** `$.account`'s transient failures (create-account.ts AccountProgress), carried on in a step's answer (none: nothing). */
+export const carried = (previous?: AccountProgress): Pick<AccountProgress, 'transientFailures'> => (previous?.transientFailures?.length ? { transientFailures: previous.transientFailures } : {});
 
 /** The account name Tessera gives a tenant's account (CreateAccount `AccountName`). */
 export const tenantAccountName = (tenantId: string) => `tessera-${tenantId}`;

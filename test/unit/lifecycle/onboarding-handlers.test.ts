@@ -3,7 +3,7 @@ import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, DescribeSecur
 import { EventBridgeClient, PutEventsCommand, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import {
   AttachPolicyCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
-  ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException } from '@aws-sdk/client-organizations';
+  ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, OrganizationsServiceException, ConstraintViolationException, AccessDeniedException } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -563,6 +563,26 @@ describe('Create account / Check account', async () => {
     // AND nothing is left pending on the record: no request, no claim
     const { createAccountRequestId, createAccountClaim, accountId } = records.get('acme')!;
     expect({ createAccountRequestId, createAccountClaim, accountId }).toEqual({ createAccountRequestId: undefined, createAccountClaim: undefined, accountId: undefined });
+  });
+
+  it('takes the claim off a CreateAccount Organizations refused outright, and names the account quota and what to do for ACCOUNT_NUMBER_LIMIT_EXCEEDED', async () => {
+    // GIVEN the organization at its quota of accounts: CreateAccount itself is refused (no request made)
+    vending();
+    orgs.on(CreateAccountCommand).rejects(new ConstraintViolationException({ message: 'You have exceeded the allowed number of AWS accounts.', $metadata: { httpStatusCode: 400 }, Reason: 'ACCOUNT_NUMBER_LIMIT_EXCEEDED' }));
+    // WHEN
+    const refusal = (await create(state()).then(() => undefined, (e: unknown) => e)) as Error;
+    // THEN the failure says what refused it and what to do (was: ConstraintViolationException with no advice)
+    expect(refusal).toMatchObject({ name: 'AccountCreationFailed' });
+    expect(refusal.message).toContain('Organizations refused CreateAccount for tenant acme (aws+tessera-acme@example.com): ConstraintViolationException (ACCOUNT_NUMBER_LIMIT_EXCEEDED): You have exceeded the allowed number of AWS accounts.');
+    expect(refusal.message).toContain('request an increase in Service Quotas from the management account');
+    // AND no claim is left for Record failure to call "an account request may be pending", nor for the offboarding to wait for
+    expect(records.get('acme')!.createAccountClaim).toBeUndefined();
+    expect(records.get('acme')!.createAccountRequestId).toBeUndefined();
+    // AND a refusal of another kind is passed on as it is, its claim taken off too
+    vending();
+    orgs.on(CreateAccountCommand).rejects(new AccessDeniedException({ message: 'not authorized to perform organizations:CreateAccount', $metadata: { httpStatusCode: 403 } }));
+    await expect(create(state())).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(records.get('acme')!.createAccountClaim).toBeUndefined();
   });
 
   it('lets throttling through to the state machine retry, its claim kept for the retry to resolve', async () => {
