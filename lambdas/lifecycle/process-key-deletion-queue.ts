@@ -21,7 +21,8 @@ export const handler = lifecycleHandler('Process key deletion queue', async (_ev
   for (const item of due) {
     try {
       // A DR key (item.region, its DR region) is scheduled there, and its emptied DR containers removed there.
-      const deletionDate = await scheduleTenantKey(item.accountId, item.tenantId, item.keyArn, item.region);
+      // A key KMS deleted already (deleted: its date unknown here) counts as scheduled: nothing is left to schedule.
+      const { deletionDate } = await scheduleTenantKey(item.accountId, item.tenantId, item.keyArn, item.region);
       const record = await getTenant(item.tenantId);
       const retainedStores = record?.offboarding?.retainedStores
         ? await removeEmptiedStores(item.accountId, item.tenantId, record.offboarding.retainedStores, new Date(now), item.region)

@@ -25,29 +25,46 @@ export function keyDeletionPlan(record: TenantRecord, now = new Date()): ReturnT
   return keyDeletionPlanOf(record.isolation, record.offboarding?.retainedStores ?? [], now);
 }
 
+/** What scheduleTenantKey found: the key's deletion date (ISO 8601, as KMS reports it), or that the key is gone. */
+export interface ScheduledKey {
+  deletionDate?: string;
+  /** DescribeKey answered NotFoundException: KMS deleted the key already (its waiting period ended), nothing was scheduled. */
+  deleted?: true;
+}
+
 /**
  * ScheduleKeyDeletion with the configured waiting period (a last chance to cancel), once: a key already pending keeps its date.
  * `region`: the key's region when it is not the home region (the tenant's DR key, in its DR region).
  * KMS refuses ScheduleKeyDeletion on a key pending deletion (`KMSInvalidStateException`): met after the DescribeKey here
  * (a call the SDK sent again after its answer was lost, or another run scheduling the same key between the two calls),
  * the key is described again and, pending deletion, its date is the answer; in any other state the error stands.
- * @returns the key's deletion date (ISO 8601), as KMS reports it
+ * A key KMS no longer has (DescribeKey: `NotFoundException`, as for a key deleted at the end of its waiting period) is
+ * `deleted`: a retried offboarding met it more than the waiting period after its first run scheduled it, and failed at
+ * *Schedule key deletion* for good (the daily job, for a queued key deleted meanwhile, every day).
+ * @returns the key's deletion date, or `deleted`
  */
-export async function scheduleTenantKey(accountId: string, tenantId: string, keyArn: string, region?: string): Promise<string | undefined> {
+export async function scheduleTenantKey(accountId: string, tenantId: string, keyArn: string, region?: string): Promise<ScheduledKey> {
   const kms = clientWith(KMSClient, await tenantAccountCredentials(accountId, tenantId, 'key'), region ? { region } : {});
   const pendingDate = async () => {
-    const key = (await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata;
-    return { key, pending: key?.KeyState === 'PendingDeletion', date: key?.DeletionDate?.toISOString() };
+    try {
+      const key = (await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata;
+      return { key, pending: key?.KeyState === 'PendingDeletion', date: key?.DeletionDate?.toISOString() };
+    } catch (e) {
+      if ((e as Error).name === 'NotFoundException') return { gone: true as const };
+      throw e;
+    }
   };
   const before = await pendingDate();
-  if (before.pending) return before.date;
+  if ('gone' in before) return { deleted: true };
+  if (before.pending) return { deletionDate: before.date };
   try {
     const out = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: before.key?.KeyId ?? keyArn, PendingWindowInDays: numberEnv(ENV.keyDeletionWindowDays, 30) }));
-    return out.DeletionDate?.toISOString();
+    return { deletionDate: out.DeletionDate?.toISOString() };
   } catch (e) {
     if ((e as Error).name !== 'KMSInvalidStateException') throw e;
     const after = await pendingDate();
-    if (after.pending) return after.date;
+    if ('gone' in after) return { deleted: true };
+    if (after.pending) return { deletionDate: after.date };
     throw e;
   }
 }
@@ -59,7 +76,7 @@ export async function scheduleTenantKey(accountId: string, tenantId: string, key
  * only by its alias (`keyArn` undefined: its DR stack could not be listed) is held: nothing schedules a key it cannot name.
  * @returns what becomes of the key, as `offboarding.keyDeletion` records it (`key`: the alias, when the ARN is unknown)
  */
-async function settleKey(record: TenantRecord & { accountId: string }, plan: ReturnType<typeof keyDeletionPlanOf>, key: { keyArn?: string; alias?: string }, region?: string): Promise<KeyDeletion & { key?: string }> {
+async function settleKey(record: TenantRecord & { accountId: string }, plan: ReturnType<typeof keyDeletionPlanOf>, key: { keyArn?: string; alias?: string }, region?: string, previous?: KeyDeletion): Promise<KeyDeletion & { key?: string; deleted?: true }> {
   const { keyArn } = key;
   const named = keyArn ? { keyArn } : { key: key.alias };
   if (plan.action === 'with-account') return { state: 'WITH_ACCOUNT_CLOSURE', ...named };
@@ -68,12 +85,16 @@ async function settleKey(record: TenantRecord & { accountId: string }, plan: Ret
     await enqueueKeyDeletion({ keyArn, accountId: record.accountId, tenantId: record.tenantId, dueAt: plan.dueAt!, ...(region ? { region } : {}) });
     return { state: 'QUEUED', keyArn, dueAt: plan.dueAt };
   }
-  return { state: 'SCHEDULED', keyArn, deletionDate: await scheduleTenantKey(record.accountId, record.tenantId, keyArn, region) };
+  const scheduled = await scheduleTenantKey(record.accountId, record.tenantId, keyArn, region);
+  // A key KMS deleted already (a retried offboarding, past the waiting period its first run scheduled): recorded SCHEDULED
+  // with the date that run recorded, and not announced again.
+  if (scheduled.deleted) return { state: 'SCHEDULED', keyArn, ...(previous?.keyArn === keyArn && previous.deletionDate ? { deletionDate: previous.deletionDate } : {}), deleted: true };
+  return { state: 'SCHEDULED', keyArn, deletionDate: scheduled.deletionDate };
 }
 
 /** The `Tenant Key Deletion Scheduled` event of a key settleKey scheduled (none for another outcome); `region`: the DR key's. */
-async function announceScheduled(record: TenantRecord & { accountId: string }, deletion: KeyDeletion, region?: string): Promise<void> {
-  if (deletion.state !== 'SCHEDULED') return;
+async function announceScheduled(record: TenantRecord & { accountId: string }, deletion: KeyDeletion & { deleted?: true }, region?: string): Promise<void> {
+  if (deletion.state !== 'SCHEDULED' || deletion.deleted) return;
   await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: record.tenantId, accountId: record.accountId, keyArn: deletion.keyArn, ...(region ? { region } : {}), deletionDate: deletion.deletionDate });
 }
 
@@ -91,8 +112,8 @@ async function settleDrKey(record: TenantRecord & { accountId: string }, now: Da
   const entry = stores.find((s) => s.store === 'key' && s.drRegion);
   if (!region || !entry) return undefined;
   const keyArn = entry.keyArn?.startsWith('arn:') ? entry.keyArn : undefined;
-  const deletion = await settleKey(record, keyDeletionPlanOf(record.isolation, stores, now, 'dr'), { keyArn, alias: entry.id }, region);
-  await announceScheduled(record, deletion, region);
+  const { deleted, ...deletion } = await settleKey(record, keyDeletionPlanOf(record.isolation, stores, now, 'dr'), { keyArn, alias: entry.id }, region, record.offboarding?.drKeyDeletion);
+  await announceScheduled(record, { ...deletion, ...(deleted ? { deleted } : {}) }, region);
   return { ...deletion, region };
 }
 
@@ -116,9 +137,9 @@ export const handler = lifecycleHandler('Schedule key deletion', async (state: L
     return { scheduled: false, ...drOut };
   }
   const plan = keyDeletionPlan(record, now);
-  const keyDeletion = await settleKey(owned, plan, { keyArn });
+  const { deleted, ...keyDeletion } = await settleKey(owned, plan, { keyArn }, undefined, record.offboarding?.keyDeletion);
   await save(keyDeletion);
-  await announceScheduled(owned, keyDeletion);
+  await announceScheduled(owned, { ...keyDeletion, ...(deleted ? { deleted } : {}) });
   if (keyDeletion.state === 'SCHEDULED') return { scheduled: true, deletionDate: keyDeletion.deletionDate, ...drOut };
   return { scheduled: false, keyDeletion: keyDeletion.state, ...(keyDeletion.state === 'HELD' ? { holders: plan.holders } : {}), ...(keyDeletion.state === 'QUEUED' ? { dueAt: keyDeletion.dueAt } : {}), ...drOut };
 });

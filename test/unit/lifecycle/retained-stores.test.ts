@@ -3,7 +3,7 @@ import { ListStackResourcesCommand, type ResourceStatus } from '@aws-sdk/client-
 import { DeleteLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, NotFoundException, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -210,6 +210,19 @@ describe('Schedule key deletion waits for what the key still protects', async ()
     expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Tenant Key Deletion Scheduled');
   });
 
+  it('a retried offboarding that meets the key KMS deleted already (past the waiting period its first run scheduled): recorded SCHEDULED with that run\'s date, not announced again', async () => {
+    // GIVEN the first run scheduled the key for 2026-11-01, and the offboarding failed at a later step; KMS has deleted the key since
+    const scheduled = { state: 'SCHEDULED' as const, keyArn: KEY, deletionDate: '2026-11-01T00:00:00.000Z' };
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: stores(new Date(Date.now() - 60 * DAY).toISOString()), keyDeletion: scheduled } }));
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: `Key '${KEY}' does not exist`, $metadata: { httpStatusCode: 400 } }));
+    // WHEN the retry runs Schedule key deletion (was: NotFoundException, the offboarding failed there at every retry)
+    await expect(handler(state())).resolves.toEqual({ scheduled: true, deletionDate: '2026-11-01T00:00:00.000Z' });
+    // THEN nothing is asked of KMS but the DescribeKey, the record says what was done, and nothing is announced twice
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual(scheduled);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
   it('VPC mode: holds the key while a store under it has no expiry', async () => {
     records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: stores(undefined, 'review') } }));
     await expect(handler(state())).resolves.toMatchObject({ scheduled: false, keyDeletion: 'HELD', holders: ['log-group /tessera/acme/flow-logs'] });
@@ -280,6 +293,20 @@ describe('Process key deletion queue (daily)', async () => {
     const out = await handler({});
     expect(out.failed).toEqual([{ keyArn: `${KEY}-acme`, error: 'ProvisionedThroughputExceededException: Throughput exceeds the current capacity' }]);
     expect(controlMock.markKeyDeletionScheduled).not.toHaveBeenCalled();
+  });
+
+  it('marks a queued key KMS no longer has as done (recorded SCHEDULED), rather than failing it every day', async () => {
+    // GIVEN a queued key someone deleted meanwhile (DescribeKey: NotFoundException)
+    records.set('acme', closed({ offboarding: { liftedProtections: [], keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' } } }));
+    controlMock.keyDeletions.mockResolvedValueOnce([item('acme', '2026-11-01T00:00:00Z')]);
+    kms.on(DescribeKeyCommand, { KeyId: `${KEY}-acme` }).rejects(new NotFoundException({ message: 'does not exist', $metadata: { httpStatusCode: 400 } }));
+    // WHEN
+    const out = await handler({});
+    // THEN (was: failed, left QUEUED, every run)
+    expect(out).toMatchObject({ scheduled: [{ keyArn: `${KEY}-acme` }], failed: [] });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, undefined);
+    expect(records.get('acme')?.offboarding?.keyDeletion).toMatchObject({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' });
   });
 
   it('keeps a key queued when KMS refuses, and goes on with the others', async () => {
