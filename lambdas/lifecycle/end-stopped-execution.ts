@@ -1,12 +1,12 @@
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
-import { catchReason } from './catch-reason.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
 import { sendOwed } from './announcements.js';
 import { endDeadOperation } from './lease.js';
 import { usageKeyAfterEndedChange } from './manage-usage-key.js';
 import { stackStanding } from './stack-standing.js';
+import { stoppedReason } from './stopped-reason.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
 export interface ExecutionStatusChange {
@@ -29,31 +29,6 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
   }
 }
 
-/** A Catch's error: `Error`, and `Cause` (a Lambda's JSON error, or a plain string). */
-type CaughtError = { Error: string; Cause?: string };
-const isCaught = (v: unknown): v is CaughtError => typeof v === 'object' && v !== null && typeof (v as CaughtError).Error === 'string'
-  && ((v as CaughtError).Cause === undefined || typeof (v as CaughtError).Cause === 'string');
-
-/**
- * The two errors of an execution whose failure recorder (*Record failure*, *Record status failure*) itself failed: the
- * workflow's `… failed, not recorded` Fail state (constructs/lifecycle-workflows.ts notRecorded) gives as the execution's
- * cause the failed step's Catch error as JSON, `{"Error","Cause","recordFailure":{"Error","Cause"}}`.
- * @returns the step's error (`failed`) and the recorder's (`recordFailure`); undefined for any other cause
- */
-export function failedRecorderCause(cause: string | null | undefined): { failed: CaughtError; recordFailure: CaughtError } | undefined {
-  if (!cause?.startsWith('{')) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(cause);
-  } catch {
-    return undefined;
-  }
-  if (!isCaught(parsed)) return undefined;
-  const { recordFailure, Error: error, Cause: inner } = parsed as CaughtError & { recordFailure?: unknown };
-  if (!isCaught(recordFailure)) return undefined;
-  return { failed: { Error: error, ...(inner !== undefined ? { Cause: inner } : {}) }, recordFailure };
-}
-
 /**
  * Ends the operation of a lifecycle execution that stopped without its Catch running (stopped by
  * an operator, timed out, or failed inside Step Functions itself): when it still holds its
@@ -63,7 +38,7 @@ export function failedRecorderCause(cause: string | null | undefined): { failed:
  * execution status change events of the tessera-* state machines; a no-op for executions that
  * released their lease (every normal end), except that it sends the announcements such an execution
  * still owes (stopped after its completing write, before PutEvents). An execution that failed because its failure recorder
- * failed (failedRecorderCause) is recorded with the failed step's own error, then the recorder's.
+ * failed (stopped-reason.ts failedRecorderCause) is recorded with the failed step's own error, then the recorder's.
  */
 export const handler = lifecycleHandler('End stopped execution', async (event: { detail: ExecutionStatusChange }) => {
   const detail = event.detail;
@@ -86,11 +61,7 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   const step = record.currentStep ?? 'unknown';
   // A change stopped after its stack update went through, before Check blueprint recorded it: the registry says what the stack runs.
   const standing = await stackStanding(record, lease.kind, 'End stopped execution');
-  const unrecorded = failedRecorderCause(detail.cause);
-  const ended = unrecorded
-    ? `execution ${detail.status} at "${step}": ${catchReason(unrecorded.failed)}; not recorded by the workflow, whose failure recorder failed too (${catchReason(unrecorded.recordFailure)})`
-    : `execution ${detail.status}${detail.error ? `: ${detail.error}` : ''}${detail.cause ? ` (${detail.cause})` : ''} at "${step}" without recording its outcome`;
-  const reason = `${ended}${standing.note ? `; ${standing.note}` : ''}`;
+  const reason = `${stoppedReason(detail, step)}${standing.note ? `; ${standing.note}` : ''}`;
   // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.
   const result = await endDeadOperation(record, lease, { step, reason, changes: standing.changes, ...(standing.updating ? { details: { stackUpdating: standing.updating } } : {}) });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: result.status });

@@ -6,6 +6,8 @@ import { logger } from '../shared/handler.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { failedCustomizations } from './customization-failure.js';
 import { fenceAccount } from './pending-account.js';
+import { clipReason } from './catch-reason.js';
+import { failedRecorderCause, unrecordedFailure } from './stopped-reason.js';
 import { describeLease, getTenant, RegistryContentionError, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 
 /**
@@ -55,10 +57,10 @@ function entryFor(record: TenantRecord, request: LeaseRequest, outcome: Partial<
  * execution Step Functions does not know counts as ended once the start grace has passed; when
  * Step Functions cannot be asked, the lease is assumed alive (never taken from a live holder).
  */
-export async function leaseHolderEnded(lease: TenantLease, now = Date.now()): Promise<{ ended: boolean; status?: string }> {
+export async function leaseHolderEnded(lease: TenantLease, now = Date.now()): Promise<{ ended: boolean; status?: string; error?: string; cause?: string }> {
   try {
     const out = await platformClient(SFNClient).send(new DescribeExecutionCommand({ executionArn: lease.executionArn }));
-    return { ended: out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE', status: out.status };
+    return { ended: out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE', status: out.status, ...(out.error ? { error: out.error } : {}), ...(out.cause ? { cause: out.cause } : {}) };
   } catch (e) {
     if ((e as Error).name === 'ExecutionDoesNotExist') return { ended: now - Date.parse(lease.acquiredAt) > STARTING_GRACE_MS, status: 'DOES_NOT_EXIST' };
     logger.warn('could not ask Step Functions about a lease holder; treating it as running', { lease, error: e as Error });
@@ -117,7 +119,10 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
     if (record.lease) {
       const holder = await leaseHolderEnded(record.lease);
       if (!holder.ended) throw busyError(record, request.kind);
-      const reason = `execution ${record.lease.executionArn} ended ${holder.status} without recording its outcome (found by ${request.kind} ${request.executionArn})`;
+      // What DescribeExecution says of its end: the step's error and the failure recorder's, when that failed too (stopped-reason.ts).
+      const unrecorded = failedRecorderCause(holder.cause);
+      const why = unrecorded ? `: ${unrecordedFailure(unrecorded)}` : `${holder.error ? `: ${holder.error}` : ''}${holder.cause ? ` (${clipReason(holder.cause, 1000)})` : ''} without recording its outcome`;
+      const reason = `execution ${record.lease.executionArn} ended ${holder.status}${why} (found by ${request.kind} ${request.executionArn})`;
       try {
         await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason }, { canFence: false });
       } catch (e) {

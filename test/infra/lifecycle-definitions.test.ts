@@ -644,7 +644,7 @@ describe('a failure recorder that fails itself', () => {
     expect(run.states.at(-1)).toBe(failState);
     expect(run.error?.error).toBe('AccountCreationFailed');
     // AND its cause carries both errors, as End stopped execution reads them
-    const { failedRecorderCause } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
+    const { failedRecorderCause } = await import('../../lambdas/lifecycle/stopped-reason.js');
     expect(failedRecorderCause(run.error?.cause)).toEqual({
       failed: { Error: 'AccountCreationFailed', Cause: expect.stringContaining('EMAIL_ALREADY_EXISTS: the root email is taken') },
       recordFailure: { Error: 'ProvisionedThroughputExceededException', Cause: expect.stringContaining('registry write throttled') },

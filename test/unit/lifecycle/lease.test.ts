@@ -135,6 +135,25 @@ describe('acquireLease', () => {
     expect(controlMock.releaseSlot).not.toHaveBeenCalled();
   });
 
+  it('names what a holder\'s execution ended with, as DescribeExecution says: its error and cause, or the step\'s and the failure recorder\'s errors', async () => {
+    const held = lease('change', OTHER_EXECUTION_ARN, { requestId: 'req-old' });
+    const stepError = { Error: 'StackFailed', Cause: JSON.stringify({ errorType: 'StackFailed', errorMessage: 'tessera-acme UPDATE_ROLLBACK_COMPLETE: Bucket failed', trace: [] }) };
+    for (const [out, why] of [
+      // GIVEN an execution whose Record failure failed too (the workflow's `Change failed, not recorded`)
+      [{ status: 'FAILED', error: 'StackFailed', cause: JSON.stringify({ ...stepError, recordFailure: { Error: 'States.Timeout' } }) },
+        ': StackFailed: tessera-acme UPDATE_ROLLBACK_COMPLETE: Bucket failed; not recorded by the workflow, whose failure recorder failed too (States.Timeout)'],
+      // AND one that timed out
+      [{ status: 'TIMED_OUT', error: 'States.Timeout', cause: 'execution timed out' }, ': States.Timeout (execution timed out) without recording its outcome'],
+    ] as const) {
+      records.set('acme', leased('change', { currentStep: 'Check blueprint', lease: held }));
+      sfn.on(DescribeExecutionCommand).resolves(out);
+      // WHEN another change meets its lease (end-stopped-execution missed it)
+      await acquireLease('acme', ask('change'));
+      // THEN the failure says why it ended (was: "ended FAILED without recording its outcome", nothing more)
+      expect(records.get('acme')!.failure!.reason).toBe(`execution ${OTHER_EXECUTION_ARN} ended ${out.status}${why} (found by change ${MINE})`);
+    }
+  });
+
   it('ends an onboarding whose execution never started (ExecutionDoesNotExist after the grace): FAILED, its slot given back, then the offboarding takes it', async () => {
     // GIVEN a lease the admin API wrote long ago for an execution Step Functions never saw
     records.set('acme', leased('onboard', { status: 'REQUESTED', currentStep: undefined, lease: lease('onboard', OTHER_EXECUTION_ARN, { previousStatus: 'REQUESTED' }) }));
