@@ -90,6 +90,26 @@ export class LocalVectorIndex implements VectorIndex {
     });
   }
 
+  /** VectorIndex.setFilterable: each existing vector of `keys` keeps its data, text and run, with `filterable` checked as put checks it. */
+  async setFilterable(tenantId: string, storeId: string, keys: string[], filterable: VectorRecord['filterable']): Promise<void> {
+    const dir = this.indexDir(tenantId, storeId);
+    await this.serial(dir, async () => {
+      const dimension = await this.dimension(tenantId, storeId);
+      if (dimension === undefined) return;
+      for (const [group, inGroup] of groupBy(keys)) {
+        const stored = await readGroup(dir, group);
+        const present = [...inGroup].filter((key) => key in stored);
+        if (!present.length) continue;
+        for (const key of present) {
+          const r = stored[key]!;
+          checkRecord({ key, data: r.data, filterable, text: r.text, ...(r.run === undefined ? {} : { run: r.run }) }, dimension);
+          stored[key] = { ...r, filterable: { ...filterable } };
+        }
+        await writeWhole(join(dir, `${group}.json`), JSON.stringify(stored));
+      }
+    });
+  }
+
   async delete(tenantId: string, storeId: string, keys: string[]): Promise<void> {
     const dir = this.indexDir(tenantId, storeId);
     await this.serial(dir, async () => {

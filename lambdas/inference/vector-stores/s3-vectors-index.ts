@@ -1,5 +1,5 @@
 import {
-  ConflictException, CreateIndexCommand, DeleteIndexCommand, DeleteVectorsCommand, GetIndexCommand, NotFoundException, PutVectorsCommand,
+  ConflictException, CreateIndexCommand, DeleteIndexCommand, DeleteVectorsCommand, GetIndexCommand, GetVectorsCommand, NotFoundException, PutVectorsCommand,
   QueryVectorsCommand, type PutInputVector, type QueryOutputVector, type S3VectorsClient,
 } from '@aws-sdk/client-s3vectors';
 import type { DocumentType } from '@smithy/types';
@@ -21,6 +21,8 @@ export const S3_VECTORS_LIMITS = {
   batchSize: 500,
   /** PutVectors' request payload: at most 20 MiB (batches are cut below it too). */
   maxPutPayloadBytes: 20 * 1024 * 1024,
+  /** GetVectors `keys`: 1-100 per call. */
+  maxGetKeys: 100,
   /** QueryVectors `topK`: 1-100. */
   maxTopK: 100,
   /** A vector key: 1-1,024 characters. */
@@ -133,6 +135,43 @@ export class S3VectorsIndex implements VectorIndex {
     const vectors = records.map(putVector);
     if (vectors.length === 0) return;
     const client = await this.clientFor(tenantId);
+    for (const batch of batches(vectors)) {
+      try {
+        await client.send(new PutVectorsCommand({ ...at, vectors: batch }));
+      } catch (e) {
+        throw s3VectorsError(e, at);
+      }
+    }
+  }
+
+  /**
+   * VectorIndex.setFilterable: GetVectors (`returnData`, `returnMetadata`; at most 100 keys a call, its API reference's
+   * limit) and PutVectors of the vectors it answers, each with its own data, its text (TEXT_METADATA_KEY) and run
+   * (RUN_METADATA_KEY) and `filterable` as the rest of its metadata. S3 Vectors has no metadata-only update: "If you put a
+   * vector with a key that already exists in the index, it will overwrite the existing vector completely" (Amazon S3 User
+   * Guide, Inserting vectors into a vector index), so the data read is written back with it. A key GetVectors does not
+   * answer (the vector deleted) is not written. Every vector is checked (putVector) before the first PutVectors.
+   * @throws GatewayError 400 naming `attributes` for metadata over S3 Vectors' limits; s3VectorsError for AWS's errors
+   */
+  async setFilterable(tenantId: string, storeId: string, keys: string[], filterable: Record<string, VectorMetadataValue>): Promise<void> {
+    const at = this.at(tenantId, storeId);
+    keys.forEach(checkKey);
+    if (keys.length === 0) return;
+    const client = await this.clientFor(tenantId);
+    const records: VectorRecord[] = [];
+    for (let i = 0; i < keys.length; i += S3_VECTORS_LIMITS.maxGetKeys) {
+      let out;
+      try {
+        out = await client.send(new GetVectorsCommand({ ...at, keys: keys.slice(i, i + S3_VECTORS_LIMITS.maxGetKeys), returnData: true, returnMetadata: true }));
+      } catch (e) {
+        throw s3VectorsError(e, at);
+      }
+      for (const v of out.vectors ?? []) {
+        const { [TEXT_METADATA_KEY]: text, [RUN_METADATA_KEY]: run } = (v.metadata ?? {}) as Record<string, unknown>;
+        records.push({ key: v.key ?? '', data: v.data?.float32 ?? [], filterable, text: typeof text === 'string' ? text : '', ...(typeof run === 'string' ? { run } : {}) });
+      }
+    }
+    const vectors = records.map(putVector);
     for (const batch of batches(vectors)) {
       try {
         await client.send(new PutVectorsCommand({ ...at, vectors: batch }));

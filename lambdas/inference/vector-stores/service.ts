@@ -10,7 +10,7 @@ import { cursorQuery, integerQuery, refuseRepeatedQuery, refuseUnknownQuery } fr
 import { parseJson } from '../request-body.js';
 import { DEFAULT_CHUNKING, parseChunking } from './chunking.js';
 import { fileText } from './file-text.js';
-import { checkFilter } from './filters.js';
+import { checkFilter, matchesFilter } from './filters.js';
 import { S3_VECTORS_LIMITS } from './local-index.js';
 import { parseVectorKey, runTag, vectorKeys, type EmbedTexts } from './processing.js';
 import {
@@ -259,17 +259,43 @@ export class VectorStoreService {
     if (!('attributes' in b)) throw invalid('attributes is required (an object, or null to clear them)', 'attributes', 'missing_required_parameter');
     const attributes = checkPairs(b.attributes, 'attributes', false);
     await this.file(tenantId, storeId, fileId);
-    // The chunks' filterable metadata is the file's attributes: the file is processed again with the new ones, as a new
-    // run (a run still going, which read the old ones, finds itself superseded and removes its own vectors).
+    // A completed file keeps its run and vectors: OpenAI's attributes update changes what filters match, and the file
+    // stays searchable with them (API reference, "Update vector store file attributes"); its chunks' filterable metadata
+    // is rewritten before the answer (setAttributesOf), so a search right after filters by the new ones. A file not
+    // completed (a run going, which read the old ones; failed; cancelled) is processed again with the new ones, as a new
+    // run (a run still going finds itself superseded and removes its own vectors).
     let replaced: StoredVectorStoreFile | undefined;
     const updated = await this.deps.records.updateFile(tenantId, storeId, fileId, (c) => {
       replaced = c;
+      if (c.status === 'completed') return { ...c, attributes };
       const { deadLettered: _processedAgain, ...kept } = c;
       return { ...kept, attributes, owner: ownerOf(caller), status: 'in_progress' as const, lastError: null, run: newRunId(), chunks: 0 };
     });
     if (!updated) throw notFound(`No file found with id ${quoted(fileId)} in vector store ${storeId}`, 'file_id', 'file_not_found');
+    if (updated.status === 'completed') return json(answerFile(await this.setAttributesOf(updated)));
     if (replaced?.chunks) await this.deps.index.delete(tenantId, storeId, vectorKeys(fileId, replaced.run, replaced.chunks));
     return json(answerFile((await this.start(tenantId, storeId, fileId, updated.run, updated.batchId)) ?? updated));
+  }
+
+  /**
+   * Rewrites the filterable metadata of a completed file's vectors (its run's `chunks`) to its record's attributes, then
+   * reads the record again: an update that wrote other attributes meanwhile (two updates at once, whose rewrites may
+   * interleave) is written again, up to ATTRIBUTE_REWRITES times; a file no longer completed at that run (attached again,
+   * detached) is left to its new run. A search checks each chunk's filter against the record's attributes too
+   * (searchStore), so a vector whose metadata lags its record is never answered under attributes it no longer has.
+   * @returns the record as last read (the answer of the update)
+   */
+  private async setAttributesOf(file: StoredVectorStoreFile): Promise<StoredVectorStoreFile> {
+    let current = file;
+    for (let i = 0; i < ATTRIBUTE_REWRITES; i++) {
+      const written = current.attributes;
+      await this.deps.index.setFilterable(file.tenantId, file.storeId, vectorKeys(file.fileId, current.run, current.chunks), { ...(written ?? {}) });
+      const again = await this.deps.records.getFile(file.tenantId, file.storeId, file.fileId);
+      if (!again || again.status !== 'completed' || again.run !== current.run) return again ?? current;
+      current = again;
+      if (JSON.stringify(again.attributes) === JSON.stringify(written)) break;
+    }
+    return current;
   }
 
   private async detach(tenantId: string, storeId: string, fileId: string): Promise<VectorStoreAnswer> {
@@ -474,6 +500,8 @@ export class VectorStoreService {
             }
             continue;
           }
+          // The record's attributes are the file's: its vectors' metadata lags them only while an update rewrites it.
+          if (filter && !matchesFilter(f.attributes ?? {}, filter)) continue;
           own++;
           if ((best.get(match.key)?.score ?? -1) < score) best.set(match.key, { key: match.key, score, text: match.text, file: f });
         }
@@ -509,6 +537,8 @@ const SEARCH_CANDIDATES = S3_VECTORS_LIMITS.maxTopK;
  * one run more, up to MAX_EXCLUDED_RUNS). Three reach past 300 chunks of other runs; a QueryVectors call each.
  */
 const SEARCH_ROUNDS = 3;
+/** Rewrites of a completed file's vector metadata by one attributes update at most (setAttributesOf): the first, and again for updates met meanwhile. */
+const ATTRIBUTE_REWRITES = 3;
 /** The longest run tag a chunk keeps beside its attributes (processing.ts runTag of a `file-` id and a run id). */
 const LONGEST_RUN_TAG = runTag(`file-${'0'.repeat(24)}`, '0'.repeat(12));
 

@@ -25,6 +25,14 @@ export interface VectorIndex {
   deleteIndex(tenantId: string, storeId: string): Promise<void>;
   /** Writes (or overwrites, by key) vectors; any number, batched by the implementation. */
   put(tenantId: string, storeId: string, records: VectorRecord[]): Promise<void>;
+  /**
+   * Sets the filterable metadata of the vectors `keys` to `filterable`, keeping each one's data, text and run: a vector
+   * store file's `attributes` updated (OpenAI's "Update vector store file attributes" changes what filters match; the
+   * file stays searchable, its chunks are not embedded again). A key with no vector is skipped, not written (a file
+   * detached or attached again meanwhile: its vectors are gone). Any number, batched by the implementation.
+   * @param filterable the file's new attributes (`{}` when cleared), as VectorRecord.filterable
+   */
+  setFilterable(tenantId: string, storeId: string, keys: string[], filterable: Record<string, VectorMetadataValue>): Promise<void>;
   /** Removes vectors by key; absent keys are not an error. Any number, batched by the implementation. */
   delete(tenantId: string, storeId: string, keys: string[]): Promise<void>;
   /**

@@ -80,6 +80,31 @@ describe('vector stores on tessera serve, with the official Node client', () => 
     expect(gw.audit.records.some((r) => r.path === '/v1/embeddings' && r.tenantId === 'acme' && r.detail?.vectorStoreId === store.id && r.status === 200)).toBe(true);
   });
 
+  it('an attributes update of a completed file keeps it searchable: a search right after finds it, and filters by the new attributes', async () => {
+    const store = await client().vectorStores.create({ name: 'attributes' });
+    const returns = await client().vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from('Returns are accepted within thirty days of delivery.'), 'returns.md'), POLL);
+    const warranty = await client().vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from('The warranty covers returns of faulty appliances for two years.'), 'warranty.md'), POLL);
+    const upstreamCalls = upstream.requests.length;
+
+    const updated = await client().vectorStores.files.update(returns.id, { vector_store_id: store.id, attributes: { team: 'logistics', year: 2026 } });
+
+    // OpenAI's "Update vector store file attributes". At once, no poll: both files answer, the updated one with its new attributes.
+    const all = await client().vectorStores.search(store.id, { query: 'returns' });
+    expect(Object.fromEntries(all.data.map((d) => [d.file_id, d.attributes]))).toEqual({ [returns.id]: { team: 'logistics', year: 2026 }, [warranty.id]: null });
+    const filtered = await client().vectorStores.search(store.id, { query: 'returns', filters: { key: 'team', type: 'eq', value: 'logistics' } });
+    expect(filtered.data.map((d) => [d.file_id, d.attributes])).toEqual([[returns.id, { team: 'logistics', year: 2026 }]]);
+    // The file stayed completed; its chunks were not embedded again (the two upstream calls: the searches' queries).
+    expect(updated).toMatchObject({ id: returns.id, status: 'completed', attributes: { team: 'logistics', year: 2026 }, usage_bytes: returns.usage_bytes });
+    expect(upstream.requests).toHaveLength(upstreamCalls + 2);
+    // Updated again (and cleared): the old value no longer matches, the new one does.
+    await client().vectorStores.files.update(returns.id, { vector_store_id: store.id, attributes: { team: 'support' } });
+    expect((await client().vectorStores.search(store.id, { query: 'returns', filters: { key: 'team', type: 'eq', value: 'logistics' } })).data).toEqual([]);
+    expect((await client().vectorStores.search(store.id, { query: 'returns', filters: { key: 'team', type: 'eq', value: 'support' } })).data.map((d) => d.file_id)).toEqual([returns.id]);
+    await client().vectorStores.files.update(returns.id, { vector_store_id: store.id, attributes: null });
+    expect((await client().vectorStores.search(store.id, { query: 'returns', filters: { key: 'team', type: 'eq', value: 'support' } })).data).toEqual([]);
+    expect((await client().vectorStores.search(store.id, { query: 'returns' })).data.map((d) => d.file_id).sort()).toEqual([returns.id, warranty.id].sort());
+  });
+
   it('lists stores in cursor pages, newest first', async () => {
     const made: string[] = [];
     for (const name of ['p1', 'p2', 'p3']) made.push((await client('globex').vectorStores.create({ name })).id);

@@ -1,5 +1,5 @@
 import {
-  ConflictException, CreateIndexCommand, DeleteIndexCommand, DeleteVectorsCommand, GetIndexCommand, NotFoundException, PutVectorsCommand,
+  ConflictException, CreateIndexCommand, DeleteIndexCommand, DeleteVectorsCommand, GetIndexCommand, GetVectorsCommand, NotFoundException, PutVectorsCommand,
   QueryVectorsCommand, S3VectorsClient, ServiceQuotaExceededException, TooManyRequestsException, ValidationException,
 } from '@aws-sdk/client-s3vectors';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -148,6 +148,32 @@ describe('S3VectorsIndex.put', () => {
     s3v.on(PutVectorsCommand).resolves(meta);
     await expect(index.put('acme', STORE, [record(1), bad])).rejects.toThrow(message);
     await expect(index.put('acme', STORE, [record(1), bad])).rejects.toBeInstanceOf(GatewayError);
+    expect(s3v.commandCalls(PutVectorsCommand)).toHaveLength(0);
+  });
+});
+
+describe('S3VectorsIndex.setFilterable', () => {
+  it('reads the vectors (GetVectors, at most 100 keys a call, data and metadata) and puts each back with its data, text and run, and the new attributes', async () => {
+    const keys = Array.from({ length: 150 }, (_, i) => `file-1#r1#${i}`);
+    s3v.on(GetVectorsCommand).callsFake((input: { keys: string[] }) => ({
+      ...meta,
+      // One key is not answered: its vector was deleted (the file attached again meanwhile); it is not written back.
+      vectors: input.keys.filter((k) => k !== 'file-1#r1#7').map((k) => ({ key: k, data: { float32: [0.5, -0.25] }, metadata: { team: 'old', [RUN_METADATA_KEY]: 'file-1#r1', [TEXT_METADATA_KEY]: `text of ${k}` } })),
+    }));
+    s3v.on(PutVectorsCommand).resolves(meta);
+    await index.setFilterable('acme', STORE, keys, { team: 'new', year: 2026 });
+    const gets = s3v.commandCalls(GetVectorsCommand).map((c) => c.args[0].input);
+    expect(gets.map((g) => g.keys!.length)).toEqual([100, 50]);
+    expect(gets[0]).toMatchObject({ ...AT, returnData: true, returnMetadata: true });
+    const put = s3v.commandCalls(PutVectorsCommand).flatMap((c) => c.args[0].input.vectors!);
+    expect(put).toHaveLength(149);
+    expect(put.map((v) => v.key)).not.toContain('file-1#r1#7');
+    expect(put[0]).toEqual({ key: 'file-1#r1#0', data: { float32: [0.5, -0.25] }, metadata: { team: 'new', year: 2026, [RUN_METADATA_KEY]: 'file-1#r1', [TEXT_METADATA_KEY]: 'text of file-1#r1#0' } });
+  });
+
+  it('writes nothing when the new attributes would take the vector past 2 KB of filterable metadata (a 400 naming attributes)', async () => {
+    s3v.on(GetVectorsCommand).resolves({ ...meta, vectors: [{ key: 'file-1#r1#0', data: { float32: [1] }, metadata: { [RUN_METADATA_KEY]: 'file-1#r1', [TEXT_METADATA_KEY]: 't' } }] });
+    await expect(index.setFilterable('acme', STORE, ['file-1#r1#0'], { big: 'x'.repeat(2100) })).rejects.toMatchObject({ status: 400, param: 'attributes' });
     expect(s3v.commandCalls(PutVectorsCommand)).toHaveLength(0);
   });
 });

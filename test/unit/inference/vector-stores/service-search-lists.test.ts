@@ -69,6 +69,24 @@ describe.each(tables)('search on %s', (_name, table) => {
   });
 });
 
+describe.each(tables)('attributes updated on %s', (_name, table) => {
+  it('a completed file\'s update rewrites its vectors\' metadata in place (same run, no embedding); a chunk whose metadata lags its record is not answered under the old attributes', async () => {
+    const { records, index, store, call, attach } = await setUp(table);
+    const run = '00000000000a';
+    await attach(1, { run, chunks: 2, attributes: { team: 'old' } });
+    await index.createIndex('acme', store.id, 2);
+    await index.put('acme', store.id, [0, 1].map((n) => ({ key: vectorKey(fileId(1), run, n), data: at(10 * n), filterable: { team: 'old' }, text: `own ${n}`, run: runTag(fileId(1), run) })));
+    const updated = await call('POST', `/v1/vector_stores/${store.id}/files/${fileId(1)}`, {}, { attributes: { team: 'new' } });
+    expect(updated).toMatchObject({ status: 'completed', attributes: { team: 'new' } });
+    expect(await records.getFile('acme', store.id, fileId(1))).toMatchObject({ run, chunks: 2, status: 'completed' });
+    const byNew = await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', filters: { key: 'team', type: 'eq', value: 'new' } });
+    expect(byNew.data.map((d) => [d.file_id, d.attributes, d.content])).toEqual([[fileId(1), { team: 'new' }, [{ type: 'text', text: 'own 0' }]], [fileId(1), { team: 'new' }, [{ type: 'text', text: 'own 1' }]]]);
+    // The record changed, its vectors not yet (an update between its two writes): the old value matches the index only.
+    await records.updateFile('acme', store.id, fileId(1), (f) => ({ ...f, attributes: { team: 'later' } }));
+    expect((await call('POST', `/v1/vector_stores/${store.id}/search`, {}, { query: 'q', filters: { key: 'team', type: 'eq', value: 'new' } })).data).toEqual([]);
+  });
+});
+
 describe.each(tables)('search past the index\'s first 100 on %s', (_name, table) => {
   it('answers max_num_results of the files\' own chunks when more than 100 chunks of other runs are nearer: it asks again, those runs left out', async () => {
     const { index, store, call, attach } = await setUp(table);
